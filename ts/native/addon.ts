@@ -1,0 +1,130 @@
+// The crossing between the TypeScript sentry and the Rust core: the one place it is described.
+//
+// The addon (crates/addon, built by `npm install` into build/tsvisor.node) exports three classes.
+// Everything that crosses is a number, a typed array or a Buffer; never JSON on the hot path.
+//
+// * MemoryFile — the one memory file (a memfd) that backs all application memory. Offsets
+//   are byte offsets into it, page aligned. Pages are reference counted: allocate() returns a
+//   range with count 1 held by the caller; AddressSpace.map() takes a reference of its own for
+//   each page it maps; decRef() to zero punches the pages out of the memfd (frees them).
+//
+// * AddressSpace — one application address space (one per MemoryManager). It keeps the
+//   platform mapping table (gVisor's "pmas": address ranges -> memory-file ranges with
+//   protections) and applies every change to the platform (the ptrace stub process, later a
+//   systrap stub or KVM page tables). copyIn/copyOut translate application addresses through
+//   that table and copy through the sentry's own mapping of the memory file: no
+//   process_vm_readv, no /proc/pid/mem. They stop at the first page that is not mapped with
+//   the needed access and return how many bytes they did copy; the MemoryManager then decides
+//   (populate the page, break copy-on-write, or EFAULT) and retries.
+//
+// * Context — one task's register file and its stub thread. `regs` is a BigUint64Array
+//   shared with Rust (REG_* slots below, then the EV_* event slots). run() resumes the task
+//   with those registers and spins for a short budget: if the task stops again within it, the
+//   event kind is returned at once (the synchronous fast path, no promise); otherwise it
+//   returns EVENT_PENDING and the caller awaits wait(), which a native thread resolves.
+//   The registers are read back into `regs` before run()/wait() return the event.
+//
+// Address-space protections are PROT_READ=1 | PROT_WRITE=2 | PROT_EXEC=4 as in Linux.
+// Errors from the host are thrown as Error with `code` set to the errno name (e.g. "ENOMEM").
+
+import * as path from 'node:path';
+
+export interface NativeMemoryFile {
+  /** Allocate `pages` contiguous zeroed pages; returns the byte offset. Throws ENOMEM. */
+  allocate(pages: number): number;
+  incRef(offset: number, length: number): void;
+  decRef(offset: number, length: number): void;
+  /** Copy memory-file bytes [offset, offset+dst.length) into dst. */
+  read(offset: number, dst: Uint8Array): void;
+  /** Copy src into the memory file at offset. */
+  write(offset: number, src: Uint8Array): void;
+  /** pread(2) from a host fd straight into the memory file; returns bytes read (0 at EOF). */
+  readFromHostFd(hostFd: number, fileOffset: number, offset: number, length: number): number;
+  /** Bytes currently allocated (pages with a non-zero count) — for /proc/meminfo and tests. */
+  allocatedBytes(): number;
+}
+
+export interface NativeAddressSpace {
+  /** Map memory-file [fileOffset, +length) at addr with prot, replacing what was there. */
+  map(addr: number, length: number, fileOffset: number, prot: number): void;
+  unmap(addr: number, length: number): void;
+  /** Change the protection of whatever is mapped in [addr, +length). */
+  protect(addr: number, length: number, prot: number): void;
+  /** Memory-file offset of the page holding addr, or -1 if none; prot in protOut[0]. */
+  lookup(addr: number, protOut: Int32Array): number;
+  /** Bytes copied from application memory at addr into dst before the first unreadable page. */
+  copyIn(addr: number, dst: Uint8Array): number;
+  /** Bytes copied from src to application memory at addr before the first unwritable page. */
+  copyOut(addr: number, src: Uint8Array): number;
+  /** Bytes zeroed at addr before the first unwritable page. */
+  zeroOut(addr: number, length: number): number;
+  /** Tear down the stub process / page tables. The object is dead afterwards. */
+  release(): void;
+}
+
+export interface NativeContext {
+  readonly regs: BigUint64Array;
+  /** Resume the task; returns an EVENT_* code, or EVENT_PENDING to await wait(). */
+  run(): number;
+  /** Resolves with the EVENT_* code once the pending run stops. */
+  wait(): Promise<number>;
+  /** Make a running task stop soon with EVENT_INTERRUPT (safe to call at any time). */
+  interrupt(): void;
+  /** x86 XSAVE area of the task (the FP/SSE/AVX state), for signal frames and fork. */
+  getFpState(): Buffer;
+  setFpState(state: Uint8Array): void;
+  /** Kill the stub thread; the object is dead afterwards. */
+  release(): void;
+}
+
+export interface NativePlatform {
+  readonly name: string;
+  /** Lowest and highest+1 address the application may map (the stub lives above). */
+  readonly minUserAddress: number;
+  readonly maxUserAddress: number;
+  newAddressSpace(): NativeAddressSpace;
+  newContext(as: NativeAddressSpace): NativeContext;
+}
+
+export interface NativeAddon {
+  MemoryFile: new () => NativeMemoryFile;
+  /** The ptrace platform over the given memory file. Throws with code EPERM if ptrace is refused. */
+  PtracePlatform: new (mf: NativeMemoryFile) => NativePlatform;
+  /** poll(2) one host fd with a zero timeout: returned revents. */
+  pollHostFd(fd: number, events: number): number;
+}
+
+// Register slots in Context.regs: Linux's struct user_regs_struct order.
+export const REG_R15 = 0, REG_R14 = 1, REG_R13 = 2, REG_R12 = 3, REG_RBP = 4, REG_RBX = 5,
+  REG_R11 = 6, REG_R10 = 7, REG_R9 = 8, REG_R8 = 9, REG_RAX = 10, REG_RCX = 11, REG_RDX = 12,
+  REG_RSI = 13, REG_RDI = 14, REG_ORIG_RAX = 15, REG_RIP = 16, REG_CS = 17, REG_EFLAGS = 18,
+  REG_RSP = 19, REG_SS = 20, REG_FS_BASE = 21, REG_GS_BASE = 22, REG_DS = 23, REG_ES = 24,
+  REG_FS = 25, REG_GS = 26;
+export const NUM_REGS = 27;
+// Event slots after the registers, filled when a run stops.
+export const EV_SIGNO = 27;      // host signal behind a fault/exit, or 0
+export const EV_CODE = 28;       // si_code of that signal
+export const EV_ADDR = 29;       // faulting address (si_addr)
+export const EV_ACCESS = 30;     // ACCESS_* bits if the platform knows them, else ACCESS_UNKNOWN
+export const EV_STATUS = 31;     // wait status when the stub died (EVENT_DEAD)
+export const REGS_SLOTS = 32;
+
+export const EVENT_PENDING = 0;
+export const EVENT_SYSCALL = 1;   // orig_rax holds the number; rip is past the instruction
+export const EVENT_FAULT = 2;     // SIGSEGV/SIGBUS/SIGFPE/SIGILL/SIGTRAP: EV_* slots say which
+export const EVENT_INTERRUPT = 3; // interrupt() or a host signal that is not a fault
+export const EVENT_DEAD = 4;      // the stub thread is gone (killed from outside)
+
+export const ACCESS_READ = 1, ACCESS_WRITE = 2, ACCESS_EXEC = 4, ACCESS_UNKNOWN = 8;
+
+let loaded: NativeAddon | undefined;
+
+export function addon(): NativeAddon {
+  if (!loaded) {
+    // dist/native/addon.js -> build/tsvisor.node at the package root.
+    const file = path.join(__dirname, '..', '..', 'build', 'tsvisor.node');
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    loaded = require(file) as NativeAddon;
+  }
+  return loaded;
+}
