@@ -1,0 +1,142 @@
+#!/usr/bin/env node
+// npm run bench: native vs tsvisor vs runsc (gVisor, ptrace platform), in one run.
+//   getppid   ns per raw getppid(2) round trip (benches/getppid.c, N calls in one process)
+//   startup   median wall time of running benches/nop.c (exits at once), spawn to exit
+// Prints a table with each sandbox's ratio to native and tsvisor's ratio to runsc.
+//
+// Options: --iterations N (getppid calls, default 20000), --runs N (startup runs, default 10),
+//          --compare: run ../shared/bench/compare.sh (the wider shared micro-benchmark set)
+//          with tsvisor, runsc and proot side by side instead.
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const args = process.argv.slice(2);
+const opt = (name, dflt) => {
+  const i = args.indexOf(name);
+  return i >= 0 && i + 1 < args.length ? Number(args[i + 1]) : dflt;
+};
+const iterations = opt('--iterations', 20000);
+const runs = opt('--runs', 10);
+const tsvisorCli = path.join(root, 'bin', 'tsvisor.js');
+const runscPrefix = ['runsc', '--platform=ptrace', '--network=none', '--ignore-cgroups', 'do'];
+
+function which(cmd) {
+  const r = spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : null;
+}
+
+if (args.includes('--compare')) {
+  const script = path.resolve(root, '..', 'shared', 'bench', 'compare.sh');
+  if (!existsSync(script)) {
+    console.error(`bench: ${script} not found`);
+    process.exit(2);
+  }
+  const sandboxes = [`tsvisor=${process.execPath} ${tsvisorCli} run --`];
+  if (which('runsc')) sandboxes.push(`runsc-ptrace=${runscPrefix.join(' ')}`);
+  else console.log('note: runsc not installed, left out');
+  if (which('proot')) sandboxes.push('proot=proot');
+  const r = spawnSync('bash', [script, ...sandboxes], { cwd: root, stdio: 'inherit' });
+  process.exit(r.status ?? 1);
+}
+
+// Build the benchmark programs (gcc -O2 -static) into a temp dir, when stale.
+const binDir = path.join(tmpdir(), 'tsvisor-benches');
+mkdirSync(binDir, { recursive: true });
+const mtime = (p) => (existsSync(p) ? statSync(p).mtimeMs : -1);
+function build(name) {
+  const src = path.join(root, 'benches', `${name}.c`);
+  const out = path.join(binDir, name);
+  if (mtime(out) < mtime(src)) execFileSync('gcc', ['-O2', '-static', '-o', out, src], { stdio: 'inherit' });
+  return out;
+}
+const getppid = build('getppid');
+const nop = build('nop');
+
+// The runners: a command prefix each, or the reason it is left out.
+const runners = [{ name: 'native', prefix: [] }];
+if (existsSync(path.join(root, 'build', 'tsvisor.node')) && existsSync(path.join(root, 'dist', 'cli', 'main.js'))) {
+  runners.push({ name: 'tsvisor', prefix: [process.execPath, tsvisorCli, 'run', '--'] });
+} else {
+  console.log('note: tsvisor is not built (build/tsvisor.node, dist/cli/main.js): run npm install; left out');
+}
+if (which('runsc')) {
+  if (process.getuid && process.getuid() !== 0) console.log('note: runsc do usually needs root; it may fail');
+  runners.push({ name: 'runsc', prefix: runscPrefix });
+} else {
+  console.log('note: runsc not installed (Debian package runsc), left out');
+}
+
+function runOnce(argv) {
+  return new Promise((resolve) => {
+    const t0 = process.hrtime.bigint();
+    const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (b) => (out += b));
+    child.stderr.on('data', (b) => (err += b));
+    child.on('error', (e) => resolve({ code: -1, out, err: String(e), ms: NaN }));
+    child.on('close', (code) => resolve({ code, out, err, ms: Number(process.hrtime.bigint() - t0) / 1e6 }));
+  });
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+const results = {};
+for (const r of runners) {
+  results[r.name] = {};
+  // getppid: one process, N calls; the program reports ns/op.
+  const g = await runOnce([...r.prefix, getppid, String(iterations)]);
+  const m = /getppid (\d+(?:\.\d+)?) ns\/op/.exec(g.out);
+  if (g.code === 0 && m) results[r.name].getppid = Number(m[1]);
+  else console.log(`note: ${r.name} getppid failed (status ${g.code}): ${(g.err || g.out).trim().split('\n').pop() ?? ''}`);
+  // startup: one warm-up run, then the median of `runs` wall times.
+  await runOnce([...r.prefix, nop]);
+  const times = [];
+  let failed = null;
+  for (let i = 0; i < runs; i++) {
+    const s = await runOnce([...r.prefix, nop]);
+    if (s.code !== 0) {
+      failed = s;
+      break;
+    }
+    times.push(s.ms);
+  }
+  if (failed) console.log(`note: ${r.name} startup failed (status ${failed.code}): ${(failed.err || failed.out).trim().split('\n').pop() ?? ''}`);
+  else results[r.name].startup = median(times);
+}
+
+const rows = [
+  { key: 'getppid', label: 'getppid', unit: 'ns/op', fmt: (v) => v.toFixed(0) },
+  { key: 'startup', label: 'startup (nop)', unit: 'ms', fmt: (v) => v.toFixed(1) },
+];
+const names = runners.map((r) => r.name);
+const haveBoth = names.includes('tsvisor') && names.includes('runsc');
+const head = ['benchmark', ...names.map((n) => (n === 'native' ? 'native' : `${n} (x native)`))];
+if (haveBoth) head.push('tsvisor / runsc');
+const table = [head];
+for (const row of rows) {
+  const base = results.native?.[row.key];
+  const cells = [row.label];
+  for (const n of names) {
+    const v = results[n]?.[row.key];
+    if (v === undefined) cells.push('FAIL');
+    else if (n === 'native' || base === undefined) cells.push(`${row.fmt(v)} ${row.unit}`);
+    else cells.push(`${row.fmt(v)} ${row.unit} (${(v / base).toFixed(1)}x)`);
+  }
+  if (haveBoth) {
+    const t = results.tsvisor?.[row.key];
+    const g = results.runsc?.[row.key];
+    cells.push(t !== undefined && g !== undefined ? `${(t / g).toFixed(2)}x` : '-');
+  }
+  table.push(cells);
+}
+const widths = head.map((_, i) => Math.max(...table.map((r) => r[i].length)));
+console.log(`getppid: ${iterations} calls in one process; startup: median of ${runs} runs after one warm-up`);
+for (const r of table) console.log(r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  '));

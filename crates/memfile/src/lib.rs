@@ -1,0 +1,357 @@
+//! The memory file: one memfd that backs all application memory (gVisor's pgalloc.MemoryFile).
+//!
+//! Owns the memfd, the sentry's single mapping of it, and the page allocator with per-page
+//! reference counts. It knows nothing of address spaces or platforms: those map windows of
+//! this file and translate through their own tables. Node does not exist here.
+
+use std::collections::BTreeMap;
+use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::sync::Mutex;
+
+pub const PAGE_SIZE: u64 = 4096;
+
+/// Virtual size of the file. memfd pages cost nothing until touched, so the file is sized once
+/// and never grown: the sentry's mapping of it then never moves.
+pub const DEFAULT_SIZE: u64 = 64 << 30;
+
+pub struct MemoryFile {
+    fd: OwnedFd,
+    base: *mut u8,
+    size: u64,
+    alloc: Mutex<Allocator>,
+}
+
+// SAFETY: `base` points at a MAP_SHARED mapping that lives as long as the MemoryFile; every
+// access goes through bounds-checked copies, and the allocator state is behind a Mutex.
+unsafe impl Send for MemoryFile {}
+// SAFETY: as above; concurrent copies into application memory race exactly as two threads of
+// the application would, which is the application's business, not a memory-safety issue for
+// the sentry (we never form Rust references to that memory).
+unsafe impl Sync for MemoryFile {}
+
+struct Allocator {
+    /// Pages at or above `high` have never been handed out.
+    high: u64,
+    /// Free page runs below `high`: start page -> number of pages.
+    free: BTreeMap<u64, u64>,
+    /// Reference count of each page below `high`.
+    refs: Vec<u32>,
+    allocated_pages: u64,
+}
+
+fn err(e: i32) -> io::Error {
+    io::Error::from_raw_os_error(e)
+}
+
+impl MemoryFile {
+    pub fn new() -> io::Result<MemoryFile> {
+        Self::with_size(DEFAULT_SIZE)
+    }
+
+    pub fn with_size(size: u64) -> io::Result<MemoryFile> {
+        let size = size & !(PAGE_SIZE - 1);
+        // SAFETY: memfd_create with a valid NUL-terminated name; the result is checked.
+        let raw = unsafe { libc::memfd_create(c"tsvisor-memory".as_ptr(), libc::MFD_CLOEXEC) };
+        if raw < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: raw is a fresh fd we own.
+        let fd = unsafe { OwnedFd::from_raw_fd(raw) };
+        // SAFETY: plain syscall on our fd.
+        if unsafe { libc::ftruncate(fd.as_raw_fd(), size as libc::off_t) } < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: mapping our own memfd; MAP_NORESERVE because the file is mostly holes.
+        let base = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                size as usize,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_SHARED | libc::MAP_NORESERVE,
+                fd.as_raw_fd(),
+                0,
+            )
+        };
+        if base == libc::MAP_FAILED {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(MemoryFile {
+            fd,
+            base: base as *mut u8,
+            size,
+            alloc: Mutex::new(Allocator { high: 0, free: BTreeMap::new(), refs: Vec::new(), allocated_pages: 0 }),
+        })
+    }
+
+    pub fn fd(&self) -> RawFd {
+        self.fd.as_raw_fd()
+    }
+
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// Allocates `pages` contiguous zeroed pages with a reference count of one.
+    pub fn allocate(&self, pages: u64) -> io::Result<u64> {
+        if pages == 0 {
+            return Err(err(libc::EINVAL));
+        }
+        let mut a = self.alloc.lock().unwrap();
+        let found = a.free.iter().find(|(_, &len)| len >= pages).map(|(&s, &l)| (s, l));
+        let start = match found {
+            Some((s, len)) => {
+                a.free.remove(&s);
+                if len > pages {
+                    a.free.insert(s + pages, len - pages);
+                }
+                s
+            }
+            None => {
+                let s = a.high;
+                if (s + pages) * PAGE_SIZE > self.size {
+                    return Err(err(libc::ENOMEM));
+                }
+                a.high += pages;
+                let high = a.high as usize;
+                a.refs.resize(high, 0);
+                s
+            }
+        };
+        for p in start..start + pages {
+            a.refs[p as usize] = 1;
+        }
+        a.allocated_pages += pages;
+        Ok(start * PAGE_SIZE)
+    }
+
+    fn page_range(&self, a: &Allocator, offset: u64, length: u64) -> io::Result<(u64, u64)> {
+        if offset % PAGE_SIZE != 0 || length % PAGE_SIZE != 0 {
+            return Err(err(libc::EINVAL));
+        }
+        let (first, n) = (offset / PAGE_SIZE, length / PAGE_SIZE);
+        if first.checked_add(n).map_or(true, |end| end > a.high) {
+            return Err(err(libc::EINVAL));
+        }
+        Ok((first, first + n))
+    }
+
+    pub fn inc_ref(&self, offset: u64, length: u64) -> io::Result<()> {
+        let mut a = self.alloc.lock().unwrap();
+        let (first, end) = self.page_range(&a, offset, length)?;
+        if (first..end).any(|p| a.refs[p as usize] == 0) {
+            return Err(err(libc::EINVAL));
+        }
+        for p in first..end {
+            a.refs[p as usize] += 1;
+        }
+        Ok(())
+    }
+
+    /// Drops one reference from each page; pages reaching zero are punched out and reused.
+    pub fn dec_ref(&self, offset: u64, length: u64) -> io::Result<()> {
+        let mut a = self.alloc.lock().unwrap();
+        let (first, end) = self.page_range(&a, offset, length)?;
+        if (first..end).any(|p| a.refs[p as usize] == 0) {
+            return Err(err(libc::EINVAL));
+        }
+        let mut run: Option<u64> = None;
+        for p in first..=end {
+            let freed = p < end && {
+                let r = &mut a.refs[p as usize];
+                *r -= 1;
+                *r == 0
+            };
+            match (freed, run) {
+                (true, None) => run = Some(p),
+                (false, Some(s)) => {
+                    self.release_run(&mut a, s, p - s);
+                    run = None;
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    fn release_run(&self, a: &mut Allocator, start: u64, pages: u64) {
+        // SAFETY: punching a hole in our own memfd inside its size; zeroes the pages for reuse.
+        unsafe {
+            libc::fallocate(
+                self.fd.as_raw_fd(),
+                libc::FALLOC_FL_PUNCH_HOLE | libc::FALLOC_FL_KEEP_SIZE,
+                (start * PAGE_SIZE) as libc::off_t,
+                (pages * PAGE_SIZE) as libc::off_t,
+            );
+        }
+        a.allocated_pages -= pages;
+        let (mut s, mut len) = (start, pages);
+        if let Some((&ps, &pl)) = a.free.range(..s).next_back() {
+            if ps + pl == s {
+                a.free.remove(&ps);
+                s = ps;
+                len += pl;
+            }
+        }
+        if let Some(&nl) = a.free.get(&(start + pages)) {
+            a.free.remove(&(start + pages));
+            len += nl;
+        }
+        a.free.insert(s, len);
+    }
+
+    /// Reference count of the page at `offset` (0 if free).
+    pub fn ref_count(&self, offset: u64) -> u32 {
+        let a = self.alloc.lock().unwrap();
+        a.refs.get((offset / PAGE_SIZE) as usize).copied().unwrap_or(0)
+    }
+
+    pub fn allocated_bytes(&self) -> u64 {
+        self.alloc.lock().unwrap().allocated_pages * PAGE_SIZE
+    }
+
+    fn check(&self, offset: u64, len: usize) -> io::Result<()> {
+        match offset.checked_add(len as u64) {
+            Some(end) if end <= self.size => Ok(()),
+            _ => Err(err(libc::EFAULT)),
+        }
+    }
+
+    /// Raw pointer to `offset` for platform code that copies in bulk; `len` bytes are in range.
+    pub fn ptr(&self, offset: u64, len: usize) -> io::Result<*mut u8> {
+        self.check(offset, len)?;
+        // SAFETY: offset + len is within the mapping (checked above).
+        Ok(unsafe { self.base.add(offset as usize) })
+    }
+
+    pub fn read(&self, offset: u64, dst: &mut [u8]) -> io::Result<()> {
+        let p = self.ptr(offset, dst.len())?;
+        // SAFETY: p..p+len is inside our mapping; dst is a distinct Rust buffer.
+        unsafe { std::ptr::copy_nonoverlapping(p, dst.as_mut_ptr(), dst.len()) };
+        Ok(())
+    }
+
+    pub fn write(&self, offset: u64, src: &[u8]) -> io::Result<()> {
+        let p = self.ptr(offset, src.len())?;
+        // SAFETY: p..p+len is inside our mapping; src is a distinct Rust buffer.
+        unsafe { std::ptr::copy_nonoverlapping(src.as_ptr(), p, src.len()) };
+        Ok(())
+    }
+
+    pub fn zero(&self, offset: u64, len: usize) -> io::Result<()> {
+        let p = self.ptr(offset, len)?;
+        // SAFETY: p..p+len is inside our mapping.
+        unsafe { std::ptr::write_bytes(p, 0, len) };
+        Ok(())
+    }
+
+    /// Copies within the file (copy-on-write breaks).
+    pub fn copy(&self, src: u64, dst: u64, len: usize) -> io::Result<()> {
+        let s = self.ptr(src, len)?;
+        let d = self.ptr(dst, len)?;
+        // SAFETY: both ranges are inside the mapping; `copy` tolerates overlap.
+        unsafe { std::ptr::copy(s, d, len) };
+        Ok(())
+    }
+
+    /// pread(2) from a host fd straight into the file; returns bytes read (0 at EOF).
+    pub fn read_from_fd(&self, fd: RawFd, file_offset: u64, offset: u64, len: usize) -> io::Result<usize> {
+        let p = self.ptr(offset, len)?;
+        let mut done = 0usize;
+        while done < len {
+            // SAFETY: the destination range is inside our mapping (checked above).
+            let n = unsafe {
+                libc::pread(fd, p.add(done) as *mut libc::c_void, len - done, (file_offset + done as u64) as libc::off_t)
+            };
+            if n < 0 {
+                let e = io::Error::last_os_error();
+                if e.raw_os_error() == Some(libc::EINTR) {
+                    continue;
+                }
+                return Err(e);
+            }
+            if n == 0 {
+                break;
+            }
+            done += n as usize;
+        }
+        Ok(done)
+    }
+}
+
+impl Drop for MemoryFile {
+    fn drop(&mut self) {
+        // SAFETY: unmapping the mapping created in with_size; nothing refers to it any more.
+        unsafe { libc::munmap(self.base as *mut libc::c_void, self.size as usize) };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mf() -> MemoryFile {
+        MemoryFile::with_size(64 << 20).unwrap()
+    }
+
+    #[test]
+    fn allocate_is_contiguous_and_zeroed() {
+        let f = mf();
+        let a = f.allocate(4).unwrap();
+        let b = f.allocate(2).unwrap();
+        assert_eq!(b, a + 4 * PAGE_SIZE);
+        let mut buf = [1u8; 16];
+        f.read(a + 100, &mut buf).unwrap();
+        assert_eq!(buf, [0u8; 16]);
+        assert_eq!(f.allocated_bytes(), 6 * PAGE_SIZE);
+    }
+
+    #[test]
+    fn freed_pages_are_zeroed_and_reused() {
+        let f = mf();
+        let a = f.allocate(3).unwrap();
+        f.write(a, b"hello").unwrap();
+        f.dec_ref(a, 3 * PAGE_SIZE).unwrap();
+        assert_eq!(f.allocated_bytes(), 0);
+        let b = f.allocate(2).unwrap();
+        assert_eq!(a, b);
+        let mut buf = [9u8; 5];
+        f.read(b, &mut buf).unwrap();
+        assert_eq!(buf, [0u8; 5]);
+    }
+
+    #[test]
+    fn refcounts_keep_shared_pages() {
+        let f = mf();
+        let a = f.allocate(2).unwrap();
+        f.inc_ref(a, PAGE_SIZE).unwrap();
+        f.dec_ref(a, 2 * PAGE_SIZE).unwrap();
+        assert_eq!(f.ref_count(a), 1);
+        assert_eq!(f.ref_count(a + PAGE_SIZE), 0);
+        assert!(f.dec_ref(a + PAGE_SIZE, PAGE_SIZE).is_err(), "double free must fail");
+    }
+
+    #[test]
+    fn free_runs_coalesce() {
+        let f = mf();
+        let a = f.allocate(1).unwrap();
+        let b = f.allocate(1).unwrap();
+        let c = f.allocate(1).unwrap();
+        let _guard = f.allocate(1).unwrap();
+        f.dec_ref(a, PAGE_SIZE).unwrap();
+        f.dec_ref(c, PAGE_SIZE).unwrap();
+        f.dec_ref(b, PAGE_SIZE).unwrap();
+        assert_eq!(f.allocate(3).unwrap(), a);
+    }
+
+    #[test]
+    fn bounds_are_checked() {
+        let f = mf();
+        let mut buf = [0u8; 8];
+        assert!(f.read(f.size() - 4, &mut buf).is_err());
+        assert!(f.read(u64::MAX - 2, &mut buf).is_err());
+        assert!(f.allocate(0).is_err());
+        assert!(f.allocate(1 << 40).is_err());
+        assert!(f.inc_ref(3, PAGE_SIZE).is_err());
+    }
+}

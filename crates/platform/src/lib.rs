@@ -1,0 +1,115 @@
+//! The platform interface (gVisor's `platform.Platform`), written down once for every
+//! platform: ptrace today, systrap and KVM next.
+//!
+//! A platform can create address spaces, map, unmap and protect memory-file ranges in them,
+//! and run a task's registers until the next syscall, fault or signal, interrupting it on
+//! request. Many contexts (threads) may share one address space. Nothing here names ptrace.
+//!
+//! This crate also owns what every platform shares: the register file layout, the event a run
+//! ends with, the completion cell that hands a finished run back to the sentry, and the
+//! mapping table (`AddressSpace`) through which the sentry copies application memory.
+//! It must not know about Node.
+
+pub mod address_space;
+pub mod completion;
+pub mod pma;
+
+use std::any::Any;
+use std::io;
+
+pub use address_space::AddressSpace;
+pub use completion::Completion;
+
+pub const PROT_READ: u32 = 1;
+pub const PROT_WRITE: u32 = 2;
+pub const PROT_EXEC: u32 = 4;
+
+pub const ACCESS_READ: u64 = 1;
+pub const ACCESS_WRITE: u64 = 2;
+pub const ACCESS_EXEC: u64 = 4;
+pub const ACCESS_UNKNOWN: u64 = 8;
+
+/// Linux's `struct user_regs_struct`, in its order.
+pub const NUM_REGS: usize = 27;
+pub type Regs = [u64; NUM_REGS];
+pub const REG_RAX: usize = 10;
+pub const REG_RCX: usize = 11;
+pub const REG_RDX: usize = 12;
+pub const REG_RSI: usize = 13;
+pub const REG_RDI: usize = 14;
+pub const REG_ORIG_RAX: usize = 15;
+pub const REG_RIP: usize = 16;
+pub const REG_CS: usize = 17;
+pub const REG_EFLAGS: usize = 18;
+pub const REG_RSP: usize = 19;
+pub const REG_SS: usize = 20;
+pub const REG_FS_BASE: usize = 21;
+pub const REG_GS_BASE: usize = 22;
+pub const REG_R10: usize = 7;
+pub const REG_R8: usize = 9;
+pub const REG_R9: usize = 8;
+
+/// How a run ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u32)]
+pub enum EventKind {
+    Syscall = 1,
+    Fault = 2,
+    Interrupt = 3,
+    Dead = 4,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Event {
+    pub kind: EventKind,
+    /// Host signal behind a fault or death, else 0.
+    pub signo: u64,
+    /// si_code of that signal.
+    pub code: u64,
+    /// Faulting address.
+    pub addr: u64,
+    /// ACCESS_* bits, ACCESS_UNKNOWN when the platform cannot tell.
+    pub access: u64,
+    /// Wait status of a dead stub.
+    pub status: u64,
+}
+
+impl Event {
+    pub fn of(kind: EventKind) -> Event {
+        Event { kind, signo: 0, code: 0, addr: 0, access: 0, status: 0 }
+    }
+}
+
+/// The host side of one address space: applies mapping changes to wherever the application
+/// really runs (a stub process, guest page tables). The mapping table in `AddressSpace`
+/// calls these after validating; they must not be called with ranges outside
+/// [min_user_address, max_user_address).
+pub trait AddressSpaceOps: Send {
+    fn map(&mut self, addr: u64, len: u64, file_offset: u64, prot: u32) -> io::Result<()>;
+    fn unmap(&mut self, addr: u64, len: u64) -> io::Result<()>;
+    fn protect(&mut self, addr: u64, len: u64, prot: u32) -> io::Result<()>;
+    fn release(&mut self);
+    fn as_any(&self) -> &dyn Any;
+}
+
+/// One task's execution context on a platform.
+pub trait Context: Send + Sync {
+    /// Starts running `regs`. Returns at once; the completion cell reports the stop.
+    fn switch_to_user(&self, regs: &Regs);
+    /// Where the stop is reported, with the registers at the stop.
+    fn completion(&self) -> &Completion;
+    /// Makes a running task stop soon with an Interrupt event. Harmless if it is not running.
+    fn interrupt(&self);
+    /// The XSAVE area of a stopped task.
+    fn fp_state(&self) -> io::Result<Vec<u8>>;
+    fn set_fp_state(&self, state: &[u8]) -> io::Result<()>;
+    fn release(&self);
+}
+
+pub trait Platform {
+    fn name(&self) -> &'static str;
+    fn min_user_address(&self) -> u64;
+    fn max_user_address(&self) -> u64;
+    fn new_address_space(&self) -> io::Result<Box<dyn AddressSpaceOps>>;
+    fn new_context(&self, ops: &dyn AddressSpaceOps) -> io::Result<Box<dyn Context>>;
+}

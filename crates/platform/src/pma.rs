@@ -1,0 +1,107 @@
+//! The mapping table of one address space: which application ranges are backed by which
+//! memory-file ranges, with what protection (gVisor's pmas). Pure bookkeeping: it neither
+//! touches the memory file's reference counts nor the platform; `AddressSpace` does both.
+
+use std::collections::BTreeMap;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Pma {
+    pub end: u64,
+    pub file_offset: u64,
+    pub prot: u32,
+}
+
+#[derive(Default)]
+pub struct PmaTable {
+    map: BTreeMap<u64, Pma>,
+}
+
+impl PmaTable {
+    pub fn new() -> PmaTable {
+        PmaTable { map: BTreeMap::new() }
+    }
+
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+
+    /// The pma containing addr, as (start, pma).
+    pub fn find(&self, addr: u64) -> Option<(u64, Pma)> {
+        let (&s, &p) = self.map.range(..=addr).next_back()?;
+        (addr < p.end).then_some((s, p))
+    }
+
+    /// Splits the pma that straddles addr so that addr starts a pma.
+    fn split_at(&mut self, addr: u64) {
+        if let Some((s, p)) = self.find(addr) {
+            if s < addr {
+                self.map.insert(s, Pma { end: addr, ..p });
+                self.map.insert(addr, Pma { end: p.end, file_offset: p.file_offset + (addr - s), prot: p.prot });
+            }
+        }
+    }
+
+    /// Removes [start, end) and returns the removed pieces as (start, pma).
+    pub fn remove(&mut self, start: u64, end: u64) -> Vec<(u64, Pma)> {
+        self.split_at(start);
+        self.split_at(end);
+        let keys: Vec<u64> = self.map.range(start..end).map(|(&k, _)| k).collect();
+        keys.into_iter().map(|k| (k, self.map.remove(&k).unwrap())).collect()
+    }
+
+    /// Inserts a mapping over a range that must be empty (remove it first).
+    pub fn insert(&mut self, start: u64, pma: Pma) {
+        debug_assert!(self.map.range(start..pma.end).next().is_none());
+        self.map.insert(start, pma);
+    }
+
+    /// Sets prot on every mapped piece of [start, end); returns the pieces changed.
+    pub fn protect(&mut self, start: u64, end: u64, prot: u32) -> Vec<(u64, u64)> {
+        self.split_at(start);
+        self.split_at(end);
+        let mut changed = Vec::new();
+        for (&k, p) in self.map.range_mut(start..end) {
+            p.prot = prot;
+            changed.push((k, p.end));
+        }
+        changed
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (u64, Pma)> + '_ {
+        self.map.iter().map(|(&k, &p)| (k, p))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pma(end: u64, off: u64) -> Pma {
+        Pma { end, file_offset: off, prot: 3 }
+    }
+
+    #[test]
+    fn remove_splits_straddling_pmas() {
+        let mut t = PmaTable::new();
+        t.insert(0x1000, pma(0x5000, 0x10000));
+        let removed = t.remove(0x2000, 0x3000);
+        assert_eq!(removed, vec![(0x2000, Pma { end: 0x3000, file_offset: 0x11000, prot: 3 })]);
+        assert_eq!(t.find(0x1fff).unwrap(), (0x1000, pma(0x2000, 0x10000)));
+        assert!(t.find(0x2000).is_none());
+        assert_eq!(t.find(0x4000).unwrap(), (0x3000, pma(0x5000, 0x12000)));
+    }
+
+    #[test]
+    fn protect_touches_only_the_range() {
+        let mut t = PmaTable::new();
+        t.insert(0x1000, pma(0x4000, 0));
+        assert_eq!(t.protect(0x2000, 0x8000, 1), vec![(0x2000, 0x4000)]);
+        assert_eq!(t.find(0x1000).unwrap().1.prot, 3);
+        assert_eq!(t.find(0x3000).unwrap().1.prot, 1);
+        assert_eq!(t.len(), 2);
+    }
+}

@@ -1,0 +1,259 @@
+//! A task's context on the ptrace platform: one stub thread and one host thread of ours that
+//! is its tracer (ptrace requests must come from the tracer thread). The sentry hands it
+//! commands; runs go out with PTRACE_SYSEMU and come back through the Completion cell.
+
+use std::io;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{sync_channel, SyncSender};
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use tsvisor_platform::{
+    Completion, Context, Event, EventKind, Regs, ACCESS_UNKNOWN, NUM_REGS, REG_EFLAGS, REG_ORIG_RAX, REG_RAX,
+    REG_RDI, REG_RIP,
+};
+
+use crate::sys;
+
+/// How long the tracer spins for the next command before sleeping: long enough to cover the
+/// sentry handling a typical syscall, short enough not to steal a core from it for long.
+const TRACER_SPIN: Duration = Duration::from_micros(40);
+
+enum Cmd {
+    Run(Regs),
+    GetFp(SyncSender<io::Result<Vec<u8>>>),
+    SetFp(Vec<u8>, SyncSender<io::Result<()>>),
+    Release(SyncSender<()>),
+}
+
+struct Shared {
+    tgid: i32,
+    tid: i32,
+    exit_gadget: u64,
+    completion: Completion,
+    cmd: Mutex<Option<Cmd>>,
+    has_cmd: AtomicBool,
+    cv: Condvar,
+}
+
+pub struct PtraceContext {
+    shared: Arc<Shared>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+    /// Registers of the freshly created thread: valid selectors and flags, zero elsewhere.
+    pub initial_regs: Regs,
+}
+
+impl PtraceContext {
+    /// Seizes stub thread `tid` of process `tgid` from a new tracer thread.
+    pub fn new(tgid: i32, tid: i32, syscall_gadget: u64) -> io::Result<PtraceContext> {
+        let shared = Arc::new(Shared {
+            tgid,
+            tid,
+            exit_gadget: syscall_gadget,
+            completion: Completion::new(),
+            cmd: Mutex::new(None),
+            has_cmd: AtomicBool::new(false),
+            cv: Condvar::new(),
+        });
+        let (tx, rx) = sync_channel::<io::Result<Regs>>(1);
+        let s = shared.clone();
+        let thread = std::thread::Builder::new()
+            .name(format!("ptrace-{tid}"))
+            .stack_size(256 << 10)
+            .spawn(move || match seize(s.tid) {
+                Ok(regs) => {
+                    let _ = tx.send(Ok(regs));
+                    tracer_loop(&s);
+                }
+                Err(e) => {
+                    let _ = tx.send(Err(e));
+                }
+            })?;
+        let mut regs = rx.recv().map_err(|_| io::Error::from_raw_os_error(libc::EIO))??;
+        for (i, r) in regs.iter_mut().enumerate() {
+            // Keep the selectors (cs..gs, ss) and nothing else of the stub's state.
+            if !(17..=20).contains(&i) && i < 23 {
+                *r = 0;
+            }
+        }
+        regs[REG_EFLAGS] = 0x202;
+        Ok(PtraceContext { shared, thread: Mutex::new(Some(thread)), initial_regs: regs })
+    }
+
+    fn post(&self, c: Cmd) {
+        *self.shared.cmd.lock().unwrap() = Some(c);
+        self.shared.has_cmd.store(true, Ordering::Release);
+        self.shared.cv.notify_one();
+    }
+}
+
+fn seize(tid: i32) -> io::Result<Regs> {
+    let opts = libc::PTRACE_O_TRACESYSGOOD | libc::PTRACE_O_EXITKILL;
+    sys::ptrace(libc::PTRACE_SEIZE, tid, 0, opts as usize)?;
+    sys::ptrace(libc::PTRACE_INTERRUPT, tid, 0, 0)?;
+    let status = sys::wait(tid)?;
+    if !libc::WIFSTOPPED(status) {
+        return Err(io::Error::from_raw_os_error(libc::ESRCH));
+    }
+    sys::get_regs(tid)
+}
+
+fn next_cmd(s: &Shared) -> Cmd {
+    let start = Instant::now();
+    while !s.has_cmd.load(Ordering::Acquire) && start.elapsed() < TRACER_SPIN {
+        std::hint::spin_loop();
+    }
+    let mut g = s.cmd.lock().unwrap();
+    loop {
+        if let Some(c) = g.take() {
+            s.has_cmd.store(false, Ordering::Release);
+            return c;
+        }
+        g = s.cv.wait(g).unwrap();
+    }
+}
+
+fn tracer_loop(s: &Shared) {
+    let mut dead = false;
+    loop {
+        match next_cmd(s) {
+            Cmd::Run(regs) => {
+                let (ev, out) = if dead { (dead_event(0), regs) } else { run_once(s, regs) };
+                dead |= ev.kind == EventKind::Dead;
+                s.completion.publish(ev, &out);
+            }
+            Cmd::GetFp(reply) => {
+                let _ = reply.send(sys::get_xstate(s.tid));
+            }
+            Cmd::SetFp(state, reply) => {
+                let _ = reply.send(sys::set_xstate(s.tid, &state));
+            }
+            Cmd::Release(reply) => {
+                if !dead {
+                    exit_thread(s);
+                }
+                let _ = reply.send(());
+                return;
+            }
+        }
+    }
+}
+
+fn dead_event(status: i32) -> Event {
+    Event { status: status as u64, ..Event::of(EventKind::Dead) }
+}
+
+fn run_once(s: &Shared, mut regs: Regs) -> (Event, Regs) {
+    // orig_rax = -1: never let the host's syscall-restart logic rewrite our registers.
+    regs[REG_ORIG_RAX] = u64::MAX;
+    if sys::set_regs(s.tid, &regs).is_err() || sys::ptrace(libc::PTRACE_SYSEMU, s.tid, 0, 0).is_err() {
+        return (dead_event(0), regs);
+    }
+    let status = match sys::wait(s.tid) {
+        Ok(st) => st,
+        Err(_) => return (dead_event(0), regs),
+    };
+    if !libc::WIFSTOPPED(status) {
+        return (dead_event(status), regs);
+    }
+    let sig = libc::WSTOPSIG(status);
+    let ev = if sig == libc::SIGTRAP | 0x80 {
+        Event::of(EventKind::Syscall)
+    } else if (status >> 16) == sys::PTRACE_EVENT_STOP {
+        Event::of(EventKind::Interrupt)
+    } else {
+        classify_signal(s.tid, sig)
+    };
+    match sys::get_regs(s.tid) {
+        Ok(r) => (ev, r),
+        Err(_) => (dead_event(0), regs),
+    }
+}
+
+/// A signal-delivery stop: a fault if the kernel raised a synchronous fault signal, else an
+/// interrupt (ours, or a host signal sent to the stub). Either way the signal is discarded:
+/// the next resume passes signal 0.
+fn classify_signal(tid: i32, sig: i32) -> Event {
+    let faults = [libc::SIGSEGV, libc::SIGBUS, libc::SIGFPE, libc::SIGILL, libc::SIGTRAP];
+    if faults.contains(&sig) {
+        if let Ok(si) = sys::get_siginfo(tid) {
+            if si.si_code > 0 {
+                // SAFETY: for these kernel-generated signals the union holds si_addr.
+                let addr = unsafe { si.si_addr() } as u64;
+                return Event {
+                    kind: EventKind::Fault,
+                    signo: sig as u64,
+                    code: si.si_code as u64,
+                    addr,
+                    access: ACCESS_UNKNOWN,
+                    status: 0,
+                };
+            }
+        }
+    }
+    Event { signo: sig as u64, ..Event::of(EventKind::Interrupt) }
+}
+
+/// Ends the stub thread by injecting exit(0), so the tracer can go without EXITKILL taking
+/// the whole stub process down with it.
+fn exit_thread(s: &Shared) {
+    let Ok(mut r) = sys::get_regs(s.tid) else { return };
+    r[REG_RIP] = s.exit_gadget;
+    r[REG_RAX] = libc::SYS_exit as u64;
+    r[REG_ORIG_RAX] = u64::MAX;
+    r[REG_RDI] = 0;
+    if sys::set_regs(s.tid, &r).is_ok() && sys::ptrace(libc::PTRACE_CONT, s.tid, 0, 0).is_ok() {
+        while let Ok(st) = sys::wait(s.tid) {
+            if !libc::WIFSTOPPED(st) || sys::ptrace(libc::PTRACE_CONT, s.tid, 0, 0).is_err() {
+                break;
+            }
+        }
+    }
+}
+
+impl Context for PtraceContext {
+    fn switch_to_user(&self, regs: &Regs) {
+        self.shared.completion.begin();
+        self.post(Cmd::Run(*regs));
+    }
+
+    fn completion(&self) -> &Completion {
+        &self.shared.completion
+    }
+
+    fn interrupt(&self) {
+        // A signal makes the running thread stop with a signal-delivery stop at once; if it
+        // is not running, the next run stops at once instead, which the sentry tolerates.
+        let _ = sys::tgkill(self.shared.tgid, self.shared.tid, libc::SIGCHLD);
+    }
+
+    fn fp_state(&self) -> io::Result<Vec<u8>> {
+        let (tx, rx) = sync_channel(1);
+        self.post(Cmd::GetFp(tx));
+        rx.recv().map_err(|_| io::Error::from_raw_os_error(libc::ESRCH))?
+    }
+
+    fn set_fp_state(&self, state: &[u8]) -> io::Result<()> {
+        let (tx, rx) = sync_channel(1);
+        self.post(Cmd::SetFp(state.to_vec(), tx));
+        rx.recv().map_err(|_| io::Error::from_raw_os_error(libc::ESRCH))?
+    }
+
+    fn release(&self) {
+        let Some(t) = self.thread.lock().unwrap().take() else { return };
+        let (tx, rx) = sync_channel(1);
+        self.post(Cmd::Release(tx));
+        let _ = rx.recv();
+        let _ = t.join();
+    }
+}
+
+impl Drop for PtraceContext {
+    fn drop(&mut self) {
+        self.release();
+    }
+}
+
+#[allow(dead_code)]
+const _: () = assert!(NUM_REGS == 27);

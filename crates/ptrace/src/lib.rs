@@ -1,0 +1,109 @@
+//! The ptrace platform: each address space is a stub process traced by the sentry, each task
+//! a thread of it traced by a host thread of ours, run with PTRACE_SYSEMU so that every
+//! syscall the application makes stops before the host executes it. Simple and runs
+//! everywhere ptrace is allowed; slow (several context switches per syscall).
+//! Owns the stub (stub/), its processes and tracer threads; knows nothing of Node.
+
+mod context;
+mod stub;
+pub mod sys;
+
+use std::any::Any;
+use std::io;
+use std::sync::{Arc, Mutex};
+
+use tsvisor_memfile::MemoryFile;
+use tsvisor_platform::{AddressSpaceOps, Context, Platform};
+
+pub use context::PtraceContext;
+pub use stub::{StubProcess, STUB_BASE};
+
+const MAP_FIXED_SHARED: u64 = (libc::MAP_SHARED | libc::MAP_FIXED) as u64;
+
+pub struct PtracePlatform {
+    mf: Arc<MemoryFile>,
+}
+
+impl PtracePlatform {
+    pub fn new(mf: Arc<MemoryFile>) -> io::Result<PtracePlatform> {
+        Ok(PtracePlatform { mf })
+    }
+
+    pub fn new_ptrace_context(&self, ops: &dyn AddressSpaceOps) -> io::Result<PtraceContext> {
+        let pas = ops
+            .as_any()
+            .downcast_ref::<PtraceAddressSpace>()
+            .ok_or_else(|| io::Error::from_raw_os_error(libc::EINVAL))?;
+        let mut stub = pas.stub.lock().unwrap();
+        let tid = stub.clone_thread()?;
+        let gadget = stub.entry + stub::SYSCALL_GADGET;
+        PtraceContext::new(stub.pid, tid, gadget)
+    }
+}
+
+pub struct PtraceAddressSpace {
+    stub: Arc<Mutex<StubProcess>>,
+}
+
+impl PtraceAddressSpace {
+    pub fn pid(&self) -> i32 {
+        self.stub.lock().unwrap().pid
+    }
+
+    fn call(&mut self, nr: libc::c_long, args: [u64; 6]) -> io::Result<i64> {
+        let r = self.stub.lock().unwrap().syscall(nr, args)?;
+        if r < 0 && r > -4096 {
+            return Err(io::Error::from_raw_os_error(-r as i32));
+        }
+        Ok(r)
+    }
+}
+
+impl AddressSpaceOps for PtraceAddressSpace {
+    fn map(&mut self, addr: u64, len: u64, file_offset: u64, prot: u32) -> io::Result<()> {
+        let r = self.call(libc::SYS_mmap, [addr, len, prot as u64, MAP_FIXED_SHARED, stub::STUB_MEMFD as u64, file_offset])?;
+        if r as u64 != addr {
+            return Err(io::Error::from_raw_os_error(libc::EIO));
+        }
+        Ok(())
+    }
+
+    fn unmap(&mut self, addr: u64, len: u64) -> io::Result<()> {
+        self.call(libc::SYS_munmap, [addr, len, 0, 0, 0, 0]).map(|_| ())
+    }
+
+    fn protect(&mut self, addr: u64, len: u64, prot: u32) -> io::Result<()> {
+        self.call(libc::SYS_mprotect, [addr, len, prot as u64, 0, 0, 0]).map(|_| ())
+    }
+
+    fn release(&mut self) {
+        self.stub.lock().unwrap().kill();
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+impl Platform for PtracePlatform {
+    fn name(&self) -> &'static str {
+        "ptrace"
+    }
+
+    fn min_user_address(&self) -> u64 {
+        0x10000
+    }
+
+    fn max_user_address(&self) -> u64 {
+        STUB_BASE
+    }
+
+    fn new_address_space(&self) -> io::Result<Box<dyn AddressSpaceOps>> {
+        let stub = StubProcess::spawn(self.mf.fd())?;
+        Ok(Box::new(PtraceAddressSpace { stub: Arc::new(Mutex::new(stub)) }))
+    }
+
+    fn new_context(&self, ops: &dyn AddressSpaceOps) -> io::Result<Box<dyn Context>> {
+        Ok(Box::new(self.new_ptrace_context(ops)?))
+    }
+}

@@ -1,0 +1,206 @@
+//! Stub processes: one per address space, started from the tiny static stub in stub/stub.S
+//! (never a fork of Node). The sentry's thread that creates it is its tracer; it injects the
+//! address-space syscalls (mmap of memory-file windows, munmap, mprotect, clone) through the
+//! stub's gadgets. The stub's leader thread never runs application code.
+
+use std::ffi::CString;
+use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::sync::OnceLock;
+
+use tsvisor_platform::{Regs, REG_ORIG_RAX, REG_R10, REG_R8, REG_R9, REG_RAX, REG_RDI, REG_RDX, REG_RIP, REG_RSI};
+
+use crate::sys;
+
+static STUB_ELF: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/stub"));
+
+/// The stub is linked here (build.rs); the application may use everything below.
+pub const STUB_BASE: u64 = 0x7fff_fff0_0000;
+/// Offsets of the gadgets from the entry point (stub/stub.S).
+pub const SYSCALL_GADGET: u64 = 0x10;
+pub const CLONE_GADGET: u64 = 0x20;
+/// The memory file's descriptor number inside every stub process.
+pub const STUB_MEMFD: i32 = 3;
+const TOP_OF_USER: u64 = 0x8000_0000_0000;
+
+fn stub_exe_fd() -> io::Result<RawFd> {
+    static FD: OnceLock<Result<OwnedFd, i32>> = OnceLock::new();
+    let r = FD.get_or_init(|| {
+        // SAFETY: memfd_create with a valid name; checked below.
+        let raw = unsafe { libc::memfd_create(c"tsvisor-stub".as_ptr(), libc::MFD_CLOEXEC | libc::MFD_ALLOW_SEALING) };
+        if raw < 0 {
+            return Err(io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO));
+        }
+        // SAFETY: raw is a fresh fd that we own from here on.
+        let fd = unsafe { OwnedFd::from_raw_fd(raw) };
+        let mut off = 0;
+        while off < STUB_ELF.len() {
+            // SAFETY: writing from a static buffer within its bounds.
+            let n = unsafe { libc::write(raw, STUB_ELF[off..].as_ptr() as *const libc::c_void, STUB_ELF.len() - off) };
+            if n <= 0 {
+                return Err(io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO));
+            }
+            off += n as usize;
+        }
+        // SAFETY: fcntl on our own fd; seals keep the image immutable.
+        unsafe {
+            libc::fcntl(raw, libc::F_ADD_SEALS, libc::F_SEAL_WRITE | libc::F_SEAL_GROW | libc::F_SEAL_SHRINK | libc::F_SEAL_SEAL)
+        };
+        Ok(fd)
+    });
+    match r {
+        Ok(fd) => Ok(fd.as_raw_fd()),
+        Err(e) => Err(io::Error::from_raw_os_error(*e)),
+    }
+}
+
+pub struct StubProcess {
+    pub pid: i32,
+    pub entry: u64,
+    /// Registers at the exec stop: valid segment selectors and flags for every injection.
+    pub template: Regs,
+    alive: bool,
+}
+
+impl StubProcess {
+    /// Starts a stub process traced by the calling thread, with the memory file at STUB_MEMFD.
+    pub fn spawn(memfd: RawFd) -> io::Result<StubProcess> {
+        let exe = stub_exe_fd()?;
+        let argv0 = CString::new("tsvisor-stub").unwrap();
+        let argv = [argv0.as_ptr(), std::ptr::null()];
+        let envp: [*const libc::c_char; 1] = [std::ptr::null()];
+        // SAFETY: getpid has no preconditions.
+        let parent = unsafe { libc::getpid() };
+        // SAFETY: fork in a multithreaded process: the child calls only async-signal-safe raw
+        // syscalls on data prepared before the fork, then execs or exits.
+        let pid = unsafe { libc::fork() };
+        if pid < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        if pid == 0 {
+            // SAFETY: see above; every call is a plain syscall; errors exit with the errno.
+            unsafe {
+                fn die() -> ! {
+                    // SAFETY: _exit is async-signal-safe.
+                    unsafe { libc::_exit(*libc::__errno_location() & 0x7f) }
+                }
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong, 0, 0, 0);
+                if libc::getppid() != parent {
+                    libc::_exit(libc::ESRCH);
+                }
+                libc::setsid();
+                let mut empty: libc::sigset_t = std::mem::zeroed();
+                libc::sigemptyset(&mut empty);
+                libc::sigprocmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut());
+                libc::personality(libc::ADDR_NO_RANDOMIZE as libc::c_ulong);
+                let exe2 = libc::fcntl(exe, libc::F_DUPFD_CLOEXEC, 10);
+                if exe2 < 0 || libc::dup2(memfd, STUB_MEMFD) < 0 {
+                    die();
+                }
+                // dup2 onto itself keeps FD_CLOEXEC: clear it either way.
+                libc::fcntl(STUB_MEMFD, libc::F_SETFD, 0);
+                for fd in 0..3 {
+                    libc::close(fd);
+                }
+                libc::syscall(libc::SYS_close_range, 4u32, (exe2 - 1) as u32, 0u32);
+                libc::syscall(libc::SYS_close_range, (exe2 + 1) as u32, u32::MAX, 0u32);
+                if libc::ptrace(libc::PTRACE_TRACEME, 0, 0, 0) < 0 {
+                    die();
+                }
+                libc::syscall(libc::SYS_execveat, exe2, c"".as_ptr(), argv.as_ptr(), envp.as_ptr(), libc::AT_EMPTY_PATH);
+                die();
+            }
+        }
+        let status = sys::wait(pid)?;
+        if libc::WIFEXITED(status) {
+            let code = libc::WEXITSTATUS(status);
+            return Err(io::Error::from_raw_os_error(if code == 0 { libc::EIO } else { code }));
+        }
+        if !libc::WIFSTOPPED(status) || libc::WSTOPSIG(status) != libc::SIGTRAP {
+            sys::kill(pid, libc::SIGKILL);
+            let _ = sys::wait(pid);
+            return Err(io::Error::from_raw_os_error(libc::EIO));
+        }
+        let mut stub = StubProcess { pid, entry: 0, template: [0; 27], alive: true };
+        let setup = (|| -> io::Result<()> {
+            sys::ptrace(libc::PTRACE_SETOPTIONS, pid, 0, libc::PTRACE_O_EXITKILL as usize)?;
+            let regs = sys::get_regs(pid)?;
+            stub.entry = regs[REG_RIP];
+            stub.template = regs;
+            if stub.entry & !0xfff != STUB_BASE {
+                return Err(io::Error::from_raw_os_error(libc::ENOEXEC));
+            }
+            // Leave nothing of the host in the address space but the stub's one page.
+            stub.syscall(libc::SYS_munmap, [0, STUB_BASE, 0, 0, 0, 0])?;
+            stub.syscall(libc::SYS_munmap, [STUB_BASE + 0x1000, TOP_OF_USER - STUB_BASE - 0x1000, 0, 0, 0, 0])?;
+            Ok(())
+        })();
+        if let Err(e) = setup {
+            stub.kill();
+            return Err(e);
+        }
+        Ok(stub)
+    }
+
+    /// Runs one syscall in the stub's leader thread and returns its raw result.
+    pub fn syscall(&mut self, nr: libc::c_long, args: [u64; 6]) -> io::Result<i64> {
+        self.inject(self.entry + SYSCALL_GADGET, nr, args)
+    }
+
+    fn inject(&mut self, rip: u64, nr: libc::c_long, args: [u64; 6]) -> io::Result<i64> {
+        if !self.alive {
+            return Err(io::Error::from_raw_os_error(libc::ESRCH));
+        }
+        let mut r = self.template;
+        r[REG_RIP] = rip;
+        r[REG_RAX] = nr as u64;
+        r[REG_ORIG_RAX] = u64::MAX;
+        (r[REG_RDI], r[REG_RSI], r[REG_RDX], r[REG_R10], r[REG_R8], r[REG_R9]) =
+            (args[0], args[1], args[2], args[3], args[4], args[5]);
+        sys::set_regs(self.pid, &r)?;
+        sys::ptrace(libc::PTRACE_CONT, self.pid, 0, 0)?;
+        loop {
+            let status = sys::wait(self.pid)?;
+            if !libc::WIFSTOPPED(status) {
+                self.alive = false;
+                return Err(io::Error::from_raw_os_error(libc::ESRCH));
+            }
+            if libc::WSTOPSIG(status) == libc::SIGTRAP {
+                break;
+            }
+            // Some other signal reached the leader: discard it and let the syscall finish.
+            sys::ptrace(libc::PTRACE_CONT, self.pid, 0, 0)?;
+        }
+        Ok(sys::get_regs(self.pid)?[REG_RAX] as i64)
+    }
+
+    /// Creates a new thread in the stub, parked in pause(), untraced; returns its tid.
+    pub fn clone_thread(&mut self) -> io::Result<i32> {
+        let flags = (libc::CLONE_VM | libc::CLONE_FS | libc::CLONE_FILES | libc::CLONE_SIGHAND
+            | libc::CLONE_THREAD | libc::CLONE_SYSVSEM) as u64;
+        let r = self.inject(self.entry + CLONE_GADGET, libc::SYS_clone, [flags, 0, 0, 0, 0, 0])?;
+        if r < 0 {
+            return Err(io::Error::from_raw_os_error(-r as i32));
+        }
+        Ok(r as i32)
+    }
+
+    pub fn kill(&mut self) {
+        if self.alive {
+            self.alive = false;
+            sys::kill(self.pid, libc::SIGKILL);
+            // The leader is reaped only once every thread is gone, and those are reaped by
+            // their own tracers; wait for it off the sentry's thread.
+            let pid = self.pid;
+            std::thread::spawn(move || {
+                let _ = sys::wait(pid);
+            });
+        }
+    }
+}
+
+impl Drop for StubProcess {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}

@@ -1,0 +1,126 @@
+// Helpers for the sandbox tests: run a program inside tsvisor or natively, collect its output.
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { constants as osConstants } from 'node:os';
+
+export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+/** The CLI under test; TSVISOR_CLI overrides it (to check the tests against another runner). */
+export const cli = process.env.TSVISOR_CLI ?? path.join(repoRoot, 'bin', 'tsvisor.js');
+
+/** Platforms every sandbox suite runs on: TSVISOR_PLATFORMS=ptrace,systrap,kvm. */
+export const platforms: string[] = (process.env.TSVISOR_PLATFORMS ?? 'ptrace')
+  .split(',')
+  .map((p) => p.trim())
+  .filter((p) => p.length > 0);
+
+export interface RunOptions {
+  /** Written to the program's stdin, which is then closed. Without it stdin is empty (EOF). */
+  stdin?: string | Buffer;
+  /** Environment of the program. For the sandbox these are passed as `--env K=V`. */
+  env?: Record<string, string>;
+  /** --platform for the sandbox; ignored by runNative. */
+  platform?: string;
+  /** More tsvisor options, placed before `--`; ignored by runNative. */
+  extraArgs?: string[];
+  /** Working directory of the native run (the sandbox uses --cwd in extraArgs). */
+  cwd?: string;
+  /** Kill the run after this many ms (default 50 s, below the test timeout). */
+  timeoutMs?: number;
+}
+
+export interface RunResult {
+  /** Exit status, or null when killed by a signal. */
+  code: number | null;
+  /** Name of the signal that killed the process (e.g. 'SIGSEGV'), or null. */
+  signal: string | null;
+  stdout: string;
+  stderr: string;
+}
+
+function collect(
+  file: string,
+  args: string[],
+  opts: RunOptions,
+  env: NodeJS.ProcessEnv,
+  cwd: string,
+): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, args, { cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', (b: Buffer) => err.push(b));
+    // The program may exit without reading its stdin: ignore EPIPE there.
+    child.stdin.on('error', () => {});
+    child.stdin.end(opts.stdin ?? '');
+    const timer = setTimeout(() => {
+      err.push(Buffer.from(`\n[test helper] killed after ${opts.timeoutMs ?? 50_000} ms\n`));
+      child.kill('SIGKILL');
+    }, opts.timeoutMs ?? 50_000);
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({
+        code,
+        signal,
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8'),
+      });
+    });
+  });
+}
+
+/** The environment the sandboxed program should see is exactly opts.env (passed as --env). */
+export function sandboxArgs(argv: string[], opts: RunOptions = {}): string[] {
+  const args = [cli, 'run'];
+  if (opts.platform) args.push('--platform', opts.platform);
+  for (const [k, v] of Object.entries(opts.env ?? {})) args.push('--env', `${k}=${v}`);
+  args.push(...(opts.extraArgs ?? []));
+  args.push('--', ...argv);
+  return args;
+}
+
+/** Run argv inside tsvisor: `node bin/tsvisor.js run [--platform P] [--env K=V...] [extra] -- argv`. */
+export function runSandbox(argv: string[], opts: RunOptions = {}): Promise<RunResult> {
+  return collect(process.execPath, sandboxArgs(argv, opts), opts, process.env, repoRoot);
+}
+
+/** Run argv directly on the host, with exactly opts.env as its environment. */
+export function runNative(argv: string[], opts: RunOptions = {}): Promise<RunResult> {
+  const [file, ...args] = argv;
+  return collect(file, args, opts, { ...(opts.env ?? {}) }, opts.cwd ?? repoRoot);
+}
+
+/** The status a shell reports: the exit code, or 128+N for death by signal N. */
+export function shellStatus(r: RunResult): number | null {
+  if (r.code !== null) return r.code;
+  if (r.signal) {
+    const n = (osConstants.signals as Record<string, number>)[r.signal];
+    if (n !== undefined) return 128 + n;
+  }
+  return null;
+}
+
+/** Absolute path of a compiled fixture (test/fixtures/bin/NAME, built by test/setup/global.ts). */
+export function fixture(name: string): string {
+  return path.join(repoRoot, 'test', 'fixtures', 'bin', name);
+}
+
+export const busybox = '/bin/busybox';
+export const haveBusybox = existsSync(busybox);
+
+/** Formats a result for assertion messages. */
+export function describeResult(r: RunResult): string {
+  return `code=${r.code} signal=${r.signal}\n--- stdout ---\n${r.stdout}\n--- stderr ---\n${r.stderr}`;
+}
+
+/** it.skipIf helper that never skips silently: warns with the reason when it skips. */
+export function skipBecause(cond: boolean, reason: string): boolean {
+  if (cond) console.warn(`[tsvisor tests] skipping: ${reason}`);
+  return cond;
+}

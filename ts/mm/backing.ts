@@ -1,0 +1,25 @@
+// MappingBacking: what a file gives the MemoryManager so that its contents can be mapped.
+// The VFS implements it (FileDescription.mappable()); the ELF loader implements it for the
+// executable. The MemoryManager never reads files any other way.
+
+import type { NativeMemoryFile } from '../native/addon';
+
+export interface MappingBacking {
+  /** Shown in /proc/pid/maps. */
+  readonly name: string;
+  /**
+   * Copy file bytes [fileOffset, +length) into memory-file [mfOffset, +length). The target
+   * pages are freshly allocated and zeroed, so bytes beyond EOF need no writing. Used for
+   * MAP_PRIVATE mappings, which get a private copy of each page when it is first touched.
+   */
+  fill(mf: NativeMemoryFile, fileOffset: number, mfOffset: number, length: number): void;
+  /**
+   * Optional, for writable MAP_SHARED mappings: the memory-file offset of each page of
+   * [fileOffset, +length) (page aligned) of the file's own cache, with one reference taken for
+   * the caller on each. Only files whose data lives in the memory file (tmpfs) can offer it.
+   * Without it a writable shared mapping is refused with ENODEV, and a read-only one is
+   * served like a private one (a snapshot that is never written back; mprotect cannot later
+   * make it writable).
+   */
+  sharedPages?(fileOffset: number, length: number): number[];
+}

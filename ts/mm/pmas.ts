@@ -1,0 +1,134 @@
+// Pmas: the memory-file pages actually mapped into the address space (gVisor's "platform
+// mapping areas"). The Rust AddressSpace keeps the table; this file decides what goes in
+// it: fresh zero pages, file contents copied on first touch, the pages a shared mapping
+// owns, private copies on a copy-on-write fault, and moves for mremap.
+//
+// Reference counting (addon.ts): allocate() hands us one reference per page, map() takes
+// its own, so every allocate is paired with a decRef once the pages are mapped.
+
+import type { NativeAddressSpace, NativeMemoryFile } from '../native/addon';
+import { PROT_NONE, PROT_WRITE } from '../abi/linux/mm';
+import { FAULT_WINDOW, PAGE_SIZE, POPULATE_CHUNK, alignDown, pageDown } from './layout';
+import type { Vma } from './vma';
+
+export class Pmas {
+  /** lookup()'s protection out-parameter, reused. */
+  private readonly protOut = new Int32Array(1);
+  private page: Uint8Array | null = null;
+
+  constructor(readonly mf: NativeMemoryFile, readonly as: NativeAddressSpace) {}
+
+  /** Memory-file offset mapped at the page holding addr (-1 if none); its prot in lastProt. */
+  lookup(addr: number): number {
+    return this.as.lookup(addr, this.protOut);
+  }
+
+  get lastProt(): number { return this.protOut[0]; }
+
+  /** Protection pages of vma get in the address space. */
+  hostProt(vma: Vma): number {
+    return vma.cow && !vma.shared ? vma.prot & ~PROT_WRITE : vma.prot;
+  }
+
+  /**
+   * Populate the run of unmapped pages around addr, within an aligned FAULT_WINDOW clipped
+   * to the vma: one allocate and one map however many pages that is.
+   */
+  faultAround(vma: Vma, addr: number): void {
+    const windowStart = alignDown(addr, FAULT_WINDOW);
+    const lo0 = Math.max(vma.start, windowStart);
+    const hi0 = Math.min(vma.end, windowStart + FAULT_WINDOW);
+    let lo = pageDown(addr);
+    let hi = lo + PAGE_SIZE;
+    while (lo > lo0 && this.lookup(lo - PAGE_SIZE) < 0) lo -= PAGE_SIZE;
+    while (hi < hi0 && this.lookup(hi) < 0) hi += PAGE_SIZE;
+    this.fill(vma, lo, hi);
+  }
+
+  /** Populate every unmapped page of [start, end) inside vma. */
+  populate(vma: Vma, start: number, end: number): void {
+    let at = start;
+    while (at < end) {
+      if (this.lookup(at) >= 0) { at += PAGE_SIZE; continue; }
+      let runEnd = at + PAGE_SIZE;
+      while (runEnd < end && runEnd - at < POPULATE_CHUNK && this.lookup(runEnd) < 0) runEnd += PAGE_SIZE;
+      this.fill(vma, at, runEnd);
+      at = runEnd;
+    }
+  }
+
+  /** Populate [start, end) of vma, known to have nothing mapped (a fresh mapping). */
+  populateFresh(vma: Vma, start: number, end: number): void {
+    for (let at = start; at < end; at += POPULATE_CHUNK) this.fill(vma, at, Math.min(end, at + POPULATE_CHUNK));
+  }
+
+  /** Map pages for [start, end) of vma, which must have none mapped there yet. */
+  fill(vma: Vma, start: number, end: number): void {
+    const len = end - start;
+    const prot = vma.prot; // fresh pages are ours alone: no copy-on-write protection needed
+    if (prot === PROT_NONE) return;
+    if (vma.ownsPages) {
+      this.as.map(start, len, vma.offsetAt(start), prot);
+      return;
+    }
+    if (vma.shared && vma.backing !== null) {
+      this.fillShared(vma, start, end);
+      return;
+    }
+    const off = this.mf.allocate(len / PAGE_SIZE);
+    try {
+      if (vma.backing !== null) vma.backing.fill(this.mf, vma.offsetAt(start), off, len);
+      this.as.map(start, len, off, prot);
+    } finally {
+      this.mf.decRef(off, len);
+    }
+  }
+
+  /** A writable shared file mapping: map the file's own pages, coalescing contiguous runs. */
+  private fillShared(vma: Vma, start: number, end: number): void {
+    const backing = vma.backing;
+    if (backing === null || backing.sharedPages === undefined) throw new Error('shared mapping without sharedPages');
+    const pages = backing.sharedPages(vma.offsetAt(start), end - start);
+    try {
+      let i = 0;
+      while (i < pages.length) {
+        let j = i + 1;
+        while (j < pages.length && pages[j] === pages[i] + (j - i) * PAGE_SIZE) j++;
+        this.as.map(start + i * PAGE_SIZE, (j - i) * PAGE_SIZE, pages[i], this.hostProt(vma));
+        i = j;
+      }
+    } finally {
+      for (const p of pages) this.mf.decRef(p, PAGE_SIZE);
+    }
+  }
+
+  /** Write fault on a private page mapped read-only since fork: give this space its own copy. */
+  breakCow(vma: Vma, page: number, oldOff: number): void {
+    const buf = this.page ??= new Uint8Array(PAGE_SIZE);
+    const off = this.mf.allocate(1);
+    try {
+      this.mf.read(oldOff, buf);
+      this.mf.write(off, buf);
+      this.as.map(page, PAGE_SIZE, off, vma.prot);
+    } finally {
+      this.mf.decRef(off, PAGE_SIZE);
+    }
+  }
+
+  /**
+   * Map at `to` whatever is mapped at [from, +len), page for page (runs of contiguous
+   * memory-file offsets in one call), with `prot`. The source stays mapped: the caller
+   * unmaps it, after which the pages live on through the new mappings.
+   */
+  copyMappings(from: number, to: number, len: number, prot: number, target: NativeAddressSpace = this.as): void {
+    let i = 0;
+    while (i < len) {
+      const off = this.lookup(from + i);
+      if (off < 0) { i += PAGE_SIZE; continue; }
+      let j = i + PAGE_SIZE;
+      while (j < len && this.lookup(from + j) === off + (j - i)) j++;
+      target.map(to + i, j - i, off, prot);
+      i = j;
+    }
+  }
+}

@@ -1,0 +1,75 @@
+// Vma: one virtual memory area (Linux vm_area_struct, gVisor vma): a page-aligned address
+// range with one protection and one source of pages. Which pages are actually present is
+// the address space's business (pmas.ts), not the Vma's.
+
+import { PROT_READ, PROT_WRITE, PROT_EXEC } from '../abi/linux/mm';
+import type { MappingBacking } from './backing';
+
+export class Vma {
+  /** MADV_DONTFORK: the child of fork does not get this range. */
+  dontFork = false;
+  /** MADV_WIPEONFORK: the child of fork gets this range zero-filled. */
+  wipeOnFork = false;
+  /**
+   * Private pages here may be shared with another address space since a fork, so they are
+   * mapped without write permission until a write fault copies them (copy-on-write).
+   */
+  cow = false;
+
+  constructor(
+    public start: number,
+    public end: number,
+    public prot: number,
+    /** What mprotect may raise prot to (a shared mapping of a read-only file has no write). */
+    public maxProt: number,
+    public shared: boolean,
+    public growsDown: boolean,
+    /** The file mapped here, or null for anonymous memory. */
+    public backing: MappingBacking | null,
+    /**
+     * File offset of `start` for a file mapping; memory-file offset of `start` for a shared
+     * anonymous mapping, whose pages the Vma owns (one reference each); 0 otherwise.
+     */
+    public offset: number,
+  ) {}
+
+  get length(): number { return this.end - this.start; }
+
+  get anonymous(): boolean { return this.backing === null; }
+
+  /** Shared anonymous memory: the Vma itself holds the pages. */
+  get ownsPages(): boolean { return this.shared && this.backing === null; }
+
+  /** The offset (file or memory-file, see `offset`) that corresponds to addr. */
+  offsetAt(addr: number): number { return this.offset + (addr - this.start); }
+
+  /** A copy covering [start, end) of this one, with the offset adjusted to match. */
+  slice(start: number, end: number): Vma {
+    const v = new Vma(start, end, this.prot, this.maxProt, this.shared, this.growsDown,
+      this.backing, this.backing === null && !this.shared ? 0 : this.offsetAt(start));
+    v.dontFork = this.dontFork;
+    v.wipeOnFork = this.wipeOnFork;
+    v.cow = this.cow;
+    return v;
+  }
+
+  /** Whether `next`, starting where this ends, can be folded into this one. */
+  canMerge(next: Vma): boolean {
+    if (this.end !== next.start || this.prot !== next.prot || this.maxProt !== next.maxProt ||
+      this.shared !== next.shared || this.growsDown !== next.growsDown ||
+      this.backing !== next.backing || this.dontFork !== next.dontFork ||
+      this.wipeOnFork !== next.wipeOnFork) {
+      return false;
+    }
+    // Private anonymous memory has no offset to keep contiguous.
+    return (this.backing === null && !this.shared) || this.offsetAt(this.end) === next.offset;
+  }
+}
+
+/** Whether pages mapped with `prot` allow `need` (PROT_* bits). On x86 write and exec imply read. */
+export function protPermits(prot: number, need: number): boolean {
+  if ((need & PROT_WRITE) !== 0 && (prot & PROT_WRITE) === 0) return false;
+  if ((need & PROT_EXEC) !== 0 && (prot & PROT_EXEC) === 0) return false;
+  if ((need & PROT_READ) !== 0 && (prot & (PROT_READ | PROT_WRITE | PROT_EXEC)) === 0) return false;
+  return true;
+}
