@@ -9,6 +9,11 @@ import { SYSCALL_NAMES } from '../abi/linux/syscall_numbers';
 import type { Task } from './task';
 import { ThreadGroup } from './thread_group';
 
+/** Signals whose default action dumps core (signal(7)); the wait status says so with 0x80. */
+function dumpsCore(signo: number): boolean {
+  return [3, 4, 5, 6, 7, 8, 11, 24, 25, 31].includes(signo);
+}
+
 export interface KernelOptions {
   platform: NativePlatform;
   mf: NativeMemoryFile;
@@ -63,6 +68,59 @@ export class Kernel {
 
   debug(msg: string): void {
     if (this.debugLogFd >= 0) fs.writeSync(this.debugLogFd, `${new Date().toISOString()} ${msg}\n`);
+  }
+
+  /** exit(2): this task ends; the group ends with `code` if it was the last. */
+  exitTask(t: Task, code: number): void {
+    t.exited = true;
+    if (t.tg.tasks.size === 1 && t.tg.exitStatus === null) t.tg.exitStatus = (code & 0xff) << 8;
+  }
+
+  /** exit_group(2): every task of the group ends; the group's status is `code`. */
+  exitGroup(t: Task, code: number): void {
+    if (t.tg.exitStatus === null) t.tg.exitStatus = (code & 0xff) << 8;
+    this.endThreadGroup(t.tg);
+  }
+
+  /** Death by signal (the default action of a fatal signal). */
+  killThreadGroup(tg: ThreadGroup, signo: number): void {
+    if (tg.exitStatus === null) tg.exitStatus = signo | (dumpsCore(signo) ? 0x80 : 0);
+    this.endThreadGroup(tg);
+  }
+
+  private endThreadGroup(tg: ThreadGroup): void {
+    for (const task of tg.tasks) {
+      if (task.exited) continue;
+      task.exited = true;
+      // A task running application code stops at once; its run loop then sees `exited`.
+      task.ctx.interrupt();
+    }
+  }
+
+  /** Called by a task's run loop once it has stopped for good. */
+  reapTask(t: Task): void {
+    t.ctx.release();
+    this.tasks.delete(t.tid);
+    t.tg.tasks.delete(t);
+    if (t.tg.tasks.size > 0) return;
+    t.fdTable.releaseAll();
+    t.mm.release();
+    this.threadGroups.delete(t.tg.tgid);
+    t.tg.markExited();
+  }
+
+  /** Sleeps for ns nanoseconds of CLOCK_MONOTONIC without blocking the event loop. */
+  sleep(_t: Task, ns: bigint): Promise<void> {
+    const deadline = process.hrtime.bigint() + ns;
+    return new Promise<void>((resolve) => {
+      const tick = (): void => {
+        const left = deadline - process.hrtime.bigint();
+        if (left <= 0n) resolve();
+        else if (left >= 1_000_000n) setTimeout(tick, Number(left / 1_000_000n));
+        else setImmediate(tick);
+      };
+      tick();
+    });
   }
 
   /** An unimplemented syscall: ENOSYS for the caller, one log line per number. */

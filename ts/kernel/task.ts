@@ -3,7 +3,7 @@
 // group, the MemoryManager, the FDTable, the file-system context. Its run loop lives in
 // task_run.ts; this file is only the state.
 
-import type { NativeContext } from '../native/addon';
+import type { PlatformContext } from '../platform/context';
 import { REG_RAX, REG_ORIG_RAX, REG_RIP, REG_RSP, REG_FS_BASE } from '../native/addon';
 import type { MemoryManager } from '../mm/memory_manager';
 import type { FDTable } from '../vfs/fd_table';
@@ -38,7 +38,7 @@ export class Task {
     public fdTable: FDTable,
     public fs: FSContext,
     public creds: Credentials,
-    public ctx: NativeContext,
+    public ctx: PlatformContext,
   ) {}
 
   get regs(): BigUint64Array { return this.ctx.regs; }

@@ -17,15 +17,16 @@
 //   the needed access and return how many bytes they did copy; the MemoryManager then decides
 //   (populate the page, break copy-on-write, or EFAULT) and retries.
 //
-// * Context — one task's register file and its stub thread. `regs` is a BigUint64Array
-//   shared with Rust (REG_* slots below, then the EV_* event slots). run() resumes the task
-//   with those registers and spins for a short budget: if the task stops again within it, the
-//   event kind is returned at once (the synchronous fast path, no promise); otherwise it
-//   returns EVENT_PENDING and the caller awaits wait(), which a native thread resolves.
-//   The registers are read back into `regs` before run()/wait() return the event.
+// * Context — one task's stub thread. The register file is a BigUint64Array owned by JS
+//   (REG_* slots below, then the EV_* event slots) passed to run()/take(). run() resumes the
+//   task and spins for a short budget: if the task stops again within it, the event kind is
+//   returned at once (the synchronous fast path, no promise); otherwise it returns
+//   EVENT_PENDING, and the context's onWake callback later tells JS to take() the event.
+//   ts/platform/context.ts wraps this into `run(): number | Promise<number>`.
 //
 // Address-space protections are PROT_READ=1 | PROT_WRITE=2 | PROT_EXEC=4 as in Linux.
-// Errors from the host are thrown as Error with `code` set to the errno name (e.g. "ENOMEM").
+// Errors from the host are thrown as Error whose message starts with the errno name
+// ("ENOMEM: ..."); errnoOfNative() below recovers it.
 
 import * as path from 'node:path';
 
@@ -63,17 +64,20 @@ export interface NativeAddressSpace {
 }
 
 export interface NativeContext {
-  readonly regs: BigUint64Array;
-  /** Resume the task; returns an EVENT_* code, or EVENT_PENDING to await wait(). */
-  run(): number;
-  /** Resolves with the EVENT_* code once the pending run stops. */
-  wait(): Promise<number>;
+  /** Fill regs with a fresh thread's registers: valid selectors and flags, zero elsewhere. */
+  initialRegs(regs: BigUint64Array): void;
+  /** Resume the task with regs; returns an EVENT_* code with regs (and the EV_* slots)
+   *  rewritten if it stopped within the spin budget, else EVENT_PENDING: the platform then
+   *  calls the context's onWake callback, after which take() returns the event. */
+  run(regs: BigUint64Array): number;
+  /** Takes the result of a finished run into regs; EVENT_PENDING if not finished. */
+  take(regs: BigUint64Array): number;
   /** Make a running task stop soon with EVENT_INTERRUPT (safe to call at any time). */
   interrupt(): void;
-  /** x86 XSAVE area of the task (the FP/SSE/AVX state), for signal frames and fork. */
+  /** x86 XSAVE area of the stopped task (the FP/SSE/AVX state), for signal frames and fork. */
   getFpState(): Buffer;
   setFpState(state: Uint8Array): void;
-  /** Kill the stub thread; the object is dead afterwards. */
+  /** End the stub thread (the task must be stopped); the object is dead afterwards. */
   release(): void;
 }
 
@@ -83,7 +87,8 @@ export interface NativePlatform {
   readonly minUserAddress: number;
   readonly maxUserAddress: number;
   newAddressSpace(): NativeAddressSpace;
-  newContext(as: NativeAddressSpace): NativeContext;
+  /** onWake runs on the JS thread when a run that outlasted the spin budget has stopped. */
+  newContext(as: NativeAddressSpace, onWake: () => void): NativeContext;
 }
 
 export interface NativeAddon {
@@ -116,6 +121,12 @@ export const EVENT_INTERRUPT = 3; // interrupt() or a host signal that is not a 
 export const EVENT_DEAD = 4;      // the stub thread is gone (killed from outside)
 
 export const ACCESS_READ = 1, ACCESS_WRITE = 2, ACCESS_EXEC = 4, ACCESS_UNKNOWN = 8;
+
+/** The errno name a native Error carries ("ENOMEM: Cannot allocate memory" -> "ENOMEM"). */
+export function errnoOfNative(e: unknown): string | undefined {
+  const m = e instanceof Error ? /^(E[A-Z0-9]+):/.exec(e.message) : null;
+  return m ? m[1] : undefined;
+}
 
 let loaded: NativeAddon | undefined;
 

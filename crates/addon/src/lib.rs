@@ -1,0 +1,332 @@
+//! napi-rs bindings: the only crate that knows Node exists. Each class here is a thin shell
+//! over a core crate; the crossing itself is described in ts/native/addon.ts.
+//! Errors cross as JS Errors whose message starts with the errno name ("ENOMEM: ...").
+
+use std::io;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use napi::bindgen_prelude::*;
+use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
+use napi_derive::napi;
+
+use tsvisor_memfile::MemoryFile as CoreMemoryFile;
+use tsvisor_platform::{self as platform, Context as _, Platform as _, Regs, NUM_REGS};
+
+/// How long run() spins for the task to stop again before the caller must await a wake-up.
+/// Covers a ptrace round trip on a loaded two-core machine; beyond it, the task is computing
+/// and the event loop must stay free.
+const RUN_SPIN: Duration = Duration::from_micros(300);
+
+fn errno_name(e: i32) -> &'static str {
+    match e {
+        libc::EPERM => "EPERM",
+        libc::ENOENT => "ENOENT",
+        libc::ESRCH => "ESRCH",
+        libc::EIO => "EIO",
+        libc::EBADF => "EBADF",
+        libc::EAGAIN => "EAGAIN",
+        libc::ENOMEM => "ENOMEM",
+        libc::EACCES => "EACCES",
+        libc::EFAULT => "EFAULT",
+        libc::EINVAL => "EINVAL",
+        libc::ENOSYS => "ENOSYS",
+        libc::ENOEXEC => "ENOEXEC",
+        _ => "EIO",
+    }
+}
+
+fn to_napi(e: io::Error) -> Error {
+    let code = e.raw_os_error().unwrap_or(libc::EIO);
+    Error::new(Status::GenericFailure, format!("{}: {}", errno_name(code), e))
+}
+
+fn u64_arg(v: f64) -> Result<u64> {
+    if !(v >= 0.0 && v <= 9007199254740991.0 && v.fract() == 0.0) {
+        return Err(to_napi(io::Error::from_raw_os_error(libc::EINVAL)));
+    }
+    Ok(v as u64)
+}
+
+#[napi]
+pub struct MemoryFile {
+    inner: Arc<CoreMemoryFile>,
+}
+
+#[napi]
+impl MemoryFile {
+    #[napi(constructor)]
+    pub fn new() -> Result<MemoryFile> {
+        Ok(MemoryFile { inner: Arc::new(CoreMemoryFile::new().map_err(to_napi)?) })
+    }
+
+    #[napi]
+    pub fn allocate(&self, pages: f64) -> Result<f64> {
+        Ok(self.inner.allocate(u64_arg(pages)?).map_err(to_napi)? as f64)
+    }
+
+    #[napi]
+    pub fn inc_ref(&self, offset: f64, length: f64) -> Result<()> {
+        self.inner.inc_ref(u64_arg(offset)?, u64_arg(length)?).map_err(to_napi)
+    }
+
+    #[napi]
+    pub fn dec_ref(&self, offset: f64, length: f64) -> Result<()> {
+        self.inner.dec_ref(u64_arg(offset)?, u64_arg(length)?).map_err(to_napi)
+    }
+
+    #[napi]
+    pub fn read(&self, offset: f64, mut dst: Uint8ArraySlice<'_>) -> Result<()> {
+        // SAFETY: the JS thread is inside this call, so nothing else touches the array.
+        let dst = unsafe { dst.as_mut() };
+        self.inner.read(u64_arg(offset)?, dst).map_err(to_napi)
+    }
+
+    #[napi]
+    pub fn write(&self, offset: f64, src: Uint8ArraySlice<'_>) -> Result<()> {
+        self.inner.write(u64_arg(offset)?, &src).map_err(to_napi)
+    }
+
+    #[napi]
+    pub fn read_from_host_fd(&self, host_fd: i32, file_offset: f64, offset: f64, length: f64) -> Result<f64> {
+        let n = self
+            .inner
+            .read_from_fd(host_fd, u64_arg(file_offset)?, u64_arg(offset)?, u64_arg(length)? as usize)
+            .map_err(to_napi)?;
+        Ok(n as f64)
+    }
+
+    #[napi]
+    pub fn allocated_bytes(&self) -> f64 {
+        self.inner.allocated_bytes() as f64
+    }
+}
+
+#[napi]
+pub struct AddressSpace {
+    inner: Mutex<platform::AddressSpace>,
+}
+
+#[napi]
+impl AddressSpace {
+    #[napi]
+    pub fn map(&self, addr: f64, length: f64, file_offset: f64, prot: u32) -> Result<()> {
+        let mut a = self.inner.lock().unwrap();
+        a.map(u64_arg(addr)?, u64_arg(length)?, u64_arg(file_offset)?, prot).map_err(to_napi)
+    }
+
+    #[napi]
+    pub fn unmap(&self, addr: f64, length: f64) -> Result<()> {
+        self.inner.lock().unwrap().unmap(u64_arg(addr)?, u64_arg(length)?).map_err(to_napi)
+    }
+
+    #[napi]
+    pub fn protect(&self, addr: f64, length: f64, prot: u32) -> Result<()> {
+        self.inner.lock().unwrap().protect(u64_arg(addr)?, u64_arg(length)?, prot).map_err(to_napi)
+    }
+
+    #[napi]
+    pub fn lookup(&self, addr: f64, mut prot_out: Int32ArraySlice<'_>) -> Result<f64> {
+        // SAFETY: the JS thread is inside this call, so nothing else touches the array.
+        let prot_out = unsafe { prot_out.as_mut() };
+        match self.inner.lock().unwrap().lookup(u64_arg(addr)?) {
+            Some((off, prot)) => {
+                if let Some(p) = prot_out.first_mut() {
+                    *p = prot as i32;
+                }
+                Ok(off as f64)
+            }
+            None => Ok(-1.0),
+        }
+    }
+
+    #[napi]
+    pub fn copy_in(&self, addr: f64, mut dst: Uint8ArraySlice<'_>) -> Result<f64> {
+        // SAFETY: the JS thread is inside this call, so nothing else touches the array.
+        let dst = unsafe { dst.as_mut() };
+        Ok(self.inner.lock().unwrap().copy_in(u64_arg(addr)?, dst) as f64)
+    }
+
+    #[napi]
+    pub fn copy_out(&self, addr: f64, src: Uint8ArraySlice<'_>) -> Result<f64> {
+        Ok(self.inner.lock().unwrap().copy_out(u64_arg(addr)?, &src) as f64)
+    }
+
+    #[napi]
+    pub fn zero_out(&self, addr: f64, length: f64) -> Result<f64> {
+        Ok(self.inner.lock().unwrap().zero_out(u64_arg(addr)?, u64_arg(length)? as usize) as f64)
+    }
+
+    #[napi]
+    pub fn release(&self) {
+        self.inner.lock().unwrap().release();
+    }
+}
+
+#[napi]
+pub struct Context {
+    inner: Box<dyn platform::Context>,
+    initial: Regs,
+}
+
+fn regs_in(js: &[u64]) -> Result<Regs> {
+    if js.len() < NUM_REGS + 5 {
+        return Err(to_napi(io::Error::from_raw_os_error(libc::EINVAL)));
+    }
+    let mut r = [0u64; NUM_REGS];
+    r.copy_from_slice(&js[..NUM_REGS]);
+    Ok(r)
+}
+
+#[napi]
+impl Context {
+    /// Fills `regs` with a fresh thread's registers (valid selectors and flags, zero elsewhere).
+    #[napi]
+    pub fn initial_regs(&self, mut regs: BigUint64ArraySlice<'_>) -> Result<()> {
+        // SAFETY: the JS thread is inside this call, so nothing else touches the array.
+        let regs = unsafe { regs.as_mut() };
+        if regs.len() < NUM_REGS {
+            return Err(to_napi(io::Error::from_raw_os_error(libc::EINVAL)));
+        }
+        regs[..NUM_REGS].copy_from_slice(&self.initial);
+        Ok(())
+    }
+
+    /// Resumes with `regs`; returns the event kind at once if the task stopped within the
+    /// spin budget (registers and event slots written back into `regs`), else 0: await the
+    /// wake callback, then call take().
+    #[napi]
+    pub fn run(&self, mut regs: BigUint64ArraySlice<'_>) -> Result<u32> {
+        // SAFETY: the JS thread is inside this call, so nothing else touches the array.
+        let regs = unsafe { regs.as_mut() };
+        let r = regs_in(regs)?;
+        let c = self.inner.completion();
+        self.inner.switch_to_user(&r);
+        if c.spin(RUN_SPIN) || !c.park() {
+            return Ok(self.take_into(regs));
+        }
+        Ok(0)
+    }
+
+    /// Takes the result of a finished run into `regs`.
+    #[napi]
+    pub fn take(&self, mut regs: BigUint64ArraySlice<'_>) -> Result<u32> {
+        // SAFETY: the JS thread is inside this call, so nothing else touches the array.
+        let regs = unsafe { regs.as_mut() };
+        if regs.len() < NUM_REGS + 5 {
+            return Err(to_napi(io::Error::from_raw_os_error(libc::EINVAL)));
+        }
+        Ok(self.take_into(regs))
+    }
+}
+
+impl Context {
+    fn take_into(&self, regs: &mut [u64]) -> u32 {
+        let c = self.inner.completion();
+        if !c.is_done() {
+            return 0;
+        }
+        let mut r = [0u64; NUM_REGS];
+        let ev = c.take(&mut r);
+        regs[..NUM_REGS].copy_from_slice(&r);
+        regs[NUM_REGS] = ev.signo;
+        regs[NUM_REGS + 1] = ev.code;
+        regs[NUM_REGS + 2] = ev.addr;
+        regs[NUM_REGS + 3] = ev.access;
+        regs[NUM_REGS + 4] = ev.status;
+        ev.kind as u32
+    }
+}
+
+#[napi]
+impl Context {
+    #[napi]
+    pub fn interrupt(&self) {
+        self.inner.interrupt();
+    }
+
+    #[napi]
+    pub fn get_fp_state(&self) -> Result<Buffer> {
+        Ok(self.inner.fp_state().map_err(to_napi)?.into())
+    }
+
+    #[napi]
+    pub fn set_fp_state(&self, state: Uint8ArraySlice<'_>) -> Result<()> {
+        self.inner.set_fp_state(&state).map_err(to_napi)
+    }
+
+    #[napi]
+    pub fn release(&self) {
+        self.inner.release();
+    }
+}
+
+#[napi]
+pub struct PtracePlatform {
+    inner: tsvisor_ptrace::PtracePlatform,
+    mf: Arc<CoreMemoryFile>,
+}
+
+#[napi]
+impl PtracePlatform {
+    #[napi(constructor)]
+    pub fn new(mf: &MemoryFile) -> Result<PtracePlatform> {
+        let inner = tsvisor_ptrace::PtracePlatform::new(mf.inner.clone()).map_err(to_napi)?;
+        Ok(PtracePlatform { inner, mf: mf.inner.clone() })
+    }
+
+    #[napi(getter)]
+    pub fn name(&self) -> String {
+        self.inner.name().to_string()
+    }
+
+    #[napi(getter)]
+    pub fn min_user_address(&self) -> f64 {
+        self.inner.min_user_address() as f64
+    }
+
+    #[napi(getter)]
+    pub fn max_user_address(&self) -> f64 {
+        self.inner.max_user_address() as f64
+    }
+
+    #[napi]
+    pub fn new_address_space(&self) -> Result<AddressSpace> {
+        let ops = self.inner.new_address_space().map_err(to_napi)?;
+        let a = platform::AddressSpace::new(
+            self.mf.clone(),
+            ops,
+            self.inner.min_user_address(),
+            self.inner.max_user_address(),
+        );
+        Ok(AddressSpace { inner: Mutex::new(a) })
+    }
+
+    /// A new task context in `space`; `on_wake` is called on the JS thread when a run that
+    /// outlasted the spin budget has stopped.
+    #[napi]
+    pub fn new_context(&self, space: &AddressSpace, on_wake: Function<(), ()>) -> Result<Context> {
+        let tsfn: ThreadsafeFunction<(), (), (), Status, false> =
+            on_wake.build_threadsafe_function().callee_handled::<false>().build()?;
+        let a = space.inner.lock().unwrap();
+        let ctx = self.inner.new_ptrace_context(a.ops().map_err(to_napi)?).map_err(to_napi)?;
+        let initial = ctx.initial_regs;
+        ctx.completion().set_waker(Box::new(move || {
+            tsfn.call((), ThreadsafeFunctionCallMode::NonBlocking);
+        }));
+        Ok(Context { inner: Box::new(ctx), initial })
+    }
+}
+
+/// poll(2) one host fd with a zero timeout; returns revents.
+#[napi]
+pub fn poll_host_fd(fd: i32, events: i32) -> i32 {
+    let mut p = libc::pollfd { fd, events: events as i16, revents: 0 };
+    // SAFETY: one valid pollfd, zero timeout.
+    let r = unsafe { libc::poll(&mut p, 1, 0) };
+    if r < 0 {
+        -1
+    } else {
+        p.revents as i32
+    }
+}

@@ -1,0 +1,66 @@
+// The command line (commander): `tsvisor run [options] -- PROGRAM [ARGS...]`. Owns argument
+// parsing and turning the program's wait status into tsvisor's own exit status; the
+// sandbox itself is ../sandbox.
+
+import { Command } from 'commander';
+import { runSandbox, UserError } from '../sandbox/sandbox';
+
+function collect(v: string, prev: string[]): string[] {
+  return [...prev, v];
+}
+
+/** The shell's convention: the exit code, or 128+N after death by signal N. */
+export function exitStatusOf(wait: number): number {
+  const sig = wait & 0x7f;
+  return sig === 0 ? (wait >> 8) & 0xff : 128 + sig;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let status = 0;
+  const program = new Command()
+    .name('tsvisor')
+    .description('Run unmodified x86-64 Linux programs in an application kernel written in TypeScript')
+    .version('0.1.0');
+  program
+    .command('run')
+    .description('run PROGRAM in a new sandbox whose root is the host\'s / (read-only)')
+    .option('--platform <name>', 'how application syscalls are trapped: ptrace', 'ptrace')
+    .option('--strace', 'print each syscall, its arguments and its result to stderr', false)
+    .option('--debug-log <file>', 'append the sentry\'s debug log to FILE')
+    .option('--env <K=V>', 'set an environment variable for the program (repeatable)', collect, [] as string[])
+    .option('--cwd <dir>', 'working directory of the program', process.cwd())
+    .argument('<program>', 'program to run (looked up in PATH if it has no slash)')
+    .argument('[args...]', 'its arguments')
+    .allowUnknownOption(false)
+    .action(async (prog: string, args: string[], o: { platform: string; strace: boolean; debugLog?: string; env: string[]; cwd: string }) => {
+      const env = new Map<string, string>();
+      for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env.set(k, v);
+      for (const kv of o.env) {
+        const i = kv.indexOf('=');
+        if (i <= 0) throw new UserError(`tsvisor: --env wants K=V, got "${kv}"`, 125);
+        env.set(kv.slice(0, i), kv.slice(i + 1));
+      }
+      const wait = await runSandbox({
+        platform: o.platform, strace: o.strace, debugLog: o.debugLog, cwd: o.cwd,
+        env: [...env].map(([k, v]) => `${k}=${v}`), argv: [prog, ...args],
+      });
+      status = exitStatusOf(wait);
+    });
+  program.exitOverride();
+  try {
+    await program.parseAsync(argv);
+  } catch (e) {
+    if (e instanceof UserError) {
+      process.stderr.write(e.message + '\n');
+      return e.status;
+    }
+    const code = (e as { code?: string; exitCode?: number }).code;
+    if (typeof code === 'string' && code.startsWith('commander.')) {
+      const ec = (e as { exitCode?: number }).exitCode ?? 125;
+      return code === 'commander.helpDisplayed' || code === 'commander.version' ? 0 : (ec === 0 ? 0 : 125);
+    }
+    process.stderr.write(`tsvisor: ${e instanceof Error ? e.stack : String(e)}\n`);
+    return 125;
+  }
+  return status;
+}

@@ -1,0 +1,48 @@
+// PlatformContext: a task's register file and its native context, with run() returning the
+// event synchronously when the platform's spin budget caught the stop (the fast path: no
+// promise, no allocation) and a Promise otherwise. Owns nothing but that handshake.
+
+import {
+  EVENT_PENDING, REGS_SLOTS,
+  type NativeAddressSpace, type NativeContext, type NativePlatform,
+} from '../native/addon';
+
+export class PlatformContext {
+  readonly regs = new BigUint64Array(REGS_SLOTS);
+  private readonly native: NativeContext;
+  private waiter: (() => void) | null = null;
+  private released = false;
+
+  constructor(platform: NativePlatform, as: NativeAddressSpace) {
+    this.native = platform.newContext(as, () => this.onWake());
+    this.native.initialRegs(this.regs);
+  }
+
+  /** Runs the task until its next syscall, fault or interrupt; returns the EVENT_* kind. */
+  run(): number | Promise<number> {
+    const ev = this.native.run(this.regs);
+    if (ev !== EVENT_PENDING) return ev;
+    return new Promise<number>((resolve) => {
+      this.waiter = () => resolve(this.native.take(this.regs));
+    });
+  }
+
+  private onWake(): void {
+    const w = this.waiter;
+    this.waiter = null;
+    if (w) w();
+  }
+
+  interrupt(): void {
+    if (!this.released) this.native.interrupt();
+  }
+
+  getFpState(): Buffer { return this.native.getFpState(); }
+  setFpState(state: Uint8Array): void { this.native.setFpState(state); }
+
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    this.native.release();
+  }
+}

@@ -1,0 +1,129 @@
+// Sandbox: builds one sandbox from the CLI's options — memory file, platform, kernel, the
+// first process with the host's stdio — runs it to the end and returns its wait status.
+// It owns start-up and the mapping of start-up failures to user errors; it does not
+// implement syscalls or policy of its own.
+
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { addon, errnoOfNative, type NativePlatform } from '../native/addon';
+import { Kernel } from '../kernel/kernel';
+import { Task } from '../kernel/task';
+import { Credentials } from '../kernel/credentials';
+import { runTask } from '../kernel/task_run';
+import { PlatformContext } from '../platform/context';
+import { MemoryManager } from '../mm/memory_manager';
+import { loadExecutable } from '../loader/loader';
+import { openHostFile } from '../loader/host_file';
+import { FDTable } from '../vfs/fd_table';
+import { HostFileDescription } from '../vfs/host_file';
+import { SyscallError } from '../kernel/syscall_error';
+import { ENOENT, EACCES, ENOEXEC, EISDIR, ENOTDIR, ELOOP, ENAMETOOLONG } from '../abi/linux/errno';
+import { errnoName } from '../abi/linux/errno';
+import { REG_RIP, REG_RSP } from '../native/addon';
+
+export interface SandboxOptions {
+  platform: string;
+  strace: boolean;
+  debugLog?: string;
+  /** The program's environment, K=V each. */
+  env: string[];
+  cwd: string;
+  argv: string[];
+}
+
+/** A failure the user caused, with the exit status a container runtime would give it. */
+export class UserError extends Error {
+  constructor(message: string, readonly status: number) { super(message); }
+}
+
+const PLATFORMS: Record<string, (mf: ReturnType<typeof newMemoryFile>) => NativePlatform> = {
+  ptrace: (mf) => new (addon().PtracePlatform)(mf),
+};
+
+function newMemoryFile() {
+  return new (addon().MemoryFile)();
+}
+
+/** execvp-style lookup of the program inside the sandbox (whose root is the host's /). */
+function resolveProgram(prog: string, env: string[], cwd: string): string {
+  if (prog.includes('/')) return path.resolve(cwd, prog);
+  const pathVar = env.find((e) => e.startsWith('PATH='))?.slice(5) ?? '/usr/local/bin:/usr/bin:/bin';
+  for (const dir of pathVar.split(':')) {
+    const candidate = path.resolve(cwd, dir || '.', prog);
+    try {
+      if (fs.statSync(candidate).isFile()) return candidate;
+    } catch { /* keep looking */ }
+  }
+  throw new UserError(`tsvisor: ${prog}: command not found`, 127);
+}
+
+function startupError(prog: string, e: unknown): never {
+  if (e instanceof UserError) throw e;
+  const errno = e instanceof SyscallError ? e.errno : undefined;
+  if (errno === ENOENT || errno === ENOTDIR) throw new UserError(`tsvisor: ${prog}: No such file or directory`, 127);
+  if (errno === EACCES || errno === EISDIR) throw new UserError(`tsvisor: ${prog}: Permission denied`, 126);
+  if (errno === ENOEXEC) throw new UserError(`tsvisor: ${prog}: Exec format error (not an x86-64 Linux executable)`, 126);
+  if (errno === ELOOP || errno === ENAMETOOLONG) throw new UserError(`tsvisor: ${prog}: ${errnoName(errno)}`, 127);
+  throw e;
+}
+
+export async function runSandbox(opts: SandboxOptions): Promise<number> {
+  const make = PLATFORMS[opts.platform];
+  if (!make) throw new UserError(`tsvisor: unknown platform "${opts.platform}" (available: ${Object.keys(PLATFORMS).join(', ')})`, 125);
+  const prog = opts.argv[0];
+  const exePath = resolveProgram(prog, opts.env, opts.cwd);
+  let exe;
+  try { exe = openHostFile(exePath); } catch (e) { startupError(prog, e); }
+
+  const mf = newMemoryFile();
+  const platform = make(mf);
+  let as;
+  try {
+    as = platform.newAddressSpace();
+  } catch (e) {
+    const code = errnoOfNative(e);
+    if (code === 'EPERM' || code === 'EACCES') {
+      throw new UserError('tsvisor: ptrace is not permitted here (seccomp or a security module forbids it); the ptrace platform cannot run', 125);
+    }
+    throw e;
+  }
+  const debugLogFd = opts.debugLog ? fs.openSync(opts.debugLog, 'a') : -1;
+  const kernel = new Kernel({ platform, mf, strace: opts.strace, debugLogFd, hostname: os.hostname() });
+  const mm = new MemoryManager(mf, as, platform.minUserAddress, platform.maxUserAddress);
+  const tgid = kernel.allocPid();
+  const tg = kernel.newThreadGroup(null, tgid);
+  tg.exePath = exePath;
+  mm.exePath = exePath;
+  const uid = process.getuid?.() ?? 0, gid = process.getgid?.() ?? 0;
+  const creds = new Credentials(uid, gid);
+  let entry;
+  try {
+    entry = loadExecutable(mm, exe, (p) => openHostFile(p), {
+      argv: opts.argv, envp: opts.env, execfn: exePath, random: randomBytes(16),
+      uid, euid: uid, gid, egid: gid, secure: false, hwcap: 0x178bfbff, clockTicks: 100,
+      platform: 'x86_64',
+    });
+  } catch (e) {
+    mm.release();
+    startupError(prog, e);
+  }
+  const fdTable = new FDTable();
+  for (const fd of [0, 1, 2]) {
+    try { fdTable.setFD(fd, new HostFileDescription(fd), false); } catch { /* closed on the host: closed here too */ }
+  }
+  const ctx = new PlatformContext(platform, as);
+  const task = new Task(kernel, tgid, tg, mm, fdTable, { cwd: opts.cwd, umask: 0o022 }, creds, ctx);
+  kernel.tasks.set(tgid, task);
+  tg.tasks.add(task);
+  task.regs[REG_RIP] = BigInt(entry.entry);
+  task.regs[REG_RSP] = BigInt(entry.sp);
+  void runTask(task).catch((e: unknown) => {
+    process.stderr.write(`tsvisor: sentry failure: ${e instanceof Error ? e.stack : String(e)}\n`);
+    kernel.killThreadGroup(tg, 9);
+  });
+  const status = await tg.exited;
+  if (debugLogFd >= 0) fs.closeSync(debugLogFd);
+  return status;
+}
