@@ -9,7 +9,7 @@
 import type { NativeAddressSpace, NativeMemoryFile } from '../native/addon';
 import { PROT_NONE, PROT_WRITE } from '../abi/linux/mm';
 import { FAULT_WINDOW, PAGE_SIZE, POPULATE_CHUNK, alignDown, pageDown } from './layout';
-import type { Vma } from './vma';
+import { effectiveProt, type Vma } from './vma';
 
 export class Pmas {
   /** lookup()'s protection out-parameter, reused. */
@@ -25,9 +25,10 @@ export class Pmas {
 
   get lastProt(): number { return this.protOut[0]; }
 
-  /** Protection pages of vma get in the address space. */
+  /** Protection pages of vma get in the address space (write-protected while copy-on-write). */
   hostProt(vma: Vma): number {
-    return vma.cow && !vma.shared ? vma.prot & ~PROT_WRITE : vma.prot;
+    const prot = effectiveProt(vma.prot);
+    return vma.cow && !vma.shared ? prot & ~PROT_WRITE : prot;
   }
 
   /**
@@ -65,7 +66,7 @@ export class Pmas {
   /** Map pages for [start, end) of vma, which must have none mapped there yet. */
   fill(vma: Vma, start: number, end: number): void {
     const len = end - start;
-    const prot = vma.prot; // fresh pages are ours alone: no copy-on-write protection needed
+    const prot = effectiveProt(vma.prot); // fresh pages are ours alone: no copy-on-write
     if (prot === PROT_NONE) return;
     if (vma.ownsPages) {
       this.as.map(start, len, vma.offsetAt(start), prot);
@@ -109,7 +110,7 @@ export class Pmas {
     try {
       this.mf.read(oldOff, buf);
       this.mf.write(off, buf);
-      this.as.map(page, PAGE_SIZE, off, vma.prot);
+      this.as.map(page, PAGE_SIZE, off, effectiveProt(vma.prot));
     } finally {
       this.mf.decRef(off, PAGE_SIZE);
     }

@@ -66,6 +66,12 @@ export class Vma {
   }
 }
 
+/** What prot gives on x86 page tables, where write and exec imply read: map pages with this,
+ *  so that the sentry's copies (which test the read bit) see what the application sees. */
+export function effectiveProt(prot: number): number {
+  return prot !== 0 ? prot | PROT_READ : 0;
+}
+
 /** Whether pages mapped with `prot` allow `need` (PROT_* bits). On x86 write and exec imply read. */
 export function protPermits(prot: number, need: number): boolean {
   if ((need & PROT_WRITE) !== 0 && (prot & PROT_WRITE) === 0) return false;

@@ -1,0 +1,68 @@
+import { describe, it, expect } from 'vitest';
+import {
+  MADV_DONTFORK, MADV_WIPEONFORK, MAP_ANONYMOUS, MAP_PRIVATE, MAP_SHARED, PROT_READ, PROT_WRITE,
+} from '../../../ts/abi/linux/mm';
+import { EFAULT } from '../../../ts/abi/linux/errno';
+import { FakeAddressSpace, MAX_ADDR, MIN_ADDR, PAGE } from './fake_native';
+import { errnoOf, newMM } from './helpers';
+
+const RW = PROT_READ | PROT_WRITE;
+
+describe('fork', () => {
+  it('shares private pages copy-on-write and shared pages for real', () => {
+    const { mm, mf } = newMM();
+    const priv = mm.mmap(0, 2 * PAGE, RW, MAP_PRIVATE | MAP_ANONYMOUS, null, 0);
+    const shared = mm.mmap(0, PAGE, RW, MAP_SHARED | MAP_ANONYMOUS, null, 0);
+    mm.copyOut(priv, new Uint8Array([1]));
+    mm.copyOut(shared, new Uint8Array([2]));
+    mm.brkStart = 0x1234000;
+    const childAs = new FakeAddressSpace(mf, MIN_ADDR, MAX_ADDR);
+    const child = mm.fork(childAs);
+    expect(child.brkStart).toBe(0x1234000);
+    const allocated = mf.allocatedBytes();
+    // Both see the same contents without copying.
+    expect(child.copyIn(priv, 1)[0]).toBe(1);
+    expect(mf.allocatedBytes()).toBe(allocated);
+    // A write in the child copies the page; the parent keeps its value.
+    child.copyOut(priv, new Uint8Array([10]));
+    expect(mm.copyIn(priv, 1)[0]).toBe(1);
+    expect(child.copyIn(priv, 1)[0]).toBe(10);
+    // And the other way round.
+    mm.copyOut(priv + PAGE, new Uint8Array([11]));
+    expect(child.copyIn(priv + PAGE, 1)[0]).toBe(0);
+    // Shared memory is shared.
+    child.copyOut(shared, new Uint8Array([20]));
+    expect(mm.copyIn(shared, 1)[0]).toBe(20);
+    child.release();
+    mm.release();
+    expect(mf.allocatedBytes()).toBe(0);
+    expect(childAs.released).toBe(true);
+  });
+
+  it('write-protects pages again on a second fork, even ones already copied', () => {
+    const { mm, mf } = newMM();
+    const a = mm.mmap(0, PAGE, RW, MAP_PRIVATE | MAP_ANONYMOUS, null, 0);
+    mm.copyOut(a, new Uint8Array([1]));
+    mm.fork(new FakeAddressSpace(mf, MIN_ADDR, MAX_ADDR));
+    mm.copyOut(a, new Uint8Array([2])); // the parent's own copy now
+    const second = mm.fork(new FakeAddressSpace(mf, MIN_ADDR, MAX_ADDR));
+    mm.copyOut(a, new Uint8Array([3]));
+    expect(second.copyIn(a, 1)[0]).toBe(2);
+    second.copyOut(a, new Uint8Array([4]));
+    expect(mm.copyIn(a, 1)[0]).toBe(3);
+  });
+
+  it('honours MADV_DONTFORK and MADV_WIPEONFORK', () => {
+    const { mm, mf } = newMM();
+    const a = mm.mmap(0, PAGE, RW, MAP_PRIVATE | MAP_ANONYMOUS, null, 0);
+    const b = mm.mmap(0, PAGE, RW, MAP_PRIVATE | MAP_ANONYMOUS, null, 0);
+    mm.copyOut(a, new Uint8Array([1]));
+    mm.copyOut(b, new Uint8Array([2]));
+    mm.madvise(a, PAGE, MADV_DONTFORK);
+    mm.madvise(b, PAGE, MADV_WIPEONFORK);
+    const child = mm.fork(new FakeAddressSpace(mf, MIN_ADDR, MAX_ADDR));
+    expect(errnoOf(() => child.copyIn(a, 1))).toBe(EFAULT);
+    expect(child.copyIn(b, 1)[0]).toBe(0);
+    expect(mm.copyIn(b, 1)[0]).toBe(2);
+  });
+});

@@ -1,0 +1,13 @@
+// LoadableFile: what the loader needs of an executable or interpreter — its header bytes
+// and a MappingBacking to map its segments from. The VFS (execve) and host_file.ts (the
+// first program) provide it.
+
+import type { MappingBacking } from '../mm/backing';
+
+export interface LoadableFile {
+  readonly path: string;
+  readonly size: number;
+  /** Bytes [offset, +length), short at EOF. */
+  read(offset: number, length: number): Uint8Array;
+  readonly backing: MappingBacking;
+}

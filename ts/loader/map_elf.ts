@@ -1,0 +1,102 @@
+// Mapping an ELF file's PT_LOAD segments, as Linux's load_elf_binary/load_elf_interp do.
+// File pages are mapped MAP_PRIVATE from the file's backing and filled lazily on first touch;
+// the last file page of a segment is clipped so that bytes past p_filesz read as zero; the
+// rest of p_memsz (bss) is anonymous memory.
+
+import type { NativeMemoryFile } from '../native/addon';
+import { MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, PROT_EXEC, PROT_READ, PROT_WRITE } from '../abi/linux/mm';
+import { ENOMEM } from '../abi/linux/errno';
+import { fail } from '../kernel/syscall_error';
+import type { MappingBacking } from '../mm/backing';
+import type { MemoryManager } from '../mm/memory_manager';
+import { PAGE_SIZE, alignDown, pageDown, pageUp } from '../mm/layout';
+import { ET_DYN, PF_R, PF_W, PF_X, PT_PHDR, PHDR_SIZE, type ElfFile, type ProgramHeader } from './elf';
+import type { LoadableFile } from './loadable_file';
+
+export interface LoadedElf {
+  /** What to add to the file's addresses (0 for ET_EXEC). */
+  bias: number;
+  entry: number;
+  /** Where the program headers are in memory (AT_PHDR), 0 if they are not loaded. */
+  phdrAddr: number;
+  /** End of the highest segment (p_vaddr + p_memsz + bias). */
+  end: number;
+}
+
+/**
+ * Map elf into mm. ET_DYN goes at `base` (aligned down to the segments' p_align) if given,
+ * else at the highest free place below mm.mmapBase; ET_EXEC at its own addresses.
+ */
+export function mapElf(mm: MemoryManager, file: LoadableFile, elf: ElfFile, base: number | null): LoadedElf {
+  const first = elf.loads[0];
+  const last = elf.loads[elf.loads.length - 1];
+  const lo = pageDown(first.vaddr);
+  const hi = pageUp(last.vaddr + last.memsz);
+  let bias = 0;
+  if (elf.type === ET_DYN) {
+    const align = maxAlign(elf.loads);
+    let start: number;
+    if (base !== null) {
+      start = alignDown(base, align);
+    } else {
+      const found = mm.findUnmapped(0, hi - lo + align - PAGE_SIZE);
+      if (found < 0) fail(ENOMEM);
+      start = found + (align - (found % align)) % align;
+    }
+    bias = start - lo;
+  }
+  for (const ph of elf.loads) mapSegment(mm, file.backing, ph, bias);
+  return { bias, entry: elf.entry + bias, phdrAddr: phdrAddress(elf, bias), end: last.vaddr + last.memsz + bias };
+}
+
+function mapSegment(mm: MemoryManager, backing: MappingBacking, ph: ProgramHeader, bias: number): void {
+  const prot = protOf(ph.flags);
+  const segStart = ph.vaddr + bias;
+  const mapStart = pageDown(segStart);
+  let bssStart = mapStart;
+  if (ph.filesz > 0) {
+    const fileEnd = pageUp(segStart + ph.filesz);
+    const clipped = clipBacking(backing, ph.offset + ph.filesz);
+    mm.mmap(mapStart, fileEnd - mapStart, prot, MAP_PRIVATE | MAP_FIXED, clipped, ph.offset - (segStart - mapStart));
+    bssStart = fileEnd;
+  }
+  const memEnd = pageUp(segStart + ph.memsz);
+  if (memEnd > bssStart) {
+    mm.mmap(bssStart, memEnd - bssStart, prot, MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS, null, 0);
+  }
+}
+
+/** The file as seen through a segment: nothing past `limit` (the end of p_filesz). */
+function clipBacking(inner: MappingBacking, limit: number): MappingBacking {
+  return {
+    name: inner.name,
+    fill(mf: NativeMemoryFile, fileOffset: number, mfOffset: number, length: number): void {
+      const n = Math.min(length, limit - fileOffset);
+      if (n > 0) inner.fill(mf, fileOffset, mfOffset, n);
+    },
+  };
+}
+
+function protOf(flags: number): number {
+  return ((flags & PF_R) !== 0 ? PROT_READ : 0) | ((flags & PF_W) !== 0 ? PROT_WRITE : 0) |
+    ((flags & PF_X) !== 0 ? PROT_EXEC : 0);
+}
+
+/** The largest power-of-two p_align of the segments, at least a page (Linux honours it). */
+function maxAlign(loads: ProgramHeader[]): number {
+  let align = PAGE_SIZE;
+  for (const ph of loads) {
+    if (ph.align > align && Number.isInteger(Math.log2(ph.align)) && ph.align <= 2 ** 30) align = ph.align;
+  }
+  return align;
+}
+
+/** AT_PHDR: where the loaded file holds its program headers (as Linux 5.18+ finds it). */
+function phdrAddress(elf: ElfFile, bias: number): number {
+  const size = elf.phnum * PHDR_SIZE;
+  for (const ph of elf.loads) {
+    if (ph.offset <= elf.phoff && elf.phoff + size <= ph.offset + ph.filesz) return ph.vaddr + (elf.phoff - ph.offset) + bias;
+  }
+  const pt = elf.phdrs.find((ph) => ph.type === PT_PHDR);
+  return pt !== undefined ? pt.vaddr + bias : 0;
+}

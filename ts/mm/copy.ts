@@ -1,0 +1,170 @@
+// UserMemory: copying between the sentry and application memory, as every syscall does
+// (Linux copy_from_user/copy_to_user/strncpy_from_user). The AddressSpace copies until it
+// meets a page that is not mapped with the access needed; we then ask handleFault to make it
+// so (populate, copy-on-write) and carry on, or give EFAULT. A read-only page is EFAULT for
+// copyOut even though the sentry could write it: the application could not.
+
+import type { NativeAddressSpace } from '../native/addon';
+import { ACCESS_READ, ACCESS_WRITE } from '../native/addon';
+import { E2BIG, EFAULT, ENAMETOOLONG } from '../abi/linux/errno';
+import { SyscallError } from '../kernel/syscall_error';
+import { PAGE_SIZE } from './layout';
+
+/** Linux MAX_ARG_STRLEN: the longest single argv/envp string execve takes. */
+export const MAX_ARG_STRLEN = 32 * PAGE_SIZE;
+
+export abstract class UserMemory {
+  private readonly scratch = new ArrayBuffer(8);
+  private readonly scratch4 = new Uint8Array(this.scratch, 0, 4);
+  private readonly scratch8 = new Uint8Array(this.scratch, 0, 8);
+  private readonly view = new DataView(this.scratch);
+  private strBuf: Uint8Array | null = null;
+
+  protected constructor(protected readonly as: NativeAddressSpace, readonly minAddr: number, readonly maxAddr: number) {}
+
+  /** Make addr accessible for `access` (ACCESS_* bits); false means the application would fault. */
+  abstract handleFault(addr: number, access: number): boolean;
+
+  /** EFAULT unless [addr, +len) lies inside the user range (also rejects huge or NaN values). */
+  private checkRange(addr: number, len: number): void {
+    if (!(addr >= this.minAddr && addr + len <= this.maxAddr && Number.isSafeInteger(addr))) {
+      throw new SyscallError(EFAULT);
+    }
+  }
+
+  /**
+   * After a short copy stopped at addr: fault it in or throw EFAULT. `last` is where the
+   * previous fault was; a second stop at the same place after a successful fault means the
+   * platform and the VMAs disagree, and looping would hang the sentry.
+   */
+  private faultOrThrow(addr: number, access: number, last: number): number {
+    if (addr === last || !this.handleFault(addr, access)) throw new SyscallError(EFAULT);
+    return addr;
+  }
+
+  copyIn(addr: number, length: number): Uint8Array {
+    const dst = new Uint8Array(length);
+    this.copyInto(addr, dst);
+    return dst;
+  }
+
+  copyInto(addr: number, dst: Uint8Array): void {
+    if (dst.length === 0) return;
+    this.checkRange(addr, dst.length);
+    let done = this.as.copyIn(addr, dst);
+    let last = -1;
+    while (done < dst.length) {
+      last = this.faultOrThrow(addr + done, ACCESS_READ, last);
+      done += this.as.copyIn(addr + done, dst.subarray(done));
+    }
+  }
+
+  copyOut(addr: number, src: Uint8Array): void {
+    if (src.length === 0) return;
+    this.checkRange(addr, src.length);
+    let done = this.as.copyOut(addr, src);
+    let last = -1;
+    while (done < src.length) {
+      last = this.faultOrThrow(addr + done, ACCESS_WRITE, last);
+      done += this.as.copyOut(addr + done, src.subarray(done));
+    }
+  }
+
+  zeroOut(addr: number, length: number): void {
+    if (length === 0) return;
+    this.checkRange(addr, length);
+    let done = this.as.zeroOut(addr, length);
+    let last = -1;
+    while (done < length) {
+      last = this.faultOrThrow(addr + done, ACCESS_WRITE, last);
+      done += this.as.zeroOut(addr + done, length - done);
+    }
+  }
+
+  // Fixed-size reads and writes go through one reused scratch buffer: no allocation.
+
+  readU32(addr: number): number {
+    this.copyInto(addr, this.scratch4);
+    return this.view.getUint32(0, true);
+  }
+
+  readI32(addr: number): number {
+    this.copyInto(addr, this.scratch4);
+    return this.view.getInt32(0, true);
+  }
+
+  readU64(addr: number): bigint {
+    this.copyInto(addr, this.scratch8);
+    return this.view.getBigUint64(0, true);
+  }
+
+  /** A 64-bit pointer as a number (values >= 2^53 lose precision; they are never valid addresses). */
+  readPtr(addr: number): number {
+    this.copyInto(addr, this.scratch8);
+    return this.view.getUint32(0, true) + this.view.getUint32(4, true) * 0x1_0000_0000;
+  }
+
+  writeU32(addr: number, v: number): void {
+    this.view.setUint32(0, v >>> 0, true);
+    this.copyOut(addr, this.scratch4);
+  }
+
+  writeI32(addr: number, v: number): void {
+    this.view.setInt32(0, v | 0, true);
+    this.copyOut(addr, this.scratch4);
+  }
+
+  writeU64(addr: number, v: bigint): void {
+    this.view.setBigUint64(0, BigInt.asUintN(64, v), true);
+    this.copyOut(addr, this.scratch8);
+  }
+
+  /**
+   * A NUL-terminated string of at most maxLen bytes including the NUL (Linux
+   * strncpy_from_user with PATH_MAX): ENAMETOOLONG if there is no NUL within maxLen bytes.
+   * Reads page by page so that a short string next to an unmapped page is fine.
+   */
+  readCString(addr: number, maxLen: number): string {
+    const buf = this.strBuf ??= new Uint8Array(PAGE_SIZE);
+    const parts: Uint8Array[] = [];
+    let total = 0;
+    let at = addr;
+    // Most strings are short: start with a small read, never crossing a page in one read.
+    let chunkMax = 256;
+    while (total < maxLen) {
+      const n = Math.min(PAGE_SIZE - (at % PAGE_SIZE), maxLen - total, chunkMax);
+      chunkMax = PAGE_SIZE;
+      const chunk = buf.subarray(0, n);
+      this.copyInto(at, chunk);
+      const nul = chunk.indexOf(0);
+      if (nul >= 0) {
+        if (parts.length === 0) return Buffer.from(chunk.buffer, chunk.byteOffset, nul).toString('utf8');
+        parts.push(chunk.slice(0, nul));
+        return Buffer.concat(parts).toString('utf8');
+      }
+      parts.push(chunk.slice());
+      total += n;
+      at += n;
+    }
+    throw new SyscallError(ENAMETOOLONG);
+  }
+
+  /**
+   * A NULL-terminated array of string pointers (argv, envp): E2BIG beyond maxCount entries
+   * or for a string longer than maxStrLen.
+   */
+  readStringVector(addr: number, maxCount: number, maxStrLen = MAX_ARG_STRLEN): string[] {
+    const out: string[] = [];
+    for (let at = addr; ; at += 8) {
+      const p = this.readPtr(at);
+      if (p === 0) return out;
+      if (out.length >= maxCount) throw new SyscallError(E2BIG);
+      try {
+        out.push(this.readCString(p, maxStrLen));
+      } catch (e) {
+        if (e instanceof SyscallError && e.errno === ENAMETOOLONG) throw new SyscallError(E2BIG);
+        throw e;
+      }
+    }
+  }
+}

@@ -1,0 +1,94 @@
+// madvise(2). Only a few pieces of advice change what the application can observe:
+// DONTNEED/FREE drop pages (private memory reads back as zero or as the file again; shared
+// memory keeps its contents), REMOVE zeroes shared anonymous memory, the fork flags, and the
+// POPULATE ones. The rest are hints, accepted and ignored as Linux may.
+
+import {
+  MADV_COLD, MADV_COLLAPSE, MADV_DODUMP, MADV_DOFORK, MADV_DONTDUMP, MADV_DONTFORK, MADV_DONTNEED,
+  MADV_DONTNEED_LOCKED, MADV_FREE, MADV_HUGEPAGE, MADV_HWPOISON, MADV_KEEPONFORK, MADV_MERGEABLE,
+  MADV_NOHUGEPAGE, MADV_NORMAL, MADV_PAGEOUT, MADV_POPULATE_READ, MADV_POPULATE_WRITE, MADV_RANDOM,
+  MADV_REMOVE, MADV_SEQUENTIAL, MADV_SOFT_OFFLINE, MADV_UNMERGEABLE, MADV_WILLNEED, MADV_WIPEONFORK,
+  PROT_READ, PROT_WRITE,
+} from '../abi/linux/mm';
+import { EFAULT, EINVAL, ENOMEM, ENOTSUP, EPERM } from '../abi/linux/errno';
+import { fail } from '../kernel/syscall_error';
+import { isPageAligned, pageUp } from './layout';
+import type { MemoryManager } from './memory_manager';
+import { protPermits, type Vma } from './vma';
+
+const HINTS = new Set([
+  MADV_NORMAL, MADV_RANDOM, MADV_SEQUENTIAL, MADV_WILLNEED, MADV_MERGEABLE, MADV_UNMERGEABLE,
+  MADV_HUGEPAGE, MADV_NOHUGEPAGE, MADV_DONTDUMP, MADV_DODUMP, MADV_COLD, MADV_PAGEOUT, MADV_COLLAPSE,
+]);
+
+const ZEROES = new Uint8Array(64 << 10);
+
+export function madvise(mm: MemoryManager, addr: number, length: number, advice: number): void {
+  const known = HINTS.has(advice) || advice === MADV_DONTNEED || advice === MADV_DONTNEED_LOCKED ||
+    advice === MADV_FREE || advice === MADV_REMOVE || advice === MADV_DONTFORK || advice === MADV_DOFORK ||
+    advice === MADV_WIPEONFORK || advice === MADV_KEEPONFORK || advice === MADV_POPULATE_READ ||
+    advice === MADV_POPULATE_WRITE;
+  if (advice === MADV_HWPOISON || advice === MADV_SOFT_OFFLINE) fail(EPERM);
+  if (!known || !isPageAligned(addr)) fail(EINVAL);
+  const len = pageUp(length);
+  if (!Number.isSafeInteger(len)) fail(EINVAL);
+  if (len === 0) return;
+  const end = addr + len;
+  if (end > mm.maxAddr) fail(ENOMEM);
+  const hole = !mm.vmas.isCovered(addr, end);
+
+  if (HINTS.has(advice)) {
+    // Accepted as they are; only an unmapped hole is an error.
+  } else if (advice === MADV_DONTFORK || advice === MADV_DOFORK || advice === MADV_WIPEONFORK ||
+    advice === MADV_KEEPONFORK) {
+    setForkFlags(mm, addr, end, advice);
+  } else {
+    for (const v of mm.vmas.overlapping(addr, end)) {
+      applyToPages(mm, v, Math.max(addr, v.start), Math.min(end, v.end), advice);
+    }
+  }
+  if (hole) fail(ENOMEM);
+}
+
+function applyToPages(mm: MemoryManager, v: Vma, start: number, end: number, advice: number): void {
+  switch (advice) {
+    case MADV_FREE:
+      if (!v.anonymous || v.shared) fail(EINVAL);
+      // Linux may drop such pages whenever it likes; dropping now is one of its choices.
+      mm.addressSpace.unmap(start, end - start);
+      return;
+    case MADV_DONTNEED:
+    case MADV_DONTNEED_LOCKED:
+      // The next touch faults in a zero page (private anonymous), the file's page again
+      // (private file), or the very same page (shared: the Vma or the file still has it).
+      mm.addressSpace.unmap(start, end - start);
+      return;
+    case MADV_REMOVE:
+      if (!v.shared || (v.prot & PROT_WRITE) === 0) fail(EINVAL);
+      if (!v.ownsPages) fail(ENOTSUP);
+      for (let at = start; at < end; at += ZEROES.length) {
+        mm.mf.write(v.offsetAt(at), ZEROES.subarray(0, Math.min(ZEROES.length, end - at)));
+      }
+      return;
+    case MADV_POPULATE_READ:
+    case MADV_POPULATE_WRITE:
+      if (!protPermits(v.prot, advice === MADV_POPULATE_WRITE ? PROT_WRITE : PROT_READ)) fail(EFAULT);
+      if (!mm.populateRange(start, end)) fail(EFAULT);
+      return;
+  }
+}
+
+function setForkFlags(mm: MemoryManager, start: number, end: number, advice: number): void {
+  if (advice === MADV_WIPEONFORK) {
+    for (const v of mm.vmas.overlapping(start, end)) if (!v.anonymous || v.shared) fail(EINVAL);
+  }
+  mm.vmas.split(start);
+  mm.vmas.split(end);
+  for (const v of mm.vmas.overlapping(start, end)) {
+    if (advice === MADV_DONTFORK) v.dontFork = true;
+    else if (advice === MADV_DOFORK) v.dontFork = false;
+    else if (advice === MADV_WIPEONFORK) v.wipeOnFork = true;
+    else v.wipeOnFork = false;
+  }
+  mm.vmas.mergeAround(start, end);
+}

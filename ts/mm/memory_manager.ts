@@ -1,0 +1,345 @@
+// MemoryManager: one application address space (Linux mm_struct, gVisor mm.MemoryManager).
+//
+// Owns: the VMAs (vma.ts, vma_set.ts), which memory-file pages are mapped where (pmas.ts),
+// the layout (brk, mmap base, stack, argv/envp ranges, auxv), page faults and copying to and
+// from application memory (copy.ts). mremap, madvise and fork live in their own files.
+// Must not touch: files (contents arrive only through MappingBacking), tasks and signals
+// (a fault it cannot satisfy is reported to the caller, who delivers SIGSEGV), syscall
+// argument decoding (syscalls/linux/sys_mm.ts).
+
+import type { NativeAddressSpace, NativeMemoryFile } from '../native/addon';
+import { ACCESS_UNKNOWN, errnoOfNative } from '../native/addon';
+import {
+  MAP_32BIT, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_GROWSDOWN, MAP_LOCKED, MAP_NONBLOCK, MAP_POPULATE,
+  MAP_PRIVATE, MAP_SHARED, MAP_SHARED_VALIDATE, MAP_TYPE, MAP_VALIDATE_MASK, PROT_GROWSDOWN,
+  PROT_GROWSUP, PROT_NONE, PROT_READ, PROT_RWX, PROT_SEM, PROT_WRITE,
+} from '../abi/linux/mm';
+import { EACCES, EEXIST, EINVAL, ENODEV, ENOMEM, ENOTSUP, EPERM } from '../abi/linux/errno';
+import { SyscallError, fail } from '../kernel/syscall_error';
+import type { MappingBacking } from './backing';
+import { UserMemory } from './copy';
+import {
+  DEFAULT_STACK_LIMIT, MAP_32BIT_END, MAP_32BIT_START, MAX_MAP_COUNT, PAGE_SIZE, STACK_GUARD_GAP,
+  defaultLayout, isPageAligned, pageDown, pageUp,
+} from './layout';
+import { Pmas } from './pmas';
+import { Vma, protPermits } from './vma';
+import { VmaSet } from './vma_set';
+import { mremap } from './mremap';
+import { madvise } from './madvise';
+import { forkMappings } from './fork';
+
+export type { MappingBacking } from './backing';
+
+export class MemoryManager extends UserMemory {
+  readonly vmas = new VmaSet();
+  readonly pmas: Pmas;
+
+  // Layout, set by the loader (and read by /proc).
+  brkStart = 0;
+  brkEnd = 0;
+  /** Top of the mmap area: mmap searches top-down below it. */
+  mmapBase: number;
+  stackTop: number;
+  argStart = 0;
+  argEnd = 0;
+  envStart = 0;
+  envEnd = 0;
+  auxv: bigint[] = [];
+  exePath = '';
+  /** RLIMIT_STACK: how far a MAP_GROWSDOWN mapping may grow. */
+  stackLimit = DEFAULT_STACK_LIMIT;
+
+  private released = false;
+
+  constructor(readonly mf: NativeMemoryFile, as: NativeAddressSpace, minAddr: number, maxAddr: number) {
+    super(as, minAddr, maxAddr);
+    this.pmas = new Pmas(mf, as);
+    const layout = defaultLayout(minAddr, maxAddr);
+    this.mmapBase = layout.mmapBase;
+    this.stackTop = layout.stackTop;
+  }
+
+  get addressSpace(): NativeAddressSpace { return this.as; }
+
+  /**
+   * mmap(2). `backing` null means anonymous memory. `maxProt` is what the file's open mode
+   * allows for a shared mapping (mprotect may never exceed it). Returns the address.
+   */
+  mmap(addr: number, length: number, prot: number, flags: number, backing: MappingBacking | null,
+    offset: number, maxProt = PROT_RWX): number {
+    const type = flags & MAP_TYPE;
+    if (type === MAP_SHARED_VALIDATE && (flags & ~MAP_VALIDATE_MASK) !== 0) fail(ENOTSUP);
+    if (type !== MAP_SHARED && type !== MAP_PRIVATE && type !== MAP_SHARED_VALIDATE) fail(EINVAL);
+    if (length === 0 || !isPageAligned(offset) || offset < 0) fail(EINVAL);
+    if (!Number.isSafeInteger(length) || length > this.maxAddr) fail(ENOMEM);
+    const len = pageUp(length);
+    prot &= PROT_RWX;
+    let shared = type !== MAP_PRIVATE;
+    if (shared && backing !== null && backing.sharedPages === undefined) {
+      // No page cache to share: a read-only shared mapping is served as a snapshot.
+      if ((prot & PROT_WRITE) !== 0) fail(ENODEV);
+      shared = false;
+      maxProt &= ~PROT_WRITE;
+    }
+    if (backing === null || type === MAP_PRIVATE) maxProt = PROT_RWX;
+
+    const start = this.placeMapping(addr, len, flags);
+    if (this.vmas.count >= MAX_MAP_COUNT) fail(ENOMEM);
+    // Shared anonymous memory is allocated up front (before MAP_FIXED destroys anything), so
+    // that fork can share the pages; the Vma holds the allocation's references.
+    const owned = shared && backing === null ? this.allocate(len) : 0;
+    if ((flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) !== 0) this.unmapRange(start, start + len);
+    const vma = new Vma(start, start + len, prot, maxProt, shared, (flags & MAP_GROWSDOWN) !== 0, backing,
+      backing !== null ? offset : owned);
+    this.vmas.insert(vma);
+    if (vma.ownsPages) {
+      if (prot !== PROT_NONE) this.as.map(start, len, owned, this.pmas.hostProt(vma));
+    } else if ((flags & (MAP_POPULATE | MAP_LOCKED)) !== 0 && (flags & MAP_NONBLOCK) === 0) {
+      // Best effort, as in Linux: pages that cannot be had now fault (or fail) later.
+      try {
+        this.pmas.populateFresh(vma, start, start + len);
+      } catch (e) {
+        if (!(e instanceof SyscallError || hasErrnoCode(e))) throw e;
+      }
+    }
+    this.vmas.mergeAround(start, start + len);
+    return start;
+  }
+
+  /** Where a new mapping of len bytes goes, per the flags and the hint addr (throws). */
+  private placeMapping(addr: number, len: number, flags: number): number {
+    if ((flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) !== 0) {
+      if (!isPageAligned(addr)) fail(EINVAL);
+      if (!(addr + len <= this.maxAddr)) fail(ENOMEM);
+      if (addr < this.minAddr) fail(EPERM);
+      if ((flags & MAP_FIXED_NOREPLACE) !== 0 && !this.vmas.isFree(addr, addr + len)) fail(EEXIST);
+      return addr;
+    }
+    const start = this.findUnmapped(addr, len, (flags & MAP_32BIT) !== 0);
+    if (start < 0) fail(ENOMEM);
+    return start;
+  }
+
+  /**
+   * A free range of len bytes: the hint if it fits, else the highest gap below mmapBase
+   * (MAP_32BIT: the lowest in [1 GiB, 2 GiB)), else anywhere. -1 if none.
+   */
+  findUnmapped(hint: number, len: number, low32 = false): number {
+    const limit = low32 ? MAP_32BIT_END : this.maxAddr;
+    if (hint !== 0) {
+      const h = pageUp(hint);
+      if (Number.isSafeInteger(h) && h >= this.minAddr && h + len <= limit && this.vmas.fits(h, h + len)) return h;
+    }
+    if (low32) return this.vmas.findGapBottomUp(len, Math.max(this.minAddr, MAP_32BIT_START), MAP_32BIT_END);
+    const start = this.vmas.findGapTopDown(len, this.minAddr, this.mmapBase);
+    return start >= 0 ? start : this.vmas.findGapTopDown(len, this.minAddr, this.maxAddr);
+  }
+
+  munmap(addr: number, length: number): void {
+    if (!isPageAligned(addr) || length === 0 || !Number.isSafeInteger(length) ||
+      addr > this.maxAddr || length > this.maxAddr - addr) {
+      fail(EINVAL);
+    }
+    this.unmapRange(addr, addr + pageUp(length));
+  }
+
+  /** Remove every VMA piece in [start, end) and what is mapped there; releases owned pages. */
+  unmapRange(start: number, end: number): void {
+    const removed = this.vmas.remove(start, end);
+    if (removed.length === 0) return;
+    const first = removed[0].start;
+    this.as.unmap(first, removed[removed.length - 1].end - first);
+    for (const v of removed) if (v.ownsPages) this.mf.decRef(v.offset, v.length);
+  }
+
+  mprotect(addr: number, length: number, prot: number): void {
+    if (!isPageAligned(addr)) fail(EINVAL);
+    const grows = prot & (PROT_GROWSDOWN | PROT_GROWSUP);
+    prot &= ~grows;
+    if (grows === (PROT_GROWSDOWN | PROT_GROWSUP) || (prot & ~(PROT_RWX | PROT_SEM)) !== 0) fail(EINVAL);
+    if (length === 0) return;
+    const end = addr + pageUp(length);
+    if (!(end <= this.maxAddr) || !Number.isSafeInteger(end)) fail(ENOMEM);
+    prot &= PROT_RWX;
+    let start = addr;
+    if ((grows & PROT_GROWSDOWN) !== 0) {
+      const vma = this.vmas.find(addr);
+      if (vma === undefined) fail(ENOMEM);
+      if (!vma.growsDown) fail(EINVAL);
+      start = vma.start;
+    } else if ((grows & PROT_GROWSUP) !== 0) {
+      fail(EINVAL); // x86 has no grows-up mappings
+    }
+    if (!this.vmas.isCovered(start, end)) fail(ENOMEM);
+    for (const v of this.vmas.overlapping(start, end)) if ((prot & ~v.maxProt) !== 0) fail(EACCES);
+    this.vmas.split(start);
+    this.vmas.split(end);
+    for (const v of this.vmas.overlapping(start, end)) {
+      if (v.prot === prot) continue;
+      v.prot = prot;
+      // Pages already there keep their contents; their host protection follows the VMA.
+      this.as.protect(v.start, v.length, this.pmas.hostProt(v));
+    }
+    this.vmas.mergeAround(start, end);
+  }
+
+  mremap(oldAddr: number, oldSize: number, newSize: number, flags: number, newAddr: number): number {
+    return mremap(this, oldAddr, oldSize, newSize, flags, newAddr);
+  }
+
+  madvise(addr: number, length: number, advice: number): void {
+    madvise(this, addr, length, advice);
+  }
+
+  /** brk(2): returns the new break, or the old one if the request cannot be met. */
+  brk(addr: number): number {
+    if (!(addr >= this.brkStart) || !Number.isSafeInteger(addr) || addr > this.maxAddr) return this.brkEnd;
+    const oldTop = pageUp(this.brkEnd);
+    const newTop = pageUp(addr);
+    if (newTop > oldTop) {
+      // Linux keeps a page between the heap and whatever lies above it.
+      if (!this.vmas.fits(oldTop, Math.min(newTop + PAGE_SIZE, this.maxAddr)) ||
+        this.vmas.count >= MAX_MAP_COUNT) {
+        return this.brkEnd;
+      }
+      this.vmas.insert(new Vma(oldTop, newTop, PROT_READ | PROT_WRITE, PROT_RWX, false, false, null, 0));
+      this.vmas.mergeAround(oldTop, newTop);
+    } else if (newTop < oldTop) {
+      this.unmapRange(newTop, oldTop);
+    }
+    this.brkEnd = addr;
+    return addr;
+  }
+
+  /**
+   * A fault at addr with `access` (ACCESS_* bits; ACCESS_UNKNOWN: whatever the VMA allows).
+   * Returns true once the access can succeed, false if the application must get SIGSEGV.
+   */
+  handleFault(addr: number, access: number): boolean {
+    if (!(addr >= this.minAddr && addr < this.maxAddr)) return false;
+    const found = this.vmas.find(addr);
+    const vma = found ?? this.stackToGrow(addr);
+    if (vma === undefined || vma.prot === PROT_NONE) return false;
+    const unknown = (access & ACCESS_UNKNOWN) !== 0;
+    const need = unknown ? vma.prot : access & PROT_RWX;
+    if (!protPermits(vma.prot, need)) return false;
+    if (found === undefined) growDown(vma, pageDown(addr));
+    const page = pageDown(addr);
+    const off = this.pmas.lookup(page);
+    try {
+      if (off < 0) {
+        this.pmas.faultAround(vma, addr);
+        return true;
+      }
+      const cur = this.pmas.lastProt;
+      // Already mapped well enough: a fault another thread already served, or (when the
+      // platform cannot tell the access) a real violation, which must not loop forever.
+      if (protPermits(cur, need)) return !unknown;
+      if (!vma.shared && (need & PROT_WRITE) !== 0) this.pmas.breakCow(vma, page, off);
+      else this.as.protect(page, PAGE_SIZE, this.pmas.hostProt(vma));
+      return true;
+    } catch (e) {
+      // A backing that cannot be read, or no memory: the application faults; we stay up.
+      if (e instanceof SyscallError || hasErrnoCode(e)) return false;
+      throw e;
+    }
+  }
+
+  /** The MAP_GROWSDOWN mapping just above addr, if it may grow down over addr. */
+  private stackToGrow(addr: number): Vma | undefined {
+    const i = this.vmas.lowerBound(addr);
+    const vma = this.vmas.at(i);
+    if (vma === undefined || !vma.growsDown || vma.ownsPages) return undefined;
+    const newStart = pageDown(addr);
+    if (vma.end - newStart > this.stackLimit || newStart < this.minAddr) return undefined;
+    const prev = this.vmas.at(i - 1);
+    if (prev !== undefined && prev.end > newStart - STACK_GUARD_GAP) return undefined;
+    if (vma.backing !== null && vma.offset < vma.start - newStart) return undefined;
+    return vma;
+  }
+
+  /** mincore(2): one byte per page, 1 if the page is present. ENOMEM over unmapped holes. */
+  mincore(addr: number, length: number): Uint8Array {
+    if (!isPageAligned(addr)) fail(EINVAL);
+    const len = pageUp(length);
+    if (!Number.isSafeInteger(len) || !(addr + len <= this.maxAddr)) fail(ENOMEM);
+    if (!this.vmas.isCovered(addr, addr + len)) fail(ENOMEM);
+    const vec = new Uint8Array(len / PAGE_SIZE);
+    for (let i = 0; i < vec.length; i++) vec[i] = this.pmas.lookup(addr + i * PAGE_SIZE) >= 0 ? 1 : 0;
+    return vec;
+  }
+
+  /** Whether [addr, +length) is entirely mapped (msync, mlock: ENOMEM otherwise). */
+  isMapped(addr: number, length: number): boolean {
+    const end = addr + pageUp(length);
+    return Number.isSafeInteger(end) && end <= this.maxAddr && this.vmas.isCovered(addr, end);
+  }
+
+  /**
+   * Fault in the accessible pages of [start, end) (mlock, MADV_POPULATE_*). False if some
+   * page could not be had (no memory, a file that cannot be read).
+   */
+  populateRange(start: number, end: number): boolean {
+    try {
+      for (const v of this.vmas.overlapping(start, end)) {
+        if (v.prot !== PROT_NONE) this.pmas.populate(v, Math.max(start, v.start), Math.min(end, v.end));
+      }
+      return true;
+    } catch (e) {
+      if (e instanceof SyscallError || hasErrnoCode(e)) return false;
+      throw e;
+    }
+  }
+
+  /**
+   * fork(2): a copy of this address space in `as` (fork.ts says how pages are shared).
+   */
+  fork(as: NativeAddressSpace): MemoryManager {
+    const child = new MemoryManager(this.mf, as, this.minAddr, this.maxAddr);
+    child.brkStart = this.brkStart;
+    child.brkEnd = this.brkEnd;
+    child.mmapBase = this.mmapBase;
+    child.stackTop = this.stackTop;
+    child.argStart = this.argStart;
+    child.argEnd = this.argEnd;
+    child.envStart = this.envStart;
+    child.envEnd = this.envEnd;
+    child.auxv = [...this.auxv];
+    child.exePath = this.exePath;
+    child.stackLimit = this.stackLimit;
+    forkMappings(this, child);
+    return child;
+  }
+
+  /** Tear the address space down (exit, execve). Safe to call twice. */
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    for (const v of this.vmas.all()) if (v.ownsPages) this.mf.decRef(v.offset, v.length);
+    this.vmas.remove(0, Number.MAX_SAFE_INTEGER);
+    this.as.release();
+  }
+
+  /** Allocate pages for len bytes, turning a host failure into ENOMEM. */
+  allocate(len: number): number {
+    try {
+      return this.mf.allocate(len / PAGE_SIZE);
+    } catch (e) {
+      if (hasErrnoCode(e)) throw new SyscallError(ENOMEM);
+      throw e;
+    }
+  }
+}
+
+/** Move the start of a growsdown vma down to newStart (checked by stackToGrow). */
+function growDown(vma: Vma, newStart: number): void {
+  if (vma.backing !== null) vma.offset -= vma.start - newStart;
+  vma.start = newStart;
+}
+
+/** An Error from the host: the addon ("ENOMEM: ...") or node:fs (`code` set). */
+function hasErrnoCode(e: unknown): boolean {
+  return errnoOfNative(e) !== undefined ||
+    (e instanceof Error && typeof (e as NodeJS.ErrnoException).code === 'string');
+}

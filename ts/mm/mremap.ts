@@ -1,0 +1,118 @@
+// mremap(2): shrink, grow in place, or move a mapping. Moving keeps the contents by mapping
+// the same memory-file pages at the new address before unmapping the old one, so nothing
+// is copied. MREMAP_DONTUNMAP is not supported (EINVAL).
+
+import { MREMAP_DONTUNMAP, MREMAP_FIXED, MREMAP_MAYMOVE, PROT_NONE } from '../abi/linux/mm';
+import { EFAULT, EINVAL, ENOMEM } from '../abi/linux/errno';
+import { fail } from '../kernel/syscall_error';
+import { MAX_MAP_COUNT, isPageAligned, pageUp } from './layout';
+import type { MemoryManager } from './memory_manager';
+import type { Vma } from './vma';
+
+export function mremap(mm: MemoryManager, oldAddr: number, oldSize: number, newSize: number,
+  flags: number, newAddr: number): number {
+  if ((flags & ~(MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP)) !== 0) fail(EINVAL);
+  if ((flags & MREMAP_FIXED) !== 0 && (flags & MREMAP_MAYMOVE) === 0) fail(EINVAL);
+  if ((flags & MREMAP_DONTUNMAP) !== 0) fail(EINVAL);
+  if (!isPageAligned(oldAddr)) fail(EINVAL);
+  let oldLen = pageUp(oldSize);
+  const newLen = pageUp(newSize);
+  if (newLen === 0 || !Number.isSafeInteger(newLen) || !Number.isSafeInteger(oldLen)) fail(EINVAL);
+  if (newLen > mm.maxAddr) fail(ENOMEM);
+
+  const vma = mm.vmas.find(oldAddr);
+  if (vma === undefined) fail(EFAULT);
+  if (oldLen === 0) return duplicateShared(mm, vma, oldAddr, newLen, flags, newAddr);
+  if (oldLen > vma.end - oldAddr) fail(EFAULT);
+
+  if ((flags & MREMAP_FIXED) !== 0) {
+    if (!isPageAligned(newAddr) || newAddr < mm.minAddr || newAddr > mm.maxAddr - newLen) fail(EINVAL);
+    if (newAddr < oldAddr + oldLen && oldAddr < newAddr + newLen) fail(EINVAL);
+    mm.unmapRange(newAddr, newAddr + newLen);
+    if (oldLen > newLen) {
+      mm.unmapRange(oldAddr + newLen, oldAddr + oldLen);
+      oldLen = newLen;
+    }
+    move(mm, oldAddr, oldLen, newAddr, newLen);
+    return newAddr;
+  }
+
+  if (newLen <= oldLen) {
+    if (newLen < oldLen) mm.unmapRange(oldAddr + newLen, oldAddr + oldLen);
+    return oldAddr;
+  }
+  const oldEnd = oldAddr + oldLen;
+  if (oldEnd === vma.end && oldAddr + newLen <= mm.maxAddr && mm.vmas.fits(oldEnd, oldAddr + newLen)) {
+    extend(mm, vma, oldAddr + newLen);
+    return oldAddr;
+  }
+  if ((flags & MREMAP_MAYMOVE) === 0) fail(ENOMEM);
+  const dest = mm.findUnmapped(0, newLen);
+  if (dest < 0) fail(ENOMEM);
+  move(mm, oldAddr, oldLen, dest, newLen);
+  return dest;
+}
+
+/** Move [oldAddr, +oldLen), all inside one VMA, to a free range at newAddr of newLen >= oldLen. */
+function move(mm: MemoryManager, oldAddr: number, oldLen: number, newAddr: number, newLen: number): void {
+  if (mm.vmas.count >= MAX_MAP_COUNT - 2) fail(ENOMEM);
+  const [old] = mm.vmas.remove(oldAddr, oldAddr + oldLen);
+  const moved = old.slice(old.start, old.end);
+  moved.start = newAddr;
+  moved.end = newAddr + oldLen;
+  // Map the new place first: it takes its own page references, so unmapping the old place
+  // frees nothing. A shared anonymous Vma's own references move with it.
+  mm.pmas.copyMappings(oldAddr, newAddr, oldLen, mm.pmas.hostProt(moved));
+  mm.addressSpace.unmap(oldAddr, oldLen);
+  mm.vmas.insert(moved);
+  if (newLen > oldLen) extend(mm, moved, newAddr + newLen);
+  mm.vmas.mergeAround(newAddr, newAddr + newLen);
+}
+
+/** Grow vma up to newEnd, which is known to be free. */
+function extend(mm: MemoryManager, vma: Vma, newEnd: number): void {
+  if (!vma.ownsPages) {
+    vma.end = newEnd;
+    mm.vmas.mergeAround(vma.start, newEnd);
+    return;
+  }
+  // Shared anonymous pages come from one allocation per Vma: the growth gets its own.
+  const len = newEnd - vma.end;
+  const owned = mm.allocate(len);
+  const ext = vma.slice(vma.start, vma.end);
+  ext.start = vma.end;
+  ext.end = newEnd;
+  ext.offset = owned;
+  mm.vmas.insert(ext);
+  if (ext.prot !== PROT_NONE) mm.addressSpace.map(ext.start, len, owned, mm.pmas.hostProt(ext));
+}
+
+/** old_size 0: a second mapping of the same shared pages (Linux allows it for shared VMAs). */
+function duplicateShared(mm: MemoryManager, vma: Vma, oldAddr: number, newLen: number, flags: number,
+  newAddr: number): number {
+  if (!vma.shared || (flags & MREMAP_MAYMOVE) === 0) fail(EINVAL);
+  if (newLen > vma.end - oldAddr) fail(ENOMEM);
+  // Take the new references before MREMAP_FIXED unmaps anything (it may overlap the source).
+  const copy = vma.slice(oldAddr, oldAddr + newLen);
+  if (copy.ownsPages) mm.mf.incRef(copy.offset, newLen);
+  let dest: number;
+  if ((flags & MREMAP_FIXED) !== 0) {
+    if (!isPageAligned(newAddr) || newAddr < mm.minAddr || newAddr > mm.maxAddr - newLen) {
+      if (copy.ownsPages) mm.mf.decRef(copy.offset, newLen);
+      fail(EINVAL);
+    }
+    mm.unmapRange(newAddr, newAddr + newLen);
+    dest = newAddr;
+  } else {
+    dest = mm.findUnmapped(0, newLen);
+    if (dest < 0) {
+      if (copy.ownsPages) mm.mf.decRef(copy.offset, newLen);
+      fail(ENOMEM);
+    }
+  }
+  copy.start = dest;
+  copy.end = dest + newLen;
+  if (copy.ownsPages && copy.prot !== PROT_NONE) mm.addressSpace.map(dest, newLen, copy.offset, mm.pmas.hostProt(copy));
+  mm.vmas.insert(copy);
+  return dest;
+}

@@ -1,0 +1,19 @@
+// Small helpers every fd-taking syscall uses: look a descriptor up (EBADF if it is not open)
+// and read the caller's RLIMIT_NOFILE.
+
+import type { Task } from '../../kernel/task';
+import { fail } from '../../kernel/syscall_error';
+import { RLIMIT_NOFILE } from '../../kernel/rlimits';
+import { EBADF } from '../../abi/linux/errno';
+import { NR_OPEN } from '../../abi/linux/fcntl';
+import type { FileDescription } from '../../vfs/file_description';
+
+export function getFile(t: Task, fd: number): FileDescription {
+  return t.fdTable.get(fd) ?? fail(EBADF);
+}
+
+/** RLIMIT_NOFILE's soft limit as an fd count (RLIM_INFINITY means fs.nr_open). */
+export function nofileLimit(t: Task): number {
+  const cur = t.tg.rlimits[RLIMIT_NOFILE].cur;
+  return cur > BigInt(NR_OPEN) ? NR_OPEN : Number(cur);
+}

@@ -1,0 +1,49 @@
+// getpid, getppid and the credential getters (Linux kernel/sys.c, kernel/groups.c). The
+// set*id family will join them when credential changes are implemented.
+
+import type { Task } from '../../kernel/task';
+import { fail } from '../../kernel/syscall_error';
+import { EINVAL } from '../../abi/linux/errno';
+import {
+  SYS_getegid, SYS_geteuid, SYS_getgid, SYS_getgroups, SYS_getpid, SYS_getppid, SYS_getresgid,
+  SYS_getresuid, SYS_getuid,
+} from '../../abi/linux/syscall_numbers';
+import type { SyscallArgs, SyscallTable } from './types';
+
+/** getgroups(size, list): size 0 asks for the count; a smaller size than the count is EINVAL. */
+function sysGetgroups(t: Task, a: SyscallArgs): number {
+  const size = a.int(0);
+  const groups = t.creds.groups;
+  if (size < 0) fail(EINVAL);
+  if (size === 0) return groups.length;
+  if (size < groups.length) fail(EINVAL);
+  const out = new Uint8Array(groups.length * 4);
+  const v = new DataView(out.buffer);
+  groups.forEach((g, i) => v.setUint32(i * 4, g >>> 0, true));
+  t.mm.copyOut(a.ptr(1), out);
+  return groups.length;
+}
+
+/** getresuid/getresgid write each id separately, as put_user does. */
+function putResIds(t: Task, a: SyscallArgs, ids: [number, number, number]): number {
+  ids.forEach((id, i) => t.mm.writeU32(a.ptr(i), id));
+  return 0;
+}
+
+export function registerIdentity(table: SyscallTable): void {
+  table[SYS_getpid] = { name: 'getpid', handler: (t) => t.tg.tgid, args: [] };
+  table[SYS_getppid] = { name: 'getppid', handler: (t) => t.tg.parent?.tgid ?? 0, args: [] };
+  table[SYS_getuid] = { name: 'getuid', handler: (t) => t.creds.uid, args: [] };
+  table[SYS_geteuid] = { name: 'geteuid', handler: (t) => t.creds.euid, args: [] };
+  table[SYS_getgid] = { name: 'getgid', handler: (t) => t.creds.gid, args: [] };
+  table[SYS_getegid] = { name: 'getegid', handler: (t) => t.creds.egid, args: [] };
+  table[SYS_getgroups] = { name: 'getgroups', handler: sysGetgroups, args: ['int', 'outptr'] };
+  table[SYS_getresuid] = {
+    name: 'getresuid', handler: (t, a) => putResIds(t, a, [t.creds.uid, t.creds.euid, t.creds.suid]),
+    args: ['outptr', 'outptr', 'outptr'],
+  };
+  table[SYS_getresgid] = {
+    name: 'getresgid', handler: (t, a) => putResIds(t, a, [t.creds.gid, t.creds.egid, t.creds.sgid]),
+    args: ['outptr', 'outptr', 'outptr'],
+  };
+}

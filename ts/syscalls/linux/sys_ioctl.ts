@@ -1,0 +1,40 @@
+// ioctl (Linux fs/ioctl.c): the requests every file understands are handled here (close-on-
+// exec and non-blocking toggles); the rest go to the file, whose default is ENOTTY.
+
+import type { Task } from '../../kernel/task';
+import { fail } from '../../kernel/syscall_error';
+import { EBADF } from '../../abi/linux/errno';
+import { O_ASYNC, O_NONBLOCK, O_PATH } from '../../abi/linux/fcntl';
+import { FIOASYNC, FIOCLEX, FIONBIO, FIONCLEX } from '../../abi/linux/ioctl';
+import { SYS_ioctl } from '../../abi/linux/syscall_numbers';
+import type { SyscallArgs, SyscallReturn, SyscallTable } from './types';
+import { getFile } from './fd_util';
+
+function sysIoctl(t: Task, a: SyscallArgs): SyscallReturn {
+  const fd = a.int(0);
+  const cmd = a.uint(1);
+  const arg = a.ptr(2);
+  const f = getFile(t, fd);
+  if (f.flags & O_PATH) fail(EBADF);
+  switch (cmd) {
+    case FIOCLEX:
+      t.fdTable.setFlags(fd, { cloexec: true });
+      return 0;
+    case FIONCLEX:
+      t.fdTable.setFlags(fd, { cloexec: false });
+      return 0;
+    case FIONBIO:
+    case FIOASYNC: {
+      const bit = cmd === FIONBIO ? O_NONBLOCK : O_ASYNC;
+      const on = t.mm.readI32(arg) !== 0;
+      f.setStatusFlags(on ? f.flags | bit : f.flags & ~bit);
+      return 0;
+    }
+    default:
+      return f.ioctl(t, cmd, arg);
+  }
+}
+
+export function registerIoctl(table: SyscallTable): void {
+  table[SYS_ioctl] = { name: 'ioctl', handler: sysIoctl, args: ['fd', 'ioctlcmd', 'hex'] };
+}

@@ -1,0 +1,135 @@
+// Memory syscalls: brk, mmap, munmap, mprotect, mremap, madvise, msync, mincore and the mlock
+// family. Argument decoding and the checks that involve the file (its open mode) live here;
+// what the calls mean lives in mm/.
+
+import type { Task } from '../../kernel/task';
+import type { FileDescription } from '../../vfs/file_description';
+import type { SyscallArgs, SyscallTable } from './types';
+import type { MappingBacking } from '../../mm/memory_manager';
+import {
+  SYS_brk, SYS_madvise, SYS_mincore, SYS_mlock, SYS_mlock2, SYS_mlockall, SYS_mmap, SYS_mprotect,
+  SYS_mremap, SYS_msync, SYS_munlock, SYS_munlockall, SYS_munmap,
+} from '../../abi/linux/syscall_numbers';
+import {
+  MAP_ANONYMOUS, MAP_PRIVATE, MAP_TYPE, MCL_CURRENT, MCL_FUTURE, MCL_ONFAULT, MLOCK_ONFAULT, MS_ASYNC,
+  MS_INVALIDATE, MS_SYNC, PROT_EXEC, PROT_READ, PROT_WRITE,
+} from '../../abi/linux/mm';
+import { EACCES, EBADF, EINVAL, ENODEV, ENOMEM, EOVERFLOW, EPERM } from '../../abi/linux/errno';
+import { O_PATH } from '../../abi/linux/fcntl';
+import { RLIMIT_MEMLOCK } from '../../kernel/rlimits';
+import { fail } from '../../kernel/syscall_error';
+import { PAGE_SIZE, isPageAligned, pageDown } from '../../mm/layout';
+
+function sysBrk(t: Task, a: SyscallArgs): number {
+  return t.mm.brk(a.ptr(0));
+}
+
+function sysMmap(t: Task, a: SyscallArgs): number {
+  const addr = a.ptr(0);
+  const length = a.size(1);
+  const prot = a.int(2);
+  const flags = a.int(3);
+  const off = a.u64(5);
+  if ((off & BigInt(PAGE_SIZE - 1)) !== 0n) fail(EINVAL);
+  if ((flags & MAP_ANONYMOUS) !== 0) return t.mm.mmap(addr, length, prot, flags, null, 0);
+
+  const file: FileDescription | undefined = t.fdTable.get(a.int(4));
+  if (file === undefined || (file.flags & O_PATH) !== 0) fail(EBADF);
+  // Offsets stay exact numbers; no file is anywhere near 2^52 bytes.
+  if (off >= 1n << 52n) fail(EOVERFLOW);
+  const backing: MappingBacking | null = file.mappable();
+  if (backing === null) fail(ENODEV);
+  // Linux do_mmap: every file mapping needs read access; a shared one also needs write access
+  // to be writable, and without it can never become writable.
+  if (!file.readable) fail(EACCES);
+  let maxProt = PROT_READ | PROT_WRITE | PROT_EXEC;
+  if ((flags & MAP_TYPE) !== MAP_PRIVATE && !file.writable) {
+    if ((prot & PROT_WRITE) !== 0) fail(EACCES);
+    maxProt &= ~PROT_WRITE;
+  }
+  return t.mm.mmap(addr, length, prot, flags, backing, Number(off), maxProt);
+}
+
+function sysMunmap(t: Task, a: SyscallArgs): number {
+  t.mm.munmap(a.ptr(0), a.size(1));
+  return 0;
+}
+
+function sysMprotect(t: Task, a: SyscallArgs): number {
+  t.mm.mprotect(a.ptr(0), a.size(1), a.int(2));
+  return 0;
+}
+
+function sysMremap(t: Task, a: SyscallArgs): number {
+  return t.mm.mremap(a.ptr(0), a.size(1), a.size(2), a.int(3), a.ptr(4));
+}
+
+function sysMadvise(t: Task, a: SyscallArgs): number {
+  t.mm.madvise(a.ptr(0), a.size(1), a.int(2));
+  return 0;
+}
+
+function sysMsync(t: Task, a: SyscallArgs): number {
+  const addr = a.ptr(0);
+  const flags = a.int(2);
+  if (!isPageAligned(addr) || (flags & ~(MS_ASYNC | MS_INVALIDATE | MS_SYNC)) !== 0 ||
+    ((flags & MS_ASYNC) !== 0 && (flags & MS_SYNC) !== 0)) {
+    fail(EINVAL);
+  }
+  // Shared file mappings write straight into the file's pages: nothing to flush.
+  if (!t.mm.isMapped(addr, a.size(1))) fail(ENOMEM);
+  return 0;
+}
+
+function sysMincore(t: Task, a: SyscallArgs): number {
+  const vec = t.mm.mincore(a.ptr(0), a.size(1));
+  t.mm.copyOut(a.ptr(2), vec);
+  return 0;
+}
+
+/** mlock/munlock take any address: the range is widened to whole pages. mlock faults the
+ *  pages in, as Linux does (without MLOCK_ONFAULT); nothing is ever swapped out anyway. */
+function lockRange(t: Task, a: SyscallArgs, lock: boolean, populate: boolean): number {
+  const addr = a.ptr(0);
+  const start = pageDown(addr);
+  const length = a.size(1) + (addr - start);
+  if (!t.mm.isMapped(start, length)) fail(ENOMEM);
+  if (lock && t.creds.euid !== 0) {
+    // RLIMIT_MEMLOCK, checked per call (locked memory is not accounted across calls).
+    const limit = t.tg.rlimits[RLIMIT_MEMLOCK].cur;
+    if (limit === 0n) fail(EPERM);
+    if (BigInt(length) > limit) fail(ENOMEM);
+  }
+  if (populate && !t.mm.populateRange(start, start + Math.ceil(length / PAGE_SIZE) * PAGE_SIZE)) fail(ENOMEM);
+  return 0;
+}
+
+function sysMlock2(t: Task, a: SyscallArgs): number {
+  const flags = a.int(2);
+  if ((flags & ~MLOCK_ONFAULT) !== 0) fail(EINVAL);
+  return lockRange(t, a, true, flags === 0);
+}
+
+function sysMlockall(_t: Task, a: SyscallArgs): number {
+  const flags = a.int(0);
+  if (flags === 0 || (flags & ~(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT)) !== 0 || flags === MCL_ONFAULT) {
+    fail(EINVAL);
+  }
+  return 0;
+}
+
+export function registerMM(table: SyscallTable): void {
+  table[SYS_brk] = { name: 'brk', handler: sysBrk, args: ['ptr'] };
+  table[SYS_mmap] = { name: 'mmap', handler: sysMmap, args: ['ptr', 'size', 'prot', 'mmapflags', 'fd', 'hex'] };
+  table[SYS_munmap] = { name: 'munmap', handler: sysMunmap, args: ['ptr', 'size'] };
+  table[SYS_mprotect] = { name: 'mprotect', handler: sysMprotect, args: ['ptr', 'size', 'prot'] };
+  table[SYS_mremap] = { name: 'mremap', handler: sysMremap, args: ['ptr', 'size', 'size', 'hex', 'ptr'] };
+  table[SYS_madvise] = { name: 'madvise', handler: sysMadvise, args: ['ptr', 'size', 'int'] };
+  table[SYS_msync] = { name: 'msync', handler: sysMsync, args: ['ptr', 'size', 'hex'] };
+  table[SYS_mincore] = { name: 'mincore', handler: sysMincore, args: ['ptr', 'size', 'ptr'] };
+  table[SYS_mlock] = { name: 'mlock', handler: (t, a) => lockRange(t, a, true, true), args: ['ptr', 'size'] };
+  table[SYS_munlock] = { name: 'munlock', handler: (t, a) => lockRange(t, a, false, false), args: ['ptr', 'size'] };
+  table[SYS_mlock2] = { name: 'mlock2', handler: sysMlock2, args: ['ptr', 'size', 'hex'] };
+  table[SYS_mlockall] = { name: 'mlockall', handler: sysMlockall, args: ['hex'] };
+  table[SYS_munlockall] = { name: 'munlockall', handler: () => 0, args: [] };
+}

@@ -1,0 +1,45 @@
+// clock_gettime, clock_getres, gettimeofday, time (Linux kernel/time/): reading clocks.
+// These are normally answered by the vDSO without a syscall; without one, they come here.
+
+import type { Task } from '../../kernel/task';
+import { SYS_clock_getres, SYS_clock_gettime, SYS_gettimeofday, SYS_time } from '../../abi/linux/syscall_numbers';
+import { NSEC_PER_SEC } from '../../abi/linux/time';
+import type { SyscallArgs, SyscallTable } from './types';
+import { clockNow, clockResolution } from './clocks';
+import { copyOutTimespec, copyOutTimeval } from './timespec';
+
+function sysClockGettime(t: Task, a: SyscallArgs): number {
+  copyOutTimespec(t, a.ptr(1), clockNow(t, a.int(0)));
+  return 0;
+}
+
+/** A NULL result pointer is allowed: the call then only validates the clock id. */
+function sysClockGetres(t: Task, a: SyscallArgs): number {
+  const res = clockResolution(t, a.int(0));
+  const addr = a.ptr(1);
+  if (addr !== 0) copyOutTimespec(t, addr, res);
+  return 0;
+}
+
+/** Either pointer may be NULL. The kernel's timezone (sys_tz) is UTC with no DST: zeros. */
+function sysGettimeofday(t: Task, a: SyscallArgs): number {
+  const tv = a.ptr(0);
+  const tz = a.ptr(1);
+  if (tv !== 0) copyOutTimeval(t, tv, t.kernel.realtimeNs());
+  if (tz !== 0) t.mm.zeroOut(tz, 8);
+  return 0;
+}
+
+function sysTime(t: Task, a: SyscallArgs): bigint {
+  const now = t.kernel.realtimeNs() / NSEC_PER_SEC;
+  const addr = a.ptr(0);
+  if (addr !== 0) t.mm.writeU64(addr, now);
+  return now;
+}
+
+export function registerTime(table: SyscallTable): void {
+  table[SYS_clock_gettime] = { name: 'clock_gettime', handler: sysClockGettime, args: ['clock', 'outptr'] };
+  table[SYS_clock_getres] = { name: 'clock_getres', handler: sysClockGetres, args: ['clock', 'outptr'] };
+  table[SYS_gettimeofday] = { name: 'gettimeofday', handler: sysGettimeofday, args: ['outptr', 'outptr'] };
+  table[SYS_time] = { name: 'time', handler: sysTime, args: ['outptr'] };
+}

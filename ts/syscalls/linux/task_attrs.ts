@@ -1,0 +1,75 @@
+// Per-task attributes Linux keeps in task_struct that the Task class does not have (yet):
+// the command name (comm), personality, the prctl switches and the CPU affinity mask. They are
+// kept here, keyed by task, so the syscalls that own them need no field elsewhere. clone and
+// execve should call copyTaskAttrs / execTaskAttrs so that the Linux inheritance rules hold;
+// a task nobody copied to starts from the defaults.
+
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { Task } from '../../kernel/task';
+import { TASK_COMM_LEN } from '../../abi/linux/prctl';
+
+export interface TaskAttrs {
+  /** Up to 15 bytes, the name ps and /proc/<pid>/comm show. */
+  comm: string;
+  personality: number;
+  /** SUID_DUMP_USER (1) or SUID_DUMP_DISABLE (0). */
+  dumpable: number;
+  /** Signal sent when the parent dies, 0 for none. */
+  pdeathsig: number;
+  noNewPrivs: boolean;
+  /** CPUs the task may run on, one bit each (bit i of byte i>>3). */
+  affinity: Uint8Array;
+}
+
+const attrs = new WeakMap<Task, TaskAttrs>();
+
+/** CPUs the sandbox reports: as many as the host lets Node use. */
+export function cpuCount(): number {
+  return Math.max(1, os.availableParallelism());
+}
+
+/** Bytes of a CPU mask the kernel works with: whole longs covering every CPU (cpumask_size). */
+export function cpuMaskSize(): number {
+  return Math.ceil(cpuCount() / 64) * 8;
+}
+
+function allCpus(): Uint8Array {
+  const mask = new Uint8Array(cpuMaskSize());
+  for (let i = 0; i < cpuCount(); i++) mask[i >> 3] |= 1 << (i & 7);
+  return mask;
+}
+
+/** Linux __set_task_comm: at most TASK_COMM_LEN-1 bytes. */
+export function truncateComm(name: string): string {
+  const b = Buffer.from(name, 'utf8');
+  return b.length < TASK_COMM_LEN ? name : b.subarray(0, TASK_COMM_LEN - 1).toString('utf8');
+}
+
+export function taskAttrs(t: Task): TaskAttrs {
+  let a = attrs.get(t);
+  if (!a) {
+    a = {
+      comm: truncateComm(path.basename(t.tg.exePath || '')),
+      personality: 0,
+      dumpable: 1,
+      pdeathsig: 0,
+      noNewPrivs: false,
+      affinity: allCpus(),
+    };
+    attrs.set(t, a);
+  }
+  return a;
+}
+
+/** clone/fork: the child starts with the parent's attributes, except the parent-death signal. */
+export function copyTaskAttrs(parent: Task, child: Task): void {
+  const p = taskAttrs(parent);
+  attrs.set(child, { ...p, pdeathsig: 0, affinity: p.affinity.slice() });
+}
+
+/** execve: comm becomes the new program's name; pdeathsig is cleared for set-id programs
+ *  only, which the sandbox does not run, so it stays. */
+export function execTaskAttrs(t: Task, filename: string): void {
+  taskAttrs(t).comm = truncateComm(path.basename(filename));
+}

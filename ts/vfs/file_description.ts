@@ -1,0 +1,121 @@
+// FileDescription: an open file (Linux struct file, gVisor vfs.FileDescription). Several fds,
+// in one or more FDTables, may share one description (dup, fork), so it is reference counted
+// and release() runs when the last reference goes. Status flags (O_APPEND, O_NONBLOCK...)
+// live here, not in the fd: F_SETFL through one fd is seen through every duplicate.
+//
+// Implementations override what their file supports; the defaults are the Linux answers for a
+// file that lacks the operation. The syscall layer does the checks common to every file (the
+// EBADF for a description not opened for reading/writing, ESPIPE for pread on a pipe) before
+// calling in, so an implementation sees only requests it could honour.
+
+import type { Task } from '../kernel/task';
+import type { MappingBacking } from '../mm/memory_manager';
+import { SyscallError } from '../kernel/syscall_error';
+import { EINVAL, ENOTTY, ESPIPE, ENXIO } from '../abi/linux/errno';
+import { O_ACCMODE, O_PATH, O_RDONLY, O_RDWR, O_WRONLY,
+  SEEK_CUR, SEEK_DATA, SEEK_END, SEEK_HOLE, SEEK_SET } from '../abi/linux/fcntl';
+import type { Stat } from '../abi/linux/stat';
+
+export type { Stat, Timespec } from '../abi/linux/stat';
+
+export abstract class FileDescription {
+  /** O_* status flags and access mode, as F_GETFL reports them (O_CLOEXEC is per fd, not here). */
+  flags: number;
+  /** False for pipes, ttys and sockets: lseek and pread/pwrite fail with ESPIPE (Linux
+   *  FMODE_LSEEK/FMODE_PREAD). */
+  readonly seekable: boolean = false;
+  private refs = 1;
+
+  /** A new description holds one reference, its creator's (gVisor style: FDTable.newFD takes
+   *  its own, so the creator drops its reference once the description is installed). */
+  constructor(flags: number) {
+    this.flags = flags;
+  }
+
+  get readable(): boolean {
+    if (this.flags & O_PATH) return false;
+    const mode = this.flags & O_ACCMODE;
+    return mode === O_RDONLY || mode === O_RDWR;
+  }
+
+  get writable(): boolean {
+    if (this.flags & O_PATH) return false;
+    const mode = this.flags & O_ACCMODE;
+    return mode === O_WRONLY || mode === O_RDWR;
+  }
+
+  incRef(): void {
+    if (this.refs <= 0) throw new Error('FileDescription.incRef after release');
+    this.refs++;
+  }
+
+  decRef(): void {
+    if (this.refs <= 0) throw new Error('FileDescription.decRef after release');
+    if (--this.refs === 0) this.release();
+  }
+
+  /** Live references (for tests and /proc fdinfo). */
+  get refCount(): number { return this.refs; }
+
+  /** F_SETFL/FIONBIO: the new status flags (only SETFL_MASK bits differ from the old ones).
+   *  Files that must react (O_ASYNC owners, pipe packet mode) override this; throwing refuses. */
+  setStatusFlags(flags: number): void {
+    this.flags = flags;
+  }
+
+  /** Read into dst at offset, or at the file position (advancing it) when offset is -1.
+   *  Returns the byte count; a Promise only if the read must wait. dst (and write's src) is
+   *  the caller's buffer only until the call settles: copy what must be kept. */
+  read(_t: Task, _dst: Uint8Array, _offset: number): number | Promise<number> {
+    throw new SyscallError(EINVAL);
+  }
+
+  /** Write src at offset, or at the file position (advancing it) when offset is -1. */
+  write(_t: Task, _src: Uint8Array, _offset: number): number | Promise<number> {
+    throw new SyscallError(EINVAL);
+  }
+
+  /** Set the file position; whence is already known to be SEEK_SET..SEEK_HOLE. */
+  lseek(_offset: number, _whence: number): number {
+    throw new SyscallError(ESPIPE);
+  }
+
+  abstract stat(): Stat;
+
+  ioctl(_t: Task, _cmd: number, _arg: number): number | Promise<number> {
+    throw new SyscallError(ENOTTY);
+  }
+
+  /** What mmap maps for this file, or null if it cannot be mapped (mmap then fails ENODEV). */
+  mappable(): MappingBacking | null { return null; }
+
+  /** How /proc/<pid>/fd/N and strace name this file. */
+  describe(): string { return 'anon_inode:[unknown]'; }
+
+  /** The last reference is gone: give back what the file holds. */
+  release(): void {}
+}
+
+/** Linux generic_file_llseek_size for a file whose data is all of [0, size): new position for
+ *  (offset, whence) from position `pos`, EINVAL if negative, ENXIO past the end for DATA/HOLE. */
+export function seekPosition(pos: number, size: number, offset: number, whence: number): number {
+  let next: number;
+  switch (whence) {
+    case SEEK_SET: next = offset; break;
+    case SEEK_CUR: next = pos + offset; break;
+    case SEEK_END: next = size + offset; break;
+    case SEEK_DATA:
+      if (offset < 0 || offset >= size) throw new SyscallError(ENXIO);
+      next = offset;
+      break;
+    case SEEK_HOLE:
+      if (offset < 0 || offset >= size) throw new SyscallError(ENXIO);
+      next = size;
+      break;
+    default: throw new SyscallError(EINVAL);
+  }
+  // Offsets past 2^53 cannot be represented exactly here; Linux would accept up to
+  // s_maxbytes, but no file we serve is that large, so refusing them is the honest answer.
+  if (next < 0 || !Number.isSafeInteger(next)) throw new SyscallError(EINVAL);
+  return next;
+}

@@ -1,0 +1,269 @@
+// HostFileDescription: an open file backed by a host fd the sandbox was given (stdin, stdout
+// and stderr are the host's 0, 1, 2). Reads and writes go to the host fd and never block the
+// Node event loop:
+//   * regular files (and block devices, directories) never block: plain readSync/writeSync;
+//   * pipes, ttys, sockets, character devices: poll first; if ready, the synchronous call;
+//     otherwise, unless the application asked for O_NONBLOCK (then EAGAIN), the call goes to
+//     libuv's thread pool, and if the host fd itself turns out to be non-blocking (our parent
+//     or Node set O_NONBLOCK on it) we poll with a short backoff until it is ready.
+// The file position of a regular file is the host's own offset (shared with whoever gave us
+// the fd, as after fork) until the application seeks; from then on it is kept here, because
+// Node offers no lseek, and I/O uses explicit offsets.
+
+import * as fs from 'node:fs';
+import * as tty from 'node:tty';
+import { addon } from '../native/addon';
+import type { Task } from '../kernel/task';
+import { SyscallError } from '../kernel/syscall_error';
+import { EAGAIN, EBADF, ENOTTY, ESPIPE } from '../abi/linux/errno';
+import { O_APPEND, O_CLOEXEC, O_LARGEFILE, O_NONBLOCK, O_RDWR } from '../abi/linux/fcntl';
+import { FIONREAD } from '../abi/linux/ioctl';
+import { POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT } from '../abi/linux/poll';
+import { S_IFBLK, S_IFCHR, S_IFDIR, S_IFMT, S_IFREG, devMajor, type Stat } from '../abi/linux/stat';
+import { FileDescription, seekPosition } from './file_description';
+import { isEAGAIN, throwHostError } from './host_errno';
+import { HostTty } from './host_tty';
+
+export type PollFn = (fd: number, events: number) => number;
+
+export interface HostFileOptions {
+  /** Status flags the application sees; read from /proc/self/fdinfo when omitted. */
+  flags?: number;
+  /** Close the host fd when the last reference goes (never for the sentry's own stdio). */
+  closeOnRelease?: boolean;
+  /** poll(2) with a zero timeout; the addon's pollHostFd by default. */
+  poll?: PollFn;
+}
+
+type Kind = 'regular' | 'stream' | 'memdev';
+
+/** Largest synchronous write to a stream: a pipe that polls writable has room for one page,
+ *  so a write this size cannot block. */
+const STREAM_WRITE_CHUNK = 4096;
+const MEM_MAJOR = 1; // /dev/null, /dev/zero, /dev/full, /dev/urandom...
+
+export class HostFileDescription extends FileDescription {
+  override readonly seekable: boolean;
+  private readonly kind: Kind;
+  /** Sandbox-side file position, or -1 while the host's own offset is used. */
+  private pos = -1;
+  private readonly tty: HostTty | null;
+  private readonly closeOnRelease: boolean;
+  private readonly pollFn: PollFn;
+
+  constructor(readonly hostFd: number, opts: HostFileOptions = {}) {
+    let st: fs.BigIntStats;
+    try { st = fs.fstatSync(hostFd, { bigint: true }); } catch (e) { throwHostError(e); }
+    super(opts.flags ?? hostStatusFlags(hostFd));
+    const type = Number(st.mode) & S_IFMT;
+    if (type === S_IFREG || type === S_IFBLK || type === S_IFDIR) this.kind = 'regular';
+    else if (type === S_IFCHR && devMajor(Number(st.rdev)) === MEM_MAJOR) this.kind = 'memdev';
+    else this.kind = 'stream';
+    this.seekable = this.kind !== 'stream';
+    this.tty = type === S_IFCHR && tty.isatty(hostFd) ? new HostTty(hostFd) : null;
+    this.closeOnRelease = opts.closeOnRelease ?? false;
+    this.pollFn = opts.poll ?? ((fd, ev) => addon().pollHostFd(fd, ev));
+  }
+
+  override read(_t: Task, dst: Uint8Array, offset: number): number | Promise<number> {
+    if (dst.length === 0) return 0;
+    if (this.kind === 'stream') return this.readStream(dst);
+    if (this.kind === 'memdev') return this.syncIO(() => fs.readSync(this.hostFd, dst, 0, dst.length, null));
+    const position = offset >= 0 ? offset : this.pos >= 0 ? this.pos : null;
+    let n: number;
+    try { n = fs.readSync(this.hostFd, dst, 0, dst.length, position); } catch (e) { throwHostError(e); }
+    if (offset < 0 && this.pos >= 0) this.pos += n;
+    return n;
+  }
+
+  override write(_t: Task, src: Uint8Array, offset: number): number | Promise<number> {
+    if (src.length === 0) return 0;
+    if (this.kind === 'stream') return this.writeStream(src);
+    if (this.kind === 'memdev') return this.syncIO(() => fs.writeSync(this.hostFd, src, 0, src.length, null));
+    let position = offset >= 0 ? offset : this.pos >= 0 ? this.pos : null;
+    // O_APPEND set by the application (the host fd may lack it): every write goes at the end,
+    // even pwrite's, as on Linux.
+    if (this.flags & O_APPEND) position = this.size();
+    let n: number;
+    try { n = fs.writeSync(this.hostFd, src, 0, src.length, position); } catch (e) { throwHostError(e); }
+    if (offset < 0 && position !== null) this.pos = position + n;
+    return n;
+  }
+
+  override lseek(offset: number, whence: number): number {
+    if (this.kind === 'stream') throw new SyscallError(ESPIPE);
+    // /dev/null and friends: Linux's null_lseek always lands on 0.
+    if (this.kind === 'memdev') return 0;
+    const cur = this.pos >= 0 ? this.pos : hostOffset(this.hostFd);
+    this.pos = seekPosition(cur, this.size(), offset, whence);
+    return this.pos;
+  }
+
+  override stat(): Stat {
+    let st: fs.BigIntStats;
+    try { st = fs.fstatSync(this.hostFd, { bigint: true }); } catch (e) { throwHostError(e); }
+    return statFromHost(st);
+  }
+
+  override ioctl(t: Task, cmd: number, arg: number): number {
+    if (this.tty) return this.tty.ioctl(t, cmd, arg);
+    if (cmd === FIONREAD && this.kind === 'regular') {
+      const cur = this.pos >= 0 ? this.pos : hostOffset(this.hostFd);
+      t.mm.writeI32(arg, Math.max(0, Math.min(this.size() - cur, 0x7fffffff)));
+      return 0;
+    }
+    throw new SyscallError(ENOTTY);
+  }
+
+  override describe(): string { return `host:[${this.hostFd}]`; }
+
+  override release(): void {
+    if (this.closeOnRelease) {
+      try { fs.closeSync(this.hostFd); } catch { /* already gone: nothing to give back */ }
+    }
+  }
+
+  /** Memory devices never block: no poll, no offset. */
+  private syncIO(op: () => number): number {
+    try { return op(); } catch (e) { throwHostError(e); }
+  }
+
+  private size(): number {
+    try { return Number(fs.fstatSync(this.hostFd, { bigint: true }).size); } catch (e) { throwHostError(e); }
+  }
+
+  private readStream(dst: Uint8Array): number | Promise<number> {
+    if (this.ready(POLLIN)) {
+      try {
+        return fs.readSync(this.hostFd, dst, 0, dst.length, null);
+      } catch (e) {
+        if (!isEAGAIN(e)) throwHostError(e);
+      }
+    }
+    if (this.flags & O_NONBLOCK) throw new SyscallError(EAGAIN);
+    return this.readWait(dst);
+  }
+
+  private async readWait(dst: Uint8Array): Promise<number> {
+    try {
+      return await threadpoolRead(this.hostFd, dst);
+    } catch (e) {
+      if (!isEAGAIN(e)) throwHostError(e);
+    }
+    for (;;) {
+      await this.pollUntil(POLLIN);
+      try {
+        return fs.readSync(this.hostFd, dst, 0, dst.length, null);
+      } catch (e) {
+        if (!isEAGAIN(e)) throwHostError(e);
+      }
+    }
+  }
+
+  /** Linux blocking writes to a pipe or tty return only once everything is written;
+   *  non-blocking ones return what fit, or EAGAIN if nothing did. */
+  private writeStream(src: Uint8Array): number | Promise<number> {
+    let done = 0;
+    while (done < src.length && this.ready(POLLOUT)) {
+      try {
+        done += fs.writeSync(this.hostFd, src, done, Math.min(src.length - done, STREAM_WRITE_CHUNK), null);
+      } catch (e) {
+        if (isEAGAIN(e)) break;
+        if (done > 0) return done;
+        throwHostError(e);
+      }
+    }
+    if (done === src.length) return done;
+    if (this.flags & O_NONBLOCK) {
+      if (done > 0) return done;
+      throw new SyscallError(EAGAIN);
+    }
+    return this.writeWait(src, done);
+  }
+
+  private async writeWait(src: Uint8Array, done: number): Promise<number> {
+    while (done < src.length) {
+      try {
+        done += await threadpoolWrite(this.hostFd, src.subarray(done));
+      } catch (e) {
+        if (!isEAGAIN(e)) {
+          if (done > 0) return done;
+          throwHostError(e);
+        }
+        await this.pollUntil(POLLOUT);
+      }
+    }
+    return done;
+  }
+
+  /** Would an I/O call for `events` complete now? Errors and hang-ups count as ready: the
+   *  call then reports them. */
+  private ready(events: number): boolean {
+    const rev = this.pollFn(this.hostFd, events);
+    if (rev & POLLNVAL) throw new SyscallError(EBADF);
+    return (rev & (events | POLLERR | POLLHUP)) !== 0;
+  }
+
+  /** Wait for readiness of a non-blocking host fd without a thread: poll with backoff. */
+  private async pollUntil(events: number): Promise<void> {
+    let delay = 1;
+    while (!this.ready(events)) {
+      await new Promise((r) => setTimeout(r, delay));
+      delay = Math.min(delay * 2, 50);
+    }
+  }
+}
+
+function threadpoolRead(fd: number, dst: Uint8Array): Promise<number> {
+  return new Promise((resolve, reject) => {
+    fs.read(fd, dst, 0, dst.length, null, (err, n) => (err ? reject(err) : resolve(n)));
+  });
+}
+
+function threadpoolWrite(fd: number, src: Uint8Array): Promise<number> {
+  return new Promise((resolve, reject) => {
+    fs.write(fd, src, 0, src.length, null, (err, n) => (err ? reject(err) : resolve(n)));
+  });
+}
+
+/** A field of /proc/self/fdinfo/<fd> ("pos", "flags"), or undefined. */
+function fdinfoField(fd: number, name: string): string | undefined {
+  try {
+    const text = fs.readFileSync(`/proc/self/fdinfo/${fd}`, 'latin1');
+    return new RegExp(`^${name}:\\s*(\\S+)`, 'm').exec(text)?.[1];
+  } catch {
+    return undefined;
+  }
+}
+
+/** The host's file offset of fd (0 if it cannot be read). */
+function hostOffset(fd: number): number {
+  const pos = fdinfoField(fd, 'pos');
+  return pos === undefined ? 0 : Number(pos);
+}
+
+/** The host description's status flags, minus what is not the application's business:
+ *  O_CLOEXEC is the sentry's fd flag, and O_NONBLOCK may have been set by Node or our parent
+ *  for its own reasons. */
+function hostStatusFlags(fd: number): number {
+  const flags = fdinfoField(fd, 'flags');
+  if (flags === undefined) return O_RDWR | O_LARGEFILE;
+  return parseInt(flags, 8) & ~(O_CLOEXEC | O_NONBLOCK);
+}
+
+function timespec(ns: bigint): { sec: number; nsec: number } {
+  let sec = ns / 1_000_000_000n;
+  let nsec = ns % 1_000_000_000n;
+  if (nsec < 0n) { nsec += 1_000_000_000n; sec -= 1n; }
+  return { sec: Number(sec), nsec: Number(nsec) };
+}
+
+export function statFromHost(st: fs.BigIntStats): Stat {
+  return {
+    dev: Number(st.dev), ino: Number(st.ino), mode: Number(st.mode), nlink: Number(st.nlink),
+    uid: Number(st.uid), gid: Number(st.gid), rdev: Number(st.rdev), size: Number(st.size),
+    blksize: Number(st.blksize), blocks: Number(st.blocks),
+    atime: timespec(st.atimeNs), mtime: timespec(st.mtimeNs), ctime: timespec(st.ctimeNs),
+    btime: st.birthtimeNs > 0n ? timespec(st.birthtimeNs) : undefined,
+  };
+}
