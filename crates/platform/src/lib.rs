@@ -93,11 +93,24 @@ pub trait AddressSpaceOps: Send {
 }
 
 /// One task's execution context on a platform.
+///
+/// A run is: switch_to_user(), then poll() until it says the task stopped — the caller
+/// spins on it for a short budget — or park(), after which the waker is called once the
+/// task has stopped; then take() returns the event and the registers at the stop.
 pub trait Context: Send + Sync {
-    /// Starts running `regs`. Returns at once; the completion cell reports the stop.
+    /// Registers for a fresh thread: valid selectors and flags, zero elsewhere.
+    fn initial_regs(&self) -> Regs;
+    /// Starts running `regs`. Returns at once.
     fn switch_to_user(&self, regs: &Regs);
-    /// Where the stop is reported, with the registers at the stop.
-    fn completion(&self) -> &Completion;
+    /// True once the run has stopped.
+    fn poll(&self) -> bool;
+    /// Stops waiting synchronously: false if the run has already stopped (take it now),
+    /// true if the waker will be called when it does.
+    fn park(&self) -> bool;
+    /// The event and registers of a stopped run.
+    fn take(&self, regs: &mut Regs) -> Event;
+    /// Called from any thread when a parked run stops.
+    fn set_waker(&self, w: completion::Waker);
     /// Makes a running task stop soon with an Interrupt event. Harmless if it is not running.
     fn interrupt(&self);
     /// The XSAVE area of a stopped task.

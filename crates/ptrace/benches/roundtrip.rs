@@ -18,13 +18,15 @@ fn roundtrip(c: &mut Criterion) {
     mf.write(off, &[0xb8, 110, 0, 0, 0, 0x0f, 0x05, 0xeb, 0xf7]).unwrap();
     a.map(0x400000, 0x1000, off, PROT_READ | PROT_EXEC).unwrap();
     let ctx = p.new_ptrace_context(a.ops().unwrap()).unwrap();
-    let mut regs = ctx.initial_regs;
+    let mut regs = ctx.initial_regs();
     regs[REG_RIP] = 0x400000;
     c.bench_function("ptrace_syscall_roundtrip", |b| {
         b.iter(|| {
             ctx.switch_to_user(&regs);
-            ctx.completion().wait_blocking();
-            ctx.completion().take(&mut regs);
+            while !ctx.poll() {
+                std::hint::spin_loop();
+            }
+            ctx.take(&mut regs);
             regs[REG_RAX] = 1;
         })
     });

@@ -213,13 +213,29 @@ fn exit_thread(s: &Shared) {
 }
 
 impl Context for PtraceContext {
+    fn initial_regs(&self) -> Regs {
+        self.initial_regs
+    }
+
     fn switch_to_user(&self, regs: &Regs) {
         self.shared.completion.begin();
         self.post(Cmd::Run(*regs));
     }
 
-    fn completion(&self) -> &Completion {
-        &self.shared.completion
+    fn poll(&self) -> bool {
+        self.shared.completion.is_done()
+    }
+
+    fn park(&self) -> bool {
+        self.shared.completion.park()
+    }
+
+    fn take(&self, regs: &mut Regs) -> Event {
+        self.shared.completion.take(regs)
+    }
+
+    fn set_waker(&self, w: tsvisor_platform::completion::Waker) {
+        self.shared.completion.set_waker(w);
     }
 
     fn interrupt(&self) {

@@ -5,7 +5,7 @@
 //! Owns the stub (stub/), its processes and tracer threads; knows nothing of Node.
 
 mod context;
-mod stub;
+pub mod stub;
 pub mod sys;
 
 use std::any::Any;
@@ -16,7 +16,7 @@ use tsvisor_memfile::MemoryFile;
 use tsvisor_platform::{AddressSpaceOps, Context, Platform};
 
 pub use context::PtraceContext;
-pub use stub::{StubProcess, STUB_BASE};
+pub use stub::{stub_image, StubImage, StubProcess, STUB_BASE, STUB_MEMFD, SYSTRAP_CLONE_GADGET};
 
 const MAP_FIXED_SHARED: u64 = (libc::MAP_SHARED | libc::MAP_FIXED) as u64;
 

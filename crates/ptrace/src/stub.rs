@@ -15,10 +15,43 @@ use crate::sys;
 static STUB_ELF: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/stub"));
 
 /// The stub is linked here (build.rs); the application may use everything below.
-pub const STUB_BASE: u64 = 0x7fff_fff0_0000;
+pub const STUB_BASE: u64 = 0x7fff_0000_0000;
 /// Offsets of the gadgets from the entry point (stub/stub.S).
 pub const SYSCALL_GADGET: u64 = 0x10;
 pub const CLONE_GADGET: u64 = 0x20;
+pub const SYSTRAP_CLONE_GADGET: u64 = 0x40;
+/// Where stub.S lists systrap_handler, systrap_thread_entry, systrap_restorer.
+const ADDRESS_TABLE: u64 = 0x50;
+
+/// Addresses inside the stub image, read from the ELF file itself.
+#[derive(Clone, Copy, Debug)]
+pub struct StubImage {
+    pub entry: u64,
+    /// End of the stub's one loadable segment, page aligned.
+    pub end: u64,
+    pub systrap_handler: u64,
+    pub systrap_thread_entry: u64,
+    pub systrap_restorer: u64,
+}
+
+fn u64_at(b: &[u8], off: usize) -> u64 {
+    u64::from_le_bytes(b[off..off + 8].try_into().unwrap())
+}
+
+pub fn stub_image() -> StubImage {
+    let b = STUB_ELF;
+    let entry = u64_at(b, 24);
+    let phoff = u64_at(b, 32) as usize;
+    let memsz = u64_at(b, phoff + 40);
+    let table = (entry - STUB_BASE + ADDRESS_TABLE) as usize; // file offset == vaddr - base
+    StubImage {
+        entry,
+        end: (STUB_BASE + memsz + 0xfff) & !0xfff,
+        systrap_handler: u64_at(b, table),
+        systrap_thread_entry: u64_at(b, table + 8),
+        systrap_restorer: u64_at(b, table + 16),
+    }
+}
 /// The memory file's descriptor number inside every stub process.
 pub const STUB_MEMFD: i32 = 3;
 const TOP_OF_USER: u64 = 0x8000_0000_0000;
@@ -127,12 +160,13 @@ impl StubProcess {
             let regs = sys::get_regs(pid)?;
             stub.entry = regs[REG_RIP];
             stub.template = regs;
-            if stub.entry & !0xfff != STUB_BASE {
+            let img = stub_image();
+            if stub.entry != img.entry {
                 return Err(io::Error::from_raw_os_error(libc::ENOEXEC));
             }
-            // Leave nothing of the host in the address space but the stub's one page.
+            // Leave nothing of the host in the address space but the stub's own text.
             stub.syscall(libc::SYS_munmap, [0, STUB_BASE, 0, 0, 0, 0])?;
-            stub.syscall(libc::SYS_munmap, [STUB_BASE + 0x1000, TOP_OF_USER - STUB_BASE - 0x1000, 0, 0, 0, 0])?;
+            stub.syscall(libc::SYS_munmap, [img.end, TOP_OF_USER - img.end, 0, 0, 0, 0])?;
             Ok(())
         })();
         if let Err(e) = setup {
@@ -144,10 +178,11 @@ impl StubProcess {
 
     /// Runs one syscall in the stub's leader thread and returns its raw result.
     pub fn syscall(&mut self, nr: libc::c_long, args: [u64; 6]) -> io::Result<i64> {
-        self.inject(self.entry + SYSCALL_GADGET, nr, args)
+        self.inject(self.entry + SYSCALL_GADGET, nr, args, &[])
     }
 
-    fn inject(&mut self, rip: u64, nr: libc::c_long, args: [u64; 6]) -> io::Result<i64> {
+    /// Runs one syscall at `rip` with extra registers set: (register index, value).
+    pub fn inject(&mut self, rip: u64, nr: libc::c_long, args: [u64; 6], extra: &[(usize, u64)]) -> io::Result<i64> {
         if !self.alive {
             return Err(io::Error::from_raw_os_error(libc::ESRCH));
         }
@@ -157,6 +192,9 @@ impl StubProcess {
         r[REG_ORIG_RAX] = u64::MAX;
         (r[REG_RDI], r[REG_RSI], r[REG_RDX], r[REG_R10], r[REG_R8], r[REG_R9]) =
             (args[0], args[1], args[2], args[3], args[4], args[5]);
+        for &(i, v) in extra {
+            r[i] = v;
+        }
         sys::set_regs(self.pid, &r)?;
         sys::ptrace(libc::PTRACE_CONT, self.pid, 0, 0)?;
         loop {
@@ -178,7 +216,7 @@ impl StubProcess {
     pub fn clone_thread(&mut self) -> io::Result<i32> {
         let flags = (libc::CLONE_VM | libc::CLONE_FS | libc::CLONE_FILES | libc::CLONE_SIGHAND
             | libc::CLONE_THREAD | libc::CLONE_SYSVSEM) as u64;
-        let r = self.inject(self.entry + CLONE_GADGET, libc::SYS_clone, [flags, 0, 0, 0, 0, 0])?;
+        let r = self.inject(self.entry + CLONE_GADGET, libc::SYS_clone, [flags, 0, 0, 0, 0, 0], &[])?;
         if r < 0 {
             return Err(io::Error::from_raw_os_error(-r as i32));
         }

@@ -27,8 +27,10 @@ fn load_code(mf: &MemoryFile, a: &mut AddressSpace, code: &[u8]) {
 
 fn run(ctx: &dyn Context, regs: &mut Regs) -> Event {
     ctx.switch_to_user(regs);
-    ctx.completion().wait_blocking();
-    ctx.completion().take(regs)
+    while !ctx.poll() {
+        std::thread::yield_now();
+    }
+    ctx.take(regs)
 }
 
 #[test]
@@ -37,7 +39,7 @@ fn syscalls_are_trapped_not_executed() {
     // mov $39,%eax (getpid); syscall; mov $60,%eax; syscall
     load_code(&mf, &mut a, &[0xb8, 39, 0, 0, 0, 0x0f, 0x05, 0xb8, 60, 0, 0, 0, 0x0f, 0x05]);
     let ctx = p.new_context(a.ops().unwrap()).unwrap();
-    let mut regs = p.new_ptrace_context(a.ops().unwrap()).unwrap().initial_regs;
+    let mut regs = ctx.initial_regs();
     regs[REG_RIP] = CODE;
     let ev = run(&*ctx, &mut regs);
     assert_eq!(ev.kind, EventKind::Syscall);
@@ -59,7 +61,7 @@ fn faults_report_the_address_and_resume_after_mapping() {
     code.extend_from_slice(&[0x48, 0x8b, 0x03, 0x0f, 0x05]);
     load_code(&mf, &mut a, &code);
     let ctx = p.new_context(a.ops().unwrap()).unwrap();
-    let mut regs = p.new_ptrace_context(a.ops().unwrap()).unwrap().initial_regs;
+    let mut regs = ctx.initial_regs();
     regs[REG_RIP] = CODE;
     let ev = run(&*ctx, &mut regs);
     assert_eq!(ev.kind, EventKind::Fault);
@@ -79,14 +81,16 @@ fn interrupt_stops_a_spinning_task() {
     let (mf, p, mut a) = setup();
     load_code(&mf, &mut a, &[0xeb, 0xfe]); // jmp .
     let ctx = p.new_context(a.ops().unwrap()).unwrap();
-    let mut regs = p.new_ptrace_context(a.ops().unwrap()).unwrap().initial_regs;
+    let mut regs = ctx.initial_regs();
     regs[REG_RIP] = CODE;
     ctx.switch_to_user(&regs);
     std::thread::sleep(std::time::Duration::from_millis(20));
-    assert!(!ctx.completion().is_done());
+    assert!(!ctx.poll());
     ctx.interrupt();
-    ctx.completion().wait_blocking();
-    assert_eq!(ctx.completion().take(&mut regs).kind, EventKind::Interrupt);
+    while !ctx.poll() {
+        std::thread::yield_now();
+    }
+    assert_eq!(ctx.take(&mut regs).kind, EventKind::Interrupt);
     assert_eq!(regs[REG_RIP], CODE);
     assert!(!ctx.fp_state().unwrap().is_empty());
     ctx.release();

@@ -17,7 +17,7 @@ import { FDTable } from '../../../ts/vfs/fd_table';
 import { FileDescription, seekPosition } from '../../../ts/vfs/file_description';
 import { RegisterArgs } from '../../../ts/syscalls/linux/args';
 import { registerAll } from '../../../ts/syscalls/linux/register_all';
-import type { SyscallResult, SyscallTable } from '../../../ts/syscalls/linux/types';
+import type { SyscallTable } from '../../../ts/syscalls/linux/types';
 
 export const PAGE = 4096;
 
@@ -152,10 +152,6 @@ export function setArgs(t: Task, args: (number | bigint)[]): RegisterArgs {
   return new RegisterArgs(t.regs);
 }
 
-function settle(r: SyscallResult): number | bigint {
-  return typeof r === 'bigint' ? r : r;
-}
-
 /** Run syscall nr synchronously: its result, or -errno. Throws if the handler went async. */
 export function sys(t: Task, nr: number, ...args: (number | bigint)[]): number | bigint {
   const entry = table[nr];
@@ -163,7 +159,7 @@ export function sys(t: Task, nr: number, ...args: (number | bigint)[]): number |
   try {
     const r = entry.handler(t, setArgs(t, args));
     if (typeof r === 'object') throw new Error(`syscall ${entry.name} went async`);
-    return settle(r);
+    return r;
   } catch (e) {
     if (e instanceof SyscallError) return -e.errno;
     throw e;
@@ -175,7 +171,7 @@ export async function sysAsync(t: Task, nr: number, ...args: (number | bigint)[]
   const entry = table[nr];
   if (!entry) throw new Error(`syscall ${nr} not registered`);
   try {
-    return settle(await entry.handler(t, setArgs(t, args)));
+    return await entry.handler(t, setArgs(t, args));
   } catch (e) {
     if (e instanceof SyscallError) return -e.errno;
     throw e;

@@ -9,7 +9,7 @@ import {
 } from '../../../ts/abi/linux/prctl';
 import { REG_FS_BASE, REG_GS_BASE } from '../../../ts/native/addon';
 import { cpuCount, cpuMaskSize } from '../../../ts/syscalls/linux/task_attrs';
-import { newTask, sys } from './fakes';
+import { newTask, sys, sysAsync } from './fakes';
 
 const BUF = 0x10000;
 
@@ -221,7 +221,8 @@ describe('scheduling, random, system information', () => {
   it('sched_getaffinity: EINVAL for a short or unaligned length; returns bytes written', () => {
     const p = setup();
     const size = cpuMaskSize();
-    expect(sys(p.t, N.SYS_sched_getaffinity, 0, 4, BUF)).toBe(cpuCount() > 32 ? -EINVAL : -EINVAL);
+    expect(sys(p.t, N.SYS_sched_getaffinity, 0, 4, BUF)).toBe(-EINVAL);
+    expect(cpuCount()).toBeGreaterThan(0);
     expect(sys(p.t, N.SYS_sched_getaffinity, 0, 12, BUF)).toBe(-EINVAL);
     expect(sys(p.t, N.SYS_sched_getaffinity, 0, 128, BUF)).toBe(size);
     expect(p.mm.copyIn(BUF, 1)[0] & 1).toBe(1);
@@ -240,9 +241,10 @@ describe('scheduling, random, system information', () => {
 
   it('sched_yield gives the event loop a turn', async () => {
     const p = setup();
-    const r = N.SYS_sched_yield;
-    const entry = (await import('./fakes')).table[r]!;
-    expect(await entry.handler(p.t, (await import('./fakes')).setArgs(p.t, []))).toBe(0);
+    let other = false;
+    setImmediate(() => { other = true; });
+    expect(await sysAsync(p.t, N.SYS_sched_yield)).toBe(0);
+    expect(other).toBe(true);
   });
 
   it('getrandom: flags, counts, faults', () => {

@@ -5,6 +5,7 @@ import {
 } from '../../../ts/abi/linux/syscall_numbers';
 import { EBADF, EFAULT, EINVAL, ENOTSUP, ESPIPE, EAGAIN } from '../../../ts/abi/linux/errno';
 import { O_NONBLOCK, O_RDONLY, O_WRONLY, SEEK_CUR, SEEK_END, SEEK_SET } from '../../../ts/abi/linux/fcntl';
+import { copyInIovecs } from '../../../ts/syscalls/linux/user_io';
 import { FakePipe, MemFile, install, newTask, sys, sysAsync } from './fakes';
 
 const BUF = 0x10000;
@@ -153,6 +154,12 @@ describe('readv and writev', () => {
     putIovecs(p, [[BUF, 1], [BUF, -1n]]);
     expect(sys(p.t, SYS_writev, fd, IOV, 2)).toBe(-EINVAL);
     expect(sys(p.t, SYS_writev, fd, IOV, 0)).toBe(0);
+  });
+
+  it('clamps the total to MAX_RW_COUNT', () => {
+    const p = setup();
+    putIovecs(p, [[0x1000, 0x7ffff000], [0x1000, 0x7ffff000], [0x1000, 5]]);
+    expect(copyInIovecs(p.t, IOV, 3).map((v) => v.len)).toEqual([0x7ffff000, 0, 0]);
   });
 
   it('EFAULT for an unreadable iovec array or a base past user space', () => {

@@ -1,0 +1,168 @@
+/* The systrap platform's code inside the stub process (see crates/systrap/src/lib.rs for the
+ * protocol and the threat model). Each application thread owns a 64 KiB slot above the
+ * application's address space: page 0 is its message to the sentry, page 1 its seccomp
+ * program, then a small start-up stack and the signal stack its handler runs on. A handler
+ * finds its slot by rounding its own stack pointer down.
+ *
+ * Built with -nostdlib -ffreestanding: no globals, no libc, every syscall inline, so all of
+ * this is position-bound read-only text. */
+typedef unsigned long u64;
+typedef unsigned int u32;
+
+#define SLOT_SIZE 0x10000UL
+#define ST_READY 1
+#define ST_RESUME 2
+
+/* Shared with crates/systrap/src/msg.rs: keep in step. */
+struct sysmsg {
+	volatile u32 state;
+	volatile u32 stub_sleeping;
+	volatile u32 sentry_sleeping;
+	volatile u32 exit;
+	u64 kind, signo, code, addr, access;
+	u64 fpstate;
+	u64 regs[27];
+};
+
+enum { R15, R14, R13, R12, RBP, RBX, R11, R10, R9, R8, RAX, RCX, RDX, RSI, RDI, ORIG_RAX,
+       RIP, CS, EFLAGS, RSP, SS, FS_BASE, GS_BASE, DS, ES, FS, GS };
+/* glibc's REG_* order of mcontext gregs */
+enum { G_R8, G_R9, G_R10, G_R11, G_R12, G_R13, G_R14, G_R15, G_RDI, G_RSI, G_RBP, G_RBX,
+       G_RDX, G_RAX, G_RCX, G_RSP, G_RIP, G_EFL, G_CSGSFS, G_ERR, G_TRAPNO, G_OLDMASK, G_CR2 };
+
+struct ucontext_k {
+	u64 uc_flags;
+	void *uc_link;
+	struct { void *ss_sp; int ss_flags; u64 ss_size; } uc_stack;
+	u64 gregs[23];
+	void *fpregs;
+	u64 reserved1[8];
+};
+
+struct siginfo_k {
+	int si_signo, si_errno, si_code, pad;
+	u64 si_addr;
+};
+
+#define EV_SYSCALL 1
+#define EV_FAULT 2
+#define EV_INTERRUPT 3
+#define SIGSYS 31
+#define SIGCHLD 17
+#define SIGSEGV 11
+#define SYS_SECCOMP 1
+
+static inline long sc1(long n, long a) {
+	long r;
+	__asm__ volatile("syscall" : "=a"(r) : "a"(n), "D"(a) : "rcx", "r11", "memory");
+	return r;
+}
+static inline long sc3(long n, long a, long b, long c) {
+	long r;
+	__asm__ volatile("syscall" : "=a"(r) : "a"(n), "D"(a), "S"(b), "d"(c) : "rcx", "r11", "memory");
+	return r;
+}
+static inline long sc4(long n, long a, long b, long c, long d) {
+	long r;
+	register long r10 __asm__("r10") = d;
+	__asm__ volatile("syscall" : "=a"(r) : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10) : "rcx", "r11", "memory");
+	return r;
+}
+static inline long sc5(long n, long a, long b, long c, long d, long e) {
+	long r;
+	register long r10 __asm__("r10") = d;
+	register long r8 __asm__("r8") = e;
+	__asm__ volatile("syscall" : "=a"(r) : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8) : "rcx", "r11", "memory");
+	return r;
+}
+
+#define FUTEX_WAIT 0
+#define FUTEX_WAKE 1
+
+static inline struct sysmsg *my_msg(void) {
+	u64 sp;
+	__asm__ volatile("mov %%rsp, %0" : "=r"(sp));
+	return (struct sysmsg *)(sp & ~(SLOT_SIZE - 1));
+}
+
+void systrap_handler(int sig, struct siginfo_k *info, struct ucontext_k *uc) {
+	struct sysmsg *m = my_msg();
+	u64 *g = uc->gregs, *r = m->regs;
+	r[R15] = g[G_R15]; r[R14] = g[G_R14]; r[R13] = g[G_R13]; r[R12] = g[G_R12];
+	r[RBP] = g[G_RBP]; r[RBX] = g[G_RBX]; r[R11] = g[G_R11]; r[R10] = g[G_R10];
+	r[R9] = g[G_R9]; r[R8] = g[G_R8]; r[RAX] = g[G_RAX]; r[RCX] = g[G_RCX];
+	r[RDX] = g[G_RDX]; r[RSI] = g[G_RSI]; r[RDI] = g[G_RDI]; r[RIP] = g[G_RIP];
+	r[EFLAGS] = g[G_EFL]; r[RSP] = g[G_RSP];
+	r[CS] = g[G_CSGSFS] & 0xffff; r[SS] = (g[G_CSGSFS] >> 48) & 0xffff;
+	u64 fsb, gsb;
+	__asm__ volatile("rdfsbase %0" : "=r"(fsb));
+	__asm__ volatile("rdgsbase %0" : "=r"(gsb));
+	r[FS_BASE] = fsb; r[GS_BASE] = gsb;
+	m->fpstate = (u64)uc->fpregs;
+	m->signo = sig;
+	m->code = info->si_code;
+	m->addr = info->si_addr;
+	m->access = 8; /* unknown */
+	if (sig == SIGSYS && info->si_code == SYS_SECCOMP) {
+		m->kind = EV_SYSCALL;
+		r[ORIG_RAX] = g[G_RAX];
+	} else if (sig == SIGCHLD) {
+		m->kind = EV_INTERRUPT;
+		r[ORIG_RAX] = (u64)-1;
+	} else {
+		m->kind = EV_FAULT;
+		r[ORIG_RAX] = (u64)-1;
+		if (sig == SIGSEGV) {
+			/* x86 page-fault error code: bit 1 write, bit 4 instruction fetch. */
+			u64 err = g[G_ERR];
+			m->access = (err & 16) ? 4 : (err & 2) ? 2 : 1;
+		}
+	}
+
+	__atomic_store_n(&m->state, ST_READY, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&m->sentry_sleeping, __ATOMIC_SEQ_CST))
+		sc3(202, (long)&m->state, FUTEX_WAKE, 1);
+
+	for (int i = 0; i < 2000; i++) {
+		if (__atomic_load_n(&m->state, __ATOMIC_ACQUIRE) == ST_RESUME)
+			goto resume;
+		__builtin_ia32_pause();
+	}
+	for (;;) {
+		__atomic_store_n(&m->stub_sleeping, 1, __ATOMIC_SEQ_CST);
+		if (__atomic_load_n(&m->state, __ATOMIC_SEQ_CST) == ST_RESUME)
+			break;
+		sc4(202, (long)&m->state, FUTEX_WAIT, ST_READY, 0);
+	}
+	__atomic_store_n(&m->stub_sleeping, 0, __ATOMIC_RELAXED);
+resume:
+	if (m->exit)
+		for (;;)
+			sc1(60, 0);
+	g[G_R15] = r[R15]; g[G_R14] = r[R14]; g[G_R13] = r[R13]; g[G_R12] = r[R12];
+	g[G_RBP] = r[RBP]; g[G_RBX] = r[RBX]; g[G_R11] = r[R11]; g[G_R10] = r[R10];
+	g[G_R9] = r[R9]; g[G_R8] = r[R8]; g[G_RAX] = r[RAX]; g[G_RCX] = r[RCX];
+	g[G_RDX] = r[RDX]; g[G_RSI] = r[RSI]; g[G_RDI] = r[RDI]; g[G_RIP] = r[RIP];
+	g[G_EFL] = r[EFLAGS]; g[G_RSP] = r[RSP];
+	fsb = r[FS_BASE]; gsb = r[GS_BASE];
+	__asm__ volatile("wrfsbase %0" :: "r"(fsb));
+	__asm__ volatile("wrgsbase %0" :: "r"(gsb));
+}
+
+/* A new application thread starts here, on its slot's start-up stack, with the fd table
+ * it was cloned with (not shared). It drops every fd, takes its signal stack, locks itself
+ * into the seccomp filter the sentry wrote into page 1, and traps once so that the sentry
+ * can give it its first registers. */
+void systrap_thread_entry(void) {
+	struct sysmsg *m = my_msg();
+	u64 slot = (u64)m;
+	sc3(436, 0, ~0U, 0); /* close_range(0, ~0, 0) */
+	struct { u64 sp; int flags; u64 size; } ss = { slot + 0x4000, 0, SLOT_SIZE - 0x4000 };
+	if (sc3(131, (long)&ss, 0, 0) != 0) /* sigaltstack */
+		for (;;) sc1(60, 1);
+	sc5(157, 38, 1, 0, 0, 0); /* prctl(PR_SET_NO_NEW_PRIVS, 1) */
+	if (sc3(317, 1, 0, (long)(slot + 0x1000)) != 0) /* seccomp(SET_MODE_FILTER, 0, prog) */
+		for (;;) sc1(60, 2);
+	__asm__ volatile("ud2");
+	for (;;) sc1(60, 3);
+}
