@@ -1,6 +1,6 @@
 // The crossing between the TypeScript sentry and the Rust core: the one place it is described.
 //
-// The addon (crates/addon, built by `npm install` into build/tsvisor.node) exports three classes.
+// The addon (crates/addon, built by `npm install` into build/tsvisor.node) exports four classes.
 // Everything that crosses is a number, a typed array or a Buffer; never JSON on the hot path.
 //
 // * MemoryFile — the one memory file (a memfd) that backs all application memory. Offsets
@@ -16,6 +16,9 @@
 //   process_vm_readv, no /proc/pid/mem. They stop at the first page that is not mapped with
 //   the needed access and return how many bytes they did copy; the MemoryManager then decides
 //   (populate the page, break copy-on-write, or EFAULT) and retries.
+//
+// * Platform — how application code runs and is trapped (ptrace, systrap): it creates
+//   address spaces and contexts; see crates/platform/src/lib.rs for the Rust-side interface.
 //
 // * Context — one task's stub thread. The register file is a BigUint64Array owned by JS
 //   (REG_* slots below, then the EV_* event slots) passed to run()/take(). run() resumes the
@@ -93,8 +96,10 @@ export interface NativePlatform {
 
 export interface NativeAddon {
   MemoryFile: new () => NativeMemoryFile;
-  /** The ptrace platform over the given memory file. Throws with code EPERM if ptrace is refused. */
-  PtracePlatform: new (mf: NativeMemoryFile) => NativePlatform;
+  /** A platform by name over the given memory file: "systrap" or "ptrace". Throws ENOSYS
+   *  where the platform cannot work on this host, ENOENT for an unknown name; creating an
+   *  address space throws EPERM where ptrace is refused. */
+  Platform: new (mf: NativeMemoryFile, name: string) => NativePlatform;
   /** poll(2) one host fd with a zero timeout: returned revents. */
   pollHostFd(fd: number, events: number): number;
 }

@@ -38,9 +38,23 @@ export class UserError extends Error {
   constructor(message: string, readonly status: number) { super(message); }
 }
 
-const PLATFORMS: Record<string, (mf: ReturnType<typeof newMemoryFile>) => NativePlatform> = {
-  ptrace: (mf) => new (addon().PtracePlatform)(mf),
-};
+/** Platforms in order of preference: the first that works here is the default. */
+export const PLATFORMS = ['systrap', 'ptrace'];
+
+function newPlatform(mf: ReturnType<typeof newMemoryFile>, name: string): NativePlatform {
+  if (name !== 'auto') {
+    if (!PLATFORMS.includes(name)) throw new UserError(`tsvisor: unknown platform "${name}" (available: ${PLATFORMS.join(', ')})`, 125);
+    try {
+      return new (addon().Platform)(mf, name);
+    } catch (e) {
+      throw new UserError(`tsvisor: platform ${name} cannot run here (${e instanceof Error ? e.message : String(e)})`, 125);
+    }
+  }
+  for (const p of PLATFORMS) {
+    try { return new (addon().Platform)(mf, p); } catch { /* try the next one */ }
+  }
+  throw new UserError('tsvisor: no platform can run here', 125);
+}
 
 function newMemoryFile() {
   return new (addon().MemoryFile)();
@@ -70,15 +84,16 @@ function startupError(prog: string, e: unknown): never {
 }
 
 export async function runSandbox(opts: SandboxOptions): Promise<number> {
-  const make = PLATFORMS[opts.platform];
-  if (!make) throw new UserError(`tsvisor: unknown platform "${opts.platform}" (available: ${Object.keys(PLATFORMS).join(', ')})`, 125);
+  if (opts.platform !== 'auto' && !PLATFORMS.includes(opts.platform)) {
+    throw new UserError(`tsvisor: unknown platform "${opts.platform}" (available: ${PLATFORMS.join(', ')})`, 125);
+  }
   const prog = opts.argv[0];
   const exePath = resolveProgram(prog, opts.env, opts.cwd);
   let exe;
   try { exe = openHostFile(exePath); } catch (e) { startupError(prog, e); }
 
   const mf = newMemoryFile();
-  const platform = make(mf);
+  const platform = newPlatform(mf, opts.platform);
   let as;
   try {
     as = platform.newAddressSpace();

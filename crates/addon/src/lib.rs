@@ -4,14 +4,14 @@
 
 use std::io;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi_derive::napi;
 
 use tsvisor_memfile::MemoryFile as CoreMemoryFile;
-use tsvisor_platform::{self as platform, Context as _, Platform as _, Regs, NUM_REGS};
+use tsvisor_platform::{self as platform, Regs, NUM_REGS};
 
 /// How long run() spins for the task to stop again before the caller must await a wake-up.
 /// Covers a ptrace round trip on a loaded two-core machine; beyond it, the task is computing
@@ -166,7 +166,6 @@ impl AddressSpace {
 #[napi]
 pub struct Context {
     inner: Box<dyn platform::Context>,
-    initial: Regs,
 }
 
 fn regs_in(js: &[u64]) -> Result<Regs> {
@@ -178,56 +177,13 @@ fn regs_in(js: &[u64]) -> Result<Regs> {
     Ok(r)
 }
 
-#[napi]
-impl Context {
-    /// Fills `regs` with a fresh thread's registers (valid selectors and flags, zero elsewhere).
-    #[napi]
-    pub fn initial_regs(&self, mut regs: BigUint64ArraySlice<'_>) -> Result<()> {
-        // SAFETY: the JS thread is inside this call, so nothing else touches the array.
-        let regs = unsafe { regs.as_mut() };
-        if regs.len() < NUM_REGS {
-            return Err(to_napi(io::Error::from_raw_os_error(libc::EINVAL)));
-        }
-        regs[..NUM_REGS].copy_from_slice(&self.initial);
-        Ok(())
-    }
-
-    /// Resumes with `regs`; returns the event kind at once if the task stopped within the
-    /// spin budget (registers and event slots written back into `regs`), else 0: await the
-    /// wake callback, then call take().
-    #[napi]
-    pub fn run(&self, mut regs: BigUint64ArraySlice<'_>) -> Result<u32> {
-        // SAFETY: the JS thread is inside this call, so nothing else touches the array.
-        let regs = unsafe { regs.as_mut() };
-        let r = regs_in(regs)?;
-        let c = self.inner.completion();
-        self.inner.switch_to_user(&r);
-        if c.spin(RUN_SPIN) || !c.park() {
-            return Ok(self.take_into(regs));
-        }
-        Ok(0)
-    }
-
-    /// Takes the result of a finished run into `regs`.
-    #[napi]
-    pub fn take(&self, mut regs: BigUint64ArraySlice<'_>) -> Result<u32> {
-        // SAFETY: the JS thread is inside this call, so nothing else touches the array.
-        let regs = unsafe { regs.as_mut() };
-        if regs.len() < NUM_REGS + 5 {
-            return Err(to_napi(io::Error::from_raw_os_error(libc::EINVAL)));
-        }
-        Ok(self.take_into(regs))
-    }
-}
-
 impl Context {
     fn take_into(&self, regs: &mut [u64]) -> u32 {
-        let c = self.inner.completion();
-        if !c.is_done() {
+        if !self.inner.poll() {
             return 0;
         }
         let mut r = [0u64; NUM_REGS];
-        let ev = c.take(&mut r);
+        let ev = self.inner.take(&mut r);
         regs[..NUM_REGS].copy_from_slice(&r);
         regs[NUM_REGS] = ev.signo;
         regs[NUM_REGS + 1] = ev.code;
@@ -240,6 +196,54 @@ impl Context {
 
 #[napi]
 impl Context {
+    /// Fills `regs` with a fresh thread's registers (valid selectors and flags, zero elsewhere).
+    #[napi]
+    pub fn initial_regs(&self, mut regs: BigUint64ArraySlice<'_>) -> Result<()> {
+        // SAFETY: the JS thread is inside this call, so nothing else touches the array.
+        let regs = unsafe { regs.as_mut() };
+        if regs.len() < NUM_REGS {
+            return Err(to_napi(io::Error::from_raw_os_error(libc::EINVAL)));
+        }
+        regs[..NUM_REGS].copy_from_slice(&self.inner.initial_regs());
+        Ok(())
+    }
+
+    /// Resumes with `regs`; returns the event kind at once if the task stopped within the
+    /// spin budget (registers and event slots written back into `regs`), else 0: the wake
+    /// callback comes later, then take().
+    #[napi]
+    pub fn run(&self, mut regs: BigUint64ArraySlice<'_>) -> Result<u32> {
+        // SAFETY: the JS thread is inside this call, so nothing else touches the array.
+        let regs = unsafe { regs.as_mut() };
+        let r = regs_in(regs)?;
+        self.inner.switch_to_user(&r);
+        let start = Instant::now();
+        loop {
+            for _ in 0..32 {
+                if self.inner.poll() {
+                    return Ok(self.take_into(regs));
+                }
+                std::hint::spin_loop();
+            }
+            if start.elapsed() >= RUN_SPIN {
+                break;
+            }
+        }
+        if !self.inner.park() {
+            return Ok(self.take_into(regs));
+        }
+        Ok(0)
+    }
+
+    /// Takes the result of a finished run into `regs` (0 if it has not finished).
+    #[napi]
+    pub fn take(&self, mut regs: BigUint64ArraySlice<'_>) -> Result<u32> {
+        // SAFETY: the JS thread is inside this call, so nothing else touches the array.
+        let regs = unsafe { regs.as_mut() };
+        regs_in(regs)?;
+        Ok(self.take_into(regs))
+    }
+
     #[napi]
     pub fn interrupt(&self) {
         self.inner.interrupt();
@@ -261,18 +265,23 @@ impl Context {
     }
 }
 
+/// A platform by name: "ptrace" or "systrap" (ENOSYS where it cannot work here).
 #[napi]
-pub struct PtracePlatform {
-    inner: tsvisor_ptrace::PtracePlatform,
+pub struct Platform {
+    inner: Box<dyn platform::Platform + Send + Sync>,
     mf: Arc<CoreMemoryFile>,
 }
 
 #[napi]
-impl PtracePlatform {
+impl Platform {
     #[napi(constructor)]
-    pub fn new(mf: &MemoryFile) -> Result<PtracePlatform> {
-        let inner = tsvisor_ptrace::PtracePlatform::new(mf.inner.clone()).map_err(to_napi)?;
-        Ok(PtracePlatform { inner, mf: mf.inner.clone() })
+    pub fn new(mf: &MemoryFile, name: String) -> Result<Platform> {
+        let inner: Box<dyn platform::Platform + Send + Sync> = match name.as_str() {
+            "ptrace" => Box::new(tsvisor_ptrace::PtracePlatform::new(mf.inner.clone()).map_err(to_napi)?),
+            "systrap" => Box::new(tsvisor_systrap::SystrapPlatform::new(mf.inner.clone()).map_err(to_napi)?),
+            _ => return Err(to_napi(io::Error::from_raw_os_error(libc::ENOENT))),
+        };
+        Ok(Platform { inner, mf: mf.inner.clone() })
     }
 
     #[napi(getter)]
@@ -309,12 +318,11 @@ impl PtracePlatform {
         let tsfn: ThreadsafeFunction<(), (), (), Status, false> =
             on_wake.build_threadsafe_function().callee_handled::<false>().build()?;
         let a = space.inner.lock().unwrap();
-        let ctx = self.inner.new_ptrace_context(a.ops().map_err(to_napi)?).map_err(to_napi)?;
-        let initial = ctx.initial_regs;
-        ctx.completion().set_waker(Box::new(move || {
+        let ctx = self.inner.new_context(a.ops().map_err(to_napi)?).map_err(to_napi)?;
+        ctx.set_waker(Box::new(move || {
             tsfn.call((), ThreadsafeFunctionCallMode::NonBlocking);
         }));
-        Ok(Context { inner: Box::new(ctx), initial })
+        Ok(Context { inner: ctx })
     }
 }
 

@@ -1,0 +1,148 @@
+//! The seccomp filter every application thread of a systrap stub runs under.
+//!
+//! A syscall issued from anywhere but the stub's text traps (SECCOMP_RET_TRAP: SIGSYS to the
+//! stub's handler, which hands it to the sentry). From the stub's text only what the handler
+//! itself needs passes: futex wait/wake on the message, rt_sigreturn, exit. Anything else
+//! from there — the application jumping onto one of our syscall instructions with registers
+//! of its choosing — kills the whole stub process. Non-x86-64 ABIs (x32, int 0x80 is
+//! AUDIT_ARCH_I386) are killed too.
+
+const LD_W_ABS: u16 = 0x20;
+const JEQ_K: u16 = 0x15;
+const JGE_K: u16 = 0x35;
+const JGT_K: u16 = 0x25;
+const AND_K: u16 = 0x54;
+const RET_K: u16 = 0x06;
+
+pub const RET_KILL_PROCESS: u32 = 0x8000_0000;
+pub const RET_TRAP: u32 = 0x0003_0000;
+pub const RET_ALLOW: u32 = 0x7fff_0000;
+const AUDIT_ARCH_X86_64: u32 = 0xc000_003e;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SockFilter {
+    pub code: u16,
+    pub jt: u8,
+    pub jf: u8,
+    pub k: u32,
+}
+
+const fn st(code: u16, jt: u8, jf: u8, k: u32) -> SockFilter {
+    SockFilter { code, jt, jf, k }
+}
+
+/// The filter for a stub whose text is [text_start, text_end) (same upper 32 bits).
+pub fn stub_filter(text_start: u64, text_end: u64) -> Vec<SockFilter> {
+    assert_eq!(text_start >> 32, (text_end - 1) >> 32, "stub text must not cross a 4 GiB boundary");
+    let hi = (text_start >> 32) as u32;
+    let (lo_start, lo_end) = (text_start as u32, text_end as u32);
+    vec![
+        st(LD_W_ABS, 0, 0, 4), // arch
+        st(JEQ_K, 1, 0, AUDIT_ARCH_X86_64),
+        st(RET_K, 0, 0, RET_KILL_PROCESS),
+        st(LD_W_ABS, 0, 0, 0), // nr
+        st(JGE_K, 0, 1, 0x4000_0000),
+        st(RET_K, 0, 0, RET_KILL_PROCESS), // x32
+        st(LD_W_ABS, 0, 0, 12), // instruction_pointer, upper half
+        st(JEQ_K, 1, 0, hi),
+        st(RET_K, 0, 0, RET_TRAP),
+        st(LD_W_ABS, 0, 0, 8), // instruction_pointer, lower half
+        st(JGE_K, 0, 1, lo_start),
+        st(JGE_K, 0, 1, lo_end),
+        st(RET_K, 0, 0, RET_TRAP), // outside the stub text (either test failed)
+        // From the stub's text: only what its handler uses.
+        st(LD_W_ABS, 0, 0, 0),
+        st(JEQ_K, 0, 1, libc::SYS_rt_sigreturn as u32),
+        st(RET_K, 0, 0, RET_ALLOW),
+        st(JEQ_K, 0, 1, libc::SYS_exit as u32),
+        st(RET_K, 0, 0, RET_ALLOW),
+        st(JEQ_K, 1, 0, libc::SYS_futex as u32),
+        st(RET_K, 0, 0, RET_KILL_PROCESS),
+        st(LD_W_ABS, 0, 0, 24), // futex op (args[1], lower half)
+        st(AND_K, 0, 0, !128u32), // FUTEX_PRIVATE_FLAG does not matter
+        st(JGT_K, 0, 1, 1),       // FUTEX_WAIT = 0, FUTEX_WAKE = 1
+        st(RET_K, 0, 0, RET_KILL_PROCESS),
+        st(RET_K, 0, 0, RET_ALLOW),
+    ]
+}
+
+/// Serialises the program as `struct sock_fprog` followed by its instructions, for a page at
+/// `page_addr` in the stub (the fprog's filter pointer points 16 bytes in).
+pub fn fprog_bytes(prog: &[SockFilter], page_addr: u64) -> Vec<u8> {
+    let mut b = Vec::with_capacity(16 + 8 * prog.len());
+    b.extend_from_slice(&(prog.len() as u16).to_le_bytes());
+    b.extend_from_slice(&[0; 6]);
+    b.extend_from_slice(&(page_addr + 16).to_le_bytes());
+    for f in prog {
+        b.extend_from_slice(&f.code.to_le_bytes());
+        b.push(f.jt);
+        b.push(f.jf);
+        b.extend_from_slice(&f.k.to_le_bytes());
+    }
+    b
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A tiny interpreter for the instructions we emit, to test the filter's decisions.
+    fn run(prog: &[SockFilter], arch: u32, nr: u32, ip: u64, arg1: u64) -> u32 {
+        let mut data = [0u8; 64];
+        data[0..4].copy_from_slice(&nr.to_le_bytes());
+        data[4..8].copy_from_slice(&arch.to_le_bytes());
+        data[8..16].copy_from_slice(&ip.to_le_bytes());
+        data[24..32].copy_from_slice(&arg1.to_le_bytes());
+        let (mut a, mut pc) = (0u32, 0usize);
+        loop {
+            let f = prog[pc];
+            pc += 1;
+            match f.code {
+                LD_W_ABS => a = u32::from_le_bytes(data[f.k as usize..f.k as usize + 4].try_into().unwrap()),
+                AND_K => a &= f.k,
+                RET_K => return f.k,
+                JEQ_K | JGE_K | JGT_K => {
+                    let t = match f.code {
+                        JEQ_K => a == f.k,
+                        JGE_K => a >= f.k,
+                        _ => a > f.k,
+                    };
+                    pc += if t { f.jt } else { f.jf } as usize;
+                }
+                _ => panic!("unknown op"),
+            }
+        }
+    }
+
+    const S: u64 = 0x7fff_0000_0000;
+
+    #[test]
+    fn application_syscalls_trap() {
+        let p = stub_filter(S, S + 0x1000);
+        for ip in [0x40_1000u64, 0x7ffe_ffff_f000, S + 0x1000, S + 0x10_0000, 0xffff_ffff_ff60_0000] {
+            assert_eq!(run(&p, AUDIT_ARCH_X86_64, 39, ip, 0), RET_TRAP, "ip {ip:#x}");
+            assert_eq!(run(&p, AUDIT_ARCH_X86_64, 202, ip, 0), RET_TRAP);
+        }
+    }
+
+    #[test]
+    fn stub_text_gets_only_its_own_syscalls() {
+        let p = stub_filter(S, S + 0x1000);
+        let ip = S + 0x200;
+        assert_eq!(run(&p, AUDIT_ARCH_X86_64, 15, ip, 0), RET_ALLOW);
+        assert_eq!(run(&p, AUDIT_ARCH_X86_64, 60, ip, 0), RET_ALLOW);
+        assert_eq!(run(&p, AUDIT_ARCH_X86_64, 202, ip, 0), RET_ALLOW);
+        assert_eq!(run(&p, AUDIT_ARCH_X86_64, 202, ip, 129), RET_ALLOW);
+        assert_eq!(run(&p, AUDIT_ARCH_X86_64, 202, ip, 3), RET_KILL_PROCESS, "FUTEX_REQUEUE");
+        for nr in [2u32, 257, 59, 101, 41, 13, 9, 10, 56] {
+            assert_eq!(run(&p, AUDIT_ARCH_X86_64, nr, ip, 0), RET_KILL_PROCESS, "nr {nr}");
+        }
+    }
+
+    #[test]
+    fn other_abis_are_killed() {
+        let p = stub_filter(S, S + 0x1000);
+        assert_eq!(run(&p, 0x4000_0003, 1, 0x40_0000, 0), RET_KILL_PROCESS, "i386");
+        assert_eq!(run(&p, AUDIT_ARCH_X86_64, 0x4000_0001, 0x40_0000, 0), RET_KILL_PROCESS, "x32");
+    }
+}

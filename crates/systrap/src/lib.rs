@@ -1,0 +1,457 @@
+//! The systrap platform: application threads run in a stub process under a seccomp filter
+//! that traps their syscalls to a SIGSYS handler in stub code; the handler hands the
+//! registers to the sentry through a shared-memory message and waits for the answer
+//! (spinning briefly, then on a futex). Faults and interrupts take the same path.
+//!
+//! Threat model. The application controls everything in its address space, including the
+//! messages and signal stacks in its stub slots, and may jump anywhere in the stub's text
+//! with any registers. What keeps it from the host:
+//! - every application thread is under `filter::stub_filter`: a syscall from outside the
+//!   stub text only traps; from inside it only futex wait/wake, rt_sigreturn and exit pass,
+//!   and anything else kills the stub process (so jumping onto our `syscall` with open,
+//!   execve, ptrace or socket numbers ends the program and nothing else);
+//! - application threads hold no host fds at all (cloned without CLONE_FILES, then
+//!   close_range), so even a permitted syscall has nothing of the host to act on;
+//! - rt_sigaction/sigaltstack/sigprocmask from the application trap like any syscall and are
+//!   emulated by the sentry; the stub's host handlers are installed once, before any
+//!   application code runs. Blocking SIGSYS through a forged sigreturn frame only gets the
+//!   process killed at its next syscall;
+//! - address-space changes are made by the stub's leader thread, which never runs
+//!   application code, carries no seccomp filter and is driven only by ptrace from the
+//!   sentry (it alone holds the memory file's fd);
+//! - the sentry reads a message as untrusted: registers it could have had anyway, an event
+//!   kind it checks, and an fpstate pointer it bounds-checks against the slot.
+//! Owns the stub slots and the handshake; knows nothing of Node.
+
+pub mod filter;
+pub mod msg;
+
+use std::any::Any;
+use std::io;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use tsvisor_memfile::MemoryFile;
+use tsvisor_platform::completion::Waker;
+use tsvisor_platform::{
+    AddressSpaceOps, Context, Event, EventKind, Platform, Regs, NUM_REGS, REG_CS, REG_EFLAGS, REG_SS,
+};
+use tsvisor_ptrace::{stub_image, StubImage, StubProcess, STUB_BASE, STUB_MEMFD, SYSTRAP_CLONE_GADGET};
+
+use msg::*;
+
+const SLOT_SIZE: u64 = 0x10000;
+const CONTROL_PAGE: u64 = STUB_BASE + 0x10_0000;
+const SLOTS_BASE: u64 = STUB_BASE + 0x20_0000;
+const MAX_SLOTS: u64 = 8192;
+const MAP_FIXED_SHARED: u64 = (libc::MAP_SHARED | libc::MAP_FIXED) as u64;
+/// Signals whose handler is the systrap handler: the trap, the faults, and our interrupt.
+const HANDLED: [i32; 7] = [libc::SIGSYS, libc::SIGSEGV, libc::SIGBUS, libc::SIGFPE, libc::SIGILL, libc::SIGTRAP, libc::SIGCHLD];
+const INTERRUPT_SIGNAL: i32 = libc::SIGCHLD;
+
+fn eio() -> io::Error {
+    io::Error::from_raw_os_error(libc::EIO)
+}
+
+pub struct SystrapPlatform {
+    mf: Arc<MemoryFile>,
+    img: StubImage,
+}
+
+impl SystrapPlatform {
+    /// Fails with ENOSYS where systrap cannot work (no FSGSBASE, no seccomp).
+    pub fn new(mf: Arc<MemoryFile>) -> io::Result<SystrapPlatform> {
+        // The handler saves and restores FS/GS bases with rdfsbase/wrfsbase.
+        // SAFETY: getauxval has no preconditions.
+        let hwcap2 = unsafe { libc::getauxval(libc::AT_HWCAP2) };
+        if hwcap2 & 2 == 0 {
+            return Err(io::Error::from_raw_os_error(libc::ENOSYS));
+        }
+        // SAFETY: prctl query with no pointers.
+        if unsafe { libc::prctl(libc::PR_GET_SECCOMP, 0, 0, 0, 0) } < 0 {
+            return Err(io::Error::from_raw_os_error(libc::ENOSYS));
+        }
+        Ok(SystrapPlatform { mf, img: stub_image() })
+    }
+}
+
+struct Slots {
+    free: Vec<u64>,
+    next: u64,
+}
+
+pub struct SystrapAddressSpace {
+    stub: Arc<Mutex<StubProcess>>,
+    mf: Arc<MemoryFile>,
+    img: StubImage,
+    slots: Arc<Mutex<Slots>>,
+    control_off: u64,
+}
+
+impl SystrapAddressSpace {
+    fn call(&self, nr: libc::c_long, args: [u64; 6]) -> io::Result<i64> {
+        let r = self.stub.lock().unwrap().syscall(nr, args)?;
+        if r < 0 && r > -4096 {
+            return Err(io::Error::from_raw_os_error(-r as i32));
+        }
+        Ok(r)
+    }
+
+    fn install_handlers(&mut self) -> io::Result<()> {
+        // struct kernel_sigaction { handler, flags, restorer, mask }, one per signal.
+        const SA_RESTORER: u64 = 0x0400_0000;
+        let flags = (libc::SA_SIGINFO | libc::SA_ONSTACK) as u64 | SA_RESTORER;
+        let mut page = Vec::new();
+        for _ in HANDLED {
+            for v in [self.img.systrap_handler, flags, self.img.systrap_restorer, u64::MAX] {
+                page.extend_from_slice(&v.to_le_bytes());
+            }
+        }
+        self.mf.write(self.control_off, &page)?;
+        self.call(libc::SYS_mmap, [CONTROL_PAGE, 0x1000, libc::PROT_READ as u64, MAP_FIXED_SHARED, STUB_MEMFD as u64, self.control_off])?;
+        for (i, sig) in HANDLED.iter().enumerate() {
+            self.call(libc::SYS_rt_sigaction, [*sig as u64, CONTROL_PAGE + 32 * i as u64, 0, 8, 0, 0])?;
+        }
+        Ok(())
+    }
+}
+
+impl AddressSpaceOps for SystrapAddressSpace {
+    fn map(&mut self, addr: u64, len: u64, file_offset: u64, prot: u32) -> io::Result<()> {
+        let r = self.call(libc::SYS_mmap, [addr, len, prot as u64, MAP_FIXED_SHARED, STUB_MEMFD as u64, file_offset])?;
+        if r as u64 != addr {
+            return Err(eio());
+        }
+        Ok(())
+    }
+
+    fn unmap(&mut self, addr: u64, len: u64) -> io::Result<()> {
+        self.call(libc::SYS_munmap, [addr, len, 0, 0, 0, 0]).map(|_| ())
+    }
+
+    fn protect(&mut self, addr: u64, len: u64, prot: u32) -> io::Result<()> {
+        self.call(libc::SYS_mprotect, [addr, len, prot as u64, 0, 0, 0]).map(|_| ())
+    }
+
+    fn release(&mut self) {
+        self.stub.lock().unwrap().kill();
+        let _ = self.mf.dec_ref(self.control_off, 0x1000);
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+impl Platform for SystrapPlatform {
+    fn name(&self) -> &'static str {
+        "systrap"
+    }
+
+    fn min_user_address(&self) -> u64 {
+        0x10000
+    }
+
+    fn max_user_address(&self) -> u64 {
+        STUB_BASE
+    }
+
+    fn new_address_space(&self) -> io::Result<Box<dyn AddressSpaceOps>> {
+        let stub = StubProcess::spawn(self.mf.fd())?;
+        let control_off = self.mf.allocate(1)?;
+        let mut a = SystrapAddressSpace {
+            stub: Arc::new(Mutex::new(stub)),
+            mf: self.mf.clone(),
+            img: self.img,
+            slots: Arc::new(Mutex::new(Slots { free: Vec::new(), next: 0 })),
+            control_off,
+        };
+        if let Err(e) = a.install_handlers() {
+            a.release();
+            return Err(e);
+        }
+        Ok(Box::new(a))
+    }
+
+    fn new_context(&self, ops: &dyn AddressSpaceOps) -> io::Result<Box<dyn Context>> {
+        let a = ops.as_any().downcast_ref::<SystrapAddressSpace>().ok_or_else(|| io::Error::from_raw_os_error(libc::EINVAL))?;
+        Ok(Box::new(SystrapContext::new(a)?))
+    }
+}
+
+struct Watch {
+    parked: bool,
+    quit: bool,
+}
+
+struct Shared {
+    msg: Msg,
+    tgid: i32,
+    tid: i32,
+    dead: AtomicBool,
+    watch: Mutex<Watch>,
+    cv: Condvar,
+    waker: Mutex<Option<Waker>>,
+}
+
+pub struct SystrapContext {
+    shared: Arc<Shared>,
+    slot: u64,
+    slot_off: u64,
+    slots: Arc<Mutex<Slots>>,
+    mf: Arc<MemoryFile>,
+    initial: Regs,
+    waiter: Mutex<Option<JoinHandle<()>>>,
+    released: AtomicBool,
+}
+
+fn futex(addr: *mut u32, op: i32, val: u32, timeout: Option<Duration>) {
+    let ts = timeout.map(|d| libc::timespec { tv_sec: d.as_secs() as i64, tv_nsec: d.subsec_nanos() as i64 });
+    let tp = ts.as_ref().map_or(std::ptr::null(), |t| t as *const libc::timespec);
+    // SAFETY: addr points into the memory file's mapping; the kernel validates the rest.
+    unsafe { libc::syscall(libc::SYS_futex, addr, op, val, tp, 0usize, 0u32) };
+}
+
+fn thread_alive(tgid: i32, tid: i32) -> bool {
+    // SAFETY: signal 0 only checks existence.
+    unsafe { libc::syscall(libc::SYS_tgkill, tgid, tid, 0) == 0 }
+}
+
+impl SystrapContext {
+    fn new(a: &SystrapAddressSpace) -> io::Result<SystrapContext> {
+        let idx = {
+            let mut s = a.slots.lock().unwrap();
+            match s.free.pop() {
+                Some(i) => i,
+                None if s.next < MAX_SLOTS => {
+                    s.next += 1;
+                    s.next - 1
+                }
+                None => return Err(io::Error::from_raw_os_error(libc::EAGAIN)),
+            }
+        };
+        let slot = SLOTS_BASE + idx * SLOT_SIZE;
+        let slot_off = a.mf.allocate(SLOT_SIZE / 0x1000)?;
+        let setup = (|| -> io::Result<(Msg, i32)> {
+            let prog = filter::stub_filter(STUB_BASE, a.img.end);
+            a.mf.write(slot_off + 0x1000, &filter::fprog_bytes(&prog, slot + 0x1000))?;
+            // SAFETY: the slot's first page lives in the memory file for as long as the context.
+            let m = unsafe { Msg::new(a.mf.ptr(slot_off, 0x1000)?) };
+            a.call(libc::SYS_mmap, [slot, SLOT_SIZE, (libc::PROT_READ | libc::PROT_WRITE) as u64, MAP_FIXED_SHARED, STUB_MEMFD as u64, slot_off])?;
+            let flags = (libc::CLONE_VM | libc::CLONE_FS | libc::CLONE_SIGHAND | libc::CLONE_THREAD | libc::CLONE_SYSVSEM) as u64;
+            let mut stub = a.stub.lock().unwrap();
+            let gadget = stub.entry + SYSTRAP_CLONE_GADGET;
+            let tid = stub.inject(gadget, libc::SYS_clone, [flags, slot + 0x4000 - 8, 0, 0, 0, 0], &[(3, a.img.systrap_thread_entry)])?;
+            if tid <= 0 {
+                return Err(io::Error::from_raw_os_error(if tid < 0 { -tid as i32 } else { libc::EIO }));
+            }
+            Ok((m, tid as i32))
+        })();
+        let (m, tid) = match setup {
+            Ok(v) => v,
+            Err(e) => {
+                let _ = a.mf.dec_ref(slot_off, SLOT_SIZE);
+                a.slots.lock().unwrap().free.push(idx);
+                return Err(e);
+            }
+        };
+        let tgid = a.stub.lock().unwrap().pid;
+        // The new thread traps once (ud2) after locking itself in; its registers then give
+        // valid selectors for the application's first run.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while m.state() != ST_READY {
+            if Instant::now() > deadline || !thread_alive(tgid, tid) {
+                return Err(eio());
+            }
+            std::thread::sleep(Duration::from_micros(50));
+        }
+        let mut initial = [0u64; NUM_REGS];
+        m.read_regs(&mut initial);
+        let (cs, ss) = (initial[REG_CS], initial[REG_SS]);
+        initial = [0; NUM_REGS];
+        (initial[REG_CS], initial[REG_SS], initial[REG_EFLAGS]) = (cs, ss, 0x202);
+        let shared = Arc::new(Shared {
+            msg: m,
+            tgid,
+            tid,
+            dead: AtomicBool::new(false),
+            watch: Mutex::new(Watch { parked: false, quit: false }),
+            cv: Condvar::new(),
+            waker: Mutex::new(None),
+        });
+        let s = shared.clone();
+        let waiter = std::thread::Builder::new().name(format!("systrap-{tid}")).stack_size(128 << 10).spawn(move || waiter_loop(&s))?;
+        Ok(SystrapContext {
+            shared,
+            slot,
+            slot_off,
+            slots: a.slots.clone(),
+            mf: a.mf.clone(),
+            initial,
+            waiter: Mutex::new(Some(waiter)),
+            released: AtomicBool::new(false),
+        })
+    }
+
+    fn slot_index(&self) -> u64 {
+        (self.slot - SLOTS_BASE) / SLOT_SIZE
+    }
+}
+
+/// Waits, off the sentry's thread, for a parked run to stop, then calls the waker.
+fn waiter_loop(s: &Shared) {
+    loop {
+        {
+            let mut w = s.watch.lock().unwrap();
+            while !w.parked && !w.quit {
+                w = s.cv.wait(w).unwrap();
+            }
+            if w.quit {
+                return;
+            }
+            w.parked = false;
+        }
+        let st = s.msg.atomic(OFF_STATE);
+        let sleeping = s.msg.atomic(OFF_SENTRY_SLEEPING);
+        loop {
+            sleeping.store(1, Ordering::SeqCst);
+            if st.load(Ordering::SeqCst) == ST_READY {
+                break;
+            }
+            futex(s.msg.futex_addr(), libc::FUTEX_WAIT, ST_RESUME, Some(Duration::from_millis(50)));
+            if st.load(Ordering::SeqCst) != ST_READY && !thread_alive(s.tgid, s.tid) {
+                s.dead.store(true, Ordering::SeqCst);
+                break;
+            }
+            if s.watch.lock().unwrap().quit {
+                return;
+            }
+        }
+        sleeping.store(0, Ordering::SeqCst);
+        if let Some(w) = s.waker.lock().unwrap().as_ref() {
+            w();
+        }
+    }
+}
+
+impl Context for SystrapContext {
+    fn initial_regs(&self) -> Regs {
+        self.initial
+    }
+
+    fn switch_to_user(&self, regs: &Regs) {
+        let m = &self.shared.msg;
+        m.write_regs(regs);
+        m.atomic(OFF_STATE).store(ST_RESUME, Ordering::SeqCst);
+        if m.atomic(OFF_STUB_SLEEPING).load(Ordering::SeqCst) != 0 {
+            futex(m.futex_addr(), libc::FUTEX_WAKE, 1, None);
+        }
+    }
+
+    fn poll(&self) -> bool {
+        self.shared.msg.state() == ST_READY || self.shared.dead.load(Ordering::Acquire)
+    }
+
+    fn park(&self) -> bool {
+        if self.poll() {
+            return false;
+        }
+        self.shared.watch.lock().unwrap().parked = true;
+        self.shared.cv.notify_one();
+        true
+    }
+
+    fn take(&self, regs: &mut Regs) -> Event {
+        let m = &self.shared.msg;
+        if self.shared.dead.load(Ordering::Acquire) || m.state() != ST_READY {
+            return Event::of(EventKind::Dead);
+        }
+        m.read_regs(regs);
+        let kind = match m.get(OFF_KIND) {
+            1 => EventKind::Syscall,
+            2 => EventKind::Fault,
+            _ => EventKind::Interrupt,
+        };
+        Event {
+            kind,
+            signo: m.get(OFF_SIGNO) & 0xff,
+            code: m.get(OFF_CODE),
+            addr: m.get(OFF_ADDR),
+            access: m.get(OFF_ACCESS) & 0xf,
+            status: 0,
+        }
+    }
+
+    fn set_waker(&self, w: Waker) {
+        *self.shared.waker.lock().unwrap() = Some(w);
+    }
+
+    fn interrupt(&self) {
+        // SAFETY: plain syscall with integer arguments.
+        unsafe { libc::syscall(libc::SYS_tgkill, self.shared.tgid, self.shared.tid, INTERRUPT_SIGNAL) };
+    }
+
+    fn fp_state(&self) -> io::Result<Vec<u8>> {
+        let (off, len) = self.fp_area()?;
+        let mut buf = vec![0u8; len];
+        self.mf.read(off, &mut buf)?;
+        Ok(buf)
+    }
+
+    fn set_fp_state(&self, state: &[u8]) -> io::Result<()> {
+        let (off, len) = self.fp_area()?;
+        self.mf.write(off, &state[..state.len().min(len)])
+    }
+
+    fn release(&self) {
+        if self.released.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        {
+            let mut w = self.shared.watch.lock().unwrap();
+            w.quit = true;
+        }
+        self.shared.cv.notify_one();
+        if let Some(t) = self.waiter.lock().unwrap().take() {
+            let _ = t.join();
+        }
+        let m = &self.shared.msg;
+        m.atomic(OFF_EXIT).store(1, Ordering::SeqCst);
+        m.atomic(OFF_STATE).store(ST_RESUME, Ordering::SeqCst);
+        futex(m.futex_addr(), libc::FUTEX_WAKE, 1, None);
+        // The slot may be reused only once the thread is gone.
+        let deadline = Instant::now() + Duration::from_millis(500);
+        while thread_alive(self.shared.tgid, self.shared.tid) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_micros(100));
+        }
+        if !thread_alive(self.shared.tgid, self.shared.tid) {
+            self.slots.lock().unwrap().free.push(self.slot_index());
+        }
+        let _ = self.mf.dec_ref(self.slot_off, SLOT_SIZE);
+    }
+}
+
+impl SystrapContext {
+    /// The XSAVE area of the signal frame the thread is stopped in, bounded by its slot.
+    fn fp_area(&self) -> io::Result<(u64, usize)> {
+        let p = self.shared.msg.get(OFF_FPSTATE);
+        if p < self.slot + 0x4000 || p + 512 > self.slot + SLOT_SIZE {
+            return Err(io::Error::from_raw_os_error(libc::EFAULT));
+        }
+        let off = self.slot_off + (p - self.slot);
+        let mut sw = [0u8; 48];
+        self.mf.read(off + 464, &mut sw)?;
+        let magic = u32::from_le_bytes(sw[0..4].try_into().unwrap());
+        let size = u32::from_le_bytes(sw[16..20].try_into().unwrap()) as u64;
+        let len = if magic == 0x4650_5853 && size >= 512 && p + size <= self.slot + SLOT_SIZE { size } else { 512 };
+        Ok((off, len as usize))
+    }
+}
+
+impl Drop for SystrapContext {
+    fn drop(&mut self) {
+        self.release();
+    }
+}

@@ -1,0 +1,147 @@
+//! End-to-end tests of the systrap platform without Node: syscalls trap to the sentry side,
+//! faults report address and access, interrupts stop a spinning thread, and code that jumps
+//! onto the stub's own syscall instructions gets the stub process killed, not the host.
+
+use std::sync::Arc;
+
+use tsvisor_memfile::MemoryFile;
+use tsvisor_platform::*;
+use tsvisor_systrap::SystrapPlatform;
+
+const CODE: u64 = 0x40_0000;
+const DATA: u64 = 0x60_0000;
+
+fn setup() -> Option<(Arc<MemoryFile>, SystrapPlatform, AddressSpace)> {
+    let mf = Arc::new(MemoryFile::with_size(64 << 20).unwrap());
+    let p = match SystrapPlatform::new(mf.clone()) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("skipping: systrap unavailable here: {e}");
+            return None;
+        }
+    };
+    let ops = p.new_address_space().unwrap();
+    let a = AddressSpace::new(mf.clone(), ops, p.min_user_address(), p.max_user_address());
+    Some((mf, p, a))
+}
+
+fn load_code(mf: &MemoryFile, a: &mut AddressSpace, code: &[u8]) {
+    let off = mf.allocate(1).unwrap();
+    mf.write(off, code).unwrap();
+    a.map(CODE, 0x1000, off, PROT_READ | PROT_EXEC).unwrap();
+    mf.dec_ref(off, 0x1000).unwrap();
+}
+
+fn run(ctx: &dyn Context, regs: &mut Regs) -> Event {
+    ctx.switch_to_user(regs);
+    let start = std::time::Instant::now();
+    while !ctx.poll() {
+        assert!(start.elapsed().as_secs() < 10, "run did not stop");
+        std::thread::yield_now();
+    }
+    ctx.take(regs)
+}
+
+#[test]
+fn syscalls_trap_with_registers() {
+    let Some((mf, p, mut a)) = setup() else { return };
+    // mov $39,%eax; mov $7,%edi; syscall; mov %rax,%rbx; mov $60,%eax; syscall
+    load_code(&mf, &mut a, &[0xb8, 39, 0, 0, 0, 0xbf, 7, 0, 0, 0, 0x0f, 0x05, 0x48, 0x89, 0xc3, 0xb8, 60, 0, 0, 0, 0x0f, 0x05]);
+    let ctx = p.new_context(a.ops().unwrap()).unwrap();
+    let mut regs = ctx.initial_regs();
+    regs[REG_RIP] = CODE;
+    regs[REG_FS_BASE] = 0x1234_5000;
+    let ev = run(&*ctx, &mut regs);
+    assert_eq!(ev.kind, EventKind::Syscall);
+    assert_eq!(regs[REG_ORIG_RAX], 39);
+    assert_eq!(regs[REG_RDI], 7);
+    assert_eq!(regs[REG_RIP], CODE + 12);
+    assert_eq!(regs[REG_FS_BASE], 0x1234_5000, "fs base round-trips");
+    regs[REG_RAX] = 4242;
+    let ev = run(&*ctx, &mut regs);
+    assert_eq!(ev.kind, EventKind::Syscall);
+    assert_eq!(regs[REG_ORIG_RAX], 60);
+    assert_eq!(regs[5], 4242, "rbx got the result we returned");
+    assert!(!ctx.fp_state().unwrap().is_empty());
+    ctx.release();
+}
+
+#[test]
+fn faults_report_address_and_write_access() {
+    let Some((mf, p, mut a)) = setup() else { return };
+    // movabs DATA,%rbx; movq $5,(%rbx); mov $39,%eax; syscall
+    let mut code = vec![0x48, 0xbb];
+    code.extend_from_slice(&DATA.to_le_bytes());
+    code.extend_from_slice(&[0x48, 0xc7, 0x03, 5, 0, 0, 0, 0xb8, 39, 0, 0, 0, 0x0f, 0x05]);
+    load_code(&mf, &mut a, &code);
+    let ctx = p.new_context(a.ops().unwrap()).unwrap();
+    let mut regs = ctx.initial_regs();
+    regs[REG_RIP] = CODE;
+    let ev = run(&*ctx, &mut regs);
+    assert_eq!(ev.kind, EventKind::Fault);
+    assert_eq!((ev.signo, ev.addr, ev.access), (libc::SIGSEGV as u64, DATA, ACCESS_WRITE));
+    let off = mf.allocate(1).unwrap();
+    a.map(DATA, 0x1000, off, PROT_READ | PROT_WRITE).unwrap();
+    let ev = run(&*ctx, &mut regs);
+    assert_eq!(ev.kind, EventKind::Syscall);
+    let mut b = [0u8; 8];
+    mf.read(off, &mut b).unwrap();
+    assert_eq!(u64::from_le_bytes(b), 5);
+    ctx.release();
+}
+
+#[test]
+fn interrupt_stops_a_spinning_thread() {
+    let Some((mf, p, mut a)) = setup() else { return };
+    load_code(&mf, &mut a, &[0xeb, 0xfe]);
+    let ctx = p.new_context(a.ops().unwrap()).unwrap();
+    let mut regs = ctx.initial_regs();
+    regs[REG_RIP] = CODE;
+    ctx.switch_to_user(&regs);
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    assert!(!ctx.poll());
+    ctx.interrupt();
+    let start = std::time::Instant::now();
+    while !ctx.poll() {
+        assert!(start.elapsed().as_secs() < 5);
+        std::thread::yield_now();
+    }
+    assert_eq!(ctx.take(&mut regs).kind, EventKind::Interrupt);
+    assert_eq!(regs[REG_RIP], CODE);
+    ctx.release();
+}
+
+#[test]
+fn jumping_onto_a_stub_syscall_kills_the_stub_not_the_host() {
+    let Some((mf, p, mut a)) = setup() else { return };
+    let path = std::env::temp_dir().join(format!("tsvisor-hostile-{}", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    let cpath = std::ffi::CString::new(path.to_str().unwrap()).unwrap();
+    // Put the path in data, then: open(path, O_CREAT|O_WRONLY, 0644) by jumping to the
+    // syscall instruction of the stub's syscall gadget.
+    let doff = mf.allocate(1).unwrap();
+    mf.write(doff, cpath.as_bytes_with_nul()).unwrap();
+    a.map(DATA, 0x1000, doff, PROT_READ).unwrap();
+    let gadget = tsvisor_ptrace::stub_image().entry + 0x10;
+    let mut code = vec![0xb8, 2, 0, 0, 0]; // mov $2,%eax (open)
+    code.extend_from_slice(&[0x48, 0xbf]);
+    code.extend_from_slice(&DATA.to_le_bytes()); // movabs DATA,%rdi
+    code.extend_from_slice(&[0xbe, 0x41, 0, 0, 0]); // mov $O_CREAT|O_WRONLY,%esi
+    code.extend_from_slice(&[0xba, 0xa4, 1, 0, 0]); // mov $0644,%edx
+    code.extend_from_slice(&[0x48, 0xb9]);
+    code.extend_from_slice(&gadget.to_le_bytes()); // movabs gadget,%rcx
+    code.extend_from_slice(&[0xff, 0xe1]); // jmp *%rcx
+    load_code(&mf, &mut a, &code);
+    let ctx = p.new_context(a.ops().unwrap()).unwrap();
+    let mut regs = ctx.initial_regs();
+    regs[REG_RIP] = CODE;
+    ctx.switch_to_user(&regs);
+    assert!(!ctx.park() || true);
+    let start = std::time::Instant::now();
+    while !ctx.poll() {
+        assert!(start.elapsed().as_secs() < 5, "the stub must die");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    assert_eq!(ctx.take(&mut regs).kind, EventKind::Dead);
+    assert!(!path.exists(), "the host file must not have been created");
+}
