@@ -4,8 +4,8 @@
 //! stub's handler, which hands it to the sentry). From the stub's text only what the handler
 //! itself needs passes: futex wait/wake on the message, rt_sigreturn, exit. Anything else
 //! from there — the application jumping onto one of our syscall instructions with registers
-//! of its choosing — kills the whole stub process. Non-x86-64 ABIs (x32, int 0x80 is
-//! AUDIT_ARCH_I386) are killed too.
+//! of its choosing — kills the whole stub process. The i386 ABI (int 0x80) is killed too;
+//! x32 numbers trap like any other and the sentry answers ENOSYS, as Linux without x32 does.
 
 const LD_W_ABS: u16 = 0x20;
 const JEQ_K: u16 = 0x15;
@@ -40,9 +40,6 @@ pub fn stub_filter(text_start: u64, text_end: u64) -> Vec<SockFilter> {
         st(LD_W_ABS, 0, 0, 4), // arch
         st(JEQ_K, 1, 0, AUDIT_ARCH_X86_64),
         st(RET_K, 0, 0, RET_KILL_PROCESS),
-        st(LD_W_ABS, 0, 0, 0), // nr
-        st(JGE_K, 0, 1, 0x4000_0000),
-        st(RET_K, 0, 0, RET_KILL_PROCESS), // x32
         st(LD_W_ABS, 0, 0, 12), // instruction_pointer, upper half
         st(JEQ_K, 1, 0, hi),
         st(RET_K, 0, 0, RET_TRAP),
@@ -140,9 +137,10 @@ mod tests {
     }
 
     #[test]
-    fn other_abis_are_killed() {
+    fn other_abis() {
         let p = stub_filter(S, S + 0x1000);
         assert_eq!(run(&p, 0x4000_0003, 1, 0x40_0000, 0), RET_KILL_PROCESS, "i386");
-        assert_eq!(run(&p, AUDIT_ARCH_X86_64, 0x4000_0001, 0x40_0000, 0), RET_KILL_PROCESS, "x32");
+        assert_eq!(run(&p, AUDIT_ARCH_X86_64, 0x4000_0001, 0x40_0000, 0), RET_TRAP, "x32 numbers trap");
+        assert_eq!(run(&p, AUDIT_ARCH_X86_64, 0x4000_0001, S + 0x100, 0), RET_KILL_PROCESS);
     }
 }

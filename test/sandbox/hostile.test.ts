@@ -1,0 +1,46 @@
+// Hostile programs: they attack the platform's stub from inside the sandbox (jumping onto its
+// syscall instructions, scribbling over its shared messages, taking over its signals). Each
+// must get no effect on the host — checked on the host side — and the sentry must stay up.
+import { existsSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { describeResult, fixture, platforms, runSandbox } from '../helpers/run';
+
+function sentryStayedUp(stderr: string): void {
+  expect(stderr).not.toMatch(/internal error|sentry failure/);
+}
+
+describe.each(platforms)('%s', (platform) => {
+  it.each(['open', 'execve', 'socket', 'ptrace'])(
+    'jumping onto a stub syscall instruction to %s does nothing on the host',
+    async (mode) => {
+      const marker = path.join(tmpdir(), `tsvisor-hostile-${platform}-${mode}-${process.pid}`);
+      rmSync(marker, { force: true });
+      const r = await runSandbox([fixture('hostile_stub'), mode, marker], { platform });
+      expect(r.stdout, describeResult(r)).toContain('stub syscall found');
+      expect(existsSync(marker), `${marker} was created on the host`).toBe(false);
+      // The program is killed at the jump (systrap: seccomp kills the stub; ptrace: the
+      // emulated call returns into the stub's int3); it never reports a host result.
+      expect(r.stdout).not.toContain('returned');
+      expect(r.code, describeResult(r)).toBeGreaterThan(128);
+      sentryStayedUp(r.stderr);
+      rmSync(marker, { force: true });
+    },
+  );
+
+  it('scribbling over the shared message pages kills at most the program', async () => {
+    const r = await runSandbox([fixture('hostile_msg')], { platform });
+    expect(r.stdout).toContain('scribbling');
+    expect(r.code, describeResult(r)).not.toBe(125);
+    expect(r.code).not.toBeNull();
+    sentryStayedUp(r.stderr);
+  });
+
+  it('taking over SIGSYS/SIGSEGV/SIGCHLD does not take over the stub', async () => {
+    const r = await runSandbox([fixture('hostile_sigaction')], { platform });
+    expect(r.code, describeResult(r)).toBe(0);
+    expect(r.stdout).toBe('handlers: getpid ok\nignored: getpid ok\nblocked: getpid ok\n');
+    sentryStayedUp(r.stderr);
+  });
+});
