@@ -1,8 +1,10 @@
 #!/usr/bin/env node
-// npm run bench: native vs tsvisor vs runsc (gVisor, ptrace platform), in one run.
+// npm run bench: native vs tsvisor (systrap, ptrace) vs runsc (gVisor, ptrace platform), in one run.
 //   getppid   ns per raw getppid(2) round trip (benches/getppid.c, N calls in one process)
+//   open-read-close, fork-exit-wait   benches/open_read_close.c, benches/fork_wait.c
 //   startup   median wall time of running benches/nop.c (exits at once), spawn to exit
-// Prints a table with each sandbox's ratio to native and tsvisor's ratio to runsc.
+// Prints a table with each sandbox's ratio to native and how much faster tsvisor-systrap is
+// than runsc.
 //
 // Options: --iterations N (getppid calls, default 20000), --runs N (startup runs, default 10),
 //          --compare: run ../shared/bench/compare.sh (the wider shared micro-benchmark set)
@@ -35,7 +37,7 @@ if (args.includes('--compare')) {
     console.error(`bench: ${script} not found`);
     process.exit(2);
   }
-  const sandboxes = [`tsvisor=${process.execPath} ${tsvisorCli} run --`];
+  const sandboxes = [`tsvisor-systrap=${process.execPath} ${tsvisorCli} run --platform=systrap --`, `tsvisor-ptrace=${process.execPath} ${tsvisorCli} run --platform=ptrace --`];
   if (which('runsc')) sandboxes.push(`runsc-ptrace=${runscPrefix.join(' ')}`);
   else console.log('note: runsc not installed, left out');
   if (which('proot')) sandboxes.push('proot=proot');
@@ -54,12 +56,16 @@ function build(name) {
   return out;
 }
 const getppid = build('getppid');
+const openReadClose = build('open_read_close');
+const forkWait = build('fork_wait');
 const nop = build('nop');
 
 // The runners: a command prefix each, or the reason it is left out.
 const runners = [{ name: 'native', prefix: [] }];
 if (existsSync(path.join(root, 'build', 'tsvisor.node')) && existsSync(path.join(root, 'dist', 'cli', 'main.js'))) {
-  runners.push({ name: 'tsvisor', prefix: [process.execPath, tsvisorCli, 'run', '--'] });
+  for (const p of ['systrap', 'ptrace']) {
+    runners.push({ name: `tsvisor-${p}`, prefix: [process.execPath, tsvisorCli, 'run', `--platform=${p}`, '--'] });
+  }
 } else {
   console.log('note: tsvisor is not built (build/tsvisor.node, dist/cli/main.js): run npm install; left out');
 }
@@ -91,11 +97,17 @@ const median = (xs) => {
 const results = {};
 for (const r of runners) {
   results[r.name] = {};
-  // getppid: one process, N calls; the program reports ns/op.
-  const g = await runOnce([...r.prefix, getppid, String(iterations)]);
-  const m = /getppid (\d+(?:\.\d+)?) ns\/op/.exec(g.out);
-  if (g.code === 0 && m) results[r.name].getppid = Number(m[1]);
-  else console.log(`note: ${r.name} getppid failed (status ${g.code}): ${(g.err || g.out).trim().split('\n').pop() ?? ''}`);
+  // In-process loops: each program reports its own figure.
+  for (const [key, argv, re] of [
+    ['getppid', [getppid, String(iterations)], /getppid (\d+(?:\.\d+)?) ns\/op/],
+    ['orc', [openReadClose, String(Math.max(1, Math.floor(iterations / 4)))], /open-read-close (\d+(?:\.\d+)?) ns\/op/],
+    ['fork', [forkWait, '200'], /fork-exit-wait (\d+(?:\.\d+)?) us\/op/],
+  ]) {
+    const g = await runOnce([...r.prefix, ...argv]);
+    const m = re.exec(g.out);
+    if (g.code === 0 && m) results[r.name][key] = Number(m[1]);
+    else console.log(`note: ${r.name} ${key} failed (status ${g.code}): ${(g.err || g.out).trim().split('\n').pop() ?? ''}`);
+  }
   // startup: one warm-up run, then the median of `runs` wall times.
   await runOnce([...r.prefix, nop]);
   const times = [];
@@ -114,12 +126,14 @@ for (const r of runners) {
 
 const rows = [
   { key: 'getppid', label: 'getppid', unit: 'ns/op', fmt: (v) => v.toFixed(0) },
+  { key: 'orc', label: 'open-read-close', unit: 'ns/op', fmt: (v) => v.toFixed(0) },
+  { key: 'fork', label: 'fork-exit-wait', unit: 'us/op', fmt: (v) => v.toFixed(1) },
   { key: 'startup', label: 'startup (nop)', unit: 'ms', fmt: (v) => v.toFixed(1) },
 ];
 const names = runners.map((r) => r.name);
-const haveBoth = names.includes('tsvisor') && names.includes('runsc');
+const haveBoth = names.includes('tsvisor-systrap') && names.includes('runsc');
 const head = ['benchmark', ...names.map((n) => (n === 'native' ? 'native' : `${n} (x native)`))];
-if (haveBoth) head.push('tsvisor / runsc');
+if (haveBoth) head.push('runsc / tsvisor-systrap');
 const table = [head];
 for (const row of rows) {
   const base = results.native?.[row.key];
@@ -131,9 +145,9 @@ for (const row of rows) {
     else cells.push(`${row.fmt(v)} ${row.unit} (${(v / base).toFixed(1)}x)`);
   }
   if (haveBoth) {
-    const t = results.tsvisor?.[row.key];
+    const t = results['tsvisor-systrap']?.[row.key];
     const g = results.runsc?.[row.key];
-    cells.push(t !== undefined && g !== undefined ? `${(t / g).toFixed(2)}x` : '-');
+    cells.push(t !== undefined && g !== undefined ? `${(g / t).toFixed(2)}x faster` : '-');
   }
   table.push(cells);
 }
