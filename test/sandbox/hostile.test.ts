@@ -20,10 +20,13 @@ describe.each(platforms)('%s', (platform) => {
       const r = await runSandbox([fixture('hostile_stub'), mode, marker], { platform });
       expect(r.stdout, describeResult(r)).toContain('stub syscall found');
       expect(existsSync(marker), `${marker} was created on the host`).toBe(false);
-      // The program is killed at the jump (systrap: seccomp kills the stub; ptrace: the
-      // emulated call returns into the stub's int3); it never reports a host result.
-      expect(r.stdout).not.toContain('returned');
-      expect(r.code, describeResult(r)).toBeGreaterThan(128);
+      if (platform === 'systrap') {
+        // seccomp kills the stub at the jump: the program never sees a result.
+        expect(r.stdout).not.toContain('returned');
+        expect(r.code, describeResult(r)).toBeGreaterThan(128);
+      }
+      // ptrace: the syscall is trapped and emulated like any other (an execve even runs
+      // busybox inside the sandbox), so only the host side matters, checked above.
       sentryStayedUp(r.stderr);
       rmSync(marker, { force: true });
     },

@@ -44,6 +44,9 @@ export interface NativeMemoryFile {
   write(offset: number, src: Uint8Array): void;
   /** pread(2) from a host fd straight into the memory file; returns bytes read (0 at EOF). */
   readFromHostFd(hostFd: number, fileOffset: number, offset: number, length: number): number;
+  /** Reference count of the page at offset (0 if free): a page with one reference belongs
+   *  to one address space alone and may be patched in place. */
+  refCount(offset: number): number;
   /** Bytes currently allocated (pages with a non-zero count) — for /proc/meminfo and tests. */
   allocatedBytes(): number;
 }
@@ -89,6 +92,8 @@ export interface NativePlatform {
   /** Lowest and highest+1 address the application may map (the stub lives above). */
   readonly minUserAddress: number;
   readonly maxUserAddress: number;
+  /** Entry of the trap-free path for patched syscall sites (systrap), or 0 if none. */
+  readonly syscallPatchEntry: number;
   newAddressSpace(): NativeAddressSpace;
   /** onWake runs on the JS thread when a run that outlasted the spin budget has stopped. */
   newContext(as: NativeAddressSpace, onWake: () => void): NativeContext;

@@ -96,6 +96,12 @@ impl MemoryFile {
         Ok(n as f64)
     }
 
+    /// Reference count of the page at `offset` (0 if free).
+    #[napi]
+    pub fn ref_count(&self, offset: f64) -> Result<u32> {
+        Ok(self.inner.ref_count(u64_arg(offset)?))
+    }
+
     #[napi]
     pub fn allocated_bytes(&self) -> f64 {
         self.inner.allocated_bytes() as f64
@@ -297,6 +303,11 @@ impl Platform {
     #[napi(getter)]
     pub fn max_user_address(&self) -> f64 {
         self.inner.max_user_address() as f64
+    }
+
+    #[napi(getter)]
+    pub fn syscall_patch_entry(&self) -> f64 {
+        self.inner.syscall_patch_entry() as f64
     }
 
     #[napi]

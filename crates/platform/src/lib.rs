@@ -125,4 +125,9 @@ pub trait Platform {
     fn max_user_address(&self) -> u64;
     fn new_address_space(&self) -> io::Result<Box<dyn AddressSpaceOps>>;
     fn new_context(&self, ops: &dyn AddressSpaceOps) -> io::Result<Box<dyn Context>>;
+    /// Where a patched syscall site may jump to enter the sentry without a trap (with %eax
+    /// the syscall number and %rcx the return address), or 0 if the platform has no such path.
+    fn syscall_patch_entry(&self) -> u64 {
+        0
+    }
 }

@@ -20,7 +20,8 @@ pub const STUB_BASE: u64 = 0x7fff_0000_0000;
 pub const SYSCALL_GADGET: u64 = 0x10;
 pub const CLONE_GADGET: u64 = 0x20;
 pub const SYSTRAP_CLONE_GADGET: u64 = 0x40;
-/// Where stub.S lists systrap_handler, systrap_thread_entry, systrap_restorer.
+/// Where stub.S lists systrap_handler, systrap_thread_entry, systrap_restorer,
+/// systrap_fast_entry.
 const ADDRESS_TABLE: u64 = 0x50;
 
 /// Addresses inside the stub image, read from the ELF file itself.
@@ -32,6 +33,7 @@ pub struct StubImage {
     pub systrap_handler: u64,
     pub systrap_thread_entry: u64,
     pub systrap_restorer: u64,
+    pub systrap_fast_entry: u64,
 }
 
 fn u64_at(b: &[u8], off: usize) -> u64 {
@@ -50,6 +52,7 @@ pub fn stub_image() -> StubImage {
         systrap_handler: u64_at(b, table),
         systrap_thread_entry: u64_at(b, table + 8),
         systrap_restorer: u64_at(b, table + 16),
+        systrap_fast_entry: u64_at(b, table + 24),
     }
 }
 /// The memory file's descriptor number inside every stub process.

@@ -43,6 +43,7 @@ systrap_clone_gadget:
 	.quad systrap_handler
 	.quad systrap_thread_entry
 	.quad systrap_restorer
+	.quad systrap_fast_entry
 
 	/* The sigreturn trampoline of the systrap handlers. */
 	.globl systrap_restorer
@@ -50,4 +51,134 @@ systrap_restorer:
 	mov $15, %eax
 	syscall
 	int3
+
+/* The patched-syscall path of systrap (see crates/systrap/src/patch.rs). A patched site
+ * jumps to a trampoline that sets %eax to the syscall number and %rcx to the return address
+ * (exactly what the syscall instruction would have left there), then jumps here. Nothing
+ * here touches the application's stack or FP state: the thread's message page is at %gs
+ * (the stub keeps GS for itself while the application has none). Flags are not preserved,
+ * as the kernel's syscall ABI does not promise them either (glibc clobbers "cc"). */
+	.set M_STATE, 0
+	.set M_STUB_SLEEPING, 4
+	.set M_SENTRY_SLEEPING, 8
+	.set M_EXIT, 12
+	.set M_KIND, 16
+	.set M_SIGNO, 24
+	.set M_FPSTATE, 56
+	.set M_REGS, 64
+	.set ST_READY, 1
+	.set ST_RESUME, 2
+	.set ST_FPSAVE, 3
+	.set ST_FPRESTORE, 4
+	.set M_XSAVE, 0x2000
+	.globl systrap_fast_entry
+systrap_fast_entry:
+	mov %r15, %gs:M_REGS+0*8
+	mov %r14, %gs:M_REGS+1*8
+	mov %r13, %gs:M_REGS+2*8
+	mov %r12, %gs:M_REGS+3*8
+	mov %rbp, %gs:M_REGS+4*8
+	mov %rbx, %gs:M_REGS+5*8
+	mov %r11, %gs:M_REGS+6*8
+	mov %r10, %gs:M_REGS+7*8
+	mov %r9, %gs:M_REGS+8*8
+	mov %r8, %gs:M_REGS+9*8
+	mov %rax, %gs:M_REGS+10*8
+	mov %rcx, %gs:M_REGS+11*8
+	mov %rdx, %gs:M_REGS+12*8
+	mov %rsi, %gs:M_REGS+13*8
+	mov %rdi, %gs:M_REGS+14*8
+	mov %rax, %gs:M_REGS+15*8
+	mov %rcx, %gs:M_REGS+16*8
+	movq $0x33, %gs:M_REGS+17*8
+	movq $0x246, %gs:M_REGS+18*8
+	mov %rsp, %gs:M_REGS+19*8
+	movq $0x2b, %gs:M_REGS+20*8
+	rdfsbase %rax
+	mov %rax, %gs:M_REGS+21*8
+	movq $0, %gs:M_REGS+22*8
+	movq $1, %gs:M_KIND
+	movq $0, %gs:M_SIGNO
+	movq $0, %gs:M_FPSTATE
+	mov $ST_READY, %eax
+	xchg %eax, %gs:M_STATE
+	cmpl $0, %gs:M_SENTRY_SLEEPING
+	je 3f
+	rdgsbase %rdi
+	mov $202, %eax
+	mov $1, %esi
+	mov $1, %edx
+	syscall
+3:	mov $4000, %ecx
+4:	mov %gs:M_STATE, %eax
+	cmp $ST_RESUME, %eax
+	je 7f
+	cmp $ST_FPSAVE, %eax
+	je 8f
+	cmp $ST_FPRESTORE, %eax
+	je 9f
+	pause
+	dec %ecx
+	jnz 4b
+5:	movl $1, %gs:M_STUB_SLEEPING
+	mfence
+	mov %gs:M_STATE, %eax
+	cmp $ST_READY, %eax
+	jne 6f
+	rdgsbase %rdi
+	mov $202, %eax
+	xor %esi, %esi
+	mov $ST_READY, %edx
+	xor %r10d, %r10d
+	syscall
+	jmp 5b
+6:	movl $0, %gs:M_STUB_SLEEPING
+	jmp 3b
+8:	/* The sentry wants the FP state: XSAVE it into the slot, then report again. */
+	rdgsbase %rdi
+	mov $-1, %eax
+	mov $-1, %edx
+	xsave64 M_XSAVE(%rdi)
+	mov $ST_READY, %eax
+	xchg %eax, %gs:M_STATE
+	jmp 3b
+9:	rdgsbase %rdi
+	mov $-1, %eax
+	mov $-1, %edx
+	xrstor64 M_XSAVE(%rdi)
+	mov $ST_READY, %eax
+	xchg %eax, %gs:M_STATE
+	jmp 3b
+7:	cmpl $0, %gs:M_EXIT
+	jne 10f
+	cmpq $0, %gs:M_REGS+22*8
+	jne systrap_gs_resume
+	mov %gs:M_REGS+21*8, %rax
+	wrfsbase %rax
+	mov %gs:M_REGS+0*8, %r15
+	mov %gs:M_REGS+1*8, %r14
+	mov %gs:M_REGS+2*8, %r13
+	mov %gs:M_REGS+3*8, %r12
+	mov %gs:M_REGS+4*8, %rbp
+	mov %gs:M_REGS+5*8, %rbx
+	mov %gs:M_REGS+6*8, %r11
+	mov %gs:M_REGS+7*8, %r10
+	mov %gs:M_REGS+8*8, %r9
+	mov %gs:M_REGS+9*8, %r8
+	mov %gs:M_REGS+11*8, %rcx
+	mov %gs:M_REGS+12*8, %rdx
+	mov %gs:M_REGS+13*8, %rsi
+	mov %gs:M_REGS+14*8, %rdi
+	mov %gs:M_REGS+19*8, %rsp
+	mov %gs:M_REGS+10*8, %rax
+	jmp *%gs:M_REGS+16*8
+10:	mov $60, %eax
+	xor %edi, %edi
+	syscall
+	jmp 10b
+	/* The sentry gave the thread a GS base of its own: the handler, entered through this
+	 * ud2, does the whole resume from the message (it recognises this address). */
+	.globl systrap_gs_resume
+systrap_gs_resume:
+	ud2
 	.section .note.GNU-stack,"",@progbits

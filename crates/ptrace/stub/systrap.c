@@ -85,19 +85,24 @@ static inline struct sysmsg *my_msg(void) {
 	return (struct sysmsg *)(sp & ~(SLOT_SIZE - 1));
 }
 
+extern char systrap_gs_resume[];
+
 void systrap_handler(int sig, struct siginfo_k *info, struct ucontext_k *uc) {
 	struct sysmsg *m = my_msg();
 	u64 *g = uc->gregs, *r = m->regs;
+	u64 fsb, gsb;
+	if (sig == 4 /* SIGILL */ && g[G_RIP] == (u64)systrap_gs_resume)
+		goto resume; /* the fast path hands a resume with an application GS to us */
 	r[R15] = g[G_R15]; r[R14] = g[G_R14]; r[R13] = g[G_R13]; r[R12] = g[G_R12];
 	r[RBP] = g[G_RBP]; r[RBX] = g[G_RBX]; r[R11] = g[G_R11]; r[R10] = g[G_R10];
 	r[R9] = g[G_R9]; r[R8] = g[G_R8]; r[RAX] = g[G_RAX]; r[RCX] = g[G_RCX];
 	r[RDX] = g[G_RDX]; r[RSI] = g[G_RSI]; r[RDI] = g[G_RDI]; r[RIP] = g[G_RIP];
 	r[EFLAGS] = g[G_EFL]; r[RSP] = g[G_RSP];
 	r[CS] = g[G_CSGSFS] & 0xffff; r[SS] = (g[G_CSGSFS] >> 48) & 0xffff;
-	u64 fsb, gsb;
 	__asm__ volatile("rdfsbase %0" : "=r"(fsb));
 	__asm__ volatile("rdgsbase %0" : "=r"(gsb));
-	r[FS_BASE] = fsb; r[GS_BASE] = gsb;
+	/* While the application has no GS base of its own, the stub's is the message page. */
+	r[FS_BASE] = fsb; r[GS_BASE] = gsb == (u64)m ? 0 : gsb;
 	m->fpstate = (u64)uc->fpregs;
 	m->signo = sig;
 	m->code = info->si_code;
@@ -123,6 +128,7 @@ void systrap_handler(int sig, struct siginfo_k *info, struct ucontext_k *uc) {
 	if (__atomic_load_n(&m->sentry_sleeping, __ATOMIC_SEQ_CST))
 		sc3(202, (long)&m->state, FUTEX_WAKE, 1);
 
+wait:
 	for (int i = 0; i < 2000; i++) {
 		if (__atomic_load_n(&m->state, __ATOMIC_ACQUIRE) == ST_RESUME)
 			goto resume;
@@ -136,6 +142,8 @@ void systrap_handler(int sig, struct siginfo_k *info, struct ucontext_k *uc) {
 	}
 	__atomic_store_n(&m->stub_sleeping, 0, __ATOMIC_RELAXED);
 resume:
+	if (__atomic_load_n(&m->state, __ATOMIC_ACQUIRE) != ST_RESUME)
+		goto wait; /* an FP save/restore request: only the fast path has live FP state */
 	if (m->exit)
 		for (;;)
 			sc1(60, 0);
@@ -144,7 +152,7 @@ resume:
 	g[G_R9] = r[R9]; g[G_R8] = r[R8]; g[G_RAX] = r[RAX]; g[G_RCX] = r[RCX];
 	g[G_RDX] = r[RDX]; g[G_RSI] = r[RSI]; g[G_RDI] = r[RDI]; g[G_RIP] = r[RIP];
 	g[G_EFL] = r[EFLAGS]; g[G_RSP] = r[RSP];
-	fsb = r[FS_BASE]; gsb = r[GS_BASE];
+	fsb = r[FS_BASE]; gsb = r[GS_BASE] ? r[GS_BASE] : (u64)m;
 	__asm__ volatile("wrfsbase %0" :: "r"(fsb));
 	__asm__ volatile("wrgsbase %0" :: "r"(gsb));
 }
@@ -161,6 +169,7 @@ void systrap_thread_entry(void) {
 	if (sc3(131, (long)&ss, 0, 0) != 0) /* sigaltstack */
 		for (;;) sc1(60, 1);
 	sc5(157, 38, 1, 0, 0, 0); /* prctl(PR_SET_NO_NEW_PRIVS, 1) */
+	__asm__ volatile("wrgsbase %0" :: "r"(slot)); /* patched syscalls find the message at %gs */
 	if (sc3(317, 1, 0, (long)(slot + 0x1000)) != 0) /* seccomp(SET_MODE_FILTER, 0, prog) */
 		for (;;) sc1(60, 2);
 	__asm__ volatile("ud2");

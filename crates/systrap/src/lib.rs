@@ -175,6 +175,10 @@ impl Platform for SystrapPlatform {
         Ok(Box::new(a))
     }
 
+    fn syscall_patch_entry(&self) -> u64 {
+        self.img.systrap_fast_entry
+    }
+
     fn new_context(&self, ops: &dyn AddressSpaceOps) -> io::Result<Box<dyn Context>> {
         let a = ops.as_any().downcast_ref::<SystrapAddressSpace>().ok_or_else(|| io::Error::from_raw_os_error(libc::EINVAL))?;
         Ok(Box::new(SystrapContext::new(a)?))
@@ -394,6 +398,12 @@ impl Context for SystrapContext {
     }
 
     fn fp_state(&self) -> io::Result<Vec<u8>> {
+        if self.stopped_on_fast_path() {
+            self.fp_handshake(ST_FPSAVE)?;
+            let mut buf = vec![0u8; xsave_size()];
+            self.mf.read(self.slot_off + SLOT_XSAVE, &mut buf)?;
+            return Ok(buf);
+        }
         let (off, len) = self.fp_area()?;
         let mut buf = vec![0u8; len];
         self.mf.read(off, &mut buf)?;
@@ -401,6 +411,11 @@ impl Context for SystrapContext {
     }
 
     fn set_fp_state(&self, state: &[u8]) -> io::Result<()> {
+        if self.stopped_on_fast_path() {
+            let n = state.len().min(xsave_size());
+            self.mf.write(self.slot_off + SLOT_XSAVE, &state[..n])?;
+            return self.fp_handshake(ST_FPRESTORE);
+        }
         let (off, len) = self.fp_area()?;
         self.mf.write(off, &state[..state.len().min(len)])
     }
@@ -433,7 +448,38 @@ impl Context for SystrapContext {
     }
 }
 
+/// Size of the XSAVE area for the features enabled in XCR0 (CPUID leaf 0xD, EBX).
+fn xsave_size() -> usize {
+    // SAFETY: CPUID is available on every x86-64 CPU; leaf 0xD exists wherever XSAVE does,
+    // which FSGSBASE-capable CPUs (required by this platform) all have.
+    let r = unsafe { std::arch::x86_64::__cpuid_count(0xd, 0) };
+    (r.ebx as usize).clamp(576, SLOT_XSAVE_MAX)
+}
+
 impl SystrapContext {
+    /// A thread stopped on the patched path has no signal frame: its FP state is live.
+    fn stopped_on_fast_path(&self) -> bool {
+        let m = &self.shared.msg;
+        m.state() == ST_READY && m.get(OFF_FPSTATE) == 0
+    }
+
+    /// Asks a thread stopped on the patched path to XSAVE or XRSTOR, and waits for it.
+    fn fp_handshake(&self, req: u32) -> io::Result<()> {
+        let m = &self.shared.msg;
+        m.atomic(OFF_STATE).store(req, Ordering::SeqCst);
+        if m.atomic(OFF_STUB_SLEEPING).load(Ordering::SeqCst) != 0 {
+            futex(m.futex_addr(), libc::FUTEX_WAKE, 1, None);
+        }
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while m.state() != ST_READY {
+            if Instant::now() > deadline || !thread_alive(self.shared.tgid, self.shared.tid) {
+                return Err(io::Error::from_raw_os_error(libc::ESRCH));
+            }
+            std::hint::spin_loop();
+        }
+        Ok(())
+    }
+
     /// The XSAVE area of the signal frame the thread is stopped in, bounded by its slot.
     fn fp_area(&self) -> io::Result<(u64, usize)> {
         let p = self.shared.msg.get(OFF_FPSTATE);

@@ -9,6 +9,13 @@ use tsvisor_platform::{Regs, NUM_REGS};
 
 pub const ST_READY: u32 = 1;
 pub const ST_RESUME: u32 = 2;
+/// Sentry to a thread stopped on the patched path: XSAVE / XRSTOR at OFF_XSAVE, then READY.
+pub const ST_FPSAVE: u32 = 3;
+pub const ST_FPRESTORE: u32 = 4;
+/// Offset in the slot of the XSAVE area of the patched path (the start-up stack, unused
+/// once the thread runs).
+pub const SLOT_XSAVE: u64 = 0x2000;
+pub const SLOT_XSAVE_MAX: usize = 0x2000;
 
 pub const OFF_STATE: usize = 0;
 pub const OFF_STUB_SLEEPING: usize = 4;

@@ -9,6 +9,7 @@ import {
 } from '../../abi/linux/prctl';
 import { SYS_arch_prctl } from '../../abi/linux/syscall_numbers';
 import { REG_FS_BASE, REG_GS_BASE } from '../../native/addon';
+import { unpatchSyscalls } from '../../platform/syscall_patch';
 import type { SyscallArgs, SyscallTable } from './types';
 import { TASK_SIZE_MAX } from './user_io';
 
@@ -20,6 +21,8 @@ function sysArchPrctl(t: Task, a: SyscallArgs): number {
     case ARCH_SET_GS:
       // A base at or above TASK_SIZE_MAX could be non-canonical and fault on return.
       if (addr >= BigInt(TASK_SIZE_MAX)) fail(EPERM);
+      // Patched syscall sites find the stub's message through %gs: give them up first.
+      if (code === ARCH_SET_GS && addr !== 0n) unpatchSyscalls(t.mm);
       t.regs[code === ARCH_SET_FS ? REG_FS_BASE : REG_GS_BASE] = addr;
       return 0;
     case ARCH_GET_FS:

@@ -12,6 +12,7 @@ import type { SyscallResult, SyscallTable } from './types';
 import { RegisterArgs } from './args';
 import { registerAll } from './register_all';
 import { straceLine } from '../../strace/strace';
+import { maybePatchSyscall } from '../../platform/syscall_patch';
 
 export const table: SyscallTable = [];
 registerAll(table);
@@ -39,6 +40,7 @@ function finish(t: Task, nr: number, r: SyscallResult): void {
 
 /** Runs the syscall the task stopped at and stores its result in rax. */
 export function dispatchSyscall(t: Task): void | Promise<void> {
+  maybePatchSyscall(t);
   const nr = t.syscallNumber();
   const entry = nr >= 0 && nr < table.length ? table[nr] : undefined;
   if (!entry) {

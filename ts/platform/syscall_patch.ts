@@ -1,0 +1,170 @@
+// Syscall patching (gVisor's usertrap, our own design): on a platform with a trap-free entry
+// (systrap), a syscall that trapped from a known five-byte instruction followed by
+// `syscall` is rewritten into `jmp trampoline; syscall`. The trampoline (in a small
+// executable region of the application's address space, within ±2 GiB of the site) runs
+// the displaced instruction, sets %rcx to the return address — what the syscall
+// instruction leaves there — and jumps to the stub's fast entry, which hands the registers
+// to the sentry through the thread's message without a signal. The known instructions:
+// `mov $N,%eax` (glibc and musl wrappers with a constant number) and `mov 8(%rsp),%r9`
+// (glibc's syscall(3)); both are position-independent, so they run the same from the
+// trampoline.
+//
+// Correctness rules, each a reason to leave a site alone (it still works, by trapping):
+// - only while one task uses the address space, so no thread can be executing the bytes
+//   being rewritten (multi-threaded programs keep trapping; their sites patched before
+//   the second thread started stay patched, which is safe);
+// - only when a `mov $N,%eax` immediate is the syscall number that trapped, and the byte
+//   before it is not a REX prefix (then the b8 belongs to another instruction);
+// - only in private, non-writable, executable mappings, on pages this address space alone
+//   holds (reference count one), so no file, no other process and no JIT buffer changes;
+// - the original `syscall` instruction stays in place after the jump, so code that jumps
+//   straight to it still works.
+// Owns the trampoline regions and the list of patched sites of each MemoryManager.
+
+import { EFAULT } from '../abi/linux/errno';
+import { MAP_ANONYMOUS, MAP_FIXED_NOREPLACE, MAP_POPULATE, MAP_PRIVATE, PROT_EXEC, PROT_READ, PROT_WRITE } from '../abi/linux/mm';
+import { EV_SIGNO, REG_GS_BASE, REG_ORIG_RAX, REG_RIP } from '../native/addon';
+import type { MemoryManager } from '../mm/memory_manager';
+import type { Task } from '../kernel/task';
+
+const SIGSYS = 31n;
+const REGION_SIZE = 0x10000;
+const TRAMPOLINE_SIZE = 32;
+const PAGE = 0x1000;
+const NEAR = 0x7000_0000; // comfortably inside rel32's ±2 GiB
+
+interface Region { start: number; next: number }
+
+class SyscallPatcher {
+  private readonly regions: Region[] = [];
+  /** Patched site address -> its original first five bytes. */
+  readonly sites = new Map<number, Uint8Array>();
+  /** Sites found unpatchable, so that their every trap does not look again. */
+  private readonly rejected = new Set<number>();
+  disabled = false;
+  private readonly probe = new Uint8Array(8);
+  private readonly prot = new Int32Array(1);
+
+  constructor(private readonly mm: MemoryManager, private readonly entry: number) {}
+
+  tryPatch(rip: number, nr: number): void {
+    const site = rip - 7;
+    if (this.sites.has(site) || this.rejected.has(site)) return;
+    if (!this.patchable(site, rip, nr)) this.rejected.add(site);
+  }
+
+  /** The displaced instruction if the five bytes before the syscall are one we know. */
+  private displaced(nr: number): Uint8Array | null {
+    const b = this.probe;
+    if (b[6] !== 0x0f || b[7] !== 0x05) return null;
+    const imm = b[2] | (b[3] << 8) | (b[4] << 16) | (b[5] << 24);
+    if (b[1] === 0xb8 && imm === nr && (b[0] & 0xf0) !== 0x40) return b.slice(1, 6);
+    if (b[1] === 0x4c && b[2] === 0x8b && b[3] === 0x4c && b[4] === 0x24 && b[5] === 0x08) return b.slice(1, 6);
+    return null;
+  }
+
+  private patchable(site: number, rip: number, nr: number): boolean {
+    if ((site & ~(PAGE - 1)) !== ((rip - 1) & ~(PAGE - 1))) return false;
+    try {
+      this.mm.copyInto(rip - 8, this.probe);
+    } catch {
+      return false;
+    }
+    const insn = this.displaced(nr);
+    if (!insn) return false;
+    const vma = this.mm.vmas.find(site);
+    if (!vma || vma.shared || (vma.prot & PROT_WRITE) !== 0 || (vma.prot & PROT_EXEC) === 0) return false;
+    const pageOff = this.mm.addressSpace.lookup(site & ~(PAGE - 1), this.prot);
+    // A page shared with another address space (since a fork) is left alone for now; it
+    // may become patchable once a write breaks the sharing, but text is rarely written.
+    if (pageOff < 0 || this.mm.mf.refCount(pageOff) !== 1) return false;
+    const tramp = this.trampolineNear(site, vma.start);
+    if (tramp < 0) return false;
+    this.writeTrampoline(tramp, insn, rip);
+    const rel = tramp - (site + 5);
+    const patch = new Uint8Array([0xe9, rel & 0xff, (rel >> 8) & 0xff, (rel >> 16) & 0xff, (rel >>> 24) & 0xff]);
+    this.sites.set(site, insn);
+    this.mm.mf.write(pageOff + (site & (PAGE - 1)), patch);
+    return true;
+  }
+
+  /** Puts every patched site back (the application is about to own %gs). */
+  unpatchAll(): void {
+    for (const [site, orig] of this.sites) {
+      const off = this.mm.addressSpace.lookup(site & ~(PAGE - 1), this.prot);
+      if (off >= 0) this.mm.mf.write(off + (site & (PAGE - 1)), orig);
+    }
+    this.sites.clear();
+    this.disabled = true;
+  }
+
+  private trampolineNear(site: number, codeStart: number): number {
+    for (const r of this.regions) {
+      if (r.next + TRAMPOLINE_SIZE <= r.start + REGION_SIZE && Math.abs(r.next - site) < NEAR) {
+        const t = r.next;
+        r.next += TRAMPOLINE_SIZE;
+        return t;
+      }
+    }
+    // A new region just below the code (brk grows above static binaries' data, so not there).
+    for (const hint of [codeStart - REGION_SIZE - 0x10_0000, codeStart - 0x1000_0000, site + 0x1000_0000]) {
+      if (hint < 0x10000) continue;
+      const start = this.mm.findUnmapped(hint, REGION_SIZE);
+      if (start < 0 || Math.abs(start - site) >= NEAR) continue;
+      try {
+        this.mm.mmap(start, REGION_SIZE, PROT_READ | PROT_EXEC,
+          MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE | MAP_POPULATE, null, 0);
+      } catch {
+        continue;
+      }
+      const r = { start, next: start + TRAMPOLINE_SIZE };
+      this.regions.push(r);
+      return start;
+    }
+    this.disabled = true;
+    return -1;
+  }
+
+  /** <displaced instruction>; movabs $ret,%rcx; jmp *0(%rip); .quad entry */
+  private writeTrampoline(at: number, insn: Uint8Array, ret: number): void {
+    const t = new Uint8Array(TRAMPOLINE_SIZE);
+    const dv = new DataView(t.buffer);
+    t.set(insn, 0);
+    t[5] = 0x48;
+    t[6] = 0xb9;
+    dv.setBigUint64(7, BigInt(ret), true);
+    t[15] = 0xff;
+    t[16] = 0x25;
+    dv.setUint32(17, 0, true);
+    dv.setBigUint64(21, BigInt(this.entry), true);
+    t.fill(0xcc, 29);
+    const off = this.mm.addressSpace.lookup(at & ~(PAGE - 1), this.prot);
+    if (off < 0) throw new RangeError(`trampoline page ${at.toString(16)} not populated (${EFAULT})`);
+    this.mm.mf.write(off + (at & (PAGE - 1)), t);
+  }
+}
+
+const patchers = new WeakMap<MemoryManager, SyscallPatcher>();
+
+/** Called for each syscall stop: patch the site if it trapped and may be patched. */
+export function maybePatchSyscall(t: Task): void {
+  if (t.regs[EV_SIGNO] !== SIGSYS || t.regs[REG_GS_BASE] !== 0n) return;
+  const entry = t.kernel.platform.syscallPatchEntry;
+  if (entry === 0 || process.env.TSVISOR_NO_PATCH) return;
+  const mm = t.mm;
+  let p = patchers.get(mm);
+  if (!p) {
+    p = new SyscallPatcher(mm, entry);
+    patchers.set(mm, p);
+  }
+  if (p.disabled) return;
+  for (const other of t.kernel.tasks.values()) if (other !== t && other.mm === mm) return;
+  p.tryPatch(Number(t.regs[REG_RIP]), Number(t.regs[REG_ORIG_RAX]));
+}
+
+/** The application takes a GS base of its own: patched sites would find ours no more. */
+export function unpatchSyscalls(mm: MemoryManager): void {
+  const p = patchers.get(mm);
+  if (p) p.unpatchAll();
+  else patchers.set(mm, Object.assign(new SyscallPatcher(mm, 0), { disabled: true }));
+}
