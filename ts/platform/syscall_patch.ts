@@ -47,10 +47,13 @@ class SyscallPatcher {
 
   constructor(private readonly mm: MemoryManager, private readonly entry: number) {}
 
-  tryPatch(rip: number, nr: number): void {
+  /** True if the site was patched just now. */
+  tryPatch(rip: number, nr: number): boolean {
     const site = rip - 7;
-    if (this.sites.has(site) || this.rejected.has(site)) return;
-    if (!this.patchable(site, rip, nr)) this.rejected.add(site);
+    if (this.sites.has(site) || this.rejected.has(site)) return false;
+    if (this.patchable(site, rip, nr)) return true;
+    this.rejected.add(site);
+    return false;
   }
 
   /** The displaced instruction if the five bytes before the syscall are one we know. */
@@ -159,7 +162,10 @@ export function maybePatchSyscall(t: Task): void {
   }
   if (p.disabled) return;
   for (const other of t.kernel.tasks.values()) if (other !== t && other.mm === mm) return;
-  p.tryPatch(Number(t.regs[REG_RIP]), Number(t.regs[REG_ORIG_RAX]));
+  const rip = Number(t.regs[REG_RIP]);
+  if (p.tryPatch(rip, Number(t.regs[REG_ORIG_RAX]))) {
+    t.kernel.debug(`[${t.tid}] patched syscall site ${(rip - 7).toString(16)} (syscall ${t.regs[REG_ORIG_RAX]})`);
+  }
 }
 
 /** The application takes a GS base of its own: patched sites would find ours no more. */
