@@ -149,6 +149,9 @@ systrap_fast_entry:
 	mov $ST_READY, %eax
 	xchg %eax, %gs:M_STATE
 	jmp 3b
+	/* Past here the thread is leaving for the application: interrupts count again. */
+	.globl systrap_fast_resume
+systrap_fast_resume:
 7:	cmpl $0, %gs:M_EXIT
 	jne 10f
 	cmpq $0, %gs:M_REGS+22*8

@@ -87,6 +87,7 @@ static inline struct sysmsg *my_msg(void) {
 
 extern char systrap_gs_resume[];
 extern char systrap_fast_entry[];
+extern char systrap_fast_resume[];
 
 void systrap_handler(int sig, struct siginfo_k *info, struct ucontext_k *uc) {
 	struct sysmsg *m = my_msg();
@@ -94,10 +95,10 @@ void systrap_handler(int sig, struct siginfo_k *info, struct ucontext_k *uc) {
 	u64 fsb, gsb;
 	if (sig == 4 /* SIGILL */ && g[G_RIP] == (u64)systrap_gs_resume)
 		goto resume; /* the fast path hands a resume with an application GS to us */
-	/* An interrupt that lands on the patched path finds the thread already on its way to
-	 * the sentry (or waiting there): nothing to report, and reporting would race with the
-	 * message the fast path is writing. */
-	if (sig == SIGCHLD && g[G_RIP] >= (u64)systrap_fast_entry && g[G_RIP] < (u64)systrap_gs_resume)
+	/* An interrupt that lands on the patched path before it has seen its answer finds the
+	 * thread already on its way to the sentry (or waiting there): nothing to report, and
+	 * reporting would race with the message the fast path is writing. */
+	if (sig == SIGCHLD && g[G_RIP] >= (u64)systrap_fast_entry && g[G_RIP] < (u64)systrap_fast_resume)
 		return;
 	r[R15] = g[G_R15]; r[R14] = g[G_R14]; r[R13] = g[G_R13]; r[R12] = g[G_R12];
 	r[RBP] = g[G_RBP]; r[RBX] = g[G_RBX]; r[R11] = g[G_R11]; r[R10] = g[G_R10];
