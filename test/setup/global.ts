@@ -81,6 +81,12 @@ async function buildSentryIfStale(): Promise<void> {
     const err = e as { stdout?: string; message: string };
     console.warn(`[tsvisor tests] tsc reported errors:\n${err.stdout || err.message}`);
   }
+  // The CLI prefers the one-file bundle when it is not older than dist/: rebuild it too.
+  const esbuild = path.join(root, 'node_modules', '.bin', 'esbuild');
+  if (existsSync(esbuild)) {
+    await run(esbuild, ['dist/cli/main.js', '--bundle', '--platform=node', '--target=node20', '--format=cjs',
+      '--outfile=dist/tsvisor.bundle.js', '--log-level=warning'], { cwd: root });
+  }
 }
 
 export default async function setup(): Promise<void> {

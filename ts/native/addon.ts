@@ -31,6 +31,7 @@
 // Errors from the host are thrown as Error whose message starts with the errno name
 // ("ENOMEM: ..."); errnoOfNative() below recovers it.
 
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 export interface NativeMemoryFile {
@@ -142,8 +143,10 @@ let loaded: NativeAddon | undefined;
 
 export function addon(): NativeAddon {
   if (!loaded) {
-    // dist/native/addon.js -> build/tsvisor.node at the package root.
-    const file = path.join(__dirname, '..', '..', 'build', 'tsvisor.node');
+    // build/tsvisor.node at the package root, seen from dist/native/addon.js or from the
+    // bundle dist/tsvisor.bundle.js.
+    const candidates = [path.join(__dirname, '..', '..', 'build', 'tsvisor.node'), path.join(__dirname, '..', 'build', 'tsvisor.node')];
+    const file = candidates.find((f) => fs.existsSync(f)) ?? candidates[0];
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     loaded = require(file) as NativeAddon;
   }
