@@ -17,6 +17,8 @@ use tsvisor_platform::{self as platform, Regs, NUM_REGS};
 /// Covers a ptrace round trip on a loaded two-core machine; beyond it, the task is computing
 /// and the event loop must stay free.
 const RUN_SPIN: Duration = Duration::from_micros(300);
+/// Within RUN_SPIN, how long to spin before yielding the CPU between polls.
+const RUN_PURE_SPIN: Duration = Duration::from_micros(20);
 
 fn errno_name(e: i32) -> &'static str {
     match e {
@@ -231,8 +233,13 @@ impl Context {
                 }
                 std::hint::spin_loop();
             }
-            if start.elapsed() >= RUN_SPIN {
+            let spent = start.elapsed();
+            if spent >= RUN_SPIN {
                 break;
+            }
+            // Past a short spin, yield: on a busy machine the task may need this very CPU.
+            if spent >= RUN_PURE_SPIN {
+                std::thread::yield_now();
             }
         }
         if !self.inner.park() {

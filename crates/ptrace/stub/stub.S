@@ -109,7 +109,8 @@ systrap_fast_entry:
 	mov $1, %esi
 	mov $1, %edx
 	syscall
-3:	mov $4000, %ecx
+3:	/* Every register is saved in the message by now: the loop may use any of them. */
+	mov $2000, %r12d
 4:	mov %gs:M_STATE, %eax
 	cmp $ST_RESUME, %eax
 	je 7f
@@ -117,8 +118,16 @@ systrap_fast_entry:
 	je 8f
 	cmp $ST_FPRESTORE, %eax
 	je 9f
+	cmp $1800, %r12d
+	jb 11f
 	pause
-	dec %ecx
+	dec %r12d
+	jnz 4b
+	jmp 5f
+11:	/* past the first spins: yield, in case the sentry needs this CPU */
+	mov $24, %eax
+	syscall
+	dec %r12d
 	jnz 4b
 5:	movl $1, %gs:M_STUB_SLEEPING
 	mfence

@@ -136,10 +136,15 @@ void systrap_handler(int sig, struct siginfo_k *info, struct ucontext_k *uc) {
 		sc3(202, (long)&m->state, FUTEX_WAKE, 1);
 
 wait:
+	/* Spin briefly, then yield (on a busy machine the sentry may need this very CPU),
+	 * then sleep on the futex. */
 	for (int i = 0; i < 2000; i++) {
 		if (__atomic_load_n(&m->state, __ATOMIC_ACQUIRE) == ST_RESUME)
 			goto resume;
-		__builtin_ia32_pause();
+		if (i < 200)
+			__builtin_ia32_pause();
+		else
+			sc1(24, 0); /* sched_yield */
 	}
 	for (;;) {
 		__atomic_store_n(&m->stub_sleeping, 1, __ATOMIC_SEQ_CST);

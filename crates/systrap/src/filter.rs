@@ -53,6 +53,8 @@ pub fn stub_filter(text_start: u64, text_end: u64) -> Vec<SockFilter> {
         st(RET_K, 0, 0, RET_ALLOW),
         st(JEQ_K, 0, 1, libc::SYS_exit as u32),
         st(RET_K, 0, 0, RET_ALLOW),
+        st(JEQ_K, 0, 1, libc::SYS_sched_yield as u32),
+        st(RET_K, 0, 0, RET_ALLOW),
         st(JEQ_K, 1, 0, libc::SYS_futex as u32),
         st(RET_K, 0, 0, RET_KILL_PROCESS),
         st(LD_W_ABS, 0, 0, 24), // futex op (args[1], lower half)
@@ -128,6 +130,7 @@ mod tests {
         let ip = S + 0x200;
         assert_eq!(run(&p, AUDIT_ARCH_X86_64, 15, ip, 0), RET_ALLOW);
         assert_eq!(run(&p, AUDIT_ARCH_X86_64, 60, ip, 0), RET_ALLOW);
+        assert_eq!(run(&p, AUDIT_ARCH_X86_64, 24, ip, 0), RET_ALLOW);
         assert_eq!(run(&p, AUDIT_ARCH_X86_64, 202, ip, 0), RET_ALLOW);
         assert_eq!(run(&p, AUDIT_ARCH_X86_64, 202, ip, 129), RET_ALLOW);
         assert_eq!(run(&p, AUDIT_ARCH_X86_64, 202, ip, 3), RET_KILL_PROCESS, "FUTEX_REQUEUE");
