@@ -127,7 +127,7 @@ export class Pmas {
       const off = this.lookup(from + i);
       if (off < 0) { i += PAGE_SIZE; continue; }
       let j = i + PAGE_SIZE;
-      while (j < len && this.lookup(from + j) === off + (j - i)) j++;
+      while (j < len && this.lookup(from + j) === off + (j - i)) j += PAGE_SIZE;
       target.map(to + i, j - i, off, prot);
       i = j;
     }
