@@ -108,6 +108,8 @@ export interface NativeAddon {
   Platform: new (mf: NativeMemoryFile, name: string) => NativePlatform;
   /** poll(2) one host fd with a zero timeout: returned revents. */
   pollHostFd(fd: number, events: number): number;
+  /** lseek(2) on a host fd of the sentry's: the new offset, or -errno. */
+  hostLseek(fd: number, offset: number, whence: number): number;
 }
 
 // Register slots in Context.regs: Linux's struct user_regs_struct order.

@@ -31,6 +31,8 @@ const SIGSYS = 31n;
 const REGION_SIZE = 0x10000;
 const TRAMPOLINE_SIZE = 32;
 const PAGE = 0x1000;
+// Addresses reach 2^47: no 32-bit bitwise operators on them.
+const pageDown = (a: number): number => a - (a % PAGE);
 const NEAR = 0x7000_0000; // comfortably inside rel32's ±2 GiB
 
 interface Region { start: number; next: number }
@@ -67,7 +69,7 @@ class SyscallPatcher {
   }
 
   private patchable(site: number, rip: number, nr: number): boolean {
-    if ((site & ~(PAGE - 1)) !== ((rip - 1) & ~(PAGE - 1))) return false;
+    if (pageDown(site) !== pageDown(rip - 1)) return false;
     try {
       this.mm.copyInto(rip - 8, this.probe);
     } catch {
@@ -77,7 +79,7 @@ class SyscallPatcher {
     if (!insn) return false;
     const vma = this.mm.vmas.find(site);
     if (!vma || vma.shared || (vma.prot & PROT_WRITE) !== 0 || (vma.prot & PROT_EXEC) === 0) return false;
-    const pageOff = this.mm.addressSpace.lookup(site & ~(PAGE - 1), this.prot);
+    const pageOff = this.mm.addressSpace.lookup(pageDown(site), this.prot);
     // A page shared with another address space (since a fork) is left alone for now; it
     // may become patchable once a write breaks the sharing, but text is rarely written.
     if (pageOff < 0 || this.mm.mf.refCount(pageOff) !== 1) return false;
@@ -87,15 +89,15 @@ class SyscallPatcher {
     const rel = tramp - (site + 5);
     const patch = new Uint8Array([0xe9, rel & 0xff, (rel >> 8) & 0xff, (rel >> 16) & 0xff, (rel >>> 24) & 0xff]);
     this.sites.set(site, insn);
-    this.mm.mf.write(pageOff + (site & (PAGE - 1)), patch);
+    this.mm.mf.write(pageOff + (site % PAGE), patch);
     return true;
   }
 
   /** Puts every patched site back (the application is about to own %gs). */
   unpatchAll(): void {
     for (const [site, orig] of this.sites) {
-      const off = this.mm.addressSpace.lookup(site & ~(PAGE - 1), this.prot);
-      if (off >= 0) this.mm.mf.write(off + (site & (PAGE - 1)), orig);
+      const off = this.mm.addressSpace.lookup(pageDown(site), this.prot);
+      if (off >= 0) this.mm.mf.write(off + (site % PAGE), orig);
     }
     this.sites.clear();
     this.disabled = true;
@@ -141,9 +143,9 @@ class SyscallPatcher {
     dv.setUint32(17, 0, true);
     dv.setBigUint64(21, BigInt(this.entry), true);
     t.fill(0xcc, 29);
-    const off = this.mm.addressSpace.lookup(at & ~(PAGE - 1), this.prot);
+    const off = this.mm.addressSpace.lookup(pageDown(at), this.prot);
     if (off < 0) throw new RangeError(`trampoline page ${at.toString(16)} not populated (${EFAULT})`);
-    this.mm.mf.write(off + (at & (PAGE - 1)), t);
+    this.mm.mf.write(off + (at % PAGE), t);
   }
 }
 
@@ -163,8 +165,14 @@ export function maybePatchSyscall(t: Task): void {
   if (p.disabled) return;
   for (const other of t.kernel.tasks.values()) if (other !== t && other.mm === mm) return;
   const rip = Number(t.regs[REG_RIP]);
-  if (p.tryPatch(rip, Number(t.regs[REG_ORIG_RAX]))) {
-    t.kernel.debug(`[${t.tid}] patched syscall site ${(rip - 7).toString(16)} (syscall ${t.regs[REG_ORIG_RAX]})`);
+  try {
+    if (p.tryPatch(rip, Number(t.regs[REG_ORIG_RAX]))) {
+      t.kernel.debug(`[${t.tid}] patched syscall site ${(rip - 7).toString(16)} (syscall ${t.regs[REG_ORIG_RAX]})`);
+    }
+  } catch (e) {
+    // Patching is an optimisation: a failure costs speed, never the application.
+    p.disabled = true;
+    t.kernel.debug(`[${t.tid}] syscall patching disabled: ${e instanceof Error ? e.message : String(e)}`);
   }
 }
 

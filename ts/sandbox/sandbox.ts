@@ -11,8 +11,8 @@ import { addon, errnoOfNative, type NativePlatform } from '../native/addon';
 import { Kernel } from '../kernel/kernel';
 import { Task } from '../kernel/task';
 import { Credentials } from '../kernel/credentials';
-import { runTask } from '../kernel/task_run';
 import { PlatformContext } from '../platform/context';
+import { PooledPlatform } from '../platform/pool';
 import { MemoryManager } from '../mm/memory_manager';
 import { loadExecutable } from '../loader/loader';
 import { openHostFile } from '../loader/host_file';
@@ -93,7 +93,7 @@ export async function runSandbox(opts: SandboxOptions): Promise<number> {
   try { exe = openHostFile(exePath); } catch (e) { startupError(prog, e); }
 
   const mf = newMemoryFile();
-  const platform = newPlatform(mf, opts.platform);
+  const platform = new PooledPlatform(newPlatform(mf, opts.platform));
   let as;
   try {
     as = platform.newAddressSpace();
@@ -134,11 +134,9 @@ export async function runSandbox(opts: SandboxOptions): Promise<number> {
   tg.tasks.add(task);
   task.regs[REG_RIP] = BigInt(entry.entry);
   task.regs[REG_RSP] = BigInt(entry.sp);
-  void runTask(task).catch((e: unknown) => {
-    process.stderr.write(`tsvisor: sentry failure: ${e instanceof Error ? e.stack : String(e)}\n`);
-    kernel.killThreadGroup(tg, 9);
-  });
+  kernel.startTask(task);
   const status = await tg.exited;
+  platform.release();
   if (debugLogFd >= 0) fs.closeSync(debugLogFd);
   return status;
 }

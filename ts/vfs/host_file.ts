@@ -6,9 +6,9 @@
 //     otherwise, unless the application asked for O_NONBLOCK (then EAGAIN), the call goes to
 //     libuv's thread pool, and if the host fd itself turns out to be non-blocking (our parent
 //     or Node set O_NONBLOCK on it) we poll with a short backoff until it is ready.
-// The file position of a regular file is the host's own offset (shared with whoever gave us
-// the fd, as after fork) until the application seeks; from then on it is kept here, because
-// Node offers no lseek, and I/O uses explicit offsets.
+// The file position of a regular file is the host's own offset, shared with whoever gave us
+// the fd (as after fork): reads and writes use it, and lseek moves it through the addon's
+// hostLseek (Node offers no lseek).
 
 import * as fs from 'node:fs';
 import * as tty from 'node:tty';
@@ -25,6 +25,15 @@ import { isEAGAIN, throwHostError } from './host_errno';
 import { HostTty } from './host_tty';
 
 export type PollFn = (fd: number, events: number) => number;
+
+const SEEK_SET = 0, SEEK_CUR = 1;
+
+/** lseek on the host fd; host errors become the same errno for the application. */
+function hostSeek(fd: number, offset: number, whence: number): number {
+  const r = addon().hostLseek(fd, offset, whence);
+  if (r < 0) throw new SyscallError(-r);
+  return r;
+}
 
 export interface HostFileOptions {
   /** Status flags the application sees; read from /proc/self/fdinfo when omitted. */
@@ -45,8 +54,6 @@ const MEM_MAJOR = 1; // /dev/null, /dev/zero, /dev/full, /dev/urandom...
 export class HostFileDescription extends FileDescription {
   override readonly seekable: boolean;
   private readonly kind: Kind;
-  /** Sandbox-side file position, or -1 while the host's own offset is used. */
-  private pos = -1;
   private readonly tty: HostTty | null;
   private readonly closeOnRelease: boolean;
   private readonly pollFn: PollFn;
@@ -69,10 +76,10 @@ export class HostFileDescription extends FileDescription {
     if (dst.length === 0) return 0;
     if (this.kind === 'stream') return this.readStream(dst);
     if (this.kind === 'memdev') return this.syncIO(() => fs.readSync(this.hostFd, dst, 0, dst.length, null));
-    const position = offset >= 0 ? offset : this.pos >= 0 ? this.pos : null;
+    // The file position is the host's own (shared with whoever else holds the file).
+    const position = offset >= 0 ? offset : null;
     let n: number;
     try { n = fs.readSync(this.hostFd, dst, 0, dst.length, position); } catch (e) { throwHostError(e); }
-    if (offset < 0 && this.pos >= 0) this.pos += n;
     return n;
   }
 
@@ -80,13 +87,15 @@ export class HostFileDescription extends FileDescription {
     if (src.length === 0) return 0;
     if (this.kind === 'stream') return this.writeStream(src);
     if (this.kind === 'memdev') return this.syncIO(() => fs.writeSync(this.hostFd, src, 0, src.length, null));
-    let position = offset >= 0 ? offset : this.pos >= 0 ? this.pos : null;
+    let position = offset >= 0 ? offset : null;
     // O_APPEND set by the application (the host fd may lack it): every write goes at the end,
     // even pwrite's, as on Linux.
-    if (this.flags & O_APPEND) position = this.size();
+    if (this.flags & O_APPEND) {
+      position = this.size();
+      if (offset < 0) hostSeek(this.hostFd, position, SEEK_SET);
+    }
     let n: number;
-    try { n = fs.writeSync(this.hostFd, src, 0, src.length, position); } catch (e) { throwHostError(e); }
-    if (offset < 0 && position !== null) this.pos = position + n;
+    try { n = fs.writeSync(this.hostFd, src, 0, src.length, offset < 0 ? null : position); } catch (e) { throwHostError(e); }
     return n;
   }
 
@@ -94,9 +103,9 @@ export class HostFileDescription extends FileDescription {
     if (this.kind === 'stream') throw new SyscallError(ESPIPE);
     // /dev/null and friends: Linux's null_lseek always lands on 0.
     if (this.kind === 'memdev') return 0;
-    const cur = this.pos >= 0 ? this.pos : hostOffset(this.hostFd);
-    this.pos = seekPosition(cur, this.size(), offset, whence);
-    return this.pos;
+    // Validate as Linux does, then move the host's own offset.
+    const target = seekPosition(hostSeek(this.hostFd, 0, SEEK_CUR), this.size(), offset, whence);
+    return hostSeek(this.hostFd, target, SEEK_SET);
   }
 
   override stat(): Stat {
@@ -108,7 +117,7 @@ export class HostFileDescription extends FileDescription {
   override ioctl(t: Task, cmd: number, arg: number): number {
     if (this.tty) return this.tty.ioctl(t, cmd, arg);
     if (cmd === FIONREAD && this.kind === 'regular') {
-      const cur = this.pos >= 0 ? this.pos : hostOffset(this.hostFd);
+      const cur = hostSeek(this.hostFd, 0, SEEK_CUR);
       t.mm.writeI32(arg, Math.max(0, Math.min(this.size() - cur, 0x7fffffff)));
       return 0;
     }
@@ -234,12 +243,6 @@ function fdinfoField(fd: number, name: string): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** The host's file offset of fd (0 if it cannot be read). */
-function hostOffset(fd: number): number {
-  const pos = fdinfoField(fd, 'pos');
-  return pos === undefined ? 0 : Number(pos);
 }
 
 /** The host description's status flags, minus what is not the application's business:

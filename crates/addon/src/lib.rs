@@ -344,6 +344,21 @@ impl Platform {
     }
 }
 
+/// lseek(2) on a host fd the sentry owns (Node has none); the new offset, or -errno.
+#[napi]
+pub fn host_lseek(fd: i32, offset: f64, whence: i32) -> f64 {
+    if offset.fract() != 0.0 || !(-9007199254740991.0..=9007199254740991.0).contains(&offset) {
+        return -(libc::EINVAL as f64);
+    }
+    // SAFETY: plain syscall with integer arguments.
+    let r = unsafe { libc::lseek(fd, offset as libc::off_t, whence) };
+    if r < 0 {
+        -(io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO) as f64)
+    } else {
+        r as f64
+    }
+}
+
 /// poll(2) one host fd with a zero timeout; returns revents.
 #[napi]
 pub fn poll_host_fd(fd: i32, events: i32) -> i32 {

@@ -100,74 +100,76 @@ pub struct StubProcess {
 
 impl StubProcess {
     /// Starts a stub process traced by the calling thread, with the memory file at STUB_MEMFD.
+    ///
+    /// posix_spawn (a vfork, so Node's large address space is not copied) runs the stub from
+    /// its sealed memfd; the stub parks in pause() until we seize it, which also makes the
+    /// calling thread its tracer with PTRACE_O_EXITKILL: if the sentry dies, so does the stub.
     pub fn spawn(memfd: RawFd) -> io::Result<StubProcess> {
+        // With address-space randomisation the kernel may place the stub's initial stack
+        // over the stub's fixed address; that exec fails, and a second try will not.
+        match Self::spawn_once(memfd) {
+            Err(e) if e.raw_os_error() == Some(libc::EEXIST) || e.raw_os_error() == Some(libc::ENOMEM) => Self::spawn_once(memfd),
+            r => r,
+        }
+    }
+
+    fn spawn_once(memfd: RawFd) -> io::Result<StubProcess> {
+        const STUB_EXE_FD: i32 = 4;
         let exe = stub_exe_fd()?;
+        let path = CString::new(format!("/proc/self/fd/{STUB_EXE_FD}")).unwrap();
         let argv0 = CString::new("tsvisor-stub").unwrap();
-        let argv = [argv0.as_ptr(), std::ptr::null()];
-        let envp: [*const libc::c_char; 1] = [std::ptr::null()];
-        // SAFETY: getpid has no preconditions.
-        let parent = unsafe { libc::getpid() };
-        // SAFETY: fork in a multithreaded process: the child calls only async-signal-safe raw
-        // syscalls on data prepared before the fork, then execs or exits.
-        let pid = unsafe { libc::fork() };
-        if pid < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        if pid == 0 {
-            // SAFETY: see above; every call is a plain syscall; errors exit with the errno.
-            unsafe {
-                fn die() -> ! {
-                    // SAFETY: _exit is async-signal-safe.
-                    unsafe { libc::_exit(*libc::__errno_location() & 0x7f) }
-                }
-                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong, 0, 0, 0);
-                if libc::getppid() != parent {
-                    libc::_exit(libc::ESRCH);
-                }
-                libc::setsid();
-                let mut empty: libc::sigset_t = std::mem::zeroed();
-                libc::sigemptyset(&mut empty);
-                libc::sigprocmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut());
-                libc::personality(libc::ADDR_NO_RANDOMIZE as libc::c_ulong);
-                let exe2 = libc::fcntl(exe, libc::F_DUPFD_CLOEXEC, 10);
-                if exe2 < 0 || libc::dup2(memfd, STUB_MEMFD) < 0 {
-                    die();
-                }
-                // dup2 onto itself keeps FD_CLOEXEC: clear it either way.
-                libc::fcntl(STUB_MEMFD, libc::F_SETFD, 0);
-                for fd in 0..3 {
-                    libc::close(fd);
-                }
-                libc::syscall(libc::SYS_close_range, 4u32, (exe2 - 1) as u32, 0u32);
-                libc::syscall(libc::SYS_close_range, (exe2 + 1) as u32, u32::MAX, 0u32);
-                if libc::ptrace(libc::PTRACE_TRACEME, 0, 0, 0) < 0 {
-                    die();
-                }
-                libc::syscall(libc::SYS_execveat, exe2, c"".as_ptr(), argv.as_ptr(), envp.as_ptr(), libc::AT_EMPTY_PATH);
-                die();
+        let argv = [argv0.as_ptr() as *mut libc::c_char, std::ptr::null_mut()];
+        let envp: [*mut libc::c_char; 1] = [std::ptr::null_mut()];
+        let mut pid: libc::pid_t = 0;
+        // SAFETY: the attribute and file-action objects are initialised before use and
+        // destroyed after; every pointer passed lives until posix_spawn returns.
+        let rc = unsafe {
+            let mut fa: libc::posix_spawn_file_actions_t = std::mem::zeroed();
+            let mut attr: libc::posix_spawnattr_t = std::mem::zeroed();
+            libc::posix_spawn_file_actions_init(&mut fa);
+            libc::posix_spawnattr_init(&mut attr);
+            let mut empty: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut empty);
+            libc::posix_spawnattr_setsigmask(&mut attr, &empty);
+            let mut all: libc::sigset_t = std::mem::zeroed();
+            libc::sigfillset(&mut all);
+            libc::posix_spawnattr_setsigdefault(&mut attr, &all);
+            libc::posix_spawnattr_setflags(
+                &mut attr,
+                (libc::POSIX_SPAWN_SETSIGMASK | libc::POSIX_SPAWN_SETSIGDEF) as libc::c_short | libc::POSIX_SPAWN_SETSID,
+            );
+            libc::posix_spawn_file_actions_adddup2(&mut fa, memfd, STUB_MEMFD);
+            libc::posix_spawn_file_actions_adddup2(&mut fa, exe, STUB_EXE_FD);
+            libc::posix_spawn_file_actions_addclosefrom_np(&mut fa, STUB_EXE_FD + 1);
+            for fd in 0..3 {
+                libc::posix_spawn_file_actions_addclose(&mut fa, fd);
             }
-        }
-        let status = sys::wait(pid)?;
-        if libc::WIFEXITED(status) {
-            let code = libc::WEXITSTATUS(status);
-            return Err(io::Error::from_raw_os_error(if code == 0 { libc::EIO } else { code }));
-        }
-        if !libc::WIFSTOPPED(status) || libc::WSTOPSIG(status) != libc::SIGTRAP {
-            sys::kill(pid, libc::SIGKILL);
-            let _ = sys::wait(pid);
-            return Err(io::Error::from_raw_os_error(libc::EIO));
+            let rc = libc::posix_spawn(&mut pid, path.as_ptr(), &fa, &attr, argv.as_ptr(), envp.as_ptr());
+            libc::posix_spawn_file_actions_destroy(&mut fa);
+            libc::posix_spawnattr_destroy(&mut attr);
+            rc
+        };
+        if rc != 0 {
+            return Err(io::Error::from_raw_os_error(rc));
         }
         let mut stub = StubProcess { pid, entry: 0, template: [0; 27], alive: true };
         let setup = (|| -> io::Result<()> {
-            sys::ptrace(libc::PTRACE_SETOPTIONS, pid, 0, libc::PTRACE_O_EXITKILL as usize)?;
-            let regs = sys::get_regs(pid)?;
-            stub.entry = regs[REG_RIP];
-            stub.template = regs;
+            sys::ptrace(libc::PTRACE_SEIZE, pid, 0, libc::PTRACE_O_EXITKILL as usize)?;
+            sys::ptrace(libc::PTRACE_INTERRUPT, pid, 0, 0)?;
+            let status = sys::wait(pid)?;
+            if !libc::WIFSTOPPED(status) {
+                stub.alive = false;
+                return Err(io::Error::from_raw_os_error(libc::ESRCH));
+            }
             let img = stub_image();
-            if stub.entry != img.entry {
+            stub.entry = img.entry;
+            stub.template = sys::get_regs(pid)?;
+            if stub.template[REG_RIP] & !0xfff != STUB_BASE {
                 return Err(io::Error::from_raw_os_error(libc::ENOEXEC));
             }
-            // Leave nothing of the host in the address space but the stub's own text.
+            // Leave nothing of the host in the address space but the stub's own text, and
+            // no fd but the memory file.
+            stub.syscall(libc::SYS_close, [STUB_EXE_FD as u64, 0, 0, 0, 0, 0])?;
             stub.syscall(libc::SYS_munmap, [0, STUB_BASE, 0, 0, 0, 0])?;
             stub.syscall(libc::SYS_munmap, [img.end, TOP_OF_USER - img.end, 0, 0, 0, 0])?;
             Ok(())

@@ -1,12 +1,13 @@
-/* The stub: the only code of ours in an application's host process. The sentry's tracer
- * takes over at the exec stop, so _start never runs; the sentry points the stub's leader
- * thread at the gadgets below, at fixed offsets from _start (the ELF entry point).
+/* The stub: the only code of ours in an application's host process. Its leader waits in
+ * pause() until the sentry seizes it with ptrace; the sentry then points it at the gadgets
+ * below, at fixed offsets from _start (the ELF entry point).
  * No libc, no data, no writable memory: nothing here the application could use.
  * systrap.c adds the signal handler and thread entry of the systrap platform. */
 	.text
 	.globl _start
 _start:
-	int3
+	mov $34, %eax
+	syscall
 	jmp _start
 
 	/* entry + 0x10: one injected syscall, then trap back to the tracer. */

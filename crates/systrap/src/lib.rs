@@ -79,7 +79,31 @@ impl SystrapPlatform {
 
 struct Slots {
     free: Vec<u64>,
+    /// Released slots whose thread may still be on its way out: (slot, tgid, tid).
+    exiting: Vec<(u64, i32, i32)>,
     next: u64,
+}
+
+impl Slots {
+    fn take(&mut self) -> Option<u64> {
+        let mut i = 0;
+        while i < self.exiting.len() {
+            let (slot, tgid, tid) = self.exiting[i];
+            if thread_alive(tgid, tid) {
+                i += 1;
+            } else {
+                self.exiting.swap_remove(i);
+                self.free.push(slot);
+            }
+        }
+        if let Some(s) = self.free.pop() {
+            return Some(s);
+        }
+        (self.next < MAX_SLOTS).then(|| {
+            self.next += 1;
+            self.next - 1
+        })
+    }
 }
 
 pub struct SystrapAddressSpace {
@@ -165,7 +189,7 @@ impl Platform for SystrapPlatform {
             stub: Arc::new(Mutex::new(stub)),
             mf: self.mf.clone(),
             img: self.img,
-            slots: Arc::new(Mutex::new(Slots { free: Vec::new(), next: 0 })),
+            slots: Arc::new(Mutex::new(Slots { free: Vec::new(), exiting: Vec::new(), next: 0 })),
             control_off,
         };
         if let Err(e) = a.install_handlers() {
@@ -225,17 +249,7 @@ fn thread_alive(tgid: i32, tid: i32) -> bool {
 
 impl SystrapContext {
     fn new(a: &SystrapAddressSpace) -> io::Result<SystrapContext> {
-        let idx = {
-            let mut s = a.slots.lock().unwrap();
-            match s.free.pop() {
-                Some(i) => i,
-                None if s.next < MAX_SLOTS => {
-                    s.next += 1;
-                    s.next - 1
-                }
-                None => return Err(io::Error::from_raw_os_error(libc::EAGAIN)),
-            }
-        };
+        let idx = a.slots.lock().unwrap().take().ok_or_else(|| io::Error::from_raw_os_error(libc::EAGAIN))?;
         let slot = SLOTS_BASE + idx * SLOT_SIZE;
         let slot_off = a.mf.allocate(SLOT_SIZE / 0x1000)?;
         let setup = (|| -> io::Result<(Msg, i32)> {
@@ -264,12 +278,17 @@ impl SystrapContext {
         let tgid = a.stub.lock().unwrap().pid;
         // The new thread traps once (ud2) after locking itself in; its registers then give
         // valid selectors for the application's first run.
-        let deadline = Instant::now() + Duration::from_secs(10);
+        let start = Instant::now();
         while m.state() != ST_READY {
-            if Instant::now() > deadline || !thread_alive(tgid, tid) {
+            let spent = start.elapsed();
+            if spent > Duration::from_secs(10) || !thread_alive(tgid, tid) {
                 return Err(eio());
             }
-            std::thread::sleep(Duration::from_micros(50));
+            if spent < Duration::from_millis(2) {
+                std::thread::yield_now();
+            } else {
+                std::thread::sleep(Duration::from_micros(100));
+            }
         }
         let mut initial = [0u64; NUM_REGS];
         m.read_regs(&mut initial);
@@ -285,8 +304,6 @@ impl SystrapContext {
             cv: Condvar::new(),
             waker: Mutex::new(None),
         });
-        let s = shared.clone();
-        let waiter = std::thread::Builder::new().name(format!("systrap-{tid}")).stack_size(128 << 10).spawn(move || waiter_loop(&s))?;
         Ok(SystrapContext {
             shared,
             slot,
@@ -294,7 +311,7 @@ impl SystrapContext {
             slots: a.slots.clone(),
             mf: a.mf.clone(),
             initial,
-            waiter: Mutex::new(Some(waiter)),
+            waiter: Mutex::new(None),
             released: AtomicBool::new(false),
         })
     }
@@ -361,6 +378,20 @@ impl Context for SystrapContext {
     fn park(&self) -> bool {
         if self.poll() {
             return false;
+        }
+        {
+            // The waiter thread is started on the first park: many contexts never need it.
+            let mut w = self.waiter.lock().unwrap();
+            if w.is_none() {
+                let s = self.shared.clone();
+                let name = format!("systrap-{}", self.shared.tid);
+                match std::thread::Builder::new().name(name).stack_size(128 << 10).spawn(move || waiter_loop(&s)) {
+                    Ok(t) => *w = Some(t),
+                    // Without a waiter the caller must keep polling: say the run is done so
+                    // that it takes it... which take() reports as Dead if it is not.
+                    Err(_) => return false,
+                }
+            }
         }
         self.shared.watch.lock().unwrap().parked = true;
         self.shared.cv.notify_one();
@@ -429,30 +460,26 @@ impl Context for SystrapContext {
             w.quit = true;
         }
         self.shared.cv.notify_one();
+        let m = &self.shared.msg;
         if let Some(t) = self.waiter.lock().unwrap().take() {
+            // It may be asleep on the message's futex: wake it to see `quit`.
+            futex(m.futex_addr(), libc::FUTEX_WAKE, i32::MAX as u32, None);
             let _ = t.join();
         }
-        let m = &self.shared.msg;
         m.atomic(OFF_EXIT).store(1, Ordering::SeqCst);
         m.atomic(OFF_STATE).store(ST_RESUME, Ordering::SeqCst);
         futex(m.futex_addr(), libc::FUTEX_WAKE, 1, None);
-        // The slot may be reused only once the thread is gone.
-        let deadline = Instant::now() + Duration::from_millis(500);
-        while thread_alive(self.shared.tgid, self.shared.tid) && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_micros(100));
-        }
-        if !thread_alive(self.shared.tgid, self.shared.tid) {
-            self.slots.lock().unwrap().free.push(self.slot_index());
-        }
+        // The slot may be reused only once the thread is gone; Slots::take checks.
+        self.slots.lock().unwrap().exiting.push((self.slot_index(), self.shared.tgid, self.shared.tid));
         let _ = self.mf.dec_ref(self.slot_off, SLOT_SIZE);
     }
 }
 
 /// Size of the XSAVE area for the features enabled in XCR0 (CPUID leaf 0xD, EBX).
 fn xsave_size() -> usize {
-    // SAFETY: CPUID is available on every x86-64 CPU; leaf 0xD exists wherever XSAVE does,
-    // which FSGSBASE-capable CPUs (required by this platform) all have.
-    let r = unsafe { std::arch::x86_64::__cpuid_count(0xd, 0) };
+    // CPUID leaf 0xD exists wherever XSAVE does, which FSGSBASE-capable CPUs (required by
+    // this platform) all have.
+    let r = std::arch::x86_64::__cpuid_count(0xd, 0);
     (r.ebx as usize).clamp(576, SLOT_XSAVE_MAX)
 }
 

@@ -1,0 +1,51 @@
+// A platform wrapper that keeps one spare address space ready once the sandbox has shown it
+// forks or execs: starting a stub process costs milliseconds (exec of the stub, ptrace set-up,
+// handler installation), and a spare made while the event loop is idle — typically while the
+// parent waits for its child — takes that off fork's and execve's path. Nothing else changes.
+
+import type { NativeAddressSpace, NativeContext, NativePlatform } from '../native/addon';
+
+export class PooledPlatform implements NativePlatform {
+  private spare: NativeAddressSpace | null = null;
+  private made = 0;
+  private scheduled = false;
+
+  constructor(private readonly inner: NativePlatform) {}
+
+  get name(): string { return this.inner.name; }
+  get minUserAddress(): number { return this.inner.minUserAddress; }
+  get maxUserAddress(): number { return this.inner.maxUserAddress; }
+  get syscallPatchEntry(): number { return this.inner.syscallPatchEntry; }
+
+  newAddressSpace(): NativeAddressSpace {
+    const as = this.spare ?? this.inner.newAddressSpace();
+    this.spare = null;
+    // The first address space is the initial program's; only a second one says "forks".
+    if (++this.made >= 2) this.scheduleSpare();
+    return as;
+  }
+
+  newContext(as: NativeAddressSpace, onWake: () => void): NativeContext {
+    return this.inner.newContext(as, onWake);
+  }
+
+  /** Drops the spare (at the end of the sandbox). */
+  release(): void {
+    this.spare?.release();
+    this.spare = null;
+  }
+
+  private scheduleSpare(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      if (this.spare) return;
+      try {
+        this.spare = this.inner.newAddressSpace();
+      } catch {
+        // The next fork will try again on its own path and report the error there.
+      }
+    });
+  }
+}
