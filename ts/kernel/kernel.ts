@@ -8,6 +8,10 @@ import type { NativeMemoryFile, NativePlatform } from '../native/addon';
 import { SYSCALL_NAMES } from '../abi/linux/syscall_numbers';
 import type { Task } from './task';
 import { ThreadGroup } from './thread_group';
+import { finishTask } from './exit';
+import { runTask } from './task_run';
+import { afterNs, block } from './blocking';
+import { ERESTARTNOHAND } from '../abi/linux/errno';
 
 /** Signals whose default action dumps core (signal(7)); the wait status says so with 0x80. */
 function dumpsCore(signo: number): boolean {
@@ -34,6 +38,9 @@ export class Kernel {
   private nextPid = 1;
   readonly threadGroups = new Map<number, ThreadGroup>();
   readonly tasks = new Map<number, Task>();
+  /** The task whose syscall is being handled synchronously right now, if any: it needs no
+   *  interrupt to notice a signal, it is about to return to user mode anyway. */
+  current: Task | null = null;
   private readonly unknownLogged = new Set<number>();
   /** CLOCK_REALTIME minus CLOCK_MONOTONIC at boot, in ns. */
   private readonly realtimeOffset: bigint;
@@ -73,7 +80,7 @@ export class Kernel {
   /** exit(2): this task ends; the group ends with `code` if it was the last. */
   exitTask(t: Task, code: number): void {
     t.exited = true;
-    if (t.tg.tasks.size === 1 && t.tg.exitStatus === null) t.tg.exitStatus = (code & 0xff) << 8;
+    t.exitCode = code & 0xff;
   }
 
   /** exit_group(2): every task of the group ends; the group's status is `code`. */
@@ -92,35 +99,30 @@ export class Kernel {
     for (const task of tg.tasks) {
       if (task.exited) continue;
       task.exited = true;
-      // A task running application code stops at once; its run loop then sees `exited`.
-      task.ctx.interrupt();
+      // A task running application code stops at once, a waiting one stops waiting; its run
+      // loop then sees `exited`.
+      task.kick(true);
     }
+  }
+
+  /** Run a new task's loop in the background (never awaited: tasks are concurrent). */
+  startTask(t: Task): void {
+    void runTask(t).catch((e: unknown) => {
+      process.stderr.write(`tsvisor: sentry failure: ${e instanceof Error ? e.stack : String(e)}\n`);
+      this.killThreadGroup(t.tg, 9);
+      if (!t.detached && t.tg.tasks.has(t)) this.reapTask(t);
+    });
   }
 
   /** Called by a task's run loop once it has stopped for good. */
   reapTask(t: Task): void {
-    t.ctx.release();
-    this.tasks.delete(t.tid);
-    t.tg.tasks.delete(t);
-    if (t.tg.tasks.size > 0) return;
-    t.fdTable.releaseAll();
-    t.mm.release();
-    this.threadGroups.delete(t.tg.tgid);
-    t.tg.markExited();
+    finishTask(t);
   }
 
-  /** Sleeps for ns nanoseconds of CLOCK_MONOTONIC without blocking the event loop. */
-  sleep(_t: Task, ns: bigint): Promise<void> {
-    const deadline = process.hrtime.bigint() + ns;
-    return new Promise<void>((resolve) => {
-      const tick = (): void => {
-        const left = deadline - process.hrtime.bigint();
-        if (left <= 0n) resolve();
-        else if (left >= 1_000_000n) setTimeout(tick, Number(left / 1_000_000n));
-        else setImmediate(tick);
-      };
-      tick();
-    });
+  /** Sleeps for ns nanoseconds of CLOCK_MONOTONIC without blocking the event loop; a signal
+   *  cuts it short with ERESTARTNOHAND (EINTR once a handler runs). */
+  sleep(t: Task, ns: bigint): Promise<void> {
+    return block<void>(t, (wake) => afterNs(ns, () => wake()), { restart: ERESTARTNOHAND });
   }
 
   /** An unimplemented syscall: ENOSYS for the caller, one log line per number. */

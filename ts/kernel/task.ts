@@ -1,7 +1,7 @@
 // Task: one application thread (Linux task_struct, gVisor kernel.Task). It owns the register
 // file (through its platform Context) and points at what it shares with others: the thread
 // group, the MemoryManager, the FDTable, the file-system context. Its run loop lives in
-// task_run.ts; this file is only the state.
+// task_run.ts; this file is only the state, plus the hook that cuts a blocking wait short.
 
 import type { PlatformContext } from '../platform/context';
 import { REG_RAX, REG_ORIG_RAX, REG_RIP, REG_RSP, REG_FS_BASE } from '../native/addon';
@@ -10,6 +10,7 @@ import type { FDTable } from '../vfs/fd_table';
 import type { Kernel } from './kernel';
 import type { ThreadGroup } from './thread_group';
 import { Credentials } from './credentials';
+import { SigPending } from './sig_pending';
 
 export interface FSContext {
   /** Absolute path of the working directory, as getcwd(2) reports it. */
@@ -27,12 +28,31 @@ export class Task {
   rseqSig = 0;
   /** Set once the task has exited; the run loop stops. */
   exited = false;
+  /** exit(2)'s status, the process's if this is its last thread. */
+  exitCode = 0;
   /** Blocked signal mask (64-bit, bit N-1 for signal N). */
   sigMask = 0n;
+  /** Signals sent to this thread (tgkill, faults, SIGPIPE). */
+  readonly pending = new SigPending();
+  /** The mask to go back to after sigsuspend/ppoll's temporary one (Linux saved_sigmask). */
+  savedMask: bigint | null = null;
+  /** rt_sigtimedwait: the mask before the waited-for signals were unblocked (real_blocked). */
+  realBlocked: bigint | null = null;
+  /** The ERESTART* code the current syscall failed with, so that signal delivery can decide
+   *  between restarting it and EINTR; 0 when none. */
+  syscallRestart = 0;
+  /** CLONE_VFORK: wakes the parent once this child has exec'd or exited. */
+  vforkDone: (() => void) | null = null;
+  /** Cancels the interruptible wait the task is blocked in (see blocking.ts). */
+  waitCancel: (() => void) | null = null;
+  /** The current wait gives way only to death, not to signals (vfork). */
+  waitKillableOnly = false;
+  /** Removed from its group by another thread's execve; only its resources remain. */
+  detached = false;
 
   constructor(
     readonly kernel: Kernel,
-    readonly tid: number,
+    public tid: number,
     readonly tg: ThreadGroup,
     public mm: MemoryManager,
     public fdTable: FDTable,
@@ -51,4 +71,19 @@ export class Task {
 
   /** Thread-group id (what getpid returns). */
   get pid(): number { return this.tg.tgid; }
+
+  /** Cut the current interruptible wait short (a signal or death arrived); false if the
+   *  task is not waiting, or waits only for death and `fatal` is false. */
+  interruptWait(fatal = false): boolean {
+    const cancel = this.waitCancel;
+    if (!cancel || (this.waitKillableOnly && !fatal)) return false;
+    cancel();
+    return true;
+  }
+
+  /** Make the task look at its signals soon: end its wait, or stop it in user mode. */
+  kick(fatal = false): void {
+    if (this.interruptWait(fatal) || this.waitCancel || this.kernel.current === this) return;
+    this.ctx.interrupt();
+  }
 }

@@ -1,23 +1,35 @@
 // The task run loop (gVisor's Task.run): resume the application, handle what stopped it,
-// repeat. A syscall that completes at once takes the synchronous path: no await, so no
-// promise and no microtask per syscall; only a blocking syscall or a long run awaits.
+// act on pending signals, repeat. A syscall that completes at once takes the synchronous
+// path: no await, so no promise and no microtask per syscall; only a blocking syscall or a
+// long run awaits.
 
 import {
   EVENT_SYSCALL, EVENT_FAULT, EVENT_INTERRUPT, EVENT_DEAD,
-  EV_SIGNO, EV_ADDR, EV_ACCESS,
+  EV_SIGNO, EV_ADDR, EV_ACCESS, EV_CODE, EV_STATUS, REG_RIP,
 } from '../native/addon';
 import { SIGSEGV, SIGBUS, SIGKILL } from '../abi/linux/signal';
+import { SYS_rt_sigreturn } from '../abi/linux/syscall_numbers';
 import { dispatchSyscall } from '../syscalls/linux/table';
 import type { Task } from './task';
+import { sigInfo } from './sig_pending';
+import { deliverSignals, forceSignal } from './signal_deliver';
+
+const SEGV_MAPERR = 1, SEGV_ACCERR = 2;
 
 export async function runTask(t: Task): Promise<void> {
+  const k = t.kernel;
   while (!t.exited) {
     let ev = t.ctx.run();
     if (typeof ev !== 'number') ev = await ev;
     if (t.exited) break;
+    let afterSyscall = false;
     switch (ev) {
       case EVENT_SYSCALL: {
+        // rt_sigreturn's result is the restored rax, never a restart code.
+        afterSyscall = t.syscallNumber() !== SYS_rt_sigreturn;
+        k.current = t;
         const p = dispatchSyscall(t);
+        k.current = null;
         if (p) await p;
         break;
       }
@@ -25,28 +37,34 @@ export async function runTask(t: Task): Promise<void> {
         handleFault(t);
         break;
       case EVENT_INTERRUPT:
-        // Someone wants the task's attention (exit_group, later signals); the loop condition
-        // and the handlers of that work decide. Host signals to the stub are dropped here.
+        // Someone wants the task's attention (a signal, exit_group): the signal check below
+        // and the loop condition decide. Host signals to the stub are dropped here.
         break;
       case EVENT_DEAD:
-        t.kernel.killThreadGroup(t.tg, SIGKILL);
+        k.debug(`[${t.tid}] stub died (status ${t.regs[EV_STATUS]}): SIGKILL`);
+        k.killThreadGroup(t.tg, SIGKILL);
         break;
       default:
         throw new Error(`unknown platform event ${ev}`);
     }
+    if (!t.exited && (t.syscallRestart !== 0 || t.pending.set !== 0n || t.tg.pending.set !== 0n)) {
+      deliverSignals(t, afterSyscall);
+    }
   }
-  t.kernel.reapTask(t);
+  k.reapTask(t);
 }
 
 /** A hardware fault: a page the MemoryManager can populate, or a signal to the application. */
 function handleFault(t: Task): void {
   const signo = Number(t.regs[EV_SIGNO]);
+  const addr = Number(t.regs[EV_ADDR]);
+  let code = Number(t.regs[EV_CODE]);
   if (signo === SIGSEGV || signo === SIGBUS) {
-    const addr = Number(t.regs[EV_ADDR]);
     const access = Number(t.regs[EV_ACCESS]);
     if (signo === SIGSEGV && t.mm.handleFault(addr, access)) return;
+    // Whether a mapping is there is ours to say, not the stub's (whose pages differ).
+    if (signo === SIGSEGV) code = t.mm.vmas.find(addr) ? SEGV_ACCERR : SEGV_MAPERR;
   }
-  // Signal delivery to handlers is not implemented yet: a fault takes the default action,
-  // which for all fault signals is to terminate with a core dump.
-  t.kernel.killThreadGroup(t.tg, signo);
+  t.kernel.debug(`[${t.tid}] fault: signal ${signo} code ${code} addr 0x${addr.toString(16)} rip 0x${t.regs[REG_RIP].toString(16)}`);
+  forceSignal(t, sigInfo(signo, code, { addr }));
 }

@@ -1,8 +1,10 @@
 // ThreadGroup: a process (Linux signal_struct + the thread-group part of task_struct): its
-// tasks, its parent, its resource limits, and how it ended.
+// tasks, its parent and children, signals sent to it, its resource limits, and how it ended.
 
 import type { Task } from './task';
 import { defaultRlimits, type Rlimit } from './rlimits';
+import { SigPending } from './sig_pending';
+import { SIGCHLD } from '../abi/linux/signal';
 
 export class ThreadGroup {
   readonly tasks = new Set<Task>();
@@ -11,16 +13,36 @@ export class ThreadGroup {
   exePath = '';
   /** Set once exit_group or a fatal signal has started: the wait(2) status. */
   exitStatus: number | null = null;
+  /** Real uid of the last thread, for the SIGCHLD and waitid reports. */
+  exitUid = 0;
+  /** Live and zombie child processes (not threads). */
+  readonly children = new Set<ThreadGroup>();
+  /** Signals sent to the process as a whole. */
+  readonly pending = new SigPending();
+  /** Signal the parent gets when this process ends (clone's CSIGNAL; 0 for none). */
+  exitSignal = SIGCHLD;
+  /** Every task is gone and the parent has not reaped the process yet. */
+  zombie = false;
+  /** Reaped (or auto-reaped): the pid is free. */
+  reaped = false;
+  /** Wake-ups for this process's wait4/waitid callers: run when a child changes state. */
+  readonly childWaiters = new Set<() => void>();
   /** Resolves when the last task has exited. */
   readonly exited: Promise<number>;
   private resolveExited!: (status: number) => void;
 
   constructor(readonly tgid: number, public parent: ThreadGroup | null) {
     this.exited = new Promise((r) => { this.resolveExited = r; });
+    parent?.children.add(this);
   }
 
   /** Called by the kernel when the last task is gone. */
   markExited(): void {
     this.resolveExited(this.exitStatus ?? 0);
+  }
+
+  /** Wake everyone waiting in wait4/waitid for one of our children. */
+  notifyChildWaiters(): void {
+    for (const w of [...this.childWaiters]) w();
   }
 }

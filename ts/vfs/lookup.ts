@@ -1,69 +1,58 @@
-// Path lookup for the syscalls that take paths, until the mount tree lands. There is no file
-// system yet, so the only names that resolve are the /proc symlinks that programs read at
-// start-up (/proc/self/exe and its spellings); every other path is ENOENT. Paths are never
-// handed to the host. What is checked is what Linux checks before it looks at a name: an
-// empty path, and a relative path's dirfd (EBADF if closed, ENOTDIR if not a directory).
+// Path lookup for the syscalls that take (dirfd, path): where the walk starts, the
+// AT_EMPTY_PATH case (the path names dirfd itself) and the two questions most syscalls ask,
+// "what is there" (stat) and "what does the link say" (readlink).
 
 import type { Task } from '../kernel/task';
 import { SyscallError } from '../kernel/syscall_error';
-import { EBADF, EINVAL, ENOENT, ENOTDIR } from '../abi/linux/errno';
+import { EBADF, ENOENT } from '../abi/linux/errno';
 import { AT_FDCWD } from '../abi/linux/fcntl';
-import { S_IFDIR, S_IFMT, type Stat } from '../abi/linux/stat';
+import type { Stat } from '../abi/linux/stat';
+import type { FileDescription } from './file_description';
+import { walk } from './resolve';
+import { cwdOf, resolveContext, startOf } from './task_fs';
+import { VfsFile } from './vfs_file';
+import type { VirtualDentry } from './virtual_dentry';
 
-/** The absolute, normalised form of `path` as seen from dirfd. */
-export function absolutePath(t: Task, dirfd: number, path: string): string {
-  if (path === '') throw new SyscallError(ENOENT);
-  let base = '/';
-  if (!path.startsWith('/')) {
-    if (dirfd === AT_FDCWD) {
-      base = t.fs.cwd;
-    } else {
-      const dir = t.fdTable.get(dirfd);
-      if (!dir) throw new SyscallError(EBADF);
-      if ((dir.stat().mode & S_IFMT) !== S_IFDIR) throw new SyscallError(ENOTDIR);
-      // Directories cannot be opened yet, so no dirfd can name one: nothing below resolves.
-      throw new SyscallError(ENOENT);
-    }
-  }
-  const parts: string[] = [];
-  for (const p of `${base}/${path}`.split('/')) {
-    if (p === '' || p === '.') continue;
-    if (p === '..') parts.pop();
-    else parts.push(p);
-  }
-  return `/${parts.join('/')}`;
+export interface Located {
+  /** The place the path names, if it has one. */
+  vd: VirtualDentry | null;
+  /** The open file, when the path named one directly (AT_EMPTY_PATH, a magic link). */
+  file: FileDescription | null;
 }
 
-/** Target of the symlink at path: ENOENT if nothing is there, EINVAL if it is not a symlink. */
+/** What path names from dirfd. With emptyPath (AT_EMPTY_PATH) '' names dirfd itself. */
+export function locate(t: Task, dirfd: number, path: string, follow: boolean, emptyPath = false): Located {
+  if (path === '') {
+    if (!emptyPath) throw new SyscallError(ENOENT);
+    if (dirfd === AT_FDCWD) return { vd: cwdOf(t), file: null };
+    const f = t.fdTable.get(dirfd);
+    if (!f) throw new SyscallError(EBADF);
+    return { vd: f instanceof VfsFile ? f.vd : null, file: f };
+  }
+  const r = walk(resolveContext(t), startOf(t, dirfd, path), path, { follow });
+  return { vd: r.vd, file: r.file ?? null };
+}
+
+/** The place path names (ENOENT for a magic link to a file with none, e.g. a pipe). */
+export function locateVd(t: Task, dirfd: number, path: string, follow: boolean, emptyPath = false): VirtualDentry {
+  const l = locate(t, dirfd, path, follow, emptyPath);
+  if (!l.vd) throw new SyscallError(ENOENT);
+  return l.vd;
+}
+
+/** stat(2) of a path (following a final symlink when `follow`). */
+export function statPath(t: Task, dirfd: number, path: string, follow: boolean, emptyPath = false): Stat {
+  const l = locate(t, dirfd, path, follow, emptyPath);
+  return l.vd ? l.vd.inode.stat() : l.file!.stat();
+}
+
+/** Target of the symlink at path: EINVAL if it is not one. An empty path names dirfd
+ *  (a symlink opened with O_PATH|O_NOFOLLOW), ENOENT if that is not a symlink. */
 export function readlinkPath(t: Task, dirfd: number, path: string): string {
-  const abs = absolutePath(t, dirfd, path);
-  const target = procLink(t, abs);
-  if (target !== undefined) return target;
-  if (abs === '/' || abs === '/proc') throw new SyscallError(EINVAL);
-  throw new SyscallError(ENOENT);
-}
-
-/** stat(2) of a path (following symlinks when `follow`). */
-export function statPath(t: Task, dirfd: number, path: string, _follow: boolean): Stat {
-  absolutePath(t, dirfd, path);
-  throw new SyscallError(ENOENT);
-}
-
-/** The /proc symlinks that need no proc file system: self, thread-self, <pid>/exe. */
-function procLink(t: Task, abs: string): string | undefined {
-  const m = /^\/proc\/([^/]+)(?:\/task\/(\d+))?(?:\/(exe))?$/.exec(abs);
-  if (!m) return undefined;
-  const [, who, tid, leaf] = m;
-  if (who === 'self' && !tid && !leaf) return `${t.tg.tgid}`;
-  if (who === 'thread-self' && !tid && !leaf) return `${t.tg.tgid}/task/${t.tid}`;
-  if (!leaf) return undefined;
-  let tg = who === 'self' || who === 'thread-self' ? t.tg : undefined;
-  if (who === 'thread-self' && tid) return undefined;
-  if (!tg && /^\d+$/.test(who)) tg = t.kernel.threadGroups.get(Number(who));
-  if (!tg) return undefined;
-  if (tid) {
-    const task = t.kernel.tasks.get(Number(tid));
-    if (!task || task.tg !== tg) return undefined;
+  if (path === '') {
+    const l = locate(t, dirfd, path, false, true);
+    if (!l.vd || !l.vd.inode.isSymlink) throw new SyscallError(ENOENT);
+    return l.vd.inode.readlink(t);
   }
-  return tg.exePath || undefined;
+  return locateVd(t, dirfd, path, false).inode.readlink(t);
 }

@@ -59,13 +59,15 @@ describe('readlink', () => {
     expect(mm.getString(BUF, 8)).toBe('7/task/7');
   });
 
-  it('EINVAL for bufsiz <= 0 before the path is read; ENOENT elsewhere; EFAULT, ENAMETOOLONG', () => {
+  it('EINVAL for bufsiz <= 0 before the path is read, or for a file that is no symlink; ENOENT; EFAULT, ENAMETOOLONG', () => {
     const { t, mm } = setup();
     mm.putString(PATH, '/proc/self/exe');
     expect(sys(t, SYS_readlink, PATH, BUF, 0)).toBe(-EINVAL);
     expect(sys(t, SYS_readlink, 0x900000, BUF, -1)).toBe(-EINVAL);
     expect(sys(t, SYS_readlink, 0x900000, BUF, 10)).toBe(-EFAULT);
-    mm.putString(PATH, '/etc/passwd');
+    mm.putString(PATH, '/proc/self/status');
+    expect(sys(t, SYS_readlink, PATH, BUF, 10)).toBe(-EINVAL);
+    mm.putString(PATH, '/no/such/file');
     expect(sys(t, SYS_readlink, PATH, BUF, 10)).toBe(-ENOENT);
     mm.putString(PATH, '/proc/99/exe');
     expect(sys(t, SYS_readlink, PATH, BUF, 10)).toBe(-ENOENT);
@@ -102,7 +104,7 @@ describe('fstat, newfstatat, statx', () => {
     expect(sys(t, SYS_fstat, fd, 0x900000)).toBe(-EFAULT);
   });
 
-  it('newfstatat with AT_EMPTY_PATH stats the fd; paths are ENOENT for now', () => {
+  it('newfstatat with AT_EMPTY_PATH stats the fd; a missing path is ENOENT', () => {
     const { t, mm } = setup();
     const fd = install(t, new MemFile(Buffer.from('12345')));
     mm.putString(PATH, '');
@@ -112,7 +114,7 @@ describe('fstat, newfstatat, statx', () => {
     expect(sys(t, SYS_newfstatat, fd, PATH, BUF, 0)).toBe(-ENOENT);
     expect(sys(t, SYS_newfstatat, 30, PATH, BUF, AT_EMPTY_PATH)).toBe(-EBADF);
     expect(sys(t, SYS_newfstatat, fd, PATH, BUF, 0x8000)).toBe(-EINVAL);
-    mm.putString(PATH, '/etc/passwd');
+    mm.putString(PATH, '/no/such/file');
     expect(sys(t, SYS_newfstatat, AT_FDCWD, PATH, BUF, 0)).toBe(-ENOENT);
     expect(sys(t, SYS_stat, PATH, BUF)).toBe(-ENOENT);
   });

@@ -1,11 +1,11 @@
-import { describe, it, expect, afterEach } from 'vitest';
+import { describe, it, expect } from 'vitest';
 import * as N from '../../../ts/abi/linux/syscall_numbers';
-import { EFAULT, EINVAL, ENOMEM, ENOSYS, ESRCH } from '../../../ts/abi/linux/errno';
+import { EFAULT, EINVAL, ENOMEM, ESRCH } from '../../../ts/abi/linux/errno';
 import {
   SA_RESTORER, SA_SIGINFO, SA_UNSUPPORTED, SIGABRT, SIGCHLD, SIGKILL, SIGSTOP, SIGTERM, SIGUSR1,
   SIG_BLOCK, SIG_IGN, SIG_SETMASK, SIG_UNBLOCK, SS_AUTODISARM, SS_DISABLE, sigBit,
 } from '../../../ts/abi/linux/signal';
-import { installSignalDelivery, signalActions } from '../../../ts/syscalls/linux/signal_state';
+import { signalActions } from '../../../ts/syscalls/linux/signal_state';
 import { newTask, sys } from './fakes';
 
 const BUF = 0x10000;
@@ -26,7 +26,6 @@ function putAction(p: ReturnType<typeof setup>, addr: number, handler: bigint, f
   p.mm.putBytes(addr, b);
 }
 
-afterEach(() => installSignalDelivery(null));
 
 describe('rt_sigaction', () => {
   it('stores the action and returns the old one; unknown flags are dropped', () => {
@@ -141,19 +140,17 @@ describe('kill, tgkill, tkill', () => {
     expect(p.kernel.killThreadGroup).toHaveBeenCalledWith(p.t.tg, SIGABRT);
   });
 
-  it('without delivery, a handled or blocked signal is ENOSYS; with it, it is handed over', () => {
+  it('a handled or blocked signal is left pending for the thread or the process', () => {
     const p = setup({ pid: 4 });
     p.t.sigMask = sigBit(SIGTERM);
-    expect(sys(p.t, N.SYS_kill, 4, SIGTERM)).toBe(-ENOSYS);
-    signalActions(p.t.tg)[SIGUSR1].handler = 0x401000n;
-    expect(sys(p.t, N.SYS_tkill, 4, SIGUSR1)).toBe(-ENOSYS);
-    const sent: string[] = [];
-    installSignalDelivery({
-      sendToProcess: (_f, tg, sig) => sent.push(`p${tg.tgid}:${sig}`),
-      sendToThread: (_f, task, sig) => sent.push(`t${task.tid}:${sig}`),
-    });
     expect(sys(p.t, N.SYS_kill, 4, SIGTERM)).toBe(0);
+    expect(p.t.tg.pending.set).toBe(sigBit(SIGTERM));
+    signalActions(p.t.tg)[SIGUSR1].handler = 0x401000n;
     expect(sys(p.t, N.SYS_tkill, 4, SIGUSR1)).toBe(0);
-    expect(sent).toEqual([`p4:${SIGTERM}`, `t4:${SIGUSR1}`]);
+    expect(p.t.pending.set).toBe(sigBit(SIGUSR1));
+    expect(p.kernel.killThreadGroup).not.toHaveBeenCalled();
+    // rt_sigpending reports what is pending and blocked.
+    expect(sys(p.t, N.SYS_rt_sigpending, BUF, 8)).toBe(0);
+    expect(p.mm.readU64(BUF)).toBe(sigBit(SIGTERM));
   });
 });

@@ -28,6 +28,19 @@ import { registerPersonality } from './sys_personality';
 import { registerPrctl } from './sys_prctl';
 import { registerSignal } from './sys_signal';
 import { registerKill } from './sys_kill';
+import { registerClone } from './sys_clone';
+import { registerWait } from './sys_wait';
+import { registerExecve } from './sys_execve';
+import { registerFutex } from './sys_futex';
+import { registerPipe } from './sys_pipe';
+import { registerOpen } from './sys_open';
+import { registerAccess } from './sys_access';
+import { registerGetdents } from './sys_getdents';
+import { registerNamei } from './sys_namei';
+import { registerAttr } from './sys_attr';
+import { registerSync } from './sys_sync';
+import { registerSendfile } from './sys_sendfile';
+import { registerXattr } from './sys_xattr';
 
 export function registerAll(table: SyscallTable): void {
   registerMM(table);
@@ -56,4 +69,17 @@ export function registerAll(table: SyscallTable): void {
   registerPrctl(table);
   registerSignal(table);
   registerKill(table);
+  registerClone(table);
+  registerWait(table);
+  registerExecve(table);
+  registerFutex(table);
+  registerPipe(table);
+  registerOpen(table);
+  registerAccess(table);
+  registerGetdents(table);
+  registerNamei(table);
+  registerAttr(table);
+  registerSync(table);
+  registerSendfile(table);
+  registerXattr(table);
 }

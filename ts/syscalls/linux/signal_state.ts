@@ -1,10 +1,9 @@
 // Signal dispositions and alternate stacks, recorded by rt_sigaction and sigaltstack so that
 // C-library start-up works and the values read back as set. Linux keeps the dispositions in
 // sighand_struct (shared by a thread group) and the alternate stack in task_struct; neither
-// class here has them yet, so they live in WeakMaps. Delivery is not implemented here: the
-// kernel's signal code reads these tables, and installs a SignalDelivery through which
-// kill/tgkill/tkill hand it signals. fork should call copySignalActions, execve
-// execSignalState.
+// class here has them yet, so they live in WeakMaps. Delivery is the kernel's
+// (kernel/signals.ts sends, kernel/signal_deliver.ts acts); it reads these tables. fork
+// calls copySignalActions (or shareSignalActions for CLONE_SIGHAND), execve execSignalState.
 
 import type { Task } from '../../kernel/task';
 import type { ThreadGroup } from '../../kernel/thread_group';
@@ -24,17 +23,8 @@ export interface AltStack {
   size: number;
 }
 
-/** Where signals go once someone can deliver them. */
-export interface SignalDelivery {
-  /** kill(2): to a process; any of its threads may take it. */
-  sendToProcess(from: Task, tg: ThreadGroup, sig: number): void;
-  /** tgkill(2)/tkill(2): to one thread. */
-  sendToThread(from: Task, task: Task, sig: number): void;
-}
-
 const actions = new WeakMap<ThreadGroup, SigAction[]>();
 const altStacks = new WeakMap<Task, AltStack>();
-let delivery: SignalDelivery | null = null;
 
 function defaultAction(): SigAction {
   return { handler: SIG_DFL, flags: 0n, restorer: 0n, mask: 0n };
@@ -56,9 +46,16 @@ export function copySignalActions(parent: ThreadGroup, child: ThreadGroup): void
   actions.set(child, signalActions(parent).map((a) => ({ ...a })));
 }
 
+/** CLONE_SIGHAND without CLONE_THREAD: both processes use one table. */
+export function shareSignalActions(parent: ThreadGroup, child: ThreadGroup): void {
+  actions.set(child, signalActions(parent));
+}
+
 /** execve: handlers go back to the default (ignored signals stay ignored); the alternate
  *  stack is gone. */
 export function execSignalState(t: Task): void {
+  // A table shared with another process (CLONE_SIGHAND) is unshared first.
+  copySignalActions(t.tg, t.tg);
   for (const a of signalActions(t.tg)) {
     if (a.handler !== SIG_IGN) Object.assign(a, defaultAction());
   }
@@ -77,12 +74,4 @@ export function setAltStack(t: Task, s: AltStack): void {
 export function signalIgnored(tg: ThreadGroup, sig: number): boolean {
   const h = signalActions(tg)[sig].handler;
   return h === SIG_IGN || (h === SIG_DFL && defaultIgnored(sig));
-}
-
-export function installSignalDelivery(d: SignalDelivery | null): void {
-  delivery = d;
-}
-
-export function signalDelivery(): SignalDelivery | null {
-  return delivery;
 }

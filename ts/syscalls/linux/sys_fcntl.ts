@@ -1,13 +1,15 @@
-// fcntl (Linux fs/fcntl.c): duplication, fd flags and file status flags. Locks, leases,
-// ownership and pipe sizes are not implemented yet and answer EINVAL, the Linux answer for
-// a command the kernel does not know.
+// fcntl (Linux fs/fcntl.c): duplication, fd flags and file status flags, and POSIX record
+// locks checked but not enforced (every lock is granted, F_GETLK reports none held: the
+// sandbox's files are its own, and a lock table is future work). Leases, ownership and pipe
+// sizes are not implemented yet and answer EINVAL, the Linux answer for a command the kernel
+// does not know.
 
 import type { Task } from '../../kernel/task';
 import { fail } from '../../kernel/syscall_error';
 import { EBADF, EINVAL, EPERM } from '../../abi/linux/errno';
 import {
-  FD_CLOEXEC, F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_GETFL, F_SETFD, F_SETFL, O_NOATIME, O_PATH,
-  SETFL_MASK,
+  FD_CLOEXEC, F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_GETFL, F_GETLK, F_OFD_GETLK, F_OFD_SETLK, F_OFD_SETLKW,
+  F_SETFD, F_SETFL, F_SETLK, F_SETLKW, O_NOATIME, O_PATH, SETFL_MASK,
 } from '../../abi/linux/fcntl';
 import { SYS_fcntl } from '../../abi/linux/syscall_numbers';
 import type { FileDescription } from '../../vfs/file_description';
@@ -33,6 +35,29 @@ function setfl(t: Task, f: FileDescription, arg: number): number {
   return 0;
 }
 
+const F_RDLCK = 0, F_WRLCK = 1, F_UNLCK = 2;
+/** struct flock: l_type, l_whence (shorts), l_start, l_len, l_pid. */
+const FLOCK_SIZE = 32;
+
+/** F_GETLK/F_SETLK(W) and the OFD variants: validate as Linux does, grant everything. */
+function recordLock(t: Task, f: FileDescription, cmd: number, arg: number): number {
+  const fl = t.mm.copyIn(arg, FLOCK_SIZE);
+  const v = new DataView(fl.buffer, fl.byteOffset, FLOCK_SIZE);
+  const type = v.getInt16(0, true);
+  const whence = v.getInt16(2, true);
+  if (type !== F_RDLCK && type !== F_WRLCK && type !== F_UNLCK) fail(EINVAL);
+  if (whence < 0 || whence > 2) fail(EINVAL);
+  const ofd = cmd === F_OFD_GETLK || cmd === F_OFD_SETLK || cmd === F_OFD_SETLKW;
+  if (ofd && v.getInt32(24, true) !== 0) fail(EINVAL);
+  if (cmd === F_GETLK || cmd === F_OFD_GETLK) {
+    v.setInt16(0, F_UNLCK, true);
+    t.mm.copyOut(arg, fl);
+    return 0;
+  }
+  if ((type === F_RDLCK && !f.readable) || (type === F_WRLCK && !f.writable)) fail(EBADF);
+  return 0;
+}
+
 function sysFcntl(t: Task, a: SyscallArgs): number {
   const fd = a.int(0);
   const cmd = a.int(1);
@@ -47,6 +72,8 @@ function sysFcntl(t: Task, a: SyscallArgs): number {
       return 0;
     case F_GETFL: return f.flags;
     case F_SETFL: return setfl(t, f, a.uint(2));
+    case F_GETLK: case F_SETLK: case F_SETLKW: case F_OFD_GETLK: case F_OFD_SETLK: case F_OFD_SETLKW:
+      return recordLock(t, f, cmd, a.ptr(2));
     default: fail(EINVAL);
   }
 }

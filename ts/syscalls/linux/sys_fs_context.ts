@@ -1,14 +1,27 @@
-// getcwd and umask: the task's file-system context (Linux fs_struct, gVisor FSContext).
+// getcwd, umask, chdir, fchdir, chroot: the task's file-system context (Linux fs_struct,
+// gVisor FSContext).
 
 import type { Task } from '../../kernel/task';
 import { fail } from '../../kernel/syscall_error';
-import { ERANGE } from '../../abi/linux/errno';
-import { SYS_getcwd, SYS_umask } from '../../abi/linux/syscall_numbers';
+import { ENOENT, ENOTDIR, EPERM, ERANGE } from '../../abi/linux/errno';
+import { AT_FDCWD } from '../../abi/linux/fcntl';
+import { SYS_chdir, SYS_chroot, SYS_fchdir, SYS_getcwd, SYS_umask } from '../../abi/linux/syscall_numbers';
+import { locateVd } from '../../vfs/lookup';
+import { MAY_EXEC, checkPermission } from '../../vfs/permission';
+import { knownCwd, rootOf, setCwd } from '../../vfs/task_fs';
+import { VfsFile } from '../../vfs/vfs_file';
+import type { VirtualDentry } from '../../vfs/virtual_dentry';
 import type { SyscallArgs, SyscallTable } from './types';
+import { getFile } from './fd_util';
+import { copyInPath } from './path';
 
-/** Returns the length including the NUL (the raw syscall does; glibc turns it into buf). */
+/** Returns the length including the NUL (the raw syscall does; glibc turns it into buf).
+ *  A working directory that has been removed is ENOENT. */
 function sysGetcwd(t: Task, a: SyscallArgs): number {
-  const bytes = Buffer.from(`${t.fs.cwd}\0`, 'utf8');
+  const vd = knownCwd(t);
+  if (vd?.dentry.deleted) fail(ENOENT);
+  const cwd = vd ? vd.path(rootOf(t.kernel)) : t.fs.cwd;
+  const bytes = Buffer.from(`${cwd}\0`, 'utf8');
   if (bytes.length > a.size(1)) fail(ERANGE);
   t.mm.copyOut(a.ptr(0), bytes);
   return bytes.length;
@@ -20,7 +33,40 @@ function sysUmask(t: Task, a: SyscallArgs): number {
   return old;
 }
 
+function enter(t: Task, vd: VirtualDentry): number {
+  if (!vd.inode.isDir) fail(ENOTDIR);
+  checkPermission(t.creds, vd.inode, MAY_EXEC);
+  setCwd(t, vd);
+  return 0;
+}
+
+function sysChdir(t: Task, a: SyscallArgs): number {
+  return enter(t, locateVd(t, AT_FDCWD, copyInPath(t, a.ptr(0)), true));
+}
+
+function sysFchdir(t: Task, a: SyscallArgs): number {
+  const f = getFile(t, a.int(0));
+  if (!(f instanceof VfsFile)) fail(ENOTDIR);
+  if (!f.vd.inode.isDir) fail(ENOTDIR);
+  return enter(t, f.vd);
+}
+
+/** chroot needs CAP_SYS_CHROOT; the sandbox has one root per mount namespace, so even root
+ *  may only "change" it to where it already is. */
+function sysChroot(t: Task, a: SyscallArgs): number {
+  const vd = locateVd(t, AT_FDCWD, copyInPath(t, a.ptr(0)), true);
+  if (!vd.inode.isDir) fail(ENOTDIR);
+  checkPermission(t.creds, vd.inode, MAY_EXEC);
+  if (t.creds.euid !== 0) fail(EPERM);
+  if (!vd.equals(rootOf(t.kernel))) fail(EPERM);
+  return 0;
+}
+
 export function registerFSContext(table: SyscallTable): void {
   table[SYS_getcwd] = { name: 'getcwd', handler: sysGetcwd, args: ['outbuf', 'size'] };
   table[SYS_umask] = { name: 'umask', handler: sysUmask, args: ['mode'] };
+  table[SYS_chdir] = { name: 'chdir', handler: sysChdir, args: ['path'] };
+  table[SYS_fchdir] = { name: 'fchdir', handler: sysFchdir, args: ['fd'] };
+  table[SYS_chroot] = { name: 'chroot', handler: sysChroot, args: ['path'] };
 }
+

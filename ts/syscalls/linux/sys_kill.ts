@@ -1,22 +1,24 @@
-// kill, tgkill, tkill (Linux kernel/signal.c). Targets are resolved and checked here; a
-// signal that would have an effect is handed to the kernel's SignalDelivery. Until one is
-// installed, the one effect that needs no delivery machinery is carried out here: the
-// default action of a fatal signal that is not blocked ends the process (abort() relies on
-// it). Anything else that would need delivery (a handler, a blocked signal that should stay
-// pending, a stop) fails with ENOSYS rather than being dropped silently. Signal 0 (the
-// existence check) and signals the target ignores need nothing.
+// kill, tgkill, tkill, rt_sigqueueinfo, rt_tgsigqueueinfo (Linux kernel/signal.c). Targets
+// are resolved and checked here (ESRCH, EPERM, EINVAL in Linux's order); kernel/signals.ts
+// queues the signal and wakes whoever takes it.
 
 import type { Task } from '../../kernel/task';
 import type { ThreadGroup } from '../../kernel/thread_group';
 import { fail } from '../../kernel/syscall_error';
-import { EINVAL, ENOSYS, ESRCH } from '../../abi/linux/errno';
-import { NSIG, SIGKILL, SIG_DFL, defaultStops, sigBit } from '../../abi/linux/signal';
-import { SYS_kill, SYS_tgkill, SYS_tkill } from '../../abi/linux/syscall_numbers';
+import { EINVAL, EPERM, ESRCH } from '../../abi/linux/errno';
+import { NSIG, SIGCONT } from '../../abi/linux/signal';
+import {
+  SYS_kill, SYS_rt_sigqueueinfo, SYS_rt_tgsigqueueinfo, SYS_tgkill, SYS_tkill,
+} from '../../abi/linux/syscall_numbers';
+import {
+  SI_TKILL, sendSignalToProcess, sendSignalToThread, userSigInfo,
+} from '../../kernel/signals';
+import { sigInfo, type SigInfo } from '../../kernel/sig_pending';
 import type { SyscallArgs, SyscallTable } from './types';
 import { processGroupIds } from './process_group';
-import { signalActions, signalDelivery, signalIgnored } from './signal_state';
 
 const INT_MIN = -0x80000000;
+const SIGINFO_SIZE = 128;
 
 function checkSignal(sig: number): void {
   if (sig < 0 || sig > NSIG) fail(EINVAL);
@@ -28,19 +30,21 @@ function killTargets(t: Task, pid: number): ThreadGroup[] {
   const all = [...t.kernel.threadGroups.values()];
   if (pid > 0) return all.filter((tg) => tg.tgid === pid);
   if (pid === INT_MIN) return [];
-  if (pid === -1) return all.filter((tg) => tg !== t.tg && tg.parent !== null);
+  if (pid === -1) return all.filter((tg) => tg !== t.tg && tg.tgid !== 1);
   const pgid = pid === 0 ? processGroupIds(t.tg).pgid : -pid;
   return all.filter((tg) => processGroupIds(tg).pgid === pgid);
 }
 
-/** Without a SignalDelivery: terminate tg if sig's default action would (and nothing blocks
- *  it in `takers`, the threads that could take it), else ENOSYS. */
-function defaultAction(t: Task, tg: ThreadGroup, takers: Iterable<Task>, sig: number): void {
-  if (signalActions(tg)[sig].handler !== SIG_DFL || defaultStops(sig)) fail(ENOSYS);
-  let unblocked = sig === SIGKILL;
-  for (const task of takers) if ((task.sigMask & sigBit(sig)) === 0n) unblocked = true;
-  if (!unblocked) fail(ENOSYS);
-  t.kernel.killThreadGroup(tg, sig);
+/** check_kill_permission: the same user (real or effective against real or saved), root,
+ *  or SIGCONT within the session. */
+function mayKill(t: Task, tg: ThreadGroup, sig: number): boolean {
+  if (tg === t.tg) return true;
+  const target = tg.tasks.values().next().value;
+  if (!target) return true; // a zombie: nothing to protect
+  const c = t.creds, tc = target.creds;
+  if (c.euid === 0) return true;
+  if (c.euid === tc.suid || c.euid === tc.uid || c.uid === tc.suid || c.uid === tc.uid) return true;
+  return sig === SIGCONT && processGroupIds(t.tg).sid === processGroupIds(tg).sid;
 }
 
 function sysKill(t: Task, a: SyscallArgs): number {
@@ -49,44 +53,85 @@ function sysKill(t: Task, a: SyscallArgs): number {
   const targets = killTargets(t, pid);
   if (targets.length === 0) fail(ESRCH);
   checkSignal(sig);
-  if (sig === 0) return 0;
-  const live = targets.filter((tg) => !signalIgnored(tg, sig));
-  if (live.length === 0) return 0;
-  const d = signalDelivery();
-  for (const tg of live) {
-    if (d) d.sendToProcess(t, tg, sig);
-    else defaultAction(t, tg, tg.tasks, sig);
+  let sent = 0;
+  let denied = 0;
+  for (const tg of targets) {
+    if (!mayKill(t, tg, sig)) {
+      denied++;
+      continue;
+    }
+    sent++;
+    if (sig !== 0) sendSignalToProcess(tg, userSigInfo(t, sig));
   }
+  // One target: its answer. Several: success if any got it (kill_pgrp / kill(-1)).
+  if (sent === 0 && denied > 0) fail(EPERM);
   return 0;
 }
 
 /** do_send_specific: tgid 0 (tkill) matches any process. */
-function sendSpecific(t: Task, tgid: number, tid: number, sig: number): number {
+function sendSpecific(t: Task, tgid: number, tid: number, info: SigInfo): number {
   const target = t.kernel.tasks.get(tid);
-  if (!target || (tgid > 0 && target.tg.tgid !== tgid)) fail(ESRCH);
-  checkSignal(sig);
-  if (sig === 0 || signalIgnored(target.tg, sig)) return 0;
-  const d = signalDelivery();
-  if (d) d.sendToThread(t, target, sig);
-  else defaultAction(t, target.tg, [target], sig);
+  if (!target || target.exited || (tgid > 0 && target.tg.tgid !== tgid)) fail(ESRCH);
+  checkSignal(info.signo);
+  if (!mayKill(t, target.tg, info.signo)) fail(EPERM);
+  if (info.signo !== 0) sendSignalToThread(target, info);
   return 0;
 }
 
 function sysTgkill(t: Task, a: SyscallArgs): number {
   const tgid = a.int(0);
   const tid = a.int(1);
+  const sig = a.int(2);
   if (tgid <= 0 || tid <= 0) fail(EINVAL);
-  return sendSpecific(t, tgid, tid, a.int(2));
+  return sendSpecific(t, tgid, tid, userSigInfo(t, sig, SI_TKILL));
 }
 
 function sysTkill(t: Task, a: SyscallArgs): number {
   const tid = a.int(0);
+  const sig = a.int(1);
   if (tid <= 0) fail(EINVAL);
-  return sendSpecific(t, 0, tid, a.int(1));
+  return sendSpecific(t, 0, tid, userSigInfo(t, sig, SI_TKILL));
+}
+
+/** A caller-made siginfo: only negative codes (not the kernel's) and only to others than
+ *  oneself with SI_TKILL, as Linux insists. */
+function queuedInfo(t: Task, addr: number, sig: number, toSelf: boolean): SigInfo {
+  const b = t.mm.copyIn(addr, SIGINFO_SIZE);
+  const v = new DataView(b.buffer);
+  const code = v.getInt32(8, true);
+  if ((code >= 0 || code === SI_TKILL) && !toSelf) fail(EPERM);
+  return sigInfo(sig, code, {
+    errno: v.getInt32(4, true), pid: v.getInt32(16, true), uid: v.getUint32(20, true), value: v.getBigUint64(24, true),
+  });
+}
+
+function sysRtSigqueueinfo(t: Task, a: SyscallArgs): number {
+  const pid = a.int(0);
+  const sig = a.int(1);
+  const info = queuedInfo(t, a.ptr(2), sig, pid === t.tg.tgid);
+  checkSignal(sig);
+  const tg = pid > 0 ? t.kernel.threadGroups.get(pid) : undefined;
+  if (!tg) fail(ESRCH);
+  if (!mayKill(t, tg, sig)) fail(EPERM);
+  if (sig !== 0) sendSignalToProcess(tg, info);
+  return 0;
+}
+
+function sysRtTgsigqueueinfo(t: Task, a: SyscallArgs): number {
+  const tgid = a.int(0);
+  const tid = a.int(1);
+  const sig = a.int(2);
+  if (tgid <= 0 || tid <= 0) fail(EINVAL);
+  const info = queuedInfo(t, a.ptr(3), sig, tgid === t.tg.tgid);
+  return sendSpecific(t, tgid, tid, info);
 }
 
 export function registerKill(table: SyscallTable): void {
   table[SYS_kill] = { name: 'kill', handler: sysKill, args: ['int', 'signal'] };
   table[SYS_tgkill] = { name: 'tgkill', handler: sysTgkill, args: ['int', 'int', 'signal'] };
   table[SYS_tkill] = { name: 'tkill', handler: sysTkill, args: ['int', 'signal'] };
+  table[SYS_rt_sigqueueinfo] = { name: 'rt_sigqueueinfo', handler: sysRtSigqueueinfo, args: ['int', 'signal', 'ptr'] };
+  table[SYS_rt_tgsigqueueinfo] = {
+    name: 'rt_tgsigqueueinfo', handler: sysRtTgsigqueueinfo, args: ['int', 'int', 'signal', 'ptr'],
+  };
 }

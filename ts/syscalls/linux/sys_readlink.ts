@@ -1,5 +1,5 @@
 // readlink, readlinkat (Linux fs/stat.c). The target is copied without a NUL and truncated to
-// bufsiz; the return value is the number of bytes copied.
+// bufsiz; the return value is the number of bytes copied. /proc's links are procfs's.
 
 import type { Task } from '../../kernel/task';
 import { fail } from '../../kernel/syscall_error';

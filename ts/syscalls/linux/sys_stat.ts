@@ -1,28 +1,33 @@
-// stat, lstat, fstat, newfstatat, statx (Linux fs/stat.c). Files reached through an fd are
-// asked directly; paths go through vfs/lookup, which for now resolves none of them.
+// stat, lstat, fstat, newfstatat, statx, statfs, fstatfs (Linux fs/stat.c, fs/statfs.c).
+// Files reached through an fd are asked directly; paths are resolved by the VFS.
 
 import type { Task } from '../../kernel/task';
 import { fail } from '../../kernel/syscall_error';
-import { EINVAL } from '../../abi/linux/errno';
+import { EBADF, EINVAL } from '../../abi/linux/errno';
 import {
-  AT_EMPTY_PATH, AT_FDCWD, AT_NO_AUTOMOUNT, AT_STATX_SYNC_TYPE, AT_SYMLINK_NOFOLLOW,
+  AT_EMPTY_PATH, AT_FDCWD, AT_NO_AUTOMOUNT, AT_STATX_SYNC_TYPE, AT_SYMLINK_NOFOLLOW, O_PATH,
 } from '../../abi/linux/fcntl';
+import { ST_NODEV, ST_NOEXEC, ST_NOSUID, ST_RDONLY, ST_RELATIME, encodeStatfs, type Statfs } from '../../abi/linux/fs';
 import { STATX__RESERVED, encodeStat, encodeStatx, type Stat } from '../../abi/linux/stat';
-import { SYS_fstat, SYS_lstat, SYS_newfstatat, SYS_stat, SYS_statx } from '../../abi/linux/syscall_numbers';
-import { statPath } from '../../vfs/lookup';
+import {
+  SYS_fstat, SYS_fstatfs, SYS_lstat, SYS_newfstatat, SYS_stat, SYS_statfs, SYS_statx,
+} from '../../abi/linux/syscall_numbers';
+import { locateVd, statPath } from '../../vfs/lookup';
+import { VfsFile } from '../../vfs/vfs_file';
+import type { VirtualDentry } from '../../vfs/virtual_dentry';
 import type { SyscallArgs, SyscallTable } from './types';
 import { getFile } from './fd_util';
 import { copyInPath } from './path';
 
 const STAT_FLAGS = AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT | AT_EMPTY_PATH | AT_STATX_SYNC_TYPE;
+const PIPEFS_MAGIC = 0x50495045;
 
 /** What fstatat/statx look at: the fd itself for an empty path with AT_EMPTY_PATH (a NULL
  *  path counts as empty, as since Linux 6.11), otherwise the path. */
 function statAt(t: Task, dirfd: number, pathAddr: number, flags: number): Stat {
   const path = pathAddr === 0 && (flags & AT_EMPTY_PATH) !== 0 ? '' : copyInPath(t, pathAddr);
   if ((flags & ~STAT_FLAGS) !== 0) fail(EINVAL);
-  if (path === '' && (flags & AT_EMPTY_PATH) !== 0 && dirfd !== AT_FDCWD) return getFile(t, dirfd).stat();
-  return statPath(t, dirfd, path, (flags & AT_SYMLINK_NOFOLLOW) === 0);
+  return statPath(t, dirfd, path, (flags & AT_SYMLINK_NOFOLLOW) === 0, (flags & AT_EMPTY_PATH) !== 0);
 }
 
 function sysStat(t: Task, a: SyscallArgs): number {
@@ -61,10 +66,42 @@ function sysStatx(t: Task, a: SyscallArgs): number {
   return 0;
 }
 
+/** statfs of the file system at vd, with the mount's flags (Linux flags_by_mnt). */
+function statfsOf(vd: VirtualDentry): Statfs {
+  const s = vd.mount.fs.statfs();
+  const f = vd.mount.flags;
+  s.flags = ST_RELATIME | (f.readonly ? ST_RDONLY : 0) | (f.nosuid ? ST_NOSUID : 0) | (f.nodev ? ST_NODEV : 0) |
+    (f.noexec ? ST_NOEXEC : 0);
+  return s;
+}
+
+function sysStatfs(t: Task, a: SyscallArgs): number {
+  const vd = locateVd(t, AT_FDCWD, copyInPath(t, a.ptr(0)), true);
+  t.mm.copyOut(a.ptr(1), encodeStatfs(statfsOf(vd)));
+  return 0;
+}
+
+function sysFstatfs(t: Task, a: SyscallArgs): number {
+  const f = getFile(t, a.int(0));
+  let s: Statfs;
+  if (f instanceof VfsFile) {
+    s = statfsOf(f.vd);
+  } else {
+    if (f.flags & O_PATH) fail(EBADF);
+    // Pipes, sockets and host stdio live on anonymous file systems.
+    s = { type: PIPEFS_MAGIC, bsize: 4096, blocks: 0, bfree: 0, bavail: 0, files: 0, ffree: 0, fsid: [0, 0],
+      namelen: 255, frsize: 4096, flags: ST_RELATIME };
+  }
+  t.mm.copyOut(a.ptr(1), encodeStatfs(s));
+  return 0;
+}
+
 export function registerStat(table: SyscallTable): void {
   table[SYS_stat] = { name: 'stat', handler: sysStat, args: ['path', 'outptr'] };
   table[SYS_lstat] = { name: 'lstat', handler: sysLstat, args: ['path', 'outptr'] };
   table[SYS_fstat] = { name: 'fstat', handler: sysFstat, args: ['fd', 'outptr'] };
   table[SYS_newfstatat] = { name: 'newfstatat', handler: sysNewfstatat, args: ['fd', 'path', 'outptr', 'hex'] };
   table[SYS_statx] = { name: 'statx', handler: sysStatx, args: ['fd', 'path', 'hex', 'hex', 'outptr'] };
+  table[SYS_statfs] = { name: 'statfs', handler: sysStatfs, args: ['path', 'outptr'] };
+  table[SYS_fstatfs] = { name: 'fstatfs', handler: sysFstatfs, args: ['fd', 'outptr'] };
 }

@@ -1,0 +1,52 @@
+// LowerFile: an open regular file of the lower layer. Reads go straight to the host fd the
+// layer donated (pread at our own position); mmap fills pages from it. Never writable: a
+// write open copies the file up first and opens the copy (overlay/node.ts).
+
+import type { Task } from '../../kernel/task';
+import { SyscallError } from '../../kernel/syscall_error';
+import { ENOTTY } from '../../abi/linux/errno';
+import { FIONREAD } from '../../abi/linux/ioctl';
+import type { MappingBacking } from '../../mm/backing';
+import { seekPosition } from '../../vfs/file_description';
+import { throwHostError } from '../../vfs/host_errno';
+import { VfsFile } from '../../vfs/vfs_file';
+import type { VirtualDentry } from '../../vfs/virtual_dentry';
+import { HostFd } from './host_fd';
+
+export class LowerFile extends VfsFile {
+  override readonly seekable = true;
+  private pos = 0;
+  private readonly host: HostFd;
+
+  constructor(flags: number, vd: VirtualDentry, hostFd: number) {
+    super(flags, vd);
+    this.host = new HostFd(hostFd);
+  }
+
+  override read(_t: Task, dst: Uint8Array, offset: number): number {
+    const at = offset >= 0 ? offset : this.pos;
+    let n: number;
+    try { n = this.host.pread(dst, at); } catch (e) { throwHostError(e); }
+    if (offset < 0) this.pos += n;
+    return n;
+  }
+
+  override lseek(offset: number, whence: number): number {
+    this.pos = seekPosition(this.pos, this.size(), offset, whence);
+    return this.pos;
+  }
+
+  override size(): number {
+    try { return this.host.size(); } catch (e) { throwHostError(e); }
+  }
+
+  override ioctl(t: Task, cmd: number, arg: number): number {
+    if (cmd !== FIONREAD) throw new SyscallError(ENOTTY);
+    t.mm.writeI32(arg, Math.max(0, Math.min(this.size() - this.pos, 0x7fffffff)));
+    return 0;
+  }
+
+  override mappable(): MappingBacking { return this.host.backing(this.describe()); }
+
+  override release(): void { this.host.release(); }
+}

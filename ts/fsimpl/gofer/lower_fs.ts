@@ -1,0 +1,35 @@
+// LowerFS: the narrow interface through which the overlay reads its read-only lower layer,
+// the host's tree. It is shaped after 9P2000.L (walk one name, getattr, readdir, readlink,
+// open handing back a host fd as the gofer does with SCM_RIGHTS) so that the gofer client
+// can replace the in-process implementation (host_lower.ts) without the VFS noticing.
+// Nothing here follows a symlink: the VFS resolves every link itself, inside the sandbox's
+// root, so '..' and absolute targets can never lead out of the served tree.
+
+import type { Statfs } from '../../abi/linux/fs';
+import type { Stat } from '../../abi/linux/stat';
+
+/** One file of the lower layer (a fid, for the gofer). */
+export interface LowerNode {
+  /** Attributes as of the walk that found it (lstat: a symlink's own). */
+  readonly attr: Stat;
+}
+
+export interface LowerDirent {
+  name: string;
+  ino: number;
+  /** DT_* */
+  type: number;
+}
+
+export interface LowerFS {
+  readonly root: LowerNode;
+  /** The child name of dir, or null if there is none (never '.', '..' or a name with '/'). */
+  walk(dir: LowerNode, name: string): LowerNode | null;
+  /** Fresh attributes of node. */
+  getattr(node: LowerNode): Stat;
+  readdir(dir: LowerNode): LowerDirent[];
+  readlink(node: LowerNode): string;
+  /** A host fd open read-only on the regular file node; the caller closes it. */
+  open(node: LowerNode): number;
+  statfs(): Statfs;
+}

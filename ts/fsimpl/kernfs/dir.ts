@@ -1,0 +1,47 @@
+// KDir: a kernfs directory whose children come from a DirSource: a fixed map, or a function
+// of the moment (the pids in /proc, the fds in /proc/<pid>/fd).
+
+import type { Task } from '../../kernel/task';
+import { S_IFDIR } from '../../abi/linux/stat';
+import { dtypeOfMode } from '../../abi/linux/fs';
+import type { DirEntry, Inode } from '../../vfs/inode';
+import type { FileDescription } from '../../vfs/file_description';
+import { DirectoryFile } from '../../vfs/directory_file';
+import type { VirtualDentry } from '../../vfs/virtual_dentry';
+import { KInode, type KAttr } from './inode';
+import type { KernFS } from './kernfs';
+
+export interface DirSource {
+  names(): string[];
+  get(name: string): Inode | null;
+}
+
+/** A DirSource over children made once, on first use. */
+export function staticChildren(make: () => Record<string, Inode>): DirSource {
+  let children: Map<string, Inode> | null = null;
+  const all = (): Map<string, Inode> => (children ??= new Map(Object.entries(make())));
+  return { names: () => [...all().keys()], get: (name) => all().get(name) ?? null };
+}
+
+export class KDir extends KInode {
+  constructor(fs: KernFS, key: string, private readonly source: DirSource, mode = 0o555, attr: KAttr = {}) {
+    super(fs, key, S_IFDIR | mode, attr);
+  }
+
+  protected override get nlink(): number { return 2; }
+
+  open(_t: Task | null, vd: VirtualDentry, flags: number): FileDescription {
+    return new DirectoryFile(flags, vd);
+  }
+
+  override lookup(name: string): Inode | null { return this.source.get(name); }
+
+  override iterate(): DirEntry[] {
+    const out: DirEntry[] = [];
+    for (const name of this.source.names()) {
+      const inode = this.source.get(name);
+      if (inode) out.push({ name, ino: inode.stat().ino, type: dtypeOfMode(inode.mode) });
+    }
+    return out;
+  }
+}

@@ -1,0 +1,58 @@
+// KFile: a kernfs file whose contents are generated when it is opened (Linux seq_file does it
+// per read; one snapshot per open keeps every read of one open consistent). Read-only.
+
+import type { Task } from '../../kernel/task';
+import { SyscallError } from '../../kernel/syscall_error';
+import { ENOTTY } from '../../abi/linux/errno';
+import { FIONREAD } from '../../abi/linux/ioctl';
+import { S_IFREG } from '../../abi/linux/stat';
+import { seekPosition } from '../../vfs/file_description';
+import type { FileDescription } from '../../vfs/file_description';
+import { VfsFile } from '../../vfs/vfs_file';
+import type { VirtualDentry } from '../../vfs/virtual_dentry';
+import { KInode, type KAttr } from './inode';
+import type { KernFS } from './kernfs';
+
+export type Generator = (t: Task | null) => string | Uint8Array;
+
+export class KFile extends KInode {
+  constructor(fs: KernFS, key: string, private readonly generate: Generator, mode = 0o444, attr: KAttr = {}) {
+    super(fs, key, S_IFREG | mode, attr);
+  }
+
+  open(t: Task | null, vd: VirtualDentry, flags: number): FileDescription {
+    const c = this.generate(t);
+    return new SnapshotFile(flags, vd, typeof c === 'string' ? Buffer.from(c, 'utf8') : c);
+  }
+}
+
+/** An open file over a fixed buffer. */
+export class SnapshotFile extends VfsFile {
+  override readonly seekable = true;
+  private pos = 0;
+
+  constructor(flags: number, vd: VirtualDentry, private readonly data: Uint8Array) {
+    super(flags, vd);
+  }
+
+  override read(_t: Task, dst: Uint8Array, offset: number): number {
+    const at = offset >= 0 ? offset : this.pos;
+    const n = Math.max(0, Math.min(dst.length, this.data.length - at));
+    dst.set(this.data.subarray(at, at + n));
+    if (offset < 0) this.pos += n;
+    return n;
+  }
+
+  override lseek(offset: number, whence: number): number {
+    this.pos = seekPosition(this.pos, this.data.length, offset, whence);
+    return this.pos;
+  }
+
+  override size(): number { return this.data.length; }
+
+  override ioctl(t: Task, cmd: number, arg: number): number {
+    if (cmd !== FIONREAD) throw new SyscallError(ENOTTY);
+    t.mm.writeI32(arg, Math.max(0, this.data.length - this.pos));
+    return 0;
+  }
+}

@@ -1,0 +1,29 @@
+// kernfs: building blocks for file systems whose files are made up by the sentry (proc, sys,
+// dev), like Linux kernfs and gVisor's fsimpl/kernfs: directories listing children from a
+// source, files whose contents are generated when opened, symlinks (magic or not), device
+// nodes. Inode numbers are stable per name (inoFor), so tools that compare st_ino across
+// lookups (find, fts) see the same file each time. It owns no policy of its own.
+
+import type { Statfs } from '../../abi/linux/fs';
+import { FileSystem } from '../../vfs/file_system';
+
+export class KernFS extends FileSystem {
+  private readonly inos = new Map<string, number>();
+  private nextIno = 1;
+
+  constructor(readonly type: string, private readonly magic: number, override readonly cacheDentries: boolean) {
+    super();
+  }
+
+  /** The inode number for key (a path-like name), the same every time. */
+  inoFor(key: string): number {
+    let ino = this.inos.get(key);
+    if (ino === undefined) this.inos.set(key, ino = this.nextIno++);
+    return ino;
+  }
+
+  statfs(): Statfs {
+    return { type: this.magic, bsize: 4096, blocks: 0, bfree: 0, bavail: 0, files: 0, ffree: 0, fsid: [0, 0],
+      namelen: 255, frsize: 4096, flags: 0 };
+  }
+}

@@ -1,0 +1,57 @@
+// Copy-up (Linux ovl_copy_up): before anything changes a file that exists only in the lower
+// layer, its parents and then the file itself are recreated in the upper layer, with the
+// same type, permissions, owner, times and (for regular files, unless it is about to be
+// truncated) contents. The copy then shows the lower file's inode number.
+
+import { Credentials } from '../../kernel/credentials';
+import { S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from '../../abi/linux/stat';
+import type { TmpfsDir } from '../tmpfs/dir';
+import type { TmpfsInode } from '../tmpfs/inode';
+import type { TmpfsRegular } from '../tmpfs/regular';
+import { HostFd } from '../gofer/host_fd';
+import type { OverlayNode } from './node';
+
+const CHUNK = 1 << 20;
+
+export function copyUp(node: OverlayNode, withData = true): TmpfsInode {
+  if (node.upper) return node.upper;
+  const lower = node.lower!;
+  const parent = node.parent!;
+  const dir = copyUp(parent) as TmpfsDir;
+  const fs = node.fs;
+  const attr = fs.lower.getattr(lower);
+  const owner = new Credentials(attr.uid, attr.gid);
+  let upper: TmpfsInode;
+  switch (attr.mode & S_IFMT) {
+    case S_IFDIR:
+      upper = dir.mkdir(node.name, attr.mode, owner);
+      break;
+    case S_IFREG:
+      upper = dir.create(node.name, attr.mode, owner);
+      if (withData && attr.size > 0) copyData(node, upper as TmpfsRegular);
+      break;
+    case S_IFLNK:
+      upper = dir.symlink(node.name, fs.lower.readlink(lower), owner);
+      break;
+    default:
+      upper = dir.mknod(node.name, attr.mode, attr.rdev, owner);
+  }
+  upper.setattr({ mode: attr.mode, uid: attr.uid, gid: attr.gid, atime: attr.atime, mtime: attr.mtime });
+  fs.setOrigin(upper, attr.ino);
+  node.upper = upper;
+  return upper;
+}
+
+function copyData(node: OverlayNode, to: TmpfsRegular): void {
+  const host = new HostFd(node.fs.lower.open(node.lower!));
+  try {
+    const buf = new Uint8Array(CHUNK);
+    for (let off = 0; ; off += CHUNK) {
+      const n = host.pread(buf, off);
+      if (n > 0) to.write(buf.subarray(0, n), off);
+      if (n < CHUNK) break;
+    }
+  } finally {
+    host.release();
+  }
+}

@@ -1,0 +1,54 @@
+// /proc/<pid>/fd and fdinfo: one magic link per open fd (opening it opens that same file:
+// its place in the tree if it has one, else the very description, as for a pipe), and the
+// position and flags of each.
+
+import type { Kernel } from '../../kernel/kernel';
+import type { Task } from '../../kernel/task';
+import { SEEK_CUR } from '../../abi/linux/fcntl';
+import type { FileDescription } from '../../vfs/file_description';
+import type { MagicTarget } from '../../vfs/inode';
+import { VfsFile } from '../../vfs/vfs_file';
+import { mountNamespaceOf } from '../../vfs/task_fs';
+import { KDir, type DirSource } from '../kernfs/dir';
+import { KFile } from '../kernfs/file';
+import type { KAttr } from '../kernfs/inode';
+import type { KernFS } from '../kernfs/kernfs';
+import { KSymlink } from '../kernfs/symlink';
+
+function fdSource(task: () => Task | undefined, make: (fd: number, f: FileDescription) => KSymlink | KFile): DirSource {
+  return {
+    names: () => (task()?.fdTable.fds() ?? []).map(String),
+    get: (name) => {
+      if (!/^(0|[1-9]\d*)$/.test(name)) return null;
+      const f = task()?.fdTable.get(Number(name));
+      return f ? make(Number(name), f) : null;
+    },
+  };
+}
+
+/** What /proc/<pid>/fd/N reads as: the path, or "pipe:[...]"-like names for the rest. */
+export function fdLinkText(kernel: Kernel, f: FileDescription): string {
+  return f instanceof VfsFile ? f.vd.path(mountNamespaceOf(kernel).rootVd) : f.describe();
+}
+
+export function fdDir(fs: KernFS, key: string, kernel: Kernel, task: () => Task | undefined, owner: KAttr): KDir {
+  const link = (fd: number, f: FileDescription): KSymlink => new KSymlink(fs, `${key}/${fd}`, () => fdLinkText(kernel, f),
+    (): MagicTarget => (f instanceof VfsFile ? { vd: f.vd } : { file: f }), owner);
+  return new KDir(fs, key, fdSource(task, link), 0o500, owner);
+}
+
+export function fdinfoDir(fs: KernFS, key: string, task: () => Task | undefined, owner: KAttr): KDir {
+  const info = (fd: number, f: FileDescription): KFile => new KFile(fs, `${key}/${fd}`, () => {
+    // Only our own files are asked for their position: asking a host file would make it
+    // stop sharing the host's offset.
+    let pos = 0;
+    if (f instanceof VfsFile && f.seekable) {
+      try { pos = f.lseek(0, SEEK_CUR); } catch { pos = 0; }
+    }
+    const cloexec = task()?.fdTable.getFlags(fd)?.cloexec ? 0o2000000 : 0;
+    const mnt = f instanceof VfsFile ? f.vd.mount.id : 0;
+    const ino = f instanceof VfsFile ? f.stat().ino : 0;
+    return `pos:\t${pos}\nflags:\t0${(f.flags | cloexec).toString(8)}\nmnt_id:\t${mnt}\nino:\t${ino}\n`;
+  }, 0o444, owner);
+  return new KDir(fs, key, fdSource(task, info), 0o500, owner);
+}

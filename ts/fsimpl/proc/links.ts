@@ -1,0 +1,40 @@
+// The magic links of /proc/<pid>: exe (the program file) and cwd (the working directory).
+// Following one lands on the file itself, not on a re-resolution of its path text.
+
+import type { Kernel } from '../../kernel/kernel';
+import type { Task } from '../../kernel/task';
+import type { ThreadGroup } from '../../kernel/thread_group';
+import { SyscallError } from '../../kernel/syscall_error';
+import { Credentials } from '../../kernel/credentials';
+import { ENOENT } from '../../abi/linux/errno';
+import type { MagicTarget } from '../../vfs/inode';
+import { walk } from '../../vfs/resolve';
+import { cwdOf, mountNamespaceOf } from '../../vfs/task_fs';
+import type { KAttr } from '../kernfs/inode';
+import type { KernFS } from '../kernfs/kernfs';
+import { KSymlink } from '../kernfs/symlink';
+
+const root = new Credentials(0, 0);
+
+export function exeLink(fs: KernFS, key: string, kernel: Kernel, tg: ThreadGroup, owner: KAttr): KSymlink {
+  const target = (): string => {
+    if (!tg.exePath) throw new SyscallError(ENOENT);
+    return tg.exePath;
+  };
+  const magic = (t: Task | null): MagicTarget | null => {
+    const ns = mountNamespaceOf(kernel);
+    try {
+      const r = walk({ t, ns, root: ns.rootVd, creds: root }, ns.rootVd, target(), { follow: true });
+      return r.vd ? { vd: r.vd } : null;
+    } catch {
+      return null;
+    }
+  };
+  return new KSymlink(fs, key, target, magic, owner);
+}
+
+export function cwdLink(fs: KernFS, key: string, kernel: Kernel, task: () => Task | undefined, owner: KAttr): KSymlink {
+  const live = (): Task => task() ?? (() => { throw new SyscallError(ENOENT); })();
+  return new KSymlink(fs, key, () => cwdOf(live()).path(mountNamespaceOf(kernel).rootVd),
+    () => ({ vd: cwdOf(live()) }), owner);
+}

@@ -1,0 +1,120 @@
+// System-wide /proc files: cpuinfo, meminfo, uptime, loadavg, stat, version, filesystems,
+// the mounts link, and a small /proc/sys. CPU and memory figures are the host's as Node
+// sees them (as sysinfo(2) reports them); cpuinfo is the host's own text, trimmed to the
+// CPUs the sandbox reports, so that feature flags are what the CPU really has.
+
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import { randomUUID } from 'node:crypto';
+import type { Kernel } from '../../kernel/kernel';
+import type { Inode } from '../../vfs/inode';
+import { KDir, staticChildren } from '../kernfs/dir';
+import { KFile } from '../kernfs/file';
+import type { KernFS } from '../kernfs/kernfs';
+import { KSymlink } from '../kernfs/symlink';
+import { UTS_RELEASE, UTS_VERSION } from '../../syscalls/linux/sys_uname';
+import { cpuCount } from '../../syscalls/linux/task_attrs';
+
+let hostCpuinfo: string | null = null;
+
+function cpuinfo(): string {
+  hostCpuinfo ??= (() => {
+    try { return fs.readFileSync('/proc/cpuinfo', 'utf8'); } catch { return ''; }
+  })();
+  const blocks = hostCpuinfo.split('\n\n').filter((b) => b.trim() !== '');
+  const n = cpuCount();
+  if (blocks.length === 0) {
+    return os.cpus().slice(0, n).map((c, i) => `processor\t: ${i}\nmodel name\t: ${c.model}\ncpu MHz\t\t: ${c.speed}\n\n`).join('');
+  }
+  return Array.from({ length: n }, (_, i) => `${blocks[i % blocks.length].replace(/^processor\s*:\s*\d+/m, `processor\t: ${i}`)}\n\n`).join('');
+}
+
+function meminfo(): string {
+  const kb = (n: number): string => `${String(Math.floor(n / 1024)).padStart(8)} kB`;
+  const total = os.totalmem(), free = os.freemem();
+  const rows: [string, number][] = [
+    ['MemTotal', total], ['MemFree', free], ['MemAvailable', free], ['Buffers', 0], ['Cached', 0],
+    ['SwapCached', 0], ['Active', total - free], ['Inactive', 0], ['SwapTotal', 0], ['SwapFree', 0],
+    ['Dirty', 0], ['Writeback', 0], ['AnonPages', total - free], ['Mapped', 0], ['Shmem', 0],
+    ['Slab', 0], ['CommitLimit', total], ['Committed_AS', total - free], ['VmallocTotal', 34359738367 * 1024],
+    ['HugePages_Total', 0], ['Hugepagesize', 2048 * 1024],
+  ];
+  return rows.map(([k, v]) => (k === 'HugePages_Total' ? `${`${k}:`.padEnd(16)}${String(v).padStart(8)}\n` : `${`${k}:`.padEnd(16)}${kb(v)}\n`)).join('');
+}
+
+function uptime(kernel: Kernel): string {
+  const up = Number(kernel.uptimeNs()) / 1e9;
+  return `${up.toFixed(2)} ${(up * cpuCount()).toFixed(2)}\n`;
+}
+
+function loadavg(kernel: Kernel): string {
+  const l = os.loadavg().map((x) => x.toFixed(2)).join(' ');
+  const last = Math.max(0, ...kernel.tasks.keys());
+  return `${l} 1/${kernel.tasks.size} ${last}\n`;
+}
+
+function procStat(kernel: Kernel): string {
+  const zeros = ' 0 0 0 0 0 0 0 0 0 0';
+  let out = `cpu ${zeros}\n`;
+  for (let i = 0; i < cpuCount(); i++) out += `cpu${i}${zeros}\n`;
+  const btime = Math.floor((Number(kernel.realtimeNs()) - Number(kernel.uptimeNs())) / 1e9);
+  return `${out}intr 0\nctxt 0\nbtime ${btime}\nprocesses ${kernel.tasks.size}\nprocs_running 1\nprocs_blocked 0\nsoftirq 0 0 0 0 0 0 0 0 0 0 0\n`;
+}
+
+const FILESYSTEMS = 'nodev\tsysfs\nnodev\ttmpfs\nnodev\tproc\nnodev\tdevtmpfs\nnodev\tdevpts\nnodev\toverlay\n';
+
+function sysTree(fs: KernFS, kernel: Kernel): KDir {
+  const file = (key: string, gen: () => string): KFile => new KFile(fs, `sys/${key}`, gen);
+  const dir = (key: string, children: () => Record<string, Inode>): KDir => new KDir(fs, `sys/${key}`, staticChildren(children));
+  return dir('', () => ({
+    kernel: dir('kernel', () => ({
+      hostname: file('kernel/hostname', () => `${kernel.hostname}\n`),
+      domainname: file('kernel/domainname', () => `${kernel.domainname}\n`),
+      ostype: file('kernel/ostype', () => 'Linux\n'),
+      osrelease: file('kernel/osrelease', () => `${UTS_RELEASE}\n`),
+      version: file('kernel/version', () => `${UTS_VERSION}\n`),
+      pid_max: file('kernel/pid_max', () => '4194304\n'),
+      threads_max: file('kernel/threads_max', () => '126000\n'),
+      ngroups_max: file('kernel/ngroups_max', () => '65536\n'),
+      cap_last_cap: file('kernel/cap_last_cap', () => '40\n'),
+      overflowuid: file('kernel/overflowuid', () => '65534\n'),
+      overflowgid: file('kernel/overflowgid', () => '65534\n'),
+      random: dir('kernel/random', () => ({
+        boot_id: file('kernel/random/boot_id', () => `${bootId}\n`),
+        uuid: file('kernel/random/uuid', () => `${randomUUID()}\n`),
+        entropy_avail: file('kernel/random/entropy_avail', () => '256\n'),
+      })),
+    })),
+    vm: dir('vm', () => ({
+      overcommit_memory: file('vm/overcommit_memory', () => '0\n'),
+      max_map_count: file('vm/max_map_count', () => '65530\n'),
+      mmap_min_addr: file('vm/mmap_min_addr', () => '65536\n'),
+    })),
+    fs: dir('fs', () => ({
+      'file-max': file('fs/file-max', () => '9223372036854775807\n'),
+      nr_open: file('fs/nr_open', () => '1048576\n'),
+      pipe_max_size: file('fs/pipe-max-size', () => '1048576\n'),
+    })),
+    net: dir('net', () => ({
+      core: dir('net/core', () => ({ somaxconn: file('net/core/somaxconn', () => '4096\n') })),
+    })),
+  }));
+}
+
+const bootId = randomUUID();
+
+export function systemEntries(fs: KernFS, kernel: Kernel): Record<string, Inode> {
+  const file = (name: string, gen: () => string): KFile => new KFile(fs, name, gen);
+  return {
+    cpuinfo: file('cpuinfo', cpuinfo),
+    meminfo: file('meminfo', meminfo),
+    uptime: file('uptime', () => uptime(kernel)),
+    loadavg: file('loadavg', () => loadavg(kernel)),
+    stat: file('stat', () => procStat(kernel)),
+    version: file('version', () => `Linux version ${UTS_RELEASE} (tsvisor) ${UTS_VERSION}\n`),
+    filesystems: file('filesystems', () => FILESYSTEMS),
+    cmdline: file('cmdline', () => 'BOOT_IMAGE=/vmlinuz tsvisor\n'),
+    mounts: new KSymlink(fs, 'mounts', () => 'self/mounts'),
+    sys: sysTree(fs, kernel),
+  };
+}

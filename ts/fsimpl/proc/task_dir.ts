@@ -1,0 +1,75 @@
+// /proc/<pid> and /proc/<pid>/task/<tid>: the per-process and per-thread directories. The
+// thread group's main directory describes its leader (the first task) and lists its threads
+// under task/.
+
+import type { Kernel } from '../../kernel/kernel';
+import type { Task } from '../../kernel/task';
+import type { ThreadGroup } from '../../kernel/thread_group';
+import type { Inode } from '../../vfs/inode';
+import { KDir, staticChildren, type DirSource } from '../kernfs/dir';
+import { KFile } from '../kernfs/file';
+import type { KernFS } from '../kernfs/kernfs';
+import { KSymlink } from '../kernfs/symlink';
+import { fdDir, fdinfoDir } from './fd_dir';
+import { cwdLink, exeLink } from './links';
+import * as files from './task_files';
+
+/** The task /proc/<pid> describes: the leader while it lives, else any thread left. */
+export function leaderOf(tg: ThreadGroup): Task | undefined {
+  let first: Task | undefined;
+  for (const t of tg.tasks) {
+    if (t.tid === tg.tgid) return t;
+    first ??= t;
+  }
+  return first;
+}
+
+function taskEntries(fs: KernFS, kernel: Kernel, key: string, tg: ThreadGroup, task: () => Task | undefined): Record<string, Inode> {
+  const owner = { uid: task()?.creds.euid ?? 0, gid: task()?.creds.egid ?? 0 };
+  const file = (name: string, gen: (t: Task) => string | Uint8Array, mode = 0o444): KFile =>
+    new KFile(fs, `${key}/${name}`, () => { const t = task(); return t ? gen(t) : ''; }, mode, owner);
+  return {
+    exe: exeLink(fs, `${key}/exe`, kernel, tg, owner),
+    cwd: cwdLink(fs, `${key}/cwd`, kernel, task, owner),
+    root: new KSymlink(fs, `${key}/root`, () => '/', null, owner),
+    fd: fdDir(fs, `${key}/fd`, kernel, task, owner),
+    fdinfo: fdinfoDir(fs, `${key}/fdinfo`, task, owner),
+    cmdline: file('cmdline', files.cmdline),
+    environ: file('environ', files.environ, 0o400),
+    auxv: file('auxv', files.auxv, 0o400),
+    comm: file('comm', files.comm, 0o644),
+    maps: file('maps', files.maps),
+    stat: file('stat', files.stat),
+    statm: file('statm', files.statm),
+    status: file('status', files.status),
+    limits: file('limits', files.limits),
+    mounts: file('mounts', (t) => files.mounts(kernel, t)),
+    mountinfo: file('mountinfo', (t) => files.mountinfo(kernel, t)),
+    cgroup: file('cgroup', () => '0::/\n'),
+    oom_score_adj: file('oom_score_adj', () => '0\n', 0o644),
+    loginuid: file('loginuid', () => '4294967295\n', 0o644),
+  };
+}
+
+export function threadGroupDir(fs: KernFS, kernel: Kernel, tg: ThreadGroup): KDir {
+  const key = `${tg.tgid}`;
+  const leader = (): Task | undefined => leaderOf(tg);
+  const tasks: DirSource = {
+    names: () => [...tg.tasks].map((t) => `${t.tid}`),
+    get: (name) => {
+      const t = [...tg.tasks].find((x) => `${x.tid}` === name);
+      return t ? threadDir(fs, kernel, tg, t) : null;
+    },
+  };
+  const owner = { uid: leader()?.creds.euid ?? 0, gid: leader()?.creds.egid ?? 0 };
+  return new KDir(fs, key, staticChildren(() => ({
+    ...taskEntries(fs, kernel, key, tg, leader),
+    task: new KDir(fs, `${key}/task`, tasks, 0o555, owner),
+  })), 0o555, owner);
+}
+
+function threadDir(fs: KernFS, kernel: Kernel, tg: ThreadGroup, t: Task): KDir {
+  const key = `${tg.tgid}/task/${t.tid}`;
+  const owner = { uid: t.creds.euid, gid: t.creds.egid };
+  return new KDir(fs, key, staticChildren(() => taskEntries(fs, kernel, key, tg, () => t)), 0o555, owner);
+}

@@ -1,0 +1,157 @@
+// The generated files of /proc/<pid>: what ps, top, glibc and language runtimes read about a
+// process (status, stat, maps, cmdline, environ, auxv, mounts...). Formats follow Linux
+// fs/proc/array.c, task_mmu.c and proc_namespace.c; values the sentry does not track
+// (page-fault counts, CPU times) are 0.
+
+import type { Kernel } from '../../kernel/kernel';
+import type { Task } from '../../kernel/task';
+import { RLIM_INFINITY } from '../../kernel/rlimits';
+import { PROT_EXEC, PROT_READ, PROT_WRITE } from '../../abi/linux/mm';
+import { mountNamespaceOf } from '../../vfs/task_fs';
+import type { Mount } from '../../vfs/mount';
+import { VirtualDentry } from '../../vfs/virtual_dentry';
+import { devMajor, devMinor } from '../../abi/linux/stat';
+import { taskAttrs } from '../../syscalls/linux/task_attrs';
+import { processGroupIds } from '../../syscalls/linux/process_group';
+
+const PAGE = 4096;
+
+function userBytes(t: Task, start: number, end: number): Uint8Array {
+  if (end <= start) return new Uint8Array(0);
+  try { return t.mm.copyIn(start, end - start); } catch { return new Uint8Array(0); }
+}
+
+export function cmdline(t: Task): Uint8Array { return userBytes(t, t.mm.argStart, t.mm.argEnd); }
+export function environ(t: Task): Uint8Array { return userBytes(t, t.mm.envStart, t.mm.envEnd); }
+
+export function auxv(t: Task): Uint8Array {
+  const words = t.mm.auxv ?? [];
+  const b = new Uint8Array(words.length * 8);
+  const v = new DataView(b.buffer);
+  words.forEach((w, i) => v.setBigUint64(i * 8, BigInt.asUintN(64, w), true));
+  return b;
+}
+
+export function comm(t: Task): string { return `${taskAttrs(t).comm}\n`; }
+
+function hex(n: number, width: number): string { return n.toString(16).padStart(width, '0'); }
+
+export function maps(t: Task): string {
+  const mm = t.mm;
+  let out = '';
+  for (const v of mm.vmas?.all() ?? []) {
+    const perms = `${v.prot & PROT_READ ? 'r' : '-'}${v.prot & PROT_WRITE ? 'w' : '-'}${v.prot & PROT_EXEC ? 'x' : '-'}${v.shared ? 's' : 'p'}`;
+    let name = v.backing?.name ?? '';
+    if (!v.backing) {
+      if (v.start >= mm.brkStart && v.end <= mm.brkEnd && mm.brkEnd > mm.brkStart) name = '[heap]';
+      else if (v.growsDown || (v.start <= mm.stackTop - 1 && mm.stackTop <= v.end)) name = '[stack]';
+    }
+    const offset = v.backing ? v.offset : 0;
+    const head = `${hex(v.start, 8)}-${hex(v.end, 8)} ${perms} ${hex(offset, 8)} 00:00 0`;
+    out += name ? `${head.padEnd(72)} ${name}\n` : `${head}\n`;
+  }
+  return out;
+}
+
+function vmSizes(t: Task): { size: number; rss: number; data: number; stack: number; exe: number } {
+  let size = 0, data = 0, stack = 0, exe = 0;
+  for (const v of t.mm.vmas?.all() ?? []) {
+    size += v.length;
+    if (v.growsDown) stack += v.length;
+    else if ((v.prot & PROT_WRITE) && !v.shared) data += v.length;
+    else if (v.prot & PROT_EXEC) exe += v.length;
+  }
+  return { size, rss: size, data, stack, exe };
+}
+
+function ppid(t: Task): number { return t.tg.parent?.tgid ?? 0; }
+
+export function status(t: Task): string {
+  const c = t.creds;
+  const s = vmSizes(t);
+  const kb = (n: number): string => `${String(Math.ceil(n / 1024)).padStart(8)} kB`;
+  const sig = (n: bigint): string => n.toString(16).padStart(16, '0');
+  return [
+    `Name:\t${taskAttrs(t).comm}`,
+    `Umask:\t${t.fs.umask.toString(8).padStart(4, '0')}`,
+    'State:\tR (running)',
+    `Tgid:\t${t.tg.tgid}`, 'Ngid:\t0', `Pid:\t${t.tid}`, `PPid:\t${ppid(t)}`, 'TracerPid:\t0',
+    `Uid:\t${c.uid}\t${c.euid}\t${c.suid}\t${c.fsuid}`,
+    `Gid:\t${c.gid}\t${c.egid}\t${c.sgid}\t${c.fsgid}`,
+    `FDSize:\t${Math.max(64, 1 << Math.ceil(Math.log2((t.fdTable.fds().at(-1) ?? 0) + 1)))}`,
+    `Groups:\t${c.groups.join(' ')}${c.groups.length ? ' ' : ''}`,
+    `NStgid:\t${t.tg.tgid}`, `NSpid:\t${t.tid}`, `NSpgid:\t${processGroupIds(t.tg).pgid}`, `NSsid:\t${processGroupIds(t.tg).sid}`,
+    `VmPeak:\t${kb(s.size)}`, `VmSize:\t${kb(s.size)}`, `VmLck:\t${kb(0)}`, `VmPin:\t${kb(0)}`,
+    `VmHWM:\t${kb(s.rss)}`, `VmRSS:\t${kb(s.rss)}`, `RssAnon:\t${kb(s.data)}`, `RssFile:\t${kb(s.exe)}`,
+    `RssShmem:\t${kb(0)}`, `VmData:\t${kb(s.data)}`, `VmStk:\t${kb(s.stack)}`, `VmExe:\t${kb(s.exe)}`,
+    `VmLib:\t${kb(0)}`, `VmPTE:\t${kb(0)}`, `VmSwap:\t${kb(0)}`,
+    `Threads:\t${t.tg.tasks.size}`,
+    'SigQ:\t0/63432', `SigPnd:\t${sig(0n)}`, `ShdPnd:\t${sig(0n)}`, `SigBlk:\t${sig(t.sigMask)}`,
+    `SigIgn:\t${sig(0n)}`, `SigCgt:\t${sig(0n)}`,
+    `CapInh:\t${sig(0n)}`, `CapPrm:\t${sig(c.euid === 0 ? 0x1ffffffffffn : 0n)}`,
+    `CapEff:\t${sig(c.euid === 0 ? 0x1ffffffffffn : 0n)}`, `CapBnd:\t${sig(0x1ffffffffffn)}`, `CapAmb:\t${sig(0n)}`,
+    `NoNewPrivs:\t${taskAttrs(t).noNewPrivs ? 1 : 0}`, 'Seccomp:\t0', 'Seccomp_filters:\t0',
+    'voluntary_ctxt_switches:\t0', 'nonvoluntary_ctxt_switches:\t0', '',
+  ].join('\n');
+}
+
+export function stat(t: Task): string {
+  const mm = t.mm;
+  const s = vmSizes(t);
+  const ids = processGroupIds(t.tg);
+  const fields: (string | number)[] = [
+    t.tid, `(${taskAttrs(t).comm})`, 'R', ppid(t), ids.pgid, ids.sid, 0, -1, 0x400000,
+    0, 0, 0, 0, 0, 0, 0, 0, 20, 0, t.tg.tasks.size, 0, 0,
+    s.size, Math.ceil(s.rss / PAGE), '18446744073709551615', 0, 0, mm.stackTop ?? 0, 0, 0,
+    0, Number(t.sigMask & 0x7fffffffn), 0, 0, 0, 0, 0, 17, 0, 0, 0, 0, 0, 0,
+    0, 0, mm.brkStart ?? 0, mm.argStart ?? 0, mm.argEnd ?? 0, mm.envStart ?? 0, mm.envEnd ?? 0, 0,
+  ];
+  return `${fields.join(' ')}\n`;
+}
+
+export function statm(t: Task): string {
+  const s = vmSizes(t);
+  const p = (n: number): number => Math.ceil(n / PAGE);
+  return `${p(s.size)} ${p(s.rss)} 0 ${p(s.exe)} 0 ${p(s.data + s.stack)} 0\n`;
+}
+
+const LIMIT_NAMES: [string, string][] = [
+  ['Max cpu time', 'seconds'], ['Max file size', 'bytes'], ['Max data size', 'bytes'], ['Max stack size', 'bytes'],
+  ['Max core file size', 'bytes'], ['Max resident set', 'bytes'], ['Max processes', 'processes'],
+  ['Max open files', 'files'], ['Max locked memory', 'bytes'], ['Max address space', 'bytes'],
+  ['Max file locks', 'locks'], ['Max pending signals', 'signals'], ['Max msgqueue size', 'bytes'],
+  ['Max nice priority', ''], ['Max realtime priority', ''], ['Max realtime timeout', 'us'],
+];
+
+export function limits(t: Task): string {
+  const v = (x: bigint): string => (x === RLIM_INFINITY ? 'unlimited' : x.toString());
+  let out = `${'Limit'.padEnd(26)}${'Soft Limit'.padEnd(21)}${'Hard Limit'.padEnd(21)}${'Units'.padEnd(10)}\n`;
+  LIMIT_NAMES.forEach(([name, unit], i) => {
+    const r = t.tg.rlimits[i];
+    if (r) out += `${name.padEnd(26)}${v(r.cur).padEnd(21)}${v(r.max).padEnd(21)}${unit.padEnd(10)}\n`;
+  });
+  return out;
+}
+
+function mountPoint(m: Mount, kernel: Kernel): string {
+  return new VirtualDentry(m, m.root).path(mountNamespaceOf(kernel).rootVd);
+}
+
+function mountOpts(m: Mount): string {
+  const f = m.flags;
+  const extra = m.fs.mountOptions();
+  return `${f.readonly ? 'ro' : 'rw'}${f.nosuid ? ',nosuid' : ''}${f.nodev ? ',nodev' : ''}${f.noexec ? ',noexec' : ''},relatime${extra ? `,${extra}` : ''}`;
+}
+
+export function mounts(kernel: Kernel, _t: Task): string {
+  return mountNamespaceOf(kernel).mounts()
+    .map((m) => `${m.fs.source} ${mountPoint(m, kernel)} ${m.fs.type} ${mountOpts(m)} 0 0\n`).join('');
+}
+
+export function mountinfo(kernel: Kernel, _t: Task): string {
+  return mountNamespaceOf(kernel).mounts().map((m) => {
+    const parent = m.parent?.id ?? m.id;
+    const dev = `${devMajor(m.fs.dev)}:${devMinor(m.fs.dev)}`;
+    return `${m.id} ${parent} ${dev} / ${mountPoint(m, kernel)} ${mountOpts(m)} - ${m.fs.type} ${m.fs.source} ${m.flags.readonly ? 'ro' : 'rw'}\n`;
+  }).join('');
+}

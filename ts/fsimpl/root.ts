@@ -1,0 +1,52 @@
+// The sandbox's root file system: the host's tree read-only (the lower layer) under a tmpfs
+// upper layer, so the application may write anywhere and nothing reaches the host; with
+// proc, sys, dev and /dev/shm mounted on top. A kernel that was given no namespace gets this
+// one on first use (task_fs.ts), so every entry point (syscalls, execve, the first program)
+// sees the same tree.
+
+import type { Kernel } from '../kernel/kernel';
+import { Credentials } from '../kernel/credentials';
+import { S_IFDIR } from '../abi/linux/stat';
+import type { FileSystem } from '../vfs/file_system';
+import type { Inode } from '../vfs/inode';
+import { MountNamespace, type MountFlags } from '../vfs/mount';
+import { walk } from '../vfs/resolve';
+import { mkdirAt } from '../vfs/create_ops';
+import { setDefaultMountNamespaceFactory } from '../vfs/task_fs';
+import { newDevFS } from './dev/dev';
+import { HostLowerFS } from './gofer/host_lower';
+import { OverlayFS } from './overlay/overlay';
+import { newProcFS } from './proc/proc';
+import { newSysFS } from './sys/sys';
+import { HeapMemoryFile } from './tmpfs/heap_memory_file';
+import { TmpfsFS } from './tmpfs/tmpfs';
+
+export interface RootOptions {
+  /** Host directory served as the read-only lower layer ('/' by default). */
+  hostRoot?: string;
+}
+
+export function newRootFileSystem(kernel: Kernel, opts: RootOptions = {}): MountNamespace {
+  // Unit tests build kernels without a memory file: keep tmpfs data in the heap there.
+  const mf = (kernel as Partial<Kernel>).mf ?? new HeapMemoryFile();
+  const overlay = new OverlayFS(new HostLowerFS(opts.hostRoot ?? '/'), mf);
+  const ns = new MountNamespace(overlay, overlay.root);
+  const root = new Credentials(0, 0);
+  const ctx = { t: null, ns, root: ns.rootVd, creds: root };
+  const mountAt = (path: string, fs: FileSystem, inode: Inode, flags: MountFlags): void => {
+    let vd = walk(ctx, ns.rootVd, path, { follow: true, allowMissing: true }).vd;
+    if (!vd || !vd.inode.isDir) vd = mkdirAt(ctx, ns.rootVd, path, S_IFDIR | 0o755, 0);
+    ns.mount(vd, fs, inode, flags);
+  };
+  const proc = newProcFS(kernel);
+  mountAt('/proc', proc.fs, proc.root, { nosuid: true, nodev: true, noexec: true });
+  const sys = newSysFS();
+  mountAt('/sys', sys.fs, sys.root, { readonly: true, nosuid: true, nodev: true, noexec: true });
+  const dev = newDevFS(mf);
+  mountAt('/dev', dev, dev.root, { nosuid: true });
+  const shm = new TmpfsFS(mf);
+  mountAt('/dev/shm', shm, shm.root, { nosuid: true, nodev: true });
+  return ns;
+}
+
+setDefaultMountNamespaceFactory((kernel) => newRootFileSystem(kernel));

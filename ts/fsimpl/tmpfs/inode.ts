@@ -1,0 +1,77 @@
+// TmpfsInode: what every tmpfs file has (Linux shmem inode): number, mode, owners, link
+// count and times, and the setattr that changes them. Subclasses add their contents.
+
+import type { Credentials } from '../../kernel/credentials';
+import { S_IFDIR, S_IFMT, type Stat, type Timespec } from '../../abi/linux/stat';
+import { Inode, type SetAttr } from '../../vfs/inode';
+import { now } from '../../vfs/time';
+import type { TmpfsFS } from './tmpfs';
+
+export abstract class TmpfsInode extends Inode {
+  readonly ino: number;
+  nlink = 1;
+  atime: Timespec;
+  mtime: Timespec;
+  ctime: Timespec;
+  readonly btime: Timespec;
+
+  constructor(readonly fs: TmpfsFS, protected _mode: number, protected _uid: number, protected _gid: number) {
+    super();
+    this.ino = fs.allocIno();
+    const t = now();
+    this.atime = t; this.mtime = t; this.ctime = t; this.btime = t;
+  }
+
+  get mode(): number { return this._mode; }
+  get uid(): number { return this._uid; }
+  get gid(): number { return this._gid; }
+
+  /** Bytes of content (st_size). */
+  abstract get size(): number;
+  /** 512-byte blocks in use (st_blocks). */
+  get blocks(): number { return Math.ceil(this.size / 512); }
+  get rdev(): number { return 0; }
+
+  stat(): Stat {
+    return {
+      dev: this.fs.dev, ino: this.ino, mode: this._mode, nlink: this.nlink, uid: this._uid, gid: this._gid,
+      rdev: this.rdev, size: this.size, blksize: 4096, blocks: this.blocks,
+      atime: this.atime, mtime: this.mtime, ctime: this.ctime, btime: this.btime,
+    };
+  }
+
+  override setattr(a: SetAttr): void {
+    if (a.mode !== undefined) this._mode = (this._mode & S_IFMT) | (a.mode & 0o7777);
+    if (a.uid !== undefined) this._uid = a.uid;
+    if (a.gid !== undefined) this._gid = a.gid;
+    if (a.size !== undefined) this.truncate(a.size);
+    if (a.atime) this.atime = a.atime;
+    if (a.mtime) this.mtime = a.mtime;
+    this.ctime = now();
+  }
+
+  /** Regular files override; the VFS lets only them get here. */
+  protected truncate(_size: number): void {}
+
+  /** Contents changed: mtime and ctime. */
+  modified(): void {
+    const t = now();
+    this.mtime = t;
+    this.ctime = t;
+  }
+
+  /** The last link is gone (unlink/rmdir/rename over it); files free their data once closed. */
+  dropLink(): void {
+    this.nlink--;
+    this.ctime = now();
+  }
+}
+
+/** Owner and group of a new file: the caller's fsuid, and the directory's group if it is
+ *  setgid (a new subdirectory inherits the setgid bit), else the caller's fsgid. */
+export function newOwner(dir: TmpfsInode, creds: Credentials, mode: number): { uid: number; gid: number; mode: number } {
+  if (dir.mode & 0o2000) {
+    return { uid: creds.fsuid, gid: dir.gid, mode: (mode & S_IFMT) === S_IFDIR ? mode | 0o2000 : mode };
+  }
+  return { uid: creds.fsuid, gid: creds.fsgid, mode };
+}

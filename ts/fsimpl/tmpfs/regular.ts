@@ -1,0 +1,146 @@
+// TmpfsRegular: a regular file whose data lives in memory-file pages, one page per 4 KiB of
+// the file, allocated on first write (holes read as zeros). The file holds one reference on
+// each page; a MAP_SHARED mapping takes its own (sharedPages), so pages a mapping still uses
+// outlive a truncate. The data is freed when the last link and the last open file are gone.
+
+import type { Task } from '../../kernel/task';
+import type { NativeMemoryFile } from '../../native/addon';
+import { SyscallError } from '../../kernel/syscall_error';
+import { EFBIG, ENOMEM } from '../../abi/linux/errno';
+import type { MappingBacking } from '../../mm/backing';
+import type { FileDescription } from '../../vfs/file_description';
+import type { VirtualDentry } from '../../vfs/virtual_dentry';
+import { TmpfsInode } from './inode';
+import { TmpfsRegularFile } from './regular_file';
+
+const PAGE = 4096;
+/** Largest file (Linux MAX_LFS_FILESIZE is larger; offsets here must stay exact numbers). */
+export const MAX_FILE_SIZE = 2 ** 50;
+
+export class TmpfsRegular extends TmpfsInode {
+  private readonly pages = new Map<number, number>();
+  private _size = 0;
+  private opens = 0;
+
+  get size(): number { return this._size; }
+  override get blocks(): number { return this.pages.size * (PAGE / 512); }
+
+  private get mf(): NativeMemoryFile { return this.fs.mf; }
+
+  open(_t: Task | null, vd: VirtualDentry, flags: number): FileDescription {
+    this.opens++;
+    return new TmpfsRegularFile(flags, vd, this);
+  }
+
+  /** A description of this file was released. */
+  closed(): void {
+    this.opens--;
+    this.maybeFree();
+  }
+
+  override dropLink(): void {
+    super.dropLink();
+    this.maybeFree();
+  }
+
+  private maybeFree(): void {
+    if (this.nlink > 0 || this.opens > 0) return;
+    for (const off of this.pages.values()) this.mf.decRef(off, PAGE);
+    this.pages.clear();
+  }
+
+  read(dst: Uint8Array, offset: number): number {
+    const n = Math.max(0, Math.min(dst.length, this._size - offset));
+    let i = 0;
+    while (i < n) {
+      const at = offset + i;
+      const inPage = at % PAGE;
+      const len = Math.min(PAGE - inPage, n - i);
+      const page = this.pages.get((at - inPage) / PAGE);
+      if (page === undefined) dst.fill(0, i, i + len);
+      else this.mf.read(page + inPage, dst.subarray(i, i + len));
+      i += len;
+    }
+    return n;
+  }
+
+  write(src: Uint8Array, offset: number): number {
+    if (offset + src.length > MAX_FILE_SIZE) {
+      if (offset >= MAX_FILE_SIZE) throw new SyscallError(EFBIG);
+      src = src.subarray(0, MAX_FILE_SIZE - offset);
+    }
+    let i = 0;
+    while (i < src.length) {
+      const at = offset + i;
+      const inPage = at % PAGE;
+      const len = Math.min(PAGE - inPage, src.length - i);
+      this.mf.write(this.page((at - inPage) / PAGE) + inPage, src.subarray(i, i + len));
+      i += len;
+    }
+    if (offset + i > this._size) this._size = offset + i;
+    if (i > 0) this.modified();
+    return i;
+  }
+
+  /** The page at index, allocated (zeroed) if it was a hole. */
+  private page(index: number): number {
+    let off = this.pages.get(index);
+    if (off === undefined) {
+      try { off = this.mf.allocate(1); } catch { throw new SyscallError(ENOMEM); }
+      this.pages.set(index, off);
+    }
+    return off;
+  }
+
+  protected override truncate(size: number): void {
+    if (size > MAX_FILE_SIZE) throw new SyscallError(EFBIG);
+    if (size < this._size) {
+      const keep = Math.ceil(size / PAGE);
+      for (const [index, off] of this.pages) {
+        if (index >= keep) {
+          this.mf.decRef(off, PAGE);
+          this.pages.delete(index);
+        }
+      }
+      // The tail of the last page must read as zeros if the file grows again.
+      const tail = size % PAGE;
+      const last = this.pages.get(keep - 1);
+      if (tail !== 0 && last !== undefined) this.mf.write(last + tail, new Uint8Array(PAGE - tail));
+    }
+    if (size !== this._size) {
+      this._size = size;
+      this.modified();
+    }
+  }
+
+  /** fallocate: make the pages of [offset, +len) present; grow the size unless keepSize. */
+  allocate(offset: number, len: number, keepSize: boolean): void {
+    if (offset + len > MAX_FILE_SIZE) throw new SyscallError(EFBIG);
+    for (let p = Math.floor(offset / PAGE); p * PAGE < offset + len; p++) this.page(p);
+    if (!keepSize && offset + len > this._size) {
+      this._size = offset + len;
+      this.modified();
+    }
+  }
+
+  /** What mmap maps: the file's own pages for MAP_SHARED, a copy for MAP_PRIVATE. */
+  backing(name: string): MappingBacking {
+    return {
+      name,
+      fill: (mf, fileOffset, mfOffset, length) => {
+        const buf = new Uint8Array(Math.min(length, Math.max(0, this._size - fileOffset)));
+        const n = this.read(buf, fileOffset);
+        if (n > 0) mf.write(mfOffset, buf.subarray(0, n));
+      },
+      sharedPages: (fileOffset, length) => {
+        const out: number[] = [];
+        for (let at = fileOffset; at < fileOffset + length; at += PAGE) {
+          const off = this.page(at / PAGE);
+          this.mf.incRef(off, PAGE);
+          out.push(off);
+        }
+        return out;
+      },
+    };
+  }
+}

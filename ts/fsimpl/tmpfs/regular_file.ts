@@ -1,0 +1,61 @@
+// TmpfsRegularFile: an open tmpfs regular file: a position over TmpfsRegular's data.
+
+import type { Task } from '../../kernel/task';
+import { SyscallError } from '../../kernel/syscall_error';
+import { EINVAL, ENOTTY, ENOTSUP as EOPNOTSUPP } from '../../abi/linux/errno';
+import { O_APPEND } from '../../abi/linux/fcntl';
+import { FALLOC_FL_KEEP_SIZE } from '../../abi/linux/fs';
+import { FIONREAD } from '../../abi/linux/ioctl';
+import type { MappingBacking } from '../../mm/backing';
+import { seekPosition } from '../../vfs/file_description';
+import { VfsFile } from '../../vfs/vfs_file';
+import type { VirtualDentry } from '../../vfs/virtual_dentry';
+import type { TmpfsRegular } from './regular';
+
+export class TmpfsRegularFile extends VfsFile {
+  override readonly seekable = true;
+  private pos = 0;
+
+  constructor(flags: number, vd: VirtualDentry, readonly data: TmpfsRegular) {
+    super(flags, vd);
+  }
+
+  override read(_t: Task, dst: Uint8Array, offset: number): number {
+    const at = offset >= 0 ? offset : this.pos;
+    const n = this.data.read(dst, at);
+    if (offset < 0) this.pos += n;
+    return n;
+  }
+
+  override write(_t: Task, src: Uint8Array, offset: number): number {
+    // O_APPEND puts every write at the end, pwrite's too (Linux does the same).
+    let at = offset >= 0 ? offset : this.pos;
+    if (this.flags & O_APPEND) at = this.data.size;
+    const n = this.data.write(src, at);
+    if (offset < 0) this.pos = at + n;
+    return n;
+  }
+
+  override lseek(offset: number, whence: number): number {
+    this.pos = seekPosition(this.pos, this.data.size, offset, whence);
+    return this.pos;
+  }
+
+  override size(): number { return this.data.size; }
+
+  override ioctl(t: Task, cmd: number, arg: number): number {
+    if (cmd !== FIONREAD) throw new SyscallError(ENOTTY);
+    t.mm.writeI32(arg, Math.max(0, Math.min(this.data.size - this.pos, 0x7fffffff)));
+    return 0;
+  }
+
+  override fallocate(mode: number, offset: number, len: number): void {
+    if ((mode & ~FALLOC_FL_KEEP_SIZE) !== 0) throw new SyscallError(EOPNOTSUPP);
+    if (offset < 0 || len <= 0) throw new SyscallError(EINVAL);
+    this.data.allocate(offset, len, (mode & FALLOC_FL_KEEP_SIZE) !== 0);
+  }
+
+  override mappable(): MappingBacking { return this.data.backing(this.describe()); }
+
+  override release(): void { this.data.closed(); }
+}

@@ -1,0 +1,26 @@
+// TmpfsSymlink: a symlink's target text.
+
+import type { Task } from '../../kernel/task';
+import { SyscallError } from '../../kernel/syscall_error';
+import { ELOOP } from '../../abi/linux/errno';
+import { S_IFLNK } from '../../abi/linux/stat';
+import type { FileDescription } from '../../vfs/file_description';
+import type { VirtualDentry } from '../../vfs/virtual_dentry';
+import { TmpfsInode } from './inode';
+import type { TmpfsFS } from './tmpfs';
+
+export class TmpfsSymlink extends TmpfsInode {
+  constructor(fs: TmpfsFS, uid: number, gid: number, readonly target: string) {
+    super(fs, S_IFLNK | 0o777, uid, gid);
+  }
+
+  get size(): number { return Buffer.byteLength(this.target); }
+  override get blocks(): number { return 0; }
+
+  override readlink(_t: Task | null): string { return this.target; }
+
+  /** Only O_PATH opens reach a symlink, and the VFS serves those itself. */
+  open(_t: Task | null, _vd: VirtualDentry, _flags: number): FileDescription {
+    throw new SyscallError(ELOOP);
+  }
+}

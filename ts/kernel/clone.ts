@@ -1,0 +1,183 @@
+// clone, fork, vfork (Linux kernel/fork.c copy_process): a new task, sharing with its creator
+// what the flags say and copying the rest. A thread (CLONE_THREAD) joins the caller's
+// process; anything else is a new process whose parent is the caller's process (or the
+// caller's parent with CLONE_PARENT). The child starts from the caller's registers at the
+// syscall with rax = 0, on its own run loop.
+
+import { REG_FS_BASE, REG_RAX, REG_RSP, errnoOfNative } from '../native/addon';
+import { EAGAIN, EINVAL, ENOMEM, EPERM } from '../abi/linux/errno';
+import { SIG_IGN } from '../abi/linux/signal';
+import { PlatformContext } from '../platform/context';
+import type { MemoryManager } from '../mm/memory_manager';
+import {
+  altStack, copySignalActions, setAltStack, shareSignalActions, signalActions,
+} from '../syscalls/linux/signal_state';
+import { copyTaskAttrs } from '../syscalls/linux/task_attrs';
+import { inheritProcessGroup } from '../syscalls/linux/process_group';
+import { SyscallError, fail } from './syscall_error';
+import { Task } from './task';
+import type { ThreadGroup } from './thread_group';
+import { getFDTable, getMM } from './shared_state';
+import { block } from './blocking';
+
+export const CSIGNAL = 0xff;
+export const CLONE_VM = 0x100, CLONE_FS = 0x200, CLONE_FILES = 0x400, CLONE_SIGHAND = 0x800,
+  CLONE_PIDFD = 0x1000, CLONE_PTRACE = 0x2000, CLONE_VFORK = 0x4000, CLONE_PARENT = 0x8000,
+  CLONE_THREAD = 0x10000, CLONE_NEWNS = 0x20000, CLONE_SYSVSEM = 0x40000, CLONE_SETTLS = 0x80000,
+  CLONE_PARENT_SETTID = 0x100000, CLONE_CHILD_CLEARTID = 0x200000, CLONE_DETACHED = 0x400000,
+  CLONE_UNTRACED = 0x800000, CLONE_CHILD_SETTID = 0x1000000, CLONE_NEWCGROUP = 0x2000000,
+  CLONE_NEWUTS = 0x4000000, CLONE_NEWIPC = 0x8000000, CLONE_NEWUSER = 0x10000000,
+  CLONE_NEWPID = 0x20000000, CLONE_NEWNET = 0x40000000, CLONE_IO = 0x80000000;
+/** clone3-only flags live above bit 31: kept apart, as booleans. */
+export interface CloneArgs {
+  /** The low 32 flag bits (CSIGNAL included for legacy clone), unsigned. */
+  flags: number;
+  clearSighand: boolean;
+  exitSignal: number;
+  /** New stack pointer, 0 to keep the caller's. */
+  stack: number;
+  parentTid: number;
+  childTid: number;
+  tls: bigint;
+}
+
+const NAMESPACE_FLAGS = CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER |
+  CLONE_NEWPID | CLONE_NEWNET;
+
+function has(flags: number, f: number): boolean {
+  return ((flags & f) >>> 0) !== 0;
+}
+
+/** copy_process's flag checks, in its order. */
+function validate(t: Task, a: CloneArgs): void {
+  const f = a.flags;
+  if (has(f, CLONE_NEWNS) && has(f, CLONE_FS)) fail(EINVAL);
+  if (has(f, CLONE_NEWUSER) && has(f, CLONE_FS)) fail(EINVAL);
+  if (has(f, CLONE_THREAD) && !has(f, CLONE_SIGHAND)) fail(EINVAL);
+  if (has(f, CLONE_SIGHAND) && !has(f, CLONE_VM)) fail(EINVAL);
+  // init may not make siblings: they would have no parent to reap them.
+  if (has(f, CLONE_PARENT) && t.tg.parent === null) fail(EINVAL);
+  if (has(f, CLONE_THREAD) && has(f, CLONE_NEWUSER | CLONE_NEWPID)) fail(EINVAL);
+  if (has(f, CLONE_SIGHAND) && a.clearSighand) fail(EINVAL);
+  if (has(f, CLONE_PIDFD) && has(f, CLONE_DETACHED)) fail(EINVAL);
+  // No namespaces in the sandbox: the answer an unprivileged caller gets.
+  if (has(f, NAMESPACE_FLAGS)) fail(EPERM);
+  // pidfds are not implemented.
+  if (has(f, CLONE_PIDFD)) fail(EINVAL);
+}
+
+/** Host resources for the child: a failure is the application's EAGAIN/ENOMEM. */
+function hostErrno(e: unknown): never {
+  if (e instanceof SyscallError) throw e;
+  const code = errnoOfNative(e);
+  if (code === 'ENOMEM') fail(ENOMEM);
+  if (code !== undefined) fail(EAGAIN);
+  throw e;
+}
+
+export function doClone(t: Task, a: CloneArgs): number | Promise<number> {
+  validate(t, a);
+  const k = t.kernel;
+  const f = a.flags;
+  const thread = has(f, CLONE_THREAD);
+
+  let mm: MemoryManager;
+  let ctx: PlatformContext;
+  if (has(f, CLONE_VM)) {
+    mm = t.mm;
+    try {
+      ctx = new PlatformContext(k.platform, mm.addressSpace);
+    } catch (e) {
+      hostErrno(e);
+    }
+    getMM(mm);
+  } else {
+    let as;
+    try {
+      as = k.platform.newAddressSpace();
+    } catch (e) {
+      hostErrno(e);
+    }
+    try {
+      mm = t.mm.fork(as);
+      ctx = new PlatformContext(k.platform, as);
+    } catch (e) {
+      as.release();
+      hostErrno(e);
+    }
+  }
+  try {
+    ctx.setFpState(t.ctx.getFpState());
+  } catch { /* the child starts with a fresh FPU */ }
+
+  const tid = k.allocPid();
+  let tg: ThreadGroup;
+  if (thread) {
+    tg = t.tg;
+  } else {
+    const parent = has(f, CLONE_PARENT) ? t.tg.parent : t.tg;
+    tg = k.newThreadGroup(parent, tid);
+    setupProcess(t, tg, a);
+  }
+  let fdTable = t.fdTable;
+  if (has(f, CLONE_FILES)) getFDTable(fdTable);
+  else fdTable = fdTable.fork();
+  const fs = has(f, CLONE_FS) ? t.fs : { ...t.fs };
+  const child = new Task(k, tid, tg, mm, fdTable, fs, t.creds.clone(), ctx);
+
+  child.regs.set(t.regs);
+  child.regs[REG_RAX] = 0n;
+  if (a.stack !== 0) child.regs[REG_RSP] = BigInt(a.stack);
+  if (has(f, CLONE_SETTLS)) child.regs[REG_FS_BASE] = a.tls;
+  child.sigMask = t.sigMask;
+  // A stack shared by two running threads would be clobbered: only fork and vfork keep it.
+  if (!has(f, CLONE_VM) || has(f, CLONE_VFORK)) setAltStack(child, altStack(t));
+  if (!has(f, CLONE_VM)) {
+    child.rseqAddr = t.rseqAddr;
+    child.rseqLen = t.rseqLen;
+    child.rseqSig = t.rseqSig;
+  }
+  copyTaskAttrs(t, child);
+  if (has(f, CLONE_CHILD_CLEARTID)) child.clearChildTid = a.childTid;
+
+  k.tasks.set(tid, child);
+  tg.tasks.add(child);
+  // Both ids are written before either task runs again; a bad address is ignored, as Linux
+  // ignores put_user's failure here.
+  if (has(f, CLONE_PARENT_SETTID)) {
+    try { t.mm.writeU32(a.parentTid, tid); } catch { /* ignored */ }
+  }
+  if (has(f, CLONE_CHILD_SETTID)) {
+    try { mm.writeU32(a.childTid, tid); } catch { /* ignored */ }
+  }
+
+  let vforkWait: Promise<number> | null = null;
+  if (has(f, CLONE_VFORK)) {
+    vforkWait = block<number>(t, (wake) => {
+      child.vforkDone = () => wake(tid);
+      return () => { if (child.vforkDone) child.vforkDone = null; };
+    }, { killableOnly: true });
+  }
+  // From a microtask: the child must not run inside its parent's syscall.
+  queueMicrotask(() => k.startTask(child));
+  return vforkWait ?? tid;
+}
+
+/** What a new process takes from its creator's. */
+function setupProcess(t: Task, tg: ThreadGroup, a: CloneArgs): void {
+  tg.exePath = t.tg.exePath;
+  tg.exitSignal = a.exitSignal;
+  t.tg.rlimits.forEach((r, i) => { tg.rlimits[i] = { ...r }; });
+  if (has(a.flags, CLONE_SIGHAND)) {
+    shareSignalActions(t.tg, tg);
+  } else {
+    copySignalActions(t.tg, tg);
+    if (a.clearSighand) {
+      for (const act of signalActions(tg)) {
+        if (act.handler !== SIG_IGN) Object.assign(act, { handler: 0n, flags: 0n, restorer: 0n, mask: 0n });
+      }
+    }
+  }
+  inheritProcessGroup(t.tg, tg);
+}
+

@@ -1,0 +1,168 @@
+// execve (Linux fs/exec.c, binfmt_script.c, binfmt_elf.c via loader/): load a new program
+// into a new address space and, once nothing can fail any more, make it the task's: the
+// other threads die (de_thread), the task takes over the process's id, close-on-exec files
+// close, handled signals return to their defaults, and the task resumes at the new entry.
+
+import * as path from 'node:path';
+import { E2BIG, ELOOP, ENOENT, ENOEXEC, ENOMEM } from '../abi/linux/errno';
+import { PlatformContext } from '../platform/context';
+import { REG_RIP, REG_RSP, errnoOfNative } from '../native/addon';
+import { MemoryManager } from '../mm/memory_manager';
+import { loadExecutable, type LoadableFile } from '../loader/loader';
+import { openHostFile } from '../loader/host_file';
+import { execSignalState } from '../syscalls/linux/signal_state';
+import { execTaskAttrs } from '../syscalls/linux/task_attrs';
+import { fail } from './syscall_error';
+import type { Task } from './task';
+import { fdTableShared, putFDTable, putMM } from './shared_state';
+import { releaseVfork } from './exit';
+
+/** BINPRM_BUF_SIZE: how much of a file execve looks at to recognise it. */
+const BINPRM_BUF_SIZE = 256;
+/** Linux allows an interpreter chain this deep (bprm->interp levels). */
+const MAX_INTERP_DEPTH = 4;
+const ARG_MAX = 32 * 4096;
+const STK_LIM = 8 << 20;
+/** AT_HWCAP as the sandbox reports it. */
+export const HWCAP = 0x178bfbff;
+
+/**
+ * The executable at path (relative to the cwd), ready to load. The one place execve touches
+ * files: today the host's (the sandbox root is the host root, read-only).
+ */
+export function openExecutable(t: Task, p: string): LoadableFile {
+  if (p === '') fail(ENOENT);
+  const abs = path.resolve(t.fs.cwd, p);
+  // The host's /proc describes the sentry, not the application: until the VFS serves
+  // /proc, the one entry programs exec (busybox re-running itself) is answered here.
+  const self = /^\/proc\/(self|thread-self|\d+)\/exe$/.exec(abs);
+  if (self) {
+    const tg = self[1] === 'self' || self[1] === 'thread-self' ? t.tg : t.kernel.tasks.get(Number(self[1]))?.tg;
+    if (!tg || tg.exePath === '') fail(ENOENT);
+    return openHostFile(tg.exePath);
+  }
+  return openHostFile(abs);
+}
+
+/** bprm_stack_limits: argv and envp may take a quarter of RLIMIT_STACK (at least ARG_MAX,
+ *  at most 3/4 of the default stack), pointers included. */
+function checkArgSize(t: Task, argv: string[], envp: string[]): void {
+  let limit = Math.min(STK_LIM / 4 * 3, t.mm.stackLimit / 4);
+  limit = Math.max(limit, ARG_MAX);
+  const ptrs = (Math.max(argv.length, 1) + envp.length) * 8;
+  if (limit <= ptrs) fail(E2BIG);
+  let strings = 0;
+  for (const s of argv) strings += Buffer.byteLength(s) + 1;
+  for (const s of envp) strings += Buffer.byteLength(s) + 1;
+  if (strings > limit - ptrs) fail(E2BIG);
+}
+
+/** "#!interp [arg]" (binfmt_script): the interpreter and its one optional argument. */
+function parseShebang(head: Uint8Array): { interp: string; arg: string | null } | null {
+  if (head.length < 2 || head[0] !== 0x23 || head[1] !== 0x21) return null;
+  let end = head.indexOf(0x0a);
+  if (end < 0) end = head.length;
+  const line = Buffer.from(head.subarray(2, end)).toString('latin1').replace(/[ \t]+$/, '').replace(/^[ \t]+/, '');
+  if (line === '') fail(ENOEXEC);
+  const m = /^(\S+)(?:[ \t]+(.*))?$/.exec(line);
+  if (!m) fail(ENOEXEC);
+  return { interp: m[1], arg: m[2] !== undefined && m[2] !== '' ? m[2] : null };
+}
+
+/** Follow #! lines to the ELF file that will run, rewriting argv as the kernel does. */
+function resolveInterpreters(t: Task, filename: string, argv: string[]): { file: LoadableFile; argv: string[] } {
+  let file = openExecutable(t, filename);
+  let args = argv;
+  let name = filename;
+  for (let depth = 0; ; depth++) {
+    const sb = parseShebang(file.read(0, BINPRM_BUF_SIZE));
+    if (!sb) return { file, argv: args };
+    if (depth >= MAX_INTERP_DEPTH) fail(ELOOP);
+    args = [sb.interp, ...(sb.arg !== null ? [sb.arg] : []), name, ...args.slice(1)];
+    name = sb.interp;
+    file = openExecutable(t, sb.interp);
+  }
+}
+
+function newAddressSpace(t: Task): MemoryManager {
+  const p = t.kernel.platform;
+  let as;
+  try {
+    as = p.newAddressSpace();
+  } catch (e) {
+    if (errnoOfNative(e) !== undefined) fail(ENOMEM);
+    throw e;
+  }
+  const mm = new MemoryManager(t.kernel.mf, as, p.minUserAddress, p.maxUserAddress);
+  mm.stackLimit = t.mm.stackLimit;
+  return mm;
+}
+
+/** execve proper; on return the task runs the new program (its rax is set by the caller). */
+export function execve(t: Task, filename: string, argvIn: string[], envp: string[]): void {
+  // Linux 5.18+: an empty argv gets an empty argv[0], so that argc is never 0.
+  const argv0 = argvIn.length === 0 ? [''] : argvIn;
+  checkArgSize(t, argv0, envp);
+  const { file, argv } = resolveInterpreters(t, filename, argv0);
+  const mm = newAddressSpace(t);
+  const random = new Uint8Array(16);
+  t.kernel.fillRandom(random);
+  let entry;
+  try {
+    entry = loadExecutable(mm, file, (p) => openExecutable(t, p), {
+      argv, envp, execfn: filename, random,
+      uid: t.creds.uid, euid: t.creds.euid, gid: t.creds.gid, egid: t.creds.egid, secure: false,
+      hwcap: HWCAP, clockTicks: 100, platform: 'x86_64',
+    });
+  } catch (e) {
+    mm.release();
+    throw e;
+  }
+  // The point of no return.
+  deThread(t);
+  const ctx = new PlatformContext(t.kernel.platform, mm.addressSpace);
+  ctx.regs[REG_RIP] = BigInt(entry.entry);
+  ctx.regs[REG_RSP] = BigInt(entry.sp);
+  const oldCtx = t.ctx;
+  const oldMm = t.mm;
+  t.ctx = ctx;
+  t.mm = mm;
+  oldCtx.release();
+  putMM(oldMm);
+
+  if (fdTableShared(t.fdTable)) {
+    const own = t.fdTable.fork();
+    putFDTable(t.fdTable);
+    t.fdTable = own;
+  }
+  t.fdTable.closeOnExec();
+  execSignalState(t);
+  execTaskAttrs(t, filename);
+  t.tg.exePath = file.path;
+  t.clearChildTid = 0;
+  t.robustListHead = 0;
+  t.robustListLen = 0;
+  t.rseqAddr = t.rseqLen = t.rseqSig = 0;
+  releaseVfork(t);
+}
+
+/** de_thread: every other thread of the process dies, and the caller takes the process's id
+ *  (the leader's tid) if it was not the leader. */
+function deThread(t: Task): void {
+  const tg = t.tg;
+  const k = t.kernel;
+  for (const other of [...tg.tasks]) {
+    if (other === t) continue;
+    tg.tasks.delete(other);
+    other.detached = true;
+    if (!other.exited) {
+      other.exited = true;
+      other.kick(true);
+    }
+  }
+  if (t.tid !== tg.tgid) {
+    if (k.tasks.get(t.tid) === t) k.tasks.delete(t.tid);
+    t.tid = tg.tgid;
+    k.tasks.set(t.tid, t);
+  }
+}

@@ -1,0 +1,118 @@
+// The end of tasks and processes (Linux kernel/exit.c): a thread's last rites
+// (clear_child_tid, vfork release, its context and shares), then, when the last thread of a
+// process is gone, the process's: orphans go to init, the parent gets its exit signal, and
+// the process stays a zombie until the parent reaps it (or is reaped at once when the
+// parent ignores SIGCHLD or set SA_NOCLDWAIT).
+
+import { SA_NOCLDWAIT, SIGCHLD, SIGKILL, SIG_IGN } from '../abi/linux/signal';
+import { signalActions } from '../syscalls/linux/signal_state';
+import { taskAttrs } from '../syscalls/linux/task_attrs';
+import type { Kernel } from './kernel';
+import type { Task } from './task';
+import type { ThreadGroup } from './thread_group';
+import { putFDTable, putMM } from './shared_state';
+import { sigInfo } from './sig_pending';
+import { CLD_DUMPED, CLD_EXITED, CLD_KILLED, SI_KERNEL, sendSignalToProcess } from './signals';
+import { futexWake } from './futex';
+
+/** The tgid of the init process, which adopts orphans. */
+const INIT_TGID = 1;
+
+/** Called by a task's run loop once it has stopped for good. */
+export function finishTask(t: Task): void {
+  const k = t.kernel;
+  const tg = t.tg;
+  if (t.clearChildTid !== 0) {
+    // pthread_join waits on this word: zero it and wake the waiter (mm_release).
+    try {
+      t.mm.writeU32(t.clearChildTid, 0);
+      futexWake(t, t.clearChildTid, 1, false);
+    } catch { /* an unmapped address: nothing to tell */ }
+    t.clearChildTid = 0;
+  }
+  releaseVfork(t);
+  t.ctx.release();
+  putMM(t.mm);
+  putFDTable(t.fdTable);
+  if (k.tasks.get(t.tid) === t) k.tasks.delete(t.tid);
+  if (t.detached) return;
+  tg.tasks.delete(t);
+  if (tg.tasks.size > 0) return;
+  if (tg.exitStatus === null) tg.exitStatus = (t.exitCode & 0xff) << 8;
+  tg.exitUid = t.creds.uid;
+  exitThreadGroup(k, tg);
+}
+
+/** A vfork child that exits or execs lets its parent go on. */
+export function releaseVfork(t: Task): void {
+  const done = t.vforkDone;
+  t.vforkDone = null;
+  done?.();
+}
+
+function exitThreadGroup(k: Kernel, tg: ThreadGroup): void {
+  tg.zombie = true;
+  const init = k.threadGroups.get(INIT_TGID);
+  const heir = init && init !== tg && !init.zombie ? init : null;
+  for (const child of [...tg.children]) {
+    tg.children.delete(child);
+    child.parent = heir;
+    for (const ct of child.tasks) {
+      const sig = taskAttrs(ct).pdeathsig;
+      if (sig !== 0) sendSignalToProcess(child, sigInfo(sig, SI_KERNEL));
+    }
+    if (heir) {
+      heir.children.add(child);
+      child.exitSignal = SIGCHLD;
+      if (child.zombie) notifyParent(k, child);
+    } else if (child.zombie) {
+      reap(k, child);
+    }
+  }
+  if (tg.tgid === INIT_TGID) {
+    // The pid namespace dies with its init (zap_pid_ns_processes).
+    for (const other of [...k.threadGroups.values()]) if (other !== tg && !other.zombie) k.killThreadGroup(other, SIGKILL);
+  }
+  notifyParent(k, tg);
+  tg.markExited();
+}
+
+/** wait status -> (si_code, si_status) of the SIGCHLD / waitid report. */
+export function childStatusInfo(status: number): { code: number; status: number } {
+  if ((status & 0x7f) === 0) return { code: CLD_EXITED, status: (status >> 8) & 0xff };
+  return { code: (status & 0x80) !== 0 ? CLD_DUMPED : CLD_KILLED, status: status & 0x7f };
+}
+
+/** do_notify_parent: the exit signal, auto-reaping, and waking the parent's waiters. */
+function notifyParent(k: Kernel, tg: ThreadGroup): void {
+  const parent = tg.parent;
+  if (!parent || parent.zombie || parent.reaped) {
+    reap(k, tg);
+    return;
+  }
+  let sig = tg.exitSignal;
+  let autoreap = false;
+  if (sig === SIGCHLD) {
+    const act = signalActions(parent)[SIGCHLD];
+    if (act.handler === SIG_IGN) {
+      autoreap = true;
+      sig = 0;
+    } else if ((Number(act.flags) & SA_NOCLDWAIT) !== 0) {
+      autoreap = true;
+    }
+  }
+  if (sig > 0) {
+    const s = childStatusInfo(tg.exitStatus ?? 0);
+    sendSignalToProcess(parent, sigInfo(sig, s.code, { pid: tg.tgid, uid: tg.exitUid, status: s.status }));
+  }
+  if (autoreap) reap(k, tg);
+  parent.notifyChildWaiters();
+}
+
+/** The pid is free: the zombie is gone (release_task). */
+export function reap(k: Kernel, tg: ThreadGroup): void {
+  tg.zombie = false;
+  tg.reaped = true;
+  if (k.threadGroups.get(tg.tgid) === tg) k.threadGroups.delete(tg.tgid);
+  tg.parent?.children.delete(tg);
+}

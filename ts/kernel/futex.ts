@@ -1,0 +1,114 @@
+// Futexes (Linux kernel/futex/): wait queues keyed by a user address. A private futex (or
+// any futex in private memory, as Linux's get_futex_key decides) is keyed by its address
+// space and address; one in shared memory by its memory-file offset, so that processes
+// mapping the same pages meet on it. The sentry runs one syscall at a time, so "compare the
+// value, then queue" is atomic with respect to every wake.
+
+import { ACCESS_READ } from '../native/addon';
+import { EFAULT, EINVAL } from '../abi/linux/errno';
+import type { MemoryManager } from '../mm/memory_manager';
+import { PAGE_SIZE } from '../mm/layout';
+import type { Task } from './task';
+import { fail } from './syscall_error';
+
+export const FUTEX_BITSET_MATCH_ANY = 0xffff_ffff;
+
+interface Waiter {
+  key: string;
+  bitset: number;
+  wake: () => void;
+}
+
+const queues = new Map<string, Waiter[]>();
+const mmIds = new WeakMap<MemoryManager, number>();
+let nextMmId = 1;
+const protOut = new Int32Array(1);
+
+function mmId(mm: MemoryManager): number {
+  let id = mmIds.get(mm);
+  if (id === undefined) {
+    id = nextMmId++;
+    mmIds.set(mm, id);
+  }
+  return id;
+}
+
+/** get_futex_key: EINVAL if misaligned, EFAULT if the memory is not there. */
+export function futexKey(t: Task, addr: number, priv: boolean): string {
+  if (addr % 4 !== 0) fail(EINVAL);
+  if (!(addr >= t.mm.minAddr && addr + 4 <= t.mm.maxAddr)) fail(EFAULT);
+  if (!priv) {
+    const vma = t.mm.vmas.find(addr);
+    if (!vma) fail(EFAULT);
+    if (vma.shared) {
+      const as = t.mm.addressSpace;
+      let off = as.lookup(addr, protOut);
+      if (off < 0) {
+        if (!t.mm.handleFault(addr, ACCESS_READ)) fail(EFAULT);
+        off = as.lookup(addr, protOut);
+        if (off < 0) fail(EFAULT);
+      }
+      return `s${off + (addr % PAGE_SIZE)}`;
+    }
+  }
+  return `p${mmId(t.mm)}:${addr}`;
+}
+
+export function enqueueWaiter(w: Waiter): void {
+  let q = queues.get(w.key);
+  if (!q) queues.set(w.key, q = []);
+  q.push(w);
+}
+
+export function removeWaiter(w: Waiter): void {
+  const q = queues.get(w.key);
+  if (!q) return;
+  const i = q.indexOf(w);
+  if (i >= 0) q.splice(i, 1);
+  if (q.length === 0) queues.delete(w.key);
+}
+
+/** Wake up to n waiters on key whose bitset meets `bitset` (at least one, as Linux's loop
+ *  does for n <= 0). Returns how many woke. */
+export function wakeKey(key: string, n: number, bitset = FUTEX_BITSET_MATCH_ANY): number {
+  const q = queues.get(key);
+  if (!q) return 0;
+  let woken = 0;
+  for (const w of [...q]) {
+    if ((w.bitset & bitset) === 0) continue;
+    removeWaiter(w);
+    w.wake();
+    if (++woken >= n) break;
+  }
+  return woken;
+}
+
+/** futex_requeue: wake the first nWake waiters on from (none for 0), move up to nRequeue
+ *  of the others to `to`. Returns woken + moved. */
+export function requeue(from: string, to: string, nWake: number, nRequeue: number): number {
+  const q = queues.get(from);
+  if (!q) return 0;
+  let woken = 0;
+  let moved = 0;
+  for (const w of [...q]) {
+    if (woken < nWake) {
+      removeWaiter(w);
+      w.wake();
+      woken++;
+      continue;
+    }
+    if (moved >= nRequeue || from === to) break;
+    removeWaiter(w);
+    w.key = to;
+    enqueueWaiter(w);
+    moved++;
+  }
+  return woken + moved;
+}
+
+/** FUTEX_WAKE as the exit path uses it (clear_child_tid). */
+export function futexWake(t: Task, addr: number, n: number, priv: boolean): number {
+  return wakeKey(futexKey(t, addr, priv), n);
+}
+
+export type { Waiter as FutexWaiter };

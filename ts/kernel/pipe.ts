@@ -1,0 +1,188 @@
+// Pipes (Linux fs/pipe.c): a 64 KiB buffer between a read end and a write end, each a
+// FileDescription. The buffer is a ring of 16 pages as in Linux, so that how much fits
+// (and when a write of at most PIPE_BUF bytes must wait to go in whole) matches it. Reads
+// wait for data (EOF once no writer is left); writing with no reader left is EPIPE plus
+// SIGPIPE. O_NONBLOCK turns every wait into EAGAIN. Waits are
+// interruptible (ERESTARTSYS), and a write cut short reports what it did write.
+
+import type { Task } from './task';
+import { FileDescription, type Stat } from '../vfs/file_description';
+import { EAGAIN, EPIPE } from '../abi/linux/errno';
+import { O_DIRECT, O_NONBLOCK, O_RDONLY, O_WRONLY } from '../abi/linux/fcntl';
+import { S_IFIFO } from '../abi/linux/stat';
+import { SIGPIPE } from '../abi/linux/signal';
+import { SyscallError, fail } from './syscall_error';
+import { block } from './blocking';
+import { sendSignalToThread, userSigInfo } from './signals';
+
+export const PIPE_CAPACITY = 64 << 10;
+const PAGE_SIZE = 4096;
+/** The ring's pages (pipe->max_usage): a full pipe has every one in use. */
+const MAX_SLOTS = PIPE_CAPACITY / PAGE_SIZE;
+/** st_dev of pipefs (an anonymous device). */
+const PIPEFS_DEV = 0xc;
+
+let nextIno = 1;
+
+/** One page of the ring (Linux struct pipe_buffer): bytes [start, end) of buf are unread. */
+interface Slot { buf: Uint8Array; start: number; end: number }
+
+export class Pipe {
+  readonly ino = nextIno++;
+  private readonly slots: Slot[] = [];
+  readers = 0;
+  writers = 0;
+  private readonly readWaiters = new Set<() => void>();
+  private readonly writeWaiters = new Set<() => void>();
+  readonly ctime = Date.now();
+  constructor(readonly uid: number, readonly gid: number) {}
+
+  get full(): boolean { return this.slots.length >= MAX_SLOTS; }
+
+  /** Bytes read, 0 at EOF, -1 if the reader must wait. */
+  tryRead(dst: Uint8Array): number {
+    if (this.slots.length === 0) return this.writers === 0 ? 0 : -1;
+    const wasFull = this.full;
+    let n = 0;
+    while (n < dst.length && this.slots.length > 0) {
+      const s = this.slots[0];
+      const take = Math.min(s.end - s.start, dst.length - n);
+      dst.set(s.buf.subarray(s.start, s.start + take), n);
+      n += take;
+      s.start += take;
+      if (s.start === s.end) this.slots.shift();
+    }
+    if (wasFull || this.slots.length === 0) wakeAll(this.writeWaiters);
+    return n;
+  }
+
+  /** pipe_write's first step: the tail of a write that is not a whole number of pages goes
+   *  into the last page if it fits there. Returns the bytes taken (0 or that tail). */
+  merge(src: Uint8Array): number {
+    const chars = src.length & (PAGE_SIZE - 1);
+    const last = this.slots[this.slots.length - 1];
+    if (chars === 0 || !last || last.end + chars > PAGE_SIZE) return 0;
+    last.buf.set(src.subarray(0, chars), last.end);
+    last.end += chars;
+    wakeAll(this.readWaiters);
+    return chars;
+  }
+
+  /** Put up to a page of src into a fresh slot; the caller checked that one is free. */
+  pushPage(src: Uint8Array): number {
+    const n = Math.min(PAGE_SIZE, src.length);
+    const buf = new Uint8Array(PAGE_SIZE);
+    buf.set(src.subarray(0, n));
+    this.slots.push({ buf, start: 0, end: n });
+    wakeAll(this.readWaiters);
+    return n;
+  }
+
+  waitReadable(t: Task): Promise<void> { return this.waitOn(t, this.readWaiters); }
+  waitWritable(t: Task): Promise<void> { return this.waitOn(t, this.writeWaiters); }
+
+  private waitOn(t: Task, set: Set<() => void>): Promise<void> {
+    return block<void>(t, (wake) => {
+      const w = (): void => wake();
+      set.add(w);
+      return () => { set.delete(w); };
+    });
+  }
+
+  /** An end closed: the other side may stop waiting (EOF or EPIPE). */
+  endClosed(): void {
+    wakeAll(this.readWaiters);
+    wakeAll(this.writeWaiters);
+  }
+}
+
+function wakeAll(set: Set<() => void>): void {
+  for (const w of [...set]) w();
+}
+
+function pipeStat(p: Pipe): Stat {
+  const sec = Math.floor(p.ctime / 1000);
+  const ts = { sec, nsec: (p.ctime % 1000) * 1_000_000 };
+  return {
+    dev: PIPEFS_DEV, ino: p.ino, mode: S_IFIFO | 0o600, nlink: 1, uid: p.uid, gid: p.gid, rdev: 0,
+    size: 0, blksize: 4096, blocks: 0, atime: ts, mtime: ts, ctime: ts,
+  };
+}
+
+export class PipeReadEnd extends FileDescription {
+  constructor(readonly pipe: Pipe, flags: number) {
+    super(O_RDONLY | (flags & (O_NONBLOCK | O_DIRECT)));
+    pipe.readers++;
+  }
+
+  override read(t: Task, dst: Uint8Array, _offset: number): number | Promise<number> {
+    const n = this.pipe.tryRead(dst);
+    if (n >= 0) return n;
+    if (this.flags & O_NONBLOCK) fail(EAGAIN);
+    return this.pipe.waitReadable(t).then(() => this.read(t, dst, -1));
+  }
+
+  override stat(): Stat { return pipeStat(this.pipe); }
+  override describe(): string { return `pipe:[${this.pipe.ino}]`; }
+
+  override release(): void {
+    this.pipe.readers--;
+    this.pipe.endClosed();
+  }
+}
+
+export class PipeWriteEnd extends FileDescription {
+  constructor(readonly pipe: Pipe, flags: number) {
+    super(O_WRONLY | (flags & (O_NONBLOCK | O_DIRECT)));
+    pipe.writers++;
+  }
+
+  override write(t: Task, src: Uint8Array, _offset: number): number | Promise<number> {
+    const p = this.pipe;
+    const merged = p.readers > 0 ? p.merge(src) : 0;
+    return this.writeFrom(t, src, merged);
+  }
+
+  /** pipe_write's loop: whole pages into free slots, waiting while the ring is full. */
+  private writeFrom(t: Task, src: Uint8Array, done: number): number | Promise<number> {
+    const p = this.pipe;
+    for (;;) {
+      if (done === src.length) return done;
+      if (p.readers === 0) {
+        sendSignalToThread(t, userSigInfo(t, SIGPIPE));
+        if (done > 0) return done;
+        fail(EPIPE);
+      }
+      if (!p.full) {
+        done += p.pushPage(src.subarray(done));
+        continue;
+      }
+      if (this.flags & O_NONBLOCK) {
+        if (done > 0) return done;
+        fail(EAGAIN);
+      }
+      const sofar = done;
+      return p.waitWritable(t).then(
+        () => this.writeFrom(t, src, sofar),
+        (e: unknown) => {
+          if (sofar > 0 && e instanceof SyscallError) return sofar;
+          throw e;
+        },
+      );
+    }
+  }
+
+  override stat(): Stat { return pipeStat(this.pipe); }
+  override describe(): string { return `pipe:[${this.pipe.ino}]`; }
+
+  override release(): void {
+    this.pipe.writers--;
+    this.pipe.endClosed();
+  }
+}
+
+/** pipe2's two ends, each holding its creator's reference. */
+export function newPipe(t: Task, flags: number): { r: PipeReadEnd; w: PipeWriteEnd } {
+  const p = new Pipe(t.creds.euid, t.creds.egid);
+  return { r: new PipeReadEnd(p, flags), w: new PipeWriteEnd(p, flags) };
+}

@@ -1,0 +1,78 @@
+// Pending signals (Linux struct sigpending): a set plus the queued siginfo of each signal.
+// A thread has one for signals sent to it (tgkill, faults) and its process one for signals
+// sent to the process (kill). Standard signals (below SIGRTMIN) coalesce: a second one of
+// a kind already pending is dropped; real-time signals queue.
+
+import { SIGBUS, SIGFPE, SIGILL, SIGRTMIN, SIGSEGV, SIGSYS, SIGTRAP, sigBit } from '../abi/linux/signal';
+
+/** What a pending signal carries (siginfo_t's fields that tsvisor fills). */
+export interface SigInfo {
+  signo: number;
+  code: number;
+  errno: number;
+  /** Sender (kill, SIGCHLD child) and its real uid. */
+  pid: number;
+  uid: number;
+  /** SIGCHLD: the exit code or signal. */
+  status: number;
+  /** Faults: the faulting address. */
+  addr: number;
+  /** sigqueue/timers: sigval. */
+  value: bigint;
+}
+
+export function sigInfo(signo: number, code: number, fields: Partial<SigInfo> = {}): SigInfo {
+  return { signo, code, errno: 0, pid: 0, uid: 0, status: 0, addr: 0, value: 0n, ...fields };
+}
+
+// Synchronous signals go first, as Linux's next_signal does, so a fault is handled before
+// whatever else happens to be pending.
+const SYNCHRONOUS = sigBit(SIGSEGV) | sigBit(SIGBUS) | sigBit(SIGILL) | sigBit(SIGTRAP) |
+  sigBit(SIGFPE) | sigBit(SIGSYS);
+
+export class SigPending {
+  /** Bit sig-1 is set while signal sig is pending. */
+  set = 0n;
+  private queue: SigInfo[] = [];
+
+  /** Queue info; false if it coalesced with one already pending. */
+  enqueue(info: SigInfo): boolean {
+    const bit = sigBit(info.signo);
+    if (info.signo < SIGRTMIN && (this.set & bit) !== 0n) return false;
+    this.set |= bit;
+    this.queue.push(info);
+    return true;
+  }
+
+  /** The lowest-numbered pending signal not in mask (synchronous ones first), or 0. */
+  next(mask: bigint): number {
+    const ready = this.set & ~mask;
+    if (ready === 0n) return 0;
+    const sync = ready & SYNCHRONOUS;
+    const pick = sync !== 0n ? sync : ready;
+    // Lowest set bit: isolate it, then its index.
+    const low = pick & -pick;
+    return low.toString(2).length;
+  }
+
+  /** Take the first queued instance of sig (undefined if none is pending). */
+  take(sig: number): SigInfo | undefined {
+    const i = this.queue.findIndex((q) => q.signo === sig);
+    if (i < 0) return undefined;
+    const [info] = this.queue.splice(i, 1);
+    if (!this.queue.some((q) => q.signo === sig)) this.set &= ~sigBit(sig);
+    return info;
+  }
+
+  /** Drop every pending instance of the signals in mask (SIGCONT/stop interplay, SIG_IGN). */
+  discard(mask: bigint): void {
+    if ((this.set & mask) === 0n) return;
+    this.queue = this.queue.filter((q) => (sigBit(q.signo) & mask) === 0n);
+    this.set &= ~mask;
+  }
+
+  clear(): void {
+    this.set = 0n;
+    this.queue = [];
+  }
+}

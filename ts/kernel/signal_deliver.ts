@@ -1,0 +1,116 @@
+// Acting on pending signals when a task returns to user mode (Linux get_signal,
+// handle_signal, and the syscall-restart half of arch_do_signal_or_restart). task_run.ts
+// calls deliverSignals after an event when something is pending or the syscall just
+// interrupted wants a restart decision.
+
+import { REG_ORIG_RAX, REG_RAX, REG_RIP } from '../native/addon';
+import {
+  ERESTARTNOHAND, ERESTARTNOINTR, ERESTARTSYS, ERESTART_RESTARTBLOCK, EINTR,
+} from '../abi/linux/errno';
+import {
+  SA_NODEFER, SA_RESETHAND, SA_RESTART, SIGSEGV, SIG_DFL, SIG_IGN, UNBLOCKABLE, sigBit,
+} from '../abi/linux/signal';
+import { signalActions, type SigAction } from '../syscalls/linux/signal_state';
+import type { Task } from './task';
+import type { SigInfo } from './sig_pending';
+import { defaultAction, sendSignalToThread } from './signals';
+import { setupSignalFrame } from './signal_frame';
+
+const SYSCALL_INSN_LEN = 2n;
+
+/** The ERESTART* code the syscall just returned, or 0. */
+function restartCode(t: Task): number {
+  const code = t.syscallRestart;
+  t.syscallRestart = 0;
+  if (code === 0) return 0;
+  return BigInt.asIntN(64, t.regs[REG_RAX]) === BigInt(-code) ? code : 0;
+}
+
+/** Make the syscall run again when the task resumes. */
+function restartSyscall(t: Task): void {
+  t.regs[REG_RAX] = t.regs[REG_ORIG_RAX];
+  t.regs[REG_RIP] -= SYSCALL_INSN_LEN;
+}
+
+/** Before a handler runs: restart the interrupted syscall or let it fail with EINTR. */
+function restartForHandler(t: Task, code: number, act: SigAction): void {
+  const restart = code === ERESTARTNOINTR ||
+    (code === ERESTARTSYS && (Number(act.flags) & SA_RESTART) !== 0);
+  if (restart) restartSyscall(t);
+  else t.regs[REG_RAX] = BigInt.asUintN(64, BigInt(-EINTR));
+}
+
+/** Take the next signal the task does not block: its own first, then its process's. */
+function dequeue(t: Task): SigInfo | undefined {
+  let sig = t.pending.next(t.sigMask);
+  if (sig !== 0) return t.pending.take(sig);
+  sig = t.tg.pending.next(t.sigMask);
+  return sig !== 0 ? t.tg.pending.take(sig) : undefined;
+}
+
+/** Act on every deliverable signal; `afterSyscall` when the task stopped for a syscall. */
+export function deliverSignals(t: Task, afterSyscall: boolean): void {
+  let restart = afterSyscall ? restartCode(t) : 0;
+  t.syscallRestart = 0;
+  let handled = false;
+  while (!t.exited) {
+    const info = dequeue(t);
+    if (!info) break;
+    const sig = info.signo;
+    const actions = signalActions(t.tg);
+    const act = actions[sig];
+    if (act.handler === SIG_IGN) continue;
+    if (act.handler === SIG_DFL) {
+      const d = defaultAction(sig);
+      if (d === 'ignore' || d === 'stop' || d === 'cont') continue;
+      t.kernel.killThreadGroup(t.tg, sig);
+      return;
+    }
+    if (restart !== 0) {
+      restartForHandler(t, restart, act);
+      restart = 0;
+    }
+    const oldMask = t.savedMask ?? t.sigMask;
+    t.savedMask = null;
+    if (!setupSignalFrame(t, info, act, oldMask)) {
+      forceSigsegv(t, sig);
+      return;
+    }
+    handled = true;
+    t.sigMask = (t.sigMask | act.mask | ((Number(act.flags) & SA_NODEFER) !== 0 ? 0n : sigBit(sig))) & ~UNBLOCKABLE;
+    if ((Number(act.flags) & SA_RESETHAND) !== 0) actions[sig] = { handler: SIG_DFL, flags: 0n, restorer: 0n, mask: 0n };
+  }
+  if (t.exited) return;
+  // No handler ran: every restart code means "try again" (restart_syscall for
+  // ERESTART_RESTARTBLOCK; the same call here).
+  if (restart === ERESTARTSYS || restart === ERESTARTNOINTR || restart === ERESTARTNOHAND ||
+    restart === ERESTART_RESTARTBLOCK) {
+    restartSyscall(t);
+  }
+  if (!handled && t.savedMask !== null) {
+    t.sigMask = t.savedMask;
+    t.savedMask = null;
+  }
+}
+
+/** A frame that cannot be written (bad stack): SIGSEGV, fatal if that is what failed. */
+function forceSigsegv(t: Task, sig: number): void {
+  if (sig === SIGSEGV) {
+    t.kernel.killThreadGroup(t.tg, SIGSEGV);
+    return;
+  }
+  forceSignal(t, { signo: SIGSEGV, code: 0x80, errno: 0, pid: 0, uid: 0, status: 0, addr: 0, value: 0n });
+}
+
+/** force_sig_info: a synchronous signal the task cannot block or ignore away; if it does,
+ *  the default action (death) is what it gets. */
+export function forceSignal(t: Task, info: SigInfo): void {
+  const sig = info.signo;
+  const actions = signalActions(t.tg);
+  const blocked = (t.sigMask & sigBit(sig)) !== 0n;
+  if (actions[sig].handler === SIG_IGN || blocked) {
+    actions[sig] = { ...actions[sig], handler: SIG_DFL };
+    t.sigMask &= ~sigBit(sig);
+  }
+  sendSignalToThread(t, info);
+}

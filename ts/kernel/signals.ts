@@ -1,0 +1,119 @@
+// Sending signals (Linux kernel/signal.c: __send_signal, complete_signal, signal_wake_up).
+// A signal goes to a thread's or its process's pending set; a thread that does not block it
+// is chosen and made to notice (its wait cut short, or its user-mode run interrupted); a
+// fatal default action ends the process at once, as complete_signal does. Taking a pending
+// signal and acting on it happens when the thread returns to user mode (signal_deliver.ts).
+
+import {
+  SIGCHLD, SIGCONT, SIGKILL, SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU, SIGURG, SIGWINCH, SIG_DFL, SIG_IGN,
+  sigBit,
+} from '../abi/linux/signal';
+import { signalActions } from '../syscalls/linux/signal_state';
+import type { Task } from './task';
+import type { ThreadGroup } from './thread_group';
+import { sigInfo, type SigInfo } from './sig_pending';
+
+export type DefaultAction = 'term' | 'core' | 'ignore' | 'stop' | 'cont';
+
+const CORE = new Set([3, 4, 5, 6, 7, 8, 11, 24, 25, 31]);
+const STOP_SIGNALS = sigBit(SIGSTOP) | sigBit(SIGTSTP) | sigBit(SIGTTIN) | sigBit(SIGTTOU);
+
+/** signal(7)'s table. */
+export function defaultAction(sig: number): DefaultAction {
+  if (CORE.has(sig)) return 'core';
+  if (sig === SIGCHLD || sig === SIGURG || sig === SIGWINCH) return 'ignore';
+  if (sig === SIGCONT) return 'cont';
+  if ((STOP_SIGNALS & sigBit(sig)) !== 0n) return 'stop';
+  return 'term';
+}
+
+// si_code values (include/uapi/asm-generic/siginfo.h).
+export const SI_USER = 0, SI_KERNEL = 0x80, SI_QUEUE = -1, SI_TKILL = -6;
+export const CLD_EXITED = 1, CLD_KILLED = 2, CLD_DUMPED = 3;
+
+/** siginfo for kill/tgkill from task `from`. */
+export function userSigInfo(from: Task, sig: number, code = SI_USER): SigInfo {
+  return sigInfo(sig, code, { pid: from.tg.tgid, uid: from.creds.uid });
+}
+
+/** Whether t has a signal it would act on now (what makes a wait give way). */
+export function signalPending(t: Task): boolean {
+  if (t.exited) return true;
+  const mask = t.sigMask;
+  return ((t.pending.set | t.tg.pending.set) & ~mask) !== 0n;
+}
+
+/** Linux sig_ignored: dropped at once, unless blocked (it may be unblocked or waited for). */
+function ignoredNow(tg: ThreadGroup, sig: number, blocked: boolean): boolean {
+  if (blocked) return false;
+  const h = signalActions(tg)[sig].handler;
+  if (h === SIG_IGN) return true;
+  if (h !== SIG_DFL) return false;
+  // Stops are simplified to no-ops: there is no job control yet.
+  const d = defaultAction(sig);
+  return d === 'ignore' || d === 'cont' || d === 'stop';
+}
+
+function blocks(t: Task, sig: number): boolean {
+  return (t.sigMask & sigBit(sig)) !== 0n;
+}
+
+/** Whether sig, taken by `by`, would end the process without anything the process can do. */
+function fatal(tg: ThreadGroup, by: Task, sig: number): boolean {
+  if (sig === SIGKILL) return true;
+  if (signalActions(tg)[sig].handler !== SIG_DFL) return false;
+  const d = defaultAction(sig);
+  if (d !== 'term' && d !== 'core') return false;
+  return by.realBlocked === null || (by.realBlocked & sigBit(sig)) === 0n;
+}
+
+/** SIGCONT clears pending stops and a stop clears pending SIGCONT (prepare_signal). */
+function prepare(tg: ThreadGroup, sig: number): void {
+  const clear = sig === SIGCONT ? STOP_SIGNALS : (STOP_SIGNALS & sigBit(sig)) !== 0n ? sigBit(SIGCONT) : 0n;
+  if (clear === 0n) return;
+  tg.pending.discard(clear);
+  for (const t of tg.tasks) t.pending.discard(clear);
+}
+
+/** kill(2) and friends: a signal for the process; any thread not blocking it may take it. */
+export function sendSignalToProcess(tg: ThreadGroup, info: SigInfo): void {
+  const sig = info.signo;
+  if (tg.zombie || tg.reaped || tg.exitStatus !== null) return;
+  prepare(tg, sig);
+  if (sig === SIGKILL) {
+    killProcess(tg, sig);
+    return;
+  }
+  const leader = [...tg.tasks].find((t) => t.tid === tg.tgid) ?? tg.tasks.values().next().value;
+  if (!leader) return;
+  if (ignoredNow(tg, sig, [...tg.tasks].every((t) => blocks(t, sig)))) return;
+  if (!tg.pending.enqueue(info)) return;
+  // complete_signal: the leader if it will take it, else any thread that will.
+  let chosen: Task | undefined = !leader.exited && !blocks(leader, sig) ? leader : undefined;
+  if (!chosen) for (const t of tg.tasks) if (!t.exited && !blocks(t, sig)) { chosen = t; break; }
+  if (!chosen) return;
+  if (fatal(tg, chosen, sig)) killProcess(tg, sig);
+  else chosen.kick();
+}
+
+/** tgkill(2), faults, SIGPIPE: a signal for one thread. */
+export function sendSignalToThread(t: Task, info: SigInfo): void {
+  const tg = t.tg;
+  const sig = info.signo;
+  if (t.exited || tg.exitStatus !== null) return;
+  prepare(tg, sig);
+  if (sig === SIGKILL) {
+    killProcess(tg, sig);
+    return;
+  }
+  if (ignoredNow(tg, sig, blocks(t, sig))) return;
+  if (!t.pending.enqueue(info)) return;
+  if (blocks(t, sig)) return;
+  if (fatal(tg, t, sig)) killProcess(tg, sig);
+  else t.kick();
+}
+
+function killProcess(tg: ThreadGroup, sig: number): void {
+  const any = tg.tasks.values().next().value;
+  if (any) any.kernel.killThreadGroup(tg, sig);
+}

@@ -1,0 +1,48 @@
+// access, faccessat, faccessat2 (Linux fs/open.c do_faccessat). The check is made with the
+// real uid/gid unless AT_EACCESS asks for the effective ones, for the whole lookup.
+
+import type { Task } from '../../kernel/task';
+import { fail } from '../../kernel/syscall_error';
+import { ENOENT } from '../../abi/linux/errno';
+import { EINVAL } from '../../abi/linux/errno';
+import { AT_EACCESS, AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW } from '../../abi/linux/fcntl';
+import { SYS_access, SYS_faccessat, SYS_faccessat2 } from '../../abi/linux/syscall_numbers';
+import { access } from '../../vfs/attr_ops';
+import { locate } from '../../vfs/lookup';
+import { walk } from '../../vfs/resolve';
+import { resolveContext, startOf } from '../../vfs/task_fs';
+import type { SyscallTable } from './types';
+import { copyInPath } from './path';
+
+function faccessat(t: Task, dirfd: number, pathAddr: number, mode: number, flags: number): number {
+  if ((mode & ~7) !== 0) fail(EINVAL);
+  if ((flags & ~(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) !== 0) fail(EINVAL);
+  const path = copyInPath(t, pathAddr);
+  let creds = t.creds;
+  if ((flags & AT_EACCESS) === 0 && (creds.uid !== creds.fsuid || creds.gid !== creds.fsgid)) {
+    creds = creds.clone();
+    creds.fsuid = creds.uid;
+    creds.fsgid = creds.gid;
+  }
+  const follow = (flags & AT_SYMLINK_NOFOLLOW) === 0;
+  let vd;
+  if (path === '') {
+    vd = locate(t, dirfd, path, follow, (flags & AT_EMPTY_PATH) !== 0).vd;
+  } else {
+    vd = walk(resolveContext(t, creds), startOf(t, dirfd, path), path, { follow }).vd;
+  }
+  if (!vd) fail(ENOENT);
+  access(creds, vd, mode);
+  return 0;
+}
+
+export function registerAccess(table: SyscallTable): void {
+  table[SYS_access] = { name: 'access', handler: (t, a) => faccessat(t, AT_FDCWD, a.ptr(0), a.int(1), 0), args: ['path', 'int'] };
+  table[SYS_faccessat] = {
+    name: 'faccessat', handler: (t, a) => faccessat(t, a.int(0), a.ptr(1), a.int(2), 0), args: ['fd', 'path', 'int'],
+  };
+  table[SYS_faccessat2] = {
+    name: 'faccessat2', handler: (t, a) => faccessat(t, a.int(0), a.ptr(1), a.int(2), a.int(3)),
+    args: ['fd', 'path', 'int', 'hex'],
+  };
+}

@@ -1,0 +1,164 @@
+// Attribute syscalls (Linux fs/open.c, fs/utimes.c): chmod, fchmod, fchmodat, chown, fchown,
+// lchown, fchownat, truncate, ftruncate, utime, utimes, futimesat, utimensat. Decoding here;
+// who may change what is vfs/attr_ops.ts.
+
+import type { Task } from '../../kernel/task';
+import { fail } from '../../kernel/syscall_error';
+import { EBADF, EFAULT, EINVAL } from '../../abi/linux/errno';
+import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, O_PATH } from '../../abi/linux/fcntl';
+import { UTIME_NOW, UTIME_OMIT } from '../../abi/linux/fs';
+import type { Timespec } from '../../abi/linux/stat';
+import {
+  SYS_chmod, SYS_chown, SYS_fchmod, SYS_fchmodat, SYS_fchown, SYS_fchownat, SYS_ftruncate, SYS_futimesat,
+  SYS_lchown, SYS_truncate, SYS_utime, SYS_utimensat, SYS_utimes,
+} from '../../abi/linux/syscall_numbers';
+import { chmod, chown, truncate, utimes } from '../../vfs/attr_ops';
+import { locateVd } from '../../vfs/lookup';
+import { now } from '../../vfs/time';
+import { VfsFile } from '../../vfs/vfs_file';
+import type { VirtualDentry } from '../../vfs/virtual_dentry';
+import type { SyscallTable } from './types';
+import { getFile } from './fd_util';
+import { copyInPath } from './path';
+
+function pathVd(t: Task, dirfd: number, addr: number, follow: boolean, emptyPath = false): VirtualDentry {
+  return locateVd(t, dirfd, copyInPath(t, addr), follow, emptyPath);
+}
+
+/** The place of an fd's file; null for files with none (pipes, host stdio), whose attribute
+ *  changes are accepted and go nowhere. O_PATH descriptors are EBADF. */
+function fdVd(t: Task, fd: number): VirtualDentry | null {
+  const f = getFile(t, fd);
+  if (f.flags & O_PATH) fail(EBADF);
+  return f instanceof VfsFile ? f.vd : null;
+}
+
+function fchmodat(t: Task, dirfd: number, addr: number, mode: number): number {
+  chmod(t.creds, pathVd(t, dirfd, addr, true), mode);
+  return 0;
+}
+
+function sysFchmod(t: Task, fd: number, mode: number): number {
+  const vd = fdVd(t, fd);
+  if (vd) chmod(t.creds, vd, mode);
+  return 0;
+}
+
+function fchownat(t: Task, dirfd: number, addr: number, uid: number, gid: number, flags: number): number {
+  if ((flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) !== 0) fail(EINVAL);
+  const vd = pathVd(t, dirfd, addr, (flags & AT_SYMLINK_NOFOLLOW) === 0, (flags & AT_EMPTY_PATH) !== 0);
+  chown(t.creds, vd, uid, gid);
+  return 0;
+}
+
+function sysFchown(t: Task, fd: number, uid: number, gid: number): number {
+  const vd = fdVd(t, fd);
+  if (vd) chown(t.creds, vd, uid, gid);
+  return 0;
+}
+
+function sysTruncate(t: Task, addr: number, length: number): number {
+  const vd = pathVd(t, AT_FDCWD, addr, true);
+  truncate(t.creds, vd, length);
+  return 0;
+}
+
+/** Linux do_sys_ftruncate: EINVAL for a negative length, a file not open for writing, or
+ *  one that is not regular. */
+function sysFtruncate(t: Task, fd: number, length: number): number {
+  if (length < 0) fail(EINVAL);
+  const f = getFile(t, fd);
+  if (!(f instanceof VfsFile) || !f.writable || !f.vd.inode.isRegular) fail(EINVAL);
+  f.vd.inode.setattr({ size: length });
+  return 0;
+}
+
+/** [atime, mtime] from user timespecs (null: both now); undefined leaves one alone. */
+function readTimespecs(t: Task, addr: number): { times: (Timespec | undefined)[]; onlyNow: boolean } {
+  if (addr === 0) { const n = now(); return { times: [n, n], onlyNow: true }; }
+  const times: (Timespec | undefined)[] = [];
+  let onlyNow = true;
+  for (let i = 0; i < 2; i++) {
+    const sec = Number(t.mm.readU64(addr + i * 16));
+    const nsec = Number(BigInt.asIntN(64, t.mm.readU64(addr + i * 16 + 8)));
+    if (nsec === UTIME_OMIT) { times.push(undefined); continue; }
+    if (nsec === UTIME_NOW) { times.push(now()); continue; }
+    if (nsec < 0 || nsec > 999_999_999) fail(EINVAL);
+    onlyNow = false;
+    times.push({ sec: Number(BigInt.asIntN(64, BigInt(sec))), nsec });
+  }
+  return { times, onlyNow };
+}
+
+function setTimes(t: Task, vd: VirtualDentry | null, times: (Timespec | undefined)[], onlyNow: boolean): number {
+  if (times[0] === undefined && times[1] === undefined) return 0;
+  if (vd) utimes(t.creds, vd, times[0], times[1], onlyNow);
+  return 0;
+}
+
+function sysUtimensat(t: Task, dirfd: number, addr: number, timesAddr: number, flags: number): number {
+  if ((flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) !== 0) fail(EINVAL);
+  const { times, onlyNow } = readTimespecs(t, timesAddr);
+  // A NULL path means the file open at dirfd (the futimens case).
+  if (addr === 0) {
+    if (dirfd === AT_FDCWD) fail(EFAULT);
+    return setTimes(t, fdVd(t, dirfd), times, onlyNow);
+  }
+  const vd = pathVd(t, dirfd, addr, (flags & AT_SYMLINK_NOFOLLOW) === 0, (flags & AT_EMPTY_PATH) !== 0);
+  return setTimes(t, vd, times, onlyNow);
+}
+
+
+/** utimes/futimesat take struct timeval[2] (NULL: now). */
+function timevals(t: Task, dirfd: number, addr: number, tvAddr: number): number {
+  const vd = pathVd(t, dirfd, addr, true);
+  if (tvAddr === 0) { const n = now(); return setTimes(t, vd, [n, n], true); }
+  const times: Timespec[] = [];
+  for (let i = 0; i < 2; i++) {
+    const sec = Number(BigInt.asIntN(64, t.mm.readU64(tvAddr + i * 16)));
+    const usec = Number(BigInt.asIntN(64, t.mm.readU64(tvAddr + i * 16 + 8)));
+    if (usec < 0 || usec >= 1_000_000) fail(EINVAL);
+    times.push({ sec, nsec: usec * 1000 });
+  }
+  return setTimes(t, vd, times, false);
+}
+
+/** utime takes struct utimbuf { actime, modtime } in seconds (NULL: now). */
+function sysUtime(t: Task, addr: number, bufAddr: number): number {
+  const vd = pathVd(t, AT_FDCWD, addr, true);
+  if (bufAddr === 0) { const n = now(); return setTimes(t, vd, [n, n], true); }
+  const at = Number(BigInt.asIntN(64, t.mm.readU64(bufAddr)));
+  const mt = Number(BigInt.asIntN(64, t.mm.readU64(bufAddr + 8)));
+  return setTimes(t, vd, [{ sec: at, nsec: 0 }, { sec: mt, nsec: 0 }], false);
+}
+
+export function registerAttr(table: SyscallTable): void {
+  table[SYS_chmod] = { name: 'chmod', handler: (t, a) => fchmodat(t, AT_FDCWD, a.ptr(0), a.uint(1)), args: ['path', 'mode'] };
+  table[SYS_fchmod] = { name: 'fchmod', handler: (t, a) => sysFchmod(t, a.int(0), a.uint(1)), args: ['fd', 'mode'] };
+  table[SYS_fchmodat] = {
+    name: 'fchmodat', handler: (t, a) => fchmodat(t, a.int(0), a.ptr(1), a.uint(2)), args: ['fd', 'path', 'mode'],
+  };
+  table[SYS_chown] = {
+    name: 'chown', handler: (t, a) => fchownat(t, AT_FDCWD, a.ptr(0), a.int(1), a.int(2), 0), args: ['path', 'int', 'int'],
+  };
+  table[SYS_lchown] = {
+    name: 'lchown', handler: (t, a) => fchownat(t, AT_FDCWD, a.ptr(0), a.int(1), a.int(2), AT_SYMLINK_NOFOLLOW),
+    args: ['path', 'int', 'int'],
+  };
+  table[SYS_fchown] = { name: 'fchown', handler: (t, a) => sysFchown(t, a.int(0), a.int(1), a.int(2)), args: ['fd', 'int', 'int'] };
+  table[SYS_fchownat] = {
+    name: 'fchownat', handler: (t, a) => fchownat(t, a.int(0), a.ptr(1), a.int(2), a.int(3), a.int(4)),
+    args: ['fd', 'path', 'int', 'int', 'hex'],
+  };
+  table[SYS_truncate] = { name: 'truncate', handler: (t, a) => sysTruncate(t, a.ptr(0), a.long(1)), args: ['path', 'long'] };
+  table[SYS_ftruncate] = { name: 'ftruncate', handler: (t, a) => sysFtruncate(t, a.int(0), a.long(1)), args: ['fd', 'long'] };
+  table[SYS_utimensat] = {
+    name: 'utimensat', handler: (t, a) => sysUtimensat(t, a.int(0), a.ptr(1), a.ptr(2), a.int(3)),
+    args: ['fd', 'path', 'ptr', 'hex'],
+  };
+  table[SYS_utimes] = { name: 'utimes', handler: (t, a) => timevals(t, AT_FDCWD, a.ptr(0), a.ptr(1)), args: ['path', 'ptr'] };
+  table[SYS_futimesat] = {
+    name: 'futimesat', handler: (t, a) => timevals(t, a.int(0), a.ptr(1), a.ptr(2)), args: ['fd', 'path', 'ptr'],
+  };
+  table[SYS_utime] = { name: 'utime', handler: (t, a) => sysUtime(t, a.ptr(0), a.ptr(1)), args: ['path', 'ptr'] };
+}

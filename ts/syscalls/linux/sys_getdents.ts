@@ -1,0 +1,56 @@
+// getdents, getdents64 (Linux fs/readdir.c): as many whole entries as fit in the buffer,
+// EINVAL if not even one does, 0 at the end. A file that is not a directory is ENOTDIR.
+
+import type { Task } from '../../kernel/task';
+import { fail } from '../../kernel/syscall_error';
+import { EBADF, EINVAL, ENOTDIR } from '../../abi/linux/errno';
+import { O_PATH } from '../../abi/linux/fcntl';
+import { SYS_getdents, SYS_getdents64 } from '../../abi/linux/syscall_numbers';
+import { DirectoryFile } from '../../vfs/directory_file';
+import type { SyscallArgs, SyscallTable } from './types';
+import { getFile } from './fd_util';
+import { accessOk } from './user_io';
+import { EFAULT } from '../../abi/linux/errno';
+
+function align8(n: number): number { return (n + 7) & ~7; }
+
+function getdents(t: Task, a: SyscallArgs, wide: boolean): number {
+  const f = getFile(t, a.int(0));
+  if (f.flags & O_PATH) fail(EBADF);
+  if (!(f instanceof DirectoryFile)) fail(ENOTDIR);
+  const addr = a.ptr(1);
+  const count = Math.min(a.uint(2), 1 << 20);
+  if (!accessOk(addr, count)) fail(EFAULT);
+  const out = new Uint8Array(count);
+  const v = new DataView(out.buffer);
+  let used = 0;
+  let taken = 0;
+  const base = f.position;
+  for (const e of f.pending()) {
+    const name = Buffer.from(e.name, 'utf8');
+    const reclen = wide ? align8(19 + name.length + 1) : align8(18 + name.length + 2);
+    if (used + reclen > count) break;
+    const off = base + taken + 1;
+    v.setBigUint64(used, BigInt(e.ino), true);
+    v.setBigInt64(used + 8, BigInt(off), true);
+    v.setUint16(used + 16, reclen, true);
+    if (wide) {
+      out[used + 18] = e.type;
+      out.set(name, used + 19);
+    } else {
+      out.set(name, used + 18);
+      out[used + reclen - 1] = e.type;
+    }
+    used += reclen;
+    taken++;
+  }
+  if (taken === 0 && f.pending().length > 0) fail(EINVAL);
+  if (used > 0) t.mm.copyOut(addr, out.subarray(0, used));
+  f.advance(taken);
+  return used;
+}
+
+export function registerGetdents(table: SyscallTable): void {
+  table[SYS_getdents] = { name: 'getdents', handler: (t, a) => getdents(t, a, false), args: ['fd', 'ptr', 'uint'] };
+  table[SYS_getdents64] = { name: 'getdents64', handler: (t, a) => getdents(t, a, true), args: ['fd', 'ptr', 'uint'] };
+}

@@ -1,0 +1,127 @@
+// sendfile, copy_file_range (Linux fs/read_write.c): copies between two open files through a
+// sentry buffer, chunk by chunk, using each file's own read and write (so any pair works
+// that Linux allows). Synchronous while both sides are; if one must wait, the rest of the
+// copy continues asynchronously. A partial copy reports what was done, as Linux does.
+
+import type { Task } from '../../kernel/task';
+import { fail } from '../../kernel/syscall_error';
+import { EBADF, EINVAL, EISDIR, ESPIPE } from '../../abi/linux/errno';
+import { MAX_RW_COUNT, O_APPEND } from '../../abi/linux/fcntl';
+import { SYS_copy_file_range, SYS_sendfile } from '../../abi/linux/syscall_numbers';
+import type { FileDescription } from '../../vfs/file_description';
+import type { SyscallArgs, SyscallReturn, SyscallTable } from './types';
+import { getFile } from './fd_util';
+
+const CHUNK = 64 * 1024;
+
+interface Copy {
+  t: Task;
+  from: FileDescription;
+  to: FileDescription;
+  /** -1: use the file position. */
+  inOff: number;
+  outOff: number;
+  left: number;
+  done: number;
+  /** Called with the total at the end (to write offsets back). */
+  finish: (done: number) => void;
+}
+
+function at(off: number, done: number): number { return off < 0 ? -1 : off + done; }
+
+function fin(c: Copy, e: unknown): number {
+  c.finish(c.done);
+  if (e !== null && c.done === 0) throw e;
+  return c.done;
+}
+
+/** Account for w bytes written of n read; false when the copy must stop. */
+function wrote(c: Copy, n: number, w: number): boolean {
+  c.done += w;
+  c.left -= w;
+  return w === n;
+}
+
+function run(c: Copy): SyscallReturn {
+  const buf = new Uint8Array(Math.min(CHUNK, c.left));
+  try {
+    while (c.left > 0) {
+      const r = c.from.read(c.t, buf.subarray(0, Math.min(c.left, buf.length)), at(c.inOff, c.done));
+      if (typeof r !== 'number') return runAsync(c, buf, r);
+      if (r === 0) break;
+      const w = c.to.write(c.t, buf.subarray(0, r), at(c.outOff, c.done));
+      if (typeof w !== 'number') return runAsync(c, buf, null, w, r);
+      if (!wrote(c, r, w)) break;
+    }
+  } catch (e) {
+    return fin(c, e);
+  }
+  return fin(c, null);
+}
+
+/** The rest of a copy once one side had to wait. */
+async function runAsync(c: Copy, buf: Uint8Array, read: Promise<number> | null, write?: Promise<number>,
+  n = 0): Promise<number> {
+  try {
+    if (read) {
+      n = await read;
+      if (n === 0) return fin(c, null);
+      write = Promise.resolve(c.to.write(c.t, buf.subarray(0, n), at(c.outOff, c.done)));
+    }
+    if (write && !wrote(c, n, await write)) return fin(c, null);
+    while (c.left > 0) {
+      const r = await c.from.read(c.t, buf.subarray(0, Math.min(c.left, buf.length)), at(c.inOff, c.done));
+      if (r === 0) break;
+      if (!wrote(c, r, await c.to.write(c.t, buf.subarray(0, r), at(c.outOff, c.done)))) break;
+    }
+  } catch (e) {
+    return fin(c, e);
+  }
+  return fin(c, null);
+}
+
+function sysSendfile(t: Task, a: SyscallArgs): SyscallReturn {
+  const to = getFile(t, a.int(0));
+  const from = getFile(t, a.int(1));
+  const offAddr = a.ptr(2);
+  const count = Math.min(a.size(3), MAX_RW_COUNT);
+  if (!from.readable || !to.writable) fail(EBADF);
+  if (to.flags & O_APPEND) fail(EINVAL);
+  let inOff = -1;
+  if (offAddr !== 0) {
+    if (!from.seekable) fail(ESPIPE);
+    inOff = Number(BigInt.asIntN(64, t.mm.readU64(offAddr)));
+    if (inOff < 0) fail(EINVAL);
+  }
+  if (count === 0) return 0;
+  return run({ t, from, to, inOff, outOff: -1, left: count, done: 0,
+    finish: (done) => { if (offAddr !== 0) t.mm.writeU64(offAddr, BigInt(inOff + done)); } });
+}
+
+function sysCopyFileRange(t: Task, a: SyscallArgs): SyscallReturn {
+  const from = getFile(t, a.int(0));
+  const inAddr = a.ptr(1);
+  const to = getFile(t, a.int(2));
+  const outAddr = a.ptr(3);
+  const len = Math.min(a.size(4), MAX_RW_COUNT);
+  if (a.uint(5) !== 0) fail(EINVAL);
+  if (!from.readable || !to.writable || (to.flags & O_APPEND)) fail(EBADF);
+  const inSt = from.stat(), outSt = to.stat();
+  if ((inSt.mode & 0o170000) === 0o040000 || (outSt.mode & 0o170000) === 0o040000) fail(EISDIR);
+  if ((inSt.mode & 0o170000) !== 0o100000 || (outSt.mode & 0o170000) !== 0o100000) fail(EINVAL);
+  const inOff = inAddr !== 0 ? Number(BigInt.asIntN(64, t.mm.readU64(inAddr))) : -1;
+  const outOff = outAddr !== 0 ? Number(BigInt.asIntN(64, t.mm.readU64(outAddr))) : -1;
+  if ((inAddr !== 0 && inOff < 0) || (outAddr !== 0 && outOff < 0)) fail(EINVAL);
+  if (len === 0) return 0;
+  return run({ t, from, to, inOff, outOff, left: len, done: 0, finish: (done) => {
+    if (inAddr !== 0) t.mm.writeU64(inAddr, BigInt(inOff + done));
+    if (outAddr !== 0) t.mm.writeU64(outAddr, BigInt(outOff + done));
+  } });
+}
+
+export function registerSendfile(table: SyscallTable): void {
+  table[SYS_sendfile] = { name: 'sendfile', handler: sysSendfile, args: ['fd', 'fd', 'ptr', 'size'] };
+  table[SYS_copy_file_range] = {
+    name: 'copy_file_range', handler: sysCopyFileRange, args: ['fd', 'ptr', 'fd', 'ptr', 'size', 'hex'],
+  };
+}

@@ -1,0 +1,71 @@
+// fsync, fdatasync, syncfs, sync, sync_file_range, fallocate, fadvise64, flock (Linux
+// fs/sync.c, fs/open.c, mm/fadvise.c, fs/locks.c). Nothing in the sandbox is buffered on its
+// way to storage (tmpfs is the storage; the lower layer is never written), so the sync calls
+// only validate. flock succeeds: locks matter between processes sharing files, and every
+// sandboxed file here is private to the sandbox; a real lock table is future work.
+
+import type { Task } from '../../kernel/task';
+import { fail } from '../../kernel/syscall_error';
+import { EBADF, EINVAL, ENODEV, ESPIPE } from '../../abi/linux/errno';
+import { O_PATH } from '../../abi/linux/fcntl';
+import {
+  SYS_fadvise64, SYS_fallocate, SYS_fdatasync, SYS_flock, SYS_fsync, SYS_sync, SYS_sync_file_range, SYS_syncfs,
+} from '../../abi/linux/syscall_numbers';
+import { VfsFile } from '../../vfs/vfs_file';
+import type { SyscallArgs, SyscallTable } from './types';
+import { getFile } from './fd_util';
+
+const LOCK_SH = 1, LOCK_EX = 2, LOCK_NB = 4, LOCK_UN = 8;
+const POSIX_FADV_NOREUSE = 5;
+
+function sysFsync(t: Task, a: SyscallArgs): number {
+  const f = getFile(t, a.int(0));
+  if (f.flags & O_PATH) fail(EBADF);
+  if (f instanceof VfsFile) f.fsync();
+  return 0;
+}
+
+function sysSyncFileRange(t: Task, a: SyscallArgs): number {
+  const off = a.long(1), n = a.long(2), flags = a.uint(3);
+  if ((flags & ~7) !== 0 || off < 0 || n < 0) fail(EINVAL);
+  const f = getFile(t, a.int(0));
+  if (!f.seekable) fail(ESPIPE);
+  return 0;
+}
+
+function sysFallocate(t: Task, a: SyscallArgs): number {
+  const f = getFile(t, a.int(0));
+  const mode = a.int(1), off = a.long(2), len = a.long(3);
+  if (off < 0 || len <= 0) fail(EINVAL);
+  if (!f.writable) fail(EBADF);
+  if (!(f instanceof VfsFile)) fail(f.seekable ? ENODEV : ESPIPE);
+  f.fallocate(mode, off, len);
+  return 0;
+}
+
+function sysFadvise64(t: Task, a: SyscallArgs): number {
+  const f = getFile(t, a.int(0));
+  if (f.flags & O_PATH) fail(EBADF);
+  if (!f.seekable) fail(ESPIPE);
+  if (a.int(3) < 0 || a.int(3) > POSIX_FADV_NOREUSE || a.long(2) < 0) fail(EINVAL);
+  return 0;
+}
+
+function sysFlock(t: Task, a: SyscallArgs): number {
+  const f = getFile(t, a.int(0));
+  if (f.flags & O_PATH) fail(EBADF);
+  const op = a.int(1) & ~LOCK_NB;
+  if (op !== LOCK_SH && op !== LOCK_EX && op !== LOCK_UN) fail(EINVAL);
+  return 0;
+}
+
+export function registerSync(table: SyscallTable): void {
+  table[SYS_fsync] = { name: 'fsync', handler: sysFsync, args: ['fd'] };
+  table[SYS_fdatasync] = { name: 'fdatasync', handler: sysFsync, args: ['fd'] };
+  table[SYS_syncfs] = { name: 'syncfs', handler: (t, a) => { getFile(t, a.int(0)); return 0; }, args: ['fd'] };
+  table[SYS_sync] = { name: 'sync', handler: () => 0, args: [] };
+  table[SYS_sync_file_range] = { name: 'sync_file_range', handler: sysSyncFileRange, args: ['fd', 'long', 'long', 'hex'] };
+  table[SYS_fallocate] = { name: 'fallocate', handler: sysFallocate, args: ['fd', 'hex', 'long', 'long'] };
+  table[SYS_fadvise64] = { name: 'fadvise64', handler: sysFadvise64, args: ['fd', 'long', 'long', 'int'] };
+  table[SYS_flock] = { name: 'flock', handler: sysFlock, args: ['fd', 'hex'] };
+}

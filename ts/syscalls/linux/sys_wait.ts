@@ -1,0 +1,101 @@
+// wait4, waitid (Linux kernel/exit.c): which children a call names, and how the result is
+// written back (status word and zeroed rusage; or the waitid siginfo fields).
+
+import type { Task } from '../../kernel/task';
+import type { ThreadGroup } from '../../kernel/thread_group';
+import { fail } from '../../kernel/syscall_error';
+import { EBADF, EINVAL, ESRCH } from '../../abi/linux/errno';
+import { SIGCHLD } from '../../abi/linux/signal';
+import { SYS_wait4, SYS_waitid } from '../../abi/linux/syscall_numbers';
+import {
+  WCONTINUED, WEXITED, WNOHANG, WNOWAIT, WSTOPPED, WUNTRACED, __WALL, __WCLONE, __WNOTHREAD,
+  waitForChild, type WaitResult,
+} from '../../kernel/child_wait';
+import { childStatusInfo } from '../../kernel/exit';
+import type { SyscallArgs, SyscallReturn, SyscallTable } from './types';
+import { processGroupIds } from './process_group';
+
+const INT_MIN = -0x8000_0000;
+const RUSAGE_SIZE = 144;
+const P_ALL = 0, P_PID = 1, P_PGID = 2, P_PIDFD = 3;
+
+function inGroup(pgid: number): (c: ThreadGroup) => boolean {
+  return (c) => processGroupIds(c).pgid === pgid;
+}
+
+function sysWait4(t: Task, a: SyscallArgs): SyscallReturn {
+  const pid = a.int(0);
+  const statusAddr = a.ptr(1);
+  const options = a.uint(2);
+  const rusageAddr = a.ptr(3);
+  if ((options & ~(WNOHANG | WUNTRACED | WCONTINUED | __WNOTHREAD | __WCLONE | __WALL)) !== 0) fail(EINVAL);
+  // -INT_MIN does not exist.
+  if (pid === INT_MIN) fail(ESRCH);
+  let matches: (c: ThreadGroup) => boolean;
+  if (pid > 0) matches = (c) => c.tgid === pid;
+  else if (pid === -1) matches = () => true;
+  else matches = inGroup(pid === 0 ? processGroupIds(t.tg).pgid : -pid);
+  const done = (r: WaitResult | null): number => {
+    if (!r) return 0;
+    if (rusageAddr !== 0) t.mm.zeroOut(rusageAddr, RUSAGE_SIZE);
+    if (statusAddr !== 0) t.mm.writeI32(statusAddr, r.status);
+    return r.pid;
+  };
+  const r = waitForChild(t, { matches, options: options | WEXITED });
+  return r instanceof Promise ? r.then(done) : done(r);
+}
+
+/** The six siginfo fields waitid writes (the rest of the caller's struct is left alone). */
+function putWaitidInfo(t: Task, addr: number, r: WaitResult | null): void {
+  const b = new Uint8Array(28);
+  const v = new DataView(b.buffer);
+  if (r) {
+    const s = childStatusInfo(r.status);
+    v.setInt32(0, SIGCHLD, true);
+    v.setInt32(8, s.code, true);
+    v.setInt32(16, r.pid, true);
+    v.setUint32(20, r.uid >>> 0, true);
+    v.setInt32(24, s.status, true);
+  }
+  t.mm.copyOut(addr, b.subarray(0, 12));
+  t.mm.copyOut(addr + 16, b.subarray(16, 28));
+}
+
+function sysWaitid(t: Task, a: SyscallArgs): SyscallReturn {
+  const idtype = a.int(0);
+  const id = a.int(1);
+  const infoAddr = a.ptr(2);
+  const options = a.uint(3);
+  const rusageAddr = a.ptr(4);
+  if ((options & ~(WNOHANG | WNOWAIT | WEXITED | WSTOPPED | WCONTINUED | __WNOTHREAD | __WCLONE | __WALL)) !== 0) fail(EINVAL);
+  if ((options & (WEXITED | WSTOPPED | WCONTINUED)) === 0) fail(EINVAL);
+  let matches: (c: ThreadGroup) => boolean;
+  switch (idtype) {
+    case P_ALL: matches = () => true; break;
+    case P_PID:
+      if (id <= 0) fail(EINVAL);
+      matches = (c) => c.tgid === id;
+      break;
+    case P_PGID:
+      if (id < 0) fail(EINVAL);
+      matches = inGroup(id === 0 ? processGroupIds(t.tg).pgid : id);
+      break;
+    case P_PIDFD:
+      // No pidfds exist in the sandbox yet: whatever the fd is, it is not one.
+      fail(id < 0 ? EINVAL : EBADF);
+      break;
+    default: fail(EINVAL);
+  }
+  const done = (r: WaitResult | null): number => {
+    if (rusageAddr !== 0) t.mm.zeroOut(rusageAddr, RUSAGE_SIZE);
+    if (infoAddr !== 0) putWaitidInfo(t, infoAddr, r);
+    return 0;
+  };
+  const r = waitForChild(t, { matches, options });
+  return r instanceof Promise ? r.then(done) : done(r);
+}
+
+export function registerWait(table: SyscallTable): void {
+  table[SYS_wait4] = { name: 'wait4', handler: sysWait4, args: ['int', 'outptr', 'hex', 'outptr'] };
+  table[SYS_waitid] = { name: 'waitid', handler: sysWaitid, args: ['int', 'int', 'outptr', 'hex', 'outptr'] };
+}

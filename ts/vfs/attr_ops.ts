@@ -1,0 +1,87 @@
+// Attribute changes and checks on a resolved file (Linux fs/attr.c, fs/open.c): chmod, chown,
+// utimes, truncate and access. Who may do what is decided here, from the caller's
+// credentials; the inode only stores the result.
+
+import type { Credentials } from '../kernel/credentials';
+import { SyscallError } from '../kernel/syscall_error';
+import { EACCES, EINVAL, EISDIR, EPERM, EROFS } from '../abi/linux/errno';
+import { R_OK, W_OK, X_OK } from '../abi/linux/fs';
+import { S_IFMT, S_IFREG, type Timespec } from '../abi/linux/stat';
+import { checkWritableMount } from './open';
+import { MAY_WRITE, checkOwner, checkPermission, inGroup, mayAccess } from './permission';
+import type { VirtualDentry } from './virtual_dentry';
+
+const S_ISUID = 0o4000;
+const S_ISGID = 0o2000;
+
+export function chmod(creds: Credentials, vd: VirtualDentry, mode: number): void {
+  const inode = vd.inode;
+  checkWritableMount(vd);
+  checkOwner(creds, inode);
+  let perm = mode & 0o7777;
+  // Not in the file's group: setgid would be a way into it (Linux drops the bit).
+  if (creds.fsuid !== 0 && (perm & S_ISGID) && !inGroup(creds, inode.gid)) perm &= ~S_ISGID;
+  inode.setattr({ mode: (inode.mode & S_IFMT) | perm });
+}
+
+/** uid/gid -1 leave that id alone. */
+export function chown(creds: Credentials, vd: VirtualDentry, uid: number, gid: number): void {
+  const inode = vd.inode;
+  checkWritableMount(vd);
+  const newUid = uid === -1 ? inode.uid : uid;
+  const newGid = gid === -1 ? inode.gid : gid;
+  if (creds.fsuid !== 0) {
+    // CAP_CHOWN is root's: others may only give a file they own to one of their groups.
+    if (newUid !== inode.uid) throw new SyscallError(EPERM);
+    if (newGid !== inode.gid && (creds.fsuid !== inode.uid || !inGroup(creds, newGid))) throw new SyscallError(EPERM);
+    if (creds.fsuid !== inode.uid && (uid !== -1 || gid !== -1)) throw new SyscallError(EPERM);
+  }
+  let mode = inode.mode;
+  // A changed owner loses setuid, and setgid if group-executable (Linux should_remove_suid).
+  if ((inode.mode & S_IFMT) === S_IFREG && (uid !== -1 || gid !== -1)) {
+    mode &= ~S_ISUID;
+    if (mode & 0o010) mode &= ~S_ISGID;
+  }
+  inode.setattr({ uid: newUid, gid: newGid, mode });
+}
+
+/** utimensat: a time that is only "now" needs write access or ownership; any other
+ *  explicit time needs ownership. undefined leaves a time alone. */
+export function utimes(creds: Credentials, vd: VirtualDentry, atime: Timespec | undefined, mtime: Timespec | undefined,
+  onlyNow: boolean): void {
+  const inode = vd.inode;
+  checkWritableMount(vd);
+  if (onlyNow) {
+    if (creds.fsuid !== 0 && creds.fsuid !== inode.uid) {
+      try { checkPermission(creds, inode, MAY_WRITE); } catch { throw new SyscallError(EACCES); }
+    }
+  } else {
+    checkOwner(creds, inode);
+  }
+  inode.setattr({ atime, mtime });
+}
+
+/** truncate(2) by path (ftruncate checks the open mode instead). */
+export function truncate(creds: Credentials, vd: VirtualDentry, length: number): void {
+  if (length < 0) throw new SyscallError(EINVAL);
+  const inode = vd.inode;
+  if (inode.isDir) throw new SyscallError(EISDIR);
+  if (!inode.isRegular) throw new SyscallError(EINVAL);
+  checkWritableMount(vd);
+  checkPermission(creds, inode, MAY_WRITE);
+  inode.setattr({ size: length });
+}
+
+/** access(2)/faccessat: mode is R_OK|W_OK|X_OK or F_OK (0). */
+export function access(creds: Credentials, vd: VirtualDentry, mode: number): void {
+  if (mode === 0) return;
+  const inode = vd.inode;
+  if ((mode & W_OK) && vd.mount.readonly) {
+    try { checkWritableMount(vd); } catch { throw new SyscallError(EROFS); }
+  }
+  let want = 0;
+  if (mode & R_OK) want |= 4;
+  if (mode & W_OK) want |= 2;
+  if (mode & X_OK) want |= 1;
+  if (!mayAccess(creds, inode.mode, inode.uid, inode.gid, inode.isDir, want)) throw new SyscallError(EACCES);
+}

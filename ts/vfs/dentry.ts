@@ -1,0 +1,71 @@
+// Dentry: a name in the tree (Linux struct dentry): its inode, its parent and, for file
+// systems that allow it, the children looked up so far. The cache is kept exact by the VFS
+// itself (every create, unlink and rename goes through it), so it is never revalidated; it
+// is never pruned either, which keeps dentries stable as mount points and working
+// directories. A dentry of a file system without caching lives only as long as someone holds
+// it. An unlinked dentry stays valid for whoever holds it (an open file, a cwd) but is
+// `deleted`.
+
+import type { Inode } from './inode';
+
+export class Dentry {
+  private children: Map<string, Dentry> | null = null;
+  /** Mounts whose mount point this is (see MountNamespace). */
+  mountCount = 0;
+  deleted = false;
+
+  constructor(public name: string, public parent: Dentry | null, public inode: Inode) {}
+
+  /** The child called name, looked up through the cache or the directory inode. */
+  lookup(name: string): Dentry | null {
+    const cached = this.children?.get(name);
+    if (cached) return cached;
+    const inode = this.inode.lookup(name);
+    if (!inode) return null;
+    const d = new Dentry(name, this, inode);
+    if (this.inode.fs.cacheDentries) (this.children ??= new Map()).set(name, d);
+    return d;
+  }
+
+  /** A child just created under this name. */
+  added(name: string, inode: Inode): Dentry {
+    const d = new Dentry(name, this, inode);
+    if (this.inode.fs.cacheDentries) (this.children ??= new Map()).set(name, d);
+    return d;
+  }
+
+  /** The child called name is gone. */
+  removed(name: string): void {
+    const d = this.children?.get(name);
+    if (!d) return;
+    d.deleted = true;
+    this.children?.delete(name);
+  }
+
+  /** rename: child moves from this directory to newParent/newName, replacing what was there. */
+  moved(child: Dentry, newParent: Dentry, newName: string): void {
+    if (this.children?.get(child.name) === child) this.children.delete(child.name);
+    newParent.removed(newName);
+    child.name = newName;
+    child.parent = newParent;
+    if (newParent.inode.fs.cacheDentries) (newParent.children ??= new Map()).set(newName, child);
+  }
+
+  /** RENAME_EXCHANGE: a and b swap places. */
+  static exchanged(a: Dentry, b: Dentry): void {
+    const pa = a.parent!, pb = b.parent!;
+    const na = a.name, nb = b.name;
+    pa.children?.delete(na);
+    pb.children?.delete(nb);
+    a.parent = pb; a.name = nb;
+    b.parent = pa; b.name = na;
+    if (pb.inode.fs.cacheDentries) (pb.children ??= new Map()).set(nb, a);
+    if (pa.inode.fs.cacheDentries) (pa.children ??= new Map()).set(na, b);
+  }
+
+  /** Is this an ancestor of (or the same as) d? (rename's loop check) */
+  isAncestorOf(d: Dentry): boolean {
+    for (let p: Dentry | null = d; p; p = p.parent) if (p === this) return true;
+    return false;
+  }
+}

@@ -1,0 +1,74 @@
+// openExecutable: the program file of execve (and of the sandbox's first process) opened
+// through the VFS, as the loader wants it (a LoadableFile). Linux open_exec: the path is
+// resolved following symlinks, must be a regular file with execute permission on a mount
+// that allows exec (EACCES otherwise); read permission is not needed.
+
+import type { Kernel } from '../kernel/kernel';
+import type { FSContext, Task } from '../kernel/task';
+import type { Credentials } from '../kernel/credentials';
+import { SyscallError } from '../kernel/syscall_error';
+import { EACCES, ENOENT, ENOEXEC } from '../abi/linux/errno';
+import { O_LARGEFILE, O_RDONLY } from '../abi/linux/fcntl';
+import type { LoadableFile } from '../loader/loadable_file';
+import '../fsimpl/root';
+import type { FileDescription } from './file_description';
+import { MAY_EXEC, checkPermission } from './permission';
+import { walk, type ResolveContext } from './resolve';
+import { cwdOf, mountNamespaceOf } from './task_fs';
+import { VirtualDentry } from './virtual_dentry';
+
+// The loader keeps a LoadableFile only while it maps the program; the mappings keep what
+// they need (their MappingBacking). The open file goes when the LoadableFile does.
+const openFiles = new FinalizationRegistry<FileDescription>((f) => f.decRef());
+
+function open(ctx: ResolveContext, start: VirtualDentry, path: string): LoadableFile {
+  const r = walk(ctx, start, path, { follow: true });
+  const vd = r.vd;
+  if (!vd) throw new SyscallError(r.file ? EACCES : ENOENT);
+  const inode = vd.inode;
+  if (!inode.isRegular || vd.mount.flags.noexec) throw new SyscallError(EACCES);
+  checkPermission(ctx.creds, inode, MAY_EXEC);
+  const file = inode.open(ctx.t, vd, O_RDONLY | O_LARGEFILE);
+  const backing = file.mappable();
+  if (!backing) {
+    file.decRef();
+    throw new SyscallError(ENOEXEC);
+  }
+  const size = inode.stat().size;
+  const t = ctx.t;
+  const loadable: LoadableFile = {
+    path,
+    size,
+    read(offset: number, length: number): Uint8Array {
+      const buf = new Uint8Array(Math.max(0, Math.min(length, size - offset)));
+      let done = 0;
+      while (done < buf.length) {
+        // Files opened here never block: their read returns a number.
+        const n = file.read(t as Task, buf.subarray(done), offset + done) as number;
+        if (n === 0) break;
+        done += n;
+      }
+      return buf.subarray(0, done);
+    },
+    backing,
+  };
+  openFiles.register(loadable, file);
+  return loadable;
+}
+
+/** The executable at path, resolved from t's working directory with t's credentials. */
+export function openExecutable(t: Task, path: string): LoadableFile {
+  const ns = mountNamespaceOf(t.kernel);
+  return open({ t, ns, root: ns.rootVd, creds: t.creds }, cwdOf(t), path);
+}
+
+/** The same before any task exists (the sandbox's first program). */
+export function openExecutableIn(kernel: Kernel, fs: FSContext, creds: Credentials, path: string): LoadableFile {
+  const ns = mountNamespaceOf(kernel);
+  let start = ns.rootVd;
+  if (!path.startsWith('/')) {
+    const r = walk({ t: null, ns, root: ns.rootVd, creds }, ns.rootVd, fs.cwd, { follow: true });
+    if (r.vd) start = r.vd;
+  }
+  return open({ t: null, ns, root: ns.rootVd, creds }, start, path);
+}

@@ -1,0 +1,33 @@
+// FileSystem: one mounted file system instance (Linux super_block, gVisor vfs.Filesystem): its
+// type name for /proc/mounts, its device number, statfs, and whether the VFS may cache its
+// dentries. File systems whose names come and go behind the VFS's back (proc: tasks exit)
+// set cacheDentries false, and every lookup asks their directory inodes afresh.
+
+import type { Statfs } from '../abi/linux/fs';
+import { makeDev } from '../abi/linux/stat';
+
+let nextAnonMinor = 1;
+
+/** A fresh device number on the anonymous major 0, as Linux gives tmpfs, proc and overlay. */
+export function anonDev(): number {
+  return makeDev(0, nextAnonMinor++);
+}
+
+export abstract class FileSystem {
+  /** Device number every inode of this file system reports (st_dev). */
+  readonly dev = anonDev();
+
+  /** Type name as /proc/mounts and /proc/filesystems show it (tmpfs, proc, overlay...). */
+  abstract readonly type: string;
+
+  /** False when names can change without the VFS seeing it: no dentry is kept. */
+  readonly cacheDentries: boolean = true;
+
+  abstract statfs(): Statfs;
+
+  /** Mount source shown in /proc/mounts (the first field). */
+  get source(): string { return this.type; }
+
+  /** Extra mount options for /proc/mounts, after rw/ro. */
+  mountOptions(): string { return ''; }
+}

@@ -1,0 +1,92 @@
+// Inode: one file of a file system (Linux struct inode + inode_operations). The VFS walks
+// names through directory inodes, checks permissions on the mode/uid/gid they report, and
+// asks them to open, create, link and remove. Defaults are the Linux answers for a file that
+// cannot do the operation (ENOTDIR on a non-directory, EINVAL for readlink of a non-symlink,
+// EPERM for making things in a directory that does not allow it).
+//
+// Directory operations receive names already checked by the VFS (not '.', '..', no '/',
+// within NAME_MAX) and the caller's permission already checked; they check only what only
+// the file system knows (EEXIST, ENOTEMPTY...).
+
+import type { Task } from '../kernel/task';
+import type { Credentials } from '../kernel/credentials';
+import { SyscallError } from '../kernel/syscall_error';
+import { EINVAL, ENOTDIR, EPERM } from '../abi/linux/errno';
+import { S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, type Stat, type Timespec } from '../abi/linux/stat';
+import type { FileSystem } from './file_system';
+import type { FileDescription } from './file_description';
+import type { VirtualDentry } from './virtual_dentry';
+
+/** One directory entry as getdents reports it (without '.' and '..'). */
+export interface DirEntry {
+  name: string;
+  ino: number;
+  /** DT_* */
+  type: number;
+}
+
+/** setattr(2)-family changes; undefined fields stay as they are. */
+export interface SetAttr {
+  mode?: number;
+  uid?: number;
+  gid?: number;
+  size?: number;
+  atime?: Timespec;
+  mtime?: Timespec;
+}
+
+/** What a magic link (/proc/<pid>/fd/N, /proc/<pid>/cwd) leads to: a place in the tree, or
+ *  an open file that has no place (a pipe, a host stdio fd). */
+export type MagicTarget = { vd: VirtualDentry } | { file: FileDescription };
+
+export abstract class Inode {
+  abstract readonly fs: FileSystem;
+
+  /** Type and permission bits (st_mode). Read on every path component: keep it cheap. */
+  abstract get mode(): number;
+  abstract get uid(): number;
+  abstract get gid(): number;
+
+  abstract stat(): Stat;
+
+  get isDir(): boolean { return (this.mode & S_IFMT) === S_IFDIR; }
+  get isSymlink(): boolean { return (this.mode & S_IFMT) === S_IFLNK; }
+  get isRegular(): boolean { return (this.mode & S_IFMT) === S_IFREG; }
+
+  /** Open this file; flags are the open(2) flags, already checked against permissions. */
+  abstract open(t: Task | null, vd: VirtualDentry, flags: number): FileDescription;
+
+  /** chmod/chown/utimes/truncate; the VFS has checked who may. */
+  setattr(_attr: SetAttr): void { throw new SyscallError(EPERM); }
+
+  // --- directories ---
+
+  /** The child called name, or null if there is none. */
+  lookup(_name: string): Inode | null { throw new SyscallError(ENOTDIR); }
+  /** Every entry but '.' and '..'. */
+  iterate(): DirEntry[] { throw new SyscallError(ENOTDIR); }
+  /** Inode number of the parent directory, for the '..' entry getdents shows. */
+  parentIno(): number { return this.stat().ino; }
+
+  create(_name: string, _mode: number, _creds: Credentials): Inode { throw new SyscallError(this.isDir ? EPERM : ENOTDIR); }
+  mkdir(_name: string, _mode: number, _creds: Credentials): Inode { throw new SyscallError(this.isDir ? EPERM : ENOTDIR); }
+  symlink(_name: string, _target: string, _creds: Credentials): Inode { throw new SyscallError(this.isDir ? EPERM : ENOTDIR); }
+  mknod(_name: string, _mode: number, _rdev: number, _creds: Credentials): Inode { throw new SyscallError(this.isDir ? EPERM : ENOTDIR); }
+  /** A new name for `target` (an inode of this same file system). */
+  link(_name: string, _target: Inode): Inode { throw new SyscallError(this.isDir ? EPERM : ENOTDIR); }
+  unlink(_name: string, _child: Inode): void { throw new SyscallError(this.isDir ? EPERM : ENOTDIR); }
+  rmdir(_name: string, _child: Inode): void { throw new SyscallError(this.isDir ? EPERM : ENOTDIR); }
+  /** Move name to newDir/newName (same file system), replacing what is there unless flags
+   *  say otherwise (RENAME_NOREPLACE, RENAME_EXCHANGE; checked by the VFS already). */
+  rename(_name: string, _child: Inode, _newDir: Inode, _newName: string, _replaced: Inode | null, _flags: number): void {
+    throw new SyscallError(EPERM);
+  }
+
+  // --- symlinks ---
+
+  /** The target text; t is the caller (null when there is none, as at sandbox start-up):
+   *  /proc/self's target depends on who asks. */
+  readlink(_t: Task | null): string { throw new SyscallError(EINVAL); }
+  /** Magic links jump straight to their target instead of resolving readlink()'s text. */
+  magicLink(_t: Task | null): MagicTarget | null { return null; }
+}

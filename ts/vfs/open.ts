@@ -1,0 +1,87 @@
+// open(2) on the VFS (Linux do_filp_open/path_openat/do_open): resolve, create if asked,
+// check the access the flags want, truncate, and ask the inode for a description. The order
+// of the checks is Linux's, so that every failure gives the errno Linux would.
+
+import type { Task } from '../kernel/task';
+import { SyscallError } from '../kernel/syscall_error';
+import { EACCES, EEXIST, EINVAL, EISDIR, ELOOP, ENOENT, ENOTDIR, ENOTSUP as EOPNOTSUPP, EROFS } from '../abi/linux/errno';
+import {
+  O_ACCMODE, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL, O_LARGEFILE, O_NOCTTY, O_NOFOLLOW, O_PATH,
+  O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY, __O_TMPFILE,
+} from '../abi/linux/fcntl';
+import { S_IFBLK, S_IFCHR, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from '../abi/linux/stat';
+import type { FileDescription } from './file_description';
+import { MAY_EXEC, MAY_READ, MAY_WRITE, checkPermission } from './permission';
+import { walk, type ResolveContext, type WalkOptions } from './resolve';
+import { VirtualDentry } from './virtual_dentry';
+import { PathFile } from './vfs_file';
+
+/** Flags that describe the open call, not the open file (Linux clears them from f_flags). */
+const CALL_ONLY_FLAGS = O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_CLOEXEC;
+
+export interface OpenRequest {
+  flags: number;
+  /** Mode for O_CREAT, before the umask. */
+  mode: number;
+  umask: number;
+  /** openat2's RESOLVE_* restrictions. */
+  resolve?: Omit<WalkOptions, 'follow'>;
+}
+
+/** Can the file be written on this mount? (Linux sb_rdonly for reg/dir/symlink only.) */
+export function checkWritableMount(vd: VirtualDentry): void {
+  if (!vd.mount.readonly) return;
+  const type = vd.inode.mode & S_IFMT;
+  if (type === S_IFREG || type === S_IFDIR || type === S_IFLNK) throw new SyscallError(EROFS);
+}
+
+export function openAt(ctx: ResolveContext, start: VirtualDentry, path: string, req: OpenRequest): FileDescription {
+  let flags = req.flags;
+  if (flags & __O_TMPFILE) {
+    if ((flags & O_ACCMODE) === O_RDONLY || (flags & O_DIRECTORY) === 0) throw new SyscallError(EINVAL);
+    throw new SyscallError(EOPNOTSUPP);
+  }
+  if (flags & O_PATH) flags &= O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+  const create = (flags & O_CREAT) !== 0;
+  const follow = (flags & O_NOFOLLOW) === 0 && !(create && (flags & O_EXCL) !== 0);
+  const r = walk(ctx, start, path, { ...req.resolve, follow, allowMissing: create });
+  if (r.file) {
+    // A magic link to a file with no place in the tree: that same open file.
+    r.file.incRef();
+    return r.file;
+  }
+  let vd = r.vd;
+  let created = false;
+  if (vd === null) {
+    if (r.mustBeDir) throw new SyscallError(EISDIR);
+    const dir = r.parent;
+    if (dir.dentry.deleted) throw new SyscallError(ENOENT);
+    checkPermission(ctx.creds, dir.inode, MAY_WRITE | MAY_EXEC);
+    checkWritableMount(dir);
+    const mode = (req.mode & ~req.umask & 0o7777) | S_IFREG;
+    const inode = dir.inode.create(r.name, mode, ctx.creds);
+    vd = new VirtualDentry(dir.mount, dir.dentry.added(r.name, inode));
+    created = true;
+  } else if (create && (flags & O_EXCL)) {
+    throw new SyscallError(EEXIST);
+  }
+  const inode = vd.inode;
+  const type = inode.mode & S_IFMT;
+  if (type === S_IFLNK && (flags & O_PATH) === 0) throw new SyscallError(ELOOP);
+  if ((flags & O_DIRECTORY) && type !== S_IFDIR) throw new SyscallError(ENOTDIR);
+  const fileFlags = (flags & ~CALL_ONLY_FLAGS) | O_LARGEFILE;
+  if (flags & O_PATH) return new PathFile(fileFlags, vd);
+  const acc = flags & O_ACCMODE;
+  const wantWrite = acc === O_WRONLY || acc === O_RDWR || (flags & O_TRUNC) !== 0;
+  if (type === S_IFDIR && (wantWrite || create)) throw new SyscallError(EISDIR);
+  if (!created) {
+    let want = 0;
+    if (acc === O_RDONLY || acc === O_RDWR || acc === O_ACCMODE) want |= MAY_READ;
+    if (wantWrite || acc === O_ACCMODE) want |= MAY_WRITE;
+    checkPermission(ctx.creds, inode, want);
+    if ((type === S_IFCHR || type === S_IFBLK) && vd.mount.flags.nodev) throw new SyscallError(EACCES);
+    if (wantWrite) checkWritableMount(vd);
+  }
+  if ((flags & O_TRUNC) && type === S_IFREG && !created) inode.setattr({ size: 0 });
+  return inode.open(ctx.t, vd, fileFlags);
+}

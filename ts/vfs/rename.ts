@@ -1,0 +1,60 @@
+// rename(2) family (Linux do_renameat2/vfs_rename): both parents resolved, the two names
+// checked for kind, the mounts compared (EXDEV), then types, loops, permissions and mount
+// points, and finally the file system moves the entry and the dentry cache follows.
+
+import { SyscallError } from '../kernel/syscall_error';
+import { EBUSY, EEXIST, EINVAL, EISDIR, ENOENT, ENOTDIR, ENOTEMPTY, EROFS, EXDEV } from '../abi/linux/errno';
+import { RENAME_EXCHANGE, RENAME_NOREPLACE } from '../abi/linux/fs';
+import { Dentry } from './dentry';
+import { MAY_EXEC, MAY_WRITE, checkPermission, checkSticky } from './permission';
+import { isMountpoint } from './remove_ops';
+import { walk, type ResolveContext } from './resolve';
+import type { VirtualDentry } from './virtual_dentry';
+
+function isDot(name: string): boolean {
+  return name === '' || name === '.' || name === '..';
+}
+
+export function renameAt(ctx: ResolveContext, oldStart: VirtualDentry, oldPath: string, newStart: VirtualDentry,
+  newPath: string, flags: number): void {
+  if ((flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE)) !== 0) throw new SyscallError(EINVAL);
+  if ((flags & RENAME_NOREPLACE) && (flags & RENAME_EXCHANGE)) throw new SyscallError(EINVAL);
+  const from = walk(ctx, oldStart, oldPath, { follow: false, parentOnly: true });
+  const to = walk(ctx, newStart, newPath, { follow: false, parentOnly: true });
+  if (isDot(from.name)) throw new SyscallError(EBUSY);
+  if (isDot(to.name)) throw new SyscallError(flags & RENAME_NOREPLACE ? EEXIST : EBUSY);
+  const oldDir = from.parent, newDir = to.parent;
+  if (oldDir.mount !== newDir.mount) throw new SyscallError(EXDEV);
+  if (oldDir.mount.readonly) throw new SyscallError(EROFS);
+  const oldD = oldDir.dentry.lookup(from.name);
+  if (!oldD) throw new SyscallError(ENOENT);
+  const exchange = (flags & RENAME_EXCHANGE) !== 0;
+  const oldIsDir = oldD.inode.isDir;
+  if (!oldIsDir && (from.mustBeDir || (!exchange && to.mustBeDir))) throw new SyscallError(ENOTDIR);
+  const newD = newDir.dentry.lookup(to.name);
+  if (newD && (flags & RENAME_NOREPLACE)) throw new SyscallError(EEXIST);
+  if (!newD && exchange) throw new SyscallError(ENOENT);
+  if (exchange && newD && !newD.inode.isDir && to.mustBeDir) throw new SyscallError(ENOTDIR);
+  // Moving a directory under itself, or onto one of its own ancestors.
+  if (oldD.isAncestorOf(newDir.dentry)) throw new SyscallError(EINVAL);
+  if (newD && newD.isAncestorOf(oldDir.dentry)) throw new SyscallError(exchange ? EINVAL : ENOTEMPTY);
+  if (newD && newD.inode === oldD.inode) return; // two names of one file: nothing to do
+  checkPermission(ctx.creds, oldDir.inode, MAY_WRITE | MAY_EXEC);
+  checkPermission(ctx.creds, newDir.inode, MAY_WRITE | MAY_EXEC);
+  checkSticky(ctx.creds, oldDir.inode, oldD.inode);
+  if (newD) checkSticky(ctx.creds, newDir.inode, newD.inode);
+  // A directory changing parent rewrites its '..': it must be writable too.
+  if (oldDir.dentry !== newDir.dentry) {
+    if (oldIsDir) checkPermission(ctx.creds, oldD.inode, MAY_WRITE);
+    if (exchange && newD?.inode.isDir) checkPermission(ctx.creds, newD.inode, MAY_WRITE);
+  }
+  if (newD && !exchange) {
+    if (oldIsDir && !newD.inode.isDir) throw new SyscallError(ENOTDIR);
+    if (!oldIsDir && newD.inode.isDir) throw new SyscallError(EISDIR);
+  }
+  if (isMountpoint(ctx.ns, oldDir, oldD) || (newD && isMountpoint(ctx.ns, newDir, newD))) throw new SyscallError(EBUSY);
+  oldDir.inode.rename(from.name, oldD.inode, newDir.inode, to.name, newD?.inode ?? null, flags);
+  if (exchange && newD) Dentry.exchanged(oldD, newD);
+  else oldDir.dentry.moved(oldD, newDir.dentry, to.name);
+}
+

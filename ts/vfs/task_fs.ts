@@ -1,0 +1,90 @@
+// Where a task stands in the VFS: the kernel's mount namespace (one per sandbox for now) and
+// each FSContext's working directory as a VirtualDentry. The FSContext keeps `cwd` as a path
+// string (getcwd's fallback, and what a forked FSContext copies); the dentry is kept beside
+// it here so that a renamed working directory stays the same directory. A context without a
+// dentry (a fresh copy) resolves its string once.
+
+import type { Kernel } from '../kernel/kernel';
+import type { FSContext, Task } from '../kernel/task';
+import type { Credentials } from '../kernel/credentials';
+import { SyscallError } from '../kernel/syscall_error';
+import { EBADF, ENOENT, ENOTDIR } from '../abi/linux/errno';
+import { AT_FDCWD } from '../abi/linux/fcntl';
+import type { MountNamespace } from './mount';
+import { walk, type ResolveContext } from './resolve';
+import { VirtualDentry } from './virtual_dentry';
+import { VfsFile } from './vfs_file';
+
+const namespaces = new WeakMap<Kernel, MountNamespace>();
+const cwds = new WeakMap<FSContext, VirtualDentry>();
+let defaultFactory: ((kernel: Kernel) => MountNamespace) | null = null;
+
+/** The sandbox's root file system (see fsimpl/root.ts). */
+export function installMountNamespace(kernel: Kernel, ns: MountNamespace): void {
+  namespaces.set(kernel, ns);
+}
+
+/** What a kernel without an installed namespace gets on first use. */
+export function setDefaultMountNamespaceFactory(f: (kernel: Kernel) => MountNamespace): void {
+  defaultFactory = f;
+}
+
+export function mountNamespaceOf(kernel: Kernel): MountNamespace {
+  let ns = namespaces.get(kernel);
+  if (!ns) {
+    if (!defaultFactory) throw new SyscallError(ENOENT);
+    ns = defaultFactory(kernel);
+    namespaces.set(kernel, ns);
+  }
+  return ns;
+}
+
+export function rootOf(kernel: Kernel): VirtualDentry {
+  return mountNamespaceOf(kernel).rootVd;
+}
+
+export function resolveContext(t: Task, creds: Credentials = t.creds): ResolveContext {
+  const ns = mountNamespaceOf(t.kernel);
+  return { t, ns, root: ns.rootVd, creds };
+}
+
+/** The working directory of t (resolving the FSContext's path the first time). */
+export function cwdOf(t: Task): VirtualDentry {
+  const known = cwds.get(t.fs);
+  if (known) return known;
+  const ctx = resolveContext(t);
+  try {
+    const vd = walk(ctx, ctx.root, t.fs.cwd, { follow: true }).vd;
+    if (vd && vd.inode.isDir) {
+      cwds.set(t.fs, vd);
+      return vd;
+    }
+  } catch {
+    // Not reachable in the sandbox: the root stands in, and the string stays what getcwd says.
+  }
+  return ctx.root;
+}
+
+/** The working directory if the VFS knows it as a dentry (getcwd then reports its current
+ *  path; otherwise the FSContext's string). */
+export function knownCwd(t: Task): VirtualDentry | undefined {
+  return cwds.get(t.fs);
+}
+
+/** chdir/fchdir: the new working directory (its path string too, for getcwd). */
+export function setCwd(t: Task, vd: VirtualDentry): void {
+  cwds.set(t.fs, vd);
+  t.fs.cwd = vd.path(rootOf(t.kernel));
+}
+
+/** Where a relative path given with dirfd starts: the cwd for AT_FDCWD, else the directory
+ *  open at dirfd (EBADF if none, ENOTDIR if not a directory). */
+export function startOf(t: Task, dirfd: number, path: string): VirtualDentry {
+  if (path.charCodeAt(0) === 47 && path !== '') return rootOf(t.kernel);
+  if (dirfd === AT_FDCWD) return cwdOf(t);
+  const f = t.fdTable.get(dirfd);
+  if (!f) throw new SyscallError(EBADF);
+  if (!(f instanceof VfsFile)) throw new SyscallError(ENOTDIR);
+  if (path !== '' && !f.vd.inode.isDir) throw new SyscallError(ENOTDIR);
+  return f.vd;
+}
