@@ -228,17 +228,30 @@ impl StubProcess {
         Ok(r as i32)
     }
 
+    /// Kills the stub and, normally, waits until it is gone: the memory-file pages it maps are
+    /// freed (and reused) after this returns, and a dying stub must not touch them then.
     pub fn kill(&mut self) {
-        if self.alive {
-            self.alive = false;
-            sys::kill(self.pid, libc::SIGKILL);
-            // The leader is reaped only once every thread is gone, and those are reaped by
-            // their own tracers; wait for it off the sentry's thread.
-            let pid = self.pid;
-            std::thread::spawn(move || {
-                let _ = sys::wait(pid);
-            });
+        if !self.alive {
+            return;
         }
+        self.alive = false;
+        sys::kill(self.pid, libc::SIGKILL);
+        let start = std::time::Instant::now();
+        while start.elapsed() < std::time::Duration::from_millis(100) {
+            let mut status = 0;
+            // SAFETY: status is a valid out-pointer.
+            let r = unsafe { libc::waitpid(self.pid, &mut status, libc::__WALL | libc::WNOHANG) };
+            if r == self.pid || (r < 0 && io::Error::last_os_error().raw_os_error() == Some(libc::ECHILD)) {
+                return;
+            }
+            std::thread::yield_now();
+        }
+        // The leader is reaped only once every thread is gone, and traced threads are reaped
+        // by their own tracers; keep waiting off the sentry's thread.
+        let pid = self.pid;
+        std::thread::spawn(move || {
+            let _ = sys::wait(pid);
+        });
     }
 }
 

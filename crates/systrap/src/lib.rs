@@ -77,31 +77,39 @@ impl SystrapPlatform {
     }
 }
 
+/// The thread slots of one stub process. A slot's memory-file pages stay mapped in the stub
+/// from its first use to the end of the process, so they stay allocated as long: freeing
+/// them while a dying thread could still touch them would hand that thread somebody else's
+/// memory.
 struct Slots {
-    free: Vec<u64>,
-    /// Released slots whose thread may still be on its way out: (slot, tgid, tid).
-    exiting: Vec<(u64, i32, i32)>,
+    /// Free slots: (index, memory-file offset of its pages).
+    free: Vec<(u64, u64)>,
+    /// Released slots whose thread may still be on its way out: (index, offset, tgid, tid).
+    exiting: Vec<(u64, u64, i32, i32)>,
     next: u64,
+    /// Every slot's pages, released with the address space.
+    owned: Vec<u64>,
 }
 
 impl Slots {
-    fn take(&mut self) -> Option<u64> {
+    /// A slot to use: (index, its pages if they are already mapped in the stub).
+    fn take(&mut self) -> Option<(u64, Option<u64>)> {
         let mut i = 0;
         while i < self.exiting.len() {
-            let (slot, tgid, tid) = self.exiting[i];
+            let (idx, off, tgid, tid) = self.exiting[i];
             if thread_alive(tgid, tid) {
                 i += 1;
             } else {
                 self.exiting.swap_remove(i);
-                self.free.push(slot);
+                self.free.push((idx, off));
             }
         }
-        if let Some(s) = self.free.pop() {
-            return Some(s);
+        if let Some((idx, off)) = self.free.pop() {
+            return Some((idx, Some(off)));
         }
         (self.next < MAX_SLOTS).then(|| {
             self.next += 1;
-            self.next - 1
+            (self.next - 1, None)
         })
     }
 }
@@ -162,6 +170,9 @@ impl AddressSpaceOps for SystrapAddressSpace {
     fn release(&mut self) {
         self.stub.lock().unwrap().kill();
         let _ = self.mf.dec_ref(self.control_off, 0x1000);
+        for off in std::mem::take(&mut self.slots.lock().unwrap().owned) {
+            let _ = self.mf.dec_ref(off, SLOT_SIZE);
+        }
     }
 
     fn as_any(&self) -> &dyn Any {
@@ -189,7 +200,7 @@ impl Platform for SystrapPlatform {
             stub: Arc::new(Mutex::new(stub)),
             mf: self.mf.clone(),
             img: self.img,
-            slots: Arc::new(Mutex::new(Slots { free: Vec::new(), exiting: Vec::new(), next: 0 })),
+            slots: Arc::new(Mutex::new(Slots { free: Vec::new(), exiting: Vec::new(), next: 0, owned: Vec::new() })),
             control_off,
         };
         if let Err(e) = a.install_handlers() {
@@ -249,15 +260,28 @@ fn thread_alive(tgid: i32, tid: i32) -> bool {
 
 impl SystrapContext {
     fn new(a: &SystrapAddressSpace) -> io::Result<SystrapContext> {
-        let idx = a.slots.lock().unwrap().take().ok_or_else(|| io::Error::from_raw_os_error(libc::EAGAIN))?;
+        let (idx, reused) = a.slots.lock().unwrap().take().ok_or_else(|| io::Error::from_raw_os_error(libc::EAGAIN))?;
         let slot = SLOTS_BASE + idx * SLOT_SIZE;
-        let slot_off = a.mf.allocate(SLOT_SIZE / 0x1000)?;
+        let slot_off = match reused {
+            Some(off) => {
+                // Its previous thread is gone; start from a clean page for the message.
+                a.mf.zero(off, 0x1000)?;
+                off
+            }
+            None => {
+                let off = a.mf.allocate(SLOT_SIZE / 0x1000)?;
+                a.slots.lock().unwrap().owned.push(off);
+                off
+            }
+        };
         let setup = (|| -> io::Result<(Msg, i32)> {
             let prog = filter::stub_filter(STUB_BASE, a.img.end);
             a.mf.write(slot_off + 0x1000, &filter::fprog_bytes(&prog, slot + 0x1000))?;
-            // SAFETY: the slot's first page lives in the memory file for as long as the context.
+            // SAFETY: the slot's pages live in the memory file as long as the stub process.
             let m = unsafe { Msg::new(a.mf.ptr(slot_off, 0x1000)?) };
-            a.call(libc::SYS_mmap, [slot, SLOT_SIZE, (libc::PROT_READ | libc::PROT_WRITE) as u64, MAP_FIXED_SHARED, STUB_MEMFD as u64, slot_off])?;
+            if reused.is_none() {
+                a.call(libc::SYS_mmap, [slot, SLOT_SIZE, (libc::PROT_READ | libc::PROT_WRITE) as u64, MAP_FIXED_SHARED, STUB_MEMFD as u64, slot_off])?;
+            }
             let flags = (libc::CLONE_VM | libc::CLONE_FS | libc::CLONE_SIGHAND | libc::CLONE_THREAD | libc::CLONE_SYSVSEM) as u64;
             let mut stub = a.stub.lock().unwrap();
             let gadget = stub.entry + SYSTRAP_CLONE_GADGET;
@@ -270,8 +294,7 @@ impl SystrapContext {
         let (m, tid) = match setup {
             Ok(v) => v,
             Err(e) => {
-                let _ = a.mf.dec_ref(slot_off, SLOT_SIZE);
-                a.slots.lock().unwrap().free.push(idx);
+                a.slots.lock().unwrap().free.push((idx, slot_off));
                 return Err(e);
             }
         };
@@ -470,8 +493,7 @@ impl Context for SystrapContext {
         m.atomic(OFF_STATE).store(ST_RESUME, Ordering::SeqCst);
         futex(m.futex_addr(), libc::FUTEX_WAKE, 1, None);
         // The slot may be reused only once the thread is gone; Slots::take checks.
-        self.slots.lock().unwrap().exiting.push((self.slot_index(), self.shared.tgid, self.shared.tid));
-        let _ = self.mf.dec_ref(self.slot_off, SLOT_SIZE);
+        self.slots.lock().unwrap().exiting.push((self.slot_index(), self.slot_off, self.shared.tgid, self.shared.tid));
     }
 }
 
