@@ -1,8 +1,11 @@
-// The sandbox's root file system: the host's tree read-only (the lower layer) under a tmpfs
-// upper layer, so the application may write anywhere and nothing reaches the host; with
-// proc, sys, dev and /dev/shm mounted on top. A kernel that was given no namespace gets this
-// one on first use (task_fs.ts), so every entry point (syscalls, execve, the first program)
-// sees the same tree.
+// fsimpl: the file system implementations (tmpfs, overlay, the lower layer and its gofer-
+// shaped interface, proc, sys, dev, kernfs helpers), one directory each. They implement the
+// VFS's Inode/FileSystem interfaces and must not resolve paths, decode syscalls or write to
+// the host. This file composes them into the sandbox's root file system: the host's tree
+// read-only (the lower layer) under a tmpfs upper layer, so the application may write
+// anywhere and nothing reaches the host; with proc, sys, dev and /dev/shm mounted on top. A
+// kernel that was given no namespace gets this one on first use (vfs/task_fs.ts), so every
+// entry point (syscalls, execve, the first program) sees the same tree.
 
 import type { Kernel } from '../kernel/kernel';
 import { Credentials } from '../kernel/credentials';

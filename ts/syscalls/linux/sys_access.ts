@@ -3,8 +3,7 @@
 
 import type { Task } from '../../kernel/task';
 import { fail } from '../../kernel/syscall_error';
-import { ENOENT } from '../../abi/linux/errno';
-import { EINVAL } from '../../abi/linux/errno';
+import { EINVAL, ENOENT } from '../../abi/linux/errno';
 import { AT_EACCESS, AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW } from '../../abi/linux/fcntl';
 import { SYS_access, SYS_faccessat, SYS_faccessat2 } from '../../abi/linux/syscall_numbers';
 import { access } from '../../vfs/attr_ops';

@@ -3,14 +3,13 @@
 
 import type { Task } from '../../kernel/task';
 import { fail } from '../../kernel/syscall_error';
-import { EBADF, EINVAL, ENOTDIR } from '../../abi/linux/errno';
+import { EBADF, EFAULT, EINVAL, ENOTDIR } from '../../abi/linux/errno';
 import { O_PATH } from '../../abi/linux/fcntl';
 import { SYS_getdents, SYS_getdents64 } from '../../abi/linux/syscall_numbers';
 import { DirectoryFile } from '../../vfs/directory_file';
 import type { SyscallArgs, SyscallTable } from './types';
 import { getFile } from './fd_util';
 import { accessOk } from './user_io';
-import { EFAULT } from '../../abi/linux/errno';
 
 function align8(n: number): number { return (n + 7) & ~7; }
 
