@@ -26,23 +26,10 @@ const STK_LIM = 8 << 20;
 /** AT_HWCAP as the sandbox reports it. */
 export const HWCAP = 0x178bfbff;
 
-/**
- * The executable at path (relative to the cwd), ready to load. The one place execve touches
- * files: today the host's (the sandbox root is the host root, read-only).
- */
-export function openExecutable(t: Task, p: string): LoadableFile {
-  if (p === '') fail(ENOENT);
-  const abs = path.resolve(t.fs.cwd, p);
-  // The host's /proc describes the sentry, not the application: until the VFS serves
-  // /proc, the one entry programs exec (busybox re-running itself) is answered here.
-  const self = /^\/proc\/(self|thread-self|\d+)\/exe$/.exec(abs);
-  if (self) {
-    const tg = self[1] === 'self' || self[1] === 'thread-self' ? t.tg : t.kernel.tasks.get(Number(self[1]))?.tg;
-    if (!tg || tg.exePath === '') fail(ENOENT);
-    return openHostFile(tg.exePath);
-  }
-  return openHostFile(abs);
-}
+/** The executable at path (relative to the cwd), ready to load: resolved through the
+ *  sandbox's VFS (ts/vfs/exec_file.ts). */
+import { openExecutable } from '../vfs/exec_file';
+export { openExecutable };
 
 /** bprm_stack_limits: argv and envp may take a quarter of RLIMIT_STACK (at least ARG_MAX,
  *  at most 3/4 of the default stack), pointers included. */

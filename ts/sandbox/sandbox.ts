@@ -15,9 +15,10 @@ import { PlatformContext } from '../platform/context';
 import { PooledPlatform } from '../platform/pool';
 import { MemoryManager } from '../mm/memory_manager';
 import { loadExecutable } from '../loader/loader';
-import { openHostFile } from '../loader/host_file';
-import { FDTable } from '../vfs/fd_table';
-import { HostFileDescription } from '../vfs/host_file';
+import { newRootFileSystem } from '../fsimpl/root';
+import { installMountNamespace } from '../vfs/task_fs';
+import { openExecutableIn } from '../vfs/exec_file';
+import { newStdioFDTable } from '../vfs/stdio';
 import { SyscallError } from '../kernel/syscall_error';
 import { ENOENT, EACCES, ENOEXEC, EISDIR, ENOTDIR, ELOOP, ENAMETOOLONG } from '../abi/linux/errno';
 import { errnoName } from '../abi/linux/errno';
@@ -88,9 +89,8 @@ export async function runSandbox(opts: SandboxOptions): Promise<number> {
     throw new UserError(`tsvisor: unknown platform "${opts.platform}" (available: ${PLATFORMS.join(', ')})`, 125);
   }
   const prog = opts.argv[0];
+  // The sandbox's root starts as the host's /, unchanged: PATH is searched there.
   const exePath = resolveProgram(prog, opts.env, opts.cwd);
-  let exe;
-  try { exe = openHostFile(exePath); } catch (e) { startupError(prog, e); }
 
   const mf = newMemoryFile();
   const platform = new PooledPlatform(newPlatform(mf, opts.platform));
@@ -106,16 +106,25 @@ export async function runSandbox(opts: SandboxOptions): Promise<number> {
   }
   const debugLogFd = opts.debugLog ? fs.openSync(opts.debugLog, 'a') : -1;
   const kernel = new Kernel({ platform, mf, strace: opts.strace, debugLogFd, hostname: os.hostname() });
+  installMountNamespace(kernel, newRootFileSystem(kernel));
+  const uid = process.getuid?.() ?? 0, gid = process.getgid?.() ?? 0;
+  const creds = new Credentials(uid, gid);
+  const fsctx = { cwd: opts.cwd, umask: 0o022 };
+  let exe;
+  try {
+    exe = openExecutableIn(kernel, fsctx, creds, exePath);
+  } catch (e) {
+    as.release();
+    startupError(prog, e);
+  }
   const mm = new MemoryManager(mf, as, platform.minUserAddress, platform.maxUserAddress);
   const tgid = kernel.allocPid();
   const tg = kernel.newThreadGroup(null, tgid);
   tg.exePath = exePath;
   mm.exePath = exePath;
-  const uid = process.getuid?.() ?? 0, gid = process.getgid?.() ?? 0;
-  const creds = new Credentials(uid, gid);
   let entry;
   try {
-    entry = loadExecutable(mm, exe, (p) => openHostFile(p), {
+    entry = loadExecutable(mm, exe, (p) => openExecutableIn(kernel, fsctx, creds, p), {
       argv: opts.argv, envp: opts.env, execfn: exePath, random: randomBytes(16),
       uid, euid: uid, gid, egid: gid, secure: false, hwcap: 0x178bfbff, clockTicks: 100,
       platform: 'x86_64',
@@ -124,12 +133,9 @@ export async function runSandbox(opts: SandboxOptions): Promise<number> {
     mm.release();
     startupError(prog, e);
   }
-  const fdTable = new FDTable();
-  for (const fd of [0, 1, 2]) {
-    try { fdTable.setFD(fd, new HostFileDescription(fd), false); } catch { /* closed on the host: closed here too */ }
-  }
+  const fdTable = newStdioFDTable();
   const ctx = new PlatformContext(platform, as);
-  const task = new Task(kernel, tgid, tg, mm, fdTable, { cwd: opts.cwd, umask: 0o022 }, creds, ctx);
+  const task = new Task(kernel, tgid, tg, mm, fdTable, fsctx, creds, ctx);
   kernel.tasks.set(tgid, task);
   tg.tasks.add(task);
   task.regs[REG_RIP] = BigInt(entry.entry);
