@@ -21,7 +21,7 @@ const opt = (name, dflt) => {
   const i = args.indexOf(name);
   return i >= 0 && i + 1 < args.length ? Number(args[i + 1]) : dflt;
 };
-const iterations = opt('--iterations', 20000);
+const iterations = opt('--iterations', 200000);
 const runs = opt('--runs', 10);
 const tsvisorCli = path.join(root, 'bin', 'tsvisor.js');
 const runscPrefix = ['runsc', '--platform=ptrace', '--network=none', '--ignore-cgroups', 'do'];

@@ -63,10 +63,25 @@ export class Task {
 
   get regs(): BigUint64Array { return this.ctx.regs; }
 
-  syscallNumber(): number { return Number(this.ctx.regs[REG_ORIG_RAX]); }
+  /** orig_rax as a signed 32-bit number: every syscall number fits, and -1 stays -1. */
+  syscallNumber(): number { return this.ctx.words[REG_ORIG_RAX * 2]; }
   get ip(): number { return Number(this.ctx.regs[REG_RIP]); }
   get sp(): number { return Number(this.ctx.regs[REG_RSP]); }
-  setReturn(v: number | bigint): void { this.ctx.regs[REG_RAX] = BigInt.asUintN(64, BigInt(v)); }
+  setReturn(v: number | bigint): void {
+    const w = this.ctx.words;
+    // The common results — small numbers, -errno, addresses below 2^53 — without a bigint.
+    if (typeof v === 'number' && Number.isSafeInteger(v) && v >= -0x8000_0000) {
+      if (v < 0) {
+        w[REG_RAX * 2] = v;
+        w[REG_RAX * 2 + 1] = -1;
+      } else {
+        w[REG_RAX * 2] = v % 0x1_0000_0000;
+        w[REG_RAX * 2 + 1] = Math.floor(v / 0x1_0000_0000);
+      }
+      return;
+    }
+    this.ctx.regs[REG_RAX] = BigInt.asUintN(64, BigInt(v));
+  }
   setFSBase(v: bigint): void { this.ctx.regs[REG_FS_BASE] = v; }
 
   /** Thread-group id (what getpid returns). */

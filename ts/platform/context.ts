@@ -9,6 +9,9 @@ import {
 
 export class PlatformContext {
   readonly regs = new BigUint64Array(REGS_SLOTS);
+  /** The same registers as 32-bit halves (little-endian: slot s is words 2s, 2s+1), for the
+   *  per-syscall reads and writes that need no bigint. */
+  readonly words = new Int32Array(this.regs.buffer);
   private readonly native: NativeContext;
   private waiter: (() => void) | null = null;
   private released = false;

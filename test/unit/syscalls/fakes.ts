@@ -130,7 +130,8 @@ export function newTask(opts: { pid?: number; kernel?: Kernel; parent?: ThreadGr
   const tg = opts.tg ?? new ThreadGroup(pid, opts.parent ?? null);
   if (!opts.tg) tg.exePath = '/usr/bin/prog';
   const mm = new FakeMemory();
-  const ctx = { regs: new BigUint64Array(REGS_SLOTS), interrupt: () => {} } as unknown as PlatformContext;
+  const regs = new BigUint64Array(REGS_SLOTS);
+  const ctx = { regs, words: new Int32Array(regs.buffer), interrupt: () => {} } as unknown as PlatformContext;
   const uid = opts.uid ?? 1000;
   const t = new Task(kernel, opts.tid ?? pid, tg, mm as unknown as MemoryManager, new FDTable(),
     { cwd: '/home/user', umask: 0o022 }, new Credentials(uid, uid), ctx);
