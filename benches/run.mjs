@@ -6,7 +6,7 @@
 // Prints a table with each sandbox's ratio to native and how much faster tsvisor-systrap is
 // than runsc.
 //
-// Options: --iterations N (getppid calls, default 20000), --runs N (startup runs, default 10),
+// Options: --iterations N (getppid calls, default 200000: past the JIT's warm-up), --runs N (startup runs, default 10),
 //          --compare: run ../shared/bench/compare.sh (the wider shared micro-benchmark set)
 //          with tsvisor, runsc and proot side by side instead.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
