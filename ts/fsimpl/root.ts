@@ -21,7 +21,6 @@ import { HostLowerFS } from './gofer/host_lower';
 import { OverlayFS } from './overlay/overlay';
 import { newProcFS } from './proc/proc';
 import { newSysFS } from './sys/sys';
-import { HeapMemoryFile } from './tmpfs/heap_memory_file';
 import { TmpfsFS } from './tmpfs/tmpfs';
 
 export interface RootOptions {
@@ -30,8 +29,7 @@ export interface RootOptions {
 }
 
 export function newRootFileSystem(kernel: Kernel, opts: RootOptions = {}): MountNamespace {
-  // Unit tests build kernels without a memory file: keep tmpfs data in the heap there.
-  const mf = (kernel as Partial<Kernel>).mf ?? new HeapMemoryFile();
+  const mf = kernel.mf;
   const overlay = new OverlayFS(new HostLowerFS(opts.hostRoot ?? '/'), mf);
   const ns = new MountNamespace(overlay, overlay.root);
   const root = new Credentials(0, 0);

@@ -3,6 +3,7 @@
 // helper that runs a syscall by number the way the dispatcher does.
 import { vi } from 'vitest';
 import { Task } from '../../../ts/kernel/task';
+import { FakeMemoryFile } from '../mm/fake_native';
 import type { Kernel } from '../../../ts/kernel/kernel';
 import { ThreadGroup } from '../../../ts/kernel/thread_group';
 import { Credentials } from '../../../ts/kernel/credentials';
@@ -112,6 +113,7 @@ export function fakeKernel(): Kernel & { state: FakeKernelState } {
     killThreadGroup: vi.fn(),
     fillRandom: (b: Uint8Array) => { b.fill(0xab); },
     debug: () => {},
+    mf: new FakeMemoryFile(),
   };
   return k as unknown as Kernel & { state: FakeKernelState };
 }

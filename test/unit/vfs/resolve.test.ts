@@ -10,7 +10,7 @@ import {
 } from '../../../ts/abi/linux/errno';
 import { O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_RDONLY, O_RDWR, O_WRONLY } from '../../../ts/abi/linux/fcntl';
 import { TmpfsFS } from '../../../ts/fsimpl/tmpfs/tmpfs';
-import { HeapMemoryFile } from '../../../ts/fsimpl/tmpfs/heap_memory_file';
+import { FakeMemoryFile } from '../mm/fake_native';
 import { walk } from '../../../ts/vfs/resolve';
 import { resolveContext } from '../../../ts/vfs/task_fs';
 import { BUF, direntNames, tmpfsProc } from './vfs_helpers';
@@ -93,7 +93,7 @@ describe('path resolution on tmpfs', () => {
     const p = tmpfsProc();
     p.call(SYS_mkdir, '/mnt', 0o755);
     const ctx = resolveContext(p.t);
-    const other = new TmpfsFS(new HeapMemoryFile());
+    const other = new TmpfsFS(new FakeMemoryFile());
     p.ns.mount(walk(ctx, ctx.root, '/mnt', { follow: true }).vd!, other, other.root);
     expect(p.call(SYS_open, '/mnt/inner', O_CREAT | O_RDWR, 0o644)).toBeGreaterThanOrEqual(0);
     expect(other.root.entries.has('inner')).toBe(true);

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { MountNamespace } from '../../../ts/vfs/mount';
 import { installMountNamespace } from '../../../ts/vfs/task_fs';
-import { HeapMemoryFile } from '../../../ts/fsimpl/tmpfs/heap_memory_file';
+import { FakeMemoryFile } from '../mm/fake_native';
 import { TmpfsFS } from '../../../ts/fsimpl/tmpfs/tmpfs';
 import { OverlayFS } from '../../../ts/fsimpl/overlay/overlay';
 import { HostLowerFS } from '../../../ts/fsimpl/gofer/host_lower';
@@ -41,7 +41,7 @@ function withNamespace(p: TestProc, ns: MountNamespace): VfsProc {
 /** Runs as root (uid 0) unless opts.uid says otherwise. */
 export function tmpfsProc(opts: { uid?: number; pid?: number } = {}): VfsProc & { fs: TmpfsFS } {
   const p = newTask({ ...opts, uid: opts.uid ?? 0 });
-  const fs = new TmpfsFS(new HeapMemoryFile(), { rootMode: 0o755 });
+  const fs = new TmpfsFS(new FakeMemoryFile(), { rootMode: 0o755 });
   return { ...withNamespace(p, new MountNamespace(fs, fs.root)), fs };
 }
 
@@ -50,7 +50,7 @@ export function overlayProc(populate: (hostDir: string) => void, opts: { uid?: n
   const hostDir = mkdtempSync(path.join(tmpdir(), 'tsvisor-lower-'));
   populate(hostDir);
   const p = newTask({ ...opts, uid: opts.uid ?? 0 });
-  const fs = new OverlayFS(new HostLowerFS(hostDir), new HeapMemoryFile());
+  const fs = new OverlayFS(new HostLowerFS(hostDir), new FakeMemoryFile());
   return { ...withNamespace(p, new MountNamespace(fs, fs.root)), hostDir };
 }
 
