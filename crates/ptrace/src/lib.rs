@@ -16,9 +16,7 @@ use tsvisor_memfile::MemoryFile;
 use tsvisor_platform::{AddressSpaceOps, Context, Platform};
 
 pub use context::PtraceContext;
-pub use stub::{stub_image, StubImage, StubProcess, STUB_BASE, STUB_MEMFD, SYSTRAP_CLONE_GADGET};
-
-const MAP_FIXED_SHARED: u64 = (libc::MAP_SHARED | libc::MAP_FIXED) as u64;
+pub use stub::{stub_image, StubImage, StubProcess, STUB_BASE, SYSTRAP_CLONE_GADGET};
 
 pub struct PtracePlatform {
     mf: Arc<MemoryFile>,
@@ -49,31 +47,19 @@ impl PtraceAddressSpace {
     pub fn pid(&self) -> i32 {
         self.stub.lock().unwrap().pid
     }
-
-    fn call(&mut self, nr: libc::c_long, args: [u64; 6]) -> io::Result<i64> {
-        let r = self.stub.lock().unwrap().syscall(nr, args)?;
-        if r < 0 && r > -4096 {
-            return Err(io::Error::from_raw_os_error(-r as i32));
-        }
-        Ok(r)
-    }
 }
 
 impl AddressSpaceOps for PtraceAddressSpace {
     fn map(&mut self, addr: u64, len: u64, file_offset: u64, prot: u32) -> io::Result<()> {
-        let r = self.call(libc::SYS_mmap, [addr, len, prot as u64, MAP_FIXED_SHARED, stub::STUB_MEMFD as u64, file_offset])?;
-        if r as u64 != addr {
-            return Err(io::Error::from_raw_os_error(libc::EIO));
-        }
-        Ok(())
+        self.stub.lock().unwrap().map_file(addr, len, file_offset, prot)
     }
 
     fn unmap(&mut self, addr: u64, len: u64) -> io::Result<()> {
-        self.call(libc::SYS_munmap, [addr, len, 0, 0, 0, 0]).map(|_| ())
+        self.stub.lock().unwrap().unmap(addr, len)
     }
 
     fn protect(&mut self, addr: u64, len: u64, prot: u32) -> io::Result<()> {
-        self.call(libc::SYS_mprotect, [addr, len, prot as u64, 0, 0, 0]).map(|_| ())
+        self.stub.lock().unwrap().protect(addr, len, prot)
     }
 
     fn release(&mut self) {

@@ -217,6 +217,33 @@ impl StubProcess {
         Ok(sys::get_regs(self.pid)?[REG_RAX] as i64)
     }
 
+    /// One address-space syscall in the leader, with the kernel's error as an io::Error.
+    pub fn checked(&mut self, nr: libc::c_long, args: [u64; 6]) -> io::Result<i64> {
+        let r = self.syscall(nr, args)?;
+        if r < 0 && r > -4096 {
+            return Err(io::Error::from_raw_os_error(-r as i32));
+        }
+        Ok(r)
+    }
+
+    /// Maps memory-file [file_offset, +len) at addr in the stub, replacing what was there.
+    pub fn map_file(&mut self, addr: u64, len: u64, file_offset: u64, prot: u32) -> io::Result<()> {
+        let flags = (libc::MAP_SHARED | libc::MAP_FIXED) as u64;
+        let r = self.checked(libc::SYS_mmap, [addr, len, prot as u64, flags, STUB_MEMFD as u64, file_offset])?;
+        if r as u64 != addr {
+            return Err(io::Error::from_raw_os_error(libc::EIO));
+        }
+        Ok(())
+    }
+
+    pub fn unmap(&mut self, addr: u64, len: u64) -> io::Result<()> {
+        self.checked(libc::SYS_munmap, [addr, len, 0, 0, 0, 0]).map(|_| ())
+    }
+
+    pub fn protect(&mut self, addr: u64, len: u64, prot: u32) -> io::Result<()> {
+        self.checked(libc::SYS_mprotect, [addr, len, prot as u64, 0, 0, 0]).map(|_| ())
+    }
+
     /// Creates a new thread in the stub, parked in pause(), untraced; returns its tid.
     pub fn clone_thread(&mut self) -> io::Result<i32> {
         let flags = (libc::CLONE_VM | libc::CLONE_FS | libc::CLONE_FILES | libc::CLONE_SIGHAND

@@ -38,7 +38,7 @@ use tsvisor_platform::completion::Waker;
 use tsvisor_platform::{
     AddressSpaceOps, Context, Event, EventKind, Platform, Regs, NUM_REGS, REG_CS, REG_EFLAGS, REG_SS,
 };
-use tsvisor_ptrace::{stub_image, StubImage, StubProcess, STUB_BASE, STUB_MEMFD, SYSTRAP_CLONE_GADGET};
+use tsvisor_ptrace::{stub_image, StubImage, StubProcess, STUB_BASE, SYSTRAP_CLONE_GADGET};
 
 use msg::*;
 
@@ -46,7 +46,6 @@ const SLOT_SIZE: u64 = 0x10000;
 const CONTROL_PAGE: u64 = STUB_BASE + 0x10_0000;
 const SLOTS_BASE: u64 = STUB_BASE + 0x20_0000;
 const MAX_SLOTS: u64 = 8192;
-const MAP_FIXED_SHARED: u64 = (libc::MAP_SHARED | libc::MAP_FIXED) as u64;
 /// Signals whose handler is the systrap handler: the trap, the faults, and our interrupt.
 const HANDLED: [i32; 7] = [libc::SIGSYS, libc::SIGSEGV, libc::SIGBUS, libc::SIGFPE, libc::SIGILL, libc::SIGTRAP, libc::SIGCHLD];
 const INTERRUPT_SIGNAL: i32 = libc::SIGCHLD;
@@ -124,11 +123,7 @@ pub struct SystrapAddressSpace {
 
 impl SystrapAddressSpace {
     fn call(&self, nr: libc::c_long, args: [u64; 6]) -> io::Result<i64> {
-        let r = self.stub.lock().unwrap().syscall(nr, args)?;
-        if r < 0 && r > -4096 {
-            return Err(io::Error::from_raw_os_error(-r as i32));
-        }
-        Ok(r)
+        self.stub.lock().unwrap().checked(nr, args)
     }
 
     fn install_handlers(&mut self) -> io::Result<()> {
@@ -142,7 +137,7 @@ impl SystrapAddressSpace {
             }
         }
         self.mf.write(self.control_off, &page)?;
-        self.call(libc::SYS_mmap, [CONTROL_PAGE, 0x1000, libc::PROT_READ as u64, MAP_FIXED_SHARED, STUB_MEMFD as u64, self.control_off])?;
+        self.stub.lock().unwrap().map_file(CONTROL_PAGE, 0x1000, self.control_off, libc::PROT_READ as u32)?;
         for (i, sig) in HANDLED.iter().enumerate() {
             self.call(libc::SYS_rt_sigaction, [*sig as u64, CONTROL_PAGE + 32 * i as u64, 0, 8, 0, 0])?;
         }
@@ -152,19 +147,15 @@ impl SystrapAddressSpace {
 
 impl AddressSpaceOps for SystrapAddressSpace {
     fn map(&mut self, addr: u64, len: u64, file_offset: u64, prot: u32) -> io::Result<()> {
-        let r = self.call(libc::SYS_mmap, [addr, len, prot as u64, MAP_FIXED_SHARED, STUB_MEMFD as u64, file_offset])?;
-        if r as u64 != addr {
-            return Err(eio());
-        }
-        Ok(())
+        self.stub.lock().unwrap().map_file(addr, len, file_offset, prot)
     }
 
     fn unmap(&mut self, addr: u64, len: u64) -> io::Result<()> {
-        self.call(libc::SYS_munmap, [addr, len, 0, 0, 0, 0]).map(|_| ())
+        self.stub.lock().unwrap().unmap(addr, len)
     }
 
     fn protect(&mut self, addr: u64, len: u64, prot: u32) -> io::Result<()> {
-        self.call(libc::SYS_mprotect, [addr, len, prot as u64, 0, 0, 0]).map(|_| ())
+        self.stub.lock().unwrap().protect(addr, len, prot)
     }
 
     fn release(&mut self) {
@@ -280,7 +271,7 @@ impl SystrapContext {
             // SAFETY: the slot's pages live in the memory file as long as the stub process.
             let m = unsafe { Msg::new(a.mf.ptr(slot_off, 0x1000)?) };
             if reused.is_none() {
-                a.call(libc::SYS_mmap, [slot, SLOT_SIZE, (libc::PROT_READ | libc::PROT_WRITE) as u64, MAP_FIXED_SHARED, STUB_MEMFD as u64, slot_off])?;
+                a.stub.lock().unwrap().map_file(slot, SLOT_SIZE, slot_off, (libc::PROT_READ | libc::PROT_WRITE) as u32)?;
             }
             let flags = (libc::CLONE_VM | libc::CLONE_FS | libc::CLONE_SIGHAND | libc::CLONE_THREAD | libc::CLONE_SYSVSEM) as u64;
             let mut stub = a.stub.lock().unwrap();
