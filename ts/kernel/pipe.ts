@@ -6,7 +6,8 @@
 // interruptible (ERESTARTSYS), and a write cut short reports what it did write.
 
 import type { Task } from './task';
-import { FileDescription, type Stat } from '../vfs/file_description';
+import { FileDescription, type ReadinessCallback, type Stat } from '../vfs/file_description';
+import { POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM } from '../abi/linux/poll';
 import { EAGAIN, EPIPE } from '../abi/linux/errno';
 import { O_DIRECT, O_NONBLOCK, O_RDONLY, O_WRONLY } from '../abi/linux/fcntl';
 import { S_IFIFO } from '../abi/linux/stat';
@@ -81,6 +82,35 @@ export class Pipe {
   waitReadable(t: Task): Promise<void> { return this.waitOn(t, this.readWaiters); }
   waitWritable(t: Task): Promise<void> { return this.waitOn(t, this.writeWaiters); }
 
+  /** pipe_poll for the read end: data to read, or hang-up once no writer is left. */
+  readReadiness(): number {
+    let mask = this.slots.length > 0 ? POLLIN | POLLRDNORM : 0;
+    if (this.writers === 0) mask |= POLLHUP;
+    return mask;
+  }
+
+  /** pipe_poll for the write end: a free page in the ring, or an error once no reader is left. */
+  writeReadiness(): number {
+    let mask = this.full ? 0 : POLLOUT | POLLWRNORM;
+    if (this.readers === 0) mask |= POLLERR;
+    return mask;
+  }
+
+  /** Poll waiters share the sets blocked readers and writers sleep on: every change that
+   *  wakes those (data in, room made, an end closed) is one poll must see. They stay
+   *  registered across wake-ups until they unsubscribe. */
+  addReadWaiter(cb: ReadinessCallback): () => void {
+    const w = (): void => cb();
+    this.readWaiters.add(w);
+    return () => { this.readWaiters.delete(w); };
+  }
+
+  addWriteWaiter(cb: ReadinessCallback): () => void {
+    const w = (): void => cb();
+    this.writeWaiters.add(w);
+    return () => { this.writeWaiters.delete(w); };
+  }
+
   private waitOn(t: Task, set: Set<() => void>): Promise<void> {
     return block<void>(t, (wake) => {
       const w = (): void => wake();
@@ -124,6 +154,9 @@ export class PipeReadEnd extends FileDescription {
 
   override stat(): Stat { return pipeStat(this.pipe); }
   override describe(): string { return `pipe:[${this.pipe.ino}]`; }
+  override get pollable(): boolean { return true; }
+  override readiness(_mask: number): number { return this.pipe.readReadiness(); }
+  override addWaiter(_mask: number, cb: ReadinessCallback): () => void { return this.pipe.addReadWaiter(cb); }
 
   override release(): void {
     this.pipe.readers--;
@@ -174,6 +207,9 @@ export class PipeWriteEnd extends FileDescription {
 
   override stat(): Stat { return pipeStat(this.pipe); }
   override describe(): string { return `pipe:[${this.pipe.ino}]`; }
+  override get pollable(): boolean { return true; }
+  override readiness(_mask: number): number { return this.pipe.writeReadiness(); }
+  override addWaiter(_mask: number, cb: ReadinessCallback): () => void { return this.pipe.addWriteWaiter(cb); }
 
   override release(): void {
     this.pipe.writers--;

@@ -15,8 +15,17 @@ import { EINVAL, ENOTTY, ESPIPE, ENXIO } from '../abi/linux/errno';
 import { O_ACCMODE, O_PATH, O_RDONLY, O_RDWR, O_WRONLY,
   SEEK_CUR, SEEK_DATA, SEEK_END, SEEK_HOLE, SEEK_SET } from '../abi/linux/fcntl';
 import type { Stat } from '../abi/linux/stat';
+import { POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM } from '../abi/linux/poll';
 
 export type { Stat, Timespec } from '../abi/linux/stat';
+
+/** What vfs_poll reports for a file without a poll operation (Linux DEFAULT_POLLMASK):
+ *  such a file never makes anyone wait. */
+export const DEFAULT_POLLMASK = POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM;
+
+/** Called when a file's readiness may have changed; the waiter re-reads readiness() itself
+ *  (wake-ups may be spurious, never missed). */
+export type ReadinessCallback = () => void;
 
 export abstract class FileDescription {
   /** O_* status flags and access mode, as F_GETFL reports them (O_CLOEXEC is per fd, not here). */
@@ -25,6 +34,8 @@ export abstract class FileDescription {
    *  FMODE_LSEEK/FMODE_PREAD). */
   readonly seekable: boolean = false;
   private refs = 1;
+  /** Who must forget this file when it goes (epoll's items, Linux eventpoll_release). */
+  private releaseHooks: Set<() => void> | null = null;
 
   /** A new description holds one reference, its creator's (gVisor style: FDTable.newFD takes
    *  its own, so the creator drops its reference once the description is installed). */
@@ -51,7 +62,17 @@ export abstract class FileDescription {
 
   decRef(): void {
     if (this.refs <= 0) throw new Error('FileDescription.decRef after release');
-    if (--this.refs === 0) this.release();
+    if (--this.refs !== 0) return;
+    this.release();
+    const hooks = this.releaseHooks;
+    this.releaseHooks = null;
+    if (hooks) for (const h of hooks) h();
+  }
+
+  /** Run cb once the last reference is gone; returns the undo. */
+  onRelease(cb: () => void): () => void {
+    (this.releaseHooks ??= new Set()).add(cb);
+    return () => { this.releaseHooks?.delete(cb); };
   }
 
   /** Live references (for tests and /proc fdinfo). */
@@ -86,6 +107,20 @@ export abstract class FileDescription {
     throw new SyscallError(ENOTTY);
   }
 
+  /** Whether the file has a poll operation of its own (Linux file_can_poll). epoll refuses
+   *  the others with EPERM; poll and select see them as always ready. */
+  get pollable(): boolean { return false; }
+
+  /** The POLL* bits that hold now. `mask` says which the caller cares about (a file may skip
+   *  costly checks for the others); the caller filters the answer with it, plus POLLERR and
+   *  POLLHUP, which are always of interest. Never blocks. */
+  readiness(_mask: number): number { return DEFAULT_POLLMASK; }
+
+  /** Call cb whenever readiness for any bit of mask (or POLLERR/POLLHUP) may have changed,
+   *  until the returned function is called. cb runs from the event loop, never inside
+   *  addWaiter. A file that is always ready never calls it. */
+  addWaiter(_mask: number, _cb: ReadinessCallback): () => void { return noop; }
+
   /** What mmap maps for this file, or null if it cannot be mapped (mmap then fails ENODEV). */
   mappable(): MappingBacking | null { return null; }
 
@@ -95,6 +130,8 @@ export abstract class FileDescription {
   /** The last reference is gone: give back what the file holds. */
   release(): void {}
 }
+
+function noop(): void {}
 
 /** Linux generic_file_llseek_size for a file whose data is all of [0, size): new position for
  *  (offset, whence) from position `pos`, EINVAL if negative, ENXIO past the end for DATA/HOLE. */

@@ -20,7 +20,8 @@ import { O_APPEND, O_CLOEXEC, O_LARGEFILE, O_NONBLOCK, O_RDWR } from '../abi/lin
 import { FIONREAD } from '../abi/linux/ioctl';
 import { POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT } from '../abi/linux/poll';
 import { S_IFBLK, S_IFCHR, S_IFDIR, S_IFMT, S_IFREG, devMajor, type Stat } from '../abi/linux/stat';
-import { FileDescription, seekPosition } from './file_description';
+import { DEFAULT_POLLMASK, FileDescription, seekPosition, type ReadinessCallback } from './file_description';
+import { pollWithBackoff } from '../kernel/poll/backoff_waiter';
 import { isEAGAIN, throwHostError } from './host_errno';
 import { HostTty } from './host_tty';
 
@@ -125,6 +126,25 @@ export class HostFileDescription extends FileDescription {
   }
 
   override describe(): string { return `host:[${this.hostFd}]`; }
+
+  /** Pipes, ttys and sockets have a poll operation; regular files and /dev/null do not
+   *  (epoll refuses them with EPERM, as Linux does). */
+  override get pollable(): boolean { return this.kind === 'stream'; }
+
+  /** The host's own answer for a stream (poll(2) with a zero timeout); a closed host fd
+   *  reads as an error, since the application's fd is still open. */
+  override readiness(mask: number): number {
+    if (this.kind !== 'stream') return DEFAULT_POLLMASK;
+    const rev = this.pollFn(this.hostFd, mask | POLLERR | POLLHUP);
+    return rev & POLLNVAL ? POLLERR : rev;
+  }
+
+  /** No host notifications reach the sentry: re-poll on a backoff timer (backoff_waiter.ts). */
+  override addWaiter(mask: number, cb: ReadinessCallback): () => void {
+    if (this.kind !== 'stream') return () => {};
+    const all = mask | POLLERR | POLLHUP;
+    return pollWithBackoff(() => this.readiness(all), all, cb);
+  }
 
   override release(): void {
     if (this.closeOnRelease) {

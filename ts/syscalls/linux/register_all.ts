@@ -41,6 +41,9 @@ import { registerAttr } from './sys_attr';
 import { registerSync } from './sys_sync';
 import { registerSendfile } from './sys_sendfile';
 import { registerXattr } from './sys_xattr';
+import { registerPoll } from './sys_poll';
+import { registerEpoll } from './sys_epoll';
+import { registerEventfd } from './sys_eventfd';
 
 export function registerAll(table: SyscallTable): void {
   registerMM(table);
@@ -82,4 +85,7 @@ export function registerAll(table: SyscallTable): void {
   registerSync(table);
   registerSendfile(table);
   registerXattr(table);
+  registerPoll(table);
+  registerEpoll(table);
+  registerEventfd(table);
 }
