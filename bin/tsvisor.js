@@ -4,9 +4,6 @@
 // with a V8 code cache beside it, written after the first run: start-up is a benchmark, and
 // compiling a hundred modules anew each time costs more than the sandbox's own set-up.
 // Without the bundle (a tsc-only build), the modules are loaded one by one.
-// The sentry's syscall path is hot from the first instant: let V8 optimise it sooner than
-// its default (tuned for web pages), so short programs do not run on unoptimised code.
-require('node:v8').setFlagsFromString('--interrupt-budget=16000');
 const fs = require('node:fs');
 const path = require('node:path');
 const vm = require('node:vm');

@@ -3,8 +3,7 @@
 // decides what exits mean; it does not decode syscalls (syscalls/) or manage memory (mm/).
 
 import * as fs from 'node:fs';
-import { randomFillSync } from 'node:crypto';
-import type { NativeMemoryFile, NativePlatform } from '../native/addon';
+import { addon, type NativeMemoryFile, type NativePlatform } from '../native/addon';
 import { SYSCALL_NAMES } from '../abi/linux/syscall_numbers';
 import type { Task } from './task';
 import { ThreadGroup } from './thread_group';
@@ -71,7 +70,7 @@ export class Kernel {
   /** CLOCK_BOOTTIME-like: ns since the sandbox started. */
   uptimeNs(): bigint { return process.hrtime.bigint() - this.bootMonotonic; }
 
-  fillRandom(buf: Uint8Array): void { randomFillSync(buf); }
+  fillRandom(buf: Uint8Array): void { addon().hostGetrandom(buf); }
 
   debug(msg: string): void {
     if (this.debugLogFd >= 0) fs.writeSync(this.debugLogFd, `${new Date().toISOString()} ${msg}\n`);

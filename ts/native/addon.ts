@@ -110,6 +110,13 @@ export interface NativeAddon {
   pollHostFd(fd: number, events: number): number;
   /** lseek(2) on a host fd of the sentry's: the new offset, or -errno. */
   hostLseek(fd: number, offset: number, whence: number): number;
+  hostIsatty(fd: number): boolean;
+  /** Fill buf from the host's getrandom(2). */
+  hostGetrandom(buf: Uint8Array): void;
+  /** TCGETS / TCSETS+actions / TIOCGWINSZ on a host terminal the sandbox was given. */
+  ttyGetAttr(fd: number, termios: Uint8Array): void;
+  ttySetAttr(fd: number, actions: number, termios: Uint8Array): void;
+  ttyGetWinsize(fd: number, winsize: Uint8Array): void;
 }
 
 // Register slots in Context.regs: Linux's struct user_regs_struct order.

@@ -6,7 +6,6 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { addon, errnoOfNative, type NativePlatform } from '../native/addon';
 import { Kernel } from '../kernel/kernel';
 import { Task } from '../kernel/task';
@@ -32,6 +31,13 @@ export interface SandboxOptions {
   env: string[];
   cwd: string;
   argv: string[];
+}
+
+/** The 16 bytes behind AT_RANDOM. */
+function atRandom(kernel: Kernel): Uint8Array {
+  const b = new Uint8Array(16);
+  kernel.fillRandom(b);
+  return b;
 }
 
 /** A failure the user caused, with the exit status a container runtime would give it. */
@@ -125,7 +131,7 @@ export async function runSandbox(opts: SandboxOptions): Promise<number> {
   let entry;
   try {
     entry = loadExecutable(mm, exe, (p) => openExecutableIn(kernel, fsctx, creds, p), {
-      argv: opts.argv, envp: opts.env, execfn: exePath, random: randomBytes(16),
+      argv: opts.argv, envp: opts.env, execfn: exePath, random: atRandom(kernel),
       uid, euid: uid, gid, egid: gid, secure: false, hwcap: 0x178bfbff, clockTicks: 100,
       platform: 'x86_64',
     });

@@ -11,7 +11,6 @@
 // hostLseek (Node offers no lseek).
 
 import * as fs from 'node:fs';
-import * as tty from 'node:tty';
 import { addon } from '../native/addon';
 import type { Task } from '../kernel/task';
 import { SyscallError } from '../kernel/syscall_error';
@@ -68,7 +67,7 @@ export class HostFileDescription extends FileDescription {
     else if (type === S_IFCHR && devMajor(Number(st.rdev)) === MEM_MAJOR) this.kind = 'memdev';
     else this.kind = 'stream';
     this.seekable = this.kind !== 'stream';
-    this.tty = type === S_IFCHR && tty.isatty(hostFd) ? new HostTty(hostFd) : null;
+    this.tty = type === S_IFCHR && addon().hostIsatty(hostFd) ? new HostTty(hostFd) : null;
     this.closeOnRelease = opts.closeOnRelease ?? false;
     this.pollFn = opts.poll ?? ((fd, ev) => addon().pollHostFd(fd, ev));
   }

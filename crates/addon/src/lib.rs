@@ -359,6 +359,69 @@ pub fn host_lseek(fd: i32, offset: f64, whence: i32) -> f64 {
     }
 }
 
+/// isatty(3) on a host fd: whether it is a terminal.
+#[napi]
+pub fn host_isatty(fd: i32) -> bool {
+    // SAFETY: plain call with an integer argument.
+    unsafe { libc::isatty(fd) == 1 }
+}
+
+/// Fills buf from the host's getrandom(2) (the sandbox's entropy source).
+#[napi]
+pub fn host_getrandom(mut buf: Uint8ArraySlice<'_>) -> Result<()> {
+    // SAFETY: the JS thread is inside this call, so nothing else touches the array.
+    let buf = unsafe { buf.as_mut() };
+    let mut done = 0;
+    while done < buf.len() {
+        // SAFETY: writing within buf's bounds.
+        let n = unsafe { libc::getrandom(buf[done..].as_mut_ptr() as *mut libc::c_void, buf.len() - done, 0) };
+        if n < 0 {
+            let e = io::Error::last_os_error();
+            if e.raw_os_error() == Some(libc::EINTR) {
+                continue;
+            }
+            return Err(to_napi(e));
+        }
+        done += n as usize;
+    }
+    Ok(())
+}
+
+fn tty_ioctl(fd: i32, req: libc::c_ulong, buf: &mut [u8], need: usize) -> Result<()> {
+    if buf.len() < need {
+        return Err(to_napi(io::Error::from_raw_os_error(libc::EINVAL)));
+    }
+    // SAFETY: buf holds at least `need` bytes, the size of the structure this request uses.
+    if unsafe { libc::ioctl(fd, req, buf.as_mut_ptr()) } < 0 {
+        return Err(to_napi(io::Error::last_os_error()));
+    }
+    Ok(())
+}
+
+/// TCGETS on a host terminal: the kernel's struct termios (36 bytes).
+#[napi]
+pub fn tty_get_attr(fd: i32, mut termios: Uint8ArraySlice<'_>) -> Result<()> {
+    // SAFETY: the JS thread is inside this call, so nothing else touches the array.
+    tty_ioctl(fd, libc::TCGETS, unsafe { termios.as_mut() }, 36)
+}
+
+/// TCSETS/TCSETSW/TCSETSF (actions 0, 1, 2) on a host terminal.
+#[napi]
+pub fn tty_set_attr(fd: i32, actions: u32, mut termios: Uint8ArraySlice<'_>) -> Result<()> {
+    if actions > 2 {
+        return Err(to_napi(io::Error::from_raw_os_error(libc::EINVAL)));
+    }
+    // SAFETY: the JS thread is inside this call, so nothing else touches the array.
+    tty_ioctl(fd, libc::TCSETS + actions as libc::c_ulong, unsafe { termios.as_mut() }, 36)
+}
+
+/// TIOCGWINSZ on a host terminal: struct winsize (8 bytes).
+#[napi]
+pub fn tty_get_winsize(fd: i32, mut winsize: Uint8ArraySlice<'_>) -> Result<()> {
+    // SAFETY: the JS thread is inside this call, so nothing else touches the array.
+    tty_ioctl(fd, libc::TIOCGWINSZ, unsafe { winsize.as_mut() }, 8)
+}
+
 /// poll(2) one host fd with a zero timeout; returns revents.
 #[napi]
 pub fn poll_host_fd(fd: i32, events: i32) -> i32 {

@@ -274,3 +274,9 @@ NAMES[132] = 'ERFKILL';
 export function errnoName(e: number): string {
   return NAMES[e] ?? `E${e}`;
 }
+
+/** The errno value of a symbolic name ("ENOENT" -> 2), or 0 if unknown. */
+export function errnoNumber(name: string): number {
+  const i = NAMES.indexOf(name);
+  return i > 0 ? i : 0;
+}

@@ -5,7 +5,6 @@
 
 import * as fs from 'node:fs';
 import * as os from 'node:os';
-import { randomUUID } from 'node:crypto';
 import type { Kernel } from '../../kernel/kernel';
 import type { Inode } from '../../vfs/inode';
 import { KDir, staticChildren } from '../kernfs/dir';
@@ -80,8 +79,8 @@ function sysTree(fs: KernFS, kernel: Kernel): KDir {
       overflowuid: file('kernel/overflowuid', () => '65534\n'),
       overflowgid: file('kernel/overflowgid', () => '65534\n'),
       random: dir('kernel/random', () => ({
-        boot_id: file('kernel/random/boot_id', () => `${bootId}\n`),
-        uuid: file('kernel/random/uuid', () => `${randomUUID()}\n`),
+        boot_id: file('kernel/random/boot_id', () => `${(bootId ??= randomUUID(kernel))}\n`),
+        uuid: file('kernel/random/uuid', () => `${randomUUID(kernel)}\n`),
         entropy_avail: file('kernel/random/entropy_avail', () => '256\n'),
       })),
     })),
@@ -101,7 +100,17 @@ function sysTree(fs: KernFS, kernel: Kernel): KDir {
   }));
 }
 
-const bootId = randomUUID();
+let bootId: string | undefined;
+
+/** A version-4 UUID from the sandbox's entropy source. */
+function randomUUID(kernel: Kernel): string {
+  const b = new Uint8Array(16);
+  kernel.fillRandom(b);
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  const h = Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
 
 export function systemEntries(fs: KernFS, kernel: Kernel): Record<string, Inode> {
   const file = (name: string, gen: () => string): KFile => new KFile(fs, name, gen);
