@@ -20,22 +20,19 @@ const RUN_SPIN: Duration = Duration::from_micros(300);
 /// Within RUN_SPIN, how long to spin before yielding the CPU between polls.
 const RUN_PURE_SPIN: Duration = Duration::from_micros(20);
 
-fn errno_name(e: i32) -> &'static str {
-    match e {
-        libc::EPERM => "EPERM",
-        libc::ENOENT => "ENOENT",
-        libc::ESRCH => "ESRCH",
-        libc::EIO => "EIO",
-        libc::EBADF => "EBADF",
-        libc::EAGAIN => "EAGAIN",
-        libc::ENOMEM => "ENOMEM",
-        libc::EACCES => "EACCES",
-        libc::EFAULT => "EFAULT",
-        libc::EINVAL => "EINVAL",
-        libc::ENOSYS => "ENOSYS",
-        libc::ENOEXEC => "ENOEXEC",
-        _ => "EIO",
+extern "C" {
+    /// glibc 2.32+: the symbolic name of an errno value ("ENOTTY"), or NULL.
+    fn strerrorname_np(errnum: libc::c_int) -> *const libc::c_char;
+}
+
+fn errno_name(e: i32) -> String {
+    // SAFETY: strerrorname_np returns NULL or a pointer to a static NUL-terminated string.
+    let p = unsafe { strerrorname_np(e) };
+    if p.is_null() {
+        return "EIO".to_string();
     }
+    // SAFETY: non-NULL, static and NUL-terminated (above).
+    unsafe { std::ffi::CStr::from_ptr(p) }.to_string_lossy().into_owned()
 }
 
 fn to_napi(e: io::Error) -> Error {
