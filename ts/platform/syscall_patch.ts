@@ -27,7 +27,9 @@ import { EV_SIGNO, REG_GS_BASE, REG_ORIG_RAX, REG_RIP } from '../native/addon';
 import type { MemoryManager } from '../mm/memory_manager';
 import type { Task } from '../kernel/task';
 
-const SIGSYS = 31n;
+const SIGSYS = 31;
+/** Patching off for this process (to compare with the trap path). */
+const patchingDisabled = process.env.TSVISOR_NO_PATCH !== undefined && process.env.TSVISOR_NO_PATCH !== '';
 const REGION_SIZE = 0x10000;
 const TRAMPOLINE_SIZE = 32;
 const PAGE = 0x1000;
@@ -153,9 +155,10 @@ const patchers = new WeakMap<MemoryManager, SyscallPatcher>();
 
 /** Called for each syscall stop: patch the site if it trapped and may be patched. */
 export function maybePatchSyscall(t: Task): void {
-  if (t.regs[EV_SIGNO] !== SIGSYS || t.regs[REG_GS_BASE] !== 0n) return;
+  // Every syscall comes through here: test the 32-bit word, not a bigint, for the trap.
+  if (t.ctx.words[EV_SIGNO * 2] !== SIGSYS || t.regs[REG_GS_BASE] !== 0n) return;
   const entry = t.kernel.platform.syscallPatchEntry;
-  if (entry === 0 || process.env.TSVISOR_NO_PATCH) return;
+  if (entry === 0 || patchingDisabled) return;
   const mm = t.mm;
   let p = patchers.get(mm);
   if (!p) {
