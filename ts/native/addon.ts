@@ -128,7 +128,7 @@ export const REG_R15 = 0, REG_R14 = 1, REG_R13 = 2, REG_R12 = 3, REG_RBP = 4, RE
 export const NUM_REGS = 27;
 // Event slots after the registers, filled when a run stops.
 export const EV_SIGNO = 27;      // host signal behind a fault/exit, or 0
-export const EV_CODE = 28;       // si_code of that signal
+export const EV_CODE = 28;       // si_code of that signal; for EVENT_SYSCALL the ABI (below)
 export const EV_ADDR = 29;       // faulting address (si_addr)
 export const EV_ACCESS = 30;     // ACCESS_* bits if the platform knows them, else ACCESS_UNKNOWN
 export const EV_STATUS = 31;     // wait status when the stub died (EVENT_DEAD)
@@ -138,6 +138,8 @@ export const EVENT_PENDING = 0;
 export const EVENT_SYSCALL = 1;   // orig_rax holds the number; rip is past the instruction
 export const EVENT_FAULT = 2;     // SIGSEGV/SIGBUS/SIGFPE/SIGILL/SIGTRAP: EV_* slots say which
 export const EVENT_INTERRUPT = 3; // interrupt() or a host signal that is not a fault
+/** EV_CODE of an EVENT_SYSCALL made through the i386 ABI (int 0x80, sysenter); 0 is x86-64. */
+export const SYSCALL_ABI_I386 = 0x40000003;
 export const EVENT_DEAD = 4;      // the stub thread is gone (killed from outside)
 
 export const ACCESS_READ = 1, ACCESS_WRITE = 2, ACCESS_EXEC = 4, ACCESS_UNKNOWN = 8;

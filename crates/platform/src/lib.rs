@@ -49,6 +49,9 @@ pub const REG_R10: usize = 7;
 pub const REG_R8: usize = 9;
 pub const REG_R9: usize = 8;
 
+/// Event::code of a syscall made through the i386 ABI.
+pub const SYSCALL_ABI_I386: u64 = 0x4000_0003;
+
 /// How a run ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u32)]
@@ -64,7 +67,10 @@ pub struct Event {
     pub kind: EventKind,
     /// Host signal behind a fault or death, else 0.
     pub signo: u64,
-    /// si_code of that signal.
+    /// si_code of that signal. For a Syscall event: the ABI it was made through, 0 for the
+    /// x86-64 `syscall` instruction, AUDIT_ARCH_I386 for the i386 ABI (`int 0x80`, `sysenter`,
+    /// or a syscall from 32-bit code), whose number and arguments are in eax, ebx, ecx, edx,
+    /// esi, edi, ebp.
     pub code: u64,
     /// Faulting address.
     pub addr: u64,

@@ -65,6 +65,7 @@ systrap_restorer:
 	.set M_EXIT, 12
 	.set M_KIND, 16
 	.set M_SIGNO, 24
+	.set M_CODE, 32
 	.set M_FPSTATE, 56
 	.set M_REGS, 64
 	.set ST_READY, 1
@@ -100,6 +101,7 @@ systrap_fast_entry:
 	movq $0, %gs:M_REGS+22*8
 	movq $1, %gs:M_KIND
 	movq $0, %gs:M_SIGNO
+	movq $0, %gs:M_CODE
 	movq $0, %gs:M_FPSTATE
 	mov $ST_READY, %eax
 	xchg %eax, %gs:M_STATE

@@ -117,6 +117,7 @@ void systrap_handler(int sig, struct siginfo_k *info, struct ucontext_k *uc) {
 	m->access = 8; /* unknown */
 	if (sig == SIGSYS && info->si_code == SYS_SECCOMP) {
 		m->kind = EV_SYSCALL;
+		m->code = 0; /* the x86-64 ABI */
 		r[ORIG_RAX] = g[G_RAX];
 	} else if (sig == SIGCHLD) {
 		m->kind = EV_INTERRUPT;
