@@ -100,7 +100,7 @@ export class Kernel {
       task.exited = true;
       // A task running application code stops at once, a waiting one stops waiting; its run
       // loop then sees `exited`.
-      task.kick(true);
+      task.kick(true, true);
     }
   }
 

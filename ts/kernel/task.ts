@@ -11,6 +11,7 @@ import type { Kernel } from './kernel';
 import type { ThreadGroup } from './thread_group';
 import { Credentials } from './credentials';
 import { SigPending } from './sig_pending';
+import { mmUserCount } from './shared_state';
 
 export interface FSContext {
   /** Absolute path of the working directory, as getcwd(2) reports it. */
@@ -96,9 +97,18 @@ export class Task {
     return true;
   }
 
-  /** Make the task look at its signals soon: end its wait, or stop it in user mode. */
-  kick(fatal = false): void {
+  /** Make the task look at its signals soon: end its wait, or stop it in user mode. With
+   *  `dying`, the task is being killed with its whole group, and a run that does not stop
+   *  is ended by the platform (when no task outside the group shares its memory). */
+  kick(fatal = false, dying = false): void {
     if (this.interruptWait(fatal) || this.waitCancel || this.kernel.current === this) return;
-    this.ctx.interrupt();
+    if (dying && this.memoryPrivateToGroup()) this.ctx.interruptToKill();
+    else this.ctx.interrupt();
+  }
+
+  private memoryPrivateToGroup(): boolean {
+    let users = 0;
+    for (const t of this.tg.tasks) if (t.mm === this.mm) users++;
+    return mmUserCount(this.mm) <= users;
   }
 }

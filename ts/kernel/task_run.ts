@@ -7,7 +7,7 @@ import {
   EVENT_SYSCALL, EVENT_FAULT, EVENT_INTERRUPT, EVENT_DEAD,
   EV_SIGNO, EV_ADDR, EV_ACCESS, EV_CODE, EV_STATUS, REG_RIP,
 } from '../native/addon';
-import { SIGSEGV, SIGBUS, SIGKILL } from '../abi/linux/signal';
+import { SIGSEGV, SIGBUS, SIGKILL, SIGFPE, SIGILL, SIGTRAP, SIGSYS } from '../abi/linux/signal';
 import { SYS_rt_sigreturn } from '../abi/linux/syscall_numbers';
 import { dispatchSyscall } from '../syscalls/linux/table';
 import type { Task } from './task';
@@ -15,6 +15,7 @@ import { sigInfo } from './sig_pending';
 import { deliverSignals, forceSignal } from './signal_deliver';
 
 const SEGV_MAPERR = 1, SEGV_ACCERR = 2;
+const FAULT_SIGNALS = new Set([SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS]);
 
 export async function runTask(t: Task): Promise<void> {
   const k = t.kernel;
@@ -57,6 +58,13 @@ export async function runTask(t: Task): Promise<void> {
 /** A hardware fault: a page the MemoryManager can populate, or a signal to the application. */
 function handleFault(t: Task): void {
   const signo = Number(t.regs[EV_SIGNO]);
+  if (!FAULT_SIGNALS.has(signo)) {
+    // Platforms report only these; anything else came through memory the application could
+    // write (the platform should have caught it): the process dies, the sentry does not.
+    t.kernel.debug(`[${t.tid}] fault event with signal ${signo}: SIGKILL`);
+    t.kernel.killThreadGroup(t.tg, SIGKILL);
+    return;
+  }
   const addr = Number(t.regs[EV_ADDR]);
   let code = Number(t.regs[EV_CODE]);
   if (signo === SIGSEGV || signo === SIGBUS) {

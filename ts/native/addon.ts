@@ -81,6 +81,10 @@ export interface NativeContext {
   take(regs: BigUint64Array): number;
   /** Make a running task stop soon with EVENT_INTERRUPT (safe to call at any time). */
   interrupt(): void;
+  /** End a task that must die but did not stop for interrupt() (its run then ends with
+   *  EVENT_DEAD). On systrap this kills the whole stub process: only for a task whose
+   *  address space no surviving task shares. */
+  kill(): void;
   /** x86 XSAVE area of the stopped task (the FP/SSE/AVX state), for signal frames and fork. */
   getFpState(): Buffer;
   setFpState(state: Uint8Array): void;

@@ -7,6 +7,10 @@ import {
   type NativeAddressSpace, type NativeContext, type NativePlatform,
 } from '../native/addon';
 
+/** How long a dying task's run may take to notice its interrupt before it is killed: far
+ *  longer than any honest stop, even on a loaded machine. */
+const KILL_GRACE_MS = 200;
+
 export class PlatformContext {
   readonly regs = new BigUint64Array(REGS_SLOTS);
   /** The same registers as 32-bit halves (little-endian: slot s is words 2s, 2s+1), for the
@@ -15,6 +19,9 @@ export class PlatformContext {
   private readonly native: NativeContext;
   private waiter: (() => void) | null = null;
   private released = false;
+  /** Counts runs, so that a late kill timer can tell whether the run it meant is over. */
+  private runs = 0;
+  private running = false;
 
   constructor(platform: NativePlatform, as: NativeAddressSpace) {
     this.native = platform.newContext(as, () => this.onWake());
@@ -23,10 +30,15 @@ export class PlatformContext {
 
   /** Runs the task until its next syscall, fault or interrupt; returns the EVENT_* kind. */
   run(): number | Promise<number> {
+    this.runs++;
     const ev = this.native.run(this.regs);
     if (ev !== EVENT_PENDING) return ev;
+    this.running = true;
     return new Promise<number>((resolve) => {
-      this.waiter = () => resolve(this.native.take(this.regs));
+      this.waiter = () => {
+        this.running = false;
+        resolve(this.native.take(this.regs));
+      };
     });
   }
 
@@ -38,6 +50,18 @@ export class PlatformContext {
 
   interrupt(): void {
     if (!this.released) this.native.interrupt();
+  }
+
+  /** interrupt() for a task that must die: if the run it interrupts has not stopped within
+   *  the grace period (the application blocked the platform's interrupt on the host), the
+   *  platform kills it. Only for a task whose address space no surviving task shares. */
+  interruptToKill(): void {
+    this.interrupt();
+    if (!this.running) return;
+    const run = this.runs;
+    setTimeout(() => {
+      if (this.running && this.runs === run && !this.released) this.native.kill();
+    }, KILL_GRACE_MS);
   }
 
   getFpState(): Buffer { return this.native.getFpState(); }

@@ -260,6 +260,11 @@ impl Context {
     }
 
     #[napi]
+    pub fn kill(&self) {
+        self.inner.kill();
+    }
+
+    #[napi]
     pub fn get_fp_state(&self) -> Result<Buffer> {
         Ok(self.inner.fp_state().map_err(to_napi)?.into())
     }

@@ -119,6 +119,13 @@ pub trait Context: Send + Sync {
     fn set_waker(&self, w: completion::Waker);
     /// Makes a running task stop soon with an Interrupt event. Harmless if it is not running.
     fn interrupt(&self);
+    /// Ends a task that must die but did not stop for interrupt() (on systrap, a thread that
+    /// blocked the interrupt signal on the host through a forged sigreturn frame). The run
+    /// then ends with a Dead event. A platform may have to end every thread of the address
+    /// space to do it; one whose interrupt cannot be refused needs nothing more.
+    fn kill(&self) {
+        self.interrupt();
+    }
     /// The XSAVE area of a stopped task.
     fn fp_state(&self) -> io::Result<Vec<u8>>;
     fn set_fp_state(&self, state: &[u8]) -> io::Result<()>;

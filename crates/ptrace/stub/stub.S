@@ -46,6 +46,81 @@ systrap_clone_gadget:
 	.quad systrap_restorer
 	.quad systrap_fast_entry
 
+	/* A new systrap application thread starts here, from systrap_clone_gadget, on its slot's
+	 * start-up stack, with every signal but SIGTRAP blocked (the leader's mask) and a copy of
+	 * the leader's fd table. Until its filter is in force it reads nothing but its registers
+	 * (set by the sentry through ptrace) and its slot's set-up page, which the stub maps
+	 * read-only: the application can reach neither, and the stack is never touched. It drops
+	 * every fd, takes its signal stack, turns on Syscall User Dispatch when the set-up page
+	 * asks, locks itself into the seccomp filter of the set-up page, and only then lets
+	 * signals in and traps once, so that the sentry can give it its first registers.
+	 * Layout of the set-up page: crates/systrap/src/setup.rs. */
+	.set SETUP, 0x1000
+	.set SETUP_FPROG, SETUP + 0
+	.set SETUP_SIGSTACK, SETUP + 0x800
+	.set SETUP_SUD, SETUP + 0x820
+	.set SETUP_SUD_START, SETUP + 0x828
+	.set SETUP_SUD_LEN, SETUP + 0x830
+	.set SETUP_UNBLOCKED, SETUP + 0x838
+	.globl systrap_thread_entry
+systrap_thread_entry:
+	mov %rsp, %rbx
+	and $-0x10000, %rbx		/* the slot */
+	mov $436, %eax			/* close_range(0, ~0U, 0) */
+	xor %edi, %edi
+	mov $0xffffffff, %esi
+	xor %edx, %edx
+	syscall
+	test %rax, %rax
+	jnz 9f
+	mov $131, %eax			/* sigaltstack(&setup->sigstack, NULL) */
+	lea SETUP_SIGSTACK(%rbx), %rdi
+	xor %esi, %esi
+	syscall
+	test %rax, %rax
+	jnz 9f
+	mov $157, %eax			/* prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) */
+	mov $38, %edi
+	mov $1, %esi
+	xor %edx, %edx
+	xor %r10d, %r10d
+	xor %r8d, %r8d
+	syscall
+	test %rax, %rax
+	jnz 9f
+	cmpq $0, SETUP_SUD(%rbx)
+	je 1f
+	mov $157, %eax			/* prctl(PR_SET_SYSCALL_USER_DISPATCH, ON, start, len, NULL) */
+	mov $59, %edi
+	mov $1, %esi
+	mov SETUP_SUD_START(%rbx), %rdx
+	mov SETUP_SUD_LEN(%rbx), %r10
+	xor %r8d, %r8d
+	syscall
+	test %rax, %rax
+	jnz 9f
+1:	wrgsbase %rbx			/* patched syscalls find the message at %gs */
+	mov $317, %eax			/* seccomp(SECCOMP_SET_MODE_FILTER, 0, &setup->fprog) */
+	mov $1, %edi
+	xor %esi, %esi
+	lea SETUP_FPROG(%rbx), %rdx
+	syscall
+	test %rax, %rax
+	jnz 9f
+	mov $14, %eax			/* rt_sigprocmask(SIG_SETMASK, &setup->unblocked, NULL, 8) */
+	mov $2, %edi
+	lea SETUP_UNBLOCKED(%rbx), %rsi
+	xor %edx, %edx
+	mov $8, %r10d
+	syscall
+	test %rax, %rax
+	jnz 9f
+	ud2
+9:	mov $60, %eax
+	mov $127, %edi
+	syscall
+	jmp 9b
+
 	/* The sigreturn trampoline of the systrap handlers. */
 	.globl systrap_restorer
 systrap_restorer:

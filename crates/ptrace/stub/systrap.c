@@ -1,8 +1,9 @@
 /* The systrap platform's code inside the stub process (see crates/systrap/src/lib.rs for the
  * protocol and the threat model). Each application thread owns a 64 KiB slot above the
- * application's address space: page 0 is its message to the sentry, page 1 its seccomp
- * program, then a small start-up stack and the signal stack its handler runs on. A handler
- * finds its slot by rounding its own stack pointer down.
+ * application's address space: page 0 is its message to the sentry, page 1 its set-up page
+ * (seccomp program, signal-stack description: read-only to the stub), then a small start-up
+ * stack and the signal stack its handler runs on. A handler finds its slot by rounding its
+ * own stack pointer down.
  *
  * Built with -nostdlib -ffreestanding: no globals, no libc, every syscall inline, so all of
  * this is position-bound read-only text. */
@@ -41,7 +42,9 @@ struct ucontext_k {
 
 struct siginfo_k {
 	int si_signo, si_errno, si_code, pad;
-	u64 si_addr;
+	u64 si_addr;             /* _sigfault.si_addr, or _sigsys.si_call_addr */
+	int si_syscall;          /* _sigsys */
+	unsigned int si_arch;    /* _sigsys */
 };
 
 #define EV_SYSCALL 1
@@ -51,6 +54,9 @@ struct siginfo_k {
 #define SIGCHLD 17
 #define SIGSEGV 11
 #define SYS_SECCOMP 1
+#define SYS_USER_DISPATCH 2
+#define AUDIT_ARCH_X86_64 0xc000003eU
+#define SYSCALL_ABI_I386 0x40000003UL
 
 static inline long sc1(long n, long a) {
 	long r;
@@ -115,9 +121,11 @@ void systrap_handler(int sig, struct siginfo_k *info, struct ucontext_k *uc) {
 	m->code = info->si_code;
 	m->addr = info->si_addr;
 	m->access = 8; /* unknown */
-	if (sig == SIGSYS && info->si_code == SYS_SECCOMP) {
+	if (sig == SIGSYS && (info->si_code == SYS_SECCOMP || info->si_code == SYS_USER_DISPATCH)) {
+		/* Trapped by seccomp, or by Syscall User Dispatch (which sees the numbers seccomp
+		 * lets through unfiltered). int 0x80 and sysenter arrive here with the i386 ABI. */
 		m->kind = EV_SYSCALL;
-		m->code = 0; /* the x86-64 ABI */
+		m->code = info->si_arch == AUDIT_ARCH_X86_64 ? 0 : SYSCALL_ABI_I386;
 		r[ORIG_RAX] = g[G_RAX];
 	} else if (sig == SIGCHLD) {
 		m->kind = EV_INTERRUPT;
@@ -170,21 +178,5 @@ resume:
 	__asm__ volatile("wrgsbase %0" :: "r"(gsb));
 }
 
-/* A new application thread starts here, on its slot's start-up stack, with the fd table
- * it was cloned with (not shared). It drops every fd, takes its signal stack, locks itself
- * into the seccomp filter the sentry wrote into page 1, and traps once so that the sentry
- * can give it its first registers. */
-void systrap_thread_entry(void) {
-	struct sysmsg *m = my_msg();
-	u64 slot = (u64)m;
-	sc3(436, 0, ~0U, 0); /* close_range(0, ~0, 0) */
-	struct { u64 sp; int flags; u64 size; } ss = { slot + 0x4000, 0, SLOT_SIZE - 0x4000 };
-	if (sc3(131, (long)&ss, 0, 0) != 0) /* sigaltstack */
-		for (;;) sc1(60, 1);
-	sc5(157, 38, 1, 0, 0, 0); /* prctl(PR_SET_NO_NEW_PRIVS, 1) */
-	__asm__ volatile("wrgsbase %0" :: "r"(slot)); /* patched syscalls find the message at %gs */
-	if (sc3(317, 1, 0, (long)(slot + 0x1000)) != 0) /* seccomp(SET_MODE_FILTER, 0, prog) */
-		for (;;) sc1(60, 2);
-	__asm__ volatile("ud2");
-	for (;;) sc1(60, 3);
-}
+/* systrap_thread_entry is in stub.S: it runs before the thread's filter, so it is written
+ * to read nothing but its registers and the slot's read-only set-up page. */

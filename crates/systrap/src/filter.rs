@@ -2,10 +2,11 @@
 //!
 //! A syscall issued from anywhere but the stub's text traps (SECCOMP_RET_TRAP: SIGSYS to the
 //! stub's handler, which hands it to the sentry). From the stub's text only what the handler
-//! itself needs passes: futex wait/wake on the message, rt_sigreturn, exit. Anything else
-//! from there — the application jumping onto one of our syscall instructions with registers
-//! of its choosing — kills the whole stub process. The i386 ABI (int 0x80) is killed too;
-//! x32 numbers trap like any other and the sentry answers ENOSYS, as Linux without x32 does.
+//! itself needs passes: futex wait/wake on the message, rt_sigreturn, exit, sched_yield,
+//! rt_sigprocmask. Anything else from there — the application jumping onto one of our
+//! syscall instructions with registers of its choosing — kills the whole stub process. x32 numbers trap like any other and the sentry answers ENOSYS, as Linux without x32 does.
+//! Outside the stub text every ABI traps (the handler tells the sentry which one it was);
+//! from the stub text only x86-64 is allowed, and the i386 ABI kills.
 
 const LD_W_ABS: u16 = 0x20;
 const JEQ_K: u16 = 0x15;
@@ -37,23 +38,27 @@ pub fn stub_filter(text_start: u64, text_end: u64) -> Vec<SockFilter> {
     let hi = (text_start >> 32) as u32;
     let (lo_start, lo_end) = (text_start as u32, text_end as u32);
     vec![
-        st(LD_W_ABS, 0, 0, 4), // arch
-        st(JEQ_K, 1, 0, AUDIT_ARCH_X86_64),
-        st(RET_K, 0, 0, RET_KILL_PROCESS),
         st(LD_W_ABS, 0, 0, 12), // instruction_pointer, upper half
         st(JEQ_K, 1, 0, hi),
         st(RET_K, 0, 0, RET_TRAP),
         st(LD_W_ABS, 0, 0, 8), // instruction_pointer, lower half
         st(JGE_K, 0, 1, lo_start),
         st(JGE_K, 0, 1, lo_end),
-        st(RET_K, 0, 0, RET_TRAP), // outside the stub text (either test failed)
-        // From the stub's text: only what its handler uses.
+        st(RET_K, 0, 0, RET_TRAP), // outside the stub text (either test failed), any ABI
+        // From the stub's text: the x86-64 ABI, and only what its code uses.
+        st(LD_W_ABS, 0, 0, 4), // arch
+        st(JEQ_K, 1, 0, AUDIT_ARCH_X86_64),
+        st(RET_K, 0, 0, RET_KILL_PROCESS),
         st(LD_W_ABS, 0, 0, 0),
         st(JEQ_K, 0, 1, libc::SYS_rt_sigreturn as u32),
         st(RET_K, 0, 0, RET_ALLOW),
         st(JEQ_K, 0, 1, libc::SYS_exit as u32),
         st(RET_K, 0, 0, RET_ALLOW),
         st(JEQ_K, 0, 1, libc::SYS_sched_yield as u32),
+        st(RET_K, 0, 0, RET_ALLOW),
+        // The thread entry unblocks signals once this filter is on; a forged sigreturn frame
+        // could set any mask anyway, so this gives the application nothing new.
+        st(JEQ_K, 0, 1, libc::SYS_rt_sigprocmask as u32),
         st(RET_K, 0, 0, RET_ALLOW),
         st(JEQ_K, 1, 0, libc::SYS_futex as u32),
         st(RET_K, 0, 0, RET_KILL_PROCESS),
@@ -63,6 +68,43 @@ pub fn stub_filter(text_start: u64, text_end: u64) -> Vec<SockFilter> {
         st(RET_K, 0, 0, RET_KILL_PROCESS),
         st(RET_K, 0, 0, RET_ALLOW),
     ]
+}
+
+/// The filter of the stub's leader thread, installed before it clones the first application
+/// thread, so that every thread is born filtered: until a new thread's own (stricter) filter
+/// stacks on top, a syscall from outside the stub text traps, and from inside only what the
+/// leader's injected calls and the thread entry use passes. It bounds the leader itself too,
+/// should the application ever find a way to steer it.
+pub fn leader_filter(text_start: u64, text_end: u64) -> Vec<SockFilter> {
+    assert_eq!(text_start >> 32, (text_end - 1) >> 32, "stub text must not cross a 4 GiB boundary");
+    let hi = (text_start >> 32) as u32;
+    let (lo_start, lo_end) = (text_start as u32, text_end as u32);
+    let allowed = [
+        libc::SYS_mmap, libc::SYS_munmap, libc::SYS_mprotect, libc::SYS_clone, libc::SYS_rt_sigaction,
+        libc::SYS_rt_sigprocmask, libc::SYS_rt_sigreturn, libc::SYS_pause, libc::SYS_close, libc::SYS_close_range,
+        libc::SYS_sigaltstack, libc::SYS_prctl, libc::SYS_seccomp, libc::SYS_futex, libc::SYS_sched_yield, libc::SYS_exit,
+    ];
+    let mut p = vec![
+        st(LD_W_ABS, 0, 0, 12),
+        st(JEQ_K, 1, 0, hi),
+        st(RET_K, 0, 0, RET_TRAP),
+        st(LD_W_ABS, 0, 0, 8),
+        st(JGE_K, 0, 1, lo_start),
+        st(JGE_K, 0, 1, lo_end),
+        st(RET_K, 0, 0, RET_TRAP),
+        st(LD_W_ABS, 0, 0, 4),
+        st(JEQ_K, 1, 0, AUDIT_ARCH_X86_64),
+        st(RET_K, 0, 0, RET_KILL_PROCESS),
+        st(LD_W_ABS, 0, 0, 0),
+    ];
+    // One test per number: jump over the rest to the ALLOW at the end when it matches.
+    let n = allowed.len();
+    for (i, nr) in allowed.iter().enumerate() {
+        p.push(st(JEQ_K, (n - i) as u8, 0, *nr as u32));
+    }
+    p.push(st(RET_K, 0, 0, RET_KILL_PROCESS));
+    p.push(st(RET_K, 0, 0, RET_ALLOW));
+    p
 }
 
 /// Serialises the program as `struct sock_fprog` followed by its instructions, for a page at
@@ -134,15 +176,33 @@ mod tests {
         assert_eq!(run(&p, AUDIT_ARCH_X86_64, 202, ip, 0), RET_ALLOW);
         assert_eq!(run(&p, AUDIT_ARCH_X86_64, 202, ip, 129), RET_ALLOW);
         assert_eq!(run(&p, AUDIT_ARCH_X86_64, 202, ip, 3), RET_KILL_PROCESS, "FUTEX_REQUEUE");
-        for nr in [2u32, 257, 59, 101, 41, 13, 9, 10, 56] {
+        assert_eq!(run(&p, AUDIT_ARCH_X86_64, 14, ip, 0), RET_ALLOW, "rt_sigprocmask");
+        for nr in [2u32, 257, 59, 101, 41, 13, 9, 10, 56, 157, 317, 435, 334, 335, 336] {
             assert_eq!(run(&p, AUDIT_ARCH_X86_64, nr, ip, 0), RET_KILL_PROCESS, "nr {nr}");
         }
     }
 
     #[test]
+    fn leader_filter_decisions() {
+        let p = leader_filter(S, S + 0x1000);
+        let ip = S + 0x10;
+        for nr in [9u32, 11, 10, 56, 13, 14, 15, 34, 3, 436, 131, 157, 317, 202, 24, 60] {
+            assert_eq!(run(&p, AUDIT_ARCH_X86_64, nr, ip, 0), RET_ALLOW, "nr {nr}");
+        }
+        for nr in [0u32, 1, 2, 257, 59, 322, 101, 41, 42, 49, 62, 200, 231, 435, 335, 336] {
+            assert_eq!(run(&p, AUDIT_ARCH_X86_64, nr, ip, 0), RET_KILL_PROCESS, "nr {nr}");
+        }
+        assert_eq!(run(&p, AUDIT_ARCH_X86_64, 9, 0x40_1000, 0), RET_TRAP, "outside the text");
+        assert_eq!(run(&p, 0x4000_0003, 9, ip, 0), RET_KILL_PROCESS, "i386 from the text");
+        assert!(p.len() < 64);
+    }
+
+    #[test]
     fn other_abis() {
         let p = stub_filter(S, S + 0x1000);
-        assert_eq!(run(&p, 0x4000_0003, 1, 0x40_0000, 0), RET_KILL_PROCESS, "i386");
+        assert_eq!(run(&p, 0x4000_0003, 1, 0x40_0000, 0), RET_TRAP, "i386 from the application traps");
+        assert_eq!(run(&p, 0x4000_0003, 1, S + 0x100, 0), RET_KILL_PROCESS, "i386 from the stub");
+        assert_eq!(run(&p, 0x4000_0003, 202, S + 0x100, 0), RET_KILL_PROCESS, "i386 from the stub");
         assert_eq!(run(&p, AUDIT_ARCH_X86_64, 0x4000_0001, 0x40_0000, 0), RET_TRAP, "x32 numbers trap");
         assert_eq!(run(&p, AUDIT_ARCH_X86_64, 0x4000_0001, S + 0x100, 0), RET_KILL_PROCESS);
     }

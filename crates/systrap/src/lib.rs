@@ -4,27 +4,57 @@
 //! (spinning briefly, then on a futex). Faults and interrupts take the same path.
 //!
 //! Threat model. The application controls everything in its address space, including the
-//! messages and signal stacks in its stub slots, and may jump anywhere in the stub's text
-//! with any registers. What keeps it from the host:
-//! - every application thread is under `filter::stub_filter`: a syscall from outside the
-//!   stub text only traps; from inside it only futex wait/wake, rt_sigreturn and exit pass,
-//!   and anything else kills the stub process (so jumping onto our `syscall` with open,
-//!   execve, ptrace or socket numbers ends the program and nothing else);
+//! messages, start-up stacks and signal stacks in its stub slots (all mapped read-write into
+//! its process), may jump anywhere in the stub's text with any registers, and runs as many
+//! threads as it likes to race us. What keeps it from the host:
+//! - Two invariants carry thread start-up. (1) No application thread executes an instruction
+//!   of the application's choosing without its filter: a thread is cloned by the leader into
+//!   `systrap_thread_entry` (stub text, read-only), which installs the filter before it traps
+//!   for its first registers; and it is born with every signal but SIGTRAP blocked (the
+//!   leader's mask, set before the first clone), unblocking them only once the filter is in
+//!   force, so no handler can run in it earlier and resume it elsewhere. (2) Nothing the thread
+//!   reads before its filter is in force is writable by the application: its registers come
+//!   from the sentry through ptrace; the entry code keeps everything in registers and never
+//!   touches its stack; the seccomp program, the signal-stack description and the dispatch
+//!   range it reads are in the slot's set-up page (`setup`), written by the sentry through
+//!   the memory file and mapped read-only in the stub from the slot's first use, so there is
+//!   no moment at which the application could write it, for a fresh slot or a reused one.
+//!   The application cannot remap or reprotect stub pages: its mmap/mprotect are the
+//!   sentry's, bounded below `max_user_address`, and it cannot reach the same memory-file
+//!   pages through a mapping of its own. (The review's escape wrote a forged program into a
+//!   read-write page 1 while a slot was reused; `test/fixtures/hostile_slot.c` races all
+//!   three variants.)
+//! - every application thread is under `filter::stub_filter` and, where the kernel has it
+//!   (5.11+), Syscall User Dispatch: any syscall from outside the stub text traps to the
+//!   handler (through SUD first, which also catches the numbers that seccomp lets through
+//!   without running filters, uretprobe 335 and uprobe 336); from inside the text only
+//!   futex wait/wake, rt_sigreturn, rt_sigprocmask, sched_yield and exit pass, and anything
+//!   else, or any other ABI, kills the stub process (so jumping onto our `syscall` with open,
+//!   execve, ptrace or socket numbers ends the program and nothing else). The i386 ABI from
+//!   application code traps like the rest and is reported as such.
 //! - application threads hold no host fds at all (cloned without CLONE_FILES, then
 //!   close_range), so even a permitted syscall has nothing of the host to act on;
 //! - rt_sigaction/sigaltstack/sigprocmask from the application trap like any syscall and are
 //!   emulated by the sentry; the stub's host handlers are installed once, before any
 //!   application code runs. Blocking SIGSYS through a forged sigreturn frame only gets the
-//!   process killed at its next syscall;
+//!   process killed at its next syscall; blocking our interrupt signal (SIGCHLD) makes the
+//!   thread deaf to interrupts, so a task that must die and does not stop within a grace
+//!   period is killed on the host with its stub (`Context::kill`);
 //! - address-space changes are made by the stub's leader thread, which never runs
-//!   application code, carries no seccomp filter and is driven only by ptrace from the
-//!   sentry (it alone holds the memory file's fd);
+//!   application code and is driven only by ptrace from the sentry (it alone holds the
+//!   memory file's fd); everything it reads (sigactions, its signal mask, its filter) is in
+//!   the control page, read-only in the stub. Before it clones the first application thread
+//!   it locks itself into `filter::leader_filter` (only the calls the sentry injects and the
+//!   thread entry makes, from the stub text), so every thread is also born filtered: even
+//!   before its own filter stacks on top, its syscalls from anywhere else trap;
 //! - the sentry reads a message as untrusted: registers it could have had anyway, an event
-//!   kind it checks, and an fpstate pointer it bounds-checks against the slot.
+//!   kind, signal and ABI it checks (anything our handler never writes kills the process
+//!   with SIGKILL), and an fpstate pointer it bounds-checks against the slot.
 //! Owns the stub slots and the handshake; knows nothing of Node.
 
 pub mod filter;
 pub mod msg;
+pub mod setup;
 
 use std::any::Any;
 use std::io;
@@ -36,7 +66,7 @@ use std::time::{Duration, Instant};
 use tsvisor_memfile::MemoryFile;
 use tsvisor_platform::completion::Waker;
 use tsvisor_platform::{
-    AddressSpaceOps, Context, Event, EventKind, Platform, Regs, NUM_REGS, REG_CS, REG_EFLAGS, REG_SS,
+    AddressSpaceOps, Context, Event, EventKind, Platform, Regs, NUM_REGS, REG_CS, REG_EFLAGS, REG_SS, SYSCALL_ABI_I386,
 };
 use tsvisor_ptrace::{stub_image, StubImage, StubProcess, STUB_BASE, SYSTRAP_CLONE_GADGET};
 
@@ -46,9 +76,22 @@ const SLOT_SIZE: u64 = 0x10000;
 const CONTROL_PAGE: u64 = STUB_BASE + 0x10_0000;
 const SLOTS_BASE: u64 = STUB_BASE + 0x20_0000;
 const MAX_SLOTS: u64 = 8192;
+/// Where the signal stack of a slot starts (it runs to the end of the slot).
+const SLOT_SIGSTACK: u64 = 0x4000;
+/// In the control page, after the sigactions: the signal mask the leader takes before it
+/// clones any thread (every signal but SIGTRAP, which its injections raise).
+const CONTROL_LEADER_MASK: u64 = 0x800;
+/// In the control page: the leader's seccomp program (`filter::leader_filter`).
+const CONTROL_LEADER_FILTER: u64 = 0x100;
+const PR_SET_SYSCALL_USER_DISPATCH: i32 = 59;
+const PR_SYS_DISPATCH_OFF: u64 = 0;
 /// Signals whose handler is the systrap handler: the trap, the faults, and our interrupt.
 const HANDLED: [i32; 7] = [libc::SIGSYS, libc::SIGSEGV, libc::SIGBUS, libc::SIGFPE, libc::SIGILL, libc::SIGTRAP, libc::SIGCHLD];
 const INTERRUPT_SIGNAL: i32 = libc::SIGCHLD;
+/// The signals a fault event may carry (the handled ones but SIGCHLD, our interrupt).
+const FAULT_SIGNALS: [u64; 6] = [
+    libc::SIGSYS as u64, libc::SIGSEGV as u64, libc::SIGBUS as u64, libc::SIGFPE as u64, libc::SIGILL as u64, libc::SIGTRAP as u64,
+];
 
 fn eio() -> io::Error {
     io::Error::from_raw_os_error(libc::EIO)
@@ -57,6 +100,7 @@ fn eio() -> io::Error {
 pub struct SystrapPlatform {
     mf: Arc<MemoryFile>,
     img: StubImage,
+    user_dispatch: bool,
 }
 
 impl SystrapPlatform {
@@ -72,7 +116,17 @@ impl SystrapPlatform {
         if unsafe { libc::prctl(libc::PR_GET_SECCOMP, 0, 0, 0, 0) } < 0 {
             return Err(io::Error::from_raw_os_error(libc::ENOSYS));
         }
-        Ok(SystrapPlatform { mf, img: stub_image() })
+        // Syscall User Dispatch (Linux 5.11+) catches the syscalls that seccomp lets through
+        // without running filters (uretprobe, uprobe). Turning it off in this thread is a
+        // harmless probe: it is not on.
+        // SAFETY: prctl with integer arguments only.
+        let user_dispatch = unsafe { libc::prctl(PR_SET_SYSCALL_USER_DISPATCH, PR_SYS_DISPATCH_OFF, 0u64, 0u64, 0u64) } == 0;
+        Ok(SystrapPlatform { mf, img: stub_image(), user_dispatch })
+    }
+
+    /// Whether application threads run under Syscall User Dispatch as well as seccomp.
+    pub fn user_dispatch(&self) -> bool {
+        self.user_dispatch
     }
 }
 
@@ -117,6 +171,7 @@ pub struct SystrapAddressSpace {
     stub: Arc<Mutex<StubProcess>>,
     mf: Arc<MemoryFile>,
     img: StubImage,
+    user_dispatch: bool,
     slots: Arc<Mutex<Slots>>,
     control_off: u64,
 }
@@ -136,11 +191,24 @@ impl SystrapAddressSpace {
                 page.extend_from_slice(&v.to_le_bytes());
             }
         }
+        page.resize(CONTROL_LEADER_FILTER as usize, 0);
+        let leader = filter::leader_filter(STUB_BASE, self.img.end);
+        page.extend_from_slice(&filter::fprog_bytes(&leader, CONTROL_PAGE + CONTROL_LEADER_FILTER));
+        assert!(page.len() <= CONTROL_LEADER_MASK as usize);
+        page.resize(CONTROL_LEADER_MASK as usize, 0);
+        page.extend_from_slice(&(!(1u64 << (libc::SIGTRAP - 1))).to_le_bytes());
         self.mf.write(self.control_off, &page)?;
         self.stub.lock().unwrap().map_file(CONTROL_PAGE, 0x1000, self.control_off, libc::PROT_READ as u32)?;
         for (i, sig) in HANDLED.iter().enumerate() {
             self.call(libc::SYS_rt_sigaction, [*sig as u64, CONTROL_PAGE + 32 * i as u64, 0, 8, 0, 0])?;
         }
+        // Every thread is cloned from the leader and inherits this mask: no signal handler
+        // can run in a new thread before its filter is in force.
+        let how = libc::SIG_SETMASK as u64;
+        self.call(libc::SYS_rt_sigprocmask, [how, CONTROL_PAGE + CONTROL_LEADER_MASK, 0, 8, 0, 0])?;
+        // And this filter: every thread is born under it (filters are inherited by clone).
+        self.call(libc::SYS_prctl, [libc::PR_SET_NO_NEW_PRIVS as u64, 1, 0, 0, 0, 0])?;
+        self.call(libc::SYS_seccomp, [1 /* SECCOMP_SET_MODE_FILTER */, 0, CONTROL_PAGE + CONTROL_LEADER_FILTER, 0, 0, 0])?;
         Ok(())
     }
 }
@@ -191,6 +259,7 @@ impl Platform for SystrapPlatform {
             stub: Arc::new(Mutex::new(stub)),
             mf: self.mf.clone(),
             img: self.img,
+            user_dispatch: self.user_dispatch,
             slots: Arc::new(Mutex::new(Slots { free: Vec::new(), exiting: Vec::new(), next: 0, owned: Vec::new() })),
             control_off,
         };
@@ -267,16 +336,30 @@ impl SystrapContext {
         };
         let setup = (|| -> io::Result<(Msg, i32)> {
             let prog = filter::stub_filter(STUB_BASE, a.img.end);
-            a.mf.write(slot_off + 0x1000, &filter::fprog_bytes(&prog, slot + 0x1000))?;
+            let page = setup::setup_page(&setup::Setup {
+                slot,
+                filter: &prog,
+                sigstack: (slot + SLOT_SIGSTACK, SLOT_SIZE - SLOT_SIGSTACK),
+                user_dispatch: a.user_dispatch.then_some((STUB_BASE, a.img.end - STUB_BASE)),
+                unblocked: 0,
+            });
+            // Written before the clone, by us only: the stub maps the page read-only from the
+            // start, and a reused slot's thread is gone (Slots::take).
+            a.mf.write(slot_off + setup::SETUP_PAGE, &page)?;
             // SAFETY: the slot's pages live in the memory file as long as the stub process.
             let m = unsafe { Msg::new(a.mf.ptr(slot_off, 0x1000)?) };
             if reused.is_none() {
-                a.stub.lock().unwrap().map_file(slot, SLOT_SIZE, slot_off, (libc::PROT_READ | libc::PROT_WRITE) as u32)?;
+                let (rw, ro) = ((libc::PROT_READ | libc::PROT_WRITE) as u32, libc::PROT_READ as u32);
+                let sp = setup::SETUP_PAGE;
+                let mut stub = a.stub.lock().unwrap();
+                stub.map_file(slot, sp, slot_off, rw)?;
+                stub.map_file(slot + sp, 0x1000, slot_off + sp, ro)?;
+                stub.map_file(slot + sp + 0x1000, SLOT_SIZE - sp - 0x1000, slot_off + sp + 0x1000, rw)?;
             }
             let flags = (libc::CLONE_VM | libc::CLONE_FS | libc::CLONE_SIGHAND | libc::CLONE_THREAD | libc::CLONE_SYSVSEM) as u64;
             let mut stub = a.stub.lock().unwrap();
             let gadget = stub.entry + SYSTRAP_CLONE_GADGET;
-            let tid = stub.inject(gadget, libc::SYS_clone, [flags, slot + 0x4000 - 8, 0, 0, 0, 0], &[(3, a.img.systrap_thread_entry)])?;
+            let tid = stub.inject(gadget, libc::SYS_clone, [flags, slot + SLOT_SIGSTACK - 8, 0, 0, 0, 0], &[(3, a.img.systrap_thread_entry)])?;
             if tid <= 0 {
                 return Err(io::Error::from_raw_os_error(if tid < 0 { -tid as i32 } else { libc::EIO }));
             }
@@ -418,19 +501,20 @@ impl Context for SystrapContext {
             return Event::of(EventKind::Dead);
         }
         m.read_regs(regs);
+        // Every field was writable by the application: anything our handler never writes
+        // means it forged the message, and the process dies as if by SIGKILL.
+        let signo = m.get(OFF_SIGNO);
+        let code = m.get(OFF_CODE);
         let kind = match m.get(OFF_KIND) {
-            1 => EventKind::Syscall,
-            2 => EventKind::Fault,
-            _ => EventKind::Interrupt,
+            EV_SYSCALL if code == 0 || code == SYSCALL_ABI_I386 => EventKind::Syscall,
+            EV_FAULT if FAULT_SIGNALS.contains(&signo) => EventKind::Fault,
+            EV_INTERRUPT => EventKind::Interrupt,
+            _ => {
+                self.kill();
+                return Event { signo: libc::SIGKILL as u64, ..Event::of(EventKind::Dead) };
+            }
         };
-        Event {
-            kind,
-            signo: m.get(OFF_SIGNO) & 0xff,
-            code: m.get(OFF_CODE),
-            addr: m.get(OFF_ADDR),
-            access: m.get(OFF_ACCESS) & 0xf,
-            status: 0,
-        }
+        Event { kind, signo, code, addr: m.get(OFF_ADDR), access: m.get(OFF_ACCESS) & 0xf, status: 0 }
     }
 
     fn set_waker(&self, w: Waker) {
@@ -440,6 +524,14 @@ impl Context for SystrapContext {
     fn interrupt(&self) {
         // SAFETY: plain syscall with integer arguments.
         unsafe { libc::syscall(libc::SYS_tgkill, self.shared.tgid, self.shared.tid, INTERRUPT_SIGNAL) };
+    }
+
+    fn kill(&self) {
+        // SIGKILL cannot be blocked; it takes the whole stub process, whose other threads then
+        // report Dead too. The waiter sees the thread gone within its futex timeout.
+        // SAFETY: plain syscall with integer arguments.
+        unsafe { libc::syscall(libc::SYS_tgkill, self.shared.tgid, self.shared.tid, libc::SIGKILL) };
+        self.shared.dead.store(true, Ordering::SeqCst);
     }
 
     fn fp_state(&self) -> io::Result<Vec<u8>> {
@@ -523,7 +615,7 @@ impl SystrapContext {
     /// The XSAVE area of the signal frame the thread is stopped in, bounded by its slot.
     fn fp_area(&self) -> io::Result<(u64, usize)> {
         let p = self.shared.msg.get(OFF_FPSTATE);
-        if p < self.slot + 0x4000 || p + 512 > self.slot + SLOT_SIZE {
+        if p < self.slot + SLOT_SIGSTACK || p + 512 > self.slot + SLOT_SIZE {
             return Err(io::Error::from_raw_os_error(libc::EFAULT));
         }
         let off = self.slot_off + (p - self.slot);

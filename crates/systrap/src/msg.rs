@@ -17,6 +17,11 @@ pub const ST_FPRESTORE: u32 = 4;
 pub const SLOT_XSAVE: u64 = 0x2000;
 pub const SLOT_XSAVE_MAX: usize = 0x2000;
 
+/// Event kinds of OFF_KIND, as the stub writes them.
+pub const EV_SYSCALL: u64 = 1;
+pub const EV_FAULT: u64 = 2;
+pub const EV_INTERRUPT: u64 = 3;
+
 pub const OFF_STATE: usize = 0;
 pub const OFF_STUB_SLEEPING: usize = 4;
 pub const OFF_SENTRY_SLEEPING: usize = 8;
