@@ -185,3 +185,20 @@ fn releasing_a_thread_left_in_32_bit_mode_ends_it_alone() {
     assert_eq!(regs[REG_ORIG_RAX], 39);
     other.release();
 }
+
+#[test]
+fn an_int80_dressed_as_syscall_is_still_i386() {
+    let (mf, p, mut a) = setup();
+    // lea 1f(%rip),%rcx; pushf; pop %r11; mov $20,%eax; int $0x80; 1:
+    load_code(&mf, &mut a, &[0x48, 0x8d, 0x0d, 0x0a, 0, 0, 0, 0x9c, 0x41, 0x5b, 0xb8, 20, 0, 0, 0, 0xcd, 0x80]);
+    let stack = mf.allocate(1).unwrap();
+    a.map(DATA, 0x1000, stack, PROT_READ | PROT_WRITE).unwrap();
+    let ctx = p.new_context(a.ops().unwrap()).unwrap();
+    let mut regs = ctx.initial_regs();
+    regs[REG_RIP] = CODE;
+    regs[REG_RSP] = DATA + 0x800;
+    let ev = run(&*ctx, &mut regs);
+    assert_eq!((regs[REG_RCX], regs[6]), (regs[REG_RIP], regs[REG_EFLAGS]), "the disguise");
+    assert_eq!((ev.kind, ev.code), (EventKind::Syscall, SYSCALL_ABI_I386));
+    ctx.release();
+}
