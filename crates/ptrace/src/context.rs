@@ -298,12 +298,15 @@ fn exit_thread(s: &Shared) {
         }
     }
     sys::kill(s.tgid, libc::SIGKILL);
-    // Reap it, so no zombie thread outlives its tracer; a failed wait means it is gone.
-    while let Ok(st) = sys::wait(s.tid) {
-        if !libc::WIFSTOPPED(st) {
-            return;
+    // Reap it, so no zombie thread outlives its tracer; a failed wait means it is gone. A
+    // killed thread stops no more, but even so the loop is bounded.
+    for _ in 0..MAX_EXIT_STOPS {
+        match sys::wait(s.tid) {
+            Ok(st) if libc::WIFSTOPPED(st) => {
+                let _ = sys::ptrace(libc::PTRACE_CONT, s.tid, 0, 0);
+            }
+            _ => return,
         }
-        let _ = sys::ptrace(libc::PTRACE_CONT, s.tid, 0, 0);
     }
 }
 
