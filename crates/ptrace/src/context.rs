@@ -178,7 +178,8 @@ fn run_once(s: &Shared, mut regs: Regs) -> (Event, Regs) {
     } else if (status >> 16) == sys::PTRACE_EVENT_STOP {
         Event::of(EventKind::Interrupt)
     } else if let Some(ev) = vsyscall_event(s.tid, sig, &mut out) {
-        ev
+        // Its pc is the caller's return address, wherever that is: checked when it runs.
+        return (ev, out);
     } else {
         classify_signal(s.tid, sig)
     };
@@ -223,7 +224,7 @@ fn vsyscall_event(tid: i32, sig: i32, regs: &mut Regs) -> Option<Event> {
 fn outside_application(ev: Event, regs: &mut Regs) -> Event {
     let pc = match ev.kind {
         // The syscall instruction is 2 bytes; undo the stop's rax = -ENOSYS too.
-        EventKind::Syscall if ev.code == 0 || ev.code == SYSCALL_ABI_I386 => regs[REG_RIP].wrapping_sub(2),
+        EventKind::Syscall => regs[REG_RIP].wrapping_sub(2),
         EventKind::Fault | EventKind::Interrupt => regs[REG_RIP],
         _ => return ev,
     };
