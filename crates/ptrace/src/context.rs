@@ -189,9 +189,10 @@ fn run_once(s: &Shared, mut regs: Regs) -> (Event, Regs) {
 /// The ABI of the syscall the thread is stopped at: 0 for x86-64, SYSCALL_ABI_I386.
 ///
 /// Asked of the kernel (PTRACE_GET_SYSCALL_INFO's arch, from the TS_COMPAT its entry set) at
-/// every stop: about 0.5-0.85 µs, 5-8% of this platform's bare round trip. The registers
-/// cannot answer for free: `syscall` leaves rcx = rip and r11 = eflags, but a program can
-/// load both before an `int 0x80` and pass it off as x86-64.
+/// every stop: one more ptrace call, about 0.85 µs on the development VM, some 8% of a
+/// getppid through the sentry on this platform. The registers cannot answer for free:
+/// `syscall` leaves rcx = rip and r11 = eflags, but a program can load both before an
+/// `int 0x80` and pass it off as x86-64.
 fn syscall_abi(tid: i32) -> io::Result<u64> {
     Ok(if sys::syscall_arch(tid)? == sys::AUDIT_ARCH_I386 { SYSCALL_ABI_I386 } else { 0 })
 }
