@@ -5,11 +5,12 @@
 
 import {
   EVENT_SYSCALL, EVENT_FAULT, EVENT_INTERRUPT, EVENT_DEAD,
-  EV_SIGNO, EV_ADDR, EV_ACCESS, EV_CODE, EV_STATUS, REG_RIP,
+  EV_SIGNO, EV_ADDR, EV_ACCESS, EV_CODE, EV_STATUS, REG_RIP, SYSCALL_ABI_I386,
 } from '../native/addon';
 import { SIGSEGV, SIGBUS, SIGKILL, SIGFPE, SIGILL, SIGTRAP, SIGSYS } from '../abi/linux/signal';
 import { SYS_rt_sigreturn } from '../abi/linux/syscall_numbers';
 import { dispatchSyscall } from '../syscalls/linux/table';
+import { dispatchCompat32 } from '../syscalls/linux/compat32';
 import type { Task } from './task';
 import { sigInfo } from './sig_pending';
 import { deliverSignals, forceSignal } from './signal_deliver';
@@ -26,10 +27,12 @@ export async function runTask(t: Task): Promise<void> {
     let afterSyscall = false;
     switch (ev) {
       case EVENT_SYSCALL: {
+        // int 0x80: the i386 table (whose rt_sigreturn we do not implement).
+        const i386 = t.ctx.words[EV_CODE * 2] === SYSCALL_ABI_I386 && t.ctx.words[EV_CODE * 2 + 1] === 0;
         // rt_sigreturn's result is the restored rax, never a restart code.
-        afterSyscall = t.syscallNumber() !== SYS_rt_sigreturn;
+        afterSyscall = i386 || t.syscallNumber() !== SYS_rt_sigreturn;
         k.current = t;
-        const p = dispatchSyscall(t);
+        const p = i386 ? dispatchCompat32(t) : dispatchSyscall(t);
         k.current = null;
         if (p) await p;
         break;

@@ -10,11 +10,17 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use tsvisor_platform::{
-    Completion, Context, Event, EventKind, Regs, ACCESS_UNKNOWN, NUM_REGS, REG_EFLAGS, REG_ORIG_RAX, REG_RAX,
-    REG_RDI, REG_RIP,
+    Completion, Context, Event, EventKind, Regs, ACCESS_EXEC, ACCESS_UNKNOWN, NUM_REGS, REG_EFLAGS, REG_ORIG_RAX,
+    REG_RAX, REG_RDI, REG_RIP, SYSCALL_ABI_I386,
 };
 
+use crate::stub::{is_synchronous_fault, STUB_BASE, TOP_OF_USER, VSYSCALL_PAGE};
 use crate::sys;
+
+const SEGV_MAPERR: u64 = 1;
+const EFLAGS_TF: u64 = 0x100;
+/// Stops (signals, faults) an exiting thread may take before we give up on a clean exit.
+const MAX_EXIT_STOPS: u32 = 16;
 
 /// How long the tracer spins for the next command before sleeping: long enough to cover the
 /// sentry handling a typical syscall, short enough not to steal a core from it for long.
@@ -31,6 +37,9 @@ struct Shared {
     tgid: i32,
     tid: i32,
     exit_gadget: u64,
+    /// The thread's registers when seized, in the stub's own code: 64-bit selectors and sane
+    /// flags, whatever the application later did to its CS, SS or EFLAGS.
+    template: Mutex<Regs>,
     completion: Completion,
     cmd: Mutex<Option<Cmd>>,
     has_cmd: AtomicBool,
@@ -51,6 +60,7 @@ impl PtraceContext {
             tgid,
             tid,
             exit_gadget: syscall_gadget,
+            template: Mutex::new([0; NUM_REGS]),
             completion: Completion::new(),
             cmd: Mutex::new(None),
             has_cmd: AtomicBool::new(false),
@@ -63,6 +73,7 @@ impl PtraceContext {
             .stack_size(256 << 10)
             .spawn(move || match seize(s.tid) {
                 Ok(regs) => {
+                    *s.template.lock().unwrap() = regs;
                     let _ = tx.send(Ok(regs));
                     tracer_loop(&s);
                 }
@@ -157,17 +168,82 @@ fn run_once(s: &Shared, mut regs: Regs) -> (Event, Regs) {
     if !libc::WIFSTOPPED(status) {
         return (dead_event(status), regs);
     }
+    let Ok(mut out) = sys::get_regs(s.tid) else { return (dead_event(0), regs) };
     let sig = libc::WSTOPSIG(status);
     let ev = if sig == libc::SIGTRAP | 0x80 {
-        Event::of(EventKind::Syscall)
+        match syscall_abi(s.tid) {
+            Ok(code) => Event { code, ..Event::of(EventKind::Syscall) },
+            Err(_) => return (dead_event(0), regs),
+        }
     } else if (status >> 16) == sys::PTRACE_EVENT_STOP {
         Event::of(EventKind::Interrupt)
+    } else if let Some(ev) = vsyscall_event(s.tid, sig, &mut out) {
+        // Its pc is the caller's return address, wherever that is: checked when it runs.
+        return (ev, out);
     } else {
         classify_signal(s.tid, sig)
     };
-    match sys::get_regs(s.tid) {
-        Ok(r) => (ev, r),
-        Err(_) => (dead_event(0), regs),
+    (outside_application(ev, &mut out), out)
+}
+
+/// The ABI of the syscall the thread is stopped at: 0 for x86-64, SYSCALL_ABI_I386.
+///
+/// Asked of the kernel (PTRACE_GET_SYSCALL_INFO's arch, from the TS_COMPAT its entry set) at
+/// every stop: one more ptrace call, about 0.85 µs on the development VM, some 8% of a
+/// getppid through the sentry on this platform. The registers cannot answer for free:
+/// `syscall` leaves rcx = rip and r11 = eflags, but a program can load both before an
+/// `int 0x80` and pass it off as x86-64.
+fn syscall_abi(tid: i32) -> io::Result<u64> {
+    Ok(if sys::syscall_arch(tid)? == sys::AUDIT_ARCH_I386 { SYSCALL_ABI_I386 } else { 0 })
+}
+
+/// A call to the vsyscall page, stopped by the stub's seccomp filter (stub.rs): the kernel
+/// has skipped the call and already emulated its `ret` (rip = the popped return address,
+/// rsp += 8), so the stop becomes an ordinary x86-64 syscall event whose result lands in rax.
+/// Only the kernel's own record counts: si_code SYS_SECCOMP cannot be sent by another
+/// process, and the application's kill and tgkill never reach the host.
+fn vsyscall_event(tid: i32, sig: i32, regs: &mut Regs) -> Option<Event> {
+    if sig != libc::SIGSYS {
+        return None;
+    }
+    let si = sys::get_sigsys_info(tid).ok()?;
+    let nr = si.syscall as libc::c_long;
+    let known = [libc::SYS_gettimeofday, libc::SYS_time, libc::SYS_getcpu].contains(&nr);
+    if si.code != sys::SYS_SECCOMP || si.call_addr & !0xfff != VSYSCALL_PAGE || !known || si.arch != sys::AUDIT_ARCH_X86_64
+    {
+        return None;
+    }
+    regs[REG_ORIG_RAX] = nr as u64;
+    regs[REG_RAX] = (-libc::ENOSYS) as u64;
+    Some(Event::of(EventKind::Syscall))
+}
+
+/// The stub's code lies above the application's address space, where Linux would have
+/// nothing mapped for the program: a program that jumps there (to use the stub's syscall
+/// instructions, or its pause loop) faults as it would natively, at the instruction it
+/// reached, instead of running stub code under the sentry.
+fn outside_application(ev: Event, regs: &mut Regs) -> Event {
+    let pc = match ev.kind {
+        // The syscall instruction is 2 bytes; undo the stop's rax = -ENOSYS too.
+        EventKind::Syscall => regs[REG_RIP].wrapping_sub(2),
+        EventKind::Fault | EventKind::Interrupt => regs[REG_RIP],
+        _ => return ev,
+    };
+    if !(STUB_BASE..TOP_OF_USER).contains(&pc) {
+        return ev;
+    }
+    if ev.kind == EventKind::Syscall {
+        regs[REG_RIP] = pc;
+        regs[REG_RAX] = regs[REG_ORIG_RAX];
+        regs[REG_ORIG_RAX] = u64::MAX;
+    }
+    Event {
+        kind: EventKind::Fault,
+        signo: libc::SIGSEGV as u64,
+        code: SEGV_MAPERR,
+        addr: pc,
+        access: ACCESS_EXEC,
+        status: 0,
     }
 }
 
@@ -196,18 +272,42 @@ fn classify_signal(tid: i32, sig: i32) -> Event {
 }
 
 /// Ends the stub thread by injecting exit(0), so the tracer can go without EXITKILL taking
-/// the whole stub process down with it.
+/// the whole stub process down with it. The registers come from the seize-time template, not
+/// the thread's: the application may have left it in 32-bit mode (CS 0x23) or single-stepping,
+/// where the gadget would fault on every resume. Should the thread still not exit within a
+/// few stops, the whole stub process is killed: never loop on a thread that keeps stopping.
 fn exit_thread(s: &Shared) {
-    let Ok(mut r) = sys::get_regs(s.tid) else { return };
+    let mut r = *s.template.lock().unwrap();
     r[REG_RIP] = s.exit_gadget;
     r[REG_RAX] = libc::SYS_exit as u64;
     r[REG_ORIG_RAX] = u64::MAX;
     r[REG_RDI] = 0;
+    r[REG_EFLAGS] &= !EFLAGS_TF;
     if sys::set_regs(s.tid, &r).is_ok() && sys::ptrace(libc::PTRACE_CONT, s.tid, 0, 0).is_ok() {
-        while let Ok(st) = sys::wait(s.tid) {
-            if !libc::WIFSTOPPED(st) || sys::ptrace(libc::PTRACE_CONT, s.tid, 0, 0).is_err() {
+        let mut stops = 0;
+        loop {
+            let Ok(st) = sys::wait(s.tid) else { return };
+            if !libc::WIFSTOPPED(st) {
+                return;
+            }
+            stops += 1;
+            if stops > MAX_EXIT_STOPS
+                || is_synchronous_fault(s.tid, libc::WSTOPSIG(st))
+                || sys::ptrace(libc::PTRACE_CONT, s.tid, 0, 0).is_err()
+            {
                 break;
             }
+        }
+    }
+    sys::kill(s.tgid, libc::SIGKILL);
+    // Reap it, so no zombie thread outlives its tracer; a failed wait means it is gone. A
+    // killed thread stops no more, but even so the loop is bounded.
+    for _ in 0..MAX_EXIT_STOPS {
+        match sys::wait(s.tid) {
+            Ok(st) if libc::WIFSTOPPED(st) => {
+                let _ = sys::ptrace(libc::PTRACE_CONT, s.tid, 0, 0);
+            }
+            _ => return,
         }
     }
 }

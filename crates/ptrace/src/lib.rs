@@ -85,7 +85,8 @@ impl Platform for PtracePlatform {
     }
 
     fn new_address_space(&self) -> io::Result<Box<dyn AddressSpaceOps>> {
-        let stub = StubProcess::spawn(self.mf.fd())?;
+        let mut stub = StubProcess::spawn(self.mf.fd())?;
+        stub.install_vsyscall_filter()?;
         Ok(Box::new(PtraceAddressSpace { stub: Arc::new(Mutex::new(stub)) }))
     }
 

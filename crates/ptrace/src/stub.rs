@@ -55,9 +55,21 @@ pub fn stub_image() -> StubImage {
         systrap_fast_entry: u64_at(b, table + 24),
     }
 }
+/// The legacy vsyscall page (fixed by the x86-64 ABI).
+pub const VSYSCALL_PAGE: u64 = 0xffff_ffff_ff60_0000;
+/// Signals other than our own SIGTRAP that an injection tolerates before giving up.
+const MAX_FOREIGN_STOPS: u32 = 1000;
+
+/// Whether the signal a tracee stopped with is a fault its current instruction raised (and
+/// would raise again on resume), rather than a signal sent to it.
+pub(crate) fn is_synchronous_fault(tid: i32, sig: i32) -> bool {
+    let faults = [libc::SIGSEGV, libc::SIGBUS, libc::SIGFPE, libc::SIGILL];
+    faults.contains(&sig) && sys::get_siginfo(tid).map(|si| si.si_code > 0).unwrap_or(true)
+}
+
 /// The memory file's descriptor number inside every stub process.
 pub const STUB_MEMFD: i32 = 3;
-const TOP_OF_USER: u64 = 0x8000_0000_0000;
+pub const TOP_OF_USER: u64 = 0x8000_0000_0000;
 
 fn stub_exe_fd() -> io::Result<RawFd> {
     static FD: OnceLock<Result<OwnedFd, i32>> = OnceLock::new();
@@ -202,14 +214,23 @@ impl StubProcess {
         }
         sys::set_regs(self.pid, &r)?;
         sys::ptrace(libc::PTRACE_CONT, self.pid, 0, 0)?;
+        let mut stops = 0;
         loop {
             let status = sys::wait(self.pid)?;
             if !libc::WIFSTOPPED(status) {
                 self.alive = false;
                 return Err(io::Error::from_raw_os_error(libc::ESRCH));
             }
-            if libc::WSTOPSIG(status) == libc::SIGTRAP {
+            let sig = libc::WSTOPSIG(status);
+            if sig == libc::SIGTRAP {
                 break;
+            }
+            // A fault in the gadget would recur on every resume; a storm of signals from the
+            // host should not hold us either. Either way the stub is beyond use.
+            stops += 1;
+            if stops > MAX_FOREIGN_STOPS || is_synchronous_fault(self.pid, sig) {
+                self.kill();
+                return Err(io::Error::from_raw_os_error(libc::EIO));
             }
             // Some other signal reached the leader: discard it and let the syscall finish.
             sys::ptrace(libc::PTRACE_CONT, self.pid, 0, 0)?;
@@ -242,6 +263,54 @@ impl StubProcess {
 
     pub fn protect(&mut self, addr: u64, len: u64, prot: u32) -> io::Result<()> {
         self.checked(libc::SYS_mprotect, [addr, len, prot as u64, 0, 0, 0]).map(|_| ())
+    }
+
+    /// Makes the legacy vsyscall page's entries trap: the host kernel emulates a call to
+    /// them (gettimeofday, time, getcpu) in its page-fault handler, where PTRACE_SYSEMU never
+    /// looks, and asks only seccomp. The filter, installed in the leader and so inherited by
+    /// every task thread cloned from it, returns SECCOMP_RET_TRAP when the instruction
+    /// pointer is in that page and ALLOW otherwise: ordinary syscalls of the application stop
+    /// for SYSEMU before seccomp runs, and our own injected ones must go through. The tracer
+    /// turns the resulting SIGSYS into a syscall event (context.rs).
+    pub fn install_vsyscall_filter(&mut self) -> io::Result<()> {
+        const BPF_LD_W_ABS: u16 = 0x20;
+        const BPF_JEQ_K: u16 = 0x15;
+        const BPF_AND_K: u16 = 0x54;
+        const BPF_RET_K: u16 = 0x06;
+        // seccomp_data: nr (0), arch (4), instruction_pointer (8, low word first), args.
+        let prog: [(u16, u8, u8, u32); 7] = [
+            (BPF_LD_W_ABS, 0, 0, 12),
+            (BPF_JEQ_K, 0, 3, (VSYSCALL_PAGE >> 32) as u32),
+            (BPF_LD_W_ABS, 0, 0, 8),
+            (BPF_AND_K, 0, 0, 0xffff_f000),
+            (BPF_JEQ_K, 1, 0, VSYSCALL_PAGE as u32),
+            (BPF_RET_K, 0, 0, libc::SECCOMP_RET_ALLOW),
+            (BPF_RET_K, 0, 0, libc::SECCOMP_RET_TRAP),
+        ];
+        // A scratch page above the stub's text: no application code has run here yet, and
+        // the sentry never maps anything at or above STUB_BASE.
+        let scratch = stub_image().end;
+        let flags = (libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_FIXED_NOREPLACE) as u64;
+        let prot = (libc::PROT_READ | libc::PROT_WRITE) as u64;
+        let r = self.checked(libc::SYS_mmap, [scratch, 0x1000, prot, flags, u64::MAX, 0])?;
+        if r as u64 != scratch {
+            return Err(io::Error::from_raw_os_error(libc::EIO));
+        }
+        let installed = (|| -> io::Result<()> {
+            let insns = scratch + 16;
+            for (i, &(code, jt, jf, k)) in prog.iter().enumerate() {
+                let word = code as u64 | (jt as u64) << 16 | (jf as u64) << 24 | (k as u64) << 32;
+                sys::poke(self.pid, insns + 8 * i as u64, word)?;
+            }
+            // struct sock_fprog { unsigned short len; struct sock_filter *filter; }
+            sys::poke(self.pid, scratch, prog.len() as u64)?;
+            sys::poke(self.pid, scratch + 8, insns)?;
+            self.checked(libc::SYS_prctl, [libc::PR_SET_NO_NEW_PRIVS as u64, 1, 0, 0, 0, 0])?;
+            self.checked(libc::SYS_seccomp, [libc::SECCOMP_SET_MODE_FILTER as u64, 0, scratch, 0, 0, 0])?;
+            Ok(())
+        })();
+        self.checked(libc::SYS_munmap, [scratch, 0x1000, 0, 0, 0, 0])?;
+        installed
     }
 
     /// Creates a new thread in the stub, parked in pause(), untraced; returns its tid.

@@ -7,6 +7,10 @@ use tsvisor_platform::{Regs, NUM_REGS};
 
 pub const NT_X86_XSTATE: libc::c_int = 0x202;
 pub const PTRACE_EVENT_STOP: i32 = 128;
+pub const AUDIT_ARCH_X86_64: u32 = 0xc000_003e;
+pub const AUDIT_ARCH_I386: u32 = 0x4000_0003;
+/// si_code of a SIGSYS raised by a seccomp filter's SECCOMP_RET_TRAP.
+pub const SYS_SECCOMP: i32 = 1;
 
 fn check(r: libc::c_long) -> io::Result<libc::c_long> {
     if r < 0 {
@@ -39,6 +43,48 @@ pub fn get_siginfo(tid: i32) -> io::Result<libc::siginfo_t> {
     let mut si: libc::siginfo_t = unsafe { std::mem::zeroed() };
     ptrace(libc::PTRACE_GETSIGINFO, tid, 0, &mut si as *mut _ as usize)?;
     Ok(si)
+}
+
+/// The head of `siginfo_t` as the kernel fills it for SIGSYS (the `_sigsys` member), which
+/// the libc crate does not expose.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct SigsysInfo {
+    pub signo: i32,
+    pub errno: i32,
+    pub code: i32,
+    _pad: i32,
+    pub call_addr: u64,
+    pub syscall: i32,
+    pub arch: u32,
+    _rest: [u64; 12],
+}
+const _: () = assert!(std::mem::size_of::<SigsysInfo>() == std::mem::size_of::<libc::siginfo_t>());
+
+pub fn get_sigsys_info(tid: i32) -> io::Result<SigsysInfo> {
+    let mut si = SigsysInfo { signo: 0, errno: 0, code: 0, _pad: 0, call_addr: 0, syscall: 0, arch: 0, _rest: [0; 12] };
+    ptrace(libc::PTRACE_GETSIGINFO, tid, 0, &mut si as *mut _ as usize)?;
+    Ok(si)
+}
+
+/// The AUDIT_ARCH_* of the syscall a tracee is stopped at: the kernel's own record of the
+/// entry it came through (TS_COMPAT for int 0x80 and the compat entries), which registers
+/// the application chose cannot fake. Asks only for the head of `ptrace_syscall_info`.
+pub fn syscall_arch(tid: i32) -> io::Result<u32> {
+    #[repr(C)]
+    struct Head {
+        op: u8,
+        _pad: [u8; 3],
+        arch: u32,
+    }
+    let mut h = Head { op: 0, _pad: [0; 3], arch: 0 };
+    ptrace(libc::PTRACE_GET_SYSCALL_INFO, tid, std::mem::size_of::<Head>(), &mut h as *mut _ as usize)?;
+    Ok(h.arch)
+}
+
+/// Writes one word into a stopped tracee's memory.
+pub fn poke(tid: i32, addr: u64, word: u64) -> io::Result<()> {
+    ptrace(libc::PTRACE_POKEDATA, tid, addr as usize, word as usize).map(|_| ())
 }
 
 pub fn get_xstate(tid: i32) -> io::Result<Vec<u8>> {

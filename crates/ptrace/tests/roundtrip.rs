@@ -95,3 +95,110 @@ fn interrupt_stops_a_spinning_task() {
     assert!(!ctx.fp_state().unwrap().is_empty());
     ctx.release();
 }
+
+#[test]
+fn each_syscall_reports_the_abi_it_was_made_through() {
+    let (mf, p, mut a) = setup();
+    // mov $20,%eax; int $0x80; mov $39,%eax; syscall
+    load_code(&mf, &mut a, &[0xb8, 20, 0, 0, 0, 0xcd, 0x80, 0xb8, 39, 0, 0, 0, 0x0f, 0x05]);
+    let ctx = p.new_context(a.ops().unwrap()).unwrap();
+    let mut regs = ctx.initial_regs();
+    regs[REG_RIP] = CODE;
+    let ev = run(&*ctx, &mut regs);
+    assert_eq!((ev.kind, ev.code), (EventKind::Syscall, SYSCALL_ABI_I386));
+    assert_eq!(regs[REG_ORIG_RAX], 20);
+    assert_eq!(regs[REG_RIP], CODE + 7);
+    regs[REG_RAX] = 1;
+    let ev = run(&*ctx, &mut regs);
+    assert_eq!((ev.kind, ev.code), (EventKind::Syscall, 0));
+    assert_eq!(regs[REG_ORIG_RAX], 39);
+    ctx.release();
+}
+
+#[test]
+fn vsyscall_calls_stop_as_syscalls_returning_to_the_caller() {
+    let (mf, p, mut a) = setup();
+    let stack = mf.allocate(1).unwrap();
+    a.map(DATA, 0x1000, stack, PROT_READ | PROT_WRITE).unwrap();
+    // movabs $0xffffffffff600800,%rax; call *%rax; int3   (getcpu)
+    let mut code = vec![0x48, 0xb8];
+    code.extend_from_slice(&0xffff_ffff_ff60_0800u64.to_le_bytes());
+    code.extend_from_slice(&[0xff, 0xd0, 0xcc]);
+    load_code(&mf, &mut a, &code);
+    let ctx = p.new_context(a.ops().unwrap()).unwrap();
+    let mut regs = ctx.initial_regs();
+    regs[REG_RIP] = CODE;
+    regs[REG_RSP] = DATA + 0x800;
+    regs[REG_RDI] = 0;
+    regs[REG_RSI] = 0;
+    let ev = run(&*ctx, &mut regs);
+    assert_eq!((ev.kind, ev.code), (EventKind::Syscall, 0), "{ev:?}");
+    assert_eq!(regs[REG_ORIG_RAX], libc::SYS_getcpu as u64);
+    assert_eq!(regs[REG_RIP], CODE + 12, "the vsyscall returned to its caller");
+    assert_eq!(regs[REG_RSP], DATA + 0x800);
+    regs[REG_RAX] = 7;
+    let ev = run(&*ctx, &mut regs);
+    assert_eq!((ev.kind, ev.signo), (EventKind::Fault, libc::SIGTRAP as u64));
+    assert_eq!(regs[REG_RAX], 7);
+    ctx.release();
+}
+
+#[test]
+fn running_stub_code_faults_like_unmapped_memory() {
+    let (mf, p, mut a) = setup();
+    load_code(&mf, &mut a, &[0xeb, 0xfe]);
+    let ctx = p.new_context(a.ops().unwrap()).unwrap();
+    let mut regs = ctx.initial_regs();
+    let gadget = tsvisor_ptrace::stub_image().entry + 0x10;
+    regs[REG_RIP] = gadget;
+    regs[REG_RAX] = 39;
+    let ev = run(&*ctx, &mut regs);
+    assert_eq!((ev.kind, ev.signo, ev.addr), (EventKind::Fault, libc::SIGSEGV as u64, gadget), "{ev:?}");
+    assert_eq!((regs[REG_RIP], regs[REG_RAX]), (gadget, 39));
+    ctx.release();
+}
+
+#[test]
+fn releasing_a_thread_left_in_32_bit_mode_ends_it_alone() {
+    let (mf, p, mut a) = setup();
+    // ud2; mov $39,%eax; syscall
+    load_code(&mf, &mut a, &[0x0f, 0x0b, 0xb8, 39, 0, 0, 0, 0x0f, 0x05]);
+    let ctx = p.new_context(a.ops().unwrap()).unwrap();
+    let other = p.new_context(a.ops().unwrap()).unwrap();
+    let mut regs = ctx.initial_regs();
+    regs[REG_RIP] = CODE;
+    regs[REG_CS] = 0x23;
+    regs[REG_EFLAGS] |= 0x100;
+    let ev = run(&*ctx, &mut regs);
+    assert_eq!(ev.kind, EventKind::Fault, "{ev:?}");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        ctx.release();
+        let _ = tx.send(());
+    });
+    rx.recv_timeout(std::time::Duration::from_secs(10)).expect("release did not end");
+    // The thread exited by itself: the stub process, and its other threads, live on.
+    let mut regs = other.initial_regs();
+    regs[REG_RIP] = CODE + 2;
+    let ev = run(&*other, &mut regs);
+    assert_eq!(ev.kind, EventKind::Syscall, "{ev:?}");
+    assert_eq!(regs[REG_ORIG_RAX], 39);
+    other.release();
+}
+
+#[test]
+fn an_int80_dressed_as_syscall_is_still_i386() {
+    let (mf, p, mut a) = setup();
+    // lea 1f(%rip),%rcx; pushf; pop %r11; mov $20,%eax; int $0x80; 1:
+    load_code(&mf, &mut a, &[0x48, 0x8d, 0x0d, 0x0a, 0, 0, 0, 0x9c, 0x41, 0x5b, 0xb8, 20, 0, 0, 0, 0xcd, 0x80]);
+    let stack = mf.allocate(1).unwrap();
+    a.map(DATA, 0x1000, stack, PROT_READ | PROT_WRITE).unwrap();
+    let ctx = p.new_context(a.ops().unwrap()).unwrap();
+    let mut regs = ctx.initial_regs();
+    regs[REG_RIP] = CODE;
+    regs[REG_RSP] = DATA + 0x800;
+    let ev = run(&*ctx, &mut regs);
+    assert_eq!((regs[REG_RCX], regs[6]), (regs[REG_RIP], regs[REG_EFLAGS]), "the disguise");
+    assert_eq!((ev.kind, ev.code), (EventKind::Syscall, SYSCALL_ABI_I386));
+    ctx.release();
+}
