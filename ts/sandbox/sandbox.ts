@@ -142,6 +142,8 @@ export async function runSandbox(opts: SandboxOptions): Promise<number> {
     });
   } catch (e) {
     mm.release();
+    // The first process dies of the OOM kill before its first instruction.
+    if (mm.oomFault) throw new UserError(`tsvisor: ${prog}: out of memory while loading it (--memory ${describeBytes(memoryBytes)})`, 137);
     startupError(prog, e);
   }
   const fdTable = newStdioFDTable();
