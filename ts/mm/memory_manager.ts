@@ -97,7 +97,9 @@ export class MemoryManager extends UserMemory {
     const start = this.placeMapping(addr, len, flags);
     if (this.vmas.count >= MAX_MAP_COUNT) fail(ENOMEM);
     // Shared anonymous memory is allocated up front (before MAP_FIXED destroys anything), so
-    // that fork can share the pages; the Vma holds the allocation's references.
+    // that fork can share the pages; the Vma holds the allocation's references. Unlike Linux
+    // (which charges shmem pages when touched) it is charged to --memory here, at mmap: a
+    // shared anonymous mapping bigger than what is left fails with ENOMEM.
     const owned = shared && backing === null ? this.allocate(len) : 0;
     if ((flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) !== 0) this.unmapRange(start, start + len);
     const vma = new Vma(start, start + len, prot, maxProt, shared, (flags & MAP_GROWSDOWN) !== 0, backing,
