@@ -4,6 +4,7 @@
 
 import { Command } from 'commander';
 import { runSandbox, UserError } from '../sandbox/sandbox';
+import { DEFAULT_PIDS, parsePids, parseSize } from '../sandbox/limits';
 
 function collect(v: string, prev: string[]): string[] {
   return [...prev, v];
@@ -29,10 +30,14 @@ export async function main(argv: string[]): Promise<number> {
     .option('--debug-log <file>', 'append the sentry\'s debug log to FILE')
     .option('--env <K=V>', 'set an environment variable for the program (repeatable)', collect, [] as string[])
     .option('--cwd <dir>', 'working directory of the program', process.cwd())
+    .option('--memory <size>', 'most memory the program\'s processes may use together (512M, 2G, max); past it the process that needs more is killed (default: half the host\'s RAM)')
+    .option('--pids <n>', `most tasks (processes and threads) at once; fork past it fails with EAGAIN (default ${DEFAULT_PIDS}, or max)`)
     .argument('<program>', 'program to run (looked up in PATH if it has no slash)')
     .argument('[args...]', 'its arguments')
     .allowUnknownOption(false)
-    .action(async (prog: string, args: string[], o: { platform: string; strace: boolean; debugLog?: string; env: string[]; cwd: string }) => {
+    .action(async (prog: string, args: string[], o: {
+      platform: string; strace: boolean; debugLog?: string; env: string[]; cwd: string; memory?: string; pids?: string;
+    }) => {
       const env = new Map<string, string>();
       for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env.set(k, v);
       for (const kv of o.env) {
@@ -43,6 +48,10 @@ export async function main(argv: string[]): Promise<number> {
       const wait = await runSandbox({
         platform: o.platform, strace: o.strace, debugLog: o.debugLog, cwd: o.cwd,
         env: [...env].map(([k, v]) => `${k}=${v}`), argv: [prog, ...args],
+        limits: {
+          memoryBytes: o.memory !== undefined ? parseSize(o.memory) : undefined,
+          pids: o.pids !== undefined ? parsePids(o.pids) : undefined,
+        },
       });
       status = exitStatusOf(wait);
     });

@@ -19,6 +19,8 @@ import { Task } from './task';
 import type { ThreadGroup } from './thread_group';
 import { getFDTable, getMM } from './shared_state';
 import { block } from './blocking';
+import type { Kernel } from './kernel';
+import { RLIMIT_NPROC } from './rlimits';
 
 export const CSIGNAL = 0xff;
 export const CLONE_VM = 0x100, CLONE_FS = 0x200, CLONE_FILES = 0x400, CLONE_SIGHAND = 0x800,
@@ -75,8 +77,34 @@ function hostErrno(e: unknown): never {
   throw e;
 }
 
+/**
+ * copy_process's task limits, checked before anything is created: RLIMIT_NPROC on the tasks
+ * of the caller's real uid (root is exempt, as are holders of CAP_SYS_ADMIN or
+ * CAP_SYS_RESOURCE, which in the sandbox means euid 0), then the sandbox's --pids (the pids
+ * cgroup's pids.max). Both fail with EAGAIN. Threads count, and zombies until reaped.
+ */
+function checkTaskLimits(t: Task): void {
+  const k = t.kernel;
+  // Counting is linear in the tasks: only done once a cheap upper bound (every task and
+  // every thread group, live or zombie) reaches a limit, so the common fork pays nothing.
+  const bound = k.tasks.size + k.threadGroups.size;
+  const nproc = Number(t.tg.rlimits[RLIMIT_NPROC].cur);
+  const uid = t.creds.uid;
+  if (bound >= nproc && uid !== 0 && t.creds.euid !== 0 && countTasks(k, uid) >= nproc) fail(EAGAIN);
+  if (bound >= k.pidsMax && countTasks(k, null) >= k.pidsMax) fail(EAGAIN);
+}
+
+/** Tasks in the sandbox, zombies included; only those of real uid `uid` unless null. */
+function countTasks(k: Kernel, uid: number | null): number {
+  let n = 0;
+  for (const task of k.tasks.values()) if (uid === null || task.creds.uid === uid) n++;
+  for (const tg of k.threadGroups.values()) if (tg.zombie && (uid === null || tg.exitUid === uid)) n++;
+  return n;
+}
+
 export function doClone(t: Task, a: CloneArgs): number | Promise<number> {
   validate(t, a);
+  checkTaskLimits(t);
   const k = t.kernel;
   const f = a.flags;
   const thread = has(f, CLONE_THREAD);

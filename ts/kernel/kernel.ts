@@ -11,6 +11,7 @@ import { finishTask } from './exit';
 import { runTask } from './task_run';
 import { afterNs, block } from './blocking';
 import { ERESTARTNOHAND } from '../abi/linux/errno';
+import { SIGKILL } from '../abi/linux/signal';
 
 /** Signals whose default action dumps core (signal(7)); the wait status says so with 0x80. */
 function dumpsCore(signo: number): boolean {
@@ -25,6 +26,8 @@ export interface KernelOptions {
   /** Host fd of the debug log, or -1. */
   debugLogFd: number;
   hostname: string;
+  /** Most tasks the sandbox may hold at once (--pids, the pids cgroup's pids.max). */
+  pidsMax?: number;
 }
 
 export class Kernel {
@@ -32,6 +35,8 @@ export class Kernel {
   readonly mf: NativeMemoryFile;
   readonly strace: boolean;
   readonly hostname: string;
+  /** Most tasks at once, zombies included (kernel/clone.ts refuses past it with EAGAIN). */
+  readonly pidsMax: number;
   domainname = '(none)';
   private readonly debugLogFd: number;
   private nextPid = 1;
@@ -50,6 +55,7 @@ export class Kernel {
     this.mf = opts.mf;
     this.strace = opts.strace;
     this.hostname = opts.hostname;
+    this.pidsMax = opts.pidsMax ?? Infinity;
     this.debugLogFd = opts.debugLogFd;
     this.bootMonotonic = process.hrtime.bigint();
     this.realtimeOffset = BigInt(Date.now()) * 1_000_000n - this.bootMonotonic;
@@ -92,6 +98,17 @@ export class Kernel {
   killThreadGroup(tg: ThreadGroup, signo: number): void {
     if (tg.exitStatus === null) tg.exitStatus = signo | (dumpsCore(signo) ? 0x80 : 0);
     this.endThreadGroup(tg);
+  }
+
+  /**
+   * The memory limit refused a page that t needed (a fault, or a copy in a syscall): its
+   * process dies of SIGKILL, as under a memory cgroup's OOM killer — whose victim here is
+   * always the process that asked, so that the outcome does not depend on who else runs.
+   */
+  oomKill(t: Task): void {
+    t.mm.oomFault = false;
+    this.debug(`[${t.tid}] out of memory: killed process ${t.tg.tgid} (${this.mf.allocatedBytes()} bytes allocated)`);
+    this.killThreadGroup(t.tg, SIGKILL);
   }
 
   private endThreadGroup(tg: ThreadGroup): void {

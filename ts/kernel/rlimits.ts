@@ -1,5 +1,6 @@
 // Resource limits (getrlimit/prlimit64). Values are bigint so that RLIM_INFINITY (2^64-1)
-// round-trips exactly.
+// round-trips exactly. Enforced where Linux enforces them: RLIMIT_NPROC in clone (clone.ts),
+// RLIMIT_STACK by the MemoryManager's stack growth.
 
 export const RLIM_INFINITY = 0xffff_ffff_ffff_ffffn;
 

@@ -73,6 +73,10 @@ function handleFault(t: Task): void {
   if (signo === SIGSEGV || signo === SIGBUS) {
     const access = Number(t.regs[EV_ACCESS]);
     if (signo === SIGSEGV && t.mm.handleFault(addr, access)) return;
+    if (t.mm.oomFault) {
+      t.kernel.oomKill(t);
+      return;
+    }
     // Whether a mapping is there is ours to say, not the stub's (whose pages differ).
     if (signo === SIGSEGV) code = t.mm.vmas.find(addr) ? SEGV_ACCERR : SEGV_MAPERR;
   }

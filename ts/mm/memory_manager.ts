@@ -50,6 +50,16 @@ export class MemoryManager extends UserMemory {
   /** RLIMIT_STACK: how far a MAP_GROWSDOWN mapping may grow. */
   stackLimit = DEFAULT_STACK_LIMIT;
 
+  /**
+   * Set when handleFault failed for want of memory (the memory limit). Linux's memory cgroup
+   * then OOM-kills rather than sending SIGSEGV: whoever handles the fault (the task run loop,
+   * the syscall dispatcher after a copy) checks it and calls Kernel.oomKill, which clears it.
+   */
+  oomFault = false;
+
+  /** A page a task of this address space needed outside a fault (a tmpfs write) was refused. */
+  outOfMemory(): void { this.oomFault = true; }
+
   private released = false;
 
   constructor(readonly mf: NativeMemoryFile, as: NativeAddressSpace, minAddr: number, maxAddr: number) {
@@ -87,7 +97,9 @@ export class MemoryManager extends UserMemory {
     const start = this.placeMapping(addr, len, flags);
     if (this.vmas.count >= MAX_MAP_COUNT) fail(ENOMEM);
     // Shared anonymous memory is allocated up front (before MAP_FIXED destroys anything), so
-    // that fork can share the pages; the Vma holds the allocation's references.
+    // that fork can share the pages; the Vma holds the allocation's references. Unlike Linux
+    // (which charges shmem pages when touched) it is charged to --memory here, at mmap: a
+    // shared anonymous mapping bigger than what is left fails with ENOMEM.
     const owned = shared && backing === null ? this.allocate(len) : 0;
     if ((flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) !== 0) this.unmapRange(start, start + len);
     const vma = new Vma(start, start + len, prot, maxProt, shared, (flags & MAP_GROWSDOWN) !== 0, backing,
@@ -240,7 +252,9 @@ export class MemoryManager extends UserMemory {
       else this.as.protect(page, PAGE_SIZE, this.pmas.hostProt(vma));
       return true;
     } catch (e) {
-      // A backing that cannot be read, or no memory: the application faults; we stay up.
+      // No memory within the sandbox's limit: the caller OOM-kills (oomFault says so). A
+      // backing that cannot be read: the application faults. Either way we stay up.
+      if (isOutOfMemory(e)) this.oomFault = true;
       if (e instanceof SyscallError || hasErrnoCode(e)) return false;
       throw e;
     }
@@ -336,6 +350,11 @@ export class MemoryManager extends UserMemory {
 function growDown(vma: Vma, newStart: number): void {
   if (vma.backing !== null) vma.offset -= vma.start - newStart;
   vma.start = newStart;
+}
+
+/** The memory file refused a page (the sandbox's memory limit, or the file is full). */
+export function isOutOfMemory(e: unknown): boolean {
+  return errnoOfNative(e) === 'ENOMEM' || (e instanceof SyscallError && e.errno === ENOMEM);
 }
 
 /** An Error from the host: the addon ("ENOMEM: ...") or node:fs (`code` set). */

@@ -7,6 +7,7 @@
 // its own, so every allocate is paired with a decRef once the pages are mapped.
 
 import type { NativeAddressSpace, NativeMemoryFile } from '../native/addon';
+import { errnoOfNative } from '../native/addon';
 import { PROT_NONE, PROT_WRITE } from '../abi/linux/mm';
 import { FAULT_WINDOW, PAGE_SIZE, POPULATE_CHUNK, alignDown, pageDown } from './layout';
 import { effectiveProt, type Vma } from './vma';
@@ -43,7 +44,14 @@ export class Pmas {
     let hi = lo + PAGE_SIZE;
     while (lo > lo0 && this.lookup(lo - PAGE_SIZE) < 0) lo -= PAGE_SIZE;
     while (hi < hi0 && this.lookup(hi) < 0) hi += PAGE_SIZE;
-    this.fill(vma, lo, hi);
+    try {
+      this.fill(vma, lo, hi);
+    } catch (e) {
+      // Near the memory limit the window may not fit where the one page needed still does.
+      if (hi - lo === PAGE_SIZE || errnoOfNative(e) !== 'ENOMEM') throw e;
+      const page = pageDown(addr);
+      this.fill(vma, page, page + PAGE_SIZE);
+    }
   }
 
   /** Populate every unmapped page of [start, end) inside vma. */

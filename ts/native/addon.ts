@@ -7,6 +7,9 @@
 //   are byte offsets into it, page aligned. Pages are reference counted: allocate() returns a
 //   range with count 1 held by the caller; AddressSpace.map() takes a reference of its own for
 //   each page it maps; decRef() to zero punches the pages out of the memfd (frees them).
+//   setLimit() bounds the bytes allocated at once (the sandbox's --memory): past it
+//   allocate() throws ENOMEM, as it does when the file is full. Every allocated page counts
+//   once however many references it has; the check is one comparison inside allocate().
 //
 // * AddressSpace — one application address space (one per MemoryManager). It keeps the
 //   platform mapping table (gVisor's "pmas": address ranges -> memory-file ranges with
@@ -50,6 +53,9 @@ export interface NativeMemoryFile {
   refCount(offset: number): number;
   /** Bytes currently allocated (pages with a non-zero count) — for /proc/meminfo and tests. */
   allocatedBytes(): number;
+  /** Bound allocatedBytes() (rounded down to pages): an allocate() that would pass it throws
+   *  ENOMEM. Infinity for no bound (the default). Pages already allocated stay. */
+  setLimit(bytes: number): void;
 }
 
 export interface NativeAddressSpace {

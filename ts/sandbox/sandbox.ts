@@ -22,6 +22,8 @@ import { SyscallError } from '../kernel/syscall_error';
 import { ENOENT, EACCES, ENOEXEC, EISDIR, ENOTDIR, ELOOP, ENAMETOOLONG } from '../abi/linux/errno';
 import { errnoName } from '../abi/linux/errno';
 import { REG_RIP, REG_RSP } from '../native/addon';
+import { UserError } from './errors';
+import { DEFAULT_PIDS, defaultMemoryBytes, describeBytes, type SandboxLimits } from './limits';
 
 export interface SandboxOptions {
   platform: string;
@@ -31,6 +33,8 @@ export interface SandboxOptions {
   env: string[];
   cwd: string;
   argv: string[];
+  /** --memory and --pids; a limit left out gets its default (limits.ts). */
+  limits?: Partial<SandboxLimits>;
 }
 
 /** The 16 bytes behind AT_RANDOM. */
@@ -40,10 +44,7 @@ function atRandom(kernel: Kernel): Uint8Array {
   return b;
 }
 
-/** A failure the user caused, with the exit status a container runtime would give it. */
-export class UserError extends Error {
-  constructor(message: string, readonly status: number) { super(message); }
-}
+export { UserError };
 
 /** Platforms in order of preference: the first that works here is the default. */
 export const PLATFORMS = ['systrap', 'ptrace'];
@@ -99,6 +100,9 @@ export async function runSandbox(opts: SandboxOptions): Promise<number> {
   const exePath = resolveProgram(prog, opts.env, opts.cwd);
 
   const mf = newMemoryFile();
+  const memoryBytes = opts.limits?.memoryBytes ?? defaultMemoryBytes();
+  const pids = opts.limits?.pids ?? DEFAULT_PIDS;
+  mf.setLimit(memoryBytes);
   const platform = new PooledPlatform(newPlatform(mf, opts.platform));
   let as;
   try {
@@ -111,7 +115,8 @@ export async function runSandbox(opts: SandboxOptions): Promise<number> {
     throw e;
   }
   const debugLogFd = opts.debugLog ? fs.openSync(opts.debugLog, 'a') : -1;
-  const kernel = new Kernel({ platform, mf, strace: opts.strace, debugLogFd, hostname: os.hostname() });
+  const kernel = new Kernel({ platform, mf, strace: opts.strace, debugLogFd, hostname: os.hostname(), pidsMax: pids });
+  kernel.debug(`limits: memory ${describeBytes(memoryBytes)}, pids ${Number.isFinite(pids) ? pids : 'max'}`);
   installMountNamespace(kernel, newRootFileSystem(kernel));
   const uid = process.getuid?.() ?? 0, gid = process.getgid?.() ?? 0;
   const creds = new Credentials(uid, gid);
@@ -137,6 +142,8 @@ export async function runSandbox(opts: SandboxOptions): Promise<number> {
     });
   } catch (e) {
     mm.release();
+    // The first process dies of the OOM kill before its first instruction.
+    if (mm.oomFault) throw new UserError(`tsvisor: ${prog}: out of memory while loading it (--memory ${describeBytes(memoryBytes)})`, 137);
     startupError(prog, e);
   }
   const fdTable = newStdioFDTable();

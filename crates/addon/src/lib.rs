@@ -105,6 +105,14 @@ impl MemoryFile {
     pub fn allocated_bytes(&self) -> f64 {
         self.inner.allocated_bytes() as f64
     }
+
+    /// The memory limit in bytes; Infinity (or anything past 2^53) for none.
+    #[napi]
+    pub fn set_limit(&self, bytes: f64) -> Result<()> {
+        let b = if bytes > 9007199254740991.0 { u64::MAX } else { u64_arg(bytes)? };
+        self.inner.set_limit(b);
+        Ok(())
+    }
 }
 
 #[napi]

@@ -1,8 +1,10 @@
 //! The memory file: one memfd that backs all application memory (gVisor's pgalloc.MemoryFile).
 //!
-//! Owns the memfd, the sentry's single mapping of it, and the page allocator with per-page
-//! reference counts. It knows nothing of address spaces or platforms: those map windows of
-//! this file and translate through their own tables. Node does not exist here.
+//! Owns the memfd, the sentry's single mapping of it, the page allocator with per-page
+//! reference counts, and the sandbox's memory limit (a bound on the pages allocated at once,
+//! checked by `allocate` against the counter it keeps anyway). It knows nothing of address
+//! spaces or platforms: those map windows of this file and translate through their own
+//! tables. Node does not exist here.
 
 use std::collections::BTreeMap;
 use std::io;
@@ -38,6 +40,9 @@ struct Allocator {
     /// Reference count of each page below `high`.
     refs: Vec<u32>,
     allocated_pages: u64,
+    /// Most pages that may be allocated at once (the sandbox's memory limit, as a memory
+    /// cgroup's memory.max); u64::MAX for none.
+    limit_pages: u64,
 }
 
 fn err(e: i32) -> io::Error {
@@ -80,7 +85,7 @@ impl MemoryFile {
             fd,
             base: base as *mut u8,
             size,
-            alloc: Mutex::new(Allocator { high: 0, free: BTreeMap::new(), refs: Vec::new(), allocated_pages: 0 }),
+            alloc: Mutex::new(Allocator { high: 0, free: BTreeMap::new(), refs: Vec::new(), allocated_pages: 0, limit_pages: u64::MAX }),
         })
     }
 
@@ -92,12 +97,17 @@ impl MemoryFile {
         self.size
     }
 
-    /// Allocates `pages` contiguous zeroed pages with a reference count of one.
+    /// Allocates `pages` contiguous zeroed pages with a reference count of one. ENOMEM when
+    /// the file is full or the allocation would take the total past the limit.
     pub fn allocate(&self, pages: u64) -> io::Result<u64> {
         if pages == 0 {
             return Err(err(libc::EINVAL));
         }
         let mut a = self.alloc.lock().unwrap();
+        // Charged before anything else, so a refused allocation changes nothing.
+        if pages > a.limit_pages.saturating_sub(a.allocated_pages) {
+            return Err(err(libc::ENOMEM));
+        }
         let found = a.free.iter().find(|(_, &len)| len >= pages).map(|(&s, &l)| (s, l));
         let start = match found {
             Some((s, len)) => {
@@ -208,6 +218,19 @@ impl MemoryFile {
 
     pub fn allocated_bytes(&self) -> u64 {
         self.alloc.lock().unwrap().allocated_pages * PAGE_SIZE
+    }
+
+    /// Bound the bytes allocated at once (rounded down to pages; u64::MAX for no bound).
+    /// Pages already allocated stay: a limit below the current total only refuses what
+    /// comes next, as lowering memory.max does when nothing can be reclaimed.
+    pub fn set_limit(&self, bytes: u64) {
+        self.alloc.lock().unwrap().limit_pages = if bytes == u64::MAX { u64::MAX } else { bytes / PAGE_SIZE };
+    }
+
+    /// The bound set by set_limit, in bytes (u64::MAX for none).
+    pub fn limit(&self) -> u64 {
+        let l = self.alloc.lock().unwrap().limit_pages;
+        if l == u64::MAX { u64::MAX } else { l * PAGE_SIZE }
     }
 
     fn check(&self, offset: u64, len: usize) -> io::Result<()> {
@@ -342,6 +365,37 @@ mod tests {
         f.dec_ref(c, PAGE_SIZE).unwrap();
         f.dec_ref(b, PAGE_SIZE).unwrap();
         assert_eq!(f.allocate(3).unwrap(), a);
+    }
+
+    #[test]
+    fn limit_refuses_allocation_past_it() {
+        let f = mf();
+        assert_eq!(f.limit(), u64::MAX);
+        f.set_limit(4 * PAGE_SIZE + 100);
+        assert_eq!(f.limit(), 4 * PAGE_SIZE);
+        let a = f.allocate(3).unwrap();
+        assert_eq!(f.allocate(2).unwrap_err().raw_os_error(), Some(libc::ENOMEM));
+        assert_eq!(f.allocated_bytes(), 3 * PAGE_SIZE, "a refused allocation charges nothing");
+        let b = f.allocate(1).unwrap();
+        assert_eq!(f.allocate(1).unwrap_err().raw_os_error(), Some(libc::ENOMEM));
+        // Shared pages are charged once, however many references they have.
+        f.inc_ref(b, PAGE_SIZE).unwrap();
+        assert_eq!(f.allocated_bytes(), 4 * PAGE_SIZE);
+        f.dec_ref(a, 3 * PAGE_SIZE).unwrap();
+        f.allocate(3).unwrap();
+        f.set_limit(u64::MAX);
+        f.allocate(8).unwrap();
+    }
+
+    #[test]
+    fn limit_below_usage_keeps_pages() {
+        let f = mf();
+        let a = f.allocate(4).unwrap();
+        f.set_limit(2 * PAGE_SIZE);
+        assert!(f.allocate(1).is_err());
+        f.dec_ref(a, PAGE_SIZE * 3).unwrap();
+        f.allocate(1).unwrap();
+        assert!(f.allocate(1).is_err());
     }
 
     #[test]

@@ -17,6 +17,14 @@ const PAGE = 4096;
 /** Largest file (Linux MAX_LFS_FILESIZE is larger; offsets here must stay exact numbers). */
 export const MAX_FILE_SIZE = 2 ** 50;
 
+/**
+ * A write that ran out of memory (the sandbox's memory limit) after `written` bytes: an
+ * ENOMEM to whoever cannot use a short count, the count and an OOM kill for write(2).
+ */
+export class OutOfMemoryWrite extends SyscallError {
+  constructor(readonly written: number) { super(ENOMEM); }
+}
+
 export class TmpfsRegular extends TmpfsInode {
   private readonly pages = new Map<number, number>();
   private _size = 0;
@@ -70,15 +78,22 @@ export class TmpfsRegular extends TmpfsInode {
       src = src.subarray(0, MAX_FILE_SIZE - offset);
     }
     let i = 0;
-    while (i < src.length) {
-      const at = offset + i;
-      const inPage = at % PAGE;
-      const len = Math.min(PAGE - inPage, src.length - i);
-      this.mf.write(this.page((at - inPage) / PAGE) + inPage, src.subarray(i, i + len));
-      i += len;
+    try {
+      while (i < src.length) {
+        const at = offset + i;
+        const inPage = at % PAGE;
+        const len = Math.min(PAGE - inPage, src.length - i);
+        this.mf.write(this.page((at - inPage) / PAGE) + inPage, src.subarray(i, i + len));
+        i += len;
+      }
+    } catch (e) {
+      if (!(e instanceof SyscallError && e.errno === ENOMEM)) throw e;
+      throw new OutOfMemoryWrite(i);
+    } finally {
+      // What was written stays, as in Linux when memory runs out part way.
+      if (offset + i > this._size) this._size = offset + i;
+      if (i > 0) this.modified();
     }
-    if (offset + i > this._size) this._size = offset + i;
-    if (i > 0) this.modified();
     return i;
   }
 

@@ -10,7 +10,7 @@ import type { MappingBacking } from '../../mm/backing';
 import { seekPosition } from '../../vfs/file_description';
 import { VfsFile } from '../../vfs/vfs_file';
 import type { VirtualDentry } from '../../vfs/virtual_dentry';
-import type { TmpfsRegular } from './regular';
+import { OutOfMemoryWrite, type TmpfsRegular } from './regular';
 
 export class TmpfsRegularFile extends VfsFile {
   override readonly seekable = true;
@@ -27,11 +27,22 @@ export class TmpfsRegularFile extends VfsFile {
     return n;
   }
 
-  override write(_t: Task, src: Uint8Array, offset: number): number {
+  override write(t: Task, src: Uint8Array, offset: number): number {
     // O_APPEND puts every write at the end, pwrite's too (Linux does the same).
     let at = offset >= 0 ? offset : this.pos;
     if (this.flags & O_APPEND) at = this.data.size;
-    const n = this.data.write(src, at);
+    let n;
+    try {
+      n = this.data.write(src, at);
+    } catch (e) {
+      if (!(e instanceof OutOfMemoryWrite)) throw e;
+      // Linux charges tmpfs pages to the memory cgroup, and a charge past its limit invokes
+      // the OOM killer (a dd into /dev/shm under memory.limit_in_bytes=64M dies of SIGKILL
+      // with 64M written): the writer is killed, what it wrote stays.
+      t.mm.outOfMemory();
+      if (e.written === 0) throw e;
+      n = e.written;
+    }
     if (offset < 0) this.pos = at + n;
     return n;
   }

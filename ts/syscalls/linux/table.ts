@@ -36,6 +36,8 @@ function finish(t: Task, nr: number, r: SyscallResult): void {
     writeSync(2, straceLine(t, nr, entry, args, r) + '\n');
   }
   t.setReturn(r);
+  // A copy to or from the application that needed a page past the memory limit.
+  if (t.mm.oomFault) t.kernel.oomKill(t);
 }
 
 /** Runs the syscall the task stopped at and stores its result in rax. */
