@@ -99,10 +99,12 @@ export class Task {
 
   /** Make the task look at its signals soon: end its wait, or stop it in user mode. With
    *  `dying`, the task is being killed with its whole group, and a run that does not stop
-   *  is ended by the platform (when no task outside the group shares its memory). */
+   *  (a thread deaf to the platform's interrupt) is ended by the platform. That may end the
+   *  other tasks of its address space too: where tasks outside the group share it, only
+   *  after a grace long enough that no honest thread, however loaded the host, runs into it. */
   kick(fatal = false, dying = false): void {
     if (this.interruptWait(fatal) || this.waitCancel || this.kernel.current === this) return;
-    if (dying && this.memoryPrivateToGroup()) this.ctx.interruptToKill();
+    if (dying) this.ctx.interruptToKill(this.memoryPrivateToGroup() ? 200 : 5000);
     else this.ctx.interrupt();
   }
 

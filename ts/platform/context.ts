@@ -7,10 +7,6 @@ import {
   type NativeAddressSpace, type NativeContext, type NativePlatform,
 } from '../native/addon';
 
-/** How long a dying task's run may take to notice its interrupt before it is killed: far
- *  longer than any honest stop, even on a loaded machine. */
-const KILL_GRACE_MS = 200;
-
 export class PlatformContext {
   readonly regs = new BigUint64Array(REGS_SLOTS);
   /** The same registers as 32-bit halves (little-endian: slot s is words 2s, 2s+1), for the
@@ -53,15 +49,15 @@ export class PlatformContext {
   }
 
   /** interrupt() for a task that must die: if the run it interrupts has not stopped within
-   *  the grace period (the application blocked the platform's interrupt on the host), the
-   *  platform kills it. Only for a task whose address space no surviving task shares. */
-  interruptToKill(): void {
+   *  graceMs (the application blocked the platform's interrupt on the host), the platform
+   *  kills it, and with it, on systrap, every task of its address space. */
+  interruptToKill(graceMs: number): void {
     this.interrupt();
     if (!this.running) return;
     const run = this.runs;
     setTimeout(() => {
       if (this.running && this.runs === run && !this.released) this.native.kill();
-    }, KILL_GRACE_MS);
+    }, graceMs);
   }
 
   getFpState(): Buffer { return this.native.getFpState(); }

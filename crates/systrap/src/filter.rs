@@ -32,8 +32,11 @@ const fn st(code: u16, jt: u8, jf: u8, k: u32) -> SockFilter {
     SockFilter { code, jt, jf, k }
 }
 
-/// The filter for a stub whose text is [text_start, text_end) (same upper 32 bits).
-pub fn stub_filter(text_start: u64, text_end: u64) -> Vec<SockFilter> {
+/// The filter for a stub whose text is [text_start, text_end) (same upper 32 bits), for a
+/// thread whose entry unblocks its signals from the empty set at `unblock_set` (in its
+/// read-only set-up page): rt_sigprocmask passes with that set only, so the application,
+/// jumping onto that syscall, can neither block our signals nor read back a mask.
+pub fn stub_filter(text_start: u64, text_end: u64, unblock_set: u64) -> Vec<SockFilter> {
     assert_eq!(text_start >> 32, (text_end - 1) >> 32, "stub text must not cross a 4 GiB boundary");
     let hi = (text_start >> 32) as u32;
     let (lo_start, lo_end) = (text_start as u32, text_end as u32);
@@ -56,15 +59,23 @@ pub fn stub_filter(text_start: u64, text_end: u64) -> Vec<SockFilter> {
         st(RET_K, 0, 0, RET_ALLOW),
         st(JEQ_K, 0, 1, libc::SYS_sched_yield as u32),
         st(RET_K, 0, 0, RET_ALLOW),
-        // The thread entry unblocks signals once this filter is on; a forged sigreturn frame
-        // could set any mask anyway, so this gives the application nothing new.
-        st(JEQ_K, 0, 1, libc::SYS_rt_sigprocmask as u32),
-        st(RET_K, 0, 0, RET_ALLOW),
+        st(JEQ_K, 7, 0, libc::SYS_rt_sigprocmask as u32),
         st(JEQ_K, 1, 0, libc::SYS_futex as u32),
         st(RET_K, 0, 0, RET_KILL_PROCESS),
         st(LD_W_ABS, 0, 0, 24), // futex op (args[1], lower half)
         st(AND_K, 0, 0, !128u32), // FUTEX_PRIVATE_FLAG does not matter
         st(JGT_K, 0, 1, 1),       // FUTEX_WAIT = 0, FUTEX_WAKE = 1
+        st(RET_K, 0, 0, RET_KILL_PROCESS),
+        st(RET_K, 0, 0, RET_ALLOW),
+        // rt_sigprocmask(SIG_SETMASK, unblock_set, ...): the entry's, and nothing else.
+        st(LD_W_ABS, 0, 0, 16), // how
+        st(JEQ_K, 1, 0, libc::SIG_SETMASK as u32),
+        st(RET_K, 0, 0, RET_KILL_PROCESS),
+        st(LD_W_ABS, 0, 0, 24), // set, lower half
+        st(JEQ_K, 1, 0, unblock_set as u32),
+        st(RET_K, 0, 0, RET_KILL_PROCESS),
+        st(LD_W_ABS, 0, 0, 28), // set, upper half
+        st(JEQ_K, 1, 0, (unblock_set >> 32) as u32),
         st(RET_K, 0, 0, RET_KILL_PROCESS),
         st(RET_K, 0, 0, RET_ALLOW),
     ]
@@ -127,13 +138,18 @@ pub fn fprog_bytes(prog: &[SockFilter], page_addr: u64) -> Vec<u8> {
 mod tests {
     use super::*;
 
-    /// A tiny interpreter for the instructions we emit, to test the filter's decisions.
     fn run(prog: &[SockFilter], arch: u32, nr: u32, ip: u64, arg1: u64) -> u32 {
+        run_args(prog, arch, nr, ip, [0, arg1])
+    }
+
+    /// A tiny interpreter for the instructions we emit, to test the filter's decisions.
+    fn run_args(prog: &[SockFilter], arch: u32, nr: u32, ip: u64, args: [u64; 2]) -> u32 {
         let mut data = [0u8; 64];
         data[0..4].copy_from_slice(&nr.to_le_bytes());
         data[4..8].copy_from_slice(&arch.to_le_bytes());
         data[8..16].copy_from_slice(&ip.to_le_bytes());
-        data[24..32].copy_from_slice(&arg1.to_le_bytes());
+        data[16..24].copy_from_slice(&args[0].to_le_bytes());
+        data[24..32].copy_from_slice(&args[1].to_le_bytes());
         let (mut a, mut pc) = (0u32, 0usize);
         loop {
             let f = prog[pc];
@@ -156,10 +172,11 @@ mod tests {
     }
 
     const S: u64 = 0x7fff_0000_0000;
+    const SET: u64 = 0x7fff_0020_1838;
 
     #[test]
     fn application_syscalls_trap() {
-        let p = stub_filter(S, S + 0x1000);
+        let p = stub_filter(S, S + 0x1000, SET);
         for ip in [0x40_1000u64, 0x7ffe_ffff_f000, S + 0x1000, S + 0x10_0000, 0xffff_ffff_ff60_0000] {
             assert_eq!(run(&p, AUDIT_ARCH_X86_64, 39, ip, 0), RET_TRAP, "ip {ip:#x}");
             assert_eq!(run(&p, AUDIT_ARCH_X86_64, 202, ip, 0), RET_TRAP);
@@ -168,7 +185,7 @@ mod tests {
 
     #[test]
     fn stub_text_gets_only_its_own_syscalls() {
-        let p = stub_filter(S, S + 0x1000);
+        let p = stub_filter(S, S + 0x1000, SET);
         let ip = S + 0x200;
         assert_eq!(run(&p, AUDIT_ARCH_X86_64, 15, ip, 0), RET_ALLOW);
         assert_eq!(run(&p, AUDIT_ARCH_X86_64, 60, ip, 0), RET_ALLOW);
@@ -176,7 +193,11 @@ mod tests {
         assert_eq!(run(&p, AUDIT_ARCH_X86_64, 202, ip, 0), RET_ALLOW);
         assert_eq!(run(&p, AUDIT_ARCH_X86_64, 202, ip, 129), RET_ALLOW);
         assert_eq!(run(&p, AUDIT_ARCH_X86_64, 202, ip, 3), RET_KILL_PROCESS, "FUTEX_REQUEUE");
-        assert_eq!(run(&p, AUDIT_ARCH_X86_64, 14, ip, 0), RET_ALLOW, "rt_sigprocmask");
+        assert_eq!(run_args(&p, AUDIT_ARCH_X86_64, 14, ip, [2, SET]), RET_ALLOW, "rt_sigprocmask of the entry");
+        assert_eq!(run_args(&p, AUDIT_ARCH_X86_64, 14, ip, [0, SET]), RET_KILL_PROCESS, "SIG_BLOCK");
+        assert_eq!(run_args(&p, AUDIT_ARCH_X86_64, 14, ip, [2, SET + 8]), RET_KILL_PROCESS, "another set");
+        assert_eq!(run_args(&p, AUDIT_ARCH_X86_64, 14, ip, [2, SET + (1 << 32)]), RET_KILL_PROCESS, "another set");
+        assert_eq!(run_args(&p, AUDIT_ARCH_X86_64, 14, ip, [2, 0]), RET_KILL_PROCESS, "a query");
         for nr in [2u32, 257, 59, 101, 41, 13, 9, 10, 56, 157, 317, 435, 334, 335, 336] {
             assert_eq!(run(&p, AUDIT_ARCH_X86_64, nr, ip, 0), RET_KILL_PROCESS, "nr {nr}");
         }
@@ -199,7 +220,7 @@ mod tests {
 
     #[test]
     fn other_abis() {
-        let p = stub_filter(S, S + 0x1000);
+        let p = stub_filter(S, S + 0x1000, SET);
         assert_eq!(run(&p, 0x4000_0003, 1, 0x40_0000, 0), RET_TRAP, "i386 from the application traps");
         assert_eq!(run(&p, 0x4000_0003, 1, S + 0x100, 0), RET_KILL_PROCESS, "i386 from the stub");
         assert_eq!(run(&p, 0x4000_0003, 202, S + 0x100, 0), RET_KILL_PROCESS, "i386 from the stub");

@@ -28,7 +28,8 @@
 //!   (5.11+), Syscall User Dispatch: any syscall from outside the stub text traps to the
 //!   handler (through SUD first, which also catches the numbers that seccomp lets through
 //!   without running filters, uretprobe 335 and uprobe 336); from inside the text only
-//!   futex wait/wake, rt_sigreturn, rt_sigprocmask, sched_yield and exit pass, and anything
+//!   futex wait/wake, rt_sigreturn, sched_yield, exit and the entry's one rt_sigprocmask
+//!   (to the empty set of its set-up page) pass, and anything
 //!   else, or any other ABI, kills the stub process (so jumping onto our `syscall` with open,
 //!   execve, ptrace or socket numbers ends the program and nothing else). The i386 ABI from
 //!   application code traps like the rest and is reported as such.
@@ -335,13 +336,12 @@ impl SystrapContext {
             }
         };
         let setup = (|| -> io::Result<(Msg, i32)> {
-            let prog = filter::stub_filter(STUB_BASE, a.img.end);
+            let prog = filter::stub_filter(STUB_BASE, a.img.end, slot + setup::SETUP_PAGE + setup::OFF_UNBLOCKED as u64);
             let page = setup::setup_page(&setup::Setup {
                 slot,
                 filter: &prog,
                 sigstack: (slot + SLOT_SIGSTACK, SLOT_SIZE - SLOT_SIGSTACK),
                 user_dispatch: a.user_dispatch.then_some((STUB_BASE, a.img.end - STUB_BASE)),
-                unblocked: 0,
             });
             // Written before the clone, by us only: the stub maps the page read-only from the
             // start, and a reused slot's thread is gone (Slots::take).

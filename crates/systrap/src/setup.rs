@@ -13,7 +13,8 @@ const OFF_SIGSTACK: usize = 0x800;
 const OFF_SUD: usize = 0x820;
 const OFF_SUD_START: usize = 0x828;
 const OFF_SUD_LEN: usize = 0x830;
-const OFF_UNBLOCKED: usize = 0x838;
+/// The empty signal set the entry unblocks with (stub_filter allows no other).
+pub const OFF_UNBLOCKED: usize = 0x838;
 /// The filter program must end before the signal-stack description.
 pub const MAX_FILTER_LEN: usize = (OFF_SIGSTACK - 16) / 8;
 
@@ -27,8 +28,6 @@ pub struct Setup<'a> {
     /// Syscall User Dispatch: syscalls from outside [start, start + len) trap even where
     /// seccomp would let them through unfiltered. None where the kernel lacks it.
     pub user_dispatch: Option<(u64, u64)>,
-    /// The signal mask the thread takes once its filter is in force.
-    pub unblocked: u64,
 }
 
 /// The page's bytes.
@@ -47,7 +46,6 @@ pub fn setup_page(s: &Setup) -> Vec<u8> {
         put(&mut page, OFF_SUD_START, start);
         put(&mut page, OFF_SUD_LEN, len);
     }
-    put(&mut page, OFF_UNBLOCKED, s.unblocked);
     page
 }
 
@@ -58,17 +56,17 @@ mod tests {
 
     #[test]
     fn layout() {
-        let f = stub_filter(0x7fff_0000_0000, 0x7fff_0000_2000);
+        let f = stub_filter(0x7fff_0000_0000, 0x7fff_0000_2000, 0);
         let slot = 0x7fff_0020_0000;
-        let p = setup_page(&Setup { slot, filter: &f, sigstack: (slot + 0x4000, 0xc000), user_dispatch: Some((1, 2)), unblocked: 0 });
+        let p = setup_page(&Setup { slot, filter: &f, sigstack: (slot + 0x4000, 0xc000), user_dispatch: Some((1, 2)) });
         let u64_at = |o: usize| u64::from_le_bytes(p[o..o + 8].try_into().unwrap());
         assert_eq!(u16::from_le_bytes([p[0], p[1]]) as usize, f.len());
         assert_eq!(u64_at(8), slot + SETUP_PAGE + 16, "the program follows its header");
         assert_eq!(u64_at(0x800), slot + 0x4000);
         assert_eq!(u64_at(0x810), 0xc000);
         assert_eq!((u64_at(0x820), u64_at(0x828), u64_at(0x830)), (1, 1, 2));
-        let q = setup_page(&Setup { slot, filter: &f, sigstack: (0, 0), user_dispatch: None, unblocked: 5 });
+        let q = setup_page(&Setup { slot, filter: &f, sigstack: (0, 0), user_dispatch: None });
         assert_eq!(u64::from_le_bytes(q[0x820..0x828].try_into().unwrap()), 0);
-        assert_eq!(u64::from_le_bytes(q[0x838..0x840].try_into().unwrap()), 5);
+        assert_eq!(u64::from_le_bytes(q[0x838..0x840].try_into().unwrap()), 0, "the empty set");
     }
 }
