@@ -22,4 +22,12 @@ export interface MappingBacking {
    * make it writable).
    */
   sharedPages?(fileOffset: number, length: number): number[];
+  /**
+   * A VMA took, or let go of, the file (Linux's vma->vm_file reference): VmaSet calls hold()
+   * once for each VMA it keeps with this backing and drop() when that VMA goes, so that the
+   * file's data outlives its last open description and its last name while a mapping shows
+   * it (a closed, unlinked /dev/shm file of sem_open, a forked child's shared mapping).
+   */
+  hold?(): void;
+  drop?(): void;
 }

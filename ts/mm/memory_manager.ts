@@ -163,6 +163,7 @@ export class MemoryManager extends UserMemory {
     const first = removed[0].start;
     this.as.unmap(first, removed[removed.length - 1].end - first);
     for (const v of removed) if (v.ownsPages) this.mf.decRef(v.offset, v.length);
+    this.vmas.release(removed);
   }
 
   mprotect(addr: number, length: number, prot: number): void {
@@ -331,7 +332,7 @@ export class MemoryManager extends UserMemory {
     if (this.released) return;
     this.released = true;
     for (const v of this.vmas.all()) if (v.ownsPages) this.mf.decRef(v.offset, v.length);
-    this.vmas.remove(0, Number.MAX_SAFE_INTEGER);
+    this.vmas.release(this.vmas.remove(0, Number.MAX_SAFE_INTEGER));
     this.as.release();
   }
 

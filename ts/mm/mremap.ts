@@ -65,6 +65,7 @@ function move(mm: MemoryManager, oldAddr: number, oldLen: number, newAddr: numbe
   mm.pmas.copyMappings(oldAddr, newAddr, oldLen, mm.pmas.hostProt(moved));
   mm.addressSpace.unmap(oldAddr, oldLen);
   mm.vmas.insert(moved);
+  mm.vmas.release([old]);
   if (newLen > oldLen) extend(mm, moved, newAddr + newLen);
   mm.vmas.mergeAround(newAddr, newAddr + newLen);
 }

@@ -69,11 +69,13 @@ export class VmaSet {
     const vma = this.v[i];
     if (vma === undefined || vma.start >= addr) return;
     const upper = vma.slice(addr, vma.end);
+    upper.backing?.hold?.();
     vma.end = addr;
     this.v.splice(i + 1, 0, upper);
   }
 
-  /** Take out everything in [start, end), splitting VMAs at the edges; returns what was taken. */
+  /** Take out everything in [start, end), splitting VMAs at the edges; returns what was taken,
+   *  still holding its files: the caller hands it to release() once done with it. */
   remove(start: number, end: number): Vma[] {
     this.split(start);
     this.split(end);
@@ -83,9 +85,15 @@ export class VmaSet {
     return this.v.splice(i, j - i);
   }
 
+  /** Let go of the files of VMAs that remove() took out. */
+  release(removed: readonly Vma[]): void {
+    for (const v of removed) v.backing?.drop?.();
+  }
+
   /** Add a VMA over a free range. */
   insert(vma: Vma): void {
     const i = this.lowerBound(vma.start);
+    vma.backing?.hold?.();
     this.v.splice(i, 0, vma);
   }
 
@@ -99,6 +107,7 @@ export class VmaSet {
         a.end = b.end;
         a.cow = a.cow || b.cow;
         this.v.splice(i + 1, 1);
+        b.backing?.drop?.();
       } else {
         i++;
       }

@@ -1,17 +1,14 @@
 // HostFd: a host fd donated by the lower layer, shared by the open file that asked for it
-// and every mapping made from that file. Mappings hold no reference count the VFS can see
-// (a Vma keeps its MappingBacking until it is unmapped, and says nothing), so the fd is
-// closed once the description is released and every backing handed out has been garbage
-// collected.
+// and every mapping made from that file (each VMA holds it through MappingBacking.hold), so
+// the fd is closed once the description is released and the last VMA mapping it is gone.
 
 import * as fs from 'node:fs';
 import type { MappingBacking } from '../../mm/backing';
 
-const backings = new FinalizationRegistry<HostFd>((h) => h.backingGone());
-
 export class HostFd {
   private released = false;
-  private liveBackings = 0;
+  private mappers = 0;
+  private closed = false;
 
   constructor(readonly fd: number) {}
 
@@ -33,7 +30,7 @@ export class HostFd {
   /** A MappingBacking that fills pages straight from the fd (pread in the addon). */
   backing(name: string): MappingBacking {
     const fd = this.fd;
-    const b: MappingBacking = {
+    return {
       name,
       fill(mf, fileOffset, mfOffset, length) {
         let done = 0;
@@ -43,10 +40,12 @@ export class HostFd {
           done += n;
         }
       },
+      hold: () => { this.mappers++; },
+      drop: () => {
+        this.mappers--;
+        this.maybeClose();
+      },
     };
-    this.liveBackings++;
-    backings.register(b, this);
-    return b;
   }
 
   /** The open file is gone. */
@@ -55,13 +54,10 @@ export class HostFd {
     this.maybeClose();
   }
 
-  backingGone(): void {
-    this.liveBackings--;
-    this.maybeClose();
-  }
-
   private maybeClose(): void {
-    if (!this.released || this.liveBackings > 0) return;
+    if (!this.released || this.mappers > 0 || this.closed) return;
+    // Once only: the number may belong to another file afterwards.
+    this.closed = true;
     try { fs.closeSync(this.fd); } catch { /* already closed */ }
   }
 }

@@ -29,6 +29,8 @@ export class TmpfsRegular extends TmpfsInode {
   private readonly pages = new Map<number, number>();
   private _size = 0;
   private opens = 0;
+  /** VMAs mapping this file (MappingBacking.hold/drop): they keep its data too. */
+  private mappers = 0;
 
   get size(): number { return this._size; }
   override get blocks(): number { return this.pages.size * (PAGE / 512); }
@@ -52,7 +54,7 @@ export class TmpfsRegular extends TmpfsInode {
   }
 
   private maybeFree(): void {
-    if (this.nlink > 0 || this.opens > 0) return;
+    if (this.nlink > 0 || this.opens > 0 || this.mappers > 0) return;
     for (const off of this.pages.values()) this.mf.decRef(off, PAGE);
     this.pages.clear();
   }
@@ -155,6 +157,11 @@ export class TmpfsRegular extends TmpfsInode {
           out.push(off);
         }
         return out;
+      },
+      hold: () => { this.mappers++; },
+      drop: () => {
+        this.mappers--;
+        this.maybeFree();
       },
     };
   }
