@@ -1,5 +1,5 @@
 // Shared memory between processes: MAP_SHARED file mappings that outlive the file's last
-// descriptor and name, sem_open, and Python multiprocessing (Pool, Queue, Lock), which hung
+// descriptor and name, memfd_create and file seals, sem_open, and Python multiprocessing (Pool, Queue, Lock), which hung
 // when a forked child's shared mapping read zeros. Each output must match the native run's.
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -17,6 +17,8 @@ describe.each(platforms)('%s', (platform) => {
   };
 
   it('a shared file mapping after close and unlink, across fork; sem_open', () => same([fixture('shared_file_mapping')]));
+
+  it('memfd_create and seals: modes, names, every seal and its errno', () => same([fixture('memfd')]));
 
   it.skipIf(noPython)('python multiprocessing: Pool, Queue, Lock', () => same([python, '-c', [
     'import multiprocessing as m',

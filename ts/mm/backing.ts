@@ -24,10 +24,13 @@ export interface MappingBacking {
   sharedPages?(fileOffset: number, length: number): number[];
   /**
    * A VMA took, or let go of, the file (Linux's vma->vm_file reference): VmaSet calls hold()
-   * once for each VMA it keeps with this backing and drop() when that VMA goes, so that the
+   * once for each VMA it keeps with this backing and drop() when that VMA goes (saying
+   * whether it is a shared mapping that may write: F_SEAL_WRITE counts those), so that the
    * file's data outlives its last open description and its last name while a mapping shows
    * it (a closed, unlinked /dev/shm file of sem_open, a forked child's shared mapping).
    */
-  hold?(): void;
-  drop?(): void;
+  hold?(writableShared: boolean): void;
+  drop?(writableShared: boolean): void;
+  /** F_SEAL_WRITE or F_SEAL_FUTURE_WRITE: no new shared mapping may write (memfd seals). */
+  writeSealed?(): boolean;
 }

@@ -37,6 +37,9 @@ export class Vma {
 
   get anonymous(): boolean { return this.backing === null; }
 
+  /** A shared mapping that may be made writable (Linux VM_SHARED | VM_MAYWRITE). */
+  get mayWriteShared(): boolean { return this.shared && (this.maxProt & PROT_WRITE) !== 0; }
+
   /** Shared anonymous memory: the Vma itself holds the pages. */
   get ownsPages(): boolean { return this.shared && this.backing === null; }
 

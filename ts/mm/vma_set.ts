@@ -69,7 +69,7 @@ export class VmaSet {
     const vma = this.v[i];
     if (vma === undefined || vma.start >= addr) return;
     const upper = vma.slice(addr, vma.end);
-    upper.backing?.hold?.();
+    upper.backing?.hold?.(upper.mayWriteShared);
     vma.end = addr;
     this.v.splice(i + 1, 0, upper);
   }
@@ -87,13 +87,13 @@ export class VmaSet {
 
   /** Let go of the files of VMAs that remove() took out. */
   release(removed: readonly Vma[]): void {
-    for (const v of removed) v.backing?.drop?.();
+    for (const v of removed) v.backing?.drop?.(v.mayWriteShared);
   }
 
   /** Add a VMA over a free range. */
   insert(vma: Vma): void {
     const i = this.lowerBound(vma.start);
-    vma.backing?.hold?.();
+    vma.backing?.hold?.(vma.mayWriteShared);
     this.v.splice(i, 0, vma);
   }
 
@@ -107,7 +107,7 @@ export class VmaSet {
         a.end = b.end;
         a.cow = a.cow || b.cow;
         this.v.splice(i + 1, 1);
-        b.backing?.drop?.();
+        b.backing?.drop?.(b.mayWriteShared);
       } else {
         i++;
       }

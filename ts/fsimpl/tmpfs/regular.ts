@@ -6,7 +6,11 @@
 import type { Task } from '../../kernel/task';
 import type { NativeMemoryFile } from '../../native/addon';
 import { SyscallError } from '../../kernel/syscall_error';
-import { EFBIG, ENOMEM } from '../../abi/linux/errno';
+import { EBUSY, EFBIG, EINVAL, ENOMEM, EPERM } from '../../abi/linux/errno';
+import {
+  F_ALL_SEALS, F_SEAL_EXEC, F_SEAL_FUTURE_WRITE, F_SEAL_GROW, F_SEAL_SEAL, F_SEAL_SHRINK, F_SEAL_WRITE,
+} from '../../abi/linux/memfd';
+import type { SetAttr } from '../../vfs/inode';
 import type { MappingBacking } from '../../mm/backing';
 import type { FileDescription } from '../../vfs/file_description';
 import type { VirtualDentry } from '../../vfs/virtual_dentry';
@@ -31,6 +35,11 @@ export class TmpfsRegular extends TmpfsInode {
   private opens = 0;
   /** VMAs mapping this file (MappingBacking.hold/drop): they keep its data too. */
   private mappers = 0;
+  /** Those of them that are shared and may write: F_SEAL_WRITE waits for none. */
+  private writableMappers = 0;
+  /** File seals (F_ADD_SEALS): every tmpfs file starts sealed against sealing; memfd_create
+   *  with MFD_ALLOW_SEALING clears that. */
+  seals = F_SEAL_SEAL;
 
   get size(): number { return this._size; }
   override get blocks(): number { return this.pages.size * (PAGE / 512); }
@@ -75,6 +84,8 @@ export class TmpfsRegular extends TmpfsInode {
   }
 
   write(src: Uint8Array, offset: number): number {
+    if ((this.seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)) !== 0) throw new SyscallError(EPERM);
+    if ((this.seals & F_SEAL_GROW) !== 0 && offset + src.length > this._size) throw new SyscallError(EPERM);
     if (offset + src.length > MAX_FILE_SIZE) {
       if (offset >= MAX_FILE_SIZE) throw new SyscallError(EFBIG);
       src = src.subarray(0, MAX_FILE_SIZE - offset);
@@ -109,6 +120,28 @@ export class TmpfsRegular extends TmpfsInode {
     return off;
   }
 
+  override setattr(a: SetAttr): void {
+    // Checked before anything changes (shmem_setattr).
+    if (a.size !== undefined) {
+      if ((this.seals & F_SEAL_SHRINK) !== 0 && a.size < this._size) throw new SyscallError(EPERM);
+      if ((this.seals & F_SEAL_GROW) !== 0 && a.size > this._size) throw new SyscallError(EPERM);
+    }
+    if (a.mode !== undefined && (this.seals & F_SEAL_EXEC) !== 0 && ((this.mode ^ a.mode) & 0o111) !== 0) {
+      throw new SyscallError(EPERM);
+    }
+    super.setattr(a);
+  }
+
+  /** F_ADD_SEALS (memfd_add_seals), for a description open for writing. */
+  addSeals(seals: number): void {
+    if ((seals & ~F_ALL_SEALS) !== 0) throw new SyscallError(EINVAL);
+    if ((this.seals & F_SEAL_SEAL) !== 0) throw new SyscallError(EPERM);
+    if ((seals & F_SEAL_WRITE) !== 0 && (this.seals & F_SEAL_WRITE) === 0 && this.writableMappers > 0) {
+      throw new SyscallError(EBUSY);
+    }
+    this.seals |= seals;
+  }
+
   protected override truncate(size: number): void {
     if (size > MAX_FILE_SIZE) throw new SyscallError(EFBIG);
     if (size < this._size) {
@@ -133,6 +166,7 @@ export class TmpfsRegular extends TmpfsInode {
   /** fallocate: make the pages of [offset, +len) present; grow the size unless keepSize. */
   allocate(offset: number, len: number, keepSize: boolean): void {
     if (offset + len > MAX_FILE_SIZE) throw new SyscallError(EFBIG);
+    if ((this.seals & F_SEAL_GROW) !== 0 && !keepSize && offset + len > this._size) throw new SyscallError(EPERM);
     for (let p = Math.floor(offset / PAGE); p * PAGE < offset + len; p++) this.page(p);
     if (!keepSize && offset + len > this._size) {
       this._size = offset + len;
@@ -158,11 +192,16 @@ export class TmpfsRegular extends TmpfsInode {
         }
         return out;
       },
-      hold: () => { this.mappers++; },
-      drop: () => {
+      hold: (writableShared) => {
+        this.mappers++;
+        if (writableShared) this.writableMappers++;
+      },
+      drop: (writableShared) => {
         this.mappers--;
+        if (writableShared) this.writableMappers--;
         this.maybeFree();
       },
+      writeSealed: () => (this.seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)) !== 0,
     };
   }
 }

@@ -9,8 +9,10 @@ import { fail } from '../../kernel/syscall_error';
 import { EBADF, EINVAL, EPERM } from '../../abi/linux/errno';
 import {
   FD_CLOEXEC, F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_GETFL, F_GETLK, F_OFD_GETLK, F_OFD_SETLK, F_OFD_SETLKW,
-  F_SETFD, F_SETFL, F_SETLK, F_SETLKW, O_NOATIME, O_PATH, SETFL_MASK,
+  F_SETFD, F_SETFL, F_SETLK, F_SETLKW, O_NOATIME, O_PATH, SETFL_MASK, F_ADD_SEALS, F_GET_SEALS,
 } from '../../abi/linux/fcntl';
+import type { TmpfsRegular } from '../../fsimpl/tmpfs/regular';
+import { TmpfsRegularFile } from '../../fsimpl/tmpfs/regular_file';
 import { SYS_fcntl } from '../../abi/linux/syscall_numbers';
 import type { FileDescription } from '../../vfs/file_description';
 import type { SyscallArgs, SyscallTable } from './types';
@@ -58,6 +60,12 @@ function recordLock(t: Task, f: FileDescription, cmd: number, arg: number): numb
   return 0;
 }
 
+/** The tmpfs file behind f, the only kind with seals (memfd_file_seals_ptr); else EINVAL. */
+function sealable(f: FileDescription): TmpfsRegular {
+  if (!(f instanceof TmpfsRegularFile)) fail(EINVAL);
+  return f.data;
+}
+
 function sysFcntl(t: Task, a: SyscallArgs): number {
   const fd = a.int(0);
   const cmd = a.int(1);
@@ -74,6 +82,13 @@ function sysFcntl(t: Task, a: SyscallArgs): number {
     case F_SETFL: return setfl(t, f, a.uint(2));
     case F_GETLK: case F_SETLK: case F_SETLKW: case F_OFD_GETLK: case F_OFD_SETLK: case F_OFD_SETLKW:
       return recordLock(t, f, cmd, a.ptr(2));
+    case F_ADD_SEALS: {
+      const data = sealable(f);
+      if (!f.writable) fail(EPERM);
+      data.addSeals(a.uint(2));
+      return 0;
+    }
+    case F_GET_SEALS: return sealable(f).seals;
     default: fail(EINVAL);
   }
 }

@@ -47,6 +47,11 @@ function sysMmap(t: Task, a: SyscallArgs): number {
     if ((prot & PROT_WRITE) !== 0) fail(EACCES);
     maxProt &= ~PROT_WRITE;
   }
+  // A write-sealed memfd (seal_check_write): no shared mapping that writes, now or later.
+  if ((flags & MAP_TYPE) !== MAP_PRIVATE && backing.writeSealed?.() === true) {
+    if ((prot & PROT_WRITE) !== 0) fail(EPERM);
+    maxProt &= ~PROT_WRITE;
+  }
   return t.mm.mmap(addr, length, prot, flags, backing, Number(off), maxProt);
 }
 

@@ -1,0 +1,43 @@
+// memfd_create (Linux mm/memfd.c): flags, then the name, then a file of fsimpl/tmpfs/memfd.
+
+import type { Task } from '../../kernel/task';
+import { SyscallError, fail } from '../../kernel/syscall_error';
+import { EINVAL, ENAMETOOLONG } from '../../abi/linux/errno';
+import {
+  MFD_ALLOW_SEALING, MFD_ALL_FLAGS, MFD_CLOEXEC, MFD_EXEC, MFD_HUGETLB, MFD_HUGE_BITS, MFD_NAME_MAX_LEN,
+  MFD_NOEXEC_SEAL,
+} from '../../abi/linux/memfd';
+import { SYS_memfd_create } from '../../abi/linux/syscall_numbers';
+import { memfdCreate } from '../../fsimpl/tmpfs/memfd';
+import type { SyscallArgs, SyscallTable } from './types';
+import { nofileLimit } from './fd_util';
+
+function sysMemfdCreate(t: Task, a: SyscallArgs): number {
+  const flags = a.uint(1);
+  const allowed = (flags & MFD_HUGETLB) !== 0 ? MFD_ALL_FLAGS | MFD_HUGE_BITS : MFD_ALL_FLAGS;
+  if ((flags & ~allowed) !== 0) fail(EINVAL);
+  if ((flags & MFD_EXEC) !== 0 && (flags & MFD_NOEXEC_SEAL) !== 0) fail(EINVAL);
+  let name: string;
+  try {
+    name = t.mm.readCString(a.ptr(0), MFD_NAME_MAX_LEN + 1);
+  } catch (e) {
+    if (e instanceof SyscallError && e.errno === ENAMETOOLONG) fail(EINVAL);
+    throw e;
+  }
+  // There are no huge pages to back it: hugetlbfs has no pool here (Linux would fail the
+  // mmap or the fault instead; refusing up front is the honest answer).
+  if ((flags & MFD_HUGETLB) !== 0) fail(EINVAL);
+  const f = memfdCreate(t, name, {
+    allowSealing: (flags & MFD_ALLOW_SEALING) !== 0,
+    noExec: (flags & MFD_NOEXEC_SEAL) !== 0,
+  });
+  try {
+    return t.fdTable.newFD(f, { cloexec: (flags & MFD_CLOEXEC) !== 0, limit: nofileLimit(t) });
+  } finally {
+    f.decRef();
+  }
+}
+
+export function registerMemfd(table: SyscallTable): void {
+  table[SYS_memfd_create] = { name: 'memfd_create', handler: sysMemfdCreate, args: ['str', 'hex'] };
+}
