@@ -15,6 +15,8 @@ import { registerThread } from './sys_thread';
 import { registerRseq } from './sys_rseq';
 import { registerArchPrctl } from './sys_arch_prctl';
 import { registerIdentity } from './sys_identity';
+import { registerSetid } from './sys_setid';
+import { registerCapability } from './sys_capability';
 import { registerProcessGroup } from './sys_process_group';
 import { registerRlimit } from './sys_rlimit';
 import { registerUname } from './sys_uname';
@@ -59,6 +61,8 @@ export function registerAll(table: SyscallTable): void {
   registerRseq(table);
   registerArchPrctl(table);
   registerIdentity(table);
+  registerSetid(table);
+  registerCapability(table);
   registerProcessGroup(table);
   registerRlimit(table);
   registerUname(table);
