@@ -33,7 +33,7 @@ export const CAP_FULL_SET = (1n << BigInt(CAP_LAST_CAP + 1)) - 1n;
 export const CAP_EMPTY_SET = 0n;
 
 /** The capabilities an fsuid change to or from 0 drops or raises (CAP_FS_MASK). */
-export const CAP_FS_SET = [CAP_CHOWN, CAP_MKNOD, CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER,
+export const CAP_FS_SET = [CAP_CHOWN, CAP_MKNOD, CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER, CAP_LINUX_IMMUTABLE,
   CAP_FSETID, CAP_MAC_OVERRIDE].reduce((m, c) => m | capMask(c), 0n);
 
 export function capValid(cap: number | bigint): boolean {

@@ -13,6 +13,7 @@ import {
   CAP_EMPTY_SET, CAP_SETPCAP, SECURE_ALL_BITS, SECURE_ALL_LOCKS, SECURE_KEEP_CAPS,
   SECURE_KEEP_CAPS_LOCKED, SECURE_NO_CAP_AMBIENT_RAISE, capMask, capRaised, capValid, issecure,
 } from '../../kernel/capabilities';
+import { commitCreds } from './commit_creds';
 import type { SyscallArgs } from './types';
 
 function capArg(a: SyscallArgs, i: number): number {
@@ -31,7 +32,7 @@ function setSecurebits(t: Task, bits: bigint): number {
   if (lockedChange !== 0n || unlock !== 0n || unknown !== 0n || !t.creds.hasCapability(CAP_SETPCAP)) fail(EPERM);
   const next = t.creds.clone();
   next.securebits = Number(bits);
-  t.creds = next;
+  commitCreds(t, next);
   return 0;
 }
 
@@ -41,7 +42,7 @@ function ambient(t: Task, a: SyscallArgs): number {
     if (a.u64(2) !== 0n || a.u64(3) !== 0n || a.u64(4) !== 0n) fail(EINVAL);
     const next = t.creds.clone();
     next.capAmbient = CAP_EMPTY_SET;
-    t.creds = next;
+    commitCreds(t, next);
     return 0;
   }
   const cap = capArg(a, 2);
@@ -56,7 +57,7 @@ function ambient(t: Task, a: SyscallArgs): number {
   const next = c.clone();
   if (raise) next.capAmbient |= capMask(cap);
   else next.capAmbient &= ~capMask(cap);
-  t.creds = next;
+  commitCreds(t, next);
   return 0;
 }
 
@@ -71,7 +72,7 @@ export function capTaskPrctl(t: Task, option: number, a: SyscallArgs): number | 
       const cap = capArg(a, 1);
       const next = c.clone();
       next.capBounding &= ~capMask(cap);
-      t.creds = next;
+      commitCreds(t, next);
       return 0;
     }
     case PR_GET_SECUREBITS: return c.securebits;
@@ -84,7 +85,7 @@ export function capTaskPrctl(t: Task, option: number, a: SyscallArgs): number | 
       const next = c.clone();
       if (v === 1n) next.securebits |= 1 << SECURE_KEEP_CAPS;
       else next.securebits &= ~(1 << SECURE_KEEP_CAPS);
-      t.creds = next;
+      commitCreds(t, next);
       return 0;
     }
     case PR_CAP_AMBIENT: return ambient(t, a);

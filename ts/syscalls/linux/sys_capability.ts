@@ -7,6 +7,7 @@ import { fail } from '../../kernel/syscall_error';
 import { EINVAL, EPERM, ESRCH } from '../../abi/linux/errno';
 import { CAP_FULL_SET, CAP_SETPCAP, capIsSubset } from '../../kernel/capabilities';
 import { SYS_capget, SYS_capset } from '../../abi/linux/syscall_numbers';
+import { commitCreds } from './commit_creds';
 import type { SyscallArgs, SyscallTable } from './types';
 
 const LINUX_CAPABILITY_VERSION_1 = 0x19980330;
@@ -83,7 +84,7 @@ function sysCapset(t: Task, a: SyscallArgs): number {
   next.capPermitted = permitted;
   next.capInheritable = inheritable;
   next.capAmbient &= permitted & inheritable;
-  t.creds = next;
+  commitCreds(t, next);
   return 0;
 }
 

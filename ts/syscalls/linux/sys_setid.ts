@@ -14,6 +14,7 @@ import {
   SYS_setfsgid, SYS_setfsuid, SYS_setgid, SYS_setgroups, SYS_setregid, SYS_setresgid,
   SYS_setresuid, SYS_setreuid, SYS_setuid,
 } from '../../abi/linux/syscall_numbers';
+import { commitCreds } from './commit_creds';
 import type { SyscallArgs, SyscallTable } from './types';
 
 const NO_ID = 0xffffffff;
@@ -35,7 +36,7 @@ const GROUP: IdKind = { r: 'gid', e: 'egid', s: 'sgid', fs: 'fsgid', cap: CAP_SE
 
 function commit(t: Task, next: Credentials, old: Credentials, k: IdKind): number {
   k.fix(next, old);
-  t.creds = next;
+  commitCreds(t, next);
   return 0;
 }
 
@@ -102,7 +103,7 @@ function setFsId(t: Task, id: number, k: IdKind): number {
       const next = old.clone();
       next[k.fs] = id;
       if (k === USER) fixSetfsuid(next, old);
-      t.creds = next;
+      commitCreds(t, next);
     }
   }
   return prev;
@@ -124,7 +125,7 @@ function sysSetgroups(t: Task, a: SyscallArgs): number {
   }
   const next = t.creds.clone();
   next.groups = groups.sort((x, y) => x - y);
-  t.creds = next;
+  commitCreds(t, next);
   return 0;
 }
 
