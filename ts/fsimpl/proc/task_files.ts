@@ -99,11 +99,13 @@ export function stat(t: Task): string {
   const mm = t.mm;
   const s = vmSizes(t);
   const ids = processGroupIds(t.tg);
+  const sched = taskAttrs(t);
+  const rt = sched.policy === 1 || sched.policy === 2;
   const fields: (string | number)[] = [
     t.tid, `(${taskAttrs(t).comm})`, 'R', ppid(t), ids.pgid, ids.sid, 0, -1, 0x400000,
-    0, 0, 0, 0, 0, 0, 0, 0, 20, 0, t.tg.tasks.size, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, rt ? -1 - sched.rtPriority : 20 + sched.nice, sched.nice, t.tg.tasks.size, 0, 0,
     s.size, Math.ceil(s.rss / PAGE), '18446744073709551615', 0, 0, mm.stackTop ?? 0, 0, 0,
-    0, Number(t.sigMask & 0x7fffffffn), 0, 0, 0, 0, 0, 17, 0, 0, 0, 0, 0, 0,
+    0, Number(t.sigMask & 0x7fffffffn), 0, 0, 0, 0, 0, 17, 0, sched.rtPriority, sched.policy, 0, 0, 0,
     0, 0, mm.brkStart ?? 0, mm.argStart ?? 0, mm.argEnd ?? 0, mm.envStart ?? 0, mm.envEnd ?? 0, 0,
   ];
   return `${fields.join(' ')}\n`;

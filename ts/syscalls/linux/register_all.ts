@@ -24,6 +24,8 @@ import { registerTime } from './sys_time';
 import { registerSleep } from './sys_sleep';
 import { registerRandom } from './sys_random';
 import { registerSched } from './sys_sched';
+import { registerPriority } from './sys_priority';
+import { registerSchedPolicy } from './sys_sched_policy';
 import { registerSysinfo } from './sys_sysinfo';
 import { registerRusage } from './sys_rusage';
 import { registerPersonality } from './sys_personality';
@@ -70,6 +72,8 @@ export function registerAll(table: SyscallTable): void {
   registerSleep(table);
   registerRandom(table);
   registerSched(table);
+  registerPriority(table);
+  registerSchedPolicy(table);
   registerSysinfo(table);
   registerRusage(table);
   registerPersonality(table);
