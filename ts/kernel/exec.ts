@@ -11,7 +11,9 @@ import { MemoryManager } from '../mm/memory_manager';
 import { loadExecutable, type LoadableFile } from '../loader/loader';
 import { openHostFile } from '../loader/host_file';
 import { execSignalState } from '../syscalls/linux/signal_state';
-import { execTaskAttrs } from '../syscalls/linux/task_attrs';
+import { execTaskAttrs, taskAttrs } from '../syscalls/linux/task_attrs';
+import { commitExecCreds } from '../syscalls/linux/commit_creds';
+import { execCredentials } from './commoncap';
 import { fail } from './syscall_error';
 import type { Task } from './task';
 import { fdTableShared, putFDTable, putMM } from './shared_state';
@@ -91,6 +93,8 @@ export function execve(t: Task, filename: string, argvIn: string[], envp: string
   const argv0 = argvIn.length === 0 ? [''] : argvIn;
   checkArgSize(t, argv0, envp);
   const { file, argv } = resolveInterpreters(t, filename, argv0);
+  const noSetid = { mode: 0, uid: 0, gid: 0, maySuid: false };
+  const { creds, secure } = execCredentials(t.creds, file.setid ?? noSetid, taskAttrs(t).noNewPrivs);
   const mm = newAddressSpace(t);
   const random = new Uint8Array(16);
   t.kernel.fillRandom(random);
@@ -98,7 +102,7 @@ export function execve(t: Task, filename: string, argvIn: string[], envp: string
   try {
     entry = loadExecutable(mm, file, (p) => openExecutable(t, p), {
       argv, envp, execfn: filename, random,
-      uid: t.creds.uid, euid: t.creds.euid, gid: t.creds.gid, egid: t.creds.egid, secure: false,
+      uid: creds.uid, euid: creds.euid, gid: creds.gid, egid: creds.egid, secure,
       hwcap: HWCAP, clockTicks: 100, platform: 'x86_64',
     });
   } catch (e) {
@@ -125,6 +129,7 @@ export function execve(t: Task, filename: string, argvIn: string[], envp: string
   t.fdTable.closeOnExec();
   execSignalState(t);
   execTaskAttrs(t, filename);
+  commitExecCreds(t, creds, secure);
   t.tg.exePath = file.path;
   t.clearChildTid = 0;
   t.robustListHead = 0;

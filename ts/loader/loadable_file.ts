@@ -10,4 +10,7 @@ export interface LoadableFile {
   /** Bytes [offset, +length), short at EOF. */
   read(offset: number, length: number): Uint8Array;
   readonly backing: MappingBacking;
+  /** Owner, mode and whether its mount honours set-id bits (for execve's credentials);
+   *  absent for files that cannot be set-id. */
+  readonly setid?: { mode: number; uid: number; gid: number; maySuid: boolean };
 }

@@ -8,7 +8,8 @@ import { EACCES, EINVAL, EISDIR, EPERM, EROFS } from '../abi/linux/errno';
 import { R_OK, W_OK, X_OK } from '../abi/linux/fs';
 import { S_IFMT, S_IFREG, type Timespec } from '../abi/linux/stat';
 import { checkWritableMount } from './open';
-import { MAY_WRITE, checkOwner, checkPermission, inGroup, mayAccess } from './permission';
+import { MAY_WRITE, checkOwner, checkPermission, inGroup, isOwnerOrCapable, mayAccess } from './permission';
+import { CAP_CHOWN, CAP_FSETID } from '../kernel/capabilities';
 import type { VirtualDentry } from './virtual_dentry';
 
 const S_ISUID = 0o4000;
@@ -20,7 +21,7 @@ export function chmod(creds: Credentials, vd: VirtualDentry, mode: number): void
   checkOwner(creds, inode);
   let perm = mode & 0o7777;
   // Not in the file's group: setgid would be a way into it (Linux drops the bit).
-  if (creds.fsuid !== 0 && (perm & S_ISGID) && !inGroup(creds, inode.gid)) perm &= ~S_ISGID;
+  if ((perm & S_ISGID) && !inGroup(creds, inode.gid) && !creds.hasCapability(CAP_FSETID)) perm &= ~S_ISGID;
   inode.setattr({ mode: (inode.mode & S_IFMT) | perm });
 }
 
@@ -30,8 +31,8 @@ export function chown(creds: Credentials, vd: VirtualDentry, uid: number, gid: n
   checkWritableMount(vd);
   const newUid = uid === -1 ? inode.uid : uid;
   const newGid = gid === -1 ? inode.gid : gid;
-  if (creds.fsuid !== 0) {
-    // CAP_CHOWN is root's: others may only give a file they own to one of their groups.
+  if (!creds.hasCapability(CAP_CHOWN)) {
+    // Without CAP_CHOWN, an owner may only give the file to one of their groups.
     if (newUid !== inode.uid) throw new SyscallError(EPERM);
     if (newGid !== inode.gid && (creds.fsuid !== inode.uid || !inGroup(creds, newGid))) throw new SyscallError(EPERM);
     if (creds.fsuid !== inode.uid && (uid !== -1 || gid !== -1)) throw new SyscallError(EPERM);
@@ -52,7 +53,7 @@ export function utimes(creds: Credentials, vd: VirtualDentry, atime: Timespec | 
   const inode = vd.inode;
   checkWritableMount(vd);
   if (onlyNow) {
-    if (creds.fsuid !== 0 && creds.fsuid !== inode.uid) {
+    if (!isOwnerOrCapable(creds, inode.uid)) {
       try { checkPermission(creds, inode, MAY_WRITE); } catch { throw new SyscallError(EACCES); }
     }
   } else {

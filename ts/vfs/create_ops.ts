@@ -7,7 +7,8 @@ import { EEXIST, EINVAL, ENOENT, EPERM, EXDEV } from '../abi/linux/errno';
 import { S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFMT, S_IFREG, S_IFSOCK } from '../abi/linux/stat';
 import type { Inode } from './inode';
 import { checkWritableMount } from './open';
-import { MAY_EXEC, MAY_WRITE, checkPermission } from './permission';
+import { MAY_EXEC, MAY_WRITE, checkPermission, isOwnerOrCapable } from './permission';
+import { CAP_MKNOD } from '../kernel/capabilities';
 import { walk, type ResolveContext } from './resolve';
 import { VirtualDentry } from './virtual_dentry';
 
@@ -42,8 +43,7 @@ export function mknodAt(ctx: ResolveContext, start: VirtualDentry, path: string,
   if (type === 0) type = S_IFREG;
   if (type === S_IFDIR) throw new SyscallError(EPERM);
   if (![S_IFREG, S_IFCHR, S_IFBLK, S_IFIFO, S_IFSOCK].includes(type)) throw new SyscallError(EINVAL);
-  // CAP_MKNOD: device nodes only for root.
-  if ((type === S_IFCHR || type === S_IFBLK) && ctx.creds.euid !== 0) throw new SyscallError(EPERM);
+  if ((type === S_IFCHR || type === S_IFBLK) && !ctx.creds.hasCapability(CAP_MKNOD)) throw new SyscallError(EPERM);
   const n = prepareCreate(ctx, start, path, false);
   const perm = mode & 0o7777 & ~umask;
   const inode = type === S_IFREG
@@ -64,7 +64,7 @@ export function linkAt(ctx: ResolveContext, old: VirtualDentry, start: VirtualDe
   const n = prepareCreate(ctx, start, path, false);
   if (n.dir.mount !== old.mount) throw new SyscallError(EXDEV);
   // fs.protected_hardlinks: only the owner, or someone who could read and write it.
-  if (ctx.creds.fsuid !== 0 && ctx.creds.fsuid !== old.inode.uid) {
+  if (!isOwnerOrCapable(ctx.creds, old.inode.uid)) {
     const m = old.inode.mode;
     if (!old.inode.isRegular || (m & 0o6000) !== 0) throw new SyscallError(EPERM);
     try { checkPermission(ctx.creds, old.inode, 6); } catch { throw new SyscallError(EPERM); }

@@ -34,11 +34,13 @@ function open(ctx: ResolveContext, start: VirtualDentry, path: string): Loadable
     file.decRef();
     throw new SyscallError(ENOEXEC);
   }
-  const size = inode.stat().size;
+  const st = inode.stat();
+  const size = st.size;
   const t = ctx.t;
   const loadable: LoadableFile = {
     path,
     size,
+    setid: { mode: st.mode, uid: st.uid, gid: st.gid, maySuid: vd.mount.flags.nosuid !== true },
     read(offset: number, length: number): Uint8Array {
       const buf = new Uint8Array(Math.max(0, Math.min(length, size - offset)));
       let done = 0;

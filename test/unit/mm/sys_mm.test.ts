@@ -4,6 +4,7 @@ import type { SyscallArgs, SyscallTable } from '../../../ts/syscalls/linux/types
 import type { Task } from '../../../ts/kernel/task';
 import type { MappingBacking } from '../../../ts/mm/memory_manager';
 import { defaultRlimits } from '../../../ts/kernel/rlimits';
+import { Credentials } from '../../../ts/kernel/credentials';
 import {
   MAP_ANONYMOUS, MAP_PRIVATE, MAP_SHARED, MCL_CURRENT, MS_ASYNC, MS_SYNC, PROT_READ, PROT_WRITE,
 } from '../../../ts/abi/linux/mm';
@@ -31,7 +32,7 @@ interface FakeFile { flags: number; readable: boolean; writable: boolean; mappab
 function setup(files: Record<number, FakeFile> = {}): { call: (nr: number, ...a: (number | bigint)[]) => number; t: Task } {
   const { mm } = newMM();
   const t = {
-    mm, creds: { euid: 1000 }, tg: { rlimits: defaultRlimits() },
+    mm, creds: new Credentials(1000, 1000), tg: { rlimits: defaultRlimits() },
     fdTable: { get: (fd: number) => files[fd] },
   } as unknown as Task;
   const table: SyscallTable = [];

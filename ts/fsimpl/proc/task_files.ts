@@ -79,7 +79,7 @@ export function status(t: Task): string {
     `Uid:\t${c.uid}\t${c.euid}\t${c.suid}\t${c.fsuid}`,
     `Gid:\t${c.gid}\t${c.egid}\t${c.sgid}\t${c.fsgid}`,
     `FDSize:\t${Math.max(64, 1 << Math.ceil(Math.log2((t.fdTable.fds().at(-1) ?? 0) + 1)))}`,
-    `Groups:\t${c.groups.join(' ')}${c.groups.length ? ' ' : ''}`,
+    `Groups:\t${c.groups.join(' ')} `,
     `NStgid:\t${t.tg.tgid}`, `NSpid:\t${t.tid}`, `NSpgid:\t${processGroupIds(t.tg).pgid}`, `NSsid:\t${processGroupIds(t.tg).sid}`,
     `VmPeak:\t${kb(s.size)}`, `VmSize:\t${kb(s.size)}`, `VmLck:\t${kb(0)}`, `VmPin:\t${kb(0)}`,
     `VmHWM:\t${kb(s.rss)}`, `VmRSS:\t${kb(s.rss)}`, `RssAnon:\t${kb(s.data)}`, `RssFile:\t${kb(s.exe)}`,
@@ -88,8 +88,8 @@ export function status(t: Task): string {
     `Threads:\t${t.tg.tasks.size}`,
     'SigQ:\t0/63432', `SigPnd:\t${sig(0n)}`, `ShdPnd:\t${sig(0n)}`, `SigBlk:\t${sig(t.sigMask)}`,
     `SigIgn:\t${sig(0n)}`, `SigCgt:\t${sig(0n)}`,
-    `CapInh:\t${sig(0n)}`, `CapPrm:\t${sig(c.euid === 0 ? 0x1ffffffffffn : 0n)}`,
-    `CapEff:\t${sig(c.euid === 0 ? 0x1ffffffffffn : 0n)}`, `CapBnd:\t${sig(0x1ffffffffffn)}`, `CapAmb:\t${sig(0n)}`,
+    `CapInh:\t${sig(c.capInheritable)}`, `CapPrm:\t${sig(c.capPermitted)}`,
+    `CapEff:\t${sig(c.capEffective)}`, `CapBnd:\t${sig(c.capBounding)}`, `CapAmb:\t${sig(c.capAmbient)}`,
     `NoNewPrivs:\t${taskAttrs(t).noNewPrivs ? 1 : 0}`, 'Seccomp:\t0', 'Seccomp_filters:\t0',
     'voluntary_ctxt_switches:\t0', 'nonvoluntary_ctxt_switches:\t0', '',
   ].join('\n');
@@ -99,11 +99,13 @@ export function stat(t: Task): string {
   const mm = t.mm;
   const s = vmSizes(t);
   const ids = processGroupIds(t.tg);
+  const sched = taskAttrs(t);
+  const rt = sched.policy === 1 || sched.policy === 2;
   const fields: (string | number)[] = [
     t.tid, `(${taskAttrs(t).comm})`, 'R', ppid(t), ids.pgid, ids.sid, 0, -1, 0x400000,
-    0, 0, 0, 0, 0, 0, 0, 0, 20, 0, t.tg.tasks.size, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, rt ? -1 - sched.rtPriority : 20 + sched.nice, sched.nice, t.tg.tasks.size, 0, 0,
     s.size, Math.ceil(s.rss / PAGE), '18446744073709551615', 0, 0, mm.stackTop ?? 0, 0, 0,
-    0, Number(t.sigMask & 0x7fffffffn), 0, 0, 0, 0, 0, 17, 0, 0, 0, 0, 0, 0,
+    0, Number(t.sigMask & 0x7fffffffn), 0, 0, 0, 0, 0, 17, 0, sched.rtPriority, sched.policy, 0, 0, 0,
     0, 0, mm.brkStart ?? 0, mm.argStart ?? 0, mm.argEnd ?? 0, mm.envStart ?? 0, mm.envEnd ?? 0, 0,
   ];
   return `${fields.join(' ')}\n`;

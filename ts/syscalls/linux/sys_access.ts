@@ -1,5 +1,6 @@
 // access, faccessat, faccessat2 (Linux fs/open.c do_faccessat). The check is made with the
-// real uid/gid unless AT_EACCESS asks for the effective ones, for the whole lookup.
+// real uid/gid unless AT_EACCESS asks for the effective ones, for the whole lookup; with the
+// real ids come root's permitted capabilities, or none for another uid (access_override_creds).
 
 import type { Task } from '../../kernel/task';
 import { fail } from '../../kernel/syscall_error';
@@ -11,6 +12,7 @@ import { locate } from '../../vfs/lookup';
 import { walk } from '../../vfs/resolve';
 import { resolveContext, startOf } from '../../vfs/task_fs';
 import type { SyscallTable } from './types';
+import { CAP_EMPTY_SET, SECURE_NO_SETUID_FIXUP, issecure } from '../../kernel/capabilities';
 import { copyInPath } from './path';
 
 function faccessat(t: Task, dirfd: number, pathAddr: number, mode: number, flags: number): number {
@@ -18,10 +20,13 @@ function faccessat(t: Task, dirfd: number, pathAddr: number, mode: number, flags
   if ((flags & ~(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) !== 0) fail(EINVAL);
   const path = copyInPath(t, pathAddr);
   let creds = t.creds;
-  if ((flags & AT_EACCESS) === 0 && (creds.uid !== creds.fsuid || creds.gid !== creds.fsgid)) {
+  if ((flags & AT_EACCESS) === 0) {
     creds = creds.clone();
     creds.fsuid = creds.uid;
     creds.fsgid = creds.gid;
+    if (!issecure(creds.securebits, SECURE_NO_SETUID_FIXUP)) {
+      creds.capEffective = creds.uid === 0 ? creds.capPermitted : CAP_EMPTY_SET;
+    }
   }
   const follow = (flags & AT_SYMLINK_NOFOLLOW) === 0;
   let vd;

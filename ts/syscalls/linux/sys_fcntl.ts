@@ -4,6 +4,7 @@
 // sizes are not implemented yet and answer EINVAL, the Linux answer for a command the kernel
 // does not know.
 
+import { isOwnerOrCapable } from '../../vfs/permission';
 import type { Task } from '../../kernel/task';
 import { fail } from '../../kernel/syscall_error';
 import { EBADF, EINVAL, EPERM } from '../../abi/linux/errno';
@@ -27,11 +28,11 @@ function dupfd(t: Task, f: FileDescription, min: number, cloexec: boolean): numb
   return t.fdTable.newFD(f, { minFd: min, cloexec, limit });
 }
 
-/** Linux setfl: O_NOATIME only for the file's owner (or root); the rest of the access mode
+/** Linux setfl: O_NOATIME only for the file's owner (or CAP_FOWNER); the rest of the access mode
  *  and creation flags cannot change. */
 function setfl(t: Task, f: FileDescription, arg: number): number {
   if ((arg & O_NOATIME) !== 0 && (f.flags & O_NOATIME) === 0) {
-    if (t.creds.euid !== 0 && f.stat().uid !== t.creds.fsuid) fail(EPERM);
+    if (!isOwnerOrCapable(t.creds, f.stat().uid)) fail(EPERM);
   }
   f.setStatusFlags((arg & SETFL_MASK) | (f.flags & ~SETFL_MASK));
   return 0;

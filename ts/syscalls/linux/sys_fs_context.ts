@@ -1,6 +1,7 @@
 // getcwd, umask, chdir, fchdir, chroot: the task's file-system context (Linux fs_struct,
 // gVisor FSContext).
 
+import { CAP_SYS_CHROOT } from '../../kernel/capabilities';
 import type { Task } from '../../kernel/task';
 import { fail } from '../../kernel/syscall_error';
 import { ENOENT, ENOTDIR, EPERM, ERANGE } from '../../abi/linux/errno';
@@ -57,7 +58,7 @@ function sysChroot(t: Task, a: SyscallArgs): number {
   const vd = locateVd(t, AT_FDCWD, copyInPath(t, a.ptr(0)), true);
   if (!vd.inode.isDir) fail(ENOTDIR);
   checkPermission(t.creds, vd.inode, MAY_EXEC);
-  if (t.creds.euid !== 0) fail(EPERM);
+  if (!t.creds.hasCapability(CAP_SYS_CHROOT)) fail(EPERM);
   if (!vd.equals(rootOf(t.kernel))) fail(EPERM);
   return 0;
 }

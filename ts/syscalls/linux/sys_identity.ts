@@ -1,5 +1,5 @@
-// getpid, getppid and the credential getters (Linux kernel/sys.c, kernel/groups.c). The
-// set*id family will join them when credential changes are implemented.
+// getpid, getppid and the credential getters (Linux kernel/sys.c, kernel/groups.c); the
+// setters are in sys_setid.ts.
 
 import type { Task } from '../../kernel/task';
 import { fail } from '../../kernel/syscall_error';

@@ -16,6 +16,7 @@ import {
 import { sigInfo, type SigInfo } from '../../kernel/sig_pending';
 import type { SyscallArgs, SyscallTable } from './types';
 import { processGroupIds } from './process_group';
+import { CAP_KILL } from '../../kernel/capabilities';
 
 const INT_MIN = -0x80000000;
 const SIGINFO_SIZE = 128;
@@ -35,15 +36,15 @@ function killTargets(t: Task, pid: number): ThreadGroup[] {
   return all.filter((tg) => processGroupIds(tg).pgid === pgid);
 }
 
-/** check_kill_permission: the same user (real or effective against real or saved), root,
- *  or SIGCONT within the session. */
+/** check_kill_permission: the same user (real or effective against real or saved),
+ *  CAP_KILL, or SIGCONT within the session. */
 function mayKill(t: Task, tg: ThreadGroup, sig: number): boolean {
   if (tg === t.tg) return true;
   const target = tg.tasks.values().next().value;
   if (!target) return true; // a zombie: nothing to protect
   const c = t.creds, tc = target.creds;
-  if (c.euid === 0) return true;
   if (c.euid === tc.suid || c.euid === tc.uid || c.uid === tc.suid || c.uid === tc.uid) return true;
+  if (c.hasCapability(CAP_KILL)) return true;
   return sig === SIGCONT && processGroupIds(t.tg).sid === processGroupIds(tg).sid;
 }
 

@@ -2,6 +2,7 @@
 // family. Argument decoding and the checks that involve the file (its open mode) live here;
 // what the calls mean lives in mm/.
 
+import { CAP_IPC_LOCK } from '../../kernel/capabilities';
 import type { Task } from '../../kernel/task';
 import type { FileDescription } from '../../vfs/file_description';
 import type { SyscallArgs, SyscallTable } from './types';
@@ -99,7 +100,7 @@ function lockRange(t: Task, a: SyscallArgs, lock: boolean, populate: boolean): n
   const start = pageDown(addr);
   const length = a.size(1) + (addr - start);
   if (!t.mm.isMapped(start, length)) fail(ENOMEM);
-  if (lock && t.creds.euid !== 0) {
+  if (lock && !t.creds.hasCapability(CAP_IPC_LOCK)) {
     // RLIMIT_MEMLOCK, checked per call (locked memory is not accounted across calls).
     const limit = t.tg.rlimits[RLIMIT_MEMLOCK].cur;
     if (limit === 0n) fail(EPERM);

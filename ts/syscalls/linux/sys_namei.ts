@@ -2,6 +2,7 @@
 // unlinkat, rename, renameat, renameat2, link, linkat, symlink, symlinkat. Decoding here,
 // meaning in vfs/create_ops.ts, remove_ops.ts and rename.ts.
 
+import { CAP_DAC_READ_SEARCH } from '../../kernel/capabilities';
 import type { Task } from '../../kernel/task';
 import { fail } from '../../kernel/syscall_error';
 import { EINVAL, ENOENT } from '../../abi/linux/errno';
@@ -56,7 +57,7 @@ function link(t: Task, olddir: number, oldAddr: number, newdir: number, newAddr:
   if ((flags & ~(AT_SYMLINK_FOLLOW | AT_EMPTY_PATH)) !== 0) fail(EINVAL);
   const oldPath = copyInPath(t, oldAddr);
   // AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH: without it Linux answers ENOENT.
-  const empty = (flags & AT_EMPTY_PATH) !== 0 && t.creds.euid === 0;
+  const empty = (flags & AT_EMPTY_PATH) !== 0 && t.creds.hasCapability(CAP_DAC_READ_SEARCH);
   const old = locateVd(t, olddir, oldPath, (flags & AT_SYMLINK_FOLLOW) !== 0, empty);
   const to = at(t, newdir, newAddr);
   linkAt(resolveContext(t), old, to.start, to.path);

@@ -1,5 +1,6 @@
 // prctl (Linux kernel/sys.c): the task switches start-up code and runtimes touch — the
-// command name, dumpability, the parent-death signal, no_new_privs. Other options answer
+// command name, dumpability, the parent-death signal, no_new_privs — and the capability
+// options (prctl_caps.ts), which Linux's security hook answers first. Other options answer
 // EINVAL, as Linux does for an option it does not know (PR_SET_VMA included: it needs
 // CONFIG_ANON_VMA_NAME, and callers treat EINVAL as "not supported").
 
@@ -14,6 +15,7 @@ import { NSIG } from '../../abi/linux/signal';
 import { SYS_prctl } from '../../abi/linux/syscall_numbers';
 import type { SyscallArgs, SyscallTable } from './types';
 import { taskAttrs, truncateComm } from './task_attrs';
+import { capTaskPrctl } from './prctl_caps';
 
 const SUID_DUMP_DISABLE = 0;
 const SUID_DUMP_USER = 1;
@@ -42,6 +44,8 @@ function getName(t: Task, addr: number): number {
 function sysPrctl(t: Task, a: SyscallArgs): number {
   const option = a.int(0);
   const attrs = taskAttrs(t);
+  const capResult = capTaskPrctl(t, option, a);
+  if (capResult !== undefined) return capResult;
   switch (option) {
     case PR_SET_NAME: return setName(t, a.ptr(1));
     case PR_GET_NAME: return getName(t, a.ptr(1));

@@ -1,6 +1,7 @@
 // getrlimit, setrlimit, prlimit64 (Linux kernel/sys.c). Limits belong to the thread group.
-// Raising a hard limit needs CAP_SYS_RESOURCE, which in the sandbox means euid 0.
+// Raising a hard limit needs CAP_SYS_RESOURCE.
 
+import { CAP_SYS_RESOURCE } from '../../kernel/capabilities';
 import type { Task } from '../../kernel/task';
 import type { ThreadGroup } from '../../kernel/thread_group';
 import { fail } from '../../kernel/syscall_error';
@@ -28,7 +29,7 @@ function copyOutRlimit(t: Task, addr: number, r: Rlimit): void {
 }
 
 function privileged(c: Credentials): boolean {
-  return c.euid === 0;
+  return c.hasCapability(CAP_SYS_RESOURCE);
 }
 
 /** Linux do_prlimit: validates, then swaps in the new limit and returns the old one. */

@@ -4,7 +4,8 @@
 
 import type { Task } from '../../kernel/task';
 import { fail } from '../../kernel/syscall_error';
-import { EINVAL, ESRCH } from '../../abi/linux/errno';
+import { EINVAL, EPERM, ESRCH } from '../../abi/linux/errno';
+import { CAP_SYS_NICE } from '../../kernel/capabilities';
 import {
   SYS_getcpu, SYS_sched_getaffinity, SYS_sched_setaffinity, SYS_sched_yield,
 } from '../../abi/linux/syscall_numbers';
@@ -32,12 +33,15 @@ function sysSchedGetaffinity(t: Task, a: SyscallArgs): number {
   return n;
 }
 
-/** A mask shorter than ours is zero-extended, a longer one cut; it must name an online CPU. */
+/** A mask shorter than ours is zero-extended, a longer one cut; it must name an online CPU.
+ *  Another user's task needs CAP_SYS_NICE (check_same_owner). */
 function sysSchedSetaffinity(t: Task, a: SyscallArgs): number {
   const len = a.uint(1);
   const mask = new Uint8Array(cpuMaskSize());
   t.mm.copyInto(a.ptr(2), mask.subarray(0, Math.min(len, mask.length)));
   const target = taskOf(t, a.int(0));
+  const c = t.creds, tc = target.creds;
+  if (c.euid !== tc.euid && c.euid !== tc.uid && !c.hasCapability(CAP_SYS_NICE)) fail(EPERM);
   for (let i = cpuCount(); i < mask.length * 8; i++) mask[i >> 3] &= ~(1 << (i & 7));
   if (mask.every((b) => b === 0)) fail(EINVAL);
   taskAttrs(target).affinity = mask;

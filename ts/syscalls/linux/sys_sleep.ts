@@ -3,6 +3,7 @@
 // (a signal, once they are delivered) the time left is written to `rem` for a relative sleep
 // and the kernel's errno (EINTR or a restart code) is passed on.
 
+import { CAP_WAKE_ALARM } from '../../kernel/capabilities';
 import type { Task } from '../../kernel/task';
 import { SyscallError, fail } from '../../kernel/syscall_error';
 import { EINVAL, ENOTSUP as EOPNOTSUPP, EPERM } from '../../abi/linux/errno';
@@ -59,7 +60,7 @@ function sysClockNanosleep(t: Task, a: SyscallArgs): SyscallReturn {
   }
   const req = copyInTimespec(t, a.ptr(2));
   if (!timespecValid(req)) fail(EINVAL);
-  if ((clock === CLOCK_REALTIME_ALARM || clock === CLOCK_BOOTTIME_ALARM) && t.creds.euid !== 0) {
+  if ((clock === CLOCK_REALTIME_ALARM || clock === CLOCK_BOOTTIME_ALARM) && !t.creds.hasCapability(CAP_WAKE_ALARM)) {
     fail(EPERM); // CAP_WAKE_ALARM
   }
   let ns = timespecToNs(req);

@@ -1,5 +1,6 @@
 // Per-task attributes Linux keeps in task_struct that the Task class does not have (yet):
-// the command name (comm), personality, the prctl switches and the CPU affinity mask. They are
+// the command name (comm), personality, the prctl switches, the CPU affinity mask and the
+// scheduling attributes (nice, policy, real-time and I/O priority). They are
 // kept here, keyed by task, so the syscalls that own them need no field elsewhere. clone and
 // execve should call copyTaskAttrs / execTaskAttrs so that the Linux inheritance rules hold;
 // a task nobody copied to starts from the defaults.
@@ -20,7 +21,20 @@ export interface TaskAttrs {
   noNewPrivs: boolean;
   /** CPUs the task may run on, one bit each (bit i of byte i>>3). */
   affinity: Uint8Array;
+  /** -20..19; reported and inherited, not acted on (tasks share one event loop). */
+  nice: number;
+  /** SCHED_NORMAL, SCHED_FIFO... as set; sched_priority for the real-time ones. */
+  policy: number;
+  rtPriority: number;
+  /** SCHED_RESET_ON_FORK: children start SCHED_NORMAL with a non-negative nice. */
+  resetOnFork: boolean;
+  /** ioprio_set's value (class << 13 | data), 0 when never set. */
+  ioprio: number;
 }
+
+const SCHED_NORMAL = 0;
+const SCHED_FIFO = 1;
+const SCHED_RR = 2;
 
 const attrs = new WeakMap<Task, TaskAttrs>();
 
@@ -56,6 +70,11 @@ export function taskAttrs(t: Task): TaskAttrs {
       pdeathsig: 0,
       noNewPrivs: false,
       affinity: allCpus(),
+      nice: 0,
+      policy: SCHED_NORMAL,
+      rtPriority: 0,
+      resetOnFork: false,
+      ioprio: 0,
     };
     attrs.set(t, a);
   }
@@ -65,7 +84,16 @@ export function taskAttrs(t: Task): TaskAttrs {
 /** clone/fork: the child starts with the parent's attributes, except the parent-death signal. */
 export function copyTaskAttrs(parent: Task, child: Task): void {
   const p = taskAttrs(parent);
-  attrs.set(child, { ...p, pdeathsig: 0, affinity: p.affinity.slice() });
+  const c = { ...p, pdeathsig: 0, affinity: p.affinity.slice() };
+  if (c.resetOnFork) {
+    if (c.policy === SCHED_FIFO || c.policy === SCHED_RR) {
+      c.policy = SCHED_NORMAL;
+      c.rtPriority = 0;
+    }
+    if (c.nice < 0) c.nice = 0;
+    c.resetOnFork = false;
+  }
+  attrs.set(child, c);
 }
 
 /** execve: comm becomes the new program's name; pdeathsig is cleared for set-id programs

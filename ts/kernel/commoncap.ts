@@ -1,0 +1,85 @@
+// The capability side of credential changes (Linux security/commoncap.c): what a uid change
+// does to the capability sets, and the credentials a program gets at execve.
+
+import {
+  CAP_EMPTY_SET, CAP_FS_SET, SECURE_KEEP_CAPS, SECURE_NOROOT, SECURE_NO_SETUID_FIXUP,
+  capIsSubset, issecure,
+} from './capabilities';
+import type { Credentials } from './credentials';
+
+/** cap_emulate_setxuid: leaving root entirely drops the permitted and effective sets
+ *  (unless keepcaps) and always the ambient set; euid leaving or entering 0 drops or
+ *  restores the effective set. */
+function capEmulateSetxuid(next: Credentials, old: Credentials): void {
+  const wasRoot = old.uid === 0 || old.euid === 0 || old.suid === 0;
+  const isRoot = next.uid === 0 || next.euid === 0 || next.suid === 0;
+  if (wasRoot && !isRoot) {
+    if (!issecure(old.securebits, SECURE_KEEP_CAPS)) {
+      next.capPermitted = CAP_EMPTY_SET;
+      next.capEffective = CAP_EMPTY_SET;
+    }
+    next.capAmbient = CAP_EMPTY_SET;
+  }
+  if (old.euid === 0 && next.euid !== 0) next.capEffective = CAP_EMPTY_SET;
+  if (old.euid !== 0 && next.euid === 0) next.capEffective = next.capPermitted;
+}
+
+/** cap_task_fix_setuid for setuid, setreuid and setresuid (LSM_SETID_ID/RE/RES). */
+export function fixSetuid(next: Credentials, old: Credentials): void {
+  if (!issecure(old.securebits, SECURE_NO_SETUID_FIXUP)) capEmulateSetxuid(next, old);
+}
+
+/** cap_task_fix_setuid for setfsuid (LSM_SETID_FS): the file-system capabilities follow
+ *  fsuid 0. */
+export function fixSetfsuid(next: Credentials, old: Credentials): void {
+  if (issecure(old.securebits, SECURE_NO_SETUID_FIXUP)) return;
+  if (old.fsuid === 0 && next.fsuid !== 0) next.capEffective &= ~CAP_FS_SET;
+  if (old.fsuid !== 0 && next.fsuid === 0) next.capEffective |= next.capPermitted & CAP_FS_SET;
+}
+
+export interface ExecFile {
+  mode: number;
+  uid: number;
+  gid: number;
+  /** The mount honours set-user-ID bits (not nosuid). */
+  maySuid: boolean;
+}
+
+const S_ISUID = 0o4000;
+const S_ISGID = 0o2000;
+const S_IXGRP = 0o010;
+
+/** bprm_fill_uid + cap_bprm_creds_from_file (no file capabilities: the sandbox's files
+ *  carry none). Returns the new credentials and whether the exec is secure (AT_SECURE). */
+export function execCredentials(old: Credentials, file: ExecFile, noNewPrivs: boolean):
+{ creds: Credentials; secure: boolean } {
+  const next = old.clone();
+  if (file.maySuid && !noNewPrivs) {
+    if (file.mode & S_ISUID) next.euid = file.uid;
+    if ((file.mode & (S_ISGID | S_IXGRP)) === (S_ISGID | S_IXGRP)) next.egid = file.gid;
+  }
+  next.capPermitted = CAP_EMPTY_SET;
+  let effective = false;
+  if (!issecure(old.securebits, SECURE_NOROOT)) {
+    // Root's exec: pP' = bset | pI, and fE is set when the euid is 0.
+    if (next.euid === 0 || next.uid === 0) next.capPermitted = old.capBounding | old.capInheritable;
+    if (next.euid === 0) effective = true;
+  }
+  const isSetid = next.euid !== old.euid || next.egid !== old.egid;
+  const gained = !capIsSubset(next.capPermitted, old.capPermitted);
+  // no_new_privs: they get no more than they had (the only unsafe exec the sandbox has).
+  if ((isSetid || gained) && noNewPrivs) {
+    next.euid = next.uid;
+    next.egid = next.gid;
+    next.capPermitted &= old.capPermitted;
+  }
+  next.suid = next.fsuid = next.euid;
+  next.sgid = next.fsgid = next.egid;
+  if (isSetid) next.capAmbient = CAP_EMPTY_SET;
+  next.capPermitted |= next.capAmbient;
+  next.capEffective = effective ? next.capPermitted : next.capAmbient;
+  next.securebits &= ~(1 << SECURE_KEEP_CAPS);
+  const grew = !capIsSubset(next.capPermitted, next.capAmbient);
+  const secure = isSetid || (next.uid !== 0 && (effective || grew));
+  return { creds: next, secure };
+}
