@@ -12,10 +12,21 @@ const dist = path.join(__dirname, '..', 'dist');
 const bundle = path.join(dist, 'tsvisor.bundle.js');
 const cacheFile = bundle + '.cache';
 
+// V8 accepts cached data whose source has the same length, whatever the text: an edit that
+// keeps the bundle's length would run the old code. The cache therefore starts with a stamp
+// of the bundle it was made from (its mtime and size), and one that does not match is unused.
+function stampOf() {
+  const st = fs.statSync(bundle);
+  return Buffer.from(`${st.mtimeMs}:${st.size}\n`.padEnd(64, ' '));
+}
+
 function loadBundle() {
   const source = fs.readFileSync(bundle, 'utf8');
   let cachedData;
-  try { cachedData = fs.readFileSync(cacheFile); } catch { /* first run */ }
+  try {
+    const raw = fs.readFileSync(cacheFile);
+    if (raw.subarray(0, 64).equals(stampOf())) cachedData = raw.subarray(64);
+  } catch { /* first run */ }
   const wrapper = `(function (exports, require, module, __filename, __dirname) {${source}\n})`;
   const script = new vm.Script(wrapper, { filename: bundle, cachedData });
   const mod = { exports: {} };
@@ -27,7 +38,7 @@ function loadBundle() {
 function writeCache(script) {
   try {
     const tmp = `${cacheFile}.${process.pid}`;
-    fs.writeFileSync(tmp, script.createCachedData());
+    fs.writeFileSync(tmp, Buffer.concat([stampOf(), script.createCachedData()]));
     fs.renameSync(tmp, cacheFile);
   } catch { /* a read-only install just starts slower */ }
 }

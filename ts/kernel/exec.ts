@@ -4,11 +4,12 @@
 // close, handled signals return to their defaults, and the task resumes at the new entry.
 
 import * as path from 'node:path';
-import { E2BIG, ELOOP, ENOENT, ENOEXEC, ENOMEM } from '../abi/linux/errno';
+import { E2BIG, ENOMEM } from '../abi/linux/errno';
 import { PlatformContext } from '../platform/context';
 import { REG_RIP, REG_RSP, errnoOfNative } from '../native/addon';
 import { MemoryManager } from '../mm/memory_manager';
-import { loadExecutable, type LoadableFile } from '../loader/loader';
+import { loadExecutable } from '../loader/loader';
+import { resolveInterpreters } from '../loader/shebang';
 import { openHostFile } from '../loader/host_file';
 import { execSignalState } from '../syscalls/linux/signal_state';
 import { execTaskAttrs, taskAttrs } from '../syscalls/linux/task_attrs';
@@ -19,10 +20,6 @@ import type { Task } from './task';
 import { fdTableShared, putFDTable, putMM } from './shared_state';
 import { releaseVfork } from './exit';
 
-/** BINPRM_BUF_SIZE: how much of a file execve looks at to recognise it. */
-const BINPRM_BUF_SIZE = 256;
-/** Linux allows an interpreter chain this deep (bprm->interp levels). */
-const MAX_INTERP_DEPTH = 4;
 const ARG_MAX = 32 * 4096;
 const STK_LIM = 8 << 20;
 /** AT_HWCAP as the sandbox reports it. */
@@ -46,33 +43,6 @@ function checkArgSize(t: Task, argv: string[], envp: string[]): void {
   if (strings > limit - ptrs) fail(E2BIG);
 }
 
-/** "#!interp [arg]" (binfmt_script): the interpreter and its one optional argument. */
-function parseShebang(head: Uint8Array): { interp: string; arg: string | null } | null {
-  if (head.length < 2 || head[0] !== 0x23 || head[1] !== 0x21) return null;
-  let end = head.indexOf(0x0a);
-  if (end < 0) end = head.length;
-  const line = Buffer.from(head.subarray(2, end)).toString('latin1').replace(/[ \t]+$/, '').replace(/^[ \t]+/, '');
-  if (line === '') fail(ENOEXEC);
-  const m = /^(\S+)(?:[ \t]+(.*))?$/.exec(line);
-  if (!m) fail(ENOEXEC);
-  return { interp: m[1], arg: m[2] !== undefined && m[2] !== '' ? m[2] : null };
-}
-
-/** Follow #! lines to the ELF file that will run, rewriting argv as the kernel does. */
-function resolveInterpreters(t: Task, filename: string, argv: string[]): { file: LoadableFile; argv: string[] } {
-  let file = openExecutable(t, filename);
-  let args = argv;
-  let name = filename;
-  for (let depth = 0; ; depth++) {
-    const sb = parseShebang(file.read(0, BINPRM_BUF_SIZE));
-    if (!sb) return { file, argv: args };
-    if (depth >= MAX_INTERP_DEPTH) fail(ELOOP);
-    args = [sb.interp, ...(sb.arg !== null ? [sb.arg] : []), name, ...args.slice(1)];
-    name = sb.interp;
-    file = openExecutable(t, sb.interp);
-  }
-}
-
 function newAddressSpace(t: Task): MemoryManager {
   const p = t.kernel.platform;
   let as;
@@ -92,7 +62,7 @@ export function execve(t: Task, filename: string, argvIn: string[], envp: string
   // Linux 5.18+: an empty argv gets an empty argv[0], so that argc is never 0.
   const argv0 = argvIn.length === 0 ? [''] : argvIn;
   checkArgSize(t, argv0, envp);
-  const { file, argv } = resolveInterpreters(t, filename, argv0);
+  const { file, argv } = resolveInterpreters((p) => openExecutable(t, p), filename, argv0);
   const noSetid = { mode: 0, uid: 0, gid: 0, maySuid: false };
   const { creds, secure } = execCredentials(t.creds, file.setid ?? noSetid, taskAttrs(t).noNewPrivs);
   const mm = newAddressSpace(t);

@@ -15,7 +15,10 @@ import { PooledPlatform } from '../platform/pool';
 import { MemoryManager } from '../mm/memory_manager';
 import { loadExecutable } from '../loader/loader';
 import { newRootFileSystem } from '../fsimpl/root';
-import { installMountNamespace } from '../vfs/task_fs';
+import { installMountNamespace, mountNamespaceOf } from '../vfs/task_fs';
+import { walk } from '../vfs/resolve';
+import { resolveInterpreters } from '../loader/shebang';
+import { forwardHostSignals } from './host_signals';
 import { openExecutableIn } from '../vfs/exec_file';
 import { newStdioFDTable } from '../vfs/stdio';
 import { SyscallError } from '../kernel/syscall_error';
@@ -91,13 +94,30 @@ function startupError(prog: string, e: unknown): never {
   throw e;
 }
 
+/** --cwd must name a directory the program can be in (Linux chdir's checks). */
+function checkCwd(kernel: Kernel, creds: Credentials, cwd: string): void {
+  const ns = mountNamespaceOf(kernel);
+  let vd;
+  try {
+    vd = walk({ t: null, ns, root: ns.rootVd, creds }, ns.rootVd, cwd, { follow: true }).vd;
+  } catch (e) {
+    const errno = e instanceof SyscallError ? e.errno : undefined;
+    if (errno === undefined) throw e;
+    const why = errno === ENOENT ? 'No such file or directory' : errno === ENOTDIR ? 'Not a directory'
+      : errno === EACCES ? 'Permission denied' : errnoName(errno);
+    throw new UserError(`tsvisor: --cwd ${cwd}: ${why}`, 125);
+  }
+  if (!vd?.inode.isDir) throw new UserError(`tsvisor: --cwd ${cwd}: Not a directory`, 125);
+}
+
 export async function runSandbox(opts: SandboxOptions): Promise<number> {
   if (opts.platform !== 'auto' && !PLATFORMS.includes(opts.platform)) {
     throw new UserError(`tsvisor: unknown platform "${opts.platform}" (available: ${PLATFORMS.join(', ')})`, 125);
   }
   const prog = opts.argv[0];
+  const cwd = path.resolve(opts.cwd);
   // The sandbox's root starts as the host's /, unchanged: PATH is searched there.
-  const exePath = resolveProgram(prog, opts.env, opts.cwd);
+  const exePath = resolveProgram(prog, opts.env, cwd);
 
   const mf = newMemoryFile();
   const memoryBytes = opts.limits?.memoryBytes ?? defaultMemoryBytes();
@@ -120,10 +140,19 @@ export async function runSandbox(opts: SandboxOptions): Promise<number> {
   installMountNamespace(kernel, newRootFileSystem(kernel));
   const uid = process.getuid?.() ?? 0, gid = process.getgid?.() ?? 0;
   const creds = new Credentials(uid, gid);
-  const fsctx = { cwd: opts.cwd, umask: 0o022 };
-  let exe;
+  // The host process's supplementary groups, as a login shell would have passed them on.
+  creds.groups = [...new Set(process.getgroups?.() ?? [])].sort((a, b) => a - b);
+  const fsctx = { cwd, umask: 0o022 };
   try {
-    exe = openExecutableIn(kernel, fsctx, creds, exePath);
+    checkCwd(kernel, creds, cwd);
+  } catch (e) {
+    as.release();
+    throw e;
+  }
+  let exe, argv;
+  try {
+    // An executable script is a program too: its #! line names what runs it, as in execve.
+    ({ file: exe, argv } = resolveInterpreters((p) => openExecutableIn(kernel, fsctx, creds, p), exePath, opts.argv));
   } catch (e) {
     as.release();
     startupError(prog, e);
@@ -131,12 +160,12 @@ export async function runSandbox(opts: SandboxOptions): Promise<number> {
   const mm = new MemoryManager(mf, as, platform.minUserAddress, platform.maxUserAddress);
   const tgid = kernel.allocPid();
   const tg = kernel.newThreadGroup(null, tgid);
-  tg.exePath = exePath;
-  mm.exePath = exePath;
+  tg.exePath = exe.path;
+  mm.exePath = exe.path;
   let entry;
   try {
     entry = loadExecutable(mm, exe, (p) => openExecutableIn(kernel, fsctx, creds, p), {
-      argv: opts.argv, envp: opts.env, execfn: exePath, random: atRandom(kernel),
+      argv, envp: opts.env, execfn: exePath, random: atRandom(kernel),
       uid, euid: uid, gid, egid: gid, secure: false, hwcap: 0x178bfbff, clockTicks: 100,
       platform: 'x86_64',
     });
@@ -153,8 +182,11 @@ export async function runSandbox(opts: SandboxOptions): Promise<number> {
   tg.tasks.add(task);
   task.regs[REG_RIP] = BigInt(entry.entry);
   task.regs[REG_RSP] = BigInt(entry.sp);
+  // Before the first instruction: a program may print and be signalled within its first run.
+  const stopForwarding = forwardHostSignals(kernel, tg);
   kernel.startTask(task);
   const status = await tg.exited;
+  stopForwarding();
   platform.release();
   if (debugLogFd >= 0) fs.closeSync(debugLogFd);
   return status;

@@ -34,6 +34,8 @@ pub struct StubImage {
     pub systrap_thread_entry: u64,
     pub systrap_restorer: u64,
     pub systrap_fast_entry: u64,
+    /// "tsvisor-stub\0", the stub's name on the host.
+    pub name: u64,
 }
 
 fn u64_at(b: &[u8], off: usize) -> u64 {
@@ -53,6 +55,7 @@ pub fn stub_image() -> StubImage {
         systrap_thread_entry: u64_at(b, table + 8),
         systrap_restorer: u64_at(b, table + 16),
         systrap_fast_entry: u64_at(b, table + 24),
+        name: u64_at(b, table + 32),
     }
 }
 /// The legacy vsyscall page (fixed by the x86-64 ABI).
@@ -184,6 +187,8 @@ impl StubProcess {
             stub.syscall(libc::SYS_close, [STUB_EXE_FD as u64, 0, 0, 0, 0, 0])?;
             stub.syscall(libc::SYS_munmap, [0, STUB_BASE, 0, 0, 0, 0])?;
             stub.syscall(libc::SYS_munmap, [img.end, TOP_OF_USER - img.end, 0, 0, 0, 0])?;
+            // So that ps on the host says what this is.
+            stub.syscall(libc::SYS_prctl, [libc::PR_SET_NAME as u64, img.name, 0, 0, 0, 0])?;
             Ok(())
         })();
         if let Err(e) = setup {

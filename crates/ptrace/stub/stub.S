@@ -6,9 +6,7 @@
 	.text
 	.globl _start
 _start:
-	mov $34, %eax
-	syscall
-	jmp _start
+	jmp stub_start
 
 	/* entry + 0x10: one injected syscall, then trap back to the tracer. */
 	.org 0x10
@@ -45,6 +43,7 @@ systrap_clone_gadget:
 	.quad systrap_thread_entry
 	.quad systrap_restorer
 	.quad systrap_fast_entry
+	.quad stub_name
 
 	/* A new systrap application thread starts here, from systrap_clone_gadget, on its slot's
 	 * start-up stack, with every signal but SIGTRAP blocked (the leader's mask) and a copy of
@@ -120,6 +119,16 @@ systrap_thread_entry:
 	mov $127, %edi
 	syscall
 	jmp 9b
+
+	/* Wait in pause() for the tracer. */
+stub_start:
+	mov $34, %eax
+	syscall
+	jmp stub_start
+	/* The process's name on the host (its comm would be the fd number it was exec'd
+	 * from): the sentry sets it with PR_SET_NAME once it holds the stub. */
+stub_name:
+	.asciz "tsvisor-stub"
 
 	/* The sigreturn trampoline of the systrap handlers. */
 	.globl systrap_restorer

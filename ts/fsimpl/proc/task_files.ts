@@ -74,7 +74,7 @@ export function status(t: Task): string {
   return [
     `Name:\t${taskAttrs(t).comm}`,
     `Umask:\t${t.fs.umask.toString(8).padStart(4, '0')}`,
-    'State:\tR (running)',
+    `State:\t${taskState(t)}`,
     `Tgid:\t${t.tg.tgid}`, 'Ngid:\t0', `Pid:\t${t.tid}`, `PPid:\t${ppid(t)}`, 'TracerPid:\t0',
     `Uid:\t${c.uid}\t${c.euid}\t${c.suid}\t${c.fsuid}`,
     `Gid:\t${c.gid}\t${c.egid}\t${c.sgid}\t${c.fsgid}`,
@@ -95,6 +95,14 @@ export function status(t: Task): string {
   ].join('\n');
 }
 
+/** Linux's task state letter and name: sleeping while in an interruptible wait, disk sleep
+ *  in one only death ends (vfork), dead once exited, else running. */
+export function taskState(t: Task): string {
+  if (t.exited) return 'X (dead)';
+  if (t.waitCancel !== null) return t.waitKillableOnly ? 'D (disk sleep)' : 'S (sleeping)';
+  return 'R (running)';
+}
+
 export function stat(t: Task): string {
   const mm = t.mm;
   const s = vmSizes(t);
@@ -102,7 +110,7 @@ export function stat(t: Task): string {
   const sched = taskAttrs(t);
   const rt = sched.policy === 1 || sched.policy === 2;
   const fields: (string | number)[] = [
-    t.tid, `(${taskAttrs(t).comm})`, 'R', ppid(t), ids.pgid, ids.sid, 0, -1, 0x400000,
+    t.tid, `(${taskAttrs(t).comm})`, taskState(t)[0], ppid(t), ids.pgid, ids.sid, 0, -1, 0x400000,
     0, 0, 0, 0, 0, 0, 0, 0, rt ? -1 - sched.rtPriority : 20 + sched.nice, sched.nice, t.tg.tasks.size, 0, 0,
     s.size, Math.ceil(s.rss / PAGE), '18446744073709551615', 0, 0, mm.stackTop ?? 0, 0, 0,
     0, Number(t.sigMask & 0x7fffffffn), 0, 0, 0, 0, 0, 17, 0, sched.rtPriority, sched.policy, 0, 0, 0,
