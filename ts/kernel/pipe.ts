@@ -146,10 +146,7 @@ export class PipeReadEnd extends FileDescription {
   }
 
   override read(t: Task, dst: Uint8Array, _offset: number): number | Promise<number> {
-    const n = this.pipe.tryRead(dst);
-    if (n >= 0) return n;
-    if (this.flags & O_NONBLOCK) fail(EAGAIN);
-    return this.pipe.waitReadable(t).then(() => this.read(t, dst, -1));
+    return pipeRead(t, this.pipe, this, dst);
   }
 
   override stat(): Stat { return pipeStat(this.pipe); }
@@ -171,38 +168,7 @@ export class PipeWriteEnd extends FileDescription {
   }
 
   override write(t: Task, src: Uint8Array, _offset: number): number | Promise<number> {
-    const p = this.pipe;
-    const merged = p.readers > 0 ? p.merge(src) : 0;
-    return this.writeFrom(t, src, merged);
-  }
-
-  /** pipe_write's loop: whole pages into free slots, waiting while the ring is full. */
-  private writeFrom(t: Task, src: Uint8Array, done: number): number | Promise<number> {
-    const p = this.pipe;
-    for (;;) {
-      if (done === src.length) return done;
-      if (p.readers === 0) {
-        sendSignalToThread(t, userSigInfo(t, SIGPIPE));
-        if (done > 0) return done;
-        fail(EPIPE);
-      }
-      if (!p.full) {
-        done += p.pushPage(src.subarray(done));
-        continue;
-      }
-      if (this.flags & O_NONBLOCK) {
-        if (done > 0) return done;
-        fail(EAGAIN);
-      }
-      const sofar = done;
-      return p.waitWritable(t).then(
-        () => this.writeFrom(t, src, sofar),
-        (e: unknown) => {
-          if (sofar > 0 && e instanceof SyscallError) return sofar;
-          throw e;
-        },
-      );
-    }
+    return pipeWrite(t, this.pipe, this, src);
   }
 
   override stat(): Stat { return pipeStat(this.pipe); }
@@ -214,6 +180,48 @@ export class PipeWriteEnd extends FileDescription {
   override release(): void {
     this.pipe.writers--;
     this.pipe.endClosed();
+  }
+}
+
+/** pipe_read for a description `f` of the pipe (its O_NONBLOCK counts at each wait). */
+export function pipeRead(t: Task, p: Pipe, f: FileDescription, dst: Uint8Array): number | Promise<number> {
+  const n = p.tryRead(dst);
+  if (n >= 0) return n;
+  if (f.flags & O_NONBLOCK) fail(EAGAIN);
+  return p.waitReadable(t).then(() => pipeRead(t, p, f, dst));
+}
+
+/** pipe_write for a description `f` of the pipe. */
+export function pipeWrite(t: Task, p: Pipe, f: FileDescription, src: Uint8Array): number | Promise<number> {
+  const merged = p.readers > 0 ? p.merge(src) : 0;
+  return writeFrom(t, p, f, src, merged);
+}
+
+/** pipe_write's loop: whole pages into free slots, waiting while the ring is full. */
+function writeFrom(t: Task, p: Pipe, f: FileDescription, src: Uint8Array, done: number): number | Promise<number> {
+  for (;;) {
+    if (done === src.length) return done;
+    if (p.readers === 0) {
+      sendSignalToThread(t, userSigInfo(t, SIGPIPE));
+      if (done > 0) return done;
+      fail(EPIPE);
+    }
+    if (!p.full) {
+      done += p.pushPage(src.subarray(done));
+      continue;
+    }
+    if (f.flags & O_NONBLOCK) {
+      if (done > 0) return done;
+      fail(EAGAIN);
+    }
+    const sofar = done;
+    return p.waitWritable(t).then(
+      () => writeFrom(t, p, f, src, sofar),
+      (e: unknown) => {
+        if (sofar > 0 && e instanceof SyscallError) return sofar;
+        throw e;
+      },
+    );
   }
 }
 

@@ -1,11 +1,12 @@
 // TmpfsSpecial: a device node, FIFO or socket made by mknod. A character device opens its
-// driver (vfs/devices); FIFOs and sockets cannot be opened yet (ENXIO, what Linux says for a
-// socket; FIFOs need the pipe implementation).
+// driver (vfs/devices), a FIFO its named pipe (kernel/fifo); a socket cannot be opened
+// (ENXIO, as Linux says).
 
 import type { Task } from '../../kernel/task';
 import { SyscallError } from '../../kernel/syscall_error';
 import { ENXIO } from '../../abi/linux/errno';
-import { S_IFCHR, S_IFMT } from '../../abi/linux/stat';
+import { S_IFCHR, S_IFIFO, S_IFMT } from '../../abi/linux/stat';
+import { openFifo } from '../../kernel/fifo';
 import type { FileDescription } from '../../vfs/file_description';
 import { openCharDevice } from '../../vfs/devices';
 import type { VirtualDentry } from '../../vfs/virtual_dentry';
@@ -21,7 +22,9 @@ export class TmpfsSpecial extends TmpfsInode {
   override get rdev(): number { return this.dev; }
 
   open(t: Task | null, vd: VirtualDentry, flags: number): FileDescription {
-    if ((this.mode & S_IFMT) === S_IFCHR) return openCharDevice(t, this.dev, vd, flags);
+    const type = this.mode & S_IFMT;
+    if (type === S_IFCHR) return openCharDevice(t, this.dev, vd, flags);
+    if (type === S_IFIFO) return openFifo(this, vd, flags);
     throw new SyscallError(ENXIO);
   }
 }

@@ -14,6 +14,7 @@ import {
 } from '../../abi/linux/fs';
 import { SYS_creat, SYS_open, SYS_openat, SYS_openat2 } from '../../abi/linux/syscall_numbers';
 import { openAt, type OpenRequest } from '../../vfs/open';
+import { FifoFile } from '../../kernel/fifo';
 import { resolveContext, startOf } from '../../vfs/task_fs';
 import type { SyscallArgs, SyscallTable } from './types';
 import { nofileLimit } from './fd_util';
@@ -25,7 +26,8 @@ const VALID_RESOLVE = RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLI
   RESOLVE_IN_ROOT | RESOLVE_CACHED;
 const OPEN_HOW_SIZE_VER0 = 24;
 
-export function openPath(t: Task, dirfd: number, path: string, flags: number, mode: number, resolve = 0): number {
+export function openPath(t: Task, dirfd: number, path: string, flags: number, mode: number,
+  resolve = 0): number | Promise<number> {
   if (path === '') fail(ENOENT);
   const start = startOf(t, dirfd, path);
   const ctx = resolveContext(t);
@@ -41,14 +43,23 @@ export function openPath(t: Task, dirfd: number, path: string, flags: number, mo
     if (resolve & RESOLVE_IN_ROOT) ctx.root = start;
   }
   const f = openAt(ctx, start, path, req);
-  try {
-    return t.fdTable.newFD(f, { cloexec: (flags & O_CLOEXEC) !== 0, limit: nofileLimit(t) });
-  } finally {
+  const install = (): number => {
+    try {
+      return t.fdTable.newFD(f, { cloexec: (flags & O_CLOEXEC) !== 0, limit: nofileLimit(t) });
+    } finally {
+      f.decRef();
+    }
+  };
+  // A FIFO's open waits for the other side (interruptible: restarted or EINTR).
+  const wait = f instanceof FifoFile ? f.waitForPartner(t) : null;
+  if (wait === null) return install();
+  return wait.then(install, (e: unknown) => {
     f.decRef();
-  }
+    throw e;
+  });
 }
 
-function sysOpenat2(t: Task, a: SyscallArgs): number {
+function sysOpenat2(t: Task, a: SyscallArgs): number | Promise<number> {
   const size = a.size(3);
   if (size < OPEN_HOW_SIZE_VER0) fail(EINVAL);
   if (size > 4096) fail(E2BIG);
