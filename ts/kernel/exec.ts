@@ -16,6 +16,7 @@ import { fail } from './syscall_error';
 import type { Task } from './task';
 import { fdTableShared, putFDTable, putMM } from './shared_state';
 import { releaseVfork } from './exit';
+import { execTimers } from './timers/process_timers';
 
 /** BINPRM_BUF_SIZE: how much of a file execve looks at to recognise it. */
 const BINPRM_BUF_SIZE = 256;
@@ -124,6 +125,7 @@ export function execve(t: Task, filename: string, argvIn: string[], envp: string
   }
   t.fdTable.closeOnExec();
   execSignalState(t);
+  execTimers(t);
   execTaskAttrs(t, filename);
   t.tg.exePath = file.path;
   t.clearChildTid = 0;

@@ -44,6 +44,10 @@ import { registerXattr } from './sys_xattr';
 import { registerPoll } from './sys_poll';
 import { registerEpoll } from './sys_epoll';
 import { registerEventfd } from './sys_eventfd';
+import { registerItimer } from './sys_itimer';
+import { registerTimer } from './sys_timer';
+import { registerTimerfd } from './sys_timerfd';
+import { registerSignalfd } from './sys_signalfd';
 
 export function registerAll(table: SyscallTable): void {
   registerMM(table);
@@ -88,4 +92,8 @@ export function registerAll(table: SyscallTable): void {
   registerPoll(table);
   registerEpoll(table);
   registerEventfd(table);
+  registerItimer(table);
+  registerTimer(table);
+  registerTimerfd(table);
+  registerSignalfd(table);
 }
