@@ -5,7 +5,7 @@
 // while its signal is pending, a timerfd until it is read, as Linux defers their rearming,
 // so a timer nobody looks at costs no host wake-ups.
 //
-// Host timers are unref'd: a timer never keeps the sentry alive by itself (the tasks of
+// Host timers are unref'd (but for immediates, which run at once): a timer never keeps the sentry alive by itself (the tasks of
 // the process it belongs to do that), and each is cancelled when its owner goes.
 
 import type { TimerClock } from './clock';
@@ -102,8 +102,9 @@ export class KTimer {
       else this.check();
     };
     if (d <= 0n) {
+      // Not unref'd: an unref'd immediate does not stop the event loop from sleeping in
+      // poll until some other event, so it could run seconds late. It runs at once anyway.
       this.immediate = setImmediate(onHost);
-      this.immediate.unref();
       return;
     }
     // Rounded up: a Node timer may run up to a millisecond early, and onHost then waits on.

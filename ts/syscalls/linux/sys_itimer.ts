@@ -32,7 +32,9 @@ function getItimer(t: Task, which: number): TimerSpec {
 function setItimer(t: Task, which: number, spec: TimerSpec): TimerSpec {
   const old = getItimer(t, which);
   const timer = processTimers(t).itimers[which];
-  timer.set(spec.value === 0n ? 0n : timer.clock.now() + spec.value, spec.interval);
+  // set_cpu_itimer: a CPU timer runs one tick longer than asked.
+  const value = which === ITIMER_REAL || spec.value === 0n ? spec.value : spec.value + TICK_NSEC;
+  timer.set(value === 0n ? 0n : timer.clock.now() + value, spec.interval);
   return old;
 }
 
