@@ -13,7 +13,7 @@ import {
   CLOCK_BOOTTIME, CLOCK_BOOTTIME_ALARM, CLOCK_MONOTONIC, CLOCK_PROCESS_CPUTIME_ID, CLOCK_REALTIME,
   CLOCK_REALTIME_ALARM, CLOCK_TAI, TIMER_ABSTIME, cpuClockPerThread, cpuClockPid,
 } from '../../abi/linux/time';
-import { afterNs, block } from '../../kernel/blocking';
+import { block } from '../../kernel/blocking';
 import { setRestartBlock, takeRestartBlock } from '../../kernel/restart_block';
 import { KTimer } from '../../kernel/timers/ktimer';
 import type { TimerClock } from '../../kernel/timers/clock';
@@ -25,25 +25,24 @@ import { copyInTimespec, copyOutTimespec, timespecToNs, timespecValid } from './
 const SLEEPABLE = new Set([CLOCK_REALTIME, CLOCK_MONOTONIC, CLOCK_BOOTTIME, CLOCK_TAI,
   CLOCK_REALTIME_ALARM, CLOCK_BOOTTIME_ALARM, CLOCK_PROCESS_CPUTIME_ID]);
 
-/** Wait until `clock` reads `deadline`. Wall clocks all advance with CLOCK_MONOTONIC here
- *  (the sandbox's clock cannot be set), so they wait on the precise monotonic timer. */
-function waitUntil(t: Task, clock: TimerClock, cpu: boolean, deadline: bigint, restart: number): Promise<void> {
-  if (!cpu) {
-    return block<void>(t, (wake) => afterNs(deadline - clock.now(), () => wake()), { restart });
-  }
+/** Wait until `clock` reads `deadline`; a signal cuts it short with ERESTARTNOHAND. Wall
+ *  clocks all advance with CLOCK_MONOTONIC here (the sandbox's clock cannot be set), so
+ *  they wait on the kernel's precise monotonic sleep. */
+function waitUntil(t: Task, clock: TimerClock, cpu: boolean, deadline: bigint): Promise<void> {
+  if (!cpu) return t.kernel.sleep(t, deadline - clock.now());
   return block<void>(t, (wake) => {
     const timer = new KTimer(clock, () => { wake(); return true; });
     timer.set(deadline, 0n);
     return () => timer.destroy();
-  }, { restart });
+  }, { restart: ERESTARTNOHAND });
 }
 
 /** A relative sleep until `deadline`; `rem` (0 for none) gets the time left if cut short. */
 async function sleepRelative(t: Task, clock: TimerClock, cpu: boolean, deadline: bigint, rem: number): Promise<number> {
   try {
-    await waitUntil(t, clock, cpu, deadline, ERESTART_RESTARTBLOCK);
+    await waitUntil(t, clock, cpu, deadline);
   } catch (e) {
-    if (!(e instanceof SyscallError) || e.errno !== ERESTART_RESTARTBLOCK) throw e;
+    if (!(e instanceof SyscallError)) throw e;
     if (rem !== 0) {
       const left = deadline - clock.now();
       try {
@@ -53,8 +52,10 @@ async function sleepRelative(t: Task, clock: TimerClock, cpu: boolean, deadline:
         throw fault;
       }
     }
+    if (e.errno !== ERESTARTNOHAND) throw e;
     setRestartBlock(t, (rt) => deadline - clock.now() <= 0n ? 0 : sleepRelative(rt, clock, cpu, deadline, rem));
-    throw e;
+    t.syscallRestart = ERESTART_RESTARTBLOCK;
+    throw new SyscallError(ERESTART_RESTARTBLOCK);
   }
   return 0;
 }
@@ -95,7 +96,7 @@ function sysClockNanosleep(t: Task, a: SyscallArgs): SyscallReturn {
   const ns = timespecToNs(req);
   if (flags & TIMER_ABSTIME) {
     if (clock.now() >= ns) return 0;
-    return waitUntil(t, clock, cpu, ns, ERESTARTNOHAND).then(() => 0);
+    return waitUntil(t, clock, cpu, ns).then(() => 0);
   }
   if (ns === 0n) return yieldTurn();
   return sleepRelative(t, clock, cpu, clock.now() + ns, a.ptr(3));
