@@ -19,6 +19,7 @@ import { fail } from './syscall_error';
 import type { Task } from './task';
 import { fdTableShared, putFDTable, putMM } from './shared_state';
 import { releaseVfork } from './exit';
+import { execTimers } from './timers/process_timers';
 
 const ARG_MAX = 32 * 4096;
 const STK_LIM = 8 << 20;
@@ -98,6 +99,7 @@ export function execve(t: Task, filename: string, argvIn: string[], envp: string
   }
   t.fdTable.closeOnExec();
   execSignalState(t);
+  execTimers(t);
   execTaskAttrs(t, filename);
   commitExecCreds(t, creds, secure);
   t.tg.exePath = file.path;

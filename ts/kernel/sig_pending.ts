@@ -19,6 +19,9 @@ export interface SigInfo {
   addr: number;
   /** sigqueue/timers: sigval. */
   value: bigint;
+  /** Timer signals: run when the signal is taken, to rearm the timer and set the overrun
+   *  (Linux posixtimer_deliver_signal). */
+  onDequeue?: (info: SigInfo) => void;
 }
 
 export function sigInfo(signo: number, code: number, fields: Partial<SigInfo> = {}): SigInfo {
@@ -61,7 +64,22 @@ export class SigPending {
     if (i < 0) return undefined;
     const [info] = this.queue.splice(i, 1);
     if (!this.queue.some((q) => q.signo === sig)) this.set &= ~sigBit(sig);
+    info.onDequeue?.(info);
     return info;
+  }
+
+  /** Whether this very siginfo is queued (a timer's signal still pending). */
+  holds(info: SigInfo): boolean {
+    return (this.set & sigBit(info.signo)) !== 0n && this.queue.includes(info);
+  }
+
+  /** Drop this very siginfo if queued (a deleted or reset timer's signal). */
+  remove(info: SigInfo): boolean {
+    const i = this.queue.indexOf(info);
+    if (i < 0) return false;
+    this.queue.splice(i, 1);
+    if (!this.queue.some((q) => q.signo === info.signo)) this.set &= ~sigBit(info.signo);
+    return true;
   }
 
   /** Drop every pending instance of the signals in mask (SIGCONT/stop interplay, SIG_IGN). */

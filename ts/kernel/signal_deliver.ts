@@ -15,6 +15,8 @@ import type { Task } from './task';
 import type { SigInfo } from './sig_pending';
 import { defaultAction, sendSignalToThread } from './signals';
 import { setupSignalFrame } from './signal_frame';
+import { clearRestartBlock, hasRestartBlock } from './restart_block';
+import { SYS_restart_syscall } from '../abi/linux/syscall_numbers';
 
 const SYSCALL_INSN_LEN = 2n;
 
@@ -68,6 +70,7 @@ export function deliverSignals(t: Task, afterSyscall: boolean): void {
     }
     if (restart !== 0) {
       restartForHandler(t, restart, act);
+      if (restart === ERESTART_RESTARTBLOCK) clearRestartBlock(t);
       restart = 0;
     }
     const oldMask = t.savedMask ?? t.sigMask;
@@ -82,10 +85,11 @@ export function deliverSignals(t: Task, afterSyscall: boolean): void {
   }
   if (t.exited) return;
   // No handler ran: every restart code means "try again" (restart_syscall for
-  // ERESTART_RESTARTBLOCK; the same call here).
+  // ERESTART_RESTARTBLOCK when the call left a restart block; the same call otherwise).
   if (restart === ERESTARTSYS || restart === ERESTARTNOINTR || restart === ERESTARTNOHAND ||
     restart === ERESTART_RESTARTBLOCK) {
     restartSyscall(t);
+    if (restart === ERESTART_RESTARTBLOCK && hasRestartBlock(t)) t.regs[REG_RAX] = BigInt(SYS_restart_syscall);
   }
   if (!handled && t.savedMask !== null) {
     t.sigMask = t.savedMask;

@@ -12,6 +12,7 @@ import { signalActions } from '../syscalls/linux/signal_state';
 import type { Task } from './task';
 import type { ThreadGroup } from './thread_group';
 import { sigInfo, type SigInfo } from './sig_pending';
+import { notifySignalfd } from './signalfd_wait';
 
 export type DefaultAction = 'term' | 'core' | 'ignore' | 'stop' | 'cont';
 
@@ -88,6 +89,7 @@ export function sendSignalToProcess(tg: ThreadGroup, info: SigInfo): void {
   if (!leader) return;
   if (ignoredNow(tg, sig, [...tg.tasks].every((t) => blocks(t, sig)))) return;
   if (!tg.pending.enqueue(info)) return;
+  notifySignalfd(tg);
   // complete_signal: the leader if it will take it, else any thread that will.
   let chosen: Task | undefined = !leader.exited && !blocks(leader, sig) ? leader : undefined;
   if (!chosen) for (const t of tg.tasks) if (!t.exited && !blocks(t, sig)) { chosen = t; break; }
@@ -108,6 +110,7 @@ export function sendSignalToThread(t: Task, info: SigInfo): void {
   }
   if (ignoredNow(tg, sig, blocks(t, sig))) return;
   if (!t.pending.enqueue(info)) return;
+  notifySignalfd(tg);
   if (blocks(t, sig)) return;
   if (fatal(tg, t, sig)) killProcess(tg, sig);
   else t.kick();

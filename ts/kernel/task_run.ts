@@ -14,15 +14,19 @@ import { dispatchCompat32 } from '../syscalls/linux/compat32';
 import type { Task } from './task';
 import { sigInfo } from './sig_pending';
 import { deliverSignals, forceSignal } from './signal_deliver';
+import { chargeExitedTask, taskCpuTime } from './timers/cpu_time';
 
 const SEGV_MAPERR = 1, SEGV_ACCERR = 2;
 const FAULT_SIGNALS = new Set([SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS]);
 
 export async function runTask(t: Task): Promise<void> {
   const k = t.kernel;
+  const cpu = taskCpuTime(t);
   while (!t.exited) {
+    cpu.enterUser();
     let ev = t.ctx.run();
     if (typeof ev !== 'number') ev = await ev;
+    cpu.leaveUser();
     if (t.exited) break;
     let afterSyscall = false;
     switch (ev) {
@@ -34,7 +38,11 @@ export async function runTask(t: Task): Promise<void> {
         k.current = t;
         const p = i386 ? dispatchCompat32(t) : dispatchSyscall(t);
         k.current = null;
-        if (p) await p;
+        if (p) {
+          cpu.sleep();
+          await p;
+          cpu.wake();
+        }
         break;
       }
       case EVENT_FAULT:
@@ -55,6 +63,7 @@ export async function runTask(t: Task): Promise<void> {
       deliverSignals(t, afterSyscall);
     }
   }
+  chargeExitedTask(t);
   k.reapTask(t);
 }
 

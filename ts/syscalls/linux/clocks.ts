@@ -1,38 +1,71 @@
-// The clocks clock_gettime and friends read (Linux kernel/time/posix-timers.c,
+// The clocks clock_gettime, the sleeps and the timers use (Linux kernel/time/posix-timers.c,
 // posix-cpu-timers.c), by clock id.
 //
 // REALTIME, MONOTONIC and BOOTTIME come from the kernel's clocks; the COARSE, RAW, ALARM and
 // TAI variants read the same clocks (TAI with the kernel's default offset of 0 s). CPU-time
-// clocks are approximated: the application runs in a stub process the sentry does not
-// account, so we report the sentry's own CPU time (process.cpuUsage), which covers the work
-// done on the application's behalf in syscalls. It is monotonic, which is what programs that
-// time intervals with it rely on; it undercounts pure user-mode computation.
+// clocks read the sentry's accounting of each task (kernel/timers/cpu_time.ts): user time is
+// approximated by the wall time the task spends running in user mode, system time by the
+// time the sentry spends on its syscalls.
 
 import type { Task } from '../../kernel/task';
+import type { ThreadGroup } from '../../kernel/thread_group';
 import { fail } from '../../kernel/syscall_error';
 import { EINVAL } from '../../abi/linux/errno';
 import {
   CLOCKFD, CLOCK_BOOTTIME, CLOCK_BOOTTIME_ALARM, CLOCK_MONOTONIC, CLOCK_MONOTONIC_COARSE,
   CLOCK_MONOTONIC_RAW, CLOCK_PROCESS_CPUTIME_ID, CLOCK_REALTIME, CLOCK_REALTIME_ALARM,
-  CLOCK_REALTIME_COARSE, CLOCK_TAI, CLOCK_THREAD_CPUTIME_ID, COARSE_RESOLUTION_NS,
+  CLOCK_REALTIME_COARSE, CLOCK_TAI, CLOCK_THREAD_CPUTIME_ID, COARSE_RESOLUTION_NS, CPUCLOCK_SCHED,
   cpuClockPerThread, cpuClockPid, cpuClockWhich,
 } from '../../abi/linux/time';
+import {
+  processCpuClock, threadCpuClock, wallClock, type TimerClock,
+} from '../../kernel/timers/clock';
 
-/** The sentry's CPU time in ns (user + system). */
-export function cpuTimeNs(): bigint {
-  const u = process.cpuUsage();
-  return BigInt(u.user + u.system) * 1000n;
+/** What a CPU clock id names: one thread's or one process's clock, and which time. */
+export type CpuClockTarget = { which: number } & ({ task: Task } | { tg: ThreadGroup });
+
+/** Linux pid_for_clock: a thread clock must name a thread of the caller's process, a process
+ *  clock a process (for clock_gettime also the caller's own tid); else EINVAL. */
+export function cpuClockTarget(t: Task, clock: number, gettime: boolean): CpuClockTarget {
+  if (clock === CLOCK_PROCESS_CPUTIME_ID) return { which: CPUCLOCK_SCHED, tg: t.tg };
+  if (clock === CLOCK_THREAD_CPUTIME_ID) return { which: CPUCLOCK_SCHED, task: t };
+  const which = cpuClockWhich(clock);
+  if (which >= CLOCKFD) fail(EINVAL); // fd-backed clocks: none exist here
+  const pid = cpuClockPid(clock);
+  if (cpuClockPerThread(clock)) {
+    if (pid === 0) return { which, task: t };
+    const task = t.kernel.tasks.get(pid);
+    if (!task || task.tg !== t.tg) fail(EINVAL);
+    return { which, task };
+  }
+  if (pid === 0) return { which, tg: t.tg };
+  if (gettime && pid === t.tid) return { which, tg: t.tg };
+  const tg = t.kernel.threadGroups.get(pid);
+  if (!tg) fail(EINVAL);
+  return { which, tg };
 }
 
-/** For a negative (CPU-clock) id, Linux lookup_task: a thread clock must name a thread of
- *  the caller's process, a process clock a process (or the caller itself); else EINVAL. */
-function checkCpuClock(t: Task, clock: number): void {
-  if (cpuClockWhich(clock) >= CLOCKFD) fail(EINVAL); // fd-backed clocks: none exist here
-  const pid = cpuClockPid(clock);
-  if (pid === 0) return;
-  const task = t.kernel.tasks.get(pid);
-  if (!task) fail(EINVAL);
-  if (cpuClockPerThread(clock) ? task.tg !== t.tg : task !== t && task.tg.tgid !== pid) fail(EINVAL);
+/** Whether the id is a CPU-time clock (the two named ones or an encoded pid's). */
+export function isCpuClock(clock: number): boolean {
+  return clock < 0 || clock === CLOCK_PROCESS_CPUTIME_ID || clock === CLOCK_THREAD_CPUTIME_ID;
+}
+
+/** The clock behind an id, for timers and reads; EINVAL for an unknown id. */
+export function timerClock(t: Task, clock: number): TimerClock {
+  const k = t.kernel;
+  switch (clock) {
+    case CLOCK_REALTIME: case CLOCK_REALTIME_COARSE: case CLOCK_REALTIME_ALARM: case CLOCK_TAI:
+      return wallClock(k, 'realtime');
+    case CLOCK_MONOTONIC: case CLOCK_MONOTONIC_COARSE: case CLOCK_MONOTONIC_RAW:
+      return wallClock(k, 'monotonic');
+    case CLOCK_BOOTTIME: case CLOCK_BOOTTIME_ALARM:
+      return wallClock(k, 'boottime');
+    default: {
+      if (clock >= 0 && !isCpuClock(clock)) fail(EINVAL);
+      const target = cpuClockTarget(t, clock, true);
+      return 'task' in target ? threadCpuClock(target.task, target.which) : processCpuClock(target.tg, target.which);
+    }
+  }
 }
 
 /** Current value of a clock in ns; EINVAL for an unknown id. */
@@ -44,12 +77,8 @@ export function clockNow(t: Task, clock: number): bigint {
       return t.kernel.monotonicNs();
     case CLOCK_BOOTTIME: case CLOCK_BOOTTIME_ALARM:
       return t.kernel.uptimeNs();
-    case CLOCK_PROCESS_CPUTIME_ID: case CLOCK_THREAD_CPUTIME_ID:
-      return cpuTimeNs();
     default:
-      if (clock >= 0) fail(EINVAL);
-      checkCpuClock(t, clock);
-      return cpuTimeNs();
+      return timerClock(t, clock).now();
   }
 }
 

@@ -49,6 +49,10 @@ import { registerPoll } from './sys_poll';
 import { registerEpoll } from './sys_epoll';
 import { registerEventfd } from './sys_eventfd';
 import { registerMemfd } from './sys_memfd';
+import { registerItimer } from './sys_itimer';
+import { registerTimer } from './sys_timer';
+import { registerTimerfd } from './sys_timerfd';
+import { registerSignalfd } from './sys_signalfd';
 
 export function registerAll(table: SyscallTable): void {
   registerMM(table);
@@ -98,4 +102,8 @@ export function registerAll(table: SyscallTable): void {
   registerEpoll(table);
   registerEventfd(table);
   registerMemfd(table);
+  registerItimer(table);
+  registerTimer(table);
+  registerTimerfd(table);
+  registerSignalfd(table);
 }

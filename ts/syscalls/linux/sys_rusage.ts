@@ -1,5 +1,5 @@
-// times, getrusage (Linux kernel/sys.c). CPU times use the same approximation as the CPU-time
-// clocks (see clocks.ts); children's times are not collected yet and read as zero, and so
+// times, getrusage (Linux kernel/sys.c). CPU times are the sentry's accounting of its tasks
+// (kernel/timers/cpu_time.ts), as for the CPU-time clocks; children's times are not collected yet and read as zero, and so
 // do the counters Linux keeps (faults, context switches, max RSS).
 
 import type { Task } from '../../kernel/task';
@@ -9,11 +9,12 @@ import { RUSAGE_CHILDREN, RUSAGE_SELF, RUSAGE_SIZE, RUSAGE_THREAD, TMS_SIZE } fr
 import { NSEC_PER_SEC, USER_HZ } from '../../abi/linux/time';
 import { SYS_getrusage, SYS_times } from '../../abi/linux/syscall_numbers';
 import type { SyscallArgs, SyscallTable } from './types';
+import { processCpu, threadCpu } from '../../kernel/timers/cpu_time';
 
-/** [user, system] CPU time of the sentry, in ns. */
-function cpuTimes(): [bigint, bigint] {
-  const u = process.cpuUsage();
-  return [BigInt(u.user) * 1000n, BigInt(u.system) * 1000n];
+/** [user, system] CPU time of the caller's process (or of the caller alone), in ns. */
+function cpuTimes(t: Task, thread = false): [bigint, bigint] {
+  const s = thread ? threadCpu(t) : processCpu(t.tg);
+  return [s.userNs, s.sysNs];
 }
 
 const TICK_NS = NSEC_PER_SEC / BigInt(USER_HZ);
@@ -22,7 +23,7 @@ const TICK_NS = NSEC_PER_SEC / BigInt(USER_HZ);
 function sysTimes(t: Task, a: SyscallArgs): bigint {
   const addr = a.ptr(0);
   if (addr !== 0) {
-    const [user, sys] = cpuTimes();
+    const [user, sys] = cpuTimes(t);
     const b = new Uint8Array(TMS_SIZE);
     const v = new DataView(b.buffer);
     v.setBigInt64(0, user / TICK_NS, true);
@@ -38,7 +39,7 @@ function sysGetrusage(t: Task, a: SyscallArgs): number {
   const b = new Uint8Array(RUSAGE_SIZE);
   if (who !== RUSAGE_CHILDREN) {
     const v = new DataView(b.buffer);
-    const [user, sys] = cpuTimes();
+    const [user, sys] = cpuTimes(t, who === RUSAGE_THREAD);
     v.setBigInt64(0, user / NSEC_PER_SEC, true);
     v.setBigInt64(8, (user % NSEC_PER_SEC) / 1000n, true);
     v.setBigInt64(16, sys / NSEC_PER_SEC, true);

@@ -1,35 +1,62 @@
-// nanosleep, clock_nanosleep (Linux kernel/time/hrtimer.c, posix-timers.c). Sleeping awaits
-// the kernel's timer and never blocks the event loop. If the kernel cuts a sleep short
-// (a signal, once they are delivered) the time left is written to `rem` for a relative sleep
-// and the kernel's errno (EINTR or a restart code) is passed on.
+// nanosleep, clock_nanosleep, restart_syscall (Linux kernel/time/hrtimer.c, posix-timers.c,
+// posix-cpu-timers.c). Sleeping awaits a host timer and never blocks the event loop. A
+// relative sleep cut short by a signal writes the time left to `rem` and fails with
+// ERESTART_RESTARTBLOCK: EINTR once a handler runs, else it goes on through restart_syscall
+// until the same deadline (not for the whole time again). An absolute sleep fails with
+// ERESTARTNOHAND and is simply run again. Sleeps on CPU clocks wait for the clock itself.
 
 import { CAP_WAKE_ALARM } from '../../kernel/capabilities';
 import type { Task } from '../../kernel/task';
 import { SyscallError, fail } from '../../kernel/syscall_error';
-import { EINVAL, ENOTSUP as EOPNOTSUPP, EPERM } from '../../abi/linux/errno';
-import { SYS_clock_nanosleep, SYS_nanosleep } from '../../abi/linux/syscall_numbers';
+import { EINTR, EINVAL, ENOTSUP as EOPNOTSUPP, EPERM, ERESTARTNOHAND, ERESTART_RESTARTBLOCK } from '../../abi/linux/errno';
+import { SYS_clock_nanosleep, SYS_nanosleep, SYS_restart_syscall } from '../../abi/linux/syscall_numbers';
 import {
   CLOCK_BOOTTIME, CLOCK_BOOTTIME_ALARM, CLOCK_MONOTONIC, CLOCK_PROCESS_CPUTIME_ID, CLOCK_REALTIME,
   CLOCK_REALTIME_ALARM, CLOCK_TAI, TIMER_ABSTIME, cpuClockPerThread, cpuClockPid,
 } from '../../abi/linux/time';
+import { block } from '../../kernel/blocking';
+import { setRestartBlock, takeRestartBlock } from '../../kernel/restart_block';
+import { KTimer } from '../../kernel/timers/ktimer';
+import type { TimerClock } from '../../kernel/timers/clock';
 import type { SyscallArgs, SyscallReturn, SyscallTable } from './types';
-import { clockNow } from './clocks';
+import { clockNow, isCpuClock, timerClock } from './clocks';
 import { copyInTimespec, copyOutTimespec, timespecToNs, timespecValid } from './timespec';
 
 /** Clocks that can be slept on; the others Linux knows answer EOPNOTSUPP (no nsleep). */
 const SLEEPABLE = new Set([CLOCK_REALTIME, CLOCK_MONOTONIC, CLOCK_BOOTTIME, CLOCK_TAI,
   CLOCK_REALTIME_ALARM, CLOCK_BOOTTIME_ALARM, CLOCK_PROCESS_CPUTIME_ID]);
 
-async function sleepFor(t: Task, ns: bigint, rem: number): Promise<number> {
-  const start = t.kernel.monotonicNs();
+/** Wait until `clock` reads `deadline`; a signal cuts it short with ERESTARTNOHAND. Wall
+ *  clocks all advance with CLOCK_MONOTONIC here (the sandbox's clock cannot be set), so
+ *  they wait on the kernel's precise monotonic sleep. */
+function waitUntil(t: Task, clock: TimerClock, cpu: boolean, deadline: bigint): Promise<void> {
+  if (!cpu) return t.kernel.sleep(t, deadline - clock.now());
+  return block<void>(t, (wake) => {
+    const timer = new KTimer(clock, () => { wake(); return true; });
+    timer.set(deadline, 0n);
+    return () => timer.destroy();
+  }, { restart: ERESTARTNOHAND });
+}
+
+/** A relative sleep until `deadline`; `rem` (0 for none) gets the time left if cut short. */
+async function sleepRelative(t: Task, clock: TimerClock, cpu: boolean, deadline: bigint, rem: number): Promise<number> {
   try {
-    await t.kernel.sleep(t, ns);
+    await waitUntil(t, clock, cpu, deadline);
   } catch (e) {
-    if (e instanceof SyscallError && rem !== 0) {
-      const left = ns - (t.kernel.monotonicNs() - start);
-      copyOutTimespec(t, rem, left > 0n ? left : 0n);
+    if (!(e instanceof SyscallError)) throw e;
+    if (rem !== 0) {
+      const left = deadline - clock.now();
+      try {
+        copyOutTimespec(t, rem, left > 0n ? left : 0n);
+      } catch (fault) {
+        t.syscallRestart = 0;
+        throw fault;
+      }
     }
-    throw e;
+    if (e.errno !== ERESTARTNOHAND) throw e;
+    setRestartBlock(t, (rt) => deadline - clock.now() <= 0n ? 0 : sleepRelative(rt, clock, cpu, deadline, rem));
+    t.syscallRestart = ERESTART_RESTARTBLOCK;
+    throw new SyscallError(ERESTART_RESTARTBLOCK);
   }
   return 0;
 }
@@ -43,34 +70,45 @@ function sysNanosleep(t: Task, a: SyscallArgs): SyscallReturn {
   const req = copyInTimespec(t, a.ptr(0));
   if (!timespecValid(req)) fail(EINVAL);
   const ns = timespecToNs(req);
-  return ns === 0n ? yieldTurn() : sleepFor(t, ns, a.ptr(1));
+  if (ns === 0n) return yieldTurn();
+  const clock = timerClock(t, CLOCK_MONOTONIC);
+  return sleepRelative(t, clock, false, clock.now() + ns, a.ptr(1));
 }
 
 function sysClockNanosleep(t: Task, a: SyscallArgs): SyscallReturn {
-  const clock = a.int(0);
+  const clockId = a.int(0);
   const flags = a.int(1);
-  if (clock >= 0 && !SLEEPABLE.has(clock)) {
-    clockNow(t, clock); // EINVAL for an unknown id
+  if (clockId >= 0 && !SLEEPABLE.has(clockId)) {
+    clockNow(t, clockId); // EINVAL for an unknown id
     fail(EOPNOTSUPP);
   }
-  if (clock < 0) {
-    clockNow(t, clock);
+  if (clockId < 0) {
+    clockNow(t, clockId);
     // posix_cpu_nsleep: not on a thread's clock, nor on the caller's own process clock.
-    if (cpuClockPerThread(clock) || cpuClockPid(clock) === t.tg.tgid) fail(EINVAL);
+    if (cpuClockPerThread(clockId) || cpuClockPid(clockId) === t.tg.tgid) fail(EINVAL);
   }
   const req = copyInTimespec(t, a.ptr(2));
   if (!timespecValid(req)) fail(EINVAL);
-  if ((clock === CLOCK_REALTIME_ALARM || clock === CLOCK_BOOTTIME_ALARM) && !t.creds.hasCapability(CAP_WAKE_ALARM)) {
+  if ((clockId === CLOCK_REALTIME_ALARM || clockId === CLOCK_BOOTTIME_ALARM) && !t.creds.hasCapability(CAP_WAKE_ALARM)) {
     fail(EPERM); // CAP_WAKE_ALARM
   }
-  let ns = timespecToNs(req);
-  let rem = a.ptr(3);
+  const clock = timerClock(t, clockId);
+  const cpu = isCpuClock(clockId);
+  const ns = timespecToNs(req);
   if (flags & TIMER_ABSTIME) {
-    ns -= clockNow(t, clock);
-    rem = 0;
-    if (ns <= 0n) return 0;
+    if (clock.now() >= ns) return 0;
+    return waitUntil(t, clock, cpu, ns).then(() => 0);
   }
-  return ns === 0n ? yieldTurn() : sleepFor(t, ns, rem);
+  if (ns === 0n) return yieldTurn();
+  return sleepRelative(t, clock, cpu, clock.now() + ns, a.ptr(3));
+}
+
+/** restart_syscall: go on with the interrupted call's restart block; without one, EINTR
+ *  (do_no_restart_syscall). */
+function sysRestartSyscall(t: Task): SyscallReturn {
+  const fn = takeRestartBlock(t);
+  if (!fn) fail(EINTR);
+  return fn(t);
 }
 
 export function registerSleep(table: SyscallTable): void {
@@ -78,4 +116,5 @@ export function registerSleep(table: SyscallTable): void {
   table[SYS_clock_nanosleep] = {
     name: 'clock_nanosleep', handler: sysClockNanosleep, args: ['clock', 'hex', 'timespec', 'outptr'],
   };
+  table[SYS_restart_syscall] = { name: 'restart_syscall', handler: sysRestartSyscall, args: [] };
 }

@@ -1,0 +1,59 @@
+// Timers: alarm and the interval timers, POSIX timers, timerfd, signalfd, absolute and
+// interrupted sleeps (test/fixtures/timers.c, compared with a native run), and real programs
+// that use them. Counts and orderings only; the one timing bound is "did not run the full
+// time".
+import { existsSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { describeResult, fixture, platforms, runNative, runSandbox } from '../helpers/run';
+
+const PYTHON = '/usr/bin/python3';
+
+const PY_SETITIMER = `
+import signal
+hits = []
+signal.signal(signal.SIGALRM, lambda s, f: hits.append(s))
+print("old", signal.setitimer(signal.ITIMER_REAL, 0.05, 0.02))
+while len(hits) < 3:
+    signal.pause()
+signal.setitimer(signal.ITIMER_REAL, 0)
+print("hits", len(hits), "after", signal.getitimer(signal.ITIMER_REAL))
+`;
+
+describe.each(platforms)('%s', (platform) => {
+  it('timers fixture behaves as natively', async () => {
+    const native = await runNative([fixture('timers')]);
+    expect(native.code, describeResult(native)).toBe(0);
+    const r = await runSandbox([fixture('timers')], { platform });
+    expect(r.stdout.split('\n').filter((l) => l.startsWith('FAIL')), describeResult(r)).toEqual([]);
+    expect(r.stdout, describeResult(r)).toBe(native.stdout);
+    expect(r.code, describeResult(r)).toBe(0);
+  });
+
+  it('timers left armed do not keep the sandbox running', async () => {
+    const t0 = Date.now();
+    const r = await runSandbox([fixture('timers'), 'leave-armed'], { platform });
+    expect(r.stdout, describeResult(r)).toBe('armed\n');
+    expect(r.code, describeResult(r)).toBe(0);
+    expect(Date.now() - t0).toBeLessThan(50_000);
+  });
+
+  it('coreutils timeout 1 sleep 5 exits 124 without waiting 5 s', async () => {
+    const t0 = Date.now();
+    const r = await runSandbox(['/usr/bin/timeout', '1', '/bin/sleep', '5'], { platform });
+    expect(r.code, describeResult(r)).toBe(124);
+    expect(Date.now() - t0).toBeLessThan(4_500);
+  });
+
+  it('coreutils timeout -s KILL 1 sleep 5 exits 137', async () => {
+    const r = await runSandbox(['/usr/bin/timeout', '-s', 'KILL', '1', '/bin/sleep', '5'], { platform });
+    expect(r.code, describeResult(r)).toBe(137);
+  });
+
+  it.skipIf(!existsSync(PYTHON))('python3 signal.setitimer and signal.pause', async () => {
+    const native = await runNative([PYTHON, '-c', PY_SETITIMER]);
+    expect(native.code, describeResult(native)).toBe(0);
+    const r = await runSandbox([PYTHON, '-c', PY_SETITIMER], { platform, timeoutMs: 60_000 });
+    expect(r.stdout, describeResult(r)).toBe(native.stdout);
+    expect(r.code, describeResult(r)).toBe(0);
+  });
+});
