@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  busybox, cli, describeResult, haveBusybox, platforms, runSandbox, skipBecause,
+  busybox, cli, describeResult, fixture, haveBusybox, platforms, runSandbox, skipBecause,
 } from '../helpers/run';
 
 const python = '/usr/bin/python3';
@@ -56,6 +56,13 @@ describe.each(platforms)('%s', (platform) => {
     const n = await runSandbox([path.join(dir, 'nested'), 'z'], { platform });
     expect(n.stdout, describeResult(n)).toBe(`args: ${path.join(dir, 'script.sh')} extra ${path.join(dir, 'nested')} z\n`);
     expect(n.code).toBe(3);
+  });
+
+  it('a program named by a relative path sees an absolute /proc/self/exe, and can re-exec itself', async () => {
+    const r = await runSandbox(['./reexec'], { platform, extraArgs: ['--cwd', path.dirname(fixture('reexec'))] });
+    const exe = fixture('reexec');
+    expect(r.stdout, describeResult(r)).toBe(`exe ${exe} argc 1\nexe ${exe} argc 2\n`);
+    expect(r.code).toBe(0);
   });
 
   it.skipIf(noBusybox)('a --cwd that is missing or not a directory is a user error (125)', async () => {

@@ -38,7 +38,9 @@ function open(ctx: ResolveContext, start: VirtualDentry, path: string): Loadable
   const size = st.size;
   const t = ctx.t;
   const loadable: LoadableFile = {
-    path,
+    // Where the file is, symlinks resolved, from the root: what /proc/pid/exe shows however
+    // it was named (glibc's static _dl_get_origin insists on an absolute link).
+    path: vd.path(ctx.root),
     size,
     setid: { mode: st.mode, uid: st.uid, gid: st.gid, maySuid: vd.mount.flags.nosuid !== true },
     read(offset: number, length: number): Uint8Array {
