@@ -18,7 +18,7 @@ import { execCredentials } from './commoncap';
 import { fail } from './syscall_error';
 import type { Task } from './task';
 import { fdTableShared, putFDTable, putMM } from './shared_state';
-import { releaseVfork } from './exit';
+import { futexExitRelease, releaseVfork } from './exit';
 
 const ARG_MAX = 32 * 4096;
 const STK_LIM = 8 << 20;
@@ -81,6 +81,8 @@ export function execve(t: Task, filename: string, argvIn: string[], envp: string
   }
   // The point of no return.
   deThread(t);
+  // exec_mm_release, in the old memory.
+  futexExitRelease(t);
   const ctx = new PlatformContext(t.kernel.platform, mm.addressSpace);
   ctx.regs[REG_RIP] = BigInt(entry.entry);
   ctx.regs[REG_RSP] = BigInt(entry.sp);
@@ -100,7 +102,7 @@ export function execve(t: Task, filename: string, argvIn: string[], envp: string
   execSignalState(t);
   execTaskAttrs(t, filename);
   commitExecCreds(t, creds, secure);
-  t.tg.exePath = file.path;
+  t.tg.exePath = path.resolve(t.fs.cwd, file.path);
   t.clearChildTid = 0;
   t.robustListHead = 0;
   t.robustListLen = 0;
