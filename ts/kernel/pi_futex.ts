@@ -141,7 +141,7 @@ export function unlockPi(t: Task, uaddr: number, keyOf: () => string): number {
 }
 
 /** exit_pi_state_list: an exiting (or exec'ing) task's PI locks go to their first waiters,
- *  with OWNER_DIED kept where the robust list set it. */
+ *  marked FUTEX_OWNER_DIED, robust or not. */
 export function exitPiStateList(t: Task): void {
   const set = owned.get(t);
   if (!set) return;
@@ -152,7 +152,8 @@ export function exitPiStateList(t: Task): void {
       continue;
     }
     const next = st.waiters[0].task.tid;
-    handOff(st, (uval) => (uval & FUTEX_OWNER_DIED) | next | FUTEX_WAITERS);
+    // fixup_pi_state_owner: a lock taken over from no owner says its owner died.
+    handOff(st, () => FUTEX_OWNER_DIED | next | FUTEX_WAITERS);
   }
 }
 

@@ -51,7 +51,7 @@ function wakeOp(t: Task, addr2: number, encoded: number, priv: boolean): boolean
     // FUTEX_OP_OPARG_SHIFT: out-of-range shifts are masked, as Linux does (with a warning).
     oparg = 1 << (oparg & 31);
   }
-  if (op > 4 || cmp > 5) fail(ENOSYS);
+  if (op > 4) fail(ENOSYS);
   futexKey(t, addr2, priv);
   const old = t.mm.readI32(addr2);
   let next: number;
@@ -63,6 +63,8 @@ function wakeOp(t: Task, addr2: number, encoded: number, priv: boolean): boolean
     default: next = old ^ oparg; break;
   }
   t.mm.writeI32(addr2, next | 0);
+  // An unknown comparison fails only after the operation was done, as in Linux.
+  if (cmp > 5) fail(ENOSYS);
   switch (cmp) {
     case 0: return old === cmparg;
     case 1: return old !== cmparg;
