@@ -32,13 +32,19 @@ function eligible(child: ThreadGroup, options: number): boolean {
   return (child.exitSignal !== SIGCHLD) === ((options & __WCLONE) !== 0);
 }
 
-/** A zombie to report, or whether any child matched at all. */
+/** wait_consider_task over the children: a zombie to report, and whether any child could
+ *  still give one (Linux's notask_error cleared). A zombie is something to wait for only
+ *  with WEXITED: it will never stop or continue again. Stop/continue reports need job
+ *  control, which the sandbox does not have yet, so a live child only makes the wait sleep. */
 function scan(t: Task, req: WaitRequest): { ready: ThreadGroup | null; any: boolean } {
   let any = false;
   for (const child of t.tg.children) {
     if (!req.matches(child) || !eligible(child, req.options)) continue;
-    any = true;
-    if (child.zombie && (req.options & WEXITED) !== 0) return { ready: child, any };
+    if (!child.zombie) {
+      any = true;
+      continue;
+    }
+    if ((req.options & WEXITED) !== 0) return { ready: child, any: true };
   }
   return { ready: null, any };
 }

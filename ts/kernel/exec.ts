@@ -3,7 +3,6 @@
 // other threads die (de_thread), the task takes over the process's id, close-on-exec files
 // close, handled signals return to their defaults, and the task resumes at the new entry.
 
-import * as path from 'node:path';
 import { E2BIG, ENOMEM } from '../abi/linux/errno';
 import { PlatformContext } from '../platform/context';
 import { REG_RIP, REG_RSP, errnoOfNative } from '../native/addon';
@@ -18,7 +17,7 @@ import { execCredentials } from './commoncap';
 import { fail } from './syscall_error';
 import type { Task } from './task';
 import { fdTableShared, putFDTable, putMM } from './shared_state';
-import { releaseVfork } from './exit';
+import { futexExitRelease, releaseVfork } from './exit';
 import { execTimers } from './timers/process_timers';
 
 const ARG_MAX = 32 * 4096;
@@ -82,6 +81,8 @@ export function execve(t: Task, filename: string, argvIn: string[], envp: string
   }
   // The point of no return.
   deThread(t);
+  // exec_mm_release, in the old memory.
+  futexExitRelease(t);
   const ctx = new PlatformContext(t.kernel.platform, mm.addressSpace);
   ctx.regs[REG_RIP] = BigInt(entry.entry);
   ctx.regs[REG_RSP] = BigInt(entry.sp);

@@ -14,6 +14,14 @@ import { putFDTable, putMM } from './shared_state';
 import { sigInfo } from './sig_pending';
 import { CLD_DUMPED, CLD_EXITED, CLD_KILLED, SI_KERNEL, sendSignalToProcess } from './signals';
 import { futexWake } from './futex';
+import { exitRobustList } from './robust_futex';
+import { exitPiStateList } from './pi_futex';
+
+/** futex_cleanup, on exit and exec: robust locks get OWNER_DIED, PI locks a new owner. */
+export function futexExitRelease(t: Task): void {
+  exitRobustList(t);
+  exitPiStateList(t);
+}
 
 /** The tgid of the init process, which adopts orphans. */
 const INIT_TGID = 1;
@@ -22,6 +30,7 @@ const INIT_TGID = 1;
 export function finishTask(t: Task): void {
   const k = t.kernel;
   const tg = t.tg;
+  futexExitRelease(t);
   if (t.clearChildTid !== 0) {
     // pthread_join waits on this word: zero it and wake the waiter (mm_release).
     try {

@@ -17,6 +17,18 @@ interface Waiter {
   key: string;
   bitset: number;
   wake: () => void;
+  /** Set for a FUTEX_WAIT_REQUEUE_PI waiter: only FUTEX_CMP_REQUEUE_PI may move or wake it
+   *  (pi_futex.ts); a plain wake or requeue that meets it fails with EINVAL. */
+  requeuePi?: RequeuePiTarget;
+}
+
+export interface RequeuePiTarget {
+  /** The PI futex it will own: its key, and its address in the waiter's memory. */
+  key2: string;
+  uaddr2: number;
+  task: Task;
+  /** Moved onto the PI futex's wait list: from now on the wait ends with the lock. */
+  requeued: boolean;
 }
 
 const queues = new Map<string, Waiter[]>();
@@ -68,13 +80,19 @@ export function removeWaiter(w: Waiter): void {
   if (q.length === 0) queues.delete(w.key);
 }
 
+/** The waiters queued on key, oldest first (the array is live). */
+export function waitersOf(key: string): readonly Waiter[] {
+  return queues.get(key) ?? [];
+}
+
 /** Wake up to n waiters on key whose bitset meets `bitset` (at least one, as Linux's loop
- *  does for n <= 0). Returns how many woke. */
+ *  does for n <= 0). Returns how many woke, or -EINVAL on meeting a requeue-PI waiter. */
 export function wakeKey(key: string, n: number, bitset = FUTEX_BITSET_MATCH_ANY): number {
   const q = queues.get(key);
   if (!q) return 0;
   let woken = 0;
   for (const w of [...q]) {
+    if (w.requeuePi) return -EINVAL;
     if ((w.bitset & bitset) === 0) continue;
     removeWaiter(w);
     w.wake();
@@ -84,13 +102,15 @@ export function wakeKey(key: string, n: number, bitset = FUTEX_BITSET_MATCH_ANY)
 }
 
 /** futex_requeue: wake the first nWake waiters on from (none for 0), move up to nRequeue
- *  of the others to `to`. Returns woken + moved. */
+ *  of the others to `to`. Returns woken + moved, or -EINVAL on meeting a requeue-PI waiter. */
 export function requeue(from: string, to: string, nWake: number, nRequeue: number): number {
   const q = queues.get(from);
   if (!q) return 0;
   let woken = 0;
   let moved = 0;
   for (const w of [...q]) {
+    if (woken + moved - nWake >= nRequeue) break;
+    if (w.requeuePi) return -EINVAL;
     if (woken < nWake) {
       removeWaiter(w);
       w.wake();
@@ -108,7 +128,7 @@ export function requeue(from: string, to: string, nWake: number, nRequeue: numbe
 
 /** FUTEX_WAKE as the exit path uses it (clear_child_tid). */
 export function futexWake(t: Task, addr: number, n: number, priv: boolean): number {
-  return wakeKey(futexKey(t, addr, priv), n);
+  return Math.max(0, wakeKey(futexKey(t, addr, priv), n));
 }
 
 export type { Waiter as FutexWaiter };

@@ -122,7 +122,12 @@ export function setupSignalFrame(t: Task, info: SigInfo, act: SigAction, oldMask
   let sp = origSp - REDZONE;
   const alt = altStack(t);
   const altFlags = sigStackFlags(t, origSp);
-  if ((flags & SA_ONSTACK) !== 0 && altFlags === 0) sp = alt.sp + alt.size;
+  const nested = altFlags === SS_ONSTACK;
+  let entering = false;
+  if ((flags & SA_ONSTACK) !== 0 && sigStackFlags(t, sp) === 0) {
+    sp = alt.sp + alt.size;
+    entering = true;
+  }
 
   let fp: Uint8Array;
   try {
@@ -133,6 +138,9 @@ export function setupSignalFrame(t: Task, info: SigInfo, act: SigAction, oldMask
   const img = frameFpImage(fp);
   const fpAddr = Math.floor((sp - img.length) / 64) * 64;
   const frame = Math.floor((fpAddr - RT_SIGFRAME_SIZE) / 16) * 16 - 8;
+  // get_sigframe: a frame that would overflow the alternate stack is not written below it
+  // (into whatever memory is there); the signal fails and SIGSEGV is forced.
+  if ((nested || entering) && !(frame > alt.sp && frame - alt.sp <= alt.size)) return false;
 
   const b = new Uint8Array(RT_SIGFRAME_SIZE);
   const v = new DataView(b.buffer);
