@@ -3,6 +3,7 @@
 // description: newFD/setFD take one, remove() hands the table's reference to the caller.
 // Tasks created with CLONE_FILES share one table; fork() copies it.
 
+import { locksRemovePosix } from './locks/posix_locks';
 import { SyscallError } from '../kernel/syscall_error';
 import { EBADF, EMFILE } from '../abi/linux/errno';
 import { NR_OPEN } from '../abi/linux/fcntl';
@@ -44,6 +45,7 @@ export class FDTable {
   setFD(fd: number, desc: FileDescription, cloexec: boolean, limit?: number): void {
     if (fd < 0 || fd >= clampLimit(limit ?? this.limit)) throw new SyscallError(EBADF);
     const old = this.descs[fd];
+    if (old !== undefined && old !== desc) locksRemovePosix(old, this);
     this.install(fd, desc, cloexec);
     // Drop the old reference last: desc may be old itself, and release() may be observable.
     old?.decRef();
@@ -53,6 +55,8 @@ export class FDTable {
   remove(fd: number): FileDescription | undefined {
     const desc = this.get(fd);
     if (!desc) return undefined;
+    // A process's close of any fd for a file drops its POSIX locks there (locks_remove_posix).
+    locksRemovePosix(desc, this);
     this.descs[fd] = undefined;
     this.cloexec[fd] = false;
     if (fd < this.firstFree) this.firstFree = fd;

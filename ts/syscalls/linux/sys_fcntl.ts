@@ -1,8 +1,6 @@
-// fcntl (Linux fs/fcntl.c): duplication, fd flags and file status flags, and POSIX record
-// locks checked but not enforced (every lock is granted, F_GETLK reports none held: the
-// sandbox's files are its own, and a lock table is future work). Leases, ownership and pipe
-// sizes are not implemented yet and answer EINVAL, the Linux answer for a command the kernel
-// does not know.
+// fcntl (Linux fs/fcntl.c): duplication, fd flags and file status flags, POSIX record locks
+// and OFD locks (vfs/locks), and file seals. Leases, ownership and pipe sizes are not
+// implemented yet and answer EINVAL, the Linux answer for a command the kernel does not know.
 
 import { isOwnerOrCapable } from '../../vfs/permission';
 import type { Task } from '../../kernel/task';
@@ -18,6 +16,7 @@ import { SYS_fcntl } from '../../abi/linux/syscall_numbers';
 import type { FileDescription } from '../../vfs/file_description';
 import type { SyscallArgs, SyscallTable } from './types';
 import { getFile, nofileLimit } from './fd_util';
+import { F_RDLCK, F_UNLCK, F_WRLCK, lockKey, setLock, testLock, type FileLock } from '../../vfs/locks/posix_locks';
 
 /** The commands an O_PATH descriptor allows (check_fcntl_cmd); others are EBADF. */
 const PATH_CMDS = new Set([F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_SETFD, F_GETFL]);
@@ -38,27 +37,51 @@ function setfl(t: Task, f: FileDescription, arg: number): number {
   return 0;
 }
 
-const F_RDLCK = 0, F_WRLCK = 1, F_UNLCK = 2;
 /** struct flock: l_type, l_whence (shorts), l_start, l_len, l_pid. */
 const FLOCK_SIZE = 32;
+const SEEK_SET = 0, SEEK_CUR = 1, SEEK_END = 2;
 
-/** F_GETLK/F_SETLK(W) and the OFD variants: validate as Linux does, grant everything. */
-function recordLock(t: Task, f: FileDescription, cmd: number, arg: number): number {
+/** F_GETLK/F_SETLK(W) and the OFD variants (fcntl_getlk, fcntl_setlk, flock_to_posix_lock). */
+function recordLock(t: Task, f: FileDescription, cmd: number, arg: number): number | Promise<number> {
   const fl = t.mm.copyIn(arg, FLOCK_SIZE);
   const v = new DataView(fl.buffer, fl.byteOffset, FLOCK_SIZE);
   const type = v.getInt16(0, true);
   const whence = v.getInt16(2, true);
+  const lStart = Number(v.getBigInt64(8, true));
+  const lLen = Number(v.getBigInt64(16, true));
   if (type !== F_RDLCK && type !== F_WRLCK && type !== F_UNLCK) fail(EINVAL);
-  if (whence < 0 || whence > 2) fail(EINVAL);
   const ofd = cmd === F_OFD_GETLK || cmd === F_OFD_SETLK || cmd === F_OFD_SETLKW;
   if (ofd && v.getInt32(24, true) !== 0) fail(EINVAL);
+  let base: number;
+  if (whence === SEEK_SET) base = 0;
+  else if (whence === SEEK_CUR) base = f.seekable ? f.lseek(0, SEEK_CUR) : 0;
+  else if (whence === SEEK_END) base = f.stat().size;
+  else fail(EINVAL);
+  let start = base + lStart;
+  let end = lLen === 0 ? Infinity : start + lLen - 1;
+  if (lLen < 0) {
+    end = start - 1;
+    start += lLen;
+  }
+  if (start < 0) fail(EINVAL);
+  const owner: object = ofd ? f : t.fdTable;
+  const req: FileLock = { owner, ofd, pid: ofd ? -1 : t.tg.tgid, type, start, end };
   if (cmd === F_GETLK || cmd === F_OFD_GETLK) {
-    v.setInt16(0, F_UNLCK, true);
+    const held = testLock(lockKey(f), req);
+    if (held === null) {
+      v.setInt16(0, F_UNLCK, true);
+    } else {
+      v.setInt16(0, held.type, true);
+      v.setInt16(2, SEEK_SET, true);
+      v.setBigInt64(8, BigInt(held.start), true);
+      v.setBigInt64(16, held.end === Infinity ? 0n : BigInt(held.end - held.start + 1), true);
+      v.setInt32(24, held.pid, true);
+    }
     t.mm.copyOut(arg, fl);
     return 0;
   }
   if ((type === F_RDLCK && !f.readable) || (type === F_WRLCK && !f.writable)) fail(EBADF);
-  return 0;
+  return setLock(t, f, req, cmd === F_SETLKW || cmd === F_OFD_SETLKW);
 }
 
 /** The tmpfs file behind f, the only kind with seals (memfd_file_seals_ptr); else EINVAL. */
@@ -67,7 +90,7 @@ function sealable(f: FileDescription): TmpfsRegular {
   return f.data;
 }
 
-function sysFcntl(t: Task, a: SyscallArgs): number {
+function sysFcntl(t: Task, a: SyscallArgs): number | Promise<number> {
   const fd = a.int(0);
   const cmd = a.int(1);
   const f = getFile(t, fd);

@@ -1,10 +1,10 @@
 // fsync, fdatasync, syncfs, sync, sync_file_range, fallocate, fadvise64, flock (Linux
 // fs/sync.c, fs/open.c, mm/fadvise.c, fs/locks.c). Nothing in the sandbox is buffered on its
 // way to storage (tmpfs is the storage; the lower layer is never written), so the sync calls
-// only validate. flock succeeds: locks matter between processes sharing files, and every
-// sandboxed file here is private to the sandbox; a real lock table is future work.
+// only validate. flock locks are vfs/locks/flock.ts's.
 
 import type { Task } from '../../kernel/task';
+import { flockFile } from '../../vfs/locks/flock';
 import { fail } from '../../kernel/syscall_error';
 import { EBADF, EINVAL, ENODEV, ESPIPE } from '../../abi/linux/errno';
 import { O_PATH } from '../../abi/linux/fcntl';
@@ -51,12 +51,12 @@ function sysFadvise64(t: Task, a: SyscallArgs): number {
   return 0;
 }
 
-function sysFlock(t: Task, a: SyscallArgs): number {
+function sysFlock(t: Task, a: SyscallArgs): number | Promise<number> {
   const f = getFile(t, a.int(0));
   if (f.flags & O_PATH) fail(EBADF);
   const op = a.int(1) & ~LOCK_NB;
   if (op !== LOCK_SH && op !== LOCK_EX && op !== LOCK_UN) fail(EINVAL);
-  return 0;
+  return flockFile(t, f, op, (a.int(1) & LOCK_NB) !== 0);
 }
 
 export function registerSync(table: SyscallTable): void {

@@ -1,0 +1,69 @@
+// flock(2) locks (Linux fs/locks.c flock_lock_inode): a whole-file shared or exclusive lock
+// held by an open file description, so dup'd and inherited fds share it, and it goes when
+// the description is released. Changing a held lock's type first drops the old one (not
+// atomic, as in Linux); a conflicting request waits, interruptibly, unless LOCK_NB.
+
+import type { Task } from '../../kernel/task';
+import { SyscallError } from '../../kernel/syscall_error';
+import { block } from '../../kernel/blocking';
+import { EAGAIN } from '../../abi/linux/errno';
+import type { FileDescription } from '../file_description';
+import { lockKey } from './posix_locks';
+
+export const LOCK_SH = 1, LOCK_EX = 2, LOCK_NB = 4, LOCK_UN = 8;
+
+class FlockTable {
+  readonly holders = new Map<FileDescription, number>();
+  readonly waiters = new Set<() => void>();
+
+  wake(): void {
+    for (const w of [...this.waiters]) w();
+  }
+
+  blocked(f: FileDescription, op: number): boolean {
+    for (const [g, held] of this.holders) {
+      if (g !== f && (op === LOCK_EX || held === LOCK_EX)) return true;
+    }
+    return false;
+  }
+}
+
+const tables = new WeakMap<object, FlockTable>();
+const releaseHooked = new WeakSet<FileDescription>();
+
+/** op is LOCK_SH, LOCK_EX or LOCK_UN, checked by the caller. */
+export function flockFile(t: Task, f: FileDescription, op: number, nonblock: boolean): number | Promise<number> {
+  const key = lockKey(f);
+  let table = tables.get(key);
+  if (table === undefined) {
+    table = new FlockTable();
+    tables.set(key, table);
+  }
+  const tbl = table;
+  if (!releaseHooked.has(f)) {
+    releaseHooked.add(f);
+    f.onRelease(() => {
+      if (tbl.holders.delete(f)) tbl.wake();
+    });
+  }
+  const held = tbl.holders.get(f);
+  if (held === op) return 0;
+  if (held !== undefined) {
+    tbl.holders.delete(f);
+    tbl.wake();
+  }
+  if (op === LOCK_UN) return 0;
+  const attempt = (): number | Promise<number> => {
+    if (!tbl.blocked(f, op)) {
+      tbl.holders.set(f, op);
+      return 0;
+    }
+    if (nonblock) throw new SyscallError(EAGAIN);
+    return block<void>(t, (wake) => {
+      const w = (): void => wake();
+      tbl.waiters.add(w);
+      return () => { tbl.waiters.delete(w); };
+    }).then(attempt);
+  };
+  return attempt();
+}
