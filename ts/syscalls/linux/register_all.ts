@@ -44,6 +44,7 @@ import { registerXattr } from './sys_xattr';
 import { registerPoll } from './sys_poll';
 import { registerEpoll } from './sys_epoll';
 import { registerEventfd } from './sys_eventfd';
+import { registerSocket } from './sys_socket';
 
 export function registerAll(table: SyscallTable): void {
   registerMM(table);
@@ -88,4 +89,5 @@ export function registerAll(table: SyscallTable): void {
   registerPoll(table);
   registerEpoll(table);
   registerEventfd(table);
+  registerSocket(table);
 }
