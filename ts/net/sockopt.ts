@@ -17,7 +17,10 @@ import {
 import type { Socket } from './socket';
 
 const INT_MAX = 0x7fff_ffff;
-/** Timeouts are kept in jiffies by Linux (HZ=1000 here is close enough); null = forever. */
+/** Linux keeps socket timeouts in jiffies, so a timeval reads back rounded up to one; HZ is
+ *  250 as in Debian's and Ubuntu's kernels. Kept here as ns; null = forever. */
+const HZ = 250n;
+const NS_PER_JIFFY = 1_000_000_000n / HZ;
 const NS_PER_US = 1000n;
 
 /** Options that are a stored int and nothing more (their effect is nil or not modelled). */
@@ -69,7 +72,8 @@ function timeoutOf(val: Uint8Array): bigint | null {
   if (usec < 0n || usec >= 1_000_000n) fail(EDOM);
   if (sec < 0n) return 0n;
   if (sec === 0n && usec === 0n) return null;
-  return sec * 1_000_000_000n + usec * NS_PER_US;
+  const jiffies = sec * HZ + (usec + 1_000_000n / HZ - 1n) / (1_000_000n / HZ);
+  return jiffies * NS_PER_JIFFY;
 }
 
 function timevalOf(ns: bigint | null): Uint8Array {

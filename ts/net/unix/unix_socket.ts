@@ -122,7 +122,9 @@ export class UnixSocket extends Socket {
     if (name.kind === 'path') other = findByPath(t, name.path);
     else if (name.kind === 'abstract') other = this.ns.abstract.get(name.key);
     if (!other || other.dead) fail(ECONNREFUSED);
-    if (other.type !== this.type) fail(EPROTOTYPE);
+    // Abstract names are looked up per type (another type's name is not found); a socket
+    // file of another type is EPROTOTYPE.
+    if (other.type !== this.type) fail(name.kind === 'abstract' ? ECONNREFUSED : EPROTOTYPE);
     return other;
   }
 

@@ -74,7 +74,8 @@ function sameCred(a: UCred, b: UCred): boolean {
 
 export function recvStream(t: Task, s: UnixSocket, max: number, flags: number): RecvResult | Promise<RecvResult> {
   if (s.state !== TCP_ESTABLISHED) fail(EINVAL);
-  if (flags & MSG_OOB) fail(EOPNOTSUPP);
+  // No out-of-band byte is ever queued (we do not send them), so there is none to read.
+  if (flags & MSG_OOB) fail(EINVAL);
   const target = flags & MSG_WAITALL ? max : Math.max(1, Math.min(s.opts.rcvlowat, max));
   const res: RecvResult = { n: 0, data: new Uint8Array(0), from: null, rights: null, creds: null, flags: 0 };
   const parts: Uint8Array[] = [];
