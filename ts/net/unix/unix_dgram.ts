@@ -23,11 +23,11 @@ export function sendDgram(t: Task, s: UnixSocket, req: SendRequest): number | Pr
   if (req.flags & MSG_OOB) fail(EOPNOTSUPP);
   const seqpacket = s.type === SOCK_SEQPACKET;
   if (seqpacket && s.state !== TCP_ESTABLISHED) fail(ENOTCONN);
+  if (req.data.length > s.opts.sndbuf - 32) fail(EMSGSIZE);
   let name: UnixName | null = null;
   if (!seqpacket && req.addr && req.addr.length > 0) name = parseUnixAddr(req.addr, false);
   else if (!s.peer) fail(ENOTCONN);
   if (s.opts.passcred && !s.addr) s.autobind();
-  if (req.data.length > s.opts.sndbuf - 32) fail(EMSGSIZE);
   const cred = req.creds ?? ucredOf(t);
   return attempt(t, s, req, cred, name, s.sndDeadline((req.flags & MSG_DONTWAIT) !== 0));
 }

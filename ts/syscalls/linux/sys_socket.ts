@@ -138,14 +138,16 @@ function dropRights(req: SendRequest): void {
 
 /** Send the iovecs' data: one message for datagrams; for streams, in chunks, stopping at
  *  the first short one (the fds go with the first). */
-function sendData(t: Task, s: Socket, iovs: IOVec[], req: Omit<SendRequest, 'data'>): SyscallReturn {
+function sendData(t: Task, s: Socket, iovs: IOVec[], req: SendRequest): SyscallReturn {
   const total = iovTotal(iovs);
   const chunk = s.type === SOCK_STREAM ? STREAM_CHUNK : total;
   let done = 0;
   const step = (): SyscallReturn => {
     for (;;) {
       const want = Math.min(chunk, total - done);
-      const r = s.sendmsg(t, { ...req, data: gatherIovecs(t, iovs, done, want), rights: done === 0 ? req.rights : null });
+      // The same request each time: a socket that takes the fds clears req.rights.
+      req.data = gatherIovecs(t, iovs, done, want);
+      const r = s.sendmsg(t, req);
       const after = (n: number): SyscallReturn => {
         done += n;
         return n === want && done < total ? step() : done;
