@@ -9,6 +9,7 @@ import {
 } from './flags';
 import { MAX_SHOWN, quote } from './quote';
 import { peek, peekString } from './safe_memory';
+import { familyName, sockTypeName, sockaddrArg } from './socket_args';
 
 const MAX_PATH_SHOWN = 256;
 const MAX_IOVECS_SHOWN = 8;
@@ -89,5 +90,8 @@ export function formatArg(t: Task, fmt: ArgFormat, a: SyscallArgs, i: number, re
     case 'fcntlcmd': return fcntlCmdName(a.int(i));
     case 'ioctlcmd': return ioctlName(a.uint(i));
     case 'timespec': return timespecArg(t, a.ptr(i));
+    case 'sockfamily': return familyName(a.int(i));
+    case 'socktype': return sockTypeName(a.int(i));
+    case 'sockaddr': return sockaddrArg(t, a.ptr(i), a.int(i + 1));
   }
 }

@@ -53,6 +53,7 @@ import { registerItimer } from './sys_itimer';
 import { registerTimer } from './sys_timer';
 import { registerTimerfd } from './sys_timerfd';
 import { registerSignalfd } from './sys_signalfd';
+import { registerSocket } from './sys_socket';
 
 export function registerAll(table: SyscallTable): void {
   registerMM(table);
@@ -106,4 +107,5 @@ export function registerAll(table: SyscallTable): void {
   registerTimer(table);
   registerTimerfd(table);
   registerSignalfd(table);
+  registerSocket(table);
 }

@@ -31,7 +31,8 @@ export type SyscallHandler = (t: Task, a: SyscallArgs) => SyscallReturn;
 export type ArgFormat =
   | 'int' | 'uint' | 'hex' | 'ptr' | 'size' | 'fd' | 'str' | 'path' | 'buf' | 'outbuf'
   | 'iovec' | 'oflags' | 'mode' | 'prot' | 'mmapflags' | 'signal' | 'clock' | 'whence'
-  | 'fcntlcmd' | 'ioctlcmd' | 'timespec' | 'outptr' | 'long';
+  | 'fcntlcmd' | 'ioctlcmd' | 'timespec' | 'outptr' | 'long'
+  | 'sockfamily' | 'socktype' | 'sockaddr';
 
 export interface SyscallEntry {
   name: string;

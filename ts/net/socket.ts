@@ -1,0 +1,94 @@
+// The socket layer (Linux net/socket.c, gVisor pkg/sentry/socket). ts/net owns every socket
+// the sandbox makes: the Socket file every family builds on, socket()/socketpair()'s choice
+// of family (socket_create.ts), the SOL_SOCKET options (sockopt.ts), control messages
+// (control.ts), addresses (sockaddr.ts), and the unix-domain family (unix/). It reads the
+// VFS only to bind and find socket inodes, and the kernel only to wait and to signal; it
+// never touches a host socket, the platform, or memory outside what the syscall layer
+// (syscalls/linux/sys_socket.ts) copies in and out for it. The TCP/IP families (ts/tcpip)
+// are another subsystem that will plug in here as Socket subclasses.
+
+import type { Task } from '../kernel/task';
+import { FileDescription, type Stat } from '../vfs/file_description';
+import { fail } from '../kernel/syscall_error';
+import { ENOTSUP as EOPNOTSUPP } from '../abi/linux/errno';
+import { O_NONBLOCK, O_RDWR } from '../abi/linux/fcntl';
+import { S_IFSOCK } from '../abi/linux/stat';
+import type { Credentials } from '../kernel/credentials';
+import type { SockOpts } from './sockopt';
+
+/** st_dev of sockfs (an anonymous device). */
+const SOCKFS_DEV = 0x8;
+let nextIno = 1;
+
+/** Who sent a message or made a connection (struct ucred). */
+export interface UCred { pid: number; uid: number; gid: number }
+
+export function ucredOf(t: Task, creds: Credentials = t.creds): UCred {
+  return { pid: t.tg.tgid, uid: creds.euid, gid: creds.egid };
+}
+
+/** What sendmsg hands a socket: the data, the destination (raw sockaddr bytes), and
+ *  ancillary data already turned into references and checked credentials. */
+export interface SendRequest {
+  data: Uint8Array;
+  addr: Uint8Array | null;
+  rights: FileDescription[] | null;
+  creds: UCred | null;
+  flags: number;
+}
+
+/** What recvmsg gets back: the return value, the bytes to copy out, the sender's address
+ *  (null: msg_namelen 0), ancillary data, and msg_flags. */
+export interface RecvResult {
+  n: number;
+  data: Uint8Array;
+  from: Uint8Array | null;
+  rights: FileDescription[] | null;
+  creds: UCred | null;
+  flags: number;
+}
+
+export abstract class Socket extends FileDescription {
+  readonly ino = nextIno++;
+  private readonly ctime = Date.now();
+
+  constructor(flags: number, readonly family: number, readonly type: number, readonly protocol: number,
+    readonly ownerUid: number, readonly ownerGid: number) {
+    super(O_RDWR | (flags & O_NONBLOCK));
+  }
+
+  abstract readonly opts: SockOpts;
+
+  abstract bind(t: Task, addr: Uint8Array): void;
+  abstract listen(t: Task, backlog: number): void;
+  /** The new connection's socket (holding its creator's reference), or a wait. */
+  abstract accept(t: Task, flags: number): Socket | Promise<Socket>;
+  abstract connect(t: Task, addr: Uint8Array): number | Promise<number>;
+  /** Raw sockaddr bytes of this end or of the peer (ENOTCONN without one). */
+  abstract getsockname(): Uint8Array;
+  abstract getpeername(): Uint8Array;
+  abstract shutdown(t: Task, how: number): void;
+  abstract sendmsg(t: Task, req: SendRequest): number | Promise<number>;
+  abstract recvmsg(t: Task, max: number, flags: number): RecvResult | Promise<RecvResult>;
+  /** Family-level options (level != SOL_SOCKET): EOPNOTSUPP where the family has none. */
+  getsockoptProto(_t: Task, _level: number, _name: number, _len: number): Uint8Array { fail(EOPNOTSUPP); }
+  setsockoptProto(_t: Task, _level: number, _name: number, _val: Uint8Array): void { fail(EOPNOTSUPP); }
+  /** SO_PEERCRED, SO_ACCEPTCONN, SO_ERROR: what only the family knows. */
+  abstract peerCred(): UCred | null;
+  abstract get listening(): boolean;
+  /** SO_SNDBUF changed: writers waiting for room may go on. */
+  sndbufChanged(): void {}
+  /** sock_error: the pending error, cleared by reading it. */
+  abstract takeError(): number;
+
+  override stat(): Stat {
+    const ts = { sec: Math.floor(this.ctime / 1000), nsec: (this.ctime % 1000) * 1_000_000 };
+    return {
+      dev: SOCKFS_DEV, ino: this.ino, mode: S_IFSOCK | 0o777, nlink: 1, uid: this.ownerUid, gid: this.ownerGid,
+      rdev: 0, size: 0, blksize: 4096, blocks: 0, atime: ts, mtime: ts, ctime: ts,
+    };
+  }
+
+  override describe(): string { return `socket:[${this.ino}]`; }
+  override get pollable(): boolean { return true; }
+}
