@@ -34,7 +34,7 @@ export class Kernel {
   readonly platform: NativePlatform;
   readonly mf: NativeMemoryFile;
   readonly strace: boolean;
-  readonly hostname: string;
+  hostname: string;
   /** Most tasks at once, zombies included (kernel/clone.ts refuses past it with EAGAIN). */
   readonly pidsMax: number;
   domainname = '(none)';

@@ -9,7 +9,7 @@ import { fail } from '../../kernel/syscall_error';
 import { EBADF, EINVAL, ENODEV, ESPIPE } from '../../abi/linux/errno';
 import { O_PATH } from '../../abi/linux/fcntl';
 import {
-  SYS_fadvise64, SYS_fallocate, SYS_fdatasync, SYS_flock, SYS_fsync, SYS_sync, SYS_sync_file_range, SYS_syncfs,
+  SYS_fadvise64, SYS_fallocate, SYS_readahead, SYS_fdatasync, SYS_flock, SYS_fsync, SYS_sync, SYS_sync_file_range, SYS_syncfs,
 } from '../../abi/linux/syscall_numbers';
 import { VfsFile } from '../../vfs/vfs_file';
 import type { SyscallArgs, SyscallTable } from './types';
@@ -59,7 +59,16 @@ function sysFlock(t: Task, a: SyscallArgs): number | Promise<number> {
   return flockFile(t, f, op, (a.int(1) & LOCK_NB) !== 0);
 }
 
+/** readahead: a hint about a regular file open for reading (ksys_readahead's checks). */
+function sysReadahead(t: Task, a: SyscallArgs): number {
+  const f = getFile(t, a.int(0));
+  if (!f.readable) fail(EBADF);
+  if (!(f instanceof VfsFile) || !f.inode.isRegular) fail(EINVAL);
+  return 0;
+}
+
 export function registerSync(table: SyscallTable): void {
+  table[SYS_readahead] = { name: 'readahead', handler: sysReadahead, args: ['fd', 'long', 'size'] };
   table[SYS_fsync] = { name: 'fsync', handler: sysFsync, args: ['fd'] };
   table[SYS_fdatasync] = { name: 'fdatasync', handler: sysFsync, args: ['fd'] };
   table[SYS_syncfs] = { name: 'syncfs', handler: (t, a) => { getFile(t, a.int(0)); return 0; }, args: ['fd'] };

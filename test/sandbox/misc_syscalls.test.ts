@@ -1,0 +1,28 @@
+// Small syscalls compared with the native run (membarrier, protection keys, readahead, the
+// numbers Linux itself answers ENOSYS), and sethostname, which only the sandbox may run: it
+// renames the sandbox, never the host.
+import { hostname } from 'node:os';
+import { describe, expect, it } from 'vitest';
+import {
+  busybox, describeResult, fixture, haveBusybox, platforms, runNative, runSandbox, skipBecause,
+} from '../helpers/run';
+
+const noBusybox = skipBecause(!haveBusybox, `${busybox} not found (apt-get install busybox-static)`);
+
+describe.each(platforms)('%s', (platform) => {
+  it('membarrier, pkeys, readahead and removed syscalls behave as natively', async () => {
+    const native = await runNative([fixture('misc_syscalls')]);
+    const r = await runSandbox([fixture('misc_syscalls')], { platform });
+    expect(r.stdout, describeResult(r)).toBe(native.stdout);
+    expect(r.code).toBe(native.code);
+  });
+
+  it.skipIf(noBusybox)('sethostname renames the sandbox only', async () => {
+    const before = hostname();
+    const r = await runSandbox([busybox, 'sh', '-c',
+      'hostname tsvisor-box && uname -n && cat /proc/sys/kernel/hostname && hostname $(printf %065d 0); echo $?'],
+    { platform });
+    expect(r.stdout, describeResult(r)).toBe('tsvisor-box\ntsvisor-box\n1\n');
+    expect(hostname()).toBe(before);
+  });
+});
