@@ -5,6 +5,7 @@
 import { Command } from 'commander';
 import { runSandbox, UserError } from '../sandbox/sandbox';
 import { DEFAULT_PIDS, parsePids, parseSize } from '../sandbox/limits';
+import { formatSyscallSupport } from './syscalls_table';
 
 function collect(v: string, prev: string[]): string[] {
   return [...prev, v];
@@ -54,6 +55,13 @@ export async function main(argv: string[]): Promise<number> {
         },
       });
       status = exitStatusOf(wait);
+    });
+  program
+    .command('syscalls')
+    .description('list every amd64 system call with what the sandbox implements of it')
+    .option('--state <state>', 'only those that are full, partial or unsupported')
+    .action((o: { state?: string }) => {
+      process.stdout.write(formatSyscallSupport(o.state));
     });
   program.exitOverride();
   try {

@@ -14,7 +14,7 @@ import {
 import {
   MAP_ANONYMOUS, MAP_PRIVATE, MAP_TYPE, MCL_CURRENT, MCL_FUTURE, MCL_ONFAULT, MLOCK_ONFAULT, MS_ASYNC,
   MS_INVALIDATE, MS_SYNC, PROT_EXEC, PROT_READ, PROT_WRITE,
-} from '../../abi/linux/mm';
+ MAP_HUGETLB } from '../../abi/linux/mm';
 import { EACCES, EBADF, EINVAL, ENODEV, ENOMEM, EOVERFLOW, EPERM } from '../../abi/linux/errno';
 import { O_PATH } from '../../abi/linux/fcntl';
 import { RLIMIT_MEMLOCK } from '../../kernel/rlimits';
@@ -32,6 +32,9 @@ function sysMmap(t: Task, a: SyscallArgs): number {
   const flags = a.int(3);
   const off = a.u64(5);
   if ((off & BigInt(PAGE_SIZE - 1)) !== 0n) fail(EINVAL);
+  // No huge page pool (HugePages_Total 0): Linux's hugetlb_file_setup fails anonymous ones
+  // with ENOMEM; a file of another file system cannot be mapped with huge pages at all.
+  if ((flags & MAP_HUGETLB) !== 0) fail((flags & MAP_ANONYMOUS) !== 0 ? ENOMEM : EINVAL);
   if ((flags & MAP_ANONYMOUS) !== 0) return t.mm.mmap(addr, length, prot, flags, null, 0);
 
   const file: FileDescription | undefined = t.fdTable.get(a.int(4));

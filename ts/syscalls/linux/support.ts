@@ -1,0 +1,76 @@
+// What the sentry implements of the amd64 syscall table, for `tsvisor syscalls` (gVisor's
+// compatibility page, from the code itself): a number with a handler is full unless PARTIAL
+// says what it lacks; a number without one is unsupported (the sentry answers ENOSYS), and
+// UNSUPPORTED may say why. Keep these notes next to the truth: a handler that gains what
+// its note says it lacks must drop the note.
+
+import { SYSCALL_NAMES } from '../../abi/linux/syscall_numbers';
+import type { SyscallTable } from './types';
+
+/** Implemented with something Linux has left out: what is missing. */
+export const PARTIAL: Record<string, string> = {
+  clone: 'namespace flags (CLONE_NEW*) are EPERM; CLONE_PIDFD is EINVAL',
+  clone3: 'namespace flags are EPERM; CLONE_PIDFD and CLONE_INTO_CGROUP are EINVAL',
+  fcntl: 'F_SETOWN/F_GETOWN(_EX), F_SETSIG/F_GETSIG, leases, F_NOTIFY and F_SETPIPE_SZ/F_GETPIPE_SZ are EINVAL',
+  ioctl: 'terminals, FIONREAD/FIONBIO/FIOASYNC/FIOCLEX/FIONCLEX, sockets, seals; other requests ENOTTY',
+  prctl: 'names, dumpability, parent-death signal, no_new_privs, capabilities, keepcaps, securebits; other options EINVAL',
+  getrusage: 'RUSAGE_CHILDREN CPU times are zero; user/system split is the sentry\'s estimate',
+  times: 'children\'s CPU times are zero',
+  wait4: 'the rusage of the reaped child has zero CPU times',
+  socket: 'AF_UNIX only; other families EAFNOSUPPORT',
+  socketpair: 'AF_UNIX only',
+  timerfd_settime: 'TFD_TIMER_CANCEL_ON_SET is accepted but never cancels (the clock cannot be set)',
+  memfd_create: 'MFD_HUGETLB is EINVAL (Linux without a huge page pool creates it and fails its mmap)',
+  sched_setattr: 'SCHED_DEADLINE is EINVAL; policies are recorded, not scheduled',
+  sched_setscheduler: 'policies are recorded, not scheduled',
+  execve: 'file capabilities (security.capability) are not applied',
+  execveat: 'file capabilities (security.capability) are not applied',
+};
+
+/** Numbers Linux itself answers ENOSYS on x86-64 (sys_ni_syscall): the sentry's ENOSYS is
+ *  exact for them. */
+export const LINUX_ENOSYS = new Set([
+  'uselib', 'create_module', 'get_kernel_syms', 'query_module', 'nfsservctl', 'getpmsg', 'putpmsg',
+  'afs_syscall', 'tuxcall', 'security', 'vserver', 'epoll_ctl_old', 'epoll_wait_old', '_sysctl',
+]);
+
+/** Why a number without a handler has none, where there is more to say than "not yet". */
+export const UNSUPPORTED: Record<string, string> = {
+  ptrace: 'no ptrace of sandboxed processes yet',
+  mount: 'no mounts from inside the sandbox yet',
+  umount2: 'no mounts from inside the sandbox yet',
+  seccomp: 'no seccomp filters for applications yet',
+  io_uring_setup: 'no io_uring',
+  bpf: 'no BPF',
+  perf_event_open: 'no performance counters',
+  kexec_load: 'host-level: never',
+  kexec_file_load: 'host-level: never',
+  init_module: 'host-level: never',
+  finit_module: 'host-level: never',
+  delete_module: 'host-level: never',
+  reboot: 'host-level: never',
+  swapon: 'host-level: never',
+  swapoff: 'host-level: never',
+  iopl: 'host-level: never',
+  ioperm: 'host-level: never',
+};
+
+export type SupportState = 'full' | 'partial' | 'unsupported';
+
+export interface SyscallSupport { nr: number; name: string; state: SupportState; note: string }
+
+export function syscallSupport(table: SyscallTable): SyscallSupport[] {
+  const out: SyscallSupport[] = [];
+  SYSCALL_NAMES.forEach((name, nr) => {
+    if (!name) return;
+    if (table[nr] !== undefined) {
+      const note = PARTIAL[name];
+      out.push({ nr, name, state: note !== undefined ? 'partial' : 'full', note: note ?? '' });
+    } else if (LINUX_ENOSYS.has(name)) {
+      out.push({ nr, name, state: 'full', note: 'ENOSYS, as in Linux' });
+    } else {
+      out.push({ nr, name, state: 'unsupported', note: UNSUPPORTED[name] ?? '' });
+    }
+  });
+  return out;
+}
