@@ -52,6 +52,7 @@ import { registerMemfd } from './sys_memfd';
 import { registerSethostname } from './sys_sethostname';
 import { registerMembarrier } from './sys_membarrier';
 import { registerPkey } from './sys_pkey';
+import { registerPidfd } from './sys_pidfd';
 import { registerItimer } from './sys_itimer';
 import { registerTimer } from './sys_timer';
 import { registerTimerfd } from './sys_timerfd';
@@ -109,6 +110,7 @@ export function registerAll(table: SyscallTable): void {
   registerSethostname(table);
   registerMembarrier(table);
   registerPkey(table);
+  registerPidfd(table);
   registerItimer(table);
   registerTimer(table);
   registerTimerfd(table);

@@ -7,7 +7,7 @@ import { E2BIG, EINVAL, EPERM } from '../../abi/linux/errno';
 import { SIGCHLD, validSignal } from '../../abi/linux/signal';
 import { SYS_clone, SYS_clone3, SYS_fork, SYS_vfork } from '../../abi/linux/syscall_numbers';
 import {
-  CLONE_DETACHED, CLONE_VFORK, CLONE_VM, CSIGNAL, doClone,
+  CLONE_DETACHED, CLONE_PARENT_SETTID, CLONE_PIDFD, CLONE_VFORK, CLONE_VM, CSIGNAL, doClone,
 } from '../../kernel/clone';
 import type { SyscallArgs, SyscallReturn, SyscallTable } from './types';
 import { accessOk } from './user_io';
@@ -23,9 +23,11 @@ const CLONE_LEGACY_FLAGS = 0xffff_ffffn;
 /** clone(flags, newsp, parent_tid, child_tid, tls): the x86-64 argument order. */
 function sysClone(t: Task, a: SyscallArgs): SyscallReturn {
   const flags = a.uint(0);
+  // The pidfd goes where the parent's tid would: the two cannot be asked for together.
+  if ((flags & CLONE_PIDFD) !== 0 && (flags & CLONE_PARENT_SETTID) !== 0) fail(EINVAL);
   return doClone(t, {
     flags: flags & ~CSIGNAL, clearSighand: false, exitSignal: flags & CSIGNAL,
-    stack: a.ptr(1), parentTid: a.ptr(2), childTid: a.ptr(3), tls: a.u64(4),
+    stack: a.ptr(1), parentTid: a.ptr(2), childTid: a.ptr(3), tls: a.u64(4), pidfd: a.ptr(2),
   });
 }
 
@@ -52,7 +54,7 @@ function sysClone3(t: Task, a: SyscallArgs): SyscallReturn {
   for (let i = known; i < size; i++) if (raw[i] !== 0) fail(E2BIG);
   const field = (i: number): bigint => (i * 8 + 8 <= size ? v.getBigUint64(i * 8, true) : 0n);
   const flags = field(0);
-  const childTid = field(2), parentTid = field(3), exitSignal = field(4);
+  const pidfd = field(1), childTid = field(2), parentTid = field(3), exitSignal = field(4);
   const stack = field(5), stackSize = field(6), tls = field(7), setTid = field(8), setTidSize = field(9);
   const cgroup = field(10);
   if (setTidSize > MAX_PID_NS_LEVEL) fail(EINVAL);
@@ -74,7 +76,7 @@ function sysClone3(t: Task, a: SyscallArgs): SyscallReturn {
   return doClone(t, {
     flags: Number(flags & CLONE_LEGACY_FLAGS), clearSighand: (flags & CLONE_CLEAR_SIGHAND) !== 0n,
     exitSignal: Number(exitSignal), stack: stack === 0n ? 0 : Number(stack + stackSize),
-    parentTid: Number(parentTid), childTid: Number(childTid), tls,
+    parentTid: Number(parentTid), childTid: Number(childTid), tls, pidfd: Number(pidfd),
   });
 }
 

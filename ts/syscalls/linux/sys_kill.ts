@@ -21,7 +21,7 @@ import { CAP_KILL } from '../../kernel/capabilities';
 const INT_MIN = -0x80000000;
 const SIGINFO_SIZE = 128;
 
-function checkSignal(sig: number): void {
+export function checkSignal(sig: number): void {
   if (sig < 0 || sig > NSIG) fail(EINVAL);
 }
 
@@ -38,7 +38,7 @@ function killTargets(t: Task, pid: number): ThreadGroup[] {
 
 /** check_kill_permission: the same user (real or effective against real or saved),
  *  CAP_KILL, or SIGCONT within the session. */
-function mayKill(t: Task, tg: ThreadGroup, sig: number): boolean {
+export function mayKill(t: Task, tg: ThreadGroup, sig: number): boolean {
   if (tg === t.tg) return true;
   const target = tg.tasks.values().next().value;
   if (!target) return true; // a zombie: nothing to protect
@@ -96,7 +96,7 @@ function sysTkill(t: Task, a: SyscallArgs): number {
 
 /** A caller-made siginfo: only negative codes (not the kernel's) and only to others than
  *  oneself with SI_TKILL, as Linux insists. */
-function queuedInfo(t: Task, addr: number, sig: number, toSelf: boolean): SigInfo {
+export function queuedInfo(t: Task, addr: number, sig: number, toSelf: boolean): SigInfo {
   const b = t.mm.copyIn(addr, SIGINFO_SIZE);
   const v = new DataView(b.buffer);
   const code = v.getInt32(8, true);

@@ -1,10 +1,12 @@
 // wait4, waitid (Linux kernel/exit.c): which children a call names, and how the result is
 // written back (status word and zeroed rusage; or the waitid siginfo fields).
 
+import { PidFd } from '../../kernel/pidfd';
+import { O_NONBLOCK } from '../../abi/linux/fcntl';
 import type { Task } from '../../kernel/task';
 import type { ThreadGroup } from '../../kernel/thread_group';
 import { fail } from '../../kernel/syscall_error';
-import { EBADF, EINVAL, ESRCH } from '../../abi/linux/errno';
+import { EBADF, EINVAL, ESRCH, EAGAIN } from '../../abi/linux/errno';
 import { SIGCHLD } from '../../abi/linux/signal';
 import { SYS_wait4, SYS_waitid } from '../../abi/linux/syscall_numbers';
 import {
@@ -80,10 +82,23 @@ function sysWaitid(t: Task, a: SyscallArgs): SyscallReturn {
       if (id < 0) fail(EINVAL);
       matches = inGroup(id === 0 ? processGroupIds(t.tg).pgid : id);
       break;
-    case P_PIDFD:
-      // No pidfds exist in the sandbox yet: whatever the fd is, it is not one.
-      fail(id < 0 ? EINVAL : EBADF);
+    case P_PIDFD: {
+      if (id < 0) fail(EINVAL);
+      const f = t.fdTable.get(id);
+      if (!(f instanceof PidFd)) fail(EBADF);
+      matches = (c) => c === f.tg;
+      // A non-blocking pidfd makes the wait WNOHANG, and "not yet" EAGAIN.
+      if ((f.flags & O_NONBLOCK) !== 0 && (options & WNOHANG) === 0) {
+        const r = waitForChild(t, { matches, options: options | WNOHANG });
+        if (r === null) fail(EAGAIN);
+        return ((): number => {
+          if (rusageAddr !== 0) t.mm.zeroOut(rusageAddr, RUSAGE_SIZE);
+          if (infoAddr !== 0) putWaitidInfo(t, infoAddr, r as WaitResult);
+          return 0;
+        })();
+      }
       break;
+    }
     default: fail(EINVAL);
   }
   const done = (r: WaitResult | null): number => {
