@@ -40,6 +40,28 @@ export class Pipe {
 
   get full(): boolean { return this.slots.length >= MAX_SLOTS; }
 
+  /** Bytes waiting to be read. */
+  get available(): number {
+    let n = 0;
+    for (const s of this.slots) n += s.end - s.start;
+    return n;
+  }
+
+  /** Bytes a write could put in without waiting (whole free pages; splice fills no more). */
+  get room(): number { return (MAX_SLOTS - this.slots.length) * PAGE_SIZE; }
+
+  /** Copy up to dst.length unread bytes without consuming them (tee). */
+  peek(dst: Uint8Array): number {
+    let n = 0;
+    for (const s of this.slots) {
+      if (n === dst.length) break;
+      const take = Math.min(s.end - s.start, dst.length - n);
+      dst.set(s.buf.subarray(s.start, s.start + take), n);
+      n += take;
+    }
+    return n;
+  }
+
   /** Bytes read, 0 at EOF, -1 if the reader must wait. */
   tryRead(dst: Uint8Array): number {
     if (this.slots.length === 0) return this.writers === 0 ? 0 : -1;
@@ -183,8 +205,11 @@ export class PipeWriteEnd extends FileDescription {
   }
 }
 
+/** Whose O_NONBLOCK a pipe transfer follows: the description's, or splice's flag. */
+export interface PipeCaller { readonly flags: number }
+
 /** pipe_read for a description `f` of the pipe (its O_NONBLOCK counts at each wait). */
-export function pipeRead(t: Task, p: Pipe, f: FileDescription, dst: Uint8Array): number | Promise<number> {
+export function pipeRead(t: Task, p: Pipe, f: PipeCaller, dst: Uint8Array): number | Promise<number> {
   const n = p.tryRead(dst);
   if (n >= 0) return n;
   if (f.flags & O_NONBLOCK) fail(EAGAIN);
@@ -192,13 +217,13 @@ export function pipeRead(t: Task, p: Pipe, f: FileDescription, dst: Uint8Array):
 }
 
 /** pipe_write for a description `f` of the pipe. */
-export function pipeWrite(t: Task, p: Pipe, f: FileDescription, src: Uint8Array): number | Promise<number> {
+export function pipeWrite(t: Task, p: Pipe, f: PipeCaller, src: Uint8Array): number | Promise<number> {
   const merged = p.readers > 0 ? p.merge(src) : 0;
   return writeFrom(t, p, f, src, merged);
 }
 
 /** pipe_write's loop: whole pages into free slots, waiting while the ring is full. */
-function writeFrom(t: Task, p: Pipe, f: FileDescription, src: Uint8Array, done: number): number | Promise<number> {
+function writeFrom(t: Task, p: Pipe, f: PipeCaller, src: Uint8Array, done: number): number | Promise<number> {
   for (;;) {
     if (done === src.length) return done;
     if (p.readers === 0) {

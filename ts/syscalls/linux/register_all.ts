@@ -53,6 +53,7 @@ import { registerSethostname } from './sys_sethostname';
 import { registerMembarrier } from './sys_membarrier';
 import { registerPkey } from './sys_pkey';
 import { registerPidfd } from './sys_pidfd';
+import { registerSplice } from './sys_splice';
 import { registerItimer } from './sys_itimer';
 import { registerTimer } from './sys_timer';
 import { registerTimerfd } from './sys_timerfd';
@@ -111,6 +112,7 @@ export function registerAll(table: SyscallTable): void {
   registerMembarrier(table);
   registerPkey(table);
   registerPidfd(table);
+  registerSplice(table);
   registerItimer(table);
   registerTimer(table);
   registerTimerfd(table);

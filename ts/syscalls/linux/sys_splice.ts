@@ -1,0 +1,160 @@
+// splice, tee, vmsplice (Linux fs/splice.c): moving data into, out of and between pipes.
+// The data is copied through the sentry (there are no page references to hand over), but
+// the rules are Linux's: one side of splice must be a pipe, a pipe takes no offset
+// (ESPIPE), SPLICE_F_NONBLOCK makes the pipe sides non-blocking whatever their O_NONBLOCK,
+// a transfer waits for data to read or room to write (interruptibly) and then moves what it
+// can at once, tee copies without consuming, and vmsplice is a pipe's readv/writev.
+
+import type { Task } from '../../kernel/task';
+import { fail } from '../../kernel/syscall_error';
+import { EAGAIN, EBADF, EINVAL, EPIPE, ESPIPE } from '../../abi/linux/errno';
+import { MAX_RW_COUNT, O_APPEND, O_NONBLOCK } from '../../abi/linux/fcntl';
+import { SIGPIPE } from '../../abi/linux/signal';
+import { SYS_splice, SYS_tee, SYS_vmsplice } from '../../abi/linux/syscall_numbers';
+import { FifoFile } from '../../kernel/fifo';
+import { Pipe, PipeReadEnd, PipeWriteEnd, pipeRead, pipeWrite, type PipeCaller } from '../../kernel/pipe';
+import { sendSignalToThread, userSigInfo } from '../../kernel/signals';
+import { FileDescription, type Stat } from '../../vfs/file_description';
+import type { SyscallArgs, SyscallReturn, SyscallTable } from './types';
+import { getFile } from './fd_util';
+import { copyInIovecs, readToUser, writeFromUser } from './user_io';
+
+const SPLICE_F_MOVE = 1, SPLICE_F_NONBLOCK = 2, SPLICE_F_MORE = 4, SPLICE_F_GIFT = 8;
+const SPLICE_F_ALL = SPLICE_F_MOVE | SPLICE_F_NONBLOCK | SPLICE_F_MORE | SPLICE_F_GIFT;
+
+function pipeOf(f: FileDescription): Pipe | null {
+  if (f instanceof PipeReadEnd || f instanceof PipeWriteEnd || f instanceof FifoFile) return f.pipe;
+  return null;
+}
+
+/** Until the pipe has data to read (true) or no writer is left (false: EOF). */
+function dataReady(t: Task, p: Pipe, nonblock: boolean): boolean | Promise<boolean> {
+  if (p.available > 0) return true;
+  if (p.writers === 0) return false;
+  if (nonblock) fail(EAGAIN);
+  return p.waitReadable(t).then(() => dataReady(t, p, nonblock));
+}
+
+/** Until the pipe has room; EPIPE and SIGPIPE once no reader is left. */
+function roomReady(t: Task, p: Pipe, nonblock: boolean): void | Promise<void> {
+  if (p.readers === 0) {
+    sendSignalToThread(t, userSigInfo(t, SIGPIPE));
+    fail(EPIPE);
+  }
+  if (p.room > 0) return;
+  if (nonblock) fail(EAGAIN);
+  return p.waitWritable(t).then(() => roomReady(t, p, nonblock));
+}
+
+function then<T, R>(v: T | Promise<T>, f: (v: T) => R | Promise<R>): R | Promise<R> {
+  return v instanceof Promise ? v.then(f) : f(v);
+}
+
+/** A file offset argument: null for the file position, EINVAL when negative. */
+function offsetArg(t: Task, addr: number): number | null {
+  if (addr === 0) return null;
+  const off = Number(BigInt.asIntN(64, t.mm.readU64(addr)));
+  if (off < 0) fail(EINVAL);
+  return off;
+}
+
+const NONBLOCKING = { flags: O_NONBLOCK };
+
+function sysSplice(t: Task, a: SyscallArgs): SyscallReturn {
+  const from = getFile(t, a.int(0));
+  const inAddr = a.ptr(1);
+  const to = getFile(t, a.int(2));
+  const outAddr = a.ptr(3);
+  const len = Math.min(a.size(4), MAX_RW_COUNT);
+  const flags = a.uint(5);
+  if ((flags & ~SPLICE_F_ALL) !== 0) fail(EINVAL);
+  if (!from.readable || !to.writable) fail(EBADF);
+  const pin = pipeOf(from), pout = pipeOf(to);
+  if (pin === null && pout === null) fail(EINVAL);
+  if ((pin !== null && inAddr !== 0) || (pout !== null && outAddr !== 0)) fail(ESPIPE);
+  if (pin !== null && pin === pout) fail(EINVAL);
+  if (pout === null && outAddr !== 0 && (to.flags & O_APPEND) !== 0) fail(EINVAL);
+  const inOff = pin === null ? offsetArg(t, inAddr) : null;
+  const outOff = pout === null ? offsetArg(t, outAddr) : null;
+  if (len === 0) return 0;
+  const nonblock = (flags & SPLICE_F_NONBLOCK) !== 0;
+  if (pin !== null) {
+    // From a pipe: what it holds now (up to len), to a pipe's room or to the file.
+    return then(dataReady(t, pin, nonblock), (ready) => {
+      if (!ready) return 0;
+      const move = (n: number): number | Promise<number> => {
+        const buf = new Uint8Array(n);
+        const got = pin.tryRead(buf);
+        if (pout !== null) return pipeWrite(t, pout, NONBLOCKING, buf.subarray(0, got));
+        const w = to.write(t, buf.subarray(0, got), outOff ?? -1);
+        return then(w, (done) => {
+          if (outOff !== null) t.mm.writeU64(outAddr, BigInt(outOff + done));
+          return done;
+        });
+      };
+      if (pout === null) return move(Math.min(len, pin.available));
+      return then(roomReady(t, pout, nonblock), () => move(Math.min(len, pin.available, pout.room)));
+    });
+  }
+  // From a file into a pipe: as much as the pipe has room for, read at once.
+  const out = pout as Pipe;
+  return then(roomReady(t, out, nonblock), () => {
+    const buf = new Uint8Array(Math.min(len, out.room));
+    return then(from.read(t, buf, inOff ?? -1), (n) => {
+      if (inOff !== null) t.mm.writeU64(inAddr, BigInt(inOff + n));
+      return n === 0 ? 0 : pipeWrite(t, out, NONBLOCKING, buf.subarray(0, n));
+    });
+  });
+}
+
+function sysTee(t: Task, a: SyscallArgs): SyscallReturn {
+  const from = getFile(t, a.int(0));
+  const to = getFile(t, a.int(1));
+  const len = Math.min(a.size(2), MAX_RW_COUNT);
+  const flags = a.uint(3);
+  if ((flags & ~SPLICE_F_ALL) !== 0) fail(EINVAL);
+  const pin = pipeOf(from), pout = pipeOf(to);
+  if (!from.readable || !to.writable) fail(EBADF);
+  if (pin === null || pout === null || pin === pout) fail(EINVAL);
+  if (len === 0) return 0;
+  const nonblock = (flags & SPLICE_F_NONBLOCK) !== 0;
+  return then(dataReady(t, pin, nonblock), (ready) => {
+    if (!ready) return 0;
+    return then(roomReady(t, pout, nonblock), () => {
+      const buf = new Uint8Array(Math.min(len, pin.available, pout.room));
+      const n = pin.peek(buf);
+      return pipeWrite(t, pout, NONBLOCKING, buf.subarray(0, n));
+    });
+  });
+}
+
+/** A pipe end's transfers with vmsplice's idea of blocking, for the readv/writev loops. */
+class PipeView extends FileDescription {
+  constructor(private readonly pipe: Pipe, private readonly caller: PipeCaller, private readonly of: FileDescription) {
+    super(of.flags);
+  }
+
+  override read(t: Task, dst: Uint8Array): number | Promise<number> { return pipeRead(t, this.pipe, this.caller, dst); }
+  override write(t: Task, src: Uint8Array): number | Promise<number> { return pipeWrite(t, this.pipe, this.caller, src); }
+  override stat(): Stat { return this.of.stat(); }
+}
+
+function sysVmsplice(t: Task, a: SyscallArgs): SyscallReturn {
+  const f = getFile(t, a.int(0));
+  const flags = a.uint(3);
+  if ((flags & ~SPLICE_F_ALL) !== 0) fail(EINVAL);
+  const p = pipeOf(f);
+  if (p === null) fail(EBADF);
+  const iovs = copyInIovecs(t, a.ptr(1), a.int(2));
+  const nonblock = (flags & SPLICE_F_NONBLOCK) !== 0;
+  const view = new PipeView(p, { flags: nonblock ? O_NONBLOCK : f.flags }, f);
+  if (f.writable) return writeFromUser(t, view, iovs, -1);
+  if (f.readable) return readToUser(t, view, iovs, -1);
+  fail(EBADF);
+}
+
+export function registerSplice(table: SyscallTable): void {
+  table[SYS_splice] = { name: 'splice', handler: sysSplice, args: ['fd', 'ptr', 'fd', 'ptr', 'size', 'hex'] };
+  table[SYS_tee] = { name: 'tee', handler: sysTee, args: ['fd', 'fd', 'size', 'hex'] };
+  table[SYS_vmsplice] = { name: 'vmsplice', handler: sysVmsplice, args: ['fd', 'iovec', 'int', 'hex'] };
+}
