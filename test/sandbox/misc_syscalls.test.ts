@@ -17,6 +17,13 @@ describe.each(platforms)('%s', (platform) => {
     expect(r.code).toBe(native.code);
   });
 
+  it('process_vm_readv/writev between processes behave as natively', async () => {
+    const native = await runNative([fixture('process_vm')]);
+    const r = await runSandbox([fixture('process_vm')], { platform });
+    expect(r.stdout, describeResult(r)).toBe(native.stdout);
+    expect(r.code).toBe(native.code);
+  });
+
   it.skipIf(noBusybox)('sethostname renames the sandbox only', async () => {
     const before = hostname();
     const r = await runSandbox([busybox, 'sh', '-c',

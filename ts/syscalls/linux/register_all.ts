@@ -54,6 +54,7 @@ import { registerMembarrier } from './sys_membarrier';
 import { registerPkey } from './sys_pkey';
 import { registerPidfd } from './sys_pidfd';
 import { registerSplice } from './sys_splice';
+import { registerProcessVm } from './sys_process_vm';
 import { registerItimer } from './sys_itimer';
 import { registerTimer } from './sys_timer';
 import { registerTimerfd } from './sys_timerfd';
@@ -113,6 +114,7 @@ export function registerAll(table: SyscallTable): void {
   registerPkey(table);
   registerPidfd(table);
   registerSplice(table);
+  registerProcessVm(table);
   registerItimer(table);
   registerTimer(table);
   registerTimerfd(table);

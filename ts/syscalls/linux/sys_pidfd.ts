@@ -8,7 +8,7 @@ import { fail } from '../../kernel/syscall_error';
 import { EBADF, EINVAL, ENOENT, EPERM, ESRCH } from '../../abi/linux/errno';
 import { O_NONBLOCK } from '../../abi/linux/fcntl';
 import { SYS_pidfd_getfd, SYS_pidfd_open, SYS_pidfd_send_signal } from '../../abi/linux/syscall_numbers';
-import { CAP_SYS_PTRACE } from '../../kernel/capabilities';
+import { ptraceMayAccess } from '../../kernel/ptrace_access';
 import { PidFd } from '../../kernel/pidfd';
 import { sigInfo } from '../../kernel/sig_pending';
 import { SI_USER, sendSignalToProcess, sendSignalToThread } from '../../kernel/signals';
@@ -79,21 +79,11 @@ function sysPidfdSendSignal(t: Task, a: SyscallArgs): number {
   return 0;
 }
 
-/** PTRACE_MODE_ATTACH_REALCREDS as far as the sandbox keeps it: the caller's real ids are all
- *  of the target's, or it has CAP_SYS_PTRACE. */
-function mayAttach(t: Task, tg: ThreadGroup): boolean {
-  if (t.creds.hasCapability(CAP_SYS_PTRACE)) return true;
-  const target = tg.tasks.values().next().value;
-  if (target === undefined) return false;
-  const c = t.creds, o = target.creds;
-  return c.uid === o.uid && c.uid === o.euid && c.uid === o.suid && c.gid === o.gid && c.gid === o.egid && c.gid === o.sgid;
-}
-
 function sysPidfdGetfd(t: Task, a: SyscallArgs): number {
   const p = pidfdOf(t, a.int(0));
   if (a.uint(2) !== 0) fail(EINVAL);
   if (p.processExited) fail(ESRCH);
-  if (!mayAttach(t, p.tg)) fail(EPERM);
+  if (!ptraceMayAccess(t, p.tg)) fail(EPERM);
   const target = p.tg.tasks.values().next().value;
   const f = target?.fdTable.get(a.int(1));
   if (f === undefined) fail(EBADF);
