@@ -55,6 +55,8 @@ import { registerPkey } from './sys_pkey';
 import { registerPidfd } from './sys_pidfd';
 import { registerSplice } from './sys_splice';
 import { registerProcessVm } from './sys_process_vm';
+import { registerUnshare } from './sys_unshare';
+import { registerKcmp } from './sys_kcmp';
 import { registerItimer } from './sys_itimer';
 import { registerTimer } from './sys_timer';
 import { registerTimerfd } from './sys_timerfd';
@@ -115,6 +117,8 @@ export function registerAll(table: SyscallTable): void {
   registerPidfd(table);
   registerSplice(table);
   registerProcessVm(table);
+  registerUnshare(table);
+  registerKcmp(table);
   registerItimer(table);
   registerTimer(table);
   registerTimerfd(table);

@@ -13,6 +13,8 @@ export const PARTIAL: Record<string, string> = {
   clone3: 'namespace flags are EPERM; CLONE_INTO_CGROUP and set_tid are refused',
   pidfd_open: 'PIDFD_THREAD (pidfds of threads, Linux 6.9) is EINVAL',
   pidfd_getfd: 'the target\'s dumpable flag is not consulted',
+  unshare: 'no namespaces: CLONE_NEW* is EPERM without CAP_SYS_ADMIN, else EINVAL',
+  kcmp: 'KCMP_EPOLL_TFD is EINVAL',
   fcntl: 'F_SETOWN/F_GETOWN(_EX), F_SETSIG/F_GETSIG, leases, F_NOTIFY and F_SETPIPE_SZ/F_GETPIPE_SZ are EINVAL',
   ioctl: 'terminals, FIONREAD/FIONBIO/FIOASYNC/FIOCLEX/FIONCLEX, sockets, seals; other requests ENOTTY',
   prctl: 'names, dumpability, parent-death signal, no_new_privs, capabilities, keepcaps, securebits; other options EINVAL',
