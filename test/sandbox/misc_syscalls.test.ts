@@ -24,6 +24,18 @@ describe.each(platforms)('%s', (platform) => {
     expect(r.code).toBe(native.code);
   });
 
+  it('adjtimex reads the clock state and refuses adjustments; syslog has an empty log', async () => {
+    const r = await runSandbox([fixture('timex_syslog')], { platform });
+    expect(r.stdout, describeResult(r)).toBe([
+      'adjtimex read: 5', 'status 0x2040 tick 10000 time ok 1', 'adjtimex adjust: -1 EPERM',
+      'singleshot mixed: -1 EINVAL', 'clock_adjtime realtime: 5', 'clock_adjtime monotonic: -1 EOPNOTSUPP',
+      'clock_adjtime bad clock: -1 EINVAL', 'syslog size: 131072', 'syslog read all: 0', 'syslog unread: 0',
+      'syslog bad level: -1 EINVAL', 'syslog bad type: -1 EINVAL', 'syslog read all, NULL: -1 EINVAL',
+      'syslog size without CAP_SYSLOG: -1 EPERM', 'syslog open without CAP_SYSLOG: 0', '',
+    ].join('\n'));
+    expect(r.code).toBe(0);
+  });
+
   it.skipIf(noBusybox)('sethostname renames the sandbox only', async () => {
     const before = hostname();
     const r = await runSandbox([busybox, 'sh', '-c',

@@ -24,6 +24,7 @@ export const CAP_SYS_RESOURCE = 24;
 export const CAP_SYS_TIME = 25;
 export const CAP_MKNOD = 27;
 export const CAP_MAC_OVERRIDE = 32;
+export const CAP_SYSLOG = 34;
 export const CAP_WAKE_ALARM = 35;
 /** The highest capability this kernel knows (/proc/sys/kernel/cap_last_cap). */
 export const CAP_LAST_CAP = 40;

@@ -57,6 +57,8 @@ import { registerSplice } from './sys_splice';
 import { registerProcessVm } from './sys_process_vm';
 import { registerUnshare } from './sys_unshare';
 import { registerKcmp } from './sys_kcmp';
+import { registerAdjtimex } from './sys_adjtimex';
+import { registerSyslog } from './sys_syslog';
 import { registerItimer } from './sys_itimer';
 import { registerTimer } from './sys_timer';
 import { registerTimerfd } from './sys_timerfd';
@@ -119,6 +121,8 @@ export function registerAll(table: SyscallTable): void {
   registerProcessVm(table);
   registerUnshare(table);
   registerKcmp(table);
+  registerAdjtimex(table);
+  registerSyslog(table);
   registerItimer(table);
   registerTimer(table);
   registerTimerfd(table);

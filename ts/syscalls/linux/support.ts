@@ -15,6 +15,8 @@ export const PARTIAL: Record<string, string> = {
   pidfd_getfd: 'the target\'s dumpable flag is not consulted',
   unshare: 'no namespaces: CLONE_NEW* is EPERM without CAP_SYS_ADMIN, else EINVAL',
   kcmp: 'KCMP_EPOLL_TFD is EINVAL',
+  adjtimex: 'reads the state; adjustments are EPERM even with CAP_SYS_TIME (the host clock is not moved)',
+  clock_adjtime: 'reads CLOCK_REALTIME\'s state; adjustments are EPERM even with CAP_SYS_TIME',
   fcntl: 'F_SETOWN/F_GETOWN(_EX), F_SETSIG/F_GETSIG, leases, F_NOTIFY and F_SETPIPE_SZ/F_GETPIPE_SZ are EINVAL',
   ioctl: 'terminals, FIONREAD/FIONBIO/FIOASYNC/FIOCLEX/FIONCLEX, sockets, seals; other requests ENOTTY',
   prctl: 'names, dumpability, parent-death signal, no_new_privs, capabilities, keepcaps, securebits; other options EINVAL',
