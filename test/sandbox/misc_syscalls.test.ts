@@ -17,6 +17,13 @@ describe.each(platforms)('%s', (platform) => {
     expect(r.code).toBe(native.code);
   });
 
+  it('NUMA policies on one node behave as natively', async () => {
+    const native = await runNative([fixture('mempolicy')]);
+    const r = await runSandbox([fixture('mempolicy')], { platform });
+    expect(r.stdout, describeResult(r)).toBe(native.stdout);
+    expect(r.code).toBe(native.code);
+  });
+
   it('process_vm_readv/writev between processes behave as natively', async () => {
     const native = await runNative([fixture('process_vm')]);
     const r = await runSandbox([fixture('process_vm')], { platform });

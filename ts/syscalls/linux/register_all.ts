@@ -59,6 +59,7 @@ import { registerUnshare } from './sys_unshare';
 import { registerKcmp } from './sys_kcmp';
 import { registerAdjtimex } from './sys_adjtimex';
 import { registerSyslog } from './sys_syslog';
+import { registerMempolicy } from './sys_mempolicy';
 import { registerItimer } from './sys_itimer';
 import { registerTimer } from './sys_timer';
 import { registerTimerfd } from './sys_timerfd';
@@ -123,6 +124,7 @@ export function registerAll(table: SyscallTable): void {
   registerKcmp(table);
   registerAdjtimex(table);
   registerSyslog(table);
+  registerMempolicy(table);
   registerItimer(table);
   registerTimer(table);
   registerTimerfd(table);

@@ -15,6 +15,7 @@ export const PARTIAL: Record<string, string> = {
   pidfd_getfd: 'the target\'s dumpable flag is not consulted',
   unshare: 'no namespaces: CLONE_NEW* is EPERM without CAP_SYS_ADMIN, else EINVAL',
   kcmp: 'KCMP_EPOLL_TFD is EINVAL',
+  move_pages: 'pages the sandbox mapped ahead of use (fault-around) report as present where Linux says ENOENT',
   adjtimex: 'reads the state; adjustments are EPERM even with CAP_SYS_TIME (the host clock is not moved)',
   clock_adjtime: 'reads CLOCK_REALTIME\'s state; adjustments are EPERM even with CAP_SYS_TIME',
   fcntl: 'F_SETOWN/F_GETOWN(_EX), F_SETSIG/F_GETSIG, leases, F_NOTIFY and F_SETPIPE_SZ/F_GETPIPE_SZ are EINVAL',
@@ -38,6 +39,9 @@ export const PARTIAL: Record<string, string> = {
 export const LINUX_ENOSYS = new Set([
   'uselib', 'create_module', 'get_kernel_syms', 'query_module', 'nfsservctl', 'getpmsg', 'putpmsg',
   'afs_syscall', 'tuxcall', 'security', 'vserver', 'epoll_ctl_old', 'epoll_wait_old', '_sysctl',
+  // Removed (lookup_dcookie, 6.8) or 32-bit only (the thread-area calls answer ENOSYS to a
+  // 64-bit caller on this kernel too).
+  'lookup_dcookie', 'set_thread_area', 'get_thread_area',
 ]);
 
 /** Why a number without a handler has none, where there is more to say than "not yet". */
