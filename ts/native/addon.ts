@@ -56,6 +56,8 @@ export interface NativeMemoryFile {
   /** Bound allocatedBytes() (rounded down to pages): an allocate() that would pass it throws
    *  ENOMEM. Infinity for no bound (the default). Pages already allocated stay. */
   setLimit(bytes: number): void;
+  /** The limit setLimit set, in bytes; Infinity for none. */
+  limitBytes(): number;
 }
 
 export interface NativeAddressSpace {

@@ -113,6 +113,13 @@ impl MemoryFile {
         self.inner.set_limit(b);
         Ok(())
     }
+
+    /// The memory limit in bytes, Infinity for none.
+    #[napi]
+    pub fn limit_bytes(&self) -> f64 {
+        let l = self.inner.limit();
+        if l == u64::MAX { f64::INFINITY } else { l as f64 }
+    }
 }
 
 #[napi]

@@ -68,6 +68,11 @@ export class FakeMemoryFile implements NativeMemoryFile {
     return this.pages.size * PAGE;
   }
 
+  /** No limit in the unit tests. */
+  limitBytes(): number {
+    return Infinity;
+  }
+
   private page(offset: number): { data: Uint8Array; refs: number } {
     const p = this.pages.get(offset);
     if (p === undefined) throw new Error(`EFAULT: memory-file page ${offset.toString(16)} is not allocated`);

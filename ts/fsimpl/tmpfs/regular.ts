@@ -6,7 +6,7 @@
 import type { Task } from '../../kernel/task';
 import type { NativeMemoryFile } from '../../native/addon';
 import { SyscallError } from '../../kernel/syscall_error';
-import { EBUSY, EFBIG, EINVAL, ENOMEM, EPERM } from '../../abi/linux/errno';
+import { EBUSY, EFBIG, EINVAL, ENOMEM, ENOSPC, EPERM } from '../../abi/linux/errno';
 import {
   F_ALL_SEALS, F_SEAL_EXEC, F_SEAL_FUTURE_WRITE, F_SEAL_GROW, F_SEAL_SEAL, F_SEAL_SHRINK, F_SEAL_WRITE,
 } from '../../abi/linux/memfd';
@@ -167,7 +167,13 @@ export class TmpfsRegular extends TmpfsInode {
   allocate(offset: number, len: number, keepSize: boolean): void {
     if (offset + len > MAX_FILE_SIZE) throw new SyscallError(EFBIG);
     if ((this.seals & F_SEAL_GROW) !== 0 && !keepSize && offset + len > this._size) throw new SyscallError(EPERM);
-    for (let p = Math.floor(offset / PAGE); p * PAGE < offset + len; p++) this.page(p);
+    // tmpfs's size is the sandbox's memory: what cannot fit is ENOSPC at once, before any
+    // page is taken (shmem_fallocate checks the blocks it needs against the mount's size).
+    const first = Math.floor(offset / PAGE), end = Math.ceil((offset + len) / PAGE);
+    let missing = end - first;
+    for (const index of this.pages.keys()) if (index >= first && index < end) missing--;
+    if (missing * PAGE > this.mf.limitBytes() - this.mf.allocatedBytes()) throw new SyscallError(ENOSPC);
+    for (let p = first; p < end; p++) this.page(p);
     if (!keepSize && offset + len > this._size) {
       this._size = offset + len;
       this.modified();

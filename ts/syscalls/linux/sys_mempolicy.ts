@@ -62,10 +62,12 @@ function checkPolicy(modeArg: number, nodes: bigint): Policy {
   }
 }
 
+/** copy_nodes_to_user: a mask of maxnode - 1 bits, at most a page of them, at least ours. */
 function writeNodes(t: Task, addr: number, maxnode: number, nodes: bigint): void {
   if (addr === 0) return;
-  const bytes = Math.ceil(Math.max(maxnode - 1, 1) / 64) * 8;
   if (maxnode - 1 < 1) fail(EINVAL);
+  const bytes = Math.ceil((maxnode - 1) / 64) * 8;
+  if (bytes > PAGE_SIZE) fail(EINVAL);
   const out = new Uint8Array(bytes);
   out[0] = Number(nodes & 0xffn);
   t.mm.copyOut(addr, out);
