@@ -54,6 +54,7 @@ import { registerTimer } from './sys_timer';
 import { registerTimerfd } from './sys_timerfd';
 import { registerSignalfd } from './sys_signalfd';
 import { registerSocket } from './sys_socket';
+import { registerShm } from './sys_shm';
 
 export function registerAll(table: SyscallTable): void {
   registerMM(table);
@@ -108,4 +109,5 @@ export function registerAll(table: SyscallTable): void {
   registerTimerfd(table);
   registerSignalfd(table);
   registerSocket(table);
+  registerShm(table);
 }

@@ -1,0 +1,1 @@
+export class MsgQueue { perm!: import('./perm').IpcPerm; }
