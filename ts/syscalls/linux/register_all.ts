@@ -55,6 +55,7 @@ import { registerTimerfd } from './sys_timerfd';
 import { registerSignalfd } from './sys_signalfd';
 import { registerSocket } from './sys_socket';
 import { registerShm } from './sys_shm';
+import { registerSem } from './sys_sem';
 
 export function registerAll(table: SyscallTable): void {
   registerMM(table);
@@ -110,4 +111,5 @@ export function registerAll(table: SyscallTable): void {
   registerSignalfd(table);
   registerSocket(table);
   registerShm(table);
+  registerSem(table);
 }
