@@ -56,6 +56,7 @@ import { registerSignalfd } from './sys_signalfd';
 import { registerSocket } from './sys_socket';
 import { registerShm } from './sys_shm';
 import { registerSem } from './sys_sem';
+import { registerMsg } from './sys_msg';
 
 export function registerAll(table: SyscallTable): void {
   registerMM(table);
@@ -112,4 +113,5 @@ export function registerAll(table: SyscallTable): void {
   registerSocket(table);
   registerShm(table);
   registerSem(table);
+  registerMsg(table);
 }
