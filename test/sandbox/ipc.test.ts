@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { describeResult, fixture, platforms, runNative, runSandbox } from '../helpers/run';
 
-const fixtures = ['sysv_shm', 'sysv_sem', 'sysv_msg'];
+const fixtures = ['sysv_shm', 'sysv_sem', 'sysv_msg', 'posix_mq'];
 
 describe.each(platforms)('%s', (platform) => {
   it.each(fixtures)('%s behaves as natively', async (name) => {

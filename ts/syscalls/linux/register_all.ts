@@ -57,6 +57,7 @@ import { registerSocket } from './sys_socket';
 import { registerShm } from './sys_shm';
 import { registerSem } from './sys_sem';
 import { registerMsg } from './sys_msg';
+import { registerMqueue } from './sys_mqueue';
 
 export function registerAll(table: SyscallTable): void {
   registerMM(table);
@@ -114,4 +115,5 @@ export function registerAll(table: SyscallTable): void {
   registerShm(table);
   registerSem(table);
   registerMsg(table);
+  registerMqueue(table);
 }
