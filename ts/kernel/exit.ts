@@ -16,6 +16,7 @@ import { CLD_DUMPED, CLD_EXITED, CLD_KILLED, SI_KERNEL, sendSignalToProcess } fr
 import { futexWake } from './futex';
 import { exitRobustList } from './robust_futex';
 import { exitPiStateList } from './pi_futex';
+import { exitSem } from './ipc/undo';
 
 /** futex_cleanup, on exit and exec: robust locks get OWNER_DIED, PI locks a new owner. */
 export function futexExitRelease(t: Task): void {
@@ -31,6 +32,7 @@ export function finishTask(t: Task): void {
   const k = t.kernel;
   const tg = t.tg;
   futexExitRelease(t);
+  exitSem(t);
   if (t.clearChildTid !== 0) {
     // pthread_join waits on this word: zero it and wake the waiter (mm_release).
     try {

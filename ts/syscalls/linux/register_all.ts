@@ -65,6 +65,10 @@ import { registerTimer } from './sys_timer';
 import { registerTimerfd } from './sys_timerfd';
 import { registerSignalfd } from './sys_signalfd';
 import { registerSocket } from './sys_socket';
+import { registerShm } from './sys_shm';
+import { registerSem } from './sys_sem';
+import { registerMsg } from './sys_msg';
+import { registerMqueue } from './sys_mqueue';
 
 export function registerAll(table: SyscallTable): void {
   registerMM(table);
@@ -130,4 +134,8 @@ export function registerAll(table: SyscallTable): void {
   registerTimerfd(table);
   registerSignalfd(table);
   registerSocket(table);
+  registerShm(table);
+  registerSem(table);
+  registerMsg(table);
+  registerMqueue(table);
 }
