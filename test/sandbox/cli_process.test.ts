@@ -97,12 +97,18 @@ describe.each(platforms)('%s', (platform) => {
     const r = await runSandbox([busybox, 'true'], { platform, extraArgs: ['--debug-log', path.join(dir, `log-${platform}`)] });
     expect(r.code).toBe(0);
     // The stub's comm is set before the sentry seizes it; read it from one running now.
-    const child = spawn(process.execPath, [cli, 'run', '--platform', platform, '--', busybox, 'sleep', '3'], { stdio: 'ignore' });
-    await new Promise((res) => setTimeout(res, 1500));
-    const names = readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(/\s+/)
-      .filter((p) => p !== '').map((p) => readFileSync(`/proc/${p}/comm`, 'utf8').trim());
+    const child = spawn(process.execPath, [cli, 'run', '--platform', platform, '--', busybox, 'sleep', '10'], { stdio: 'ignore' });
+    // Wait for the stub to be up (slow on a loaded machine), at most 15 s.
+    let names: string[] = [];
+    for (let i = 0; i < 150 && names.length === 0; i++) {
+      await new Promise((res) => setTimeout(res, 100));
+      try {
+        names = readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(/\s+/)
+          .filter((p) => p !== '').map((p) => readFileSync(`/proc/${p}/comm`, 'utf8').trim());
+      } catch { names = []; }
+    }
     child.kill('SIGKILL');
     expect(names.length).toBeGreaterThan(0);
     expect(new Set(names)).toEqual(new Set(['tsvisor-stub']));
-  }, 20_000);
+  }, 30_000);
 });
