@@ -77,6 +77,9 @@ export class Stack {
     this.loopback.send(pkt);
   }
 
+  /** Deliver what the operation just finished sent (the caller holds no endpoint state). */
+  flush(): void { this.loopback.drain(); }
+
   newIss(): number {
     // RFC 6528 would hash the 4-tuple with a secret; a clock-driven counter from a random
     // base is what matters on loopback (no two incarnations of a connection overlap).

@@ -1,13 +1,15 @@
 // The loopback link (Linux drivers/net/loopback.c, gVisor link/loopback): a packet sent on
 // it is queued and handed back to the stack's input, as loopback_xmit → netif_rx does. The
-// queue is drained on a microtask, never inside the send: a segment's answer must not
-// re-enter the sender while it is still building segments (Linux's backlog/softirq split).
+// queue is drained when the socket operation that sent ends (Stack.flush, as Linux runs the
+// softirq before the syscall returns) or else on a microtask; never inside the send: a
+// segment's answer must not re-enter the sender while it is still building segments.
 
 export const LOOPBACK_MTU = 65536;
 
 export class LoopbackLink {
   private queue: Uint8Array[] = [];
   private scheduled = false;
+  private draining = false;
   /** Packets carried, for /proc/net/dev. */
   packets = 0;
   bytes = 0;
@@ -28,6 +30,16 @@ export class LoopbackLink {
    *  flush the ACKs it held back for the batch. */
   drain(): void {
     this.scheduled = false;
+    if (this.draining) return;
+    this.draining = true;
+    try {
+      this.drainLoop();
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private drainLoop(): void {
     for (let rounds = 0; rounds < 64 && this.queue.length > 0; rounds++) {
       const q = this.queue;
       this.queue = [];
