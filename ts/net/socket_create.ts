@@ -7,14 +7,15 @@
 
 import type { Task } from '../kernel/task';
 import { fail } from '../kernel/syscall_error';
-import { EAFNOSUPPORT, EINVAL, EPROTONOSUPPORT, ESOCKTNOSUPPORT } from '../abi/linux/errno';
+import { EAFNOSUPPORT, EINVAL, ENOTSUP as EOPNOTSUPP, EPROTONOSUPPORT, ESOCKTNOSUPPORT } from '../abi/linux/errno';
 import { O_NONBLOCK } from '../abi/linux/fcntl';
 import {
-  AF_MAX, AF_UNIX, SOCK_CLOEXEC, SOCK_DGRAM, SOCK_MAX, SOCK_NONBLOCK, SOCK_RAW, SOCK_SEQPACKET, SOCK_STREAM,
+  AF_INET, AF_INET6, AF_MAX, AF_UNIX, SOCK_CLOEXEC, SOCK_DGRAM, SOCK_MAX, SOCK_NONBLOCK, SOCK_RAW, SOCK_SEQPACKET, SOCK_STREAM,
   SOCK_TYPE_MASK, TCP_ESTABLISHED,
 } from '../abi/linux/socket';
 import { ucredOf, type Socket } from './socket';
 import { UnixSocket } from './unix/unix_socket';
+import { createInetSocket } from './inet/create';
 
 export interface SocketSpec { family: number; type: number; protocol: number; nonblock: boolean; cloexec: boolean }
 
@@ -39,12 +40,18 @@ function unixType(spec: SocketSpec): number {
 }
 
 export function createSocket(t: Task, spec: SocketSpec): Socket {
+  if (spec.family === AF_INET || spec.family === AF_INET6) return createInetSocket(t, spec);
   if (spec.family !== AF_UNIX) fail(EAFNOSUPPORT);
   return new UnixSocket(t, spec.nonblock ? O_NONBLOCK : 0, unixType(spec));
 }
 
 /** unix_socketpair: two connected sockets, each knowing the creator as its peer. */
 export function createSocketPair(t: Task, spec: SocketSpec): [Socket, Socket] {
+  if (spec.family === AF_INET || spec.family === AF_INET6) {
+    // inet sockets have no socketpair (sock_no_socketpair), after the type checks.
+    createInetSocket(t, spec).decRef();
+    fail(EOPNOTSUPP);
+  }
   if (spec.family !== AF_UNIX) fail(EAFNOSUPPORT);
   const type = unixType(spec);
   const flags = spec.nonblock ? O_NONBLOCK : 0;

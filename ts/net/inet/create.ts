@@ -1,0 +1,35 @@
+// socket(AF_INET|AF_INET6, ...) (Linux inet_create / inet6_create): which protocol a type
+// and protocol number name. SOCK_STREAM is TCP and SOCK_DGRAM is UDP; a protocol that does
+// not go with the type is EPROTONOSUPPORT; raw and ping sockets (and every other type) are
+// not built here yet.
+
+import type { Task } from '../../kernel/task';
+import { fail } from '../../kernel/syscall_error';
+import { EPROTONOSUPPORT, ESOCKTNOSUPPORT } from '../../abi/linux/errno';
+import { O_NONBLOCK } from '../../abi/linux/fcntl';
+import { SOCK_DGRAM, SOCK_RAW, SOCK_STREAM } from '../../abi/linux/socket';
+import { stackOf } from '../../tcpip/stack';
+import type { Socket } from '../socket';
+import type { SocketSpec } from '../socket_create';
+import { IPPROTO_TCP, IPPROTO_UDP } from './inet_opts';
+import { TcpSocket } from './tcp_socket';
+import { UdpSocket } from './udp_socket';
+
+export function createInetSocket(t: Task, spec: SocketSpec): Socket {
+  const flags = spec.nonblock ? O_NONBLOCK : 0;
+  const stack = stackOf(t.kernel);
+  const uid = t.creds.euid;
+  const gid = t.creds.egid;
+  switch (spec.type) {
+    case SOCK_STREAM:
+      if (spec.protocol !== 0 && spec.protocol !== IPPROTO_TCP) fail(EPROTONOSUPPORT);
+      return new TcpSocket(stack, flags, spec.family, uid, gid);
+    case SOCK_DGRAM:
+      if (spec.protocol !== 0 && spec.protocol !== IPPROTO_UDP) fail(EPROTONOSUPPORT);
+      return new UdpSocket(stack, flags, spec.family, uid, gid);
+    case SOCK_RAW:
+      fail(EPROTONOSUPPORT);
+    default:
+      fail(ESOCKTNOSUPPORT);
+  }
+}

@@ -1,0 +1,220 @@
+// A UDP socket (Linux inet_dgram_ops + udp_prot: udp_sendmsg, udp_recvmsg, ip4_datagram_connect,
+// datagram_poll): autobind on first send or connect, a connected socket's default destination
+// and peer filter, connect(AF_UNSPEC) to forget it, EMSGSIZE past 64 KiB, MSG_PEEK/MSG_TRUNC,
+// and the ECONNREFUSED an ICMP port unreachable leaves for the next call.
+
+import type { Task } from '../../kernel/task';
+import { fail } from '../../kernel/syscall_error';
+import {
+  EAGAIN, EDESTADDRREQ, EINVAL, EMSGSIZE, ENOTCONN, ENOTSUP as EOPNOTSUPP, ENOTTY, EPIPE,
+} from '../../abi/linux/errno';
+import { POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDHUP, POLLRDNORM, POLLWRBAND, POLLWRNORM } from '../../abi/linux/poll';
+import { SIGPIPE } from '../../abi/linux/signal';
+import {
+  AF_UNSPEC, MSG_DONTWAIT, MSG_NOSIGNAL, MSG_OOB, MSG_PEEK, MSG_TRUNC, SHUT_RD, SHUT_RDWR, SIOCINQ, SIOCOUTQ,
+  SOCK_DGRAM,
+} from '../../abi/linux/socket';
+import { sendSignalToThread, userSigInfo } from '../../kernel/signals';
+import type { RecvResult, SendRequest, Socket } from '../socket';
+import type { Deadline } from '../sock_wait';
+import type { IPAddr } from '../../tcpip/addr';
+import type { Stack } from '../../tcpip/stack';
+import { UdpEndpoint } from '../../tcpip/udp/endpoint';
+import { InetSocket } from './inet_socket';
+import { IPPROTO_UDP, intOf, ints } from './inet_opts';
+import { buildInetAddr, familyOfRaw, parseInetAddr } from './sockaddr_in';
+import { ENOPROTOOPT } from '../../abi/linux/errno';
+
+const RCV_SHUTDOWN = 1;
+const SEND_SHUTDOWN = 2;
+const UDP_CORK = 1;
+const UDP_NO_CHECK6_TX = 101;
+const UDP_NO_CHECK6_RX = 102;
+const UDP_SEGMENT = 103;
+const UDP_GRO = 104;
+
+export class UdpSocket extends InetSocket {
+  readonly ep: UdpEndpoint;
+  private shutdownBits = 0;
+  /** The source a connected socket sends from (getsockname shows it). */
+  private connSrc: IPAddr | null = null;
+  private readonly udpPlain = new Map<number, number>();
+
+  constructor(stack: Stack, flags: number, family: number, uid: number, gid: number) {
+    super(stack, flags, family, SOCK_DGRAM, IPPROTO_UDP, uid, gid);
+    this.ep = new UdpEndpoint(stack);
+    this.ep.owner = this;
+  }
+
+  get listening(): boolean { return false; }
+  protected get bound(): boolean { return this.ep.lport !== 0; }
+
+  takeError(): number {
+    const e = this.ep.err;
+    this.ep.err = 0;
+    return e;
+  }
+
+  protected override optionsChanged(): void {
+    this.ep.rcvBufSize = this.opts.rcvbuf;
+  }
+
+  bind(t: Task, raw: Uint8Array): void {
+    const a = this.parseBind(raw);
+    if (this.ep.lport !== 0) fail(EINVAL);
+    const b = this.bindingFor(t, a, () => false);
+    this.ep.lport = this.reserve(this.stack.udpPorts, a.port, b, this.ep);
+    this.ep.binding = b;
+    this.ep.local = b.addr;
+  }
+
+  /** inet_autobind: an ephemeral port for any address of our family. */
+  private autobind(t: Task): void {
+    if (this.ep.lport !== 0) return;
+    const any = new Uint8Array(this.v6family ? 28 : 16);
+    any[0] = this.family;
+    this.bind(t, any);
+  }
+
+  getsockname(): Uint8Array { return buildInetAddr(this.family, this.connSrc ?? this.ep.local, this.ep.lport); }
+
+  getpeername(): Uint8Array {
+    if (this.ep.remote === null) fail(ENOTCONN);
+    return buildInetAddr(this.family, this.ep.remote, this.ep.rport);
+  }
+
+  listen(_t: Task, _backlog: number): void { fail(EOPNOTSUPP); }
+  accept(_t: Task, _flags: number): Socket { fail(EOPNOTSUPP); }
+
+  connect(t: Task, raw: Uint8Array): number {
+    if (raw.length < 2) fail(EINVAL);
+    if (familyOfRaw(raw) === AF_UNSPEC) {
+      this.ep.remote = null;
+      this.ep.rport = 0;
+      this.connSrc = null;
+      return 0;
+    }
+    const a = parseInetAddr(raw, this.family);
+    const dst = this.destination(a);
+    const src = this.sourceFor(dst, this.ep.local);
+    this.autobind(t);
+    this.ep.remote = dst.slice();
+    this.ep.rport = a.port;
+    this.ep.err = 0;
+    this.connSrc = this.ep.local ?? src;
+    this.notify(POLLOUT);
+    return 0;
+  }
+
+  shutdown(_t: Task, how: number): void {
+    if (how < SHUT_RD || how > SHUT_RDWR) fail(EINVAL);
+    if (this.ep.remote === null) fail(ENOTCONN);
+    this.shutdownBits |= how + 1;
+    this.notify(POLLIN | POLLOUT | POLLHUP | POLLRDHUP);
+  }
+
+  sendmsg(t: Task, req: SendRequest): number {
+    if (req.flags & MSG_OOB) fail(EOPNOTSUPP);
+    let dst: IPAddr;
+    let port: number;
+    if (req.addr && req.addr.length > 0) {
+      const a = parseInetAddr(req.addr, this.family);
+      dst = this.destination(a);
+      port = a.port;
+      if (port === 0) fail(EINVAL);
+    } else {
+      if (this.ep.remote === null) fail(EDESTADDRREQ);
+      dst = this.ep.remote;
+      port = this.ep.rport;
+    }
+    if (this.shutdownBits & SEND_SHUTDOWN) {
+      if (!(req.flags & MSG_NOSIGNAL)) sendSignalToThread(t, userSigInfo(t, SIGPIPE));
+      fail(EPIPE);
+    }
+    if (req.data.length > this.stack.maxDatagram(dst.length === 16)) fail(EMSGSIZE);
+    const src = this.sourceFor(dst, this.ep.local);
+    // sock_alloc_send_skb reports a pending error (an earlier port unreachable) first.
+    const err = this.takeError();
+    if (err) fail(err);
+    this.autobind(t);
+    this.ep.ttl = this.ttlFor(dst);
+    this.ep.tos = this.tosFor(dst);
+    this.ep.send(src, dst, port, req.data);
+    this.stack.flush();
+    return req.data.length;
+  }
+
+  recvmsg(t: Task, max: number, flags: number): RecvResult | Promise<RecvResult> {
+    if (flags & MSG_OOB) fail(EINVAL);
+    return this.recvFrom(t, max, flags, this.rcvDeadline((flags & MSG_DONTWAIT) !== 0));
+  }
+
+  private recvFrom(t: Task, max: number, flags: number, dl: Deadline): RecvResult | Promise<RecvResult> {
+    const err = this.takeError();
+    if (err) fail(err);
+    const d = this.ep.take((flags & MSG_PEEK) !== 0);
+    if (!d) {
+      if (this.shutdownBits & RCV_SHUTDOWN) return { n: 0, data: new Uint8Array(0), from: null, rights: null, creds: null, flags: 0 };
+      if (dl.nonblocking) fail(EAGAIN);
+      return dl.wait(t, (wake) => this.queue.subscribe(POLLIN, wake)).then(() => this.recvFrom(t, max, flags, dl));
+    }
+    const n = Math.min(max, d.data.length);
+    const truncated = d.data.length > max;
+    return {
+      n: flags & MSG_TRUNC ? d.data.length : n, data: d.data.subarray(0, n), from: buildInetAddr(this.family, d.from, d.port),
+      rights: null, creds: null, flags: truncated ? MSG_TRUNC : 0,
+    };
+  }
+
+  override read(t: Task, dst: Uint8Array, _offset: number): number | Promise<number> {
+    const fin = (r: RecvResult): number => { dst.set(r.data.subarray(0, Math.min(r.data.length, dst.length))); return Math.min(r.n, dst.length); };
+    const r = this.recvmsg(t, dst.length, 0);
+    return r instanceof Promise ? r.then(fin) : fin(r);
+  }
+
+  override write(t: Task, src: Uint8Array, _offset: number): number {
+    return this.sendmsg(t, { data: src.slice(), addr: null, rights: null, creds: null, flags: 0 });
+  }
+
+  override readiness(_mask: number): number {
+    let m = 0;
+    if (this.ep.err) m |= POLLERR;
+    if (this.shutdownBits & RCV_SHUTDOWN) m |= POLLRDHUP | POLLIN | POLLRDNORM;
+    if (this.shutdownBits === (RCV_SHUTDOWN | SEND_SHUTDOWN)) m |= POLLHUP;
+    if (this.ep.queue.length > 0) m |= POLLIN | POLLRDNORM;
+    m |= POLLOUT | POLLWRNORM | POLLWRBAND;
+    return m;
+  }
+
+  override ioctl(t: Task, cmd: number, arg: number): number {
+    switch (cmd) {
+      case SIOCINQ:
+        t.mm.writeI32(arg, this.ep.queue[0]?.data.length ?? 0);
+        return 0;
+      case SIOCOUTQ:
+        t.mm.writeI32(arg, 0);
+        return 0;
+      default:
+        fail(ENOTTY);
+    }
+  }
+
+  protected override getsockoptTransport(level: number, name: number): Uint8Array {
+    if (level !== IPPROTO_UDP || ![UDP_CORK, UDP_NO_CHECK6_TX, UDP_NO_CHECK6_RX, UDP_SEGMENT, UDP_GRO].includes(name)) fail(ENOPROTOOPT);
+    return ints(this.udpPlain.get(name) ?? 0);
+  }
+
+  protected override setsockoptTransport(level: number, name: number, val: Uint8Array): void {
+    if (level !== IPPROTO_UDP || ![UDP_CORK, UDP_NO_CHECK6_TX, UDP_NO_CHECK6_RX, UDP_SEGMENT, UDP_GRO].includes(name)) fail(ENOPROTOOPT);
+    this.udpPlain.set(name, intOf(val));
+  }
+
+  override sndbufChanged(): void { this.notify(POLLOUT); }
+
+  override release(): void {
+    if (this.ep.binding) this.stack.udpPorts.release(this.ep.lport, this.ep.binding);
+    this.ep.binding = null;
+    this.ep.owner = null;
+    this.ep.queue.length = 0;
+  }
+}

@@ -1,0 +1,103 @@
+// TCP header (RFC 9293 §3.1): build a segment with its options (MSS, window scale) and
+// checksum, and parse one without throwing: a short header, a data offset past the end or a
+// bad checksum is null; an option with a bad length ends option parsing, as Linux does.
+
+import { finish, pseudoSum, sum16 } from '../checksum';
+
+export const TCP_HEADER = 20;
+export const IPPROTO_TCP = 6;
+
+export const TH_FIN = 0x01;
+export const TH_SYN = 0x02;
+export const TH_RST = 0x04;
+export const TH_PSH = 0x08;
+export const TH_ACK = 0x10;
+export const TH_URG = 0x20;
+
+const OPT_EOL = 0;
+const OPT_NOP = 1;
+const OPT_MSS = 2;
+const OPT_WSCALE = 3;
+
+export interface TCPSegment {
+  srcPort: number;
+  dstPort: number;
+  seq: number;
+  ack: number;
+  flags: number;
+  window: number;
+  /** Options seen (SYN segments): -1 when absent. */
+  mss: number;
+  wscale: number;
+  data: Uint8Array;
+}
+
+export interface TCPOut {
+  srcPort: number;
+  dstPort: number;
+  seq: number;
+  ack: number;
+  flags: number;
+  window: number;
+  /** Put MSS and window-scale options in (SYN and SYN-ACK); wscale -1 leaves it out. */
+  mss?: number;
+  wscale?: number;
+}
+
+/** Header length of a segment described by o. */
+export function tcpHeaderLen(o: TCPOut): number {
+  let n = TCP_HEADER;
+  if (o.mss !== undefined) n += 4;
+  if (o.wscale !== undefined && o.wscale >= 0) n += 4;
+  return n;
+}
+
+/** Write the header at s[0..] (data already placed after it) and the checksum over s. */
+export function writeTCP(s: Uint8Array, o: TCPOut, src: Uint8Array, dst: Uint8Array): void {
+  const hl = tcpHeaderLen(o);
+  s[0] = o.srcPort >> 8; s[1] = o.srcPort & 0xff;
+  s[2] = o.dstPort >> 8; s[3] = o.dstPort & 0xff;
+  s[4] = o.seq >>> 24; s[5] = (o.seq >>> 16) & 0xff; s[6] = (o.seq >>> 8) & 0xff; s[7] = o.seq & 0xff;
+  s[8] = o.ack >>> 24; s[9] = (o.ack >>> 16) & 0xff; s[10] = (o.ack >>> 8) & 0xff; s[11] = o.ack & 0xff;
+  s[12] = (hl / 4) << 4;
+  s[13] = o.flags;
+  s[14] = (o.window >> 8) & 0xff; s[15] = o.window & 0xff;
+  s[16] = 0; s[17] = 0; s[18] = 0; s[19] = 0;
+  let at = TCP_HEADER;
+  if (o.mss !== undefined) {
+    s[at] = OPT_MSS; s[at + 1] = 4; s[at + 2] = o.mss >> 8; s[at + 3] = o.mss & 0xff;
+    at += 4;
+  }
+  if (o.wscale !== undefined && o.wscale >= 0) {
+    s[at] = OPT_NOP; s[at + 1] = OPT_WSCALE; s[at + 2] = 3; s[at + 3] = o.wscale;
+    at += 4;
+  }
+  const c = finish(sum16(s, 0, s.length, pseudoSum(src, dst, IPPROTO_TCP, s.length)));
+  s[16] = c >> 8; s[17] = c & 0xff;
+}
+
+export function parseTCP(s: Uint8Array, src: Uint8Array, dst: Uint8Array): TCPSegment | null {
+  if (s.length < TCP_HEADER) return null;
+  const off = (s[12] >> 4) * 4;
+  if (off < TCP_HEADER || off > s.length) return null;
+  if (finish(sum16(s, 0, s.length, pseudoSum(src, dst, IPPROTO_TCP, s.length))) !== 0) return null;
+  const seg: TCPSegment = {
+    srcPort: (s[0] << 8) | s[1], dstPort: (s[2] << 8) | s[3],
+    seq: ((s[4] << 24) | (s[5] << 16) | (s[6] << 8) | s[7]) >>> 0,
+    ack: ((s[8] << 24) | (s[9] << 16) | (s[10] << 8) | s[11]) >>> 0,
+    flags: s[13], window: (s[14] << 8) | s[15], mss: -1, wscale: -1, data: s.subarray(off),
+  };
+  let i = TCP_HEADER;
+  while (i < off) {
+    const kind = s[i];
+    if (kind === OPT_EOL) break;
+    if (kind === OPT_NOP) { i++; continue; }
+    if (i + 1 >= off) break;
+    const len = s[i + 1];
+    if (len < 2 || i + len > off) break;
+    if (kind === OPT_MSS && len === 4) seg.mss = (s[i + 2] << 8) | s[i + 3];
+    else if (kind === OPT_WSCALE && len === 3) seg.wscale = Math.min(s[i + 2], 14);
+    i += len;
+  }
+  return seg;
+}

@@ -1,0 +1,260 @@
+// The sandbox's TCP/IP stack (gVisor pkg/tcpip/stack; Linux net/ipv4, net/ipv6, net/core).
+// ts/tcpip owns packets: the links (only loopback yet: link/loopback.ts), the network layer
+// (IPv4 and IPv6 headers with their checksums, routing to the one interface), ICMP port
+// unreachable, and the transports (udp/, tcp/) with their port reservations (ports.ts) and
+// demultiplexing tables. Packets are byte buffers from end to end; nothing here touches a
+// host socket, a task, the VFS or application memory, and nothing here knows errnos beyond
+// the error an endpoint stores for its socket. The socket layer (ts/net/inet) is its only
+// user: it creates endpoints, reserves ports and calls in; the stack calls back through each
+// endpoint's owner.notify(). One Stack per sandbox (per Kernel).
+
+import { ECONNREFUSED } from '../abi/linux/errno';
+import { V4_LOOPBACK, V6_LOOPBACK, addrKey, isLocal, type IPAddr } from './addr';
+import { finish, sum16 } from './checksum';
+import { LoopbackLink, LOOPBACK_MTU } from './link/loopback';
+import { IPV4_HEADER, IPV4_MAX_PACKET, parseIPv4, writeIPv4Header } from './header/ipv4';
+import { IPV6_HEADER, parseIPv6, writeIPv6Header } from './header/ipv6';
+import { IPPROTO_TCP, TCP_HEADER, TH_ACK, TH_FIN, TH_RST, TH_SYN, parseTCP, writeTCP, type TCPSegment } from './header/tcp';
+import { IPPROTO_UDP, UDP_HEADER, parseUDP } from './header/udp';
+import {
+  ICMPV6_DEST_UNREACH, ICMPV6_PORT_UNREACH, ICMP_DEST_UNREACH, ICMP_HEADER, ICMP_PORT_UNREACH, IPPROTO_ICMP,
+  IPPROTO_ICMPV6, parseICMP, writeICMP,
+} from './header/icmp';
+import { PortTable, type Binding } from './ports';
+import { TcpEndpoint } from './tcp/endpoint';
+import { TCPS } from './tcp/states';
+import type { UdpEndpoint } from './udp/endpoint';
+
+export { TcpEndpoint } from './tcp/endpoint';
+export { UdpEndpoint } from './udp/endpoint';
+
+/** What the stack counts, for /proc/net/snmp-like views and tests. */
+export interface StackStats { ipIn: number; ipDropped: number; tcpIn: number; udpIn: number; icmpIn: number }
+
+export class Stack {
+  readonly loopback: LoopbackLink;
+  readonly tcpPorts = new PortTable<TcpEndpoint>(true);
+  readonly udpPorts = new PortTable<UdpEndpoint>(false);
+  private readonly conns = new Map<string, TcpEndpoint>();
+  private readonly pendingAcks = new Set<TcpEndpoint>();
+  private ipId = Math.floor(Math.random() * 0x10000);
+  private issBase = Math.floor(Math.random() * 0x1_0000_0000);
+  readonly stats: StackStats = { ipIn: 0, ipDropped: 0, tcpIn: 0, udpIn: 0, icmpIn: 0 };
+
+  constructor() {
+    this.loopback = new LoopbackLink((p) => this.deliver(p), () => this.flushAcks());
+  }
+
+  // --- network layer out ---
+
+  ipHeaderLen(v6: boolean): number { return v6 ? IPV6_HEADER : IPV4_HEADER; }
+
+  /** The largest TCP payload for the loopback MTU (and IPv4's 64 KiB total length). */
+  mssFor(v6: boolean): number {
+    return v6 ? LOOPBACK_MTU - IPV6_HEADER - TCP_HEADER : IPV4_MAX_PACKET - IPV4_HEADER - TCP_HEADER;
+  }
+
+  /** Largest UDP payload of one datagram. */
+  maxDatagram(v6: boolean): number {
+    return v6 ? 0xffff - UDP_HEADER : IPV4_MAX_PACKET - IPV4_HEADER - UDP_HEADER;
+  }
+
+  /** ip_route_output: the source address for dst, or null when no route reaches it (only
+   *  the loopback interface exists). */
+  route(dst: IPAddr): IPAddr | null {
+    if (!isLocal(dst)) return null;
+    return dst.length === 4 ? V4_LOOPBACK : V6_LOOPBACK;
+  }
+
+  /** pkt: room for the IP header, then the transport header and data. */
+  sendIP(pkt: Uint8Array, src: IPAddr, dst: IPAddr, proto: number, ttl: number, tos: number): void {
+    if (dst.length === 4) {
+      this.ipId = (this.ipId + 1) & 0xffff;
+      writeIPv4Header(pkt.subarray(0, pkt.length), src, dst, proto, ttl, tos, this.ipId);
+    } else {
+      writeIPv6Header(pkt, src, dst, proto, ttl, tos);
+    }
+    this.loopback.send(pkt);
+  }
+
+  /** Deliver what the operation just finished sent (the caller holds no endpoint state). */
+  flush(): void { this.loopback.drain(); }
+
+  newIss(): number {
+    // RFC 6528 would hash the 4-tuple with a secret; a clock-driven counter from a random
+    // base is what matters on loopback (no two incarnations of a connection overlap).
+    this.issBase = (this.issBase + 64000 + Math.floor(performance.now() * 250)) >>> 0;
+    return this.issBase;
+  }
+
+  // --- network layer in ---
+
+  /** A packet from a link (ip_rcv / ipv6_rcv): parse, check, hand to the transport. */
+  deliver(p: Uint8Array): void {
+    this.stats.ipIn++;
+    const version = p.length > 0 ? p[0] >> 4 : 0;
+    const ip = version === 4 ? parseIPv4(p) : version === 6 ? parseIPv6(p) : null;
+    if (!ip) { this.stats.ipDropped++; return; }
+    switch (ip.proto) {
+      case IPPROTO_TCP: this.tcpInput(ip.payload, ip.src, ip.dst); return;
+      case IPPROTO_UDP: this.udpInput(p, ip.payload, ip.src, ip.dst); return;
+      case IPPROTO_ICMP: if (version === 4) this.icmpInput(ip.payload, null); return;
+      case IPPROTO_ICMPV6: if (version === 6) this.icmpInput(ip.payload, { src: ip.src, dst: ip.dst }); return;
+      default: this.stats.ipDropped++;
+    }
+  }
+
+  // --- TCP demultiplexing ---
+
+  private connKey(local: IPAddr, lport: number, remote: IPAddr, rport: number): string {
+    return `${addrKey(local)}|${lport}|${addrKey(remote)}|${rport}`;
+  }
+
+  /** Whether a connection with this 4-tuple exists (connect's uniqueness check). */
+  connExists(local: IPAddr, lport: number, remote: IPAddr, rport: number): boolean {
+    return this.conns.has(this.connKey(local, lport, remote, rport));
+  }
+
+  registerConn(ep: TcpEndpoint): void {
+    if (!ep.local || !ep.remote) return;
+    ep.connKey = this.connKey(ep.local, ep.lport, ep.remote, ep.rport);
+    this.conns.set(ep.connKey, ep);
+  }
+
+  unregisterConn(ep: TcpEndpoint): void {
+    if (ep.connKey !== null && this.conns.get(ep.connKey) === ep) this.conns.delete(ep.connKey);
+    ep.connKey = null;
+    this.pendingAcks.delete(ep);
+  }
+
+  /** An accepted connection holds its listener's port too (as Linux's bind bucket). */
+  attachChild(listener: TcpEndpoint, child: TcpEndpoint): void {
+    const lb = listener.binding;
+    if (!lb || !child.local) return;
+    const b: Binding = {
+      v4: child.local.length === 4, v6: child.local.length === 16, addr: child.local,
+      reuseAddr: lb.reuseAddr, reusePort: lb.reusePort, uid: lb.uid, listening: () => false,
+    };
+    child.binding = b;
+    this.tcpPorts.add(child.lport, b, child);
+  }
+
+  releasePort(ep: TcpEndpoint): void {
+    if (ep.binding) this.tcpPorts.release(ep.lport, ep.binding);
+    ep.binding = null;
+  }
+
+  *tcpEndpoints(): IterableIterator<TcpEndpoint> {
+    const seen = new Set<TcpEndpoint>();
+    for (const [, ep] of this.tcpPorts.entries()) if (!seen.has(ep)) { seen.add(ep); yield ep; }
+    for (const ep of this.conns.values()) if (!seen.has(ep)) { seen.add(ep); yield ep; }
+  }
+
+  private tcpInput(s: Uint8Array, src: IPAddr, dst: IPAddr): void {
+    const seg = parseTCP(s, src, dst);
+    if (!seg) { this.stats.ipDropped++; return; }
+    this.stats.tcpIn++;
+    const ep = this.conns.get(this.connKey(dst, seg.dstPort, src, seg.srcPort));
+    if (ep) { ep.input(seg, src, dst); return; }
+    for (const l of this.tcpPorts.lookup(seg.dstPort, dst)) {
+      if (l.state === TCPS.LISTEN) { l.input(seg, src, dst); return; }
+    }
+    this.sendReset(seg, dst, src);
+  }
+
+  /** tcp_v4_send_reset: the answer to a segment nobody takes (never to a RST). */
+  sendReset(seg: TCPSegment, local: IPAddr, remote: IPAddr): void {
+    if (seg.flags & TH_RST) return;
+    const ipLen = this.ipHeaderLen(local.length === 16);
+    const pkt = new Uint8Array(ipLen + TCP_HEADER);
+    const segLen = seg.data.length + (seg.flags & TH_SYN ? 1 : 0) + (seg.flags & TH_FIN ? 1 : 0);
+    const o = seg.flags & TH_ACK
+      ? { srcPort: seg.dstPort, dstPort: seg.srcPort, seq: seg.ack, ack: 0, flags: TH_RST, window: 0 }
+      : { srcPort: seg.dstPort, dstPort: seg.srcPort, seq: 0, ack: (seg.seq + segLen) >>> 0, flags: TH_RST | TH_ACK, window: 0 };
+    writeTCP(pkt.subarray(ipLen), o, local, remote);
+    this.sendIP(pkt, local, remote, IPPROTO_TCP, 64, 0);
+  }
+
+  /** Coalesce the ACKs of a batch of received segments into one per connection. */
+  ackLater(ep: TcpEndpoint): void {
+    ep.ackNeeded = true;
+    this.pendingAcks.add(ep);
+  }
+
+  private flushAcks(): void {
+    if (this.pendingAcks.size === 0) return;
+    const eps = [...this.pendingAcks];
+    this.pendingAcks.clear();
+    for (const ep of eps) if (ep.ackNeeded) ep.sendAck();
+  }
+
+  // --- UDP ---
+
+  private udpInput(packet: Uint8Array, u: Uint8Array, src: IPAddr, dst: IPAddr): void {
+    const d = parseUDP(u, src, dst);
+    if (!d) { this.stats.ipDropped++; return; }
+    this.stats.udpIn++;
+    let wild: UdpEndpoint | null = null;
+    for (const ep of this.udpPorts.lookup(d.dstPort, dst)) {
+      if (ep.remote === null) { wild ??= ep; continue; }
+      if (ep.rport === d.srcPort && addrKey(ep.remote) === addrKey(src)) { ep.deliver(d.data, src, d.srcPort); return; }
+    }
+    if (wild) { wild.deliver(d.data, src, d.srcPort); return; }
+    this.sendPortUnreachable(packet, src, dst);
+  }
+
+  /** icmp_send(ICMP_DEST_UNREACH, ICMP_PORT_UNREACH): quote the packet's IP header and the
+   *  start of its payload back to its sender. */
+  private sendPortUnreachable(packet: Uint8Array, src: IPAddr, dst: IPAddr): void {
+    const v6 = src.length === 16;
+    const ipLen = this.ipHeaderLen(v6);
+    const quote = packet.subarray(0, Math.min(packet.length, v6 ? 1232 : 548));
+    const pkt = new Uint8Array(ipLen + ICMP_HEADER + quote.length);
+    pkt.set(quote, ipLen + ICMP_HEADER);
+    const m = pkt.subarray(ipLen);
+    if (v6) writeICMP(m, ICMPV6_DEST_UNREACH, ICMPV6_PORT_UNREACH, { src: dst, dst: src });
+    else writeICMP(m, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, null);
+    this.sendIP(pkt, dst, src, v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP, 64, 0);
+  }
+
+  private icmpInput(m: Uint8Array, v6: { src: IPAddr; dst: IPAddr } | null): void {
+    const msg = parseICMP(m, v6);
+    if (!msg) { this.stats.ipDropped++; return; }
+    this.stats.icmpIn++;
+    const unreach = v6 ? msg.type === ICMPV6_DEST_UNREACH && msg.code === ICMPV6_PORT_UNREACH
+      : msg.type === ICMP_DEST_UNREACH && msg.code === ICMP_PORT_UNREACH;
+    if (!unreach) return;
+    // The quoted packet: its header may be cut short, so read the addresses and ports by hand.
+    const q = msg.quoted;
+    const inner = v6 ? parseQuotedV6(q) : parseQuotedV4(q);
+    if (!inner || inner.proto !== IPPROTO_UDP) return;
+    for (const ep of this.udpPorts.lookup(inner.sport, inner.src)) {
+      if (ep.remote && ep.rport === inner.dport && addrKey(ep.remote) === addrKey(inner.dst)) ep.unreachable(ECONNREFUSED);
+    }
+  }
+}
+
+interface Quoted { src: IPAddr; dst: IPAddr; proto: number; sport: number; dport: number }
+
+function parseQuotedV4(q: Uint8Array): Quoted | null {
+  if (q.length < IPV4_HEADER || q[0] >> 4 !== 4) return null;
+  const ihl = (q[0] & 0xf) * 4;
+  if (ihl < IPV4_HEADER || q.length < ihl + 4) return null;
+  // The quoted header's checksum must still hold: a forged quote is ignored.
+  if (finish(sum16(q, 0, ihl)) !== 0) return null;
+  return { src: q.subarray(12, 16), dst: q.subarray(16, 20), proto: q[9], sport: (q[ihl] << 8) | q[ihl + 1], dport: (q[ihl + 2] << 8) | q[ihl + 3] };
+}
+
+function parseQuotedV6(q: Uint8Array): Quoted | null {
+  if (q.length < IPV6_HEADER + 4 || q[0] >> 4 !== 6) return null;
+  return { src: q.subarray(8, 24), dst: q.subarray(24, 40), proto: q[6], sport: (q[40] << 8) | q[41], dport: (q[42] << 8) | q[43] };
+}
+
+const stacks = new WeakMap<object, Stack>();
+
+/** The stack of a sandbox (keyed by its kernel). */
+export function stackOf(kernel: object): Stack {
+  let s = stacks.get(kernel);
+  if (!s) stacks.set(kernel, (s = new Stack()));
+  return s;
+}

@@ -1,0 +1,671 @@
+// A TCP endpoint (Linux net/ipv4/tcp*.c, gVisor tcpip/transport/tcp): one connection's
+// state machine (RFC 9293), its send queue (what the application wrote and the peer has not
+// acknowledged) and receive queue (in-order data the application has not read), windows
+// (the peer's, scaled; ours, from the receive buffer), the retransmission and persist timer,
+// Nagle, and the listener's accept queue. Segments come in through input(); the socket layer
+// (ts/net/inet) drives the rest and hears about readiness through its owner's notify().
+// Out-of-order segments are dropped and re-ACKed (the loopback link never reorders): there is
+// no reassembly queue, SACK or congestion control yet.
+
+import { ECONNREFUSED, ECONNRESET, EPIPE, ETIMEDOUT } from '../../abi/linux/errno';
+import { POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDHUP } from '../../abi/linux/poll';
+import { addrKey, type IPAddr } from '../addr';
+import type { Binding } from '../ports';
+import type { Stack } from '../stack';
+import { IPPROTO_TCP, TH_ACK, TH_FIN, TH_PSH, TH_RST, TH_SYN, tcpHeaderLen, writeTCP, type TCPOut, type TCPSegment } from '../header/tcp';
+import { seqAdd, seqDiff, seqGE, seqGT, seqLE, seqLT } from './seqnum';
+import { TCPS, synchronized } from './states';
+import { TcpTimer } from './timer';
+import { RtoEstimator } from './rto';
+
+export const RCV_SHUTDOWN = 1;
+export const SEND_SHUTDOWN = 2;
+
+/** Receive and send buffer sizes when the application sets none (Linux autotunes up to
+ *  tcp_rmem[2] = 6 MiB and tcp_wmem[2] = 4 MiB). */
+export const AUTO_BUF = 4 << 20;
+const TCP_MAX_RETRIES = 15;
+const TCP_SYN_RETRIES = 6;
+/** TCP_TIMEWAIT_LEN and tcp_fin_timeout. */
+const TIME_WAIT_MS = 60_000;
+const FIN_TIMEOUT_MS = 60_000;
+const WSCALE_SHIFT = 7;
+
+export interface EndpointOwner { notify(mask: number): void }
+
+export class TcpEndpoint {
+  state: number = TCPS.CLOSE;
+  /** Whether the connection's packets are IPv6 (a v4-mapped peer of an AF_INET6 socket is IPv4). */
+  v6: boolean;
+  local: IPAddr | null = null;
+  lport = 0;
+  remote: IPAddr | null = null;
+  rport = 0;
+  binding: Binding | null = null;
+  /** Key in the stack's connection table while registered there. */
+  connKey: string | null = null;
+  owner: EndpointOwner | null = null;
+  /** The application closed its socket; the endpoint finishes the close on its own. */
+  orphan = false;
+
+  nodelay = false;
+  cork = false;
+  ttl = 64;
+  tos = 0;
+  linger0 = false;
+  sndBufSize = AUTO_BUF;
+  rcvBufSize = AUTO_BUF;
+  /** Most data per segment we advertise (TCP_MAXSEG before connect; 0: from the MTU). */
+  userMss = 0;
+
+  // --- send side ---
+  iss = 0;
+  sndUna = 0;
+  sndNxt = 0;
+  sndWnd = 0;
+  sndWl1 = 0;
+  sndWl2 = 0;
+  sndMss = 536;
+  sndWscale = 0;
+  rcvWscale = 0;
+  private readonly sndQueue: Uint8Array[] = [];
+  private sndHeadOff = 0;
+  /** Bytes written and not yet acknowledged (sent or not). */
+  sndQueued = 0;
+  finQueued = false;
+  private finSent = false;
+  private finSeq = 0;
+
+  // --- receive side ---
+  irs = 0;
+  rcvNxt = 0;
+  readonly rcvQueue: Uint8Array[] = [];
+  rcvHeadOff = 0;
+  rcvQueued = 0;
+  private rcvAdvRight = 0;
+  /** The peer's FIN arrived (Linux SOCK_DONE): reads end at the queue's end. */
+  finReceived = false;
+  shutdownBits = 0;
+  /** sk_err: a hard error waiting for the application. */
+  err = 0;
+  /** Whether the connection ever got established (a later read sees EOF, not ENOTCONN). */
+  wasConnected = false;
+
+  // --- listening ---
+  backlog = 0;
+  readonly acceptQueue: TcpEndpoint[] = [];
+  readonly synQueue = new Set<TcpEndpoint>();
+  listener: TcpEndpoint | null = null;
+
+  // --- timers ---
+  private readonly rtx = new TcpTimer(() => this.onRetransmitTimer());
+  private readonly lifeTimer = new TcpTimer(() => this.destroy());
+  readonly rtt = new RtoEstimator();
+  private retries = 0;
+  ackNeeded = false;
+
+  // TCP_INFO counters
+  segsOut = 0;
+  segsIn = 0;
+  retransmits = 0;
+  totalRetrans = 0;
+  bytesAcked = 0;
+  bytesReceived = 0;
+
+  constructor(readonly stack: Stack, v6: boolean) {
+    this.v6 = v6;
+  }
+
+  private emit(mask: number): void { this.owner?.notify(mask); }
+
+  // --- queues seen by the socket ---
+
+  /** Room in the send buffer. */
+  get sndSpace(): number { return Math.max(0, this.sndBufSize - this.sndQueued); }
+
+  enqueue(data: Uint8Array): void {
+    if (data.length === 0) return;
+    this.sndQueue.push(data);
+    this.sndQueued += data.length;
+  }
+
+  /** Take (or, peeking, copy) up to max bytes from the receive queue. */
+  read(max: number, peek: boolean): Uint8Array {
+    const n = Math.min(max, this.rcvQueued);
+    if (n === 0) return new Uint8Array(0);
+    const first = this.rcvQueue[0];
+    let out: Uint8Array;
+    if (first.length - this.rcvHeadOff >= n) {
+      out = first.subarray(this.rcvHeadOff, this.rcvHeadOff + n);
+    } else {
+      out = new Uint8Array(n);
+      let at = 0;
+      let off = this.rcvHeadOff;
+      for (let i = 0; at < n; i++) {
+        const c = this.rcvQueue[i];
+        const k = Math.min(c.length - off, n - at);
+        out.set(c.subarray(off, off + k), at);
+        at += k;
+        off = 0;
+      }
+    }
+    if (!peek) this.consume(n);
+    return out;
+  }
+
+  private consume(n: number): void {
+    this.rcvQueued -= n;
+    while (n > 0) {
+      const c = this.rcvQueue[0];
+      const avail = c.length - this.rcvHeadOff;
+      if (n >= avail) {
+        this.rcvQueue.shift();
+        this.rcvHeadOff = 0;
+        n -= avail;
+      } else {
+        this.rcvHeadOff += n;
+        n = 0;
+      }
+    }
+    // tcp_cleanup_rbuf: tell the peer when the window opened by a useful amount.
+    if (synchronized(this.state) && !this.finReceived) {
+      const right = seqAdd(this.rcvNxt, this.rcvWindow());
+      if (seqDiff(right, this.rcvAdvRight) >= Math.min(2 * this.sndMss, this.rcvBufSize >> 1)) this.sendAck();
+    }
+  }
+
+  private rcvWindow(): number {
+    return Math.max(0, Math.min(this.rcvBufSize - this.rcvQueued, 0xffff << this.rcvWscale));
+  }
+
+  // --- connecting ---
+
+  /** Active open: local and remote set and registered by the caller; send the SYN. */
+  connect(): void {
+    this.iss = this.stack.newIss();
+    this.sndUna = this.iss;
+    this.sndNxt = seqAdd(this.iss, 1);
+    this.state = TCPS.SYN_SENT;
+    this.rcvWscale = WSCALE_SHIFT;
+    this.sendSyn(false);
+  }
+
+  listen(backlog: number): void {
+    this.backlog = backlog;
+    this.state = TCPS.LISTEN;
+  }
+
+  private ourMss(): number {
+    const mss = this.stack.mssFor(this.v6);
+    return this.userMss > 0 ? Math.min(this.userMss, mss) : mss;
+  }
+
+  private sendSyn(ack: boolean): void {
+    const o: TCPOut = {
+      srcPort: this.lport, dstPort: this.rport, seq: this.iss, ack: ack ? this.rcvNxt : 0,
+      flags: TH_SYN | (ack ? TH_ACK : 0), window: Math.min(this.rcvWindow(), 0xffff), mss: this.ourMss(),
+      wscale: ack && this.rcvWscale === 0 ? undefined : this.rcvWscale,
+    };
+    this.transmit(o, null, 0, 0);
+    this.rtx.armIfIdle(this.rtt.rto);
+  }
+
+  /** A SYN reached this listener: make the embryonic connection (tcp_conn_request). */
+  private onListenSyn(seg: TCPSegment, src: IPAddr, dst: IPAddr): void {
+    // sk_acceptq_is_full: the SYN is dropped and the client retransmits it.
+    if (this.acceptQueue.length + this.synQueue.size > this.backlog) return;
+    const c = new TcpEndpoint(this.stack, dst.length === 16);
+    c.local = dst.slice();
+    c.lport = this.lport;
+    c.remote = src.slice();
+    c.rport = seg.srcPort;
+    c.listener = this;
+    c.nodelay = this.nodelay;
+    c.ttl = this.ttl;
+    c.tos = this.tos;
+    c.sndBufSize = this.sndBufSize;
+    c.rcvBufSize = this.rcvBufSize;
+    c.userMss = this.userMss;
+    this.stack.attachChild(this, c);
+    c.irs = seg.seq;
+    c.rcvNxt = seqAdd(seg.seq, 1);
+    c.takeSynOptions(seg);
+    c.iss = this.stack.newIss();
+    c.sndUna = c.iss;
+    c.sndNxt = seqAdd(c.iss, 1);
+    c.state = TCPS.SYN_RECV;
+    this.stack.registerConn(c);
+    this.synQueue.add(c);
+    c.sendSyn(true);
+  }
+
+  private takeSynOptions(seg: TCPSegment): void {
+    this.sndMss = seg.mss > 0 ? Math.min(seg.mss, this.ourMss()) : 536;
+    if (seg.wscale >= 0) {
+      this.sndWscale = seg.wscale;
+      if (this.state !== TCPS.SYN_SENT) this.rcvWscale = WSCALE_SHIFT;
+    } else {
+      this.sndWscale = 0;
+      this.rcvWscale = 0;
+    }
+    this.sndWnd = seg.window; // never scaled in a SYN
+    this.sndWl1 = seg.seq;
+  }
+
+  private established(): void {
+    this.state = TCPS.ESTABLISHED;
+    this.wasConnected = true;
+    this.retries = 0;
+    this.rtx.cancel();
+  }
+
+  // --- input (tcp_rcv_state_process) ---
+
+  input(seg: TCPSegment, src: IPAddr, dst: IPAddr): void {
+    this.segsIn++;
+    switch (this.state) {
+      case TCPS.LISTEN:
+        if (seg.flags & TH_RST) return;
+        if (seg.flags & TH_ACK) { this.stack.sendReset(seg, dst, src); return; }
+        if (seg.flags & TH_SYN) this.onListenSyn(seg, src, dst);
+        return;
+      case TCPS.SYN_SENT:
+        this.inputSynSent(seg, src, dst);
+        return;
+      case TCPS.CLOSE:
+        return;
+      default:
+        this.inputSynchronized(seg, src, dst);
+    }
+  }
+
+  private inputSynSent(seg: TCPSegment, src: IPAddr, dst: IPAddr): void {
+    const f = seg.flags;
+    if (f & TH_ACK) {
+      if (seqLE(seg.ack, this.iss) || seqGT(seg.ack, this.sndNxt)) {
+        if (!(f & TH_RST)) this.stack.sendReset(seg, dst, src);
+        return;
+      }
+    }
+    if (f & TH_RST) {
+      if (f & TH_ACK) this.reset(ECONNREFUSED);
+      return;
+    }
+    if (!(f & TH_SYN)) return;
+    this.irs = seg.seq;
+    this.rcvNxt = seqAdd(seg.seq, 1);
+    this.takeSynOptions(seg);
+    if (f & TH_ACK) {
+      this.sndUna = seg.ack;
+      this.sndWl2 = seg.ack;
+      this.rtt.acked(seg.ack, seqGE);
+      this.established();
+      this.sendAck();
+      this.emit(POLLOUT);
+      this.output();
+    } else {
+      // Simultaneous open.
+      this.state = TCPS.SYN_RECV;
+      this.sendSyn(true);
+    }
+  }
+
+  /** RFC 9293 §3.10.7.4 first check: does the segment fall in the receive window? */
+  private acceptable(seg: TCPSegment, segLen: number): boolean {
+    const wnd = this.rcvWindow();
+    const seq = seg.seq;
+    if (segLen === 0) {
+      if (wnd === 0) return seq === this.rcvNxt;
+      return seqGE(seq, this.rcvNxt) && seqLT(seq, seqAdd(this.rcvNxt, wnd));
+    }
+    if (wnd === 0) return false;
+    const end = seqAdd(seq, segLen - 1);
+    const right = seqAdd(this.rcvNxt, wnd);
+    return (seqGE(seq, this.rcvNxt) && seqLT(seq, right)) || (seqGE(end, this.rcvNxt) && seqLT(end, right));
+  }
+
+  private inputSynchronized(seg: TCPSegment, src: IPAddr, dst: IPAddr): void {
+    const f = seg.flags;
+    const segLen = seg.data.length + (f & TH_SYN ? 1 : 0) + (f & TH_FIN ? 1 : 0);
+    if (this.state === TCPS.TIME_WAIT) {
+      // A retransmitted FIN: ACK it again and restart the 2MSL wait.
+      if (!(f & TH_RST) && (f & TH_FIN)) {
+        this.sendAck();
+        this.lifeTimer.arm(TIME_WAIT_MS);
+      }
+      return;
+    }
+    if (!this.acceptable(seg, segLen)) {
+      if (!(f & TH_RST)) this.sendAck();
+      return;
+    }
+    if (f & TH_RST) {
+      // RFC 5961: only the exact next sequence number resets; others get a challenge ACK.
+      if (seg.seq !== this.rcvNxt) { this.sendAck(); return; }
+      if (this.state === TCPS.SYN_RECV && this.listener) { this.destroy(); return; }
+      this.reset(this.state === TCPS.CLOSE_WAIT ? EPIPE : ECONNRESET);
+      return;
+    }
+    if (f & TH_SYN) {
+      this.sendAck();
+      return;
+    }
+    if (!(f & TH_ACK)) return;
+
+    if (this.state === TCPS.SYN_RECV) {
+      if (seqLE(seg.ack, this.sndUna) || seqGT(seg.ack, this.sndNxt)) {
+        this.stack.sendReset(seg, dst, src);
+        return;
+      }
+      this.sndUna = seg.ack;
+      this.sndWnd = seg.window << this.sndWscale;
+      this.sndWl1 = seg.seq;
+      this.sndWl2 = seg.ack;
+      this.rtt.acked(seg.ack, seqGE);
+      this.established();
+      const l = this.listener;
+      if (l) {
+        l.synQueue.delete(this);
+        if (l.state !== TCPS.LISTEN) { this.abort(); return; }
+        l.acceptQueue.push(this);
+        l.emit(POLLIN);
+      }
+    } else if (!this.processAck(seg)) {
+      return;
+    }
+    if (this.state === TCPS.CLOSE) return;
+
+    // Data (tcp_data_queue), in order only.
+    let data = seg.data;
+    let seq = seg.seq;
+    if (data.length > 0) {
+      if (this.state === TCPS.ESTABLISHED || this.state === TCPS.FIN_WAIT1 || this.state === TCPS.FIN_WAIT2) {
+        if (this.shutdownBits & RCV_SHUTDOWN && this.orphan) {
+          // Data for a closed socket: the peer must learn nobody will read it.
+          this.abort();
+          return;
+        }
+        if (seqLT(seq, this.rcvNxt)) {
+          const skip = seqDiff(this.rcvNxt, seq);
+          data = data.subarray(Math.min(skip, data.length));
+          seq = this.rcvNxt;
+        }
+        if (seq === this.rcvNxt && data.length > 0) {
+          const room = this.rcvBufSize - this.rcvQueued;
+          const n = Math.min(data.length, Math.max(room, 0));
+          if (n > 0) {
+            const take = n === data.length ? data : data.subarray(0, n);
+            this.rcvQueue.push(take);
+            this.rcvQueued += n;
+            this.rcvNxt = seqAdd(this.rcvNxt, n);
+            this.bytesReceived += n;
+            this.emit(POLLIN);
+          }
+          data = data.subarray(n);
+        }
+        this.stack.ackLater(this);
+      }
+    }
+    // FIN, once everything before it is in.
+    if ((f & TH_FIN) && data.length === 0 && seqAdd(seg.seq, seg.data.length) === this.rcvNxt && !this.finReceived) {
+      this.rcvNxt = seqAdd(this.rcvNxt, 1);
+      this.finReceived = true;
+      this.shutdownBits |= RCV_SHUTDOWN;
+      switch (this.state) {
+        case TCPS.SYN_RECV: case TCPS.ESTABLISHED: this.state = TCPS.CLOSE_WAIT; break;
+        case TCPS.FIN_WAIT1: this.state = TCPS.CLOSING; break;
+        case TCPS.FIN_WAIT2: this.enterTimeWait(); break;
+      }
+      this.sendAck();
+      this.emit(POLLIN | POLLRDHUP | POLLHUP);
+    } else if (segLen > 0 && data.length > 0) {
+      // Data we could not take (out of order or beyond the window): say where we are.
+      this.sendAck();
+    }
+    this.output();
+  }
+
+  /** The ACK field of a synchronized-state segment; false: drop the rest. */
+  private processAck(seg: TCPSegment): boolean {
+    if (seqGT(seg.ack, this.sndNxt)) {
+      this.sendAck();
+      return false;
+    }
+    if (seqGT(seg.ack, this.sndUna)) {
+      let acked = seqDiff(seg.ack, this.sndUna);
+      let finAcked = false;
+      if (this.finSent && seg.ack === seqAdd(this.finSeq, 1)) {
+        acked -= 1;
+        finAcked = true;
+      }
+      this.dropAcked(acked);
+      this.bytesAcked += acked;
+      this.sndUna = seg.ack;
+      this.rtt.acked(seg.ack, seqGE);
+      this.retries = 0;
+      this.retransmits = 0;
+      if (this.sndUna === this.sndNxt) this.rtx.cancel();
+      else this.rtx.arm(this.rtt.rto);
+      if (acked > 0) this.emit(POLLOUT);
+      if (finAcked) {
+        switch (this.state) {
+          case TCPS.FIN_WAIT1:
+            this.state = TCPS.FIN_WAIT2;
+            if (this.orphan) this.lifeTimer.arm(FIN_TIMEOUT_MS);
+            break;
+          case TCPS.CLOSING: this.enterTimeWait(); break;
+          case TCPS.LAST_ACK: this.destroy(); return false;
+        }
+      }
+    }
+    // RFC 9293 window update rule.
+    if (seqLT(this.sndWl1, seg.seq) || (this.sndWl1 === seg.seq && seqLE(this.sndWl2, seg.ack))) {
+      const opened = (seg.window << this.sndWscale) > this.sndWnd;
+      this.sndWnd = seg.window << this.sndWscale;
+      this.sndWl1 = seg.seq;
+      this.sndWl2 = seg.ack;
+      if (opened && this.sndWnd > 0 && this.sndUna === this.sndNxt) this.rtx.cancel();
+    }
+    return true;
+  }
+
+  private dropAcked(n: number): void {
+    this.sndQueued -= n;
+    while (n > 0) {
+      const c = this.sndQueue[0];
+      const avail = c.length - this.sndHeadOff;
+      if (n >= avail) {
+        this.sndQueue.shift();
+        this.sndHeadOff = 0;
+        n -= avail;
+      } else {
+        this.sndHeadOff += n;
+        n = 0;
+      }
+    }
+  }
+
+  // --- output ---
+
+  /** Send what the window, Nagle and the state allow (tcp_write_xmit). */
+  output(): void {
+    const s = this.state;
+    if (s !== TCPS.ESTABLISHED && s !== TCPS.CLOSE_WAIT && s !== TCPS.FIN_WAIT1 && s !== TCPS.CLOSING && s !== TCPS.LAST_ACK) return;
+    for (;;) {
+      const inflight = seqDiff(this.sndNxt, this.sndUna) - (this.finSent ? 1 : 0);
+      const unsent = this.sndQueued - inflight;
+      if (unsent <= 0) break;
+      const wndLeft = seqDiff(seqAdd(this.sndUna, this.sndWnd), this.sndNxt);
+      const n = Math.min(unsent, this.sndMss, wndLeft);
+      if (n <= 0) {
+        // Zero window: probe it later (the persist timer shares the retransmission timer).
+        if (this.sndUna === this.sndNxt) this.rtx.armIfIdle(this.rtt.rto);
+        break;
+      }
+      // Nagle (RFC 896): hold a small segment while data is unacknowledged; TCP_CORK
+      // holds it regardless, until a full segment, the FIN or uncorking.
+      if (n < this.sndMss && n === unsent && !this.finQueued) {
+        if (this.cork || (!this.nodelay && inflight > 0)) break;
+      }
+      this.transmit(this.dataSeg(this.sndNxt, TH_ACK | (n === unsent ? TH_PSH : 0)), this.sndQueue, inflight, n);
+      this.rtt.start(seqAdd(this.sndNxt, n));
+      this.sndNxt = seqAdd(this.sndNxt, n);
+    }
+    if (this.finQueued && !this.finSent && seqDiff(this.sndNxt, this.sndUna) === this.sndQueued) {
+      this.finSeq = this.sndNxt;
+      this.finSent = true;
+      this.transmit(this.dataSeg(this.sndNxt, TH_ACK | TH_FIN), null, 0, 0);
+      this.sndNxt = seqAdd(this.sndNxt, 1);
+    }
+    if (this.sndNxt !== this.sndUna) this.rtx.armIfIdle(this.rtt.rto);
+  }
+
+  private dataSeg(seq: number, flags: number): TCPOut {
+    return { srcPort: this.lport, dstPort: this.rport, seq, ack: this.rcvNxt, flags, window: this.rcvWindow() >> this.rcvWscale };
+  }
+
+  sendAck(): void {
+    if (!synchronized(this.state) && this.state !== TCPS.SYN_SENT) return;
+    this.transmit(this.dataSeg(this.sndNxt, TH_ACK), null, 0, 0);
+  }
+
+  /** Build a segment (header o, then len bytes of q starting off bytes past sndUna) and
+   *  hand it to the network layer. */
+  private transmit(o: TCPOut, q: Uint8Array[] | null, off: number, len: number): void {
+    const local = this.local;
+    const remote = this.remote;
+    if (!local || !remote) return;
+    const ipLen = this.stack.ipHeaderLen(this.v6);
+    const hl = tcpHeaderLen(o);
+    const pkt = new Uint8Array(ipLen + hl + len);
+    if (q && len > 0) {
+      let at = ipLen + hl;
+      let i = 0;
+      let skip = off + this.sndHeadOff;
+      while (skip >= q[i].length) { skip -= q[i].length; i++; }
+      let left = len;
+      while (left > 0) {
+        const c = q[i++];
+        const k = Math.min(c.length - skip, left);
+        pkt.set(skip === 0 && k === c.length ? c : c.subarray(skip, skip + k), at);
+        at += k;
+        left -= k;
+        skip = 0;
+      }
+    }
+    writeTCP(pkt.subarray(ipLen), o, local, remote);
+    this.segsOut++;
+    this.ackNeeded = false;
+    if (o.flags & TH_ACK) this.rcvAdvRight = seqAdd(this.rcvNxt, o.window << ((o.flags & TH_SYN) ? 0 : this.rcvWscale));
+    this.stack.sendIP(pkt, local, remote, IPPROTO_TCP, this.ttl, this.tos);
+  }
+
+  private onRetransmitTimer(): void {
+    if (this.state === TCPS.CLOSE || this.state === TCPS.TIME_WAIT || this.state === TCPS.LISTEN) return;
+    if (this.sndUna === this.sndNxt) {
+      // Persist timer: probe a zero window with an old sequence number; the reply ACK
+      // carries the window.
+      if (this.sndQueued > 0 && synchronized(this.state)) {
+        this.transmit(this.dataSeg(seqAdd(this.sndUna, -1), TH_ACK), null, 0, 0);
+        this.rtt.backoff();
+        this.rtx.arm(this.rtt.rto);
+      }
+      return;
+    }
+    this.retries++;
+    const limit = this.state === TCPS.SYN_SENT || this.state === TCPS.SYN_RECV ? TCP_SYN_RETRIES : TCP_MAX_RETRIES;
+    if (this.retries > limit) {
+      this.reset(ETIMEDOUT);
+      return;
+    }
+    this.retransmits++;
+    this.totalRetrans++;
+    this.rtt.discard();
+    this.rtt.backoff();
+    if (this.state === TCPS.SYN_SENT) { this.sendSyn(false); return; }
+    if (this.state === TCPS.SYN_RECV) { this.sendSyn(true); return; }
+    // Go back to the first unacknowledged byte.
+    this.sndNxt = this.sndUna;
+    this.finSent = false;
+    this.rtx.arm(this.rtt.rto);
+    this.output();
+  }
+
+  // --- closing ---
+
+  /** shutdown(SHUT_WR) or close: queue the FIN after the data (tcp_shutdown/tcp_close_state). */
+  shutdownSend(): void {
+    if (this.shutdownBits & SEND_SHUTDOWN) return;
+    this.shutdownBits |= SEND_SHUTDOWN;
+    switch (this.state) {
+      case TCPS.ESTABLISHED: this.state = TCPS.FIN_WAIT1; break;
+      case TCPS.CLOSE_WAIT: this.state = TCPS.LAST_ACK; break;
+      case TCPS.SYN_RECV: this.state = TCPS.FIN_WAIT1; break;
+      default: return;
+    }
+    this.finQueued = true;
+    this.output();
+  }
+
+  /** The socket is closed (tcp_close). */
+  close(): void {
+    this.owner = null;
+    this.orphan = true;
+    this.shutdownBits |= RCV_SHUTDOWN;
+    switch (this.state) {
+      case TCPS.LISTEN:
+        for (const c of this.acceptQueue.splice(0)) c.abort();
+        for (const c of [...this.synQueue]) c.abort();
+        this.destroy();
+        return;
+      case TCPS.CLOSE: case TCPS.SYN_SENT:
+        this.destroy();
+        return;
+    }
+    // Unread data, or SO_LINGER with a zero timeout: reset instead of a graceful close.
+    if (this.rcvQueued > 0 || this.linger0) {
+      this.abort();
+      return;
+    }
+    this.shutdownSend();
+    if (this.state === TCPS.FIN_WAIT2) this.lifeTimer.arm(FIN_TIMEOUT_MS);
+  }
+
+  /** Send a RST and drop the connection (tcp_disconnect / tcp_send_active_reset). */
+  abort(): void {
+    if (synchronized(this.state) && this.state !== TCPS.TIME_WAIT) {
+      this.transmit({ srcPort: this.lport, dstPort: this.rport, seq: this.sndNxt, ack: this.rcvNxt, flags: TH_RST | TH_ACK, window: 0 }, null, 0, 0);
+    }
+    this.listener?.synQueue.delete(this);
+    this.destroy();
+  }
+
+  /** The connection died with err (tcp_reset, a timeout). */
+  private reset(err: number): void {
+    this.err = err;
+    this.destroy();
+  }
+
+  private enterTimeWait(): void {
+    this.state = TCPS.TIME_WAIT;
+    this.rtx.cancel();
+    this.lifeTimer.arm(TIME_WAIT_MS);
+  }
+
+  /** tcp_done: CLOSE, out of every table, timers off, the socket told. */
+  destroy(): void {
+    this.state = TCPS.CLOSE;
+    this.shutdownBits = RCV_SHUTDOWN | SEND_SHUTDOWN;
+    this.rtx.cancel();
+    this.lifeTimer.cancel();
+    this.sndQueue.length = 0;
+    this.sndQueued = 0;
+    this.stack.unregisterConn(this);
+    this.stack.releasePort(this);
+    this.emit(POLLIN | POLLOUT | POLLHUP | POLLERR | POLLRDHUP);
+  }
+
+  describe(): string {
+    return `${this.local ? addrKey(this.local) : '*'}:${this.lport} -> ${this.remote ? addrKey(this.remote) : '*'}:${this.rport} state ${this.state}`;
+  }
+}

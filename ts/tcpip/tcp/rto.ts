@@ -1,0 +1,42 @@
+// Retransmission timeout estimation (RFC 6298; Linux tcp_rtt_estimator, TCP_RTO_MIN 200 ms,
+// TCP_TIMEOUT_INIT 1 s, TCP_RTO_MAX 120 s). One segment at a time is timed, and never a
+// retransmitted one (Karn's algorithm).
+
+export const RTO_MIN_MS = 200;
+export const RTO_INIT_MS = 1000;
+export const RTO_MAX_MS = 120_000;
+
+export class RtoEstimator {
+  srtt = 0;
+  rttvar = 0;
+  rto = RTO_INIT_MS;
+  private timedSeq: number | null = null;
+  private timedAt = 0;
+
+  /** Time the segment ending at endSeq, unless one is being timed. */
+  start(endSeq: number): void {
+    if (this.timedSeq !== null) return;
+    this.timedSeq = endSeq;
+    this.timedAt = performance.now();
+  }
+
+  /** A retransmission happened: the timed sample would be ambiguous. */
+  discard(): void { this.timedSeq = null; }
+
+  /** ack covers the timed segment (seqGE check by the caller's comparator). */
+  acked(ack: number, ge: (a: number, b: number) => boolean): void {
+    if (this.timedSeq === null || !ge(ack, this.timedSeq)) return;
+    const r = performance.now() - this.timedAt;
+    this.timedSeq = null;
+    if (this.srtt === 0) {
+      this.srtt = r;
+      this.rttvar = r / 2;
+    } else {
+      this.rttvar = 0.75 * this.rttvar + 0.25 * Math.abs(this.srtt - r);
+      this.srtt = 0.875 * this.srtt + 0.125 * r;
+    }
+    this.rto = Math.min(RTO_MAX_MS, Math.max(RTO_MIN_MS, this.srtt + Math.max(1, 4 * this.rttvar)));
+  }
+
+  backoff(): void { this.rto = Math.min(RTO_MAX_MS, this.rto * 2); }
+}
