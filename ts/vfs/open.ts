@@ -14,6 +14,8 @@ import type { FileDescription } from './file_description';
 import { MAY_EXEC, MAY_READ, MAY_WRITE, checkPermission } from './permission';
 import { walk, type ResolveContext, type WalkOptions } from './resolve';
 import { VirtualDentry } from './virtual_dentry';
+import { fsnotifyChange, fsnotifyCreate, fsnotifyOpen } from './fsnotify';
+import { IN_MODIFY } from '../abi/linux/inotify';
 import { PathFile } from './vfs_file';
 
 /** Flags that describe the open call, not the open file (Linux clears them from f_flags). */
@@ -61,6 +63,7 @@ export function openAt(ctx: ResolveContext, start: VirtualDentry, path: string, 
     const mode = (req.mode & ~req.umask & 0o7777) | S_IFREG;
     const inode = dir.inode.create(r.name, mode, ctx.creds);
     vd = new VirtualDentry(dir.mount, dir.dentry.added(r.name, inode));
+    fsnotifyCreate(dir.inode, r.name, inode);
     created = true;
   } else if (create && (flags & O_EXCL)) {
     throw new SyscallError(EEXIST);
@@ -82,6 +85,11 @@ export function openAt(ctx: ResolveContext, start: VirtualDentry, path: string, 
     if ((type === S_IFCHR || type === S_IFBLK) && vd.mount.flags.nodev) throw new SyscallError(EACCES);
     if (wantWrite) checkWritableMount(vd);
   }
-  if ((flags & O_TRUNC) && type === S_IFREG && !created) inode.setattr({ size: 0 });
-  return inode.open(ctx.t, vd, fileFlags);
+  if ((flags & O_TRUNC) && type === S_IFREG && !created) {
+    inode.setattr({ size: 0 });
+    fsnotifyChange(vd, IN_MODIFY);
+  }
+  const f = inode.open(ctx.t, vd, fileFlags);
+  fsnotifyOpen(vd, fileFlags);
+  return f;
 }
