@@ -14,7 +14,7 @@ import { EAGAIN, EEXIST, EINVAL, EMFILE, ENOSPC, ENOTTY } from '../abi/linux/err
 import { O_NONBLOCK, O_RDONLY } from '../abi/linux/fcntl';
 import { FIONREAD } from '../abi/linux/ioctl';
 import {
-  IN_ALL_EVENTS, IN_EXCL_UNLINK, IN_IGNORED, IN_MASK_ADD, IN_MASK_CREATE, IN_ONESHOT, IN_Q_OVERFLOW,
+  IN_ALL_EVENTS, IN_DELETE_SELF, IN_EXCL_UNLINK, IN_IGNORED, IN_ISDIR, IN_MOVE_SELF, IN_MASK_ADD, IN_MASK_CREATE, IN_ONESHOT, IN_Q_OVERFLOW,
   INOTIFY_EVENT_SIZE, INOTIFY_MAX_QUEUED_EVENTS, INOTIFY_MAX_USER_INSTANCES, INOTIFY_MAX_USER_WATCHES,
 } from '../abi/linux/inotify';
 import { POLLIN, POLLRDNORM } from '../abi/linux/poll';
@@ -53,6 +53,8 @@ class Watch implements FsnotifyMark {
   constructor(readonly owner: Inotify, readonly wd: number, readonly key: unknown, public mask: number) {}
 
   handleEvent(mask: number, cookie: number, name: string | null): void {
+    // inotify never reported IN_ISDIR with the self events, and Linux keeps it that way.
+    if (mask & (IN_MOVE_SELF | IN_DELETE_SELF)) mask &= ~IN_ISDIR;
     this.owner.queueEvent(this.wd, mask, cookie, name);
     if (this.mask & IN_ONESHOT) this.owner.destroyWatch(this);
   }

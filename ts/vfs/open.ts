@@ -85,11 +85,11 @@ export function openAt(ctx: ResolveContext, start: VirtualDentry, path: string, 
     if ((type === S_IFCHR || type === S_IFBLK) && vd.mount.flags.nodev) throw new SyscallError(EACCES);
     if (wantWrite) checkWritableMount(vd);
   }
-  if ((flags & O_TRUNC) && type === S_IFREG && !created) {
-    inode.setattr({ size: 0 });
-    fsnotifyChange(vd, IN_MODIFY);
-  }
+  const truncate = (flags & O_TRUNC) !== 0 && type === S_IFREG && !created;
+  if (truncate) inode.setattr({ size: 0 });
   const f = inode.open(ctx.t, vd, fileFlags);
+  // Linux reports the open before the truncation (vfs_open, then handle_truncate).
   fsnotifyOpen(vd, fileFlags);
+  if (truncate) fsnotifyChange(vd, IN_MODIFY);
   return f;
 }
