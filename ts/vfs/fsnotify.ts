@@ -30,6 +30,10 @@ export interface FsnotifyMark {
 }
 
 const marks = new Map<unknown, Set<FsnotifyMark>>();
+/** Files fsnotifyOpen counted in their dentry's openCount. */
+const pinned = new WeakSet<FileDescription>();
+/** Unlinked names still open: the inode whose end waits for their last close. */
+const pendingRemoval = new WeakMap<Dentry, Inode>();
 /** Linux fsnotify_sync_cookie: pairs IN_MOVED_FROM with IN_MOVED_TO. */
 let cookieSeq = 0;
 
@@ -91,17 +95,32 @@ function vdOf(f: FileDescription): VirtualDentry | null {
 
 // --- hooks ---
 
-/** open(2) succeeded (Linux fsnotify_open). O_PATH opens are not events. */
-export function fsnotifyOpen(vd: VirtualDentry, flags: number): void {
-  if (marks.size === 0 || (flags & O_PATH)) return;
-  notifyDentry(vd.dentry, IN_OPEN, true);
+/** open(2) made f at vd (Linux fsnotify_open; O_PATH opens are not events). Returns f. */
+export function fsnotifyOpen<F extends FileDescription>(f: F, vd: VirtualDentry, flags: number): F {
+  if (!pinned.has(f)) {
+    pinned.add(f);
+    vd.dentry.openCount++;
+  }
+  if (marks.size !== 0 && (flags & O_PATH) === 0) notifyDentry(vd.dentry, IN_OPEN, true);
+  return f;
 }
 
-/** The last reference to an open file is going (Linux __fput's fsnotify_close). */
+/** The last reference to an open file is going (Linux __fput: fsnotify_close, then the
+ *  dentry is put, which may end an unlinked file). */
 export function fsnotifyClose(f: FileDescription): void {
-  if (marks.size === 0) return;
-  const vd = vdOf(f);
-  if (vd) notifyDentry(vd.dentry, f.writable ? IN_CLOSE_WRITE : IN_CLOSE_NOWRITE, true);
+  const vd = (f as { vd?: VirtualDentry }).vd;
+  if (!vd) return;
+  if (marks.size !== 0 && (f.flags & O_PATH) === 0) {
+    notifyDentry(vd.dentry, f.writable ? IN_CLOSE_WRITE : IN_CLOSE_NOWRITE, true);
+  }
+  if (!pinned.delete(f)) return;
+  const d = vd.dentry;
+  if (--d.openCount !== 0) return;
+  const gone = pendingRemoval.get(d);
+  if (gone) {
+    pendingRemoval.delete(d);
+    inodeRemoved(gone);
+  }
 }
 
 /** A read (or getdents) transferred data: IN_ACCESS once it settles with n > 0. */
@@ -143,23 +162,31 @@ export function fsnotifyLinkCount(inode: Inode): void {
   notifyInode(inode, IN_ATTRIB);
 }
 
-/** unlink/rmdir removed child from dir (Linux d_delete_notify). */
-export function fsnotifyUnlink(dir: Inode, name: string, child: Inode): void {
+/** unlink/rmdir removed the name d from dir (Linux d_delete_notify). */
+export function fsnotifyUnlink(dir: Inode, name: string, d: Dentry): void {
   if (marks.size === 0) return;
+  const child = d.inode;
   if (!child.isDir) notifyInode(child, IN_ATTRIB);
-  if (child.isDir || child.stat().nlink === 0) inodeRemoved(child);
+  if (child.isDir || child.stat().nlink === 0) removedName(d);
   send(dir.notifyKey(), withIsDir(child, IN_DELETE), 0, name, false);
+}
+
+/** The file's last name is gone: it ends now, or when the last open file of it closes. */
+function removedName(d: Dentry): void {
+  if (d.openCount > 0) pendingRemoval.set(d, d.inode);
+  else inodeRemoved(d.inode);
 }
 
 /** rename moved `moved` from oldDir/oldName to newDir/newName, replacing `replaced` (or
  *  swapping with it for RENAME_EXCHANGE) (Linux fsnotify_move). */
 export function fsnotifyRename(oldDir: Inode, oldName: string, newDir: Inode, newName: string, moved: Inode,
-  replaced: Inode | null, exchange: boolean): void {
+  replacedName: Dentry | null, exchange: boolean): void {
   if (marks.size === 0) return;
+  const replaced = replacedName?.inode ?? null;
   move(oldDir, oldName, newDir, newName, moved, exchange ? null : replaced);
   if (exchange && replaced) move(newDir, newName, oldDir, oldName, replaced, null);
   // The replaced file's last name is gone once its dentry is put, after the move events.
-  if (!exchange && replaced && (replaced.isDir || replaced.stat().nlink === 0)) inodeRemoved(replaced);
+  if (!exchange && replacedName && replaced && (replaced.isDir || replaced.stat().nlink === 0)) removedName(replacedName);
 }
 
 function move(from: Inode, fromName: string, to: Inode, toName: string, moved: Inode, target: Inode | null): void {

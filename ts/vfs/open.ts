@@ -73,7 +73,7 @@ export function openAt(ctx: ResolveContext, start: VirtualDentry, path: string, 
   if (type === S_IFLNK && (flags & O_PATH) === 0) throw new SyscallError(ELOOP);
   if ((flags & O_DIRECTORY) && type !== S_IFDIR) throw new SyscallError(ENOTDIR);
   const fileFlags = (flags & ~CALL_ONLY_FLAGS) | O_LARGEFILE;
-  if (flags & O_PATH) return new PathFile(fileFlags, vd);
+  if (flags & O_PATH) return fsnotifyOpen(new PathFile(fileFlags, vd), vd, fileFlags);
   const acc = flags & O_ACCMODE;
   const wantWrite = acc === O_WRONLY || acc === O_RDWR || (flags & O_TRUNC) !== 0;
   if (type === S_IFDIR && (wantWrite || create)) throw new SyscallError(EISDIR);
@@ -87,9 +87,8 @@ export function openAt(ctx: ResolveContext, start: VirtualDentry, path: string, 
   }
   const truncate = (flags & O_TRUNC) !== 0 && type === S_IFREG && !created;
   if (truncate) inode.setattr({ size: 0 });
-  const f = inode.open(ctx.t, vd, fileFlags);
   // Linux reports the open before the truncation (vfs_open, then handle_truncate).
-  fsnotifyOpen(vd, fileFlags);
+  const f = fsnotifyOpen(inode.open(ctx.t, vd, fileFlags), vd, fileFlags);
   if (truncate) fsnotifyChange(vd, IN_MODIFY);
   return f;
 }

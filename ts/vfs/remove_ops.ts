@@ -29,7 +29,7 @@ export function unlinkAt(ctx: ResolveContext, start: VirtualDentry, path: string
   if (isMountpoint(ctx.ns, dir, child)) throw new SyscallError(EBUSY);
   dir.inode.unlink(r.name, child.inode);
   dir.dentry.removed(r.name);
-  fsnotifyUnlink(dir.inode, r.name, child.inode);
+  fsnotifyUnlink(dir.inode, r.name, child);
 }
 
 export function rmdirAt(ctx: ResolveContext, start: VirtualDentry, path: string): void {
@@ -47,5 +47,5 @@ export function rmdirAt(ctx: ResolveContext, start: VirtualDentry, path: string)
   if (isMountpoint(ctx.ns, dir, child)) throw new SyscallError(EBUSY);
   dir.inode.rmdir(r.name, child.inode);
   dir.dentry.removed(r.name);
-  fsnotifyUnlink(dir.inode, r.name, child.inode);
+  fsnotifyUnlink(dir.inode, r.name, child);
 }

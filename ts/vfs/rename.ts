@@ -57,6 +57,6 @@ export function renameAt(ctx: ResolveContext, oldStart: VirtualDentry, oldPath: 
   oldDir.inode.rename(from.name, oldD.inode, newDir.inode, to.name, newD?.inode ?? null, flags);
   if (exchange && newD) Dentry.exchanged(oldD, newD);
   else oldDir.dentry.moved(oldD, newDir.dentry, to.name);
-  fsnotifyRename(oldDir.inode, from.name, newDir.inode, to.name, oldD.inode, newD?.inode ?? null, exchange);
+  fsnotifyRename(oldDir.inode, from.name, newDir.inode, to.name, oldD.inode, newD ?? null, exchange);
 }
 
