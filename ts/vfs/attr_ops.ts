@@ -11,6 +11,8 @@ import { checkWritableMount } from './open';
 import { MAY_WRITE, checkOwner, checkPermission, inGroup, isOwnerOrCapable, mayAccess } from './permission';
 import { CAP_CHOWN, CAP_FSETID } from '../kernel/capabilities';
 import type { VirtualDentry } from './virtual_dentry';
+import { fsnotifyChange } from './fsnotify';
+import { IN_ACCESS, IN_ATTRIB, IN_MODIFY } from '../abi/linux/inotify';
 
 const S_ISUID = 0o4000;
 const S_ISGID = 0o2000;
@@ -23,6 +25,7 @@ export function chmod(creds: Credentials, vd: VirtualDentry, mode: number): void
   // Not in the file's group: setgid would be a way into it (Linux drops the bit).
   if ((perm & S_ISGID) && !inGroup(creds, inode.gid) && !creds.hasCapability(CAP_FSETID)) perm &= ~S_ISGID;
   inode.setattr({ mode: (inode.mode & S_IFMT) | perm });
+  fsnotifyChange(vd, IN_ATTRIB);
 }
 
 /** uid/gid -1 leave that id alone. */
@@ -43,7 +46,10 @@ export function chown(creds: Credentials, vd: VirtualDentry, uid: number, gid: n
     mode &= ~S_ISUID;
     if (mode & 0o010) mode &= ~S_ISGID;
   }
+  const modeChanged = mode !== inode.mode;
   inode.setattr({ uid: newUid, gid: newGid, mode });
+  // Linux notify_change: ATTR_UID/ATTR_GID for ids given, ATTR_MODE if set-id bits went.
+  if (uid !== -1 || gid !== -1 || modeChanged) fsnotifyChange(vd, IN_ATTRIB);
 }
 
 /** utimensat: a time that is only "now" needs write access or ownership; any other
@@ -60,6 +66,8 @@ export function utimes(creds: Credentials, vd: VirtualDentry, atime: Timespec | 
     checkOwner(creds, inode);
   }
   inode.setattr({ atime, mtime });
+  // Linux fsnotify_change: both times is a utimes, one alone an access or a modification.
+  fsnotifyChange(vd, atime && mtime ? IN_ATTRIB : atime ? IN_ACCESS : mtime ? IN_MODIFY : 0);
 }
 
 /** truncate(2) by path (ftruncate checks the open mode instead). */
@@ -71,6 +79,7 @@ export function truncate(creds: Credentials, vd: VirtualDentry, length: number):
   checkWritableMount(vd);
   checkPermission(creds, inode, MAY_WRITE);
   inode.setattr({ size: length });
+  fsnotifyChange(vd, IN_MODIFY);
 }
 
 /** access(2)/faccessat: mode is R_OK|W_OK|X_OK or F_OK (0). */

@@ -11,6 +11,7 @@ import { MAY_EXEC, MAY_WRITE, checkPermission, isOwnerOrCapable } from './permis
 import { CAP_MKNOD } from '../kernel/capabilities';
 import { walk, type ResolveContext } from './resolve';
 import { VirtualDentry } from './virtual_dentry';
+import { fsnotifyCreate, fsnotifyLinkCount } from './fsnotify';
 
 interface NewName { dir: VirtualDentry; name: string }
 
@@ -29,7 +30,9 @@ export function prepareCreate(ctx: ResolveContext, start: VirtualDentry, path: s
 }
 
 function added(n: NewName, inode: Inode): VirtualDentry {
-  return new VirtualDentry(n.dir.mount, n.dir.dentry.added(n.name, inode));
+  const vd = new VirtualDentry(n.dir.mount, n.dir.dentry.added(n.name, inode));
+  fsnotifyCreate(n.dir.inode, n.name, inode);
+  return vd;
 }
 
 export function mkdirAt(ctx: ResolveContext, start: VirtualDentry, path: string, mode: number, umask: number): VirtualDentry {
@@ -70,5 +73,7 @@ export function linkAt(ctx: ResolveContext, old: VirtualDentry, start: VirtualDe
     try { checkPermission(ctx.creds, old.inode, 6); } catch { throw new SyscallError(EPERM); }
   }
   if (old.dentry.deleted && old.inode.stat().nlink === 0) throw new SyscallError(ENOENT);
-  return added(n, n.dir.inode.link(n.name, old.inode));
+  const inode = n.dir.inode.link(n.name, old.inode);
+  fsnotifyLinkCount(old.inode);
+  return added(n, inode);
 }

@@ -12,6 +12,9 @@ export class Dentry {
   private children: Map<string, Dentry> | null = null;
   /** Mounts whose mount point this is (see MountNamespace). */
   mountCount = 0;
+  /** Open files through this name: like Linux's dentry references, they put off the end of
+   *  an unlinked file (its IN_DELETE_SELF) until the last one closes. */
+  openCount = 0;
   deleted = false;
 
   constructor(public name: string, public parent: Dentry | null, public inode: Inode) {}

@@ -49,6 +49,10 @@ export abstract class Inode {
 
   abstract stat(): Stat;
 
+  /** Identity of the file for fsnotify watches: this object, unless the file system can hand
+   *  out several objects for one file (the overlay). */
+  notifyKey(): unknown { return this; }
+
   get isDir(): boolean { return (this.mode & S_IFMT) === S_IFDIR; }
   get isSymlink(): boolean { return (this.mode & S_IFMT) === S_IFLNK; }
   get isRegular(): boolean { return (this.mode & S_IFMT) === S_IFREG; }

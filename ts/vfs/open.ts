@@ -14,6 +14,8 @@ import type { FileDescription } from './file_description';
 import { MAY_EXEC, MAY_READ, MAY_WRITE, checkPermission } from './permission';
 import { walk, type ResolveContext, type WalkOptions } from './resolve';
 import { VirtualDentry } from './virtual_dentry';
+import { fsnotifyChange, fsnotifyCreate, fsnotifyOpen } from './fsnotify';
+import { IN_MODIFY } from '../abi/linux/inotify';
 import { PathFile } from './vfs_file';
 
 /** Flags that describe the open call, not the open file (Linux clears them from f_flags). */
@@ -61,6 +63,7 @@ export function openAt(ctx: ResolveContext, start: VirtualDentry, path: string, 
     const mode = (req.mode & ~req.umask & 0o7777) | S_IFREG;
     const inode = dir.inode.create(r.name, mode, ctx.creds);
     vd = new VirtualDentry(dir.mount, dir.dentry.added(r.name, inode));
+    fsnotifyCreate(dir.inode, r.name, inode);
     created = true;
   } else if (create && (flags & O_EXCL)) {
     throw new SyscallError(EEXIST);
@@ -70,7 +73,7 @@ export function openAt(ctx: ResolveContext, start: VirtualDentry, path: string, 
   if (type === S_IFLNK && (flags & O_PATH) === 0) throw new SyscallError(ELOOP);
   if ((flags & O_DIRECTORY) && type !== S_IFDIR) throw new SyscallError(ENOTDIR);
   const fileFlags = (flags & ~CALL_ONLY_FLAGS) | O_LARGEFILE;
-  if (flags & O_PATH) return new PathFile(fileFlags, vd);
+  if (flags & O_PATH) return fsnotifyOpen(new PathFile(fileFlags, vd), vd, fileFlags);
   const acc = flags & O_ACCMODE;
   const wantWrite = acc === O_WRONLY || acc === O_RDWR || (flags & O_TRUNC) !== 0;
   if (type === S_IFDIR && (wantWrite || create)) throw new SyscallError(EISDIR);
@@ -82,6 +85,10 @@ export function openAt(ctx: ResolveContext, start: VirtualDentry, path: string, 
     if ((type === S_IFCHR || type === S_IFBLK) && vd.mount.flags.nodev) throw new SyscallError(EACCES);
     if (wantWrite) checkWritableMount(vd);
   }
-  if ((flags & O_TRUNC) && type === S_IFREG && !created) inode.setattr({ size: 0 });
-  return inode.open(ctx.t, vd, fileFlags);
+  const truncate = (flags & O_TRUNC) !== 0 && type === S_IFREG && !created;
+  if (truncate) inode.setattr({ size: 0 });
+  // Linux reports the open before the truncation (vfs_open, then handle_truncate).
+  const f = fsnotifyOpen(inode.open(ctx.t, vd, fileFlags), vd, fileFlags);
+  if (truncate) fsnotifyChange(vd, IN_MODIFY);
+  return f;
 }

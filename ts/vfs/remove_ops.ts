@@ -9,6 +9,7 @@ import { walk, type ResolveContext } from './resolve';
 import type { MountNamespace } from './mount';
 import type { Dentry } from './dentry';
 import type { VirtualDentry } from './virtual_dentry';
+import { fsnotifyUnlink } from './fsnotify';
 
 export function isMountpoint(ns: MountNamespace, dir: VirtualDentry, d: Dentry): boolean {
   return ns.mountedAt(dir.mount, d) !== undefined;
@@ -28,6 +29,7 @@ export function unlinkAt(ctx: ResolveContext, start: VirtualDentry, path: string
   if (isMountpoint(ctx.ns, dir, child)) throw new SyscallError(EBUSY);
   dir.inode.unlink(r.name, child.inode);
   dir.dentry.removed(r.name);
+  fsnotifyUnlink(dir.inode, r.name, child);
 }
 
 export function rmdirAt(ctx: ResolveContext, start: VirtualDentry, path: string): void {
@@ -45,4 +47,5 @@ export function rmdirAt(ctx: ResolveContext, start: VirtualDentry, path: string)
   if (isMountpoint(ctx.ns, dir, child)) throw new SyscallError(EBUSY);
   dir.inode.rmdir(r.name, child.inode);
   dir.dentry.removed(r.name);
+  fsnotifyUnlink(dir.inode, r.name, child);
 }

@@ -10,6 +10,7 @@ import { MAY_EXEC, MAY_WRITE, checkPermission, checkSticky } from './permission'
 import { isMountpoint } from './remove_ops';
 import { walk, type ResolveContext } from './resolve';
 import type { VirtualDentry } from './virtual_dentry';
+import { fsnotifyRename } from './fsnotify';
 
 function isDot(name: string): boolean {
   return name === '' || name === '.' || name === '..';
@@ -56,5 +57,6 @@ export function renameAt(ctx: ResolveContext, oldStart: VirtualDentry, oldPath: 
   oldDir.inode.rename(from.name, oldD.inode, newDir.inode, to.name, newD?.inode ?? null, flags);
   if (exchange && newD) Dentry.exchanged(oldD, newD);
   else oldDir.dentry.moved(oldD, newDir.dentry, to.name);
+  fsnotifyRename(oldDir.inode, from.name, newDir.inode, to.name, oldD.inode, newD ?? null, exchange);
 }
 

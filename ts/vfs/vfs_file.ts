@@ -11,10 +11,17 @@ import type { Statfs } from '../abi/linux/fs';
 import { FileDescription } from './file_description';
 import type { Inode } from './inode';
 import type { VirtualDentry } from './virtual_dentry';
+import { fsnotifyClose } from './fsnotify';
 
 export abstract class VfsFile extends FileDescription {
   constructor(flags: number, readonly vd: VirtualDentry) {
     super(flags);
+  }
+
+  /** The last close reports IN_CLOSE_* before the file lets go (Linux __fput). */
+  override decRef(): void {
+    if (this.refCount === 1) fsnotifyClose(this);
+    super.decRef();
   }
 
   /** The inode the tree shows at vd. */

@@ -41,6 +41,13 @@ export class OverlayNode extends Inode {
     return { ...this.fs.lower.getattr(this.lower!), dev: this.fs.dev };
   }
 
+  /** One key per file however many nodes show it, stable across copy-up (fsnotify): the
+   *  lower file's identity if there is one, else the upper inode. */
+  override notifyKey(): unknown {
+    const a = this.lower?.attr;
+    return a ? `${this.fs.dev}:${a.dev}:${a.ino}` : this.upper;
+  }
+
   private get upperDir(): TmpfsDir | null {
     return this.upper instanceof TmpfsDir ? this.upper : null;
   }

@@ -13,6 +13,9 @@ import type { KernFS } from '../kernfs/kernfs';
 import { KSymlink } from '../kernfs/symlink';
 import { UTS_RELEASE, UTS_VERSION } from '../../syscalls/linux/sys_uname';
 import { cpuCount } from '../../syscalls/linux/task_attrs';
+import {
+  INOTIFY_MAX_QUEUED_EVENTS, INOTIFY_MAX_USER_INSTANCES, INOTIFY_MAX_USER_WATCHES,
+} from '../../abi/linux/inotify';
 
 let hostCpuinfo: string | null = null;
 
@@ -93,6 +96,11 @@ function sysTree(fs: KernFS, kernel: Kernel): KDir {
       'file-max': file('fs/file-max', () => '9223372036854775807\n'),
       nr_open: file('fs/nr_open', () => '1048576\n'),
       pipe_max_size: file('fs/pipe-max-size', () => '1048576\n'),
+      inotify: dir('fs/inotify', () => ({
+        max_user_instances: file('fs/inotify/max_user_instances', () => `${INOTIFY_MAX_USER_INSTANCES}\n`),
+        max_user_watches: file('fs/inotify/max_user_watches', () => `${INOTIFY_MAX_USER_WATCHES}\n`),
+        max_queued_events: file('fs/inotify/max_queued_events', () => `${INOTIFY_MAX_QUEUED_EVENTS}\n`),
+      })),
     })),
     net: dir('net', () => ({
       core: dir('net/core', () => ({ somaxconn: file('net/core/somaxconn', () => '4096\n') })),

@@ -48,6 +48,7 @@ import { registerXattr } from './sys_xattr';
 import { registerPoll } from './sys_poll';
 import { registerEpoll } from './sys_epoll';
 import { registerEventfd } from './sys_eventfd';
+import { registerInotify } from './sys_inotify';
 import { registerMemfd } from './sys_memfd';
 import { registerSethostname } from './sys_sethostname';
 import { registerMembarrier } from './sys_membarrier';
@@ -117,6 +118,7 @@ export function registerAll(table: SyscallTable): void {
   registerPoll(table);
   registerEpoll(table);
   registerEventfd(table);
+  registerInotify(table);
   registerMemfd(table);
   registerSethostname(table);
   registerMembarrier(table);

@@ -18,6 +18,8 @@ import { now } from '../../vfs/time';
 import { VfsFile } from '../../vfs/vfs_file';
 import type { VirtualDentry } from '../../vfs/virtual_dentry';
 import type { SyscallTable } from './types';
+import { fsnotifyChange } from '../../vfs/fsnotify';
+import { IN_MODIFY } from '../../abi/linux/inotify';
 import { getFile } from './fd_util';
 import { copyInPath } from './path';
 
@@ -70,6 +72,7 @@ function sysFtruncate(t: Task, fd: number, length: number): number {
   const f = getFile(t, fd);
   if (!(f instanceof VfsFile) || !f.writable || !f.vd.inode.isRegular) fail(EINVAL);
   f.vd.inode.setattr({ size: length });
+  fsnotifyChange(f.vd, IN_MODIFY);
   return 0;
 }
 

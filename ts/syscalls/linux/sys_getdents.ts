@@ -10,6 +10,7 @@ import { DirectoryFile } from '../../vfs/directory_file';
 import type { SyscallArgs, SyscallTable } from './types';
 import { getFile } from './fd_util';
 import { accessOk } from './user_io';
+import { fsnotifyAccess } from '../../vfs/fsnotify';
 
 function align8(n: number): number { return (n + 7) & ~7; }
 
@@ -46,6 +47,8 @@ function getdents(t: Task, a: SyscallArgs, wide: boolean): number {
   if (taken === 0 && f.pending().length > 0) fail(EINVAL);
   if (used > 0) t.mm.copyOut(addr, out.subarray(0, used));
   f.advance(taken);
+  // Linux iterate_dir reports every successful call, even one at the end.
+  fsnotifyAccess(f, used, true);
   return used;
 }
 

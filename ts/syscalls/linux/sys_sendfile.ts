@@ -11,6 +11,7 @@ import { SYS_copy_file_range, SYS_sendfile } from '../../abi/linux/syscall_numbe
 import type { FileDescription } from '../../vfs/file_description';
 import type { SyscallArgs, SyscallReturn, SyscallTable } from './types';
 import { getFile } from './fd_util';
+import { fsnotifyAccess, fsnotifyModify } from '../../vfs/fsnotify';
 
 const CHUNK = 64 * 1024;
 
@@ -94,8 +95,8 @@ function sysSendfile(t: Task, a: SyscallArgs): SyscallReturn {
     if (inOff < 0) fail(EINVAL);
   }
   if (count === 0) return 0;
-  return run({ t, from, to, inOff, outOff: -1, left: count, done: 0,
-    finish: (done) => { if (offAddr !== 0) t.mm.writeU64(offAddr, BigInt(inOff + done)); } });
+  return fsnotifyModify(to, fsnotifyAccess(from, run({ t, from, to, inOff, outOff: -1, left: count, done: 0,
+    finish: (done) => { if (offAddr !== 0) t.mm.writeU64(offAddr, BigInt(inOff + done)); } })));
 }
 
 function sysCopyFileRange(t: Task, a: SyscallArgs): SyscallReturn {
@@ -113,10 +114,10 @@ function sysCopyFileRange(t: Task, a: SyscallArgs): SyscallReturn {
   const outOff = outAddr !== 0 ? Number(BigInt.asIntN(64, t.mm.readU64(outAddr))) : -1;
   if ((inAddr !== 0 && inOff < 0) || (outAddr !== 0 && outOff < 0)) fail(EINVAL);
   if (len === 0) return 0;
-  return run({ t, from, to, inOff, outOff, left: len, done: 0, finish: (done) => {
+  return fsnotifyModify(to, fsnotifyAccess(from, run({ t, from, to, inOff, outOff, left: len, done: 0, finish: (done) => {
     if (inAddr !== 0) t.mm.writeU64(inAddr, BigInt(inOff + done));
     if (outAddr !== 0) t.mm.writeU64(outAddr, BigInt(outOff + done));
-  } });
+  } })));
 }
 
 export function registerSendfile(table: SyscallTable): void {

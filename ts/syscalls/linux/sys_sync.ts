@@ -14,6 +14,7 @@ import {
 import { VfsFile } from '../../vfs/vfs_file';
 import type { SyscallArgs, SyscallTable } from './types';
 import { getFile } from './fd_util';
+import { fsnotifyModify } from '../../vfs/fsnotify';
 
 const LOCK_SH = 1, LOCK_EX = 2, LOCK_NB = 4, LOCK_UN = 8;
 const POSIX_FADV_NOREUSE = 5;
@@ -40,6 +41,8 @@ function sysFallocate(t: Task, a: SyscallArgs): number {
   if (!f.writable) fail(EBADF);
   if (!(f instanceof VfsFile)) fail(f.seekable ? ENODEV : ESPIPE);
   f.fallocate(mode, off, len);
+  // Linux vfs_fallocate reports a successful call as a modification.
+  fsnotifyModify(f, len);
   return 0;
 }
 

@@ -10,6 +10,7 @@ import { EFAULT, EINVAL } from '../../abi/linux/errno';
 import { IOV_MAX, MAX_RW_COUNT, SEEK_CUR } from '../../abi/linux/fcntl';
 import type { FileDescription } from '../../vfs/file_description';
 import type { SyscallReturn } from './types';
+import { fsnotifyAccess, fsnotifyModify } from '../../vfs/fsnotify';
 
 export interface IOVec { base: number; len: number }
 
@@ -205,7 +206,7 @@ export function readToUser(t: Task, f: FileDescription, iovs: IOVec[], offset: n
       if (!more) return done;
     }
   };
-  return loop();
+  return fsnotifyAccess(f, loop());
 }
 
 /** Write the iovecs' data to f, at offset (or the file position when -1). */
@@ -241,5 +242,5 @@ export function writeFromUser(t: Task, f: FileDescription, iovs: IOVec[], offset
       if (!more(want, r)) return done;
     }
   };
-  return loop();
+  return fsnotifyModify(f, loop());
 }

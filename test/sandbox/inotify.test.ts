@@ -1,0 +1,53 @@
+// inotify: every event kind and its order, cookies, watch flags, the errors and the fd's
+// behaviour (fixture inotify.c, compared with the native run in a fresh directory), and a
+// real watcher: coreutils `tail -f` following a file a shell appends to.
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  busybox, describeResult, fixture, haveBusybox, platforms, runNative, runSandbox, skipBecause,
+} from '../helpers/run';
+
+const tail = '/usr/bin/tail';
+const noTail = skipBecause(!haveBusybox || !existsSync(tail), `${busybox} or coreutils ${tail} not found`);
+
+const dirs: string[] = [];
+function freshDir(): string {
+  const d = mkdtempSync(path.join(tmpdir(), 'tsvisor-inotify-'));
+  dirs.push(d);
+  return d;
+}
+afterEach(() => { for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true }); });
+
+// tail sleeps 30 s between checks when it polls: only inotify sees the append in time.
+// The file is on /dev/shm (tmpfs): coreutils polls files on overlayfs, as on Linux.
+const tailScript = `
+echo first > /dev/shm/f
+${tail} -s 30 -f /dev/shm/f > /dev/shm/out &
+T=$!
+while ! grep -q first /dev/shm/out 2>/dev/null; do sleep 0.05; done
+echo second >> /dev/shm/f
+i=0
+while ! grep -q second /dev/shm/out; do sleep 0.05; i=$((i+1)); [ $i -gt 200 ] && break; done
+kill $T
+wait $T
+cat /dev/shm/out
+`;
+
+describe.each(platforms)('%s', (platform) => {
+  it('inotify events, flags, errors and the fd behave as natively', async () => {
+    const native = await runNative([fixture('inotify'), freshDir()]);
+    expect(native.stdout).toContain('done\n');
+    const r = await runSandbox([fixture('inotify'), freshDir()], { platform, timeoutMs: 40_000 });
+    expect(r.stdout, describeResult(r)).toBe(native.stdout);
+    expect(r.code).toBe(native.code);
+  }, 60_000);
+
+  it.skipIf(noTail)('tail -f sees a line appended by another process at once', async () => {
+    const start = Date.now();
+    const r = await runSandbox([busybox, 'sh', '-c', tailScript], { platform, timeoutMs: 25_000 });
+    expect(r.stdout, describeResult(r)).toBe('first\nsecond\n');
+    expect(Date.now() - start).toBeLessThan(25_000);
+  }, 30_000);
+});
