@@ -16,6 +16,7 @@ export const PARTIAL: Record<string, string> = {
   unshare: 'no namespaces: CLONE_NEW* is EPERM without CAP_SYS_ADMIN, else EINVAL',
   kcmp: 'KCMP_EPOLL_TFD is EINVAL',
   move_pages: 'pages the sandbox mapped ahead of use (fault-around) report as present where Linux says ENOENT',
+  inotify_add_watch: 'no watches on files without a path (a pipe via /proc/self/fd); no IN_DELETE_SELF for a host file unlinked in the overlay',
   adjtimex: 'reads the state; adjustments are EPERM even with CAP_SYS_TIME (the host clock is not moved)',
   clock_adjtime: 'reads CLOCK_REALTIME\'s state; adjustments are EPERM even with CAP_SYS_TIME',
   fcntl: 'F_SETOWN/F_GETOWN(_EX), F_SETSIG/F_GETSIG, leases, F_NOTIFY and F_SETPIPE_SZ/F_GETPIPE_SZ are EINVAL',
