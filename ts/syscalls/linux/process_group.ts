@@ -7,6 +7,9 @@
 import type { Kernel } from '../../kernel/kernel';
 import type { ThreadGroup } from '../../kernel/thread_group';
 
+/** The sandbox's first process. */
+const ROOT_TGID = 1;
+
 export interface ProcessGroupIds { pgid: number; sid: number }
 
 const ids = new WeakMap<ThreadGroup, ProcessGroupIds>();
@@ -43,4 +46,24 @@ export function processGroupInSession(k: Kernel, pgid: number, sid: number): boo
     if (v.pgid === pgid && v.sid === sid) return true;
   }
   return false;
+}
+
+/** will_become_orphaned_pgrp: no member has a parent in another group of the same
+ *  session (a parent that could continue the job). The sandbox's init counts as such a
+ *  parent, as a pid namespace's init does in Linux; and the first process's own parent is
+ *  whoever ran tsvisor (a shell, say), which can continue it, as natively. */
+export function isPgrpOrphaned(k: Kernel, tg: ThreadGroup): boolean {
+  const { pgid, sid } = processGroupIds(tg);
+  for (const m of k.threadGroups.values()) {
+    if (m.zombie || m.reaped) continue;
+    const ids = processGroupIds(m);
+    if (ids.pgid !== pgid) continue;
+    if (!m.parent) {
+      if (m.tgid === ROOT_TGID && ids.sid === ROOT_TGID) return false;
+      continue;
+    }
+    const p = processGroupIds(m.parent);
+    if (p.pgid !== pgid && p.sid === sid) return false;
+  }
+  return true;
 }
