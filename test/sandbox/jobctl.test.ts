@@ -11,3 +11,12 @@ describe.each(platforms)('%s', (platform) => {
     expect(r.code).toBe(native.code);
   }, 70_000);
 });
+
+describe.each(platforms)('%s: pty', (platform) => {
+  it('a pty pair made by the program behaves as natively', async () => {
+    const native = await runNative([fixture('pty')], { timeoutMs: 30_000 });
+    const r = await runSandbox([fixture('pty')], { platform, timeoutMs: 30_000 });
+    expect(r.stdout, describeResult(r)).toBe(native.stdout);
+    expect(r.code).toBe(native.code);
+  }, 70_000);
+});

@@ -10,7 +10,12 @@ import type { ThreadGroup } from '../../kernel/thread_group';
 /** The sandbox's first process. */
 const ROOT_TGID = 1;
 
-export interface ProcessGroupIds { pgid: number; sid: number }
+export interface ProcessGroupIds {
+  pgid: number;
+  sid: number;
+  /** The controlling terminal (signal_struct.tty): inherited by fork, dropped by setsid. */
+  tty?: import('../../kernel/job_control_tty').JobControlTty | null;
+}
 
 const ids = new WeakMap<ThreadGroup, ProcessGroupIds>();
 
@@ -23,8 +28,9 @@ export function processGroupIds(tg: ThreadGroup): ProcessGroupIds {
   return v;
 }
 
+/** New ids; the controlling terminal stays unless v names one (setsid drops it). */
 export function setProcessGroupIds(tg: ThreadGroup, v: ProcessGroupIds): void {
-  ids.set(tg, { ...v });
+  ids.set(tg, { tty: processGroupIds(tg).tty ?? null, ...v });
 }
 
 export function inheritProcessGroup(parent: ThreadGroup, child: ThreadGroup): void {
