@@ -8,9 +8,11 @@ import type { NativeMemoryFile } from '../../native/addon';
 import { Credentials } from '../../kernel/credentials';
 import { S_IFCHR, S_IFDIR, makeDev } from '../../abi/linux/stat';
 import { TmpfsFS } from '../tmpfs/tmpfs';
+import type { Inode } from '../../vfs/inode';
 import { DEV_FULL, DEV_NULL, DEV_RANDOM, DEV_URANDOM, DEV_ZERO, registerMemDevices } from './mem_devices';
 import { registerTty } from './tty';
 import { DEV_PTMX, registerPtmx } from '../devpts/ptmx';
+import { DEV_CONSOLE, registerConsole } from './console';
 
 export const DEV_TTY = makeDev(5, 0);
 
@@ -26,9 +28,8 @@ export function newDevFS(mf: NativeMemoryFile): TmpfsFS {
   const fs = new DevFS(mf, { rootMode: 0o755 });
   const root = fs.root;
   const rootCreds = new Credentials(0, 0);
-  const chr = (name: string, rdev: number, mode = 0o666): void => {
+  const chr = (name: string, rdev: number, mode = 0o666): Inode =>
     root.mknod(name, S_IFCHR | mode, rdev, rootCreds);
-  };
   chr('null', DEV_NULL);
   chr('zero', DEV_ZERO);
   chr('full', DEV_FULL);
@@ -36,6 +37,7 @@ export function newDevFS(mf: NativeMemoryFile): TmpfsFS {
   chr('urandom', DEV_URANDOM);
   chr('tty', DEV_TTY);
   chr('ptmx', DEV_PTMX);
+  registerConsole(chr('console', DEV_CONSOLE, 0o600));
   root.symlink('fd', '/proc/self/fd', rootCreds);
   root.symlink('stdin', '/proc/self/fd/0', rootCreds);
   root.symlink('stdout', '/proc/self/fd/1', rootCreds);

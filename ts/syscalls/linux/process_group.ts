@@ -6,6 +6,7 @@
 
 import type { Kernel } from '../../kernel/kernel';
 import type { ThreadGroup } from '../../kernel/thread_group';
+import { consoleTty } from '../../vfs/host_tty';
 
 /** The sandbox's first process. */
 const ROOT_TGID = 1;
@@ -22,7 +23,8 @@ const ids = new WeakMap<ThreadGroup, ProcessGroupIds>();
 export function processGroupIds(tg: ThreadGroup): ProcessGroupIds {
   let v = ids.get(tg);
   if (!v) {
-    v = tg.parent ? { ...processGroupIds(tg.parent) } : { pgid: tg.tgid, sid: tg.tgid };
+    // The first process's session has tsvisor's terminal, if any, as its own.
+    v = tg.parent ? { ...processGroupIds(tg.parent) } : { pgid: tg.tgid, sid: tg.tgid, tty: consoleTty() };
     ids.set(tg, v);
   }
   return v;
