@@ -11,7 +11,11 @@ import type { Task } from './task';
 import type { ThreadGroup } from './thread_group';
 import { sigInfo } from './sig_pending';
 // signals.ts imports this module too; both only call each other at run time.
-import { sendSignalToProcess } from './signals';
+import { SI_KERNEL, sendSignalToProcess } from './signals';
+import { SIGHUP } from '../abi/linux/signal';
+import { isPgrpOrphaned, markAdoptedByInit, processGroupIds } from '../syscalls/linux/process_group';
+import { controllingTtyOf, disassociateCtty } from './job_control_tty';
+import type { Kernel } from './kernel';
 
 export const CLD_STOPPED = 5, CLD_CONTINUED = 6;
 
@@ -114,3 +118,43 @@ function notifyParentCldStop(tg: ThreadGroup, code: number, status: number): voi
   parent.notifyChildWaiters();
 }
 
+
+/** has_stopped_jobs: some live process of group pgid is stopped. */
+function hasStoppedJobs(k: Kernel, pgid: number): boolean {
+  for (const tg of k.threadGroups.values()) {
+    if (!tg.zombie && processGroupIds(tg).pgid === pgid && groupStopped(tg)) return true;
+  }
+  return false;
+}
+
+/** kill_orphaned_pgrp: a group this exit leaves orphaned, with stopped jobs nobody could
+ *  continue now, gets SIGHUP and SIGCONT (POSIX). */
+function killOrphanedPgrp(k: Kernel, member: ThreadGroup): void {
+  const pgid = processGroupIds(member).pgid;
+  if (!isPgrpOrphaned(k, member) || !hasStoppedJobs(k, pgid)) return;
+  for (const tg of [...k.threadGroups.values()]) {
+    if (tg.zombie || processGroupIds(tg).pgid !== pgid) continue;
+    sendSignalToProcess(tg, sigInfo(SIGHUP, SI_KERNEL));
+    sendSignalToProcess(tg, sigInfo(SIGCONT, SI_KERNEL));
+  }
+}
+
+/** exit_notify's job-control part, once tg is a zombie and its children have a new parent:
+ *  a session leader's terminal is hung up; groups its exit orphans are told. */
+export function jobControlExit(k: Kernel, tg: ThreadGroup, formerChildren: ThreadGroup[]): void {
+  const ids = processGroupIds(tg);
+  const tty = controllingTtyOf(tg);
+  if (tty && ids.sid === tg.tgid) disassociateCtty(k, tty, true);
+  // Its own group, if its parent was what kept it attached (another group, same session).
+  const parent = tg.parent;
+  if (parent) {
+    const p = processGroupIds(parent);
+    if (p.pgid !== ids.pgid && p.sid === ids.sid) killOrphanedPgrp(k, tg);
+  }
+  // Its children's groups, where it was the link.
+  for (const child of formerChildren) if (child.parent?.tgid === 1) markAdoptedByInit(child);
+  for (const child of formerChildren) {
+    const c = processGroupIds(child);
+    if (!child.zombie && c.pgid !== ids.pgid && c.sid === ids.sid) killOrphanedPgrp(k, child);
+  }
+}

@@ -14,6 +14,7 @@ import {
 import { CAP_SYS_ADMIN } from './capabilities';
 import type { Kernel } from './kernel';
 import type { Task } from './task';
+import type { ThreadGroup } from './thread_group';
 import type { FileDescription } from '../vfs/file_description';
 import { SyscallError } from './syscall_error';
 import { sigInfo } from './sig_pending';
@@ -30,7 +31,11 @@ export class JobControlTty {
 
 /** The caller's controlling terminal, if it still is one. */
 export function controllingTty(t: Task): JobControlTty | null {
-  const ids = processGroupIds(t.tg);
+  return controllingTtyOf(t.tg);
+}
+
+export function controllingTtyOf(tg: ThreadGroup): JobControlTty | null {
+  const ids = processGroupIds(tg);
   const tty = ids.tty ?? null;
   return tty && tty.sid === ids.sid ? tty : null;
 }
@@ -145,9 +150,9 @@ export function jobControlIoctl(t: Task, tty: JobControlTty, cmd: number, arg: n
   }
 }
 
-/** disassociate_ctty: the session loses its terminal; its foreground job gets SIGHUP and
- *  SIGCONT. */
-export function disassociateCtty(k: Kernel, tty: JobControlTty): void {
+/** disassociate_ctty: the session loses its terminal; its foreground job gets SIGHUP, and
+ *  SIGCONT too unless the leader is exiting. */
+export function disassociateCtty(k: Kernel, tty: JobControlTty, onExit = false): void {
   const pgrp = tty.pgrp;
   const sid = tty.sid;
   tty.sid = 0;
@@ -157,5 +162,5 @@ export function disassociateCtty(k: Kernel, tty: JobControlTty): void {
     if (o.tty === tty && o.sid === sid) o.tty = null;
   }
   signalProcessGroup(k, pgrp, SIGHUP);
-  signalProcessGroup(k, pgrp, SIGCONT);
+  if (!onExit) signalProcessGroup(k, pgrp, SIGCONT);
 }

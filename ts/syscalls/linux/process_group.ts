@@ -56,10 +56,17 @@ export function processGroupInSession(k: Kernel, pgid: number, sid: number): boo
   return false;
 }
 
+/** Processes init adopted when their parent died: for them init is the machine's init,
+ *  which does no job control (is_global_init), as natively. */
+const adoptedByInit = new WeakSet<ThreadGroup>();
+
+export function markAdoptedByInit(tg: ThreadGroup): void { adoptedByInit.add(tg); }
+
 /** will_become_orphaned_pgrp: no member has a parent in another group of the same
  *  session (a parent that could continue the job). The sandbox's init counts as such a
- *  parent, as a pid namespace's init does in Linux; and the first process's own parent is
- *  whoever ran tsvisor (a shell, say), which can continue it, as natively. */
+ *  parent for its own children (it may be a shell doing job control), not for those it
+ *  adopted; and the first process's own parent is whoever ran tsvisor (a shell, say),
+ *  which can continue it, as natively. */
 export function isPgrpOrphaned(k: Kernel, tg: ThreadGroup): boolean {
   const { pgid, sid } = processGroupIds(tg);
   for (const m of k.threadGroups.values()) {
@@ -70,6 +77,7 @@ export function isPgrpOrphaned(k: Kernel, tg: ThreadGroup): boolean {
       if (m.tgid === ROOT_TGID && ids.sid === ROOT_TGID) return false;
       continue;
     }
+    if (m.parent.tgid === ROOT_TGID && adoptedByInit.has(m)) continue;
     const p = processGroupIds(m.parent);
     if (p.pgid !== pgid && p.sid === sid) return false;
   }
