@@ -35,7 +35,7 @@ function bashSession(argv: string[]): Promise<{ out: string; code: number | null
   return new Promise((resolve) => {
     execFile('/usr/bin/python3', [path.join(repoRoot, 'test', 'fixtures', 'pty_drive.py'), ...argv,
       '/bin/bash', '--norc', '--noprofile', '-i'], { timeout: 60_000 }, (err, stdout) => {
-      const out = stdout.replace(/\r/g, '').replace(/^\[(\d+)\] \d+$/gm, '[$1] PID');
+      const out = stdout.replace(/\r/g, '').replace(/^\[(\d+)\] \d+$/gm, '[$1] PID').replace(/(\^Z)+/g, '^Z');
       resolve({ out, code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, ms: Date.now() - start });
     });
   });
