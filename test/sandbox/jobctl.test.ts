@@ -45,10 +45,10 @@ describe.each(platforms)('%s: interactive bash', (platform) => {
   it.skipIf(!haveBash)('does job control on a pty as natively', async () => {
     const native = await bashSession([]);
     const r = await bashSession([process.execPath, cli, 'run', `--platform=${platform}`, '--']);
-    expect(r.out).toContain('[1]+  Running                 sleep 10 &');
+    expect(r.out, r.out).toContain('[1]+  Running                 sleep 10 &');
     expect(r.out).toContain('^Z\n[2]+  Stopped                 sleep 10');
     expect(r.out).toContain('waited 0');
-    expect(r.out).toContain('EXIT 0');
+    expect(r.out, r.out).toContain('EXIT 0');
     expect(r.code).toBe(0);
     // Up to the second `jobs`, the session is deterministic; after `kill`, when bash reports
     // the terminated jobs depends on timing, natively too.
