@@ -89,6 +89,12 @@ export function ttyCheckChange(t: Task, tty: JobControlTty): void {
   restart(t);
 }
 
+/** A write: SIGTTOU for a background job only when TOSTOP is set (asked last: it may cost
+ *  a host ioctl). */
+export function ttyCheckWrite(t: Task, tty: JobControlTty, tostop: () => boolean): void {
+  if (isBackground(t, tty) && tostop()) ttyCheckChange(t, tty);
+}
+
 /** n_tty's job_control for read: a background reader gets SIGTTIN (EIO if it ignores or
  *  blocks it, or its group is orphaned). */
 export function ttyCheckRead(t: Task, tty: JobControlTty): void {

@@ -13,7 +13,7 @@ import { SIGWINCH } from '../abi/linux/signal';
 import { TCGETS, TCSETS, TCSETSF, TCSETSW, TIOCGWINSZ, TIOCSWINSZ } from '../abi/linux/ioctl';
 import * as T from '../abi/linux/termios';
 import {
-  JobControlTty, jobControlIoctl, signalProcessGroup, ttyCheckChange, ttyCheckRead,
+  JobControlTty, jobControlIoctl, signalProcessGroup, ttyCheckChange, ttyCheckRead, ttyCheckWrite,
 } from '../kernel/job_control_tty';
 import type { FileDescription } from './file_description';
 import type { Stat } from '../abi/linux/stat';
@@ -86,7 +86,7 @@ export class HostTty {
 
   /** A background job writing with TOSTOP set: SIGTTOU. */
   checkWrite(t: Task): void {
-    if ((new DataView(this.getAttr().buffer).getUint32(12, true) & TOSTOP) !== 0) ttyCheckChange(t, this.console.job);
+    ttyCheckWrite(t, this.console.job, () => (new DataView(this.getAttr().buffer).getUint32(12, true) & TOSTOP) !== 0);
   }
 
   ioctl(t: Task, cmd: number, arg: number, flags: number): number {

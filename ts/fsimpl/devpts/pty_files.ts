@@ -8,7 +8,9 @@ import type { Task } from '../../kernel/task';
 import { SyscallError } from '../../kernel/syscall_error';
 import { block } from '../../kernel/blocking';
 import type { WaitQueue } from '../../kernel/poll/wait_queue';
-import { jobControlIoctl, ttyCheckChange, ttyCheckRead, signalProcessGroup } from '../../kernel/job_control_tty';
+import {
+  jobControlIoctl, signalProcessGroup, ttyCheckChange, ttyCheckRead, ttyCheckWrite,
+} from '../../kernel/job_control_tty';
 import { EAGAIN, EINVAL, EIO, ENOTTY } from '../../abi/linux/errno';
 import { O_ACCMODE, O_NONBLOCK, O_WRONLY } from '../../abi/linux/fcntl';
 import {
@@ -147,7 +149,7 @@ export class PtyReplicaFile extends VfsFile {
 
   override write(t: Task, src: Uint8Array, _offset: number): number {
     if (!this.term.masterOpen) throw new SyscallError(EIO);
-    if (this.term.ldisc.tostop) ttyCheckChange(t, this.term.job);
+    ttyCheckWrite(t, this.term.job, () => this.term.ldisc.tostop);
     return this.term.replicaWrite(src);
   }
 
