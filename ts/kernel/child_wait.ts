@@ -9,6 +9,7 @@ import type { Task } from './task';
 import type { ThreadGroup } from './thread_group';
 import { block } from './blocking';
 import { reap } from './exit';
+import { takeStopReport } from './job_control';
 
 export const WNOHANG = 0x1, WUNTRACED = 0x2, WSTOPPED = 0x2, WEXITED = 0x4, WCONTINUED = 0x8,
   WNOWAIT = 0x0100_0000, __WNOTHREAD = 0x2000_0000, __WALL = 0x4000_0000, __WCLONE = 0x8000_0000;
@@ -32,32 +33,41 @@ function eligible(child: ThreadGroup, options: number): boolean {
   return (child.exitSignal !== SIGCHLD) === ((options & __WCLONE) !== 0);
 }
 
-/** wait_consider_task over the children: a zombie to report, and whether any child could
- *  still give one (Linux's notask_error cleared). A zombie is something to wait for only
- *  with WEXITED: it will never stop or continue again. Stop/continue reports need job
- *  control, which the sandbox does not have yet, so a live child only makes the wait sleep. */
-function scan(t: Task, req: WaitRequest): { ready: ThreadGroup | null; any: boolean } {
+/** wait_consider_task over the children: a zombie to report (WEXITED), a stop (WSTOPPED)
+ *  or continue (WCONTINUED) not yet reported, and whether any child could still give one
+ *  (Linux's notask_error cleared). A zombie will never stop or continue again. */
+function scan(t: Task, req: WaitRequest): { ready: WaitResult | null; zombie: ThreadGroup | null; any: boolean } {
   let any = false;
+  const peek = (req.options & WNOWAIT) !== 0;
   for (const child of t.tg.children) {
     if (!req.matches(child) || !eligible(child, req.options)) continue;
     if (!child.zombie) {
       any = true;
+      const status = takeStopReport(child, (req.options & WSTOPPED) !== 0, (req.options & WCONTINUED) !== 0, peek);
+      if (status !== null) return { ready: { pid: child.tgid, status, uid: childUid(child) }, zombie: null, any };
       continue;
     }
-    if ((req.options & WEXITED) !== 0) return { ready: child, any: true };
+    if ((req.options & WEXITED) !== 0) {
+      return { ready: { pid: child.tgid, status: child.exitStatus ?? 0, uid: child.exitUid }, zombie: child, any: true };
+    }
   }
-  return { ready: null, any };
+  return { ready: null, zombie: null, any };
+}
+
+/** The real uid a stop or continue report names (the child's, as Linux's __task_cred). */
+function childUid(child: ThreadGroup): number {
+  for (const task of child.tasks) return task.creds.uid;
+  return child.exitUid;
 }
 
 /** do_wait: a result, null for WNOHANG with nothing to report, ECHILD with no such child;
  *  a Promise when it must sleep. */
 export function waitForChild(t: Task, req: WaitRequest): WaitResult | null | Promise<WaitResult | null> {
-  const { ready, any } = scan(t, req);
+  const { ready, zombie, any } = scan(t, req);
   if (!any) fail(ECHILD);
   if (ready) {
-    const r = { pid: ready.tgid, status: ready.exitStatus ?? 0, uid: ready.exitUid };
-    if ((req.options & WNOWAIT) === 0) reap(t.kernel, ready);
-    return r;
+    if (zombie && (req.options & WNOWAIT) === 0) reap(t.kernel, zombie);
+    return ready;
   }
   if ((req.options & WNOHANG) !== 0) return null;
   const tg = t.tg;
@@ -65,5 +75,14 @@ export function waitForChild(t: Task, req: WaitRequest): WaitResult | null | Pro
     const w = (): void => wake();
     tg.childWaiters.add(w);
     return () => { tg.childWaiters.delete(w); };
-  }).then(() => waitForChild(t, req));
+  }).then(() => waitForChild(t, req), (e: unknown) => {
+    // do_wait scans again before it looks at signals: a child whose change also sent the
+    // SIGCHLD that cut the wait short is reported, not EINTR.
+    if (t.exited) throw e;
+    const again = scan(t, req);
+    if (!again.ready) throw e;
+    t.syscallRestart = 0;
+    if (again.zombie && (req.options & WNOWAIT) === 0) reap(t.kernel, again.zombie);
+    return again.ready;
+  });
 }

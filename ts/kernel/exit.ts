@@ -17,6 +17,7 @@ import { futexWake } from './futex';
 import { exitRobustList } from './robust_futex';
 import { exitPiStateList } from './pi_futex';
 import { exitSem } from './ipc/undo';
+import { jobControlExit } from './job_control';
 
 /** futex_cleanup, on exit and exec: robust locks get OWNER_DIED, PI locks a new owner. */
 export function futexExitRelease(t: Task): void {
@@ -65,7 +66,8 @@ function exitThreadGroup(k: Kernel, tg: ThreadGroup): void {
   tg.zombie = true;
   const init = k.threadGroups.get(INIT_TGID);
   const heir = init && init !== tg && !init.zombie ? init : null;
-  for (const child of [...tg.children]) {
+  const formerChildren = [...tg.children];
+  for (const child of formerChildren) {
     tg.children.delete(child);
     child.parent = heir;
     for (const ct of child.tasks) {
@@ -80,6 +82,7 @@ function exitThreadGroup(k: Kernel, tg: ThreadGroup): void {
       reap(k, child);
     }
   }
+  jobControlExit(k, tg, formerChildren);
   if (tg.tgid === INIT_TGID) {
     // The pid namespace dies with its init (zap_pid_ns_processes).
     for (const other of [...k.threadGroups.values()]) if (other !== tg && !other.zombie) k.killThreadGroup(other, SIGKILL);

@@ -17,6 +17,9 @@ import { defaultAction, sendSignalToThread } from './signals';
 import { setupSignalFrame } from './signal_frame';
 import { clearRestartBlock, hasRestartBlock } from './restart_block';
 import { SYS_restart_syscall } from '../abi/linux/syscall_numbers';
+import { SIGSTOP } from '../abi/linux/signal';
+import { doSignalStop, groupStopped } from './job_control';
+import { isPgrpOrphaned } from '../syscalls/linux/process_group';
 
 const SYSCALL_INSN_LEN = 2n;
 
@@ -56,6 +59,12 @@ export function deliverSignals(t: Task, afterSyscall: boolean): void {
   t.syscallRestart = 0;
   let handled = false;
   while (!t.exited) {
+    if (groupStopped(t.tg)) {
+      // The task parks first (task_run.ts); the interrupted syscall's fate is decided
+      // when it resumes, by the signals pending then.
+      t.syscallRestart = restart;
+      return;
+    }
     const info = dequeue(t);
     if (!info) break;
     const sig = info.signo;
@@ -64,7 +73,13 @@ export function deliverSignals(t: Task, afterSyscall: boolean): void {
     if (act.handler === SIG_IGN) continue;
     if (act.handler === SIG_DFL) {
       const d = defaultAction(sig);
-      if (d === 'ignore' || d === 'stop' || d === 'cont') continue;
+      if (d === 'ignore' || d === 'cont') continue;
+      if (d === 'stop') {
+        // is_current_pgrp_orphaned: nobody could continue the job, so only SIGSTOP stops it.
+        if (sig !== SIGSTOP && isPgrpOrphaned(t.kernel, t.tg)) continue;
+        doSignalStop(t, sig);
+        continue;
+      }
       t.kernel.killThreadGroup(t.tg, sig);
       return;
     }

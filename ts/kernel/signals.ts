@@ -13,6 +13,7 @@ import type { Task } from './task';
 import type { ThreadGroup } from './thread_group';
 import { sigInfo, type SigInfo } from './sig_pending';
 import { notifySignalfd } from './signalfd_wait';
+import { continueGroup, groupStopped } from './job_control';
 
 export type DefaultAction = 'term' | 'core' | 'ignore' | 'stop' | 'cont';
 
@@ -39,7 +40,7 @@ export function userSigInfo(from: Task, sig: number, code = SI_USER): SigInfo {
 
 /** Whether t has a signal it would act on now (what makes a wait give way). */
 export function signalPending(t: Task): boolean {
-  if (t.exited) return true;
+  if (t.exited || groupStopped(t.tg)) return true;
   const mask = t.sigMask;
   return ((t.pending.set | t.tg.pending.set) & ~mask) !== 0n;
 }
@@ -50,9 +51,10 @@ function ignoredNow(tg: ThreadGroup, sig: number, blocked: boolean): boolean {
   const h = signalActions(tg)[sig].handler;
   if (h === SIG_IGN) return true;
   if (h !== SIG_DFL) return false;
-  // Stops are simplified to no-ops: there is no job control yet.
+  // sig_kernel_ignore: a default stop is acted on when taken (it may find the process
+  // group orphaned then); SIGCONT has done its work in prepare().
   const d = defaultAction(sig);
-  return d === 'ignore' || d === 'cont' || d === 'stop';
+  return d === 'ignore' || d === 'cont';
 }
 
 function blocks(t: Task, sig: number): boolean {
@@ -68,8 +70,10 @@ function fatal(tg: ThreadGroup, by: Task, sig: number): boolean {
   return by.realBlocked === null || (by.realBlocked & sigBit(sig)) === 0n;
 }
 
-/** SIGCONT clears pending stops and a stop clears pending SIGCONT (prepare_signal). */
+/** SIGCONT resumes a stopped process and clears pending stops; a stop clears pending
+ *  SIGCONT (prepare_signal). */
 function prepare(tg: ThreadGroup, sig: number): void {
+  if (sig === SIGCONT) continueGroup(tg);
   const clear = sig === SIGCONT ? STOP_SIGNALS : (STOP_SIGNALS & sigBit(sig)) !== 0n ? sigBit(SIGCONT) : 0n;
   if (clear === 0n) return;
   tg.pending.discard(clear);

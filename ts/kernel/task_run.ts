@@ -14,6 +14,7 @@ import { dispatchCompat32 } from '../syscalls/linux/compat32';
 import type { Task } from './task';
 import { sigInfo } from './sig_pending';
 import { deliverSignals, forceSignal } from './signal_deliver';
+import { groupStopped, parkStopped } from './job_control';
 import { chargeExitedTask, taskCpuTime } from './timers/cpu_time';
 
 const SEGV_MAPERR = 1, SEGV_ACCERR = 2;
@@ -59,8 +60,14 @@ export async function runTask(t: Task): Promise<void> {
       default:
         throw new Error(`unknown platform event ${ev}`);
     }
-    if (!t.exited && (t.syscallRestart !== 0 || t.pending.set !== 0n || t.tg.pending.set !== 0n)) {
+    if (!t.exited && (t.syscallRestart !== 0 || t.pending.set !== 0n || t.tg.pending.set !== 0n ||
+      groupStopped(t.tg))) {
       deliverSignals(t, afterSyscall);
+      // Group stop: park until SIGCONT or death, then act on what is pending by then.
+      while (!t.exited && groupStopped(t.tg)) {
+        await parkStopped(t);
+        if (!t.exited) deliverSignals(t, true);
+      }
     }
   }
   chargeExitedTask(t);

@@ -25,6 +25,9 @@ export class ThreadGroup {
   zombie = false;
   /** Reaped (or auto-reaped): the pid is free. */
   reaped = false;
+  /** Job control: the group stop in effect and the report wait(2) owes the parent
+   *  (job_control.ts); null when running and nothing is owed. */
+  jobStop: import('./job_control').JobStopState | null = null;
   /** Wake-ups for this process's wait4/waitid callers: run when a child changes state. */
   readonly childWaiters = new Set<() => void>();
   /** Resolves when the last task has exited. */

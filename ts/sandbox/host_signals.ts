@@ -9,9 +9,15 @@ import type { ThreadGroup } from '../kernel/thread_group';
 import { sigInfo } from '../kernel/sig_pending';
 import { SI_USER, sendSignalToProcess } from '../kernel/signals';
 import { processGroupIds } from '../syscalls/linux/process_group';
-import { SIGALRM, SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGWINCH } from '../abi/linux/signal';
+import {
+  SIGALRM, SIGCONT, SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGTSTP, SIGUSR1, SIGUSR2, SIGWINCH,
+} from '../abi/linux/signal';
+import { consoleTty } from '../vfs/host_tty';
+import { groupStopped } from '../kernel/job_control';
 
-const TO_GROUP: Array<[NodeJS.Signals, number]> = [['SIGINT', SIGINT], ['SIGQUIT', SIGQUIT], ['SIGWINCH', SIGWINCH]];
+const TO_GROUP: Array<[NodeJS.Signals, number]> = [
+  ['SIGINT', SIGINT], ['SIGQUIT', SIGQUIT], ['SIGWINCH', SIGWINCH], ['SIGTSTP', SIGTSTP],
+];
 const TO_INIT: Array<[NodeJS.Signals, number]> = [
   ['SIGTERM', SIGTERM], ['SIGHUP', SIGHUP], ['SIGUSR1', SIGUSR1], ['SIGUSR2', SIGUSR2], ['SIGALRM', SIGALRM],
 ];
@@ -22,12 +28,25 @@ export function forwardHostSignals(kernel: Kernel, init: ThreadGroup): () => voi
   const send = (tg: ThreadGroup, sig: number): void => {
     if (!tg.zombie && !tg.reaped) sendSignalToProcess(tg, sigInfo(sig, SI_USER, { pid: 0, uid: 0 }));
   };
+  // The terminal's foreground job: the console's foreground group when the program does
+  // job control on tsvisor's terminal (a shell), else the first process's group.
+  const toGroup = (sig: number): void => {
+    const pgid = consoleTty()?.pgrp || processGroupIds(init).pgid;
+    for (const tg of [...kernel.threadGroups.values()]) if (processGroupIds(tg).pgid === pgid) send(tg, sig);
+  };
   for (const [name, sig] of TO_GROUP) {
     listeners.push([name, () => {
-      const pgid = processGroupIds(init).pgid;
-      for (const tg of [...kernel.threadGroups.values()]) if (processGroupIds(tg).pgid === pgid) send(tg, sig);
+      toGroup(sig);
+      // ^Z that stopped the program itself stops tsvisor too, so that the user's shell
+      // gets the terminal back; its SIGCONT (fg) continues the program.
+      if (sig === SIGTSTP) setTimeout(() => { if (groupStopped(init)) process.kill(process.pid, 'SIGSTOP'); }, 20);
     }]);
   }
+  listeners.push(['SIGCONT', () => {
+    if (!groupStopped(init)) return;
+    const pgid = processGroupIds(init).pgid;
+    for (const tg of [...kernel.threadGroups.values()]) if (processGroupIds(tg).pgid === pgid) send(tg, SIGCONT);
+  }]);
   for (const [name, sig] of TO_INIT) listeners.push([name, () => send(init, sig)]);
   for (const [name, fn] of listeners) process.on(name, fn);
   return () => {

@@ -22,7 +22,7 @@ import { S_IFBLK, S_IFCHR, S_IFDIR, S_IFMT, S_IFREG, devMajor, type Stat } from 
 import { DEFAULT_POLLMASK, FileDescription, seekPosition, type ReadinessCallback } from './file_description';
 import { pollWithBackoff } from '../kernel/poll/backoff_waiter';
 import { isEAGAIN, throwHostError } from './host_errno';
-import { HostTty } from './host_tty';
+import { HostTty, consoleNodePath, consoleNodeStat, setConsoleOpener } from './host_tty';
 
 export type PollFn = (fd: number, events: number) => number;
 
@@ -72,7 +72,8 @@ export class HostFileDescription extends FileDescription {
     this.pollFn = opts.poll ?? ((fd, ev) => addon().pollHostFd(fd, ev));
   }
 
-  override read(_t: Task, dst: Uint8Array, offset: number): number | Promise<number> {
+  override read(t: Task, dst: Uint8Array, offset: number): number | Promise<number> {
+    this.tty?.checkRead(t);
     if (dst.length === 0) return 0;
     if (this.kind === 'stream') return this.readStream(dst);
     if (this.kind === 'memdev') return this.syncIO(() => fs.readSync(this.hostFd, dst, 0, dst.length, null));
@@ -83,7 +84,8 @@ export class HostFileDescription extends FileDescription {
     return n;
   }
 
-  override write(_t: Task, src: Uint8Array, offset: number): number | Promise<number> {
+  override write(t: Task, src: Uint8Array, offset: number): number | Promise<number> {
+    this.tty?.checkWrite(t);
     if (src.length === 0) return 0;
     if (this.kind === 'stream') return this.writeStream(src);
     if (this.kind === 'memdev') return this.syncIO(() => fs.writeSync(this.hostFd, src, 0, src.length, null));
@@ -109,13 +111,16 @@ export class HostFileDescription extends FileDescription {
   }
 
   override stat(): Stat {
+    // The terminal is the sandbox's /dev/console (what ttyname() looks for).
+    const console = this.tty ? consoleNodeStat() : null;
+    if (console) return console;
     let st: fs.BigIntStats;
     try { st = fs.fstatSync(this.hostFd, { bigint: true }); } catch (e) { throwHostError(e); }
     return statFromHost(st);
   }
 
   override ioctl(t: Task, cmd: number, arg: number): number {
-    if (this.tty) return this.tty.ioctl(t, cmd, arg);
+    if (this.tty) return this.tty.ioctl(t, cmd, arg, this.flags);
     if (cmd === FIONREAD && this.kind === 'regular') {
       const cur = hostSeek(this.hostFd, 0, SEEK_CUR);
       t.mm.writeI32(arg, Math.max(0, Math.min(this.size() - cur, 0x7fffffff)));
@@ -124,7 +129,9 @@ export class HostFileDescription extends FileDescription {
     throw new SyscallError(ENOTTY);
   }
 
-  override describe(): string { return `host:[${this.hostFd}]`; }
+  override describe(): string {
+    return (this.tty ? consoleNodePath() : null) ?? `host:[${this.hostFd}]`;
+  }
 
   /** Pipes, ttys and sockets have a poll operation; regular files and /dev/null do not
    *  (epoll refuses them with EPERM, as Linux does). */
@@ -289,3 +296,5 @@ export function statFromHost(st: fs.BigIntStats): Stat {
     btime: st.birthtimeNs > 0n ? timespec(st.birthtimeNs) : undefined,
   };
 }
+
+setConsoleOpener((hostFd, flags) => new HostFileDescription(hostFd, { flags, closeOnRelease: false }));

@@ -99,6 +99,7 @@ export function status(t: Task): string {
  *  in one only death ends (vfork), dead once exited, else running. */
 export function taskState(t: Task): string {
   if (t.exited) return 'X (dead)';
+  if (t.tg.jobStop?.stopped === true) return 'T (stopped)';
   if (t.waitCancel !== null) return t.waitKillableOnly ? 'D (disk sleep)' : 'S (sleeping)';
   return 'R (running)';
 }

@@ -6,22 +6,33 @@
 
 import type { Kernel } from '../../kernel/kernel';
 import type { ThreadGroup } from '../../kernel/thread_group';
+import { consoleTty } from '../../vfs/host_tty';
 
-export interface ProcessGroupIds { pgid: number; sid: number }
+/** The sandbox's first process. */
+const ROOT_TGID = 1;
+
+export interface ProcessGroupIds {
+  pgid: number;
+  sid: number;
+  /** The controlling terminal (signal_struct.tty): inherited by fork, dropped by setsid. */
+  tty?: import('../../kernel/job_control_tty').JobControlTty | null;
+}
 
 const ids = new WeakMap<ThreadGroup, ProcessGroupIds>();
 
 export function processGroupIds(tg: ThreadGroup): ProcessGroupIds {
   let v = ids.get(tg);
   if (!v) {
-    v = tg.parent ? { ...processGroupIds(tg.parent) } : { pgid: tg.tgid, sid: tg.tgid };
+    // The first process's session has tsvisor's terminal, if any, as its own.
+    v = tg.parent ? { ...processGroupIds(tg.parent) } : { pgid: tg.tgid, sid: tg.tgid, tty: consoleTty() };
     ids.set(tg, v);
   }
   return v;
 }
 
+/** New ids; the controlling terminal stays unless v names one (setsid drops it). */
 export function setProcessGroupIds(tg: ThreadGroup, v: ProcessGroupIds): void {
-  ids.set(tg, { ...v });
+  ids.set(tg, { tty: processGroupIds(tg).tty ?? null, ...v });
 }
 
 export function inheritProcessGroup(parent: ThreadGroup, child: ThreadGroup): void {
@@ -43,4 +54,32 @@ export function processGroupInSession(k: Kernel, pgid: number, sid: number): boo
     if (v.pgid === pgid && v.sid === sid) return true;
   }
   return false;
+}
+
+/** Processes init adopted when their parent died: for them init is the machine's init,
+ *  which does no job control (is_global_init), as natively. */
+const adoptedByInit = new WeakSet<ThreadGroup>();
+
+export function markAdoptedByInit(tg: ThreadGroup): void { adoptedByInit.add(tg); }
+
+/** will_become_orphaned_pgrp: no member has a parent in another group of the same
+ *  session (a parent that could continue the job). The sandbox's init counts as such a
+ *  parent for its own children (it may be a shell doing job control), not for those it
+ *  adopted; and the first process's own parent is whoever ran tsvisor (a shell, say),
+ *  which can continue it, as natively. */
+export function isPgrpOrphaned(k: Kernel, tg: ThreadGroup): boolean {
+  const { pgid, sid } = processGroupIds(tg);
+  for (const m of k.threadGroups.values()) {
+    if (m.zombie || m.reaped) continue;
+    const ids = processGroupIds(m);
+    if (ids.pgid !== pgid) continue;
+    if (!m.parent) {
+      if (m.tgid === ROOT_TGID && ids.sid === ROOT_TGID) return false;
+      continue;
+    }
+    if (m.parent.tgid === ROOT_TGID && adoptedByInit.has(m)) continue;
+    const p = processGroupIds(m.parent);
+    if (p.pgid !== pgid && p.sid === sid) return false;
+  }
+  return true;
 }

@@ -22,7 +22,7 @@ function sysSetsid(t: Task): number {
   const tgid = t.tg.tgid;
   // A process that leads (or whose pid names) a process group cannot start a session.
   if (processGroupExists(t.kernel, tgid)) fail(EPERM);
-  setProcessGroupIds(t.tg, { pgid: tgid, sid: tgid });
+  setProcessGroupIds(t.tg, { pgid: tgid, sid: tgid, tty: null });
   return tgid;
 }
 

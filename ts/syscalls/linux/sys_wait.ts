@@ -14,6 +14,7 @@ import {
   waitForChild, type WaitResult,
 } from '../../kernel/child_wait';
 import { childStatusInfo } from '../../kernel/exit';
+import { stopStatusInfo } from '../../kernel/job_control';
 import type { SyscallArgs, SyscallReturn, SyscallTable } from './types';
 import { processGroupIds } from './process_group';
 
@@ -52,7 +53,7 @@ function putWaitidInfo(t: Task, addr: number, r: WaitResult | null): void {
   const b = new Uint8Array(28);
   const v = new DataView(b.buffer);
   if (r) {
-    const s = childStatusInfo(r.status);
+    const s = stopStatusInfo(r.status) ?? childStatusInfo(r.status);
     v.setInt32(0, SIGCHLD, true);
     v.setInt32(8, s.code, true);
     v.setInt32(16, r.pid, true);

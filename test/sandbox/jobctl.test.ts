@@ -1,0 +1,60 @@
+// Job control and terminals: stop/continue signals seen by wait and SIGCHLD (fixture
+// jobctl.c), a pty pair made by the program (pty.c), both compared with the native run on
+// every platform; and an interactive bash doing job control on a pty (pty_drive.py).
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import {
+  cli, describeResult, fixture, platforms, repoRoot, runNative, runSandbox,
+} from '../helpers/run';
+
+describe.each(platforms)('%s', (platform) => {
+  it('stops and continues processes as natively', async () => {
+    const native = await runNative([fixture('jobctl')], { timeoutMs: 30_000 });
+    const r = await runSandbox([fixture('jobctl')], { platform, timeoutMs: 30_000 });
+    expect(r.stdout, describeResult(r)).toBe(native.stdout);
+    expect(r.code).toBe(native.code);
+  }, 70_000);
+});
+
+describe.each(platforms)('%s: pty', (platform) => {
+  it('a pty pair made by the program behaves as natively', async () => {
+    const native = await runNative([fixture('pty')], { timeoutMs: 30_000 });
+    const r = await runSandbox([fixture('pty')], { platform, timeoutMs: 30_000 });
+    expect(r.stdout, describeResult(r)).toBe(native.stdout);
+    expect(r.code).toBe(native.code);
+  }, 70_000);
+});
+
+const haveBash = existsSync('/bin/bash') && existsSync('/usr/bin/python3');
+
+/** The transcript of an interactive bash session typed by pty_drive.py, pids elided. */
+function bashSession(argv: string[]): Promise<{ out: string; code: number | null; ms: number }> {
+  const start = Date.now();
+  return new Promise((resolve) => {
+    execFile('/usr/bin/python3', [path.join(repoRoot, 'test', 'fixtures', 'pty_drive.py'), ...argv,
+      '/bin/bash', '--norc', '--noprofile', '-i'], { timeout: 60_000 }, (err, stdout) => {
+      const out = stdout.replace(/\r/g, '').replace(/^\[(\d+)\] \d+$/gm, '[$1] PID').replace(/(\^Z)+/g, '^Z');
+      resolve({ out, code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, ms: Date.now() - start });
+    });
+  });
+}
+
+describe.each(platforms)('%s: interactive bash', (platform) => {
+  it.skipIf(!haveBash)('does job control on a pty as natively', async () => {
+    const native = await bashSession([]);
+    const r = await bashSession([process.execPath, cli, 'run', `--platform=${platform}`, '--']);
+    expect(r.out, r.out).toContain('[1]+  Running                 sleep 10 &');
+    expect(r.out).toContain('^Z\n[2]+  Stopped                 sleep 10');
+    expect(r.out).toContain('waited 0');
+    expect(r.out, r.out).toContain('EXIT 0');
+    expect(r.code).toBe(0);
+    // Up to the second `jobs`, the session is deterministic; after `kill`, when bash reports
+    // the terminated jobs depends on timing, natively too.
+    const upToKill = (s: string): string => s.slice(0, s.indexOf('PROMPT$ kill'));
+    expect(upToKill(r.out)).toBe(upToKill(native.out));
+    // Nobody waited for a sleep 10 to finish.
+    expect(r.ms).toBeLessThan(9_000);
+  }, 70_000);
+});

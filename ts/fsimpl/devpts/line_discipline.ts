@@ -1,0 +1,177 @@
+// The line discipline (Linux drivers/tty/n_tty.c, in outline): what the terminal does with
+// bytes typed at it (input processing, canonical line editing, echo, the signal characters)
+// and with bytes the program writes (output processing). It holds the termios and the input
+// queues; the Terminal around it moves bytes and wakes readers.
+
+import * as T from '../../abi/linux/termios';
+import { SIGINT, SIGQUIT, SIGTSTP } from '../../abi/linux/signal';
+
+const INLCR = 0o100, IGNCR = 0o200, ISTRIP = 0o40;
+const ECHONL = 0o100, NOFLSH = 0o200, TOSTOP = 0o400;
+const OCRNL = 0o10, ONOCR = 0o20, ONLRET = 0o40;
+const HUPCL = 0o2000;
+const MAX_CANON = 4095;
+
+/** tty_std_termios: what a new pty replica starts with. */
+export function stdTermios(): Uint8Array {
+  const b = new Uint8Array(T.TERMIOS_SIZE);
+  const v = new DataView(b.buffer);
+  v.setUint32(0, T.ICRNL | T.IXON, true);
+  v.setUint32(4, T.OPOST | T.ONLCR, true);
+  v.setUint32(8, T.B38400 | T.CS8 | T.CREAD | HUPCL, true);
+  v.setUint32(12, T.ISIG | T.ICANON | T.ECHO | T.ECHOE | T.ECHOK | T.ECHOCTL | T.ECHOKE | T.IEXTEN, true);
+  // INIT_C_CC: ^C ^\ DEL ^U ^D 0 1 0 ^Q ^S ^Z 0 ^R ^O ^W ^V 0.
+  b.set([3, 0x1c, 0x7f, 0x15, 4, 0, 1, 0, 0x11, 0x13, 0x1a, 0, 0x12, 0x0f, 0x17, 0x16, 0], 17);
+  return b;
+}
+
+export class LineDiscipline {
+  termios = stdTermios();
+  /** Completed input the program may read: canonical lines (an empty one is EOF) or, in
+   *  raw mode, one chunk of bytes. */
+  readonly ready: Uint8Array[] = [];
+  /** The line being edited (canonical mode). */
+  private line: number[] = [];
+
+  private word(off: number): number { return new DataView(this.termios.buffer).getUint32(off, true); }
+  get iflag(): number { return this.word(0); }
+  get oflag(): number { return this.word(4); }
+  get lflag(): number { return this.word(12); }
+  cc(i: number): number { return this.termios[17 + i]; }
+  get canonical(): boolean { return (this.lflag & T.ICANON) !== 0; }
+  get tostop(): boolean { return (this.lflag & TOSTOP) !== 0; }
+
+  /** New termios (TCSETS*): leaving canonical mode makes the partial line readable. */
+  setTermios(b: Uint8Array): void {
+    this.termios = b.slice(0, T.TERMIOS_SIZE);
+    if (!this.canonical && this.line.length > 0) {
+      this.ready.push(Uint8Array.from(this.line));
+      this.line = [];
+    }
+  }
+
+  /** Bytes readable now (FIONREAD). */
+  get available(): number {
+    let n = 0;
+    for (const c of this.ready) n += c.length;
+    return n;
+  }
+
+  get readable(): boolean { return this.ready.length > 0; }
+
+  flushInput(): void {
+    this.ready.length = 0;
+    this.line = [];
+  }
+
+  /** Read into dst: at most one line in canonical mode; 0 for an EOF mark. */
+  read(dst: Uint8Array): number {
+    let n = 0;
+    while (n < dst.length && this.ready.length > 0) {
+      const c = this.ready[0];
+      const take = Math.min(c.length, dst.length - n);
+      dst.set(c.subarray(0, take), n);
+      n += take;
+      if (take === c.length) this.ready.shift();
+      else this.ready[0] = c.subarray(take);
+      if (this.canonical) break;
+    }
+    return n;
+  }
+
+  /** Output processing (OPOST): NL to CR-NL and the like. */
+  output(src: Uint8Array): Uint8Array {
+    const o = this.oflag;
+    if ((o & T.OPOST) === 0) return src;
+    const out: number[] = [];
+    for (const c of src) {
+      if (c === 0x0a && (o & T.ONLCR) !== 0) out.push(0x0d, 0x0a);
+      else if (c === 0x0d && (o & OCRNL) !== 0) out.push(0x0a);
+      else if (c === 0x0d && (o & (ONOCR | ONLRET)) !== 0) out.push(0x0d);
+      else out.push(c);
+    }
+    return Uint8Array.from(out);
+  }
+
+  /** Input processing of typed bytes: returns what to echo (already output-processed) and
+   *  the signals to send to the foreground process group, in order. */
+  input(src: Uint8Array): { echo: Uint8Array; signals: number[]; flushOutput: boolean } {
+    let flushOutput = false;
+    const echo: number[] = [];
+    const signals: number[] = [];
+    const i = this.iflag, l = this.lflag;
+    const doEcho = (l & T.ECHO) !== 0;
+    const echoChar = (c: number): void => {
+      if (!doEcho) return;
+      // ECHOCTL: control characters other than TAB, NL, START and STOP as ^X.
+      if ((l & T.ECHOCTL) !== 0 && (c < 0x20 || c === 0x7f) && c !== 0x09 && c !== 0x0a &&
+        c !== this.cc(T.VSTART) && c !== this.cc(T.VSTOP)) echo.push(0x5e, c ^ 0x40);
+      else echo.push(c);
+    };
+    const erase = (): boolean => {
+      const c = this.line.pop();
+      if (c === undefined) return false;
+      if (doEcho && (l & T.ECHOE) !== 0) {
+        const w = (l & T.ECHOCTL) !== 0 && (c < 0x20 || c === 0x7f) && c !== 0x09 ? 2 : 1;
+        for (let k = 0; k < w; k++) echo.push(0x08, 0x20, 0x08);
+      }
+      return true;
+    };
+    for (let c of src) {
+      if ((i & ISTRIP) !== 0) c &= 0x7f;
+      if (c === 0x0d) {
+        if ((i & IGNCR) !== 0) continue;
+        if ((i & T.ICRNL) !== 0) c = 0x0a;
+      } else if (c === 0x0a && (i & INLCR) !== 0) c = 0x0d;
+      if ((l & T.ISIG) !== 0) {
+        const sig = c === this.cc(T.VINTR) ? SIGINT : c === this.cc(T.VQUIT) ? SIGQUIT :
+          c === this.cc(T.VSUSP) ? SIGTSTP : 0;
+        if (sig !== 0 && c !== 0) {
+          if ((l & NOFLSH) === 0) {
+            // isig: the input, the pending echo and the output not yet sent all go.
+            this.flushInput();
+            echo.length = 0;
+            flushOutput = true;
+          }
+          echoChar(c);
+          signals.push(sig);
+          continue;
+        }
+      }
+      if (!this.canonical) {
+        this.ready.push(Uint8Array.of(c));
+        echoChar(c);
+        continue;
+      }
+      if (c === this.cc(T.VERASE) && c !== 0) {
+        erase();
+        continue;
+      }
+      if (c === this.cc(T.VKILL) && c !== 0) {
+        while (erase()) { /* the whole line */ }
+        continue;
+      }
+      if (c === this.cc(T.VWERASE) && c !== 0 && (l & T.IEXTEN) !== 0) {
+        while (this.line.length > 0 && this.line[this.line.length - 1] === 0x20) erase();
+        while (this.line.length > 0 && this.line[this.line.length - 1] !== 0x20) erase();
+        continue;
+      }
+      if (c === this.cc(T.VEOF) && c !== 0) {
+        this.ready.push(Uint8Array.from(this.line));
+        this.line = [];
+        continue;
+      }
+      if (c === 0x0a || (c !== 0 && (c === this.cc(T.VEOL) || c === this.cc(T.VEOL2)))) {
+        this.line.push(c);
+        this.ready.push(Uint8Array.from(this.line));
+        this.line = [];
+        if (doEcho || (c === 0x0a && (l & ECHONL) !== 0)) echo.push(c);
+        continue;
+      }
+      if (this.line.length >= MAX_CANON) continue;
+      this.line.push(c);
+      echoChar(c);
+    }
+    return { echo: this.output(Uint8Array.from(echo)), signals, flushOutput };
+  }
+}

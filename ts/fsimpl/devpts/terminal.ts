@@ -1,0 +1,108 @@
+// Terminal: one pseudo-terminal pair (Linux drivers/tty/pty.c with its tty_struct pair,
+// gVisor fsimpl/devpts.Terminal). Bytes written to the master go through the line
+// discipline to the replica's readers (and its echo back to the master); bytes written to
+// the replica are output-processed and queued for the master. Both ends share the termios,
+// the window size and the job-control state.
+
+import { POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM } from '../../abi/linux/poll';
+import { SIGWINCH } from '../../abi/linux/signal';
+import { WINSIZE_SIZE } from '../../abi/linux/termios';
+import { WaitQueue } from '../../kernel/poll/wait_queue';
+import { JobControlTty, signalProcessGroup } from '../../kernel/job_control_tty';
+import type { Kernel } from '../../kernel/kernel';
+import type { Task } from '../../kernel/task';
+import type { FileDescription } from '../../vfs/file_description';
+import { LineDiscipline } from './line_discipline';
+
+export class Terminal {
+  readonly ldisc = new LineDiscipline();
+  readonly job: JobControlTty;
+  winsize = new Uint8Array(WINSIZE_SIZE);
+  /** TIOCSPTLCK: the replica cannot be opened until unlocked. */
+  locked = true;
+  masterOpen = true;
+  replicaOpens = 0;
+  /** A replica was opened once: its last close hangs the master up (EIO on read). */
+  replicaEverOpened = false;
+  /** Replica output waiting for the master to read it. */
+  private readonly toMaster: Uint8Array[] = [];
+  /** Readiness of the master (data from the replica) and of the replica (input ready). */
+  readonly masterQueue = new WaitQueue();
+  readonly replicaQueue = new WaitQueue();
+
+  constructor(readonly kernel: Kernel, readonly index: number,
+    reopen: (t: Task, flags: number) => FileDescription) {
+    this.job = new JobControlTty(reopen);
+  }
+
+  get name(): string { return `/dev/pts/${this.index}`; }
+
+  /** Typed at the master: input processing, echo, signals to the foreground job. */
+  masterWrite(src: Uint8Array): number {
+    const { echo, signals, flushOutput } = this.ldisc.input(src);
+    if (flushOutput) this.flushToMaster();
+    if (echo.length > 0) this.queueToMaster(echo);
+    for (const sig of signals) signalProcessGroup(this.kernel, this.job.pgrp, sig);
+    this.replicaQueue.notify(POLLIN | POLLRDNORM);
+    return src.length;
+  }
+
+  /** Written by the program on the replica. */
+  replicaWrite(src: Uint8Array): number {
+    this.queueToMaster(this.ldisc.output(src));
+    return src.length;
+  }
+
+  private queueToMaster(b: Uint8Array): void {
+    if (b.length === 0 || !this.masterOpen) return;
+    this.toMaster.push(b);
+    this.masterQueue.notify(POLLIN | POLLRDNORM);
+  }
+
+  /** Bytes for the master, -1 when it must wait; EIO is the caller's once hung up. */
+  masterRead(dst: Uint8Array): number {
+    if (this.toMaster.length === 0) return -1;
+    let n = 0;
+    while (n < dst.length && this.toMaster.length > 0) {
+      const c = this.toMaster[0];
+      const take = Math.min(c.length, dst.length - n);
+      dst.set(c.subarray(0, take), n);
+      n += take;
+      if (take === c.length) this.toMaster.shift();
+      else this.toMaster[0] = c.subarray(take);
+    }
+    return n;
+  }
+
+  get masterAvailable(): number {
+    let n = 0;
+    for (const c of this.toMaster) n += c.length;
+    return n;
+  }
+
+  /** The replica side has closed for good: the master reads EIO. */
+  get hungUp(): boolean { return this.replicaEverOpened && this.replicaOpens === 0; }
+
+  masterReadiness(): number {
+    let m = POLLOUT | POLLWRNORM;
+    if (this.toMaster.length > 0) m |= POLLIN | POLLRDNORM;
+    if (this.hungUp) m |= POLLHUP;
+    return m;
+  }
+
+  replicaReadiness(): number {
+    let m = POLLOUT | POLLWRNORM;
+    if (this.ldisc.readable) m |= POLLIN | POLLRDNORM;
+    if (!this.masterOpen) m |= POLLHUP | POLLIN;
+    return m;
+  }
+
+  /** TIOCSWINSZ: a change tells the foreground job with SIGWINCH. */
+  setWinsize(b: Uint8Array): void {
+    const same = b.every((v, i) => v === this.winsize[i]);
+    this.winsize = b.slice(0, WINSIZE_SIZE);
+    if (!same) signalProcessGroup(this.kernel, this.job.pgrp, SIGWINCH);
+  }
+
+  flushToMaster(): void { this.toMaster.length = 0; }
+}
