@@ -30,7 +30,8 @@ export function accessOk(addr: number, len: number): boolean {
 /** import_iovec: EINVAL for more than IOV_MAX entries or a negative length, EFAULT for an
  *  unreadable array or a range past user space; the total is clamped to MAX_RW_COUNT. */
 export function copyInIovecs(t: Task, addr: number, count: number): IOVec[] {
-  if (count > IOV_MAX) fail(EINVAL);
+  // The count is unsigned to Linux: a negative one is a huge one.
+  if (count < 0 || count > IOV_MAX) fail(EINVAL);
   if (count === 0) return [];
   const raw = t.mm.copyIn(addr, count * IOVEC_SIZE);
   const v = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
