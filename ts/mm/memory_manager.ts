@@ -28,6 +28,7 @@ import { VmaSet } from './vma_set';
 import { mremap } from './mremap';
 import { madvise } from './madvise';
 import { forkMappings } from './fork';
+import { isDataMapping, mayExpandVm, type VmLimits } from './accounting';
 
 export type { MappingBacking } from './backing';
 
@@ -49,6 +50,8 @@ export class MemoryManager extends UserMemory {
   exePath = '';
   /** RLIMIT_STACK: how far a MAP_GROWSDOWN mapping may grow. */
   stackLimit = DEFAULT_STACK_LIMIT;
+  /** RLIMIT_AS and RLIMIT_DATA of the task making the current call (accounting.ts). */
+  vmLimits: VmLimits = { as: Infinity, data: Infinity };
 
   /**
    * Set when handleFault failed for want of memory (the memory limit). Linux's memory cgroup
@@ -96,6 +99,10 @@ export class MemoryManager extends UserMemory {
 
     const start = this.placeMapping(addr, len, flags);
     if (this.vmas.count >= MAX_MAP_COUNT) fail(ENOMEM);
+    // mmap_region: what MAP_FIXED replaces does not count as growth.
+    if (!this.mayExpand(isDataMapping(prot, shared, (flags & MAP_GROWSDOWN) !== 0), len - this.mappedBytes(start, start + len))) {
+      fail(ENOMEM);
+    }
     // Shared anonymous memory is allocated up front (before MAP_FIXED destroys anything), so
     // that fork can share the pages; the Vma holds the allocation's references. Unlike Linux
     // (which charges shmem pages when touched) it is charged to --memory here, at mmap: a
@@ -117,6 +124,19 @@ export class MemoryManager extends UserMemory {
     }
     this.vmas.mergeAround(start, start + len);
     return start;
+  }
+
+  /** may_expand_vm for `bytes` more of a data mapping or not. */
+  mayExpand(data: boolean, bytes: number): boolean {
+    return bytes <= 0 || mayExpandVm(this.vmas.all(), this.vmLimits, data, bytes);
+  }
+
+  /** Bytes of [start, end) that some VMA covers (count_vma_pages_range). */
+  mappedBytes(start: number, end: number): number {
+    if (this.vmLimits.as === Infinity && this.vmLimits.data === Infinity) return 0;
+    let n = 0;
+    for (const v of this.vmas.overlapping(start, end)) n += Math.min(end, v.end) - Math.max(start, v.start);
+    return n;
   }
 
   /** Where a new mapping of len bytes goes, per the flags and the hint addr (throws). */
@@ -186,6 +206,14 @@ export class MemoryManager extends UserMemory {
     }
     if (!this.vmas.isCovered(start, end)) fail(ENOMEM);
     for (const v of this.vmas.overlapping(start, end)) if ((prot & ~v.maxProt) !== 0) fail(EACCES);
+    // mprotect_fixup: making a piece count against RLIMIT_DATA needs room for it.
+    for (const v of this.vmas.overlapping(start, end)) {
+      const n = Math.min(end, v.end) - Math.max(start, v.start);
+      if (!this.mayExpand(isDataMapping(prot, v.shared, v.growsDown), n) &&
+        this.mayExpand(isDataMapping(v.prot, v.shared, v.growsDown), n)) {
+        fail(ENOMEM);
+      }
+    }
     this.vmas.split(start);
     this.vmas.split(end);
     for (const v of this.vmas.overlapping(start, end)) {
@@ -213,7 +241,7 @@ export class MemoryManager extends UserMemory {
     if (newTop > oldTop) {
       // Linux keeps a page between the heap and whatever lies above it.
       if (!this.vmas.fits(oldTop, Math.min(newTop + PAGE_SIZE, this.maxAddr)) ||
-        this.vmas.count >= MAX_MAP_COUNT) {
+        this.vmas.count >= MAX_MAP_COUNT || !this.mayExpand(true, newTop - oldTop)) {
         return this.brkEnd;
       }
       this.vmas.insert(new Vma(oldTop, newTop, PROT_READ | PROT_WRITE, PROT_RWX, false, false, null, 0));
@@ -268,6 +296,7 @@ export class MemoryManager extends UserMemory {
     if (vma === undefined || !vma.growsDown || vma.ownsPages) return undefined;
     const newStart = pageDown(addr);
     if (vma.end - newStart > this.stackLimit || newStart < this.minAddr) return undefined;
+    if (!this.mayExpand(isDataMapping(vma.prot, vma.shared, true), vma.start - newStart)) return undefined;
     const prev = this.vmas.at(i - 1);
     if (prev !== undefined && prev.end > newStart - STACK_GUARD_GAP) return undefined;
     if (vma.backing !== null && vma.offset < vma.start - newStart) return undefined;
@@ -323,6 +352,7 @@ export class MemoryManager extends UserMemory {
     child.auxv = [...this.auxv];
     child.exePath = this.exePath;
     child.stackLimit = this.stackLimit;
+    child.vmLimits = { ...this.vmLimits };
     forkMappings(this, child);
     return child;
   }

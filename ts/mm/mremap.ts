@@ -8,6 +8,7 @@ import { fail } from '../kernel/syscall_error';
 import { MAX_MAP_COUNT, isPageAligned, pageUp } from './layout';
 import type { MemoryManager } from './memory_manager';
 import type { Vma } from './vma';
+import { isDataMapping } from './accounting';
 
 export function mremap(mm: MemoryManager, oldAddr: number, oldSize: number, newSize: number,
   flags: number, newAddr: number): number {
@@ -24,6 +25,8 @@ export function mremap(mm: MemoryManager, oldAddr: number, oldSize: number, newS
   if (vma === undefined) fail(EFAULT);
   if (oldLen === 0) return duplicateShared(mm, vma, oldAddr, newLen, flags, newAddr);
   if (oldLen > vma.end - oldAddr) fail(EFAULT);
+  // vma_to_resize: the growth must fit RLIMIT_AS/RLIMIT_DATA.
+  if (newLen > oldLen && !mm.mayExpand(isDataMapping(vma.prot, vma.shared, vma.growsDown), newLen - oldLen)) fail(ENOMEM);
 
   if ((flags & MREMAP_FIXED) !== 0) {
     if (!isPageAligned(newAddr) || newAddr < mm.minAddr || newAddr > mm.maxAddr - newLen) fail(EINVAL);

@@ -17,11 +17,20 @@ import {
 } from '../../abi/linux/mm';
 import { EACCES, EBADF, EINVAL, ENODEV, ENOMEM, EOVERFLOW, EPERM } from '../../abi/linux/errno';
 import { O_PATH } from '../../abi/linux/fcntl';
-import { RLIMIT_MEMLOCK } from '../../kernel/rlimits';
+import { RLIMIT_AS, RLIMIT_DATA, RLIMIT_MEMLOCK } from '../../kernel/rlimits';
+import { limitBytes } from '../../mm/accounting';
 import { fail } from '../../kernel/syscall_error';
 import { PAGE_SIZE, isPageAligned, pageDown } from '../../mm/layout';
 
+/** The caller's RLIMIT_AS and RLIMIT_DATA, for the calls that may grow the address space. */
+function syncVmLimits(t: Task): void {
+  const l = t.mm.vmLimits;
+  l.as = limitBytes(t.tg.rlimits[RLIMIT_AS].cur);
+  l.data = limitBytes(t.tg.rlimits[RLIMIT_DATA].cur);
+}
+
 function sysBrk(t: Task, a: SyscallArgs): number {
+  syncVmLimits(t);
   return t.mm.brk(a.ptr(0));
 }
 
@@ -32,6 +41,7 @@ function sysMmap(t: Task, a: SyscallArgs): number {
   const flags = a.int(3);
   const off = a.u64(5);
   if ((off & BigInt(PAGE_SIZE - 1)) !== 0n) fail(EINVAL);
+  syncVmLimits(t);
   if ((flags & MAP_ANONYMOUS) !== 0) return t.mm.mmap(addr, length, prot, flags, null, 0);
 
   const file: FileDescription | undefined = t.fdTable.get(a.int(4));
@@ -62,11 +72,13 @@ function sysMunmap(t: Task, a: SyscallArgs): number {
 }
 
 function sysMprotect(t: Task, a: SyscallArgs): number {
+  syncVmLimits(t);
   t.mm.mprotect(a.ptr(0), a.size(1), a.int(2));
   return 0;
 }
 
 function sysMremap(t: Task, a: SyscallArgs): number {
+  syncVmLimits(t);
   return t.mm.mremap(a.ptr(0), a.size(1), a.size(2), a.int(3), a.ptr(4));
 }
 
