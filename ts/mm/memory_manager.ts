@@ -59,6 +59,9 @@ export class MemoryManager extends UserMemory {
    * the syscall dispatcher after a copy) checks it and calls Kernel.oomKill, which clears it.
    */
   oomFault = false;
+  /** Set when handleFault refused a page wholly past the end of the mapped file: the
+   *  application gets SIGBUS (BUS_ADRERR) rather than SIGSEGV. */
+  busFault = false;
 
   /** A page a task of this address space needed outside a fault (a tmpfs write) was refused. */
   outOfMemory(): void { this.oomFault = true; }
@@ -82,12 +85,16 @@ export class MemoryManager extends UserMemory {
   mmap(addr: number, length: number, prot: number, flags: number, backing: MappingBacking | null,
     offset: number, maxProt = PROT_RWX): number {
     const type = flags & MAP_TYPE;
+    // do_mmap: only a file mapping may be MAP_SHARED_VALIDATE (then unknown flags are
+    // EOPNOTSUPP); anonymous memory is MAP_SHARED or MAP_PRIVATE.
+    if (backing === null && type !== MAP_SHARED && type !== MAP_PRIVATE) fail(EINVAL);
     if (type === MAP_SHARED_VALIDATE && (flags & ~MAP_VALIDATE_MASK) !== 0) fail(ENOTSUP);
     if (type !== MAP_SHARED && type !== MAP_PRIVATE && type !== MAP_SHARED_VALIDATE) fail(EINVAL);
     if (length === 0 || !isPageAligned(offset) || offset < 0) fail(EINVAL);
     if (!Number.isSafeInteger(length) || length > this.maxAddr) fail(ENOMEM);
     const len = pageUp(length);
     prot &= PROT_RWX;
+    if (backing?.sharedAnonymous === true && type !== MAP_PRIVATE) backing = null;
     let shared = type !== MAP_PRIVATE;
     if (shared && backing !== null && backing.sharedPages === undefined) {
       // No page cache to share: a read-only shared mapping is served as a snapshot.
@@ -117,7 +124,8 @@ export class MemoryManager extends UserMemory {
     } else if ((flags & (MAP_POPULATE | MAP_LOCKED)) !== 0 && (flags & MAP_NONBLOCK) === 0) {
       // Best effort, as in Linux: pages that cannot be had now fault (or fail) later.
       try {
-        this.pmas.populateFresh(vma, start, start + len);
+        const end = Math.min(start + len, this.fileEnd(vma));
+        if (end > start) this.pmas.populateFresh(vma, start, end);
       } catch (e) {
         if (!(e instanceof SyscallError || hasErrnoCode(e))) throw e;
       }
@@ -258,6 +266,7 @@ export class MemoryManager extends UserMemory {
    * Returns true once the access can succeed, false if the application must get SIGSEGV.
    */
   handleFault(addr: number, access: number): boolean {
+    this.busFault = false;
     if (!(addr >= this.minAddr && addr < this.maxAddr)) return false;
     const found = this.vmas.find(addr);
     const vma = found ?? this.stackToGrow(addr);
@@ -270,7 +279,12 @@ export class MemoryManager extends UserMemory {
     const off = this.pmas.lookup(page);
     try {
       if (off < 0) {
-        this.pmas.faultAround(vma, addr);
+        const eof = this.fileEnd(vma);
+        if (page >= eof) {
+          this.busFault = true;
+          return false;
+        }
+        this.pmas.faultAround(vma, addr, eof);
         return true;
       }
       const cur = this.pmas.lastProt;
@@ -287,6 +301,13 @@ export class MemoryManager extends UserMemory {
       if (e instanceof SyscallError || hasErrnoCode(e)) return false;
       throw e;
     }
+  }
+
+  /** The address where vma's file ends (rounded up to a page); Infinity if it cannot end. */
+  fileEnd(vma: Vma): number {
+    const size = vma.backing?.size?.();
+    if (size === undefined) return Infinity;
+    return vma.start + Math.max(0, pageUp(size) - vma.offset);
   }
 
   /** The MAP_GROWSDOWN mapping just above addr, if it may grow down over addr. */
@@ -327,7 +348,8 @@ export class MemoryManager extends UserMemory {
   populateRange(start: number, end: number): boolean {
     try {
       for (const v of this.vmas.overlapping(start, end)) {
-        if (v.prot !== PROT_NONE) this.pmas.populate(v, Math.max(start, v.start), Math.min(end, v.end));
+        const hi = Math.min(end, v.end, this.fileEnd(v));
+        if (v.prot !== PROT_NONE && hi > Math.max(start, v.start)) this.pmas.populate(v, Math.max(start, v.start), hi);
       }
       return true;
     } catch (e) {

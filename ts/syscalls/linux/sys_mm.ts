@@ -20,7 +20,9 @@ import { O_PATH } from '../../abi/linux/fcntl';
 import { RLIMIT_AS, RLIMIT_DATA, RLIMIT_MEMLOCK } from '../../kernel/rlimits';
 import { limitBytes } from '../../mm/accounting';
 import { fail } from '../../kernel/syscall_error';
-import { PAGE_SIZE, isPageAligned, pageDown } from '../../mm/layout';
+import { PAGE_SIZE, isPageAligned, pageDown, pageUp } from '../../mm/layout';
+
+const MAX_LFS_FILESIZE = (1n << 63n) - 1n;
 
 /** The caller's RLIMIT_AS and RLIMIT_DATA, for the calls that may grow the address space. */
 function syncVmLimits(t: Task): void {
@@ -46,8 +48,9 @@ function sysMmap(t: Task, a: SyscallArgs): number {
 
   const file: FileDescription | undefined = t.fdTable.get(a.int(4));
   if (file === undefined || (file.flags & O_PATH) !== 0) fail(EBADF);
-  // Offsets stay exact numbers; no file is anywhere near 2^52 bytes.
-  if (off >= 1n << 52n) fail(EOVERFLOW);
+  // file_mmap_ok: the mapping must end within MAX_LFS_FILESIZE. A page-aligned offset below
+  // 2^63 is an exact number.
+  if (off + BigInt(pageUp(length)) > MAX_LFS_FILESIZE) fail(EOVERFLOW);
   const backing: MappingBacking | null = file.mappable();
   if (backing === null) fail(ENODEV);
   // Linux do_mmap: every file mapping needs read access; a shared one also needs write access

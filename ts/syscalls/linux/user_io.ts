@@ -242,7 +242,13 @@ export function writeFromUser(t: Task, f: FileDescription, iovs: IOVec[], offset
       let r: number | Promise<number>;
       try {
         // A fault part-way through the data writes what came before it.
-        const gathered = cursor.copyIn(t, buf);
+        let gathered = cursor.copyIn(t, buf);
+        // A pipe or socket drops the page it could not fill (pipe_write): only whole pages
+        // copied before the fault are written.
+        if (gathered < buf.length && !f.seekable) {
+          gathered -= gathered % PAGE_SIZE;
+          if (gathered === 0) fail(EFAULT);
+        }
         r = f.write(t, gathered === buf.length ? buf : buf.subarray(0, gathered), offset < 0 ? -1 : offset + done);
       } catch (e) {
         giveBuffer(buf);
