@@ -68,6 +68,9 @@ export class MemoryManager extends UserMemory {
 
   private released = false;
 
+  /** Torn down (its last user exited or exec'd): /proc/<pid>/mem then reads nothing. */
+  get isReleased(): boolean { return this.released; }
+
   constructor(readonly mf: NativeMemoryFile, as: NativeAddressSpace, minAddr: number, maxAddr: number) {
     super(as, minAddr, maxAddr);
     this.pmas = new Pmas(mf, as);

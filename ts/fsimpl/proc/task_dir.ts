@@ -12,6 +12,7 @@ import type { KernFS } from '../kernfs/kernfs';
 import { KSymlink } from '../kernfs/symlink';
 import { fdDir, fdinfoDir } from './fd_dir';
 import { cwdLink, exeLink } from './links';
+import { MemInode } from './mem';
 import * as files from './task_files';
 
 /** The task /proc/<pid> describes: the leader while it lives, else any thread left. */
@@ -39,6 +40,7 @@ function taskEntries(fs: KernFS, kernel: Kernel, key: string, tg: ThreadGroup, t
     auxv: file('auxv', files.auxv, 0o400),
     comm: file('comm', files.comm, 0o644),
     maps: file('maps', files.maps),
+    mem: new MemInode(fs, `${key}/mem`, task, owner),
     stat: file('stat', files.stat),
     statm: file('statm', files.statm),
     status: file('status', files.status),
