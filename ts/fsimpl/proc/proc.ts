@@ -22,6 +22,7 @@ function caller(t: Task | null): Task {
 
 export function newProcFS(kernel: Kernel): { fs: KernFS; root: Inode } {
   const fs = new KernFS('proc', PROC_SUPER_MAGIC, false);
+  fs.seekKind = 'seq';
   let fixed: Record<string, Inode> | null = null;
   const system = (): Record<string, Inode> => (fixed ??= {
     self: new KSymlink(fs, 'self', (t) => `${caller(t).tg.tgid}`),

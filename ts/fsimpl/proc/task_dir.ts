@@ -7,7 +7,7 @@ import type { Task } from '../../kernel/task';
 import type { ThreadGroup } from '../../kernel/thread_group';
 import type { Inode } from '../../vfs/inode';
 import { KDir, staticChildren, type DirSource } from '../kernfs/dir';
-import { KFile } from '../kernfs/file';
+import { KFile, type SeekKind } from '../kernfs/file';
 import type { KernFS } from '../kernfs/kernfs';
 import { KSymlink } from '../kernfs/symlink';
 import { fdDir, fdinfoDir } from './fd_dir';
@@ -27,17 +27,17 @@ export function leaderOf(tg: ThreadGroup): Task | undefined {
 
 function taskEntries(fs: KernFS, kernel: Kernel, key: string, tg: ThreadGroup, task: () => Task | undefined): Record<string, Inode> {
   const owner = { uid: task()?.creds.euid ?? 0, gid: task()?.creds.egid ?? 0 };
-  const file = (name: string, gen: (t: Task) => string | Uint8Array, mode = 0o444): KFile =>
-    new KFile(fs, `${key}/${name}`, () => { const t = task(); return t ? gen(t) : ''; }, mode, owner);
+  const file = (name: string, gen: (t: Task) => string | Uint8Array, mode = 0o444, seek?: SeekKind): KFile =>
+    new KFile(fs, `${key}/${name}`, () => { const t = task(); return t ? gen(t) : ''; }, mode, owner, seek);
   return {
     exe: exeLink(fs, `${key}/exe`, kernel, tg, owner),
     cwd: cwdLink(fs, `${key}/cwd`, kernel, task, owner),
     root: new KSymlink(fs, `${key}/root`, () => '/', null, owner),
     fd: fdDir(fs, `${key}/fd`, kernel, task, owner),
     fdinfo: fdinfoDir(fs, `${key}/fdinfo`, task, owner),
-    cmdline: file('cmdline', files.cmdline),
-    environ: file('environ', files.environ, 0o400),
-    auxv: file('auxv', files.auxv, 0o400),
+    cmdline: file('cmdline', files.cmdline, 0o444, 'size0'),
+    environ: file('environ', files.environ, 0o400, 'size0'),
+    auxv: file('auxv', files.auxv, 0o400, 'size0'),
     comm: file('comm', files.comm, 0o644),
     maps: file('maps', files.maps),
     mem: new MemInode(fs, `${key}/mem`, task, owner),
