@@ -53,9 +53,11 @@ function taskEntries(fs: KernFS, kernel: Kernel, key: string, tg: ThreadGroup, t
   };
 }
 
-export function threadGroupDir(fs: KernFS, kernel: Kernel, tg: ThreadGroup): KDir {
-  const key = `${tg.tgid}`;
-  const leader = (): Task | undefined => leaderOf(tg);
+/** /proc/<pid>; also /proc/<tid> for a thread that is not the leader (not listed, but
+ *  found by lookup as Linux's proc_pid_lookup does), which then describes that thread. */
+export function threadGroupDir(fs: KernFS, kernel: Kernel, tg: ThreadGroup, thread?: Task): KDir {
+  const key = `${thread?.tid ?? tg.tgid}`;
+  const leader = (): Task | undefined => thread ?? leaderOf(tg);
   const tasks: DirSource = {
     names: () => [...tg.tasks].map((t) => `${t.tid}`),
     get: (name) => {
@@ -73,5 +75,8 @@ export function threadGroupDir(fs: KernFS, kernel: Kernel, tg: ThreadGroup): KDi
 function threadDir(fs: KernFS, kernel: Kernel, tg: ThreadGroup, t: Task): KDir {
   const key = `${tg.tgid}/task/${t.tid}`;
   const owner = { uid: t.creds.euid, gid: t.creds.egid };
-  return new KDir(fs, key, staticChildren(() => taskEntries(fs, kernel, key, tg, () => t)), 0o555, owner);
+  // children: the process's children (tsvisor does not record which thread forked each).
+  const children = new KFile(fs, `${key}/children`,
+    () => [...tg.children].map((c) => `${c.tgid} `).join(''), 0o444, owner);
+  return new KDir(fs, key, staticChildren(() => ({ ...taskEntries(fs, kernel, key, tg, () => t), children })), 0o555, owner);
 }
