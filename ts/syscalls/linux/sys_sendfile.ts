@@ -6,7 +6,9 @@
 import type { Task } from '../../kernel/task';
 import { fail } from '../../kernel/syscall_error';
 import { EBADF, EINVAL, EISDIR, ESPIPE } from '../../abi/linux/errno';
-import { MAX_RW_COUNT, O_APPEND } from '../../abi/linux/fcntl';
+import { MAX_RW_COUNT, O_APPEND, SEEK_CUR } from '../../abi/linux/fcntl';
+import { VfsFile } from '../../vfs/vfs_file';
+import { fsizeLimit, fsizeWriteCount } from '../../kernel/fsize_limit';
 import { SYS_copy_file_range, SYS_sendfile } from '../../abi/linux/syscall_numbers';
 import { S_IFDIR, S_IFMT } from '../../abi/linux/stat';
 import type { FileDescription } from '../../vfs/file_description';
@@ -101,7 +103,12 @@ function sysSendfile(t: Task, a: SyscallArgs): SyscallReturn {
   if ((from.stat().mode & S_IFMT) === S_IFDIR) fail(EINVAL);
   const inOff = Number(pos);
   if (count === 0) return 0;
-  return run({ t, from, to, inOff, outOff: -1, left: count, done: 0,
+  // The write side is a write: RLIMIT_FSIZE cuts it short or refuses it (generic_write_checks).
+  let left = count;
+  if (to instanceof VfsFile && fsizeLimit(t) !== Infinity && to.inode.isRegular) {
+    left = fsizeWriteCount(t, to.lseek(0, SEEK_CUR), count);
+  }
+  return run({ t, from, to, inOff, outOff: -1, left, done: 0,
     finish: (done) => { if (offAddr !== 0) t.mm.writeU64(offAddr, BigInt(inOff + done)); } });
 }
 
