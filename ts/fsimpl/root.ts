@@ -42,7 +42,8 @@ export function newRootFileSystem(kernel: Kernel, opts: RootOptions = {}): Mount
   const proc = newProcFS(kernel);
   mountAt('/proc', proc.fs, proc.root, { nosuid: true, nodev: true, noexec: true });
   const sys = newSysFS();
-  mountAt('/sys', sys.fs, sys.root, { readonly: true, nosuid: true, nodev: true, noexec: true });
+  // rw as on a host: sysfs's own inodes refuse renames and new entries (EPERM), as Linux's do.
+  mountAt('/sys', sys.fs, sys.root, { nosuid: true, nodev: true, noexec: true });
   const dev = newDevFS(mf);
   mountAt('/dev', dev, dev.root, { nosuid: true });
   const shm = new TmpfsFS(mf);

@@ -106,9 +106,14 @@ function countTasks(k: Kernel, uid: number | null): number {
   return n;
 }
 
+/** x86-64 TASK_SIZE_MAX with 4-level paging: the first address above user space. */
+const TASK_SIZE_MAX = 0x7fff_ffff_f000n;
+
 export function doClone(t: Task, a: CloneArgs): number | Promise<number> {
   validate(t, a);
   checkTaskLimits(t);
+  // copy_thread -> ARCH_SET_FS: a TLS base outside user space is refused.
+  if (has(a.flags, CLONE_SETTLS) && a.tls >= TASK_SIZE_MAX) fail(EPERM);
   const k = t.kernel;
   const f = a.flags;
   const thread = has(f, CLONE_THREAD);

@@ -3,7 +3,8 @@
 // other threads die (de_thread), the task takes over the process's id, close-on-exec files
 // close, handled signals return to their defaults, and the task resumes at the new entry.
 
-import { E2BIG, ENOMEM } from '../abi/linux/errno';
+import { E2BIG, ENOENT, ENOMEM } from '../abi/linux/errno';
+import type { LoadableFile } from '../loader/loadable_file';
 import { PlatformContext } from '../platform/context';
 import { REG_RIP, REG_RSP, errnoOfNative } from '../native/addon';
 import { MemoryManager } from '../mm/memory_manager';
@@ -58,11 +59,21 @@ function newAddressSpace(t: Task): MemoryManager {
 }
 
 /** execve proper; on return the task runs the new program (its rax is set by the caller). */
-export function execve(t: Task, filename: string, argvIn: string[], envp: string[]): void {
+/** How execveat named the program: AT_SYMLINK_NOFOLLOW, and a close-on-exec fd (a script
+ *  through it is ENOENT, as its interpreter could not open /dev/fd/N: BINPRM_FLAGS_PATH_INACCESSIBLE). */
+export interface ExecOptions { nofollow?: boolean; pathInaccessible?: boolean }
+
+export function execve(t: Task, filename: string, argvIn: string[], envp: string[], opts: ExecOptions = {}): void {
   // Linux 5.18+: an empty argv gets an empty argv[0], so that argc is never 0.
   const argv0 = argvIn.length === 0 ? [''] : argvIn;
   checkArgSize(t, argv0, envp);
-  const { file, argv } = resolveInterpreters((p) => openExecutable(t, p), filename, argv0);
+  let opened = 0;
+  const openNth = (p: string): LoadableFile => {
+    if (opened++ === 0) return openExecutable(t, p, opts.nofollow !== true);
+    if (opts.pathInaccessible === true) fail(ENOENT);
+    return openExecutable(t, p);
+  };
+  const { file, argv } = resolveInterpreters(openNth, filename, argv0);
   const noSetid = { mode: 0, uid: 0, gid: 0, maySuid: false };
   const { creds, secure } = execCredentials(t.creds, file.setid ?? noSetid, taskAttrs(t).noNewPrivs);
   const mm = newAddressSpace(t);

@@ -55,6 +55,16 @@ export function finishTask(t: Task): void {
   exitThreadGroup(k, tg);
 }
 
+/** find_new_reaper: the nearest live ancestor that is a child subreaper, else init (none if
+ *  init itself is the one exiting). */
+function findNewReaper(k: Kernel, tg: ThreadGroup): ThreadGroup | null {
+  for (let a = tg.parent; a !== null; a = a.parent) {
+    if (a.childSubreaper && !a.zombie) return a;
+  }
+  const init = k.threadGroups.get(INIT_TGID);
+  return init && init !== tg && !init.zombie ? init : null;
+}
+
 /** A vfork child that exits or execs lets its parent go on. */
 export function releaseVfork(t: Task): void {
   const done = t.vforkDone;
@@ -64,8 +74,7 @@ export function releaseVfork(t: Task): void {
 
 function exitThreadGroup(k: Kernel, tg: ThreadGroup): void {
   tg.zombie = true;
-  const init = k.threadGroups.get(INIT_TGID);
-  const heir = init && init !== tg && !init.zombie ? init : null;
+  const heir = findNewReaper(k, tg);
   const formerChildren = [...tg.children];
   for (const child of formerChildren) {
     tg.children.delete(child);

@@ -38,6 +38,9 @@ export class SigPending {
   set = 0n;
   private queue: SigInfo[] = [];
 
+  /** How many siginfos are queued (RLIMIT_SIGPENDING counts them). */
+  get size(): number { return this.queue.length; }
+
   /** Queue info; false if it coalesced with one already pending. */
   enqueue(info: SigInfo): boolean {
     const bit = sigBit(info.signo);

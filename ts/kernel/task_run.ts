@@ -17,7 +17,7 @@ import { deliverSignals, forceSignal } from './signal_deliver';
 import { groupStopped, parkStopped } from './job_control';
 import { chargeExitedTask, taskCpuTime } from './timers/cpu_time';
 
-const SEGV_MAPERR = 1, SEGV_ACCERR = 2;
+const SEGV_MAPERR = 1, SEGV_ACCERR = 2, BUS_ADRERR = 2;
 const FAULT_SIGNALS = new Set([SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS]);
 
 export async function runTask(t: Task): Promise<void> {
@@ -76,7 +76,7 @@ export async function runTask(t: Task): Promise<void> {
 
 /** A hardware fault: a page the MemoryManager can populate, or a signal to the application. */
 function handleFault(t: Task): void {
-  const signo = Number(t.regs[EV_SIGNO]);
+  let signo = Number(t.regs[EV_SIGNO]);
   if (!FAULT_SIGNALS.has(signo)) {
     // Platforms report only these; anything else came through memory the application could
     // write (the platform should have caught it): the process dies, the sentry does not.
@@ -89,6 +89,10 @@ function handleFault(t: Task): void {
   if (signo === SIGSEGV || signo === SIGBUS) {
     const access = Number(t.regs[EV_ACCESS]);
     if (signo === SIGSEGV && t.mm.handleFault(addr, access)) return;
+    if (signo === SIGSEGV && t.mm.busFault) {
+      signo = SIGBUS; // a file mapping touched past the end of its file
+      code = BUS_ADRERR;
+    }
     if (t.mm.oomFault) {
       t.kernel.oomKill(t);
       return;

@@ -21,6 +21,8 @@ export class ThreadGroup {
   readonly pending = new SigPending();
   /** Signal the parent gets when this process ends (clone's CSIGNAL; 0 for none). */
   exitSignal = SIGCHLD;
+  /** PR_SET_CHILD_SUBREAPER: orphaned descendants are reparented here rather than to init. */
+  childSubreaper = false;
   /** Every task is gone and the parent has not reaped the process yet. */
   zombie = false;
   /** Reaped (or auto-reaped): the pid is free. */

@@ -24,4 +24,9 @@ export const AT_RANDOM = 25;
 export const AT_HWCAP2 = 26;
 export const AT_EXECFN = 31;
 export const AT_SYSINFO_EHDR = 33;
+export const AT_RSEQ_FEATURE_SIZE = 27;
+export const AT_RSEQ_ALIGN = 28;
+/** struct rseq up to mm_cid (Linux 6.3+), and its alignment. */
+export const RSEQ_FEATURE_SIZE = 28;
+export const RSEQ_ALIGN = 32;
 export const AT_MINSIGSTKSZ = 51;

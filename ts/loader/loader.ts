@@ -13,7 +13,7 @@ import type { MemoryManager } from '../mm/memory_manager';
 import { PAGE_SIZE, defaultLayout, pageUp } from '../mm/layout';
 import {
   AT_BASE, AT_CLKTCK, AT_EGID, AT_ENTRY, AT_EUID, AT_EXECFN, AT_FLAGS, AT_GID, AT_HWCAP, AT_HWCAP2,
-  AT_MINSIGSTKSZ, AT_PAGESZ, AT_PHDR, AT_PHENT, AT_PHNUM, AT_PLATFORM, AT_RANDOM, AT_SECURE, AT_UID,
+  AT_MINSIGSTKSZ, AT_PAGESZ, AT_RSEQ_ALIGN, AT_RSEQ_FEATURE_SIZE, RSEQ_ALIGN, RSEQ_FEATURE_SIZE, AT_PHDR, AT_PHENT, AT_PHNUM, AT_PLATFORM, AT_RANDOM, AT_SECURE, AT_UID,
 } from './auxv';
 import { PHDR_SIZE, parseElf, type ElfFile } from './elf';
 import type { LoadableFile } from './loadable_file';
@@ -91,6 +91,9 @@ export function loadExecutable(mm: MemoryManager, exe: LoadableFile, openInterp:
       [AT_HWCAP2, 0],
       [AT_EXECFN, at.execfn],
       [AT_PLATFORM, at.platform],
+      // create_elf_tables (Linux 6.3+): the rseq area sys_rseq accepts.
+      [AT_RSEQ_FEATURE_SIZE, RSEQ_FEATURE_SIZE],
+      [AT_RSEQ_ALIGN, RSEQ_ALIGN],
     );
     return v;
   });

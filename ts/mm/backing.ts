@@ -31,6 +31,11 @@ export interface MappingBacking {
    */
   hold?(writableShared: boolean): void;
   drop?(writableShared: boolean): void;
+  /** The file's size now: a page wholly past its end is SIGBUS when touched (filemap_fault).
+   *  Without it (the loader's segments), nothing is past the end. */
+  size?(): number;
+  /** /dev/zero: MAP_SHARED gives fresh shared anonymous memory (shmem_zero_setup). */
+  readonly sharedAnonymous?: boolean;
   /** F_SEAL_WRITE or F_SEAL_FUTURE_WRITE: no new shared mapping may write (memfd seals). */
   writeSealed?(): boolean;
 }

@@ -28,6 +28,7 @@ import { VmaSet } from './vma_set';
 import { mremap } from './mremap';
 import { madvise } from './madvise';
 import { forkMappings } from './fork';
+import { isDataMapping, mayExpandVm, type VmLimits } from './accounting';
 
 export type { MappingBacking } from './backing';
 
@@ -49,6 +50,8 @@ export class MemoryManager extends UserMemory {
   exePath = '';
   /** RLIMIT_STACK: how far a MAP_GROWSDOWN mapping may grow. */
   stackLimit = DEFAULT_STACK_LIMIT;
+  /** RLIMIT_AS and RLIMIT_DATA of the task making the current call (accounting.ts). */
+  vmLimits: VmLimits = { as: Infinity, data: Infinity };
 
   /**
    * Set when handleFault failed for want of memory (the memory limit). Linux's memory cgroup
@@ -56,11 +59,17 @@ export class MemoryManager extends UserMemory {
    * the syscall dispatcher after a copy) checks it and calls Kernel.oomKill, which clears it.
    */
   oomFault = false;
+  /** Set when handleFault refused a page wholly past the end of the mapped file: the
+   *  application gets SIGBUS (BUS_ADRERR) rather than SIGSEGV. */
+  busFault = false;
 
   /** A page a task of this address space needed outside a fault (a tmpfs write) was refused. */
   outOfMemory(): void { this.oomFault = true; }
 
   private released = false;
+
+  /** Torn down (its last user exited or exec'd): /proc/<pid>/mem then reads nothing. */
+  get isReleased(): boolean { return this.released; }
 
   constructor(readonly mf: NativeMemoryFile, as: NativeAddressSpace, minAddr: number, maxAddr: number) {
     super(as, minAddr, maxAddr);
@@ -79,12 +88,16 @@ export class MemoryManager extends UserMemory {
   mmap(addr: number, length: number, prot: number, flags: number, backing: MappingBacking | null,
     offset: number, maxProt = PROT_RWX): number {
     const type = flags & MAP_TYPE;
+    // do_mmap: only a file mapping may be MAP_SHARED_VALIDATE (then unknown flags are
+    // EOPNOTSUPP); anonymous memory is MAP_SHARED or MAP_PRIVATE.
+    if (backing === null && type !== MAP_SHARED && type !== MAP_PRIVATE) fail(EINVAL);
     if (type === MAP_SHARED_VALIDATE && (flags & ~MAP_VALIDATE_MASK) !== 0) fail(ENOTSUP);
     if (type !== MAP_SHARED && type !== MAP_PRIVATE && type !== MAP_SHARED_VALIDATE) fail(EINVAL);
     if (length === 0 || !isPageAligned(offset) || offset < 0) fail(EINVAL);
     if (!Number.isSafeInteger(length) || length > this.maxAddr) fail(ENOMEM);
     const len = pageUp(length);
     prot &= PROT_RWX;
+    if (backing?.sharedAnonymous === true && type !== MAP_PRIVATE) backing = null;
     let shared = type !== MAP_PRIVATE;
     if (shared && backing !== null && backing.sharedPages === undefined) {
       // No page cache to share: a read-only shared mapping is served as a snapshot.
@@ -96,6 +109,10 @@ export class MemoryManager extends UserMemory {
 
     const start = this.placeMapping(addr, len, flags);
     if (this.vmas.count >= MAX_MAP_COUNT) fail(ENOMEM);
+    // mmap_region: what MAP_FIXED replaces does not count as growth.
+    if (!this.mayExpand(isDataMapping(prot, shared, (flags & MAP_GROWSDOWN) !== 0), len - this.mappedBytes(start, start + len))) {
+      fail(ENOMEM);
+    }
     // Shared anonymous memory is allocated up front (before MAP_FIXED destroys anything), so
     // that fork can share the pages; the Vma holds the allocation's references. Unlike Linux
     // (which charges shmem pages when touched) it is charged to --memory here, at mmap: a
@@ -110,13 +127,27 @@ export class MemoryManager extends UserMemory {
     } else if ((flags & (MAP_POPULATE | MAP_LOCKED)) !== 0 && (flags & MAP_NONBLOCK) === 0) {
       // Best effort, as in Linux: pages that cannot be had now fault (or fail) later.
       try {
-        this.pmas.populateFresh(vma, start, start + len);
+        const end = Math.min(start + len, this.fileEnd(vma));
+        if (end > start) this.pmas.populateFresh(vma, start, end);
       } catch (e) {
         if (!(e instanceof SyscallError || hasErrnoCode(e))) throw e;
       }
     }
     this.vmas.mergeAround(start, start + len);
     return start;
+  }
+
+  /** may_expand_vm for `bytes` more of a data mapping or not. */
+  mayExpand(data: boolean, bytes: number): boolean {
+    return bytes <= 0 || mayExpandVm(this.vmas.all(), this.vmLimits, data, bytes);
+  }
+
+  /** Bytes of [start, end) that some VMA covers (count_vma_pages_range). */
+  mappedBytes(start: number, end: number): number {
+    if (this.vmLimits.as === Infinity && this.vmLimits.data === Infinity) return 0;
+    let n = 0;
+    for (const v of this.vmas.overlapping(start, end)) n += Math.min(end, v.end) - Math.max(start, v.start);
+    return n;
   }
 
   /** Where a new mapping of len bytes goes, per the flags and the hint addr (throws). */
@@ -186,6 +217,14 @@ export class MemoryManager extends UserMemory {
     }
     if (!this.vmas.isCovered(start, end)) fail(ENOMEM);
     for (const v of this.vmas.overlapping(start, end)) if ((prot & ~v.maxProt) !== 0) fail(EACCES);
+    // mprotect_fixup: making a piece count against RLIMIT_DATA needs room for it.
+    for (const v of this.vmas.overlapping(start, end)) {
+      const n = Math.min(end, v.end) - Math.max(start, v.start);
+      if (!this.mayExpand(isDataMapping(prot, v.shared, v.growsDown), n) &&
+        this.mayExpand(isDataMapping(v.prot, v.shared, v.growsDown), n)) {
+        fail(ENOMEM);
+      }
+    }
     this.vmas.split(start);
     this.vmas.split(end);
     for (const v of this.vmas.overlapping(start, end)) {
@@ -213,7 +252,7 @@ export class MemoryManager extends UserMemory {
     if (newTop > oldTop) {
       // Linux keeps a page between the heap and whatever lies above it.
       if (!this.vmas.fits(oldTop, Math.min(newTop + PAGE_SIZE, this.maxAddr)) ||
-        this.vmas.count >= MAX_MAP_COUNT) {
+        this.vmas.count >= MAX_MAP_COUNT || !this.mayExpand(true, newTop - oldTop)) {
         return this.brkEnd;
       }
       this.vmas.insert(new Vma(oldTop, newTop, PROT_READ | PROT_WRITE, PROT_RWX, false, false, null, 0));
@@ -230,6 +269,7 @@ export class MemoryManager extends UserMemory {
    * Returns true once the access can succeed, false if the application must get SIGSEGV.
    */
   handleFault(addr: number, access: number): boolean {
+    this.busFault = false;
     if (!(addr >= this.minAddr && addr < this.maxAddr)) return false;
     const found = this.vmas.find(addr);
     const vma = found ?? this.stackToGrow(addr);
@@ -242,7 +282,12 @@ export class MemoryManager extends UserMemory {
     const off = this.pmas.lookup(page);
     try {
       if (off < 0) {
-        this.pmas.faultAround(vma, addr);
+        const eof = this.fileEnd(vma);
+        if (page >= eof) {
+          this.busFault = true;
+          return false;
+        }
+        this.pmas.faultAround(vma, addr, eof);
         return true;
       }
       const cur = this.pmas.lastProt;
@@ -261,6 +306,13 @@ export class MemoryManager extends UserMemory {
     }
   }
 
+  /** The address where vma's file ends (rounded up to a page); Infinity if it cannot end. */
+  fileEnd(vma: Vma): number {
+    const size = vma.backing?.size?.();
+    if (size === undefined) return Infinity;
+    return vma.start + Math.max(0, pageUp(size) - vma.offset);
+  }
+
   /** The MAP_GROWSDOWN mapping just above addr, if it may grow down over addr. */
   private stackToGrow(addr: number): Vma | undefined {
     const i = this.vmas.lowerBound(addr);
@@ -268,6 +320,7 @@ export class MemoryManager extends UserMemory {
     if (vma === undefined || !vma.growsDown || vma.ownsPages) return undefined;
     const newStart = pageDown(addr);
     if (vma.end - newStart > this.stackLimit || newStart < this.minAddr) return undefined;
+    if (!this.mayExpand(isDataMapping(vma.prot, vma.shared, true), vma.start - newStart)) return undefined;
     const prev = this.vmas.at(i - 1);
     if (prev !== undefined && prev.end > newStart - STACK_GUARD_GAP) return undefined;
     if (vma.backing !== null && vma.offset < vma.start - newStart) return undefined;
@@ -298,7 +351,8 @@ export class MemoryManager extends UserMemory {
   populateRange(start: number, end: number): boolean {
     try {
       for (const v of this.vmas.overlapping(start, end)) {
-        if (v.prot !== PROT_NONE) this.pmas.populate(v, Math.max(start, v.start), Math.min(end, v.end));
+        const hi = Math.min(end, v.end, this.fileEnd(v));
+        if (v.prot !== PROT_NONE && hi > Math.max(start, v.start)) this.pmas.populate(v, Math.max(start, v.start), hi);
       }
       return true;
     } catch (e) {
@@ -323,6 +377,7 @@ export class MemoryManager extends UserMemory {
     child.auxv = [...this.auxv];
     child.exePath = this.exePath;
     child.stackLimit = this.stackLimit;
+    child.vmLimits = { ...this.vmLimits };
     forkMappings(this, child);
     return child;
   }

@@ -8,6 +8,7 @@ import { fail } from '../kernel/syscall_error';
 import { MAX_MAP_COUNT, isPageAligned, pageUp } from './layout';
 import type { MemoryManager } from './memory_manager';
 import type { Vma } from './vma';
+import { isDataMapping } from './accounting';
 
 export function mremap(mm: MemoryManager, oldAddr: number, oldSize: number, newSize: number,
   flags: number, newAddr: number): number {
@@ -23,11 +24,16 @@ export function mremap(mm: MemoryManager, oldAddr: number, oldSize: number, newS
   const vma = mm.vmas.find(oldAddr);
   if (vma === undefined) fail(EFAULT);
   if (oldLen === 0) return duplicateShared(mm, vma, oldAddr, newLen, flags, newAddr);
-  if (oldLen > vma.end - oldAddr) fail(EFAULT);
+  // vma_to_resize: the old range lies in one VMA, and growth fits RLIMIT_AS/RLIMIT_DATA.
+  const resizable = (): void => {
+    if (oldLen > vma.end - oldAddr) fail(EFAULT);
+    if (newLen > oldLen && !mm.mayExpand(isDataMapping(vma.prot, vma.shared, vma.growsDown), newLen - oldLen)) fail(ENOMEM);
+  };
 
   if ((flags & MREMAP_FIXED) !== 0) {
     if (!isPageAligned(newAddr) || newAddr < mm.minAddr || newAddr > mm.maxAddr - newLen) fail(EINVAL);
     if (newAddr < oldAddr + oldLen && oldAddr < newAddr + newLen) fail(EINVAL);
+    resizable();
     mm.unmapRange(newAddr, newAddr + newLen);
     if (oldLen > newLen) {
       mm.unmapRange(oldAddr + newLen, oldAddr + oldLen);
@@ -37,10 +43,12 @@ export function mremap(mm: MemoryManager, oldAddr: number, oldSize: number, newS
     return newAddr;
   }
 
+  // Shrinking is an munmap of the tail, whatever VMAs it spans.
   if (newLen <= oldLen) {
     if (newLen < oldLen) mm.unmapRange(oldAddr + newLen, oldAddr + oldLen);
     return oldAddr;
   }
+  resizable();
   const oldEnd = oldAddr + oldLen;
   if (oldEnd === vma.end && oldAddr + newLen <= mm.maxAddr && mm.vmas.fits(oldEnd, oldAddr + newLen)) {
     extend(mm, vma, oldAddr + newLen);

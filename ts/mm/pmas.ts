@@ -36,10 +36,10 @@ export class Pmas {
    * Populate the run of unmapped pages around addr, within an aligned FAULT_WINDOW clipped
    * to the vma: one allocate and one map however many pages that is.
    */
-  faultAround(vma: Vma, addr: number): void {
+  faultAround(vma: Vma, addr: number, limit = Infinity): void {
     const windowStart = alignDown(addr, FAULT_WINDOW);
     const lo0 = Math.max(vma.start, windowStart);
-    const hi0 = Math.min(vma.end, windowStart + FAULT_WINDOW);
+    const hi0 = Math.min(vma.end, windowStart + FAULT_WINDOW, limit);
     let lo = pageDown(addr);
     let hi = lo + PAGE_SIZE;
     while (lo > lo0 && this.lookup(lo - PAGE_SIZE) < 0) lo -= PAGE_SIZE;

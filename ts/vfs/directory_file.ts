@@ -5,7 +5,7 @@
 
 import { SyscallError } from '../kernel/syscall_error';
 import { EINVAL, EISDIR } from '../abi/linux/errno';
-import { SEEK_CUR, SEEK_SET } from '../abi/linux/fcntl';
+import { SEEK_CUR, SEEK_END, SEEK_SET } from '../abi/linux/fcntl';
 import { DT_DIR } from '../abi/linux/fs';
 import type { Task } from '../kernel/task';
 import type { DirEntry } from './inode';
@@ -35,6 +35,7 @@ export class DirectoryFile extends VfsFile {
     let next: number;
     if (whence === SEEK_SET) next = offset;
     else if (whence === SEEK_CUR) next = this.pos + offset;
+    else if (whence === SEEK_END && this.vd.inode.dirSeekEndSize !== undefined) next = this.vd.inode.dirSeekEndSize + offset;
     else throw new SyscallError(EINVAL);
     if (next < 0) throw new SyscallError(EINVAL);
     if (next === 0) this.entries = null; // rewinddir sees a fresh listing

@@ -7,7 +7,7 @@ import type { Kernel } from '../kernel/kernel';
 import type { FSContext, Task } from '../kernel/task';
 import type { Credentials } from '../kernel/credentials';
 import { SyscallError } from '../kernel/syscall_error';
-import { EACCES, ENOENT, ENOEXEC } from '../abi/linux/errno';
+import { EACCES, ELOOP, ENOENT, ENOEXEC } from '../abi/linux/errno';
 import { O_LARGEFILE, O_RDONLY } from '../abi/linux/fcntl';
 import type { LoadableFile } from '../loader/loadable_file';
 import '../fsimpl/root';
@@ -21,11 +21,13 @@ import { VirtualDentry } from './virtual_dentry';
 // they need (their MappingBacking). The open file goes when the LoadableFile does.
 const openFiles = new FinalizationRegistry<FileDescription>((f) => f.decRef());
 
-function open(ctx: ResolveContext, start: VirtualDentry, path: string): LoadableFile {
-  const r = walk(ctx, start, path, { follow: true });
+function open(ctx: ResolveContext, start: VirtualDentry, path: string, follow = true): LoadableFile {
+  const r = walk(ctx, start, path, { follow });
   const vd = r.vd;
   if (!vd) throw new SyscallError(r.file ? EACCES : ENOENT);
   const inode = vd.inode;
+  // execveat AT_SYMLINK_NOFOLLOW: opening the link itself is O_NOFOLLOW's ELOOP.
+  if (!follow && inode.isSymlink) throw new SyscallError(ELOOP);
   if (!inode.isRegular || vd.mount.flags.noexec) throw new SyscallError(EACCES);
   checkPermission(ctx.creds, inode, MAY_EXEC);
   const file = inode.open(ctx.t, vd, O_RDONLY | O_LARGEFILE);
@@ -61,9 +63,9 @@ function open(ctx: ResolveContext, start: VirtualDentry, path: string): Loadable
 }
 
 /** The executable at path, resolved from t's working directory with t's credentials. */
-export function openExecutable(t: Task, path: string): LoadableFile {
+export function openExecutable(t: Task, path: string, follow = true): LoadableFile {
   const ns = mountNamespaceOf(t.kernel);
-  return open({ t, ns, root: ns.rootVd, creds: t.creds }, cwdOf(t), path);
+  return open({ t, ns, root: ns.rootVd, creds: t.creds }, cwdOf(t), path, follow);
 }
 
 /** The same before any task exists (the sandbox's first program). */

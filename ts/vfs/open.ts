@@ -72,7 +72,8 @@ export function openAt(ctx: ResolveContext, start: VirtualDentry, path: string, 
   const type = inode.mode & S_IFMT;
   if (type === S_IFLNK && (flags & O_PATH) === 0) throw new SyscallError(ELOOP);
   if ((flags & O_DIRECTORY) && type !== S_IFDIR) throw new SyscallError(ENOTDIR);
-  const fileFlags = (flags & ~CALL_ONLY_FLAGS) | O_LARGEFILE;
+  // force_o_largefile adds O_LARGEFILE before build_open_how strips an O_PATH open's flags.
+  const fileFlags = (flags & ~CALL_ONLY_FLAGS) | ((flags & O_PATH) !== 0 ? 0 : O_LARGEFILE);
   if (flags & O_PATH) return fsnotifyOpen(new PathFile(fileFlags, vd), vd, fileFlags);
   const acc = flags & O_ACCMODE;
   const wantWrite = acc === O_WRONLY || acc === O_RDWR || (flags & O_TRUNC) !== 0;

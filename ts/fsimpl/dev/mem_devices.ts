@@ -44,7 +44,7 @@ class MemDeviceFile extends VfsFile {
   /** mmap of /dev/zero is anonymous memory: pages arrive zeroed, there is nothing to fill. */
   override mappable(): MappingBacking | null {
     if (this.kind !== 'zero') return null;
-    return { name: '/dev/zero (deleted)', fill: () => {} };
+    return { name: '/dev/zero (deleted)', fill: () => {}, sharedAnonymous: true };
   }
 }
 

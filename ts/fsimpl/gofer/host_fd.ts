@@ -40,6 +40,7 @@ export class HostFd {
           done += n;
         }
       },
+      size: () => this.size(),
       hold: () => { this.mappers++; },
       drop: () => {
         this.mappers--;

@@ -24,6 +24,8 @@ export function staticChildren(make: () => Record<string, Inode>): DirSource {
 }
 
 export class KDir extends KInode {
+  override get dirSeekEndSize(): number | undefined { return this.fs.seekKind === 'seq' ? 0 : undefined; }
+
   constructor(fs: KernFS, key: string, private readonly source: DirSource, mode = 0o555, attr: KAttr = {}) {
     super(fs, key, S_IFDIR | mode, attr);
   }

@@ -3,7 +3,8 @@
 
 import type { Task } from '../../kernel/task';
 import { SyscallError } from '../../kernel/syscall_error';
-import { ENOTTY } from '../../abi/linux/errno';
+import { EINVAL, ENOTTY } from '../../abi/linux/errno';
+import { SEEK_CUR, SEEK_SET } from '../../abi/linux/fcntl';
 import { FIONREAD } from '../../abi/linux/ioctl';
 import { S_IFREG } from '../../abi/linux/stat';
 import { seekPosition } from '../../vfs/file_description';
@@ -15,14 +16,20 @@ import type { KernFS } from './kernfs';
 
 export type Generator = (t: Task | null) => string | Uint8Array;
 
+/** How an open file seeks: 'seq' (seq_lseek), 'size0' (generic_file_llseek over an inode
+ *  size of 0: proc's cmdline, environ, auxv), 'size' (over the contents). */
+export type SeekKind = 'seq' | 'size0' | 'size';
+
 export class KFile extends KInode {
-  constructor(fs: KernFS, key: string, private readonly generate: Generator, mode = 0o444, attr: KAttr = {}) {
+  constructor(fs: KernFS, key: string, private readonly generate: Generator, mode = 0o444, attr: KAttr = {},
+    private readonly seekKind?: SeekKind) {
     super(fs, key, S_IFREG | mode, attr);
   }
 
   open(t: Task | null, vd: VirtualDentry, flags: number): FileDescription {
     const c = this.generate(t);
-    return new SnapshotFile(flags, vd, typeof c === 'string' ? Buffer.from(c, 'utf8') : c);
+    return new SnapshotFile(flags, vd, typeof c === 'string' ? Buffer.from(c, 'utf8') : c,
+      this.seekKind ?? this.fs.seekKind);
   }
 }
 
@@ -31,7 +38,8 @@ export class SnapshotFile extends VfsFile {
   override readonly seekable = true;
   private pos = 0;
 
-  constructor(flags: number, vd: VirtualDentry, private readonly data: Uint8Array) {
+  constructor(flags: number, vd: VirtualDentry, private readonly data: Uint8Array,
+    private readonly seekKind: SeekKind = 'size') {
     super(flags, vd);
   }
 
@@ -44,7 +52,8 @@ export class SnapshotFile extends VfsFile {
   }
 
   override lseek(offset: number, whence: number): number {
-    this.pos = seekPosition(this.pos, this.data.length, offset, whence);
+    if (this.seekKind === 'seq' && whence !== SEEK_SET && whence !== SEEK_CUR) throw new SyscallError(EINVAL);
+    this.pos = seekPosition(this.pos, this.seekKind === 'size0' ? 0 : this.data.length, offset, whence);
     return this.pos;
   }
 

@@ -11,6 +11,11 @@ export class KernFS extends FileSystem {
   private readonly inos = new Map<string, number>();
   private nextIno = 1;
 
+  /** How lseek treats this file system's generated files and directories: 'seq' (proc:
+   *  seq_lseek, SEEK_SET/SEEK_CUR only; directories generic_file_llseek over size 0) or
+   *  'size' (SEEK_END relative to the generated contents). */
+  seekKind: 'seq' | 'size' = 'size';
+
   constructor(readonly type: string, private readonly magic: number, override readonly cacheDentries: boolean) {
     super();
   }

@@ -22,6 +22,7 @@ function caller(t: Task | null): Task {
 
 export function newProcFS(kernel: Kernel): { fs: KernFS; root: Inode } {
   const fs = new KernFS('proc', PROC_SUPER_MAGIC, false);
+  fs.seekKind = 'seq';
   let fixed: Record<string, Inode> | null = null;
   const system = (): Record<string, Inode> => (fixed ??= {
     self: new KSymlink(fs, 'self', (t) => `${caller(t).tg.tgid}`),
@@ -35,7 +36,9 @@ export function newProcFS(kernel: Kernel): { fs: KernFS; root: Inode } {
       if (s) return s;
       if (!/^[1-9]\d*$/.test(name)) return null;
       const tg = kernel.threadGroups.get(Number(name));
-      return tg ? threadGroupDir(fs, kernel, tg) : null;
+      if (tg) return threadGroupDir(fs, kernel, tg);
+      const thread = kernel.tasks.get(Number(name));
+      return thread && !thread.exited ? threadGroupDir(fs, kernel, thread.tg, thread) : null;
     },
   };
   return { fs, root: new KDir(fs, '', source) };

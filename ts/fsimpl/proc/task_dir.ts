@@ -7,11 +7,12 @@ import type { Task } from '../../kernel/task';
 import type { ThreadGroup } from '../../kernel/thread_group';
 import type { Inode } from '../../vfs/inode';
 import { KDir, staticChildren, type DirSource } from '../kernfs/dir';
-import { KFile } from '../kernfs/file';
+import { KFile, type SeekKind } from '../kernfs/file';
 import type { KernFS } from '../kernfs/kernfs';
 import { KSymlink } from '../kernfs/symlink';
 import { fdDir, fdinfoDir } from './fd_dir';
 import { cwdLink, exeLink } from './links';
+import { MemInode } from './mem';
 import * as files from './task_files';
 
 /** The task /proc/<pid> describes: the leader while it lives, else any thread left. */
@@ -26,19 +27,20 @@ export function leaderOf(tg: ThreadGroup): Task | undefined {
 
 function taskEntries(fs: KernFS, kernel: Kernel, key: string, tg: ThreadGroup, task: () => Task | undefined): Record<string, Inode> {
   const owner = { uid: task()?.creds.euid ?? 0, gid: task()?.creds.egid ?? 0 };
-  const file = (name: string, gen: (t: Task) => string | Uint8Array, mode = 0o444): KFile =>
-    new KFile(fs, `${key}/${name}`, () => { const t = task(); return t ? gen(t) : ''; }, mode, owner);
+  const file = (name: string, gen: (t: Task) => string | Uint8Array, mode = 0o444, seek?: SeekKind): KFile =>
+    new KFile(fs, `${key}/${name}`, () => { const t = task(); return t ? gen(t) : ''; }, mode, owner, seek);
   return {
     exe: exeLink(fs, `${key}/exe`, kernel, tg, owner),
     cwd: cwdLink(fs, `${key}/cwd`, kernel, task, owner),
     root: new KSymlink(fs, `${key}/root`, () => '/', null, owner),
     fd: fdDir(fs, `${key}/fd`, kernel, task, owner),
     fdinfo: fdinfoDir(fs, `${key}/fdinfo`, task, owner),
-    cmdline: file('cmdline', files.cmdline),
-    environ: file('environ', files.environ, 0o400),
-    auxv: file('auxv', files.auxv, 0o400),
+    cmdline: file('cmdline', files.cmdline, 0o444, 'size0'),
+    environ: file('environ', files.environ, 0o400, 'size0'),
+    auxv: file('auxv', files.auxv, 0o400, 'size0'),
     comm: file('comm', files.comm, 0o644),
     maps: file('maps', files.maps),
+    mem: new MemInode(fs, `${key}/mem`, task, owner),
     stat: file('stat', files.stat),
     statm: file('statm', files.statm),
     status: file('status', files.status),
@@ -51,9 +53,11 @@ function taskEntries(fs: KernFS, kernel: Kernel, key: string, tg: ThreadGroup, t
   };
 }
 
-export function threadGroupDir(fs: KernFS, kernel: Kernel, tg: ThreadGroup): KDir {
-  const key = `${tg.tgid}`;
-  const leader = (): Task | undefined => leaderOf(tg);
+/** /proc/<pid>; also /proc/<tid> for a thread that is not the leader (not listed, but
+ *  found by lookup as Linux's proc_pid_lookup does), which then describes that thread. */
+export function threadGroupDir(fs: KernFS, kernel: Kernel, tg: ThreadGroup, thread?: Task): KDir {
+  const key = `${thread?.tid ?? tg.tgid}`;
+  const leader = (): Task | undefined => thread ?? leaderOf(tg);
   const tasks: DirSource = {
     names: () => [...tg.tasks].map((t) => `${t.tid}`),
     get: (name) => {
@@ -71,5 +75,8 @@ export function threadGroupDir(fs: KernFS, kernel: Kernel, tg: ThreadGroup): KDi
 function threadDir(fs: KernFS, kernel: Kernel, tg: ThreadGroup, t: Task): KDir {
   const key = `${tg.tgid}/task/${t.tid}`;
   const owner = { uid: t.creds.euid, gid: t.creds.egid };
-  return new KDir(fs, key, staticChildren(() => taskEntries(fs, kernel, key, tg, () => t)), 0o555, owner);
+  // children: the process's children (tsvisor does not record which thread forked each).
+  const children = new KFile(fs, `${key}/children`,
+    () => [...tg.children].map((c) => `${c.tgid} `).join(''), 0o444, owner);
+  return new KDir(fs, key, staticChildren(() => ({ ...taskEntries(fs, kernel, key, tg, () => t), children })), 0o555, owner);
 }

@@ -207,6 +207,7 @@ export class TmpfsRegular extends TmpfsInode {
         if (writableShared) this.writableMappers--;
         this.maybeFree();
       },
+      size: () => this._size,
       writeSealed: () => (this.seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)) !== 0,
     };
   }

@@ -2,6 +2,7 @@
 // lchown, fchownat, truncate, ftruncate, utime, utimes, futimesat, utimensat. Decoding here;
 // who may change what is vfs/attr_ops.ts.
 
+import { fsizeNewSizeOk } from '../../kernel/fsize_limit';
 import type { Task } from '../../kernel/task';
 import { fail } from '../../kernel/syscall_error';
 import { EBADF, EFAULT, EINVAL } from '../../abi/linux/errno';
@@ -61,6 +62,7 @@ function sysFchown(t: Task, fd: number, uid: number, gid: number): number {
 
 function sysTruncate(t: Task, addr: number, length: number): number {
   const vd = pathVd(t, AT_FDCWD, addr, true);
+  if (length >= 0 && vd.inode.isRegular) fsizeNewSizeOk(t, vd.inode.stat().size, length);
   truncate(t.creds, vd, length);
   return 0;
 }
@@ -71,6 +73,7 @@ function sysFtruncate(t: Task, fd: number, length: number): number {
   if (length < 0) fail(EINVAL);
   const f = getFile(t, fd);
   if (!(f instanceof VfsFile) || !f.writable || !f.vd.inode.isRegular) fail(EINVAL);
+  fsizeNewSizeOk(t, f.vd.inode.stat().size, length);
   f.vd.inode.setattr({ size: length });
   fsnotifyChange(f.vd, IN_MODIFY);
   return 0;

@@ -34,8 +34,10 @@ function sysExecveat(t: Task, a: SyscallArgs): number {
   let filename = t.mm.readCString(a.ptr(1), PATH_MAX);
   const argv = readVector(t, a.ptr(2));
   const envp = readVector(t, a.ptr(3));
+  let pathInaccessible = false;
   if (!filename.startsWith('/') && dirfd !== AT_FDCWD) {
     const f = t.fdTable.get(dirfd) ?? fail(EBADF);
+    pathInaccessible = t.fdTable.getFlags(dirfd)?.cloexec === true;
     const where = f.describe();
     if (!where.startsWith('/')) fail(filename === '' ? ENOENT : ENOTDIR);
     if (filename === '') {
@@ -45,7 +47,7 @@ function sysExecveat(t: Task, a: SyscallArgs): number {
       filename = `${where}/${filename}`;
     }
   }
-  execve(t, filename, argv, envp);
+  execve(t, filename, argv, envp, { nofollow: (flags & AT_SYMLINK_NOFOLLOW) !== 0, pathInaccessible });
   return 0;
 }
 

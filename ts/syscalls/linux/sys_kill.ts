@@ -5,8 +5,9 @@
 import type { Task } from '../../kernel/task';
 import type { ThreadGroup } from '../../kernel/thread_group';
 import { fail } from '../../kernel/syscall_error';
-import { EINVAL, EPERM, ESRCH } from '../../abi/linux/errno';
-import { NSIG, SIGCONT } from '../../abi/linux/signal';
+import { EAGAIN, EINVAL, EPERM, ESRCH } from '../../abi/linux/errno';
+import { NSIG, SIGCONT, SIGRTMIN } from '../../abi/linux/signal';
+import { RLIMIT_SIGPENDING, RLIM_INFINITY } from '../../kernel/rlimits';
 import {
   SYS_kill, SYS_rt_sigqueueinfo, SYS_rt_tgsigqueueinfo, SYS_tgkill, SYS_tkill,
 } from '../../abi/linux/syscall_numbers';
@@ -29,7 +30,11 @@ export function checkSignal(sig: number): void {
  *  and the caller (-1). */
 function killTargets(t: Task, pid: number): ThreadGroup[] {
   const all = [...t.kernel.threadGroups.values()];
-  if (pid > 0) return all.filter((tg) => tg.tgid === pid);
+  // Any thread's id names its process (kill_pid_info looks the pid up as PIDTYPE_PID).
+  if (pid > 0) {
+    const tg = t.kernel.tasks.get(pid)?.tg ?? t.kernel.threadGroups.get(pid);
+    return tg !== undefined ? [tg] : [];
+  }
   if (pid === INT_MIN) return [];
   if (pid === -1) return all.filter((tg) => tg !== t.tg && tg.tgid !== 1);
   const pgid = pid === 0 ? processGroupIds(t.tg).pgid : -pid;
@@ -69,13 +74,35 @@ function sysKill(t: Task, a: SyscallArgs): number {
   return 0;
 }
 
+/** __sigqueue_alloc: a real-time signal a caller queues with its own siginfo (a negative
+ *  si_code: sigqueue, tgkill) needs a free slot of the receiver's user's RLIMIT_SIGPENDING;
+ *  signals from kill (SI_USER) and the kernel override it, and standard signals are set
+ *  pending whatever the count. */
+function checkSigpending(t: Task, target: Task, info: SigInfo): void {
+  if (info.signo < SIGRTMIN || info.code >= 0) return;
+  const limit = target.tg.rlimits[RLIMIT_SIGPENDING].cur;
+  if (limit === RLIM_INFINITY) return;
+  const uid = target.creds.uid;
+  let n = 0;
+  const seen = new Set<ThreadGroup>();
+  for (const task of t.kernel.tasks.values()) {
+    if (task.creds.uid !== uid) continue;
+    n += task.pending.size;
+    if (!seen.has(task.tg)) { seen.add(task.tg); n += task.tg.pending.size; }
+  }
+  if (BigInt(n) >= limit) fail(EAGAIN);
+}
+
 /** do_send_specific: tgid 0 (tkill) matches any process. */
 function sendSpecific(t: Task, tgid: number, tid: number, info: SigInfo): number {
   const target = t.kernel.tasks.get(tid);
   if (!target || target.exited || (tgid > 0 && target.tg.tgid !== tgid)) fail(ESRCH);
   checkSignal(info.signo);
   if (!mayKill(t, target.tg, info.signo)) fail(EPERM);
-  if (info.signo !== 0) sendSignalToThread(target, info);
+  if (info.signo !== 0) {
+    checkSigpending(t, target, info);
+    sendSignalToThread(target, info);
+  }
   return 0;
 }
 
@@ -114,7 +141,11 @@ function sysRtSigqueueinfo(t: Task, a: SyscallArgs): number {
   const tg = pid > 0 ? t.kernel.threadGroups.get(pid) : undefined;
   if (!tg) fail(ESRCH);
   if (!mayKill(t, tg, sig)) fail(EPERM);
-  if (sig !== 0) sendSignalToProcess(tg, info);
+  if (sig !== 0) {
+    const leader = tg.tasks.values().next().value;
+    if (leader) checkSigpending(t, leader, info);
+    sendSignalToProcess(tg, info);
+  }
   return 0;
 }
 

@@ -17,11 +17,22 @@ import {
  MAP_HUGETLB } from '../../abi/linux/mm';
 import { EACCES, EBADF, EINVAL, ENODEV, ENOMEM, EOVERFLOW, EPERM } from '../../abi/linux/errno';
 import { O_PATH } from '../../abi/linux/fcntl';
-import { RLIMIT_MEMLOCK } from '../../kernel/rlimits';
+import { RLIMIT_AS, RLIMIT_DATA, RLIMIT_MEMLOCK } from '../../kernel/rlimits';
+import { limitBytes } from '../../mm/accounting';
 import { fail } from '../../kernel/syscall_error';
-import { PAGE_SIZE, isPageAligned, pageDown } from '../../mm/layout';
+import { PAGE_SIZE, isPageAligned, pageDown, pageUp } from '../../mm/layout';
+
+const MAX_LFS_FILESIZE = (1n << 63n) - 1n;
+
+/** The caller's RLIMIT_AS and RLIMIT_DATA, for the calls that may grow the address space. */
+function syncVmLimits(t: Task): void {
+  const l = t.mm.vmLimits;
+  l.as = limitBytes(t.tg.rlimits[RLIMIT_AS].cur);
+  l.data = limitBytes(t.tg.rlimits[RLIMIT_DATA].cur);
+}
 
 function sysBrk(t: Task, a: SyscallArgs): number {
+  syncVmLimits(t);
   return t.mm.brk(a.ptr(0));
 }
 
@@ -35,12 +46,14 @@ function sysMmap(t: Task, a: SyscallArgs): number {
   // No huge page pool (HugePages_Total 0): Linux's hugetlb_file_setup fails anonymous ones
   // with ENOMEM; a file of another file system cannot be mapped with huge pages at all.
   if ((flags & MAP_HUGETLB) !== 0) fail((flags & MAP_ANONYMOUS) !== 0 ? ENOMEM : EINVAL);
+  syncVmLimits(t);
   if ((flags & MAP_ANONYMOUS) !== 0) return t.mm.mmap(addr, length, prot, flags, null, 0);
 
   const file: FileDescription | undefined = t.fdTable.get(a.int(4));
   if (file === undefined || (file.flags & O_PATH) !== 0) fail(EBADF);
-  // Offsets stay exact numbers; no file is anywhere near 2^52 bytes.
-  if (off >= 1n << 52n) fail(EOVERFLOW);
+  // file_mmap_ok: the mapping must end within MAX_LFS_FILESIZE. A page-aligned offset below
+  // 2^63 is an exact number.
+  if (off + BigInt(pageUp(length)) > MAX_LFS_FILESIZE) fail(EOVERFLOW);
   const backing: MappingBacking | null = file.mappable();
   if (backing === null) fail(ENODEV);
   // Linux do_mmap: every file mapping needs read access; a shared one also needs write access
@@ -65,11 +78,13 @@ function sysMunmap(t: Task, a: SyscallArgs): number {
 }
 
 function sysMprotect(t: Task, a: SyscallArgs): number {
+  syncVmLimits(t);
   t.mm.mprotect(a.ptr(0), a.size(1), a.int(2));
   return 0;
 }
 
 function sysMremap(t: Task, a: SyscallArgs): number {
+  syncVmLimits(t);
   return t.mm.mremap(a.ptr(0), a.size(1), a.size(2), a.int(3), a.ptr(4));
 }
 

@@ -1,5 +1,5 @@
 // prctl (Linux kernel/sys.c): the task switches start-up code and runtimes touch — the
-// command name, dumpability, the parent-death signal, no_new_privs — and the capability
+// command name, dumpability, the parent-death signal, the child subreaper, no_new_privs — and the capability
 // options (prctl_caps.ts), which Linux's security hook answers first. Other options answer
 // EINVAL, as Linux does for an option it does not know (PR_SET_VMA included: it needs
 // CONFIG_ANON_VMA_NAME, and callers treat EINVAL as "not supported").
@@ -8,7 +8,7 @@ import type { Task } from '../../kernel/task';
 import { SyscallError, fail } from '../../kernel/syscall_error';
 import { EINVAL, ENAMETOOLONG } from '../../abi/linux/errno';
 import {
-  PR_GET_DUMPABLE, PR_GET_NAME, PR_GET_NO_NEW_PRIVS, PR_GET_PDEATHSIG, PR_SET_DUMPABLE,
+  PR_GET_CHILD_SUBREAPER, PR_GET_DUMPABLE, PR_GET_NAME, PR_SET_CHILD_SUBREAPER, PR_GET_NO_NEW_PRIVS, PR_GET_PDEATHSIG, PR_SET_DUMPABLE,
   PR_SET_NAME, PR_SET_NO_NEW_PRIVS, PR_SET_PDEATHSIG, TASK_COMM_LEN,
 } from '../../abi/linux/prctl';
 import { NSIG } from '../../abi/linux/signal';
@@ -62,6 +62,12 @@ function sysPrctl(t: Task, a: SyscallArgs): number {
       attrs.pdeathsig = Number(sig);
       return 0;
     }
+    case PR_SET_CHILD_SUBREAPER:
+      t.tg.childSubreaper = a.u64(1) !== 0n;
+      return 0;
+    case PR_GET_CHILD_SUBREAPER:
+      t.mm.writeI32(a.ptr(1), t.tg.childSubreaper ? 1 : 0);
+      return 0;
     case PR_GET_PDEATHSIG:
       t.mm.writeI32(a.ptr(1), attrs.pdeathsig);
       return 0;

@@ -6,7 +6,7 @@
 import type { Task } from '../../kernel/task';
 import { fail } from '../../kernel/syscall_error';
 import { EBADF, EFAULT, EINVAL, ENOTSUP as EOPNOTSUPP, ESPIPE } from '../../abi/linux/errno';
-import { MAX_RW_COUNT, RWF_DSYNC, RWF_HIPRI, RWF_SYNC, SEEK_MAX } from '../../abi/linux/fcntl';
+import { MAX_RW_COUNT, O_PATH, RWF_DSYNC, RWF_HIPRI, RWF_SYNC, SEEK_MAX } from '../../abi/linux/fcntl';
 import {
   SYS_lseek, SYS_pread64, SYS_preadv, SYS_preadv2, SYS_pwrite64, SYS_pwritev, SYS_pwritev2,
   SYS_read, SYS_readv, SYS_write, SYS_writev,
@@ -45,6 +45,24 @@ function position(a: SyscallArgs, i: number): number {
   return pos;
 }
 
+/** fdget: an O_PATH descriptor is no file for I/O (EBADF before anything else). */
+function ioFile(t: Task, fd: number): FileDescription {
+  const f = getFile(t, fd);
+  if ((f.flags & O_PATH) !== 0) fail(EBADF);
+  return f;
+}
+
+const LLONG_MAX = (1n << 63n) - 1n;
+
+/** rw_verify_area: the range [pos, pos+count) must not pass LLONG_MAX (EINVAL). The offset is
+ *  read again exactly: a number loses the low bits near 2^63. */
+function verifyArea(a: SyscallArgs, i: number, iovs: IOVec[]): IOVec[] {
+  let count = 0n;
+  for (const v of iovs) count += BigInt(v.len);
+  if (BigInt.asIntN(64, a.u64(i)) + count > LLONG_MAX) fail(EINVAL);
+  return iovs;
+}
+
 function positional(f: FileDescription): FileDescription {
   if (!f.seekable) fail(ESPIPE);
   return f;
@@ -62,16 +80,16 @@ function sysWrite(t: Task, a: SyscallArgs): SyscallReturn {
 
 function sysPread64(t: Task, a: SyscallArgs): SyscallReturn {
   const pos = position(a, 3);
-  const f = positional(getFile(t, a.int(0)));
+  const f = positional(ioFile(t, a.int(0)));
   if (!f.readable) fail(EBADF);
-  return readToUser(t, f, oneBuffer(a.ptr(1), a.size(2)), pos);
+  return readToUser(t, f, verifyArea(a, 3, oneBuffer(a.ptr(1), a.size(2))), pos);
 }
 
 function sysPwrite64(t: Task, a: SyscallArgs): SyscallReturn {
   const pos = position(a, 3);
-  const f = positional(getFile(t, a.int(0)));
+  const f = positional(ioFile(t, a.int(0)));
   if (!f.writable) fail(EBADF);
-  return writeFromUser(t, f, oneBuffer(a.ptr(1), a.size(2)), pos);
+  return writeFromUser(t, f, verifyArea(a, 3, oneBuffer(a.ptr(1), a.size(2))), pos);
 }
 
 function sysReadv(t: Task, a: SyscallArgs): SyscallReturn {
@@ -88,16 +106,16 @@ function sysWritev(t: Task, a: SyscallArgs): SyscallReturn {
 
 function sysPreadv(t: Task, a: SyscallArgs): SyscallReturn {
   const pos = position(a, 3);
-  const f = positional(getFile(t, a.int(0)));
+  const f = positional(ioFile(t, a.int(0)));
   if (!f.readable) fail(EBADF);
-  return readToUser(t, f, copyInIovecs(t, a.ptr(1), a.size(2)), pos);
+  return readToUser(t, f, verifyArea(a, 3, copyInIovecs(t, a.ptr(1), a.size(2))), pos);
 }
 
 function sysPwritev(t: Task, a: SyscallArgs): SyscallReturn {
   const pos = position(a, 3);
-  const f = positional(getFile(t, a.int(0)));
+  const f = positional(ioFile(t, a.int(0)));
   if (!f.writable) fail(EBADF);
-  return writeFromUser(t, f, copyInIovecs(t, a.ptr(1), a.size(2)), pos);
+  return writeFromUser(t, f, verifyArea(a, 3, copyInIovecs(t, a.ptr(1), a.size(2))), pos);
 }
 
 /** preadv2/pwritev2: offset -1 means the file position; flags are checked once there is
@@ -105,7 +123,7 @@ function sysPwritev(t: Task, a: SyscallArgs): SyscallReturn {
 function vectored2(t: Task, a: SyscallArgs, write: boolean): SyscallReturn {
   const pos = a.long(3);
   if (pos < -1) fail(EINVAL);
-  const f = pos === -1 ? getFile(t, a.int(0)) : positional(getFile(t, a.int(0)));
+  const f = pos === -1 ? ioFile(t, a.int(0)) : positional(ioFile(t, a.int(0)));
   if (!(write ? f.writable : f.readable)) fail(EBADF);
   const iovs = copyInIovecs(t, a.ptr(1), a.size(2));
   if (iovs.some((v) => v.len > 0) && (a.int(5) & ~RWF_ACCEPTED) !== 0) fail(EOPNOTSUPP);
@@ -113,7 +131,7 @@ function vectored2(t: Task, a: SyscallArgs, write: boolean): SyscallReturn {
 }
 
 function sysLseek(t: Task, a: SyscallArgs): number {
-  const f = getFile(t, a.int(0));
+  const f = ioFile(t, a.int(0));
   const whence = a.uint(2);
   if (whence > SEEK_MAX) fail(EINVAL);
   return f.lseek(a.long(1), whence);

@@ -6,8 +6,11 @@
 import type { Task } from '../../kernel/task';
 import { fail } from '../../kernel/syscall_error';
 import { EBADF, EINVAL, EISDIR, ESPIPE } from '../../abi/linux/errno';
-import { MAX_RW_COUNT, O_APPEND } from '../../abi/linux/fcntl';
+import { MAX_RW_COUNT, O_APPEND, SEEK_CUR } from '../../abi/linux/fcntl';
+import { VfsFile } from '../../vfs/vfs_file';
+import { fsizeLimit, fsizeWriteCount } from '../../kernel/fsize_limit';
 import { SYS_copy_file_range, SYS_sendfile } from '../../abi/linux/syscall_numbers';
+import { S_IFDIR, S_IFMT } from '../../abi/linux/stat';
 import type { FileDescription } from '../../vfs/file_description';
 import type { SyscallArgs, SyscallReturn, SyscallTable } from './types';
 import { getFile } from './fd_util';
@@ -81,21 +84,32 @@ async function runAsync(c: Copy, buf: Uint8Array, read: Promise<number> | null, 
   return fin(c, null);
 }
 
+const LLONG_MAX = (1n << 63n) - 1n;
+
+/** Linux do_sendfile's order: the offset is copied in first, then the input is checked, its
+ *  range verified (a negative count or offset, or one that overflows: EINVAL), and only then
+ *  the output; a file without splice_read (a directory) is EINVAL. */
 function sysSendfile(t: Task, a: SyscallArgs): SyscallReturn {
-  const to = getFile(t, a.int(0));
-  const from = getFile(t, a.int(1));
   const offAddr = a.ptr(2);
+  const pos = offAddr !== 0 ? BigInt.asIntN(64, t.mm.readU64(offAddr)) : -1n;
+  const from = getFile(t, a.int(1));
+  if (!from.readable) fail(EBADF);
+  if (offAddr !== 0 && !from.seekable) fail(ESPIPE);
+  const rawCount = BigInt.asIntN(64, a.u64(3));
+  if (rawCount < 0n || (offAddr !== 0 && (pos < 0n || pos + rawCount > LLONG_MAX))) fail(EINVAL);
   const count = Math.min(a.size(3), MAX_RW_COUNT);
-  if (!from.readable || !to.writable) fail(EBADF);
+  const to = getFile(t, a.int(0));
+  if (!to.writable) fail(EBADF);
   if (to.flags & O_APPEND) fail(EINVAL);
-  let inOff = -1;
-  if (offAddr !== 0) {
-    if (!from.seekable) fail(ESPIPE);
-    inOff = Number(BigInt.asIntN(64, t.mm.readU64(offAddr)));
-    if (inOff < 0) fail(EINVAL);
-  }
+  if ((from.stat().mode & S_IFMT) === S_IFDIR) fail(EINVAL);
+  const inOff = Number(pos);
   if (count === 0) return 0;
-  return fsnotifyModify(to, fsnotifyAccess(from, run({ t, from, to, inOff, outOff: -1, left: count, done: 0,
+  // The write side is a write: RLIMIT_FSIZE cuts it short or refuses it (generic_write_checks).
+  let left = count;
+  if (to instanceof VfsFile && fsizeLimit(t) !== Infinity && to.inode.isRegular) {
+    left = fsizeWriteCount(t, to.lseek(0, SEEK_CUR), count);
+  }
+  return fsnotifyModify(to, fsnotifyAccess(from, run({ t, from, to, inOff, outOff: -1, left, done: 0,
     finish: (done) => { if (offAddr !== 0) t.mm.writeU64(offAddr, BigInt(inOff + done)); } })));
 }
 

@@ -3,11 +3,13 @@
 // way to storage (tmpfs is the storage; the lower layer is never written), so the sync calls
 // only validate. flock locks are vfs/locks/flock.ts's.
 
+import { fsizeNewSizeOk } from '../../kernel/fsize_limit';
 import type { Task } from '../../kernel/task';
 import { flockFile } from '../../vfs/locks/flock';
 import { fail } from '../../kernel/syscall_error';
 import { EBADF, EINVAL, ENODEV, ESPIPE } from '../../abi/linux/errno';
 import { O_PATH } from '../../abi/linux/fcntl';
+import { FALLOC_FL_KEEP_SIZE } from '../../abi/linux/fs';
 import {
   SYS_fadvise64, SYS_fallocate, SYS_readahead, SYS_fdatasync, SYS_flock, SYS_fsync, SYS_sync, SYS_sync_file_range, SYS_syncfs,
 } from '../../abi/linux/syscall_numbers';
@@ -40,6 +42,7 @@ function sysFallocate(t: Task, a: SyscallArgs): number {
   if (off < 0 || len <= 0) fail(EINVAL);
   if (!f.writable) fail(EBADF);
   if (!(f instanceof VfsFile)) fail(f.seekable ? ENODEV : ESPIPE);
+  if ((mode & FALLOC_FL_KEEP_SIZE) === 0 && f.inode.isRegular) fsizeNewSizeOk(t, f.size(), off + len);
   f.fallocate(mode, off, len);
   // Linux vfs_fallocate reports a successful call as a modification.
   fsnotifyModify(f, len);

@@ -6,7 +6,8 @@
 import { writeSync } from 'node:fs';
 import type { Task } from '../../kernel/task';
 import { SyscallError } from '../../kernel/syscall_error';
-import { ENOSYS, EIO } from '../../abi/linux/errno';
+import { EFAULT, ENOSYS, EIO } from '../../abi/linux/errno';
+import { vsyscallFault } from '../../kernel/vsyscall';
 import { SYSCALL_NAMES } from '../../abi/linux/syscall_numbers';
 import type { SyscallResult, SyscallTable } from './types';
 import { RegisterArgs } from './args';
@@ -55,6 +56,7 @@ export function dispatchSyscall(t: Task): void | Promise<void> {
     args.reset(t.regs);
     r = entry.handler(t, args);
   } catch (e) {
+    if (e instanceof SyscallError && e.errno === EFAULT) vsyscallFault(t, nr);
     finish(t, nr, -errnoOf(t, nr, e));
     return;
   }

@@ -7,8 +7,10 @@
 import type { Task } from '../../kernel/task';
 import { SyscallError, fail } from '../../kernel/syscall_error';
 import { EFAULT, EINVAL } from '../../abi/linux/errno';
-import { IOV_MAX, MAX_RW_COUNT, SEEK_CUR } from '../../abi/linux/fcntl';
+import { IOV_MAX, MAX_RW_COUNT, O_APPEND, SEEK_CUR } from '../../abi/linux/fcntl';
 import type { FileDescription } from '../../vfs/file_description';
+import { VfsFile } from '../../vfs/vfs_file';
+import { fsizeLimit, fsizeWriteCount } from '../../kernel/fsize_limit';
 import type { SyscallReturn } from './types';
 import { fsnotifyAccess, fsnotifyModify } from '../../vfs/fsnotify';
 
@@ -140,6 +142,17 @@ function totalLength(iovs: IOVec[]): number {
   return total;
 }
 
+/** The first n bytes of the iovecs. */
+export function truncateIovecs(iovs: IOVec[], n: number): IOVec[] {
+  const out: IOVec[] = [];
+  for (const v of iovs) {
+    if (n <= 0) break;
+    out.push({ base: v.base, len: Math.min(v.len, n) });
+    n -= v.len;
+  }
+  return out;
+}
+
 /** After `done` bytes, a failure is reported as the short count, as Linux does. */
 function failAfter(done: number, e: unknown): number {
   if (done > 0 && e instanceof SyscallError) return done;
@@ -212,8 +225,13 @@ export function readToUser(t: Task, f: FileDescription, iovs: IOVec[], offset: n
 
 /** Write the iovecs' data to f, at offset (or the file position when -1). */
 export function writeFromUser(t: Task, f: FileDescription, iovs: IOVec[], offset: number): SyscallReturn {
-  const total = totalLength(iovs);
+  let total = totalLength(iovs);
   if (total === 0) return 0;
+  if (f instanceof VfsFile && fsizeLimit(t) !== Infinity && f.inode.isRegular) {
+    const pos = offset >= 0 ? offset : (f.flags & O_APPEND) !== 0 ? f.size() : f.lseek(0, SEEK_CUR);
+    const allowed = fsizeWriteCount(t, pos, total);
+    if (allowed < total) { iovs = truncateIovecs(iovs, allowed); total = allowed; }
+  }
   const cursor = new IovCursor(iovs);
   let done = 0;
   const more = (want: number, n: number): boolean => {
@@ -226,7 +244,13 @@ export function writeFromUser(t: Task, f: FileDescription, iovs: IOVec[], offset
       let r: number | Promise<number>;
       try {
         // A fault part-way through the data writes what came before it.
-        const gathered = cursor.copyIn(t, buf);
+        let gathered = cursor.copyIn(t, buf);
+        // A pipe or socket drops the page it could not fill (pipe_write): only whole pages
+        // copied before the fault are written.
+        if (gathered < buf.length && !f.seekable) {
+          gathered -= gathered % PAGE_SIZE;
+          if (gathered === 0) fail(EFAULT);
+        }
         r = f.write(t, gathered === buf.length ? buf : buf.subarray(0, gathered), offset < 0 ? -1 : offset + done);
       } catch (e) {
         giveBuffer(buf);

@@ -1,0 +1,29 @@
+// Wrong answers of issue 12: each subcommand of exact.c must give the same output and status
+// in the sandbox as natively.
+import { describe, expect, it } from 'vitest';
+import { describeResult, fixture, platforms, runNative, runSandbox, shellStatus } from '../helpers/run';
+
+const TIMEOUT_MS = 20_000;
+
+describe.each(platforms)('%s', (platform) => {
+  const same = async (cmd: string): Promise<void> => {
+    const argv = [fixture('exact'), cmd];
+    const native = await runNative(argv, { timeoutMs: TIMEOUT_MS });
+    expect(native.stderr).not.toContain('killed after');
+    const r = await runSandbox(argv, { platform, timeoutMs: TIMEOUT_MS });
+    expect(r.stdout, describeResult(r)).toBe(native.stdout);
+    expect(shellStatus(r), describeResult(r)).toBe(shellStatus(native));
+  };
+
+  it('memory: SIGBUS past EOF, /dev/zero, map types, high offsets, writes from faulting buffers', () => same('mem'));
+  it('mremap: spans, errnos of MAYMOVE/FIXED/DONTUNMAP, shared anonymous data kept', () => same('remap'));
+  it('O_PATH: F_GETFL flags, I/O is EBADF', () => same('opath'));
+  it('overflowing offsets and counts in pread/pwrite/sendfile', () => same('offsets'));
+  it('getdents64 with a small buffer', () => same('dents'));
+  it('kill() with a thread id', () => same('killtid'));
+  it('clone with a non-canonical TLS', () => same('clonetls'));
+  it('execveat AT_SYMLINK_NOFOLLOW and a close-on-exec script fd', () => same('execat'));
+  it('PR_SET_CHILD_SUBREAPER reparents orphans', () => same('subreaper'));
+  it('/sys refuses renames as Linux does', () => same('sysfs'));
+  it('vsyscall time() with a bad pointer: SIGSEGV', () => same('vsyscall'));
+}, 60_000);
