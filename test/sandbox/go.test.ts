@@ -20,7 +20,7 @@ beforeAll(() => {
   binary = path.join(dir, 'gcstress');
   execFileSync(go, ['build', '-o', binary, '.'], {
     cwd: path.join(repoRoot, 'test', 'fixtures', 'go', 'gcstress'),
-    env: { ...process.env, CGO_ENABLED: '0', GOCACHE: path.join(dir, 'cache'), GOPATH: path.join(dir, 'gopath'), GOFLAGS: '-mod=mod' },
+    env: { ...process.env, CGO_ENABLED: '0', GOTOOLCHAIN: 'local', GOPROXY: 'off', GOCACHE: path.join(dir, 'cache'), GOPATH: path.join(dir, 'gopath'), GOFLAGS: '-mod=mod' },
     stdio: 'pipe',
   });
 }, 180_000);
