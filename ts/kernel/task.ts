@@ -48,6 +48,8 @@ export class Task {
   waitCancel: (() => void) | null = null;
   /** The current wait gives way only to death, not to signals (vfork). */
   waitKillableOnly = false;
+  /** Page and rip of the last fault taken for spurious (task_run.ts), '' after a syscall. */
+  lastFaultPlace = '';
   /** Removed from its group by another thread's execve; only its resources remain. */
   detached = false;
 

@@ -32,6 +32,7 @@ export async function runTask(t: Task): Promise<void> {
     let afterSyscall = false;
     switch (ev) {
       case EVENT_SYSCALL: {
+        t.lastFaultPlace = '';
         // int 0x80: the i386 table (whose rt_sigreturn we do not implement).
         const i386 = t.ctx.words[EV_CODE * 2] === SYSCALL_ABI_I386 && t.ctx.words[EV_CODE * 2 + 1] === 0;
         // rt_sigreturn's result is the restored rax, never a restart code.
@@ -88,7 +89,14 @@ function handleFault(t: Task): void {
   let code = Number(t.regs[EV_CODE]);
   if (signo === SIGSEGV || signo === SIGBUS) {
     const access = Number(t.regs[EV_ACCESS]);
-    if (signo === SIGSEGV && t.mm.handleFault(addr, access)) return;
+    // A platform that cannot tell the access (ptrace) may report a fault another thread has
+    // just served: retry it once; the same fault at the same place again is a real one.
+    const place = `${addr - (addr % 4096)}:${t.regs[REG_RIP]}`;
+    const firstHere = t.lastFaultPlace !== place;
+    if (signo === SIGSEGV && t.mm.handleFault(addr, access, firstHere)) {
+      t.lastFaultPlace = place;
+      return;
+    }
     if (signo === SIGSEGV && t.mm.busFault) {
       signo = SIGBUS; // a file mapping touched past the end of its file
       code = BUS_ADRERR;

@@ -23,7 +23,7 @@ export abstract class UserMemory {
   protected constructor(protected readonly as: NativeAddressSpace, readonly minAddr: number, readonly maxAddr: number) {}
 
   /** Make addr accessible for `access` (ACCESS_* bits); false means the application would fault. */
-  abstract handleFault(addr: number, access: number): boolean;
+  abstract handleFault(addr: number, access: number, spuriousOk?: boolean): boolean;
 
   /** EFAULT unless [addr, +len) lies inside the user range (also rejects huge or NaN values). */
   private checkRange(addr: number, len: number): void {

@@ -268,7 +268,7 @@ export class MemoryManager extends UserMemory {
    * A fault at addr with `access` (ACCESS_* bits; ACCESS_UNKNOWN: whatever the VMA allows).
    * Returns true once the access can succeed, false if the application must get SIGSEGV.
    */
-  handleFault(addr: number, access: number): boolean {
+  handleFault(addr: number, access: number, spuriousOk = false): boolean {
     this.busFault = false;
     if (!(addr >= this.minAddr && addr < this.maxAddr)) return false;
     const found = this.vmas.find(addr);
@@ -291,9 +291,11 @@ export class MemoryManager extends UserMemory {
         return true;
       }
       const cur = this.pmas.lastProt;
-      // Already mapped well enough: a fault another thread already served, or (when the
-      // platform cannot tell the access) a real violation, which must not loop forever.
-      if (protPermits(cur, need)) return !unknown;
+      // Already mapped well enough: a fault another thread served meanwhile (spurious), or,
+      // when the platform cannot tell the access, maybe a real violation. The caller says
+      // whether this one may be taken for spurious (the first at this place): a real
+      // violation faults again at once and must not loop forever.
+      if (protPermits(cur, need)) return !unknown || spuriousOk;
       if (!vma.shared && (need & PROT_WRITE) !== 0) this.pmas.breakCow(vma, page, off);
       else this.as.protect(page, PAGE_SIZE, this.pmas.hostProt(vma));
       return true;
