@@ -40,10 +40,7 @@ function sysMembarrier(t: Task, a: SyscallArgs): number {
   if ((cmd === PRIVATE_EXPEDITED_RSEQ ? flags & ~FLAG_CPU : flags) !== 0) fail(EINVAL);
   const regs = registered.get(t.tg) ?? 0;
   switch (cmd) {
-    case GLOBAL:
-      barrier(t.kernel.tasks.values(), t);
-      return 0;
-    case GLOBAL_EXPEDITED:
+    case GLOBAL: case GLOBAL_EXPEDITED:
       barrier(t.kernel.tasks.values(), t);
       return 0;
     case REGISTER_GLOBAL_EXPEDITED: case REGISTER_PRIVATE_EXPEDITED:

@@ -73,6 +73,8 @@ function sysWaitid(t: Task, a: SyscallArgs): SyscallReturn {
   if ((options & ~(WNOHANG | WNOWAIT | WEXITED | WSTOPPED | WCONTINUED | __WNOTHREAD | __WCLONE | __WALL)) !== 0) fail(EINVAL);
   if ((options & (WEXITED | WSTOPPED | WCONTINUED)) === 0) fail(EINVAL);
   let matches: (c: ThreadGroup) => boolean;
+  let waitOptions = options;
+  let notYet = false;
   switch (idtype) {
     case P_ALL: matches = () => true; break;
     case P_PID:
@@ -90,13 +92,8 @@ function sysWaitid(t: Task, a: SyscallArgs): SyscallReturn {
       matches = (c) => c === f.tg;
       // A non-blocking pidfd makes the wait WNOHANG, and "not yet" EAGAIN.
       if ((f.flags & O_NONBLOCK) !== 0 && (options & WNOHANG) === 0) {
-        const r = waitForChild(t, { matches, options: options | WNOHANG });
-        if (r === null) fail(EAGAIN);
-        return ((): number => {
-          if (rusageAddr !== 0) t.mm.zeroOut(rusageAddr, RUSAGE_SIZE);
-          if (infoAddr !== 0) putWaitidInfo(t, infoAddr, r as WaitResult);
-          return 0;
-        })();
+        waitOptions |= WNOHANG;
+        notYet = true;
       }
       break;
     }
@@ -107,7 +104,8 @@ function sysWaitid(t: Task, a: SyscallArgs): SyscallReturn {
     if (infoAddr !== 0) putWaitidInfo(t, infoAddr, r);
     return 0;
   };
-  const r = waitForChild(t, { matches, options });
+  const r = waitForChild(t, { matches, options: waitOptions });
+  if (notYet && r === null) fail(EAGAIN);
   return r instanceof Promise ? r.then(done) : done(r);
 }
 
