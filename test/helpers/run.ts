@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { constants as osConstants } from 'node:os';
+import { expect } from 'vitest';
 
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 /** The CLI under test; TSVISOR_CLI overrides it (to check the tests against another runner). */
@@ -140,4 +141,13 @@ export function describeResult(r: RunResult): string {
 export function skipBecause(cond: boolean, reason: string): boolean {
   if (cond) console.warn(`[tsvisor tests] skipping: ${reason}`);
   return cond;
+}
+
+/** The differential check: argv's stdout and exit status in the sandbox on `platform` are
+ *  the native run's. */
+export async function expectSameAsNative(argv: string[], platform: string, timeoutMs?: number): Promise<void> {
+  const native = await runNative(argv, { timeoutMs });
+  const r = await runSandbox(argv, { platform, timeoutMs });
+  expect(r.stdout, describeResult(r)).toBe(native.stdout);
+  expect(r.code, describeResult(r)).toBe(native.code);
 }

@@ -4,31 +4,22 @@
 import { hostname } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import {
-  busybox, describeResult, fixture, haveBusybox, platforms, runNative, runSandbox, skipBecause,
+  busybox, describeResult, expectSameAsNative, fixture, haveBusybox, platforms, runSandbox, skipBecause,
 } from '../helpers/run';
 
 const noBusybox = skipBecause(!haveBusybox, `${busybox} not found (apt-get install busybox-static)`);
 
 describe.each(platforms)('%s', (platform) => {
   it('membarrier, pkeys, readahead and removed syscalls behave as natively', async () => {
-    const native = await runNative([fixture('misc_syscalls')]);
-    const r = await runSandbox([fixture('misc_syscalls')], { platform });
-    expect(r.stdout, describeResult(r)).toBe(native.stdout);
-    expect(r.code).toBe(native.code);
+    await expectSameAsNative([fixture('misc_syscalls')], platform);
   });
 
   it('NUMA policies on one node behave as natively', async () => {
-    const native = await runNative([fixture('mempolicy')]);
-    const r = await runSandbox([fixture('mempolicy')], { platform });
-    expect(r.stdout, describeResult(r)).toBe(native.stdout);
-    expect(r.code).toBe(native.code);
+    await expectSameAsNative([fixture('mempolicy')], platform);
   });
 
   it('process_vm_readv/writev between processes behave as natively', async () => {
-    const native = await runNative([fixture('process_vm')]);
-    const r = await runSandbox([fixture('process_vm')], { platform });
-    expect(r.stdout, describeResult(r)).toBe(native.stdout);
-    expect(r.code).toBe(native.code);
+    await expectSameAsNative([fixture('process_vm')], platform);
   });
 
   it('adjtimex reads the clock state and refuses adjustments; syslog has an empty log', async () => {

@@ -2,19 +2,14 @@
 // descriptor and name, memfd_create and file seals, sem_open, and Python multiprocessing (Pool, Queue, Lock), which hung
 // when a forked child's shared mapping read zeros. Each output must match the native run's.
 import { existsSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
-import { describeResult, fixture, platforms, runNative, runSandbox, skipBecause } from '../helpers/run';
+import { describe, it } from 'vitest';
+import { expectSameAsNative, fixture, platforms, skipBecause } from '../helpers/run';
 
 const python = '/usr/bin/python3';
 const noPython = skipBecause(!existsSync(python), `${python} not found`);
 
 describe.each(platforms)('%s', (platform) => {
-  const same = async (argv: string[]): Promise<void> => {
-    const native = await runNative(argv);
-    const r = await runSandbox(argv, { platform, timeoutMs: 30_000 });
-    expect(r.stdout, describeResult(r)).toBe(native.stdout);
-    expect(r.code, describeResult(r)).toBe(native.code);
-  };
+  const same = (argv: string[]): Promise<void> => expectSameAsNative(argv, platform, 30_000);
 
   it('a shared file mapping after close and unlink, across fork; sem_open', () => same([fixture('shared_file_mapping')]));
 
