@@ -13,11 +13,9 @@ export class PlatformContext {
    *  per-syscall reads and writes that need no bigint. */
   readonly words = new Int32Array(this.regs.buffer);
   private readonly native: NativeContext;
+  /** Set while a run that outlasted the spin budget is pending (one per such run). */
   private waiter: (() => void) | null = null;
   private released = false;
-  /** Counts runs, so that a late kill timer can tell whether the run it meant is over. */
-  private runs = 0;
-  private running = false;
 
   constructor(platform: NativePlatform, as: NativeAddressSpace) {
     this.native = platform.newContext(as, () => this.onWake());
@@ -26,15 +24,10 @@ export class PlatformContext {
 
   /** Runs the task until its next syscall, fault or interrupt; returns the EVENT_* kind. */
   run(): number | Promise<number> {
-    this.runs++;
     const ev = this.native.run(this.regs);
     if (ev !== EVENT_PENDING) return ev;
-    this.running = true;
     return new Promise<number>((resolve) => {
-      this.waiter = () => {
-        this.running = false;
-        resolve(this.native.take(this.regs));
-      };
+      this.waiter = () => resolve(this.native.take(this.regs));
     });
   }
 
@@ -53,10 +46,11 @@ export class PlatformContext {
    *  kills it, and with it, on systrap, every task of its address space. */
   interruptToKill(graceMs: number): void {
     this.interrupt();
-    if (!this.running) return;
-    const run = this.runs;
+    const pending = this.waiter;
+    if (pending === null) return;
+    // Still the same run once the grace is over: it never stopped.
     setTimeout(() => {
-      if (this.running && this.runs === run && !this.released) this.native.kill();
+      if (this.waiter === pending && !this.released) this.native.kill();
     }, graceMs);
   }
 
