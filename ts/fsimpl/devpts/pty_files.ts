@@ -114,6 +114,7 @@ export class PtyMasterFile extends VfsFile {
   }
 
   override get pollable(): boolean { return true; }
+  override get fasync(): boolean { return true; }
   override readiness(_mask: number): number { return this.term.masterReadiness(); }
   override addWaiter(mask: number, cb: ReadinessCallback): () => void { return this.term.masterQueue.subscribe(mask, cb); }
 
@@ -161,6 +162,7 @@ export class PtyReplicaFile extends VfsFile {
   }
 
   override get pollable(): boolean { return true; }
+  override get fasync(): boolean { return true; }
   override readiness(_mask: number): number { return this.term.replicaReadiness(); }
   override addWaiter(mask: number, cb: ReadinessCallback): () => void { return this.term.replicaQueue.subscribe(mask, cb); }
 

@@ -11,6 +11,8 @@ import { KDir, staticChildren } from '../kernfs/dir';
 import { KFile } from '../kernfs/file';
 import type { KernFS } from '../kernfs/kernfs';
 import { KSymlink } from '../kernfs/symlink';
+import { KSysctl } from '../kernfs/sysctl_file';
+import { pipeMaxSize, setPipeMaxSize } from '../../kernel/pipe_size';
 import { UTS_RELEASE, UTS_VERSION } from '../../syscalls/linux/sys_uname';
 import { cpuCount } from '../../syscalls/linux/task_attrs';
 import {
@@ -95,7 +97,8 @@ function sysTree(fs: KernFS, kernel: Kernel): KDir {
     fs: dir('fs', () => ({
       'file-max': file('fs/file-max', () => '9223372036854775807\n'),
       nr_open: file('fs/nr_open', () => '1048576\n'),
-      pipe_max_size: file('fs/pipe-max-size', () => '1048576\n'),
+      'pipe-max-size': new KSysctl(fs, 'sys/fs/pipe-max-size', () => `${pipeMaxSize(kernel)}\n`,
+        (t, text) => setPipeMaxSize(t.kernel, text)),
       inotify: dir('fs/inotify', () => ({
         max_user_instances: file('fs/inotify/max_user_instances', () => `${INOTIFY_MAX_USER_INSTANCES}\n`),
         max_user_watches: file('fs/inotify/max_user_watches', () => `${INOTIFY_MAX_USER_WATCHES}\n`),
