@@ -141,6 +141,11 @@ export function setAsyncFlag(t: Task, f: FileDescription, fd: number, flags: num
     const o = ownerOf(f);
     if (on) {
       o.fd = fd;
+      const dflt = o.unsubscribe === null ? f.fasyncDefaultOwner() : null;
+      if (dflt !== null && o.id === 0) {
+        if (dflt < 0) setOwner(t, f, F_OWNER_PGRP, -dflt);
+        else setOwner(t, f, F_OWNER_PID, t.tg.tgid);
+      }
       o.unsubscribe ??= subscribe(t.kernel, f, o);
     } else {
       o.unsubscribe?.();

@@ -89,7 +89,11 @@ export function openAt(ctx: ResolveContext, start: VirtualDentry, path: string, 
   const truncate = (flags & O_TRUNC) !== 0 && type === S_IFREG && !created;
   if (truncate) inode.setattr({ size: 0 });
   // Linux reports the open before the truncation (vfs_open, then handle_truncate).
-  const f = fsnotifyOpen(inode.open(ctx.t, vd, fileFlags), vd, fileFlags);
+  // A terminal's open must see O_NOCTTY (tty_open decides on the controlling terminal); the
+  // open file does not keep it (do_dentry_open drops it from f_flags).
+  const opened = inode.open(ctx.t, vd, fileFlags | (flags & O_NOCTTY));
+  opened.flags &= ~O_NOCTTY;
+  const f = fsnotifyOpen(opened, vd, fileFlags);
   if (truncate) fsnotifyChange(vd, IN_MODIFY);
   return f;
 }
