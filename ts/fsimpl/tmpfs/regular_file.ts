@@ -3,8 +3,8 @@
 import type { Task } from '../../kernel/task';
 import { SyscallError } from '../../kernel/syscall_error';
 import { EINVAL, ENOTTY, ENOTSUP as EOPNOTSUPP } from '../../abi/linux/errno';
-import { O_APPEND } from '../../abi/linux/fcntl';
-import { FALLOC_FL_KEEP_SIZE } from '../../abi/linux/fs';
+import { O_APPEND, SEEK_DATA, SEEK_HOLE } from '../../abi/linux/fcntl';
+import { FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE } from '../../abi/linux/fs';
 import { FIONREAD } from '../../abi/linux/ioctl';
 import type { MappingBacking } from '../../mm/backing';
 import { seekPosition } from '../../vfs/file_description';
@@ -48,6 +48,10 @@ export class TmpfsRegularFile extends VfsFile {
   }
 
   override lseek(offset: number, whence: number): number {
+    if (whence === SEEK_DATA || whence === SEEK_HOLE) {
+      this.pos = this.data.seekHoleData(offset, whence === SEEK_DATA);
+      return this.pos;
+    }
     this.pos = seekPosition(this.pos, this.data.size, offset, whence);
     return this.pos;
   }
@@ -60,10 +64,13 @@ export class TmpfsRegularFile extends VfsFile {
     return 0;
   }
 
+  /** shmem_fallocate: allocation (KEEP_SIZE or not) and PUNCH_HOLE; the other modes are
+   *  EOPNOTSUPP, as tmpfs answers. */
   override fallocate(mode: number, offset: number, len: number): void {
-    if ((mode & ~FALLOC_FL_KEEP_SIZE) !== 0) throw new SyscallError(EOPNOTSUPP);
+    if ((mode & ~(FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE)) !== 0) throw new SyscallError(EOPNOTSUPP);
     if (offset < 0 || len <= 0) throw new SyscallError(EINVAL);
-    this.data.allocate(offset, len, (mode & FALLOC_FL_KEEP_SIZE) !== 0);
+    if (mode & FALLOC_FL_PUNCH_HOLE) this.data.punchHole(offset, len);
+    else this.data.allocate(offset, len, (mode & FALLOC_FL_KEEP_SIZE) !== 0);
   }
 
   override mappable(): MappingBacking { return this.data.backing(this.describe()); }
