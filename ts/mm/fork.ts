@@ -12,6 +12,7 @@ export function forkMappings(parent: MemoryManager, child: MemoryManager): void 
   for (const v of parent.vmas.all()) {
     if (v.dontFork) continue;
     const c = v.slice(v.start, v.end);
+    c.locked = 0; // memory locks are not inherited
     child.vmas.insert(c);
     if (v.ownsPages) {
       parent.mf.incRef(v.offset, v.length);

@@ -28,6 +28,7 @@ import { VmaSet } from './vma_set';
 import { mremap } from './mremap';
 import { madvise } from './madvise';
 import { forkMappings } from './fork';
+import { VM_LOCKED, defaultLockFlags } from './mlock';
 import { isDataMapping, mayExpandVm, type VmLimits } from './accounting';
 
 export type { MappingBacking } from './backing';
@@ -121,10 +122,11 @@ export class MemoryManager extends UserMemory {
     if ((flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) !== 0) this.unmapRange(start, start + len);
     const vma = new Vma(start, start + len, prot, maxProt, shared, (flags & MAP_GROWSDOWN) !== 0, backing,
       backing !== null ? offset : owned);
+    vma.locked = defaultLockFlags(this) | ((flags & MAP_LOCKED) !== 0 ? VM_LOCKED : 0);
     this.vmas.insert(vma);
     if (vma.ownsPages) {
       if (prot !== PROT_NONE) this.as.map(start, len, owned, this.pmas.hostProt(vma));
-    } else if ((flags & (MAP_POPULATE | MAP_LOCKED)) !== 0 && (flags & MAP_NONBLOCK) === 0) {
+    } else if (vma.locked === VM_LOCKED || (flags & (MAP_POPULATE | MAP_NONBLOCK)) === MAP_POPULATE) {
       // Best effort, as in Linux: pages that cannot be had now fault (or fail) later.
       try {
         const end = Math.min(start + len, this.fileEnd(vma));

@@ -13,6 +13,7 @@ import { VirtualDentry } from '../../vfs/virtual_dentry';
 import { devMajor, devMinor } from '../../abi/linux/stat';
 import { taskAttrs } from '../../syscalls/linux/task_attrs';
 import { processGroupIds } from '../../syscalls/linux/process_group';
+import { lockedBytes } from '../../mm/mlock';
 
 const PAGE = 4096;
 
@@ -81,7 +82,7 @@ export function status(t: Task): string {
     `FDSize:\t${Math.max(64, 1 << Math.ceil(Math.log2((t.fdTable.fds().at(-1) ?? 0) + 1)))}`,
     `Groups:\t${c.groups.join(' ')} `,
     `NStgid:\t${t.tg.tgid}`, `NSpid:\t${t.tid}`, `NSpgid:\t${processGroupIds(t.tg).pgid}`, `NSsid:\t${processGroupIds(t.tg).sid}`,
-    `VmPeak:\t${kb(s.size)}`, `VmSize:\t${kb(s.size)}`, `VmLck:\t${kb(0)}`, `VmPin:\t${kb(0)}`,
+    `VmPeak:\t${kb(s.size)}`, `VmSize:\t${kb(s.size)}`, `VmLck:\t${kb(lockedBytes(t.mm))}`, `VmPin:\t${kb(0)}`,
     `VmHWM:\t${kb(s.rss)}`, `VmRSS:\t${kb(s.rss)}`, `RssAnon:\t${kb(s.data)}`, `RssFile:\t${kb(s.exe)}`,
     `RssShmem:\t${kb(0)}`, `VmData:\t${kb(s.data)}`, `VmStk:\t${kb(s.stack)}`, `VmExe:\t${kb(s.exe)}`,
     `VmLib:\t${kb(0)}`, `VmPTE:\t${kb(0)}`, `VmSwap:\t${kb(0)}`,

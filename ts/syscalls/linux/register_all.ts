@@ -3,6 +3,7 @@
 
 import type { SyscallTable } from './types';
 import { registerMM } from './sys_mm';
+import { registerMlock } from './sys_mlock';
 import { registerReadWrite } from './sys_read_write';
 import { registerFD } from './sys_fd';
 import { registerFcntl } from './sys_fcntl';
@@ -73,6 +74,7 @@ import { registerMqueue } from './sys_mqueue';
 
 export function registerAll(table: SyscallTable): void {
   registerMM(table);
+  registerMlock(table);
   registerReadWrite(table);
   registerFD(table);
   registerFcntl(table);
