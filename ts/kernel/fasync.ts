@@ -191,6 +191,18 @@ function sigioPerm(o: FileOwner, t: Task): boolean {
   return o.euid === 0 || o.euid === c.suid || o.euid === c.uid || o.uid === c.suid || o.uid === c.uid;
 }
 
+/** lease_setup's __f_setown(force 0): the caller's process owns f unless someone does. */
+export function defaultOwner(t: Task, f: FileDescription): void {
+  if (ownerOf(f).id === 0) setOwner(t, f, F_OWNER_PID, t.tg.tgid);
+}
+
+/** kill_fasync for an fasync entry other than O_ASYNC's (a lease's): f's owner gets its signal
+ *  with `reason`, si_fd being `fd`. */
+export function signalOwner(k: Kernel, f: FileDescription, fd: number, reason: number): void {
+  const o = ownerOf(f);
+  sendSigio(k, { ...o, fd }, reason);
+}
+
 /** send_sigio: the owner's signal, to a thread, its process, or every process of a group. */
 function sendSigio(k: Kernel, o: FileOwner, reason: number): void {
   if (o.id === 0) return;

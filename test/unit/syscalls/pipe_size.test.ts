@@ -1,4 +1,4 @@
-// The pipe-size arithmetic and the /proc/sys/fs/pipe-max-size parser: the rounding Linux's
+// The pipe-size arithmetic and the /proc/sys/fs/pipe-max-size and lease-break-time parsers: the rounding Linux's
 // round_pipe_size does, and hostile text (a fuzzer from a fixed seed) that can only set a
 // valid size or fail with EINVAL.
 import { describe, expect, it } from 'vitest';
@@ -6,6 +6,7 @@ import type { Kernel } from '../../../ts/kernel/kernel';
 import { pipeMaxSize, roundPipeSize, setPipeMaxSize } from '../../../ts/kernel/pipe_size';
 import { SyscallError } from '../../../ts/kernel/syscall_error';
 import { EINVAL } from '../../../ts/abi/linux/errno';
+import { leaseBreakTime, setLeaseBreakTime } from '../../../ts/vfs/locks/lease';
 
 function rng(seed: number): () => number {
   let s = seed >>> 0;
@@ -49,6 +50,28 @@ describe('pipe sizes', () => {
         setPipeMaxSize(k, s);
         const v = pipeMaxSize(k);
         expect(v >= 4096 && v <= 2 ** 31 && (v & (v - 1)) === 0, JSON.stringify(s)).toBe(true);
+      } catch (e) {
+        expect(e instanceof SyscallError && e.errno === EINVAL, JSON.stringify(s)).toBe(true);
+      }
+    }
+  });
+});
+
+describe('lease-break-time', () => {
+  it('takes a decimal int and refuses the rest, random text included', () => {
+    const k = {} as Kernel;
+    expect(leaseBreakTime(k)).toBe(45);
+    setLeaseBreakTime(k, ' 7\n');
+    expect(leaseBreakTime(k)).toBe(7);
+    for (const bad of ['', 'x', '1.5', '2147483648', '0x10']) expect(() => setLeaseBreakTime(k, bad), bad).toThrow(SyscallError);
+    const next = rng(0x1ea5e);
+    const alphabet = '0123456789 \n+-x.';
+    for (let i = 0; i < 3000; i++) {
+      let s = '';
+      for (let j = next() % 14; j > 0; j--) s += alphabet[next() % alphabet.length];
+      try {
+        setLeaseBreakTime(k, s);
+        expect(Number.isInteger(leaseBreakTime(k)), JSON.stringify(s)).toBe(true);
       } catch (e) {
         expect(e instanceof SyscallError && e.errno === EINVAL, JSON.stringify(s)).toBe(true);
       }

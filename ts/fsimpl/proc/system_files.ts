@@ -13,6 +13,7 @@ import type { KernFS } from '../kernfs/kernfs';
 import { KSymlink } from '../kernfs/symlink';
 import { KSysctl } from '../kernfs/sysctl_file';
 import { pipeMaxSize, setPipeMaxSize } from '../../kernel/pipe_size';
+import { leaseBreakTime, setLeaseBreakTime } from '../../vfs/locks/lease';
 import { UTS_RELEASE, UTS_VERSION } from '../../syscalls/linux/sys_uname';
 import { cpuCount } from '../../syscalls/linux/task_attrs';
 import {
@@ -97,6 +98,8 @@ function sysTree(fs: KernFS, kernel: Kernel): KDir {
     fs: dir('fs', () => ({
       'file-max': file('fs/file-max', () => '9223372036854775807\n'),
       nr_open: file('fs/nr_open', () => '1048576\n'),
+      'lease-break-time': new KSysctl(fs, 'sys/fs/lease-break-time', () => `${leaseBreakTime(kernel)}\n`,
+        (t, text) => setLeaseBreakTime(t.kernel, text)),
       'pipe-max-size': new KSysctl(fs, 'sys/fs/pipe-max-size', () => `${pipeMaxSize(kernel)}\n`,
         (t, text) => setPipeMaxSize(t.kernel, text)),
       inotify: dir('fs/inotify', () => ({

@@ -20,7 +20,7 @@ export const PARTIAL: Record<string, string> = {
   inotify_add_watch: 'no watches on files without a path (a pipe via /proc/self/fd); no IN_DELETE_SELF for a host file unlinked in the overlay',
   adjtimex: 'reads the state; adjustments are EPERM even with CAP_SYS_TIME (the host clock is not moved)',
   clock_adjtime: 'reads CLOCK_REALTIME\'s state; adjustments are EPERM even with CAP_SYS_TIME',
-  fcntl: 'leases (F_SETLEASE/F_GETLEASE) and F_NOTIFY are EINVAL; O_ASYNC sends POLL_OUT whenever a writable file\'s writers are woken (Linux: sockets only after running out of room)',
+  fcntl: 'F_NOTIFY is EINVAL; truncate(2) does not break leases; O_ASYNC sends POLL_OUT whenever a writable file\'s writers are woken (Linux: sockets only after running out of room)',
   ioctl: 'terminals, FIONREAD/FIONBIO/FIOASYNC/FIOCLEX/FIONCLEX, sockets (FIOSETOWN/SIOCSPGRP too), seals; other requests ENOTTY',
   prctl: 'names, dumpability, parent-death signal, no_new_privs, capabilities, keepcaps, securebits; other options EINVAL',
   getrusage: 'RUSAGE_CHILDREN CPU times are zero; user/system split is the sentry\'s estimate',

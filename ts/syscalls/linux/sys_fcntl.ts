@@ -1,7 +1,8 @@
 // fcntl (Linux fs/fcntl.c): duplication, fd flags and file status flags, POSIX record locks
 // and OFD locks (vfs/locks), file seals, the owner and signal of signal-driven I/O
-// (kernel/fasync.ts) and pipe sizes (kernel/pipe_size.ts). Leases and F_NOTIFY are not
-// implemented yet and answer EINVAL, the Linux answer for a command the kernel does not know.
+// (kernel/fasync.ts), pipe sizes (kernel/pipe_size.ts) and leases (vfs/locks/lease.ts).
+// F_NOTIFY is not implemented and answers EINVAL, the Linux answer for a command the kernel
+// does not know.
 
 import { isOwnerOrCapable } from '../../vfs/permission';
 import type { Task } from '../../kernel/task';
@@ -11,7 +12,9 @@ import {
   FD_CLOEXEC, F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_GETFL, F_GETLK, F_OFD_GETLK, F_OFD_SETLK, F_OFD_SETLKW,
   F_SETFD, F_SETFL, F_SETLK, F_SETLKW, O_NOATIME, O_PATH, SETFL_MASK, F_ADD_SEALS, F_GET_SEALS,
   F_SETOWN, F_GETOWN, F_SETOWN_EX, F_GETOWN_EX, F_SETSIG, F_GETSIG, F_SETPIPE_SZ, F_GETPIPE_SZ,
+  F_SETLEASE, F_GETLEASE,
 } from '../../abi/linux/fcntl';
+import { getLease, setLease } from '../../vfs/locks/lease';
 import { fGetown, fGetownEx, fGetsig, fSetown, fSetownEx, fSetsig, setAsyncFlag } from '../../kernel/fasync';
 import { getPipeSize, pipeOfFile, setPipeSize } from '../../kernel/pipe_size';
 import type { TmpfsRegular } from '../../fsimpl/tmpfs/regular';
@@ -142,6 +145,8 @@ function sysFcntl(t: Task, a: SyscallArgs): number | Promise<number> {
     case F_SETSIG: fSetsig(f, a.int(2)); return 0;
     case F_GETSIG: return fGetsig(f);
     case F_SETPIPE_SZ: case F_GETPIPE_SZ: return pipeFcntl(t, f, cmd, a.uint(2));
+    case F_SETLEASE: return setLease(t, f, fd, a.int(2));
+    case F_GETLEASE: return getLease(f);
     case F_GETLK: case F_SETLK: case F_SETLKW: case F_OFD_GETLK: case F_OFD_SETLK: case F_OFD_SETLKW:
       return recordLock(t, f, cmd, a.ptr(2));
     case F_ADD_SEALS: {
