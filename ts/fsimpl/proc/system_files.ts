@@ -12,6 +12,7 @@ import { KFile } from '../kernfs/file';
 import type { KernFS } from '../kernfs/kernfs';
 import { KSymlink } from '../kernfs/symlink';
 import { KSysctl } from '../kernfs/sysctl_file';
+import { filesystemsText } from '../filesystems';
 import { pipeMaxSize, setPipeMaxSize } from '../../kernel/pipe_size';
 import { leaseBreakTime, setLeaseBreakTime } from '../../vfs/locks/lease';
 import { UTS_RELEASE, UTS_VERSION } from '../../syscalls/linux/sys_uname';
@@ -66,7 +67,6 @@ function procStat(kernel: Kernel): string {
   return `${out}intr 0\nctxt 0\nbtime ${btime}\nprocesses ${kernel.tasks.size}\nprocs_running 1\nprocs_blocked 0\nsoftirq 0 0 0 0 0 0 0 0 0 0 0\n`;
 }
 
-const FILESYSTEMS = 'nodev\tsysfs\nnodev\ttmpfs\nnodev\tproc\nnodev\tdevtmpfs\nnodev\tdevpts\nnodev\toverlay\n';
 
 function sysTree(fs: KernFS, kernel: Kernel): KDir {
   const file = (key: string, gen: () => string): KFile => new KFile(fs, `sys/${key}`, gen);
@@ -135,7 +135,7 @@ export function systemEntries(fs: KernFS, kernel: Kernel): Record<string, Inode>
     loadavg: file('loadavg', () => loadavg(kernel)),
     stat: file('stat', () => procStat(kernel)),
     version: file('version', () => `Linux version ${UTS_RELEASE} (tsvisor) ${UTS_VERSION}\n`),
-    filesystems: file('filesystems', () => FILESYSTEMS),
+    filesystems: file('filesystems', filesystemsText),
     cmdline: file('cmdline', () => 'BOOT_IMAGE=/vmlinuz tsvisor\n'),
     mounts: new KSymlink(fs, 'mounts', () => 'self/mounts'),
     sys: sysTree(fs, kernel),

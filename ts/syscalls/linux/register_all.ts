@@ -4,6 +4,7 @@
 import type { SyscallTable } from './types';
 import { registerMM } from './sys_mm';
 import { registerMlock } from './sys_mlock';
+import { registerFsInfo } from './sys_fsinfo';
 import { registerReadWrite } from './sys_read_write';
 import { registerFD } from './sys_fd';
 import { registerFcntl } from './sys_fcntl';
@@ -75,6 +76,7 @@ import { registerMqueue } from './sys_mqueue';
 export function registerAll(table: SyscallTable): void {
   registerMM(table);
   registerMlock(table);
+  registerFsInfo(table);
   registerReadWrite(table);
   registerFD(table);
   registerFcntl(table);
