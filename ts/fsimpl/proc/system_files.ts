@@ -15,6 +15,7 @@ import { KSysctl } from '../kernfs/sysctl_file';
 import { filesystemsText } from '../filesystems';
 import { pipeMaxSize, setPipeMaxSize } from '../../kernel/pipe_size';
 import { leaseBreakTime, setLeaseBreakTime } from '../../vfs/locks/lease';
+import { aioMaxNr, aioNr, setAioMaxNr } from '../../kernel/aio/aio_context';
 import { UTS_RELEASE, UTS_VERSION } from '../../syscalls/linux/sys_uname';
 import { cpuCount } from '../../syscalls/linux/task_attrs';
 import {
@@ -98,6 +99,8 @@ function sysTree(fs: KernFS, kernel: Kernel): KDir {
     fs: dir('fs', () => ({
       'file-max': file('fs/file-max', () => '9223372036854775807\n'),
       nr_open: file('fs/nr_open', () => '1048576\n'),
+      'aio-nr': file('fs/aio-nr', () => `${aioNr(kernel)}\n`),
+      'aio-max-nr': new KSysctl(fs, 'sys/fs/aio-max-nr', () => `${aioMaxNr(kernel)}\n`, (t, text) => setAioMaxNr(t.kernel, text)),
       'lease-break-time': new KSysctl(fs, 'sys/fs/lease-break-time', () => `${leaseBreakTime(kernel)}\n`,
         (t, text) => setLeaseBreakTime(t.kernel, text)),
       'pipe-max-size': new KSysctl(fs, 'sys/fs/pipe-max-size', () => `${pipeMaxSize(kernel)}\n`,

@@ -5,6 +5,7 @@ import type { SyscallTable } from './types';
 import { registerMM } from './sys_mm';
 import { registerMlock } from './sys_mlock';
 import { registerFsInfo } from './sys_fsinfo';
+import { registerAio } from './sys_aio';
 import { registerReadWrite } from './sys_read_write';
 import { registerFD } from './sys_fd';
 import { registerFcntl } from './sys_fcntl';
@@ -77,6 +78,7 @@ export function registerAll(table: SyscallTable): void {
   registerMM(table);
   registerMlock(table);
   registerFsInfo(table);
+  registerAio(table);
   registerReadWrite(table);
   registerFD(table);
   registerFcntl(table);
