@@ -12,7 +12,6 @@ export const PARTIAL: Record<string, string> = {
   clone: 'namespace flags (CLONE_NEW*) are EPERM',
   clone3: 'namespace flags are EPERM; CLONE_INTO_CGROUP and set_tid are refused',
   pidfd_open: 'PIDFD_THREAD (pidfds of threads, Linux 6.9) is EINVAL',
-  pidfd_getfd: 'the target\'s dumpable flag is not consulted',
   unshare: 'no namespaces: CLONE_NEW* is EPERM without CAP_SYS_ADMIN, else EINVAL',
   kcmp: 'KCMP_EPOLL_TFD is EINVAL',
   mincore: 'anonymous pages the sandbox mapped ahead of use (fault-around) report as resident where Linux says 0',
