@@ -13,7 +13,6 @@ export const PARTIAL: Record<string, string> = {
   clone3: 'namespace flags are EPERM; CLONE_INTO_CGROUP and set_tid are refused',
   pidfd_open: 'PIDFD_THREAD (pidfds of threads, Linux 6.9) is EINVAL',
   unshare: 'no namespaces: CLONE_NEW* is EPERM without CAP_SYS_ADMIN, else EINVAL',
-  kcmp: 'KCMP_EPOLL_TFD is EINVAL',
   mincore: 'anonymous pages the sandbox mapped ahead of use (fault-around) report as resident where Linux says 0',
   io_submit: 'an IOCB_CMD_POLL completed by a wake-up reports the file\'s readiness, where Linux reports the wake-up\'s key',
   move_pages: 'pages the sandbox mapped ahead of use (fault-around) report as present where Linux says ENOENT',
