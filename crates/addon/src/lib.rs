@@ -160,6 +160,21 @@ impl AddressSpace {
         }
     }
 
+    /// Map into `target` at `to` whatever is mapped here in [from, from+length), run by
+    /// run, with `prot`: fork's copy-on-write sharing and mremap's move in one crossing
+    /// instead of a lookup per page. `target` may be this address space.
+    #[napi]
+    pub fn copy_mappings_to(&self, target: &AddressSpace, from: f64, to: f64, length: f64, prot: u32) -> Result<()> {
+        let (from, to, length) = (u64_arg(from)?, u64_arg(to)?, u64_arg(length)?);
+        // Collected before the target is locked: it may be this very address space.
+        let runs = self.inner.lock().unwrap().mapped_runs(from, length);
+        let mut t = target.inner.lock().unwrap();
+        for (start, len, off, _) in runs {
+            t.map(to + (start - from), len, off, prot).map_err(to_napi)?;
+        }
+        Ok(())
+    }
+
     #[napi]
     pub fn copy_in(&self, addr: f64, mut dst: Uint8ArraySlice<'_>) -> Result<f64> {
         // SAFETY: the JS thread is inside this call, so nothing else touches the array.
