@@ -67,7 +67,7 @@ use std::time::{Duration, Instant};
 use tsvisor_memfile::MemoryFile;
 use tsvisor_platform::completion::Waker;
 use tsvisor_platform::{
-    AddressSpaceOps, Context, Event, EventKind, Platform, Regs, NUM_REGS, REG_CS, REG_EFLAGS, REG_SS, SYSCALL_ABI_I386,
+    AddressSpaceOps, Context, Event, EventKind, Platform, Regs, SpinPolicy, NUM_REGS, REG_CS, REG_EFLAGS, REG_SS, SYSCALL_ABI_I386,
 };
 use tsvisor_ptrace::{stub_image, StubImage, StubProcess, STUB_BASE, SYSTRAP_CLONE_GADGET};
 
@@ -462,6 +462,8 @@ impl Context for SystrapContext {
     fn switch_to_user(&self, regs: &Regs) {
         let m = &self.shared.msg;
         m.write_regs(regs);
+        let polls = if SpinPolicy::get().spin() { SPIN_POLLS } else { SPIN_POLLS_CROWDED };
+        m.atomic(OFF_SPIN).store(polls, Ordering::Relaxed);
         m.atomic(OFF_STATE).store(ST_RESUME, Ordering::SeqCst);
         if m.atomic(OFF_STUB_SLEEPING).load(Ordering::SeqCst) != 0 {
             futex(m.futex_addr(), libc::FUTEX_WAKE, 1, None);
