@@ -248,13 +248,21 @@ systrap_fast_entry:
 	xsave64 M_XSAVE(%rdi)
 	mov $ST_READY, %eax
 	xchg %eax, %gs:M_STATE
-	jmp 3b
+	jmp 13f
 9:	rdgsbase %rdi
 	mov $-1, %eax
 	mov $-1, %edx
 	xrstor64 M_XSAVE(%rdi)
 	mov $ST_READY, %eax
 	xchg %eax, %gs:M_STATE
+13:	/* The sentry may have gone to sleep waiting for the answer (a crowded host). */
+	cmpl $0, %gs:M_SENTRY_SLEEPING
+	je 3b
+	rdgsbase %rdi
+	mov $202, %eax
+	mov $1, %esi
+	mov $1, %edx
+	syscall
 	jmp 3b
 	/* Past here the thread is leaving for the application: interrupts count again. */
 	.globl systrap_fast_resume
