@@ -6,6 +6,7 @@ import { registerMM } from './sys_mm';
 import { registerMlock } from './sys_mlock';
 import { registerFsInfo } from './sys_fsinfo';
 import { registerAio } from './sys_aio';
+import { registerFutexWaitv } from './sys_futex_waitv';
 import { registerReadWrite } from './sys_read_write';
 import { registerFD } from './sys_fd';
 import { registerFcntl } from './sys_fcntl';
@@ -79,6 +80,7 @@ export function registerAll(table: SyscallTable): void {
   registerMlock(table);
   registerFsInfo(table);
   registerAio(table);
+  registerFutexWaitv(table);
   registerReadWrite(table);
   registerFD(table);
   registerFcntl(table);
