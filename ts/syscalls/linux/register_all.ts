@@ -7,6 +7,7 @@ import { registerMlock } from './sys_mlock';
 import { registerFsInfo } from './sys_fsinfo';
 import { registerAio } from './sys_aio';
 import { registerFutexWaitv } from './sys_futex_waitv';
+import { registerProcessMm } from './sys_process_mm';
 import { registerReadWrite } from './sys_read_write';
 import { registerFD } from './sys_fd';
 import { registerFcntl } from './sys_fcntl';
@@ -81,6 +82,7 @@ export function registerAll(table: SyscallTable): void {
   registerFsInfo(table);
   registerAio(table);
   registerFutexWaitv(table);
+  registerProcessMm(table);
   registerReadWrite(table);
   registerFD(table);
   registerFcntl(table);

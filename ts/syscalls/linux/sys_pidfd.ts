@@ -46,7 +46,7 @@ function sysPidfdOpen(t: Task, a: SyscallArgs): number {
   return installPidFd(t, tg, (flags & PIDFD_NONBLOCK) !== 0);
 }
 
-function pidfdOf(t: Task, fd: number): PidFd {
+export function pidfdOf(t: Task, fd: number): PidFd {
   const f = getFile(t, fd);
   if (!(f instanceof PidFd)) fail(EBADF);
   return f;
