@@ -16,7 +16,7 @@ import { TmpfsFS } from './tmpfs';
 
 const mounts = new WeakMap<NativeMemoryFile, Mount>();
 
-function memfdMount(mf: NativeMemoryFile): Mount {
+export function memfdMount(mf: NativeMemoryFile): Mount {
   let m = mounts.get(mf);
   if (m === undefined) {
     const fs = new TmpfsFS(mf);

@@ -36,7 +36,7 @@ export class TmpfsRegular extends TmpfsInode {
   /** Indices of pages fallocate made that no write has touched yet. */
   private readonly unwritten = new Set<number>();
   private _size = 0;
-  private opens = 0;
+  protected opens = 0;
   /** VMAs mapping this file (MappingBacking.hold/drop): they keep its data too. */
   private mappers = 0;
   /** Those of them that are shared and may write: F_SEAL_WRITE waits for none. */

@@ -105,6 +105,11 @@ export function checkMmapLock(t: Task, flags: number, len: number): void {
   }
 }
 
+/** mlock_future_ok for a memfd_secret mapping (always locked, whatever the caller may lock). */
+export function checkSecretLock(t: Task, len: number): void {
+  if (!capLock(t) && pageUp(len) + lockedBytes(t.mm) > lockLimit(t)) fail(EAGAIN);
+}
+
 export function registerMlock(table: SyscallTable): void {
   table[SYS_mlock] = { name: 'mlock', handler: (t, a) => doMlock(t, a, VM_LOCKED), args: ['ptr', 'size'] };
   table[SYS_munlock] = { name: 'munlock', handler: sysMunlock, args: ['ptr', 'size'] };

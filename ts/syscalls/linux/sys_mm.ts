@@ -11,14 +11,14 @@ import {
 } from '../../abi/linux/syscall_numbers';
 import {
   MAP_ANONYMOUS, MAP_PRIVATE, MAP_TYPE, MS_ASYNC, MS_INVALIDATE, MS_SYNC, PROT_EXEC, PROT_READ, PROT_WRITE,
-  MAP_HUGETLB } from '../../abi/linux/mm';
+  MAP_HUGETLB, MAP_LOCKED } from '../../abi/linux/mm';
 import { EACCES, EBADF, EBUSY, EINVAL, ENODEV, ENOMEM, EOVERFLOW, EPERM } from '../../abi/linux/errno';
 import { O_PATH } from '../../abi/linux/fcntl';
 import { RLIMIT_AS, RLIMIT_DATA } from '../../kernel/rlimits';
 import { limitBytes } from '../../mm/accounting';
 import { fail } from '../../kernel/syscall_error';
 import { PAGE_SIZE, isPageAligned, pageUp } from '../../mm/layout';
-import { checkMmapLock } from './sys_mlock';
+import { checkMmapLock, checkSecretLock } from './sys_mlock';
 
 const MAX_LFS_FILESIZE = (1n << 63n) - 1n;
 
@@ -55,6 +55,11 @@ function sysMmap(t: Task, a: SyscallArgs): number {
   if (off + BigInt(pageUp(length)) > MAX_LFS_FILESIZE) fail(EOVERFLOW);
   const backing: MappingBacking | null = file.mappable();
   if (backing === null) fail(ENODEV);
+  // secretmem_mmap: shared only, and locked within RLIMIT_MEMLOCK.
+  if (backing.secret === true) {
+    if ((flags & MAP_TYPE) === MAP_PRIVATE) fail(EINVAL);
+    checkSecretLock(t, length);
+  }
   // Linux do_mmap: every file mapping needs read access; a shared one also needs write access
   // to be writable, and without it can never become writable.
   if (!file.readable) fail(EACCES);
@@ -68,7 +73,7 @@ function sysMmap(t: Task, a: SyscallArgs): number {
     if ((prot & PROT_WRITE) !== 0) fail(EPERM);
     maxProt &= ~PROT_WRITE;
   }
-  return t.mm.mmap(addr, length, prot, flags, backing, Number(off), maxProt);
+  return t.mm.mmap(addr, length, prot, backing.secret === true ? flags | MAP_LOCKED : flags, backing, Number(off), maxProt);
 }
 
 function sysMunmap(t: Task, a: SyscallArgs): number {
