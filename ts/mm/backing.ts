@@ -36,6 +36,8 @@ export interface MappingBacking {
   size?(): number;
   /** /dev/zero: MAP_SHARED gives fresh shared anonymous memory (shmem_zero_setup). */
   readonly sharedAnonymous?: boolean;
+  /** A hugetlbfs file: with no huge page pool every mapping fails ENOMEM. */
+  readonly hugetlb?: boolean;
   /** memfd_secret: only MAP_SHARED, and every mapping locked (secretmem_mmap). */
   readonly secret?: boolean;
   /** F_SEAL_WRITE or F_SEAL_FUTURE_WRITE: no new shared mapping may write (memfd seals). */

@@ -28,7 +28,6 @@ export const PARTIAL: Record<string, string> = {
   socket: 'AF_UNIX, and AF_INET/AF_INET6 TCP and UDP on loopback only (no link beyond the sandbox yet); raw sockets EPROTONOSUPPORT, other families EAFNOSUPPORT',
   socketpair: 'AF_UNIX only (EOPNOTSUPP for AF_INET, as Linux)',
   timerfd_settime: 'TFD_TIMER_CANCEL_ON_SET is accepted but never cancels (the clock cannot be set)',
-  memfd_create: 'MFD_HUGETLB is EINVAL (Linux without a huge page pool creates it and fails its mmap)',
   sched_setattr: 'SCHED_DEADLINE is EINVAL; policies are recorded, not scheduled',
   sched_setscheduler: 'policies are recorded, not scheduled',
   execve: 'file capabilities (security.capability) are not applied',

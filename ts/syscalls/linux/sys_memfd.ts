@@ -3,7 +3,8 @@
 
 import type { Task } from '../../kernel/task';
 import { SyscallError, fail } from '../../kernel/syscall_error';
-import { EINVAL, ENAMETOOLONG } from '../../abi/linux/errno';
+import { EINVAL, ENAMETOOLONG, ENODEV } from '../../abi/linux/errno';
+import { hugePageSize } from '../../fsimpl/tmpfs/hugetlb_memfd';
 import {
   MFD_ALLOW_SEALING, MFD_ALL_FLAGS, MFD_CLOEXEC, MFD_EXEC, MFD_HUGETLB, MFD_HUGE_BITS, MFD_NAME_MAX_LEN,
   MFD_NOEXEC_SEAL,
@@ -27,10 +28,11 @@ function sysMemfdCreate(t: Task, a: SyscallArgs): number {
     if (e instanceof SyscallError && e.errno === ENAMETOOLONG) fail(EINVAL);
     throw e;
   }
-  // There are no huge pages to back it: hugetlbfs has no pool here (Linux would fail the
-  // mmap or the fault instead; refusing up front is the honest answer).
-  if ((flags & MFD_HUGETLB) !== 0) fail(EINVAL);
+  // hugetlb_file_setup: a page size the CPU has (hugetlb_memfd.ts: no pool, so no data).
+  let hugePageSizeBytes: number | undefined;
+  if ((flags & MFD_HUGETLB) !== 0) hugePageSizeBytes = hugePageSize((flags >>> 26) & 0x3f) ?? fail(ENODEV);
   const f = memfdCreate(t, name, {
+    hugePageSize: hugePageSizeBytes,
     allowSealing: (flags & MFD_ALLOW_SEALING) !== 0,
     noExec: (flags & MFD_NOEXEC_SEAL) !== 0,
   });

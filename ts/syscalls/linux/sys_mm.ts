@@ -73,6 +73,8 @@ function sysMmap(t: Task, a: SyscallArgs): number {
     if ((prot & PROT_WRITE) !== 0) fail(EPERM);
     maxProt &= ~PROT_WRITE;
   }
+  // hugetlb_reserve_pages: no huge pages to reserve.
+  if (backing.hugetlb === true) fail(ENOMEM);
   return t.mm.mmap(addr, length, prot, backing.secret === true ? flags | MAP_LOCKED : flags, backing, Number(off), maxProt);
 }
 
