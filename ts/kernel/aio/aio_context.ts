@@ -148,6 +148,19 @@ export function addContext(k: Kernel, mm: MemoryManager, ring: number, bytes: nu
   return ctx;
 }
 
+/** exit_aio: the address space is going (exit, exec): its contexts end, and what their
+ *  requests held (a polled file) is let go. */
+export function exitAio(mm: MemoryManager): void {
+  const table = tables.get(mm);
+  if (table === undefined) return;
+  for (const ctx of table.byId.values()) {
+    ctx.dead = true;
+    for (const r of [...ctx.active.values()]) r.cancel();
+    ctx.active.clear();
+  }
+  table.byId.clear();
+}
+
 /** kill_ioctx: the context is gone; what is pending is cancelled. The caller unmaps the ring. */
 export function killContext(k: Kernel, mm: MemoryManager, ctx: AioContext): void {
   tables.get(mm)?.byId.delete(ctx.ring);
