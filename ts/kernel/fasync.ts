@@ -53,9 +53,10 @@ interface FileOwner {
   type: OwnerType;
   /** The id F_GETOWN reports (0: no owner). */
   id: number;
-  /** TID and PID owners: the task the id named when it was set (Linux keeps the struct pid,
-   *  so a recycled number does not redirect the signals). */
+  /** TID owners: the thread; PID owners: the process the id named when it was set (Linux
+   *  keeps the struct pid, so a recycled number does not redirect the signals). */
   task: Task | null;
+  tg: ThreadGroup | null;
   /** Credentials of whoever set the owner (sigio_perm checks them against each target). */
   uid: number;
   euid: number;
@@ -70,7 +71,7 @@ const owners = new WeakMap<FileDescription, FileOwner>();
 function ownerOf(f: FileDescription): FileOwner {
   let o = owners.get(f);
   if (o === undefined) {
-    o = { type: F_OWNER_TID, id: 0, task: null, uid: 0, euid: 0, signum: 0, fd: -1, unsubscribe: null };
+    o = { type: F_OWNER_TID, id: 0, task: null, tg: null, uid: 0, euid: 0, signum: 0, fd: -1, unsubscribe: null };
     owners.set(f, o);
   }
   return o;
@@ -92,7 +93,9 @@ function setOwner(t: Task, f: FileDescription, type: OwnerType, id: number): voi
   const o = ownerOf(f);
   o.type = type;
   o.id = id;
-  o.task = type === F_OWNER_PGRP || id === 0 ? null : t.kernel.tasks.get(id) ?? null;
+  const named = type === F_OWNER_PGRP || id === 0 ? null : t.kernel.tasks.get(id) ?? null;
+  o.task = type === F_OWNER_TID ? named : null;
+  o.tg = type === F_OWNER_PID ? named?.tg ?? null : null;
   o.uid = t.creds.uid;
   o.euid = t.creds.euid;
 }
@@ -211,11 +214,14 @@ function sendSigio(k: Kernel, o: FileOwner, reason: number): void {
     const code = o.signum !== SIGIO && SPECIFIC_CODES.has(o.signum) ? SI_SIGIO : reason;
     return sigInfo(o.signum, code, { band: BAND[reason], fd: o.fd });
   };
-  if (o.type !== F_OWNER_PGRP) {
+  if (o.type === F_OWNER_TID) {
     const t = o.task;
-    if (!t || t.exited || !sigioPerm(o, t)) return;
-    if (o.type === F_OWNER_TID) sendSignalToThread(t, info());
-    else sendSignalToProcess(t.tg, info());
+    if (t && !t.exited && sigioPerm(o, t)) sendSignalToThread(t, info());
+    return;
+  }
+  if (o.type === F_OWNER_PID) {
+    const t = o.tg?.tasks.values().next().value;
+    if (o.tg && t && sigioPerm(o, t)) sendSignalToProcess(o.tg, info());
     return;
   }
   const groups: ThreadGroup[] = [];
