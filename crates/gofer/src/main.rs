@@ -45,6 +45,12 @@ fn main() {
     };
     let trees = trees.into_iter().map(|(t, fd)| Tree { name: t.name.into_bytes(), root: std::rc::Rc::new(fd), ro: t.ro });
     let mut srv = Server::new(trees.collect(), log, a.verbose);
+    if let Err(e) = seccomp::install() {
+        srv.log(&format!("fatal: {e}"));
+        eprintln!("tsvisor-gofer: {e}");
+        std::process::exit(1);
+    }
+    srv.log(&format!("seccomp: allowlist of {} syscalls, kill on anything else", seccomp::ALLOWED.len()));
     srv.log("serving");
     let mut conn = Conn::new(a.sock_fd);
     loop {

@@ -109,24 +109,30 @@ fn rand_u32() -> u32 {
 impl Gofer {
     /// Start the gofer serving `trees` (name, dir, ro); its debug log goes to a temp file.
     pub fn spawn(trees: &[(&str, &Path, bool)]) -> Gofer {
-        Self::spawn_env(trees, &[])
+        Self::spawn_as(trees, None)
     }
 
-    pub fn spawn_env(trees: &[(&str, &Path, bool)], env: &[(&str, &str)]) -> Gofer {
+    /// Spawn, optionally as another (non-root) uid/gid.
+    pub fn spawn_as(trees: &[(&str, &Path, bool)], as_uid: Option<u32>) -> Gofer {
         let (mine, theirs) = UnixStream::pair().unwrap();
-        let log = tmpdir("log").join("gofer.log");
+        let log_dir = tmpdir("log");
+        // Writable for an unprivileged gofer too.
+        std::fs::set_permissions(&log_dir, std::os::unix::fs::PermissionsExt::from_mode(0o777)).unwrap();
+        let log = log_dir.join("gofer.log");
         let mut cmd = Command::new(bin());
         cmd.arg("--sock-fd").arg("3").arg("--debug-log").arg(&log);
         for (n, d, ro) in trees {
             cmd.arg("--tree").arg(format!("{}={}{}", n, d.display(), if *ro { ":ro" } else { "" }));
         }
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
         let fd = theirs.as_raw_fd();
         // SAFETY: between fork and exec only async-signal-safe dup2/fcntl.
         unsafe {
             cmd.pre_exec(move || {
+                if let Some(u) = as_uid {
+                    if libc::setgroups(0, std::ptr::null()) != 0 || libc::setgid(u) != 0 || libc::setuid(u) != 0 {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                }
                 if fd == 3 {
                     libc::fcntl(3, libc::F_SETFD, 0);
                 } else {

@@ -1,0 +1,95 @@
+//! Confinement proved from outside: the serving gofer runs under seccomp (mode 2) with
+//! no_new_privs, only the capabilities PROTOCOL.md names, in a mount namespace of its own, and
+//! its debug log says how it got there — as root, and as an unprivileged user (a user
+//! namespace) where the machine allows one.
+
+mod common;
+use common::*;
+
+fn ns(pid: u32, which: &str) -> String {
+    std::fs::read_link(format!("/proc/{pid}/ns/{which}")).unwrap().display().to_string()
+}
+
+fn check_confined(g: &mut Gofer, want_caps: u64) {
+    assert!(g.alive());
+    assert_eq!(g.status("Seccomp:"), "2");
+    assert_eq!(g.status("NoNewPrivs:"), "1");
+    assert_eq!(u64::from_str_radix(&g.status("CapEff:"), 16).unwrap(), want_caps);
+    assert_eq!(u64::from_str_radix(&g.status("CapBnd:"), 16).unwrap(), want_caps);
+    let me = std::process::id();
+    assert_ne!(ns(g.child.id(), "mnt"), ns(me, "mnt"), "own mount namespace");
+    assert_ne!(ns(g.child.id(), "net"), ns(me, "net"), "own (empty) network namespace");
+    let log = g.log_text();
+    assert!(log.contains("pivot_root into a tmpfs holding"), "log: {log}");
+    assert!(log.contains("seccomp: allowlist"), "log: {log}");
+    // Its root holds only the trees: /proc/<pid>/root lists 0, 1, ...
+    let mut root: Vec<_> = std::fs::read_dir(format!("/proc/{}/root", g.child.id()))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    root.sort();
+    assert_eq!(root, vec!["0", "1"]);
+    // Only the socket and the log are open.
+    let fds = std::fs::read_dir(format!("/proc/{}/fd", g.child.id())).unwrap().count();
+    assert_eq!(fds, 3 + 1 + 1 + 2, "stdio, socket, log, two tree roots");
+}
+
+#[test]
+fn as_root_mount_namespace_seccomp_caps() {
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!("skipped: not root (the unprivileged case is the other test)");
+        return;
+    }
+    let (a, b) = (tmpdir("conf-a"), tmpdir("conf-b"));
+    std::fs::write(a.join("f"), b"a").unwrap();
+    let mut g = Gofer::spawn(&[("ro", &a, true), ("rw", &b, false)]);
+    check_confined(&mut g, 0b11111); // CHOWN DAC_OVERRIDE DAC_READ_SEARCH FOWNER FSETID
+    // The ro tree's mount is read-only even to the gofer: the kernel, not only the server, says no.
+    let mountinfo = std::fs::read_to_string(format!("/proc/{}/mountinfo", g.child.id())).unwrap();
+    let line = mountinfo.lines().find(|l| l.split(' ').nth(4) == Some("/0")).expect("tree 0 mounted at /0");
+    assert!(line.split(' ').nth(5).unwrap().split(',').any(|o| o == "ro"), "{line}");
+    assert!(line.contains("nodev") && line.contains("nosuid"), "{line}");
+}
+
+#[test]
+fn read_only_gofer_keeps_only_dac_read_search() {
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!("skipped: not root");
+        return;
+    }
+    let (a, b) = (tmpdir("conf-c"), tmpdir("conf-d"));
+    let mut g = Gofer::spawn(&[("a", &a, true), ("b", &b, true)]);
+    check_confined(&mut g, 0b100);
+}
+
+#[test]
+fn unprivileged_user_namespace() {
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!("skipped: cannot switch to an unprivileged uid without root");
+        return;
+    }
+    let (a, b) = (tmpdir("conf-e"), tmpdir("conf-f"));
+    for d in [&a, &b] {
+        std::fs::set_permissions(d, std::os::unix::fs::PermissionsExt::from_mode(0o777)).unwrap();
+        std::fs::set_permissions(d.parent().unwrap(), std::os::unix::fs::PermissionsExt::from_mode(0o1777)).ok();
+    }
+    std::fs::write(a.join("f"), b"hello").unwrap();
+    let mut g = Gofer::spawn_as(&[("a", &a, true), ("b", &b, false)], Some(65534));
+    if !g.alive() {
+        panic!("unprivileged gofer did not serve");
+    }
+    let log = g.log_text();
+    if log.contains("no mount namespace") {
+        eprintln!("skipped: user namespaces refused here: {log}");
+        return;
+    }
+    check_confined(&mut g, 0b11111);
+    assert!(log.contains("user+mount+net namespace"), "{log}");
+    // It serves: the file reads, owned by root on the host, it shows as the overflow uid.
+    g.attach(1, "a").unwrap();
+    g.walk(1, 2, &[b"f"]).unwrap();
+    let (_, uid, _, _) = g.getattr(2).unwrap();
+    assert_eq!(uid, 65534);
+    let r = g.lopen(2, 0).unwrap();
+    assert_eq!(fd_read_all(&r.fd.unwrap()), b"hello");
+}
