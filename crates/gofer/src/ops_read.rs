@@ -283,6 +283,7 @@ pub fn readdir(s: &mut Server, tag: u16, r: &mut Reader) -> H {
         };
         let ents = host::getdents(fd, off, max)?;
         let mut data = Vec::new();
+        let any = !ents.is_empty();
         for (ino, doff, ty, name) in ents {
             let len = 13 + 8 + 1 + 2 + name.len();
             if data.len() + len > max {
@@ -295,6 +296,9 @@ pub fn readdir(s: &mut Server, tag: u16, r: &mut Reader) -> H {
             data.push(ty);
             data.extend_from_slice(&(name.len() as u16).to_le_bytes());
             data.extend_from_slice(&name);
+        }
+        if any && data.is_empty() {
+            return Err(libc::EINVAL); // as getdents64: the buffer cannot hold one entry
         }
         let mut w = Writer::new(t::TREADDIR + 1, tag);
         w.u32(data.len() as u32);
