@@ -133,14 +133,37 @@ fn mount(src: &str, target: &str, fstype: &str, flags: u64, data: &str) -> Resul
     Ok(())
 }
 
-/// The new root: a tmpfs (mounted over the first tree's directory in our private namespace)
-/// holding /0, /1, ... the trees' clones; pivot_root into it, detach the old root.
+/// Where the new root's tmpfs is mounted (in our private namespace, so the host never sees
+/// it): a served directory other than `/` (a mount on `/` itself would not be crossed into by
+/// a lookup of `/`), else the first of a few directories every Linux host has.
+fn tmpfs_base(a: &Args) -> Result<String, String> {
+    let fixed = ["/tmp", "/mnt", "/dev", "/run", "/proc"];
+    let candidates = a.trees.iter().map(|t| t.dir.as_str()).filter(|d| d.trim_end_matches('/') != "").chain(fixed);
+    for c in candidates {
+        if std::fs::metadata(c).map(|m| m.is_dir()).unwrap_or(false) {
+            return Ok(c.to_string());
+        }
+    }
+    Err("no directory to mount the new root on".into())
+}
+
+const TMPFS_MAGIC: i64 = 0x0102_1994;
+
+/// The new root: a tmpfs holding /0, /1, ... the trees' clones; pivot_root into it, detach
+/// the old root.
 fn pivot(a: &Args) -> Result<(), String> {
     mount("", "/", "", libc::MS_REC | libc::MS_PRIVATE, "")?;
     let clones = a.trees.iter().map(|t| clone_tree(&t.dir, t.ro)).collect::<Result<Vec<_>, _>>()?;
-    let base = &a.trees[0].dir;
-    mount("tsvisor-gofer", base, "tmpfs", libc::MS_NODEV | libc::MS_NOSUID | libc::MS_NOEXEC, "mode=0755,size=64k")?;
-    std::env::set_current_dir(base).map_err(|e| format!("chdir {base}: {e}"))?;
+    let base = tmpfs_base(a)?;
+    mount("tsvisor-gofer", &base, "tmpfs", libc::MS_NODEV | libc::MS_NOSUID | libc::MS_NOEXEC, "mode=0755,size=64k")?;
+    std::env::set_current_dir(&base).map_err(|e| format!("chdir {base}: {e}"))?;
+    // Never make the mount points anywhere but in our own tmpfs.
+    let dot = cs(".");
+    let cwd = crate::host::openat(libc::AT_FDCWD, &dot, libc::O_PATH | libc::O_DIRECTORY, 0).map_err(|_| err("open ."))?;
+    let fs = crate::host::fstatfs(cwd.as_raw_fd()).map_err(|_| err("fstatfs ."))?;
+    if fs.f_type as i64 != TMPFS_MAGIC {
+        return Err(format!("{base}: the new root is not our tmpfs"));
+    }
     for (i, fd) in clones.iter().enumerate() {
         let name = cs(&i.to_string());
         // SAFETY: mkdirat relative to the cwd (our tmpfs); move_mount attaches our detached tree.
@@ -162,7 +185,6 @@ fn pivot(a: &Args) -> Result<(), String> {
             }
         }
     }
-    let dot = cs(".");
     // SAFETY: pivot_root(".", ".") stacks the old root over the new one; the detach removes it.
     unsafe {
         if libc::syscall(libc::SYS_pivot_root, dot.as_ptr(), dot.as_ptr()) != 0 {

@@ -93,3 +93,29 @@ fn unprivileged_user_namespace() {
     let r = g.lopen(2, 0).unwrap();
     assert_eq!(fd_read_all(&r.fd.unwrap()), b"hello");
 }
+
+/// The default root: the host's `/` served read-only. Nothing appears on the host, the tree
+/// reads, the host's /proc and /sys inside it are refused.
+#[test]
+fn host_root_read_only() {
+    let before: Vec<_> = std::fs::read_dir("/").unwrap().map(|e| e.unwrap().file_name()).collect();
+    let mut g = Gofer::spawn(&[("root", std::path::Path::new("/"), true)]);
+    assert!(g.alive(), "log: {}", g.log_text());
+    g.attach(1, "root").unwrap();
+    g.walk(1, 2, &[b"etc", b"passwd"]).unwrap();
+    let r = g.lopen(2, libc::O_RDONLY).unwrap();
+    assert_eq!(fd_read_all(&r.fd.unwrap()), std::fs::read("/etc/passwd").unwrap());
+    assert_eq!(g.walk(1, 3, &[b"proc", b"self"]), Err(libc::EACCES));
+    assert_eq!(g.walk(1, 3, &[b"sys"]), Err(libc::EACCES));
+    g.walk(1, 4, &[]).unwrap();
+    g.lopen(4, 0).unwrap();
+    let mut names = g.readdir_all(4).unwrap();
+    names.retain(|n| n != b"." && n != b"..");
+    names.sort();
+    let mut host: Vec<Vec<u8>> = before.iter().map(|n| n.as_encoded_bytes().to_vec()).collect();
+    host.sort();
+    assert_eq!(names, host, "the tree is the host's root");
+    let after: Vec<_> = std::fs::read_dir("/").unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(after.len(), before.len(), "nothing made in the host's /");
+    assert!(!std::path::Path::new("/0").exists());
+}
