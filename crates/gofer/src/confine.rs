@@ -283,6 +283,15 @@ pub fn confine(a: &Args, mut log: Option<&mut File>) -> Result<Vec<(TreeArg, Own
     for t in &a.trees {
         open_dir(&t.dir)?; // a missing tree is a usage error, before anything changes
     }
+    // Every fid holds an fd or two: as many as the hard limit allows.
+    // SAFETY: rlimit is plain data.
+    unsafe {
+        let mut rl: libc::rlimit = std::mem::zeroed();
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut rl) == 0 {
+            rl.rlim_cur = rl.rlim_max;
+            libc::setrlimit(libc::RLIMIT_NOFILE, &rl);
+        }
+    }
     let mut paths: Vec<String> = a.trees.iter().map(|t| t.dir.clone()).collect();
     match enter_namespaces(root) {
         Ok(what) => {

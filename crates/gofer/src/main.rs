@@ -55,7 +55,7 @@ fn main() {
     let mut conn = Conn::new(a.sock_fd);
     loop {
         match conn.recv(srv.msize) {
-            In::Msg(m) => match srv.handle(&m) {
+            In::Msg(m) => match srv.handle(m) {
                 Some(r) => {
                     if conn.send(&r.bytes, r.donate).is_err() {
                         break;

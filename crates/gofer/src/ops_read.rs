@@ -245,10 +245,12 @@ pub fn read(s: &mut Server, tag: u16, r: &mut Reader) -> H {
         let mut w = Writer::new(t::TREAD + 1, tag);
         match &f.open {
             Open::File { fd, .. } => {
-                let mut buf = vec![0u8; max];
-                let n = host::pread(fd.as_raw_fd(), &mut buf, off)?;
-                w.u32(n as u32);
-                w.buf.extend_from_slice(&buf[..n]);
+                // Straight into the reply: count[4] then the data.
+                let at = w.buf.len() + 4;
+                w.buf.resize(at + max, 0);
+                let n = host::pread(fd.as_raw_fd(), &mut w.buf[at..], off)?;
+                w.buf.truncate(at + n);
+                w.buf[at - 4..at].copy_from_slice(&(n as u32).to_le_bytes());
             }
             Open::XattrRead { data } => {
                 let start = usize::try_from(off).unwrap_or(usize::MAX).min(data.len());
