@@ -76,6 +76,20 @@ impl Conn {
         In::Msg(&self.buf[m..m + size as usize])
     }
 
+    /// Best effort: the kernel caps it at net.core.wmem_max.
+    pub fn grow_send_buffer(&self, bytes: i32) {
+        // SAFETY: setsockopt with an int option value.
+        unsafe {
+            libc::setsockopt(
+                self.fd,
+                libc::SOL_SOCKET,
+                libc::SO_SNDBUF,
+                (&bytes as *const i32).cast(),
+                std::mem::size_of::<i32>() as u32,
+            )
+        };
+    }
+
     pub fn send(&self, msg: &[u8], donate: Option<RawFd>) -> Result<(), Errno> {
         let mut off = 0;
         let mut first = true;
