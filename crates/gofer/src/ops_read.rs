@@ -119,7 +119,7 @@ pub fn walk(s: &mut Server, tag: u16, r: &mut Reader) -> H {
         }
         if qids.len() == names.len() {
             let st = host::fstat(node.as_raw_fd())?;
-            let nf = Fid { tree, node, parent, qid: qid_of(&st), mode: st.st_mode, dev: st.st_dev, uid, open: Open::None };
+            let nf = Fid { tree, node, parent, qid: qid_of(&st), mode: st.st_mode, dev: st.st_dev, ino: st.st_ino, uid, open: Open::None };
             s.fids.insert(newfid, nf);
         }
         let mut w = Writer::new(t::TWALK + 1, tag);
@@ -173,7 +173,7 @@ pub fn reopen(f: &Fid, flags: i32) -> R<OwnedFd> {
         None => host::openat(f.node(), &c("."), fl, 0)?,
     };
     let st = host::fstat(fd.as_raw_fd())?;
-    if st.st_ino != f.qid.path || st.st_dev != f.dev {
+    if st.st_ino != f.ino || st.st_dev != f.dev {
         return Err(libc::ESTALE);
     }
     if flags & libc::O_NONBLOCK == 0 {
@@ -278,6 +278,7 @@ pub fn readdir(s: &mut Server, tag: u16, r: &mut Reader) -> H {
     Ok((|| {
         let max = s.msize.saturating_sub(11).min(count) as usize;
         let f = s.fid(fid)?;
+        let dir_dev = f.dev;
         let fd = match &f.open {
             Open::Dir { fd } => fd.as_raw_fd(),
             Open::None => return Err(libc::EBADF),
@@ -293,7 +294,7 @@ pub fn readdir(s: &mut Server, tag: u16, r: &mut Reader) -> H {
             }
             data.push(dtype_qid(ty));
             data.extend_from_slice(&0u32.to_le_bytes());
-            data.extend_from_slice(&ino.to_le_bytes());
+            data.extend_from_slice(&crate::wire::qid_path(dir_dev, ino).to_le_bytes());
             data.extend_from_slice(&doff.to_le_bytes());
             data.push(ty);
             data.extend_from_slice(&(name.len() as u16).to_le_bytes());

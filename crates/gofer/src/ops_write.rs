@@ -257,7 +257,7 @@ pub fn remove(s: &mut Server, tag: u16, r: &mut Reader) -> H {
         s.writable(&f)?;
         let (p, name) = f.parent.as_ref().ok_or(libc::EBUSY)?;
         let st = host::fstatat(p.as_raw_fd(), name)?;
-        if st.st_ino != f.qid.path || st.st_dev != f.dev {
+        if st.st_ino != f.ino || st.st_dev != f.dev {
             return Err(libc::ESTALE);
         }
         let flags = if f.mode & libc::S_IFMT == libc::S_IFDIR { libc::AT_REMOVEDIR } else { 0 };

@@ -37,7 +37,9 @@ pub struct Fid {
     pub parent: Option<(Rc<OwnedFd>, CString)>,
     pub qid: Qid,
     pub mode: u32,
+    /// Host device and inode, to tell the node is still the one walked to.
     pub dev: u64,
+    pub ino: u64,
     /// n_uname of the attach it descends from (~0: none).
     pub uid: u32,
     pub open: Open,
@@ -91,6 +93,11 @@ impl From<Malformed> for Outcome {
 
 impl Server {
     pub fn new(trees: Vec<Tree>, log: Option<std::fs::File>, verbose: bool) -> Self {
+        for t in &trees {
+            if let Ok(st) = host::fstat(t.root.as_raw_fd()) {
+                crate::wire::register_tree_dev(st.st_dev);
+            }
+        }
         // SAFETY: geteuid has no preconditions.
         let as_root = unsafe { libc::geteuid() } == 0;
         Server { trees, fids: HashMap::new(), msize: DEFAULT_MSIZE, locks: LockTable::default(), as_root, log, verbose }
@@ -192,6 +199,7 @@ pub fn fid_from(tree: usize, node: OwnedFd, parent: Option<(Rc<OwnedFd>, CString
         qid: crate::wire::qid_of(&st),
         mode: st.st_mode,
         dev: st.st_dev,
+        ino: st.st_ino,
         uid,
         open: Open::None,
     })

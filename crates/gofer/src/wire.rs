@@ -96,13 +96,55 @@ pub const QTDIR: u8 = 0x80;
 pub const QTSYMLINK: u8 = 0x02;
 pub const QTFILE: u8 = 0;
 
+/// Devices whose inode numbers go on the wire as they are (the trees' roots), and the others
+/// met below them (submounts), which get a prefix in the top byte so that two files on
+/// different file systems of one tree never share a qid path (as QEMU's multidevs=remap).
+struct Devs {
+    native: Vec<u64>,
+    foreign: Vec<u64>,
+}
+
+thread_local! {
+    static DEVS: std::cell::RefCell<Devs> = const { std::cell::RefCell::new(Devs { native: Vec::new(), foreign: Vec::new() }) };
+}
+
+pub fn register_tree_dev(dev: u64) {
+    DEVS.with(|d| {
+        let mut d = d.borrow_mut();
+        if !d.native.contains(&dev) {
+            d.native.push(dev);
+        }
+    });
+}
+
+pub fn qid_path(dev: u64, ino: u64) -> u64 {
+    DEVS.with(|d| {
+        let mut d = d.borrow_mut();
+        if d.native.contains(&dev) || ino >> 56 != 0 {
+            return ino;
+        }
+        let i = match d.foreign.iter().position(|&f| f == dev) {
+            Some(i) => i,
+            None => {
+                d.foreign.push(dev);
+                d.foreign.len() - 1
+            }
+        };
+        if i >= 255 {
+            ino
+        } else {
+            ((i as u64 + 1) << 56) | ino
+        }
+    })
+}
+
 pub fn qid_of(st: &libc::stat) -> Qid {
     let ty = match st.st_mode & libc::S_IFMT {
         libc::S_IFDIR => QTDIR,
         libc::S_IFLNK => QTSYMLINK,
         _ => QTFILE,
     };
-    Qid { ty, version: 0, path: st.st_ino }
+    Qid { ty, version: 0, path: qid_path(st.st_dev, st.st_ino) }
 }
 
 /// Message types (Linux include/net/9p/9p.h numbering).

@@ -60,6 +60,7 @@ pub fn xattrwalk(s: &mut Server, tag: u16, r: &mut Reader) -> H {
             qid: f.qid,
             mode: f.mode,
             dev: f.dev,
+            ino: f.ino,
             uid: f.uid,
             open: Open::None,
         };

@@ -119,3 +119,41 @@ fn host_root_read_only() {
     assert_eq!(after.len(), before.len(), "nothing made in the host's /");
     assert!(!std::path::Path::new("/0").exists());
 }
+
+/// A file system mounted below a tree root: its files' qid paths carry a device prefix (no
+/// collision with the root's inode numbers); the root's own files keep the host inode.
+#[test]
+fn submount_inodes_are_remapped() {
+    use std::os::unix::fs::MetadataExt;
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!("skipped: mounting a tmpfs needs root");
+        return;
+    }
+    let d = tmpdir("submount");
+    std::fs::write(d.join("top"), b"t").unwrap();
+    std::fs::create_dir(d.join("m")).unwrap();
+    let target = std::ffi::CString::new(d.join("m").to_str().unwrap()).unwrap();
+    let tmpfs = std::ffi::CString::new("tmpfs").unwrap();
+    // SAFETY: test set-up: a tmpfs on a temp dir, detached at the end.
+    assert_eq!(unsafe { libc::mount(tmpfs.as_ptr(), target.as_ptr(), tmpfs.as_ptr(), 0, std::ptr::null()) }, 0);
+    struct Umount(std::ffi::CString);
+    impl Drop for Umount {
+        fn drop(&mut self) {
+            // SAFETY: detaches the mount this test made.
+            unsafe { libc::umount2(self.0.as_ptr(), libc::MNT_DETACH) };
+        }
+    }
+    let _guard = Umount(target);
+    std::fs::write(d.join("m/inner"), b"i").unwrap();
+    let mut g = Gofer::spawn(&[("t", &d, false)]);
+    g.version(8192);
+    g.attach(1, "t").unwrap();
+    let q = g.walk(1, 2, &[b"top"]).unwrap();
+    assert_eq!(q[0].1, std::fs::metadata(d.join("top")).unwrap().ino());
+    let q = g.walk(1, 3, &[b"m", b"inner"]).unwrap();
+    let ino = std::fs::metadata(d.join("m/inner")).unwrap().ino();
+    assert_eq!(q[1].1, (1 << 56) | ino);
+    assert_eq!(q[0].1 >> 56, 1, "the submount's root too");
+    let r = g.lopen(3, libc::O_RDONLY).unwrap();
+    assert_eq!(fd_read_all(&r.fd.unwrap()), b"i");
+}
