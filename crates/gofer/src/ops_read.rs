@@ -354,7 +354,7 @@ pub fn fsync(s: &mut Server, tag: u16, r: &mut Reader) -> H {
 pub fn clunk(s: &mut Server, tag: u16, r: &mut Reader) -> H {
     let fid = r.u32()?;
     Ok((|| {
-        let f = s.fids.remove(&fid).ok_or(libc::EBADF)?;
+        let f = s.fids.remove(&fid).ok_or(libc::EIO)?;
         if let Open::XattrWrite { fd, name, data, size, flags } = f.open {
             crate::xattr::commit(&fd, &name, &data, size, flags)?;
         }

@@ -110,10 +110,10 @@ impl Server {
     }
 
     pub fn fid(&self, fid: u32) -> R<&Fid> {
-        self.fids.get(&fid).ok_or(libc::EBADF)
+        self.fids.get(&fid).ok_or(libc::EIO)
     }
     pub fn fid_mut(&mut self, fid: u32) -> R<&mut Fid> {
-        self.fids.get_mut(&fid).ok_or(libc::EBADF)
+        self.fids.get_mut(&fid).ok_or(libc::EIO)
     }
     pub fn writable(&self, fid: &Fid) -> R<()> {
         if self.trees[fid.tree].ro {

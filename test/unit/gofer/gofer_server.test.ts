@@ -54,7 +54,7 @@ const u64 = (v: bigint) => { const b = Buffer.alloc(8); b.writeBigUInt64LE(v); r
 const str = (s: string) => { const b = Buffer.from(s); return Buffer.concat([u16(b.length), b]); };
 const msg = (...parts: Buffer[]) => Buffer.concat(parts);
 
-const EBADF = 9, ENOENT = 2, EINVAL = 22, EROFS = 30, ELOOP = 40;
+const EBADF = 9, EIO = 5, ENOENT = 2, EINVAL = 22, EROFS = 30, ELOOP = 40;
 
 let child: ChildProcess | undefined;
 afterEach(() => { child?.kill('SIGKILL'); child = undefined; });
@@ -128,7 +128,7 @@ describe('tsvisor-gofer, spawned like the sentry spawns it', () => {
 
     // clunk, then the fid is gone
     await p9.call(120, u32(2));
-    expect(await p9.call(120, u32(2))).toBe(EBADF);
+    expect(await p9.call(120, u32(2))).toBe(EIO);
 
     // confined: seccomp filter, no new privileges, its own mount namespace
     const status = readFileSync(`/proc/${proc.pid}/status`, 'utf8');

@@ -112,6 +112,30 @@ impl Gofer {
         Self::spawn_as(trees, None)
     }
 
+    /// Any 9P server that takes its socket as fd 3 (diod -r 3 -w 3, for the comparisons).
+    pub fn spawn_program(program: &str, args: &[&str]) -> Gofer {
+        let (mine, theirs) = UnixStream::pair().unwrap();
+        let mut cmd = Command::new(program);
+        cmd.args(args).stderr(std::process::Stdio::null());
+        let fd = theirs.as_raw_fd();
+        // SAFETY: between fork and exec only async-signal-safe dup2/fcntl.
+        unsafe {
+            cmd.pre_exec(move || {
+                if fd == 3 {
+                    libc::fcntl(3, libc::F_SETFD, 0);
+                } else {
+                    libc::dup2(fd, 3);
+                }
+                Ok(())
+            });
+        }
+        let child = cmd.spawn().unwrap();
+        drop(theirs);
+        let g = Gofer { child, sock: mine, tag: 0, log: PathBuf::new() };
+        g.sock.set_read_timeout(Some(std::time::Duration::from_secs(20))).unwrap();
+        g
+    }
+
     /// Spawn, optionally as another (non-root) uid/gid.
     pub fn spawn_as(trees: &[(&str, &Path, bool)], as_uid: Option<u32>) -> Gofer {
         let (mine, theirs) = UnixStream::pair().unwrap();
@@ -219,7 +243,9 @@ impl Gofer {
     }
 
     pub fn attach(&mut self, fid: u32, aname: &str) -> Result<(u8, u64), i32> {
-        let r = self.rpc(104, M::default().u32(fid).u32(NOFID).s(b"root").s(aname.as_bytes()).u32(0))?;
+        // n_uname: the caller's uid (root in the tests, as diod needs a user it knows).
+        let uid = unsafe { libc::geteuid() };
+        let r = self.rpc(104, M::default().u32(fid).u32(NOFID).s(b"root").s(aname.as_bytes()).u32(uid))?;
         Ok(Body(&r.body, 0).qid())
     }
 
