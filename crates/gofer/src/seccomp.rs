@@ -6,6 +6,7 @@
 const LD_W_ABS: u16 = 0x20;
 const JEQ_K: u16 = 0x15;
 const JGE_K: u16 = 0x35;
+const JSET_K: u16 = 0x45;
 const RET_K: u16 = 0x06;
 const RET_KILL_PROCESS: u32 = 0x8000_0000;
 const RET_ALLOW: u32 = 0x7fff_0000;
@@ -88,6 +89,12 @@ pub fn filter() -> Vec<SockFilter> {
         st(LD_W_ABS, 0, 0, 0), // nr
         st(JGE_K, 0, 1, X32_SYSCALL_BIT),
         st(RET_K, 0, 0, RET_KILL_PROCESS),
+        // mmap never executable: the gofer maps no code after start-up.
+        st(JEQ_K, 0, 4, libc::SYS_mmap as u32),
+        st(LD_W_ABS, 0, 0, 32), // args[2] (prot), lower half
+        st(JSET_K, 0, 1, libc::PROT_EXEC as u32),
+        st(RET_K, 0, 0, RET_KILL_PROCESS),
+        st(RET_K, 0, 0, RET_ALLOW),
     ];
     for (i, &nr) in ALLOWED.iter().enumerate() {
         // Past the remaining tests and the kill, onto the allow.
@@ -123,21 +130,42 @@ pub fn install() -> Result<(), String> {
 mod tests {
     use super::*;
 
-    /// Run the filter as the kernel would for (arch, nr).
-    fn run(f: &[SockFilter], arch: u32, nr: u32) -> u32 {
+    /// Run the filter as the kernel would for (arch, nr, prot in args[2]).
+    fn run_prot(f: &[SockFilter], arch: u32, nr: u32, prot: u32) -> u32 {
         let mut pc = 0;
         let mut acc = 0u32;
         loop {
             let i = f[pc];
             pc += 1;
             match i.code {
-                LD_W_ABS => acc = if i.k == 4 { arch } else { nr },
+                LD_W_ABS => {
+                    acc = match i.k {
+                        0 => nr,
+                        4 => arch,
+                        32 => prot,
+                        k => panic!("load of seccomp_data offset {k}"),
+                    }
+                }
                 JEQ_K => pc += if acc == i.k { i.jt } else { i.jf } as usize,
                 JGE_K => pc += if acc >= i.k { i.jt } else { i.jf } as usize,
+                JSET_K => pc += if acc & i.k != 0 { i.jt } else { i.jf } as usize,
                 RET_K => return i.k,
                 _ => panic!("unknown op"),
             }
         }
+    }
+
+    fn run(f: &[SockFilter], arch: u32, nr: u32) -> u32 {
+        run_prot(f, arch, nr, 0)
+    }
+
+    #[test]
+    fn mmap_never_executable() {
+        let f = filter();
+        let mmap = libc::SYS_mmap as u32;
+        assert_eq!(run_prot(&f, AUDIT_ARCH_X86_64, mmap, (libc::PROT_READ | libc::PROT_WRITE) as u32), RET_ALLOW);
+        assert_eq!(run_prot(&f, AUDIT_ARCH_X86_64, mmap, (libc::PROT_READ | libc::PROT_EXEC) as u32), RET_KILL_PROCESS);
+        assert_eq!(run_prot(&f, AUDIT_ARCH_X86_64, libc::SYS_read as u32, libc::PROT_EXEC as u32), RET_ALLOW);
     }
 
     #[test]

@@ -157,3 +157,35 @@ fn submount_inodes_are_remapped() {
     let r = g.lopen(3, libc::O_RDONLY).unwrap();
     assert_eq!(fd_read_all(&r.fd.unwrap()), b"i");
 }
+
+/// Where namespaces are refused: one tree → chroot into it, said in the log; several → path
+/// discipline only, said in the log. Seccomp and the capability cut hold either way.
+#[test]
+fn fallback_without_namespaces() {
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!("skipped: chroot needs root");
+        return;
+    }
+    let a = tmpdir("fallback-a");
+    std::fs::write(a.join("f"), b"in a").unwrap();
+    let mut g = Gofer::spawn_without_namespaces(&[("a", &a, true)]);
+    assert!(g.alive(), "log: {}", g.log_text());
+    let log = g.log_text();
+    assert!(log.contains(&format!("confine: chroot {} (unshare", a.display())), "{log}");
+    assert_eq!(std::fs::read_link(format!("/proc/{}/root", g.child.id())).unwrap(), a);
+    assert_eq!(g.status("Seccomp:"), "2");
+    assert_eq!(u64::from_str_radix(&g.status("CapEff:"), 16).unwrap(), 0b100);
+    g.attach(1, "a").unwrap();
+    g.walk(1, 2, &[b"f"]).unwrap();
+    assert_eq!(fd_read_all(&g.lopen(2, 0).unwrap().fd.unwrap()), b"in a");
+    assert_eq!(g.walk(1, 3, &[b".."]), Err(libc::EINVAL));
+
+    let b = tmpdir("fallback-b");
+    let mut g = Gofer::spawn_without_namespaces(&[("a", &a, true), ("b", &b, false)]);
+    assert!(g.alive());
+    let log = g.log_text();
+    assert!(log.contains("no mount namespace") && log.contains("path discipline only"), "{log}");
+    assert_eq!(g.status("Seccomp:"), "2");
+    g.attach(1, "b").unwrap();
+    assert_eq!(g.walk(1, 3, &[b".."]), Err(libc::EINVAL));
+}

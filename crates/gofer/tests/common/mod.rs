@@ -138,6 +138,16 @@ impl Gofer {
 
     /// Spawn, optionally as another (non-root) uid/gid.
     pub fn spawn_as(trees: &[(&str, &Path, bool)], as_uid: Option<u32>) -> Gofer {
+        Self::spawn_with(trees, as_uid, false)
+    }
+
+    /// Spawn where unshare(2) is refused (EPERM from a seccomp filter the test installs
+    /// before exec), as in a container that forbids namespaces.
+    pub fn spawn_without_namespaces(trees: &[(&str, &Path, bool)]) -> Gofer {
+        Self::spawn_with(trees, None, true)
+    }
+
+    fn spawn_with(trees: &[(&str, &Path, bool)], as_uid: Option<u32>, refuse_unshare: bool) -> Gofer {
         let (mine, theirs) = UnixStream::pair().unwrap();
         let log_dir = tmpdir("log");
         // Writable for an unprivileged gofer too.
@@ -152,6 +162,9 @@ impl Gofer {
         // SAFETY: between fork and exec only async-signal-safe dup2/fcntl.
         unsafe {
             cmd.pre_exec(move || {
+                if refuse_unshare {
+                    refuse_unshare_filter()?;
+                }
                 if let Some(u) = as_uid {
                     if libc::setgroups(0, std::ptr::null()) != 0 || libc::setgid(u) != 0 || libc::setuid(u) != 0 {
                         return Err(std::io::Error::last_os_error());
@@ -342,6 +355,30 @@ impl Drop for Gofer {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// seccomp: unshare → EPERM, everything else allowed (inherited across exec).
+fn refuse_unshare_filter() -> std::io::Result<()> {
+    #[repr(C)]
+    struct F(u16, u8, u8, u32);
+    #[repr(C)]
+    struct Prog(u16, *const F);
+    let f = [
+        F(0x20, 0, 0, 0),                               // ld nr
+        F(0x15, 0, 1, libc::SYS_unshare as u32),        // jeq unshare
+        F(0x06, 0, 0, 0x0005_0000 | libc::EPERM as u32), // ret ERRNO(EPERM)
+        F(0x06, 0, 0, 0x7fff_0000),                      // ret ALLOW
+    ];
+    let prog = Prog(f.len() as u16, f.as_ptr());
+    // SAFETY: installs a filter on the child about to exec; prog outlives the call.
+    unsafe {
+        if libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0
+            || libc::syscall(libc::SYS_seccomp, 1u32, 0u32, &prog as *const Prog) != 0
+        {
+            return Err(std::io::Error::last_os_error());
+        }
+    }
+    Ok(())
 }
 
 pub fn fd_read_all(fd: &OwnedFd) -> Vec<u8> {
