@@ -203,3 +203,29 @@ fn fuzz_from_a_fixed_seed() {
     assert_eq!(std::fs::read(outside.join("f")).unwrap(), b"data");
     eprintln!("fuzz: {answered} answered, {closes} connections closed");
 }
+
+/// A client that keeps walking new fids until the gofer runs out of fds gets EMFILE, and the
+/// gofer goes on serving (clunking frees them again).
+#[test]
+fn fd_exhaustion_is_an_errno() {
+    let d = tmpdir("nofile");
+    std::fs::create_dir(d.join("sub")).unwrap();
+    let mut g = Gofer::spawn_nofile(&[("t", &d, false)], 64);
+    g.version(8192);
+    g.attach(1, "t").unwrap();
+    let mut first_err = None;
+    for fid in 10..200u32 {
+        if let Err(e) = g.walk(1, fid, &[b"sub"]) {
+            first_err = Some((fid, e));
+            break;
+        }
+    }
+    let (fid, e) = first_err.expect("64 fds run out before 190 fids");
+    assert_eq!(e, libc::EMFILE);
+    assert!(g.alive());
+    g.attach(1, "t").unwrap();
+    for f in 10..fid {
+        let _ = g.clunk(f);
+    }
+    g.walk(1, 2, &[b"sub"]).unwrap();
+}

@@ -138,16 +138,21 @@ impl Gofer {
 
     /// Spawn, optionally as another (non-root) uid/gid.
     pub fn spawn_as(trees: &[(&str, &Path, bool)], as_uid: Option<u32>) -> Gofer {
-        Self::spawn_with(trees, as_uid, false)
+        Self::spawn_with(trees, as_uid, false, None)
+    }
+
+    /// Spawn with RLIMIT_NOFILE (soft and hard) set to `nofile`.
+    pub fn spawn_nofile(trees: &[(&str, &Path, bool)], nofile: u64) -> Gofer {
+        Self::spawn_with(trees, None, false, Some(nofile))
     }
 
     /// Spawn where unshare(2) is refused (EPERM from a seccomp filter the test installs
     /// before exec), as in a container that forbids namespaces.
     pub fn spawn_without_namespaces(trees: &[(&str, &Path, bool)]) -> Gofer {
-        Self::spawn_with(trees, None, true)
+        Self::spawn_with(trees, None, true, None)
     }
 
-    fn spawn_with(trees: &[(&str, &Path, bool)], as_uid: Option<u32>, refuse_unshare: bool) -> Gofer {
+    fn spawn_with(trees: &[(&str, &Path, bool)], as_uid: Option<u32>, refuse_unshare: bool, nofile: Option<u64>) -> Gofer {
         let (mine, theirs) = UnixStream::pair().unwrap();
         let log_dir = tmpdir("log");
         // Writable for an unprivileged gofer too.
@@ -164,6 +169,12 @@ impl Gofer {
             cmd.pre_exec(move || {
                 if refuse_unshare {
                     refuse_unshare_filter()?;
+                }
+                if let Some(n) = nofile {
+                    let rl = libc::rlimit { rlim_cur: n, rlim_max: n };
+                    if libc::setrlimit(libc::RLIMIT_NOFILE, &rl) != 0 {
+                        return Err(std::io::Error::last_os_error());
+                    }
                 }
                 if let Some(u) = as_uid {
                     if libc::setgroups(0, std::ptr::null()) != 0 || libc::setgid(u) != 0 || libc::setuid(u) != 0 {
