@@ -170,6 +170,7 @@ pub mod t {
     pub const TRENAMEAT: u8 = 74;
     pub const TUNLINKAT: u8 = 76;
     pub const TVERSION: u8 = 100;
+    pub const TAUTH: u8 = 102;
     pub const TATTACH: u8 = 104;
     pub const TFLUSH: u8 = 108;
     pub const TWALK: u8 = 110;

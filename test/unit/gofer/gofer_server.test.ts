@@ -99,7 +99,8 @@ describe('tsvisor-gofer, spawned like the sentry spawns it', () => {
     const rd = (await p9.call(116, msg(u32(2), u64(0n), u32(100)))) as Buffer;
     expect(rd.subarray(4, 4 + rd.readUInt32LE(0)).toString()).toBe('hello from the host\n');
     expect(await p9.call(12, msg(u32(2), u32(0)))).toBe(EINVAL); // opened twice
-    expect(await p9.call(110, walk(2, 3, []))).toBe(EBADF); // walk from an opened fid
+    expect(((await p9.call(110, walk(2, 3, []))) as Buffer).readUInt16LE(0)).toBe(0); // from an opened fid, as diod
+    expect(await p9.call(116, msg(u32(3), u64(0n), u32(1)))).toBe(EBADF); // the clone is not opened
 
     await p9.call(110, walk(1, 4, ['sub']));
     await p9.call(12, msg(u32(4), u32(0)));
