@@ -1,6 +1,6 @@
 // A host tree read through the sandbox's root (served by tsvisor-gofer once the root comes
 // from it): stat fields, listings, symlinks, reads and mmaps of host files, `..` at the root,
-// a new file beside host files; compared with the native run of fixture gofer.c. The sandbox
+// a new file beside host files; compared with the native run of fixture gofer_tree.c. The sandbox
 // runs first and must leave the host tree as it was (its writes stay in the memory overlay).
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, utimesSync, writeFileSync, linkSync, chmodSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
@@ -33,10 +33,10 @@ function makeTree(): string {
 describe.each(platforms)('%s', (platform) => {
   it('reads a host tree as natively, and leaves it untouched', async () => {
     const dir = makeTree();
-    const r = await runSandbox([fixture('gofer'), dir], { platform, timeoutMs: 60_000 });
+    const r = await runSandbox([fixture('gofer_tree'), dir], { platform, timeoutMs: 60_000 });
     expect(readdirSync(dir).sort()).toEqual(['data', 'data2', 'fifo', 'ln', 'out', 'private', 'sub']);
     expect(readdirSync(path.join(dir, 'sub'))).toEqual(['x']);
-    const native = await runNative([fixture('gofer'), dir], { timeoutMs: 60_000 });
+    const native = await runNative([fixture('gofer_tree'), dir], { timeoutMs: 60_000 });
     expect(native.code).toBe(0);
     expect(r.stdout, describeResult(r)).toBe(native.stdout);
     expect(r.code).toBe(native.code);
