@@ -62,6 +62,7 @@ fn main() {
                     if conn.send(&r.bytes, r.donate).is_err() {
                         break;
                     }
+                    srv.recycle(r.bytes);
                 }
                 None => {
                     srv.log("malformed message: closing");

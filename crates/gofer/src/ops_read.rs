@@ -240,8 +240,8 @@ pub fn read(s: &mut Server, tag: u16, r: &mut Reader) -> H {
     let (fid, off, count) = (r.u32()?, r.u64()?, r.u32()?);
     Ok((|| {
         let max = s.msize.saturating_sub(11).min(count) as usize;
+        let mut w = Writer::reuse(std::mem::take(&mut s.spare), t::TREAD + 1, tag);
         let f = s.fid(fid)?;
-        let mut w = Writer::new(t::TREAD + 1, tag);
         match &f.open {
             Open::File { fd, .. } => {
                 // Straight into the reply: count[4] then the data.

@@ -69,6 +69,8 @@ pub struct Server {
     pub as_root: bool,
     pub log: Option<std::fs::File>,
     pub verbose: bool,
+    /// The last large reply's buffer, reused by Tread (no fresh megabyte per read).
+    pub spare: Vec<u8>,
 }
 
 pub fn rlerror(tag: u16, e: Errno) -> Vec<u8> {
@@ -100,7 +102,23 @@ impl Server {
         }
         // SAFETY: geteuid has no preconditions.
         let as_root = unsafe { libc::geteuid() } == 0;
-        Server { trees, fids: HashMap::new(), msize: DEFAULT_MSIZE, locks: LockTable::default(), as_root, log, verbose }
+        Server {
+            trees,
+            fids: HashMap::new(),
+            msize: DEFAULT_MSIZE,
+            locks: LockTable::default(),
+            as_root,
+            log,
+            verbose,
+            spare: Vec::new(),
+        }
+    }
+
+    /// A sent reply's buffer, kept if it is a large one.
+    pub fn recycle(&mut self, buf: Vec<u8>) {
+        if buf.capacity() > self.spare.capacity() {
+            self.spare = buf;
+        }
     }
 
     pub fn log(&mut self, line: &str) {

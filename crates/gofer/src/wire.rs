@@ -53,6 +53,13 @@ impl Writer {
         buf.extend_from_slice(&tag.to_le_bytes());
         Writer { buf }
     }
+    /// A writer over a recycled buffer (its contents dropped, its capacity kept).
+    pub fn reuse(mut buf: Vec<u8>, rtype: u8, tag: u16) -> Self {
+        buf.clear();
+        buf.extend_from_slice(&[0, 0, 0, 0, rtype]);
+        buf.extend_from_slice(&tag.to_le_bytes());
+        Writer { buf }
+    }
     pub fn u8(&mut self, v: u8) -> &mut Self {
         self.buf.push(v);
         self
