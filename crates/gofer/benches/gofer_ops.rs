@@ -1,6 +1,6 @@
 //! `cargo bench -p tsvisor-gofer`: what one gofer round trip costs next to the host syscall it
-//! stands for. stat = Twalk + Tgetattr + Tclunk vs fstatat; open = Twalk + Tlopen (fd donated)
-//! + Tclunk vs openat+close; 64 MiB sequential read through Tread (1 MiB msize) vs pread on the
+//! stands for. stat = Twalk, Tgetattr and Tclunk vs fstatat; open = Twalk, Tlopen (fd donated)
+//! and Tclunk vs openat+close; 64 MiB sequential read through Tread (1 MiB msize) vs pread on the
 //! donated fd vs pread natively. Prints ns per op and the ratio; asserts nothing about time.
 
 #[path = "../tests/common/mod.rs"]

@@ -138,7 +138,7 @@ fn mount(src: &str, target: &str, fstype: &str, flags: u64, data: &str) -> Resul
 /// a lookup of `/`), else the first of a few directories every Linux host has.
 fn tmpfs_base(a: &Args) -> Result<String, String> {
     let fixed = ["/tmp", "/mnt", "/dev", "/run", "/proc"];
-    let candidates = a.trees.iter().map(|t| t.dir.as_str()).filter(|d| d.trim_end_matches('/') != "").chain(fixed);
+    let candidates = a.trees.iter().map(|t| t.dir.as_str()).filter(|d| !d.trim_end_matches('/').is_empty()).chain(fixed);
     for c in candidates {
         if std::fs::metadata(c).map(|m| m.is_dir()).unwrap_or(false) {
             return Ok(c.to_string());

@@ -139,7 +139,7 @@ fn symlink_swapped_between_walk_and_open() {
             let src = [&file, &lnk, &file, &inner][n as usize % 4];
             std::fs::hard_link(src, &tmp).unwrap();
             std::fs::rename(&tmp, &victim).unwrap();
-            let (from, back) = if n % 2 == 0 { (&real, &dlnk) } else { (&dlnk, &real) };
+            let (from, back) = if n.is_multiple_of(2) { (&real, &dlnk) } else { (&dlnk, &real) };
             if n > 0 {
                 std::fs::rename(&vdir, back).unwrap();
             }
