@@ -167,9 +167,15 @@ pub fn wants_write(flags: i32) -> bool {
 /// ESTALE, a symlink swapped in ELOOP). O_NONBLOCK so that a FIFO swapped in cannot block us.
 pub fn reopen(f: &Fid, flags: i32) -> R<OwnedFd> {
     let fl = flags | libc::O_NOFOLLOW | libc::O_NONBLOCK;
-    let fd = match &f.parent {
-        Some((dir, name)) => host::openat(dir.as_raw_fd(), name, fl, 0)?,
-        None => host::openat(f.node(), &c("."), fl, 0)?,
+    let open = |fl: i32| match &f.parent {
+        Some((dir, name)) => host::openat(dir.as_raw_fd(), name, fl, 0),
+        None => host::openat(f.node(), &c("."), fl, 0),
+    };
+    // O_NOATIME is only a hint: where the gofer may not use it (a file it does not own, no
+    // CAP_FOWNER in a read-only gofer), open without it rather than fail.
+    let fd = match open(fl) {
+        Err(libc::EPERM) if fl & libc::O_NOATIME != 0 => open(fl & !libc::O_NOATIME)?,
+        r => r?,
     };
     let st = host::fstat(fd.as_raw_fd())?;
     if st.st_ino != f.ino || st.st_dev != f.dev {

@@ -155,3 +155,20 @@ fn read_only_tree_refuses_every_change() {
     assert_eq!(std::fs::read(d.join("sub/hello.txt")).unwrap(), b"hello, gofer\n");
     assert_eq!(std::fs::metadata(d.join("sub/hello.txt")).unwrap().mode() & 0o777, 0o644);
 }
+
+/// O_NOATIME on a file the read-only gofer does not own (it keeps no CAP_FOWNER) still opens.
+#[test]
+fn noatime_is_a_hint() {
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!("skipped: needs root to make a file owned by someone else");
+        return;
+    }
+    let d = tree();
+    std::os::unix::fs::chown(d.join("big"), Some(1234), Some(1234)).unwrap();
+    let mut g = Gofer::spawn(&[("root", &d, true)]);
+    g.version(8192);
+    g.attach(1, "root").unwrap();
+    g.walk(1, 2, &[b"big"]).unwrap();
+    let r = g.lopen(2, libc::O_RDONLY | libc::O_NOATIME).unwrap();
+    assert_eq!(fd_read_all(&r.fd.unwrap()).len(), 300_000);
+}
