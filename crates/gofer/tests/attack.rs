@@ -273,3 +273,39 @@ fn host_proc_inside_a_tree_is_refused() {
     assert_eq!(g.walk(1, 2, &[b"proc"]), Err(libc::EACCES));
     assert_eq!(g.walk(1, 2, &[b"proc", b"self", b"environ"]), Err(libc::EACCES));
 }
+
+/// Fds sent *to* the gofer (SCM_RIGHTS on a request) are never received: the gofer reads with
+/// read(2), so the kernel drops them; its fd table does not grow, and the request is served.
+#[test]
+fn fds_sent_to_the_gofer_are_dropped() {
+    use std::os::fd::AsRawFd;
+    let (_b, tree, outside) = layout("fds-in");
+    let mut g = Gofer::spawn(&[("t", &tree, false)]);
+    g.version(8192);
+    let fds = |g: &Gofer| std::fs::read_dir(format!("/proc/{}/fd", g.child.id())).unwrap().count();
+    let before = fds(&g);
+    let dir = std::fs::File::open(&outside).unwrap();
+    for _ in 0..20 {
+        let m = Gofer::frame(100, 1, &M::default().u32(8192).s(b"9P2000.L").0);
+        let mut iov = libc::iovec { iov_base: m.as_ptr() as *mut _, iov_len: m.len() };
+        let mut cbuf = [0u64; 4];
+        // SAFETY: test code; a msghdr with one SCM_RIGHTS fd, buffers outlive the call.
+        unsafe {
+            let mut mh: libc::msghdr = std::mem::zeroed();
+            mh.msg_iov = &mut iov;
+            mh.msg_iovlen = 1;
+            mh.msg_control = cbuf.as_mut_ptr().cast();
+            mh.msg_controllen = libc::CMSG_SPACE(4) as usize;
+            let c = libc::CMSG_FIRSTHDR(&mh);
+            (*c).cmsg_level = libc::SOL_SOCKET;
+            (*c).cmsg_type = libc::SCM_RIGHTS;
+            (*c).cmsg_len = libc::CMSG_LEN(4) as usize;
+            std::ptr::write_unaligned(libc::CMSG_DATA(c).cast::<i32>(), dir.as_raw_fd());
+            assert_eq!(libc::sendmsg(g.sock.as_raw_fd(), &mh, 0), m.len() as isize);
+        }
+        let (_, rep) = g.recv().unwrap();
+        assert_eq!(rep.ty, 101);
+    }
+    assert_eq!(fds(&g), before, "no fd arrived in the gofer");
+    assert!(g.alive());
+}
