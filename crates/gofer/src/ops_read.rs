@@ -36,7 +36,7 @@ pub fn attach(s: &mut Server, tag: u16, r: &mut Reader) -> H {
         }
         let tree = s.trees.iter().position(|t| t.name == aname).ok_or(libc::ENOENT)?;
         let node = host::openat(s.trees[tree].root.as_raw_fd(), &c("."), libc::O_PATH | libc::O_DIRECTORY, 0)?;
-        let f = fid_from(tree, node, None, n_uname)?;
+        let f = fid_from(tree, node, Vec::new(), n_uname)?;
         let mut w = Writer::new(t::TATTACH + 1, tag);
         w.qid(&f.qid);
         s.fids.insert(fid, f);
@@ -101,14 +101,27 @@ pub fn walk(s: &mut Server, tag: u16, r: &mut Reader) -> H {
         }
         let (tree, uid) = (f.tree, f.uid);
         let mut node = f.node.clone();
-        let mut parent = f.parent.clone();
+        let mut steps = f.steps.clone();
         let mut dev = f.dev;
         let mut qids = Vec::new();
         for (i, name) in names.iter().enumerate() {
+            // `.` stays, `..` goes back one of our own steps (the tree root is its own parent,
+            // as 9P says): the host's `..` is never looked up.
+            if *name == b"." || *name == b".." {
+                if *name == b".." {
+                    if let Some((dir, _)) = steps.pop() {
+                        node = dir;
+                    }
+                }
+                let st = host::fstat(node.as_raw_fd())?;
+                qids.push(qid_of(&st));
+                dev = st.st_dev;
+                continue;
+            }
             match lookup(&node, dev, name) {
                 Ok((fd, st)) => {
                     qids.push(qid_of(&st));
-                    parent = Some((node, host::check_name(name)?));
+                    steps.push((node, host::check_name(name)?));
                     node = Rc::new(fd);
                     dev = st.st_dev;
                 }
@@ -118,7 +131,7 @@ pub fn walk(s: &mut Server, tag: u16, r: &mut Reader) -> H {
         }
         if qids.len() == names.len() {
             let st = host::fstat(node.as_raw_fd())?;
-            let nf = Fid { tree, node, parent, qid: qid_of(&st), mode: st.st_mode, dev: st.st_dev, ino: st.st_ino, uid, open: Open::None };
+            let nf = Fid { tree, node, steps, qid: qid_of(&st), mode: st.st_mode, dev: st.st_dev, ino: st.st_ino, uid, open: Open::None };
             s.fids.insert(newfid, nf);
         }
         let mut w = Writer::new(t::TWALK + 1, tag);
@@ -167,7 +180,7 @@ pub fn wants_write(flags: i32) -> bool {
 /// ESTALE, a symlink swapped in ELOOP). O_NONBLOCK so that a FIFO swapped in cannot block us.
 pub fn reopen(f: &Fid, flags: i32) -> R<OwnedFd> {
     let fl = flags | libc::O_NOFOLLOW | libc::O_NONBLOCK;
-    let open = |fl: i32| match &f.parent {
+    let open = |fl: i32| match f.parent() {
         Some((dir, name)) => host::openat(dir.as_raw_fd(), name, fl, 0),
         None => host::openat(f.node(), &c("."), fl, 0),
     };

@@ -112,7 +112,7 @@ pub fn lcreate(s: &mut Server, tag: u16, r: &mut Reader) -> H {
                 if openable(st.st_mode)? {
                     return Err(libc::EISDIR);
                 }
-                let f = fid_from(dir.tree, node, Some((dir.node.clone(), cname.clone())), dir.uid)?;
+                let f = fid_from(dir.tree, node, dir.child_steps(cname.clone()), dir.uid)?;
                 (reopen(&f, kept)?, Rc::try_unwrap(f.node).map_err(|_| libc::EIO)?)
             }
             Err(e) => return Err(e),
@@ -121,7 +121,7 @@ pub fn lcreate(s: &mut Server, tag: u16, r: &mut Reader) -> H {
         if a.st_ino != b.st_ino || a.st_dev != b.st_dev {
             return Err(libc::ESTALE);
         }
-        let nf = fid_from(dir.tree, node, Some((dir.node.clone(), cname)), dir.uid)?;
+        let nf = fid_from(dir.tree, node, dir.child_steps(cname), dir.uid)?;
         s.fids.insert(fid, nf);
         opened_reply(s, fid, t::TLCREATE + 1, tag, fd, kept)
     })())
@@ -216,7 +216,7 @@ pub fn link(s: &mut Server, tag: u16, r: &mut Reader) -> H {
             return Err(libc::EPERM);
         }
         let cname = host::check_name(name)?;
-        match &f.parent {
+        match f.parent() {
             Some((p, old)) => host::linkat(p.as_raw_fd(), old, dir.node(), &cname)?,
             None => return Err(libc::EPERM),
         }
@@ -233,10 +233,10 @@ pub fn rename(s: &mut Server, tag: u16, r: &mut Reader) -> H {
             return Err(libc::EXDEV);
         }
         let cname = host::check_name(name)?;
-        let (p, old) = f.parent.clone().ok_or(libc::EBUSY)?;
-        let newdir = dir.node.clone();
-        host::renameat(p.as_raw_fd(), &old, newdir.as_raw_fd(), &cname)?;
-        s.fid_mut(fid)?.parent = Some((newdir, cname));
+        let (p, old) = f.parent().cloned().ok_or(libc::EBUSY)?;
+        let steps = dir.child_steps(cname.clone());
+        host::renameat(p.as_raw_fd(), &old, dir.node(), &cname)?;
+        s.fid_mut(fid)?.steps = steps;
         Ok(reply(Writer::new(t::TRENAME + 1, tag)))
     })())
 }
@@ -272,7 +272,7 @@ pub fn remove(s: &mut Server, tag: u16, r: &mut Reader) -> H {
     Ok((|| {
         let f = s.fids.remove(&fid).ok_or(libc::EIO)?;
         s.writable(&f)?;
-        let (p, name) = f.parent.as_ref().ok_or(libc::EBUSY)?;
+        let (p, name) = f.parent().ok_or(libc::EBUSY)?;
         let st = host::fstatat(p.as_raw_fd(), name)?;
         if st.st_ino != f.ino || st.st_dev != f.dev {
             return Err(libc::ESTALE);

@@ -32,9 +32,10 @@ pub struct Fid {
     pub tree: usize,
     /// O_PATH fd of the node itself.
     pub node: Rc<OwnedFd>,
-    /// Where the node was found (O_PATH directory and name), to reopen or remove it;
-    /// the tree root has none.
-    pub parent: Option<(Rc<OwnedFd>, CString)>,
+    /// How the node was reached from the tree root: (O_PATH directory, name in it) per step,
+    /// the last one its parent (to reopen, rename or remove it, and to walk `..` without ever
+    /// asking the host for a `..`). Empty for the tree root.
+    pub steps: Steps,
     pub qid: Qid,
     pub mode: u32,
     /// Host device and inode, to tell the node is still the one walked to.
@@ -45,7 +46,18 @@ pub struct Fid {
     pub open: Open,
 }
 
+pub type Steps = Vec<(Rc<OwnedFd>, CString)>;
+
 impl Fid {
+    pub fn parent(&self) -> Option<&(Rc<OwnedFd>, CString)> {
+        self.steps.last()
+    }
+    /// The steps of a node named `name` in this directory.
+    pub fn child_steps(&self, name: CString) -> Steps {
+        let mut v = self.steps.clone();
+        v.push((self.node.clone(), name));
+        v
+    }
     pub fn node(&self) -> RawFd {
         self.node.as_raw_fd()
     }
@@ -211,12 +223,12 @@ pub fn reply(w: Writer) -> Reply {
     Reply { bytes: w.finish(), donate: None }
 }
 
-pub fn fid_from(tree: usize, node: OwnedFd, parent: Option<(Rc<OwnedFd>, CString)>, uid: u32) -> R<Fid> {
+pub fn fid_from(tree: usize, node: OwnedFd, steps: Steps, uid: u32) -> R<Fid> {
     let st = host::fstat(node.as_raw_fd())?;
     Ok(Fid {
         tree,
         node: Rc::new(node),
-        parent,
+        steps,
         qid: crate::wire::qid_of(&st),
         mode: st.st_mode,
         dev: st.st_dev,
