@@ -67,6 +67,10 @@ fn diodcat_and_diodls() {
     let mut names: Vec<&str> = std::str::from_utf8(&out.stdout).unwrap().split_whitespace().collect();
     names.sort();
     assert_eq!(names, vec!["big", "sub"]);
+    // -l stats every entry, `.` and `..` included (walked as 9P says).
+    let out = with_gofer(&d, tools[1], &["-l", "/"]);
+    assert!(out.status.success() && out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 4);
     let out = with_gofer(&d, tools[1], &["-l", "/sub"]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("small") && text.contains(" 6 "), "{text}");
