@@ -8,6 +8,7 @@ import { registerFsInfo } from './sys_fsinfo';
 import { registerAio } from './sys_aio';
 import { registerFutexWaitv } from './sys_futex_waitv';
 import { registerProcessMm } from './sys_process_mm';
+import { registerSettime } from './sys_settime';
 import { registerReadWrite } from './sys_read_write';
 import { registerFD } from './sys_fd';
 import { registerFcntl } from './sys_fcntl';
@@ -83,6 +84,7 @@ export function registerAll(table: SyscallTable): void {
   registerAio(table);
   registerFutexWaitv(table);
   registerProcessMm(table);
+  registerSettime(table);
   registerReadWrite(table);
   registerFD(table);
   registerFcntl(table);

@@ -15,6 +15,8 @@ export const PARTIAL: Record<string, string> = {
   unshare: 'no namespaces: CLONE_NEW* is EPERM without CAP_SYS_ADMIN, else EINVAL',
   mincore: 'anonymous pages the sandbox mapped ahead of use (fault-around) report as resident where Linux says 0',
   io_submit: 'an IOCB_CMD_POLL completed by a wake-up reports the file\'s readiness, where Linux reports the wake-up\'s key',
+  settimeofday: 'setting the time is EPERM even with CAP_SYS_TIME (the host clock is not moved); the time zone is set',
+  clock_settime: 'CLOCK_REALTIME is EPERM even with CAP_SYS_TIME (the host clock is not moved)',
   move_pages: 'pages the sandbox mapped ahead of use (fault-around) report as present where Linux says ENOENT',
   inotify_add_watch: 'no watches on files without a path (a pipe via /proc/self/fd); no IN_DELETE_SELF for a host file unlinked in the overlay',
   adjtimex: 'reads the state; adjustments are EPERM even with CAP_SYS_TIME (the host clock is not moved)',
