@@ -41,14 +41,17 @@ export async function runTask(t: Task): Promise<void> {
         const p = i386 ? dispatchCompat32(t) : dispatchSyscall(t);
         k.current = null;
         if (p) {
-          cpu.sleep();
+          cpu.sleep(t.ctx.cpuTimeNs());
           await p;
-          cpu.wake();
+          cpu.wake(t.ctx.cpuTimeNs());
         }
         break;
       }
       case EVENT_FAULT:
+        // Serving a fault maps memory through slow host calls while the stub spins.
+        cpu.hostPause(t.ctx.cpuTimeNs());
         handleFault(t);
+        cpu.hostResume(t.ctx.cpuTimeNs());
         break;
       case EVENT_INTERRUPT:
         // Someone wants the task's attention (a signal, exit_group): the signal check below
@@ -66,7 +69,9 @@ export async function runTask(t: Task): Promise<void> {
       deliverSignals(t, afterSyscall);
       // Group stop: park until SIGCONT or death, then act on what is pending by then.
       while (!t.exited && groupStopped(t.tg)) {
+        cpu.sleep(t.ctx.cpuTimeNs());
         await parkStopped(t);
+        cpu.wake(t.ctx.cpuTimeNs());
         if (!t.exited) deliverSignals(t, true);
       }
     }

@@ -93,6 +93,9 @@ export interface NativeContext {
    *  EVENT_DEAD). On systrap this kills the whole stub process: only for a task whose
    *  address space no surviving task shares. */
   kill(): void;
+  /** CPU time (user + system, ns) the host has charged to the stub thread so far (its
+   *  scheduler runtime); -1 if the platform has no host thread per task or it is gone. */
+  cpuTimeNs(): number;
   /** x86 XSAVE area of the stopped task (the FP/SSE/AVX state), for signal frames and fork. */
   getFpState(): Buffer;
   setFpState(state: Uint8Array): void;

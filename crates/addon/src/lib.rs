@@ -186,6 +186,8 @@ impl AddressSpace {
 #[napi]
 pub struct Context {
     inner: Box<dyn platform::Context>,
+    /// The stub thread's /proc schedstat, opened on first use and re-read with pread.
+    schedstat: Mutex<Option<std::fs::File>>,
 }
 
 fn regs_in(js: &[u64]) -> Result<Regs> {
@@ -279,6 +281,17 @@ impl Context {
         self.inner.kill();
     }
 
+    /// CPU time the host has charged to the task's stub thread, in ns; -1 if the platform
+    /// has no such thread or it is gone.
+    #[napi]
+    pub fn cpu_time_ns(&self) -> f64 {
+        let mut f = self.schedstat.lock().unwrap();
+        if f.is_none() {
+            *f = self.inner.host_thread().and_then(|(tgid, tid)| platform::open_host_thread_schedstat(tgid, tid));
+        }
+        f.as_ref().and_then(platform::read_schedstat_ns).map_or(-1.0, |ns| ns as f64)
+    }
+
     #[napi]
     pub fn get_fp_state(&self) -> Result<Buffer> {
         Ok(self.inner.fp_state().map_err(to_napi)?.into())
@@ -357,7 +370,7 @@ impl Platform {
         ctx.set_waker(Box::new(move || {
             tsfn.call((), ThreadsafeFunctionCallMode::NonBlocking);
         }));
-        Ok(Context { inner: ctx })
+        Ok(Context { inner: ctx, schedstat: Mutex::new(None) })
     }
 }
 
