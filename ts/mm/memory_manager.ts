@@ -17,6 +17,7 @@ import {
 import { EACCES, EEXIST, EINVAL, ENODEV, ENOMEM, ENOTSUP, EPERM } from '../abi/linux/errno';
 import { SyscallError, fail } from '../kernel/syscall_error';
 import type { MappingBacking } from './backing';
+import type { FileRmap } from './file_rmap';
 import { UserMemory } from './copy';
 import {
   DEFAULT_STACK_LIMIT, MAP_32BIT_END, MAP_32BIT_START, MAX_MAP_COUNT, PAGE_SIZE, STACK_GUARD_GAP,
@@ -122,6 +123,7 @@ export class MemoryManager extends UserMemory {
     const vma = new Vma(start, start + len, prot, maxProt, shared, (flags & MAP_GROWSDOWN) !== 0, backing,
       backing !== null ? offset : owned);
     this.vmas.insert(vma);
+    if (backing?.rmap !== undefined) this.joinRmap(backing.rmap);
     if (vma.ownsPages) {
       if (prot !== PROT_NONE) this.as.map(start, len, owned, this.pmas.hostProt(vma));
     } else if ((flags & (MAP_POPULATE | MAP_LOCKED)) !== 0 && (flags & MAP_NONBLOCK) === 0) {
@@ -384,10 +386,32 @@ export class MemoryManager extends UserMemory {
     return child;
   }
 
+  /** Files this address space has mapped (their reverse maps), to leave at release. */
+  private readonly rmaps = new Set<FileRmap>();
+
+  /** This address space maps a file that may shrink under it. */
+  joinRmap(rmap: FileRmap): void {
+    this.rmaps.add(rmap);
+    rmap.add(this);
+  }
+
+  /** The file of `rmap` shrank to `size`: unmap the pages of every VMA of it that lie wholly
+   *  past the end (shared and private copies alike), so that touching them faults: SIGBUS. */
+  unmapFileFrom(rmap: FileRmap, size: number): void {
+    const end = pageUp(size);
+    for (const v of this.vmas.all()) {
+      if (v.backing?.rmap !== rmap) continue;
+      const from = v.start + Math.max(0, end - v.offset);
+      if (from < v.end) this.as.unmap(from, v.end - from);
+    }
+  }
+
   /** Tear the address space down (exit, execve). Safe to call twice. */
   release(): void {
     if (this.released) return;
     this.released = true;
+    for (const r of this.rmaps) r.remove(this);
+    this.rmaps.clear();
     for (const v of this.vmas.all()) if (v.ownsPages) this.mf.decRef(v.offset, v.length);
     this.vmas.release(this.vmas.remove(0, Number.MAX_SAFE_INTEGER));
     this.as.release();

@@ -16,6 +16,7 @@ import type { FileDescription } from '../../vfs/file_description';
 import type { VirtualDentry } from '../../vfs/virtual_dentry';
 import { TmpfsInode } from './inode';
 import { TmpfsRegularFile } from './regular_file';
+import { FileRmap } from '../../mm/file_rmap';
 
 const PAGE = 4096;
 /** Largest file (Linux MAX_LFS_FILESIZE is larger; offsets here must stay exact numbers). */
@@ -37,6 +38,8 @@ export class TmpfsRegular extends TmpfsInode {
   private mappers = 0;
   /** Those of them that are shared and may write: F_SEAL_WRITE waits for none. */
   private writableMappers = 0;
+  /** The address spaces mapping the file, told when it shrinks. */
+  private readonly rmap = new FileRmap();
   /** File seals (F_ADD_SEALS): every tmpfs file starts sealed against sealing; memfd_create
    *  with MFD_ALLOW_SEALING clears that. */
   seals = F_SEAL_SEAL;
@@ -158,8 +161,11 @@ export class TmpfsRegular extends TmpfsInode {
       if (tail !== 0 && last !== undefined) this.mf.write(last + tail, new Uint8Array(PAGE - tail));
     }
     if (size !== this._size) {
+      const shrunk = size < this._size;
       this._size = size;
       this.modified();
+      // Mapped pages past the new end go from every mapping of the file.
+      if (shrunk) this.rmap.shrunk(size);
     }
   }
 
@@ -208,6 +214,7 @@ export class TmpfsRegular extends TmpfsInode {
         this.maybeFree();
       },
       size: () => this._size,
+      rmap: this.rmap,
       writeSealed: () => (this.seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)) !== 0,
     };
   }
