@@ -98,6 +98,8 @@ export class TaskCpuTime {
   private openUserNs(hostNs: number): number {
     if (this.paused) return 0;
     const wall = (this.wallUserNow() - this.wallMark) * 1e6;
+    // A platform that cannot tell the stub's CPU (hostNs -1): the run wall time alone.
+    if (hostNs < 0 || this.hostMark < 0) return wall;
     return Math.max(0, Math.min(wall, hostNs - this.hostMark));
   }
 
