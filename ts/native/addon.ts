@@ -127,6 +127,8 @@ export interface NativeAddon {
   Platform: new (mf: NativeMemoryFile, name: string) => NativePlatform;
   /** poll(2) one host fd with a zero timeout: returned revents. */
   pollHostFd(fd: number, events: number): number;
+  /** CPU time of the calling (JS) thread in ns (CLOCK_THREAD_CPUTIME_ID); -1 on failure. */
+  sentryThreadCpuNs(): number;
   /** lseek(2) on a host fd of the sentry's: the new offset, or -errno. */
   hostLseek(fd: number, offset: number, whence: number): number;
   hostIsatty(fd: number): boolean;

@@ -8,16 +8,24 @@
 //   platform runs. Each is an upper bound: the stub's CPU includes its trap and wait
 //   overhead, the wall time a run's time off the CPU on a loaded host; the smaller, taken
 //   interval by interval, is the estimate.
-// - system time is the wall time the sentry spends handling the task's events (syscalls,
-//   faults), the waits of blocking syscalls left out.
+// - system time is the time the sentry spends handling the task's events (syscalls,
+//   faults), the waits of blocking syscalls left out: wall time, capped segment by segment
+//   (between the same pause points) by the CPU the sentry's thread used meanwhile, which on
+//   a loaded host is much less than the wall time it took.
 // task_run.ts drives the phase changes; exec retires the old context; the wait path charges
 // a reaped child to its parent.
 
 import { performance } from 'node:perf_hooks';
+import { addon } from '../../native/addon';
 import type { Task } from '../task';
 import type { ThreadGroup } from '../thread_group';
 
 const SYS = 0, USER = 1, IDLE = 2;
+
+/** The sentry thread's own CPU time, ns (-1 if unknown). */
+function sentryCpuNs(): number {
+  return addon().sentryThreadCpuNs();
+}
 
 export interface CpuSample { userNs: bigint; sysNs: bigint }
 
@@ -36,6 +44,11 @@ export class TaskCpuTime {
   /** Stub CPU and run wall time (ns, ms) when the open interval began. */
   private hostMark = 0;
   private wallMark = 0;
+  /** System time of the segments closed so far, ns; the open segment's start: sentry
+   *  thread CPU (ns) and system wall time (ms). */
+  private sysClosedNs = 0;
+  private sentryMark = sentryCpuNs();
+  private sysWallMark = 0;
 
   enterUser(): void {
     const now = performance.now();
@@ -70,12 +83,14 @@ export class TaskCpuTime {
   /** From here to hostResume() the stub's CPU is not the application's: it waits for the
    *  sentry (a blocking syscall, or a fault the sentry serves with slow host mapping calls). */
   hostPause(hostNs: number): void {
+    this.segmentSys();
     if (this.paused) return;
     this.userNs += this.openUserNs(hostNs);
     this.paused = true;
   }
 
   hostResume(hostNs: number): void {
+    this.segmentSys();
     if (!this.paused) return;
     this.paused = false;
     this.hostMark = hostNs;
@@ -89,6 +104,23 @@ export class TaskCpuTime {
     this.userNs += this.openUserNs(oldHostNs);
     this.hostMark = 0;
     this.wallMark = this.wallUserNow();
+  }
+
+  private sysWallNow(): number {
+    return this.sysMs + (this.phase === SYS ? performance.now() - this.mark : 0);
+  }
+
+  private openSysNs(sentryNs: number): number {
+    const wall = (this.sysWallNow() - this.sysWallMark) * 1e6;
+    if (sentryNs < 0 || this.sentryMark < 0) return wall;
+    return Math.max(0, Math.min(wall, sentryNs - this.sentryMark));
+  }
+
+  private segmentSys(): void {
+    const s = sentryCpuNs();
+    this.sysClosedNs += this.openSysNs(s);
+    this.sentryMark = s;
+    this.sysWallMark = this.sysWallNow();
   }
 
   private wallUserNow(): number {
@@ -106,8 +138,7 @@ export class TaskCpuTime {
   /** [user, system] ns so far, the phase in progress included; hostNs is the CPU time of
    *  the current stub thread. */
   sample(hostNs: number): [number, number] {
-    const sys = (this.sysMs + (this.phase === SYS ? performance.now() - this.mark : 0)) * 1e6;
-    return [this.userNs + this.openUserNs(hostNs), sys];
+    return [this.userNs + this.openUserNs(hostNs), this.sysClosedNs + this.openSysNs(sentryCpuNs())];
   }
 
   /** Stop counting (the task has exited): its final [user, system] ns. */
