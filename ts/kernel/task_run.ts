@@ -48,10 +48,7 @@ export async function runTask(t: Task): Promise<void> {
         break;
       }
       case EVENT_FAULT:
-        // Serving a fault maps memory through slow host calls while the stub spins.
-        cpu.hostPause(t.ctx.cpuTimeNs());
         handleFault(t);
-        cpu.hostResume(t.ctx.cpuTimeNs());
         break;
       case EVENT_INTERRUPT:
         // Someone wants the task's attention (a signal, exit_group): the signal check below

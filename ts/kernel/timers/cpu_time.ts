@@ -2,12 +2,11 @@
 // group with its dead threads' times in signal_struct, and the reaped children's in
 // cutime/cstime). The application runs in a stub thread the host accounts, not the sentry:
 // - user time is the CPU the host charged to the task's stub thread (the platform context
-//   reads its scheduler runtime), left out while the task is blocked in the sentry or has
-//   a fault served (the systrap stub spins up to a millisecond for the answer before it
-//   sleeps), and capped, between two such pauses, by the wall time the task spent in
-//   platform runs. Each is an upper bound: the stub's CPU includes its trap and wait
-//   overhead, the wall time a run's time off the CPU on a loaded host; the smaller, taken
-//   interval by interval, is the estimate.
+//   reads its scheduler runtime), left out while the task is blocked in the sentry (the
+//   systrap stub spins a little for the answer before it sleeps), and capped, between two
+//   such pauses, by the wall time the task spent in platform runs. Each is an upper bound:
+//   the stub's CPU includes its trap and wait overhead, the wall time a run's time off the
+//   CPU on a loaded host; the smaller, taken interval by interval, is the estimate.
 // - system time is the time the sentry spends handling the task's events (syscalls,
 //   faults), the waits of blocking syscalls left out: wall time, capped segment by segment
 //   (between the same pause points) by the CPU the sentry's thread used meanwhile, which on
@@ -81,7 +80,8 @@ export class TaskCpuTime {
   }
 
   /** From here to hostResume() the stub's CPU is not the application's: it waits for the
-   *  sentry (a blocking syscall, or a fault the sentry serves with slow host mapping calls). */
+   *  sentry (a blocking syscall, a group stop). Each read costs microseconds (a /proc pread,
+   *  a thread CPU clock), so only the waits that cost far more pause. */
   hostPause(hostNs: number): void {
     this.segmentSys();
     if (this.paused) return;
