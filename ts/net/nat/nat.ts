@@ -35,6 +35,17 @@ interface UdpFlow {
 /** What the host side did, for tests and the attack checks. */
 export interface NatStats { tcpConnects: number; tcpRefused: number; udpFlows: number; dropped: number }
 
+/** How the NAT makes host sockets (tests substitute both). */
+export interface HostSockets {
+  connect(t: HostTarget): net.Socket;
+  udp(family: 4 | 6): dgram.Socket;
+}
+
+export const realHostSockets: HostSockets = {
+  connect: (t) => net.connect({ host: t.host, port: t.port, allowHalfOpen: true }),
+  udp: (family) => dgram.createSocket(family === 4 ? 'udp4' : 'udp6'),
+};
+
 export class Nat implements Forwarder {
   private readonly pending = new Map<string, net.Socket>();
   private readonly splices = new Set<TcpSplice>();
@@ -44,9 +55,7 @@ export class Nat implements Forwarder {
   /** Every host destination asked for, in order (tests check nothing else was opened). */
   readonly opened: string[] = [];
 
-  constructor(private readonly gw: Stack, private readonly policy: NatPolicy,
-    /** How host sockets are made (tests substitute it). */
-    private readonly connect: (t: HostTarget) => net.Socket = (t) => net.connect({ host: t.host, port: t.port, allowHalfOpen: true })) {}
+  constructor(private readonly gw: Stack, private readonly policy: NatPolicy, private readonly host: HostSockets = realHostSockets) {}
 
   // --- TCP ---
 
@@ -63,7 +72,7 @@ export class Nat implements Forwarder {
     this.stats.tcpConnects++;
     this.opened.push(`tcp ${target.host}:${target.port}`);
     const syn: TCPSegment = { ...seg, data: seg.data.slice() };
-    const sock = this.connect(target);
+    const sock = this.host.connect(target);
     this.pending.set(key, sock);
     const fail = (): void => {
       if (!this.pending.delete(key)) return;
@@ -123,7 +132,7 @@ export class Nat implements Forwarder {
   private newUdpFlow(key: string, t: HostTarget, src: IPAddr, sport: number, dst: IPAddr, dport: number): UdpFlow {
     this.stats.udpFlows++;
     this.opened.push(`udp ${t.host}:${t.port}`);
-    const sock = dgram.createSocket(t.family === 4 ? 'udp4' : 'udp6');
+    const sock = this.host.udp(t.family);
     const flow: UdpFlow = { sock, timer: this.idleTimer(key, 0), idleMs: dport === 53 ? DNS_IDLE_MS : UDP_IDLE_MS, queued: [] };
     // connect: only the destination's datagrams come back.
     sock.connect(t.port, t.host, () => {
