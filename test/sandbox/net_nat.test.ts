@@ -162,6 +162,16 @@ describe.each(platforms)('%s', (platform) => {
     }
   }, 150_000);
 
+  it('--network=host: the inet fixtures and the C client over host sockets print what they print natively', async () => {
+    for (const argv of [[fixture('inet_tcp'), '4'], [fixture('inet_udp')],
+      [fixture('net'), '127.0.0.1', String(tcpPort), String(refusedPort), String(udpPort), '8']]) {
+      const native = await runNative(argv);
+      const r = await runSandbox(argv, { platform, timeoutMs: 120_000, extraArgs: ['--network=host'] });
+      expect(r.stdout, `${argv[0]}: ${describeResult(r)}`).toBe(native.stdout);
+      expect(r.code, describeResult(r)).toBe(native.code);
+    }
+  }, 300_000);
+
   it.skipIf(noGo)('Go: net.Resolver (pure Go) through 10.0.2.3 and net/http through the gateway', async () => {
     const r = await runSandbox([goBinary, 'gohost.tsvisor.test', `10.0.2.2:${webPort}`], { platform, timeoutMs: 120_000 });
     expect(r.stdout, describeResult(r)).toBe('lookup [192.0.2.7] <nil>\nget 200 hello /\n');

@@ -141,6 +141,9 @@ export class HostSocket extends Socket {
     return this.waitFor(t, dl, POLLOUT).then(() => {
       const e = this.takeError();
       if (e) fail(e);
+      // The host connect completed in the background; connecting once more consumes that
+      // completion (0), so a later connect is EISCONN as after a blocking connect on Linux.
+      addon().hostBindConnect(this.hostFd, b, true);
       return 0;
     }, (e: unknown) => {
       // A timed-out connect goes on in the background (inet_wait_for_connect).
@@ -217,6 +220,17 @@ export class HostSocket extends Socket {
     }
   }
 
+  override read(t: Task, dst: Uint8Array, _offset: number): number | Promise<number> {
+    if (dst.length === 0 && this.type === SOCK_STREAM) return 0;
+    const fin = (r: RecvResult): number => { dst.set(r.data.subarray(0, Math.min(r.data.length, dst.length))); return Math.min(r.n, dst.length); };
+    const r = this.recvmsg(t, dst.length, 0);
+    return r instanceof Promise ? r.then(fin) : fin(r);
+  }
+
+  override write(t: Task, src: Uint8Array, _offset: number): number | Promise<number> {
+    return this.sendmsg(t, { data: src.slice(), addr: null, rights: null, creds: null, flags: 0 });
+  }
+
   override getsockoptProto(_t: Task, level: number, name: number, len: number): Uint8Array {
     if (!PASSED.get(level)?.has(name)) fail(ENOPROTOOPT);
     const out = new Uint8Array(Math.max(4, Math.min(len, 256)));
@@ -265,6 +279,8 @@ export class HostSocket extends Socket {
   override release(): void {
     if (this.closed) return;
     this.closed = true;
+    // SO_LINGER set after connect still decides how the close goes.
+    this.pushOpts();
     try { fs.closeSync(this.hostFd); } catch { /* already gone */ }
   }
 }
