@@ -6,6 +6,7 @@
 //   nat-tput   TCP to a sink on the host's 127.0.0.1 (natively direct; tsvisor through its
 //              NAT at 10.0.2.2) (MiB/s)
 //   nat-udprr  UDP round trip to an echo on the host's 127.0.0.1 (the same way) (us)
+// tsvisor-host is systrap with --network=host (its nat-* figures go to 127.0.0.1 directly).
 // runsc runs with --network=none (its netstack serves loopback; --network=sandbox needs root
 // and iptables), so it has no nat-* figures. Options: --mib N (default 256), --conns N (1000),
 // --rtts N (2000).
@@ -40,6 +41,8 @@ const runners = [
   { name: 'native', prefix: [], gw: '127.0.0.1' },
   { name: 'tsvisor-systrap', prefix: tsvisor('systrap'), gw: '10.0.2.2' },
   { name: 'tsvisor-ptrace', prefix: tsvisor('ptrace'), gw: '10.0.2.2' },
+  // --network=host: the program's sockets are host sockets (no nat-* path: 127.0.0.1 direct).
+  { name: 'tsvisor-host', prefix: [...tsvisor('systrap').slice(0, -1), '--network=host', '--'], gw: '127.0.0.1' },
 ];
 if (spawnSync('sh', ['-c', 'command -v runsc']).status === 0) {
   runners.push({ name: 'runsc-ptrace', prefix: ['runsc', '--platform=ptrace', '--network=none', '--ignore-cgroups', 'do'], gw: null });
@@ -78,7 +81,7 @@ sink.close();
 echo.close();
 
 const keys = Object.keys(units);
-console.log(`\n${'figure'.padEnd(12)}${runners.map((r) => r.name.padStart(18)).join('')}`);
+console.log(`\n${'figure'.padEnd(16)}${runners.map((r) => r.name.padStart(18)).join('')}`);
 for (const k of keys) {
   const n = results.native[k];
   const cells = runners.map((r) => {
@@ -87,7 +90,7 @@ for (const k of keys) {
     const ratio = r.name === 'native' || !n ? '' : ` (${(lowerBetter.has(k) ? n / v : v / n).toFixed(2)}x)`;
     return `${v}${ratio}`.padStart(18);
   });
-  console.log(`${`${k} ${units[k]}`.padEnd(12)}${cells.join('')}`);
+  console.log(`${`${k} ${units[k]}`.padEnd(16)}${cells.join('')}`);
 }
 console.log('\n(x): speed as a fraction of native (higher is better).');
 const t = results['tsvisor-systrap'], g = results['runsc-ptrace'];

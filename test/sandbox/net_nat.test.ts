@@ -145,6 +145,41 @@ describe.each(platforms)('%s', (platform) => {
     }
   }, 150_000);
 
+  it.skipIf(noPython)('--publish /udp: a host datagram reaches a python3 UDP echo in the sandbox and its answer comes back', async () => {
+    const probe = dgram.createSocket('udp4');
+    const hostPort = await bindUdp(probe);
+    await new Promise((r) => probe.close(r));
+    const script = [
+      'import socket',
+      's = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("0.0.0.0", 9000))',
+      'print("ready", flush=True)',
+      'for i in range(2):',
+      '    d, a = s.recvfrom(2048); s.sendto(d.upper(), a); print(a[0], flush=True)',
+    ].join('\n');
+    const child = spawn(process.execPath, sandboxArgs([python, '-c', script], { platform, extraArgs: ['--publish', `${hostPort}:9000/udp`] }),
+      { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (b: Buffer) => { out += b.toString(); });
+    child.stderr.on('data', (b: Buffer) => { out += b.toString(); });
+    const c = dgram.createSocket('udp4');
+    try {
+      for (let i = 0; i < 900 && !out.includes('ready'); i++) await new Promise((r) => setTimeout(r, 100));
+      expect(out).toContain('ready');
+      const got: string[] = [];
+      c.on('message', (m) => got.push(m.toString()));
+      for (const m of ['one', 'two']) {
+        c.send(m, hostPort, '127.0.0.1');
+        for (let i = 0; i < 100 && got.length < (m === 'one' ? 1 : 2); i++) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(got).toEqual(['ONE', 'TWO']);
+      for (let i = 0; i < 50 && child.exitCode === null; i++) await new Promise((r) => setTimeout(r, 100));
+      expect(out).toBe('ready\n10.0.2.2\n10.0.2.2\n');
+    } finally {
+      c.close();
+      child.kill('SIGKILL');
+    }
+  }, 150_000);
+
   it.skipIf(noPython)('--network=none: lo only, the gateway is ENETUNREACH; a malformed --network or --publish exits 125', async () => {
     const script = [
       'import socket',

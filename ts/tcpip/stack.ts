@@ -275,7 +275,7 @@ export class Stack {
 
   /** icmp_send(ICMP_DEST_UNREACH, ICMP_PORT_UNREACH): quote the packet's IP header and the
    *  start of its payload back to its sender. */
-  private sendPortUnreachable(packet: Uint8Array, src: IPAddr, dst: IPAddr): void {
+  sendPortUnreachable(packet: Uint8Array, src: IPAddr, dst: IPAddr): void {
     const v6 = src.length === 16;
     const ipLen = this.ipHeaderLen(v6);
     const quote = packet.subarray(0, Math.min(packet.length, v6 ? 1232 : 548));
