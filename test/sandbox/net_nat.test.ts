@@ -180,6 +180,20 @@ describe.each(platforms)('%s', (platform) => {
     }
   }, 150_000);
 
+  it('hostile: a storm of connects and connects to refused destinations; the host sees only the one connection asked for, the sentry serves on', async () => {
+    let accepted = 0;
+    const canary = net.createServer((c) => { accepted++; c.on('error', () => {}); c.pipe(c); });
+    const canaryPort = await listenTcp(canary);
+    try {
+      const r = await runSandbox([fixture('net_storm'), String(canaryPort), String(refusedPort), '300'], { platform, timeoutMs: 120_000 });
+      expect(r.stdout, describeResult(r)).toBe('storm: 0 connected, 300 refused of 300\nrefused destinations: 0 connected\necho after the storm: 11 still here\n');
+      expect(r.code, describeResult(r)).toBe(0);
+      expect(accepted).toBe(1);
+    } finally {
+      canary.close();
+    }
+  }, 150_000);
+
   it.skipIf(noPython)('--network=none: lo only, the gateway is ENETUNREACH; a malformed --network or --publish exits 125', async () => {
     const script = [
       'import socket',
