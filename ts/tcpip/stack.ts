@@ -86,6 +86,13 @@ export class Stack {
     return link;
   }
 
+  /** The resolved IPv4 neighbours (ARP cache), for /proc/net/arp and RTM_GETNEIGH. */
+  neighbours(): { ip: IPAddr; mac: Uint8Array; ifindex: number }[] {
+    const out: { ip: IPAddr; mac: Uint8Array; ifindex: number }[] = [];
+    for (const l of this.links) for (const n of l.arp.resolved()) out.push({ ...n, ifindex: l.info.index });
+    return out;
+  }
+
   /** An address of this host (any interface's, or the loopback nets): bind may take it and
    *  packets to it are delivered here. */
   isLocalAddress(a: IPAddr): boolean { return this.routeTable.isLocal(a); }

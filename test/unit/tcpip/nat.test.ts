@@ -116,6 +116,7 @@ describe('sandbox network: NICs and routes', () => {
     expect(stack.stats.icmpIn).toBe(1);
     const eth0 = stack.nicByName('eth0');
     expect(eth0?.stats.rxPackets).toBe(2); // the ARP reply and the echo reply
+    expect(stack.neighbours().map((n) => [addrKey(n.ip), [...n.mac], n.ifindex])).toEqual([['10.0.2.2', [...GATEWAY_MAC], 2]]);
   });
 
   it('flag parsers: --publish and a resolv.conf', () => {

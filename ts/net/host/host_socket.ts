@@ -49,6 +49,10 @@ const READ_ONLY = new Set([IPPROTO_TCP * 100 + 11]);
 const SEND_FLAGS = MSG_OOB | MSG_DONTWAIT | MSG_EOR | MSG_NOSIGNAL | MSG_MORE;
 const RECV_FLAGS = MSG_OOB | MSG_PEEK | MSG_TRUNC | MSG_DONTWAIT | MSG_WAITALL;
 const MAX_IO = 1 << 20;
+/** Event-loop turns, and at least how long, a waiter re-polls its host fd on before the
+ *  backoff timers. */
+const SPIN_TURNS = 64;
+const SPIN_MS = 2;
 
 function check(r: number): number {
   if (r < 0) fail(-r);
@@ -193,29 +197,39 @@ export class HostSocket extends Socket {
   }
 
   recvmsg(t: Task, max: number, flags: number): RecvResult | Promise<RecvResult> {
-    const buf = new Uint8Array(Math.min(max, MAX_IO));
-    return this.recvInto(t, buf, flags & RECV_FLAGS, 0, this.deadline(true, (flags & MSG_DONTWAIT) !== 0));
+    return this.recvInto(t, Math.min(max, MAX_IO), null, flags & RECV_FLAGS, 0, this.deadline(true, (flags & MSG_DONTWAIT) !== 0));
   }
 
-  private recvInto(t: Task, buf: Uint8Array, flags: number, got: number, dl: Deadline): RecvResult | Promise<RecvResult> {
+  /** Receive into a buffer of at most max bytes, sized by what the host holds (FIONREAD: the
+   *  next datagram, or the stream's queued bytes): no megabyte zeroed for a 64-byte answer. */
+  private recvInto(t: Task, max: number, buffer: Uint8Array | null, flags: number, got: number, dl: Deadline): RecvResult | Promise<RecvResult> {
     const from = new Uint8Array(128);
     const meta = new Int32Array(2);
+    let buf = buffer;
     for (;;) {
-      const r = addon().hostRecvfrom(this.hostFd, buf.subarray(got), flags & ~(MSG_DONTWAIT | MSG_WAITALL), from, meta);
+      if (buf === null) {
+        const avail = addon().hostFionread(this.hostFd);
+        // Nothing queued yet (or a zero-length datagram): room for any datagram that may
+        // land before the call, so none is cut short by a race.
+        buf = new Uint8Array(flags & MSG_WAITALL ? max : Math.min(max, avail > 0 ? avail : 65536));
+      }
+      const b = buf;
+      const r = addon().hostRecvfrom(this.hostFd, b.subarray(got), flags & ~(MSG_DONTWAIT | MSG_WAITALL), from, meta);
       if (r >= 0) {
         const stream = this.type === SOCK_STREAM;
-        if (stream && (flags & MSG_WAITALL) && r > 0 && got + r < buf.length) { got += r; continue; }
+        if (stream && (flags & MSG_WAITALL) && r > 0 && got + r < b.length) { got += r; continue; }
         const n = stream ? got + r : r;
         return {
-          n, data: buf.subarray(0, Math.min(n, buf.length)), from: meta[0] > 0 && !stream ? from.slice(0, meta[0]) : null,
+          n, data: b.subarray(0, Math.min(n, b.length)), from: meta[0] > 0 && !stream ? from.slice(0, meta[0]) : null,
           rights: null, creds: null, flags: meta[1],
         };
       }
       if (-r === EAGAIN && !dl.nonblocking) {
-        return this.waitFor(t, dl, POLLIN).then(() => this.recvInto(t, buf, flags, got, dl),
-          (e: unknown) => { if (got > 0) return { n: got, data: buf.subarray(0, got), from: null, rights: null, creds: null, flags: 0 }; throw e; });
+        const keep = got > 0 ? b : null;
+        return this.waitFor(t, dl, POLLIN).then(() => this.recvInto(t, max, keep, flags, got, dl),
+          (e: unknown) => { if (got > 0) return { n: got, data: b.subarray(0, got), from: null, rights: null, creds: null, flags: 0 }; throw e; });
       }
-      if (got > 0) return { n: got, data: buf.subarray(0, got), from: null, rights: null, creds: null, flags: 0 };
+      if (got > 0) return { n: got, data: b.subarray(0, got), from: null, rights: null, creds: null, flags: 0 };
       fail(-r);
     }
   }
@@ -263,9 +277,36 @@ export class HostSocket extends Socket {
     return rev < 0 || rev & POLLNVAL ? POLLERR : rev;
   }
 
+  /** The host cannot tell the sentry when the fd is ready: re-poll it, first on the next
+   *  few turns of the event loop (an answer to a request usually comes within them), then
+   *  on the backoff timers every host fd uses. */
   override addWaiter(mask: number, cb: ReadinessCallback): () => void {
     const all = mask | POLLERR | POLLHUP;
-    return pollWithBackoff(() => this.readiness(all), all, cb);
+    let undo: (() => void) | null = null;
+    let turns = 0;
+    const since = performance.now();
+    let imm: NodeJS.Immediate | null = null;
+    let cancelled = false;
+    const backoff = (): void => { imm = null; if (!cancelled) undo = pollWithBackoff(() => this.readiness(all), all, cb); };
+    const spin = (): void => {
+      imm = null;
+      if (cancelled) return;
+      if (this.readiness(all) & all) {
+        cb();
+        // Still subscribed (an epoll interest): go on watching at the slower pace.
+        if (!cancelled) imm = setImmediate(backoff);
+        return;
+      }
+      imm = ++turns < SPIN_TURNS || performance.now() - since < SPIN_MS ? setImmediate(spin) : setImmediate(backoff);
+    };
+    imm = setImmediate(spin);
+    return () => {
+      cancelled = true;
+      if (imm !== null) clearImmediate(imm);
+      imm = null;
+      undo?.();
+      undo = null;
+    };
   }
 
   override ioctl(t: Task, cmd: number, arg: number): number {
