@@ -86,10 +86,11 @@ export class Stack {
     return link;
   }
 
-  /** The resolved IPv4 neighbours (ARP cache), for /proc/net/arp and RTM_GETNEIGH. */
+  /** The resolved neighbours (ARP, then NDP caches), for /proc/net/arp and RTM_GETNEIGH. */
   neighbours(): { ip: IPAddr; mac: Uint8Array; ifindex: number }[] {
     const out: { ip: IPAddr; mac: Uint8Array; ifindex: number }[] = [];
     for (const l of this.links) for (const n of l.arp.resolved()) out.push({ ...n, ifindex: l.info.index });
+    for (const l of this.links) for (const n of l.ndp.resolved()) out.push({ ...n, ifindex: l.info.index });
     return out;
   }
 
