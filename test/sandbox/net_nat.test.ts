@@ -104,15 +104,19 @@ describe.each(platforms)('%s', (platform) => {
       expect(r.code, describeResult(r)).toBe(native.code);
     }, 150_000);
 
-  it.skipIf(noPython)('python3: getaddrinfo through 10.0.2.3 reaches the host resolver; the source address eth0 gives', async () => {
+  it.skipIf(noPython)('python3: getaddrinfo through 10.0.2.3 reaches the host resolver; the source address eth0 gives; no TCP to multicast or broadcast', async () => {
     const script = [
       'import socket',
       'print(open("/etc/resolv.conf").read().strip())',
       'print(sorted({a[4][0] for a in socket.getaddrinfo("svc.tsvisor.test", 80, socket.AF_INET)}))',
       's = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.connect(("192.0.2.1", 9)); print(s.getsockname()[0])',
+      'for a in ("224.0.0.1", "255.255.255.255", "10.0.2.255"):',
+      '    try: socket.socket().connect((a, 80))',
+      '    except OSError as e: print(a, e.errno)',
     ].join('\n');
     const r = await runSandbox([python, '-c', script], { platform, timeoutMs: 90_000 });
-    expect(r.stdout, describeResult(r)).toBe("nameserver 10.0.2.3\n['192.0.2.7']\n10.0.2.15\n");
+    // TCP to a multicast or broadcast address is ENETUNREACH, as tcp_v4_connect says.
+    expect(r.stdout, describeResult(r)).toBe("nameserver 10.0.2.3\n['192.0.2.7']\n10.0.2.15\n224.0.0.1 101\n255.255.255.255 101\n10.0.2.255 101\n");
     expect(dnsQueries).toContain('svc.tsvisor.test/1');
   }, 120_000);
 

@@ -94,6 +94,9 @@ export class Stack {
     return out;
   }
 
+  /** A multicast group, the limited broadcast, or an interface's subnet broadcast. */
+  isBroadcastOrMulticast(a: IPAddr): boolean { return this.routeTable.isBroadcastOrMulticast(a); }
+
   /** An address of this host (any interface's, or the loopback nets): bind may take it and
    *  packets to it are delivered here. */
   isLocalAddress(a: IPAddr): boolean { return this.routeTable.isLocal(a); }
