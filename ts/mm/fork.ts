@@ -14,6 +14,7 @@ export function forkMappings(parent: MemoryManager, child: MemoryManager): void 
     const c = v.slice(v.start, v.end);
     c.locked = 0; // memory locks are not inherited
     child.vmas.insert(c);
+    if (v.backing?.rmap !== undefined) child.joinRmap(v.backing.rmap);
     if (v.ownsPages) {
       parent.mf.incRef(v.offset, v.length);
       if (v.prot !== PROT_NONE) as.map(c.start, c.length, c.offset, child.pmas.hostProt(c));

@@ -8,7 +8,8 @@ import { EFAULT, EINVAL, ENOMEM } from '../abi/linux/errno';
 import { fail } from '../kernel/syscall_error';
 import { MAX_MAP_COUNT, isPageAligned, pageUp } from './layout';
 import type { MemoryManager } from './memory_manager';
-import type { Vma } from './vma';
+import { Vma } from './vma';
+import type { MappingBacking } from './backing';
 import { isDataMapping } from './accounting';
 
 export function mremap(mm: MemoryManager, oldAddr: number, oldSize: number, newSize: number,
@@ -123,16 +124,23 @@ function extend(mm: MemoryManager, vma: Vma, newEnd: number): void {
     mm.vmas.mergeAround(vma.start, newEnd);
     return;
   }
-  // Shared anonymous pages come from one allocation per Vma: the growth gets its own.
-  const len = newEnd - vma.end;
-  const owned = mm.allocate(len);
-  const ext = vma.slice(vma.start, vma.end);
-  ext.start = vma.end;
-  ext.end = newEnd;
-  ext.offset = owned;
+  // Shared anonymous memory is an object of the size mmap gave it (Linux's shmem file):
+  // the growth maps past its end, where every touch is SIGBUS.
+  const ext = new Vma(vma.end, newEnd, vma.prot, vma.maxProt, true, vma.growsDown, PAST_OBJECT, 0);
+  ext.dontFork = vma.dontFork;
+  ext.wipeOnFork = vma.wipeOnFork;
   mm.vmas.insert(ext);
-  if (ext.prot !== PROT_NONE) mm.addressSpace.map(ext.start, len, owned, mm.pmas.hostProt(ext));
+  mm.vmas.mergeAround(ext.start, newEnd);
 }
+
+/** What a shared anonymous mapping grown by mremap maps past its object: nothing (a file
+ *  of size 0, whose pages are all past the end). */
+const PAST_OBJECT: MappingBacking = {
+  name: '',
+  fill: () => { /* never reached: every page is past the end */ },
+  sharedPages: () => [],
+  size: () => 0,
+};
 
 /** old_size 0: a second mapping of the same shared pages (Linux allows it for shared VMAs). */
 function duplicateShared(mm: MemoryManager, vma: Vma, oldAddr: number, newLen: number, flags: number,

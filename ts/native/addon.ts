@@ -97,6 +97,9 @@ export interface NativeContext {
    *  EVENT_DEAD). On systrap this kills the whole stub process: only for a task whose
    *  address space no surviving task shares. */
   kill(): void;
+  /** CPU time (user + system, ns) the host has charged to the stub thread so far (its
+   *  scheduler runtime); -1 if the platform has no host thread per task or it is gone. */
+  cpuTimeNs(): number;
   /** x86 XSAVE area of the stopped task (the FP/SSE/AVX state), for signal frames and fork. */
   getFpState(): Buffer;
   setFpState(state: Uint8Array): void;
@@ -124,6 +127,8 @@ export interface NativeAddon {
   Platform: new (mf: NativeMemoryFile, name: string) => NativePlatform;
   /** poll(2) one host fd with a zero timeout: returned revents. */
   pollHostFd(fd: number, events: number): number;
+  /** CPU time of the calling (JS) thread in ns (CLOCK_THREAD_CPUTIME_ID); -1 on failure. */
+  sentryThreadCpuNs(): number;
   /** lseek(2) on a host fd of the sentry's: the new offset, or -errno. */
   hostLseek(fd: number, offset: number, whence: number): number;
   hostIsatty(fd: number): boolean;
@@ -133,6 +138,21 @@ export interface NativeAddon {
   ttyGetAttr(fd: number, termios: Uint8Array): void;
   ttySetAttr(fd: number, actions: number, termios: Uint8Array): void;
   ttyGetWinsize(fd: number, winsize: Uint8Array): void;
+  /** --network=host (ts/net/host): non-blocking socket calls on host fds the sentry made;
+   *  each returns its result or -errno. hostSocket adds SOCK_NONBLOCK|SOCK_CLOEXEC, sendto
+   *  MSG_DONTWAIT|MSG_NOSIGNAL, recvfrom MSG_DONTWAIT (addrLen[0] gets the sender's address
+   *  length, addrLen[1] msg_flags); an empty addr means none. */
+  hostSocket(domain: number, type: number, protocol: number): number;
+  hostBindConnect(fd: number, addr: Uint8Array, connect: boolean): number;
+  hostListen(fd: number, backlog: number): number;
+  hostAccept(fd: number): number;
+  hostShutdown(fd: number, how: number): number;
+  hostSockName(fd: number, peer: boolean, out: Uint8Array): number;
+  hostSendto(fd: number, data: Uint8Array, flags: number, addr: Uint8Array): number;
+  hostRecvfrom(fd: number, buf: Uint8Array, flags: number, addr: Uint8Array, addrLen: Int32Array): number;
+  hostSetsockopt(fd: number, level: number, name: number, val: Uint8Array): number;
+  hostGetsockopt(fd: number, level: number, name: number, out: Uint8Array): number;
+  hostFionread(fd: number): number;
 }
 
 // Register slots in Context.regs: Linux's struct user_regs_struct order.

@@ -27,6 +27,7 @@ import { errnoName } from '../abi/linux/errno';
 import { REG_RIP, REG_RSP } from '../native/addon';
 import { UserError } from './errors';
 import { DEFAULT_PIDS, defaultMemoryBytes, describeBytes, type SandboxLimits } from './limits';
+import { startNetwork, writeResolvConf, type NetworkFlags } from './network';
 
 export interface SandboxOptions {
   platform: string;
@@ -38,6 +39,8 @@ export interface SandboxOptions {
   argv: string[];
   /** --memory and --pids; a limit left out gets its default (limits.ts). */
   limits?: Partial<SandboxLimits>;
+  /** --network and --publish (default: the sandbox network, nothing published). */
+  network?: NetworkFlags;
 }
 
 /** The 16 bytes behind AT_RANDOM. */
@@ -157,6 +160,15 @@ export async function runSandbox(opts: SandboxOptions): Promise<number> {
     as.release();
     startupError(prog, e);
   }
+  // The network before the program's memory: a --publish port the host refuses ends here.
+  const netFlags = opts.network ?? { mode: 'sandbox', publish: [] };
+  let network;
+  try {
+    network = await startNetwork(kernel, netFlags);
+  } catch (e) {
+    as.release();
+    throw e;
+  }
   const mm = new MemoryManager(mf, as, platform.minUserAddress, platform.maxUserAddress);
   const tgid = kernel.allocPid();
   const tg = kernel.newThreadGroup(null, tgid);
@@ -171,6 +183,7 @@ export async function runSandbox(opts: SandboxOptions): Promise<number> {
     });
   } catch (e) {
     mm.release();
+    network.close();
     // The first process dies of the OOM kill before its first instruction.
     if (mm.oomFault) throw new UserError(`tsvisor: ${prog}: out of memory while loading it (--memory ${describeBytes(memoryBytes)})`, 137);
     startupError(prog, e);
@@ -178,6 +191,7 @@ export async function runSandbox(opts: SandboxOptions): Promise<number> {
   const fdTable = newStdioFDTable();
   const ctx = new PlatformContext(platform, as);
   const task = new Task(kernel, tgid, tg, mm, fdTable, fsctx, creds, ctx);
+  if (netFlags.mode === 'sandbox') writeResolvConf(kernel, task);
   kernel.tasks.set(tgid, task);
   tg.tasks.add(task);
   task.regs[REG_RIP] = BigInt(entry.entry);
@@ -186,6 +200,7 @@ export async function runSandbox(opts: SandboxOptions): Promise<number> {
   const stopForwarding = forwardHostSignals(kernel, tg);
   kernel.startTask(task);
   const status = await tg.exited;
+  network.close();
   stopForwarding();
   platform.release();
   if (debugLogFd >= 0) fs.closeSync(debugLogFd);

@@ -18,6 +18,7 @@ import type { FileDescription } from '../../vfs/file_description';
 import type { VirtualDentry } from '../../vfs/virtual_dentry';
 import { TmpfsInode } from './inode';
 import { TmpfsRegularFile } from './regular_file';
+import { FileRmap } from '../../mm/file_rmap';
 
 const PAGE = 4096;
 /** Largest file (Linux MAX_LFS_FILESIZE is larger; offsets here must stay exact numbers). */
@@ -41,6 +42,8 @@ export class TmpfsRegular extends TmpfsInode {
   private mappers = 0;
   /** Those of them that are shared and may write: F_SEAL_WRITE waits for none. */
   private writableMappers = 0;
+  /** The address spaces mapping the file, told when it shrinks. */
+  private readonly rmap = new FileRmap();
   /** File seals (F_ADD_SEALS): every tmpfs file starts sealed against sealing; memfd_create
    *  with MFD_ALLOW_SEALING clears that. */
   seals = F_SEAL_SEAL;
@@ -166,8 +169,11 @@ export class TmpfsRegular extends TmpfsInode {
       if (tail !== 0 && last !== undefined) this.mf.write(last + tail, new Uint8Array(PAGE - tail));
     }
     if (size !== this._size) {
+      const shrunk = size < this._size;
       this._size = size;
       this.modified();
+      // Mapped pages past the new end go from every mapping of the file.
+      if (shrunk) this.rmap.shrunk(size);
     }
   }
 
@@ -204,6 +210,7 @@ export class TmpfsRegular extends TmpfsInode {
         this.unwritten.delete(index);
       }
     }
+    if (endWhole > firstWhole) this.rmap.punched(firstWhole * PAGE, endWhole * PAGE);
     // Partial pages at either edge: zero the bytes of the range they hold.
     for (const index of new Set([Math.floor(offset / PAGE), Math.floor((end - 1) / PAGE)])) {
       if (index >= firstWhole && index < endWhole) continue;
@@ -267,6 +274,7 @@ export class TmpfsRegular extends TmpfsInode {
         this.maybeFree();
       },
       size: () => this._size,
+      rmap: this.rmap,
       writeSealed: () => (this.seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)) !== 0,
     };
   }

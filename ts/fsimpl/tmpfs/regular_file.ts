@@ -3,7 +3,7 @@
 import type { Task } from '../../kernel/task';
 import { SyscallError } from '../../kernel/syscall_error';
 import { EINVAL, ENOTTY, ENOTSUP as EOPNOTSUPP } from '../../abi/linux/errno';
-import { O_APPEND, SEEK_DATA, SEEK_HOLE } from '../../abi/linux/fcntl';
+import { O_APPEND, O_NOATIME, SEEK_DATA, SEEK_HOLE } from '../../abi/linux/fcntl';
 import { FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE } from '../../abi/linux/fs';
 import { FIONREAD } from '../../abi/linux/ioctl';
 import type { MappingBacking } from '../../mm/backing';
@@ -24,6 +24,8 @@ export class TmpfsRegularFile extends VfsFile {
     const at = offset >= 0 ? offset : this.pos;
     const n = this.data.read(dst, at);
     if (offset < 0) this.pos += n;
+    // shmem_file_read_iter: file_accessed, a read of 0 bytes included.
+    if ((this.flags & O_NOATIME) === 0) this.data.accessed();
     return n;
   }
 
@@ -73,7 +75,11 @@ export class TmpfsRegularFile extends VfsFile {
     else this.data.allocate(offset, len, (mode & FALLOC_FL_KEEP_SIZE) !== 0);
   }
 
-  override mappable(): MappingBacking { return this.data.backing(this.describe()); }
+  override mappable(): MappingBacking {
+    // shmem_mmap: file_accessed.
+    if ((this.flags & O_NOATIME) === 0) this.data.accessed();
+    return this.data.backing(this.describe());
+  }
 
   override release(): void { this.data.closed(); }
 }

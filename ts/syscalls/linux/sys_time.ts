@@ -1,5 +1,6 @@
 // clock_gettime, clock_getres, gettimeofday, time (Linux kernel/time/): reading clocks.
-// These are normally answered by the vDSO without a syscall; without one, they come here.
+// On Linux the vDSO answers these without a syscall; ours (loader/vdso.ts) makes the syscall,
+// so they all come here.
 
 import { sysTz } from './sys_settime';
 import type { Task } from '../../kernel/task';
