@@ -176,6 +176,7 @@ export function doClone(t: Task, a: CloneArgs): number | Promise<number> {
     child.rseqSig = t.rseqSig;
   }
   copyTaskAttrs(t, child);
+  child.seccomp = t.seccomp;
   if (has(f, CLONE_CHILD_CLEARTID)) child.clearChildTid = a.childTid;
 
   k.tasks.set(tid, child);

@@ -22,6 +22,9 @@ export interface SigInfo {
   /** SIGIO from an O_ASYNC file with F_SETSIG: si_band and si_fd (the siginfo's poll layout). */
   band?: number;
   fd?: number;
+  /** SIGSYS from a seccomp filter (SYS_SECCOMP): si_syscall and si_arch; si_call_addr is addr. */
+  syscall?: number;
+  arch?: number;
   /** Timer signals: run when the signal is taken, to rearm the timer and set the overrun
    *  (Linux posixtimer_deliver_signal). */
   onDequeue?: (info: SigInfo) => void;

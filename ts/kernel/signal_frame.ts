@@ -68,6 +68,10 @@ export function encodeSigInfo(info: SigInfo): Uint8Array {
   v.setInt32(8, info.code, true);
   if (isFaultInfo(info)) {
     v.setBigUint64(16, BigInt(info.addr), true);
+    if (info.syscall !== undefined) {
+      v.setInt32(24, info.syscall, true);
+      v.setUint32(28, (info.arch ?? 0) >>> 0, true);
+    }
   } else if (info.band !== undefined) {
     v.setBigInt64(16, BigInt(info.band), true);
     v.setInt32(24, info.fd ?? 0, true);

@@ -12,6 +12,7 @@ import type { ThreadGroup } from './thread_group';
 import { Credentials } from './credentials';
 import { SigPending } from './sig_pending';
 import { mmUserCount } from './shared_state';
+import type { SeccompState } from './seccomp';
 
 export interface FSContext {
   /** Absolute path of the working directory, as getcwd(2) reports it. */
@@ -50,6 +51,8 @@ export class Task {
   waitKillableOnly = false;
   /** Page and rip of the last fault taken for spurious (task_run.ts), '' after a syscall. */
   lastFaultPlace = '';
+  /** seccomp mode and filters (seccomp.ts); null when off, so the syscall path pays one test. */
+  seccomp: SeccompState | null = null;
   /** Removed from its group by another thread's execve; only its resources remain. */
   detached = false;
 

@@ -3,6 +3,7 @@
 // fs/proc/array.c, task_mmu.c and proc_namespace.c; values the sentry does not track
 // (page-fault counts, CPU times) are 0.
 
+import { seccompFilterCount, seccompMode } from '../../kernel/seccomp';
 import { childrenCpu, processCpu } from '../../kernel/timers/cpu_time';
 import type { Kernel } from '../../kernel/kernel';
 import type { Task } from '../../kernel/task';
@@ -92,7 +93,7 @@ export function status(t: Task): string {
     `SigIgn:\t${sig(0n)}`, `SigCgt:\t${sig(0n)}`,
     `CapInh:\t${sig(c.capInheritable)}`, `CapPrm:\t${sig(c.capPermitted)}`,
     `CapEff:\t${sig(c.capEffective)}`, `CapBnd:\t${sig(c.capBounding)}`, `CapAmb:\t${sig(c.capAmbient)}`,
-    `NoNewPrivs:\t${taskAttrs(t).noNewPrivs ? 1 : 0}`, 'Seccomp:\t0', 'Seccomp_filters:\t0',
+    `NoNewPrivs:\t${taskAttrs(t).noNewPrivs ? 1 : 0}`, `Seccomp:\t${seccompMode(t)}`, `Seccomp_filters:\t${seccompFilterCount(t)}`,
     'voluntary_ctxt_switches:\t0', 'nonvoluntary_ctxt_switches:\t0', '',
   ].join('\n');
 }

@@ -26,6 +26,7 @@
 // stat, time, signals, mmap, ioctl, sockets, execve, clone...) fails with ENOSYS, as does
 // an x86-64 handler the sentry does not have.
 
+import { AUDIT_ARCH_I386, SECCOMP_RUN, SECCOMP_SKIP, seccompCheck } from '../../kernel/seccomp';
 import { writeSync } from 'node:fs';
 import type { Task } from '../../kernel/task';
 import { SyscallError } from '../../kernel/syscall_error';
@@ -161,6 +162,13 @@ function finish(t: Task, nr: number, c: CompatEntry | undefined, r: SyscallResul
 export function dispatchCompat32(t: Task): void | Promise<void> {
   // orig_rax holds eax zero-extended; any number past the table (-1 included) is ENOSYS.
   const nr = t.syscallNumber();
+  if (t.seccomp !== null) {
+    const sr = seccompCheck(t, t.seccomp, nr, AUDIT_ARCH_I386);
+    if (sr !== SECCOMP_RUN) {
+      if (sr !== SECCOMP_SKIP) finish(t, nr, undefined, sr);
+      return;
+    }
+  }
   const c = nr >= 0 && nr < COMPAT_TABLE.length ? COMPAT_TABLE[nr] : undefined;
   if (!c) {
     if (!unknownLogged.has(nr)) {

@@ -36,6 +36,7 @@ import { registerSysinfo } from './sys_sysinfo';
 import { registerRusage } from './sys_rusage';
 import { registerPersonality } from './sys_personality';
 import { registerPrctl } from './sys_prctl';
+import { registerSeccomp } from './sys_seccomp';
 import { registerSignal } from './sys_signal';
 import { registerKill } from './sys_kill';
 import { registerClone } from './sys_clone';
@@ -112,6 +113,7 @@ export function registerAll(table: SyscallTable): void {
   registerRusage(table);
   registerPersonality(table);
   registerPrctl(table);
+  registerSeccomp(table);
   registerSignal(table);
   registerKill(table);
   registerClone(table);

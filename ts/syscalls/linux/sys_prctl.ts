@@ -1,5 +1,5 @@
 // prctl (Linux kernel/sys.c): the task switches start-up code and runtimes touch — the
-// command name, dumpability, the parent-death signal, the child subreaper, no_new_privs — and the capability
+// command name, dumpability, the parent-death signal, the child subreaper, no_new_privs, seccomp (sys_seccomp.ts) — and the capability
 // options (prctl_caps.ts), which Linux's security hook answers first. Other options answer
 // EINVAL, as Linux does for an option it does not know (PR_SET_VMA included: it needs
 // CONFIG_ANON_VMA_NAME, and callers treat EINVAL as "not supported").
@@ -9,13 +9,15 @@ import { SyscallError, fail } from '../../kernel/syscall_error';
 import { EINVAL, ENAMETOOLONG } from '../../abi/linux/errno';
 import {
   PR_GET_CHILD_SUBREAPER, PR_GET_DUMPABLE, PR_GET_NAME, PR_SET_CHILD_SUBREAPER, PR_GET_NO_NEW_PRIVS, PR_GET_PDEATHSIG, PR_SET_DUMPABLE,
-  PR_SET_NAME, PR_SET_NO_NEW_PRIVS, PR_SET_PDEATHSIG, TASK_COMM_LEN,
+  PR_SET_NAME, PR_SET_NO_NEW_PRIVS, PR_SET_PDEATHSIG, TASK_COMM_LEN, PR_GET_SECCOMP, PR_SET_SECCOMP,
 } from '../../abi/linux/prctl';
 import { NSIG } from '../../abi/linux/signal';
 import { SYS_prctl } from '../../abi/linux/syscall_numbers';
 import type { SyscallArgs, SyscallTable } from './types';
 import { taskAttrs, truncateComm } from './task_attrs';
 import { capTaskPrctl } from './prctl_caps';
+import { prctlSetSeccomp } from './sys_seccomp';
+import { seccompMode } from '../../kernel/seccomp';
 
 const SUID_DUMP_DISABLE = 0;
 const SUID_DUMP_USER = 1;
@@ -78,6 +80,8 @@ function sysPrctl(t: Task, a: SyscallArgs): number {
     case PR_GET_NO_NEW_PRIVS:
       if (a.u64(1) !== 0n || a.u64(2) !== 0n || a.u64(3) !== 0n || a.u64(4) !== 0n) fail(EINVAL);
       return attrs.noNewPrivs ? 1 : 0;
+    case PR_GET_SECCOMP: return seccompMode(t);
+    case PR_SET_SECCOMP: return prctlSetSeccomp(t, a.u64(1), a.ptr(2));
     default:
       fail(EINVAL);
   }

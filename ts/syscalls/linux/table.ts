@@ -14,6 +14,7 @@ import { RegisterArgs } from './args';
 import { registerAll } from './register_all';
 import { straceLine } from '../../strace/strace';
 import { maybePatchSyscall } from '../../platform/syscall_patch';
+import { AUDIT_ARCH_X86_64, SECCOMP_RUN, SECCOMP_SKIP, seccompCheck } from '../../kernel/seccomp';
 
 export const table: SyscallTable = [];
 registerAll(table);
@@ -45,6 +46,13 @@ function finish(t: Task, nr: number, r: SyscallResult): void {
 export function dispatchSyscall(t: Task): void | Promise<void> {
   maybePatchSyscall(t);
   const nr = t.syscallNumber();
+  if (t.seccomp !== null) {
+    const sr = seccompCheck(t, t.seccomp, nr, AUDIT_ARCH_X86_64);
+    if (sr !== SECCOMP_RUN) {
+      if (sr !== SECCOMP_SKIP) finish(t, nr, sr);
+      return;
+    }
+  }
   const entry = nr >= 0 && nr < table.length ? table[nr] : undefined;
   if (!entry) {
     t.kernel.unknownSyscall(t, nr);
