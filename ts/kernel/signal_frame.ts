@@ -66,12 +66,13 @@ export function encodeSigInfo(info: SigInfo): Uint8Array {
   v.setInt32(0, info.signo, true);
   v.setInt32(4, info.errno, true);
   v.setInt32(8, info.code, true);
-  if (isFaultInfo(info)) {
+  if (info.syscall !== undefined) {
+    // SIGSYS from seccomp: _sigsys { si_call_addr, si_syscall, si_arch }.
     v.setBigUint64(16, BigInt(info.addr), true);
-    if (info.syscall !== undefined) {
-      v.setInt32(24, info.syscall, true);
-      v.setUint32(28, (info.arch ?? 0) >>> 0, true);
-    }
+    v.setInt32(24, info.syscall, true);
+    v.setUint32(28, (info.arch ?? 0) >>> 0, true);
+  } else if (isFaultInfo(info)) {
+    v.setBigUint64(16, BigInt(info.addr), true);
   } else if (info.band !== undefined) {
     v.setBigInt64(16, BigInt(info.band), true);
     v.setInt32(24, info.fd ?? 0, true);
