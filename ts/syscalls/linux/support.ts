@@ -11,6 +11,8 @@ import type { SyscallTable } from './types';
 export const PARTIAL: Record<string, string> = {
   clone: 'namespace flags (CLONE_NEW*) are EPERM',
   clone3: 'namespace flags are EPERM; CLONE_INTO_CGROUP and set_tid are refused',
+  seccomp: 'filters run in the sentry; no user notification (NEW_LISTENER is EINVAL, USER_NOTIF not available); ' +
+    'the path limit counts classic instructions (Linux: converted eBPF ones, about twice)',
   pidfd_open: 'PIDFD_THREAD (pidfds of threads, Linux 6.9) is EINVAL',
   unshare: 'no namespaces: CLONE_NEW* is EPERM without CAP_SYS_ADMIN, else EINVAL',
   mincore: 'anonymous pages the sandbox mapped ahead of use (fault-around) report as resident where Linux says 0',
@@ -23,7 +25,7 @@ export const PARTIAL: Record<string, string> = {
   clock_adjtime: 'reads CLOCK_REALTIME\'s state; adjustments are EPERM even with CAP_SYS_TIME',
   fcntl: 'F_NOTIFY is EINVAL; truncate(2) does not break leases; O_ASYNC sends POLL_OUT whenever a writable file\'s writers are woken (Linux: sockets only after running out of room)',
   ioctl: 'terminals, FIONREAD/FIONBIO/FIOASYNC/FIOCLEX/FIONCLEX, sockets (FIOSETOWN/SIOCSPGRP too), seals; other requests ENOTTY',
-  prctl: 'names, dumpability, parent-death signal, no_new_privs, capabilities, keepcaps, securebits; other options EINVAL',
+  prctl: 'names, dumpability, parent-death signal, no_new_privs, seccomp, capabilities, keepcaps, securebits; other options EINVAL',
   getrusage: 'CPU times only (the fault, switch and RSS counters are zero); user time is the stub thread\'s host CPU, system time the sentry\'s handling time',
   wait4: 'rusage has the CPU times only (the fault, switch and RSS counters are zero)',
   waitid: 'rusage has the CPU times only (the fault, switch and RSS counters are zero)',
@@ -51,7 +53,6 @@ export const UNSUPPORTED: Record<string, string> = {
   ptrace: 'no ptrace of sandboxed processes yet',
   mount: 'no mounts from inside the sandbox yet',
   umount2: 'no mounts from inside the sandbox yet',
-  seccomp: 'no seccomp filters for applications yet',
   io_uring_setup: 'no io_uring',
   bpf: 'no BPF',
   perf_event_open: 'no performance counters',
