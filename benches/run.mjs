@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // npm run bench: native vs tsvisor (systrap, ptrace) vs runsc (gVisor, ptrace platform), in one run.
 //   getppid   ns per raw getppid(2) round trip (benches/getppid.c, N calls in one process)
+//   getppid, 2 app filters   the same under two stacked 85-instruction application seccomp
+//             filters (benches/seccomp_getppid.c): what the sentry's BPF interpreter costs
 //   open-read-close, fork-exit-wait   benches/open_read_close.c, benches/fork_wait.c
 //   startup   median wall time of running benches/nop.c (exits at once), spawn to exit
 // Prints a table with each sandbox's ratio to native and how much faster tsvisor-systrap is
@@ -72,6 +74,7 @@ function build(name) {
   return out;
 }
 const getppid = build('getppid');
+const seccompGetppid = build('seccomp_getppid');
 const openReadClose = build('open_read_close');
 const forkWait = build('fork_wait');
 const nop = build('nop');
@@ -116,6 +119,7 @@ for (const r of runners) {
   // In-process loops: each program reports its own figure.
   for (const [key, argv, re] of [
     ['getppid', [getppid, String(iterations)], /getppid (\d+(?:\.\d+)?) ns\/op/],
+    ['seccomp', [seccompGetppid, String(iterations)], /seccomp-getppid (\d+(?:\.\d+)?) ns\/op/],
     ['orc', [openReadClose, String(Math.max(1, Math.floor(iterations / 4)))], /open-read-close (\d+(?:\.\d+)?) ns\/op/],
     ['fork', [forkWait, '200'], /fork-exit-wait (\d+(?:\.\d+)?) us\/op/],
   ]) {
@@ -142,6 +146,7 @@ for (const r of runners) {
 
 const rows = [
   { key: 'getppid', label: 'getppid', unit: 'ns/op', fmt: (v) => v.toFixed(0) },
+  { key: 'seccomp', label: 'getppid, 2 app filters', unit: 'ns/op', fmt: (v) => v.toFixed(0) },
   { key: 'orc', label: 'open-read-close', unit: 'ns/op', fmt: (v) => v.toFixed(0) },
   { key: 'fork', label: 'fork-exit-wait', unit: 'us/op', fmt: (v) => v.toFixed(1) },
   { key: 'startup', label: 'startup (nop)', unit: 'ms', fmt: (v) => v.toFixed(1) },

@@ -149,6 +149,8 @@ describe('fuzz (fixed seed)', () => {
         continue;
       }
       accepted++;
+      // Every accepted instruction has an operation the interpreter knows.
+      expect(p.op.every((o) => o < 39)).toBe(true);
       const r = runBpf(p, data(rnd() % 400, rnd(), [rnd(), rnd()]));
       expect(Number.isInteger(r) && r >= 0 && r <= 0xffffffff).toBe(true);
     }

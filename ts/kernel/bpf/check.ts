@@ -12,6 +12,7 @@ import {
   BPF_RET, BPF_RSH, BPF_ST, BPF_STX, BPF_SUB, BPF_TAX, BPF_TXA, BPF_W, BPF_X, BPF_XOR,
   SOCK_FILTER_SIZE,
 } from './opcodes';
+import { denseOp } from './interpreter';
 
 /** A validated program: instruction i is (code[i], jt[i], jf[i], k[i]). */
 export interface BpfProgram {
@@ -20,6 +21,8 @@ export interface BpfProgram {
   readonly jt: Uint8Array;
   readonly jf: Uint8Array;
   readonly k: Uint32Array;
+  /** The interpreter's operation number of each instruction, set by checkSeccomp. */
+  readonly op: Uint8Array;
 }
 
 /** Thrown for a program Linux refuses (the caller answers EINVAL). */
@@ -80,7 +83,7 @@ export function decodeSockFilters(bytes: Uint8Array, len: number): BpfProgram {
     jf[i] = bytes[o + 3];
     k[i] = v.getUint32(o + 4, true);
   }
-  return { length: len, code, jt, jf, k };
+  return { length: len, code, jt, jf, k, op: new Uint8Array(len) };
 }
 
 /** bpf_check_classic: opcodes, constants, jump targets, the final RET, and the rule that no
@@ -152,5 +155,6 @@ export function checkSeccomp(p: BpfProgram, dataSize: number): void {
     } else if (!SECCOMP_ALLOWED.has(code)) {
       invalid(`opcode 0x${code.toString(16)} not allowed in seccomp`);
     }
+    p.op[pc] = denseOp(p.code[pc]);
   }
 }
