@@ -1,0 +1,49 @@
+// Interfaces as programs see them (issue 8): AF_NETLINK/NETLINK_ROUTE, getifaddrs and
+// if_nameindex, the SIOCGIF* ioctls, busybox ip/ifconfig and python's if_nameindex. The host
+// has other interfaces than the sandbox, so the fixture prints the loopback's facts in full
+// and nothing about the rest; the real programs' output is compared on the loopback's lines.
+import { existsSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { busybox, describeResult, expectSameAsNative, fixture, haveBusybox, platforms, runNative, runSandbox, skipBecause } from '../helpers/run';
+
+const python = '/usr/bin/python3';
+
+/** The block of `ip addr`/`ip link`/`ifconfig` output that belongs to lo. */
+function loBlock(out: string): string {
+  const lines = out.split('\n');
+  const res: string[] = [];
+  let inLo = false;
+  for (const l of lines) {
+    if (/^\S/.test(l)) inLo = /^(\d+: )?lo[: ]/.test(l);
+    if (inLo) res.push(l);
+  }
+  return res.join('\n');
+}
+
+describe.each(platforms)('%s', (platform) => {
+  it('netlink: names, autobind, errnos, GETLINK/GETADDR/GETROUTE dumps, acks and errors as Linux',
+    () => expectSameAsNative([fixture('netif'), 'netlink'], platform, 60_000), 90_000);
+  it('getifaddrs, if_nameindex, if_nametoindex, if_indextoname',
+    () => expectSameAsNative([fixture('netif'), 'ifaddrs'], platform, 60_000), 90_000);
+
+  it.skipIf(skipBecause(!haveBusybox, `${busybox} is absent`))('busybox ip addr / ip link / ip route show table local: lo as natively', async () => {
+    for (const args of [['ip', 'addr'], ['ip', 'link'], ['ip', '-s', 'link']]) {
+      const native = await runNative([busybox, ...args]);
+      const r = await runSandbox([busybox, ...args], { platform, timeoutMs: 60_000 });
+      expect(r.code, describeResult(r)).toBe(0);
+      // lo's qdisc/state/group words differ between busybox builds only by what the kernel sends; compare the block.
+      expect(loBlock(r.stdout).replace(/RX:[^]*$/m, ''), describeResult(r)).toBe(loBlock(native.stdout).replace(/RX:[^]*$/m, ''));
+    }
+    const native = await runNative([busybox, 'ip', 'route', 'show', 'table', 'local']);
+    const r = await runSandbox([busybox, 'ip', 'route', 'show', 'table', 'local'], { platform, timeoutMs: 60_000 });
+    const lo = (s: string): string => s.split('\n').filter((l) => / dev lo /.test(l)).join('\n');
+    expect(lo(r.stdout), describeResult(r)).toBe(lo(native.stdout));
+    expect(lo(r.stdout)).toContain('local 127.0.0.1 dev lo');
+  }, 120_000);
+
+  it.skipIf(skipBecause(!existsSync(python), `${python} is absent`))('python3 socket.if_nameindex() and if_nametoindex', async () => {
+    const r = await runSandbox([python, '-c', 'import socket; print(socket.if_nameindex()[0], socket.if_nametoindex("lo"), socket.if_indextoname(1))'],
+      { platform, timeoutMs: 60_000 });
+    expect(r.stdout, describeResult(r)).toBe("(1, 'lo') 1 lo\n");
+  }, 90_000);
+});
