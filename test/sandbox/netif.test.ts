@@ -26,6 +26,11 @@ describe.each(platforms)('%s', (platform) => {
   it('getifaddrs, if_nameindex, if_nametoindex, if_indextoname',
     () => expectSameAsNative([fixture('netif'), 'ifaddrs'], platform, 60_000), 90_000);
 
+  it('SIOCGIF* on inet, inet6, unix and netlink sockets: values, ENODEV, ENOTTY, SIOCGIFCONF sizes, EFAULT',
+    () => expectSameAsNative([fixture('netif'), 'ioctl'], platform, 60_000), 90_000);
+  it('changes by an unprivileged caller: EPERM from netlink (NLMSG_ERROR) and from SIOCSIF*',
+    () => expectSameAsNative([fixture('netif'), 'perm'], platform, 60_000), 90_000);
+
   it.skipIf(skipBecause(!haveBusybox, `${busybox} is absent`))('busybox ip addr / ip link / ip route show table local: lo as natively', async () => {
     for (const args of [['ip', 'addr'], ['ip', 'link'], ['ip', '-s', 'link']]) {
       const native = await runNative([busybox, ...args]);

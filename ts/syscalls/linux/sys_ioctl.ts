@@ -9,6 +9,8 @@ import { FIOASYNC, FIOCLEX, FIONBIO, FIONCLEX } from '../../abi/linux/ioctl';
 import { SYS_ioctl } from '../../abi/linux/syscall_numbers';
 import type { SyscallArgs, SyscallReturn, SyscallTable } from './types';
 import { getFile } from './fd_util';
+import { Socket } from '../../net/socket';
+import { ifreqIoctl, isIfreqIoctl } from '../../net/ifreq';
 
 function sysIoctl(t: Task, a: SyscallArgs): SyscallReturn {
   const fd = a.int(0);
@@ -31,6 +33,8 @@ function sysIoctl(t: Task, a: SyscallArgs): SyscallReturn {
       return 0;
     }
     default:
+      // sock_do_ioctl: what the family does not know goes to the interface ioctls.
+      if (f instanceof Socket && isIfreqIoctl(cmd)) return ifreqIoctl(t, f, cmd, arg);
       return f.ioctl(t, cmd, arg);
   }
 }
