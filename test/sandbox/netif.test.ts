@@ -17,7 +17,7 @@ function loBlock(out: string): string {
     if (/^\S/.test(l)) inLo = /^(\d+: )?lo[: ]/.test(l);
     if (inLo) res.push(l);
   }
-  return res.join('\n');
+  return res.join('\n').trimEnd();
 }
 
 describe.each(platforms)('%s', (platform) => {
@@ -32,7 +32,7 @@ describe.each(platforms)('%s', (platform) => {
     () => expectSameAsNative([fixture('netif'), 'perm'], platform, 60_000), 90_000);
 
   it.skipIf(skipBecause(!haveBusybox, `${busybox} is absent`))('busybox ip addr / ip link / ip route show table local: lo as natively', async () => {
-    for (const args of [['ip', 'addr'], ['ip', 'link'], ['ip', '-s', 'link']]) {
+    for (const args of [['ip', 'addr'], ['ip', 'link'], ['ip', '-o', 'addr'], ['ip', '-6', 'addr']]) {
       const native = await runNative([busybox, ...args]);
       const r = await runSandbox([busybox, ...args], { platform, timeoutMs: 60_000 });
       expect(r.code, describeResult(r)).toBe(0);
@@ -45,6 +45,33 @@ describe.each(platforms)('%s', (platform) => {
     expect(lo(r.stdout), describeResult(r)).toBe(lo(native.stdout));
     expect(lo(r.stdout)).toContain('local 127.0.0.1 dev lo');
   }, 120_000);
+
+  it('/proc/net tables list the program\'s own sockets in Linux\'s layouts; dev, if_inet6, ipv6_route, snmp, netstat, sockstat, /proc/sys/net',
+    () => expectSameAsNative([fixture('netif'), 'proc'], platform, 60_000), 90_000);
+
+  it.skipIf(skipBecause(!haveBusybox, `${busybox} is absent`))('busybox ifconfig lo as natively (counters aside)', async () => {
+    const strip = (s: string): string => loBlock(s).split('\n').filter((l) => !/packets|bytes|collisions/.test(l)).join('\n');
+    const native = await runNative([busybox, 'ifconfig', 'lo']);
+    const r = await runSandbox([busybox, 'ifconfig', 'lo'], { platform, timeoutMs: 60_000 });
+    expect(strip(r.stdout), describeResult(r)).toBe(strip(native.stdout));
+    expect(strip(r.stdout)).toContain('inet addr:127.0.0.1  Mask:255.0.0.0');
+  }, 90_000);
+
+  it.skipIf(skipBecause(!haveBusybox || !existsSync(python), 'busybox or python3 is absent'))('busybox netstat -tuln / -xl see listeners the sandbox opened', async () => {
+    const script = [
+      'import socket, subprocess',
+      't = socket.socket(); t.bind(("127.0.0.1", 4321)); t.listen()',
+      't6 = socket.socket(socket.AF_INET6); t6.bind(("::1", 4322)); t6.listen()',
+      'u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(("127.0.0.1", 4323))',
+      'x = socket.socket(socket.AF_UNIX); x.bind("\\0netif-test"); x.listen()',
+      `subprocess.run(["${busybox}", "netstat", "-tuln"]); subprocess.run(["${busybox}", "netstat", "-xl"])`,
+    ].join('\n');
+    const r = await runSandbox([python, '-c', script], { platform, timeoutMs: 60_000 });
+    expect(r.stdout, describeResult(r)).toMatch(/^tcp +0 +0 127\.0\.0\.1:4321 +0\.0\.0\.0:\* +LISTEN/m);
+    expect(r.stdout).toMatch(/^tcp +0 +0 ::1:4322 +:::\* +LISTEN/m);
+    expect(r.stdout).toMatch(/^udp +0 +0 127\.0\.0\.1:4323 +0\.0\.0\.0:\*/m);
+    expect(r.stdout).toMatch(/^unix +2 +\[ ACC \] +STREAM +LISTENING +\d+ @netif-test$/m);
+  }, 90_000);
 
   it.skipIf(skipBecause(!existsSync(python), `${python} is absent`))('python3 socket.if_nameindex() and if_nametoindex', async () => {
     const r = await runSandbox([python, '-c', 'import socket; print(socket.if_nameindex()[0], socket.if_nametoindex("lo"), socket.if_indextoname(1))'],

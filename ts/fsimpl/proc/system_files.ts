@@ -13,6 +13,7 @@ import type { KernFS } from '../kernfs/kernfs';
 import { KSymlink } from '../kernfs/symlink';
 import { UTS_RELEASE, UTS_VERSION } from '../../syscalls/linux/sys_uname';
 import { cpuCount } from '../../syscalls/linux/task_attrs';
+import { sysNetDir } from './net_dir';
 import {
   INOTIFY_MAX_QUEUED_EVENTS, INOTIFY_MAX_USER_INSTANCES, INOTIFY_MAX_USER_WATCHES,
 } from '../../abi/linux/inotify';
@@ -102,9 +103,7 @@ function sysTree(fs: KernFS, kernel: Kernel): KDir {
         max_queued_events: file('fs/inotify/max_queued_events', () => `${INOTIFY_MAX_QUEUED_EVENTS}\n`),
       })),
     })),
-    net: dir('net', () => ({
-      core: dir('net/core', () => ({ somaxconn: file('net/core/somaxconn', () => '4096\n') })),
-    })),
+    net: sysNetDir(fs, kernel),
   }));
 }
 
@@ -132,6 +131,7 @@ export function systemEntries(fs: KernFS, kernel: Kernel): Record<string, Inode>
     filesystems: file('filesystems', () => FILESYSTEMS),
     cmdline: file('cmdline', () => 'BOOT_IMAGE=/vmlinuz tsvisor\n'),
     mounts: new KSymlink(fs, 'mounts', () => 'self/mounts'),
+    net: new KSymlink(fs, 'net', () => 'self/net'),
     sys: sysTree(fs, kernel),
   };
 }

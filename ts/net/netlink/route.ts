@@ -91,6 +91,7 @@ export function routeRequest(t: Task, sock: NetlinkSocket, m: NlMsg): KernelAnsw
   const pid = sock.portid;
   switch (m.type) {
     case RTM_GETLINK:
+      if (dump && family === AF_INET6) return answer(netInterfaces(stack).map((nic) => inet6LinkMsg(w, nic, seq, pid)), true);
       if (dump) return answer(netInterfaces(stack).map((nic) => linkMsg(w, nic, NLM_F_MULTI, seq, pid)), true);
       return getLink(w, m, seq, pid, stack);
     case RTM_GETADDR: {
@@ -176,6 +177,32 @@ function linkMsg(w: NlWriter, nic: NetInterface, flags: number, seq: number, pid
   w.str(IFLA_QDISC, nic.qdisc);
   // struct rtnl_link_ifmap: no memory window, irq, dma or port on these links.
   w.attr(IFLA_MAP, new Uint8Array(32));
+  w.end();
+  return w.take();
+}
+
+const IFLA_PROTINFO = 12;
+const IFLA_INET6_FLAGS = 1;
+const IFLA_INET6_ADDR_GEN_MODE = 8;
+const IF_READY = 0x80000000;
+const NLA_F_NESTED = 0x8000;
+
+/** inet6_fill_ifinfo: what IPv6 keeps of a link (an RTM_GETLINK dump asked for AF_INET6). */
+function inet6LinkMsg(w: NlWriter, nic: NetInterface, seq: number, pid: number): Uint8Array {
+  w.begin(RTM_NEWLINK, NLM_F_MULTI, seq, pid);
+  const h = w.struct(IFINFOMSG);
+  h.setUint8(0, AF_INET6);
+  h.setUint16(2, nic.type, true);
+  h.setInt32(4, nic.index, true);
+  h.setUint32(8, nic.flags, true);
+  w.str(IFLA_IFNAME, nic.name);
+  w.attr(IFLA_ADDRESS, nic.hwaddr);
+  w.u32(IFLA_MTU, nic.mtu);
+  w.u8(IFLA_OPERSTATE, nic.operstate);
+  const inner = new NlWriter();
+  inner.u32(IFLA_INET6_FLAGS, IF_READY);
+  inner.u8(IFLA_INET6_ADDR_GEN_MODE, 0);
+  w.attr(IFLA_PROTINFO | NLA_F_NESTED, inner.take());
   w.end();
   return w.take();
 }

@@ -17,6 +17,7 @@ import { seqAdd, seqDiff, seqGE, seqGT, seqLE, seqLT } from './seqnum';
 import { TCPS, synchronized } from './states';
 import { TcpTimer } from './timer';
 import { RtoEstimator } from './rto';
+import { NewReno } from './congestion';
 
 export const RCV_SHUTDOWN = 1;
 export const SEND_SHUTDOWN = 2;
@@ -24,11 +25,12 @@ export const SEND_SHUTDOWN = 2;
 /** Receive and send buffer sizes when the application sets none (Linux autotunes up to
  *  tcp_rmem[2] = 6 MiB and tcp_wmem[2] = 4 MiB). */
 export const AUTO_BUF = 4 << 20;
-const TCP_MAX_RETRIES = 15;
-const TCP_SYN_RETRIES = 6;
+export const TCP_MAX_RETRIES = 15;
+export const TCP_SYN_RETRIES = 6;
+export const TCP_SYNACK_RETRIES = 5;
 /** TCP_TIMEWAIT_LEN and tcp_fin_timeout. */
 const TIME_WAIT_MS = 60_000;
-const FIN_TIMEOUT_MS = 60_000;
+export const FIN_TIMEOUT_MS = 60_000;
 const WSCALE_SHIFT = 7;
 
 export interface EndpointOwner { notify(mask: number): void }
@@ -101,6 +103,7 @@ export class TcpEndpoint {
   private readonly rtx = new TcpTimer(() => this.onRetransmitTimer());
   private readonly lifeTimer = new TcpTimer(() => this.destroy());
   readonly rtt = new RtoEstimator();
+  readonly cc = new NewReno();
   private retries = 0;
   ackNeeded = false;
 
@@ -573,7 +576,7 @@ export class TcpEndpoint {
       return;
     }
     this.retries++;
-    const limit = this.state === TCPS.SYN_SENT || this.state === TCPS.SYN_RECV ? TCP_SYN_RETRIES : TCP_MAX_RETRIES;
+    const limit = this.state === TCPS.SYN_SENT ? TCP_SYN_RETRIES : this.state === TCPS.SYN_RECV ? TCP_SYNACK_RETRIES : TCP_MAX_RETRIES;
     if (this.retries > limit) {
       this.reset(ETIMEDOUT);
       return;
