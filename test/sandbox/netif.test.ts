@@ -73,6 +73,23 @@ describe.each(platforms)('%s', (platform) => {
     expect(r.stdout).toMatch(/^unix +2 +\[ ACC \] +STREAM +LISTENING +\d+ @netif-test$/m);
   }, 90_000);
 
+  it.skipIf(skipBecause(!haveBusybox, `${busybox} is absent`))('eth0 of --network=sandbox in ip addr, ip route, ifconfig, /proc/net/route; absent with --network=none', async () => {
+    const run = async (args: string[], extraArgs: string[] = []): Promise<string> => {
+      const r = await runSandbox([busybox, ...args], { platform, timeoutMs: 60_000, extraArgs });
+      expect(r.code, describeResult(r)).toBe(0);
+      return r.stdout;
+    };
+    expect(await run(['ip', 'addr'])).toMatch(/^2: eth0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu \d+[^]*inet 10\.0\.2\.15\/24 brd 10\.0\.2\.255 scope global eth0[^]*inet6 fe80::[0-9a-f:]+\/64 scope link/m);
+    const routes = await run(['ip', 'route']);
+    expect(routes).toContain('10.0.2.0/24 dev eth0 scope link  src 10.0.2.15');
+    expect(routes).toContain('default via 10.0.2.2 dev eth0');
+    expect(await run(['ifconfig', 'eth0'])).toMatch(/inet addr:10\.0\.2\.15 +Bcast:10\.0\.2\.255 +Mask:255\.255\.255\.0/);
+    expect(await run(['cat', '/proc/net/route'])).toMatch(/^eth0\t00000000\t0202000A\t0003\t/m);
+    const none = await run(['ip', 'addr'], ['--network=none']);
+    expect(none).toContain('1: lo:');
+    expect(none).not.toContain('eth0');
+  }, 120_000);
+
   it.skipIf(skipBecause(!existsSync(python), `${python} is absent`))('python3 socket.if_nameindex() and if_nametoindex', async () => {
     const r = await runSandbox([python, '-c', 'import socket; print(socket.if_nameindex()[0], socket.if_nametoindex("lo"), socket.if_indextoname(1))'],
       { platform, timeoutMs: 60_000 });

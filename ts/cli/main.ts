@@ -6,6 +6,7 @@ import { Command } from 'commander';
 import { runSandbox, UserError } from '../sandbox/sandbox';
 import { DEFAULT_PIDS, parsePids, parseSize } from '../sandbox/limits';
 import { formatSyscallSupport } from './syscalls_table';
+import { parseNetworkFlags } from '../sandbox/network';
 
 function collect(v: string, prev: string[]): string[] {
   return [...prev, v];
@@ -33,12 +34,16 @@ export async function main(argv: string[]): Promise<number> {
     .option('--cwd <dir>', 'working directory of the program', process.cwd())
     .option('--memory <size>', 'most memory the program\'s processes may use together (512M, 2G, max); past it the process that needs more is killed (default: half the host\'s RAM)')
     .option('--pids <n>', `most tasks (processes and threads) at once; fork past it fails with EAGAIN (default ${DEFAULT_PIDS}, or max)`)
+    .option('--network <mode>', 'sandbox (own stack: lo, eth0 10.0.2.15 behind a user-mode NAT; 10.0.2.2 is the host\'s 127.0.0.1), or none (lo only)', 'sandbox')
+    .option('--publish <hostport:port[/udp]>', 'forward the host\'s 127.0.0.1:HOSTPORT to the sandbox\'s port (repeatable)', collect, [] as string[])
     .argument('<program>', 'program to run (looked up in PATH if it has no slash)')
     .argument('[args...]', 'its arguments')
     .allowUnknownOption(false)
     .action(async (prog: string, args: string[], o: {
       platform: string; strace: boolean; debugLog?: string; env: string[]; cwd: string; memory?: string; pids?: string;
+      network: string; publish: string[];
     }) => {
+      const network = parseNetworkFlags(o.network, o.publish);
       const env = new Map<string, string>();
       for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env.set(k, v);
       for (const kv of o.env) {
@@ -49,6 +54,7 @@ export async function main(argv: string[]): Promise<number> {
       const wait = await runSandbox({
         platform: o.platform, strace: o.strace, debugLog: o.debugLog, cwd: o.cwd,
         env: [...env].map(([k, v]) => `${k}=${v}`), argv: [prog, ...args],
+        network,
         limits: {
           memoryBytes: o.memory !== undefined ? parseSize(o.memory) : undefined,
           pids: o.pids !== undefined ? parsePids(o.pids) : undefined,

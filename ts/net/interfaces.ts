@@ -1,27 +1,16 @@
 // The network interfaces and routes of a sandbox as programs see them (Linux net/core/dev.c's
 // device list, the fib's kernel routes): one read-only view that netlink (netlink/route.ts),
 // the SIOCGIF* ioctls (ifreq.ts) and /proc/net build their answers from, so all three agree.
-// It reads the stack (ts/tcpip) and never changes it; the stack keeps the packets, this file
-// only describes the links and addresses the stack routes through.
+// It reads the stack's NIC and route API (ts/tcpip/nic.ts) and never changes it; the stack
+// keeps the packets, this file only adds what the ABI shows beside them (operstate, qdisc,
+// broadcast addresses, the local routing table Linux derives from the addresses).
 
 import type { IPAddr } from '../tcpip/addr';
-import { LOOPBACK_MTU } from '../tcpip/link/loopback';
 import type { Stack } from '../tcpip/stack';
+import { IFF_LOOPBACK, IFF_LOWER_UP, IFF_MULTICAST, IFF_UP, RT_SCOPE_HOST, RT_SCOPE_LINK, RT_SCOPE_UNIVERSE } from '../tcpip/nic';
 
-// <linux/if.h> flags
-export const IFF_UP = 0x1;
-export const IFF_BROADCAST = 0x2;
-export const IFF_LOOPBACK = 0x8;
-export const IFF_RUNNING = 0x40;
-export const IFF_MULTICAST = 0x1000;
-export const IFF_LOWER_UP = 0x10000;
-// <linux/if_arp.h>
-export const ARPHRD_ETHER = 1;
-export const ARPHRD_LOOPBACK = 772;
-// <linux/rtnetlink.h> scopes, tables, types, protocols
-export const RT_SCOPE_UNIVERSE = 0;
-export const RT_SCOPE_LINK = 253;
-export const RT_SCOPE_HOST = 254;
+export { ARPHRD_ETHER, ARPHRD_LOOPBACK, IFF_BROADCAST, IFF_LOOPBACK, IFF_LOWER_UP, IFF_MULTICAST, IFF_RUNNING, IFF_UP, RT_SCOPE_HOST, RT_SCOPE_LINK, RT_SCOPE_UNIVERSE } from '../tcpip/nic';
+// <linux/rtnetlink.h> tables, types, protocols
 export const RT_TABLE_MAIN = 254;
 export const RT_TABLE_LOCAL = 255;
 export const RTN_UNICAST = 1;
@@ -45,7 +34,7 @@ export interface IfAddr {
   broadcast: IPAddr | null;
 }
 
-export interface IfStats { rxPackets: number; rxBytes: number; txPackets: number; txBytes: number }
+export interface IfStats { rxPackets: number; rxBytes: number; rxDropped: number; txPackets: number; txBytes: number; txDropped: number }
 
 export interface NetInterface {
   index: number;
@@ -79,26 +68,31 @@ export interface Route {
   priority: number | null;
 }
 
-const LOOPBACK_INDEX = 1;
-
-function v4(a: number, b: number, c: number, d: number): IPAddr { return new Uint8Array([a, b, c, d]); }
-
-/** The interfaces, by index. */
+/** The interfaces, by index (the stack's NICs as the ABI describes them). */
 export function netInterfaces(stack: Stack): NetInterface[] {
-  const lo = stack.loopback;
-  // Every packet sent on the loopback is also received on it.
-  const stats: IfStats = { rxPackets: lo.packets, rxBytes: lo.bytes, txPackets: lo.packets, txBytes: lo.bytes };
-  const v6lo = new Uint8Array(16);
-  v6lo[15] = 1;
-  return [{
-    index: LOOPBACK_INDEX, name: 'lo', type: ARPHRD_LOOPBACK, flags: IFF_UP | IFF_LOOPBACK | IFF_RUNNING | IFF_LOWER_UP,
-    mtu: LOOPBACK_MTU, txqlen: 1000, hwaddr: new Uint8Array(6), hwbroadcast: new Uint8Array(6), qdisc: 'noqueue',
-    operstate: IF_OPER_UNKNOWN, stats,
-    addrs: [
-      { addr: v4(127, 0, 0, 1), prefix: 8, scope: RT_SCOPE_HOST, flags: IFA_F_PERMANENT, broadcast: null },
-      { addr: v6lo, prefix: 128, scope: RT_SCOPE_HOST, flags: IFA_F_PERMANENT, broadcast: null },
-    ],
-  }];
+  return stack.nics().map((nic) => {
+    const lo = (nic.flags & IFF_LOOPBACK) !== 0;
+    const up = (nic.flags & (IFF_UP | IFF_LOWER_UP)) === (IFF_UP | IFF_LOWER_UP);
+    const s = nic.stats;
+    return {
+      index: nic.index, name: nic.name, type: nic.type, flags: nic.flags, mtu: nic.mtu, txqlen: nic.txQueueLen,
+      hwaddr: nic.hwAddr, hwbroadcast: nic.hwBroadcast,
+      // The stack queues nothing between a socket and a link: no queueing discipline.
+      qdisc: 'noqueue',
+      // Linux reports lo's operational state as unknown (its driver never sets one).
+      operstate: lo ? IF_OPER_UNKNOWN : up ? IF_OPER_UP : 2 /* IF_OPER_DOWN */,
+      stats: { rxPackets: s.rxPackets, rxBytes: s.rxBytes, rxDropped: s.rxDropped, txPackets: s.txPackets, txBytes: s.txBytes, txDropped: s.txDropped },
+      addrs: nic.addrs.map((a) => ({
+        addr: a.addr, prefix: a.prefixLen, scope: a.scope, flags: IFA_F_PERMANENT,
+        broadcast: a.addr.length === 4 && !lo && a.prefixLen < 31 ? broadcastOf(a.addr, a.prefixLen) : null,
+      })),
+    };
+  });
+}
+
+function broadcastOf(addr: IPAddr, prefix: number): IPAddr {
+  const m = prefixMask(4, prefix);
+  return addr.map((b, i) => (b & m[i]) | (~m[i] & 0xff));
 }
 
 export function interfaceByName(stack: Stack, name: string): NetInterface | undefined {
@@ -124,34 +118,43 @@ export function prefixMask(len: number, prefix: number): IPAddr {
   return maskAddr(new Uint8Array(len).fill(0xff), prefix);
 }
 
-/** The routes Linux's fib holds for these interfaces (fib_add_ifaddr, addrconf): for each
- *  IPv4 address a local /32 and the subnet's broadcast in the local table, and a link route
- *  in main (on the loopback, the whole subnet is local); for each IPv6 address a local /128,
- *  and a prefix route with fe80::/64 and ff00::/8 on links that are not the loopback. Then
- *  the gateways the stack routes through. */
+/** The routes Linux's fib holds for these interfaces: the stack's main table, then the local
+ *  table fib_add_ifaddr and addrconf make — for each IPv4 address a local /32 and the
+ *  subnet's broadcast (on the loopback, the whole subnet is local); for each IPv6 address a
+ *  local /128, and ff00::/8 on a multicast link with IPv6. */
 export function netRoutes(stack: Stack, family: 4 | 16): Route[] {
   const main: Route[] = [];
+  for (const r of stack.routes()) {
+    if (r.dst.length !== family) continue;
+    main.push({
+      dst: r.dst, prefix: r.prefixLen, gateway: r.gateway, ifindex: r.ifindex, table: RT_TABLE_MAIN, type: RTN_UNICAST,
+      scope: r.gateway || family === 16 ? RT_SCOPE_UNIVERSE : r.scope, protocol: r.gateway ? RTPROT_BOOT : RTPROT_KERNEL,
+      prefsrc: family === 4 ? r.prefSrc : null,
+      // IPv4 sends a metric only when there is one; IPv6 always does.
+      priority: family === 16 ? r.metric : r.metric !== 0 ? r.metric : null,
+    });
+  }
   const local: Route[] = [];
   const base = { gateway: null, protocol: RTPROT_KERNEL, priority: null };
   for (const nic of netInterfaces(stack)) {
     const isLo = (nic.flags & IFF_LOOPBACK) !== 0;
+    let v6 = false;
     for (const a of nic.addrs) {
       if (a.addr.length !== family) continue;
       if (family === 4) {
         const net = maskAddr(a.addr, a.prefix);
         if (isLo) local.push({ ...base, dst: net, prefix: a.prefix, ifindex: nic.index, table: RT_TABLE_LOCAL, type: RTN_LOCAL, scope: RT_SCOPE_HOST, prefsrc: a.addr });
-        else main.push({ ...base, dst: net, prefix: a.prefix, ifindex: nic.index, table: RT_TABLE_MAIN, type: RTN_UNICAST, scope: RT_SCOPE_LINK, prefsrc: a.addr });
         local.push({ ...base, dst: a.addr, prefix: 32, ifindex: nic.index, table: RT_TABLE_LOCAL, type: RTN_LOCAL, scope: RT_SCOPE_HOST, prefsrc: a.addr });
         if (a.prefix < 31) {
-          const bcast = a.broadcast ?? net.map((b, i) => b | (~prefixMask(4, a.prefix)[i] & 0xff));
+          const bcast = a.broadcast ?? broadcastOf(a.addr, a.prefix);
           local.push({ ...base, dst: bcast, prefix: 32, ifindex: nic.index, table: RT_TABLE_LOCAL, type: RTN_BROADCAST, scope: RT_SCOPE_LINK, prefsrc: a.addr });
         }
       } else {
-        if (!isLo) main.push({ ...base, dst: maskAddr(a.addr, a.prefix), prefix: a.prefix, ifindex: nic.index, table: RT_TABLE_MAIN, type: RTN_UNICAST, scope: RT_SCOPE_UNIVERSE, prefsrc: null, priority: 256 });
+        v6 = true;
         local.push({ ...base, dst: a.addr, prefix: 128, ifindex: nic.index, table: RT_TABLE_LOCAL, type: RTN_LOCAL, scope: RT_SCOPE_UNIVERSE, prefsrc: null, priority: 0 });
       }
     }
-    if (family === 16 && !isLo && (nic.flags & IFF_MULTICAST)) {
+    if (v6 && !isLo && (nic.flags & IFF_MULTICAST)) {
       const ff = new Uint8Array(16);
       ff[0] = 0xff;
       local.push({ ...base, dst: ff, prefix: 8, ifindex: nic.index, table: RT_TABLE_LOCAL, type: RTN_MULTICAST, scope: RT_SCOPE_UNIVERSE, prefsrc: null, priority: 256 });

@@ -27,6 +27,7 @@ import { errnoName } from '../abi/linux/errno';
 import { REG_RIP, REG_RSP } from '../native/addon';
 import { UserError } from './errors';
 import { DEFAULT_PIDS, defaultMemoryBytes, describeBytes, type SandboxLimits } from './limits';
+import { startNetwork, writeResolvConf, type NetworkFlags } from './network';
 
 export interface SandboxOptions {
   platform: string;
@@ -38,6 +39,8 @@ export interface SandboxOptions {
   argv: string[];
   /** --memory and --pids; a limit left out gets its default (limits.ts). */
   limits?: Partial<SandboxLimits>;
+  /** --network and --publish (default: the sandbox network, nothing published). */
+  network?: NetworkFlags;
 }
 
 /** The 16 bytes behind AT_RANDOM. */
@@ -178,6 +181,15 @@ export async function runSandbox(opts: SandboxOptions): Promise<number> {
   const fdTable = newStdioFDTable();
   const ctx = new PlatformContext(platform, as);
   const task = new Task(kernel, tgid, tg, mm, fdTable, fsctx, creds, ctx);
+  const netFlags = opts.network ?? { mode: 'sandbox', publish: [] };
+  let network;
+  try {
+    network = await startNetwork(kernel, netFlags);
+    if (netFlags.mode === 'sandbox') writeResolvConf(kernel, task);
+  } catch (e) {
+    mm.release();
+    throw e;
+  }
   kernel.tasks.set(tgid, task);
   tg.tasks.add(task);
   task.regs[REG_RIP] = BigInt(entry.entry);
@@ -186,6 +198,7 @@ export async function runSandbox(opts: SandboxOptions): Promise<number> {
   const stopForwarding = forwardHostSignals(kernel, tg);
   kernel.startTask(task);
   const status = await tg.exited;
+  network.close();
   stopForwarding();
   platform.release();
   if (debugLogFd >= 0) fs.closeSync(debugLogFd);

@@ -50,7 +50,7 @@ export function procNetSnmp(kernel: Kernel): string {
   const stack = stackOf(kernel);
   const st = stack.stats;
   const m = mibOf(stack);
-  const out = stack.loopback.packets;
+  const out = stack.nics().reduce((n, nic) => n + nic.stats.txPackets, 0);
   let estab = 0;
   for (const ep of stack.tcpEndpoints()) if (ep.state === TCPS.ESTABLISHED || ep.state === TCPS.CLOSE_WAIT) estab++;
   const icmpOut = m.icmpOutMsgs;
@@ -97,8 +97,8 @@ export function procNetNetstat(kernel: Kernel): string {
     TCPFastRetrans: m.tcpFastRetrans, TCPTimeouts: m.tcpTimeouts, TCPAbortOnTimeout: m.tcpAbortOnTimeout,
     TCPOFOQueue: m.tcpOfoQueue, TCPKeepAlive: m.tcpKeepAliveTimeouts, TCPOrigDataSent: m.tcpOutSegs,
   };
-  const out = stack.loopback.bytes;
-  const ipKnown: Record<string, number> = { InOctets: out, OutOctets: out, InNoECTPkts: stack.stats.ipIn };
+  const sum = (f: (s: { rxBytes: number; txBytes: number }) => number): number => stack.nics().reduce((n, nic) => n + f(nic.stats), 0);
+  const ipKnown: Record<string, number> = { InOctets: sum((s) => s.rxBytes), OutOctets: sum((s) => s.txBytes), InNoECTPkts: stack.stats.ipIn };
   return group('TcpExt', TCP_EXT.map((n) => [n, known[n] ?? 0])) + group('IpExt', IP_EXT.map((n) => [n, ipKnown[n] ?? 0]));
 }
 
