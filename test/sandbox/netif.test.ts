@@ -90,6 +90,32 @@ describe.each(platforms)('%s', (platform) => {
     expect(none).not.toContain('eth0');
   }, 120_000);
 
+  it('raw ICMP sockets: errnos, echo through the stack with the IP header, ICMP_FILTER, EPERM unprivileged; ping_group_range gates ping sockets',
+    () => expectSameAsNative([fixture('netif'), 'ping'], platform, 60_000), 90_000);
+
+  it('ping sockets (SOCK_DGRAM IPPROTO_ICMP/ICMPV6): errnos, the identifier is the port, echo replies v4 and v6', async () => {
+    // The host's ping_group_range may forbid them ("1 0" by default); the sandbox allows every group.
+    const r = await runSandbox([fixture('netif'), 'pingdgram'], { platform, timeoutMs: 60_000 });
+    expect(r.stdout, describeResult(r)).toBe([
+      'unconnected send: 89', 'short: 22', 'wrong type: 22', 'wrong family: 97', 'send: 32',
+      'reply: n=32 type=0 code=0 id_is_port=1 seq=7 payload_ok=1 from=127.0.0.1 port=0', 'send6: 32', 'reply6: n=32 type=129 seq=9 payload_ok=1', '',
+    ].join('\n'));
+  }, 90_000);
+
+  it.skipIf(skipBecause(!haveBusybox, `${busybox} is absent`))('busybox ping -c 1: 127.0.0.1 and ::1 as natively, eth0 and the gateway in the sandbox', async () => {
+    const line = (s: string): string => (s.match(/^\d+ bytes from [^:]+: seq=0 ttl=\d+/m) ?? ['none'])[0];
+    const native = await runNative([busybox, 'ping', '-c', '1', '127.0.0.1']);
+    const r = await runSandbox([busybox, 'ping', '-c', '1', '127.0.0.1'], { platform, timeoutMs: 60_000 });
+    expect(r.code, describeResult(r)).toBe(0);
+    expect(line(r.stdout)).toBe(line(native.stdout));
+    expect(line(r.stdout)).toBe('64 bytes from 127.0.0.1: seq=0 ttl=64');
+    for (const dst of ['::1', '10.0.2.15', '10.0.2.2']) {
+      const x = await runSandbox([busybox, 'ping', '-c', '1', dst], { platform, timeoutMs: 60_000 });
+      expect(x.code, describeResult(x)).toBe(0);
+      expect(x.stdout).toContain('1 packets transmitted, 1 packets received, 0% packet loss');
+    }
+  }, 120_000);
+
   it.skipIf(skipBecause(!existsSync(python), `${python} is absent`))('python3 socket.if_nameindex() and if_nametoindex', async () => {
     const r = await runSandbox([python, '-c', 'import socket; print(socket.if_nameindex()[0], socket.if_nametoindex("lo"), socket.if_indextoname(1))'],
       { platform, timeoutMs: 60_000 });

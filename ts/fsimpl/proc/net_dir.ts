@@ -13,6 +13,7 @@ import { EPHEMERAL_HIGH, EPHEMERAL_LOW } from '../../tcpip/ports';
 import { stackOf } from '../../tcpip/stack';
 import { FIN_TIMEOUT_MS, TCP_MAX_RETRIES, TCP_SYNACK_RETRIES, TCP_SYN_RETRIES } from '../../tcpip/tcp/endpoint';
 import { netInterfaces } from '../../net/interfaces';
+import { pingGroupRange } from '../../net/inet/icmp_socket';
 import { procNetTcp, procNetUdp, procNetUnix } from './net_sockets';
 import { procNetDev, procNetIfInet6, procNetIpv6Route, procNetRoute } from './net_dev';
 import { procNetNetstat, procNetSnmp, procNetSockstat, procNetSockstat6 } from './net_snmp';
@@ -57,6 +58,7 @@ export function sysNetDir(fs: KernFS, kernel: Kernel): KDir {
     ipv4: dir('ipv4', () => ({
       ip_local_port_range: file('ipv4/ip_local_port_range', () => `${EPHEMERAL_LOW}\t${EPHEMERAL_HIGH}`),
       ip_default_ttl: file('ipv4/ip_default_ttl', () => 64),
+      ping_group_range: file('ipv4/ping_group_range', () => pingGroupRange(kernel).join('\t')),
       ip_forward: file('ipv4/ip_forward', () => 0),
       tcp_fin_timeout: file('ipv4/tcp_fin_timeout', () => FIN_TIMEOUT_MS / 1000),
       tcp_syn_retries: file('ipv4/tcp_syn_retries', () => TCP_SYN_RETRIES),

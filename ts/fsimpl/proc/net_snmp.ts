@@ -11,6 +11,7 @@ import { RTO_MAX_MS, RTO_MIN_MS } from '../../tcpip/tcp/rto';
 import { unixNamespace } from '../../net/unix/names';
 import { InetSocket } from '../../net/inet/inet_socket';
 import { AF_INET6 } from '../../abi/linux/socket';
+import { icmpEndpoints } from '../../tcpip/icmp/endpoint';
 
 function group(name: string, fields: [string, number][]): string {
   return `${name}: ${fields.map(([k]) => k).join(' ')}\n${name}: ${fields.map(([, v]) => String(v)).join(' ')}\n`;
@@ -102,11 +103,11 @@ export function procNetNetstat(kernel: Kernel): string {
   return group('TcpExt', TCP_EXT.map((n) => [n, known[n] ?? 0])) + group('IpExt', IP_EXT.map((n) => [n, ipKnown[n] ?? 0]));
 }
 
-interface Counts { tcp4: number; tcp6: number; udp4: number; udp6: number; tw: number; orphan: number }
+interface Counts { tcp4: number; tcp6: number; udp4: number; udp6: number; raw4: number; raw6: number; tw: number; orphan: number }
 
 function counts(kernel: Kernel): Counts {
   const stack = stackOf(kernel);
-  const c: Counts = { tcp4: 0, tcp6: 0, udp4: 0, udp6: 0, tw: 0, orphan: 0 };
+  const c: Counts = { tcp4: 0, tcp6: 0, udp4: 0, udp6: 0, raw4: 0, raw6: 0, tw: 0, orphan: 0 };
   for (const ep of stack.tcpEndpoints()) {
     if (ep.state === TCPS.TIME_WAIT) { c.tw++; continue; }
     if (ep.orphan) c.orphan++;
@@ -121,17 +122,23 @@ function counts(kernel: Kernel): Counts {
     if (ep.owner instanceof InetSocket && ep.owner.family === AF_INET6) c.udp6++;
     else c.udp4++;
   }
+  // Ping sockets are in no line (Linux counts ping_prot apart and shows it nowhere).
+  for (const ep of icmpEndpoints(stack)) {
+    if (!ep.raw) continue;
+    if (ep.v6) c.raw6++;
+    else c.raw4++;
+  }
   return c;
 }
 
 export function procNetSockstat(kernel: Kernel): string {
   const c = counts(kernel);
-  const used = c.tcp4 + c.tcp6 + c.udp4 + c.udp6 + unixNamespace(kernel).live.size;
+  const used = c.tcp4 + c.tcp6 + c.udp4 + c.udp6 + c.raw4 + c.raw6 + unixNamespace(kernel).live.size;
   return `sockets: used ${used}\nTCP: inuse ${c.tcp4} orphan ${c.orphan} tw ${c.tw} alloc ${c.tcp4 + c.tcp6 + c.tw} mem 0\n`
-    + `UDP: inuse ${c.udp4} mem 0\nUDPLITE: inuse 0\nRAW: inuse 0\nFRAG: inuse 0 memory 0\n`;
+    + `UDP: inuse ${c.udp4} mem 0\nUDPLITE: inuse 0\nRAW: inuse ${c.raw4}\nFRAG: inuse 0 memory 0\n`;
 }
 
 export function procNetSockstat6(kernel: Kernel): string {
   const c = counts(kernel);
-  return `TCP6: inuse ${c.tcp6}\nUDP6: inuse ${c.udp6}\nUDPLITE6: inuse 0\nRAW6: inuse 0\nFRAG6: inuse 0 memory 0\n`;
+  return `TCP6: inuse ${c.tcp6}\nUDP6: inuse ${c.udp6}\nUDPLITE6: inuse 0\nRAW6: inuse ${c.raw6}\nFRAG6: inuse 0 memory 0\n`;
 }
