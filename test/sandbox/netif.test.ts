@@ -116,6 +116,9 @@ describe.each(platforms)('%s', (platform) => {
     }
   }, 120_000);
 
+  it('TCP_INFO after a loopback transfer: SACK and window scaling negotiated, congestion state, cwnd, keep-alive options',
+    () => expectSameAsNative([fixture('netif'), 'tcpinfo'], platform, 60_000), 90_000);
+
   it.skipIf(skipBecause(!existsSync(python), `${python} is absent`))('python3 socket.if_nameindex() and if_nametoindex', async () => {
     const r = await runSandbox([python, '-c', 'import socket; print(socket.if_nameindex()[0], socket.if_nametoindex("lo"), socket.if_indextoname(1))'],
       { platform, timeoutMs: 60_000 });
