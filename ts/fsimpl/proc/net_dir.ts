@@ -13,6 +13,7 @@ import { EPHEMERAL_HIGH, EPHEMERAL_LOW } from '../../tcpip/ports';
 import { stackOf } from '../../tcpip/stack';
 import { FIN_TIMEOUT_MS, TCP_MAX_RETRIES, TCP_SYNACK_RETRIES, TCP_SYN_RETRIES } from '../../tcpip/tcp/endpoint';
 import { netInterfaces } from '../../net/interfaces';
+import { KEEPALIVE_DEFAULTS } from '../../tcpip/tcp/keepalive';
 import { pingGroupRange } from '../../net/inet/icmp_socket';
 import { procNetTcp, procNetUdp, procNetUnix } from './net_sockets';
 import { procNetDev, procNetIfInet6, procNetIpv6Route, procNetRoute } from './net_dev';
@@ -65,6 +66,10 @@ export function sysNetDir(fs: KernFS, kernel: Kernel): KDir {
       tcp_synack_retries: file('ipv4/tcp_synack_retries', () => TCP_SYNACK_RETRIES),
       tcp_retries2: file('ipv4/tcp_retries2', () => TCP_MAX_RETRIES),
       tcp_window_scaling: file('ipv4/tcp_window_scaling', () => 1),
+      tcp_sack: file('ipv4/tcp_sack', () => 1),
+      tcp_keepalive_time: file('ipv4/tcp_keepalive_time', () => KEEPALIVE_DEFAULTS.idleMs / 1000),
+      tcp_keepalive_intvl: file('ipv4/tcp_keepalive_intvl', () => KEEPALIVE_DEFAULTS.intvlMs / 1000),
+      tcp_keepalive_probes: file('ipv4/tcp_keepalive_probes', () => KEEPALIVE_DEFAULTS.cnt),
       tcp_timestamps: file('ipv4/tcp_timestamps', () => 0),
       tcp_congestion_control: file('ipv4/tcp_congestion_control', () => 'reno'),
       tcp_available_congestion_control: file('ipv4/tcp_available_congestion_control', () => 'reno'),

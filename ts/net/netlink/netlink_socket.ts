@@ -43,8 +43,10 @@ const FLAG_OPTS = [NETLINK_PKTINFO, NETLINK_BROADCAST_ERROR, NETLINK_NO_ENOBUFS,
   NETLINK_EXT_ACK, NETLINK_GET_STRICT_CHK];
 /** sizeof(struct sockaddr_nl) */
 const SOCKADDR_NL = 12;
-/** Most bytes of answers packed into one datagram of a dump (Linux fills an skb of up to 32 KiB). */
-const DUMP_CHUNK = 32768;
+/** A dump's datagrams (netlink_dump's skbs): NLMSG_GOODSIZE at first, then as large as the
+ *  largest buffer the reader has passed to recvmsg, up to 32 KiB. */
+const NLMSG_GOODSIZE = 3776;
+const DUMP_MAX = 32768;
 export const CAP_NET_ADMIN = 12;
 /** Groups of NETLINK_ROUTE (RTNLGRP_MAX) and of uevent: bind and ADD_MEMBERSHIP check against them. */
 const GROUPS = 32;
@@ -96,6 +98,8 @@ export class NetlinkSocket extends Socket {
   private dstGroup = 0;
   private readonly flagOpts = new Map<number, number>();
   private closed = false;
+  /** nlk->max_recvmsg_len */
+  private maxRecvLen = 0;
 
   constructor(t: Task, flags: number, type: number, protocol: number) {
     super(flags, AF_NETLINK, type, protocol, t.creds.euid, t.creds.egid);
@@ -241,8 +245,9 @@ export class NetlinkSocket extends Socket {
     const out: Uint8Array[] = [];
     let cur: Uint8Array[] = [];
     let size = 0;
+    const chunk = Math.max(NLMSG_GOODSIZE, this.maxRecvLen);
     for (const b of ans.msgs) {
-      if (size + b.length > DUMP_CHUNK && cur.length > 0) { out.push(concat(cur)); cur = []; size = 0; }
+      if (size + b.length > chunk && cur.length > 0) { out.push(concat(cur)); cur = []; size = 0; }
       cur.push(b);
       size += b.length;
     }
@@ -251,7 +256,7 @@ export class NetlinkSocket extends Socket {
     w.struct(4).setInt32(0, 0, true);
     w.end();
     const done = w.take();
-    if (size + done.length > DUMP_CHUNK && cur.length > 0) { out.push(concat(cur)); cur = []; }
+    if (size + done.length > chunk && cur.length > 0) { out.push(concat(cur)); cur = []; }
     cur.push(done);
     out.push(concat(cur));
     for (const d of out) this.enqueue({ data: d, from: 0 });
@@ -284,6 +289,7 @@ export class NetlinkSocket extends Socket {
 
   recvmsg(t: Task, max: number, flags: number): RecvResult | Promise<RecvResult> {
     if (flags & MSG_OOB) fail(EOPNOTSUPP);
+    this.maxRecvLen = Math.min(Math.max(this.maxRecvLen, max), DUMP_MAX);
     const dl = new Deadline((flags & MSG_DONTWAIT) || (this.flags & O_NONBLOCK) ? 0n : this.opts.rcvtimeo);
     return this.recvFrom(t, max, flags, dl);
   }

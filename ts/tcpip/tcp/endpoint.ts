@@ -36,6 +36,7 @@ export const TCP_SYNACK_RETRIES = 5;
 /** TCP_TIMEWAIT_LEN and tcp_fin_timeout. */
 const TIME_WAIT_MS = 60_000;
 export const FIN_TIMEOUT_MS = 60_000;
+export const TCP_INVALID_RATELIMIT_MS = 500;
 const WSCALE_SHIFT = 7;
 
 export interface EndpointOwner { notify(mask: number): void }
@@ -64,6 +65,9 @@ export class TcpEndpoint {
   rcvBufSize = AUTO_BUF;
   /** Most data per segment we advertise (TCP_MAXSEG before connect; 0: from the MTU). */
   userMss = 0;
+  /** net.ipv4.tcp_invalid_ratelimit: the least time between two out-of-window ACKs. */
+  oowRateLimitMs = TCP_INVALID_RATELIMIT_MS;
+  private lastOowAck = -Infinity;
   /** net.ipv4.tcp_sack for this endpoint: offer and accept SACK. */
   sackEnabled = true;
   /** SACK was offered by both ends. */
@@ -363,18 +367,23 @@ export class TcpEndpoint {
       return;
     }
     if (!this.acceptable(seg, segLen)) {
-      if (!(f & TH_RST)) this.sendAck();
+      // Data always gets its duplicate ACK; a bare ACK or SYN only at the rate limit (two
+      // ends disagreeing about the window must not ACK each other forever).
+      if (!(f & TH_RST)) {
+        if (seg.data.length > 0 && !(f & TH_SYN)) this.sendAck();
+        else this.oowAck();
+      }
       return;
     }
     if (f & TH_RST) {
       // RFC 5961: only the exact next sequence number resets; others get a challenge ACK.
-      if (seg.seq !== this.rcvNxt) { this.sendAck(); return; }
+      if (seg.seq !== this.rcvNxt) { this.oowAck(); return; }
       if (this.state === TCPS.SYN_RECV && this.listener) { this.destroy(); return; }
       this.reset(this.state === TCPS.CLOSE_WAIT ? EPIPE : ECONNRESET);
       return;
     }
     if (f & TH_SYN) {
-      this.sendAck();
+      this.oowAck();
       return;
     }
     if (!(f & TH_ACK)) return;
@@ -484,7 +493,7 @@ export class TcpEndpoint {
   /** The ACK field of a synchronized-state segment; false: drop the rest. */
   private processAck(seg: TCPSegment): boolean {
     if (seqGT(seg.ack, this.sndNxt)) {
-      this.sendAck();
+      this.oowAck();
       return false;
     }
     const newSack = this.takeSack(seg);
@@ -665,6 +674,15 @@ export class TcpEndpoint {
       srcPort: this.lport, dstPort: this.rport, seq, ack: this.rcvNxt, flags, window: this.rcvWindow() >> this.rcvWscale,
       sack: this.sackOk && !this.ooo.empty ? this.ooo.sackBlocks() : undefined,
     };
+  }
+
+  /** A duplicate or challenge ACK for an out-of-window segment, at most one per
+   *  oowRateLimitMs (tcp_oow_rate_limited, net.ipv4.tcp_invalid_ratelimit). */
+  private oowAck(): void {
+    const now = performance.now();
+    if (now - this.lastOowAck < this.oowRateLimitMs) return;
+    this.lastOowAck = now;
+    this.sendAck();
   }
 
   /** A keep-alive probe: an old sequence number, so the peer answers with an ACK. */
