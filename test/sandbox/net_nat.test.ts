@@ -104,15 +104,19 @@ describe.each(platforms)('%s', (platform) => {
       expect(r.code, describeResult(r)).toBe(native.code);
     }, 150_000);
 
-  it.skipIf(noPython)('python3: getaddrinfo through 10.0.2.3 reaches the host resolver; the source address eth0 gives', async () => {
+  it.skipIf(noPython)('python3: getaddrinfo through 10.0.2.3 reaches the host resolver; the source address eth0 gives; no TCP to multicast or broadcast', async () => {
     const script = [
       'import socket',
       'print(open("/etc/resolv.conf").read().strip())',
       'print(sorted({a[4][0] for a in socket.getaddrinfo("svc.tsvisor.test", 80, socket.AF_INET)}))',
       's = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.connect(("192.0.2.1", 9)); print(s.getsockname()[0])',
+      'for a in ("224.0.0.1", "255.255.255.255", "10.0.2.255"):',
+      '    try: socket.socket().connect((a, 80))',
+      '    except OSError as e: print(a, e.errno)',
     ].join('\n');
     const r = await runSandbox([python, '-c', script], { platform, timeoutMs: 90_000 });
-    expect(r.stdout, describeResult(r)).toBe("nameserver 10.0.2.3\n['192.0.2.7']\n10.0.2.15\n");
+    // TCP to a multicast or broadcast address is ENETUNREACH, as tcp_v4_connect says.
+    expect(r.stdout, describeResult(r)).toBe("nameserver 10.0.2.3\n['192.0.2.7']\n10.0.2.15\n224.0.0.1 101\n255.255.255.255 101\n10.0.2.255 101\n");
     expect(dnsQueries).toContain('svc.tsvisor.test/1');
   }, 120_000);
 
@@ -145,6 +149,55 @@ describe.each(platforms)('%s', (platform) => {
     }
   }, 150_000);
 
+  it.skipIf(noPython)('--publish /udp: a host datagram reaches a python3 UDP echo in the sandbox and its answer comes back', async () => {
+    const probe = dgram.createSocket('udp4');
+    const hostPort = await bindUdp(probe);
+    await new Promise((r) => probe.close(r));
+    const script = [
+      'import socket',
+      's = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("0.0.0.0", 9000))',
+      'print("ready", flush=True)',
+      'for i in range(2):',
+      '    d, a = s.recvfrom(2048); s.sendto(d.upper(), a); print(a[0], flush=True)',
+    ].join('\n');
+    const child = spawn(process.execPath, sandboxArgs([python, '-c', script], { platform, extraArgs: ['--publish', `${hostPort}:9000/udp`] }),
+      { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (b: Buffer) => { out += b.toString(); });
+    child.stderr.on('data', (b: Buffer) => { out += b.toString(); });
+    const c = dgram.createSocket('udp4');
+    try {
+      for (let i = 0; i < 900 && !out.includes('ready'); i++) await new Promise((r) => setTimeout(r, 100));
+      expect(out).toContain('ready');
+      const got: string[] = [];
+      c.on('message', (m) => got.push(m.toString()));
+      for (const m of ['one', 'two']) {
+        c.send(m, hostPort, '127.0.0.1');
+        for (let i = 0; i < 100 && got.length < (m === 'one' ? 1 : 2); i++) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(got).toEqual(['ONE', 'TWO']);
+      for (let i = 0; i < 50 && child.exitCode === null; i++) await new Promise((r) => setTimeout(r, 100));
+      expect(out).toBe('ready\n10.0.2.2\n10.0.2.2\n');
+    } finally {
+      c.close();
+      child.kill('SIGKILL');
+    }
+  }, 150_000);
+
+  it('hostile: a storm of connects and connects to refused destinations; the host sees only the one connection asked for, the sentry serves on', async () => {
+    let accepted = 0;
+    const canary = net.createServer((c) => { accepted++; c.on('error', () => {}); c.pipe(c); });
+    const canaryPort = await listenTcp(canary);
+    try {
+      const r = await runSandbox([fixture('net_storm'), String(canaryPort), String(refusedPort), '300'], { platform, timeoutMs: 120_000 });
+      expect(r.stdout, describeResult(r)).toBe('storm: 0 connected, 300 refused of 300\nrefused destinations: 0 connected\necho after the storm: 11 still here\n');
+      expect(r.code, describeResult(r)).toBe(0);
+      expect(accepted).toBe(1);
+    } finally {
+      canary.close();
+    }
+  }, 150_000);
+
   it.skipIf(noPython)('--network=none: lo only, the gateway is ENETUNREACH; a malformed --network or --publish exits 125', async () => {
     const script = [
       'import socket',
@@ -161,6 +214,16 @@ describe.each(platforms)('%s', (platform) => {
       expect(b.code, `${bad.join(' ')}: ${describeResult(b)}`).toBe(125);
     }
   }, 150_000);
+
+  it('--network=host: the inet fixtures and the C client over host sockets print what they print natively', async () => {
+    for (const argv of [[fixture('inet_tcp'), '4'], [fixture('inet_udp')],
+      [fixture('net'), '127.0.0.1', String(tcpPort), String(refusedPort), String(udpPort), '8']]) {
+      const native = await runNative(argv);
+      const r = await runSandbox(argv, { platform, timeoutMs: 120_000, extraArgs: ['--network=host'] });
+      expect(r.stdout, `${argv[0]}: ${describeResult(r)}`).toBe(native.stdout);
+      expect(r.code, describeResult(r)).toBe(native.code);
+    }
+  }, 300_000);
 
   it.skipIf(noGo)('Go: net.Resolver (pure Go) through 10.0.2.3 and net/http through the gateway', async () => {
     const r = await runSandbox([goBinary, 'gohost.tsvisor.test', `10.0.2.2:${webPort}`], { platform, timeoutMs: 120_000 });

@@ -34,7 +34,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--cwd <dir>', 'working directory of the program', process.cwd())
     .option('--memory <size>', 'most memory the program\'s processes may use together (512M, 2G, max); past it the process that needs more is killed (default: half the host\'s RAM)')
     .option('--pids <n>', `most tasks (processes and threads) at once; fork past it fails with EAGAIN (default ${DEFAULT_PIDS}, or max)`)
-    .option('--network <mode>', 'sandbox (own stack: lo, eth0 10.0.2.15 behind a user-mode NAT; 10.0.2.2 is the host\'s 127.0.0.1), or none (lo only)', 'sandbox')
+    .option('--network <mode>', 'sandbox (own stack: lo, eth0 10.0.2.15 behind a user-mode NAT; 10.0.2.2 is the host\'s 127.0.0.1), none (lo only), or host (host sockets)', 'sandbox')
     .option('--publish <hostport:port[/udp]>', 'forward the host\'s 127.0.0.1:HOSTPORT to the sandbox\'s port (repeatable)', collect, [] as string[])
     .argument('<program>', 'program to run (looked up in PATH if it has no slash)')
     .argument('[args...]', 'its arguments')

@@ -20,9 +20,6 @@ export function parseNetworkFlags(network: string, publish: string[]): NetworkFl
   if (network !== 'sandbox' && network !== 'none' && network !== 'host') {
     throw new UserError(`tsvisor: --network wants sandbox, none or host, got "${network}"`, 125);
   }
-  if (network === 'host') {
-    throw new UserError('tsvisor: --network=host is not implemented yet (use sandbox or none)', 125);
-  }
   const specs: PublishSpec[] = [];
   for (const p of publish) {
     const s = parsePublish(p);

@@ -160,6 +160,15 @@ export async function runSandbox(opts: SandboxOptions): Promise<number> {
     as.release();
     startupError(prog, e);
   }
+  // The network before the program's memory: a --publish port the host refuses ends here.
+  const netFlags = opts.network ?? { mode: 'sandbox', publish: [] };
+  let network;
+  try {
+    network = await startNetwork(kernel, netFlags);
+  } catch (e) {
+    as.release();
+    throw e;
+  }
   const mm = new MemoryManager(mf, as, platform.minUserAddress, platform.maxUserAddress);
   const tgid = kernel.allocPid();
   const tg = kernel.newThreadGroup(null, tgid);
@@ -174,6 +183,7 @@ export async function runSandbox(opts: SandboxOptions): Promise<number> {
     });
   } catch (e) {
     mm.release();
+    network.close();
     // The first process dies of the OOM kill before its first instruction.
     if (mm.oomFault) throw new UserError(`tsvisor: ${prog}: out of memory while loading it (--memory ${describeBytes(memoryBytes)})`, 137);
     startupError(prog, e);
@@ -181,15 +191,7 @@ export async function runSandbox(opts: SandboxOptions): Promise<number> {
   const fdTable = newStdioFDTable();
   const ctx = new PlatformContext(platform, as);
   const task = new Task(kernel, tgid, tg, mm, fdTable, fsctx, creds, ctx);
-  const netFlags = opts.network ?? { mode: 'sandbox', publish: [] };
-  let network;
-  try {
-    network = await startNetwork(kernel, netFlags);
-    if (netFlags.mode === 'sandbox') writeResolvConf(kernel, task);
-  } catch (e) {
-    mm.release();
-    throw e;
-  }
+  if (netFlags.mode === 'sandbox') writeResolvConf(kernel, task);
   kernel.tasks.set(tgid, task);
   tg.tasks.add(task);
   task.regs[REG_RIP] = BigInt(entry.entry);

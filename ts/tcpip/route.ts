@@ -46,6 +46,21 @@ export class RouteTable {
     return false;
   }
 
+  isBroadcastOrMulticast(a: IPAddr): boolean {
+    if (a.length === 16) return a[0] === 0xff;
+    if (a[0] >= 224 && a[0] <= 239) return true;
+    if (a[0] === 255 && a[1] === 255 && a[2] === 255 && a[3] === 255) return true;
+    for (const n of this.nics) {
+      for (const x of n.addrs) {
+        if (x.addr.length !== 4 || x.prefixLen >= 31 || !inPrefix(a, x.addr, x.prefixLen)) continue;
+        let hostBitsSet = true;
+        for (let bit = x.prefixLen; bit < 32; bit++) if (!(a[bit >> 3] & (0x80 >> (bit & 7)))) { hostBitsSet = false; break; }
+        if (hostBitsSet) return true;
+      }
+    }
+    return false;
+  }
+
   /** Whether a packet for dst arriving on nic is ours (an address of any interface: Linux's
    *  weak host model; loopback nets only on lo). */
   acceptsOn(dst: IPAddr, nic: NicInfo): boolean {

@@ -88,6 +88,17 @@ export class Stack {
     return link;
   }
 
+  /** The resolved neighbours (ARP, then NDP caches), for /proc/net/arp and RTM_GETNEIGH. */
+  neighbours(): { ip: IPAddr; mac: Uint8Array; ifindex: number }[] {
+    const out: { ip: IPAddr; mac: Uint8Array; ifindex: number }[] = [];
+    for (const l of this.links) for (const n of l.arp.resolved()) out.push({ ...n, ifindex: l.info.index });
+    for (const l of this.links) for (const n of l.ndp.resolved()) out.push({ ...n, ifindex: l.info.index });
+    return out;
+  }
+
+  /** A multicast group, the limited broadcast, or an interface's subnet broadcast. */
+  isBroadcastOrMulticast(a: IPAddr): boolean { return this.routeTable.isBroadcastOrMulticast(a); }
+
   /** An address of this host (any interface's, or the loopback nets): bind may take it and
    *  packets to it are delivered here. */
   isLocalAddress(a: IPAddr): boolean { return this.routeTable.isLocal(a); }
@@ -277,7 +288,7 @@ export class Stack {
 
   /** icmp_send(ICMP_DEST_UNREACH, ICMP_PORT_UNREACH): quote the packet's IP header and the
    *  start of its payload back to its sender. */
-  private sendPortUnreachable(packet: Uint8Array, src: IPAddr, dst: IPAddr): void {
+  sendPortUnreachable(packet: Uint8Array, src: IPAddr, dst: IPAddr): void {
     const v6 = src.length === 16;
     const ipLen = this.ipHeaderLen(v6);
     const quote = packet.subarray(0, Math.min(packet.length, v6 ? 1232 : 548));

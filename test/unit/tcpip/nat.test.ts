@@ -6,7 +6,9 @@ import { EventEmitter } from 'node:events';
 import type * as dgram from 'node:dgram';
 import * as net from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { newSandboxNetwork } from '../../../ts/net/nat/network';
+import { linkLocalOf, newSandboxNetwork } from '../../../ts/net/nat/network';
+import { pseudoSum } from '../../../ts/tcpip/checksum';
+import { buildSolicit } from '../../../ts/tcpip/link/ndp';
 import { Nat, MAX_PENDING_CONNECTS, type HostSockets } from '../../../ts/net/nat/nat';
 import { GATEWAY_ADDR, GATEWAY_MAC, GUEST_ADDR, GUEST_MAC } from '../../../ts/net/nat/policy';
 import { parsePublish } from '../../../ts/net/nat/publish';
@@ -116,6 +118,25 @@ describe('sandbox network: NICs and routes', () => {
     expect(stack.stats.icmpIn).toBe(1);
     const eth0 = stack.nicByName('eth0');
     expect(eth0?.stats.rxPackets).toBe(2); // the ARP reply and the echo reply
+    expect(stack.neighbours().map((n) => [addrKey(n.ip), [...n.mac], n.ifindex])).toEqual([['10.0.2.2', [...GATEWAY_MAC], 2]]);
+  });
+
+  it('neighbour discovery resolves the gateway\'s link-local address and a ping6 to it is answered', async () => {
+    const { stack, gateway } = newSandboxNetwork({ dns: null });
+    const gwLL = linkLocalOf(GATEWAY_MAC);
+    const src = linkLocalOf(GUEST_MAC);
+    const pkt = new Uint8Array(40 + 16);
+    const m = pkt.subarray(40);
+    m[0] = 128; m[4] = 0x12; m[5] = 0x34; m[7] = 1;
+    let sum = pseudoSum(src, gwLL, 58, m.length);
+    for (let i = 0; i < m.length; i += 2) sum += (m[i] << 8) | m[i + 1];
+    while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+    m[2] = (~sum >> 8) & 0xff; m[3] = ~sum & 0xff;
+    stack.sendIP(pkt, src, gwLL, 58, 64, 0);
+    await ticks(10);
+    expect(stack.stats.icmpIn).toBe(1);
+    expect(stack.neighbours().map((n) => addrKey(n.ip))).toEqual([addrKey(gwLL)]);
+    expect(gateway.neighbours().map((n) => addrKey(n.ip))).toEqual([addrKey(src)]);
   });
 
   it('flag parsers: --publish and a resolv.conf', () => {
@@ -168,6 +189,7 @@ describe('NAT under attack', () => {
     const arp = new Uint8Array(28);
     arp.set([0, 1, 8, 0, 6, 4, 0, 1], 0); arp.set(GUEST_MAC, 8); arp.set(GUEST_ADDR, 14); arp.set(GATEWAY_ADDR, 24);
     valid.push(frame(arp, 0x0806, new Uint8Array([255, 255, 255, 255, 255, 255])));
+    valid.push(frame(buildSolicit(linkLocalOf(GUEST_MAC), linkLocalOf(GATEWAY_MAC), GUEST_MAC), 0x86dd));
     expect(() => {
       for (let i = 0; i < 20000; i++) {
         let f: Uint8Array;

@@ -11,6 +11,7 @@ import * as dgram from 'node:dgram';
 import * as net from 'node:net';
 import { addrKey, type IPAddr } from '../../tcpip/addr';
 import { IPPROTO_UDP, UDP_HEADER, writeUDP } from '../../tcpip/header/udp';
+import { IPV4_HEADER, writeIPv4Header } from '../../tcpip/header/ipv4';
 import { TH_ACK, TH_RST, TH_SYN, type TCPSegment } from '../../tcpip/header/tcp';
 import { TcpEndpoint, type Forwarder, type Stack } from '../../tcpip/stack';
 import { TCPS } from '../../tcpip/tcp/states';
@@ -147,10 +148,25 @@ export class Nat implements Forwarder {
       f.timer = this.idleTimer(key, f.idleMs);
       this.sendUdp(dst, dport, src, sport, new Uint8Array(msg.buffer, msg.byteOffset, msg.length));
     });
-    sock.on('error', () => this.closeUdp(key));
+    sock.on('error', (e: NodeJS.ErrnoException) => {
+      // The host said nobody listens there: the sandbox hears it as ICMP port unreachable.
+      if (e.code === 'ECONNREFUSED' && this.udpFlows.get(key) === flow) this.refusedUdp(src, sport, dst, dport);
+      this.closeUdp(key);
+    });
     sock.unref();
     this.udpFlows.set(key, flow);
     return flow;
+  }
+
+  /** ICMP port unreachable to (src, sport) for its datagrams to (dst, dport), quoting a
+   *  header of one as Linux's icmp_send does. */
+  private refusedUdp(src: IPAddr, sport: number, dst: IPAddr, dport: number): void {
+    if (src.length !== 4) return;
+    const q = new Uint8Array(IPV4_HEADER + UDP_HEADER);
+    writeUDP(q.subarray(IPV4_HEADER), src, dst, sport, dport);
+    writeIPv4Header(q, src, dst, IPPROTO_UDP, 64, 0, 0);
+    this.gw.sendPortUnreachable(q, src, dst);
+    this.gw.flush();
   }
 
   private idleTimer(key: string, ms: number): NodeJS.Timeout {

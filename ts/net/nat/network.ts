@@ -13,6 +13,7 @@ import { Nat } from './nat';
 import { DNS_ADDR, GATEWAY_ADDR, GATEWAY_MAC, GUEST_ADDR, GUEST_MAC, SANDBOX_PREFIX, type NatPolicy } from './policy';
 import { Publisher, type PublishSpec } from './publish';
 import { hostResolver } from './resolv';
+import { setHostNetwork } from '../host/mode';
 
 export type NetworkMode = 'sandbox' | 'none' | 'host';
 
@@ -62,6 +63,7 @@ export async function setupNetwork(kernel: object, opts: NetworkOptions): Promis
   if (opts.mode !== 'sandbox') {
     const stack = new Stack();
     setStackOf(kernel, stack);
+    if (opts.mode === 'host') setHostNetwork(kernel);
     return { stack, nat: null, gateway: null, close: () => {} };
   }
   const { stack, gateway, nat } = newSandboxNetwork({ dns: hostResolver() });

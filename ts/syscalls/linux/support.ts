@@ -25,7 +25,7 @@ export const PARTIAL: Record<string, string> = {
   getrusage: 'RUSAGE_CHILDREN CPU times are zero; user/system split is the sentry\'s estimate',
   times: 'children\'s CPU times are zero',
   wait4: 'the rusage of the reaped child has zero CPU times',
-  socket: 'AF_UNIX, and AF_INET/AF_INET6 TCP and UDP over the sandbox stack: lo, and eth0 (IPv4) through the user-mode NAT to the host (--network=host not yet); ping sockets (SOCK_DGRAM IPPROTO_ICMP/ICMPV6) and raw ICMP sockets, raw sockets of other protocols EPROTONOSUPPORT; AF_NETLINK NETLINK_ROUTE (RTM_GETLINK/GETADDR/GETROUTE; changes EPERM/EOPNOTSUPP) and NETLINK_KOBJECT_UEVENT; other families EAFNOSUPPORT',
+  socket: 'AF_UNIX, and AF_INET/AF_INET6 TCP and UDP over the sandbox stack: lo, and eth0 (IPv4) through the user-mode NAT to the host; with --network=host, host sockets; ping sockets (SOCK_DGRAM IPPROTO_ICMP/ICMPV6) and raw ICMP sockets on the sandbox stack, raw sockets of other protocols EPROTONOSUPPORT; AF_NETLINK NETLINK_ROUTE (RTM_GETLINK/GETADDR/GETROUTE of the sandbox stack; changes EPERM/EOPNOTSUPP) and NETLINK_KOBJECT_UEVENT; other families EAFNOSUPPORT',
   socketpair: 'AF_UNIX only (EOPNOTSUPP for AF_INET and AF_NETLINK, as Linux)',
   timerfd_settime: 'TFD_TIMER_CANCEL_ON_SET is accepted but never cancels (the clock cannot be set)',
   memfd_create: 'MFD_HUGETLB is EINVAL (Linux without a huge page pool creates it and fails its mmap)',

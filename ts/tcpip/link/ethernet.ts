@@ -2,13 +2,14 @@
 // frames of 14-byte headers carrying IPv4, IPv6 and ARP, between two ends joined by a wire
 // (attach). The sandbox's eth0 is one end; the user-mode NAT's gateway stack is the other
 // (../../net/nat). Outgoing IPv4 is framed for its next hop's MAC from the neighbour cache
-// (arp.ts); IPv6 for a multicast MAC or a neighbour learnt from incoming frames (there is no
-// neighbour discovery yet). Incoming frames are queued (queue.ts) and parsed later; a frame
+// (arp.ts); IPv6 for a multicast MAC or a neighbour found by neighbour discovery (ndp.ts,
+// with a cache of its own). Incoming frames are queued (queue.ts) and parsed later; a frame
 // not for our MAC, broadcast or multicast is dropped, as is anything malformed.
 
 import { addrEqual, type IPAddr } from '../addr';
 import { ARPOP_REPLY, ARPOP_REQUEST, ARP_LEN, ETH_P_ARP, NeighbourCache, parseArp, writeArp } from './arp';
 import { PacketQueue } from './queue';
+import { ND_NEIGHBOR_SOLICIT, buildAdvert, buildSolicit, multicastMac, parseNdp } from './ndp';
 import { ARPHRD_ETHER, IFF_BROADCAST, IFF_LOWER_UP, IFF_MULTICAST, IFF_RUNNING, IFF_UP, newNicStats, type NicInfo } from '../nic';
 
 export const ETH_HLEN = 14;
@@ -32,8 +33,8 @@ export class EthernetLink {
   readonly arp: NeighbourCache;
   private readonly inq: PacketQueue;
   private peer: EthernetLink | null = null;
-  /** IPv6 neighbours learnt from frames they sent (no NDP yet). */
-  private readonly v6Neigh = new Map<string, Uint8Array>();
+  /** IPv6 neighbours (RFC 4861): resolved by solicitation, as arp for IPv4. */
+  readonly ndp: NeighbourCache;
 
   constructor(private readonly host: LinkHost, index: number, name: string, mac: Uint8Array, mtu = ETH_MTU) {
     this.info = {
@@ -43,6 +44,7 @@ export class EthernetLink {
     };
     this.arp = new NeighbourCache((ip) => this.sendArp(ARPOP_REQUEST, ETH_BROADCAST, new Uint8Array(6), ip),
       (n) => { this.info.stats.txDropped += n; });
+    this.ndp = new NeighbourCache((ip) => this.solicitV6(ip), (n) => { this.info.stats.txDropped += n; });
     this.inq = new PacketQueue((f) => this.input(f), () => host.drained());
   }
 
@@ -65,11 +67,36 @@ export class EthernetLink {
       else this.arp.queue(nextHop, pkt);
       return;
     }
-    let mac: Uint8Array | null = null;
-    if (nextHop[0] === 0xff) mac = new Uint8Array([0x33, 0x33, nextHop[12], nextHop[13], nextHop[14], nextHop[15]]);
-    else mac = this.v6Neigh.get(v6Key(nextHop)) ?? null;
+    if (nextHop[0] === 0xff) { this.xmit(multicastMac(nextHop), ETH_P_IPV6, pkt); return; }
+    const mac = this.ndp.lookup(nextHop);
     if (mac) this.xmit(mac, ETH_P_IPV6, pkt);
-    else this.info.stats.txDropped++;
+    else this.ndp.queue(nextHop, pkt);
+  }
+
+  private solicitV6(target: IPAddr): void {
+    const src = this.info.addrs.find((x) => x.addr.length === 16)?.addr;
+    if (!src) return;
+    const ns = buildSolicit(src, target, this.mac);
+    this.xmit(multicastMac(ns.subarray(24, 40)), ETH_P_IPV6, ns);
+  }
+
+  /** A solicitation for one of our addresses is answered, and its sender learnt; an
+   *  advertisement updates the entry we asked for. True: the packet was NDP. */
+  private ndpInput(p: Uint8Array): boolean {
+    const m = parseNdp(p);
+    if (!m) return false;
+    const send = (mac: Uint8Array, pkt: Uint8Array): void => this.xmit(mac, ETH_P_IPV6, pkt);
+    const ours = this.info.addrs.some((x) => addrEqual(x.addr, m.target));
+    if (m.type === ND_NEIGHBOR_SOLICIT) {
+      if (!ours) return true;
+      const unspecified = m.src.every((b) => b === 0);
+      if (m.lladdr && !unspecified && (m.lladdr[0] & 1) === 0) this.ndp.learn(m.src, m.lladdr, true, send);
+      const mac = m.lladdr ?? this.ndp.lookup(m.src);
+      if (mac && !unspecified) send(mac, buildAdvert(m.target, m.src, m.target, this.mac));
+      return true;
+    }
+    if (m.lladdr && (m.lladdr[0] & 1) === 0) this.ndp.learn(m.target, m.lladdr, false, send);
+    return true;
   }
 
   private xmit(dstMac: Uint8Array, type: number, payload: Uint8Array): void {
@@ -103,17 +130,10 @@ export class EthernetLink {
       case ETH_P_ARP: this.arpInput(payload); return;
       case ETH_P_IP: this.host.deliver(payload, this.info); return;
       case ETH_P_IPV6:
-        if (payload.length >= 40 && payload[0] >> 4 === 6) this.learnV6(payload.subarray(8, 24), f.subarray(6, 12));
-        this.host.deliver(payload, this.info);
+        if (!this.ndpInput(payload)) this.host.deliver(payload, this.info);
         return;
       default: s.rxDropped++;
     }
-  }
-
-  private learnV6(src: IPAddr, mac: Uint8Array): void {
-    if (src[0] === 0xff || (mac[0] & 1) === 1) return;
-    if (this.v6Neigh.size >= 1024 && !this.v6Neigh.has(v6Key(src))) return;
-    this.v6Neigh.set(v6Key(src), mac.slice());
   }
 
   /** arp_process: answer requests for our addresses, learn the sender when the packet
@@ -139,10 +159,4 @@ export class EthernetLink {
     writeArp(p, { op, sha: this.mac, spa: src, tha, tpa });
     this.xmit(dstMac, ETH_P_ARP, p);
   }
-}
-
-function v6Key(a: IPAddr): string {
-  let s = '';
-  for (const b of a) s += b.toString(16).padStart(2, '0');
-  return s;
 }
