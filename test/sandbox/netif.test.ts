@@ -31,7 +31,7 @@ describe.each(platforms)('%s', (platform) => {
   it('changes by an unprivileged caller: EPERM from netlink (NLMSG_ERROR) and from SIOCSIF*',
     () => expectSameAsNative([fixture('netif'), 'perm'], platform, 60_000), 90_000);
 
-  it.skipIf(skipBecause(!haveBusybox, `${busybox} is absent`))('busybox ip addr / ip link / ip route show table local: lo as natively', async () => {
+  it.skipIf(skipBecause(!haveBusybox, `${busybox} is absent`))('busybox ip addr / ip link / ip route show table local / ip route get 127.0.0.1: lo as natively', async () => {
     for (const args of [['ip', 'addr'], ['ip', 'link'], ['ip', '-o', 'addr'], ['ip', '-6', 'addr']]) {
       const native = await runNative([busybox, ...args]);
       const r = await runSandbox([busybox, ...args], { platform, timeoutMs: 60_000 });
@@ -44,6 +44,8 @@ describe.each(platforms)('%s', (platform) => {
     const lo = (s: string): string => s.split('\n').filter((l) => / dev lo /.test(l)).join('\n');
     expect(lo(r.stdout), describeResult(r)).toBe(lo(native.stdout));
     expect(lo(r.stdout)).toContain('local 127.0.0.1 dev lo');
+    const get = async (f: typeof runNative): Promise<string> => (await f([busybox, 'ip', 'route', 'get', '127.0.0.1'], { platform, timeoutMs: 60_000 })).stdout;
+    expect(await get(runSandbox)).toBe(await get(runNative));
   }, 120_000);
 
   it('/proc/net tables list the program\'s own sockets in Linux\'s layouts; dev, if_inet6, ipv6_route, snmp, netstat, sockstat, /proc/sys/net',
@@ -85,6 +87,10 @@ describe.each(platforms)('%s', (platform) => {
     expect(routes).toContain('default via 10.0.2.2 dev eth0');
     expect(await run(['ifconfig', 'eth0'])).toMatch(/inet addr:10\.0\.2\.15 +Bcast:10\.0\.2\.255 +Mask:255\.255\.255\.0/);
     expect(await run(['cat', '/proc/net/route'])).toMatch(/^eth0\t00000000\t0202000A\t0003\t/m);
+    expect(await run(['ip', 'route', 'get', '8.8.8.8'])).toBe('8.8.8.8 via 10.0.2.2 dev eth0  src 10.0.2.15 \n');
+    expect(await run(['ip', 'route', 'get', '10.0.2.15'])).toBe('local 10.0.2.15 dev lo  src 10.0.2.15 \n');
+    const unreach = await runSandbox([busybox, 'ip', 'route', 'get', '8.8.8.8'], { platform, timeoutMs: 60_000, extraArgs: ['--network=none'] });
+    expect(unreach.stderr, describeResult(unreach)).toContain('Network is unreachable');
     const none = await run(['ip', 'addr'], ['--network=none']);
     expect(none).toContain('1: lo:');
     expect(none).not.toContain('eth0');

@@ -1,15 +1,18 @@
 // NETLINK_ROUTE's kernel side (Linux net/core/rtnetlink.c rtnetlink_rcv_msg, rtnl_fill_ifinfo,
 // net/ipv4/devinet.c inet_fill_ifaddr, net/ipv6/addrconf.c, fib_dump_info, rt6_fill_node):
-// RTM_GETLINK (dump, or one link by index or name), RTM_GETADDR and RTM_GETROUTE dumps, with
-// the attributes in the order Linux writes them. Changes (RTM_NEW*, DEL*, SET*) are EPERM
+// RTM_GETLINK (dump, or one link by index or name), RTM_GETADDR and RTM_GETROUTE dumps, an
+// IPv4 RTM_GETROUTE lookup ("ip route get"), with the attributes in the order Linux writes them. Changes (RTM_NEW*, DEL*, SET*) are EPERM
 // without CAP_NET_ADMIN as in Linux, and EOPNOTSUPP with it: the interfaces are the stack's
 // and do not change. Other requests are EOPNOTSUPP, as for a type no handler registered.
 
 import type { Task } from '../../kernel/task';
-import { EINVAL, ENODEV, ENOTSUP as EOPNOTSUPP, EPERM } from '../../abi/linux/errno';
+import { EINVAL, ENETUNREACH, ENODEV, ENOTSUP as EOPNOTSUPP, EPERM } from '../../abi/linux/errno';
 import { AF_INET, AF_INET6 } from '../../abi/linux/socket';
 import { stackOf } from '../../tcpip/stack';
-import { interfaceByIndex, interfaceByName, netInterfaces, netRoutes, type IfAddr, type NetInterface, type Route } from '../interfaces';
+import {
+  RTN_LOCAL, RTN_UNICAST, RT_TABLE_MAIN, interfaceByIndex, interfaceByName, netInterfaces, netRoutes, type IfAddr, type NetInterface,
+  type Route,
+} from '../interfaces';
 import { NLM_F_DUMP, NLM_F_MULTI, NlWriter, parseAttrs, type NlMsg } from './message';
 import { CAP_NET_ADMIN, type KernelAnswer, type NetlinkSocket } from './netlink_socket';
 
@@ -105,7 +108,7 @@ export function routeRequest(t: Task, sock: NetlinkSocket, m: NlMsg): KernelAnsw
       return answer(out, true);
     }
     case RTM_GETROUTE: {
-      if (!dump) return error(EOPNOTSUPP);
+      if (!dump) return getRoute(t, w, m, seq, pid, stack);
       const out: Uint8Array[] = [];
       for (const fam of [4, 16] as const) {
         if ((family === AF_INET && fam === 16) || (family === AF_INET6 && fam === 4)) continue;
@@ -116,6 +119,42 @@ export function routeRequest(t: Task, sock: NetlinkSocket, m: NlMsg): KernelAnsw
     default:
       return error(EOPNOTSUPP);
   }
+}
+
+const RTA_UID = 25;
+const RTM_F_CLONED = 0x200;
+const RTCF_LOCAL = 0x80000000;
+
+/** inet_rtm_getroute ("ip route get"): where a packet to RTA_DST would go, as the cloned
+ *  route Linux answers with (the main and local tables are one trie there: table main). */
+function getRoute(t: Task, w: NlWriter, m: NlMsg, seq: number, pid: number, stack: ReturnType<typeof stackOf>): KernelAnswer {
+  if (m.payload.length < RTMSG) return error(EINVAL);
+  const family = m.payload[0];
+  // Only IPv4 has the lookup here; IPv6's (inet6_rtm_getroute) is not built.
+  if (family !== AF_INET) return error(EOPNOTSUPP);
+  const attrs = parseAttrs(m.payload.subarray(RTMSG));
+  const dstAttr = attrs.get(RTA_DST);
+  if (dstAttr && dstAttr.length < 4) return error(EINVAL);
+  const dst = dstAttr ? dstAttr.slice(0, 4) : new Uint8Array(4);
+  const r = stack.routeOutput(dst);
+  if (!r) return error(ENETUNREACH);
+  const local = stack.isLocalAddress(dst) || dst[0] === 127;
+  w.begin(RTM_NEWROUTE, 0, seq, pid);
+  const h = w.struct(RTMSG);
+  h.setUint8(0, AF_INET);
+  h.setUint8(1, 32);
+  h.setUint8(4, RT_TABLE_MAIN);
+  h.setUint8(7, local ? RTN_LOCAL : RTN_UNICAST);
+  h.setUint32(8, RTM_F_CLONED | (local ? RTCF_LOCAL : 0), true);
+  w.u32(RTA_TABLE, RT_TABLE_MAIN);
+  w.attr(RTA_DST, dst);
+  w.u32(RTA_OIF, r.nic.index);
+  w.attr(RTA_PREFSRC, r.src);
+  if (!local && r.nextHop.length === 4 && r.nextHop.some((b, i) => b !== dst[i])) w.attr(RTA_GATEWAY, r.nextHop);
+  w.u32(RTA_UID, t.creds.uid);
+  w.attr(RTA_CACHEINFO, new Uint8Array(32));
+  w.end();
+  return answer([w.take()], false);
 }
 
 /** rtnl_getlink: one link by ifi_index, else by IFLA_IFNAME / IFLA_ALT_IFNAME. */
