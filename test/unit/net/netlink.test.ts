@@ -117,4 +117,38 @@ describe('netlink route: hostile requests (seed 0x4e11)', () => {
       expect(new DataView(m.payload.buffer, m.payload.byteOffset).getInt32(0, true)).toBe(errno);
     }
   });
+
+  it('a reader that never reads cannot grow the queue: one dump at a time (EBUSY), then ENOBUFS', () => {
+    const { t } = newTask({ uid: 1000 });
+    const s = createNetlinkSocket(t, SOCK_RAW, NETLINK_ROUTE, true);
+    send(t, s, request(18, NLM_F_REQUEST | NLM_F_DUMP, 1, new Uint8Array(16)));
+    // The second dump, while the first is unread, is refused with an error message.
+    send(t, s, request(18, NLM_F_REQUEST | NLM_F_DUMP, 2, new Uint8Array(16)));
+    const getlink = request(18, NLM_F_REQUEST, 3, Uint8Array.of(0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0));
+    for (let i = 0; i < 20_000; i++) send(t, s, getlink);
+    let bytes = 0;
+    let datagrams = 0;
+    const errors: number[] = [];
+    for (;;) {
+      let r: RecvResult;
+      try {
+        r = s.recvmsg(t, 1 << 16, MSG_DONTWAIT) as RecvResult;
+      } catch (e) {
+        if (!(e instanceof SyscallError)) throw e;
+        errors.push(e.errno);
+        if (errors.length > 2) break;
+        continue;
+      }
+      bytes += r.data.length;
+      datagrams++;
+      for (const m of parseMessages(r.data)) {
+        if (m.type === NLMSG_ERROR && m.seq === 2) expect(new DataView(m.payload.buffer, m.payload.byteOffset).getInt32(0, true)).toBe(-16);
+      }
+    }
+    // SO_RCVBUF bounds what waited (the dump rides above it, as Linux builds it on demand).
+    expect(bytes).toBeLessThan(212992 + 65536);
+    expect(datagrams).toBeGreaterThan(100);
+    expect(errors[0]).toBe(105); // ENOBUFS, once
+    expect(errors[1]).toBe(11); // then EAGAIN: empty
+  });
 });

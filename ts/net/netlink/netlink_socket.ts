@@ -8,11 +8,11 @@
 import type { Task } from '../../kernel/task';
 import { fail } from '../../kernel/syscall_error';
 import {
-  EADDRINUSE, EAGAIN, ECONNREFUSED, EINVAL, EMSGSIZE, ENOPROTOOPT, ENOTSUP as EOPNOTSUPP, EPERM, EPROTONOSUPPORT,
+  EADDRINUSE, EAGAIN, EBUSY, ECONNREFUSED, EINVAL, EMSGSIZE, ENOBUFS, ENOPROTOOPT, ENOTSUP as EOPNOTSUPP, EPERM, EPROTONOSUPPORT,
   ESOCKTNOSUPPORT,
 } from '../../abi/linux/errno';
 import { O_NONBLOCK } from '../../abi/linux/fcntl';
-import { POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM } from '../../abi/linux/poll';
+import { POLLERR, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM } from '../../abi/linux/poll';
 import { AF_NETLINK, AF_UNSPEC, MSG_DONTWAIT, MSG_OOB, MSG_PEEK, MSG_TRUNC, SOCK_DGRAM, SOCK_RAW } from '../../abi/linux/socket';
 import { WaitQueue } from '../../kernel/poll/wait_queue';
 import type { ReadinessCallback } from '../../vfs/file_description';
@@ -75,7 +75,7 @@ function portTable(kernel: object): PortTable {
   return p;
 }
 
-interface Datagram { data: Uint8Array; from: number }
+interface Datagram { data: Uint8Array; from: number; dump?: boolean }
 
 /** netlink_create: the type and protocol checks, in Linux's order. */
 export function createNetlinkSocket(t: Task, type: number, protocol: number, nonblock: boolean): NetlinkSocket {
@@ -90,6 +90,11 @@ export class NetlinkSocket extends Socket {
   readonly opts = new SockOpts();
   private readonly queue = new WaitQueue();
   private readonly recvQueue: Datagram[] = [];
+  /** Bytes queued (against SO_RCVBUF), and unread datagrams of a dump (one dump at a time). */
+  private queuedBytes = 0;
+  private dumpUnread = 0;
+  /** netlink_overrun: an answer was dropped for a full queue; the next recv says ENOBUFS. */
+  private overrun = false;
   private readonly ports: PortTable;
   readonly kernel: object;
   portid = 0;
@@ -109,7 +114,11 @@ export class NetlinkSocket extends Socket {
 
   get listening(): boolean { return false; }
   peerCred(): UCred | null { return null; }
-  takeError(): number { return 0; }
+  takeError(): number {
+    const e = this.overrun ? ENOBUFS : 0;
+    this.overrun = false;
+    return e;
+  }
 
   private static nameOf(pid: number, groups: number): Uint8Array {
     const b = new Uint8Array(SOCKADDR_NL);
@@ -228,6 +237,8 @@ export class NetlinkSocket extends Socket {
       if ((m.flags & NLM_F_REQUEST) && m.type >= NLMSG_MIN_TYPE) {
         ans = routeRequest(t, this, m);
         err = ans.err;
+        // netlink_dump_start: a dump while the last is still being read is EBUSY.
+        if (ans.dump && !err && this.dumpUnread > 0) err = EBUSY;
       }
       if (ans && !err) this.deliverAnswer(ans, m);
       // A dump answers with NLMSG_DONE instead of an ack (netlink_dump_start's -EINTR).
@@ -259,7 +270,8 @@ export class NetlinkSocket extends Socket {
     if (size + done.length > chunk && cur.length > 0) { out.push(concat(cur)); cur = []; }
     cur.push(done);
     out.push(concat(cur));
-    for (const d of out) this.enqueue({ data: d, from: 0 });
+    // A dump is produced as it is read in Linux, so it is never dropped for a full queue.
+    for (const d of out) this.enqueue({ data: d, from: 0, dump: true });
   }
 
   /** netlink_ack: NLMSG_ERROR quoting the request (only its header for a success, or when
@@ -281,7 +293,14 @@ export class NetlinkSocket extends Socket {
 
   enqueue(d: Datagram): void {
     if (this.closed) return;
+    if (!d.dump && this.queuedBytes + d.data.length > this.opts.rcvbuf) {
+      if (!this.flagOpts.get(NETLINK_NO_ENOBUFS)) this.overrun = true;
+      this.queue.notify(POLLERR);
+      return;
+    }
     this.recvQueue.push(d);
+    this.queuedBytes += d.data.length;
+    if (d.dump) this.dumpUnread++;
     this.queue.notify(POLLIN | POLLRDNORM);
   }
 
@@ -295,12 +314,20 @@ export class NetlinkSocket extends Socket {
   }
 
   private recvFrom(t: Task, max: number, flags: number, dl: Deadline): RecvResult | Promise<RecvResult> {
+    if (this.overrun) {
+      this.overrun = false;
+      fail(ENOBUFS);
+    }
     const d = this.recvQueue[0];
     if (!d) {
       if (dl.nonblocking) fail(EAGAIN);
       return dl.wait(t, (wake) => this.queue.subscribe(POLLIN, wake)).then(() => this.recvFrom(t, max, flags, dl));
     }
-    if (!(flags & MSG_PEEK)) this.recvQueue.shift();
+    if (!(flags & MSG_PEEK)) {
+      this.recvQueue.shift();
+      this.queuedBytes -= d.data.length;
+      if (d.dump) this.dumpUnread--;
+    }
     const n = Math.min(max, d.data.length);
     return {
       n: flags & MSG_TRUNC ? d.data.length : n, data: d.data.subarray(0, n), from: NetlinkSocket.nameOf(d.from, 0),
@@ -319,7 +346,7 @@ export class NetlinkSocket extends Socket {
   }
 
   override readiness(_mask: number): number {
-    return (this.recvQueue.length > 0 ? POLLIN | POLLRDNORM : 0) | POLLOUT | POLLWRNORM;
+    return (this.recvQueue.length > 0 ? POLLIN | POLLRDNORM : 0) | (this.overrun ? POLLERR : 0) | POLLOUT | POLLWRNORM;
   }
 
   override addWaiter(mask: number, cb: ReadinessCallback): () => void { return this.queue.subscribe(mask, cb); }
@@ -361,6 +388,8 @@ export class NetlinkSocket extends Socket {
   override release(): void {
     this.closed = true;
     this.recvQueue.length = 0;
+    this.queuedBytes = 0;
+    this.dumpUnread = 0;
     if (this.portid !== 0) {
       const m = this.ports.of(this.protocol);
       if (m.get(this.portid) === this) m.delete(this.portid);
