@@ -369,8 +369,10 @@ export class TcpEndpoint {
     if (!this.acceptable(seg, segLen)) {
       // Data always gets its duplicate ACK; a bare ACK or SYN only at the rate limit (two
       // ends disagreeing about the window must not ACK each other forever).
+      // A window or keep-alive probe (one below rcv.nxt) is always answered: the sender's
+      // persist and keep-alive timers back off waiting for that answer.
       if (!(f & TH_RST)) {
-        if (seg.data.length > 0 && !(f & TH_SYN)) this.sendAck();
+        if ((seg.data.length > 0 && !(f & TH_SYN)) || seqAdd(seg.seq, 1) === this.rcvNxt) this.sendAck();
         else this.oowAck();
       }
       return;
