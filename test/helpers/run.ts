@@ -1,7 +1,7 @@
 // Helpers for the sandbox tests: run a program inside tsvisor or natively, collect its output.
 import { createRequire } from 'node:module';
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { constants as osConstants } from 'node:os';
@@ -57,6 +57,33 @@ export interface RunResult {
   stderr: string;
 }
 
+/** pid and its descendants, found through /proc before anything is killed (once their
+ *  parent dies, orphans are init's and their pipes would keep the run from ever closing). */
+function processTree(pid: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const e of readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      const list = children.get(ppid) ?? [];
+      list.push(Number(e));
+      children.set(ppid, list);
+    } catch { /* gone meanwhile */ }
+  }
+  const out: number[] = [];
+  const walk = (p: number): void => { out.push(p); for (const c of children.get(p) ?? []) walk(c); };
+  walk(pid);
+  return out;
+}
+
+/** A timed-out run: SIGKILL to the program and everything it started. */
+function killTree(pid: number): void {
+  for (const p of processTree(pid)) {
+    try { process.kill(p, 'SIGKILL'); } catch { /* already gone */ }
+  }
+}
+
 function collect(
   file: string,
   args: string[],
@@ -75,7 +102,8 @@ function collect(
     child.stdin.end(opts.stdin ?? '');
     const timer = setTimeout(() => {
       err.push(Buffer.from(`\n[test helper] killed after ${opts.timeoutMs ?? 50_000} ms\n`));
-      child.kill('SIGKILL');
+      if (child.pid !== undefined) killTree(child.pid);
+      else child.kill('SIGKILL');
     }, opts.timeoutMs ?? 50_000);
     child.on('error', (e) => {
       clearTimeout(timer);

@@ -26,4 +26,7 @@ describe.each(platforms)('%s', (platform) => {
   it('PR_SET_CHILD_SUBREAPER reparents orphans', () => same('subreaper'));
   it('/sys refuses renames as Linux does', () => same('sysfs'));
   it('vsyscall time() with a bad pointer: SIGSEGV', () => same('vsyscall'));
+  it('atime (relatime) on following and reading a symlink, reading and listing files', () => same('symatime'));
+  it('a fatal signal to a stopped process waits for SIGCONT; SIGKILL does not', () => same('stopkill'));
+  it('truncating a mapped file and growing shared anonymous memory: SIGBUS past the end', () => same('truncmap'));
 }, 60_000);

@@ -10,6 +10,7 @@ import type { ThreadGroup } from './thread_group';
 import { block } from './blocking';
 import { reap } from './exit';
 import { takeStopReport } from './job_control';
+import { chargeReapedChild } from './timers/cpu_time';
 
 export const WNOHANG = 0x1, WUNTRACED = 0x2, WSTOPPED = 0x2, WEXITED = 0x4, WCONTINUED = 0x8,
   WNOWAIT = 0x0100_0000, __WNOTHREAD = 0x2000_0000, __WALL = 0x4000_0000, __WCLONE = 0x8000_0000;
@@ -25,6 +26,8 @@ export interface WaitResult {
   /** The wait(2) status word. */
   status: number;
   uid: number;
+  /** The child the report is about (its rusage goes with the report). */
+  child: ThreadGroup;
 }
 
 /** eligible_child: clone children (exit signal other than SIGCHLD) only with __WCLONE. */
@@ -44,11 +47,11 @@ function scan(t: Task, req: WaitRequest): { ready: WaitResult | null; zombie: Th
     if (!child.zombie) {
       any = true;
       const status = takeStopReport(child, (req.options & WSTOPPED) !== 0, (req.options & WCONTINUED) !== 0, peek);
-      if (status !== null) return { ready: { pid: child.tgid, status, uid: childUid(child) }, zombie: null, any };
+      if (status !== null) return { ready: { pid: child.tgid, status, uid: childUid(child), child }, zombie: null, any };
       continue;
     }
     if ((req.options & WEXITED) !== 0) {
-      return { ready: { pid: child.tgid, status: child.exitStatus ?? 0, uid: child.exitUid }, zombie: child, any: true };
+      return { ready: { pid: child.tgid, status: child.exitStatus ?? 0, uid: child.exitUid, child }, zombie: child, any: true };
     }
   }
   return { ready: null, zombie: null, any };
@@ -60,13 +63,20 @@ function childUid(child: ThreadGroup): number {
   return child.exitUid;
 }
 
+/** wait_task_zombie: the waiter's process takes over the child's CPU times, then the pid
+ *  is freed. */
+function reapWaited(t: Task, zombie: ThreadGroup): void {
+  chargeReapedChild(t.tg, zombie);
+  reap(t.kernel, zombie);
+}
+
 /** do_wait: a result, null for WNOHANG with nothing to report, ECHILD with no such child;
  *  a Promise when it must sleep. */
 export function waitForChild(t: Task, req: WaitRequest): WaitResult | null | Promise<WaitResult | null> {
   const { ready, zombie, any } = scan(t, req);
   if (!any) fail(ECHILD);
   if (ready) {
-    if (zombie && (req.options & WNOWAIT) === 0) reap(t.kernel, zombie);
+    if (zombie && (req.options & WNOWAIT) === 0) reapWaited(t, zombie);
     return ready;
   }
   if ((req.options & WNOHANG) !== 0) return null;
@@ -82,7 +92,7 @@ export function waitForChild(t: Task, req: WaitRequest): WaitResult | null | Pro
     const again = scan(t, req);
     if (!again.ready) throw e;
     t.syscallRestart = 0;
-    if (again.zombie && (req.options & WNOWAIT) === 0) reap(t.kernel, again.zombie);
+    if (again.zombie && (req.options & WNOWAIT) === 0) reapWaited(t, again.zombie);
     return again.ready;
   });
 }

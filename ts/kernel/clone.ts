@@ -22,6 +22,7 @@ import { getFDTable, getMM } from './shared_state';
 import { block } from './blocking';
 import type { Kernel } from './kernel';
 import { RLIMIT_NPROC } from './rlimits';
+import { updateCpuLimit } from './timers/cpu_limit';
 
 export const CSIGNAL = 0xff;
 export const CLONE_VM = 0x100, CLONE_FS = 0x200, CLONE_FILES = 0x400, CLONE_SIGHAND = 0x800,
@@ -209,6 +210,7 @@ function setupProcess(t: Task, tg: ThreadGroup, a: CloneArgs): void {
   tg.exePath = t.tg.exePath;
   tg.exitSignal = a.exitSignal;
   t.tg.rlimits.forEach((r, i) => { tg.rlimits[i] = { ...r }; });
+  updateCpuLimit(tg);
   if (has(a.flags, CLONE_SIGHAND)) {
     shareSignalActions(t.tg, tg);
   } else {

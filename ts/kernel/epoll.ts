@@ -42,6 +42,17 @@ export class EpollInstance extends FileDescription {
   private readonly queue = new WaitQueue();
   private readonly owner: AnonOwner;
 
+  /** ep_find_tfd (kcmp KCMP_EPOLL_TFD): the file of the toff-th item registered under fd
+   *  tfd (several files may have been added under one number), or null. */
+  targetFile(tfd: number, toff: number): FileDescription | null {
+    let n = 0;
+    for (const byFd of this.items.values()) {
+      const item = byFd.get(tfd);
+      if (item !== undefined && n++ === toff) return item.file;
+    }
+    return null;
+  }
+
   /** O_CLOEXEC, epoll_create1's one flag, belongs to the fd, not here. */
   constructor(t: Task) {
     super(O_RDWR);

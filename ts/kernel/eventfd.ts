@@ -58,6 +58,14 @@ export class EventFd extends FileDescription {
     return 8;
   }
 
+  /** eventfd_signal (an AIO completion with IOCB_FLAG_RESFD): add 1, never waiting; a
+   *  counter at its maximum stays there. */
+  kernelSignal(): void {
+    if (this.count === ULLONG_MAX) return;
+    this.count += 1n;
+    this.queue.notify(POLLIN);
+  }
+
   /** Sleep until a change that may allow `events` (interruptible, restartable). */
   private wait(t: Task, events: number): Promise<void> {
     return block<void>(t, (wake) => this.queue.subscribe(events, () => wake()));

@@ -20,6 +20,7 @@ import type { Task } from './task';
 import { fdTableShared, putFDTable, putMM } from './shared_state';
 import { futexExitRelease, releaseVfork } from './exit';
 import { execTimers } from './timers/process_timers';
+import { taskCpuTime } from './timers/cpu_time';
 
 const ARG_MAX = 32 * 4096;
 const STK_LIM = 8 << 20;
@@ -102,6 +103,7 @@ export function execve(t: Task, filename: string, argvIn: string[], envp: string
   t.ctx = ctx;
   t.mm = mm;
   oldCtx.release();
+  taskCpuTime(t).retire(oldCtx.cpuTimeNs());
   putMM(oldMm);
 
   if (fdTableShared(t.fdTable)) {

@@ -12,7 +12,7 @@ import { VfsFile } from '../vfs/vfs_file';
 import type { VirtualDentry } from '../vfs/virtual_dentry';
 import { ENXIO } from '../abi/linux/errno';
 import { O_ACCMODE, O_NONBLOCK, O_RDONLY, O_RDWR, O_WRONLY } from '../abi/linux/fcntl';
-import { POLLHUP } from '../abi/linux/poll';
+import { POLLHUP, POLLIN, POLLOUT, POLLPRI, POLLRDBAND, POLLRDNORM, POLLWRBAND, POLLWRNORM } from '../abi/linux/poll';
 import { fail } from './syscall_error';
 import { block } from './blocking';
 import { Pipe, pipeRead, pipeWrite } from './pipe';
@@ -74,6 +74,7 @@ export class FifoFile extends VfsFile {
   }
 
   override get pollable(): boolean { return true; }
+  override get fasync(): boolean { return true; }
 
   override readiness(_mask: number): number {
     let mask = 0;
@@ -86,8 +87,15 @@ export class FifoFile extends VfsFile {
     return mask;
   }
 
-  override addWaiter(_mask: number, cb: ReadinessCallback): () => void {
-    const undo = [this.pipe.addReadWaiter(cb), this.pipe.addWriteWaiter(cb)];
+  /** The read side's waiters for input bits, the write side's for output bits (both when
+   *  the mask names only errors and hang-ups). */
+  override addWaiter(mask: number, cb: ReadinessCallback): () => void {
+    let r = (mask & (POLLIN | POLLRDNORM | POLLRDBAND | POLLPRI)) !== 0;
+    let w = (mask & (POLLOUT | POLLWRNORM | POLLWRBAND)) !== 0;
+    if (!r && !w) r = w = true;
+    const undo: (() => void)[] = [];
+    if (r) undo.push(this.pipe.addReadWaiter(cb));
+    if (w) undo.push(this.pipe.addWriteWaiter(cb));
     return () => { for (const u of undo) u(); };
   }
 

@@ -187,6 +187,7 @@ export class Inotify extends FileDescription {
   }
 
   override get pollable(): boolean { return true; }
+  override get fasync(): boolean { return true; }
 
   override readiness(_mask: number): number {
     return this.head < this.events.length ? POLLIN | POLLRDNORM : 0;

@@ -1,4 +1,4 @@
-// Pipes (Linux fs/pipe.c): a 64 KiB buffer between a read end and a write end, each a
+// Pipes (Linux fs/pipe.c): a 64 KiB buffer (F_SETPIPE_SZ resizes it) between a read end and a write end, each a
 // FileDescription. The buffer is a ring of 16 pages as in Linux, so that how much fits
 // (and when a write of at most PIPE_BUF bytes must wait to go in whole) matches it. Reads
 // wait for data (EOF once no writer is left); writing with no reader left is EPIPE plus
@@ -8,7 +8,7 @@
 import type { Task } from './task';
 import { FileDescription, type ReadinessCallback, type Stat } from '../vfs/file_description';
 import { POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM } from '../abi/linux/poll';
-import { EAGAIN, EPIPE } from '../abi/linux/errno';
+import { EAGAIN, EBUSY, EPIPE } from '../abi/linux/errno';
 import { O_DIRECT, O_NONBLOCK, O_RDONLY, O_WRONLY } from '../abi/linux/fcntl';
 import { S_IFIFO } from '../abi/linux/stat';
 import { SIGPIPE } from '../abi/linux/signal';
@@ -18,8 +18,8 @@ import { sendSignalToThread, userSigInfo } from './signals';
 
 export const PIPE_CAPACITY = 64 << 10;
 const PAGE_SIZE = 4096;
-/** The ring's pages (pipe->max_usage): a full pipe has every one in use. */
-const MAX_SLOTS = PIPE_CAPACITY / PAGE_SIZE;
+/** The ring's pages a new pipe has (pipe->max_usage): a full pipe has every one in use. */
+const DEFAULT_SLOTS = PIPE_CAPACITY / PAGE_SIZE;
 /** st_dev of pipefs (an anonymous device). */
 const PIPEFS_DEV = 0xc;
 
@@ -36,9 +36,19 @@ export class Pipe {
   private readonly readWaiters = new Set<() => void>();
   private readonly writeWaiters = new Set<() => void>();
   readonly ctime = Date.now();
+  /** Pages in the ring (F_SETPIPE_SZ changes it, kernel/pipe_size.ts). */
+  maxSlots = DEFAULT_SLOTS;
   constructor(readonly uid: number, readonly gid: number) {}
 
-  get full(): boolean { return this.slots.length >= MAX_SLOTS; }
+  get full(): boolean { return this.slots.length >= this.maxSlots; }
+
+  /** pipe_resize_ring: EBUSY if more pages are in use than the new ring has. */
+  resize(slots: number): void {
+    if (slots < this.slots.length) fail(EBUSY);
+    const grew = slots > this.maxSlots;
+    this.maxSlots = slots;
+    if (grew) wakeAll(this.writeWaiters);
+  }
 
   /** Bytes waiting to be read. */
   get available(): number {
@@ -48,7 +58,7 @@ export class Pipe {
   }
 
   /** Bytes a write could put in without waiting (whole free pages; splice fills no more). */
-  get room(): number { return (MAX_SLOTS - this.slots.length) * PAGE_SIZE; }
+  get room(): number { return Math.max(0, this.maxSlots - this.slots.length) * PAGE_SIZE; }
 
   /** Copy up to dst.length unread bytes without consuming them (tee). */
   peek(dst: Uint8Array): number {
@@ -174,6 +184,7 @@ export class PipeReadEnd extends FileDescription {
   override stat(): Stat { return pipeStat(this.pipe); }
   override describe(): string { return `pipe:[${this.pipe.ino}]`; }
   override get pollable(): boolean { return true; }
+  override get fasync(): boolean { return true; }
   override readiness(_mask: number): number { return this.pipe.readReadiness(); }
   override addWaiter(_mask: number, cb: ReadinessCallback): () => void { return this.pipe.addReadWaiter(cb); }
 
@@ -196,6 +207,7 @@ export class PipeWriteEnd extends FileDescription {
   override stat(): Stat { return pipeStat(this.pipe); }
   override describe(): string { return `pipe:[${this.pipe.ino}]`; }
   override get pollable(): boolean { return true; }
+  override get fasync(): boolean { return true; }
   override readiness(_mask: number): number { return this.pipe.writeReadiness(); }
   override addWaiter(_mask: number, cb: ReadinessCallback): () => void { return this.pipe.addWriteWaiter(cb); }
 

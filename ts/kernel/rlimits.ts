@@ -1,6 +1,7 @@
 // Resource limits (getrlimit/prlimit64). Values are bigint so that RLIM_INFINITY (2^64-1)
 // round-trips exactly. Enforced where Linux enforces them: RLIMIT_NPROC in clone (clone.ts),
-// RLIMIT_STACK by the MemoryManager's stack growth.
+// RLIMIT_STACK by the MemoryManager's stack growth, RLIMIT_CPU by a CPU-clock timer
+// (timers/cpu_limit.ts).
 
 export const RLIM_INFINITY = 0xffff_ffff_ffff_ffffn;
 

@@ -2,6 +2,7 @@
 // mm_users) and the FDTable (CLONE_FILES: files_struct's count). The creator holds the first
 // use; each sharer takes one more, and the last put releases the object.
 
+import { exitAio } from './aio/aio_context';
 import type { MemoryManager } from '../mm/memory_manager';
 import type { FDTable } from '../vfs/fd_table';
 
@@ -19,6 +20,7 @@ export function putMM(mm: MemoryManager): void {
     return;
   }
   mmUsers.delete(mm);
+  exitAio(mm);
   mm.release();
 }
 

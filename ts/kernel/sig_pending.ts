@@ -19,6 +19,9 @@ export interface SigInfo {
   addr: number;
   /** sigqueue/timers: sigval. */
   value: bigint;
+  /** SIGIO from an O_ASYNC file with F_SETSIG: si_band and si_fd (the siginfo's poll layout). */
+  band?: number;
+  fd?: number;
   /** Timer signals: run when the signal is taken, to rearm the timer and set the overrun
    *  (Linux posixtimer_deliver_signal). */
   onDequeue?: (info: SigInfo) => void;

@@ -68,6 +68,9 @@ export function encodeSigInfo(info: SigInfo): Uint8Array {
   v.setInt32(8, info.code, true);
   if (isFaultInfo(info)) {
     v.setBigUint64(16, BigInt(info.addr), true);
+  } else if (info.band !== undefined) {
+    v.setBigInt64(16, BigInt(info.band), true);
+    v.setInt32(24, info.fd ?? 0, true);
   } else {
     v.setInt32(16, info.pid, true);
     v.setUint32(20, info.uid >>> 0, true);

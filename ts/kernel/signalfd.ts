@@ -59,6 +59,10 @@ function encode(info: SigInfo, v: DataView, off: number): void {
     v.setBigUint64(off + 48, info.value, true); // ssi_ptr
   }
   if (kind === 'chld') v.setInt32(off + 40, info.status, true);
+  if (kind === 'poll') {
+    v.setInt32(off + 20, info.fd ?? 0, true); // ssi_fd
+    v.setUint32(off + 28, (info.band ?? 0) >>> 0, true); // ssi_band
+  }
   if (kind === 'fault') v.setBigUint64(off + 72, BigInt(info.addr), true);
 }
 

@@ -3,6 +3,8 @@
 // is chosen and made to notice (its wait cut short, or its user-mode run interrupted); a
 // fatal default action ends the process at once, as complete_signal does. Taking a pending
 // signal and acting on it happens when the thread returns to user mode (signal_deliver.ts).
+// A stopped process wants no signal but SIGKILL (wants_signal): a fatal one stays pending
+// until SIGCONT resumes it, then ends it.
 
 import {
   SIGCHLD, SIGCONT, SIGKILL, SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU, SIGURG, SIGWINCH, SIG_DFL, SIG_IGN,
@@ -98,7 +100,7 @@ export function sendSignalToProcess(tg: ThreadGroup, info: SigInfo): void {
   let chosen: Task | undefined = !leader.exited && !blocks(leader, sig) ? leader : undefined;
   if (!chosen) for (const t of tg.tasks) if (!t.exited && !blocks(t, sig)) { chosen = t; break; }
   if (!chosen) return;
-  if (fatal(tg, chosen, sig)) killProcess(tg, sig);
+  if (fatal(tg, chosen, sig) && !groupStopped(tg)) killProcess(tg, sig);
   else chosen.kick();
 }
 
@@ -116,7 +118,7 @@ export function sendSignalToThread(t: Task, info: SigInfo): void {
   if (!t.pending.enqueue(info)) return;
   notifySignalfd(tg);
   if (blocks(t, sig)) return;
-  if (fatal(tg, t, sig)) killProcess(tg, sig);
+  if (fatal(tg, t, sig) && !groupStopped(tg)) killProcess(tg, sig);
   else t.kick();
 }
 

@@ -41,9 +41,9 @@ export async function runTask(t: Task): Promise<void> {
         const p = i386 ? dispatchCompat32(t) : dispatchSyscall(t);
         k.current = null;
         if (p) {
-          cpu.sleep();
+          cpu.sleep(t.ctx.cpuTimeNs());
           await p;
-          cpu.wake();
+          cpu.wake(t.ctx.cpuTimeNs());
         }
         break;
       }
@@ -66,7 +66,9 @@ export async function runTask(t: Task): Promise<void> {
       deliverSignals(t, afterSyscall);
       // Group stop: park until SIGCONT or death, then act on what is pending by then.
       while (!t.exited && groupStopped(t.tg)) {
+        cpu.sleep(t.ctx.cpuTimeNs());
         await parkStopped(t);
+        cpu.wake(t.ctx.cpuTimeNs());
         if (!t.exited) deliverSignals(t, true);
       }
     }

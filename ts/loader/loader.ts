@@ -13,8 +13,9 @@ import type { MemoryManager } from '../mm/memory_manager';
 import { PAGE_SIZE, defaultLayout, pageUp } from '../mm/layout';
 import {
   AT_BASE, AT_CLKTCK, AT_EGID, AT_ENTRY, AT_EUID, AT_EXECFN, AT_FLAGS, AT_GID, AT_HWCAP, AT_HWCAP2,
-  AT_MINSIGSTKSZ, AT_PAGESZ, AT_RSEQ_ALIGN, AT_RSEQ_FEATURE_SIZE, RSEQ_ALIGN, RSEQ_FEATURE_SIZE, AT_PHDR, AT_PHENT, AT_PHNUM, AT_PLATFORM, AT_RANDOM, AT_SECURE, AT_UID,
+  AT_MINSIGSTKSZ, AT_PAGESZ, AT_SYSINFO_EHDR, AT_RSEQ_ALIGN, AT_RSEQ_FEATURE_SIZE, RSEQ_ALIGN, RSEQ_FEATURE_SIZE, AT_PHDR, AT_PHENT, AT_PHNUM, AT_PLATFORM, AT_RANDOM, AT_SECURE, AT_UID,
 } from './auxv';
+import { mapVdso } from './vdso';
 import { PHDR_SIZE, parseElf, type ElfFile } from './elf';
 import type { LoadableFile } from './loadable_file';
 import { mapElf } from './map_elf';
@@ -66,11 +67,13 @@ export function loadExecutable(mm: MemoryManager, exe: LoadableFile, openInterp:
     entry = interp.entry;
   }
 
+  const vdso = mapVdso(mm);
   const stackProt = PROT_READ | PROT_WRITE | (elf.execStack ? PROT_EXEC : 0);
   const sp = setupStack(mm, stackProt, {
     argv: args.argv, envp: args.envp, execfn: args.execfn, platform: args.platform, random: args.random,
   }, (at) => {
-    const v: [number, number][] = [];
+    // ARCH_DLINFO first, as create_elf_tables writes it.
+    const v: [number, number][] = [[AT_SYSINFO_EHDR, vdso]];
     if (args.minSigStkSz !== undefined) v.push([AT_MINSIGSTKSZ, args.minSigStkSz]);
     v.push(
       [AT_HWCAP, args.hwcap],

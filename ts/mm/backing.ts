@@ -3,6 +3,7 @@
 // executable. The MemoryManager never reads files any other way.
 
 import type { NativeMemoryFile } from '../native/addon';
+import type { FileRmap } from './file_rmap';
 
 export interface MappingBacking {
   /** Shown in /proc/pid/maps. */
@@ -34,8 +35,15 @@ export interface MappingBacking {
   /** The file's size now: a page wholly past its end is SIGBUS when touched (filemap_fault).
    *  Without it (the loader's segments), nothing is past the end. */
   size?(): number;
+  /** The file's reverse map, one per file whatever backing object carries it: a file that
+   *  can shrink under its mappings (truncate) has one and tells it. */
+  readonly rmap?: FileRmap;
   /** /dev/zero: MAP_SHARED gives fresh shared anonymous memory (shmem_zero_setup). */
   readonly sharedAnonymous?: boolean;
+  /** A hugetlbfs file: with no huge page pool every mapping fails ENOMEM. */
+  readonly hugetlb?: boolean;
+  /** memfd_secret: only MAP_SHARED, and every mapping locked (secretmem_mmap). */
+  readonly secret?: boolean;
   /** F_SEAL_WRITE or F_SEAL_FUTURE_WRITE: no new shared mapping may write (memfd seals). */
   writeSealed?(): boolean;
 }

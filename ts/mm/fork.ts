@@ -12,7 +12,9 @@ export function forkMappings(parent: MemoryManager, child: MemoryManager): void 
   for (const v of parent.vmas.all()) {
     if (v.dontFork) continue;
     const c = v.slice(v.start, v.end);
+    c.locked = 0; // memory locks are not inherited
     child.vmas.insert(c);
+    if (v.backing?.rmap !== undefined) child.joinRmap(v.backing.rmap);
     if (v.ownsPages) {
       parent.mf.incRef(v.offset, v.length);
       if (v.prot !== PROT_NONE) as.map(c.start, c.length, c.offset, child.pmas.hostProt(c));

@@ -17,6 +17,7 @@ import {
 import { EACCES, EEXIST, EINVAL, ENODEV, ENOMEM, ENOTSUP, EPERM } from '../abi/linux/errno';
 import { SyscallError, fail } from '../kernel/syscall_error';
 import type { MappingBacking } from './backing';
+import type { FileRmap } from './file_rmap';
 import { UserMemory } from './copy';
 import {
   DEFAULT_STACK_LIMIT, MAP_32BIT_END, MAP_32BIT_START, MAX_MAP_COUNT, PAGE_SIZE, STACK_GUARD_GAP,
@@ -28,6 +29,7 @@ import { VmaSet } from './vma_set';
 import { mremap } from './mremap';
 import { madvise } from './madvise';
 import { forkMappings } from './fork';
+import { VM_LOCKED, defaultLockFlags } from './mlock';
 import { isDataMapping, mayExpandVm, type VmLimits } from './accounting';
 
 export type { MappingBacking } from './backing';
@@ -121,10 +123,12 @@ export class MemoryManager extends UserMemory {
     if ((flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) !== 0) this.unmapRange(start, start + len);
     const vma = new Vma(start, start + len, prot, maxProt, shared, (flags & MAP_GROWSDOWN) !== 0, backing,
       backing !== null ? offset : owned);
+    vma.locked = defaultLockFlags(this) | ((flags & MAP_LOCKED) !== 0 ? VM_LOCKED : 0);
     this.vmas.insert(vma);
+    if (backing?.rmap !== undefined) this.joinRmap(backing.rmap);
     if (vma.ownsPages) {
       if (prot !== PROT_NONE) this.as.map(start, len, owned, this.pmas.hostProt(vma));
-    } else if ((flags & (MAP_POPULATE | MAP_LOCKED)) !== 0 && (flags & MAP_NONBLOCK) === 0) {
+    } else if (vma.locked === VM_LOCKED || (flags & (MAP_POPULATE | MAP_NONBLOCK)) === MAP_POPULATE) {
       // Best effort, as in Linux: pages that cannot be had now fault (or fail) later.
       try {
         const end = Math.min(start + len, this.fileEnd(vma));
@@ -384,10 +388,43 @@ export class MemoryManager extends UserMemory {
     return child;
   }
 
+  /** Files this address space has mapped (their reverse maps), to leave at release. */
+  private readonly rmaps = new Set<FileRmap>();
+
+  /** This address space maps a file that may shrink under it. */
+  joinRmap(rmap: FileRmap): void {
+    this.rmaps.add(rmap);
+    rmap.add(this);
+  }
+
+  /** The file of `rmap` shrank to `size`: unmap the pages of every VMA of it that lie wholly
+   *  past the end (shared and private copies alike), so that touching them faults: SIGBUS. */
+  unmapFileFrom(rmap: FileRmap, size: number): void {
+    const end = pageUp(size);
+    for (const v of this.vmas.all()) {
+      if (v.backing?.rmap !== rmap) continue;
+      const from = v.start + Math.max(0, end - v.offset);
+      if (from < v.end) this.as.unmap(from, v.end - from);
+    }
+  }
+
+  /** FALLOC_FL_PUNCH_HOLE (unmap_mapping_range without even_cows): the file's pages in
+   *  [from, to) leave its shared mappings, which fault them in again as holes. */
+  unmapFileRange(rmap: FileRmap, from: number, to: number): void {
+    for (const v of this.vmas.all()) {
+      if (v.backing?.rmap !== rmap || !v.shared) continue;
+      const lo = Math.max(v.start, v.start + (from - v.offset));
+      const hi = Math.min(v.end, v.start + (to - v.offset));
+      if (lo < hi) this.as.unmap(lo, hi - lo);
+    }
+  }
+
   /** Tear the address space down (exit, execve). Safe to call twice. */
   release(): void {
     if (this.released) return;
     this.released = true;
+    for (const r of this.rmaps) r.remove(this);
+    this.rmaps.clear();
     for (const v of this.vmas.all()) if (v.ownsPages) this.mf.decRef(v.offset, v.length);
     this.vmas.release(this.vmas.remove(0, Number.MAX_SAFE_INTEGER));
     this.as.release();

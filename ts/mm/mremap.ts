@@ -1,25 +1,29 @@
 // mremap(2): shrink, grow in place, or move a mapping. Moving keeps the contents by mapping
 // the same memory-file pages at the new address before unmapping the old one, so nothing
-// is copied. MREMAP_DONTUNMAP is not supported (EINVAL).
+// is copied. MREMAP_DONTUNMAP moves the pages but leaves the old range mapped, empty (private
+// memory refaults as zeros or from the file; shared memory still shows the same pages).
 
 import { MREMAP_DONTUNMAP, MREMAP_FIXED, MREMAP_MAYMOVE, PROT_NONE } from '../abi/linux/mm';
 import { EFAULT, EINVAL, ENOMEM } from '../abi/linux/errno';
 import { fail } from '../kernel/syscall_error';
 import { MAX_MAP_COUNT, isPageAligned, pageUp } from './layout';
 import type { MemoryManager } from './memory_manager';
-import type { Vma } from './vma';
+import { Vma } from './vma';
+import type { MappingBacking } from './backing';
 import { isDataMapping } from './accounting';
 
 export function mremap(mm: MemoryManager, oldAddr: number, oldSize: number, newSize: number,
   flags: number, newAddr: number): number {
   if ((flags & ~(MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP)) !== 0) fail(EINVAL);
   if ((flags & MREMAP_FIXED) !== 0 && (flags & MREMAP_MAYMOVE) === 0) fail(EINVAL);
-  if ((flags & MREMAP_DONTUNMAP) !== 0) fail(EINVAL);
   if (!isPageAligned(oldAddr)) fail(EINVAL);
   let oldLen = pageUp(oldSize);
   const newLen = pageUp(newSize);
   if (newLen === 0 || !Number.isSafeInteger(newLen) || !Number.isSafeInteger(oldLen)) fail(EINVAL);
   if (newLen > mm.maxAddr) fail(ENOMEM);
+  const dontUnmap = (flags & MREMAP_DONTUNMAP) !== 0;
+  // check_mremap_params: DONTUNMAP names a new place too, and cannot resize.
+  if (dontUnmap && (!isPageAligned(newAddr) || (flags & MREMAP_MAYMOVE) === 0 || oldLen !== newLen)) fail(EINVAL);
 
   const vma = mm.vmas.find(oldAddr);
   if (vma === undefined) fail(EFAULT);
@@ -34,13 +38,27 @@ export function mremap(mm: MemoryManager, oldAddr: number, oldSize: number, newS
     if (!isPageAligned(newAddr) || newAddr < mm.minAddr || newAddr > mm.maxAddr - newLen) fail(EINVAL);
     if (newAddr < oldAddr + oldLen && oldAddr < newAddr + newLen) fail(EINVAL);
     resizable();
+    if (dontUnmap && !mm.mayExpand(isDataMapping(vma.prot, vma.shared, vma.growsDown), newLen)) fail(ENOMEM);
     mm.unmapRange(newAddr, newAddr + newLen);
+    if (dontUnmap) {
+      moveKeepingOld(mm, oldAddr, newAddr, newLen);
+      return newAddr;
+    }
     if (oldLen > newLen) {
       mm.unmapRange(oldAddr + newLen, oldAddr + oldLen);
       oldLen = newLen;
     }
     move(mm, oldAddr, oldLen, newAddr, newLen);
     return newAddr;
+  }
+
+  if (dontUnmap) {
+    resizable();
+    if (!mm.mayExpand(isDataMapping(vma.prot, vma.shared, vma.growsDown), newLen)) fail(ENOMEM);
+    const dest = mm.findUnmapped(newAddr, newLen);
+    if (dest < 0) fail(ENOMEM);
+    moveKeepingOld(mm, oldAddr, dest, newLen);
+    return dest;
   }
 
   // Shrinking is an munmap of the tail, whatever VMAs it spans.
@@ -78,6 +96,27 @@ function move(mm: MemoryManager, oldAddr: number, oldLen: number, newAddr: numbe
   mm.vmas.mergeAround(newAddr, newAddr + newLen);
 }
 
+/** MREMAP_DONTUNMAP: the pages of [oldAddr, +len), all in one VMA, go to the free range at
+ *  newAddr; the old VMA stays, unlocked, with nothing mapped (shared anonymous memory keeps
+ *  its pages there too: both VMAs then hold references to them). */
+function moveKeepingOld(mm: MemoryManager, oldAddr: number, newAddr: number, len: number): void {
+  if (mm.vmas.count >= MAX_MAP_COUNT - 3) fail(ENOMEM);
+  mm.vmas.split(oldAddr);
+  mm.vmas.split(oldAddr + len);
+  const old = mm.vmas.find(oldAddr);
+  if (old === undefined) fail(EFAULT);
+  const moved = old.slice(old.start, old.end);
+  moved.start = newAddr;
+  moved.end = newAddr + len;
+  mm.pmas.copyMappings(oldAddr, newAddr, len, mm.pmas.hostProt(moved));
+  if (old.ownsPages) mm.mf.incRef(old.offset, len);
+  else mm.addressSpace.unmap(oldAddr, len);
+  old.locked = 0;
+  mm.vmas.insert(moved);
+  mm.vmas.mergeAround(oldAddr, oldAddr + len);
+  mm.vmas.mergeAround(newAddr, newAddr + len);
+}
+
 /** Grow vma up to newEnd, which is known to be free. */
 function extend(mm: MemoryManager, vma: Vma, newEnd: number): void {
   if (!vma.ownsPages) {
@@ -85,16 +124,23 @@ function extend(mm: MemoryManager, vma: Vma, newEnd: number): void {
     mm.vmas.mergeAround(vma.start, newEnd);
     return;
   }
-  // Shared anonymous pages come from one allocation per Vma: the growth gets its own.
-  const len = newEnd - vma.end;
-  const owned = mm.allocate(len);
-  const ext = vma.slice(vma.start, vma.end);
-  ext.start = vma.end;
-  ext.end = newEnd;
-  ext.offset = owned;
+  // Shared anonymous memory is an object of the size mmap gave it (Linux's shmem file):
+  // the growth maps past its end, where every touch is SIGBUS.
+  const ext = new Vma(vma.end, newEnd, vma.prot, vma.maxProt, true, vma.growsDown, PAST_OBJECT, 0);
+  ext.dontFork = vma.dontFork;
+  ext.wipeOnFork = vma.wipeOnFork;
   mm.vmas.insert(ext);
-  if (ext.prot !== PROT_NONE) mm.addressSpace.map(ext.start, len, owned, mm.pmas.hostProt(ext));
+  mm.vmas.mergeAround(ext.start, newEnd);
 }
+
+/** What a shared anonymous mapping grown by mremap maps past its object: nothing (a file
+ *  of size 0, whose pages are all past the end). */
+const PAST_OBJECT: MappingBacking = {
+  name: '',
+  fill: () => { /* never reached: every page is past the end */ },
+  sharedPages: () => [],
+  size: () => 0,
+};
 
 /** old_size 0: a second mapping of the same shared pages (Linux allows it for shared VMAs). */
 function duplicateShared(mm: MemoryManager, vma: Vma, oldAddr: number, newLen: number, flags: number,

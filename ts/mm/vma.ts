@@ -15,6 +15,8 @@ export class Vma {
    * mapped without write permission until a write fault copies them (copy-on-write).
    */
   cow = false;
+  /** mlock state (mm/mlock.ts): VM_LOCKED, plus VM_LOCKONFAULT; 0 when not locked. */
+  locked = 0;
 
   constructor(
     public start: number,
@@ -53,6 +55,7 @@ export class Vma {
     v.dontFork = this.dontFork;
     v.wipeOnFork = this.wipeOnFork;
     v.cow = this.cow;
+    v.locked = this.locked;
     return v;
   }
 
@@ -61,7 +64,7 @@ export class Vma {
     if (this.end !== next.start || this.prot !== next.prot || this.maxProt !== next.maxProt ||
       this.shared !== next.shared || this.growsDown !== next.growsDown ||
       this.backing !== next.backing || this.dontFork !== next.dontFork ||
-      this.wipeOnFork !== next.wipeOnFork) {
+      this.wipeOnFork !== next.wipeOnFork || this.locked !== next.locked) {
       return false;
     }
     // Private anonymous memory has no offset to keep contiguous.

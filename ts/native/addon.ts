@@ -97,6 +97,9 @@ export interface NativeContext {
    *  EVENT_DEAD). On systrap this kills the whole stub process: only for a task whose
    *  address space no surviving task shares. */
   kill(): void;
+  /** CPU time (user + system, ns) the host has charged to the stub thread so far (its
+   *  scheduler runtime); -1 if the platform has no host thread per task or it is gone. */
+  cpuTimeNs(): number;
   /** x86 XSAVE area of the stopped task (the FP/SSE/AVX state), for signal frames and fork. */
   getFpState(): Buffer;
   setFpState(state: Uint8Array): void;
@@ -124,6 +127,8 @@ export interface NativeAddon {
   Platform: new (mf: NativeMemoryFile, name: string) => NativePlatform;
   /** poll(2) one host fd with a zero timeout: returned revents. */
   pollHostFd(fd: number, events: number): number;
+  /** CPU time of the calling (JS) thread in ns (CLOCK_THREAD_CPUTIME_ID); -1 on failure. */
+  sentryThreadCpuNs(): number;
   /** lseek(2) on a host fd of the sentry's: the new offset, or -errno. */
   hostLseek(fd: number, offset: number, whence: number): number;
   hostIsatty(fd: number): boolean;

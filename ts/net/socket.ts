@@ -93,4 +93,5 @@ export abstract class Socket extends FileDescription {
 
   override describe(): string { return `socket:[${this.ino}]`; }
   override get pollable(): boolean { return true; }
+  override get fasync(): boolean { return true; }
 }

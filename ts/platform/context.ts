@@ -16,6 +16,9 @@ export class PlatformContext {
   /** Set while a run that outlasted the spin budget is pending (one per such run). */
   private waiter: (() => void) | null = null;
   private released = false;
+  /** Last CPU time read for the stub thread: kept once the thread is released or gone; -1
+   *  while the platform has given none (it has no host thread per task). */
+  private cpuNs = -1;
 
   constructor(platform: NativePlatform, as: NativeAddressSpace) {
     this.native = platform.newContext(as, () => this.onWake());
@@ -54,11 +57,22 @@ export class PlatformContext {
     }, graceMs);
   }
 
+  /** CPU time (ns) the host has charged to the task's stub thread: the application code it
+   *  ran and the host kernel's work trapping it. Never goes back; -1 if unknown. */
+  cpuTimeNs(): number {
+    if (!this.released) {
+      const n = this.native.cpuTimeNs();
+      if (n > this.cpuNs) this.cpuNs = n;
+    }
+    return this.cpuNs;
+  }
+
   getFpState(): Buffer { return this.native.getFpState(); }
   setFpState(state: Uint8Array): void { this.native.setFpState(state); }
 
   release(): void {
     if (this.released) return;
+    this.cpuTimeNs();
     this.released = true;
     this.native.release();
   }

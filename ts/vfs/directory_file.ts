@@ -5,7 +5,7 @@
 
 import { SyscallError } from '../kernel/syscall_error';
 import { EINVAL, EISDIR } from '../abi/linux/errno';
-import { SEEK_CUR, SEEK_END, SEEK_SET } from '../abi/linux/fcntl';
+import { O_NOATIME, SEEK_CUR, SEEK_END, SEEK_SET } from '../abi/linux/fcntl';
 import { DT_DIR } from '../abi/linux/fs';
 import type { Task } from '../kernel/task';
 import type { DirEntry } from './inode';
@@ -18,6 +18,8 @@ export class DirectoryFile extends VfsFile {
 
   /** Entries from the current position on (take what fits, then advance()). */
   pending(): readonly DirEntry[] {
+    // iterate_dir: every getdents is an access.
+    if ((this.flags & O_NOATIME) === 0) this.vd.inode.accessed();
     if (!this.entries) this.entries = this.listing();
     return this.pos < this.entries.length ? this.entries.slice(this.pos) : [];
   }

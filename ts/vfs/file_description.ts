@@ -121,6 +121,14 @@ export abstract class FileDescription {
    *  addWaiter. A file that is always ready never calls it. */
   addWaiter(_mask: number, _cb: ReadinessCallback): () => void { return noop; }
 
+  /** Whether the file has an fasync operation: O_ASYNC then makes readiness changes signal
+   *  its owner (kernel/fasync.ts). Pipes, FIFOs, sockets, terminals and inotify do. */
+  get fasync(): boolean { return false; }
+
+  /** tty_fasync: the owner O_ASYNC gives a terminal that has none yet: minus its foreground
+   *  process group, or 0 for the caller's process. null for files that are not terminals. */
+  fasyncDefaultOwner(): number | null { return null; }
+
   /** What mmap maps for this file, or null if it cannot be mapped (mmap then fails ENODEV). */
   mappable(): MappingBacking | null { return null; }
 

@@ -136,6 +136,7 @@ export class HostFileDescription extends FileDescription {
   /** Pipes, ttys and sockets have a poll operation; regular files and /dev/null do not
    *  (epoll refuses them with EPERM, as Linux does). */
   override get pollable(): boolean { return this.kind === 'stream'; }
+  override get fasync(): boolean { return this.kind === 'stream'; }
 
   /** The host's own answer for a stream (poll(2) with a zero timeout); a closed host fd
    *  reads as an error, since the application's fd is still open. */

@@ -60,6 +60,10 @@ export abstract class Inode {
   /** Open this file; flags are the open(2) flags, already checked against permissions. */
   abstract open(t: Task | null, vd: VirtualDentry, flags: number): FileDescription;
 
+  /** The file was read, listed or its link followed (touch_atime): a file system that keeps
+   *  atime updates it by its mount's rule. */
+  accessed(): void { /* no atime kept */ }
+
   /** chmod/chown/utimes/truncate; the VFS has checked who may. */
   setattr(_attr: SetAttr): void { throw new SyscallError(EPERM); }
 

@@ -4,7 +4,7 @@
 
 import type { Task } from '../kernel/task';
 import { SyscallError } from '../kernel/syscall_error';
-import { EACCES, EEXIST, EINVAL, EISDIR, ELOOP, ENOENT, ENOTDIR, ENOTSUP as EOPNOTSUPP, EROFS } from '../abi/linux/errno';
+import { EACCES, EAGAIN, EEXIST, EINVAL, EISDIR, ELOOP, ENOENT, ENOTDIR, ENOTSUP as EOPNOTSUPP, EROFS } from '../abi/linux/errno';
 import {
   O_ACCMODE, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL, O_LARGEFILE, O_NOCTTY, O_NOFOLLOW, O_PATH,
   O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY, __O_TMPFILE,
@@ -16,7 +16,8 @@ import { walk, type ResolveContext, type WalkOptions } from './resolve';
 import { VirtualDentry } from './virtual_dentry';
 import { fsnotifyChange, fsnotifyCreate, fsnotifyOpen } from './fsnotify';
 import { IN_MODIFY } from '../abi/linux/inotify';
-import { PathFile } from './vfs_file';
+import { PathFile, VfsFile } from './vfs_file';
+import { breakLease, noteOpen } from './locks/lease';
 
 /** Flags that describe the open call, not the open file (Linux clears them from f_flags). */
 const CALL_ONLY_FLAGS = O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_CLOEXEC;
@@ -86,10 +87,26 @@ export function openAt(ctx: ResolveContext, start: VirtualDentry, path: string, 
     if ((type === S_IFCHR || type === S_IFBLK) && vd.mount.flags.nodev) throw new SyscallError(EACCES);
     if (wantWrite) checkWritableMount(vd);
   }
+  // do_dentry_open's break_lease, before the truncation and the file system's open.
+  if (type === S_IFREG && ctx.t !== null) {
+    const wait = breakLease(ctx.t, inode, flags);
+    if (wait !== null) throw new LeaseBreakWait(wait);
+  }
   const truncate = (flags & O_TRUNC) !== 0 && type === S_IFREG && !created;
   if (truncate) inode.setattr({ size: 0 });
   // Linux reports the open before the truncation (vfs_open, then handle_truncate).
-  const f = fsnotifyOpen(inode.open(ctx.t, vd, fileFlags), vd, fileFlags);
+  // A terminal's open must see O_NOCTTY (tty_open decides on the controlling terminal); the
+  // open file does not keep it (do_dentry_open drops it from f_flags).
+  const opened = inode.open(ctx.t, vd, fileFlags | (flags & O_NOCTTY));
+  opened.flags &= ~O_NOCTTY;
+  if (type === S_IFREG && opened instanceof VfsFile) noteOpen(opened);
+  const f = fsnotifyOpen(opened, vd, fileFlags);
   if (truncate) fsnotifyChange(vd, IN_MODIFY);
   return f;
+}
+
+/** An open that must wait for a lease break (lease.ts): EWOULDBLOCK to a caller that cannot
+ *  wait; openPath awaits `wait` and opens again. */
+export class LeaseBreakWait extends SyscallError {
+  constructor(readonly wait: () => Promise<void>) { super(EAGAIN); }
 }

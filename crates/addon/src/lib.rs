@@ -206,6 +206,8 @@ impl AddressSpace {
 #[napi]
 pub struct Context {
     inner: Box<dyn platform::Context>,
+    /// The stub thread's /proc schedstat, opened on first use and re-read with pread.
+    schedstat: Mutex<Option<std::fs::File>>,
 }
 
 fn regs_in(js: &[u64]) -> Result<Regs> {
@@ -300,6 +302,17 @@ impl Context {
         self.inner.kill();
     }
 
+    /// CPU time the host has charged to the task's stub thread, in ns; -1 if the platform
+    /// has no such thread or it is gone.
+    #[napi]
+    pub fn cpu_time_ns(&self) -> f64 {
+        let mut f = self.schedstat.lock().unwrap();
+        if f.is_none() {
+            *f = self.inner.host_thread().and_then(|(tgid, tid)| platform::open_host_thread_schedstat(tgid, tid));
+        }
+        f.as_ref().and_then(platform::read_schedstat_ns).map_or(-1.0, |ns| ns as f64)
+    }
+
     #[napi]
     pub fn get_fp_state(&self) -> Result<Buffer> {
         Ok(self.inner.fp_state().map_err(to_napi)?.into())
@@ -378,8 +391,21 @@ impl Platform {
         ctx.set_waker(Box::new(move || {
             tsfn.call((), ThreadsafeFunctionCallMode::NonBlocking);
         }));
-        Ok(Context { inner: ctx })
+        Ok(Context { inner: ctx, schedstat: Mutex::new(None) })
     }
+}
+
+/// CPU time of the calling thread (the sentry's JS thread when called from JS), in ns: what
+/// handling the tasks' syscalls and faults really cost, where wall time also counts the
+/// time the host did not run the sentry.
+#[napi]
+pub fn sentry_thread_cpu_ns() -> f64 {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: a valid timespec to fill.
+    if unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) } != 0 {
+        return -1.0;
+    }
+    ts.tv_sec as f64 * 1e9 + ts.tv_nsec as f64
 }
 
 /// lseek(2) on a host fd the sentry owns (Node has none); the new offset, or -errno.

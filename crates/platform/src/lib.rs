@@ -128,10 +128,32 @@ pub trait Context: Send + Sync {
     fn kill(&self) {
         self.interrupt();
     }
+    /// The host thread the task runs in, (tgid, tid), if it is one: its CPU time is the
+    /// task's (see `host_thread_cpu_ns`).
+    fn host_thread(&self) -> Option<(i32, i32)> {
+        None
+    }
     /// The XSAVE area of a stopped task.
     fn fp_state(&self) -> io::Result<Vec<u8>>;
     fn set_fp_state(&self, state: &[u8]) -> io::Result<()>;
     fn release(&self);
+}
+
+/// The CPU time (user + system) the host charges to thread `tid` of process `tgid` is the
+/// scheduler's sum_exec_runtime in /proc/<tgid>/task/<tid>/schedstat: readable for any
+/// thread, unlike a thread CPU clock, which Linux lets only the thread's own process read.
+pub fn open_host_thread_schedstat(tgid: i32, tid: i32) -> Option<std::fs::File> {
+    std::fs::File::open(format!("/proc/{tgid}/task/{tid}/schedstat")).ok()
+}
+
+/// The runtime in ns from a schedstat file opened above (a pread at 0 regenerates it); None
+/// once the thread is gone.
+pub fn read_schedstat_ns(f: &std::fs::File) -> Option<u64> {
+    use std::os::unix::fs::FileExt;
+    let mut buf = [0u8; 96];
+    let n = f.read_at(&mut buf, 0).ok()?;
+    let s = std::str::from_utf8(&buf[..n]).ok()?;
+    s.split_ascii_whitespace().next()?.parse().ok()
 }
 
 pub trait Platform {

@@ -344,6 +344,10 @@ impl Context for PtraceContext {
         let _ = sys::tgkill(self.shared.tgid, self.shared.tid, libc::SIGCHLD);
     }
 
+    fn host_thread(&self) -> Option<(i32, i32)> {
+        Some((self.shared.tgid, self.shared.tid))
+    }
+
     fn fp_state(&self) -> io::Result<Vec<u8>> {
         let (tx, rx) = sync_channel(1);
         self.post(Cmd::GetFp(tx));

@@ -547,6 +547,10 @@ impl Context for SystrapContext {
         self.shared.dead.store(true, Ordering::SeqCst);
     }
 
+    fn host_thread(&self) -> Option<(i32, i32)> {
+        Some((self.shared.tgid, self.shared.tid))
+    }
+
     fn fp_state(&self) -> io::Result<Vec<u8>> {
         if self.stopped_on_fast_path() {
             self.fp_handshake(ST_FPSAVE)?;

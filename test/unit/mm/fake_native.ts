@@ -123,6 +123,17 @@ export class FakeAddressSpace implements NativeAddressSpace {
     }
   }
 
+  /** Map in target, at to, what is mapped at [from, +length) here, with prot; holes stay
+   *  holes (the addon's one-crossing copy for fork and mremap). */
+  copyMappingsTo(target: NativeAddressSpace, from: number, to: number, length: number, prot: number): void {
+    const src: [number, number][] = [];
+    for (let i = 0; i < length; i += PAGE) {
+      const p = this.pmas.get(from + i);
+      if (p !== undefined) src.push([i, p.off]);
+    }
+    for (const [i, off] of src) target.map(to + i, PAGE, off, prot);
+  }
+
   lookup(addr: number, protOut: Int32Array): number {
     const p = this.pmas.get(addr - (addr % PAGE));
     if (p === undefined) return -1;

@@ -1,5 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { registerMM } from '../../../ts/syscalls/linux/sys_mm';
+import { registerMlock } from '../../../ts/syscalls/linux/sys_mlock';
 import type { SyscallArgs, SyscallTable } from '../../../ts/syscalls/linux/types';
 import type { Task } from '../../../ts/kernel/task';
 import type { MappingBacking } from '../../../ts/mm/memory_manager';
@@ -37,6 +38,7 @@ function setup(files: Record<number, FakeFile> = {}): { call: (nr: number, ...a:
   } as unknown as Task;
   const table: SyscallTable = [];
   registerMM(table);
+  registerMlock(table);
   const call = (nr: number, ...a: (number | bigint)[]): number => Number(table[nr]!.handler(t, new Args(...a)));
   return { call, t };
 }

@@ -34,7 +34,11 @@ export const UTIME_OMIT = (1 << 30) - 2;
 
 export const FALLOC_FL_KEEP_SIZE = 0x01;
 export const FALLOC_FL_PUNCH_HOLE = 0x02;
+export const FALLOC_FL_COLLAPSE_RANGE = 0x08;
 export const FALLOC_FL_ZERO_RANGE = 0x10;
+export const FALLOC_FL_INSERT_RANGE = 0x20;
+export const FALLOC_FL_UNSHARE_RANGE = 0x40;
+export const FALLOC_FL_WRITE_ZEROES = 0x80;
 
 /** openat2's struct open_how resolve flags. */
 export const RESOLVE_NO_XDEV = 0x01;

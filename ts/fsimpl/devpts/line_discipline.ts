@@ -79,10 +79,12 @@ export class LineDiscipline {
     return n;
   }
 
-  /** Output processing (OPOST): NL to CR-NL and the like. */
+  /** Output processing (OPOST): NL to CR-NL and the like. Always a new array: src may be
+   *  the write path's scratch buffer, reused by the next syscall while the bytes still
+   *  wait for the master (raw-mode output arrived there with its head overwritten). */
   output(src: Uint8Array): Uint8Array {
     const o = this.oflag;
-    if ((o & T.OPOST) === 0) return src;
+    if ((o & T.OPOST) === 0) return src.slice();
     const out: number[] = [];
     for (const c of src) {
       if (c === 0x0a && (o & T.ONLCR) !== 0) out.push(0x0d, 0x0a);

@@ -114,6 +114,9 @@ export class PtyMasterFile extends VfsFile {
   }
 
   override get pollable(): boolean { return true; }
+  override get fasync(): boolean { return true; }
+  /** The master's own tty has no foreground group: the caller becomes the owner. */
+  override fasyncDefaultOwner(): number { return 0; }
   override readiness(_mask: number): number { return this.term.masterReadiness(); }
   override addWaiter(mask: number, cb: ReadinessCallback): () => void { return this.term.masterQueue.subscribe(mask, cb); }
 
@@ -161,6 +164,8 @@ export class PtyReplicaFile extends VfsFile {
   }
 
   override get pollable(): boolean { return true; }
+  override get fasync(): boolean { return true; }
+  override fasyncDefaultOwner(): number { return this.term.job.pgrp !== 0 ? -this.term.job.pgrp : 0; }
   override readiness(_mask: number): number { return this.term.replicaReadiness(); }
   override addWaiter(mask: number, cb: ReadinessCallback): () => void { return this.term.replicaQueue.subscribe(mask, cb); }
 

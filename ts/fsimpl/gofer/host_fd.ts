@@ -4,6 +4,8 @@
 
 import * as fs from 'node:fs';
 import type { MappingBacking } from '../../mm/backing';
+import { addon } from '../../native/addon';
+import { SyscallError } from '../../kernel/syscall_error';
 
 export class HostFd {
   private released = false;
@@ -21,6 +23,14 @@ export class HostFd {
       done += n;
     }
     return done;
+  }
+
+  /** SEEK_DATA/SEEK_HOLE asked of the host file system (which knows the file's extents); the
+   *  host fd's own position moves, but every read here is a pread. */
+  seekHoleData(offset: number, whence: number): number {
+    const r = addon().hostLseek(this.fd, offset, whence);
+    if (r < 0) throw new SyscallError(-r);
+    return r;
   }
 
   size(): number {

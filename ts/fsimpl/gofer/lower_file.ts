@@ -6,6 +6,7 @@ import type { Task } from '../../kernel/task';
 import { SyscallError } from '../../kernel/syscall_error';
 import { ENOTTY } from '../../abi/linux/errno';
 import { FIONREAD } from '../../abi/linux/ioctl';
+import { SEEK_DATA, SEEK_HOLE } from '../../abi/linux/fcntl';
 import type { MappingBacking } from '../../mm/backing';
 import { seekPosition } from '../../vfs/file_description';
 import { throwHostError } from '../../vfs/host_errno';
@@ -32,6 +33,10 @@ export class LowerFile extends VfsFile {
   }
 
   override lseek(offset: number, whence: number): number {
+    if (whence === SEEK_DATA || whence === SEEK_HOLE) {
+      this.pos = this.host.seekHoleData(offset, whence);
+      return this.pos;
+    }
     this.pos = seekPosition(this.pos, this.size(), offset, whence);
     return this.pos;
   }

@@ -36,7 +36,7 @@ export class KFile extends KInode {
 /** An open file over a fixed buffer. */
 export class SnapshotFile extends VfsFile {
   override readonly seekable = true;
-  private pos = 0;
+  protected pos = 0;
 
   constructor(flags: number, vd: VirtualDentry, private readonly data: Uint8Array,
     private readonly seekKind: SeekKind = 'size') {

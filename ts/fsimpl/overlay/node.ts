@@ -74,6 +74,9 @@ export class OverlayNode extends Inode {
     copyUp(this, a.size !== 0).setattr(a);
   }
 
+  /** ovl_update_time: the upper file's atime; a file only below is not copied up for it. */
+  override accessed(): void { this.upper?.accessed(); }
+
   override readlink(t: Task | null): string {
     return this.upper ? this.upper.readlink(t) : this.fs.lower.readlink(this.lower!);
   }

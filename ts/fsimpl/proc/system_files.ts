@@ -11,6 +11,11 @@ import { KDir, staticChildren } from '../kernfs/dir';
 import { KFile } from '../kernfs/file';
 import type { KernFS } from '../kernfs/kernfs';
 import { KSymlink } from '../kernfs/symlink';
+import { KSysctl } from '../kernfs/sysctl_file';
+import { filesystemsText } from '../filesystems';
+import { pipeMaxSize, setPipeMaxSize } from '../../kernel/pipe_size';
+import { leaseBreakTime, setLeaseBreakTime } from '../../vfs/locks/lease';
+import { aioMaxNr, aioNr, setAioMaxNr } from '../../kernel/aio/aio_context';
 import { UTS_RELEASE, UTS_VERSION } from '../../syscalls/linux/sys_uname';
 import { cpuCount } from '../../syscalls/linux/task_attrs';
 import { sysNetDir } from './net_dir';
@@ -64,7 +69,6 @@ function procStat(kernel: Kernel): string {
   return `${out}intr 0\nctxt 0\nbtime ${btime}\nprocesses ${kernel.tasks.size}\nprocs_running 1\nprocs_blocked 0\nsoftirq 0 0 0 0 0 0 0 0 0 0 0\n`;
 }
 
-const FILESYSTEMS = 'nodev\tsysfs\nnodev\ttmpfs\nnodev\tproc\nnodev\tdevtmpfs\nnodev\tdevpts\nnodev\toverlay\n';
 
 function sysTree(fs: KernFS, kernel: Kernel): KDir {
   const file = (key: string, gen: () => string): KFile => new KFile(fs, `sys/${key}`, gen);
@@ -96,7 +100,12 @@ function sysTree(fs: KernFS, kernel: Kernel): KDir {
     fs: dir('fs', () => ({
       'file-max': file('fs/file-max', () => '9223372036854775807\n'),
       nr_open: file('fs/nr_open', () => '1048576\n'),
-      pipe_max_size: file('fs/pipe-max-size', () => '1048576\n'),
+      'aio-nr': file('fs/aio-nr', () => `${aioNr(kernel)}\n`),
+      'aio-max-nr': new KSysctl(fs, 'sys/fs/aio-max-nr', () => `${aioMaxNr(kernel)}\n`, (t, text) => setAioMaxNr(t.kernel, text)),
+      'lease-break-time': new KSysctl(fs, 'sys/fs/lease-break-time', () => `${leaseBreakTime(kernel)}\n`,
+        (t, text) => setLeaseBreakTime(t.kernel, text)),
+      'pipe-max-size': new KSysctl(fs, 'sys/fs/pipe-max-size', () => `${pipeMaxSize(kernel)}\n`,
+        (t, text) => setPipeMaxSize(t.kernel, text)),
       inotify: dir('fs/inotify', () => ({
         max_user_instances: file('fs/inotify/max_user_instances', () => `${INOTIFY_MAX_USER_INSTANCES}\n`),
         max_user_watches: file('fs/inotify/max_user_watches', () => `${INOTIFY_MAX_USER_WATCHES}\n`),
@@ -128,7 +137,7 @@ export function systemEntries(fs: KernFS, kernel: Kernel): Record<string, Inode>
     loadavg: file('loadavg', () => loadavg(kernel)),
     stat: file('stat', () => procStat(kernel)),
     version: file('version', () => `Linux version ${UTS_RELEASE} (tsvisor) ${UTS_VERSION}\n`),
-    filesystems: file('filesystems', () => FILESYSTEMS),
+    filesystems: file('filesystems', filesystemsText),
     cmdline: file('cmdline', () => 'BOOT_IMAGE=/vmlinuz tsvisor\n'),
     mounts: new KSymlink(fs, 'mounts', () => 'self/mounts'),
     net: new KSymlink(fs, 'net', () => 'self/net'),

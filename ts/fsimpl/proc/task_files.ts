@@ -3,6 +3,7 @@
 // fs/proc/array.c, task_mmu.c and proc_namespace.c; values the sentry does not track
 // (page-fault counts, CPU times) are 0.
 
+import { childrenCpu, processCpu } from '../../kernel/timers/cpu_time';
 import type { Kernel } from '../../kernel/kernel';
 import type { Task } from '../../kernel/task';
 import { RLIM_INFINITY } from '../../kernel/rlimits';
@@ -13,6 +14,7 @@ import { VirtualDentry } from '../../vfs/virtual_dentry';
 import { devMajor, devMinor } from '../../abi/linux/stat';
 import { taskAttrs } from '../../syscalls/linux/task_attrs';
 import { processGroupIds } from '../../syscalls/linux/process_group';
+import { lockedBytes } from '../../mm/mlock';
 
 const PAGE = 4096;
 
@@ -81,7 +83,7 @@ export function status(t: Task): string {
     `FDSize:\t${Math.max(64, 1 << Math.ceil(Math.log2((t.fdTable.fds().at(-1) ?? 0) + 1)))}`,
     `Groups:\t${c.groups.join(' ')} `,
     `NStgid:\t${t.tg.tgid}`, `NSpid:\t${t.tid}`, `NSpgid:\t${processGroupIds(t.tg).pgid}`, `NSsid:\t${processGroupIds(t.tg).sid}`,
-    `VmPeak:\t${kb(s.size)}`, `VmSize:\t${kb(s.size)}`, `VmLck:\t${kb(0)}`, `VmPin:\t${kb(0)}`,
+    `VmPeak:\t${kb(s.size)}`, `VmSize:\t${kb(s.size)}`, `VmLck:\t${kb(lockedBytes(t.mm))}`, `VmPin:\t${kb(0)}`,
     `VmHWM:\t${kb(s.rss)}`, `VmRSS:\t${kb(s.rss)}`, `RssAnon:\t${kb(s.data)}`, `RssFile:\t${kb(s.exe)}`,
     `RssShmem:\t${kb(0)}`, `VmData:\t${kb(s.data)}`, `VmStk:\t${kb(s.stack)}`, `VmExe:\t${kb(s.exe)}`,
     `VmLib:\t${kb(0)}`, `VmPTE:\t${kb(0)}`, `VmSwap:\t${kb(0)}`,
@@ -104,15 +106,20 @@ export function taskState(t: Task): string {
   return 'R (running)';
 }
 
+const TICK_NS = 1_000_000_000n / 100n; // USER_HZ
+
 export function stat(t: Task): string {
   const mm = t.mm;
   const s = vmSizes(t);
   const ids = processGroupIds(t.tg);
   const sched = taskAttrs(t);
   const rt = sched.policy === 1 || sched.policy === 2;
+  // CPU times in clock ticks: the whole process's, and its reaped children's.
+  const own = processCpu(t.tg), kids = childrenCpu(t.tg);
+  const ticks = (ns: bigint): string => (ns / TICK_NS).toString();
   const fields: (string | number)[] = [
     t.tid, `(${taskAttrs(t).comm})`, taskState(t)[0], ppid(t), ids.pgid, ids.sid, 0, -1, 0x400000,
-    0, 0, 0, 0, 0, 0, 0, 0, rt ? -1 - sched.rtPriority : 20 + sched.nice, sched.nice, t.tg.tasks.size, 0, 0,
+    0, 0, 0, 0, ticks(own.userNs), ticks(own.sysNs), ticks(kids.userNs), ticks(kids.sysNs), rt ? -1 - sched.rtPriority : 20 + sched.nice, sched.nice, t.tg.tasks.size, 0, 0,
     s.size, Math.ceil(s.rss / PAGE), '18446744073709551615', 0, 0, mm.stackTop ?? 0, 0, 0,
     0, Number(t.sigMask & 0x7fffffffn), 0, 0, 0, 0, 0, 17, 0, sched.rtPriority, sched.policy, 0, 0, 0,
     0, 0, mm.brkStart ?? 0, mm.argStart ?? 0, mm.argEnd ?? 0, mm.envStart ?? 0, mm.envEnd ?? 0, 0,

@@ -7,6 +7,12 @@ import { Inode, type SetAttr } from '../../vfs/inode';
 import { now } from '../../vfs/time';
 import type { TmpfsFS } from './tmpfs';
 
+const RELATIME_SECS = 24 * 60 * 60;
+
+function after(a: Timespec, b: Timespec): boolean {
+  return a.sec > b.sec || (a.sec === b.sec && a.nsec > b.nsec);
+}
+
 export abstract class TmpfsInode extends Inode {
   readonly ino: number;
   nlink = 1;
@@ -52,6 +58,15 @@ export abstract class TmpfsInode extends Inode {
 
   /** Regular files override; the VFS lets only them get here. */
   protected truncate(_size: number): void {}
+
+  /** relatime (Linux's default, tmpfs's too): the atime moves only if it is not newer than
+   *  mtime or ctime, or is a day old (relatime_need_update). ctime stays. */
+  override accessed(): void {
+    const a = this.atime;
+    const t = now();
+    if (after(a, this.mtime) && after(a, this.ctime) && t.sec - a.sec < RELATIME_SECS) return;
+    this.atime = t;
+  }
 
   /** Contents changed: mtime and ctime. */
   modified(): void {

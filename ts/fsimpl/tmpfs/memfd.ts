@@ -12,11 +12,12 @@ import type { FileDescription } from '../../vfs/file_description';
 import { Mount } from '../../vfs/mount';
 import { VirtualDentry } from '../../vfs/virtual_dentry';
 import { TmpfsRegular } from './regular';
+import { HugetlbRegular } from './hugetlb_memfd';
 import { TmpfsFS } from './tmpfs';
 
 const mounts = new WeakMap<NativeMemoryFile, Mount>();
 
-function memfdMount(mf: NativeMemoryFile): Mount {
+export function memfdMount(mf: NativeMemoryFile): Mount {
   let m = mounts.get(mf);
   if (m === undefined) {
     const fs = new TmpfsFS(mf);
@@ -28,6 +29,8 @@ function memfdMount(mf: NativeMemoryFile): Mount {
 
 export interface MemfdOptions {
   allowSealing: boolean;
+  /** MFD_HUGETLB: the huge page size of the file (hugetlb_memfd.ts); absent for tmpfs. */
+  hugePageSize?: number;
   /** MFD_NOEXEC_SEAL: mode 0666 and F_SEAL_EXEC (and sealing allowed). */
   noExec: boolean;
 }
@@ -36,7 +39,10 @@ export interface MemfdOptions {
 export function memfdCreate(t: Task, name: string, o: MemfdOptions): FileDescription {
   const m = memfdMount(t.kernel.mf);
   // The mode ignores the umask (memfd files are 0777, 0666 with MFD_NOEXEC_SEAL).
-  const inode = new TmpfsRegular(m.fs as TmpfsFS, S_IFREG | (o.noExec ? 0o666 : 0o777), t.creds.fsuid, t.creds.fsgid);
+  const mode = S_IFREG | (o.noExec ? 0o666 : 0o777);
+  const inode = o.hugePageSize !== undefined
+    ? new HugetlbRegular(m.fs as TmpfsFS, mode, t.creds.fsuid, t.creds.fsgid, o.hugePageSize)
+    : new TmpfsRegular(m.fs as TmpfsFS, mode, t.creds.fsuid, t.creds.fsgid);
   inode.nlink = 0;
   // MFD_NOEXEC_SEAL implies sealing is allowed.
   inode.seals = o.noExec ? F_SEAL_EXEC : o.allowSealing ? 0 : F_SEAL_SEAL;

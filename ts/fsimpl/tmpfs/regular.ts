@@ -2,11 +2,13 @@
 // the file, allocated on first write (holes read as zeros). The file holds one reference on
 // each page; a MAP_SHARED mapping takes its own (sharedPages), so pages a mapping still uses
 // outlive a truncate. The data is freed when the last link and the last open file are gone.
+// Pages fallocate made and nothing has written yet are holes to SEEK_DATA/SEEK_HOLE (shmem's
+// !uptodate folios), though they count in st_blocks.
 
 import type { Task } from '../../kernel/task';
 import type { NativeMemoryFile } from '../../native/addon';
 import { SyscallError } from '../../kernel/syscall_error';
-import { EBUSY, EFBIG, EINVAL, ENOMEM, ENOSPC, EPERM } from '../../abi/linux/errno';
+import { EBUSY, EFBIG, EINVAL, ENOMEM, ENOSPC, ENXIO, EPERM } from '../../abi/linux/errno';
 import {
   F_ALL_SEALS, F_SEAL_EXEC, F_SEAL_FUTURE_WRITE, F_SEAL_GROW, F_SEAL_SEAL, F_SEAL_SHRINK, F_SEAL_WRITE,
 } from '../../abi/linux/memfd';
@@ -16,6 +18,7 @@ import type { FileDescription } from '../../vfs/file_description';
 import type { VirtualDentry } from '../../vfs/virtual_dentry';
 import { TmpfsInode } from './inode';
 import { TmpfsRegularFile } from './regular_file';
+import { FileRmap } from '../../mm/file_rmap';
 
 const PAGE = 4096;
 /** Largest file (Linux MAX_LFS_FILESIZE is larger; offsets here must stay exact numbers). */
@@ -31,12 +34,16 @@ export class OutOfMemoryWrite extends SyscallError {
 
 export class TmpfsRegular extends TmpfsInode {
   private readonly pages = new Map<number, number>();
+  /** Indices of pages fallocate made that no write has touched yet. */
+  private readonly unwritten = new Set<number>();
   private _size = 0;
-  private opens = 0;
+  protected opens = 0;
   /** VMAs mapping this file (MappingBacking.hold/drop): they keep its data too. */
   private mappers = 0;
   /** Those of them that are shared and may write: F_SEAL_WRITE waits for none. */
   private writableMappers = 0;
+  /** The address spaces mapping the file, told when it shrinks. */
+  private readonly rmap = new FileRmap();
   /** File seals (F_ADD_SEALS): every tmpfs file starts sealed against sealing; memfd_create
    *  with MFD_ALLOW_SEALING clears that. */
   seals = F_SEAL_SEAL;
@@ -66,6 +73,7 @@ export class TmpfsRegular extends TmpfsInode {
     if (this.nlink > 0 || this.opens > 0 || this.mappers > 0) return;
     for (const off of this.pages.values()) this.mf.decRef(off, PAGE);
     this.pages.clear();
+    this.unwritten.clear();
   }
 
   read(dst: Uint8Array, offset: number): number {
@@ -96,7 +104,9 @@ export class TmpfsRegular extends TmpfsInode {
         const at = offset + i;
         const inPage = at % PAGE;
         const len = Math.min(PAGE - inPage, src.length - i);
-        this.mf.write(this.page((at - inPage) / PAGE) + inPage, src.subarray(i, i + len));
+        const index = (at - inPage) / PAGE;
+        this.mf.write(this.page(index) + inPage, src.subarray(i, i + len));
+        this.unwritten.delete(index);
         i += len;
       }
     } catch (e) {
@@ -150,6 +160,7 @@ export class TmpfsRegular extends TmpfsInode {
         if (index >= keep) {
           this.mf.decRef(off, PAGE);
           this.pages.delete(index);
+          this.unwritten.delete(index);
         }
       }
       // The tail of the last page must read as zeros if the file grows again.
@@ -158,8 +169,11 @@ export class TmpfsRegular extends TmpfsInode {
       if (tail !== 0 && last !== undefined) this.mf.write(last + tail, new Uint8Array(PAGE - tail));
     }
     if (size !== this._size) {
+      const shrunk = size < this._size;
       this._size = size;
       this.modified();
+      // Mapped pages past the new end go from every mapping of the file.
+      if (shrunk) this.rmap.shrunk(size);
     }
   }
 
@@ -173,11 +187,62 @@ export class TmpfsRegular extends TmpfsInode {
     let missing = end - first;
     for (const index of this.pages.keys()) if (index >= first && index < end) missing--;
     if (missing * PAGE > this.mf.limitBytes() - this.mf.allocatedBytes()) throw new SyscallError(ENOSPC);
-    for (let p = first; p < end; p++) this.page(p);
+    for (let p = first; p < end; p++) {
+      if (!this.pages.has(p)) this.unwritten.add(p);
+      this.page(p);
+    }
     if (!keepSize && offset + len > this._size) {
       this._size = offset + len;
       this.modified();
     }
+  }
+
+  /** FALLOC_FL_PUNCH_HOLE (shmem_truncate_range over [offset, offset+len)): whole pages go,
+   *  the parts of pages at the edges read as zeros; the size stays. */
+  punchHole(offset: number, len: number): void {
+    if ((this.seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)) !== 0) throw new SyscallError(EPERM);
+    const end = offset + len;
+    const firstWhole = Math.ceil(offset / PAGE), endWhole = Math.floor(end / PAGE);
+    for (const [index, off] of [...this.pages]) {
+      if (index >= firstWhole && index < endWhole) {
+        this.mf.decRef(off, PAGE);
+        this.pages.delete(index);
+        this.unwritten.delete(index);
+      }
+    }
+    if (endWhole > firstWhole) this.rmap.punched(firstWhole * PAGE, endWhole * PAGE);
+    // Partial pages at either edge: zero the bytes of the range they hold.
+    for (const index of new Set([Math.floor(offset / PAGE), Math.floor((end - 1) / PAGE)])) {
+      if (index >= firstWhole && index < endWhole) continue;
+      const page = this.pages.get(index);
+      if (page === undefined) continue;
+      const from = Math.max(offset, index * PAGE), to = Math.min(end, (index + 1) * PAGE);
+      this.mf.write(page + (from - index * PAGE), new Uint8Array(to - from));
+    }
+    this.modified();
+  }
+
+  /** Whether the page at index holds data for SEEK_DATA (present and written). */
+  private isData(index: number): boolean {
+    return this.pages.has(index) && !this.unwritten.has(index);
+  }
+
+  /** SEEK_DATA/SEEK_HOLE (mapping_seek_hole_data, page by page): the first offset at or after
+   *  `offset` in data (or in a hole; the end of the file counts as one); ENXIO at or past the
+   *  end or for a negative offset, and for SEEK_DATA when only holes follow. */
+  seekHoleData(offset: number, data: boolean): number {
+    if (offset < 0 || offset >= this._size) throw new SyscallError(ENXIO);
+    const last = Math.ceil(this._size / PAGE);
+    let index = Math.floor(offset / PAGE);
+    if (data) {
+      // Jump over the sparse stretch: the next present page, not every index up to it.
+      let next = Infinity;
+      for (const i of this.pages.keys()) if (i >= index && i < next && this.isData(i)) next = i;
+      if (next >= last) throw new SyscallError(ENXIO);
+      return Math.max(offset, next * PAGE);
+    }
+    while (index < last && this.isData(index)) index++;
+    return Math.min(this._size, Math.max(offset, index * PAGE));
   }
 
   /** What mmap maps: the file's own pages for MAP_SHARED, a copy for MAP_PRIVATE. */
@@ -193,6 +258,7 @@ export class TmpfsRegular extends TmpfsInode {
         const out: number[] = [];
         for (let at = fileOffset; at < fileOffset + length; at += PAGE) {
           const off = this.page(at / PAGE);
+          this.unwritten.delete(at / PAGE); // a shared fault zeroes it and makes it data
           this.mf.incRef(off, PAGE);
           out.push(off);
         }
@@ -208,6 +274,7 @@ export class TmpfsRegular extends TmpfsInode {
         this.maybeFree();
       },
       size: () => this._size,
+      rmap: this.rmap,
       writeSealed: () => (this.seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)) !== 0,
     };
   }

@@ -3,8 +3,8 @@
 import type { Task } from '../../kernel/task';
 import { SyscallError } from '../../kernel/syscall_error';
 import { EINVAL, ENOTTY, ENOTSUP as EOPNOTSUPP } from '../../abi/linux/errno';
-import { O_APPEND } from '../../abi/linux/fcntl';
-import { FALLOC_FL_KEEP_SIZE } from '../../abi/linux/fs';
+import { O_APPEND, O_NOATIME, SEEK_DATA, SEEK_HOLE } from '../../abi/linux/fcntl';
+import { FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE } from '../../abi/linux/fs';
 import { FIONREAD } from '../../abi/linux/ioctl';
 import type { MappingBacking } from '../../mm/backing';
 import { seekPosition } from '../../vfs/file_description';
@@ -24,6 +24,8 @@ export class TmpfsRegularFile extends VfsFile {
     const at = offset >= 0 ? offset : this.pos;
     const n = this.data.read(dst, at);
     if (offset < 0) this.pos += n;
+    // shmem_file_read_iter: file_accessed, a read of 0 bytes included.
+    if ((this.flags & O_NOATIME) === 0) this.data.accessed();
     return n;
   }
 
@@ -48,6 +50,10 @@ export class TmpfsRegularFile extends VfsFile {
   }
 
   override lseek(offset: number, whence: number): number {
+    if (whence === SEEK_DATA || whence === SEEK_HOLE) {
+      this.pos = this.data.seekHoleData(offset, whence === SEEK_DATA);
+      return this.pos;
+    }
     this.pos = seekPosition(this.pos, this.data.size, offset, whence);
     return this.pos;
   }
@@ -60,13 +66,20 @@ export class TmpfsRegularFile extends VfsFile {
     return 0;
   }
 
+  /** shmem_fallocate: allocation (KEEP_SIZE or not) and PUNCH_HOLE; the other modes are
+   *  EOPNOTSUPP, as tmpfs answers. */
   override fallocate(mode: number, offset: number, len: number): void {
-    if ((mode & ~FALLOC_FL_KEEP_SIZE) !== 0) throw new SyscallError(EOPNOTSUPP);
+    if ((mode & ~(FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE)) !== 0) throw new SyscallError(EOPNOTSUPP);
     if (offset < 0 || len <= 0) throw new SyscallError(EINVAL);
-    this.data.allocate(offset, len, (mode & FALLOC_FL_KEEP_SIZE) !== 0);
+    if (mode & FALLOC_FL_PUNCH_HOLE) this.data.punchHole(offset, len);
+    else this.data.allocate(offset, len, (mode & FALLOC_FL_KEEP_SIZE) !== 0);
   }
 
-  override mappable(): MappingBacking { return this.data.backing(this.describe()); }
+  override mappable(): MappingBacking {
+    // shmem_mmap: file_accessed.
+    if ((this.flags & O_NOATIME) === 0) this.data.accessed();
+    return this.data.backing(this.describe());
+  }
 
   override release(): void { this.data.closed(); }
 }

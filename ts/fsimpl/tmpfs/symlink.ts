@@ -17,7 +17,11 @@ export class TmpfsSymlink extends TmpfsInode {
   get size(): number { return Buffer.byteLength(this.target); }
   override get blocks(): number { return 0; }
 
-  override readlink(_t: Task | null): string { return this.target; }
+  /** readlink(2) and following the link in a walk alike (touch_atime in both). */
+  override readlink(_t: Task | null): string {
+    this.accessed();
+    return this.target;
+  }
 
   /** Only O_PATH opens reach a symlink, and the VFS serves those itself. */
   open(_t: Task | null, _vd: VirtualDentry, _flags: number): FileDescription {

@@ -3,6 +3,12 @@
 
 import type { SyscallTable } from './types';
 import { registerMM } from './sys_mm';
+import { registerMlock } from './sys_mlock';
+import { registerFsInfo } from './sys_fsinfo';
+import { registerAio } from './sys_aio';
+import { registerFutexWaitv } from './sys_futex_waitv';
+import { registerProcessMm } from './sys_process_mm';
+import { registerSettime } from './sys_settime';
 import { registerReadWrite } from './sys_read_write';
 import { registerFD } from './sys_fd';
 import { registerFcntl } from './sys_fcntl';
@@ -73,6 +79,12 @@ import { registerMqueue } from './sys_mqueue';
 
 export function registerAll(table: SyscallTable): void {
   registerMM(table);
+  registerMlock(table);
+  registerFsInfo(table);
+  registerAio(table);
+  registerFutexWaitv(table);
+  registerProcessMm(table);
+  registerSettime(table);
   registerReadWrite(table);
   registerFD(table);
   registerFcntl(table);

@@ -1,6 +1,8 @@
 // fcntl (Linux fs/fcntl.c): duplication, fd flags and file status flags, POSIX record locks
-// and OFD locks (vfs/locks), and file seals. Leases, ownership and pipe sizes are not
-// implemented yet and answer EINVAL, the Linux answer for a command the kernel does not know.
+// and OFD locks (vfs/locks), file seals, the owner and signal of signal-driven I/O
+// (kernel/fasync.ts), pipe sizes (kernel/pipe_size.ts) and leases (vfs/locks/lease.ts).
+// F_NOTIFY is not implemented and answers EINVAL, the Linux answer for a command the kernel
+// does not know.
 
 import { isOwnerOrCapable } from '../../vfs/permission';
 import type { Task } from '../../kernel/task';
@@ -9,7 +11,12 @@ import { EBADF, EINVAL, EPERM } from '../../abi/linux/errno';
 import {
   FD_CLOEXEC, F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_GETFL, F_GETLK, F_OFD_GETLK, F_OFD_SETLK, F_OFD_SETLKW,
   F_SETFD, F_SETFL, F_SETLK, F_SETLKW, O_NOATIME, O_PATH, SETFL_MASK, F_ADD_SEALS, F_GET_SEALS,
+  F_SETOWN, F_GETOWN, F_SETOWN_EX, F_GETOWN_EX, F_SETSIG, F_GETSIG, F_SETPIPE_SZ, F_GETPIPE_SZ,
+  F_SETLEASE, F_GETLEASE,
 } from '../../abi/linux/fcntl';
+import { getLease, setLease } from '../../vfs/locks/lease';
+import { fGetown, fGetownEx, fGetsig, fSetown, fSetownEx, fSetsig, setAsyncFlag } from '../../kernel/fasync';
+import { getPipeSize, pipeOfFile, setPipeSize } from '../../kernel/pipe_size';
 import type { TmpfsRegular } from '../../fsimpl/tmpfs/regular';
 import { TmpfsRegularFile } from '../../fsimpl/tmpfs/regular_file';
 import { SYS_fcntl } from '../../abi/linux/syscall_numbers';
@@ -29,12 +36,39 @@ function dupfd(t: Task, f: FileDescription, min: number, cloexec: boolean): numb
 
 /** Linux setfl: O_NOATIME only for the file's owner (or CAP_FOWNER); the rest of the access mode
  *  and creation flags cannot change. */
-function setfl(t: Task, f: FileDescription, arg: number): number {
+function setfl(t: Task, fd: number, f: FileDescription, arg: number): number {
   if ((arg & O_NOATIME) !== 0 && (f.flags & O_NOATIME) === 0) {
     if (!isOwnerOrCapable(t.creds, f.stat().uid)) fail(EPERM);
   }
-  f.setStatusFlags((arg & SETFL_MASK) | (f.flags & ~SETFL_MASK));
+  setAsyncFlag(t, f, fd, (arg & SETFL_MASK) | (f.flags & ~SETFL_MASK));
   return 0;
+}
+
+/** struct f_owner_ex: int type, pid_t pid. */
+const F_OWNER_EX_SIZE = 8;
+
+function setownEx(t: Task, f: FileDescription, addr: number): number {
+  const b = t.mm.copyIn(addr, F_OWNER_EX_SIZE);
+  const v = new DataView(b.buffer, b.byteOffset, F_OWNER_EX_SIZE);
+  fSetownEx(t, f, v.getInt32(0, true), v.getInt32(4, true));
+  return 0;
+}
+
+function getownEx(t: Task, f: FileDescription, addr: number): number {
+  const b = new Uint8Array(F_OWNER_EX_SIZE);
+  const v = new DataView(b.buffer);
+  const [type, pid] = fGetownEx(f);
+  v.setInt32(0, type, true);
+  v.setInt32(4, pid, true);
+  t.mm.copyOut(addr, b);
+  return 0;
+}
+
+/** pipe_fcntl: EBADF on anything but a pipe or FIFO. */
+function pipeFcntl(t: Task, f: FileDescription, cmd: number, arg: number): number {
+  const p = pipeOfFile(f);
+  if (p === null) fail(EBADF);
+  return cmd === F_SETPIPE_SZ ? setPipeSize(t, p, arg) : getPipeSize(p);
 }
 
 /** struct flock: l_type, l_whence (shorts), l_start, l_len, l_pid. */
@@ -103,7 +137,16 @@ function sysFcntl(t: Task, a: SyscallArgs): number | Promise<number> {
       t.fdTable.setFlags(fd, { cloexec: (a.int(2) & FD_CLOEXEC) !== 0 });
       return 0;
     case F_GETFL: return f.flags;
-    case F_SETFL: return setfl(t, f, a.uint(2));
+    case F_SETFL: return setfl(t, fd, f, a.uint(2));
+    case F_SETOWN: fSetown(t, f, a.int(2)); return 0;
+    case F_GETOWN: return fGetown(f);
+    case F_SETOWN_EX: return setownEx(t, f, a.ptr(2));
+    case F_GETOWN_EX: return getownEx(t, f, a.ptr(2));
+    case F_SETSIG: fSetsig(f, a.int(2)); return 0;
+    case F_GETSIG: return fGetsig(f);
+    case F_SETPIPE_SZ: case F_GETPIPE_SZ: return pipeFcntl(t, f, cmd, a.uint(2));
+    case F_SETLEASE: return setLease(t, f, fd, a.int(2));
+    case F_GETLEASE: return getLease(f);
     case F_GETLK: case F_SETLK: case F_SETLKW: case F_OFD_GETLK: case F_OFD_SETLK: case F_OFD_SETLKW:
       return recordLock(t, f, cmd, a.ptr(2));
     case F_ADD_SEALS: {

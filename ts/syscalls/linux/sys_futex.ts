@@ -1,6 +1,6 @@
 // futex (Linux kernel/futex/syscalls.c, waitwake.c, requeue.c, pi.c): the operations C
 // libraries and Go use for locks, condition variables and thread joins, PI locks included
-// (kernel/pi_futex.ts). futex_waitv is not implemented (ENOSYS).
+// (kernel/pi_futex.ts). futex_waitv is sys_futex_waitv.ts's.
 
 import type { Task } from '../../kernel/task';
 import { fail } from '../../kernel/syscall_error';

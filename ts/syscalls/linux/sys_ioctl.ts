@@ -1,5 +1,6 @@
 // ioctl (Linux fs/ioctl.c): the requests every file understands are handled here (close-on-
-// exec and non-blocking toggles); the rest go to the file, whose default is ENOTTY.
+// exec, non-blocking and O_ASYNC toggles, a socket's SIGIO owner); the rest go to the file,
+// whose default is ENOTTY.
 
 import type { Task } from '../../kernel/task';
 import { fail } from '../../kernel/syscall_error';
@@ -9,8 +10,11 @@ import { FIOASYNC, FIOCLEX, FIONBIO, FIONCLEX } from '../../abi/linux/ioctl';
 import { SYS_ioctl } from '../../abi/linux/syscall_numbers';
 import type { SyscallArgs, SyscallReturn, SyscallTable } from './types';
 import { getFile } from './fd_util';
+import { fGetown, fSetown, setAsyncFlag } from '../../kernel/fasync';
 import { Socket } from '../../net/socket';
 import { ifreqIoctl, isIfreqIoctl } from '../../net/ifreq';
+
+const FIOSETOWN = 0x8901, SIOCSPGRP = 0x8902, FIOGETOWN = 0x8903, SIOCGPGRP = 0x8904;
 
 function sysIoctl(t: Task, a: SyscallArgs): SyscallReturn {
   const fd = a.int(0);
@@ -25,13 +29,25 @@ function sysIoctl(t: Task, a: SyscallArgs): SyscallReturn {
     case FIONCLEX:
       t.fdTable.setFlags(fd, { cloexec: false });
       return 0;
-    case FIONBIO:
-    case FIOASYNC: {
-      const bit = cmd === FIONBIO ? O_NONBLOCK : O_ASYNC;
+    case FIONBIO: {
       const on = t.mm.readI32(arg) !== 0;
-      f.setStatusFlags(on ? f.flags | bit : f.flags & ~bit);
+      f.setStatusFlags(on ? f.flags | O_NONBLOCK : f.flags & ~O_NONBLOCK);
       return 0;
     }
+    case FIOASYNC: {
+      const on = t.mm.readI32(arg) !== 0;
+      setAsyncFlag(t, f, fd, on ? f.flags | O_ASYNC : f.flags & ~O_ASYNC);
+      return 0;
+    }
+    // sock_ioctl: a socket's owner for SIGIO (others pass them on and get ENOTTY).
+    case FIOSETOWN: case SIOCSPGRP:
+      if (!(f instanceof Socket)) return f.ioctl(t, cmd, arg);
+      fSetown(t, f, t.mm.readI32(arg));
+      return 0;
+    case FIOGETOWN: case SIOCGPGRP:
+      if (!(f instanceof Socket)) return f.ioctl(t, cmd, arg);
+      t.mm.writeI32(arg, fGetown(f));
+      return 0;
     default:
       // sock_do_ioctl: what the family does not know goes to the interface ioctls.
       if (f instanceof Socket && isIfreqIoctl(cmd)) return ifreqIoctl(t, f, cmd, arg);

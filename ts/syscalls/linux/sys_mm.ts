@@ -1,26 +1,24 @@
-// Memory syscalls: brk, mmap, munmap, mprotect, mremap, madvise, msync, mincore and the mlock
-// family. Argument decoding and the checks that involve the file (its open mode) live here;
+// Memory syscalls: brk, mmap, munmap, mprotect, mremap, madvise, msync, mincore (the mlock
+// family is sys_mlock.ts's). Argument decoding and the checks that involve the file (its open mode) live here;
 // what the calls mean lives in mm/.
 
-import { CAP_IPC_LOCK } from '../../kernel/capabilities';
 import type { Task } from '../../kernel/task';
 import type { FileDescription } from '../../vfs/file_description';
 import type { SyscallArgs, SyscallTable } from './types';
 import type { MappingBacking } from '../../mm/memory_manager';
 import {
-  SYS_brk, SYS_madvise, SYS_mincore, SYS_mlock, SYS_mlock2, SYS_mlockall, SYS_mmap, SYS_mprotect,
-  SYS_mremap, SYS_msync, SYS_munlock, SYS_munlockall, SYS_munmap,
+  SYS_brk, SYS_madvise, SYS_mincore, SYS_mmap, SYS_mprotect, SYS_mremap, SYS_msync, SYS_munmap,
 } from '../../abi/linux/syscall_numbers';
 import {
-  MAP_ANONYMOUS, MAP_PRIVATE, MAP_TYPE, MCL_CURRENT, MCL_FUTURE, MCL_ONFAULT, MLOCK_ONFAULT, MS_ASYNC,
-  MS_INVALIDATE, MS_SYNC, PROT_EXEC, PROT_READ, PROT_WRITE,
- MAP_HUGETLB } from '../../abi/linux/mm';
-import { EACCES, EBADF, EINVAL, ENODEV, ENOMEM, EOVERFLOW, EPERM } from '../../abi/linux/errno';
+  MAP_ANONYMOUS, MAP_PRIVATE, MAP_TYPE, MS_ASYNC, MS_INVALIDATE, MS_SYNC, PROT_EXEC, PROT_READ, PROT_WRITE,
+  MAP_HUGETLB, MAP_LOCKED } from '../../abi/linux/mm';
+import { EACCES, EBADF, EBUSY, EINVAL, ENODEV, ENOMEM, EOVERFLOW, EPERM } from '../../abi/linux/errno';
 import { O_PATH } from '../../abi/linux/fcntl';
-import { RLIMIT_AS, RLIMIT_DATA, RLIMIT_MEMLOCK } from '../../kernel/rlimits';
+import { RLIMIT_AS, RLIMIT_DATA } from '../../kernel/rlimits';
 import { limitBytes } from '../../mm/accounting';
 import { fail } from '../../kernel/syscall_error';
-import { PAGE_SIZE, isPageAligned, pageDown, pageUp } from '../../mm/layout';
+import { PAGE_SIZE, isPageAligned, pageUp } from '../../mm/layout';
+import { checkMmapLock, checkSecretLock } from './sys_mlock';
 
 const MAX_LFS_FILESIZE = (1n << 63n) - 1n;
 
@@ -47,6 +45,7 @@ function sysMmap(t: Task, a: SyscallArgs): number {
   // with ENOMEM; a file of another file system cannot be mapped with huge pages at all.
   if ((flags & MAP_HUGETLB) !== 0) fail((flags & MAP_ANONYMOUS) !== 0 ? ENOMEM : EINVAL);
   syncVmLimits(t);
+  checkMmapLock(t, flags, length);
   if ((flags & MAP_ANONYMOUS) !== 0) return t.mm.mmap(addr, length, prot, flags, null, 0);
 
   const file: FileDescription | undefined = t.fdTable.get(a.int(4));
@@ -56,6 +55,11 @@ function sysMmap(t: Task, a: SyscallArgs): number {
   if (off + BigInt(pageUp(length)) > MAX_LFS_FILESIZE) fail(EOVERFLOW);
   const backing: MappingBacking | null = file.mappable();
   if (backing === null) fail(ENODEV);
+  // secretmem_mmap: shared only, and locked within RLIMIT_MEMLOCK.
+  if (backing.secret === true) {
+    if ((flags & MAP_TYPE) === MAP_PRIVATE) fail(EINVAL);
+    checkSecretLock(t, length);
+  }
   // Linux do_mmap: every file mapping needs read access; a shared one also needs write access
   // to be writable, and without it can never become writable.
   if (!file.readable) fail(EACCES);
@@ -69,7 +73,9 @@ function sysMmap(t: Task, a: SyscallArgs): number {
     if ((prot & PROT_WRITE) !== 0) fail(EPERM);
     maxProt &= ~PROT_WRITE;
   }
-  return t.mm.mmap(addr, length, prot, flags, backing, Number(off), maxProt);
+  // hugetlb_reserve_pages: no huge pages to reserve.
+  if (backing.hugetlb === true) fail(ENOMEM);
+  return t.mm.mmap(addr, length, prot, backing.secret === true ? flags | MAP_LOCKED : flags, backing, Number(off), maxProt);
 }
 
 function sysMunmap(t: Task, a: SyscallArgs): number {
@@ -100,7 +106,12 @@ function sysMsync(t: Task, a: SyscallArgs): number {
     ((flags & MS_ASYNC) !== 0 && (flags & MS_SYNC) !== 0)) {
     fail(EINVAL);
   }
-  // Shared file mappings write straight into the file's pages: nothing to flush.
+  // Shared file mappings write straight into the file's pages: nothing to flush. Locked
+  // pages cannot be invalidated.
+  const len = pageUp(a.size(1));
+  if ((flags & MS_INVALIDATE) !== 0 && Number.isSafeInteger(addr + len)) {
+    for (const v of t.mm.vmas.overlapping(addr, addr + len)) if (v.locked !== 0) fail(EBUSY);
+  }
   if (!t.mm.isMapped(addr, a.size(1))) fail(ENOMEM);
   return 0;
 }
@@ -108,37 +119,6 @@ function sysMsync(t: Task, a: SyscallArgs): number {
 function sysMincore(t: Task, a: SyscallArgs): number {
   const vec = t.mm.mincore(a.ptr(0), a.size(1));
   t.mm.copyOut(a.ptr(2), vec);
-  return 0;
-}
-
-/** mlock/munlock take any address: the range is widened to whole pages. mlock faults the
- *  pages in, as Linux does (without MLOCK_ONFAULT); nothing is ever swapped out anyway. */
-function lockRange(t: Task, a: SyscallArgs, lock: boolean, populate: boolean): number {
-  const addr = a.ptr(0);
-  const start = pageDown(addr);
-  const length = a.size(1) + (addr - start);
-  if (!t.mm.isMapped(start, length)) fail(ENOMEM);
-  if (lock && !t.creds.hasCapability(CAP_IPC_LOCK)) {
-    // RLIMIT_MEMLOCK, checked per call (locked memory is not accounted across calls).
-    const limit = t.tg.rlimits[RLIMIT_MEMLOCK].cur;
-    if (limit === 0n) fail(EPERM);
-    if (BigInt(length) > limit) fail(ENOMEM);
-  }
-  if (populate && !t.mm.populateRange(start, start + Math.ceil(length / PAGE_SIZE) * PAGE_SIZE)) fail(ENOMEM);
-  return 0;
-}
-
-function sysMlock2(t: Task, a: SyscallArgs): number {
-  const flags = a.int(2);
-  if ((flags & ~MLOCK_ONFAULT) !== 0) fail(EINVAL);
-  return lockRange(t, a, true, flags === 0);
-}
-
-function sysMlockall(_t: Task, a: SyscallArgs): number {
-  const flags = a.int(0);
-  if (flags === 0 || (flags & ~(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT)) !== 0 || flags === MCL_ONFAULT) {
-    fail(EINVAL);
-  }
   return 0;
 }
 
@@ -151,9 +131,4 @@ export function registerMM(table: SyscallTable): void {
   table[SYS_madvise] = { name: 'madvise', handler: sysMadvise, args: ['ptr', 'size', 'int'] };
   table[SYS_msync] = { name: 'msync', handler: sysMsync, args: ['ptr', 'size', 'hex'] };
   table[SYS_mincore] = { name: 'mincore', handler: sysMincore, args: ['ptr', 'size', 'ptr'] };
-  table[SYS_mlock] = { name: 'mlock', handler: (t, a) => lockRange(t, a, true, true), args: ['ptr', 'size'] };
-  table[SYS_munlock] = { name: 'munlock', handler: (t, a) => lockRange(t, a, false, false), args: ['ptr', 'size'] };
-  table[SYS_mlock2] = { name: 'mlock2', handler: sysMlock2, args: ['ptr', 'size', 'hex'] };
-  table[SYS_mlockall] = { name: 'mlockall', handler: sysMlockall, args: ['hex'] };
-  table[SYS_munlockall] = { name: 'munlockall', handler: () => 0, args: [] };
 }

@@ -13,7 +13,7 @@ import {
   RESOLVE_BENEATH, RESOLVE_CACHED, RESOLVE_IN_ROOT, RESOLVE_NO_MAGICLINKS, RESOLVE_NO_SYMLINKS, RESOLVE_NO_XDEV,
 } from '../../abi/linux/fs';
 import { SYS_creat, SYS_open, SYS_openat, SYS_openat2 } from '../../abi/linux/syscall_numbers';
-import { openAt, type OpenRequest } from '../../vfs/open';
+import { LeaseBreakWait, openAt, type OpenRequest } from '../../vfs/open';
 import { FifoFile } from '../../kernel/fifo';
 import { resolveContext, startOf } from '../../vfs/task_fs';
 import type { SyscallArgs, SyscallTable } from './types';
@@ -42,7 +42,14 @@ export function openPath(t: Task, dirfd: number, path: string, flags: number, mo
     // RESOLVE_IN_ROOT: the start directory is the root for this one lookup.
     if (resolve & RESOLVE_IN_ROOT) ctx.root = start;
   }
-  const f = openAt(ctx, start, path, req);
+  let f;
+  try {
+    f = openAt(ctx, start, path, req);
+  } catch (e) {
+    // A lease is being broken: wait for its holder (interruptibly), then open again.
+    if (e instanceof LeaseBreakWait) return e.wait().then(() => openPath(t, dirfd, path, flags, mode, resolve));
+    throw e;
+  }
   const install = (): number => {
     try {
       return t.fdTable.newFD(f, { cloexec: (flags & O_CLOEXEC) !== 0, limit: nofileLimit(t) });

@@ -9,6 +9,10 @@ import { EBADF, EINVAL, ENOENT, EPERM, ESRCH } from '../../abi/linux/errno';
 import { O_NONBLOCK } from '../../abi/linux/fcntl';
 import { SYS_pidfd_getfd, SYS_pidfd_open, SYS_pidfd_send_signal } from '../../abi/linux/syscall_numbers';
 import { ptraceMayAccess } from '../../kernel/ptrace_access';
+import { CAP_SYS_PTRACE } from '../../kernel/capabilities';
+import { taskAttrs } from './task_attrs';
+
+const SUID_DUMP_USER = 1;
 import { PidFd } from '../../kernel/pidfd';
 import { sigInfo } from '../../kernel/sig_pending';
 import { SI_USER, sendSignalToProcess, sendSignalToThread } from '../../kernel/signals';
@@ -42,7 +46,7 @@ function sysPidfdOpen(t: Task, a: SyscallArgs): number {
   return installPidFd(t, tg, (flags & PIDFD_NONBLOCK) !== 0);
 }
 
-function pidfdOf(t: Task, fd: number): PidFd {
+export function pidfdOf(t: Task, fd: number): PidFd {
   const f = getFile(t, fd);
   if (!(f instanceof PidFd)) fail(EBADF);
   return f;
@@ -85,6 +89,12 @@ function sysPidfdGetfd(t: Task, a: SyscallArgs): number {
   if (p.processExited) fail(ESRCH);
   if (!ptraceMayAccess(t, p.tg)) fail(EPERM);
   const target = p.tg.tasks.values().next().value;
+  // __ptrace_may_access's last test: another process must be dumpable (or the caller hold
+  // CAP_SYS_PTRACE); dropping root made it not dumpable.
+  if (p.tg !== t.tg && target !== undefined && taskAttrs(target).dumpable !== SUID_DUMP_USER &&
+    !t.creds.hasCapability(CAP_SYS_PTRACE)) {
+    fail(EPERM);
+  }
   const f = target?.fdTable.get(a.int(1));
   if (f === undefined) fail(EBADF);
   return t.fdTable.newFD(f, { cloexec: true, limit: nofileLimit(t) });

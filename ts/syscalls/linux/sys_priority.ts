@@ -93,7 +93,7 @@ function sysGetpriority(t: Task, a: SyscallArgs): number {
 
 /** ioprio_check_cap: the class must be known, RT needs CAP_SYS_NICE or CAP_SYS_ADMIN, NONE
  *  takes no level. */
-function checkIoprio(t: Task, ioprio: number): void {
+export function checkIoprio(t: Task, ioprio: number): void {
   const cls = (ioprio >> IOPRIO_CLASS_SHIFT) & 7;
   const level = ioprio & IOPRIO_LEVEL_MASK;
   switch (cls) {

@@ -8,7 +8,8 @@ import { fail } from '../../kernel/syscall_error';
 import { EINVAL, EPERM, ESRCH } from '../../abi/linux/errno';
 import { NR_OPEN } from '../../abi/linux/fcntl';
 import { SYS_getrlimit, SYS_prlimit64, SYS_setrlimit } from '../../abi/linux/syscall_numbers';
-import { RLIMIT_NOFILE, RLIMIT_STACK, RLIM_NLIMITS, type Rlimit } from '../../kernel/rlimits';
+import { RLIMIT_CPU, RLIMIT_NOFILE, RLIMIT_STACK, RLIM_NLIMITS, type Rlimit } from '../../kernel/rlimits';
+import { updateCpuLimit } from '../../kernel/timers/cpu_limit';
 import type { Credentials } from '../../kernel/credentials';
 import type { SyscallArgs, SyscallTable } from './types';
 
@@ -44,6 +45,7 @@ function doPrlimit(t: Task, tg: ThreadGroup, resource: number, next: Rlimit | nu
     tg.rlimits[resource] = { ...next };
     // The memory manager grows stacks against its own copy of the limit.
     if (resource === RLIMIT_STACK && tg === t.tg) t.mm.stackLimit = Number(next.cur);
+    if (resource === RLIMIT_CPU) updateCpuLimit(tg);
   }
   return old;
 }

@@ -1,6 +1,7 @@
-// times, getrusage (Linux kernel/sys.c). CPU times are the sentry's accounting of its tasks
-// (kernel/timers/cpu_time.ts), as for the CPU-time clocks; children's times are not collected yet and read as zero, and so
-// do the counters Linux keeps (faults, context switches, max RSS).
+// times, getrusage (Linux kernel/sys.c), and the struct rusage wait4/waitid write. CPU times
+// are the sentry's accounting of its tasks (kernel/timers/cpu_time.ts), as for the CPU-time
+// clocks: a process's own, a thread's, and its reaped children's. The counters Linux also
+// keeps (faults, context switches, max RSS) are not collected and read as zero.
 
 import type { Task } from '../../kernel/task';
 import { fail } from '../../kernel/syscall_error';
@@ -9,12 +10,31 @@ import { RUSAGE_CHILDREN, RUSAGE_SELF, RUSAGE_SIZE, RUSAGE_THREAD, TMS_SIZE } fr
 import { NSEC_PER_SEC, USER_HZ } from '../../abi/linux/time';
 import { SYS_getrusage, SYS_times } from '../../abi/linux/syscall_numbers';
 import type { SyscallArgs, SyscallTable } from './types';
-import { processCpu, threadCpu } from '../../kernel/timers/cpu_time';
+import { childrenCpu, processCpu, threadCpu, type CpuSample } from '../../kernel/timers/cpu_time';
+import type { ThreadGroup } from '../../kernel/thread_group';
 
 /** [user, system] CPU time of the caller's process (or of the caller alone), in ns. */
 function cpuTimes(t: Task, thread = false): [bigint, bigint] {
   const s = thread ? threadCpu(t) : processCpu(t.tg);
   return [s.userNs, s.sysNs];
+}
+
+/** struct rusage with the two CPU times filled (ru_utime, ru_stime as timevals). */
+function rusageBytes(s: CpuSample): Uint8Array {
+  const b = new Uint8Array(RUSAGE_SIZE);
+  const v = new DataView(b.buffer);
+  v.setBigInt64(0, s.userNs / NSEC_PER_SEC, true);
+  v.setBigInt64(8, (s.userNs % NSEC_PER_SEC) / 1000n, true);
+  v.setBigInt64(16, s.sysNs / NSEC_PER_SEC, true);
+  v.setBigInt64(24, (s.sysNs % NSEC_PER_SEC) / 1000n, true);
+  return b;
+}
+
+/** The rusage wait4/waitid report for a child (Linux getrusage(p, RUSAGE_BOTH)): its own
+ *  times and those of the children it reaped. */
+export function putChildRusage(t: Task, addr: number, child: ThreadGroup): void {
+  const own = processCpu(child), kids = childrenCpu(child);
+  t.mm.copyOut(addr, rusageBytes({ userNs: own.userNs + kids.userNs, sysNs: own.sysNs + kids.sysNs }));
 }
 
 const TICK_NS = NSEC_PER_SEC / BigInt(USER_HZ);
@@ -24,10 +44,13 @@ function sysTimes(t: Task, a: SyscallArgs): bigint {
   const addr = a.ptr(0);
   if (addr !== 0) {
     const [user, sys] = cpuTimes(t);
+    const kids = childrenCpu(t.tg);
     const b = new Uint8Array(TMS_SIZE);
     const v = new DataView(b.buffer);
     v.setBigInt64(0, user / TICK_NS, true);
     v.setBigInt64(8, sys / TICK_NS, true);
+    v.setBigInt64(16, kids.userNs / TICK_NS, true);
+    v.setBigInt64(24, kids.sysNs / TICK_NS, true);
     t.mm.copyOut(addr, b);
   }
   return t.kernel.uptimeNs() / TICK_NS;
@@ -36,16 +59,8 @@ function sysTimes(t: Task, a: SyscallArgs): bigint {
 function sysGetrusage(t: Task, a: SyscallArgs): number {
   const who = a.int(0);
   if (who !== RUSAGE_SELF && who !== RUSAGE_CHILDREN && who !== RUSAGE_THREAD) fail(EINVAL);
-  const b = new Uint8Array(RUSAGE_SIZE);
-  if (who !== RUSAGE_CHILDREN) {
-    const v = new DataView(b.buffer);
-    const [user, sys] = cpuTimes(t, who === RUSAGE_THREAD);
-    v.setBigInt64(0, user / NSEC_PER_SEC, true);
-    v.setBigInt64(8, (user % NSEC_PER_SEC) / 1000n, true);
-    v.setBigInt64(16, sys / NSEC_PER_SEC, true);
-    v.setBigInt64(24, (sys % NSEC_PER_SEC) / 1000n, true);
-  }
-  t.mm.copyOut(a.ptr(1), b);
+  const s = who === RUSAGE_CHILDREN ? childrenCpu(t.tg) : who === RUSAGE_THREAD ? threadCpu(t) : processCpu(t.tg);
+  t.mm.copyOut(a.ptr(1), rusageBytes(s));
   return 0;
 }
 

@@ -7,9 +7,13 @@ import { fsizeNewSizeOk } from '../../kernel/fsize_limit';
 import type { Task } from '../../kernel/task';
 import { flockFile } from '../../vfs/locks/flock';
 import { fail } from '../../kernel/syscall_error';
-import { EBADF, EINVAL, ENODEV, ESPIPE } from '../../abi/linux/errno';
+import { EBADF, EFBIG, EINVAL, EISDIR, ENODEV, ENOTSUP as EOPNOTSUPP, ESPIPE } from '../../abi/linux/errno';
 import { O_PATH } from '../../abi/linux/fcntl';
-import { FALLOC_FL_KEEP_SIZE } from '../../abi/linux/fs';
+import {
+  FALLOC_FL_COLLAPSE_RANGE, FALLOC_FL_INSERT_RANGE, FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE, FALLOC_FL_UNSHARE_RANGE,
+  FALLOC_FL_WRITE_ZEROES, FALLOC_FL_ZERO_RANGE,
+} from '../../abi/linux/fs';
+import { S_IFDIR, S_IFIFO, S_IFMT, S_IFREG } from '../../abi/linux/stat';
 import {
   SYS_fadvise64, SYS_fallocate, SYS_readahead, SYS_fdatasync, SYS_flock, SYS_fsync, SYS_sync, SYS_sync_file_range, SYS_syncfs,
 } from '../../abi/linux/syscall_numbers';
@@ -36,16 +40,44 @@ function sysSyncFileRange(t: Task, a: SyscallArgs): number {
   return 0;
 }
 
+const FALLOC_FL_MODE_MASK = FALLOC_FL_PUNCH_HOLE | FALLOC_FL_COLLAPSE_RANGE | FALLOC_FL_ZERO_RANGE |
+  FALLOC_FL_INSERT_RANGE | FALLOC_FL_UNSHARE_RANGE | FALLOC_FL_WRITE_ZEROES;
+/** MAX_LFS_FILESIZE: what offset + len may reach. */
+const MAX_LFS_FILESIZE = 2n ** 63n - 1n;
+
+/** vfs_fallocate's checks of the mode alone: one operation, PUNCH_HOLE with KEEP_SIZE, the
+ *  range-moving ones without it. */
+function checkFallocMode(mode: number): void {
+  if ((mode & ~(FALLOC_FL_MODE_MASK | FALLOC_FL_KEEP_SIZE)) !== 0) fail(EOPNOTSUPP);
+  const keep = (mode & FALLOC_FL_KEEP_SIZE) !== 0;
+  switch (mode & FALLOC_FL_MODE_MASK) {
+    case 0: case FALLOC_FL_UNSHARE_RANGE: case FALLOC_FL_ZERO_RANGE: return;
+    case FALLOC_FL_PUNCH_HOLE: if (!keep) fail(EOPNOTSUPP); return;
+    case FALLOC_FL_COLLAPSE_RANGE: case FALLOC_FL_INSERT_RANGE: case FALLOC_FL_WRITE_ZEROES:
+      if (keep) fail(EOPNOTSUPP);
+      return;
+    default: fail(EOPNOTSUPP);
+  }
+}
+
 function sysFallocate(t: Task, a: SyscallArgs): number {
   const f = getFile(t, a.int(0));
-  const mode = a.int(1), off = a.long(2), len = a.long(3);
-  if (off < 0 || len <= 0) fail(EINVAL);
+  const mode = a.int(1), off = a.i64(2), len = a.i64(3);
+  if (off < 0n || len <= 0n) fail(EINVAL);
+  checkFallocMode(mode);
   if (!f.writable) fail(EBADF);
-  if (!(f instanceof VfsFile)) fail(f.seekable ? ENODEV : ESPIPE);
-  if ((mode & FALLOC_FL_KEEP_SIZE) === 0 && f.inode.isRegular) fsizeNewSizeOk(t, f.size(), off + len);
-  f.fallocate(mode, off, len);
+  // A pipe is ESPIPE, anything else that is not a regular file (a socket, a device) ENODEV.
+  const type = (f instanceof VfsFile ? f.inode.mode : f.stat().mode) & S_IFMT;
+  if (type === S_IFIFO) fail(ESPIPE);
+  if (type === S_IFDIR) fail(EISDIR);
+  if (type !== S_IFREG || !(f instanceof VfsFile)) fail(ENODEV);
+  if (off + len > MAX_LFS_FILESIZE) fail(EFBIG);
+  if (off + len > BigInt(Number.MAX_SAFE_INTEGER)) fail(EFBIG); // beyond what the sentry's numbers hold
+  // inode_newsize_ok runs for every allocation, KEEP_SIZE too, but not for a punch.
+  if ((mode & FALLOC_FL_PUNCH_HOLE) === 0) fsizeNewSizeOk(t, f.size(), Number(off + len));
+  f.fallocate(mode, Number(off), Number(len));
   // Linux vfs_fallocate reports a successful call as a modification.
-  fsnotifyModify(f, len);
+  fsnotifyModify(f, Number(len));
   return 0;
 }
 

@@ -1,6 +1,8 @@
 // clock_gettime, clock_getres, gettimeofday, time (Linux kernel/time/): reading clocks.
-// These are normally answered by the vDSO without a syscall; without one, they come here.
+// On Linux the vDSO answers these without a syscall; ours (loader/vdso.ts) makes the syscall,
+// so they all come here.
 
+import { sysTz } from './sys_settime';
 import type { Task } from '../../kernel/task';
 import { SYS_clock_getres, SYS_clock_gettime, SYS_gettimeofday, SYS_time } from '../../abi/linux/syscall_numbers';
 import { NSEC_PER_SEC } from '../../abi/linux/time';
@@ -21,12 +23,20 @@ function sysClockGetres(t: Task, a: SyscallArgs): number {
   return 0;
 }
 
-/** Either pointer may be NULL. The kernel's timezone (sys_tz) is UTC with no DST: zeros. */
+/** Either pointer may be NULL. The kernel's time zone (sys_tz) is what settimeofday set,
+ *  UTC with no DST until then (sys_settime.ts). */
 function sysGettimeofday(t: Task, a: SyscallArgs): number {
   const tv = a.ptr(0);
   const tz = a.ptr(1);
   if (tv !== 0) copyOutTimeval(t, tv, t.kernel.realtimeNs());
-  if (tz !== 0) t.mm.zeroOut(tz, 8);
+  if (tz !== 0) {
+    const z = sysTz(t.kernel);
+    const b = new Uint8Array(8);
+    const v = new DataView(b.buffer);
+    v.setInt32(0, z.minuteswest, true);
+    v.setInt32(4, z.dsttime, true);
+    t.mm.copyOut(tz, b);
+  }
   return 0;
 }
 

@@ -1,5 +1,5 @@
 // wait4, waitid (Linux kernel/exit.c): which children a call names, and how the result is
-// written back (status word and zeroed rusage; or the waitid siginfo fields).
+// written back (status word and the child's rusage; or the waitid siginfo fields).
 
 import { PidFd } from '../../kernel/pidfd';
 import { O_NONBLOCK } from '../../abi/linux/fcntl';
@@ -17,9 +17,9 @@ import { childStatusInfo } from '../../kernel/exit';
 import { stopStatusInfo } from '../../kernel/job_control';
 import type { SyscallArgs, SyscallReturn, SyscallTable } from './types';
 import { processGroupIds } from './process_group';
+import { putChildRusage } from './sys_rusage';
 
 const INT_MIN = -0x8000_0000;
-const RUSAGE_SIZE = 144;
 const P_ALL = 0, P_PID = 1, P_PGID = 2, P_PIDFD = 3;
 
 function inGroup(pgid: number): (c: ThreadGroup) => boolean {
@@ -40,7 +40,7 @@ function sysWait4(t: Task, a: SyscallArgs): SyscallReturn {
   else matches = inGroup(pid === 0 ? processGroupIds(t.tg).pgid : -pid);
   const done = (r: WaitResult | null): number => {
     if (!r) return 0;
-    if (rusageAddr !== 0) t.mm.zeroOut(rusageAddr, RUSAGE_SIZE);
+    if (rusageAddr !== 0) putChildRusage(t, rusageAddr, r.child);
     if (statusAddr !== 0) t.mm.writeI32(statusAddr, r.status);
     return r.pid;
   };
@@ -100,7 +100,8 @@ function sysWaitid(t: Task, a: SyscallArgs): SyscallReturn {
     default: fail(EINVAL);
   }
   const done = (r: WaitResult | null): number => {
-    if (rusageAddr !== 0) t.mm.zeroOut(rusageAddr, RUSAGE_SIZE);
+    // Nothing to report (WNOHANG) leaves the caller's rusage alone, as Linux does.
+    if (rusageAddr !== 0 && r) putChildRusage(t, rusageAddr, r.child);
     if (infoAddr !== 0) putWaitidInfo(t, infoAddr, r);
     return 0;
   };
