@@ -13,6 +13,8 @@ use napi_derive::napi;
 use tsvisor_memfile::MemoryFile as CoreMemoryFile;
 use tsvisor_platform::{self as platform, Regs, NUM_REGS};
 
+mod p9;
+
 /// How long run() spins for the task to stop again before the caller must await a wake-up.
 /// Covers a ptrace round trip on a loaded two-core machine; beyond it, the task is computing
 /// and the event loop must stay free.
@@ -35,7 +37,7 @@ fn errno_name(e: i32) -> String {
     unsafe { std::ffi::CStr::from_ptr(p) }.to_string_lossy().into_owned()
 }
 
-fn to_napi(e: io::Error) -> Error {
+pub(crate) fn to_napi(e: io::Error) -> Error {
     let code = e.raw_os_error().unwrap_or(libc::EIO);
     Error::new(Status::GenericFailure, format!("{}: {}", errno_name(code), e))
 }
