@@ -8,7 +8,7 @@
 // It does not know what files mean: ts/fsimpl/gofer does.
 
 import { SyscallError } from '../kernel/syscall_error';
-import { EIO, ENOENT } from '../abi/linux/errno';
+import { EIO, ENOENT, ENOTSUP } from '../abi/linux/errno';
 import * as m from './messages';
 import { DecodeError, type Qid } from './wire';
 import type { Transport } from './transport';
@@ -89,6 +89,8 @@ export class Client {
   /** Tags in flight, with the reply type each expects. */
   private readonly inflight = new Map<number, number>();
   private broken = false;
+  private noRenameat = false;
+  private noUnlinkat = false;
   private readonly closeFd: (fd: number) => void;
 
   constructor(private readonly t: Transport, opts: ClientOptions) {
@@ -325,7 +327,7 @@ export class Client {
     return n;
   }
 
-  readdir(fid: number, offset: number, count = this.maxIO): m.Dirent[] {
+  readdir(fid: number, offset: bigint, count = this.maxIO): m.Dirent[] {
     const data = this.rpc(m.Treaddir, { fid, offset, count: Math.min(count, this.maxIO) }).data as Uint8Array;
     try { return m.decodeDirents(data); } catch (e) { this.fail(e); }
   }
@@ -351,6 +353,31 @@ export class Client {
   }
 
   unlinkat(dirfid: number, name: string, flags: number): void { this.rpc(m.Tunlinkat, { dirfid, name, flags }); }
+
+  /** renameat, or, on a server without Trenameat (diod answers EOPNOTSUPP), walk + Trename as
+   *  Linux's v9fs does. */
+  renameOrFallback(olddirfid: number, oldname: string, newdirfid: number, newname: string): void {
+    if (!this.noRenameat) {
+      try { return this.renameat(olddirfid, oldname, newdirfid, newname); } catch (e) {
+        if (!(e instanceof SyscallError) || e.errno !== ENOTSUP) throw e;
+        this.noRenameat = true;
+      }
+    }
+    const w = this.walk(olddirfid, [oldname]);
+    try { this.rename(w.fid, newdirfid, newname); } finally { this.clunk(w.fid); }
+  }
+
+  /** unlinkat, or, on a server without Tunlinkat, walk + Tremove (the caller has checked the
+   *  file's type against flags: Tremove cannot). */
+  unlinkOrFallback(dirfid: number, name: string, flags: number): void {
+    if (!this.noUnlinkat) {
+      try { return this.unlinkat(dirfid, name, flags); } catch (e) {
+        if (!(e instanceof SyscallError) || e.errno !== ENOTSUP) throw e;
+        this.noUnlinkat = true;
+      }
+    }
+    this.remove(this.walk(dirfid, [name]).fid);
+  }
 
   readlink(fid: number): string { return this.rpc(m.Treadlink, { fid }).target as string; }
 

@@ -60,7 +60,7 @@ export const SCHEMA: ReadonlyMap<number, readonly Field[]> = new Map<number, Fie
   [Rxattrwalk, [['size', 'u64']]],
   [Txattrcreate, [['fid', 'u32'], ['name', 'str'], ['size', 'u64'], ['flags', 'u32']]],
   [Rxattrcreate, []],
-  [Treaddir, [['fid', 'u32'], ['offset', 'u64'], ['count', 'u32']]],
+  [Treaddir, [['fid', 'u32'], ['offset', 'u64big'], ['count', 'u32']]],
   [Rreaddir, [['data', 'data']]],
   [Tfsync, [['fid', 'u32'], ['datasync', 'u32']]],
   [Rfsync, []],
@@ -176,8 +176,8 @@ function get(d: Decoder, kind: Kind): FieldValue {
 /** One entry of Rreaddir's data: qid[13] offset[8] type[1] name[s]. */
 export interface Dirent {
   qid: Qid;
-  /** The offset to ask for to continue after this entry. */
-  offset: number;
+  /** The cookie to ask for to continue after this entry (opaque: servers use all 64 bits). */
+  offset: bigint;
   type: number;
   name: string;
 }
@@ -187,7 +187,7 @@ export function decodeDirents(data: Uint8Array): Dirent[] {
   const out: Dirent[] = [];
   while (d.remaining > 0) {
     const qid = d.qid();
-    const offset = Number(BigInt.asIntN(64, d.u64big()));
+    const offset = d.u64big();
     out.push({ qid, offset, type: d.u8(), name: d.str() });
   }
   return out;
@@ -195,6 +195,6 @@ export function decodeDirents(data: Uint8Array): Dirent[] {
 
 export function encodeDirents(ents: readonly Dirent[]): Uint8Array {
   const e = new Encoder();
-  for (const x of ents) e.qid(x.qid).u64(BigInt(x.offset)).u8(x.type).str(x.name);
+  for (const x of ents) e.qid(x.qid).u64(x.offset).u8(x.type).str(x.name);
   return e.raw();
 }

@@ -48,7 +48,7 @@ describe('9P codec', () => {
   });
 
   it('dirents round-trip', () => {
-    const ents = [{ qid, offset: 1, type: 4, name: '.' }, { qid, offset: -1, type: 8, name: 'file' }];
+    const ents = [{ qid, offset: 1n, type: 4, name: '.' }, { qid, offset: 0xffffffffffffffffn, type: 8, name: 'file' }];
     expect(m.decodeDirents(m.encodeDirents(ents))).toEqual(ents);
   });
 
@@ -255,7 +255,7 @@ describe('9P client', () => {
         for (let k = next() % 3; k > 0; k--) b[7 + (next() % Math.max(1, b.length - 7))] = next() & 0xff;
         return [{ msg: b, fds: [] }];
       });
-      const ops = [() => c.walk(1, ['a']), () => c.getattr(1), () => c.readdir(1, 0), () => c.lopen(1, 0),
+      const ops = [() => c.walk(1, ['a']), () => c.getattr(1), () => c.readdir(1, 0n), () => c.lopen(1, 0),
         () => c.read(1, 0, 100), () => c.statfs(1), () => c.getlock(1, 0, 0, 0, 0, '')];
       try { ops[i % ops.length](); } catch (e) {
         if (!(e instanceof SyscallError)) throw e;
