@@ -1,0 +1,71 @@
+//! tsvisor-gofer: serves host directory trees to one sandbox's sentry over 9P2000.L on an
+//! inherited socket, donating opened fds (PROTOCOL.md). It confines itself before reading the
+//! first message and owns every host file access of the sandbox; it knows nothing of Node.
+
+mod args;
+mod confine;
+mod host;
+mod lock;
+mod ops_read;
+mod ops_write;
+mod seccomp;
+mod server;
+mod transport;
+mod wire;
+mod xattr;
+
+use server::{Server, Tree};
+use std::io::Write;
+use transport::{Conn, In};
+
+fn main() {
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    let a = match args::parse(&argv) {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("tsvisor-gofer: {e}");
+            std::process::exit(2);
+        }
+    };
+    let mut log = a.debug_log.as_ref().map(|p| {
+        std::fs::OpenOptions::new().create(true).append(true).open(p).unwrap_or_else(|e| {
+            eprintln!("tsvisor-gofer: --debug-log {p}: {e}");
+            std::process::exit(2)
+        })
+    });
+    let trees = match confine::confine(&a, log.as_mut()) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("tsvisor-gofer: confinement failed: {e}");
+            if let Some(l) = log.as_mut() {
+                let _ = writeln!(l, "fatal: {e}");
+            }
+            std::process::exit(1);
+        }
+    };
+    let trees = trees.into_iter().map(|(t, fd)| Tree { name: t.name.into_bytes(), root: std::rc::Rc::new(fd), ro: t.ro });
+    let mut srv = Server::new(trees.collect(), log, a.verbose);
+    srv.log("serving");
+    let mut conn = Conn::new(a.sock_fd);
+    loop {
+        match conn.recv(srv.msize) {
+            In::Msg(m) => match srv.handle(&m) {
+                Some(r) => {
+                    if conn.send(&r.bytes, r.donate).is_err() {
+                        break;
+                    }
+                }
+                None => {
+                    srv.log("malformed message: closing");
+                    break;
+                }
+            },
+            In::Eof => break,
+            In::Bad => {
+                srv.log("message size out of range: closing");
+                break;
+            }
+        }
+    }
+    srv.log("exit");
+}

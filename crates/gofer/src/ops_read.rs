@@ -1,0 +1,361 @@
+//! Requests that do not change the tree: version, attach, walk, getattr, lopen (with fd
+//! donation), read, readdir, readlink, statfs, fsync, clunk, flush.
+
+use crate::host::{self, R};
+use crate::server::{fid_from, reply, Fid, Open, Reply, Server, MAX_MSIZE};
+use crate::wire::{qid_of, t, Malformed, Reader, Writer, NOFID, QTDIR};
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::rc::Rc;
+
+type H = Result<R<Reply>, Malformed>;
+
+pub fn version(s: &mut Server, tag: u16, r: &mut Reader) -> H {
+    let msize = r.u32()?;
+    let ver = r.str()?;
+    if msize < 64 {
+        return Ok(Err(libc::EINVAL));
+    }
+    s.fids.clear();
+    s.locks = Default::default();
+    s.msize = msize.min(MAX_MSIZE);
+    let mut w = Writer::new(t::TVERSION + 1, tag);
+    w.u32(s.msize).str(if ver == b"9P2000.L" { b"9P2000.L" } else { b"unknown" });
+    Ok(Ok(reply(w)))
+}
+
+pub fn attach(s: &mut Server, tag: u16, r: &mut Reader) -> H {
+    let (fid, afid) = (r.u32()?, r.u32()?);
+    let (_uname, aname) = (r.str()?, r.str()?);
+    let n_uname = r.u32()?;
+    Ok((|| {
+        if s.fids.contains_key(&fid) {
+            return Err(libc::EBADF);
+        }
+        if afid != NOFID {
+            return Err(libc::EINVAL);
+        }
+        let tree = s.trees.iter().position(|t| t.name == aname).ok_or(libc::ENOENT)?;
+        let node = host::openat(s.trees[tree].root.as_raw_fd(), &c("."), libc::O_PATH | libc::O_DIRECTORY, 0)?;
+        let f = fid_from(tree, node, None, n_uname)?;
+        let mut w = Writer::new(t::TATTACH + 1, tag);
+        w.qid(&f.qid);
+        s.fids.insert(fid, f);
+        Ok(reply(w))
+    })())
+}
+
+fn c(s: &str) -> std::ffi::CString {
+    std::ffi::CString::new(s).unwrap()
+}
+
+/// File systems whose nodes the gofer never serves, even when mounted inside a tree: the
+/// sentry has its own /proc, /sys and /dev, and the host's would leak host state.
+const PSEUDO_FS: &[i64] = &[
+    0x9fa0,     // proc
+    0x62656572, // sysfs
+    0x1cd1,     // devpts
+    0x64626720, // debugfs
+    0x74726163, // tracefs
+    0x73636673, // securityfs
+    0x27e0eb,   // cgroup
+    0x63677270, // cgroup2
+    0xcafe4a11, // bpf
+    0x62656570, // configfs
+    0x65735543, // fusectl
+    0x6165676c, // pstore
+    0xde5e81e4, // efivarfs
+    0x42494e4d, // binfmt_misc
+    0x19800202, // mqueue
+    0x6e736673, // nsfs
+];
+
+/// One component below `dir` (O_PATH, never followed). Crossing into a pseudo fs: EACCES.
+pub fn lookup(dir: &OwnedFd, dir_dev: u64, name: &[u8]) -> R<(OwnedFd, libc::stat)> {
+    let cname = host::check_name(name)?;
+    let fd = host::open_path(dir.as_raw_fd(), &cname)?;
+    let st = host::fstat(fd.as_raw_fd())?;
+    if st.st_dev != dir_dev {
+        let fs = host::fstatfs(fd.as_raw_fd())?;
+        if PSEUDO_FS.contains(&(fs.f_type as i64)) {
+            return Err(libc::EACCES);
+        }
+    }
+    Ok((fd, st))
+}
+
+pub fn walk(s: &mut Server, tag: u16, r: &mut Reader) -> H {
+    let (fid, newfid, n) = (r.u32()?, r.u32()?, r.u16()?);
+    let mut names = Vec::with_capacity(n.min(16) as usize);
+    for _ in 0..n {
+        names.push(r.str()?);
+    }
+    Ok((|| {
+        let f = s.fid(fid)?;
+        if f.is_open() {
+            return Err(libc::EBADF);
+        }
+        if newfid != fid && s.fids.contains_key(&newfid) {
+            return Err(libc::EBADF);
+        }
+        if n > 16 {
+            return Err(libc::EINVAL);
+        }
+        let (tree, uid) = (f.tree, f.uid);
+        let mut node = f.node.clone();
+        let mut parent = f.parent.clone();
+        let mut dev = f.dev;
+        let mut qids = Vec::new();
+        for (i, name) in names.iter().enumerate() {
+            match lookup(&node, dev, name) {
+                Ok((fd, st)) => {
+                    qids.push(qid_of(&st));
+                    parent = Some((node, host::check_name(name)?));
+                    node = Rc::new(fd);
+                    dev = st.st_dev;
+                }
+                Err(e) if i == 0 => return Err(e),
+                Err(_) => break,
+            }
+        }
+        if qids.len() == names.len() {
+            let st = host::fstat(node.as_raw_fd())?;
+            let nf = Fid { tree, node, parent, qid: qid_of(&st), mode: st.st_mode, dev: st.st_dev, uid, open: Open::None };
+            s.fids.insert(newfid, nf);
+        }
+        let mut w = Writer::new(t::TWALK + 1, tag);
+        w.u16(qids.len() as u16);
+        for q in &qids {
+            w.qid(q);
+        }
+        Ok(reply(w))
+    })())
+}
+
+pub fn getattr(s: &mut Server, tag: u16, r: &mut Reader) -> H {
+    let fid = r.u32()?;
+    let _mask = r.u64()?;
+    Ok((|| {
+        let st = host::fstat(s.fid(fid)?.node())?;
+        let mut w = Writer::new(t::TGETATTR + 1, tag);
+        w.u64(0x7ff).qid(&qid_of(&st)).u32(st.st_mode).u32(st.st_uid).u32(st.st_gid);
+        w.u64(st.st_nlink).u64(st.st_rdev).u64(st.st_size as u64).u64(st.st_blksize as u64);
+        w.u64(st.st_blocks as u64);
+        w.u64(st.st_atime as u64).u64(st.st_atime_nsec as u64);
+        w.u64(st.st_mtime as u64).u64(st.st_mtime_nsec as u64);
+        w.u64(st.st_ctime as u64).u64(st.st_ctime_nsec as u64);
+        w.u64(0).u64(0).u64(0).u64(0); // btime sec/nsec, gen, data_version
+        Ok(reply(w))
+    })())
+}
+
+/// Open flags the gofer keeps from a Tlopen/Tlcreate; everything else is dropped.
+pub const KEPT_FLAGS: i32 = libc::O_ACCMODE
+    | libc::O_TRUNC
+    | libc::O_APPEND
+    | libc::O_NONBLOCK
+    | libc::O_DSYNC
+    | libc::O_SYNC
+    | libc::O_DIRECT
+    | libc::O_DIRECTORY
+    | libc::O_NOATIME;
+
+pub fn wants_write(flags: i32) -> bool {
+    flags & libc::O_ACCMODE != libc::O_RDONLY || flags & libc::O_TRUNC != 0
+}
+
+/// Open the node a fid holds with real access (O_PATH fds cannot be read): through its parent
+/// and name with O_NOFOLLOW, then check it is still the same inode (a swap in between gives
+/// ESTALE, a symlink swapped in ELOOP). O_NONBLOCK so that a FIFO swapped in cannot block us.
+pub fn reopen(f: &Fid, flags: i32) -> R<OwnedFd> {
+    let fl = flags | libc::O_NOFOLLOW | libc::O_NONBLOCK;
+    let fd = match &f.parent {
+        Some((dir, name)) => host::openat(dir.as_raw_fd(), name, fl, 0)?,
+        None => host::openat(f.node(), &c("."), fl, 0)?,
+    };
+    let st = host::fstat(fd.as_raw_fd())?;
+    if st.st_ino != f.qid.path || st.st_dev != f.dev {
+        return Err(libc::ESTALE);
+    }
+    if flags & libc::O_NONBLOCK == 0 {
+        // SAFETY: F_GETFL/F_SETFL on our own fd.
+        unsafe {
+            let cur = libc::fcntl(fd.as_raw_fd(), libc::F_GETFL);
+            libc::fcntl(fd.as_raw_fd(), libc::F_SETFL, cur & !libc::O_NONBLOCK);
+        }
+    }
+    Ok(fd)
+}
+
+/// Which node types may be opened at all (symlinks ELOOP, devices, FIFOs and sockets ENXIO).
+pub fn openable(mode: u32) -> R<bool> {
+    match mode & libc::S_IFMT {
+        libc::S_IFREG => Ok(false),
+        libc::S_IFDIR => Ok(true),
+        libc::S_IFLNK => Err(libc::ELOOP),
+        _ => Err(libc::ENXIO),
+    }
+}
+
+/// Rlopen/Rlcreate: qid iounit, the regular file's fd donated with it.
+pub fn opened_reply(s: &mut Server, fid: u32, rtype: u8, tag: u16, fd: OwnedFd, flags: i32) -> R<Reply> {
+    let iounit = s.msize.saturating_sub(24);
+    let f = s.fid_mut(fid)?;
+    let is_dir = f.qid.ty == QTDIR;
+    let raw = fd.as_raw_fd();
+    f.open = if is_dir {
+        Open::Dir { fd }
+    } else {
+        Open::File { fd, append: flags & libc::O_APPEND != 0, write: flags & libc::O_ACCMODE != libc::O_RDONLY }
+    };
+    let mut w = Writer::new(rtype, tag);
+    w.qid(&f.qid).u32(iounit);
+    Ok(Reply { bytes: w.finish(), donate: if is_dir { None } else { Some(raw) } })
+}
+
+pub fn lopen(s: &mut Server, tag: u16, r: &mut Reader) -> H {
+    let (fid, flags) = (r.u32()?, r.u32()? as i32);
+    Ok((|| {
+        let f = s.fid(fid)?;
+        if f.is_open() {
+            return Err(libc::EINVAL);
+        }
+        if flags & libc::O_ACCMODE == 3 {
+            return Err(libc::EINVAL);
+        }
+        let mut fl = flags & KEPT_FLAGS;
+        if wants_write(fl) {
+            s.writable(f)?;
+        }
+        if openable(f.mode)? {
+            if fl & libc::O_ACCMODE != libc::O_RDONLY || fl & libc::O_TRUNC != 0 {
+                return Err(libc::EISDIR);
+            }
+            fl = libc::O_RDONLY | libc::O_DIRECTORY;
+        }
+        let fd = reopen(f, fl)?;
+        opened_reply(s, fid, t::TLOPEN + 1, tag, fd, fl)
+    })())
+}
+
+pub fn read(s: &mut Server, tag: u16, r: &mut Reader) -> H {
+    let (fid, off, count) = (r.u32()?, r.u64()?, r.u32()?);
+    Ok((|| {
+        let max = s.msize.saturating_sub(11).min(count) as usize;
+        let f = s.fid(fid)?;
+        let mut w = Writer::new(t::TREAD + 1, tag);
+        match &f.open {
+            Open::File { fd, .. } => {
+                let mut buf = vec![0u8; max];
+                let n = host::pread(fd.as_raw_fd(), &mut buf, off)?;
+                w.u32(n as u32);
+                w.buf.extend_from_slice(&buf[..n]);
+            }
+            Open::XattrRead { data } => {
+                let start = usize::try_from(off).unwrap_or(usize::MAX).min(data.len());
+                let end = start + (data.len() - start).min(max);
+                w.u32((end - start) as u32);
+                w.buf.extend_from_slice(&data[start..end]);
+            }
+            Open::Dir { .. } => return Err(libc::EISDIR),
+            _ => return Err(libc::EBADF),
+        }
+        Ok(reply(w))
+    })())
+}
+
+fn dtype_qid(ty: u8) -> u8 {
+    match ty {
+        libc::DT_DIR => QTDIR,
+        libc::DT_LNK => crate::wire::QTSYMLINK,
+        _ => 0,
+    }
+}
+
+pub fn readdir(s: &mut Server, tag: u16, r: &mut Reader) -> H {
+    let (fid, off, count) = (r.u32()?, r.u64()?, r.u32()?);
+    Ok((|| {
+        let max = s.msize.saturating_sub(11).min(count) as usize;
+        let f = s.fid(fid)?;
+        let fd = match &f.open {
+            Open::Dir { fd } => fd.as_raw_fd(),
+            Open::None => return Err(libc::EBADF),
+            _ => return Err(libc::ENOTDIR),
+        };
+        let ents = host::getdents(fd, off, max)?;
+        let mut data = Vec::new();
+        for (ino, doff, ty, name) in ents {
+            let len = 13 + 8 + 1 + 2 + name.len();
+            if data.len() + len > max {
+                break;
+            }
+            data.push(dtype_qid(ty));
+            data.extend_from_slice(&0u32.to_le_bytes());
+            data.extend_from_slice(&ino.to_le_bytes());
+            data.extend_from_slice(&doff.to_le_bytes());
+            data.push(ty);
+            data.extend_from_slice(&(name.len() as u16).to_le_bytes());
+            data.extend_from_slice(&name);
+        }
+        let mut w = Writer::new(t::TREADDIR + 1, tag);
+        w.u32(data.len() as u32);
+        w.buf.extend_from_slice(&data);
+        Ok(reply(w))
+    })())
+}
+
+pub fn readlink(s: &mut Server, tag: u16, r: &mut Reader) -> H {
+    let fid = r.u32()?;
+    Ok((|| {
+        let f = s.fid(fid)?;
+        if f.mode & libc::S_IFMT != libc::S_IFLNK {
+            return Err(libc::EINVAL);
+        }
+        let text = host::readlink(f.node())?;
+        let mut w = Writer::new(t::TREADLINK + 1, tag);
+        w.str(&text);
+        Ok(reply(w))
+    })())
+}
+
+pub fn statfs(s: &mut Server, tag: u16, r: &mut Reader) -> H {
+    let fid = r.u32()?;
+    Ok((|| {
+        let st = host::fstatfs(s.fid(fid)?.node())?;
+        let fsid: [i32; 2] = {
+            // SAFETY: fsid_t is two ints.
+            unsafe { std::mem::transmute(st.f_fsid) }
+        };
+        let mut w = Writer::new(t::TSTATFS + 1, tag);
+        w.u32(st.f_type as u32).u32(st.f_bsize as u32).u64(st.f_blocks).u64(st.f_bfree).u64(st.f_bavail);
+        w.u64(st.f_files).u64(st.f_ffree).u64((fsid[0] as u32 as u64) | ((fsid[1] as u32 as u64) << 32));
+        w.u32(st.f_namelen as u32);
+        Ok(reply(w))
+    })())
+}
+
+pub fn fsync(s: &mut Server, tag: u16, r: &mut Reader) -> H {
+    let (fid, datasync) = (r.u32()?, r.u32()?);
+    Ok((|| {
+        match &s.fid(fid)?.open {
+            Open::File { fd, .. } | Open::Dir { fd } => host::fsync(fd.as_raw_fd(), datasync != 0)?,
+            _ => return Err(libc::EBADF),
+        }
+        Ok(reply(Writer::new(t::TFSYNC + 1, tag)))
+    })())
+}
+
+pub fn clunk(s: &mut Server, tag: u16, r: &mut Reader) -> H {
+    let fid = r.u32()?;
+    Ok((|| {
+        let f = s.fids.remove(&fid).ok_or(libc::EBADF)?;
+        if let Open::XattrWrite { fd, name, data, size, flags } = f.open {
+            crate::xattr::commit(&fd, &name, &data, size, flags)?;
+        }
+        Ok(reply(Writer::new(t::TCLUNK + 1, tag)))
+    })())
+}
+
+pub fn flush(_s: &mut Server, tag: u16, r: &mut Reader) -> H {
+    let _oldtag = r.u16()?;
+    Ok(Ok(reply(Writer::new(t::TFLUSH + 1, tag))))
+}

@@ -1,0 +1,1 @@
+//! Seccomp allowlist (filled in with the confinement step).

@@ -1,0 +1,198 @@
+//! One 9P2000.L session: the fid table and the dispatch of each request to its handler.
+//! Owns the trees' root fds; it never resolves more than one name component per host call
+//! and never follows a symlink (see PROTOCOL.md, Path safety).
+
+use crate::host::{self, Errno, R};
+use crate::lock::LockTable;
+use crate::wire::{t, Malformed, Qid, Reader, Writer};
+use std::collections::HashMap;
+use std::ffi::CString;
+use std::io::Write;
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::rc::Rc;
+
+pub const MAX_MSIZE: u32 = 1 << 20;
+pub const DEFAULT_MSIZE: u32 = 8192;
+
+pub struct Tree {
+    pub name: Vec<u8>,
+    pub root: Rc<OwnedFd>,
+    pub ro: bool,
+}
+
+pub enum Open {
+    None,
+    File { fd: OwnedFd, append: bool, write: bool },
+    Dir { fd: OwnedFd },
+    XattrRead { data: Vec<u8> },
+    XattrWrite { fd: OwnedFd, name: CString, data: Vec<u8>, size: u64, flags: i32 },
+}
+
+pub struct Fid {
+    pub tree: usize,
+    /// O_PATH fd of the node itself.
+    pub node: Rc<OwnedFd>,
+    /// Where the node was found (O_PATH directory and name), to reopen or remove it;
+    /// the tree root has none.
+    pub parent: Option<(Rc<OwnedFd>, CString)>,
+    pub qid: Qid,
+    pub mode: u32,
+    pub dev: u64,
+    /// n_uname of the attach it descends from (~0: none).
+    pub uid: u32,
+    pub open: Open,
+}
+
+impl Fid {
+    pub fn node(&self) -> RawFd {
+        self.node.as_raw_fd()
+    }
+    pub fn is_open(&self) -> bool {
+        !matches!(self.open, Open::None)
+    }
+}
+
+/// A reply and, for Rlopen/Rlcreate of a regular file, the fd donated with it.
+pub struct Reply {
+    pub bytes: Vec<u8>,
+    pub donate: Option<RawFd>,
+}
+
+pub struct Server {
+    pub trees: Vec<Tree>,
+    pub fids: HashMap<u32, Fid>,
+    pub msize: u32,
+    pub locks: LockTable,
+    /// The gofer can chown what it creates (root in its user namespace).
+    pub as_root: bool,
+    pub log: Option<std::fs::File>,
+    pub verbose: bool,
+}
+
+pub fn rlerror(tag: u16, e: Errno) -> Vec<u8> {
+    let mut w = Writer::new(t::RLERROR, tag);
+    w.u32(e as u32);
+    w.finish()
+}
+
+/// A handler's outcome: a reply, the errno of an Rlerror, or Close for a body shorter than its
+/// fields (the stream can no longer be trusted; see PROTOCOL.md).
+pub enum Outcome {
+    Reply(Reply),
+    Err(Errno),
+    Close,
+}
+
+impl From<Malformed> for Outcome {
+    fn from(_: Malformed) -> Self {
+        Outcome::Close
+    }
+}
+
+impl Server {
+    pub fn new(trees: Vec<Tree>, log: Option<std::fs::File>, verbose: bool) -> Self {
+        // SAFETY: geteuid has no preconditions.
+        let as_root = unsafe { libc::geteuid() } == 0;
+        Server { trees, fids: HashMap::new(), msize: DEFAULT_MSIZE, locks: LockTable::default(), as_root, log, verbose }
+    }
+
+    pub fn log(&mut self, line: &str) {
+        if let Some(f) = self.log.as_mut() {
+            let _ = writeln!(f, "{line}");
+        }
+    }
+
+    pub fn fid(&self, fid: u32) -> R<&Fid> {
+        self.fids.get(&fid).ok_or(libc::EBADF)
+    }
+    pub fn fid_mut(&mut self, fid: u32) -> R<&mut Fid> {
+        self.fids.get_mut(&fid).ok_or(libc::EBADF)
+    }
+    pub fn writable(&self, fid: &Fid) -> R<()> {
+        if self.trees[fid.tree].ro {
+            Err(libc::EROFS)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Serve one whole message (header included). Returns None to close the connection.
+    pub fn handle(&mut self, msg: &[u8]) -> Option<Reply> {
+        let mut r = Reader::new(msg);
+        let (_size, ty, tag) = (r.u32().ok()?, r.u8().ok()?, r.u16().ok()?);
+        let out = match self.dispatch(ty, tag, &mut r) {
+            Ok(o) => o,
+            Err(m) => m.into(),
+        };
+        if self.verbose {
+            let what = match &out {
+                Outcome::Reply(_) => "ok".to_string(),
+                Outcome::Err(e) => format!("errno {e}"),
+                Outcome::Close => "close".to_string(),
+            };
+            self.log(&format!("req type {ty} tag {tag}: {what}"));
+        }
+        match out {
+            Outcome::Reply(r) => Some(r),
+            Outcome::Err(e) => Some(Reply { bytes: rlerror(tag, e), donate: None }),
+            Outcome::Close => None,
+        }
+    }
+
+    fn dispatch(&mut self, ty: u8, tag: u16, r: &mut Reader) -> Result<Outcome, Malformed> {
+        use crate::{ops_read as rd, ops_write as wr, xattr};
+        let res: Result<Result<Reply, Errno>, Malformed> = match ty {
+            t::TVERSION => rd::version(self, tag, r),
+            t::TATTACH => rd::attach(self, tag, r),
+            t::TWALK => rd::walk(self, tag, r),
+            t::TGETATTR => rd::getattr(self, tag, r),
+            t::TLOPEN => rd::lopen(self, tag, r),
+            t::TREAD => rd::read(self, tag, r),
+            t::TREADDIR => rd::readdir(self, tag, r),
+            t::TREADLINK => rd::readlink(self, tag, r),
+            t::TSTATFS => rd::statfs(self, tag, r),
+            t::TCLUNK => rd::clunk(self, tag, r),
+            t::TFLUSH => rd::flush(self, tag, r),
+            t::TFSYNC => rd::fsync(self, tag, r),
+            t::TLOCK => crate::lock::lock(self, tag, r),
+            t::TGETLOCK => crate::lock::getlock(self, tag, r),
+            t::TXATTRWALK => xattr::xattrwalk(self, tag, r),
+            t::TXATTRCREATE => xattr::xattrcreate(self, tag, r),
+            t::TSETATTR => wr::setattr(self, tag, r),
+            t::TLCREATE => wr::lcreate(self, tag, r),
+            t::TWRITE => wr::write(self, tag, r),
+            t::TMKDIR => wr::mkdir(self, tag, r),
+            t::TSYMLINK => wr::symlink(self, tag, r),
+            t::TLINK => wr::link(self, tag, r),
+            t::TMKNOD => wr::mknod(self, tag, r),
+            t::TRENAME => wr::rename(self, tag, r),
+            t::TRENAMEAT => wr::renameat(self, tag, r),
+            t::TUNLINKAT => wr::unlinkat(self, tag, r),
+            t::TREMOVE => wr::remove(self, tag, r),
+            _ => Ok(Err(libc::EOPNOTSUPP)),
+        };
+        Ok(match res? {
+            Ok(reply) => Outcome::Reply(reply),
+            Err(e) => Outcome::Err(e),
+        })
+    }
+}
+
+/// Build a reply with no donated fd.
+pub fn reply(w: Writer) -> Reply {
+    Reply { bytes: w.finish(), donate: None }
+}
+
+pub fn fid_from(tree: usize, node: OwnedFd, parent: Option<(Rc<OwnedFd>, CString)>, uid: u32) -> R<Fid> {
+    let st = host::fstat(node.as_raw_fd())?;
+    Ok(Fid {
+        tree,
+        node: Rc::new(node),
+        parent,
+        qid: crate::wire::qid_of(&st),
+        mode: st.st_mode,
+        dev: st.st_dev,
+        uid,
+        open: Open::None,
+    })
+}

@@ -1,0 +1,333 @@
+//! A minimal 9P2000.L client for driving a running tsvisor-gofer from the tests: its own
+//! encoder (not the sentry's client), raw access for hostile messages, and the fd that rides
+//! on a reply.
+#![allow(dead_code)]
+
+use std::io::Read;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::unix::net::UnixStream;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command};
+
+pub const NOFID: u32 = !0;
+
+pub struct Gofer {
+    pub child: Child,
+    pub sock: UnixStream,
+    pub tag: u16,
+    pub log: PathBuf,
+}
+
+/// A decoded reply: its type, body, and the fd donated with it (if any).
+pub struct Rep {
+    pub ty: u8,
+    pub body: Vec<u8>,
+    pub fd: Option<OwnedFd>,
+}
+
+pub struct Body<'a>(pub &'a [u8], pub usize);
+impl<'a> Body<'a> {
+    pub fn u8(&mut self) -> u8 {
+        self.1 += 1;
+        self.0[self.1 - 1]
+    }
+    pub fn u16(&mut self) -> u16 {
+        self.1 += 2;
+        u16::from_le_bytes(self.0[self.1 - 2..self.1].try_into().unwrap())
+    }
+    pub fn u32(&mut self) -> u32 {
+        self.1 += 4;
+        u32::from_le_bytes(self.0[self.1 - 4..self.1].try_into().unwrap())
+    }
+    pub fn u64(&mut self) -> u64 {
+        self.1 += 8;
+        u64::from_le_bytes(self.0[self.1 - 8..self.1].try_into().unwrap())
+    }
+    pub fn bytes(&mut self, n: usize) -> &'a [u8] {
+        self.1 += n;
+        &self.0[self.1 - n..self.1]
+    }
+    pub fn str(&mut self) -> &'a [u8] {
+        let n = self.u16() as usize;
+        self.bytes(n)
+    }
+    pub fn qid(&mut self) -> (u8, u64) {
+        let ty = self.u8();
+        self.u32();
+        (ty, self.u64())
+    }
+}
+
+/// Message body builder.
+#[derive(Default)]
+pub struct M(pub Vec<u8>);
+impl M {
+    pub fn u8(mut self, v: u8) -> Self {
+        self.0.push(v);
+        self
+    }
+    pub fn u16(mut self, v: u16) -> Self {
+        self.0.extend_from_slice(&v.to_le_bytes());
+        self
+    }
+    pub fn u32(mut self, v: u32) -> Self {
+        self.0.extend_from_slice(&v.to_le_bytes());
+        self
+    }
+    pub fn u64(mut self, v: u64) -> Self {
+        self.0.extend_from_slice(&v.to_le_bytes());
+        self
+    }
+    pub fn s(mut self, v: &[u8]) -> Self {
+        self = self.u16(v.len() as u16);
+        self.0.extend_from_slice(v);
+        self
+    }
+    pub fn raw(mut self, v: &[u8]) -> Self {
+        self.0.extend_from_slice(v);
+        self
+    }
+}
+
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_tsvisor-gofer")
+}
+
+pub fn tmpdir(tag: &str) -> PathBuf {
+    let p = std::env::temp_dir().join(format!("gofer-test-{}-{}-{}", tag, std::process::id(), rand_u32()));
+    std::fs::create_dir_all(&p).unwrap();
+    p
+}
+
+fn rand_u32() -> u32 {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static N: AtomicU32 = AtomicU32::new(0);
+    N.fetch_add(1, Ordering::Relaxed)
+}
+
+impl Gofer {
+    /// Start the gofer serving `trees` (name, dir, ro); its debug log goes to a temp file.
+    pub fn spawn(trees: &[(&str, &Path, bool)]) -> Gofer {
+        Self::spawn_env(trees, &[])
+    }
+
+    pub fn spawn_env(trees: &[(&str, &Path, bool)], env: &[(&str, &str)]) -> Gofer {
+        let (mine, theirs) = UnixStream::pair().unwrap();
+        let log = tmpdir("log").join("gofer.log");
+        let mut cmd = Command::new(bin());
+        cmd.arg("--sock-fd").arg("3").arg("--debug-log").arg(&log);
+        for (n, d, ro) in trees {
+            cmd.arg("--tree").arg(format!("{}={}{}", n, d.display(), if *ro { ":ro" } else { "" }));
+        }
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let fd = theirs.as_raw_fd();
+        // SAFETY: between fork and exec only async-signal-safe dup2/fcntl.
+        unsafe {
+            cmd.pre_exec(move || {
+                if fd == 3 {
+                    libc::fcntl(3, libc::F_SETFD, 0);
+                } else {
+                    libc::dup2(fd, 3);
+                }
+                Ok(())
+            });
+        }
+        let child = cmd.spawn().unwrap();
+        drop(theirs);
+        let g = Gofer { child, sock: mine, tag: 0, log };
+        g.sock.set_read_timeout(Some(std::time::Duration::from_secs(20))).unwrap();
+        g
+    }
+
+    pub fn send_raw(&mut self, bytes: &[u8]) {
+        use std::io::Write;
+        self.sock.write_all(bytes).unwrap();
+    }
+
+    pub fn frame(ty: u8, tag: u16, body: &[u8]) -> Vec<u8> {
+        let mut m = ((7 + body.len()) as u32).to_le_bytes().to_vec();
+        m.push(ty);
+        m.extend_from_slice(&tag.to_le_bytes());
+        m.extend_from_slice(body);
+        m
+    }
+
+    /// Receive one reply; None on EOF (the gofer closed the connection).
+    pub fn recv(&mut self) -> Option<(u16, Rep)> {
+        let mut hdr = [0u8; 4];
+        let mut cbuf = [0u64; 8];
+        let mut iov = libc::iovec { iov_base: hdr.as_mut_ptr().cast(), iov_len: 4 };
+        // SAFETY: test code; buffers outlive the call.
+        let mut mh: libc::msghdr = unsafe { std::mem::zeroed() };
+        mh.msg_iov = &mut iov;
+        mh.msg_iovlen = 1;
+        mh.msg_control = cbuf.as_mut_ptr().cast();
+        mh.msg_controllen = std::mem::size_of_val(&cbuf);
+        let n = unsafe { libc::recvmsg(self.sock.as_raw_fd(), &mut mh, libc::MSG_WAITALL | libc::MSG_CMSG_CLOEXEC) };
+        if n <= 0 {
+            return None;
+        }
+        assert_eq!(n, 4, "short header read");
+        let mut fd = None;
+        // SAFETY: walking the control messages the kernel wrote.
+        unsafe {
+            let mut c = libc::CMSG_FIRSTHDR(&mh);
+            while !c.is_null() {
+                if (*c).cmsg_level == libc::SOL_SOCKET && (*c).cmsg_type == libc::SCM_RIGHTS {
+                    let nfds = ((*c).cmsg_len - libc::CMSG_LEN(0) as usize) / 4;
+                    assert_eq!(nfds, 1, "one fd per donating reply");
+                    fd = Some(OwnedFd::from_raw_fd(std::ptr::read_unaligned(libc::CMSG_DATA(c).cast::<i32>())));
+                }
+                c = libc::CMSG_NXTHDR(&mh, c);
+            }
+        }
+        let size = u32::from_le_bytes(hdr) as usize;
+        let mut rest = vec![0u8; size - 4];
+        self.sock.read_exact(&mut rest).ok()?;
+        let tag = u16::from_le_bytes([rest[1], rest[2]]);
+        Some((tag, Rep { ty: rest[0], body: rest[3..].to_vec(), fd }))
+    }
+
+    /// Send a request and wait for its reply: Ok(reply) or Err(errno of Rlerror).
+    pub fn rpc(&mut self, ty: u8, body: M) -> Result<Rep, i32> {
+        self.tag = self.tag.wrapping_add(1) % 0xffff;
+        let tag = self.tag;
+        let m = Self::frame(ty, tag, &body.0);
+        self.send_raw(&m);
+        let (rtag, rep) = self.recv().expect("gofer closed the connection");
+        assert_eq!(rtag, tag);
+        if rep.ty == 7 {
+            return Err(Body(&rep.body, 0).u32() as i32);
+        }
+        assert_eq!(rep.ty, ty + 1, "reply type");
+        Ok(rep)
+    }
+
+    pub fn version(&mut self, msize: u32) -> (u32, Vec<u8>) {
+        let r = self.rpc(100, M::default().u32(msize).s(b"9P2000.L")).unwrap();
+        let mut b = Body(&r.body, 0);
+        (b.u32(), b.str().to_vec())
+    }
+
+    pub fn attach(&mut self, fid: u32, aname: &str) -> Result<(u8, u64), i32> {
+        let r = self.rpc(104, M::default().u32(fid).u32(NOFID).s(b"root").s(aname.as_bytes()).u32(0))?;
+        Ok(Body(&r.body, 0).qid())
+    }
+
+    pub fn walk(&mut self, fid: u32, newfid: u32, names: &[&[u8]]) -> Result<Vec<(u8, u64)>, i32> {
+        let mut m = M::default().u32(fid).u32(newfid).u16(names.len() as u16);
+        for n in names {
+            m = m.s(n);
+        }
+        let r = self.rpc(110, m)?;
+        let mut b = Body(&r.body, 0);
+        let n = b.u16();
+        Ok((0..n).map(|_| b.qid()).collect())
+    }
+
+    /// Walk a /-separated path from fid into newfid, requiring it whole.
+    pub fn walk_path(&mut self, fid: u32, newfid: u32, path: &str) -> Result<(), i32> {
+        let names: Vec<&[u8]> = path.split('/').filter(|s| !s.is_empty()).map(|s| s.as_bytes()).collect();
+        let q = self.walk(fid, newfid, &names)?;
+        if q.len() != names.len() {
+            return Err(-1);
+        }
+        Ok(())
+    }
+
+    pub fn lopen(&mut self, fid: u32, flags: i32) -> Result<Rep, i32> {
+        self.rpc(12, M::default().u32(fid).u32(flags as u32))
+    }
+
+    pub fn read(&mut self, fid: u32, off: u64, count: u32) -> Result<Vec<u8>, i32> {
+        let r = self.rpc(116, M::default().u32(fid).u64(off).u32(count))?;
+        let mut b = Body(&r.body, 0);
+        let n = b.u32() as usize;
+        Ok(b.bytes(n).to_vec())
+    }
+
+    pub fn write(&mut self, fid: u32, off: u64, data: &[u8]) -> Result<u32, i32> {
+        let r = self.rpc(118, M::default().u32(fid).u64(off).u32(data.len() as u32).raw(data))?;
+        Ok(Body(&r.body, 0).u32())
+    }
+
+    pub fn clunk(&mut self, fid: u32) -> Result<(), i32> {
+        self.rpc(120, M::default().u32(fid)).map(drop)
+    }
+
+    /// getattr: (mode, uid, gid, size)
+    pub fn getattr(&mut self, fid: u32) -> Result<(u32, u32, u32, u64), i32> {
+        let r = self.rpc(24, M::default().u32(fid).u64(0x3fff))?;
+        let mut b = Body(&r.body, 0);
+        b.u64();
+        b.qid();
+        let (mode, uid, gid) = (b.u32(), b.u32(), b.u32());
+        b.u64();
+        b.u64();
+        Ok((mode, uid, gid, b.u64()))
+    }
+
+    /// readdir until exhausted: names.
+    pub fn readdir_all(&mut self, fid: u32) -> Result<Vec<Vec<u8>>, i32> {
+        let mut off = 0u64;
+        let mut names = Vec::new();
+        loop {
+            let r = self.rpc(40, M::default().u32(fid).u64(off).u32(300))?;
+            let mut b = Body(&r.body, 0);
+            let n = b.u32() as usize;
+            if n == 0 {
+                return Ok(names);
+            }
+            let end = 4 + n;
+            while b.1 < end {
+                b.qid();
+                off = b.u64();
+                b.u8();
+                names.push(b.str().to_vec());
+            }
+        }
+    }
+
+    pub fn alive(&mut self) -> bool {
+        self.version(8192).1 == b"9P2000.L"
+    }
+
+    pub fn status(&self, key: &str) -> String {
+        let s = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
+        s.lines().find(|l| l.starts_with(key)).map(|l| l[key.len()..].trim().to_string()).unwrap_or_default()
+    }
+
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for Gofer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn fd_read_all(fd: &OwnedFd) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut buf = [0u8; 4096];
+    let mut off = 0;
+    loop {
+        // SAFETY: buf writable.
+        let n = unsafe { libc::pread(fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len(), off) };
+        assert!(n >= 0, "pread on donated fd");
+        if n == 0 {
+            return out;
+        }
+        out.extend_from_slice(&buf[..n as usize]);
+        off += n as i64;
+    }
+}
+
+pub fn raw(fd: &OwnedFd) -> RawFd {
+    fd.as_raw_fd()
+}
