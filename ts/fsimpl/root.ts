@@ -2,7 +2,7 @@
 // shaped interface, proc, sys, dev, kernfs helpers), one directory each. They implement the
 // VFS's Inode/FileSystem interfaces and must not resolve paths, decode syscalls or write to
 // the host. This file composes them into the sandbox's root file system: the host's tree
-// read-only (the lower layer) under a tmpfs upper layer, so the application may write
+// read-only (the lower layer, served by the gofer) under a tmpfs upper layer, so the application may write
 // anywhere and nothing reaches the host; with proc, sys, dev and /dev/shm mounted on top. A
 // kernel that was given no namespace gets this one on first use (vfs/task_fs.ts), so every
 // entry point (syscalls, execve, the first program) sees the same tree.
@@ -18,19 +18,40 @@ import { mkdirAt } from '../vfs/create_ops';
 import { setDefaultMountNamespaceFactory } from '../vfs/task_fs';
 import { newDevFS } from './dev/dev';
 import { HostLowerFS } from './gofer/host_lower';
+import { GoferLowerFS } from './gofer/gofer_lower';
+import type { GoferSession } from './gofer/session';
+import type { LowerFS } from './gofer/lower_fs';
 import { OverlayFS } from './overlay/overlay';
 import { newProcFS } from './proc/proc';
 import { newSysFS } from './sys/sys';
 import { TmpfsFS } from './tmpfs/tmpfs';
 
+/** The sandbox's file systems served by its gofer. */
+export interface GoferRoot {
+  session: GoferSession;
+  /** The gofer tree (Tattach aname) that is the root. */
+  rootTree: string;
+  /** memory: a tmpfs upper over the tree; none: the tree itself, writable. */
+  overlay: 'memory' | 'none';
+  /** Gofer trees mounted at paths of the sandbox (--volume). */
+  volumes: { tree: string; path: string; readOnly: boolean }[];
+  /** Owner (Tattach n_uname) of files the sandbox creates on the host. */
+  uid: number;
+}
+
 export interface RootOptions {
-  /** Host directory served as the read-only lower layer ('/' by default). */
+  /** The root from the gofer (a sandbox's). Without it the lower layer is read in-process
+   *  from hostRoot ('/' by default): only kernels built without a sandbox (unit tests). */
+  gofer?: GoferRoot;
   hostRoot?: string;
 }
 
 export function newRootFileSystem(kernel: Kernel, opts: RootOptions = {}): MountNamespace {
   const mf = kernel.mf;
-  const overlay = new OverlayFS(new HostLowerFS(opts.hostRoot ?? '/'), mf);
+  const lower: LowerFS = opts.gofer
+    ? new GoferLowerFS(opts.gofer.session, opts.gofer.rootTree, opts.gofer.uid)
+    : new HostLowerFS(opts.hostRoot ?? '/');
+  const overlay = new OverlayFS(lower, mf);
   const ns = new MountNamespace(overlay, overlay.root);
   const root = new Credentials(0, 0);
   const ctx = { t: null, ns, root: ns.rootVd, creds: root };

@@ -89,6 +89,8 @@ export class Client {
   /** Tags in flight, with the reply type each expects. */
   private readonly inflight = new Map<number, number>();
   private broken = false;
+  /** Tags whose replies nobody waits for (clunkLater), with the fid each frees on arrival. */
+  private readonly discard = new Map<number, number>();
   private noRenameat = false;
   private noUnlinkat = false;
   private readonly closeFd: (fd: number) => void;
@@ -163,11 +165,60 @@ export class Client {
     while (!r) {
       const got = this.receive();
       if (got.msg.tag === tag) r = got;
+      else if (this.discard.has(got.msg.tag)) this.dropped(got);
       else this.early.set(got.msg.tag, got);
     }
     this.inflight.delete(tag);
     this.freeTags.push(tag);
     return r;
+  }
+
+  /** A reply nobody waits for arrived: its fid (a clunk's) and tag are free again. */
+  private dropped(r: Reply): void {
+    const tag = r.msg.tag;
+    for (const fd of r.fds) this.closeFd(fd);
+    this.freeFid(this.discard.get(tag)!);
+    this.discard.delete(tag);
+    this.inflight.delete(tag);
+    this.freeTags.push(tag);
+  }
+
+  /** Tclunk without waiting for the reply: it is taken (and fid freed) whenever a later
+   *  reply is awaited. The fid number is reused only after the Rclunk, so a server that
+   *  serves requests out of order (diod) cannot see it reused too early. */
+  clunkLater(fid: number): void {
+    if (this.broken) return;
+    try { this.discard.set(this.start(m.Tclunk, { fid }), fid); } catch { /* broken: nothing to free */ }
+  }
+
+  /** Twalk fid -> a new fid and Tgetattr on it, sent together: one round trip. */
+  walkGetattr(fid: number, names: readonly string[], mask = GETATTR_BASIC): { fid: number; attr: Attr } {
+    if (names.length > m.MAXWELEM) {
+      const w = this.walk(fid, names);
+      try { return { fid: w.fid, attr: this.getattr(w.fid, mask) }; } catch (e) { this.clunkLater(w.fid); throw e; }
+    }
+    const newfid = this.allocFid();
+    const wt = this.start(m.Twalk, { fid, newfid, names: [...names] });
+    let gt: number;
+    try { gt = this.start(m.Tgetattr, { fid: newfid, mask }); } catch (e) {
+      this.freeFid(newfid);
+      throw e;
+    }
+    let qids: Qid[];
+    try { qids = this.finish(wt).msg.fields.qids as Qid[]; } catch (e) {
+      try { this.finish(gt); } catch { /* EBADF: the walk made no fid */ }
+      this.freeFid(newfid);
+      throw e;
+    }
+    if (qids.length !== names.length) {
+      try { this.finish(gt); } catch { /* as above */ }
+      if (qids.length > names.length) this.clunkLater(newfid); else this.freeFid(newfid);
+      throw new SyscallError(qids.length > names.length ? EIO : ENOENT);
+    }
+    try { return { fid: newfid, attr: attrOf(this.finish(gt).msg.fields) }; } catch (e) {
+      this.clunkLater(newfid);
+      throw e;
+    }
   }
 
   private receive(): Reply {
@@ -231,6 +282,7 @@ export class Client {
 
   close(): void {
     this.broken = true;
+    this.discard.clear();
     for (const r of this.early.values()) for (const fd of r.fds) this.closeFd(fd);
     this.early.clear();
     this.t.close();
@@ -278,14 +330,7 @@ export class Client {
   }
 
   getattr(fid: number, mask = GETATTR_ALL): Attr {
-    const f = this.rpc(m.Tgetattr, { fid, mask });
-    const ts = (p: string) => ({ sec: f[`${p}_sec`] as number, nsec: f[`${p}_nsec`] as number });
-    return {
-      valid: f.valid as bigint, qid: f.qid as Qid, mode: f.mode as number, uid: f.uid as number,
-      gid: f.gid as number, nlink: f.nlink as number, rdev: f.rdev as number, size: f.size as number,
-      blksize: f.blksize as number, blocks: f.blocks as number,
-      atime: ts('atime'), mtime: ts('mtime'), ctime: ts('ctime'), btime: ts('btime'),
-    };
+    return attrOf(this.rpc(m.Tgetattr, { fid, mask }));
   }
 
   setattr(fid: number, a: SetAttr): void {
@@ -425,4 +470,14 @@ export class Client {
   remove(fid: number): void {
     try { this.rpc(m.Tremove, { fid }); } finally { this.freeFid(fid); }
   }
+}
+
+function attrOf(f: m.Fields): Attr {
+  const ts = (p: string) => ({ sec: f[`${p}_sec`] as number, nsec: f[`${p}_nsec`] as number });
+  return {
+    valid: f.valid as bigint, qid: f.qid as Qid, mode: f.mode as number, uid: f.uid as number,
+    gid: f.gid as number, nlink: f.nlink as number, rdev: f.rdev as number, size: f.size as number,
+    blksize: f.blksize as number, blocks: f.blocks as number,
+    atime: ts('atime'), mtime: ts('mtime'), ctime: ts('ctime'), btime: ts('btime'),
+  };
 }

@@ -4,8 +4,9 @@
 
 import * as fs from 'node:fs';
 import type { MappingBacking } from '../../mm/backing';
+import type { FileData } from './file_data';
 
-export class HostFd {
+export class HostFd implements FileData {
   private released = false;
   private mappers = 0;
   private closed = false;
@@ -21,6 +22,20 @@ export class HostFd {
       done += n;
     }
     return done;
+  }
+
+  pwrite(src: Uint8Array, offset: number): number {
+    let done = 0;
+    while (done < src.length) {
+      const n = fs.writeSync(this.fd, src, done, src.length - done, offset + done);
+      if (n === 0) break;
+      done += n;
+    }
+    return done;
+  }
+
+  fsync(datasync: boolean): void {
+    if (datasync) fs.fdatasyncSync(this.fd); else fs.fsyncSync(this.fd);
   }
 
   size(): number {

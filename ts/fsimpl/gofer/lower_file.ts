@@ -1,5 +1,5 @@
 // LowerFile: an open regular file of the lower layer. Reads go straight to the host fd the
-// layer donated (pread at our own position); mmap fills pages from it. Never writable: a
+// layer donated (or through 9P reads where the server donates none) (pread at our own position); mmap fills pages from it. Never writable: a
 // write open copies the file up first and opens the copy (overlay/node.ts).
 
 import type { Task } from '../../kernel/task';
@@ -11,16 +11,13 @@ import { seekPosition } from '../../vfs/file_description';
 import { throwHostError } from '../../vfs/host_errno';
 import { VfsFile } from '../../vfs/vfs_file';
 import type { VirtualDentry } from '../../vfs/virtual_dentry';
-import { HostFd } from './host_fd';
+import type { FileData } from './file_data';
 
 export class LowerFile extends VfsFile {
   override readonly seekable = true;
   private pos = 0;
-  private readonly host: HostFd;
-
-  constructor(flags: number, vd: VirtualDentry, hostFd: number) {
+  constructor(flags: number, vd: VirtualDentry, private readonly host: FileData) {
     super(flags, vd);
-    this.host = new HostFd(hostFd);
   }
 
   override read(_t: Task, dst: Uint8Array, offset: number): number {

@@ -1,0 +1,18 @@
+// FileData: the contents of an open gofer file, however they are reached: a host fd the gofer
+// donated (HostFd, the normal case: reads and writes go straight to the file) or, from a
+// server that donates nothing (diod), Tread/Twrite on the open fid (P9Data).
+
+import type { MappingBacking } from '../../mm/backing';
+
+export interface FileData {
+  /** pread into dst; short only at EOF. */
+  pread(dst: Uint8Array, offset: number): number;
+  /** pwrite all of src (short only when the file system is full). */
+  pwrite(src: Uint8Array, offset: number): number;
+  size(): number;
+  /** A MappingBacking filling pages from the file (private mappings). */
+  backing(name: string): MappingBacking;
+  fsync(datasync: boolean): void;
+  /** The open file is gone (mappings may keep the data alive a while longer). */
+  release(): void;
+}

@@ -1,0 +1,88 @@
+// GoferLowerFS: the overlay's read-only lower layer (LowerFS) served by a gofer tree over 9P.
+// Regular files are opened with Tlopen and read through the fd the gofer donates with the
+// reply; a server that donates none (diod) is read with Tread on the open fid instead.
+
+import { SyscallError } from '../../kernel/syscall_error';
+import { EACCES, ENXIO } from '../../abi/linux/errno';
+import { O_DIRECTORY, O_RDONLY } from '../../abi/linux/fcntl';
+import { OVERLAYFS_SUPER_MAGIC, type Statfs } from '../../abi/linux/fs';
+import { S_IFMT, S_IFREG, type Stat } from '../../abi/linux/stat';
+import type { FileData } from './file_data';
+import { HostFd } from './host_fd';
+import type { LowerDirent, LowerFS, LowerNode } from './lower_fs';
+import { P9Data } from './p9_data';
+import { GoferNode, type GoferSession } from './session';
+
+export class GoferLowerFS implements LowerFS {
+  readonly root: GoferNode;
+
+  constructor(readonly session: GoferSession, aname: string, uid = 0) {
+    this.root = session.attach(aname, uid);
+  }
+
+  walk(dir: LowerNode, name: string): LowerNode | null {
+    try { return this.session.walk(dir as GoferNode, name); } catch (e) {
+      // The gofer refuses to cross into the host's pseudo file systems (/proc, /sys...): the
+      // sentry mounts its own there, over an empty directory of the upper layer.
+      if (e instanceof SyscallError && e.errno === EACCES) return null;
+      throw e;
+    }
+  }
+
+  getattr(node: LowerNode): Stat { return this.session.getattr(node as GoferNode); }
+
+  readdir(dir: LowerNode): LowerDirent[] {
+    return readdirAll(this.session, dir as GoferNode)
+      .filter((e) => e.name !== '.' && e.name !== '..')
+      .map((e) => ({ name: e.name, ino: Number(e.qid.path), type: e.type }));
+  }
+
+  readlink(node: LowerNode): string {
+    const s = this.session;
+    return s.client.readlink(s.fidOf(node as GoferNode));
+  }
+
+  open(node: LowerNode): FileData {
+    const n = node as GoferNode;
+    if ((n.attr.mode & S_IFMT) !== S_IFREG) throw new SyscallError(ENXIO);
+    return openData(this.session, n, O_RDONLY);
+  }
+
+  statfs(): Statfs {
+    const s = this.session.client.statfs(this.session.fidOf(this.root));
+    return {
+      type: OVERLAYFS_SUPER_MAGIC, bsize: s.bsize, blocks: s.blocks, bfree: s.bfree, bavail: s.bavail,
+      files: s.files, ffree: s.ffree, fsid: [0, 0], namelen: s.namelen, frsize: s.bsize, flags: 0,
+    };
+  }
+}
+
+/** Tlopen a clone of node's fid: the donated fd if one came (the fid is then let go), else
+ *  the open fid for Tread/Twrite. */
+export function openData(s: GoferSession, node: GoferNode, flags: number): FileData {
+  const fid = s.clone(node);
+  let o;
+  try { o = s.client.lopen(fid, flags); } catch (e) { s.client.clunkLater(fid); throw e; }
+  if (o.fd < 0) return new P9Data(s.client, fid);
+  s.client.clunkLater(fid);
+  return new HostFd(o.fd);
+}
+
+/** Every entry of directory node ('.' and '..' included, as the server gives them). */
+export function readdirAll(s: GoferSession, dir: GoferNode): import('../../p9/messages').Dirent[] {
+  const fid = s.clone(dir);
+  try {
+    s.client.lopen(fid, O_RDONLY | O_DIRECTORY);
+    const out = [];
+    let off = 0n;
+    for (;;) {
+      const ents = s.client.readdir(fid, off);
+      if (ents.length === 0) break;
+      out.push(...ents);
+      off = ents[ents.length - 1].offset;
+    }
+    return out;
+  } finally {
+    s.client.clunkLater(fid);
+  }
+}
