@@ -1,11 +1,12 @@
-// fsimpl: the file system implementations (tmpfs, overlay, the lower layer and its gofer-
-// shaped interface, proc, sys, dev, kernfs helpers), one directory each. They implement the
-// VFS's Inode/FileSystem interfaces and must not resolve paths, decode syscalls or write to
-// the host. This file composes them into the sandbox's root file system: the host's tree
-// read-only (the lower layer, served by the gofer) under a tmpfs upper layer, so the application may write
-// anywhere and nothing reaches the host; with proc, sys, dev and /dev/shm mounted on top. A
-// kernel that was given no namespace gets this one on first use (vfs/task_fs.ts), so every
-// entry point (syscalls, execve, the first program) sees the same tree.
+// fsimpl: the file system implementations (tmpfs, overlay, the gofer client file systems,
+// proc, sys, dev, kernfs helpers), one directory each. They implement the VFS's Inode/
+// FileSystem interfaces and must not resolve paths or decode syscalls; only gofer/ reaches the
+// host, and only through the gofer's 9P session. This file composes the sandbox's root: its
+// --rootfs tree (the host's / by default) from the gofer, read-only under a tmpfs upper layer
+// (--overlay=memory: the application may write anywhere and nothing reaches the host) or
+// itself writable (--overlay=none); proc, sys, dev and /dev/shm mounted on top, then the
+// --volume trees (writable gofer file systems, or read-only with :ro). A kernel that was given
+// no namespace gets one on first use (vfs/task_fs.ts), read in-process (unit tests only).
 
 import type { Kernel } from '../kernel/kernel';
 import { Credentials } from '../kernel/credentials';
@@ -19,6 +20,7 @@ import { setDefaultMountNamespaceFactory } from '../vfs/task_fs';
 import { newDevFS } from './dev/dev';
 import { HostLowerFS } from './gofer/host_lower';
 import { GoferLowerFS } from './gofer/gofer_lower';
+import { GoferFS } from './gofer/gofer_fs';
 import type { GoferSession } from './gofer/session';
 import type { LowerFS } from './gofer/lower_fs';
 import { OverlayFS } from './overlay/overlay';
@@ -48,11 +50,16 @@ export interface RootOptions {
 
 export function newRootFileSystem(kernel: Kernel, opts: RootOptions = {}): MountNamespace {
   const mf = kernel.mf;
-  const lower: LowerFS = opts.gofer
-    ? new GoferLowerFS(opts.gofer.session, opts.gofer.rootTree, opts.gofer.uid)
-    : new HostLowerFS(opts.hostRoot ?? '/');
-  const overlay = new OverlayFS(lower, mf);
-  const ns = new MountNamespace(overlay, overlay.root);
+  const g = opts.gofer;
+  let ns: MountNamespace;
+  if (g?.overlay === 'none') {
+    const rootFs = new GoferFS(g.session, g.rootTree, g.uid);
+    ns = new MountNamespace(rootFs, rootFs.root);
+  } else {
+    const lower: LowerFS = g ? new GoferLowerFS(g.session, g.rootTree, g.uid) : new HostLowerFS(opts.hostRoot ?? '/');
+    const overlay = new OverlayFS(lower, mf);
+    ns = new MountNamespace(overlay, overlay.root);
+  }
   const root = new Credentials(0, 0);
   const ctx = { t: null, ns, root: ns.rootVd, creds: root };
   const mountAt = (path: string, fs: FileSystem, inode: Inode, flags: MountFlags): void => {
@@ -69,6 +76,11 @@ export function newRootFileSystem(kernel: Kernel, opts: RootOptions = {}): Mount
   mountAt('/dev', dev, dev.root, { nosuid: true });
   const shm = new TmpfsFS(mf);
   mountAt('/dev/shm', shm, shm.root, { nosuid: true, nodev: true });
+  // Volumes last: one at /dev/x or /proc/x hides what the sentry mounted there, as on Linux.
+  for (const v of g?.volumes ?? []) {
+    const vol = new GoferFS(g!.session, v.tree, g!.uid);
+    mountAt(v.path, vol, vol.root, { readonly: v.readOnly, nodev: true });
+  }
   return ns;
 }
 

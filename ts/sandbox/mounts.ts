@@ -57,6 +57,9 @@ export function parseMounts(o: { rootfs?: string; overlay?: string; volume?: str
   if (overlay !== 'memory' && overlay !== 'none') {
     throw new UserError(`tsvisor: --overlay ${overlay}: expected memory or none`, 125);
   }
+  if (overlay === 'none' && o.rootfs === undefined) {
+    throw new UserError('tsvisor: --overlay=none needs --rootfs DIR (the host\'s / is never writable)', 125);
+  }
   const volumes = (o.volume ?? []).map((v) => parseVolume(v, cwd));
   const seen = new Set<string>();
   for (const v of volumes) {

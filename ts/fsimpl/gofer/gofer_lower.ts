@@ -3,7 +3,7 @@
 // reply; a server that donates none (diod) is read with Tread on the open fid instead.
 
 import { SyscallError } from '../../kernel/syscall_error';
-import { EACCES, ENXIO } from '../../abi/linux/errno';
+import { ENXIO } from '../../abi/linux/errno';
 import { O_DIRECTORY, O_RDONLY } from '../../abi/linux/fcntl';
 import { OVERLAYFS_SUPER_MAGIC, type Statfs } from '../../abi/linux/fs';
 import { S_IFMT, S_IFREG, type Stat } from '../../abi/linux/stat';
@@ -21,12 +21,7 @@ export class GoferLowerFS implements LowerFS {
   }
 
   walk(dir: LowerNode, name: string): LowerNode | null {
-    try { return this.session.walk(dir as GoferNode, name); } catch (e) {
-      // The gofer refuses to cross into the host's pseudo file systems (/proc, /sys...): the
-      // sentry mounts its own there, over an empty directory of the upper layer.
-      if (e instanceof SyscallError && e.errno === EACCES) return null;
-      throw e;
-    }
+    return this.session.walk(dir as GoferNode, name);
   }
 
   getattr(node: LowerNode): Stat { return this.session.getattr(node as GoferNode); }

@@ -6,7 +6,7 @@
 // (the revalidation that makes a host-side change visible).
 
 import { SyscallError } from '../../kernel/syscall_error';
-import { EIO, ENOENT, ENOTDIR } from '../../abi/linux/errno';
+import { EACCES, EIO, ENOENT, ENOTDIR } from '../../abi/linux/errno';
 import type { Stat } from '../../abi/linux/stat';
 import type { Attr, Client } from '../../p9/client';
 import type { Qid } from '../../p9/wire';
@@ -74,6 +74,9 @@ export class GoferSession {
     return w.fid;
   }
 
+  /** node now holds fid (a walk made it elsewhere). */
+  adopt(node: GoferNode, fid: number): void { this.hold(node, fid); }
+
   private hold(node: GoferNode, fid: number): void {
     node.fid = fid;
     this.lru.set(node, true);
@@ -97,8 +100,10 @@ export class GoferSession {
   walk(dir: GoferNode, name: string): GoferNode | null {
     let r;
     try { r = this.client.walkGetattr(this.fidOf(dir), [name]); } catch (e) {
-      // A component that is not a directory reads as "no such entry" from here.
-      if (e instanceof SyscallError && (e.errno === ENOENT || e.errno === ENOTDIR)) return null;
+      // A component that is not a directory reads as "no such entry" from here; so does a
+      // host pseudo file system the gofer refuses to enter (EACCES: the sentry checked the
+      // permissions itself before asking, and mounts its own /proc and /sys there).
+      if (e instanceof SyscallError && (e.errno === ENOENT || e.errno === ENOTDIR || e.errno === EACCES)) return null;
       throw e;
     }
     const node = new GoferNode(this, dir, name, statOfAttr(r.attr), r.attr.qid);
