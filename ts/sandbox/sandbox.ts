@@ -25,6 +25,7 @@ import { ENOENT, EACCES, ENOEXEC, EISDIR, ENOTDIR, ELOOP, ENAMETOOLONG } from '.
 import { errnoName } from '../abi/linux/errno';
 import { REG_RIP, REG_RSP } from '../native/addon';
 import { UserError } from './errors';
+import { auditHostFsFromNowOn } from './host_fs_audit';
 import { DEFAULT_MOUNTS, describeMounts, newSandboxRoot, startGofer, type SandboxMounts } from './mounts';
 import type { GoferProcess } from '../fsimpl/gofer/gofer_process';
 import { DEFAULT_PIDS, defaultMemoryBytes, describeBytes, type SandboxLimits } from './limits';
@@ -194,8 +195,10 @@ export async function runSandbox(opts: SandboxOptions): Promise<number> {
   task.regs[REG_RSP] = BigInt(entry.sp);
   // Before the first instruction: a program may print and be signalled within its first run.
   const stopForwarding = forwardHostSignals(kernel, tg);
+  const stopAudit = auditHostFsFromNowOn();
   kernel.startTask(task);
   const status = await tg.exited;
+  stopAudit();
   stopForwarding();
   platform.release();
   gofer.close();
