@@ -9,6 +9,9 @@
 // Options: --iterations N (getppid calls, default 200000: past the JIT's warm-up), --runs N (startup runs, default 10),
 //          --compare: run ../shared/bench/compare.sh (the wider shared micro-benchmark set)
 //          with tsvisor, runsc and proot side by side instead.
+//          --contention: run ../shared/bench/contention.sh (several sandboxes at once on the same
+//          cores, getppid) for tsvisor systrap and ptrace and runsc: where a hand-off that spins
+//          while its peer cannot run shows.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -41,6 +44,19 @@ if (args.includes('--compare')) {
   if (which('runsc')) sandboxes.push(`runsc-ptrace=${runscPrefix.join(' ')}`);
   else console.log('note: runsc not installed, left out');
   if (which('proot')) sandboxes.push('proot=proot');
+  const r = spawnSync('bash', [script, ...sandboxes], { cwd: root, stdio: 'inherit' });
+  process.exit(r.status ?? 1);
+}
+
+if (args.includes('--contention')) {
+  const script = path.resolve(root, '..', 'shared', 'bench', 'contention.sh');
+  if (!existsSync(script)) {
+    console.error(`bench: ${script} not found`);
+    process.exit(2);
+  }
+  const sandboxes = [`tsvisor-systrap=${process.execPath} ${tsvisorCli} run --platform=systrap --`, `tsvisor-ptrace=${process.execPath} ${tsvisorCli} run --platform=ptrace --`];
+  if (which('runsc')) sandboxes.push(`runsc-ptrace=${runscPrefix.join(' ')}`);
+  else console.log('note: runsc not installed, left out');
   const r = spawnSync('bash', [script, ...sandboxes], { cwd: root, stdio: 'inherit' });
   process.exit(r.status ?? 1);
 }

@@ -130,14 +130,6 @@ export class Pmas {
    * unmaps it, after which the pages live on through the new mappings.
    */
   copyMappings(from: number, to: number, len: number, prot: number, target: NativeAddressSpace = this.as): void {
-    let i = 0;
-    while (i < len) {
-      const off = this.lookup(from + i);
-      if (off < 0) { i += PAGE_SIZE; continue; }
-      let j = i + PAGE_SIZE;
-      while (j < len && this.lookup(from + j) === off + (j - i)) j += PAGE_SIZE;
-      target.map(to + i, j - i, off, prot);
-      i = j;
-    }
+    this.as.copyMappingsTo(target, from, to, len, prot);
   }
 }

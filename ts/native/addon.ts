@@ -77,6 +77,10 @@ export interface NativeAddressSpace {
   protect(addr: number, length: number, prot: number): void;
   /** Memory-file offset of the page holding addr, or -1 if none; prot in protOut[0]. */
   lookup(addr: number, protOut: Int32Array): number;
+  /** Map into target at `to` whatever is mapped in [from, +length) here, run by run, with
+   *  prot (fork's copy-on-write sharing, mremap's move): one crossing, not a lookup per page.
+   *  target may be this address space; a hole stays a hole. */
+  copyMappingsTo(target: NativeAddressSpace, from: number, to: number, length: number, prot: number): void;
   /** Bytes copied from application memory at addr into dst before the first unreadable page. */
   copyIn(addr: number, dst: Uint8Array): number;
   /** Bytes copied from src to application memory at addr before the first unwritable page. */

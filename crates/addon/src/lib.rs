@@ -21,6 +21,9 @@ mod p9;
 const RUN_SPIN: Duration = Duration::from_micros(300);
 /// Within RUN_SPIN, how long to spin before yielding the CPU between polls.
 const RUN_PURE_SPIN: Duration = Duration::from_micros(20);
+/// When the host has no CPU to spare (platform::SpinPolicy), only this short spin, which a
+/// syscall the stub's peer CPU answers at once still fits in; then park.
+const RUN_CROWDED_SPIN: Duration = Duration::from_micros(5);
 
 extern "C" {
     /// glibc 2.32+: the symbolic name of an errno value ("ENOTTY"), or NULL.
@@ -162,6 +165,21 @@ impl AddressSpace {
         }
     }
 
+    /// Map into `target` at `to` whatever is mapped here in [from, from+length), run by
+    /// run, with `prot`: fork's copy-on-write sharing and mremap's move in one crossing
+    /// instead of a lookup per page. `target` may be this address space.
+    #[napi]
+    pub fn copy_mappings_to(&self, target: &AddressSpace, from: f64, to: f64, length: f64, prot: u32) -> Result<()> {
+        let (from, to, length) = (u64_arg(from)?, u64_arg(to)?, u64_arg(length)?);
+        // Collected before the target is locked: it may be this very address space.
+        let runs = self.inner.lock().unwrap().mapped_runs(from, length);
+        let mut t = target.inner.lock().unwrap();
+        for (start, len, off, _) in runs {
+            t.map(to + (start - from), len, off, prot).map_err(to_napi)?;
+        }
+        Ok(())
+    }
+
     #[napi]
     pub fn copy_in(&self, addr: f64, mut dst: Uint8ArraySlice<'_>) -> Result<f64> {
         // SAFETY: the JS thread is inside this call, so nothing else touches the array.
@@ -238,6 +256,7 @@ impl Context {
         // SAFETY: the JS thread is inside this call, so nothing else touches the array.
         let regs = unsafe { regs.as_mut() };
         let r = regs_in(regs)?;
+        let budget = if platform::SpinPolicy::get().spin() { RUN_SPIN } else { RUN_CROWDED_SPIN };
         self.inner.switch_to_user(&r);
         let start = Instant::now();
         loop {
@@ -248,7 +267,7 @@ impl Context {
                 std::hint::spin_loop();
             }
             let spent = start.elapsed();
-            if spent >= RUN_SPIN {
+            if spent >= budget {
                 break;
             }
             // Past a short spin, yield: on a busy machine the task may need this very CPU.

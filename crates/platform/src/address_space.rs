@@ -98,6 +98,31 @@ impl AddressSpace {
         self.table.find(addr).map(|(s, p)| (p.file_offset + (addr - s), p.prot))
     }
 
+    /// The mapped pieces of [addr, addr+len) as (start, length, file_offset, prot), adjacent
+    /// pieces with contiguous file offsets and equal protections joined into one run.
+    pub fn mapped_runs(&self, addr: u64, len: u64) -> Vec<(u64, u64, u64, u32)> {
+        let end = addr.saturating_add(len);
+        let mut runs: Vec<(u64, u64, u64, u32)> = Vec::new();
+        // A pma straddling addr starts before it.
+        let first = self.table.find(addr).map_or(addr, |(s, _)| s);
+        for (s, p) in self.table.range_from(first) {
+            if s >= end {
+                break;
+            }
+            let lo = s.max(addr);
+            let hi = p.end.min(end);
+            if lo >= hi {
+                continue;
+            }
+            let off = p.file_offset + (lo - s);
+            match runs.last_mut() {
+                Some(r) if r.0 + r.1 == lo && r.2 + r.1 == off && r.3 == p.prot => r.1 += hi - lo,
+                _ => runs.push((lo, hi - lo, off, p.prot)),
+            }
+        }
+        runs
+    }
+
     pub fn mapped_pmas(&self) -> usize {
         self.table.len()
     }
@@ -188,6 +213,26 @@ mod tests {
         let log = Arc::new(Mutex::new(Vec::new()));
         let as_ = AddressSpace::new(mf.clone(), Box::new(Recorder(log.clone())), 0x10000, 0x7000_0000);
         (mf, as_, log)
+    }
+
+    #[test]
+    fn mapped_runs_join_contiguous_pieces_and_clip() {
+        let (mf, mut a, _) = setup();
+        let f = mf.allocate(8).unwrap();
+        // Three maps of contiguous frames, a fourth with another prot, then a hole, then one
+        // whose frame does not follow.
+        a.map(0x20000, 0x1000, f, 3).unwrap();
+        a.map(0x21000, 0x2000, f + 0x1000, 3).unwrap();
+        a.map(0x23000, 0x1000, f + 0x3000, 1).unwrap();
+        a.map(0x25000, 0x1000, f + 0x5000, 1).unwrap();
+        a.map(0x26000, 0x1000, f, 1).unwrap();
+        assert_eq!(
+            a.mapped_runs(0x20800 & !0xfff, 0x10000),
+            vec![(0x20000, 0x3000, f, 3), (0x23000, 0x1000, f + 0x3000, 1), (0x25000, 0x1000, f + 0x5000, 1), (0x26000, 0x1000, f, 1)]
+        );
+        // Clipped at both ends, inside pmas.
+        assert_eq!(a.mapped_runs(0x21000, 0x2000), vec![(0x21000, 0x2000, f + 0x1000, 3)]);
+        assert_eq!(a.mapped_runs(0x24000, 0x1000), vec![]);
     }
 
     #[test]

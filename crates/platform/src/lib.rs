@@ -13,12 +13,14 @@
 pub mod address_space;
 pub mod completion;
 pub mod pma;
+pub mod spin_policy;
 
 use std::any::Any;
 use std::io;
 
 pub use address_space::AddressSpace;
 pub use completion::Completion;
+pub use spin_policy::SpinPolicy;
 
 pub const PROT_READ: u32 = 1;
 pub const PROT_WRITE: u32 = 2;

@@ -71,6 +71,11 @@ impl PmaTable {
         changed
     }
 
+    /// Pmas starting at or after `start`, in address order.
+    pub fn range_from(&self, start: u64) -> impl Iterator<Item = (u64, Pma)> + '_ {
+        self.map.range(start..).map(|(&k, &p)| (k, p))
+    }
+
     pub fn iter(&self) -> impl Iterator<Item = (u64, Pma)> + '_ {
         self.map.iter().map(|(&k, &p)| (k, p))
     }

@@ -152,6 +152,9 @@ systrap_restorer:
 	.set M_CODE, 32
 	.set M_FPSTATE, 56
 	.set M_REGS, 64
+	.set M_SPIN, 64+27*8
+	.set SPIN_MAX, 2000
+	.set SPIN_PAUSES, 200
 	.set ST_READY, 1
 	.set ST_RESUME, 2
 	.set ST_FPSAVE, 3
@@ -196,8 +199,16 @@ systrap_fast_entry:
 	mov $1, %esi
 	mov $1, %edx
 	syscall
-3:	/* Every register is saved in the message by now: the loop may use any of them. */
-	mov $2000, %r12d
+3:	/* Every register is saved in the message by now: the loop may use any of them.
+	 * %r12d counts the polls left: the sentry's hint (SpinPolicy), at most SPIN_MAX;
+	 * %r13d the poll count below which the loop yields instead of pausing. */
+	mov %gs:M_SPIN, %r12d
+	cmp $SPIN_MAX, %r12d
+	jbe 12f
+	mov $SPIN_MAX, %r12d
+12:	lea -SPIN_PAUSES(%r12), %r13d
+	test %r12d, %r12d
+	jz 5f
 4:	mov %gs:M_STATE, %eax
 	cmp $ST_RESUME, %eax
 	je 7f
@@ -205,8 +216,8 @@ systrap_fast_entry:
 	je 8f
 	cmp $ST_FPRESTORE, %eax
 	je 9f
-	cmp $1800, %r12d
-	jb 11f
+	cmp %r13d, %r12d
+	jle 11f
 	pause
 	dec %r12d
 	jnz 4b
@@ -237,13 +248,21 @@ systrap_fast_entry:
 	xsave64 M_XSAVE(%rdi)
 	mov $ST_READY, %eax
 	xchg %eax, %gs:M_STATE
-	jmp 3b
+	jmp 13f
 9:	rdgsbase %rdi
 	mov $-1, %eax
 	mov $-1, %edx
 	xrstor64 M_XSAVE(%rdi)
 	mov $ST_READY, %eax
 	xchg %eax, %gs:M_STATE
+13:	/* The sentry may have gone to sleep waiting for the answer (a crowded host). */
+	cmpl $0, %gs:M_SENTRY_SLEEPING
+	je 3b
+	rdgsbase %rdi
+	mov $202, %eax
+	mov $1, %esi
+	mov $1, %edx
+	syscall
 	jmp 3b
 	/* Past here the thread is leaving for the application: interrupts count again. */
 	.globl systrap_fast_resume

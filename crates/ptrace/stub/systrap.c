@@ -23,7 +23,11 @@ struct sysmsg {
 	u64 kind, signo, code, addr, access;
 	u64 fpstate;
 	u64 regs[27];
+	/* How many polls before sleeping (the sentry's SpinPolicy); bounded here. */
+	volatile u32 spin;
 };
+#define SPIN_MAX 2000
+#define SPIN_PAUSES 200
 
 enum { R15, R14, R13, R12, RBP, RBX, R11, R10, R9, R8, RAX, RCX, RDX, RSI, RDI, ORIG_RAX,
        RIP, CS, EFLAGS, RSP, SS, FS_BASE, GS_BASE, DS, ES, FS, GS };
@@ -145,12 +149,15 @@ void systrap_handler(int sig, struct siginfo_k *info, struct ucontext_k *uc) {
 		sc3(202, (long)&m->state, FUTEX_WAKE, 1);
 
 wait:
-	/* Spin briefly, then yield (on a busy machine the sentry may need this very CPU),
-	 * then sleep on the futex. */
-	for (int i = 0; i < 2000; i++) {
+	/* Spin briefly, then yield (the sentry may need this very CPU), then sleep on the
+	 * futex; on a crowded host the sentry asks for a few pauses only. */
+	u32 polls = m->spin;
+	if (polls > SPIN_MAX)
+		polls = SPIN_MAX;
+	for (u32 i = 0; i < polls; i++) {
 		if (__atomic_load_n(&m->state, __ATOMIC_ACQUIRE) == ST_RESUME)
 			goto resume;
-		if (i < 200)
+		if (i < SPIN_PAUSES)
 			__builtin_ia32_pause();
 		else
 			sc1(24, 0); /* sched_yield */

@@ -67,7 +67,7 @@ use std::time::{Duration, Instant};
 use tsvisor_memfile::MemoryFile;
 use tsvisor_platform::completion::Waker;
 use tsvisor_platform::{
-    AddressSpaceOps, Context, Event, EventKind, Platform, Regs, NUM_REGS, REG_CS, REG_EFLAGS, REG_SS, SYSCALL_ABI_I386,
+    AddressSpaceOps, Context, Event, EventKind, Platform, Regs, SpinPolicy, NUM_REGS, REG_CS, REG_EFLAGS, REG_SS, SYSCALL_ABI_I386,
 };
 use tsvisor_ptrace::{stub_image, StubImage, StubProcess, STUB_BASE, SYSTRAP_CLONE_GADGET};
 
@@ -375,18 +375,29 @@ impl SystrapContext {
         let tgid = a.stub.lock().unwrap().pid;
         // The new thread traps once (ud2) after locking itself in; its registers then give
         // valid selectors for the application's first run.
+        // The trap's handler wakes a sleeping sentry: after a short spin (none on a crowded
+        // host, where it would hold the CPU the new thread needs), sleep on the futex.
         let start = Instant::now();
+        let spin = if SpinPolicy::get().spin() { Duration::from_micros(50) } else { Duration::ZERO };
+        let sleeping = m.atomic(OFF_SENTRY_SLEEPING);
         while m.state() != ST_READY {
             let spent = start.elapsed();
             if spent > Duration::from_secs(10) || !thread_alive(tgid, tid) {
+                sleeping.store(0, Ordering::SeqCst);
                 return Err(eio());
             }
-            if spent < Duration::from_millis(2) {
+            if spent < spin {
                 std::thread::yield_now();
-            } else {
-                std::thread::sleep(Duration::from_micros(100));
+                continue;
             }
+            sleeping.store(1, Ordering::SeqCst);
+            let st = m.state();
+            if st == ST_READY {
+                break;
+            }
+            futex(m.futex_addr(), libc::FUTEX_WAIT, st, Some(Duration::from_millis(1)));
         }
+        sleeping.store(0, Ordering::SeqCst);
         let mut initial = [0u64; NUM_REGS];
         m.read_regs(&mut initial);
         let (cs, ss) = (initial[REG_CS], initial[REG_SS]);
@@ -462,6 +473,8 @@ impl Context for SystrapContext {
     fn switch_to_user(&self, regs: &Regs) {
         let m = &self.shared.msg;
         m.write_regs(regs);
+        let polls = if SpinPolicy::get().spin() { SPIN_POLLS } else { SPIN_POLLS_CROWDED };
+        m.atomic(OFF_SPIN).store(polls, Ordering::Relaxed);
         m.atomic(OFF_STATE).store(ST_RESUME, Ordering::SeqCst);
         if m.atomic(OFF_STUB_SLEEPING).load(Ordering::SeqCst) != 0 {
             futex(m.futex_addr(), libc::FUTEX_WAKE, 1, None);
@@ -580,6 +593,11 @@ impl Context for SystrapContext {
     }
 }
 
+/// How long fp_handshake spins for the stub's XSAVE/XRSTOR before sleeping, when spinning
+/// pays and when the host is crowded.
+const FP_SPIN: Duration = Duration::from_micros(50);
+const FP_CROWDED_SPIN: Duration = Duration::from_micros(2);
+
 /// Size of the XSAVE area for the features enabled in XCR0 (CPUID leaf 0xD, EBX).
 fn xsave_size() -> usize {
     // CPUID leaf 0xD exists wherever XSAVE does, which FSGSBASE-capable CPUs (required by
@@ -602,14 +620,29 @@ impl SystrapContext {
         if m.atomic(OFF_STUB_SLEEPING).load(Ordering::SeqCst) != 0 {
             futex(m.futex_addr(), libc::FUTEX_WAKE, 1, None);
         }
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while m.state() != ST_READY {
-            if Instant::now() > deadline || !thread_alive(self.shared.tgid, self.shared.tid) {
-                return Err(io::Error::from_raw_os_error(libc::ESRCH));
-            }
+        // Spin while that pays (SpinPolicy), then sleep on the message's futex: spinning on a
+        // crowded host holds the CPU the stub thread needs to answer (3.5 ms per clone seen).
+        let start = Instant::now();
+        let spin = if SpinPolicy::get().spin() { FP_SPIN } else { FP_CROWDED_SPIN };
+        while m.state() != ST_READY && start.elapsed() < spin {
             std::hint::spin_loop();
         }
-        Ok(())
+        let deadline = start + Duration::from_secs(5);
+        let sleeping = m.atomic(OFF_SENTRY_SLEEPING);
+        let mut result = Ok(());
+        while m.state() != ST_READY {
+            if Instant::now() > deadline || !thread_alive(self.shared.tgid, self.shared.tid) {
+                result = Err(io::Error::from_raw_os_error(libc::ESRCH));
+                break;
+            }
+            sleeping.store(1, Ordering::SeqCst);
+            if m.state() == ST_READY {
+                break;
+            }
+            futex(m.futex_addr(), libc::FUTEX_WAIT, req, Some(Duration::from_millis(1)));
+        }
+        sleeping.store(0, Ordering::SeqCst);
+        result
     }
 
     /// The XSAVE area of the signal frame the thread is stopped in, bounded by its slot.

@@ -33,6 +33,14 @@ pub const OFF_ADDR: usize = 40;
 pub const OFF_ACCESS: usize = 48;
 pub const OFF_FPSTATE: usize = 56;
 pub const OFF_REGS: usize = 64;
+/// Sentry to stub, before each resume: how many times the stub may poll for its next answer
+/// before sleeping on the futex (platform::SpinPolicy). Bounded by the stub itself: the
+/// application can write it, and can only waste its own CPU that way.
+pub const OFF_SPIN: usize = OFF_REGS + 8 * 27;
+/// The stub's bound on OFF_SPIN, and what it is while spinning pays.
+pub const SPIN_POLLS: u32 = 2000;
+/// Under contention: a few pauses only, no yields.
+pub const SPIN_POLLS_CROWDED: u32 = 64;
 
 /// A view of one message through the sentry's mapping of the memory file.
 #[derive(Clone, Copy)]
