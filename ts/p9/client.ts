@@ -70,6 +70,10 @@ export interface ClientOptions {
   msize?: number;
   /** Host fds that come with a reply are closed by this (the addon's close). */
   closeFd: (fd: number) => void;
+  /** The server serves requests in the order sent (tsvisor-gofer: PROTOCOL.md), so a request
+   *  may use a fid an earlier one in flight creates (walk then getattr in one round trip).
+   *  Off for other servers: diod serves with a thread pool. */
+  inOrder?: boolean;
 }
 
 interface Reply { msg: m.Message; fds: number[] }
@@ -94,10 +98,12 @@ export class Client {
   private noRenameat = false;
   private noUnlinkat = false;
   private readonly closeFd: (fd: number) => void;
+  private readonly inOrder: boolean;
 
   constructor(private readonly t: Transport, opts: ClientOptions) {
     this.msize = opts.msize ?? (1 << 20) + m.IOHDRSZ;
     this.closeFd = opts.closeFd;
+    this.inOrder = opts.inOrder ?? false;
   }
 
   /** Tversion: agree on 9P2000.L and the msize. Must come first. */
@@ -191,9 +197,10 @@ export class Client {
     try { this.discard.set(this.start(m.Tclunk, { fid }), fid); } catch { /* broken: nothing to free */ }
   }
 
-  /** Twalk fid -> a new fid and Tgetattr on it, sent together: one round trip. */
+  /** Twalk fid -> a new fid and Tgetattr on it, sent together (one round trip) to a server
+   *  that serves in order, one after the other otherwise. */
   walkGetattr(fid: number, names: readonly string[], mask = GETATTR_BASIC): { fid: number; attr: Attr } {
-    if (names.length > m.MAXWELEM) {
+    if (names.length > m.MAXWELEM || !this.inOrder) {
       const w = this.walk(fid, names);
       try { return { fid: w.fid, attr: this.getattr(w.fid, mask) }; } catch (e) { this.clunkLater(w.fid); throw e; }
     }
@@ -346,6 +353,32 @@ export class Client {
     const [fd, ...extra] = r.fds;
     for (const x of extra) this.closeFd(x);
     return { qid: r.msg.fields.qid as Qid, iounit: r.msg.fields.iounit as number, fd: fd ?? -1 };
+  }
+
+  /** Twalk fid -> a new fid (a clone) and Tlopen of it, sent together as walkGetattr. The
+   *  new fid is the caller's (open) on success, gone on failure. */
+  cloneOpen(fid: number, flags: number): Opened & { fid: number } {
+    if (!this.inOrder) {
+      const w = this.walk(fid, []);
+      try { return { ...this.lopen(w.fid, flags), fid: w.fid }; } catch (e) { this.clunkLater(w.fid); throw e; }
+    }
+    const newfid = this.allocFid();
+    const wt = this.start(m.Twalk, { fid, newfid, names: [] });
+    let ot: number;
+    try { ot = this.start(m.Tlopen, { fid: newfid, flags }); } catch (e) {
+      this.freeFid(newfid);
+      throw e;
+    }
+    try { this.finish(wt); } catch (e) {
+      try { this.finish(ot); } catch { /* EBADF: the walk made no fid */ }
+      this.freeFid(newfid);
+      throw e;
+    }
+    let r: Reply;
+    try { r = this.finish(ot); } catch (e) { this.clunkLater(newfid); throw e; }
+    const [fd, ...extra] = r.fds;
+    for (const x of extra) this.closeFd(x);
+    return { fid: newfid, qid: r.msg.fields.qid as Qid, iounit: r.msg.fields.iounit as number, fd: fd ?? -1 };
   }
 
   /** Tlopen: fid becomes open with Linux open flags. */

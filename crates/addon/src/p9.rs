@@ -14,6 +14,9 @@ use crate::to_napi;
 
 /// Most fds one message may carry; more are closed at once (a server only ever donates one).
 const MAX_FDS: usize = 4;
+/// How long recv polls without sleeping before it blocks in poll(2): a gofer answers most
+/// requests within a few microseconds, and a sleep/wake pair costs more than that.
+const RECV_SPIN: std::time::Duration = std::time::Duration::from_micros(40);
 
 fn errno(e: i32) -> Error {
     to_napi(io::Error::from_raw_os_error(e))
@@ -118,6 +121,7 @@ fn send_all(fd: i32, msg: &[u8], deadline: std::time::Instant) -> Result<()> {
 fn recv_some(fd: i32, buf: &mut [u8], fds: &mut Vec<i32>, deadline: std::time::Instant) -> Result<usize> {
     // Room for one SCM_RIGHTS header with MAX_FDS ints, aligned for cmsghdr.
     let mut cbuf = [0u64; 8];
+    let spin_until = std::time::Instant::now() + RECV_SPIN;
     loop {
         let mut iov = libc::iovec { iov_base: buf.as_mut_ptr() as *mut libc::c_void, iov_len: buf.len() };
         // SAFETY: msghdr is plain data; all zero is valid before the fields are set.
@@ -133,6 +137,10 @@ fn recv_some(fd: i32, buf: &mut [u8], fds: &mut Vec<i32>, deadline: std::time::I
             match e.raw_os_error() {
                 Some(libc::EINTR) => continue,
                 Some(libc::EAGAIN) => {
+                    if std::time::Instant::now() < spin_until {
+                        std::hint::spin_loop();
+                        continue;
+                    }
                     wait_ready(fd, libc::POLLIN, deadline)?;
                     continue;
                 }

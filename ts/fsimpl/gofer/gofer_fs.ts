@@ -202,6 +202,9 @@ export class GoferInode extends Inode {
     const c = child as GoferInode;
     this.c.renameOrFallback(this.s.fidOf(this.node), name, this.s.fidOf(to.node), newName);
     if (replaced) this.s.forget((replaced as GoferInode).node);
+    // A server whose fids are paths (diod) leaves the moved file's old fid at the old name:
+    // walk to it again under the new one.
+    this.s.forget(c.node);
     c.node.parent = to.node;
     c.node.name = newName;
     this.node.attrAt = to.node.attrAt = c.node.attrAt = -Infinity;

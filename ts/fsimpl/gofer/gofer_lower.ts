@@ -52,22 +52,19 @@ export class GoferLowerFS implements LowerFS {
   }
 }
 
-/** Tlopen a clone of node's fid: the donated fd if one came (the fid is then let go), else
+/** Tlopen a clone of node's fid (one round trip): the donated fd if one came (the fid is then let go), else
  *  the open fid for Tread/Twrite. */
 export function openData(s: GoferSession, node: GoferNode, flags: number): FileData {
-  const fid = s.clone(node);
-  let o;
-  try { o = s.client.lopen(fid, flags); } catch (e) { s.client.clunkLater(fid); throw e; }
-  if (o.fd < 0) return new P9Data(s.client, fid);
-  s.client.clunkLater(fid);
+  const o = s.client.cloneOpen(s.fidOf(node), flags);
+  if (o.fd < 0) return new P9Data(s.client, o.fid);
+  s.client.clunkLater(o.fid);
   return new HostFd(o.fd);
 }
 
 /** Every entry of directory node ('.' and '..' included, as the server gives them). */
 export function readdirAll(s: GoferSession, dir: GoferNode): import('../../p9/messages').Dirent[] {
-  const fid = s.clone(dir);
+  const fid = s.client.cloneOpen(s.fidOf(dir), O_RDONLY | O_DIRECTORY).fid;
   try {
-    s.client.lopen(fid, O_RDONLY | O_DIRECTORY);
     const out = [];
     let off = 0n;
     for (;;) {

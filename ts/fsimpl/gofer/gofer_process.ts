@@ -45,7 +45,8 @@ export class GoferProcess {
     // It must not keep the sentry's event loop alive, nor outlive it (EOF ends it).
     this.proc.unref();
     this.proc.on('error', () => { /* seen as EIO on the socket */ });
-    const client = new Client(new SocketTransport(mine), { closeFd: (fd) => fs.closeSync(fd) });
+    // PROTOCOL.md: the gofer answers each request in order, so requests may be pipelined.
+    const client = new Client(new SocketTransport(mine), { closeFd: (fd) => fs.closeSync(fd), inOrder: true });
     this.session = new GoferSession(client);
     client.version();
   }
