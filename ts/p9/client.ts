@@ -95,6 +95,8 @@ export class Client {
   private broken = false;
   /** Tags whose replies nobody waits for (clunkLater), with the fid each frees on arrival. */
   private readonly discard = new Map<number, number>();
+  /** Requests start() queued, not yet sent. */
+  private readonly outq: Uint8Array[] = [];
   private noRenameat = false;
   private noUnlinkat = false;
   private readonly closeFd: (fd: number) => void;
@@ -127,17 +129,28 @@ export class Client {
 
   // --- requests in flight ---
 
-  /** Sends a request under a fresh tag and returns the tag; finish(tag) takes its reply. */
+  /** Queues a request under a fresh tag and returns the tag; finish(tag) takes its reply.
+   *  Queued requests go out together, in one write, when a reply is next awaited (a server
+   *  that reads ahead, as the gofer does, then takes them in one read). */
   start(type: number, fields: m.Fields): number {
     this.check();
     const tag = this.freeTags.pop() ?? this.allocTag();
-    const msg = m.encodeMessage(type, tag, fields);
-    try { this.t.send(msg); } catch (e) {
-      this.freeTags.push(tag);
-      this.fail(e);
-    }
+    this.outq.push(m.encodeMessage(type, tag, fields));
     this.inflight.set(tag, type + 1);
     return tag;
+  }
+
+  /** Sends what start() queued. */
+  private sendQueued(): void {
+    if (this.outq.length === 0) return;
+    const msgs = this.outq.splice(0);
+    let all = msgs[0];
+    if (msgs.length > 1) {
+      all = new Uint8Array(msgs.reduce((n, x) => n + x.length, 0));
+      let at = 0;
+      for (const x of msgs) { all.set(x, at); at += x.length; }
+    }
+    try { this.t.send(all); } catch (e) { this.fail(e); }
   }
 
   private allocTag(): number {
@@ -229,6 +242,7 @@ export class Client {
   }
 
   private receive(): Reply {
+    this.sendQueued();
     let got;
     try { got = this.t.recv(this.msize); } catch (e) { this.fail(e); }
     return this.decode(got.msg, got.fds);
@@ -259,7 +273,7 @@ export class Client {
 
   /** One request, one reply: a single crossing when nothing else is in flight. */
   private roundTrip(type: number, tag: number | null, fields: m.Fields, want: number): Reply {
-    if (tag === null && this.inflight.size > 0) return this.finish(this.start(type, fields));
+    if (tag === null && (this.inflight.size > 0 || this.outq.length > 0)) return this.finish(this.start(type, fields));
     this.check();
     const t = tag ?? (this.freeTags.pop() ?? this.allocTag());
     const msg = m.encodeMessage(type, t, fields);
@@ -288,6 +302,8 @@ export class Client {
   }
 
   close(): void {
+    // Clunks still queued go out first: the server then releases what they held.
+    try { this.sendQueued(); } catch { /* broken */ }
     this.broken = true;
     this.discard.clear();
     for (const r of this.early.values()) for (const fd of r.fds) this.closeFd(fd);

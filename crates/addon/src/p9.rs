@@ -15,7 +15,9 @@ use crate::to_napi;
 /// Most fds one message may carry; more are closed at once (a server only ever donates one).
 const MAX_FDS: usize = 4;
 /// How long recv polls without sleeping before it blocks in poll(2): a gofer answers most
-/// requests within a few microseconds, and a sleep/wake pair costs more than that.
+/// requests within a few microseconds, and a sleep/wake pair costs more than that. Only while
+/// the host has a CPU to spare (platform::SpinPolicy): otherwise the spin would take the CPU
+/// the gofer needs to answer.
 const RECV_SPIN: std::time::Duration = std::time::Duration::from_micros(40);
 
 fn errno(e: i32) -> Error {
@@ -121,7 +123,8 @@ fn send_all(fd: i32, msg: &[u8], deadline: std::time::Instant) -> Result<()> {
 fn recv_some(fd: i32, buf: &mut [u8], fds: &mut Vec<i32>, deadline: std::time::Instant) -> Result<usize> {
     // Room for one SCM_RIGHTS header with MAX_FDS ints, aligned for cmsghdr.
     let mut cbuf = [0u64; 8];
-    let spin_until = std::time::Instant::now() + RECV_SPIN;
+    let spin = if tsvisor_platform::SpinPolicy::get().spin() { RECV_SPIN } else { std::time::Duration::ZERO };
+    let spin_until = std::time::Instant::now() + spin;
     loop {
         let mut iov = libc::iovec { iov_base: buf.as_mut_ptr() as *mut libc::c_void, iov_len: buf.len() };
         // SAFETY: msghdr is plain data; all zero is valid before the fields are set.

@@ -122,10 +122,15 @@ class FakeTransport implements Transport {
   sent: m.Message[] = [];
   closed = false;
   constructor(private readonly serve: (req: m.Message) => Received[]) {}
-  send(msg: Uint8Array): void {
-    const req = m.decodeMessage(msg);
-    this.sent.push(req);
-    this.queue.push(...this.serve(req));
+  send(msgs: Uint8Array): void {
+    // The client may send several requests in one write.
+    for (let at = 0; at < msgs.length;) {
+      const size = new DataView(msgs.buffer, msgs.byteOffset + at).getUint32(0, true);
+      const req = m.decodeMessage(msgs.subarray(at, at + size));
+      at += size;
+      this.sent.push(req);
+      this.queue.push(...this.serve(req));
+    }
   }
   recv(): Received {
     const r = this.queue.shift();
@@ -219,21 +224,21 @@ describe('9P client', () => {
 
   it('several requests in flight: replies out of order reach their own tags; flush drops one', () => {
     const held: Received[] = [];
-    let hold = true;
     const { c, t } = versioned((req) => {
-      if (req.type === m.Tflush) { hold = false; return [...held.splice(0), reply(m.Rflush, req.tag, {})]; }
+      if (req.type === m.Tflush) return [...held.splice(0), reply(m.Rflush, req.tag, {})];
       const r = reply(m.Rreadlink, req.tag, { target: `t${req.fields.fid as number}` });
-      if (!hold) return [r];
-      held.push(r);
-      return [];
+      if (req.fields.fid === 2) { held.push(r); return []; }
+      return [r];
     });
+    const sentBefore = t.sent.length;
     const t1 = c.start(m.Treadlink, { fid: 1 });
     const t2 = c.start(m.Treadlink, { fid: 2 });
     const t3 = c.start(m.Treadlink, { fid: 3 });
     expect(new Set([t1, t2, t3]).size).toBe(3);
-    t.queue.push(held[2], held[0]);
-    held.splice(0, 3, held[1]);
+    expect(t.sent.length).toBe(sentBefore); // queued until a reply is awaited
+    // t1's reply comes first and waits while t3 is finished.
     expect(c.finish(t3).msg.fields.target).toBe('t3');
+    expect(t.sent.length).toBe(sentBefore + 3); // all three went out together
     expect(c.finish(t1).msg.fields.target).toBe('t1');
     c.flush(t2); // its reply arrives before the Rflush and is dropped
     expect(errnoOf(() => c.finish(t2))).toBe(EIO);
