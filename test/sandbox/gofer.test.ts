@@ -62,6 +62,10 @@ describe.each(platforms)('%s', (platform) => {
     const r = await runSandbox([fixture('p9'), nativeDir], { platform, timeoutMs: 50_000, extraArgs: ['--volume', `${volDir}:${nativeDir}`] });
     expect(r.stdout, describeResult(r)).toBe(native.stdout);
     expect(r.code).toBe(0);
+    // What the shared writable mapping wrote reached the host file.
+    const mapped = fs.readFileSync(path.join(volDir, 'mapped'));
+    expect(mapped.subarray(100, 106).toString()).toBe('SHARED');
+    expect(mapped.equals(fs.readFileSync(path.join(nativeDir, 'mapped')))).toBe(true);
   }, 60_000);
 
   it.skipIf(noMake)('make in a --volume leaves its results on the host', async () => {

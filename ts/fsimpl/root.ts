@@ -53,7 +53,7 @@ export function newRootFileSystem(kernel: Kernel, opts: RootOptions = {}): Mount
   const g = opts.gofer;
   let ns: MountNamespace;
   if (g?.overlay === 'none') {
-    const rootFs = new GoferFS(g.session, g.rootTree, g.uid);
+    const rootFs = new GoferFS(g.session, g.rootTree, g.uid, mf);
     ns = new MountNamespace(rootFs, rootFs.root);
   } else {
     const lower: LowerFS = g ? new GoferLowerFS(g.session, g.rootTree, g.uid) : new HostLowerFS(opts.hostRoot ?? '/');
@@ -78,7 +78,7 @@ export function newRootFileSystem(kernel: Kernel, opts: RootOptions = {}): Mount
   mountAt('/dev/shm', shm, shm.root, { nosuid: true, nodev: true });
   // Volumes last: one at /dev/x or /proc/x hides what the sentry mounted there, as on Linux.
   for (const v of g?.volumes ?? []) {
-    const vol = new GoferFS(g!.session, v.tree, g!.uid);
+    const vol = new GoferFS(g!.session, v.tree, g!.uid, mf);
     mountAt(v.path, vol, vol.root, { readonly: v.readOnly, nodev: true });
   }
   return ns;

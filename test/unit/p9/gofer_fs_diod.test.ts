@@ -10,6 +10,7 @@ import { skipBecause } from '../../helpers/run';
 import { GoferSession, type GoferNode } from '../../../ts/fsimpl/gofer/session';
 import { GoferLowerFS } from '../../../ts/fsimpl/gofer/gofer_lower';
 import { GoferFS, type GoferInode } from '../../../ts/fsimpl/gofer/gofer_fs';
+import type { NativeMemoryFile } from '../../../ts/native/addon';
 import { Credentials } from '../../../ts/kernel/credentials';
 import { S_IFDIR, S_IFREG } from '../../../ts/abi/linux/stat';
 
@@ -62,7 +63,7 @@ describe.skipIf(skipBecause(!haveDiod, 'diod is not installed (/usr/sbin/diod)')
   });
 
   it('the writable file system: create, write, mkdir, rename, setattr, unlink reach the host', () => {
-    const vol = new GoferFS(s, dir, 0);
+    const vol = new GoferFS(s, dir, 0, null as unknown as NativeMemoryFile);
     const root = vol.root;
     const creds = new Credentials(0, 0);
     const f = root.create('new.txt', S_IFREG | 0o644, creds) as GoferInode;
@@ -84,7 +85,7 @@ describe.skipIf(skipBecause(!haveDiod, 'diod is not installed (/usr/sbin/diod)')
   });
 
   it('revalidation: a name removed or replaced on the host is stale, an unchanged one is not', async () => {
-    const vol = new GoferFS(s, dir, 0);
+    const vol = new GoferFS(s, dir, 0, null as unknown as NativeMemoryFile);
     const a = vol.root.lookup('a.txt') as GoferInode;
     expect(a.revalidate()).toBe(true);
     await new Promise((r) => setTimeout(r, 150));

@@ -14,19 +14,26 @@ import { VfsFile } from '../../vfs/vfs_file';
 import type { VirtualDentry } from '../../vfs/virtual_dentry';
 import type { FileData } from './file_data';
 import type { GoferNode } from './session';
+import type { SharedCache } from './shared_cache';
 
 export class GoferFile extends VfsFile {
   override readonly seekable = true;
   private pos = 0;
 
-  constructor(flags: number, vd: VirtualDentry, private readonly data: FileData, private readonly node: GoferNode) {
+  constructor(
+    flags: number, vd: VirtualDentry, private readonly data: FileData, private readonly node: GoferNode,
+    private readonly cacheOf: () => SharedCache,
+  ) {
     super(flags, vd);
   }
 
   override read(_t: Task, dst: Uint8Array, offset: number): number {
     const at = offset >= 0 ? offset : this.pos;
     let n: number;
-    try { n = this.data.pread(dst, at); } catch (e) { hostError(e); }
+    try {
+      const cache = this.node.cache;
+      n = cache ? cache.pread(dst, at, this.data.size()) : this.data.pread(dst, at);
+    } catch (e) { hostError(e); }
     if (offset < 0) this.pos += n;
     return n;
   }
@@ -35,7 +42,10 @@ export class GoferFile extends VfsFile {
     let at = offset >= 0 ? offset : this.pos;
     if (this.flags & O_APPEND) at = this.size();
     let n: number;
-    try { n = this.data.pwrite(src, at); } catch (e) { hostError(e); }
+    try {
+      n = this.data.pwrite(src, at);
+      this.node.cache?.wrote(src.subarray(0, n), at);
+    } catch (e) { hostError(e); }
     // Size and times changed: the next stat asks the server.
     this.node.attrAt = -Infinity;
     if (offset < 0) this.pos = at + n;
@@ -52,7 +62,10 @@ export class GoferFile extends VfsFile {
   }
 
   override fsync(): void {
-    try { this.data.fsync(false); } catch (e) { hostError(e); }
+    try {
+      this.node.cache?.writeBack();
+      this.data.fsync(false);
+    } catch (e) { hostError(e); }
   }
 
   override ioctl(t: Task, cmd: number, arg: number): number {
@@ -61,7 +74,36 @@ export class GoferFile extends VfsFile {
     return 0;
   }
 
-  override mappable(): MappingBacking { return this.data.backing(this.describe()); }
+  /** Private mappings copy pages (through the cache if there is one); shared ones map the
+   *  file's SharedCache, written back when the last mapping of the file goes. */
+  override mappable(): MappingBacking {
+    const base = this.data.backing(this.describe());
+    const node = this.node;
+    return {
+      ...base,
+      fill: (mf, fileOffset, mfOffset, length) => {
+        const cache = node.cache;
+        if (!cache) return base.fill(mf, fileOffset, mfOffset, length);
+        const buf = new Uint8Array(length);
+        const n = cache.pread(buf, fileOffset, this.data.size());
+        if (n > 0) mf.write(mfOffset, buf.subarray(0, n));
+      },
+      sharedPages: (fileOffset, length) => this.cacheOf().sharedPages(fileOffset, length),
+      hold: (writableShared) => {
+        base.hold?.(writableShared);
+        node.mappers++;
+      },
+      drop: (writableShared) => {
+        if (--node.mappers === 0 && node.cache) {
+          const cache = node.cache;
+          node.cache = null;
+          node.attrAt = -Infinity;
+          try { cache.release(); } catch { /* the host file is gone: nothing to write to */ }
+        }
+        base.drop?.(writableShared);
+      },
+    };
+  }
 
   override release(): void { this.data.release(); }
 }

@@ -9,7 +9,9 @@ import type { Task } from '../../kernel/task';
 import type { Credentials } from '../../kernel/credentials';
 import { SyscallError } from '../../kernel/syscall_error';
 import { EINVAL, ELOOP, ENOENT, ENOTDIR, ENXIO } from '../../abi/linux/errno';
-import { O_ACCMODE, O_CREAT, O_RDWR } from '../../abi/linux/fcntl';
+import { O_ACCMODE, O_CREAT, O_RDONLY, O_RDWR } from '../../abi/linux/fcntl';
+import type { NativeMemoryFile } from '../../native/addon';
+import { SharedCache } from './shared_cache';
 import { RENAME_EXCHANGE, type Statfs } from '../../abi/linux/fs';
 import { S_IFCHR, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, devMajor, devMinor, type Stat } from '../../abi/linux/stat';
 import { DirectoryFile } from '../../vfs/directory_file';
@@ -33,7 +35,7 @@ export class GoferFS extends FileSystem {
   readonly type = '9p';
   readonly root: GoferInode;
 
-  constructor(readonly session: GoferSession, readonly aname: string, uid: number) {
+  constructor(readonly session: GoferSession, readonly aname: string, uid: number, readonly mf: NativeMemoryFile) {
     super();
     this.root = new GoferInode(this, session.attach(aname, uid));
   }
@@ -96,7 +98,22 @@ export class GoferInode extends Inode {
     this.created = null;
     // Only the access mode goes to the server: truncation is setattr's, appends are ours.
     data ??= openData(this.s, this.node, flags & O_ACCMODE);
-    return new GoferFile(flags, vd, data, this.node);
+    return new GoferFile(flags, vd, data, this.node, () => this.sharedCache());
+  }
+
+  /** The file's page cache, made on the first shared mapping, with its own open of the file
+   *  (read-write if the host allows: a later writable mapping writes back through it). */
+  private sharedCache(): SharedCache {
+    const n = this.node;
+    if (n.cache) return n.cache;
+    let data: FileData | null = null;
+    const open = (): FileData => {
+      if (data) return data;
+      try { data = openData(this.s, n, O_RDWR); } catch { data = openData(this.s, n, O_RDONLY); }
+      return data;
+    };
+    n.cache = new SharedCache(this.fs.mf, open, () => { (data as FileData | null)?.release(); });
+    return n.cache;
   }
 
   override setattr(a: SetAttr): void {

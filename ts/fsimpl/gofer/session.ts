@@ -10,6 +10,7 @@ import { EACCES, EIO, ENOENT, ENOTDIR } from '../../abi/linux/errno';
 import type { Stat } from '../../abi/linux/stat';
 import type { Attr, Client } from '../../p9/client';
 import type { Qid } from '../../p9/wire';
+import type { SharedCache } from './shared_cache';
 
 /** Fids kept open at once for nodes (files being read or written hold their own). */
 const MAX_FIDS = 512;
@@ -27,6 +28,10 @@ export function statOfAttr(a: Attr): Stat {
 export class GoferNode {
   fid = -1;
   attrAt: number;
+  /** The file's page cache while MAP_SHARED mappings show it (shared_cache.ts), and how many
+   *  mappings of it exist. */
+  cache: SharedCache | null = null;
+  mappers = 0;
 
   constructor(
     readonly session: GoferSession,
