@@ -3,6 +3,7 @@
 // server that donates nothing (diod), Tread/Twrite on the open fid (P9Data).
 
 import type { MappingBacking } from '../../mm/backing';
+import type { Stat } from '../../abi/linux/stat';
 
 export interface FileData {
   /** pread into dst; short only at EOF. */
@@ -10,6 +11,8 @@ export interface FileData {
   /** pwrite all of src (short only when the file system is full). */
   pwrite(src: Uint8Array, offset: number): number;
   size(): number;
+  /** Attributes of the open file itself (fstat: still there once the name is gone). */
+  stat(): Stat;
   /** A MappingBacking filling pages from the file (private mappings). */
   backing(name: string): MappingBacking;
   fsync(datasync: boolean): void;

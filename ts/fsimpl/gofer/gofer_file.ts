@@ -14,6 +14,7 @@ import { VfsFile } from '../../vfs/vfs_file';
 import type { VirtualDentry } from '../../vfs/virtual_dentry';
 import type { FileData } from './file_data';
 import type { GoferNode } from './session';
+import type { Stat } from '../../abi/linux/stat';
 import type { SharedCache } from './shared_cache';
 
 export class GoferFile extends VfsFile {
@@ -50,6 +51,13 @@ export class GoferFile extends VfsFile {
     this.node.attrAt = -Infinity;
     if (offset < 0) this.pos = at + n;
     return n;
+  }
+
+  /** fstat asks the open file, not the name (which may be gone). */
+  override stat(): Stat {
+    let st: Stat;
+    try { st = this.data.stat(); } catch (e) { hostError(e); }
+    return { ...st, dev: this.vd.mount.fs.dev };
   }
 
   override lseek(offset: number, whence: number): number {

@@ -207,7 +207,8 @@ export class GoferInode extends Inode {
 
   private remove(name: string, child: GoferInode, flags: number): void {
     this.c.unlinkOrFallback(this.s.fidOf(this.node), name, flags);
-    this.s.forget(child.node);
+    // Its fid (an open of the inode, on the gofer) still serves fstat of open files.
+    child.node.gone = true;
     child.node.attrAt = -Infinity;
     this.node.attrAt = -Infinity;
   }
@@ -218,7 +219,7 @@ export class GoferInode extends Inode {
     const to = newDir as GoferInode;
     const c = child as GoferInode;
     this.c.renameOrFallback(this.s.fidOf(this.node), name, this.s.fidOf(to.node), newName);
-    if (replaced) this.s.forget((replaced as GoferInode).node);
+    if (replaced) (replaced as GoferInode).node.gone = true;
     // A server whose fids are paths (diod) leaves the moved file's old fid at the old name:
     // walk to it again under the new one.
     this.s.forget(c.node);

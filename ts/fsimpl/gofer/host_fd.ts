@@ -5,6 +5,8 @@
 import * as fs from 'node:fs';
 import type { MappingBacking } from '../../mm/backing';
 import type { FileData } from './file_data';
+import type { Stat } from '../../abi/linux/stat';
+import { statFromHost } from '../../vfs/host_file';
 
 export class HostFd implements FileData {
   private released = false;
@@ -36,6 +38,10 @@ export class HostFd implements FileData {
 
   fsync(datasync: boolean): void {
     if (datasync) fs.fdatasyncSync(this.fd); else fs.fsyncSync(this.fd);
+  }
+
+  stat(): Stat {
+    return statFromHost(fs.fstatSync(this.fd, { bigint: true }));
   }
 
   size(): number {

@@ -4,6 +4,8 @@
 import type { MappingBacking } from '../../mm/backing';
 import type { Client } from '../../p9/client';
 import type { FileData } from './file_data';
+import type { Stat } from '../../abi/linux/stat';
+import { statOfAttr } from './session';
 
 export class P9Data implements FileData {
   private released = false;
@@ -33,6 +35,8 @@ export class P9Data implements FileData {
   }
 
   size(): number { return this.client.getattr(this.fid).size; }
+
+  stat(): Stat { return statOfAttr(this.client.getattr(this.fid)); }
 
   fsync(datasync: boolean): void { this.client.fsync(this.fid, datasync); }
 

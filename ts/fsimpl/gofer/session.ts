@@ -6,7 +6,7 @@
 // (the revalidation that makes a host-side change visible).
 
 import { SyscallError } from '../../kernel/syscall_error';
-import { EACCES, EIO, ENOENT, ENOTDIR } from '../../abi/linux/errno';
+import { EACCES, EIO, ENOENT, ENOTDIR, ESTALE } from '../../abi/linux/errno';
 import type { Stat } from '../../abi/linux/stat';
 import type { Attr, Client } from '../../p9/client';
 import type { Qid } from '../../p9/wire';
@@ -32,6 +32,9 @@ export class GoferNode {
    *  mappings of it exist. */
   cache: SharedCache | null = null;
   mappers = 0;
+  /** Unlinked (or replaced by a rename): its fid still reaches the file, but once that fid
+   *  is given up there is no name to walk to it again. */
+  gone = false;
 
   constructor(
     readonly session: GoferSession,
@@ -74,6 +77,7 @@ export class GoferSession {
     }
     const parent = node.parent;
     if (!parent) throw new SyscallError(EIO, 'gofer root lost its fid');
+    if (node.gone) throw new SyscallError(ESTALE);
     const w = this.client.walk(this.fidOf(parent), [node.name]);
     this.hold(node, w.fid);
     return w.fid;
