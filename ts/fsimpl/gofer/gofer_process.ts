@@ -37,6 +37,8 @@ export class GoferProcess {
     const args = ['--sock-fd', '3'];
     for (const t of trees) args.push('--tree', `${t.name}=${t.hostDir}${t.readOnly ? ':ro' : ''}`);
     if (debugLog) args.push('--debug-log', debugLog);
+    // One line per 9P request in the debug log, to see what a program costs in round trips.
+    if (debugLog && process.env.TSVISOR_GOFER_VERBOSE === '1') args.push('--verbose');
     try {
       this.proc = spawn(binary, args, { stdio: ['ignore', 'ignore', 'inherit', theirs] });
     } finally {
