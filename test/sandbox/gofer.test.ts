@@ -164,6 +164,25 @@ describe.each(platforms)('%s', (platform) => {
     expect(dirs).toEqual([]);
   }, 60_000);
 
+  it('the gofer is gone when the sandbox is, whether the program exits or the sentry is killed', async () => {
+    for (const killSentry of [false, true]) {
+      const log = path.join(freshDir('log'), 'debug.log');
+      const child = spawn(process.execPath, [cli, 'run', `--platform=${platform}`, '--debug-log', log, '--', '/bin/sh', '-c', killSentry ? 'echo up; sleep 30' : 'echo up'], { stdio: ['ignore', 'pipe', 'ignore'] });
+      await new Promise<void>((resolve) => child.stdout.on('data', (d: Buffer) => { if (d.toString().includes('up')) resolve(); }));
+      const pid = Number(/gofer: pid (\d+)/.exec(fs.readFileSync(log, 'utf8'))?.[1]);
+      expect(pid).toBeGreaterThan(0);
+      if (killSentry) child.kill('SIGKILL');
+      await new Promise((resolve) => child.on('close', resolve));
+      // The gofer exits on its socket's EOF; give a loaded machine a few seconds.
+      let alive = true;
+      for (let i = 0; i < 100 && alive; i++) {
+        try { alive = !/^State:\s+Z/m.test(fs.readFileSync(`/proc/${pid}/status`, 'utf8')); } catch { alive = false; }
+        if (alive) await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(alive, `gofer ${pid} still running (sentry ${killSentry ? 'killed' : 'exited'})`).toBe(false);
+    }
+  }, 60_000);
+
   it('bad --volume, --rootfs and --overlay values exit 125', async () => {
     for (const args of [['--volume', '/nonexistent-dir-xyz:/x'], ['--volume', `${base}:relative`], ['--volume', 'justone'],
       ['--rootfs', '/nonexistent-dir-xyz'], ['--overlay=weird'], ['--overlay=none'], ['--volume', `${base}:/`]]) {
