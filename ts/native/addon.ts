@@ -37,7 +37,8 @@
 //   next whole message, size[4] framing checked against maxSize (EPROTO outside [7, maxSize]),
 //   and returns it with the host fds that came as SCM_RIGHTS (received MSG_CMSG_CLOEXEC) in
 //   fdsOut: [count, fd...]; the caller owns them. p9Call() is send + recv in one crossing.
-//   Replies may come in any order: matching tags is ts/p9/client.ts's business.
+//   Replies may come in any order: matching tags is ts/p9/client.ts's business. p9DupFd()
+//   duplicates a donated fd (a lower file opened again needs no round trip).
 //
 // Address-space protections are PROT_READ=1 | PROT_WRITE=2 | PROT_EXEC=4 as in Linux.
 // Errors from the host are thrown as Error whose message starts with the errno name
@@ -149,6 +150,8 @@ export interface NativeAddon {
   p9Recv(fd: number, fdsOut: Int32Array, maxSize: number, timeoutMs: number): Buffer;
   p9Call(fd: number, msg: Uint8Array, fdsOut: Int32Array, maxSize: number, timeoutMs: number): Buffer;
   p9Close(fd: number): void;
+  /** fcntl(F_DUPFD_CLOEXEC) of a donated fd. */
+  p9DupFd(fd: number): number;
 }
 
 // Register slots in Context.regs: Linux's struct user_regs_struct order.

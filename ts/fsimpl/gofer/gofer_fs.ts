@@ -70,23 +70,7 @@ export class GoferInode extends Inode {
   stat(): Stat { return { ...this.attr(), dev: this.fs.dev }; }
 
   /** d_revalidate: is the name that led here still this file on the server? */
-  override revalidate(): boolean {
-    const n = this.node;
-    if (!n.parent || performance.now() - n.attrAt < ATTR_TTL_MS) return true;
-    let r;
-    try { r = this.c.walkGetattr(this.s.fidOf(n.parent), [n.name]); } catch (e) {
-      if (e instanceof SyscallError && (e.errno === ENOENT || e.errno === ENOTDIR)) return false;
-      throw e;
-    }
-    if (r.attr.qid.path !== n.qid.path || (r.attr.mode & S_IFMT) !== (n.attr.mode & S_IFMT)) {
-      this.c.clunkLater(r.fid);
-      return false;
-    }
-    this.s.forget(n);
-    this.s.adopt(n, r.fid);
-    n.setAttr(r.attr);
-    return true;
-  }
+  override revalidate(): boolean { return this.s.revalidate(this.node); }
 
   open(t: Task | null, vd: VirtualDentry, flags: number): FileDescription {
     const type = this.mode & S_IFMT;

@@ -11,10 +11,17 @@ import type { FileData } from './file_data';
 import { HostFd } from './host_fd';
 import type { LowerDirent, LowerFS, LowerNode } from './lower_fs';
 import { P9Data } from './p9_data';
+import { addon } from '../../native/addon';
 import { GoferNode, type GoferSession } from './session';
+
+/** Donated read-only fds kept for files opened recently, to open them again with a dup. */
+const MAX_KEPT_FDS = 128;
 
 export class GoferLowerFS implements LowerFS {
   readonly root: GoferNode;
+  /** Node -> the donated fd of its last open, least recently used first. Read-only and read
+   *  with pread at explicit offsets, so every open may share the one description. */
+  private readonly keptFds = new Map<GoferNode, number>();
 
   constructor(readonly session: GoferSession, aname: string, uid = 0) {
     this.root = session.attach(aname, uid);
@@ -25,6 +32,14 @@ export class GoferLowerFS implements LowerFS {
   }
 
   getattr(node: LowerNode): Stat { return this.session.getattr(node as GoferNode); }
+
+  revalidate(node: LowerNode): boolean {
+    const n = node as GoferNode;
+    if (this.session.revalidate(n)) return true;
+    const kept = this.keptFds.get(n);
+    if (kept !== undefined) { this.keptFds.delete(n); addon().p9Close(kept); }
+    return false;
+  }
 
   readdir(dir: LowerNode): LowerDirent[] {
     return readdirAll(this.session, dir as GoferNode)
@@ -40,7 +55,21 @@ export class GoferLowerFS implements LowerFS {
   open(node: LowerNode): FileData {
     const n = node as GoferNode;
     if ((n.attr.mode & S_IFMT) !== S_IFREG) throw new SyscallError(ENXIO);
-    return openData(this.session, n, O_RDONLY);
+    const kept = this.keptFds.get(n);
+    if (kept !== undefined) {
+      this.keptFds.delete(n);
+      this.keptFds.set(n, kept);
+      return new HostFd(addon().p9DupFd(kept));
+    }
+    const data = openData(this.session, n, O_RDONLY);
+    if (!(data instanceof HostFd)) return data;
+    this.keptFds.set(n, addon().p9DupFd(data.fd));
+    if (this.keptFds.size > MAX_KEPT_FDS) {
+      const [[old, fd]] = this.keptFds;
+      this.keptFds.delete(old);
+      addon().p9Close(fd);
+    }
+    return data;
   }
 
   statfs(): Statfs {

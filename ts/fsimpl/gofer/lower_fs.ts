@@ -35,4 +35,7 @@ export interface LowerFS {
   /** The contents of regular file node, open read-only; the caller releases them. */
   open(node: LowerNode): FileData;
   statfs(): Statfs;
+  /** Does node's name still lead to node? (false: the host removed or replaced it; the
+   *  overlay then looks the name up again). Absent: names are always current. */
+  revalidate?(node: LowerNode): boolean;
 }

@@ -127,6 +127,25 @@ export class GoferSession {
     return node.attr;
   }
 
+  /** d_revalidate for node: within ATTR_TTL_MS of its last check, yes; after, its name is
+   *  walked again (one round trip) and must lead to the same file (qid path and type). */
+  revalidate(n: GoferNode): boolean {
+    if (!n.parent || performance.now() - n.attrAt < ATTR_TTL_MS) return true;
+    let r;
+    try { r = this.client.walkGetattr(this.fidOf(n.parent), [n.name]); } catch (e) {
+      if (e instanceof SyscallError && (e.errno === ENOENT || e.errno === ENOTDIR || e.errno === EACCES || e.errno === ESTALE)) return false;
+      throw e;
+    }
+    if (r.attr.qid.path !== n.qid.path || (r.attr.mode & 0o170000) !== (n.attr.mode & 0o170000)) {
+      this.client.clunkLater(r.fid);
+      return false;
+    }
+    this.forget(n);
+    this.hold(n, r.fid);
+    n.setAttr(r.attr);
+    return true;
+  }
+
   /** A fresh fid for node (a clone), for opening: the caller clunks it. */
   clone(node: GoferNode): number {
     return this.client.walk(this.fidOf(node), []).fid;
