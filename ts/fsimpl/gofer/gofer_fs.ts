@@ -193,6 +193,7 @@ export class GoferInode extends Inode {
     this.c.unlinkOrFallback(this.s.fidOf(this.node), name, flags);
     // Its fid (an open of the inode, on the gofer) still serves fstat of open files.
     child.node.gone = true;
+    this.s.dropKeptFd(child.node);
     child.node.attrAt = -Infinity;
     this.node.attrAt = -Infinity;
   }
@@ -203,7 +204,10 @@ export class GoferInode extends Inode {
     const to = newDir as GoferInode;
     const c = child as GoferInode;
     this.c.renameOrFallback(this.s.fidOf(this.node), name, this.s.fidOf(to.node), newName);
-    if (replaced) (replaced as GoferInode).node.gone = true;
+    if (replaced) {
+      (replaced as GoferInode).node.gone = true;
+      this.s.dropKeptFd((replaced as GoferInode).node);
+    }
     // A server whose fids are paths (diod) leaves the moved file's old fid at the old name:
     // walk to it again under the new one.
     this.s.forget(c.node);

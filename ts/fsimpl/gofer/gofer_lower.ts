@@ -4,7 +4,7 @@
 
 import { SyscallError } from '../../kernel/syscall_error';
 import { ENXIO } from '../../abi/linux/errno';
-import { O_DIRECTORY, O_RDONLY } from '../../abi/linux/fcntl';
+import { O_ACCMODE, O_DIRECTORY, O_RDONLY } from '../../abi/linux/fcntl';
 import { OVERLAYFS_SUPER_MAGIC, type Statfs } from '../../abi/linux/fs';
 import { S_IFMT, S_IFREG, type Stat } from '../../abi/linux/stat';
 import type { FileData } from './file_data';
@@ -14,14 +14,8 @@ import { P9Data } from './p9_data';
 import { addon } from '../../native/addon';
 import { GoferNode, type GoferSession } from './session';
 
-/** Donated read-only fds kept for files opened recently, to open them again with a dup. */
-const MAX_KEPT_FDS = 128;
-
 export class GoferLowerFS implements LowerFS {
   readonly root: GoferNode;
-  /** Node -> the donated fd of its last open, least recently used first. Read-only and read
-   *  with pread at explicit offsets, so every open may share the one description. */
-  private readonly keptFds = new Map<GoferNode, number>();
 
   constructor(readonly session: GoferSession, aname: string, uid = 0) {
     this.root = session.attach(aname, uid);
@@ -33,13 +27,7 @@ export class GoferLowerFS implements LowerFS {
 
   getattr(node: LowerNode): Stat { return this.session.getattr(node as GoferNode); }
 
-  revalidate(node: LowerNode): boolean {
-    const n = node as GoferNode;
-    if (this.session.revalidate(n)) return true;
-    const kept = this.keptFds.get(n);
-    if (kept !== undefined) { this.keptFds.delete(n); addon().p9Close(kept); }
-    return false;
-  }
+  revalidate(node: LowerNode): boolean { return this.session.revalidate(node as GoferNode); }
 
   readdir(dir: LowerNode): LowerDirent[] {
     return readdirAll(this.session, dir as GoferNode)
@@ -55,21 +43,7 @@ export class GoferLowerFS implements LowerFS {
   open(node: LowerNode): FileData {
     const n = node as GoferNode;
     if ((n.attr.mode & S_IFMT) !== S_IFREG) throw new SyscallError(ENXIO);
-    const kept = this.keptFds.get(n);
-    if (kept !== undefined) {
-      this.keptFds.delete(n);
-      this.keptFds.set(n, kept);
-      return new HostFd(addon().p9DupFd(kept));
-    }
-    const data = openData(this.session, n, O_RDONLY);
-    if (!(data instanceof HostFd)) return data;
-    this.keptFds.set(n, addon().p9DupFd(data.fd));
-    if (this.keptFds.size > MAX_KEPT_FDS) {
-      const [[old, fd]] = this.keptFds;
-      this.keptFds.delete(old);
-      addon().p9Close(fd);
-    }
-    return data;
+    return openData(this.session, n, O_RDONLY);
   }
 
   statfs(): Statfs {
@@ -84,9 +58,16 @@ export class GoferLowerFS implements LowerFS {
 /** Tlopen a clone of node's fid (one round trip): the donated fd if one came (the fid is then let go), else
  *  the open fid for Tread/Twrite. */
 export function openData(s: GoferSession, node: GoferNode, flags: number): FileData {
+  // A read-only open of a file opened read-only a moment ago: a dup of the fd kept then.
+  const readOnly = (flags & O_ACCMODE) === O_RDONLY;
+  if (readOnly) {
+    const kept = s.keptFd(node);
+    if (kept >= 0) return new HostFd(addon().p9DupFd(kept));
+  }
   const o = s.client.cloneOpen(s.fidOf(node), flags);
   if (o.fd < 0) return new P9Data(s.client, o.fid);
   s.client.clunkLater(o.fid);
+  if (readOnly) s.keepFd(node, addon().p9DupFd(o.fd));
   return new HostFd(o.fd);
 }
 

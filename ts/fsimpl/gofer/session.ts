@@ -14,6 +14,9 @@ import type { SharedCache } from './shared_cache';
 
 /** Fids kept open at once for nodes (files being read or written hold their own). */
 const MAX_FIDS = 512;
+/** Donated read-only fds kept for files opened recently, to open them again with a dup. Never
+ *  writable ones: a host fd open for writing would make the host's exec of it ETXTBSY. */
+const MAX_KEPT_FDS = 128;
 /** How long attributes from the server are trusted before the next getattr. */
 export const ATTR_TTL_MS = 100;
 
@@ -56,8 +59,11 @@ export class GoferNode {
 export class GoferSession {
   /** Nodes holding a fid, least recently used first (Map keeps insertion order). */
   private readonly lru = new Map<GoferNode, true>();
+  /** Node -> a donated read-only fd of it, least recently used first. Reads use pread at
+   *  explicit offsets, so every open may share the one description. */
+  private readonly kept = new Map<GoferNode, number>();
 
-  constructor(readonly client: Client) {}
+  constructor(readonly client: Client, private readonly closeFd: (fd: number) => void = () => {}) {}
 
   /** Tattach aname: the tree's root node (its fid is never given up). */
   attach(aname: string, uid: number): GoferNode {
@@ -133,17 +139,48 @@ export class GoferSession {
     if (!n.parent || performance.now() - n.attrAt < ATTR_TTL_MS) return true;
     let r;
     try { r = this.client.walkGetattr(this.fidOf(n.parent), [n.name]); } catch (e) {
-      if (e instanceof SyscallError && (e.errno === ENOENT || e.errno === ENOTDIR || e.errno === EACCES || e.errno === ESTALE)) return false;
+      if (e instanceof SyscallError && (e.errno === ENOENT || e.errno === ENOTDIR || e.errno === EACCES || e.errno === ESTALE)) {
+        this.dropKeptFd(n);
+        return false;
+      }
       throw e;
     }
     if (r.attr.qid.path !== n.qid.path || (r.attr.mode & 0o170000) !== (n.attr.mode & 0o170000)) {
       this.client.clunkLater(r.fid);
+      this.dropKeptFd(n);
       return false;
     }
     this.forget(n);
     this.hold(n, r.fid);
     n.setAttr(r.attr);
     return true;
+  }
+
+  /** A kept read-only fd of node (not a dup: the caller dups it), or -1. */
+  keptFd(node: GoferNode): number {
+    const fd = this.kept.get(node);
+    if (fd === undefined) return -1;
+    this.kept.delete(node);
+    this.kept.set(node, fd);
+    return fd;
+  }
+
+  keepFd(node: GoferNode, fd: number): void {
+    this.dropKeptFd(node);
+    this.kept.set(node, fd);
+    if (this.kept.size > MAX_KEPT_FDS) {
+      const [[old, oldFd]] = this.kept;
+      this.kept.delete(old);
+      this.closeFd(oldFd);
+    }
+  }
+
+  /** The file changed identity or went away: its kept fd is of no use. */
+  dropKeptFd(node: GoferNode): void {
+    const fd = this.kept.get(node);
+    if (fd === undefined) return;
+    this.kept.delete(node);
+    this.closeFd(fd);
   }
 
   /** A fresh fid for node (a clone), for opening: the caller clunks it. */
