@@ -94,8 +94,11 @@ pub fn pwrite(fd: RawFd, buf: &[u8], off: u64, append: bool) -> R<usize> {
     Ok(cvt(n as _)? as usize)
 }
 
-/// Raw getdents64 at a directory offset: returns (ino, d_off, d_type, name) entries.
-pub fn getdents(fd: RawFd, off: u64, max: usize) -> R<Vec<(u64, u64, u8, Vec<u8>)>> {
+/// One getdents64 record: inode, the offset (cookie) of the next one, d_type, name.
+pub type Dirent = (u64, u64, u8, Vec<u8>);
+
+/// Raw getdents64 at a directory offset.
+pub fn getdents(fd: RawFd, off: u64, max: usize) -> R<Vec<Dirent>> {
     // SAFETY: lseek on our own directory fd.
     cvt(unsafe { libc::lseek(fd, off as i64, libc::SEEK_SET) } as _)?;
     let mut buf = vec![0u8; max.clamp(512, 64 * 1024)];

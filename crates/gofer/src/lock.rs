@@ -85,7 +85,7 @@ pub fn lock(s: &mut Server, tag: u16, r: &mut Reader) -> Result<R<Reply>, Malfor
         if ty > UNLCK {
             return Err(libc::EINVAL);
         }
-        let key = (f.dev, f.qid.path);
+        let key = (f.dev, f.ino);
         let l = Lock { ty, start, end: end_of(start, len), proc_id, client };
         let status = if ty != UNLCK && s.locks.conflict(key, &l).is_some() {
             BLOCKED
@@ -109,7 +109,7 @@ pub fn getlock(s: &mut Server, tag: u16, r: &mut Reader) -> Result<R<Reply>, Mal
         }
         let l = Lock { ty, start, end: end_of(start, len), proc_id, client };
         let mut w = Writer::new(t::TGETLOCK + 1, tag);
-        match s.locks.conflict((f.dev, f.qid.path), &l) {
+        match s.locks.conflict((f.dev, f.ino), &l) {
             Some(o) => {
                 let len = if o.end == u64::MAX { 0 } else { o.end - o.start + 1 };
                 w.u8(o.ty).u64(o.start).u64(len).u32(o.proc_id).str(&o.client);

@@ -45,15 +45,24 @@ fn main() {
     };
     let trees = trees.into_iter().map(|(t, fd)| Tree { name: t.name.into_bytes(), root: std::rc::Rc::new(fd), ro: t.ro });
     let mut srv = Server::new(trees.collect(), log, a.verbose);
-    srv.log("serving");
     let mut conn = Conn::new(a.sock_fd);
+    // A whole 1 MiB Rread in one sendmsg where the host allows it (before seccomp: setsockopt).
+    conn.grow_send_buffer(2 * server::MAX_MSIZE as i32);
+    if let Err(e) = seccomp::install() {
+        srv.log(&format!("fatal: {e}"));
+        eprintln!("tsvisor-gofer: {e}");
+        std::process::exit(1);
+    }
+    srv.log(&format!("seccomp: allowlist of {} syscalls, kill on anything else", seccomp::ALLOWED.len()));
+    srv.log("serving");
     loop {
         match conn.recv(srv.msize) {
-            In::Msg(m) => match srv.handle(&m) {
+            In::Msg(m) => match srv.handle(m) {
                 Some(r) => {
                     if conn.send(&r.bytes, r.donate).is_err() {
                         break;
                     }
+                    srv.recycle(r.bytes);
                 }
                 None => {
                     srv.log("malformed message: closing");

@@ -36,7 +36,7 @@ pub fn attach(s: &mut Server, tag: u16, r: &mut Reader) -> H {
         }
         let tree = s.trees.iter().position(|t| t.name == aname).ok_or(libc::ENOENT)?;
         let node = host::openat(s.trees[tree].root.as_raw_fd(), &c("."), libc::O_PATH | libc::O_DIRECTORY, 0)?;
-        let f = fid_from(tree, node, None, n_uname)?;
+        let f = fid_from(tree, node, Vec::new(), n_uname)?;
         let mut w = Writer::new(t::TATTACH + 1, tag);
         w.qid(&f.qid);
         s.fids.insert(fid, f);
@@ -90,10 +90,9 @@ pub fn walk(s: &mut Server, tag: u16, r: &mut Reader) -> H {
         names.push(r.str()?);
     }
     Ok((|| {
+        // An opened fid may be walked from, as diod allows (its own tools rely on it); the new
+        // fid is never opened.
         let f = s.fid(fid)?;
-        if f.is_open() {
-            return Err(libc::EBADF);
-        }
         if newfid != fid && s.fids.contains_key(&newfid) {
             return Err(libc::EBADF);
         }
@@ -102,14 +101,27 @@ pub fn walk(s: &mut Server, tag: u16, r: &mut Reader) -> H {
         }
         let (tree, uid) = (f.tree, f.uid);
         let mut node = f.node.clone();
-        let mut parent = f.parent.clone();
+        let mut steps = f.steps.clone();
         let mut dev = f.dev;
         let mut qids = Vec::new();
         for (i, name) in names.iter().enumerate() {
+            // `.` stays, `..` goes back one of our own steps (the tree root is its own parent,
+            // as 9P says): the host's `..` is never looked up.
+            if *name == b"." || *name == b".." {
+                if *name == b".." {
+                    if let Some((dir, _)) = steps.pop() {
+                        node = dir;
+                    }
+                }
+                let st = host::fstat(node.as_raw_fd())?;
+                qids.push(qid_of(&st));
+                dev = st.st_dev;
+                continue;
+            }
             match lookup(&node, dev, name) {
                 Ok((fd, st)) => {
                     qids.push(qid_of(&st));
-                    parent = Some((node, host::check_name(name)?));
+                    steps.push((node, host::check_name(name)?));
                     node = Rc::new(fd);
                     dev = st.st_dev;
                 }
@@ -119,7 +131,7 @@ pub fn walk(s: &mut Server, tag: u16, r: &mut Reader) -> H {
         }
         if qids.len() == names.len() {
             let st = host::fstat(node.as_raw_fd())?;
-            let nf = Fid { tree, node, parent, qid: qid_of(&st), mode: st.st_mode, dev: st.st_dev, uid, open: Open::None };
+            let nf = Fid { tree, node, steps, qid: qid_of(&st), mode: st.st_mode, dev: st.st_dev, ino: st.st_ino, uid, open: Open::None };
             s.fids.insert(newfid, nf);
         }
         let mut w = Writer::new(t::TWALK + 1, tag);
@@ -168,12 +180,18 @@ pub fn wants_write(flags: i32) -> bool {
 /// ESTALE, a symlink swapped in ELOOP). O_NONBLOCK so that a FIFO swapped in cannot block us.
 pub fn reopen(f: &Fid, flags: i32) -> R<OwnedFd> {
     let fl = flags | libc::O_NOFOLLOW | libc::O_NONBLOCK;
-    let fd = match &f.parent {
-        Some((dir, name)) => host::openat(dir.as_raw_fd(), name, fl, 0)?,
-        None => host::openat(f.node(), &c("."), fl, 0)?,
+    let open = |fl: i32| match f.parent() {
+        Some((dir, name)) => host::openat(dir.as_raw_fd(), name, fl, 0),
+        None => host::openat(f.node(), &c("."), fl, 0),
+    };
+    // O_NOATIME is only a hint: where the gofer may not use it (a file it does not own, no
+    // CAP_FOWNER in a read-only gofer), open without it rather than fail.
+    let fd = match open(fl) {
+        Err(libc::EPERM) if fl & libc::O_NOATIME != 0 => open(fl & !libc::O_NOATIME)?,
+        r => r?,
     };
     let st = host::fstat(fd.as_raw_fd())?;
-    if st.st_ino != f.qid.path || st.st_dev != f.dev {
+    if st.st_ino != f.ino || st.st_dev != f.dev {
         return Err(libc::ESTALE);
     }
     if flags & libc::O_NONBLOCK == 0 {
@@ -241,14 +259,16 @@ pub fn read(s: &mut Server, tag: u16, r: &mut Reader) -> H {
     let (fid, off, count) = (r.u32()?, r.u64()?, r.u32()?);
     Ok((|| {
         let max = s.msize.saturating_sub(11).min(count) as usize;
+        let mut w = Writer::reuse(std::mem::take(&mut s.spare), t::TREAD + 1, tag);
         let f = s.fid(fid)?;
-        let mut w = Writer::new(t::TREAD + 1, tag);
         match &f.open {
             Open::File { fd, .. } => {
-                let mut buf = vec![0u8; max];
-                let n = host::pread(fd.as_raw_fd(), &mut buf, off)?;
-                w.u32(n as u32);
-                w.buf.extend_from_slice(&buf[..n]);
+                // Straight into the reply: count[4] then the data.
+                let at = w.buf.len() + 4;
+                w.buf.resize(at + max, 0);
+                let n = host::pread(fd.as_raw_fd(), &mut w.buf[at..], off)?;
+                w.buf.truncate(at + n);
+                w.buf[at - 4..at].copy_from_slice(&(n as u32).to_le_bytes());
             }
             Open::XattrRead { data } => {
                 let start = usize::try_from(off).unwrap_or(usize::MAX).min(data.len());
@@ -276,6 +296,7 @@ pub fn readdir(s: &mut Server, tag: u16, r: &mut Reader) -> H {
     Ok((|| {
         let max = s.msize.saturating_sub(11).min(count) as usize;
         let f = s.fid(fid)?;
+        let dir_dev = f.dev;
         let fd = match &f.open {
             Open::Dir { fd } => fd.as_raw_fd(),
             Open::None => return Err(libc::EBADF),
@@ -283,6 +304,7 @@ pub fn readdir(s: &mut Server, tag: u16, r: &mut Reader) -> H {
         };
         let ents = host::getdents(fd, off, max)?;
         let mut data = Vec::new();
+        let any = !ents.is_empty();
         for (ino, doff, ty, name) in ents {
             let len = 13 + 8 + 1 + 2 + name.len();
             if data.len() + len > max {
@@ -290,11 +312,14 @@ pub fn readdir(s: &mut Server, tag: u16, r: &mut Reader) -> H {
             }
             data.push(dtype_qid(ty));
             data.extend_from_slice(&0u32.to_le_bytes());
-            data.extend_from_slice(&ino.to_le_bytes());
+            data.extend_from_slice(&crate::wire::qid_path(dir_dev, ino).to_le_bytes());
             data.extend_from_slice(&doff.to_le_bytes());
             data.push(ty);
             data.extend_from_slice(&(name.len() as u16).to_le_bytes());
             data.extend_from_slice(&name);
+        }
+        if any && data.is_empty() {
+            return Err(libc::EINVAL); // as getdents64: the buffer cannot hold one entry
         }
         let mut w = Writer::new(t::TREADDIR + 1, tag);
         w.u32(data.len() as u32);
@@ -347,7 +372,7 @@ pub fn fsync(s: &mut Server, tag: u16, r: &mut Reader) -> H {
 pub fn clunk(s: &mut Server, tag: u16, r: &mut Reader) -> H {
     let fid = r.u32()?;
     Ok((|| {
-        let f = s.fids.remove(&fid).ok_or(libc::EBADF)?;
+        let f = s.fids.remove(&fid).ok_or(libc::EIO)?;
         if let Open::XattrWrite { fd, name, data, size, flags } = f.open {
             crate::xattr::commit(&fd, &name, &data, size, flags)?;
         }

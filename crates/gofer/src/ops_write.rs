@@ -3,11 +3,12 @@
 //! and names a new node by one checked component below a directory fid.
 
 use crate::host::{self, R};
-use crate::ops_read::{opened_reply, reopen, KEPT_FLAGS};
+use crate::ops_read::{openable, opened_reply, reopen, KEPT_FLAGS};
 use crate::server::{fid_from, reply, Fid, Open, Reply, Server};
 use crate::wire::{qid_of, t, Malformed, Reader, Writer};
 use std::ffi::CString;
 use std::os::fd::AsRawFd;
+use std::rc::Rc;
 
 
 type H = Result<R<Reply>, Malformed>;
@@ -96,17 +97,33 @@ pub fn lcreate(s: &mut Server, tag: u16, r: &mut Reader) -> H {
             return Err(libc::EINVAL);
         }
         let cname = host::check_name(name)?;
-        let fl = (flags & KEPT_FLAGS) | libc::O_CREAT | libc::O_EXCL | libc::O_NOFOLLOW;
-        let fd = host::openat(dir.node(), &cname, fl, mode & 0o7777)?;
-        own(s, dir, &cname, gid)?;
-        let node = host::open_path(dir.node(), &cname)?;
+        let kept = flags & KEPT_FLAGS;
+        let fl = kept | libc::O_CREAT | libc::O_EXCL | libc::O_NOFOLLOW;
+        let (fd, node) = match host::openat(dir.node(), &cname, fl, mode & 0o7777) {
+            Ok(fd) => {
+                own(s, dir, &cname, gid)?;
+                (fd, host::open_path(dir.node(), &cname)?)
+            }
+            // Without O_EXCL from the client, an existing regular file is opened, as
+            // open(O_CREAT) does; anything else there is refused as lopen would.
+            Err(libc::EEXIST) if flags & libc::O_EXCL == 0 => {
+                let node = host::open_path(dir.node(), &cname)?;
+                let st = host::fstat(node.as_raw_fd())?;
+                if openable(st.st_mode)? {
+                    return Err(libc::EISDIR);
+                }
+                let f = fid_from(dir.tree, node, dir.child_steps(cname.clone()), dir.uid)?;
+                (reopen(&f, kept)?, Rc::try_unwrap(f.node).map_err(|_| libc::EIO)?)
+            }
+            Err(e) => return Err(e),
+        };
         let (a, b) = (host::fstat(fd.as_raw_fd())?, host::fstat(node.as_raw_fd())?);
         if a.st_ino != b.st_ino || a.st_dev != b.st_dev {
             return Err(libc::ESTALE);
         }
-        let nf = fid_from(dir.tree, node, Some((dir.node.clone(), cname)), dir.uid)?;
+        let nf = fid_from(dir.tree, node, dir.child_steps(cname), dir.uid)?;
         s.fids.insert(fid, nf);
-        opened_reply(s, fid, t::TLCREATE + 1, tag, fd, fl)
+        opened_reply(s, fid, t::TLCREATE + 1, tag, fd, kept)
     })())
 }
 
@@ -199,7 +216,7 @@ pub fn link(s: &mut Server, tag: u16, r: &mut Reader) -> H {
             return Err(libc::EPERM);
         }
         let cname = host::check_name(name)?;
-        match &f.parent {
+        match f.parent() {
             Some((p, old)) => host::linkat(p.as_raw_fd(), old, dir.node(), &cname)?,
             None => return Err(libc::EPERM),
         }
@@ -216,10 +233,10 @@ pub fn rename(s: &mut Server, tag: u16, r: &mut Reader) -> H {
             return Err(libc::EXDEV);
         }
         let cname = host::check_name(name)?;
-        let (p, old) = f.parent.clone().ok_or(libc::EBUSY)?;
-        let newdir = dir.node.clone();
-        host::renameat(p.as_raw_fd(), &old, newdir.as_raw_fd(), &cname)?;
-        s.fid_mut(fid)?.parent = Some((newdir, cname));
+        let (p, old) = f.parent().cloned().ok_or(libc::EBUSY)?;
+        let steps = dir.child_steps(cname.clone());
+        host::renameat(p.as_raw_fd(), &old, dir.node(), &cname)?;
+        s.fid_mut(fid)?.steps = steps;
         Ok(reply(Writer::new(t::TRENAME + 1, tag)))
     })())
 }
@@ -253,11 +270,11 @@ pub fn unlinkat(s: &mut Server, tag: u16, r: &mut Reader) -> H {
 pub fn remove(s: &mut Server, tag: u16, r: &mut Reader) -> H {
     let fid = r.u32()?;
     Ok((|| {
-        let f = s.fids.remove(&fid).ok_or(libc::EBADF)?;
+        let f = s.fids.remove(&fid).ok_or(libc::EIO)?;
         s.writable(&f)?;
-        let (p, name) = f.parent.as_ref().ok_or(libc::EBUSY)?;
+        let (p, name) = f.parent().ok_or(libc::EBUSY)?;
         let st = host::fstatat(p.as_raw_fd(), name)?;
-        if st.st_ino != f.qid.path || st.st_dev != f.dev {
+        if st.st_ino != f.ino || st.st_dev != f.dev {
             return Err(libc::ESTALE);
         }
         let flags = if f.mode & libc::S_IFMT == libc::S_IFDIR { libc::AT_REMOVEDIR } else { 0 };

@@ -1,1 +1,184 @@
-//! Seccomp allowlist (filled in with the confinement step).
+//! The seccomp allowlist the gofer serves under: exactly the syscalls of the serving loop (and
+//! of Rust's allocator and exit path); anything else, another ABI, or an x32 number kills the
+//! process. No socket, no connect, no execve, no ptrace, no mount: the socket it was given is
+//! all it can talk to.
+
+const LD_W_ABS: u16 = 0x20;
+const JEQ_K: u16 = 0x15;
+const JGE_K: u16 = 0x35;
+const JSET_K: u16 = 0x45;
+const RET_K: u16 = 0x06;
+const RET_KILL_PROCESS: u32 = 0x8000_0000;
+const RET_ALLOW: u32 = 0x7fff_0000;
+const AUDIT_ARCH_X86_64: u32 = 0xc000_003e;
+const X32_SYSCALL_BIT: u32 = 0x4000_0000;
+const SYS_FCHMODAT2: i64 = 452;
+
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SockFilter {
+    pub code: u16,
+    pub jt: u8,
+    pub jf: u8,
+    pub k: u32,
+}
+
+const fn st(code: u16, jt: u8, jf: u8, k: u32) -> SockFilter {
+    SockFilter { code, jt, jf, k }
+}
+
+/// Every syscall the gofer makes once serving (see host.rs, transport.rs, main.rs).
+pub const ALLOWED: &[i64] = &[
+    // transport and the debug log
+    libc::SYS_read,
+    libc::SYS_write,
+    libc::SYS_sendmsg,
+    // lookups and opens (host.rs)
+    libc::SYS_openat,
+    libc::SYS_close,
+    libc::SYS_newfstatat,
+    libc::SYS_fstatfs,
+    libc::SYS_readlinkat,
+    libc::SYS_fcntl,
+    // data
+    libc::SYS_pread64,
+    libc::SYS_pwrite64,
+    libc::SYS_lseek,
+    libc::SYS_getdents64,
+    libc::SYS_fsync,
+    libc::SYS_fdatasync,
+    libc::SYS_ftruncate,
+    // changes
+    libc::SYS_mkdirat,
+    libc::SYS_symlinkat,
+    libc::SYS_mknodat,
+    libc::SYS_linkat,
+    libc::SYS_renameat,
+    libc::SYS_renameat2,
+    libc::SYS_unlinkat,
+    libc::SYS_fchownat,
+    libc::SYS_fchmod,
+    SYS_FCHMODAT2,
+    libc::SYS_utimensat,
+    libc::SYS_fgetxattr,
+    libc::SYS_flistxattr,
+    libc::SYS_fsetxattr,
+    libc::SYS_fremovexattr,
+    // memory and process (allocator, panics, exit)
+    libc::SYS_brk,
+    libc::SYS_mmap,
+    libc::SYS_munmap,
+    libc::SYS_mremap,
+    libc::SYS_madvise,
+    libc::SYS_futex,
+    libc::SYS_rt_sigreturn,
+    libc::SYS_rt_sigprocmask,
+    libc::SYS_sigaltstack,
+    libc::SYS_getrandom,
+    libc::SYS_exit,
+    libc::SYS_exit_group,
+];
+
+pub fn filter() -> Vec<SockFilter> {
+    let n = ALLOWED.len();
+    assert!(n < 250, "jump offsets are 8 bits");
+    let mut f = vec![
+        st(LD_W_ABS, 0, 0, 4), // arch
+        st(JEQ_K, 1, 0, AUDIT_ARCH_X86_64),
+        st(RET_K, 0, 0, RET_KILL_PROCESS),
+        st(LD_W_ABS, 0, 0, 0), // nr
+        st(JGE_K, 0, 1, X32_SYSCALL_BIT),
+        st(RET_K, 0, 0, RET_KILL_PROCESS),
+        // mmap never executable: the gofer maps no code after start-up.
+        st(JEQ_K, 0, 4, libc::SYS_mmap as u32),
+        st(LD_W_ABS, 0, 0, 32), // args[2] (prot), lower half
+        st(JSET_K, 0, 1, libc::PROT_EXEC as u32),
+        st(RET_K, 0, 0, RET_KILL_PROCESS),
+        st(RET_K, 0, 0, RET_ALLOW),
+    ];
+    for (i, &nr) in ALLOWED.iter().enumerate() {
+        // Past the remaining tests and the kill, onto the allow.
+        f.push(st(JEQ_K, (n - i) as u8, 0, nr as u32));
+    }
+    f.push(st(RET_K, 0, 0, RET_KILL_PROCESS));
+    f.push(st(RET_K, 0, 0, RET_ALLOW));
+    f
+}
+
+/// Install the filter (no_new_privs is already set by confine).
+pub fn install() -> Result<(), String> {
+    let prog = filter();
+    #[repr(C)]
+    struct SockFprog {
+        len: u16,
+        filter: *const SockFilter,
+    }
+    let fprog = SockFprog { len: prog.len() as u16, filter: prog.as_ptr() };
+    // SAFETY: integer prctl; seccomp(SECCOMP_SET_MODE_FILTER) reads `prog` during the call only.
+    unsafe {
+        if libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 {
+            return Err("PR_SET_NO_NEW_PRIVS refused".into());
+        }
+        if libc::syscall(libc::SYS_seccomp, 1u32, 0u32, &fprog as *const SockFprog) != 0 {
+            return Err(format!("seccomp: {}", std::io::Error::last_os_error()));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Run the filter as the kernel would for (arch, nr, prot in args[2]).
+    fn run_prot(f: &[SockFilter], arch: u32, nr: u32, prot: u32) -> u32 {
+        let mut pc = 0;
+        let mut acc = 0u32;
+        loop {
+            let i = f[pc];
+            pc += 1;
+            match i.code {
+                LD_W_ABS => {
+                    acc = match i.k {
+                        0 => nr,
+                        4 => arch,
+                        32 => prot,
+                        k => panic!("load of seccomp_data offset {k}"),
+                    }
+                }
+                JEQ_K => pc += if acc == i.k { i.jt } else { i.jf } as usize,
+                JGE_K => pc += if acc >= i.k { i.jt } else { i.jf } as usize,
+                JSET_K => pc += if acc & i.k != 0 { i.jt } else { i.jf } as usize,
+                RET_K => return i.k,
+                _ => panic!("unknown op"),
+            }
+        }
+    }
+
+    fn run(f: &[SockFilter], arch: u32, nr: u32) -> u32 {
+        run_prot(f, arch, nr, 0)
+    }
+
+    #[test]
+    fn mmap_never_executable() {
+        let f = filter();
+        let mmap = libc::SYS_mmap as u32;
+        assert_eq!(run_prot(&f, AUDIT_ARCH_X86_64, mmap, (libc::PROT_READ | libc::PROT_WRITE) as u32), RET_ALLOW);
+        assert_eq!(run_prot(&f, AUDIT_ARCH_X86_64, mmap, (libc::PROT_READ | libc::PROT_EXEC) as u32), RET_KILL_PROCESS);
+        assert_eq!(run_prot(&f, AUDIT_ARCH_X86_64, libc::SYS_read as u32, libc::PROT_EXEC as u32), RET_ALLOW);
+    }
+
+    #[test]
+    fn allows_exactly_the_list() {
+        let f = filter();
+        for nr in 0..600u32 {
+            let want = if ALLOWED.contains(&(nr as i64)) { RET_ALLOW } else { RET_KILL_PROCESS };
+            assert_eq!(run(&f, AUDIT_ARCH_X86_64, nr), want, "syscall {nr}");
+        }
+        for nr in [libc::SYS_socket, libc::SYS_connect, libc::SYS_execve, libc::SYS_ptrace, libc::SYS_mount, libc::SYS_open] {
+            assert_eq!(run(&f, AUDIT_ARCH_X86_64, nr as u32), RET_KILL_PROCESS);
+        }
+        assert_eq!(run(&f, AUDIT_ARCH_X86_64, X32_SYSCALL_BIT | libc::SYS_read as u32), RET_KILL_PROCESS);
+        assert_eq!(run(&f, 0x4000_0003, 3), RET_KILL_PROCESS, "i386 ABI");
+    }
+}

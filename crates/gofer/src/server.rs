@@ -32,18 +32,32 @@ pub struct Fid {
     pub tree: usize,
     /// O_PATH fd of the node itself.
     pub node: Rc<OwnedFd>,
-    /// Where the node was found (O_PATH directory and name), to reopen or remove it;
-    /// the tree root has none.
-    pub parent: Option<(Rc<OwnedFd>, CString)>,
+    /// How the node was reached from the tree root: (O_PATH directory, name in it) per step,
+    /// the last one its parent (to reopen, rename or remove it, and to walk `..` without ever
+    /// asking the host for a `..`). Empty for the tree root.
+    pub steps: Steps,
     pub qid: Qid,
     pub mode: u32,
+    /// Host device and inode, to tell the node is still the one walked to.
     pub dev: u64,
+    pub ino: u64,
     /// n_uname of the attach it descends from (~0: none).
     pub uid: u32,
     pub open: Open,
 }
 
+pub type Steps = Vec<(Rc<OwnedFd>, CString)>;
+
 impl Fid {
+    pub fn parent(&self) -> Option<&(Rc<OwnedFd>, CString)> {
+        self.steps.last()
+    }
+    /// The steps of a node named `name` in this directory.
+    pub fn child_steps(&self, name: CString) -> Steps {
+        let mut v = self.steps.clone();
+        v.push((self.node.clone(), name));
+        v
+    }
     pub fn node(&self) -> RawFd {
         self.node.as_raw_fd()
     }
@@ -67,6 +81,8 @@ pub struct Server {
     pub as_root: bool,
     pub log: Option<std::fs::File>,
     pub verbose: bool,
+    /// The last large reply's buffer, reused by Tread (no fresh megabyte per read).
+    pub spare: Vec<u8>,
 }
 
 pub fn rlerror(tag: u16, e: Errno) -> Vec<u8> {
@@ -91,9 +107,30 @@ impl From<Malformed> for Outcome {
 
 impl Server {
     pub fn new(trees: Vec<Tree>, log: Option<std::fs::File>, verbose: bool) -> Self {
+        for t in &trees {
+            if let Ok(st) = host::fstat(t.root.as_raw_fd()) {
+                crate::wire::register_tree_dev(st.st_dev);
+            }
+        }
         // SAFETY: geteuid has no preconditions.
         let as_root = unsafe { libc::geteuid() } == 0;
-        Server { trees, fids: HashMap::new(), msize: DEFAULT_MSIZE, locks: LockTable::default(), as_root, log, verbose }
+        Server {
+            trees,
+            fids: HashMap::new(),
+            msize: DEFAULT_MSIZE,
+            locks: LockTable::default(),
+            as_root,
+            log,
+            verbose,
+            spare: Vec::new(),
+        }
+    }
+
+    /// A sent reply's buffer, kept if it is a large one.
+    pub fn recycle(&mut self, buf: Vec<u8>) {
+        if buf.capacity() > self.spare.capacity() {
+            self.spare = buf;
+        }
     }
 
     pub fn log(&mut self, line: &str) {
@@ -103,10 +140,10 @@ impl Server {
     }
 
     pub fn fid(&self, fid: u32) -> R<&Fid> {
-        self.fids.get(&fid).ok_or(libc::EBADF)
+        self.fids.get(&fid).ok_or(libc::EIO)
     }
     pub fn fid_mut(&mut self, fid: u32) -> R<&mut Fid> {
-        self.fids.get_mut(&fid).ok_or(libc::EBADF)
+        self.fids.get_mut(&fid).ok_or(libc::EIO)
     }
     pub fn writable(&self, fid: &Fid) -> R<()> {
         if self.trees[fid.tree].ro {
@@ -143,6 +180,9 @@ impl Server {
         use crate::{ops_read as rd, ops_write as wr, xattr};
         let res: Result<Result<Reply, Errno>, Malformed> = match ty {
             t::TVERSION => rd::version(self, tag, r),
+            // No authentication: the socket is the credential. ENOENT as diod says it, which
+            // clients take for "attach with afid NOFID".
+            t::TAUTH => Ok(Err(libc::ENOENT)),
             t::TATTACH => rd::attach(self, tag, r),
             t::TWALK => rd::walk(self, tag, r),
             t::TGETATTR => rd::getattr(self, tag, r),
@@ -183,15 +223,16 @@ pub fn reply(w: Writer) -> Reply {
     Reply { bytes: w.finish(), donate: None }
 }
 
-pub fn fid_from(tree: usize, node: OwnedFd, parent: Option<(Rc<OwnedFd>, CString)>, uid: u32) -> R<Fid> {
+pub fn fid_from(tree: usize, node: OwnedFd, steps: Steps, uid: u32) -> R<Fid> {
     let st = host::fstat(node.as_raw_fd())?;
     Ok(Fid {
         tree,
         node: Rc::new(node),
-        parent,
+        steps,
         qid: crate::wire::qid_of(&st),
         mode: st.st_mode,
         dev: st.st_dev,
+        ino: st.st_ino,
         uid,
         open: Open::None,
     })

@@ -7,11 +7,14 @@ use std::os::fd::RawFd;
 
 pub struct Conn {
     fd: RawFd,
+    /// Bytes received: buf[start..end] not yet handed out.
     buf: Vec<u8>,
+    start: usize,
+    end: usize,
 }
 
-pub enum In {
-    Msg(Vec<u8>),
+pub enum In<'a> {
+    Msg(&'a [u8]),
     Eof,
     /// The stream cannot be trusted any more (size out of range): close it.
     Bad,
@@ -19,14 +22,26 @@ pub enum In {
 
 impl Conn {
     pub fn new(fd: RawFd) -> Self {
-        Conn { fd, buf: Vec::new() }
+        Conn { fd, buf: vec![0; 64 * 1024], start: 0, end: 0 }
     }
 
+    /// Make buf[start..] hold at least `need` bytes, reading as much as the socket has.
     fn fill(&mut self, need: usize) -> Result<bool, Errno> {
-        while self.buf.len() < need {
-            let mut chunk = vec![0u8; (need - self.buf.len()).max(64 * 1024)];
-            // SAFETY: chunk is writable for its length.
-            let n = unsafe { libc::read(self.fd, chunk.as_mut_ptr().cast(), chunk.len()) };
+        if self.end - self.start >= need {
+            return Ok(true);
+        }
+        if self.start > 0 {
+            self.buf.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.start = 0;
+        }
+        if self.buf.len() < need {
+            self.buf.resize(need.next_power_of_two(), 0);
+        }
+        while self.end < need {
+            let room = &mut self.buf[self.end..];
+            // SAFETY: room is writable for its length.
+            let n = unsafe { libc::read(self.fd, room.as_mut_ptr().cast(), room.len()) };
             if n < 0 {
                 let e = errno();
                 if e == libc::EINTR {
@@ -37,18 +52,18 @@ impl Conn {
             if n == 0 {
                 return Ok(false);
             }
-            self.buf.extend_from_slice(&chunk[..n as usize]);
+            self.end += n as usize;
         }
         Ok(true)
     }
 
     /// The next whole message (header included), if its size is within [HEADER, msize].
-    pub fn recv(&mut self, msize: u32) -> In {
+    pub fn recv(&mut self, msize: u32) -> In<'_> {
         match self.fill(4) {
             Ok(true) => {}
             _ => return In::Eof,
         }
-        let size = u32::from_le_bytes(self.buf[..4].try_into().unwrap());
+        let size = u32::from_le_bytes(self.buf[self.start..self.start + 4].try_into().unwrap());
         if (size as usize) < HEADER || size > msize {
             return In::Bad;
         }
@@ -56,8 +71,23 @@ impl Conn {
             Ok(true) => {}
             _ => return In::Eof,
         }
-        let rest = self.buf.split_off(size as usize);
-        In::Msg(std::mem::replace(&mut self.buf, rest))
+        let m = self.start;
+        self.start += size as usize;
+        In::Msg(&self.buf[m..m + size as usize])
+    }
+
+    /// Best effort: the kernel caps it at net.core.wmem_max.
+    pub fn grow_send_buffer(&self, bytes: i32) {
+        // SAFETY: setsockopt with an int option value.
+        unsafe {
+            libc::setsockopt(
+                self.fd,
+                libc::SOL_SOCKET,
+                libc::SO_SNDBUF,
+                (&bytes as *const i32).cast(),
+                std::mem::size_of::<i32>() as u32,
+            )
+        };
     }
 
     pub fn send(&self, msg: &[u8], donate: Option<RawFd>) -> Result<(), Errno> {

@@ -53,6 +53,13 @@ impl Writer {
         buf.extend_from_slice(&tag.to_le_bytes());
         Writer { buf }
     }
+    /// A writer over a recycled buffer (its contents dropped, its capacity kept).
+    pub fn reuse(mut buf: Vec<u8>, rtype: u8, tag: u16) -> Self {
+        buf.clear();
+        buf.extend_from_slice(&[0, 0, 0, 0, rtype]);
+        buf.extend_from_slice(&tag.to_le_bytes());
+        Writer { buf }
+    }
     pub fn u8(&mut self, v: u8) -> &mut Self {
         self.buf.push(v);
         self
@@ -96,13 +103,55 @@ pub const QTDIR: u8 = 0x80;
 pub const QTSYMLINK: u8 = 0x02;
 pub const QTFILE: u8 = 0;
 
+/// Devices whose inode numbers go on the wire as they are (the trees' roots), and the others
+/// met below them (submounts), which get a prefix in the top byte so that two files on
+/// different file systems of one tree never share a qid path (as QEMU's multidevs=remap).
+struct Devs {
+    native: Vec<u64>,
+    foreign: Vec<u64>,
+}
+
+thread_local! {
+    static DEVS: std::cell::RefCell<Devs> = const { std::cell::RefCell::new(Devs { native: Vec::new(), foreign: Vec::new() }) };
+}
+
+pub fn register_tree_dev(dev: u64) {
+    DEVS.with(|d| {
+        let mut d = d.borrow_mut();
+        if !d.native.contains(&dev) {
+            d.native.push(dev);
+        }
+    });
+}
+
+pub fn qid_path(dev: u64, ino: u64) -> u64 {
+    DEVS.with(|d| {
+        let mut d = d.borrow_mut();
+        if d.native.contains(&dev) || ino >> 56 != 0 {
+            return ino;
+        }
+        let i = match d.foreign.iter().position(|&f| f == dev) {
+            Some(i) => i,
+            None => {
+                d.foreign.push(dev);
+                d.foreign.len() - 1
+            }
+        };
+        if i >= 255 {
+            ino
+        } else {
+            ((i as u64 + 1) << 56) | ino
+        }
+    })
+}
+
 pub fn qid_of(st: &libc::stat) -> Qid {
     let ty = match st.st_mode & libc::S_IFMT {
         libc::S_IFDIR => QTDIR,
         libc::S_IFLNK => QTSYMLINK,
         _ => QTFILE,
     };
-    Qid { ty, version: 0, path: st.st_ino }
+    Qid { ty, version: 0, path: qid_path(st.st_dev, st.st_ino) }
 }
 
 /// Message types (Linux include/net/9p/9p.h numbering).
@@ -128,6 +177,7 @@ pub mod t {
     pub const TRENAMEAT: u8 = 74;
     pub const TUNLINKAT: u8 = 76;
     pub const TVERSION: u8 = 100;
+    pub const TAUTH: u8 = 102;
     pub const TATTACH: u8 = 104;
     pub const TFLUSH: u8 = 108;
     pub const TWALK: u8 = 110;

@@ -56,10 +56,11 @@ pub fn xattrwalk(s: &mut Server, tag: u16, r: &mut Reader) -> H {
         let nf = Fid {
             tree: f.tree,
             node: f.node.clone(),
-            parent: f.parent.clone(),
+            steps: f.steps.clone(),
             qid: f.qid,
             mode: f.mode,
             dev: f.dev,
+            ino: f.ino,
             uid: f.uid,
             open: Open::None,
         };

@@ -30,9 +30,24 @@ fn create_write_and_change() {
     if unsafe { libc::geteuid() } == 0 {
         assert_eq!(md.gid(), 1234, "as root the request's gid is applied");
     }
-    // O_EXCL: creating it again fails; the fid (a dir again) stays usable
+    // O_EXCL: creating it again fails; the fid (a dir again) stays usable. Without O_EXCL
+    // the existing file is opened (open(O_CREAT)), and O_TRUNC applies.
     g.walk(1, 3, &[]).unwrap();
-    assert_eq!(g.rpc(14, M::default().u32(3).s(b"f.txt").u32(2).u32(0o600).u32(0)).err(), Some(libc::EEXIST));
+    let excl = (libc::O_RDWR | libc::O_EXCL) as u32;
+    assert_eq!(g.rpc(14, M::default().u32(3).s(b"f.txt").u32(excl).u32(0o600).u32(0)).err(), Some(libc::EEXIST));
+    g.walk(1, 9, &[]).unwrap();
+    let r = g.rpc(14, M::default().u32(9).s(b"f.txt").u32(libc::O_RDONLY as u32).u32(0o600).u32(0)).unwrap();
+    assert_eq!(fd_read_all(&r.fd.unwrap()), b"donated and written");
+    g.clunk(9).unwrap();
+    g.walk(1, 9, &[]).unwrap();
+    assert_eq!(g.rpc(14, M::default().u32(9).s(b"sl0").u32(2).u32(0o600).u32(0)).err(), None, "a new name");
+    g.clunk(9).unwrap();
+    std::os::unix::fs::symlink("f.txt", d.join("sl1")).unwrap();
+    g.walk(1, 9, &[]).unwrap();
+    assert_eq!(g.rpc(14, M::default().u32(9).s(b"sl1").u32(2).u32(0o600).u32(0)).err(), Some(libc::ELOOP), "an existing symlink is not followed");
+    g.rpc(14, M::default().u32(9).s(b"sl0").u32((libc::O_RDWR | libc::O_TRUNC) as u32).u32(0o600).u32(0)).unwrap();
+    std::fs::remove_file(d.join("sl0")).unwrap();
+    std::fs::remove_file(d.join("sl1")).unwrap();
     assert_eq!(g.rpc(14, M::default().u32(3).s(b"..").u32(2).u32(0o600).u32(0)).err(), Some(libc::EINVAL));
     // setattr: mode, size, times
     g.walk(1, 4, &[b"f.txt"]).unwrap();
@@ -78,7 +93,7 @@ fn create_write_and_change() {
     g.rpc(76, M::default().u32(1).s(b"hard").u32(0)).unwrap();
     g.rpc(122, M::default().u32(6)).unwrap();
     assert!(!d.join("dir").exists() && !d.join("hard").exists());
-    assert_eq!(g.getattr(6), Err(libc::EBADF), "Tremove drops the fid");
+    assert_eq!(g.getattr(6), Err(libc::EIO), "Tremove drops the fid");
     assert_eq!(g.rpc(122, M::default().u32(1)).err(), Some(libc::EBUSY), "the root cannot go");
     // fsync on the created (open) fid, on an unopened one
     g.rpc(50, M::default().u32(2).u32(0)).unwrap();

@@ -109,24 +109,78 @@ fn rand_u32() -> u32 {
 impl Gofer {
     /// Start the gofer serving `trees` (name, dir, ro); its debug log goes to a temp file.
     pub fn spawn(trees: &[(&str, &Path, bool)]) -> Gofer {
-        Self::spawn_env(trees, &[])
+        Self::spawn_as(trees, None)
     }
 
-    pub fn spawn_env(trees: &[(&str, &Path, bool)], env: &[(&str, &str)]) -> Gofer {
+    /// Any 9P server that takes its socket as fd 3 (diod -r 3 -w 3, for the comparisons).
+    pub fn spawn_program(program: &str, args: &[&str]) -> Gofer {
         let (mine, theirs) = UnixStream::pair().unwrap();
-        let log = tmpdir("log").join("gofer.log");
+        let mut cmd = Command::new(program);
+        cmd.args(args).stderr(std::process::Stdio::null());
+        let fd = theirs.as_raw_fd();
+        // SAFETY: between fork and exec only async-signal-safe dup2/fcntl.
+        unsafe {
+            cmd.pre_exec(move || {
+                if fd == 3 {
+                    libc::fcntl(3, libc::F_SETFD, 0);
+                } else {
+                    libc::dup2(fd, 3);
+                }
+                Ok(())
+            });
+        }
+        let child = cmd.spawn().unwrap();
+        drop(theirs);
+        let g = Gofer { child, sock: mine, tag: 0, log: PathBuf::new() };
+        g.sock.set_read_timeout(Some(std::time::Duration::from_secs(20))).unwrap();
+        g
+    }
+
+    /// Spawn, optionally as another (non-root) uid/gid.
+    pub fn spawn_as(trees: &[(&str, &Path, bool)], as_uid: Option<u32>) -> Gofer {
+        Self::spawn_with(trees, as_uid, false, None)
+    }
+
+    /// Spawn with RLIMIT_NOFILE (soft and hard) set to `nofile`.
+    pub fn spawn_nofile(trees: &[(&str, &Path, bool)], nofile: u64) -> Gofer {
+        Self::spawn_with(trees, None, false, Some(nofile))
+    }
+
+    /// Spawn where unshare(2) is refused (EPERM from a seccomp filter the test installs
+    /// before exec), as in a container that forbids namespaces.
+    pub fn spawn_without_namespaces(trees: &[(&str, &Path, bool)]) -> Gofer {
+        Self::spawn_with(trees, None, true, None)
+    }
+
+    fn spawn_with(trees: &[(&str, &Path, bool)], as_uid: Option<u32>, refuse_unshare: bool, nofile: Option<u64>) -> Gofer {
+        let (mine, theirs) = UnixStream::pair().unwrap();
+        let log_dir = tmpdir("log");
+        // Writable for an unprivileged gofer too.
+        std::fs::set_permissions(&log_dir, std::os::unix::fs::PermissionsExt::from_mode(0o777)).unwrap();
+        let log = log_dir.join("gofer.log");
         let mut cmd = Command::new(bin());
         cmd.arg("--sock-fd").arg("3").arg("--debug-log").arg(&log);
         for (n, d, ro) in trees {
             cmd.arg("--tree").arg(format!("{}={}{}", n, d.display(), if *ro { ":ro" } else { "" }));
         }
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
         let fd = theirs.as_raw_fd();
         // SAFETY: between fork and exec only async-signal-safe dup2/fcntl.
         unsafe {
             cmd.pre_exec(move || {
+                if refuse_unshare {
+                    refuse_unshare_filter()?;
+                }
+                if let Some(n) = nofile {
+                    let rl = libc::rlimit { rlim_cur: n, rlim_max: n };
+                    if libc::setrlimit(libc::RLIMIT_NOFILE, &rl) != 0 {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                }
+                if let Some(u) = as_uid {
+                    if libc::setgroups(0, std::ptr::null()) != 0 || libc::setgid(u) != 0 || libc::setuid(u) != 0 {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                }
                 if fd == 3 {
                     libc::fcntl(3, libc::F_SETFD, 0);
                 } else {
@@ -213,7 +267,9 @@ impl Gofer {
     }
 
     pub fn attach(&mut self, fid: u32, aname: &str) -> Result<(u8, u64), i32> {
-        let r = self.rpc(104, M::default().u32(fid).u32(NOFID).s(b"root").s(aname.as_bytes()).u32(0))?;
+        // n_uname: the caller's uid (root in the tests, as diod needs a user it knows).
+        let uid = unsafe { libc::geteuid() };
+        let r = self.rpc(104, M::default().u32(fid).u32(NOFID).s(b"root").s(aname.as_bytes()).u32(uid))?;
         Ok(Body(&r.body, 0).qid())
     }
 
@@ -310,6 +366,30 @@ impl Drop for Gofer {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// seccomp: unshare → EPERM, everything else allowed (inherited across exec).
+fn refuse_unshare_filter() -> std::io::Result<()> {
+    #[repr(C)]
+    struct F(u16, u8, u8, u32);
+    #[repr(C)]
+    struct Prog(u16, *const F);
+    let f = [
+        F(0x20, 0, 0, 0),                               // ld nr
+        F(0x15, 0, 1, libc::SYS_unshare as u32),        // jeq unshare
+        F(0x06, 0, 0, 0x0005_0000 | libc::EPERM as u32), // ret ERRNO(EPERM)
+        F(0x06, 0, 0, 0x7fff_0000),                      // ret ALLOW
+    ];
+    let prog = Prog(f.len() as u16, f.as_ptr());
+    // SAFETY: installs a filter on the child about to exec; prog outlives the call.
+    unsafe {
+        if libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0
+            || libc::syscall(libc::SYS_seccomp, 1u32, 0u32, &prog as *const Prog) != 0
+        {
+            return Err(std::io::Error::last_os_error());
+        }
+    }
+    Ok(())
 }
 
 pub fn fd_read_all(fd: &OwnedFd) -> Vec<u8> {
