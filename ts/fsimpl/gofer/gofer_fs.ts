@@ -8,7 +8,7 @@
 import type { Task } from '../../kernel/task';
 import type { Credentials } from '../../kernel/credentials';
 import { SyscallError } from '../../kernel/syscall_error';
-import { EINVAL, ELOOP, ENOENT, ENOTDIR, ENXIO } from '../../abi/linux/errno';
+import { EINVAL, ELOOP, ENOENT, ENXIO } from '../../abi/linux/errno';
 import { O_ACCMODE, O_CREAT, O_RDONLY, O_RDWR } from '../../abi/linux/fcntl';
 import type { NativeMemoryFile } from '../../native/addon';
 import { SharedCache } from './shared_cache';
@@ -26,7 +26,7 @@ import { GoferFile } from './gofer_file';
 import { HostFd } from './host_fd';
 import { P9Data } from './p9_data';
 import { openData, readdirAll } from './gofer_lower';
-import { ATTR_TTL_MS, GoferNode, type GoferSession } from './session';
+import { GoferNode, type GoferSession } from './session';
 
 const V9FS_MAGIC = 0x01021997;
 const AT_REMOVEDIR = 0x200;

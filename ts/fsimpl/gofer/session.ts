@@ -89,9 +89,6 @@ export class GoferSession {
     return w.fid;
   }
 
-  /** node now holds fid (a walk made it elsewhere). */
-  adopt(node: GoferNode, fid: number): void { this.hold(node, fid); }
-
   private hold(node: GoferNode, fid: number): void {
     node.fid = fid;
     this.lru.set(node, true);
