@@ -397,6 +397,26 @@ export class Client {
     return { fid: newfid, qid: r.msg.fields.qid as Qid, iounit: r.msg.fields.iounit as number, fd: fd ?? -1 };
   }
 
+  /** cloneOpen of a directory and its first Treaddir (from offset 0), sent together to a server
+   *  that serves in order: listing a small directory is one round trip (plus the empty read
+   *  that says it is done). */
+  cloneOpenReaddir(fid: number, flags: number): { fid: number; first: m.Dirent[] } {
+    if (!this.inOrder) {
+      const o = this.cloneOpen(fid, flags);
+      try { return { fid: o.fid, first: this.readdir(o.fid, 0n) }; } catch (e) { this.clunkLater(o.fid); throw e; }
+    }
+    const newfid = this.allocFid();
+    const wt = this.start(m.Twalk, { fid, newfid, names: [] });
+    const ot = this.start(m.Tlopen, { fid: newfid, flags });
+    const rt = this.start(m.Treaddir, { fid: newfid, offset: 0n, count: this.maxIO });
+    const settle = (...tags: number[]): void => { for (const t of tags) { try { this.finish(t); } catch { /* follows the first failure */ } } };
+    try { this.finish(wt); } catch (e) { settle(ot, rt); this.freeFid(newfid); throw e; }
+    try { this.finish(ot); } catch (e) { settle(rt); this.clunkLater(newfid); throw e; }
+    let data: Uint8Array;
+    try { data = this.finish(rt).msg.fields.data as Uint8Array; } catch (e) { this.clunkLater(newfid); throw e; }
+    try { return { fid: newfid, first: m.decodeDirents(data) }; } catch (e) { this.clunkLater(newfid); this.fail(e); }
+  }
+
   /** Tlopen: fid becomes open with Linux open flags. */
   lopen(fid: number, flags: number): Opened { return this.opened(m.Tlopen, { fid, flags }); }
 

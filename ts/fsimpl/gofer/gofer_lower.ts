@@ -73,15 +73,14 @@ export function openData(s: GoferSession, node: GoferNode, flags: number): FileD
 
 /** Every entry of directory node ('.' and '..' included, as the server gives them). */
 export function readdirAll(s: GoferSession, dir: GoferNode): import('../../p9/messages').Dirent[] {
-  const fid = s.client.cloneOpen(s.fidOf(dir), O_RDONLY | O_DIRECTORY).fid;
+  const { fid, first } = s.client.cloneOpenReaddir(s.fidOf(dir), O_RDONLY | O_DIRECTORY);
   try {
-    const out = [];
-    let off = 0n;
-    for (;;) {
-      const ents = s.client.readdir(fid, off);
-      if (ents.length === 0) break;
+    const out = [...first];
+    // Until an empty read: a short one does not mean the end (the gofer reads 64 KiB of host
+    // entries at a time).
+    for (let ents = first; ents.length > 0;) {
+      ents = s.client.readdir(fid, ents[ents.length - 1].offset);
       out.push(...ents);
-      off = ents[ents.length - 1].offset;
     }
     return out;
   } finally {
