@@ -7,6 +7,7 @@ import { Command } from 'commander';
 import { runSandbox, UserError } from '../sandbox/sandbox';
 import { DEFAULT_PIDS, parsePids, parseSize } from '../sandbox/limits';
 import { formatSyscallSupport } from './syscalls_table';
+import { parseNetworkFlags } from '../sandbox/network';
 
 function collect(v: string, prev: string[]): string[] {
   return [...prev, v];
@@ -37,14 +38,17 @@ export async function main(argv: string[]): Promise<number> {
     .option('--rootfs <dir>', 'host directory that is the sandbox\'s root file system (default /)')
     .option('--overlay <kind>', 'memory: writes to the root stay in memory; none: they reach the --rootfs tree', 'memory')
     .option('--volume <host:path[:ro]>', 'serve host directory HOST at PATH in the sandbox, writable, or read-only with :ro (repeatable)', collect, [] as string[])
+    .option('--network <mode>', 'sandbox (own stack: lo, eth0 10.0.2.15 behind a user-mode NAT; 10.0.2.2 is the host\'s 127.0.0.1), none (lo only), or host (host sockets)', 'sandbox')
+    .option('--publish <hostport:port[/udp]>', 'forward the host\'s 127.0.0.1:HOSTPORT to the sandbox\'s port (repeatable)', collect, [] as string[])
     .argument('<program>', 'program to run (looked up in PATH if it has no slash)')
     .argument('[args...]', 'its arguments')
     .allowUnknownOption(false)
     .action(async (prog: string, args: string[], o: {
       platform: string; strace: boolean; debugLog?: string; env: string[]; cwd?: string; memory?: string; pids?: string;
-      rootfs?: string; overlay: string; volume: string[];
+      rootfs?: string; overlay: string; volume: string[]; network: string; publish: string[];
     }) => {
       const mounts = parseMounts(o);
+      const network = parseNetworkFlags(o.network, o.publish);
       const env = new Map<string, string>();
       for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env.set(k, v);
       for (const kv of o.env) {
@@ -56,6 +60,7 @@ export async function main(argv: string[]): Promise<number> {
         platform: o.platform, strace: o.strace, debugLog: o.debugLog, mounts,
         cwd: o.cwd ?? (o.rootfs !== undefined ? '/' : process.cwd()),
         env: [...env].map(([k, v]) => `${k}=${v}`), argv: [prog, ...args],
+        network,
         limits: {
           memoryBytes: o.memory !== undefined ? parseSize(o.memory) : undefined,
           pids: o.pids !== undefined ? parsePids(o.pids) : undefined,

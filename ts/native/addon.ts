@@ -152,6 +152,21 @@ export interface NativeAddon {
   p9Close(fd: number): void;
   /** fcntl(F_DUPFD_CLOEXEC) of a donated fd. */
   p9DupFd(fd: number): number;
+  /** --network=host (ts/net/host): non-blocking socket calls on host fds the sentry made;
+   *  each returns its result or -errno. hostSocket adds SOCK_NONBLOCK|SOCK_CLOEXEC, sendto
+   *  MSG_DONTWAIT|MSG_NOSIGNAL, recvfrom MSG_DONTWAIT (addrLen[0] gets the sender's address
+   *  length, addrLen[1] msg_flags); an empty addr means none. */
+  hostSocket(domain: number, type: number, protocol: number): number;
+  hostBindConnect(fd: number, addr: Uint8Array, connect: boolean): number;
+  hostListen(fd: number, backlog: number): number;
+  hostAccept(fd: number): number;
+  hostShutdown(fd: number, how: number): number;
+  hostSockName(fd: number, peer: boolean, out: Uint8Array): number;
+  hostSendto(fd: number, data: Uint8Array, flags: number, addr: Uint8Array): number;
+  hostRecvfrom(fd: number, buf: Uint8Array, flags: number, addr: Uint8Array, addrLen: Int32Array): number;
+  hostSetsockopt(fd: number, level: number, name: number, val: Uint8Array): number;
+  hostGetsockopt(fd: number, level: number, name: number, out: Uint8Array): number;
+  hostFionread(fd: number): number;
 }
 
 // Register slots in Context.regs: Linux's struct user_regs_struct order.

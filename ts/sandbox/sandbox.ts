@@ -29,6 +29,7 @@ import { auditHostFsFromNowOn } from './host_fs_audit';
 import { DEFAULT_MOUNTS, describeMounts, newSandboxRoot, startGofer, type SandboxMounts } from './mounts';
 import type { GoferProcess } from '../fsimpl/gofer/gofer_process';
 import { DEFAULT_PIDS, defaultMemoryBytes, describeBytes, type SandboxLimits } from './limits';
+import { startNetwork, writeResolvConf, type NetworkFlags } from './network';
 
 export interface SandboxOptions {
   platform: string;
@@ -42,6 +43,8 @@ export interface SandboxOptions {
   limits?: Partial<SandboxLimits>;
   /** --rootfs, --overlay, --volume (mounts.ts); the host's / read-only under memory by default. */
   mounts?: SandboxMounts;
+  /** --network and --publish (default: the sandbox network, nothing published). */
+  network?: NetworkFlags;
 }
 
 /** The 16 bytes behind AT_RANDOM. */
@@ -168,6 +171,15 @@ export async function runSandbox(opts: SandboxOptions): Promise<number> {
     as.release();
     startupError(prog, e);
   }
+  // The network before the program's memory: a --publish port the host refuses ends here.
+  const netFlags = opts.network ?? { mode: 'sandbox', publish: [] };
+  let network;
+  try {
+    network = await startNetwork(kernel, netFlags);
+  } catch (e) {
+    as.release();
+    throw e;
+  }
   const mm = new MemoryManager(mf, as, platform.minUserAddress, platform.maxUserAddress);
   const tgid = kernel.allocPid();
   const tg = kernel.newThreadGroup(null, tgid);
@@ -182,6 +194,7 @@ export async function runSandbox(opts: SandboxOptions): Promise<number> {
     });
   } catch (e) {
     mm.release();
+    network.close();
     // The first process dies of the OOM kill before its first instruction.
     if (mm.oomFault) throw new UserError(`tsvisor: ${prog}: out of memory while loading it (--memory ${describeBytes(memoryBytes)})`, 137);
     startupError(prog, e);
@@ -189,6 +202,11 @@ export async function runSandbox(opts: SandboxOptions): Promise<number> {
   const fdTable = newStdioFDTable();
   const ctx = new PlatformContext(platform, as);
   const task = new Task(kernel, tgid, tg, mm, fdTable, fsctx, creds, ctx);
+  // Into the memory overlay only: with --overlay=none the root is the user's own tree, and a
+  // --rootfs without /etc gets none.
+  if (netFlags.mode === 'sandbox' && (opts.mounts ?? DEFAULT_MOUNTS).overlay === 'memory') {
+    try { writeResolvConf(kernel, task); } catch (e) { if (!(e instanceof SyscallError)) throw e; }
+  }
   kernel.tasks.set(tgid, task);
   tg.tasks.add(task);
   task.regs[REG_RIP] = BigInt(entry.entry);
@@ -199,6 +217,7 @@ export async function runSandbox(opts: SandboxOptions): Promise<number> {
   kernel.startTask(task);
   const status = await tg.exited;
   stopAudit();
+  network.close();
   stopForwarding();
   platform.release();
   gofer.close();

@@ -1,7 +1,8 @@
 // The sandbox's TCP/IP stack (gVisor pkg/tcpip/stack; Linux net/ipv4, net/ipv6, net/core).
-// ts/tcpip owns packets: the links (only loopback yet: link/loopback.ts), the network layer
-// (IPv4 and IPv6 headers with their checksums, routing to the one interface), ICMP port
-// unreachable, and the transports (udp/, tcp/) with their port reservations (ports.ts) and
+// ts/tcpip owns packets: the links (link/: loopback, and Ethernet with ARP for eth0), the
+// interfaces and routing table (nic.ts, route.ts: local addresses go through lo, the rest by
+// longest prefix match), the network layer (IPv4 and IPv6 headers with their checksums), ICMP
+// port unreachable and echo, and the transports (udp/, tcp/) with their port reservations (ports.ts) and
 // demultiplexing tables. Packets are byte buffers from end to end; nothing here touches a
 // host socket, a task, the VFS or application memory, and nothing here knows errnos beyond
 // the error an endpoint stores for its socket. The socket layer (ts/net/inet) is its only
@@ -9,9 +10,12 @@
 // endpoint's owner.notify(). One Stack per sandbox (per Kernel).
 
 import { ECONNREFUSED } from '../abi/linux/errno';
-import { V4_LOOPBACK, V6_LOOPBACK, addrKey, isLocal, type IPAddr } from './addr';
+import { V4_LOOPBACK, V6_LOOPBACK, addrKey, type IPAddr } from './addr';
 import { finish, sum16 } from './checksum';
 import { LoopbackLink, LOOPBACK_MTU } from './link/loopback';
+import { EthernetLink } from './link/ethernet';
+import type { NicInfo, RouteInfo, RouteResult } from './nic';
+import { RouteTable, loopbackNic } from './route';
 import { IPV4_HEADER, IPV4_MAX_PACKET, parseIPv4, writeIPv4Header } from './header/ipv4';
 import { IPV6_HEADER, parseIPv6, writeIPv6Header } from './header/ipv6';
 import { IPPROTO_TCP, TCP_HEADER, TH_ACK, TH_FIN, TH_RST, TH_SYN, parseTCP, writeTCP, type TCPSegment } from './header/tcp';
@@ -20,6 +24,7 @@ import {
   ICMPV6_DEST_UNREACH, ICMPV6_PORT_UNREACH, ICMP_DEST_UNREACH, ICMP_HEADER, ICMP_PORT_UNREACH, IPPROTO_ICMP,
   IPPROTO_ICMPV6, parseICMP, writeICMP,
 } from './header/icmp';
+import { ICMPV6_ECHO_REQUEST, ICMP_ECHO, echoReply } from './icmp_echo';
 import { PortTable, type Binding } from './ports';
 import { TcpEndpoint } from './tcp/endpoint';
 import { TCPS } from './tcp/states';
@@ -31,6 +36,13 @@ export { UdpEndpoint } from './udp/endpoint';
 /** What the stack counts, for /proc/net/snmp-like views and tests. */
 export interface StackStats { ipIn: number; ipDropped: number; tcpIn: number; udpIn: number; icmpIn: number }
 
+/** Takes a TCP segment or UDP datagram no endpoint of a promiscuous stack claims (the NAT's
+ *  gateway side, gVisor's tcp.Forwarder): true when it took it. */
+export interface Forwarder {
+  tcp(seg: TCPSegment, src: IPAddr, dst: IPAddr): boolean;
+  udp(data: Uint8Array, src: IPAddr, sport: number, dst: IPAddr, dport: number): boolean;
+}
+
 export class Stack {
   readonly loopback: LoopbackLink;
   readonly tcpPorts = new PortTable<TcpEndpoint>(true);
@@ -41,9 +53,53 @@ export class Stack {
   private issBase = Math.floor(Math.random() * 0x1_0000_0000);
   readonly stats: StackStats = { ipIn: 0, ipDropped: 0, tcpIn: 0, udpIn: 0, icmpIn: 0 };
 
+  readonly lo: NicInfo = loopbackNic();
+  private readonly links: EthernetLink[] = [];
+  readonly routeTable = new RouteTable();
+  /** Accept packets to any address (the NAT's gateway side), handing unclaimed flows to forwarder. */
+  promiscuous = false;
+  forwarder: Forwarder | null = null;
+
   constructor() {
-    this.loopback = new LoopbackLink((p) => this.deliver(p), () => this.flushAcks());
+    this.loopback = new LoopbackLink((p) => this.deliver(p, this.lo), () => this.flushAcks());
+    this.routeTable.addNic(this.lo);
   }
+
+  // --- interfaces and routes (nic.ts) ---
+
+  /** Every interface, by index. */
+  nics(): readonly NicInfo[] { return this.routeTable.nics; }
+
+  /** The main routing table. */
+  routes(): readonly RouteInfo[] { return this.routeTable.routes; }
+
+  nicByIndex(index: number): NicInfo | null { return this.routeTable.nics.find((n) => n.index === index) ?? null; }
+
+  nicByName(name: string): NicInfo | null { return this.routeTable.nics.find((n) => n.name === name) ?? null; }
+
+  /** Add an Ethernet-like interface (its peer is attached by the caller). */
+  addEthernet(name: string, mac: Uint8Array): EthernetLink {
+    const index = Math.max(...this.routeTable.nics.map((n) => n.index)) + 1;
+    const link = new EthernetLink({ deliver: (p, nic) => this.deliver(p, nic), drained: () => this.flushAcks() }, index, name, mac);
+    this.links.push(link);
+    this.routeTable.addNic(link.info);
+    return link;
+  }
+
+  /** The resolved neighbours (ARP, then NDP caches), for /proc/net/arp and RTM_GETNEIGH. */
+  neighbours(): { ip: IPAddr; mac: Uint8Array; ifindex: number }[] {
+    const out: { ip: IPAddr; mac: Uint8Array; ifindex: number }[] = [];
+    for (const l of this.links) for (const n of l.arp.resolved()) out.push({ ...n, ifindex: l.info.index });
+    for (const l of this.links) for (const n of l.ndp.resolved()) out.push({ ...n, ifindex: l.info.index });
+    return out;
+  }
+
+  /** A multicast group, the limited broadcast, or an interface's subnet broadcast. */
+  isBroadcastOrMulticast(a: IPAddr): boolean { return this.routeTable.isBroadcastOrMulticast(a); }
+
+  /** An address of this host (any interface's, or the loopback nets): bind may take it and
+   *  packets to it are delivered here. */
+  isLocalAddress(a: IPAddr): boolean { return this.routeTable.isLocal(a); }
 
   // --- network layer out ---
 
@@ -59,11 +115,18 @@ export class Stack {
     return v6 ? 0xffff - UDP_HEADER : IPV4_MAX_PACKET - IPV4_HEADER - UDP_HEADER;
   }
 
-  /** ip_route_output: the source address for dst, or null when no route reaches it (only
-   *  the loopback interface exists). */
+  /** ip_route_output: the source address for dst, or null when no route reaches it. */
   route(dst: IPAddr): IPAddr | null {
-    if (!isLocal(dst)) return null;
-    return dst.length === 4 ? V4_LOOPBACK : V6_LOOPBACK;
+    return this.routeOutput(dst)?.src ?? null;
+  }
+
+  /** ip_route_output in full: interface, source and next hop (lo for a local address). */
+  routeOutput(dst: IPAddr): RouteResult | null {
+    if (this.routeTable.isLocal(dst)) {
+      const src = dst[0] === 127 && dst.length === 4 ? V4_LOOPBACK : dst.length === 16 && dst[0] === 0 ? V6_LOOPBACK : dst;
+      return { nic: this.lo, src, nextHop: dst };
+    }
+    return this.routeTable.lookup(dst);
   }
 
   /** pkt: room for the IP header, then the transport header and data. */
@@ -74,11 +137,25 @@ export class Stack {
     } else {
       writeIPv6Header(pkt, src, dst, proto, ttl, tos);
     }
-    this.loopback.send(pkt);
+    if (this.routeTable.isLocal(dst)) {
+      this.lo.stats.txPackets++;
+      this.lo.stats.txBytes += pkt.length;
+      this.lo.stats.rxPackets++;
+      this.lo.stats.rxBytes += pkt.length;
+      this.loopback.send(pkt);
+      return;
+    }
+    const r = this.routeTable.lookup(dst);
+    const link = r ? this.links.find((l) => l.info === r.nic) : undefined;
+    if (!r || !link) { this.stats.ipDropped++; return; }
+    link.sendIP(pkt, r.nextHop);
   }
 
   /** Deliver what the operation just finished sent (the caller holds no endpoint state). */
-  flush(): void { this.loopback.drain(); }
+  flush(): void {
+    this.loopback.drain();
+    for (const l of this.links) l.drain();
+  }
 
   newIss(): number {
     // RFC 6528 would hash the 4-tuple with a secret; a clock-driven counter from a random
@@ -89,17 +166,19 @@ export class Stack {
 
   // --- network layer in ---
 
-  /** A packet from a link (ip_rcv / ipv6_rcv): parse, check, hand to the transport. */
-  deliver(p: Uint8Array): void {
+  /** A packet from a link (ip_rcv / ipv6_rcv): parse, check, hand to the transport. We are
+   *  not a router: a packet for an address not ours is dropped (unless promiscuous). */
+  deliver(p: Uint8Array, nic: NicInfo = this.lo): void {
     this.stats.ipIn++;
     const version = p.length > 0 ? p[0] >> 4 : 0;
     const ip = version === 4 ? parseIPv4(p) : version === 6 ? parseIPv6(p) : null;
     if (!ip) { this.stats.ipDropped++; return; }
+    if (nic !== this.lo && !this.promiscuous && !this.routeTable.acceptsOn(ip.dst, nic)) { this.stats.ipDropped++; return; }
     switch (ip.proto) {
       case IPPROTO_TCP: this.tcpInput(ip.payload, ip.src, ip.dst); return;
       case IPPROTO_UDP: this.udpInput(p, ip.payload, ip.src, ip.dst); return;
-      case IPPROTO_ICMP: if (version === 4) this.icmpInput(ip.payload, null); return;
-      case IPPROTO_ICMPV6: if (version === 6) this.icmpInput(ip.payload, { src: ip.src, dst: ip.dst }); return;
+      case IPPROTO_ICMP: if (version === 4) this.icmpInput(ip.payload, null, ip.src, ip.dst); return;
+      case IPPROTO_ICMPV6: if (version === 6) this.icmpInput(ip.payload, { src: ip.src, dst: ip.dst }, ip.src, ip.dst); return;
       default: this.stats.ipDropped++;
     }
   }
@@ -159,6 +238,7 @@ export class Stack {
     for (const l of this.tcpPorts.lookup(seg.dstPort, dst)) {
       if (l.state === TCPS.LISTEN) { l.input(seg, src, dst); return; }
     }
+    if (this.forwarder?.tcp(seg, src, dst)) return;
     this.sendReset(seg, dst, src);
   }
 
@@ -200,12 +280,13 @@ export class Stack {
       if (ep.rport === d.srcPort && addrKey(ep.remote) === addrKey(src)) { ep.deliver(d.data, src, d.srcPort); return; }
     }
     if (wild) { wild.deliver(d.data, src, d.srcPort); return; }
+    if (this.forwarder?.udp(d.data, src, d.srcPort, dst, d.dstPort)) return;
     this.sendPortUnreachable(packet, src, dst);
   }
 
   /** icmp_send(ICMP_DEST_UNREACH, ICMP_PORT_UNREACH): quote the packet's IP header and the
    *  start of its payload back to its sender. */
-  private sendPortUnreachable(packet: Uint8Array, src: IPAddr, dst: IPAddr): void {
+  sendPortUnreachable(packet: Uint8Array, src: IPAddr, dst: IPAddr): void {
     const v6 = src.length === 16;
     const ipLen = this.ipHeaderLen(v6);
     const quote = packet.subarray(0, Math.min(packet.length, v6 ? 1232 : 548));
@@ -217,10 +298,17 @@ export class Stack {
     this.sendIP(pkt, dst, src, v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP, 64, 0);
   }
 
-  private icmpInput(m: Uint8Array, v6: { src: IPAddr; dst: IPAddr } | null): void {
+  private icmpInput(m: Uint8Array, v6: { src: IPAddr; dst: IPAddr } | null, src: IPAddr, dst: IPAddr): void {
     const msg = parseICMP(m, v6);
     if (!msg) { this.stats.ipDropped++; return; }
     this.stats.icmpIn++;
+    if (msg.type === (v6 ? ICMPV6_ECHO_REQUEST : ICMP_ECHO) && msg.code === 0) {
+      if (this.isLocalAddress(dst) || this.promiscuous) {
+        const pkt = echoReply(m, src, dst, this.ipHeaderLen(!!v6));
+        if (pkt) this.sendIP(pkt, dst, src, v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP, 64, 0);
+      }
+      return;
+    }
     const unreach = v6 ? msg.type === ICMPV6_DEST_UNREACH && msg.code === ICMPV6_PORT_UNREACH
       : msg.type === ICMP_DEST_UNREACH && msg.code === ICMP_PORT_UNREACH;
     if (!unreach) return;
@@ -257,4 +345,9 @@ export function stackOf(kernel: object): Stack {
   let s = stacks.get(kernel);
   if (!s) stacks.set(kernel, (s = new Stack()));
   return s;
+}
+
+/** Give a sandbox its configured stack (the network set-up, before the first socket). */
+export function setStackOf(kernel: object, stack: Stack): void {
+  stacks.set(kernel, stack);
 }

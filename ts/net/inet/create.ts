@@ -14,6 +14,8 @@ import type { SocketSpec } from '../socket_create';
 import { IPPROTO_TCP, IPPROTO_UDP } from './inet_opts';
 import { TcpSocket } from './tcp_socket';
 import { UdpSocket } from './udp_socket';
+import { isHostNetwork } from '../host/mode';
+import { newHostSocket } from '../host/host_socket';
 
 export function createInetSocket(t: Task, spec: SocketSpec): Socket {
   const flags = spec.nonblock ? O_NONBLOCK : 0;
@@ -23,9 +25,11 @@ export function createInetSocket(t: Task, spec: SocketSpec): Socket {
   switch (spec.type) {
     case SOCK_STREAM:
       if (spec.protocol !== 0 && spec.protocol !== IPPROTO_TCP) fail(EPROTONOSUPPORT);
+      if (isHostNetwork(t.kernel)) return newHostSocket(spec.family, SOCK_STREAM, IPPROTO_TCP, spec.nonblock, uid, gid);
       return new TcpSocket(stack, flags, spec.family, uid, gid);
     case SOCK_DGRAM:
       if (spec.protocol !== 0 && spec.protocol !== IPPROTO_UDP) fail(EPROTONOSUPPORT);
+      if (isHostNetwork(t.kernel)) return newHostSocket(spec.family, SOCK_DGRAM, IPPROTO_UDP, spec.nonblock, uid, gid);
       return new UdpSocket(stack, flags, spec.family, uid, gid);
     case SOCK_RAW:
       fail(EPROTONOSUPPORT);

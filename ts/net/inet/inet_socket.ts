@@ -16,7 +16,7 @@ import type { ReadinessCallback } from '../../vfs/file_description';
 import { Socket, type UCred } from '../socket';
 import { SockOpts } from '../sockopt';
 import { Deadline } from '../sock_wait';
-import { V4_LOOPBACK, V6_LOOPBACK, isAny, isLocal, isV4Mapped, unmap, type IPAddr } from '../../tcpip/addr';
+import { V4_LOOPBACK, V6_LOOPBACK, isAny, isV4Mapped, unmap, type IPAddr } from '../../tcpip/addr';
 import type { Binding } from '../../tcpip/ports';
 import type { Stack } from '../../tcpip/stack';
 import { IPPROTO_IP, IPPROTO_IPV6, InetOpts, getIpOpt, getIpv6Opt, setIpOpt, setIpv6Opt } from './inet_opts';
@@ -74,7 +74,7 @@ export abstract class InetSocket extends Socket {
       }
     }
     if (isAny(addr)) addr = null;
-    else if (!isLocal(addr)) fail(EADDRNOTAVAIL);
+    else if (!this.stack.isLocalAddress(addr)) fail(EADDRNOTAVAIL);
     if (a.port !== 0 && a.port < PROT_SOCK && !t.creds.hasCapability(CAP_NET_BIND_SERVICE)) fail(EACCES);
     return {
       v4, v6, addr, reuseAddr: this.opts.plainValue(2 /* SO_REUSEADDR */) !== 0,

@@ -9,7 +9,7 @@ import type { Task } from '../../kernel/task';
 import { SyscallError, fail } from '../../kernel/syscall_error';
 import {
   EADDRNOTAVAIL, EAGAIN, EALREADY, ECONNABORTED, EINPROGRESS, EINVAL, EISCONN, ENOENT, ENOPROTOOPT, ENOTCONN, ENOTSUP as EOPNOTSUPP,
-  ENOTTY, EPIPE,
+  ENOTTY, EPIPE, ENETUNREACH,
 } from '../../abi/linux/errno';
 import { POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDHUP, POLLRDNORM, POLLWRNORM } from '../../abi/linux/poll';
 import { SIGPIPE } from '../../abi/linux/signal';
@@ -156,6 +156,8 @@ export class TcpSocket extends InetSocket {
     const ep = this.ep;
     if (ep.state !== TCPS.CLOSE) fail(EISCONN);
     const dst = this.destination(a);
+    // tcp_v4_connect / tcp_v6_connect: no stream to a multicast or broadcast address.
+    if (this.stack.isBroadcastOrMulticast(dst)) fail(ENETUNREACH);
     const src = this.sourceFor(dst, ep.local);
     ep.v6 = dst.length === 16;
     if (ep.lport === 0) {

@@ -25,7 +25,7 @@ export const PARTIAL: Record<string, string> = {
   getrusage: 'RUSAGE_CHILDREN CPU times are zero; user/system split is the sentry\'s estimate',
   times: 'children\'s CPU times are zero',
   wait4: 'the rusage of the reaped child has zero CPU times',
-  socket: 'AF_UNIX, and AF_INET/AF_INET6 TCP and UDP on loopback only (no link beyond the sandbox yet); raw sockets EPROTONOSUPPORT, other families EAFNOSUPPORT',
+  socket: 'AF_UNIX, and AF_INET/AF_INET6 TCP and UDP over the sandbox stack: lo, and eth0 (IPv4) through the user-mode NAT to the host; with --network=host, host sockets; raw sockets EPROTONOSUPPORT, other families EAFNOSUPPORT',
   socketpair: 'AF_UNIX only (EOPNOTSUPP for AF_INET, as Linux)',
   timerfd_settime: 'TFD_TIMER_CANCEL_ON_SET is accepted but never cancels (the clock cannot be set)',
   memfd_create: 'MFD_HUGETLB is EINVAL (Linux without a huge page pool creates it and fails its mmap)',

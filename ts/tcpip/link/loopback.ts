@@ -1,55 +1,9 @@
 // The loopback link (Linux drivers/net/loopback.c, gVisor link/loopback): a packet sent on
-// it is queued and handed back to the stack's input, as loopback_xmit → netif_rx does. The
-// queue is drained when the socket operation that sent ends (Stack.flush, as Linux runs the
-// softirq before the syscall returns) or else on a microtask; never inside the send: a
-// segment's answer must not re-enter the sender while it is still building segments.
+// it is queued and handed back to the stack's input, as loopback_xmit → netif_rx does (the
+// queue and its draining rules are queue.ts).
+
+import { PacketQueue } from './queue';
 
 export const LOOPBACK_MTU = 65536;
 
-export class LoopbackLink {
-  private queue: Uint8Array[] = [];
-  private scheduled = false;
-  private draining = false;
-  /** Packets carried, for /proc/net/dev. */
-  packets = 0;
-  bytes = 0;
-
-  constructor(private readonly deliver: (pkt: Uint8Array) => void, private readonly drained: () => void) {}
-
-  send(pkt: Uint8Array): void {
-    this.queue.push(pkt);
-    this.packets++;
-    this.bytes += pkt.length;
-    if (!this.scheduled) {
-      this.scheduled = true;
-      queueMicrotask(() => this.drain());
-    }
-  }
-
-  /** Deliver everything queued, including what delivery itself sends, then let the stack
-   *  flush the ACKs it held back for the batch. */
-  drain(): void {
-    this.scheduled = false;
-    if (this.draining) return;
-    this.draining = true;
-    try {
-      this.drainLoop();
-    } finally {
-      this.draining = false;
-    }
-  }
-
-  private drainLoop(): void {
-    for (let rounds = 0; rounds < 64 && this.queue.length > 0; rounds++) {
-      const q = this.queue;
-      this.queue = [];
-      for (const p of q) this.deliver(p);
-      this.drained();
-    }
-    if (this.queue.length > 0 && !this.scheduled) {
-      // Let the event loop breathe between long bursts.
-      this.scheduled = true;
-      setImmediate(() => this.drain());
-    }
-  }
-}
+export class LoopbackLink extends PacketQueue {}

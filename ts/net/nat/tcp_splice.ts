@@ -1,0 +1,99 @@
+// One TCP flow of the user-mode NAT: a TCP endpoint of the gateway stack (the sandbox's peer)
+// joined to a host socket (slirp's tcp_emu-less splice). Bytes the sandbox sent are read from
+// the endpoint and written to the host socket; while the host socket's buffer is full the
+// endpoint is not read, so its receive window closes and the sandbox waits. Bytes from the
+// host go into the endpoint's send queue; past its send buffer the host socket is paused.
+// A FIN either way becomes the other side's end (half-close kept: allowHalfOpen); a reset
+// either way becomes a reset (RST on the wire, resetAndDestroy on the host).
+
+import type * as net from 'node:net';
+import type { TcpEndpoint } from '../../tcpip/tcp/endpoint';
+import { TCPS } from '../../tcpip/tcp/states';
+import type { Stack } from '../../tcpip/stack';
+
+/** Bytes taken from the endpoint per host write. */
+const CHUNK = 256 << 10;
+
+export class TcpSplice {
+  private scheduled = false;
+  private hostBlocked = false;
+  private hostPaused = false;
+  private hostEnded = false;
+  private sentEnd = false;
+  private done = false;
+
+  constructor(private readonly gw: Stack, readonly ep: TcpEndpoint, private readonly sock: net.Socket, private readonly onDone: () => void) {
+    ep.owner = this;
+    sock.on('data', (b: Buffer) => this.fromHost(b));
+    sock.on('end', () => { this.hostEnded = true; if (!this.done) { this.ep.shutdownSend(); this.gw.flush(); this.pump(); } });
+    sock.on('drain', () => { this.hostBlocked = false; this.pump(); });
+    sock.on('error', () => this.hostReset());
+    sock.on('close', (hadError: boolean) => { if (hadError) this.hostReset(); });
+    this.pump();
+  }
+
+  /** The endpoint's events (called from inside the stack: the work is done later). */
+  notify(_mask: number): void {
+    if (this.scheduled || this.done) return;
+    this.scheduled = true;
+    queueMicrotask(() => { this.scheduled = false; this.pump(); });
+  }
+
+  private fromHost(b: Buffer): void {
+    if (this.done) return;
+    this.ep.enqueue(new Uint8Array(b.buffer, b.byteOffset, b.length));
+    this.ep.output();
+    this.gw.flush();
+    if (this.ep.sndSpace <= 0 && !this.hostPaused) { this.hostPaused = true; this.sock.pause(); }
+  }
+
+  private pump(): void {
+    if (this.done) return;
+    const ep = this.ep;
+    if (ep.state === TCPS.SYN_SENT || ep.state === TCPS.SYN_RECV) return;
+    if (ep.state === TCPS.CLOSE && ep.err !== 0) { this.finish(true); return; }
+    // sandbox → host
+    while (!this.hostBlocked && ep.rcvQueued > 0) {
+      const d = ep.read(CHUNK, false);
+      if (!this.sock.write(d)) this.hostBlocked = true;
+    }
+    if (ep.finReceived && ep.rcvQueued === 0 && !this.sentEnd) { this.sentEnd = true; this.sock.end(); }
+    // host → sandbox
+    if (this.hostPaused && ep.sndSpace >= ep.sndBufSize >> 1) { this.hostPaused = false; this.sock.resume(); }
+    this.gw.flush();
+    if (ep.state === TCPS.CLOSE) { this.finish(false); return; }
+    if (this.sentEnd && this.hostEnded) {
+      // Both directions ended: the endpoint finishes its FIN exchange alone.
+      this.done = true;
+      ep.close();
+      this.gw.flush();
+      this.onDone();
+    }
+  }
+
+  private hostReset(): void {
+    if (this.done) return;
+    this.done = true;
+    this.ep.owner = null;
+    if (this.ep.state !== TCPS.CLOSE) this.ep.abort();
+    this.gw.flush();
+    this.sock.destroy();
+    this.onDone();
+  }
+
+  private finish(reset: boolean): void {
+    this.done = true;
+    this.ep.owner = null;
+    if (reset) this.sock.resetAndDestroy();
+    else if (!this.sentEnd) this.sock.end();
+    this.onDone();
+  }
+
+  /** Tear down (the sandbox ends). */
+  close(): void {
+    if (this.done) return;
+    this.done = true;
+    this.ep.owner = null;
+    this.sock.destroy();
+  }
+}

@@ -1,0 +1,53 @@
+// A link's receive queue (Linux's backlog queue and the net-rx softirq): a packet handed to
+// a link is queued and given to the stack's input later — when the operation that sent it
+// ends (Stack.flush, as Linux runs the softirq before the syscall returns) or else on a
+// microtask; never inside the send: a segment's answer must not re-enter the sender while
+// it is still building segments. After each batch the stack flushes the ACKs it held back.
+
+export class PacketQueue {
+  private queue: Uint8Array[] = [];
+  private scheduled = false;
+  private draining = false;
+  /** Packets carried, for /proc/net/dev. */
+  packets = 0;
+  bytes = 0;
+
+  constructor(private readonly deliver: (pkt: Uint8Array) => void, private readonly drained: () => void) {}
+
+  send(pkt: Uint8Array): void {
+    this.queue.push(pkt);
+    this.packets++;
+    this.bytes += pkt.length;
+    if (!this.scheduled) {
+      this.scheduled = true;
+      queueMicrotask(() => this.drain());
+    }
+  }
+
+  /** Deliver everything queued, including what delivery itself sends, then let the stack
+   *  flush the ACKs it held back for the batch. */
+  drain(): void {
+    this.scheduled = false;
+    if (this.draining) return;
+    this.draining = true;
+    try {
+      this.drainLoop();
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private drainLoop(): void {
+    for (let rounds = 0; rounds < 64 && this.queue.length > 0; rounds++) {
+      const q = this.queue;
+      this.queue = [];
+      for (const p of q) this.deliver(p);
+      this.drained();
+    }
+    if (this.queue.length > 0 && !this.scheduled) {
+      // Let the event loop breathe between long bursts.
+      this.scheduled = true;
+      setImmediate(() => this.drain());
+    }
+  }
+}

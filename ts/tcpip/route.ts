@@ -1,0 +1,98 @@
+// The interfaces and the routing table (Linux fib_table_lookup over the local and main
+// tables; gVisor stack.FindRoute). An address of any interface, 127.0.0.0/8 and ::1 are
+// local: packets to them go through lo. Anything else takes the main table's longest
+// matching prefix (lowest metric on a tie); no match is "network unreachable".
+
+import { addrEqual, V4_LOOPBACK, V6_LOOPBACK, type IPAddr } from './addr';
+import { LOOPBACK_MTU } from './link/loopback';
+import {
+  ARPHRD_LOOPBACK, IFF_LOOPBACK, IFF_LOWER_UP, IFF_RUNNING, IFF_UP, RT_SCOPE_HOST, RT_SCOPE_LINK, RT_SCOPE_UNIVERSE,
+  inPrefix, newNicStats, type NicInfo, type RouteInfo, type RouteResult,
+} from './nic';
+
+/** lo: index 1, 127.0.0.1/8 and ::1/128. */
+export function loopbackNic(): NicInfo {
+  return {
+    index: 1, name: 'lo', flags: IFF_UP | IFF_LOOPBACK | IFF_RUNNING | IFF_LOWER_UP, mtu: LOOPBACK_MTU,
+    type: ARPHRD_LOOPBACK, hwAddr: new Uint8Array(6), hwBroadcast: new Uint8Array(6), stats: newNicStats(), txQueueLen: 1000,
+    addrs: [{ addr: V4_LOOPBACK, prefixLen: 8, scope: RT_SCOPE_HOST }, { addr: V6_LOOPBACK, prefixLen: 128, scope: RT_SCOPE_HOST }],
+  };
+}
+
+export class RouteTable {
+  readonly nics: NicInfo[] = [];
+  readonly routes: RouteInfo[] = [];
+
+  addNic(nic: NicInfo): void { this.nics.push(nic); }
+
+  /** Give nic an address; an IPv4 one brings its on-link subnet route, as Linux's
+   *  fib_add_ifaddr does (IPv6 link-local: fe80::/64). */
+  addAddress(nic: NicInfo, addr: IPAddr, prefixLen: number): void {
+    const linkLocal = addr.length === 16 && addr[0] === 0xfe && (addr[1] & 0xc0) === 0x80;
+    nic.addrs.push({ addr: addr.slice(), prefixLen, scope: linkLocal ? RT_SCOPE_LINK : RT_SCOPE_UNIVERSE });
+    const net = addr.slice();
+    for (let i = 0; i < net.length; i++) {
+      const bits = Math.max(0, Math.min(8, prefixLen - i * 8));
+      net[i] &= (0xff << (8 - bits)) & 0xff;
+    }
+    this.addRoute({ dst: net, prefixLen, gateway: null, ifindex: nic.index, prefSrc: addr.length === 4 ? addr.slice() : null, metric: addr.length === 4 ? 0 : 256, scope: RT_SCOPE_LINK });
+  }
+
+  addRoute(r: RouteInfo): void { this.routes.push(r); }
+
+  isLocal(a: IPAddr): boolean {
+    if (a.length === 4 ? a[0] === 127 : addrEqual(a, V6_LOOPBACK)) return true;
+    for (const n of this.nics) for (const x of n.addrs) if (addrEqual(x.addr, a)) return true;
+    return false;
+  }
+
+  isBroadcastOrMulticast(a: IPAddr): boolean {
+    if (a.length === 16) return a[0] === 0xff;
+    if (a[0] >= 224 && a[0] <= 239) return true;
+    if (a[0] === 255 && a[1] === 255 && a[2] === 255 && a[3] === 255) return true;
+    for (const n of this.nics) {
+      for (const x of n.addrs) {
+        if (x.addr.length !== 4 || x.prefixLen >= 31 || !inPrefix(a, x.addr, x.prefixLen)) continue;
+        let hostBitsSet = true;
+        for (let bit = x.prefixLen; bit < 32; bit++) if (!(a[bit >> 3] & (0x80 >> (bit & 7)))) { hostBitsSet = false; break; }
+        if (hostBitsSet) return true;
+      }
+    }
+    return false;
+  }
+
+  /** Whether a packet for dst arriving on nic is ours (an address of any interface: Linux's
+   *  weak host model; loopback nets only on lo). */
+  acceptsOn(dst: IPAddr, nic: NicInfo): boolean {
+    if (dst.length === 4 ? dst[0] === 127 : addrEqual(dst, V6_LOOPBACK)) return nic.index === 1;
+    if (dst.length === 4 && dst[0] === 255 && dst[1] === 255 && dst[2] === 255 && dst[3] === 255) return true;
+    if (dst.length === 16 && dst[0] === 0xff) return true;
+    return this.isLocal(dst);
+  }
+
+  lookup(dst: IPAddr): RouteResult | null {
+    let best: RouteInfo | null = null;
+    for (const r of this.routes) {
+      if (!inPrefix(dst, r.dst, r.prefixLen)) continue;
+      if (!best || r.prefixLen > best.prefixLen || (r.prefixLen === best.prefixLen && r.metric < best.metric)) best = r;
+    }
+    if (!best) return null;
+    const nic = this.nics.find((n) => n.index === best.ifindex);
+    if (!nic || !(nic.flags & IFF_UP)) return null;
+    const src = best.prefSrc ?? this.sourceOn(nic, dst);
+    if (!src) return null;
+    return { nic, src, nextHop: best.gateway ?? dst };
+  }
+
+  /** An address of nic of dst's family (inet_select_addr), the link-local one for a
+   *  link-local destination. */
+  private sourceOn(nic: NicInfo, dst: IPAddr): IPAddr | null {
+    let any: IPAddr | null = null;
+    for (const x of nic.addrs) {
+      if (x.addr.length !== dst.length) continue;
+      if (inPrefix(dst, x.addr, x.prefixLen)) return x.addr;
+      any ??= x.addr;
+    }
+    return any;
+  }
+}
