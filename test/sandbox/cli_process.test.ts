@@ -100,7 +100,7 @@ describe.each(platforms)('%s', (platform) => {
     const child = spawn(process.execPath, [cli, 'run', '--platform', platform, '--', busybox, 'sleep', '10'], { stdio: 'ignore' });
     // Wait for the stub to be up (slow on a loaded machine), at most 15 s.
     let names: string[] = [];
-    for (let i = 0; i < 150 && !names.includes('tsvisor-stub'); i++) {
+    for (let i = 0; i < 150 && !(names.includes('tsvisor-stub') && names.includes('tsvisor-gofer')); i++) {
       await new Promise((res) => setTimeout(res, 100));
       try {
         names = readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(/\s+/)
