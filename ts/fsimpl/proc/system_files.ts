@@ -23,12 +23,13 @@ import {
   INOTIFY_MAX_QUEUED_EVENTS, INOTIFY_MAX_USER_INSTANCES, INOTIFY_MAX_USER_WATCHES,
 } from '../../abi/linux/inotify';
 
-let hostCpuinfo: string | null = null;
+// Read when the sentry loads, not when the program first asks: after start-up the sentry opens
+// no host file (everything else comes through the gofer).
+const hostCpuinfo: string = (() => {
+  try { return fs.readFileSync('/proc/cpuinfo', 'utf8'); } catch { return ''; }
+})();
 
 function cpuinfo(): string {
-  hostCpuinfo ??= (() => {
-    try { return fs.readFileSync('/proc/cpuinfo', 'utf8'); } catch { return ''; }
-  })();
   const blocks = hostCpuinfo.split('\n\n').filter((b) => b.trim() !== '');
   const n = cpuCount();
   if (blocks.length === 0) {
