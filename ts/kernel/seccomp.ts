@@ -44,7 +44,7 @@ export interface SeccompFilter {
   readonly log: boolean;
   /** Filters in the chain ending here (Seccomp_filters: in /proc/PID/status). */
   readonly count: number;
-  /** Instructions of the chain, each filter counting 4 more (the path limit). */
+  /** eBPF instructions of the chain as Linux converts it, each filter counting 4 more. */
   readonly insns: number;
 }
 

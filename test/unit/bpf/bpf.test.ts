@@ -6,7 +6,7 @@ import {
   BPF_A, BPF_ABS, BPF_ADD, BPF_ALU, BPF_DIV, BPF_IMM, BPF_JA, BPF_JEQ, BPF_JGT, BPF_JMP, BPF_JSET,
   BPF_K, BPF_LD, BPF_LDX, BPF_LEN, BPF_LSH, BPF_MEM, BPF_MISC, BPF_MUL, BPF_NEG, BPF_RET, BPF_RSH,
   BPF_ST, BPF_SUB, BPF_TAX, BPF_W, BPF_X, BpfInvalid, type BpfProgram, checkClassic, checkSeccomp,
-  decodeSockFilters, runBpf,
+  convertedLength, decodeSockFilters, runBpf,
 } from '../../../ts/kernel/bpf';
 import { runFilters, type SeccompFilter } from '../../../ts/kernel/seccomp';
 
@@ -109,6 +109,21 @@ describe('interpreter', () => {
     expect(runFilters(mk(0x7fff0000, mk(0x80000000, f)), data(0))).toBe(0x80000000);
     expect(runFilters(mk(0x30000, mk(0x7ffc0000, null)), data(0))).toBe(0x30000);
     expect(runFilters(mk(0x00010000, mk(0x30000, null)), data(0))).toBe(0x00010000);
+  });
+});
+
+describe('converted length (the path limit)', () => {
+  // Lengths that reproduce the install counts measured on Linux 6.18 (fixture seccomp.c, limits).
+  it.each([
+    ['4096 RET', [...Array(4096)].map(() => RET(0x7fff0000)), 3 + 2 * 4096],
+    ['JEQ with jf 0', [...Array(4095)].map((): Insn => [BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 5]).concat([RET(0)]), 3 + 4095 + 2],
+    ['JEQ with a high immediate', [[BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 0xc000003e], RET(0)] as Insn[], 3 + 2 + 2],
+    ['JSET with jt 0', [[BPF_JMP | BPF_JSET | BPF_K, 0, 1, 5], RET(0), RET(0)] as Insn[], 3 + 2 + 4],
+    ['JEQ inverted', [[BPF_JMP | BPF_JEQ | BPF_K, 0, 1, 5], RET(0), RET(0)] as Insn[], 3 + 1 + 4],
+    ['JEQ both ways', [[BPF_JMP | BPF_JEQ | BPF_K, 1, 1, 5], RET(0), RET(0), RET(0)] as Insn[], 3 + 2 + 6],
+    ['DIV X', [[BPF_ALU | BPF_DIV | BPF_X, 0, 0, 0], RET(0)] as Insn[], 3 + 5 + 2],
+  ])('%s', (_, insns, expected) => {
+    expect(convertedLength(load(insns as Insn[]))).toBe(expected);
   });
 });
 

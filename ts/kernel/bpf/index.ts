@@ -6,3 +6,4 @@ export * from './opcodes';
 export { BpfInvalid, checkClassic, checkSeccomp, decodeSockFilters } from './check';
 export type { BpfProgram } from './check';
 export { runBpf } from './interpreter';
+export { convertedLength } from './converted_length';

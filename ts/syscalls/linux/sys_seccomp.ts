@@ -10,7 +10,9 @@ import { fail } from '../../kernel/syscall_error';
 import { EACCES, EFAULT, EINVAL, ENOMEM, ENOTSUP, ESRCH } from '../../abi/linux/errno';
 import { SYS_seccomp } from '../../abi/linux/syscall_numbers';
 import { CAP_SYS_ADMIN } from '../../kernel/capabilities';
-import { BPF_MAXINSNS, BpfInvalid, SOCK_FILTER_SIZE, checkClassic, checkSeccomp, decodeSockFilters } from '../../kernel/bpf';
+import {
+  BPF_MAXINSNS, BpfInvalid, SOCK_FILTER_SIZE, checkClassic, checkSeccomp, convertedLength, decodeSockFilters,
+} from '../../kernel/bpf';
 import {
   MAX_INSNS_PER_PATH, SECCOMP_DATA_SIZE, SECCOMP_MODE_FILTER, SECCOMP_MODE_STRICT,
   SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO, SECCOMP_RET_KILL_PROCESS, SECCOMP_RET_KILL_THREAD,
@@ -83,7 +85,8 @@ function setFilter(t: Task, flags: bigint, uargs: number): number {
   }
   mayAssign(t, SECCOMP_MODE_FILTER);
   const prev = t.seccomp?.filter ?? null;
-  const insns = len + (prev === null ? 0 : prev.insns + 4);
+  // The path limit counts the eBPF instructions Linux would have made of each filter.
+  const insns = convertedLength(prog) + (prev === null ? 0 : prev.insns + 4);
   if (insns > MAX_INSNS_PER_PATH) fail(ENOMEM);
   const filter: SeccompFilter = {
     prog, prev, log: (f & FLAG_LOG) !== 0, count: (prev?.count ?? 0) + 1, insns,
