@@ -103,6 +103,13 @@ describe.each(platforms)('%s', (platform) => {
     expect(r.stdout).toContain('uname refused: 1');
   }, 240_000);
 
+  it('user notification is left out: USER_NOTIF unavailable, NEW_LISTENER EINVAL', async () => {
+    const r = await runSandbox([fixture('seccomp'), 'notif'], { platform, timeoutMs: 60_000 });
+    expect(r.stdout, describeResult(r)).toContain('avail USER_NOTIF: -1 Operation not supported');
+    expect(r.stdout).toContain('NEW_LISTENER: -1 Invalid argument');
+    expect(r.stdout).toContain('PR_GET_SECCOMP: 0');
+  }, 120_000);
+
   it('attack: application filters never reach the host processes', async () => {
     const none = await hostFilterCounts(platform, 0);
     const five = await hostFilterCounts(platform, 5);
