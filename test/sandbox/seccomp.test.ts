@@ -108,6 +108,7 @@ describe.each(platforms)('%s', (platform) => {
     expect(r.stdout, describeResult(r)).toContain('avail USER_NOTIF: -1 Operation not supported');
     expect(r.stdout).toContain('NEW_LISTENER: -1 Invalid argument');
     expect(r.stdout).toContain('PR_GET_SECCOMP: 0');
+    expect(r.stdout).toContain('actions_avail: kill_process kill_thread trap errno trace log allow\n');
   }, 120_000);
 
   it('attack: application filters never reach the host processes', async () => {

@@ -26,6 +26,9 @@ export const SECCOMP_RET_ALLOW = 0x7fff0000;
 export const SECCOMP_RET_ACTION_FULL = 0xffff0000;
 export const SECCOMP_RET_DATA = 0x0000ffff;
 
+/** /proc/sys/kernel/seccomp/actions_avail: what GET_ACTION_AVAIL accepts (no user_notif). */
+export const SECCOMP_ACTIONS_AVAIL = 'kill_process kill_thread trap errno trace log allow';
+
 export const AUDIT_ARCH_X86_64 = 0xc000003e;
 export const AUDIT_ARCH_I386 = 0x40000003;
 /** sizeof(struct seccomp_data): nr, arch, instruction_pointer, args[6]. */

@@ -3,6 +3,7 @@
 // sees them (as sysinfo(2) reports them); cpuinfo is the host's own text, trimmed to the
 // CPUs the sandbox reports, so that feature flags are what the CPU really has.
 
+import { SECCOMP_ACTIONS_AVAIL } from '../../kernel/seccomp';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import type { Kernel } from '../../kernel/kernel';
@@ -87,6 +88,9 @@ function sysTree(fs: KernFS, kernel: Kernel): KDir {
       cap_last_cap: file('kernel/cap_last_cap', () => '40\n'),
       overflowuid: file('kernel/overflowuid', () => '65534\n'),
       overflowgid: file('kernel/overflowgid', () => '65534\n'),
+      seccomp: dir('kernel/seccomp', () => ({
+        actions_avail: file('kernel/seccomp/actions_avail', () => `${SECCOMP_ACTIONS_AVAIL}\n`),
+      })),
       random: dir('kernel/random', () => ({
         boot_id: file('kernel/random/boot_id', () => `${(bootId ??= randomUUID(kernel))}\n`),
         uuid: file('kernel/random/uuid', () => `${randomUUID(kernel)}\n`),
