@@ -64,6 +64,7 @@ import { registerSplice } from './sys_splice';
 import { registerProcessVm } from './sys_process_vm';
 import { registerUnshare } from './sys_unshare';
 import { registerKcmp } from './sys_kcmp';
+import { registerHandle } from './sys_handle';
 import { registerAdjtimex } from './sys_adjtimex';
 import { registerSyslog } from './sys_syslog';
 import { registerMempolicy } from './sys_mempolicy';
@@ -140,6 +141,7 @@ export function registerAll(table: SyscallTable): void {
   registerProcessVm(table);
   registerUnshare(table);
   registerKcmp(table);
+  registerHandle(table);
   registerAdjtimex(table);
   registerSyslog(table);
   registerMempolicy(table);

@@ -34,6 +34,8 @@ export const PARTIAL: Record<string, string> = {
   sched_setscheduler: 'policies are recorded, not scheduled',
   execve: 'file capabilities (security.capability) are not applied',
   execveat: 'file capabilities (security.capability) are not applied',
+  name_to_handle_at: 'decodable handles on tmpfs only; other file systems give a generic 8-byte FID (Linux: each its own format); AT_HANDLE_MNT_ID_UNIQUE reports the mountinfo id (never reused here)',
+  open_by_handle_at: 'tmpfs handles only (others ESTALE); an unlinked file kept alive only by a mapping is ESTALE',
 };
 
 /** Numbers Linux itself answers ENOSYS on x86-64 (sys_ni_syscall): the sentry's ENOSYS is
