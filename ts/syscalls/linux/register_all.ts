@@ -65,6 +65,7 @@ import { registerProcessVm } from './sys_process_vm';
 import { registerUnshare } from './sys_unshare';
 import { registerKcmp } from './sys_kcmp';
 import { registerHandle } from './sys_handle';
+import { registerRemapFilePages } from './sys_remap_file_pages';
 import { registerAdjtimex } from './sys_adjtimex';
 import { registerSyslog } from './sys_syslog';
 import { registerMempolicy } from './sys_mempolicy';
@@ -142,6 +143,7 @@ export function registerAll(table: SyscallTable): void {
   registerUnshare(table);
   registerKcmp(table);
   registerHandle(table);
+  registerRemapFilePages(table);
   registerAdjtimex(table);
   registerSyslog(table);
   registerMempolicy(table);
