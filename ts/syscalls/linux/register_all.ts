@@ -66,6 +66,7 @@ import { registerUnshare } from './sys_unshare';
 import { registerKcmp } from './sys_kcmp';
 import { registerHandle } from './sys_handle';
 import { registerRemapFilePages } from './sys_remap_file_pages';
+import { registerVhangup } from './sys_vhangup';
 import { registerAdjtimex } from './sys_adjtimex';
 import { registerSyslog } from './sys_syslog';
 import { registerMempolicy } from './sys_mempolicy';
@@ -144,6 +145,7 @@ export function registerAll(table: SyscallTable): void {
   registerKcmp(table);
   registerHandle(table);
   registerRemapFilePages(table);
+  registerVhangup(table);
   registerAdjtimex(table);
   registerSyslog(table);
   registerMempolicy(table);

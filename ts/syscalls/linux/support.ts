@@ -35,6 +35,7 @@ export const PARTIAL: Record<string, string> = {
   execve: 'file capabilities (security.capability) are not applied',
   execveat: 'file capabilities (security.capability) are not applied',
   name_to_handle_at: 'decodable handles on tmpfs only; other file systems give a generic 8-byte FID (Linux: each its own format); AT_HANDLE_MNT_ID_UNIQUE reports the mountinfo id (never reused here)',
+  vhangup: 'on the host console (tsvisor\'s own terminal) the session loses it and the leader gets SIGHUP/SIGCONT, but its open files are not hung up (devpts ptys are)',
   remap_file_pages: 'shared anonymous (shmem) mappings are EINVAL: only shared file mappings are remapped',
   open_by_handle_at: 'tmpfs handles only (others ESTALE); an unlinked file kept alive only by a mapping is ESTALE',
 };
