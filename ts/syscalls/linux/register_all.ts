@@ -67,6 +67,7 @@ import { registerKcmp } from './sys_kcmp';
 import { registerHandle } from './sys_handle';
 import { registerRemapFilePages } from './sys_remap_file_pages';
 import { registerVhangup } from './sys_vhangup';
+import { registerKeyctl } from './sys_keyctl';
 import { registerAdjtimex } from './sys_adjtimex';
 import { registerSyslog } from './sys_syslog';
 import { registerMempolicy } from './sys_mempolicy';
@@ -146,6 +147,7 @@ export function registerAll(table: SyscallTable): void {
   registerHandle(table);
   registerRemapFilePages(table);
   registerVhangup(table);
+  registerKeyctl(table);
   registerAdjtimex(table);
   registerSyslog(table);
   registerMempolicy(table);
