@@ -95,20 +95,26 @@ export function reaches(ring: Key, target: Key, seen = new Set<Key>()): boolean 
   return ring.links.some((k) => k.isKeyring && reaches(k, target, seen));
 }
 
-/** keyring_search: depth first through keyrings the searcher may search (possessor rights,
- *  as every ring searched from a possessed one is possessed), for a live key of type and
- *  description that it may search. */
-export function searchKeyring(ring: Key, creds: Credentials, match: (k: Key) => boolean, possessed = true,
-  seen = new Set<Key>()): Key | null {
-  if (seen.has(ring) || ring.revoked || !ring.permits(creds, possessed, KEY_NEED_SEARCH)) return null;
-  seen.add(ring);
-  for (const k of ring.links) {
-    if (!k.invalidated && !k.revoked && match(k) && k.permits(creds, possessed, KEY_NEED_SEARCH)) return k;
-  }
-  for (const k of ring.links) {
-    if (!k.isKeyring || k.invalidated) continue;
-    const r = searchKeyring(k, creds, match, possessed, seen);
-    if (r) return r;
-  }
-  return null;
+/** keyring_search: depth first through keyrings the searcher may search (possessor rights
+ *  pass down from a possessed ring), for a key that matches and that it may search. A live
+ *  key wins; failing one, a revoked match is returned (the caller's EKEYREVOKED). */
+export function searchKeyring(ring: Key, creds: Credentials, match: (k: Key) => boolean, possessed = true): Key | null {
+  let revoked: Key | null = null;
+  const seen = new Set<Key>();
+  const walk = (r: Key): Key | null => {
+    if (seen.has(r) || r.revoked || !r.permits(creds, possessed, KEY_NEED_SEARCH)) return null;
+    seen.add(r);
+    for (const k of r.links) {
+      if (k.invalidated || !match(k) || !k.permits(creds, possessed, KEY_NEED_SEARCH)) continue;
+      if (!k.revoked) return k;
+      revoked ??= k;
+    }
+    for (const k of r.links) {
+      if (!k.isKeyring || k.invalidated) continue;
+      const found = walk(k);
+      if (found) return found;
+    }
+    return null;
+  };
+  return walk(ring) ?? revoked;
 }

@@ -12,13 +12,13 @@ import { SyscallError } from '../syscall_error';
 import type { Task } from '../task';
 import type { ThreadGroup } from '../thread_group';
 import {
-  KEY_POS_ALL, KEY_POS_SETATTR, KEY_USR_ALL, KEY_USR_LINK, KEY_USR_READ, KEY_USR_VIEW, Key, keyBySerial, link,
+  KEY_NEED_SEARCH, KEY_POS_ALL, KEY_POS_SETATTR, KEY_USR_ALL, KEY_USR_LINK, KEY_USR_READ, KEY_USR_VIEW, Key, keyBySerial, link,
   searchKeyring,
 } from './key';
 
 export const KEY_SPEC_THREAD_KEYRING = -1, KEY_SPEC_PROCESS_KEYRING = -2, KEY_SPEC_SESSION_KEYRING = -3,
   KEY_SPEC_USER_KEYRING = -4, KEY_SPEC_USER_SESSION_KEYRING = -5, KEY_SPEC_GROUP_KEYRING = -6,
-  KEY_SPEC_REQKEY_AUTH_KEY = -7;
+  KEY_SPEC_REQKEY_AUTH_KEY = -7, KEY_SPEC_REQUESTOR_KEYRING = -8;
 
 const threadKeyrings = new WeakMap<Task, Key>();
 const processKeyrings = new WeakMap<ThreadGroup, Key>();
@@ -60,14 +60,17 @@ export function sessionKeyring(t: Task): Key | null {
 }
 
 /** KEYCTL_JOIN_SESSION_KEYRING: a new anonymous session keyring, or the named one (made
- *  if absent). */
-export function joinSessionKeyring(t: Task, name: string | null): Key {
+ *  if absent); null when the named one is already the session keyring (Linux returns 0). */
+export function joinSessionKeyring(t: Task, name: string | null): Key | null {
   let k: Key;
   if (name === null) {
     k = newKeyring(t, '_ses', KEY_POS_ALL | KEY_USR_VIEW | KEY_USR_READ);
   } else {
+    // find_keyring_by_name: only a keyring the caller may search without possessing it
+    // (a fresh named keyring does not allow that, so joining the name again makes another).
     const found = live(namedKeyrings.get(name));
-    if (found && found.uid === t.creds.fsuid) {
+    if (found && !found.revoked && found.permits(t.creds, false, KEY_NEED_SEARCH)) {
+      if (found === sessionKeyring(t)) return null;
       k = found;
     } else {
       k = newKeyring(t, name, KEY_POS_ALL | KEY_USR_VIEW | KEY_USR_READ | KEY_USR_LINK);
@@ -115,7 +118,7 @@ export function lookupKey(t: Task, id: number, create: boolean): { key: Key; pos
       let k = sessionKeyring(t);
       if (!k) {
         // Always installed on access: a new one if asked to create, else the user session's.
-        if (create) k = joinSessionKeyring(t, null);
+        if (create) k = joinSessionKeyring(t, null)!;
         else sessionKeyrings.set(t.tg, k = userKeyringsOf(t).session);
       }
       return { key: k, possessed: true };
@@ -123,8 +126,11 @@ export function lookupKey(t: Task, id: number, create: boolean): { key: Key; pos
     case KEY_SPEC_USER_KEYRING: return { key: userKeyringsOf(t).user, possessed: true };
     case KEY_SPEC_USER_SESSION_KEYRING: return { key: userKeyringsOf(t).session, possessed: true };
     case KEY_SPEC_GROUP_KEYRING: throw new SyscallError(EINVAL);
+    // No request_key authorisation key or requestor keyring: nothing is being constructed.
+    case KEY_SPEC_REQKEY_AUTH_KEY: case KEY_SPEC_REQUESTOR_KEYRING: throw new SyscallError(ENOKEY);
     default: {
-      const k = id > 0 ? keyBySerial(id) : undefined;
+      if (id < 1) throw new SyscallError(EINVAL);
+      const k = keyBySerial(id);
       if (k === undefined) throw new SyscallError(ENOKEY);
       return { key: k, possessed: possesses(t, k) };
     }

@@ -86,11 +86,13 @@ function sysAddKey(t: Task, a: SyscallArgs): number {
 
 function searchProcessKeyrings(t: Task, type: KeyType, desc: string): Key | null {
   const match = (k: Key): boolean => k.type === type && k.description === desc;
+  let revoked: Key | null = null;
   for (const r of processKeyringsOf(t)) {
     const k = searchKeyring(r, t.creds, match);
-    if (k) return k;
+    if (k && !k.revoked) return k;
+    revoked ??= k;
   }
-  return null;
+  return revoked;
 }
 
 function sysRequestKey(t: Task, a: SyscallArgs): number {
@@ -103,6 +105,7 @@ function sysRequestKey(t: Task, a: SyscallArgs): number {
   if (desc === '') fail(EINVAL);
   const k = searchProcessKeyrings(t, type, desc);
   if (k === null) fail(ENOKEY);
+  if (k.revoked) fail(EKEYREVOKED);
   if (dest !== null) {
     if (!dest.isKeyring) fail(ENOTDIR);
     link(dest, k);
@@ -133,7 +136,7 @@ function sysKeyctl(t: Task, a: SyscallArgs): number {
     case KEYCTL_JOIN_SESSION_KEYRING: {
       const name = a.ptr(1) === 0 ? null : t.mm.readCString(a.ptr(1), 4096);
       if (name === '') fail(EINVAL);
-      return joinSessionKeyring(t, name).serial;
+      return joinSessionKeyring(t, name)?.serial ?? 0;
     }
     case KEYCTL_UPDATE: {
       const plen = a.size(3);
@@ -196,6 +199,7 @@ function sysKeyctl(t: Task, a: SyscallArgs): number {
       if (!ringF.key.isKeyring) fail(ENOTDIR);
       const k = searchKeyring(ringF.key, t.creds, (c) => c.type === type && c.description === desc, ringF.possessed);
       if (k === null) fail(ENOKEY);
+      if (k.revoked) fail(EKEYREVOKED);
       if (dest !== null) {
         if (!dest.isKeyring) fail(ENOTDIR);
         link(dest, k);
