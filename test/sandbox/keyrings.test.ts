@@ -17,4 +17,11 @@ describe.each(platforms)('%s', (platform) => {
     expect(r.stdout, describeResult(r)).toBe(native.stdout);
     expect(r.code).toBe(native.code);
   }, 120_000);
+
+  // Sandbox only: natively it would leave keys in the host user's keyrings.
+  it('hostile arguments from a fixed seed get answers, never a crash', async () => {
+    const r = await runSandbox([fixture('keyrings_fuzz')], { platform, timeoutMs: 120_000 });
+    expect(r.stdout, describeResult(r)).toMatch(/^done: \d+ successes, \d+ kinds of errno\n$/);
+    expect(r.code).toBe(0);
+  }, 180_000);
 });
