@@ -68,6 +68,7 @@ import { registerHandle } from './sys_handle';
 import { registerRemapFilePages } from './sys_remap_file_pages';
 import { registerVhangup } from './sys_vhangup';
 import { registerKeyctl } from './sys_keyctl';
+import { registerAcct } from './sys_acct';
 import { registerAdjtimex } from './sys_adjtimex';
 import { registerSyslog } from './sys_syslog';
 import { registerMempolicy } from './sys_mempolicy';
@@ -148,6 +149,7 @@ export function registerAll(table: SyscallTable): void {
   registerRemapFilePages(table);
   registerVhangup(table);
   registerKeyctl(table);
+  registerAcct(table);
   registerAdjtimex(table);
   registerSyslog(table);
   registerMempolicy(table);
