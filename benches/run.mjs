@@ -9,6 +9,8 @@
 // Options: --iterations N (getppid calls, default 200000: past the JIT's warm-up), --runs N (startup runs, default 10),
 //          --compare: run ../shared/bench/compare.sh (the wider shared micro-benchmark set)
 //          with tsvisor, runsc and proot side by side instead.
+//          --fs: the file-system set instead (benches/fs.mjs: stat, open-read-close, 64 MiB
+//          read/write on the root and on a --volume, find /usr; --before DIR compares a checkout).
 //          --contention: run ../shared/bench/contention.sh (several sandboxes at once on the same
 //          cores, getppid) for tsvisor systrap and ptrace and runsc: where a hand-off that spins
 //          while its peer cannot run shows.
@@ -32,6 +34,12 @@ const runscPrefix = ['runsc', '--platform=ptrace', '--network=none', '--ignore-c
 function which(cmd) {
   const r = spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' });
   return r.status === 0 ? r.stdout.trim() : null;
+}
+
+if (args.includes('--fs')) {
+  // The file-system set (root and --volume through the gofer): benches/fs.mjs.
+  const r = spawnSync(process.execPath, [path.join(root, 'benches', 'fs.mjs'), ...args.filter((a) => a !== '--fs')], { stdio: 'inherit' });
+  process.exit(r.status ?? 1);
 }
 
 if (args.includes('--compare')) {

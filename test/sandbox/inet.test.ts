@@ -24,12 +24,12 @@ describe.each(platforms)('%s', (platform) => {
   it.skipIf(!existsSync(python))('families the stack does not have are EAFNOSUPPORT', async () => {
     const r = await runSandbox([python, '-c', [
       'import socket',
-      'for f, t in ((socket.AF_PACKET, socket.SOCK_RAW), (socket.AF_NETLINK, socket.SOCK_RAW)):',
+      'for f, t in ((socket.AF_PACKET, socket.SOCK_RAW),):',
       '  try: socket.socket(f, t)',
       '  except OSError as e: print(e.errno)',
       'print(socket.socket(socket.AF_INET, socket.SOCK_STREAM).family == socket.AF_INET)',
     ].join('\n')], { platform, timeoutMs: 60_000 });
-    expect(r.stdout, describeResult(r)).toBe('97\n97\nTrue\n');
+    expect(r.stdout, describeResult(r)).toBe('97\nTrue\n');
   });
 
   it.skipIf(!existsSync(python))('python3: http.server and urllib in one sandbox', async () => {

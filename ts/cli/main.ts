@@ -2,6 +2,7 @@
 // parsing and turning the program's wait status into tsvisor's own exit status; the
 // sandbox itself is ../sandbox.
 
+import { parseMounts } from '../sandbox/mounts';
 import { Command } from 'commander';
 import { runSandbox, UserError } from '../sandbox/sandbox';
 import { DEFAULT_PIDS, parsePids, parseSize } from '../sandbox/limits';
@@ -26,23 +27,27 @@ export async function main(argv: string[]): Promise<number> {
     .version('0.1.0');
   program
     .command('run')
-    .description('run PROGRAM in a new sandbox whose root is the host\'s / (read-only)')
+    .description('run PROGRAM in a new sandbox whose root is the host\'s / (or --rootfs), read-only unless --overlay=none')
     .option('--platform <name>', 'how application syscalls are trapped: systrap, ptrace, or auto (the first that works here)', 'auto')
     .option('--strace', 'print each syscall, its arguments and its result to stderr', false)
     .option('--debug-log <file>', 'append the sentry\'s debug log to FILE')
     .option('--env <K=V>', 'set an environment variable for the program (repeatable)', collect, [] as string[])
-    .option('--cwd <dir>', 'working directory of the program', process.cwd())
+    .option('--cwd <dir>', 'working directory of the program (default: the host\'s cwd, or / with --rootfs)')
     .option('--memory <size>', 'most memory the program\'s processes may use together (512M, 2G, max); past it the process that needs more is killed (default: half the host\'s RAM)')
     .option('--pids <n>', `most tasks (processes and threads) at once; fork past it fails with EAGAIN (default ${DEFAULT_PIDS}, or max)`)
+    .option('--rootfs <dir>', 'host directory that is the sandbox\'s root file system (default /)')
+    .option('--overlay <kind>', 'memory: writes to the root stay in memory; none: they reach the --rootfs tree', 'memory')
+    .option('--volume <host:path[:ro]>', 'serve host directory HOST at PATH in the sandbox, writable, or read-only with :ro (repeatable)', collect, [] as string[])
     .option('--network <mode>', 'sandbox (own stack: lo, eth0 10.0.2.15 behind a user-mode NAT; 10.0.2.2 is the host\'s 127.0.0.1), none (lo only), or host (host sockets)', 'sandbox')
     .option('--publish <hostport:port[/udp]>', 'forward the host\'s 127.0.0.1:HOSTPORT to the sandbox\'s port (repeatable)', collect, [] as string[])
     .argument('<program>', 'program to run (looked up in PATH if it has no slash)')
     .argument('[args...]', 'its arguments')
     .allowUnknownOption(false)
     .action(async (prog: string, args: string[], o: {
-      platform: string; strace: boolean; debugLog?: string; env: string[]; cwd: string; memory?: string; pids?: string;
-      network: string; publish: string[];
+      platform: string; strace: boolean; debugLog?: string; env: string[]; cwd?: string; memory?: string; pids?: string;
+      rootfs?: string; overlay: string; volume: string[]; network: string; publish: string[];
     }) => {
+      const mounts = parseMounts(o);
       const network = parseNetworkFlags(o.network, o.publish);
       const env = new Map<string, string>();
       for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env.set(k, v);
@@ -52,7 +57,8 @@ export async function main(argv: string[]): Promise<number> {
         env.set(kv.slice(0, i), kv.slice(i + 1));
       }
       const wait = await runSandbox({
-        platform: o.platform, strace: o.strace, debugLog: o.debugLog, cwd: o.cwd,
+        platform: o.platform, strace: o.strace, debugLog: o.debugLog, mounts,
+        cwd: o.cwd ?? (o.rootfs !== undefined ? '/' : process.cwd()),
         env: [...env].map(([k, v]) => `${k}=${v}`), argv: [prog, ...args],
         network,
         limits: {

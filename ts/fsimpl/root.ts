@@ -1,11 +1,12 @@
-// fsimpl: the file system implementations (tmpfs, overlay, the lower layer and its gofer-
-// shaped interface, proc, sys, dev, kernfs helpers), one directory each. They implement the
-// VFS's Inode/FileSystem interfaces and must not resolve paths, decode syscalls or write to
-// the host. This file composes them into the sandbox's root file system: the host's tree
-// read-only (the lower layer) under a tmpfs upper layer, so the application may write
-// anywhere and nothing reaches the host; with proc, sys, dev and /dev/shm mounted on top. A
-// kernel that was given no namespace gets this one on first use (vfs/task_fs.ts), so every
-// entry point (syscalls, execve, the first program) sees the same tree.
+// fsimpl: the file system implementations (tmpfs, overlay, the gofer client file systems,
+// proc, sys, dev, kernfs helpers), one directory each. They implement the VFS's Inode/
+// FileSystem interfaces and must not resolve paths or decode syscalls; only gofer/ reaches the
+// host, and only through the gofer's 9P session. This file composes the sandbox's root: its
+// --rootfs tree (the host's / by default) from the gofer, read-only under a tmpfs upper layer
+// (--overlay=memory: the application may write anywhere and nothing reaches the host) or
+// itself writable (--overlay=none); proc, sys, dev and /dev/shm mounted on top, then the
+// --volume trees (writable gofer file systems, or read-only with :ro). A kernel that was given
+// no namespace gets one on first use (vfs/task_fs.ts), read in-process (unit tests only).
 
 import type { Kernel } from '../kernel/kernel';
 import { Credentials } from '../kernel/credentials';
@@ -18,20 +19,47 @@ import { mkdirAt } from '../vfs/create_ops';
 import { setDefaultMountNamespaceFactory } from '../vfs/task_fs';
 import { newDevFS } from './dev/dev';
 import { HostLowerFS } from './gofer/host_lower';
+import { GoferLowerFS } from './gofer/gofer_lower';
+import { GoferFS } from './gofer/gofer_fs';
+import type { GoferSession } from './gofer/session';
+import type { LowerFS } from './gofer/lower_fs';
 import { OverlayFS } from './overlay/overlay';
 import { newProcFS } from './proc/proc';
 import { newSysFS } from './sys/sys';
 import { TmpfsFS } from './tmpfs/tmpfs';
 
+/** The sandbox's file systems served by its gofer. */
+export interface GoferRoot {
+  session: GoferSession;
+  /** The gofer tree (Tattach aname) that is the root. */
+  rootTree: string;
+  /** memory: a tmpfs upper over the tree; none: the tree itself, writable. */
+  overlay: 'memory' | 'none';
+  /** Gofer trees mounted at paths of the sandbox (--volume). */
+  volumes: { tree: string; path: string; readOnly: boolean }[];
+  /** Owner (Tattach n_uname) of files the sandbox creates on the host. */
+  uid: number;
+}
+
 export interface RootOptions {
-  /** Host directory served as the read-only lower layer ('/' by default). */
+  /** The root from the gofer (a sandbox's). Without it the lower layer is read in-process
+   *  from hostRoot ('/' by default): only kernels built without a sandbox (unit tests). */
+  gofer?: GoferRoot;
   hostRoot?: string;
 }
 
 export function newRootFileSystem(kernel: Kernel, opts: RootOptions = {}): MountNamespace {
   const mf = kernel.mf;
-  const overlay = new OverlayFS(new HostLowerFS(opts.hostRoot ?? '/'), mf);
-  const ns = new MountNamespace(overlay, overlay.root);
+  const g = opts.gofer;
+  let ns: MountNamespace;
+  if (g?.overlay === 'none') {
+    const rootFs = new GoferFS(g.session, g.rootTree, g.uid, mf);
+    ns = new MountNamespace(rootFs, rootFs.root);
+  } else {
+    const lower: LowerFS = g ? new GoferLowerFS(g.session, g.rootTree, g.uid) : new HostLowerFS(opts.hostRoot ?? '/');
+    const overlay = new OverlayFS(lower, mf);
+    ns = new MountNamespace(overlay, overlay.root);
+  }
   const root = new Credentials(0, 0);
   const ctx = { t: null, ns, root: ns.rootVd, creds: root };
   const mountAt = (path: string, fs: FileSystem, inode: Inode, flags: MountFlags): void => {
@@ -48,6 +76,11 @@ export function newRootFileSystem(kernel: Kernel, opts: RootOptions = {}): Mount
   mountAt('/dev', dev, dev.root, { nosuid: true });
   const shm = new TmpfsFS(mf);
   mountAt('/dev/shm', shm, shm.root, { nosuid: true, nodev: true });
+  // Volumes last: one at /dev/x or /proc/x hides what the sentry mounted there, as on Linux.
+  for (const v of g?.volumes ?? []) {
+    const vol = new GoferFS(g!.session, v.tree, g!.uid, mf);
+    mountAt(v.path, vol, vol.root, { readonly: v.readOnly, nodev: true });
+  }
   return ns;
 }
 

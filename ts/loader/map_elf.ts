@@ -74,6 +74,10 @@ function clipBacking(inner: MappingBacking, limit: number): MappingBacking {
       const n = Math.min(length, limit - fileOffset);
       if (n > 0) inner.fill(mf, fileOffset, mfOffset, n);
     },
+    // The segment's VMAs must keep the file (its host fd) as any file mapping does: pages are
+    // filled lazily, long after the loader's open description is gone.
+    hold: (writableShared: boolean) => inner.hold?.(writableShared),
+    drop: (writableShared: boolean) => inner.drop?.(writableShared),
   };
 }
 

@@ -30,6 +30,16 @@
 //   EVENT_PENDING, and the context's onWake callback later tells JS to take() the event.
 //   ts/platform/context.ts wraps this into `run(): number | Promise<number>`.
 //
+// * 9P transport (crates/addon/src/p9.rs) — plain functions over a unix stream socket to a
+//   9P2000.L server (the gofer, or diod in the tests): p9Socketpair() makes the pair (the
+//   server end is handed to the child at spawn), p9ConnectUnix() reaches a listening server.
+//   p9Send() writes one whole message; p9Recv() blocks (up to a deadline: ETIMEDOUT) for the
+//   next whole message, size[4] framing checked against maxSize (EPROTO outside [7, maxSize]),
+//   and returns it with the host fds that came as SCM_RIGHTS (received MSG_CMSG_CLOEXEC) in
+//   fdsOut: [count, fd...]; the caller owns them. p9Call() is send + recv in one crossing.
+//   Replies may come in any order: matching tags is ts/p9/client.ts's business. p9DupFd()
+//   duplicates a donated fd (a lower file opened again needs no round trip).
+//
 // Address-space protections are PROT_READ=1 | PROT_WRITE=2 | PROT_EXEC=4 as in Linux.
 // Errors from the host are thrown as Error whose message starts with the errno name
 // ("ENOMEM: ..."); errnoOfNative() below recovers it.
@@ -138,6 +148,15 @@ export interface NativeAddon {
   ttyGetAttr(fd: number, termios: Uint8Array): void;
   ttySetAttr(fd: number, actions: number, termios: Uint8Array): void;
   ttyGetWinsize(fd: number, winsize: Uint8Array): void;
+  /** 9P transport (above): [sentry end, server end], both close-on-exec. */
+  p9Socketpair(): number[];
+  p9ConnectUnix(path: string): number;
+  p9Send(fd: number, msg: Uint8Array, timeoutMs: number): void;
+  p9Recv(fd: number, fdsOut: Int32Array, maxSize: number, timeoutMs: number): Buffer;
+  p9Call(fd: number, msg: Uint8Array, fdsOut: Int32Array, maxSize: number, timeoutMs: number): Buffer;
+  p9Close(fd: number): void;
+  /** fcntl(F_DUPFD_CLOEXEC) of a donated fd. */
+  p9DupFd(fd: number): number;
   /** --network=host (ts/net/host): non-blocking socket calls on host fds the sentry made;
    *  each returns its result or -errno. hostSocket adds SOCK_NONBLOCK|SOCK_CLOEXEC, sendto
    *  MSG_DONTWAIT|MSG_NOSIGNAL, recvfrom MSG_DONTWAIT (addrLen[0] gets the sender's address

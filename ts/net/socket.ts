@@ -78,6 +78,8 @@ export abstract class Socket extends FileDescription {
   abstract get listening(): boolean;
   /** SO_SNDBUF changed: writers waiting for room may go on. */
   sndbufChanged(): void {}
+  /** SO_KEEPALIVE changed: a connection starts or stops probing. */
+  keepaliveChanged(): void {}
   /** sock_error: the pending error, cleared by reading it. */
   abstract takeError(): number;
 

@@ -1,21 +1,21 @@
-// socket() and socketpair()'s choice of family (Linux __sock_create, unix_create). Only
-// AF_UNIX exists yet. Every other family, AF_INET and AF_INET6 included, is EAFNOSUPPORT:
+// socket() and socketpair()'s choice of family (Linux __sock_create, unix_create): AF_UNIX,
+// AF_INET/AF_INET6 (inet/) and AF_NETLINK (netlink/). Every other family is EAFNOSUPPORT:
 // what Linux answers when a family is not built in (as with ipv6.disable=1), and what
 // programs already handle — glibc, Python and Node treat it as "this family is not
-// available here" and go on, where ENOSYS would read as a broken kernel. The TCP/IP stack
-// will register AF_INET/AF_INET6 here.
+// available here" and go on, where ENOSYS would read as a broken kernel.
 
 import type { Task } from '../kernel/task';
 import { fail } from '../kernel/syscall_error';
 import { EAFNOSUPPORT, EINVAL, ENOTSUP as EOPNOTSUPP, EPROTONOSUPPORT, ESOCKTNOSUPPORT } from '../abi/linux/errno';
 import { O_NONBLOCK } from '../abi/linux/fcntl';
 import {
-  AF_INET, AF_INET6, AF_MAX, AF_UNIX, SOCK_CLOEXEC, SOCK_DGRAM, SOCK_MAX, SOCK_NONBLOCK, SOCK_RAW, SOCK_SEQPACKET, SOCK_STREAM,
+  AF_INET, AF_INET6, AF_MAX, AF_NETLINK, AF_UNIX, SOCK_CLOEXEC, SOCK_DGRAM, SOCK_MAX, SOCK_NONBLOCK, SOCK_RAW, SOCK_SEQPACKET, SOCK_STREAM,
   SOCK_TYPE_MASK, TCP_ESTABLISHED,
 } from '../abi/linux/socket';
 import { ucredOf, type Socket } from './socket';
 import { UnixSocket } from './unix/unix_socket';
 import { createInetSocket } from './inet/create';
+import { createNetlinkSocket } from './netlink/netlink_socket';
 
 export interface SocketSpec { family: number; type: number; protocol: number; nonblock: boolean; cloexec: boolean }
 
@@ -41,6 +41,7 @@ function unixType(spec: SocketSpec): number {
 
 export function createSocket(t: Task, spec: SocketSpec): Socket {
   if (spec.family === AF_INET || spec.family === AF_INET6) return createInetSocket(t, spec);
+  if (spec.family === AF_NETLINK) return createNetlinkSocket(t, spec.type, spec.protocol, spec.nonblock);
   if (spec.family !== AF_UNIX) fail(EAFNOSUPPORT);
   return new UnixSocket(t, spec.nonblock ? O_NONBLOCK : 0, unixType(spec));
 }
@@ -50,6 +51,10 @@ export function createSocketPair(t: Task, spec: SocketSpec): [Socket, Socket] {
   if (spec.family === AF_INET || spec.family === AF_INET6) {
     // inet sockets have no socketpair (sock_no_socketpair), after the type checks.
     createInetSocket(t, spec).decRef();
+    fail(EOPNOTSUPP);
+  }
+  if (spec.family === AF_NETLINK) {
+    createNetlinkSocket(t, spec.type, spec.protocol, spec.nonblock).decRef();
     fail(EOPNOTSUPP);
   }
   if (spec.family !== AF_UNIX) fail(EAFNOSUPPORT);

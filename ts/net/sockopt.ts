@@ -127,7 +127,11 @@ export function setSolSocket(t: Task, s: Socket, name: number, val: Uint8Array):
     }
     case SO_PEEK_OFF: o.peekOff = intOf(val); return;
     default:
-      if (PLAIN.has(name)) { o.setPlain(name, intOf(val)); return; }
+      if (PLAIN.has(name)) {
+        o.setPlain(name, intOf(val));
+        if (name === SO_KEEPALIVE) s.keepaliveChanged();
+        return;
+      }
       // Read-only options and unknown ones alike.
       fail(ENOPROTOOPT);
   }

@@ -14,7 +14,6 @@ import { PlatformContext } from '../platform/context';
 import { PooledPlatform } from '../platform/pool';
 import { MemoryManager } from '../mm/memory_manager';
 import { loadExecutable } from '../loader/loader';
-import { newRootFileSystem } from '../fsimpl/root';
 import { installMountNamespace, mountNamespaceOf } from '../vfs/task_fs';
 import { walk } from '../vfs/resolve';
 import { resolveInterpreters } from '../loader/shebang';
@@ -26,6 +25,9 @@ import { ENOENT, EACCES, ENOEXEC, EISDIR, ENOTDIR, ELOOP, ENAMETOOLONG } from '.
 import { errnoName } from '../abi/linux/errno';
 import { REG_RIP, REG_RSP } from '../native/addon';
 import { UserError } from './errors';
+import { auditHostFsFromNowOn } from './host_fs_audit';
+import { DEFAULT_MOUNTS, describeMounts, newSandboxRoot, startGofer, type SandboxMounts } from './mounts';
+import type { GoferProcess } from '../fsimpl/gofer/gofer_process';
 import { DEFAULT_PIDS, defaultMemoryBytes, describeBytes, type SandboxLimits } from './limits';
 import { startNetwork, writeResolvConf, type NetworkFlags } from './network';
 
@@ -39,6 +41,8 @@ export interface SandboxOptions {
   argv: string[];
   /** --memory and --pids; a limit left out gets its default (limits.ts). */
   limits?: Partial<SandboxLimits>;
+  /** --rootfs, --overlay, --volume (mounts.ts); the host's / read-only under memory by default. */
+  mounts?: SandboxMounts;
   /** --network and --publish (default: the sandbox network, nothing published). */
   network?: NetworkFlags;
 }
@@ -74,15 +78,19 @@ function newMemoryFile() {
   return new (addon().MemoryFile)();
 }
 
-/** execvp-style lookup of the program inside the sandbox (whose root is the host's /). */
-function resolveProgram(prog: string, env: string[], cwd: string): string {
+/** execvp-style lookup of the program inside the sandbox's own tree. */
+function resolveProgram(kernel: Kernel, creds: Credentials, prog: string, env: string[], cwd: string): string {
   if (prog.includes('/')) return path.resolve(cwd, prog);
+  const ns = mountNamespaceOf(kernel);
   const pathVar = env.find((e) => e.startsWith('PATH='))?.slice(5) ?? '/usr/local/bin:/usr/bin:/bin';
   for (const dir of pathVar.split(':')) {
     const candidate = path.resolve(cwd, dir || '.', prog);
     try {
-      if (fs.statSync(candidate).isFile()) return candidate;
-    } catch { /* keep looking */ }
+      const vd = walk({ t: null, ns, root: ns.rootVd, creds }, ns.rootVd, candidate, { follow: true }).vd;
+      if (vd?.inode.isRegular) return candidate;
+    } catch (e) {
+      if (!(e instanceof SyscallError)) throw e; // keep looking
+    }
   }
   throw new UserError(`tsvisor: ${prog}: command not found`, 127);
 }
@@ -119,8 +127,6 @@ export async function runSandbox(opts: SandboxOptions): Promise<number> {
   }
   const prog = opts.argv[0];
   const cwd = path.resolve(opts.cwd);
-  // The sandbox's root starts as the host's /, unchanged: PATH is searched there.
-  const exePath = resolveProgram(prog, opts.env, cwd);
 
   const mf = newMemoryFile();
   const memoryBytes = opts.limits?.memoryBytes ?? defaultMemoryBytes();
@@ -140,18 +146,23 @@ export async function runSandbox(opts: SandboxOptions): Promise<number> {
   const debugLogFd = opts.debugLog ? fs.openSync(opts.debugLog, 'a') : -1;
   const kernel = new Kernel({ platform, mf, strace: opts.strace, debugLogFd, hostname: os.hostname(), pidsMax: pids });
   kernel.debug(`limits: memory ${describeBytes(memoryBytes)}, pids ${Number.isFinite(pids) ? pids : 'max'}`);
-  installMountNamespace(kernel, newRootFileSystem(kernel));
   const uid = process.getuid?.() ?? 0, gid = process.getgid?.() ?? 0;
   const creds = new Credentials(uid, gid);
   // The host process's supplementary groups, as a login shell would have passed them on.
   creds.groups = [...new Set(process.getgroups?.() ?? [])].sort((a, b) => a - b);
   const fsctx = { cwd, umask: 0o022 };
+  let gofer: GoferProcess;
+  let exePath: string;
   try {
+    gofer = startGofer(opts.mounts ?? DEFAULT_MOUNTS, opts.debugLog);
+    installMountNamespace(kernel, newSandboxRoot(kernel, gofer, opts.mounts ?? DEFAULT_MOUNTS, uid));
     checkCwd(kernel, creds, cwd);
+    exePath = resolveProgram(kernel, creds, prog, opts.env, cwd);
   } catch (e) {
     as.release();
     throw e;
   }
+  kernel.debug(`gofer: pid ${gofer.pid ?? '?'} serving ${describeMounts(opts.mounts ?? DEFAULT_MOUNTS)}`);
   let exe, argv;
   try {
     // An executable script is a program too: its #! line names what runs it, as in execve.
@@ -191,18 +202,25 @@ export async function runSandbox(opts: SandboxOptions): Promise<number> {
   const fdTable = newStdioFDTable();
   const ctx = new PlatformContext(platform, as);
   const task = new Task(kernel, tgid, tg, mm, fdTable, fsctx, creds, ctx);
-  if (netFlags.mode === 'sandbox') writeResolvConf(kernel, task);
+  // Mounted over the tree's own file; with --overlay=none, a --rootfs without one gets none.
+  if (netFlags.mode === 'sandbox') {
+    const memory = (opts.mounts ?? DEFAULT_MOUNTS).overlay === 'memory';
+    try { writeResolvConf(kernel, task, memory); } catch (e) { if (!(e instanceof SyscallError)) throw e; }
+  }
   kernel.tasks.set(tgid, task);
   tg.tasks.add(task);
   task.regs[REG_RIP] = BigInt(entry.entry);
   task.regs[REG_RSP] = BigInt(entry.sp);
   // Before the first instruction: a program may print and be signalled within its first run.
   const stopForwarding = forwardHostSignals(kernel, tg);
+  const stopAudit = auditHostFsFromNowOn();
   kernel.startTask(task);
   const status = await tg.exited;
+  stopAudit();
   network.close();
   stopForwarding();
   platform.release();
+  gofer.close();
   if (debugLogFd >= 0) fs.closeSync(debugLogFd);
   return status;
 }

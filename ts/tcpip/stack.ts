@@ -25,6 +25,8 @@ import {
   IPPROTO_ICMPV6, parseICMP, writeICMP,
 } from './header/icmp';
 import { ICMPV6_ECHO_REQUEST, ICMP_ECHO, echoReply } from './icmp_echo';
+import { icmpSocketsInput } from './icmp/endpoint';
+import { mibOf } from './mib';
 import { PortTable, type Binding } from './ports';
 import { TcpEndpoint } from './tcp/endpoint';
 import { TCPS } from './tcp/states';
@@ -177,8 +179,8 @@ export class Stack {
     switch (ip.proto) {
       case IPPROTO_TCP: this.tcpInput(ip.payload, ip.src, ip.dst); return;
       case IPPROTO_UDP: this.udpInput(p, ip.payload, ip.src, ip.dst); return;
-      case IPPROTO_ICMP: if (version === 4) this.icmpInput(ip.payload, null, ip.src, ip.dst); return;
-      case IPPROTO_ICMPV6: if (version === 6) this.icmpInput(ip.payload, { src: ip.src, dst: ip.dst }, ip.src, ip.dst); return;
+      case IPPROTO_ICMP: if (version === 4) this.icmpInput(p, ip.payload, null, ip.src, ip.dst); return;
+      case IPPROTO_ICMPV6: if (version === 6) this.icmpInput(p, ip.payload, { src: ip.src, dst: ip.dst }, ip.src, ip.dst); return;
       default: this.stats.ipDropped++;
     }
   }
@@ -295,17 +297,28 @@ export class Stack {
     const m = pkt.subarray(ipLen);
     if (v6) writeICMP(m, ICMPV6_DEST_UNREACH, ICMPV6_PORT_UNREACH, { src: dst, dst: src });
     else writeICMP(m, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, null);
+    const mib = mibOf(this);
+    mib.icmpOutMsgs++;
+    mib.icmpOutDestUnreachs++;
+    mib.udpNoPorts++;
     this.sendIP(pkt, dst, src, v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP, 64, 0);
   }
 
-  private icmpInput(m: Uint8Array, v6: { src: IPAddr; dst: IPAddr } | null, src: IPAddr, dst: IPAddr): void {
+  private icmpInput(p: Uint8Array, m: Uint8Array, v6: { src: IPAddr; dst: IPAddr } | null, src: IPAddr, dst: IPAddr): void {
     const msg = parseICMP(m, v6);
     if (!msg) { this.stats.ipDropped++; return; }
     this.stats.icmpIn++;
+    // Raw and ping sockets see the message before the stack answers it.
+    icmpSocketsInput(this, p, m, src, dst, v6 !== null);
     if (msg.type === (v6 ? ICMPV6_ECHO_REQUEST : ICMP_ECHO) && msg.code === 0) {
       if (this.isLocalAddress(dst) || this.promiscuous) {
         const pkt = echoReply(m, src, dst, this.ipHeaderLen(!!v6));
-        if (pkt) this.sendIP(pkt, dst, src, v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP, 64, 0);
+        if (pkt) {
+          const mib = mibOf(this);
+          mib.icmpOutMsgs++;
+          mib.icmpOutEchoReps++;
+          this.sendIP(pkt, dst, src, v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP, 64, 0);
+        }
       }
       return;
     }

@@ -1,7 +1,8 @@
 // Dentry: a name in the tree (Linux struct dentry): its inode, its parent and, for file
 // systems that allow it, the children looked up so far. The cache is kept exact by the VFS
-// itself (every create, unlink and rename goes through it), so it is never revalidated; it
-// is never pruned either, which keeps dentries stable as mount points and working
+// itself (every create, unlink and rename goes through it); only an inode whose file system
+// can change behind the VFS (the gofer's) may say its name is stale (Inode.revalidate). It
+// is never pruned, which keeps dentries stable as mount points and working
 // directories. A dentry of a file system without caching lives only as long as someone holds
 // it. An unlinked dentry stays valid for whoever holds it (an open file, a cwd) but is
 // `deleted`.
@@ -22,7 +23,11 @@ export class Dentry {
   /** The child called name, looked up through the cache or the directory inode. */
   lookup(name: string): Dentry | null {
     const cached = this.children?.get(name);
-    if (cached) return cached;
+    if (cached) {
+      // A mount point keeps its dentry; any other stale name is looked up again.
+      if (cached.mountCount > 0 || cached.inode.revalidate()) return cached;
+      this.removed(name);
+    }
     const inode = this.inode.lookup(name);
     if (!inode) return null;
     const d = new Dentry(name, this, inode);

@@ -49,6 +49,10 @@ export abstract class Inode {
 
   abstract stat(): Stat;
 
+  /** d_revalidate: false when the name the VFS cached for this inode no longer leads to it
+   *  (a file system whose names can change behind the VFS: the gofer's host trees). */
+  revalidate(): boolean { return true; }
+
   /** Identity of the file for fsnotify watches: this object, unless the file system can hand
    *  out several objects for one file (the overlay). */
   notifyKey(): unknown { return this; }

@@ -13,6 +13,7 @@ use napi_derive::napi;
 use tsvisor_memfile::MemoryFile as CoreMemoryFile;
 use tsvisor_platform::{self as platform, Regs, NUM_REGS};
 
+mod p9;
 mod host_net;
 
 /// How long run() spins for the task to stop again before the caller must await a wake-up.
@@ -40,7 +41,7 @@ fn errno_name(e: i32) -> String {
     unsafe { std::ffi::CStr::from_ptr(p) }.to_string_lossy().into_owned()
 }
 
-fn to_napi(e: io::Error) -> Error {
+pub(crate) fn to_napi(e: io::Error) -> Error {
     let code = e.raw_os_error().unwrap_or(libc::EIO);
     Error::new(Status::GenericFailure, format!("{}: {}", errno_name(code), e))
 }

@@ -91,6 +91,22 @@ describe('loadExecutable: static ET_EXEC from a host file', () => {
     expect(mf.allocatedBytes()).toBe(0);
   });
 
+  it('segments hold the file while they map it (pages are filled after exec lets go of it)', () => {
+    const { mm } = newMM();
+    const file = memFile('/bin/prog', buildElf(execSpec));
+    let held = 0;
+    const backing = {
+      ...file.backing,
+      hold: () => { held++; },
+      drop: () => { held--; },
+    };
+    loadExecutable(mm, { ...file, backing }, noInterp, args());
+    // One hold per file-backed VMA (text and the file part of data), dropped with them.
+    expect(held).toBe(2);
+    mm.release();
+    expect(held).toBe(0);
+  });
+
   it('builds argv, envp and auxv as Linux does', () => {
     const { mm } = newMM();
     const { sp } = loadExecutable(mm, openHostFile(exePath), noInterp, args());

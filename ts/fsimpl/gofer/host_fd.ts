@@ -6,8 +6,11 @@ import * as fs from 'node:fs';
 import type { MappingBacking } from '../../mm/backing';
 import { addon } from '../../native/addon';
 import { SyscallError } from '../../kernel/syscall_error';
+import type { FileData } from './file_data';
+import type { Stat } from '../../abi/linux/stat';
+import { statFromHost } from '../../vfs/host_file';
 
-export class HostFd {
+export class HostFd implements FileData {
   private released = false;
   private mappers = 0;
   private closed = false;
@@ -31,6 +34,24 @@ export class HostFd {
     const r = addon().hostLseek(this.fd, offset, whence);
     if (r < 0) throw new SyscallError(-r);
     return r;
+  }
+
+  pwrite(src: Uint8Array, offset: number): number {
+    let done = 0;
+    while (done < src.length) {
+      const n = fs.writeSync(this.fd, src, done, src.length - done, offset + done);
+      if (n === 0) break;
+      done += n;
+    }
+    return done;
+  }
+
+  fsync(datasync: boolean): void {
+    if (datasync) fs.fdatasyncSync(this.fd); else fs.fsyncSync(this.fd);
+  }
+
+  stat(): Stat {
+    return statFromHost(fs.fstatSync(this.fd, { bigint: true }));
   }
 
   size(): number {

@@ -1,5 +1,5 @@
-// HostLowerFS: LowerFS served in-process from a host directory with node:fs, until the gofer
-// process takes this over. Every name is looked up with lstat (symlinks are never followed
+// HostLowerFS: LowerFS served in-process from a host directory with node:fs. Only kernels
+// built without a sandbox (the unit tests) use it: a sandbox's root comes from the gofer. Every name is looked up with lstat (symlinks are never followed
 // by the host) and files are opened O_RDONLY|O_NOFOLLOW and checked to still be the regular
 // file that was walked to. Only regular files are ever opened: host devices, FIFOs and
 // sockets are never touched.
@@ -12,6 +12,8 @@ import { OVERLAYFS_SUPER_MAGIC, dtypeOfMode, type Statfs } from '../../abi/linux
 import { S_IFMT, S_IFREG, type Stat } from '../../abi/linux/stat';
 import { statFromHost } from '../../vfs/host_file';
 import { throwHostError } from '../../vfs/host_errno';
+import type { FileData } from './file_data';
+import { HostFd } from './host_fd';
 import type { LowerDirent, LowerFS, LowerNode } from './lower_fs';
 
 class HostNode implements LowerNode {
@@ -55,7 +57,7 @@ export class HostLowerFS implements LowerFS {
     try { return fs.readlinkSync((node as HostNode).hostPath); } catch (e) { throwHostError(e); }
   }
 
-  open(node: LowerNode): number {
+  open(node: LowerNode): FileData {
     const n = node as HostNode;
     if ((n.attr.mode & S_IFMT) !== S_IFREG) throw new SyscallError(ENXIO);
     let fd: number;
@@ -68,7 +70,7 @@ export class HostLowerFS implements LowerFS {
       fs.closeSync(fd);
       throw new SyscallError(ESTALE);
     }
-    return fd;
+    return new HostFd(fd);
   }
 
   statfs(): Statfs {

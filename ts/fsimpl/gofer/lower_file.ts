@@ -1,10 +1,10 @@
 // LowerFile: an open regular file of the lower layer. Reads go straight to the host fd the
-// layer donated (pread at our own position); mmap fills pages from it. Never writable: a
+// layer donated (or through 9P reads where the server donates none) (pread at our own position); mmap fills pages from it. Never writable: a
 // write open copies the file up first and opens the copy (overlay/node.ts).
 
 import type { Task } from '../../kernel/task';
 import { SyscallError } from '../../kernel/syscall_error';
-import { ENOTTY } from '../../abi/linux/errno';
+import { ENOTTY, ENXIO } from '../../abi/linux/errno';
 import { FIONREAD } from '../../abi/linux/ioctl';
 import { SEEK_DATA, SEEK_HOLE } from '../../abi/linux/fcntl';
 import type { MappingBacking } from '../../mm/backing';
@@ -12,16 +12,19 @@ import { seekPosition } from '../../vfs/file_description';
 import { throwHostError } from '../../vfs/host_errno';
 import { VfsFile } from '../../vfs/vfs_file';
 import type { VirtualDentry } from '../../vfs/virtual_dentry';
-import { HostFd } from './host_fd';
+import type { FileData } from './file_data';
+
+/** Linux's generic_file_llseek for SEEK_DATA/SEEK_HOLE: one extent of data, a hole at EOF. */
+function seekWithoutHoles(size: number, offset: number, whence: number): number {
+  if (offset < 0 || offset >= size) throw new SyscallError(ENXIO);
+  return whence === SEEK_DATA ? offset : size;
+}
 
 export class LowerFile extends VfsFile {
   override readonly seekable = true;
   private pos = 0;
-  private readonly host: HostFd;
-
-  constructor(flags: number, vd: VirtualDentry, hostFd: number) {
+  constructor(flags: number, vd: VirtualDentry, private readonly host: FileData) {
     super(flags, vd);
-    this.host = new HostFd(hostFd);
   }
 
   override read(_t: Task, dst: Uint8Array, offset: number): number {
@@ -34,7 +37,9 @@ export class LowerFile extends VfsFile {
 
   override lseek(offset: number, whence: number): number {
     if (whence === SEEK_DATA || whence === SEEK_HOLE) {
-      this.pos = this.host.seekHoleData(offset, whence);
+      this.pos = this.host.seekHoleData !== undefined
+        ? this.host.seekHoleData(offset, whence)
+        : seekWithoutHoles(this.size(), offset, whence);
       return this.pos;
     }
     this.pos = seekPosition(this.pos, this.size(), offset, whence);

@@ -2,11 +2,14 @@
 // the host's tree. It is shaped after 9P2000.L (walk one name, getattr, readdir, readlink,
 // open handing back a host fd as the gofer does with SCM_RIGHTS) so that the gofer client
 // can replace the in-process implementation (host_lower.ts) without the VFS noticing.
+// Implementations: GoferLowerFS (gofer_lower.ts, the sandbox's) and HostLowerFS
+// (host_lower.ts, in-process, only for kernels built without a sandbox: the unit tests).
 // Nothing here follows a symlink: the VFS resolves every link itself, inside the sandbox's
 // root, so '..' and absolute targets can never lead out of the served tree.
 
 import type { Statfs } from '../../abi/linux/fs';
 import type { Stat } from '../../abi/linux/stat';
+import type { FileData } from './file_data';
 
 /** One file of the lower layer (a fid, for the gofer). */
 export interface LowerNode {
@@ -29,7 +32,10 @@ export interface LowerFS {
   getattr(node: LowerNode): Stat;
   readdir(dir: LowerNode): LowerDirent[];
   readlink(node: LowerNode): string;
-  /** A host fd open read-only on the regular file node; the caller closes it. */
-  open(node: LowerNode): number;
+  /** The contents of regular file node, open read-only; the caller releases them. */
+  open(node: LowerNode): FileData;
   statfs(): Statfs;
+  /** Does node's name still lead to node? (false: the host removed or replaced it; the
+   *  overlay then looks the name up again). Absent: names are always current. */
+  revalidate?(node: LowerNode): boolean;
 }

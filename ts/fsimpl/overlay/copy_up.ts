@@ -8,7 +8,6 @@ import { S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from '../../abi/linux/stat';
 import type { TmpfsDir } from '../tmpfs/dir';
 import type { TmpfsInode } from '../tmpfs/inode';
 import type { TmpfsRegular } from '../tmpfs/regular';
-import { HostFd } from '../gofer/host_fd';
 import type { OverlayNode } from './node';
 
 const CHUNK = 1 << 20;
@@ -43,7 +42,7 @@ export function copyUp(node: OverlayNode, withData = true): TmpfsInode {
 }
 
 function copyData(node: OverlayNode, to: TmpfsRegular): void {
-  const host = new HostFd(node.fs.lower.open(node.lower!));
+  const host = node.fs.lower.open(node.lower!);
   try {
     const buf = new Uint8Array(CHUNK);
     for (let off = 0; ; off += CHUNK) {

@@ -48,6 +48,13 @@ export class OverlayNode extends Inode {
     return a ? `${this.fs.dev}:${a.dev}:${a.ino}` : this.upper;
   }
 
+  /** A name only the lower layer has is current while the lower layer says so (the host may
+   *  change its tree); one with an upper inode is the overlay's own. */
+  override revalidate(): boolean {
+    if (this.upper || !this.lower) return true;
+    return this.fs.lower.revalidate?.(this.lower) ?? true;
+  }
+
   private get upperDir(): TmpfsDir | null {
     return this.upper instanceof TmpfsDir ? this.upper : null;
   }

@@ -18,16 +18,18 @@ import { leaseBreakTime, setLeaseBreakTime } from '../../vfs/locks/lease';
 import { aioMaxNr, aioNr, setAioMaxNr } from '../../kernel/aio/aio_context';
 import { UTS_RELEASE, UTS_VERSION } from '../../syscalls/linux/sys_uname';
 import { cpuCount } from '../../syscalls/linux/task_attrs';
+import { sysNetDir } from './net_dir';
 import {
   INOTIFY_MAX_QUEUED_EVENTS, INOTIFY_MAX_USER_INSTANCES, INOTIFY_MAX_USER_WATCHES,
 } from '../../abi/linux/inotify';
 
-let hostCpuinfo: string | null = null;
+// Read when the sentry loads, not when the program first asks: after start-up the sentry opens
+// no host file (everything else comes through the gofer).
+const hostCpuinfo: string = (() => {
+  try { return fs.readFileSync('/proc/cpuinfo', 'utf8'); } catch { return ''; }
+})();
 
 function cpuinfo(): string {
-  hostCpuinfo ??= (() => {
-    try { return fs.readFileSync('/proc/cpuinfo', 'utf8'); } catch { return ''; }
-  })();
   const blocks = hostCpuinfo.split('\n\n').filter((b) => b.trim() !== '');
   const n = cpuCount();
   if (blocks.length === 0) {
@@ -111,9 +113,7 @@ function sysTree(fs: KernFS, kernel: Kernel): KDir {
         max_queued_events: file('fs/inotify/max_queued_events', () => `${INOTIFY_MAX_QUEUED_EVENTS}\n`),
       })),
     })),
-    net: dir('net', () => ({
-      core: dir('net/core', () => ({ somaxconn: file('net/core/somaxconn', () => '4096\n') })),
-    })),
+    net: sysNetDir(fs, kernel),
   }));
 }
 
@@ -141,6 +141,7 @@ export function systemEntries(fs: KernFS, kernel: Kernel): Record<string, Inode>
     filesystems: file('filesystems', filesystemsText),
     cmdline: file('cmdline', () => 'BOOT_IMAGE=/vmlinuz tsvisor\n'),
     mounts: new KSymlink(fs, 'mounts', () => 'self/mounts'),
+    net: new KSymlink(fs, 'net', () => 'self/net'),
     sys: sysTree(fs, kernel),
   };
 }

@@ -13,6 +13,7 @@ import { KSymlink } from '../kernfs/symlink';
 import { fdDir, fdinfoDir } from './fd_dir';
 import { cwdLink, exeLink } from './links';
 import { MemInode } from './mem';
+import { netDir } from './net_dir';
 import * as files from './task_files';
 
 /** The task /proc/<pid> describes: the leader while it lives, else any thread left. */
@@ -50,6 +51,7 @@ function taskEntries(fs: KernFS, kernel: Kernel, key: string, tg: ThreadGroup, t
     cgroup: file('cgroup', () => '0::/\n'),
     oom_score_adj: file('oom_score_adj', () => '0\n', 0o644),
     loginuid: file('loginuid', () => '4294967295\n', 0o644),
+    net: netDir(fs, kernel, `${key}/net`),
   };
 }
 

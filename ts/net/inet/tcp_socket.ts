@@ -15,7 +15,7 @@ import { POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDHUP, POLLRDNORM, POLLWRNORM } 
 import { SIGPIPE } from '../../abi/linux/signal';
 import {
   AF_UNSPEC, MSG_DONTWAIT, MSG_NOSIGNAL, MSG_OOB, MSG_PEEK, MSG_WAITALL, SHUT_RD, SHUT_RDWR, SIOCINQ,
-  SIOCOUTQ, SOCK_STREAM,
+  SIOCOUTQ, SOCK_STREAM, SO_KEEPALIVE,
 } from '../../abi/linux/socket';
 import { sendSignalToThread, userSigInfo } from '../../kernel/signals';
 import type { Socket, RecvResult, SendRequest } from '../socket';
@@ -49,7 +49,7 @@ const TCP_MSS_DEFAULT = 536;
 const TCP_WMEM_DEFAULT = 16384;
 const TCP_RMEM_DEFAULT = 131072;
 
-/** Stored TCP options with their defaults (keep-alive timing is not acted on yet). */
+/** Stored TCP options with their defaults (the keep-alive ones drive the endpoint's probes). */
 const TCP_PLAIN: Record<number, number> = {
   [TCP_KEEPIDLE]: 7200, [TCP_KEEPINTVL]: 75, [TCP_KEEPCNT]: 9, [TCP_SYNCNT]: 6, [TCP_LINGER2]: 60,
   [TCP_DEFER_ACCEPT]: 0, [TCP_WINDOW_CLAMP]: 0, [TCP_QUICKACK]: 1, [TCP_USER_TIMEOUT]: 0, [TCP_FASTOPEN]: 0,
@@ -62,7 +62,8 @@ export class TcpSocket extends InetSocket {
   ep: TcpEndpoint;
   sockState: SockState = 'unconnected';
   private readonly tcpPlain = new Map<number, number>();
-  private congestion = 'cubic';
+  /** The stack's one congestion control, NewReno, is Linux's "reno". */
+  private congestion = 'reno';
 
   constructor(stack: Stack, flags: number, family: number, uid: number, gid: number, ep?: TcpEndpoint) {
     super(stack, flags, family, SOCK_STREAM, IPPROTO_TCP, uid, gid);
@@ -233,6 +234,8 @@ export class TcpSocket extends InetSocket {
     }
     const ns = new TcpSocket(this.stack, 0, this.family, this.ownerUid, this.ownerGid, child);
     ns.opts.copyFrom(this.opts);
+    for (const [k, v] of this.tcpPlain) ns.tcpPlain.set(k, v);
+    ns.keepaliveChanged();
     ns.inet.ttl = this.inet.ttl;
     ns.inet.tos = this.inet.tos;
     ns.inet.v6only = this.inet.v6only;
@@ -423,7 +426,7 @@ export class TcpSocket extends InetSocket {
     if (name === TCP_CONGESTION) {
       const end = val.indexOf(0);
       const algo = new TextDecoder().decode(end < 0 ? val : val.subarray(0, end));
-      if (algo !== 'cubic' && algo !== 'reno') fail(ENOENT);
+      if (algo !== 'reno') fail(ENOENT);
       this.congestion = algo;
       return;
     }
@@ -454,6 +457,16 @@ export class TcpSocket extends InetSocket {
         if (!(name in TCP_PLAIN)) fail(ENOPROTOOPT);
     }
     this.tcpPlain.set(name, v);
+    if (name === TCP_KEEPIDLE || name === TCP_KEEPINTVL || name === TCP_KEEPCNT) this.keepaliveChanged();
+  }
+
+  /** SO_KEEPALIVE and TCP_KEEPIDLE/INTVL/CNT, handed to the endpoint. */
+  override keepaliveChanged(): void {
+    const get = (n: number): number => this.tcpPlain.get(n) ?? TCP_PLAIN[n];
+    this.ep.keepalive.configure({
+      on: this.opts.plainValue(SO_KEEPALIVE) !== 0, idleMs: get(TCP_KEEPIDLE) * 1000, intvlMs: get(TCP_KEEPINTVL) * 1000,
+      cnt: get(TCP_KEEPCNT),
+    });
   }
 
   // --- closing ---

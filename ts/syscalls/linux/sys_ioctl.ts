@@ -12,6 +12,7 @@ import type { SyscallArgs, SyscallReturn, SyscallTable } from './types';
 import { getFile } from './fd_util';
 import { fGetown, fSetown, setAsyncFlag } from '../../kernel/fasync';
 import { Socket } from '../../net/socket';
+import { ifreqIoctl, isIfreqIoctl } from '../../net/ifreq';
 
 const FIOSETOWN = 0x8901, SIOCSPGRP = 0x8902, FIOGETOWN = 0x8903, SIOCGPGRP = 0x8904;
 
@@ -48,6 +49,8 @@ function sysIoctl(t: Task, a: SyscallArgs): SyscallReturn {
       t.mm.writeI32(arg, fGetown(f));
       return 0;
     default:
+      // sock_do_ioctl: what the family does not know goes to the interface ioctls.
+      if (f instanceof Socket && isIfreqIoctl(cmd)) return ifreqIoctl(t, f, cmd, arg);
       return f.ioctl(t, cmd, arg);
   }
 }

@@ -1,6 +1,7 @@
-// TCP header (RFC 9293 §3.1): build a segment with its options (MSS, window scale) and
-// checksum, and parse one without throwing: a short header, a data offset past the end or a
-// bad checksum is null; an option with a bad length ends option parsing, as Linux does.
+// TCP header (RFC 9293 §3.1): build a segment with its options (MSS, window scale,
+// SACK-permitted, SACK blocks: RFC 7323, RFC 2018) and checksum, and parse one without
+// throwing: a short header, a data offset past the end or a bad checksum is null; an option
+// with a bad length ends option parsing, as Linux does.
 
 import { finish, pseudoSum, sum16 } from '../checksum';
 
@@ -18,6 +19,10 @@ const OPT_EOL = 0;
 const OPT_NOP = 1;
 const OPT_MSS = 2;
 const OPT_WSCALE = 3;
+const OPT_SACK_PERM = 4;
+const OPT_SACK = 5;
+/** SACK blocks that fit in 40 bytes of options beside nothing else (no timestamps here). */
+export const MAX_SACK_BLOCKS = 4;
 
 export interface TCPSegment {
   srcPort: number;
@@ -29,6 +34,10 @@ export interface TCPSegment {
   /** Options seen (SYN segments): -1 when absent. */
   mss: number;
   wscale: number;
+  /** SACK-permitted option present (SYN segments). */
+  sackOk: boolean;
+  /** SACK blocks as flat [start, end, start, end...] (empty: none). */
+  sack: number[];
   data: Uint8Array;
 }
 
@@ -42,6 +51,10 @@ export interface TCPOut {
   /** Put MSS and window-scale options in (SYN and SYN-ACK); wscale -1 leaves it out. */
   mss?: number;
   wscale?: number;
+  /** SACK-permitted (SYN and SYN-ACK). */
+  sackOk?: boolean;
+  /** SACK blocks, flat [start, end, ...], at most MAX_SACK_BLOCKS pairs. */
+  sack?: number[];
 }
 
 /** Header length of a segment described by o. */
@@ -49,6 +62,8 @@ export function tcpHeaderLen(o: TCPOut): number {
   let n = TCP_HEADER;
   if (o.mss !== undefined) n += 4;
   if (o.wscale !== undefined && o.wscale >= 0) n += 4;
+  if (o.sackOk) n += 4;
+  if (o.sack && o.sack.length > 0) n += 4 + 4 * o.sack.length;
   return n;
 }
 
@@ -72,6 +87,18 @@ export function writeTCP(s: Uint8Array, o: TCPOut, src: Uint8Array, dst: Uint8Ar
     s[at] = OPT_NOP; s[at + 1] = OPT_WSCALE; s[at + 2] = 3; s[at + 3] = o.wscale;
     at += 4;
   }
+  if (o.sackOk) {
+    s[at] = OPT_NOP; s[at + 1] = OPT_NOP; s[at + 2] = OPT_SACK_PERM; s[at + 3] = 2;
+    at += 4;
+  }
+  if (o.sack && o.sack.length > 0) {
+    s[at] = OPT_NOP; s[at + 1] = OPT_NOP; s[at + 2] = OPT_SACK; s[at + 3] = 2 + 4 * o.sack.length;
+    at += 4;
+    for (const x of o.sack) {
+      s[at] = x >>> 24; s[at + 1] = (x >>> 16) & 0xff; s[at + 2] = (x >>> 8) & 0xff; s[at + 3] = x & 0xff;
+      at += 4;
+    }
+  }
   const c = finish(sum16(s, 0, s.length, pseudoSum(src, dst, IPPROTO_TCP, s.length)));
   s[16] = c >> 8; s[17] = c & 0xff;
 }
@@ -85,7 +112,7 @@ export function parseTCP(s: Uint8Array, src: Uint8Array, dst: Uint8Array): TCPSe
     srcPort: (s[0] << 8) | s[1], dstPort: (s[2] << 8) | s[3],
     seq: ((s[4] << 24) | (s[5] << 16) | (s[6] << 8) | s[7]) >>> 0,
     ack: ((s[8] << 24) | (s[9] << 16) | (s[10] << 8) | s[11]) >>> 0,
-    flags: s[13], window: (s[14] << 8) | s[15], mss: -1, wscale: -1, data: s.subarray(off),
+    flags: s[13], window: (s[14] << 8) | s[15], mss: -1, wscale: -1, sackOk: false, sack: [], data: s.subarray(off),
   };
   let i = TCP_HEADER;
   while (i < off) {
@@ -97,6 +124,10 @@ export function parseTCP(s: Uint8Array, src: Uint8Array, dst: Uint8Array): TCPSe
     if (len < 2 || i + len > off) break;
     if (kind === OPT_MSS && len === 4) seg.mss = (s[i + 2] << 8) | s[i + 3];
     else if (kind === OPT_WSCALE && len === 3) seg.wscale = Math.min(s[i + 2], 14);
+    else if (kind === OPT_SACK_PERM && len === 2) seg.sackOk = true;
+    else if (kind === OPT_SACK && len >= 10 && (len - 2) % 8 === 0) {
+      for (let j = i + 2; j < i + len; j += 4) seg.sack.push(((s[j] << 24) | (s[j + 1] << 16) | (s[j + 2] << 8) | s[j + 3]) >>> 0);
+    }
     i += len;
   }
   return seg;

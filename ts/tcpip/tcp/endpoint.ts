@@ -4,8 +4,10 @@
 // (the peer's, scaled; ours, from the receive buffer), the retransmission and persist timer,
 // Nagle, and the listener's accept queue. Segments come in through input(); the socket layer
 // (ts/net/inet) drives the rest and hears about readiness through its owner's notify().
-// Out-of-order segments are dropped and re-ACKed (the loopback link never reorders): there is
-// no reassembly queue, SACK or congestion control yet.
+// Segments past a hole wait in the out-of-order queue and are named in SACK blocks (sack.ts);
+// the sender keeps a SACK scoreboard and a NewReno congestion window (congestion.ts): fast
+// retransmit on three duplicate ACKs, recovery retransmitting only the holes, slow start
+// from one segment after a timeout. Keep-alive probes an idle connection (keepalive.ts).
 
 import { ECONNREFUSED, ECONNRESET, EPIPE, ETIMEDOUT } from '../../abi/linux/errno';
 import { POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDHUP } from '../../abi/linux/poll';
@@ -17,6 +19,10 @@ import { seqAdd, seqDiff, seqGE, seqGT, seqLE, seqLT } from './seqnum';
 import { TCPS, synchronized } from './states';
 import { TcpTimer } from './timer';
 import { RtoEstimator } from './rto';
+import { DUPACK_THRESHOLD, NewReno } from './congestion';
+import { OutOfOrderQueue, SeqRanges } from './sack';
+import { Keepalive } from './keepalive';
+import { mibOf } from '../mib';
 
 export const RCV_SHUTDOWN = 1;
 export const SEND_SHUTDOWN = 2;
@@ -24,11 +30,13 @@ export const SEND_SHUTDOWN = 2;
 /** Receive and send buffer sizes when the application sets none (Linux autotunes up to
  *  tcp_rmem[2] = 6 MiB and tcp_wmem[2] = 4 MiB). */
 export const AUTO_BUF = 4 << 20;
-const TCP_MAX_RETRIES = 15;
-const TCP_SYN_RETRIES = 6;
+export const TCP_MAX_RETRIES = 15;
+export const TCP_SYN_RETRIES = 6;
+export const TCP_SYNACK_RETRIES = 5;
 /** TCP_TIMEWAIT_LEN and tcp_fin_timeout. */
 const TIME_WAIT_MS = 60_000;
-const FIN_TIMEOUT_MS = 60_000;
+export const FIN_TIMEOUT_MS = 60_000;
+export const TCP_INVALID_RATELIMIT_MS = 500;
 const WSCALE_SHIFT = 7;
 
 export interface EndpointOwner { notify(mask: number): void }
@@ -57,6 +65,13 @@ export class TcpEndpoint {
   rcvBufSize = AUTO_BUF;
   /** Most data per segment we advertise (TCP_MAXSEG before connect; 0: from the MTU). */
   userMss = 0;
+  /** net.ipv4.tcp_invalid_ratelimit: the least time between two out-of-window ACKs. */
+  oowRateLimitMs = TCP_INVALID_RATELIMIT_MS;
+  private lastOowAck = -Infinity;
+  /** net.ipv4.tcp_sack for this endpoint: offer and accept SACK. */
+  sackEnabled = true;
+  /** SACK was offered by both ends. */
+  sackOk = false;
 
   // --- send side ---
   iss = 0;
@@ -75,6 +90,9 @@ export class TcpEndpoint {
   finQueued = false;
   private finSent = false;
   private finSeq = 0;
+  /** What the peer has SACKed above sndUna, and how far recovery has retransmitted. */
+  readonly sacked = new SeqRanges();
+  private rtxHigh = 0;
 
   // --- receive side ---
   irs = 0;
@@ -83,6 +101,9 @@ export class TcpEndpoint {
   rcvHeadOff = 0;
   rcvQueued = 0;
   private rcvAdvRight = 0;
+  /** Segments past a hole, and where an out-of-order FIN sits. */
+  readonly ooo = new OutOfOrderQueue();
+  private oooFin: number | null = null;
   /** The peer's FIN arrived (Linux SOCK_DONE): reads end at the queue's end. */
   finReceived = false;
   shutdownBits = 0;
@@ -101,6 +122,8 @@ export class TcpEndpoint {
   private readonly rtx = new TcpTimer(() => this.onRetransmitTimer());
   private readonly lifeTimer = new TcpTimer(() => this.destroy());
   readonly rtt = new RtoEstimator();
+  readonly cc = new NewReno();
+  readonly keepalive = new Keepalive(this);
   private retries = 0;
   ackNeeded = false;
 
@@ -187,6 +210,7 @@ export class TcpEndpoint {
     this.sndNxt = seqAdd(this.iss, 1);
     this.state = TCPS.SYN_SENT;
     this.rcvWscale = WSCALE_SHIFT;
+    mibOf(this.stack).tcpActiveOpens++;
     this.sendSyn(false);
   }
 
@@ -205,6 +229,8 @@ export class TcpEndpoint {
       srcPort: this.lport, dstPort: this.rport, seq: this.iss, ack: ack ? this.rcvNxt : 0,
       flags: TH_SYN | (ack ? TH_ACK : 0), window: Math.min(this.rcvWindow(), 0xffff), mss: this.ourMss(),
       wscale: ack && this.rcvWscale === 0 ? undefined : this.rcvWscale,
+      // A SYN offers SACK; a SYN-ACK answers the offer.
+      sackOk: ack ? this.sackOk : this.sackEnabled,
     };
     this.transmit(o, null, 0, 0);
     this.rtx.armIfIdle(this.rtt.rto);
@@ -226,6 +252,7 @@ export class TcpEndpoint {
     c.sndBufSize = this.sndBufSize;
     c.rcvBufSize = this.rcvBufSize;
     c.userMss = this.userMss;
+    c.sackEnabled = this.sackEnabled;
     this.stack.attachChild(this, c);
     c.irs = seg.seq;
     c.rcvNxt = seqAdd(seg.seq, 1);
@@ -234,6 +261,7 @@ export class TcpEndpoint {
     c.sndUna = c.iss;
     c.sndNxt = seqAdd(c.iss, 1);
     c.state = TCPS.SYN_RECV;
+    mibOf(this.stack).tcpPassiveOpens++;
     this.stack.registerConn(c);
     this.synQueue.add(c);
     c.sendSyn(true);
@@ -250,6 +278,7 @@ export class TcpEndpoint {
     }
     this.sndWnd = seg.window; // never scaled in a SYN
     this.sndWl1 = seg.seq;
+    this.sackOk = seg.sackOk && this.sackEnabled;
   }
 
   private established(): void {
@@ -257,12 +286,14 @@ export class TcpEndpoint {
     this.wasConnected = true;
     this.retries = 0;
     this.rtx.cancel();
+    this.keepalive.restart();
   }
 
   // --- input (tcp_rcv_state_process) ---
 
   input(seg: TCPSegment, src: IPAddr, dst: IPAddr): void {
     this.segsIn++;
+    this.keepalive.heard();
     switch (this.state) {
       case TCPS.LISTEN:
         if (seg.flags & TH_RST) return;
@@ -336,18 +367,25 @@ export class TcpEndpoint {
       return;
     }
     if (!this.acceptable(seg, segLen)) {
-      if (!(f & TH_RST)) this.sendAck();
+      // Data always gets its duplicate ACK; a bare ACK or SYN only at the rate limit (two
+      // ends disagreeing about the window must not ACK each other forever).
+      // A window or keep-alive probe (one below rcv.nxt) is always answered: the sender's
+      // persist and keep-alive timers back off waiting for that answer.
+      if (!(f & TH_RST)) {
+        if ((seg.data.length > 0 && !(f & TH_SYN)) || seqAdd(seg.seq, 1) === this.rcvNxt) this.sendAck();
+        else this.oowAck();
+      }
       return;
     }
     if (f & TH_RST) {
       // RFC 5961: only the exact next sequence number resets; others get a challenge ACK.
-      if (seg.seq !== this.rcvNxt) { this.sendAck(); return; }
+      if (seg.seq !== this.rcvNxt) { this.oowAck(); return; }
       if (this.state === TCPS.SYN_RECV && this.listener) { this.destroy(); return; }
       this.reset(this.state === TCPS.CLOSE_WAIT ? EPIPE : ECONNRESET);
       return;
     }
     if (f & TH_SYN) {
-      this.sendAck();
+      this.oowAck();
       return;
     }
     if (!(f & TH_ACK)) return;
@@ -378,6 +416,7 @@ export class TcpEndpoint {
     // Data (tcp_data_queue), in order only.
     let data = seg.data;
     let seq = seg.seq;
+    let ackedNow = false;
     if (data.length > 0) {
       if (this.state === TCPS.ESTABLISHED || this.state === TCPS.FIN_WAIT1 || this.state === TCPS.FIN_WAIT2) {
         if (this.shutdownBits & RCV_SHUTDOWN && this.orphan) {
@@ -391,33 +430,32 @@ export class TcpEndpoint {
           seq = this.rcvNxt;
         }
         if (seq === this.rcvNxt && data.length > 0) {
-          const room = this.rcvBufSize - this.rcvQueued;
-          const n = Math.min(data.length, Math.max(room, 0));
-          if (n > 0) {
-            const take = n === data.length ? data : data.subarray(0, n);
-            this.rcvQueue.push(take);
-            this.rcvQueued += n;
-            this.rcvNxt = seqAdd(this.rcvNxt, n);
-            this.bytesReceived += n;
-            this.emit(POLLIN);
+          data = data.subarray(this.append(data));
+          // The hole is filled: what waited behind it follows (tcp_ofo_queue).
+          if (data.length === 0 && !this.ooo.empty) {
+            for (const d of this.ooo.takeContiguous(this.rcvNxt)) if (this.append(d) < d.length) break;
+            if (this.oooFin !== null && this.oooFin === this.rcvNxt) this.receiveFin();
+            else this.sendAck();
+            ackedNow = true;
           }
-          data = data.subarray(n);
+        } else if (seqGT(seq, this.rcvNxt) && data.length > 0) {
+          // Past a hole: keep it if it fits, and say at once what we miss (a duplicate ACK
+          // carrying SACK blocks, tcp_data_queue_ofo).
+          if (data.length <= this.rcvBufSize - this.rcvQueued - this.ooo.bytes) {
+            this.ooo.insert(seq, data.slice());
+            mibOf(this.stack).tcpOfoQueue++;
+            if (f & TH_FIN) this.oooFin = seqAdd(seq, data.length);
+          }
+          this.sendAck();
+          this.output();
+          return;
         }
-        this.stack.ackLater(this);
+        if (!ackedNow) this.stack.ackLater(this);
       }
     }
     // FIN, once everything before it is in.
     if ((f & TH_FIN) && data.length === 0 && seqAdd(seg.seq, seg.data.length) === this.rcvNxt && !this.finReceived) {
-      this.rcvNxt = seqAdd(this.rcvNxt, 1);
-      this.finReceived = true;
-      this.shutdownBits |= RCV_SHUTDOWN;
-      switch (this.state) {
-        case TCPS.SYN_RECV: case TCPS.ESTABLISHED: this.state = TCPS.CLOSE_WAIT; break;
-        case TCPS.FIN_WAIT1: this.state = TCPS.CLOSING; break;
-        case TCPS.FIN_WAIT2: this.enterTimeWait(); break;
-      }
-      this.sendAck();
-      this.emit(POLLIN | POLLRDHUP | POLLHUP);
+      this.receiveFin();
     } else if (segLen > 0 && data.length > 0) {
       // Data we could not take (out of order or beyond the window): say where we are.
       this.sendAck();
@@ -425,12 +463,45 @@ export class TcpEndpoint {
     this.output();
   }
 
+  /** Append in-order data to the receive queue, as much as the buffer takes; returns how much. */
+  private append(data: Uint8Array): number {
+    const n = Math.min(data.length, Math.max(this.rcvBufSize - this.rcvQueued, 0));
+    if (n > 0) {
+      this.rcvQueue.push(n === data.length ? data : data.subarray(0, n));
+      this.rcvQueued += n;
+      this.rcvNxt = seqAdd(this.rcvNxt, n);
+      this.bytesReceived += n;
+      this.emit(POLLIN);
+    }
+    return n;
+  }
+
+  /** The peer's FIN, once everything before it is in (tcp_fin). */
+  private receiveFin(): void {
+    if (this.finReceived) return;
+    this.oooFin = null;
+    this.rcvNxt = seqAdd(this.rcvNxt, 1);
+    this.finReceived = true;
+    this.shutdownBits |= RCV_SHUTDOWN;
+    switch (this.state) {
+      case TCPS.SYN_RECV: case TCPS.ESTABLISHED: this.state = TCPS.CLOSE_WAIT; break;
+      case TCPS.FIN_WAIT1: this.state = TCPS.CLOSING; break;
+      case TCPS.FIN_WAIT2: this.enterTimeWait(); break;
+    }
+    this.sendAck();
+    this.emit(POLLIN | POLLRDHUP | POLLHUP);
+  }
+
   /** The ACK field of a synchronized-state segment; false: drop the rest. */
   private processAck(seg: TCPSegment): boolean {
     if (seqGT(seg.ack, this.sndNxt)) {
-      this.sendAck();
+      this.oowAck();
       return false;
     }
+    const newSack = this.takeSack(seg);
+    // RFC 5681: nothing new acknowledged, no data, same window, data outstanding.
+    const dup = seg.ack === this.sndUna && seg.data.length === 0 && !(seg.flags & (TH_SYN | TH_FIN))
+      && this.sndNxt !== this.sndUna && ((seg.window << this.sndWscale) === this.sndWnd || newSack);
     if (seqGT(seg.ack, this.sndUna)) {
       let acked = seqDiff(seg.ack, this.sndUna);
       let finAcked = false;
@@ -441,6 +512,8 @@ export class TcpEndpoint {
       this.dropAcked(acked);
       this.bytesAcked += acked;
       this.sndUna = seg.ack;
+      this.sacked.pruneBelow(this.sndUna);
+      this.congestionOnAck(acked);
       this.rtt.acked(seg.ack, seqGE);
       this.retries = 0;
       this.retransmits = 0;
@@ -458,6 +531,7 @@ export class TcpEndpoint {
         }
       }
     }
+    if (dup) this.onDupAck();
     // RFC 9293 window update rule.
     if (seqLT(this.sndWl1, seg.seq) || (this.sndWl1 === seg.seq && seqLE(this.sndWl2, seg.ack))) {
       const opened = (seg.window << this.sndWscale) > this.sndWnd;
@@ -467,6 +541,80 @@ export class TcpEndpoint {
       if (opened && this.sndWnd > 0 && this.sndUna === this.sndNxt) this.rtx.cancel();
     }
     return true;
+  }
+
+  /** Record the SACK blocks of an ACK (within what we sent); true if they told us anything. */
+  private takeSack(seg: TCPSegment): boolean {
+    if (!this.sackOk || seg.sack.length === 0) return false;
+    const before = this.sacked.bytes();
+    for (let i = 0; i + 1 < seg.sack.length; i += 2) {
+      let start = seg.sack[i];
+      const end = seg.sack[i + 1];
+      if (!seqGT(end, this.sndUna) || seqGT(end, this.sndNxt) || !seqLT(start, end)) continue;
+      if (seqLT(start, this.sndUna)) start = this.sndUna;
+      this.sacked.add(start, end);
+    }
+    return this.sacked.bytes() !== before;
+  }
+
+  private flightSegs(): number { return Math.ceil(seqDiff(this.sndNxt, this.sndUna) / Math.max(this.sndMss, 1)); }
+
+  /** New data acknowledged: grow the window, or go on with (or leave) recovery. */
+  private congestionOnAck(acked: number): void {
+    const segs = Math.max(1, Math.ceil(acked / Math.max(this.sndMss, 1)));
+    if (!this.cc.inRecovery) { this.cc.onAck(segs); return; }
+    if (seqGE(this.sndUna, this.cc.recover)) { this.cc.exitRecovery(); return; }
+    // A partial ACK: the next hole is lost too (RFC 6582); SACK may know it was sent again.
+    this.cc.partialAck(segs);
+    if (!this.sackOk || seqLT(this.rtxHigh, this.sndUna)) this.rtxHigh = this.sndUna;
+    this.retransmitHole(true);
+  }
+
+  private onDupAck(): void {
+    if (this.cc.onDupAck(this.flightSegs(), this.sndNxt)) {
+      const mib = mibOf(this.stack);
+      mib.tcpFastRetrans++;
+      if (this.sackOk) mib.tcpSackRecovery++;
+      else mib.tcpRenoRecovery++;
+      this.rtxHigh = this.sndUna;
+      this.retransmitHole(true);
+    } else if (this.cc.inRecovery && this.sackOk) {
+      this.retransmitHole(false);
+    }
+  }
+
+  /** Retransmit the first segment's worth of the first hole past rtxHigh that the peer has
+   *  not SACKed (or the FIN). Unless forced (the hole three duplicates or a partial ACK
+   *  point at), only a hole the peer has SACKed DupThresh segments beyond is taken for lost
+   *  (RFC 6675 IsLost): what was just sent past the SACKed data is not. */
+  private retransmitHole(force: boolean): void {
+    let h = seqGT(this.rtxHigh, this.sndUna) ? this.rtxHigh : this.sndUna;
+    for (let r = this.sacked.holding(h); r; r = this.sacked.holding(h)) h = r.end;
+    if (!force && this.sackedAbove(h) < DUPACK_THRESHOLD * this.sndMss) return;
+    const dataEnd = this.finSent ? this.finSeq : this.sndNxt;
+    if (seqLT(h, dataEnd)) {
+      const next = this.sacked.nextAfter(h);
+      const limit = next && seqLT(next.start, dataEnd) ? next.start : dataEnd;
+      const n = Math.min(this.sndMss, seqDiff(limit, h));
+      this.transmit(this.dataSeg(h, TH_ACK), this.sndQueue, seqDiff(h, this.sndUna), n);
+      this.rtxHigh = seqAdd(h, n);
+    } else if (this.finSent && h === this.finSeq) {
+      this.transmit(this.dataSeg(h, TH_ACK | TH_FIN), null, 0, 0);
+      this.rtxHigh = seqAdd(h, 1);
+    } else {
+      return;
+    }
+    this.retransmits++;
+    this.totalRetrans++;
+    mibOf(this.stack).tcpRetransSegs++;
+    this.rtt.discard();
+    this.rtx.arm(this.rtt.rto);
+  }
+
+  private sackedAbove(seq: number): number {
+    let n = 0;
+    for (const r of this.sacked.ranges) if (seqGT(r.end, seq)) n += seqDiff(r.end, seqGT(r.start, seq) ? r.start : seq);
+    return n;
   }
 
   private dropAcked(n: number): void {
@@ -496,6 +644,9 @@ export class TcpEndpoint {
       const unsent = this.sndQueued - inflight;
       if (unsent <= 0) break;
       const wndLeft = seqDiff(seqAdd(this.sndUna, this.sndWnd), this.sndNxt);
+      // The congestion window, in whole segments: what is in the network (sent, not
+      // acknowledged, not SACKed) stays below cwnd segments.
+      if (inflight - this.sacked.bytes() >= this.cc.cwnd * this.sndMss) break;
       const n = Math.min(unsent, this.sndMss, wndLeft);
       if (n <= 0) {
         // Zero window: probe it later (the persist timer shares the retransmission timer).
@@ -521,7 +672,24 @@ export class TcpEndpoint {
   }
 
   private dataSeg(seq: number, flags: number): TCPOut {
-    return { srcPort: this.lport, dstPort: this.rport, seq, ack: this.rcvNxt, flags, window: this.rcvWindow() >> this.rcvWscale };
+    return {
+      srcPort: this.lport, dstPort: this.rport, seq, ack: this.rcvNxt, flags, window: this.rcvWindow() >> this.rcvWscale,
+      sack: this.sackOk && !this.ooo.empty ? this.ooo.sackBlocks() : undefined,
+    };
+  }
+
+  /** A duplicate or challenge ACK for an out-of-window segment, at most one per
+   *  oowRateLimitMs (tcp_oow_rate_limited, net.ipv4.tcp_invalid_ratelimit). */
+  private oowAck(): void {
+    const now = performance.now();
+    if (now - this.lastOowAck < this.oowRateLimitMs) return;
+    this.lastOowAck = now;
+    this.sendAck();
+  }
+
+  /** A keep-alive probe: an old sequence number, so the peer answers with an ACK. */
+  sendKeepaliveProbe(): void {
+    this.transmit(this.dataSeg(seqAdd(this.sndUna, -1), TH_ACK), null, 0, 0);
   }
 
   sendAck(): void {
@@ -555,6 +723,9 @@ export class TcpEndpoint {
     }
     writeTCP(pkt.subarray(ipLen), o, local, remote);
     this.segsOut++;
+    const mib = mibOf(this.stack);
+    mib.tcpOutSegs++;
+    if (o.flags & TH_RST) mib.tcpOutRsts++;
     this.ackNeeded = false;
     if (o.flags & TH_ACK) this.rcvAdvRight = seqAdd(this.rcvNxt, o.window << ((o.flags & TH_SYN) ? 0 : this.rcvWscale));
     this.stack.sendIP(pkt, local, remote, IPPROTO_TCP, this.ttl, this.tos);
@@ -573,18 +744,25 @@ export class TcpEndpoint {
       return;
     }
     this.retries++;
-    const limit = this.state === TCPS.SYN_SENT || this.state === TCPS.SYN_RECV ? TCP_SYN_RETRIES : TCP_MAX_RETRIES;
+    const limit = this.state === TCPS.SYN_SENT ? TCP_SYN_RETRIES : this.state === TCPS.SYN_RECV ? TCP_SYNACK_RETRIES : TCP_MAX_RETRIES;
     if (this.retries > limit) {
+      mibOf(this.stack).tcpAbortOnTimeout++;
       this.reset(ETIMEDOUT);
       return;
     }
     this.retransmits++;
     this.totalRetrans++;
+    const mib = mibOf(this.stack);
+    mib.tcpTimeouts++;
+    mib.tcpRetransSegs++;
     this.rtt.discard();
     this.rtt.backoff();
     if (this.state === TCPS.SYN_SENT) { this.sendSyn(false); return; }
     if (this.state === TCPS.SYN_RECV) { this.sendSyn(true); return; }
-    // Go back to the first unacknowledged byte.
+    // Go back to the first unacknowledged byte, from a window of one segment (tcp_enter_loss).
+    this.cc.onTimeout(this.flightSegs());
+    this.sacked.clear();
+    this.rtxHigh = this.sndUna;
     this.sndNxt = this.sndUna;
     this.finSent = false;
     this.rtx.arm(this.rtt.rto);
@@ -641,7 +819,10 @@ export class TcpEndpoint {
   }
 
   /** The connection died with err (tcp_reset, a timeout). */
-  private reset(err: number): void {
+  reset(err: number): void {
+    const mib = mibOf(this.stack);
+    if (this.state === TCPS.SYN_SENT || this.state === TCPS.SYN_RECV) mib.tcpAttemptFails++;
+    else if (this.state === TCPS.ESTABLISHED || this.state === TCPS.CLOSE_WAIT) mib.tcpEstabResets++;
     this.err = err;
     this.destroy();
   }
@@ -658,6 +839,9 @@ export class TcpEndpoint {
     this.shutdownBits = RCV_SHUTDOWN | SEND_SHUTDOWN;
     this.rtx.cancel();
     this.lifeTimer.cancel();
+    this.keepalive.stop();
+    this.ooo.clear();
+    this.sacked.clear();
     this.sndQueue.length = 0;
     this.sndQueued = 0;
     this.stack.unregisterConn(this);

@@ -1,0 +1,82 @@
+#!/usr/bin/env node
+// npm run bench -- --fs (or node benches/fs.mjs [--before DIR]): the file-system paths, native
+// vs tsvisor, on the root (the host's tree through the gofer, writes into the memory overlay)
+// and on a --volume (the gofer's writable tree): stat, open-read-close, 64 MiB sequential
+// read and write (benches/fs.c), and `find /usr -name '*.h'` wall time. --before DIR adds the
+// tsvisor of another checkout (e.g. /work/main, with the in-process lower layer) as a column
+// for before/after; it has no --volume, so its volume rows are left empty.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const args = process.argv.slice(2);
+const beforeIdx = args.indexOf('--before');
+const before = beforeIdx >= 0 ? path.resolve(args[beforeIdx + 1]) : null;
+const platform = args.includes('--ptrace') ? 'ptrace' : 'systrap';
+
+const binDir = path.join(tmpdir(), 'tsvisor-benches');
+mkdirSync(binDir, { recursive: true });
+const fsBin = path.join(binDir, 'fs');
+const src = path.join(root, 'benches', 'fs.c');
+if (!existsSync(fsBin) || statSync(fsBin).mtimeMs < statSync(src).mtimeMs) execFileSync('gcc', ['-O2', '-static', '-o', fsBin, src]);
+
+const data = mkdtempSync(path.join(tmpdir(), 'tsvisor-fsbench-'));
+const vol = mkdtempSync(path.join(tmpdir(), 'tsvisor-fsbench-vol-'));
+const big = Buffer.alloc(64 << 20, 7);
+writeFileSync(path.join(data, 'big'), big);
+writeFileSync(path.join(vol, 'big'), big);
+writeFileSync(path.join(data, 'small'), Buffer.alloc(4096, 1));
+writeFileSync(path.join(vol, 'small'), Buffer.alloc(4096, 1));
+
+const runners = [{ name: 'native', prefix: () => [] }];
+runners.push({ name: `tsvisor-${platform}`, prefix: (v) => [process.execPath, path.join(root, 'bin', 'tsvisor.js'), 'run', `--platform=${platform}`, ...(v ? ['--volume', `${vol}:/vol`] : []), '--'] });
+if (before) runners.push({ name: `before-${platform}`, volume: false, prefix: () => [process.execPath, path.join(before, 'bin', 'tsvisor.js'), 'run', `--platform=${platform}`, '--'] });
+
+/** Paths each runner uses: natively the volume is its host directory. */
+function where(r, onVolume) {
+  if (!onVolume) return { small: path.join(data, 'small'), big: path.join(data, 'big'), out: path.join(data, 'out') };
+  const d = r.name === 'native' ? vol : '/vol';
+  return { small: `${d}/small`, big: `${d}/big`, out: `${d}/out` };
+}
+
+function run(argv) {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', maxBuffer: 64 << 20 });
+  return { code: r.status, out: r.stdout ?? '', err: r.stderr ?? '', ms: Number(process.hrtime.bigint() - t0) / 1e6 };
+}
+
+const rows = [];
+for (const onVolume of [false, true]) {
+  for (const [label, argvOf, re, unit] of [
+    ['stat', (p) => [fsBin, 'stat', p.small, '20000'], /stat (\d+) ns/, 'ns/op'],
+    ['open-read-close', (p) => [fsBin, 'orc', p.small, '10000'], /orc (\d+) ns/, 'ns/op'],
+    ['64 MiB read', (p) => [fsBin, 'read', p.big], /read (\d+) MB\/s/, 'MB/s'],
+    ['64 MiB write', (p) => [fsBin, 'write', p.out, '64'], /write (\d+) MB\/s/, 'MB/s'],
+  ]) {
+    const row = [`${label} (${onVolume ? 'volume' : 'root'})`];
+    for (const r of runners) {
+      if (onVolume && r.volume === false) { row.push('-'); continue; }
+      const g = run([...r.prefix(onVolume), ...argvOf(where(r, onVolume))]);
+      const m = re.exec(g.out);
+      row.push(g.code === 0 && m ? `${m[1]} ${unit}` : `FAIL (${(g.err || g.out).trim().split('\n').pop()})`);
+    }
+    rows.push(row);
+  }
+}
+{
+  const row = ["find /usr -name '*.h' (root)"];
+  for (const r of runners) {
+    const g = run([...r.prefix(false), '/usr/bin/find', '/usr', '-name', '*.h']);
+    row.push(g.code === 0 ? `${g.ms.toFixed(0)} ms (${g.out.split('\n').length - 1} files)` : `FAIL (${g.err.trim().split('\n').pop()})`);
+  }
+  rows.push(row);
+}
+rmSync(data, { recursive: true, force: true });
+rmSync(vol, { recursive: true, force: true });
+
+const table = [['benchmark', ...runners.map((r) => r.name)], ...rows];
+const widths = table[0].map((_, i) => Math.max(...table.map((r) => r[i].length)));
+for (const r of table) console.log(r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  '));

@@ -1,0 +1,122 @@
+// GoferFile: an open regular file of a writable gofer file system. Reads and writes go to the
+// file's FileData (the donated host fd, or Tread/Twrite), at our own position; O_APPEND is
+// ours too (the host fd is never opened O_APPEND, so pwrite lands where we say).
+
+import type { Task } from '../../kernel/task';
+import { SyscallError } from '../../kernel/syscall_error';
+import { ENOTTY } from '../../abi/linux/errno';
+import { O_APPEND } from '../../abi/linux/fcntl';
+import { FIONREAD } from '../../abi/linux/ioctl';
+import type { MappingBacking } from '../../mm/backing';
+import { seekPosition } from '../../vfs/file_description';
+import { throwHostError } from '../../vfs/host_errno';
+import { VfsFile } from '../../vfs/vfs_file';
+import type { VirtualDentry } from '../../vfs/virtual_dentry';
+import type { FileData } from './file_data';
+import type { GoferNode } from './session';
+import type { Stat } from '../../abi/linux/stat';
+import type { SharedCache } from './shared_cache';
+
+export class GoferFile extends VfsFile {
+  override readonly seekable = true;
+  private pos = 0;
+
+  constructor(
+    flags: number, vd: VirtualDentry, private readonly data: FileData, private readonly node: GoferNode,
+    private readonly cacheOf: () => SharedCache,
+  ) {
+    super(flags, vd);
+  }
+
+  override read(_t: Task, dst: Uint8Array, offset: number): number {
+    const at = offset >= 0 ? offset : this.pos;
+    let n: number;
+    try {
+      const cache = this.node.cache;
+      n = cache ? cache.pread(dst, at, this.data.size()) : this.data.pread(dst, at);
+    } catch (e) { hostError(e); }
+    if (offset < 0) this.pos += n;
+    return n;
+  }
+
+  override write(_t: Task, src: Uint8Array, offset: number): number {
+    let at = offset >= 0 ? offset : this.pos;
+    if (this.flags & O_APPEND) at = this.size();
+    let n: number;
+    try {
+      n = this.data.pwrite(src, at);
+      this.node.cache?.wrote(src.subarray(0, n), at);
+    } catch (e) { hostError(e); }
+    // Size and times changed: the next stat asks the server.
+    this.node.attrAt = -Infinity;
+    if (offset < 0) this.pos = at + n;
+    return n;
+  }
+
+  /** fstat asks the open file, not the name (which may be gone). */
+  override stat(): Stat {
+    let st: Stat;
+    try { st = this.data.stat(); } catch (e) { hostError(e); }
+    return { ...st, dev: this.vd.mount.fs.dev };
+  }
+
+  override lseek(offset: number, whence: number): number {
+    this.pos = seekPosition(this.pos, this.size(), offset, whence);
+    return this.pos;
+  }
+
+  override size(): number {
+    try { return this.data.size(); } catch (e) { hostError(e); }
+  }
+
+  override fsync(): void {
+    try {
+      this.node.cache?.writeBack();
+      this.data.fsync(false);
+    } catch (e) { hostError(e); }
+  }
+
+  override ioctl(t: Task, cmd: number, arg: number): number {
+    if (cmd !== FIONREAD) throw new SyscallError(ENOTTY);
+    t.mm.writeI32(arg, Math.max(0, Math.min(this.size() - this.pos, 0x7fffffff)));
+    return 0;
+  }
+
+  /** Private mappings copy pages (through the cache if there is one); shared ones map the
+   *  file's SharedCache, written back when the last mapping of the file goes. */
+  override mappable(): MappingBacking {
+    const base = this.data.backing(this.describe());
+    const node = this.node;
+    return {
+      ...base,
+      fill: (mf, fileOffset, mfOffset, length) => {
+        const cache = node.cache;
+        if (!cache) return base.fill(mf, fileOffset, mfOffset, length);
+        const buf = new Uint8Array(length);
+        const n = cache.pread(buf, fileOffset, this.data.size());
+        if (n > 0) mf.write(mfOffset, buf.subarray(0, n));
+      },
+      sharedPages: (fileOffset, length) => this.cacheOf().sharedPages(fileOffset, length),
+      hold: (writableShared) => {
+        base.hold?.(writableShared);
+        node.mappers++;
+      },
+      drop: (writableShared) => {
+        if (--node.mappers === 0 && node.cache) {
+          const cache = node.cache;
+          node.cache = null;
+          node.attrAt = -Infinity;
+          try { cache.release(); } catch { /* the host file is gone: nothing to write to */ }
+        }
+        base.drop?.(writableShared);
+      },
+    };
+  }
+
+  override release(): void { this.data.release(); }
+}
+
+function hostError(e: unknown): never {
+  if (e instanceof SyscallError) throw e;
+  throwHostError(e);
+}

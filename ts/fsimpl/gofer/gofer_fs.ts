@@ -1,0 +1,218 @@
+// GoferFS: a writable file system served by a gofer tree (--volume, and the root with
+// --overlay=none): every change is a 9P request, so it reaches the host tree. Inodes wrap the
+// session's nodes; their attributes are revalidated after ATTR_TTL_MS, and a cached name is
+// checked against the server again after the same time (revalidate(): the VFS drops a name
+// the host removed or replaced), so a change made on the host side is seen.
+// It never follows a symlink on the host (the VFS resolves links itself, in the sandbox).
+
+import type { Task } from '../../kernel/task';
+import type { Credentials } from '../../kernel/credentials';
+import { SyscallError } from '../../kernel/syscall_error';
+import { EINVAL, ELOOP, ENOENT, ENXIO } from '../../abi/linux/errno';
+import { O_ACCMODE, O_CREAT, O_RDONLY, O_RDWR } from '../../abi/linux/fcntl';
+import type { NativeMemoryFile } from '../../native/addon';
+import { SharedCache } from './shared_cache';
+import { RENAME_EXCHANGE, type Statfs } from '../../abi/linux/fs';
+import { S_IFCHR, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, devMajor, devMinor, type Stat } from '../../abi/linux/stat';
+import { DirectoryFile } from '../../vfs/directory_file';
+import { openCharDevice } from '../../vfs/devices';
+import type { FileDescription } from '../../vfs/file_description';
+import { FileSystem } from '../../vfs/file_system';
+import { Inode, type DirEntry, type SetAttr } from '../../vfs/inode';
+import type { VirtualDentry } from '../../vfs/virtual_dentry';
+import * as p9 from '../../p9/client';
+import type { FileData } from './file_data';
+import { GoferFile } from './gofer_file';
+import { HostFd } from './host_fd';
+import { P9Data } from './p9_data';
+import { openData, readdirAll } from './gofer_lower';
+import { GoferNode, type GoferSession } from './session';
+
+const V9FS_MAGIC = 0x01021997;
+const AT_REMOVEDIR = 0x200;
+
+export class GoferFS extends FileSystem {
+  readonly type = '9p';
+  readonly root: GoferInode;
+
+  constructor(readonly session: GoferSession, readonly aname: string, uid: number, readonly mf: NativeMemoryFile) {
+    super();
+    this.root = new GoferInode(this, session.attach(aname, uid));
+  }
+
+  override get source(): string { return this.aname; }
+
+  statfs(): Statfs {
+    const s = this.session.client.statfs(this.session.fidOf(this.root.node));
+    return {
+      type: V9FS_MAGIC, bsize: s.bsize, blocks: s.blocks, bfree: s.bfree, bavail: s.bavail,
+      files: s.files, ffree: s.ffree, fsid: [0, 0], namelen: s.namelen, frsize: s.bsize, flags: 0,
+    };
+  }
+}
+
+export class GoferInode extends Inode {
+  /** The open file Tlcreate gave back, for the open() that follows create(). */
+  private created: FileData | null = null;
+
+  constructor(readonly fs: GoferFS, readonly node: GoferNode) {
+    super();
+  }
+
+  private get s(): GoferSession { return this.fs.session; }
+  private get c(): p9.Client { return this.fs.session.client; }
+  private attr(): Stat { return this.s.getattr(this.node); }
+
+  get mode(): number { return this.attr().mode; }
+  get uid(): number { return this.attr().uid; }
+  get gid(): number { return this.attr().gid; }
+
+  stat(): Stat { return { ...this.attr(), dev: this.fs.dev }; }
+
+  /** d_revalidate: is the name that led here still this file on the server? */
+  override revalidate(): boolean { return this.s.revalidate(this.node); }
+
+  open(t: Task | null, vd: VirtualDentry, flags: number): FileDescription {
+    const type = this.mode & S_IFMT;
+    if (type === S_IFDIR) return new DirectoryFile(flags, vd);
+    if (type === S_IFCHR) return openCharDevice(t, this.attr().rdev, vd, flags);
+    if (type === S_IFLNK) throw new SyscallError(ELOOP);
+    if (type !== S_IFREG) throw new SyscallError(ENXIO);
+    let data = this.created;
+    this.created = null;
+    // Only the access mode goes to the server: truncation is setattr's, appends are ours.
+    data ??= openData(this.s, this.node, flags & O_ACCMODE);
+    return new GoferFile(flags, vd, data, this.node, () => this.sharedCache());
+  }
+
+  /** The file's page cache, made on the first shared mapping, with its own open of the file
+   *  (read-write if the host allows: a later writable mapping writes back through it). */
+  private sharedCache(): SharedCache {
+    const n = this.node;
+    if (n.cache) return n.cache;
+    let data: FileData | null = null;
+    const open = (): FileData => {
+      if (data) return data;
+      try { data = openData(this.s, n, O_RDWR); } catch { data = openData(this.s, n, O_RDONLY); }
+      return data;
+    };
+    n.cache = new SharedCache(this.fs.mf, open, () => { (data as FileData | null)?.release(); });
+    return n.cache;
+  }
+
+  override setattr(a: SetAttr): void {
+    let valid = 0;
+    if (a.mode !== undefined) valid |= p9.SETATTR_MODE;
+    if (a.uid !== undefined) valid |= p9.SETATTR_UID;
+    if (a.gid !== undefined) valid |= p9.SETATTR_GID;
+    if (a.size !== undefined) valid |= p9.SETATTR_SIZE;
+    if (a.atime !== undefined) valid |= p9.SETATTR_ATIME | p9.SETATTR_ATIME_SET;
+    if (a.mtime !== undefined) valid |= p9.SETATTR_MTIME | p9.SETATTR_MTIME_SET;
+    this.c.setattr(this.s.fidOf(this.node), {
+      valid, mode: a.mode !== undefined ? a.mode & 0o7777 : undefined, uid: a.uid, gid: a.gid, size: a.size,
+      atime: a.atime, mtime: a.mtime,
+    });
+    this.node.attrAt = -Infinity;
+  }
+
+  override readlink(_t: Task | null): string {
+    return this.c.readlink(this.s.fidOf(this.node));
+  }
+
+  override lookup(name: string): Inode | null {
+    const n = this.s.walk(this.node, name);
+    return n ? new GoferInode(this.fs, n) : null;
+  }
+
+  override iterate(): DirEntry[] {
+    return readdirAll(this.s, this.node)
+      .filter((e) => e.name !== '.' && e.name !== '..')
+      .map((e) => ({ name: e.name, ino: Number(e.qid.path), type: e.type }));
+  }
+
+  override parentIno(): number {
+    return this.node.parent ? this.s.getattr(this.node.parent).ino : this.stat().ino;
+  }
+
+  /** The child just made under name, walked to. */
+  private made(name: string): GoferInode {
+    const n = this.s.walk(this.node, name);
+    if (!n) throw new SyscallError(ENOENT); // removed on the host at once
+    this.node.attrAt = -Infinity; // our mtime and nlink moved
+    return new GoferInode(this.fs, n);
+  }
+
+  override create(name: string, mode: number, creds: Credentials): Inode {
+    const fid = this.s.clone(this.node);
+    let o;
+    try { o = this.c.lcreate(fid, name, O_RDWR | O_CREAT, mode & 0o7777, creds.fsgid); } catch (e) {
+      this.c.clunkLater(fid);
+      throw e;
+    }
+    const child = this.made(name);
+    if (o.fd >= 0) {
+      this.c.clunkLater(fid);
+      child.created = new HostFd(o.fd);
+    } else {
+      child.created = new P9Data(this.c, fid);
+    }
+    return child;
+  }
+
+  override mkdir(name: string, mode: number, creds: Credentials): Inode {
+    this.c.mkdir(this.s.fidOf(this.node), name, mode & 0o7777, creds.fsgid);
+    return this.made(name);
+  }
+
+  override symlink(name: string, target: string, creds: Credentials): Inode {
+    this.c.symlink(this.s.fidOf(this.node), name, target, creds.fsgid);
+    return this.made(name);
+  }
+
+  override mknod(name: string, mode: number, rdev: number, creds: Credentials): Inode {
+    this.c.mknod(this.s.fidOf(this.node), name, mode, devMajor(rdev), devMinor(rdev), creds.fsgid);
+    return this.made(name);
+  }
+
+  override link(name: string, target: Inode): Inode {
+    const t = target as GoferInode;
+    this.c.link(this.s.fidOf(this.node), this.s.fidOf(t.node), name);
+    t.node.attrAt = -Infinity; // nlink
+    return this.made(name);
+  }
+
+  override unlink(name: string, child: Inode): void {
+    this.remove(name, child as GoferInode, 0);
+  }
+
+  override rmdir(name: string, child: Inode): void {
+    this.remove(name, child as GoferInode, AT_REMOVEDIR);
+  }
+
+  private remove(name: string, child: GoferInode, flags: number): void {
+    this.c.unlinkOrFallback(this.s.fidOf(this.node), name, flags);
+    // Its fid (an open of the inode, on the gofer) still serves fstat of open files.
+    child.node.gone = true;
+    this.s.dropKeptFd(child.node);
+    child.node.attrAt = -Infinity;
+    this.node.attrAt = -Infinity;
+  }
+
+  override rename(name: string, child: Inode, newDir: Inode, newName: string, replaced: Inode | null, flags: number): void {
+    // 9P2000.L's renameat has no flags: an exchange cannot be done atomically on the host.
+    if (flags & RENAME_EXCHANGE) throw new SyscallError(EINVAL);
+    const to = newDir as GoferInode;
+    const c = child as GoferInode;
+    this.c.renameOrFallback(this.s.fidOf(this.node), name, this.s.fidOf(to.node), newName);
+    if (replaced) {
+      (replaced as GoferInode).node.gone = true;
+      this.s.dropKeptFd((replaced as GoferInode).node);
+    }
+    // A server whose fids are paths (diod) leaves the moved file's old fid at the old name:
+    // walk to it again under the new one.
+    this.s.forget(c.node);
+    c.node.parent = to.node;
+    c.node.name = newName;
+    this.node.attrAt = to.node.attrAt = c.node.attrAt = -Infinity;
+  }
+}

@@ -1,0 +1,89 @@
+// GoferLowerFS: the overlay's read-only lower layer (LowerFS) served by a gofer tree over 9P.
+// Regular files are opened with Tlopen and read through the fd the gofer donates with the
+// reply; a server that donates none (diod) is read with Tread on the open fid instead.
+
+import { SyscallError } from '../../kernel/syscall_error';
+import { ENXIO } from '../../abi/linux/errno';
+import { O_ACCMODE, O_DIRECTORY, O_RDONLY } from '../../abi/linux/fcntl';
+import { OVERLAYFS_SUPER_MAGIC, type Statfs } from '../../abi/linux/fs';
+import { S_IFMT, S_IFREG, type Stat } from '../../abi/linux/stat';
+import type { FileData } from './file_data';
+import { HostFd } from './host_fd';
+import type { LowerDirent, LowerFS, LowerNode } from './lower_fs';
+import { P9Data } from './p9_data';
+import { addon } from '../../native/addon';
+import { GoferNode, type GoferSession } from './session';
+
+export class GoferLowerFS implements LowerFS {
+  readonly root: GoferNode;
+
+  constructor(readonly session: GoferSession, aname: string, uid = 0) {
+    this.root = session.attach(aname, uid);
+  }
+
+  walk(dir: LowerNode, name: string): LowerNode | null {
+    return this.session.walk(dir as GoferNode, name);
+  }
+
+  getattr(node: LowerNode): Stat { return this.session.getattr(node as GoferNode); }
+
+  revalidate(node: LowerNode): boolean { return this.session.revalidate(node as GoferNode); }
+
+  readdir(dir: LowerNode): LowerDirent[] {
+    return readdirAll(this.session, dir as GoferNode)
+      .filter((e) => e.name !== '.' && e.name !== '..')
+      .map((e) => ({ name: e.name, ino: Number(e.qid.path), type: e.type }));
+  }
+
+  readlink(node: LowerNode): string {
+    const s = this.session;
+    return s.client.readlink(s.fidOf(node as GoferNode));
+  }
+
+  open(node: LowerNode): FileData {
+    const n = node as GoferNode;
+    if ((n.attr.mode & S_IFMT) !== S_IFREG) throw new SyscallError(ENXIO);
+    return openData(this.session, n, O_RDONLY);
+  }
+
+  statfs(): Statfs {
+    const s = this.session.client.statfs(this.session.fidOf(this.root));
+    return {
+      type: OVERLAYFS_SUPER_MAGIC, bsize: s.bsize, blocks: s.blocks, bfree: s.bfree, bavail: s.bavail,
+      files: s.files, ffree: s.ffree, fsid: [0, 0], namelen: s.namelen, frsize: s.bsize, flags: 0,
+    };
+  }
+}
+
+/** Tlopen a clone of node's fid (one round trip): the donated fd if one came (the fid is then let go), else
+ *  the open fid for Tread/Twrite. */
+export function openData(s: GoferSession, node: GoferNode, flags: number): FileData {
+  // A read-only open of a file opened read-only a moment ago: a dup of the fd kept then.
+  const readOnly = (flags & O_ACCMODE) === O_RDONLY;
+  if (readOnly) {
+    const kept = s.keptFd(node);
+    if (kept >= 0) return new HostFd(addon().p9DupFd(kept));
+  }
+  const o = s.client.cloneOpen(s.fidOf(node), flags);
+  if (o.fd < 0) return new P9Data(s.client, o.fid);
+  s.client.clunkLater(o.fid);
+  if (readOnly) s.keepFd(node, addon().p9DupFd(o.fd));
+  return new HostFd(o.fd);
+}
+
+/** Every entry of directory node ('.' and '..' included, as the server gives them). */
+export function readdirAll(s: GoferSession, dir: GoferNode): import('../../p9/messages').Dirent[] {
+  const { fid, first } = s.client.cloneOpenReaddir(s.fidOf(dir), O_RDONLY | O_DIRECTORY);
+  try {
+    const out = [...first];
+    // Until an empty read: a short one does not mean the end (the gofer reads 64 KiB of host
+    // entries at a time).
+    for (let ents = first; ents.length > 0;) {
+      ents = s.client.readdir(fid, ents[ents.length - 1].offset);
+      out.push(...ents);
+    }
+    return out;
+  } finally {
+    s.client.clunkLater(fid);
+  }
+}

@@ -1,0 +1,187 @@
+// GoferSession: one 9P session (the gofer's, or diod's in the tests) as the file systems use
+// it. It owns the nodes' fids: a node keeps the fid its walk made while it is among the most
+// recently used, and an older one is clunked and walked to again from its parent when needed,
+// so the server never holds more than MAX_FIDS of them whatever the program visits (the gofer
+// keeps a host fd per fid). Attributes are cached for ATTR_TTL_MS and fetched again after
+// (the revalidation that makes a host-side change visible).
+
+import { SyscallError } from '../../kernel/syscall_error';
+import { EACCES, EIO, ENOENT, ENOTDIR, ESTALE } from '../../abi/linux/errno';
+import type { Stat } from '../../abi/linux/stat';
+import type { Attr, Client } from '../../p9/client';
+import type { Qid } from '../../p9/wire';
+import type { SharedCache } from './shared_cache';
+
+/** Fids kept open at once for nodes (files being read or written hold their own). */
+const MAX_FIDS = 512;
+/** Donated read-only fds kept for files opened recently, to open them again with a dup. Never
+ *  writable ones: a host fd open for writing would make the host's exec of it ETXTBSY. */
+const MAX_KEPT_FDS = 128;
+/** How long attributes from the server are trusted before the next getattr. */
+export const ATTR_TTL_MS = 100;
+
+export function statOfAttr(a: Attr): Stat {
+  return {
+    dev: 0, ino: Number(a.qid.path), mode: a.mode, nlink: a.nlink, uid: a.uid, gid: a.gid, rdev: a.rdev,
+    size: a.size, blksize: a.blksize, blocks: a.blocks, atime: a.atime, mtime: a.mtime, ctime: a.ctime,
+  };
+}
+
+/** A file the session has walked to: its place (to walk to it again) and its fid, if held. */
+export class GoferNode {
+  fid = -1;
+  attrAt: number;
+  /** The file's page cache while MAP_SHARED mappings show it (shared_cache.ts), and how many
+   *  mappings of it exist. */
+  cache: SharedCache | null = null;
+  mappers = 0;
+  /** Unlinked (or replaced by a rename): its fid still reaches the file, but once that fid
+   *  is given up there is no name to walk to it again. */
+  gone = false;
+
+  constructor(
+    readonly session: GoferSession,
+    public parent: GoferNode | null,
+    public name: string,
+    public attr: Stat,
+    public qid: Qid,
+  ) {
+    this.attrAt = performance.now();
+  }
+
+  setAttr(a: Attr): void {
+    this.attr = statOfAttr(a);
+    this.qid = a.qid;
+    this.attrAt = performance.now();
+  }
+}
+
+export class GoferSession {
+  /** Nodes holding a fid, least recently used first (Map keeps insertion order). */
+  private readonly lru = new Map<GoferNode, true>();
+  /** Node -> a donated read-only fd of it, least recently used first. Reads use pread at
+   *  explicit offsets, so every open may share the one description. */
+  private readonly kept = new Map<GoferNode, number>();
+
+  constructor(readonly client: Client, private readonly closeFd: (fd: number) => void = () => {}) {}
+
+  /** Tattach aname: the tree's root node (its fid is never given up). */
+  attach(aname: string, uid: number): GoferNode {
+    const { fid } = this.client.attach(aname, '', uid);
+    const a = this.client.getattr(fid);
+    const root = new GoferNode(this, null, '', statOfAttr(a), a.qid);
+    root.fid = fid;
+    return root;
+  }
+
+  /** The node's fid, walking to it again from its parent if it was given up. A file that is
+   *  no longer there (removed on the host) is ENOENT. */
+  fidOf(node: GoferNode): number {
+    if (node.fid >= 0) {
+      if (node.parent) { this.lru.delete(node); this.lru.set(node, true); }
+      return node.fid;
+    }
+    const parent = node.parent;
+    if (!parent) throw new SyscallError(EIO, 'gofer root lost its fid');
+    if (node.gone) throw new SyscallError(ESTALE);
+    const w = this.client.walk(this.fidOf(parent), [node.name]);
+    this.hold(node, w.fid);
+    return w.fid;
+  }
+
+  private hold(node: GoferNode, fid: number): void {
+    node.fid = fid;
+    this.lru.set(node, true);
+    if (this.lru.size > MAX_FIDS) {
+      const [old] = this.lru.keys();
+      this.lru.delete(old);
+      this.client.clunkLater(old.fid);
+      old.fid = -1;
+    }
+  }
+
+  /** Gives up node's fid (it was unlinked, or renamed: its place is no longer known). */
+  forget(node: GoferNode): void {
+    if (node.fid < 0 || !node.parent) return;
+    this.lru.delete(node);
+    this.client.clunkLater(node.fid);
+    node.fid = -1;
+  }
+
+  /** The child called name (walk + getattr in one round trip), or null if there is none. */
+  walk(dir: GoferNode, name: string): GoferNode | null {
+    let r;
+    try { r = this.client.walkGetattr(this.fidOf(dir), [name]); } catch (e) {
+      // A component that is not a directory reads as "no such entry" from here; so does a
+      // host pseudo file system the gofer refuses to enter (EACCES: the sentry checked the
+      // permissions itself before asking, and mounts its own /proc and /sys there).
+      if (e instanceof SyscallError && (e.errno === ENOENT || e.errno === ENOTDIR || e.errno === EACCES)) return null;
+      throw e;
+    }
+    const node = new GoferNode(this, dir, name, statOfAttr(r.attr), r.attr.qid);
+    this.hold(node, r.fid);
+    return node;
+  }
+
+  /** Attributes no older than ATTR_TTL_MS (or fresh, with maxAge 0). */
+  getattr(node: GoferNode, maxAge = ATTR_TTL_MS): Stat {
+    if (performance.now() - node.attrAt < maxAge) return node.attr;
+    node.setAttr(this.client.getattr(this.fidOf(node)));
+    return node.attr;
+  }
+
+  /** d_revalidate for node: within ATTR_TTL_MS of its last check, yes; after, its name is
+   *  walked again (one round trip) and must lead to the same file (qid path and type). */
+  revalidate(n: GoferNode): boolean {
+    if (!n.parent || performance.now() - n.attrAt < ATTR_TTL_MS) return true;
+    let r;
+    try { r = this.client.walkGetattr(this.fidOf(n.parent), [n.name]); } catch (e) {
+      if (e instanceof SyscallError && (e.errno === ENOENT || e.errno === ENOTDIR || e.errno === EACCES || e.errno === ESTALE)) {
+        this.dropKeptFd(n);
+        return false;
+      }
+      throw e;
+    }
+    if (r.attr.qid.path !== n.qid.path || (r.attr.mode & 0o170000) !== (n.attr.mode & 0o170000)) {
+      this.client.clunkLater(r.fid);
+      this.dropKeptFd(n);
+      return false;
+    }
+    this.forget(n);
+    this.hold(n, r.fid);
+    n.setAttr(r.attr);
+    return true;
+  }
+
+  /** A kept read-only fd of node (not a dup: the caller dups it), or -1. */
+  keptFd(node: GoferNode): number {
+    const fd = this.kept.get(node);
+    if (fd === undefined) return -1;
+    this.kept.delete(node);
+    this.kept.set(node, fd);
+    return fd;
+  }
+
+  keepFd(node: GoferNode, fd: number): void {
+    this.dropKeptFd(node);
+    this.kept.set(node, fd);
+    if (this.kept.size > MAX_KEPT_FDS) {
+      const [[old, oldFd]] = this.kept;
+      this.kept.delete(old);
+      this.closeFd(oldFd);
+    }
+  }
+
+  /** The file changed identity or went away: its kept fd is of no use. */
+  dropKeptFd(node: GoferNode): void {
+    const fd = this.kept.get(node);
+    if (fd === undefined) return;
+    this.kept.delete(node);
+    this.closeFd(fd);
+  }
+
+  /** A fresh fid for node (a clone), for opening: the caller clunks it. */
+  clone(node: GoferNode): number {
+    return this.client.walk(this.fidOf(node), []).fid;
+  }
+}

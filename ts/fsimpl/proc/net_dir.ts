@@ -1,0 +1,86 @@
+// /proc/<pid>/net (and /proc/net, a link to self/net) and /proc/sys/net: what the sandbox's
+// one network namespace shows — the socket tables (net_sockets.ts), interfaces and routes
+// (net_dev.ts), counters (net_snmp.ts), and the sysctls programs read, each with the value
+// the stack really uses. Read-only: nothing here changes the stack.
+
+import type { Kernel } from '../../kernel/kernel';
+import type { Inode } from '../../vfs/inode';
+import { KDir, staticChildren } from '../kernfs/dir';
+import { KFile } from '../kernfs/file';
+import type { KernFS } from '../kernfs/kernfs';
+import { RMEM_DEFAULT, RMEM_MAX, SOMAXCONN, WMEM_DEFAULT, WMEM_MAX } from '../../abi/linux/socket';
+import { EPHEMERAL_HIGH, EPHEMERAL_LOW } from '../../tcpip/ports';
+import { stackOf } from '../../tcpip/stack';
+import { FIN_TIMEOUT_MS, TCP_MAX_RETRIES, TCP_SYNACK_RETRIES, TCP_SYN_RETRIES } from '../../tcpip/tcp/endpoint';
+import { netInterfaces } from '../../net/interfaces';
+import { KEEPALIVE_DEFAULTS } from '../../tcpip/tcp/keepalive';
+import { pingGroupRange } from '../../net/inet/icmp_socket';
+import { procNetTcp, procNetUdp, procNetUnix } from './net_sockets';
+import { procNetDev, procNetIfInet6, procNetIpv6Route, procNetRoute } from './net_dev';
+import { procNetNetstat, procNetSnmp, procNetSockstat, procNetSockstat6 } from './net_snmp';
+
+export function netDir(fs: KernFS, kernel: Kernel, key: string): KDir {
+  const file = (name: string, gen: () => string): KFile => new KFile(fs, `${key}/${name}`, gen);
+  return new KDir(fs, key, staticChildren(() => ({
+    tcp: file('tcp', () => procNetTcp(kernel, false)),
+    tcp6: file('tcp6', () => procNetTcp(kernel, true)),
+    udp: file('udp', () => procNetUdp(kernel, false)),
+    udp6: file('udp6', () => procNetUdp(kernel, true)),
+    unix: file('unix', () => procNetUnix(kernel)),
+    dev: file('dev', () => procNetDev(kernel)),
+    if_inet6: file('if_inet6', () => procNetIfInet6(kernel)),
+    route: file('route', () => procNetRoute(kernel)),
+    ipv6_route: file('ipv6_route', () => procNetIpv6Route(kernel)),
+    snmp: file('snmp', () => procNetSnmp(kernel)),
+    netstat: file('netstat', () => procNetNetstat(kernel)),
+    sockstat: file('sockstat', () => procNetSockstat(kernel)),
+    sockstat6: file('sockstat6', () => procNetSockstat6(kernel)),
+  })));
+}
+
+/** /proc/sys/net. */
+export function sysNetDir(fs: KernFS, kernel: Kernel): KDir {
+  const file = (key: string, v: () => string | number): KFile => new KFile(fs, `sys/net/${key}`, () => `${v()}\n`);
+  const dir = (key: string, children: () => Record<string, Inode>): KDir => new KDir(fs, `sys/net/${key}`, staticChildren(children));
+  const ipv6conf = (name: string): KDir => dir(`ipv6/conf/${name}`, () => ({
+    disable_ipv6: file(`ipv6/conf/${name}/disable_ipv6`, () => 0),
+    forwarding: file(`ipv6/conf/${name}/forwarding`, () => 0),
+    hop_limit: file(`ipv6/conf/${name}/hop_limit`, () => 64),
+    mtu: file(`ipv6/conf/${name}/mtu`, () => netInterfaces(stackOf(kernel)).find((n) => n.name === name)?.mtu ?? 1280),
+  }));
+  return dir('', () => ({
+    core: dir('core', () => ({
+      somaxconn: file('core/somaxconn', () => SOMAXCONN),
+      rmem_default: file('core/rmem_default', () => RMEM_DEFAULT),
+      rmem_max: file('core/rmem_max', () => RMEM_MAX),
+      wmem_default: file('core/wmem_default', () => WMEM_DEFAULT),
+      wmem_max: file('core/wmem_max', () => WMEM_MAX),
+    })),
+    ipv4: dir('ipv4', () => ({
+      ip_local_port_range: file('ipv4/ip_local_port_range', () => `${EPHEMERAL_LOW}\t${EPHEMERAL_HIGH}`),
+      ip_default_ttl: file('ipv4/ip_default_ttl', () => 64),
+      ping_group_range: file('ipv4/ping_group_range', () => pingGroupRange(kernel).join('\t')),
+      ip_forward: file('ipv4/ip_forward', () => 0),
+      tcp_fin_timeout: file('ipv4/tcp_fin_timeout', () => FIN_TIMEOUT_MS / 1000),
+      tcp_syn_retries: file('ipv4/tcp_syn_retries', () => TCP_SYN_RETRIES),
+      tcp_synack_retries: file('ipv4/tcp_synack_retries', () => TCP_SYNACK_RETRIES),
+      tcp_retries2: file('ipv4/tcp_retries2', () => TCP_MAX_RETRIES),
+      tcp_window_scaling: file('ipv4/tcp_window_scaling', () => 1),
+      tcp_sack: file('ipv4/tcp_sack', () => 1),
+      tcp_keepalive_time: file('ipv4/tcp_keepalive_time', () => KEEPALIVE_DEFAULTS.idleMs / 1000),
+      tcp_keepalive_intvl: file('ipv4/tcp_keepalive_intvl', () => KEEPALIVE_DEFAULTS.intvlMs / 1000),
+      tcp_keepalive_probes: file('ipv4/tcp_keepalive_probes', () => KEEPALIVE_DEFAULTS.cnt),
+      tcp_timestamps: file('ipv4/tcp_timestamps', () => 0),
+      tcp_congestion_control: file('ipv4/tcp_congestion_control', () => 'reno'),
+      tcp_available_congestion_control: file('ipv4/tcp_available_congestion_control', () => 'reno'),
+      tcp_allowed_congestion_control: file('ipv4/tcp_allowed_congestion_control', () => 'reno'),
+    })),
+    ipv6: dir('ipv6', () => ({
+      bindv6only: file('ipv6/bindv6only', () => 0),
+      conf: dir('ipv6/conf', () => {
+        const names = ['all', 'default', ...netInterfaces(stackOf(kernel)).map((n) => n.name)];
+        return Object.fromEntries(names.map((n) => [n, ipv6conf(n)]));
+      }),
+    })),
+  }));
+}

@@ -1,0 +1,552 @@
+// Client: a 9P2000.L client over a Transport (ts/p9/transport.ts). It owns tag and fid
+// allocation and turns replies into values: an Rlerror becomes SyscallError(ecode), and
+// anything malformed (bad size, unknown type, wrong reply type, short fields, a transport
+// failure) becomes SyscallError(EIO) — nothing the server sends can throw anything else out
+// of here. Requests are started and finished separately (start/finish), so several may be in
+// flight at once, each under its own tag; replies for other tags are kept until asked for.
+// The synchronous calls the file systems make are start+finish of one request.
+// It does not know what files mean: ts/fsimpl/gofer does.
+
+import { SyscallError } from '../kernel/syscall_error';
+import { EIO, ENOENT, ENOTSUP } from '../abi/linux/errno';
+import * as m from './messages';
+import { DecodeError, type Qid } from './wire';
+import type { Transport } from './transport';
+
+export const VERSION = '9P2000.L';
+
+/** Tgetattr request mask bits (P9_GETATTR_*). */
+export const GETATTR_BASIC = 0x7ffn;
+export const GETATTR_ALL = 0x3fffn;
+
+/** Tsetattr valid bits (P9_SETATTR_*). */
+export const SETATTR_MODE = 0x1, SETATTR_UID = 0x2, SETATTR_GID = 0x4, SETATTR_SIZE = 0x8,
+  SETATTR_ATIME = 0x10, SETATTR_MTIME = 0x20, SETATTR_CTIME = 0x40, SETATTR_ATIME_SET = 0x80,
+  SETATTR_MTIME_SET = 0x100;
+
+export interface Attr {
+  valid: bigint;
+  qid: Qid;
+  mode: number;
+  uid: number;
+  gid: number;
+  nlink: number;
+  rdev: number;
+  size: number;
+  blksize: number;
+  blocks: number;
+  atime: { sec: number; nsec: number };
+  mtime: { sec: number; nsec: number };
+  ctime: { sec: number; nsec: number };
+  btime: { sec: number; nsec: number };
+}
+
+export interface SetAttr {
+  valid: number;
+  mode?: number;
+  uid?: number;
+  gid?: number;
+  size?: number;
+  atime?: { sec: number; nsec: number };
+  mtime?: { sec: number; nsec: number };
+}
+
+export interface Opened {
+  qid: Qid;
+  iounit: number;
+  /** The host fd the server donated with the reply (SCM_RIGHTS), or -1 if none came. */
+  fd: number;
+}
+
+export interface StatfsReply {
+  type: number; bsize: number; blocks: number; bfree: number; bavail: number;
+  files: number; ffree: number; fsid: bigint; namelen: number;
+}
+
+export interface LockReply { type: number; start: number; length: number; procId: number; clientId: string }
+
+export interface ClientOptions {
+  /** msize to propose (the server may lower it). */
+  msize?: number;
+  /** Host fds that come with a reply are closed by this (the addon's close). */
+  closeFd: (fd: number) => void;
+  /** The server serves requests in the order sent (tsvisor-gofer: PROTOCOL.md), so a request
+   *  may use a fid an earlier one in flight creates (walk then getattr in one round trip).
+   *  Off for other servers: diod serves with a thread pool. */
+  inOrder?: boolean;
+}
+
+interface Reply { msg: m.Message; fds: number[] }
+
+/** P9_LOCK_TYPE_* and P9_LOCK_* status values. */
+export const LOCK_TYPE_RDLCK = 0, LOCK_TYPE_WRLCK = 1, LOCK_TYPE_UNLCK = 2;
+export const LOCK_SUCCESS = 0, LOCK_BLOCKED = 1, LOCK_ERROR = 2, LOCK_GRACE = 3;
+
+export class Client {
+  msize: number;
+  private readonly freeTags: number[] = [];
+  private nextTag = 0;
+  private readonly freeFids: number[] = [];
+  private nextFid = 1;
+  /** Replies that arrived for tags nobody has asked to finish yet. */
+  private readonly early = new Map<number, Reply>();
+  /** Tags in flight, with the reply type each expects. */
+  private readonly inflight = new Map<number, number>();
+  private broken = false;
+  /** Tags whose replies nobody waits for (clunkLater), with the fid each frees on arrival. */
+  private readonly discard = new Map<number, number>();
+  /** Requests start() queued, not yet sent. */
+  private readonly outq: Uint8Array[] = [];
+  private noRenameat = false;
+  private noUnlinkat = false;
+  private readonly closeFd: (fd: number) => void;
+  private readonly inOrder: boolean;
+
+  constructor(private readonly t: Transport, opts: ClientOptions) {
+    this.msize = opts.msize ?? (1 << 20) + m.IOHDRSZ;
+    this.closeFd = opts.closeFd;
+    this.inOrder = opts.inOrder ?? false;
+  }
+
+  /** Tversion: agree on 9P2000.L and the msize. Must come first. */
+  version(): void {
+    const r = this.roundTrip(m.Tversion, m.NOTAG, { msize: this.msize, version: VERSION }, m.Rversion);
+    const msize = r.msg.fields.msize as number;
+    if (r.msg.fields.version !== VERSION || msize < 4096 || msize > this.msize) {
+      this.broken = true;
+      throw new SyscallError(EIO, `9P server speaks ${String(r.msg.fields.version)} msize ${msize}`);
+    }
+    this.msize = msize;
+  }
+
+  // --- fids ---
+
+  allocFid(): number {
+    return this.freeFids.pop() ?? this.nextFid++;
+  }
+
+  private freeFid(fid: number): void { this.freeFids.push(fid); }
+
+  // --- requests in flight ---
+
+  /** Queues a request under a fresh tag and returns the tag; finish(tag) takes its reply.
+   *  Queued requests go out together, in one write, when a reply is next awaited (a server
+   *  that reads ahead, as the gofer does, then takes them in one read). */
+  start(type: number, fields: m.Fields): number {
+    this.check();
+    const tag = this.freeTags.pop() ?? this.allocTag();
+    this.outq.push(m.encodeMessage(type, tag, fields));
+    this.inflight.set(tag, type + 1);
+    return tag;
+  }
+
+  /** Sends what start() queued. */
+  private sendQueued(): void {
+    if (this.outq.length === 0) return;
+    const msgs = this.outq.splice(0);
+    let all = msgs[0];
+    if (msgs.length > 1) {
+      all = new Uint8Array(msgs.reduce((n, x) => n + x.length, 0));
+      let at = 0;
+      for (const x of msgs) { all.set(x, at); at += x.length; }
+    }
+    try { this.t.send(all); } catch (e) { this.fail(e); }
+  }
+
+  private allocTag(): number {
+    if (this.nextTag >= m.NOTAG) throw new SyscallError(EIO, '9P: no free tag');
+    return this.nextTag++;
+  }
+
+  /** Waits for tag's reply (keeping others that come first); errors as described above. */
+  finish(tag: number): Reply {
+    const want = this.inflight.get(tag);
+    if (want === undefined) throw new SyscallError(EIO, `9P: tag ${tag} not in flight`);
+    return this.expect(this.finishRaw(tag), want);
+  }
+
+  /** Tflush oldtag and wait for the Rflush: afterwards oldtag's reply, if it came, is dropped
+   *  (with any fds it carried) and the tag is free again. */
+  flush(oldtag: number): void {
+    if (!this.inflight.has(oldtag)) return;
+    const tag = this.start(m.Tflush, { oldtag });
+    const r = this.finishRaw(tag);
+    const old = this.early.get(oldtag);
+    if (old) { this.early.delete(oldtag); for (const fd of old.fds) this.closeFd(fd); }
+    this.inflight.delete(oldtag);
+    this.freeTags.push(oldtag);
+    this.expect(r, m.Rflush);
+  }
+
+  private finishRaw(tag: number): Reply {
+    let r = this.early.get(tag);
+    this.early.delete(tag);
+    while (!r) {
+      const got = this.receive();
+      if (got.msg.tag === tag) r = got;
+      else if (this.discard.has(got.msg.tag)) this.dropped(got);
+      else this.early.set(got.msg.tag, got);
+    }
+    this.inflight.delete(tag);
+    this.freeTags.push(tag);
+    return r;
+  }
+
+  /** A reply nobody waits for arrived: its fid (a clunk's) and tag are free again. */
+  private dropped(r: Reply): void {
+    const tag = r.msg.tag;
+    for (const fd of r.fds) this.closeFd(fd);
+    this.freeFid(this.discard.get(tag)!);
+    this.discard.delete(tag);
+    this.inflight.delete(tag);
+    this.freeTags.push(tag);
+  }
+
+  /** Tclunk without waiting for the reply: it is taken (and fid freed) whenever a later
+   *  reply is awaited. The fid number is reused only after the Rclunk, so a server that
+   *  serves requests out of order (diod) cannot see it reused too early. */
+  clunkLater(fid: number): void {
+    if (this.broken) return;
+    try { this.discard.set(this.start(m.Tclunk, { fid }), fid); } catch { /* broken: nothing to free */ }
+  }
+
+  /** Twalk fid -> a new fid and Tgetattr on it, sent together (one round trip) to a server
+   *  that serves in order, one after the other otherwise. */
+  walkGetattr(fid: number, names: readonly string[], mask = GETATTR_BASIC): { fid: number; attr: Attr } {
+    if (names.length > m.MAXWELEM || !this.inOrder) {
+      const w = this.walk(fid, names);
+      try { return { fid: w.fid, attr: this.getattr(w.fid, mask) }; } catch (e) { this.clunkLater(w.fid); throw e; }
+    }
+    const newfid = this.allocFid();
+    const wt = this.start(m.Twalk, { fid, newfid, names: [...names] });
+    let gt: number;
+    try { gt = this.start(m.Tgetattr, { fid: newfid, mask }); } catch (e) {
+      this.freeFid(newfid);
+      throw e;
+    }
+    let qids: Qid[];
+    try { qids = this.finish(wt).msg.fields.qids as Qid[]; } catch (e) {
+      try { this.finish(gt); } catch { /* EBADF: the walk made no fid */ }
+      this.freeFid(newfid);
+      throw e;
+    }
+    if (qids.length !== names.length) {
+      try { this.finish(gt); } catch { /* as above */ }
+      if (qids.length > names.length) this.clunkLater(newfid); else this.freeFid(newfid);
+      throw new SyscallError(qids.length > names.length ? EIO : ENOENT);
+    }
+    try { return { fid: newfid, attr: attrOf(this.finish(gt).msg.fields) }; } catch (e) {
+      this.clunkLater(newfid);
+      throw e;
+    }
+  }
+
+  private receive(): Reply {
+    this.sendQueued();
+    let got;
+    try { got = this.t.recv(this.msize); } catch (e) { this.fail(e); }
+    return this.decode(got.msg, got.fds);
+  }
+
+  private decode(bytes: Uint8Array, fds: number[]): Reply {
+    try {
+      const msg = m.decodeMessage(bytes);
+      if (!this.inflight.has(msg.tag)) throw new DecodeError(`9P reply for tag ${msg.tag} nobody asked`);
+      return { msg, fds };
+    } catch (e) {
+      for (const fd of fds) this.closeFd(fd);
+      this.fail(e);
+    }
+  }
+
+  /** Rlerror -> its errno; another type than the one expected -> EIO. */
+  private expect(r: Reply, want: number): Reply {
+    const keepFds = want === m.Rlopen || want === m.Rlcreate;
+    if (!keepFds || r.msg.type !== want) for (const fd of r.fds) this.closeFd(fd);
+    if (r.msg.type === m.Rlerror) {
+      const e = r.msg.fields.ecode as number;
+      throw new SyscallError(e > 0 && e < 4096 ? e : EIO);
+    }
+    if (r.msg.type !== want) throw new SyscallError(EIO, `9P: reply type ${r.msg.type}, wanted ${want}`);
+    return r;
+  }
+
+  /** One request, one reply: a single crossing when nothing else is in flight. */
+  private roundTrip(type: number, tag: number | null, fields: m.Fields, want: number): Reply {
+    if (tag === null && (this.inflight.size > 0 || this.outq.length > 0)) return this.finish(this.start(type, fields));
+    this.check();
+    const t = tag ?? (this.freeTags.pop() ?? this.allocTag());
+    const msg = m.encodeMessage(type, t, fields);
+    let got;
+    this.inflight.set(t, want);
+    try { got = this.t.call(msg, this.msize); } catch (e) { this.fail(e); }
+    const r = this.decode(got.msg, got.fds);
+    this.inflight.delete(t);
+    if (t !== m.NOTAG) this.freeTags.push(t);
+    if (r.msg.tag !== t) { for (const fd of r.fds) this.closeFd(fd); this.fail(new DecodeError('9P reply tag mismatch')); }
+    return this.expect(r, want);
+  }
+
+  private rpc(type: number, fields: m.Fields): m.Fields {
+    return this.roundTrip(type, null, fields, type + 1).msg.fields;
+  }
+
+  private check(): void {
+    if (this.broken) throw new SyscallError(EIO, '9P connection is broken');
+  }
+
+  private fail(e: unknown): never {
+    // The stream is out of step (or gone): no later reply can be trusted.
+    this.broken = true;
+    throw new SyscallError(EIO, `9P: ${e instanceof Error ? e.message : String(e)}`);
+  }
+
+  close(): void {
+    // Clunks still queued go out first: the server then releases what they held.
+    try { this.sendQueued(); } catch { /* broken */ }
+    this.broken = true;
+    this.discard.clear();
+    for (const r of this.early.values()) for (const fd of r.fds) this.closeFd(fd);
+    this.early.clear();
+    this.t.close();
+  }
+
+  // --- the operations ---
+
+  attach(aname: string, uname = '', nUname = 0): { fid: number; qid: Qid } {
+    const fid = this.allocFid();
+    try {
+      const r = this.rpc(m.Tattach, { fid, afid: m.NOFID, uname, aname, n_uname: nUname });
+      return { fid, qid: r.qid as Qid };
+    } catch (e) { this.freeFid(fid); throw e; }
+  }
+
+  /** A new fid for fid/names...; ENOENT if any name is missing (no fid is left behind). An
+   *  empty names clones fid. */
+  walk(fid: number, names: readonly string[]): { fid: number; qids: Qid[] } {
+    const qids: Qid[] = [];
+    let from = fid;
+    let i = 0;
+    do {
+      const chunk = names.slice(i, i + m.MAXWELEM);
+      const newfid = this.allocFid();
+      let got: Qid[];
+      try {
+        got = this.rpc(m.Twalk, { fid: from, newfid, names: chunk }).qids as Qid[];
+      } catch (e) {
+        this.freeFid(newfid);
+        if (from !== fid) this.clunk(from);
+        throw e;
+      }
+      if (got.length !== chunk.length) {
+        // A partial walk leaves newfid unused (or, if the server got it wrong, clunk it).
+        if (got.length > chunk.length) this.clunk(newfid); else this.freeFid(newfid);
+        if (from !== fid) this.clunk(from);
+        throw new SyscallError(got.length > chunk.length ? EIO : ENOENT);
+      }
+      if (from !== fid) this.clunk(from);
+      from = newfid;
+      qids.push(...got);
+      i += chunk.length;
+    } while (i < names.length);
+    return { fid: from, qids };
+  }
+
+  getattr(fid: number, mask = GETATTR_ALL): Attr {
+    return attrOf(this.rpc(m.Tgetattr, { fid, mask }));
+  }
+
+  setattr(fid: number, a: SetAttr): void {
+    this.rpc(m.Tsetattr, {
+      fid, valid: a.valid, mode: a.mode ?? 0, uid: a.uid ?? 0, gid: a.gid ?? 0, size: a.size ?? 0,
+      atime_sec: a.atime?.sec ?? 0, atime_nsec: a.atime?.nsec ?? 0,
+      mtime_sec: a.mtime?.sec ?? 0, mtime_nsec: a.mtime?.nsec ?? 0,
+    });
+  }
+
+  private opened(type: number, fields: m.Fields): Opened {
+    const r = this.roundTrip(type, null, fields, type + 1);
+    const [fd, ...extra] = r.fds;
+    for (const x of extra) this.closeFd(x);
+    return { qid: r.msg.fields.qid as Qid, iounit: r.msg.fields.iounit as number, fd: fd ?? -1 };
+  }
+
+  /** Twalk fid -> a new fid (a clone) and Tlopen of it, sent together as walkGetattr. The
+   *  new fid is the caller's (open) on success, gone on failure. */
+  cloneOpen(fid: number, flags: number): Opened & { fid: number } {
+    if (!this.inOrder) {
+      const w = this.walk(fid, []);
+      try { return { ...this.lopen(w.fid, flags), fid: w.fid }; } catch (e) { this.clunkLater(w.fid); throw e; }
+    }
+    const newfid = this.allocFid();
+    const wt = this.start(m.Twalk, { fid, newfid, names: [] });
+    let ot: number;
+    try { ot = this.start(m.Tlopen, { fid: newfid, flags }); } catch (e) {
+      this.freeFid(newfid);
+      throw e;
+    }
+    try { this.finish(wt); } catch (e) {
+      try { this.finish(ot); } catch { /* EBADF: the walk made no fid */ }
+      this.freeFid(newfid);
+      throw e;
+    }
+    let r: Reply;
+    try { r = this.finish(ot); } catch (e) { this.clunkLater(newfid); throw e; }
+    const [fd, ...extra] = r.fds;
+    for (const x of extra) this.closeFd(x);
+    return { fid: newfid, qid: r.msg.fields.qid as Qid, iounit: r.msg.fields.iounit as number, fd: fd ?? -1 };
+  }
+
+  /** cloneOpen of a directory and its first Treaddir (from offset 0), sent together to a server
+   *  that serves in order: listing a small directory is one round trip (plus the empty read
+   *  that says it is done). */
+  cloneOpenReaddir(fid: number, flags: number): { fid: number; first: m.Dirent[] } {
+    if (!this.inOrder) {
+      const o = this.cloneOpen(fid, flags);
+      try { return { fid: o.fid, first: this.readdir(o.fid, 0n) }; } catch (e) { this.clunkLater(o.fid); throw e; }
+    }
+    const newfid = this.allocFid();
+    const wt = this.start(m.Twalk, { fid, newfid, names: [] });
+    const ot = this.start(m.Tlopen, { fid: newfid, flags });
+    const rt = this.start(m.Treaddir, { fid: newfid, offset: 0n, count: this.maxIO });
+    const settle = (...tags: number[]): void => { for (const t of tags) { try { this.finish(t); } catch { /* follows the first failure */ } } };
+    try { this.finish(wt); } catch (e) { settle(ot, rt); this.freeFid(newfid); throw e; }
+    try { this.finish(ot); } catch (e) { settle(rt); this.clunkLater(newfid); throw e; }
+    let data: Uint8Array;
+    try { data = this.finish(rt).msg.fields.data as Uint8Array; } catch (e) { this.clunkLater(newfid); throw e; }
+    try { return { fid: newfid, first: m.decodeDirents(data) }; } catch (e) { this.clunkLater(newfid); this.fail(e); }
+  }
+
+  /** Tlopen: fid becomes open with Linux open flags. */
+  lopen(fid: number, flags: number): Opened { return this.opened(m.Tlopen, { fid, flags }); }
+
+  /** Tlcreate: creates name in directory fid; fid then stands for the new, open file. */
+  lcreate(fid: number, name: string, flags: number, mode: number, gid: number): Opened {
+    return this.opened(m.Tlcreate, { fid, name, flags, mode, gid });
+  }
+
+  /** Most bytes one Tread/Twrite may carry. */
+  get maxIO(): number { return this.msize - m.IOHDRSZ; }
+
+  read(fid: number, offset: number, count: number): Uint8Array {
+    const data = this.rpc(m.Tread, { fid, offset, count: Math.min(count, this.maxIO) }).data as Uint8Array;
+    if (data.length > count) throw new SyscallError(EIO, '9P: Rread longer than asked');
+    return data;
+  }
+
+  write(fid: number, offset: number, data: Uint8Array): number {
+    const chunk = data.subarray(0, this.maxIO);
+    const n = this.rpc(m.Twrite, { fid, offset, data: chunk }).count as number;
+    if (n > chunk.length) throw new SyscallError(EIO, '9P: Rwrite count past the data');
+    return n;
+  }
+
+  readdir(fid: number, offset: bigint, count = this.maxIO): m.Dirent[] {
+    const data = this.rpc(m.Treaddir, { fid, offset, count: Math.min(count, this.maxIO) }).data as Uint8Array;
+    try { return m.decodeDirents(data); } catch (e) { this.fail(e); }
+  }
+
+  mkdir(dfid: number, name: string, mode: number, gid: number): Qid {
+    return this.rpc(m.Tmkdir, { dfid, name, mode, gid }).qid as Qid;
+  }
+
+  symlink(fid: number, name: string, target: string, gid: number): Qid {
+    return this.rpc(m.Tsymlink, { fid, name, target, gid }).qid as Qid;
+  }
+
+  link(dfid: number, fid: number, name: string): void { this.rpc(m.Tlink, { dfid, fid, name }); }
+
+  mknod(dfid: number, name: string, mode: number, major: number, minor: number, gid: number): Qid {
+    return this.rpc(m.Tmknod, { dfid, name, mode, major, minor, gid }).qid as Qid;
+  }
+
+  rename(fid: number, dfid: number, name: string): void { this.rpc(m.Trename, { fid, dfid, name }); }
+
+  renameat(olddirfid: number, oldname: string, newdirfid: number, newname: string): void {
+    this.rpc(m.Trenameat, { olddirfid, oldname, newdirfid, newname });
+  }
+
+  unlinkat(dirfid: number, name: string, flags: number): void { this.rpc(m.Tunlinkat, { dirfid, name, flags }); }
+
+  /** renameat, or, on a server without Trenameat (diod answers EOPNOTSUPP), walk + Trename as
+   *  Linux's v9fs does. */
+  renameOrFallback(olddirfid: number, oldname: string, newdirfid: number, newname: string): void {
+    if (!this.noRenameat) {
+      try { return this.renameat(olddirfid, oldname, newdirfid, newname); } catch (e) {
+        if (!(e instanceof SyscallError) || e.errno !== ENOTSUP) throw e;
+        this.noRenameat = true;
+      }
+    }
+    const w = this.walk(olddirfid, [oldname]);
+    try { this.rename(w.fid, newdirfid, newname); } finally { this.clunk(w.fid); }
+  }
+
+  /** unlinkat, or, on a server without Tunlinkat, walk + Tremove (the caller has checked the
+   *  file's type against flags: Tremove cannot). */
+  unlinkOrFallback(dirfid: number, name: string, flags: number): void {
+    if (!this.noUnlinkat) {
+      try { return this.unlinkat(dirfid, name, flags); } catch (e) {
+        if (!(e instanceof SyscallError) || e.errno !== ENOTSUP) throw e;
+        this.noUnlinkat = true;
+      }
+    }
+    this.remove(this.walk(dirfid, [name]).fid);
+  }
+
+  readlink(fid: number): string { return this.rpc(m.Treadlink, { fid }).target as string; }
+
+  statfs(fid: number): StatfsReply {
+    const f = this.rpc(m.Tstatfs, { fid });
+    return {
+      type: f.type as number, bsize: f.bsize as number, blocks: f.blocks as number, bfree: f.bfree as number,
+      bavail: f.bavail as number, files: f.files as number, ffree: f.ffree as number,
+      fsid: f.fsid as bigint, namelen: f.namelen as number,
+    };
+  }
+
+  fsync(fid: number, datasync = false): void { this.rpc(m.Tfsync, { fid, datasync: datasync ? 1 : 0 }); }
+
+  /** Tlock: a P9_LOCK_* status. */
+  lock(fid: number, type: number, flags: number, start: number, length: number, procId: number, clientId: string): number {
+    return this.rpc(m.Tlock, { fid, type, flags, start, length, proc_id: procId, client_id: clientId }).status as number;
+  }
+
+  getlock(fid: number, type: number, start: number, length: number, procId: number, clientId: string): LockReply {
+    const f = this.rpc(m.Tgetlock, { fid, type, start, length, proc_id: procId, client_id: clientId });
+    return { type: f.type as number, start: f.start as number, length: f.length as number, procId: f.proc_id as number, clientId: f.client_id as string };
+  }
+
+  /** Txattrwalk: a new fid whose reads give the xattr name's value (all names if name is
+   *  ''), with its size. */
+  xattrwalk(fid: number, name: string): { fid: number; size: number } {
+    const newfid = this.allocFid();
+    try {
+      return { fid: newfid, size: this.rpc(m.Txattrwalk, { fid, newfid, name }).size as number };
+    } catch (e) { this.freeFid(newfid); throw e; }
+  }
+
+  /** Txattrcreate: fid becomes the xattr name, to be written (size bytes) and clunked. */
+  xattrcreate(fid: number, name: string, size: number, flags: number): void {
+    this.rpc(m.Txattrcreate, { fid, name, size, flags });
+  }
+
+  /** Tclunk: the fid is free afterwards whatever the reply (as the protocol says). */
+  clunk(fid: number): void {
+    try { this.rpc(m.Tclunk, { fid }); } finally { this.freeFid(fid); }
+  }
+
+  /** Tremove: removes the file and clunks fid (even when the remove fails). */
+  remove(fid: number): void {
+    try { this.rpc(m.Tremove, { fid }); } finally { this.freeFid(fid); }
+  }
+}
+
+function attrOf(f: m.Fields): Attr {
+  const ts = (p: string) => ({ sec: f[`${p}_sec`] as number, nsec: f[`${p}_nsec`] as number });
+  return {
+    valid: f.valid as bigint, qid: f.qid as Qid, mode: f.mode as number, uid: f.uid as number,
+    gid: f.gid as number, nlink: f.nlink as number, rdev: f.rdev as number, size: f.size as number,
+    blksize: f.blksize as number, blocks: f.blocks as number,
+    atime: ts('atime'), mtime: ts('mtime'), ctime: ts('ctime'), btime: ts('btime'),
+  };
+}

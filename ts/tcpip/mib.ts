@@ -1,0 +1,52 @@
+// The stack's SNMP counters (Linux include/uapi/linux/snmp.h, RFC 4022 / RFC 4113 / RFC 2011
+// MIBs) that /proc/net/snmp and /proc/net/netstat show. Endpoints and the stack count into
+// the one Mib of their stack; only events the stack really has are counted, so a counter for
+// something it never does (syncookies, forwarding, fragments) stays 0 as on a host that never
+// saw one.
+
+import type { Stack } from './stack';
+
+export class Mib {
+  // Tcp:
+  tcpActiveOpens = 0;
+  tcpPassiveOpens = 0;
+  tcpAttemptFails = 0;
+  tcpEstabResets = 0;
+  tcpOutSegs = 0;
+  tcpRetransSegs = 0;
+  tcpInErrs = 0;
+  tcpOutRsts = 0;
+  // TcpExt:
+  tcpFastRetrans = 0;
+  tcpTimeouts = 0;
+  tcpSackRecovery = 0;
+  tcpRenoRecovery = 0;
+  tcpKeepAliveTimeouts = 0;
+  tcpOfoQueue = 0;
+  tcpSackBlocksOut = 0;
+  tcpAbortOnTimeout = 0;
+  delayedAcks = 0;
+  // Udp:
+  udpOutDatagrams = 0;
+  udpNoPorts = 0;
+  udpInErrors = 0;
+  udpRcvbufErrors = 0;
+  // Icmp:
+  icmpOutMsgs = 0;
+  icmpInDestUnreachs = 0;
+  icmpOutDestUnreachs = 0;
+  icmpInEchos = 0;
+  icmpInEchoReps = 0;
+  icmpOutEchos = 0;
+  icmpOutEchoReps = 0;
+  icmp6InMsgs = 0;
+  icmp6OutMsgs = 0;
+}
+
+const mibs = new WeakMap<Stack, Mib>();
+
+export function mibOf(stack: Stack): Mib {
+  let m = mibs.get(stack);
+  if (!m) mibs.set(stack, (m = new Mib()));
+  return m;
+}
