@@ -18,7 +18,7 @@ import { joinSessionKeyring, lookupKey, processKeyringsOf } from '../../kernel/k
 import type { SyscallArgs, SyscallTable } from './types';
 
 const KEYCTL_GET_KEYRING_ID = 0, KEYCTL_JOIN_SESSION_KEYRING = 1, KEYCTL_UPDATE = 2, KEYCTL_REVOKE = 3,
-  KEYCTL_SETPERM = 5, KEYCTL_DESCRIBE = 6, KEYCTL_CLEAR = 7, KEYCTL_LINK = 8, KEYCTL_UNLINK = 9, KEYCTL_SEARCH = 10,
+  KEYCTL_CHOWN = 4, KEYCTL_SETPERM = 5, KEYCTL_DESCRIBE = 6, KEYCTL_CLEAR = 7, KEYCTL_LINK = 8, KEYCTL_UNLINK = 9, KEYCTL_SEARCH = 10,
   KEYCTL_READ = 11, KEYCTL_INVALIDATE = 21;
 const KEY_MAX_DESC_SIZE = 4096;
 const TYPE_MAX = 32;
@@ -154,6 +154,19 @@ function sysKeyctl(t: Task, a: SyscallArgs): number {
       if (!f.key.permits(t.creds, f.possessed, KEY_NEED_WRITE) &&
         !f.key.permits(t.creds, f.possessed, KEY_NEED_SETATTR)) fail(EACCES);
       f.key.revoked = true;
+      return 0;
+    }
+    case KEYCTL_CHOWN: {
+      const uid = a.int(2), gid = a.int(3);
+      if (uid === -1 && gid === -1) return 0;
+      const key = lookup(t, a.int(1), true, KEY_NEED_SETATTR, true).key;
+      // Only CAP_SYS_ADMIN gives a key away, or to a group the caller is not in.
+      if (!t.creds.hasCapability(CAP_SYS_ADMIN)) {
+        if (uid !== -1 && uid !== key.uid) fail(EACCES);
+        if (gid !== -1 && gid !== key.gid && !t.creds.inGroup(gid)) fail(EACCES);
+      }
+      if (uid !== -1) key.uid = uid;
+      if (gid !== -1) key.gid = gid;
       return 0;
     }
     case KEYCTL_SETPERM: {
