@@ -18,13 +18,13 @@ export type KeyType = 'user' | 'keyring';
 
 // Serial numbers are random 31-bit numbers above 2 in Linux; from a fixed seed here.
 let serialState = 0x1b873593;
-const allKeys = new Map<number, Key>();
+const allKeysBySerial = new Map<number, Key>();
 
 function newSerial(): number {
   for (;;) {
     serialState = (Math.imul(serialState, 1103515245) + 12345) >>> 0;
     const s = serialState & 0x7fffffff;
-    if (s >= 3 && !allKeys.has(s)) return s;
+    if (s >= 3 && !allKeysBySerial.has(s)) return s;
   }
 }
 
@@ -38,7 +38,7 @@ export class Key {
 
   constructor(readonly type: KeyType, readonly description: string, public uid: number, public gid: number,
     public perm: number) {
-    allKeys.set(this.serial, this);
+    allKeysBySerial.set(this.serial, this);
   }
 
   get isKeyring(): boolean { return this.type === 'keyring'; }
@@ -63,13 +63,18 @@ export class Key {
   /** Gone for good (invalidated): out of every keyring and the serial table. */
   destroy(): void {
     this.invalidated = true;
-    allKeys.delete(this.serial);
-    for (const k of allKeys.values()) unlink(k, this);
+    allKeysBySerial.delete(this.serial);
+    for (const k of allKeysBySerial.values()) unlink(k, this);
   }
 }
 
+/** Every live key, by serial (the order of /proc/keys). */
+export function allKeys(): Key[] {
+  return [...allKeysBySerial.values()].filter((k) => !k.invalidated).sort((a, b) => a.serial - b.serial);
+}
+
 export function keyBySerial(serial: number): Key | undefined {
-  const k = allKeys.get(serial);
+  const k = allKeysBySerial.get(serial);
   return k !== undefined && !k.invalidated ? k : undefined;
 }
 

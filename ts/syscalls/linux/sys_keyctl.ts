@@ -153,7 +153,10 @@ function sysKeyctl(t: Task, a: SyscallArgs): number {
       if (f.key.revoked) fail(EKEYREVOKED);
       if (!f.key.permits(t.creds, f.possessed, KEY_NEED_WRITE) &&
         !f.key.permits(t.creds, f.possessed, KEY_NEED_SETATTR)) fail(EACCES);
+      // The type's revoke drops the payload (user_revoke, keyring_revoke).
       f.key.revoked = true;
+      f.key.payload = new Uint8Array(0);
+      f.key.links.length = 0;
       return 0;
     }
     case KEYCTL_CHOWN: {
