@@ -7,6 +7,7 @@
 import { SA_NOCLDWAIT, SIGCHLD, SIGKILL, SIG_IGN } from '../abi/linux/signal';
 import { signalActions } from '../syscalls/linux/signal_state';
 import { taskAttrs } from '../syscalls/linux/task_attrs';
+import { acctProcess } from './acct';
 import type { Kernel } from './kernel';
 import type { Task } from './task';
 import type { ThreadGroup } from './thread_group';
@@ -52,6 +53,7 @@ export function finishTask(t: Task): void {
   if (tg.tasks.size > 0) return;
   if (tg.exitStatus === null) tg.exitStatus = (t.exitCode & 0xff) << 8;
   tg.exitUid = t.creds.uid;
+  acctProcess(t, tg.exitStatus);
   exitThreadGroup(k, tg);
 }
 

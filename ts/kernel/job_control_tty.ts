@@ -25,6 +25,10 @@ export class JobControlTty {
   sid = 0;
   /** The foreground process group (tty->pgrp); 0 for none. */
   pgrp = 0;
+  /** vhangups so far (tty_hungup_p): a file opened before the last one is hung up. */
+  hangups = 0;
+  /** Wakes whoever waits on the terminal's files when it is hung up. */
+  onHangup: (() => void) | null = null;
   /** A new open file of this terminal: what /dev/tty gives its session. */
   constructor(readonly reopen: (t: Task, flags: number) => FileDescription) {}
 }

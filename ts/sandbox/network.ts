@@ -8,6 +8,10 @@ import { Credentials } from '../kernel/credentials';
 import { O_CREAT, O_TRUNC, O_WRONLY } from '../abi/linux/fcntl';
 import { mountNamespaceOf } from '../vfs/task_fs';
 import { openAt } from '../vfs/open';
+import { walk } from '../vfs/resolve';
+import { TmpfsFS } from '../fsimpl/tmpfs/tmpfs';
+import { TmpfsRegular } from '../fsimpl/tmpfs/regular';
+import { S_IFREG } from '../abi/linux/stat';
 import { setupNetwork, type NetworkMode, type SandboxNetwork } from '../net/nat/network';
 import { parsePublish, type PublishSpec } from '../net/nat/publish';
 import { SANDBOX_RESOLV_CONF } from '../net/nat/resolv';
@@ -40,14 +44,31 @@ export async function startNetwork(kernel: Kernel, flags: NetworkFlags): Promise
   }
 }
 
-/** Write the sandbox's /etc/resolv.conf (as root, into the overlay's upper layer). */
-export function writeResolvConf(kernel: Kernel, t: Task): void {
+/**
+ * Give the sandbox its /etc/resolv.conf. Where the tree has one, a one-file tmpfs is mounted
+ * over it (as container runtimes bind-mount theirs): the tree, /etc's own attributes included,
+ * stays exactly as it is, whatever --overlay says. Where it has none, the file is written into
+ * the memory overlay (never into a tree with --overlay=none).
+ */
+export function writeResolvConf(kernel: Kernel, t: Task, overlayIsMemory: boolean): void {
   const ns = mountNamespaceOf(kernel);
   const root = new Credentials(0, 0);
-  const f = openAt({ t, ns, root: ns.rootVd, creds: root }, ns.rootVd, '/etc/resolv.conf',
-    { flags: O_WRONLY | O_CREAT | O_TRUNC, mode: 0o644, umask: 0o022 });
+  const ctx = { t, ns, root: ns.rootVd, creds: root };
+  const text = new TextEncoder().encode(SANDBOX_RESOLV_CONF);
+  const existing = walk(ctx, ns.rootVd, '/etc/resolv.conf', { follow: false, allowMissing: true }).vd;
+  if (existing && existing.inode.isRegular) {
+    const fs = new TmpfsFS(kernel.mf);
+    const inode = new TmpfsRegular(fs, S_IFREG | 0o644, 0, 0);
+    ns.mount(existing, fs, inode, { nosuid: true, nodev: true, noexec: true });
+    // Written through the mount, as a program would see it.
+    const f = openAt(ctx, ns.rootVd, '/etc/resolv.conf', { flags: O_WRONLY | O_TRUNC, mode: 0, umask: 0 });
+    try { f.write(t, text, 0); } finally { f.decRef(); }
+    return;
+  }
+  if (!overlayIsMemory) return;
+  const f = openAt(ctx, ns.rootVd, '/etc/resolv.conf', { flags: O_WRONLY | O_CREAT | O_TRUNC, mode: 0o644, umask: 0o022 });
   try {
-    f.write(t, new TextEncoder().encode(SANDBOX_RESOLV_CONF), 0);
+    f.write(t, text, 0);
   } finally {
     f.decRef();
   }

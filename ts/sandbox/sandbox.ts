@@ -202,10 +202,10 @@ export async function runSandbox(opts: SandboxOptions): Promise<number> {
   const fdTable = newStdioFDTable();
   const ctx = new PlatformContext(platform, as);
   const task = new Task(kernel, tgid, tg, mm, fdTable, fsctx, creds, ctx);
-  // Into the memory overlay only: with --overlay=none the root is the user's own tree, and a
-  // --rootfs without /etc gets none.
-  if (netFlags.mode === 'sandbox' && (opts.mounts ?? DEFAULT_MOUNTS).overlay === 'memory') {
-    try { writeResolvConf(kernel, task); } catch (e) { if (!(e instanceof SyscallError)) throw e; }
+  // Mounted over the tree's own file; with --overlay=none, a --rootfs without one gets none.
+  if (netFlags.mode === 'sandbox') {
+    const memory = (opts.mounts ?? DEFAULT_MOUNTS).overlay === 'memory';
+    try { writeResolvConf(kernel, task, memory); } catch (e) { if (!(e instanceof SyscallError)) throw e; }
   }
   kernel.tasks.set(tgid, task);
   tg.tasks.add(task);

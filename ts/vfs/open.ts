@@ -69,6 +69,13 @@ export function openAt(ctx: ResolveContext, start: VirtualDentry, path: string, 
   } else if (create && (flags & O_EXCL)) {
     throw new SyscallError(EEXIST);
   }
+  return openFound(ctx, vd, flags, created);
+}
+
+/** The open of a file already found (by a walk, or by a file handle): type, permission and
+ *  mount checks, lease break, truncation, then the inode's open. */
+export function openFound(ctx: ResolveContext, vd: VirtualDentry, flags: number, created = false): FileDescription {
+  const create = (flags & O_CREAT) !== 0;
   const inode = vd.inode;
   const type = inode.mode & S_IFMT;
   if (type === S_IFLNK && (flags & O_PATH) === 0) throw new SyscallError(ELOOP);

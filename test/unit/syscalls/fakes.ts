@@ -25,6 +25,8 @@ export const PAGE = 4096;
 /** Application memory: mapped pages only; anything else is EFAULT, as the real one says. */
 export class FakeMemory {
   private readonly pages = new Map<number, { data: Uint8Array; writable: boolean }>();
+  /** No VMAs: /proc's status and statm count nothing mapped. */
+  readonly vmas = { all: (): never[] => [] };
   stackLimit = 8 << 20;
   exePath = '';
 

@@ -15,8 +15,9 @@ import { EAGAIN, EINVAL, EIO, ENOTTY } from '../../abi/linux/errno';
 import { O_ACCMODE, O_NONBLOCK, O_WRONLY } from '../../abi/linux/fcntl';
 import {
   FIONREAD, TCFLSH, TCGETS, TCSBRK, TCSETS, TCSETSF, TCSETSW, TCXONC, TIOCGPGRP, TIOCGWINSZ,
-  TIOCOUTQ, TIOCSIG, TIOCSWINSZ,
+  TIOCOUTQ, TIOCSIG, TIOCSPGRP, TIOCSWINSZ,
 } from '../../abi/linux/ioctl';
+import { POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM } from '../../abi/linux/poll';
 import { TERMIOS_SIZE, VMIN, WINSIZE_SIZE } from '../../abi/linux/termios';
 import type { ReadinessCallback } from '../../vfs/file_description';
 import { VfsFile } from '../../vfs/vfs_file';
@@ -133,14 +134,21 @@ export function setMasterCloseHook(f: (term: Terminal) => void): void { onMaster
 
 export class PtyReplicaFile extends VfsFile {
   private released = false;
+  /** The terminal's hang-up count at open: a later vhangup hangs this file up. */
+  private readonly hangups: number;
 
   constructor(flags: number, vd: VirtualDentry, readonly term: Terminal) {
     super(flags, vd);
     term.replicaOpens++;
     term.replicaEverOpened = true;
+    this.hangups = term.job.hangups;
   }
 
+  /** tty_hung_up_p: vhangup swapped this file's operations for hung_up_tty_fops. */
+  private get hungUp(): boolean { return this.hangups !== this.term.job.hangups; }
+
   override read(t: Task, dst: Uint8Array, _offset: number): number | Promise<number> {
+    if (this.hungUp) return 0;
     ttyCheckRead(t, this.term.job);
     const ld = this.term.ldisc;
     if (ld.readable) return ld.read(dst);
@@ -151,12 +159,13 @@ export class PtyReplicaFile extends VfsFile {
   }
 
   override write(t: Task, src: Uint8Array, _offset: number): number {
-    if (!this.term.masterOpen) throw new SyscallError(EIO);
+    if (!this.term.masterOpen || this.hungUp) throw new SyscallError(EIO);
     ttyCheckWrite(t, this.term.job, () => this.term.ldisc.tostop);
     return this.term.replicaWrite(src);
   }
 
   override ioctl(t: Task, cmd: number, arg: number): number {
+    if (this.hungUp) throw new SyscallError(cmd === TIOCSPGRP ? ENOTTY : EIO);
     const r = ttyIoctl(t, this.term, cmd, arg, true) ??
       jobControlIoctl(t, this.term.job, cmd, arg, (this.flags & O_ACCMODE) !== O_WRONLY);
     if (r === null) throw new SyscallError(ENOTTY);
@@ -166,7 +175,11 @@ export class PtyReplicaFile extends VfsFile {
   override get pollable(): boolean { return true; }
   override get fasync(): boolean { return true; }
   override fasyncDefaultOwner(): number { return this.term.job.pgrp !== 0 ? -this.term.job.pgrp : 0; }
-  override readiness(_mask: number): number { return this.term.replicaReadiness(); }
+  override readiness(_mask: number): number {
+    // hung_up_tty_poll
+    if (this.hungUp) return POLLIN | POLLOUT | POLLERR | POLLHUP | POLLRDNORM | POLLWRNORM;
+    return this.term.replicaReadiness();
+  }
   override addWaiter(mask: number, cb: ReadinessCallback): () => void { return this.term.replicaQueue.subscribe(mask, cb); }
 
   override release(): void {

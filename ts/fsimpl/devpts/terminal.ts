@@ -33,6 +33,7 @@ export class Terminal {
   constructor(readonly kernel: Kernel, readonly index: number,
     reopen: (t: Task, flags: number) => FileDescription) {
     this.job = new JobControlTty(reopen);
+    this.job.onHangup = () => this.replicaQueue.notify(POLLIN | POLLOUT | POLLHUP | POLLRDNORM | POLLWRNORM);
   }
 
   get name(): string { return `/dev/pts/${this.index}`; }

@@ -4,6 +4,7 @@
 // CPUs the sandbox reports, so that feature flags are what the CPU really has.
 
 import { SECCOMP_ACTIONS_AVAIL } from '../../kernel/seccomp';
+import { procKeys } from '../../kernel/keys/proc_keys';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import type { Kernel } from '../../kernel/kernel';
@@ -143,6 +144,7 @@ export function systemEntries(fs: KernFS, kernel: Kernel): Record<string, Inode>
     stat: file('stat', () => procStat(kernel)),
     version: file('version', () => `Linux version ${UTS_RELEASE} (tsvisor) ${UTS_VERSION}\n`),
     filesystems: file('filesystems', filesystemsText),
+    keys: new KFile(fs, 'keys', procKeys),
     cmdline: file('cmdline', () => 'BOOT_IMAGE=/vmlinuz tsvisor\n'),
     mounts: new KSymlink(fs, 'mounts', () => 'self/mounts'),
     net: new KSymlink(fs, 'net', () => 'self/net'),

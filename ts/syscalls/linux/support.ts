@@ -35,6 +35,14 @@ export const PARTIAL: Record<string, string> = {
   sched_setscheduler: 'policies are recorded, not scheduled',
   execve: 'file capabilities (security.capability) are not applied',
   execveat: 'file capabilities (security.capability) are not applied',
+  name_to_handle_at: 'decodable handles on tmpfs only; other file systems give a generic 8-byte FID (Linux: each its own format); AT_HANDLE_MNT_ID_UNIQUE reports the mountinfo id (never reused here)',
+  acct: 'records have ac_mem, ac_minflt, ac_majflt and ac_tty zero and never the ASU flag',
+  add_key: 'the "user" and "keyring" types only (others ENODEV); no quotas (no /proc/key-users); /proc/keys\'s usage column counts the keyrings linking a key',
+  request_key: 'finds keys only: no upcall to a request-key helper, so an absent key is ENOKEY even with a callout (Linux leaves a negative key and fails as the helper does)',
+  keyctl: 'GET_KEYRING_ID, JOIN_SESSION_KEYRING, UPDATE, REVOKE, CHOWN (no quotas), SETPERM, DESCRIBE, CLEAR, LINK, UNLINK, SEARCH, READ, INVALIDATE; other operations (SET_TIMEOUT, instantiation, DH, restrict...) EOPNOTSUPP; a child inherits its parent\'s session keyring when it first asks, not at fork',
+  vhangup: 'on the host console (tsvisor\'s own terminal) the session loses it and the leader gets SIGHUP/SIGCONT, but its open files are not hung up (devpts ptys are)',
+  remap_file_pages: 'shared anonymous (shmem) mappings are EINVAL: only shared file mappings are remapped',
+  open_by_handle_at: 'tmpfs handles only (others ESTALE); an unlinked file kept alive only by a mapping is ESTALE',
 };
 
 /** Numbers Linux itself answers ENOSYS on x86-64 (sys_ni_syscall): the sentry's ENOSYS is

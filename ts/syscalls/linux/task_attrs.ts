@@ -30,6 +30,11 @@ export interface TaskAttrs {
   resetOnFork: boolean;
   /** ioprio_set's value (class << 13 | data), 0 when never set. */
   ioprio: number;
+  /** PF_FORKNOEXEC: made by fork/clone and has not exec'd since (acct's AFORK). */
+  forkNoExec: boolean;
+  /** Creation time (task->start_time), for process accounting: wall clock and monotonic. */
+  startRealMs: number;
+  startMonoNs: bigint;
 }
 
 const SCHED_NORMAL = 0;
@@ -75,6 +80,9 @@ export function taskAttrs(t: Task): TaskAttrs {
       rtPriority: 0,
       resetOnFork: false,
       ioprio: 0,
+      forkNoExec: false,
+      startRealMs: Date.now(),
+      startMonoNs: process.hrtime.bigint(),
     };
     attrs.set(t, a);
   }
@@ -84,7 +92,8 @@ export function taskAttrs(t: Task): TaskAttrs {
 /** clone/fork: the child starts with the parent's attributes, except the parent-death signal. */
 export function copyTaskAttrs(parent: Task, child: Task): void {
   const p = taskAttrs(parent);
-  const c = { ...p, pdeathsig: 0, affinity: p.affinity.slice() };
+  const c = { ...p, pdeathsig: 0, affinity: p.affinity.slice(), forkNoExec: true, startRealMs: Date.now(),
+    startMonoNs: process.hrtime.bigint() };
   if (c.resetOnFork) {
     if (c.policy === SCHED_FIFO || c.policy === SCHED_RR) {
       c.policy = SCHED_NORMAL;
@@ -99,5 +108,7 @@ export function copyTaskAttrs(parent: Task, child: Task): void {
 /** execve: comm becomes the new program's name; pdeathsig is cleared for set-id programs
  *  only, which the sandbox does not run, so it stays. */
 export function execTaskAttrs(t: Task, filename: string): void {
-  taskAttrs(t).comm = truncateComm(path.basename(filename));
+  const a = taskAttrs(t);
+  a.comm = truncateComm(path.basename(filename));
+  a.forkNoExec = false;
 }
