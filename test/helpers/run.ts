@@ -59,7 +59,7 @@ export interface RunResult {
 
 /** pid and its descendants, found through /proc before anything is killed (once their
  *  parent dies, orphans are init's and their pipes would keep the run from ever closing). */
-function processTree(pid: number): number[] {
+export function processTree(pid: number): number[] {
   const children = new Map<number, number[]>();
   for (const e of readdirSync('/proc')) {
     if (!/^\d+$/.test(e)) continue;

@@ -4,10 +4,10 @@
 // program installing a filter through ctypes; and the attack: the host processes of the
 // sandbox never receive the application's filters, and the path limit bounds hostile stacks.
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
-  describeResult, fixture, platforms, repoRoot, runNative, runSandbox, sandboxArgs, skipBecause,
+  processTree, describeResult, fixture, platforms, repoRoot, runNative, runSandbox, sandboxArgs, skipBecause,
 } from '../helpers/run';
 
 const python = '/usr/bin/python3';
@@ -31,28 +31,6 @@ print('getpid positive', os.getpid() > 0)
 print([l for l in open('/proc/self/status').read().splitlines() if l.startswith('Seccomp')])
 `;
 
-/** The host processes below pid (the sentry and its stubs). */
-function descendants(pid: number): number[] {
-  const children = new Map<number, number[]>();
-  for (const e of readdirSync('/proc')) {
-    if (!/^\d+$/.test(e)) continue;
-    try {
-      const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      const list = children.get(ppid) ?? [];
-      list.push(Number(e));
-      children.set(ppid, list);
-    } catch { /* gone */ }
-  }
-  const out: number[] = [];
-  const todo = [pid];
-  while (todo.length > 0) {
-    const p = todo.pop() as number;
-    for (const c of children.get(p) ?? []) { out.push(c); todo.push(c); }
-  }
-  return out;
-}
-
 /** Seccomp_filters of every host process of a sandbox whose program holds n filters. */
 function hostFilterCounts(platform: string, n: number): Promise<{ counts: number[]; stdout: string }> {
   return new Promise((resolve, reject) => {
@@ -64,7 +42,7 @@ function hostFilterCounts(platform: string, n: number): Promise<{ counts: number
     child.stdout.on('data', (d: Buffer) => {
       stdout += d.toString();
       if (stdout.includes('ready') && counts.length === 0 && child.pid !== undefined) {
-        for (const p of [child.pid, ...descendants(child.pid)]) {
+        for (const p of processTree(child.pid)) {
           try {
             const m = /Seccomp_filters:\s+(\d+)/.exec(readFileSync(`/proc/${p}/status`, 'utf8'));
             if (m) counts.push(Number(m[1]));
