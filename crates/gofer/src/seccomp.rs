@@ -3,29 +3,10 @@
 //! process. No socket, no connect, no execve, no ptrace, no mount: the socket it was given is
 //! all it can talk to.
 
-const LD_W_ABS: u16 = 0x20;
-const JEQ_K: u16 = 0x15;
-const JGE_K: u16 = 0x35;
-const JSET_K: u16 = 0x45;
-const RET_K: u16 = 0x06;
-const RET_KILL_PROCESS: u32 = 0x8000_0000;
-const RET_ALLOW: u32 = 0x7fff_0000;
-const AUDIT_ARCH_X86_64: u32 = 0xc000_003e;
-const X32_SYSCALL_BIT: u32 = 0x4000_0000;
+pub use tsvisor_cbpf::SockFilter;
+use tsvisor_cbpf::{st, AUDIT_ARCH_X86_64, JEQ_K, JGE_K, JSET_K, LD_W_ABS, RET_ALLOW, RET_K, RET_KILL_PROCESS, X32_SYSCALL_BIT};
+
 const SYS_FCHMODAT2: i64 = 452;
-
-#[repr(C)]
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct SockFilter {
-    pub code: u16,
-    pub jt: u8,
-    pub jf: u8,
-    pub k: u32,
-}
-
-const fn st(code: u16, jt: u8, jf: u8, k: u32) -> SockFilter {
-    SockFilter { code, jt, jf, k }
-}
 
 /// Every syscall the gofer makes once serving (see host.rs, transport.rs, main.rs).
 pub const ALLOWED: &[i64] = &[
@@ -132,27 +113,7 @@ mod tests {
 
     /// Run the filter as the kernel would for (arch, nr, prot in args[2]).
     fn run_prot(f: &[SockFilter], arch: u32, nr: u32, prot: u32) -> u32 {
-        let mut pc = 0;
-        let mut acc = 0u32;
-        loop {
-            let i = f[pc];
-            pc += 1;
-            match i.code {
-                LD_W_ABS => {
-                    acc = match i.k {
-                        0 => nr,
-                        4 => arch,
-                        32 => prot,
-                        k => panic!("load of seccomp_data offset {k}"),
-                    }
-                }
-                JEQ_K => pc += if acc == i.k { i.jt } else { i.jf } as usize,
-                JGE_K => pc += if acc >= i.k { i.jt } else { i.jf } as usize,
-                JSET_K => pc += if acc & i.k != 0 { i.jt } else { i.jf } as usize,
-                RET_K => return i.k,
-                _ => panic!("unknown op"),
-            }
-        }
+        tsvisor_cbpf::run(f, &tsvisor_cbpf::SeccompData { nr, arch, args: [0, 0, prot as u64, 0, 0, 0], ..Default::default() })
     }
 
     fn run(f: &[SockFilter], arch: u32, nr: u32) -> u32 {

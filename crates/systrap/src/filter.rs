@@ -8,29 +8,9 @@
 //! Outside the stub text every ABI traps (the handler tells the sentry which one it was);
 //! from the stub text only x86-64 is allowed, and the i386 ABI kills.
 
-const LD_W_ABS: u16 = 0x20;
-const JEQ_K: u16 = 0x15;
-const JGE_K: u16 = 0x35;
-const JGT_K: u16 = 0x25;
-const AND_K: u16 = 0x54;
-const RET_K: u16 = 0x06;
-
-pub const RET_KILL_PROCESS: u32 = 0x8000_0000;
-pub const RET_TRAP: u32 = 0x0003_0000;
-pub const RET_ALLOW: u32 = 0x7fff_0000;
-const AUDIT_ARCH_X86_64: u32 = 0xc000_003e;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct SockFilter {
-    pub code: u16,
-    pub jt: u8,
-    pub jf: u8,
-    pub k: u32,
-}
-
-const fn st(code: u16, jt: u8, jf: u8, k: u32) -> SockFilter {
-    SockFilter { code, jt, jf, k }
-}
+pub use tsvisor_cbpf::SockFilter;
+use tsvisor_cbpf::{st, AND_K, AUDIT_ARCH_X86_64, JEQ_K, JGE_K, JGT_K, LD_W_ABS, RET_K};
+pub use tsvisor_cbpf::{RET_ALLOW, RET_KILL_PROCESS, RET_TRAP};
 
 /// The filter for a stub whose text is [text_start, text_end) (same upper 32 bits), for a
 /// thread whose entry unblocks its signals from the empty set at `unblock_set` (in its
@@ -142,33 +122,9 @@ mod tests {
         run_args(prog, arch, nr, ip, [0, arg1])
     }
 
-    /// A tiny interpreter for the instructions we emit, to test the filter's decisions.
     fn run_args(prog: &[SockFilter], arch: u32, nr: u32, ip: u64, args: [u64; 2]) -> u32 {
-        let mut data = [0u8; 64];
-        data[0..4].copy_from_slice(&nr.to_le_bytes());
-        data[4..8].copy_from_slice(&arch.to_le_bytes());
-        data[8..16].copy_from_slice(&ip.to_le_bytes());
-        data[16..24].copy_from_slice(&args[0].to_le_bytes());
-        data[24..32].copy_from_slice(&args[1].to_le_bytes());
-        let (mut a, mut pc) = (0u32, 0usize);
-        loop {
-            let f = prog[pc];
-            pc += 1;
-            match f.code {
-                LD_W_ABS => a = u32::from_le_bytes(data[f.k as usize..f.k as usize + 4].try_into().unwrap()),
-                AND_K => a &= f.k,
-                RET_K => return f.k,
-                JEQ_K | JGE_K | JGT_K => {
-                    let t = match f.code {
-                        JEQ_K => a == f.k,
-                        JGE_K => a >= f.k,
-                        _ => a > f.k,
-                    };
-                    pc += if t { f.jt } else { f.jf } as usize;
-                }
-                _ => panic!("unknown op"),
-            }
-        }
+        let data = tsvisor_cbpf::SeccompData { nr, arch, ip, args: [args[0], args[1], 0, 0, 0, 0] };
+        tsvisor_cbpf::run(prog, &data)
     }
 
     const S: u64 = 0x7fff_0000_0000;
