@@ -21,4 +21,5 @@ describe.each(platforms)('%s', (platform) => {
   it('/proc/self/auxv', () => same('auxv'));
   it('/proc/self/maps shows a fresh mapping at once', () => same('maps'));
   it('lseek on proc files and directories', () => same('seek'));
+  it('/proc/<pid>/stat starttime: ticks since boot, later for a later child', () => same('starttime'));
 }, 60_000);

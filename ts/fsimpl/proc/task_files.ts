@@ -120,7 +120,7 @@ export function stat(t: Task): string {
   const ticks = (ns: bigint): string => (ns / TICK_NS).toString();
   const fields: (string | number)[] = [
     t.tid, `(${taskAttrs(t).comm})`, taskState(t)[0], ppid(t), ids.pgid, ids.sid, 0, -1, 0x400000,
-    0, 0, 0, 0, ticks(own.userNs), ticks(own.sysNs), ticks(kids.userNs), ticks(kids.sysNs), rt ? -1 - sched.rtPriority : 20 + sched.nice, sched.nice, t.tg.tasks.size, 0, 0,
+    0, 0, 0, 0, ticks(own.userNs), ticks(own.sysNs), ticks(kids.userNs), ticks(kids.sysNs), rt ? -1 - sched.rtPriority : 20 + sched.nice, sched.nice, t.tg.tasks.size, 0, ticks(sched.startMonoNs - t.kernel.bootMonotonic),
     s.size, Math.ceil(s.rss / PAGE), '18446744073709551615', 0, 0, mm.stackTop ?? 0, 0, 0,
     0, Number(t.sigMask & 0x7fffffffn), 0, 0, 0, 0, 0, 17, 0, sched.rtPriority, sched.policy, 0, 0, 0,
     0, 0, mm.brkStart ?? 0, mm.argStart ?? 0, mm.argEnd ?? 0, mm.envStart ?? 0, mm.envEnd ?? 0, 0,
