@@ -13,11 +13,6 @@ import { afterNs, block } from './blocking';
 import { ERESTARTNOHAND } from '../abi/linux/errno';
 import { SIGKILL } from '../abi/linux/signal';
 
-/** Signals whose default action dumps core (signal(7)); the wait status says so with 0x80. */
-function dumpsCore(signo: number): boolean {
-  return [3, 4, 5, 6, 7, 8, 11, 24, 25, 31].includes(signo);
-}
-
 export interface KernelOptions {
   platform: NativePlatform;
   mf: NativeMemoryFile;
@@ -96,7 +91,9 @@ export class Kernel {
 
   /** Death by signal (the default action of a fatal signal). */
   killThreadGroup(tg: ThreadGroup, signo: number): void {
-    if (tg.exitStatus === null) tg.exitStatus = signo | (dumpsCore(signo) ? 0x80 : 0);
+    // No 0x80 (WCOREDUMP) even for the core-dumping signals: Linux sets it only when a core
+    // file was written, and the sandbox writes none (as Linux with RLIMIT_CORE 0).
+    if (tg.exitStatus === null) tg.exitStatus = signo;
     this.endThreadGroup(tg);
   }
 
