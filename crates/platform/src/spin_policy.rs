@@ -17,6 +17,9 @@ use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 const SAMPLE_EVERY: Duration = Duration::from_millis(4);
+/// The sandbox's own start-up (V8 compiling in the background, the gofer starting) fills the
+/// run queue for a moment: samples start after it.
+const START_UP: Duration = Duration::from_millis(300);
 
 pub struct SpinPolicy {
     spin: AtomicBool,
@@ -27,9 +30,10 @@ pub struct SpinPolicy {
 
 struct Sampler {
     loadavg: Option<File>,
+    born: Instant,
     last: Instant,
-    /// Smoothed count of runnable threads.
-    runnable: f64,
+    /// Smoothed count of runnable threads that are not this sandbox's hand-off pair.
+    others: f64,
 }
 
 impl SpinPolicy {
@@ -46,7 +50,7 @@ impl SpinPolicy {
             spin: AtomicBool::new(spin),
             fixed,
             cpus,
-            sampler: Mutex::new(Sampler { loadavg, last: Instant::now(), runnable: 1.0 }),
+            sampler: Mutex::new(Sampler { loadavg, born: Instant::now(), last: Instant::now(), others: 0.0 }),
         }
     }
 
@@ -68,24 +72,32 @@ impl SpinPolicy {
         // One sampler at a time; the others use the decision as it stands.
         let Ok(mut s) = self.sampler.try_lock() else { return };
         let now = Instant::now();
-        if now.duration_since(s.last) < SAMPLE_EVERY {
+        if now.duration_since(s.last) < SAMPLE_EVERY || now.duration_since(s.born) < START_UP {
             return;
         }
         s.last = now;
         let Some(n) = s.loadavg.as_ref().and_then(read_runnable) else { return };
-        s.runnable = s.runnable * 0.75 + n * 0.25;
-        let next = decide(self.spin.load(Ordering::Relaxed), s.runnable, self.cpus);
-        self.spin.store(next, Ordering::Relaxed);
+        let spinning = self.spin.load(Ordering::Relaxed);
+        // Our own share of the count: the sampling sentry thread, and while spinning the stub
+        // thread it hands off to (which otherwise sleeps).
+        let own = if spinning { 2.0 } else { 1.0 };
+        s.others = s.others * (1.0 - WEIGHT) + (n - own).max(0.0) * WEIGHT;
+        self.spin.store(decide(spinning, s.others, self.cpus), Ordering::Relaxed);
     }
 }
 
-/// Hysteresis: stop spinning once clearly more threads want to run than there are CPUs;
-/// start again once clearly fewer do (a spinning sandbox alone counts its two threads).
-pub fn decide(spinning: bool, runnable: f64, cpus: f64) -> bool {
+/// Weight of a new sample in the smoothed count: a momentary extra thread (a kernel worker,
+/// a timer) must not stop the spinning, a steady one must within tens of milliseconds.
+const WEIGHT: f64 = 0.125;
+
+/// Spinning needs two CPUs for the sandbox's two threads: stop once other runnable threads
+/// clearly take more than the rest, start again once they clearly leave them free.
+pub fn decide(spinning: bool, others: f64, cpus: f64) -> bool {
+    let spare = cpus - 2.0;
     if spinning {
-        runnable <= cpus + 0.5
+        others <= spare + 0.75
     } else {
-        runnable < cpus - 0.5
+        others < spare + 0.25
     }
 }
 
@@ -104,16 +116,34 @@ mod tests {
 
     #[test]
     fn hysteresis_keeps_a_lone_sandbox_spinning_and_a_crowded_one_sleeping() {
-        // Two CPUs: a sandbox alone has its two threads runnable while it spins.
-        assert!(decide(true, 2.0, 2.0));
-        assert!(decide(true, 2.4, 2.0));
-        assert!(!decide(true, 3.0, 2.0), "a third runnable thread stops the spinning");
-        // Sleeping: one runnable thread (the one working) is not enough to resume spinning
-        // while another process holds a CPU.
-        assert!(!decide(false, 2.0, 2.0));
-        assert!(decide(false, 1.2, 2.0));
-        // One CPU: a sleeping sandbox never starts (its working thread alone is 1).
-        assert!(!decide(false, 1.0, 1.0));
+        // Two CPUs: nothing else runnable, or a momentary extra thread, keeps it spinning.
+        assert!(decide(true, 0.0, 2.0));
+        assert!(decide(true, 0.6, 2.0));
+        assert!(!decide(true, 1.0, 2.0), "a steady third thread stops the spinning");
+        // Sleeping: it starts again only once the others have clearly gone.
+        assert!(!decide(false, 0.5, 2.0));
+        assert!(decide(false, 0.1, 2.0));
+        // More CPUs leave room for others; one CPU never spins.
+        assert!(decide(true, 5.0, 8.0));
+        assert!(!decide(false, 0.0, 1.0));
+    }
+
+    #[test]
+    fn a_momentary_extra_thread_does_not_stop_the_spinning_but_a_steady_one_does() {
+        let mut others = 0.0;
+        let mut spinning = true;
+        for n in [1.0, 1.0, 0.0, 1.0, 0.0, 0.0, 1.0, 1.0] {
+            others = others * (1.0 - WEIGHT) + n * WEIGHT;
+            spinning = decide(spinning, others, 2.0);
+            assert!(spinning, "blips of one extra thread: {others}");
+        }
+        let mut steps = 0;
+        while spinning {
+            others = others * (1.0 - WEIGHT) + 2.0 * WEIGHT;
+            spinning = decide(spinning, others, 2.0);
+            steps += 1;
+        }
+        assert!(steps <= 8, "two busy threads stop it within {steps} samples");
     }
 
     #[test]
