@@ -22,4 +22,5 @@ describe.each(platforms)('%s', (platform) => {
   it('/proc/self/maps shows a fresh mapping at once', () => same('maps'));
   it('lseek on proc files and directories', () => same('seek'));
   it('/proc/<pid>/stat starttime: ticks since boot, later for a later child', () => same('starttime'));
+  it('/proc/self/maps: a read-only MAP_SHARED of a host file is shown shared', () => same('sharedmap'));
 }, 60_000);

@@ -124,6 +124,7 @@ export class MemoryManager extends UserMemory {
     const vma = new Vma(start, start + len, prot, maxProt, shared, (flags & MAP_GROWSDOWN) !== 0, backing,
       backing !== null ? offset : owned);
     vma.locked = defaultLockFlags(this) | ((flags & MAP_LOCKED) !== 0 ? VM_LOCKED : 0);
+    vma.sharedSnapshot = !shared && type !== MAP_PRIVATE;
     this.vmas.insert(vma);
     if (backing?.rmap !== undefined) this.joinRmap(backing.rmap);
     if (vma.ownsPages) {

@@ -17,6 +17,9 @@ export class Vma {
   cow = false;
   /** mlock state (mm/mlock.ts): VM_LOCKED, plus VM_LOCKONFAULT; 0 when not locked. */
   locked = 0;
+  /** MAP_SHARED of a file with no page cache to share, served as a private snapshot (mmap in
+   *  memory_manager.ts): still shown as shared ('s') in /proc/pid/maps, as the program asked. */
+  sharedSnapshot = false;
 
   constructor(
     public start: number,
@@ -56,6 +59,7 @@ export class Vma {
     v.wipeOnFork = this.wipeOnFork;
     v.cow = this.cow;
     v.locked = this.locked;
+    v.sharedSnapshot = this.sharedSnapshot;
     return v;
   }
 
@@ -64,7 +68,8 @@ export class Vma {
     if (this.end !== next.start || this.prot !== next.prot || this.maxProt !== next.maxProt ||
       this.shared !== next.shared || this.growsDown !== next.growsDown ||
       this.backing !== next.backing || this.dontFork !== next.dontFork ||
-      this.wipeOnFork !== next.wipeOnFork || this.locked !== next.locked) {
+      this.wipeOnFork !== next.wipeOnFork || this.locked !== next.locked ||
+      this.sharedSnapshot !== next.sharedSnapshot) {
       return false;
     }
     // Private anonymous memory has no offset to keep contiguous.

@@ -43,7 +43,7 @@ export function maps(t: Task): string {
   const mm = t.mm;
   let out = '';
   for (const v of mm.vmas?.all() ?? []) {
-    const perms = `${v.prot & PROT_READ ? 'r' : '-'}${v.prot & PROT_WRITE ? 'w' : '-'}${v.prot & PROT_EXEC ? 'x' : '-'}${v.shared ? 's' : 'p'}`;
+    const perms = `${v.prot & PROT_READ ? 'r' : '-'}${v.prot & PROT_WRITE ? 'w' : '-'}${v.prot & PROT_EXEC ? 'x' : '-'}${v.shared || v.sharedSnapshot ? 's' : 'p'}`;
     let name = v.backing?.name ?? '';
     if (!v.backing) {
       if (v.start >= mm.brkStart && v.end <= mm.brkEnd && mm.brkEnd > mm.brkStart) name = '[heap]';
