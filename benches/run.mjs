@@ -44,8 +44,9 @@ if (args.includes('--fs')) {
   process.exit(r.status ?? 1);
 }
 
-if (args.includes('--compare')) {
-  const script = path.resolve(root, '..', 'shared', 'bench', 'compare.sh');
+/** Run one of ../shared/bench's scripts with both tsvisor platforms, runsc and (optionally) proot. */
+function runSharedScript(name, { proot }) {
+  const script = path.resolve(root, '..', 'shared', 'bench', name);
   if (!existsSync(script)) {
     console.error(`bench: ${script} not found`);
     process.exit(2);
@@ -53,23 +54,13 @@ if (args.includes('--compare')) {
   const sandboxes = [`tsvisor-systrap=${process.execPath} ${tsvisorCli} run --platform=systrap --`, `tsvisor-ptrace=${process.execPath} ${tsvisorCli} run --platform=ptrace --`];
   if (which('runsc')) sandboxes.push(`runsc-ptrace=${runscPrefix.join(' ')}`);
   else console.log('note: runsc not installed, left out');
-  if (which('proot')) sandboxes.push('proot=proot');
+  if (proot && which('proot')) sandboxes.push('proot=proot');
   const r = spawnSync('bash', [script, ...sandboxes], { cwd: root, stdio: 'inherit' });
   process.exit(r.status ?? 1);
 }
 
-if (args.includes('--contention')) {
-  const script = path.resolve(root, '..', 'shared', 'bench', 'contention.sh');
-  if (!existsSync(script)) {
-    console.error(`bench: ${script} not found`);
-    process.exit(2);
-  }
-  const sandboxes = [`tsvisor-systrap=${process.execPath} ${tsvisorCli} run --platform=systrap --`, `tsvisor-ptrace=${process.execPath} ${tsvisorCli} run --platform=ptrace --`];
-  if (which('runsc')) sandboxes.push(`runsc-ptrace=${runscPrefix.join(' ')}`);
-  else console.log('note: runsc not installed, left out');
-  const r = spawnSync('bash', [script, ...sandboxes], { cwd: root, stdio: 'inherit' });
-  process.exit(r.status ?? 1);
-}
+if (args.includes('--compare')) runSharedScript('compare.sh', { proot: true });
+if (args.includes('--contention')) runSharedScript('contention.sh', { proot: false });
 
 // Build the benchmark programs (gcc -O2 -static) into a temp dir, when stale.
 const binDir = path.join(tmpdir(), 'tsvisor-benches');
