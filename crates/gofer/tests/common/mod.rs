@@ -121,17 +121,18 @@ impl Gofer {
         // SAFETY: between fork and exec only async-signal-safe dup2/fcntl.
         unsafe {
             cmd.pre_exec(move || {
-                if fd == 3 {
-                    libc::fcntl(3, libc::F_SETFD, 0);
-                } else {
-                    libc::dup2(fd, 3);
-                }
+                socket_as_fd3(fd);
                 Ok(())
             });
         }
+        Self::started(cmd, mine, theirs, PathBuf::new())
+    }
+
+    /// Spawn `cmd` (whose child end of the socket is `theirs`) and talk to it over `mine`.
+    fn started(mut cmd: Command, mine: UnixStream, theirs: UnixStream, log: PathBuf) -> Gofer {
         let child = cmd.spawn().unwrap();
         drop(theirs);
-        let g = Gofer { child, sock: mine, tag: 0, log: PathBuf::new() };
+        let g = Gofer { child, sock: mine, tag: 0, log };
         g.sock.set_read_timeout(Some(std::time::Duration::from_secs(20))).unwrap();
         g
     }
@@ -181,19 +182,11 @@ impl Gofer {
                         return Err(std::io::Error::last_os_error());
                     }
                 }
-                if fd == 3 {
-                    libc::fcntl(3, libc::F_SETFD, 0);
-                } else {
-                    libc::dup2(fd, 3);
-                }
+                socket_as_fd3(fd);
                 Ok(())
             });
         }
-        let child = cmd.spawn().unwrap();
-        drop(theirs);
-        let g = Gofer { child, sock: mine, tag: 0, log };
-        g.sock.set_read_timeout(Some(std::time::Duration::from_secs(20))).unwrap();
-        g
+        Self::started(cmd, mine, theirs, log)
     }
 
     pub fn send_raw(&mut self, bytes: &[u8]) {
@@ -410,4 +403,17 @@ pub fn fd_read_all(fd: &OwnedFd) -> Vec<u8> {
 
 pub fn raw(fd: &OwnedFd) -> RawFd {
     fd.as_raw_fd()
+}
+
+/// In the child, between fork and exec: the inherited socket end becomes fd 3, open across
+/// exec (the gofer's --sock-fd 3, diod's -r 3 -w 3). Only async-signal-safe calls.
+fn socket_as_fd3(fd: std::os::fd::RawFd) {
+    // SAFETY: plain fcntl/dup2 on fds this child owns.
+    unsafe {
+        if fd == 3 {
+            libc::fcntl(3, libc::F_SETFD, 0);
+        } else {
+            libc::dup2(fd, 3);
+        }
+    }
 }
