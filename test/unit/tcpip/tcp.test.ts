@@ -2,33 +2,11 @@
 // link (no sockets, no tasks): handshake, data both ways with the receiver's window, FIN
 // states, RST for a closed port, abort.
 import { describe, expect, it } from 'vitest';
-import { Stack, TcpEndpoint } from '../../../ts/tcpip/stack';
+import { Stack } from '../../../ts/tcpip/stack';
 import { TCPS } from '../../../ts/tcpip/tcp/states';
-import { V4_LOOPBACK } from '../../../ts/tcpip/addr';
 import { ECONNREFUSED, ECONNRESET } from '../../../ts/abi/linux/errno';
+import { client, listener } from './endpoints';
 
-function listener(stack: Stack, port: number): TcpEndpoint {
-  const l = new TcpEndpoint(stack, false);
-  const b = { v4: true, v6: false, addr: null, reuseAddr: false, reusePort: false, uid: 0, listening: () => l.state === TCPS.LISTEN };
-  l.lport = stack.tcpPorts.reserve(port, b, l);
-  l.binding = b;
-  l.listen(8);
-  return l;
-}
-
-function client(stack: Stack, port: number): TcpEndpoint {
-  const c = new TcpEndpoint(stack, false);
-  const b = { v4: true, v6: false, addr: V4_LOOPBACK, reuseAddr: false, reusePort: false, uid: 0, listening: () => false };
-  c.lport = stack.tcpPorts.reserve(0, b, c);
-  c.binding = b;
-  c.local = V4_LOOPBACK;
-  c.remote = V4_LOOPBACK;
-  c.rport = port;
-  stack.registerConn(c);
-  c.connect();
-  stack.flush();
-  return c;
-}
 
 describe('tcp endpoint', () => {
   it('handshake, data, window, graceful close', () => {

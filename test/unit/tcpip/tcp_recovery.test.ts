@@ -15,6 +15,7 @@ import { IPPROTO_TCP, TH_ACK, TH_FIN, TH_RST, TH_SYN, parseTCP, tcpHeaderLen, wr
 import { mibOf } from '../../../ts/tcpip/mib';
 import { CA_OPEN, INIT_CWND } from '../../../ts/tcpip/tcp/congestion';
 import { tcpInfo } from '../../../ts/net/inet/tcp_info';
+import { client as connectClient, listener } from './endpoints';
 
 type Filter = (seg: TCPSegment, pkt: Uint8Array) => boolean;
 
@@ -38,29 +39,11 @@ function lossyStack(): { stack: Stack; setFilter(f: Filter | null): void; seen: 
   return { stack, setFilter: (f) => { filter = f; }, seen };
 }
 
-function listener(stack: Stack, port: number): TcpEndpoint {
-  const l = new TcpEndpoint(stack, false);
-  const b = { v4: true, v6: false, addr: null, reuseAddr: false, reusePort: false, uid: 0, listening: () => l.state === TCPS.LISTEN };
-  l.lport = stack.tcpPorts.reserve(port, b, l);
-  l.binding = b;
-  l.listen(8);
-  return l;
-}
-
 function client(stack: Stack, port: number, mss: number, sack = true): TcpEndpoint {
-  const c = new TcpEndpoint(stack, false);
-  const b = { v4: true, v6: false, addr: V4_LOOPBACK, reuseAddr: false, reusePort: false, uid: 0, listening: () => false };
-  c.lport = stack.tcpPorts.reserve(0, b, c);
-  c.binding = b;
-  c.local = V4_LOOPBACK;
-  c.remote = V4_LOOPBACK;
-  c.rport = port;
-  c.userMss = mss;
-  c.sackEnabled = sack;
-  stack.registerConn(c);
-  c.connect();
-  stack.flush();
-  return c;
+  return connectClient(stack, port, (c) => {
+    c.userMss = mss;
+    c.sackEnabled = sack;
+  });
 }
 
 const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
