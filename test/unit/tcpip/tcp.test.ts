@@ -7,7 +7,6 @@ import { TCPS } from '../../../ts/tcpip/tcp/states';
 import { ECONNREFUSED, ECONNRESET } from '../../../ts/abi/linux/errno';
 import { client, listener } from './endpoints';
 
-
 describe('tcp endpoint', () => {
   it('handshake, data, window, graceful close', () => {
     const stack = new Stack();

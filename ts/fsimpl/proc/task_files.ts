@@ -42,7 +42,7 @@ function hex(n: number, width: number): string { return n.toString(16).padStart(
 export function maps(t: Task): string {
   const mm = t.mm;
   let out = '';
-  for (const v of mm.vmas?.all() ?? []) {
+  for (const v of mm.vmas.all()) {
     const perms = `${v.prot & PROT_READ ? 'r' : '-'}${v.prot & PROT_WRITE ? 'w' : '-'}${v.prot & PROT_EXEC ? 'x' : '-'}${v.shared || v.sharedSnapshot ? 's' : 'p'}`;
     let name = v.backing?.name ?? '';
     if (!v.backing) {
@@ -58,7 +58,7 @@ export function maps(t: Task): string {
 
 function vmSizes(t: Task): { size: number; rss: number; data: number; stack: number; exe: number } {
   let size = 0, data = 0, stack = 0, exe = 0;
-  for (const v of t.mm.vmas?.all() ?? []) {
+  for (const v of t.mm.vmas.all()) {
     size += v.length;
     if (v.growsDown) stack += v.length;
     else if ((v.prot & PROT_WRITE) && !v.shared) data += v.length;
