@@ -123,7 +123,7 @@ fn send_all(fd: i32, msg: &[u8], deadline: std::time::Instant) -> Result<()> {
 fn recv_some(fd: i32, buf: &mut [u8], fds: &mut Vec<i32>, deadline: std::time::Instant) -> Result<usize> {
     // Room for one SCM_RIGHTS header with MAX_FDS ints, aligned for cmsghdr.
     let mut cbuf = [0u64; 8];
-    let spin = if tsvisor_platform::SpinPolicy::get().spin() { RECV_SPIN } else { std::time::Duration::ZERO };
+    let spin = if tsvisor_platform::SpinPolicy::get().spinning() { RECV_SPIN } else { std::time::Duration::ZERO };
     let spin_until = std::time::Instant::now() + spin;
     loop {
         let mut iov = libc::iovec { iov_base: buf.as_mut_ptr() as *mut libc::c_void, iov_len: buf.len() };

@@ -60,11 +60,17 @@ impl SpinPolicy {
         POLICY.get_or_init(SpinPolicy::new)
     }
 
-    /// Should a hand-off starting now spin for its peer?
+    /// Should the task hand-off starting now spin for its peer? The one place that samples
+    /// (every run of a task passes here): the other hand-offs ask `spinning`.
     pub fn spin(&self) -> bool {
         if !self.fixed {
             self.maybe_sample();
         }
+        self.spinning()
+    }
+
+    /// The decision as it stands, without sampling.
+    pub fn spinning(&self) -> bool {
         self.spin.load(Ordering::Relaxed)
     }
 

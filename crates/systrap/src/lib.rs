@@ -378,7 +378,7 @@ impl SystrapContext {
         // The trap's handler wakes a sleeping sentry: after a short spin (none on a crowded
         // host, where it would hold the CPU the new thread needs), sleep on the futex.
         let start = Instant::now();
-        let spin = if SpinPolicy::get().spin() { Duration::from_micros(50) } else { Duration::ZERO };
+        let spin = if SpinPolicy::get().spinning() { Duration::from_micros(50) } else { Duration::ZERO };
         let sleeping = m.atomic(OFF_SENTRY_SLEEPING);
         while m.state() != ST_READY {
             let spent = start.elapsed();
@@ -473,7 +473,7 @@ impl Context for SystrapContext {
     fn switch_to_user(&self, regs: &Regs) {
         let m = &self.shared.msg;
         m.write_regs(regs);
-        let polls = if SpinPolicy::get().spin() { SPIN_POLLS } else { SPIN_POLLS_CROWDED };
+        let polls = if SpinPolicy::get().spinning() { SPIN_POLLS } else { SPIN_POLLS_CROWDED };
         m.atomic(OFF_SPIN).store(polls, Ordering::Relaxed);
         m.atomic(OFF_STATE).store(ST_RESUME, Ordering::SeqCst);
         if m.atomic(OFF_STUB_SLEEPING).load(Ordering::SeqCst) != 0 {
@@ -627,7 +627,7 @@ impl SystrapContext {
         // Spin while that pays (SpinPolicy), then sleep on the message's futex: spinning on a
         // crowded host holds the CPU the stub thread needs to answer (3.5 ms per clone seen).
         let start = Instant::now();
-        let spin = if SpinPolicy::get().spin() { FP_SPIN } else { FP_CROWDED_SPIN };
+        let spin = if SpinPolicy::get().spinning() { FP_SPIN } else { FP_CROWDED_SPIN };
         while m.state() != ST_READY && start.elapsed() < spin {
             std::hint::spin_loop();
         }
