@@ -375,29 +375,11 @@ impl SystrapContext {
         let tgid = a.stub.lock().unwrap().pid;
         // The new thread traps once (ud2) after locking itself in; its registers then give
         // valid selectors for the application's first run.
-        // The trap's handler wakes a sleeping sentry: after a short spin (none on a crowded
-        // host, where it would hold the CPU the new thread needs), sleep on the futex.
-        let start = Instant::now();
+        // The trap's handler wakes a sleeping sentry.
         let spin = if SpinPolicy::get().spinning() { Duration::from_micros(50) } else { Duration::ZERO };
-        let sleeping = m.atomic(OFF_SENTRY_SLEEPING);
-        while m.state() != ST_READY {
-            let spent = start.elapsed();
-            if spent > Duration::from_secs(10) || !thread_alive(tgid, tid) {
-                sleeping.store(0, Ordering::SeqCst);
-                return Err(eio());
-            }
-            if spent < spin {
-                std::thread::yield_now();
-                continue;
-            }
-            sleeping.store(1, Ordering::SeqCst);
-            let st = m.state();
-            if st == ST_READY {
-                break;
-            }
-            futex(m.futex_addr(), libc::FUTEX_WAIT, st, Some(Duration::from_millis(1)));
+        if !wait_ready(&m, tgid, tid, spin, Duration::from_secs(10)) {
+            return Err(eio());
         }
-        sleeping.store(0, Ordering::SeqCst);
         let mut initial = [0u64; NUM_REGS];
         m.read_regs(&mut initial);
         let (cs, ss) = (initial[REG_CS], initial[REG_SS]);
@@ -427,6 +409,33 @@ impl SystrapContext {
     fn slot_index(&self) -> u64 {
         (self.slot - SLOTS_BASE) / SLOT_SIZE
     }
+}
+
+/// Waits on the sentry's own thread for the stub thread to report READY (its first trap, an
+/// FP save or restore): spins for `spin`, then sleeps on the message's futex, which the stub
+/// wakes — spinning on a crowded host holds the CPU the stub thread needs to answer. False if
+/// the thread dies or `limit` passes first.
+fn wait_ready(m: &Msg, tgid: i32, tid: i32, spin: Duration, limit: Duration) -> bool {
+    let start = Instant::now();
+    while m.state() != ST_READY && start.elapsed() < spin {
+        std::hint::spin_loop();
+    }
+    let sleeping = m.atomic(OFF_SENTRY_SLEEPING);
+    let mut ready = true;
+    loop {
+        sleeping.store(1, Ordering::SeqCst);
+        let st = m.state();
+        if st == ST_READY {
+            break;
+        }
+        if start.elapsed() > limit || !thread_alive(tgid, tid) {
+            ready = false;
+            break;
+        }
+        futex(m.futex_addr(), libc::FUTEX_WAIT, st, Some(Duration::from_millis(1)));
+    }
+    sleeping.store(0, Ordering::SeqCst);
+    ready
 }
 
 /// Waits, off the sentry's thread, for a parked run to stop, then calls the waker.
@@ -624,29 +633,11 @@ impl SystrapContext {
         if m.atomic(OFF_STUB_SLEEPING).load(Ordering::SeqCst) != 0 {
             futex(m.futex_addr(), libc::FUTEX_WAKE, 1, None);
         }
-        // Spin while that pays (SpinPolicy), then sleep on the message's futex: spinning on a
-        // crowded host holds the CPU the stub thread needs to answer (3.5 ms per clone seen).
-        let start = Instant::now();
         let spin = if SpinPolicy::get().spinning() { FP_SPIN } else { FP_CROWDED_SPIN };
-        while m.state() != ST_READY && start.elapsed() < spin {
-            std::hint::spin_loop();
+        if !wait_ready(m, self.shared.tgid, self.shared.tid, spin, Duration::from_secs(5)) {
+            return Err(io::Error::from_raw_os_error(libc::ESRCH));
         }
-        let deadline = start + Duration::from_secs(5);
-        let sleeping = m.atomic(OFF_SENTRY_SLEEPING);
-        let mut result = Ok(());
-        while m.state() != ST_READY {
-            if Instant::now() > deadline || !thread_alive(self.shared.tgid, self.shared.tid) {
-                result = Err(io::Error::from_raw_os_error(libc::ESRCH));
-                break;
-            }
-            sleeping.store(1, Ordering::SeqCst);
-            if m.state() == ST_READY {
-                break;
-            }
-            futex(m.futex_addr(), libc::FUTEX_WAIT, req, Some(Duration::from_millis(1)));
-        }
-        sleeping.store(0, Ordering::SeqCst);
-        result
+        Ok(())
     }
 
     /// The XSAVE area of the signal frame the thread is stopped in, bounded by its slot.
