@@ -54,7 +54,7 @@ export function copyInIovecs(t: Task, addr: number, count: number): IOVec[] {
 }
 
 /** A read position in a list of iovecs. */
-class IovCursor {
+export class IovCursor {
   private seg = 0;
   private off = 0;
   constructor(private readonly iovs: IOVec[]) {}
@@ -167,10 +167,19 @@ function unread(f: FileDescription, n: number): void {
   }
 }
 
+/** A description without a file position that copies between application memory and its
+ *  own buffers itself (a pipe: one copy per direction instead of two through a sentry buffer). */
+export interface DirectUserIO {
+  readUser?(t: Task, cursor: IovCursor, total: number): number | Promise<number>;
+  writeUser?(t: Task, cursor: IovCursor, total: number): number | Promise<number>;
+}
+
 /** Read from f into the iovecs, at offset (or the file position when -1). */
 export function readToUser(t: Task, f: FileDescription, iovs: IOVec[], offset: number): SyscallReturn {
   const total = totalLength(iovs);
   if (total === 0) return 0;
+  const direct = (f as DirectUserIO).readUser;
+  if (direct !== undefined) return fsnotifyAccess(f, direct.call(f, t, new IovCursor(iovs), total));
   const cursor = new IovCursor(iovs);
   let done = 0;
   // Hand n freshly read bytes to the application; true if the loop should read more.
@@ -232,6 +241,8 @@ export function writeFromUser(t: Task, f: FileDescription, iovs: IOVec[], offset
     const allowed = fsizeWriteCount(t, pos, total);
     if (allowed < total) { iovs = truncateIovecs(iovs, allowed); total = allowed; }
   }
+  const direct = (f as DirectUserIO).writeUser;
+  if (direct !== undefined) return fsnotifyModify(f, direct.call(f, t, new IovCursor(iovs), total));
   const cursor = new IovCursor(iovs);
   let done = 0;
   const more = (want: number, n: number): boolean => {

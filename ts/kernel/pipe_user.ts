@@ -1,0 +1,42 @@
+// read(2)/write(2) on a pipe or FIFO straight between application memory and the ring's
+// pages (the only copy in each direction; it runs in Rust, from or to the memory file's
+// mapping). A fault ends the transfer where Linux's copy_page_{to,from}_iter would.
+
+import type { Task } from './task';
+import { SyscallError } from './syscall_error';
+import type { IovCursor } from '../syscalls/linux/user_io';
+import { type Pipe, type PipeCaller, type PipeSink, type PipeSource, pipeReadTo, pipeWriteFrom } from './pipe';
+
+/** Bytes copied before a fault (0 for a fault at once) instead of an exception. */
+function faultCount(copy: () => number): number {
+  try {
+    return copy();
+  } catch (e) {
+    if (e instanceof SyscallError) return 0;
+    throw e;
+  }
+}
+
+function userSink(t: Task, cursor: IovCursor): PipeSink {
+  return { put: (src) => faultCount(() => cursor.copyOut(t, src)) };
+}
+
+function userSource(t: Task, cursor: IovCursor, total: number): PipeSource {
+  let left = total;
+  return {
+    get remaining() { return left; },
+    fill(dst: Uint8Array): number {
+      const n = faultCount(() => cursor.copyIn(t, dst));
+      left -= n;
+      return n;
+    },
+  };
+}
+
+export function pipeReadUser(t: Task, p: Pipe, f: PipeCaller, cursor: IovCursor, total: number): number | Promise<number> {
+  return pipeReadTo(t, p, f, userSink(t, cursor), total);
+}
+
+export function pipeWriteUser(t: Task, p: Pipe, f: PipeCaller, cursor: IovCursor, total: number): number | Promise<number> {
+  return pipeWriteFrom(t, p, f, userSource(t, cursor, total));
+}
