@@ -16,6 +16,9 @@
 //          --contention: run ../shared/bench/contention.sh (several sandboxes at once on the same
 //          cores, getppid) for tsvisor systrap and ptrace and runsc: where a hand-off that spins
 //          while its peer cannot run shows.
+//          --programs: only the real-program set (benches/programs.mjs: find, tar, cat into a
+//          pipe, gcc, python3, sha256sum; its own options follow), which the default run
+//          prints after its table unless --no-programs.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -60,6 +63,12 @@ function runSharedScript(name, { proot }) {
 }
 
 if (args.includes('--compare')) runSharedScript('compare.sh', { proot: true });
+
+function runPrograms(extra) {
+  const r = spawnSync(process.execPath, [path.join(root, 'benches', 'programs.mjs'), ...extra], { stdio: 'inherit' });
+  return r.status ?? 1;
+}
+if (args.includes('--programs')) process.exit(runPrograms(args.filter((a) => a !== '--programs')));
 if (args.includes('--contention')) runSharedScript('contention.sh', { proot: false });
 
 // Build the benchmark programs (gcc -O2 -static) into a temp dir, when stale.
@@ -174,3 +183,7 @@ for (const row of rows) {
 const widths = head.map((_, i) => Math.max(...table.map((r) => r[i].length)));
 console.log(`getppid: ${iterations} calls in one process; startup: median of ${runs} runs after one warm-up`);
 for (const r of table) console.log(r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  '));
+if (!args.includes('--no-programs')) {
+  console.log('');
+  runPrograms([]);
+}
