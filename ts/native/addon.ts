@@ -40,6 +40,11 @@
 //   Replies may come in any order: matching tags is ts/p9/client.ts's business. p9DupFd()
 //   duplicates a donated fd (a lower file opened again needs no round trip).
 //
+// * HelperProcess (crates/addon/src/helper_process.rs) — a helper program (the gofer)
+//   started with posix_spawn: stdin/stdout /dev/null, the sentry's stderr and environment,
+//   one fd as its fd 3, nothing else; reaped by a thread of its own, and kill() signals it
+//   only until then.
+//
 // Address-space protections are PROT_READ=1 | PROT_WRITE=2 | PROT_EXEC=4 as in Linux.
 // Errors from the host are thrown as Error whose message starts with the errno name
 // ("ENOMEM: ..."); errnoOfNative() below recovers it.
@@ -134,8 +139,17 @@ export interface NativePlatform {
   newContext(as: NativeAddressSpace, onWake: () => void): NativeContext;
 }
 
+export interface NativeHelperProcess {
+  readonly pid: number;
+  /** Send signal signo unless the helper has already exited. */
+  kill(signo: number): void;
+}
+
 export interface NativeAddon {
   MemoryFile: new () => NativeMemoryFile;
+  /** Start `path` with `args` and `fd` as its fd 3 (above); throws the errno of a failed
+   *  posix_spawn (ENOENT, EACCES...). */
+  HelperProcess: { spawn(path: string, args: string[], fd: number): NativeHelperProcess };
   /** A platform by name over the given memory file: "systrap" or "ptrace". Throws ENOSYS
    *  where the platform cannot work on this host, ENOENT for an unknown name; creating an
    *  address space throws EPERM where ptrace is refused. */

@@ -15,6 +15,7 @@ use tsvisor_platform::{self as platform, Regs, NUM_REGS};
 
 mod p9;
 mod host_net;
+mod helper_process;
 
 /// How long run() spins for the task to stop again before the caller must await a wake-up.
 /// Covers a ptrace round trip on a loaded two-core machine; beyond it, the task is computing
