@@ -4,6 +4,8 @@
 //   getppid, 2 app filters   the same under two stacked 85-instruction application seccomp
 //             filters (benches/seccomp_getppid.c): what the sentry's BPF interpreter costs
 //   open-read-close, fork-exit-wait   benches/open_read_close.c, benches/fork_wait.c
+//   pipe ping-pong   round trip of one byte between two processes over two pipes
+//             (benches/pipe_pingpong.c): two blocked reads woken per round trip
 //   startup   median wall time of running benches/nop.c (exits at once), spawn to exit
 // Prints a table with each sandbox's ratio to native and how much faster tsvisor-systrap is
 // than runsc.
@@ -85,6 +87,7 @@ const getppid = build('getppid');
 const seccompGetppid = build('seccomp_getppid');
 const openReadClose = build('open_read_close');
 const forkWait = build('fork_wait');
+const pingpong = build('pipe_pingpong');
 const nop = build('nop');
 
 // The runners: a command prefix each, or the reason it is left out.
@@ -130,6 +133,7 @@ for (const r of runners) {
     ['seccomp', [seccompGetppid, String(iterations)], /seccomp-getppid (\d+(?:\.\d+)?) ns\/op/],
     ['orc', [openReadClose, String(Math.max(1, Math.floor(iterations / 4)))], /open-read-close (\d+(?:\.\d+)?) ns\/op/],
     ['fork', [forkWait, '200'], /fork-exit-wait (\d+(?:\.\d+)?) us\/op/],
+    ['pingpong', [pingpong, '5000'], /pipe-pingpong (\d+(?:\.\d+)?) us\/round-trip/],
   ]) {
     const g = await runOnce([...r.prefix, ...argv]);
     const m = re.exec(g.out);
@@ -157,6 +161,7 @@ const rows = [
   { key: 'seccomp', label: 'getppid, 2 app filters', unit: 'ns/op', fmt: (v) => v.toFixed(0) },
   { key: 'orc', label: 'open-read-close', unit: 'ns/op', fmt: (v) => v.toFixed(0) },
   { key: 'fork', label: 'fork-exit-wait', unit: 'us/op', fmt: (v) => v.toFixed(1) },
+  { key: 'pingpong', label: 'pipe ping-pong', unit: 'us/round trip', fmt: (v) => v.toFixed(1) },
   { key: 'startup', label: 'startup (nop)', unit: 'ms', fmt: (v) => v.toFixed(1) },
 ];
 const names = runners.map((r) => r.name);
