@@ -6,7 +6,10 @@
 // interruptible (ERESTARTSYS), and a write cut short reports what it did write.
 // Bytes come from a PipeSource and go to a PipeSink: for read(2)/write(2) those copy straight
 // between application memory and the ring's pages (pipe_user.ts), one copy per direction;
-// splice, tee and the Uint8Array entry points use plain buffers.
+// splice, tee and the Uint8Array entry points use plain buffers. A reader blocked in read
+// leaves its sink with the pipe, and the write that makes data available fills it before it
+// returns (as if the reader had run at once): the writer goes on without waiting for the
+// reader's turn, and the reader wakes with its read done.
 
 import type { Task } from './task';
 import { FileDescription, type ReadinessCallback, type Stat } from '../vfs/file_description';
@@ -39,6 +42,14 @@ export interface PipeSink { put(src: Uint8Array): number }
 /** Where a write's bytes come from: `remaining` bytes in order; fill() copies the next
  *  dst.length of them (fewer on a fault) and says how many. */
 export interface PipeSource { readonly remaining: number; fill(dst: Uint8Array): number }
+
+/** A read(2) blocked on an empty pipe: served by the write that brings data (or by EOF). */
+interface DirectRead {
+  sink: PipeSink;
+  want: number;
+  /** Ends the wait with the read's result: a count, or the error of a copy that faulted. */
+  complete(result: number | SyscallError): void;
+}
 
 /** A plain buffer as a source. */
 export function bytesSource(src: Uint8Array): PipeSource {
@@ -75,6 +86,7 @@ export class Pipe {
   readers = 0;
   writers = 0;
   private readonly readWaiters = new Set<() => void>();
+  private readonly directReads: DirectRead[] = [];
   private readonly writeWaiters = new Set<() => void>();
   readonly ctime = Date.now();
   /** Pages in the ring (F_SETPIPE_SZ changes it, kernel/pipe_size.ts). */
@@ -82,6 +94,8 @@ export class Pipe {
   constructor(readonly uid: number, readonly gid: number) {}
 
   get full(): boolean { return this.slots.length >= this.maxSlots; }
+
+  get hasDirectReads(): boolean { return this.directReads.length > 0; }
 
   /** pipe_resize_ring: EBUSY if more pages are in use than the new ring has. */
   resize(slots: number): void {
@@ -180,6 +194,35 @@ export class Pipe {
   waitReadable(t: Task): Promise<void> { return this.waitOn(t, this.readWaiters); }
   waitWritable(t: Task): Promise<void> { return this.waitOn(t, this.writeWaiters); }
 
+  /** Wait, as a reader of `want` bytes into sink, until a write (or EOF) completes the read. */
+  waitAndRead(t: Task, sink: PipeSink, want: number): Promise<number | SyscallError> {
+    return block<number | SyscallError>(t, (wake) => {
+      const r: DirectRead = { sink, want, complete: wake };
+      this.directReads.push(r);
+      return () => {
+        const i = this.directReads.indexOf(r);
+        if (i >= 0) this.directReads.splice(i, 1);
+      };
+    });
+  }
+
+  /** Blocked readers take what is there, first come first served, while there is data (or
+   *  EOF, which ends each with 0). Called once a write has put in what it will (pipe_write
+   *  wakes readers then, not page by page: a reader gets the whole write). */
+  serveDirectReads(): void {
+    while (this.directReads.length > 0 && (this.slots.length > 0 || this.writers === 0)) {
+      const r = this.directReads[0];
+      let result: number | SyscallError;
+      try {
+        result = this.readTo(r.sink, r.want);
+      } catch (e) {
+        if (!(e instanceof SyscallError)) throw e;
+        result = e; // that reader's EFAULT; nothing was consumed
+      }
+      r.complete(result); // its undo takes it off the list
+    }
+  }
+
   /** pipe_poll for the read end: data to read, or hang-up once no writer is left. */
   readReadiness(): number {
     let mask = this.slots.length > 0 ? POLLIN | POLLRDNORM : 0;
@@ -221,6 +264,7 @@ export class Pipe {
   endClosed(): void {
     wakeAll(this.readWaiters);
     wakeAll(this.writeWaiters);
+    this.serveDirectReads();
   }
 }
 
@@ -304,7 +348,10 @@ export function pipeReadTo(t: Task, p: Pipe, f: PipeCaller, sink: PipeSink, want
   const n = p.readTo(sink, want);
   if (n >= 0) return n;
   if (f.flags & O_NONBLOCK) fail(EAGAIN);
-  return p.waitReadable(t).then(() => pipeReadTo(t, p, f, sink, want));
+  return p.waitAndRead(t, sink, want).then((r) => {
+    if (r instanceof SyscallError) throw r;
+    return r;
+  });
 }
 
 /** pipe_write for a description `f` of the pipe. */
@@ -321,6 +368,16 @@ export function pipeWriteFrom(t: Task, p: Pipe, f: PipeCaller, src: PipeSource):
 
 /** pipe_write's loop: whole pages into free slots, waiting while the ring is full. */
 function writeFrom(t: Task, p: Pipe, f: PipeCaller, src: PipeSource, total: number, done: number): number | Promise<number> {
+  try {
+    return writeLoop(t, p, f, src, total, done);
+  } finally {
+    // Whatever this write put in (all of it, a part before an error, or a full ring it now
+    // waits on) goes to the readers blocked meanwhile.
+    p.serveDirectReads();
+  }
+}
+
+function writeLoop(t: Task, p: Pipe, f: PipeCaller, src: PipeSource, total: number, done: number): number | Promise<number> {
   for (;;) {
     if (done === total) return done;
     if (p.readers === 0) {
@@ -337,6 +394,11 @@ function writeFrom(t: Task, p: Pipe, f: PipeCaller, src: PipeSource, total: numb
       }
       done += n;
       continue;
+    }
+    // Full: blocked readers may make room before this write has to wait.
+    if (p.hasDirectReads) {
+      p.serveDirectReads();
+      if (!p.full) continue;
     }
     if (f.flags & O_NONBLOCK) {
       if (done > 0) return done;
