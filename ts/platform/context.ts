@@ -15,9 +15,6 @@ export class PlatformContext {
   private readonly native: NativeContext;
   /** Set while a run that outlasted the spin budget is pending (one per such run). */
   private waiter: (() => void) | null = null;
-  /** Number of the run in progress (from start() or run() until its event is taken), else 0. */
-  private running = 0;
-  private runs = 0;
   private released = false;
   /** Last CPU time read for the stub thread: kept once the thread is released or gone; -1
    *  while the platform has given none (it has no host thread per task). */
@@ -32,14 +29,12 @@ export class PlatformContext {
 
   /** Runs the task until its next syscall, fault or interrupt; returns the EVENT_* kind. */
   run(): number | Promise<number> {
-    this.running = ++this.runs;
     return this.settle(this.native.run(this.regs));
   }
 
   /** run() split in two: the task runs from start() while the sentry serves others, and
    *  finish() waits for it as run() would. */
   start(): void {
-    this.running = ++this.runs;
     this.native.start(this.regs);
   }
 
@@ -48,15 +43,9 @@ export class PlatformContext {
   }
 
   private settle(ev: number): number | Promise<number> {
-    if (ev !== EVENT_PENDING) {
-      this.running = 0;
-      return ev;
-    }
+    if (ev !== EVENT_PENDING) return ev;
     return new Promise<number>((resolve) => {
-      this.waiter = () => {
-        this.running = 0;
-        resolve(this.native.take(this.regs));
-      };
+      this.waiter = () => resolve(this.native.take(this.regs));
     });
   }
 
@@ -75,12 +64,11 @@ export class PlatformContext {
    *  kills it, and with it, on systrap, every task of its address space. */
   interruptToKill(graceMs: number): void {
     this.interrupt();
-    // A run between start() and finish() counts: it may be the one that never stops.
-    const pending = this.running;
-    if (pending === 0) return;
+    const pending = this.waiter;
+    if (pending === null) return;
     // Still the same run once the grace is over: it never stopped.
     setTimeout(() => {
-      if (this.running === pending && !this.released) this.native.kill();
+      if (this.waiter === pending && !this.released) this.native.kill();
     }, graceMs);
   }
 
