@@ -9,10 +9,6 @@ import { SyscallError } from './syscall_error';
 import { ERESTARTSYS } from '../abi/linux/errno';
 import { signalPending } from './signals';
 
-/** How many waits have ended with a wake-up (not a signal or timeout): the run loop compares
- *  it across a syscall to learn that the syscall made another task runnable. */
-export const wakeups = { count: 0 };
-
 /** Registers a wake-up: call wake(value) once to end the wait; returns the undo. */
 export type WaitSetup<T> = (wake: (value: T) => void) => () => void;
 
@@ -50,12 +46,7 @@ export function block<T>(t: Task, setup: WaitSetup<T>, opts: BlockOptions = {},
     const cancel = (): void => { if (finish()) fail(t, restart, reject); };
     t.waitCancel = cancel;
     t.waitKillableOnly = opts.killableOnly ?? false;
-    undo = setup((v) => {
-      if (finish()) {
-        wakeups.count++;
-        resolve(v);
-      }
-    });
+    undo = setup((v) => { if (finish()) resolve(v); });
     if (done) {
       undo();
       return;

@@ -1,10 +1,7 @@
 // The task run loop (gVisor's Task.run): resume the application, handle what stopped it,
 // act on pending signals, repeat. A syscall that completes at once takes the synchronous
 // path: no await, so no promise and no microtask per syscall; only a blocking syscall or a
-// long run awaits. A syscall that woke another task (a pipe write that a blocked reader
-// waited for) resumes its own task without waiting for it and lets the woken one go first:
-// both stubs then run while the sentry serves each in turn, instead of the sentry spinning
-// for one while the other's answer waits.
+// long run awaits.
 
 import {
   EVENT_SYSCALL, EVENT_FAULT, EVENT_INTERRUPT, EVENT_DEAD,
@@ -19,7 +16,6 @@ import { sigInfo } from './sig_pending';
 import { deliverSignals, forceSignal } from './signal_deliver';
 import { groupStopped, parkStopped } from './job_control';
 import { CPU_SAMPLE_MS, chargeExitedTask, taskCpuTime } from './timers/cpu_time';
-import { wakeups } from './blocking';
 
 const SEGV_MAPERR = 1, SEGV_ACCERR = 2, BUS_ADRERR = 2;
 const FAULT_SIGNALS = new Set([SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS]);
@@ -27,18 +23,9 @@ const FAULT_SIGNALS = new Set([SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS]
 export async function runTask(t: Task): Promise<void> {
   const k = t.kernel;
   const cpu = taskCpuTime(t);
-  let wokeOthers = false;
   while (!t.exited) {
     cpu.enterUser();
-    let ev: number | Promise<number>;
-    if (wokeOthers) {
-      wokeOthers = false;
-      t.ctx.start();
-      await yieldToWoken();
-      ev = t.ctx.finish();
-    } else {
-      ev = t.ctx.run();
-    }
+    let ev = t.ctx.run();
     if (typeof ev !== 'number') ev = await ev;
     cpu.leaveUser();
     if (t.exited) break;
@@ -51,15 +38,12 @@ export async function runTask(t: Task): Promise<void> {
         // rt_sigreturn's result is the restored rax, never a restart code.
         afterSyscall = i386 || t.syscallNumber() !== SYS_rt_sigreturn;
         k.current = t;
-        const woke = wakeups.count;
         const p = i386 ? dispatchCompat32(t) : dispatchSyscall(t);
         k.current = null;
         if (p) {
           cpu.sleep(t.ctx.cpuTimeNsSampled(CPU_SAMPLE_MS));
           await p;
           cpu.wake(t.ctx.cpuTimeNsSampled(CPU_SAMPLE_MS));
-        } else {
-          wokeOthers = wakeups.count !== woke;
         }
         break;
       }
@@ -91,12 +75,6 @@ export async function runTask(t: Task): Promise<void> {
   }
   chargeExitedTask(t);
   k.reapTask(t);
-}
-
-/** Until the tasks woken meanwhile have run their continuations (promise chains of several
- *  microtasks each): one macrotask turn, after every microtask. */
-function yieldToWoken(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
 }
 
 /** A hardware fault: a page the MemoryManager can populate, or a signal to the application. */

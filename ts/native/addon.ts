@@ -106,11 +106,6 @@ export interface NativeContext {
   run(regs: BigUint64Array): number;
   /** Takes the result of a finished run into regs; EVENT_PENDING if not finished. */
   take(regs: BigUint64Array): number;
-  /** run() in two halves: start() resumes the task and returns at once; finish() then
-   *  waits for it as run() does after resuming (same result, same onWake if it parks).
-   *  Every start() is followed by exactly one finish(). */
-  start(regs: BigUint64Array): void;
-  finish(regs: BigUint64Array): number;
   /** Make a running task stop soon with EVENT_INTERRUPT (safe to call at any time). */
   interrupt(): void;
   /** End a task that must die but did not stop for interrupt() (its run then ends with

@@ -29,20 +29,7 @@ export class PlatformContext {
 
   /** Runs the task until its next syscall, fault or interrupt; returns the EVENT_* kind. */
   run(): number | Promise<number> {
-    return this.settle(this.native.run(this.regs));
-  }
-
-  /** run() split in two: the task runs from start() while the sentry serves others, and
-   *  finish() waits for it as run() would. */
-  start(): void {
-    this.native.start(this.regs);
-  }
-
-  finish(): number | Promise<number> {
-    return this.settle(this.native.finish(this.regs));
-  }
-
-  private settle(ev: number): number | Promise<number> {
+    const ev = this.native.run(this.regs);
     if (ev !== EVENT_PENDING) return ev;
     return new Promise<number>((resolve) => {
       this.waiter = () => resolve(this.native.take(this.regs));

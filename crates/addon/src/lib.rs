@@ -222,32 +222,6 @@ fn regs_in(js: &[u64]) -> Result<Regs> {
 }
 
 impl Context {
-    /// After a resume: spin for the stop within the policy's budget, else park (0).
-    fn spin_then_park(&self, regs: &mut [u64]) -> u32 {
-        let budget = if platform::SpinPolicy::get().spin() { RUN_SPIN } else { RUN_CROWDED_SPIN };
-        let start = Instant::now();
-        loop {
-            for _ in 0..32 {
-                if self.inner.poll() {
-                    return self.take_into(regs);
-                }
-                std::hint::spin_loop();
-            }
-            let spent = start.elapsed();
-            if spent >= budget {
-                break;
-            }
-            // Past a short spin, yield: on a busy machine the task may need this very CPU.
-            if spent >= RUN_PURE_SPIN {
-                std::thread::yield_now();
-            }
-        }
-        if !self.inner.park() {
-            return self.take_into(regs);
-        }
-        0
-    }
-
     fn take_into(&self, regs: &mut [u64]) -> u32 {
         if !self.inner.poll() {
             return 0;
@@ -286,26 +260,29 @@ impl Context {
         // SAFETY: the JS thread is inside this call, so nothing else touches the array.
         let regs = unsafe { regs.as_mut() };
         let r = regs_in(regs)?;
+        let budget = if platform::SpinPolicy::get().spin() { RUN_SPIN } else { RUN_CROWDED_SPIN };
         self.inner.switch_to_user(&r);
-        Ok(self.spin_then_park(regs))
-    }
-
-    /// run() in two halves: start() resumes the task and returns at once, so that the
-    /// sentry can serve other tasks while it runs; finish() then waits for it exactly as
-    /// run() does after resuming (same result, same wake callback if it parks).
-    #[napi]
-    pub fn start(&self, regs: BigUint64ArraySlice<'_>) -> Result<()> {
-        let r = regs_in(&regs)?;
-        self.inner.switch_to_user(&r);
-        Ok(())
-    }
-
-    #[napi]
-    pub fn finish(&self, mut regs: BigUint64ArraySlice<'_>) -> Result<u32> {
-        // SAFETY: the JS thread is inside this call, so nothing else touches the array.
-        let regs = unsafe { regs.as_mut() };
-        regs_in(regs)?;
-        Ok(self.spin_then_park(regs))
+        let start = Instant::now();
+        loop {
+            for _ in 0..32 {
+                if self.inner.poll() {
+                    return Ok(self.take_into(regs));
+                }
+                std::hint::spin_loop();
+            }
+            let spent = start.elapsed();
+            if spent >= budget {
+                break;
+            }
+            // Past a short spin, yield: on a busy machine the task may need this very CPU.
+            if spent >= RUN_PURE_SPIN {
+                std::thread::yield_now();
+            }
+        }
+        if !self.inner.park() {
+            return Ok(self.take_into(regs));
+        }
+        Ok(0)
     }
 
     /// Takes the result of a finished run into `regs` (0 if it has not finished).
