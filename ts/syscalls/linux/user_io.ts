@@ -22,7 +22,9 @@ const IOVEC_SIZE = 16;
 const PAGE_SIZE = 4096;
 /** Most bytes moved through the sentry per call into the description. */
 const CHUNK = 1 << 20;
-const SCRATCH_SIZE = 64 << 10;
+// As large as a chunk: a bulk read or write (a socket or pipe streaming 1 MiB calls) must not
+// allocate a fresh buffer each call, whose external memory drives V8 into full collections.
+const SCRATCH_SIZE = CHUNK;
 
 /** Linux access_ok: the range lies below TASK_SIZE_MAX. It does not say the memory is mapped. */
 export function accessOk(addr: number, len: number): boolean {

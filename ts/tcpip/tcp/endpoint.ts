@@ -23,6 +23,7 @@ import { DUPACK_THRESHOLD, NewReno } from './congestion';
 import { OutOfOrderQueue, SeqRanges } from './sack';
 import { Keepalive } from './keepalive';
 import { SendQueue } from './send_queue';
+import { chunkPool } from './chunk_pool';
 import { mibOf } from '../mib';
 
 export const RCV_SHUTDOWN = 1;
@@ -183,7 +184,8 @@ export class TcpEndpoint {
     const first = this.rcvQueue[0];
     let out: Uint8Array;
     if (first.length - this.rcvHeadOff >= n) {
-      out = first.subarray(this.rcvHeadOff, this.rcvHeadOff + n);
+      // A view of a pooled chunk must not outlive the queue's hold on it.
+      out = chunkPool.owns(first) ? first.slice(this.rcvHeadOff, this.rcvHeadOff + n) : first.subarray(this.rcvHeadOff, this.rcvHeadOff + n);
     } else {
       out = new Uint8Array(n);
       let at = 0;
@@ -206,6 +208,7 @@ export class TcpEndpoint {
       const c = this.rcvQueue[0];
       const avail = c.length - this.rcvHeadOff;
       if (n >= avail) {
+        chunkPool.release(c.buffer);
         this.rcvQueue.shift();
         this.rcvHeadOff = 0;
         n -= avail;
@@ -505,6 +508,7 @@ export class TcpEndpoint {
       // A view pins its whole packet (or the sender's chunk): keep a small part of a large
       // buffer as a copy, so held memory stays near what the window counts (tcp_collapse).
       if (d.length * 2 < d.buffer.byteLength) d = d.slice();
+      else chunkPool.retain(d);
       this.rcvQueue.push(d);
       this.rcvQueued += n;
       this.rcvNxt = seqAdd(this.rcvNxt, n);

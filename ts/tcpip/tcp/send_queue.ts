@@ -4,7 +4,10 @@
 // is sent from the chunk itself — the packet is a view of it, with the headers written into
 // the room — so its data is copied once, from the write into the chunk. Any other segment (a
 // retransmission, one that spans chunks or starts inside one) is copied into a packet of its
-// own. Sent bytes are never written again: the receiver may keep views of them.
+// own. Sent bytes are never written again: the receiver may keep views of them. Full-size
+// chunks come from the chunk pool and go back to it once acknowledged and read.
+
+import { chunkPool } from './chunk_pool';
 
 /** Room before a chunk's data: an IPv6 header and a TCP header with the most options. */
 export const HEADROOM = 40 + 60;
@@ -50,7 +53,7 @@ export class SendQueue {
     }
     while (at < data.length) {
       const k = Math.min(goal, data.length - at);
-      const buf = new Uint8Array(HEADROOM + k);
+      const buf = k === goal ? chunkPool.take(HEADROOM + k) : new Uint8Array(HEADROOM + k);
       buf.set(data.subarray(at, at + k), HEADROOM);
       this.chunks.push({ buf, len: k, sent: false });
       at += k;
@@ -64,6 +67,8 @@ export class SendQueue {
     while (n > 0 && this.head < this.chunks.length) {
       const avail = this.chunks[this.head].len - this.headOff;
       if (n >= avail) {
+        // The peer has it: the queue lets go (a view the receiver kept still holds it).
+        chunkPool.release(this.chunks[this.head].buf.buffer);
         this.head++;
         this.headOff = 0;
         n -= avail;
@@ -79,6 +84,8 @@ export class SendQueue {
     }
   }
 
+  /** Drop everything (the connection is gone). A packet made from a chunk may still be on
+   *  its way, so the chunks are left to the garbage collector, not given back to the pool. */
   clear(): void {
     this.chunks = [];
     this.head = 0;
