@@ -20,7 +20,6 @@ import { IPV4_HEADER, IPV4_MAX_PACKET, parseIPv4, writeIPv4Header } from './head
 import { IPV6_HEADER, parseIPv6, writeIPv6Header } from './header/ipv6';
 import { IPPROTO_TCP, TCP_HEADER, TH_ACK, TH_FIN, TH_RST, TH_SYN, parseTCP, writeTCP, type TCPSegment } from './header/tcp';
 import { IPPROTO_UDP, UDP_HEADER, parseUDP } from './header/udp';
-import { fillTransportChecksum } from './header/offload';
 import {
   ICMPV6_DEST_UNREACH, ICMPV6_PORT_UNREACH, ICMP_DEST_UNREACH, ICMP_HEADER, ICMP_PORT_UNREACH, IPPROTO_ICMP,
   IPPROTO_ICMPV6, parseICMP, writeICMP,
@@ -83,7 +82,7 @@ export class Stack {
   /** Add an Ethernet-like interface (its peer is attached by the caller). */
   addEthernet(name: string, mac: Uint8Array): EthernetLink {
     const index = Math.max(...this.routeTable.nics.map((n) => n.index)) + 1;
-    const link = new EthernetLink({ deliver: (p, nic) => this.deliver(p, nic), drained: () => this.flushAcks() }, index, name, mac);
+    const link = new EthernetLink({ deliver: (p, nic, offloaded) => this.deliver(p, nic, offloaded), drained: () => this.flushAcks() }, index, name, mac);
     this.links.push(link);
     this.routeTable.addNic(link.info);
     return link;
@@ -133,9 +132,8 @@ export class Stack {
   }
 
   /** pkt: room for the IP header, then the transport header and data. partial: the TCP or
-   *  UDP checksum is still to be made (CHECKSUM_PARTIAL): lo carries the packet without it,
-   *  as Linux's loopback offloads it; a packet that leaves through another link gets it here
-   *  (skb_checksum_help). */
+   *  UDP checksum is still to be made (CHECKSUM_PARTIAL): lo and the Ethernet link between
+   *  the sentry's stacks carry the packet without it (header/offload.ts). */
   sendIP(pkt: Uint8Array, src: IPAddr, dst: IPAddr, proto: number, ttl: number, tos: number, partial = false): void {
     if (dst.length === 4) {
       this.ipId = (this.ipId + 1) & 0xffff;
@@ -151,11 +149,10 @@ export class Stack {
       this.loopback.send(pkt, partial);
       return;
     }
-    if (partial) fillTransportChecksum(pkt, proto, src, dst);
     const r = this.routeTable.lookup(dst);
     const link = r ? this.links.find((l) => l.info === r.nic) : undefined;
     if (!r || !link) { this.stats.ipDropped++; return; }
-    link.sendIP(pkt, r.nextHop);
+    link.sendIP(pkt, r.nextHop, partial);
   }
 
   /** Deliver what the operation just finished sent (the caller holds no endpoint state). */
