@@ -217,10 +217,15 @@ export class TcpEndpoint {
         n = 0;
       }
     }
-    // tcp_cleanup_rbuf: tell the peer when the window opened by a useful amount.
+    // tcp_cleanup_rbuf: tell the peer when the window opened by a useful amount — by two
+    // segments or half the buffer, or to at least twice what it has left of the last offer
+    // once that is below half the buffer (a sender holding back a segment the small window
+    // would cut must hear of the room the reader just made: nothing else would tell it).
     if (synchronized(this.state) && !this.finReceived) {
-      const right = seqAdd(this.rcvNxt, this.rcvWindow());
-      if (seqDiff(right, this.rcvAdvRight) >= Math.min(2 * this.sndMss, this.rcvBufSize >> 1)) this.sendAck();
+      const wnd = this.rcvWindow();
+      const left = Math.max(0, seqDiff(this.rcvAdvRight, this.rcvNxt));
+      const moved = seqDiff(seqAdd(this.rcvNxt, wnd), this.rcvAdvRight);
+      if (moved >= Math.min(2 * this.sndMss, this.rcvBufSize >> 1) || (moved > 0 && 2 * left <= this.rcvBufSize && wnd >= 2 * left)) this.sendAck();
     }
   }
 
