@@ -1,8 +1,9 @@
 // A TCP endpoint (Linux net/ipv4/tcp*.c, gVisor tcpip/transport/tcp): one connection's
 // state machine (RFC 9293), its send queue (what the application wrote and the peer has not
-// acknowledged) and receive queue (in-order data the application has not read), windows
-// (the peer's, scaled; ours, from the receive buffer), the retransmission and persist timer,
-// Nagle, and the listener's accept queue. Segments come in through input(); the socket layer
+// acknowledged, in chunks segments are views of: send_queue.ts) and receive queue (in-order
+// data the application has not read, views of the segments that brought it), windows (the
+// peer's, scaled; ours, from the receive buffer; silly window avoidance on both sides), the
+// retransmission and persist timer, Nagle, and the listener's accept queue. Segments come in through input(); the socket layer
 // (ts/net/inet) drives the rest and hears about readiness through its owner's notify().
 // Segments past a hole wait in the out-of-order queue and are named in SACK blocks (sack.ts);
 // the sender keeps a SACK scoreboard and a NewReno congestion window (congestion.ts): fast
