@@ -298,6 +298,7 @@ export class TcpEndpoint {
     this.stack.attachChild(this, c);
     c.irs = seg.seq;
     c.rcvNxt = seqAdd(seg.seq, 1);
+    c.rcvAdvRight = c.rcvNxt; // nothing offered yet
     c.takeSynOptions(seg);
     c.iss = this.stack.newIss();
     c.sndUna = c.iss;
@@ -367,6 +368,7 @@ export class TcpEndpoint {
     if (!(f & TH_SYN)) return;
     this.irs = seg.seq;
     this.rcvNxt = seqAdd(seg.seq, 1);
+    this.rcvAdvRight = this.rcvNxt; // nothing offered yet
     this.takeSynOptions(seg);
     if (f & TH_ACK) {
       this.sndUna = seg.ack;
