@@ -72,6 +72,9 @@ impl HelperProcess {
             libc::posix_spawn_file_actions_adddup2(&mut fa, fd, CHILD_FD);
             libc::posix_spawn_file_actions_addopen(&mut fa, 0, devnull.as_ptr(), libc::O_RDONLY, 0);
             libc::posix_spawn_file_actions_addopen(&mut fa, 1, devnull.as_ptr(), libc::O_WRONLY, 0);
+            // Node marks its stdio close-on-exec: dup2 of fd 2 onto itself clears the flag
+            // (glibc 2.29+), so the child keeps our stderr.
+            libc::posix_spawn_file_actions_adddup2(&mut fa, 2, 2);
             libc::posix_spawn_file_actions_addclosefrom_np(&mut fa, CHILD_FD + 1);
             let rc = libc::posix_spawn(&mut pid, cpath.as_ptr(), &fa, &attr, argv.as_ptr(), envp.as_ptr());
             libc::posix_spawn_file_actions_destroy(&mut fa);
