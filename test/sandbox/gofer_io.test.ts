@@ -2,7 +2,8 @@
 // (ts/fsimpl/gofer/direct_io.ts): short counts and EFAULT at unmapped or read-only pages, the
 // vectored and positional calls, O_APPEND, coherence with a MAP_SHARED mapping, through the
 // root's lower layer and through a --volume, compared with the same program run natively;
-// and a pread on an open fd sees a change the host makes to a volume file.
+// a pread on an open fd sees a change the host makes to a volume file; msync of a shared
+// mapping of a volume file puts the data in the host file while the mapping stays.
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -68,5 +69,24 @@ describe.each(platforms)('%s', (platform) => {
     const code = await closed;
     expect(stdout, stderr).toBe('pread: 7\nbefore\nready\nthen AFTER!\n');
     expect(code).toBe(0);
+  }, 60_000);
+
+  it('msync of a shared mapping of a volume file reaches the host before munmap', async () => {
+    const d = dirWithFile('msync');
+    fs.writeFileSync(path.join(d, 'm'), Buffer.alloc(4096, '.'));
+    const child = spawn(process.execPath, [cli, 'run', `--platform=${platform}`, '--volume', `${d}:/v`, '--', fixture('gofer_direct_io'), '--msync', '/v/m'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '', stderr = '';
+    const timer = setTimeout(() => child.kill('SIGKILL'), 50_000);
+    child.stderr.on('data', (b: Buffer) => { stderr += b.toString(); });
+    const closed = new Promise<number | null>((resolve) => child.on('close', (c) => { clearTimeout(timer); resolve(c); }));
+    await Promise.race([closed, new Promise<void>((resolve) => {
+      child.stdout.on('data', (b: Buffer) => { stdout += b.toString(); if (stdout.includes('ready')) resolve(); });
+    })]);
+    // The program is still in its sleep, its mapping in place.
+    const onHost = fs.readFileSync(path.join(d, 'm')).subarray(0, 16).toString();
+    child.kill('SIGKILL');
+    await closed;
+    expect(stdout, stderr).toBe('msync: 0\nready\n');
+    expect(onHost).toBe('........MSYNCED.');
   }, 60_000);
 });

@@ -1,7 +1,8 @@
 // GoferFile: an open regular file of a writable gofer file system. Reads and writes go to the
 // file's FileData (the donated host fd, or Tread/Twrite), at our own position; with a donated
 // fd straight between it and the application's pages (direct_io.ts); O_APPEND is
-// ours too (the host fd is never opened O_APPEND, so pwrite lands where we say).
+// ours too (the host fd is never opened O_APPEND, so pwrite lands where we say). Pages of a
+// MAP_SHARED mapping reach the host on msync, fsync, and when the last mapping goes.
 
 import type { Task } from '../../kernel/task';
 import { SyscallError } from '../../kernel/syscall_error';
@@ -119,6 +120,11 @@ export class GoferFile extends VfsFile {
         if (n > 0) mf.write(mfOffset, buf.subarray(0, n));
       },
       sharedPages: (fileOffset, length) => this.cacheOf().sharedPages(fileOffset, length),
+      // msync: what the shared mappings wrote reaches the host file now.
+      sync: () => {
+        try { node.cache?.writeBack(); } catch (e) { hostError(e); }
+        node.attrAt = -Infinity;
+      },
       hold: (writableShared) => {
         base.hold?.(writableShared);
         node.mappers++;
