@@ -80,8 +80,9 @@ export function openData(s: GoferSession, node: GoferNode, flags: number): FileD
 }
 
 /** Every entry of directory node with its attributes (Treaddirattr: one round trip for a
- *  directory whose entries fit one reply, walk and open included), kept as its listing. */
-export function readdirAttrAll(s: GoferSession, dir: GoferNode): DirentAttr[] {
+ *  directory whose entries fit one reply, walk and open included), kept as its listing for
+ *  walkListed unless keep is false (a writable tree: its own changes would not be in it). */
+export function readdirAttrAll(s: GoferSession, dir: GoferNode, keep = true): DirentAttr[] {
   const at = performance.now();
   const from = s.walkFrom(dir);
   const r = s.client.walkOpenReaddirAttr(from.fid, from.names, O_RDONLY | O_DIRECTORY);
@@ -91,7 +92,7 @@ export function readdirAttrAll(s: GoferSession, dir: GoferNode): DirentAttr[] {
       ({ ents, eof } = s.client.readdirAttr(r.fid, ents[ents.length - 1].offset));
       out.push(...ents);
     }
-    s.keepListing(dir, out, at);
+    if (keep) s.keepListing(dir, out, at);
     return out;
   } finally {
     s.client.clunkLater(r.fid);
