@@ -531,6 +531,27 @@ export class Client {
 
   readlink(fid: number): string { return this.rpc(m.Treadlink, { fid }).target as string; }
 
+  /** Twalk fid/name -> a new fid and Treadlink of it, sent together to a server that serves
+   *  in order (one after the other otherwise): the new fid is the caller's on success. */
+  walkReadlink(fid: number, name: string): { fid: number; target: string } {
+    if (!this.inOrder) {
+      const w = this.walk(fid, [name]);
+      try { return { fid: w.fid, target: this.readlink(w.fid) }; } catch (e) { this.clunkLater(w.fid); throw e; }
+    }
+    const newfid = this.allocFid();
+    const wt = this.start(m.Twalk, { fid, newfid, names: [name] });
+    const rt = this.start(m.Treadlink, { fid: newfid });
+    try { this.finish(wt); } catch (e) {
+      try { this.finish(rt); } catch { /* EIO: the walk made no fid */ }
+      this.freeFid(newfid);
+      throw e;
+    }
+    try { return { fid: newfid, target: this.finish(rt).msg.fields.target as string }; } catch (e) {
+      this.clunkLater(newfid);
+      throw e;
+    }
+  }
+
   statfs(fid: number): StatfsReply {
     const f = this.rpc(m.Tstatfs, { fid });
     return {

@@ -42,10 +42,7 @@ export class GoferLowerFS implements LowerFS {
       .map((e) => ({ name: e.name, ino: Number(e.qid.path), type: e.type }));
   }
 
-  readlink(node: LowerNode): string {
-    const s = this.session;
-    return s.client.readlink(s.fidOf(node as GoferNode));
-  }
+  readlink(node: LowerNode): string { return this.session.readlink(node as GoferNode); }
 
   open(node: LowerNode): FileData {
     const n = node as GoferNode;

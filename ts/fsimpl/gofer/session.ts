@@ -183,6 +183,15 @@ export class GoferSession {
     return { fid: this.fidOf(node.parent), names: [node.name] };
   }
 
+  /** The link text of symlink node: with its walk in the same round trip when it holds no
+   *  fid (a node from a listing). */
+  readlink(node: GoferNode): string {
+    if (node.fid >= 0 || !node.parent || node.gone) return this.client.readlink(this.fidOf(node));
+    const r = this.client.walkReadlink(this.fidOf(node.parent), node.name);
+    this.hold(node, r.fid);
+    return r.target;
+  }
+
   /** Attributes no older than ATTR_TTL_MS (or fresh, with maxAge 0). */
   getattr(node: GoferNode, maxAge = ATTR_TTL_MS): Stat {
     if (performance.now() - node.attrAt < maxAge) return node.attr;
