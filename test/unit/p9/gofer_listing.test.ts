@@ -103,6 +103,29 @@ describe.skipIf(skipBecause(binary === null, 'build/tsvisor-gofer is not built (
     expect(lower.getattr(again).size).toBe('replacement'.length);
   });
 
+  it('a directory being scanned is listed again when its listing goes stale; revalidation uses a fresh listing', async () => {
+    lower.readdir(lower.root);
+    const a = lower.walk(lower.root, 'f10')!;
+    lower.walk(lower.root, 'f11');
+    lower.walk(lower.root, 'f12');
+    await sleep(ATTR_TTL_MS + 30);
+    // Stale, after three hits: the next lookup lists again (one round trip) and the ones
+    // after it are answered from the new listing.
+    const { value: n13, writes } = writesDuring(() => [lower.walk(lower.root, 'f13'), lower.walk(lower.root, 'f14'), lower.walk(lower.root, 'nope')]);
+    expect(writes).toBe(1);
+    expect(n13[0]!.attr.size).toBe(13);
+    expect(n13[2]).toBeNull();
+    // A node checked against its parent's fresh listing: no round trip.
+    const { value: ok, writes: checks } = writesDuring(() => lower.revalidate(a));
+    expect([ok, checks]).toEqual([true, 0]);
+    fs.writeFileSync(path.join(dir, 'f10.tmp'), 'another file');
+    fs.renameSync(path.join(dir, 'f10.tmp'), path.join(dir, 'f10'));
+    await sleep(ATTR_TTL_MS + 30);
+    lower.readdir(lower.root);
+    const { value: stale, writes: checks2 } = writesDuring(() => lower.revalidate(a));
+    expect([stale, checks2]).toEqual([false, 0]);
+  });
+
   it('a directory larger than one reply is listed whole, page by page', () => {
     const small = new GoferProcess(binary!, [{ name: 't', hostDir: dir, readOnly: true }]);
     try {

@@ -12,7 +12,12 @@ import { HostFd } from './host_fd';
 import type { LowerDirent, LowerFS, LowerNode } from './lower_fs';
 import { P9Data } from './p9_data';
 import { addon } from '../../native/addon';
-import { GoferNode, type GoferSession } from './session';
+import { ATTR_TTL_MS, GoferNode, type GoferSession } from './session';
+
+/** Lookups a listing must have answered in its life for a stale one to be made again
+ *  (relistIfScanned): past one, listing again costs fewer round trips than the walks the
+ *  next window would likely make, whatever the rate the program goes at. */
+const RELIST_AFTER_HITS = 2;
 import type { DirentAttr } from '../../p9/messages';
 
 export class GoferLowerFS implements LowerFS {
@@ -25,12 +30,28 @@ export class GoferLowerFS implements LowerFS {
   /** From the directory's fresh listing when there is one (the sandbox never changes this
    *  tree itself: its writes go to the overlay's upper layer). */
   walk(dir: LowerNode, name: string): LowerNode | null {
+    this.relistIfScanned(dir as GoferNode);
     return this.session.walkListed(dir as GoferNode, name);
+  }
+
+  /** A directory being scanned entry by entry (ls -l, du: its listing answered many lookups)
+   *  whose listing went stale is listed again: one round trip for the lookups that follow
+   *  rather than one each. */
+  private relistIfScanned(dir: GoferNode): void {
+    if (dir.listing && dir.listingHits >= RELIST_AFTER_HITS && performance.now() - dir.listingAt >= ATTR_TTL_MS) {
+      readdirAttrAll(this.session, dir);
+      // On a crowded host the listing may come back already stale: the scan goes on.
+      if (performance.now() - dir.listingAt >= ATTR_TTL_MS) dir.listingHits = RELIST_AFTER_HITS;
+    }
   }
 
   getattr(node: LowerNode): Stat { return this.session.getattr(node as GoferNode); }
 
-  revalidate(node: LowerNode): boolean { return this.session.revalidate(node as GoferNode); }
+  revalidate(node: LowerNode): boolean {
+    const n = node as GoferNode;
+    if (n.parent) this.relistIfScanned(n.parent);
+    return this.session.revalidate(n);
+  }
 
   /** With tsvisor-gofer, the listing brings every entry's attributes and is kept for the
    *  lookups that usually follow (ls -l, find, du: a stat or open of each entry). */

@@ -5,8 +5,11 @@
 // keeps a host fd per fid). The revalidation rule, which makes a host-side change visible:
 // what the server said about a file (its attributes, that a name leads to it, and, for the
 // read-only lower layer, a directory's whole listing with its entries' attributes) is
-// trusted for ATTR_TTL_MS after the server said it, and asked again after that. Within the
-// window nothing goes to the server: no round trip per path component on a warm path.
+// trusted for ATTR_TTL_MS after the server said it (counted from when the request was sent),
+// and asked again after that. Within the window nothing goes to the server: no round trip
+// per path component on a warm path. A stale name is checked against its parent's listing
+// when that is fresh, else walked again; a directory being scanned (its listing answered
+// lookups) is listed again rather than walked name by name (GoferLowerFS).
 
 import { SyscallError } from '../../kernel/syscall_error';
 import { EACCES, EIO, ENOENT, ENOTDIR, ESTALE } from '../../abi/linux/errno';
@@ -54,6 +57,8 @@ export class GoferNode {
    *  server made it: lookups within ATTR_TTL_MS of it are answered from it (listed()). */
   listing: Map<string, DirentAttr> | null = null;
   listingAt = 0;
+  /** Lookups and revalidations the listing answered since it was made. */
+  listingHits = 0;
 
   constructor(
     readonly session: GoferSession,
@@ -150,6 +155,7 @@ export class GoferSession {
     const listing = dir.listing;
     if (listing && performance.now() - dir.listingAt < ATTR_TTL_MS) {
       const e = listing.get(name);
+      dir.listingHits++;
       if (!e) return null;
       if (e.attr) {
         const node = new GoferNode(this, dir, name, statOfAttr(attrOfEntry(e)), e.qid);
@@ -166,6 +172,7 @@ export class GoferSession {
     for (const e of ents) if (e.name !== '.' && e.name !== '..') m.set(e.name, e);
     dir.listing = m;
     dir.listingAt = at;
+    dir.listingHits = 0;
     this.listings.delete(dir);
     this.listings.add(dir);
     if (this.listings.size > MAX_LISTINGS) {
@@ -206,10 +213,29 @@ export class GoferSession {
     return node.attr;
   }
 
-  /** d_revalidate for node: within ATTR_TTL_MS of its last check, yes; after, its name is
-   *  walked again (one round trip) and must lead to the same file (qid path and type). */
+  /** d_revalidate for node: within ATTR_TTL_MS of its last check, yes; after, its name must
+   *  still lead to the same file (qid path and type): as its parent's listing says when that
+   *  is fresh (the lower layer), else as a new walk says (one round trip). */
   revalidate(n: GoferNode): boolean {
     if (!n.parent || performance.now() - n.attrAt < ATTR_TTL_MS) return true;
+    const p = n.parent;
+    if (p.listing && p.listingAt > n.attrAt && performance.now() - p.listingAt < ATTR_TTL_MS) {
+      const e = p.listing.get(n.name);
+      p.listingHits++;
+      if (e?.attr) {
+        if (e.qid.path !== n.qid.path || (e.attr.mode & 0o170000) !== (n.attr.mode & 0o170000)) {
+          this.dropKeptFd(n);
+          return false;
+        }
+        n.setAttr(attrOfEntry(e));
+        n.attrAt = p.listingAt;
+        return true;
+      }
+      if (!e) {
+        this.dropKeptFd(n);
+        return false;
+      }
+    }
     let r;
     try { r = this.client.walkGetattr(this.fidOf(n.parent), [n.name]); } catch (e) {
       if (e instanceof SyscallError && (e.errno === ENOENT || e.errno === ENOTDIR || e.errno === EACCES || e.errno === ESTALE)) {
