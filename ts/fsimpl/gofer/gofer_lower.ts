@@ -12,7 +12,7 @@ import { HostFd } from './host_fd';
 import type { LowerDirent, LowerFS, LowerNode } from './lower_fs';
 import { P9Data } from './p9_data';
 import { addon } from '../../native/addon';
-import { ATTR_TTL_MS, GoferNode, type GoferSession } from './session';
+import { GoferNode, type GoferSession } from './session';
 
 /** Lookups a listing must have answered in its life for a stale one to be made again
  *  (relistIfScanned): past one, listing again costs fewer round trips than the walks the
@@ -38,10 +38,10 @@ export class GoferLowerFS implements LowerFS {
    *  whose listing went stale is listed again: one round trip for the lookups that follow
    *  rather than one each. */
   private relistIfScanned(dir: GoferNode): void {
-    if (dir.listing && dir.listingHits >= RELIST_AFTER_HITS && performance.now() - dir.listingAt >= ATTR_TTL_MS) {
+    if (dir.listing && dir.listingHits >= RELIST_AFTER_HITS && performance.now() - dir.listingAt >= this.session.ttlMs) {
       readdirAttrAll(this.session, dir);
       // On a crowded host the listing may come back already stale: the scan goes on.
-      if (performance.now() - dir.listingAt >= ATTR_TTL_MS) dir.listingHits = RELIST_AFTER_HITS;
+      if (performance.now() - dir.listingAt >= this.session.ttlMs) dir.listingHits = RELIST_AFTER_HITS;
     }
   }
 

@@ -85,6 +85,9 @@ export class GoferSession {
   private readonly kept = new Map<GoferNode, number>();
   /** Directories holding a listing (keepListing), oldest first. */
   private readonly listings = new Set<GoferNode>();
+  /** How long what the server said is trusted (ATTR_TTL_MS; tests that count round trips on
+   *  a crowded host lengthen it). */
+  ttlMs = ATTR_TTL_MS;
 
   constructor(readonly client: Client, private readonly closeFd: (fd: number) => void = () => {}) {}
 
@@ -153,7 +156,7 @@ export class GoferSession {
    *  changes would not be in the listing. */
   walkListed(dir: GoferNode, name: string): GoferNode | null {
     const listing = dir.listing;
-    if (listing && performance.now() - dir.listingAt < ATTR_TTL_MS) {
+    if (listing && performance.now() - dir.listingAt < this.ttlMs) {
       const e = listing.get(name);
       dir.listingHits++;
       if (!e) return null;
@@ -200,7 +203,7 @@ export class GoferSession {
   }
 
   /** Attributes no older than ATTR_TTL_MS (or fresh, with maxAge 0). */
-  getattr(node: GoferNode, maxAge = ATTR_TTL_MS): Stat {
+  getattr(node: GoferNode, maxAge = this.ttlMs): Stat {
     if (performance.now() - node.attrAt < maxAge) return node.attr;
     if (node.fid < 0 && node.parent && !node.gone) {
       // No fid (a node from a listing, or one given up): walk and getattr in one round trip.
@@ -217,9 +220,9 @@ export class GoferSession {
    *  still lead to the same file (qid path and type): as its parent's listing says when that
    *  is fresh (the lower layer), else as a new walk says (one round trip). */
   revalidate(n: GoferNode): boolean {
-    if (!n.parent || performance.now() - n.attrAt < ATTR_TTL_MS) return true;
+    if (!n.parent || performance.now() - n.attrAt < this.ttlMs) return true;
     const p = n.parent;
-    if (p.listing && p.listingAt > n.attrAt && performance.now() - p.listingAt < ATTR_TTL_MS) {
+    if (p.listing && p.listingAt > n.attrAt && performance.now() - p.listingAt < this.ttlMs) {
       const e = p.listing.get(n.name);
       p.listingHits++;
       if (e?.attr) {
