@@ -79,6 +79,9 @@ describe.skipIf(skipBecause(binary === null, 'build/tsvisor-gofer is not built (
     const { value: target, writes: links } = writesDuring(() => lower.readlink(nodes[2]!));
     expect(target).toBe('f1');
     expect(links).toBe(1);
+    // Read again within the window (path resolution reads a link at each traversal): none.
+    const { value: again, writes: relinks } = writesDuring(() => lower.readlink(nodes[2]!));
+    expect([again, relinks]).toEqual(['f1', 0]);
   });
 
   it('a listing older than ATTR_TTL_MS is not trusted: host changes are seen', async () => {

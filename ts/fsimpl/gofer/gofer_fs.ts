@@ -116,7 +116,7 @@ export class GoferInode extends Inode {
   }
 
   override readlink(_t: Task | null): string {
-    return this.c.readlink(this.s.fidOf(this.node));
+    return this.s.readlink(this.node);
   }
 
   override lookup(name: string): Inode | null {

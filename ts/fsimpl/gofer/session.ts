@@ -59,6 +59,9 @@ export class GoferNode {
   listingAt = 0;
   /** Lookups and revalidations the listing answered since it was made. */
   listingHits = 0;
+  /** A symlink's text as the server last gave it, and when it was asked for. */
+  link: string | null = null;
+  linkAt = 0;
 
   constructor(
     readonly session: GoferSession,
@@ -194,12 +197,22 @@ export class GoferSession {
   }
 
   /** The link text of symlink node: with its walk in the same round trip when it holds no
-   *  fid (a node from a listing). */
+   *  fid (a node from a listing); no round trip within the window of the last read. */
   readlink(node: GoferNode): string {
-    if (node.fid >= 0 || !node.parent || node.gone) return this.client.readlink(this.fidOf(node));
-    const r = this.client.walkReadlink(this.fidOf(node.parent), node.name);
-    this.hold(node, r.fid);
-    return r.target;
+    // Path resolution reads a link (/bin -> usr/bin) at every traversal: the text is trusted
+    // for the window as attributes are.
+    const at = performance.now();
+    if (node.link !== null && at - node.linkAt < this.ttlMs) return node.link;
+    let target: string;
+    if (node.fid >= 0 || !node.parent || node.gone) target = this.client.readlink(this.fidOf(node));
+    else {
+      const r = this.client.walkReadlink(this.fidOf(node.parent), node.name);
+      this.hold(node, r.fid);
+      target = r.target;
+    }
+    node.link = target;
+    node.linkAt = at;
+    return target;
   }
 
   /** Attributes no older than ATTR_TTL_MS (or fresh, with maxAge 0). */
