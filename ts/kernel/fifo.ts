@@ -17,7 +17,7 @@ import { fail } from './syscall_error';
 import { block } from './blocking';
 import { Pipe, pipeRead, pipeWrite } from './pipe';
 import { pipeReadUser, pipeWriteUser } from './pipe_user';
-import type { IovCursor } from '../syscalls/linux/user_io';
+import type { IOVec } from '../syscalls/linux/user_io';
 
 class Fifo {
   pipe: Pipe | null = null;
@@ -75,12 +75,12 @@ export class FifoFile extends VfsFile {
     return pipeWrite(t, this.pipe, this, src);
   }
 
-  readUser(t: Task, cursor: IovCursor, total: number): number | Promise<number> {
-    return pipeReadUser(t, this.pipe, this, cursor, total);
+  override readDirect(t: Task, ranges: readonly IOVec[]): number | Promise<number> {
+    return pipeReadUser(t, this.pipe, this, ranges);
   }
 
-  writeUser(t: Task, cursor: IovCursor, total: number): number | Promise<number> {
-    return pipeWriteUser(t, this.pipe, this, cursor, total);
+  override writeDirect(t: Task, ranges: readonly IOVec[]): number | Promise<number> {
+    return pipeWriteUser(t, this.pipe, this, ranges);
   }
 
   override get pollable(): boolean { return true; }

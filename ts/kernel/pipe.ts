@@ -21,7 +21,7 @@ import { SIGPIPE } from '../abi/linux/signal';
 import { SyscallError, fail } from './syscall_error';
 import { block } from './blocking';
 import { sendSignalToThread, userSigInfo } from './signals';
-import type { IovCursor } from '../syscalls/linux/user_io';
+import type { IOVec } from '../syscalls/linux/user_io';
 import { pipeReadUser, pipeWriteUser } from './pipe_user';
 
 export const PIPE_CAPACITY = 64 << 10;
@@ -291,8 +291,8 @@ export class PipeReadEnd extends FileDescription {
     return pipeRead(t, this.pipe, this, dst);
   }
 
-  readUser(t: Task, cursor: IovCursor, total: number): number | Promise<number> {
-    return pipeReadUser(t, this.pipe, this, cursor, total);
+  override readDirect(t: Task, ranges: readonly IOVec[]): number | Promise<number> {
+    return pipeReadUser(t, this.pipe, this, ranges);
   }
 
   override stat(): Stat { return pipeStat(this.pipe); }
@@ -318,8 +318,8 @@ export class PipeWriteEnd extends FileDescription {
     return pipeWrite(t, this.pipe, this, src);
   }
 
-  writeUser(t: Task, cursor: IovCursor, total: number): number | Promise<number> {
-    return pipeWriteUser(t, this.pipe, this, cursor, total);
+  override writeDirect(t: Task, ranges: readonly IOVec[]): number | Promise<number> {
+    return pipeWriteUser(t, this.pipe, this, ranges);
   }
 
   override stat(): Stat { return pipeStat(this.pipe); }

@@ -4,7 +4,7 @@
 
 import type { Task } from './task';
 import { SyscallError } from './syscall_error';
-import type { IovCursor } from '../syscalls/linux/user_io';
+import { IovCursor, type IOVec } from '../syscalls/linux/user_io';
 import { type Pipe, type PipeCaller, type PipeSink, type PipeSource, pipeReadTo, pipeWriteFrom } from './pipe';
 
 /** Bytes copied before a fault (0 for a fault at once) instead of an exception. */
@@ -33,10 +33,21 @@ function userSource(t: Task, cursor: IovCursor, total: number): PipeSource {
   };
 }
 
-export function pipeReadUser(t: Task, p: Pipe, f: PipeCaller, cursor: IovCursor, total: number): number | Promise<number> {
-  return pipeReadTo(t, p, f, userSink(t, cursor), total);
+/** The read/write ranges of FileDescription.readDirect/writeDirect. */
+type Ranges = readonly IOVec[];
+
+function totalOf(ranges: Ranges): number {
+  let n = 0;
+  for (const r of ranges) n += r.len;
+  return n;
 }
 
-export function pipeWriteUser(t: Task, p: Pipe, f: PipeCaller, cursor: IovCursor, total: number): number | Promise<number> {
-  return pipeWriteFrom(t, p, f, userSource(t, cursor, total));
+/** read(2) into the ranges (their total is not 0: the syscall layer answered that). */
+export function pipeReadUser(t: Task, p: Pipe, f: PipeCaller, ranges: Ranges): number | Promise<number> {
+  return pipeReadTo(t, p, f, userSink(t, new IovCursor([...ranges])), totalOf(ranges));
+}
+
+export function pipeWriteUser(t: Task, p: Pipe, f: PipeCaller, ranges: Ranges): number | Promise<number> {
+  const total = totalOf(ranges);
+  return pipeWriteFrom(t, p, f, userSource(t, new IovCursor([...ranges]), total));
 }
