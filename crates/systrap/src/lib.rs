@@ -53,8 +53,10 @@
 //!   with SIGKILL), and an fpstate pointer it bounds-checks against the slot.
 //! Owns the stub slots and the handshake; knows nothing of Node.
 
+pub mod batch;
 pub mod filter;
 pub mod msg;
+mod reaper;
 pub mod setup;
 
 use std::any::Any;
@@ -75,6 +77,9 @@ use msg::*;
 
 const SLOT_SIZE: u64 = 0x10000;
 const CONTROL_PAGE: u64 = STUB_BASE + 0x10_0000;
+/// The batch table (`batch`), read-only in the stub like the control page it follows.
+const BATCH_TABLE: u64 = CONTROL_PAGE + 0x1000;
+const CONTROL_PAGES: u64 = 1 + batch::BATCH_PAGES;
 const SLOTS_BASE: u64 = STUB_BASE + 0x20_0000;
 const MAX_SLOTS: u64 = 8192;
 /// Where the signal stack of a slot starts (it runs to the end of the slot).
@@ -175,11 +180,36 @@ pub struct SystrapAddressSpace {
     user_dispatch: bool,
     slots: Arc<Mutex<Slots>>,
     control_off: u64,
+    queue: Mutex<batch::Queue>,
 }
 
 impl SystrapAddressSpace {
-    fn call(&self, nr: libc::c_long, args: [u64; 6]) -> io::Result<i64> {
-        self.stub.lock().unwrap().checked(nr, args)
+    /// Queues `e` if a batch is open (true), else leaves it to the caller (false).
+    fn queued(&self, e: batch::Entry) -> bool {
+        let mut q = self.queue.lock().unwrap();
+        if q.depth == 0 {
+            return false;
+        }
+        q.entries.push(e);
+        true
+    }
+
+    /// Runs what is queued, then `more`, in as few injections as the table allows.
+    fn flush_with(&self, more: &[batch::Entry]) -> io::Result<()> {
+        let mut entries = std::mem::take(&mut self.queue.lock().unwrap().entries);
+        entries.extend_from_slice(more);
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let mut stub = self.stub.lock().unwrap();
+        batch::run(&mut stub, &self.mf, self.control_off + 0x1000, BATCH_TABLE, &entries)
+    }
+
+    /// Every memory-file range the stub's side holds: control and batch pages, slots.
+    fn own_refs(&self) -> Vec<(u64, u64)> {
+        let mut refs = vec![(self.control_off, CONTROL_PAGES * 0x1000)];
+        refs.extend(std::mem::take(&mut self.slots.lock().unwrap().owned).into_iter().map(|off| (off, SLOT_SIZE)));
+        refs
     }
 
     fn install_handlers(&mut self) -> io::Result<()> {
@@ -199,39 +229,82 @@ impl SystrapAddressSpace {
         page.resize(CONTROL_LEADER_MASK as usize, 0);
         page.extend_from_slice(&(!(1u64 << (libc::SIGTRAP - 1))).to_le_bytes());
         self.mf.write(self.control_off, &page)?;
-        self.stub.lock().unwrap().map_file(CONTROL_PAGE, 0x1000, self.control_off, libc::PROT_READ as u32)?;
+        // The control page and the batch table after it, read-only in the stub.
+        self.stub.lock().unwrap().map_file(CONTROL_PAGE, CONTROL_PAGES * 0x1000, self.control_off, libc::PROT_READ as u32)?;
+        let mut calls = Vec::new();
         for (i, sig) in HANDLED.iter().enumerate() {
-            self.call(libc::SYS_rt_sigaction, [*sig as u64, CONTROL_PAGE + 32 * i as u64, 0, 8, 0, 0])?;
+            calls.push(batch::entry(libc::SYS_rt_sigaction, [*sig as u64, CONTROL_PAGE + 32 * i as u64, 0, 8, 0, 0], 0));
         }
         // Every thread is cloned from the leader and inherits this mask: no signal handler
         // can run in a new thread before its filter is in force.
         let how = libc::SIG_SETMASK as u64;
-        self.call(libc::SYS_rt_sigprocmask, [how, CONTROL_PAGE + CONTROL_LEADER_MASK, 0, 8, 0, 0])?;
+        calls.push(batch::entry(libc::SYS_rt_sigprocmask, [how, CONTROL_PAGE + CONTROL_LEADER_MASK, 0, 8, 0, 0], 0));
         // And this filter: every thread is born under it (filters are inherited by clone).
-        self.call(libc::SYS_prctl, [libc::PR_SET_NO_NEW_PRIVS as u64, 1, 0, 0, 0, 0])?;
-        self.call(libc::SYS_seccomp, [1 /* SECCOMP_SET_MODE_FILTER */, 0, CONTROL_PAGE + CONTROL_LEADER_FILTER, 0, 0, 0])?;
-        Ok(())
+        calls.push(batch::entry(libc::SYS_prctl, [libc::PR_SET_NO_NEW_PRIVS as u64, 1, 0, 0, 0, 0], 0));
+        calls.push(batch::entry(libc::SYS_seccomp, [1 /* SECCOMP_SET_MODE_FILTER */, 0, CONTROL_PAGE + CONTROL_LEADER_FILTER, 0, 0, 0], 0));
+        self.flush_with(&calls)
     }
 }
 
 impl AddressSpaceOps for SystrapAddressSpace {
     fn map(&mut self, addr: u64, len: u64, file_offset: u64, prot: u32) -> io::Result<()> {
+        if self.queued(batch::map_file(addr, len, file_offset, prot)) {
+            return Ok(());
+        }
         self.stub.lock().unwrap().map_file(addr, len, file_offset, prot)
     }
 
     fn unmap(&mut self, addr: u64, len: u64) -> io::Result<()> {
+        if self.queued(batch::unmap(addr, len)) {
+            return Ok(());
+        }
         self.stub.lock().unwrap().unmap(addr, len)
     }
 
     fn protect(&mut self, addr: u64, len: u64, prot: u32) -> io::Result<()> {
+        if self.queued(batch::protect(addr, len, prot)) {
+            return Ok(());
+        }
         self.stub.lock().unwrap().protect(addr, len, prot)
     }
 
+    fn begin_batch(&mut self) {
+        self.queue.lock().unwrap().depth += 1;
+    }
+
+    fn end_batch(&mut self) -> io::Result<()> {
+        {
+            let mut q = self.queue.lock().unwrap();
+            q.depth = q.depth.saturating_sub(1);
+            if q.depth > 0 {
+                return Ok(());
+            }
+        }
+        self.flush_with(&[])
+    }
+
     fn release(&mut self) {
+        self.queue.lock().unwrap().entries.clear();
         self.stub.lock().unwrap().kill();
-        let _ = self.mf.dec_ref(self.control_off, 0x1000);
-        for off in std::mem::take(&mut self.slots.lock().unwrap().owned) {
-            let _ = self.mf.dec_ref(off, SLOT_SIZE);
+        for (off, len) in self.own_refs() {
+            let _ = self.mf.dec_ref(off, len);
+        }
+    }
+
+    fn release_then_drop(&mut self, mf: &Arc<MemoryFile>, mut refs: Vec<(u64, u64)>) {
+        // The sentry does not wait for the host to tear the stub down: the reaper does, and
+        // gives the pages back after.
+        self.queue.lock().unwrap().entries.clear();
+        let pid = self.stub.lock().unwrap().kill_nowait();
+        refs.extend(self.own_refs());
+        match pid {
+            Some(pid) => reaper::bury_later(pid, mf.clone(), refs),
+            // Never started, or already gone (and waited for).
+            None => {
+                for (off, len) in refs {
+                    let _ = mf.dec_ref(off, len);
+                }
+            }
         }
     }
 
@@ -255,7 +328,7 @@ impl Platform for SystrapPlatform {
 
     fn new_address_space(&self) -> io::Result<Box<dyn AddressSpaceOps>> {
         let stub = StubProcess::spawn(self.mf.fd())?;
-        let control_off = self.mf.allocate(1)?;
+        let control_off = self.mf.allocate(CONTROL_PAGES)?;
         let mut a = SystrapAddressSpace {
             stub: Arc::new(Mutex::new(stub)),
             mf: self.mf.clone(),
@@ -263,6 +336,7 @@ impl Platform for SystrapPlatform {
             user_dispatch: self.user_dispatch,
             slots: Arc::new(Mutex::new(Slots { free: Vec::new(), exiting: Vec::new(), next: 0, owned: Vec::new() })),
             control_off,
+            queue: Mutex::new(batch::Queue::default()),
         };
         if let Err(e) = a.install_handlers() {
             a.release();
@@ -348,14 +422,17 @@ impl SystrapContext {
             a.mf.write(slot_off + setup::SETUP_PAGE, &page)?;
             // SAFETY: the slot's pages live in the memory file as long as the stub process.
             let m = unsafe { Msg::new(a.mf.ptr(slot_off, 0x1000)?) };
+            // The slot's pages, with whatever mapping changes are queued: the thread must
+            // find the address space complete.
+            let mut maps = Vec::new();
             if reused.is_none() {
                 let (rw, ro) = ((libc::PROT_READ | libc::PROT_WRITE) as u32, libc::PROT_READ as u32);
                 let sp = setup::SETUP_PAGE;
-                let mut stub = a.stub.lock().unwrap();
-                stub.map_file(slot, sp, slot_off, rw)?;
-                stub.map_file(slot + sp, 0x1000, slot_off + sp, ro)?;
-                stub.map_file(slot + sp + 0x1000, SLOT_SIZE - sp - 0x1000, slot_off + sp + 0x1000, rw)?;
+                maps.push(batch::map_file(slot, sp, slot_off, rw));
+                maps.push(batch::map_file(slot + sp, 0x1000, slot_off + sp, ro));
+                maps.push(batch::map_file(slot + sp + 0x1000, SLOT_SIZE - sp - 0x1000, slot_off + sp + 0x1000, rw));
             }
+            a.flush_with(&maps)?;
             let flags = (libc::CLONE_VM | libc::CLONE_FS | libc::CLONE_SIGHAND | libc::CLONE_THREAD | libc::CLONE_SYSVSEM) as u64;
             let mut stub = a.stub.lock().unwrap();
             let gadget = stub.entry + SYSTRAP_CLONE_GADGET;
