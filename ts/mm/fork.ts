@@ -6,8 +6,27 @@
 import { PROT_NONE, PROT_WRITE } from '../abi/linux/mm';
 import type { MemoryManager } from './memory_manager';
 
-/** Give child (fresh, empty) the VMAs and pages of parent. */
+/** Give child (fresh, empty) the VMAs and pages of parent. The host side of both address
+ *  spaces changes in one batch each (a stub injection per batch, not per run). */
 export function forkMappings(parent: MemoryManager, child: MemoryManager): void {
+  const as = child.addressSpace;
+  const pas = parent.addressSpace;
+  pas.beginBatch();
+  as.beginBatch();
+  try {
+    copyVmas(parent, child);
+  } finally {
+    // The parent's write-protections must reach its stub whatever happened: its table says
+    // they are in force. The child's batch goes first only into a child nobody runs yet.
+    try {
+      pas.endBatch();
+    } finally {
+      as.endBatch();
+    }
+  }
+}
+
+function copyVmas(parent: MemoryManager, child: MemoryManager): void {
   const as = child.addressSpace;
   for (const v of parent.vmas.all()) {
     if (v.dontFork) continue;

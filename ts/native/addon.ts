@@ -90,6 +90,11 @@ export interface NativeAddressSpace {
   zeroOut(addr: number, length: number): number;
   /** Tear down the stub process / page tables. The object is dead afterwards. */
   release(): void;
+  /** From here to endBatch the platform may queue map/unmap/protect and apply them together
+   *  (fork, exec's load); endBatch throws what they failed with. Nests. The address space
+   *  must not run before its batch has ended. */
+  beginBatch(): void;
+  endBatch(): void;
 }
 
 export interface NativeContext {

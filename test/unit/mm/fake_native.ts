@@ -166,6 +166,9 @@ export class FakeAddressSpace implements NativeAddressSpace {
     return this.walk(addr, length, 2, (off, _done, n) => this.mf.write(off, new Uint8Array(n)));
   }
 
+  beginBatch(): void { /* applied at once */ }
+  endBatch(): void { /* nothing queued */ }
+
   release(): void {
     for (const p of this.pmas.values()) this.mf.decRef(p.off, PAGE);
     this.pmas.clear();
