@@ -145,3 +145,61 @@ fn jumping_onto_a_stub_syscall_kills_the_stub_not_the_host() {
     assert_eq!(ctx.take(&mut regs).kind, EventKind::Dead);
     assert!(!path.exists(), "the host file must not have been created");
 }
+
+/// The batch table after the stub's control page (crates/systrap/src/batch.rs).
+const BATCH_TABLE: u64 = 0x7fff_0010_1000;
+
+#[test]
+fn a_batch_applies_in_order_and_stops_at_the_first_failure() {
+    let Some((mf, p, _a)) = setup() else { return };
+    let mut ops = p.new_address_space().unwrap();
+    // movabs DATA,%rbx; mov (%rbx),%rax; mov $39,%eax; syscall
+    let mut code = vec![0x48, 0xbb];
+    code.extend_from_slice(&DATA.to_le_bytes());
+    code.extend_from_slice(&[0x48, 0x8b, 0x03, 0xb8, 39, 0, 0, 0, 0x0f, 0x05]);
+    let (text, data) = (mf.allocate(1).unwrap(), mf.allocate(1).unwrap());
+    mf.write(text, &code).unwrap();
+    ops.begin_batch();
+    ops.begin_batch();
+    ops.map(CODE, 0x1000, text, PROT_READ | PROT_EXEC).unwrap();
+    assert!(ops.end_batch().is_ok(), "an inner end applies nothing yet");
+    // The host refuses an unaligned address: the batch stops there, DATA is never mapped.
+    ops.map(DATA + 1, 0x1000, data, PROT_READ).unwrap();
+    ops.map(DATA, 0x1000, data, PROT_READ).unwrap();
+    assert_eq!(ops.end_batch().unwrap_err().raw_os_error(), Some(libc::EINVAL));
+    let ctx = p.new_context(&*ops).unwrap();
+    let mut regs = ctx.initial_regs();
+    regs[REG_RIP] = CODE;
+    let ev = run(&*ctx, &mut regs);
+    assert_eq!(ev.kind, EventKind::Fault, "the code before the failure was mapped and ran");
+    assert_eq!((ev.signo, ev.addr), (libc::SIGSEGV as u64, DATA));
+    // Once it ends, a batch leaves nothing queued: a map now is a map at once.
+    ops.map(DATA, 0x1000, data, PROT_READ).unwrap();
+    let ev = run(&*ctx, &mut regs);
+    assert_eq!(ev.kind, EventKind::Syscall);
+    ctx.release();
+    ops.release();
+}
+
+#[test]
+fn the_application_cannot_write_the_batch_table() {
+    let Some((mf, p, mut a)) = setup() else { return };
+    // movabs BATCH_TABLE,%rbx; movq $9,(%rbx) (a forged mmap entry)
+    let mut code = vec![0x48, 0xbb];
+    code.extend_from_slice(&BATCH_TABLE.to_le_bytes());
+    code.extend_from_slice(&[0x48, 0xc7, 0x03, 9, 0, 0, 0, 0xb8, 39, 0, 0, 0, 0x0f, 0x05]);
+    load_code(&mf, &mut a, &code);
+    let ctx = p.new_context(a.ops().unwrap()).unwrap();
+    let mut regs = ctx.initial_regs();
+    regs[REG_RIP] = CODE;
+    let ev = run(&*ctx, &mut regs);
+    assert_eq!(ev.kind, EventKind::Fault);
+    assert_eq!((ev.signo, ev.addr, ev.access), (libc::SIGSEGV as u64, BATCH_TABLE, ACCESS_WRITE));
+    // And the next batch still does what the sentry asked.
+    let off = mf.allocate(1).unwrap();
+    a.begin_batch().unwrap();
+    a.map(DATA, 0x1000, off, PROT_READ).unwrap();
+    a.end_batch().unwrap();
+    assert_eq!(a.lookup(DATA), Some((off, PROT_READ)));
+    ctx.release();
+}
