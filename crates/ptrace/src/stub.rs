@@ -351,6 +351,33 @@ impl StubProcess {
         Ok(r as i32)
     }
 
+    /// Lets the stub go from the calling thread's tracing, parked in its start-up pause()
+    /// loop, so that another thread can adopt() it: stubs made off the sentry's thread. It
+    /// must be stopped (as after any injection). Until adopted, nothing but its
+    /// parent-death signal ties it to the sentry: the caller sets one.
+    pub fn detach_parked(&mut self) -> io::Result<()> {
+        let mut r = self.template;
+        r[REG_RIP] = self.entry; // _start: jmp to the pause() loop
+        r[REG_ORIG_RAX] = u64::MAX;
+        sys::set_regs(self.pid, &r)?;
+        sys::ptrace(libc::PTRACE_DETACH, self.pid, 0, 0).map(|_| ())
+    }
+
+    /// Makes the calling thread the tracer of a stub detach_parked() let go, as spawn() does.
+    pub fn adopt(&mut self) -> io::Result<()> {
+        if !self.alive {
+            return Err(io::Error::from_raw_os_error(libc::ESRCH));
+        }
+        sys::ptrace(libc::PTRACE_SEIZE, self.pid, 0, libc::PTRACE_O_EXITKILL as usize)?;
+        sys::ptrace(libc::PTRACE_INTERRUPT, self.pid, 0, 0)?;
+        let status = sys::wait(self.pid)?;
+        if !libc::WIFSTOPPED(status) {
+            self.alive = false;
+            return Err(io::Error::from_raw_os_error(libc::ESRCH));
+        }
+        Ok(())
+    }
+
     /// Kills the stub without waiting for it to go; returns its pid, which the caller must
     /// reap (sys::wait) before it frees any memory-file page the stub maps.
     pub fn kill_nowait(&mut self) -> Option<i32> {

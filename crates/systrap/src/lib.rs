@@ -58,6 +58,7 @@ pub mod filter;
 pub mod msg;
 mod reaper;
 pub mod setup;
+mod spare;
 
 use std::any::Any;
 use std::io;
@@ -107,6 +108,9 @@ pub struct SystrapPlatform {
     mf: Arc<MemoryFile>,
     img: StubImage,
     user_dispatch: bool,
+    spares: Arc<spare::Spares>,
+    /// Address spaces made: from the second on (the sandbox forks or execs), a spare is kept.
+    made: std::sync::atomic::AtomicU64,
 }
 
 impl SystrapPlatform {
@@ -127,7 +131,7 @@ impl SystrapPlatform {
         // harmless probe: it is not on.
         // SAFETY: prctl with integer arguments only.
         let user_dispatch = unsafe { libc::prctl(PR_SET_SYSCALL_USER_DISPATCH, PR_SYS_DISPATCH_OFF, 0u64, 0u64, 0u64) } == 0;
-        Ok(SystrapPlatform { mf, img: stub_image(), user_dispatch })
+        Ok(SystrapPlatform { mf, img: stub_image(), user_dispatch, spares: Arc::default(), made: Default::default() })
     }
 
     /// Whether application threads run under Syscall User Dispatch as well as seccomp.
@@ -184,6 +188,26 @@ pub struct SystrapAddressSpace {
 }
 
 impl SystrapAddressSpace {
+    /// A new stub process, traced by the calling thread, with its handlers and leader filter.
+    fn make(mf: &Arc<MemoryFile>, img: StubImage, user_dispatch: bool) -> io::Result<SystrapAddressSpace> {
+        let stub = StubProcess::spawn(mf.fd())?;
+        let control_off = mf.allocate(CONTROL_PAGES)?;
+        let mut a = SystrapAddressSpace {
+            stub: Arc::new(Mutex::new(stub)),
+            mf: mf.clone(),
+            img,
+            user_dispatch,
+            slots: Arc::new(Mutex::new(Slots { free: Vec::new(), exiting: Vec::new(), next: 0, owned: Vec::new() })),
+            control_off,
+            queue: Mutex::new(batch::Queue::default()),
+        };
+        if let Err(e) = a.install_handlers() {
+            a.release();
+            return Err(e);
+        }
+        Ok(a)
+    }
+
     /// Queues `e` if a batch is open (true), else leaves it to the caller (false).
     fn queued(&self, e: batch::Entry) -> bool {
         let mut q = self.queue.lock().unwrap();
@@ -231,7 +255,9 @@ impl SystrapAddressSpace {
         self.mf.write(self.control_off, &page)?;
         // The control page and the batch table after it, read-only in the stub.
         self.stub.lock().unwrap().map_file(CONTROL_PAGE, CONTROL_PAGES * 0x1000, self.control_off, libc::PROT_READ as u32)?;
-        let mut calls = Vec::new();
+        // A stub parked for later (spare.rs) is untraced for a while: it dies with the thread
+        // that spawned it, as a traced one dies with its tracer (PTRACE_O_EXITKILL).
+        let mut calls = vec![batch::entry(libc::SYS_prctl, [libc::PR_SET_PDEATHSIG as u64, libc::SIGKILL as u64, 0, 0, 0, 0], 0)];
         for (i, sig) in HANDLED.iter().enumerate() {
             calls.push(batch::entry(libc::SYS_rt_sigaction, [*sig as u64, CONTROL_PAGE + 32 * i as u64, 0, 8, 0, 0], 0));
         }
@@ -313,6 +339,12 @@ impl AddressSpaceOps for SystrapAddressSpace {
     }
 }
 
+impl Drop for SystrapPlatform {
+    fn drop(&mut self) {
+        self.spares.drain();
+    }
+}
+
 impl Platform for SystrapPlatform {
     fn name(&self) -> &'static str {
         "systrap"
@@ -327,20 +359,21 @@ impl Platform for SystrapPlatform {
     }
 
     fn new_address_space(&self) -> io::Result<Box<dyn AddressSpaceOps>> {
-        let stub = StubProcess::spawn(self.mf.fd())?;
-        let control_off = self.mf.allocate(CONTROL_PAGES)?;
-        let mut a = SystrapAddressSpace {
-            stub: Arc::new(Mutex::new(stub)),
-            mf: self.mf.clone(),
-            img: self.img,
-            user_dispatch: self.user_dispatch,
-            slots: Arc::new(Mutex::new(Slots { free: Vec::new(), exiting: Vec::new(), next: 0, owned: Vec::new() })),
-            control_off,
-            queue: Mutex::new(batch::Queue::default()),
+        let a = match self.spares.take() {
+            Some(a) => a,
+            None => SystrapAddressSpace::make(&self.mf, self.img, self.user_dispatch)?,
         };
-        if let Err(e) = a.install_handlers() {
-            a.release();
-            return Err(e);
+        if self.made.fetch_add(1, Ordering::Relaxed) >= 1 {
+            let (mf, img, ud) = (self.mf.clone(), self.img, self.user_dispatch);
+            self.spares.refill(move || {
+                let mut a = SystrapAddressSpace::make(&mf, img, ud)?;
+                let parked = a.stub.lock().unwrap().detach_parked();
+                if let Err(e) = parked {
+                    a.release();
+                    return Err(e);
+                }
+                Ok(a)
+            });
         }
         Ok(Box::new(a))
     }

@@ -1,0 +1,86 @@
+//! Spare address spaces made off the sentry's thread. A new stub (posix_spawn, exec, six
+//! injections of set-up) costs about half a millisecond; once a sandbox has forked or
+//! exec'd, one thread of ours keeps a stub ready, fully set up, detached from ptrace and
+//! parked in the stub's pause() loop, and the sentry adopts it (re-seizes it: one ptrace
+//! stop) when it needs an address space.
+//!
+//! A parked stub is tied to the sentry only by its parent-death signal (SIGKILL when the
+//! thread that spawned it ends), so that thread never ends: one for the whole process.
+
+use std::io;
+use std::sync::mpsc::{channel, Sender};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use crate::SystrapAddressSpace;
+
+type Make = Box<dyn FnOnce() -> Option<SystrapAddressSpace> + Send>;
+
+/// One platform's spare.
+#[derive(Default)]
+pub struct Spares {
+    ready: Mutex<Option<SystrapAddressSpace>>,
+    /// A spare is being made.
+    making: Mutex<bool>,
+}
+
+fn maker() -> Option<Sender<(Make, Arc<Spares>)>> {
+    static TX: OnceLock<Option<Mutex<Sender<(Make, Arc<Spares>)>>>> = OnceLock::new();
+    let tx = TX.get_or_init(|| {
+        let (tx, rx) = channel::<(Make, Arc<Spares>)>();
+        let spawned = std::thread::Builder::new().name("systrap-spares".into()).stack_size(256 << 10).spawn(move || {
+            for (make, pool) in rx {
+                // A panic here must not end the thread: its stubs would die with it.
+                let made = std::panic::catch_unwind(std::panic::AssertUnwindSafe(make)).ok().flatten();
+                *pool.ready.lock().unwrap() = made;
+                *pool.making.lock().unwrap() = false;
+            }
+            // The sender is static: never reached while the process lives.
+            loop {
+                std::thread::park();
+            }
+        });
+        spawned.ok().map(|_| Mutex::new(tx))
+    });
+    tx.as_ref().map(|m| m.lock().unwrap().clone())
+}
+
+impl Spares {
+    /// The spare, adopted by the calling thread, if one is ready.
+    pub fn take(&self) -> Option<SystrapAddressSpace> {
+        let mut a = self.ready.lock().unwrap().take()?;
+        let adopted = a.stub.lock().unwrap().adopt();
+        match adopted {
+            Ok(()) => Some(a),
+            Err(_) => {
+                let mf = a.mf.clone();
+                crate::AddressSpaceOps::release_then_drop(&mut a, &mf, Vec::new());
+                None
+            }
+        }
+    }
+
+    /// Has a spare made, unless one is ready or on its way. `make` runs on the spare
+    /// thread; what it returns must be detached (detach_parked).
+    pub fn refill(self: &Arc<Self>, make: impl FnOnce() -> io::Result<SystrapAddressSpace> + Send + 'static) {
+        {
+            let mut making = self.making.lock().unwrap();
+            if *making || self.ready.lock().unwrap().is_some() {
+                return;
+            }
+            *making = true;
+        }
+        let job: Make = Box::new(move || make().ok());
+        match maker() {
+            Some(tx) if tx.send((job, self.clone())).is_ok() => {}
+            _ => *self.making.lock().unwrap() = false,
+        }
+    }
+
+    /// Kills the spare (the platform is going away).
+    pub fn drain(&self) {
+        if let Some(mut a) = self.ready.lock().unwrap().take() {
+            let mf = a.mf.clone();
+            crate::AddressSpaceOps::release_then_drop(&mut a, &mf, Vec::new());
+        }
+    }
+}
