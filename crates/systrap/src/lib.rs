@@ -152,7 +152,23 @@ struct Slots {
     next: u64,
     /// Every slot's pages, released with the address space.
     owned: Vec<u64>,
+    /// Threads whose task ended while they were stopped at the sentry, kept for the next
+    /// context of this address space (thread creation without a clone and a first trap).
+    parked: Vec<Parked>,
 }
+
+/// A stub thread kept for reuse: it waits in its handler or on the patched path, as after
+/// any stop, under its filter; the next context resumes it with the new task's registers.
+struct Parked {
+    slot: u64,
+    slot_off: u64,
+    tgid: i32,
+    tid: i32,
+    initial: Regs,
+}
+
+/// How many idle threads an address space keeps.
+const MAX_PARKED: usize = 4;
 
 impl Slots {
     /// A slot to use: (index, its pages if they are already mapped in the stub).
@@ -197,7 +213,7 @@ impl SystrapAddressSpace {
             mf: mf.clone(),
             img,
             user_dispatch,
-            slots: Arc::new(Mutex::new(Slots { free: Vec::new(), exiting: Vec::new(), next: 0, owned: Vec::new() })),
+            slots: Arc::new(Mutex::new(Slots { free: Vec::new(), exiting: Vec::new(), next: 0, owned: Vec::new(), parked: Vec::new() })),
             control_off,
             queue: Mutex::new(batch::Queue::default()),
         };
@@ -428,6 +444,9 @@ fn thread_alive(tgid: i32, tid: i32) -> bool {
 
 impl SystrapContext {
     fn new(a: &SystrapAddressSpace) -> io::Result<SystrapContext> {
+        if let Some(c) = Self::unpark(a)? {
+            return Ok(c);
+        }
         let (idx, reused) = a.slots.lock().unwrap().take().ok_or_else(|| io::Error::from_raw_os_error(libc::EAGAIN))?;
         let slot = SLOTS_BASE + idx * SLOT_SIZE;
         let slot_off = match reused {
@@ -495,6 +514,32 @@ impl SystrapContext {
         let (cs, ss) = (initial[REG_CS], initial[REG_SS]);
         initial = [0; NUM_REGS];
         (initial[REG_CS], initial[REG_SS], initial[REG_EFLAGS]) = (cs, ss, 0x202);
+        Ok(Self::with_thread(a, slot, slot_off, m, tgid, tid, initial))
+    }
+
+    /// A parked thread of the address space, if one is still stopped where it parked.
+    fn unpark(a: &SystrapAddressSpace) -> io::Result<Option<SystrapContext>> {
+        loop {
+            let Some(p) = a.slots.lock().unwrap().parked.pop() else { return Ok(None) };
+            // SAFETY: the slot's pages live in the memory file as long as the stub process.
+            let m = unsafe { Msg::new(a.mf.ptr(p.slot_off, 0x1000)?) };
+            // The application can write the message: a thread it set running again (or that
+            // died) is not taken, but told to exit, like any released one.
+            if m.state() != ST_READY || !thread_alive(p.tgid, p.tid) {
+                m.atomic(OFF_EXIT).store(1, Ordering::SeqCst);
+                m.atomic(OFF_STATE).store(ST_RESUME, Ordering::SeqCst);
+                futex(m.futex_addr(), libc::FUTEX_WAKE, 1, None);
+                let idx = (p.slot - SLOTS_BASE) / SLOT_SIZE;
+                a.slots.lock().unwrap().exiting.push((idx, p.slot_off, p.tgid, p.tid));
+                continue;
+            }
+            // The thread must find the address space complete when it runs.
+            a.flush_with(&[])?;
+            return Ok(Some(Self::with_thread(a, p.slot, p.slot_off, m, p.tgid, p.tid, p.initial)));
+        }
+    }
+
+    fn with_thread(a: &SystrapAddressSpace, slot: u64, slot_off: u64, m: Msg, tgid: i32, tid: i32, initial: Regs) -> SystrapContext {
         let shared = Arc::new(Shared {
             msg: m,
             tgid,
@@ -504,7 +549,7 @@ impl SystrapContext {
             cv: Condvar::new(),
             waker: Mutex::new(None),
         });
-        Ok(SystrapContext {
+        SystrapContext {
             shared,
             slot,
             slot_off,
@@ -513,7 +558,7 @@ impl SystrapContext {
             initial,
             waiter: Mutex::new(None),
             released: AtomicBool::new(false),
-        })
+        }
     }
 
     fn slot_index(&self) -> u64 {
@@ -707,6 +752,17 @@ impl Context for SystrapContext {
             // It may be asleep on the message's futex: wake it to see `quit`.
             futex(m.futex_addr(), libc::FUTEX_WAKE, i32::MAX as u32, None);
             let _ = t.join();
+        }
+        // A thread stopped at the sentry, as a task's last stop (its exit) leaves it, waits
+        // there for the next context of the address space.
+        {
+            let mut slots = self.slots.lock().unwrap();
+            if slots.parked.len() < MAX_PARKED && !self.shared.dead.load(Ordering::SeqCst) && m.state() == ST_READY {
+                m.atomic(OFF_SENTRY_SLEEPING).store(0, Ordering::SeqCst);
+                let (slot, slot_off, tgid, tid) = (self.slot, self.slot_off, self.shared.tgid, self.shared.tid);
+                slots.parked.push(Parked { slot, slot_off, tgid, tid, initial: self.initial });
+                return;
+            }
         }
         m.atomic(OFF_EXIT).store(1, Ordering::SeqCst);
         m.atomic(OFF_STATE).store(ST_RESUME, Ordering::SeqCst);

@@ -203,3 +203,55 @@ fn the_application_cannot_write_the_batch_table() {
     assert_eq!(a.lookup(DATA), Some((off, PROT_READ)));
     ctx.release();
 }
+
+#[test]
+fn a_released_thread_is_reused_by_the_next_context_with_new_registers() {
+    let Some((mf, p, mut a)) = setup() else { return };
+    // mov $39,%eax; syscall; mov %rdi,%rbx; mov $60,%eax; syscall
+    load_code(&mf, &mut a, &[0xb8, 39, 0, 0, 0, 0x0f, 0x05, 0x48, 0x89, 0xfb, 0xb8, 60, 0, 0, 0, 0x0f, 0x05]);
+    let first = p.new_context(a.ops().unwrap()).unwrap();
+    let mut regs = first.initial_regs();
+    regs[REG_RIP] = CODE;
+    assert_eq!(run(&*first, &mut regs).kind, EventKind::Syscall);
+    let host = first.host_thread();
+    first.release();
+    // Its thread stopped at the sentry: the next context takes it, with the next task's state.
+    let second = p.new_context(a.ops().unwrap()).unwrap();
+    assert_eq!(second.host_thread(), host, "the stopped thread is reused");
+    let mut regs = second.initial_regs();
+    assert_eq!(regs[REG_RIP], 0, "a fresh context's registers, not the old task's");
+    regs[REG_RIP] = CODE + 7;
+    regs[REG_RDI] = 77;
+    let ev = run(&*second, &mut regs);
+    assert_eq!((ev.kind, regs[REG_ORIG_RAX], regs[REG_RBX]), (EventKind::Syscall, 60, 77));
+    second.release();
+}
+
+#[test]
+fn a_parked_thread_whose_message_was_forged_is_not_reused() {
+    let Some((mf, p, mut a)) = setup() else { return };
+    // mov $39,%eax; syscall  — then, at CODE+7, another thread's forgery:
+    // movabs $SLOT0,%rbx; movl $5,(%rbx) (a state no stub writes); mov $39,%eax; syscall
+    let mut code = vec![0xb8, 39, 0, 0, 0, 0x0f, 0x05, 0x48, 0xbb];
+    code.extend_from_slice(&0x7fff_0020_0000u64.to_le_bytes());
+    code.extend_from_slice(&[0xc7, 0x03, 5, 0, 0, 0, 0xb8, 39, 0, 0, 0, 0x0f, 0x05]);
+    load_code(&mf, &mut a, &code);
+    let parked = p.new_context(a.ops().unwrap()).unwrap();
+    let forger = p.new_context(a.ops().unwrap()).unwrap();
+    let mut regs = parked.initial_regs();
+    regs[REG_RIP] = CODE;
+    assert_eq!(run(&*parked, &mut regs).kind, EventKind::Syscall);
+    let host = parked.host_thread();
+    parked.release();
+    let mut regs = forger.initial_regs();
+    regs[REG_RIP] = CODE + 7;
+    assert_eq!(run(&*forger, &mut regs).kind, EventKind::Syscall);
+    // Slot 0's thread is no longer stopped where it parked: the next context is a new thread.
+    let next = p.new_context(a.ops().unwrap()).unwrap();
+    assert_ne!(next.host_thread(), host);
+    let mut regs = next.initial_regs();
+    regs[REG_RIP] = CODE;
+    assert_eq!(run(&*next, &mut regs).kind, EventKind::Syscall);
+    next.release();
+    forger.release();
+}
