@@ -383,7 +383,13 @@ impl Platform for SystrapPlatform {
             let (mf, img, ud) = (self.mf.clone(), self.img, self.user_dispatch);
             self.spares.refill(move || {
                 let mut a = SystrapAddressSpace::make(&mf, img, ud)?;
-                let parked = a.stub.lock().unwrap().detach_parked();
+                // Its first thread too (clone, filter, first trap), parked for the first
+                // context: a fork's child or an exec'd program starts on it.
+                let first = SystrapContext::new(&a).and_then(|c| {
+                    c.release();
+                    a.stub.lock().unwrap().detach_parked()
+                });
+                let parked = first;
                 if let Err(e) = parked {
                     a.release();
                     return Err(e);
