@@ -15,12 +15,16 @@ use crate::SystrapAddressSpace;
 
 type Make = Box<dyn FnOnce() -> Option<SystrapAddressSpace> + Send>;
 
-/// One platform's spare.
+/// How many spares a platform keeps: fork then exec (a shell's every command) takes two in
+/// quick succession.
+const DEPTH: usize = 2;
+
+/// One platform's spares.
 #[derive(Default)]
 pub struct Spares {
-    ready: Mutex<Option<SystrapAddressSpace>>,
-    /// A spare is being made.
-    making: Mutex<bool>,
+    ready: Mutex<Vec<SystrapAddressSpace>>,
+    /// Spares being made.
+    making: Mutex<usize>,
 }
 
 fn maker() -> Option<Sender<(Make, Arc<Spares>)>> {
@@ -31,8 +35,8 @@ fn maker() -> Option<Sender<(Make, Arc<Spares>)>> {
             for (make, pool) in rx {
                 // A panic here must not end the thread: its stubs would die with it.
                 let made = std::panic::catch_unwind(std::panic::AssertUnwindSafe(make)).ok().flatten();
-                *pool.ready.lock().unwrap() = made;
-                *pool.making.lock().unwrap() = false;
+                pool.ready.lock().unwrap().extend(made);
+                *pool.making.lock().unwrap() -= 1;
             }
             // The sender is static: never reached while the process lives.
             loop {
@@ -47,7 +51,7 @@ fn maker() -> Option<Sender<(Make, Arc<Spares>)>> {
 impl Spares {
     /// The spare, adopted by the calling thread, if one is ready.
     pub fn take(&self) -> Option<SystrapAddressSpace> {
-        let mut a = self.ready.lock().unwrap().take()?;
+        let mut a = self.ready.lock().unwrap().pop()?;
         let adopted = a.stub.lock().unwrap().adopt();
         match adopted {
             Ok(()) => Some(a),
@@ -59,26 +63,33 @@ impl Spares {
         }
     }
 
-    /// Has a spare made, unless one is ready or on its way. `make` runs on the spare
+    /// Has spares made until DEPTH are ready or on their way. `make` runs on the spare
     /// thread; what it returns must be detached (detach_parked).
-    pub fn refill(self: &Arc<Self>, make: impl FnOnce() -> io::Result<SystrapAddressSpace> + Send + 'static) {
-        {
-            let mut making = self.making.lock().unwrap();
-            if *making || self.ready.lock().unwrap().is_some() {
-                return;
+    pub fn refill(self: &Arc<Self>, make: impl Fn() -> io::Result<SystrapAddressSpace> + Send + Sync + 'static) {
+        let make = Arc::new(make);
+        loop {
+            {
+                let mut making = self.making.lock().unwrap();
+                if *making + self.ready.lock().unwrap().len() >= DEPTH {
+                    return;
+                }
+                *making += 1;
             }
-            *making = true;
-        }
-        let job: Make = Box::new(move || make().ok());
-        match maker() {
-            Some(tx) if tx.send((job, self.clone())).is_ok() => {}
-            _ => *self.making.lock().unwrap() = false,
+            let m = make.clone();
+            let job: Make = Box::new(move || m().ok());
+            match maker() {
+                Some(tx) if tx.send((job, self.clone())).is_ok() => {}
+                _ => {
+                    *self.making.lock().unwrap() -= 1;
+                    return;
+                }
+            }
         }
     }
 
     /// Kills the spare (the platform is going away).
     pub fn drain(&self) {
-        if let Some(mut a) = self.ready.lock().unwrap().take() {
+        for mut a in std::mem::take(&mut *self.ready.lock().unwrap()) {
             let mf = a.mf.clone();
             crate::AddressSpaceOps::release_then_drop(&mut a, &mf, Vec::new());
         }
