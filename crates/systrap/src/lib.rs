@@ -334,6 +334,15 @@ impl AddressSpaceOps for SystrapAddressSpace {
     }
 
     fn release_then_drop(&mut self, mf: &Arc<MemoryFile>, mut refs: Vec<(u64, u64)>) {
+        // Under a memory limit the pages must be back before anyone allocates again (the
+        // parent of an OOM-killed child would be refused them): wait, as release() does.
+        if mf.limit() != u64::MAX {
+            self.release();
+            for (off, len) in refs {
+                let _ = mf.dec_ref(off, len);
+            }
+            return;
+        }
         // The sentry does not wait for the host to tear the stub down: the reaper does, and
         // gives the pages back after.
         self.queue.lock().unwrap().entries.clear();
