@@ -334,9 +334,11 @@ impl AddressSpaceOps for SystrapAddressSpace {
     }
 
     fn release_then_drop(&mut self, mf: &Arc<MemoryFile>, mut refs: Vec<(u64, u64)>) {
-        // Under a memory limit the pages must be back before anyone allocates again (the
+        // Near the memory limit the pages must be back before anyone allocates again (the
         // parent of an OOM-killed child would be refused them): wait, as release() does.
-        if mf.limit() != u64::MAX {
+        // With half the limit free, what the reaper still holds cannot be what refuses a
+        // page, short of a burst of half the limit within the few milliseconds it takes.
+        if mf.limit() != u64::MAX && mf.allocated_bytes() > mf.limit() / 2 {
             self.release();
             for (off, len) in refs {
                 let _ = mf.dec_ref(off, len);
