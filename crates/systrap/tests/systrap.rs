@@ -255,3 +255,49 @@ fn a_parked_thread_whose_message_was_forged_is_not_reused() {
     next.release();
     forger.release();
 }
+
+#[test]
+fn teardown_gives_the_pages_back_once_the_stub_is_gone() {
+    let Some((mf, p, mut a)) = setup() else { return };
+    load_code(&mf, &mut a, &[0xb8, 39, 0, 0, 0, 0x0f, 0x05]);
+    let ctx = p.new_context(a.ops().unwrap()).unwrap();
+    let mut regs = ctx.initial_regs();
+    regs[REG_RIP] = CODE;
+    assert_eq!(run(&*ctx, &mut regs).kind, EventKind::Syscall);
+    let (tgid, _) = ctx.host_thread().unwrap();
+    ctx.release();
+    drop(ctx);
+    assert!(mf.allocated_bytes() > 0);
+    // release() returns before the host has torn the stub down; the pages come back after.
+    a.release();
+    let start = std::time::Instant::now();
+    while mf.allocated_bytes() != 0 {
+        assert!(start.elapsed().as_secs() < 10, "{} bytes never came back", mf.allocated_bytes());
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    // SAFETY: signal 0 only checks existence.
+    let alive = unsafe { libc::kill(tgid, 0) } == 0;
+    assert!(!alive, "the pages came back while the stub was still there");
+}
+
+#[test]
+fn address_spaces_from_spares_run_their_first_thread() {
+    let Some((mf, p, _a)) = setup() else { return };
+    // From the second address space on, the platform keeps spares (made on its own thread,
+    // adopted by this one): each must run code on its first context like a new one.
+    for i in 0..6 {
+        let ops = p.new_address_space().unwrap();
+        let mut a = AddressSpace::new(mf.clone(), ops, p.min_user_address(), p.max_user_address());
+        load_code(&mf, &mut a, &[0xb8, 39, 0, 0, 0, 0x0f, 0x05]);
+        let ctx = p.new_context(a.ops().unwrap()).unwrap();
+        let mut regs = ctx.initial_regs();
+        regs[REG_RIP] = CODE;
+        regs[REG_RDI] = i;
+        let ev = run(&*ctx, &mut regs);
+        assert_eq!((ev.kind, regs[REG_ORIG_RAX], regs[REG_RDI]), (EventKind::Syscall, 39, i));
+        ctx.release();
+        a.release();
+        // Time for the next spare to be made.
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
