@@ -51,6 +51,14 @@
 //! - the sentry reads a message as untrusted: registers it could have had anyway, an event
 //!   kind, signal and ABI it checks (anything our handler never writes kills the process
 //!   with SIGKILL), and an fpstate pointer it bounds-checks against the slot.
+//! - the leader's batches of address-space calls (`batch`) come from a table in the pages
+//!   after the control page, read-only in the stub like it, read by the leader only while the
+//!   sentry waits for the injection; how far it got comes back in its registers, through
+//!   ptrace, bounds-checked.
+//! - a thread kept for reuse (`Slots::parked`) is under its filter like any stopped one, and
+//!   is taken only if its message still says it is stopped (the application can write it).
+//! - a spare stub (`spare`) is set up and detached by our own thread before any application
+//!   code exists in it, and dies with that thread (PR_SET_PDEATHSIG) until adopted.
 //! Owns the stub slots and the handshake; knows nothing of Node.
 
 pub mod batch;
