@@ -219,7 +219,7 @@ impl StubProcess {
         let r = self.inject_regs(self.entry + BATCH_GADGET, 0, [0; 6], &[(REG_RBX, first), (REG_R12, end)])?;
         // The leader never runs application code, but its answer is checked all the same.
         let at = r[REG_RBX];
-        if at < first || at > end || (at - first) % BATCH_ENTRY != 0 {
+        if at < first || at > end || !(at - first).is_multiple_of(BATCH_ENTRY) {
             self.kill();
             return Err(io::Error::from_raw_os_error(libc::EIO));
         }

@@ -14,6 +14,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use crate::SystrapAddressSpace;
 
 type Make = Box<dyn FnOnce() -> Option<SystrapAddressSpace> + Send>;
+type Job = (Make, Arc<Spares>);
 
 /// How many spares a platform keeps: fork then exec (a shell's every command) takes two in
 /// quick succession.
@@ -27,10 +28,10 @@ pub struct Spares {
     making: Mutex<usize>,
 }
 
-fn maker() -> Option<Sender<(Make, Arc<Spares>)>> {
-    static TX: OnceLock<Option<Mutex<Sender<(Make, Arc<Spares>)>>>> = OnceLock::new();
+fn maker() -> Option<Sender<Job>> {
+    static TX: OnceLock<Option<Mutex<Sender<Job>>>> = OnceLock::new();
     let tx = TX.get_or_init(|| {
-        let (tx, rx) = channel::<(Make, Arc<Spares>)>();
+        let (tx, rx) = channel::<Job>();
         let spawned = std::thread::Builder::new().name("systrap-spares".into()).stack_size(256 << 10).spawn(move || {
             for (make, pool) in rx {
                 // A panic here must not end the thread: its stubs would die with it.
