@@ -111,6 +111,11 @@ export interface NativeAddressSpace {
   pwriteFrom(addr: number, length: number, hostFd: number, offset: number): number;
   /** Tear down the stub process / page tables. The object is dead afterwards. */
   release(): void;
+  /** From here to endBatch the platform may queue map/unmap/protect and apply them together
+   *  (fork, exec's load); endBatch throws what they failed with. Nests. The address space
+   *  must not run before its batch has ended. */
+  beginBatch(): void;
+  endBatch(): void;
 }
 
 export interface NativeContext {

@@ -232,6 +232,17 @@ impl AddressSpace {
     pub fn release(&self) {
         self.inner.lock().unwrap().release();
     }
+
+    /// See platform::AddressSpaceOps::begin_batch (fork's copy of an address space).
+    #[napi]
+    pub fn begin_batch(&self) -> Result<()> {
+        self.inner.lock().unwrap().begin_batch().map_err(to_napi)
+    }
+
+    #[napi]
+    pub fn end_batch(&self) -> Result<()> {
+        self.inner.lock().unwrap().end_batch().map_err(to_napi)
+    }
 }
 
 #[napi]

@@ -248,13 +248,28 @@ impl AddressSpace {
         HostIo::Done(done)
     }
 
-    /// Tears the address space down: the platform side first, then every page reference.
+    /// Tears the address space down: the platform side first, then every page reference
+    /// (the platform may defer those until its host side is gone).
     pub fn release(&mut self) {
-        if let Some(mut ops) = self.ops.take() {
-            ops.release();
-        }
         let removed = self.table.remove(0, u64::MAX);
-        self.drop_refs(&removed);
+        let refs: Vec<(u64, u64)> = removed.iter().map(|(s, p)| (p.file_offset, p.end - s)).collect();
+        match self.ops.take() {
+            Some(mut ops) => ops.release_then_drop(&self.mf, refs),
+            None => self.drop_refs(&removed),
+        }
+    }
+}
+
+// Batches of mapping changes (fork): the table changes at once, the platform's side at
+// end_batch, which the caller must reach before anything runs in the address space.
+impl AddressSpace {
+    pub fn begin_batch(&mut self) -> io::Result<()> {
+        self.ops_mut()?.begin_batch();
+        Ok(())
+    }
+
+    pub fn end_batch(&mut self) -> io::Result<()> {
+        self.ops_mut()?.end_batch()
     }
 }
 

@@ -166,6 +166,9 @@ export class FakeAddressSpace implements NativeAddressSpace {
     return this.walk(addr, length, 2, (off, _done, n) => this.mf.write(off, new Uint8Array(n)));
   }
 
+  beginBatch(): void { /* applied at once */ }
+  endBatch(): void { /* nothing queued */ }
+
   preadInto(addr: number, length: number, hostFd: number, offset: number): number {
     return this.hostIo(addr, length, 2, (off, done, n) => {
       const buf = new Uint8Array(n);
