@@ -14,7 +14,7 @@ import {
 import { POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDHUP, POLLRDNORM, POLLWRNORM } from '../../abi/linux/poll';
 import { SIGPIPE } from '../../abi/linux/signal';
 import {
-  AF_UNSPEC, MSG_DONTWAIT, MSG_NOSIGNAL, MSG_OOB, MSG_PEEK, MSG_WAITALL, SHUT_RD, SHUT_RDWR, SIOCINQ,
+  AF_UNSPEC, MSG_DONTWAIT, MSG_ERRQUEUE, MSG_NOSIGNAL, MSG_OOB, MSG_PEEK, MSG_WAITALL, SHUT_RD, SHUT_RDWR, SIOCINQ,
   SIOCOUTQ, SOCK_STREAM, SO_KEEPALIVE,
 } from '../../abi/linux/socket';
 import { sendSignalToThread, userSigInfo } from '../../kernel/signals';
@@ -27,6 +27,7 @@ import { InetSocket } from './inet_socket';
 import { IPPROTO_TCP, intOf, ints } from './inet_opts';
 import { buildInetAddr, familyOfRaw, parseInetAddr } from './sockaddr_in';
 import { tcpInfo } from './tcp_info';
+import { IPV6_RECVERR, IP_RECVERR } from './recverr';
 
 const TCP_NODELAY = 1;
 const TCP_MAXSEG = 2;
@@ -83,6 +84,15 @@ export class TcpSocket extends InetSocket {
     return e;
   }
 
+  /** SO_ERROR falls back on the soft error an ICMP message left (sk_err_soft). */
+  override soError(): number {
+    const e = this.takeError();
+    if (e) return e;
+    const soft = this.ep.softErr;
+    this.ep.softErr = 0;
+    return soft;
+  }
+
   /** Buffer sizes the application set win over autotuning. */
   private syncBuffers(): void {
     const ep = this.ep;
@@ -95,6 +105,8 @@ export class TcpSocket extends InetSocket {
     const dst = this.ep.remote;
     this.ep.ttl = dst ? this.ttlFor(dst) : this.inet.effectiveTtl;
     this.ep.tos = dst ? this.tosFor(dst) : this.inet.tos;
+    const on = this.inet.plain.get(this.ep.v6 ? `ip6${IPV6_RECVERR}` : `ip${IP_RECVERR}`) ?? 0;
+    this.ep.recverr = on !== 0;
   }
 
   override sndbufChanged(): void { this.syncBuffers(); this.notify(POLLOUT); }
@@ -239,7 +251,8 @@ export class TcpSocket extends InetSocket {
     ns.inet.ttl = this.inet.ttl;
     ns.inet.tos = this.inet.tos;
     ns.inet.v6only = this.inet.v6only;
-    for (const [k, v] of this.tcpPlain) ns.tcpPlain.set(k, v);
+    for (const [k, v] of this.inet.plain) ns.inet.plain.set(k, v);
+    ns.optionsChanged();
     // Whatever arrived before accept is already queued; readers will see it.
     return ns;
   }
@@ -309,6 +322,8 @@ export class TcpSocket extends InetSocket {
   }
 
   recvmsg(t: Task, max: number, flags: number): RecvResult | Promise<RecvResult> {
+    // TCP queues no error reports here (Linux only does for a failed connect under IP_RECVERR).
+    if (flags & MSG_ERRQUEUE) fail(EAGAIN);
     if (flags & MSG_OOB) fail(EINVAL);
     if (this.ep.state === TCPS.LISTEN) fail(ENOTCONN);
     const target = flags & MSG_WAITALL ? max : Math.max(1, Math.min(this.opts.rcvlowat, max));

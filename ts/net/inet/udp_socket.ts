@@ -1,7 +1,8 @@
 // A UDP socket (Linux inet_dgram_ops + udp_prot: udp_sendmsg, udp_recvmsg, ip4_datagram_connect,
 // datagram_poll): autobind on first send or connect, a connected socket's default destination
 // and peer filter, connect(AF_UNSPEC) to forget it, EMSGSIZE past 64 KiB, MSG_PEEK/MSG_TRUNC,
-// and the ECONNREFUSED an ICMP port unreachable leaves for the next call.
+// the ECONNREFUSED an ICMP port unreachable leaves for the next call, and IP_RECVERR's
+// error queue (recverr.ts).
 
 import type { Task } from '../../kernel/task';
 import { fail } from '../../kernel/syscall_error';
@@ -11,7 +12,7 @@ import {
 import { POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDHUP, POLLRDNORM, POLLWRBAND, POLLWRNORM } from '../../abi/linux/poll';
 import { SIGPIPE } from '../../abi/linux/signal';
 import {
-  AF_UNSPEC, MSG_DONTWAIT, MSG_NOSIGNAL, MSG_OOB, MSG_PEEK, MSG_TRUNC, SHUT_RD, SHUT_RDWR, SIOCINQ, SIOCOUTQ,
+  AF_UNSPEC, MSG_DONTWAIT, MSG_ERRQUEUE, MSG_NOSIGNAL, MSG_OOB, MSG_PEEK, MSG_TRUNC, SHUT_RD, SHUT_RDWR, SIOCINQ, SIOCOUTQ,
   SOCK_DGRAM,
 } from '../../abi/linux/socket';
 import { sendSignalToThread, userSigInfo } from '../../kernel/signals';
@@ -23,6 +24,7 @@ import { UdpEndpoint } from '../../tcpip/udp/endpoint';
 import { InetSocket } from './inet_socket';
 import { IPPROTO_UDP, intOf, ints } from './inet_opts';
 import { buildInetAddr, familyOfRaw, parseInetAddr } from './sockaddr_in';
+import { recvErrQueue, syncRecverr } from './recverr';
 import { ENOPROTOOPT } from '../../abi/linux/errno';
 
 const RCV_SHUTDOWN = 1;
@@ -57,6 +59,7 @@ export class UdpSocket extends InetSocket {
 
   protected override optionsChanged(): void {
     this.ep.rcvBufSize = this.opts.rcvbuf;
+    syncRecverr(this.ep.errQueue, this.inet);
   }
 
   bind(t: Task, raw: Uint8Array): void {
@@ -145,6 +148,7 @@ export class UdpSocket extends InetSocket {
   }
 
   recvmsg(t: Task, max: number, flags: number): RecvResult | Promise<RecvResult> {
+    if (flags & MSG_ERRQUEUE) return recvErrQueue(this.ep.errQueue, this.family, max, (e) => { this.ep.err = e; this.notify(POLLERR); });
     if (flags & MSG_OOB) fail(EINVAL);
     return this.recvFrom(t, max, flags, this.rcvDeadline((flags & MSG_DONTWAIT) !== 0));
   }
@@ -178,7 +182,7 @@ export class UdpSocket extends InetSocket {
 
   override readiness(_mask: number): number {
     let m = 0;
-    if (this.ep.err) m |= POLLERR;
+    if (this.ep.err || this.ep.errQueue.length > 0) m |= POLLERR;
     if (this.shutdownBits & RCV_SHUTDOWN) m |= POLLRDHUP | POLLIN | POLLRDNORM;
     if (this.shutdownBits === (RCV_SHUTDOWN | SEND_SHUTDOWN)) m |= POLLHUP;
     if (this.ep.queue.length > 0) m |= POLLIN | POLLRDNORM;
@@ -216,5 +220,6 @@ export class UdpSocket extends InetSocket {
     this.ep.binding = null;
     this.ep.owner = null;
     this.ep.queue.length = 0;
+    this.ep.errQueue.clear();
   }
 }

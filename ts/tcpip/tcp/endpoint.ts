@@ -109,6 +109,10 @@ export class TcpEndpoint {
   shutdownBits = 0;
   /** sk_err: a hard error waiting for the application. */
   err = 0;
+  /** sk_err_soft: an ICMP error while established (icmp_err.ts), for SO_ERROR and timeouts. */
+  softErr = 0;
+  /** IP_RECVERR / IPV6_RECVERR: ICMP errors are reported at once (icmp_err.ts). */
+  recverr = false;
   /** Whether the connection ever got established (a later read sees EOF, not ENOTCONN). */
   wasConnected = false;
 
@@ -747,7 +751,7 @@ export class TcpEndpoint {
     const limit = this.state === TCPS.SYN_SENT ? TCP_SYN_RETRIES : this.state === TCPS.SYN_RECV ? TCP_SYNACK_RETRIES : TCP_MAX_RETRIES;
     if (this.retries > limit) {
       mibOf(this.stack).tcpAbortOnTimeout++;
-      this.reset(ETIMEDOUT);
+      this.reset(this.softErr || ETIMEDOUT);
       return;
     }
     this.retransmits++;
