@@ -38,6 +38,8 @@ export interface TCPSegment {
   sackOk: boolean;
   /** SACK blocks as flat [start, end, start, end...] (empty: none). */
   sack: number[];
+  /** The urgent pointer field (meaningful with TH_URG). */
+  urgPtr: number;
   data: Uint8Array;
 }
 
@@ -55,6 +57,8 @@ export interface TCPOut {
   sackOk?: boolean;
   /** SACK blocks, flat [start, end, ...], at most MAX_SACK_BLOCKS pairs. */
   sack?: number[];
+  /** An urgent pointer: sets TH_URG and the field. */
+  urgPtr?: number;
 }
 
 /** Header length of a segment described by o. */
@@ -75,9 +79,10 @@ export function writeTCP(s: Uint8Array, o: TCPOut, src: Uint8Array, dst: Uint8Ar
   s[4] = o.seq >>> 24; s[5] = (o.seq >>> 16) & 0xff; s[6] = (o.seq >>> 8) & 0xff; s[7] = o.seq & 0xff;
   s[8] = o.ack >>> 24; s[9] = (o.ack >>> 16) & 0xff; s[10] = (o.ack >>> 8) & 0xff; s[11] = o.ack & 0xff;
   s[12] = (hl / 4) << 4;
-  s[13] = o.flags;
+  s[13] = o.urgPtr !== undefined ? o.flags | TH_URG : o.flags;
   s[14] = (o.window >> 8) & 0xff; s[15] = o.window & 0xff;
-  s[16] = 0; s[17] = 0; s[18] = 0; s[19] = 0;
+  s[16] = 0; s[17] = 0;
+  s[18] = o.urgPtr !== undefined ? (o.urgPtr >> 8) & 0xff : 0; s[19] = o.urgPtr !== undefined ? o.urgPtr & 0xff : 0;
   let at = TCP_HEADER;
   if (o.mss !== undefined) {
     s[at] = OPT_MSS; s[at + 1] = 4; s[at + 2] = o.mss >> 8; s[at + 3] = o.mss & 0xff;
@@ -112,7 +117,8 @@ export function parseTCP(s: Uint8Array, src: Uint8Array, dst: Uint8Array): TCPSe
     srcPort: (s[0] << 8) | s[1], dstPort: (s[2] << 8) | s[3],
     seq: ((s[4] << 24) | (s[5] << 16) | (s[6] << 8) | s[7]) >>> 0,
     ack: ((s[8] << 24) | (s[9] << 16) | (s[10] << 8) | s[11]) >>> 0,
-    flags: s[13], window: (s[14] << 8) | s[15], mss: -1, wscale: -1, sackOk: false, sack: [], data: s.subarray(off),
+    flags: s[13], window: (s[14] << 8) | s[15], mss: -1, wscale: -1, sackOk: false, sack: [], urgPtr: (s[18] << 8) | s[19],
+    data: s.subarray(off),
   };
   let i = TCP_HEADER;
   while (i < off) {

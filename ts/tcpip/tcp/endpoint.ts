@@ -14,7 +14,7 @@ import { POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDHUP } from '../../abi/linux/po
 import { addrKey, type IPAddr } from '../addr';
 import type { Binding } from '../ports';
 import type { Stack } from '../stack';
-import { IPPROTO_TCP, TH_ACK, TH_FIN, TH_PSH, TH_RST, TH_SYN, tcpHeaderLen, writeTCP, type TCPOut, type TCPSegment } from '../header/tcp';
+import { IPPROTO_TCP, TH_ACK, TH_FIN, TH_PSH, TH_RST, TH_SYN, TH_URG, tcpHeaderLen, writeTCP, type TCPOut, type TCPSegment } from '../header/tcp';
 import { seqAdd, seqDiff, seqGE, seqGT, seqLE, seqLT } from './seqnum';
 import { TCPS, synchronized } from './states';
 import { TcpTimer } from './timer';
@@ -23,6 +23,7 @@ import { DUPACK_THRESHOLD, NewReno } from './congestion';
 import { OutOfOrderQueue, SeqRanges } from './sack';
 import { Keepalive } from './keepalive';
 import { mibOf } from '../mib';
+import { TcpUrgent, URG_NOTYET } from './urgent';
 
 export const RCV_SHUTDOWN = 1;
 export const SEND_SHUTDOWN = 2;
@@ -128,6 +129,8 @@ export class TcpEndpoint {
   readonly rtt = new RtoEstimator();
   readonly cc = new NewReno();
   readonly keepalive = new Keepalive(this);
+  /** Urgent data, both directions (urgent.ts). */
+  readonly urg = new TcpUrgent(this);
   private retries = 0;
   ackNeeded = false;
 
@@ -416,6 +419,7 @@ export class TcpEndpoint {
       return;
     }
     if (this.state === TCPS.CLOSE) return;
+    if ((f & TH_URG) || this.urg.data === URG_NOTYET) this.urg.input(seg);
 
     // Data (tcp_data_queue), in order only.
     let data = seg.data;
@@ -678,7 +682,7 @@ export class TcpEndpoint {
   private dataSeg(seq: number, flags: number): TCPOut {
     return {
       srcPort: this.lport, dstPort: this.rport, seq, ack: this.rcvNxt, flags, window: this.rcvWindow() >> this.rcvWscale,
-      sack: this.sackOk && !this.ooo.empty ? this.ooo.sackBlocks() : undefined,
+      sack: this.sackOk && !this.ooo.empty ? this.ooo.sackBlocks() : undefined, urgPtr: this.urg.pointer(seq),
     };
   }
 
