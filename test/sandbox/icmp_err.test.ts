@@ -4,21 +4,9 @@
 // host (path MTU reports land in its route cache, ping_group_range, an on-link neighbour that
 // never answers ARP) runs natively in a network namespace of the test's own (unshare -n, as
 // root), wired as the sandbox's eth0 is: 10.0.2.15/24 on a veth whose peer stays silent.
-import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { describeResult, fixture, platforms, runNative, runSandbox, skipBecause } from '../helpers/run';
-
-/** Whether this host lets the test make a network namespace with a veth pair. */
-const haveNetns = ((): boolean => {
-  if (process.getuid?.() !== 0) return false;
-  const r = spawnSync('unshare', ['-n', 'sh', '-c', 'ip link add veth0 type veth peer name veth1'], { stdio: 'ignore' });
-  return r.status === 0;
-})();
-
-/** Run argv natively in a fresh network namespace after the shell commands of setup. */
-function runInNetns(argv: string[], setup: string, timeoutMs: number): ReturnType<typeof runNative> {
-  return runNative(['/usr/bin/unshare', '-n', '/bin/sh', '-c', `ip link set lo up && ${setup} && exec "$@"`, 'sh', ...argv], { timeoutMs, env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' } });
-}
+import { NO_NETNS, haveNetns, runInNetns } from '../helpers/netns';
 
 const SILENT_NEIGHBOUR = 'ip link add veth0 type veth peer name veth1 && ip addr add 10.0.2.15/24 dev veth0 && ip link set veth0 up && ip link set veth1 up';
 
@@ -37,16 +25,16 @@ describe.each(platforms)('%s', (platform) => {
   it('forged ICMP/ICMPv6 errors: RECVERR queue order and regenerated errors, MSG_TRUNC/CTRUNC, off purges, soft host unreachable, time exceeded, parameter problem; wrong port, short quote, TCP seq out of window: no effect',
     () => same([fixture('icmp_err'), 'forged']), 90_000);
 
-  it.skipIf(skipBecause(!haveNetns, 'no network namespace for the native side (needs root, unshare, ip)'))(
+  it.skipIf(skipBecause(!haveNetns, NO_NETNS))(
     'path MTU reports for UDP: EMSGSIZE with the MTU in ee_info, none under IP_PMTUDISC_DONT (natively in a netns)',
-    () => same([fixture('icmp_err'), 'pmtu'], () => runInNetns([fixture('icmp_err'), 'pmtu'], 'true', 60_000)), 90_000);
+    () => same([fixture('icmp_err'), 'pmtu'], () => runInNetns([fixture('icmp_err'), 'pmtu'])), 90_000);
 
-  it.skipIf(skipBecause(!haveNetns, 'no network namespace for the native side (needs root, unshare, ip)'))(
+  it.skipIf(skipBecause(!haveNetns, NO_NETNS))(
     'ping socket with IP_RECVERR: an error quoting our echo request is queued; another identifier\'s is not (natively in a netns)',
     () => same([fixture('icmp_err'), 'ping'],
       () => runInNetns([fixture('icmp_err'), 'ping'], 'sysctl -qw net.ipv4.ping_group_range="0 2147483647"', 60_000)), 90_000);
 
-  it.skipIf(skipBecause(!haveNetns, 'no network namespace for the native side (needs root, unshare, ip)'))(
+  it.skipIf(skipBecause(!haveNetns, NO_NETNS))(
     'an on-link neighbour that never answers ARP: UDP error queue and connect get EHOSTUNREACH after ~3 s, offender ourselves',
     () => same([fixture('icmp_err'), 'arp', '10.0.2.77'],
       () => runInNetns([fixture('icmp_err'), 'arp', '10.0.2.77'], SILENT_NEIGHBOUR, 60_000)), 90_000);

@@ -24,6 +24,7 @@ import { OutOfOrderQueue, SeqRanges } from './sack';
 import { Keepalive } from './keepalive';
 import { mibOf } from '../mib';
 import { TcpUrgent, URG_NOTYET } from './urgent';
+import { TCPOLEN_TSTAMP_ALIGNED, TcpTimestamps } from './timestamps';
 
 export const RCV_SHUTDOWN = 1;
 export const SEND_SHUTDOWN = 2;
@@ -131,6 +132,8 @@ export class TcpEndpoint {
   readonly keepalive = new Keepalive(this);
   /** Urgent data, both directions (urgent.ts). */
   readonly urg = new TcpUrgent(this);
+  /** RFC 7323 timestamps and PAWS (timestamps.ts). */
+  readonly ts: TcpTimestamps;
   private retries = 0;
   ackNeeded = false;
 
@@ -144,6 +147,7 @@ export class TcpEndpoint {
 
   constructor(readonly stack: Stack, v6: boolean) {
     this.v6 = v6;
+    this.ts = new TcpTimestamps(stack);
   }
 
   private emit(mask: number): void { this.owner?.notify(mask); }
@@ -237,7 +241,7 @@ export class TcpEndpoint {
       flags: TH_SYN | (ack ? TH_ACK : 0), window: Math.min(this.rcvWindow(), 0xffff), mss: this.ourMss(),
       wscale: ack && this.rcvWscale === 0 ? undefined : this.rcvWscale,
       // A SYN offers SACK; a SYN-ACK answers the offer.
-      sackOk: ack ? this.sackOk : this.sackEnabled,
+      sackOk: ack ? this.sackOk : this.sackEnabled, ts: this.ts.forSyn(this.stack, ack),
     };
     this.transmit(o, null, 0, 0);
     this.rtx.armIfIdle(this.rtt.rto);
@@ -286,6 +290,8 @@ export class TcpEndpoint {
     this.sndWnd = seg.window; // never scaled in a SYN
     this.sndWl1 = seg.seq;
     this.sackOk = seg.sackOk && this.sackEnabled;
+    this.ts.takeSyn(this.stack, seg, this.state === TCPS.SYN_SENT);
+    if (this.ts.ok) this.sndMss -= TCPOLEN_TSTAMP_ALIGNED;
   }
 
   private established(): void {
@@ -373,6 +379,12 @@ export class TcpEndpoint {
       }
       return;
     }
+    // PAWS: an old timestamp drops the segment (a reset is still taken).
+    const pureDup = segLen === 0 && seg.seq === this.rcvNxt && seg.ack === this.sndUna && (seg.window << this.sndWscale) === this.sndWnd;
+    if (!(f & TH_RST) && this.ts.pawsReject(seg, pureDup, this.rtt.rto)) {
+      this.oowAck();
+      return;
+    }
     if (!this.acceptable(seg, segLen)) {
       // Data always gets its duplicate ACK; a bare ACK or SYN only at the rate limit (two
       // ends disagreeing about the window must not ACK each other forever).
@@ -395,6 +407,7 @@ export class TcpEndpoint {
       this.oowAck();
       return;
     }
+    this.ts.received(seg, this.rcvNxt);
     if (!(f & TH_ACK)) return;
 
     if (this.state === TCPS.SYN_RECV) {
@@ -522,7 +535,11 @@ export class TcpEndpoint {
       this.sndUna = seg.ack;
       this.sacked.pruneBelow(this.sndUna);
       this.congestionOnAck(acked);
-      this.rtt.acked(seg.ack, seqGE);
+      if (!this.rtt.acked(seg.ack, seqGE)) {
+        // A retransmitted segment has no sample of its own; its echoed timestamp does.
+        const r = this.ts.rttSample(seg);
+        if (r !== null) this.rtt.sample(r);
+      }
       this.retries = 0;
       this.retransmits = 0;
       if (this.sndUna === this.sndNxt) this.rtx.cancel();
@@ -682,7 +699,8 @@ export class TcpEndpoint {
   private dataSeg(seq: number, flags: number): TCPOut {
     return {
       srcPort: this.lport, dstPort: this.rport, seq, ack: this.rcvNxt, flags, window: this.rcvWindow() >> this.rcvWscale,
-      sack: this.sackOk && !this.ooo.empty ? this.ooo.sackBlocks() : undefined, urgPtr: this.urg.pointer(seq),
+      sack: this.sackOk && !this.ooo.empty ? this.ooo.sackBlocks().slice(0, this.ts.ok ? 6 : 8) : undefined,
+      urgPtr: this.urg.pointer(seq), ts: this.ts.forSegment(),
     };
   }
 
