@@ -284,7 +284,8 @@ export class Stack {
     }
     if (wild) { wild.deliver(d.data, src, d.srcPort); return; }
     if (this.forwarder?.udp(d.data, src, d.srcPort, dst, d.dstPort)) return;
-    this.sendPortUnreachable(packet, src, dst);
+    // No ICMP error about a broadcast or multicast datagram (RFC 1122 3.2.2).
+    if (!this.isBroadcastOrMulticast(dst)) this.sendPortUnreachable(packet, src, dst);
   }
 
   /** icmp_send(ICMP_DEST_UNREACH, ICMP_PORT_UNREACH): quote the packet's IP header and the

@@ -7,13 +7,13 @@
 import type { Task } from '../../kernel/task';
 import { fail } from '../../kernel/syscall_error';
 import {
-  EAGAIN, EDESTADDRREQ, EINVAL, EMSGSIZE, ENOTCONN, ENOTSUP as EOPNOTSUPP, ENOTTY, EPIPE,
+  EACCES, EAGAIN, EDESTADDRREQ, EINVAL, EMSGSIZE, ENOTCONN, ENOTSUP as EOPNOTSUPP, ENOTTY, EPIPE,
 } from '../../abi/linux/errno';
 import { POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDHUP, POLLRDNORM, POLLWRBAND, POLLWRNORM } from '../../abi/linux/poll';
 import { SIGPIPE } from '../../abi/linux/signal';
 import {
   AF_UNSPEC, MSG_DONTWAIT, MSG_ERRQUEUE, MSG_NOSIGNAL, MSG_OOB, MSG_PEEK, MSG_TRUNC, SHUT_RD, SHUT_RDWR, SIOCINQ, SIOCOUTQ,
-  SOCK_DGRAM,
+  SOCK_DGRAM, SO_BROADCAST,
 } from '../../abi/linux/socket';
 import { sendSignalToThread, userSigInfo } from '../../kernel/signals';
 import type { RecvResult, SendRequest, Socket } from '../socket';
@@ -100,6 +100,7 @@ export class UdpSocket extends InetSocket {
     const a = parseInetAddr(raw, this.family);
     const dst = this.destination(a);
     const src = this.sourceFor(dst, this.ep.local);
+    this.checkBroadcast(dst);
     this.autobind(t);
     this.ep.remote = dst.slice();
     this.ep.rport = a.port;
@@ -107,6 +108,13 @@ export class UdpSocket extends InetSocket {
     this.connSrc = this.ep.local ?? src;
     this.notify(POLLOUT);
     return 0;
+  }
+
+  /** ip_route_output's RTCF_BROADCAST check: a broadcast destination needs SO_BROADCAST. A
+   *  connected socket keeps the route it was allowed (send without an address is not checked). */
+  private checkBroadcast(dst: IPAddr): void {
+    if (dst.length !== 4 || !this.stack.isBroadcastOrMulticast(dst) || (dst[0] >= 224 && dst[0] <= 239)) return;
+    if (this.opts.plainValue(SO_BROADCAST) === 0) fail(EACCES);
   }
 
   shutdown(_t: Task, how: number): void {
@@ -125,6 +133,7 @@ export class UdpSocket extends InetSocket {
       dst = this.destination(a);
       port = a.port;
       if (port === 0) fail(EINVAL);
+      this.checkBroadcast(dst);
     } else {
       if (this.ep.remote === null) fail(EDESTADDRREQ);
       dst = this.ep.remote;
