@@ -90,8 +90,8 @@ export class Stack {
   }
 
   /** The resolved neighbours (ARP, then NDP caches), for /proc/net/arp and RTM_GETNEIGH. */
-  neighbours(): { ip: IPAddr; mac: Uint8Array; ifindex: number }[] {
-    const out: { ip: IPAddr; mac: Uint8Array; ifindex: number }[] = [];
+  neighbours(): { ip: IPAddr; mac: Uint8Array; ifindex: number; reachable: boolean }[] {
+    const out: { ip: IPAddr; mac: Uint8Array; ifindex: number; reachable: boolean }[] = [];
     for (const l of this.links) for (const n of l.arp.resolved()) out.push({ ...n, ifindex: l.info.index });
     for (const l of this.links) for (const n of l.ndp.resolved()) out.push({ ...n, ifindex: l.info.index });
     return out;

@@ -118,8 +118,9 @@ export class NeighbourCache {
   }
 
   /** For /proc/net/arp: the resolved entries. */
-  *resolved(): IterableIterator<{ ip: IPAddr; mac: Uint8Array }> {
-    for (const e of this.entries.values()) if (e.mac) yield { ip: e.ip, mac: e.mac };
+  *resolved(): IterableIterator<{ ip: IPAddr; mac: Uint8Array; reachable: boolean }> {
+    const now = Date.now();
+    for (const e of this.entries.values()) if (e.mac) yield { ip: e.ip, mac: e.mac, reachable: e.expires > now };
   }
 
   has(ip: IPAddr): boolean {
