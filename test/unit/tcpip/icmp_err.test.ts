@@ -242,6 +242,25 @@ describe('ARP failure', () => {
   });
 });
 
+describe('error queue bounds', () => {
+  it('a flood of errors for a RECVERR socket stays within its receive buffer', () => {
+    const stack = new Stack();
+    const u = new UdpEndpoint(stack);
+    const b = { v4: true, v6: false, addr: null, reuseAddr: false, reusePort: false, uid: 0, listening: () => false };
+    u.lport = stack.udpPorts.reserve(0, b, u);
+    u.binding = b;
+    u.errQueue.recverr4 = true;
+    u.rcvBufSize = 65536;
+    const t = new Uint8Array(8 + 500);
+    new DataView(t.buffer).setUint16(0, u.lport);
+    new DataView(t.buffer).setUint16(2, 9);
+    for (let i = 0; i < 10_000; i++) stack.deliver(icmp4(V4_LOOPBACK, V4_LOOPBACK, 3, 1, 0, { src: V4_LOOPBACK, dst: V4_LOOPBACK, proto: IPPROTO_UDP, t }));
+    expect(u.errQueue.length).toBeGreaterThan(10);
+    expect(u.errQueue.bytes).toBeLessThanOrEqual(65536);
+    expect(u.errQueue.length).toBeLessThan(100);
+  });
+});
+
 describe('forged ICMP errors (RFC 5927), fixed seed', () => {
   it('20,000 forged and mutated errors: a connection changes only for a quote inside its window, nothing throws', () => {
     let seed = 0x1c3e;
