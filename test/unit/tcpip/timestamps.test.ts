@@ -43,8 +43,10 @@ describe('tcp timestamps', () => {
     const l = listener(stack, 7500);
     const c = client(stack, 7500);
     const s = l.acceptQueue.shift()!;
-    expect([c.ts.ok, s.ts.ok]).toEqual([true, true]);
+    expect([c.ts.ok, s.ts.ok, c.sackOk, s.sackOk]).toEqual([true, true, true, true]);
     const [syn, synAck] = segs;
+    // SACK-permitted shares the timestamps option's 12 bytes: MSS 4 + 12 + window scale 4.
+    expect([syn.sackOk, tcpHeaderLen({ srcPort: 0, dstPort: 0, seq: 0, ack: 0, flags: 0, window: 0, mss: 1, wscale: 7, sackOk: true, ts: [1, 0] })]).toEqual([true, 40]);
     expect(syn.tsVal).not.toBeNull();
     expect(syn.tsEcr).toBe(0);
     expect(synAck.tsEcr).toBe(syn.tsVal);

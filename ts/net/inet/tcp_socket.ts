@@ -27,7 +27,7 @@ import { InetSocket } from './inet_socket';
 import { IPPROTO_TCP, intOf, ints } from './inet_opts';
 import { buildInetAddr, familyOfRaw, parseInetAddr } from './sockaddr_in';
 import { tcpInfo } from './tcp_info';
-import { IPV6_RECVERR, IP_RECVERR } from './recverr';
+import { IPV6_RECVERR, IP_RECVERR, recvErrQueue } from './recverr';
 import type { Kernel } from '../../kernel/kernel';
 import { sendSigurg } from '../../kernel/fasync';
 
@@ -240,6 +240,8 @@ export class TcpSocket extends InetSocket {
     this.ep.nodelay = old.nodelay;
     this.ep.cork = old.cork;
     this.ep.userMss = old.userMss;
+    this.ep.recverr = old.recverr;
+    this.ep.errQueue.moveFrom(old.errQueue);
     this.hookUrgent();
     this.sockState = 'unconnected';
   }
@@ -338,8 +340,7 @@ export class TcpSocket extends InetSocket {
   }
 
   recvmsg(t: Task, max: number, flags: number): RecvResult | Promise<RecvResult> {
-    // TCP queues no error reports here (Linux only does for a failed connect under IP_RECVERR).
-    if (flags & MSG_ERRQUEUE) fail(EAGAIN);
+    if (flags & MSG_ERRQUEUE) return recvErrQueue(this.ep.errQueue, this.family, max, (e) => { this.ep.err = e; });
     if (this.ep.state === TCPS.LISTEN) fail(ENOTCONN);
     if (flags & MSG_OOB) return this.recvUrgent(max, flags);
     const target = flags & MSG_WAITALL ? max : Math.max(1, Math.min(this.opts.rcvlowat, max));
@@ -437,7 +438,7 @@ export class TcpSocket extends InetSocket {
         m |= POLLOUT | POLLWRNORM;
       }
     }
-    if (ep.err) m |= POLLERR;
+    if (ep.err || ep.errQueue.length > 0) m |= POLLERR;
     return m;
   }
 

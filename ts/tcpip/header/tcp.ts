@@ -72,7 +72,8 @@ export function tcpHeaderLen(o: TCPOut): number {
   let n = TCP_HEADER;
   if (o.mss !== undefined) n += 4;
   if (o.wscale !== undefined && o.wscale >= 0) n += 4;
-  if (o.sackOk) n += 4;
+  // SACK-permitted rides in the timestamps option's padding when both are sent (as Linux).
+  if (o.sackOk && !o.ts) n += 4;
   if (o.ts) n += 12;
   if (o.sack && o.sack.length > 0) n += 4 + 4 * o.sack.length;
   return n;
@@ -99,12 +100,13 @@ export function writeTCP(s: Uint8Array, o: TCPOut, src: Uint8Array, dst: Uint8Ar
     s[at] = OPT_NOP; s[at + 1] = OPT_WSCALE; s[at + 2] = 3; s[at + 3] = o.wscale;
     at += 4;
   }
-  if (o.sackOk) {
+  if (o.sackOk && !o.ts) {
     s[at] = OPT_NOP; s[at + 1] = OPT_NOP; s[at + 2] = OPT_SACK_PERM; s[at + 3] = 2;
     at += 4;
   }
   if (o.ts) {
-    s[at] = OPT_NOP; s[at + 1] = OPT_NOP; s[at + 2] = OPT_TIMESTAMP; s[at + 3] = 10;
+    if (o.sackOk) { s[at] = OPT_SACK_PERM; s[at + 1] = 2; } else { s[at] = OPT_NOP; s[at + 1] = OPT_NOP; }
+    s[at + 2] = OPT_TIMESTAMP; s[at + 3] = 10;
     const [val, ecr] = o.ts;
     s[at + 4] = val >>> 24; s[at + 5] = (val >>> 16) & 0xff; s[at + 6] = (val >>> 8) & 0xff; s[at + 7] = val & 0xff;
     s[at + 8] = ecr >>> 24; s[at + 9] = (ecr >>> 16) & 0xff; s[at + 10] = (ecr >>> 8) & 0xff; s[at + 11] = ecr & 0xff;

@@ -136,19 +136,21 @@ export function datagramErr(e: IcmpError, pmtuDont: boolean, ping: boolean): { e
 }
 
 /** The TCP view (tcp_v4_err / tcp_v6_err): null when TCP ignores the message. */
-function tcpErr(e: IcmpError, seq: number): TcpIcmp | null {
+function tcpErr(e: IcmpError, seq: number, dport: number): TcpIcmp | null {
+  const r = (err: number, pmtu: number | null, reqAbort: boolean): TcpIcmp =>
+    ({ seq, err, pmtu, reqAbort, report: extendedErr(e, err, dport, 0), v6: e.v6 });
   if (e.v6) {
-    if (e.type === ICMPV6_PKT_TOOBIG) return { seq, err: EMSGSIZE, pmtu: e.info, reqAbort: false };
+    if (e.type === ICMPV6_PKT_TOOBIG) return r(EMSGSIZE, e.info, false);
     const d = datagramErr(e, false, false);
     if (!d) return null;
-    return { seq, err: d.err, pmtu: null, reqAbort: d.hard };
+    return r(d.err, null, d.hard);
   }
   switch (e.type) {
-    case ICMP_PARAMETERPROB: return { seq, err: EPROTO, pmtu: null, reqAbort: true };
-    case ICMP_TIME_EXCEEDED: return { seq, err: EHOSTUNREACH, pmtu: null, reqAbort: true };
+    case ICMP_PARAMETERPROB: return r(EPROTO, null, true);
+    case ICMP_TIME_EXCEEDED: return r(EHOSTUNREACH, null, true);
     case ICMP_DEST_UNREACH:
-      if (e.code === ICMP_FRAG_NEEDED) return { seq, err: EMSGSIZE, pmtu: e.info, reqAbort: false };
-      return { seq, err: V4_UNREACH[e.code][0], pmtu: null, reqAbort: e.code === ICMP_NET_UNREACH || e.code === ICMP_HOST_UNREACH };
+      if (e.code === ICMP_FRAG_NEEDED) return r(EMSGSIZE, e.info, false);
+      return r(V4_UNREACH[e.code][0], null, e.code === ICMP_NET_UNREACH || e.code === ICMP_HOST_UNREACH);
     default: return null;
   }
 }
@@ -197,7 +199,7 @@ export function icmpErrorInput(stack: Stack, m: Uint8Array, offender: IPAddr, v6
     case IPPROTO_TCP: {
       const ep = stack.findConn(e.src, sport, e.dst, dport);
       if (!ep) return;
-      const r = tcpErr(e, ((t[4] << 24) | (t[5] << 16) | (t[6] << 8) | t[7]) >>> 0);
+      const r = tcpErr(e, ((t[4] << 24) | (t[5] << 16) | (t[6] << 8) | t[7]) >>> 0, dport);
       if (r) tcpIcmpError(ep, r);
       return;
     }

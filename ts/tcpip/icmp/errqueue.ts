@@ -69,4 +69,11 @@ export class ErrQueue {
     this.q.length = 0;
     this.bytes = 0;
   }
+
+  /** Take other's entries (a socket moving to a fresh endpoint keeps its reports). */
+  moveFrom(other: ErrQueue): void {
+    this.q.push(...other.q);
+    this.bytes += other.bytes;
+    other.clear();
+  }
 }

@@ -25,6 +25,7 @@ import { Keepalive } from './keepalive';
 import { mibOf } from '../mib';
 import { TcpUrgent, URG_NOTYET } from './urgent';
 import { TCPOLEN_TSTAMP_ALIGNED, TcpTimestamps } from './timestamps';
+import { ErrQueue } from '../icmp/errqueue';
 
 export const RCV_SHUTDOWN = 1;
 export const SEND_SHUTDOWN = 2;
@@ -115,6 +116,8 @@ export class TcpEndpoint {
   softErr = 0;
   /** IP_RECVERR / IPV6_RECVERR: ICMP errors are reported at once (icmp_err.ts). */
   recverr = false;
+  /** sk_error_queue: a failed connect's ICMP report (icmp_err.ts). */
+  readonly errQueue = new ErrQueue();
   /** Whether the connection ever got established (a later read sees EOF, not ENOTCONN). */
   wasConnected = false;
 

@@ -3,7 +3,8 @@
 // a blind attacker must guess it), and an embryonic connection's must be its ISS. While the
 // connection is being opened an error is hard: connect fails with it. Once established it is
 // soft: kept in sk_err_soft for SO_ERROR and for the timeout's errno, unless the socket asked
-// for IP_RECVERR, when it is reported at once. "Fragmentation needed" / "packet too big"
+// for IP_RECVERR, when it is reported at once. A failed connect leaves its report in the
+// error queue (IPv4 always, as Linux's ip_icmp_error; IPv6 under IPV6_RECVERR). "Fragmentation needed" / "packet too big"
 // only lowers the MSS (path MTU discovery).
 
 import { EMSGSIZE } from '../../abi/linux/errno';
@@ -12,6 +13,7 @@ import { IPV4_HEADER } from '../header/ipv4';
 import { IPV6_HEADER } from '../header/ipv6';
 import { TCP_HEADER } from '../header/tcp';
 import type { TcpEndpoint } from './endpoint';
+import type { SockExtendedErr } from '../icmp/errqueue';
 import { seqDiff } from './seqnum';
 import { TCPS } from './states';
 
@@ -27,6 +29,9 @@ export interface TcpIcmp {
   pmtu: number | null;
   /** Whether an embryonic (SYN_RECV) connection is dropped by it. */
   reqAbort: boolean;
+  /** The error-queue record of it (payload: the quoted TCP header on). */
+  report: SockExtendedErr;
+  v6: boolean;
 }
 
 /** between(seq, una, nxt) of Linux: una <= seq <= nxt in sequence space. */
@@ -48,6 +53,8 @@ export function tcpIcmpError(ep: TcpEndpoint, r: TcpIcmp): void {
   if (!between(r.seq, ep.sndUna, ep.sndNxt)) return;
   if (r.pmtu !== null) { mtuReduced(ep, r.pmtu); return; }
   if (s === TCPS.SYN_SENT || s === TCPS.SYN_RECV) {
+    // ip_icmp_error queues the report whatever IP_RECVERR says; ipv6_icmp_error only under it.
+    if (!r.v6 || ep.recverr) ep.errQueue.push(r.report, ep.rcvQueued, ep.rcvBufSize);
     ep.reset(r.err);
     return;
   }
