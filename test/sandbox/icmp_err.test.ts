@@ -3,12 +3,14 @@
 // forged errors from a raw socket run natively on the host's loopback; what would change the
 // host (path MTU reports land in its route cache, ping_group_range, an on-link neighbour that
 // never answers ARP) runs natively in a network namespace of the test's own (unshare -n, as
-// root), wired as the sandbox's eth0 is: 10.0.2.15/24 on a veth whose peer stays silent.
+// root), wired as the sandbox's eth0 is: 10.0.2.15/24 (fd00::15/64) on a veth whose peer stays
+// silent.
 import { describe, expect, it } from 'vitest';
 import { describeResult, fixture, platforms, runNative, runSandbox, skipBecause } from '../helpers/run';
 import { NO_NETNS, haveNetns, runInNetns } from '../helpers/netns';
 
 const SILENT_NEIGHBOUR = 'ip link add veth0 type veth peer name veth1 && ip addr add 10.0.2.15/24 dev veth0 && ip link set veth0 up && ip link set veth1 up';
+const SILENT_NEIGHBOUR6 = 'ip link add veth0 type veth peer name veth1 && sysctl -qw net.ipv6.conf.veth0.accept_dad=0 && ip addr add fd00::15/64 dev veth0 nodad && ip link set veth0 up && ip link set veth1 up';
 
 describe.each(platforms)('%s', (platform) => {
   const same = async (argv: string[], native: () => ReturnType<typeof runNative> = () => runNative(argv, { timeoutMs: 60_000 })): Promise<void> => {
@@ -38,4 +40,9 @@ describe.each(platforms)('%s', (platform) => {
     'an on-link neighbour that never answers ARP: UDP error queue and connect get EHOSTUNREACH after ~3 s, offender ourselves',
     () => same([fixture('icmp_err'), 'arp', '10.0.2.77'],
       () => runInNetns([fixture('icmp_err'), 'arp', '10.0.2.77'], SILENT_NEIGHBOUR, 60_000)), 90_000);
+
+  it.skipIf(skipBecause(!haveNetns, NO_NETNS))(
+    'an on-link IPv6 neighbour that never answers neighbour discovery: ICMPv6 address unreachable, EHOSTUNREACH after ~3 s',
+    () => same([fixture('icmp_err'), 'ndp', 'fd00::77'],
+      () => runInNetns([fixture('icmp_err'), 'ndp', 'fd00::77'], SILENT_NEIGHBOUR6, 60_000)), 90_000);
 });
