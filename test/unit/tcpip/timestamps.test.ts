@@ -16,12 +16,12 @@ function tapped(): { stack: Stack; segs: TCPSegment[] } {
   const stack = new Stack();
   const segs: TCPSegment[] = [];
   const send = stack.loopback.send.bind(stack.loopback);
-  stack.loopback.send = (pkt: Uint8Array): void => {
+  stack.loopback.send = (pkt: Uint8Array, ...rest: unknown[]): void => {
     if (pkt[9] === IPPROTO_TCP) {
-      const g = parseTCP(pkt.subarray(IPV4_HEADER), pkt.subarray(12, 16), pkt.subarray(16, 20));
+      const g = parseTCP(pkt.subarray(IPV4_HEADER), pkt.subarray(12, 16), pkt.subarray(16, 20), false);
       if (g) segs.push({ ...g, data: g.data.slice() });
     }
-    send(pkt);
+    (send as (...a: unknown[]) => void)(pkt, ...rest);
   };
   return { stack, segs };
 }

@@ -344,7 +344,7 @@ export class TcpSocket extends InetSocket {
     if (this.ep.state === TCPS.LISTEN) fail(ENOTCONN);
     if (flags & MSG_OOB) return this.recvUrgent(max, flags);
     const target = flags & MSG_WAITALL ? max : Math.max(1, Math.min(this.opts.rcvlowat, max));
-    return this.gather(t, max, flags, target, [], 0, this.rcvDeadline((flags & MSG_DONTWAIT) !== 0));
+    return this.gather(t, max, flags, target, [], null, 0, this.rcvDeadline((flags & MSG_DONTWAIT) !== 0));
   }
 
   /** tcp_recv_urg: the urgent byte, never a wait. */
@@ -354,7 +354,7 @@ export class TcpSocket extends InetSocket {
     if (c === 'inval') fail(EINVAL);
     if (ep.state === TCPS.CLOSE && !ep.finReceived && c === 'notyet') fail(ENOTCONN);
     if (c === 'notyet') {
-      if (ep.state === TCPS.CLOSE || (ep.shutdownBits & RCV_SHUTDOWN)) return done([], 0);
+      if (ep.state === TCPS.CLOSE || (ep.shutdownBits & RCV_SHUTDOWN)) return done([], null, 0);
       fail(EAGAIN);
     }
     if (max === 0) return { n: 0, data: new Uint8Array(0), from: null, rights: null, creds: null, flags: MSG_OOB | MSG_TRUNC };
@@ -362,12 +362,14 @@ export class TcpSocket extends InetSocket {
     return { n: 1, data, from: null, rights: null, creds: null, flags: MSG_OOB };
   }
 
-  private gather(t: Task, max: number, flags: number, target: number, parts: Uint8Array[], copied: number,
-    dl: Deadline): RecvResult | Promise<RecvResult> {
+  /** tcp_recvmsg's loop: data goes into `into` when given (read: no buffer of our own),
+   *  else into parts. Urgent data: reads stop at the mark; out of line, the urgent byte is
+   *  skipped (urgent.ts). */
+  private gather(t: Task, max: number, flags: number, target: number, parts: Uint8Array[], into: Uint8Array | null,
+    copied: number, dl: Deadline): RecvResult | Promise<RecvResult> {
     const peek = (flags & MSG_PEEK) !== 0;
     for (;;) {
       const ep = this.ep;
-      // Urgent data: reads stop at the mark; out of line, the urgent byte is skipped.
       const until = ep.urg.untilMark();
       if (until === 0 && copied > 0) break;
       const skip = until === 0 && !ep.urg.isInline() ? 1 : 0;
@@ -377,11 +379,21 @@ export class TcpSocket extends InetSocket {
         continue;
       }
       if (ep.rcvQueued > skip && copied < max && !(peek && copied > 0)) {
-        const want = Math.min(max - copied, until > 0 ? until : Infinity);
-        const d = skip ? ep.read(want + 1, true).subarray(1) : ep.read(want, peek);
+        const end = Math.min(max, until > 0 ? copied + until : max);
+        if (skip) {
+          // A peek at the mark looks past the urgent byte.
+          const d = ep.read(end - copied + 1, true).subarray(1);
+          if (into) into.set(d, copied);
+          else parts.push(d);
+          copied += d.length;
+        } else if (into) {
+          copied += ep.readInto(into.subarray(copied, end), peek);
+        } else {
+          const d = ep.read(end - copied, peek);
+          parts.push(d);
+          copied += d.length;
+        }
         if (!peek) { ep.urg.consumed(); this.stack.flush(); }
-        parts.push(d);
-        copied += d.length;
         continue;
       }
       if (copied >= target || (peek && copied > 0)) break;
@@ -398,21 +410,23 @@ export class TcpSocket extends InetSocket {
         fail(EAGAIN);
       }
       return dl.wait(t, (wake) => this.queue.subscribe(POLLIN | POLLRDHUP, wake)).then(
-        () => this.gather(t, max, flags, target, parts, copied, dl),
-        (e: unknown) => { if (copied > 0) return done(parts, copied); throw e; },
+        () => this.gather(t, max, flags, target, parts, into, copied, dl),
+        (e: unknown) => { if (copied > 0) return done(parts, into, copied); throw e; },
       );
     }
-    return done(parts, copied);
+    return done(parts, into, copied);
   }
 
   override read(t: Task, dst: Uint8Array, _offset: number): number | Promise<number> {
-    const fin = (r: RecvResult): number => { dst.set(r.data.subarray(0, Math.min(r.data.length, dst.length))); return r.n; };
-    const r = this.recvmsg(t, dst.length, 0);
-    return r instanceof Promise ? r.then(fin) : fin(r);
+    if (this.ep.state === TCPS.LISTEN) fail(ENOTCONN);
+    const target = Math.max(1, Math.min(this.opts.rcvlowat, dst.length));
+    const r = this.gather(t, dst.length, 0, target, [], dst, 0, this.rcvDeadline(false));
+    return r instanceof Promise ? r.then((x) => x.n) : r.n;
   }
 
   override write(t: Task, src: Uint8Array, _offset: number): number | Promise<number> {
-    return this.sendmsg(t, { data: src.slice(), addr: null, rights: null, creds: null, flags: 0 });
+    // The endpoint copies what it takes (enqueue): the caller's buffer may be reused.
+    return this.sendmsg(t, { data: src, addr: null, rights: null, creds: null, flags: 0 });
   }
 
   // --- readiness (tcp_poll) ---
@@ -545,9 +559,10 @@ export class TcpSocket extends InetSocket {
   }
 }
 
-function done(parts: Uint8Array[], n: number): RecvResult {
+function done(parts: Uint8Array[], into: Uint8Array | null, n: number): RecvResult {
   let data: Uint8Array;
-  if (parts.length === 1) data = parts[0];
+  if (into) data = into.subarray(0, n);
+  else if (parts.length === 1) data = parts[0];
   else {
     data = new Uint8Array(n);
     let at = 0;
