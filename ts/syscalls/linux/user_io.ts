@@ -1,7 +1,8 @@
 // Moving data between a FileDescription and application memory for the read and write
-// families: iovec import with Linux's checks, and the transfer loop. Data goes through a
-// sentry buffer in chunks: a regular file keeps going until the request is met (as Linux
-// does), anything else stops at the first short transfer. The loop stays synchronous while
+// families: iovec import with Linux's checks, and the transfer loop. A file that can move data
+// straight to application memory (readDirect/writeDirect: the gofer's donated host fds) does;
+// otherwise data goes through a sentry buffer in chunks: a regular file keeps going until the
+// request is met (as Linux does), anything else stops at the first short transfer. The loop stays synchronous while
 // the description answers synchronously, and becomes a Promise only if it has to wait.
 
 import type { Task } from '../../kernel/task';
@@ -56,7 +57,7 @@ export function copyInIovecs(t: Task, addr: number, count: number): IOVec[] {
 }
 
 /** A read position in a list of iovecs. */
-class IovCursor {
+export class IovCursor {
   private seg = 0;
   private off = 0;
   constructor(private readonly iovs: IOVec[]) {}
@@ -171,6 +172,8 @@ function unread(f: FileDescription, n: number): void {
 export function readToUser(t: Task, f: FileDescription, iovs: IOVec[], offset: number): SyscallReturn {
   const total = totalLength(iovs);
   if (total === 0) return 0;
+  const direct = f.readDirect?.(t, iovs, offset);
+  if (direct !== undefined) return fsnotifyAccess(f, direct);
   const cursor = new IovCursor(iovs);
   let done = 0;
   // Hand n freshly read bytes to the application; true if the loop should read more.
@@ -232,6 +235,8 @@ export function writeFromUser(t: Task, f: FileDescription, iovs: IOVec[], offset
     const allowed = fsizeWriteCount(t, pos, total);
     if (allowed < total) { iovs = truncateIovecs(iovs, allowed); total = allowed; }
   }
+  const direct = f.writeDirect?.(t, iovs, offset);
+  if (direct !== undefined) return fsnotifyModify(f, direct);
   const cursor = new IovCursor(iovs);
   let done = 0;
   const more = (want: number, n: number): boolean => {
