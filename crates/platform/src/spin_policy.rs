@@ -18,8 +18,9 @@ use std::time::{Duration, Instant};
 
 const SAMPLE_EVERY: Duration = Duration::from_millis(4);
 /// The sandbox's own start-up (V8 compiling in the background, the gofer starting) fills the
-/// run queue for a moment: samples start after it.
+/// run queue for a moment: during it, that many runnable threads are taken for our own.
 const START_UP: Duration = Duration::from_millis(300);
+const START_UP_THREADS: f64 = 2.0;
 
 pub struct SpinPolicy {
     spin: AtomicBool,
@@ -78,18 +79,25 @@ impl SpinPolicy {
         // One sampler at a time; the others use the decision as it stands.
         let Ok(mut s) = self.sampler.try_lock() else { return };
         let now = Instant::now();
-        if now.duration_since(s.last) < SAMPLE_EVERY || now.duration_since(s.born) < START_UP {
+        if now.duration_since(s.last) < SAMPLE_EVERY {
             return;
         }
         s.last = now;
         let Some(n) = s.loadavg.as_ref().and_then(read_runnable) else { return };
         let spinning = self.spin.load(Ordering::Relaxed);
-        // Our own share of the count: the sampling sentry thread, and while spinning the stub
-        // thread it hands off to (which otherwise sleeps).
-        let own = if spinning { 2.0 } else { 1.0 };
-        s.others = s.others * (1.0 - WEIGHT) + (n - own).max(0.0) * WEIGHT;
+        let starting = now.duration_since(s.born) < START_UP;
+        s.others = s.others * (1.0 - WEIGHT) + others_in(n, spinning, starting) * WEIGHT;
         self.spin.store(decide(spinning, s.others, self.cpus), Ordering::Relaxed);
     }
+}
+
+/// Runnable threads that are not ours in a count of `n`. Ours: the sampling sentry thread, and
+/// while spinning the stub thread it hands off to (which otherwise sleeps); in the start-up
+/// window also the sandbox's own start-up threads, so that only a host that is crowded
+/// already (not our own start) stops the spinning of a short program from its first calls.
+pub fn others_in(n: f64, spinning: bool, starting: bool) -> f64 {
+    let own = if spinning { 2.0 } else { 1.0 } + if starting { START_UP_THREADS } else { 0.0 };
+    (n - own).max(0.0)
 }
 
 /// Weight of a new sample in the smoothed count: a momentary extra thread (a kernel worker,
@@ -150,6 +158,21 @@ mod tests {
             steps += 1;
         }
         assert!(steps <= 8, "two busy threads stop it within {steps} samples");
+    }
+
+    #[test]
+    fn start_up_allows_our_own_threads_but_a_crowded_host_stops_the_spinning_within_ms() {
+        // Quiet host while we start: us two plus two start-up threads is nobody else.
+        assert_eq!(others_in(4.0, true, true), 0.0);
+        assert_eq!(others_in(4.0, true, false), 2.0);
+        // Ten runnable threads on two CPUs: sleeping within a few samples of the first run.
+        let (mut others, mut spinning, mut samples) = (0.0, true, 0);
+        while spinning {
+            others = others * (1.0 - WEIGHT) + others_in(10.0, spinning, true) * WEIGHT;
+            spinning = decide(spinning, others, 2.0);
+            samples += 1;
+        }
+        assert!(samples <= 2, "{samples} samples");
     }
 
     #[test]
