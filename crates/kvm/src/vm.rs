@@ -66,11 +66,10 @@ pub struct Vm {
 
 impl Vm {
     pub fn new(mf: Arc<MemoryFile>) -> io::Result<Vm> {
-        probe().map_err(|msg| {
-            let e = Kvm::new().err().map(|e| e.errno()).unwrap_or(libc::ENODEV);
-            io::Error::new(io::Error::from_raw_os_error(e).kind(), msg)
-        })?;
+        // Opening /dev/kvm fails with its errno (ENOENT, EACCES); a KVM without what we need
+        // is ENOSYS with the reason.
         let kvm = Kvm::new().map_err(errno)?;
+        probe().map_err(|why| io::Error::new(io::ErrorKind::Unsupported, why))?;
         let fd = kvm.create_vm().map_err(errno)?;
         let size = mf.size();
         let hva = mf.ptr(0, size as usize)? as u64;
