@@ -135,6 +135,36 @@ pub fn gprs_of(r: &Regs) -> Gprs {
     }
 }
 
+/// The legacy vsyscall page (Linux's fixed 0xffffffffff600000): a call to one of its three
+/// entries is emulated as the syscall it names.
+pub const VSYSCALL_PAGE: u64 = 0xffff_ffff_ff60_0000;
+
+/// The syscall number of a vsyscall entry.
+pub fn vsyscall_nr(addr: u64) -> Option<u64> {
+    match addr.checked_sub(VSYSCALL_PAGE)? {
+        0 => Some(96),     // gettimeofday
+        0x400 => Some(201), // time
+        0x800 => Some(309), // getcpu
+        _ => None,
+    }
+}
+
+/// A fetch fault at a vsyscall entry becomes that syscall, with the caller's `ret` done:
+/// rip = the return address read from the stack (`ret_addr`: None if unreadable), rsp + 8.
+/// Linux's emulate_vsyscall; anything else in the page stays a SIGSEGV.
+pub fn vsyscall(ev: &Event, r: &mut Regs, ret_addr: impl FnOnce(u64) -> Option<u64>) -> Option<Event> {
+    if ev.kind != EventKind::Fault || ev.access != ACCESS_EXEC || r[REG_RIP] != ev.addr || r[REG_CS] != USER_CS as u64 {
+        return None;
+    }
+    let nr = vsyscall_nr(ev.addr)?;
+    let ret = ret_addr(r[REG_RSP])?;
+    r[REG_RIP] = ret;
+    r[REG_RSP] = r[REG_RSP].wrapping_add(8);
+    r[REG_ORIG_RAX] = nr;
+    r[REG_RAX] = (-libc::ENOSYS) as u64;
+    Some(Event::of(EventKind::Syscall))
+}
+
 /// Is `r` to run as 32-bit code? Anything but the i386 selector runs as 64-bit code: the
 /// sentry's registers name a selector, the platform decides what it may be.
 pub fn is_compat(r: &Regs) -> bool {
@@ -310,6 +340,27 @@ mod tests {
     fn a_frame_from_ring0_is_not_the_application() {
         let f = Frame { rip: 0xffff_8000_0000_0000, cs: 0x10, ..Default::default() };
         assert_eq!(decode(Entry::Vector(14), &gprs(), &f, &Extra::default()), None);
+    }
+
+    #[test]
+    fn vsyscall_entries_become_syscalls_with_the_ret_done() {
+        let x = Extra { cr2: VSYSCALL_PAGE + 0x400, ..Default::default() };
+        let f = Frame { rip: VSYSCALL_PAGE + 0x400, cs: 0x33, rsp: 0x7000, ss: 0x2b, error: 0x15, rflags: 0x202 };
+        let (ev, mut r) = decode(Entry::Vector(14), &gprs(), &f, &x).unwrap();
+        let sc = vsyscall(&ev, &mut r, |sp| (sp == 0x7000).then_some(0x401000)).unwrap();
+        assert_eq!(sc.kind, EventKind::Syscall);
+        assert_eq!((r[REG_RIP], r[REG_RSP], r[REG_ORIG_RAX]), (0x401000, 0x7008, 201));
+        // An unreadable stack, a non-entry address, a data access: stay faults.
+        let (ev, mut r) = decode(Entry::Vector(14), &gprs(), &f, &x).unwrap();
+        assert_eq!(vsyscall(&ev, &mut r, |_| None), None);
+        assert_eq!(r[REG_RIP], VSYSCALL_PAGE + 0x400);
+        let x2 = Extra { cr2: VSYSCALL_PAGE + 0x10, ..x };
+        let f2 = Frame { rip: VSYSCALL_PAGE + 0x10, ..f };
+        let (ev, mut r) = decode(Entry::Vector(14), &gprs(), &f2, &x2).unwrap();
+        assert_eq!(vsyscall(&ev, &mut r, |_| Some(1)), None);
+        let f3 = Frame { error: 4, rip: 0x400000, ..f };
+        let (ev, mut r) = decode(Entry::Vector(14), &gprs(), &f3, &x).unwrap();
+        assert_eq!(vsyscall(&ev, &mut r, |_| Some(1)), None);
     }
 
     #[test]

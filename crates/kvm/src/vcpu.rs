@@ -407,9 +407,28 @@ impl Vcpu {
             }
         }
         match exits::decode(entry, &gprs(&g), &Frame::from_words(words), &x) {
-            Some(r) => r,
+            Some((ev, mut r)) => {
+                let sc = exits::vsyscall(&ev, &mut r, |sp| self.read_user_u64(sp));
+                (sc.unwrap_or(ev), r)
+            }
             None => self.dead(&format!("{entry:?} from ring 0 (frame {words:x?}, cr2 {:#x})", s.cr2), regs),
         }
+    }
+}
+
+impl Vcpu {
+    /// Reads 8 bytes the application could read at `va` (its page tables say so), as the
+    /// CPU would: within one page, every level present and user-accessible.
+    fn read_user_u64(&self, va: u64) -> Option<u64> {
+        if va % 8 != 0 || va >= tsvisor_pagetables::USER_END {
+            return None;
+        }
+        let root = self.space.as_ref()?.root;
+        let frames = crate::frames::MemFrames::new(self.vm.mf.clone());
+        let pa = crate::frames::user_translate(&frames, root, va)?;
+        let mut b = [0u8; 8];
+        self.vm.mf.read(pa, &mut b).ok()?;
+        Some(u64::from_le_bytes(b))
     }
 }
 

@@ -284,3 +284,21 @@ fn platform_shape() {
     // A frame past the end of the memory file is refused, not mapped.
     assert!(s.map(DATA, 4096, 1 << 40, PROT_READ).is_err());
 }
+
+#[test]
+fn a_call_into_the_vsyscall_page_is_that_syscall() {
+    let Some(e) = env() else { return };
+    // movabs $0xffffffffff600400, %rax; call *%rax
+    let mut code = vec![0x48, 0xb8];
+    code.extend_from_slice(&0xffff_ffff_ff60_0400u64.to_le_bytes());
+    code.extend_from_slice(&[0xff, 0xd0]);
+    let (ev, r) = fault_of(&e, &code);
+    assert_eq!(ev.kind, EventKind::Syscall);
+    assert_eq!((r[REG_ORIG_RAX], r[REG_RIP], r[REG_RSP]), (201, CODE + 12, STACK + 4096));
+    // Inside the page but not at an entry: SIGSEGV at that address.
+    let mut code = vec![0x48, 0xb8];
+    code.extend_from_slice(&0xffff_ffff_ff60_0010u64.to_le_bytes());
+    code.extend_from_slice(&[0xff, 0xd0]);
+    let (ev, _) = fault_of(&e, &code);
+    assert_eq!((ev.kind, ev.signo, ev.addr), (EventKind::Fault, libc::SIGSEGV as u64, 0xffff_ffff_ff60_0010));
+}
