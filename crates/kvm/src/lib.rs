@@ -20,6 +20,7 @@ pub mod exits;
 pub mod frames;
 pub mod layout;
 pub mod memslots;
+mod self_test;
 pub mod vcpu;
 pub mod vm;
 
@@ -33,7 +34,6 @@ use tsvisor_platform::{AddressSpaceOps, Context, Platform};
 pub use address_space::KvmAddressSpace;
 pub use context::KvmContext;
 pub use memslots::{GuestMemory, Memslots, SlotChange};
-pub use vm::probe;
 
 pub struct KvmPlatform {
     vm: Arc<vm::Vm>,
@@ -44,7 +44,9 @@ impl KvmPlatform {
     /// Fails with the errno of opening /dev/kvm (ENOENT, EACCES) or of the VM's creation,
     /// and a message saying which.
     pub fn new(mf: Arc<MemoryFile>) -> io::Result<KvmPlatform> {
-        Ok(KvmPlatform { vm: Arc::new(vm::Vm::new(mf)?), pool: Arc::new(Mutex::new(Vec::new())) })
+        let p = KvmPlatform { vm: Arc::new(vm::Vm::new(mf)?), pool: Arc::new(Mutex::new(Vec::new())) };
+        self_test::run(&p).map_err(|why| io::Error::new(io::ErrorKind::Unsupported, format!("/dev/kvm fails a self-test: {why}")))?;
+        Ok(p)
     }
 
     pub fn new_kvm_context(&self, ops: &dyn AddressSpaceOps) -> io::Result<KvmContext> {
@@ -57,6 +59,17 @@ impl KvmPlatform {
             None => vcpu::spawn(self.vm.clone())?,
         };
         KvmContext::new(vcpu, space.shared.clone(), self.pool.clone())
+    }
+}
+
+/// Why the platform cannot run here (no /dev/kvm, no access to it, a KVM lacking what we
+/// need or failing to run a syscall in ring 3), or Ok if it can.
+pub fn probe() -> Result<(), String> {
+    let mf = Arc::new(MemoryFile::with_size(4 << 20).map_err(|e| format!("memory file: {e}"))?);
+    match KvmPlatform::new(mf) {
+        Ok(_) => Ok(()),
+        Err(e) if e.raw_os_error().is_some() => Err(format!("/dev/kvm: {e}")),
+        Err(e) => Err(e.to_string()),
     }
 }
 
