@@ -14,6 +14,10 @@ use crate::frames::MemFrames;
 use crate::vcpu::VcpuShared;
 use crate::vm::Vm;
 
+const PAGE: u64 = 4096;
+/// Above this a map is assumed to replace something rather than looked up page by page.
+const MAP_CHECK_LIMIT: u64 = 64 * PAGE;
+
 static NEXT_SPACE_ID: AtomicU64 = AtomicU64::new(1);
 
 /// What the vCPUs need of an address space.
@@ -85,10 +89,14 @@ impl AddressSpaceOps for KvmAddressSpace {
         if file_offset.checked_add(len).map_or(true, |e| e > self.vm.mem.size) {
             return Err(io::Error::from_raw_os_error(libc::EINVAL));
         }
+        // A TLB never holds a translation that was not present, so filling a hole (the page
+        // fault path) needs no shootdown; replacing a mapping does.
+        let replaces = len > MAP_CHECK_LIMIT || (0..len / PAGE).any(|i| self.translate(addr + i * PAGE).is_some());
         let mut frames = MemFrames::new(self.vm.mf.clone());
         let r = self.tables()?.map(&mut frames, addr, len, file_offset, Prot::from_bits(prot)).map_err(err);
-        // Whatever was mapped here before is being replaced: no vCPU may keep it.
-        self.shared.shootdown();
+        if replaces {
+            self.shared.shootdown();
+        }
         r
     }
 

@@ -302,3 +302,58 @@ fn a_call_into_the_vsyscall_page_is_that_syscall() {
     let (ev, _) = fault_of(&e, &code);
     assert_eq!((ev.kind, ev.signo, ev.addr), (EventKind::Fault, libc::SIGSEGV as u64, 0xffff_ffff_ff60_0010));
 }
+
+#[test]
+fn ring0_tricks_from_ring3_fault() {
+    let Some(e) = env() else { return };
+    let cases: [(&str, Vec<u8>); 7] = [
+        ("iretq to ring 0", vec![0x6a, 0x18, 0x54, 0x9c, 0x6a, 0x10, 0x68, 0x00, 0x00, 0x40, 0x00, 0x48, 0xcf]),
+        ("swapgs", vec![0x0f, 0x01, 0xf8]),
+        ("mov %rax, %cr3", vec![0x0f, 0x22, 0xd8]),
+        ("lgdt (%rax)", vec![0x0f, 0x01, 0x10]),
+        ("int $0x0e", vec![0xcd, 0x0e]),
+        ("int $8", vec![0xcd, 0x08]),
+        ("ljmp to the kernel code segment", vec![0x48, 0xc7, 0xc0, 0x00, 0x00, 0x40, 0x00, 0x6a, 0x10, 0x50, 0x48, 0xff, 0x2c, 0x24]),
+    ];
+    for (name, code) in cases {
+        let (ev, r) = fault_of(&e, &code);
+        assert_eq!((ev.kind, ev.signo as i32), (EventKind::Fault, libc::SIGSEGV), "{name}");
+        assert!(r[REG_RIP] >= CODE && r[REG_RIP] < CODE + 16, "{name}: rip {:#x}", r[REG_RIP]);
+        assert_eq!(r[REG_CS], 0x33, "{name}");
+    }
+    // sysenter: #UD on AMD, #GP on Intel (no SYSENTER_CS): a signal either way.
+    let (ev, _) = fault_of(&e, &[0x0f, 0x34]);
+    assert_eq!(ev.kind, EventKind::Fault);
+    assert!([libc::SIGILL, libc::SIGSEGV].contains(&(ev.signo as i32)), "sysenter: {ev:?}");
+}
+
+#[test]
+fn avx_runs_in_ring3() {
+    let Some(e) = env() else { return };
+    // vpcmpeqd %ymm1, %ymm1, %ymm1 (all ones); vmovq %xmm1, %rdi; exit
+    let code = [vec![0xc5, 0xf5, 0x76, 0xc9, 0xc4, 0xe1, 0xf9, 0x7e, 0xcf], sys(60)].concat();
+    let (ev, r) = fault_of(&e, &code);
+    assert_eq!(ev.kind, EventKind::Syscall, "{ev:?}");
+    assert_eq!(r[REG_RDI], u64::MAX);
+}
+
+#[test]
+fn remapping_a_page_reaches_a_vcpu_that_is_running() {
+    let Some(e) = env() else { return };
+    // mov $DATA, %rbx; 1: mov (%rbx), %rax; cmp $2, %rax; jne 1b; mov %rax, %rdi; exit
+    let code = [MOV_DATA_RBX.to_vec(), vec![0x48, 0x8b, 0x03, 0x48, 0x83, 0xf8, 0x02, 0x75, 0xf7], MOV_RAX_RDI.to_vec(), sys(60)].concat();
+    let mut s = e.space(&code);
+    s.map(DATA, 4096, e.page(&1u64.to_le_bytes()), PROT_READ).unwrap();
+    let (c, mut r) = e.ctx(&*s);
+    c.switch_to_user(&r);
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(!c.poll(), "the loop sees the first page");
+    s.map(DATA, 4096, e.page(&2u64.to_le_bytes()), PROT_READ).unwrap();
+    let start = Instant::now();
+    while !c.poll() {
+        assert!(start.elapsed() < Duration::from_secs(30), "the loop still reads the old page");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let ev = c.take(&mut r);
+    assert_eq!((ev.kind, r[REG_RDI]), (EventKind::Syscall, 2));
+}
