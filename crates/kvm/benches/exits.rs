@@ -13,8 +13,10 @@ use tsvisor_platform::*;
 
 fn run(ctx: &dyn Context, regs: &mut Regs) -> Event {
     ctx.switch_to_user(regs);
+    // Yield rather than spin: in a guest with one or two (emulated) CPUs a spinning waiter
+    // keeps the vCPU thread from running.
     while !ctx.poll() {
-        std::hint::spin_loop();
+        std::thread::yield_now();
     }
     ctx.take(regs)
 }
