@@ -11,7 +11,8 @@ use crate::address_space::SpaceShared;
 use crate::layout;
 use crate::vcpu::{Cmd, VcpuShared};
 
-pub type Pool = Arc<Mutex<Vec<Arc<VcpuShared>>>>;
+/// Idle vCPUs; None once the platform is gone.
+pub type Pool = Arc<Mutex<Option<Vec<Arc<VcpuShared>>>>>;
 
 pub struct KvmContext {
     vcpu: Arc<VcpuShared>,
@@ -97,8 +98,10 @@ impl Context for KvmContext {
         self.vcpu.post(Cmd::Unbind(tx));
         let _ = rx.recv();
         self.space.vcpus.lock().unwrap().retain(|w| w.upgrade().is_some_and(|v| !Arc::ptr_eq(&v, &self.vcpu)));
-        if !self.vcpu.broken.load(std::sync::atomic::Ordering::SeqCst) {
-            self.pool.lock().unwrap().push(self.vcpu.clone());
+        let broken = self.vcpu.broken.load(std::sync::atomic::Ordering::SeqCst);
+        match self.pool.lock().unwrap().as_mut() {
+            Some(idle) if !broken => idle.push(self.vcpu.clone()),
+            _ => self.vcpu.post(Cmd::Quit),
         }
     }
 }

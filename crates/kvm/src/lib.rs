@@ -44,7 +44,7 @@ impl KvmPlatform {
     /// Fails with the errno of opening /dev/kvm (ENOENT, EACCES) or of the VM's creation,
     /// and a message saying which.
     pub fn new(mf: Arc<MemoryFile>) -> io::Result<KvmPlatform> {
-        let p = KvmPlatform { vm: Arc::new(vm::Vm::new(mf)?), pool: Arc::new(Mutex::new(Vec::new())) };
+        let p = KvmPlatform { vm: Arc::new(vm::Vm::new(mf)?), pool: Arc::new(Mutex::new(Some(Vec::new()))) };
         self_test::run(&p).map_err(|why| io::Error::new(io::ErrorKind::Unsupported, format!("/dev/kvm fails a self-test: {why}")))?;
         Ok(p)
     }
@@ -54,11 +54,21 @@ impl KvmPlatform {
             .as_any()
             .downcast_ref::<KvmAddressSpace>()
             .ok_or_else(|| io::Error::from_raw_os_error(libc::EINVAL))?;
-        let vcpu = match self.pool.lock().unwrap().pop() {
+        let idle = self.pool.lock().unwrap().as_mut().and_then(|p| p.pop());
+        let vcpu = match idle {
             Some(v) => v,
             None => vcpu::spawn(self.vm.clone())?,
         };
         KvmContext::new(vcpu, space.shared.clone(), self.pool.clone())
+    }
+}
+
+impl Drop for KvmPlatform {
+    /// Idle vCPUs end with the platform; one lent to a live context ends at its release.
+    fn drop(&mut self) {
+        for v in self.pool.lock().unwrap().take().unwrap_or_default() {
+            v.post(vcpu::Cmd::Quit);
+        }
     }
 }
 

@@ -50,6 +50,8 @@ pub enum Cmd {
     SetFp(Vec<u8>, SyncSender<io::Result<()>>),
     Bind(Arc<SpaceShared>, SyncSender<()>),
     Unbind(SyncSender<()>),
+    /// The platform is gone: end the thread, closing the vCPU.
+    Quit,
 }
 
 /// The vCPU as other threads see it.
@@ -508,6 +510,7 @@ pub fn spawn(vm: Arc<Vm>) -> io::Result<Arc<VcpuShared>> {
                     v.space = None;
                     let _ = reply.send(());
                 }
+                Cmd::Quit => return,
             }
         }
     })?;
