@@ -9,7 +9,7 @@ use tsvisor_kvm::{layout, KvmPlatform};
 use tsvisor_memfile::MemoryFile;
 use tsvisor_platform::{
     AddressSpaceOps, Context, Event, EventKind, Platform, Regs, ACCESS_READ, ACCESS_WRITE, PROT_EXEC, PROT_READ,
-    PROT_WRITE, REG_CS, REG_ORIG_RAX, REG_RAX, REG_RDI, REG_RIP, REG_RSP, SYSCALL_ABI_I386,
+    PROT_WRITE, REG_CS, REG_EFLAGS, REG_FS_BASE, REG_ORIG_RAX, REG_RAX, REG_RDI, REG_RIP, REG_RSP, SYSCALL_ABI_I386,
 };
 
 const CODE: u64 = 0x40_0000;
@@ -356,4 +356,35 @@ fn remapping_a_page_reaches_a_vcpu_that_is_running() {
     }
     let ev = c.take(&mut r);
     assert_eq!((ev.kind, r[REG_RDI]), (EventKind::Syscall, 2));
+}
+
+#[test]
+fn hostile_registers_from_the_sentry_never_reach_ring0() {
+    let Some(e) = env() else { return };
+    let s = e.space(&sys(39));
+    // A forged sigreturn frame can hand the platform any registers: a kernel code selector,
+    // IOPL 3, a non-canonical pc or FS base. Each run ends in an event, never in ring 0.
+    let forged: [(&str, usize, u64); 5] = [
+        ("kernel CS", REG_CS, 0x10),
+        ("IOPL 3 and VM", REG_EFLAGS, 0x3202 | 0x20000),
+        ("non-canonical rip", REG_RIP, 0x8000_0000_0000_0000),
+        ("rip in the stub", REG_RIP, layout::CODE_VA + layout::SYSCALL_ENTRY),
+        ("non-canonical FS base", REG_FS_BASE, 0x8000_0000_0000_0000),
+    ];
+    for (name, reg, value) in forged {
+        let (c, mut r) = e.ctx(&*s);
+        r[reg] = value;
+        let ev = run(&*c, &mut r);
+        match ev.kind {
+            EventKind::Syscall => assert_eq!(r[REG_CS], 0x33, "{name}"),
+            EventKind::Fault => assert!(r[REG_RIP] == value || r[REG_RIP] < (1 << 47), "{name}: {ev:?}"),
+            EventKind::Dead => {}
+            EventKind::Interrupt => panic!("{name}: {ev:?}"),
+        }
+        println!("{name}: {:?} signo {}", ev.kind, ev.signo);
+        c.release();
+    }
+    // The platform still runs programs.
+    let (c, mut r) = e.ctx(&*s);
+    assert_eq!(run(&*c, &mut r).kind, EventKind::Syscall);
 }
