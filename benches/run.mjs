@@ -4,6 +4,8 @@
 //   getppid, 2 app filters   the same under two stacked 85-instruction application seccomp
 //             filters (benches/seccomp_getppid.c): what the sentry's BPF interpreter costs
 //   open-read-close, fork-exit-wait   benches/open_read_close.c, benches/fork_wait.c
+//   pipe ping-pong   round trip of one byte between two processes over two pipes
+//             (benches/pipe_pingpong.c): two blocked reads woken per round trip
 //   startup   median wall time of running benches/nop.c (exits at once), spawn to exit
 // Prints a table with each sandbox's ratio to native and how much faster tsvisor-systrap is
 // than runsc.
@@ -16,6 +18,9 @@
 //          --contention: run ../shared/bench/contention.sh (several sandboxes at once on the same
 //          cores, getppid) for tsvisor systrap and ptrace and runsc: where a hand-off that spins
 //          while its peer cannot run shows.
+//          --programs: only the real-program set (benches/programs.mjs: find, tar, cat into a
+//          pipe, gcc, python3, sha256sum; its own options follow), which the default run
+//          prints after its table unless --no-programs.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -60,6 +65,12 @@ function runSharedScript(name, { proot }) {
 }
 
 if (args.includes('--compare')) runSharedScript('compare.sh', { proot: true });
+
+function runPrograms(extra) {
+  const r = spawnSync(process.execPath, [path.join(root, 'benches', 'programs.mjs'), ...extra], { stdio: 'inherit' });
+  return r.status ?? 1;
+}
+if (args.includes('--programs')) process.exit(runPrograms(args.filter((a) => a !== '--programs')));
 if (args.includes('--contention')) runSharedScript('contention.sh', { proot: false });
 
 // Build the benchmark programs (gcc -O2 -static) into a temp dir, when stale.
@@ -76,6 +87,7 @@ const getppid = build('getppid');
 const seccompGetppid = build('seccomp_getppid');
 const openReadClose = build('open_read_close');
 const forkWait = build('fork_wait');
+const pingpong = build('pipe_pingpong');
 const nop = build('nop');
 
 // The runners: a command prefix each, or the reason it is left out.
@@ -121,6 +133,7 @@ for (const r of runners) {
     ['seccomp', [seccompGetppid, String(iterations)], /seccomp-getppid (\d+(?:\.\d+)?) ns\/op/],
     ['orc', [openReadClose, String(Math.max(1, Math.floor(iterations / 4)))], /open-read-close (\d+(?:\.\d+)?) ns\/op/],
     ['fork', [forkWait, '200'], /fork-exit-wait (\d+(?:\.\d+)?) us\/op/],
+    ['pingpong', [pingpong, '5000'], /pipe-pingpong (\d+(?:\.\d+)?) us\/round-trip/],
   ]) {
     const g = await runOnce([...r.prefix, ...argv]);
     const m = re.exec(g.out);
@@ -148,6 +161,7 @@ const rows = [
   { key: 'seccomp', label: 'getppid, 2 app filters', unit: 'ns/op', fmt: (v) => v.toFixed(0) },
   { key: 'orc', label: 'open-read-close', unit: 'ns/op', fmt: (v) => v.toFixed(0) },
   { key: 'fork', label: 'fork-exit-wait', unit: 'us/op', fmt: (v) => v.toFixed(1) },
+  { key: 'pingpong', label: 'pipe ping-pong', unit: 'us/round trip', fmt: (v) => v.toFixed(1) },
   { key: 'startup', label: 'startup (nop)', unit: 'ms', fmt: (v) => v.toFixed(1) },
 ];
 const names = runners.map((r) => r.name);
@@ -174,3 +188,7 @@ for (const row of rows) {
 const widths = head.map((_, i) => Math.max(...table.map((r) => r[i].length)));
 console.log(`getppid: ${iterations} calls in one process; startup: median of ${runs} runs after one warm-up`);
 for (const r of table) console.log(r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  '));
+if (!args.includes('--no-programs')) {
+  console.log('');
+  runPrograms([]);
+}

@@ -21,19 +21,36 @@ function stampOf() {
 }
 
 function loadBundle() {
-  const source = fs.readFileSync(bundle, 'utf8');
-  let cachedData;
-  try {
-    const raw = fs.readFileSync(cacheFile);
-    if (raw.subarray(0, 64).equals(stampOf())) cachedData = raw.subarray(64);
-  } catch { /* first run */ }
-  const wrapper = `(function (exports, require, module, __filename, __dirname) {${source}\n})`;
-  const script = new vm.Script(wrapper, { filename: bundle, cachedData });
+  // latin1, not utf8: esbuild writes string literals ASCII-only, so a non-ASCII byte can only
+  // sit in a comment, and one such byte read as UTF-8 would make V8 hold the whole 1.7 MB
+  // source (twice: the text and the wrapped text) as a two-byte string, 7 MB of heap.
+  const source = fs.readFileSync(bundle, 'latin1');
+  const script = compile(source, readCache());
   const mod = { exports: {} };
   script.runInThisContext()(mod.exports, require, mod, bundle, dist);
-  const needCache = cachedData === undefined || script.cachedDataRejected;
-  return { main: mod.exports.main, saveCache: needCache ? () => writeCache(script) : () => {} };
+  // Nothing may keep the script (and with it the 1.2 MB of cached data it was given) alive
+  // once it has run, unless a cache is still to be written from it.
+  return { main: mod.exports.main, saveCache: needsCache(script) ? cacheWriter(script) : () => {} };
 }
+
+function readCache() {
+  try {
+    const raw = fs.readFileSync(cacheFile);
+    if (raw.subarray(0, 64).equals(stampOf())) return raw.subarray(64);
+  } catch { /* first run */ }
+  return undefined;
+}
+
+function compile(source, cachedData) {
+  const wrapper = `(function (exports, require, module, __filename, __dirname) {${source}\n})`;
+  const script = new vm.Script(wrapper, { filename: bundle, cachedData });
+  script.usedCache = cachedData !== undefined && !script.cachedDataRejected;
+  return script;
+}
+
+function needsCache(script) { return !script.usedCache; }
+
+function cacheWriter(script) { return () => writeCache(script); }
 
 function writeCache(script) {
   try {

@@ -32,6 +32,15 @@ describe.each(platforms)('%s', (platform) => {
     120_000,
   );
 
+  // systrap applies a fork's mappings through a table of syscalls its stub's leader runs
+  // (crates/systrap/src/batch.rs); the application races forged entries into it.
+  it('forging the stub\'s batch table while forking maps nothing foreign', async () => {
+    const r = await runSandbox([fixture('hostile_batch'), '150'], { platform, timeoutMs: 100_000 });
+    expect(r.stdout, describeResult(r)).toBe('batch: contained\n');
+    expect(r.code, describeResult(r)).toBe(0);
+    sentryStayedUp(r.stderr);
+  }, 120_000);
+
   it('forged events in the message page kill the forger, not the sentry', async () => {
     const r = await runSandbox([fixture('hostile_forge')], { platform, timeoutMs: 30_000 });
     expect(r.code, describeResult(r)).toBe(0);

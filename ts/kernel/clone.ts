@@ -137,8 +137,14 @@ export function doClone(t: Task, a: CloneArgs): number | Promise<number> {
       hostErrno(e);
     }
     try {
-      mm = t.mm.fork(as);
-      ctx = new PlatformContext(k.platform, as);
+      // The child's mappings and its first thread's slot reach its stub in one batch.
+      as.beginBatch();
+      try {
+        mm = t.mm.fork(as);
+        ctx = new PlatformContext(k.platform, as);
+      } finally {
+        as.endBatch();
+      }
     } catch (e) {
       as.release();
       hostErrno(e);

@@ -82,11 +82,17 @@ export function execve(t: Task, filename: string, argvIn: string[], envp: string
   t.kernel.fillRandom(random);
   let entry;
   try {
-    entry = loadExecutable(mm, file, (p) => openExecutable(t, p), {
-      argv, envp, execfn: filename, random,
-      uid: creds.uid, euid: creds.euid, gid: creds.gid, egid: creds.egid, secure,
-      hwcap: HWCAP, clockTicks: 100, platform: 'x86_64',
-    });
+    // The new image's mappings reach its stub in one batch, before anything runs there.
+    mm.addressSpace.beginBatch();
+    try {
+      entry = loadExecutable(mm, file, (p) => openExecutable(t, p), {
+        argv, envp, execfn: filename, random,
+        uid: creds.uid, euid: creds.euid, gid: creds.gid, egid: creds.egid, secure,
+        hwcap: HWCAP, clockTicks: 100, platform: 'x86_64',
+      });
+    } finally {
+      mm.addressSpace.endBatch();
+    }
   } catch (e) {
     mm.release();
     throw e;

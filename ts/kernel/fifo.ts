@@ -16,6 +16,8 @@ import { POLLHUP, POLLIN, POLLOUT, POLLPRI, POLLRDBAND, POLLRDNORM, POLLWRBAND, 
 import { fail } from './syscall_error';
 import { block } from './blocking';
 import { Pipe, pipeRead, pipeWrite } from './pipe';
+import { pipeReadUser, pipeWriteUser } from './pipe_user';
+import type { IOVec } from '../syscalls/linux/user_io';
 
 class Fifo {
   pipe: Pipe | null = null;
@@ -71,6 +73,14 @@ export class FifoFile extends VfsFile {
 
   override write(t: Task, src: Uint8Array, _offset: number): number | Promise<number> {
     return pipeWrite(t, this.pipe, this, src);
+  }
+
+  override readDirect(t: Task, ranges: readonly IOVec[]): number | Promise<number> {
+    return pipeReadUser(t, this.pipe, this, ranges);
+  }
+
+  override writeDirect(t: Task, ranges: readonly IOVec[]): number | Promise<number> {
+    return pipeWriteUser(t, this.pipe, this, ranges);
   }
 
   override get pollable(): boolean { return true; }

@@ -4,17 +4,25 @@
 // wait for data (EOF once no writer is left); writing with no reader left is EPIPE plus
 // SIGPIPE. O_NONBLOCK turns every wait into EAGAIN. Waits are
 // interruptible (ERESTARTSYS), and a write cut short reports what it did write.
+// Bytes come from a PipeSource and go to a PipeSink: for read(2)/write(2) those copy straight
+// between application memory and the ring's pages (pipe_user.ts), one copy per direction;
+// splice, tee and the Uint8Array entry points use plain buffers. A reader blocked in read
+// leaves its sink with the pipe, and the write that makes data available fills it before it
+// returns (as if the reader had run at once): the writer goes on without waiting for the
+// reader's turn, and the reader wakes with its read done.
 
 import type { Task } from './task';
 import { FileDescription, type ReadinessCallback, type Stat } from '../vfs/file_description';
 import { POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM } from '../abi/linux/poll';
-import { EAGAIN, EBUSY, EPIPE } from '../abi/linux/errno';
+import { EAGAIN, EBUSY, EFAULT, EPIPE } from '../abi/linux/errno';
 import { O_DIRECT, O_NONBLOCK, O_RDONLY, O_WRONLY } from '../abi/linux/fcntl';
 import { S_IFIFO } from '../abi/linux/stat';
 import { SIGPIPE } from '../abi/linux/signal';
 import { SyscallError, fail } from './syscall_error';
 import { block } from './blocking';
 import { sendSignalToThread, userSigInfo } from './signals';
+import type { IOVec } from '../syscalls/linux/user_io';
+import { pipeReadUser, pipeWriteUser } from './pipe_user';
 
 export const PIPE_CAPACITY = 64 << 10;
 const PAGE_SIZE = 4096;
@@ -28,12 +36,57 @@ let nextIno = 1;
 /** One page of the ring (Linux struct pipe_buffer): bytes [start, end) of buf are unread. */
 interface Slot { buf: Uint8Array; start: number; end: number }
 
+/** Where a read's bytes go: takes what it can of src (fewer on a fault) and says how many. */
+export interface PipeSink { put(src: Uint8Array): number }
+
+/** Where a write's bytes come from: `remaining` bytes in order; fill() copies the next
+ *  dst.length of them (fewer on a fault) and says how many. */
+export interface PipeSource { readonly remaining: number; fill(dst: Uint8Array): number }
+
+/** A read(2) blocked on an empty pipe: served by the write that brings data (or by EOF). */
+interface DirectRead {
+  sink: PipeSink;
+  want: number;
+  /** Ends the wait with the read's result: a count, or the error of a copy that faulted. */
+  complete(result: number | SyscallError): void;
+}
+
+/** A plain buffer as a source. */
+export function bytesSource(src: Uint8Array): PipeSource {
+  let at = 0;
+  return {
+    get remaining() { return src.length - at; },
+    fill(dst: Uint8Array): number {
+      const n = Math.min(dst.length, src.length - at);
+      dst.set(src.subarray(at, at + n));
+      at += n;
+      return n;
+    },
+  };
+}
+
+/** A plain buffer as a sink. */
+function bytesSink(dst: Uint8Array): PipeSink {
+  let at = 0;
+  return {
+    put(src: Uint8Array): number {
+      dst.set(src, at);
+      at += src.length;
+      return src.length;
+    },
+  };
+}
+
 export class Pipe {
   readonly ino = nextIno++;
   private readonly slots: Slot[] = [];
+  /** Pages of consumed slots kept for the next writes (at most a ring's worth): a 64 KiB
+   *  transfer would otherwise allocate sixteen pages for the GC to collect. */
+  private readonly freePages: Uint8Array[] = [];
   readers = 0;
   writers = 0;
   private readonly readWaiters = new Set<() => void>();
+  private readonly directReads: DirectRead[] = [];
   private readonly writeWaiters = new Set<() => void>();
   readonly ctime = Date.now();
   /** Pages in the ring (F_SETPIPE_SZ changes it, kernel/pipe_size.ts). */
@@ -41,6 +94,8 @@ export class Pipe {
   constructor(readonly uid: number, readonly gid: number) {}
 
   get full(): boolean { return this.slots.length >= this.maxSlots; }
+
+  get hasDirectReads(): boolean { return this.directReads.length > 0; }
 
   /** pipe_resize_ring: EBUSY if more pages are in use than the new ring has. */
   resize(slots: number): void {
@@ -74,38 +129,63 @@ export class Pipe {
 
   /** Bytes read, 0 at EOF, -1 if the reader must wait. */
   tryRead(dst: Uint8Array): number {
+    return this.readTo(bytesSink(dst), dst.length);
+  }
+
+  /** pipe_read's copy: up to `want` unread bytes into sink; 0 at EOF, -1 if the reader must
+   *  wait. A page the sink could not take whole stays unread and ends the read (EFAULT if
+   *  nothing came before it), as copy_page_to_iter's short count does in Linux. */
+  readTo(sink: PipeSink, want: number): number {
     if (this.slots.length === 0) return this.writers === 0 ? 0 : -1;
     const wasFull = this.full;
     let n = 0;
-    while (n < dst.length && this.slots.length > 0) {
+    let faulted = false;
+    while (n < want && this.slots.length > 0) {
       const s = this.slots[0];
-      const take = Math.min(s.end - s.start, dst.length - n);
-      dst.set(s.buf.subarray(s.start, s.start + take), n);
+      const take = Math.min(s.end - s.start, want - n);
+      if (sink.put(s.buf.subarray(s.start, s.start + take)) < take) {
+        faulted = true;
+        break;
+      }
       n += take;
       s.start += take;
-      if (s.start === s.end) this.slots.shift();
+      if (s.start === s.end) this.recycle(this.slots.shift() as Slot);
     }
-    if (wasFull || this.slots.length === 0) wakeAll(this.writeWaiters);
+    if (n > 0 && (wasFull || this.slots.length === 0)) wakeAll(this.writeWaiters);
+    if (faulted && n === 0) fail(EFAULT);
     return n;
   }
 
+  private recycle(s: Slot): void {
+    if (this.freePages.length < this.maxSlots) this.freePages.push(s.buf);
+  }
+
+  private newPage(): Uint8Array {
+    return this.freePages.pop() ?? new Uint8Array(PAGE_SIZE);
+  }
+
   /** pipe_write's first step: the tail of a write that is not a whole number of pages goes
-   *  into the last page if it fits there. Returns the bytes taken (0 or that tail). */
-  merge(src: Uint8Array): number {
-    const chars = src.length & (PAGE_SIZE - 1);
+   *  into the last page if it fits there. Returns the bytes taken (0 or that tail); a fault
+   *  while copying it is EFAULT with nothing written. */
+  merge(src: PipeSource): number {
+    const chars = src.remaining & (PAGE_SIZE - 1);
     const last = this.slots[this.slots.length - 1];
     if (chars === 0 || !last || last.end + chars > PAGE_SIZE) return 0;
-    last.buf.set(src.subarray(0, chars), last.end);
+    if (src.fill(last.buf.subarray(last.end, last.end + chars)) < chars) fail(EFAULT);
     last.end += chars;
     wakeAll(this.readWaiters);
     return chars;
   }
 
-  /** Put up to a page of src into a fresh slot; the caller checked that one is free. */
-  pushPage(src: Uint8Array): number {
-    const n = Math.min(PAGE_SIZE, src.length);
-    const buf = new Uint8Array(PAGE_SIZE);
-    buf.set(src.subarray(0, n));
+  /** Put up to a page of src into a fresh slot; the caller checked that one is free. Returns
+   *  the bytes put in; a page that could not be filled (a fault) is dropped and -1 returned. */
+  pushPage(src: PipeSource): number {
+    const n = Math.min(PAGE_SIZE, src.remaining);
+    const buf = this.newPage();
+    if (src.fill(buf.subarray(0, n)) < n) {
+      if (this.freePages.length < this.maxSlots) this.freePages.push(buf);
+      return -1;
+    }
     this.slots.push({ buf, start: 0, end: n });
     wakeAll(this.readWaiters);
     return n;
@@ -113,6 +193,35 @@ export class Pipe {
 
   waitReadable(t: Task): Promise<void> { return this.waitOn(t, this.readWaiters); }
   waitWritable(t: Task): Promise<void> { return this.waitOn(t, this.writeWaiters); }
+
+  /** Wait, as a reader of `want` bytes into sink, until a write (or EOF) completes the read. */
+  waitAndRead(t: Task, sink: PipeSink, want: number): Promise<number | SyscallError> {
+    return block<number | SyscallError>(t, (wake) => {
+      const r: DirectRead = { sink, want, complete: wake };
+      this.directReads.push(r);
+      return () => {
+        const i = this.directReads.indexOf(r);
+        if (i >= 0) this.directReads.splice(i, 1);
+      };
+    });
+  }
+
+  /** Blocked readers take what is there, first come first served, while there is data (or
+   *  EOF, which ends each with 0). Called once a write has put in what it will (pipe_write
+   *  wakes readers then, not page by page: a reader gets the whole write). */
+  serveDirectReads(): void {
+    while (this.directReads.length > 0 && (this.slots.length > 0 || this.writers === 0)) {
+      const r = this.directReads[0];
+      let result: number | SyscallError;
+      try {
+        result = this.readTo(r.sink, r.want);
+      } catch (e) {
+        if (!(e instanceof SyscallError)) throw e;
+        result = e; // that reader's EFAULT; nothing was consumed
+      }
+      r.complete(result); // its undo takes it off the list
+    }
+  }
 
   /** pipe_poll for the read end: data to read, or hang-up once no writer is left. */
   readReadiness(): number {
@@ -155,6 +264,7 @@ export class Pipe {
   endClosed(): void {
     wakeAll(this.readWaiters);
     wakeAll(this.writeWaiters);
+    this.serveDirectReads();
   }
 }
 
@@ -181,6 +291,10 @@ export class PipeReadEnd extends FileDescription {
     return pipeRead(t, this.pipe, this, dst);
   }
 
+  override readDirect(t: Task, ranges: readonly IOVec[]): number | Promise<number> {
+    return pipeReadUser(t, this.pipe, this, ranges);
+  }
+
   override stat(): Stat { return pipeStat(this.pipe); }
   override describe(): string { return `pipe:[${this.pipe.ino}]`; }
   override get pollable(): boolean { return true; }
@@ -204,6 +318,10 @@ export class PipeWriteEnd extends FileDescription {
     return pipeWrite(t, this.pipe, this, src);
   }
 
+  override writeDirect(t: Task, ranges: readonly IOVec[]): number | Promise<number> {
+    return pipeWriteUser(t, this.pipe, this, ranges);
+  }
+
   override stat(): Stat { return pipeStat(this.pipe); }
   override describe(): string { return `pipe:[${this.pipe.ino}]`; }
   override get pollable(): boolean { return true; }
@@ -222,30 +340,65 @@ export interface PipeCaller { readonly flags: number }
 
 /** pipe_read for a description `f` of the pipe (its O_NONBLOCK counts at each wait). */
 export function pipeRead(t: Task, p: Pipe, f: PipeCaller, dst: Uint8Array): number | Promise<number> {
-  const n = p.tryRead(dst);
+  return pipeReadTo(t, p, f, bytesSink(dst), dst.length);
+}
+
+/** pipe_read into any sink, up to `want` bytes. */
+export function pipeReadTo(t: Task, p: Pipe, f: PipeCaller, sink: PipeSink, want: number): number | Promise<number> {
+  const n = p.readTo(sink, want);
   if (n >= 0) return n;
   if (f.flags & O_NONBLOCK) fail(EAGAIN);
-  return p.waitReadable(t).then(() => pipeRead(t, p, f, dst));
+  return p.waitAndRead(t, sink, want).then((r) => {
+    if (r instanceof SyscallError) throw r;
+    return r;
+  });
 }
 
 /** pipe_write for a description `f` of the pipe. */
 export function pipeWrite(t: Task, p: Pipe, f: PipeCaller, src: Uint8Array): number | Promise<number> {
+  return pipeWriteFrom(t, p, f, bytesSource(src));
+}
+
+/** pipe_write of everything a source holds. */
+export function pipeWriteFrom(t: Task, p: Pipe, f: PipeCaller, src: PipeSource): number | Promise<number> {
+  const total = src.remaining;
   const merged = p.readers > 0 ? p.merge(src) : 0;
-  return writeFrom(t, p, f, src, merged);
+  return writeFrom(t, p, f, src, total, merged);
 }
 
 /** pipe_write's loop: whole pages into free slots, waiting while the ring is full. */
-function writeFrom(t: Task, p: Pipe, f: PipeCaller, src: Uint8Array, done: number): number | Promise<number> {
+function writeFrom(t: Task, p: Pipe, f: PipeCaller, src: PipeSource, total: number, done: number): number | Promise<number> {
+  try {
+    return writeLoop(t, p, f, src, total, done);
+  } finally {
+    // Whatever this write put in (all of it, a part before an error, or a full ring it now
+    // waits on) goes to the readers blocked meanwhile.
+    p.serveDirectReads();
+  }
+}
+
+function writeLoop(t: Task, p: Pipe, f: PipeCaller, src: PipeSource, total: number, done: number): number | Promise<number> {
   for (;;) {
-    if (done === src.length) return done;
+    if (done === total) return done;
     if (p.readers === 0) {
       sendSignalToThread(t, userSigInfo(t, SIGPIPE));
       if (done > 0) return done;
       fail(EPIPE);
     }
     if (!p.full) {
-      done += p.pushPage(src.subarray(done));
+      const n = p.pushPage(src);
+      if (n < 0) {
+        // Only whole pages copied before a fault are written (pipe_write).
+        if (done > 0) return done;
+        fail(EFAULT);
+      }
+      done += n;
       continue;
+    }
+    // Full: blocked readers may make room before this write has to wait.
+    if (p.hasDirectReads) {
+      p.serveDirectReads();
+      if (!p.full) continue;
     }
     if (f.flags & O_NONBLOCK) {
       if (done > 0) return done;
@@ -253,7 +406,7 @@ function writeFrom(t: Task, p: Pipe, f: PipeCaller, src: Uint8Array, done: numbe
     }
     const sofar = done;
     return p.waitWritable(t).then(
-      () => writeFrom(t, p, f, src, sofar),
+      () => writeFrom(t, p, f, src, total, sofar),
       (e: unknown) => {
         if (sofar > 0 && e instanceof SyscallError) return sofar;
         throw e;

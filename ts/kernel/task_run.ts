@@ -15,7 +15,7 @@ import type { Task } from './task';
 import { sigInfo } from './sig_pending';
 import { deliverSignals, forceSignal } from './signal_deliver';
 import { groupStopped, parkStopped } from './job_control';
-import { chargeExitedTask, taskCpuTime } from './timers/cpu_time';
+import { CPU_SAMPLE_MS, chargeExitedTask, taskCpuTime } from './timers/cpu_time';
 
 const SEGV_MAPERR = 1, SEGV_ACCERR = 2, BUS_ADRERR = 2;
 const FAULT_SIGNALS = new Set([SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS]);
@@ -41,9 +41,9 @@ export async function runTask(t: Task): Promise<void> {
         const p = i386 ? dispatchCompat32(t) : dispatchSyscall(t);
         k.current = null;
         if (p) {
-          cpu.sleep(t.ctx.cpuTimeNs());
+          cpu.sleep(t.ctx.cpuTimeNsSampled(CPU_SAMPLE_MS));
           await p;
-          cpu.wake(t.ctx.cpuTimeNs());
+          cpu.wake(t.ctx.cpuTimeNsSampled(CPU_SAMPLE_MS));
         }
         break;
       }

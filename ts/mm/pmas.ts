@@ -16,6 +16,8 @@ export class Pmas {
   /** lookup()'s protection out-parameter, reused. */
   private readonly protOut = new Int32Array(1);
   private page: Uint8Array | null = null;
+  /** Told of every page breakCow gives its own copy (fork_hot.ts learns from it). */
+  cowBroken: ((page: number) => void) | null = null;
 
   constructor(readonly mf: NativeMemoryFile, readonly as: NativeAddressSpace) {}
 
@@ -122,6 +124,7 @@ export class Pmas {
     } finally {
       this.mf.decRef(off, PAGE_SIZE);
     }
+    this.cowBroken?.(page);
   }
 
   /**

@@ -40,6 +40,11 @@
 //   Replies may come in any order: matching tags is ts/p9/client.ts's business. p9DupFd()
 //   duplicates a donated fd (a lower file opened again needs no round trip).
 //
+// * HelperProcess (crates/addon/src/helper_process.rs) — a helper program (the gofer)
+//   started with posix_spawn: stdin/stdout /dev/null, the sentry's stderr and environment,
+//   one fd as its fd 3, nothing else; reaped by a thread of its own, and kill() signals it
+//   only until then.
+//
 // Address-space protections are PROT_READ=1 | PROT_WRITE=2 | PROT_EXEC=4 as in Linux.
 // Errors from the host are thrown as Error whose message starts with the errno name
 // ("ENOMEM: ..."); errnoOfNative() below recovers it.
@@ -70,6 +75,13 @@ export interface NativeMemoryFile {
   limitBytes(): number;
 }
 
+/** See NativeAddressSpace.preadInto: results at or below -HOST_IO_HOLE stopped at a hole. */
+export const HOST_IO_HOLE = 4096;
+/** Bytes moved before the hole a preadInto/pwriteFrom result r reports, or -1 if it is none. */
+export function hostIoHole(r: number): number {
+  return r <= -HOST_IO_HOLE ? -r - HOST_IO_HOLE : -1;
+}
+
 export interface NativeAddressSpace {
   /** Map memory-file [fileOffset, +length) at addr with prot, replacing what was there. */
   map(addr: number, length: number, fileOffset: number, prot: number): void;
@@ -88,8 +100,22 @@ export interface NativeAddressSpace {
   copyOut(addr: number, src: Uint8Array): number;
   /** Bytes zeroed at addr before the first unwritable page. */
   zeroOut(addr: number, length: number): number;
+  // Host-fd I/O into/out of application memory (the gofer's donated fds): one copy, by the
+  // host kernel, between the fd and the memory-file pages [addr, +length) maps. The result
+  // r: r >= 0 bytes moved (all, or up to the file's end); -4095 <= r < 0 the host's -errno
+  // before any byte (after some, the short count); r <= -HOST_IO_HOLE: stopped after
+  // -r - HOST_IO_HOLE bytes at a page not mapped with the access needed (hostIoHole()).
+  /** pread(2) from hostFd at offset into application memory at addr. */
+  preadInto(addr: number, length: number, hostFd: number, offset: number): number;
+  /** pwrite(2) of application memory at addr to hostFd at offset. */
+  pwriteFrom(addr: number, length: number, hostFd: number, offset: number): number;
   /** Tear down the stub process / page tables. The object is dead afterwards. */
   release(): void;
+  /** From here to endBatch the platform may queue map/unmap/protect and apply them together
+   *  (fork, exec's load); endBatch throws what they failed with. Nests. The address space
+   *  must not run before its batch has ended. */
+  beginBatch(): void;
+  endBatch(): void;
 }
 
 export interface NativeContext {
@@ -129,8 +155,17 @@ export interface NativePlatform {
   newContext(as: NativeAddressSpace, onWake: () => void): NativeContext;
 }
 
+export interface NativeHelperProcess {
+  readonly pid: number;
+  /** Send signal signo unless the helper has already exited. */
+  kill(signo: number): void;
+}
+
 export interface NativeAddon {
   MemoryFile: new () => NativeMemoryFile;
+  /** Start `path` with `args` and `fd` as its fd 3 (above); throws the errno of a failed
+   *  posix_spawn (ENOENT, EACCES...). */
+  HelperProcess: { spawn(path: string, args: string[], fd: number): NativeHelperProcess };
   /** A platform by name over the given memory file: "systrap", "ptrace" or "kvm". Throws ENOSYS
    *  where the platform cannot work on this host, ENOENT for an unknown name; creating an
    *  address space throws EPERM where ptrace is refused. */

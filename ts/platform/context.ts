@@ -19,6 +19,8 @@ export class PlatformContext {
   /** Last CPU time read for the stub thread: kept once the thread is released or gone; -1
    *  while the platform has given none (it has no host thread per task). */
   private cpuNs = -1;
+  /** When cpuNs was last read from the platform (performance.now() ms). */
+  private cpuAt = -Infinity;
 
   constructor(platform: NativePlatform, as: NativeAddressSpace) {
     this.native = platform.newContext(as, () => this.onWake());
@@ -65,6 +67,15 @@ export class PlatformContext {
       if (n > this.cpuNs) this.cpuNs = n;
     }
     return this.cpuNs;
+  }
+
+  /** cpuTimeNs() at most maxAgeMs old: the pause points around every blocking syscall take
+   *  this instead of a /proc read each (kernel/timers/cpu_time.ts CPU_SAMPLE_MS). */
+  cpuTimeNsSampled(maxAgeMs: number): number {
+    const now = performance.now();
+    if (now - this.cpuAt < maxAgeMs) return this.cpuNs;
+    this.cpuAt = now;
+    return this.cpuTimeNs();
   }
 
   getFpState(): Buffer { return this.native.getFpState(); }

@@ -18,7 +18,7 @@ pub mod spin_policy;
 use std::any::Any;
 use std::io;
 
-pub use address_space::AddressSpace;
+pub use address_space::{AddressSpace, HostIo};
 pub use completion::Completion;
 pub use spin_policy::SpinPolicy;
 
@@ -34,6 +34,8 @@ pub const ACCESS_UNKNOWN: u64 = 8;
 /// Linux's `struct user_regs_struct`, in its order.
 pub const NUM_REGS: usize = 27;
 pub type Regs = [u64; NUM_REGS];
+pub const REG_R12: usize = 3;
+pub const REG_RBX: usize = 5;
 pub const REG_RAX: usize = 10;
 pub const REG_RCX: usize = 11;
 pub const REG_RDX: usize = 12;
@@ -98,6 +100,22 @@ pub trait AddressSpaceOps: Send {
     fn protect(&mut self, addr: u64, len: u64, prot: u32) -> io::Result<()>;
     fn release(&mut self);
     fn as_any(&self) -> &dyn Any;
+    /// From here to end_batch, map/unmap/protect may be queued and applied together (fork's
+    /// copy of a whole address space): their errors then come from end_batch. Batches nest.
+    fn begin_batch(&mut self) {}
+    /// Applies what begin_batch queued. On an error the host side may hold any prefix of it.
+    fn end_batch(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+    /// release(), after which the memory-file ranges `refs` (offset, length), which the
+    /// mapping table held, are given back — once nothing on the host can touch them any more,
+    /// which a platform may leave to a reaper off the caller's path.
+    fn release_then_drop(&mut self, mf: &std::sync::Arc<tsvisor_memfile::MemoryFile>, refs: Vec<(u64, u64)>) {
+        self.release();
+        for (off, len) in refs {
+            let _ = mf.dec_ref(off, len);
+        }
+    }
 }
 
 /// One task's execution context on a platform.

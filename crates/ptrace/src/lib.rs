@@ -16,7 +16,7 @@ use tsvisor_memfile::MemoryFile;
 use tsvisor_platform::{AddressSpaceOps, Context, Platform};
 
 pub use context::PtraceContext;
-pub use stub::{stub_image, StubImage, StubProcess, STUB_BASE, SYSTRAP_CLONE_GADGET};
+pub use stub::{stub_image, StubImage, StubProcess, BATCH_ENTRY, STUB_BASE, SYSTRAP_CLONE_GADGET};
 
 pub struct PtracePlatform {
     mf: Arc<MemoryFile>,

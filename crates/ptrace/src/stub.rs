@@ -8,7 +8,7 @@ use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::OnceLock;
 
-use tsvisor_platform::{Regs, REG_ORIG_RAX, REG_R10, REG_R8, REG_R9, REG_RAX, REG_RDI, REG_RDX, REG_RIP, REG_RSI};
+use tsvisor_platform::{Regs, REG_ORIG_RAX, REG_R10, REG_R8, REG_R9, REG_RAX, REG_RBX, REG_R12, REG_RDI, REG_RDX, REG_RIP, REG_RSI};
 
 use crate::sys;
 
@@ -20,6 +20,10 @@ pub const STUB_BASE: u64 = 0x7fff_0000_0000;
 pub const SYSCALL_GADGET: u64 = 0x10;
 pub const CLONE_GADGET: u64 = 0x20;
 pub const SYSTRAP_CLONE_GADGET: u64 = 0x40;
+/// Runs a table of syscalls (stub.S `batch_gadget`): %rbx the first entry, %r12 the end.
+pub const BATCH_GADGET: u64 = 0x80;
+/// Bytes per entry of a batch table: number, six arguments, the result expected.
+pub const BATCH_ENTRY: u64 = 64;
 /// Where stub.S lists systrap_handler, systrap_thread_entry, systrap_restorer,
 /// systrap_fast_entry.
 const ADDRESS_TABLE: u64 = 0x50;
@@ -205,6 +209,24 @@ impl StubProcess {
 
     /// Runs one syscall at `rip` with extra registers set: (register index, value).
     pub fn inject(&mut self, rip: u64, nr: libc::c_long, args: [u64; 6], extra: &[(usize, u64)]) -> io::Result<i64> {
+        Ok(self.inject_regs(rip, nr, args, extra)?[REG_RAX] as i64)
+    }
+
+    /// Runs the batch table [first, end) of the stub's address space (entries of BATCH_ENTRY
+    /// bytes, in a page the application cannot write) through the batch gadget. Returns the
+    /// entries completed and the result of the one that stopped the batch (or of the last).
+    pub fn run_batch(&mut self, first: u64, end: u64) -> io::Result<(u64, i64)> {
+        let r = self.inject_regs(self.entry + BATCH_GADGET, 0, [0; 6], &[(REG_RBX, first), (REG_R12, end)])?;
+        // The leader never runs application code, but its answer is checked all the same.
+        let at = r[REG_RBX];
+        if at < first || at > end || !(at - first).is_multiple_of(BATCH_ENTRY) {
+            self.kill();
+            return Err(io::Error::from_raw_os_error(libc::EIO));
+        }
+        Ok(((at - first) / BATCH_ENTRY, r[REG_RAX] as i64))
+    }
+
+    fn inject_regs(&mut self, rip: u64, nr: libc::c_long, args: [u64; 6], extra: &[(usize, u64)]) -> io::Result<Regs> {
         if !self.alive {
             return Err(io::Error::from_raw_os_error(libc::ESRCH));
         }
@@ -240,7 +262,7 @@ impl StubProcess {
             // Some other signal reached the leader: discard it and let the syscall finish.
             sys::ptrace(libc::PTRACE_CONT, self.pid, 0, 0)?;
         }
-        Ok(sys::get_regs(self.pid)?[REG_RAX] as i64)
+        sys::get_regs(self.pid)
     }
 
     /// One address-space syscall in the leader, with the kernel's error as an io::Error.
@@ -327,6 +349,44 @@ impl StubProcess {
             return Err(io::Error::from_raw_os_error(-r as i32));
         }
         Ok(r as i32)
+    }
+
+    /// Lets the stub go from the calling thread's tracing, parked in its start-up pause()
+    /// loop, so that another thread can adopt() it: stubs made off the sentry's thread. It
+    /// must be stopped (as after any injection). Until adopted, nothing but its
+    /// parent-death signal ties it to the sentry: the caller sets one.
+    pub fn detach_parked(&mut self) -> io::Result<()> {
+        let mut r = self.template;
+        r[REG_RIP] = self.entry; // _start: jmp to the pause() loop
+        r[REG_ORIG_RAX] = u64::MAX;
+        sys::set_regs(self.pid, &r)?;
+        sys::ptrace(libc::PTRACE_DETACH, self.pid, 0, 0).map(|_| ())
+    }
+
+    /// Makes the calling thread the tracer of a stub detach_parked() let go, as spawn() does.
+    pub fn adopt(&mut self) -> io::Result<()> {
+        if !self.alive {
+            return Err(io::Error::from_raw_os_error(libc::ESRCH));
+        }
+        sys::ptrace(libc::PTRACE_SEIZE, self.pid, 0, libc::PTRACE_O_EXITKILL as usize)?;
+        sys::ptrace(libc::PTRACE_INTERRUPT, self.pid, 0, 0)?;
+        let status = sys::wait(self.pid)?;
+        if !libc::WIFSTOPPED(status) {
+            self.alive = false;
+            return Err(io::Error::from_raw_os_error(libc::ESRCH));
+        }
+        Ok(())
+    }
+
+    /// Kills the stub without waiting for it to go; returns its pid, which the caller must
+    /// reap (sys::wait) before it frees any memory-file page the stub maps.
+    pub fn kill_nowait(&mut self) -> Option<i32> {
+        if !self.alive {
+            return None;
+        }
+        self.alive = false;
+        sys::kill(self.pid, libc::SIGKILL);
+        Some(self.pid)
     }
 
     /// Kills the stub and, normally, waits until it is gone: the memory-file pages it maps are

@@ -45,6 +45,29 @@ systrap_clone_gadget:
 	.quad systrap_fast_entry
 	.quad stub_name
 
+	/* entry + 0x80: a batch of injected syscalls, one trap back for all of them. %rbx points
+	 * at the first entry of a table in a page the stub maps read-only (the sentry writes it
+	 * through the memory file), %r12 at its end. An entry is 64 bytes: number, six
+	 * arguments, the result expected. The leader stops at the end or at the first result
+	 * other than expected, and traps with %rbx at that entry and %rax its result. */
+	.org 0x80
+batch_gadget:
+1:	cmp %r12, %rbx
+	jae 2f
+	mov (%rbx), %rax
+	mov 8(%rbx), %rdi
+	mov 16(%rbx), %rsi
+	mov 24(%rbx), %rdx
+	mov 32(%rbx), %r10
+	mov 40(%rbx), %r8
+	mov 48(%rbx), %r9
+	syscall
+	cmp 56(%rbx), %rax
+	jne 2f
+	add $64, %rbx
+	jmp 1b
+2:	int3
+
 	/* A new systrap application thread starts here, from systrap_clone_gadget, on its slot's
 	 * start-up stack, with every signal but SIGTRAP blocked (the leader's mask) and a copy of
 	 * the leader's fd table. Until its filter is in force it reads nothing but its registers

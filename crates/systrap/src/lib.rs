@@ -51,11 +51,22 @@
 //! - the sentry reads a message as untrusted: registers it could have had anyway, an event
 //!   kind, signal and ABI it checks (anything our handler never writes kills the process
 //!   with SIGKILL), and an fpstate pointer it bounds-checks against the slot.
+//! - the leader's batches of address-space calls (`batch`) come from a table in the pages
+//!   after the control page, read-only in the stub like it, read by the leader only while the
+//!   sentry waits for the injection; how far it got comes back in its registers, through
+//!   ptrace, bounds-checked.
+//! - a thread kept for reuse (`Slots::parked`) is under its filter like any stopped one, and
+//!   is taken only if its message still says it is stopped (the application can write it).
+//! - a spare stub (`spare`) is set up and detached by our own thread before any application
+//!   code exists in it, and dies with that thread (PR_SET_PDEATHSIG) until adopted.
 //! Owns the stub slots and the handshake; knows nothing of Node.
 
+pub mod batch;
 pub mod filter;
 pub mod msg;
+mod reaper;
 pub mod setup;
+mod spare;
 
 use std::any::Any;
 use std::io;
@@ -75,6 +86,9 @@ use msg::*;
 
 const SLOT_SIZE: u64 = 0x10000;
 const CONTROL_PAGE: u64 = STUB_BASE + 0x10_0000;
+/// The batch table (`batch`), read-only in the stub like the control page it follows.
+const BATCH_TABLE: u64 = CONTROL_PAGE + 0x1000;
+const CONTROL_PAGES: u64 = 1 + batch::BATCH_PAGES;
 const SLOTS_BASE: u64 = STUB_BASE + 0x20_0000;
 const MAX_SLOTS: u64 = 8192;
 /// Where the signal stack of a slot starts (it runs to the end of the slot).
@@ -102,6 +116,9 @@ pub struct SystrapPlatform {
     mf: Arc<MemoryFile>,
     img: StubImage,
     user_dispatch: bool,
+    spares: Arc<spare::Spares>,
+    /// Address spaces made: from the second on (the sandbox forks or execs), a spare is kept.
+    made: std::sync::atomic::AtomicU64,
 }
 
 impl SystrapPlatform {
@@ -122,7 +139,7 @@ impl SystrapPlatform {
         // harmless probe: it is not on.
         // SAFETY: prctl with integer arguments only.
         let user_dispatch = unsafe { libc::prctl(PR_SET_SYSCALL_USER_DISPATCH, PR_SYS_DISPATCH_OFF, 0u64, 0u64, 0u64) } == 0;
-        Ok(SystrapPlatform { mf, img: stub_image(), user_dispatch })
+        Ok(SystrapPlatform { mf, img: stub_image(), user_dispatch, spares: Arc::default(), made: Default::default() })
     }
 
     /// Whether application threads run under Syscall User Dispatch as well as seccomp.
@@ -143,7 +160,23 @@ struct Slots {
     next: u64,
     /// Every slot's pages, released with the address space.
     owned: Vec<u64>,
+    /// Threads whose task ended while they were stopped at the sentry, kept for the next
+    /// context of this address space (thread creation without a clone and a first trap).
+    parked: Vec<Parked>,
 }
+
+/// A stub thread kept for reuse: it waits in its handler or on the patched path, as after
+/// any stop, under its filter; the next context resumes it with the new task's registers.
+struct Parked {
+    slot: u64,
+    slot_off: u64,
+    tgid: i32,
+    tid: i32,
+    initial: Regs,
+}
+
+/// How many idle threads an address space keeps.
+const MAX_PARKED: usize = 4;
 
 impl Slots {
     /// A slot to use: (index, its pages if they are already mapped in the stub).
@@ -175,11 +208,56 @@ pub struct SystrapAddressSpace {
     user_dispatch: bool,
     slots: Arc<Mutex<Slots>>,
     control_off: u64,
+    queue: Mutex<batch::Queue>,
 }
 
 impl SystrapAddressSpace {
-    fn call(&self, nr: libc::c_long, args: [u64; 6]) -> io::Result<i64> {
-        self.stub.lock().unwrap().checked(nr, args)
+    /// A new stub process, traced by the calling thread, with its handlers and leader filter.
+    fn make(mf: &Arc<MemoryFile>, img: StubImage, user_dispatch: bool) -> io::Result<SystrapAddressSpace> {
+        let stub = StubProcess::spawn(mf.fd())?;
+        let control_off = mf.allocate(CONTROL_PAGES)?;
+        let mut a = SystrapAddressSpace {
+            stub: Arc::new(Mutex::new(stub)),
+            mf: mf.clone(),
+            img,
+            user_dispatch,
+            slots: Arc::new(Mutex::new(Slots { free: Vec::new(), exiting: Vec::new(), next: 0, owned: Vec::new(), parked: Vec::new() })),
+            control_off,
+            queue: Mutex::new(batch::Queue::default()),
+        };
+        if let Err(e) = a.install_handlers() {
+            a.release();
+            return Err(e);
+        }
+        Ok(a)
+    }
+
+    /// Queues `e` if a batch is open (true), else leaves it to the caller (false).
+    fn queued(&self, e: batch::Entry) -> bool {
+        let mut q = self.queue.lock().unwrap();
+        if q.depth == 0 {
+            return false;
+        }
+        q.entries.push(e);
+        true
+    }
+
+    /// Runs what is queued, then `more`, in as few injections as the table allows.
+    fn flush_with(&self, more: &[batch::Entry]) -> io::Result<()> {
+        let mut entries = std::mem::take(&mut self.queue.lock().unwrap().entries);
+        entries.extend_from_slice(more);
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let mut stub = self.stub.lock().unwrap();
+        batch::run(&mut stub, &self.mf, self.control_off + 0x1000, BATCH_TABLE, &entries)
+    }
+
+    /// Every memory-file range the stub's side holds: control and batch pages, slots.
+    fn own_refs(&self) -> Vec<(u64, u64)> {
+        let mut refs = vec![(self.control_off, CONTROL_PAGES * 0x1000)];
+        refs.extend(std::mem::take(&mut self.slots.lock().unwrap().owned).into_iter().map(|off| (off, SLOT_SIZE)));
+        refs
     }
 
     fn install_handlers(&mut self) -> io::Result<()> {
@@ -199,44 +277,106 @@ impl SystrapAddressSpace {
         page.resize(CONTROL_LEADER_MASK as usize, 0);
         page.extend_from_slice(&(!(1u64 << (libc::SIGTRAP - 1))).to_le_bytes());
         self.mf.write(self.control_off, &page)?;
-        self.stub.lock().unwrap().map_file(CONTROL_PAGE, 0x1000, self.control_off, libc::PROT_READ as u32)?;
+        // The control page and the batch table after it, read-only in the stub.
+        self.stub.lock().unwrap().map_file(CONTROL_PAGE, CONTROL_PAGES * 0x1000, self.control_off, libc::PROT_READ as u32)?;
+        // A stub parked for later (spare.rs) is untraced for a while: it dies with the thread
+        // that spawned it, as a traced one dies with its tracer (PTRACE_O_EXITKILL).
+        let mut calls = vec![batch::entry(libc::SYS_prctl, [libc::PR_SET_PDEATHSIG as u64, libc::SIGKILL as u64, 0, 0, 0, 0], 0)];
         for (i, sig) in HANDLED.iter().enumerate() {
-            self.call(libc::SYS_rt_sigaction, [*sig as u64, CONTROL_PAGE + 32 * i as u64, 0, 8, 0, 0])?;
+            calls.push(batch::entry(libc::SYS_rt_sigaction, [*sig as u64, CONTROL_PAGE + 32 * i as u64, 0, 8, 0, 0], 0));
         }
         // Every thread is cloned from the leader and inherits this mask: no signal handler
         // can run in a new thread before its filter is in force.
         let how = libc::SIG_SETMASK as u64;
-        self.call(libc::SYS_rt_sigprocmask, [how, CONTROL_PAGE + CONTROL_LEADER_MASK, 0, 8, 0, 0])?;
+        calls.push(batch::entry(libc::SYS_rt_sigprocmask, [how, CONTROL_PAGE + CONTROL_LEADER_MASK, 0, 8, 0, 0], 0));
         // And this filter: every thread is born under it (filters are inherited by clone).
-        self.call(libc::SYS_prctl, [libc::PR_SET_NO_NEW_PRIVS as u64, 1, 0, 0, 0, 0])?;
-        self.call(libc::SYS_seccomp, [1 /* SECCOMP_SET_MODE_FILTER */, 0, CONTROL_PAGE + CONTROL_LEADER_FILTER, 0, 0, 0])?;
-        Ok(())
+        calls.push(batch::entry(libc::SYS_prctl, [libc::PR_SET_NO_NEW_PRIVS as u64, 1, 0, 0, 0, 0], 0));
+        calls.push(batch::entry(libc::SYS_seccomp, [1 /* SECCOMP_SET_MODE_FILTER */, 0, CONTROL_PAGE + CONTROL_LEADER_FILTER, 0, 0, 0], 0));
+        self.flush_with(&calls)
     }
 }
 
 impl AddressSpaceOps for SystrapAddressSpace {
     fn map(&mut self, addr: u64, len: u64, file_offset: u64, prot: u32) -> io::Result<()> {
+        if self.queued(batch::map_file(addr, len, file_offset, prot)) {
+            return Ok(());
+        }
         self.stub.lock().unwrap().map_file(addr, len, file_offset, prot)
     }
 
     fn unmap(&mut self, addr: u64, len: u64) -> io::Result<()> {
+        if self.queued(batch::unmap(addr, len)) {
+            return Ok(());
+        }
         self.stub.lock().unwrap().unmap(addr, len)
     }
 
     fn protect(&mut self, addr: u64, len: u64, prot: u32) -> io::Result<()> {
+        if self.queued(batch::protect(addr, len, prot)) {
+            return Ok(());
+        }
         self.stub.lock().unwrap().protect(addr, len, prot)
     }
 
+    fn begin_batch(&mut self) {
+        self.queue.lock().unwrap().depth += 1;
+    }
+
+    fn end_batch(&mut self) -> io::Result<()> {
+        {
+            let mut q = self.queue.lock().unwrap();
+            q.depth = q.depth.saturating_sub(1);
+            if q.depth > 0 {
+                return Ok(());
+            }
+        }
+        self.flush_with(&[])
+    }
+
     fn release(&mut self) {
+        self.queue.lock().unwrap().entries.clear();
         self.stub.lock().unwrap().kill();
-        let _ = self.mf.dec_ref(self.control_off, 0x1000);
-        for off in std::mem::take(&mut self.slots.lock().unwrap().owned) {
-            let _ = self.mf.dec_ref(off, SLOT_SIZE);
+        for (off, len) in self.own_refs() {
+            let _ = self.mf.dec_ref(off, len);
+        }
+    }
+
+    fn release_then_drop(&mut self, mf: &Arc<MemoryFile>, mut refs: Vec<(u64, u64)>) {
+        // Near the memory limit the pages must be back before anyone allocates again (the
+        // parent of an OOM-killed child would be refused them): wait, as release() does.
+        // With half the limit free, what the reaper still holds cannot be what refuses a
+        // page, short of a burst of half the limit within the few milliseconds it takes.
+        if mf.limit() != u64::MAX && mf.allocated_bytes() > mf.limit() / 2 {
+            self.release();
+            for (off, len) in refs {
+                let _ = mf.dec_ref(off, len);
+            }
+            return;
+        }
+        // The sentry does not wait for the host to tear the stub down: the reaper does, and
+        // gives the pages back after.
+        self.queue.lock().unwrap().entries.clear();
+        let pid = self.stub.lock().unwrap().kill_nowait();
+        refs.extend(self.own_refs());
+        match pid {
+            Some(pid) => reaper::bury_later(pid, mf.clone(), refs),
+            // Never started, or already gone (and waited for).
+            None => {
+                for (off, len) in refs {
+                    let _ = mf.dec_ref(off, len);
+                }
+            }
         }
     }
 
     fn as_any(&self) -> &dyn Any {
         self
+    }
+}
+
+impl Drop for SystrapPlatform {
+    fn drop(&mut self) {
+        self.spares.drain();
     }
 }
 
@@ -254,19 +394,27 @@ impl Platform for SystrapPlatform {
     }
 
     fn new_address_space(&self) -> io::Result<Box<dyn AddressSpaceOps>> {
-        let stub = StubProcess::spawn(self.mf.fd())?;
-        let control_off = self.mf.allocate(1)?;
-        let mut a = SystrapAddressSpace {
-            stub: Arc::new(Mutex::new(stub)),
-            mf: self.mf.clone(),
-            img: self.img,
-            user_dispatch: self.user_dispatch,
-            slots: Arc::new(Mutex::new(Slots { free: Vec::new(), exiting: Vec::new(), next: 0, owned: Vec::new() })),
-            control_off,
+        let a = match self.spares.take() {
+            Some(a) => a,
+            None => SystrapAddressSpace::make(&self.mf, self.img, self.user_dispatch)?,
         };
-        if let Err(e) = a.install_handlers() {
-            a.release();
-            return Err(e);
+        if self.made.fetch_add(1, Ordering::Relaxed) >= 1 {
+            let (mf, img, ud) = (self.mf.clone(), self.img, self.user_dispatch);
+            self.spares.refill(move || {
+                let mut a = SystrapAddressSpace::make(&mf, img, ud)?;
+                // Its first thread too (clone, filter, first trap), parked for the first
+                // context: a fork's child or an exec'd program starts on it.
+                let first = SystrapContext::new(&a).and_then(|c| {
+                    c.release();
+                    a.stub.lock().unwrap().detach_parked()
+                });
+                let parked = first;
+                if let Err(e) = parked {
+                    a.release();
+                    return Err(e);
+                }
+                Ok(a)
+            });
         }
         Ok(Box::new(a))
     }
@@ -321,6 +469,9 @@ fn thread_alive(tgid: i32, tid: i32) -> bool {
 
 impl SystrapContext {
     fn new(a: &SystrapAddressSpace) -> io::Result<SystrapContext> {
+        if let Some(c) = Self::unpark(a)? {
+            return Ok(c);
+        }
         let (idx, reused) = a.slots.lock().unwrap().take().ok_or_else(|| io::Error::from_raw_os_error(libc::EAGAIN))?;
         let slot = SLOTS_BASE + idx * SLOT_SIZE;
         let slot_off = match reused {
@@ -348,14 +499,17 @@ impl SystrapContext {
             a.mf.write(slot_off + setup::SETUP_PAGE, &page)?;
             // SAFETY: the slot's pages live in the memory file as long as the stub process.
             let m = unsafe { Msg::new(a.mf.ptr(slot_off, 0x1000)?) };
+            // The slot's pages, with whatever mapping changes are queued: the thread must
+            // find the address space complete.
+            let mut maps = Vec::new();
             if reused.is_none() {
                 let (rw, ro) = ((libc::PROT_READ | libc::PROT_WRITE) as u32, libc::PROT_READ as u32);
                 let sp = setup::SETUP_PAGE;
-                let mut stub = a.stub.lock().unwrap();
-                stub.map_file(slot, sp, slot_off, rw)?;
-                stub.map_file(slot + sp, 0x1000, slot_off + sp, ro)?;
-                stub.map_file(slot + sp + 0x1000, SLOT_SIZE - sp - 0x1000, slot_off + sp + 0x1000, rw)?;
+                maps.push(batch::map_file(slot, sp, slot_off, rw));
+                maps.push(batch::map_file(slot + sp, 0x1000, slot_off + sp, ro));
+                maps.push(batch::map_file(slot + sp + 0x1000, SLOT_SIZE - sp - 0x1000, slot_off + sp + 0x1000, rw));
             }
+            a.flush_with(&maps)?;
             let flags = (libc::CLONE_VM | libc::CLONE_FS | libc::CLONE_SIGHAND | libc::CLONE_THREAD | libc::CLONE_SYSVSEM) as u64;
             let mut stub = a.stub.lock().unwrap();
             let gadget = stub.entry + SYSTRAP_CLONE_GADGET;
@@ -385,6 +539,32 @@ impl SystrapContext {
         let (cs, ss) = (initial[REG_CS], initial[REG_SS]);
         initial = [0; NUM_REGS];
         (initial[REG_CS], initial[REG_SS], initial[REG_EFLAGS]) = (cs, ss, 0x202);
+        Ok(Self::with_thread(a, slot, slot_off, m, tgid, tid, initial))
+    }
+
+    /// A parked thread of the address space, if one is still stopped where it parked.
+    fn unpark(a: &SystrapAddressSpace) -> io::Result<Option<SystrapContext>> {
+        loop {
+            let Some(p) = a.slots.lock().unwrap().parked.pop() else { return Ok(None) };
+            // SAFETY: the slot's pages live in the memory file as long as the stub process.
+            let m = unsafe { Msg::new(a.mf.ptr(p.slot_off, 0x1000)?) };
+            // The application can write the message: a thread it set running again (or that
+            // died) is not taken, but told to exit, like any released one.
+            if m.state() != ST_READY || !thread_alive(p.tgid, p.tid) {
+                m.atomic(OFF_EXIT).store(1, Ordering::SeqCst);
+                m.atomic(OFF_STATE).store(ST_RESUME, Ordering::SeqCst);
+                futex(m.futex_addr(), libc::FUTEX_WAKE, 1, None);
+                let idx = (p.slot - SLOTS_BASE) / SLOT_SIZE;
+                a.slots.lock().unwrap().exiting.push((idx, p.slot_off, p.tgid, p.tid));
+                continue;
+            }
+            // The thread must find the address space complete when it runs.
+            a.flush_with(&[])?;
+            return Ok(Some(Self::with_thread(a, p.slot, p.slot_off, m, p.tgid, p.tid, p.initial)));
+        }
+    }
+
+    fn with_thread(a: &SystrapAddressSpace, slot: u64, slot_off: u64, m: Msg, tgid: i32, tid: i32, initial: Regs) -> SystrapContext {
         let shared = Arc::new(Shared {
             msg: m,
             tgid,
@@ -394,7 +574,7 @@ impl SystrapContext {
             cv: Condvar::new(),
             waker: Mutex::new(None),
         });
-        Ok(SystrapContext {
+        SystrapContext {
             shared,
             slot,
             slot_off,
@@ -403,7 +583,7 @@ impl SystrapContext {
             initial,
             waiter: Mutex::new(None),
             released: AtomicBool::new(false),
-        })
+        }
     }
 
     fn slot_index(&self) -> u64 {
@@ -597,6 +777,17 @@ impl Context for SystrapContext {
             // It may be asleep on the message's futex: wake it to see `quit`.
             futex(m.futex_addr(), libc::FUTEX_WAKE, i32::MAX as u32, None);
             let _ = t.join();
+        }
+        // A thread stopped at the sentry, as a task's last stop (its exit) leaves it, waits
+        // there for the next context of the address space.
+        {
+            let mut slots = self.slots.lock().unwrap();
+            if slots.parked.len() < MAX_PARKED && !self.shared.dead.load(Ordering::SeqCst) && m.state() == ST_READY {
+                m.atomic(OFF_SENTRY_SLEEPING).store(0, Ordering::SeqCst);
+                let (slot, slot_off, tgid, tid) = (self.slot, self.slot_off, self.shared.tgid, self.shared.tid);
+                slots.parked.push(Parked { slot, slot_off, tgid, tid, initial: self.initial });
+                return;
+            }
         }
         m.atomic(OFF_EXIT).store(1, Ordering::SeqCst);
         m.atomic(OFF_STATE).store(ST_RESUME, Ordering::SeqCst);

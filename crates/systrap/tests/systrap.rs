@@ -145,3 +145,159 @@ fn jumping_onto_a_stub_syscall_kills_the_stub_not_the_host() {
     assert_eq!(ctx.take(&mut regs).kind, EventKind::Dead);
     assert!(!path.exists(), "the host file must not have been created");
 }
+
+/// The batch table after the stub's control page (crates/systrap/src/batch.rs).
+const BATCH_TABLE: u64 = 0x7fff_0010_1000;
+
+#[test]
+fn a_batch_applies_in_order_and_stops_at_the_first_failure() {
+    let Some((mf, p, _a)) = setup() else { return };
+    let mut ops = p.new_address_space().unwrap();
+    // movabs DATA,%rbx; mov (%rbx),%rax; mov $39,%eax; syscall
+    let mut code = vec![0x48, 0xbb];
+    code.extend_from_slice(&DATA.to_le_bytes());
+    code.extend_from_slice(&[0x48, 0x8b, 0x03, 0xb8, 39, 0, 0, 0, 0x0f, 0x05]);
+    let (text, data) = (mf.allocate(1).unwrap(), mf.allocate(1).unwrap());
+    mf.write(text, &code).unwrap();
+    ops.begin_batch();
+    ops.begin_batch();
+    ops.map(CODE, 0x1000, text, PROT_READ | PROT_EXEC).unwrap();
+    assert!(ops.end_batch().is_ok(), "an inner end applies nothing yet");
+    // The host refuses an unaligned address: the batch stops there, DATA is never mapped.
+    ops.map(DATA + 1, 0x1000, data, PROT_READ).unwrap();
+    ops.map(DATA, 0x1000, data, PROT_READ).unwrap();
+    assert_eq!(ops.end_batch().unwrap_err().raw_os_error(), Some(libc::EINVAL));
+    let ctx = p.new_context(&*ops).unwrap();
+    let mut regs = ctx.initial_regs();
+    regs[REG_RIP] = CODE;
+    let ev = run(&*ctx, &mut regs);
+    assert_eq!(ev.kind, EventKind::Fault, "the code before the failure was mapped and ran");
+    assert_eq!((ev.signo, ev.addr), (libc::SIGSEGV as u64, DATA));
+    // Once it ends, a batch leaves nothing queued: a map now is a map at once.
+    ops.map(DATA, 0x1000, data, PROT_READ).unwrap();
+    let ev = run(&*ctx, &mut regs);
+    assert_eq!(ev.kind, EventKind::Syscall);
+    ctx.release();
+    ops.release();
+}
+
+#[test]
+fn the_application_cannot_write_the_batch_table() {
+    let Some((mf, p, mut a)) = setup() else { return };
+    // movabs BATCH_TABLE,%rbx; movq $9,(%rbx) (a forged mmap entry)
+    let mut code = vec![0x48, 0xbb];
+    code.extend_from_slice(&BATCH_TABLE.to_le_bytes());
+    code.extend_from_slice(&[0x48, 0xc7, 0x03, 9, 0, 0, 0, 0xb8, 39, 0, 0, 0, 0x0f, 0x05]);
+    load_code(&mf, &mut a, &code);
+    let ctx = p.new_context(a.ops().unwrap()).unwrap();
+    let mut regs = ctx.initial_regs();
+    regs[REG_RIP] = CODE;
+    let ev = run(&*ctx, &mut regs);
+    assert_eq!(ev.kind, EventKind::Fault);
+    assert_eq!((ev.signo, ev.addr, ev.access), (libc::SIGSEGV as u64, BATCH_TABLE, ACCESS_WRITE));
+    // And the next batch still does what the sentry asked.
+    let off = mf.allocate(1).unwrap();
+    a.begin_batch().unwrap();
+    a.map(DATA, 0x1000, off, PROT_READ).unwrap();
+    a.end_batch().unwrap();
+    assert_eq!(a.lookup(DATA), Some((off, PROT_READ)));
+    ctx.release();
+}
+
+#[test]
+fn a_released_thread_is_reused_by_the_next_context_with_new_registers() {
+    let Some((mf, p, mut a)) = setup() else { return };
+    // mov $39,%eax; syscall; mov %rdi,%rbx; mov $60,%eax; syscall
+    load_code(&mf, &mut a, &[0xb8, 39, 0, 0, 0, 0x0f, 0x05, 0x48, 0x89, 0xfb, 0xb8, 60, 0, 0, 0, 0x0f, 0x05]);
+    let first = p.new_context(a.ops().unwrap()).unwrap();
+    let mut regs = first.initial_regs();
+    regs[REG_RIP] = CODE;
+    assert_eq!(run(&*first, &mut regs).kind, EventKind::Syscall);
+    let host = first.host_thread();
+    first.release();
+    // Its thread stopped at the sentry: the next context takes it, with the next task's state.
+    let second = p.new_context(a.ops().unwrap()).unwrap();
+    assert_eq!(second.host_thread(), host, "the stopped thread is reused");
+    let mut regs = second.initial_regs();
+    assert_eq!(regs[REG_RIP], 0, "a fresh context's registers, not the old task's");
+    regs[REG_RIP] = CODE + 7;
+    regs[REG_RDI] = 77;
+    let ev = run(&*second, &mut regs);
+    assert_eq!((ev.kind, regs[REG_ORIG_RAX], regs[REG_RBX]), (EventKind::Syscall, 60, 77));
+    second.release();
+}
+
+#[test]
+fn a_parked_thread_whose_message_was_forged_is_not_reused() {
+    let Some((mf, p, mut a)) = setup() else { return };
+    // mov $39,%eax; syscall  — then, at CODE+7, another thread's forgery:
+    // movabs $SLOT0,%rbx; movl $5,(%rbx) (a state no stub writes); mov $39,%eax; syscall
+    let mut code = vec![0xb8, 39, 0, 0, 0, 0x0f, 0x05, 0x48, 0xbb];
+    code.extend_from_slice(&0x7fff_0020_0000u64.to_le_bytes());
+    code.extend_from_slice(&[0xc7, 0x03, 5, 0, 0, 0, 0xb8, 39, 0, 0, 0, 0x0f, 0x05]);
+    load_code(&mf, &mut a, &code);
+    let parked = p.new_context(a.ops().unwrap()).unwrap();
+    let forger = p.new_context(a.ops().unwrap()).unwrap();
+    let mut regs = parked.initial_regs();
+    regs[REG_RIP] = CODE;
+    assert_eq!(run(&*parked, &mut regs).kind, EventKind::Syscall);
+    let host = parked.host_thread();
+    parked.release();
+    let mut regs = forger.initial_regs();
+    regs[REG_RIP] = CODE + 7;
+    assert_eq!(run(&*forger, &mut regs).kind, EventKind::Syscall);
+    // Slot 0's thread is no longer stopped where it parked: the next context is a new thread.
+    let next = p.new_context(a.ops().unwrap()).unwrap();
+    assert_ne!(next.host_thread(), host);
+    let mut regs = next.initial_regs();
+    regs[REG_RIP] = CODE;
+    assert_eq!(run(&*next, &mut regs).kind, EventKind::Syscall);
+    next.release();
+    forger.release();
+}
+
+#[test]
+fn teardown_gives_the_pages_back_once_the_stub_is_gone() {
+    let Some((mf, p, mut a)) = setup() else { return };
+    load_code(&mf, &mut a, &[0xb8, 39, 0, 0, 0, 0x0f, 0x05]);
+    let ctx = p.new_context(a.ops().unwrap()).unwrap();
+    let mut regs = ctx.initial_regs();
+    regs[REG_RIP] = CODE;
+    assert_eq!(run(&*ctx, &mut regs).kind, EventKind::Syscall);
+    let (tgid, _) = ctx.host_thread().unwrap();
+    ctx.release();
+    drop(ctx);
+    assert!(mf.allocated_bytes() > 0);
+    // release() returns before the host has torn the stub down; the pages come back after.
+    a.release();
+    let start = std::time::Instant::now();
+    while mf.allocated_bytes() != 0 {
+        assert!(start.elapsed().as_secs() < 10, "{} bytes never came back", mf.allocated_bytes());
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    // SAFETY: signal 0 only checks existence.
+    let alive = unsafe { libc::kill(tgid, 0) } == 0;
+    assert!(!alive, "the pages came back while the stub was still there");
+}
+
+#[test]
+fn address_spaces_from_spares_run_their_first_thread() {
+    let Some((mf, p, _a)) = setup() else { return };
+    // From the second address space on, the platform keeps spares (made on its own thread,
+    // adopted by this one): each must run code on its first context like a new one.
+    for i in 0..6 {
+        let ops = p.new_address_space().unwrap();
+        let mut a = AddressSpace::new(mf.clone(), ops, p.min_user_address(), p.max_user_address());
+        load_code(&mf, &mut a, &[0xb8, 39, 0, 0, 0, 0x0f, 0x05]);
+        let ctx = p.new_context(a.ops().unwrap()).unwrap();
+        let mut regs = ctx.initial_regs();
+        regs[REG_RIP] = CODE;
+        regs[REG_RDI] = i;
+        let ev = run(&*ctx, &mut regs);
+        assert_eq!((ev.kind, regs[REG_ORIG_RAX], regs[REG_RDI]), (EventKind::Syscall, 39, i));
+        ctx.release();
+        a.release();
+        // Time for the next spare to be made.
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}

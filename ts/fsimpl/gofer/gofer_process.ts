@@ -3,13 +3,13 @@
 // socketpair it inherits as fd 3. It exits by itself when the sentry's end closes (the
 // sentry exited, whatever way); close() ends it sooner.
 
-import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { addon } from '../../native/addon';
+import { addon, type NativeHelperProcess } from '../../native/addon';
 import { Client } from '../../p9/client';
 import { SocketTransport } from '../../p9/transport';
 import { GoferSession } from './session';
+import { SIGKILL } from '../../abi/linux/signal';
 
 export interface GoferTree {
   /** The Tattach aname. */
@@ -30,7 +30,8 @@ export function goferBinary(): string | null {
 
 export class GoferProcess {
   readonly session: GoferSession;
-  private readonly proc: ChildProcess;
+  /** null if it could not be started: the socket then reads EOF, and requests fail EIO. */
+  private readonly proc: NativeHelperProcess | null;
 
   constructor(binary: string, trees: readonly GoferTree[], debugLog?: string) {
     const [mine, theirs] = addon().p9Socketpair();
@@ -39,24 +40,28 @@ export class GoferProcess {
     if (debugLog) args.push('--debug-log', debugLog);
     // One line per 9P request in the debug log, to see what a program costs in round trips.
     if (debugLog && process.env.TSVISOR_GOFER_VERBOSE === '1') args.push('--verbose');
+    // posix_spawn in the addon, not node:child_process: no fork of the whole sentry, and no
+    // child_process/net/stream modules to load before the first instruction. Nothing of it
+    // keeps the event loop alive, and EOF on its socket ends it when the sentry goes.
+    let proc: NativeHelperProcess | null = null;
     try {
-      this.proc = spawn(binary, args, { stdio: ['ignore', 'ignore', 'inherit', theirs] });
+      proc = addon().HelperProcess.spawn(binary, args, theirs);
+    } catch {
+      /* seen as EIO on the socket */
     } finally {
       addon().p9Close(theirs);
     }
-    // It must not keep the sentry's event loop alive, nor outlive it (EOF ends it).
-    this.proc.unref();
-    this.proc.on('error', () => { /* seen as EIO on the socket */ });
+    this.proc = proc;
     // PROTOCOL.md: the gofer answers each request in order, so requests may be pipelined.
-    const client = new Client(new SocketTransport(mine), { closeFd: (fd) => fs.closeSync(fd), inOrder: true });
+    const client = new Client(new SocketTransport(mine), { closeFd: (fd) => fs.closeSync(fd), inOrder: true, goferExtensions: true });
     this.session = new GoferSession(client, (fd) => fs.closeSync(fd));
     client.version();
   }
 
-  get pid(): number | undefined { return this.proc.pid; }
+  get pid(): number | undefined { return this.proc?.pid; }
 
   close(): void {
     this.session.client.close();
-    this.proc.kill('SIGKILL');
+    this.proc?.kill(SIGKILL);
   }
 }
