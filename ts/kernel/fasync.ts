@@ -22,7 +22,7 @@ import { O_ASYNC } from '../abi/linux/fcntl';
 import {
   POLLERR, POLLHUP, POLLIN, POLLOUT, POLLPRI, POLLRDBAND, POLLRDHUP, POLLRDNORM, POLLWRBAND, POLLWRNORM,
 } from '../abi/linux/poll';
-import { SIGBUS, SIGCHLD, SIGFPE, SIGILL, SIGIO, SIGSEGV, SIGSYS, SIGTRAP, validSignal } from '../abi/linux/signal';
+import { SIGBUS, SIGCHLD, SIGFPE, SIGILL, SIGIO, SIGSEGV, SIGSYS, SIGTRAP, SIGURG, validSignal } from '../abi/linux/signal';
 import { processGroupIds } from '../syscalls/linux/process_group';
 
 /** struct f_owner_ex types. */
@@ -206,14 +206,24 @@ export function signalOwner(k: Kernel, f: FileDescription, fd: number, reason: n
   sendSigio(k, { ...o, fd }, reason);
 }
 
+/** send_sigurg: urgent data arrived on socket f; its owner, if it has one, gets SIGURG
+ *  (whether or not O_ASYNC is set). */
+export function sendSigurg(k: Kernel, f: FileDescription): void {
+  const o = owners.get(f);
+  if (o) sendToOwner(k, o, () => sigInfo(SIGURG, SI_KERNEL));
+}
+
 /** send_sigio: the owner's signal, to a thread, its process, or every process of a group. */
 function sendSigio(k: Kernel, o: FileOwner, reason: number): void {
-  if (o.id === 0) return;
-  const info = (): ReturnType<typeof sigInfo> => {
+  sendToOwner(k, o, () => {
     if (o.signum === 0) return sigInfo(SIGIO, SI_KERNEL);
     const code = o.signum !== SIGIO && SPECIFIC_CODES.has(o.signum) ? SI_SIGIO : reason;
     return sigInfo(o.signum, code, { band: BAND[reason], fd: o.fd });
-  };
+  });
+}
+
+function sendToOwner(k: Kernel, o: FileOwner, info: () => ReturnType<typeof sigInfo>): void {
+  if (o.id === 0) return;
   if (o.type === F_OWNER_TID) {
     const t = o.task;
     if (t && !t.exited && sigioPerm(o, t)) sendSignalToThread(t, info());

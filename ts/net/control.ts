@@ -85,36 +85,41 @@ export function takeRights(fds: number[], lookup: (fd: number) => FileDescriptio
   return got;
 }
 
+/** A control message of another level a family hands up (IP_RECVERR's, ...). */
+export interface Cmsg { level: number; type: number; data: Uint8Array }
+
 /** The control buffer a receiver gets, built into `cap` bytes (msg_controllen). */
 export interface BuiltControl { bytes: Uint8Array; used: number; flags: number }
 
 /** put_cmsg, then scm_detach_fds. `install` gives an fd for a description (or throws when
  *  none is left, e.g. EMFILE); every reference in `rights` is consumed either way. */
 export function buildControl(cap: number, creds: UCred | null, rights: FileDescription[] | null,
-  install: (f: FileDescription) => number): BuiltControl {
+  install: (f: FileDescription) => number, extra: readonly Cmsg[] | null = null): BuiltControl {
   const bytes = new Uint8Array(Math.max(0, Math.min(cap, 1 << 20)));
   const v = new DataView(bytes.buffer);
   let used = 0;
   let flags = 0;
   const left = (): number => bytes.length - used;
+  // put_cmsg: a header that does not fit ends the message short (MSG_CTRUNC), as does data.
+  const put = (level: number, type: number, data: Uint8Array): void => {
+    if (left() < CMSGHDR_SIZE) { flags |= MSG_CTRUNC; return; }
+    let cmlen = cmsgLen(data.length);
+    if (left() < cmlen) { flags |= MSG_CTRUNC; cmlen = left(); }
+    v.setBigUint64(used, BigInt(cmlen), true);
+    v.setInt32(used + 8, level, true);
+    v.setInt32(used + 12, type, true);
+    bytes.set(data.subarray(0, cmlen - CMSGHDR_SIZE), used + CMSGHDR_SIZE);
+    used += Math.min(cmsgSpace(data.length), left());
+  };
   if (creds) {
-    if (left() < CMSGHDR_SIZE) {
-      flags |= MSG_CTRUNC;
-    } else {
-      let cmlen = cmsgLen(12);
-      if (left() < cmlen) { flags |= MSG_CTRUNC; cmlen = left(); }
-      const data = new Uint8Array(12);
-      const dv = new DataView(data.buffer);
-      dv.setInt32(0, creds.pid, true);
-      dv.setUint32(4, creds.uid >>> 0, true);
-      dv.setUint32(8, creds.gid >>> 0, true);
-      v.setBigUint64(used, BigInt(cmlen), true);
-      v.setInt32(used + 8, SOL_SOCKET, true);
-      v.setInt32(used + 12, SCM_CREDENTIALS, true);
-      bytes.set(data.subarray(0, cmlen - CMSGHDR_SIZE), used + CMSGHDR_SIZE);
-      used += Math.min(cmsgSpace(12), left());
-    }
+    const data = new Uint8Array(12);
+    const dv = new DataView(data.buffer);
+    dv.setInt32(0, creds.pid, true);
+    dv.setUint32(4, creds.uid >>> 0, true);
+    dv.setUint32(8, creds.gid >>> 0, true);
+    put(SOL_SOCKET, SCM_CREDENTIALS, data);
   }
+  for (const c of extra ?? []) put(c.level, c.type, c.data);
   if (rights && rights.length > 0) {
     const fdmax = Math.min(left() > CMSGHDR_SIZE ? Math.floor((left() - CMSGHDR_SIZE) / 4) : 0, rights.length);
     let i = 0;

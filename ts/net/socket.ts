@@ -15,6 +15,7 @@ import { O_NONBLOCK, O_RDWR } from '../abi/linux/fcntl';
 import { S_IFSOCK } from '../abi/linux/stat';
 import type { Credentials } from '../kernel/credentials';
 import type { SockOpts } from './sockopt';
+import type { Cmsg } from './control';
 
 /** st_dev of sockfs (an anonymous device). */
 const SOCKFS_DEV = 0x8;
@@ -46,6 +47,8 @@ export interface RecvResult {
   rights: FileDescription[] | null;
   creds: UCred | null;
   flags: number;
+  /** Other control messages, after the credentials (e.g. IP_RECVERR's). */
+  cmsgs?: readonly Cmsg[];
 }
 
 export abstract class Socket extends FileDescription {
@@ -82,6 +85,8 @@ export abstract class Socket extends FileDescription {
   keepaliveChanged(): void {}
   /** sock_error: the pending error, cleared by reading it. */
   abstract takeError(): number;
+  /** SO_ERROR: the pending error, or else a soft one (sk_err_soft), each cleared by reading. */
+  soError(): number { return this.takeError(); }
 
   override stat(): Stat {
     const ts = { sec: Math.floor(this.ctime / 1000), nsec: (this.ctime % 1000) * 1_000_000 };

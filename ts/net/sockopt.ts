@@ -145,7 +145,7 @@ export function getSolSocket(s: Socket, name: number): Uint8Array {
     case SO_TYPE: return ints(s.type);
     case SO_DOMAIN: return ints(s.family);
     case SO_PROTOCOL: return ints(s.protocol);
-    case SO_ERROR: return ints(s.takeError());
+    case SO_ERROR: return ints(s.soError());
     case SO_ACCEPTCONN: return ints(s.listening ? 1 : 0);
     case SO_SNDBUF: return ints(o.sndbuf);
     case SO_RCVBUF: return ints(o.rcvbuf);

@@ -85,14 +85,18 @@ export class RouteTable {
   }
 
   /** An address of nic of dst's family (inet_select_addr), the link-local one for a
-   *  link-local destination. */
+   *  link-local destination and a wider-scoped one otherwise when there is one (RFC 6724
+   *  rule 2, ipv6_dev_get_saddr). */
   private sourceOn(nic: NicInfo, dst: IPAddr): IPAddr | null {
-    let any: IPAddr | null = null;
+    const wantScope = dst.length === 16 && dst[0] === 0xfe && (dst[1] & 0xc0) === 0x80 ? RT_SCOPE_LINK : RT_SCOPE_UNIVERSE;
+    let best: IPAddr | null = null;
+    let bestFits = false;
     for (const x of nic.addrs) {
       if (x.addr.length !== dst.length) continue;
       if (inPrefix(dst, x.addr, x.prefixLen)) return x.addr;
-      any ??= x.addr;
+      const fits = x.scope === wantScope;
+      if (best === null || (fits && !bestFits)) { best = x.addr; bestFits = fits; }
     }
-    return any;
+    return best;
   }
 }

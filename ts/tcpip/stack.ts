@@ -9,9 +9,7 @@
 // user: it creates endpoints, reserves ports and calls in; the stack calls back through each
 // endpoint's owner.notify(). One Stack per sandbox (per Kernel).
 
-import { ECONNREFUSED } from '../abi/linux/errno';
 import { V4_LOOPBACK, V6_LOOPBACK, addrKey, type IPAddr } from './addr';
-import { finish, sum16 } from './checksum';
 import { LoopbackLink, LOOPBACK_MTU } from './link/loopback';
 import { EthernetLink } from './link/ethernet';
 import type { NicInfo, RouteInfo, RouteResult } from './nic';
@@ -26,6 +24,7 @@ import {
 } from './header/icmp';
 import { ICMPV6_ECHO_REQUEST, ICMP_ECHO, echoReply } from './icmp_echo';
 import { icmpSocketsInput } from './icmp/endpoint';
+import { icmpErrorInput, linkFailure } from './icmp/errors';
 import { mibOf } from './mib';
 import { PortTable, type Binding } from './ports';
 import { TcpEndpoint } from './tcp/endpoint';
@@ -82,15 +81,18 @@ export class Stack {
   /** Add an Ethernet-like interface (its peer is attached by the caller). */
   addEthernet(name: string, mac: Uint8Array): EthernetLink {
     const index = Math.max(...this.routeTable.nics.map((n) => n.index)) + 1;
-    const link = new EthernetLink({ deliver: (p, nic, offloaded) => this.deliver(p, nic, offloaded), drained: () => this.flushAcks() }, index, name, mac);
+    const link = new EthernetLink({
+      deliver: (p, nic, offloaded) => this.deliver(p, nic, offloaded), drained: () => this.flushAcks(),
+      linkFailure: (p) => linkFailure(this, p),
+    }, index, name, mac);
     this.links.push(link);
     this.routeTable.addNic(link.info);
     return link;
   }
 
   /** The resolved neighbours (ARP, then NDP caches), for /proc/net/arp and RTM_GETNEIGH. */
-  neighbours(): { ip: IPAddr; mac: Uint8Array; ifindex: number }[] {
-    const out: { ip: IPAddr; mac: Uint8Array; ifindex: number }[] = [];
+  neighbours(): { ip: IPAddr; mac: Uint8Array; ifindex: number; reachable: boolean }[] {
+    const out: { ip: IPAddr; mac: Uint8Array; ifindex: number; reachable: boolean }[] = [];
     for (const l of this.links) for (const n of l.arp.resolved()) out.push({ ...n, ifindex: l.info.index });
     for (const l of this.links) for (const n of l.ndp.resolved()) out.push({ ...n, ifindex: l.info.index });
     return out;
@@ -285,7 +287,8 @@ export class Stack {
     }
     if (wild) { wild.deliver(d.data, src, d.srcPort); return; }
     if (this.forwarder?.udp(d.data, src, d.srcPort, dst, d.dstPort)) return;
-    this.sendPortUnreachable(packet, src, dst);
+    // No ICMP error about a broadcast or multicast datagram (RFC 1122 3.2.2).
+    if (!this.isBroadcastOrMulticast(dst)) this.sendPortUnreachable(packet, src, dst);
   }
 
   /** icmp_send(ICMP_DEST_UNREACH, ICMP_PORT_UNREACH): quote the packet's IP header and the
@@ -324,33 +327,13 @@ export class Stack {
       }
       return;
     }
-    const unreach = v6 ? msg.type === ICMPV6_DEST_UNREACH && msg.code === ICMPV6_PORT_UNREACH
-      : msg.type === ICMP_DEST_UNREACH && msg.code === ICMP_PORT_UNREACH;
-    if (!unreach) return;
-    // The quoted packet: its header may be cut short, so read the addresses and ports by hand.
-    const q = msg.quoted;
-    const inner = v6 ? parseQuotedV6(q) : parseQuotedV4(q);
-    if (!inner || inner.proto !== IPPROTO_UDP) return;
-    for (const ep of this.udpPorts.lookup(inner.sport, inner.src)) {
-      if (ep.remote && ep.rport === inner.dport && addrKey(ep.remote) === addrKey(inner.dst)) ep.unreachable(ECONNREFUSED);
-    }
+    icmpErrorInput(this, m, src, v6 !== null);
   }
-}
 
-interface Quoted { src: IPAddr; dst: IPAddr; proto: number; sport: number; dport: number }
-
-function parseQuotedV4(q: Uint8Array): Quoted | null {
-  if (q.length < IPV4_HEADER || q[0] >> 4 !== 4) return null;
-  const ihl = (q[0] & 0xf) * 4;
-  if (ihl < IPV4_HEADER || q.length < ihl + 4) return null;
-  // The quoted header's checksum must still hold: a forged quote is ignored.
-  if (finish(sum16(q, 0, ihl)) !== 0) return null;
-  return { src: q.subarray(12, 16), dst: q.subarray(16, 20), proto: q[9], sport: (q[ihl] << 8) | q[ihl + 1], dport: (q[ihl + 2] << 8) | q[ihl + 3] };
-}
-
-function parseQuotedV6(q: Uint8Array): Quoted | null {
-  if (q.length < IPV6_HEADER + 4 || q[0] >> 4 !== 6) return null;
-  return { src: q.subarray(8, 24), dst: q.subarray(24, 40), proto: q[6], sport: (q[40] << 8) | q[41], dport: (q[42] << 8) | q[43] };
+  /** The connection with this 4-tuple, if any (tcp_v4_err's __inet_lookup_established). */
+  findConn(local: IPAddr, lport: number, remote: IPAddr, rport: number): TcpEndpoint | undefined {
+    return this.conns.get(this.connKey(local, lport, remote, rport));
+  }
 }
 
 const stacks = new WeakMap<object, Stack>();

@@ -4,6 +4,7 @@
 // amounts; checksum offload on lo (header/offload.ts) trusts only the stack's own packets;
 // silly window avoidance on both ends.
 import { describe, expect, it } from 'vitest';
+import { setTcpTimestamps } from '../../../ts/tcpip/tcp/timestamps';
 import { Stack, type TcpEndpoint } from '../../../ts/tcpip/stack';
 import { ChunkPool, chunkPool } from '../../../ts/tcpip/tcp/chunk_pool';
 import { HEADROOM, SendQueue } from '../../../ts/tcpip/tcp/send_queue';
@@ -45,6 +46,7 @@ function take(f: Flow, max: number): void {
 describe('tcp data path: views of pooled chunks', () => {
   it('two interleaved 8 MiB transfers with odd write and read sizes arrive intact', () => {
     const stack = new Stack();
+    setTcpTimestamps(stack, 0); // segments of the whole MSS, no 12-byte timestamps option
     const l = listener(stack, 7300);
     const flows: Flow[] = [];
     for (let id = 1; id <= 2; id++) {
@@ -207,6 +209,7 @@ describe('checksum offload on lo', () => {
 describe('silly window avoidance', () => {
   it('the receiver offers no window below a segment and half its buffer; the sender holds a cut segment until the reader makes room', () => {
     const stack = new Stack();
+    setTcpTimestamps(stack, 0); // segments of the whole MSS, no 12-byte timestamps option
     const l = listener(stack, 7303);
     const c = client(stack, 7303);
     const s = l.acceptQueue.shift()!;

@@ -89,9 +89,10 @@ describe('sandbox network: NICs and routes', () => {
     expect(nics[0].flags & IFF_LOOPBACK).toBeTruthy();
     expect(nics[1].flags & IFF_UP).toBeTruthy();
     expect([...nics[1].hwAddr]).toEqual([...GUEST_MAC]);
-    expect(nics[1].addrs.map((a) => `${addrKey(a.addr)}/${a.prefixLen}`)).toEqual(['10.0.2.15/24', 'fe80:0:0:0:5054:ff:fe12:3456/64']);
+    expect(nics[1].addrs.map((a) => `${addrKey(a.addr)}/${a.prefixLen}`)).toEqual(['10.0.2.15/24', 'fe80:0:0:0:5054:ff:fe12:3456/64', 'fd00:0:0:0:0:0:0:15/64']);
     const routes = stack.routes().map((r) => `${addrKey(r.dst)}/${r.prefixLen} via ${r.gateway ? addrKey(r.gateway) : '-'} dev ${r.ifindex}`);
-    expect(routes).toEqual(['10.0.2.0/24 via - dev 2', 'fe80:0:0:0:0:0:0:0/64 via - dev 2', '0.0.0.0/0 via 10.0.2.2 dev 2']);
+    expect(routes).toEqual(['10.0.2.0/24 via - dev 2', 'fe80:0:0:0:0:0:0:0/64 via - dev 2', 'fd00:0:0:0:0:0:0:0/64 via - dev 2',
+      '0.0.0.0/0 via 10.0.2.2 dev 2', '0:0:0:0:0:0:0:0/0 via fd00:0:0:0:0:0:0:2 dev 2']);
     const out = stack.routeOutput(ip('192.0.2.9'));
     expect(out && [out.nic.name, addrKey(out.src), addrKey(out.nextHop)]).toEqual(['eth0', '10.0.2.15', '10.0.2.2']);
     const local = stack.routeOutput(ip('10.0.2.3'));
@@ -100,8 +101,11 @@ describe('sandbox network: NICs and routes', () => {
     expect(stack.routeOutput(ip('10.0.2.15'))?.nic.name).toBe('lo');
     expect(stack.isLocalAddress(GUEST_ADDR)).toBe(true);
     expect(stack.isLocalAddress(GATEWAY_ADDR)).toBe(false);
-    // No IPv6 route beyond the link.
-    expect(stack.routeOutput(new Uint8Array([0x20, 1, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]))).toBeNull();
+    // IPv6 beyond the link: via fd00::2, from fd00::15 (not the link-local address).
+    const v6out = stack.routeOutput(new Uint8Array([0x20, 1, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]));
+    expect(v6out && [v6out.nic.name, addrKey(v6out.src), addrKey(v6out.nextHop)]).toEqual(['eth0', 'fd00:0:0:0:0:0:0:15', 'fd00:0:0:0:0:0:0:2']);
+    const llOut = stack.routeOutput(linkLocalOf(GATEWAY_MAC));
+    expect(llOut && addrKey(llOut.src)).toBe(addrKey(linkLocalOf(GUEST_MAC)));
   });
 
   it('ARP resolves the gateway and a ping to it is answered', async () => {

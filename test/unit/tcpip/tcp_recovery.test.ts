@@ -16,12 +16,15 @@ import { mibOf } from '../../../ts/tcpip/mib';
 import { CA_OPEN, INIT_CWND } from '../../../ts/tcpip/tcp/congestion';
 import { tcpInfo } from '../../../ts/net/inet/tcp_info';
 import { client as connectClient, listener } from './endpoints';
+import { setTcpTimestamps } from '../../../ts/tcpip/tcp/timestamps';
 
 type Filter = (seg: TCPSegment, pkt: Uint8Array) => boolean;
 
 /** A stack whose loopback passes each IPv4 TCP packet through `keep` (false: dropped). */
 function lossyStack(): { stack: Stack; setFilter(f: Filter | null): void; seen: TCPSegment[] } {
   const stack = new Stack();
+  // Segments of exactly the MSS asked for: no timestamps option taking 12 bytes of each.
+  setTcpTimestamps(stack, 0);
   let filter: Filter | null = null;
   const seen: TCPSegment[] = [];
   const link = stack.loopback;

@@ -16,6 +16,19 @@ import { netInterfaces } from '../../net/interfaces';
 import { KEEPALIVE_DEFAULTS } from '../../tcpip/tcp/keepalive';
 import { pingGroupRange } from '../../net/inet/icmp_socket';
 import { procNetTcp, procNetUdp, procNetUnix } from './net_sockets';
+import { KSysctl } from '../kernfs/sysctl_file';
+import { setTcpTimestamps, tcpTimestampsOf } from '../../tcpip/tcp/timestamps';
+import { fail } from '../../kernel/syscall_error';
+import { EINVAL } from '../../abi/linux/errno';
+
+/** proc_dou8vec_minmax / proc_dointvec_minmax: one integer in [min, max], else EINVAL. */
+function parseSysctlInt(text: string, min: number, max: number): number {
+  const s = text.trim();
+  if (!/^[+-]?\d+$/.test(s)) fail(EINVAL);
+  const v = Number(s);
+  if (v < min || v > max) fail(EINVAL);
+  return v;
+}
 import { procNetDev, procNetIfInet6, procNetIpv6Route, procNetRoute } from './net_dev';
 import { procNetNetstat, procNetSnmp, procNetSockstat, procNetSockstat6 } from './net_snmp';
 
@@ -70,7 +83,8 @@ export function sysNetDir(fs: KernFS, kernel: Kernel): KDir {
       tcp_keepalive_time: file('ipv4/tcp_keepalive_time', () => KEEPALIVE_DEFAULTS.idleMs / 1000),
       tcp_keepalive_intvl: file('ipv4/tcp_keepalive_intvl', () => KEEPALIVE_DEFAULTS.intvlMs / 1000),
       tcp_keepalive_probes: file('ipv4/tcp_keepalive_probes', () => KEEPALIVE_DEFAULTS.cnt),
-      tcp_timestamps: file('ipv4/tcp_timestamps', () => 0),
+      tcp_timestamps: new KSysctl(fs, 'sys/net/ipv4/tcp_timestamps', () => `${tcpTimestampsOf(stackOf(kernel))}\n`,
+        (_t, text) => setTcpTimestamps(stackOf(kernel), parseSysctlInt(text, 0, 255))),
       tcp_congestion_control: file('ipv4/tcp_congestion_control', () => 'reno'),
       tcp_available_congestion_control: file('ipv4/tcp_available_congestion_control', () => 'reno'),
       tcp_allowed_congestion_control: file('ipv4/tcp_allowed_congestion_control', () => 'reno'),

@@ -31,7 +31,7 @@ export function createInetSocket(t: Task, spec: SocketSpec): Socket {
     case SOCK_STREAM:
       if (spec.protocol !== 0 && spec.protocol !== IPPROTO_TCP) fail(EPROTONOSUPPORT);
       if (isHostNetwork(t.kernel)) return newHostSocket(spec.family, SOCK_STREAM, IPPROTO_TCP, spec.nonblock, uid, gid);
-      return new TcpSocket(stack, flags, spec.family, uid, gid);
+      return Object.assign(new TcpSocket(stack, flags, spec.family, uid, gid), { kernel: t.kernel });
     case SOCK_DGRAM:
       if (spec.protocol === icmp) {
         checkIcmpCreate(t, SOCK_DGRAM);

@@ -12,8 +12,8 @@ import {
   EACCES, EADDRINUSE, EADDRNOTAVAIL, EAGAIN, EDESTADDRREQ, EINVAL, EMSGSIZE, ENOPROTOOPT, ENOTCONN, ENOTSUP as EOPNOTSUPP,
   ENOTTY, EPERM,
 } from '../../abi/linux/errno';
-import { POLLIN, POLLOUT, POLLRDNORM, POLLWRBAND, POLLWRNORM } from '../../abi/linux/poll';
-import { AF_UNSPEC, MSG_DONTWAIT, MSG_OOB, MSG_PEEK, MSG_TRUNC, SIOCINQ, SIOCOUTQ, SOCK_RAW } from '../../abi/linux/socket';
+import { POLLERR, POLLIN, POLLOUT, POLLRDNORM, POLLWRBAND, POLLWRNORM } from '../../abi/linux/poll';
+import { AF_UNSPEC, MSG_DONTWAIT, MSG_ERRQUEUE, MSG_OOB, MSG_PEEK, MSG_TRUNC, SIOCINQ, SIOCOUTQ, SOCK_RAW } from '../../abi/linux/socket';
 import type { RecvResult, SendRequest, Socket } from '../socket';
 import type { Deadline } from '../sock_wait';
 import { isAny, type IPAddr } from '../../tcpip/addr';
@@ -22,6 +22,7 @@ import { ICMPV6_ECHO_REQUEST, ICMP_ECHO, IcmpEndpoint, identInUse } from '../../
 import { InetSocket } from './inet_socket';
 import { intOf, ints } from './inet_opts';
 import { buildInetAddr, familyOfRaw, parseInetAddr } from './sockaddr_in';
+import { recvErrQueue, syncRecverr } from './recverr';
 
 export const IPPROTO_ICMP = 1;
 export const IPPROTO_ICMPV6 = 58;
@@ -30,7 +31,6 @@ const SOL_RAW = 255;
 const ICMP_FILTER = 1;
 const ICMP6_FILTER = 1;
 const ICMP_HDR = 8;
-const MSG_ERRQUEUE = 0x2000;
 
 /** net.ipv4.ping_group_range of a sandbox: systemd's default, every group may ping. */
 const pingGroups = new WeakMap<Kernel, [number, number]>();
@@ -66,9 +66,16 @@ export class IcmpSocket extends InetSocket {
   private get raw(): boolean { return this.type === SOCK_RAW; }
   get listening(): boolean { return false; }
   protected get bound(): boolean { return this.ep.ident !== 0 || this.ep.local !== null; }
-  takeError(): number { return 0; }
+  takeError(): number {
+    const e = this.ep.err;
+    this.ep.err = 0;
+    return e;
+  }
 
-  protected override optionsChanged(): void { this.ep.rcvBufSize = this.opts.rcvbuf; }
+  protected override optionsChanged(): void {
+    this.ep.rcvBufSize = this.opts.rcvbuf;
+    syncRecverr(this.ep.errQueue, this.inet);
+  }
 
   bind(t: Task, raw: Uint8Array): void {
     const a = parseInetAddr(raw, this.family, true);
@@ -140,6 +147,9 @@ export class IcmpSocket extends InetSocket {
     }
     if (dst.length === 4 && dst[3] === 255 && this.opts.plainValue(6 /* SO_BROADCAST */) === 0) fail(EACCES);
     const src = this.sourceFor(dst, this.ep.local);
+    // sock_alloc_send_skb: a pending error (an ICMP error report) fails the send first.
+    const err = this.takeError();
+    if (err) fail(err);
     this.autobind(t);
     this.ep.ttl = this.ttlFor(dst);
     this.ep.tos = this.tosFor(dst);
@@ -149,17 +159,22 @@ export class IcmpSocket extends InetSocket {
   }
 
   recvmsg(t: Task, max: number, flags: number): RecvResult | Promise<RecvResult> {
+    if (flags & MSG_ERRQUEUE) {
+      // Raw sockets' error reports (raw_icmp_error) are not modelled: their queue stays empty.
+      if (this.raw) fail(EAGAIN);
+      return recvErrQueue(this.ep.errQueue, this.family, max, (e) => { this.ep.err = e; this.notify(POLLERR); });
+    }
     if (flags & MSG_OOB) fail(EOPNOTSUPP);
-    // No ICMP errors are queued for these sockets (no IP_RECVERR reports yet).
-    if (flags & MSG_ERRQUEUE) fail(EAGAIN);
     return this.recvFrom(t, max, flags, this.rcvDeadline((flags & MSG_DONTWAIT) !== 0));
   }
 
   private recvFrom(t: Task, max: number, flags: number, dl: Deadline): RecvResult | Promise<RecvResult> {
+    const err = this.takeError();
+    if (err) fail(err);
     const d = this.ep.take((flags & MSG_PEEK) !== 0);
     if (!d) {
       if (dl.nonblocking) fail(EAGAIN);
-      return dl.wait(t, (wake) => this.queue.subscribe(POLLIN, wake)).then(() => this.recvFrom(t, max, flags, dl));
+      return dl.wait(t, (wake) => this.queue.subscribe(POLLIN | POLLERR, wake)).then(() => this.recvFrom(t, max, flags, dl));
     }
     const n = Math.min(max, d.data.length);
     return {
@@ -179,7 +194,8 @@ export class IcmpSocket extends InetSocket {
   }
 
   override readiness(_mask: number): number {
-    return (this.ep.queue.length > 0 ? POLLIN | POLLRDNORM : 0) | POLLOUT | POLLWRNORM | POLLWRBAND;
+    const err = this.ep.err || this.ep.errQueue.length > 0 ? POLLERR : 0;
+    return err | (this.ep.queue.length > 0 ? POLLIN | POLLRDNORM : 0) | POLLOUT | POLLWRNORM | POLLWRBAND;
   }
 
   override ioctl(t: Task, cmd: number, arg: number): number {

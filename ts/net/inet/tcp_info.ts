@@ -7,6 +7,7 @@ import type { TcpEndpoint } from '../../tcpip/tcp/endpoint';
 import { seqDiff } from '../../tcpip/tcp/seqnum';
 
 export const TCP_INFO_SIZE = 232;
+const TCPI_OPT_TIMESTAMPS = 1;
 const TCPI_OPT_SACK = 2;
 const TCPI_OPT_WSCALE = 4;
 
@@ -17,7 +18,8 @@ export function tcpInfo(ep: TcpEndpoint): Uint8Array {
   b[1] = ep.cc.state;
   b[2] = Math.min(ep.retransmits, 255);
   b[3] = Math.min(ep.keepalive.probesOut, 255);
-  b[5] = (ep.rcvWscale > 0 || ep.sndWscale > 0 ? TCPI_OPT_WSCALE : 0) | (ep.sackOk ? TCPI_OPT_SACK : 0);
+  b[5] = (ep.rcvWscale > 0 || ep.sndWscale > 0 ? TCPI_OPT_WSCALE : 0) | (ep.sackOk ? TCPI_OPT_SACK : 0)
+    | (ep.ts.ok ? TCPI_OPT_TIMESTAMPS : 0);
   b[6] = (ep.sndWscale & 0xf) | ((ep.rcvWscale & 0xf) << 4);
   const mss = ep.sndMss;
   const inflight = Math.max(0, seqDiff(ep.sndNxt, ep.sndUna));

@@ -11,11 +11,11 @@ import {
   EADDRNOTAVAIL, EAGAIN, EALREADY, ECONNABORTED, EINPROGRESS, EINVAL, EISCONN, ENOENT, ENOPROTOOPT, ENOTCONN, ENOTSUP as EOPNOTSUPP,
   ENOTTY, EPIPE, ENETUNREACH,
 } from '../../abi/linux/errno';
-import { POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDHUP, POLLRDNORM, POLLWRNORM } from '../../abi/linux/poll';
+import { POLLERR, POLLHUP, POLLIN, POLLOUT, POLLPRI, POLLRDHUP, POLLRDNORM, POLLWRNORM } from '../../abi/linux/poll';
 import { SIGPIPE } from '../../abi/linux/signal';
 import {
-  AF_UNSPEC, MSG_DONTWAIT, MSG_NOSIGNAL, MSG_OOB, MSG_PEEK, MSG_WAITALL, SHUT_RD, SHUT_RDWR, SIOCINQ,
-  SIOCOUTQ, SOCK_STREAM, SO_KEEPALIVE,
+  AF_UNSPEC, MSG_DONTWAIT, MSG_ERRQUEUE, MSG_NOSIGNAL, MSG_OOB, MSG_PEEK, MSG_TRUNC, MSG_WAITALL, SHUT_RD, SHUT_RDWR, SIOCINQ,
+  SIOCOUTQ, SOCK_STREAM, SO_KEEPALIVE, SO_OOBINLINE,
 } from '../../abi/linux/socket';
 import { sendSignalToThread, userSigInfo } from '../../kernel/signals';
 import type { Socket, RecvResult, SendRequest } from '../socket';
@@ -27,6 +27,12 @@ import { InetSocket } from './inet_socket';
 import { IPPROTO_TCP, intOf, ints } from './inet_opts';
 import { buildInetAddr, familyOfRaw, parseInetAddr } from './sockaddr_in';
 import { tcpInfo } from './tcp_info';
+import { IPV6_RECVERR, IP_RECVERR, recvErrQueue } from './recverr';
+import type { Kernel } from '../../kernel/kernel';
+import { sendSigurg } from '../../kernel/fasync';
+
+/** ioctl SIOCATMARK: whether the next byte read is the urgent mark. */
+const SIOCATMARK = 0x8905;
 
 const TCP_NODELAY = 1;
 const TCP_MAXSEG = 2;
@@ -71,7 +77,16 @@ export class TcpSocket extends InetSocket {
     this.opts.rcvbuf = TCP_RMEM_DEFAULT;
     this.ep = ep ?? new TcpEndpoint(stack, this.v6family);
     this.ep.owner = this;
+    this.hookUrgent();
     if (ep) this.sockState = 'connected';
+  }
+
+  /** The kernel whose tasks own this socket (SIGURG goes to the F_SETOWN owner there). */
+  kernel: Kernel | null = null;
+
+  private hookUrgent(): void {
+    this.ep.urg.isInline = () => this.opts.plainValue(SO_OOBINLINE) !== 0;
+    this.ep.urg.sigurg = () => { if (this.kernel) sendSigurg(this.kernel, this); };
   }
 
   get listening(): boolean { return this.ep.state === TCPS.LISTEN; }
@@ -81,6 +96,15 @@ export class TcpSocket extends InetSocket {
     const e = this.ep.err;
     this.ep.err = 0;
     return e;
+  }
+
+  /** SO_ERROR falls back on the soft error an ICMP message left (sk_err_soft). */
+  override soError(): number {
+    const e = this.takeError();
+    if (e) return e;
+    const soft = this.ep.softErr;
+    this.ep.softErr = 0;
+    return soft;
   }
 
   /** Buffer sizes the application set win over autotuning. */
@@ -95,6 +119,8 @@ export class TcpSocket extends InetSocket {
     const dst = this.ep.remote;
     this.ep.ttl = dst ? this.ttlFor(dst) : this.inet.effectiveTtl;
     this.ep.tos = dst ? this.tosFor(dst) : this.inet.tos;
+    const on = this.inet.plain.get(this.ep.v6 ? `ip6${IPV6_RECVERR}` : `ip${IP_RECVERR}`) ?? 0;
+    this.ep.recverr = on !== 0;
   }
 
   override sndbufChanged(): void { this.syncBuffers(); this.notify(POLLOUT); }
@@ -214,6 +240,9 @@ export class TcpSocket extends InetSocket {
     this.ep.nodelay = old.nodelay;
     this.ep.cork = old.cork;
     this.ep.userMss = old.userMss;
+    this.ep.recverr = old.recverr;
+    this.ep.errQueue.moveFrom(old.errQueue);
+    this.hookUrgent();
     this.sockState = 'unconnected';
   }
 
@@ -233,13 +262,15 @@ export class TcpSocket extends InetSocket {
       });
     }
     const ns = new TcpSocket(this.stack, 0, this.family, this.ownerUid, this.ownerGid, child);
+    ns.kernel = this.kernel;
     ns.opts.copyFrom(this.opts);
     for (const [k, v] of this.tcpPlain) ns.tcpPlain.set(k, v);
     ns.keepaliveChanged();
     ns.inet.ttl = this.inet.ttl;
     ns.inet.tos = this.inet.tos;
     ns.inet.v6only = this.inet.v6only;
-    for (const [k, v] of this.tcpPlain) ns.tcpPlain.set(k, v);
+    for (const [k, v] of this.inet.plain) ns.inet.plain.set(k, v);
+    ns.optionsChanged();
     // Whatever arrived before accept is already queued; readers will see it.
     return ns;
   }
@@ -275,7 +306,6 @@ export class TcpSocket extends InetSocket {
   }
 
   sendmsg(t: Task, req: SendRequest): number | Promise<number> {
-    if (req.flags & MSG_OOB) fail(EOPNOTSUPP);
     this.syncBuffers();
     return this.sendFrom(t, req, 0, this.sndDeadline((req.flags & MSG_DONTWAIT) !== 0));
   }
@@ -303,34 +333,67 @@ export class TcpSocket extends InetSocket {
       const n = Math.min(room, data.length - sent);
       ep.enqueue(data.subarray(sent, sent + n));
       sent += n;
+      if (req.flags & MSG_OOB) ep.urg.mark();
       ep.output();
       this.stack.flush();
     }
   }
 
   recvmsg(t: Task, max: number, flags: number): RecvResult | Promise<RecvResult> {
-    if (flags & MSG_OOB) fail(EINVAL);
+    if (flags & MSG_ERRQUEUE) return recvErrQueue(this.ep.errQueue, this.family, max, (e) => { this.ep.err = e; });
     if (this.ep.state === TCPS.LISTEN) fail(ENOTCONN);
+    if (flags & MSG_OOB) return this.recvUrgent(max, flags);
     const target = flags & MSG_WAITALL ? max : Math.max(1, Math.min(this.opts.rcvlowat, max));
     return this.gather(t, max, flags, target, [], null, 0, this.rcvDeadline((flags & MSG_DONTWAIT) !== 0));
   }
 
+  /** tcp_recv_urg: the urgent byte, never a wait. */
+  private recvUrgent(max: number, flags: number): RecvResult {
+    const ep = this.ep;
+    const c = ep.urg.take((flags & MSG_PEEK) !== 0);
+    if (c === 'inval') fail(EINVAL);
+    if (ep.state === TCPS.CLOSE && !ep.finReceived && c === 'notyet') fail(ENOTCONN);
+    if (c === 'notyet') {
+      if (ep.state === TCPS.CLOSE || (ep.shutdownBits & RCV_SHUTDOWN)) return done([], null, 0);
+      fail(EAGAIN);
+    }
+    if (max === 0) return { n: 0, data: new Uint8Array(0), from: null, rights: null, creds: null, flags: MSG_OOB | MSG_TRUNC };
+    const data = flags & MSG_TRUNC ? new Uint8Array(0) : new Uint8Array([c]);
+    return { n: 1, data, from: null, rights: null, creds: null, flags: MSG_OOB };
+  }
+
   /** tcp_recvmsg's loop: data goes into `into` when given (read: no buffer of our own),
-   *  else into parts. */
+   *  else into parts. Urgent data: reads stop at the mark; out of line, the urgent byte is
+   *  skipped (urgent.ts). */
   private gather(t: Task, max: number, flags: number, target: number, parts: Uint8Array[], into: Uint8Array | null,
     copied: number, dl: Deadline): RecvResult | Promise<RecvResult> {
     const peek = (flags & MSG_PEEK) !== 0;
     for (;;) {
       const ep = this.ep;
-      if (ep.rcvQueued > 0 && copied < max && !(peek && copied > 0)) {
-        if (into) {
-          copied += ep.readInto(into.subarray(copied, max), peek);
+      const until = ep.urg.untilMark();
+      if (until === 0 && copied > 0) break;
+      const skip = until === 0 && !ep.urg.isInline() ? 1 : 0;
+      if (skip && !peek && ep.rcvQueued > 0 && copied < max) {
+        ep.read(1, false);
+        ep.urg.consumed();
+        continue;
+      }
+      if (ep.rcvQueued > skip && copied < max && !(peek && copied > 0)) {
+        const end = Math.min(max, until > 0 ? copied + until : max);
+        if (skip) {
+          // A peek at the mark looks past the urgent byte.
+          const d = ep.read(end - copied + 1, true).subarray(1);
+          if (into) into.set(d, copied);
+          else parts.push(d);
+          copied += d.length;
+        } else if (into) {
+          copied += ep.readInto(into.subarray(copied, end), peek);
         } else {
-          const d = ep.read(max - copied, peek);
+          const d = ep.read(end - copied, peek);
           parts.push(d);
           copied += d.length;
         }
-        if (!peek) this.stack.flush();
+        if (!peek) { ep.urg.consumed(); this.stack.flush(); }
         continue;
       }
       if (copied >= target || (peek && copied > 0)) break;
@@ -377,7 +440,10 @@ export class TcpSocket extends InetSocket {
     if (shut === (RCV_SHUTDOWN | SEND_SHUTDOWN) || s === TCPS.CLOSE) m |= POLLHUP;
     if (shut & RCV_SHUTDOWN) m |= POLLIN | POLLRDNORM | POLLRDHUP;
     if (s !== TCPS.SYN_SENT && s !== TCPS.SYN_RECV) {
-      if (ep.rcvQueued > 0) m |= POLLIN | POLLRDNORM;
+      // At the mark, an out-of-line urgent byte is not data to read (tcp_poll's target++).
+      const urgByte = ep.urg.atMark() && !ep.urg.isInline() ? 1 : 0;
+      if (ep.rcvQueued > urgByte) m |= POLLIN | POLLRDNORM;
+      if (ep.urg.pri) m |= POLLPRI;
       if (!(shut & SEND_SHUTDOWN)) {
         // sk_stream_is_writeable: free space at least half of what is queued.
         const space = ep.sndSpace;
@@ -386,20 +452,26 @@ export class TcpSocket extends InetSocket {
         m |= POLLOUT | POLLWRNORM;
       }
     }
-    if (ep.err) m |= POLLERR;
+    if (ep.err || ep.errQueue.length > 0) m |= POLLERR;
     return m;
   }
 
   override ioctl(t: Task, cmd: number, arg: number): number {
     const ep = this.ep;
     switch (cmd) {
-      case SIOCINQ:
+      case SIOCINQ: {
         if (ep.state === TCPS.LISTEN) fail(EINVAL);
-        t.mm.writeI32(arg, ep.rcvQueued);
+        // tcp_inq: with an out-of-line urgent byte ahead, only what comes before it.
+        const until = ep.urg.isInline() ? Infinity : ep.urg.untilMark();
+        t.mm.writeI32(arg, Math.min(ep.rcvQueued, until));
         return 0;
+      }
       case SIOCOUTQ:
         if (ep.state === TCPS.LISTEN) fail(EINVAL);
         t.mm.writeI32(arg, ep.sndQueued);
+        return 0;
+      case SIOCATMARK:
+        t.mm.writeI32(arg, ep.urg.atMark() ? 1 : 0);
         return 0;
       default:
         fail(ENOTTY);

@@ -1,18 +1,19 @@
 // A UDP socket (Linux inet_dgram_ops + udp_prot: udp_sendmsg, udp_recvmsg, ip4_datagram_connect,
 // datagram_poll): autobind on first send or connect, a connected socket's default destination
 // and peer filter, connect(AF_UNSPEC) to forget it, EMSGSIZE past 64 KiB, MSG_PEEK/MSG_TRUNC,
-// and the ECONNREFUSED an ICMP port unreachable leaves for the next call.
+// the ECONNREFUSED an ICMP port unreachable leaves for the next call, and IP_RECVERR's
+// error queue (recverr.ts).
 
 import type { Task } from '../../kernel/task';
 import { fail } from '../../kernel/syscall_error';
 import {
-  EAGAIN, EDESTADDRREQ, EINVAL, EMSGSIZE, ENOTCONN, ENOTSUP as EOPNOTSUPP, ENOTTY, EPIPE,
+  EACCES, EAGAIN, EDESTADDRREQ, EINVAL, EMSGSIZE, ENOTCONN, ENOTSUP as EOPNOTSUPP, ENOTTY, EPIPE,
 } from '../../abi/linux/errno';
 import { POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDHUP, POLLRDNORM, POLLWRBAND, POLLWRNORM } from '../../abi/linux/poll';
 import { SIGPIPE } from '../../abi/linux/signal';
 import {
-  AF_UNSPEC, MSG_DONTWAIT, MSG_NOSIGNAL, MSG_OOB, MSG_PEEK, MSG_TRUNC, SHUT_RD, SHUT_RDWR, SIOCINQ, SIOCOUTQ,
-  SOCK_DGRAM,
+  AF_UNSPEC, MSG_DONTWAIT, MSG_ERRQUEUE, MSG_NOSIGNAL, MSG_OOB, MSG_PEEK, MSG_TRUNC, SHUT_RD, SHUT_RDWR, SIOCINQ, SIOCOUTQ,
+  SOCK_DGRAM, SO_BROADCAST,
 } from '../../abi/linux/socket';
 import { sendSignalToThread, userSigInfo } from '../../kernel/signals';
 import type { RecvResult, SendRequest, Socket } from '../socket';
@@ -23,6 +24,7 @@ import { UdpEndpoint } from '../../tcpip/udp/endpoint';
 import { InetSocket } from './inet_socket';
 import { IPPROTO_UDP, intOf, ints } from './inet_opts';
 import { buildInetAddr, familyOfRaw, parseInetAddr } from './sockaddr_in';
+import { recvErrQueue, syncRecverr } from './recverr';
 import { ENOPROTOOPT } from '../../abi/linux/errno';
 
 const RCV_SHUTDOWN = 1;
@@ -57,6 +59,7 @@ export class UdpSocket extends InetSocket {
 
   protected override optionsChanged(): void {
     this.ep.rcvBufSize = this.opts.rcvbuf;
+    syncRecverr(this.ep.errQueue, this.inet);
   }
 
   bind(t: Task, raw: Uint8Array): void {
@@ -97,6 +100,7 @@ export class UdpSocket extends InetSocket {
     const a = parseInetAddr(raw, this.family);
     const dst = this.destination(a);
     const src = this.sourceFor(dst, this.ep.local);
+    this.checkBroadcast(dst);
     this.autobind(t);
     this.ep.remote = dst.slice();
     this.ep.rport = a.port;
@@ -104,6 +108,13 @@ export class UdpSocket extends InetSocket {
     this.connSrc = this.ep.local ?? src;
     this.notify(POLLOUT);
     return 0;
+  }
+
+  /** ip_route_output's RTCF_BROADCAST check: a broadcast destination needs SO_BROADCAST. A
+   *  connected socket keeps the route it was allowed (send without an address is not checked). */
+  private checkBroadcast(dst: IPAddr): void {
+    if (dst.length !== 4 || !this.stack.isBroadcastOrMulticast(dst) || (dst[0] >= 224 && dst[0] <= 239)) return;
+    if (this.opts.plainValue(SO_BROADCAST) === 0) fail(EACCES);
   }
 
   shutdown(_t: Task, how: number): void {
@@ -122,6 +133,7 @@ export class UdpSocket extends InetSocket {
       dst = this.destination(a);
       port = a.port;
       if (port === 0) fail(EINVAL);
+      this.checkBroadcast(dst);
     } else {
       if (this.ep.remote === null) fail(EDESTADDRREQ);
       dst = this.ep.remote;
@@ -145,6 +157,7 @@ export class UdpSocket extends InetSocket {
   }
 
   recvmsg(t: Task, max: number, flags: number): RecvResult | Promise<RecvResult> {
+    if (flags & MSG_ERRQUEUE) return recvErrQueue(this.ep.errQueue, this.family, max, (e) => { this.ep.err = e; this.notify(POLLERR); });
     if (flags & MSG_OOB) fail(EINVAL);
     return this.recvFrom(t, max, flags, this.rcvDeadline((flags & MSG_DONTWAIT) !== 0));
   }
@@ -178,7 +191,7 @@ export class UdpSocket extends InetSocket {
 
   override readiness(_mask: number): number {
     let m = 0;
-    if (this.ep.err) m |= POLLERR;
+    if (this.ep.err || this.ep.errQueue.length > 0) m |= POLLERR;
     if (this.shutdownBits & RCV_SHUTDOWN) m |= POLLRDHUP | POLLIN | POLLRDNORM;
     if (this.shutdownBits === (RCV_SHUTDOWN | SEND_SHUTDOWN)) m |= POLLHUP;
     if (this.ep.queue.length > 0) m |= POLLIN | POLLRDNORM;
@@ -216,5 +229,6 @@ export class UdpSocket extends InetSocket {
     this.ep.binding = null;
     this.ep.owner = null;
     this.ep.queue.length = 0;
+    this.ep.errQueue.clear();
   }
 }

@@ -12,6 +12,7 @@ import * as net from 'node:net';
 import { addrKey, type IPAddr } from '../../tcpip/addr';
 import { IPPROTO_UDP, UDP_HEADER, writeUDP } from '../../tcpip/header/udp';
 import { IPV4_HEADER, writeIPv4Header } from '../../tcpip/header/ipv4';
+import { IPV6_HEADER, writeIPv6Header } from '../../tcpip/header/ipv6';
 import { TH_ACK, TH_RST, TH_SYN, type TCPSegment } from '../../tcpip/header/tcp';
 import { TcpEndpoint, type Forwarder, type Stack } from '../../tcpip/stack';
 import { TCPS } from '../../tcpip/tcp/states';
@@ -161,10 +162,12 @@ export class Nat implements Forwarder {
   /** ICMP port unreachable to (src, sport) for its datagrams to (dst, dport), quoting a
    *  header of one as Linux's icmp_send does. */
   private refusedUdp(src: IPAddr, sport: number, dst: IPAddr, dport: number): void {
-    if (src.length !== 4) return;
-    const q = new Uint8Array(IPV4_HEADER + UDP_HEADER);
-    writeUDP(q.subarray(IPV4_HEADER), src, dst, sport, dport);
-    writeIPv4Header(q, src, dst, IPPROTO_UDP, 64, 0, 0);
+    const v6 = src.length === 16;
+    const ipLen = v6 ? IPV6_HEADER : IPV4_HEADER;
+    const q = new Uint8Array(ipLen + UDP_HEADER);
+    writeUDP(q.subarray(ipLen), src, dst, sport, dport);
+    if (v6) writeIPv6Header(q, src, dst, IPPROTO_UDP, 64, 0);
+    else writeIPv4Header(q, src, dst, IPPROTO_UDP, 64, 0, 0);
     this.gw.sendPortUnreachable(q, src, dst);
     this.gw.flush();
   }

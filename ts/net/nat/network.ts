@@ -8,9 +8,12 @@
 import { setStackOf, Stack } from '../../tcpip/stack';
 import { EthernetLink } from '../../tcpip/link/ethernet';
 import { RT_SCOPE_UNIVERSE } from '../../tcpip/nic';
-import { V4_ANY } from '../../tcpip/addr';
+import { V4_ANY, V6_ANY } from '../../tcpip/addr';
 import { Nat } from './nat';
-import { DNS_ADDR, GATEWAY_ADDR, GATEWAY_MAC, GUEST_ADDR, GUEST_MAC, SANDBOX_PREFIX, type NatPolicy } from './policy';
+import {
+  DNS_ADDR, DNS_ADDR6, GATEWAY_ADDR, GATEWAY_ADDR6, GATEWAY_MAC, GUEST_ADDR, GUEST_ADDR6, GUEST_MAC, SANDBOX_PREFIX, SANDBOX_PREFIX6,
+  type NatPolicy,
+} from './policy';
 import { Publisher, type PublishSpec } from './publish';
 import { hostResolver } from './resolv';
 import { setHostNetwork } from '../host/mode';
@@ -44,7 +47,9 @@ export function newSandboxNetwork(policy: NatPolicy): { stack: Stack; gateway: S
   const eth0 = stack.addEthernet('eth0', GUEST_MAC);
   stack.routeTable.addAddress(eth0.info, GUEST_ADDR, SANDBOX_PREFIX);
   stack.routeTable.addAddress(eth0.info, linkLocalOf(GUEST_MAC), 64);
+  stack.routeTable.addAddress(eth0.info, GUEST_ADDR6, SANDBOX_PREFIX6);
   stack.routeTable.addRoute({ dst: V4_ANY, prefixLen: 0, gateway: GATEWAY_ADDR.slice(), ifindex: eth0.info.index, prefSrc: null, metric: 0, scope: RT_SCOPE_UNIVERSE });
+  stack.routeTable.addRoute({ dst: V6_ANY, prefixLen: 0, gateway: GATEWAY_ADDR6.slice(), ifindex: eth0.info.index, prefSrc: null, metric: 1024, scope: RT_SCOPE_UNIVERSE });
 
   const gateway = new Stack();
   gateway.promiscuous = true;
@@ -52,6 +57,8 @@ export function newSandboxNetwork(policy: NatPolicy): { stack: Stack; gateway: S
   gateway.routeTable.addAddress(gw0.info, GATEWAY_ADDR, SANDBOX_PREFIX);
   gateway.routeTable.addAddress(gw0.info, DNS_ADDR, SANDBOX_PREFIX);
   gateway.routeTable.addAddress(gw0.info, linkLocalOf(GATEWAY_MAC), 64);
+  gateway.routeTable.addAddress(gw0.info, GATEWAY_ADDR6, SANDBOX_PREFIX6);
+  gateway.routeTable.addAddress(gw0.info, DNS_ADDR6, SANDBOX_PREFIX6);
   EthernetLink.connect(eth0, gw0);
   const nat = new Nat(gateway, policy);
   gateway.forwarder = nat;

@@ -1,7 +1,7 @@
 // NETLINK_ROUTE's kernel side (Linux net/core/rtnetlink.c rtnetlink_rcv_msg, rtnl_fill_ifinfo,
 // net/ipv4/devinet.c inet_fill_ifaddr, net/ipv6/addrconf.c, fib_dump_info, rt6_fill_node):
 // RTM_GETLINK (dump, or one link by index or name), RTM_GETADDR and RTM_GETROUTE dumps, an
-// IPv4 RTM_GETROUTE lookup ("ip route get"), with the attributes in the order Linux writes them. Changes (RTM_NEW*, DEL*, SET*) are EPERM
+// IPv4 RTM_GETROUTE lookup ("ip route get"), RTM_GETNEIGH dumps (neigh.ts), with the attributes in the order Linux writes them. Changes (RTM_NEW*, DEL*, SET*) are EPERM
 // without CAP_NET_ADMIN as in Linux, and EOPNOTSUPP with it: the interfaces are the stack's
 // and do not change. Other requests are EOPNOTSUPP, as for a type no handler registered.
 
@@ -15,6 +15,7 @@ import {
 } from '../interfaces';
 import { NLM_F_DUMP, NLM_F_MULTI, NlWriter, parseAttrs, type NlMsg } from './message';
 import { CAP_NET_ADMIN, type KernelAnswer, type NetlinkSocket } from './netlink_socket';
+import { RTM_GETNEIGH, neighDump } from './neigh';
 
 export const RTM_NEWLINK = 16;
 export const RTM_GETLINK = 18;
@@ -116,6 +117,10 @@ export function routeRequest(t: Task, sock: NetlinkSocket, m: NlMsg): KernelAnsw
       }
       return answer(out, true);
     }
+    case RTM_GETNEIGH:
+      // One neighbour by address (neigh_get) is not modelled; the dump is.
+      if (!dump) return error(EOPNOTSUPP);
+      return answer(neighDump(stack, family, seq, pid), true);
     default:
       return error(EOPNOTSUPP);
   }

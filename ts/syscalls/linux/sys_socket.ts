@@ -247,7 +247,7 @@ function deliver(t: Task, res: RecvResult, out: RecvOut, flags: number): number 
   let msgFlags = res.flags | (flags & MSG_CMSG_CLOEXEC);
   const cloexec = (flags & MSG_CMSG_CLOEXEC) !== 0;
   const ctl = buildControl(out.hdr !== 0 ? out.controllen : 0, out.hdr !== 0 ? res.creds : null, res.rights,
-    (f) => t.fdTable.newFD(f, { cloexec, limit: nofileLimit(t) }));
+    (f) => t.fdTable.newFD(f, { cloexec, limit: nofileLimit(t) }), res.cmsgs ?? null);
   msgFlags |= ctl.flags;
   if (out.hdr !== 0) {
     if (ctl.used > 0) t.mm.copyOut(out.control, ctl.bytes);

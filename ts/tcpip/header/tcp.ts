@@ -1,5 +1,5 @@
 // TCP header (RFC 9293 §3.1): build a segment with its options (MSS, window scale,
-// SACK-permitted, SACK blocks: RFC 7323, RFC 2018) and checksum, and parse one without
+// SACK-permitted, timestamps, SACK blocks: RFC 7323, RFC 2018) and its urgent pointer and checksum, and parse one without
 // throwing: a short header, a data offset past the end or a bad checksum is null; an option
 // with a bad length ends option parsing, as Linux does.
 
@@ -21,7 +21,8 @@ const OPT_MSS = 2;
 const OPT_WSCALE = 3;
 const OPT_SACK_PERM = 4;
 const OPT_SACK = 5;
-/** SACK blocks that fit in 40 bytes of options beside nothing else (no timestamps here). */
+const OPT_TIMESTAMP = 8;
+/** SACK blocks that fit in 40 bytes of options beside nothing else; 3 beside timestamps. */
 export const MAX_SACK_BLOCKS = 4;
 
 export interface TCPSegment {
@@ -38,6 +39,11 @@ export interface TCPSegment {
   sackOk: boolean;
   /** SACK blocks as flat [start, end, start, end...] (empty: none). */
   sack: number[];
+  /** The urgent pointer field (meaningful with TH_URG). */
+  urgPtr: number;
+  /** Timestamps option (RFC 7323): TSval and TSecr, null when absent. */
+  tsVal: number | null;
+  tsEcr: number | null;
   data: Uint8Array;
 }
 
@@ -55,6 +61,10 @@ export interface TCPOut {
   sackOk?: boolean;
   /** SACK blocks, flat [start, end, ...], at most MAX_SACK_BLOCKS pairs. */
   sack?: number[];
+  /** An urgent pointer: sets TH_URG and the field. */
+  urgPtr?: number;
+  /** Timestamps option: [TSval, TSecr]. */
+  ts?: [number, number];
 }
 
 /** Header length of a segment described by o. */
@@ -62,7 +72,9 @@ export function tcpHeaderLen(o: TCPOut): number {
   let n = TCP_HEADER;
   if (o.mss !== undefined) n += 4;
   if (o.wscale !== undefined && o.wscale >= 0) n += 4;
-  if (o.sackOk) n += 4;
+  // SACK-permitted rides in the timestamps option's padding when both are sent (as Linux).
+  if (o.sackOk && !o.ts) n += 4;
+  if (o.ts) n += 12;
   if (o.sack && o.sack.length > 0) n += 4 + 4 * o.sack.length;
   return n;
 }
@@ -76,9 +88,10 @@ export function writeTCP(s: Uint8Array, o: TCPOut, src: Uint8Array, dst: Uint8Ar
   s[4] = o.seq >>> 24; s[5] = (o.seq >>> 16) & 0xff; s[6] = (o.seq >>> 8) & 0xff; s[7] = o.seq & 0xff;
   s[8] = o.ack >>> 24; s[9] = (o.ack >>> 16) & 0xff; s[10] = (o.ack >>> 8) & 0xff; s[11] = o.ack & 0xff;
   s[12] = (hl / 4) << 4;
-  s[13] = o.flags;
+  s[13] = o.urgPtr !== undefined ? o.flags | TH_URG : o.flags;
   s[14] = (o.window >> 8) & 0xff; s[15] = o.window & 0xff;
-  s[16] = 0; s[17] = 0; s[18] = 0; s[19] = 0;
+  s[16] = 0; s[17] = 0;
+  s[18] = o.urgPtr !== undefined ? (o.urgPtr >> 8) & 0xff : 0; s[19] = o.urgPtr !== undefined ? o.urgPtr & 0xff : 0;
   let at = TCP_HEADER;
   if (o.mss !== undefined) {
     s[at] = OPT_MSS; s[at + 1] = 4; s[at + 2] = o.mss >> 8; s[at + 3] = o.mss & 0xff;
@@ -88,9 +101,17 @@ export function writeTCP(s: Uint8Array, o: TCPOut, src: Uint8Array, dst: Uint8Ar
     s[at] = OPT_NOP; s[at + 1] = OPT_WSCALE; s[at + 2] = 3; s[at + 3] = o.wscale;
     at += 4;
   }
-  if (o.sackOk) {
+  if (o.sackOk && !o.ts) {
     s[at] = OPT_NOP; s[at + 1] = OPT_NOP; s[at + 2] = OPT_SACK_PERM; s[at + 3] = 2;
     at += 4;
+  }
+  if (o.ts) {
+    if (o.sackOk) { s[at] = OPT_SACK_PERM; s[at + 1] = 2; } else { s[at] = OPT_NOP; s[at + 1] = OPT_NOP; }
+    s[at + 2] = OPT_TIMESTAMP; s[at + 3] = 10;
+    const [val, ecr] = o.ts;
+    s[at + 4] = val >>> 24; s[at + 5] = (val >>> 16) & 0xff; s[at + 6] = (val >>> 8) & 0xff; s[at + 7] = val & 0xff;
+    s[at + 8] = ecr >>> 24; s[at + 9] = (ecr >>> 16) & 0xff; s[at + 10] = (ecr >>> 8) & 0xff; s[at + 11] = ecr & 0xff;
+    at += 12;
   }
   if (o.sack && o.sack.length > 0) {
     s[at] = OPT_NOP; s[at + 1] = OPT_NOP; s[at + 2] = OPT_SACK; s[at + 3] = 2 + 4 * o.sack.length;
@@ -115,7 +136,8 @@ export function parseTCP(s: Uint8Array, src: Uint8Array, dst: Uint8Array, verify
     srcPort: (s[0] << 8) | s[1], dstPort: (s[2] << 8) | s[3],
     seq: ((s[4] << 24) | (s[5] << 16) | (s[6] << 8) | s[7]) >>> 0,
     ack: ((s[8] << 24) | (s[9] << 16) | (s[10] << 8) | s[11]) >>> 0,
-    flags: s[13], window: (s[14] << 8) | s[15], mss: -1, wscale: -1, sackOk: false, sack: [], data: s.subarray(off),
+    flags: s[13], window: (s[14] << 8) | s[15], mss: -1, wscale: -1, sackOk: false, sack: [], urgPtr: (s[18] << 8) | s[19],
+    tsVal: null, tsEcr: null, data: s.subarray(off),
   };
   let i = TCP_HEADER;
   while (i < off) {
@@ -128,6 +150,10 @@ export function parseTCP(s: Uint8Array, src: Uint8Array, dst: Uint8Array, verify
     if (kind === OPT_MSS && len === 4) seg.mss = (s[i + 2] << 8) | s[i + 3];
     else if (kind === OPT_WSCALE && len === 3) seg.wscale = Math.min(s[i + 2], 14);
     else if (kind === OPT_SACK_PERM && len === 2) seg.sackOk = true;
+    else if (kind === OPT_TIMESTAMP && len === 10) {
+      seg.tsVal = ((s[i + 2] << 24) | (s[i + 3] << 16) | (s[i + 4] << 8) | s[i + 5]) >>> 0;
+      seg.tsEcr = ((s[i + 6] << 24) | (s[i + 7] << 16) | (s[i + 8] << 8) | s[i + 9]) >>> 0;
+    }
     else if (kind === OPT_SACK && len >= 10 && (len - 2) % 8 === 0) {
       for (let j = i + 2; j < i + len; j += 4) seg.sack.push(((s[j] << 24) | (s[j + 1] << 16) | (s[j + 2] << 8) | s[j + 3]) >>> 0);
     }

@@ -11,6 +11,7 @@ import { finish, pseudoSum, sum16 } from '../checksum';
 import { IPPROTO_ICMP, IPPROTO_ICMPV6 } from '../header/icmp';
 import { mibOf } from '../mib';
 import type { Stack } from '../stack';
+import { ErrQueue } from './errqueue';
 
 export const ICMP_ECHOREPLY = 0;
 export const ICMP_ECHO = 8;
@@ -37,6 +38,11 @@ export class IcmpEndpoint {
   /** ICMP6_FILTER: 256 bits, bit set = blocked (IPv6 raw). */
   filter6 = new Uint32Array(8);
   owner: { notify(mask: number): void } | null = null;
+  /** sk_err, and the error queue, of a ping socket (errors.ts reports to them). */
+  err = 0;
+  readonly errQueue = new ErrQueue();
+
+  get connected(): boolean { return this.remote !== null; }
 
   constructor(readonly stack: Stack, readonly v6: boolean, readonly raw: boolean) {
     registry(stack).add(this);
@@ -90,6 +96,7 @@ export class IcmpEndpoint {
     this.owner = null;
     this.queue.length = 0;
     this.queued = 0;
+    this.errQueue.clear();
   }
 
   private blocked(type: number): boolean {

@@ -48,8 +48,10 @@ interface Entry {
 export class NeighbourCache {
   private readonly entries = new Map<string, Entry>();
 
-  /** solicit(ip): send a request for ip; drop(n): packets that never got a MAC. */
-  constructor(private readonly solicit: (ip: IPAddr) => void, private readonly dropped: (n: number) => void) {}
+  /** solicit(ip): send a request for ip; drop(n): packets that never got a MAC; failed(pkts):
+   *  the packets still waiting when resolution gave up (neigh_invalidate's error_report). */
+  constructor(private readonly solicit: (ip: IPAddr) => void, private readonly dropped: (n: number) => void,
+    private readonly failed: (pkts: Uint8Array[]) => void = () => {}) {}
 
   /** The MAC of ip if known and fresh. */
   lookup(ip: IPAddr): Uint8Array | null {
@@ -73,10 +75,12 @@ export class NeighbourCache {
 
   private retry(e: Entry): void {
     if (e.tries >= MCAST_SOLICIT) {
-      this.dropped(e.pending.length);
+      const lost = e.pending;
+      this.dropped(lost.length);
       e.pending = [];
       e.timer = null;
       if (!e.mac) this.entries.delete(addrKey(e.ip));
+      this.failed(lost);
       return;
     }
     e.tries++;
@@ -114,8 +118,9 @@ export class NeighbourCache {
   }
 
   /** For /proc/net/arp: the resolved entries. */
-  *resolved(): IterableIterator<{ ip: IPAddr; mac: Uint8Array }> {
-    for (const e of this.entries.values()) if (e.mac) yield { ip: e.ip, mac: e.mac };
+  *resolved(): IterableIterator<{ ip: IPAddr; mac: Uint8Array; reachable: boolean }> {
+    const now = Date.now();
+    for (const e of this.entries.values()) if (e.mac) yield { ip: e.ip, mac: e.mac, reachable: e.expires > now };
   }
 
   has(ip: IPAddr): boolean {

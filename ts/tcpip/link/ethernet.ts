@@ -30,6 +30,8 @@ export interface LinkHost {
   deliver(pkt: Uint8Array, nic: NicInfo, offloaded: boolean): void;
   /** A batch of deliveries ended. */
   drained(): void;
+  /** An IP packet of ours was dropped because its next hop never resolved. */
+  linkFailure?(pkt: Uint8Array): void;
 }
 
 export class EthernetLink {
@@ -46,9 +48,10 @@ export class EthernetLink {
       flags: IFF_UP | IFF_BROADCAST | IFF_RUNNING | IFF_MULTICAST | IFF_LOWER_UP,
       addrs: [], stats: newNicStats(), txQueueLen: 1000,
     };
+    const failed = (pkts: Uint8Array[]): void => { for (const p of pkts) host.linkFailure?.(p); };
     this.arp = new NeighbourCache((ip) => this.sendArp(ARPOP_REQUEST, ETH_BROADCAST, new Uint8Array(6), ip),
-      (n) => { this.info.stats.txDropped += n; });
-    this.ndp = new NeighbourCache((ip) => this.solicitV6(ip), (n) => { this.info.stats.txDropped += n; });
+      (n) => { this.info.stats.txDropped += n; }, failed);
+    this.ndp = new NeighbourCache((ip) => this.solicitV6(ip), (n) => { this.info.stats.txDropped += n; }, failed);
     this.inq = new PacketQueue((f, offloaded) => this.input(f, offloaded), () => host.drained());
   }
 

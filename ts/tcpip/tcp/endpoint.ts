@@ -15,7 +15,7 @@ import { POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDHUP } from '../../abi/linux/po
 import { addrKey, type IPAddr } from '../addr';
 import type { Binding } from '../ports';
 import type { Stack } from '../stack';
-import { IPPROTO_TCP, TH_ACK, TH_FIN, TH_PSH, TH_RST, TH_SYN, tcpHeaderLen, writeTCP, type TCPOut, type TCPSegment } from '../header/tcp';
+import { IPPROTO_TCP, TH_ACK, TH_FIN, TH_PSH, TH_RST, TH_SYN, TH_URG, tcpHeaderLen, writeTCP, type TCPOut, type TCPSegment } from '../header/tcp';
 import { seqAdd, seqDiff, seqGE, seqGT, seqLE, seqLT } from './seqnum';
 import { TCPS, synchronized } from './states';
 import { TcpTimer } from './timer';
@@ -26,6 +26,9 @@ import { Keepalive } from './keepalive';
 import { SendQueue } from './send_queue';
 import { chunkPool } from './chunk_pool';
 import { mibOf } from '../mib';
+import { TcpUrgent, URG_NOTYET } from './urgent';
+import { TCPOLEN_TSTAMP_ALIGNED, TcpTimestamps } from './timestamps';
+import { ErrQueue } from '../icmp/errqueue';
 
 export const RCV_SHUTDOWN = 1;
 export const SEND_SHUTDOWN = 2;
@@ -115,6 +118,12 @@ export class TcpEndpoint {
   shutdownBits = 0;
   /** sk_err: a hard error waiting for the application. */
   err = 0;
+  /** sk_err_soft: an ICMP error while established (icmp_err.ts), for SO_ERROR and timeouts. */
+  softErr = 0;
+  /** IP_RECVERR / IPV6_RECVERR: ICMP errors are reported at once (icmp_err.ts). */
+  recverr = false;
+  /** sk_error_queue: a failed connect's ICMP report (icmp_err.ts). */
+  readonly errQueue = new ErrQueue();
   /** Whether the connection ever got established (a later read sees EOF, not ENOTCONN). */
   wasConnected = false;
 
@@ -130,6 +139,10 @@ export class TcpEndpoint {
   readonly rtt = new RtoEstimator();
   readonly cc = new NewReno();
   readonly keepalive = new Keepalive(this);
+  /** Urgent data, both directions (urgent.ts). */
+  readonly urg = new TcpUrgent(this);
+  /** RFC 7323 timestamps and PAWS (timestamps.ts). */
+  readonly ts: TcpTimestamps;
   private retries = 0;
   ackNeeded = false;
 
@@ -143,6 +156,7 @@ export class TcpEndpoint {
 
   constructor(readonly stack: Stack, v6: boolean) {
     this.v6 = v6;
+    this.ts = new TcpTimestamps(stack);
   }
 
   private emit(mask: number): void { this.owner?.notify(mask); }
@@ -272,7 +286,7 @@ export class TcpEndpoint {
       flags: TH_SYN | (ack ? TH_ACK : 0), window: Math.min(this.rcvWindow(), 0xffff), mss: this.ourMss(),
       wscale: ack && this.rcvWscale === 0 ? undefined : this.rcvWscale,
       // A SYN offers SACK; a SYN-ACK answers the offer.
-      sackOk: ack ? this.sackOk : this.sackEnabled,
+      sackOk: ack ? this.sackOk : this.sackEnabled, ts: this.ts.forSyn(this.stack, ack),
     };
     this.transmit(o, null, 0, 0);
     this.rtx.armIfIdle(this.rtt.rto);
@@ -322,6 +336,8 @@ export class TcpEndpoint {
     this.sndWnd = seg.window; // never scaled in a SYN
     this.sndWl1 = seg.seq;
     this.sackOk = seg.sackOk && this.sackEnabled;
+    this.ts.takeSyn(this.stack, seg, this.state === TCPS.SYN_SENT);
+    if (this.ts.ok) this.sndMss -= TCPOLEN_TSTAMP_ALIGNED;
   }
 
   private established(): void {
@@ -410,6 +426,12 @@ export class TcpEndpoint {
       }
       return;
     }
+    // PAWS: an old timestamp drops the segment (a reset is still taken).
+    const pureDup = segLen === 0 && seg.seq === this.rcvNxt && seg.ack === this.sndUna && (seg.window << this.sndWscale) === this.sndWnd;
+    if (!(f & TH_RST) && this.ts.pawsReject(seg, pureDup, this.rtt.rto)) {
+      this.oowAck();
+      return;
+    }
     if (!this.acceptable(seg, segLen)) {
       // Data always gets its duplicate ACK; a bare ACK or SYN only at the rate limit (two
       // ends disagreeing about the window must not ACK each other forever).
@@ -432,6 +454,7 @@ export class TcpEndpoint {
       this.oowAck();
       return;
     }
+    this.ts.received(seg, this.rcvNxt);
     if (!(f & TH_ACK)) return;
 
     if (this.state === TCPS.SYN_RECV) {
@@ -456,6 +479,7 @@ export class TcpEndpoint {
       return;
     }
     if (this.state === TCPS.CLOSE) return;
+    if ((f & TH_URG) || this.urg.data === URG_NOTYET) this.urg.input(seg);
 
     // Data (tcp_data_queue), in order only.
     let data = seg.data;
@@ -564,7 +588,11 @@ export class TcpEndpoint {
       this.sndUna = seg.ack;
       this.sacked.pruneBelow(this.sndUna);
       this.congestionOnAck(acked);
-      this.rtt.acked(seg.ack, seqGE);
+      if (!this.rtt.acked(seg.ack, seqGE)) {
+        // A retransmitted segment has no sample of its own; its echoed timestamp does.
+        const r = this.ts.rttSample(seg);
+        if (r !== null) this.rtt.sample(r);
+      }
       this.retries = 0;
       this.retransmits = 0;
       if (this.sndUna === this.sndNxt) this.rtx.cancel();
@@ -721,7 +749,8 @@ export class TcpEndpoint {
   private dataSeg(seq: number, flags: number): TCPOut {
     return {
       srcPort: this.lport, dstPort: this.rport, seq, ack: this.rcvNxt, flags, window: this.rcvWindow() >> this.rcvWscale,
-      sack: this.sackOk && !this.ooo.empty ? this.ooo.sackBlocks() : undefined,
+      sack: this.sackOk && !this.ooo.empty ? this.ooo.sackBlocks().slice(0, this.ts.ok ? 6 : 8) : undefined,
+      urgPtr: this.urg.pointer(seq), ts: this.ts.forSegment(),
     };
   }
 
@@ -783,7 +812,7 @@ export class TcpEndpoint {
     const limit = this.state === TCPS.SYN_SENT ? TCP_SYN_RETRIES : this.state === TCPS.SYN_RECV ? TCP_SYNACK_RETRIES : TCP_MAX_RETRIES;
     if (this.retries > limit) {
       mibOf(this.stack).tcpAbortOnTimeout++;
-      this.reset(ETIMEDOUT);
+      this.reset(this.softErr || ETIMEDOUT);
       return;
     }
     this.retransmits++;

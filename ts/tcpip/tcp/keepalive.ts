@@ -22,6 +22,8 @@ export interface KeepaliveHost {
   readonly sndUna: number;
   readonly sndNxt: number;
   readonly sndQueued: number;
+  /** sk_err_soft: the errno the connection dies with instead of ETIMEDOUT. */
+  readonly softErr: number;
   sendKeepaliveProbe(): void;
   reset(err: number): void;
 }
@@ -72,7 +74,7 @@ export class Keepalive {
       return;
     }
     if (this.probesOut >= this.conf.cnt) {
-      ep.reset(ETIMEDOUT);
+      ep.reset(ep.softErr || ETIMEDOUT);
       return;
     }
     ep.sendKeepaliveProbe();

@@ -23,11 +23,18 @@ export class RtoEstimator {
   /** A retransmission happened: the timed sample would be ambiguous. */
   discard(): void { this.timedSeq = null; }
 
-  /** ack covers the timed segment (seqGE check by the caller's comparator). */
-  acked(ack: number, ge: (a: number, b: number) => boolean): void {
-    if (this.timedSeq === null || !ge(ack, this.timedSeq)) return;
+  /** ack covers the timed segment (seqGE check by the caller's comparator): true when that
+   *  gave a sample. */
+  acked(ack: number, ge: (a: number, b: number) => boolean): boolean {
+    if (this.timedSeq === null || !ge(ack, this.timedSeq)) return false;
     const r = performance.now() - this.timedAt;
     this.timedSeq = null;
+    this.sample(r);
+    return true;
+  }
+
+  /** One RTT measurement of r ms (from the timed segment, or a timestamp echo). */
+  sample(r: number): void {
     if (this.srtt === 0) {
       this.srtt = r;
       this.rttvar = r / 2;

@@ -1,13 +1,15 @@
 // A UDP endpoint (Linux net/ipv4/udp.c, gVisor tcpip/transport/udp): its local and remote
 // address, the datagrams received and not yet read (bounded by the receive buffer: past it
 // they are dropped, as udp_rmem_schedule does), and the error an ICMP port-unreachable left
-// for a connected socket (ECONNREFUSED on its next call).
+// for a connected socket (ECONNREFUSED on its next call), and the error queue IP_RECVERR
+// fills (../icmp/errors.ts decides what an ICMP error does here).
 
-import { POLLERR, POLLIN, POLLOUT } from '../../abi/linux/poll';
+import { POLLIN, POLLOUT } from '../../abi/linux/poll';
 import type { IPAddr } from '../addr';
 import type { Binding } from '../ports';
 import type { Stack } from '../stack';
 import { IPPROTO_UDP, UDP_HEADER, writeUDP } from '../header/udp';
+import { ErrQueue } from '../icmp/errqueue';
 
 export interface Datagram { data: Uint8Array; from: IPAddr; port: number }
 
@@ -29,6 +31,10 @@ export class UdpEndpoint {
   tos = 0;
   owner: { notify(mask: number): void } | null = null;
   drops = 0;
+  readonly errQueue = new ErrQueue();
+
+  /** Connected (sk_state TCP_ESTABLISHED for UDP). */
+  get connected(): boolean { return this.remote !== null; }
 
   constructor(readonly stack: Stack) {}
 
@@ -48,14 +54,6 @@ export class UdpEndpoint {
     const d = peek ? this.queue[0] : this.queue.shift();
     if (d && !peek) this.queued -= d.data.length + SKB_OVERHEAD;
     return d;
-  }
-
-  /** An ICMP port unreachable for what we sent to (dst, dport): only a connected socket
-   *  hears of it (Linux __udp4_lib_err without IP_RECVERR). */
-  unreachable(err: number): void {
-    if (this.remote === null) return;
-    this.err = err;
-    this.owner?.notify(POLLERR);
   }
 
   /** Send one datagram from (src, lport) to (dst, dport). */
