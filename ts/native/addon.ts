@@ -166,10 +166,13 @@ export interface NativeAddon {
   /** Start `path` with `args` and `fd` as its fd 3 (above); throws the errno of a failed
    *  posix_spawn (ENOENT, EACCES...). */
   HelperProcess: { spawn(path: string, args: string[], fd: number): NativeHelperProcess };
-  /** A platform by name over the given memory file: "systrap" or "ptrace". Throws ENOSYS
+  /** A platform by name over the given memory file: "systrap", "ptrace" or "kvm". Throws ENOSYS
    *  where the platform cannot work on this host, ENOENT for an unknown name; creating an
    *  address space throws EPERM where ptrace is refused. */
   Platform: new (mf: NativeMemoryFile, name: string) => NativePlatform;
+  /** Why the kvm platform cannot run here (e.g. "/dev/kvm: No such file or directory"), or
+   *  null if it can. */
+  kvmUnavailableReason(): string | null;
   /** poll(2) one host fd with a zero timeout: returned revents. */
   pollHostFd(fd: number, events: number): number;
   /** CPU time of the calling (JS) thread in ns (CLOCK_THREAD_CPUTIME_ID); -1 on failure. */

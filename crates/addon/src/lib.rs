@@ -371,7 +371,7 @@ impl Context {
     }
 }
 
-/// A platform by name: "ptrace" or "systrap" (ENOSYS where it cannot work here).
+/// A platform by name: "ptrace", "systrap" or "kvm" (ENOSYS where it cannot work here).
 #[napi]
 pub struct Platform {
     inner: Box<dyn platform::Platform + Send + Sync>,
@@ -385,6 +385,7 @@ impl Platform {
         let inner: Box<dyn platform::Platform + Send + Sync> = match name.as_str() {
             "ptrace" => Box::new(tsvisor_ptrace::PtracePlatform::new(mf.inner.clone()).map_err(to_napi)?),
             "systrap" => Box::new(tsvisor_systrap::SystrapPlatform::new(mf.inner.clone()).map_err(to_napi)?),
+            "kvm" => Box::new(tsvisor_kvm::KvmPlatform::new(mf.inner.clone()).map_err(to_napi)?),
             _ => return Err(to_napi(io::Error::from_raw_os_error(libc::ENOENT))),
         };
         Ok(Platform { inner, mf: mf.inner.clone() })
@@ -435,6 +436,13 @@ impl Platform {
         }));
         Ok(Context { inner: ctx, schedstat: Mutex::new(None) })
     }
+}
+
+/// Why the kvm platform cannot run here (no /dev/kvm, no access, a KVM lacking a
+/// capability), or null if it can: for `--platform=auto` and the tests' skip reasons.
+#[napi]
+pub fn kvm_unavailable_reason() -> Option<String> {
+    tsvisor_kvm::probe().err()
 }
 
 /// CPU time of the calling thread (the sentry's JS thread when called from JS), in ns: what
