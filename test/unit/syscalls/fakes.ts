@@ -2,6 +2,7 @@
 // MemoryManager's copy interface, a fake Kernel, a Task wired to them, in-memory files, and a
 // helper that runs a syscall by number the way the dispatcher does.
 import { vi } from 'vitest';
+import { readSync, writeSync } from 'node:fs';
 import { Task } from '../../../ts/kernel/task';
 import { FakeMemoryFile } from '../mm/fake_native';
 import type { Kernel } from '../../../ts/kernel/kernel';
@@ -58,6 +59,33 @@ export class FakeMemory {
     for (let i = 0; i < src.length; i++) this.page(addr + i, true)[(addr + i) % PAGE] = src[i];
   }
   zeroOut(addr: number, len: number): void { this.copyOut(addr, new Uint8Array(len)); }
+  /** As MemoryManager's: page by page, short at the first page that is missing (EFAULT if none moved). */
+  preadFromHost(addr: number, length: number, hostFd: number, offset: number): number {
+    return this.hostIo(addr, length, true, (a, b, at) => {
+      const n = readSync(hostFd, b, 0, b.length, at);
+      this.copyOut(a, b.subarray(0, n));
+      return n;
+    }, offset);
+  }
+  pwriteToHost(addr: number, length: number, hostFd: number, offset: number): number {
+    return this.hostIo(addr, length, false, (a, b, at) => writeSync(hostFd, this.copyIn(a, b.length), 0, b.length, at), offset);
+  }
+  private hostIo(addr: number, length: number, write: boolean, io: (addr: number, buf: Uint8Array, at: number) => number, offset: number): number {
+    let done = 0;
+    while (done < length) {
+      const a = addr + done;
+      const chunk = Math.min(length - done, PAGE - (a % PAGE));
+      const p = this.pages.get(Math.floor(a / PAGE));
+      if (!p || (write && !p.writable)) {
+        if (done > 0) return done;
+        throw new SyscallError(EFAULT);
+      }
+      const n = io(a, new Uint8Array(chunk), offset + done);
+      done += n;
+      if (n < chunk) break;
+    }
+    return done;
+  }
   private view(addr: number, n: number): DataView { return new DataView(this.copyIn(addr, n).buffer); }
   readU32(addr: number): number { return this.view(addr, 4).getUint32(0, true); }
   readI32(addr: number): number { return this.view(addr, 4).getInt32(0, true); }
