@@ -1,0 +1,61 @@
+// Hostile x86 (test/fixtures/hostile_x86.c): from ring 3, the instructions only a kernel may
+// run, far transfers and selector loads to ring 0, sysenter, int 0x80, writes where a kernel
+// keeps its tables, syscall with every flag set, and a fuzzer of far transfers from a fixed
+// seed. Each child must die of the very signal (si_code, si_addr, rip) it gets natively, on
+// every platform (kvm included: there these reach a guest kernel that is ours); the sandbox's
+// i386 mkdir must not reach the host, and the sentry stays up.
+import { existsSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeResult, fixture, platforms, runNative, runSandbox, type RunResult } from '../helpers/run';
+
+const FUZZ_SEED = '1';
+const FUZZ_RUNS = '64';
+
+const nativeMarker = path.join(tmpdir(), `tsvisor-hostile-x86-native-${process.pid}`);
+let native: RunResult;
+let nativeFuzz: RunResult;
+beforeAll(async () => {
+  rmSync(nativeMarker, { recursive: true, force: true });
+  native = await runNative([fixture('hostile_x86'), '--marker', nativeMarker]);
+  nativeFuzz = await runNative([fixture('hostile_x86'), 'fuzz', FUZZ_SEED, FUZZ_RUNS]);
+});
+afterAll(() => rmSync(nativeMarker, { recursive: true, force: true }));
+
+function sentryStayedUp(r: RunResult): void {
+  expect(r.stderr, describeResult(r)).not.toMatch(/internal error|sentry failure|tsvisor:/);
+  expect(r.stdout).toMatch(/parent: still here\n$/);
+  expect(r.code, describeResult(r)).toBe(0);
+}
+
+describe('native', () => {
+  it('every privileged case faults natively (the fixture tests what it means to)', () => {
+    expect(native.code, describeResult(native)).toBe(0);
+    for (const name of ['hlt', 'out', 'cli', 'rdmsr', 'wrmsr', 'lgdt', 'ltr', 'mov_cr3', 'iretq_cpl0', 'mov_ss', 'ljmp', 'swapgs']) {
+      expect(native.stdout).toContain(`${name}:\n  SIGSEGV code=128 addr=0 rip=insn+0\n  died of SIGSEGV\n`);
+    }
+    expect(native.stdout).toContain('write_cpu_entry_area:\n  SIGSEGV code=1 addr=target\n');
+    expect(native.stdout).toContain('ud2:\n  SIGILL code=2 addr=insn rip=insn+0\n');
+    expect(native.stdout).toContain('int80:\n  getpid: same as getpid()\n  nr 1000: -38\n  mkdir: 0, seen by stat: yes\n');
+    expect(nativeFuzz.stdout).toMatch(/exited 7/);
+    expect(nativeFuzz.stdout).toMatch(/died of SIGSEGV/);
+  });
+});
+
+describe.each(platforms)('%s', (platform) => {
+  it('each case dies of the signal it dies of natively; int 0x80 mkdir stays in the sandbox', async () => {
+    const marker = path.join(tmpdir(), `tsvisor-hostile-x86-${platform}-${process.pid}`);
+    rmSync(marker, { recursive: true, force: true });
+    const r = await runSandbox([fixture('hostile_x86'), '--marker', marker], { platform, timeoutMs: 120_000 });
+    expect(r.stdout, describeResult(r)).toBe(native.stdout);
+    sentryStayedUp(r);
+    expect(existsSync(marker), `${marker} was created on the host`).toBe(false);
+  }, 180_000);
+
+  it(`fuzz: ${FUZZ_RUNS} random iretq/lretq/selector loads from seed ${FUZZ_SEED} end as they do natively`, async () => {
+    const r = await runSandbox([fixture('hostile_x86'), 'fuzz', FUZZ_SEED, FUZZ_RUNS], { platform, timeoutMs: 120_000 });
+    expect(r.stdout, describeResult(r)).toBe(nativeFuzz.stdout);
+    sentryStayedUp(r);
+  }, 180_000);
+});
