@@ -22,6 +22,10 @@ export const platforms: string[] = (() => {
   return usable;
 })();
 
+/** How much slower this machine runs the sandbox than a plain host: run timeouts are
+ *  multiplied by it (npm run test:kvm sets 10 inside the QEMU guest, whose node is 10-20x slower). */
+export const TIME_SCALE = Math.max(1, Number(process.env.TSVISOR_TEST_TIME_SCALE ?? '1') || 1);
+
 export interface RunOptions {
   /** Written to the program's stdin, which is then closed. Without it stdin is empty (EOF). */
   stdin?: string | Buffer;
@@ -89,11 +93,12 @@ function collect(
     // The program may exit without reading its stdin: ignore EPIPE there.
     child.stdin.on('error', () => {});
     child.stdin.end(opts.stdin ?? '');
+    const limit = (opts.timeoutMs ?? 50_000) * TIME_SCALE;
     const timer = setTimeout(() => {
-      err.push(Buffer.from(`\n[test helper] killed after ${opts.timeoutMs ?? 50_000} ms\n`));
+      err.push(Buffer.from(`\n[test helper] killed after ${limit} ms\n`));
       if (child.pid !== undefined) killTree(child.pid);
       else child.kill('SIGKILL');
-    }, opts.timeoutMs ?? 50_000);
+    }, limit);
     child.on('error', (e) => {
       clearTimeout(timer);
       reject(e);
