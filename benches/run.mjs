@@ -16,6 +16,9 @@
 //          --contention: run ../shared/bench/contention.sh (several sandboxes at once on the same
 //          cores, getppid) for tsvisor systrap and ptrace and runsc: where a hand-off that spins
 //          while its peer cannot run shows.
+//          --kvm-guest: only the kvm rows (benches/kvm.mjs), inside the QEMU TCG guest of
+//          ../shared/kvm/guest-run.sh (labelled: functional only). Without it the kvm rows
+//          follow the table, or say why kvm is absent here.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -56,6 +59,11 @@ function runSharedScript(name, { proot }) {
   else console.log('note: runsc not installed, left out');
   if (proot && which('proot')) sandboxes.push('proot=proot');
   const r = spawnSync('bash', [script, ...sandboxes], { cwd: root, stdio: 'inherit' });
+  process.exit(r.status ?? 1);
+}
+
+if (args.includes('--kvm-guest')) {
+  const r = spawnSync(process.execPath, [path.join(root, 'benches', 'kvm.mjs'), '--guest'], { stdio: 'inherit' });
   process.exit(r.status ?? 1);
 }
 
@@ -174,3 +182,6 @@ for (const row of rows) {
 const widths = head.map((_, i) => Math.max(...table.map((r) => r[i].length)));
 console.log(`getppid: ${iterations} calls in one process; startup: median of ${runs} runs after one warm-up`);
 for (const r of table) console.log(r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  '));
+
+// The kvm rows: kvm vs systrap vs native, or why kvm is absent here (benches/kvm.mjs).
+spawnSync(process.execPath, [path.join(root, 'benches', 'kvm.mjs'), '--iterations', String(iterations)], { stdio: 'inherit' });
