@@ -47,16 +47,22 @@ function reason(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
+/** The addon's own check of the host's KVM, where the addon has one (crates/kvm). */
+function addonKvmReason(): string | null {
+  const a = addon() as { kvmUnavailableReason?: () => string | null };
+  return typeof a.kvmUnavailableReason === 'function' ? a.kvmUnavailableReason() : null;
+}
+
 function kvmPlatform(mf: NativeMemoryFile): NativePlatform {
-  const problem = kvmDeviceProblem();
+  const problem = kvmDeviceProblem() ?? addonKvmReason();
   if (problem !== null) throw new UserError(`tsvisor: platform kvm: ${problem}`, 125);
   try {
     return new (addon().Platform)(mf, 'kvm');
   } catch (e) {
-    // The addon answers ENOENT for a name it was built without.
+    // The addon answers ENOENT for a name it was built without; else "EXXX: why".
     const why = errnoOfNative(e) === 'ENOENT'
       ? 'this build of the addon has no kvm platform (crates/kvm is not linked into it)'
-      : reason(e);
+      : reason(e).replace(/^E[A-Z0-9]+: /, '');
     throw new UserError(`tsvisor: platform kvm: ${why}`, 125);
   }
 }
