@@ -23,7 +23,7 @@ export const platforms: string[] = (() => {
 })();
 
 /** How much slower this machine runs the sandbox than a plain host: run timeouts are
- *  multiplied by it (npm run test:kvm sets 10 inside the QEMU guest, whose node is 10-20x slower). */
+ *  multiplied by it (npm run test:kvm sets 5 inside the QEMU guest, whose node is 10-20x slower). */
 export const TIME_SCALE = Math.max(1, Number(process.env.TSVISOR_TEST_TIME_SCALE ?? '1') || 1);
 
 export interface RunOptions {

@@ -101,7 +101,7 @@ function main() {
   const bins = o.cargo ? buildCargoTests() : [];
   console.error(`[test:kvm] host side ready in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${o.files.length} test files on ${o.platforms}, ${bins.length} cargo test binaries`);
 
-  const scale = o.here ? '1' : '10';
+  const scale = o.here ? '1' : '5';
   // One file at a time in the guest: vitest gives a forks worker 60 s to start (a constant),
   // which two busy workers on two emulated CPUs can starve.
   const vitest = ['node', 'node_modules/vitest/vitest.mjs', 'run', ...(o.here ? [] : ['--maxWorkers=1']),
