@@ -3,8 +3,9 @@
 // vs tsvisor, on the root (the host's tree through the gofer, writes into the memory overlay)
 // and on a --volume (the gofer's writable tree): stat, open-read-close, 64 MiB sequential
 // read and write (benches/fs.c), and `find /usr -name '*.h'` wall time. --before DIR adds the
-// tsvisor of another checkout (e.g. /work/main, with the in-process lower layer) as a column
-// for before/after; it has no --volume, so its volume rows are left empty.
+// tsvisor of another checkout (e.g. /work/main) as a column for before/after (repeatable; a
+// checkout without --volume leaves its volume rows empty). runsc (ptrace) is a
+// column when installed (--no-runsc leaves it out); --only stat,read,find picks rows.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,9 +14,14 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
-const beforeIdx = args.indexOf('--before');
-const before = beforeIdx >= 0 ? path.resolve(args[beforeIdx + 1]) : null;
+// --before DIR, repeatable: each checkout is a column.
+const befores = args.flatMap((a, i) => (a === '--before' && i + 1 < args.length ? [path.resolve(args[i + 1])] : []));
 const platform = args.includes('--ptrace') ? 'ptrace' : 'systrap';
+const noRunsc = args.includes('--no-runsc');
+// --only stat,read,find: just the rows whose label contains one of these words.
+const onlyIdx = args.indexOf('--only');
+const only = onlyIdx >= 0 ? args[onlyIdx + 1].split(',') : null;
+const wanted = (label) => !only || only.some((w) => label.includes(w));
 
 const binDir = path.join(tmpdir(), 'tsvisor-benches');
 mkdirSync(binDir, { recursive: true });
@@ -33,12 +39,25 @@ writeFileSync(path.join(vol, 'small'), Buffer.alloc(4096, 1));
 
 const runners = [{ name: 'native', prefix: () => [] }];
 runners.push({ name: `tsvisor-${platform}`, prefix: (v) => [process.execPath, path.join(root, 'bin', 'tsvisor.js'), 'run', `--platform=${platform}`, ...(v ? ['--volume', `${vol}:/vol`] : []), '--'] });
-if (before) runners.push({ name: `before-${platform}`, volume: false, prefix: () => [process.execPath, path.join(before, 'bin', 'tsvisor.js'), 'run', `--platform=${platform}`, '--'] });
+// runsc's gofer on the same machine (its `do` mode serves the host's root read-only under a
+// memory overlay, as our root; for the volume rows it runs with the overlay off, the host tree
+// served writable, the nearest thing `do` has to a bind mount).
+const runsc = noRunsc ? null : ['/usr/bin/runsc', '/usr/local/bin/runsc'].find((p) => existsSync(p));
+if (runsc) runners.push({ name: 'runsc-ptrace', prefix: (v) => [runsc, '--platform=ptrace', '--network=none', '--ignore-cgroups', 'do', ...(v ? ['-force-overlay=false'] : []), '--'] });
+for (const before of befores) {
+  // A checkout with --volume gets the volume rows too (its CLI says so in --help).
+  const help = spawnSync(process.execPath, [path.join(before, 'bin', 'tsvisor.js'), 'run', '--help'], { encoding: 'utf8' }).stdout ?? '';
+  const volume = help.includes('--volume');
+  runners.push({
+    name: `${path.basename(before)}-${platform}`, volume,
+    prefix: (v) => [process.execPath, path.join(before, 'bin', 'tsvisor.js'), 'run', `--platform=${platform}`, ...(v ? ['--volume', `${vol}:/vol`] : []), '--'],
+  });
+}
 
 /** Paths each runner uses: natively the volume is its host directory. */
 function where(r, onVolume) {
   if (!onVolume) return { small: path.join(data, 'small'), big: path.join(data, 'big'), out: path.join(data, 'out') };
-  const d = r.name === 'native' ? vol : '/vol';
+  const d = r.name === 'native' || r.name.startsWith('runsc') ? vol : '/vol';
   return { small: `${d}/small`, big: `${d}/big`, out: `${d}/out` };
 }
 
@@ -57,6 +76,7 @@ for (const onVolume of [false, true]) {
     ['64 MiB write', (p) => [fsBin, 'write', p.out, '64'], /write (\d+) MB\/s/, 'MB/s'],
   ]) {
     const row = [`${label} (${onVolume ? 'volume' : 'root'})`];
+    if (!wanted(row[0])) continue;
     for (const r of runners) {
       if (onVolume && r.volume === false) { row.push('-'); continue; }
       const g = run([...r.prefix(onVolume), ...argvOf(where(r, onVolume))]);
@@ -66,7 +86,7 @@ for (const onVolume of [false, true]) {
     rows.push(row);
   }
 }
-{
+if (wanted('find')) {
   const row = ["find /usr -name '*.h' (root)"];
   for (const r of runners) {
     const g = run([...r.prefix(false), '/usr/bin/find', '/usr', '-name', '*.h']);

@@ -2,8 +2,12 @@
 //   net tput MIB                TCP throughput over 127.0.0.1 (a forked child sends)   -> "tput X MiB/s"
 //   net cps N                   connect+accept+close over 127.0.0.1                  -> "cps X conn/s"
 //   net udprr N                 UDP round trip over 127.0.0.1 (a forked echo child)  -> "udprr X us"
+//   net httprr N                keep-alive HTTP/1.1 request/response loop over 127.0.0.1 (a
+//                               forked server parses each request, answers 200 with a body)
+//                                                                                  -> "httprr X us"
 //   net tput-to ADDR PORT MIB   TCP send to a sink at ADDR:PORT, until it closes      -> "tput X MiB/s"
 //   net udprr-to ADDR PORT N    UDP round trip to an echo server at ADDR:PORT         -> "udprr X us"
+#define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -93,6 +97,52 @@ int main(int argc, char **argv) {
       close(s);
     }
     printf("cps %.0f conn/s\n", n / (now() - t0));
+    return 0;
+  }
+  if (!strcmp(mode, "httprr")) {
+    int n = atoi(argv[2]);
+    struct sockaddr_in a;
+    int l = listener(SOCK_STREAM, &a);
+    static const char req[] = "GET /index.html HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: net-bench\r\nAccept: */*\r\n\r\n";
+    static char resp[1024];
+    static const char body[] = "<html><body>hello from the keep-alive loop</body></html>\n";
+    int rlen = snprintf(resp, sizeof resp, "HTTP/1.1 200 OK\r\nServer: net-bench\r\nContent-Type: text/html\r\nContent-Length: %zu\r\nConnection: keep-alive\r\n\r\n%s", sizeof body - 1, body);
+    pid_t child = fork();
+    if (child == 0) {
+      int s = accept(l, NULL, NULL);
+      int one = 1;
+      setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+      size_t have = 0;
+      for (;;) {
+        ssize_t r = read(s, buf + have, sizeof buf - have);
+        if (r <= 0) _exit(0);
+        have += r;
+        // Answer each complete request (up to its blank line) in the buffer.
+        char *end;
+        while ((end = memmem(buf, have, "\r\n\r\n", 4)) != NULL) {
+          size_t used = end + 4 - buf;
+          if (write(s, resp, rlen) != rlen) _exit(3);
+          memmove(buf, buf + used, have - used);
+          have -= used;
+        }
+      }
+    }
+    int c = socket(AF_INET, SOCK_STREAM, 0);
+    if (connect(c, (struct sockaddr *)&a, sizeof a) < 0) { perror("connect"); return 1; }
+    int one = 1;
+    setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    char in[2048];
+    double t0 = 0;
+    for (int i = -1; i < n; i++) {
+      if (i == 0) t0 = now();
+      if (write(c, req, sizeof req - 1) != (ssize_t)(sizeof req - 1)) return 1;
+      int got = 0;
+      while (got < rlen) { ssize_t r = read(c, in + got, sizeof in - got); if (r <= 0) return 1; got += r; }
+      if (memcmp(in, resp, rlen) != 0) return 1;
+    }
+    printf("httprr %.1f us\n", (now() - t0) / n * 1e6);
+    close(c);
+    wait(NULL);
     return 0;
   }
   if (!strcmp(mode, "udprr") || !strcmp(mode, "udprr-to")) {

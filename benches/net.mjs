@@ -3,13 +3,15 @@
 //   tput       TCP throughput over 127.0.0.1 inside the sandbox (MiB/s)
 //   cps        connect+accept+close over 127.0.0.1 (conn/s)
 //   udprr      UDP round trip over 127.0.0.1 between two processes (us)
+//   httprr     a keep-alive HTTP/1.1 request and its response over 127.0.0.1 between two
+//              processes (us per request)
 //   nat-tput   TCP to a sink on the host's 127.0.0.1 (natively direct; tsvisor through its
 //              NAT at 10.0.2.2) (MiB/s)
 //   nat-udprr  UDP round trip to an echo on the host's 127.0.0.1 (the same way) (us)
 // tsvisor-host is systrap with --network=host (its nat-* figures go to 127.0.0.1 directly).
 // runsc runs with --network=none (its netstack serves loopback; --network=sandbox needs root
 // and iptables), so it has no nat-* figures. Options: --mib N (default 256), --conns N (1000),
-// --rtts N (2000).
+// --rtts N (2000, also the HTTP requests).
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import * as dgram from 'node:dgram';
 import { mkdirSync } from 'node:fs';
@@ -62,11 +64,12 @@ const tests = (gw) => [
   ['tput', ['tput', String(mib)], /tput ([\d.]+)/],
   ['cps', ['cps', String(conns)], /cps ([\d.]+)/],
   ['udprr', ['udprr', String(rtts)], /udprr ([\d.]+)/],
+  ['httprr', ['httprr', String(rtts)], /httprr ([\d.]+)/],
   ...(gw ? [['nat-tput', ['tput-to', gw, String(sinkPort), String(mib)], /tput ([\d.]+)/],
     ['nat-udprr', ['udprr-to', gw, String(echoPort), String(rtts)], /udprr ([\d.]+)/]] : []),
 ];
-const units = { tput: 'MiB/s', cps: 'conn/s', udprr: 'us', 'nat-tput': 'MiB/s', 'nat-udprr': 'us' };
-const lowerBetter = new Set(['udprr', 'nat-udprr']);
+const units = { tput: 'MiB/s', cps: 'conn/s', udprr: 'us', httprr: 'us', 'nat-tput': 'MiB/s', 'nat-udprr': 'us' };
+const lowerBetter = new Set(['udprr', 'httprr', 'nat-udprr']);
 const results = {};
 for (const r of runners) {
   results[r.name] = {};
@@ -94,4 +97,4 @@ for (const k of keys) {
 }
 console.log('\n(x): speed as a fraction of native (higher is better).');
 const t = results['tsvisor-systrap'], g = results['runsc-ptrace'];
-if (t && g) for (const k of ['tput', 'cps', 'udprr']) if (t[k] && g[k]) console.log(`tsvisor-systrap vs runsc-ptrace ${k}: ${(lowerBetter.has(k) ? g[k] / t[k] : t[k] / g[k]).toFixed(2)}x`);
+if (t && g) for (const k of ['tput', 'cps', 'udprr', 'httprr']) if (t[k] && g[k]) console.log(`tsvisor-systrap vs runsc-ptrace ${k}: ${(lowerBetter.has(k) ? g[k] / t[k] : t[k] / g[k]).toFixed(2)}x`);

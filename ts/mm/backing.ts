@@ -46,4 +46,8 @@ export interface MappingBacking {
   readonly secret?: boolean;
   /** F_SEAL_WRITE or F_SEAL_FUTURE_WRITE: no new shared mapping may write (memfd seals). */
   writeSealed?(): boolean;
+  /** msync of a shared mapping: write what the mapping changed back to the file, for a file
+   *  whose shared pages are a copy of it (a gofer file's page cache); absent where the shared
+   *  pages are the file itself (tmpfs). */
+  sync?(): void;
 }

@@ -5,7 +5,7 @@
 // copyOut even though the sentry could write it: the application could not.
 
 import type { NativeAddressSpace } from '../native/addon';
-import { ACCESS_READ, ACCESS_WRITE } from '../native/addon';
+import { ACCESS_READ, ACCESS_WRITE, hostIoHole } from '../native/addon';
 import { E2BIG, EFAULT, ENAMETOOLONG } from '../abi/linux/errno';
 import { SyscallError } from '../kernel/syscall_error';
 import { PAGE_SIZE } from './layout';
@@ -78,6 +78,43 @@ export abstract class UserMemory {
     while (done < length) {
       last = this.faultOrThrow(addr + done, ACCESS_WRITE, last);
       done += this.as.zeroOut(addr + done, length - done);
+    }
+  }
+
+  /** pread(2) of host fd at offset straight into [addr, +length) (one copy, by the host
+   *  kernel), faulting pages in as copyOut does. Returns the bytes read: short at the file's
+   *  end or at a page the application could not write (EFAULT if that is the first); a host
+   *  error before any byte is thrown as its errno. */
+  preadFromHost(addr: number, length: number, hostFd: number, offset: number): number {
+    return this.hostIo(addr, length, ACCESS_WRITE, (a, n, at) => this.as.preadInto(a, n, hostFd, at), offset);
+  }
+
+  /** pwrite(2) of [addr, +length) to host fd at offset, the same way (ACCESS_READ faults). */
+  pwriteToHost(addr: number, length: number, hostFd: number, offset: number): number {
+    return this.hostIo(addr, length, ACCESS_READ, (a, n, at) => this.as.pwriteFrom(a, n, hostFd, at), offset);
+  }
+
+  private hostIo(addr: number, length: number, access: number, io: (addr: number, n: number, at: number) => number, offset: number): number {
+    if (length === 0) return 0;
+    this.checkRange(addr, length);
+    let done = 0;
+    let last = -1;
+    for (;;) {
+      const r = io(addr + done, length - done, offset + done);
+      const upTo = hostIoHole(r);
+      if (upTo < 0) {
+        if (r >= 0) return done + r;
+        if (done > 0) return done;
+        throw new SyscallError(-r);
+      }
+      done += upTo;
+      if (done >= length) return done;
+      const at = addr + done;
+      if (at === last || !this.handleFault(at, access)) {
+        if (done > 0) return done;
+        throw new SyscallError(EFAULT);
+      }
+      last = at;
     }
   }
 

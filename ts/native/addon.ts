@@ -70,6 +70,13 @@ export interface NativeMemoryFile {
   limitBytes(): number;
 }
 
+/** See NativeAddressSpace.preadInto: results at or below -HOST_IO_HOLE stopped at a hole. */
+export const HOST_IO_HOLE = 4096;
+/** Bytes moved before the hole a preadInto/pwriteFrom result r reports, or -1 if it is none. */
+export function hostIoHole(r: number): number {
+  return r <= -HOST_IO_HOLE ? -r - HOST_IO_HOLE : -1;
+}
+
 export interface NativeAddressSpace {
   /** Map memory-file [fileOffset, +length) at addr with prot, replacing what was there. */
   map(addr: number, length: number, fileOffset: number, prot: number): void;
@@ -88,6 +95,15 @@ export interface NativeAddressSpace {
   copyOut(addr: number, src: Uint8Array): number;
   /** Bytes zeroed at addr before the first unwritable page. */
   zeroOut(addr: number, length: number): number;
+  // Host-fd I/O into/out of application memory (the gofer's donated fds): one copy, by the
+  // host kernel, between the fd and the memory-file pages [addr, +length) maps. The result
+  // r: r >= 0 bytes moved (all, or up to the file's end); -4095 <= r < 0 the host's -errno
+  // before any byte (after some, the short count); r <= -HOST_IO_HOLE: stopped after
+  // -r - HOST_IO_HOLE bytes at a page not mapped with the access needed (hostIoHole()).
+  /** pread(2) from hostFd at offset into application memory at addr. */
+  preadInto(addr: number, length: number, hostFd: number, offset: number): number;
+  /** pwrite(2) of application memory at addr to hostFd at offset. */
+  pwriteFrom(addr: number, length: number, hostFd: number, offset: number): number;
   /** Tear down the stub process / page tables. The object is dead afterwards. */
   release(): void;
 }

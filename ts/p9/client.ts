@@ -74,6 +74,8 @@ export interface ClientOptions {
    *  may use a fid an earlier one in flight creates (walk then getattr in one round trip).
    *  Off for other servers: diod serves with a thread pool. */
   inOrder?: boolean;
+  /** The server is tsvisor-gofer and speaks our extensions (Treaddirattr, PROTOCOL.md). */
+  goferExtensions?: boolean;
 }
 
 interface Reply { msg: m.Message; fds: number[] }
@@ -101,11 +103,14 @@ export class Client {
   private noUnlinkat = false;
   private readonly closeFd: (fd: number) => void;
   private readonly inOrder: boolean;
+  /** Treaddirattr may be sent (the server is tsvisor-gofer). */
+  readonly listsWithAttrs: boolean;
 
   constructor(private readonly t: Transport, opts: ClientOptions) {
     this.msize = opts.msize ?? (1 << 20) + m.IOHDRSZ;
     this.closeFd = opts.closeFd;
     this.inOrder = opts.inOrder ?? false;
+    this.listsWithAttrs = (opts.goferExtensions ?? false) && this.inOrder;
   }
 
   /** Tversion: agree on 9P2000.L and the msize. Must come first. */
@@ -371,15 +376,17 @@ export class Client {
     return { qid: r.msg.fields.qid as Qid, iounit: r.msg.fields.iounit as number, fd: fd ?? -1 };
   }
 
-  /** Twalk fid -> a new fid (a clone) and Tlopen of it, sent together as walkGetattr. The
-   *  new fid is the caller's (open) on success, gone on failure. */
-  cloneOpen(fid: number, flags: number): Opened & { fid: number } {
+  /** Twalk fid (or fid/name) -> a new fid and Tlopen of it, sent together as walkGetattr. The
+   *  new fid is the caller's (open) on success, gone on failure. One name at most: its walk
+   *  either makes the fid or fails whole. */
+  cloneOpen(fid: number, flags: number, names: readonly string[] = []): Opened & { fid: number } {
+    if (names.length > 1) throw new RangeError('cloneOpen walks at most one name');
     if (!this.inOrder) {
-      const w = this.walk(fid, []);
+      const w = this.walk(fid, names);
       try { return { ...this.lopen(w.fid, flags), fid: w.fid }; } catch (e) { this.clunkLater(w.fid); throw e; }
     }
     const newfid = this.allocFid();
-    const wt = this.start(m.Twalk, { fid, newfid, names: [] });
+    const wt = this.start(m.Twalk, { fid, newfid, names: [...names] });
     let ot: number;
     try { ot = this.start(m.Tlopen, { fid: newfid, flags }); } catch (e) {
       this.freeFid(newfid);
@@ -405,16 +412,45 @@ export class Client {
       const o = this.cloneOpen(fid, flags);
       try { return { fid: o.fid, first: this.readdir(o.fid, 0n) }; } catch (e) { this.clunkLater(o.fid); throw e; }
     }
+    const r = this.walkOpenList(fid, [], flags, m.Treaddir);
+    try { return { fid: r.fid, first: m.decodeDirents(r.data) }; } catch (e) { this.clunkLater(r.fid); this.fail(e); }
+  }
+
+  /** Twalk fid/names -> a new fid, Tlopen of it and its first Treaddirattr, sent together: a
+   *  directory listed with its entries' attributes in one round trip, and, when eof, nothing
+   *  more to ask (listsWithAttrs servers only). The fid is the caller's (open) on success. */
+  walkOpenReaddirAttr(fid: number, names: readonly string[], flags: number): { fid: number; first: m.DirentAttr[]; eof: boolean } {
+    if (!this.listsWithAttrs || names.length > m.MAXWELEM) throw new SyscallError(ENOTSUP);
+    const r = this.walkOpenList(fid, names, flags, m.Treaddirattr);
+    try { return { fid: r.fid, first: m.decodeDirentsAttr(r.data), eof: r.eof }; } catch (e) { this.clunkLater(r.fid); this.fail(e); }
+  }
+
+  /** Treaddirattr: the next entries with their attributes, and whether the directory ends. */
+  readdirAttr(fid: number, offset: bigint, count = this.maxIO): { ents: m.DirentAttr[]; eof: boolean } {
+    if (!this.listsWithAttrs) throw new SyscallError(ENOTSUP);
+    const f = this.rpc(m.Treaddirattr, { fid, offset, count: Math.min(count, this.maxIO - 1) });
+    try { return { ents: m.decodeDirentsAttr(f.data as Uint8Array), eof: f.eof !== 0 }; } catch (e) { this.fail(e); }
+  }
+
+  private walkOpenList(fid: number, names: readonly string[], flags: number, list: number): { fid: number; data: Uint8Array; eof: boolean } {
     const newfid = this.allocFid();
-    const wt = this.start(m.Twalk, { fid, newfid, names: [] });
+    const wt = this.start(m.Twalk, { fid, newfid, names: [...names] });
     const ot = this.start(m.Tlopen, { fid: newfid, flags });
-    const rt = this.start(m.Treaddir, { fid: newfid, offset: 0n, count: this.maxIO });
+    const count = list === m.Treaddirattr ? this.maxIO - 1 : this.maxIO;
+    const rt = this.start(list, { fid: newfid, offset: 0n, count });
     const settle = (...tags: number[]): void => { for (const t of tags) { try { this.finish(t); } catch { /* follows the first failure */ } } };
-    try { this.finish(wt); } catch (e) { settle(ot, rt); this.freeFid(newfid); throw e; }
+    let qids: Qid[];
+    try { qids = this.finish(wt).msg.fields.qids as Qid[]; } catch (e) { settle(ot, rt); this.freeFid(newfid); throw e; }
+    if (qids.length !== names.length) {
+      // A partial walk made no fid (the opens after it failed with EIO on an unknown fid).
+      settle(ot, rt);
+      if (qids.length > names.length) this.clunkLater(newfid); else this.freeFid(newfid);
+      throw new SyscallError(qids.length > names.length ? EIO : ENOENT);
+    }
     try { this.finish(ot); } catch (e) { settle(rt); this.clunkLater(newfid); throw e; }
-    let data: Uint8Array;
-    try { data = this.finish(rt).msg.fields.data as Uint8Array; } catch (e) { this.clunkLater(newfid); throw e; }
-    try { return { fid: newfid, first: m.decodeDirents(data) }; } catch (e) { this.clunkLater(newfid); this.fail(e); }
+    let f: m.Fields;
+    try { f = this.finish(rt).msg.fields; } catch (e) { this.clunkLater(newfid); throw e; }
+    return { fid: newfid, data: f.data as Uint8Array, eof: list === m.Treaddirattr && f.eof !== 0 };
   }
 
   /** Tlopen: fid becomes open with Linux open flags. */
@@ -494,6 +530,27 @@ export class Client {
   }
 
   readlink(fid: number): string { return this.rpc(m.Treadlink, { fid }).target as string; }
+
+  /** Twalk fid/name -> a new fid and Treadlink of it, sent together to a server that serves
+   *  in order (one after the other otherwise): the new fid is the caller's on success. */
+  walkReadlink(fid: number, name: string): { fid: number; target: string } {
+    if (!this.inOrder) {
+      const w = this.walk(fid, [name]);
+      try { return { fid: w.fid, target: this.readlink(w.fid) }; } catch (e) { this.clunkLater(w.fid); throw e; }
+    }
+    const newfid = this.allocFid();
+    const wt = this.start(m.Twalk, { fid, newfid, names: [name] });
+    const rt = this.start(m.Treadlink, { fid: newfid });
+    try { this.finish(wt); } catch (e) {
+      try { this.finish(rt); } catch { /* EIO: the walk made no fid */ }
+      this.freeFid(newfid);
+      throw e;
+    }
+    try { return { fid: newfid, target: this.finish(rt).msg.fields.target as string }; } catch (e) {
+      this.clunkLater(newfid);
+      throw e;
+    }
+  }
 
   statfs(fid: number): StatfsReply {
     const f = this.rpc(m.Tstatfs, { fid });

@@ -22,6 +22,9 @@ export const Tlerror = 6, Rlerror = 7, Tstatfs = 8, Rstatfs = 9, Tlopen = 12, Rl
   Rversion = 101, Tattach = 104, Rattach = 105, Tflush = 108, Rflush = 109, Twalk = 110,
   Rwalk = 111, Tread = 116, Rread = 117, Twrite = 118, Rwrite = 119, Tclunk = 120,
   Rclunk = 121, Tremove = 122, Rremove = 123;
+/** Our extension, only with tsvisor-gofer (crates/gofer/PROTOCOL.md): Treaddir whose entries
+ *  carry their attributes, and whose reply says whether the directory ends there. */
+export const Treaddirattr = 130, Rreaddirattr = 131;
 
 /** Field kinds. u64 must fit a JS number; u64big is kept whole; data is count[4] + bytes. */
 type Kind = 'u8' | 'u16' | 'u32' | 'u64' | 'u64big' | 'i64' | 'str' | 'qid' | 'qids' | 'strs' | 'data';
@@ -62,6 +65,8 @@ export const SCHEMA: ReadonlyMap<number, readonly Field[]> = new Map<number, Fie
   [Rxattrcreate, []],
   [Treaddir, [['fid', 'u32'], ['offset', 'u64big'], ['count', 'u32']]],
   [Rreaddir, [['data', 'data']]],
+  [Treaddirattr, [['fid', 'u32'], ['offset', 'u64big'], ['count', 'u32']]],
+  [Rreaddirattr, [['eof', 'u8'], ['data', 'data']]],
   [Tfsync, [['fid', 'u32'], ['datasync', 'u32']]],
   [Rfsync, []],
   [Tlock, [['fid', 'u32'], ['type', 'u8'], ['flags', 'u32'], ['start', 'u64'], ['length', 'u64'], ['proc_id', 'u32'], ['client_id', 'str']]],
@@ -191,6 +196,45 @@ export function decodeDirents(data: Uint8Array): Dirent[] {
     out.push({ qid, offset, type: d.u8(), name: d.str() });
   }
   return out;
+}
+
+/** The attributes Rreaddirattr gives after each entry (Rgetattr's, without valid/qid/btime). */
+export interface EntryAttr {
+  mode: number; uid: number; gid: number; nlink: number; rdev: number; size: number;
+  blksize: number; blocks: number;
+  atime: { sec: number; nsec: number }; mtime: { sec: number; nsec: number }; ctime: { sec: number; nsec: number };
+}
+
+/** An Rreaddirattr entry: attr null where the server gave none (mode 0: walk to it instead). */
+export interface DirentAttr extends Dirent { attr: EntryAttr | null }
+
+export function decodeDirentsAttr(data: Uint8Array): DirentAttr[] {
+  const d = new Decoder(data);
+  const out: DirentAttr[] = [];
+  while (d.remaining > 0) {
+    const qid = d.qid();
+    const offset = d.u64big();
+    const type = d.u8();
+    const name = d.str();
+    const mode = d.u32(), uid = d.u32(), gid = d.u32();
+    const nlink = d.u64(), rdev = d.u64(), size = d.u64(), blksize = d.u64(), blocks = d.u64();
+    const t = () => ({ sec: d.i64(), nsec: d.i64() });
+    const atime = t(), mtime = t(), ctime = t();
+    out.push({ qid, offset, type, name, attr: mode === 0 ? null : { mode, uid, gid, nlink, rdev, size, blksize, blocks, atime, mtime, ctime } });
+  }
+  return out;
+}
+
+export function encodeDirentsAttr(ents: readonly DirentAttr[]): Uint8Array {
+  const e = new Encoder();
+  for (const x of ents) {
+    e.qid(x.qid).u64(x.offset).u8(x.type).str(x.name);
+    const a = x.attr;
+    e.u32(a?.mode ?? 0).u32(a?.uid ?? 0).u32(a?.gid ?? 0).u64(a?.nlink ?? 0).u64(a?.rdev ?? 0).u64(a?.size ?? 0)
+      .u64(a?.blksize ?? 0).u64(a?.blocks ?? 0);
+    for (const t of [a?.atime, a?.mtime, a?.ctime]) e.u64(t?.sec ?? 0).u64(t?.nsec ?? 0);
+  }
+  return e.raw();
 }
 
 export function encodeDirents(ents: readonly Dirent[]): Uint8Array {

@@ -20,19 +20,54 @@ export interface Transport {
 
 const DEFAULT_TIMEOUT_MS = 60_000;
 
+/** TSVISOR_P9_STATS=1: at exit, stderr gets how many writes (round trips, pipelined requests
+ *  counted once) went to the server and how many requests of each type they carried: what a
+ *  program costs in gofer traffic, independent of the host's load. */
+class WireStats {
+  writes = 0;
+  readonly byType = new Map<number, number>();
+
+  count(msg: Uint8Array): void {
+    this.writes++;
+    for (let at = 0; at + 5 <= msg.length;) {
+      const size = msg[at] | (msg[at + 1] << 8) | (msg[at + 2] << 16) | (msg[at + 3] << 24);
+      this.byType.set(msg[at + 4], (this.byType.get(msg[at + 4]) ?? 0) + 1);
+      if (size < 7) break;
+      at += size;
+    }
+  }
+
+  print(): void {
+    const types = [...this.byType].sort((a, b) => a[0] - b[0]).map(([t, n]) => `T${t}:${n}`).join(' ');
+    process.stderr.write(`tsvisor-p9: ${this.writes} writes; requests ${types}\n`);
+  }
+}
+
+function wireStats(): WireStats | null {
+  if (process.env.TSVISOR_P9_STATS !== '1') return null;
+  const s = new WireStats();
+  process.on('exit', () => s.print());
+  return s;
+}
+
 export class SocketTransport implements Transport {
   private readonly fdsOut = new Int32Array(5);
   private closed = false;
+  private readonly stats = wireStats();
 
   constructor(readonly fd: number, private readonly timeoutMs = DEFAULT_TIMEOUT_MS) {}
 
-  send(msg: Uint8Array): void { addon().p9Send(this.fd, msg, this.timeoutMs); }
+  send(msg: Uint8Array): void {
+    this.stats?.count(msg);
+    addon().p9Send(this.fd, msg, this.timeoutMs);
+  }
 
   recv(maxSize: number): Received {
     return this.take(addon().p9Recv(this.fd, this.fdsOut, maxSize, this.timeoutMs));
   }
 
   call(msg: Uint8Array, maxSize: number): Received {
+    this.stats?.count(msg);
     return this.take(addon().p9Call(this.fd, msg, this.fdsOut, maxSize, this.timeoutMs));
   }
 

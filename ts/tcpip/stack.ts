@@ -63,7 +63,7 @@ export class Stack {
   forwarder: Forwarder | null = null;
 
   constructor() {
-    this.loopback = new LoopbackLink((p) => this.deliver(p, this.lo), () => this.flushAcks());
+    this.loopback = new LoopbackLink((p, offloaded) => this.deliver(p, this.lo, offloaded), () => this.flushAcks());
     this.routeTable.addNic(this.lo);
   }
 
@@ -82,7 +82,7 @@ export class Stack {
   /** Add an Ethernet-like interface (its peer is attached by the caller). */
   addEthernet(name: string, mac: Uint8Array): EthernetLink {
     const index = Math.max(...this.routeTable.nics.map((n) => n.index)) + 1;
-    const link = new EthernetLink({ deliver: (p, nic) => this.deliver(p, nic), drained: () => this.flushAcks() }, index, name, mac);
+    const link = new EthernetLink({ deliver: (p, nic, offloaded) => this.deliver(p, nic, offloaded), drained: () => this.flushAcks() }, index, name, mac);
     this.links.push(link);
     this.routeTable.addNic(link.info);
     return link;
@@ -131,8 +131,10 @@ export class Stack {
     return this.routeTable.lookup(dst);
   }
 
-  /** pkt: room for the IP header, then the transport header and data. */
-  sendIP(pkt: Uint8Array, src: IPAddr, dst: IPAddr, proto: number, ttl: number, tos: number): void {
+  /** pkt: room for the IP header, then the transport header and data. partial: the TCP or
+   *  UDP checksum is still to be made (CHECKSUM_PARTIAL): lo and the Ethernet link between
+   *  the sentry's stacks carry the packet without it (header/offload.ts). */
+  sendIP(pkt: Uint8Array, src: IPAddr, dst: IPAddr, proto: number, ttl: number, tos: number, partial = false): void {
     if (dst.length === 4) {
       this.ipId = (this.ipId + 1) & 0xffff;
       writeIPv4Header(pkt.subarray(0, pkt.length), src, dst, proto, ttl, tos, this.ipId);
@@ -144,13 +146,13 @@ export class Stack {
       this.lo.stats.txBytes += pkt.length;
       this.lo.stats.rxPackets++;
       this.lo.stats.rxBytes += pkt.length;
-      this.loopback.send(pkt);
+      this.loopback.send(pkt, partial);
       return;
     }
     const r = this.routeTable.lookup(dst);
     const link = r ? this.links.find((l) => l.info === r.nic) : undefined;
     if (!r || !link) { this.stats.ipDropped++; return; }
-    link.sendIP(pkt, r.nextHop);
+    link.sendIP(pkt, r.nextHop, partial);
   }
 
   /** Deliver what the operation just finished sent (the caller holds no endpoint state). */
@@ -170,15 +172,15 @@ export class Stack {
 
   /** A packet from a link (ip_rcv / ipv6_rcv): parse, check, hand to the transport. We are
    *  not a router: a packet for an address not ours is dropped (unless promiscuous). */
-  deliver(p: Uint8Array, nic: NicInfo = this.lo): void {
+  deliver(p: Uint8Array, nic: NicInfo = this.lo, offloaded = false): void {
     this.stats.ipIn++;
     const version = p.length > 0 ? p[0] >> 4 : 0;
     const ip = version === 4 ? parseIPv4(p) : version === 6 ? parseIPv6(p) : null;
     if (!ip) { this.stats.ipDropped++; return; }
     if (nic !== this.lo && !this.promiscuous && !this.routeTable.acceptsOn(ip.dst, nic)) { this.stats.ipDropped++; return; }
     switch (ip.proto) {
-      case IPPROTO_TCP: this.tcpInput(ip.payload, ip.src, ip.dst); return;
-      case IPPROTO_UDP: this.udpInput(p, ip.payload, ip.src, ip.dst); return;
+      case IPPROTO_TCP: this.tcpInput(ip.payload, ip.src, ip.dst, offloaded); return;
+      case IPPROTO_UDP: this.udpInput(p, ip.payload, ip.src, ip.dst, offloaded); return;
       case IPPROTO_ICMP: if (version === 4) this.icmpInput(p, ip.payload, null, ip.src, ip.dst); return;
       case IPPROTO_ICMPV6: if (version === 6) this.icmpInput(p, ip.payload, { src: ip.src, dst: ip.dst }, ip.src, ip.dst); return;
       default: this.stats.ipDropped++;
@@ -231,8 +233,8 @@ export class Stack {
     for (const ep of this.conns.values()) if (!seen.has(ep)) { seen.add(ep); yield ep; }
   }
 
-  private tcpInput(s: Uint8Array, src: IPAddr, dst: IPAddr): void {
-    const seg = parseTCP(s, src, dst);
+  private tcpInput(s: Uint8Array, src: IPAddr, dst: IPAddr, offloaded: boolean): void {
+    const seg = parseTCP(s, src, dst, !offloaded);
     if (!seg) { this.stats.ipDropped++; return; }
     this.stats.tcpIn++;
     const ep = this.conns.get(this.connKey(dst, seg.dstPort, src, seg.srcPort));
@@ -272,8 +274,8 @@ export class Stack {
 
   // --- UDP ---
 
-  private udpInput(packet: Uint8Array, u: Uint8Array, src: IPAddr, dst: IPAddr): void {
-    const d = parseUDP(u, src, dst);
+  private udpInput(packet: Uint8Array, u: Uint8Array, src: IPAddr, dst: IPAddr, offloaded: boolean): void {
+    const d = parseUDP(u, src, dst, !offloaded);
     if (!d) { this.stats.ipDropped++; return; }
     this.stats.udpIn++;
     let wild: UdpEndpoint | null = null;

@@ -43,6 +43,13 @@ export abstract class FileDescription {
     this.flags = flags;
   }
 
+  /** Optional: read(2)/write(2) straight between the file and application memory [base,
+   *  +len) of each range (a donated host fd: one copy, no sentry buffer), at offset (-1: the
+   *  file position), with read/write's short-count rules. undefined: not for this call, the
+   *  syscall layer then goes through read()/write() with a sentry buffer. */
+  readDirect?(t: Task, ranges: readonly { base: number; len: number }[], offset: number): number | undefined;
+  writeDirect?(t: Task, ranges: readonly { base: number; len: number }[], offset: number): number | undefined;
+
   get readable(): boolean {
     if (this.flags & O_PATH) return false;
     const mode = this.flags & O_ACCMODE;

@@ -128,6 +128,19 @@ impl MemoryFile {
     }
 }
 
+/// One number for a HostIo (no object per call): bytes moved (all, or up to the file's end);
+/// -errno when the host call failed before any byte (after some, the short count, as Linux);
+/// -(HOST_IO_HOLE + bytes) when it stopped at a page not mapped with the access needed.
+fn host_io_result(r: platform::HostIo) -> f64 {
+    const HOST_IO_HOLE: f64 = 4096.0;
+    match r {
+        platform::HostIo::Done(n) => n as f64,
+        platform::HostIo::Hole(n) => -(HOST_IO_HOLE + n as f64),
+        platform::HostIo::Failed(0, e) => -(e as f64),
+        platform::HostIo::Failed(n, _) => n as f64,
+    }
+}
+
 #[napi]
 pub struct AddressSpace {
     inner: Mutex<platform::AddressSpace>,
@@ -196,6 +209,22 @@ impl AddressSpace {
     #[napi]
     pub fn zero_out(&self, addr: f64, length: f64) -> Result<f64> {
         Ok(self.inner.lock().unwrap().zero_out(u64_arg(addr)?, u64_arg(length)? as usize) as f64)
+    }
+
+    // ---- Host-fd I/O into/out of application memory (the gofer's donated fds) ----
+
+    /// pread(2) from host fd into application memory at [addr, +length): see host_io_result.
+    #[napi]
+    pub fn pread_into(&self, addr: f64, length: f64, host_fd: i32, offset: f64) -> Result<f64> {
+        let r = self.inner.lock().unwrap().pread_into(u64_arg(addr)?, u64_arg(length)? as usize, host_fd, u64_arg(offset)?);
+        Ok(host_io_result(r))
+    }
+
+    /// pwrite(2) of application memory at [addr, +length) to host fd: see host_io_result.
+    #[napi]
+    pub fn pwrite_from(&self, addr: f64, length: f64, host_fd: i32, offset: f64) -> Result<f64> {
+        let r = self.inner.lock().unwrap().pwrite_from(u64_arg(addr)?, u64_arg(length)? as usize, host_fd, u64_arg(offset)?);
+        Ok(host_io_result(r))
     }
 
     #[napi]

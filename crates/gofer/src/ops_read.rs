@@ -1,5 +1,5 @@
 //! Requests that do not change the tree: version, attach, walk, getattr, lopen (with fd
-//! donation), read, readdir, readlink, statfs, fsync, clunk, flush.
+//! donation), read, readdir (and our readdirattr), readlink, statfs, fsync, clunk, flush.
 
 use crate::host::{self, R};
 use crate::server::{fid_from, reply, Fid, Open, Reply, Server, MAX_MSIZE};
@@ -292,9 +292,25 @@ fn dtype_qid(ty: u8) -> u8 {
 }
 
 pub fn readdir(s: &mut Server, tag: u16, r: &mut Reader) -> H {
+    list(s, tag, r, false)
+}
+
+/// Treaddirattr (our extension, PROTOCOL.md): Treaddir's entries each followed by the entry's
+/// attributes (fstatat of the name, never followed), and an end-of-directory flag, so that a
+/// client lists and stats a directory in one round trip and knows it has all of it.
+pub fn readdirattr(s: &mut Server, tag: u16, r: &mut Reader) -> H {
+    list(s, tag, r, true)
+}
+
+/// Bytes of the attributes after each Rreaddirattr entry: mode uid gid, then nlink rdev size
+/// blksize blocks and three times of two u64 each.
+const ENTRY_ATTR_SIZE: usize = 4 * 3 + 8 * 5 + 8 * 6;
+
+fn list(s: &mut Server, tag: u16, r: &mut Reader, attrs: bool) -> H {
     let (fid, off, count) = (r.u32()?, r.u64()?, r.u32()?);
     Ok((|| {
-        let max = s.msize.saturating_sub(11).min(count) as usize;
+        // Rreaddirattr has one byte more than Rreaddir before its data.
+        let max = s.msize.saturating_sub(if attrs { 12 } else { 11 }).min(count) as usize;
         let f = s.fid(fid)?;
         let dir_dev = f.dev;
         let fd = match &f.open {
@@ -305,9 +321,12 @@ pub fn readdir(s: &mut Server, tag: u16, r: &mut Reader) -> H {
         let ents = host::getdents(fd, off, max)?;
         let mut data = Vec::new();
         let any = !ents.is_empty();
+        let mut all_fit = true;
+        let mut last_off = off;
         for (ino, doff, ty, name) in ents {
-            let len = 13 + 8 + 1 + 2 + name.len();
+            let len = 13 + 8 + 1 + 2 + name.len() + if attrs { ENTRY_ATTR_SIZE } else { 0 };
             if data.len() + len > max {
+                all_fit = false;
                 break;
             }
             data.push(dtype_qid(ty));
@@ -317,15 +336,59 @@ pub fn readdir(s: &mut Server, tag: u16, r: &mut Reader) -> H {
             data.push(ty);
             data.extend_from_slice(&(name.len() as u16).to_le_bytes());
             data.extend_from_slice(&name);
+            if attrs {
+                entry_attrs(&mut data, fd, dir_dev, &name);
+            }
+            last_off = doff;
         }
         if any && data.is_empty() {
             return Err(libc::EINVAL); // as getdents64: the buffer cannot hold one entry
         }
-        let mut w = Writer::new(t::TREADDIR + 1, tag);
+        let mut w = Writer::new(if attrs { t::TREADDIRATTR + 1 } else { t::TREADDIR + 1 }, tag);
+        if attrs {
+            // The end: nothing was listed, or everything was and the directory has no more.
+            let eof = !any || (all_fit && host::getdents(fd, last_off, 512)?.is_empty());
+            w.u8(eof as u8);
+        }
         w.u32(data.len() as u32);
         w.buf.extend_from_slice(&data);
         Ok(reply(w))
     })())
+}
+
+/// The attributes of entry `name` of directory fd as Rgetattr gives them, or all zero (mode 0:
+/// the client walks to it instead) for `.` and `..` (never stat the host's parent of a tree
+/// root), a name gone since the listing, and anything on another file system (a mount point:
+/// the walk applies the pseudo-file-system rule and gives its qid).
+fn entry_attrs(data: &mut Vec<u8>, dir: i32, dir_dev: u64, name: &[u8]) {
+    let st = if name == b"." || name == b".." {
+        None
+    } else {
+        host::check_name(name).ok().and_then(|c| host::fstatat(dir, &c).ok()).filter(|st| st.st_dev == dir_dev)
+    };
+    let Some(st) = st else {
+        data.resize(data.len() + ENTRY_ATTR_SIZE, 0);
+        return;
+    };
+    for v in [st.st_mode, st.st_uid, st.st_gid] {
+        data.extend_from_slice(&v.to_le_bytes());
+    }
+    let rest = [
+        st.st_nlink,
+        st.st_rdev,
+        st.st_size as u64,
+        st.st_blksize as u64,
+        st.st_blocks as u64,
+        st.st_atime as u64,
+        st.st_atime_nsec as u64,
+        st.st_mtime as u64,
+        st.st_mtime_nsec as u64,
+        st.st_ctime as u64,
+        st.st_ctime_nsec as u64,
+    ];
+    for v in rest {
+        data.extend_from_slice(&v.to_le_bytes());
+    }
 }
 
 pub fn readlink(s: &mut Server, tag: u16, r: &mut Reader) -> H {

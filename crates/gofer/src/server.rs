@@ -189,6 +189,7 @@ impl Server {
             t::TLOPEN => rd::lopen(self, tag, r),
             t::TREAD => rd::read(self, tag, r),
             t::TREADDIR => rd::readdir(self, tag, r),
+            t::TREADDIRATTR => rd::readdirattr(self, tag, r),
             t::TREADLINK => rd::readlink(self, tag, r),
             t::TSTATFS => rd::statfs(self, tag, r),
             t::TCLUNK => rd::clunk(self, tag, r),

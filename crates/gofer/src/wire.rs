@@ -169,6 +169,8 @@ pub mod t {
     pub const TXATTRWALK: u8 = 30;
     pub const TXATTRCREATE: u8 = 32;
     pub const TREADDIR: u8 = 40;
+    /// Our extension (PROTOCOL.md): Treaddir with each entry's attributes and an end flag.
+    pub const TREADDIRATTR: u8 = 130;
     pub const TFSYNC: u8 = 50;
     pub const TLOCK: u8 = 52;
     pub const TGETLOCK: u8 = 54;

@@ -26,7 +26,7 @@ impl Rng {
     }
 }
 
-const TYPES: &[u8] = &[8, 12, 14, 16, 18, 20, 22, 24, 26, 30, 32, 40, 50, 52, 54, 70, 72, 74, 76, 100, 104, 108, 110, 116, 118, 120, 122];
+const TYPES: &[u8] = &[8, 12, 14, 16, 18, 20, 22, 24, 26, 30, 32, 40, 130, 50, 52, 54, 70, 72, 74, 76, 100, 104, 108, 110, 116, 118, 120, 122];
 
 fn fid(r: &mut Rng) -> u32 {
     match r.below(6) {
@@ -70,7 +70,7 @@ fn body(r: &mut Rng, ty: u8) -> M {
         }
         12 => m.u32(fid(r)).u32(r.next() as u32),
         14 => m.u32(fid(r)).s(&name(r)).u32(r.next() as u32).u32(r.next() as u32).u32(r.next() as u32),
-        116 | 40 => m.u32(fid(r)).u64(num(r)).u32(r.pick(&[0, 1, 100, 8192, u32::MAX])),
+        116 | 40 | 130 => m.u32(fid(r)).u64(num(r)).u32(r.pick(&[0, 1, 100, 8192, u32::MAX])),
         118 => {
             let data: Vec<u8> = (0..r.below(200)).map(|_| r.next() as u8).collect();
             let count = if r.below(8) == 0 { u32::MAX } else { data.len() as u32 };

@@ -172,3 +172,78 @@ fn noatime_is_a_hint() {
     let r = g.lopen(2, libc::O_RDONLY | libc::O_NOATIME).unwrap();
     assert_eq!(fd_read_all(&r.fd.unwrap()).len(), 300_000);
 }
+
+/// Treaddirattr (130, our extension): one page of entries, each with its attributes, and the
+/// end flag; returns (eof, [(name, offset, mode, uid, size, mtime)]).
+#[allow(clippy::type_complexity)]
+fn readdirattr(g: &mut Gofer, fid: u32, off: u64, count: u32) -> Result<(bool, Vec<(Vec<u8>, u64, u32, u32, u64, u64)>), i32> {
+    let r = g.rpc(130, M::default().u32(fid).u64(off).u32(count))?;
+    let mut b = Body(&r.body, 0);
+    let eof = b.u8() != 0;
+    let end = 5 + b.u32() as usize;
+    let mut out = Vec::new();
+    while b.1 < end {
+        b.qid();
+        let off = b.u64();
+        b.u8();
+        let name = b.str().to_vec();
+        let (mode, uid, _gid) = (b.u32(), b.u32(), b.u32());
+        let (_nlink, _rdev, size, _blksize, _blocks) = (b.u64(), b.u64(), b.u64(), b.u64(), b.u64());
+        let (_a, _an, mtime) = (b.u64(), b.u64(), b.u64());
+        let (_mn, _c, _cn) = (b.u64(), b.u64(), b.u64());
+        out.push((name, off, mode, uid, size, mtime));
+    }
+    assert_eq!(b.1, end, "entries fill the data exactly");
+    Ok((eof, out))
+}
+
+#[test]
+fn readdirattr_lists_with_attributes_and_says_where_it_ends() {
+    let d = tree();
+    for i in 0..40 {
+        std::fs::write(d.join(format!("file{i:02}")), vec![1u8; i]).unwrap();
+    }
+    let mut g = Gofer::spawn(&[("root", &d, true)]);
+    g.version(1 << 16);
+    g.attach(1, "root").unwrap();
+    g.walk(1, 2, &[]).unwrap();
+    g.lopen(2, libc::O_RDONLY).unwrap();
+    // All of it in one reply: the end flag is set, every entry has the host's attributes.
+    let (eof, ents) = readdirattr(&mut g, 2, 0, 60_000).unwrap();
+    assert!(eof);
+    assert_eq!(ents.len(), 40 + 5);
+    for (name, _, mode, uid, size, mtime) in &ents {
+        let n = String::from_utf8(name.clone()).unwrap();
+        if n == "." || n == ".." {
+            assert_eq!((*mode, *size), (0, 0), "{n}: no attributes (never the host's parent)");
+            continue;
+        }
+        let md = std::fs::symlink_metadata(d.join(&n)).unwrap();
+        assert_eq!((*mode, *uid, *size, *mtime), (md.mode(), md.uid(), md.size(), md.mtime() as u64), "{n}");
+    }
+    // Small pages: not the end until the last one, and together they list everything once.
+    let (mut off, mut names, mut pages) = (0u64, Vec::new(), 0);
+    loop {
+        let (eof, ents) = readdirattr(&mut g, 2, off, 400).unwrap();
+        pages += 1;
+        assert!(!ents.is_empty() || eof, "an empty page is the end");
+        for (n, o, ..) in ents {
+            names.push(n);
+            off = o;
+        }
+        if eof {
+            break;
+        }
+    }
+    assert!(pages > 3, "400 bytes hold a few entries at a time");
+    names.sort();
+    names.dedup();
+    assert_eq!(names.len(), 45);
+    // The errnos of Treaddir: unopened fid, a file, a count too small for one entry.
+    g.walk(1, 3, &[b"big"]).unwrap();
+    assert_eq!(readdirattr(&mut g, 3, 0, 1000).err(), Some(libc::EBADF));
+    g.lopen(3, 0).unwrap();
+    assert_eq!(readdirattr(&mut g, 3, 0, 1000).err(), Some(libc::ENOTDIR));
+    assert_eq!(readdirattr(&mut g, 2, 0, 30).err(), Some(libc::EINVAL));
+    assert_eq!(readdirattr(&mut g, 99, 0, 1000).err(), Some(libc::EIO));
+}

@@ -11,6 +11,18 @@ use tsvisor_memfile::{MemoryFile, PAGE_SIZE};
 use crate::pma::{Pma, PmaTable};
 use crate::{AddressSpaceOps, PROT_READ, PROT_WRITE};
 
+/// How a pread_into/pwrite_from ended, with the bytes moved before that.
+#[derive(Debug, PartialEq, Eq, Clone, Copy)]
+pub enum HostIo {
+    /// All of it, or the file ended (read) / was full (write) after these bytes.
+    Done(usize),
+    /// A page of the range is not mapped with the access needed: the caller faults it in
+    /// and goes on, or reports the short count (EFAULT if nothing moved).
+    Hole(usize),
+    /// The host call failed with this errno after these bytes.
+    Failed(usize, i32),
+}
+
 pub struct AddressSpace {
     table: PmaTable,
     mf: Arc<MemoryFile>,
@@ -165,6 +177,77 @@ impl AddressSpace {
         self.walk(addr, len, PROT_WRITE, |off, _, n| mf.zero(off, n))
     }
 
+    // ---- Host-fd I/O straight into and out of application memory (one copy) ----
+    // The gofer donates host fds of regular files; read(2)/write(2) on them pread/pwrite
+    // between that fd and the memory-file pages the application's range maps, through the
+    // same translation as copy_in/copy_out, so the data is copied once, by the host kernel.
+
+    /// pread(2) from `fd` at `offset` into application memory at [addr, +len): see HostIo.
+    pub fn pread_into(&self, addr: u64, len: usize, fd: i32, offset: u64) -> HostIo {
+        self.host_io(addr, len, fd, offset, PROT_WRITE)
+    }
+
+    /// pwrite(2) of application memory at [addr, +len) to `fd` at `offset`: see HostIo.
+    pub fn pwrite_from(&self, addr: u64, len: usize, fd: i32, offset: u64) -> HostIo {
+        self.host_io(addr, len, fd, offset, PROT_READ)
+    }
+
+    fn host_io(&self, addr: u64, len: usize, fd: i32, offset: u64, need: u32) -> HostIo {
+        // The range is gathered into iovecs over the memory-file pages it maps (pages faulted
+        // in one at a time are seldom contiguous in the file) and moved with one preadv or
+        // pwritev per IOV_MAX pieces.
+        const IOV_MAX: usize = 1024;
+        let mut done = 0usize;
+        let mut iov: Vec<libc::iovec> = Vec::with_capacity(16);
+        while done < len {
+            iov.clear();
+            let mut want = 0usize;
+            let mut hole = false;
+            while done + want < len && iov.len() < IOV_MAX {
+                let Some(a) = addr.checked_add((done + want) as u64) else { hole = true; break };
+                let Some((s, p)) = self.table.find(a) else { hole = true; break };
+                if p.prot & need != need {
+                    hole = true;
+                    break;
+                }
+                let n = ((p.end - a) as usize).min(len - done - want);
+                let Ok(ptr) = self.mf.ptr(p.file_offset + (a - s), n) else { hole = true; break };
+                iov.push(libc::iovec { iov_base: ptr.cast(), iov_len: n });
+                want += n;
+            }
+            if iov.is_empty() {
+                return HostIo::Hole(done);
+            }
+            let Some(at) = offset.checked_add(done as u64).filter(|&o| o <= i64::MAX as u64) else {
+                return HostIo::Failed(done, libc::EINVAL);
+            };
+            let r = if need == PROT_WRITE {
+                // SAFETY: every iovec lies inside our mapping of the memory file (ptr() checked
+                // each); the kernel writes at most want bytes into them.
+                unsafe { libc::preadv(fd, iov.as_ptr(), iov.len() as libc::c_int, at as libc::off_t) }
+            } else {
+                // SAFETY: as above; the kernel only reads from them.
+                unsafe { libc::pwritev(fd, iov.as_ptr(), iov.len() as libc::c_int, at as libc::off_t) }
+            };
+            if r < 0 {
+                let e = io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO);
+                if e == libc::EINTR {
+                    continue;
+                }
+                return HostIo::Failed(done, e);
+            }
+            done += r as usize;
+            if (r as usize) < want {
+                // A regular file is short only at its end (read) or when it is full (write).
+                return HostIo::Done(done);
+            }
+            if hole {
+                return HostIo::Hole(done);
+            }
+        }
+        HostIo::Done(done)
+    }
+
     /// Tears the address space down: the platform side first, then every page reference.
     pub fn release(&mut self) {
         if let Some(mut ops) = self.ops.take() {
@@ -280,6 +363,42 @@ mod tests {
         a.release();
         assert_eq!(mf.allocated_bytes(), 0);
         assert_eq!(log.lock().unwrap()[0], format!("map 0x40000 0x4000 {f:#x} 3"));
+    }
+
+    fn temp_file(name: &str, data: &[u8]) -> std::fs::File {
+        let path = std::env::temp_dir().join(format!("tsvisor-as-{}-{name}", std::process::id()));
+        std::fs::write(&path, data).unwrap();
+        let f = std::fs::OpenOptions::new().read(true).write(true).open(&path).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        f
+    }
+
+    #[test]
+    fn pread_into_stops_at_holes_eof_and_read_only_pages() {
+        use std::os::fd::AsRawFd;
+        let (mf, mut a, _) = setup();
+        let data: Vec<u8> = (0..0x5000u32).map(|i| (i % 251) as u8).collect();
+        let f = temp_file("pread", &data);
+        let fr = mf.allocate(3).unwrap();
+        // Two pages, a hole, then a page mapped elsewhere in the file.
+        a.map(0x20000, 0x2000, fr, 3).unwrap();
+        a.map(0x23000, 0x1000, fr + 0x2000, 3).unwrap();
+        assert_eq!(a.pread_into(0x20100, 0x3000, f.as_raw_fd(), 0x10), HostIo::Hole(0x1f00));
+        let mut back = vec![0u8; 0x1f00];
+        assert_eq!(a.copy_in(0x20100, &mut back), 0x1f00);
+        assert_eq!(back[..], data[0x10..0x1f10]);
+        // The file ends before the range does.
+        assert_eq!(a.pread_into(0x23000, 0x1000, f.as_raw_fd(), 0x4800), HostIo::Done(0x800));
+        assert_eq!(a.pread_into(0x23000, 0x1000, f.as_raw_fd(), 0x9000), HostIo::Done(0));
+        // A read-only page is a hole for a read (the application could not write it).
+        a.protect(0x21000, 0x1000, 1).unwrap();
+        assert_eq!(a.pread_into(0x20000, 0x2000, f.as_raw_fd(), 0), HostIo::Hole(0x1000));
+        // But the source of a write.
+        assert_eq!(a.pwrite_from(0x20000, 0x2000, f.as_raw_fd(), 0x100), HostIo::Done(0x2000));
+        assert_eq!(a.pwrite_from(0x22000, 0x10, f.as_raw_fd(), 0), HostIo::Hole(0));
+        // A bad fd is the host's errno; an offset past i64 is EINVAL.
+        assert_eq!(a.pread_into(0x20000, 0x10, -1, 0), HostIo::Failed(0, libc::EBADF));
+        assert_eq!(a.pread_into(0x20000, 0x10, f.as_raw_fd(), u64::MAX), HostIo::Failed(0, libc::EINVAL));
     }
 
     #[test]

@@ -18,7 +18,7 @@ pub mod spin_policy;
 use std::any::Any;
 use std::io;
 
-pub use address_space::AddressSpace;
+pub use address_space::{AddressSpace, HostIo};
 pub use completion::Completion;
 pub use spin_policy::SpinPolicy;
 

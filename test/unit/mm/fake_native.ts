@@ -4,7 +4,7 @@
 // whatever it replaces, copies that stop at the first page lacking the needed protection.
 
 import * as fs from 'node:fs';
-import type { NativeAddressSpace, NativeMemoryFile } from '../../../ts/native/addon';
+import { HOST_IO_HOLE, type NativeAddressSpace, type NativeMemoryFile } from '../../../ts/native/addon';
 
 export const PAGE = 4096;
 
@@ -164,6 +164,41 @@ export class FakeAddressSpace implements NativeAddressSpace {
 
   zeroOut(addr: number, length: number): number {
     return this.walk(addr, length, 2, (off, _done, n) => this.mf.write(off, new Uint8Array(n)));
+  }
+
+  preadInto(addr: number, length: number, hostFd: number, offset: number): number {
+    return this.hostIo(addr, length, 2, (off, done, n) => {
+      const buf = new Uint8Array(n);
+      const got = fs.readSync(hostFd, buf, 0, n, offset + done);
+      this.mf.write(off, buf.subarray(0, got));
+      return got;
+    });
+  }
+
+  pwriteFrom(addr: number, length: number, hostFd: number, offset: number): number {
+    return this.hostIo(addr, length, 1, (off, done, n) => {
+      const buf = new Uint8Array(n);
+      this.mf.read(off, buf);
+      return fs.writeSync(hostFd, buf, 0, n, offset + done);
+    });
+  }
+
+  /** The addon's result encoding (addon.ts): bytes, -errno before any byte, or a hole. */
+  private hostIo(addr: number, length: number, need: number, f: (off: number, done: number, n: number) => number): number {
+    let done = 0;
+    while (done < length) {
+      const a = addr + done;
+      const p = this.pmas.get(a - (a % PAGE));
+      if (p === undefined || (p.prot & need) !== need) return -(HOST_IO_HOLE + done);
+      const n = Math.min(length - done, PAGE - (a % PAGE));
+      let got: number;
+      try { got = f(p.off + (a % PAGE), done, n); } catch (e) {
+        return done > 0 ? done : -Math.abs((e as { errno?: number }).errno ?? 5);
+      }
+      done += got;
+      if (got < n) break;
+    }
+    return done;
   }
 
   release(): void {

@@ -52,6 +52,20 @@ describe('9P codec', () => {
     expect(m.decodeDirents(m.encodeDirents(ents))).toEqual(ents);
   });
 
+  it('dirents with attributes (Rreaddirattr) round-trip; mode 0 is no attributes; a cut is a DecodeError', () => {
+    const attr = {
+      mode: 0o100644, uid: 1, gid: 2, nlink: 3, rdev: 0, size: 2 ** 40, blksize: 4096, blocks: 8,
+      atime: { sec: -1, nsec: 5 }, mtime: { sec: 1_700_000_000, nsec: 0 }, ctime: { sec: 7, nsec: 999_999_999 },
+    };
+    const ents = [{ qid, offset: 1n, type: 4, name: '.', attr: null }, { qid, offset: 0xffffffffffffffffn, type: 8, name: 'file', attr }];
+    const bytes = m.encodeDirentsAttr(ents);
+    expect(m.decodeDirentsAttr(bytes)).toEqual(ents);
+    for (let n = 1; n < bytes.length; n++) {
+      if (n === 13 + 8 + 1 + 2 + 1 + 100) continue; // exactly the first entry
+      expect(() => m.decodeDirentsAttr(bytes.subarray(0, n))).toThrow(DecodeError);
+    }
+  });
+
   it('every truncation and every padding of a valid message is a DecodeError', () => {
     for (const msg of validMessages()) {
       for (let n = 0; n < msg.length; n++) {
@@ -109,6 +123,7 @@ describe('9P codec', () => {
         rejected++;
       }
       try { m.decodeDirents(b); } catch (e) { if (!(e instanceof DecodeError)) throw e; }
+      try { m.decodeDirentsAttr(b); } catch (e) { if (!(e instanceof DecodeError)) throw e; }
     }
     // Both outcomes are exercised: the fuzz is not all rejects nor all accepts.
     expect(decoded).toBeGreaterThan(1000);

@@ -1,6 +1,8 @@
 // GoferFile: an open regular file of a writable gofer file system. Reads and writes go to the
-// file's FileData (the donated host fd, or Tread/Twrite), at our own position; O_APPEND is
-// ours too (the host fd is never opened O_APPEND, so pwrite lands where we say).
+// file's FileData (the donated host fd, or Tread/Twrite), at our own position; with a donated
+// fd straight between it and the application's pages (direct_io.ts); O_APPEND is
+// ours too (the host fd is never opened O_APPEND, so pwrite lands where we say). Pages of a
+// MAP_SHARED mapping reach the host on msync, fsync, and when the last mapping goes.
 
 import type { Task } from '../../kernel/task';
 import { SyscallError } from '../../kernel/syscall_error';
@@ -13,6 +15,8 @@ import { throwHostError } from '../../vfs/host_errno';
 import { VfsFile } from '../../vfs/vfs_file';
 import type { VirtualDentry } from '../../vfs/virtual_dentry';
 import type { FileData } from './file_data';
+import { HostFd } from './host_fd';
+import { preadToUser, pwriteFromUser, type UserRange } from './direct_io';
 import type { GoferNode } from './session';
 import type { Stat } from '../../abi/linux/stat';
 import type { SharedCache } from './shared_cache';
@@ -36,6 +40,25 @@ export class GoferFile extends VfsFile {
       n = cache ? cache.pread(dst, at, this.data.size()) : this.data.pread(dst, at);
     } catch (e) { hostError(e); }
     if (offset < 0) this.pos += n;
+    return n;
+  }
+
+  /** A donated host fd and no MAP_SHARED page cache: pread straight into the application. */
+  override readDirect(t: Task, ranges: readonly UserRange[], offset: number): number | undefined {
+    if (!(this.data instanceof HostFd) || this.node.cache) return undefined;
+    const n = preadToUser(t, this.data.fd, ranges, offset >= 0 ? offset : this.pos);
+    if (offset < 0) this.pos += n;
+    return n;
+  }
+
+  /** The same for writes: pwrite straight from the application's pages. */
+  override writeDirect(t: Task, ranges: readonly UserRange[], offset: number): number | undefined {
+    if (!(this.data instanceof HostFd) || this.node.cache) return undefined;
+    let at = offset >= 0 ? offset : this.pos;
+    if (this.flags & O_APPEND) at = this.size();
+    const n = pwriteFromUser(t, this.data.fd, ranges, at);
+    this.node.attrAt = -Infinity;
+    if (offset < 0) this.pos = at + n;
     return n;
   }
 
@@ -97,6 +120,11 @@ export class GoferFile extends VfsFile {
         if (n > 0) mf.write(mfOffset, buf.subarray(0, n));
       },
       sharedPages: (fileOffset, length) => this.cacheOf().sharedPages(fileOffset, length),
+      // msync: what the shared mappings wrote reaches the host file now.
+      sync: () => {
+        try { node.cache?.writeBack(); } catch (e) { hostError(e); }
+        node.attrAt = -Infinity;
+      },
       hold: (writableShared) => {
         base.hold?.(writableShared);
         node.mappers++;

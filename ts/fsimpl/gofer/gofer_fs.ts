@@ -25,7 +25,7 @@ import type { FileData } from './file_data';
 import { GoferFile } from './gofer_file';
 import { HostFd } from './host_fd';
 import { P9Data } from './p9_data';
-import { openData, readdirAll } from './gofer_lower';
+import { openData, readdirAll, readdirAttrAll } from './gofer_lower';
 import { GoferNode, type GoferSession } from './session';
 
 const V9FS_MAGIC = 0x01021997;
@@ -116,7 +116,7 @@ export class GoferInode extends Inode {
   }
 
   override readlink(_t: Task | null): string {
-    return this.c.readlink(this.s.fidOf(this.node));
+    return this.s.readlink(this.node);
   }
 
   override lookup(name: string): Inode | null {
@@ -124,8 +124,11 @@ export class GoferInode extends Inode {
     return n ? new GoferInode(this.fs, n) : null;
   }
 
+  /** With tsvisor-gofer, Treaddirattr for its end flag (one round trip for most directories);
+   *  the attributes are not kept: lookups here always ask the server (see session.ts). */
   override iterate(): DirEntry[] {
-    return readdirAll(this.s, this.node)
+    const ents = this.s.client.listsWithAttrs ? readdirAttrAll(this.s, this.node, false) : readdirAll(this.s, this.node);
+    return ents
       .filter((e) => e.name !== '.' && e.name !== '..')
       .map((e) => ({ name: e.name, ino: Number(e.qid.path), type: e.type }));
   }

@@ -14,6 +14,12 @@ import { P9Data } from './p9_data';
 import { addon } from '../../native/addon';
 import { GoferNode, type GoferSession } from './session';
 
+/** Lookups a listing must have answered in its life for a stale one to be made again
+ *  (relistIfScanned): past one, listing again costs fewer round trips than the walks the
+ *  next window would likely make, whatever the rate the program goes at. */
+const RELIST_AFTER_HITS = 2;
+import type { DirentAttr } from '../../p9/messages';
+
 export class GoferLowerFS implements LowerFS {
   readonly root: GoferNode;
 
@@ -21,24 +27,43 @@ export class GoferLowerFS implements LowerFS {
     this.root = session.attach(aname, uid);
   }
 
+  /** From the directory's fresh listing when there is one (the sandbox never changes this
+   *  tree itself: its writes go to the overlay's upper layer). */
   walk(dir: LowerNode, name: string): LowerNode | null {
-    return this.session.walk(dir as GoferNode, name);
+    this.relistIfScanned(dir as GoferNode);
+    return this.session.walkListed(dir as GoferNode, name);
+  }
+
+  /** A directory being scanned entry by entry (ls -l, du: its listing answered many lookups)
+   *  whose listing went stale is listed again: one round trip for the lookups that follow
+   *  rather than one each. */
+  private relistIfScanned(dir: GoferNode): void {
+    if (dir.listing && dir.listingHits >= RELIST_AFTER_HITS && performance.now() - dir.listingAt >= this.session.ttlMs) {
+      readdirAttrAll(this.session, dir);
+      // On a crowded host the listing may come back already stale: the scan goes on.
+      if (performance.now() - dir.listingAt >= this.session.ttlMs) dir.listingHits = RELIST_AFTER_HITS;
+    }
   }
 
   getattr(node: LowerNode): Stat { return this.session.getattr(node as GoferNode); }
 
-  revalidate(node: LowerNode): boolean { return this.session.revalidate(node as GoferNode); }
+  revalidate(node: LowerNode): boolean {
+    const n = node as GoferNode;
+    if (n.parent) this.relistIfScanned(n.parent);
+    return this.session.revalidate(n);
+  }
 
+  /** With tsvisor-gofer, the listing brings every entry's attributes and is kept for the
+   *  lookups that usually follow (ls -l, find, du: a stat or open of each entry). */
   readdir(dir: LowerNode): LowerDirent[] {
-    return readdirAll(this.session, dir as GoferNode)
+    const s = this.session;
+    const ents = s.client.listsWithAttrs ? readdirAttrAll(s, dir as GoferNode) : readdirAll(s, dir as GoferNode);
+    return ents
       .filter((e) => e.name !== '.' && e.name !== '..')
       .map((e) => ({ name: e.name, ino: Number(e.qid.path), type: e.type }));
   }
 
-  readlink(node: LowerNode): string {
-    const s = this.session;
-    return s.client.readlink(s.fidOf(node as GoferNode));
-  }
+  readlink(node: LowerNode): string { return this.session.readlink(node as GoferNode); }
 
   open(node: LowerNode): FileData {
     const n = node as GoferNode;
@@ -64,11 +89,32 @@ export function openData(s: GoferSession, node: GoferNode, flags: number): FileD
     const kept = s.keptFd(node);
     if (kept >= 0) return new HostFd(addon().p9DupFd(kept));
   }
-  const o = s.client.cloneOpen(s.fidOf(node), flags);
+  const from = s.walkFrom(node);
+  const o = s.client.cloneOpen(from.fid, flags, from.names);
   if (o.fd < 0) return new P9Data(s.client, o.fid);
   s.client.clunkLater(o.fid);
   if (readOnly) s.keepFd(node, addon().p9DupFd(o.fd));
   return new HostFd(o.fd);
+}
+
+/** Every entry of directory node with its attributes (Treaddirattr: one round trip for a
+ *  directory whose entries fit one reply, walk and open included), kept as its listing for
+ *  walkListed unless keep is false (a writable tree: its own changes would not be in it). */
+export function readdirAttrAll(s: GoferSession, dir: GoferNode, keep = true): DirentAttr[] {
+  const at = performance.now();
+  const from = s.walkFrom(dir);
+  const r = s.client.walkOpenReaddirAttr(from.fid, from.names, O_RDONLY | O_DIRECTORY);
+  try {
+    const out = [...r.first];
+    for (let eof = r.eof, ents = r.first; !eof && ents.length > 0;) {
+      ({ ents, eof } = s.client.readdirAttr(r.fid, ents[ents.length - 1].offset));
+      out.push(...ents);
+    }
+    if (keep) s.keepListing(dir, out, at);
+    return out;
+  } finally {
+    s.client.clunkLater(r.fid);
+  }
 }
 
 /** Every entry of directory node ('.' and '..' included, as the server gives them). */

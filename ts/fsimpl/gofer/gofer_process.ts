@@ -48,7 +48,7 @@ export class GoferProcess {
     this.proc.unref();
     this.proc.on('error', () => { /* seen as EIO on the socket */ });
     // PROTOCOL.md: the gofer answers each request in order, so requests may be pipelined.
-    const client = new Client(new SocketTransport(mine), { closeFd: (fd) => fs.closeSync(fd), inOrder: true });
+    const client = new Client(new SocketTransport(mine), { closeFd: (fd) => fs.closeSync(fd), inOrder: true, goferExtensions: true });
     this.session = new GoferSession(client, (fd) => fs.closeSync(fd));
     client.version();
   }

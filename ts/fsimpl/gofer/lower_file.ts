@@ -1,6 +1,7 @@
-// LowerFile: an open regular file of the lower layer. Reads go straight to the host fd the
-// layer donated (or through 9P reads where the server donates none) (pread at our own position); mmap fills pages from it. Never writable: a
-// write open copies the file up first and opens the copy (overlay/node.ts).
+// LowerFile: an open regular file of the lower layer. Reads go straight from the host fd the
+// layer donated into the application's pages (direct_io.ts; or through 9P reads where the
+// server donates none), pread at our own position; mmap fills pages from it. Never writable:
+// a write open copies the file up first and opens the copy (overlay/node.ts).
 
 import type { Task } from '../../kernel/task';
 import { SyscallError } from '../../kernel/syscall_error';
@@ -13,6 +14,8 @@ import { throwHostError } from '../../vfs/host_errno';
 import { VfsFile } from '../../vfs/vfs_file';
 import type { VirtualDentry } from '../../vfs/virtual_dentry';
 import type { FileData } from './file_data';
+import { HostFd } from './host_fd';
+import { preadToUser, type UserRange } from './direct_io';
 
 /** Linux's generic_file_llseek for SEEK_DATA/SEEK_HOLE: one extent of data, a hole at EOF. */
 function seekWithoutHoles(size: number, offset: number, whence: number): number {
@@ -31,6 +34,14 @@ export class LowerFile extends VfsFile {
     const at = offset >= 0 ? offset : this.pos;
     let n: number;
     try { n = this.host.pread(dst, at); } catch (e) { throwHostError(e); }
+    if (offset < 0) this.pos += n;
+    return n;
+  }
+
+  /** A donated host fd: pread straight into the application's pages. */
+  override readDirect(t: Task, ranges: readonly UserRange[], offset: number): number | undefined {
+    if (!(this.host instanceof HostFd)) return undefined;
+    const n = preadToUser(t, this.host.fd, ranges, offset >= 0 ? offset : this.pos);
     if (offset < 0) this.pos += n;
     return n;
   }

@@ -2,14 +2,22 @@
 // it. It owns the nodes' fids: a node keeps the fid its walk made while it is among the most
 // recently used, and an older one is clunked and walked to again from its parent when needed,
 // so the server never holds more than MAX_FIDS of them whatever the program visits (the gofer
-// keeps a host fd per fid). Attributes are cached for ATTR_TTL_MS and fetched again after
-// (the revalidation that makes a host-side change visible).
+// keeps a host fd per fid). The revalidation rule, which makes a host-side change visible:
+// what the server said about a file (its attributes, that a name leads to it, and, for the
+// read-only lower layer, a directory's whole listing with its entries' attributes) is
+// trusted for ATTR_TTL_MS after the server said it (counted from when the request was sent),
+// and asked again after that. Within the window nothing goes to the server: no round trip
+// per path component on a warm path. A stale name is checked against its parent's listing
+// when that is fresh, else walked again; a directory being scanned (its listing answered
+// lookups) is listed again rather than walked name by name (GoferLowerFS).
 
 import { SyscallError } from '../../kernel/syscall_error';
 import { EACCES, EIO, ENOENT, ENOTDIR, ESTALE } from '../../abi/linux/errno';
 import type { Stat } from '../../abi/linux/stat';
 import type { Attr, Client } from '../../p9/client';
 import type { Qid } from '../../p9/wire';
+import type { DirentAttr } from '../../p9/messages';
+import { GETATTR_BASIC } from '../../p9/client';
 import type { SharedCache } from './shared_cache';
 
 /** Fids kept open at once for nodes (files being read or written hold their own). */
@@ -19,12 +27,19 @@ const MAX_FIDS = 512;
 const MAX_KEPT_FDS = 128;
 /** How long attributes from the server are trusted before the next getattr. */
 export const ATTR_TTL_MS = 100;
+/** Directories whose last listing (with attributes) is kept for lookups, most recent last. */
+const MAX_LISTINGS = 64;
 
 export function statOfAttr(a: Attr): Stat {
   return {
     dev: 0, ino: Number(a.qid.path), mode: a.mode, nlink: a.nlink, uid: a.uid, gid: a.gid, rdev: a.rdev,
     size: a.size, blksize: a.blksize, blocks: a.blocks, atime: a.atime, mtime: a.mtime, ctime: a.ctime,
   };
+}
+
+function attrOfEntry(e: DirentAttr): Attr {
+  const a = e.attr!;
+  return { ...a, valid: GETATTR_BASIC, qid: e.qid, btime: { sec: 0, nsec: 0 } };
 }
 
 /** A file the session has walked to: its place (to walk to it again) and its fid, if held. */
@@ -38,6 +53,15 @@ export class GoferNode {
   /** Unlinked (or replaced by a rename): its fid still reaches the file, but once that fid
    *  is given up there is no name to walk to it again. */
   gone = false;
+  /** A directory's last listing with its entries' attributes (Treaddirattr) and when the
+   *  server made it: lookups within ATTR_TTL_MS of it are answered from it (listed()). */
+  listing: Map<string, DirentAttr> | null = null;
+  listingAt = 0;
+  /** Lookups and revalidations the listing answered since it was made. */
+  listingHits = 0;
+  /** A symlink's text as the server last gave it, and when it was asked for. */
+  link: string | null = null;
+  linkAt = 0;
 
   constructor(
     readonly session: GoferSession,
@@ -62,6 +86,11 @@ export class GoferSession {
   /** Node -> a donated read-only fd of it, least recently used first. Reads use pread at
    *  explicit offsets, so every open may share the one description. */
   private readonly kept = new Map<GoferNode, number>();
+  /** Directories holding a listing (keepListing), oldest first. */
+  private readonly listings = new Set<GoferNode>();
+  /** How long what the server said is trusted (ATTR_TTL_MS; tests that count round trips on
+   *  a crowded host lengthen it). */
+  ttlMs = ATTR_TTL_MS;
 
   constructor(readonly client: Client, private readonly closeFd: (fd: number) => void = () => {}) {}
 
@@ -123,17 +152,106 @@ export class GoferSession {
     return node;
   }
 
+  /** walk(), answered from dir's listing while it is fresh (ATTR_TTL_MS, the same rule as for
+   *  attributes): a name not in it is absent, a name in it is a node with the listed
+   *  attributes and no fid yet (fidOf walks to it when a request needs one). For a tree the
+   *  sandbox does not change itself (the overlay's lower layer): a writable file system's own
+   *  changes would not be in the listing. */
+  walkListed(dir: GoferNode, name: string): GoferNode | null {
+    const listing = dir.listing;
+    if (listing && performance.now() - dir.listingAt < this.ttlMs) {
+      const e = listing.get(name);
+      dir.listingHits++;
+      if (!e) return null;
+      if (e.attr) {
+        const node = new GoferNode(this, dir, name, statOfAttr(attrOfEntry(e)), e.qid);
+        node.attrAt = dir.listingAt;
+        return node;
+      }
+    }
+    return this.walk(dir, name);
+  }
+
+  /** Keeps dir's listing for walkListed (at most MAX_LISTINGS directories keep theirs). */
+  keepListing(dir: GoferNode, ents: readonly DirentAttr[], at: number): void {
+    const m = new Map<string, DirentAttr>();
+    for (const e of ents) if (e.name !== '.' && e.name !== '..') m.set(e.name, e);
+    dir.listing = m;
+    dir.listingAt = at;
+    dir.listingHits = 0;
+    this.listings.delete(dir);
+    this.listings.add(dir);
+    if (this.listings.size > MAX_LISTINGS) {
+      const [old] = this.listings;
+      this.listings.delete(old);
+      old.listing = null;
+    }
+  }
+
+  /** Where a walk to node starts: its own fid (names []), or, when it holds none, its
+   *  parent's and its name (one walk instead of two when the caller opens it at once). */
+  walkFrom(node: GoferNode): { fid: number; names: string[] } {
+    if (node.fid >= 0 || !node.parent) return { fid: this.fidOf(node), names: [] };
+    if (node.gone) throw new SyscallError(ESTALE);
+    return { fid: this.fidOf(node.parent), names: [node.name] };
+  }
+
+  /** The link text of symlink node: with its walk in the same round trip when it holds no
+   *  fid (a node from a listing); no round trip within the window of the last read. */
+  readlink(node: GoferNode): string {
+    // Path resolution reads a link (/bin -> usr/bin) at every traversal: the text is trusted
+    // for the window as attributes are.
+    const at = performance.now();
+    if (node.link !== null && at - node.linkAt < this.ttlMs) return node.link;
+    let target: string;
+    if (node.fid >= 0 || !node.parent || node.gone) target = this.client.readlink(this.fidOf(node));
+    else {
+      const r = this.client.walkReadlink(this.fidOf(node.parent), node.name);
+      this.hold(node, r.fid);
+      target = r.target;
+    }
+    node.link = target;
+    node.linkAt = at;
+    return target;
+  }
+
   /** Attributes no older than ATTR_TTL_MS (or fresh, with maxAge 0). */
-  getattr(node: GoferNode, maxAge = ATTR_TTL_MS): Stat {
+  getattr(node: GoferNode, maxAge = this.ttlMs): Stat {
     if (performance.now() - node.attrAt < maxAge) return node.attr;
+    if (node.fid < 0 && node.parent && !node.gone) {
+      // No fid (a node from a listing, or one given up): walk and getattr in one round trip.
+      const r = this.client.walkGetattr(this.fidOf(node.parent), [node.name]);
+      this.hold(node, r.fid);
+      node.setAttr(r.attr);
+      return node.attr;
+    }
     node.setAttr(this.client.getattr(this.fidOf(node)));
     return node.attr;
   }
 
-  /** d_revalidate for node: within ATTR_TTL_MS of its last check, yes; after, its name is
-   *  walked again (one round trip) and must lead to the same file (qid path and type). */
+  /** d_revalidate for node: within ATTR_TTL_MS of its last check, yes; after, its name must
+   *  still lead to the same file (qid path and type): as its parent's listing says when that
+   *  is fresh (the lower layer), else as a new walk says (one round trip). */
   revalidate(n: GoferNode): boolean {
-    if (!n.parent || performance.now() - n.attrAt < ATTR_TTL_MS) return true;
+    if (!n.parent || performance.now() - n.attrAt < this.ttlMs) return true;
+    const p = n.parent;
+    if (p.listing && p.listingAt > n.attrAt && performance.now() - p.listingAt < this.ttlMs) {
+      const e = p.listing.get(n.name);
+      p.listingHits++;
+      if (e?.attr) {
+        if (e.qid.path !== n.qid.path || (e.attr.mode & 0o170000) !== (n.attr.mode & 0o170000)) {
+          this.dropKeptFd(n);
+          return false;
+        }
+        n.setAttr(attrOfEntry(e));
+        n.attrAt = p.listingAt;
+        return true;
+      }
+      if (!e) {
+        this.dropKeptFd(n);
+        return false;
+      }
+    }
     let r;
     try { r = this.client.walkGetattr(this.fidOf(n.parent), [n.name]); } catch (e) {
       if (e instanceof SyscallError && (e.errno === ENOENT || e.errno === ENOTDIR || e.errno === EACCES || e.errno === ESTALE)) {

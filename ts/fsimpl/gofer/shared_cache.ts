@@ -2,8 +2,8 @@
 // live in the memory file (the only memory an application can map): every shared mapping of
 // the file maps the same pages, read() and write() of the file use them for the pages they
 // hold (so all of the sandbox sees one copy), and writes through a mapping reach the host
-// file by write-back: on fsync/fdatasync, when the last shared mapping goes (munmap, exit,
-// exec), and when the cache is dropped. write() is written through to the host at once.
+// file by write-back: on msync, on fsync/fdatasync, when the last shared mapping goes
+// (munmap, exit, exec), and when the cache is dropped. write() is written through to the host at once.
 // Limits: a host-side change to a page already cached is not seen until the cache is
 // dropped, and two names (hard links) of one file have two caches.
 

@@ -312,19 +312,25 @@ export class TcpSocket extends InetSocket {
     if (flags & MSG_OOB) fail(EINVAL);
     if (this.ep.state === TCPS.LISTEN) fail(ENOTCONN);
     const target = flags & MSG_WAITALL ? max : Math.max(1, Math.min(this.opts.rcvlowat, max));
-    return this.gather(t, max, flags, target, [], 0, this.rcvDeadline((flags & MSG_DONTWAIT) !== 0));
+    return this.gather(t, max, flags, target, [], null, 0, this.rcvDeadline((flags & MSG_DONTWAIT) !== 0));
   }
 
-  private gather(t: Task, max: number, flags: number, target: number, parts: Uint8Array[], copied: number,
-    dl: Deadline): RecvResult | Promise<RecvResult> {
+  /** tcp_recvmsg's loop: data goes into `into` when given (read: no buffer of our own),
+   *  else into parts. */
+  private gather(t: Task, max: number, flags: number, target: number, parts: Uint8Array[], into: Uint8Array | null,
+    copied: number, dl: Deadline): RecvResult | Promise<RecvResult> {
     const peek = (flags & MSG_PEEK) !== 0;
     for (;;) {
       const ep = this.ep;
       if (ep.rcvQueued > 0 && copied < max && !(peek && copied > 0)) {
-        const d = ep.read(max - copied, peek);
+        if (into) {
+          copied += ep.readInto(into.subarray(copied, max), peek);
+        } else {
+          const d = ep.read(max - copied, peek);
+          parts.push(d);
+          copied += d.length;
+        }
         if (!peek) this.stack.flush();
-        parts.push(d);
-        copied += d.length;
         continue;
       }
       if (copied >= target || (peek && copied > 0)) break;
@@ -341,21 +347,23 @@ export class TcpSocket extends InetSocket {
         fail(EAGAIN);
       }
       return dl.wait(t, (wake) => this.queue.subscribe(POLLIN | POLLRDHUP, wake)).then(
-        () => this.gather(t, max, flags, target, parts, copied, dl),
-        (e: unknown) => { if (copied > 0) return done(parts, copied); throw e; },
+        () => this.gather(t, max, flags, target, parts, into, copied, dl),
+        (e: unknown) => { if (copied > 0) return done(parts, into, copied); throw e; },
       );
     }
-    return done(parts, copied);
+    return done(parts, into, copied);
   }
 
   override read(t: Task, dst: Uint8Array, _offset: number): number | Promise<number> {
-    const fin = (r: RecvResult): number => { dst.set(r.data.subarray(0, Math.min(r.data.length, dst.length))); return r.n; };
-    const r = this.recvmsg(t, dst.length, 0);
-    return r instanceof Promise ? r.then(fin) : fin(r);
+    if (this.ep.state === TCPS.LISTEN) fail(ENOTCONN);
+    const target = Math.max(1, Math.min(this.opts.rcvlowat, dst.length));
+    const r = this.gather(t, dst.length, 0, target, [], dst, 0, this.rcvDeadline(false));
+    return r instanceof Promise ? r.then((x) => x.n) : r.n;
   }
 
   override write(t: Task, src: Uint8Array, _offset: number): number | Promise<number> {
-    return this.sendmsg(t, { data: src.slice(), addr: null, rights: null, creds: null, flags: 0 });
+    // The endpoint copies what it takes (enqueue): the caller's buffer may be reused.
+    return this.sendmsg(t, { data: src, addr: null, rights: null, creds: null, flags: 0 });
   }
 
   // --- readiness (tcp_poll) ---
@@ -479,9 +487,10 @@ export class TcpSocket extends InetSocket {
   }
 }
 
-function done(parts: Uint8Array[], n: number): RecvResult {
+function done(parts: Uint8Array[], into: Uint8Array | null, n: number): RecvResult {
   let data: Uint8Array;
-  if (parts.length === 1) data = parts[0];
+  if (into) data = into.subarray(0, n);
+  else if (parts.length === 1) data = parts[0];
   else {
     data = new Uint8Array(n);
     let at = 0;

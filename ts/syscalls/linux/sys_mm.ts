@@ -106,13 +106,22 @@ function sysMsync(t: Task, a: SyscallArgs): number {
     ((flags & MS_ASYNC) !== 0 && (flags & MS_SYNC) !== 0)) {
     fail(EINVAL);
   }
-  // Shared file mappings write straight into the file's pages: nothing to flush. Locked
-  // pages cannot be invalidated.
+  // Shared mappings of most files write straight into the file's pages: nothing to flush.
+  // Locked pages cannot be invalidated.
   const len = pageUp(a.size(1));
   if ((flags & MS_INVALIDATE) !== 0 && Number.isSafeInteger(addr + len)) {
     for (const v of t.mm.vmas.overlapping(addr, addr + len)) if (v.locked !== 0) fail(EBUSY);
   }
   if (!t.mm.isMapped(addr, a.size(1))) fail(ENOMEM);
+  // A file whose shared pages are a copy of it (a gofer file) is written back now, MS_ASYNC
+  // too: on Linux the page cache is the file, so other readers see the data at once.
+  const synced = new Set<MappingBacking>();
+  for (const v of t.mm.vmas.overlapping(addr, addr + len)) {
+    if (v.shared && v.backing?.sync && !synced.has(v.backing)) {
+      synced.add(v.backing);
+      v.backing.sync();
+    }
+  }
   return 0;
 }
 

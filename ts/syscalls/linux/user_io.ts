@@ -1,7 +1,8 @@
 // Moving data between a FileDescription and application memory for the read and write
-// families: iovec import with Linux's checks, and the transfer loop. Data goes through a
-// sentry buffer in chunks: a regular file keeps going until the request is met (as Linux
-// does), anything else stops at the first short transfer. The loop stays synchronous while
+// families: iovec import with Linux's checks, and the transfer loop. A file that can move data
+// straight to application memory (readDirect/writeDirect: the gofer's donated host fds) does;
+// otherwise data goes through a sentry buffer in chunks: a regular file keeps going until the
+// request is met (as Linux does), anything else stops at the first short transfer. The loop stays synchronous while
 // the description answers synchronously, and becomes a Promise only if it has to wait.
 
 import type { Task } from '../../kernel/task';
@@ -22,7 +23,9 @@ const IOVEC_SIZE = 16;
 const PAGE_SIZE = 4096;
 /** Most bytes moved through the sentry per call into the description. */
 const CHUNK = 1 << 20;
-const SCRATCH_SIZE = 64 << 10;
+// As large as a chunk: a bulk read or write (a socket or pipe streaming 1 MiB calls) must not
+// allocate a fresh buffer each call, whose external memory drives V8 into full collections.
+const SCRATCH_SIZE = CHUNK;
 
 /** Linux access_ok: the range lies below TASK_SIZE_MAX. It does not say the memory is mapped. */
 export function accessOk(addr: number, len: number): boolean {
@@ -119,21 +122,19 @@ export function copyOutPartial(t: Task, addr: number, src: Uint8Array): number {
   return new IovCursor([{ base: addr, len: src.length }]).copyOut(t, src);
 }
 
-// One reusable buffer for the common small transfer; a transfer that has to wait keeps it
-// until it settles, and any other meanwhile allocates its own.
-let scratch: Uint8Array | null = new Uint8Array(SCRATCH_SIZE);
+// Reusable buffers: a transfer takes one and gives it back when it settles. One that has to
+// wait keeps its own meanwhile, so a few are kept: a reader blocked on a socket or pipe must
+// not make each write of its peer allocate.
+const SPARES_MAX = 4;
+const spares: Uint8Array[] = [new Uint8Array(SCRATCH_SIZE)];
 
 function takeBuffer(n: number): Uint8Array {
-  if (n <= SCRATCH_SIZE && scratch) {
-    const b = scratch.subarray(0, n);
-    scratch = null;
-    return b;
-  }
-  return new Uint8Array(n);
+  if (n > SCRATCH_SIZE) return new Uint8Array(n);
+  return (spares.pop() ?? new Uint8Array(SCRATCH_SIZE)).subarray(0, n);
 }
 
 function giveBuffer(b: Uint8Array): void {
-  if (b.buffer.byteLength === SCRATCH_SIZE && !scratch) scratch = new Uint8Array(b.buffer);
+  if (b.buffer.byteLength === SCRATCH_SIZE && spares.length < SPARES_MAX && b.buffer instanceof ArrayBuffer) spares.push(new Uint8Array(b.buffer));
 }
 
 function totalLength(iovs: IOVec[]): number {
@@ -171,6 +172,8 @@ function unread(f: FileDescription, n: number): void {
 export function readToUser(t: Task, f: FileDescription, iovs: IOVec[], offset: number): SyscallReturn {
   const total = totalLength(iovs);
   if (total === 0) return 0;
+  const direct = f.readDirect?.(t, iovs, offset);
+  if (direct !== undefined) return fsnotifyAccess(f, direct);
   const cursor = new IovCursor(iovs);
   let done = 0;
   // Hand n freshly read bytes to the application; true if the loop should read more.
@@ -232,6 +235,8 @@ export function writeFromUser(t: Task, f: FileDescription, iovs: IOVec[], offset
     const allowed = fsizeWriteCount(t, pos, total);
     if (allowed < total) { iovs = truncateIovecs(iovs, allowed); total = allowed; }
   }
+  const direct = f.writeDirect?.(t, iovs, offset);
+  if (direct !== undefined) return fsnotifyModify(f, direct);
   const cursor = new IovCursor(iovs);
   let done = 0;
   const more = (want: number, n: number): boolean => {

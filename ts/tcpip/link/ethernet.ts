@@ -4,11 +4,14 @@
 // (../../net/nat). Outgoing IPv4 is framed for its next hop's MAC from the neighbour cache
 // (arp.ts); IPv6 for a multicast MAC or a neighbour found by neighbour discovery (ndp.ts,
 // with a cache of its own). Incoming frames are queued (queue.ts) and parsed later; a frame
-// not for our MAC, broadcast or multicast is dropped, as is anything malformed.
+// not for our MAC, broadcast or multicast is dropped, as is anything malformed. Both ends are
+// stacks of the sentry, so the wire carries TCP and UDP checksums offloaded, as a veth pair
+// does (header/offload.ts); a packet queued for an unresolved neighbour gets its checksum.
 
 import { addrEqual, type IPAddr } from '../addr';
 import { ARPOP_REPLY, ARPOP_REQUEST, ARP_LEN, ETH_P_ARP, NeighbourCache, parseArp, writeArp } from './arp';
 import { PacketQueue } from './queue';
+import { fillTransportChecksumOf } from '../header/offload';
 import { ND_NEIGHBOR_SOLICIT, buildAdvert, buildSolicit, multicastMac, parseNdp } from './ndp';
 import { ARPHRD_ETHER, IFF_BROADCAST, IFF_LOWER_UP, IFF_MULTICAST, IFF_RUNNING, IFF_UP, newNicStats, type NicInfo } from '../nic';
 
@@ -22,8 +25,9 @@ export const ETH_BROADCAST = new Uint8Array([0xff, 0xff, 0xff, 0xff, 0xff, 0xff]
 
 /** What a link needs from its stack. */
 export interface LinkHost {
-  /** An IP packet arrived on nic. */
-  deliver(pkt: Uint8Array, nic: NicInfo): void;
+  /** An IP packet arrived on nic; offloaded: its transport checksum was left out by a stack
+   *  of the sentry (trusted). */
+  deliver(pkt: Uint8Array, nic: NicInfo, offloaded: boolean): void;
   /** A batch of deliveries ended. */
   drained(): void;
 }
@@ -45,7 +49,7 @@ export class EthernetLink {
     this.arp = new NeighbourCache((ip) => this.sendArp(ARPOP_REQUEST, ETH_BROADCAST, new Uint8Array(6), ip),
       (n) => { this.info.stats.txDropped += n; });
     this.ndp = new NeighbourCache((ip) => this.solicitV6(ip), (n) => { this.info.stats.txDropped += n; });
-    this.inq = new PacketQueue((f) => this.input(f), () => host.drained());
+    this.inq = new PacketQueue((f, offloaded) => this.input(f, offloaded), () => host.drained());
   }
 
   /** Join two ends with a wire. */
@@ -59,18 +63,24 @@ export class EthernetLink {
   /** Deliver what the wire brought now (the stack's flush). */
   drain(): void { this.inq.drain(); }
 
-  /** Send an IP packet to the neighbour nextHop. */
-  sendIP(pkt: Uint8Array, nextHop: IPAddr): void {
+  /** Send an IP packet to the neighbour nextHop; partial: its TCP/UDP checksum is not made. */
+  sendIP(pkt: Uint8Array, nextHop: IPAddr, partial = false): void {
     if (nextHop.length === 4) {
       const mac = this.arp.lookup(nextHop);
-      if (mac) this.xmit(mac, ETH_P_IP, pkt);
-      else this.arp.queue(nextHop, pkt);
+      if (mac) this.xmit(mac, ETH_P_IP, pkt, partial);
+      else this.arp.queue(nextHop, this.checksummed(pkt, partial));
       return;
     }
-    if (nextHop[0] === 0xff) { this.xmit(multicastMac(nextHop), ETH_P_IPV6, pkt); return; }
+    if (nextHop[0] === 0xff) { this.xmit(multicastMac(nextHop), ETH_P_IPV6, pkt, partial); return; }
     const mac = this.ndp.lookup(nextHop);
-    if (mac) this.xmit(mac, ETH_P_IPV6, pkt);
-    else this.ndp.queue(nextHop, pkt);
+    if (mac) this.xmit(mac, ETH_P_IPV6, pkt, partial);
+    else this.ndp.queue(nextHop, this.checksummed(pkt, partial));
+  }
+
+  /** A packet that waits for its neighbour leaves later as a plain one: checksum it now. */
+  private checksummed(pkt: Uint8Array, partial: boolean): Uint8Array {
+    if (partial) fillTransportChecksumOf(pkt);
+    return pkt;
   }
 
   private solicitV6(target: IPAddr): void {
@@ -99,7 +109,7 @@ export class EthernetLink {
     return true;
   }
 
-  private xmit(dstMac: Uint8Array, type: number, payload: Uint8Array): void {
+  private xmit(dstMac: Uint8Array, type: number, payload: Uint8Array, partial = false): void {
     const f = new Uint8Array(ETH_HLEN + payload.length);
     f.set(dstMac, 0);
     f.set(this.mac, 6);
@@ -110,13 +120,13 @@ export class EthernetLink {
     if (!this.peer || !(this.info.flags & IFF_UP)) { s.txDropped++; return; }
     s.txPackets++;
     s.txBytes += f.length;
-    this.peer.receive(f);
+    this.peer.receive(f, partial);
   }
 
-  /** A frame from the wire. */
-  receive(frame: Uint8Array): void { this.inq.send(frame); }
+  /** A frame from the wire (offloaded: from a stack of the sentry, checksum left out). */
+  receive(frame: Uint8Array, offloaded = false): void { this.inq.send(frame, offloaded); }
 
-  private input(f: Uint8Array): void {
+  private input(f: Uint8Array, offloaded: boolean): void {
     const s = this.info.stats;
     if (f.length < ETH_HLEN || !(this.info.flags & IFF_UP)) { s.rxDropped++; return; }
     const dst = f.subarray(0, 6);
@@ -128,9 +138,9 @@ export class EthernetLink {
     const payload = f.subarray(ETH_HLEN);
     switch (type) {
       case ETH_P_ARP: this.arpInput(payload); return;
-      case ETH_P_IP: this.host.deliver(payload, this.info); return;
+      case ETH_P_IP: this.host.deliver(payload, this.info, offloaded); return;
       case ETH_P_IPV6:
-        if (!this.ndpInput(payload)) this.host.deliver(payload, this.info);
+        if (!this.ndpInput(payload)) this.host.deliver(payload, this.info, offloaded);
         return;
       default: s.rxDropped++;
     }

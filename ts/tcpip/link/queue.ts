@@ -3,19 +3,26 @@
 // ends (Stack.flush, as Linux runs the softirq before the syscall returns) or else on a
 // microtask; never inside the send: a segment's answer must not re-enter the sender while
 // it is still building segments. After each batch the stack flushes the ACKs it held back.
+// Each packet carries whether its transport checksum was left out by our own stack (Linux's
+// CHECKSUM_PARTIAL on a device with checksum offload): its receiver need not verify it.
+
+export type DeliverFn = (pkt: Uint8Array, offloaded: boolean) => void;
 
 export class PacketQueue {
   private queue: Uint8Array[] = [];
+  private offloaded: boolean[] = [];
   private scheduled = false;
   private draining = false;
   /** Packets carried, for /proc/net/dev. */
   packets = 0;
   bytes = 0;
 
-  constructor(private readonly deliver: (pkt: Uint8Array) => void, private readonly drained: () => void) {}
+  constructor(private readonly deliver: DeliverFn, private readonly drained: () => void) {}
 
-  send(pkt: Uint8Array): void {
+  /** Queue pkt; offloaded: the stack built it and skipped its transport checksum. */
+  send(pkt: Uint8Array, offloaded = false): void {
     this.queue.push(pkt);
+    this.offloaded.push(offloaded);
     this.packets++;
     this.bytes += pkt.length;
     if (!this.scheduled) {
@@ -40,8 +47,10 @@ export class PacketQueue {
   private drainLoop(): void {
     for (let rounds = 0; rounds < 64 && this.queue.length > 0; rounds++) {
       const q = this.queue;
+      const off = this.offloaded;
       this.queue = [];
-      for (const p of q) this.deliver(p);
+      this.offloaded = [];
+      for (let i = 0; i < q.length; i++) this.deliver(q[i], off[i]);
       this.drained();
     }
     if (this.queue.length > 0 && !this.scheduled) {

@@ -1,8 +1,9 @@
 // A TCP endpoint (Linux net/ipv4/tcp*.c, gVisor tcpip/transport/tcp): one connection's
 // state machine (RFC 9293), its send queue (what the application wrote and the peer has not
-// acknowledged) and receive queue (in-order data the application has not read), windows
-// (the peer's, scaled; ours, from the receive buffer), the retransmission and persist timer,
-// Nagle, and the listener's accept queue. Segments come in through input(); the socket layer
+// acknowledged, in chunks segments are views of: send_queue.ts) and receive queue (in-order
+// data the application has not read, views of the segments that brought it), windows (the
+// peer's, scaled; ours, from the receive buffer; silly window avoidance on both sides), the
+// retransmission and persist timer, Nagle, and the listener's accept queue. Segments come in through input(); the socket layer
 // (ts/net/inet) drives the rest and hears about readiness through its owner's notify().
 // Segments past a hole wait in the out-of-order queue and are named in SACK blocks (sack.ts);
 // the sender keeps a SACK scoreboard and a NewReno congestion window (congestion.ts): fast
@@ -22,6 +23,8 @@ import { RtoEstimator } from './rto';
 import { DUPACK_THRESHOLD, NewReno } from './congestion';
 import { OutOfOrderQueue, SeqRanges } from './sack';
 import { Keepalive } from './keepalive';
+import { SendQueue } from './send_queue';
+import { chunkPool } from './chunk_pool';
 import { mibOf } from '../mib';
 
 export const RCV_SHUTDOWN = 1;
@@ -78,15 +81,16 @@ export class TcpEndpoint {
   sndUna = 0;
   sndNxt = 0;
   sndWnd = 0;
+  /** The largest window the peer offered (max_window). */
+  maxSndWnd = 0;
+  /** The persist timer is sending: a small window takes a small segment. */
+  private persistProbe = false;
   sndWl1 = 0;
   sndWl2 = 0;
   sndMss = 536;
   sndWscale = 0;
   rcvWscale = 0;
-  private readonly sndQueue: Uint8Array[] = [];
-  private sndHeadOff = 0;
-  /** Bytes written and not yet acknowledged (sent or not). */
-  sndQueued = 0;
+  private readonly sndQueue = new SendQueue();
   finQueued = false;
   private finSent = false;
   private finSeq = 0;
@@ -101,6 +105,8 @@ export class TcpEndpoint {
   rcvHeadOff = 0;
   rcvQueued = 0;
   private rcvAdvRight = 0;
+  /** The largest segment the peer sent (tcp_measure_rcv_mss), for silly window avoidance. */
+  private rcvMss = 536;
   /** Segments past a hole, and where an out-of-order FIN sits. */
   readonly ooo = new OutOfOrderQueue();
   private oooFin: number | null = null;
@@ -143,13 +149,33 @@ export class TcpEndpoint {
 
   // --- queues seen by the socket ---
 
+  /** Bytes written and not yet acknowledged (sent or not). */
+  get sndQueued(): number { return this.sndQueue.bytes; }
+
   /** Room in the send buffer. */
   get sndSpace(): number { return Math.max(0, this.sndBufSize - this.sndQueued); }
 
   enqueue(data: Uint8Array): void {
     if (data.length === 0) return;
-    this.sndQueue.push(data);
-    this.sndQueued += data.length;
+    // Chunks of a segment's size, so that segments go out as views of them.
+    this.sndQueue.append(data, this.sndMss);
+  }
+
+  /** Copy up to dst.length bytes of the receive queue into dst (taking them unless peeking);
+   *  returns how many. */
+  readInto(dst: Uint8Array, peek: boolean): number {
+    const n = Math.min(dst.length, this.rcvQueued);
+    let at = 0;
+    let off = this.rcvHeadOff;
+    for (let i = 0; at < n; i++) {
+      const c = this.rcvQueue[i];
+      const k = Math.min(c.length - off, n - at);
+      dst.set(off === 0 && k === c.length ? c : c.subarray(off, off + k), at);
+      at += k;
+      off = 0;
+    }
+    if (!peek && n > 0) this.consume(n);
+    return n;
   }
 
   /** Take (or, peeking, copy) up to max bytes from the receive queue. */
@@ -159,7 +185,8 @@ export class TcpEndpoint {
     const first = this.rcvQueue[0];
     let out: Uint8Array;
     if (first.length - this.rcvHeadOff >= n) {
-      out = first.subarray(this.rcvHeadOff, this.rcvHeadOff + n);
+      // A view of a pooled chunk must not outlive the queue's hold on it.
+      out = chunkPool.owns(first) ? first.slice(this.rcvHeadOff, this.rcvHeadOff + n) : first.subarray(this.rcvHeadOff, this.rcvHeadOff + n);
     } else {
       out = new Uint8Array(n);
       let at = 0;
@@ -182,6 +209,7 @@ export class TcpEndpoint {
       const c = this.rcvQueue[0];
       const avail = c.length - this.rcvHeadOff;
       if (n >= avail) {
+        chunkPool.release(c.buffer);
         this.rcvQueue.shift();
         this.rcvHeadOff = 0;
         n -= avail;
@@ -190,15 +218,29 @@ export class TcpEndpoint {
         n = 0;
       }
     }
-    // tcp_cleanup_rbuf: tell the peer when the window opened by a useful amount.
+    // tcp_cleanup_rbuf: tell the peer when the window opened by a useful amount — by two
+    // segments or half the buffer, or to at least twice what it has left of the last offer
+    // once that is below half the buffer (a sender holding back a segment the small window
+    // would cut must hear of the room the reader just made: nothing else would tell it).
     if (synchronized(this.state) && !this.finReceived) {
-      const right = seqAdd(this.rcvNxt, this.rcvWindow());
-      if (seqDiff(right, this.rcvAdvRight) >= Math.min(2 * this.sndMss, this.rcvBufSize >> 1)) this.sendAck();
+      const wnd = this.rcvWindow();
+      const left = Math.max(0, seqDiff(this.rcvAdvRight, this.rcvNxt));
+      const moved = seqDiff(seqAdd(this.rcvNxt, wnd), this.rcvAdvRight);
+      if (moved >= Math.min(2 * this.sndMss, this.rcvBufSize >> 1) || (moved > 0 && 2 * left <= this.rcvBufSize && wnd >= 2 * left)) this.sendAck();
     }
   }
 
+  /** The window to offer (__tcp_select_window): the free space, but none while it is below
+   *  both a segment and half the buffer (receiver-side silly window avoidance, RFC 1122
+   *  §4.2.3.3), and never less than offered before (the right edge does not move back). */
   private rcvWindow(): number {
-    return Math.max(0, Math.min(this.rcvBufSize - this.rcvQueued, 0xffff << this.rcvWscale));
+    const free = Math.max(0, this.rcvBufSize - this.rcvQueued);
+    let w = free;
+    if (free < this.rcvBufSize >> 1 && (free < this.rcvBufSize >> 4 || free < this.rcvMss)) w = 0;
+    const max = 0xffff << this.rcvWscale;
+    const offered = seqDiff(this.rcvAdvRight, this.rcvNxt);
+    if (offered > w && offered <= max) w = offered;
+    return Math.min(w, max);
   }
 
   // --- connecting ---
@@ -256,6 +298,7 @@ export class TcpEndpoint {
     this.stack.attachChild(this, c);
     c.irs = seg.seq;
     c.rcvNxt = seqAdd(seg.seq, 1);
+    c.rcvAdvRight = c.rcvNxt; // nothing offered yet
     c.takeSynOptions(seg);
     c.iss = this.stack.newIss();
     c.sndUna = c.iss;
@@ -325,6 +368,7 @@ export class TcpEndpoint {
     if (!(f & TH_SYN)) return;
     this.irs = seg.seq;
     this.rcvNxt = seqAdd(seg.seq, 1);
+    this.rcvAdvRight = this.rcvNxt; // nothing offered yet
     this.takeSynOptions(seg);
     if (f & TH_ACK) {
       this.sndUna = seg.ack;
@@ -418,6 +462,7 @@ export class TcpEndpoint {
     let seq = seg.seq;
     let ackedNow = false;
     if (data.length > 0) {
+      if (data.length > this.rcvMss) this.rcvMss = Math.min(data.length, this.ourMss());
       if (this.state === TCPS.ESTABLISHED || this.state === TCPS.FIN_WAIT1 || this.state === TCPS.FIN_WAIT2) {
         if (this.shutdownBits & RCV_SHUTDOWN && this.orphan) {
           // Data for a closed socket: the peer must learn nobody will read it.
@@ -467,7 +512,12 @@ export class TcpEndpoint {
   private append(data: Uint8Array): number {
     const n = Math.min(data.length, Math.max(this.rcvBufSize - this.rcvQueued, 0));
     if (n > 0) {
-      this.rcvQueue.push(n === data.length ? data : data.subarray(0, n));
+      let d = n === data.length ? data : data.subarray(0, n);
+      // A view pins its whole packet (or the sender's chunk): keep a small part of a large
+      // buffer as a copy, so held memory stays near what the window counts (tcp_collapse).
+      if (d.length * 2 < d.buffer.byteLength) d = d.slice();
+      else chunkPool.retain(d);
+      this.rcvQueue.push(d);
       this.rcvQueued += n;
       this.rcvNxt = seqAdd(this.rcvNxt, n);
       this.bytesReceived += n;
@@ -617,21 +667,7 @@ export class TcpEndpoint {
     return n;
   }
 
-  private dropAcked(n: number): void {
-    this.sndQueued -= n;
-    while (n > 0) {
-      const c = this.sndQueue[0];
-      const avail = c.length - this.sndHeadOff;
-      if (n >= avail) {
-        this.sndQueue.shift();
-        this.sndHeadOff = 0;
-        n -= avail;
-      } else {
-        this.sndHeadOff += n;
-        n = 0;
-      }
-    }
-  }
+  private dropAcked(n: number): void { this.sndQueue.dropAcked(n); }
 
   // --- output ---
 
@@ -639,6 +675,7 @@ export class TcpEndpoint {
   output(): void {
     const s = this.state;
     if (s !== TCPS.ESTABLISHED && s !== TCPS.CLOSE_WAIT && s !== TCPS.FIN_WAIT1 && s !== TCPS.CLOSING && s !== TCPS.LAST_ACK) return;
+    if (this.sndWnd > this.maxSndWnd) this.maxSndWnd = this.sndWnd;
     for (;;) {
       const inflight = seqDiff(this.sndNxt, this.sndUna) - (this.finSent ? 1 : 0);
       const unsent = this.sndQueued - inflight;
@@ -647,10 +684,20 @@ export class TcpEndpoint {
       // The congestion window, in whole segments: what is in the network (sent, not
       // acknowledged, not SACKed) stays below cwnd segments.
       if (inflight - this.sacked.bytes() >= this.cc.cwnd * this.sndMss) break;
-      const n = Math.min(unsent, this.sndMss, wndLeft);
+      // A segment a window cut short is followed by one that ends where its chunk does, so
+      // later segments are views of whole chunks again (send_queue.ts).
+      const n = Math.min(unsent, this.sndMss, wndLeft, this.sndQueue.segmentLimit(inflight));
       if (n <= 0) {
         // Zero window: probe it later (the persist timer shares the retransmission timer).
         if (this.sndUna === this.sndNxt) this.rtx.armIfIdle(this.rtt.rto);
+        break;
+      }
+      // Sender-side silly window avoidance (RFC 1122 §4.2.3.4, tcp_snd_wnd_test with the MSS
+      // bounded by half the largest window seen): a segment the window would cut below that
+      // waits for the window to open — for the ACKs of what is in flight, or the receiver's
+      // update when its reader makes room, with the persist timer to probe for it.
+      if (n === wndLeft && !this.persistProbe && n < Math.min(unsent, this.sndMss, this.maxSndWnd >> 1)) {
+        if (inflight === 0) this.rtx.armIfIdle(this.rtt.rto);
         break;
       }
       // Nagle (RFC 896): hold a small segment while data is unacknowledged; TCP_CORK
@@ -699,45 +746,34 @@ export class TcpEndpoint {
 
   /** Build a segment (header o, then len bytes of q starting off bytes past sndUna) and
    *  hand it to the network layer. */
-  private transmit(o: TCPOut, q: Uint8Array[] | null, off: number, len: number): void {
+  private transmit(o: TCPOut, q: SendQueue | null, off: number, len: number): void {
     const local = this.local;
     const remote = this.remote;
     if (!local || !remote) return;
     const ipLen = this.stack.ipHeaderLen(this.v6);
     const hl = tcpHeaderLen(o);
-    const pkt = new Uint8Array(ipLen + hl + len);
-    if (q && len > 0) {
-      let at = ipLen + hl;
-      let i = 0;
-      let skip = off + this.sndHeadOff;
-      while (skip >= q[i].length) { skip -= q[i].length; i++; }
-      let left = len;
-      while (left > 0) {
-        const c = q[i++];
-        const k = Math.min(c.length - skip, left);
-        pkt.set(skip === 0 && k === c.length ? c : c.subarray(skip, skip + k), at);
-        at += k;
-        left -= k;
-        skip = 0;
-      }
-    }
-    writeTCP(pkt.subarray(ipLen), o, local, remote);
+    const pkt = q && len > 0 ? q.packet(ipLen + hl, off, len) : new Uint8Array(ipLen + hl);
+    // The checksum is the stack's to make or offload (header/offload.ts).
+    writeTCP(pkt.subarray(ipLen), o, local, remote, false);
     this.segsOut++;
     const mib = mibOf(this.stack);
     mib.tcpOutSegs++;
     if (o.flags & TH_RST) mib.tcpOutRsts++;
     this.ackNeeded = false;
     if (o.flags & TH_ACK) this.rcvAdvRight = seqAdd(this.rcvNxt, o.window << ((o.flags & TH_SYN) ? 0 : this.rcvWscale));
-    this.stack.sendIP(pkt, local, remote, IPPROTO_TCP, this.ttl, this.tos);
+    this.stack.sendIP(pkt, local, remote, IPPROTO_TCP, this.ttl, this.tos, true);
   }
 
   private onRetransmitTimer(): void {
     if (this.state === TCPS.CLOSE || this.state === TCPS.TIME_WAIT || this.state === TCPS.LISTEN) return;
     if (this.sndUna === this.sndNxt) {
-      // Persist timer: probe a zero window with an old sequence number; the reply ACK
-      // carries the window.
+      // Persist timer (tcp_write_wakeup): send what a small window takes, or probe a zero
+      // window with an old sequence number; the reply ACK carries the window.
       if (this.sndQueued > 0 && synchronized(this.state)) {
-        this.transmit(this.dataSeg(seqAdd(this.sndUna, -1), TH_ACK), null, 0, 0);
+        this.persistProbe = true;
+        this.output();
+        this.persistProbe = false;
+        if (this.sndUna === this.sndNxt) this.transmit(this.dataSeg(seqAdd(this.sndUna, -1), TH_ACK), null, 0, 0);
         this.rtt.backoff();
         this.rtx.arm(this.rtt.rto);
       }
@@ -842,8 +878,7 @@ export class TcpEndpoint {
     this.keepalive.stop();
     this.ooo.clear();
     this.sacked.clear();
-    this.sndQueue.length = 0;
-    this.sndQueued = 0;
+    this.sndQueue.clear();
     this.stack.unregisterConn(this);
     this.stack.releasePort(this);
     this.emit(POLLIN | POLLOUT | POLLHUP | POLLERR | POLLRDHUP);

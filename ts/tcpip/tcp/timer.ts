@@ -1,19 +1,34 @@
 // A restartable one-shot timer for TCP (Linux inet_csk_reset_xmit_timer): arming it often
 // (every ACK restarts the retransmission timer) only moves a deadline; the host timer is
-// re-armed when it fires early. Host timers are unref'd: a connection's timers never keep
-// the sentry alive on their own.
+// re-armed when it fires early. Cancelling only clears the deadline while the host timer is
+// due soon: a bulk transfer cancels and re-arms the retransmission timer on nearly every
+// ACK, and a host timer made and cleared each time costs more than one that fires idle.
+// Host timers are unref'd: a connection's timers never keep the sentry alive on their own.
+
+/** A cancelled host timer due within this long is left to fire idle. */
+const LAZY_CANCEL_MS = 2_000;
 
 export class TcpTimer {
   private deadline = 0;
   private handle: NodeJS.Timeout | null = null;
+  /** When the host timer fires (Date.now() time). */
+  private handleAt = 0;
 
   constructor(private readonly fire: () => void) {}
 
   get armed(): boolean { return this.deadline !== 0; }
 
   arm(ms: number): void {
-    this.deadline = Date.now() + ms;
-    if (this.handle === null) this.schedule(ms);
+    const now = Date.now();
+    this.deadline = now + ms;
+    if (this.handle !== null) {
+      // A host timer due before the deadline re-arms itself when it fires; one due after it
+      // would fire late.
+      if (this.handleAt <= this.deadline) return;
+      clearTimeout(this.handle);
+      this.handle = null;
+    }
+    this.schedule(ms, now);
   }
 
   /** Arm only when not armed already. */
@@ -21,22 +36,25 @@ export class TcpTimer {
 
   cancel(): void {
     this.deadline = 0;
-    if (this.handle !== null) {
+    if (this.handle !== null && this.handleAt - Date.now() > LAZY_CANCEL_MS) {
       clearTimeout(this.handle);
       this.handle = null;
     }
   }
 
-  private schedule(ms: number): void {
-    this.handle = setTimeout(() => this.tick(), Math.max(1, ms));
+  private schedule(ms: number, now: number): void {
+    const wait = Math.max(1, ms);
+    this.handleAt = now + wait;
+    this.handle = setTimeout(() => this.tick(), wait);
     this.handle.unref();
   }
 
   private tick(): void {
     this.handle = null;
     if (this.deadline === 0) return;
-    const left = this.deadline - Date.now();
-    if (left > 0) { this.schedule(left); return; }
+    const now = Date.now();
+    const left = this.deadline - now;
+    if (left > 0) { this.schedule(left, now); return; }
     this.deadline = 0;
     this.fire();
   }

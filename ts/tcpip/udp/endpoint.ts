@@ -63,8 +63,8 @@ export class UdpEndpoint {
     const ipLen = this.stack.ipHeaderLen(dst.length === 16);
     const pkt = new Uint8Array(ipLen + UDP_HEADER + data.length);
     pkt.set(data, ipLen + UDP_HEADER);
-    writeUDP(pkt.subarray(ipLen), src, dst, this.lport, dport);
-    this.stack.sendIP(pkt, src, dst, IPPROTO_UDP, this.ttl, this.tos);
+    writeUDP(pkt.subarray(ipLen), src, dst, this.lport, dport, false);
+    this.stack.sendIP(pkt, src, dst, IPPROTO_UDP, this.ttl, this.tos, true);
     this.owner?.notify(POLLOUT);
   }
 }

@@ -1,0 +1,40 @@
+// Direct I/O on a donated host fd: read(2)/write(2) of a gofer file move data between the
+// host fd and the application's pages in one pread/pwrite per range (the addon translates
+// the range to memory-file pages, as copy_out does), with no sentry buffer in between.
+// Linux's short-count rules: a read stops at the file's end or at the first page it could
+// not write (EFAULT if nothing was read); a write stops where the source faults. Files whose
+// pages a MAP_SHARED mapping caches (SharedCache) keep the buffered path, so read/write and
+// the mapping stay coherent.
+
+import type { Task } from '../../kernel/task';
+import { SyscallError } from '../../kernel/syscall_error';
+import { throwHostError } from '../../vfs/host_errno';
+
+export interface UserRange { readonly base: number; readonly len: number }
+
+/** pread from host fd at `at` into the ranges in turn; the bytes read. */
+export function preadToUser(t: Task, fd: number, ranges: readonly UserRange[], at: number): number {
+  return transfer(ranges, (r, done) => t.mm.preadFromHost(r.base, r.len, fd, at + done));
+}
+
+/** pwrite the ranges in turn to host fd at `at`; the bytes written. */
+export function pwriteFromUser(t: Task, fd: number, ranges: readonly UserRange[], at: number): number {
+  return transfer(ranges, (r, done) => t.mm.pwriteToHost(r.base, r.len, fd, at + done));
+}
+
+function transfer(ranges: readonly UserRange[], io: (r: UserRange, done: number) => number): number {
+  let done = 0;
+  for (const r of ranges) {
+    if (r.len === 0) continue;
+    let n: number;
+    try { n = io(r, done); } catch (e) {
+      // After some bytes, a fault or host error is the short count (as Linux).
+      if (done > 0) return done;
+      if (e instanceof SyscallError) throw e;
+      throwHostError(e);
+    }
+    done += n;
+    if (n < r.len) break;
+  }
+  return done;
+}

@@ -1,0 +1,132 @@
+// A TCP endpoint's send queue (Linux's write queue of sk_buffs with their headroom): what
+// the application wrote and the peer has not acknowledged, in chunks that keep room for the
+// IP and TCP headers in front of their data. A segment that starts a chunk never sent before
+// is sent from the chunk itself — the packet is a view of it, with the headers written into
+// the room — so its data is copied once, from the write into the chunk. Any other segment (a
+// retransmission, one that spans chunks or starts inside one) is copied into a packet of its
+// own. Sent bytes are never written again: the receiver may keep views of them. Full-size
+// chunks come from the chunk pool and go back to it once acknowledged and read.
+
+import { chunkPool } from './chunk_pool';
+
+/** Room before a chunk's data: an IPv6 header and a TCP header with the most options. */
+export const HEADROOM = 40 + 60;
+
+interface Chunk {
+  /** HEADROOM bytes, then the data (cap bytes of room). */
+  buf: Uint8Array;
+  len: number;
+  /** A packet was made from this chunk's room: its headers may be in flight. */
+  sent: boolean;
+}
+
+export class SendQueue {
+  private chunks: Chunk[] = [];
+  /** Index of the first chunk still queued, and bytes of it already acknowledged. */
+  private head = 0;
+  private headOff = 0;
+  /** Bytes queued (written, not acknowledged). */
+  bytes = 0;
+
+  /** Copy data to the end of the queue. goal: a full segment (the MSS), the most a chunk
+   *  holds. A chunk is sized to its data and, while unsent, grows (doubling, up to goal) to
+   *  take what is written next, so coalesced small writes still leave as one view and no
+   *  chunk holds more than twice its data. */
+  append(data: Uint8Array, goal: number): void {
+    goal = Math.max(goal, 1);
+    let at = 0;
+    const last = this.chunks.length - 1;
+    const tail = last >= this.head ? this.chunks[last] : null;
+    if (tail && !tail.sent) {
+      const cap = tail.buf.length - HEADROOM;
+      if (tail.len + data.length > cap && cap < goal) {
+        const buf = new Uint8Array(HEADROOM + Math.min(goal, Math.max(tail.len + data.length, 2 * cap)));
+        buf.set(tail.buf.subarray(HEADROOM, HEADROOM + tail.len), HEADROOM);
+        tail.buf = buf;
+      }
+      const k = Math.min(tail.buf.length - HEADROOM - tail.len, data.length);
+      if (k > 0) {
+        tail.buf.set(k === data.length ? data : data.subarray(0, k), HEADROOM + tail.len);
+        tail.len += k;
+        at = k;
+      }
+    }
+    while (at < data.length) {
+      const k = Math.min(goal, data.length - at);
+      const buf = k === goal ? chunkPool.take(HEADROOM + k) : new Uint8Array(HEADROOM + k);
+      buf.set(data.subarray(at, at + k), HEADROOM);
+      this.chunks.push({ buf, len: k, sent: false });
+      at += k;
+    }
+    this.bytes += data.length;
+  }
+
+  /** The first n bytes were acknowledged. */
+  dropAcked(n: number): void {
+    this.bytes -= n;
+    while (n > 0 && this.head < this.chunks.length) {
+      const avail = this.chunks[this.head].len - this.headOff;
+      if (n >= avail) {
+        // The peer has it: the queue lets go (a view the receiver kept still holds it).
+        chunkPool.release(this.chunks[this.head].buf.buffer);
+        this.head++;
+        this.headOff = 0;
+        n -= avail;
+      } else {
+        this.headOff += n;
+        n = 0;
+      }
+    }
+    // Drop the acknowledged chunks' slots now and then, not on every ACK.
+    if (this.head > 64 && this.head * 2 > this.chunks.length) {
+      this.chunks = this.chunks.slice(this.head);
+      this.head = 0;
+    }
+  }
+
+  /** Drop everything (the connection is gone). A packet made from a chunk may still be on
+   *  its way, so the chunks are left to the garbage collector, not given back to the pool. */
+  clear(): void {
+    this.chunks = [];
+    this.head = 0;
+    this.headOff = 0;
+    this.bytes = 0;
+  }
+
+  /** Where a segment starting off bytes past the first unacknowledged one should end so the
+   *  next one starts a chunk again: the rest of its chunk when off falls inside one (a window
+   *  cut the last segment short), else no limit. */
+  segmentLimit(off: number): number {
+    let i = this.head;
+    let skip = off + this.headOff;
+    while (i < this.chunks.length && skip >= this.chunks[i].len) { skip -= this.chunks[i].len; i++; }
+    const c = this.chunks[i];
+    return !c || skip === 0 ? Infinity : c.len - skip;
+  }
+
+  /** A packet of hdr header bytes and then the len queued bytes starting off bytes past the
+   *  first unacknowledged one (hdr ≤ HEADROOM): a view of the chunk when it can be, else a
+   *  copy. */
+  packet(hdr: number, off: number, len: number): Uint8Array {
+    let i = this.head;
+    let skip = off + this.headOff;
+    while (i < this.chunks.length && skip >= this.chunks[i].len) { skip -= this.chunks[i].len; i++; }
+    const c = this.chunks[i];
+    if (len > 0 && c && skip === 0 && !c.sent && len <= c.len && hdr <= HEADROOM) {
+      c.sent = true;
+      return c.buf.subarray(HEADROOM - hdr, HEADROOM + len);
+    }
+    const pkt = new Uint8Array(hdr + len);
+    let at = hdr;
+    let left = len;
+    while (left > 0 && i < this.chunks.length) {
+      const ch = this.chunks[i++];
+      const k = Math.min(ch.len - skip, left);
+      pkt.set(ch.buf.subarray(HEADROOM + skip, HEADROOM + skip + k), at);
+      at += k;
+      left -= k;
+      skip = 0;
+    }
+    return pkt;
+  }
+}
