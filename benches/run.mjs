@@ -21,6 +21,9 @@
 //          --programs: only the real-program set (benches/programs.mjs: find, tar, cat into a
 //          pipe, gcc, python3, sha256sum; its own options follow), which the default run
 //          prints after its table unless --no-programs.
+//          --kvm-guest: only the kvm rows (benches/kvm.mjs), inside the QEMU TCG guest of
+//          ../shared/kvm/guest-run.sh (labelled: functional only). Without it the kvm rows
+//          follow the table, or say why kvm is absent here.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -61,6 +64,11 @@ function runSharedScript(name, { proot }) {
   else console.log('note: runsc not installed, left out');
   if (proot && which('proot')) sandboxes.push('proot=proot');
   const r = spawnSync('bash', [script, ...sandboxes], { cwd: root, stdio: 'inherit' });
+  process.exit(r.status ?? 1);
+}
+
+if (args.includes('--kvm-guest')) {
+  const r = spawnSync(process.execPath, [path.join(root, 'benches', 'kvm.mjs'), '--guest'], { stdio: 'inherit' });
   process.exit(r.status ?? 1);
 }
 
@@ -192,3 +200,6 @@ if (!args.includes('--no-programs')) {
   console.log('');
   runPrograms([]);
 }
+
+// The kvm rows: kvm vs systrap vs native, or why kvm is absent here (benches/kvm.mjs).
+spawnSync(process.execPath, [path.join(root, 'benches', 'kvm.mjs'), '--iterations', String(iterations)], { stdio: 'inherit' });

@@ -1,37 +1,30 @@
 // Helpers for the sandbox tests: run a program inside tsvisor or natively, collect its output.
-import { createRequire } from 'node:module';
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { constants as osConstants } from 'node:os';
 import { expect } from 'vitest';
+import { detectPlatforms, warnLeftOut } from './platforms';
 
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 /** The CLI under test; TSVISOR_CLI overrides it (to check the tests against another runner). */
 export const cli = process.env.TSVISOR_CLI ?? path.join(repoRoot, 'bin', 'tsvisor.js');
 
-/** Whether a platform can run on this host (the addon refuses with ENOSYS where not). */
-function platformWorks(name: string): boolean {
-  try {
-    const require = createRequire(import.meta.url);
-    const addon = require(path.join(repoRoot, 'build', 'tsvisor.node')) as {
-      MemoryFile: new () => object;
-      Platform: new (mf: object, name: string) => object;
-    };
-    new addon.Platform(new addon.MemoryFile(), name);
-    return true;
-  } catch (e) {
-    console.warn(`platform ${name} is not available here, its sandbox tests are skipped: ${e instanceof Error ? e.message : String(e)}`);
-    return false;
-  }
-}
-
 /** Platforms every sandbox suite runs on: TSVISOR_PLATFORMS=systrap,ptrace,kvm, by default
- *  every platform that works on this host. */
-export const platforms: string[] = process.env.TSVISOR_PLATFORMS
-  ? process.env.TSVISOR_PLATFORMS.split(',').map((p) => p.trim()).filter((p) => p.length > 0)
-  : ['systrap', 'ptrace'].filter(platformWorks);
+ *  every platform that works on this host (the global setup finds them once and says why any
+ *  is left out; a run without that setup asks here). */
+export const platforms: string[] = (() => {
+  const listed = process.env.TSVISOR_PLATFORMS ?? process.env.TSVISOR_DEFAULT_PLATFORMS;
+  if (listed !== undefined) return listed.split(',').map((p) => p.trim()).filter((p) => p.length > 0);
+  const { usable, leftOut } = detectPlatforms();
+  warnLeftOut(leftOut);
+  return usable;
+})();
+
+/** How much slower this machine runs the sandbox than a plain host: run timeouts are
+ *  multiplied by it (npm run test:kvm sets 5 inside the QEMU guest, whose node is 10-20x slower). */
+export const TIME_SCALE = Math.max(1, Number(process.env.TSVISOR_TEST_TIME_SCALE ?? '1') || 1);
 
 export interface RunOptions {
   /** Written to the program's stdin, which is then closed. Without it stdin is empty (EOF). */
@@ -100,11 +93,12 @@ function collect(
     // The program may exit without reading its stdin: ignore EPIPE there.
     child.stdin.on('error', () => {});
     child.stdin.end(opts.stdin ?? '');
+    const limit = (opts.timeoutMs ?? 50_000) * TIME_SCALE;
     const timer = setTimeout(() => {
-      err.push(Buffer.from(`\n[test helper] killed after ${opts.timeoutMs ?? 50_000} ms\n`));
+      err.push(Buffer.from(`\n[test helper] killed after ${limit} ms\n`));
       if (child.pid !== undefined) killTree(child.pid);
       else child.kill('SIGKILL');
-    }, opts.timeoutMs ?? 50_000);
+    }, limit);
     child.on('error', (e) => {
       clearTimeout(timer);
       reject(e);

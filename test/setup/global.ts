@@ -4,11 +4,13 @@
 //  2. Rebuilds the TypeScript sentry (tsc) when a file under ts/ is newer than dist/, so that
 //     `npm test` after an edit never runs stale JavaScript. The native addon is built by
 //     `npm install` (npm run build:native); a missing addon is reported, not built here.
+//  3. Finds the platforms that work here (helpers/platforms.ts), once for every test file.
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { detectPlatforms, warnLeftOut } from '../helpers/platforms';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -93,5 +95,11 @@ export default async function setup(): Promise<void> {
   await Promise.all([compileFixtures(), buildSentryIfStale()]);
   if (!existsSync(path.join(root, 'build', 'tsvisor.node'))) {
     console.warn('[tsvisor tests] build/tsvisor.node is missing: run `npm install` (or npm run build:native)');
+  }
+  // Once for the whole run (the test files' workers inherit the answer through the environment).
+  if (process.env.TSVISOR_PLATFORMS === undefined) {
+    const { usable, leftOut } = detectPlatforms();
+    warnLeftOut(leftOut);
+    process.env.TSVISOR_DEFAULT_PLATFORMS = usable.join(',');
   }
 }

@@ -28,7 +28,7 @@ export async function main(argv: string[]): Promise<number> {
   program
     .command('run')
     .description('run PROGRAM in a new sandbox whose root is the host\'s / (or --rootfs), read-only unless --overlay=none')
-    .option('--platform <name>', 'how application syscalls are trapped: systrap, ptrace, or auto (the first that works here)', 'auto')
+    .option('--platform <name>', 'how application syscalls are trapped: systrap, ptrace, kvm (needs /dev/kvm), or auto (the first of systrap, ptrace that works here)', 'auto')
     .option('--strace', 'print each syscall, its arguments and its result to stderr', false)
     .option('--debug-log <file>', 'append the sentry\'s debug log to FILE')
     .option('--env <K=V>', 'set an environment variable for the program (repeatable)', collect, [] as string[])

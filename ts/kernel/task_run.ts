@@ -14,6 +14,7 @@ import { dispatchCompat32 } from '../syscalls/linux/compat32';
 import type { Task } from './task';
 import { sigInfo } from './sig_pending';
 import { deliverSignals, forceSignal } from './signal_deliver';
+import { SI_KERNEL } from './signals';
 import { groupStopped, parkStopped } from './job_control';
 import { CPU_SAMPLE_MS, chargeExitedTask, taskCpuTime } from './timers/cpu_time';
 
@@ -89,7 +90,9 @@ function handleFault(t: Task): void {
   }
   const addr = Number(t.regs[EV_ADDR]);
   let code = Number(t.regs[EV_CODE]);
-  if (signo === SIGSEGV || signo === SIGBUS) {
+  // SI_KERNEL: a general-protection fault (privileged instruction, bad selector,
+  // non-canonical address), never a page fault: no page to populate, and Linux keeps the code.
+  if ((signo === SIGSEGV || signo === SIGBUS) && code !== SI_KERNEL) {
     const access = Number(t.regs[EV_ACCESS]);
     // A platform that cannot tell the access (ptrace) may report a fault another thread has
     // just served: retry it once; the same fault at the same place again is a real one.

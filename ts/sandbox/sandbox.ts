@@ -6,7 +6,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { addon, errnoOfNative, type NativePlatform } from '../native/addon';
+import { addon, errnoOfNative } from '../native/addon';
+import { choosePlatform, PLATFORMS } from './platform_choice';
 import { Kernel } from '../kernel/kernel';
 import { Task } from '../kernel/task';
 import { Credentials } from '../kernel/credentials';
@@ -56,23 +57,7 @@ function atRandom(kernel: Kernel): Uint8Array {
 
 export { UserError };
 
-/** Platforms in order of preference: the first that works here is the default. */
-export const PLATFORMS = ['systrap', 'ptrace'];
-
-function newPlatform(mf: ReturnType<typeof newMemoryFile>, name: string): NativePlatform {
-  if (name !== 'auto') {
-    if (!PLATFORMS.includes(name)) throw new UserError(`tsvisor: unknown platform "${name}" (available: ${PLATFORMS.join(', ')})`, 125);
-    try {
-      return new (addon().Platform)(mf, name);
-    } catch (e) {
-      throw new UserError(`tsvisor: platform ${name} cannot run here (${e instanceof Error ? e.message : String(e)})`, 125);
-    }
-  }
-  for (const p of PLATFORMS) {
-    try { return new (addon().Platform)(mf, p); } catch { /* try the next one */ }
-  }
-  throw new UserError('tsvisor: no platform can run here', 125);
-}
+export { PLATFORMS };
 
 function newMemoryFile() {
   return new (addon().MemoryFile)();
@@ -122,9 +107,6 @@ function checkCwd(kernel: Kernel, creds: Credentials, cwd: string): void {
 }
 
 export async function runSandbox(opts: SandboxOptions): Promise<number> {
-  if (opts.platform !== 'auto' && !PLATFORMS.includes(opts.platform)) {
-    throw new UserError(`tsvisor: unknown platform "${opts.platform}" (available: ${PLATFORMS.join(', ')})`, 125);
-  }
   const prog = opts.argv[0];
   const cwd = path.resolve(opts.cwd);
 
@@ -132,19 +114,29 @@ export async function runSandbox(opts: SandboxOptions): Promise<number> {
   const memoryBytes = opts.limits?.memoryBytes ?? defaultMemoryBytes();
   const pids = opts.limits?.pids ?? DEFAULT_PIDS;
   mf.setLimit(memoryBytes);
-  const platform = new PooledPlatform(newPlatform(mf, opts.platform));
+  // The choice's lines reach --debug-log once the kernel keeps it, or directly if none works.
+  const choiceLog: string[] = [];
+  let chosen;
+  try {
+    chosen = choosePlatform(mf, opts.platform, (m) => choiceLog.push(m));
+  } catch (e) {
+    if (opts.debugLog) fs.appendFileSync(opts.debugLog, choiceLog.map((m) => `${new Date().toISOString()} ${m}\n`).join(''));
+    throw e;
+  }
+  const platform = new PooledPlatform(chosen);
   let as;
   try {
     as = platform.newAddressSpace();
   } catch (e) {
     const code = errnoOfNative(e);
     if (code === 'EPERM' || code === 'EACCES') {
-      throw new UserError('tsvisor: ptrace is not permitted here (seccomp or a security module forbids it); the ptrace platform cannot run', 125);
+      throw new UserError(`tsvisor: ptrace is not permitted here (seccomp or a security module forbids it); the ${chosen.name} platform cannot run`, 125);
     }
     throw e;
   }
   const debugLogFd = opts.debugLog ? fs.openSync(opts.debugLog, 'a') : -1;
   const kernel = new Kernel({ platform, mf, strace: opts.strace, debugLogFd, hostname: os.hostname(), pidsMax: pids });
+  for (const m of choiceLog) kernel.debug(m);
   kernel.debug(`limits: memory ${describeBytes(memoryBytes)}, pids ${Number.isFinite(pids) ? pids : 'max'}`);
   const uid = process.getuid?.() ?? 0, gid = process.getgid?.() ?? 0;
   const creds = new Credentials(uid, gid);

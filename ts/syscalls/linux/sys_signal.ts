@@ -24,7 +24,9 @@ import type { SyscallArgs, SyscallReturn, SyscallTable } from './types';
 import { altStack, setAltStack, signalActions, type SigAction } from './signal_state';
 import { copyInTimespec, timespecToNs, timespecValid } from './timespec';
 
-const KEPT_FLAGS = BigInt(UAPI_SA_FLAGS);
+// Unsigned: glibc sign-extends an int sa_flags with SA_RESETHAND (bit 31) into the upper half,
+// which Linux clears (its UAPI_SA_FLAGS is unsigned); kept, they made Number(flags) lose SA_SIGINFO.
+const KEPT_FLAGS = BigInt(UAPI_SA_FLAGS >>> 0);
 
 function decodeSigaction(b: Uint8Array): SigAction {
   const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
