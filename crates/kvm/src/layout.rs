@@ -168,6 +168,13 @@ pub fn cpu_page(area: &CpuArea) -> Vec<u8> {
     p
 }
 
+/// Where RSP is once the CPU has delivered vector `v` from ring 3: the frame (ss, rsp,
+/// rflags, cs, rip and maybe an error code) pushed below RSP0, or IST1 for a double fault.
+pub fn frame_rsp(area: &CpuArea, v: u8) -> u64 {
+    let top = if v == DOUBLE_FAULT { area.ist1 } else { area.rsp0 };
+    top - if has_error_code(v) { 48 } else { 40 }
+}
+
 /// Vectors for which the CPU pushes an error code.
 pub fn has_error_code(v: u8) -> bool {
     matches!(v, 8 | 10 | 11 | 12 | 13 | 14 | 17 | 21 | 29 | 30)
@@ -222,6 +229,15 @@ mod tests {
             assert_eq!((lo >> 16) & 0xffff, KERNEL_CS as u64);
             assert_eq!((lo >> 32) & 7, if v == 8 { 1 } else { 0 });
         }
+    }
+
+    #[test]
+    fn a_ring3_frame_sits_just_below_its_stack_top() {
+        let a = CpuArea::of(3);
+        assert_eq!(frame_rsp(&a, 14), a.rsp0 - 48, "#PF pushes an error code");
+        assert_eq!(frame_rsp(&a, 6), a.rsp0 - 40, "#UD does not");
+        assert_eq!(frame_rsp(&a, DOUBLE_FAULT), a.ist1 - 48, "#DF runs on IST1");
+        assert_eq!(frame_rsp(&a, 0x80), a.rsp0 - 40);
     }
 
     #[test]

@@ -389,6 +389,12 @@ impl Vcpu {
         let mut x = extra(&s);
         let mut words = [0u64; 6];
         if let Entry::Vector(v) = entry {
+            // Only an exception from ring 3 switches to RSP0 and leaves its frame just below
+            // it; one taken in ring 0 (a CPU that let ring 3 in, as QEMU TCG's iretq does)
+            // pushes on whatever stack it had, and the words below RSP0 are an older frame.
+            if g.rsp != layout::frame_rsp(&self.area, v) {
+                return self.dead(&format!("vector {v} taken with rsp {:#x}, not on the ring-0 stack (from ring 0, rip {:#x})", g.rsp, g.rip), regs);
+            }
             let mut buf = [0u8; 48];
             if self.vm.mf.read(self.stack_gpa + PAGE - 48, &mut buf).is_err() {
                 return self.dead("exception frame unreadable", regs);
