@@ -1,6 +1,7 @@
 // Hostile programs: they attack the platform's stub from inside the sandbox (jumping onto its
 // syscall instructions, scribbling over its shared messages, taking over its signals). Each
 // must get no effect on the host — checked on the host side — and the sentry must stay up.
+// On kvm there is no stub in the application's address space to find.
 import { existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -18,8 +19,17 @@ describe.each(platforms)('%s', (platform) => {
       const marker = path.join(tmpdir(), `tsvisor-hostile-${platform}-${mode}-${process.pid}`);
       rmSync(marker, { force: true });
       const r = await runSandbox([fixture('hostile_stub'), mode, marker], { platform, timeoutMs: 15_000 });
-      expect(r.stdout, describeResult(r)).toContain('stub syscall found');
       expect(existsSync(marker), `${marker} was created on the host`).toBe(false);
+      if (platform === 'kvm') {
+        // No stub in the application's address space on kvm (its ring-0 code sits in the
+        // supervisor-only upper half): where the other platforms keep theirs nothing is
+        // mapped, and the search itself faults (SIGSEGV), as it would natively.
+        expect(r.stdout, describeResult(r)).toBe('');
+        expect(r.code, describeResult(r)).toBe(139);
+        sentryStayedUp(r.stderr);
+        return;
+      }
+      expect(r.stdout, describeResult(r)).toContain('stub syscall found');
       if (platform === 'systrap') {
         // seccomp kills the stub at the jump: the program never sees a result.
         expect(r.stdout).not.toContain('returned');
