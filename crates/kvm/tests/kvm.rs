@@ -390,3 +390,28 @@ fn hostile_registers_from_the_sentry_never_reach_ring0() {
     let (c, mut r) = e.ctx(&*s);
     assert_eq!(run(&*c, &mut r).kind, EventKind::Syscall);
 }
+
+#[test]
+fn back_to_back_exceptions_each_decode_their_own_frame() {
+    let Some(e) = env() else { return };
+    // ud2 (#UD, no error code); mov (%rbx) on an unmapped page (#PF, error code); int3 (#BP,
+    // no error code, after the instruction); exit. One vCPU, each frame a different size below
+    // RSP0: a frame taken for the wrong one (or an older one) would give the wrong rip or a
+    // dead vCPU.
+    let code = [vec![0x0f, 0x0b], MOV_DATA_RBX.to_vec(), vec![0x48, 0x8b, 0x03], vec![0xcc], sys(60)].concat();
+    let s = e.space(&code);
+    let (c, mut r) = e.ctx(&*s);
+    let ev = run(&*c, &mut r);
+    assert_eq!((ev.kind, ev.signo as i32, r[REG_RIP]), (EventKind::Fault, libc::SIGILL, CODE), "{ev:?}");
+    assert_eq!(r[REG_RSP], STACK + 4096);
+    r[REG_RIP] += 2;
+    let ev = run(&*c, &mut r);
+    assert_eq!((ev.kind, ev.signo as i32, ev.addr, r[REG_RIP]), (EventKind::Fault, libc::SIGSEGV, DATA, CODE + 9), "{ev:?}");
+    assert_eq!(r[REG_RSP], STACK + 4096);
+    r[REG_RIP] += 3;
+    let ev = run(&*c, &mut r);
+    assert_eq!((ev.kind, ev.signo as i32, r[REG_RIP]), (EventKind::Fault, libc::SIGTRAP, CODE + 13), "{ev:?}");
+    let ev = run(&*c, &mut r);
+    assert_eq!((ev.kind, r[REG_ORIG_RAX]), (EventKind::Syscall, 60));
+    c.release();
+}
