@@ -31,8 +31,9 @@ describe('HelperProcess', () => {
       expect(h.pid).toBeGreaterThan(0);
       let fds: string[] = [];
       for (let i = 0; i < 100; i++) {
-        // Until exec is done (the comm is sleep's): before, /proc shows the spawning side.
-        if (fs.readFileSync(`/proc/${h.pid}/comm`, 'utf8').trim() === 'sleep') {
+        // Until exec is done: the comm is sleep's (before, /proc shows the spawning side) and
+        // the new stack's environment is set up (the kernel sets comm first).
+        if (fs.readFileSync(`/proc/${h.pid}/comm`, 'utf8').trim() === 'sleep' && fs.readFileSync(`/proc/${h.pid}/environ`).length > 0) {
           fds = fs.readdirSync(`/proc/${h.pid}/fd`).sort((a, b) => Number(a) - Number(b));
           break;
         }
