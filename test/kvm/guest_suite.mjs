@@ -112,6 +112,10 @@ function main() {
     'status=0',
     `${vitest.map(q).join(' ')} || status=1`,
     ...bins.map((b) => `echo "[test:kvm] cargo test: ${b}" >&2; ${q('./' + b)} --test-threads=1 || status=1`),
+    // A vCPU thread still alive here belongs to a sandbox or test that did not end (a run once
+    // sat in the guest kernel at exit, soft-locking a CPU): name it before the guest powers off.
+    `left=$(ps -eLo pid,tid,stat,etimes,comm,wchan:32 | awk '$5 == "kvm-vcpu"')`,
+    `[ -z "$left" ] || { echo "[test:kvm] vCPU threads left behind (pid tid stat secs comm wchan):" >&2; echo "$left" >&2; }`,
     'exit $status',
   ].join('\n');
   const env = { TSVISOR_PLATFORMS: o.platforms, TSVISOR_TEST_TIME_SCALE: scale, npm_config_cache: '/tmp/npm-cache' };
