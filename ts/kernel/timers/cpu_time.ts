@@ -21,9 +21,13 @@ import type { ThreadGroup } from '../thread_group';
 
 const SYS = 0, USER = 1, IDLE = 2;
 
-/** The sentry thread's own CPU time, ns (-1 if unknown). */
+/** The sentry thread's own CPU time, ns (-1 if unknown), read now. It also refreshes the
+ *  sample below: a sampled reading must never be older than one already handed out, or a
+ *  segment closed with it gives back time a sample() reported (a thread clock going back). */
 function sentryCpuNs(): number {
-  return addon().sentryThreadCpuNs();
+  sentrySampleAt = performance.now();
+  sentrySample = Math.max(sentrySample, addon().sentryThreadCpuNs());
+  return sentrySample;
 }
 
 /** How old a CPU-time reading may be at the pause points around a blocking syscall. Each
@@ -36,12 +40,7 @@ let sentrySampleAt = -Infinity;
 
 /** sentryCpuNs() at most CPU_SAMPLE_MS old (never going back). */
 function sentryCpuNsSampled(): number {
-  const now = performance.now();
-  if (now - sentrySampleAt >= CPU_SAMPLE_MS) {
-    sentrySampleAt = now;
-    sentrySample = Math.max(sentrySample, sentryCpuNs());
-  }
-  return sentrySample;
+  return performance.now() - sentrySampleAt >= CPU_SAMPLE_MS ? sentryCpuNs() : sentrySample;
 }
 
 export interface CpuSample { userNs: bigint; sysNs: bigint }
