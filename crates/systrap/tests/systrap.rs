@@ -32,6 +32,14 @@ fn load_code(mf: &MemoryFile, a: &mut AddressSpace, code: &[u8]) {
     mf.dec_ref(off, 0x1000).unwrap();
 }
 
+/// movabs addr,%rbx; movq $value,(%rbx); mov $39,%eax; syscall
+fn store_then_getppid(addr: u64, value: u8) -> Vec<u8> {
+    let mut code = vec![0x48, 0xbb];
+    code.extend_from_slice(&addr.to_le_bytes());
+    code.extend_from_slice(&[0x48, 0xc7, 0x03, value, 0, 0, 0, 0xb8, 39, 0, 0, 0, 0x0f, 0x05]);
+    code
+}
+
 fn run(ctx: &dyn Context, regs: &mut Regs) -> Event {
     ctx.switch_to_user(regs);
     let start = std::time::Instant::now();
@@ -69,11 +77,7 @@ fn syscalls_trap_with_registers() {
 #[test]
 fn faults_report_address_and_write_access() {
     let Some((mf, p, mut a)) = setup() else { return };
-    // movabs DATA,%rbx; movq $5,(%rbx); mov $39,%eax; syscall
-    let mut code = vec![0x48, 0xbb];
-    code.extend_from_slice(&DATA.to_le_bytes());
-    code.extend_from_slice(&[0x48, 0xc7, 0x03, 5, 0, 0, 0, 0xb8, 39, 0, 0, 0, 0x0f, 0x05]);
-    load_code(&mf, &mut a, &code);
+    load_code(&mf, &mut a, &store_then_getppid(DATA, 5));
     let ctx = p.new_context(a.ops().unwrap()).unwrap();
     let mut regs = ctx.initial_regs();
     regs[REG_RIP] = CODE;
@@ -184,11 +188,8 @@ fn a_batch_applies_in_order_and_stops_at_the_first_failure() {
 #[test]
 fn the_application_cannot_write_the_batch_table() {
     let Some((mf, p, mut a)) = setup() else { return };
-    // movabs BATCH_TABLE,%rbx; movq $9,(%rbx) (a forged mmap entry)
-    let mut code = vec![0x48, 0xbb];
-    code.extend_from_slice(&BATCH_TABLE.to_le_bytes());
-    code.extend_from_slice(&[0x48, 0xc7, 0x03, 9, 0, 0, 0, 0xb8, 39, 0, 0, 0, 0x0f, 0x05]);
-    load_code(&mf, &mut a, &code);
+    // A forged mmap entry.
+    load_code(&mf, &mut a, &store_then_getppid(BATCH_TABLE, 9));
     let ctx = p.new_context(a.ops().unwrap()).unwrap();
     let mut regs = ctx.initial_regs();
     regs[REG_RIP] = CODE;
