@@ -103,7 +103,12 @@ function sysRequestKey(t: Task, a: SyscallArgs): number {
   const type = keyType(typeName);
   if (type === null) fail(ENOKEY);
   if (desc === '') fail(EINVAL);
-  const k = searchProcessKeyrings(t, type, desc);
+  return found(searchProcessKeyrings(t, type, desc), dest);
+}
+
+/** The end of request_key and KEYCTL_SEARCH: the key found (ENOKEY if none, EKEYREVOKED if
+ *  revoked), linked into `dest` when one was given. */
+function found(k: Key | null, dest: Key | null): number {
   if (k === null) fail(ENOKEY);
   if (k.revoked) fail(EKEYREVOKED);
   if (dest !== null) {
@@ -213,14 +218,7 @@ function sysKeyctl(t: Task, a: SyscallArgs): number {
       const type = keyType(typeName);
       if (type === null) fail(ENOKEY);
       if (!ringF.key.isKeyring) fail(ENOTDIR);
-      const k = searchKeyring(ringF.key, t.creds, (c) => c.type === type && c.description === desc, ringF.possessed);
-      if (k === null) fail(ENOKEY);
-      if (k.revoked) fail(EKEYREVOKED);
-      if (dest !== null) {
-        if (!dest.isKeyring) fail(ENOTDIR);
-        link(dest, k);
-      }
-      return k.serial;
+      return found(searchKeyring(ringF.key, t.creds, (c) => c.type === type && c.description === desc, ringF.possessed), dest);
     }
     case KEYCTL_READ:
       return read(t, a.int(1), a.ptr(2), a.size(3));
