@@ -181,12 +181,19 @@ function getLink(w: NlWriter, m: NlMsg, seq: number, pid: number, stack: ReturnT
   return answer([linkMsg(w, nic, 0, seq, pid)], false);
 }
 
-function linkMsg(w: NlWriter, nic: NetInterface, flags: number, seq: number, pid: number): Uint8Array {
+/** An RTM_NEWLINK message and its struct ifinfomsg for `nic` (family AF_UNSPEC, or AF_INET6
+ *  for the per-family dump). */
+function beginLink(w: NlWriter, flags: number, seq: number, pid: number, family: number, nic: NetInterface): void {
   w.begin(RTM_NEWLINK, flags, seq, pid);
   const h = w.struct(IFINFOMSG);
+  h.setUint8(0, family);
   h.setUint16(2, nic.type, true);
   h.setInt32(4, nic.index, true);
   h.setUint32(8, nic.flags, true);
+}
+
+function linkMsg(w: NlWriter, nic: NetInterface, flags: number, seq: number, pid: number): Uint8Array {
+  beginLink(w, flags, seq, pid, 0, nic);
   w.str(IFLA_IFNAME, nic.name);
   w.u32(IFLA_TXQLEN, nic.txqlen);
   w.u8(IFLA_OPERSTATE, nic.operstate);
@@ -233,12 +240,7 @@ const NLA_F_NESTED = 0x8000;
 
 /** inet6_fill_ifinfo: what IPv6 keeps of a link (an RTM_GETLINK dump asked for AF_INET6). */
 function inet6LinkMsg(w: NlWriter, nic: NetInterface, seq: number, pid: number): Uint8Array {
-  w.begin(RTM_NEWLINK, NLM_F_MULTI, seq, pid);
-  const h = w.struct(IFINFOMSG);
-  h.setUint8(0, AF_INET6);
-  h.setUint16(2, nic.type, true);
-  h.setInt32(4, nic.index, true);
-  h.setUint32(8, nic.flags, true);
+  beginLink(w, NLM_F_MULTI, seq, pid, AF_INET6, nic);
   w.str(IFLA_IFNAME, nic.name);
   w.attr(IFLA_ADDRESS, nic.hwaddr);
   w.u32(IFLA_MTU, nic.mtu);
