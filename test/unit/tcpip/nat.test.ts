@@ -3,7 +3,7 @@
 // fixed-seed fuzzer of forged and mutated frames, and a SYN storm — with host sockets
 // replaced by fakes that only record what the NAT asked the host for.
 import { EventEmitter } from 'node:events';
-import type * as dgram from 'node:dgram';
+import * as dgram from 'node:dgram';
 import * as net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { linkLocalOf, newSandboxNetwork } from '../../../ts/net/nat/network';
@@ -11,13 +11,15 @@ import { pseudoSum } from '../../../ts/tcpip/checksum';
 import { buildSolicit } from '../../../ts/tcpip/link/ndp';
 import { Nat, MAX_PENDING_CONNECTS, type HostSockets } from '../../../ts/net/nat/nat';
 import { GATEWAY_ADDR, GATEWAY_MAC, GUEST_ADDR, GUEST_MAC } from '../../../ts/net/nat/policy';
-import { parsePublish } from '../../../ts/net/nat/publish';
+import { parsePublish, Publisher } from '../../../ts/net/nat/publish';
 import { firstNameserver } from '../../../ts/net/nat/resolv';
 import { addrKey, type IPAddr } from '../../../ts/tcpip/addr';
 import { writeIPv4Header, IPV4_HEADER } from '../../../ts/tcpip/header/ipv4';
 import { writeTCP, tcpHeaderLen, TH_SYN, TH_ACK, TH_RST, IPPROTO_TCP } from '../../../ts/tcpip/header/tcp';
 import { writeUDP, IPPROTO_UDP } from '../../../ts/tcpip/header/udp';
 import { IFF_LOOPBACK, IFF_UP } from '../../../ts/tcpip/nic';
+import { UdpEndpoint } from '../../../ts/tcpip/udp/endpoint';
+import { POLLIN } from '../../../ts/abi/linux/poll';
 
 function rng(seed: number): () => number {
   let s = seed >>> 0;
@@ -150,6 +152,38 @@ describe('sandbox network: NICs and routes', () => {
     expect(firstNameserver('# x\nsearch a\nnameserver 127.0.0.53\nnameserver 1.1.1.1\n')).toEqual({ host: '127.0.0.53', port: 53, family: 4 });
     expect(firstNameserver('nameserver fe80::1%eth0\n')).toEqual({ host: 'fe80::1', port: 53, family: 6 });
     expect(firstNameserver('nameserver bogus\n')).toBeNull();
+  });
+
+  it('--publish /udp: answers sent just before the sandbox closes still reach the host client', async () => {
+    const { stack, gateway, nat } = newSandboxNetwork({ dns: { host: '127.0.0.1', port: 5353, family: 4 } });
+    const pub = new Publisher(gateway);
+    const probe = dgram.createSocket('udp4');
+    const hostPort = await new Promise<number>((r) => probe.bind(0, '127.0.0.1', () => r(probe.address().port)));
+    await new Promise((r) => probe.close(r));
+    await pub.listen({ hostPort, sandboxPort: 9000, udp: true });
+    // The program: three answers to the first datagram, then exit_group; the sentry closes
+    // the network within microtasks of the last sendto.
+    const ep = new UdpEndpoint(stack);
+    const b = { v4: true, v6: false, addr: null, reuseAddr: false, reusePort: false, uid: 0, listening: () => false };
+    ep.lport = stack.udpPorts.reserve(9000, b, ep);
+    ep.binding = b;
+    ep.owner = {
+      notify: (mask) => {
+        if (!(mask & POLLIN)) return;
+        const d = ep.take(false);
+        if (!d) return;
+        for (const w of ['A', 'B', 'C']) ep.send(GUEST_ADDR, d.from, d.port, new TextEncoder().encode(w));
+        stack.flush();
+        void (async () => { for (let i = 0; i < 20; i++) await null; pub.close(); nat.close(); })();
+      },
+    };
+    const c = dgram.createSocket('udp4');
+    const got: string[] = [];
+    c.on('message', (m) => got.push(m.toString()));
+    c.send('x', hostPort, '127.0.0.1');
+    for (let i = 0; i < 100 && got.length < 3; i++) await new Promise((r) => setTimeout(r, 20));
+    c.close();
+    expect(got).toEqual(['A', 'B', 'C']);
   });
 });
 

@@ -35,6 +35,10 @@ export class Publisher {
   private readonly udpSocks: dgram.Socket[] = [];
   private readonly splices = new Set<TcpSplice>();
   private readonly udpPeers = new Map<string, { ep: UdpEndpoint; timer: NodeJS.Timeout }>();
+  // A reply the program sent just before it exited is still in dgram's address lookup when
+  // the sandbox closes; closing then would drop it (Linux had it on the wire at sendto).
+  private pendingSends = 0;
+  private closing = false;
 
   constructor(private readonly gw: Stack) {}
 
@@ -97,7 +101,10 @@ export class Publisher {
       ep.local = GATEWAY_ADDR.slice();
       ep.owner = {
         notify: () => {
-          for (let d = ep.take(false); d; d = ep.take(false)) sock.send(d.data, rinfo.port, rinfo.address);
+          for (let d = ep.take(false); d; d = ep.take(false)) {
+            this.pendingSends++;
+            sock.send(d.data, rinfo.port, rinfo.address, () => { this.pendingSends--; if (this.closing) this.closeUdpWhenSent(); });
+          }
         },
       };
       peer = { ep, timer: setTimeout(() => {}, 0) };
@@ -113,10 +120,16 @@ export class Publisher {
 
   close(): void {
     for (const s of this.servers) s.close();
-    for (const s of this.udpSocks) { try { s.close(); } catch { /* closed */ } }
+    this.closing = true;
+    this.closeUdpWhenSent();
     for (const s of this.splices) s.close();
     this.splices.clear();
     for (const p of this.udpPeers.values()) clearTimeout(p.timer);
     this.udpPeers.clear();
+  }
+
+  private closeUdpWhenSent(): void {
+    if (this.pendingSends > 0) return;
+    for (const s of this.udpSocks.splice(0)) { try { s.close(); } catch { /* closed */ } }
   }
 }
