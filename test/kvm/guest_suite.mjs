@@ -5,7 +5,7 @@
 // guest; the tests themselves are the ordinary vitest files and crates/kvm's cargo tests.
 //
 //   node test/kvm/guest_suite.mjs [--platforms kvm] [--files a.test.ts,b.test.ts] [--no-cargo]
-//                                 [--here] [--timeout SECONDS] [--list]
+//                                 [--here] [--timeout SECONDS] [--file-timeout SECONDS] [--smp N] [--list]
 //
 // What the guest changes (and how this copes): its / is the host's, read-only, so the
 // fixtures and the TypeScript are built on the host first (`vitest list` runs the global
@@ -15,7 +15,7 @@
 // pointed at the guest's tmpfs anyway); /tmp is a fresh tmpfs; node there is 10-20x slower,
 // so the tests' own run timeouts are scaled (TSVISOR_TEST_TIME_SCALE, test/helpers/run.ts),
 // and one test file runs at a time (vitest's worker start-up limit is a fixed 60 s).
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -43,7 +43,12 @@ export const GUEST_FILES = [
 const KVM_CRATES = ['tsvisor-kvm'];
 
 function parseArgs(argv) {
-  const o = { platforms: process.env.TSVISOR_PLATFORMS ?? 'kvm', files: GUEST_FILES, cargo: true, here: false, timeout: 1800, list: false };
+  const o = {
+    platforms: process.env.TSVISOR_PLATFORMS ?? 'kvm', files: GUEST_FILES, cargo: true, here: false, list: false,
+    // Seconds: the whole run (boot to power-off), one test file, silence before the guest
+    // counts as hung, the runner's heartbeat, and the wait for power-off after the last line.
+    deadline: 780, fileTimeout: 300, silence: 150, heartbeat: 30, grace: 60, smp: null,
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const val = () => {
@@ -54,7 +59,9 @@ function parseArgs(argv) {
     else if (a === '--files') o.files = val().split(',').filter((f) => f.length > 0);
     else if (a === '--no-cargo') o.cargo = false;
     else if (a === '--here') o.here = true;
-    else if (a === '--timeout') o.timeout = Number(val());
+    else if (a === '--timeout') o.deadline = Number(val());
+    else if (a === '--file-timeout') o.fileTimeout = Number(val());
+    else if (a === '--smp') o.smp = Number(val());
     else if (a === '--list') o.list = true;
     else throw new Error(`unknown option ${a}`);
   }
@@ -86,7 +93,104 @@ function buildCargoTests() {
   return bins;
 }
 
-function main() {
+/** What the host knows of the guest's run, from the lines test/kvm/guest_files.sh prints. */
+class Progress {
+  constructor() {
+    this.current = null; // { name, at } of the step running now
+    this.lastTest = '';
+    this.results = []; // { name, result, secs }
+    this.doneStatus = null;
+    this.lastOutput = Date.now();
+  }
+
+  line(l) {
+    const m = /^\[test:kvm\] \+\d+s (start|end) (\S+?)(?:: (.*) in (\d+) s)?$/.exec(l);
+    if (m?.[1] === 'start') this.current = { name: m[2], at: Date.now() };
+    else if (m?.[1] === 'end') {
+      this.results.push({ name: m[2], result: m[3], secs: Number(m[4]) });
+      this.current = null;
+    }
+    const t = /^\[test:kvm\]   \S+ (.*) \([\d.]+ s\)$/.exec(l);
+    if (t) this.lastTest = t[1];
+    const d = /^\[test:kvm\] \+\d+s done: status (\d+)/.exec(l);
+    if (d) this.doneStatus = Number(d[1]);
+  }
+
+  where() {
+    if (this.current === null) return 'between steps';
+    const s = ((Date.now() - this.current.at) / 1000).toFixed(0);
+    return `${this.current.name} (for ${s} s; last test finished: ${this.lastTest || 'none'})`;
+  }
+}
+
+/** Streams a child's output line by line to ours, feeding `onLine`. */
+function pipeLines(stream, out, onLine) {
+  let buf = '';
+  stream.setEncoding('utf8');
+  stream.on('data', (chunk) => {
+    out.write(chunk);
+    buf += chunk;
+    let i;
+    while ((i = buf.indexOf('\n')) >= 0) {
+      onLine(buf.slice(0, i));
+      buf = buf.slice(i + 1);
+    }
+  });
+}
+
+/** Runs the guest (or the runner here) and watches it: a guest silent for `silence` s, one past
+ *  the deadline, or one that does not power off `grace` s after its last line is killed, and the
+ *  host says what it was running. Resolves to the run's status. */
+function watch(cmd, args, env, o) {
+  return new Promise((resolve) => {
+    const p = new Progress();
+    const t0 = Date.now();
+    // Its own process group: a kill reaches guest-run.sh and the QEMU it started, nothing else.
+    const child = spawn(cmd, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const onLine = (l) => { p.lastOutput = Date.now(); p.line(l); };
+    pipeLines(child.stdout, process.stdout, onLine);
+    pipeLines(child.stderr, process.stderr, (l) => { p.lastOutput = Date.now(); });
+    let killed = null;
+    const kill = (why) => {
+      if (killed !== null) return;
+      killed = why;
+      console.error(`[test:kvm] host: ${why}; the guest was running ${p.where()}: killing it`);
+      try { process.kill(-child.pid, 'SIGTERM'); } catch { /* gone */ }
+      setTimeout(() => { try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ } }, 15_000).unref();
+    };
+    const timer = setInterval(() => {
+      const now = Date.now();
+      if (p.doneStatus !== null) {
+        if (now - p.lastOutput > o.grace * 1000) kill(`the guest did not power off ${o.grace} s after its last test`);
+      } else if (now - p.lastOutput > o.silence * 1000) {
+        kill(`nothing from the guest for ${o.silence} s (its heartbeat is every ${o.heartbeat} s)`);
+      } else if (now - t0 > o.deadline * 1000) {
+        kill(`the run passed its deadline of ${o.deadline} s`);
+      }
+    }, 2000);
+    child.on('close', (code, signal) => {
+      clearInterval(timer);
+      const secs = (Date.now() - t0) / 1000;
+      console.error(`[test:kvm] summary (${o.here ? 'here' : 'in the QEMU guest'}, ${secs.toFixed(0)} s${o.here ? '' : ' from boot to power-off'}):`);
+      for (const r of p.results) console.error(`[test:kvm]   ${String(r.secs).padStart(4)} s  ${r.result}  ${r.name}`);
+      if (p.current !== null) console.error(`[test:kvm]      -  NOT FINISHED  ${p.current.name}`);
+      let status;
+      if (p.doneStatus !== null) {
+        // The guest's own verdict; a guest killed after it (no power-off) is reported, not failed on.
+        status = p.doneStatus;
+        if (killed !== null) console.error(`[test:kvm] note: ${killed} (its tests had all ended)`);
+      } else if (killed !== null) {
+        status = 124;
+      } else {
+        status = code ?? 128;
+        console.error(`[test:kvm] the guest ended without its last line (exit ${code ?? signal})`);
+      }
+      resolve(status);
+    });
+  });
+}
+
+async function main() {
   const o = parseArgs(process.argv.slice(2));
   for (const f of o.files) if (!existsSync(path.join(root, f))) throw new Error(`no such test file: ${f}`);
   if (o.list) {
@@ -101,41 +205,39 @@ function main() {
   const bins = o.cargo ? buildCargoTests() : [];
   console.error(`[test:kvm] host side ready in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${o.files.length} test files on ${o.platforms}, ${bins.length} cargo test binaries`);
 
-  const scale = o.here ? '1' : '5';
-  // One file at a time in the guest: vitest gives a forks worker 60 s to start (a constant),
-  // which two busy workers on two emulated CPUs can starve.
-  const vitest = ['node', 'node_modules/vitest/vitest.mjs', 'run', ...(o.here ? [] : ['--maxWorkers=1']),
-    `--testTimeout=${60_000 * Number(scale)}`,
-    `--hookTimeout=${120_000 * Number(scale)}`, ...o.files];
-  const q = (s) => `'${s.replace(/'/g, `'\\''`)}'`;
-  const script = [
-    'status=0',
-    `${vitest.map(q).join(' ')} || status=1`,
-    ...bins.map((b) => `echo "[test:kvm] cargo test: ${b}" >&2; ${q('./' + b)} --test-threads=1 || status=1`),
-    // A vCPU thread still alive here belongs to a sandbox or test that did not end (a run once
-    // sat in the guest kernel at exit, soft-locking a CPU): name it before the guest powers off.
-    `left=$(ps -eLo pid,tid,stat,etimes,comm,wchan:32 | awk '$5 == "kvm-vcpu"')`,
-    `[ -z "$left" ] || { echo "[test:kvm] vCPU threads left behind (pid tid stat secs comm wchan):" >&2; echo "$left" >&2; }`,
-    'exit $status',
-  ].join('\n');
-  const env = { TSVISOR_PLATFORMS: o.platforms, TSVISOR_TEST_TIME_SCALE: scale, npm_config_cache: '/tmp/npm-cache' };
+  // Node in the guest is 10-20x slower: the tests' own run timeouts are scaled by 5, and one
+  // test file runs at a time (vitest gives a forks worker a fixed 60 s to start, which two
+  // busy workers on two emulated CPUs can starve).
+  const scale = o.here ? 1 : 5;
+  const env = {
+    TSVISOR_PLATFORMS: o.platforms,
+    TSVISOR_TEST_TIME_SCALE: String(scale),
+    npm_config_cache: '/tmp/npm-cache',
+    KVM_SUITE_FILES: o.files.join(' '),
+    KVM_SUITE_BINS: bins.join(' '),
+    KVM_SUITE_FILE_TIMEOUT: String(o.fileTimeout),
+    KVM_SUITE_HEARTBEAT: String(o.heartbeat),
+    KVM_SUITE_TEST_TIMEOUT: String(60_000 * scale),
+    KVM_SUITE_HOOK_TIMEOUT: String(120_000 * scale),
+  };
+  const runner = 'test/kvm/guest_files.sh';
   let status;
   if (o.here) {
-    status = run('bash', ['-c', script], { env: { ...process.env, ...env } });
+    status = await watch('bash', [runner], { ...process.env, ...env }, o);
   } else {
     const guestRun = guestRunPath();
     if (!existsSync(guestRun)) throw new Error(`${guestRun} not found (set TSVISOR_GUEST_RUN)`);
-    const args = ['--timeout', String(o.timeout)];
+    // guest-run's own limit is the backstop behind the watchdog's deadline.
+    const args = ['--timeout', String(o.deadline + 60)];
+    if (o.smp !== null) args.push('--smp', String(o.smp));
     for (const [k, v] of Object.entries(env)) args.push('--env', `${k}=${v}`);
-    status = run(guestRun, [...args, '--', 'bash', '-c', script]);
+    status = await watch(guestRun, [...args, '--', 'bash', runner], process.env, o);
   }
-  console.error(`[test:kvm] ${o.here ? 'here' : 'in the guest'}: exit ${status} after ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+  console.error(`[test:kvm] ${o.here ? 'here' : 'in the guest'}: exit ${status} after ${((Date.now() - t0) / 1000).toFixed(0)} s (host build included)`);
   return status;
 }
 
-try {
-  process.exitCode = main();
-} catch (e) {
+main().then((status) => { process.exitCode = status; }, (e) => {
   console.error(`[test:kvm] ${e instanceof Error ? e.message : String(e)}`);
   process.exitCode = 2;
-}
+});
