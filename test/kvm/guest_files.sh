@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs inside the QEMU guest (test/kvm/guest_suite.mjs starts it through guest-run.sh, in the
-# repository): the chosen sandbox test files one at a time, each in its own vitest with a time
-# limit, then the KVM crates' cargo test binaries. The guest's output reaches the host as it is
+# repository): the chosen sandbox test files one at a time in one vitest (starting one costs a
+# minute or more there: node_modules is read over uncached 9p), each file with a time limit
+# kept by a watchdog here — a file past it has vitest killed, and a new vitest goes on with the
+# files not yet run — then the KVM crates' cargo test binaries. The guest's output reaches the host as it is
 # written, so every step says on stdout when it starts and ends, and a heartbeat says what is
 # running; the host side reads these lines (its watchdog and summary) — keep their shape:
 #   [test:kvm] +SECONDS start FILE | end FILE: passed|FAILED (exit N)|TIMED OUT in S s
@@ -56,13 +58,14 @@ sweep() {
   return 0
 }
 
-current=""; current_t=0
 heartbeat() {
   while sleep "$beat"; do
-    local c now
-    c=$(cat "$state.file" 2>/dev/null)
-    now=$(date +%s)
-    echo "[test:kvm] +$((now - t0))s heartbeat: ${c:-between steps}, test: $(cat "$state" 2>/dev/null | head -c 160), load $(cut -d' ' -f1-3 /proc/loadavg)"
+    local m f since
+    m=$(cat "$state.module" 2>/dev/null)
+    f=${m%%$'\t'*}; since=${m##*$'\t'}
+    if [ -n "$m" ]; then m="$f for $(($(date +%s) - since)) s, test: $(head -c 160 "$state.test" 2>/dev/null)"
+    else m=$(cat "$state.step" 2>/dev/null); fi
+    echo "[test:kvm] +$(($(date +%s) - t0))s heartbeat: ${m:-between steps}, load $(cut -d' ' -f1-3 /proc/loadavg)"
   done
 }
 heartbeat &
@@ -71,39 +74,87 @@ hb=$!
 trap 'kill $(pgrep -P $hb) $hb 2>/dev/null' EXIT
 
 passed=0; failed=0; timedout=0; status=0
-run_step() {  # run_step NAME TIMEOUT CMD...
-  local name=$1 limit=$2 start rc before
+count() {  # count RESULT NAME SECS: one step's line and tally
+  case $1 in
+  passed) passed=$((passed + 1)) ;;
+  TIMED*) timedout=$((timedout + 1)); status=1 ;;
+  *) failed=$((failed + 1)); status=1 ;;
+  esac
+}
+
+# The test files: one vitest for as many as it gets through. The watchdog kills it when a file
+# runs past its limit, or when nothing starts or ends for that long (start-up, collection).
+export KVM_SUITE_T0=$t0
+: >"$state.done"
+remaining=(${KVM_SUITE_FILES:-})
+while [ ${#remaining[@]} -gt 0 ]; do
+  before=$(mktemp /tmp/kvm-suite-pids.XXXXXX)
+  baseline >"$before"
+  : >"$state.module"; : >"$state.test"
+  echo "vitest starting for ${#remaining[@]} files" >"$state.step"
+  say "vitest for ${#remaining[@]} files: ${remaining[*]}"
+  # Its own session and process group: a kill reaches vitest, its workers and their sandboxes.
+  setsid node node_modules/vitest/vitest.mjs run --maxWorkers=1 \
+    --testTimeout="${KVM_SUITE_TEST_TIMEOUT:-300000}" --hookTimeout="${KVM_SUITE_HOOK_TIMEOUT:-600000}" \
+    --reporter=default --reporter=./test/kvm/progress_reporter.mjs "${remaining[@]}" 2>&1 &
+  vpid=$!
+  last_change=$(date +%s); last_seen=""; hung=""; timed=0
+  while kill -0 "$vpid" 2>/dev/null; do
+    sleep 2
+    seen="$(cat "$state.module" 2>/dev/null)|$(wc -l <"$state.done")"
+    [ "$seen" = "$last_seen" ] || { last_seen=$seen; last_change=$(date +%s); }
+    if [ $(($(date +%s) - last_change)) -gt "$file_timeout" ]; then
+      m=$(cat "$state.module" 2>/dev/null)
+      hung=${m%%$'\t'*}; timed=1
+      say "timed out (limit $file_timeout s) in ${hung:-vitest outside any file}; the test then running: $(head -c 200 "$state.test")"
+      kill -TERM -- -"$vpid" 2>/dev/null
+      for _ in 1 2 3 4 5; do sleep 2; kill -0 "$vpid" 2>/dev/null || break; done
+      kill -KILL -- -"$vpid" 2>/dev/null
+      break
+    fi
+  done
+  wait "$vpid"
+  vrc=$?
+  sweep "$before" "vitest"
+  rm -f "$before"
+  if [ -n "$hung" ]; then
+    say "end $hung: TIMED OUT in $file_timeout s"
+    echo "$hung	TIMED OUT" >>"$state.done"
+  fi
+  left=()
+  for f in "${remaining[@]}"; do
+    grep -q "^$f	" "$state.done" || left+=("$f")
+  done
+  if [ -z "$hung" ] && [ ${#left[@]} -gt 0 ]; then
+    # vitest ended, or hung outside any file, without running these: failed, and no new try.
+    [ $timed = 1 ] && why="vitest hung outside a file" || why="vitest exit $vrc"
+    for f in "${left[@]}"; do say "end $f: NOT RUN ($why) in 0 s"; echo "$f	NOT RUN" >>"$state.done"; done
+    left=()
+  fi
+  [ -n "$hung" ] || [ "$vrc" = 0 ] || grep -q "	FAILED$" "$state.done" || { say "vitest exit $vrc with no failed file (an error outside the tests)"; status=1; }
+  remaining=("${left[@]}")
+done
+while IFS=$'\t' read -r f r; do count "$r"; done <"$state.done"
+
+run_step() {  # run_step NAME TIMEOUT CMD...: one program with a time limit (the cargo tests)
+  local name=$1 limit=$2 start rc before secs
   shift 2
   before=$(mktemp /tmp/kvm-suite-pids.XXXXXX)
   baseline >"$before"
   start=$(date +%s)
-  echo "$name (since +$((start - t0))s)" >"$state.file"
-  : >"$state"
+  echo "$name (since +$((start - t0))s)" >"$state.step"
   say "start $name"
   timeout -k 10 "$limit" "$@" 2>&1
   rc=$?
-  local secs=$(($(date +%s) - start))
-  if [ $rc = 124 ] || [ $rc = 137 ]; then
-    say "timed out (limit $limit s); the test then running: $(head -c 200 "$state")"
-    say "end $name: TIMED OUT in $secs s"
-    timedout=$((timedout + 1)); status=1
-  elif [ $rc = 0 ]; then
-    say "end $name: passed in $secs s"
-    passed=$((passed + 1))
-  else
-    say "end $name: FAILED (exit $rc) in $secs s"
-    failed=$((failed + 1)); status=1
+  secs=$(($(date +%s) - start))
+  if [ $rc = 124 ] || [ $rc = 137 ]; then say "end $name: TIMED OUT in $secs s"; count TIMED
+  elif [ $rc = 0 ]; then say "end $name: passed in $secs s"; count passed
+  else say "end $name: FAILED (exit $rc) in $secs s"; count FAILED
   fi
   sweep "$before" "$name"
   rm -f "$before"
-  : >"$state.file"
+  : >"$state.step"
 }
-
-for f in ${KVM_SUITE_FILES:-}; do
-  run_step "$f" "$file_timeout" node node_modules/vitest/vitest.mjs run --maxWorkers=1 \
-    --testTimeout="${KVM_SUITE_TEST_TIMEOUT:-300000}" --hookTimeout="${KVM_SUITE_HOOK_TIMEOUT:-600000}" \
-    --reporter=default --reporter=./test/kvm/progress_reporter.mjs "$f"
-done
 for b in ${KVM_SUITE_BINS:-}; do
   run_step "cargo:$b" "$file_timeout" "./$b" --test-threads=1
 done
@@ -111,5 +162,5 @@ done
 # A lockup the guest kernel noticed (a vCPU thread stuck in it) is worth seeing on the host.
 dmesg 2>/dev/null | grep -E 'soft lockup|hung_task|BUG:|Oops|WARNING:' | tail -n 20 | sed 's/^/[test:kvm] guest kernel: /'
 say "done: status $status ($passed passed, $failed failed, $timedout timed out)"
-rm -f "$state" "$state.file"
+rm -f "$state" "$state".*
 exit $status

@@ -16,7 +16,7 @@
 // so the tests' own run timeouts are scaled (TSVISOR_TEST_TIME_SCALE, test/helpers/run.ts),
 // and one test file runs at a time (vitest's worker start-up limit is a fixed 60 s).
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -93,6 +93,23 @@ function buildCargoTests() {
   return bins;
 }
 
+/** pid and its descendants (by /proc's parent links). */
+function processTree(pid) {
+  const children = new Map();
+  for (const e of readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(e)]);
+    } catch { /* gone meanwhile */ }
+  }
+  const out = [];
+  const walk = (p) => { out.push(p); for (const c of children.get(p) ?? []) walk(c); };
+  walk(pid);
+  return out;
+}
+
 /** What the host knows of the guest's run, from the lines test/kvm/guest_files.sh prints. */
 class Progress {
   constructor() {
@@ -155,8 +172,15 @@ function watch(cmd, args, env, o) {
       if (killed !== null) return;
       killed = why;
       console.error(`[test:kvm] host: ${why}; the guest was running ${p.where()}: killing it`);
-      try { process.kill(-child.pid, 'SIGTERM'); } catch { /* gone */ }
-      setTimeout(() => { try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ } }, 15_000).unref();
+      // guest-run.sh's QEMU runs under `timeout`, in a process group of its own: each pid of
+      // the tree, found before anything dies, then the group.
+      const tree = processTree(child.pid);
+      const signal = (sig) => {
+        for (const pid of tree) { try { process.kill(pid, sig); } catch { /* gone */ } }
+        try { process.kill(-child.pid, sig); } catch { /* gone */ }
+      };
+      signal('SIGTERM');
+      setTimeout(() => signal('SIGKILL'), 15_000).unref();
     };
     const timer = setInterval(() => {
       const now = Date.now();

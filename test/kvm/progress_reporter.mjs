@@ -1,23 +1,46 @@
-// A vitest reporter for the KVM guest run (test/kvm/guest_files.sh): one line per test as it
-// ends, and the name of the test now running written to $KVM_SUITE_STATE, so that the
-// runner's heartbeat and a timed-out file can say where they were. The default reporter
-// (also on) prints per file, only when the file ends — too late for a guest that hangs.
-import { writeFileSync } from 'node:fs';
+// A vitest reporter for the KVM guest run (test/kvm/guest_files.sh): a line when a test file
+// starts and ends and one per test as it ends, on stdout as they happen (the default
+// reporter, also on, prints a file only once it is over — too late for a guest that hangs).
+// For the runner's watchdog and heartbeat it keeps, under $KVM_SUITE_STATE:
+//   .module  "FILE<TAB>epoch seconds it started" while a file runs, empty between files
+//   .test    the test now running
+//   .done    "FILE<TAB>passed|FAILED" per file that ended
+// The lines' shape is read by the host (test/kvm/guest_suite.mjs): keep it.
+import { appendFileSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
 
 const state = process.env.KVM_SUITE_STATE;
+const t0 = Number(process.env.KVM_SUITE_T0 ?? Math.floor(Date.now() / 1000));
 
-function note(text) {
+function put(suffix, text, append = false) {
   if (state === undefined) return;
   try {
-    writeFileSync(state, text + '\n');
+    (append ? appendFileSync : writeFileSync)(state + suffix, text);
   } catch {
-    /* the heartbeat is best effort */
+    /* the watchdog then sees nothing new, which is what happened */
   }
 }
 
+const now = () => Math.floor(Date.now() / 1000);
+const say = (text) => process.stdout.write(`[test:kvm] +${now() - t0}s ${text}\n`);
+const rel = (m) => path.relative(process.cwd(), m.moduleId);
+
 export default class ProgressReporter {
+  onTestModuleStart(m) {
+    put('.module', `${rel(m)}\t${now()}\n`);
+    say(`start ${rel(m)}`);
+  }
+
+  onTestModuleEnd(m) {
+    const result = m.state() === 'failed' ? 'FAILED' : m.state();
+    const secs = Math.round((m.diagnostic()?.duration ?? 0) / 1000);
+    put('.done', `${rel(m)}\t${result}\n`, true);
+    put('.module', '');
+    say(`end ${rel(m)}: ${result} in ${secs} s`);
+  }
+
   onTestCaseReady(test) {
-    note(test.fullName);
+    put('.test', test.fullName);
   }
 
   onTestCaseResult(test) {
@@ -25,6 +48,6 @@ export default class ProgressReporter {
     const ms = test.diagnostic()?.duration ?? 0;
     const mark = r.state === 'passed' ? 'ok' : r.state === 'failed' ? 'FAILED' : r.state;
     process.stdout.write(`[test:kvm]   ${mark} ${test.fullName} (${(ms / 1000).toFixed(1)} s)\n`);
-    note(`(between tests; last: ${test.fullName})`);
+    put('.test', `(between tests; last: ${test.fullName})`);
   }
 }
