@@ -64,7 +64,7 @@ heartbeat() {
     m=$(cat "$state.module" 2>/dev/null)
     f=${m%%$'\t'*}; since=${m##*$'\t'}
     if [ -n "$m" ]; then m="$f for $(($(date +%s) - since)) s, test: $(head -c 160 "$state.test" 2>/dev/null)"
-    else m=$(cat "$state.step" 2>/dev/null); fi
+    else m="$(cat "$state.step" 2>/dev/null), $(wc -l <"$state.done" 2>/dev/null) files ended"; fi
     echo "[test:kvm] +$(($(date +%s) - t0))s heartbeat: ${m:-between steps}, load $(cut -d' ' -f1-3 /proc/loadavg)"
   done
 }
@@ -94,7 +94,7 @@ while [ ${#remaining[@]} -gt 0 ]; do
   echo "vitest starting for ${#remaining[@]} files" >"$state.step"
   say "vitest for ${#remaining[@]} files: ${remaining[*]}"
   # Its own session and process group: a kill reaches vitest, its workers and their sandboxes.
-  setsid node node_modules/vitest/vitest.mjs run --maxWorkers=1 \
+  setsid node node_modules/vitest/vitest.mjs run --maxWorkers=1 --no-cache \
     --testTimeout="${KVM_SUITE_TEST_TIMEOUT:-300000}" --hookTimeout="${KVM_SUITE_HOOK_TIMEOUT:-600000}" \
     --reporter=default --reporter=./test/kvm/progress_reporter.mjs "${remaining[@]}" 2>&1 &
   vpid=$!

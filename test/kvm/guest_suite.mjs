@@ -252,10 +252,16 @@ async function main() {
     const guestRun = guestRunPath();
     if (!existsSync(guestRun)) throw new Error(`${guestRun} not found (set TSVISOR_GUEST_RUN)`);
     // guest-run's own limit is the backstop behind the watchdog's deadline.
-    const args = ['--timeout', String(o.deadline + 60)];
+    // --no-cwd: the repository read-only, so it comes through the root's cached 9p mount
+    // (the writable export is uncached: vitest took 60-90 s to start from it, each sandbox
+    // re-read the CLI bundle); the tests write only under /tmp, vitest's cache is off.
+    const args = ['--no-cwd', '--timeout', String(o.deadline + 60)];
     if (o.smp !== null) args.push('--smp', String(o.smp));
     for (const [k, v] of Object.entries(env)) args.push('--env', `${k}=${v}`);
-    status = await watch(guestRun, [...args, '--', 'bash', runner], process.env, o);
+    // The guest runs a copy: bash reads a script as it goes, and this one is in the writable
+    // working tree, where an edit on the host during a run would shift what it reads next.
+    const copy = `cp ${runner} /tmp/kvm-guest-files.sh && exec bash /tmp/kvm-guest-files.sh`;
+    status = await watch(guestRun, [...args, '--', 'bash', '-c', copy], process.env, o);
   }
   console.error(`[test:kvm] ${o.here ? 'here' : 'in the guest'}: exit ${status} after ${((Date.now() - t0) / 1000).toFixed(0)} s (host build included)`);
   return status;
