@@ -14,7 +14,7 @@ use std::sync::{Arc, Condvar, Mutex, Once};
 use std::time::{Duration, Instant};
 
 use kvm_bindings::{kvm_msr_entry, kvm_regs, kvm_segment, kvm_sregs, kvm_xcrs, kvm_xsave, Msrs};
-use kvm_ioctls::{VcpuExit, VcpuFd};
+use kvm_ioctls::{SyncReg, VcpuExit, VcpuFd};
 use tsvisor_platform::{Completion, Event, EventKind, Regs, REG_CS, REG_FS_BASE, REG_GS_BASE, REG_SS};
 
 use crate::address_space::SpaceShared;
@@ -151,6 +151,8 @@ struct Vcpu {
     cr3_toggle: bool,
     dead: bool,
     broken: bool,
+    /// Registers travel through kvm_run (Vm::sync_regs).
+    sync: bool,
 }
 
 const CR0_PE: u64 = 1;
@@ -240,7 +242,52 @@ impl Vcpu {
         xcrs.xcrs[0].value = vm.xcr0;
         fd.set_xcrs(&xcrs).map_err(errno)?;
         let pristine_fp = fd.get_xsave().map_err(errno)?;
-        Ok(Vcpu { vm, fd, area, stack_gpa, sregs, pristine_fp, space: None, tlb: (0, 0), cr3_toggle: false, dead: false, broken: false })
+        let mut fd = fd;
+        let sync = vm.sync_regs;
+        if sync {
+            // KVM copies both into kvm_run at every exit (KVM_RUN's `out:` path, EINTR too).
+            fd.set_sync_valid_reg(SyncReg::Register);
+            fd.set_sync_valid_reg(SyncReg::SystemRegister);
+        }
+        Ok(Vcpu { vm, fd, area, stack_gpa, sregs, pristine_fp, space: None, tlb: (0, 0), cr3_toggle: false, dead: false, broken: false, sync })
+    }
+
+    /// The registers as of the last exit (or as last put, before the next entry).
+    fn exit_regs(&self) -> io::Result<kvm_regs> {
+        if self.sync {
+            Ok(self.fd.sync_regs().regs)
+        } else {
+            self.fd.get_regs().map_err(errno)
+        }
+    }
+
+    fn exit_sregs(&self) -> io::Result<kvm_sregs> {
+        if self.sync {
+            Ok(self.fd.sync_regs().sregs)
+        } else {
+            self.fd.get_sregs().map_err(errno)
+        }
+    }
+
+    /// Registers for the next entry: with sync regs KVM loads them at KVM_RUN.
+    fn put_regs(&mut self, r: &kvm_regs) -> io::Result<()> {
+        if self.sync {
+            self.fd.sync_regs_mut().regs = *r;
+            self.fd.set_sync_dirty_reg(SyncReg::Register);
+            Ok(())
+        } else {
+            self.fd.set_regs(r).map_err(errno)
+        }
+    }
+
+    fn put_sregs(&mut self, s: &kvm_sregs) -> io::Result<()> {
+        if self.sync {
+            self.fd.sync_regs_mut().sregs = *s;
+            self.fd.set_sync_dirty_reg(SyncReg::SystemRegister);
+            Ok(())
+        } else {
+            self.fd.set_sregs(s).map_err(errno)
+        }
     }
 
     fn get_fp(&self) -> io::Result<Vec<u8>> {
@@ -280,15 +327,15 @@ impl Vcpu {
         s.fs.base = regs[REG_FS_BASE];
         s.gs.base = regs[REG_GS_BASE];
         s.cr3 = space.root | if self.cr3_toggle { CR3_FLUSH_BIT } else { 0 };
-        self.fd.set_sregs(&s).map_err(errno)
+        self.put_sregs(&s)
     }
 
     fn flush_cr3(&mut self) -> io::Result<()> {
-        let space = self.space.as_ref().expect("bound");
-        let mut s = self.fd.get_sregs().map_err(errno)?;
+        let root = self.space.as_ref().expect("bound").root;
+        let mut s = self.exit_sregs()?;
         self.cr3_toggle = !self.cr3_toggle;
-        s.cr3 = space.root | if self.cr3_toggle { CR3_FLUSH_BIT } else { 0 };
-        self.fd.set_sregs(&s).map_err(errno)
+        s.cr3 = root | if self.cr3_toggle { CR3_FLUSH_BIT } else { 0 };
+        self.put_sregs(&s)
     }
 
     fn dead(&mut self, why: &str, regs: &Regs) -> (Event, Regs) {
@@ -311,7 +358,7 @@ impl Vcpu {
             r8: g.r8, r9: g.r9, r10: g.r10, r11: g.r11, r12: g.r12, r13: g.r13, r14: g.r14, r15: g.r15,
             rip: g.rip, rflags: g.rflags,
         };
-        if let Err(e) = self.fd.set_regs(&kr) {
+        if let Err(e) = self.put_regs(&kr) {
             return self.dead(&format!("KVM_SET_REGS: {e}"), regs);
         }
         let mut loaded = false;
@@ -366,7 +413,7 @@ impl Vcpu {
     /// Kicked while running: the application's registers as they are, or, if it had just
     /// entered the stub and not yet halted, the event it was about to report.
     fn stopped_in_guest(&mut self, regs: &Regs) -> (Event, Regs) {
-        let (g, s) = match (self.fd.get_regs(), self.fd.get_sregs()) {
+        let (g, s) = match (self.exit_regs(), self.exit_sregs()) {
             (Ok(g), Ok(s)) => (g, s),
             _ => return self.dead("KVM_GET_REGS after a kick", regs),
         };
@@ -380,7 +427,7 @@ impl Vcpu {
     }
 
     fn stopped_at_stub(&mut self, regs: &Regs, at_hlt: bool) -> (Event, Regs) {
-        let (g, s) = match (self.fd.get_regs(), self.fd.get_sregs()) {
+        let (g, s) = match (self.exit_regs(), self.exit_sregs()) {
             (Ok(g), Ok(s)) => (g, s),
             _ => return self.dead("KVM_GET_REGS", regs),
         };

@@ -67,6 +67,9 @@ pub struct Vm {
     pub xcr0: u64,
     pub xsave_size: usize,
     pub fsgsbase: bool,
+    /// KVM_CAP_SYNC_REGS covers the registers and system registers: a round trip is one
+    /// KVM_RUN, the state moving through kvm_run instead of four GET/SET ioctls.
+    pub sync_regs: bool,
     pub kernel: Mutex<Kernel>,
 }
 
@@ -98,7 +101,8 @@ impl Vm {
         mf.write(idt, &layout::idt_page())?;
         tables.map(&mut frames, layout::CODE_VA, PAGE, code, Prot::RX).map_err(enomem)?;
         tables.map(&mut frames, layout::IDT_VA, PAGE, idt, Prot::R).map_err(enomem)?;
-        Ok(Vm { kvm, fd, mf, mem, cpuid, xcr0, xsave_size, fsgsbase, kernel: Mutex::new(Kernel { frames, tables, vcpus: 0 }) })
+        let sync_regs = sync_regs_usable(&kvm);
+        Ok(Vm { kvm, fd, mf, mem, cpuid, xcr0, xsave_size, fsgsbase, sync_regs, kernel: Mutex::new(Kernel { frames, tables, vcpus: 0 }) })
     }
 
     /// A new vCPU's index and ring-0 pages, mapped in the shared upper half. Returns the
@@ -115,6 +119,14 @@ impl Vm {
         k.vcpus += 1;
         Ok((index, area, pages + PAGE))
     }
+}
+
+/// KVM_SYNC_X86_REGS and KVM_SYNC_X86_SREGS both offered, unless TSVISOR_KVM_SYNC_REGS=0
+/// asks for the ioctls (to compare the two, and as a way around a KVM that gets them wrong).
+fn sync_regs_usable(kvm: &Kvm) -> bool {
+    let want = kvm_bindings::KVM_SYNC_X86_REGS | kvm_bindings::KVM_SYNC_X86_SREGS;
+    let offered = kvm.check_extension_int(Cap::SyncRegs).max(0) as u32;
+    offered & want == want && std::env::var("TSVISOR_KVM_SYNC_REGS").map_or(true, |v| v != "0")
 }
 
 fn cpuid_count(leaf: u32, sub: u32) -> (u32, u32, u32, u32) {
