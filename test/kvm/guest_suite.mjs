@@ -140,12 +140,11 @@ class Progress {
   }
 }
 
-/** Streams a child's output line by line to ours, feeding `onLine`. */
-function pipeLines(stream, out, onLine) {
+/** Feeds a child's output to `onLine`, line by line. */
+function pipeLines(stream, onLine) {
   let buf = '';
   stream.setEncoding('utf8');
   stream.on('data', (chunk) => {
-    out.write(chunk);
     buf += chunk;
     let i;
     while ((i = buf.indexOf('\n')) >= 0) {
@@ -153,7 +152,29 @@ function pipeLines(stream, out, onLine) {
       buf = buf.slice(i + 1);
     }
   });
+  stream.on('end', () => { if (buf.length > 0) onLine(buf); });
 }
+
+/** The guest kernel's console (guest-run.sh -v): kept, not shown, unless it says something
+ *  is wrong — then at once — or the run fails, when its tail tells what the guest was doing. */
+class Console {
+  constructor() { this.tail = []; }
+
+  line(l) {
+    const text = l.slice(CONSOLE_PREFIX.length);
+    this.tail.push(text);
+    if (this.tail.length > 80) this.tail.shift();
+    if (/soft lockup|hard LOCKUP|BUG:|Oops|panic|hung_task|blocked for more than|rcu.*stall|WARNING:|Call Trace|RIP:/i.test(text)) {
+      console.error(`[test:kvm] guest console: ${text}`);
+    }
+  }
+
+  dump() {
+    console.error('[test:kvm] the guest console\'s last lines:');
+    for (const t of this.tail) console.error(`[test:kvm]   console: ${t}`);
+  }
+}
+const CONSOLE_PREFIX = 'guest-run: console: ';
 
 /** Runs the guest (or the runner here) and watches it: a guest silent for `silence` s, one past
  *  the deadline, or one that does not power off `grace` s after its last line is killed, and the
@@ -164,9 +185,15 @@ function watch(cmd, args, env, o) {
     const t0 = Date.now();
     // Its own process group: a kill reaches guest-run.sh and the QEMU it started, nothing else.
     const child = spawn(cmd, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    const onLine = (l) => { p.lastOutput = Date.now(); p.line(l); };
-    pipeLines(child.stdout, process.stdout, onLine);
-    pipeLines(child.stderr, process.stderr, (l) => { p.lastOutput = Date.now(); });
+    const con = new Console();
+    // Only the runner's own lines count as signs of life: the console goes on while a
+    // command hangs.
+    pipeLines(child.stdout, (l) => { p.lastOutput = Date.now(); p.line(l); process.stdout.write(l + '\n'); });
+    pipeLines(child.stderr, (l) => {
+      if (l.startsWith(CONSOLE_PREFIX)) return con.line(l);
+      if (!l.startsWith('guest-run: [')) p.lastOutput = Date.now(); // -v's phase timings aside
+      process.stderr.write(l + '\n');
+    });
     let killed = null;
     const kill = (why) => {
       if (killed !== null) return;
@@ -199,6 +226,7 @@ function watch(cmd, args, env, o) {
       for (const r of p.results) console.error(`[test:kvm]   ${String(r.secs).padStart(4)} s  ${r.result}  ${r.name}`);
       if (p.current !== null) console.error(`[test:kvm]      -  NOT FINISHED  ${p.current.name}`);
       let status;
+      if (killed !== null || p.doneStatus !== 0) con.dump();
       if (p.doneStatus !== null) {
         // The guest's own verdict; a guest killed after it (no power-off) is reported, not failed on.
         status = p.doneStatus;
@@ -255,7 +283,8 @@ async function main() {
     // --no-cwd: the repository read-only, so it comes through the root's cached 9p mount
     // (the writable export is uncached: vitest took 60-90 s to start from it, each sandbox
     // re-read the CLI bundle); the tests write only under /tmp, vitest's cache is off.
-    const args = ['--no-cwd', '--timeout', String(o.deadline + 60)];
+    // -v: the guest kernel's console comes too (class Console).
+    const args = ['-v', '--no-cwd', '--timeout', String(o.deadline + 60)];
     if (o.smp !== null) args.push('--smp', String(o.smp));
     for (const [k, v] of Object.entries(env)) args.push('--env', `${k}=${v}`);
     // The guest runs a copy: bash reads a script as it goes, and this one is in the writable
