@@ -164,7 +164,7 @@ class Console {
     const text = l.slice(CONSOLE_PREFIX.length);
     this.tail.push(text);
     if (this.tail.length > 80) this.tail.shift();
-    if (/soft lockup|hard LOCKUP|BUG:|Oops|panic|hung_task|blocked for more than|rcu.*stall|WARNING:|Call Trace|RIP:/i.test(text)) {
+    if (/soft lockup|hard LOCKUP|\bBUG:|\bOops\b|Kernel panic|hung_task|blocked for more than|rcu.*stall|WARNING:|Call Trace|RIP:/.test(text)) {
       console.error(`[test:kvm] guest console: ${text}`);
     }
   }
