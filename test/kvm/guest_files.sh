@@ -15,11 +15,15 @@
 # KVM_SUITE_HEARTBEAT (s), KVM_SUITE_TEST_TIMEOUT and KVM_SUITE_HOOK_TIMEOUT (ms, vitest's).
 set -u
 t0=$(date +%s)
+# The guest kernel names a task blocked for 20 s (a stuck 9p read) on its console, which the
+# host keeps (guest-run -v).
+[ "${TSVISOR_KVM_GUEST:-}" = 1 ] && echo 20 >/proc/sys/kernel/hung_task_timeout_secs 2>/dev/null
 file_timeout=${KVM_SUITE_FILE_TIMEOUT:-300}
 beat=${KVM_SUITE_HEARTBEAT:-30}
 state=$(mktemp /tmp/kvm-suite-state.XXXXXX)
 export KVM_SUITE_STATE=$state
-say() { echo "[test:kvm] +$(($(date +%s) - t0))s $*"; }
+now() { printf '%(%s)T' -1; }
+say() { echo "[test:kvm] +$(($(now) - t0))s $*"; }
 
 # Processes that exist before a step; whatever is new after it (kernel threads aside) is left over.
 baseline() { ps -e -o pid= | tr -d ' ' | sort -n; }
@@ -58,16 +62,21 @@ sweep() {
   return 0
 }
 
+# Builtins only (read -t for sleep, $(<file), printf %T): every other command is a program
+# exec'd from the host's root over 9p, so a stuck 9p would silence the heartbeat too, and
+# the host could not tell it from a frozen guest.
 heartbeat() {
-  while sleep "$beat"; do
-    local m f since
-    m=$(cat "$state.module" 2>/dev/null)
-    f=${m%%$'\t'*}; since=${m##*$'\t'}
-    if [ -n "$m" ]; then m="$f for $(($(date +%s) - since)) s, test: $(head -c 160 "$state.test" 2>/dev/null)"
-    else m="$(cat "$state.step" 2>/dev/null), $(wc -l <"$state.done" 2>/dev/null) files ended"; fi
-    echo "[test:kvm] +$(($(date +%s) - t0))s heartbeat: ${m:-between steps}, load $(cut -d' ' -f1-3 /proc/loadavg)"
+  local m f since t load
+  while ! read -r -t "$beat" -u 9 _; do
+    printf -v t '%(%s)T' -1
+    m=$(<"$state.module"); f=${m%%$'\t'*}; since=${m##*$'\t'}
+    if [ -n "$m" ]; then m="$f for $((t - since)) s, test: $(<"$state.test")"
+    else m="$(<"$state.step"), $(<"$state.count") files ended"; fi
+    read -r load < /proc/loadavg
+    echo "[test:kvm] +$((t - t0))s heartbeat: ${m:-between steps}, load ${load% * *}"
   done
 }
+mkfifo "$state.tick" && exec 9<>"$state.tick"
 heartbeat &
 hb=$!
 # The heartbeat's sleep too: it holds our stdout, which the host reads to its end.
@@ -85,7 +94,7 @@ count() {  # count RESULT NAME SECS: one step's line and tally
 # The test files: one vitest for as many as it gets through. The watchdog kills it when a file
 # runs past its limit, or when nothing starts or ends for that long (start-up, collection).
 export KVM_SUITE_T0=$t0
-: >"$state.done"
+: >"$state.done"; echo 0 >"$state.count"; : >"$state.module"; : >"$state.test"; : >"$state.step"
 remaining=(${KVM_SUITE_FILES:-})
 while [ ${#remaining[@]} -gt 0 ]; do
   before=$(mktemp /tmp/kvm-suite-pids.XXXXXX)
@@ -98,13 +107,14 @@ while [ ${#remaining[@]} -gt 0 ]; do
     --testTimeout="${KVM_SUITE_TEST_TIMEOUT:-300000}" --hookTimeout="${KVM_SUITE_HOOK_TIMEOUT:-600000}" \
     --reporter=default --reporter=./test/kvm/progress_reporter.mjs "${remaining[@]}" 2>&1 &
   vpid=$!
-  last_change=$(date +%s); last_seen=""; hung=""; timed=0
+  last_change=$(now); last_seen=""; hung=""; timed=0
+  # Builtins only here too (see heartbeat): the limit holds even if exec hangs.
   while kill -0 "$vpid" 2>/dev/null; do
-    sleep 2
-    seen="$(cat "$state.module" 2>/dev/null)|$(wc -l <"$state.done")"
-    [ "$seen" = "$last_seen" ] || { last_seen=$seen; last_change=$(date +%s); }
-    if [ $(($(date +%s) - last_change)) -gt "$file_timeout" ]; then
-      m=$(cat "$state.module" 2>/dev/null)
+    read -r -t 2 -u 9 _
+    seen="$(<"$state.module")|$(<"$state.done")"
+    [ "$seen" = "$last_seen" ] || { last_seen=$seen; last_change=$(now); mapfile -t d <"$state.done"; echo ${#d[@]} >"$state.count"; }
+    if [ $(($(now) - last_change)) -gt "$file_timeout" ]; then
+      m=$(<"$state.module")
       hung=${m%%$'\t'*}; timed=1
       say "timed out (limit $file_timeout s) in ${hung:-vitest outside any file}; the test then running: $(head -c 200 "$state.test")"
       kill -TERM -- -"$vpid" 2>/dev/null

@@ -47,7 +47,7 @@ function parseArgs(argv) {
     platforms: process.env.TSVISOR_PLATFORMS ?? 'kvm', files: GUEST_FILES, cargo: true, here: false, list: false,
     // Seconds: the whole run (boot to power-off), one test file, silence before the guest
     // counts as hung, the runner's heartbeat, and the wait for power-off after the last line.
-    deadline: 780, fileTimeout: 300, silence: 150, heartbeat: 30, grace: 60, smp: null,
+    deadline: 780, fileTimeout: 300, silence: 150, heartbeat: Number(process.env.KVM_SUITE_HEARTBEAT ?? 30), grace: 60, smp: null,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
