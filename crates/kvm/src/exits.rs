@@ -61,6 +61,8 @@ pub struct Extra {
     pub fsw: u16,
     pub fcw: u16,
     pub mxcsr: u32,
+    /// DR6 at a #DB: why it came (single step, a breakpoint register, or neither: `int1`).
+    pub dr6: u64,
 }
 
 /// The flags a program may set (Linux's FIX_EFLAGS): the rest are the kernel's.
@@ -78,7 +80,12 @@ const FPE_FLTOVF: u64 = 4;
 const FPE_FLTUND: u64 = 5;
 const FPE_FLTRES: u64 = 6;
 const FPE_FLTINV: u64 = 7;
+const TRAP_BRKPT: u64 = 1;
 const TRAP_TRACE: u64 = 2;
+const TRAP_HWBKPT: u64 = 4;
+/// DR6's cause bits: B0-B3 (a debug register matched) and BS (single step).
+pub const DR6_TRAP_BITS: u64 = 0xf;
+pub const DR6_BS: u64 = 1 << 14;
 const BUS_ADRALN: u64 = 1;
 
 /// The application's registers from the vCPU's general registers (rip, rsp, flags, cs and ss
@@ -215,7 +222,7 @@ fn fault(signo: i32, code: u64, addr: u64) -> Event {
 fn fault_event(v: u8, f: &Frame, x: &Extra) -> Option<Event> {
     Some(match v {
         0 => fault(libc::SIGFPE, FPE_INTDIV, f.rip),
-        1 => fault(libc::SIGTRAP, TRAP_TRACE, f.rip),
+        1 => fault(libc::SIGTRAP, debug_code(x.dr6), f.rip),
         3 => fault(libc::SIGTRAP, SI_KERNEL, 0),
         4 | 5 => fault(libc::SIGSEGV, SI_KERNEL, 0),
         6 => fault(libc::SIGILL, ILL_ILLOPN, f.rip),
@@ -247,6 +254,18 @@ fn fault_event(v: u8, f: &Frame, x: &Extra) -> Option<Event> {
         // sane ring 3: the stub or the VM is broken.
         _ => return None,
     })
+}
+
+/// Linux's get_si_code(): a single step first, then a breakpoint register, and a #DB with
+/// neither (`int1`, icebp) is TRAP_BRKPT.
+fn debug_code(dr6: u64) -> u64 {
+    if dr6 & DR6_BS != 0 {
+        TRAP_TRACE
+    } else if dr6 & DR6_TRAP_BITS != 0 {
+        TRAP_HWBKPT
+    } else {
+        TRAP_BRKPT
+    }
 }
 
 /// Linux's fpu__exception_code order: invalid, divide by zero, overflow, underflow or
@@ -334,6 +353,12 @@ mod tests {
         assert_eq!(sig(16, mf), Some((libc::SIGFPE, FPE_FLTINV, 0x400010)));
         assert_eq!(sig(8, x), None);
         assert_eq!(sig(2, x), None);
+        // #DB by its DR6: BS wins over a breakpoint bit; no cause bit is int1.
+        let db = |dr6: u64| sig(1, Extra { dr6, ..x });
+        assert_eq!(db(0xffff0ff0 | DR6_BS), Some((libc::SIGTRAP, TRAP_TRACE, 0x400010)));
+        assert_eq!(db(0xffff0ff0 | DR6_BS | 1), Some((libc::SIGTRAP, TRAP_TRACE, 0x400010)));
+        assert_eq!(db(0xffff0ff0 | 4), Some((libc::SIGTRAP, TRAP_HWBKPT, 0x400010)));
+        assert_eq!(db(0xffff0ff0), Some((libc::SIGTRAP, TRAP_BRKPT, 0x400010)));
     }
 
     #[test]

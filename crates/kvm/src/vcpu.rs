@@ -453,6 +453,11 @@ impl Vcpu {
                 // No error code pushed: the frame starts one slot higher.
                 words = [0, words[1], words[2], words[3], words[4], words[5]];
             }
+            if v == 1 {
+                // Not in the synced state: one more ioctl, on a rare exit. Unreadable, it
+                // stays the single step it almost always is.
+                x.dr6 = self.fd.get_debug_regs().map_or(exits::DR6_BS, |d| d.dr6);
+            }
             if v == 16 || v == 19 {
                 if let Ok(f) = self.fd.get_fpu() {
                     x.fsw = f.fsw;
