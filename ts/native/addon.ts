@@ -161,6 +161,12 @@ export interface NativeHelperProcess {
   kill(signo: number): void;
 }
 
+export interface NativeHostFdWatcher {
+  watch(fd: number): number;
+  unwatch(fd: number): number;
+  close(): void;
+}
+
 export interface NativeAddon {
   MemoryFile: new () => NativeMemoryFile;
   /** Start `path` with `args` and `fd` as its fd 3 (above); throws the errno of a failed
@@ -177,6 +183,8 @@ export interface NativeAddon {
   pollHostFd(fd: number, events: number): number;
   /** CPU time of the calling (JS) thread in ns (CLOCK_THREAD_CPUTIME_ID); -1 on failure. */
   sentryThreadCpuNs(): number;
+  /** CLOCK_REALTIME - CLOCK_MONOTONIC as [seconds, nanoseconds]. */
+  hostRealtimeOffset(): number[];
   /** lseek(2) on a host fd of the sentry's: the new offset, or -errno. */
   hostLseek(fd: number, offset: number, whence: number): number;
   hostIsatty(fd: number): boolean;
@@ -196,20 +204,27 @@ export interface NativeAddon {
   /** fcntl(F_DUPFD_CLOEXEC) of a donated fd. */
   p9DupFd(fd: number): number;
   /** --network=host (ts/net/host): non-blocking socket calls on host fds the sentry made;
-   *  each returns its result or -errno. hostSocket adds SOCK_NONBLOCK|SOCK_CLOEXEC, sendto
-   *  MSG_DONTWAIT|MSG_NOSIGNAL, recvfrom MSG_DONTWAIT (addrLen[0] gets the sender's address
-   *  length, addrLen[1] msg_flags); an empty addr means none. */
+   *  each returns its result or -errno. hostSocket adds SOCK_NONBLOCK|SOCK_CLOEXEC, sendmsg
+   *  MSG_DONTWAIT|MSG_NOSIGNAL, recvmsg MSG_DONTWAIT (meta[0] gets the sender's address
+   *  length, meta[1] msg_flags, meta[2] the control bytes written); an empty addr or
+   *  control means none. hostSockIoctl answers FIONREAD, SIOCATMARK, SIOCOUTQ, SIOCOUTQNSD. */
   hostSocket(domain: number, type: number, protocol: number): number;
   hostBindConnect(fd: number, addr: Uint8Array, connect: boolean): number;
   hostListen(fd: number, backlog: number): number;
   hostAccept(fd: number): number;
   hostShutdown(fd: number, how: number): number;
   hostSockName(fd: number, peer: boolean, out: Uint8Array): number;
-  hostSendto(fd: number, data: Uint8Array, flags: number, addr: Uint8Array): number;
-  hostRecvfrom(fd: number, buf: Uint8Array, flags: number, addr: Uint8Array, addrLen: Int32Array): number;
+  hostSendmsg(fd: number, data: Uint8Array, flags: number, addr: Uint8Array, control: Uint8Array): number;
+  hostRecvmsg(fd: number, buf: Uint8Array, flags: number, addr: Uint8Array, control: Uint8Array, meta: Int32Array): number;
   hostSetsockopt(fd: number, level: number, name: number, val: Uint8Array): number;
   hostGetsockopt(fd: number, level: number, name: number, out: Uint8Array): number;
-  hostFionread(fd: number): number;
+  hostSockIoctl(fd: number, cmd: number): number;
+  /** Readiness of the sentry's host fds (crates/addon/src/host_watch.rs): a thread waits in
+   *  epoll_wait on an edge-triggered set and calls onReady([fd, events]) (one array) on the JS
+   *  thread for every edge (POLL* bits); the callback does not keep the event loop alive. watch(fd)
+   *  adds fd or re-arms it (its current readiness is reported again), unwatch(fd) removes
+   *  it; both return 0 or -errno. */
+  HostFdWatcher: new (onReady: (ev: [number, number]) => void) => NativeHostFdWatcher;
 }
 
 // Register slots in Context.regs: Linux's struct user_regs_struct order.
