@@ -14,13 +14,14 @@ import {
   EAGAIN, EINPROGRESS, EINVAL, ENOPROTOOPT, ENOTSUP as EOPNOTSUPP, EPIPE,
 } from '../../abi/linux/errno';
 import { O_NONBLOCK } from '../../abi/linux/fcntl';
-import { POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT } from '../../abi/linux/poll';
+import { POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, POLLPRI } from '../../abi/linux/poll';
 import { SIGPIPE } from '../../abi/linux/signal';
 import {
   AF_INET, AF_INET6, AF_UNSPEC, MSG_DONTWAIT, MSG_EOR, MSG_ERRQUEUE, MSG_MORE, MSG_NOSIGNAL, MSG_OOB, MSG_PEEK,
   MSG_TRUNC, MSG_WAITALL, SHUT_RD, SHUT_RDWR, SOCK_STREAM, SOMAXCONN,
 } from '../../abi/linux/socket';
 import { sendSignalToThread, userSigInfo } from '../../kernel/signals';
+import { sendSigurg } from '../../kernel/fasync';
 import type { ReadinessCallback } from '../../vfs/file_description';
 import { addon } from '../../native/addon';
 import { Socket, type RecvResult, type SendRequest, type UCred } from '../socket';
@@ -53,6 +54,8 @@ function check(r: number): number {
 export class HostSocket extends Socket {
   readonly opts = new SockOpts();
   private closed = false;
+  /** While the socket has an owner: the watch that sends it SIGURG. */
+  private urgWatch: (() => void) | null = null;
 
   constructor(readonly hostFd: number, flags: number, family: number, type: number, protocol: number, uid: number, gid: number) {
     super(flags, family, type, protocol, uid, gid);
@@ -261,6 +264,21 @@ export class HostSocket extends Socket {
     return rev < 0 || rev & POLLNVAL ? POLLERR : rev;
   }
 
+  /** send_sigurg for a host stream: the owner gets SIGURG when urgent data appears (POLLPRI
+   *  rises; data edges are watched too, so its fall is seen before the next rise). */
+  override ownerChanged(t: Task, owned: boolean): void {
+    this.urgWatch?.();
+    this.urgWatch = null;
+    if (!owned || this.type !== SOCK_STREAM || this.closed) return;
+    const k = t.kernel;
+    let pri = (this.readiness(POLLPRI) & POLLPRI) !== 0;
+    this.urgWatch = watchHostFd(this.hostFd, POLLIN | POLLPRI, () => {
+      const now = (this.readiness(POLLPRI) & POLLPRI) !== 0;
+      if (now && !pri) sendSigurg(k, this);
+      pri = now;
+    }, true);
+  }
+
   override addWaiter(mask: number, cb: ReadinessCallback): () => void {
     return watchHostFd(this.hostFd, mask, cb);
   }
@@ -276,6 +294,8 @@ export class HostSocket extends Socket {
   override release(): void {
     if (this.closed) return;
     this.closed = true;
+    this.urgWatch?.();
+    this.urgWatch = null;
     forgetHostFd(this.hostFd);
     try { fs.closeSync(this.hostFd); } catch { /* already gone */ }
   }

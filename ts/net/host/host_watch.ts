@@ -8,17 +8,20 @@ import { POLLERR, POLLHUP } from '../../abi/linux/poll';
 import { addon, type NativeHostFdWatcher } from '../../native/addon';
 import type { ReadinessCallback } from '../../vfs/file_description';
 
-interface Waiter { mask: number; cb: ReadinessCallback }
+interface Waiter { mask: number; cb: ReadinessCallback; background: boolean }
 
 const byFd = new Map<number, Set<Waiter>>();
 let watcher: NativeHostFdWatcher | null = null;
 /** The watcher's callback does not hold the event loop; while a task waits for a host fd
  *  this timer does (a sandbox whose only task waits in accept must not end). */
 let keepAlive: NodeJS.Timeout | null = null;
+/** Waiters that hold the event loop (all but background ones). */
+let holding = 0;
 
-function track(): void {
-  if (byFd.size > 0 && keepAlive === null) keepAlive = setInterval(() => {}, 1 << 30);
-  else if (byFd.size === 0 && keepAlive !== null) { clearInterval(keepAlive); keepAlive = null; }
+function track(delta: number): void {
+  holding += delta;
+  if (holding > 0 && keepAlive === null) keepAlive = setInterval(() => {}, 1 << 30);
+  else if (holding === 0 && keepAlive !== null) { clearInterval(keepAlive); keepAlive = null; }
 }
 
 function onReady(fd: number, events: number): void {
@@ -36,19 +39,20 @@ function theWatcher(): NativeHostFdWatcher {
 }
 
 /** Call cb on each readiness edge of hostFd that touches mask (and on errors and hang-ups)
- *  until the returned undo is called. */
-export function watchHostFd(hostFd: number, mask: number, cb: ReadinessCallback): () => void {
-  const w: Waiter = { mask, cb };
+ *  until the returned undo is called. A background waiter does not keep the sentry alive. */
+export function watchHostFd(hostFd: number, mask: number, cb: ReadinessCallback, background = false): () => void {
+  const w: Waiter = { mask, cb, background };
+  const hold = background ? 0 : 1;
   let set = byFd.get(hostFd);
   if (!set) byFd.set(hostFd, set = new Set());
   set.add(w);
-  track();
+  track(hold);
   const r = theWatcher().watch(hostFd);
   if (r < 0) {
     // The fd is gone (closed under us): the waiter learns it from the readiness it re-checks.
     set.delete(w);
     if (set.size === 0) byFd.delete(hostFd);
-    track();
+    track(-hold);
     queueMicrotask(() => cb());
     return () => {};
   }
@@ -58,10 +62,10 @@ export function watchHostFd(hostFd: number, mask: number, cb: ReadinessCallback)
     done = true;
     const s = byFd.get(hostFd);
     if (!s?.delete(w)) return;
+    track(-hold);
     if (s.size === 0) {
       byFd.delete(hostFd);
       watcher?.unwatch(hostFd);
-      track();
     }
   };
 }
@@ -69,8 +73,11 @@ export function watchHostFd(hostFd: number, mask: number, cb: ReadinessCallback)
 /** The host fd is about to be closed: forget its waiters' registration (they stay subscribed
  *  to nothing until they undo). */
 export function forgetHostFd(hostFd: number): void {
-  if (byFd.delete(hostFd)) watcher?.unwatch(hostFd);
-  track();
+  const s = byFd.get(hostFd);
+  if (!s) return;
+  byFd.delete(hostFd);
+  watcher?.unwatch(hostFd);
+  for (const w of s) if (!w.background) track(-1);
 }
 
 /** How many fds have waiters (for tests). */

@@ -28,7 +28,7 @@ export const PARTIAL: Record<string, string> = {
   getrusage: 'CPU times only (the fault, switch and RSS counters are zero); user time is the stub thread\'s host CPU, system time the sentry\'s handling time',
   wait4: 'rusage has the CPU times only (the fault, switch and RSS counters are zero)',
   waitid: 'rusage has the CPU times only (the fault, switch and RSS counters are zero)',
-  socket: 'AF_UNIX, and AF_INET/AF_INET6 TCP and UDP over the sandbox stack: lo, and eth0 (IPv4 and IPv6) through the user-mode NAT to the host; with --network=host, host sockets; ping sockets (SOCK_DGRAM IPPROTO_ICMP/ICMPV6) and raw ICMP sockets on the sandbox stack, raw sockets of other protocols EPROTONOSUPPORT; AF_NETLINK NETLINK_ROUTE (RTM_GETLINK/GETADDR/GETROUTE/GETNEIGH of the sandbox stack; changes EPERM/EOPNOTSUPP) and NETLINK_KOBJECT_UEVENT; other families EAFNOSUPPORT',
+  socket: 'AF_UNIX, and AF_INET/AF_INET6 TCP and UDP over the sandbox stack: lo, and eth0 (IPv4 and IPv6) through the user-mode NAT to the host; with --network=host, host TCP/UDP sockets (an allowlist of options; ancillary data both ways; ping and raw sockets stay on the sandbox stack); ping sockets (SOCK_DGRAM IPPROTO_ICMP/ICMPV6) and raw ICMP sockets on the sandbox stack, raw sockets of other protocols EPROTONOSUPPORT; AF_NETLINK NETLINK_ROUTE (RTM_GETLINK/GETADDR/GETROUTE/GETNEIGH of the sandbox stack; changes EPERM/EOPNOTSUPP) and NETLINK_KOBJECT_UEVENT; other families EAFNOSUPPORT',
   socketpair: 'AF_UNIX only (EOPNOTSUPP for AF_INET and AF_NETLINK, as Linux)',
   timerfd_settime: 'TFD_TIMER_CANCEL_ON_SET is accepted but never cancels (the clock cannot be set)',
   sched_setattr: 'SCHED_DEADLINE is EINVAL; policies are recorded, not scheduled',
