@@ -43,6 +43,10 @@ describe.each(platforms)('%s', (platform) => {
     }, 90_000);
 
   it.skipIf(skipBecause(!haveNetns, NO_NETNS))(
+    'ICMP rate-limit sysctls (icmp_ratelimit, icmp_ratemask, icmp_msgs_per_sec, icmp_msgs_burst, ipv6 icmp ratelimit): defaults, writes, EINVAL (natively in a netns)',
+    () => same([fixture('icmp_ratelimit')], () => runInNetns([fixture('icmp_ratelimit')])), 90_000);
+
+  it.skipIf(skipBecause(!haveNetns, NO_NETNS))(
     'ping socket with IP_RECVERR: an error quoting our echo request is queued; another identifier\'s is not (natively in a netns)',
     () => same([fixture('icmp_err'), 'ping'],
       () => runInNetns([fixture('icmp_err'), 'ping'], 'sysctl -qw net.ipv4.ping_group_range="0 2147483647"', 60_000)), 90_000);
