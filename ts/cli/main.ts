@@ -39,7 +39,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--overlay <kind>', 'memory: writes to the root stay in memory; none: they reach the --rootfs tree', 'memory')
     .option('--volume <host:path[:ro]>', 'serve host directory HOST at PATH in the sandbox, writable, or read-only with :ro (repeatable)', collect, [] as string[])
     .option('--network <mode>', 'sandbox (own stack: lo, eth0 10.0.2.15 behind a user-mode NAT; 10.0.2.2 is the host\'s 127.0.0.1), none (lo only), or host (host sockets)', 'sandbox')
-    .option('--publish <hostport:port[/udp]>', 'forward the host\'s 127.0.0.1:HOSTPORT to the sandbox\'s port (repeatable)', collect, [] as string[])
+    .option('--publish <[hostaddr:]hostport:port[/udp]>', 'forward the host\'s 127.0.0.1:HOSTPORT (or [::1]:HOSTPORT to the sandbox\'s IPv6 address) to the sandbox\'s port (repeatable)', collect, [] as string[])
     .argument('<program>', 'program to run (looked up in PATH if it has no slash)')
     .argument('[args...]', 'its arguments')
     .allowUnknownOption(false)
