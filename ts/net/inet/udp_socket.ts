@@ -145,7 +145,7 @@ export class UdpSocket extends InetSocket {
       fail(EPIPE);
     }
     if (req.data.length > this.stack.maxDatagram(dst.length === 16)) fail(EMSGSIZE);
-    checkDatagramPmtu(this.stack, this.inet, dst, req.data.length);
+    checkDatagramPmtu(this.stack, this.inet, dst, port, req.data.length, this.ep);
     const src = this.sourceFor(dst, this.ep.local);
     // sock_alloc_send_skb reports a pending error (an earlier port unreachable) first.
     const err = this.takeError();
