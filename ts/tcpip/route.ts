@@ -37,10 +37,21 @@ export class RouteTable {
 
   /** Give nic an address; an IPv4 one brings its on-link subnet route, as Linux's
    *  fib_add_ifaddr does (IPv6 link-local: fe80::/64). */
-  addAddress(nic: NicInfo, addr: IPAddr, prefixLen: number): void {
+  addAddress(nic: NicInfo, addr: IPAddr, prefixLen: number, broadcast?: IPAddr | null): void {
     const linkLocal = addr.length === 16 && addr[0] === 0xfe && (addr[1] & 0xc0) === 0x80;
-    nic.addrs.push({ addr: addr.slice(), prefixLen, scope: linkLocal ? RT_SCOPE_LINK : RT_SCOPE_UNIVERSE });
+    const entry = { addr: addr.slice(), prefixLen, scope: linkLocal ? RT_SCOPE_LINK : RT_SCOPE_UNIVERSE, ...(broadcast !== undefined ? { broadcast } : {}) };
     const net = networkOf(addr, prefixLen);
+    // __inet_insert_ifa: an IPv4 primary goes after the last primary, a secondary (a subnet
+    // the interface already has) at the end.
+    const v4 = nic.addrs.filter((x) => x.addr.length === 4);
+    const secondary = addr.length === 4 && v4.some((x) => x.prefixLen === prefixLen && addrEqual(networkOf(x.addr, prefixLen), net));
+    if (addr.length === 4 && !secondary) {
+      const primaries = v4.filter((x, i) => !v4.slice(0, i).some((y) => y.prefixLen === x.prefixLen && addrEqual(networkOf(y.addr, x.prefixLen), networkOf(x.addr, x.prefixLen))));
+      const last = primaries.length > 0 ? nic.addrs.indexOf(primaries[primaries.length - 1]) : -1;
+      nic.addrs.splice(last + 1, 0, entry);
+    } else {
+      nic.addrs.push(entry);
+    }
     // A second address in a subnet the interface has (a secondary) brings no second route;
     // neither does an IPv4 /32 (fib_add_ifaddr).
     if (this.subnetRoute(nic, net, prefixLen) || (addr.length === 4 && prefixLen === 32)) return;

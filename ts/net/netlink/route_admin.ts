@@ -22,7 +22,7 @@ export const RTM_DELADDR = 21;
 export const RTM_DELROUTE = 25;
 const RTM_NEWADDR = 20, RTM_NEWROUTE = 24;
 const NLM_F_REPLACE = 0x100, NLM_F_EXCL = 0x200, NLM_F_CREATE = 0x400;
-const IFA_ADDRESS = 1, IFA_LOCAL = 2;
+const IFA_ADDRESS = 1, IFA_LOCAL = 2, IFA_BROADCAST = 4;
 const RTA_DST = 1, RTA_OIF = 4, RTA_GATEWAY = 5, RTA_PRIORITY = 6, RTA_PREFSRC = 7, RTA_TABLE = 15;
 const RT_TABLE_UNSPEC = 0, RT_TABLE_MAIN = 254;
 const RTN_UNICAST = 1;
@@ -60,7 +60,8 @@ function addrChange(stack: Stack, m: NlMsg, add: boolean): number {
   const have = nic.addrs.find((x) => x.prefixLen === prefixLen && addrEqual(x.addr, addr));
   if (!add) return stack.routeTable.removeAddress(nic, addr, prefixLen) ? 0 : EADDRNOTAVAIL;
   if (have) return (m.flags & NLM_F_EXCL) || !(m.flags & NLM_F_REPLACE) ? EEXIST : 0;
-  stack.routeTable.addAddress(nic, addr, prefixLen);
+  const brd = attrs.get(IFA_BROADCAST);
+  stack.routeTable.addAddress(nic, addr, prefixLen, family === AF_INET ? (brd && brd.length >= 4 ? brd.slice(0, 4) : null) : undefined);
   return 0;
 }
 
