@@ -22,19 +22,25 @@ const DEFAULT_TIMEOUT_MS = 60_000;
 
 /** TSVISOR_P9_STATS=1: at exit, stderr gets how many writes (round trips, pipelined requests
  *  counted once) went to the server and how many requests of each type they carried: what a
- *  program costs in gofer traffic, independent of the host's load. */
+ *  program costs in gofer traffic, independent of the host's load. TSVISOR_P9_STATS=2 also
+ *  prints the request types of each write as it goes. */
 class WireStats {
   writes = 0;
   readonly byType = new Map<number, number>();
 
+  constructor(private readonly each: boolean) {}
+
   count(msg: Uint8Array): void {
     this.writes++;
+    const types: number[] = [];
     for (let at = 0; at + 5 <= msg.length;) {
       const size = msg[at] | (msg[at + 1] << 8) | (msg[at + 2] << 16) | (msg[at + 3] << 24);
       this.byType.set(msg[at + 4], (this.byType.get(msg[at + 4]) ?? 0) + 1);
+      if (this.each) types.push(msg[at + 4]);
       if (size < 7) break;
       at += size;
     }
+    if (this.each) process.stderr.write(`tsvisor-p9: write ${this.writes}: ${types.map((t) => `T${t}`).join(' ')}\n`);
   }
 
   print(): void {
@@ -44,8 +50,9 @@ class WireStats {
 }
 
 function wireStats(): WireStats | null {
-  if (process.env.TSVISOR_P9_STATS !== '1') return null;
-  const s = new WireStats();
+  const v = process.env.TSVISOR_P9_STATS;
+  if (v !== '1' && v !== '2') return null;
+  const s = new WireStats(v === '2');
   process.on('exit', () => s.print());
   return s;
 }

@@ -82,7 +82,8 @@ export function walk(ctx: ResolveContext, start: VirtualDentry, path: string, op
       cur = dotdot(ctx, cur, opts);
       continue;
     }
-    const d = cur.dentry.lookup(name);
+    // The names still to go ride along: a remote file system may fetch them in one trip.
+    const d = cur.dentry.lookup(name, stack);
     if (!d) {
       if (last && opts.allowMissing) return { vd: null, parent: cur, name, mustBeDir };
       throw new SyscallError(ENOENT);

@@ -29,9 +29,9 @@ export class GoferLowerFS implements LowerFS {
 
   /** From the directory's fresh listing when there is one (the sandbox never changes this
    *  tree itself: its writes go to the overlay's upper layer). */
-  walk(dir: LowerNode, name: string): LowerNode | null {
+  walk(dir: LowerNode, name: string, ahead?: readonly string[]): LowerNode | null {
     this.relistIfScanned(dir as GoferNode);
-    return this.session.walkListed(dir as GoferNode, name);
+    return this.session.walkListed(dir as GoferNode, name, ahead);
   }
 
   /** A directory being scanned entry by entry (ls -l, du: its listing answered many lookups)
@@ -47,10 +47,10 @@ export class GoferLowerFS implements LowerFS {
 
   getattr(node: LowerNode): Stat { return this.session.getattr(node as GoferNode); }
 
-  revalidate(node: LowerNode): boolean {
+  revalidate(node: LowerNode, ahead?: readonly string[]): boolean {
     const n = node as GoferNode;
     if (n.parent) this.relistIfScanned(n.parent);
-    return this.session.revalidate(n);
+    return this.session.revalidate(n, ahead);
   }
 
   /** With tsvisor-gofer, the listing brings every entry's attributes and is kept for the
