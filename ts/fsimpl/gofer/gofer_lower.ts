@@ -11,7 +11,6 @@ import type { FileData } from './file_data';
 import { HostFd } from './host_fd';
 import type { LowerDirent, LowerFS, LowerNode } from './lower_fs';
 import { P9Data } from './p9_data';
-import { addon } from '../../native/addon';
 import { GoferNode, type GoferSession } from './session';
 
 /** Lookups a listing must have answered in its life for a stale one to be made again
@@ -83,17 +82,18 @@ export class GoferLowerFS implements LowerFS {
 /** Tlopen a clone of node's fid (one round trip): the donated fd if one came (the fid is then let go), else
  *  the open fid for Tread/Twrite. */
 export function openData(s: GoferSession, node: GoferNode, flags: number): FileData {
-  // A read-only open of a file opened read-only a moment ago: a dup of the fd kept then.
+  // A read-only open of a file opened read-only a moment ago: the fd kept then, shared (no
+  // host call at all: reads are preads).
   const readOnly = (flags & O_ACCMODE) === O_RDONLY;
   if (readOnly) {
     const kept = s.keptFd(node);
-    if (kept >= 0) return new HostFd(addon().p9DupFd(kept));
+    if (kept) return new HostFd(kept.fd, kept.ref());
   }
   const from = s.walkFrom(node);
   const o = s.client.cloneOpen(from.fid, flags, from.names);
   if (o.fd < 0) return new P9Data(s.client, o.fid);
   s.client.clunkLater(o.fid);
-  if (readOnly) s.keepFd(node, addon().p9DupFd(o.fd));
+  if (readOnly) return new HostFd(o.fd, s.keepFd(node, o.fd).ref());
   return new HostFd(o.fd);
 }
 

@@ -53,6 +53,24 @@ function attrOfEntry(e: DirentAttr): Attr {
   return { ...a, valid: GETATTR_BASIC, qid: e.qid, btime: { sec: 0, nsec: 0 } };
 }
 
+/** A donated read-only host fd shared, without a dup, by the session (which keeps it for the
+ *  file's next opens) and each open file reading through it; closed when the last lets go. */
+export class SharedFd {
+  private refs = 1;
+
+  constructor(readonly fd: number, private readonly close: (fd: number) => void) {}
+
+  ref(): this {
+    this.refs++;
+    return this;
+  }
+
+  unref(): void {
+    if (this.refs <= 0) return;
+    if (--this.refs === 0) this.close(this.fd);
+  }
+}
+
 /** A file the session has walked to: its place (to walk to it again) and its fid, if held. */
 export class GoferNode {
   fid = -1;
@@ -96,7 +114,7 @@ export class GoferSession {
   private readonly lru = new Map<GoferNode, true>();
   /** Node -> a donated read-only fd of it, least recently used first. Reads use pread at
    *  explicit offsets, so every open may share the one description. */
-  private readonly kept = new Map<GoferNode, number>();
+  private readonly kept = new Map<GoferNode, SharedFd>();
   /** Directories holding a listing (keepListing), oldest first. */
   private readonly listings = new Set<GoferNode>();
   /** How long what the server said is trusted (ATTR_TTL_MS; tests that count round trips on
@@ -385,31 +403,35 @@ export class GoferSession {
     return true;
   }
 
-  /** A kept read-only fd of node (not a dup: the caller dups it), or -1. */
-  keptFd(node: GoferNode): number {
-    const fd = this.kept.get(node);
-    if (fd === undefined) return -1;
+  /** The kept read-only fd of node, or null; the caller takes a reference (ref()). */
+  keptFd(node: GoferNode): SharedFd | null {
+    const k = this.kept.get(node);
+    if (k === undefined) return null;
     this.kept.delete(node);
-    this.kept.set(node, fd);
-    return fd;
+    this.kept.set(node, k);
+    return k;
   }
 
-  keepFd(node: GoferNode, fd: number): void {
+  /** Keeps donated read-only fd for node's next opens; the session holds one reference. */
+  keepFd(node: GoferNode, fd: number): SharedFd {
     this.dropKeptFd(node);
-    this.kept.set(node, fd);
+    const k = new SharedFd(fd, this.closeFd);
+    this.kept.set(node, k);
     if (this.kept.size > MAX_KEPT_FDS) {
-      const [[old, oldFd]] = this.kept;
+      const [[old, oldK]] = this.kept;
       this.kept.delete(old);
-      this.closeFd(oldFd);
+      oldK.unref();
     }
+    return k;
   }
 
-  /** The file changed identity or went away: its kept fd is of no use. */
+  /** The file changed identity or went away: its kept fd is of no use to later opens (the
+   *  open files using it keep it until they close). */
   dropKeptFd(node: GoferNode): void {
-    const fd = this.kept.get(node);
-    if (fd === undefined) return;
+    const k = this.kept.get(node);
+    if (k === undefined) return;
     this.kept.delete(node);
-    this.closeFd(fd);
+    k.unref();
   }
 
   /** A fresh fid for node (a clone), for opening: the caller clunks it. */
