@@ -66,6 +66,33 @@ describe('9P codec', () => {
     }
   });
 
+  it('a symlink entry (Rreaddirattr) carries its target; an empty one is unknown; a cut is a DecodeError', () => {
+    const attr = (mode: number) => ({
+      mode, uid: 0, gid: 0, nlink: 1, rdev: 0, size: 3, blksize: 4096, blocks: 0,
+      atime: { sec: 1, nsec: 2 }, mtime: { sec: 3, nsec: 4 }, ctime: { sec: 5, nsec: 6 },
+    });
+    const ents = [
+      { qid, offset: 1n, type: 10, name: 'ln', attr: attr(0o120777), target: '../x/y' },
+      { qid, offset: 2n, type: 8, name: 'f', attr: attr(0o100644) },
+      { qid, offset: 3n, type: 10, name: 'gone', attr: attr(0o120777), target: null },
+      { qid, offset: 4n, type: 10, name: 'long', attr: attr(0o120777), target: 'é'.repeat(2000) },
+    ];
+    const bytes = m.encodeDirentsAttr(ents);
+    expect(m.decodeDirentsAttr(bytes)).toEqual(ents);
+    // Every cut inside an entry (the link's target included) is an error, never a shorter list.
+    const ends = new Set<number>();
+    for (let i = 1; i <= ents.length; i++) ends.add(m.encodeDirentsAttr(ents.slice(0, i)).length);
+    for (let n = 1; n < bytes.length; n++) {
+      if (ends.has(n)) continue;
+      expect(() => m.decodeDirentsAttr(bytes.subarray(0, n))).toThrow(DecodeError);
+    }
+    // A forged target length past the data.
+    const forged = bytes.slice();
+    const at = 13 + 8 + 1 + 2 + 2 + 100;
+    forged[at] = 0xff; forged[at + 1] = 0xff;
+    expect(() => m.decodeDirentsAttr(forged)).toThrow(DecodeError);
+  });
+
   it('every truncation and every padding of a valid message is a DecodeError', () => {
     for (const msg of validMessages()) {
       for (let n = 0; n < msg.length; n++) {

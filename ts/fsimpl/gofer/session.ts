@@ -53,6 +53,14 @@ function attrOfEntry(e: DirentAttr): Attr {
   return { ...a, valid: GETATTR_BASIC, qid: e.qid, btime: { sec: 0, nsec: 0 } };
 }
 
+/** A symlink's text as its directory's listing gave it (Rreaddirattr), trusted as its
+ *  attributes are: readlink() then needs no round trip. */
+function fromListing(n: GoferNode, e: DirentAttr, at: number): void {
+  if (e.target == null) return;
+  n.link = e.target;
+  n.linkAt = at;
+}
+
 /** A donated read-only host fd shared, without a dup, by the session (which keeps it for the
  *  file's next opens) and each open file reading through it; closed when the last lets go. */
 export class SharedFd {
@@ -268,6 +276,7 @@ export class GoferSession {
       if (e.attr) {
         const node = new GoferNode(this, dir, name, statOfAttr(attrOfEntry(e)), e.qid);
         node.attrAt = dir.listingAt;
+        fromListing(node, e, dir.listingAt);
         return node;
       }
     }
@@ -356,6 +365,7 @@ export class GoferSession {
         }
         n.setAttr(attrOfEntry(e));
         n.attrAt = p.listingAt;
+        fromListing(n, e, p.listingAt);
         return true;
       }
       if (!e) {
