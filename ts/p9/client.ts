@@ -485,6 +485,33 @@ export class Client {
     try { return { fid: r.fid, first: m.decodeDirentsAttr(r.data), eof: r.eof }; } catch (e) { this.clunkLater(r.fid); this.fail(e); }
   }
 
+  /** walkOpenReaddirAttr of fid/name that also keeps a plain fid of the directory (Twalk to
+   *  it first, then the open clones that one), all in the same write: the caller holds
+   *  `kept` for the directory's later walks (its entries' opens and listings). */
+  walkKeepOpenReaddirAttr(fid: number, name: string, flags: number): { fid: number; kept: number; first: m.DirentAttr[]; eof: boolean } {
+    if (!this.listsWithAttrs) throw new SyscallError(ENOTSUP);
+    const kept = this.allocFid();
+    const kt = this.start(m.Twalk, { fid, newfid: kept, names: [name] });
+    let r;
+    try { r = this.walkOpenReaddirAttr(kept, [], flags); } catch (e) {
+      // Most likely the first walk failed (the rest then named a fid that does not exist):
+      // its errno is the one to give.
+      let qids: Qid[];
+      try { qids = this.finish(kt).msg.fields.qids as Qid[]; } catch (e2) { this.freeFid(kept); throw e2; }
+      if (qids.length === 1) this.clunkLater(kept); else this.freeFid(kept);
+      throw qids.length === 1 ? e : new SyscallError(ENOENT);
+    }
+    let qids: Qid[];
+    try { qids = this.finish(kt).msg.fields.qids as Qid[]; } catch (e) {
+      // The open worked on a fid the walk did not make: the server is out of step.
+      this.clunkLater(r.fid);
+      this.freeFid(kept);
+      this.fail(e);
+    }
+    if (qids.length !== 1) { this.clunkLater(r.fid); this.fail(new DecodeError('9P: walk made no fid yet it was opened')); }
+    return { ...r, kept };
+  }
+
   /** Treaddirattr: the next entries with their attributes, and whether the directory ends. */
   readdirAttr(fid: number, offset: bigint, count = this.maxIO): { ents: m.DirentAttr[]; eof: boolean } {
     if (!this.listsWithAttrs) throw new SyscallError(ENOTSUP);

@@ -103,7 +103,16 @@ export function openData(s: GoferSession, node: GoferNode, flags: number): FileD
 export function readdirAttrAll(s: GoferSession, dir: GoferNode, keep = true): DirentAttr[] {
   const at = performance.now();
   const from = s.walkFrom(dir);
-  const r = s.client.walkOpenReaddirAttr(from.fid, from.names, O_RDONLY | O_DIRECTORY);
+  let r;
+  if (from.names.length === 1) {
+    // A directory without a fid (from its parent's listing) gets one in the same round trip:
+    // what is listed here is usually opened or listed next (find, du), walking from it.
+    const k = s.client.walkKeepOpenReaddirAttr(from.fid, from.names[0], O_RDONLY | O_DIRECTORY);
+    s.adopt(dir, k.kept);
+    r = k;
+  } else {
+    r = s.client.walkOpenReaddirAttr(from.fid, from.names, O_RDONLY | O_DIRECTORY);
+  }
   try {
     const out = [...r.first];
     for (let eof = r.eof, ents = r.first; !eof && ents.length > 0;) {

@@ -163,6 +163,13 @@ export class GoferSession {
     return w.fid;
   }
 
+  /** fid, a plain walk to node made along with another request, becomes node's own (or is let
+   *  go if node has one meanwhile). */
+  adopt(node: GoferNode, fid: number): void {
+    if (node.fid >= 0 || !node.parent) this.client.clunkLater(fid);
+    else this.hold(node, fid);
+  }
+
   private hold(node: GoferNode, fid: number): void {
     node.fid = fid;
     this.lru.set(node, true);
