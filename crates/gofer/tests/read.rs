@@ -277,3 +277,35 @@ fn readdirattr_lists_with_attributes_and_says_where_it_ends() {
     assert_eq!(readdirattr(&mut g, 2, 0, 30).err(), Some(libc::EINVAL));
     assert_eq!(readdirattr(&mut g, 99, 0, 1000).err(), Some(libc::EIO));
 }
+
+/// Replies to requests sent in one write go back together, but a donating reply is a sendmsg
+/// of its own, so its fd comes with the read of its own first bytes. Read as the client reads
+/// (each reply's header, then its body), only Rlopen has an fd; batching the Rlopen with the
+/// replies before it would hand the fd to the first of them.
+#[test]
+fn pipelined_replies_keep_each_donation_on_its_own_reply() {
+    let d = tree();
+    let mut g = Gofer::spawn(&[("root", &d, true)]);
+    g.version(1 << 16);
+    g.attach(1, "root").unwrap();
+    let mut batch = Vec::new();
+    let getattr = |tag: u16| Gofer::frame(24, tag, &M::default().u32(1).u64(0x7ff).0);
+    for tag in 1..=5 {
+        batch.extend(getattr(tag));
+    }
+    batch.extend(Gofer::frame(110, 6, &M::default().u32(1).u32(2).u16(1).s(b"big").0));
+    batch.extend(Gofer::frame(12, 7, &M::default().u32(2).u32(0).0));
+    for tag in 8..=10 {
+        batch.extend(getattr(tag));
+    }
+    g.send_raw(&batch);
+    // Everything answered before reading (the replies wait in the socket, batched).
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let mut got = Vec::new();
+    for _ in 1..=10 {
+        let (tag, rep) = g.recv().expect("a reply");
+        got.push((tag, rep.ty, rep.fd.is_some()));
+    }
+    let want: Vec<(u16, u8, bool)> = (1..=10).map(|t| (t, [25, 25, 25, 25, 25, 111, 13, 25, 25, 25][t as usize - 1], t == 7)).collect();
+    assert_eq!(got, want, "in order, the fd with Rlopen alone");
+}
