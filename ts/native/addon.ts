@@ -37,6 +37,9 @@
 //   next whole message, size[4] framing checked against maxSize (EPROTO outside [7, maxSize]),
 //   and returns it with the host fds that came as SCM_RIGHTS (received MSG_CMSG_CLOEXEC) in
 //   fdsOut: [count, fd...]; the caller owns them. p9Call() is send + recv in one crossing.
+//   p9RecvSome()/p9CallSome() return one recvmsg of whatever the socket holds (a batch of
+//   replies in one crossing; framing is then ts/p9/transport.ts's), with its fds, which
+//   belong to the last message starting within those bytes (PROTOCOL.md's donation rule).
 //   Replies may come in any order: matching tags is ts/p9/client.ts's business. p9DupFd()
 //   duplicates a donated fd (a lower file opened again needs no round trip).
 //
@@ -192,6 +195,10 @@ export interface NativeAddon {
   p9Send(fd: number, msg: Uint8Array, timeoutMs: number): void;
   p9Recv(fd: number, fdsOut: Int32Array, maxSize: number, timeoutMs: number): Buffer;
   p9Call(fd: number, msg: Uint8Array, fdsOut: Int32Array, maxSize: number, timeoutMs: number): Buffer;
+  /** One read of what the socket has (several replies at once), fds as for p9Recv (they
+   *  belong to the last message starting in these bytes); p9CallSome sends first. */
+  p9RecvSome(fd: number, fdsOut: Int32Array, maxBytes: number, timeoutMs: number): Buffer;
+  p9CallSome(fd: number, msg: Uint8Array, fdsOut: Int32Array, maxBytes: number, timeoutMs: number): Buffer;
   p9Close(fd: number): void;
   /** fcntl(F_DUPFD_CLOEXEC) of a donated fd. */
   p9DupFd(fd: number): number;

@@ -246,6 +246,64 @@ pub fn p9_call(fd: i32, msg: &[u8], mut fds_out: Int32ArraySlice<'_>, max_size: 
     recv_message(fd, fds_out, max_size, deadline)
 }
 
+thread_local! {
+    /// What p9_recv_some reads into (reused: only the bytes read are copied out).
+    static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// One recvmsg of whatever the socket has (waiting for something up to the deadline), at most
+/// max_bytes: several whole replies in one crossing when the server sent them together. The
+/// fds that came with it go to fds_out as for p9_recv; they belong to the last message that
+/// starts within these bytes (the kernel ends a read with the data the fds came on, and a
+/// server sends a donating reply alone, from its first byte: PROTOCOL.md). Framing is the
+/// caller's (ts/p9/transport.ts).
+fn recv_chunk(fd: i32, fds_out: &mut [i32], max_bytes: u32, deadline: std::time::Instant) -> Result<Buffer> {
+    let room = fds_out.len().saturating_sub(1);
+    SCRATCH.with(|s| {
+        let mut buf = s.borrow_mut();
+        let want = (max_bytes as usize).clamp(7, 8 << 20);
+        if buf.len() < want {
+            buf.resize(want, 0);
+        }
+        let mut fds = Vec::new();
+        let n = recv_some(fd, &mut buf[..want], &mut fds, deadline)?;
+        if fds.len() > room {
+            for f in fds {
+                // SAFETY: fds we received and nobody else has seen.
+                unsafe { libc::close(f) };
+            }
+            return Err(errno(libc::EPROTO));
+        }
+        fds_out[0] = fds.len() as i32;
+        fds_out[1..=fds.len()].copy_from_slice(&fds);
+        Ok(buf[..n].to_vec().into())
+    })
+}
+
+/// Receives what the socket has (see recv_chunk), blocking up to timeout_ms for the first byte.
+#[napi]
+pub fn p9_recv_some(fd: i32, mut fds_out: Int32ArraySlice<'_>, max_bytes: u32, timeout_ms: u32) -> Result<Buffer> {
+    // SAFETY: the JS thread is inside this call, so nothing else touches the array.
+    let fds_out = unsafe { fds_out.as_mut() };
+    if fds_out.is_empty() {
+        return Err(errno(libc::EINVAL));
+    }
+    recv_chunk(fd, fds_out, max_bytes, deadline_of(timeout_ms))
+}
+
+/// p9_send then p9_recv_some: a request and what comes back, in one crossing.
+#[napi]
+pub fn p9_call_some(fd: i32, msg: &[u8], mut fds_out: Int32ArraySlice<'_>, max_bytes: u32, timeout_ms: u32) -> Result<Buffer> {
+    // SAFETY: the JS thread is inside this call, so nothing else touches the array.
+    let fds_out = unsafe { fds_out.as_mut() };
+    if fds_out.is_empty() {
+        return Err(errno(libc::EINVAL));
+    }
+    let deadline = deadline_of(timeout_ms);
+    send_all(fd, msg, deadline)?;
+    recv_chunk(fd, fds_out, max_bytes, deadline)
+}
+
 /// A close-on-exec duplicate of a donated fd (F_DUPFD_CLOEXEC): a read-only lower file opened
 /// again is served from the fd the gofer donated the first time, without a round trip.
 #[napi]
