@@ -310,3 +310,20 @@ describe('9P client', () => {
     }
   });
 });
+
+describe('u64 and i64 fields without BigInt', () => {
+  it('decode as BigInt arithmetic would, and a u64 past 2^53 is a DecodeError', async () => {
+    const { Decoder } = await import('../../../ts/p9/wire');
+    let s = 0x9e3779b9;
+    const next = (): number => { s = (Math.imul(s, 1664525) + 1013904223) >>> 0; return s; };
+    const edges = [0n, 1n, 2n ** 32n - 1n, 2n ** 32n, 2n ** 53n - 1n, 2n ** 53n, 2n ** 63n - 1n, 2n ** 63n, 2n ** 64n - 1n];
+    const values = [...edges, ...Array.from({ length: 3000 }, () => (BigInt(next()) << 32n) | BigInt(next()))];
+    for (const v of values) {
+      const b = new Uint8Array(8);
+      new DataView(b.buffer).setBigUint64(0, v, true);
+      expect(new Decoder(b).i64()).toBe(Number(BigInt.asIntN(64, v)));
+      if (v <= BigInt(Number.MAX_SAFE_INTEGER)) expect(new Decoder(b).u64()).toBe(Number(v));
+      else expect(() => new Decoder(b).u64()).toThrow(DecodeError);
+    }
+  });
+});
