@@ -102,10 +102,13 @@ export const SCHEMA: ReadonlyMap<number, readonly Field[]> = new Map<number, Fie
 /** Most names one Twalk may carry (the protocol's MAXWELEM). */
 export const MAXWELEM = 16;
 
+/** Every request is encoded here, then copied out whole (finish): no buffer per message. */
+const scratch = new Encoder();
+
 export function encodeMessage(type: number, tag: number, fields: Fields): Uint8Array {
   const schema = SCHEMA.get(type);
   if (!schema) throw new RangeError(`unknown 9P message type ${type}`);
-  const e = new Encoder().u32(0).u8(type).u16(tag);
+  const e = scratch.reset().u32(0).u8(type).u16(tag);
   for (const [name, kind] of schema) {
     const v = fields[name];
     if (v === undefined) throw new RangeError(`9P message ${type}: field ${name} missing`);

@@ -54,6 +54,16 @@ export class Encoder {
 
   get length(): number { return this.len; }
 
+  /** Starts over, keeping the buffer (unless a big message grew it: that one is let go). */
+  reset(): this {
+    if (this.buf.length > 64 * 1024) {
+      this.buf = new Uint8Array(256);
+      this.view = new DataView(this.buf.buffer);
+    }
+    this.len = 0;
+    return this;
+  }
+
   /** The bytes written, as they are (for payloads that are not whole messages). */
   raw(): Uint8Array { return this.buf.slice(0, this.len); }
 

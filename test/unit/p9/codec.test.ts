@@ -327,3 +327,15 @@ describe('u64 and i64 fields without BigInt', () => {
     }
   });
 });
+
+describe('the shared request encoder', () => {
+  it('a message after a large one (or after a failed encode) is whole and alone', () => {
+    const data = new Uint8Array(200_000).map((_, i) => i & 0xff);
+    const big = m.encodeMessage(m.Twrite, 3, { fid: 1, offset: 0, data });
+    expect(() => m.encodeMessage(m.Twalk, 4, { fid: 1, newfid: 2 })).toThrow(RangeError);
+    const small = m.encodeMessage(m.Tclunk, 5, { fid: 9 });
+    expect(small.length).toBe(11);
+    expect(m.decodeMessage(small)).toEqual({ type: m.Tclunk, tag: 5, fields: { fid: 9 } });
+    expect((m.decodeMessage(big).fields.data as Uint8Array).every((b, i) => b === (i & 0xff))).toBe(true);
+  });
+});
