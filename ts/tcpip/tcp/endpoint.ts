@@ -23,7 +23,7 @@ import { RtoEstimator } from './rto';
 import { DUPACK_THRESHOLD, NewReno } from './congestion';
 import { OutOfOrderQueue, SeqRanges } from './sack';
 import { Keepalive } from './keepalive';
-import { SendQueue } from './send_queue';
+import { SendQueue, type Fill } from './send_queue';
 import { chunkPool } from './chunk_pool';
 import { mibOf } from '../mib';
 import { TcpUrgent, URG_NOTYET } from './urgent';
@@ -175,21 +175,37 @@ export class TcpEndpoint {
     this.sndQueue.append(data, this.sndMss);
   }
 
+  /** Queue len bytes that fill copies straight into the send chunks (tcp_sendmsg's copy from
+   *  the application); a short fill (a fault) ends it. Returns the bytes queued. */
+  enqueueFrom(len: number, fill: Fill): number {
+    return len > 0 ? this.sndQueue.appendFrom(len, this.sndMss, fill) : 0;
+  }
+
   /** Copy up to dst.length bytes of the receive queue into dst (taking them unless peeking);
    *  returns how many. */
   readInto(dst: Uint8Array, peek: boolean): number {
-    const n = Math.min(dst.length, this.rcvQueued);
+    let at = 0;
+    return this.readTo(dst.length, peek, (v) => { dst.set(v, at); at += v.length; return v.length; });
+  }
+
+  /** Hand up to max bytes of the receive queue to put, view by view (tcp_recvmsg's copy to
+   *  the application: the one copy of a read); put returns how many of a view it took, and a
+   *  short take (a fault) ends it. What was taken is consumed unless peeking; returns it. A
+   *  view is only valid during the call: its buffer may be recycled once consumed. */
+  readTo(max: number, peek: boolean, put: (view: Uint8Array) => number): number {
+    const n = Math.min(max, this.rcvQueued);
     let at = 0;
     let off = this.rcvHeadOff;
     for (let i = 0; at < n; i++) {
       const c = this.rcvQueue[i];
       const k = Math.min(c.length - off, n - at);
-      dst.set(off === 0 && k === c.length ? c : c.subarray(off, off + k), at);
-      at += k;
+      const got = put(off === 0 && k === c.length ? c : c.subarray(off, off + k));
+      at += got;
       off = 0;
+      if (got < k) break;
     }
-    if (!peek && n > 0) this.consume(n);
-    return n;
+    if (!peek && at > 0) this.consume(at);
+    return at;
   }
 
   /** Take (or, peeking, copy) up to max bytes from the receive queue. */
