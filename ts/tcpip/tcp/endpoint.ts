@@ -720,6 +720,7 @@ export class TcpEndpoint {
     const s = this.state;
     if (s !== TCPS.ESTABLISHED && s !== TCPS.CLOSE_WAIT && s !== TCPS.FIN_WAIT1 && s !== TCPS.CLOSING && s !== TCPS.LAST_ACK) return;
     if (this.sndWnd > this.maxSndWnd) this.maxSndWnd = this.sndWnd;
+    let sent = false;
     for (;;) {
       const inflight = seqDiff(this.sndNxt, this.sndUna) - (this.finSent ? 1 : 0);
       const unsent = this.sndQueued - inflight;
@@ -752,7 +753,12 @@ export class TcpEndpoint {
       this.transmit(this.dataSeg(this.sndNxt, TH_ACK | (n === unsent ? TH_PSH : 0)), this.sndQueue, inflight, n);
       this.rtt.start(seqAdd(this.sndNxt, n));
       this.sndNxt = seqAdd(this.sndNxt, n);
+      sent = true;
     }
+    // Whether the window was what held the sender back (tcp_write_xmit's is_cwnd_limited):
+    // only a window in use grows (congestion.ts).
+    const limited = seqDiff(this.sndNxt, this.sndUna) - this.sacked.bytes() >= this.cc.cwnd * this.sndMss;
+    if (sent || limited) this.cc.validate(limited, this.flightSegs(), this.sndUna, this.sndNxt, performance.now(), this.rtt.rto);
     if (this.finQueued && !this.finSent && seqDiff(this.sndNxt, this.sndUna) === this.sndQueued) {
       this.finSeq = this.sndNxt;
       this.finSent = true;
