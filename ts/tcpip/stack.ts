@@ -9,6 +9,7 @@
 // user: it creates endpoints, reserves ports and calls in; the stack calls back through each
 // endpoint's owner.notify(). One Stack per sandbox (per Kernel).
 
+import { secureTcpSeq } from './tcp/secure_seq';
 import { V4_LOOPBACK, V6_LOOPBACK, addrKey, type IPAddr } from './addr';
 import { LoopbackLink, LOOPBACK_MTU } from './link/loopback';
 import { EthernetLink } from './link/ethernet';
@@ -51,7 +52,6 @@ export class Stack {
   private readonly conns = new Map<string, TcpEndpoint>();
   private readonly pendingAcks = new Set<TcpEndpoint>();
   private ipId = Math.floor(Math.random() * 0x10000);
-  private issBase = Math.floor(Math.random() * 0x1_0000_0000);
   readonly stats: StackStats = { ipIn: 0, ipDropped: 0, tcpIn: 0, udpIn: 0, icmpIn: 0 };
 
   readonly lo: NicInfo = loopbackNic();
@@ -163,11 +163,15 @@ export class Stack {
     for (const l of this.links) l.drain();
   }
 
-  newIss(): number {
-    // RFC 6528 would hash the 4-tuple with a secret; a clock-driven counter from a random
-    // base is what matters on loopback (no two incarnations of a connection overlap).
-    this.issBase = (this.issBase + 64000 + Math.floor(performance.now() * 250)) >>> 0;
-    return this.issBase;
+  /** The ISN a SYN that reopens a connection in TIME_WAIT must use (tcp_tw_isn), for the
+   *  listener that takes it; consumed by the next newIss(). */
+  twIsn: number | null = null;
+
+  /** The ISN of a new connection (time_wait.ts may have set the one it must use). */
+  newIss(local: IPAddr, lport: number, remote: IPAddr, rport: number): number {
+    const tw = this.twIsn;
+    this.twIsn = null;
+    return tw ?? secureTcpSeq(this, local, lport, remote, rport, performance.now());
   }
 
   // --- network layer in ---
@@ -241,11 +245,16 @@ export class Stack {
     this.stats.tcpIn++;
     const ep = this.conns.get(this.connKey(dst, seg.dstPort, src, seg.srcPort));
     if (ep) { ep.input(seg, src, dst); return; }
-    for (const l of this.tcpPorts.lookup(seg.dstPort, dst)) {
-      if (l.state === TCPS.LISTEN) { l.input(seg, src, dst); return; }
-    }
+    const l = this.listenerFor(seg.dstPort, dst);
+    if (l) { l.input(seg, src, dst); return; }
     if (this.forwarder?.tcp(seg, src, dst)) return;
     this.sendReset(seg, dst, src);
+  }
+
+  /** The listener a segment to dst:port goes to, if any. */
+  listenerFor(port: number, dst: IPAddr): TcpEndpoint | null {
+    for (const l of this.tcpPorts.lookup(port, dst)) if (l.state === TCPS.LISTEN) return l;
+    return null;
   }
 
   /** tcp_v4_send_reset: the answer to a segment nobody takes (never to a RST). */

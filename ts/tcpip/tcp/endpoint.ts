@@ -27,6 +27,7 @@ import { SendQueue, type Fill } from './send_queue';
 import { chunkPool } from './chunk_pool';
 import { mibOf } from '../mib';
 import { TcpUrgent, URG_NOTYET } from './urgent';
+import { timeWaitVerdict } from './time_wait';
 import { TCPOLEN_TSTAMP_ALIGNED, TcpTimestamps } from './timestamps';
 import { ErrQueue } from '../icmp/errqueue';
 
@@ -156,7 +157,7 @@ export class TcpEndpoint {
 
   constructor(readonly stack: Stack, v6: boolean) {
     this.v6 = v6;
-    this.ts = new TcpTimestamps(stack);
+    this.ts = new TcpTimestamps();
   }
 
   private emit(mask: number): void { this.owner?.notify(mask); }
@@ -277,7 +278,10 @@ export class TcpEndpoint {
 
   /** Active open: local and remote set and registered by the caller; send the SYN. */
   connect(): void {
-    this.iss = this.stack.newIss();
+    if (this.local && this.remote) {
+      this.iss = this.stack.newIss(this.local, this.lport, this.remote, this.rport);
+      this.ts.bind(this.stack, this.local, this.remote);
+    }
     this.sndUna = this.iss;
     this.sndNxt = seqAdd(this.iss, 1);
     this.state = TCPS.SYN_SENT;
@@ -329,8 +333,9 @@ export class TcpEndpoint {
     c.irs = seg.seq;
     c.rcvNxt = seqAdd(seg.seq, 1);
     c.rcvAdvRight = c.rcvNxt; // nothing offered yet
+    c.ts.bind(this.stack, dst, src);
     c.takeSynOptions(seg);
-    c.iss = this.stack.newIss();
+    c.iss = this.stack.newIss(dst, this.lport, src, seg.srcPort);
     c.sndUna = c.iss;
     c.sndNxt = seqAdd(c.iss, 1);
     c.state = TCPS.SYN_RECV;
@@ -417,6 +422,38 @@ export class TcpEndpoint {
     }
   }
 
+  /** A segment for the connection in TIME_WAIT (time_wait.ts). */
+  private inputTimeWait(seg: TCPSegment, src: IPAddr, dst: IPAddr): void {
+    const v = timeWaitVerdict(seg, {
+      rcvNxt: this.rcvNxt, tsRecent: this.ts.recent, tsRecentAt: this.ts.recentAt, now: performance.now(), tsOk: this.ts.ok,
+    });
+    switch (v) {
+      case 'drop': return;
+      case 'kill': this.destroy(); return;
+      case 'rearm':
+        this.lifeTimer.arm(TIME_WAIT_MS);
+        if (seg.tsVal !== null && this.ts.ok) this.ts.store(seg.tsVal);
+        return;
+      case 'syn': {
+        // tcp_v4_rcv's TCP_TW_SYN: a listener takes it, with an ISN past the old sequence
+        // space; without one the SYN is answered as any other segment here.
+        const l = this.stack.listenerFor(seg.dstPort, dst);
+        if (l) {
+          const isn = (seqAdd(this.sndNxt, 65535 + 2) >>> 0) || 1;
+          this.destroy();
+          this.stack.twIsn = isn;
+          l.input(seg, src, dst);
+          this.stack.twIsn = null;
+          return;
+        }
+        this.oowAck();
+        return;
+      }
+      case 'ack-rearm': this.lifeTimer.arm(TIME_WAIT_MS); this.oowAck(); return;
+      case 'ack': this.oowAck(); return;
+    }
+  }
+
   /** RFC 9293 §3.10.7.4 first check: does the segment fall in the receive window? */
   private acceptable(seg: TCPSegment, segLen: number): boolean {
     const wnd = this.rcvWindow();
@@ -434,14 +471,7 @@ export class TcpEndpoint {
   private inputSynchronized(seg: TCPSegment, src: IPAddr, dst: IPAddr): void {
     const f = seg.flags;
     const segLen = seg.data.length + (f & TH_SYN ? 1 : 0) + (f & TH_FIN ? 1 : 0);
-    if (this.state === TCPS.TIME_WAIT) {
-      // A retransmitted FIN: ACK it again and restart the 2MSL wait.
-      if (!(f & TH_RST) && (f & TH_FIN)) {
-        this.sendAck();
-        this.lifeTimer.arm(TIME_WAIT_MS);
-      }
-      return;
-    }
+    if (this.state === TCPS.TIME_WAIT) { this.inputTimeWait(seg, src, dst); return; }
     // PAWS: an old timestamp drops the segment (a reset is still taken).
     const pureDup = segLen === 0 && seg.seq === this.rcvNxt && seg.ack === this.sndUna && (seg.window << this.sndWscale) === this.sndWnd;
     if (!(f & TH_RST) && this.ts.pawsReject(seg, pureDup, this.rtt.rto)) {
