@@ -7,6 +7,7 @@
 //              processes (us per request)
 //   nat-tput   TCP to a sink on the host's 127.0.0.1 (natively direct; tsvisor through its
 //              NAT at 10.0.2.2) (MiB/s)
+//   nat-tput-in TCP from a source on the host's 127.0.0.1 sending --mib MiB, the same way (MiB/s)
 //   nat-udprr  UDP round trip to an echo on the host's 127.0.0.1 (the same way) (us)
 // tsvisor-host is systrap with --network=host (its nat-* figures go to 127.0.0.1 directly).
 // runsc runs with --network=none (its netstack serves loopback; --network=sandbox needs root
@@ -30,13 +31,21 @@ mkdirSync(binDir, { recursive: true });
 const bin = path.join(binDir, 'net');
 execFileSync('gcc', ['-O2', '-static', '-o', bin, path.join(root, 'benches', 'net.c')], { stdio: 'inherit' });
 
-// Host-side servers: a TCP sink and a UDP echo on 127.0.0.1.
+// Host-side servers: a TCP sink, a TCP source and a UDP echo on 127.0.0.1.
 const sink = net.createServer((c) => { c.on('data', () => {}); c.on('end', () => c.end()); c.on('error', () => {}); });
 await new Promise((r) => sink.listen(0, '127.0.0.1', r));
+const srcBuf = Buffer.alloc(1 << 20, 'y');
+const source = net.createServer((c) => {
+  let i = 0;
+  const go = () => { while (i < mib) { i++; if (!c.write(srcBuf)) { c.once('drain', go); return; } } c.end(); };
+  c.on('error', () => {});
+  go();
+});
+await new Promise((r) => source.listen(0, '127.0.0.1', r));
 const echo = dgram.createSocket('udp4');
 echo.on('message', (m, r) => echo.send(m, r.port, r.address));
 await new Promise((r) => echo.bind(0, '127.0.0.1', r));
-const sinkPort = sink.address().port, echoPort = echo.address().port;
+const sinkPort = sink.address().port, echoPort = echo.address().port, sourcePort = source.address().port;
 
 const tsvisor = (p) => [process.execPath, path.join(root, 'bin', 'tsvisor.js'), 'run', `--platform=${p}`, '--'];
 const runners = [
@@ -66,9 +75,10 @@ const tests = (gw) => [
   ['udprr', ['udprr', String(rtts)], /udprr ([\d.]+)/],
   ['httprr', ['httprr', String(rtts)], /httprr ([\d.]+)/],
   ...(gw ? [['nat-tput', ['tput-to', gw, String(sinkPort), String(mib)], /tput ([\d.]+)/],
+    ['nat-tput-in', ['tput-from', gw, String(sourcePort)], /tput ([\d.]+)/],
     ['nat-udprr', ['udprr-to', gw, String(echoPort), String(rtts)], /udprr ([\d.]+)/]] : []),
 ];
-const units = { tput: 'MiB/s', cps: 'conn/s', udprr: 'us', httprr: 'us', 'nat-tput': 'MiB/s', 'nat-udprr': 'us' };
+const units = { tput: 'MiB/s', cps: 'conn/s', udprr: 'us', httprr: 'us', 'nat-tput': 'MiB/s', 'nat-tput-in': 'MiB/s', 'nat-udprr': 'us' };
 const lowerBetter = new Set(['udprr', 'httprr', 'nat-udprr']);
 const results = {};
 for (const r of runners) {
@@ -81,6 +91,7 @@ for (const r of runners) {
   }
 }
 sink.close();
+source.close();
 echo.close();
 
 const keys = Object.keys(units);

@@ -135,8 +135,10 @@ export class Stack {
 
   /** pkt: room for the IP header, then the transport header and data. partial: the TCP or
    *  UDP checksum is still to be made (CHECKSUM_PARTIAL): lo and the Ethernet link between
-   *  the sentry's stacks carry the packet without it (header/offload.ts). */
-  sendIP(pkt: Uint8Array, src: IPAddr, dst: IPAddr, proto: number, ttl: number, tos: number, partial = false): void {
+   *  the sentry's stacks carry the packet without it (header/offload.ts). linkRoom: the
+   *  LINK_ROOM bytes in front of pkt in its buffer are the packet's own (skb headroom), so a
+   *  link may write its header there instead of copying the packet into a frame. */
+  sendIP(pkt: Uint8Array, src: IPAddr, dst: IPAddr, proto: number, ttl: number, tos: number, partial = false, linkRoom = false): void {
     if (dst.length === 4) {
       this.ipId = (this.ipId + 1) & 0xffff;
       writeIPv4Header(pkt.subarray(0, pkt.length), src, dst, proto, ttl, tos, this.ipId);
@@ -154,7 +156,7 @@ export class Stack {
     const r = this.routeTable.lookup(dst);
     const link = r ? this.links.find((l) => l.info === r.nic) : undefined;
     if (!r || !link) { this.stats.ipDropped++; return; }
-    link.sendIP(pkt, r.nextHop, partial);
+    link.sendIP(pkt, r.nextHop, partial, linkRoom);
   }
 
   /** Deliver what the operation just finished sent (the caller holds no endpoint state). */

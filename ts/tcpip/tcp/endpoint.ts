@@ -23,7 +23,7 @@ import { RtoEstimator } from './rto';
 import { DUPACK_THRESHOLD, NewReno } from './congestion';
 import { OutOfOrderQueue, SeqRanges } from './sack';
 import { Keepalive } from './keepalive';
-import { SendQueue, type Fill } from './send_queue';
+import { LINK_ROOM, SendQueue, type Fill } from './send_queue';
 import { chunkPool } from './chunk_pool';
 import { mibOf } from '../mib';
 import { TcpUrgent, URG_NOTYET } from './urgent';
@@ -180,6 +180,11 @@ export class TcpEndpoint {
    *  the application); a short fill (a fault) ends it. Returns the bytes queued. */
   enqueueFrom(len: number, fill: Fill): number {
     return len > 0 ? this.sndQueue.appendFrom(len, this.sndMss, fill) : 0;
+  }
+
+  /** Queue a send chunk the caller filled (send_queue.ts adopt): len bytes after HEADROOM. */
+  enqueueChunk(chunk: Uint8Array, len: number): void {
+    if (len > 0) this.sndQueue.adopt(chunk, len);
   }
 
   /** Copy up to dst.length bytes of the receive queue into dst (taking them unless peeking);
@@ -833,7 +838,8 @@ export class TcpEndpoint {
     if (!local || !remote) return;
     const ipLen = this.stack.ipHeaderLen(this.v6);
     const hl = tcpHeaderLen(o);
-    const pkt = q && len > 0 ? q.packet(ipLen + hl, off, len) : new Uint8Array(ipLen + hl);
+    // Either way LINK_ROOM bytes of headroom come first (send_queue.ts), for the link's header.
+    const pkt = q && len > 0 ? q.packet(ipLen + hl, off, len) : new Uint8Array(LINK_ROOM + ipLen + hl).subarray(LINK_ROOM);
     // The checksum is the stack's to make or offload (header/offload.ts).
     writeTCP(pkt.subarray(ipLen), o, local, remote, false);
     this.segsOut++;
@@ -842,7 +848,7 @@ export class TcpEndpoint {
     if (o.flags & TH_RST) mib.tcpOutRsts++;
     this.ackNeeded = false;
     if (o.flags & TH_ACK) this.rcvAdvRight = seqAdd(this.rcvNxt, o.window << ((o.flags & TH_SYN) ? 0 : this.rcvWscale));
-    this.stack.sendIP(pkt, local, remote, IPPROTO_TCP, this.ttl, this.tos, true);
+    this.stack.sendIP(pkt, local, remote, IPPROTO_TCP, this.ttl, this.tos, true, true);
   }
 
   private onRetransmitTimer(): void {

@@ -85,6 +85,13 @@ export class SendQueue {
     return at;
   }
 
+  /** Take chunk (HEADROOM bytes, then len bytes of data; held once by the caller, who hands
+   *  that hold over) as the queue's next chunk: data a host socket read straight into it. */
+  adopt(chunk: Uint8Array, len: number): void {
+    this.chunks.push({ buf: chunk, len, sent: false });
+    this.bytes += len;
+  }
+
   /** The first n bytes were acknowledged. */
   dropAcked(n: number): void {
     this.bytes -= n;
