@@ -12,7 +12,9 @@
 // tsvisor-host is systrap with --network=host (its nat-* figures go to 127.0.0.1 directly).
 // runsc runs with --network=none (its netstack serves loopback; --network=sandbox needs root
 // and iptables), so it has no nat-* figures. Options: --mib N (default 256), --conns N (1000),
-// --rtts N (2000, also the HTTP requests).
+// --rtts N (2000, also the HTTP requests), --baseline DIR (another checkout's bin/tsvisor.js run
+// too, as baseline-systrap and baseline-ptrace, each figure measured right after this build's),
+// --only a,b (just those figures).
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import * as dgram from 'node:dgram';
 import { mkdirSync } from 'node:fs';
@@ -25,6 +27,9 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
 const opt = (name, dflt) => { const i = args.indexOf(name); return i >= 0 && i + 1 < args.length ? Number(args[i + 1]) : dflt; };
 const mib = opt('--mib', 256), conns = opt('--conns', 1000), rtts = opt('--rtts', 2000);
+const sopt = (name) => { const i = args.indexOf(name); return i >= 0 && i + 1 < args.length ? args[i + 1] : null; };
+const baseline = sopt('--baseline');
+const only = sopt('--only')?.split(',') ?? null;
 
 const binDir = path.join(tmpdir(), 'tsvisor-benches');
 mkdirSync(binDir, { recursive: true });
@@ -47,11 +52,13 @@ echo.on('message', (m, r) => echo.send(m, r.port, r.address));
 await new Promise((r) => echo.bind(0, '127.0.0.1', r));
 const sinkPort = sink.address().port, echoPort = echo.address().port, sourcePort = source.address().port;
 
-const tsvisor = (p) => [process.execPath, path.join(root, 'bin', 'tsvisor.js'), 'run', `--platform=${p}`, '--'];
+const tsvisor = (p, dir = root) => [process.execPath, path.join(dir, 'bin', 'tsvisor.js'), 'run', `--platform=${p}`, '--'];
 const runners = [
   { name: 'native', prefix: [], gw: '127.0.0.1' },
   { name: 'tsvisor-systrap', prefix: tsvisor('systrap'), gw: '10.0.2.2' },
+  ...(baseline ? [{ name: 'baseline-systrap', prefix: tsvisor('systrap', path.resolve(baseline)), gw: '10.0.2.2' }] : []),
   { name: 'tsvisor-ptrace', prefix: tsvisor('ptrace'), gw: '10.0.2.2' },
+  ...(baseline ? [{ name: 'baseline-ptrace', prefix: tsvisor('ptrace', path.resolve(baseline)), gw: '10.0.2.2' }] : []),
   // --network=host: the program's sockets are host sockets (no nat-* path: 127.0.0.1 direct).
   { name: 'tsvisor-host', prefix: [...tsvisor('systrap').slice(0, -1), '--network=host', '--'], gw: '127.0.0.1' },
 ];
@@ -81,11 +88,15 @@ const tests = (gw) => [
 const units = { tput: 'MiB/s', cps: 'conn/s', udprr: 'us', httprr: 'us', 'nat-tput': 'MiB/s', 'nat-tput-in': 'MiB/s', 'nat-udprr': 'us' };
 const lowerBetter = new Set(['udprr', 'httprr', 'nat-udprr']);
 const results = {};
-for (const r of runners) {
-  results[r.name] = {};
-  for (const [key, a, re] of tests(r.gw)) {
-    const g = await run([...r.prefix, bin, ...a]);
-    const m = re.exec(g.out);
+for (const r of runners) results[r.name] = {};
+// Figure by figure, every runner in turn: a baseline is measured beside this build.
+for (const [key] of tests('x')) {
+  if (only && !only.includes(key)) continue;
+  for (const r of runners) {
+    const t = tests(r.gw).find(([k]) => k === key);
+    if (!t) continue;
+    const g = await run([...r.prefix, bin, ...t[1]]);
+    const m = t[2].exec(g.out);
     if (g.code === 0 && m) results[r.name][key] = Number(m[1]);
     else console.log(`note: ${r.name} ${key} failed (status ${g.code})`);
   }
