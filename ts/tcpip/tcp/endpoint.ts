@@ -145,6 +145,8 @@ export class TcpEndpoint {
   /** RFC 7323 timestamps and PAWS (timestamps.ts). */
   readonly ts: TcpTimestamps;
   private retries = 0;
+  /** When the retransmission timer last sent (performance.now() ms). */
+  private lastRtxAt = 0;
   ackNeeded = false;
 
   // TCP_INFO counters
@@ -851,6 +853,17 @@ export class TcpEndpoint {
     this.stack.sendIP(pkt, local, remote, IPPROTO_TCP, this.ttl, this.tos, true, true);
   }
 
+  /** tcp_ld_RTO_revert (RFC 6069): an ICMP unreachable quoting seq, the first unacknowledged
+   *  byte, while it is being retransmitted: one backoff less, the timer re-armed for what is
+   *  left of the shorter RTO since the last retransmission (or the retransmission now). */
+  rtoRevert(seq: number): void {
+    if (seq !== this.sndUna || this.retransmits === 0 || this.sndUna === this.sndNxt) return;
+    if (!this.rtt.revertBackoff()) return;
+    const remaining = this.rtt.rto - (performance.now() - this.lastRtxAt);
+    if (remaining > 0) this.rtx.arm(remaining);
+    else this.onRetransmitTimer();
+  }
+
   private onRetransmitTimer(): void {
     if (this.state === TCPS.CLOSE || this.state === TCPS.TIME_WAIT || this.state === TCPS.LISTEN) return;
     if (this.sndUna === this.sndNxt) {
@@ -882,6 +895,7 @@ export class TcpEndpoint {
     this.rtt.backoff();
     if (this.state === TCPS.SYN_SENT) { this.sendSyn(false); return; }
     if (this.state === TCPS.SYN_RECV) { this.sendSyn(true); return; }
+    this.lastRtxAt = performance.now();
     // Go back to the first unacknowledged byte, from a window of one segment (tcp_enter_loss).
     this.cc.onTimeout(this.flightSegs());
     this.sacked.clear();
