@@ -60,7 +60,10 @@ export class SendQueue {
     if (tail && !tail.sent) {
       const cap = tail.buf.length - HEADROOM;
       if (tail.len + len > cap && cap < goal) {
-        const buf = new Uint8Array(HEADROOM + Math.min(goal, Math.max(tail.len + len, 2 * cap)));
+        const size = Math.min(goal, Math.max(tail.len + len, 2 * cap));
+        // Grown to a full segment it is a pool chunk like any other (not 64 KiB of new memory
+        // per write when writes are a little over the MSS).
+        const buf = size === goal ? chunkPool.take(HEADROOM + size) : new Uint8Array(HEADROOM + size);
         buf.set(tail.buf.subarray(HEADROOM, HEADROOM + tail.len), HEADROOM);
         tail.buf = buf;
       }
