@@ -9,7 +9,6 @@
 // user: it creates endpoints, reserves ports and calls in; the stack calls back through each
 // endpoint's owner.notify(). One Stack per sandbox (per Kernel).
 
-import { secureTcpSeq } from './tcp/secure_seq';
 import { V4_LOOPBACK, V6_LOOPBACK, addrKey, type IPAddr } from './addr';
 import { LoopbackLink, LOOPBACK_MTU } from './link/loopback';
 import { EthernetLink } from './link/ethernet';
@@ -18,6 +17,7 @@ import { RouteTable, loopbackNic } from './route';
 import { IPV4_HEADER, IPV4_MAX_PACKET, parseIPv4, writeIPv4Header } from './header/ipv4';
 import { IPV6_HEADER, parseIPv6, writeIPv6Header } from './header/ipv6';
 import { IPPROTO_TCP, TCP_HEADER, TH_ACK, TH_FIN, TH_RST, TH_SYN, parseTCP, writeTCP, type TCPSegment } from './header/tcp';
+import { secureTcpSeq } from './tcp/secure_seq';
 import { IPPROTO_UDP, UDP_HEADER, parseUDP } from './header/udp';
 import {
   ICMPV6_DEST_UNREACH, ICMPV6_PORT_UNREACH, ICMP_DEST_UNREACH, ICMP_HEADER, ICMP_PORT_UNREACH, IPPROTO_ICMP,
