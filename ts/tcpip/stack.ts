@@ -253,6 +253,26 @@ export class Stack {
     this.sendReset(seg, dst, src);
   }
 
+  /** Whether a SYN that reopens a TIME_WAIT connection to dst:port has a taker (time_wait.ts). */
+  canReopen(port: number, dst: IPAddr): boolean {
+    return this.listenerFor(port, dst) !== null || this.forwarder !== null;
+  }
+
+  /** Hand such a SYN (the TIME_WAIT endpoint gone) to its listener, isn as the new ISN
+   *  (tcp_v4_rcv's TCP_TW_SYN), or to the forwarder (the NAT's gateway); a reset if neither
+   *  takes it. */
+  reopen(seg: TCPSegment, src: IPAddr, dst: IPAddr, isn: number): void {
+    const l = this.listenerFor(seg.dstPort, dst);
+    if (l) {
+      this.twIsn = isn;
+      l.input(seg, src, dst);
+      this.twIsn = null;
+      return;
+    }
+    if (this.forwarder?.tcp(seg, src, dst)) return;
+    this.sendReset(seg, dst, src);
+  }
+
   /** The listener a segment to dst:port goes to, if any. */
   listenerFor(port: number, dst: IPAddr): TcpEndpoint | null {
     for (const l of this.tcpPorts.lookup(port, dst)) if (l.state === TCPS.LISTEN) return l;

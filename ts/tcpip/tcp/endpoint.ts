@@ -442,15 +442,12 @@ export class TcpEndpoint {
         if (seg.tsVal !== null && this.ts.ok) this.ts.store(seg.tsVal);
         return;
       case 'syn': {
-        // tcp_v4_rcv's TCP_TW_SYN: a listener takes it, with an ISN past the old sequence
-        // space; without one the SYN is answered as any other segment here.
-        const l = this.stack.listenerFor(seg.dstPort, dst);
-        if (l) {
+        // tcp_v4_rcv's TCP_TW_SYN: a listener (or the NAT's forwarder) takes it, with an ISN
+        // past the old sequence space; without one the SYN is answered as any other here.
+        if (this.stack.canReopen(seg.dstPort, dst)) {
           const isn = (seqAdd(this.sndNxt, 65535 + 2) >>> 0) || 1;
           this.destroy();
-          this.stack.twIsn = isn;
-          l.input(seg, src, dst);
-          this.stack.twIsn = null;
+          this.stack.reopen(seg, src, dst, isn);
           return;
         }
         this.oowAck();
