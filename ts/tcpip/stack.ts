@@ -206,6 +206,11 @@ export class Stack {
     return this.conns.has(this.connKey(local, lport, remote, rport));
   }
 
+  /** The connection with this 4-tuple, if any. */
+  connOf(local: IPAddr, lport: number, remote: IPAddr, rport: number): TcpEndpoint | null {
+    return this.conns.get(this.connKey(local, lport, remote, rport)) ?? null;
+  }
+
   registerConn(ep: TcpEndpoint): void {
     if (!ep.local || !ep.remote) return;
     ep.connKey = this.connKey(ep.local, ep.lport, ep.remote, ep.rport);

@@ -23,6 +23,7 @@ import type { Deadline } from '../sock_wait';
 import type { Stack } from '../../tcpip/stack';
 import { AUTO_BUF, RCV_SHUTDOWN, SEND_SHUTDOWN, TcpEndpoint } from '../../tcpip/tcp/endpoint';
 import { TCPS } from '../../tcpip/tcp/states';
+import { seqAdd } from '../../tcpip/tcp/seqnum';
 import { InetSocket } from './inet_socket';
 import { IPPROTO_TCP, intOf, ints } from './inet_opts';
 import { buildInetAddr, familyOfRaw, parseInetAddr } from './sockaddr_in';
@@ -194,12 +195,24 @@ export class TcpSocket extends InetSocket {
     const src = this.sourceFor(dst, ep.local);
     ep.v6 = dst.length === 16;
     if (ep.lport === 0) {
-      const b = { v4: !ep.v6, v6: ep.v6, addr: src, reuseAddr: false, reusePort: false, uid: t.creds.euid, listening: () => false };
+      // inet_hash_connect: the port carries the socket's SO_REUSEADDR/SO_REUSEPORT (sk_reuse),
+      // which its TIME_WAIT will still have for a later bind.
+      const b = {
+        v4: !ep.v6, v6: ep.v6, addr: src, reuseAddr: this.opts.plainValue(2 /* SO_REUSEADDR */) !== 0,
+        reusePort: this.opts.plainValue(15 /* SO_REUSEPORT */) !== 0, uid: t.creds.euid, listening: () => false,
+      };
       ep.lport = this.reserve(this.stack.tcpPorts, 0, b, ep);
       ep.binding = b;
-    } else if (this.stack.connExists(src, ep.lport, dst, a.port)) {
-      // __inet_hash_connect: the 4-tuple from this bound port is taken.
-      fail(EADDRNOTAVAIL);
+    } else {
+      const old = this.stack.connOf(src, ep.lport, dst, a.port);
+      if (old) {
+        // __inet_check_established: the 4-tuple from this bound port is taken — unless by a
+        // TIME_WAIT that used timestamps (tcp_twsk_unique; an explicitly bound port needs no
+        // tcp_tw_reuse): the new connection takes its place, its ISN past the old sequence space.
+        if (old.state !== TCPS.TIME_WAIT || !old.ts.ok || old.ts.recentAt === 0) fail(EADDRNOTAVAIL);
+        this.stack.twIsn = (seqAdd(old.sndNxt, 65535 + 2) >>> 0) || 1;
+        old.destroy();
+      }
     }
     ep.local = src.slice();
     ep.remote = dst.slice();
