@@ -4,6 +4,7 @@
 // with a V8 code cache beside it, written after the first run: start-up is a benchmark, and
 // compiling a hundred modules anew each time costs more than the sandbox's own set-up.
 // Without the bundle (a tsc-only build), the modules are loaded one by one.
+const binStartMs = process.uptime() * 1000;
 const fs = require('node:fs');
 const path = require('node:path');
 const vm = require('node:vm');
@@ -30,7 +31,7 @@ function loadBundle() {
   script.runInThisContext()(mod.exports, require, mod, bundle, dist);
   // Nothing may keep the script (and with it the 1.2 MB of cached data it was given) alive
   // once it has run, unless a cache is still to be written from it.
-  return { main: mod.exports.main, saveCache: needsCache(script) ? cacheWriter(script) : () => {} };
+  return { main: mod.exports.main, startupMark: mod.exports.startupMark, saveCache: needsCache(script) ? cacheWriter(script) : () => {} };
 }
 
 function readCache() {
@@ -69,9 +70,12 @@ function bundleFresh() {
   }
 }
 
-const { main, saveCache } = bundleFresh()
+const { main, startupMark, saveCache } = bundleFresh()
   ? loadBundle()
-  : { main: require('../dist/cli/main.js').main, saveCache: () => {} };
+  : { ...require('../dist/cli/main.js'), saveCache: () => {} };
+// TSVISOR_TRACE_STARTUP=1 (ts/sandbox/startup_trace.ts) starts with node's own start-up.
+startupMark('node started', binStartMs);
+startupMark('sentry loaded');
 
 main(process.argv).then(
   (status) => {

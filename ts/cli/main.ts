@@ -8,6 +8,7 @@ import { runSandbox, UserError } from '../sandbox/sandbox';
 import { DEFAULT_PIDS, parsePids, parseSize } from '../sandbox/limits';
 import { formatSyscallSupport } from './syscalls_table';
 import { parseNetworkFlags } from '../sandbox/network';
+export { startupMark } from '../sandbox/startup_trace';
 
 function collect(v: string, prev: string[]): string[] {
   return [...prev, v];

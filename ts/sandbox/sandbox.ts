@@ -30,6 +30,7 @@ import { auditHostFsFromNowOn } from './host_fs_audit';
 import { DEFAULT_MOUNTS, describeMounts, newSandboxRoot, startGofer, type SandboxMounts } from './mounts';
 import type { GoferProcess } from '../fsimpl/gofer/gofer_process';
 import { DEFAULT_PIDS, defaultMemoryBytes, describeBytes, type SandboxLimits } from './limits';
+import { startupMark, printStartupTrace } from './startup_trace';
 import { startNetwork, writeResolvConf, type NetworkFlags } from './network';
 
 export interface SandboxOptions {
@@ -109,11 +110,13 @@ function checkCwd(kernel: Kernel, creds: Credentials, cwd: string): void {
 export async function runSandbox(opts: SandboxOptions): Promise<number> {
   const prog = opts.argv[0];
   const cwd = path.resolve(opts.cwd);
+  startupMark('runSandbox');
 
   const mf = newMemoryFile();
   const memoryBytes = opts.limits?.memoryBytes ?? defaultMemoryBytes();
   const pids = opts.limits?.pids ?? DEFAULT_PIDS;
   mf.setLimit(memoryBytes);
+  startupMark('memory file');
   // The choice's lines reach --debug-log once the kernel keeps it, or directly if none works.
   const choiceLog: string[] = [];
   let chosen;
@@ -124,6 +127,7 @@ export async function runSandbox(opts: SandboxOptions): Promise<number> {
     throw e;
   }
   const platform = new PooledPlatform(chosen);
+  startupMark('platform chosen');
   let as;
   try {
     as = platform.newAddressSpace();
@@ -134,8 +138,10 @@ export async function runSandbox(opts: SandboxOptions): Promise<number> {
     }
     throw e;
   }
+  startupMark('address space');
   const debugLogFd = opts.debugLog ? fs.openSync(opts.debugLog, 'a') : -1;
   const kernel = new Kernel({ platform, mf, strace: opts.strace, debugLogFd, hostname: os.hostname(), pidsMax: pids });
+  startupMark('kernel');
   for (const m of choiceLog) kernel.debug(m);
   kernel.debug(`limits: memory ${describeBytes(memoryBytes)}, pids ${Number.isFinite(pids) ? pids : 'max'}`);
   const uid = process.getuid?.() ?? 0, gid = process.getgid?.() ?? 0;
@@ -147,9 +153,12 @@ export async function runSandbox(opts: SandboxOptions): Promise<number> {
   let exePath: string;
   try {
     gofer = startGofer(opts.mounts ?? DEFAULT_MOUNTS, opts.debugLog);
+    startupMark('gofer started');
     installMountNamespace(kernel, newSandboxRoot(kernel, gofer, opts.mounts ?? DEFAULT_MOUNTS, uid));
+    startupMark('root mounted');
     checkCwd(kernel, creds, cwd);
     exePath = resolveProgram(kernel, creds, prog, opts.env, cwd);
+    startupMark('program found');
   } catch (e) {
     as.release();
     throw e;
@@ -172,6 +181,7 @@ export async function runSandbox(opts: SandboxOptions): Promise<number> {
     as.release();
     throw e;
   }
+  startupMark('network');
   const mm = new MemoryManager(mf, as, platform.minUserAddress, platform.maxUserAddress);
   const tgid = kernel.allocPid();
   const tg = kernel.newThreadGroup(null, tgid);
@@ -191,6 +201,7 @@ export async function runSandbox(opts: SandboxOptions): Promise<number> {
     if (mm.oomFault) throw new UserError(`tsvisor: ${prog}: out of memory while loading it (--memory ${describeBytes(memoryBytes)})`, 137);
     startupError(prog, e);
   }
+  startupMark('executable loaded');
   const fdTable = newStdioFDTable();
   const ctx = new PlatformContext(platform, as);
   const task = new Task(kernel, tgid, tg, mm, fdTable, fsctx, creds, ctx);
@@ -206,13 +217,17 @@ export async function runSandbox(opts: SandboxOptions): Promise<number> {
   // Before the first instruction: a program may print and be signalled within its first run.
   const stopForwarding = forwardHostSignals(kernel, tg);
   const stopAudit = auditHostFsFromNowOn();
+  startupMark('task ready');
   kernel.startTask(task);
   const status = await tg.exited;
+  startupMark('program exited');
   stopAudit();
   network.close();
   stopForwarding();
   platform.release();
   gofer.close();
   if (debugLogFd >= 0) fs.closeSync(debugLogFd);
+  startupMark('sandbox released');
+  printStartupTrace();
   return status;
 }
