@@ -5,6 +5,7 @@
 // end, with the host's load before and after: on a shared host only ratios within one run
 // mean anything. --rss: also the whole sandbox's peak resident set (sentry + stub + gofer,
 // summed over the process tree from /proc every 5 ms) while PROG runs (use `sleep 1`).
+// --node-flags "FLAGS": also this checkout's tsvisor run by node with those flags.
 
 import { spawn, execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -13,12 +14,13 @@ import * as path from 'node:path';
 
 const here = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const args = process.argv.slice(2);
-let runs = 9, other = null, rss = false;
+let runs = 9, other = null, rss = false, nodeFlags = [];
 const prog = [];
 for (let i = 0; i < args.length; i++) {
   if (args[i] === '--runs') runs = Number(args[++i]);
   else if (args[i] === '--other') other = args[++i];
   else if (args[i] === '--rss') rss = true;
+  else if (args[i] === '--node-flags') nodeFlags = args[++i].split(' ').filter(Boolean);
   else prog.push(args[i]);
 }
 if (prog.length === 0) prog.push('/bin/true');
@@ -29,6 +31,7 @@ function which(cmd) {
 
 const runners = [{ name: 'node -e 0', cmd: [process.execPath, '-e', '0'] }];
 runners.push({ name: 'tsvisor (here)', cmd: [process.execPath, path.join(here, 'bin/tsvisor.js'), 'run', '--', ...prog] });
+if (nodeFlags.length) runners.push({ name: `tsvisor (here) ${nodeFlags.join(' ')}`, cmd: [process.execPath, ...nodeFlags, path.join(here, 'bin/tsvisor.js'), 'run', '--', ...prog] });
 if (other) runners.push({ name: `tsvisor (${other})`, cmd: [process.execPath, path.join(other, 'bin/tsvisor.js'), 'run', '--', ...prog] });
 if (which('runsc')) runners.push({ name: 'runsc ptrace', cmd: ['runsc', '--platform=ptrace', '--network=none', '--ignore-cgroups', 'do', ...prog] });
 
@@ -49,8 +52,11 @@ function treeRssKiB(pid) {
   while (todo.length) {
     const p = todo.pop();
     try {
-      const m = /VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${p}/status`, 'latin1'));
-      if (m) total += Number(m[1]);
+      const status = fs.readFileSync(`/proc/${p}/status`, 'latin1');
+      const m = /VmRSS:\s+(\d+)/.exec(status);
+      // A child between its (v)fork and its exec still shows the parent's memory: not counted.
+      const forkedNotExeced = p !== pid && /^Name:\s+node$/m.test(status);
+      if (m && !forkedNotExeced) total += Number(m[1]);
     } catch { /* gone */ }
     todo.push(...(children.get(p) ?? []));
   }

@@ -28,10 +28,34 @@ function loadBundle() {
   const source = fs.readFileSync(bundle, 'latin1');
   const script = compile(source, readCache());
   const mod = { exports: {} };
-  script.runInThisContext()(mod.exports, require, mod, bundle, dist);
+  script.runInThisContext()(mod.exports, bundleRequire, mod, bundle, dist);
   // Nothing may keep the script (and with it the 1.2 MB of cached data it was given) alive
   // once it has run, unless a cache is still to be written from it.
   return { main: mod.exports.main, startupMark: mod.exports.startupMark, saveCache: needsCache(script) ? cacheWriter(script) : () => {} };
+}
+
+// Built-in modules that code in the bundle requires at load but that a run needs only on paths
+// it rarely takes: commander requires child_process (for executable subcommands, which tsvisor
+// has none of), and loading it costs more than the sandbox's own set-up. Such a module comes
+// as a stand-in that loads the real one on first use of any of its properties.
+const LAZY_BUILTINS = new Set(['node:child_process']);
+
+function bundleRequire(id) {
+  return LAZY_BUILTINS.has(id) ? lazyModule(id) : require(id);
+}
+
+function lazyModule(id) {
+  let real;
+  const load = () => (real ??= require(id));
+  return new Proxy({}, {
+    get: (_, key) => load()[key],
+    has: (_, key) => key in load(),
+    ownKeys: () => Reflect.ownKeys(load()),
+    getOwnPropertyDescriptor: (_, key) => {
+      const d = Reflect.getOwnPropertyDescriptor(load(), key);
+      return d && { ...d, configurable: true };
+    },
+  });
 }
 
 function readCache() {

@@ -27,10 +27,9 @@ import { errnoName } from '../abi/linux/errno';
 import { REG_RIP, REG_RSP } from '../native/addon';
 import { UserError } from './errors';
 import { auditHostFsFromNowOn } from './host_fs_audit';
-import { DEFAULT_MOUNTS, describeMounts, newSandboxRoot, startGofer, type SandboxMounts } from './mounts';
-import type { GoferProcess } from '../fsimpl/gofer/gofer_process';
+import { DEFAULT_MOUNTS, connectGofer, describeMounts, newSandboxRoot, startGofer, type SandboxMounts } from './mounts';
 import { DEFAULT_PIDS, defaultMemoryBytes, describeBytes, type SandboxLimits } from './limits';
-import { startupMark, printStartupTrace } from './startup_trace';
+import { startupMark, startupMemory, printStartupTrace } from './startup_trace';
 import { startNetwork, writeResolvConf, type NetworkFlags } from './network';
 
 export interface SandboxOptions {
@@ -110,7 +109,15 @@ function checkCwd(kernel: Kernel, creds: Credentials, cwd: string): void {
 export async function runSandbox(opts: SandboxOptions): Promise<number> {
   const prog = opts.argv[0];
   const cwd = path.resolve(opts.cwd);
+  const mounts = opts.mounts ?? DEFAULT_MOUNTS;
   startupMark('runSandbox');
+  // The gofer first: it starts and confines itself (namespaces, pivot_root, seccomp) while the
+  // sentry makes the memory file, the first stub and the network; connectGofer waits for it.
+  const gofer = startGofer(mounts, opts.debugLog);
+  startupMark('gofer spawned');
+  // What a failed start-up gives back, last made first (the process may go on: the tests').
+  const undo: Array<() => void> = [() => gofer.close()];
+  const unwind = (): void => { for (const f of undo.splice(0).reverse()) f(); };
 
   const mf = newMemoryFile();
   const memoryBytes = opts.limits?.memoryBytes ?? defaultMemoryBytes();
@@ -123,6 +130,7 @@ export async function runSandbox(opts: SandboxOptions): Promise<number> {
   try {
     chosen = choosePlatform(mf, opts.platform, (m) => choiceLog.push(m));
   } catch (e) {
+    unwind();
     if (opts.debugLog) fs.appendFileSync(opts.debugLog, choiceLog.map((m) => `${new Date().toISOString()} ${m}\n`).join(''));
     throw e;
   }
@@ -132,12 +140,15 @@ export async function runSandbox(opts: SandboxOptions): Promise<number> {
   try {
     as = platform.newAddressSpace();
   } catch (e) {
+    unwind();
     const code = errnoOfNative(e);
     if (code === 'EPERM' || code === 'EACCES') {
       throw new UserError(`tsvisor: ptrace is not permitted here (seccomp or a security module forbids it); the ${chosen.name} platform cannot run`, 125);
     }
     throw e;
   }
+  const releaseAs = (): void => as.release();
+  undo.push(releaseAs);
   startupMark('address space');
   const debugLogFd = opts.debugLog ? fs.openSync(opts.debugLog, 'a') : -1;
   const kernel = new Kernel({ platform, mf, strace: opts.strace, debugLogFd, hostname: os.hostname(), pidsMax: pids });
@@ -149,39 +160,34 @@ export async function runSandbox(opts: SandboxOptions): Promise<number> {
   // The host process's supplementary groups, as a login shell would have passed them on.
   creds.groups = [...new Set(process.getgroups?.() ?? [])].sort((a, b) => a - b);
   const fsctx = { cwd, umask: 0o022 };
-  let gofer: GoferProcess;
-  let exePath: string;
-  try {
-    gofer = startGofer(opts.mounts ?? DEFAULT_MOUNTS, opts.debugLog);
-    startupMark('gofer started');
-    installMountNamespace(kernel, newSandboxRoot(kernel, gofer, opts.mounts ?? DEFAULT_MOUNTS, uid));
-    startupMark('root mounted');
-    checkCwd(kernel, creds, cwd);
-    exePath = resolveProgram(kernel, creds, prog, opts.env, cwd);
-    startupMark('program found');
-  } catch (e) {
-    as.release();
-    throw e;
-  }
-  kernel.debug(`gofer: pid ${gofer.pid ?? '?'} serving ${describeMounts(opts.mounts ?? DEFAULT_MOUNTS)}`);
-  let exe, argv;
-  try {
-    // An executable script is a program too: its #! line names what runs it, as in execve.
-    ({ file: exe, argv } = resolveInterpreters((p) => openExecutableIn(kernel, fsctx, creds, p), exePath, opts.argv));
-  } catch (e) {
-    as.release();
-    startupError(prog, e);
-  }
   // The network before the program's memory: a --publish port the host refuses ends here.
   const netFlags = opts.network ?? { mode: 'sandbox', publish: [] };
   let network;
   try {
     network = await startNetwork(kernel, netFlags);
   } catch (e) {
-    as.release();
+    unwind();
     throw e;
   }
+  undo.push(() => network.close());
   startupMark('network');
+  let exePath: string;
+  let exe, argv;
+  try {
+    connectGofer(gofer);
+    startupMark('gofer serving');
+    installMountNamespace(kernel, newSandboxRoot(kernel, gofer, mounts, uid));
+    startupMark('root mounted');
+    checkCwd(kernel, creds, cwd);
+    exePath = resolveProgram(kernel, creds, prog, opts.env, cwd);
+    kernel.debug(`gofer: pid ${gofer.pid ?? '?'} serving ${describeMounts(mounts)}`);
+    // An executable script is a program too: its #! line names what runs it, as in execve.
+    ({ file: exe, argv } = resolveInterpreters((p) => openExecutableIn(kernel, fsctx, creds, p), exePath, opts.argv));
+  } catch (e) {
+    unwind();
+    startupError(prog, e);
+  }
+  startupMark('program found');
   const mm = new MemoryManager(mf, as, platform.minUserAddress, platform.maxUserAddress);
   const tgid = kernel.allocPid();
   const tg = kernel.newThreadGroup(null, tgid);
@@ -195,8 +201,10 @@ export async function runSandbox(opts: SandboxOptions): Promise<number> {
       platform: 'x86_64',
     });
   } catch (e) {
+    // The memory manager owns the address space now.
+    undo.splice(undo.indexOf(releaseAs), 1);
     mm.release();
-    network.close();
+    unwind();
     // The first process dies of the OOM kill before its first instruction.
     if (mm.oomFault) throw new UserError(`tsvisor: ${prog}: out of memory while loading it (--memory ${describeBytes(memoryBytes)})`, 137);
     startupError(prog, e);
@@ -204,11 +212,11 @@ export async function runSandbox(opts: SandboxOptions): Promise<number> {
   startupMark('executable loaded');
   const fdTable = newStdioFDTable();
   const ctx = new PlatformContext(platform, as);
+  startupMark('first context');
   const task = new Task(kernel, tgid, tg, mm, fdTable, fsctx, creds, ctx);
   // Mounted over the tree's own file; with --overlay=none, a --rootfs without one gets none.
   if (netFlags.mode === 'sandbox') {
-    const memory = (opts.mounts ?? DEFAULT_MOUNTS).overlay === 'memory';
-    try { writeResolvConf(kernel, task, memory); } catch (e) { if (!(e instanceof SyscallError)) throw e; }
+    try { writeResolvConf(kernel, task, mounts.overlay === 'memory'); } catch (e) { if (!(e instanceof SyscallError)) throw e; }
   }
   kernel.tasks.set(tgid, task);
   tg.tasks.add(task);
@@ -218,6 +226,7 @@ export async function runSandbox(opts: SandboxOptions): Promise<number> {
   const stopForwarding = forwardHostSignals(kernel, tg);
   const stopAudit = auditHostFsFromNowOn();
   startupMark('task ready');
+  startupMemory('memory at the first instruction');
   kernel.startTask(task);
   const status = await tg.exited;
   startupMark('program exited');

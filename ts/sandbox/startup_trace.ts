@@ -11,6 +11,14 @@ export function startupMark(step: string, atMs?: number): void {
   if (enabled) marks.push([step, atMs ?? process.uptime() * 1000]);
 }
 
+/** Adds the sentry's memory at this point to the trace (process.memoryUsage, in MiB). */
+export function startupMemory(step: string): void {
+  if (!enabled) return;
+  const m = process.memoryUsage();
+  const mib = (n: number): string => (n / 1048576).toFixed(1);
+  marks.push([`${step}: rss ${mib(m.rss)} heap ${mib(m.heapUsed)}/${mib(m.heapTotal)} external ${mib(m.external)} (array buffers ${mib(m.arrayBuffers)}) MiB`, process.uptime() * 1000]);
+}
+
 /** The trace as text ('' when tracing is off). */
 export function formatStartupTrace(): string {
   if (!enabled) return '';

@@ -1,0 +1,77 @@
+// Start-up: what runs before the program's first instruction. TSVISOR_TRACE_STARTUP=1 prints
+// each step in order (and nothing without it); the node modules a run loads leave out those
+// only rare paths need (the bin's lazy built-ins); a bad option of `run` is a usage error.
+// Timings are benchmarks (benches/startup.mjs), never asserted here.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cli, fixture, platforms } from '../helpers/run';
+
+let dir = '';
+beforeAll(() => {
+  dir = mkdtempSync(path.join(tmpdir(), 'tsvisor-startup-'));
+  // Preloaded into the sentry: at exit, stderr gets the built-in modules node loaded.
+  writeFileSync(path.join(dir, 'modules.js'), [
+    "process.on('exit', () => {",
+    "  const mods = process.moduleLoadList.filter((m) => m.startsWith('NativeModule ')).map((m) => m.slice(13));",
+    "  require('node:fs').writeSync(2, `modules: ${mods.join(' ')}\\n`);",
+    '});',
+  ].join('\n'));
+});
+afterAll(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+function run(nodeArgs: string[], args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...nodeArgs, cli, ...args], {
+      env: { ...process.env, TSVISOR_TRACE_STARTUP: undefined, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '', stderr = '';
+    child.stdout.on('data', (b: Buffer) => { stdout += b.toString(); });
+    child.stderr.on('data', (b: Buffer) => { stderr += b.toString(); });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+const STEPS = ['node started', 'sentry loaded', 'runSandbox', 'gofer spawned', 'memory file', 'platform chosen',
+  'address space', 'kernel', 'network', 'gofer serving', 'root mounted', 'program found', 'executable loaded',
+  'first context', 'task ready', 'program exited', 'sandbox released'];
+
+describe.each(platforms)('%s', (platform) => {
+  it('TSVISOR_TRACE_STARTUP=1 prints every start-up step once, in order, and the program runs as usual', async () => {
+    const hello = fixture('hello');
+    const traced = await run([], ['run', '--platform', platform, '--', hello], { TSVISOR_TRACE_STARTUP: '1' });
+    const plain = await run([], ['run', '--platform', platform, '--', hello]);
+    expect(traced.code, traced.stderr).toBe(plain.code);
+    expect(traced.stdout).toBe(plain.stdout);
+    expect(plain.stderr).not.toContain('tsvisor-startup');
+    const lines = traced.stderr.split('\n').filter((l) => l.startsWith('tsvisor-startup: '));
+    const steps = lines.map((l) => /ms {2}\+ *[\d.]+ ms {2}(.*)$/.exec(l)?.[1].replace(/^memory at the first instruction: .*/, 'memory'));
+    expect(steps).toEqual([...STEPS.slice(0, STEPS.indexOf('task ready') + 1), 'memory', ...STEPS.slice(STEPS.indexOf('program exited'))]);
+    const at = lines.map((l) => Number(/^tsvisor-startup: +([\d.]+) ms/.exec(l)?.[1]));
+    for (let i = 1; i < at.length; i++) expect(at[i]).toBeGreaterThanOrEqual(at[i - 1]);
+    expect(traced.stderr).toMatch(/memory at the first instruction: rss [\d.]+ heap [\d.]+\/[\d.]+ external/);
+  }, 60_000);
+
+  it('a run loads neither child_process nor the module loader (their built-ins stay lazy)', async () => {
+    const r = await run(['-r', path.join(dir, 'modules.js')], ['run', '--platform', platform, '--', fixture('hello')]);
+    expect(r.code, r.stderr).toBe(0);
+    const mods = /modules: (.*)/.exec(r.stderr)?.[1].split(' ') ?? [];
+    // The list is real (the check can fail): the sentry's own built-ins are in it.
+    expect(mods).toContain('vm');
+    expect(mods).not.toContain('child_process');
+    expect(mods).not.toContain('module');
+  }, 60_000);
+});
+
+describe('cli', () => {
+  it('an unknown option of run is a usage error (125), as the others are', async () => {
+    const r = await run([], ['run', '--no-such-option', '--', '/bin/true']);
+    expect(r.code, r.stderr).toBe(125);
+    expect(r.stderr).toContain("unknown option '--no-such-option'");
+  }, 60_000);
+});
