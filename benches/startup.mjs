@@ -63,10 +63,16 @@ function treeRssKiB(pid) {
   return total;
 }
 
+// CPU time (user + system of the command and the children it waited for) moves less with the
+// host's load than wall time does: /usr/bin/time reports it where installed.
+const timeBin = fs.existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
+const cpuFile = path.join(os.tmpdir(), `tsvisor-startup-cpu-${process.pid}`);
+
 function runOnce(cmd) {
   return new Promise((resolve) => {
     const t0 = process.hrtime.bigint();
-    const child = spawn(cmd[0], cmd.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
+    const argv = timeBin ? [timeBin, '-f', '%U %S', '-o', cpuFile, ...cmd] : cmd;
+    const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
     child.stderr.on('data', (d) => { err += d; });
     let peak = 0;
@@ -74,7 +80,9 @@ function runOnce(cmd) {
     child.on('exit', (code, sig) => {
       const ms = Number(process.hrtime.bigint() - t0) / 1e6;
       if (timer) clearInterval(timer);
-      resolve({ ms, peak, ok: code === 0 && sig === null, err });
+      let cpu = NaN;
+      try { cpu = fs.readFileSync(cpuFile, 'latin1').trim().split(/\s+/).slice(-2).reduce((a, x) => a + Number(x) * 1000, 0); } catch { /* no time(1) */ }
+      resolve({ ms, cpu, peak, ok: code === 0 && sig === null, err });
     });
   });
 }
@@ -85,6 +93,7 @@ const load = () => os.loadavg().map((x) => x.toFixed(1)).join(' ');
 const loadBefore = load();
 const times = runners.map(() => []);
 const peaks = runners.map(() => []);
+const cpus = runners.map(() => []);
 for (const r of runners) await runOnce(r.cmd); // warm-up: page cache, code caches
 for (let i = 0; i < runs; i++) {
   for (let j = 0; j < runners.length; j++) {
@@ -92,6 +101,7 @@ for (let i = 0; i < runs; i++) {
     if (!res.ok) console.log(`note: ${runners[j].name} failed: ${res.err.trim().split('\n').pop() ?? ''}`);
     times[j].push(res.ms);
     peaks[j].push(res.peak);
+    cpus[j].push(res.cpu);
   }
 }
 console.log(`${prog.join(' ')}: median of ${runs} alternated runs; load ${loadBefore} before, ${load()} after`);
@@ -100,6 +110,7 @@ for (let j = 0; j < runners.length; j++) {
   const m = median(times[j]);
   const min = Math.min(...times[j]);
   const extra = j === 0 ? '' : `  node + ${(m - base).toFixed(1)} ms`;
+  const cpu = timeBin ? `  cpu ${median(cpus[j]).toFixed(0)} ms` : '';
   const mem = rss ? `  peak RSS ${(median(peaks[j]) / 1024).toFixed(1)} MiB` : '';
-  console.log(`${runners[j].name.padEnd(28)} ${m.toFixed(1).padStart(7)} ms (min ${min.toFixed(1)})${extra}${mem}`);
+  console.log(`${runners[j].name.padEnd(28)} ${m.toFixed(1).padStart(7)} ms (min ${min.toFixed(1)})${extra}${cpu}${mem}`);
 }

@@ -195,11 +195,17 @@ export async function runSandbox(opts: SandboxOptions): Promise<number> {
   mm.exePath = exe.path;
   let entry;
   try {
-    entry = loadExecutable(mm, exe, (p) => openExecutableIn(kernel, fsctx, creds, p), {
-      argv, envp: opts.env, execfn: exePath, random: atRandom(kernel),
-      uid, euid: uid, gid, egid: gid, secure: false, hwcap: 0x178bfbff, clockTicks: 100,
-      platform: 'x86_64',
-    });
+    // The image's mappings reach the stub in one batch, as in execve.
+    as.beginBatch();
+    try {
+      entry = loadExecutable(mm, exe, (p) => openExecutableIn(kernel, fsctx, creds, p), {
+        argv, envp: opts.env, execfn: exePath, random: atRandom(kernel),
+        uid, euid: uid, gid, egid: gid, secure: false, hwcap: 0x178bfbff, clockTicks: 100,
+        platform: 'x86_64',
+      });
+    } finally {
+      as.endBatch();
+    }
   } catch (e) {
     // The memory manager owns the address space now.
     undo.splice(undo.indexOf(releaseAs), 1);
