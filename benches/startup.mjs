@@ -35,8 +35,9 @@ if (nodeFlags.length) runners.push({ name: `tsvisor (here) ${nodeFlags.join(' ')
 if (other) runners.push({ name: `tsvisor (${other})`, cmd: [process.execPath, path.join(other, 'bin/tsvisor.js'), 'run', '--', ...prog] });
 if (which('runsc')) runners.push({ name: 'runsc ptrace', cmd: ['runsc', '--platform=ptrace', '--network=none', '--ignore-cgroups', 'do', ...prog] });
 
-/** Resident set of pid and all its descendants, in KiB (0 once gone). */
-function treeRssKiB(pid) {
+/** Resident set of pid and all its descendants, in KiB (0 once gone); skipRoot: without pid
+ *  itself (the time(1) wrapper). */
+function treeRssKiB(pid, skipRoot) {
   const children = new Map();
   for (const d of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(d)) continue;
@@ -48,17 +49,19 @@ function treeRssKiB(pid) {
     } catch { /* gone */ }
   }
   let total = 0;
-  const todo = [pid];
+  const todo = [[pid, '']];
   while (todo.length) {
-    const p = todo.pop();
+    const [p, parentName] = todo.pop();
+    let name = '';
     try {
       const status = fs.readFileSync(`/proc/${p}/status`, 'latin1');
+      name = /^Name:\s+(.*)$/m.exec(status)?.[1] ?? '';
       const m = /VmRSS:\s+(\d+)/.exec(status);
-      // A child between its (v)fork and its exec still shows the parent's memory: not counted.
-      const forkedNotExeced = p !== pid && /^Name:\s+node$/m.test(status);
-      if (m && !forkedNotExeced) total += Number(m[1]);
+      // A child between its (v)fork and its exec still shows its parent's memory (and name):
+      // not counted.
+      if (m && name !== parentName && !(skipRoot && p === pid)) total += Number(m[1]);
     } catch { /* gone */ }
-    todo.push(...(children.get(p) ?? []));
+    for (const c of children.get(p) ?? []) todo.push([c, name]);
   }
   return total;
 }
@@ -76,7 +79,7 @@ function runOnce(cmd) {
     let err = '';
     child.stderr.on('data', (d) => { err += d; });
     let peak = 0;
-    const timer = rss ? setInterval(() => { peak = Math.max(peak, treeRssKiB(child.pid)); }, 5) : null;
+    const timer = rss ? setInterval(() => { peak = Math.max(peak, treeRssKiB(child.pid, timeBin !== null)); }, 5) : null;
     child.on('exit', (code, sig) => {
       const ms = Number(process.hrtime.bigint() - t0) / 1e6;
       if (timer) clearInterval(timer);

@@ -66,9 +66,13 @@ function readCache() {
   return undefined;
 }
 
+const WRAPPER_HEAD = '(function (exports, require, module, __filename, __dirname) {';
+
 function compile(source, cachedData) {
-  const wrapper = `(function (exports, require, module, __filename, __dirname) {${source}\n})`;
-  const script = new vm.Script(wrapper, { filename: bundle, cachedData });
+  // The build wraps the bundle in this function itself (esbuild --banner/--footer), so that
+  // no second copy of the 1.2 MB source is made here; an older bundle is wrapped now.
+  const wrapped = source.startsWith(WRAPPER_HEAD) ? source : `${WRAPPER_HEAD}${source}\n})`;
+  const script = new vm.Script(wrapped, { filename: bundle, cachedData });
   script.usedCache = cachedData !== undefined && !script.cachedDataRejected;
   return script;
 }

@@ -89,7 +89,8 @@ async function buildSentryIfStale(): Promise<void> {
     // From the TypeScript sources, as package.json's build:ts does: ES modules bundle into one
     // scope (no per-module wrapper or exports object), which loads faster than tsc's output.
     await run(esbuild, ['ts/cli/main.ts', '--bundle', '--platform=node', '--target=node20', '--format=cjs',
-      '--outfile=dist/tsvisor.bundle.js', '--log-level=warning'], { cwd: root });
+      '--outfile=dist/tsvisor.bundle.js', '--log-level=warning',
+      '--banner:js=(function (exports, require, module, __filename, __dirname) {', '--footer:js=})'], { cwd: root });
   }
 }
 
