@@ -16,9 +16,18 @@ const cacheFile = bundle + '.cache';
 // V8 accepts cached data whose source has the same length, whatever the text: an edit that
 // keeps the bundle's length would run the old code. The cache therefore starts with a stamp
 // of the bundle it was made from (its mtime and size), and one that does not match is unused.
-function stampOf() {
+// The stamp also says whether the run that wrote it ran a sandbox: the cache holds the
+// functions that run compiled, and one written by `tsvisor --help` would leave a sandbox's
+// code to be compiled at every start. Such a cache is written again by the next `run`.
+const KIND = process.argv[2] === 'run' ? 'run' : 'cli';
+
+function bundleId() {
   const st = fs.statSync(bundle);
-  return Buffer.from(`${st.mtimeMs}:${st.size}\n`.padEnd(64, ' '));
+  return `${st.mtimeMs}:${st.size}`;
+}
+
+function stampOf(kind) {
+  return Buffer.from(`${bundleId()} ${kind}\n`.padEnd(64, ' '));
 }
 
 function loadBundle() {
@@ -26,7 +35,10 @@ function loadBundle() {
   // sit in a comment, and one such byte read as UTF-8 would make V8 hold the whole 1.7 MB
   // source (twice: the text and the wrapped text) as a two-byte string, 7 MB of heap.
   const source = fs.readFileSync(bundle, 'latin1');
-  const script = compile(source, readCache());
+  const cache = readCache();
+  const script = compile(source, cache?.data);
+  // A cache from a run without a sandbox is replaced by one from a run with one.
+  if (cache?.kind === 'cli' && KIND === 'run') script.usedCache = false;
   const mod = { exports: {} };
   script.runInThisContext()(mod.exports, bundleRequire, mod, bundle, dist);
   // Nothing may keep the script (and with it the 1.2 MB of cached data it was given) alive
@@ -61,7 +73,8 @@ function lazyModule(id) {
 function readCache() {
   try {
     const raw = fs.readFileSync(cacheFile);
-    if (raw.subarray(0, 64).equals(stampOf())) return raw.subarray(64);
+    const [id, kind] = raw.subarray(0, 64).toString('latin1').trim().split(' ');
+    if (id === bundleId() && (kind === 'run' || kind === 'cli')) return { data: raw.subarray(64), kind };
   } catch { /* first run */ }
   return undefined;
 }
@@ -84,7 +97,7 @@ function cacheWriter(script) { return () => writeCache(script); }
 function writeCache(script) {
   try {
     const tmp = `${cacheFile}.${process.pid}`;
-    fs.writeFileSync(tmp, Buffer.concat([stampOf(), script.createCachedData()]));
+    fs.writeFileSync(tmp, Buffer.concat([stampOf(KIND), script.createCachedData()]));
     fs.renameSync(tmp, cacheFile);
   } catch { /* a read-only install just starts slower */ }
 }

@@ -1,13 +1,14 @@
 // Start-up: what runs before the program's first instruction. TSVISOR_TRACE_STARTUP=1 prints
 // each step in order (and nothing without it); the node modules a run loads leave out those
-// only rare paths need (the bin's lazy built-ins); a bad option of `run` is a usage error.
+// only rare paths need (the bin's lazy built-ins); the code cache comes from a run that started
+// a sandbox; a bad option of `run` is a usage error.
 // Timings are benchmarks (benches/startup.mjs), never asserted here.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, fixture, platforms } from '../helpers/run';
+import { cli, fixture, platforms, repoRoot } from '../helpers/run';
 
 let dir = '';
 beforeAll(() => {
@@ -65,6 +66,43 @@ describe.each(platforms)('%s', (platform) => {
     expect(mods).toContain('vm');
     expect(mods).not.toContain('child_process');
     expect(mods).not.toContain('module');
+  }, 60_000);
+});
+
+describe('code cache', () => {
+  it('one written by a run without a sandbox is replaced by the next run with one, and kept after', async () => {
+    // A copy of the package whose bundle (and so cache) is its own; build/ and node_modules shared.
+    const pkg = path.join(dir, 'pkg');
+    mkdirSync(path.join(pkg, 'bin'), { recursive: true });
+    mkdirSync(path.join(pkg, 'dist', 'cli'), { recursive: true });
+    copyFileSync(cli, path.join(pkg, 'bin', 'tsvisor.js'));
+    copyFileSync(path.join(repoRoot, 'dist', 'tsvisor.bundle.js'), path.join(pkg, 'dist', 'tsvisor.bundle.js'));
+    // The bundle must not look older than the modules, or the bin loads those instead.
+    writeFileSync(path.join(pkg, 'dist', 'cli', 'main.js'), '');
+    utimesSync(path.join(pkg, 'dist', 'cli', 'main.js'), new Date(0), new Date(0));
+    symlinkSync(path.join(repoRoot, 'build'), path.join(pkg, 'build'));
+    symlinkSync(path.join(repoRoot, 'node_modules'), path.join(pkg, 'node_modules'));
+    const bin = path.join(pkg, 'bin', 'tsvisor.js');
+    const cacheFile = path.join(pkg, 'dist', 'tsvisor.bundle.js.cache');
+    const stamp = (): string => readFileSync(cacheFile).subarray(0, 64).toString('latin1').trim();
+    const node = (args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> => new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '', stderr = '';
+      child.stdout.on('data', (b: Buffer) => { stdout += b.toString(); });
+      child.stderr.on('data', (b: Buffer) => { stderr += b.toString(); });
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code, stdout, stderr }));
+    });
+    expect((await node(['--version'])).code).toBe(0);
+    expect(stamp()).toMatch(/ cli$/);
+    const cliSize = readFileSync(cacheFile).length;
+    const r = await node(['run', '--', fixture('hello')]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(stamp()).toMatch(/ run$/);
+    // It holds the sandbox's functions too.
+    expect(readFileSync(cacheFile).length).toBeGreaterThan(cliSize);
+    expect((await node(['--version'])).code).toBe(0);
+    expect(stamp()).toMatch(/ run$/);
   }, 60_000);
 });
 
