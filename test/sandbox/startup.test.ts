@@ -39,8 +39,8 @@ function run(nodeArgs: string[], args: string[], env: NodeJS.ProcessEnv = {}): P
 }
 
 const STEPS = ['node started', 'sentry loaded', 'runSandbox', 'gofer spawned', 'memory file', 'platform chosen',
-  'address space', 'kernel', 'network', 'gofer serving', 'root mounted', 'program found', 'executable loaded',
-  'first context', 'task ready', 'program exited', 'sandbox released'];
+  'address space', 'first context', 'kernel', 'network', 'gofer serving', 'root mounted', 'program found',
+  'executable loaded', 'task ready', 'program exited', 'sandbox released'];
 
 describe.each(platforms)('%s', (platform) => {
   it('TSVISOR_TRACE_STARTUP=1 prints every start-up step once, in order, and the program runs as usual', async () => {
@@ -56,6 +56,16 @@ describe.each(platforms)('%s', (platform) => {
     const at = lines.map((l) => Number(/^tsvisor-startup: +([\d.]+) ms/.exec(l)?.[1]));
     for (let i = 1; i < at.length; i++) expect(at[i]).toBeGreaterThanOrEqual(at[i - 1]);
     expect(traced.stderr).toMatch(/memory at the first instruction: rss [\d.]+ heap [\d.]+\/[\d.]+ external/);
+  }, 60_000);
+
+  it('a --memory too small for the sandbox to start ends it as the OOM kill would (137), with why', async () => {
+    // Main's sentry died of the stub's ENOMEM with a stack trace (exit 125) at some sizes.
+    for (const size of ['4K', '10K']) {
+      const r = await run([], ['run', '--platform', platform, '--memory', size, '--', fixture('hello')]);
+      expect(r.code, `${size}: ${r.stderr}`).toBe(137);
+      expect(r.stderr).toMatch(/^tsvisor: \S+: out of memory (before it started|while loading it) \(--memory /);
+      expect(r.stderr).not.toMatch(/\n +at /);
+    }
   }, 60_000);
 
   it('a run loads neither child_process nor the module loader (their built-ins stay lazy)', async () => {

@@ -80,6 +80,12 @@ function resolveProgram(kernel: Kernel, creds: Credentials, prog: string, env: s
   throw new UserError(`tsvisor: ${prog}: command not found`, 127);
 }
 
+/** The stub's own pages (its first thread's) come from --memory too: a limit too small for
+ *  them ends the program before its first instruction, as the OOM kill would. */
+function tooLittleMemory(prog: string, memoryBytes: number): UserError {
+  return new UserError(`tsvisor: ${prog}: out of memory before it started (--memory ${describeBytes(memoryBytes)})`, 137);
+}
+
 function startupError(prog: string, e: unknown): never {
   if (e instanceof UserError) throw e;
   const errno = e instanceof SyscallError ? e.errno : undefined;
@@ -145,11 +151,24 @@ export async function runSandbox(opts: SandboxOptions): Promise<number> {
     if (code === 'EPERM' || code === 'EACCES') {
       throw new UserError(`tsvisor: ptrace is not permitted here (seccomp or a security module forbids it); the ${chosen.name} platform cannot run`, 125);
     }
+    if (code === 'ENOMEM') throw tooLittleMemory(prog, memoryBytes);
     throw e;
   }
   const releaseAs = (): void => as.release();
   undo.push(releaseAs);
   startupMark('address space');
+  // The first thread now, not after the load: its set-up in the stub is work the sentry
+  // waits for, as it waits for the gofer below; done here, the two waits overlap.
+  let ctx: PlatformContext;
+  try {
+    ctx = new PlatformContext(platform, as);
+  } catch (e) {
+    unwind();
+    if (errnoOfNative(e) === 'ENOMEM') throw tooLittleMemory(prog, memoryBytes);
+    throw e;
+  }
+  undo.push(() => ctx.release());
+  startupMark('first context');
   const debugLogFd = opts.debugLog ? fs.openSync(opts.debugLog, 'a') : -1;
   const kernel = new Kernel({ platform, mf, strace: opts.strace, debugLogFd, hostname: os.hostname(), pidsMax: pids });
   startupMark('kernel');
@@ -207,18 +226,16 @@ export async function runSandbox(opts: SandboxOptions): Promise<number> {
       as.endBatch();
     }
   } catch (e) {
-    // The memory manager owns the address space now.
+    // The memory manager owns the address space now: it goes after the context.
     undo.splice(undo.indexOf(releaseAs), 1);
-    mm.release();
     unwind();
+    mm.release();
     // The first process dies of the OOM kill before its first instruction.
     if (mm.oomFault) throw new UserError(`tsvisor: ${prog}: out of memory while loading it (--memory ${describeBytes(memoryBytes)})`, 137);
     startupError(prog, e);
   }
   startupMark('executable loaded');
   const fdTable = newStdioFDTable();
-  const ctx = new PlatformContext(platform, as);
-  startupMark('first context');
   const task = new Task(kernel, tgid, tg, mm, fdTable, fsctx, creds, ctx);
   // Mounted over the tree's own file; with --overlay=none, a --rootfs without one gets none.
   if (netFlags.mode === 'sandbox') {
