@@ -33,12 +33,13 @@
 // * 9P transport (crates/addon/src/p9.rs) — plain functions over a unix stream socket to a
 //   9P2000.L server (the gofer, or diod in the tests): p9Socketpair() makes the pair (the
 //   server end is handed to the child at spawn), p9ConnectUnix() reaches a listening server.
-//   p9Send() writes one whole message; p9Recv() blocks (up to a deadline: ETIMEDOUT) for the
-//   next whole message, size[4] framing checked against maxSize (EPROTO outside [7, maxSize]),
-//   and returns it with the host fds that came as SCM_RIGHTS (received MSG_CMSG_CLOEXEC) in
-//   fdsOut: [count, fd...]; the caller owns them. p9Call() is send + recv in one crossing.
-//   Replies may come in any order: matching tags is ts/p9/client.ts's business. p9DupFd()
-//   duplicates a donated fd (a lower file opened again needs no round trip).
+//   p9Send() writes one whole message; p9RecvSome() blocks (up to a deadline: ETIMEDOUT) for
+//   what the socket holds and returns one recvmsg of it (a batch of replies in one crossing;
+//   the size[4] framing is ts/p9/transport.ts's) with the host fds that came as SCM_RIGHTS
+//   (received MSG_CMSG_CLOEXEC) in fdsOut: [count, fd...], which the caller owns and which
+//   belong to the last message starting within those bytes (PROTOCOL.md's donation rule).
+//   p9CallSome() is send + that read in one crossing. Replies may come in any order:
+//   matching tags is ts/p9/client.ts's business.
 //
 // * HelperProcess (crates/addon/src/helper_process.rs) — a helper program (the gofer)
 //   started with posix_spawn: stdin/stdout /dev/null, the sentry's stderr and environment,
@@ -190,11 +191,11 @@ export interface NativeAddon {
   p9Socketpair(): number[];
   p9ConnectUnix(path: string): number;
   p9Send(fd: number, msg: Uint8Array, timeoutMs: number): void;
-  p9Recv(fd: number, fdsOut: Int32Array, maxSize: number, timeoutMs: number): Buffer;
-  p9Call(fd: number, msg: Uint8Array, fdsOut: Int32Array, maxSize: number, timeoutMs: number): Buffer;
+  /** One read of what the socket has (several replies at once) and its fds (they belong to
+   *  the last message starting in these bytes); p9CallSome sends first. */
+  p9RecvSome(fd: number, fdsOut: Int32Array, maxBytes: number, timeoutMs: number): Buffer;
+  p9CallSome(fd: number, msg: Uint8Array, fdsOut: Int32Array, maxBytes: number, timeoutMs: number): Buffer;
   p9Close(fd: number): void;
-  /** fcntl(F_DUPFD_CLOEXEC) of a donated fd. */
-  p9DupFd(fd: number): number;
   /** --network=host (ts/net/host): non-blocking socket calls on host fds the sentry made;
    *  each returns its result or -errno. hostSocket adds SOCK_NONBLOCK|SOCK_CLOEXEC, sendto
    *  MSG_DONTWAIT|MSG_NOSIGNAL, recvfrom MSG_DONTWAIT (addrLen[0] gets the sender's address
