@@ -8,6 +8,7 @@ import { runSandbox, UserError } from '../sandbox/sandbox';
 import { DEFAULT_PIDS, parsePids, parseSize } from '../sandbox/limits';
 import { formatSyscallSupport } from './syscalls_table';
 import { parseNetworkFlags } from '../sandbox/network';
+export { startupMark } from '../sandbox/startup_trace';
 
 function collect(v: string, prev: string[]): string[] {
   return [...prev, v];
@@ -25,6 +26,9 @@ export async function main(argv: string[]): Promise<number> {
     .name('tsvisor')
     .description('Run unmodified x86-64 Linux programs in an application kernel written in TypeScript')
     .version('0.1.0');
+  // Before the subcommands: each copies it when made, so a bad option of `run` is a usage
+  // error (125) too, instead of commander's own process.exit(1).
+  program.exitOverride();
   program
     .command('run')
     .description('run PROGRAM in a new sandbox whose root is the host\'s / (or --rootfs), read-only unless --overlay=none')
@@ -75,7 +79,6 @@ export async function main(argv: string[]): Promise<number> {
     .action((o: { state?: string }) => {
       process.stdout.write(formatSyscallSupport(o.state));
     });
-  program.exitOverride();
   try {
     await program.parseAsync(argv);
   } catch (e) {
