@@ -68,7 +68,7 @@ describe.each(platforms)('%s', (platform) => {
     }
   }, 60_000);
 
-  it('a run loads neither child_process nor the module loader (their built-ins stay lazy)', async () => {
+  it('a run loads neither child_process, the module loader, net nor dgram (their built-ins stay lazy)', async () => {
     const r = await run(['-r', path.join(dir, 'modules.js')], ['run', '--platform', platform, '--', fixture('hello')]);
     expect(r.code, r.stderr).toBe(0);
     const mods = /modules: (.*)/.exec(r.stderr)?.[1].split(' ') ?? [];
@@ -76,6 +76,9 @@ describe.each(platforms)('%s', (platform) => {
     expect(mods).toContain('vm');
     expect(mods).not.toContain('child_process');
     expect(mods).not.toContain('module');
+    // The NAT's host sockets: only a host flow, a DNS query or --publish needs them.
+    expect(mods).not.toContain('net');
+    expect(mods).not.toContain('dgram');
   }, 60_000);
 });
 

@@ -7,8 +7,9 @@
 // replies come back from the destination's address, and an idle flow is closed. Bounds on
 // flows and connects in progress keep a hostile sandbox from exhausting the host.
 
-import * as dgram from 'node:dgram';
-import * as net from 'node:net';
+import type * as dgram from 'node:dgram';
+import type * as net from 'node:net';
+import { hostDgram, hostNet } from './host_modules';
 import { addrKey, type IPAddr } from '../../tcpip/addr';
 import { IPPROTO_UDP, UDP_HEADER, writeUDP } from '../../tcpip/header/udp';
 import { IPV4_HEADER, writeIPv4Header } from '../../tcpip/header/ipv4';
@@ -52,9 +53,9 @@ export const realHostSockets: HostSockets = {
     const opts: net.NetConnectOpts & { writableHighWaterMark: number } = {
       host: t.host, port: t.port, allowHalfOpen: true, writableHighWaterMark: 1 << 20, onread,
     };
-    return net.connect(opts);
+    return hostNet().connect(opts);
   },
-  udp: (family) => dgram.createSocket(family === 4 ? 'udp4' : 'udp6'),
+  udp: (family) => hostDgram().createSocket(family === 4 ? 'udp4' : 'udp6'),
 };
 
 export class Nat implements Forwarder {

@@ -6,8 +6,9 @@
 // endpoint of its own; what the sandbox answers to it goes back to that peer. Only the host's
 // loopback addresses may be given: nothing is exposed beyond the host.
 
-import * as dgram from 'node:dgram';
-import * as net from 'node:net';
+import type * as dgram from 'node:dgram';
+import type * as net from 'node:net';
+import { hostDgram, hostNet } from './host_modules';
 import { UdpEndpoint, TcpEndpoint, type Stack } from '../../tcpip/stack';
 import type { Binding } from '../../tcpip/ports';
 import type { IPAddr } from '../../tcpip/addr';
@@ -57,7 +58,7 @@ export class Publisher {
   }
 
   private listenTcp(spec: PublishSpec): Promise<void> {
-    const srv = net.createServer({ allowHalfOpen: true, pauseOnConnect: true }, (sock) => this.inbound(sock, spec));
+    const srv = hostNet().createServer({ allowHalfOpen: true, pauseOnConnect: true }, (sock) => this.inbound(sock, spec));
     this.servers.push(srv);
     return new Promise((resolve, reject) => {
       srv.once('error', reject);
@@ -88,7 +89,7 @@ export class Publisher {
   }
 
   private listenUdp(spec: PublishSpec): Promise<void> {
-    const sock = dgram.createSocket({ type: spec.v6 ? 'udp6' : 'udp4', ipv6Only: spec.v6 });
+    const sock = hostDgram().createSocket({ type: spec.v6 ? 'udp6' : 'udp4', ipv6Only: spec.v6 });
     this.udpSocks.push(sock);
     sock.on('message', (msg, rinfo) => this.udpInbound(sock, spec, msg, rinfo));
     return new Promise((resolve, reject) => {
