@@ -185,4 +185,17 @@ pub trait Platform {
     fn syscall_patch_entry(&self) -> u64 {
         0
     }
+    /// Switches the platform to reporting parked runs through an fd the caller watches:
+    /// whenever `fd` is readable the caller must call `dispatch` on its own thread, which calls
+    /// the wakers of the runs that stopped (on that thread). None: wakers are called from the
+    /// platform's own threads, as before. Contexts made from then on use it.
+    fn wake_source(&self) -> Option<WakeSource> {
+        None
+    }
+}
+
+/// See `Platform::wake_source`.
+pub struct WakeSource {
+    pub fd: i32,
+    pub dispatch: std::sync::Arc<dyn Fn() + Send + Sync>,
 }

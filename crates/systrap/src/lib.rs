@@ -67,18 +67,20 @@ pub mod msg;
 mod reaper;
 pub mod setup;
 mod spare;
+pub mod wake_ring;
+mod wakes;
 
 use std::any::Any;
 use std::io;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use tsvisor_memfile::MemoryFile;
 use tsvisor_platform::completion::Waker;
 use tsvisor_platform::{
-    AddressSpaceOps, Context, Event, EventKind, Platform, Regs, SpinPolicy, NUM_REGS, REG_CS, REG_EFLAGS, REG_SS, SYSCALL_ABI_I386,
+    AddressSpaceOps, Context, Event, EventKind, Platform, Regs, SpinPolicy, WakeSource, NUM_REGS, REG_CS, REG_EFLAGS, REG_SS, SYSCALL_ABI_I386,
 };
 use tsvisor_ptrace::{stub_image, StubImage, StubProcess, STUB_BASE, SYSTRAP_CLONE_GADGET};
 
@@ -119,6 +121,9 @@ pub struct SystrapPlatform {
     spares: Arc<spare::Spares>,
     /// Address spaces made: from the second on (the sandbox forks or execs), a spare is kept.
     made: std::sync::atomic::AtomicU64,
+    /// Set once the caller asked for a wake source (`wake_source`): parked runs of the
+    /// contexts made after that are reported through it instead of a waiter thread each.
+    wakes: OnceLock<Option<Arc<wakes::Wakes>>>,
 }
 
 impl SystrapPlatform {
@@ -139,7 +144,7 @@ impl SystrapPlatform {
         // harmless probe: it is not on.
         // SAFETY: prctl with integer arguments only.
         let user_dispatch = unsafe { libc::prctl(PR_SET_SYSCALL_USER_DISPATCH, PR_SYS_DISPATCH_OFF, 0u64, 0u64, 0u64) } == 0;
-        Ok(SystrapPlatform { mf, img: stub_image(), user_dispatch, spares: Arc::default(), made: Default::default() })
+        Ok(SystrapPlatform { mf, img: stub_image(), user_dispatch, spares: Arc::default(), made: Default::default(), wakes: OnceLock::new() })
     }
 
     /// Whether application threads run under Syscall User Dispatch as well as seccomp.
@@ -425,7 +430,23 @@ impl Platform for SystrapPlatform {
 
     fn new_context(&self, ops: &dyn AddressSpaceOps) -> io::Result<Box<dyn Context>> {
         let a = ops.as_any().downcast_ref::<SystrapAddressSpace>().ok_or_else(|| io::Error::from_raw_os_error(libc::EINVAL))?;
-        Ok(Box::new(SystrapContext::new(a)?))
+        let mut c = SystrapContext::new(a)?;
+        c.wakes = self.wakes.get().cloned().flatten();
+        Ok(Box::new(c))
+    }
+
+    /// An io_uring of futex waits (`wakes`), where the kernel has them (6.7+) and
+    /// TSVISOR_WAKE is not `thread`.
+    fn wake_source(&self) -> Option<WakeSource> {
+        let w = self.wakes.get_or_init(|| {
+            if std::env::var("TSVISOR_WAKE").as_deref() == Ok("thread") {
+                return None;
+            }
+            wakes::Wakes::new().ok().map(Arc::new)
+        });
+        let w = w.clone()?;
+        let fd = w.event_fd();
+        Some(WakeSource { fd, dispatch: Arc::new(move || w.dispatch()) })
     }
 }
 
@@ -442,6 +463,8 @@ struct Shared {
     watch: Mutex<Watch>,
     cv: Condvar,
     waker: Mutex<Option<Waker>>,
+    /// The ring key of the futex wait armed for a parked run (`wakes`), 0 if none.
+    armed_key: AtomicU64,
 }
 
 pub struct SystrapContext {
@@ -453,6 +476,7 @@ pub struct SystrapContext {
     initial: Regs,
     waiter: Mutex<Option<JoinHandle<()>>>,
     released: AtomicBool,
+    wakes: Option<Arc<wakes::Wakes>>,
 }
 
 fn futex(addr: *mut u32, op: i32, val: u32, timeout: Option<Duration>) {
@@ -573,6 +597,7 @@ impl SystrapContext {
             watch: Mutex::new(Watch { parked: false, quit: false }),
             cv: Condvar::new(),
             waker: Mutex::new(None),
+            armed_key: AtomicU64::new(0),
         });
         SystrapContext {
             shared,
@@ -583,6 +608,7 @@ impl SystrapContext {
             initial,
             waiter: Mutex::new(None),
             released: AtomicBool::new(false),
+            wakes: None,
         }
     }
 
@@ -678,6 +704,12 @@ impl Context for SystrapContext {
         if self.poll() {
             return false;
         }
+        if let Some(w) = &self.wakes {
+            // Where the ring fails (it should not), the waiter thread below takes over.
+            if let Ok(armed) = w.park(&self.shared) {
+                return armed;
+            }
+        }
         {
             // The waiter thread is started on the first park: many contexts never need it.
             let mut w = self.waiter.lock().unwrap();
@@ -766,6 +798,9 @@ impl Context for SystrapContext {
     fn release(&self) {
         if self.released.swap(true, Ordering::SeqCst) {
             return;
+        }
+        if let Some(w) = &self.wakes {
+            w.forget(&self.shared);
         }
         {
             let mut w = self.shared.watch.lock().unwrap();
