@@ -167,3 +167,156 @@ impl Wakes {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! The message is the application's to write: a fixed-seed fuzzer plays a stub thread
+    //! that stops genuinely now and then while a forger rewrites its state word and sleeping
+    //! flag and wakes its futex at random. Checked: a waker call only ever reports a READY
+    //! message, once per park, and every genuine stop is reported within a sweep or two.
+    use super::*;
+    use crate::{Msg, Watch};
+    use std::sync::atomic::{AtomicBool, AtomicUsize};
+    use std::sync::Condvar;
+    use std::time::Instant;
+
+    #[repr(align(4096))]
+    struct Page([u8; 4096]);
+
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+    }
+
+    fn shared(page: &mut Page, calls: Arc<AtomicUsize>) -> Arc<Shared> {
+        // SAFETY: the page outlives the Shared (both live to the end of the test).
+        let msg = unsafe { Msg::new(page.0.as_mut_ptr()) };
+        let s = Arc::new(Shared {
+            msg,
+            // This very thread: alive throughout.
+            tgid: std::process::id() as i32,
+            // SAFETY: gettid has no preconditions.
+            tid: unsafe { libc::gettid() },
+            dead: AtomicBool::new(false),
+            watch: Mutex::new(Watch { parked: false, quit: false }),
+            cv: Condvar::new(),
+            waker: Mutex::new(None),
+            armed_key: std::sync::atomic::AtomicU64::new(0),
+        });
+        let m = s.msg;
+        *s.waker.lock().unwrap() = Some(Box::new(move || {
+            assert_eq!(m.state(), ST_READY, "a waker call must report a stopped run");
+            calls.fetch_add(1, Ordering::SeqCst);
+        }));
+        s
+    }
+
+    fn futex_wake(m: &Msg) {
+        // SAFETY: FUTEX_WAKE (shared) on a word of our page.
+        unsafe { libc::syscall(libc::SYS_futex, m.futex_addr(), libc::FUTEX_WAKE, i32::MAX, 0usize, 0usize, 0u32) };
+    }
+
+    /// What the stub does when it stops (systrap.c): READY, then a wake if the sentry sleeps.
+    fn genuine_stop(m: &Msg) {
+        m.atomic(OFF_STATE).store(ST_READY, Ordering::SeqCst);
+        if m.atomic(OFF_SENTRY_SLEEPING).load(Ordering::SeqCst) != 0 {
+            futex_wake(m);
+        }
+    }
+
+    fn dispatch_for(w: &Wakes, d: Duration) {
+        let mut pfd = libc::pollfd { fd: w.event_fd(), events: libc::POLLIN, revents: 0 };
+        // SAFETY: one pollfd we own.
+        unsafe { libc::poll(&mut pfd, 1, d.as_millis() as i32) };
+        w.dispatch();
+    }
+
+    #[test]
+    fn forged_words_and_wakes_never_report_a_running_thread_and_never_lose_a_stop() {
+        let Ok(w) = Wakes::new() else {
+            eprintln!("skipping: no io_uring futex waits here");
+            return;
+        };
+        let mut page = Box::new(Page([0; 4096]));
+        let calls = Arc::new(AtomicUsize::new(0));
+        let s = shared(&mut page, calls.clone());
+        let m = s.msg;
+        let mut rng = Rng(0x5eed_1234_abcd_0001);
+        let mut parks = 0;
+        for _ in 0..300 {
+            // The sentry resumes the thread and parks its run.
+            m.atomic(OFF_STATE).store(ST_RESUME, Ordering::SeqCst);
+            let before = calls.load(Ordering::SeqCst);
+            if !w.park(&s).unwrap() {
+                panic!("a RESUME'd run is not stopped");
+            }
+            parks += 1;
+            // The forger, a few times, between dispatches: none of this is a stop.
+            for _ in 0..(rng.next() % 6) {
+                match rng.next() % 4 {
+                    0 => m.atomic(OFF_STATE).store((rng.next() % 7) as u32 | 2, Ordering::SeqCst), // never READY (1)
+                    1 => m.atomic(OFF_SENTRY_SLEEPING).store(0, Ordering::SeqCst),
+                    2 => futex_wake(&m),
+                    _ => m.atomic(OFF_STATE).store(ST_RESUME, Ordering::SeqCst),
+                }
+                if rng.next() % 2 == 0 {
+                    dispatch_for(&w, Duration::from_millis(0));
+                }
+            }
+            assert_eq!(calls.load(Ordering::SeqCst), before, "no report before the stop");
+            // The genuine stop (perhaps with its wake suppressed by the forger just before).
+            if rng.next() % 3 == 0 {
+                m.atomic(OFF_SENTRY_SLEEPING).store(0, Ordering::SeqCst);
+            }
+            genuine_stop(&m);
+            let start = Instant::now();
+            while calls.load(Ordering::SeqCst) == before {
+                assert!(start.elapsed() < Duration::from_secs(2), "a stop was lost (park {parks})");
+                dispatch_for(&w, Duration::from_millis(20));
+            }
+            assert_eq!(calls.load(Ordering::SeqCst), before + 1, "one report per park");
+        }
+        // Nothing is left armed: late forged wakes report nothing.
+        futex_wake(&m);
+        dispatch_for(&w, Duration::from_millis(5));
+        assert_eq!(calls.load(Ordering::SeqCst), parks);
+        assert!(w.state.lock().unwrap().armed.is_empty());
+    }
+
+    #[test]
+    fn a_released_context_is_not_reported_and_a_dead_one_is() {
+        let Ok(w) = Wakes::new() else { return };
+        let mut page = Box::new(Page([0; 4096]));
+        let calls = Arc::new(AtomicUsize::new(0));
+        let s = shared(&mut page, calls.clone());
+        s.msg.atomic(OFF_STATE).store(ST_RESUME, Ordering::SeqCst);
+        assert!(w.park(&s).unwrap());
+        w.forget(&s);
+        genuine_stop(&s.msg);
+        dispatch_for(&w, Duration::from_millis(100));
+        assert_eq!(calls.load(Ordering::SeqCst), 0, "forgotten: no report");
+        // A thread that dies while parked (nothing wakes its futex) is found by the sweep.
+        let mut page2 = Box::new(Page([0; 4096]));
+        let dead_calls = Arc::new(AtomicUsize::new(0));
+        let d = shared(&mut page2, dead_calls.clone());
+        // Its waker sees a dead run, not a READY one.
+        let c = dead_calls.clone();
+        *d.waker.lock().unwrap() = Some(Box::new(move || {
+            c.fetch_add(1, Ordering::SeqCst);
+        }));
+        d.msg.atomic(OFF_STATE).store(ST_RESUME, Ordering::SeqCst);
+        assert!(w.park(&d).unwrap());
+        d.dead.store(true, Ordering::SeqCst);
+        let start = Instant::now();
+        while dead_calls.load(Ordering::SeqCst) == 0 {
+            assert!(start.elapsed() < Duration::from_secs(2), "the sweep must report a dead thread");
+            dispatch_for(&w, Duration::from_millis(20));
+        }
+        assert!(w.state.lock().unwrap().armed.is_empty());
+    }
+}
