@@ -345,6 +345,12 @@ impl Context {
         self.inner.interrupt();
     }
 
+    /// The stopped task's syscall blocks: its platform thread need not wait actively.
+    #[napi]
+    pub fn blocking(&self) {
+        self.inner.blocking();
+    }
+
     #[napi]
     pub fn kill(&self) {
         self.inner.kill();

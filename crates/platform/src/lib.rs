@@ -137,6 +137,9 @@ pub trait Context: Send + Sync {
     fn take(&self, regs: &mut Regs) -> Event;
     /// Called from any thread when a parked run stops.
     fn set_waker(&self, w: completion::Waker);
+    /// The task is stopped and its answer will be long (its syscall blocks): a platform whose
+    /// thread waits actively for the answer may stop spinning and sleep now.
+    fn blocking(&self) {}
     /// Makes a running task stop soon with an Interrupt event. Harmless if it is not running.
     fn interrupt(&self);
     /// Ends a task that must die but did not stop for interrupt() (on systrap, a thread that

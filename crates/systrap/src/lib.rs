@@ -755,6 +755,12 @@ impl Context for SystrapContext {
         *self.shared.waker.lock().unwrap() = Some(w);
     }
 
+    fn blocking(&self) {
+        // The stub re-reads its budget on every poll: it goes to sleep on the futex at once,
+        // leaving the CPU to whoever will produce the answer.
+        self.shared.msg.atomic(OFF_SPIN).store(0, Ordering::Relaxed);
+    }
+
     fn interrupt(&self) {
         // SAFETY: plain syscall with integer arguments.
         unsafe { libc::syscall(libc::SYS_tgkill, self.shared.tgid, self.shared.tid, INTERRUPT_SIGNAL) };
