@@ -25,7 +25,7 @@ async function runWith(wake: string, mode: string): Promise<Awaited<ReturnType<t
 
 describe.skipIf(skipBecause(!systrap, 'the systrap platform is not available here'))('systrap wake-up path', () => {
   describe.each(['ring', 'thread'])('%s', (wake) => {
-    it.each(['sleepflag', 'wake'])('forging %s: every stop reported when it happens, no other', async (mode) => {
+    it.each(['sleepflag', 'wake', 'nospin'])('forging %s: every stop reported when it happens, no other', async (mode) => {
       const r = await runWith(wake, mode);
       expect(r.stderr, describeResult(r)).not.toMatch(/internal error|sentry failure/);
       expect(r.stdout, describeResult(r)).toBe(`${mode}: ok\n`);

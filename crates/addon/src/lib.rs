@@ -264,6 +264,15 @@ fn regs_in(js: &[u64]) -> Result<Regs> {
     Ok(r)
 }
 
+impl Drop for Context {
+    // Collected without release(): its callback must not hold the event loop.
+    fn drop(&mut self) {
+        if let Some((w, id)) = &self.wake {
+            w.remove(*id);
+        }
+    }
+}
+
 impl Context {
     fn take_into(&self, regs: &mut [u64]) -> u32 {
         if !self.inner.poll() {

@@ -4,9 +4,10 @@
 //! reactions run when it closes, as after any libuv callback). So a parked run's stop reaches
 //! JS with no thread and no threadsafe-function queue between the stub and the event loop.
 //!
-//! The poll keeps the loop alive only while some run is parked (a program computing for a
-//! minute keeps the sandbox up; a sandbox with nothing pending may end). Everything here runs
-//! on the JS thread; the wakers the platform calls only push ids into `due`.
+//! The poll keeps the loop alive while any context is live (not released), as the
+//! threadsafe function of each context did before it: the sentry relies on it while every
+//! task waits (a pause() for an alarm whose timer does not hold the loop). Everything here
+//! runs on the JS thread; the wakers the platform calls only push ids into `due`.
 
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
@@ -73,8 +74,9 @@ pub(crate) struct WakeLoop {
 }
 
 struct Inner {
+    /// Live contexts' callbacks: the loop stays alive while there is one.
     callbacks: HashMap<u32, sys::napi_ref>,
-    /// Contexts whose run is parked: the loop stays alive while there is one.
+    /// Contexts whose run is parked: their callback is due once the platform says so.
     pending: HashSet<u32>,
     next: u32,
     referenced: bool,
@@ -151,22 +153,21 @@ impl WakeLoop {
         let mut r = std::ptr::null_mut();
         // SAFETY: a strong reference to a function value of the current scope.
         unsafe { check(sys::napi_create_reference(self.env, on_wake, 1, &mut r))? };
-        let mut i = self.inner.borrow_mut();
-        let id = i.next;
-        i.next = i.next.wrapping_add(1).max(1);
-        i.callbacks.insert(id, r);
+        let id = {
+            let mut i = self.inner.borrow_mut();
+            let id = i.next;
+            i.next = i.next.wrapping_add(1).max(1);
+            i.callbacks.insert(id, r);
+            id
+        };
+        self.set_referenced(true);
         let due = self.due.clone();
         Ok((id, Box::new(move || due.lock().unwrap().push(id))))
     }
 
     /// The run of `id` was parked: its callback is due once the platform says it stopped.
     pub(crate) fn parked(&self, id: u32) {
-        let more = {
-            let mut i = self.inner.borrow_mut();
-            i.pending.insert(id);
-            !i.pending.is_empty()
-        };
-        self.set_referenced(more);
+        self.inner.borrow_mut().pending.insert(id);
     }
 
     /// `id` is released: its callback is dropped, called no more.
@@ -174,7 +175,8 @@ impl WakeLoop {
         let (r, more) = {
             let mut i = self.inner.borrow_mut();
             i.pending.remove(&id);
-            (i.callbacks.remove(&id), !i.pending.is_empty())
+            let r = i.callbacks.remove(&id);
+            (r, !i.callbacks.is_empty())
         };
         if let Some(r) = r {
             // SAFETY: a reference we created, deleted once.
@@ -211,8 +213,6 @@ impl WakeLoop {
                     }
                 }
             }
-            let more = !self.inner.borrow().pending.is_empty();
-            self.set_referenced(more);
             let mut resource = std::ptr::null_mut();
             sys::napi_get_global(env, &mut resource);
             let mut cs = std::ptr::null_mut();
