@@ -55,6 +55,12 @@
 //!   after the control page, read-only in the stub like it, read by the leader only while the
 //!   sentry waits for the injection; how far it got comes back in its registers, through
 //!   ptrace, bounds-checked.
+//! - a run that outlasts the sentry's spin is parked: the sentry waits for its stop with an
+//!   io_uring futex wait on the message word (`wakes`, `wake_ring`; a waiter thread per
+//!   context where io_uring cannot), so the stub's FUTEX_WAKE lands in the event loop. The
+//!   word, the sleeping flag and the wake itself are the application's to forge: a stop is
+//!   taken only from a READY message, and a periodic sweep finds stops whose wake was
+//!   suppressed and threads that died; forging costs only the forger time.
 //! - a thread kept for reuse (`Slots::parked`) is under its filter like any stopped one, and
 //!   is taken only if its message still says it is stopped (the application can write it).
 //! - a spare stub (`spare`) is set up and detached by our own thread before any application
