@@ -110,10 +110,12 @@ impl Wakes {
             let g = &mut *guard;
             let mut done = Vec::new();
             g.ring.drain(|k, r| done.push((k, r)));
+            // The sweep last: a stop whose wake is in this very batch is not one it recovers.
+            let mut sweep = false;
             for (key, res) in done {
                 if key == SWEEP_KEY {
                     g.sweep_pending = false;
-                    Self::sweep(g, &mut woken);
+                    sweep = true;
                     continue;
                 }
                 let Some(a) = g.armed.get_mut(&key) else { continue }; // forgotten, or cancelled
@@ -129,6 +131,9 @@ impl Wakes {
                     let st = a.s.msg.state();
                     a.waiting = g.ring.futex_wait(key, a.s.msg.atomic(OFF_STATE), st).is_ok();
                 }
+            }
+            if sweep {
+                Self::sweep(g, &mut woken);
             }
             Self::ensure_sweep(g);
         }
