@@ -73,6 +73,11 @@ export abstract class Socket extends FileDescription {
   abstract shutdown(t: Task, how: number): void;
   abstract sendmsg(t: Task, req: SendRequest): number | Promise<number>;
   abstract recvmsg(t: Task, max: number, flags: number): RecvResult | Promise<RecvResult>;
+  /** A stream that copies straight between application memory and its queues (TCP) takes
+   *  the iovecs instead of a buffer the syscall layer gathered or scatters (recvUser's
+   *  result carries no data: it is already in place). */
+  sendUser?(t: Task, iovs: readonly { base: number; len: number }[], req: SendRequest): number | Promise<number>;
+  recvUser?(t: Task, iovs: readonly { base: number; len: number }[], flags: number): RecvResult | Promise<RecvResult>;
   /** Family-level options (level != SOL_SOCKET): EOPNOTSUPP where the family has none. */
   getsockoptProto(_t: Task, _level: number, _name: number, _len: number): Uint8Array { fail(EOPNOTSUPP); }
   setsockoptProto(_t: Task, _level: number, _name: number, _val: Uint8Array): void { fail(EOPNOTSUPP); }

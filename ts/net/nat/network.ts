@@ -1,5 +1,5 @@
 // The sandbox's network as --network and --publish ask (ts/net/nat owns the user-mode NAT:
-// this file, nat.ts, tcp_splice.ts, publish.ts, policy.ts, resolv.ts; it is the only part of
+// this file, nat.ts, tcp_splice.ts, host_reader.ts, publish.ts, policy.ts, resolv.ts; it is the only part of
 // the sandbox network that makes host sockets, and only those its flows need). "sandbox":
 // lo plus eth0 (10.0.2.15/24, default route via 10.0.2.2), whose wire ends in the gateway
 // stack of the NAT. "none": lo only. The stack is installed for the kernel before the first
