@@ -50,13 +50,13 @@ fn uv() -> Option<&'static Uv> {
         // in Uv (libuv 1.x, stable ABI).
         unsafe {
             Some(Uv {
-                handle_size: std::mem::transmute::<*mut c_void, _>(sym(c"uv_handle_size")?),
-                poll_init: std::mem::transmute::<*mut c_void, _>(sym(c"uv_poll_init")?),
-                poll_start: std::mem::transmute::<*mut c_void, _>(sym(c"uv_poll_start")?),
-                poll_stop: std::mem::transmute::<*mut c_void, _>(sym(c"uv_poll_stop")?),
-                close: std::mem::transmute::<*mut c_void, _>(sym(c"uv_close")?),
-                refh: std::mem::transmute::<*mut c_void, _>(sym(c"uv_ref")?),
-                unref: std::mem::transmute::<*mut c_void, _>(sym(c"uv_unref")?),
+                handle_size: std::mem::transmute::<*mut c_void, extern "C" fn(c_int) -> usize>(sym(c"uv_handle_size")?),
+                poll_init: std::mem::transmute::<*mut c_void, extern "C" fn(*mut c_void, *mut c_void, c_int) -> c_int>(sym(c"uv_poll_init")?),
+                poll_start: std::mem::transmute::<*mut c_void, extern "C" fn(*mut c_void, c_int, PollCb) -> c_int>(sym(c"uv_poll_start")?),
+                poll_stop: std::mem::transmute::<*mut c_void, extern "C" fn(*mut c_void) -> c_int>(sym(c"uv_poll_stop")?),
+                close: std::mem::transmute::<*mut c_void, extern "C" fn(*mut c_void, CloseCb)>(sym(c"uv_close")?),
+                refh: std::mem::transmute::<*mut c_void, extern "C" fn(*mut c_void)>(sym(c"uv_ref")?),
+                unref: std::mem::transmute::<*mut c_void, extern "C" fn(*mut c_void)>(sym(c"uv_unref")?),
             })
         }
     })
