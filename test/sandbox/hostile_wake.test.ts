@@ -3,8 +3,8 @@
 // sleeping" flags (their stops then wake nobody) or FUTEX_WAKEs their message words through
 // the stub's own syscall instruction (a wake with no stop behind it). Each stop must be
 // reported exactly when it happens — every syscall of the workers answered right — on the
-// event-loop ring (default) and on the waiter threads (TSVISOR_WAKE=thread); the sentry
-// stays up. The message pages exist on systrap only.
+// waiter threads (default) and on the event-loop ring (TSVISOR_WAKE=ring); the sentry stays
+// up. The message pages exist on systrap only.
 import { describe, expect, it } from 'vitest';
 import { describeResult, fixture, platforms, runSandbox, skipBecause } from '../helpers/run';
 
@@ -12,8 +12,7 @@ const systrap = platforms.includes('systrap');
 
 async function runWith(wake: string, mode: string): Promise<Awaited<ReturnType<typeof runSandbox>>> {
   const saved = process.env.TSVISOR_WAKE;
-  if (wake === 'ring') delete process.env.TSVISOR_WAKE;
-  else process.env.TSVISOR_WAKE = wake;
+  process.env.TSVISOR_WAKE = wake;
   try {
     // The sentry's environment is this process's at spawn.
     return await runSandbox([fixture('hostile_wake'), mode], { platform: 'systrap', timeoutMs: 60_000 });

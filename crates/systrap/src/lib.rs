@@ -55,9 +55,10 @@
 //!   after the control page, read-only in the stub like it, read by the leader only while the
 //!   sentry waits for the injection; how far it got comes back in its registers, through
 //!   ptrace, bounds-checked.
-//! - a run that outlasts the sentry's spin is parked: the sentry waits for its stop with an
-//!   io_uring futex wait on the message word (`wakes`, `wake_ring`; a waiter thread per
-//!   context where io_uring cannot), so the stub's FUTEX_WAKE lands in the event loop. The
+//! - a run that outlasts the sentry's spin is parked: a waiter thread per context waits for
+//!   its stop on the message's futex, or with TSVISOR_WAKE=ring one io_uring futex wait on
+//!   the message word (`wakes`, `wake_ring`), so the stub's FUTEX_WAKE lands in the event
+//!   loop. The
 //!   word, the sleeping flag and the wake itself are the application's to forge: a stop is
 //!   taken only from a READY message, and a periodic sweep finds stops whose wake was
 //!   suppressed and threads that died; forging costs only the forger time.
@@ -441,11 +442,13 @@ impl Platform for SystrapPlatform {
         Ok(Box::new(c))
     }
 
-    /// An io_uring of futex waits (`wakes`), where the kernel has them (6.7+) and
-    /// TSVISOR_WAKE is not `thread`.
+    /// An io_uring of futex waits (`wakes`), where the kernel has them (6.7+), with
+    /// TSVISOR_WAKE=ring. Not the default yet: on this 2-core host under contention.sh it made
+    /// fork and thread creation 10-30% slower than waiter threads (cause not found), though
+    /// it halves the context switches of a pipe round trip.
     fn wake_source(&self) -> Option<WakeSource> {
         let w = self.wakes.get_or_init(|| {
-            if std::env::var("TSVISOR_WAKE").as_deref() == Ok("thread") {
+            if std::env::var("TSVISOR_WAKE").as_deref() != Ok("ring") {
                 return None;
             }
             wakes::Wakes::new().ok().map(Arc::new)
