@@ -36,6 +36,9 @@ export interface SendRequest {
   rights: FileDescription[] | null;
   creds: UCred | null;
   flags: number;
+  /** The control buffer as the program gave it, for families that read levels other than
+   *  SOL_SOCKET (inet's IP_TTL, IPV6_PKTINFO...). */
+  control?: Uint8Array | null;
 }
 
 /** What recvmsg gets back: the return value, the bytes to copy out, the sender's address
@@ -88,6 +91,9 @@ export abstract class Socket extends FileDescription {
   sndbufChanged(): void {}
   /** SO_KEEPALIVE changed: a connection starts or stops probing. */
   keepaliveChanged(): void {}
+  /** A SOL_SOCKET option was stored (val as the program gave it): a socket that mirrors
+   *  options elsewhere (a host socket) passes it on. */
+  solSocketSet(_name: number, _val: Uint8Array): void {}
   /** sock_error: the pending error, cleared by reading it. */
   abstract takeError(): number;
   /** SO_ERROR: the pending error, or else a soft one (sk_err_soft), each cleared by reading. */

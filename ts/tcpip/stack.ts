@@ -11,6 +11,7 @@
 
 import { V4_LOOPBACK, V6_LOOPBACK, addrKey, type IPAddr } from './addr';
 import { LoopbackLink, LOOPBACK_MTU } from './link/loopback';
+import { icmpErrorAllowed } from './icmp/ratelimit';
 import { EthernetLink } from './link/ethernet';
 import type { NicInfo, RouteInfo, RouteResult } from './nic';
 import { RouteTable, loopbackNic } from './route';
@@ -324,7 +325,11 @@ export class Stack {
     if (wild) { wild.deliver(d.data, src, d.srcPort); return; }
     if (this.forwarder?.udp(d.data, src, d.srcPort, dst, d.dstPort)) return;
     // No ICMP error about a broadcast or multicast datagram (RFC 1122 3.2.2).
-    if (!this.isBroadcastOrMulticast(dst)) this.sendPortUnreachable(packet, src, dst);
+    if (this.isBroadcastOrMulticast(dst)) return;
+    // icmp_send's rate limits (icmp/ratelimit.ts) may hold the error back; NoPorts counts it.
+    const v6 = src.length === 16;
+    if (icmpErrorAllowed(this, src, v6 ? ICMPV6_DEST_UNREACH : ICMP_DEST_UNREACH, v6 ? ICMPV6_PORT_UNREACH : ICMP_PORT_UNREACH)) this.sendPortUnreachable(packet, src, dst);
+    else mibOf(this).udpNoPorts++;
   }
 
   /** icmp_send(ICMP_DEST_UNREACH, ICMP_PORT_UNREACH): quote the packet's IP header and the

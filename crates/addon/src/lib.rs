@@ -15,6 +15,7 @@ use tsvisor_platform::{self as platform, Regs, NUM_REGS};
 
 mod p9;
 mod host_net;
+mod host_watch;
 mod helper_process;
 mod wake_loop;
 
@@ -590,4 +591,23 @@ pub fn poll_host_fd(fd: i32, events: i32) -> i32 {
     } else {
         p.revents as i32
     }
+}
+
+/// CLOCK_REALTIME minus CLOCK_MONOTONIC in ns, as [seconds, nanoseconds (0..1e9)]: the sandbox's
+/// realtime clock is process.hrtime (monotonic) plus this, to the nanosecond, so timestamps
+/// the host puts on packets (SO_TIMESTAMP) are never ahead of it.
+#[napi]
+pub fn host_realtime_offset() -> Vec<f64> {
+    let mut m0 = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    let mut r = m0;
+    let mut m1 = m0;
+    // SAFETY: valid timespecs to fill.
+    unsafe {
+        libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut m0);
+        libc::clock_gettime(libc::CLOCK_REALTIME, &mut r);
+        libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut m1);
+    }
+    let ns = |t: &libc::timespec| t.tv_sec as i128 * 1_000_000_000 + t.tv_nsec as i128;
+    let off = ns(&r) - (ns(&m0) + ns(&m1)) / 2;
+    vec![off.div_euclid(1_000_000_000) as f64, off.rem_euclid(1_000_000_000) as f64]
 }

@@ -174,6 +174,7 @@ function doSend(t: Task, s: Socket, iovs: IOVec[], addr: Uint8Array | null, cont
     });
     if (parsed.fds.length > 0) req.rights = takeRights(parsed.fds, (fd) => t.fdTable.get(fd));
     req.creds = parsed.creds;
+    req.control = control;
   }
   let r: SyscallReturn;
   try {
