@@ -130,6 +130,9 @@ export interface NativeContext {
   take(regs: BigUint64Array): number;
   /** Make a running task stop soon with EVENT_INTERRUPT (safe to call at any time). */
   interrupt(): void;
+  /** The stopped task's syscall blocks: the platform's thread behind it may stop waiting
+   *  actively for the answer (systrap: the stub stops spinning and sleeps). */
+  blocking(): void;
   /** End a task that must die but did not stop for interrupt() (its run then ends with
    *  EVENT_DEAD). On systrap this kills the whole stub process: only for a task whose
    *  address space no surviving task shares. */
