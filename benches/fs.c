@@ -1,6 +1,8 @@
 // File-system micro-benchmarks for benches/fs.mjs:
 //   fs stat PATH N        ns per stat(2)
 //   fs orc PATH N         ns per open + read 4 KiB + close
+//   fs deep DIR N DEPTH   ns per stat of DIR/i/1/2/.../DEPTH/f, i = 0..N-1: each path seen once
+//                         (cold in a sandbox: every component is a first lookup)
 //   fs read PATH          MB/s reading PATH sequentially in 1 MiB reads
 //   fs write PATH MIB     MB/s writing MIB MiB sequentially in 1 MiB writes (then fsync, unlink)
 #include <fcntl.h>
@@ -35,6 +37,20 @@ int main(int argc, char **argv) {
       }
     }
     printf("%s %.0f ns/op\n", mode, (now() - t0) * 1e9 / n);
+    return 0;
+  }
+  if (!strcmp(mode, "deep")) {
+    long n = argc > 3 ? atol(argv[3]) : 100, depth = argc > 4 ? atol(argv[4]) : 8;
+    static char p[4096];
+    struct stat st;
+    double t0 = now();
+    for (long i = 0; i < n; i++) {
+      int at = snprintf(p, sizeof p, "%s/%ld", path, i);
+      for (long d = 1; d <= depth && at < 4000; d++) at += snprintf(p + at, sizeof p - at, "/%ld", d);
+      snprintf(p + at, sizeof p - at, "/f");
+      if (stat(p, &st) < 0) { perror(p); return 1; }
+    }
+    printf("deep %.0f ns/op\n", (now() - t0) * 1e9 / n);
     return 0;
   }
   if (!strcmp(mode, "read")) {

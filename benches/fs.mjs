@@ -2,7 +2,8 @@
 // npm run bench -- --fs (or node benches/fs.mjs [--before DIR]): the file-system paths, native
 // vs tsvisor, on the root (the host's tree through the gofer, writes into the memory overlay)
 // and on a --volume (the gofer's writable tree): stat, open-read-close, 64 MiB sequential
-// read and write (benches/fs.c), and `find /usr -name '*.h'` wall time. --before DIR adds the
+// read and write (benches/fs.c), stats of deep paths each seen once (cold), and
+// `find /usr -name '*.h'` wall time. --before DIR adds the
 // tsvisor of another checkout (e.g. /work/main) as a column for before/after (repeatable; a
 // checkout without --volume leaves its volume rows empty). runsc (ptrace) is a
 // column when installed (--no-runsc leaves it out); --only stat,read,find picks rows.
@@ -36,6 +37,15 @@ writeFileSync(path.join(data, 'big'), big);
 writeFileSync(path.join(vol, 'big'), big);
 writeFileSync(path.join(data, 'small'), Buffer.alloc(4096, 1));
 writeFileSync(path.join(vol, 'small'), Buffer.alloc(4096, 1));
+// DEEP_N chains of DEEP_DEPTH directories, a file at the end of each: stats of paths seen once.
+const DEEP_N = 200, DEEP_DEPTH = 8;
+for (const top of [data, vol]) {
+  for (let i = 0; i < DEEP_N; i++) {
+    const d = path.join(top, 'deep', String(i), ...Array.from({ length: DEEP_DEPTH }, (_, k) => String(k + 1)));
+    mkdirSync(d, { recursive: true });
+    writeFileSync(path.join(d, 'f'), '');
+  }
+}
 
 const runners = [{ name: 'native', prefix: () => [] }];
 runners.push({ name: `tsvisor-${platform}`, prefix: (v) => [process.execPath, path.join(root, 'bin', 'tsvisor.js'), 'run', `--platform=${platform}`, ...(v ? ['--volume', `${vol}:/vol`] : []), '--'] });
@@ -56,9 +66,9 @@ for (const before of befores) {
 
 /** Paths each runner uses: natively the volume is its host directory. */
 function where(r, onVolume) {
-  if (!onVolume) return { small: path.join(data, 'small'), big: path.join(data, 'big'), out: path.join(data, 'out') };
+  if (!onVolume) return { small: path.join(data, 'small'), big: path.join(data, 'big'), out: path.join(data, 'out'), deep: path.join(data, 'deep') };
   const d = r.name === 'native' || r.name.startsWith('runsc') ? vol : '/vol';
-  return { small: `${d}/small`, big: `${d}/big`, out: `${d}/out` };
+  return { small: `${d}/small`, big: `${d}/big`, out: `${d}/out`, deep: `${d}/deep` };
 }
 
 function run(argv) {
@@ -72,6 +82,7 @@ for (const onVolume of [false, true]) {
   for (const [label, argvOf, re, unit] of [
     ['stat', (p) => [fsBin, 'stat', p.small, '20000'], /stat (\d+) ns/, 'ns/op'],
     ['open-read-close', (p) => [fsBin, 'orc', p.small, '10000'], /orc (\d+) ns/, 'ns/op'],
+    [`stat, cold deep path (${DEEP_DEPTH + 2} new components)`, (p) => [fsBin, 'deep', p.deep, String(DEEP_N), String(DEEP_DEPTH)], /deep (\d+) ns/, 'ns/op'],
     ['64 MiB read', (p) => [fsBin, 'read', p.big], /read (\d+) MB\/s/, 'MB/s'],
     ['64 MiB write', (p) => [fsBin, 'write', p.out, '64'], /write (\d+) MB\/s/, 'MB/s'],
   ]) {

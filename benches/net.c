@@ -6,6 +6,7 @@
 //                               forked server parses each request, answers 200 with a body)
 //                                                                                  -> "httprr X us"
 //   net tput-to ADDR PORT MIB   TCP send to a sink at ADDR:PORT, until it closes      -> "tput X MiB/s"
+//   net tput-from ADDR PORT     TCP receive from a source at ADDR:PORT until it closes -> "tput X MiB/s"
 //   net udprr-to ADDR PORT N    UDP round trip to an echo server at ADDR:PORT         -> "udprr X us"
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -83,6 +84,17 @@ int main(int argc, char **argv) {
     double dt = now() - t0;
     printf("tput %.1f MiB/s\n", mb / dt);
     return 0;
+  }
+  if (!strcmp(mode, "tput-from")) {
+    struct sockaddr_in a = addr_of(argv[2], atoi(argv[3]));
+    int c = socket(AF_INET, SOCK_STREAM, 0);
+    if (connect(c, (struct sockaddr *)&a, sizeof a) < 0) { perror("connect"); return 1; }
+    double t0 = now();
+    size_t got = 0;
+    for (;;) { ssize_t n = read(c, buf, sizeof buf); if (n <= 0) break; got += n; }
+    double dt = now() - t0;
+    printf("tput %.1f MiB/s\n", got / 1048576.0 / dt);
+    return got > 0 ? 0 : 1;
   }
   if (!strcmp(mode, "cps")) {
     int n = atoi(argv[2]);

@@ -3,8 +3,9 @@
 // them, wall time from spawn to exit, natively and in each sandbox, with the ratio to native:
 // find over /usr, tar of a tree into a pipe, cat of a 64 MiB file into a pipe, gcc of hello.c,
 // a python3 script (sqlite, json, re: benches/programs/work.py) and sha256sum of the file.
-// Each figure is the median of --runs N (default 3) runs; every run's output must equal the
-// native one (a sandbox that answers fast but wrong gets "WRONG" instead of a time).
+// Each figure is the median of --runs N (default 3) runs, the runners alternated within each
+// round; every run's output must equal the native one (a sandbox that answers fast but wrong
+// gets "WRONG" instead of a time).
 // Options: --runs N, --ptrace (add tsvisor's ptrace platform), --before DIR (add the tsvisor
 // of another checkout, e.g. /work/main), --only NAME[,NAME] (a subset of the rows).
 import { spawn, spawnSync } from 'node:child_process';
@@ -92,21 +93,27 @@ for (const p of programs) {
   }
   let expected = null;
   let base = null;
-  for (const r of runners) {
-    const times = [];
-    let bad = null;
-    for (let i = 0; i < runs; i++) {
-      const res = await runOnce([...r.prefix, ...p.argv]);
-      if (res.code !== 0) { bad = `FAIL (${res.code}): ${res.stderr.trim().split('\n').pop() ?? ''}`; break; }
+  // Runners alternate within each round (native first): on a shared host the load moves, and
+  // every runner then sees the same phases of it.
+  const times = runners.map(() => []);
+  const bad = runners.map(() => null);
+  for (let i = 0; i < runs; i++) {
+    for (let j = 0; j < runners.length; j++) {
+      if (bad[j]) continue;
+      const res = await runOnce([...runners[j].prefix, ...p.argv]);
+      if (res.code !== 0) { bad[j] = `FAIL (${res.code}): ${res.stderr.trim().split('\n').pop() ?? ''}`; continue; }
       if (expected === null) expected = res.stdout;
-      else if (res.stdout !== expected) { bad = 'WRONG'; break; }
-      times.push(res.ms);
+      else if (res.stdout !== expected) { bad[j] = 'WRONG'; continue; }
+      times[j].push(res.ms);
     }
-    if (bad) {
-      row.push(bad.slice(0, 60));
+  }
+  for (let j = 0; j < runners.length; j++) {
+    const r = runners[j];
+    if (bad[j]) {
+      row.push(bad[j].slice(0, 60));
       continue;
     }
-    const m = median(times);
+    const m = median(times[j]);
     if (r.name === 'native') {
       base = m;
       row.push(`${m.toFixed(0)} ms`);

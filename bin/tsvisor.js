@@ -4,6 +4,7 @@
 // with a V8 code cache beside it, written after the first run: start-up is a benchmark, and
 // compiling a hundred modules anew each time costs more than the sandbox's own set-up.
 // Without the bundle (a tsc-only build), the modules are loaded one by one.
+const binStartMs = process.uptime() * 1000;
 const fs = require('node:fs');
 const path = require('node:path');
 const vm = require('node:vm');
@@ -15,9 +16,18 @@ const cacheFile = bundle + '.cache';
 // V8 accepts cached data whose source has the same length, whatever the text: an edit that
 // keeps the bundle's length would run the old code. The cache therefore starts with a stamp
 // of the bundle it was made from (its mtime and size), and one that does not match is unused.
-function stampOf() {
+// The stamp also says whether the run that wrote it ran a sandbox: the cache holds the
+// functions that run compiled, and one written by `tsvisor --help` would leave a sandbox's
+// code to be compiled at every start. Such a cache is written again by the next `run`.
+const KIND = process.argv[2] === 'run' ? 'run' : 'cli';
+
+function bundleId() {
   const st = fs.statSync(bundle);
-  return Buffer.from(`${st.mtimeMs}:${st.size}\n`.padEnd(64, ' '));
+  return `${st.mtimeMs}:${st.size}`;
+}
+
+function stampOf(kind) {
+  return Buffer.from(`${bundleId()} ${kind}\n`.padEnd(64, ' '));
 }
 
 function loadBundle() {
@@ -25,25 +35,57 @@ function loadBundle() {
   // sit in a comment, and one such byte read as UTF-8 would make V8 hold the whole 1.7 MB
   // source (twice: the text and the wrapped text) as a two-byte string, 7 MB of heap.
   const source = fs.readFileSync(bundle, 'latin1');
-  const script = compile(source, readCache());
+  const cache = readCache();
+  const script = compile(source, cache?.data);
+  // A cache from a run without a sandbox is replaced by one from a run with one.
+  if (cache?.kind === 'cli' && KIND === 'run') script.usedCache = false;
   const mod = { exports: {} };
-  script.runInThisContext()(mod.exports, require, mod, bundle, dist);
+  script.runInThisContext()(mod.exports, bundleRequire, mod, bundle, dist);
   // Nothing may keep the script (and with it the 1.2 MB of cached data it was given) alive
   // once it has run, unless a cache is still to be written from it.
-  return { main: mod.exports.main, saveCache: needsCache(script) ? cacheWriter(script) : () => {} };
+  return { main: mod.exports.main, startupMark: mod.exports.startupMark, saveCache: needsCache(script) ? cacheWriter(script) : () => {} };
+}
+
+// Built-in modules that code in the bundle requires at load but that a run needs only on paths
+// it rarely takes: commander requires child_process (for executable subcommands, which tsvisor
+// has none of), and loading it costs more than the sandbox's own set-up. Such a module comes
+// as a stand-in that loads the real one on first use of any of its properties.
+const LAZY_BUILTINS = new Set(['node:child_process']);
+
+function bundleRequire(id) {
+  return LAZY_BUILTINS.has(id) ? lazyModule(id) : require(id);
+}
+
+function lazyModule(id) {
+  let real;
+  const load = () => (real ??= require(id));
+  return new Proxy({}, {
+    get: (_, key) => load()[key],
+    has: (_, key) => key in load(),
+    ownKeys: () => Reflect.ownKeys(load()),
+    getOwnPropertyDescriptor: (_, key) => {
+      const d = Reflect.getOwnPropertyDescriptor(load(), key);
+      return d && { ...d, configurable: true };
+    },
+  });
 }
 
 function readCache() {
   try {
     const raw = fs.readFileSync(cacheFile);
-    if (raw.subarray(0, 64).equals(stampOf())) return raw.subarray(64);
+    const [id, kind] = raw.subarray(0, 64).toString('latin1').trim().split(' ');
+    if (id === bundleId() && (kind === 'run' || kind === 'cli')) return { data: raw.subarray(64), kind };
   } catch { /* first run */ }
   return undefined;
 }
 
+const WRAPPER_HEAD = '(function (exports, require, module, __filename, __dirname) {';
+
 function compile(source, cachedData) {
-  const wrapper = `(function (exports, require, module, __filename, __dirname) {${source}\n})`;
-  const script = new vm.Script(wrapper, { filename: bundle, cachedData });
+  // The build wraps the bundle in this function itself (esbuild --banner/--footer), so that
+  // no second copy of the 1.2 MB source is made here; an older bundle is wrapped now.
+  const wrapped = source.startsWith(WRAPPER_HEAD) ? source : `${WRAPPER_HEAD}${source}\n})`;
+  const script = new vm.Script(wrapped, { filename: bundle, cachedData });
   script.usedCache = cachedData !== undefined && !script.cachedDataRejected;
   return script;
 }
@@ -55,7 +97,7 @@ function cacheWriter(script) { return () => writeCache(script); }
 function writeCache(script) {
   try {
     const tmp = `${cacheFile}.${process.pid}`;
-    fs.writeFileSync(tmp, Buffer.concat([stampOf(), script.createCachedData()]));
+    fs.writeFileSync(tmp, Buffer.concat([stampOf(KIND), script.createCachedData()]));
     fs.renameSync(tmp, cacheFile);
   } catch { /* a read-only install just starts slower */ }
 }
@@ -69,9 +111,12 @@ function bundleFresh() {
   }
 }
 
-const { main, saveCache } = bundleFresh()
+const { main, startupMark, saveCache } = bundleFresh()
   ? loadBundle()
-  : { main: require('../dist/cli/main.js').main, saveCache: () => {} };
+  : { ...require('../dist/cli/main.js'), saveCache: () => {} };
+// TSVISOR_TRACE_STARTUP=1 (ts/sandbox/startup_trace.ts) starts with node's own start-up.
+startupMark('node started', binStartMs);
+startupMark('sentry loaded');
 
 main(process.argv).then(
   (status) => {

@@ -2,7 +2,7 @@
 // to tsvisor reach the program (a terminal's Ctrl-C becomes Python's KeyboardInterrupt),
 // a bad --cwd is a user error, and the stub processes say what they are on the host.
 import { spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -103,7 +103,9 @@ describe.each(platforms)('%s', (platform) => {
     for (let i = 0; i < 150 && !(names.includes('tsvisor-stub') && names.includes('tsvisor-gofer')); i++) {
       await new Promise((res) => setTimeout(res, 100));
       try {
-        names = readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(/\s+/)
+        // Children of any of the sentry's threads (the gofer's is spawned by a helper thread).
+        names = readdirSync(`/proc/${child.pid}/task`)
+          .flatMap((tid) => readFileSync(`/proc/${child.pid}/task/${tid}/children`, 'utf8').trim().split(/\s+/))
           .filter((p) => p !== '').map((p) => readFileSync(`/proc/${p}/comm`, 'utf8').trim());
       } catch { names = []; }
     }

@@ -12,6 +12,10 @@ import { NO_NETNS, haveNetns, runInNetns } from '../helpers/netns';
 const SILENT_NEIGHBOUR = 'ip link add veth0 type veth peer name veth1 && ip addr add 10.0.2.15/24 dev veth0 && ip link set veth0 up && ip link set veth1 up';
 const SILENT_NEIGHBOUR6 = 'ip link add veth0 type veth peer name veth1 && sysctl -qw net.ipv6.conf.veth0.accept_dad=0 && ip addr add fd00::15/64 dev veth0 nodad && ip link set veth0 up && ip link set veth1 up';
 
+/** The sandbox's eth0 as a netns sees it: MTU 65535, default routes via 10.0.2.2 / fd00::2,
+ *  and the gateway and resolver as permanent neighbours (no ARP: the peer stays silent). */
+const ROUTED = 'ip link add veth0 type veth peer name veth1 && ip link set veth0 mtu 65535 && ip addr add 10.0.2.15/24 dev veth0 && sysctl -qw net.ipv6.conf.veth0.accept_dad=0 && ip addr add fd00::15/64 dev veth0 nodad && ip link set veth0 up && ip link set veth1 up && ip route add default via 10.0.2.2 && ip -6 route add default via fd00::2 && for a in 10.0.2.2 10.0.2.3 fd00::2 fd00::3; do ip neigh add $a lladdr 52:54:00:12:35:02 dev veth0 nud permanent; done && sysctl -qw net.ipv4.ping_group_range="0 2147483647"';
+
 describe.each(platforms)('%s', (platform) => {
   const same = async (argv: string[], native: () => ReturnType<typeof runNative> = () => runNative(argv, { timeoutMs: 60_000 })): Promise<void> => {
     const n = await native();
@@ -30,6 +34,17 @@ describe.each(platforms)('%s', (platform) => {
   it.skipIf(skipBecause(!haveNetns, NO_NETNS))(
     'path MTU reports for UDP: EMSGSIZE with the MTU in ee_info, none under IP_PMTUDISC_DONT (natively in a netns)',
     () => same([fixture('icmp_err'), 'pmtu'], () => runInNetns([fixture('icmp_err'), 'pmtu'])), 90_000);
+
+  it.skipIf(skipBecause(!haveNetns, NO_NETNS))(
+    'path MTU with the route: IP_MTU/IPV6_MTU (ENOTCONN unconnected), a report seen by every socket to that destination, minimums, *_MTU_DISCOVER values, EMSGSIZE under DO/PROBE, its local error in the UDP and ping error queues',
+    () => {
+      const argv = [fixture('icmp_err'), 'route', '10.0.2.2', '10.0.2.3', 'fd00::2', 'fd00::3'];
+      return same(argv, () => runInNetns(argv, ROUTED));
+    }, 90_000);
+
+  it.skipIf(skipBecause(!haveNetns, NO_NETNS))(
+    'ICMP rate-limit sysctls (icmp_ratelimit, icmp_ratemask, icmp_msgs_per_sec, icmp_msgs_burst, ipv6 icmp ratelimit): defaults, writes, EINVAL (natively in a netns)',
+    () => same([fixture('icmp_ratelimit')], () => runInNetns([fixture('icmp_ratelimit')])), 90_000);
 
   it.skipIf(skipBecause(!haveNetns, NO_NETNS))(
     'ping socket with IP_RECVERR: an error quoting our echo request is queued; another identifier\'s is not (natively in a netns)',

@@ -8,6 +8,7 @@ import { runSandbox, UserError } from '../sandbox/sandbox';
 import { DEFAULT_PIDS, parsePids, parseSize } from '../sandbox/limits';
 import { formatSyscallSupport } from './syscalls_table';
 import { parseNetworkFlags } from '../sandbox/network';
+export { startupMark } from '../sandbox/startup_trace';
 
 function collect(v: string, prev: string[]): string[] {
   return [...prev, v];
@@ -25,6 +26,9 @@ export async function main(argv: string[]): Promise<number> {
     .name('tsvisor')
     .description('Run unmodified x86-64 Linux programs in an application kernel written in TypeScript')
     .version('0.1.0');
+  // Before the subcommands: each copies it when made, so a bad option of `run` is a usage
+  // error (125) too, instead of commander's own process.exit(1).
+  program.exitOverride();
   program
     .command('run')
     .description('run PROGRAM in a new sandbox whose root is the host\'s / (or --rootfs), read-only unless --overlay=none')
@@ -39,7 +43,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--overlay <kind>', 'memory: writes to the root stay in memory; none: they reach the --rootfs tree', 'memory')
     .option('--volume <host:path[:ro]>', 'serve host directory HOST at PATH in the sandbox, writable, or read-only with :ro (repeatable)', collect, [] as string[])
     .option('--network <mode>', 'sandbox (own stack: lo, eth0 10.0.2.15 behind a user-mode NAT; 10.0.2.2 is the host\'s 127.0.0.1), none (lo only), or host (host sockets)', 'sandbox')
-    .option('--publish <hostport:port[/udp]>', 'forward the host\'s 127.0.0.1:HOSTPORT to the sandbox\'s port (repeatable)', collect, [] as string[])
+    .option('--publish <[hostaddr:]hostport:port[/udp]>', 'forward the host\'s 127.0.0.1:HOSTPORT (or [::1]:HOSTPORT to the sandbox\'s IPv6 address) to the sandbox\'s port (repeatable)', collect, [] as string[])
     .argument('<program>', 'program to run (looked up in PATH if it has no slash)')
     .argument('[args...]', 'its arguments')
     .allowUnknownOption(false)
@@ -75,7 +79,6 @@ export async function main(argv: string[]): Promise<number> {
     .action((o: { state?: string }) => {
       process.stdout.write(formatSyscallSupport(o.state));
     });
-  program.exitOverride();
   try {
     await program.parseAsync(argv);
   } catch (e) {

@@ -98,6 +98,7 @@ function setOwner(t: Task, f: FileDescription, type: OwnerType, id: number): voi
   o.tg = type === F_OWNER_PID ? named?.tg ?? null : null;
   o.uid = t.creds.uid;
   o.euid = t.creds.euid;
+  f.ownerChanged(t, id !== 0);
 }
 
 /** F_SETOWN (and FIOSETOWN/SIOCSPGRP): a process, or a process group when negative. */

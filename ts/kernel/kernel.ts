@@ -53,7 +53,10 @@ export class Kernel {
     this.pidsMax = opts.pidsMax ?? Infinity;
     this.debugLogFd = opts.debugLogFd;
     this.bootMonotonic = process.hrtime.bigint();
-    this.realtimeOffset = BigInt(Date.now()) * 1_000_000n - this.bootMonotonic;
+    // To the ns (Date.now() would put the sandbox's clock up to 1 ms behind the host's, whose
+    // packet timestamps would then read as from the future).
+    const [sec, nsec] = addon().hostRealtimeOffset();
+    this.realtimeOffset = BigInt(sec) * 1_000_000_000n + BigInt(nsec);
   }
 
   allocPid(): number { return this.nextPid++; }

@@ -42,6 +42,7 @@ export async function runTask(t: Task): Promise<void> {
         const p = i386 ? dispatchCompat32(t) : dispatchSyscall(t);
         k.current = null;
         if (p) {
+          t.ctx.blocking();
           cpu.sleep(t.ctx.cpuTimeNsSampled(CPU_SAMPLE_MS));
           await p;
           cpu.wake(t.ctx.cpuTimeNsSampled(CPU_SAMPLE_MS));

@@ -1,7 +1,8 @@
 // Mapping an ELF file's PT_LOAD segments, as Linux's load_elf_binary/load_elf_interp do.
-// File pages are mapped MAP_PRIVATE from the file's backing and filled lazily on first touch;
-// the last file page of a segment is clipped so that bytes past p_filesz read as zero; the
-// rest of p_memsz (bss) is anonymous memory.
+// File pages are mapped MAP_PRIVATE from the file's backing and filled lazily on first touch,
+// except in small segments (PREFAULT_MAX), filled at once; the last file page of a segment is
+// clipped so that bytes past p_filesz read as zero; the rest of p_memsz (bss) is anonymous
+// memory.
 
 import type { NativeMemoryFile } from '../native/addon';
 import { MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, PROT_EXEC, PROT_READ, PROT_WRITE } from '../abi/linux/mm';
@@ -12,6 +13,12 @@ import type { MemoryManager } from '../mm/memory_manager';
 import { PAGE_SIZE, alignDown, pageDown, pageUp } from '../mm/layout';
 import { ET_DYN, PF_R, PF_W, PF_X, PT_PHDR, PHDR_SIZE, type ElfFile, type ProgramHeader } from './elf';
 import type { LoadableFile } from './loadable_file';
+
+/** Segments up to this size are filled when mapped. The dynamic loader touches nearly all
+ *  of itself and of a small program's data before main (relocations, GOT, .dynamic), each
+ *  first touch a fault: a trap and a round trip to the stub. Filled here, inside exec's batch,
+ *  the pages reach the stub with the mappings. Larger segments fault in as they are used. */
+export const PREFAULT_MAX = 256 << 10;
 
 export interface LoadedElf {
   /** What to add to the file's addresses (0 for ET_EXEC). */
@@ -64,6 +71,8 @@ function mapSegment(mm: MemoryManager, backing: MappingBacking, ph: ProgramHeade
   if (memEnd > bssStart) {
     mm.mmap(bssStart, memEnd - bssStart, prot, MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS, null, 0);
   }
+  // Best effort, as MAP_POPULATE: a page that cannot be had now faults (or fails) later.
+  if (memEnd - mapStart <= PREFAULT_MAX) mm.populateRange(mapStart, memEnd);
 }
 
 /** The file as seen through a segment: nothing past `limit` (the end of p_filesz). */

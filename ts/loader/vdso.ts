@@ -242,5 +242,9 @@ const backing: MappingBacking = {
 
 /** Map the vDSO into a fresh address space; returns its address (AT_SYSINFO_EHDR). */
 export function mapVdso(mm: MemoryManager): number {
-  return mm.mmap(0, PAGE_SIZE, PROT_READ | PROT_EXEC, MAP_PRIVATE, backing, 0);
+  const at = mm.mmap(0, PAGE_SIZE, PROT_READ | PROT_EXEC, MAP_PRIVATE, backing, 0);
+  // glibc reads it (its ELF headers, for the vDSO's symbols) before main: filled now, in exec's
+  // batch, rather than by a fault.
+  mm.populateRange(at, at + PAGE_SIZE);
+  return at;
 }

@@ -33,12 +33,13 @@
 // * 9P transport (crates/addon/src/p9.rs) — plain functions over a unix stream socket to a
 //   9P2000.L server (the gofer, or diod in the tests): p9Socketpair() makes the pair (the
 //   server end is handed to the child at spawn), p9ConnectUnix() reaches a listening server.
-//   p9Send() writes one whole message; p9Recv() blocks (up to a deadline: ETIMEDOUT) for the
-//   next whole message, size[4] framing checked against maxSize (EPROTO outside [7, maxSize]),
-//   and returns it with the host fds that came as SCM_RIGHTS (received MSG_CMSG_CLOEXEC) in
-//   fdsOut: [count, fd...]; the caller owns them. p9Call() is send + recv in one crossing.
-//   Replies may come in any order: matching tags is ts/p9/client.ts's business. p9DupFd()
-//   duplicates a donated fd (a lower file opened again needs no round trip).
+//   p9Send() writes one whole message; p9RecvSome() blocks (up to a deadline: ETIMEDOUT) for
+//   what the socket holds and returns one recvmsg of it (a batch of replies in one crossing;
+//   the size[4] framing is ts/p9/transport.ts's) with the host fds that came as SCM_RIGHTS
+//   (received MSG_CMSG_CLOEXEC) in fdsOut: [count, fd...], which the caller owns and which
+//   belong to the last message starting within those bytes (PROTOCOL.md's donation rule).
+//   p9CallSome() is send + that read in one crossing. Replies may come in any order:
+//   matching tags is ts/p9/client.ts's business.
 //
 // * HelperProcess (crates/addon/src/helper_process.rs) — a helper program (the gofer)
 //   started with posix_spawn: stdin/stdout /dev/null, the sentry's stderr and environment,
@@ -129,6 +130,9 @@ export interface NativeContext {
   take(regs: BigUint64Array): number;
   /** Make a running task stop soon with EVENT_INTERRUPT (safe to call at any time). */
   interrupt(): void;
+  /** The stopped task's syscall blocks: the platform's thread behind it may stop waiting
+   *  actively for the answer (systrap: the stub stops spinning and sleeps). */
+  blocking(): void;
   /** End a task that must die but did not stop for interrupt() (its run then ends with
    *  EVENT_DEAD). On systrap this kills the whole stub process: only for a task whose
    *  address space no surviving task shares. */
@@ -161,6 +165,12 @@ export interface NativeHelperProcess {
   kill(signo: number): void;
 }
 
+export interface NativeHostFdWatcher {
+  watch(fd: number): number;
+  unwatch(fd: number): number;
+  close(): void;
+}
+
 export interface NativeAddon {
   MemoryFile: new () => NativeMemoryFile;
   /** Start `path` with `args` and `fd` as its fd 3 (above); throws the errno of a failed
@@ -177,6 +187,8 @@ export interface NativeAddon {
   pollHostFd(fd: number, events: number): number;
   /** CPU time of the calling (JS) thread in ns (CLOCK_THREAD_CPUTIME_ID); -1 on failure. */
   sentryThreadCpuNs(): number;
+  /** CLOCK_REALTIME - CLOCK_MONOTONIC as [seconds, nanoseconds]. */
+  hostRealtimeOffset(): number[];
   /** lseek(2) on a host fd of the sentry's: the new offset, or -errno. */
   hostLseek(fd: number, offset: number, whence: number): number;
   hostIsatty(fd: number): boolean;
@@ -190,26 +202,33 @@ export interface NativeAddon {
   p9Socketpair(): number[];
   p9ConnectUnix(path: string): number;
   p9Send(fd: number, msg: Uint8Array, timeoutMs: number): void;
-  p9Recv(fd: number, fdsOut: Int32Array, maxSize: number, timeoutMs: number): Buffer;
-  p9Call(fd: number, msg: Uint8Array, fdsOut: Int32Array, maxSize: number, timeoutMs: number): Buffer;
+  /** One read of what the socket has (several replies at once) and its fds (they belong to
+   *  the last message starting in these bytes); p9CallSome sends first. */
+  p9RecvSome(fd: number, fdsOut: Int32Array, maxBytes: number, timeoutMs: number): Buffer;
+  p9CallSome(fd: number, msg: Uint8Array, fdsOut: Int32Array, maxBytes: number, timeoutMs: number): Buffer;
   p9Close(fd: number): void;
-  /** fcntl(F_DUPFD_CLOEXEC) of a donated fd. */
-  p9DupFd(fd: number): number;
   /** --network=host (ts/net/host): non-blocking socket calls on host fds the sentry made;
-   *  each returns its result or -errno. hostSocket adds SOCK_NONBLOCK|SOCK_CLOEXEC, sendto
-   *  MSG_DONTWAIT|MSG_NOSIGNAL, recvfrom MSG_DONTWAIT (addrLen[0] gets the sender's address
-   *  length, addrLen[1] msg_flags); an empty addr means none. */
+   *  each returns its result or -errno. hostSocket adds SOCK_NONBLOCK|SOCK_CLOEXEC, sendmsg
+   *  MSG_DONTWAIT|MSG_NOSIGNAL, recvmsg MSG_DONTWAIT (meta[0] gets the sender's address
+   *  length, meta[1] msg_flags, meta[2] the control bytes written); an empty addr or
+   *  control means none. hostSockIoctl answers FIONREAD, SIOCATMARK, SIOCOUTQ, SIOCOUTQNSD. */
   hostSocket(domain: number, type: number, protocol: number): number;
   hostBindConnect(fd: number, addr: Uint8Array, connect: boolean): number;
   hostListen(fd: number, backlog: number): number;
   hostAccept(fd: number): number;
   hostShutdown(fd: number, how: number): number;
   hostSockName(fd: number, peer: boolean, out: Uint8Array): number;
-  hostSendto(fd: number, data: Uint8Array, flags: number, addr: Uint8Array): number;
-  hostRecvfrom(fd: number, buf: Uint8Array, flags: number, addr: Uint8Array, addrLen: Int32Array): number;
+  hostSendmsg(fd: number, data: Uint8Array, flags: number, addr: Uint8Array, control: Uint8Array): number;
+  hostRecvmsg(fd: number, buf: Uint8Array, flags: number, addr: Uint8Array, control: Uint8Array, meta: Int32Array): number;
   hostSetsockopt(fd: number, level: number, name: number, val: Uint8Array): number;
   hostGetsockopt(fd: number, level: number, name: number, out: Uint8Array): number;
-  hostFionread(fd: number): number;
+  hostSockIoctl(fd: number, cmd: number): number;
+  /** Readiness of the sentry's host fds (crates/addon/src/host_watch.rs): a thread waits in
+   *  epoll_wait on an edge-triggered set and calls onReady([fd, events]) (one array) on the JS
+   *  thread for every edge (POLL* bits); the callback does not keep the event loop alive. watch(fd)
+   *  adds fd or re-arms it (its current readiness is reported again), unwatch(fd) removes
+   *  it; both return 0 or -errno. */
+  HostFdWatcher: new (onReady: (ev: [number, number]) => void) => NativeHostFdWatcher;
 }
 
 // Register slots in Context.regs: Linux's struct user_regs_struct order.

@@ -12,6 +12,10 @@ import {
 import type { FileDescription } from '../vfs/file_description';
 import type { UCred } from './socket';
 
+/** SOL_SOCKET types a non-unix socket accepts: SCM_RIGHTS, SCM_CREDENTIALS (both ignored),
+ *  SO_PRIORITY, SO_MARK, SO_TIMESTAMPING_OLD, SCM_TXTIME, SO_TIMESTAMPING_NEW. */
+const INET_SOCKET_TYPES = new Set([SCM_RIGHTS, SCM_CREDENTIALS, 12, 36, 37, 61, 65]);
+
 /** What the sender may claim (scm_check_creds): its own ids, or anything as root. */
 export interface CredPolicy {
   tgid: number;
@@ -27,7 +31,7 @@ export interface ParsedControl {
   creds: UCred | null;
 }
 
-/** Parse a control buffer; `family` decides whether SCM_RIGHTS is allowed (unix only). */
+/** Parse a control buffer; `unix` decides whether SCM_RIGHTS and SCM_CREDENTIALS count. */
 export function parseControl(buf: Uint8Array, unix: boolean, policy: CredPolicy): ParsedControl {
   const out: ParsedControl = { fds: [], creds: null };
   const v = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
@@ -39,9 +43,12 @@ export function parseControl(buf: Uint8Array, unix: boolean, policy: CredPolicy)
     const len = Number(lenBig);
     const level = v.getInt32(off + 8, true);
     const type = v.getInt32(off + 12, true);
-    if (level === SOL_SOCKET) {
+    if (level === SOL_SOCKET && !unix) {
+      // __sock_cmsg_send: fds and credentials mean nothing to other families and are
+      // ignored; SO_MARK, SO_TIMESTAMPING, SCM_TXTIME and SO_PRIORITY are the family's.
+      if (!INET_SOCKET_TYPES.has(type)) fail(EINVAL);
+    } else if (level === SOL_SOCKET) {
       if (type === SCM_RIGHTS) {
-        if (!unix) fail(EINVAL);
         const num = Math.floor((len - CMSGHDR_SIZE) / 4);
         if (num > SCM_MAX_FD || out.fds.length + num > SCM_MAX_FD) fail(EINVAL);
         for (let i = 0; i < num; i++) out.fds.push(v.getInt32(off + CMSGHDR_SIZE + i * 4, true));

@@ -5,7 +5,7 @@
 // keeps the packets, this file only adds what the ABI shows beside them (operstate, qdisc,
 // broadcast addresses, the local routing table Linux derives from the addresses).
 
-import type { IPAddr } from '../tcpip/addr';
+import { addrEqual, type IPAddr } from '../tcpip/addr';
 import type { Stack } from '../tcpip/stack';
 import { IFF_LOOPBACK, IFF_LOWER_UP, IFF_MULTICAST, IFF_UP, RT_SCOPE_HOST, RT_SCOPE_LINK, RT_SCOPE_UNIVERSE } from '../tcpip/nic';
 
@@ -21,6 +21,7 @@ export const RTPROT_KERNEL = 2;
 export const RTPROT_BOOT = 3;
 // <linux/if_addr.h>
 export const IFA_F_PERMANENT = 0x80;
+export const IFA_F_SECONDARY = 0x01;
 // RFC 2863 operational states (IF_OPER_*)
 export const IF_OPER_UNKNOWN = 0;
 export const IF_OPER_UP = 6;
@@ -82,9 +83,12 @@ export function netInterfaces(stack: Stack): NetInterface[] {
       // Linux reports lo's operational state as unknown (its driver never sets one).
       operstate: lo ? IF_OPER_UNKNOWN : up ? IF_OPER_UP : 2 /* IF_OPER_DOWN */,
       stats: { rxPackets: s.rxPackets, rxBytes: s.rxBytes, rxDropped: s.rxDropped, txPackets: s.txPackets, txBytes: s.txBytes, txDropped: s.txDropped },
-      addrs: nic.addrs.map((a) => ({
-        addr: a.addr, prefix: a.prefixLen, scope: a.scope, flags: IFA_F_PERMANENT,
-        broadcast: a.addr.length === 4 && !lo && a.prefixLen < 31 ? broadcastOf(a.addr, a.prefixLen) : null,
+      addrs: nic.addrs.map((a, i) => ({
+        addr: a.addr, prefix: a.prefixLen, scope: a.scope,
+        // An IPv4 address in a subnet an earlier one of the interface has is a secondary.
+        flags: IFA_F_PERMANENT | (a.addr.length === 4 && nic.addrs.slice(0, i).some((b) => b.addr.length === 4 && b.prefixLen === a.prefixLen &&
+          addrEqual(maskAddr(b.addr, a.prefixLen), maskAddr(a.addr, a.prefixLen))) ? IFA_F_SECONDARY : 0),
+        broadcast: a.broadcast !== undefined ? a.broadcast : a.addr.length === 4 && !lo && a.prefixLen < 31 ? broadcastOf(a.addr, a.prefixLen) : null,
       })),
     };
   });
@@ -97,6 +101,11 @@ function broadcastOf(addr: IPAddr, prefix: number): IPAddr {
 
 export function interfaceByName(stack: Stack, name: string): NetInterface | undefined {
   return netInterfaces(stack).find((i) => i.name === name);
+}
+
+function compareAddr(a: IPAddr, b: IPAddr): number {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return a[i] - b[i];
+  return a.length - b.length;
 }
 
 export function interfaceByIndex(stack: Stack, index: number): NetInterface | undefined {
@@ -124,7 +133,9 @@ export function prefixMask(len: number, prefix: number): IPAddr {
  *  local /128, and ff00::/8 on a multicast link with IPv6. */
 export function netRoutes(stack: Stack, family: 4 | 16): Route[] {
   const main: Route[] = [];
-  for (const r of stack.routes()) {
+  // The IPv4 fib is a trie: a dump walks it by destination, the longer prefix first on a tie.
+  const ordered = family === 4 ? [...stack.routes()].sort((a, b) => compareAddr(a.dst, b.dst) || b.prefixLen - a.prefixLen) : stack.routes();
+  for (const r of ordered) {
     if (r.dst.length !== family) continue;
     main.push({
       dst: r.dst, prefix: r.prefixLen, gateway: r.gateway, ifindex: r.ifindex, table: RT_TABLE_MAIN, type: RTN_UNICAST,

@@ -36,6 +36,9 @@ export interface SendRequest {
   rights: FileDescription[] | null;
   creds: UCred | null;
   flags: number;
+  /** The control buffer as the program gave it, for families that read levels other than
+   *  SOL_SOCKET (inet's IP_TTL, IPV6_PKTINFO...). */
+  control?: Uint8Array | null;
 }
 
 /** What recvmsg gets back: the return value, the bytes to copy out, the sender's address
@@ -73,6 +76,11 @@ export abstract class Socket extends FileDescription {
   abstract shutdown(t: Task, how: number): void;
   abstract sendmsg(t: Task, req: SendRequest): number | Promise<number>;
   abstract recvmsg(t: Task, max: number, flags: number): RecvResult | Promise<RecvResult>;
+  /** A stream that copies straight between application memory and its queues (TCP) takes
+   *  the iovecs instead of a buffer the syscall layer gathered or scatters (recvUser's
+   *  result carries no data: it is already in place). */
+  sendUser?(t: Task, iovs: readonly { base: number; len: number }[], req: SendRequest): number | Promise<number>;
+  recvUser?(t: Task, iovs: readonly { base: number; len: number }[], flags: number): RecvResult | Promise<RecvResult>;
   /** Family-level options (level != SOL_SOCKET): EOPNOTSUPP where the family has none. */
   getsockoptProto(_t: Task, _level: number, _name: number, _len: number): Uint8Array { fail(EOPNOTSUPP); }
   setsockoptProto(_t: Task, _level: number, _name: number, _val: Uint8Array): void { fail(EOPNOTSUPP); }
@@ -83,6 +91,9 @@ export abstract class Socket extends FileDescription {
   sndbufChanged(): void {}
   /** SO_KEEPALIVE changed: a connection starts or stops probing. */
   keepaliveChanged(): void {}
+  /** A SOL_SOCKET option was stored (val as the program gave it): a socket that mirrors
+   *  options elsewhere (a host socket) passes it on. */
+  solSocketSet(_name: number, _val: Uint8Array): void {}
   /** sock_error: the pending error, cleared by reading it. */
   abstract takeError(): number;
   /** SO_ERROR: the pending error, or else a soft one (sk_err_soft), each cleared by reading. */

@@ -25,11 +25,13 @@ const NS_PER_US = 1000n;
 
 /** Options that are a stored int and nothing more (their effect is nil or not modelled). */
 const PLAIN = new Set([SO_DEBUG, SO_DONTROUTE, SO_BROADCAST, SO_KEEPALIVE, SO_OOBINLINE, SO_NO_CHECK,
-  SO_PRIORITY, SO_BSDCOMPAT, SO_REUSEADDR, SO_REUSEPORT, SO_TIMESTAMP_OLD, SO_PASSSEC, SO_MARK,
+  SO_PRIORITY, SO_BSDCOMPAT, SO_REUSEADDR, SO_REUSEPORT, SO_PASSSEC, SO_MARK,
   SO_RXQ_OVFL, SO_BUSY_POLL, SO_INCOMING_CPU]);
 /** Of those, the ones that read back as 0/1 (sock_valbool_flag). */
 const BOOL = new Set([SO_DEBUG, SO_DONTROUTE, SO_BROADCAST, SO_KEEPALIVE, SO_OOBINLINE, SO_NO_CHECK,
-  SO_REUSEADDR, SO_REUSEPORT, SO_TIMESTAMP_OLD, SO_PASSSEC, SO_RXQ_OVFL]);
+  SO_REUSEADDR, SO_REUSEPORT, SO_PASSSEC, SO_RXQ_OVFL]);
+/** SO_TIMESTAMPNS_OLD, SO_TIMESTAMP_NEW, SO_TIMESTAMPNS_NEW (SO_TIMESTAMP_OLD is 29). */
+const SO_TIMESTAMPNS_OLD = 35, SO_TIMESTAMP_NEW = 63, SO_TIMESTAMPNS_NEW = 64;
 
 export class SockOpts {
   sndbuf = WMEM_DEFAULT;
@@ -40,6 +42,8 @@ export class SockOpts {
   rcvlowat = 1;
   linger: { on: boolean; secs: number } = { on: false, secs: 0 };
   peekOff = -1;
+  /** sock_set_timestamp's flags: SOCK_RCVTSTAMP, SOCK_RCVTSTAMPNS, SOCK_TSTAMP_NEW. */
+  tstamp = { on: false, ns: false, neu: false };
   private readonly plain = new Map<number, number>();
 
   plainValue(name: number): number { return this.plain.get(name) ?? 0; }
@@ -52,6 +56,7 @@ export class SockOpts {
     this.passcred = o.passcred;
     this.rcvlowat = o.rcvlowat;
     this.linger = { ...o.linger };
+    this.tstamp = { ...o.tstamp };
     for (const [k, v] of o.plain) this.plain.set(k, v);
   }
 
@@ -94,6 +99,11 @@ function ints(...xs: number[]): Uint8Array {
 }
 
 export function setSolSocket(t: Task, s: Socket, name: number, val: Uint8Array): void {
+  storeSolSocket(t, s, name, val);
+  s.solSocketSet(name, val);
+}
+
+function storeSolSocket(t: Task, s: Socket, name: number, val: Uint8Array): void {
   const o = s.opts;
   switch (name) {
     case SO_SNDBUF: case SO_SNDBUFFORCE: {
@@ -126,6 +136,13 @@ export function setSolSocket(t: Task, s: Socket, name: number, val: Uint8Array):
       return;
     }
     case SO_PEEK_OFF: o.peekOff = intOf(val); return;
+    case SO_TIMESTAMP_OLD: case SO_TIMESTAMPNS_OLD: case SO_TIMESTAMP_NEW: case SO_TIMESTAMPNS_NEW:
+      if (intOf(val) !== 0) {
+        o.tstamp = { on: true, ns: name === SO_TIMESTAMPNS_OLD || name === SO_TIMESTAMPNS_NEW, neu: name === SO_TIMESTAMP_NEW || name === SO_TIMESTAMPNS_NEW };
+      } else {
+        o.tstamp = { on: false, ns: false, neu: o.tstamp.neu };
+      }
+      return;
     default:
       if (PLAIN.has(name)) {
         o.setPlain(name, intOf(val));
@@ -160,6 +177,10 @@ export function getSolSocket(s: Socket, name: number): Uint8Array {
     case SO_RCVLOWAT: return ints(o.rcvlowat);
     case SO_SNDLOWAT: return ints(1);
     case SO_PEEK_OFF: return ints(o.peekOff);
+    case SO_TIMESTAMP_OLD: return ints(o.tstamp.on && !o.tstamp.neu && !o.tstamp.ns ? 1 : 0);
+    case SO_TIMESTAMPNS_OLD: return ints(o.tstamp.ns && !o.tstamp.neu ? 1 : 0);
+    case SO_TIMESTAMP_NEW: return ints(o.tstamp.on && o.tstamp.neu ? 1 : 0);
+    case SO_TIMESTAMPNS_NEW: return ints(o.tstamp.ns && o.tstamp.neu ? 1 : 0);
     default:
       if (PLAIN.has(name)) return ints(o.plainValue(name));
       fail(ENOPROTOOPT);

@@ -80,6 +80,13 @@ export interface ClientOptions {
 
 interface Reply { msg: m.Message; fds: number[] }
 
+/** One step of walkChain: the new fid (the caller's) and its attributes, or why it failed. */
+export type WalkStep = { fid: number; attr: Attr } | { errno: number };
+
+function errnoOf(e: unknown): number {
+  return e instanceof SyscallError ? e.errno : EIO;
+}
+
 /** P9_LOCK_TYPE_* and P9_LOCK_* status values. */
 export const LOCK_TYPE_RDLCK = 0, LOCK_TYPE_WRLCK = 1, LOCK_TYPE_UNLCK = 2;
 export const LOCK_SUCCESS = 0, LOCK_BLOCKED = 1, LOCK_ERROR = 2, LOCK_GRACE = 3;
@@ -102,7 +109,8 @@ export class Client {
   private noRenameat = false;
   private noUnlinkat = false;
   private readonly closeFd: (fd: number) => void;
-  private readonly inOrder: boolean;
+  /** The server serves requests in the order sent (ClientOptions.inOrder). */
+  readonly inOrder: boolean;
   /** Treaddirattr may be sent (the server is tsvisor-gofer). */
   readonly listsWithAttrs: boolean;
 
@@ -244,6 +252,58 @@ export class Client {
       this.clunkLater(newfid);
       throw e;
     }
+  }
+
+  /** A walk down names one at a time, each step Twalk (to a new fid) then Tgetattr, all sent
+   *  together to a server that serves in order: a deep path in one round trip, with a fid and
+   *  the attributes of every directory on the way. Stops at the first step that fails: its
+   *  errno is the last element; no fid of it or after it is left on the server. */
+  walkChain(fid: number, names: readonly string[], mask = GETATTR_BASIC): WalkStep[] {
+    if (!this.inOrder) throw new RangeError('walkChain needs a server that serves in order');
+    const fids: number[] = [];
+    const tags: number[] = [];
+    let from = fid;
+    for (const name of names) {
+      const newfid = this.allocFid();
+      fids.push(newfid);
+      tags.push(this.start(m.Twalk, { fid: from, newfid, names: [name] }), this.start(m.Tgetattr, { fid: newfid, mask }));
+      from = newfid;
+    }
+    const out: WalkStep[] = [];
+    let failed = false;
+    for (let i = 0; i < names.length; i++) {
+      const [wt, gt] = [tags[2 * i], tags[2 * i + 1]];
+      if (failed) {
+        // Below a failed step the walks fail too (their fid does not exist), unless it was
+        // the getattr that failed: then the walk made its fid, and it goes.
+        let made = false;
+        try { made = (this.finish(wt).msg.fields.qids as Qid[]).length === 1; } catch { /* no fid */ }
+        try { this.finish(gt); } catch { /* as the walk */ }
+        if (made) this.clunkLater(fids[i]); else this.freeFid(fids[i]);
+        continue;
+      }
+      let qids: Qid[];
+      try { qids = this.finish(wt).msg.fields.qids as Qid[]; } catch (e) {
+        try { this.finish(gt); } catch { /* EBADF: the walk made no fid */ }
+        this.freeFid(fids[i]);
+        out.push({ errno: errnoOf(e) });
+        failed = true;
+        continue;
+      }
+      if (qids.length !== 1) {
+        try { this.finish(gt); } catch { /* as above */ }
+        if (qids.length > 1) this.clunkLater(fids[i]); else this.freeFid(fids[i]);
+        out.push({ errno: qids.length > 1 ? EIO : ENOENT });
+        failed = true;
+        continue;
+      }
+      try { out.push({ fid: fids[i], attr: attrOf(this.finish(gt).msg.fields) }); } catch (e) {
+        this.clunkLater(fids[i]);
+        out.push({ errno: errnoOf(e) });
+        failed = true;
+      }
+    }
+    return out;
   }
 
   private receive(): Reply {
@@ -423,6 +483,33 @@ export class Client {
     if (!this.listsWithAttrs || names.length > m.MAXWELEM) throw new SyscallError(ENOTSUP);
     const r = this.walkOpenList(fid, names, flags, m.Treaddirattr);
     try { return { fid: r.fid, first: m.decodeDirentsAttr(r.data), eof: r.eof }; } catch (e) { this.clunkLater(r.fid); this.fail(e); }
+  }
+
+  /** walkOpenReaddirAttr of fid/name that also keeps a plain fid of the directory (Twalk to
+   *  it first, then the open clones that one), all in the same write: the caller holds
+   *  `kept` for the directory's later walks (its entries' opens and listings). */
+  walkKeepOpenReaddirAttr(fid: number, name: string, flags: number): { fid: number; kept: number; first: m.DirentAttr[]; eof: boolean } {
+    if (!this.listsWithAttrs) throw new SyscallError(ENOTSUP);
+    const kept = this.allocFid();
+    const kt = this.start(m.Twalk, { fid, newfid: kept, names: [name] });
+    let r;
+    try { r = this.walkOpenReaddirAttr(kept, [], flags); } catch (e) {
+      // Most likely the first walk failed (the rest then named a fid that does not exist):
+      // its errno is the one to give.
+      let qids: Qid[];
+      try { qids = this.finish(kt).msg.fields.qids as Qid[]; } catch (e2) { this.freeFid(kept); throw e2; }
+      if (qids.length === 1) this.clunkLater(kept); else this.freeFid(kept);
+      throw qids.length === 1 ? e : new SyscallError(ENOENT);
+    }
+    let qids: Qid[];
+    try { qids = this.finish(kt).msg.fields.qids as Qid[]; } catch (e) {
+      // The open worked on a fid the walk did not make: the server is out of step.
+      this.clunkLater(r.fid);
+      this.freeFid(kept);
+      this.fail(e);
+    }
+    if (qids.length !== 1) { this.clunkLater(r.fid); this.fail(new DecodeError('9P: walk made no fid yet it was opened')); }
+    return { ...r, kept };
   }
 
   /** Treaddirattr: the next entries with their attributes, and whether the directory ends. */

@@ -102,10 +102,13 @@ export const SCHEMA: ReadonlyMap<number, readonly Field[]> = new Map<number, Fie
 /** Most names one Twalk may carry (the protocol's MAXWELEM). */
 export const MAXWELEM = 16;
 
+/** Every request is encoded here, then copied out whole (finish): no buffer per message. */
+const scratch = new Encoder();
+
 export function encodeMessage(type: number, tag: number, fields: Fields): Uint8Array {
   const schema = SCHEMA.get(type);
   if (!schema) throw new RangeError(`unknown 9P message type ${type}`);
-  const e = new Encoder().u32(0).u8(type).u16(tag);
+  const e = scratch.reset().u32(0).u8(type).u16(tag);
   for (const [name, kind] of schema) {
     const v = fields[name];
     if (v === undefined) throw new RangeError(`9P message ${type}: field ${name} missing`);
@@ -205,8 +208,11 @@ export interface EntryAttr {
   atime: { sec: number; nsec: number }; mtime: { sec: number; nsec: number }; ctime: { sec: number; nsec: number };
 }
 
-/** An Rreaddirattr entry: attr null where the server gave none (mode 0: walk to it instead). */
-export interface DirentAttr extends Dirent { attr: EntryAttr | null }
+/** An Rreaddirattr entry: attr null where the server gave none (mode 0: walk to it instead);
+ *  a symlink's target, null where the server could not read it (sent empty: ask Treadlink). */
+export interface DirentAttr extends Dirent { attr: EntryAttr | null; target?: string | null }
+
+const S_IFMT = 0o170000, S_IFLNK = 0o120000;
 
 export function decodeDirentsAttr(data: Uint8Array): DirentAttr[] {
   const d = new Decoder(data);
@@ -220,7 +226,9 @@ export function decodeDirentsAttr(data: Uint8Array): DirentAttr[] {
     const nlink = d.u64(), rdev = d.u64(), size = d.u64(), blksize = d.u64(), blocks = d.u64();
     const t = () => ({ sec: d.i64(), nsec: d.i64() });
     const atime = t(), mtime = t(), ctime = t();
-    out.push({ qid, offset, type, name, attr: mode === 0 ? null : { mode, uid, gid, nlink, rdev, size, blksize, blocks, atime, mtime, ctime } });
+    const attr = mode === 0 ? null : { mode, uid, gid, nlink, rdev, size, blksize, blocks, atime, mtime, ctime };
+    if ((mode & S_IFMT) === S_IFLNK) out.push({ qid, offset, type, name, attr, target: d.str() || null });
+    else out.push({ qid, offset, type, name, attr });
   }
   return out;
 }
@@ -233,6 +241,7 @@ export function encodeDirentsAttr(ents: readonly DirentAttr[]): Uint8Array {
     e.u32(a?.mode ?? 0).u32(a?.uid ?? 0).u32(a?.gid ?? 0).u64(a?.nlink ?? 0).u64(a?.rdev ?? 0).u64(a?.size ?? 0)
       .u64(a?.blksize ?? 0).u64(a?.blocks ?? 0);
     for (const t of [a?.atime, a?.mtime, a?.ctime]) e.u64(t?.sec ?? 0).u64(t?.nsec ?? 0);
+    if (a && (a.mode & S_IFMT) === S_IFLNK) e.str(x.target ?? '');
   }
   return e.raw();
 }

@@ -54,6 +54,16 @@ export class Encoder {
 
   get length(): number { return this.len; }
 
+  /** Starts over, keeping the buffer (unless a big message grew it: that one is let go). */
+  reset(): this {
+    if (this.buf.length > 64 * 1024) {
+      this.buf = new Uint8Array(256);
+      this.view = new DataView(this.buf.buffer);
+    }
+    this.len = 0;
+    return this;
+  }
+
   /** The bytes written, as they are (for payloads that are not whole messages). */
   raw(): Uint8Array { return this.buf.slice(0, this.len); }
 
@@ -85,14 +95,20 @@ export class Decoder {
   u32(): number { return this.view.getUint32(this.need(4), true); }
   /** A u64 that must fit a JS number exactly (sizes, offsets, times); DecodeError past 2^53. */
   u64(): number {
-    const v = this.view.getBigUint64(this.need(8), true);
-    if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new DecodeError(`9P u64 ${v} out of range`);
-    return Number(v);
+    // Two halves, no BigInt (a getattr has a dozen of these): exact up to 2^53 - 1.
+    const at = this.need(8);
+    const hi = this.view.getUint32(at + 4, true);
+    if (hi > 0x1fffff) throw new DecodeError(`9P u64 ${this.view.getBigUint64(at, true)} out of range`);
+    return hi * 2 ** 32 + this.view.getUint32(at, true);
   }
   /** A u64 kept whole (qid paths, masks). */
   u64big(): bigint { return this.view.getBigUint64(this.need(8), true); }
   /** A u64 that may use all its bits where only its low bits matter (a signed i64 time). */
-  i64(): number { return Number(this.view.getBigInt64(this.need(8), true)); }
+  i64(): number {
+    // hi * 2^32 is exact, and the one rounding of the sum is Number(BigInt)'s.
+    const at = this.need(8);
+    return this.view.getInt32(at + 4, true) * 2 ** 32 + this.view.getUint32(at, true);
+  }
   strBytes(): Uint8Array {
     const n = this.u16();
     const at = this.need(n);

@@ -46,6 +46,11 @@ export class PlatformContext {
     if (!this.released) this.native.interrupt();
   }
 
+  /** The task's syscall blocks: nothing should spin waiting for its answer. */
+  blocking(): void {
+    if (!this.released) this.native.blocking();
+  }
+
   /** interrupt() for a task that must die: if the run it interrupts has not stopped within
    *  graceMs (the application blocked the platform's interrupt on the host), the platform
    *  kills it, and with it, on systrap, every task of its address space. */

@@ -82,14 +82,28 @@ export function goferTrees(m: SandboxMounts): GoferTree[] {
   ];
 }
 
+/** Spawns the gofer; connectGofer() then waits for it to serve (in between, the sentry goes
+ *  on with its own set-up while the gofer confines itself). */
 export function startGofer(m: SandboxMounts, debugLog?: string): GoferProcess {
   const bin = goferBinary();
   if (!bin) throw new UserError('tsvisor: build/tsvisor-gofer is missing: the sandbox cannot reach any file (npm run build:gofer)', 125);
   try {
-    return new GoferProcess(bin, goferTrees(m), debugLog);
+    return new GoferProcess(bin, goferTrees(m), debugLog, { connect: false });
   } catch (e) {
-    throw new UserError(`tsvisor: the gofer did not start: ${e instanceof Error ? e.message : String(e)}`, 125);
+    throw goferFailed(e);
   }
+}
+
+export function connectGofer(gofer: GoferProcess): void {
+  try {
+    gofer.connect();
+  } catch (e) {
+    throw goferFailed(e);
+  }
+}
+
+function goferFailed(e: unknown): UserError {
+  return new UserError(`tsvisor: the gofer did not start: ${e instanceof Error ? e.message : String(e)}`, 125);
 }
 
 export function newSandboxRoot(kernel: Kernel, gofer: GoferProcess, m: SandboxMounts, uid: number): MountNamespace {

@@ -27,7 +27,7 @@ export function parseNetworkFlags(network: string, publish: string[]): NetworkFl
   const specs: PublishSpec[] = [];
   for (const p of publish) {
     const s = parsePublish(p);
-    if (!s) throw new UserError(`tsvisor: --publish wants HOSTPORT:SANDBOXPORT[/udp], got "${p}"`, 125);
+    if (!s) throw new UserError(`tsvisor: --publish wants [127.0.0.1:|[::1]:]HOSTPORT:SANDBOXPORT[/udp], got "${p}"`, 125);
     specs.push(s);
   }
   if (specs.length > 0 && network !== 'sandbox') throw new UserError('tsvisor: --publish needs --network=sandbox', 125);

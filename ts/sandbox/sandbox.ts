@@ -27,9 +27,9 @@ import { errnoName } from '../abi/linux/errno';
 import { REG_RIP, REG_RSP } from '../native/addon';
 import { UserError } from './errors';
 import { auditHostFsFromNowOn } from './host_fs_audit';
-import { DEFAULT_MOUNTS, describeMounts, newSandboxRoot, startGofer, type SandboxMounts } from './mounts';
-import type { GoferProcess } from '../fsimpl/gofer/gofer_process';
+import { DEFAULT_MOUNTS, connectGofer, describeMounts, newSandboxRoot, startGofer, type SandboxMounts } from './mounts';
 import { DEFAULT_PIDS, defaultMemoryBytes, describeBytes, type SandboxLimits } from './limits';
+import { startupMark, startupMemory, printStartupTrace } from './startup_trace';
 import { startNetwork, writeResolvConf, type NetworkFlags } from './network';
 
 export interface SandboxOptions {
@@ -80,6 +80,12 @@ function resolveProgram(kernel: Kernel, creds: Credentials, prog: string, env: s
   throw new UserError(`tsvisor: ${prog}: command not found`, 127);
 }
 
+/** The stub's own pages (its first thread's) come from --memory too: a limit too small for
+ *  them ends the program before its first instruction, as the OOM kill would. */
+function tooLittleMemory(prog: string, memoryBytes: number): UserError {
+  return new UserError(`tsvisor: ${prog}: out of memory before it started (--memory ${describeBytes(memoryBytes)})`, 137);
+}
+
 function startupError(prog: string, e: unknown): never {
   if (e instanceof UserError) throw e;
   const errno = e instanceof SyscallError ? e.errno : undefined;
@@ -109,33 +115,63 @@ function checkCwd(kernel: Kernel, creds: Credentials, cwd: string): void {
 export async function runSandbox(opts: SandboxOptions): Promise<number> {
   const prog = opts.argv[0];
   const cwd = path.resolve(opts.cwd);
+  const mounts = opts.mounts ?? DEFAULT_MOUNTS;
+  startupMark('runSandbox');
+  // The gofer first: it starts and confines itself (namespaces, pivot_root, seccomp) while the
+  // sentry makes the memory file, the first stub and the network; connectGofer waits for it.
+  const gofer = startGofer(mounts, opts.debugLog);
+  startupMark('gofer spawned');
+  // What a failed start-up gives back, last made first (the process may go on: the tests').
+  const undo: Array<() => void> = [() => gofer.close()];
+  const unwind = (): void => { for (const f of undo.splice(0).reverse()) f(); };
 
   const mf = newMemoryFile();
   const memoryBytes = opts.limits?.memoryBytes ?? defaultMemoryBytes();
   const pids = opts.limits?.pids ?? DEFAULT_PIDS;
   mf.setLimit(memoryBytes);
+  startupMark('memory file');
   // The choice's lines reach --debug-log once the kernel keeps it, or directly if none works.
   const choiceLog: string[] = [];
   let chosen;
   try {
     chosen = choosePlatform(mf, opts.platform, (m) => choiceLog.push(m));
   } catch (e) {
+    unwind();
     if (opts.debugLog) fs.appendFileSync(opts.debugLog, choiceLog.map((m) => `${new Date().toISOString()} ${m}\n`).join(''));
     throw e;
   }
   const platform = new PooledPlatform(chosen);
+  startupMark('platform chosen');
   let as;
   try {
     as = platform.newAddressSpace();
   } catch (e) {
+    unwind();
     const code = errnoOfNative(e);
     if (code === 'EPERM' || code === 'EACCES') {
       throw new UserError(`tsvisor: ptrace is not permitted here (seccomp or a security module forbids it); the ${chosen.name} platform cannot run`, 125);
     }
+    if (code === 'ENOMEM') throw tooLittleMemory(prog, memoryBytes);
     throw e;
   }
+  const releaseAs = (): void => as.release();
+  undo.push(releaseAs);
+  startupMark('address space');
+  // The first thread now, not after the load: its set-up in the stub is work the sentry
+  // waits for, as it waits for the gofer below; done here, the two waits overlap.
+  let ctx: PlatformContext;
+  try {
+    ctx = new PlatformContext(platform, as);
+  } catch (e) {
+    unwind();
+    if (errnoOfNative(e) === 'ENOMEM') throw tooLittleMemory(prog, memoryBytes);
+    throw e;
+  }
+  undo.push(() => ctx.release());
+  startupMark('first context');
   const debugLogFd = opts.debugLog ? fs.openSync(opts.debugLog, 'a') : -1;
   const kernel = new Kernel({ platform, mf, strace: opts.strace, debugLogFd, hostname: os.hostname(), pidsMax: pids });
+  startupMark('kernel');
   for (const m of choiceLog) kernel.debug(m);
   kernel.debug(`limits: memory ${describeBytes(memoryBytes)}, pids ${Number.isFinite(pids) ? pids : 'max'}`);
   const uid = process.getuid?.() ?? 0, gid = process.getgid?.() ?? 0;
@@ -143,35 +179,34 @@ export async function runSandbox(opts: SandboxOptions): Promise<number> {
   // The host process's supplementary groups, as a login shell would have passed them on.
   creds.groups = [...new Set(process.getgroups?.() ?? [])].sort((a, b) => a - b);
   const fsctx = { cwd, umask: 0o022 };
-  let gofer: GoferProcess;
-  let exePath: string;
-  try {
-    gofer = startGofer(opts.mounts ?? DEFAULT_MOUNTS, opts.debugLog);
-    installMountNamespace(kernel, newSandboxRoot(kernel, gofer, opts.mounts ?? DEFAULT_MOUNTS, uid));
-    checkCwd(kernel, creds, cwd);
-    exePath = resolveProgram(kernel, creds, prog, opts.env, cwd);
-  } catch (e) {
-    as.release();
-    throw e;
-  }
-  kernel.debug(`gofer: pid ${gofer.pid ?? '?'} serving ${describeMounts(opts.mounts ?? DEFAULT_MOUNTS)}`);
-  let exe, argv;
-  try {
-    // An executable script is a program too: its #! line names what runs it, as in execve.
-    ({ file: exe, argv } = resolveInterpreters((p) => openExecutableIn(kernel, fsctx, creds, p), exePath, opts.argv));
-  } catch (e) {
-    as.release();
-    startupError(prog, e);
-  }
   // The network before the program's memory: a --publish port the host refuses ends here.
   const netFlags = opts.network ?? { mode: 'sandbox', publish: [] };
   let network;
   try {
     network = await startNetwork(kernel, netFlags);
   } catch (e) {
-    as.release();
+    unwind();
     throw e;
   }
+  undo.push(() => network.close());
+  startupMark('network');
+  let exePath: string;
+  let exe, argv;
+  try {
+    connectGofer(gofer);
+    startupMark('gofer serving');
+    installMountNamespace(kernel, newSandboxRoot(kernel, gofer, mounts, uid));
+    startupMark('root mounted');
+    checkCwd(kernel, creds, cwd);
+    exePath = resolveProgram(kernel, creds, prog, opts.env, cwd);
+    kernel.debug(`gofer: pid ${gofer.pid ?? '?'} serving ${describeMounts(mounts)}`);
+    // An executable script is a program too: its #! line names what runs it, as in execve.
+    ({ file: exe, argv } = resolveInterpreters((p) => openExecutableIn(kernel, fsctx, creds, p), exePath, opts.argv));
+  } catch (e) {
+    unwind();
+    startupError(prog, e);
+  }
+  startupMark('program found');
   const mm = new MemoryManager(mf, as, platform.minUserAddress, platform.maxUserAddress);
   const tgid = kernel.allocPid();
   const tg = kernel.newThreadGroup(null, tgid);
@@ -179,25 +214,32 @@ export async function runSandbox(opts: SandboxOptions): Promise<number> {
   mm.exePath = exe.path;
   let entry;
   try {
-    entry = loadExecutable(mm, exe, (p) => openExecutableIn(kernel, fsctx, creds, p), {
-      argv, envp: opts.env, execfn: exePath, random: atRandom(kernel),
-      uid, euid: uid, gid, egid: gid, secure: false, hwcap: 0x178bfbff, clockTicks: 100,
-      platform: 'x86_64',
-    });
+    // The image's mappings reach the stub in one batch, as in execve.
+    as.beginBatch();
+    try {
+      entry = loadExecutable(mm, exe, (p) => openExecutableIn(kernel, fsctx, creds, p), {
+        argv, envp: opts.env, execfn: exePath, random: atRandom(kernel),
+        uid, euid: uid, gid, egid: gid, secure: false, hwcap: 0x178bfbff, clockTicks: 100,
+        platform: 'x86_64',
+      });
+    } finally {
+      as.endBatch();
+    }
   } catch (e) {
+    // The memory manager owns the address space now: it goes after the context.
+    undo.splice(undo.indexOf(releaseAs), 1);
+    unwind();
     mm.release();
-    network.close();
     // The first process dies of the OOM kill before its first instruction.
     if (mm.oomFault) throw new UserError(`tsvisor: ${prog}: out of memory while loading it (--memory ${describeBytes(memoryBytes)})`, 137);
     startupError(prog, e);
   }
+  startupMark('executable loaded');
   const fdTable = newStdioFDTable();
-  const ctx = new PlatformContext(platform, as);
   const task = new Task(kernel, tgid, tg, mm, fdTable, fsctx, creds, ctx);
   // Mounted over the tree's own file; with --overlay=none, a --rootfs without one gets none.
   if (netFlags.mode === 'sandbox') {
-    const memory = (opts.mounts ?? DEFAULT_MOUNTS).overlay === 'memory';
-    try { writeResolvConf(kernel, task, memory); } catch (e) { if (!(e instanceof SyscallError)) throw e; }
+    try { writeResolvConf(kernel, task, mounts.overlay === 'memory'); } catch (e) { if (!(e instanceof SyscallError)) throw e; }
   }
   kernel.tasks.set(tgid, task);
   tg.tasks.add(task);
@@ -206,13 +248,18 @@ export async function runSandbox(opts: SandboxOptions): Promise<number> {
   // Before the first instruction: a program may print and be signalled within its first run.
   const stopForwarding = forwardHostSignals(kernel, tg);
   const stopAudit = auditHostFsFromNowOn();
+  startupMark('task ready');
+  startupMemory('memory at the first instruction');
   kernel.startTask(task);
   const status = await tg.exited;
+  startupMark('program exited');
   stopAudit();
   network.close();
   stopForwarding();
   platform.release();
   gofer.close();
   if (debugLogFd >= 0) fs.closeSync(debugLogFd);
+  startupMark('sandbox released');
+  printStartupTrace();
   return status;
 }

@@ -30,6 +30,9 @@ export interface NicAddress {
   addr: IPAddr;
   prefixLen: number;
   scope: number;
+  /** An IPv4 broadcast address as an `ip addr add` gave it (null: none given); absent: the
+   *  subnet's, as the sandbox's own addresses have. */
+  broadcast?: IPAddr | null;
 }
 
 /** Counters of one interface, as /proc/net/dev and IFLA_STATS64 show them. */

@@ -19,6 +19,16 @@ export function loopbackNic(): NicInfo {
   };
 }
 
+/** addr with the bits past prefixLen cleared. */
+export function networkOf(addr: IPAddr, prefixLen: number): IPAddr {
+  const net = addr.slice();
+  for (let i = 0; i < net.length; i++) {
+    const bits = Math.max(0, Math.min(8, prefixLen - i * 8));
+    net[i] &= (0xff << (8 - bits)) & 0xff;
+  }
+  return net;
+}
+
 export class RouteTable {
   readonly nics: NicInfo[] = [];
   readonly routes: RouteInfo[] = [];
@@ -27,15 +37,50 @@ export class RouteTable {
 
   /** Give nic an address; an IPv4 one brings its on-link subnet route, as Linux's
    *  fib_add_ifaddr does (IPv6 link-local: fe80::/64). */
-  addAddress(nic: NicInfo, addr: IPAddr, prefixLen: number): void {
+  addAddress(nic: NicInfo, addr: IPAddr, prefixLen: number, broadcast?: IPAddr | null): void {
     const linkLocal = addr.length === 16 && addr[0] === 0xfe && (addr[1] & 0xc0) === 0x80;
-    nic.addrs.push({ addr: addr.slice(), prefixLen, scope: linkLocal ? RT_SCOPE_LINK : RT_SCOPE_UNIVERSE });
-    const net = addr.slice();
-    for (let i = 0; i < net.length; i++) {
-      const bits = Math.max(0, Math.min(8, prefixLen - i * 8));
-      net[i] &= (0xff << (8 - bits)) & 0xff;
+    const entry = { addr: addr.slice(), prefixLen, scope: linkLocal ? RT_SCOPE_LINK : RT_SCOPE_UNIVERSE, ...(broadcast !== undefined ? { broadcast } : {}) };
+    const net = networkOf(addr, prefixLen);
+    // __inet_insert_ifa: an IPv4 primary goes after the last primary, a secondary (a subnet
+    // the interface already has) at the end.
+    const v4 = nic.addrs.filter((x) => x.addr.length === 4);
+    const secondary = addr.length === 4 && v4.some((x) => x.prefixLen === prefixLen && addrEqual(networkOf(x.addr, prefixLen), net));
+    if (addr.length === 4 && !secondary) {
+      const primaries = v4.filter((x, i) => !v4.slice(0, i).some((y) => y.prefixLen === x.prefixLen && addrEqual(networkOf(y.addr, x.prefixLen), networkOf(x.addr, x.prefixLen))));
+      const last = primaries.length > 0 ? nic.addrs.indexOf(primaries[primaries.length - 1]) : -1;
+      nic.addrs.splice(last + 1, 0, entry);
+    } else {
+      nic.addrs.push(entry);
     }
+    // A second address in a subnet the interface has (a secondary) brings no second route;
+    // neither does an IPv4 /32 (fib_add_ifaddr).
+    if (this.subnetRoute(nic, net, prefixLen) || (addr.length === 4 && prefixLen === 32)) return;
     this.addRoute({ dst: net, prefixLen, gateway: null, ifindex: nic.index, prefSrc: addr.length === 4 ? addr.slice() : null, metric: addr.length === 4 ? 0 : 256, scope: RT_SCOPE_LINK });
+  }
+
+  /** Take addr/prefixLen off nic (false: it has no such address); the subnet's route goes
+   *  with the last address in it, as fib_del_ifaddr and addrconf's prefix cleanup do. */
+  removeAddress(nic: NicInfo, addr: IPAddr, prefixLen: number): boolean {
+    const i = nic.addrs.findIndex((x) => x.prefixLen === prefixLen && addrEqual(x.addr, addr));
+    if (i < 0) return false;
+    nic.addrs.splice(i, 1);
+    const net = networkOf(addr, prefixLen);
+    if (nic.addrs.some((x) => x.addr.length === addr.length && x.prefixLen === prefixLen && addrEqual(networkOf(x.addr, prefixLen), net))) return true;
+    const r = this.subnetRoute(nic, net, prefixLen);
+    if (r) this.routes.splice(this.routes.indexOf(r), 1);
+    return true;
+  }
+
+  private subnetRoute(nic: NicInfo, net: IPAddr, prefixLen: number): RouteInfo | undefined {
+    return this.routes.find((r) => r.gateway === null && r.ifindex === nic.index && r.prefixLen === prefixLen && addrEqual(r.dst, net));
+  }
+
+  /** Take a route off the table (false: it is not there). */
+  removeRoute(r: RouteInfo): boolean {
+    const i = this.routes.indexOf(r);
+    if (i < 0) return false;
+    this.routes.splice(i, 1);
+    return true;
   }
 
   addRoute(r: RouteInfo): void { this.routes.push(r); }

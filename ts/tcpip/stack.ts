@@ -11,12 +11,14 @@
 
 import { V4_LOOPBACK, V6_LOOPBACK, addrKey, type IPAddr } from './addr';
 import { LoopbackLink, LOOPBACK_MTU } from './link/loopback';
+import { icmpErrorAllowed } from './icmp/ratelimit';
 import { EthernetLink } from './link/ethernet';
 import type { NicInfo, RouteInfo, RouteResult } from './nic';
 import { RouteTable, loopbackNic } from './route';
 import { IPV4_HEADER, IPV4_MAX_PACKET, parseIPv4, writeIPv4Header } from './header/ipv4';
 import { IPV6_HEADER, parseIPv6, writeIPv6Header } from './header/ipv6';
 import { IPPROTO_TCP, TCP_HEADER, TH_ACK, TH_FIN, TH_RST, TH_SYN, parseTCP, writeTCP, type TCPSegment } from './header/tcp';
+import { secureTcpSeq } from './tcp/secure_seq';
 import { IPPROTO_UDP, UDP_HEADER, parseUDP } from './header/udp';
 import {
   ICMPV6_DEST_UNREACH, ICMPV6_PORT_UNREACH, ICMP_DEST_UNREACH, ICMP_HEADER, ICMP_PORT_UNREACH, IPPROTO_ICMP,
@@ -51,7 +53,6 @@ export class Stack {
   private readonly conns = new Map<string, TcpEndpoint>();
   private readonly pendingAcks = new Set<TcpEndpoint>();
   private ipId = Math.floor(Math.random() * 0x10000);
-  private issBase = Math.floor(Math.random() * 0x1_0000_0000);
   readonly stats: StackStats = { ipIn: 0, ipDropped: 0, tcpIn: 0, udpIn: 0, icmpIn: 0 };
 
   readonly lo: NicInfo = loopbackNic();
@@ -135,8 +136,10 @@ export class Stack {
 
   /** pkt: room for the IP header, then the transport header and data. partial: the TCP or
    *  UDP checksum is still to be made (CHECKSUM_PARTIAL): lo and the Ethernet link between
-   *  the sentry's stacks carry the packet without it (header/offload.ts). */
-  sendIP(pkt: Uint8Array, src: IPAddr, dst: IPAddr, proto: number, ttl: number, tos: number, partial = false): void {
+   *  the sentry's stacks carry the packet without it (header/offload.ts). linkRoom: the
+   *  LINK_ROOM bytes in front of pkt in its buffer are the packet's own (skb headroom), so a
+   *  link may write its header there instead of copying the packet into a frame. */
+  sendIP(pkt: Uint8Array, src: IPAddr, dst: IPAddr, proto: number, ttl: number, tos: number, partial = false, linkRoom = false): void {
     if (dst.length === 4) {
       this.ipId = (this.ipId + 1) & 0xffff;
       writeIPv4Header(pkt.subarray(0, pkt.length), src, dst, proto, ttl, tos, this.ipId);
@@ -154,7 +157,7 @@ export class Stack {
     const r = this.routeTable.lookup(dst);
     const link = r ? this.links.find((l) => l.info === r.nic) : undefined;
     if (!r || !link) { this.stats.ipDropped++; return; }
-    link.sendIP(pkt, r.nextHop, partial);
+    link.sendIP(pkt, r.nextHop, partial, linkRoom);
   }
 
   /** Deliver what the operation just finished sent (the caller holds no endpoint state). */
@@ -163,11 +166,15 @@ export class Stack {
     for (const l of this.links) l.drain();
   }
 
-  newIss(): number {
-    // RFC 6528 would hash the 4-tuple with a secret; a clock-driven counter from a random
-    // base is what matters on loopback (no two incarnations of a connection overlap).
-    this.issBase = (this.issBase + 64000 + Math.floor(performance.now() * 250)) >>> 0;
-    return this.issBase;
+  /** The ISN a SYN that reopens a connection in TIME_WAIT must use (tcp_tw_isn), for the
+   *  listener that takes it; consumed by the next newIss(). */
+  twIsn: number | null = null;
+
+  /** The ISN of a new connection (time_wait.ts may have set the one it must use). */
+  newIss(local: IPAddr, lport: number, remote: IPAddr, rport: number): number {
+    const tw = this.twIsn;
+    this.twIsn = null;
+    return tw ?? secureTcpSeq(this, local, lport, remote, rport, performance.now());
   }
 
   // --- network layer in ---
@@ -198,6 +205,11 @@ export class Stack {
   /** Whether a connection with this 4-tuple exists (connect's uniqueness check). */
   connExists(local: IPAddr, lport: number, remote: IPAddr, rport: number): boolean {
     return this.conns.has(this.connKey(local, lport, remote, rport));
+  }
+
+  /** The connection with this 4-tuple, if any. */
+  connOf(local: IPAddr, lport: number, remote: IPAddr, rport: number): TcpEndpoint | null {
+    return this.conns.get(this.connKey(local, lport, remote, rport)) ?? null;
   }
 
   registerConn(ep: TcpEndpoint): void {
@@ -241,11 +253,36 @@ export class Stack {
     this.stats.tcpIn++;
     const ep = this.conns.get(this.connKey(dst, seg.dstPort, src, seg.srcPort));
     if (ep) { ep.input(seg, src, dst); return; }
-    for (const l of this.tcpPorts.lookup(seg.dstPort, dst)) {
-      if (l.state === TCPS.LISTEN) { l.input(seg, src, dst); return; }
+    const l = this.listenerFor(seg.dstPort, dst);
+    if (l) { l.input(seg, src, dst); return; }
+    if (this.forwarder?.tcp(seg, src, dst)) return;
+    this.sendReset(seg, dst, src);
+  }
+
+  /** Whether a SYN that reopens a TIME_WAIT connection to dst:port has a taker (time_wait.ts). */
+  canReopen(port: number, dst: IPAddr): boolean {
+    return this.listenerFor(port, dst) !== null || this.forwarder !== null;
+  }
+
+  /** Hand such a SYN (the TIME_WAIT endpoint gone) to its listener, isn as the new ISN
+   *  (tcp_v4_rcv's TCP_TW_SYN), or to the forwarder (the NAT's gateway); a reset if neither
+   *  takes it. */
+  reopen(seg: TCPSegment, src: IPAddr, dst: IPAddr, isn: number): void {
+    const l = this.listenerFor(seg.dstPort, dst);
+    if (l) {
+      this.twIsn = isn;
+      l.input(seg, src, dst);
+      this.twIsn = null;
+      return;
     }
     if (this.forwarder?.tcp(seg, src, dst)) return;
     this.sendReset(seg, dst, src);
+  }
+
+  /** The listener a segment to dst:port goes to, if any. */
+  listenerFor(port: number, dst: IPAddr): TcpEndpoint | null {
+    for (const l of this.tcpPorts.lookup(port, dst)) if (l.state === TCPS.LISTEN) return l;
+    return null;
   }
 
   /** tcp_v4_send_reset: the answer to a segment nobody takes (never to a RST). */
@@ -288,7 +325,11 @@ export class Stack {
     if (wild) { wild.deliver(d.data, src, d.srcPort); return; }
     if (this.forwarder?.udp(d.data, src, d.srcPort, dst, d.dstPort)) return;
     // No ICMP error about a broadcast or multicast datagram (RFC 1122 3.2.2).
-    if (!this.isBroadcastOrMulticast(dst)) this.sendPortUnreachable(packet, src, dst);
+    if (this.isBroadcastOrMulticast(dst)) return;
+    // icmp_send's rate limits (icmp/ratelimit.ts) may hold the error back; NoPorts counts it.
+    const v6 = src.length === 16;
+    if (icmpErrorAllowed(this, src, v6 ? ICMPV6_DEST_UNREACH : ICMP_DEST_UNREACH, v6 ? ICMPV6_PORT_UNREACH : ICMP_PORT_UNREACH)) this.sendPortUnreachable(packet, src, dst);
+    else mibOf(this).udpNoPorts++;
   }
 
   /** icmp_send(ICMP_DEST_UNREACH, ICMP_PORT_UNREACH): quote the packet's IP header and the

@@ -20,15 +20,16 @@ export class Dentry {
 
   constructor(public name: string, public parent: Dentry | null, public inode: Inode) {}
 
-  /** The child called name, looked up through the cache or the directory inode. */
-  lookup(name: string): Dentry | null {
+  /** The child called name, looked up through the cache or the directory inode; ahead as
+   *  for Inode.lookup. */
+  lookup(name: string, ahead?: readonly string[]): Dentry | null {
     const cached = this.children?.get(name);
     if (cached) {
       // A mount point keeps its dentry; any other stale name is looked up again.
-      if (cached.mountCount > 0 || cached.inode.revalidate()) return cached;
+      if (cached.mountCount > 0 || cached.inode.revalidate(ahead)) return cached;
       this.removed(name);
     }
-    const inode = this.inode.lookup(name);
+    const inode = this.inode.lookup(name, ahead);
     if (!inode) return null;
     const d = new Dentry(name, this, inode);
     if (this.inode.fs.cacheDentries) (this.children ??= new Map()).set(name, d);

@@ -86,6 +86,10 @@ export abstract class FileDescription {
   /** Live references (for tests and /proc fdinfo). */
   get refCount(): number { return this.refs; }
 
+  /** F_SETOWN and its kin changed the owner (kernel/fasync.ts): a file that must watch
+   *  something for its owner (a host socket's urgent data) starts or stops here. */
+  ownerChanged(_t: Task, _owned: boolean): void {}
+
   /** F_SETFL/FIONBIO: the new status flags (only SETFL_MASK bits differ from the old ones).
    *  Files that must react (O_ASYNC owners, pipe packet mode) override this; throwing refuses. */
   setStatusFlags(flags: number): void {

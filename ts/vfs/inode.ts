@@ -50,8 +50,9 @@ export abstract class Inode {
   abstract stat(): Stat;
 
   /** d_revalidate: false when the name the VFS cached for this inode no longer leads to it
-   *  (a file system whose names can change behind the VFS: the gofer's host trees). */
-  revalidate(): boolean { return true; }
+   *  (a file system whose names can change behind the VFS: the gofer's host trees). ahead:
+   *  as for lookup. */
+  revalidate(_ahead?: readonly string[]): boolean { return true; }
 
   /** Identity of the file for fsnotify watches: this object, unless the file system can hand
    *  out several objects for one file (the overlay). */
@@ -73,8 +74,10 @@ export abstract class Inode {
 
   // --- directories ---
 
-  /** The child called name, or null if there is none. */
-  lookup(_name: string): Inode | null { throw new SyscallError(ENOTDIR); }
+  /** The child called name, or null if there is none. ahead, when a path walk asks: the
+   *  names it looks up next below the child, last first (a hint: a file system that pays a
+   *  round trip per lookup may fetch them together; that array stands for this one walk). */
+  lookup(_name: string, _ahead?: readonly string[]): Inode | null { throw new SyscallError(ENOTDIR); }
   /** Every entry but '.' and '..'. */
   iterate(): DirEntry[] { throw new SyscallError(ENOTDIR); }
   /** Inode number of the parent directory, for the '..' entry getdents shows. */

@@ -63,7 +63,8 @@ export function walk(ctx: ResolveContext, start: VirtualDentry, path: string, op
   let cur = path.charCodeAt(0) === 47 /* / */ ? ctx.root : start;
   if (opts.beneath && path.charCodeAt(0) === 47) throw new SyscallError(EXDEV);
   // Remaining components, last first, so a symlink's target can be pushed in front.
-  const stack = path.split('/').filter((c) => c !== '').reverse();
+  const stack: string[] = [];
+  pushComponents(stack, path);
   let mustBeDir = path.charCodeAt(path.length - 1) === 47;
   let parent = cur;
   let links = 0;
@@ -82,7 +83,8 @@ export function walk(ctx: ResolveContext, start: VirtualDentry, path: string, op
       cur = dotdot(ctx, cur, opts);
       continue;
     }
-    const d = cur.dentry.lookup(name);
+    // The names still to go ride along: a remote file system may fetch them in one trip.
+    const d = cur.dentry.lookup(name, stack);
     if (!d) {
       if (last && opts.allowMissing) return { vd: null, parent: cur, name, mustBeDir };
       throw new SyscallError(ENOENT);
@@ -107,8 +109,7 @@ export function walk(ctx: ResolveContext, start: VirtualDentry, path: string, op
         cur = ctx.root;
       }
       if (last && target.charCodeAt(target.length - 1) === 47) mustBeDir = true;
-      const parts = target.split('/');
-      for (let i = parts.length - 1; i >= 0; i--) if (parts[i] !== '') stack.push(parts[i]);
+      pushComponents(stack, target);
       if (stack.length === 0) stack.push('.'); // the link names "/": its root is the answer
       continue;
     }
@@ -116,6 +117,17 @@ export function walk(ctx: ResolveContext, start: VirtualDentry, path: string, op
   }
   if (mustBeDir && !cur.inode.isDir) throw new SyscallError(ENOTDIR);
   return { vd: cur, parent, name: cur.dentry.name, mustBeDir };
+}
+
+/** Pushes path's non-empty components onto stack, last first (one pass, no split/filter:
+ *  every path lookup goes through here). */
+function pushComponents(stack: string[], path: string): void {
+  let end = path.length;
+  for (let i = end - 1; i >= -1; i--) {
+    if (i >= 0 && path.charCodeAt(i) !== 47) continue;
+    if (end > i + 1) stack.push(path.slice(i + 1, end));
+    end = i;
+  }
 }
 
 /** '..': stays at the root; from a mount's root, climbs to its mount point first. */

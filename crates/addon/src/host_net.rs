@@ -92,31 +92,39 @@ pub fn host_sock_name(fd: i32, peer: bool, mut out: Uint8Array) -> i32 {
     }
 }
 
-/// sendto(2) with MSG_DONTWAIT | MSG_NOSIGNAL added; addr empty: no destination.
+/// sendmsg(2) with MSG_DONTWAIT | MSG_NOSIGNAL added; addr empty: no destination; control
+/// empty: no ancillary data (what is there the sentry rebuilt from checked messages).
 #[napi]
-pub fn host_sendto(fd: i32, data: Uint8Array, flags: i32, addr: Uint8Array) -> f64 {
+pub fn host_sendmsg(fd: i32, data: Uint8Array, flags: i32, addr: Uint8Array, control: Uint8Array) -> f64 {
     let d: &[u8] = &data;
     let a: &[u8] = &addr;
+    let c: &[u8] = &control;
     let f = flags | libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL;
-    // SAFETY: both buffers are live for the call, lengths from the slices.
-    let r = unsafe {
-        let (ap, al) = if a.is_empty() {
-            (std::ptr::null(), 0)
-        } else {
-            (a.as_ptr() as *const libc::sockaddr, a.len() as libc::socklen_t)
-        };
-        libc::sendto(fd, d.as_ptr() as *const libc::c_void, d.len(), f, ap, al)
-    };
-    ret_size(r)
+    let mut iov = libc::iovec { iov_base: d.as_ptr() as *mut libc::c_void, iov_len: d.len() };
+    // SAFETY: an all-zero msghdr is valid.
+    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+    if !a.is_empty() {
+        msg.msg_name = a.as_ptr() as *mut libc::c_void;
+        msg.msg_namelen = a.len() as libc::socklen_t;
+    }
+    if !c.is_empty() {
+        msg.msg_control = c.as_ptr() as *mut libc::c_void;
+        msg.msg_controllen = c.len();
+    }
+    msg.msg_iov = &mut iov;
+    msg.msg_iovlen = 1;
+    // SAFETY: msg points at buffers live for the call; the kernel only reads them.
+    ret_size(unsafe { libc::sendmsg(fd, &msg, f) })
 }
 
-/// recvfrom(2) with MSG_DONTWAIT added into buf; the sender's address into addr with its
-/// length in addr_len[0] (and msg_flags in addr_len[1]): the byte count, or -errno.
+/// recvmsg(2) with MSG_DONTWAIT added into buf; the sender's address into addr, ancillary
+/// data into control; meta[0] gets msg_namelen, meta[1] msg_flags, meta[2] msg_controllen.
+/// Returns the byte count, or -errno.
 #[napi]
-pub fn host_recvfrom(fd: i32, mut buf: Uint8Array, flags: i32, mut addr: Uint8Array, mut addr_len: Int32Array) -> f64 {
+pub fn host_recvmsg(fd: i32, mut buf: Uint8Array, flags: i32, mut addr: Uint8Array, mut control: Uint8Array, mut meta: Int32Array) -> f64 {
     // SAFETY: the JS thread is inside this call, so nothing else touches the arrays.
-    let (b, a, al) = unsafe { (buf.as_mut(), addr.as_mut(), addr_len.as_mut()) };
-    if al.len() < 2 {
+    let (b, a, c, m) = unsafe { (buf.as_mut(), addr.as_mut(), control.as_mut(), meta.as_mut()) };
+    if m.len() < 3 {
         return -(libc::EINVAL as f64);
     }
     let mut iov = libc::iovec { iov_base: b.as_mut_ptr() as *mut libc::c_void, iov_len: b.len() };
@@ -124,13 +132,20 @@ pub fn host_recvfrom(fd: i32, mut buf: Uint8Array, flags: i32, mut addr: Uint8Ar
     let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
     msg.msg_name = a.as_mut_ptr() as *mut libc::c_void;
     msg.msg_namelen = a.len() as libc::socklen_t;
+    if !c.is_empty() {
+        msg.msg_control = c.as_mut_ptr() as *mut libc::c_void;
+        msg.msg_controllen = c.len();
+    }
     msg.msg_iov = &mut iov;
     msg.msg_iovlen = 1;
-    // SAFETY: msg points at buffers valid for the call.
-    let r = unsafe { libc::recvmsg(fd, &mut msg, flags | libc::MSG_DONTWAIT) };
+    // SAFETY: msg points at buffers valid for the call; control messages are written within
+    // msg_controllen bytes. MSG_CMSG_CLOEXEC: an fd can never come on an inet socket, but if
+    // one did it would not leak into a child.
+    let r = unsafe { libc::recvmsg(fd, &mut msg, flags | libc::MSG_DONTWAIT | libc::MSG_CMSG_CLOEXEC) };
     if r >= 0 {
-        al[0] = msg.msg_namelen as i32;
-        al[1] = msg.msg_flags;
+        m[0] = msg.msg_namelen as i32;
+        m[1] = msg.msg_flags;
+        m[2] = msg.msg_controllen.min(c.len()) as i32;
     }
     ret_size(r)
 }
@@ -158,12 +173,19 @@ pub fn host_getsockopt(fd: i32, level: i32, name: i32, mut out: Uint8Array) -> i
     }
 }
 
-/// ioctl(FIONREAD): bytes waiting, or -errno.
+/// The socket ioctls a host socket answers with an int: FIONREAD (SIOCINQ), SIOCATMARK,
+/// TIOCOUTQ (SIOCOUTQ) and SIOCOUTQNSD. Returns the value, or -errno (EINVAL for any other).
 #[napi]
-pub fn host_fionread(fd: i32) -> i32 {
+pub fn host_sock_ioctl(fd: i32, cmd: u32) -> i32 {
+    const SIOCATMARK: u32 = 0x8905;
+    const SIOCOUTQNSD: u32 = 0x894b;
+    let allowed = [libc::FIONREAD as u32, SIOCATMARK, libc::TIOCOUTQ as u32, SIOCOUTQNSD];
+    if !allowed.contains(&cmd) {
+        return -libc::EINVAL;
+    }
     let mut n: libc::c_int = 0;
-    // SAFETY: FIONREAD writes one int.
-    let r = unsafe { libc::ioctl(fd, libc::FIONREAD, &mut n) };
+    // SAFETY: each of these writes one int.
+    let r = unsafe { libc::ioctl(fd, cmd as _, &mut n) };
     if r < 0 {
         neg_errno()
     } else {

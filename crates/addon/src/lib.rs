@@ -15,7 +15,9 @@ use tsvisor_platform::{self as platform, Regs, NUM_REGS};
 
 mod p9;
 mod host_net;
+mod host_watch;
 mod helper_process;
+mod wake_loop;
 
 /// How long run() spins for the task to stop again before the caller must await a wake-up.
 /// Covers a ptrace round trip on a loaded two-core machine; beyond it, the task is computing
@@ -248,6 +250,8 @@ impl AddressSpace {
 #[napi]
 pub struct Context {
     inner: Box<dyn platform::Context>,
+    /// The platform's wake loop and this context's id in it, where stops are reported there.
+    wake: Option<(std::rc::Rc<wake_loop::WakeLoop>, u32)>,
     /// The stub thread's /proc schedstat, opened on first use and re-read with pread.
     schedstat: Mutex<Option<std::fs::File>>,
 }
@@ -259,6 +263,15 @@ fn regs_in(js: &[u64]) -> Result<Regs> {
     let mut r = [0u64; NUM_REGS];
     r.copy_from_slice(&js[..NUM_REGS]);
     Ok(r)
+}
+
+impl Drop for Context {
+    // Collected without release(): its callback must not hold the event loop.
+    fn drop(&mut self) {
+        if let Some((w, id)) = &self.wake {
+            w.remove(*id);
+        }
+    }
 }
 
 impl Context {
@@ -322,6 +335,9 @@ impl Context {
         if !self.inner.park() {
             return Ok(self.take_into(regs));
         }
+        if let Some((w, id)) = &self.wake {
+            w.parked(*id);
+        }
         Ok(0)
     }
 
@@ -337,6 +353,12 @@ impl Context {
     #[napi]
     pub fn interrupt(&self) {
         self.inner.interrupt();
+    }
+
+    /// The stopped task's syscall blocks: its platform thread need not wait actively.
+    #[napi]
+    pub fn blocking(&self) {
+        self.inner.blocking();
     }
 
     #[napi]
@@ -368,6 +390,9 @@ impl Context {
     #[napi]
     pub fn release(&self) {
         self.inner.release();
+        if let Some((w, id)) = &self.wake {
+            w.remove(*id);
+        }
     }
 }
 
@@ -376,19 +401,33 @@ impl Context {
 pub struct Platform {
     inner: Box<dyn platform::Platform + Send + Sync>,
     mf: Arc<CoreMemoryFile>,
+    wake: Option<std::rc::Rc<wake_loop::WakeLoop>>,
+}
+
+impl Drop for Platform {
+    fn drop(&mut self) {
+        if let Some(w) = &self.wake {
+            w.close();
+        }
+    }
 }
 
 #[napi]
 impl Platform {
     #[napi(constructor)]
-    pub fn new(mf: &MemoryFile, name: String) -> Result<Platform> {
+    pub fn new(env: Env, mf: &MemoryFile, name: String) -> Result<Platform> {
         let inner: Box<dyn platform::Platform + Send + Sync> = match name.as_str() {
             "ptrace" => Box::new(tsvisor_ptrace::PtracePlatform::new(mf.inner.clone()).map_err(to_napi)?),
             "systrap" => Box::new(tsvisor_systrap::SystrapPlatform::new(mf.inner.clone()).map_err(to_napi)?),
             "kvm" => Box::new(tsvisor_kvm::KvmPlatform::new(mf.inner.clone()).map_err(to_napi)?),
             _ => return Err(to_napi(io::Error::from_raw_os_error(libc::ENOENT))),
         };
-        Ok(Platform { inner, mf: mf.inner.clone() })
+        // Stops of parked runs straight into the event loop, where the platform can.
+        let wake = match inner.wake_source() {
+            Some(src) => wake_loop::WakeLoop::new(&env, src)?,
+            None => None,
+        };
+        Ok(Platform { inner, mf: mf.inner.clone(), wake })
     }
 
     #[napi(getter)]
@@ -427,14 +466,19 @@ impl Platform {
     /// outlasted the spin budget has stopped.
     #[napi]
     pub fn new_context(&self, space: &AddressSpace, on_wake: Function<(), ()>) -> Result<Context> {
-        let tsfn: ThreadsafeFunction<(), (), (), Status, false> =
-            on_wake.build_threadsafe_function().callee_handled::<false>().build()?;
         let a = space.inner.lock().unwrap();
         let ctx = self.inner.new_context(a.ops().map_err(to_napi)?).map_err(to_napi)?;
+        if let Some(w) = &self.wake {
+            let (id, waker) = w.add(on_wake.value().value)?;
+            ctx.set_waker(waker);
+            return Ok(Context { inner: ctx, wake: Some((w.clone(), id)), schedstat: Mutex::new(None) });
+        }
+        let tsfn: ThreadsafeFunction<(), (), (), Status, false> =
+            on_wake.build_threadsafe_function().callee_handled::<false>().build()?;
         ctx.set_waker(Box::new(move || {
             tsfn.call((), ThreadsafeFunctionCallMode::NonBlocking);
         }));
-        Ok(Context { inner: ctx, schedstat: Mutex::new(None) })
+        Ok(Context { inner: ctx, wake: None, schedstat: Mutex::new(None) })
     }
 }
 
@@ -547,4 +591,23 @@ pub fn poll_host_fd(fd: i32, events: i32) -> i32 {
     } else {
         p.revents as i32
     }
+}
+
+/// CLOCK_REALTIME minus CLOCK_MONOTONIC in ns, as [seconds, nanoseconds (0..1e9)]: the sandbox's
+/// realtime clock is process.hrtime (monotonic) plus this, to the nanosecond, so timestamps
+/// the host puts on packets (SO_TIMESTAMP) are never ahead of it.
+#[napi]
+pub fn host_realtime_offset() -> Vec<f64> {
+    let mut m0 = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    let mut r = m0;
+    let mut m1 = m0;
+    // SAFETY: valid timespecs to fill.
+    unsafe {
+        libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut m0);
+        libc::clock_gettime(libc::CLOCK_REALTIME, &mut r);
+        libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut m1);
+    }
+    let ns = |t: &libc::timespec| t.tv_sec as i128 * 1_000_000_000 + t.tv_nsec as i128;
+    let off = ns(&r) - (ns(&m0) + ns(&m1)) / 2;
+    vec![off.div_euclid(1_000_000_000) as f64, off.rem_euclid(1_000_000_000) as f64]
 }

@@ -1,8 +1,8 @@
 //! The 9P transport: a unix stream socket to the gofer (or any 9P2000.L server such as diod),
-//! over which the sentry sends whole messages and receives whole messages, each with the host
-//! fds that came with it as SCM_RIGHTS (MSG_CMSG_CLOEXEC). Blocking calls with a deadline: the
-//! sentry's file-system interface is synchronous. What a message means is ts/p9's business;
-//! here only the framing (size[4] first, as every 9P message starts) is read.
+//! over which the sentry sends whole messages and receives what the server sent, a batch of
+//! replies per read, with the host fds that came with it as SCM_RIGHTS (MSG_CMSG_CLOEXEC).
+//! Blocking calls with a deadline: the sentry's file-system interface is synchronous. The
+//! framing (size[4]) and what a message means are ts/p9's business.
 
 use std::io;
 use std::mem;
@@ -176,42 +176,6 @@ fn recv_some(fd: i32, buf: &mut [u8], fds: &mut Vec<i32>, deadline: std::time::I
     }
 }
 
-fn recv_exact(fd: i32, buf: &mut [u8], fds: &mut Vec<i32>, deadline: std::time::Instant) -> Result<()> {
-    let mut done = 0;
-    while done < buf.len() {
-        done += recv_some(fd, &mut buf[done..], fds, deadline)?;
-    }
-    Ok(())
-}
-
-/// Receives one whole message (size[4] included) of at most max_size bytes. fds_out[0] gets
-/// how many fds came with it, fds_out[1..] the fds (the caller owns them). A size outside
-/// [7, max_size] is EPROTO: the stream cannot be trusted afterwards.
-fn recv_message(fd: i32, fds_out: &mut [i32], max_size: u32, deadline: std::time::Instant) -> Result<Buffer> {
-    let mut fds = Vec::new();
-    let mut head = [0u8; 4];
-    let r = recv_exact(fd, &mut head, &mut fds, deadline);
-    let size = u32::from_le_bytes(head);
-    let r = r.and_then(|_| if size < 7 || size > max_size { Err(errno(libc::EPROTO)) } else { Ok(()) });
-    let mut msg = vec![0u8; if r.is_ok() { size as usize } else { 0 }];
-    let r = r.and_then(|_| {
-        msg[..4].copy_from_slice(&head);
-        recv_exact(fd, &mut msg[4..], &mut fds, deadline)
-    });
-    let room = fds_out.len().saturating_sub(1);
-    if r.is_err() || fds.len() > room {
-        for f in fds {
-            // SAFETY: fds we received and nobody else has seen.
-            unsafe { libc::close(f) };
-        }
-        r?;
-        return Err(errno(libc::EPROTO));
-    }
-    fds_out[0] = fds.len() as i32;
-    fds_out[1..=fds.len()].copy_from_slice(&fds);
-    Ok(msg.into())
-}
-
 fn deadline_of(timeout_ms: u32) -> std::time::Instant {
     std::time::Instant::now() + std::time::Duration::from_millis(timeout_ms as u64)
 }
@@ -222,38 +186,61 @@ pub fn p9_send(fd: i32, msg: &[u8], timeout_ms: u32) -> Result<()> {
     send_all(fd, msg, deadline_of(timeout_ms))
 }
 
-/// Receives one whole message (see recv_message), blocking up to timeout_ms.
+thread_local! {
+    /// What p9_recv_some reads into (reused: only the bytes read are copied out).
+    static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// One recvmsg of whatever the socket has (waiting for something up to the deadline), at most
+/// max_bytes: several whole replies in one crossing when the server sent them together. The
+/// fds that came with it go to fds_out (fds_out[0] how many, then the fds, owned by the
+/// caller; more than fit is EPROTO, all closed); they belong to the last message that
+/// starts within these bytes (the kernel ends a read with the data the fds came on, and a
+/// server sends a donating reply alone, from its first byte: PROTOCOL.md). Framing is the
+/// caller's (ts/p9/transport.ts).
+fn recv_chunk(fd: i32, fds_out: &mut [i32], max_bytes: u32, deadline: std::time::Instant) -> Result<Buffer> {
+    let room = fds_out.len().saturating_sub(1);
+    SCRATCH.with(|s| {
+        let mut buf = s.borrow_mut();
+        let want = (max_bytes as usize).clamp(7, 8 << 20);
+        if buf.len() < want {
+            buf.resize(want, 0);
+        }
+        let mut fds = Vec::new();
+        let n = recv_some(fd, &mut buf[..want], &mut fds, deadline)?;
+        if fds.len() > room {
+            for f in fds {
+                // SAFETY: fds we received and nobody else has seen.
+                unsafe { libc::close(f) };
+            }
+            return Err(errno(libc::EPROTO));
+        }
+        fds_out[0] = fds.len() as i32;
+        fds_out[1..=fds.len()].copy_from_slice(&fds);
+        Ok(buf[..n].to_vec().into())
+    })
+}
+
+/// Receives what the socket has (see recv_chunk), blocking up to timeout_ms for the first byte.
 #[napi]
-pub fn p9_recv(fd: i32, mut fds_out: Int32ArraySlice<'_>, max_size: u32, timeout_ms: u32) -> Result<Buffer> {
+pub fn p9_recv_some(fd: i32, mut fds_out: Int32ArraySlice<'_>, max_bytes: u32, timeout_ms: u32) -> Result<Buffer> {
     // SAFETY: the JS thread is inside this call, so nothing else touches the array.
     let fds_out = unsafe { fds_out.as_mut() };
     if fds_out.is_empty() {
         return Err(errno(libc::EINVAL));
     }
-    recv_message(fd, fds_out, max_size, deadline_of(timeout_ms))
+    recv_chunk(fd, fds_out, max_bytes, deadline_of(timeout_ms))
 }
 
-/// p9_send then p9_recv of the next whole message: one round trip, one crossing.
+/// p9_send then p9_recv_some: a request and what comes back, in one crossing.
 #[napi]
-pub fn p9_call(fd: i32, msg: &[u8], mut fds_out: Int32ArraySlice<'_>, max_size: u32, timeout_ms: u32) -> Result<Buffer> {
+pub fn p9_call_some(fd: i32, msg: &[u8], mut fds_out: Int32ArraySlice<'_>, max_bytes: u32, timeout_ms: u32) -> Result<Buffer> {
     // SAFETY: the JS thread is inside this call, so nothing else touches the array.
     let fds_out = unsafe { fds_out.as_mut() };
     if fds_out.is_empty() {
         return Err(errno(libc::EINVAL));
     }
     let deadline = deadline_of(timeout_ms);
-    send_all(fd, &msg, deadline)?;
-    recv_message(fd, fds_out, max_size, deadline)
-}
-
-/// A close-on-exec duplicate of a donated fd (F_DUPFD_CLOEXEC): a read-only lower file opened
-/// again is served from the fd the gofer donated the first time, without a round trip.
-#[napi]
-pub fn p9_dup_fd(fd: i32) -> Result<i32> {
-    // SAFETY: plain fcntl on an integer fd; a bad fd is EBADF.
-    let r = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 0) };
-    if r < 0 {
-        return Err(to_napi(io::Error::last_os_error()));
-    }
-    Ok(r)
+    send_all(fd, msg, deadline)?;
+    recv_chunk(fd, fds_out, max_bytes, deadline)
 }

@@ -77,6 +77,15 @@ pub fn readlink(fd: RawFd) -> R<Vec<u8>> {
     Ok(buf)
 }
 
+/// The text of symlink `name` in directory dir (one component, never followed).
+pub fn readlinkat(dir: RawFd, name: &CString) -> R<Vec<u8>> {
+    let mut buf = vec![0u8; 4096];
+    // SAFETY: buf is writable for its length; name is a single component of dir.
+    let n = cvt(unsafe { libc::readlinkat(dir, name.as_ptr(), buf.as_mut_ptr().cast(), buf.len()) } as _)?;
+    buf.truncate(n as usize);
+    Ok(buf)
+}
+
 pub fn pread(fd: RawFd, buf: &mut [u8], off: u64) -> R<usize> {
     let off = i64::try_from(off).map_err(|_| libc::EINVAL)?;
     // SAFETY: buf is writable for its length.

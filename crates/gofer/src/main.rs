@@ -18,6 +18,19 @@ use server::{Server, Tree};
 use std::io::Write;
 use transport::{Conn, In};
 
+/// Replies kept back to go out together at most (a bigger one goes alone).
+const BATCH_MAX: usize = 64 * 1024;
+
+/// Sends the replies kept back; false if the connection is gone.
+fn flush(conn: &Conn, out: &mut Vec<u8>) -> bool {
+    if out.is_empty() {
+        return true;
+    }
+    let ok = conn.send(out, None).is_ok();
+    out.clear();
+    ok
+}
+
 fn main() {
     let argv: Vec<String> = std::env::args().skip(1).collect();
     let a = match args::parse(&argv) {
@@ -55,25 +68,41 @@ fn main() {
     }
     srv.log(&format!("seccomp: allowlist of {} syscalls, kill on anything else", seccomp::ALLOWED.len()));
     srv.log("serving");
+    // Replies to requests that came in one write go back in one write (the client pipelines
+    // walk chains, walk+open+list): replies wait in `out` while the next request is already
+    // read. A donating reply is always a sendmsg of its own (the fd rides on its first byte),
+    // and nothing waits while the gofer would block reading.
+    let mut out: Vec<u8> = Vec::new();
     loop {
-        match conn.recv(srv.msize) {
+        let done = match conn.recv(srv.msize) {
             In::Msg(m) => match srv.handle(m) {
                 Some(r) => {
-                    if conn.send(&r.bytes, r.donate).is_err() {
-                        break;
-                    }
+                    let alone = r.donate.is_some() || r.bytes.len() > BATCH_MAX;
+                    let ok = if alone {
+                        flush(&conn, &mut out) && conn.send(&r.bytes, r.donate).is_ok()
+                    } else {
+                        out.extend_from_slice(&r.bytes);
+                        true
+                    };
                     srv.recycle(r.bytes);
+                    !ok
                 }
                 None => {
                     srv.log("malformed message: closing");
-                    break;
+                    true
                 }
             },
-            In::Eof => break,
+            In::Eof => true,
             In::Bad => {
                 srv.log("message size out of range: closing");
-                break;
+                true
             }
+        };
+        if (done || !conn.has_buffered() || out.len() >= BATCH_MAX) && !flush(&conn, &mut out) {
+            break;
+        }
+        if done {
+            break;
         }
     }
     srv.log("exit");

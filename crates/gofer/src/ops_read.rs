@@ -324,8 +324,8 @@ fn list(s: &mut Server, tag: u16, r: &mut Reader, attrs: bool) -> H {
         let mut all_fit = true;
         let mut last_off = off;
         for (ino, doff, ty, name) in ents {
-            let len = 13 + 8 + 1 + 2 + name.len() + if attrs { ENTRY_ATTR_SIZE } else { 0 };
-            if data.len() + len > max {
+            let start = data.len();
+            if start + 13 + 8 + 1 + 2 + name.len() + if attrs { ENTRY_ATTR_SIZE } else { 0 } > max {
                 all_fit = false;
                 break;
             }
@@ -338,6 +338,12 @@ fn list(s: &mut Server, tag: u16, r: &mut Reader, attrs: bool) -> H {
             data.extend_from_slice(&name);
             if attrs {
                 entry_attrs(&mut data, fd, dir_dev, &name);
+                // A symlink's target makes the entry longer than its fixed part.
+                if data.len() > max {
+                    data.truncate(start);
+                    all_fit = false;
+                    break;
+                }
             }
             last_off = doff;
         }
@@ -359,7 +365,9 @@ fn list(s: &mut Server, tag: u16, r: &mut Reader, attrs: bool) -> H {
 /// The attributes of entry `name` of directory fd as Rgetattr gives them, or all zero (mode 0:
 /// the client walks to it instead) for `.` and `..` (never stat the host's parent of a tree
 /// root), a name gone since the listing, and anything on another file system (a mount point:
-/// the walk applies the pseudo-file-system rule and gives its qid).
+/// the walk applies the pseudo-file-system rule and gives its qid). A symlink's attributes are
+/// followed by its target as a string (empty if it could not be read: the client asks with
+/// Treadlink; Linux never makes an empty link), so `ls -l` or `find -L` needs no Treadlink.
 fn entry_attrs(data: &mut Vec<u8>, dir: i32, dir_dev: u64, name: &[u8]) {
     let st = if name == b"." || name == b".." {
         None
@@ -388,6 +396,13 @@ fn entry_attrs(data: &mut Vec<u8>, dir: i32, dir_dev: u64, name: &[u8]) {
     ];
     for v in rest {
         data.extend_from_slice(&v.to_le_bytes());
+    }
+    if st.st_mode & libc::S_IFMT == libc::S_IFLNK {
+        let target = host::check_name(name).and_then(|c| host::readlinkat(dir, &c)).unwrap_or_default();
+        // PATH_MAX bounds a link's text, so its length fits the string's u16.
+        let target = &target[..target.len().min(u16::MAX as usize)];
+        data.extend_from_slice(&(target.len() as u16).to_le_bytes());
+        data.extend_from_slice(target);
     }
 }
 

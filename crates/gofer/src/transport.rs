@@ -76,6 +76,16 @@ impl Conn {
         In::Msg(&self.buf[m..m + size as usize])
     }
 
+    /// Does the buffer already hold a whole message (or a bad size), so that recv() will not
+    /// read from the socket? Replies may then wait to go out together.
+    pub fn has_buffered(&self) -> bool {
+        if self.end - self.start < 4 {
+            return false;
+        }
+        let size = u32::from_le_bytes(self.buf[self.start..self.start + 4].try_into().unwrap()) as usize;
+        size < HEADER || self.end - self.start >= size
+    }
+
     /// Best effort: the kernel caps it at net.core.wmem_max.
     pub fn grow_send_buffer(&self, bytes: i32) {
         // SAFETY: setsockopt with an int option value.

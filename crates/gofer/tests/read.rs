@@ -3,6 +3,7 @@
 
 mod common;
 use common::*;
+use std::os::unix::ffi::OsStringExt;
 use std::os::unix::fs::{symlink, MetadataExt};
 
 fn tree() -> std::path::PathBuf {
@@ -173,10 +174,11 @@ fn noatime_is_a_hint() {
     assert_eq!(fd_read_all(&r.fd.unwrap()).len(), 300_000);
 }
 
-/// Treaddirattr (130, our extension): one page of entries, each with its attributes, and the
-/// end flag; returns (eof, [(name, offset, mode, uid, size, mtime)]).
+/// Treaddirattr (130, our extension): one page of entries, each with its attributes (and a
+/// symlink's target), and the end flag; returns (eof, [(name, offset, mode, uid, size, mtime,
+/// target)]).
 #[allow(clippy::type_complexity)]
-fn readdirattr(g: &mut Gofer, fid: u32, off: u64, count: u32) -> Result<(bool, Vec<(Vec<u8>, u64, u32, u32, u64, u64)>), i32> {
+fn readdirattr(g: &mut Gofer, fid: u32, off: u64, count: u32) -> Result<(bool, Vec<(Vec<u8>, u64, u32, u32, u64, u64, Option<Vec<u8>>)>), i32> {
     let r = g.rpc(130, M::default().u32(fid).u64(off).u32(count))?;
     let mut b = Body(&r.body, 0);
     let eof = b.u8() != 0;
@@ -191,7 +193,8 @@ fn readdirattr(g: &mut Gofer, fid: u32, off: u64, count: u32) -> Result<(bool, V
         let (_nlink, _rdev, size, _blksize, _blocks) = (b.u64(), b.u64(), b.u64(), b.u64(), b.u64());
         let (_a, _an, mtime) = (b.u64(), b.u64(), b.u64());
         let (_mn, _c, _cn) = (b.u64(), b.u64(), b.u64());
-        out.push((name, off, mode, uid, size, mtime));
+        let target = (mode & libc::S_IFMT == libc::S_IFLNK).then(|| b.str().to_vec());
+        out.push((name, off, mode, uid, size, mtime, target));
     }
     assert_eq!(b.1, end, "entries fill the data exactly");
     Ok((eof, out))
@@ -203,6 +206,8 @@ fn readdirattr_lists_with_attributes_and_says_where_it_ends() {
     for i in 0..40 {
         std::fs::write(d.join(format!("file{i:02}")), vec![1u8; i]).unwrap();
     }
+    let long = "t".repeat(250); // an entry of 384 bytes: fits a 400-byte page, not a 300-byte one
+    symlink(&long, d.join("longlink")).unwrap();
     let mut g = Gofer::spawn(&[("root", &d, true)]);
     g.version(1 << 16);
     g.attach(1, "root").unwrap();
@@ -211,8 +216,8 @@ fn readdirattr_lists_with_attributes_and_says_where_it_ends() {
     // All of it in one reply: the end flag is set, every entry has the host's attributes.
     let (eof, ents) = readdirattr(&mut g, 2, 0, 60_000).unwrap();
     assert!(eof);
-    assert_eq!(ents.len(), 40 + 5);
-    for (name, _, mode, uid, size, mtime) in &ents {
+    assert_eq!(ents.len(), 40 + 6);
+    for (name, _, mode, uid, size, mtime, target) in &ents {
         let n = String::from_utf8(name.clone()).unwrap();
         if n == "." || n == ".." {
             assert_eq!((*mode, *size), (0, 0), "{n}: no attributes (never the host's parent)");
@@ -220,7 +225,11 @@ fn readdirattr_lists_with_attributes_and_says_where_it_ends() {
         }
         let md = std::fs::symlink_metadata(d.join(&n)).unwrap();
         assert_eq!((*mode, *uid, *size, *mtime), (md.mode(), md.uid(), md.size(), md.mtime() as u64), "{n}");
+        // A symlink's target comes with it; nothing follows other entries' attributes.
+        let want = md.file_type().is_symlink().then(|| std::fs::read_link(d.join(&n)).unwrap().into_os_string().into_vec());
+        assert_eq!(target, &want, "{n}");
     }
+    assert!(ents.iter().any(|e| e.6.as_deref() == Some(long.as_bytes())));
     // Small pages: not the end until the last one, and together they list everything once.
     let (mut off, mut names, mut pages) = (0u64, Vec::new(), 0);
     loop {
@@ -238,7 +247,28 @@ fn readdirattr_lists_with_attributes_and_says_where_it_ends() {
     assert!(pages > 3, "400 bytes hold a few entries at a time");
     names.sort();
     names.dedup();
-    assert_eq!(names.len(), 45);
+    assert_eq!(names.len(), 46);
+    // A page too small for the long link's entry ends before it (and is not the end); one
+    // that starts at it and cannot hold it is getdents64's EINVAL.
+    let (mut off, mut seen) = (0u64, false);
+    loop {
+        match readdirattr(&mut g, 2, off, 300) {
+            Ok((eof, ents)) => {
+                for (n, o, ..) in ents {
+                    seen |= n == b"longlink";
+                    off = o;
+                }
+                if eof {
+                    break;
+                }
+            }
+            Err(e) => {
+                assert_eq!(e, libc::EINVAL);
+                break;
+            }
+        }
+    }
+    assert!(!seen, "the long link never fits a 300-byte page");
     // The errnos of Treaddir: unopened fid, a file, a count too small for one entry.
     g.walk(1, 3, &[b"big"]).unwrap();
     assert_eq!(readdirattr(&mut g, 3, 0, 1000).err(), Some(libc::EBADF));
@@ -246,4 +276,36 @@ fn readdirattr_lists_with_attributes_and_says_where_it_ends() {
     assert_eq!(readdirattr(&mut g, 3, 0, 1000).err(), Some(libc::ENOTDIR));
     assert_eq!(readdirattr(&mut g, 2, 0, 30).err(), Some(libc::EINVAL));
     assert_eq!(readdirattr(&mut g, 99, 0, 1000).err(), Some(libc::EIO));
+}
+
+/// Replies to requests sent in one write go back together, but a donating reply is a sendmsg
+/// of its own, so its fd comes with the read of its own first bytes. Read as the client reads
+/// (each reply's header, then its body), only Rlopen has an fd; batching the Rlopen with the
+/// replies before it would hand the fd to the first of them.
+#[test]
+fn pipelined_replies_keep_each_donation_on_its_own_reply() {
+    let d = tree();
+    let mut g = Gofer::spawn(&[("root", &d, true)]);
+    g.version(1 << 16);
+    g.attach(1, "root").unwrap();
+    let mut batch = Vec::new();
+    let getattr = |tag: u16| Gofer::frame(24, tag, &M::default().u32(1).u64(0x7ff).0);
+    for tag in 1..=5 {
+        batch.extend(getattr(tag));
+    }
+    batch.extend(Gofer::frame(110, 6, &M::default().u32(1).u32(2).u16(1).s(b"big").0));
+    batch.extend(Gofer::frame(12, 7, &M::default().u32(2).u32(0).0));
+    for tag in 8..=10 {
+        batch.extend(getattr(tag));
+    }
+    g.send_raw(&batch);
+    // Everything answered before reading (the replies wait in the socket, batched).
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let mut got = Vec::new();
+    for _ in 1..=10 {
+        let (tag, rep) = g.recv().expect("a reply");
+        got.push((tag, rep.ty, rep.fd.is_some()));
+    }
+    let want: Vec<(u16, u8, bool)> = (1..=10).map(|t| (t, [25, 25, 25, 25, 25, 111, 13, 25, 25, 25][t as usize - 1], t == 7)).collect();
+    assert_eq!(got, want, "in order, the fd with Rlopen alone");
 }

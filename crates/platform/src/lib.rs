@@ -137,6 +137,9 @@ pub trait Context: Send + Sync {
     fn take(&self, regs: &mut Regs) -> Event;
     /// Called from any thread when a parked run stops.
     fn set_waker(&self, w: completion::Waker);
+    /// The task is stopped and its answer will be long (its syscall blocks): a platform whose
+    /// thread waits actively for the answer may stop spinning and sleep now.
+    fn blocking(&self) {}
     /// Makes a running task stop soon with an Interrupt event. Harmless if it is not running.
     fn interrupt(&self);
     /// Ends a task that must die but did not stop for interrupt() (on systrap, a thread that
@@ -185,4 +188,17 @@ pub trait Platform {
     fn syscall_patch_entry(&self) -> u64 {
         0
     }
+    /// Switches the platform to reporting parked runs through an fd the caller watches:
+    /// whenever `fd` is readable the caller must call `dispatch` on its own thread, which calls
+    /// the wakers of the runs that stopped (on that thread). None: wakers are called from the
+    /// platform's own threads, as before. Contexts made from then on use it.
+    fn wake_source(&self) -> Option<WakeSource> {
+        None
+    }
+}
+
+/// See `Platform::wake_source`.
+pub struct WakeSource {
+    pub fd: i32,
+    pub dispatch: std::sync::Arc<dyn Fn() + Send + Sync>,
 }

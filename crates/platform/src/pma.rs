@@ -45,6 +45,11 @@ impl PmaTable {
         }
     }
 
+    /// Whether any pma overlaps [start, end).
+    pub fn overlaps(&self, start: u64, end: u64) -> bool {
+        self.find(start).is_some() || self.map.range(start..end).next().is_some()
+    }
+
     /// Removes [start, end) and returns the removed pieces as (start, pma).
     pub fn remove(&mut self, start: u64, end: u64) -> Vec<(u64, Pma)> {
         self.split_at(start);
@@ -87,6 +92,16 @@ mod tests {
 
     fn pma(end: u64, off: u64) -> Pma {
         Pma { end, file_offset: off, prot: 3 }
+    }
+
+    #[test]
+    fn overlaps_sees_a_straddling_or_an_inner_pma_only() {
+        let mut t = PmaTable::new();
+        t.insert(0x2000, pma(0x4000, 0));
+        assert!(t.overlaps(0x3000, 0x5000), "straddles the start");
+        assert!(t.overlaps(0x1000, 0x3000), "starts inside");
+        assert!(!t.overlaps(0x4000, 0x9000), "ends where it starts");
+        assert!(!t.overlaps(0x1000, 0x2000), "starts where it ends");
     }
 
     #[test]

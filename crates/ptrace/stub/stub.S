@@ -262,7 +262,16 @@ systrap_fast_entry:
 	xor %r10d, %r10d
 	syscall
 	jmp 5b
-6:	movl $0, %gs:M_STUB_SLEEPING
+6:	/* Woken, or never asleep: act on the request here, not only in the poll loop, which
+	 * a zero budget skips (the sentry's while a syscall blocks; or the application's). */
+	movl $0, %gs:M_STUB_SLEEPING
+	mov %gs:M_STATE, %eax
+	cmp $ST_RESUME, %eax
+	je 7f
+	cmp $ST_FPSAVE, %eax
+	je 8f
+	cmp $ST_FPRESTORE, %eax
+	je 9f
 	jmp 3b
 8:	/* The sentry wants the FP state: XSAVE it into the slot, then report again. */
 	rdgsbase %rdi

@@ -150,11 +150,12 @@ void systrap_handler(int sig, struct siginfo_k *info, struct ucontext_k *uc) {
 
 wait:
 	/* Spin briefly, then yield (the sentry may need this very CPU), then sleep on the
-	 * futex; on a crowded host the sentry asks for a few pauses only. */
-	u32 polls = m->spin;
-	if (polls > SPIN_MAX)
-		polls = SPIN_MAX;
-	for (u32 i = 0; i < polls; i++) {
+	 * futex; on a crowded host the sentry asks for a few pauses only, and once it knows its
+	 * answer will be long (a syscall that blocks) it sets the budget to 0: re-read each poll. */
+	for (u32 i = 0;; i++) {
+		u32 polls = __atomic_load_n(&m->spin, __ATOMIC_RELAXED);
+		if (i >= polls || i >= SPIN_MAX)
+			break;
 		if (__atomic_load_n(&m->state, __ATOMIC_ACQUIRE) == ST_RESUME)
 			goto resume;
 		if (i < SPIN_PAUSES)

@@ -55,6 +55,13 @@
 //!   after the control page, read-only in the stub like it, read by the leader only while the
 //!   sentry waits for the injection; how far it got comes back in its registers, through
 //!   ptrace, bounds-checked.
+//! - a run that outlasts the sentry's spin is parked: a waiter thread per context waits for
+//!   its stop on the message's futex, or with TSVISOR_WAKE=ring one io_uring futex wait on
+//!   the message word (`wakes`, `wake_ring`), so the stub's FUTEX_WAKE lands in the event
+//!   loop. The
+//!   word, the sleeping flag and the wake itself are the application's to forge: a stop is
+//!   taken only from a READY message, and a periodic sweep finds stops whose wake was
+//!   suppressed and threads that died; forging costs only the forger time.
 //! - a thread kept for reuse (`Slots::parked`) is under its filter like any stopped one, and
 //!   is taken only if its message still says it is stopped (the application can write it).
 //! - a spare stub (`spare`) is set up and detached by our own thread before any application
@@ -67,18 +74,20 @@ pub mod msg;
 mod reaper;
 pub mod setup;
 mod spare;
+pub mod wake_ring;
+mod wakes;
 
 use std::any::Any;
 use std::io;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use tsvisor_memfile::MemoryFile;
 use tsvisor_platform::completion::Waker;
 use tsvisor_platform::{
-    AddressSpaceOps, Context, Event, EventKind, Platform, Regs, SpinPolicy, NUM_REGS, REG_CS, REG_EFLAGS, REG_SS, SYSCALL_ABI_I386,
+    AddressSpaceOps, Context, Event, EventKind, Platform, Regs, SpinPolicy, WakeSource, NUM_REGS, REG_CS, REG_EFLAGS, REG_SS, SYSCALL_ABI_I386,
 };
 use tsvisor_ptrace::{stub_image, StubImage, StubProcess, STUB_BASE, SYSTRAP_CLONE_GADGET};
 
@@ -119,6 +128,9 @@ pub struct SystrapPlatform {
     spares: Arc<spare::Spares>,
     /// Address spaces made: from the second on (the sandbox forks or execs), a spare is kept.
     made: std::sync::atomic::AtomicU64,
+    /// Set once the caller asked for a wake source (`wake_source`): parked runs of the
+    /// contexts made after that are reported through it instead of a waiter thread each.
+    wakes: OnceLock<Option<Arc<wakes::Wakes>>>,
 }
 
 impl SystrapPlatform {
@@ -139,7 +151,7 @@ impl SystrapPlatform {
         // harmless probe: it is not on.
         // SAFETY: prctl with integer arguments only.
         let user_dispatch = unsafe { libc::prctl(PR_SET_SYSCALL_USER_DISPATCH, PR_SYS_DISPATCH_OFF, 0u64, 0u64, 0u64) } == 0;
-        Ok(SystrapPlatform { mf, img: stub_image(), user_dispatch, spares: Arc::default(), made: Default::default() })
+        Ok(SystrapPlatform { mf, img: stub_image(), user_dispatch, spares: Arc::default(), made: Default::default(), wakes: OnceLock::new() })
     }
 
     /// Whether application threads run under Syscall User Dispatch as well as seccomp.
@@ -425,7 +437,25 @@ impl Platform for SystrapPlatform {
 
     fn new_context(&self, ops: &dyn AddressSpaceOps) -> io::Result<Box<dyn Context>> {
         let a = ops.as_any().downcast_ref::<SystrapAddressSpace>().ok_or_else(|| io::Error::from_raw_os_error(libc::EINVAL))?;
-        Ok(Box::new(SystrapContext::new(a)?))
+        let mut c = SystrapContext::new(a)?;
+        c.wakes = self.wakes.get().cloned().flatten();
+        Ok(Box::new(c))
+    }
+
+    /// An io_uring of futex waits (`wakes`), where the kernel has them (6.7+), with
+    /// TSVISOR_WAKE=ring. Not the default yet: on this 2-core host under contention.sh it made
+    /// fork and thread creation 10-30% slower than waiter threads (cause not found), though
+    /// it halves the context switches of a pipe round trip.
+    fn wake_source(&self) -> Option<WakeSource> {
+        let w = self.wakes.get_or_init(|| {
+            if std::env::var("TSVISOR_WAKE").as_deref() != Ok("ring") {
+                return None;
+            }
+            wakes::Wakes::new().ok().map(Arc::new)
+        });
+        let w = w.clone()?;
+        let fd = w.event_fd();
+        Some(WakeSource { fd, dispatch: Arc::new(move || w.dispatch()) })
     }
 }
 
@@ -442,6 +472,8 @@ struct Shared {
     watch: Mutex<Watch>,
     cv: Condvar,
     waker: Mutex<Option<Waker>>,
+    /// The ring key of the futex wait armed for a parked run (`wakes`), 0 if none.
+    armed_key: AtomicU64,
 }
 
 pub struct SystrapContext {
@@ -453,6 +485,7 @@ pub struct SystrapContext {
     initial: Regs,
     waiter: Mutex<Option<JoinHandle<()>>>,
     released: AtomicBool,
+    wakes: Option<Arc<wakes::Wakes>>,
 }
 
 fn futex(addr: *mut u32, op: i32, val: u32, timeout: Option<Duration>) {
@@ -573,6 +606,7 @@ impl SystrapContext {
             watch: Mutex::new(Watch { parked: false, quit: false }),
             cv: Condvar::new(),
             waker: Mutex::new(None),
+            armed_key: AtomicU64::new(0),
         });
         SystrapContext {
             shared,
@@ -583,6 +617,7 @@ impl SystrapContext {
             initial,
             waiter: Mutex::new(None),
             released: AtomicBool::new(false),
+            wakes: None,
         }
     }
 
@@ -678,6 +713,12 @@ impl Context for SystrapContext {
         if self.poll() {
             return false;
         }
+        if let Some(w) = &self.wakes {
+            // Where the ring fails (it should not), the waiter thread below takes over.
+            if let Ok(armed) = w.park(&self.shared) {
+                return armed;
+            }
+        }
         {
             // The waiter thread is started on the first park: many contexts never need it.
             let mut w = self.waiter.lock().unwrap();
@@ -723,6 +764,12 @@ impl Context for SystrapContext {
         *self.shared.waker.lock().unwrap() = Some(w);
     }
 
+    fn blocking(&self) {
+        // The stub re-reads its budget on every poll: it goes to sleep on the futex at once,
+        // leaving the CPU to whoever will produce the answer.
+        self.shared.msg.atomic(OFF_SPIN).store(0, Ordering::Relaxed);
+    }
+
     fn interrupt(&self) {
         // SAFETY: plain syscall with integer arguments.
         unsafe { libc::syscall(libc::SYS_tgkill, self.shared.tgid, self.shared.tid, INTERRUPT_SIGNAL) };
@@ -766,6 +813,9 @@ impl Context for SystrapContext {
     fn release(&self) {
         if self.released.swap(true, Ordering::SeqCst) {
             return;
+        }
+        if let Some(w) = &self.wakes {
+            w.forget(&self.shared);
         }
         {
             let mut w = self.shared.watch.lock().unwrap();

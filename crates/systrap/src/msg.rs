@@ -34,8 +34,9 @@ pub const OFF_ACCESS: usize = 48;
 pub const OFF_FPSTATE: usize = 56;
 pub const OFF_REGS: usize = 64;
 /// Sentry to stub, before each resume: how many times the stub may poll for its next answer
-/// before sleeping on the futex (platform::SpinPolicy). Bounded by the stub itself: the
-/// application can write it, and can only waste its own CPU that way.
+/// before sleeping on the futex (platform::SpinPolicy); set to 0 while the stub waits once
+/// the sentry knows the answer will be long (`Context::blocking`). Bounded by the stub
+/// itself: the application can write it, and can only waste its own CPU that way.
 pub const OFF_SPIN: usize = OFF_REGS + 8 * 27;
 /// The stub's bound on OFF_SPIN, and what it is while spinning pays.
 pub const SPIN_POLLS: u32 = 2000;

@@ -3,6 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, it, expect } from 'vitest';
 import { loadExecutable, type LoadArgs, type LoadableFile } from '../../../ts/loader/loader';
+import { PREFAULT_MAX } from '../../../ts/loader/map_elf';
 import { openHostFile } from '../../../ts/loader/host_file';
 import type { MemoryManager } from '../../../ts/mm/memory_manager';
 import { PROT_EXEC, PROT_READ, PROT_WRITE } from '../../../ts/abi/linux/mm';
@@ -69,7 +70,7 @@ function readFrame(mm: MemoryManager, sp: number): Frame {
 describe('loadExecutable: static ET_EXEC from a host file', () => {
   const exePath = writeTemp(buildElf(execSpec));
 
-  it('maps the segments lazily, clips the last file page and zeroes bss', () => {
+  it('maps the segments, clips the last file page and zeroes bss', () => {
     const { mm, mf } = newMM();
     const { entry } = loadExecutable(mm, openHostFile(exePath), noInterp, args());
     expect(entry).toBe(0x401000);
@@ -89,6 +90,29 @@ describe('loadExecutable: static ET_EXEC from a host file', () => {
     expect(mm.exePath).toBe(exePath);
     mm.release();
     expect(mf.allocatedBytes()).toBe(0);
+  });
+
+  it('fills segments up to PREFAULT_MAX at once, and leaves larger ones to fault in', () => {
+    // Text of PREFAULT_MAX + a page (lazy), data + bss of a few pages (filled with the file's bytes).
+    const textSize = PREFAULT_MAX + PAGE;
+    const spec: ElfSpec = {
+      type: 2, entry: 0x401000, size: textSize + 0x2000,
+      phdrs: [
+        { type: PT_LOAD, flags: PF_R | PF_X, offset: 0, vaddr: 0x400000, filesz: textSize, memsz: textSize },
+        { type: PT_LOAD, flags: PF_R | PF_W, offset: textSize + 0x100, vaddr: 0x400000 + textSize + 0x1100, filesz: 0x200, memsz: 0x3000 },
+      ],
+    };
+    const { mm } = newMM();
+    loadExecutable(mm, openHostFile(writeTemp(buildElf(spec))), noInterp, args());
+    const dataStart = 0x400000 + textSize + 0x1000;
+    expect(Array.from(mm.mincore(dataStart, 0x4000))).toEqual([1, 1, 1, 1]);
+    expect(Array.from(mm.mincore(0x400000, textSize)).every((b) => b === 0)).toBe(true);
+    // What was filled early is the file's, as a fault would have made it.
+    const data = mm.copyIn(dataStart, PAGE);
+    expect(data[0x100]).toBe(fileByte(textSize + 0x100));
+    expect(data[0x2ff]).toBe(fileByte(textSize + 0x2ff));
+    expect(data.subarray(0x300).every((b) => b === 0)).toBe(true);
+    mm.release();
   });
 
   it('segments hold the file while they map it (pages are filled after exec lets go of it)', () => {

@@ -1,7 +1,7 @@
 // HelperProcess (crates/addon/src/helper_process.rs), how the sentry starts the gofer: the
 // child gets exactly fds 0-3 (stdin/stdout /dev/null, our stderr, the given fd as 3), our
 // environment and an empty signal mask, and is reaped once it exits; kill() after that is a
-// no-op.
+// no-op. The spawn runs on the helper's thread: one that fails there leaves no child.
 import * as fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { addon } from '../../../ts/native/addon';
@@ -63,6 +63,29 @@ describe('HelperProcess', () => {
     } finally {
       addon().p9Close(mine);
       addon().p9Close(theirs);
+    }
+  });
+
+  it('a spawn that fails on its thread (not an executable format) is a child gone at once', () => {
+    // Passes access(X_OK), so spawn() returns; posix_spawn then fails with ENOEXEC on the
+    // helper's thread: no pid, the socket's other end closes, kill() signals no one.
+    const dir = fs.mkdtempSync('/tmp/tsvisor-helper-');
+    const bogus = `${dir}/not-a-program`;
+    fs.writeFileSync(bogus, '\x01\x02 neither ELF nor #!\n', { mode: 0o755 });
+    const [mine, theirs] = addon().p9Socketpair();
+    try {
+      const h = addon().HelperProcess.spawn(bogus, [], theirs);
+      addon().p9Close(theirs);
+      expect(h.pid).toBe(-1);
+      h.kill(9);
+      // EOF on our end: the recv fails with that, not with its deadline (ETIMEDOUT).
+      let err = '';
+      try { addon().p9RecvSome(mine, new Int32Array(5), 8192, 20_000); } catch (e) { err = String(e); }
+      expect(err).not.toBe('');
+      expect(err).not.toMatch(/ETIMEDOUT/);
+    } finally {
+      addon().p9Close(mine);
+      fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 

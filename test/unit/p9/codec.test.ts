@@ -66,6 +66,33 @@ describe('9P codec', () => {
     }
   });
 
+  it('a symlink entry (Rreaddirattr) carries its target; an empty one is unknown; a cut is a DecodeError', () => {
+    const attr = (mode: number) => ({
+      mode, uid: 0, gid: 0, nlink: 1, rdev: 0, size: 3, blksize: 4096, blocks: 0,
+      atime: { sec: 1, nsec: 2 }, mtime: { sec: 3, nsec: 4 }, ctime: { sec: 5, nsec: 6 },
+    });
+    const ents = [
+      { qid, offset: 1n, type: 10, name: 'ln', attr: attr(0o120777), target: '../x/y' },
+      { qid, offset: 2n, type: 8, name: 'f', attr: attr(0o100644) },
+      { qid, offset: 3n, type: 10, name: 'gone', attr: attr(0o120777), target: null },
+      { qid, offset: 4n, type: 10, name: 'long', attr: attr(0o120777), target: 'é'.repeat(2000) },
+    ];
+    const bytes = m.encodeDirentsAttr(ents);
+    expect(m.decodeDirentsAttr(bytes)).toEqual(ents);
+    // Every cut inside an entry (the link's target included) is an error, never a shorter list.
+    const ends = new Set<number>();
+    for (let i = 1; i <= ents.length; i++) ends.add(m.encodeDirentsAttr(ents.slice(0, i)).length);
+    for (let n = 1; n < bytes.length; n++) {
+      if (ends.has(n)) continue;
+      expect(() => m.decodeDirentsAttr(bytes.subarray(0, n))).toThrow(DecodeError);
+    }
+    // A forged target length past the data.
+    const forged = bytes.slice();
+    const at = 13 + 8 + 1 + 2 + 2 + 100;
+    forged[at] = 0xff; forged[at + 1] = 0xff;
+    expect(() => m.decodeDirentsAttr(forged)).toThrow(DecodeError);
+  });
+
   it('every truncation and every padding of a valid message is a DecodeError', () => {
     for (const msg of validMessages()) {
       for (let n = 0; n < msg.length; n++) {
@@ -281,5 +308,34 @@ describe('9P client', () => {
         if (!(e instanceof SyscallError)) throw e;
       }
     }
+  });
+});
+
+describe('u64 and i64 fields without BigInt', () => {
+  it('decode as BigInt arithmetic would, and a u64 past 2^53 is a DecodeError', async () => {
+    const { Decoder } = await import('../../../ts/p9/wire');
+    let s = 0x9e3779b9;
+    const next = (): number => { s = (Math.imul(s, 1664525) + 1013904223) >>> 0; return s; };
+    const edges = [0n, 1n, 2n ** 32n - 1n, 2n ** 32n, 2n ** 53n - 1n, 2n ** 53n, 2n ** 63n - 1n, 2n ** 63n, 2n ** 64n - 1n];
+    const values = [...edges, ...Array.from({ length: 3000 }, () => (BigInt(next()) << 32n) | BigInt(next()))];
+    for (const v of values) {
+      const b = new Uint8Array(8);
+      new DataView(b.buffer).setBigUint64(0, v, true);
+      expect(new Decoder(b).i64()).toBe(Number(BigInt.asIntN(64, v)));
+      if (v <= BigInt(Number.MAX_SAFE_INTEGER)) expect(new Decoder(b).u64()).toBe(Number(v));
+      else expect(() => new Decoder(b).u64()).toThrow(DecodeError);
+    }
+  });
+});
+
+describe('the shared request encoder', () => {
+  it('a message after a large one (or after a failed encode) is whole and alone', () => {
+    const data = new Uint8Array(200_000).map((_, i) => i & 0xff);
+    const big = m.encodeMessage(m.Twrite, 3, { fid: 1, offset: 0, data });
+    expect(() => m.encodeMessage(m.Twalk, 4, { fid: 1, newfid: 2 })).toThrow(RangeError);
+    const small = m.encodeMessage(m.Tclunk, 5, { fid: 9 });
+    expect(small.length).toBe(11);
+    expect(m.decodeMessage(small)).toEqual({ type: m.Tclunk, tag: 5, fields: { fid: 9 } });
+    expect((m.decodeMessage(big).fields.data as Uint8Array).every((b, i) => b === (i & 0xff))).toBe(true);
   });
 });

@@ -75,10 +75,10 @@ describe.skipIf(skipBecause(binary === null, 'build/tsvisor-gofer is not built (
     const { value: inner, writes: lists } = writesDuring(() => lower.readdir(nodes[3]!));
     expect(inner.map((e) => e.name)).toEqual(['inner']);
     expect(lists).toBe(1);
-    // Reading a listed symlink: one round trip (walk + Treadlink).
+    // Reading a listed symlink: its target came with the listing, no round trip.
     const { value: target, writes: links } = writesDuring(() => lower.readlink(nodes[2]!));
     expect(target).toBe('f1');
-    expect(links).toBe(1);
+    expect(links).toBe(0);
     // Read again within the window (path resolution reads a link at each traversal): none.
     const { value: again, writes: relinks } = writesDuring(() => lower.readlink(nodes[2]!));
     expect([again, relinks]).toEqual(['f1', 0]);
@@ -142,6 +142,34 @@ describe.skipIf(skipBecause(binary === null, 'build/tsvisor-gofer is not built (
     a.attrAt = performance.now() - 2 * LONG;
     const { value: stale, writes: checks2 } = writesDuring(() => lower.revalidate(a));
     expect([stale, checks2]).toEqual([false, 0]);
+  });
+
+  it('a listed directory gets its own fid with its listing: listing below it is one round trip each', () => {
+    g.session.ttlMs = LONG;
+    fs.mkdirSync(path.join(dir, 'sub', 'deeper'), { recursive: true });
+    fs.writeFileSync(path.join(dir, 'sub', 'deeper', 'leaf'), '');
+    try {
+      lower.readdir(lower.root);
+      const sub = lower.walk(lower.root, 'sub') as GoferNode;
+      expect(sub.fid).toBe(-1);
+      const { value: ents, writes } = writesDuring(() => lower.readdir(sub));
+      expect(ents.map((e) => e.name).sort()).toEqual(['deeper', 'inner']);
+      expect(writes).toBe(1);
+      expect(sub.fid).toBeGreaterThanOrEqual(0);
+      // Below it: one round trip, walking from sub's fid (without it, a walk to sub first).
+      const deeper = lower.walk(sub, 'deeper') as GoferNode;
+      const { value: inner, writes: w2 } = writesDuring(() => lower.readdir(deeper));
+      expect(inner.map((e) => e.name)).toEqual(['leaf']);
+      expect(w2).toBe(1);
+      // A listed directory the host removed since: ENOENT, and no fid taken.
+      fs.rmSync(path.join(dir, 'sub', 'deeper'), { recursive: true });
+      const again = lower.walk(sub, 'deeper') as GoferNode;
+      again.fid = -1;
+      expect(() => lower.readdir(again)).toThrow(expect.objectContaining({ errno: 2 }));
+      expect(again.fid).toBe(-1);
+    } finally {
+      fs.rmSync(path.join(dir, 'sub', 'deeper'), { recursive: true, force: true });
+    }
   });
 
   it('a directory larger than one reply is listed whole, page by page', () => {

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { setTcpTimestamps } from '../../../ts/tcpip/tcp/timestamps';
 import { Stack, type TcpEndpoint } from '../../../ts/tcpip/stack';
 import { ChunkPool, chunkPool } from '../../../ts/tcpip/tcp/chunk_pool';
-import { HEADROOM, SendQueue } from '../../../ts/tcpip/tcp/send_queue';
+import { HEADROOM, LINK_ROOM, SendQueue } from '../../../ts/tcpip/tcp/send_queue';
 import { IPV4_HEADER, parseIPv4, writeIPv4Header } from '../../../ts/tcpip/header/ipv4';
 import { IPPROTO_TCP, TH_ACK, parseTCP, tcpHeaderLen, writeTCP } from '../../../ts/tcpip/header/tcp';
 import { IPPROTO_UDP, UDP_HEADER, parseUDP, writeUDP } from '../../../ts/tcpip/header/udp';
@@ -91,6 +91,45 @@ describe('tcp data path: views of pooled chunks', () => {
   });
 });
 
+describe('tcp data path: copies straight from and to the application', () => {
+  it('a fill that comes up short (a fault) queues what it copied and no more; a short put consumes only what it took', () => {
+    const stack = new Stack();
+    const l = listener(stack, 7302);
+    const c = client(stack, 7302);
+    const s = l.acceptQueue.shift()!;
+    const src = stream(6, 0, 200_000);
+    let at = 0;
+    // The source "faults" 150,000 bytes in, in the middle of the third chunk.
+    const n = c.enqueueFrom(200_000, (dst) => {
+      const k = Math.max(0, Math.min(dst.length, 150_000 - at));
+      dst.set(src.subarray(at, at + k));
+      at += k;
+      return k;
+    });
+    expect(n).toBe(150_000);
+    expect(c.sndQueued).toBe(150_000);
+    c.output();
+    stack.flush();
+    expect(s.rcvQueued).toBe(150_000);
+    // The destination takes 70,000 bytes, then faults: only those are consumed.
+    const out = new Uint8Array(150_000);
+    let got = 0;
+    const took = s.readTo(150_000, false, (v) => {
+      const k = Math.min(v.length, 70_000 - got);
+      out.set(v.subarray(0, k), got);
+      got += k;
+      return k;
+    });
+    expect(took).toBe(70_000);
+    expect(s.rcvQueued).toBe(80_000);
+    expect(s.readInto(out.subarray(70_000), false)).toBe(80_000);
+    expect(out).toEqual(src.subarray(0, 150_000));
+    // A fill that faults at once queues nothing and keeps no chunk.
+    expect(c.enqueueFrom(1000, () => 0)).toBe(0);
+    expect(c.sndQueued).toBe(0);
+  });
+});
+
 describe('tcp data path: the send queue', () => {
   it('a segment that starts a chunk is a view of it; one that does not is a copy', () => {
     const q = new SendQueue();
@@ -106,7 +145,7 @@ describe('tcp data path: the send queue', () => {
     expect(again.subarray(hdr)).toEqual(first.subarray(hdr));
     // Across a chunk boundary: a copy with the right bytes.
     const span = q.packet(hdr, 900, 300);
-    expect(span.byteOffset).toBe(0);
+    expect(span.byteOffset).toBe(LINK_ROOM); // room of its own for the link header
     expect(span.subarray(hdr)).toEqual(stream(4, 900, 300));
     expect(q.segmentLimit(900)).toBe(100);
     expect(q.segmentLimit(1000)).toBe(Infinity);

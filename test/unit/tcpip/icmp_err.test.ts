@@ -17,6 +17,7 @@ import { IPPROTO_UDP } from '../../../ts/tcpip/header/udp';
 import { GUEST_ADDR, GUEST_MAC, SANDBOX_PREFIX } from '../../../ts/net/nat/policy';
 import { SO_EE_ORIGIN_ICMP } from '../../../ts/tcpip/icmp/errqueue';
 import { client, listener } from './endpoints';
+import { IP_PMTUDISC_DO, IP_PMTUDISC_PROBE, pathMtu, pmtuLimit } from '../../../ts/tcpip/pmtu';
 
 const ip = (s: string): IPAddr => new Uint8Array(s.split('.').map(Number));
 
@@ -319,5 +320,48 @@ describe('forged ICMP errors (RFC 5927), fixed seed', () => {
     c.output();
     stack.flush();
     expect(s.rcvQueued).toBe(1);
+  });
+});
+
+describe('path MTU reports become route exceptions (ts/tcpip/pmtu.ts)', () => {
+  it('a frag-needed / packet-too-big naming a UDP socket lowers the path to that destination only; one naming nobody, or a socket under IP_PMTUDISC_OMIT, changes nothing', () => {
+    const { stack, eth0 } = lonelyStack();
+    const v6addr = new Uint8Array(16); v6addr[0] = 0xfd; v6addr[15] = 0x15;
+    stack.routeTable.addAddress(eth0.info, v6addr, 64);
+    const u = new UdpEndpoint(stack);
+    const b = { v4: true, v6: true, addr: null, reuseAddr: false, reusePort: false, uid: 0, listening: () => false };
+    u.lport = stack.udpPorts.reserve(0, b, u);
+    u.binding = b;
+    const peer = ip('10.0.2.2');
+    const t = new Uint8Array(8);
+    new DataView(t.buffer).setUint16(0, u.lport);
+    new DataView(t.buffer).setUint16(2, 9);
+    const frag = (mtu: number, dport = 9): Uint8Array => {
+      const q = t.slice();
+      new DataView(q.buffer).setUint16(2, dport);
+      return icmp4(peer, GUEST_ADDR, 3, 4, mtu, { src: GUEST_ADDR, dst: peer, proto: IPPROTO_UDP, t: q });
+    };
+    u.errQueue.pmtuIgnore4 = true;
+    stack.deliver(frag(1000), eth0.info);
+    expect(pathMtu(stack, peer)).toBe(eth0.info.mtu);
+    u.errQueue.pmtuIgnore4 = false;
+    // Another local port: no socket, no change (the lookup comes first, as __udp4_lib_err).
+    const other = t.slice();
+    new DataView(other.buffer).setUint16(0, u.lport ^ 1);
+    stack.deliver(icmp4(peer, GUEST_ADDR, 3, 4, 1000, { src: GUEST_ADDR, dst: peer, proto: IPPROTO_UDP, t: other }), eth0.info);
+    expect(pathMtu(stack, peer)).toBe(eth0.info.mtu);
+    stack.deliver(frag(1000), eth0.info);
+    expect(pathMtu(stack, peer)).toBe(1000);
+    expect(pathMtu(stack, ip('10.0.2.3'))).toBe(eth0.info.mtu);
+    expect(pmtuLimit(stack, peer, IP_PMTUDISC_DO)).toBe(1000);
+    expect(pmtuLimit(stack, peer, IP_PMTUDISC_PROBE)).toBe(eth0.info.mtu);
+    stack.deliver(frag(100), eth0.info);
+    expect(pathMtu(stack, peer)).toBe(552);
+    // IPv6: packet too big from fd00::2 about our datagram to it.
+    const peer6 = new Uint8Array(16); peer6[0] = 0xfd; peer6[15] = 2;
+    stack.deliver(icmp6(peer6, v6addr, 2, 0, 1300, { src: v6addr, dst: peer6, proto: IPPROTO_UDP, t }), eth0.info);
+    expect(pathMtu(stack, peer6)).toBe(1300);
+    stack.deliver(icmp6(peer6, v6addr, 2, 0, 700, { src: v6addr, dst: peer6, proto: IPPROTO_UDP, t }), eth0.info);
+    expect(pathMtu(stack, peer6)).toBe(1300);
   });
 });

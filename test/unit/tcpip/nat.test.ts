@@ -146,9 +146,11 @@ describe('sandbox network: NICs and routes', () => {
   });
 
   it('flag parsers: --publish and a resolv.conf', () => {
-    expect(parsePublish('8080:80')).toEqual({ hostPort: 8080, sandboxPort: 80, udp: false });
-    expect(parsePublish('53:5353/udp')).toEqual({ hostPort: 53, sandboxPort: 5353, udp: true });
-    for (const bad of ['', '80', '0:80', '80:0', '65536:1', '1:2/sctp', ' 1:2', '1:2:3', '-1:2']) expect(parsePublish(bad)).toBeNull();
+    expect(parsePublish('8080:80')).toEqual({ hostPort: 8080, sandboxPort: 80, udp: false, v6: false });
+    expect(parsePublish('53:5353/udp')).toEqual({ hostPort: 53, sandboxPort: 5353, udp: true, v6: false });
+    expect(parsePublish('127.0.0.1:8080:80')).toEqual({ hostPort: 8080, sandboxPort: 80, udp: false, v6: false });
+    expect(parsePublish('[::1]:53:5353/udp')).toEqual({ hostPort: 53, sandboxPort: 5353, udp: true, v6: true });
+    for (const bad of ['', '80', '0:80', '80:0', '65536:1', '1:2/sctp', ' 1:2', '1:2:3', '-1:2', '[::1]:0:80', '[::2]:1:2', '::1:1:2', '0.0.0.0:1:2']) expect(parsePublish(bad)).toBeNull();
     expect(firstNameserver('# x\nsearch a\nnameserver 127.0.0.53\nnameserver 1.1.1.1\n')).toEqual({ host: '127.0.0.53', port: 53, family: 4 });
     expect(firstNameserver('nameserver fe80::1%eth0\n')).toEqual({ host: 'fe80::1', port: 53, family: 6 });
     expect(firstNameserver('nameserver bogus\n')).toBeNull();

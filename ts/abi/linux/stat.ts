@@ -51,16 +51,19 @@ export const STATX_BASIC_STATS = 0x7ff;
 export const STATX_BTIME = 0x800;
 export const STATX__RESERVED = 0x80000000;
 
-/** glibc major(): dev_t keeps the major in bits 8-19 and 32-43. */
+const TWO32 = 2 ** 32;
+
+/** glibc major(): dev_t keeps the major in bits 8-19 and 32-43. Plain number arithmetic (no
+ *  BigInt): it runs on every stat. */
 export function devMajor(dev: number): number {
-  const d = BigInt(dev);
-  return Number(((d >> 8n) & 0xfffn) | ((d >> 32n) & ~0xfffn & 0xffff_ffffn));
+  const lo = dev >>> 0, hi = Math.floor(dev / TWO32) >>> 0;
+  return (((lo >>> 8) & 0xfff) | (hi & 0xfffff000)) >>> 0;
 }
 
-/** glibc minor(): bits 0-7 and 20-31. */
+/** glibc minor(): bits 0-7 and 20-43 (the low 32 bits of dev >> 12, above its first 8). */
 export function devMinor(dev: number): number {
-  const d = BigInt(dev);
-  return Number((d & 0xffn) | ((d >> 12n) & ~0xffn & 0xffff_ffffn));
+  const lo = dev >>> 0, hi = Math.floor(dev / TWO32) >>> 0;
+  return ((lo & 0xff) | (((lo >>> 12) | (hi << 20)) & 0xffffff00)) >>> 0;
 }
 
 export function makeDev(major: number, minor: number): number {
@@ -68,52 +71,61 @@ export function makeDev(major: number, minor: number): number {
   return Number(((ma & 0xfffn) << 8n) | ((ma & ~0xfffn) << 32n) | (mi & 0xffn) | ((mi & ~0xffn) << 12n));
 }
 
-function u64(v: DataView, off: number, x: number): void {
-  v.setBigUint64(off, BigInt.asUintN(64, BigInt(Math.trunc(x))), true);
-}
-function i64(v: DataView, off: number, x: number): void {
-  v.setBigInt64(off, BigInt(Math.trunc(x)), true);
+/** x as a 64-bit two's-complement integer (u64 and i64 alike: what BigInt.asUintN(64) of it
+ *  would be, for the integers a double holds), without a BigInt. */
+function put64(v: DataView, off: number, x: number): void {
+  const n = Math.trunc(x) || 0;
+  v.setUint32(off, n >>> 0, true);
+  v.setUint32(off + 4, Math.floor(n / TWO32) >>> 0, true);
 }
 
-/** x86-64 struct stat. */
+// One buffer each, reused: every stat encodes into it and the caller copies it out at once.
+const statBuf = new Uint8Array(STAT_SIZE);
+const statView = new DataView(statBuf.buffer);
+const statxBuf = new Uint8Array(STATX_SIZE);
+const statxView = new DataView(statxBuf.buffer);
+
+/** x86-64 struct stat, in a buffer the next call reuses (copy it out before encoding again). */
 export function encodeStat(s: Stat): Uint8Array {
-  const b = new Uint8Array(STAT_SIZE);
-  const v = new DataView(b.buffer);
-  u64(v, 0, s.dev);
-  u64(v, 8, s.ino);
-  u64(v, 16, s.nlink);
+  const v = statView;
+  put64(v, 0, s.dev);
+  put64(v, 8, s.ino);
+  put64(v, 16, s.nlink);
   v.setUint32(24, s.mode >>> 0, true);
   v.setUint32(28, s.uid >>> 0, true);
   v.setUint32(32, s.gid >>> 0, true);
-  u64(v, 40, s.rdev);
-  i64(v, 48, s.size);
-  i64(v, 56, s.blksize);
-  i64(v, 64, s.blocks);
-  i64(v, 72, s.atime.sec); i64(v, 80, s.atime.nsec);
-  i64(v, 88, s.mtime.sec); i64(v, 96, s.mtime.nsec);
-  i64(v, 104, s.ctime.sec); i64(v, 112, s.ctime.nsec);
-  return b;
+  v.setUint32(36, 0, true);
+  put64(v, 40, s.rdev);
+  put64(v, 48, s.size);
+  put64(v, 56, s.blksize);
+  put64(v, 64, s.blocks);
+  put64(v, 72, s.atime.sec); put64(v, 80, s.atime.nsec);
+  put64(v, 88, s.mtime.sec); put64(v, 96, s.mtime.nsec);
+  put64(v, 104, s.ctime.sec); put64(v, 112, s.ctime.nsec);
+  return statBuf;
 }
 
 function statxTimestamp(v: DataView, off: number, t: Timespec): void {
-  i64(v, off, t.sec);
+  put64(v, off, t.sec);
   v.setUint32(off + 8, t.nsec >>> 0, true);
 }
 
-/** struct statx. Linux fills every basic field whatever `mask` asked for, and says so in
- *  stx_mask; btime only when the file system has it. */
+/** struct statx, in a buffer the next call reuses (as encodeStat). Linux fills every basic
+ *  field whatever `mask` asked for, and says so in stx_mask; btime only when the file system
+ *  has it. */
 export function encodeStatx(s: Stat): Uint8Array {
-  const b = new Uint8Array(STATX_SIZE);
-  const v = new DataView(b.buffer);
+  const b = statxBuf;
+  const v = statxView;
+  b.fill(0);
   v.setUint32(0, STATX_BASIC_STATS | (s.btime ? STATX_BTIME : 0), true);
   v.setUint32(4, s.blksize >>> 0, true);
   v.setUint32(16, s.nlink >>> 0, true);
   v.setUint32(20, s.uid >>> 0, true);
   v.setUint32(24, s.gid >>> 0, true);
   v.setUint16(28, s.mode & 0xffff, true);
-  u64(v, 32, s.ino);
-  u64(v, 40, s.size);
-  u64(v, 48, s.blocks);
+  put64(v, 32, s.ino);
+  put64(v, 40, s.size);
+  put64(v, 48, s.blocks);
   statxTimestamp(v, 64, s.atime);
   if (s.btime) statxTimestamp(v, 80, s.btime);
   statxTimestamp(v, 96, s.ctime);

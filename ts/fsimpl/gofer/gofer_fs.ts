@@ -70,7 +70,7 @@ export class GoferInode extends Inode {
   stat(): Stat { return { ...this.attr(), dev: this.fs.dev }; }
 
   /** d_revalidate: is the name that led here still this file on the server? */
-  override revalidate(): boolean { return this.s.revalidate(this.node); }
+  override revalidate(ahead?: readonly string[]): boolean { return this.s.revalidate(this.node, ahead); }
 
   open(t: Task | null, vd: VirtualDentry, flags: number): FileDescription {
     const type = this.mode & S_IFMT;
@@ -119,8 +119,8 @@ export class GoferInode extends Inode {
     return this.s.readlink(this.node);
   }
 
-  override lookup(name: string): Inode | null {
-    const n = this.s.walk(this.node, name);
+  override lookup(name: string, ahead?: readonly string[]): Inode | null {
+    const n = this.s.walk(this.node, name, ahead);
     return n ? new GoferInode(this.fs, n) : null;
   }
 

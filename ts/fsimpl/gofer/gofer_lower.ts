@@ -11,7 +11,6 @@ import type { FileData } from './file_data';
 import { HostFd } from './host_fd';
 import type { LowerDirent, LowerFS, LowerNode } from './lower_fs';
 import { P9Data } from './p9_data';
-import { addon } from '../../native/addon';
 import { GoferNode, type GoferSession } from './session';
 
 /** Lookups a listing must have answered in its life for a stale one to be made again
@@ -29,9 +28,9 @@ export class GoferLowerFS implements LowerFS {
 
   /** From the directory's fresh listing when there is one (the sandbox never changes this
    *  tree itself: its writes go to the overlay's upper layer). */
-  walk(dir: LowerNode, name: string): LowerNode | null {
+  walk(dir: LowerNode, name: string, ahead?: readonly string[]): LowerNode | null {
     this.relistIfScanned(dir as GoferNode);
-    return this.session.walkListed(dir as GoferNode, name);
+    return this.session.walkListed(dir as GoferNode, name, ahead);
   }
 
   /** A directory being scanned entry by entry (ls -l, du: its listing answered many lookups)
@@ -47,10 +46,10 @@ export class GoferLowerFS implements LowerFS {
 
   getattr(node: LowerNode): Stat { return this.session.getattr(node as GoferNode); }
 
-  revalidate(node: LowerNode): boolean {
+  revalidate(node: LowerNode, ahead?: readonly string[]): boolean {
     const n = node as GoferNode;
     if (n.parent) this.relistIfScanned(n.parent);
-    return this.session.revalidate(n);
+    return this.session.revalidate(n, ahead);
   }
 
   /** With tsvisor-gofer, the listing brings every entry's attributes and is kept for the
@@ -83,17 +82,18 @@ export class GoferLowerFS implements LowerFS {
 /** Tlopen a clone of node's fid (one round trip): the donated fd if one came (the fid is then let go), else
  *  the open fid for Tread/Twrite. */
 export function openData(s: GoferSession, node: GoferNode, flags: number): FileData {
-  // A read-only open of a file opened read-only a moment ago: a dup of the fd kept then.
+  // A read-only open of a file opened read-only a moment ago: the fd kept then, shared (no
+  // host call at all: reads are preads).
   const readOnly = (flags & O_ACCMODE) === O_RDONLY;
   if (readOnly) {
     const kept = s.keptFd(node);
-    if (kept >= 0) return new HostFd(addon().p9DupFd(kept));
+    if (kept) return new HostFd(kept.fd, kept.ref());
   }
   const from = s.walkFrom(node);
   const o = s.client.cloneOpen(from.fid, flags, from.names);
   if (o.fd < 0) return new P9Data(s.client, o.fid);
   s.client.clunkLater(o.fid);
-  if (readOnly) s.keepFd(node, addon().p9DupFd(o.fd));
+  if (readOnly) return new HostFd(o.fd, s.keepFd(node, o.fd).ref());
   return new HostFd(o.fd);
 }
 
@@ -103,7 +103,16 @@ export function openData(s: GoferSession, node: GoferNode, flags: number): FileD
 export function readdirAttrAll(s: GoferSession, dir: GoferNode, keep = true): DirentAttr[] {
   const at = performance.now();
   const from = s.walkFrom(dir);
-  const r = s.client.walkOpenReaddirAttr(from.fid, from.names, O_RDONLY | O_DIRECTORY);
+  let r;
+  if (from.names.length === 1) {
+    // A directory without a fid (from its parent's listing) gets one in the same round trip:
+    // what is listed here is usually opened or listed next (find, du), walking from it.
+    const k = s.client.walkKeepOpenReaddirAttr(from.fid, from.names[0], O_RDONLY | O_DIRECTORY);
+    s.adopt(dir, k.kept);
+    r = k;
+  } else {
+    r = s.client.walkOpenReaddirAttr(from.fid, from.names, O_RDONLY | O_DIRECTORY);
+  }
   try {
     const out = [...r.first];
     for (let eof = r.eof, ents = r.first; !eof && ents.length > 0;) {

@@ -33,7 +33,11 @@ export class GoferProcess {
   /** null if it could not be started: the socket then reads EOF, and requests fail EIO. */
   private readonly proc: NativeHelperProcess | null;
 
-  constructor(binary: string, trees: readonly GoferTree[], debugLog?: string) {
+  private connected = false;
+
+  /** connect: false leaves Tversion to connect(), so that the gofer's own start-up (exec,
+   *  confinement) overlaps with what the sentry does meanwhile. */
+  constructor(binary: string, trees: readonly GoferTree[], debugLog?: string, opts: { connect?: boolean } = {}) {
     const [mine, theirs] = addon().p9Socketpair();
     const args = ['--sock-fd', '3'];
     for (const t of trees) args.push('--tree', `${t.name}=${t.hostDir}${t.readOnly ? ':ro' : ''}`);
@@ -55,7 +59,14 @@ export class GoferProcess {
     // PROTOCOL.md: the gofer answers each request in order, so requests may be pipelined.
     const client = new Client(new SocketTransport(mine), { closeFd: (fd) => fs.closeSync(fd), inOrder: true, goferExtensions: true });
     this.session = new GoferSession(client, (fd) => fs.closeSync(fd));
-    client.version();
+    if (opts.connect !== false) this.connect();
+  }
+
+  /** Tversion, once: waits until the gofer serves. Before any other request. */
+  connect(): void {
+    if (this.connected) return;
+    this.connected = true;
+    this.session.client.version();
   }
 
   get pid(): number | undefined { return this.proc?.pid; }

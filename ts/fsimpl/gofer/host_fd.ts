@@ -1,6 +1,7 @@
 // HostFd: a host fd donated by the lower layer, shared by the open file that asked for it
 // and every mapping made from that file (each VMA holds it through MappingBacking.hold), so
-// the fd is closed once the description is released and the last VMA mapping it is gone.
+// the fd is closed once the description is released and the last VMA mapping it is gone (or,
+// for a read-only fd the session keeps for later opens, let go of: SharedFd).
 
 import * as fs from 'node:fs';
 import type { MappingBacking } from '../../mm/backing';
@@ -15,7 +16,8 @@ export class HostFd implements FileData {
   private mappers = 0;
   private closed = false;
 
-  constructor(readonly fd: number) {}
+  /** shared: the fd belongs to others too (a SharedFd): closing is letting go of it. */
+  constructor(readonly fd: number, private readonly shared: { unref(): void } | null = null) {}
 
   /** pread into dst; short only at EOF. */
   pread(dst: Uint8Array, offset: number): number {
@@ -90,6 +92,7 @@ export class HostFd implements FileData {
     if (!this.released || this.mappers > 0 || this.closed) return;
     // Once only: the number may belong to another file afterwards.
     this.closed = true;
+    if (this.shared) { this.shared.unref(); return; }
     try { fs.closeSync(this.fd); } catch { /* already closed */ }
   }
 }

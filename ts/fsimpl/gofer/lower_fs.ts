@@ -26,8 +26,9 @@ export interface LowerDirent {
 
 export interface LowerFS {
   readonly root: LowerNode;
-  /** The child name of dir, or null if there is none (never '.', '..' or a name with '/'). */
-  walk(dir: LowerNode, name: string): LowerNode | null;
+  /** The child name of dir, or null if there is none (never '.', '..' or a name with '/').
+   *  ahead: what the path walk looks up next (Inode.lookup). */
+  walk(dir: LowerNode, name: string, ahead?: readonly string[]): LowerNode | null;
   /** Fresh attributes of node. */
   getattr(node: LowerNode): Stat;
   readdir(dir: LowerNode): LowerDirent[];
@@ -37,5 +38,5 @@ export interface LowerFS {
   statfs(): Statfs;
   /** Does node's name still lead to node? (false: the host removed or replaced it; the
    *  overlay then looks the name up again). Absent: names are always current. */
-  revalidate?(node: LowerNode): boolean;
+  revalidate?(node: LowerNode, ahead?: readonly string[]): boolean;
 }

@@ -9,12 +9,16 @@
 // and asked again after that. Within the window nothing goes to the server: no round trip
 // per path component on a warm path. A stale name is checked against its parent's listing
 // when that is fresh, else walked again; a directory being scanned (its listing answered
-// lookups) is listed again rather than walked name by name (GoferLowerFS).
+// lookups) is listed again rather than walked name by name (GoferLowerFS). A lookup that
+// must ask the server while the path walk has more names to go (`ahead`, the resolver's
+// remaining components, last first) asks for all of them in one round trip (walkChain); the
+// steps are kept for that same walk only (the same `ahead` array) and answer its next
+// lookups and revalidations in order.
 
 import { SyscallError } from '../../kernel/syscall_error';
 import { EACCES, EIO, ENOENT, ENOTDIR, ESTALE } from '../../abi/linux/errno';
 import type { Stat } from '../../abi/linux/stat';
-import type { Attr, Client } from '../../p9/client';
+import type { Attr, Client, WalkStep } from '../../p9/client';
 import type { Qid } from '../../p9/wire';
 import type { DirentAttr } from '../../p9/messages';
 import { GETATTR_BASIC } from '../../p9/client';
@@ -29,6 +33,13 @@ const MAX_KEPT_FDS = 128;
 export const ATTR_TTL_MS = 100;
 /** Directories whose last listing (with attributes) is kept for lookups, most recent last. */
 const MAX_LISTINGS = 64;
+/** Names one walkChain asks for at most (the fids it holds until they are used). */
+const MAX_AHEAD = 16;
+
+/** Errnos with which a walk says "no such name here" (not a failure of the server). */
+function isMiss(errno: number): boolean {
+  return errno === ENOENT || errno === ENOTDIR || errno === EACCES;
+}
 
 export function statOfAttr(a: Attr): Stat {
   return {
@@ -40,6 +51,32 @@ export function statOfAttr(a: Attr): Stat {
 function attrOfEntry(e: DirentAttr): Attr {
   const a = e.attr!;
   return { ...a, valid: GETATTR_BASIC, qid: e.qid, btime: { sec: 0, nsec: 0 } };
+}
+
+/** A symlink's text as its directory's listing gave it (Rreaddirattr), trusted as its
+ *  attributes are: readlink() then needs no round trip. */
+function fromListing(n: GoferNode, e: DirentAttr, at: number): void {
+  if (e.target == null) return;
+  n.link = e.target;
+  n.linkAt = at;
+}
+
+/** A donated read-only host fd shared, without a dup, by the session (which keeps it for the
+ *  file's next opens) and each open file reading through it; closed when the last lets go. */
+export class SharedFd {
+  private refs = 1;
+
+  constructor(readonly fd: number, private readonly close: (fd: number) => void) {}
+
+  ref(): this {
+    this.refs++;
+    return this;
+  }
+
+  unref(): void {
+    if (this.refs <= 0) return;
+    if (--this.refs === 0) this.close(this.fd);
+  }
 }
 
 /** A file the session has walked to: its place (to walk to it again) and its fid, if held. */
@@ -85,12 +122,20 @@ export class GoferSession {
   private readonly lru = new Map<GoferNode, true>();
   /** Node -> a donated read-only fd of it, least recently used first. Reads use pread at
    *  explicit offsets, so every open may share the one description. */
-  private readonly kept = new Map<GoferNode, number>();
+  private readonly kept = new Map<GoferNode, SharedFd>();
   /** Directories holding a listing (keepListing), oldest first. */
   private readonly listings = new Set<GoferNode>();
   /** How long what the server said is trusted (ATTR_TTL_MS; tests that count round trips on
    *  a crowded host lengthen it). */
   ttlMs = ATTR_TTL_MS;
+  /** The steps of the last walkChain not used yet: the next is for aheadNames[aheadNext]
+   *  below aheadDir, for the path walk whose `ahead` array is aheadFor. */
+  private aheadSteps: WalkStep[] = [];
+  private aheadNames: string[] = [];
+  private aheadNext = 0;
+  private aheadDir: GoferNode | null = null;
+  private aheadFor: readonly string[] | null = null;
+  private aheadAt = 0;
 
   constructor(readonly client: Client, private readonly closeFd: (fd: number) => void = () => {}) {}
 
@@ -118,6 +163,13 @@ export class GoferSession {
     return w.fid;
   }
 
+  /** fid, a plain walk to node made along with another request, becomes node's own (or is let
+   *  go if node has one meanwhile). */
+  adopt(node: GoferNode, fid: number): void {
+    if (node.fid >= 0 || !node.parent) this.client.clunkLater(fid);
+    else this.hold(node, fid);
+  }
+
   private hold(node: GoferNode, fid: number): void {
     node.fid = fid;
     this.lru.set(node, true);
@@ -137,14 +189,27 @@ export class GoferSession {
     node.fid = -1;
   }
 
-  /** The child called name (walk + getattr in one round trip), or null if there is none. */
-  walk(dir: GoferNode, name: string): GoferNode | null {
+  /** The child called name (walk + getattr in one round trip), or null if there is none.
+   *  ahead: the names the path walk looks up next below it, last first (see the top). */
+  walk(dir: GoferNode, name: string, ahead?: readonly string[]): GoferNode | null {
+    const step = this.takeAhead(dir, name, ahead) ?? this.fetchAhead(dir, name, ahead);
+    if (step) {
+      if ('errno' in step) {
+        if (isMiss(step.errno)) return null;
+        throw new SyscallError(step.errno);
+      }
+      const node = new GoferNode(this, dir, name, statOfAttr(step.attr), step.attr.qid);
+      node.attrAt = this.aheadAt;
+      this.hold(node, step.fid);
+      this.aheadDir = node;
+      return node;
+    }
     let r;
     try { r = this.client.walkGetattr(this.fidOf(dir), [name]); } catch (e) {
       // A component that is not a directory reads as "no such entry" from here; so does a
       // host pseudo file system the gofer refuses to enter (EACCES: the sentry checked the
       // permissions itself before asking, and mounts its own /proc and /sys there).
-      if (e instanceof SyscallError && (e.errno === ENOENT || e.errno === ENOTDIR || e.errno === EACCES)) return null;
+      if (e instanceof SyscallError && isMiss(e.errno)) return null;
       throw e;
     }
     const node = new GoferNode(this, dir, name, statOfAttr(r.attr), r.attr.qid);
@@ -152,12 +217,64 @@ export class GoferSession {
     return node;
   }
 
+  /** The kept step for name below dir, if the same path walk fetched it and it is fresh. It
+   *  is used up unless peek (revalidate looks first: a step that does not confirm the node
+   *  is left for the lookup that follows). */
+  private takeAhead(dir: GoferNode, name: string, ahead: readonly string[] | undefined, peek = false): WalkStep | null {
+    if (ahead === undefined || ahead !== this.aheadFor || dir !== this.aheadDir) return null;
+    const i = this.aheadNext;
+    if (i >= this.aheadSteps.length || this.aheadNames[i] !== name) return null;
+    if (performance.now() - this.aheadAt >= this.ttlMs) return null;
+    if (!peek) this.aheadNext++;
+    return this.aheadSteps[i];
+  }
+
+  /** walkChain from dir through name and the plain names ahead (up to a '.' or '..', which
+   *  the resolver handles itself), keeping the steps after the first; the first step, or
+   *  null when there is nothing ahead (a plain walk does). */
+  private fetchAhead(dir: GoferNode, name: string, ahead: readonly string[] | undefined): WalkStep | null {
+    if (!ahead || ahead.length === 0 || !this.client.inOrder) return null;
+    const names = [name];
+    for (let i = ahead.length - 1; i >= 0 && names.length < MAX_AHEAD; i--) {
+      const n = ahead[i];
+      if (n === '.' || n === '..') break;
+      names.push(n);
+    }
+    if (names.length === 1) return null;
+    this.dropAhead();
+    const fid = this.fidOf(dir);
+    const at = performance.now();
+    const steps = this.client.walkChain(fid, names);
+    this.aheadSteps = steps;
+    this.aheadNames = names;
+    this.aheadNext = 1;
+    this.aheadDir = dir;
+    this.aheadFor = ahead;
+    this.aheadAt = at;
+    return steps[0];
+  }
+
+  /** Lets go of the fids of steps nobody used. */
+  private dropAhead(): void {
+    for (let i = this.aheadNext; i < this.aheadSteps.length; i++) {
+      const st = this.aheadSteps[i];
+      if ('fid' in st) this.client.clunkLater(st.fid);
+    }
+    this.aheadSteps = [];
+    this.aheadNames = [];
+    this.aheadNext = 0;
+    this.aheadDir = null;
+    this.aheadFor = null;
+  }
+
   /** walk(), answered from dir's listing while it is fresh (ATTR_TTL_MS, the same rule as for
    *  attributes): a name not in it is absent, a name in it is a node with the listed
    *  attributes and no fid yet (fidOf walks to it when a request needs one). For a tree the
    *  sandbox does not change itself (the overlay's lower layer): a writable file system's own
    *  changes would not be in the listing. */
-  walkListed(dir: GoferNode, name: string): GoferNode | null {
+  walkListed(dir: GoferNode, name: string, ahead?: readonly string[]): GoferNode | null {
+    // Steps this path walk fetched come first: they keep the following lookups in step.
+    if (this.takeAhead(dir, name, ahead, true)) return this.walk(dir, name, ahead);
     const listing = dir.listing;
     if (listing && performance.now() - dir.listingAt < this.ttlMs) {
       const e = listing.get(name);
@@ -166,10 +283,11 @@ export class GoferSession {
       if (e.attr) {
         const node = new GoferNode(this, dir, name, statOfAttr(attrOfEntry(e)), e.qid);
         node.attrAt = dir.listingAt;
+        fromListing(node, e, dir.listingAt);
         return node;
       }
     }
-    return this.walk(dir, name);
+    return this.walk(dir, name, ahead);
   }
 
   /** Keeps dir's listing for walkListed (at most MAX_LISTINGS directories keep theirs). */
@@ -232,9 +350,18 @@ export class GoferSession {
   /** d_revalidate for node: within ATTR_TTL_MS of its last check, yes; after, its name must
    *  still lead to the same file (qid path and type): as its parent's listing says when that
    *  is fresh (the lower layer), else as a new walk says (one round trip). */
-  revalidate(n: GoferNode): boolean {
-    if (!n.parent || performance.now() - n.attrAt < this.ttlMs) return true;
+  revalidate(n: GoferNode, ahead?: readonly string[]): boolean {
+    if (!n.parent) return true;
     const p = n.parent;
+    const step = this.takeAhead(p, n.name, ahead, true);
+    if (step) return this.revalidateFrom(n, step);
+    if (performance.now() - n.attrAt < this.ttlMs) return true;
+    const fetched = this.fetchAhead(p, n.name, ahead);
+    if (fetched) {
+      // fetchAhead used the step up; revalidateFrom takes it again if it confirms n.
+      this.aheadNext = 0;
+      return this.revalidateFrom(n, fetched);
+    }
     if (p.listing && p.listingAt > n.attrAt && performance.now() - p.listingAt < this.ttlMs) {
       const e = p.listing.get(n.name);
       p.listingHits++;
@@ -245,6 +372,7 @@ export class GoferSession {
         }
         n.setAttr(attrOfEntry(e));
         n.attrAt = p.listingAt;
+        fromListing(n, e, p.listingAt);
         return true;
       }
       if (!e) {
@@ -271,31 +399,56 @@ export class GoferSession {
     return true;
   }
 
-  /** A kept read-only fd of node (not a dup: the caller dups it), or -1. */
-  keptFd(node: GoferNode): number {
-    const fd = this.kept.get(node);
-    if (fd === undefined) return -1;
-    this.kept.delete(node);
-    this.kept.set(node, fd);
-    return fd;
-  }
-
-  keepFd(node: GoferNode, fd: number): void {
-    this.dropKeptFd(node);
-    this.kept.set(node, fd);
-    if (this.kept.size > MAX_KEPT_FDS) {
-      const [[old, oldFd]] = this.kept;
-      this.kept.delete(old);
-      this.closeFd(oldFd);
+  /** revalidate() by a step fetched ahead: one that confirms n is used up (n takes its fid);
+   *  any other is left for the lookup the VFS makes next. */
+  private revalidateFrom(n: GoferNode, step: WalkStep): boolean {
+    if ('errno' in step) {
+      if (!isMiss(step.errno) && step.errno !== ESTALE) throw new SyscallError(step.errno);
+      this.dropKeptFd(n);
+      return false;
     }
+    if (step.attr.qid.path !== n.qid.path || (step.attr.mode & 0o170000) !== (n.attr.mode & 0o170000)) {
+      this.dropKeptFd(n);
+      return false;
+    }
+    this.aheadNext++;
+    this.forget(n);
+    this.hold(n, step.fid);
+    n.setAttr(step.attr);
+    n.attrAt = this.aheadAt;
+    this.aheadDir = n;
+    return true;
   }
 
-  /** The file changed identity or went away: its kept fd is of no use. */
-  dropKeptFd(node: GoferNode): void {
-    const fd = this.kept.get(node);
-    if (fd === undefined) return;
+  /** The kept read-only fd of node, or null; the caller takes a reference (ref()). */
+  keptFd(node: GoferNode): SharedFd | null {
+    const k = this.kept.get(node);
+    if (k === undefined) return null;
     this.kept.delete(node);
-    this.closeFd(fd);
+    this.kept.set(node, k);
+    return k;
+  }
+
+  /** Keeps donated read-only fd for node's next opens; the session holds one reference. */
+  keepFd(node: GoferNode, fd: number): SharedFd {
+    this.dropKeptFd(node);
+    const k = new SharedFd(fd, this.closeFd);
+    this.kept.set(node, k);
+    if (this.kept.size > MAX_KEPT_FDS) {
+      const [[old, oldK]] = this.kept;
+      this.kept.delete(old);
+      oldK.unref();
+    }
+    return k;
+  }
+
+  /** The file changed identity or went away: its kept fd is of no use to later opens (the
+   *  open files using it keep it until they close). */
+  dropKeptFd(node: GoferNode): void {
+    const k = this.kept.get(node);
+    if (k === undefined) return;
+    this.kept.delete(node);
+    k.unref();
   }
 
   /** A fresh fid for node (a clone), for opening: the caller clunks it. */

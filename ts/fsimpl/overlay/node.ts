@@ -50,9 +50,9 @@ export class OverlayNode extends Inode {
 
   /** A name only the lower layer has is current while the lower layer says so (the host may
    *  change its tree); one with an upper inode is the overlay's own. */
-  override revalidate(): boolean {
+  override revalidate(ahead?: readonly string[]): boolean {
     if (this.upper || !this.lower) return true;
-    return this.fs.lower.revalidate?.(this.lower) ?? true;
+    return this.fs.lower.revalidate?.(this.lower, ahead) ?? true;
   }
 
   private get upperDir(): TmpfsDir | null {
@@ -88,13 +88,13 @@ export class OverlayNode extends Inode {
     return this.upper ? this.upper.readlink(t) : this.fs.lower.readlink(this.lower!);
   }
 
-  override lookup(name: string): Inode | null {
+  override lookup(name: string, ahead?: readonly string[]): Inode | null {
     const fs = this.fs;
     if (fs.isWhiteout(this.upperDir, name)) return null;
     const u = (this.upperDir?.lookup(name) ?? null) as TmpfsInode | null;
     let l: LowerNode | null = null;
     if (this.lower && !fs.isOpaque(this.upper) && (!u || u.isDir)) {
-      l = fs.lower.walk(this.lower, name);
+      l = fs.lower.walk(this.lower, name, ahead);
       // An upper directory merges only with a lower directory.
       if (l && u && (l.attr.mode & S_IFMT) !== S_IFDIR) l = null;
     }

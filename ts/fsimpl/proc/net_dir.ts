@@ -1,7 +1,8 @@
 // /proc/<pid>/net (and /proc/net, a link to self/net) and /proc/sys/net: what the sandbox's
 // one network namespace shows — the socket tables (net_sockets.ts), interfaces and routes
 // (net_dev.ts), counters (net_snmp.ts), and the sysctls programs read, each with the value
-// the stack really uses. Read-only: nothing here changes the stack.
+// the stack really uses. Read-only but for the few a root program may tune (tcp_timestamps,
+// the ICMP rate limits).
 
 import type { Kernel } from '../../kernel/kernel';
 import type { Inode } from '../../vfs/inode';
@@ -18,6 +19,7 @@ import { pingGroupRange } from '../../net/inet/icmp_socket';
 import { procNetTcp, procNetUdp, procNetUnix } from './net_sockets';
 import { KSysctl } from '../kernfs/sysctl_file';
 import { setTcpTimestamps, tcpTimestampsOf } from '../../tcpip/tcp/timestamps';
+import { icmpRateLimiterOf, type IcmpLimits } from '../../tcpip/icmp/ratelimit';
 import { fail } from '../../kernel/syscall_error';
 import { EINVAL } from '../../abi/linux/errno';
 
@@ -31,6 +33,30 @@ function parseSysctlInt(text: string, min: number, max: number): number {
 }
 import { procNetDev, procNetIfInet6, procNetIpv6Route, procNetRoute } from './net_dev';
 import { procNetNetstat, procNetSnmp, procNetSockstat, procNetSockstat6 } from './net_snmp';
+
+/** proc_dointvec's write: the first integer of the text (what follows a blank is ignored,
+ *  as the table holds one value), in [min, max], else EINVAL. */
+function parseFirstInt(text: string, min: number, max: number): number {
+  const m = /^\s*([+-]?\d+)(?:\s|$)/.exec(text);
+  if (!m) fail(EINVAL);
+  const v = Number(m[1]);
+  if (v < min || v > max) fail(EINVAL);
+  return v;
+}
+
+/** Milliseconds kept in jiffies (proc_dointvec_ms_jiffies, HZ 250 as Debian's and Ubuntu's
+ *  kernels): a value reads back rounded up to 4 ms. */
+const MS_PER_JIFFY = 4;
+
+/** A writable integer sysctl of the stack's ICMP rate limits. */
+function icmpLimit(fs: KernFS, kernel: Kernel, key: string, field: keyof IcmpLimits): KSysctl {
+  const limits = (): IcmpLimits => icmpRateLimiterOf(stackOf(kernel)).limits;
+  const ms = field === 'ratelimit' || field === 'ratelimit6';
+  return new KSysctl(fs, key, () => `${limits()[field]}\n`, (_t, text) => {
+    const v = parseFirstInt(text, field === 'ratemask' ? -0x8000_0000 : 0, 0x7fff_ffff);
+    limits()[field] = ms ? Math.ceil(v / MS_PER_JIFFY) * MS_PER_JIFFY : v;
+  });
+}
 
 export function netDir(fs: KernFS, kernel: Kernel, key: string): KDir {
   const file = (name: string, gen: () => string): KFile => new KFile(fs, `${key}/${name}`, gen);
@@ -85,12 +111,19 @@ export function sysNetDir(fs: KernFS, kernel: Kernel): KDir {
       tcp_keepalive_probes: file('ipv4/tcp_keepalive_probes', () => KEEPALIVE_DEFAULTS.cnt),
       tcp_timestamps: new KSysctl(fs, 'sys/net/ipv4/tcp_timestamps', () => `${tcpTimestampsOf(stackOf(kernel))}\n`,
         (_t, text) => setTcpTimestamps(stackOf(kernel), parseSysctlInt(text, 0, 255))),
+      icmp_ratelimit: icmpLimit(fs, kernel, 'sys/net/ipv4/icmp_ratelimit', 'ratelimit'),
+      icmp_ratemask: icmpLimit(fs, kernel, 'sys/net/ipv4/icmp_ratemask', 'ratemask'),
+      icmp_msgs_per_sec: icmpLimit(fs, kernel, 'sys/net/ipv4/icmp_msgs_per_sec', 'msgsPerSec'),
+      icmp_msgs_burst: icmpLimit(fs, kernel, 'sys/net/ipv4/icmp_msgs_burst', 'msgsBurst'),
       tcp_congestion_control: file('ipv4/tcp_congestion_control', () => 'reno'),
       tcp_available_congestion_control: file('ipv4/tcp_available_congestion_control', () => 'reno'),
       tcp_allowed_congestion_control: file('ipv4/tcp_allowed_congestion_control', () => 'reno'),
     })),
     ipv6: dir('ipv6', () => ({
       bindv6only: file('ipv6/bindv6only', () => 0),
+      icmp: dir('ipv6/icmp', () => ({
+        ratelimit: icmpLimit(fs, kernel, 'sys/net/ipv6/icmp/ratelimit', 'ratelimit6'),
+      })),
       conf: dir('ipv6/conf', () => {
         const names = ['all', 'default', ...netInterfaces(stackOf(kernel)).map((n) => n.name)];
         return Object.fromEntries(names.map((n) => [n, ipv6conf(n)]));

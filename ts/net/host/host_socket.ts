@@ -1,10 +1,11 @@
 // --network=host sockets (gVisor pkg/sentry/socket/hostinet): an AF_INET/AF_INET6 TCP or UDP
 // socket of the program is a host socket the sentry made on its behalf. ts/net/host owns the
 // host fd: every call is a non-blocking host call through the addon with arguments the
-// sentry rebuilt (addresses parsed and re-encoded, a fixed list of options and flags); a call
-// that would block waits on the host fd's readiness (polled with backoff) and retries. The
-// SOL_SOCKET options the program sets are kept by the socket layer and pushed to the host fd
-// before bind, connect and listen.
+// sentry rebuilt (addresses parsed and re-encoded, control messages walked and filtered
+// (host_cmsg.ts), an allowlist of options (host_opts.ts)); a call that would block waits for
+// the host fd's readiness, which the addon's epoll thread reports (host_watch.ts), and
+// retries. SOL_SOCKET options are kept by the socket layer and mirrored to the host fd as
+// they are set.
 
 import * as fs from 'node:fs';
 import type { Task } from '../../kernel/task';
@@ -13,46 +14,37 @@ import {
   EAGAIN, EINPROGRESS, EINVAL, ENOPROTOOPT, ENOTSUP as EOPNOTSUPP, EPIPE,
 } from '../../abi/linux/errno';
 import { O_NONBLOCK } from '../../abi/linux/fcntl';
-import { POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT } from '../../abi/linux/poll';
+import { POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, POLLPRI } from '../../abi/linux/poll';
 import { SIGPIPE } from '../../abi/linux/signal';
 import {
-  AF_INET, AF_INET6, AF_UNSPEC, MSG_DONTWAIT, MSG_EOR, MSG_MORE, MSG_NOSIGNAL, MSG_OOB, MSG_PEEK, MSG_TRUNC,
-  MSG_WAITALL, SHUT_RD, SHUT_RDWR, SOCK_STREAM, SOMAXCONN,
+  AF_INET, AF_INET6, AF_UNSPEC, MSG_DONTWAIT, MSG_EOR, MSG_ERRQUEUE, MSG_MORE, MSG_NOSIGNAL, MSG_OOB, MSG_PEEK,
+  MSG_TRUNC, MSG_WAITALL, SHUT_RD, SHUT_RDWR, SOCK_STREAM, SOMAXCONN,
 } from '../../abi/linux/socket';
 import { sendSignalToThread, userSigInfo } from '../../kernel/signals';
-import { pollWithBackoff } from '../../kernel/poll/backoff_waiter';
+import { sendSigurg } from '../../kernel/fasync';
 import type { ReadinessCallback } from '../../vfs/file_description';
 import { addon } from '../../native/addon';
 import { Socket, type RecvResult, type SendRequest, type UCred } from '../socket';
 import { SockOpts } from '../sockopt';
 import { Deadline } from '../sock_wait';
 import { buildInetAddr, familyOfRaw, parseInetAddr } from '../inet/sockaddr_in';
+import { hostRecvControl, hostSendControl } from './host_cmsg';
+import { hostOptAllowed, hostSolSocketName } from './host_opts';
+import { forgetHostFd, watchHostFd } from './host_watch';
 
 const SOL_SOCKET = 1;
 const SO_ERROR = 4;
+const SO_PRIORITY = 12;
 const SO_ACCEPTCONN = 30;
-const FIONREAD = 0x541b;
-/** SOL_SOCKET options pushed to the host fd: SO_REUSEADDR, SO_KEEPALIVE, SO_BROADCAST, SO_REUSEPORT. */
-const PUSHED_PLAIN = [2, 9, 6, 15];
-const SO_LINGER = 13;
-const IPPROTO_IP = 0, IPPROTO_TCP = 6, IPPROTO_IPV6 = 41;
-/** Options passed through per level (int-valued or read-only structs): TCP_NODELAY, MAXSEG,
- *  CORK, KEEPIDLE, KEEPINTVL, KEEPCNT, INFO (get), QUICKACK, USER_TIMEOUT, NOTSENT_LOWAT;
- *  IP_TOS, IP_TTL, IP_MULTICAST_TTL, IP_MULTICAST_LOOP; IPV6_UNICAST_HOPS, IPV6_V6ONLY,
- *  IPV6_TCLASS. */
-const PASSED = new Map<number, Set<number>>([
-  [IPPROTO_TCP, new Set([1, 2, 3, 4, 5, 6, 11, 12, 18, 25])],
-  [IPPROTO_IP, new Set([1, 2, 33, 34])],
-  [IPPROTO_IPV6, new Set([16, 26, 67])],
-]);
-const READ_ONLY = new Set([IPPROTO_TCP * 100 + 11]);
-const SEND_FLAGS = MSG_OOB | MSG_DONTWAIT | MSG_EOR | MSG_NOSIGNAL | MSG_MORE;
-const RECV_FLAGS = MSG_OOB | MSG_PEEK | MSG_TRUNC | MSG_DONTWAIT | MSG_WAITALL;
+const FIONREAD = 0x541b, TIOCOUTQ = 0x5411, SIOCATMARK = 0x8905, SIOCOUTQNSD = 0x894b;
+const RECV_FLAGS = MSG_OOB | MSG_PEEK | MSG_TRUNC | MSG_DONTWAIT | MSG_WAITALL | MSG_ERRQUEUE;
 const MAX_IO = 1 << 20;
-/** Event-loop turns, and at least how long, a waiter re-polls its host fd on before the
- *  backoff timers. */
-const SPIN_TURNS = 64;
-const SPIN_MS = 2;
+const MSG_CONFIRM = 0x800;
+/** The addon receives with it (no fd may leak); the program did not ask for it. */
+const MSG_CMSG_CLOEXEC = 0x40000000;
+const SEND_FLAGS = MSG_OOB | MSG_DONTWAIT | MSG_EOR | MSG_NOSIGNAL | MSG_MORE | MSG_CONFIRM;
+/** Room for the host's control messages: every kind a host socket can be asked for at once. */
+const CONTROL_ROOM = 4096;
 
 function check(r: number): number {
   if (r < 0) fail(-r);
@@ -62,6 +54,8 @@ function check(r: number): number {
 export class HostSocket extends Socket {
   readonly opts = new SockOpts();
   private closed = false;
+  /** While the socket has an owner: the watch that sends it SIGURG. */
+  private urgWatch: (() => void) | null = null;
 
   constructor(readonly hostFd: number, flags: number, family: number, type: number, protocol: number, uid: number, gid: number) {
     super(flags, family, type, protocol, uid, gid);
@@ -78,19 +72,11 @@ export class HostSocket extends Socket {
     return b;
   }
 
-  private pushOpts(): void {
-    const a = addon();
-    for (const name of PUSHED_PLAIN) {
-      const v = this.opts.plainValue(name);
-      if (v !== 0) a.hostSetsockopt(this.hostFd, SOL_SOCKET, name, int32(v));
-    }
-    if (this.opts.linger.on) {
-      const l = new Uint8Array(8);
-      const dv = new DataView(l.buffer);
-      dv.setInt32(0, 1, true);
-      dv.setInt32(4, this.opts.linger.secs, true);
-      a.hostSetsockopt(this.hostFd, SOL_SOCKET, SO_LINGER, l);
-    }
+  override solSocketSet(name: number, val: Uint8Array): void {
+    const host = hostSolSocketName(name);
+    // A priority above 6 needs CAP_NET_ADMIN on the host: it stays the sandbox's.
+    if (host < 0 || (name === SO_PRIORITY && val.length >= 4 && new DataView(val.buffer, val.byteOffset, 4).getInt32(0, true) > 6)) return;
+    check(addon().hostSetsockopt(this.hostFd, SOL_SOCKET, host, val));
   }
 
   private deadline(rcv: boolean, dontwait: boolean): Deadline {
@@ -98,18 +84,16 @@ export class HostSocket extends Socket {
   }
 
   private waitFor(t: Task, dl: Deadline, events: number): Promise<void> {
-    return dl.wait(t, (wake) => this.addWaiter(events, wake));
+    return dl.wait(t, (wake) => watchHostFd(this.hostFd, events, wake));
   }
 
   bind(_t: Task, raw: Uint8Array): void {
     const b = this.hostAddr(raw, true);
-    this.pushOpts();
     check(addon().hostBindConnect(this.hostFd, b, false));
   }
 
   listen(_t: Task, backlog: number): void {
     if (this.type !== SOCK_STREAM) fail(EOPNOTSUPP);
-    this.pushOpts();
     check(addon().hostListen(this.hostFd, Math.max(0, Math.min(backlog, SOMAXCONN))));
   }
 
@@ -135,7 +119,6 @@ export class HostSocket extends Socket {
       b = new Uint8Array(16);
     } else {
       b = this.hostAddr(raw, false);
-      this.pushOpts();
     }
     const r = addon().hostBindConnect(this.hostFd, b, true);
     if (r >= 0) return 0;
@@ -171,23 +154,24 @@ export class HostSocket extends Socket {
   }
 
   sendmsg(t: Task, req: SendRequest): number | Promise<number> {
-    if (req.rights || req.creds) fail(EINVAL);
     const addr = req.addr && req.addr.length > 0 ? this.hostAddr(req.addr, false) : new Uint8Array(0);
-    return this.sendFrom(t, req, addr, 0, this.deadline(false, (req.flags & MSG_DONTWAIT) !== 0));
+    const control = hostSendControl(req.control ?? null, this.family, this.type);
+    return this.sendFrom(t, req, addr, control, 0, this.deadline(false, (req.flags & MSG_DONTWAIT) !== 0));
   }
 
-  private sendFrom(t: Task, req: SendRequest, addr: Uint8Array, sent: number, dl: Deadline): number | Promise<number> {
+  private sendFrom(t: Task, req: SendRequest, addr: Uint8Array, control: Uint8Array, sent: number, dl: Deadline): number | Promise<number> {
     const flags = req.flags & SEND_FLAGS;
     for (;;) {
       const chunk = req.data.subarray(sent, Math.min(req.data.length, sent + (this.type === SOCK_STREAM ? MAX_IO : req.data.length)));
-      const r = addon().hostSendto(this.hostFd, chunk, flags & ~(MSG_DONTWAIT | MSG_NOSIGNAL), addr);
+      // The control messages go with the first bytes only.
+      const r = addon().hostSendmsg(this.hostFd, chunk, flags & ~(MSG_DONTWAIT | MSG_NOSIGNAL), addr, sent === 0 ? control : NONE);
       if (r >= 0) {
         sent += r;
         if (this.type !== SOCK_STREAM || sent >= req.data.length) return sent;
         continue;
       }
       if (-r === EAGAIN && !dl.nonblocking) {
-        return this.waitFor(t, dl, POLLOUT).then(() => this.sendFrom(t, req, addr, sent, dl),
+        return this.waitFor(t, dl, POLLOUT).then(() => this.sendFrom(t, req, addr, control, sent, dl),
           (e: unknown) => { if (sent > 0) return sent; throw e; });
       }
       if (sent > 0) return sent;
@@ -197,6 +181,8 @@ export class HostSocket extends Socket {
   }
 
   recvmsg(t: Task, max: number, flags: number): RecvResult | Promise<RecvResult> {
+    // The error queue never waits (ip_recv_error).
+    if (flags & MSG_ERRQUEUE) flags |= MSG_DONTWAIT;
     return this.recvInto(t, Math.min(max, MAX_IO), null, flags & RECV_FLAGS, 0, this.deadline(true, (flags & MSG_DONTWAIT) !== 0));
   }
 
@@ -204,24 +190,26 @@ export class HostSocket extends Socket {
    *  next datagram, or the stream's queued bytes): no megabyte zeroed for a 64-byte answer. */
   private recvInto(t: Task, max: number, buffer: Uint8Array | null, flags: number, got: number, dl: Deadline): RecvResult | Promise<RecvResult> {
     const from = new Uint8Array(128);
-    const meta = new Int32Array(2);
+    const meta = new Int32Array(3);
+    const control = new Uint8Array(CONTROL_ROOM);
     let buf = buffer;
     for (;;) {
       if (buf === null) {
-        const avail = addon().hostFionread(this.hostFd);
+        const avail = flags & MSG_ERRQUEUE ? 0 : addon().hostSockIoctl(this.hostFd, FIONREAD);
         // Nothing queued yet (or a zero-length datagram): room for any datagram that may
         // land before the call, so none is cut short by a race.
         buf = new Uint8Array(flags & MSG_WAITALL ? max : Math.min(max, avail > 0 ? avail : 65536));
       }
       const b = buf;
-      const r = addon().hostRecvfrom(this.hostFd, b.subarray(got), flags & ~(MSG_DONTWAIT | MSG_WAITALL), from, meta);
+      const r = addon().hostRecvmsg(this.hostFd, b.subarray(got), flags & ~(MSG_DONTWAIT | MSG_WAITALL), from, control, meta);
       if (r >= 0) {
         const stream = this.type === SOCK_STREAM;
         if (stream && (flags & MSG_WAITALL) && r > 0 && got + r < b.length) { got += r; continue; }
         const n = stream ? got + r : r;
+        const errq = (flags & MSG_ERRQUEUE) !== 0;
         return {
-          n, data: b.subarray(0, Math.min(n, b.length)), from: meta[0] > 0 && !stream ? from.slice(0, meta[0]) : null,
-          rights: null, creds: null, flags: meta[1],
+          n, data: b.subarray(0, Math.min(n, b.length)), from: meta[0] > 0 && (!stream || errq) ? from.slice(0, Math.min(meta[0], from.length)) : null,
+          rights: null, creds: null, flags: meta[1] & ~MSG_CMSG_CLOEXEC, cmsgs: meta[2] > 0 ? hostRecvControl(control, meta[2]) : undefined,
         };
       }
       if (-r === EAGAIN && !dl.nonblocking) {
@@ -246,16 +234,15 @@ export class HostSocket extends Socket {
   }
 
   override getsockoptProto(_t: Task, level: number, name: number, len: number): Uint8Array {
-    if (!PASSED.get(level)?.has(name)) fail(ENOPROTOOPT);
+    if (!hostOptAllowed(level, name, false)) fail(ENOPROTOOPT);
     const out = new Uint8Array(Math.max(4, Math.min(len, 256)));
     const n = check(addon().hostGetsockopt(this.hostFd, level, name, out));
     return out.slice(0, n);
   }
 
   override setsockoptProto(_t: Task, level: number, name: number, val: Uint8Array): void {
-    if (!PASSED.get(level)?.has(name) || READ_ONLY.has(level * 100 + name)) fail(ENOPROTOOPT);
-    if (val.length < 4) fail(EINVAL);
-    check(addon().hostSetsockopt(this.hostFd, level, name, val.subarray(0, 4)));
+    if (!hostOptAllowed(level, name, true)) fail(ENOPROTOOPT);
+    check(addon().hostSetsockopt(this.hostFd, level, name, val));
   }
 
   peerCred(): UCred | null { return null; }
@@ -277,41 +264,28 @@ export class HostSocket extends Socket {
     return rev < 0 || rev & POLLNVAL ? POLLERR : rev;
   }
 
-  /** The host cannot tell the sentry when the fd is ready: re-poll it, first on the next
-   *  few turns of the event loop (an answer to a request usually comes within them), then
-   *  on the backoff timers every host fd uses. */
+  /** send_sigurg for a host stream: the owner gets SIGURG when urgent data appears (POLLPRI
+   *  rises; data edges are watched too, so its fall is seen before the next rise). */
+  override ownerChanged(t: Task, owned: boolean): void {
+    this.urgWatch?.();
+    this.urgWatch = null;
+    if (!owned || this.type !== SOCK_STREAM || this.closed) return;
+    const k = t.kernel;
+    let pri = (this.readiness(POLLPRI) & POLLPRI) !== 0;
+    this.urgWatch = watchHostFd(this.hostFd, POLLIN | POLLPRI, () => {
+      const now = (this.readiness(POLLPRI) & POLLPRI) !== 0;
+      if (now && !pri) sendSigurg(k, this);
+      pri = now;
+    }, true);
+  }
+
   override addWaiter(mask: number, cb: ReadinessCallback): () => void {
-    const all = mask | POLLERR | POLLHUP;
-    let undo: (() => void) | null = null;
-    let turns = 0;
-    const since = performance.now();
-    let imm: NodeJS.Immediate | null = null;
-    let cancelled = false;
-    const backoff = (): void => { imm = null; if (!cancelled) undo = pollWithBackoff(() => this.readiness(all), all, cb); };
-    const spin = (): void => {
-      imm = null;
-      if (cancelled) return;
-      if (this.readiness(all) & all) {
-        cb();
-        // Still subscribed (an epoll interest): go on watching at the slower pace.
-        if (!cancelled) imm = setImmediate(backoff);
-        return;
-      }
-      imm = ++turns < SPIN_TURNS || performance.now() - since < SPIN_MS ? setImmediate(spin) : setImmediate(backoff);
-    };
-    imm = setImmediate(spin);
-    return () => {
-      cancelled = true;
-      if (imm !== null) clearImmediate(imm);
-      imm = null;
-      undo?.();
-      undo = null;
-    };
+    return watchHostFd(this.hostFd, mask, cb);
   }
 
   override ioctl(t: Task, cmd: number, arg: number): number {
-    if (cmd === FIONREAD) {
-      t.mm.writeI32(arg, check(addon().hostFionread(this.hostFd)));
+    if (cmd === FIONREAD || cmd === TIOCOUTQ || cmd === SIOCATMARK || cmd === SIOCOUTQNSD) {
+      t.mm.writeI32(arg, check(addon().hostSockIoctl(this.hostFd, cmd)));
       return 0;
     }
     return super.ioctl(t, cmd, arg) as number;
@@ -320,17 +294,14 @@ export class HostSocket extends Socket {
   override release(): void {
     if (this.closed) return;
     this.closed = true;
-    // SO_LINGER set after connect still decides how the close goes.
-    this.pushOpts();
+    this.urgWatch?.();
+    this.urgWatch = null;
+    forgetHostFd(this.hostFd);
     try { fs.closeSync(this.hostFd); } catch { /* already gone */ }
   }
 }
 
-function int32(v: number): Uint8Array {
-  const b = new Uint8Array(4);
-  new DataView(b.buffer).setInt32(0, v, true);
-  return b;
-}
+const NONE = new Uint8Array(0);
 
 /** socket(2) for a host-network sandbox: the family, type and protocol are checked by the
  *  caller (inet/create.ts) before the host sees them. */

@@ -22,6 +22,7 @@ import { ICMPV6_ECHO_REQUEST, ICMP_ECHO, IcmpEndpoint, identInUse } from '../../
 import { InetSocket } from './inet_socket';
 import { intOf, ints } from './inet_opts';
 import { buildInetAddr, familyOfRaw, parseInetAddr } from './sockaddr_in';
+import { checkDatagramPmtu } from './pmtu_opts';
 import { recvErrQueue, syncRecverr } from './recverr';
 
 export const IPPROTO_ICMP = 1;
@@ -147,6 +148,9 @@ export class IcmpSocket extends InetSocket {
     }
     if (dst.length === 4 && dst[3] === 255 && this.opts.plainValue(6 /* SO_BROADCAST */) === 0) fail(EACCES);
     const src = this.sourceFor(dst, this.ep.local);
+    // An echo header is as long as a UDP one: the same size rule. The report's port is the
+    // flow's: none for IPv4 (inet_dport), the ICMPv6 type and code (fl6_icmp_type) for IPv6.
+    checkDatagramPmtu(this.stack, this.inet, dst, dst.length === 16 ? (data[0] << 8) | data[1] : 0, data.length - ICMP_HDR, this.ep);
     // sock_alloc_send_skb: a pending error (an ICMP error report) fails the send first.
     const err = this.takeError();
     if (err) fail(err);

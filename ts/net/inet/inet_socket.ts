@@ -21,6 +21,7 @@ import type { Binding } from '../../tcpip/ports';
 import type { Stack } from '../../tcpip/stack';
 import { IPPROTO_IP, IPPROTO_IPV6, InetOpts, getIpOpt, getIpv6Opt, setIpOpt, setIpv6Opt } from './inet_opts';
 import { parseInetAddr, type InetAddr } from './sockaddr_in';
+import { checkPmtuOpt, getPmtuOpt } from './pmtu_opts';
 
 const CAP_NET_BIND_SERVICE = 10;
 /** Ports below this need CAP_NET_BIND_SERVICE (net.ipv4.ip_unprivileged_port_start). */
@@ -114,12 +115,15 @@ export abstract class InetSocket extends Socket {
   }
 
   override getsockoptProto(_t: Task, level: number, name: number, _len: number): Uint8Array {
+    const mtu = getPmtuOpt(this, level, name);
+    if (mtu) return mtu;
     if (level === IPPROTO_IP) return getIpOpt(this.inet, name);
     if (level === IPPROTO_IPV6 && this.v6family) return getIpv6Opt(this.inet, name);
     return this.getsockoptTransport(level, name);
   }
 
   override setsockoptProto(_t: Task, level: number, name: number, val: Uint8Array): void {
+    checkPmtuOpt(level, name, val);
     if (level === IPPROTO_IP) { setIpOpt(this.inet, name, val, this.type === SOCK_STREAM); this.optionsChanged(); return; }
     if (level === IPPROTO_IPV6 && this.v6family) { setIpv6Opt(this.inet, name, val, this.bound); this.optionsChanged(); return; }
     this.setsockoptTransport(level, name, val);

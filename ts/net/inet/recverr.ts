@@ -29,6 +29,8 @@ export function syncRecverr(q: ErrQueue, o: InetOpts): void {
   q.recverr6 = on6;
   q.pmtuDont4 = o.plain.get(`ip${IP_MTU_DISCOVER}`) === PMTUDISC_DONT;
   q.pmtuDont6 = o.plain.get(`ip6${IPV6_MTU_DISCOVER}`) === PMTUDISC_DONT;
+  q.pmtuIgnore4 = (o.plain.get(`ip${IP_MTU_DISCOVER}`) ?? 0) >= 4;
+  q.pmtuIgnore6 = (o.plain.get(`ip6${IPV6_MTU_DISCOVER}`) ?? 0) >= 4;
 }
 
 /** recvmsg(MSG_ERRQUEUE) on a socket of family with room for max bytes; setErr gets the

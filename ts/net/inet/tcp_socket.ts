@@ -8,7 +8,7 @@
 import type { Task } from '../../kernel/task';
 import { SyscallError, fail } from '../../kernel/syscall_error';
 import {
-  EADDRNOTAVAIL, EAGAIN, EALREADY, ECONNABORTED, EINPROGRESS, EINVAL, EISCONN, ENOENT, ENOPROTOOPT, ENOTCONN, ENOTSUP as EOPNOTSUPP,
+  EADDRNOTAVAIL, EAGAIN, EALREADY, EFAULT, ECONNABORTED, EINPROGRESS, EINVAL, EISCONN, ENOENT, ENOPROTOOPT, ENOTCONN, ENOTSUP as EOPNOTSUPP,
   ENOTTY, EPIPE, ENETUNREACH,
 } from '../../abi/linux/errno';
 import { POLLERR, POLLHUP, POLLIN, POLLOUT, POLLPRI, POLLRDHUP, POLLRDNORM, POLLWRNORM } from '../../abi/linux/poll';
@@ -23,6 +23,7 @@ import type { Deadline } from '../sock_wait';
 import type { Stack } from '../../tcpip/stack';
 import { AUTO_BUF, RCV_SHUTDOWN, SEND_SHUTDOWN, TcpEndpoint } from '../../tcpip/tcp/endpoint';
 import { TCPS } from '../../tcpip/tcp/states';
+import { seqAdd } from '../../tcpip/tcp/seqnum';
 import { InetSocket } from './inet_socket';
 import { IPPROTO_TCP, intOf, ints } from './inet_opts';
 import { buildInetAddr, familyOfRaw, parseInetAddr } from './sockaddr_in';
@@ -30,6 +31,12 @@ import { tcpInfo } from './tcp_info';
 import { IPV6_RECVERR, IP_RECVERR, recvErrQueue } from './recverr';
 import type { Kernel } from '../../kernel/kernel';
 import { sendSigurg } from '../../kernel/fasync';
+import type { IOVec } from '../../syscalls/linux/user_io';
+import {
+  bufferSink, bufferSource, copySink, discardSink, userSink, userSource, type RecvSink, type SendSource,
+} from './stream_copy';
+
+const EMPTY = new Uint8Array(0);
 
 /** ioctl SIOCATMARK: whether the next byte read is the urgent mark. */
 const SIOCATMARK = 0x8905;
@@ -188,12 +195,24 @@ export class TcpSocket extends InetSocket {
     const src = this.sourceFor(dst, ep.local);
     ep.v6 = dst.length === 16;
     if (ep.lport === 0) {
-      const b = { v4: !ep.v6, v6: ep.v6, addr: src, reuseAddr: false, reusePort: false, uid: t.creds.euid, listening: () => false };
+      // inet_hash_connect: the port carries the socket's SO_REUSEADDR/SO_REUSEPORT (sk_reuse),
+      // which its TIME_WAIT will still have for a later bind.
+      const b = {
+        v4: !ep.v6, v6: ep.v6, addr: src, reuseAddr: this.opts.plainValue(2 /* SO_REUSEADDR */) !== 0,
+        reusePort: this.opts.plainValue(15 /* SO_REUSEPORT */) !== 0, uid: t.creds.euid, listening: () => false,
+      };
       ep.lport = this.reserve(this.stack.tcpPorts, 0, b, ep);
       ep.binding = b;
-    } else if (this.stack.connExists(src, ep.lport, dst, a.port)) {
-      // __inet_hash_connect: the 4-tuple from this bound port is taken.
-      fail(EADDRNOTAVAIL);
+    } else {
+      const old = this.stack.connOf(src, ep.lport, dst, a.port);
+      if (old) {
+        // __inet_check_established: the 4-tuple from this bound port is taken — unless by a
+        // TIME_WAIT that used timestamps (tcp_twsk_unique; an explicitly bound port needs no
+        // tcp_tw_reuse): the new connection takes its place, its ISN past the old sequence space.
+        if (old.state !== TCPS.TIME_WAIT || !old.ts.ok || old.ts.recentAt === 0) fail(EADDRNOTAVAIL);
+        this.stack.twIsn = (seqAdd(old.sndNxt, 65535 + 2) >>> 0) || 1;
+        old.destroy();
+      }
     }
     ep.local = src.slice();
     ep.remote = dst.slice();
@@ -306,19 +325,34 @@ export class TcpSocket extends InetSocket {
   }
 
   sendmsg(t: Task, req: SendRequest): number | Promise<number> {
-    this.syncBuffers();
-    return this.sendFrom(t, req, 0, this.sndDeadline((req.flags & MSG_DONTWAIT) !== 0));
+    return this.sendSource(t, bufferSource(req.data), req.flags);
   }
 
-  private sendFrom(t: Task, req: SendRequest, sent: number, dl: Deadline): number | Promise<number> {
-    const data = req.data;
+  /** sendmsg from the application's iovecs (the syscall layer's one-copy path). */
+  override sendUser(t: Task, iovs: readonly IOVec[], req: SendRequest): number | Promise<number> {
+    let total = 0;
+    for (const v of iovs) total += v.len;
+    return this.sendSource(t, userSource(t, iovs, total), req.flags);
+  }
+
+  override writeDirect(t: Task, ranges: readonly IOVec[], _offset: number): number | Promise<number> {
+    return this.sendUser(t, ranges, { data: EMPTY, addr: null, rights: null, creds: null, flags: 0 });
+  }
+
+  private sendSource(t: Task, src: SendSource, flags: number): number | Promise<number> {
+    this.syncBuffers();
+    return this.sendFrom(t, src, flags, 0, this.sndDeadline((flags & MSG_DONTWAIT) !== 0));
+  }
+
+  /** tcp_sendmsg's loop: wait for room, copy what fits straight into the send queue, send. */
+  private sendFrom(t: Task, src: SendSource, flags: number, sent: number, dl: Deadline): number | Promise<number> {
     for (;;) {
       const ep = this.ep;
-      if (ep.err || (ep.shutdownBits & SEND_SHUTDOWN)) return this.pipeErr(t, req.flags, sent);
+      if (ep.err || (ep.shutdownBits & SEND_SHUTDOWN)) return this.pipeErr(t, flags, sent);
       const s = ep.state;
       const connecting = s === TCPS.SYN_SENT || s === TCPS.SYN_RECV;
-      if (!connecting && s !== TCPS.ESTABLISHED && s !== TCPS.CLOSE_WAIT) return this.pipeErr(t, req.flags, sent);
-      if (sent === data.length) return sent;
+      if (!connecting && s !== TCPS.ESTABLISHED && s !== TCPS.CLOSE_WAIT) return this.pipeErr(t, flags, sent);
+      if (sent === src.length) return sent;
       const room = connecting ? 0 : ep.sndSpace;
       if (room === 0) {
         if (dl.nonblocking) {
@@ -326,25 +360,62 @@ export class TcpSocket extends InetSocket {
           fail(EAGAIN);
         }
         return dl.wait(t, (wake) => this.queue.subscribe(POLLOUT, wake)).then(
-          () => this.sendFrom(t, req, sent, dl),
+          () => this.sendFrom(t, src, flags, sent, dl),
           (e: unknown) => { if (sent > 0) return sent; throw e; },
         );
       }
-      const n = Math.min(room, data.length - sent);
-      ep.enqueue(data.subarray(sent, sent + n));
+      const want = Math.min(room, src.length - sent);
+      const n = ep.enqueueFrom(want, src.fill);
       sent += n;
-      if (req.flags & MSG_OOB) ep.urg.mark();
-      ep.output();
-      this.stack.flush();
+      if (n > 0) {
+        if (flags & MSG_OOB) ep.urg.mark();
+        ep.output();
+        this.stack.flush();
+      }
+      if (n < want) {
+        // A fault: what was copied before it is sent (tcp_sendmsg's do_fault).
+        if (sent === 0) fail(EFAULT);
+        return sent;
+      }
     }
   }
 
   recvmsg(t: Task, max: number, flags: number): RecvResult | Promise<RecvResult> {
+    if (flags & (MSG_ERRQUEUE | MSG_OOB)) return this.recvSpecial(max, flags);
+    const copy = flags & MSG_TRUNC ? null : copySink();
+    const r = this.recvTo(t, max, flags, copy ?? discardSink());
+    const res = (n: number): RecvResult => ({ n, data: copy ? copy.result() : EMPTY, from: null, rights: null, creds: null, flags: 0 });
+    return r instanceof Promise ? r.then(res) : res(r);
+  }
+
+  /** recvmsg into the application's iovecs (the syscall layer's one-copy path). */
+  override recvUser(t: Task, iovs: readonly IOVec[], flags: number): RecvResult | Promise<RecvResult> {
+    let max = 0;
+    for (const v of iovs) max += v.len;
+    if (flags & (MSG_ERRQUEUE | MSG_OOB)) return this.recvSpecial(max, flags);
+    const r = this.recvTo(t, max, flags, flags & MSG_TRUNC ? discardSink() : userSink(t, iovs));
+    const res = (n: number): RecvResult => ({ n, data: EMPTY, from: null, rights: null, creds: null, flags: 0 });
+    return r instanceof Promise ? r.then(res) : res(r);
+  }
+
+  override readDirect(t: Task, ranges: readonly IOVec[], _offset: number): number | Promise<number> {
+    if (this.ep.state === TCPS.LISTEN) fail(ENOTCONN);
+    let max = 0;
+    for (const v of ranges) max += v.len;
+    const target = Math.max(1, Math.min(this.opts.rcvlowat, max));
+    return this.gather(t, max, 0, target, userSink(t, ranges), 0, this.rcvDeadline(false));
+  }
+
+  private recvSpecial(max: number, flags: number): RecvResult {
     if (flags & MSG_ERRQUEUE) return recvErrQueue(this.ep.errQueue, this.family, max, (e) => { this.ep.err = e; });
     if (this.ep.state === TCPS.LISTEN) fail(ENOTCONN);
-    if (flags & MSG_OOB) return this.recvUrgent(max, flags);
+    return this.recvUrgent(max, flags);
+  }
+
+  private recvTo(t: Task, max: number, flags: number, sink: RecvSink): number | Promise<number> {
+    if (this.ep.state === TCPS.LISTEN) fail(ENOTCONN);
     const target = flags & MSG_WAITALL ? max : Math.max(1, Math.min(this.opts.rcvlowat, max));
-    return this.gather(t, max, flags, target, [], null, 0, this.rcvDeadline((flags & MSG_DONTWAIT) !== 0));
+    return this.gather(t, max, flags, target, sink, 0, this.rcvDeadline((flags & MSG_DONTWAIT) !== 0));
   }
 
   /** tcp_recv_urg: the urgent byte, never a wait. */
@@ -354,7 +425,7 @@ export class TcpSocket extends InetSocket {
     if (c === 'inval') fail(EINVAL);
     if (ep.state === TCPS.CLOSE && !ep.finReceived && c === 'notyet') fail(ENOTCONN);
     if (c === 'notyet') {
-      if (ep.state === TCPS.CLOSE || (ep.shutdownBits & RCV_SHUTDOWN)) return done([], null, 0);
+      if (ep.state === TCPS.CLOSE || (ep.shutdownBits & RCV_SHUTDOWN)) return { n: 0, data: EMPTY, from: null, rights: null, creds: null, flags: 0 };
       fail(EAGAIN);
     }
     if (max === 0) return { n: 0, data: new Uint8Array(0), from: null, rights: null, creds: null, flags: MSG_OOB | MSG_TRUNC };
@@ -362,11 +433,12 @@ export class TcpSocket extends InetSocket {
     return { n: 1, data, from: null, rights: null, creds: null, flags: MSG_OOB };
   }
 
-  /** tcp_recvmsg's loop: data goes into `into` when given (read: no buffer of our own),
-   *  else into parts. Urgent data: reads stop at the mark; out of line, the urgent byte is
-   *  skipped (urgent.ts). */
-  private gather(t: Task, max: number, flags: number, target: number, parts: Uint8Array[], into: Uint8Array | null,
-    copied: number, dl: Deadline): RecvResult | Promise<RecvResult> {
+  /** tcp_recvmsg's loop: data goes to the sink (application memory for reads and recvmsg:
+   *  the one copy). Urgent data: reads stop at the mark; out of line, the urgent byte is
+   *  skipped (urgent.ts). A fault ends the read: the bytes before it are the count, EFAULT
+   *  if there are none. */
+  private gather(t: Task, max: number, flags: number, target: number, sink: RecvSink, copied: number,
+    dl: Deadline): number | Promise<number> {
     const peek = (flags & MSG_PEEK) !== 0;
     for (;;) {
       const ep = this.ep;
@@ -382,18 +454,15 @@ export class TcpSocket extends InetSocket {
         const end = Math.min(max, until > 0 ? copied + until : max);
         if (skip) {
           // A peek at the mark looks past the urgent byte.
-          const d = ep.read(end - copied + 1, true).subarray(1);
-          if (into) into.set(d, copied);
-          else parts.push(d);
-          copied += d.length;
-        } else if (into) {
-          copied += ep.readInto(into.subarray(copied, end), peek);
+          copied += sink.put(ep.read(end - copied + 1, true).subarray(1));
         } else {
-          const d = ep.read(end - copied, peek);
-          parts.push(d);
-          copied += d.length;
+          copied += ep.readTo(end - copied, peek, (v) => sink.put(v));
         }
         if (!peek) { ep.urg.consumed(); this.stack.flush(); }
+        if (sink.faulted) {
+          if (copied === 0) fail(EFAULT);
+          break;
+        }
         continue;
       }
       if (copied >= target || (peek && copied > 0)) break;
@@ -410,18 +479,17 @@ export class TcpSocket extends InetSocket {
         fail(EAGAIN);
       }
       return dl.wait(t, (wake) => this.queue.subscribe(POLLIN | POLLRDHUP, wake)).then(
-        () => this.gather(t, max, flags, target, parts, into, copied, dl),
-        (e: unknown) => { if (copied > 0) return done(parts, into, copied); throw e; },
+        () => this.gather(t, max, flags, target, sink, copied, dl),
+        (e: unknown) => { if (copied > 0) return copied; throw e; },
       );
     }
-    return done(parts, into, copied);
+    return copied;
   }
 
   override read(t: Task, dst: Uint8Array, _offset: number): number | Promise<number> {
     if (this.ep.state === TCPS.LISTEN) fail(ENOTCONN);
     const target = Math.max(1, Math.min(this.opts.rcvlowat, dst.length));
-    const r = this.gather(t, dst.length, 0, target, [], dst, 0, this.rcvDeadline(false));
-    return r instanceof Promise ? r.then((x) => x.n) : r.n;
+    return this.gather(t, dst.length, 0, target, bufferSink(dst), 0, this.rcvDeadline(false));
   }
 
   override write(t: Task, src: Uint8Array, _offset: number): number | Promise<number> {
@@ -558,16 +626,3 @@ export class TcpSocket extends InetSocket {
     this.notify(POLLIN | POLLOUT | POLLHUP | POLLERR);
   }
 }
-
-function done(parts: Uint8Array[], into: Uint8Array | null, n: number): RecvResult {
-  let data: Uint8Array;
-  if (into) data = into.subarray(0, n);
-  else if (parts.length === 1) data = parts[0];
-  else {
-    data = new Uint8Array(n);
-    let at = 0;
-    for (const p of parts) { data.set(p, at); at += p.length; }
-  }
-  return { n, data, from: null, rights: null, creds: null, flags: 0 };
-}
-

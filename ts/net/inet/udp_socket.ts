@@ -24,6 +24,7 @@ import { UdpEndpoint } from '../../tcpip/udp/endpoint';
 import { InetSocket } from './inet_socket';
 import { IPPROTO_UDP, intOf, ints } from './inet_opts';
 import { buildInetAddr, familyOfRaw, parseInetAddr } from './sockaddr_in';
+import { checkDatagramPmtu } from './pmtu_opts';
 import { recvErrQueue, syncRecverr } from './recverr';
 import { ENOPROTOOPT } from '../../abi/linux/errno';
 
@@ -144,6 +145,7 @@ export class UdpSocket extends InetSocket {
       fail(EPIPE);
     }
     if (req.data.length > this.stack.maxDatagram(dst.length === 16)) fail(EMSGSIZE);
+    checkDatagramPmtu(this.stack, this.inet, dst, port, req.data.length, this.ep);
     const src = this.sourceFor(dst, this.ep.local);
     // sock_alloc_send_skb reports a pending error (an earlier port unreachable) first.
     const err = this.takeError();

@@ -7,8 +7,9 @@
 // replies come back from the destination's address, and an idle flow is closed. Bounds on
 // flows and connects in progress keep a hostile sandbox from exhausting the host.
 
-import * as dgram from 'node:dgram';
-import * as net from 'node:net';
+import type * as dgram from 'node:dgram';
+import type * as net from 'node:net';
+import { hostDgram, hostNet } from './host_modules';
 import { addrKey, type IPAddr } from '../../tcpip/addr';
 import { IPPROTO_UDP, UDP_HEADER, writeUDP } from '../../tcpip/header/udp';
 import { IPV4_HEADER, writeIPv4Header } from '../../tcpip/header/ipv4';
@@ -18,6 +19,7 @@ import { TcpEndpoint, type Forwarder, type Stack } from '../../tcpip/stack';
 import { TCPS } from '../../tcpip/tcp/states';
 import { natTarget, type HostTarget, type NatPolicy } from './policy';
 import { TcpSplice } from './tcp_splice';
+import { HostReader } from './host_reader';
 
 export const MAX_TCP_FLOWS = 1024;
 export const MAX_PENDING_CONNECTS = 128;
@@ -39,13 +41,21 @@ export interface NatStats { tcpConnects: number; tcpRefused: number; udpFlows: n
 
 /** How the NAT makes host sockets (tests substitute both). */
 export interface HostSockets {
-  connect(t: HostTarget): net.Socket;
+  /** onread: read the socket straight into buffers of ours (host_reader.ts), if it can. */
+  connect(t: HostTarget, onread?: HostReader['onread']): net.Socket;
   udp(family: 4 | 6): dgram.Socket;
 }
 
 export const realHostSockets: HostSockets = {
-  connect: (t) => net.connect({ host: t.host, port: t.port, allowHalfOpen: true }),
-  udp: (family) => dgram.createSocket(family === 4 ? 'udp4' : 'udp6'),
+  connect: (t, onread) => {
+    // A write queue of 1 MiB (Node takes the stream option; its types do not say so): the
+    // splice hands the host socket views of whole segments.
+    const opts: net.NetConnectOpts & { writableHighWaterMark: number } = {
+      host: t.host, port: t.port, allowHalfOpen: true, writableHighWaterMark: 1 << 20, onread,
+    };
+    return hostNet().connect(opts);
+  },
+  udp: (family) => hostDgram().createSocket(family === 4 ? 'udp4' : 'udp6'),
 };
 
 export class Nat implements Forwarder {
@@ -74,7 +84,8 @@ export class Nat implements Forwarder {
     this.stats.tcpConnects++;
     this.opened.push(`tcp ${target.host}:${target.port}`);
     const syn: TCPSegment = { ...seg, data: seg.data.slice() };
-    const sock = this.host.connect(target);
+    const reader = new HostReader();
+    const sock = this.host.connect(target, reader.onread);
     this.pending.set(key, sock);
     const fail = (): void => {
       if (!this.pending.delete(key)) return;
@@ -89,13 +100,13 @@ export class Nat implements Forwarder {
       sock.off('error', fail);
       if (!this.pending.delete(key) || this.closed) { sock.destroy(); return; }
       sock.setNoDelay(true);
-      this.answerSyn(syn, src, dst, sock);
+      this.answerSyn(syn, src, dst, sock, reader);
     });
     return true;
   }
 
   /** Answer the SYN with a new endpoint and splice it to sock. */
-  private answerSyn(syn: TCPSegment, src: IPAddr, dst: IPAddr, sock: net.Socket): void {
+  private answerSyn(syn: TCPSegment, src: IPAddr, dst: IPAddr, sock: net.Socket, reader: HostReader): void {
     const l = new TcpEndpoint(this.gw, dst.length === 16);
     l.local = dst.slice();
     l.lport = syn.dstPort;
@@ -107,7 +118,7 @@ export class Nat implements Forwarder {
     let splice: TcpSplice | null = null;
     // The listener stays until the handshake ends (the child joins its accept queue).
     l.owner = { notify: () => { if (l.acceptQueue.length > 0 || l.synQueue.size === 0) { l.acceptQueue.length = 0; l.state = TCPS.CLOSE; } } };
-    splice = new TcpSplice(this.gw, child, sock, () => { if (splice) this.splices.delete(splice); });
+    splice = new TcpSplice(this.gw, child, sock, () => { if (splice) this.splices.delete(splice); }, reader);
     this.splices.add(splice);
     this.gw.flush();
   }

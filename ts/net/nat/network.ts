@@ -1,5 +1,5 @@
 // The sandbox's network as --network and --publish ask (ts/net/nat owns the user-mode NAT:
-// this file, nat.ts, tcp_splice.ts, publish.ts, policy.ts, resolv.ts; it is the only part of
+// this file, nat.ts, tcp_splice.ts, host_reader.ts, publish.ts, policy.ts, resolv.ts; it is the only part of
 // the sandbox network that makes host sockets, and only those its flows need). "sandbox":
 // lo plus eth0 (10.0.2.15/24, default route via 10.0.2.2), whose wire ends in the gateway
 // stack of the NAT. "none": lo only. The stack is installed for the kernel before the first
@@ -12,7 +12,7 @@ import { V4_ANY, V6_ANY } from '../../tcpip/addr';
 import { Nat } from './nat';
 import {
   DNS_ADDR, DNS_ADDR6, GATEWAY_ADDR, GATEWAY_ADDR6, GATEWAY_MAC, GUEST_ADDR, GUEST_ADDR6, GUEST_MAC, SANDBOX_PREFIX, SANDBOX_PREFIX6,
-  type NatPolicy,
+  type HostTarget, type NatPolicy,
 } from './policy';
 import { Publisher, type PublishSpec } from './publish';
 import { hostResolver } from './resolv';
@@ -65,6 +65,12 @@ export function newSandboxNetwork(policy: NatPolicy): { stack: Stack; gateway: S
   return { stack, gateway, nat };
 }
 
+/** The NAT's policy with the host's resolver read at the first DNS query, not at start-up. */
+function lazyResolver(): NatPolicy {
+  let dns: HostTarget | null | undefined;
+  return { get dns(): HostTarget | null { return dns === undefined ? (dns = hostResolver()) : dns; } };
+}
+
 /** Build the network of a sandbox for kernel; resolves once every --publish listens. */
 export async function setupNetwork(kernel: object, opts: NetworkOptions): Promise<SandboxNetwork> {
   if (opts.mode !== 'sandbox') {
@@ -73,7 +79,7 @@ export async function setupNetwork(kernel: object, opts: NetworkOptions): Promis
     if (opts.mode === 'host') setHostNetwork(kernel);
     return { stack, nat: null, gateway: null, close: () => {} };
   }
-  const { stack, gateway, nat } = newSandboxNetwork({ dns: hostResolver() });
+  const { stack, gateway, nat } = newSandboxNetwork(lazyResolver());
   setStackOf(kernel, stack);
   const pub = new Publisher(gateway);
   const close = (): void => { nat.close(); pub.close(); };

@@ -4,7 +4,7 @@
 // the tests set to a resolver of their own on the host's loopback.
 
 import * as fs from 'node:fs';
-import * as net from 'node:net';
+import { hostNet } from './host_modules';
 import type { HostTarget } from './policy';
 
 export const SANDBOX_RESOLV_CONF = 'nameserver 10.0.2.3\n';
@@ -12,7 +12,7 @@ export const SANDBOX_RESOLV_CONF = 'nameserver 10.0.2.3\n';
 function parseHostPort(s: string): HostTarget | null {
   const m = /^\[?([0-9a-fA-F:.]+?)\]?(?::(\d{1,5}))?$/.exec(s.trim());
   if (!m) return null;
-  const family = net.isIP(m[1]);
+  const family = hostNet().isIP(m[1]);
   const port = m[2] ? Number(m[2]) : 53;
   if (family === 0 || port < 1 || port > 65535) return null;
   return { host: m[1], port, family: family as 4 | 6 };
@@ -24,7 +24,7 @@ export function firstNameserver(text: string): HostTarget | null {
     const m = /^\s*nameserver\s+(\S+)/.exec(line);
     if (m) {
       const addr = m[1].replace(/%.*$/, '');
-      const family = net.isIP(addr);
+      const family = hostNet().isIP(addr);
       if (family !== 0) return { host: addr, port: 53, family: family as 4 | 6 };
     }
   }

@@ -4,14 +4,20 @@
 // endpoint is not read, so its receive window closes and the sandbox waits. Bytes from the
 // host go into the endpoint's send queue; past its send buffer the host socket is paused.
 // A FIN either way becomes the other side's end (half-close kept: allowHalfOpen); a reset
-// either way becomes a reset (RST on the wire, resetAndDestroy on the host).
+// either way becomes a reset (RST on the wire, resetAndDestroy on the host). Bytes are not
+// copied in the sentry either way: the endpoint's receive views go to the host socket as they
+// are (one writev per round, each view held until its write is done), and the host socket
+// reads straight into send chunks (host_reader.ts).
 
 import type * as net from 'node:net';
 import type { TcpEndpoint } from '../../tcpip/tcp/endpoint';
 import { TCPS } from '../../tcpip/tcp/states';
 import type { Stack } from '../../tcpip/stack';
+import { HEADROOM } from '../../tcpip/tcp/send_queue';
+import { chunkPool } from '../../tcpip/tcp/chunk_pool';
+import type { HostReader } from './host_reader';
 
-/** Bytes taken from the endpoint per host write. */
+/** Bytes taken from the endpoint per round of host writes. */
 const CHUNK = 256 << 10;
 
 export class TcpSplice {
@@ -22,8 +28,13 @@ export class TcpSplice {
   private sentEnd = false;
   private done = false;
 
-  constructor(private readonly gw: Stack, readonly ep: TcpEndpoint, private readonly sock: net.Socket, private readonly onDone: () => void) {
+  constructor(private readonly gw: Stack, readonly ep: TcpEndpoint, private readonly sock: net.Socket,
+    private readonly onDone: () => void, private readonly reader: HostReader | null = null) {
     ep.owner = this;
+    if (reader) {
+      reader.goal = ep.sndMss;
+      reader.sink = (chunk, n, adopt) => this.fromHostChunk(chunk, n, adopt);
+    }
     sock.on('data', (b: Buffer) => this.fromHost(b));
     sock.on('end', () => { this.hostEnded = true; if (!this.done) { this.ep.shutdownSend(); this.gw.flush(); this.pump(); } });
     sock.on('drain', () => { this.hostBlocked = false; this.pump(); });
@@ -39,12 +50,45 @@ export class TcpSplice {
     queueMicrotask(() => { this.scheduled = false; this.pump(); });
   }
 
+  /** Host bytes as a stream's data events bring them (a socket without a reader). */
   private fromHost(b: Buffer): void {
     if (this.done) return;
     this.ep.enqueue(new Uint8Array(b.buffer, b.byteOffset, b.length));
+    this.sent();
+    if (this.hostPaused) this.sock.pause();
+  }
+
+  /** Host bytes the reader put in a send chunk; false pauses the host socket. */
+  private fromHostChunk(chunk: Uint8Array, n: number, adopt: boolean): boolean {
+    if (this.done) return true;
+    if (adopt) this.ep.enqueueChunk(chunk, n);
+    else this.ep.enqueue(chunk.subarray(HEADROOM, HEADROOM + n));
+    this.sent();
+    return !this.hostPaused;
+  }
+
+  private sent(): void {
     this.ep.output();
     this.gw.flush();
-    if (this.ep.sndSpace <= 0 && !this.hostPaused) { this.hostPaused = true; this.sock.pause(); }
+    if (this.ep.sndSpace <= 0) this.hostPaused = true;
+  }
+
+  /** One round of sandbox → host: the receive queue's views, corked into one writev. */
+  private toHost(): void {
+    const ep = this.ep;
+    const sock = this.sock;
+    sock.cork();
+    let taken = 0;
+    while (taken < CHUNK && ep.rcvQueued > 0) {
+      taken += ep.readTo(CHUNK - taken, false, (v) => {
+        // A pooled view stays ours until the host has it (the queue lets go of it now).
+        const held = chunkPool.retain(v);
+        sock.write(v, held ? () => chunkPool.release(v.buffer) : undefined);
+        return v.length;
+      });
+    }
+    sock.uncork();
+    if (sock.writableNeedDrain) this.hostBlocked = true;
   }
 
   private pump(): void {
@@ -53,10 +97,7 @@ export class TcpSplice {
     if (ep.state === TCPS.SYN_SENT || ep.state === TCPS.SYN_RECV) return;
     if (ep.state === TCPS.CLOSE && ep.err !== 0) { this.finish(true); return; }
     // sandbox → host
-    while (!this.hostBlocked && ep.rcvQueued > 0) {
-      const d = ep.read(CHUNK, false);
-      if (!this.sock.write(d)) this.hostBlocked = true;
-    }
+    while (!this.hostBlocked && ep.rcvQueued > 0) this.toHost();
     if (ep.finReceived && ep.rcvQueued === 0 && !this.sentEnd) { this.sentEnd = true; this.sock.end(); }
     // host → sandbox
     if (this.hostPaused && ep.sndSpace >= ep.sndBufSize >> 1) { this.hostPaused = false; this.sock.resume(); }
@@ -65,6 +106,7 @@ export class TcpSplice {
     if (this.sentEnd && this.hostEnded) {
       // Both directions ended: the endpoint finishes its FIN exchange alone.
       this.done = true;
+      this.reader?.close();
       ep.close();
       this.gw.flush();
       this.onDone();
@@ -74,6 +116,7 @@ export class TcpSplice {
   private hostReset(): void {
     if (this.done) return;
     this.done = true;
+    this.reader?.close();
     this.ep.owner = null;
     if (this.ep.state !== TCPS.CLOSE) this.ep.abort();
     this.gw.flush();
@@ -83,6 +126,7 @@ export class TcpSplice {
 
   private finish(reset: boolean): void {
     this.done = true;
+    this.reader?.close();
     this.ep.owner = null;
     if (reset) this.sock.resetAndDestroy();
     else if (!this.sentEnd) this.sock.end();
@@ -93,6 +137,7 @@ export class TcpSplice {
   close(): void {
     if (this.done) return;
     this.done = true;
+    this.reader?.close();
     this.ep.owner = null;
     this.sock.destroy();
   }

@@ -2,8 +2,9 @@
 // net/ipv4/devinet.c inet_fill_ifaddr, net/ipv6/addrconf.c, fib_dump_info, rt6_fill_node):
 // RTM_GETLINK (dump, or one link by index or name), RTM_GETADDR and RTM_GETROUTE dumps, an
 // IPv4 RTM_GETROUTE lookup ("ip route get"), RTM_GETNEIGH dumps (neigh.ts), with the attributes in the order Linux writes them. Changes (RTM_NEW*, DEL*, SET*) are EPERM
-// without CAP_NET_ADMIN as in Linux, and EOPNOTSUPP with it: the interfaces are the stack's
-// and do not change. Other requests are EOPNOTSUPP, as for a type no handler registered.
+// without CAP_NET_ADMIN as in Linux; with it, addresses and IPv4 routes change the sandbox's
+// stack (route_admin.ts) and the rest is EOPNOTSUPP. Other requests are EOPNOTSUPP, as for a
+// type no handler registered.
 
 import type { Task } from '../../kernel/task';
 import { EINVAL, ENETUNREACH, ENODEV, ENOTSUP as EOPNOTSUPP, EPERM } from '../../abi/linux/errno';
@@ -16,6 +17,7 @@ import {
 import { NLM_F_DUMP, NLM_F_MULTI, NlWriter, parseAttrs, type NlMsg } from './message';
 import { CAP_NET_ADMIN, type KernelAnswer, type NetlinkSocket } from './netlink_socket';
 import { RTM_GETNEIGH, neighDump } from './neigh';
+import { routeAdmin } from './route_admin';
 
 export const RTM_NEWLINK = 16;
 export const RTM_GETLINK = 18;
@@ -87,8 +89,14 @@ export function routeRequest(t: Task, sock: NetlinkSocket, m: NlMsg): KernelAnsw
   if (m.payload.length < 1) return answer([], false);
   const family = m.payload[0];
   const kind = (m.type - RTM_NEWLINK) & 3;
-  if (kind !== RTNL_KIND_GET) return error(t.creds.hasCapability(CAP_NET_ADMIN) ? EOPNOTSUPP : EPERM);
   const stack = stackOf(t.kernel);
+  if (kind !== RTNL_KIND_GET) {
+    if (!t.creds.hasCapability(CAP_NET_ADMIN)) return error(EPERM);
+    // Addresses and IPv4 routes of the sandbox's own stack (route_admin.ts); other changes
+    // (links, neighbours, rules) are not modelled.
+    const err = routeAdmin(stack, m);
+    return error(err ?? EOPNOTSUPP);
+  }
   const dump = (m.flags & NLM_F_DUMP) !== 0;
   const w = new NlWriter();
   const seq = m.seq;

@@ -139,6 +139,7 @@ function dropRights(req: SendRequest): void {
 /** Send the iovecs' data: one message for datagrams; for streams, in chunks, stopping at
  *  the first short one (the fds go with the first). */
 function sendData(t: Task, s: Socket, iovs: IOVec[], req: SendRequest): SyscallReturn {
+  if (s.sendUser) return s.sendUser(t, iovs, req);
   const total = iovTotal(iovs);
   const chunk = s.type === SOCK_STREAM ? STREAM_CHUNK : total;
   let done = 0;
@@ -173,6 +174,7 @@ function doSend(t: Task, s: Socket, iovs: IOVec[], addr: Uint8Array | null, cont
     });
     if (parsed.fds.length > 0) req.rights = takeRights(parsed.fds, (fd) => t.fdTable.get(fd));
     req.creds = parsed.creds;
+    req.control = control;
   }
   let r: SyscallReturn;
   try {
@@ -262,7 +264,7 @@ function deliver(t: Task, res: RecvResult, out: RecvOut, flags: number): number 
 
 function doRecv(t: Task, s: Socket, out: RecvOut, flags: number): SyscallReturn {
   if (s.flags & O_NONBLOCK) flags |= MSG_DONTWAIT;
-  const r = s.recvmsg(t, iovTotal(out.iovs), flags);
+  const r = s.recvUser ? s.recvUser(t, out.iovs, flags) : s.recvmsg(t, iovTotal(out.iovs), flags);
   return r instanceof Promise ? r.then((res) => deliver(t, res, out, flags)) : deliver(t, r, out, flags);
 }
 

@@ -21,6 +21,7 @@ import { IPPROTO_TCP } from '../header/tcp';
 import { IPPROTO_UDP } from '../header/udp';
 import { IPPROTO_ICMP, IPPROTO_ICMPV6, ICMP_HEADER, writeICMP } from '../header/icmp';
 import { mibOf } from '../mib';
+import { learnPmtu } from '../pmtu';
 import type { Stack } from '../stack';
 import { tcpIcmpError, type TcpIcmp } from '../tcp/icmp_err';
 import { SO_EE_ORIGIN_ICMP, SO_EE_ORIGIN_ICMP6, type ErrQueue, type SockExtendedErr } from './errqueue';
@@ -200,6 +201,7 @@ export function icmpErrorInput(stack: Stack, m: Uint8Array, offender: IPAddr, v6
       const ep = stack.findConn(e.src, sport, e.dst, dport);
       if (!ep) return;
       const r = tcpErr(e, ((t[4] << 24) | (t[5] << 16) | (t[6] << 8) | t[7]) >>> 0, dport);
+      if (r?.pmtu) learnPmtu(stack, e.dst, r.pmtu);
       if (r) tcpIcmpError(ep, r);
       return;
     }
@@ -213,6 +215,7 @@ export function icmpErrorInput(stack: Stack, m: Uint8Array, offender: IPAddr, v6
       }
       const ep = hit ?? wild;
       if (!ep) return;
+      if (isTooBig(e) && !(e.v6 ? ep.errQueue.pmtuIgnore6 : ep.errQueue.pmtuIgnore4)) learnPmtu(stack, e.dst, e.info);
       const d = datagramErr(e, e.v6 ? ep.errQueue.pmtuDont6 : ep.errQueue.pmtuDont4, false);
       if (d) reportDatagram(ep, e, d, dport, 8);
       return;
@@ -225,6 +228,7 @@ export function icmpErrorInput(stack: Stack, m: Uint8Array, offender: IPAddr, v6
       for (const ep of icmpEndpoints(stack)) {
         if (ep.raw || ep.v6 !== v6 || ep.ident !== ident) continue;
         if (ep.local && addrKey(ep.local) !== addrKey(e.src)) continue;
+        if (isTooBig(e) && !(v6 ? ep.errQueue.pmtuIgnore6 : ep.errQueue.pmtuIgnore4)) learnPmtu(stack, e.dst, e.info);
         const d = datagramErr(e, v6 ? ep.errQueue.pmtuDont6 : ep.errQueue.pmtuDont4, true);
         if (d) reportDatagram(ep, e, d, 0, 0);
         return;
@@ -232,6 +236,11 @@ export function icmpErrorInput(stack: Stack, m: Uint8Array, offender: IPAddr, v6
       return;
     }
   }
+}
+
+/** A "fragmentation needed" (ICMP) or "packet too big" (ICMPv6) report: info is the MTU. */
+function isTooBig(e: IcmpError): boolean {
+  return e.v6 ? e.type === ICMPV6_PKT_TOOBIG : e.type === ICMP_DEST_UNREACH && e.code === ICMP_FRAG_NEEDED;
 }
 
 function isIcmpError(type: number, v6: boolean): boolean {

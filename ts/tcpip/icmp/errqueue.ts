@@ -37,6 +37,9 @@ export class ErrQueue {
   /** IP_RECVERR (errors about IPv4 packets) and IPV6_RECVERR (about IPv6 ones). */
   recverr4 = false;
   recverr6 = false;
+  /** IP_MTU_DISCOVER / IPV6_MTU_DISCOVER is *_INTERFACE or *_OMIT: reports change no route. */
+  pmtuIgnore4 = false;
+  pmtuIgnore6 = false;
   /** IP_MTU_DISCOVER / IPV6_MTU_DISCOVER set to *_PMTUDISC_DONT: "too big" is no error. */
   pmtuDont4 = false;
   pmtuDont6 = false;

@@ -66,17 +66,18 @@ export class EthernetLink {
   /** Deliver what the wire brought now (the stack's flush). */
   drain(): void { this.inq.drain(); }
 
-  /** Send an IP packet to the neighbour nextHop; partial: its TCP/UDP checksum is not made. */
-  sendIP(pkt: Uint8Array, nextHop: IPAddr, partial = false): void {
+  /** Send an IP packet to the neighbour nextHop; partial: its TCP/UDP checksum is not made;
+   *  room: the ETH_HLEN bytes before pkt in its buffer are its own to write the header in. */
+  sendIP(pkt: Uint8Array, nextHop: IPAddr, partial = false, room = false): void {
     if (nextHop.length === 4) {
       const mac = this.arp.lookup(nextHop);
-      if (mac) this.xmit(mac, ETH_P_IP, pkt, partial);
+      if (mac) this.xmit(mac, ETH_P_IP, pkt, partial, room);
       else this.arp.queue(nextHop, this.checksummed(pkt, partial));
       return;
     }
     if (nextHop[0] === 0xff) { this.xmit(multicastMac(nextHop), ETH_P_IPV6, pkt, partial); return; }
     const mac = this.ndp.lookup(nextHop);
-    if (mac) this.xmit(mac, ETH_P_IPV6, pkt, partial);
+    if (mac) this.xmit(mac, ETH_P_IPV6, pkt, partial, room);
     else this.ndp.queue(nextHop, this.checksummed(pkt, partial));
   }
 
@@ -112,13 +113,17 @@ export class EthernetLink {
     return true;
   }
 
-  private xmit(dstMac: Uint8Array, type: number, payload: Uint8Array, partial = false): void {
-    const f = new Uint8Array(ETH_HLEN + payload.length);
+  private xmit(dstMac: Uint8Array, type: number, payload: Uint8Array, partial = false, room = false): void {
+    // With room in front of the payload the frame is a view of it (the header written into
+    // the packet's headroom, as skb_push): no copy of the data on the wire.
+    const f = room && payload.byteOffset >= ETH_HLEN
+      ? new Uint8Array(payload.buffer, payload.byteOffset - ETH_HLEN, ETH_HLEN + payload.length)
+      : new Uint8Array(ETH_HLEN + payload.length);
     f.set(dstMac, 0);
     f.set(this.mac, 6);
     f[12] = type >> 8;
     f[13] = type & 0xff;
-    f.set(payload, ETH_HLEN);
+    if (f.buffer !== payload.buffer) f.set(payload, ETH_HLEN);
     const s = this.info.stats;
     if (!this.peer || !(this.info.flags & IFF_UP)) { s.txDropped++; return; }
     s.txPackets++;

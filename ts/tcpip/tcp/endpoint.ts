@@ -23,10 +23,11 @@ import { RtoEstimator } from './rto';
 import { DUPACK_THRESHOLD, NewReno } from './congestion';
 import { OutOfOrderQueue, SeqRanges } from './sack';
 import { Keepalive } from './keepalive';
-import { SendQueue } from './send_queue';
+import { LINK_ROOM, SendQueue, type Fill } from './send_queue';
 import { chunkPool } from './chunk_pool';
 import { mibOf } from '../mib';
 import { TcpUrgent, URG_NOTYET } from './urgent';
+import { timeWaitVerdict } from './time_wait';
 import { TCPOLEN_TSTAMP_ALIGNED, TcpTimestamps } from './timestamps';
 import { ErrQueue } from '../icmp/errqueue';
 
@@ -144,6 +145,8 @@ export class TcpEndpoint {
   /** RFC 7323 timestamps and PAWS (timestamps.ts). */
   readonly ts: TcpTimestamps;
   private retries = 0;
+  /** When the retransmission timer last sent (performance.now() ms). */
+  private lastRtxAt = 0;
   ackNeeded = false;
 
   // TCP_INFO counters
@@ -156,7 +159,7 @@ export class TcpEndpoint {
 
   constructor(readonly stack: Stack, v6: boolean) {
     this.v6 = v6;
-    this.ts = new TcpTimestamps(stack);
+    this.ts = new TcpTimestamps();
   }
 
   private emit(mask: number): void { this.owner?.notify(mask); }
@@ -175,21 +178,42 @@ export class TcpEndpoint {
     this.sndQueue.append(data, this.sndMss);
   }
 
+  /** Queue len bytes that fill copies straight into the send chunks (tcp_sendmsg's copy from
+   *  the application); a short fill (a fault) ends it. Returns the bytes queued. */
+  enqueueFrom(len: number, fill: Fill): number {
+    return len > 0 ? this.sndQueue.appendFrom(len, this.sndMss, fill) : 0;
+  }
+
+  /** Queue a send chunk the caller filled (send_queue.ts adopt): len bytes after HEADROOM. */
+  enqueueChunk(chunk: Uint8Array, len: number): void {
+    if (len > 0) this.sndQueue.adopt(chunk, len);
+  }
+
   /** Copy up to dst.length bytes of the receive queue into dst (taking them unless peeking);
    *  returns how many. */
   readInto(dst: Uint8Array, peek: boolean): number {
-    const n = Math.min(dst.length, this.rcvQueued);
+    let at = 0;
+    return this.readTo(dst.length, peek, (v) => { dst.set(v, at); at += v.length; return v.length; });
+  }
+
+  /** Hand up to max bytes of the receive queue to put, view by view (tcp_recvmsg's copy to
+   *  the application: the one copy of a read); put returns how many of a view it took, and a
+   *  short take (a fault) ends it. What was taken is consumed unless peeking; returns it. A
+   *  view is only valid during the call: its buffer may be recycled once consumed. */
+  readTo(max: number, peek: boolean, put: (view: Uint8Array) => number): number {
+    const n = Math.min(max, this.rcvQueued);
     let at = 0;
     let off = this.rcvHeadOff;
     for (let i = 0; at < n; i++) {
       const c = this.rcvQueue[i];
       const k = Math.min(c.length - off, n - at);
-      dst.set(off === 0 && k === c.length ? c : c.subarray(off, off + k), at);
-      at += k;
+      const got = put(off === 0 && k === c.length ? c : c.subarray(off, off + k));
+      at += got;
       off = 0;
+      if (got < k) break;
     }
-    if (!peek && n > 0) this.consume(n);
-    return n;
+    if (!peek && at > 0) this.consume(at);
+    return at;
   }
 
   /** Take (or, peeking, copy) up to max bytes from the receive queue. */
@@ -261,7 +285,10 @@ export class TcpEndpoint {
 
   /** Active open: local and remote set and registered by the caller; send the SYN. */
   connect(): void {
-    this.iss = this.stack.newIss();
+    if (this.local && this.remote) {
+      this.iss = this.stack.newIss(this.local, this.lport, this.remote, this.rport);
+      this.ts.bind(this.stack, this.local, this.remote);
+    }
     this.sndUna = this.iss;
     this.sndNxt = seqAdd(this.iss, 1);
     this.state = TCPS.SYN_SENT;
@@ -313,8 +340,9 @@ export class TcpEndpoint {
     c.irs = seg.seq;
     c.rcvNxt = seqAdd(seg.seq, 1);
     c.rcvAdvRight = c.rcvNxt; // nothing offered yet
+    c.ts.bind(this.stack, dst, src);
     c.takeSynOptions(seg);
-    c.iss = this.stack.newIss();
+    c.iss = this.stack.newIss(dst, this.lport, src, seg.srcPort);
     c.sndUna = c.iss;
     c.sndNxt = seqAdd(c.iss, 1);
     c.state = TCPS.SYN_RECV;
@@ -401,6 +429,35 @@ export class TcpEndpoint {
     }
   }
 
+  /** A segment for the connection in TIME_WAIT (time_wait.ts). */
+  private inputTimeWait(seg: TCPSegment, src: IPAddr, dst: IPAddr): void {
+    const v = timeWaitVerdict(seg, {
+      rcvNxt: this.rcvNxt, tsRecent: this.ts.recent, tsRecentAt: this.ts.recentAt, now: performance.now(), tsOk: this.ts.ok,
+    });
+    switch (v) {
+      case 'drop': return;
+      case 'kill': this.destroy(); return;
+      case 'rearm':
+        this.lifeTimer.arm(TIME_WAIT_MS);
+        if (seg.tsVal !== null && this.ts.ok) this.ts.store(seg.tsVal);
+        return;
+      case 'syn': {
+        // tcp_v4_rcv's TCP_TW_SYN: a listener (or the NAT's forwarder) takes it, with an ISN
+        // past the old sequence space; without one the SYN is answered as any other here.
+        if (this.stack.canReopen(seg.dstPort, dst)) {
+          const isn = (seqAdd(this.sndNxt, 65535 + 2) >>> 0) || 1;
+          this.destroy();
+          this.stack.reopen(seg, src, dst, isn);
+          return;
+        }
+        this.oowAck();
+        return;
+      }
+      case 'ack-rearm': this.lifeTimer.arm(TIME_WAIT_MS); this.oowAck(); return;
+      case 'ack': this.oowAck(); return;
+    }
+  }
+
   /** RFC 9293 §3.10.7.4 first check: does the segment fall in the receive window? */
   private acceptable(seg: TCPSegment, segLen: number): boolean {
     const wnd = this.rcvWindow();
@@ -418,14 +475,7 @@ export class TcpEndpoint {
   private inputSynchronized(seg: TCPSegment, src: IPAddr, dst: IPAddr): void {
     const f = seg.flags;
     const segLen = seg.data.length + (f & TH_SYN ? 1 : 0) + (f & TH_FIN ? 1 : 0);
-    if (this.state === TCPS.TIME_WAIT) {
-      // A retransmitted FIN: ACK it again and restart the 2MSL wait.
-      if (!(f & TH_RST) && (f & TH_FIN)) {
-        this.sendAck();
-        this.lifeTimer.arm(TIME_WAIT_MS);
-      }
-      return;
-    }
+    if (this.state === TCPS.TIME_WAIT) { this.inputTimeWait(seg, src, dst); return; }
     // PAWS: an old timestamp drops the segment (a reset is still taken).
     const pureDup = segLen === 0 && seg.seq === this.rcvNxt && seg.ack === this.sndUna && (seg.window << this.sndWscale) === this.sndWnd;
     if (!(f & TH_RST) && this.ts.pawsReject(seg, pureDup, this.rtt.rto)) {
@@ -704,6 +754,7 @@ export class TcpEndpoint {
     const s = this.state;
     if (s !== TCPS.ESTABLISHED && s !== TCPS.CLOSE_WAIT && s !== TCPS.FIN_WAIT1 && s !== TCPS.CLOSING && s !== TCPS.LAST_ACK) return;
     if (this.sndWnd > this.maxSndWnd) this.maxSndWnd = this.sndWnd;
+    let sent = false;
     for (;;) {
       const inflight = seqDiff(this.sndNxt, this.sndUna) - (this.finSent ? 1 : 0);
       const unsent = this.sndQueued - inflight;
@@ -736,7 +787,12 @@ export class TcpEndpoint {
       this.transmit(this.dataSeg(this.sndNxt, TH_ACK | (n === unsent ? TH_PSH : 0)), this.sndQueue, inflight, n);
       this.rtt.start(seqAdd(this.sndNxt, n));
       this.sndNxt = seqAdd(this.sndNxt, n);
+      sent = true;
     }
+    // Whether the window was what held the sender back (tcp_write_xmit's is_cwnd_limited):
+    // only a window in use grows (congestion.ts).
+    const limited = seqDiff(this.sndNxt, this.sndUna) - this.sacked.bytes() >= this.cc.cwnd * this.sndMss;
+    if (sent || limited) this.cc.validate(limited, this.flightSegs(), this.sndUna, this.sndNxt, performance.now(), this.rtt.rto);
     if (this.finQueued && !this.finSent && seqDiff(this.sndNxt, this.sndUna) === this.sndQueued) {
       this.finSeq = this.sndNxt;
       this.finSent = true;
@@ -781,7 +837,8 @@ export class TcpEndpoint {
     if (!local || !remote) return;
     const ipLen = this.stack.ipHeaderLen(this.v6);
     const hl = tcpHeaderLen(o);
-    const pkt = q && len > 0 ? q.packet(ipLen + hl, off, len) : new Uint8Array(ipLen + hl);
+    // Either way LINK_ROOM bytes of headroom come first (send_queue.ts), for the link's header.
+    const pkt = q && len > 0 ? q.packet(ipLen + hl, off, len) : new Uint8Array(LINK_ROOM + ipLen + hl).subarray(LINK_ROOM);
     // The checksum is the stack's to make or offload (header/offload.ts).
     writeTCP(pkt.subarray(ipLen), o, local, remote, false);
     this.segsOut++;
@@ -790,7 +847,18 @@ export class TcpEndpoint {
     if (o.flags & TH_RST) mib.tcpOutRsts++;
     this.ackNeeded = false;
     if (o.flags & TH_ACK) this.rcvAdvRight = seqAdd(this.rcvNxt, o.window << ((o.flags & TH_SYN) ? 0 : this.rcvWscale));
-    this.stack.sendIP(pkt, local, remote, IPPROTO_TCP, this.ttl, this.tos, true);
+    this.stack.sendIP(pkt, local, remote, IPPROTO_TCP, this.ttl, this.tos, true, true);
+  }
+
+  /** tcp_ld_RTO_revert (RFC 6069): an ICMP unreachable quoting seq, the first unacknowledged
+   *  byte, while it is being retransmitted: one backoff less, the timer re-armed for what is
+   *  left of the shorter RTO since the last retransmission (or the retransmission now). */
+  rtoRevert(seq: number): void {
+    if (seq !== this.sndUna || this.retransmits === 0 || this.sndUna === this.sndNxt) return;
+    if (!this.rtt.revertBackoff()) return;
+    const remaining = this.rtt.rto - (performance.now() - this.lastRtxAt);
+    if (remaining > 0) this.rtx.arm(remaining);
+    else this.onRetransmitTimer();
   }
 
   private onRetransmitTimer(): void {
@@ -824,6 +892,7 @@ export class TcpEndpoint {
     this.rtt.backoff();
     if (this.state === TCPS.SYN_SENT) { this.sendSyn(false); return; }
     if (this.state === TCPS.SYN_RECV) { this.sendSyn(true); return; }
+    this.lastRtxAt = performance.now();
     // Go back to the first unacknowledged byte, from a window of one segment (tcp_enter_loss).
     this.cc.onTimeout(this.flightSegs());
     this.sacked.clear();

@@ -5,7 +5,10 @@
 // soft: kept in sk_err_soft for SO_ERROR and for the timeout's errno, unless the socket asked
 // for IP_RECVERR, when it is reported at once. A failed connect leaves its report in the
 // error queue (IPv4 always, as Linux's ip_icmp_error; IPv6 under IPV6_RECVERR). "Fragmentation needed" / "packet too big"
-// only lowers the MSS (path MTU discovery).
+// only lowers the MSS (path MTU discovery). An IPv4 net or host unreachable about the first
+// unacknowledged segment while it is being retransmitted undoes one doubling of the RTO
+// (RFC 6069, tcp_ld_RTO_revert): the path is down, not congested, so the retries should not
+// drift apart.
 
 import { EMSGSIZE } from '../../abi/linux/errno';
 import { POLLERR } from '../../abi/linux/poll';
@@ -20,6 +23,9 @@ import { TCPS } from './states';
 /** ip_rt_min_pmtu and IPV6_MIN_MTU: a path MTU is never taken below these. */
 const MIN_PMTU_V4 = 552;
 const MIN_PMTU_V6 = 1280;
+const ICMP_DEST_UNREACH = 3;
+const ICMP_NET_UNREACH = 0;
+const ICMP_HOST_UNREACH = 1;
 
 export interface TcpIcmp {
   /** The sequence number of the quoted segment. */
@@ -57,6 +63,9 @@ export function tcpIcmpError(ep: TcpEndpoint, r: TcpIcmp): void {
     if (!r.v6 || ep.recverr) ep.errQueue.push(r.report, ep.rcvQueued, ep.rcvBufSize);
     ep.reset(r.err);
     return;
+  }
+  if (!r.v6 && r.report.type === ICMP_DEST_UNREACH && (r.report.code === ICMP_NET_UNREACH || r.report.code === ICMP_HOST_UNREACH)) {
+    ep.rtoRevert(r.seq);
   }
   if (ep.recverr) {
     ep.err = r.err;

@@ -10,6 +10,8 @@ export class RtoEstimator {
   srtt = 0;
   rttvar = 0;
   rto = RTO_INIT_MS;
+  /** icsk_backoff: how many times the timer doubled since the last sample. */
+  backoffs = 0;
   private timedSeq: number | null = null;
   private timedAt = 0;
 
@@ -42,8 +44,26 @@ export class RtoEstimator {
       this.rttvar = 0.75 * this.rttvar + 0.25 * Math.abs(this.srtt - r);
       this.srtt = 0.875 * this.srtt + 0.125 * r;
     }
-    this.rto = Math.min(RTO_MAX_MS, Math.max(RTO_MIN_MS, this.srtt + Math.max(1, 4 * this.rttvar)));
+    this.rto = this.base();
+    this.backoffs = 0;
   }
 
-  backoff(): void { this.rto = Math.min(RTO_MAX_MS, this.rto * 2); }
+  /** The RTO without backoff (__tcp_set_rto; the initial one before any sample). */
+  private base(): number {
+    if (this.srtt === 0) return RTO_INIT_MS;
+    return Math.min(RTO_MAX_MS, Math.max(RTO_MIN_MS, this.srtt + Math.max(1, 4 * this.rttvar)));
+  }
+
+  backoff(): void {
+    this.rto = Math.min(RTO_MAX_MS, this.rto * 2);
+    this.backoffs++;
+  }
+
+  /** Undo one backoff (RFC 6069); false when there is none to undo. */
+  revertBackoff(): boolean {
+    if (this.backoffs === 0) return false;
+    this.backoffs--;
+    this.rto = Math.min(RTO_MAX_MS, this.base() * 2 ** this.backoffs);
+    return true;
+  }
 }

@@ -9,8 +9,16 @@
 
 import { chunkPool } from './chunk_pool';
 
-/** Room before a chunk's data: an IPv6 header and a TCP header with the most options. */
-export const HEADROOM = 40 + 60;
+/** Room a packet keeps in front of its IP header for the link's header (an Ethernet frame
+ *  is then a view of the packet: link/ethernet.ts), rounded up. */
+export const LINK_ROOM = 16;
+/** Room before a chunk's data: the link's, an IPv6 header and a TCP header with the most
+ *  options. */
+export const HEADROOM = LINK_ROOM + 40 + 60;
+
+/** Copy the next dst.length bytes of a source into dst; returns how many it could (fewer:
+ *  the source faulted there). */
+export type Fill = (dst: Uint8Array) => number;
 
 interface Chunk {
   /** HEADROOM bytes, then the data (cap bytes of room). */
@@ -28,37 +36,63 @@ export class SendQueue {
   /** Bytes queued (written, not acknowledged). */
   bytes = 0;
 
-  /** Copy data to the end of the queue. goal: a full segment (the MSS), the most a chunk
-   *  holds. A chunk is sized to its data and, while unsent, grows (doubling, up to goal) to
-   *  take what is written next, so coalesced small writes still leave as one view and no
-   *  chunk holds more than twice its data. */
+  /** Copy data to the end of the queue (appendFrom with an array as the source). */
   append(data: Uint8Array, goal: number): void {
+    let at = 0;
+    this.appendFrom(data.length, goal, (dst) => {
+      dst.set(data.subarray(at, at + dst.length));
+      at += dst.length;
+      return dst.length;
+    });
+  }
+
+  /** Append len bytes that fill copies into the chunks, straight from their source (the
+   *  application's memory: the one copy of a write). goal: a full segment (the MSS), the most
+   *  a chunk holds. A chunk is sized to its data and, while unsent, grows (doubling, up to
+   *  goal) to take what is written next, so coalesced small writes still leave as one view
+   *  and no chunk holds more than twice its data. A short fill (the source faulted) ends the
+   *  append there; returns the bytes appended. */
+  appendFrom(len: number, goal: number, fill: Fill): number {
     goal = Math.max(goal, 1);
     let at = 0;
     const last = this.chunks.length - 1;
     const tail = last >= this.head ? this.chunks[last] : null;
     if (tail && !tail.sent) {
       const cap = tail.buf.length - HEADROOM;
-      if (tail.len + data.length > cap && cap < goal) {
-        const buf = new Uint8Array(HEADROOM + Math.min(goal, Math.max(tail.len + data.length, 2 * cap)));
+      if (tail.len + len > cap && cap < goal) {
+        const size = Math.min(goal, Math.max(tail.len + len, 2 * cap));
+        // Grown to a full segment it is a pool chunk like any other (not 64 KiB of new memory
+        // per write when writes are a little over the MSS).
+        const buf = size === goal ? chunkPool.take(HEADROOM + size) : new Uint8Array(HEADROOM + size);
         buf.set(tail.buf.subarray(HEADROOM, HEADROOM + tail.len), HEADROOM);
         tail.buf = buf;
       }
-      const k = Math.min(tail.buf.length - HEADROOM - tail.len, data.length);
+      const k = Math.min(tail.buf.length - HEADROOM - tail.len, len);
       if (k > 0) {
-        tail.buf.set(k === data.length ? data : data.subarray(0, k), HEADROOM + tail.len);
-        tail.len += k;
-        at = k;
+        const got = fill(tail.buf.subarray(HEADROOM + tail.len, HEADROOM + tail.len + k));
+        tail.len += got;
+        at = got;
+        if (got < k) { this.bytes += at; return at; }
       }
     }
-    while (at < data.length) {
-      const k = Math.min(goal, data.length - at);
+    while (at < len) {
+      const k = Math.min(goal, len - at);
       const buf = k === goal ? chunkPool.take(HEADROOM + k) : new Uint8Array(HEADROOM + k);
-      buf.set(data.subarray(at, at + k), HEADROOM);
-      this.chunks.push({ buf, len: k, sent: false });
-      at += k;
+      const got = fill(buf.subarray(HEADROOM, HEADROOM + k));
+      if (got === 0) { chunkPool.release(buf.buffer); break; }
+      this.chunks.push({ buf, len: got, sent: false });
+      at += got;
+      if (got < k) break;
     }
-    this.bytes += data.length;
+    this.bytes += at;
+    return at;
+  }
+
+  /** Take chunk (HEADROOM bytes, then len bytes of data; held once by the caller, who hands
+   *  that hold over) as the queue's next chunk: data a host socket read straight into it. */
+  adopt(chunk: Uint8Array, len: number): void {
+    this.chunks.push({ buf: chunk, len, sent: false });
+    this.bytes += len;
   }
 
   /** The first n bytes were acknowledged. */
@@ -105,18 +139,18 @@ export class SendQueue {
   }
 
   /** A packet of hdr header bytes and then the len queued bytes starting off bytes past the
-   *  first unacknowledged one (hdr ≤ HEADROOM): a view of the chunk when it can be, else a
-   *  copy. */
+   *  first unacknowledged one (hdr ≤ HEADROOM - LINK_ROOM), with LINK_ROOM bytes of its own
+   *  in front of it: a view of the chunk when it can be, else a copy. */
   packet(hdr: number, off: number, len: number): Uint8Array {
     let i = this.head;
     let skip = off + this.headOff;
     while (i < this.chunks.length && skip >= this.chunks[i].len) { skip -= this.chunks[i].len; i++; }
     const c = this.chunks[i];
-    if (len > 0 && c && skip === 0 && !c.sent && len <= c.len && hdr <= HEADROOM) {
+    if (len > 0 && c && skip === 0 && !c.sent && len <= c.len && hdr <= HEADROOM - LINK_ROOM) {
       c.sent = true;
       return c.buf.subarray(HEADROOM - hdr, HEADROOM + len);
     }
-    const pkt = new Uint8Array(hdr + len);
+    const pkt = new Uint8Array(LINK_ROOM + hdr + len).subarray(LINK_ROOM);
     let at = hdr;
     let left = len;
     while (left > 0 && i < this.chunks.length) {

@@ -1,8 +1,8 @@
 // TCP timestamps (RFC 7323 §3–5; Linux tcp_syn_options/tcp_established_options,
 // tcp_parse_options, tcp_paws_check/tcp_paws_discard, tcp_replace_ts_recent, tcp_rtt_tsopt_us).
 // Offered in the SYN when net.ipv4.tcp_timestamps allows, used when both ends offered it:
-// then every segment carries TSval (a millisecond clock, per connection offset unless the
-// sysctl is 2) and TSecr (the peer's last TSval seen at the left edge of the window,
+// then every segment carries TSval (a millisecond clock, offset per address pair unless the
+// sysctl is 2: secure_seq.ts) and TSecr (the peer's last TSval seen at the left edge of the window,
 // ts_recent). The echo gives an RTT sample even for a retransmitted segment (Karn's rule does
 // not apply), and PAWS drops a segment whose TSval is older than ts_recent — an old duplicate
 // from an earlier incarnation, or a forgery that does not know the clock.
@@ -10,6 +10,8 @@
 import { seqGT } from './seqnum';
 import type { TCPSegment } from '../header/tcp';
 import type { Stack } from '../stack';
+import type { IPAddr } from '../addr';
+import { secureTcpTsOff } from './secure_seq';
 
 /** NOP, NOP, kind 8, length 10: what the option costs every segment. */
 export const TCPOLEN_TSTAMP_ALIGNED = 12;
@@ -34,11 +36,16 @@ export class TcpTimestamps {
   /** ts_recent, and when it was stored (ms). */
   recent = 0;
   private recentStamp = 0;
-  private readonly offset: number;
+  private offset = 0;
 
-  constructor(stack: Stack) {
-    this.offset = tcpTimestampsOf(stack) === 1 ? Math.floor(Math.random() * 0x1_0000_0000) : 0;
+  /** The connection's addresses are known: take the clock offset of the pair (none unless
+   *  net.ipv4.tcp_timestamps is 1). */
+  bind(stack: Stack, local: IPAddr, remote: IPAddr): void {
+    this.offset = tcpTimestampsOf(stack) === 1 ? secureTcpTsOff(stack, local, remote) : 0;
   }
+
+  /** When ts_recent was stored (performance.now() ms). */
+  get recentAt(): number { return this.recentStamp; }
 
   /** TSval now. */
   now(): number { return (Math.floor(performance.now()) + this.offset) >>> 0; }
@@ -61,7 +68,8 @@ export class TcpTimestamps {
     return this.ok ? [this.now(), this.recent] : undefined;
   }
 
-  private store(tsVal: number): void {
+  /** Store tsVal as ts_recent (TIME_WAIT takes it from an in-window segment). */
+  store(tsVal: number): void {
     this.recent = tsVal;
     this.recentStamp = performance.now();
   }

@@ -1,0 +1,128 @@
+// Start-up: what runs before the program's first instruction. TSVISOR_TRACE_STARTUP=1 prints
+// each step in order (and nothing without it); the node modules a run loads leave out those
+// only rare paths need (the bin's lazy built-ins); the code cache comes from a run that started
+// a sandbox; a bad option of `run` is a usage error.
+// Timings are benchmarks (benches/startup.mjs), never asserted here.
+import { spawn } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cli, fixture, platforms, repoRoot } from '../helpers/run';
+
+let dir = '';
+beforeAll(() => {
+  dir = mkdtempSync(path.join(tmpdir(), 'tsvisor-startup-'));
+  // Preloaded into the sentry: at exit, stderr gets the built-in modules node loaded.
+  writeFileSync(path.join(dir, 'modules.js'), [
+    "process.on('exit', () => {",
+    "  const mods = process.moduleLoadList.filter((m) => m.startsWith('NativeModule ')).map((m) => m.slice(13));",
+    "  require('node:fs').writeSync(2, `modules: ${mods.join(' ')}\\n`);",
+    '});',
+  ].join('\n'));
+});
+afterAll(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+function run(nodeArgs: string[], args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...nodeArgs, cli, ...args], {
+      env: { ...process.env, TSVISOR_TRACE_STARTUP: undefined, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '', stderr = '';
+    child.stdout.on('data', (b: Buffer) => { stdout += b.toString(); });
+    child.stderr.on('data', (b: Buffer) => { stderr += b.toString(); });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+const STEPS = ['node started', 'sentry loaded', 'runSandbox', 'gofer spawned', 'memory file', 'platform chosen',
+  'address space', 'first context', 'kernel', 'network', 'gofer serving', 'root mounted', 'program found',
+  'executable loaded', 'task ready', 'program exited', 'sandbox released'];
+
+describe.each(platforms)('%s', (platform) => {
+  it('TSVISOR_TRACE_STARTUP=1 prints every start-up step once, in order, and the program runs as usual', async () => {
+    const hello = fixture('hello');
+    const traced = await run([], ['run', '--platform', platform, '--', hello], { TSVISOR_TRACE_STARTUP: '1' });
+    const plain = await run([], ['run', '--platform', platform, '--', hello]);
+    expect(traced.code, traced.stderr).toBe(plain.code);
+    expect(traced.stdout).toBe(plain.stdout);
+    expect(plain.stderr).not.toContain('tsvisor-startup');
+    const lines = traced.stderr.split('\n').filter((l) => l.startsWith('tsvisor-startup: '));
+    const steps = lines.map((l) => /ms {2}\+ *[\d.]+ ms {2}(.*)$/.exec(l)?.[1].replace(/^memory at the first instruction: .*/, 'memory'));
+    expect(steps).toEqual([...STEPS.slice(0, STEPS.indexOf('task ready') + 1), 'memory', ...STEPS.slice(STEPS.indexOf('program exited'))]);
+    const at = lines.map((l) => Number(/^tsvisor-startup: +([\d.]+) ms/.exec(l)?.[1]));
+    for (let i = 1; i < at.length; i++) expect(at[i]).toBeGreaterThanOrEqual(at[i - 1]);
+    expect(traced.stderr).toMatch(/memory at the first instruction: rss [\d.]+ heap [\d.]+\/[\d.]+ external/);
+  }, 60_000);
+
+  it('a --memory too small for the sandbox to start ends it as the OOM kill would (137), with why', async () => {
+    // Main's sentry died of the stub's ENOMEM with a stack trace (exit 125) at some sizes.
+    for (const size of ['4K', '10K']) {
+      const r = await run([], ['run', '--platform', platform, '--memory', size, '--', fixture('hello')]);
+      expect(r.code, `${size}: ${r.stderr}`).toBe(137);
+      expect(r.stderr).toMatch(/^tsvisor: \S+: out of memory (before it started|while loading it) \(--memory /);
+      expect(r.stderr).not.toMatch(/\n +at /);
+    }
+  }, 60_000);
+
+  it('a run loads neither child_process, the module loader, net nor dgram (their built-ins stay lazy)', async () => {
+    const r = await run(['-r', path.join(dir, 'modules.js')], ['run', '--platform', platform, '--', fixture('hello')]);
+    expect(r.code, r.stderr).toBe(0);
+    const mods = /modules: (.*)/.exec(r.stderr)?.[1].split(' ') ?? [];
+    // The list is real (the check can fail): the sentry's own built-ins are in it.
+    expect(mods).toContain('vm');
+    expect(mods).not.toContain('child_process');
+    expect(mods).not.toContain('module');
+    // The NAT's host sockets: only a host flow, a DNS query or --publish needs them.
+    expect(mods).not.toContain('net');
+    expect(mods).not.toContain('dgram');
+  }, 60_000);
+});
+
+describe('code cache', () => {
+  it('one written by a run without a sandbox is replaced by the next run with one, and kept after', async () => {
+    // A copy of the package whose bundle (and so cache) is its own; build/ and node_modules shared.
+    const pkg = path.join(dir, 'pkg');
+    mkdirSync(path.join(pkg, 'bin'), { recursive: true });
+    mkdirSync(path.join(pkg, 'dist', 'cli'), { recursive: true });
+    copyFileSync(cli, path.join(pkg, 'bin', 'tsvisor.js'));
+    copyFileSync(path.join(repoRoot, 'dist', 'tsvisor.bundle.js'), path.join(pkg, 'dist', 'tsvisor.bundle.js'));
+    // The bundle must not look older than the modules, or the bin loads those instead.
+    writeFileSync(path.join(pkg, 'dist', 'cli', 'main.js'), '');
+    utimesSync(path.join(pkg, 'dist', 'cli', 'main.js'), new Date(0), new Date(0));
+    symlinkSync(path.join(repoRoot, 'build'), path.join(pkg, 'build'));
+    symlinkSync(path.join(repoRoot, 'node_modules'), path.join(pkg, 'node_modules'));
+    const bin = path.join(pkg, 'bin', 'tsvisor.js');
+    const cacheFile = path.join(pkg, 'dist', 'tsvisor.bundle.js.cache');
+    const stamp = (): string => readFileSync(cacheFile).subarray(0, 64).toString('latin1').trim();
+    const node = (args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> => new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '', stderr = '';
+      child.stdout.on('data', (b: Buffer) => { stdout += b.toString(); });
+      child.stderr.on('data', (b: Buffer) => { stderr += b.toString(); });
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code, stdout, stderr }));
+    });
+    expect((await node(['--version'])).code).toBe(0);
+    expect(stamp()).toMatch(/ cli$/);
+    const cliSize = readFileSync(cacheFile).length;
+    const r = await node(['run', '--', fixture('hello')]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(stamp()).toMatch(/ run$/);
+    // It holds the sandbox's functions too.
+    expect(readFileSync(cacheFile).length).toBeGreaterThan(cliSize);
+    expect((await node(['--version'])).code).toBe(0);
+    expect(stamp()).toMatch(/ run$/);
+  }, 60_000);
+});
+
+describe('cli', () => {
+  it('an unknown option of run is a usage error (125), as the others are', async () => {
+    const r = await run([], ['run', '--no-such-option', '--', '/bin/true']);
+    expect(r.code, r.stderr).toBe(125);
+    expect(r.stderr).toContain("unknown option '--no-such-option'");
+  }, 60_000);
+});
