@@ -67,8 +67,10 @@ function kvmPlatform(mf: NativeMemoryFile): NativePlatform {
   }
 }
 
-/** The platform --platform=NAME asks for; `log` gets the lines --debug-log should show. */
-export function choosePlatform(mf: NativeMemoryFile, name: string, log: (msg: string) => void): NativePlatform {
+/** The platform --platform=NAME asks for; `log` gets the lines --debug-log should show, or is
+ *  null when nobody reads them (then /dev/kvm is not probed only to say why auto skips it). */
+export function choosePlatform(mf: NativeMemoryFile, name: string, logTo: ((msg: string) => void) | null): NativePlatform {
+  const log = logTo ?? ((): void => {});
   if (name !== 'auto') {
     if (!PLATFORMS.includes(name)) {
       throw new UserError(`tsvisor: unknown platform "${name}" (available: ${PLATFORMS.join(', ')}, auto)`, 125);
@@ -77,7 +79,7 @@ export function choosePlatform(mf: NativeMemoryFile, name: string, log: (msg: st
     log(`platform: ${name}, as --platform asked`);
     return p;
   }
-  if (!AUTO_PLATFORMS.includes('kvm')) {
+  if (!AUTO_PLATFORMS.includes('kvm') && logTo !== null) {
     const dev = kvmDeviceProblem();
     log(`platform auto: kvm is not in auto's list until the sandbox suite passes on it (${dev ?? `${KVM_DEVICE} opens`}; --platform=kvm asks for it)`);
   }

@@ -134,7 +134,7 @@ export async function runSandbox(opts: SandboxOptions): Promise<number> {
   const choiceLog: string[] = [];
   let chosen;
   try {
-    chosen = choosePlatform(mf, opts.platform, (m) => choiceLog.push(m));
+    chosen = choosePlatform(mf, opts.platform, opts.debugLog ? (m) => choiceLog.push(m) : null);
   } catch (e) {
     unwind();
     if (opts.debugLog) fs.appendFileSync(opts.debugLog, choiceLog.map((m) => `${new Date().toISOString()} ${m}\n`).join(''));
