@@ -16,11 +16,13 @@
 // so the tests' own run timeouts are scaled (TSVISOR_TEST_TIME_SCALE, test/helpers/run.ts),
 // and one test file runs at a time (vitest's worker start-up limit is a fixed 60 s).
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
+/** What guest-run gives the guest as fresh mounts of its own, hiding the host's (its README). */
+const GUEST_FRESH_DIRS = ['/tmp', '/run', '/dev', '/proc', '/sys'];
 
 /** The sandbox files the guest runs: the CLI's platform checks, static fixtures, fork/exec,
  *  threads, signals, futexes, busybox, page faults, the hostile fixtures. Their times on kvm
@@ -290,7 +292,13 @@ async function main() {
     // (the writable export is uncached: vitest took 60-90 s to start from it, each sandbox
     // re-read the CLI bundle); the tests write only under /tmp, vitest's cache is off.
     // -v: the guest kernel's console comes too (class Console).
-    const args = ['-v', '--no-cwd', '--timeout', String(o.deadline + 60)];
+    // A repository under a directory the guest mounts afresh (/tmp, /run: a clean clone in
+    // /tmp) is not visible through the root mount: then it comes through the working-directory
+    // mount after all — slower to start, but there.
+    const real = realpathSync(root).replace(/\/$/, '');
+    const hiddenBy = GUEST_FRESH_DIRS.find((d) => real === d || real.startsWith(`${d}/`));
+    if (hiddenBy) console.error(`[test:kvm] the repository is under ${hiddenBy}, which the guest mounts afresh: it comes through the working-directory mount (uncached, slower) instead of the root's`);
+    const args = ['-v', ...(hiddenBy ? [] : ['--no-cwd']), '--timeout', String(o.deadline + 60)];
     args.push('--smp', String(o.smp));
     for (const [k, v] of Object.entries(env)) args.push('--env', `${k}=${v}`);
     // The guest runs a copy: bash reads a script as it goes, and this one is in the writable

@@ -12,20 +12,10 @@ import * as path from 'node:path';
 import { GoferProcess, goferBinary } from '../../../ts/fsimpl/gofer/gofer_process';
 import { GoferLowerFS } from '../../../ts/fsimpl/gofer/gofer_lower';
 import { ATTR_TTL_MS, type GoferNode } from '../../../ts/fsimpl/gofer/session';
-import { SocketTransport } from '../../../ts/p9/transport';
 import { skipBecause } from '../../helpers/run';
+import { writesDuring } from '../../helpers/p9_writes';
 
 const binary = goferBinary();
-
-/** Writes to the gofer while fn runs. */
-function writesDuring<T>(fn: () => T): { value: T; writes: number } {
-  const proto = SocketTransport.prototype;
-  const { send, call } = proto;
-  let writes = 0;
-  proto.send = function (this: SocketTransport, msg) { writes++; return send.call(this, msg); };
-  proto.call = function (this: SocketTransport, msg, max) { writes++; return call.call(this, msg, max); };
-  try { return { value: fn(), writes }; } finally { proto.send = send; proto.call = call; }
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

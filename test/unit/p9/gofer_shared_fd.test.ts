@@ -10,19 +10,10 @@ import { GoferProcess, goferBinary } from '../../../ts/fsimpl/gofer/gofer_proces
 import { GoferLowerFS } from '../../../ts/fsimpl/gofer/gofer_lower';
 import { ATTR_TTL_MS, type GoferNode } from '../../../ts/fsimpl/gofer/session';
 import type { HostFd } from '../../../ts/fsimpl/gofer/host_fd';
-import { SocketTransport } from '../../../ts/p9/transport';
 import { skipBecause } from '../../helpers/run';
+import { writesDuring } from '../../helpers/p9_writes';
 
 const binary = goferBinary();
-
-function writesDuring<T>(fn: () => T): { value: T; writes: number } {
-  const proto = SocketTransport.prototype;
-  const { send, call } = proto;
-  let writes = 0;
-  proto.send = function (this: SocketTransport, msg) { writes++; return send.call(this, msg); };
-  proto.call = function (this: SocketTransport, msg, max) { writes++; return call.call(this, msg, max); };
-  try { return { value: fn(), writes }; } finally { proto.send = send; proto.call = call; }
-}
 
 /** What host fd n of this process is now: the file's path, or null once closed (or reused). */
 function fdTarget(n: number): string | null {
