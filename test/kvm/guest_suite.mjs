@@ -38,6 +38,11 @@ export const GUEST_FILES = [
   'test/sandbox/memory.test.ts',
   'test/sandbox/hostile.test.ts',
   'test/sandbox/hostile_x86.test.ts',
+  // 2026-12-06, one vCPU, host load 2-4: abi 21-23 s, futex_waitv 4 s, the set 232 s in all;
+  // each prints a reason where the guest's Linux 6.1 cannot be compared (no vsyscall page,
+  // futex_waitv before 6.7).
+  'test/sandbox/abi.test.ts',
+  'test/sandbox/futex_waitv.test.ts',
 ];
 
 /** crates whose cargo tests need /dev/kvm (built on the host, run in the guest). */

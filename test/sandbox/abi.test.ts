@@ -2,11 +2,19 @@
 // page and the i386 ABI (int 0x80, sysenter) of a 64-bit program. Each runs natively and in
 // the sandbox and must end the same way; the sandbox's answers must come from the sentry (the
 // strace shows the call), never from the host kernel.
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { describeResult, fixture, platforms, runNative, runSandbox, shellStatus } from '../helpers/run';
+import { describeResult, fixture, platforms, runNative, runSandbox, shellStatus, skipBecause } from '../helpers/run';
 
 const timeoutMs = 15_000;
 const abi = fixture('abi');
+
+/** A host kernel booted with vsyscall=none (the QEMU guest's) maps no vsyscall page: there the
+ *  native run dies of SIGSEGV and cannot be compared; the sandbox, which always emulates the
+ *  page (Linux's default, xonly), is then held to the fixture's own checks and the strace. */
+const hostHasVsyscall = readFileSync('/proc/self/maps', 'utf8').includes('[vsyscall]');
+const noNativeVsyscall = skipBecause(!hostHasVsyscall,
+  'the host kernel maps no vsyscall page (vsyscall=none): the vsyscall cases check the sandbox against the fixture\'s own bounds, not against a native run');
 
 /** Lines of the strace that record a call of `name` (x86-64, not [i386]). */
 function straced(stderr: string, name: string): number {
@@ -20,10 +28,17 @@ describe.each(platforms)('%s', (platform) => {
     ['vgetcpu', 'getcpu'],
   ])('the vsyscall page entry %s is answered by the sentry', async (mode, syscall) => {
     const native = await runNative([abi, mode], { timeoutMs });
-    expect(native.code, describeResult(native)).toBe(0);
     const r = await runSandbox([abi, mode], { platform, timeoutMs, extraArgs: ['--strace'] });
     expect(r.code, describeResult(r)).toBe(0);
-    expect(r.stdout).toBe(native.stdout);
+    if (noNativeVsyscall) {
+      // What the reason says: natively the call faults. The fixture exits 1 on any answer
+      // outside its bounds, and prints these lines only when all were inside.
+      expect(native.signal, describeResult(native)).toBe('SIGSEGV');
+      expect(r.stdout).toBe(`${mode === 'vgettimeofday' ? 'vgettimeofday = 0\n' : ''}${mode} ok\n`);
+    } else {
+      expect(native.code, describeResult(native)).toBe(0);
+      expect(r.stdout).toBe(native.stdout);
+    }
     const calls = /calls: vsyscall=(\d+) syscall=(\d+)/.exec(r.stderr);
     expect(calls, describeResult(r)).not.toBeNull();
     const [, vsyscalls, syscalls] = calls!;

@@ -252,8 +252,8 @@ pub struct Context {
     inner: Box<dyn platform::Context>,
     /// The platform's wake loop and this context's id in it, where stops are reported there.
     wake: Option<(std::rc::Rc<wake_loop::WakeLoop>, u32)>,
-    /// The stub thread's /proc schedstat, opened on first use and re-read with pread.
-    schedstat: Mutex<Option<std::fs::File>>,
+    /// The stub thread's CPU clock in /proc, opened on first use and re-read with pread.
+    host_cpu: Mutex<Option<platform::HostCpuClock>>,
 }
 
 fn regs_in(js: &[u64]) -> Result<Regs> {
@@ -366,15 +366,16 @@ impl Context {
         self.inner.kill();
     }
 
-    /// CPU time the host has charged to the task's stub thread, in ns; -1 if the platform
-    /// has no such thread or it is gone.
+    /// CPU time the host has charged to the task's stub thread (on KVM: its vCPU thread's
+    /// time in guest mode), in ns; -1 if the platform has no such thread or it is gone.
     #[napi]
     pub fn cpu_time_ns(&self) -> f64 {
-        let mut f = self.schedstat.lock().unwrap();
+        let mut f = self.host_cpu.lock().unwrap();
         if f.is_none() {
-            *f = self.inner.host_thread().and_then(|(tgid, tid)| platform::open_host_thread_schedstat(tgid, tid));
+            let kind = self.inner.host_cpu_kind();
+            *f = self.inner.host_thread().and_then(|(tgid, tid)| platform::HostCpuClock::open(tgid, tid, kind));
         }
-        f.as_ref().and_then(platform::read_schedstat_ns).map_or(-1.0, |ns| ns as f64)
+        f.as_ref().and_then(platform::HostCpuClock::read_ns).map_or(-1.0, |ns| ns as f64)
     }
 
     #[napi]
@@ -471,14 +472,14 @@ impl Platform {
         if let Some(w) = &self.wake {
             let (id, waker) = w.add(on_wake.value().value)?;
             ctx.set_waker(waker);
-            return Ok(Context { inner: ctx, wake: Some((w.clone(), id)), schedstat: Mutex::new(None) });
+            return Ok(Context { inner: ctx, wake: Some((w.clone(), id)), host_cpu: Mutex::new(None) });
         }
         let tsfn: ThreadsafeFunction<(), (), (), Status, false> =
             on_wake.build_threadsafe_function().callee_handled::<false>().build()?;
         ctx.set_waker(Box::new(move || {
             tsfn.call((), ThreadsafeFunctionCallMode::NonBlocking);
         }));
-        Ok(Context { inner: ctx, wake: None, schedstat: Mutex::new(None) })
+        Ok(Context { inner: ctx, wake: None, host_cpu: Mutex::new(None) })
     }
 }
 

@@ -74,6 +74,12 @@ impl Context for KvmContext {
         Some((unsafe { libc::getpid() }, self.vcpu.tid.load(std::sync::atomic::Ordering::Acquire)))
     }
 
+    /// The vCPU thread also runs the host side of every exit (many microseconds under
+    /// nested virtualization): only its time in guest mode is the application's.
+    fn host_cpu_kind(&self) -> tsvisor_platform::HostCpuKind {
+        tsvisor_platform::HostCpuKind::Guest
+    }
+
     fn fp_state(&self) -> io::Result<Vec<u8>> {
         let (tx, rx) = sync_channel(1);
         self.vcpu.post(Cmd::GetFp(tx));

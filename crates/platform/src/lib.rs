@@ -12,6 +12,7 @@
 
 pub mod address_space;
 pub mod completion;
+pub mod host_cpu;
 pub mod pma;
 pub mod spin_policy;
 
@@ -20,6 +21,7 @@ use std::io;
 
 pub use address_space::{AddressSpace, HostIo};
 pub use completion::Completion;
+pub use host_cpu::{HostCpuClock, HostCpuKind};
 pub use spin_policy::SpinPolicy;
 
 pub const PROT_READ: u32 = 1;
@@ -154,27 +156,14 @@ pub trait Context: Send + Sync {
     fn host_thread(&self) -> Option<(i32, i32)> {
         None
     }
+    /// Which of that thread's times is the task's (host_cpu.rs).
+    fn host_cpu_kind(&self) -> HostCpuKind {
+        HostCpuKind::Runtime
+    }
     /// The XSAVE area of a stopped task.
     fn fp_state(&self) -> io::Result<Vec<u8>>;
     fn set_fp_state(&self, state: &[u8]) -> io::Result<()>;
     fn release(&self);
-}
-
-/// The CPU time (user + system) the host charges to thread `tid` of process `tgid` is the
-/// scheduler's sum_exec_runtime in /proc/<tgid>/task/<tid>/schedstat: readable for any
-/// thread, unlike a thread CPU clock, which Linux lets only the thread's own process read.
-pub fn open_host_thread_schedstat(tgid: i32, tid: i32) -> Option<std::fs::File> {
-    std::fs::File::open(format!("/proc/{tgid}/task/{tid}/schedstat")).ok()
-}
-
-/// The runtime in ns from a schedstat file opened above (a pread at 0 regenerates it); None
-/// once the thread is gone.
-pub fn read_schedstat_ns(f: &std::fs::File) -> Option<u64> {
-    use std::os::unix::fs::FileExt;
-    let mut buf = [0u8; 96];
-    let n = f.read_at(&mut buf, 0).ok()?;
-    let s = std::str::from_utf8(&buf[..n]).ok()?;
-    s.split_ascii_whitespace().next()?.parse().ok()
 }
 
 pub trait Platform {
