@@ -14,7 +14,21 @@ import type { UCred } from './socket';
 
 /** SOL_SOCKET types a non-unix socket accepts: SCM_RIGHTS, SCM_CREDENTIALS (both ignored),
  *  SO_PRIORITY, SO_MARK, SO_TIMESTAMPING_OLD, SCM_TXTIME, SO_TIMESTAMPING_NEW. */
-const INET_SOCKET_TYPES = new Set([SCM_RIGHTS, SCM_CREDENTIALS, 12, 36, 37, 61, 65]);
+export const INET_SOCKET_TYPES: ReadonlySet<number> = new Set([SCM_RIGHTS, SCM_CREDENTIALS, 12, 36, 37, 61, 65]);
+
+/** Walk a control buffer as CMSG_FIRSTHDR/CMSG_NXTHDR do; a header that is not CMSG_OK (less
+ *  than a header, or past what is left) is EINVAL, as __scm_send says. visit gets each
+ *  message's offset, cmsg_len, level and type. */
+export function walkControl(buf: Uint8Array, visit: (off: number, len: number, level: number, type: number) => void): void {
+  const v = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  for (let off = 0; off + CMSGHDR_SIZE <= buf.length;) {
+    const lenBig = v.getBigUint64(off, true);
+    if (lenBig < BigInt(CMSGHDR_SIZE) || lenBig > BigInt(buf.length - off)) fail(EINVAL);
+    const len = Number(lenBig);
+    visit(off, len, v.getInt32(off + 8, true), v.getInt32(off + 12, true));
+    off += cmsgAlign(len);
+  }
+}
 
 /** What the sender may claim (scm_check_creds): its own ids, or anything as root. */
 export interface CredPolicy {
@@ -35,14 +49,7 @@ export interface ParsedControl {
 export function parseControl(buf: Uint8Array, unix: boolean, policy: CredPolicy): ParsedControl {
   const out: ParsedControl = { fds: [], creds: null };
   const v = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  let off = 0;
-  while (off + CMSGHDR_SIZE <= buf.length) {
-    const lenBig = v.getBigUint64(off, true);
-    // CMSG_OK: at least a header, and within what is left.
-    if (lenBig < BigInt(CMSGHDR_SIZE) || lenBig > BigInt(buf.length - off)) fail(EINVAL);
-    const len = Number(lenBig);
-    const level = v.getInt32(off + 8, true);
-    const type = v.getInt32(off + 12, true);
+  walkControl(buf, (off, len, level, type) => {
     if (level === SOL_SOCKET && !unix) {
       // __sock_cmsg_send: fds and credentials mean nothing to other families and are
       // ignored; SO_MARK, SO_TIMESTAMPING, SCM_TXTIME and SO_PRIORITY are the family's.
@@ -65,8 +72,7 @@ export function parseControl(buf: Uint8Array, unix: boolean, policy: CredPolicy)
         fail(EINVAL);
       }
     }
-    off += cmsgAlign(len);
-  }
+  });
   return out;
 }
 

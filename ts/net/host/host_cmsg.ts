@@ -11,12 +11,10 @@
 import { fail } from '../../kernel/syscall_error';
 import { EINVAL, EPERM } from '../../abi/linux/errno';
 import { AF_INET, CMSGHDR_SIZE, SCM_CREDENTIALS, SCM_RIGHTS, SOCK_STREAM, SOL_SOCKET, cmsgAlign } from '../../abi/linux/socket';
-import type { Cmsg } from '../control';
+import { INET_SOCKET_TYPES, walkControl, type Cmsg } from '../control';
 
 const SOL_IP = 0, SOL_IPV6 = 41;
-const SO_MARK = 36, SO_TIMESTAMPING_OLD = 37, SO_PRIORITY = 12, SCM_TXTIME = 61, SO_TIMESTAMPING_NEW = 65;
-/** SOL_SOCKET types __sock_cmsg_send takes (SO_MARK apart). */
-const SOCKET_TYPES = new Set([SO_TIMESTAMPING_OLD, SO_TIMESTAMPING_NEW, SCM_TXTIME, SO_PRIORITY]);
+const SO_MARK = 36;
 /** ip_cmsg_send: IP_RETOPTS, IP_PKTINFO, IP_TTL, IP_TOS, IP_PROTOCOL. */
 const IP_TYPES = new Set([7, 8, 2, 1, 52]);
 /** ip6_datagram_send_ctl: IPV6_2292PKTINFO, IPV6_PKTINFO, IPV6_FLOWINFO, IPV6_2292HOPOPTS,
@@ -30,22 +28,14 @@ const MAX_CONTROL = 20480;
 export function hostSendControl(raw: Uint8Array | null, family: number, type: number): Uint8Array {
   if (!raw || raw.length === 0) return new Uint8Array(0);
   if (raw.length > MAX_CONTROL) fail(EINVAL);
-  const v = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
   const keep: Uint8Array[] = [];
   let total = 0;
-  for (let off = 0; off + CMSGHDR_SIZE <= raw.length;) {
-    const lenBig = v.getBigUint64(off, true);
-    if (lenBig < BigInt(CMSGHDR_SIZE) || lenBig > BigInt(raw.length - off)) fail(EINVAL);
-    const len = Number(lenBig);
-    const level = v.getInt32(off + 8, true);
-    const ctype = v.getInt32(off + 12, true);
+  walkControl(raw, (off, len, level, ctype) => {
     let pass = false;
     if (level === SOL_SOCKET) {
       if (ctype === SO_MARK) fail(EPERM);
-      if (ctype !== SCM_RIGHTS && ctype !== SCM_CREDENTIALS) {
-        if (!SOCKET_TYPES.has(ctype)) fail(EINVAL);
-        pass = true;
-      }
+      if (!INET_SOCKET_TYPES.has(ctype)) fail(EINVAL);
+      pass = ctype !== SCM_RIGHTS && ctype !== SCM_CREDENTIALS;
     } else if (type !== SOCK_STREAM && level === SOL_IP) {
       // A v6 socket reads them only for a v4-mapped destination; the host decides.
       if (IP_TYPES.has(ctype)) pass = true;
@@ -59,8 +49,7 @@ export function hostSendControl(raw: Uint8Array | null, family: number, type: nu
       keep.push(m);
       total += cmsgAlign(m.length);
     }
-    off += cmsgAlign(len);
-  }
+  });
   const out = new Uint8Array(total);
   let at = 0;
   for (const m of keep) { out.set(m, at); at += cmsgAlign(m.length); }
