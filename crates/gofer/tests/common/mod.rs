@@ -90,8 +90,19 @@ impl M {
     }
 }
 
-pub fn bin() -> &'static str {
-    env!("CARGO_BIN_EXE_tsvisor-gofer")
+/// The gofer binary of this build. The path cargo bakes in at compile time goes stale when a
+/// target dir is reused from another checkout (cargo then keeps the old test binaries, whose
+/// baked path names that checkout's target): the binary beside this test's own profile dir
+/// (target/<profile>/deps/../) is the one built with it.
+pub fn bin() -> PathBuf {
+    let baked = PathBuf::from(env!("CARGO_BIN_EXE_tsvisor-gofer"));
+    let beside = std::env::current_exe()
+        .ok()
+        .and_then(|exe| Some(exe.parent()?.parent()?.join("tsvisor-gofer")));
+    match beside {
+        Some(p) if p.exists() => p,
+        _ => baked,
+    }
 }
 
 pub fn tmpdir(tag: &str) -> PathBuf {
