@@ -80,6 +80,13 @@ export interface ClientOptions {
 
 interface Reply { msg: m.Message; fds: number[] }
 
+/** One directory of walkKeepListMany: its kept fid and qid, the open fid it was listed with
+ *  (-1: clunked already), the first entries and whether they are all. */
+export interface Listed { kept: number; qid: Qid; fid: number; first: m.DirentAttr[]; eof: boolean }
+
+/** startListMany's requests in flight, for finishListMany. */
+export type ListSteps = readonly { kept: number; open: number; kt: number; wt: number; ot: number; rt: number; mine: boolean }[];
+
 /** One step of walkChain: the new fid (the caller's) and its attributes, or why it failed. */
 export type WalkStep = { fid: number; attr: Attr } | { errno: number };
 
@@ -510,6 +517,80 @@ export class Client {
     }
     if (qids.length !== 1) { this.clunkLater(r.fid); this.fail(new DecodeError('9P: walk made no fid yet it was opened')); }
     return { ...r, kept };
+  }
+
+  /** walkKeepOpenReaddirAttr of several directories of fid at once, all in one write: for
+   *  each name a kept fid (Twalk), and a clone of it opened and listed (Tlopen, Treaddirattr
+   *  of up to `count` bytes). The first name's open fid is the caller's (it may need more
+   *  reads); the others' are clunked in the same write (their listing is whole only if eof).
+   *  Each result is independent: a name that fails gives its errno and leaves no fid. */
+  walkKeepListMany(fid: number, names: readonly string[], flags: number, count: number): (Listed | { errno: number })[] {
+    return this.finishListMany(this.startListMany(fid, names, flags, count, true));
+  }
+
+  /** walkKeepListMany's requests, queued (sent with the next request awaited): the caller
+   *  may await its own first, then take these with finishListMany. With firstMine false
+   *  every name's open fid is clunked in the same write. */
+  startListMany(fid: number, names: readonly string[], flags: number, count: number, firstMine = false): ListSteps {
+    if (!this.listsWithAttrs) throw new SyscallError(ENOTSUP);
+    return names.map((name, i) => {
+      const kept = this.allocFid(), open = this.allocFid();
+      const kt = this.start(m.Twalk, { fid, newfid: kept, names: [name] });
+      const wt = this.start(m.Twalk, { fid: kept, newfid: open, names: [] });
+      const ot = this.start(m.Tlopen, { fid: open, flags });
+      const mine = firstMine && i === 0;
+      const n = mine ? this.maxIO - 1 : Math.min(count, this.maxIO - 1);
+      const rt = this.start(m.Treaddirattr, { fid: open, offset: 0n, count: n });
+      if (!mine) this.discard.set(this.start(m.Tclunk, { fid: open }), open);
+      return { kept, open, kt, wt, ot, rt, mine };
+    });
+  }
+
+  /** The results of startListMany's requests, in its order (see walkKeepListMany). */
+  finishListMany(steps: ListSteps): (Listed | { errno: number })[] {
+    const settle = (...tags: number[]): void => { for (const t of tags) { try { this.finish(t); } catch { /* follows the first failure */ } } };
+    return steps.map((st): Listed | { errno: number } => {
+      // The open fid of a sibling is freed by its Tclunk's reply (discard), whatever happened.
+      const dropOpen = (made: boolean): void => { if (st.mine) { if (made) this.clunkLater(st.open); else this.freeFid(st.open); } };
+      let qids: Qid[];
+      try { qids = this.finish(st.kt).msg.fields.qids as Qid[]; } catch (e) {
+        settle(st.wt, st.ot, st.rt);
+        this.freeFid(st.kept);
+        dropOpen(false);
+        return { errno: errnoOf(e) };
+      }
+      if (qids.length !== 1) {
+        settle(st.wt, st.ot, st.rt);
+        if (qids.length > 1) this.clunkLater(st.kept); else this.freeFid(st.kept);
+        dropOpen(false);
+        return { errno: qids.length > 1 ? EIO : ENOENT };
+      }
+      try { this.finish(st.wt); } catch (e) {
+        settle(st.ot, st.rt);
+        this.clunkLater(st.kept);
+        dropOpen(false);
+        return { errno: errnoOf(e) };
+      }
+      try { for (const x of this.finish(st.ot).fds) this.closeFd(x); } catch (e) {
+        settle(st.rt);
+        this.clunkLater(st.kept);
+        dropOpen(true);
+        return { errno: errnoOf(e) };
+      }
+      let f: m.Fields;
+      try { f = this.finish(st.rt).msg.fields; } catch (e) {
+        this.clunkLater(st.kept);
+        dropOpen(true);
+        return { errno: errnoOf(e) };
+      }
+      let first: m.DirentAttr[];
+      try { first = m.decodeDirentsAttr(f.data as Uint8Array); } catch (e) {
+        this.clunkLater(st.kept);
+        dropOpen(true);
+        this.fail(e);
+      }
+      return { kept: st.kept, qid: qids[0], fid: st.mine ? st.open : -1, first, eof: f.eof !== 0 };
+    });
   }
 
   /** Treaddirattr: the next entries with their attributes, and whether the directory ends. */

@@ -11,13 +11,14 @@ import type { FileData } from './file_data';
 import { HostFd } from './host_fd';
 import type { LowerDirent, LowerFS, LowerNode } from './lower_fs';
 import { P9Data } from './p9_data';
-import { GoferNode, type GoferSession } from './session';
+import { GoferNode, SIBLING_LIST_BYTES, type GoferSession } from './session';
 
 /** Lookups a listing must have answered in its life for a stale one to be made again
  *  (relistIfScanned): past one, listing again costs fewer round trips than the walks the
  *  next window would likely make, whatever the rate the program goes at. */
 const RELIST_AFTER_HITS = 2;
 import type { DirentAttr } from '../../p9/messages';
+import type { Listed } from '../../p9/client';
 
 export class GoferLowerFS implements LowerFS {
   readonly root: GoferNode;
@@ -101,17 +102,37 @@ export function openData(s: GoferSession, node: GoferNode, flags: number): FileD
  *  directory whose entries fit one reply, walk and open included), kept as its listing for
  *  walkListed unless keep is false (a writable tree: its own changes would not be in it). */
 export function readdirAttrAll(s: GoferSession, dir: GoferNode, keep = true): DirentAttr[] {
+  if (keep) {
+    const pre = s.takePrefetched(dir);
+    if (pre) {
+      s.keepListing(dir, pre.ents, pre.at);
+      return pre.ents;
+    }
+  }
   const at = performance.now();
   const from = s.walkFrom(dir);
   let r;
-  if (from.names.length === 1) {
+  if (from.names.length === 1 && keep && dir.parent) {
     // A directory without a fid (from its parent's listing) gets one in the same round trip:
-    // what is listed here is usually opened or listed next (find, du), walking from it.
+    // what is listed here is usually opened or listed next (find, du), walking from it. Its
+    // sibling directories are listed in the same write (a traversal lists them next).
+    const sibs = s.siblingsToList(dir);
+    const [mine, ...others] = s.client.walkKeepListMany(from.fid, [from.names[0], ...sibs], O_RDONLY | O_DIRECTORY, SIBLING_LIST_BYTES);
+    keepSiblings(s, dir.parent, sibs, others, at);
+    if ('errno' in mine) throw new SyscallError(mine.errno);
+    s.adopt(dir, mine.kept);
+    r = mine;
+  } else if (from.names.length === 1) {
     const k = s.client.walkKeepOpenReaddirAttr(from.fid, from.names[0], O_RDONLY | O_DIRECTORY);
     s.adopt(dir, k.kept);
     r = k;
   } else {
-    r = s.client.walkOpenReaddirAttr(from.fid, from.names, O_RDONLY | O_DIRECTORY);
+    // A directory holding its own fid: its siblings still go in the same write.
+    const sibs = keep && dir.parent ? s.siblingsToList(dir) : [];
+    const q = sibs.length > 0 ? s.client.startListMany(dir.parent!.fid, sibs, O_RDONLY | O_DIRECTORY, SIBLING_LIST_BYTES) : null;
+    try { r = s.client.walkOpenReaddirAttr(from.fid, from.names, O_RDONLY | O_DIRECTORY); } finally {
+      if (q) keepSiblings(s, dir.parent!, sibs, s.client.finishListMany(q), at);
+    }
   }
   try {
     const out = [...r.first];
@@ -124,6 +145,16 @@ export function readdirAttrAll(s: GoferSession, dir: GoferNode, keep = true): Di
   } finally {
     s.client.clunkLater(r.fid);
   }
+}
+
+/** Keeps the whole listings of parent's directories names (fetched at `at`) for the lookups
+ *  to come; a listing cut short is of no use (its fid goes). */
+function keepSiblings(s: GoferSession, parent: GoferNode, names: readonly string[], got: readonly (Listed | { errno: number })[], at: number): void {
+  got.forEach((o, i) => {
+    if ('errno' in o) return;
+    if (o.eof) s.keepPrefetched(parent, names[i], o.kept, o.qid.path, o.first, at);
+    else s.client.clunkLater(o.kept);
+  });
 }
 
 /** Every entry of directory node ('.' and '..' included, as the server gives them). */

@@ -24,6 +24,8 @@ import type { DirentAttr } from '../../p9/messages';
 import { GETATTR_BASIC } from '../../p9/client';
 import type { SharedCache } from './shared_cache';
 
+const DT_DIR = 4;
+
 /** Fids kept open at once for nodes (files being read or written hold their own). */
 const MAX_FIDS = 512;
 /** Donated read-only fds kept for files opened recently, to open them again with a dup. Never
@@ -35,6 +37,17 @@ export const ATTR_TTL_MS = 100;
 const MAX_LISTINGS = 64;
 /** Names one walkChain asks for at most (the fids it holds until they are used). */
 const MAX_AHEAD = 16;
+/** Sibling directories listed along with the one a program lists (prefetchSiblings), at
+ *  most, and listings so fetched kept at once (each holds a fid until used or stale). */
+const MAX_SIBLINGS = 8;
+const MAX_PREFETCHED = 64;
+/** Bytes of entries a sibling's listing may bring (a bigger directory is listed when asked). */
+export const SIBLING_LIST_BYTES = 16 * 1024;
+
+/** A directory listed before any program asked (a sibling of one that was): its entries and
+ *  a fid of it, for the listing the traversal likely asks for next. Trusted as any listing:
+ *  ATTR_TTL_MS from when it was asked for. */
+interface Prefetched { parent: GoferNode; name: string; kept: number; qidPath: bigint; ents: DirentAttr[]; at: number }
 
 /** Errnos with which a walk says "no such name here" (not a failure of the server). */
 function isMiss(errno: number): boolean {
@@ -136,6 +149,9 @@ export class GoferSession {
   private aheadDir: GoferNode | null = null;
   private aheadFor: readonly string[] | null = null;
   private aheadAt = 0;
+  /** Sibling listings not used yet, oldest first, by parent and name. */
+  private readonly prefetched = new Map<GoferNode, Map<string, Prefetched>>();
+  private readonly prefetchOrder = new Set<Prefetched>();
 
   constructor(readonly client: Client, private readonly closeFd: (fd: number) => void = () => {}) {}
 
@@ -304,6 +320,66 @@ export class GoferSession {
       this.listings.delete(old);
       old.listing = null;
     }
+  }
+
+  /** Sibling directories of dir worth listing in the same write as dir (a traversal that
+   *  lists one directory lists its siblings next: find, du, tar, ls -R): from the parent's
+   *  last listing, the directories after dir (then before it) holding no fresh prefetched
+   *  listing, up to MAX_SIBLINGS. Only when the parent holds a fid to walk from. */
+  siblingsToList(dir: GoferNode): string[] {
+    const p = dir.parent;
+    if (!p || p.fid < 0 || !p.listing) return [];
+    const now = performance.now();
+    const have = this.prefetched.get(p);
+    const after: string[] = [], before: string[] = [];
+    let seen = false;
+    for (const [name, e] of p.listing) {
+      if (name === dir.name) { seen = true; continue; }
+      if (e.type !== DT_DIR) continue;
+      const pre = have?.get(name);
+      if (pre && now - pre.at < this.ttlMs) continue;
+      (seen ? after : before).push(name);
+      if (after.length >= MAX_SIBLINGS) break;
+    }
+    return [...after, ...before].slice(0, MAX_SIBLINGS);
+  }
+
+  /** Keeps a sibling's listing (whole ones only) and its fid until it is used or stale. */
+  keepPrefetched(parent: GoferNode, name: string, kept: number, qidPath: bigint, ents: DirentAttr[], at: number): void {
+    let byName = this.prefetched.get(parent);
+    if (!byName) this.prefetched.set(parent, byName = new Map());
+    const old = byName.get(name);
+    if (old) this.dropPrefetched(old);
+    const pre: Prefetched = { parent, name, kept, qidPath, ents, at };
+    byName.set(name, pre);
+    this.prefetchOrder.add(pre);
+    for (const x of this.prefetchOrder) {
+      if (this.prefetchOrder.size <= MAX_PREFETCHED && performance.now() - x.at < this.ttlMs) break;
+      this.dropPrefetched(x);
+    }
+  }
+
+  private dropPrefetched(pre: Prefetched, keepFid = false): void {
+    this.prefetchOrder.delete(pre);
+    const byName = this.prefetched.get(pre.parent);
+    if (byName?.get(pre.name) === pre) {
+      byName.delete(pre.name);
+      if (byName.size === 0) this.prefetched.delete(pre.parent);
+    }
+    if (!keepFid) this.client.clunkLater(pre.kept);
+  }
+
+  /** dir's listing, if a sibling's listing fetched it within the window and its name still
+   *  led to dir's file then (same qid): dir takes its fid. Used up either way. */
+  takePrefetched(dir: GoferNode): { ents: DirentAttr[]; at: number } | null {
+    const p = dir.parent;
+    const pre = p ? this.prefetched.get(p)?.get(dir.name) : undefined;
+    if (!pre) return null;
+    const fresh = performance.now() - pre.at < this.ttlMs && pre.qidPath === dir.qid.path && !dir.gone;
+    this.dropPrefetched(pre, fresh);
+    if (!fresh) return null;
+    this.adopt(dir, pre.kept);
+    return { ents: pre.ents, at: pre.at };
   }
 
   /** Where a walk to node starts: its own fid (names []), or, when it holds none, its
