@@ -140,7 +140,10 @@ export function readdirAttrAll(s: GoferSession, dir: GoferNode, keep = true): Di
       ({ ents, eof } = s.client.readdirAttr(r.fid, ents[ents.length - 1].offset));
       out.push(...ents);
     }
-    if (keep) s.keepListing(dir, out, at);
+    if (keep) {
+      s.keepListing(dir, out, at);
+      s.listedNow(dir, at);
+    }
     return out;
   } finally {
     s.client.clunkLater(r.fid);

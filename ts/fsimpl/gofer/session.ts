@@ -47,7 +47,7 @@ export const SIBLING_LIST_BYTES = 16 * 1024;
 /** A directory listed before any program asked (a sibling of one that was): its entries and
  *  a fid of it, for the listing the traversal likely asks for next. Trusted as any listing:
  *  ATTR_TTL_MS from when it was asked for. */
-interface Prefetched { parent: GoferNode; name: string; kept: number; qidPath: bigint; ents: DirentAttr[]; at: number }
+interface Prefetched { parent: GoferNode; name: string; kept: number; qidPath: bigint; ents: DirentAttr[] | null; at: number }
 
 /** Errnos with which a walk says "no such name here" (not a failure of the server). */
 function isMiss(errno: number): boolean {
@@ -345,7 +345,7 @@ export class GoferSession {
   }
 
   /** Keeps a sibling's listing (whole ones only) and its fid until it is used or stale. */
-  keepPrefetched(parent: GoferNode, name: string, kept: number, qidPath: bigint, ents: DirentAttr[], at: number): void {
+  keepPrefetched(parent: GoferNode, name: string, kept: number, qidPath: bigint, ents: DirentAttr[] | null, at: number): void {
     let byName = this.prefetched.get(parent);
     if (!byName) this.prefetched.set(parent, byName = new Map());
     const old = byName.get(name);
@@ -366,7 +366,13 @@ export class GoferSession {
       byName.delete(pre.name);
       if (byName.size === 0) this.prefetched.delete(pre.parent);
     }
-    if (!keepFid) this.client.clunkLater(pre.kept);
+    if (!keepFid && pre.kept >= 0) this.client.clunkLater(pre.kept);
+  }
+
+  /** dir was just listed (at `at`): its siblings' next listings do not list it again ahead
+   *  within the window (an entry without a fid or entries, which takePrefetched passes by). */
+  listedNow(dir: GoferNode, at: number): void {
+    if (dir.parent) this.keepPrefetched(dir.parent, dir.name, -1, dir.qid.path, null, at);
   }
 
   /** dir's listing, if a sibling's listing fetched it within the window and its name still
@@ -374,11 +380,12 @@ export class GoferSession {
   takePrefetched(dir: GoferNode): { ents: DirentAttr[]; at: number } | null {
     const p = dir.parent;
     const pre = p ? this.prefetched.get(p)?.get(dir.name) : undefined;
-    if (!pre) return null;
+    if (!pre?.ents) return null;
     const fresh = performance.now() - pre.at < this.ttlMs && pre.qidPath === dir.qid.path && !dir.gone;
     this.dropPrefetched(pre, fresh);
     if (!fresh) return null;
     this.adopt(dir, pre.kept);
+    this.listedNow(dir, pre.at);
     return { ents: pre.ents, at: pre.at };
   }
 

@@ -1,0 +1,129 @@
+// Sibling listings over tsvisor-gofer: listing one directory of the lower layer lists its
+// sibling directories (from the parent's listing) in the same write, and a traversal that
+// lists them next (find, du, tar) makes no round trip for them. A prefetched listing obeys
+// the trust window as any listing: after ATTR_TTL_MS, or when the name now leads to another
+// directory, the server is asked again and the host's changes are seen. Round trips are
+// counted at the transport; the window is made long where a test counts inside it.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { GoferProcess, goferBinary } from '../../../ts/fsimpl/gofer/gofer_process';
+import { GoferLowerFS } from '../../../ts/fsimpl/gofer/gofer_lower';
+import { ATTR_TTL_MS, type GoferNode } from '../../../ts/fsimpl/gofer/session';
+import { skipBecause } from '../../helpers/run';
+import { writesDuring } from '../../helpers/p9_writes';
+
+const binary = goferBinary();
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const LONG = 60_000;
+
+describe.skipIf(skipBecause(binary === null, 'build/tsvisor-gofer is not built (npm run build:gofer)'))('sibling listings over tsvisor-gofer', () => {
+  let dir: string;
+  let g: GoferProcess;
+  let lower: GoferLowerFS;
+  const names = (ents: { name: string }[]) => ents.map((e) => e.name).sort();
+  const fresh = () => { lower = new GoferLowerFS(g.session, 't'); };
+
+  beforeAll(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsvisor-siblings-'));
+    for (let i = 0; i < 12; i++) {
+      fs.mkdirSync(path.join(dir, `d${i}`));
+      for (let j = 0; j <= i % 3; j++) fs.writeFileSync(path.join(dir, `d${i}`, `f${j}`), 'x'.repeat(j));
+    }
+    fs.mkdirSync(path.join(dir, 'd3', 'below'));
+    // Bigger than a sibling's share of the write: listed when asked, not ahead.
+    fs.mkdirSync(path.join(dir, 'big'));
+    for (let i = 0; i < 1500; i++) fs.writeFileSync(path.join(dir, 'big', `a-rather-long-file-name-${i}`), '');
+    fs.writeFileSync(path.join(dir, 'plain'), 'p');
+    g = new GoferProcess(binary!, [{ name: 't', hostDir: dir, readOnly: true }]);
+  });
+  afterAll(() => {
+    g?.close();
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+  afterEach(() => { g.session.ttlMs = ATTR_TTL_MS; });
+
+  it('a traversal lists every sibling directory with fewer round trips than directories, each whole and right', () => {
+    fresh();
+    g.session.ttlMs = LONG;
+    const top = lower.readdir(lower.root);
+    const dirs = top.filter((e) => e.type === 4).map((e) => e.name);
+    expect(dirs.length).toBe(13);
+    let total = 0;
+    for (const name of dirs) {
+      const node = lower.walk(lower.root, name) as GoferNode;
+      const { value: ents, writes } = writesDuring(() => lower.readdir(node));
+      if (name !== 'big') total += writes;
+      expect(names(ents), name).toEqual(fs.readdirSync(path.join(dir, name)).sort());
+      // The entries' attributes came along: a stat of each costs nothing.
+      const { value: sizes, writes: stats } = writesDuring(() => ents.map((e) => lower.walk(node, e.name)!.attr.size));
+      expect(stats).toBe(0);
+      expect(sizes).toEqual(ents.map((e) => fs.lstatSync(path.join(dir, name, e.name)).size));
+      // Below a directory listed ahead, its own fid serves: one round trip for its child.
+      if (name === 'd3') {
+        const below = lower.walk(node, 'below') as GoferNode;
+        const { writes: w } = writesDuring(() => lower.readdir(below));
+        expect(w).toBe(1);
+      }
+    }
+    // 12 small directories (and big, too big to come ahead, listed when asked for in pages of
+    // its own): the first write lists 9 (itself and 8 siblings), the next the rest.
+    expect(total).toBeLessThanOrEqual(2);
+    expect(total).toBeGreaterThanOrEqual(1);
+  });
+
+  it('a prefetched listing older than ATTR_TTL_MS is not used: the host change is seen', async () => {
+    fresh();
+    g.session.ttlMs = LONG;
+    lower.readdir(lower.root);
+    const d0 = lower.walk(lower.root, 'd0') as GoferNode;
+    lower.readdir(d0); // lists d1.. ahead
+    g.session.ttlMs = ATTR_TTL_MS;
+    fs.writeFileSync(path.join(dir, 'd1', 'late'), 'late');
+    try {
+      await sleep(ATTR_TTL_MS + 30);
+      const d1 = lower.walk(lower.root, 'd1') as GoferNode;
+      const { value: ents, writes } = writesDuring(() => lower.readdir(d1));
+      expect(names(ents)).toContain('late');
+      expect(writes).toBeGreaterThanOrEqual(1);
+    } finally {
+      fs.unlinkSync(path.join(dir, 'd1', 'late'));
+    }
+  });
+
+  it('a prefetched listing of a name that now leads to another directory is not used', () => {
+    fresh();
+    g.session.ttlMs = LONG;
+    lower.readdir(lower.root);
+    const d4 = lower.walk(lower.root, 'd4') as GoferNode;
+    const d5 = lower.walk(lower.root, 'd5') as GoferNode;
+    lower.readdir(d4); // lists d5 ahead
+    // The node says d5 is another file than the one listed ahead (the host replaced it).
+    d5.qid = { ...d5.qid, path: d5.qid.path + 1_000_000n };
+    const { value: ents, writes } = writesDuring(() => lower.readdir(d5));
+    expect(writes).toBe(1);
+    expect(names(ents)).toEqual(fs.readdirSync(path.join(dir, 'd5')).sort());
+  });
+
+  it('fids of listings nobody used are given back (the gofer holds none for them after)', async () => {
+    fresh();
+    g.session.ttlMs = 20;
+    lower.readdir(lower.root);
+    const before = fs.readdirSync(`/proc/${g.pid}/fd`).length;
+    for (let round = 0; round < 5; round++) {
+      const d = lower.walk(lower.root, `d${round}`) as GoferNode;
+      g.session.forget(d); // listed again from the root's fid, with its siblings
+      lower.readdir(d);
+      await sleep(40);
+    }
+    // Any request lets stale prefetched listings go; their clunks ride with it.
+    lower.readdir(lower.walk(lower.root, 'd11') as GoferNode);
+    lower.getattr(lower.root);
+    g.session.getattr(lower.root, 0);
+    const after = fs.readdirSync(`/proc/${g.pid}/fd`).length;
+    // At most one fid per directory (the node's or its listing's), never one per listing
+    // fetched ahead (5 rounds x 8 siblings).
+    expect(after - before).toBeLessThan(16);
+  });
+});
