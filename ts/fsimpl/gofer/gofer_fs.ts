@@ -13,7 +13,8 @@ import { O_ACCMODE, O_CREAT, O_RDONLY, O_RDWR } from '../../abi/linux/fcntl';
 import type { NativeMemoryFile } from '../../native/addon';
 import { SharedCache } from './shared_cache';
 import { RENAME_EXCHANGE, type Statfs } from '../../abi/linux/fs';
-import { S_IFCHR, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, devMajor, devMinor, type Stat } from '../../abi/linux/stat';
+import { S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, devMajor, devMinor, type Stat } from '../../abi/linux/stat';
+import { openFifo } from '../../kernel/fifo';
 import { DirectoryFile } from '../../vfs/directory_file';
 import { openCharDevice } from '../../vfs/devices';
 import type { FileDescription } from '../../vfs/file_description';
@@ -41,6 +42,18 @@ export class GoferFS extends FileSystem {
   }
 
   override get source(): string { return this.aname; }
+
+  /** A FIFO's pipe lives in the sentry, as Linux's v9fs and gVisor do it: the host file only
+   *  names it (no host process is reached through it), and every open of the same host
+   *  file (qid path), by whichever dentry, meets the same pipe. */
+  private readonly fifos = new Map<bigint, GoferInode>();
+
+  fifoOf(inode: GoferInode): GoferInode {
+    const path = inode.node.qid.path;
+    let key = this.fifos.get(path);
+    if (key === undefined || (key.node.gone && key !== inode)) this.fifos.set(path, key = inode);
+    return key;
+  }
 
   statfs(): Statfs {
     const s = this.session.client.statfs(this.session.fidOf(this.root.node));
@@ -77,6 +90,7 @@ export class GoferInode extends Inode {
     if (type === S_IFDIR) return new DirectoryFile(flags, vd);
     if (type === S_IFCHR) return openCharDevice(t, this.attr().rdev, vd, flags);
     if (type === S_IFLNK) throw new SyscallError(ELOOP);
+    if (type === S_IFIFO) return openFifo(this.fs.fifoOf(this), vd, flags);
     if (type !== S_IFREG) throw new SyscallError(ENXIO);
     let data = this.created;
     this.created = null;
