@@ -113,6 +113,12 @@ export class Client {
   private readonly discard = new Map<number, number>();
   /** Requests start() queued, not yet sent. */
   private readonly outq: Uint8Array[] = [];
+  /** Tags whose replies are awaited asynchronously (callAsync), with who takes each. */
+  private readonly waiters = new Map<number, (r: Reply | SyscallError) => void>();
+  /** Tflush tags in flight, with the tag each flushes. */
+  private readonly flushing = new Map<number, number>();
+  /** Stops the transport's readiness watch; set while any waiter waits. */
+  private unwatch: (() => void) | null = null;
   private noRenameat = false;
   private noUnlinkat = false;
   private readonly closeFd: (fd: number) => void;
@@ -204,12 +210,113 @@ export class Client {
     while (!r) {
       const got = this.receive();
       if (got.msg.tag === tag) r = got;
-      else if (this.discard.has(got.msg.tag)) this.dropped(got);
-      else this.early.set(got.msg.tag, got);
+      else this.route(got);
     }
     this.inflight.delete(tag);
     this.freeTags.push(tag);
+    // Replies for waiters may sit in the transport's buffer now, where no readiness edge
+    // will announce them: the waiters look once this synchronous work is done.
+    if (this.waiters.size > 0) queueMicrotask(() => this.pump());
     return r;
+  }
+
+  /** A reply that is not the one a synchronous caller waits for: to its asynchronous waiter,
+   *  dropped (clunkLater), or kept until finish() asks. A second reply for a tag already
+   *  answered never gets here (decode refuses a tag not in flight). */
+  private route(got: Reply): void {
+    const tag = got.msg.tag;
+    const w = this.waiters.get(tag);
+    if (w) {
+      this.waiters.delete(tag);
+      this.inflight.delete(tag);
+      this.freeTags.push(tag);
+      // A flushed request answered before its Rflush: that Rflush frees nothing (the tag may
+      // be another request's by then).
+      for (const [ft, o] of this.flushing) if (o === tag) this.flushing.set(ft, -1);
+      const old = this.flushing.get(tag);
+      if (old !== undefined) {
+        this.flushing.delete(tag);
+        // The Rflush came first: the flushed request will have no reply, its tag is free,
+        // and a reply for it from now on is one nobody asked for.
+        if (old >= 0 && this.waiters.delete(old)) { this.inflight.delete(old); this.freeTags.push(old); }
+      }
+      w(got);
+    } else if (this.discard.has(tag)) this.dropped(got);
+    else if (this.early.has(tag)) this.fail(new DecodeError(`9P: second reply for tag ${tag}`));
+    else this.early.set(tag, got);
+  }
+
+  // --- requests whose replies are awaited without blocking ---
+
+  /** One request whose reply the sentry awaits without blocking its thread (an operation
+   *  that may take long on the server: other tasks run meanwhile, and other requests go and
+   *  come back, their replies matched by tag in whatever order they arrive). The reply is
+   *  turned as finish() turns it. When `interrupted` settles first (a signal for the task),
+   *  Tflush goes for it: if the request's reply still comes before the Rflush, the operation
+   *  happened and its reply is the answer; otherwise the promise rejects with `interruptErr`
+   *  and the server has forgotten the request (9P's flush rule). */
+  async callAsync(type: number, fields: m.Fields, interrupted?: Promise<unknown>, interruptErr?: () => Error): Promise<Reply> {
+    const want = type + 1;
+    const tag = this.start(type, fields);
+    this.sendQueued();
+    // The reply is kept where it lands (a reply may come between the wake-up and the code
+    // after the await: a synchronous request of another task reads it then).
+    let got: Reply | SyscallError | null = null;
+    await new Promise<void>((wake) => {
+      this.waiters.set(tag, (r) => { got = r; wake(); });
+      interrupted?.then(() => wake(), () => wake());
+      this.pump();
+    });
+    const first = got as Reply | SyscallError | null;
+    if (first instanceof SyscallError) throw first;
+    if (first !== null) return this.expect(first, want);
+    // Interrupted with the request in flight: flush it.
+    let late: Reply | SyscallError | null = null;
+    this.waiters.set(tag, (r) => { late = r; });
+    let flushed: Reply | SyscallError;
+    try {
+      const ftag = this.start(m.Tflush, { oldtag: tag });
+      this.flushing.set(ftag, tag);
+      this.sendQueued();
+      flushed = await new Promise<Reply | SyscallError>((resolve) => {
+        this.waiters.set(ftag, resolve);
+        this.pump();
+      });
+    } catch (e) { flushed = e instanceof SyscallError ? e : new SyscallError(EIO); }
+    const old = late as Reply | SyscallError | null;
+    if (old instanceof SyscallError) throw old;
+    if (old !== null) {
+      // The reply beat the Rflush: the operation was done, and its answer stands.
+      if (!(flushed instanceof SyscallError)) this.expect(flushed, m.Rflush);
+      return this.expect(old, want);
+    }
+    if (flushed instanceof SyscallError) {
+      if (this.waiters.delete(tag)) this.inflight.delete(tag); // broken: the tag stays unused
+      throw flushed;
+    }
+    this.expect(flushed, m.Rflush);
+    throw interruptErr ? interruptErr() : new SyscallError(EIO, '9P request flushed');
+  }
+
+  /** Takes every reply that is here without waiting, hands each to its waiter, and keeps
+   *  the readiness watch on while someone waits. A broken stream fails every waiter. */
+  private pump(): void {
+    try {
+      for (;;) {
+        if (this.broken) throw new SyscallError(EIO, '9P connection is broken');
+        let got;
+        try { got = this.t.poll(this.msize); } catch (e) { this.fail(e); }
+        if (!got) break;
+        this.route(this.decode(got.msg, got.fds));
+      }
+    } catch (e) {
+      const err = e instanceof SyscallError ? e : new SyscallError(EIO);
+      const ws = [...this.waiters.values()];
+      this.waiters.clear();
+      for (const w of ws) w(err);
+    }
+    if (this.waiters.size > 0) this.unwatch ??= this.t.watch(() => this.pump());
+    else if (this.unwatch) { this.unwatch(); this.unwatch = null; }
   }
 
   /** A reply nobody waits for arrived: its fid (a clunk's) and tag are free again. */
@@ -377,6 +484,11 @@ export class Client {
     // Clunks still queued go out first: the server then releases what they held.
     try { this.sendQueued(); } catch { /* broken */ }
     this.broken = true;
+    const ws = [...this.waiters.values()];
+    this.waiters.clear();
+    for (const w of ws) w(new SyscallError(EIO, '9P connection closed'));
+    this.unwatch?.();
+    this.unwatch = null;
     this.discard.clear();
     for (const r of this.early.values()) for (const fd of r.fds) this.closeFd(fd);
     this.early.clear();

@@ -2,6 +2,8 @@
 // driven through the addon (blocking with a deadline, SCM_RIGHTS fds received with replies).
 
 import { addon } from '../native/addon';
+import { POLLIN } from '../abi/linux/poll';
+import { watchHostFd } from '../net/host/host_watch';
 
 export interface Received {
   msg: Uint8Array;
@@ -15,6 +17,12 @@ export interface Transport {
   recv(maxSize: number): Received;
   /** send then recv in one step (one crossing for the common case of one request in flight). */
   call(msg: Uint8Array, maxSize: number): Received;
+  /** The next whole message if one is here without waiting (read already, or on the socket
+   *  now), else null: the asynchronous path's read (Client.callAsync). */
+  poll(maxSize: number): Received | null;
+  /** fn on each edge of the connection's readability (it may find nothing new), until the
+   *  returned undo: while any asynchronous request waits. Holds the sentry alive. */
+  watch(fn: () => void): () => void;
   close(): void;
 }
 
@@ -99,6 +107,24 @@ export class SocketTransport implements Transport {
     }
     this.take(addon().p9CallSome(this.fd, msg, this.fdsOut, this.wanted(), this.timeoutMs));
     return this.recv(maxSize);
+  }
+
+  poll(maxSize: number): Received | null {
+    for (;;) {
+      const m = this.whole(maxSize);
+      if (m) return m;
+      let chunk: Buffer;
+      try { chunk = addon().p9RecvSome(this.fd, this.fdsOut, this.wanted(), 0); } catch (e) {
+        // Deadline 0: nothing on the socket now.
+        if (e instanceof Error && e.message.startsWith('ETIMEDOUT')) return null;
+        throw e;
+      }
+      this.take(chunk);
+    }
+  }
+
+  watch(fn: () => void): () => void {
+    return watchHostFd(this.fd, POLLIN, fn);
   }
 
   /** How much the next read asks for: the rest of a message begun, and at least READ_BYTES. */

@@ -180,6 +180,8 @@ class FakeTransport implements Transport {
     return r;
   }
   call(msg: Uint8Array): Received { this.send(msg); return this.recv(); }
+  poll(): Received | null { return this.queue.shift() ?? null; }
+  watch(): () => void { return () => {}; }
   close(): void { this.closed = true; }
 }
 
