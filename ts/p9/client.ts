@@ -84,6 +84,9 @@ interface Reply { msg: m.Message; fds: number[] }
  *  (-1: clunked already), the first entries and whether they are all. */
 export interface Listed { kept: number; qid: Qid; fid: number; first: m.DirentAttr[]; eof: boolean }
 
+/** startOpenMany's requests in flight, for finishOpenMany. */
+export type OpenSteps = readonly { wt: number; ot: number }[];
+
 /** startListMany's requests in flight, for finishListMany. */
 export type ListSteps = readonly { kept: number; open: number; kt: number; wt: number; ot: number; rt: number; mine: boolean }[];
 
@@ -702,6 +705,41 @@ export class Client {
         this.fail(e);
       }
       return { kept: st.kept, qid: qids[0], fid: st.mine ? st.open : -1, first, eof: f.eof !== 0 };
+    });
+  }
+
+  /** For each name of directory fid: Twalk to a new fid, Tlopen it with flags and Tclunk it,
+   *  queued to go in one write with the next request awaited: what comes back is the host fd
+   *  each open donated (the fid is gone already). finishOpenMany takes the results. */
+  startOpenMany(fid: number, names: readonly string[], flags: number): OpenSteps {
+    return names.map((name) => {
+      const newfid = this.allocFid();
+      const wt = this.start(m.Twalk, { fid, newfid, names: [name] });
+      const ot = this.start(m.Tlopen, { fid: newfid, flags });
+      // The clunk's reply frees the fid number, whatever happened before it.
+      this.discard.set(this.start(m.Tclunk, { fid: newfid }), newfid);
+      return { wt, ot };
+    });
+  }
+
+  /** startOpenMany's results in its order: each open's qid and donated fd (-1 if the server
+   *  donates none), or its errno. */
+  finishOpenMany(steps: OpenSteps): ({ qid: Qid; fd: number } | { errno: number })[] {
+    return steps.map((st) => {
+      let qids: Qid[];
+      try { qids = this.finish(st.wt).msg.fields.qids as Qid[]; } catch (e) {
+        try { this.finish(st.ot); } catch { /* no fid to open */ }
+        return { errno: errnoOf(e) };
+      }
+      if (qids.length !== 1) {
+        try { this.finish(st.ot); } catch { /* as above */ }
+        return { errno: qids.length > 1 ? EIO : ENOENT };
+      }
+      let r: Reply;
+      try { r = this.finish(st.ot); } catch (e) { return { errno: errnoOf(e) }; }
+      const [fd, ...extra] = r.fds;
+      for (const x of extra) this.closeFd(x);
+      return { qid: r.msg.fields.qid as Qid, fd: fd ?? -1 };
     });
   }
 

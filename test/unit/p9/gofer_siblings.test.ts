@@ -126,4 +126,79 @@ describe.skipIf(skipBecause(binary === null, 'build/tsvisor-gofer is not built (
     // fetched ahead (5 rounds x 8 siblings).
     expect(after - before).toBeLessThan(16);
   });
+
+  it('opening a file opens its next siblings in the same write: their opens cost nothing and read right', () => {
+    fresh();
+    g.session.ttlMs = LONG;
+    const big = lower.walk(lower.root, 'big') as GoferNode;
+    lower.readdir(big);
+    const order = [...big.listing!.keys()];
+    const nodes = order.slice(0, 9).map((n) => lower.walk(big, n) as GoferNode);
+    const { value: first, writes } = writesDuring(() => lower.open(nodes[0]));
+    expect(writes).toBe(1);
+    first.release();
+    for (const n of nodes.slice(1)) {
+      const { value: d, writes: w } = writesDuring(() => lower.open(n));
+      expect(w, n.name).toBe(0);
+      expect(d.size()).toBe(0);
+      d.release();
+    }
+    // The tenth was not opened ahead (8 at most): its open is a write, and opens 8 more.
+    const { value: tenth, writes: w10 } = writesDuring(() => lower.open(lower.walk(big, order[9]) as GoferNode));
+    expect(w10).toBe(1);
+    tenth.release();
+  });
+
+  it('a file opened ahead and replaced on the host is not read once the window has passed', async () => {
+    fresh();
+    g.session.ttlMs = LONG;
+    const d6 = lower.walk(lower.root, 'd6') as GoferNode;
+    lower.readdir(d6); // f0
+    fs.writeFileSync(path.join(dir, 'd6', 'g1'), 'old contents');
+    fs.writeFileSync(path.join(dir, 'd6', 'g2'), 'old contents');
+    try {
+      lower.readdir(d6);
+      const names = [...d6.listing!.keys()];
+      const firstName = names[0];
+      lower.open(lower.walk(d6, firstName) as GoferNode).release(); // opens the others ahead
+      g.session.ttlMs = ATTR_TTL_MS;
+      for (const n of ['g1', 'g2']) {
+        fs.writeFileSync(path.join(dir, 'd6', `${n}.new`), 'new contents!');
+        fs.renameSync(path.join(dir, 'd6', `${n}.new`), path.join(dir, 'd6', n));
+      }
+      await sleep(ATTR_TTL_MS + 30);
+      for (const n of ['g1', 'g2']) {
+        if (n === firstName) continue;
+        const node = lower.walk(d6, n) as GoferNode;
+        const data = lower.open(node);
+        const buf = new Uint8Array(32);
+        expect(Buffer.from(buf.subarray(0, data.pread(buf, 0))).toString()).toBe('new contents!');
+        data.release();
+      }
+    } finally {
+      for (const n of ['g1', 'g2']) fs.rmSync(path.join(dir, 'd6', n), { force: true });
+    }
+  });
+
+  it('fds opened ahead and never used are closed once stale', async () => {
+    fresh();
+    const count = () => fs.readdirSync('/proc/self/fd').length;
+    g.session.ttlMs = LONG;
+    const big = lower.walk(lower.root, 'big') as GoferNode;
+    lower.readdir(big);
+    const order = [...big.listing!.keys()];
+    g.session.ttlMs = 30;
+    // Keep the listing fresh by hand (the window is short on purpose).
+    const relist = () => { big.listingAt = performance.now(); };
+    const before = count();
+    for (let round = 0; round < 4; round++) {
+      relist();
+      lower.open(lower.walk(big, order[100 + 20 * round]) as GoferNode).release();
+      await sleep(50);
+    }
+    relist();
+    lower.open(lower.walk(big, order[500]) as GoferNode).release();
+    // The last round's 8 and the kept fds of the 5 files opened; never all 5 x 8 ahead.
+    expect(count() - before).toBeLessThanOrEqual(8 + 5 + 2);
+  });
 });

@@ -68,7 +68,7 @@ export class GoferLowerFS implements LowerFS {
   open(node: LowerNode): FileData {
     const n = node as GoferNode;
     if ((n.attr.mode & S_IFMT) !== S_IFREG) throw new SyscallError(ENXIO);
-    return openData(this.session, n, O_RDONLY);
+    return openData(this.session, n, O_RDONLY, true);
   }
 
   statfs(): Statfs {
@@ -82,16 +82,29 @@ export class GoferLowerFS implements LowerFS {
 
 /** Tlopen a clone of node's fid (one round trip): the donated fd if one came (the fid is then let go), else
  *  the open fid for Tread/Twrite. */
-export function openData(s: GoferSession, node: GoferNode, flags: number): FileData {
+export function openData(s: GoferSession, node: GoferNode, flags: number, ahead = false): FileData {
   // A read-only open of a file opened read-only a moment ago: the fd kept then, shared (no
   // host call at all: reads are preads).
   const readOnly = (flags & O_ACCMODE) === O_RDONLY;
   if (readOnly) {
-    const kept = s.keptFd(node);
+    const kept = s.keptFd(node) ?? (ahead ? s.takeOpenedAhead(node) : null);
     if (kept) return new HostFd(kept.fd, kept.ref());
   }
   const from = s.walkFrom(node);
-  const o = s.client.cloneOpen(from.fid, flags, from.names);
+  // The lower layer (ahead): the directory's next regular files are opened in the same write
+  // (a program opening one file of a directory opens the others next: tar, cp -r, grep -r).
+  const sibs = ahead && readOnly && node.parent && s.client.inOrder ? s.siblingsToOpen(node) : [];
+  const at = performance.now();
+  const q = sibs.length > 0 ? s.client.startOpenMany(node.parent!.fid, sibs, flags) : null;
+  let o;
+  try { o = s.client.cloneOpen(from.fid, flags, from.names); } finally {
+    if (q) {
+      s.client.finishOpenMany(q).forEach((r, i) => {
+        if ('errno' in r || r.fd < 0) return;
+        s.keepOpenedAhead(node.parent!, sibs[i], r.fd, r.qid.path, at);
+      });
+    }
+  }
   if (o.fd < 0) return new P9Data(s.client, o.fid);
   s.client.clunkLater(o.fid);
   if (readOnly) return new HostFd(o.fd, s.keepFd(node, o.fd).ref());

@@ -44,6 +44,18 @@ const MAX_PREFETCHED = 64;
 /** Bytes of entries a sibling's listing may bring (a bigger directory is listed when asked). */
 export const SIBLING_LIST_BYTES = 16 * 1024;
 
+/** Regular files opened along with one a program opens read-only from the lower layer, at
+ *  most, and such fds kept at once (unused ones are closed when stale or pushed out). */
+const MAX_SIBLING_OPENS = 8;
+const MAX_OPENED_AHEAD = 32;
+const DT_REG = 8;
+
+/** A read-only host fd of a file opened before any program asked (a sibling of one that was:
+ *  tar, cp -r, grep -r open every file of a directory in turn), by parent and name. Used as
+ *  a kept fd (SharedFd) by the open it was made for if that comes within ATTR_TTL_MS and
+ *  the name still leads to the same file (qid). */
+interface OpenedAhead { parent: GoferNode; name: string; fd: number; qidPath: bigint; at: number }
+
 /** A directory listed before any program asked (a sibling of one that was): its entries and
  *  a fid of it, for the listing the traversal likely asks for next. Trusted as any listing:
  *  ATTR_TTL_MS from when it was asked for. */
@@ -149,6 +161,9 @@ export class GoferSession {
   private aheadDir: GoferNode | null = null;
   private aheadFor: readonly string[] | null = null;
   private aheadAt = 0;
+  /** Files opened ahead and not used yet, oldest first, by parent and name. */
+  private readonly openedAhead = new Map<GoferNode, Map<string, OpenedAhead>>();
+  private readonly openedAheadOrder = new Set<OpenedAhead>();
   /** Sibling listings not used yet, oldest first, by parent and name. */
   private readonly prefetched = new Map<GoferNode, Map<string, Prefetched>>();
   private readonly prefetchOrder = new Set<Prefetched>();
@@ -387,6 +402,63 @@ export class GoferSession {
     this.adopt(dir, pre.kept);
     this.listedNow(dir, pre.at);
     return { ents: pre.ents, at: pre.at };
+  }
+
+  /** Regular files of node's directory worth opening read-only in the same write as node:
+   *  from the parent's listing, those after node (then before it) with no fresh fd opened
+   *  ahead or kept, up to MAX_SIBLING_OPENS. Only when the parent holds a fid. */
+  siblingsToOpen(node: GoferNode): string[] {
+    const p = node.parent;
+    if (!p || p.fid < 0 || !p.listing || performance.now() - p.listingAt >= this.ttlMs) return [];
+    const now = performance.now();
+    const have = this.openedAhead.get(p);
+    const after: string[] = [], before: string[] = [];
+    let seen = false;
+    for (const [name, e] of p.listing) {
+      if (name === node.name) { seen = true; continue; }
+      if (e.type !== DT_REG) continue;
+      const o = have?.get(name);
+      if (o && now - o.at < this.ttlMs) continue;
+      (seen ? after : before).push(name);
+      if (after.length >= MAX_SIBLING_OPENS) break;
+    }
+    return [...after, ...before].slice(0, MAX_SIBLING_OPENS);
+  }
+
+  /** Keeps fd, opened ahead for parent/name at `at`, for that file's next open. */
+  keepOpenedAhead(parent: GoferNode, name: string, fd: number, qidPath: bigint, at: number): void {
+    let byName = this.openedAhead.get(parent);
+    if (!byName) this.openedAhead.set(parent, byName = new Map());
+    const old = byName.get(name);
+    if (old) this.dropOpenedAhead(old, true);
+    const o: OpenedAhead = { parent, name, fd, qidPath, at };
+    byName.set(name, o);
+    this.openedAheadOrder.add(o);
+    for (const x of this.openedAheadOrder) {
+      if (this.openedAheadOrder.size <= MAX_OPENED_AHEAD && performance.now() - x.at < this.ttlMs) break;
+      this.dropOpenedAhead(x, true);
+    }
+  }
+
+  private dropOpenedAhead(o: OpenedAhead, close: boolean): void {
+    this.openedAheadOrder.delete(o);
+    const byName = this.openedAhead.get(o.parent);
+    if (byName?.get(o.name) === o) {
+      byName.delete(o.name);
+      if (byName.size === 0) this.openedAhead.delete(o.parent);
+    }
+    if (close) this.closeFd(o.fd);
+  }
+
+  /** The fd opened ahead for node, if fresh and of the same file: it becomes node's kept fd
+   *  (keepFd), and the caller takes a reference. Used up either way. */
+  takeOpenedAhead(node: GoferNode): SharedFd | null {
+    const p = node.parent;
+    const o = p ? this.openedAhead.get(p)?.get(node.name) : undefined;
+    if (!o) return null;
+    const fresh = performance.now() - o.at < this.ttlMs && o.qidPath === node.qid.path && !node.gone;
+    this.dropOpenedAhead(o, !fresh);
+    return fresh ? this.keepFd(node, o.fd) : null;
   }
 
   /** Where a walk to node starts: its own fid (names []), or, when it holds none, its
