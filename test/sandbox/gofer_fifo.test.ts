@@ -2,8 +2,10 @@
 // directory): its pipe is the sentry's, as on Linux's v9fs, so an open that waits for the
 // other side waits in the sentry, not in the gofer: the other processes of the sandbox keep
 // running meanwhile, a handled signal interrupts the open or a read (EINTR, or a restart
-// with SA_RESTART), and data goes through as natively.
+// with SA_RESTART), and data goes through as natively. A FIFO of the host tree under the
+// root is the sandbox's own pipe too (overlayfs opens the inode's pipe, not the host's).
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -26,4 +28,17 @@ describe.each(platforms)('%s', (platform) => {
     // The FIFO was made on the host (through the gofer) and removed again.
     expect(readdirSync(vol)).toEqual([]);
   }, 150_000);
+
+  it('a FIFO of the host tree under the root (the overlay\'s lower layer) is a pipe of the sandbox', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'tsvisor-fifo-lower-'));
+    made.push(dir);
+    const fifo = path.join(dir, 'ff');
+    execFileSync('mkfifo', [fifo]);
+    const script = `exec 3<>${fifo}; echo through >&3; read x <&3; echo $x; exec 3<&-; (sleep 0.2; echo late > ${fifo}) & cat ${fifo}`;
+    const n = await runNative(['/bin/sh', '-c', script], { timeoutMs: 30_000 });
+    expect(n.stdout).toBe('through\nlate\n');
+    const r = await runSandbox(['/bin/sh', '-c', script], { platform, timeoutMs: 60_000 });
+    expect(r.stdout, describeResult(r)).toBe(n.stdout);
+    expect(r.code).toBe(0);
+  }, 120_000);
 });

@@ -8,7 +8,8 @@ import { SyscallError } from '../../kernel/syscall_error';
 import { ELOOP, ENOTEMPTY, ENXIO, EXDEV } from '../../abi/linux/errno';
 import { O_ACCMODE, O_RDONLY } from '../../abi/linux/fcntl';
 import { RENAME_EXCHANGE, dtypeOfMode } from '../../abi/linux/fs';
-import { S_IFCHR, S_IFDIR, S_IFMT, S_IFREG, type Stat } from '../../abi/linux/stat';
+import { S_IFCHR, S_IFDIR, S_IFIFO, S_IFMT, S_IFREG, type Stat } from '../../abi/linux/stat';
+import { openFifo } from '../../kernel/fifo';
 import { Inode, type DirEntry, type SetAttr } from '../../vfs/inode';
 import type { FileDescription } from '../../vfs/file_description';
 import { DirectoryFile } from '../../vfs/directory_file';
@@ -73,6 +74,7 @@ export class OverlayNode extends Inode {
     const lower = this.lower!;
     // Device nodes of the host open our own drivers, never the host's devices.
     if (type === S_IFCHR) return openCharDevice(t, lower.attr.rdev, vd, flags);
+    if (type === S_IFIFO) return openFifo(this.fs.fifoOf(this), vd, flags);
     if (type !== S_IFREG) throw new SyscallError(type === 0o120000 ? ELOOP : ENXIO);
     return new LowerFile(flags, vd, this.fs.lower.open(lower));
   }

@@ -39,6 +39,18 @@ export class OverlayFS extends FileSystem {
 
   override get source(): string { return 'overlay'; }
 
+  /** A FIFO of the lower layer is a pipe of the sandbox's own (as overlayfs over any lower:
+   *  the pipe belongs to the inode that is opened, never to the host's FIFO); every open of
+   *  the same lower file (inode number), by whichever node, meets the same one. */
+  private readonly fifos = new Map<number, OverlayNode>();
+
+  fifoOf(node: OverlayNode): OverlayNode {
+    const ino = node.lower!.attr.ino;
+    let key = this.fifos.get(ino);
+    if (key === undefined) this.fifos.set(ino, key = node);
+    return key;
+  }
+
   statfs(): Statfs { return this.lower.statfs(); }
 
   isWhiteout(dir: TmpfsDir | null, name: string): boolean {
