@@ -88,7 +88,7 @@ export interface Listed { kept: number; qid: Qid; fid: number; first: m.DirentAt
 export type OpenSteps = readonly { wt: number; ot: number }[];
 
 /** startListMany's requests in flight, for finishListMany. */
-export type ListSteps = readonly { kept: number; open: number; kt: number; wt: number; ot: number; rt: number; mine: boolean }[];
+export type ListSteps = readonly { kept: number; open: number; kt: number; wt: number; ot: number; rt: number; mine: boolean; keepKept?: boolean }[];
 
 /** One step of walkChain: the new fid (the caller's) and its attributes, or why it failed. */
 export type WalkStep = { fid: number; attr: Attr } | { errno: number };
@@ -662,9 +662,16 @@ export class Client {
   }
 
   /** The results of startListMany's requests, in its order (see walkKeepListMany). */
-  finishListMany(steps: ListSteps): (Listed | { errno: number })[] {
+  finishListMany(steps: ListSteps): (Listed | { errno: number; kept?: number })[] {
     const settle = (...tags: number[]): void => { for (const t of tags) { try { this.finish(t); } catch { /* follows the first failure */ } } };
-    return steps.map((st): Listed | { errno: number } => {
+    return steps.map((st): Listed | { errno: number; kept?: number } => {
+      // After a good walk, a failure to open or list gives the kept fid back (keepKept) or
+      // lets it go.
+      const failedAfterWalk = (errno: number): { errno: number; kept?: number } => {
+        if (st.keepKept) return { errno, kept: st.kept };
+        this.clunkLater(st.kept);
+        return { errno };
+      };
       // The open fid of a sibling is freed by its Tclunk's reply (discard), whatever happened.
       const dropOpen = (made: boolean): void => { if (st.mine) { if (made) this.clunkLater(st.open); else this.freeFid(st.open); } };
       let qids: Qid[];
@@ -682,21 +689,18 @@ export class Client {
       }
       try { this.finish(st.wt); } catch (e) {
         settle(st.ot, st.rt);
-        this.clunkLater(st.kept);
         dropOpen(false);
-        return { errno: errnoOf(e) };
+        return failedAfterWalk(errnoOf(e));
       }
       try { for (const x of this.finish(st.ot).fds) this.closeFd(x); } catch (e) {
         settle(st.rt);
-        this.clunkLater(st.kept);
         dropOpen(true);
-        return { errno: errnoOf(e) };
+        return failedAfterWalk(errnoOf(e));
       }
       let f: m.Fields;
       try { f = this.finish(st.rt).msg.fields; } catch (e) {
-        this.clunkLater(st.kept);
         dropOpen(true);
-        return { errno: errnoOf(e) };
+        return failedAfterWalk(errnoOf(e));
       }
       let first: m.DirentAttr[];
       try { first = m.decodeDirentsAttr(f.data as Uint8Array); } catch (e) {
@@ -706,6 +710,28 @@ export class Client {
       }
       return { kept: st.kept, qid: qids[0], fid: st.mine ? st.open : -1, first, eof: f.eof !== 0 };
     });
+  }
+
+  /** Directory fid/name walked to a kept fid with its attributes (Tgetattr), and listed (a
+   *  clone opened, Treaddirattr of up to count bytes, clunked), in one write: a directory's
+   *  revalidation and the listing that usually follows it. Throws the walk's or getattr's
+   *  errno; ents is null when the listing failed or did not fit (the fid is the caller's
+   *  either way). */
+  walkGetattrList(fid: number, name: string, flags: number, count: number): { fid: number; attr: Attr; ents: m.DirentAttr[] | null } {
+    const steps = this.startListMany(fid, [name], flags, count);
+    const gt = this.start(m.Tgetattr, { fid: steps[0].kept, mask: GETATTR_BASIC });
+    // The kept fid is taken back from finishListMany: getattr decides whether it exists.
+    const [res] = this.finishListMany(steps.map((st) => ({ ...st, keepKept: true })));
+    let attr: Attr;
+    try { attr = attrOf(this.finish(gt).msg.fields); } catch (e) {
+      if ('kept' in res && res.kept !== undefined) this.clunkLater(res.kept);
+      throw 'errno' in res ? new SyscallError(res.errno) : e;
+    }
+    if ('errno' in res) {
+      if (res.kept === undefined) throw new SyscallError(res.errno);
+      return { fid: res.kept, attr, ents: null };
+    }
+    return { fid: res.kept, attr, ents: res.eof ? res.first : null };
   }
 
   /** For each name of directory fid: Twalk to a new fid, Tlopen it with flags and Tclunk it,

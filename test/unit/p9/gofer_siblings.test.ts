@@ -83,10 +83,10 @@ describe.skipIf(skipBecause(binary === null, 'build/tsvisor-gofer is not built (
     fs.writeFileSync(path.join(dir, 'd1', 'late'), 'late');
     try {
       await sleep(ATTR_TTL_MS + 30);
-      const d1 = lower.walk(lower.root, 'd1') as GoferNode;
-      const { value: ents, writes } = writesDuring(() => lower.readdir(d1));
+      // The server is asked again (the lookup, whose write brings the listing along).
+      const { value: ents, writes } = writesDuring(() => lower.readdir(lower.walk(lower.root, 'd1') as GoferNode));
       expect(names(ents)).toContain('late');
-      expect(writes).toBeGreaterThanOrEqual(1);
+      expect(writes).toBe(1);
     } finally {
       fs.unlinkSync(path.join(dir, 'd1', 'late'));
     }
@@ -200,5 +200,36 @@ describe.skipIf(skipBecause(binary === null, 'build/tsvisor-gofer is not built (
     lower.open(lower.walk(big, order[500]) as GoferNode).release();
     // The last round's 8 and the kept fds of the 5 files opened; never all 5 x 8 ahead.
     expect(count() - before).toBeLessThanOrEqual(8 + 5 + 2);
+  });
+
+  it('a lookup of a directory at the end of a path brings its listing: the readdir after it costs nothing', async () => {
+    fresh();
+    g.session.ttlMs = LONG;
+    // No listing of the root: the lookup asks the server.
+    const { value: d7, writes } = writesDuring(() => lower.walk(lower.root, 'd7') as GoferNode);
+    expect(writes).toBe(1);
+    const { value: ents, writes: w2 } = writesDuring(() => lower.readdir(d7));
+    expect(w2).toBe(0);
+    expect(names(ents)).toEqual(fs.readdirSync(path.join(dir, 'd7')).sort());
+    // Only the first readdir: the next one asks again (listing, and its siblings none).
+    const { writes: w3 } = writesDuring(() => lower.readdir(d7));
+    expect(w3).toBe(1);
+    // A file at the end of a path: the same single write, and no listing.
+    const { value: f, writes: w4 } = writesDuring(() => lower.walk(lower.root, 'plain') as GoferNode);
+    expect([w4, f.attr.size, f.listing]).toEqual([1, 1, null]);
+    // After the window a directory is revalidated with its listing in the same write.
+    g.session.ttlMs = ATTR_TTL_MS;
+    fs.writeFileSync(path.join(dir, 'd7', 'later'), '');
+    try {
+      await sleep(ATTR_TTL_MS + 30);
+      const { value: ok, writes: w5 } = writesDuring(() => lower.revalidate(d7));
+      expect([ok, w5]).toEqual([true, 1]);
+      g.session.ttlMs = LONG;
+      const { value: again, writes: w6 } = writesDuring(() => lower.readdir(d7));
+      expect(w6).toBe(0);
+      expect(names(again)).toContain('later');
+    } finally {
+      fs.unlinkSync(path.join(dir, 'd7', 'later'));
+    }
   });
 });

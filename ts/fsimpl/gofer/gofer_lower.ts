@@ -31,7 +31,7 @@ export class GoferLowerFS implements LowerFS {
    *  tree itself: its writes go to the overlay's upper layer). */
   walk(dir: LowerNode, name: string, ahead?: readonly string[]): LowerNode | null {
     this.relistIfScanned(dir as GoferNode);
-    return this.session.walkListed(dir as GoferNode, name, ahead);
+    return this.session.walkListed(dir as GoferNode, name, ahead, true);
   }
 
   /** A directory being scanned entry by entry (ls -l, du: its listing answered many lookups)
@@ -50,7 +50,7 @@ export class GoferLowerFS implements LowerFS {
   revalidate(node: LowerNode, ahead?: readonly string[]): boolean {
     const n = node as GoferNode;
     if (n.parent) this.relistIfScanned(n.parent);
-    return this.session.revalidate(n, ahead);
+    return this.session.revalidate(n, ahead, true);
   }
 
   /** With tsvisor-gofer, the listing brings every entry's attributes and is kept for the
@@ -115,6 +115,12 @@ export function openData(s: GoferSession, node: GoferNode, flags: number, ahead 
  *  directory whose entries fit one reply, walk and open included), kept as its listing for
  *  walkListed unless keep is false (a writable tree: its own changes would not be in it). */
 export function readdirAttrAll(s: GoferSession, dir: GoferNode, keep = true): DirentAttr[] {
+  if (keep && dir.listingUnread && dir.listing) {
+    // Listed with its revalidation a moment ago (session.revalidate): within the window, that
+    // listing is the answer.
+    dir.listingUnread = false;
+    if (performance.now() - dir.listingAt < s.ttlMs) return [...dir.listing.values()];
+  }
   if (keep) {
     const pre = s.takePrefetched(dir);
     if (pre) {

@@ -17,7 +17,8 @@
 
 import { SyscallError } from '../../kernel/syscall_error';
 import { EACCES, EIO, ENOENT, ENOTDIR, ESTALE } from '../../abi/linux/errno';
-import type { Stat } from '../../abi/linux/stat';
+import { S_IFDIR, S_IFMT, type Stat } from '../../abi/linux/stat';
+import { O_DIRECTORY, O_RDONLY } from '../../abi/linux/fcntl';
 import type { Attr, Client, WalkStep } from '../../p9/client';
 import type { Qid } from '../../p9/wire';
 import type { DirentAttr } from '../../p9/messages';
@@ -34,7 +35,7 @@ const MAX_KEPT_FDS = 128;
 /** How long attributes from the server are trusted before the next getattr. */
 export const ATTR_TTL_MS = 100;
 /** Directories whose last listing (with attributes) is kept for lookups, most recent last. */
-const MAX_LISTINGS = 64;
+const MAX_LISTINGS = 256;
 /** Names one walkChain asks for at most (the fids it holds until they are used). */
 const MAX_AHEAD = 16;
 /** Sibling directories listed along with the one a program lists (prefetchSiblings), at
@@ -60,6 +61,13 @@ interface OpenedAhead { parent: GoferNode; name: string; fd: number; qidPath: bi
  *  a fid of it, for the listing the traversal likely asks for next. Trusted as any listing:
  *  ATTR_TTL_MS from when it was asked for. */
 interface Prefetched { parent: GoferNode; name: string; kept: number; qidPath: bigint; ents: DirentAttr[] | null; at: number }
+
+/** TSVISOR_P9_TTL_MS: a longer window, for tests that count round trips of a whole program
+ *  on a crowded host (a window that runs out under load costs extra writes, not errors). */
+function ttlFromEnv(): number {
+  const v = Number(process.env.TSVISOR_P9_TTL_MS);
+  return Number.isFinite(v) && v > 0 ? v : ATTR_TTL_MS;
+}
 
 /** Errnos with which a walk says "no such name here" (not a failure of the server). */
 function isMiss(errno: number): boolean {
@@ -121,6 +129,9 @@ export class GoferNode {
   listingAt = 0;
   /** Lookups and revalidations the listing answered since it was made. */
   listingHits = 0;
+  /** The listing came with the directory's revalidation (revalidate(.., listDir)) and no
+   *  readdir has used it yet: the next one within the window does. */
+  listingUnread = false;
   /** A symlink's text as the server last gave it, and when it was asked for. */
   link: string | null = null;
   linkAt = 0;
@@ -152,7 +163,7 @@ export class GoferSession {
   private readonly listings = new Set<GoferNode>();
   /** How long what the server said is trusted (ATTR_TTL_MS; tests that count round trips on
    *  a crowded host lengthen it). */
-  ttlMs = ATTR_TTL_MS;
+  ttlMs = ttlFromEnv();
   /** The steps of the last walkChain not used yet: the next is for aheadNames[aheadNext]
    *  below aheadDir, for the path walk whose `ahead` array is aheadFor. */
   private aheadSteps: WalkStep[] = [];
@@ -222,7 +233,7 @@ export class GoferSession {
 
   /** The child called name (walk + getattr in one round trip), or null if there is none.
    *  ahead: the names the path walk looks up next below it, last first (see the top). */
-  walk(dir: GoferNode, name: string, ahead?: readonly string[]): GoferNode | null {
+  walk(dir: GoferNode, name: string, ahead?: readonly string[], listDir = false): GoferNode | null {
     const step = this.takeAhead(dir, name, ahead) ?? this.fetchAhead(dir, name, ahead);
     if (step) {
       if ('errno' in step) {
@@ -235,8 +246,17 @@ export class GoferSession {
       this.aheadDir = node;
       return node;
     }
-    let r;
-    try { r = this.client.walkGetattr(this.fidOf(dir), [name]); } catch (e) {
+    // The last name of a path (openat(dirfd, "sub"): find, du, tar going down) is usually
+    // listed next if it is a directory: its listing comes in the same write (for a file, the
+    // open as a directory fails at no cost but the gofer's).
+    const listing = listDir && this.client.listsWithAttrs && (ahead?.length ?? 0) === 0;
+    const at = performance.now();
+    let r: { fid: number; attr: Attr; ents?: DirentAttr[] | null };
+    try {
+      r = listing
+        ? this.client.walkGetattrList(this.fidOf(dir), name, O_RDONLY | O_DIRECTORY, SIBLING_LIST_BYTES)
+        : this.client.walkGetattr(this.fidOf(dir), [name]);
+    } catch (e) {
       // A component that is not a directory reads as "no such entry" from here; so does a
       // host pseudo file system the gofer refuses to enter (EACCES: the sentry checked the
       // permissions itself before asking, and mounts its own /proc and /sys there).
@@ -244,7 +264,13 @@ export class GoferSession {
       throw e;
     }
     const node = new GoferNode(this, dir, name, statOfAttr(r.attr), r.attr.qid);
+    node.attrAt = at;
     this.hold(node, r.fid);
+    if (r.ents) {
+      this.keepListing(node, r.ents, at);
+      this.listedNow(node, at);
+      node.listingUnread = true;
+    }
     return node;
   }
 
@@ -303,7 +329,7 @@ export class GoferSession {
    *  attributes and no fid yet (fidOf walks to it when a request needs one). For a tree the
    *  sandbox does not change itself (the overlay's lower layer): a writable file system's own
    *  changes would not be in the listing. */
-  walkListed(dir: GoferNode, name: string, ahead?: readonly string[]): GoferNode | null {
+  walkListed(dir: GoferNode, name: string, ahead?: readonly string[], listDir = false): GoferNode | null {
     // Steps this path walk fetched come first: they keep the following lookups in step.
     if (this.takeAhead(dir, name, ahead, true)) return this.walk(dir, name, ahead);
     const listing = dir.listing;
@@ -318,7 +344,7 @@ export class GoferSession {
         return node;
       }
     }
-    return this.walk(dir, name, ahead);
+    return this.walk(dir, name, ahead, listDir);
   }
 
   /** Keeps dir's listing for walkListed (at most MAX_LISTINGS directories keep theirs). */
@@ -328,6 +354,7 @@ export class GoferSession {
     dir.listing = m;
     dir.listingAt = at;
     dir.listingHits = 0;
+    dir.listingUnread = false;
     this.listings.delete(dir);
     this.listings.add(dir);
     if (this.listings.size > MAX_LISTINGS) {
@@ -409,7 +436,9 @@ export class GoferSession {
    *  ahead or kept, up to MAX_SIBLING_OPENS. Only when the parent holds a fid. */
   siblingsToOpen(node: GoferNode): string[] {
     const p = node.parent;
-    if (!p || p.fid < 0 || !p.listing || performance.now() - p.listingAt >= this.ttlMs) return [];
+    // The listing only names the candidates (a stale one too): what each open finds is
+    // checked (qid) when it is used.
+    if (!p || p.fid < 0 || !p.listing) return [];
     const now = performance.now();
     const have = this.openedAhead.get(p);
     const after: string[] = [], before: string[] = [];
@@ -505,7 +534,7 @@ export class GoferSession {
   /** d_revalidate for node: within ATTR_TTL_MS of its last check, yes; after, its name must
    *  still lead to the same file (qid path and type): as its parent's listing says when that
    *  is fresh (the lower layer), else as a new walk says (one round trip). */
-  revalidate(n: GoferNode, ahead?: readonly string[]): boolean {
+  revalidate(n: GoferNode, ahead?: readonly string[], listDir = false): boolean {
     if (!n.parent) return true;
     const p = n.parent;
     const step = this.takeAhead(p, n.name, ahead, true);
@@ -535,8 +564,16 @@ export class GoferSession {
         return false;
       }
     }
-    let r;
-    try { r = this.client.walkGetattr(this.fidOf(n.parent), [n.name]); } catch (e) {
+    // A directory at the end of a path (openat(dirfd, "sub"): find, du, tar going down) is
+    // usually listed next: its listing comes with the revalidation, in the same write.
+    const listing = listDir && (n.attr.mode & S_IFMT) === S_IFDIR && this.client.listsWithAttrs && (ahead?.length ?? 0) === 0;
+    const at = performance.now();
+    let r: { fid: number; attr: Attr; ents?: DirentAttr[] | null };
+    try {
+      r = listing
+        ? this.client.walkGetattrList(this.fidOf(n.parent), n.name, O_RDONLY | O_DIRECTORY, SIBLING_LIST_BYTES)
+        : this.client.walkGetattr(this.fidOf(n.parent), [n.name]);
+    } catch (e) {
       if (e instanceof SyscallError && (e.errno === ENOENT || e.errno === ENOTDIR || e.errno === EACCES || e.errno === ESTALE)) {
         this.dropKeptFd(n);
         return false;
@@ -551,6 +588,12 @@ export class GoferSession {
     this.forget(n);
     this.hold(n, r.fid);
     n.setAttr(r.attr);
+    n.attrAt = at;
+    if (r.ents) {
+      this.keepListing(n, r.ents, at);
+      this.listedNow(n, at);
+      n.listingUnread = true;
+    }
     return true;
   }
 
