@@ -80,7 +80,7 @@ export interface ClientOptions {
 
 interface Reply { msg: m.Message; fds: number[] }
 
-/** One directory of walkKeepListMany: its kept fid and qid, the open fid it was listed with
+/** One directory of startListMany/finishListMany: its kept fid and qid, the open fid it was listed with
  *  (-1: clunked already), the first entries and whether they are all. */
 export interface Listed { kept: number; qid: Qid; fid: number; first: m.DirentAttr[]; eof: boolean }
 
@@ -634,18 +634,12 @@ export class Client {
     return { ...r, kept };
   }
 
-  /** walkKeepOpenReaddirAttr of several directories of fid at once, all in one write: for
-   *  each name a kept fid (Twalk), and a clone of it opened and listed (Tlopen, Treaddirattr
-   *  of up to `count` bytes). The first name's open fid is the caller's (it may need more
-   *  reads); the others' are clunked in the same write (their listing is whole only if eof).
-   *  Each result is independent: a name that fails gives its errno and leaves no fid. */
-  walkKeepListMany(fid: number, names: readonly string[], flags: number, count: number): (Listed | { errno: number })[] {
-    return this.finishListMany(this.startListMany(fid, names, flags, count, true));
-  }
-
-  /** walkKeepListMany's requests, queued (sent with the next request awaited): the caller
-   *  may await its own first, then take these with finishListMany. With firstMine false
-   *  every name's open fid is clunked in the same write. */
+  /** For each name of directory fid, in one write (with the next request awaited): a kept
+   *  fid (Twalk), and a clone of it opened and listed (Tlopen, Treaddirattr of up to count
+   *  bytes). With firstMine the first name's open fid is the caller's (it may need more
+   *  reads); every other one is clunked in the same write (its listing is whole only if
+   *  eof). Each result is independent: a name that fails gives its errno and no fid.
+   *  finishListMany takes the results; the caller may await its own requests first. */
   startListMany(fid: number, names: readonly string[], flags: number, count: number, firstMine = false): ListSteps {
     if (!this.listsWithAttrs) throw new SyscallError(ENOTSUP);
     return names.map((name, i) => {
@@ -661,7 +655,7 @@ export class Client {
     });
   }
 
-  /** The results of startListMany's requests, in its order (see walkKeepListMany). */
+  /** The results of startListMany's requests, in its order. */
   finishListMany(steps: ListSteps): (Listed | { errno: number; kept?: number })[] {
     const settle = (...tags: number[]): void => { for (const t of tags) { try { this.finish(t); } catch { /* follows the first failure */ } } };
     return steps.map((st): Listed | { errno: number; kept?: number } => {

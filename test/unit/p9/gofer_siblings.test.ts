@@ -36,6 +36,11 @@ describe.skipIf(skipBecause(binary === null, 'build/tsvisor-gofer is not built (
     fs.mkdirSync(path.join(dir, 'big'));
     for (let i = 0; i < 1500; i++) fs.writeFileSync(path.join(dir, 'big', `a-rather-long-file-name-${i}`), '');
     fs.writeFileSync(path.join(dir, 'plain'), 'p');
+    // Directories with one subdirectory each (python's pkg/__pycache__): cousins.
+    for (let k = 0; k < 4; k++) {
+      fs.mkdirSync(path.join(dir, 'cous', `k${k}`, 'c'), { recursive: true });
+      fs.writeFileSync(path.join(dir, 'cous', `k${k}`, 'c', `leaf${k}`), `${k}`);
+    }
     g = new GoferProcess(binary!, [{ name: 't', hostDir: dir, readOnly: true }]);
   });
   afterAll(() => {
@@ -49,9 +54,9 @@ describe.skipIf(skipBecause(binary === null, 'build/tsvisor-gofer is not built (
     g.session.ttlMs = LONG;
     const top = lower.readdir(lower.root);
     const dirs = top.filter((e) => e.type === 4).map((e) => e.name);
-    expect(dirs.length).toBe(13);
+    expect(dirs.length).toBe(14);
     let total = 0;
-    for (const name of dirs) {
+    for (const name of dirs.filter((n) => n !== 'cous')) {
       const node = lower.walk(lower.root, name) as GoferNode;
       const { value: ents, writes } = writesDuring(() => lower.readdir(node));
       if (name !== 'big') total += writes;
@@ -231,5 +236,23 @@ describe.skipIf(skipBecause(binary === null, 'build/tsvisor-gofer is not built (
     } finally {
       fs.unlinkSync(path.join(dir, 'd7', 'later'));
     }
+  });
+
+  it('a directory\'s listing brings its cousins\' (the subdirectories of siblings listed ahead): a tree of single-child directories in 2 writes', () => {
+    fresh();
+    g.session.ttlMs = LONG;
+    const cous = lower.walk(lower.root, 'cous') as GoferNode;
+    lower.readdir(cous);
+    let total = 0;
+    for (let k = 0; k < 4; k++) {
+      const kk = lower.walk(cous, `k${k}`) as GoferNode;
+      const a = writesDuring(() => lower.readdir(kk));
+      const c = lower.walk(kk, 'c') as GoferNode;
+      const b = writesDuring(() => lower.readdir(c));
+      expect(b.value.map((e) => e.name)).toEqual([`leaf${k}`]);
+      total += a.writes + b.writes;
+    }
+    // k0 (with k1..k3 ahead), then k0/c with k1/c..k3/c ahead; nothing after.
+    expect(total).toBe(2);
   });
 });

@@ -130,28 +130,22 @@ export function readdirAttrAll(s: GoferSession, dir: GoferNode, keep = true): Di
   }
   const at = performance.now();
   const from = s.walkFrom(dir);
+  // What a traversal lists next goes in the same write (session.listPlan): queued first,
+  // taken after dir's own listing.
+  const queued = keep ? s.listPlan(dir).map((g) => ({ g, q: s.client.startListMany(g.fid, g.names, O_RDONLY | O_DIRECTORY, SIBLING_LIST_BYTES) })) : [];
   let r;
-  if (from.names.length === 1 && keep && dir.parent) {
-    // A directory without a fid (from its parent's listing) gets one in the same round trip:
-    // what is listed here is usually opened or listed next (find, du), walking from it. Its
-    // sibling directories are listed in the same write (a traversal lists them next).
-    const sibs = s.siblingsToList(dir);
-    const [mine, ...others] = s.client.walkKeepListMany(from.fid, [from.names[0], ...sibs], O_RDONLY | O_DIRECTORY, SIBLING_LIST_BYTES);
-    keepSiblings(s, dir.parent, sibs, others, at);
-    if ('errno' in mine) throw new SyscallError(mine.errno);
-    s.adopt(dir, mine.kept);
-    r = mine;
-  } else if (from.names.length === 1) {
-    const k = s.client.walkKeepOpenReaddirAttr(from.fid, from.names[0], O_RDONLY | O_DIRECTORY);
-    s.adopt(dir, k.kept);
-    r = k;
-  } else {
-    // A directory holding its own fid: its siblings still go in the same write.
-    const sibs = keep && dir.parent ? s.siblingsToList(dir) : [];
-    const q = sibs.length > 0 ? s.client.startListMany(dir.parent!.fid, sibs, O_RDONLY | O_DIRECTORY, SIBLING_LIST_BYTES) : null;
-    try { r = s.client.walkOpenReaddirAttr(from.fid, from.names, O_RDONLY | O_DIRECTORY); } finally {
-      if (q) keepSiblings(s, dir.parent!, sibs, s.client.finishListMany(q), at);
+  try {
+    if (from.names.length === 1) {
+      // A directory without a fid (from its parent's listing) gets one in the same round
+      // trip: what is listed here is usually opened or listed next, walking from it.
+      const k = s.client.walkKeepOpenReaddirAttr(from.fid, from.names[0], O_RDONLY | O_DIRECTORY);
+      s.adopt(dir, k.kept);
+      r = k;
+    } else {
+      r = s.client.walkOpenReaddirAttr(from.fid, from.names, O_RDONLY | O_DIRECTORY);
     }
+  } finally {
+    for (const { g, q } of queued) keepListedAhead(s, g.parent, g.names, s.client.finishListMany(q), at);
   }
   try {
     const out = [...r.first];
@@ -169,9 +163,9 @@ export function readdirAttrAll(s: GoferSession, dir: GoferNode, keep = true): Di
   }
 }
 
-/** Keeps the whole listings of parent's directories names (fetched at `at`) for the lookups
- *  to come; a listing cut short is of no use (its fid goes). */
-function keepSiblings(s: GoferSession, parent: GoferNode, names: readonly string[], got: readonly (Listed | { errno: number })[], at: number): void {
+/** Keeps the whole listings of the directories names of parent (a qid path), fetched at
+ *  `at`, for the lookups to come; a listing cut short is of no use (its fid goes). */
+function keepListedAhead(s: GoferSession, parent: bigint, names: readonly string[], got: readonly (Listed | { errno: number })[], at: number): void {
   got.forEach((o, i) => {
     if ('errno' in o) return;
     if (o.eof) s.keepPrefetched(parent, names[i], o.kept, o.qid.path, o.first, at);

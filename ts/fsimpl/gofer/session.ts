@@ -60,7 +60,10 @@ interface OpenedAhead { parent: GoferNode; name: string; fd: number; qidPath: bi
 /** A directory listed before any program asked (a sibling of one that was): its entries and
  *  a fid of it, for the listing the traversal likely asks for next. Trusted as any listing:
  *  ATTR_TTL_MS from when it was asked for. */
-interface Prefetched { parent: GoferNode; name: string; kept: number; qidPath: bigint; ents: DirentAttr[] | null; at: number }
+interface Prefetched { parent: bigint; name: string; kept: number; qidPath: bigint; ents: DirentAttr[] | null; at: number }
+
+/** Directories to list ahead from one directory fid (its qid path keys their listings). */
+export interface ListPlan { fid: number; parent: bigint; names: string[] }
 
 /** TSVISOR_P9_TTL_MS: a longer window, for tests that count round trips of a whole program
  *  on a crowded host (a window that runs out under load costs extra writes, not errors). */
@@ -176,7 +179,9 @@ export class GoferSession {
   private readonly openedAhead = new Map<GoferNode, Map<string, OpenedAhead>>();
   private readonly openedAheadOrder = new Set<OpenedAhead>();
   /** Sibling listings not used yet, oldest first, by parent and name. */
-  private readonly prefetched = new Map<GoferNode, Map<string, Prefetched>>();
+  /** By the parent directory's qid path: a listing fetched ahead may be of a directory whose
+   *  parent has no node yet (a cousin: the child of a sibling listed ahead). */
+  private readonly prefetched = new Map<bigint, Map<string, Prefetched>>();
   private readonly prefetchOrder = new Set<Prefetched>();
 
   constructor(readonly client: Client, private readonly closeFd: (fd: number) => void = () => {}) {}
@@ -364,30 +369,55 @@ export class GoferSession {
     }
   }
 
-  /** Sibling directories of dir worth listing in the same write as dir (a traversal that
-   *  lists one directory lists its siblings next: find, du, tar, ls -R): from the parent's
-   *  last listing, the directories after dir (then before it) holding no fresh prefetched
-   *  listing, up to MAX_SIBLINGS. Only when the parent holds a fid to walk from. */
-  siblingsToList(dir: GoferNode): string[] {
+  /** Directories worth listing in the same write as dir (a traversal that lists one lists
+   *  these next: find, du, tar, ls -R), up to MAX_SIBLINGS, none with a fresh listing
+   *  fetched ahead or made: dir's siblings from its parent's last listing (those after it,
+   *  then before), walked from the parent's fid; then its cousins: the subdirectories of the
+   *  siblings listed ahead and not visited yet, walked from those siblings' fids. */
+  listPlan(dir: GoferNode): ListPlan[] {
     const p = dir.parent;
-    if (!p || p.fid < 0 || !p.listing) return [];
+    if (!p) return [];
     const now = performance.now();
-    const have = this.prefetched.get(p);
-    const after: string[] = [], before: string[] = [];
-    let seen = false;
-    for (const [name, e] of p.listing) {
-      if (name === dir.name) { seen = true; continue; }
-      if (e.type !== DT_DIR) continue;
-      const pre = have?.get(name);
-      if (pre && now - pre.at < this.ttlMs) continue;
-      (seen ? after : before).push(name);
-      if (after.length >= MAX_SIBLINGS) break;
+    const fresh = (key: bigint, name: string): boolean => {
+      const pre = this.prefetched.get(key)?.get(name);
+      return pre !== undefined && now - pre.at < this.ttlMs;
+    };
+    const plan: ListPlan[] = [];
+    let left = MAX_SIBLINGS;
+    if (p.fid >= 0 && p.listing) {
+      const after: string[] = [], before: string[] = [];
+      let seen = false;
+      for (const [name, e] of p.listing) {
+        if (name === dir.name) { seen = true; continue; }
+        if (e.type !== DT_DIR || fresh(p.qid.path, name)) continue;
+        (seen ? after : before).push(name);
+        if (after.length >= left) break;
+      }
+      const names = [...after, ...before].slice(0, left);
+      if (names.length > 0) plan.push({ fid: p.fid, parent: p.qid.path, names });
+      left -= names.length;
     }
-    return [...after, ...before].slice(0, MAX_SIBLINGS);
+    const gp = p.parent;
+    const aunts = gp ? this.prefetched.get(gp.qid.path) : undefined;
+    if (aunts) {
+      for (const a of aunts.values()) {
+        if (left <= 0) break;
+        if (!a.ents || a.kept < 0 || now - a.at >= this.ttlMs || a.qidPath === p.qid.path) continue;
+        const names: string[] = [];
+        for (const e of a.ents) {
+          if (names.length >= left) break;
+          if (e.type !== DT_DIR || e.name === '.' || e.name === '..' || fresh(a.qidPath, e.name)) continue;
+          names.push(e.name);
+        }
+        if (names.length > 0) plan.push({ fid: a.kept, parent: a.qidPath, names });
+        left -= names.length;
+      }
+    }
+    return plan;
   }
 
   /** Keeps a sibling's listing (whole ones only) and its fid until it is used or stale. */
-  keepPrefetched(parent: GoferNode, name: string, kept: number, qidPath: bigint, ents: DirentAttr[] | null, at: number): void {
+  keepPrefetched(parent: bigint, name: string, kept: number, qidPath: bigint, ents: DirentAttr[] | null, at: number): void {
     let byName = this.prefetched.get(parent);
     if (!byName) this.prefetched.set(parent, byName = new Map());
     const old = byName.get(name);
@@ -414,14 +444,14 @@ export class GoferSession {
   /** dir was just listed (at `at`): its siblings' next listings do not list it again ahead
    *  within the window (an entry without a fid or entries, which takePrefetched passes by). */
   listedNow(dir: GoferNode, at: number): void {
-    if (dir.parent) this.keepPrefetched(dir.parent, dir.name, -1, dir.qid.path, null, at);
+    if (dir.parent) this.keepPrefetched(dir.parent.qid.path, dir.name, -1, dir.qid.path, null, at);
   }
 
   /** dir's listing, if a sibling's listing fetched it within the window and its name still
    *  led to dir's file then (same qid): dir takes its fid. Used up either way. */
   takePrefetched(dir: GoferNode): { ents: DirentAttr[]; at: number } | null {
     const p = dir.parent;
-    const pre = p ? this.prefetched.get(p)?.get(dir.name) : undefined;
+    const pre = p ? this.prefetched.get(p.qid.path)?.get(dir.name) : undefined;
     if (!pre?.ents) return null;
     const fresh = performance.now() - pre.at < this.ttlMs && pre.qidPath === dir.qid.path && !dir.gone;
     this.dropPrefetched(pre, fresh);
