@@ -8,7 +8,8 @@
 import { describe, expect, it } from 'vitest';
 import { Client } from '../../../ts/p9/client';
 import * as m from '../../../ts/p9/messages';
-import { FramingError, type Received, type Transport } from '../../../ts/p9/transport';
+import { FramingError, SocketTransport, type Received, type Transport } from '../../../ts/p9/transport';
+import { addon } from '../../../ts/native/addon';
 import { SyscallError } from '../../../ts/kernel/syscall_error';
 import { EINTR, EIO } from '../../../ts/abi/linux/errno';
 
@@ -265,4 +266,42 @@ describe('9P client: requests in flight', () => {
     expect(interrupted).toBeGreaterThan(20);
     expect(broken).toBeGreaterThan(20);
   }, 60_000);
+
+  it('over a real socket: a reply out of order and then an oversized frame (the readiness watch wakes the waiters; EIO for the rest)', async () => {
+    const [mine, theirs] = addon().p9Socketpair();
+    const closed: number[] = [];
+    const c = new Client(new SocketTransport(mine, 5000), { closeFd: (fd) => closed.push(fd) });
+    const read = (): m.Message[] => {
+      const b = addon().p9RecvSome(theirs, new Int32Array(5), 65536, 5000);
+      const out: m.Message[] = [];
+      for (let at = 0; at < b.length;) {
+        const size = b.readUInt32LE(at);
+        out.push(m.decodeMessage(b.subarray(at, at + size)));
+        at += size;
+      }
+      return out;
+    };
+    try {
+      addon().p9Send(theirs, m.encodeMessage(m.Rversion, m.NOTAG, { msize: 8192, version: '9P2000.L' }), 1000);
+      c.version(); // its reply was already there
+      read(); // the Tversion
+      const a = settle(c.callAsync(m.Treadlink, { fid: 1 }));
+      const b = settle(c.callAsync(m.Treadlink, { fid: 2 }));
+      const reqs: m.Message[] = [];
+      while (reqs.length < 2) reqs.push(...read());
+      addon().p9Send(theirs, readlinkReply(reqs[1].tag).msg, 1000);
+      const rb = await b;
+      expect('ok' in rb && rb.ok.msg.fields.target).toBe(`target-of-${reqs[1].tag}`);
+      // A frame bigger than msize: the stream is out of step.
+      const huge = new Uint8Array(7);
+      new DataView(huge.buffer).setUint32(0, 1 << 30, true);
+      huge[4] = m.Rreadlink;
+      addon().p9Send(theirs, huge, 1000);
+      expect(errno(await a as { err?: unknown })).toBe(EIO);
+      expect(() => c.getattr(1)).toThrow(expect.objectContaining({ errno: EIO }));
+    } finally {
+      c.close();
+      addon().p9Close(theirs);
+    }
+  });
 });
