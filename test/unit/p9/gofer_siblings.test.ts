@@ -255,4 +255,33 @@ describe.skipIf(skipBecause(binary === null, 'build/tsvisor-gofer is not built (
     // k0 (with k1..k3 ahead), then k0/c with k1/c..k3/c ahead; nothing after.
     expect(total).toBe(2);
   });
+
+  it('lookups and revalidations in a directory whose listing went stale fetch the next entries\' attributes along: one write per batch', async () => {
+    fresh();
+    g.session.ttlMs = LONG;
+    const big = lower.walk(lower.root, 'big') as GoferNode;
+    lower.readdir(big);
+    const order = [...big.listing!.keys()];
+    big.listingAt = performance.now() - 2 * LONG; // a scan that outlasted the window
+    const { value: nodes, writes } = writesDuring(() => order.slice(0, 16).map((n) => lower.walk(big, n) as GoferNode));
+    expect(writes).toBe(1);
+    for (const n of nodes) expect(n.attr.ino).toBe(fs.lstatSync(path.join(dir, 'big', n.name)).ino);
+    // The same names again once their own attributes are old: revalidated in one write.
+    for (const n of nodes) n.attrAt = performance.now() - 2 * LONG;
+    const { value: oks, writes: w2 } = writesDuring(() => nodes.map((n) => lower.revalidate(n)));
+    expect(oks.every((x) => x)).toBe(true);
+    expect(w2).toBe(1);
+    // A name removed on the host: within the window of its batch it is trusted; after, gone.
+    g.session.ttlMs = ATTR_TTL_MS;
+    for (const n of nodes) n.attrAt = performance.now() - 2 * LONG;
+    lower.revalidate(nodes[0]); // asks for nodes[1..15] along
+    fs.renameSync(path.join(dir, 'big', order[5]), path.join(dir, 'moved-away'));
+    try {
+      await sleep(ATTR_TTL_MS + 30);
+      expect(lower.revalidate(nodes[5])).toBe(false);
+      expect(lower.walk(big, order[5])).toBeNull();
+    } finally {
+      fs.renameSync(path.join(dir, 'moved-away'), path.join(dir, 'big', order[5]));
+    }
+  });
 });

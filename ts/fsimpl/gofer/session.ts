@@ -38,7 +38,9 @@ export const ATTR_TTL_MS = 100;
 const MAX_LISTINGS = 256;
 /** Names one walkChain asks for at most (the fids it holds until they are used). */
 const MAX_AHEAD = 16;
-/** Sibling directories listed along with the one a program lists (prefetchSiblings), at
+/** Entries whose attributes one lookup in a stale listing asks for at most (attrAhead). */
+const MAX_ATTRS_AHEAD = 32;
+/** Sibling directories listed along with the one a program lists (listPlan), at
  *  most, and listings so fetched kept at once (each holds a fid until used or stale). */
 const MAX_SIBLINGS = 8;
 const MAX_PREFETCHED = 64;
@@ -132,6 +134,13 @@ export class GoferNode {
   listingAt = 0;
   /** Lookups and revalidations the listing answered since it was made. */
   listingHits = 0;
+  /** Entries' attributes fetched along with one lookup once the listing was stale
+   *  (walkListed), by name, with when they were asked for: the next lookups use them. */
+  attrsAhead: Map<string, { attr: Attr | { errno: number }; at: number; byIno: boolean }> | null = null;
+  /** Which of attrAhead's two orders the program's lookups followed, in the last batch. */
+  aheadHits = { list: 1, ino: 1 };
+  /** The listing's non-directories in inode order (made by attrAhead when first needed). */
+  listingByIno: DirentAttr[] | null = null;
   /** The listing came with the directory's revalidation (revalidate(.., listDir)) and no
    *  readdir has used it yet: the next one within the window does. */
   listingUnread = false;
@@ -349,7 +358,75 @@ export class GoferSession {
         return node;
       }
     }
+    if (listDir && listing && (ahead?.length ?? 0) === 0) {
+      const got = this.attrAhead(dir, name, listing);
+      if (got !== undefined) return got;
+    }
     return this.walk(dir, name, ahead, listDir);
+  }
+
+  /** A lookup of name in dir whose listing is stale (a scan of a big directory outlasts the
+   *  window: du, ls -l, find -type f): the attributes of name and of the next entries of the
+   *  old listing are asked for in one write (getattrMany), and the next lookups use them
+   *  within the window, instead of a round trip each. undefined: not for this name (a
+   *  directory, which a walk lists too; or one the old listing lacks). */
+  private attrAhead(dir: GoferNode, name: string, listing: Map<string, DirentAttr>): GoferNode | null | undefined {
+    const got = this.attrsFor(dir, name, listing);
+    if (got === undefined) return undefined;
+    if ('errno' in got.attr) {
+      if (isMiss(got.attr.errno)) return null;
+      throw new SyscallError(got.attr.errno);
+    }
+    const node = new GoferNode(this, dir, name, statOfAttr(got.attr), got.attr.qid);
+    node.attrAt = got.at;
+    return node;
+  }
+
+  /** attrAhead's answer for name: fetched ahead by an earlier lookup and fresh, else asked
+   *  for now with the next entries'. undefined: not for this name (see attrAhead). */
+  private attrsFor(dir: GoferNode, name: string, listing: Map<string, DirentAttr>): { attr: Attr | { errno: number }; at: number } | undefined {
+    const kept = dir.attrsAhead?.get(name);
+    if (kept) {
+      dir.attrsAhead!.delete(name);
+      if (kept.byIno) dir.aheadHits.ino++; else dir.aheadHits.list++;
+      if (performance.now() - kept.at < this.ttlMs && !('errno' in kept.attr && !isMiss(kept.attr.errno))) return kept;
+    }
+    const e = listing.get(name);
+    if (!e || e.type === DT_DIR || dir.fid < 0) return undefined;
+    // The next entries in the listing's order (ls -l, find) and in inode order (fts sorts a
+    // big directory by inode number before it stats: du), shared as the last batch's
+    // lookups followed one or the other (a quarter at least each).
+    const h = dir.aheadHits;
+    const inListOrder = Math.round(Math.min(0.75, Math.max(0.25, h.list / (h.list + h.ino))) * MAX_ATTRS_AHEAD);
+    dir.aheadHits = { list: 1, ino: 1 };
+    const names = [name];
+    const taken = new Set(names);
+    let seen = false;
+    for (const [n, x] of listing) {
+      if (names.length >= inListOrder) break;
+      if (n === name) { seen = true; continue; }
+      if (seen && x.type !== DT_DIR) { names.push(n); taken.add(n); }
+    }
+    if (!dir.listingByIno) {
+      dir.listingByIno = [...listing.values()].filter((x) => x.type !== DT_DIR);
+      dir.listingByIno.sort((a, b) => (a.qid.path < b.qid.path ? -1 : a.qid.path > b.qid.path ? 1 : 0));
+    }
+    const byIno = dir.listingByIno;
+    let lo = 0, hi = byIno.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (byIno[mid].qid.path <= e.qid.path) lo = mid + 1; else hi = mid;
+    }
+    const firstByIno = names.length;
+    for (let i = lo; i < byIno.length && names.length < MAX_ATTRS_AHEAD; i++) {
+      if (!taken.has(byIno[i].name)) names.push(byIno[i].name);
+    }
+    const at = performance.now();
+    const got = this.client.getattrMany(dir.fid, names);
+    const ahead = new Map<string, { attr: Attr | { errno: number }; at: number; byIno: boolean }>();
+    for (let i = 1; i < names.length; i++) ahead.set(names[i], { attr: got[i], at, byIno: i >= firstByIno });
+    dir.attrsAhead = ahead;
+    return { attr: got[0], at };
   }
 
   /** Keeps dir's listing for walkListed (at most MAX_LISTINGS directories keep theirs). */
@@ -360,6 +437,8 @@ export class GoferSession {
     dir.listingAt = at;
     dir.listingHits = 0;
     dir.listingUnread = false;
+    dir.attrsAhead = null;
+    dir.listingByIno = null;
     this.listings.delete(dir);
     this.listings.add(dir);
     if (this.listings.size > MAX_LISTINGS) {
@@ -592,6 +671,26 @@ export class GoferSession {
       if (!e) {
         this.dropKeptFd(n);
         return false;
+      }
+    }
+    // A file in a directory whose (stale) listing names it: checked with its neighbours'
+    // attributes in one write (attrAhead: a scan revisiting cached names, as ls -l after du).
+    if (listDir && p.listing && (ahead?.length ?? 0) === 0 && (n.attr.mode & S_IFMT) !== S_IFDIR) {
+      const got = this.attrsFor(p, n.name, p.listing);
+      if (got !== undefined) {
+        const a = got.attr;
+        if ('errno' in a) {
+          if (!isMiss(a.errno) && a.errno !== ESTALE) throw new SyscallError(a.errno);
+          this.dropKeptFd(n);
+          return false;
+        }
+        if (a.qid.path !== n.qid.path || (a.mode & S_IFMT) !== (n.attr.mode & S_IFMT)) {
+          this.dropKeptFd(n);
+          return false;
+        }
+        n.setAttr(a);
+        n.attrAt = got.at;
+        return true;
       }
     }
     // A directory at the end of a path (openat(dirfd, "sub"): find, du, tar going down) is
