@@ -1,0 +1,175 @@
+// Bundles the sentry (ts/) for bin/tsvisor.js: one main file, dist/tsvisor.bundle.js, with what
+// every run needs, and a few chunks, dist/tsvisor.NAME.js, with what only some runs need
+// (strace, seccomp filters, ...), each loaded on first use with its own V8 code cache. Start-up
+// pays to read, deserialize and run the top level of what it loads; a run that never traces
+// never pays for the tracer (issue 10).
+//
+// How a chunk is cut out: its entry module is reached from the rest of the sentry only through
+// a lazy `require('./that/module')` (e.g. ts/strace/load.ts); here that require becomes an
+// external `tsvisor-chunk:NAME` that the bin resolves by loading the chunk. The chunk is bundled
+// on its own, and every module it imports that the main file already holds becomes an external
+// `tsvisor-main:PATH`, resolved to the main file's own instance of that module (its namespace,
+// exported by the main file under __chunkImports), so that no module exists twice.
+// Under tsc alone (no bundle) those requires are plain module loads.
+//
+// Usage: node scripts/bundle.mjs [--metafile]   (from the package root; writes dist/)
+
+import * as esbuild from 'esbuild';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+const dist = path.join(root, 'dist');
+
+/** The chunks: name -> entry module (relative to the root, without .ts). A static import of an entry
+ *  from outside its chunk is a build error. */
+export const CHUNKS = {
+  strace: 'ts/strace/strace',
+};
+
+const WRAP = {
+  banner: { js: '(function (exports, require, module, __filename, __dirname) {' },
+  footer: { js: '})' },
+};
+
+const common = {
+  bundle: true, platform: 'node', target: 'node20', format: 'cjs', logLevel: 'warning', metafile: true,
+  absWorkingDir: root, ...WRAP,
+};
+
+const chunkOfFile = new Map(Object.entries(CHUNKS).map(([name, entry]) => [path.join(root, `${entry}.ts`), name]));
+
+/** Resolves a relative import of a .ts file the way esbuild would (file.ts or dir/index.ts). */
+function resolveTs(resolveDir, spec) {
+  if (!spec.startsWith('.')) return null;
+  const base = path.resolve(resolveDir, spec);
+  for (const f of [`${base}.ts`, path.join(base, 'index.ts'), base]) if (f.endsWith('.ts') && fs.existsSync(f)) return f;
+  return null;
+}
+
+/** In the main file: a require of a chunk's entry loads the chunk. A static import of it is a
+ *  build error: it would put the chunk back into every start-up. */
+const cutChunks = {
+  name: 'tsvisor-cut-chunks',
+  setup(build) {
+    build.onResolve({ filter: /^\./ }, (args) => {
+      const file = resolveTs(args.resolveDir, args.path);
+      const name = file && chunkOfFile.get(file);
+      if (!name) return undefined;
+      if (args.kind !== 'require-call') {
+        return { errors: [{ text: `${path.relative(root, args.importer)} imports the ${name} chunk statically: load it with a lazy require (see scripts/bundle.mjs)` }] };
+      }
+      return { path: `tsvisor-chunk:${name}`, external: true };
+    });
+  },
+};
+
+/** In a chunk: what the main file holds comes from it. */
+function shareMain(mainFiles, used) {
+  return {
+    name: 'tsvisor-share-main',
+    setup(build) {
+      build.onResolve({ filter: /^\./ }, (args) => {
+        const file = resolveTs(args.resolveDir, args.path);
+        if (!file) return undefined;
+        const rel = path.relative(root, file);
+        if (chunkOfFile.has(file) && args.kind === 'require-call') return { path: `tsvisor-chunk:${chunkOfFile.get(file)}`, external: true };
+        if (!mainFiles.has(rel)) return undefined;
+        used.add(rel);
+        return { path: `tsvisor-main:${rel}`, external: true };
+      });
+    },
+  };
+}
+
+function inputsOf(result) {
+  return new Set(Object.keys(result.metafile.inputs));
+}
+
+/** The main file's entry: the CLI, plus what the chunks import from it — only the names they
+ *  use (a whole namespace would keep every export of a module alive, tree-shaking lost), as
+ *  getters so that they stay live bindings. */
+function mainEntry(shared) {
+  const lines = [`export * from './ts/cli/main';`];
+  const entries = [];
+  [...shared.keys()].sort().forEach((rel, i) => {
+    const from = `'./${rel.replace(/\.ts$/, '')}'`;
+    const names = shared.get(rel);
+    if (names === '*') {
+      lines.push(`import * as m${i} from ${from};`);
+      entries.push(`  ${JSON.stringify(rel)}: m${i},`);
+      return;
+    }
+    const sorted = [...names].sort();
+    lines.push(`import { ${sorted.map((n, j) => `${n} as m${i}_${j}`).join(', ')} } from ${from};`);
+    entries.push(`  ${JSON.stringify(rel)}: { ${sorted.map((n, j) => `get ${n}() { return m${i}_${j}; }`).join(', ')} },`);
+  });
+  lines.push(`export const __chunkImports = {\n${entries.join('\n')}\n};`);
+  // The bin checks at start that every chunk is there: a missing one is a clear error then,
+  // not a failure deep inside the run that first needs it.
+  lines.push(`export const __chunkNames = ${JSON.stringify(Object.keys(CHUNKS))};`);
+  return { contents: lines.join('\n') + '\n', resolveDir: root, sourcefile: 'tsvisor-main-entry.ts', loader: 'ts' };
+}
+
+/** The names a chunk imports from each main module, read from an ES-module build of it, whose
+ *  imports of externals esbuild writes as `import { a, b as c } from "tsvisor-main:PATH"`. */
+function importedNames(esmText, into) {
+  const re = /^import\s+(?:(\*\s+as\s+\w+)|\{([^}]*)\}|(\w+))\s+from\s+"tsvisor-main:([^"]+)";/gm;
+  for (const m of esmText.matchAll(re)) {
+    const rel = m[4];
+    if (m[1] || m[3]) { into.set(rel, '*'); continue; }
+    let set = into.get(rel);
+    if (set === '*') continue;
+    if (!set) into.set(rel, (set = new Set()));
+    for (const spec of m[2].split(',').map((x) => x.trim()).filter(Boolean)) set.add(spec.split(/\s+as\s+/)[0]);
+  }
+}
+
+async function buildMain(shared, write) {
+  return esbuild.build({ ...common, stdin: mainEntry(shared), outfile: path.join(dist, 'tsvisor.bundle.js'), write, plugins: [cutChunks] });
+}
+
+export async function bundle({ metafile = false } = {}) {
+  // 1. What the main file holds with no chunk attached.
+  const first = await buildMain(new Set(), false);
+  const mainFiles = inputsOf(first);
+  for (const name of Object.keys(CHUNKS)) {
+    if (mainFiles.has(`${CHUNKS[name]}.ts`)) throw new Error(`chunk ${name}: ${CHUNKS[name]}.ts is still reached from the main file by a static import`);
+  }
+  // 2. Each chunk, importing what the main file has from it; a module two chunks share and the
+  // main file lacks would exist twice, so that is an error to resolve by moving a chunk's edge.
+  const shared = new Map();
+  const owner = new Map();
+  const chunkResults = {};
+  for (const [name, entry] of Object.entries(CHUNKS)) {
+    const used = new Set();
+    const esm = await esbuild.build({
+      ...common, ...{ banner: undefined, footer: undefined }, format: 'esm', entryPoints: [`${entry}.ts`], write: false,
+      outfile: path.join(dist, `tsvisor.${name}.mjs`), plugins: [shareMain(mainFiles, used)],
+    });
+    importedNames(esm.outputFiles[0].text, shared);
+    const r = await esbuild.build({
+      ...common, entryPoints: [`${entry}.ts`], outfile: path.join(dist, `tsvisor.${name}.js`),
+      plugins: [shareMain(mainFiles, used)],
+    });
+    for (const f of inputsOf(r)) {
+      if (owner.has(f)) throw new Error(`${f} is in both the ${owner.get(f)} and ${name} chunks`);
+      owner.set(f, name);
+    }
+    chunkResults[name] = r;
+  }
+  // 3. The main file again, now exporting the modules the chunks take from it.
+  const main = await buildMain(shared, true);
+  if (metafile) {
+    fs.writeFileSync(path.join(dist, 'tsvisor.bundle.meta.json'), JSON.stringify(main.metafile));
+    for (const [name, r] of Object.entries(chunkResults)) fs.writeFileSync(path.join(dist, `tsvisor.${name}.meta.json`), JSON.stringify(r.metafile));
+  }
+  return { main: main.metafile, chunks: Object.fromEntries(Object.entries(chunkResults).map(([n, r]) => [n, r.metafile])) };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  bundle({ metafile: process.argv.includes('--metafile') }).catch((e) => {
+    console.error(e.message ?? e);
+    process.exit(1);
+  });
+}
