@@ -44,7 +44,7 @@ function runScript(file, require, kind) {
   // A cache from a run without a sandbox is replaced by one from a run with one.
   if (cache?.kind === 'cli' && kind === 'run') script.usedCache = false;
   const mod = { exports: {} };
-  script.runInThisContext()(mod.exports, require, mod, file, dist);
+  script.runInThisContext()(mod.exports, require, mod, file, dist, performanceStandIn);
   // Nothing may keep the script (and with it the 1.2 MB of cached data it was given) alive
   // once it has run, unless a cache is still to be written from it.
   if (!script.usedCache) toCache.push({ script, file, kind });
@@ -132,7 +132,19 @@ function readCache(file) {
   return undefined;
 }
 
-const WRAPPER_HEAD = '(function (exports, require, module, __filename, __dirname) {';
+const WRAPPER_HEAD = '(function (exports, require, module, __filename, __dirname, performance) {';
+
+// What the sentry uses of node's global `performance`: now(), monotonic milliseconds (here from
+// about when the process started), without the perf_hooks modules that global loads on first
+// use (scripts/bundle.mjs). hrtime() is as cheap per call as performance.now().
+const hrtime = process.hrtime;
+const hrBase = hrtime()[0] - Math.floor(process.uptime());
+const performanceStandIn = Object.freeze({
+  now() {
+    const t = hrtime();
+    return (t[0] - hrBase) * 1e3 + t[1] / 1e6;
+  },
+});
 
 function compile(file, source, cachedData) {
   // The build wraps the bundle in this function itself (esbuild --banner/--footer), so that
