@@ -25,6 +25,7 @@ const dist = path.join(root, 'dist');
  *  from outside its chunk is a build error. */
 export const CHUNKS = {
   strace: 'ts/strace/strace',
+  rare: 'ts/syscalls/linux/rare',
 };
 
 // The wrapper the bin calls each file with. `performance` is a parameter: the bin hands in a
