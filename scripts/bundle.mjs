@@ -26,6 +26,7 @@ const dist = path.join(root, 'dist');
 export const CHUNKS = {
   strace: 'ts/strace/strace',
   rare: 'ts/syscalls/linux/rare',
+  cli: 'ts/cli/commander_cli',
 };
 
 // The wrapper the bin calls each file with. `performance` is a parameter: the bin hands in a

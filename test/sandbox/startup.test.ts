@@ -94,8 +94,8 @@ function packageCopy(name: string, without: string[] = []): { bin: string; distD
   mkdirSync(path.join(pkg, 'dist', 'cli'), { recursive: true });
   copyFileSync(cli, path.join(pkg, 'bin', 'tsvisor.js'));
   const files = readdirSync(path.join(repoRoot, 'dist')).filter((f) => /^tsvisor\.[\w]+\.js$/.test(f));
-  // The main file and at least the two chunks of scripts/bundle.mjs (strace, rare).
-  expect(files).toEqual(expect.arrayContaining(['tsvisor.bundle.js', 'tsvisor.strace.js', 'tsvisor.rare.js']));
+  // The main file and at least the chunks of scripts/bundle.mjs (cli, strace, rare).
+  expect(files).toEqual(expect.arrayContaining(['tsvisor.bundle.js', 'tsvisor.cli.js', 'tsvisor.strace.js', 'tsvisor.rare.js']));
   for (const f of files) if (!without.includes(f)) copyFileSync(path.join(repoRoot, 'dist', f), path.join(pkg, 'dist', f));
   // The bundle must not look older than the modules, or the bin loads those instead.
   writeFileSync(path.join(pkg, 'dist', 'cli', 'main.js'), '');
@@ -136,7 +136,7 @@ describe('code cache', () => {
 });
 
 describe('bundle chunks (scripts/bundle.mjs)', () => {
-  it('a chunk loads when first used, not before: strace at --strace, the rare syscalls at their first call', async () => {
+  it('a chunk loads when first used, not before: commander for --version, strace at --strace, the rare syscalls at their first call', async () => {
     const { bin, distDir } = packageCopy('chunks');
     // A chunk that ran once leaves its own code cache beside it: the sign that it was loaded.
     const loaded = (name: string): boolean => existsSync(path.join(distDir, `tsvisor.${name}.js.cache`));
@@ -145,6 +145,12 @@ describe('bundle chunks (scripts/bundle.mjs)', () => {
     expect(existsSync(path.join(distDir, 'tsvisor.bundle.js.cache'))).toBe(true);
     expect(loaded('strace')).toBe(false);
     expect(loaded('rare')).toBe(false);
+    // A plain `run` is read without commander (ts/cli/fast_argv.ts); --version needs it.
+    expect(loaded('cli')).toBe(false);
+    const version = await runBin(bin, ['--version']);
+    expect(version.code, version.stderr).toBe(0);
+    expect(version.stdout).toBe('0.1.0\n');
+    expect(loaded('cli')).toBe(true);
     const traced = await runBin(bin, ['run', '--strace', '--', fixture('hello')]);
     expect(traced.code, traced.stderr).toBe(0);
     expect(traced.stderr).toMatch(/^\[ *\d+\] write\(1\b.*"hello, world\\n"/m);
