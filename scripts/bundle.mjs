@@ -27,6 +27,7 @@ export const CHUNKS = {
   strace: 'ts/strace/strace',
   rare: 'ts/syscalls/linux/rare',
   cli: 'ts/cli/commander_cli',
+  compat32: 'ts/syscalls/linux/compat32',
 };
 
 // The wrapper the bin calls each file with. `performance` is a parameter: the bin hands in a

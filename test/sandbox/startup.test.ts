@@ -145,6 +145,8 @@ describe('bundle chunks (scripts/bundle.mjs)', () => {
     expect(existsSync(path.join(distDir, 'tsvisor.bundle.js.cache'))).toBe(true);
     expect(loaded('strace')).toBe(false);
     expect(loaded('rare')).toBe(false);
+    // The i386 ABI's table (compat32): only int 0x80 needs it.
+    expect(loaded('compat32')).toBe(false);
     // A plain `run` is read without commander (ts/cli/fast_argv.ts); --version needs it.
     expect(loaded('cli')).toBe(false);
     const version = await runBin(bin, ['--version']);
