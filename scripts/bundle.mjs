@@ -118,21 +118,55 @@ function mainEntry(shared) {
 }
 
 /** The names a chunk imports from each main module, read from an ES-module build of it, whose
- *  imports of externals esbuild writes as `import { a, b as c } from "tsvisor-main:PATH"`. */
+ *  imports of externals esbuild writes as `import { a, b as c } from "tsvisor-main:PATH"`. A
+ *  namespace import (`import * as ns`) counts as the names read as `ns.name`; one used any
+ *  other way (passed on, indexed) needs the whole namespace ('*'). */
 function importedNames(esmText, into) {
-  const re = /^import\s+(?:(\*\s+as\s+\w+)|\{([^}]*)\}|(\w+))\s+from\s+"tsvisor-main:([^"]+)";/gm;
+  const re = /^import\s+(?:\*\s+as\s+(\w+)|\{([^}]*)\}|(\w+))\s+from\s+"tsvisor-main:([^"]+)";$/gm;
+  const body = esmText.replace(re, '');
   for (const m of esmText.matchAll(re)) {
     const rel = m[4];
-    if (m[1] || m[3]) { into.set(rel, '*'); continue; }
-    let set = into.get(rel);
-    if (set === '*') continue;
-    if (!set) into.set(rel, (set = new Set()));
-    for (const spec of m[2].split(',').map((x) => x.trim()).filter(Boolean)) set.add(spec.split(/\s+as\s+/)[0]);
+    let names;
+    if (m[1]) {
+      const ns = m[1];
+      const uses = [...body.matchAll(new RegExp(`\\b${ns}\\b(\\.[A-Za-z_$][\\w$]*)?`, 'g'))];
+      names = uses.every((u) => u[1]) ? uses.map((u) => u[1].slice(1)) : '*';
+    } else if (m[3]) {
+      names = '*';
+    } else {
+      names = m[2].split(',').map((x) => x.trim()).filter(Boolean).map((spec) => spec.split(/\s+as\s+/)[0]);
+    }
+    const had = into.get(rel);
+    if (names === '*' || had === '*') { into.set(rel, '*'); continue; }
+    const set = had ?? new Set();
+    for (const n of names) set.add(n);
+    into.set(rel, set);
   }
 }
 
 async function buildMain(shared, write) {
   return esbuild.build({ ...common, stdin: mainEntry(shared), outfile: path.join(dist, 'tsvisor.bundle.js'), write, plugins: [cutChunks] });
+}
+
+// esbuild turns every `import * as fs from 'node:fs'` into a fresh __toESM(require('node:fs')),
+// a copy of the module's ~100 properties as getters: two dozen of them were ~1 ms of each
+// start-up. They are read-only views of the same module, so one per module (and mode) serves
+// all; this wraps the helper so (from the line after the helpers esbuild writes first).
+const TO_ESM_ONCE = `__toESM = ((toESM, made = new WeakMap()) => (mod, isNodeMode) => {
+  if (mod === null || (typeof mod !== 'object' && typeof mod !== 'function')) return toESM(mod, isNodeMode);
+  let views = made.get(mod);
+  if (!views) made.set(mod, (views = []));
+  return (views[isNodeMode ? 1 : 0] ??= toESM(mod, isNodeMode));
+})(__toESM);
+`;
+
+function shareToESM(file) {
+  const text = fs.readFileSync(file, 'latin1');
+  const at = text.indexOf('\nvar __toESM = ');
+  if (at < 0) return;
+  const end = text.indexOf('\n\n', at);
+  if (end < 0) throw new Error(`${file}: esbuild's helpers are not where scripts/bundle.mjs expects them`);
+  fs.writeFileSync(file, `${text.slice(0, end + 1)}${TO_ESM_ONCE}${text.slice(end + 1)}`, 'latin1');
 }
 
 export async function bundle({ metafile = false } = {}) {
@@ -166,6 +200,7 @@ export async function bundle({ metafile = false } = {}) {
   }
   // 3. The main file again, now exporting the modules the chunks take from it.
   const main = await buildMain(shared, true);
+  for (const f of [path.join(dist, 'tsvisor.bundle.js'), ...Object.keys(CHUNKS).map((n) => path.join(dist, `tsvisor.${n}.js`))]) shareToESM(f);
   if (metafile) {
     fs.writeFileSync(path.join(dist, 'tsvisor.bundle.meta.json'), JSON.stringify(main.metafile));
     for (const [name, r] of Object.entries(chunkResults)) fs.writeFileSync(path.join(dist, `tsvisor.${name}.meta.json`), JSON.stringify(r.metafile));
