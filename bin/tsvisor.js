@@ -25,11 +25,21 @@ function idOf(file) {
   return `${st.mtimeMs}:${st.size}`;
 }
 
-function stampOf(file, kind) {
-  return Buffer.from(`${idOf(file)} ${kind}\n`.padEnd(64, ' '));
+function stampOf(file, kind, generation) {
+  return Buffer.from(`${idOf(file)} ${kind} ${generation}\n`.padEnd(64, ' '));
 }
 
-// Scripts run from a file whose code cache is still to be written at exit.
+// A cache holds what the run that wrote it compiled: one written by /bin/true lacks what a
+// shell's fork, exec and wait run, which every such run then compiles anew (~10 ms of CPU for
+// 200 forks of sh). So a run long enough that serializing is cheap beside it (GROW_CPU_MS of
+// the sentry's CPU) writes the cache again if it has grown by GROW_RATIO, up to
+// MAX_GENERATIONS times per bundle: the cache comes to hold what the programs run here use.
+const GROW_CPU_MS = 150;
+const GROW_RATIO = 1.02;
+const MAX_GENERATIONS = 8;
+
+// Scripts run from a file whose code cache is to be written at exit (always), or may be
+// (grow: written if the run was long and compiled more).
 const toCache = [];
 
 /** Runs one file of the bundle (the main file or a chunk) with its code cache; returns its
@@ -45,9 +55,12 @@ function runScript(file, require, kind) {
   if (cache?.kind === 'cli' && kind === 'run') script.usedCache = false;
   const mod = { exports: {} };
   script.runInThisContext()(mod.exports, require, mod, file, dist, performanceStandIn);
-  // Nothing may keep the script (and with it the 1.2 MB of cached data it was given) alive
-  // once it has run, unless a cache is still to be written from it.
-  if (!script.usedCache) toCache.push({ script, file, kind });
+  // The script is kept only if a cache may be written from it (the cached data it was given
+  // is not kept with it: V8 copies what it needs while compiling).
+  if (!script.usedCache) toCache.push({ script, file, kind, generation: 0 });
+  else if (kind === 'run' && cache.generation < MAX_GENERATIONS) {
+    toCache.push({ script, file, kind, generation: cache.generation + 1, grow: cache.data.length });
+  }
   return mod.exports;
 }
 
@@ -65,7 +78,12 @@ function loadBundle() {
 }
 
 function saveCaches() {
-  for (const { script, file, kind } of toCache.splice(0)) writeCache(script, file, kind);
+  const cpu = process.cpuUsage();
+  const long = (cpu.user + cpu.system) / 1000 >= GROW_CPU_MS;
+  for (const { script, file, kind, generation, grow } of toCache.splice(0)) {
+    if (grow === undefined) writeCache(script, file, kind, generation);
+    else if (long) writeCache(script, file, kind, generation, Math.ceil(grow * GROW_RATIO));
+  }
 }
 
 // The chunks (scripts/bundle.mjs): what only some runs need, loaded at first use. A chunk
@@ -126,8 +144,8 @@ function lazyModule(id) {
 function readCache(file) {
   try {
     const raw = fs.readFileSync(`${file}.cache`);
-    const [id, kind] = raw.subarray(0, 64).toString('latin1').trim().split(' ');
-    if (id === idOf(file) && (kind === 'run' || kind === 'cli')) return { data: raw.subarray(64), kind };
+    const [id, kind, generation] = raw.subarray(0, 64).toString('latin1').trim().split(' ');
+    if (id === idOf(file) && (kind === 'run' || kind === 'cli')) return { data: raw.subarray(64), kind, generation: Number(generation) || 0 };
   } catch { /* first run */ }
   return undefined;
 }
@@ -155,11 +173,14 @@ function compile(file, source, cachedData) {
   return script;
 }
 
-function writeCache(script, file, kind) {
+/** Writes script's code cache; with atLeast, only if the cache has that many bytes. */
+function writeCache(script, file, kind, generation, atLeast = 0) {
   try {
+    const data = script.createCachedData();
+    if (data.length < atLeast) return;
     const cacheFile = `${file}.cache`;
     const tmp = `${cacheFile}.${process.pid}`;
-    fs.writeFileSync(tmp, Buffer.concat([stampOf(file, kind), script.createCachedData()]));
+    fs.writeFileSync(tmp, Buffer.concat([stampOf(file, kind, generation), data]));
     fs.renameSync(tmp, cacheFile);
   } catch { /* a read-only install just starts slower */ }
 }

@@ -117,22 +117,32 @@ function runBin(bin: string, args: string[]): Promise<{ code: number | null; std
 }
 
 describe('code cache', () => {
-  it('one written by a run without a sandbox is replaced by the next run with one, and kept after', async () => {
+  it('one written by a run without a sandbox is replaced by the next run with one, kept after, and written again grown by a long run that compiled more', async () => {
     const { bin, distDir } = packageCopy('pkg');
     const cacheFile = path.join(distDir, 'tsvisor.bundle.js.cache');
     const stamp = (): string => readFileSync(cacheFile).subarray(0, 64).toString('latin1').trim();
     const node = (args: string[]) => runBin(bin, args);
     expect((await node(['--version'])).code).toBe(0);
-    expect(stamp()).toMatch(/ cli$/);
+    expect(stamp()).toMatch(/ cli 0$/);
     const cliSize = readFileSync(cacheFile).length;
     const r = await node(['run', '--', fixture('hello')]);
     expect(r.code, r.stderr).toBe(0);
-    expect(stamp()).toMatch(/ run$/);
+    expect(stamp()).toMatch(/ run 0$/);
     // It holds the sandbox's functions too.
-    expect(readFileSync(cacheFile).length).toBeGreaterThan(cliSize);
+    const runSize = readFileSync(cacheFile).length;
+    expect(runSize).toBeGreaterThan(cliSize);
     expect((await node(['--version'])).code).toBe(0);
-    expect(stamp()).toMatch(/ run$/);
-  }, 60_000);
+    expect(stamp()).toMatch(/ run 0$/);
+    // A short run that compiles nothing new leaves it as it is.
+    expect((await node(['run', '--', fixture('hello')])).code).toBe(0);
+    expect(stamp()).toMatch(/ run 0$/);
+    expect(readFileSync(cacheFile).length).toBe(runSize);
+    // A long one that compiled more (fork, exec, wait, pipes) writes it again, grown.
+    const sh = await node(['run', '--', '/bin/sh', '-c', 'for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do /bin/true | cat; done']);
+    expect(sh.code, sh.stderr).toBe(0);
+    expect(stamp()).toMatch(/ run 1$/);
+    expect(readFileSync(cacheFile).length).toBeGreaterThan(runSize * 1.02);
+  }, 120_000);
 });
 
 describe('bundle chunks (scripts/bundle.mjs)', () => {
