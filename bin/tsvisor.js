@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 'use strict';
-// Entry point. The sentry (ts/, compiled by `npm install`) is loaded from its one-file bundle
-// with a V8 code cache beside it, written after the first run: start-up is a benchmark, and
-// compiling a hundred modules anew each time costs more than the sandbox's own set-up.
+// Entry point. The sentry (ts/, compiled by `npm install`) is loaded from its bundle (the main
+// file, plus chunks loaded on first use: scripts/bundle.mjs), each file with a V8 code cache
+// beside it, written after the first run: start-up is a benchmark, and compiling a hundred
+// modules anew each time costs more than the sandbox's own set-up.
 // Without the bundle (a tsc-only build), the modules are loaded one by one.
 const binStartMs = process.uptime() * 1000;
 const fs = require('node:fs');
