@@ -28,7 +28,7 @@
 //!   (5.11+), Syscall User Dispatch: any syscall from outside the stub text traps to the
 //!   handler (through SUD first, which also catches the numbers that seccomp lets through
 //!   without running filters, uretprobe 335 and uprobe 336); from inside the text only
-//!   futex wait/wake, rt_sigreturn, sched_yield, exit and the entry's one rt_sigprocmask
+//!   futex wait/wake, rt_sigreturn, exit and the entry's one rt_sigprocmask
 //!   (to the empty set of its set-up page) pass, and anything
 //!   else, or any other ABI, kills the stub process (so jumping onto our `syscall` with open,
 //!   execve, ptrace or socket numbers ends the program and nothing else). The i386 ABI from
