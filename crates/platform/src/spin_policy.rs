@@ -9,6 +9,9 @@
 //! /proc/loadavg, sampled every few milliseconds by whichever caller notices the sample is
 //! old) stays within the CPUs this process may use, with hysteresis so that the sandbox's own
 //! two threads do not flip the decision. `TSVISOR_SPIN=always|never` fixes it (benchmarks).
+//! Per context, `AdaptiveSpin` narrows the budget to a short probe for a task whose hand-offs
+//! mostly outlast it, and `PeerState` lets the spinning side stop once its peer was woken
+//! but has no CPU (crates/addon/src/handoff.rs applies the three).
 
 use std::fs::File;
 use std::os::unix::fs::FileExt;
@@ -176,7 +179,7 @@ impl AdaptiveSpin {
         self.update(took.as_nanos().min(u32::MAX as u128) as u32);
     }
 
-    /// The run outlasted a wait of `waited` (spin and sleep) and was parked.
+    /// The run outlasted a spin of `waited` and was parked.
     pub fn parked(&self, waited: Duration) {
         let v = waited.as_nanos().saturating_mul(PARKED_WEIGHT as u128);
         self.update(v.min(u32::MAX as u128) as u32);
@@ -186,10 +189,6 @@ impl AdaptiveSpin {
         let e = self.est_ns.load(Ordering::Relaxed);
         let next = e - (e >> EST_SHIFT) + (v >> EST_SHIFT);
         self.est_ns.store(next, Ordering::Relaxed);
-    }
-
-    pub fn estimate(&self) -> Duration {
-        Duration::from_nanos(self.est_ns.load(Ordering::Relaxed) as u64)
     }
 }
 
