@@ -22,12 +22,26 @@ import { copyInPath } from './path';
 const STAT_FLAGS = AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT | AT_EMPTY_PATH | AT_STATX_SYNC_TYPE;
 const PIPEFS_MAGIC = 0x50495045;
 
-/** What fstatat/statx look at: the fd itself for an empty path with AT_EMPTY_PATH (a NULL
- *  path counts as empty, as since Linux 6.11), otherwise the path. */
+/** What fstatat/statx look at (Linux 6.18's getname_maybe_null): with AT_EMPTY_PATH a NULL
+ *  or empty path and a descriptor (dirfd >= 0) mean that file, and then nothing else about
+ *  the flags is checked. Otherwise the flags are checked first, and only then does an
+ *  unreadable path (EFAULT) or an empty one without AT_EMPTY_PATH (ENOENT) count. */
 function statAt(t: Task, dirfd: number, pathAddr: number, flags: number): Stat {
-  const path = pathAddr === 0 && (flags & AT_EMPTY_PATH) !== 0 ? '' : copyInPath(t, pathAddr);
+  const emptyPath = (flags & AT_EMPTY_PATH) !== 0;
+  let path: string | null = null;
+  let pathError: unknown = null;
+  if (!emptyPath || pathAddr !== 0) {
+    try {
+      path = copyInPath(t, pathAddr);
+    } catch (e) {
+      pathError = e;
+    }
+  }
+  const self = pathError === null && emptyPath && (path === null || path === '');
+  if (self && dirfd >= 0) return statPath(t, dirfd, '', true, true);
   if ((flags & ~STAT_FLAGS) !== 0) fail(EINVAL);
-  return statPath(t, dirfd, path, (flags & AT_SYMLINK_NOFOLLOW) === 0, (flags & AT_EMPTY_PATH) !== 0);
+  if (pathError !== null) throw pathError;
+  return statPath(t, dirfd, path ?? '', (flags & AT_SYMLINK_NOFOLLOW) === 0, emptyPath);
 }
 
 function sysStat(t: Task, a: SyscallArgs): number {

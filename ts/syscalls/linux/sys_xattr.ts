@@ -23,7 +23,11 @@ function exists(t: Task, addr: number, follow: boolean): void {
   locate(t, AT_FDCWD, copyInPath(t, addr), follow);
 }
 
-function fdExists(t: Task, fd: number): void {
+/** The file of an f*xattr call. Linux 6.13+ runs fgetxattr as getxattrat(fd, "",
+ *  AT_EMPTY_PATH), where AT_FDCWD names the working directory; flistxattr still takes a
+ *  descriptor only. */
+function fdExists(t: Task, fd: number, cwdToo = false): void {
+  if (cwdToo && fd === AT_FDCWD) return;
   if (getFile(t, fd).flags & O_PATH) fail(EBADF);
 }
 
@@ -75,7 +79,7 @@ export function registerXattr(table: SyscallTable): void {
   };
   const fdGet = (t: Task, a: SyscallArgs): number => {
     const name = importName(t, a.ptr(1));
-    fdExists(t, a.int(0));
+    fdExists(t, a.int(0), true);
     return getx(name);
   };
   table[SYS_getxattr] = { name: 'getxattr', handler: pathGet(true), args: [...path] };
