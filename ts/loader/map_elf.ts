@@ -83,6 +83,18 @@ function clipBacking(inner: MappingBacking, limit: number): MappingBacking {
       const n = Math.min(length, limit - fileOffset);
       if (n > 0) inner.fill(mf, fileOffset, mfOffset, n);
     },
+    // The file's shared pages, but for the page holding the limit (and any past it), which
+    // must read as zero beyond p_filesz: that one is copied.
+    privatePages: inner.privatePages === undefined ? undefined
+      : (mf: NativeMemoryFile, fileOffset: number, length: number): number[] | null => {
+        const whole = Math.min(length, Math.max(0, pageDown(limit) - fileOffset));
+        if (whole === 0) return null;
+        const pages = inner.privatePages?.(mf, fileOffset, whole) ?? null;
+        if (pages === null) return null;
+        for (let at = whole; at < length; at += PAGE_SIZE) pages.push(-1);
+        return pages;
+      },
+    copyWhenWritable: inner.copyWhenWritable,
     // The segment's VMAs must keep the file (its host fd) as any file mapping does: pages are
     // filled lazily, long after the loader's open description is gone.
     hold: (writableShared: boolean) => inner.hold?.(writableShared),

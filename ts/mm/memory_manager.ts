@@ -24,7 +24,8 @@ import {
   defaultLayout, isPageAligned, pageDown, pageUp,
 } from './layout';
 import { Pmas } from './pmas';
-import { Vma, protPermits } from './vma';
+import { Vma, effectiveProt, protPermits } from './vma';
+import { allocateShrinking } from './page_cache';
 import { VmaSet } from './vma_set';
 import { mremap } from './mremap';
 import { madvise } from './madvise';
@@ -301,8 +302,14 @@ export class MemoryManager extends UserMemory {
       // whether this one may be taken for spurious (the first at this place): a real
       // violation faults again at once and must not loop forever.
       if (protPermits(cur, need)) return !unknown || spuriousOk;
-      if (!vma.shared && (need & PROT_WRITE) !== 0) this.pmas.breakCow(vma, page, off);
-      else this.as.protect(page, PAGE_SIZE, this.pmas.hostProt(vma));
+      if (!vma.shared && (need & PROT_WRITE) !== 0) {
+        // A copy-on-write page nobody else maps any more (the fork relative or the page
+        // cache let it go) is ours to write as it is.
+        if (this.mf.refCount(off) === 1) this.as.protect(page, PAGE_SIZE, effectiveProt(vma.prot));
+        else this.pmas.breakCow(vma, page, off);
+      } else {
+        this.as.protect(page, PAGE_SIZE, this.pmas.hostProt(vma));
+      }
       return true;
     } catch (e) {
       // No memory within the sandbox's limit: the caller OOM-kills (oomFault says so). A
@@ -434,7 +441,7 @@ export class MemoryManager extends UserMemory {
   /** Allocate pages for len bytes, turning a host failure into ENOMEM. */
   allocate(len: number): number {
     try {
-      return this.mf.allocate(len / PAGE_SIZE);
+      return allocateShrinking(this.mf, len / PAGE_SIZE);
     } catch (e) {
       if (hasErrnoCode(e)) throw new SyscallError(ENOMEM);
       throw e;

@@ -81,9 +81,14 @@ class SyscallPatcher {
     if (!insn) return false;
     const vma = this.mm.vmas.find(site);
     if (!vma || vma.shared || (vma.prot & PROT_WRITE) !== 0 || (vma.prot & PROT_EXEC) === 0) return false;
-    const pageOff = this.mm.addressSpace.lookup(pageDown(site), this.prot);
-    // A page shared with another address space (since a fork) is left alone for now; it
-    // may become patchable once a write breaks the sharing, but text is rarely written.
+    let pageOff = this.mm.addressSpace.lookup(pageDown(site), this.prot);
+    // A page of the file page cache (a library's text, shared by every process mapping it)
+    // gets this space's own copy first. One shared with another address space only since a
+    // fork is left alone for now; it may become patchable once a write breaks the sharing.
+    if (pageOff >= 0 && this.mm.mf.refCount(pageOff) !== 1 && vma.backing?.privatePages !== undefined) {
+      this.mm.pmas.breakCow(vma, pageDown(site), pageOff);
+      pageOff = this.mm.addressSpace.lookup(pageDown(site), this.prot);
+    }
     if (pageOff < 0 || this.mm.mf.refCount(pageOff) !== 1) return false;
     const tramp = this.trampolineNear(site, vma.start);
     if (tramp < 0) return false;

@@ -245,7 +245,7 @@ export class TmpfsRegular extends TmpfsInode {
     return Math.min(this._size, Math.max(offset, index * PAGE));
   }
 
-  /** What mmap maps: the file's own pages for MAP_SHARED, a copy for MAP_PRIVATE. */
+  /** What mmap maps: the file's own pages (MAP_PRIVATE: until a write copies them). */
   backing(name: string): MappingBacking {
     return {
       name,
@@ -253,6 +253,26 @@ export class TmpfsRegular extends TmpfsInode {
         const buf = new Uint8Array(Math.min(length, Math.max(0, this._size - fileOffset)));
         const n = this.read(buf, fileOffset);
         if (n > 0) mf.write(mfOffset, buf.subarray(0, n));
+      },
+      // MAP_PRIVATE maps the file's own pages until written (Pmas copies them on the first
+      // write fault), so it sees later writes to the file as Linux shows them. A hole gets its
+      // page (shmem_fault) but stays a hole to SEEK_HOLE until written.
+      privatePages: (mf, fileOffset, length) => {
+        const out: number[] = [];
+        try {
+          for (let at = fileOffset; at < fileOffset + length; at += PAGE) {
+            const index = at / PAGE;
+            const had = this.pages.has(index);
+            const off = this.page(index);
+            if (!had) this.unwritten.add(index);
+            mf.incRef(off, PAGE);
+            out.push(off);
+          }
+        } catch (e) {
+          for (const off of out) mf.decRef(off, PAGE);
+          throw e;
+        }
+        return out;
       },
       sharedPages: (fileOffset, length) => {
         const out: number[] = [];
