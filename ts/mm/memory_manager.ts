@@ -430,12 +430,31 @@ export class MemoryManager extends UserMemory {
   /** Tear the address space down (exit, execve). Safe to call twice. */
   release(): void {
     if (this.released) return;
+    this.releaseVmas();
+    this.as.release();
+  }
+
+  /**
+   * execve keeping the platform's address space (its stub process and thread): this manager
+   * is released as by release(), the address space emptied in one call (inside the caller's
+   * batch, if open), and a fresh manager over it returned for the new image. Only for an
+   * address space no other task uses.
+   */
+  resetForExec(): MemoryManager {
+    if (this.released) throw new Error('resetForExec of a released address space');
+    this.releaseVmas();
+    this.as.resetForExec();
+    const mm = new MemoryManager(this.mf, this.as, this.minAddr, this.maxAddr);
+    mm.stackLimit = this.stackLimit;
+    return mm;
+  }
+
+  private releaseVmas(): void {
     this.released = true;
     for (const r of this.rmaps) r.remove(this);
     this.rmaps.clear();
     for (const v of this.vmas.all()) if (v.ownsPages) this.mf.decRef(v.offset, v.length);
     this.vmas.release(this.vmas.remove(0, Number.MAX_SAFE_INTEGER));
-    this.as.release();
   }
 
   /** Allocate pages for len bytes, turning a host failure into ENOMEM. */
