@@ -56,6 +56,16 @@ describe.each(platforms)('%s', (platform) => {
     expect(sha(roCopy)).toBe(roHash);
   }, 90_000);
 
+  it('the page cache shows in /proc/meminfo as Cached', async () => {
+    const r = await runSandbox(['/bin/sh', '-c', 'grep ^Cached: /proc/meminfo; python3 -c 0; grep ^Cached: /proc/meminfo'],
+      { platform, timeoutMs: 60_000 });
+    const kb = [...r.stdout.matchAll(/^Cached:\s+(\d+) kB$/gm)].map((m) => Number(m[1]));
+    expect(kb.length, describeResult(r)).toBe(2);
+    // The shell and its libc are cached already; python3 and its libraries add to that.
+    expect(kb[0]).toBeGreaterThan(0);
+    expect(kb[1]).toBeGreaterThan(kb[0]);
+  }, 90_000);
+
   it('a private mapping scribbled over or raced changes nothing for others', async () => {
     const r = await runSandbox([fixture('map_private_hostile'), ro, LIBC], { platform, timeoutMs: 120_000 });
     expect(r.stdout, describeResult(r)).toBe(
