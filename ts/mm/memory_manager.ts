@@ -360,13 +360,14 @@ export class MemoryManager extends UserMemory {
 
   /**
    * Fault in the accessible pages of [start, end) (mlock, MADV_POPULATE_*). False if some
-   * page could not be had (no memory, a file that cannot be read).
+   * page could not be had (no memory, a file that cannot be read). copy: private file pages
+   * are this space's own copies at once, not the page cache's (exec's prefault, Pmas.fill).
    */
-  populateRange(start: number, end: number): boolean {
+  populateRange(start: number, end: number, copy = false): boolean {
     try {
       for (const v of this.vmas.overlapping(start, end)) {
         const hi = Math.min(end, v.end, this.fileEnd(v));
-        if (v.prot !== PROT_NONE && hi > Math.max(start, v.start)) this.pmas.populate(v, Math.max(start, v.start), hi);
+        if (v.prot !== PROT_NONE && hi > Math.max(start, v.start)) this.pmas.populate(v, Math.max(start, v.start), hi, copy);
       }
       return true;
     } catch (e) {

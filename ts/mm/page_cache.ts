@@ -36,6 +36,8 @@ class CachedFile {
 export class PageCache {
   /** Insertion order is recency: a use moves the file to the end. */
   private readonly files = new Map<string, CachedFile>();
+  /** Every memory-file offset the cache holds (holds()). */
+  private readonly held = new Set<number>();
   private bytes = 0;
   hits = 0;
   misses = 0;
@@ -65,7 +67,10 @@ export class PageCache {
   }
 
   private drop(f: CachedFile): void {
-    for (const off of f.pages.values()) this.mf.decRef(off, PAGE_SIZE);
+    for (const off of f.pages.values()) {
+      this.mf.decRef(off, PAGE_SIZE);
+      this.held.delete(off);
+    }
     this.bytes -= f.pages.size * PAGE_SIZE;
     f.pages.clear();
     if (this.files.get(f.key) === f) this.files.delete(f.key);
@@ -79,6 +84,10 @@ export class PageCache {
       if (f !== keep) this.drop(f);
     }
   }
+
+  /** Whether the page at memory-file offset off is one of the cache's (shared by every
+   *  private mapping of its file, as opposed to one shared only since a fork). */
+  holds(off: number): boolean { return this.held.has(off); }
 
   /** Let every page go (memory is short). */
   shrink(): void {
@@ -119,6 +128,7 @@ export class PageCache {
       for (let k = i; k < j; k++) {
         const off = base + (k - i) * PAGE_SIZE;
         f.pages.set(first + k, off);
+        this.held.add(off);
         out[k] = off;
       }
       this.bytes += runBytes;

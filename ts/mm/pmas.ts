@@ -57,14 +57,14 @@ export class Pmas {
     }
   }
 
-  /** Populate every unmapped page of [start, end) inside vma. */
-  populate(vma: Vma, start: number, end: number): void {
+  /** Populate every unmapped page of [start, end) inside vma (copy: as fill's). */
+  populate(vma: Vma, start: number, end: number, copy = false): void {
     let at = start;
     while (at < end) {
       if (this.lookup(at) >= 0) { at += PAGE_SIZE; continue; }
       let runEnd = at + PAGE_SIZE;
       while (runEnd < end && runEnd - at < POPULATE_CHUNK && this.lookup(runEnd) < 0) runEnd += PAGE_SIZE;
-      this.fill(vma, at, runEnd);
+      this.fill(vma, at, runEnd, copy);
       at = runEnd;
     }
   }
@@ -74,8 +74,10 @@ export class Pmas {
     for (let at = start; at < end; at += POPULATE_CHUNK) this.fill(vma, at, Math.min(end, at + POPULATE_CHUNK));
   }
 
-  /** Map pages for [start, end) of vma, which must have none mapped there yet. */
-  fill(vma: Vma, start: number, end: number): void {
+  /** Map pages for [start, end) of vma, which must have none mapped there yet. copy: a
+   *  private file mapping gets its own pages rather than the page cache's (exec's prefault of
+   *  small segments: the syscall patcher and the first writes then find them private). */
+  fill(vma: Vma, start: number, end: number, copy = false): void {
     const len = end - start;
     const prot = effectiveProt(vma.prot); // fresh pages are ours alone: no copy-on-write
     if (prot === PROT_NONE) return;
@@ -88,7 +90,7 @@ export class Pmas {
       return;
     }
     const backing = vma.backing;
-    if (backing?.privatePages !== undefined && !((vma.prot & PROT_WRITE) !== 0 && backing.copyWhenWritable === true)) {
+    if (!copy && backing?.privatePages !== undefined && !((vma.prot & PROT_WRITE) !== 0 && backing.copyWhenWritable === true)) {
       const pages = backing.privatePages(this.mf, vma.offsetAt(start), len);
       if (pages !== null) {
         this.fillCached(vma, start, pages, prot);
