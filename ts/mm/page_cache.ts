@@ -188,7 +188,8 @@ export function withPageCache(inner: MappingBacking, identify: () => FileVersion
     privatePages(mf: NativeMemoryFile, fileOffset: number, length: number): number[] | null {
       const now = performance.now();
       if (now - checkedAt >= VERSION_TTL_MS) {
-        id = identify();
+        // A file whose attributes cannot be had now is copied page by page, as before.
+        try { id = identify(); } catch { id = null; }
         checkedAt = now;
       }
       if (id === null) return null;

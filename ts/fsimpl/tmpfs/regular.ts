@@ -5,6 +5,7 @@
 // Pages fallocate made and nothing has written yet are holes to SEEK_DATA/SEEK_HOLE (shmem's
 // !uptodate folios), though they count in st_blocks.
 
+import { allocateShrinking, pageCacheOf } from '../../mm/page_cache';
 import type { Task } from '../../kernel/task';
 import type { NativeMemoryFile } from '../../native/addon';
 import { SyscallError } from '../../kernel/syscall_error';
@@ -124,7 +125,7 @@ export class TmpfsRegular extends TmpfsInode {
   private page(index: number): number {
     let off = this.pages.get(index);
     if (off === undefined) {
-      try { off = this.mf.allocate(1); } catch { throw new SyscallError(ENOMEM); }
+      try { off = allocateShrinking(this.mf, 1); } catch { throw new SyscallError(ENOMEM); }
       this.pages.set(index, off);
     }
     return off;
@@ -186,7 +187,9 @@ export class TmpfsRegular extends TmpfsInode {
     const first = Math.floor(offset / PAGE), end = Math.ceil((offset + len) / PAGE);
     let missing = end - first;
     for (const index of this.pages.keys()) if (index >= first && index < end) missing--;
-    if (missing * PAGE > this.mf.limitBytes() - this.mf.allocatedBytes()) throw new SyscallError(ENOSPC);
+    const room = (): number => this.mf.limitBytes() - this.mf.allocatedBytes();
+    if (missing * PAGE > room()) pageCacheOf(this.mf).shrink(); // the page cache gives way first
+    if (missing * PAGE > room()) throw new SyscallError(ENOSPC);
     for (let p = first; p < end; p++) {
       if (!this.pages.has(p)) this.unwritten.add(p);
       this.page(p);
