@@ -26,6 +26,7 @@ import {
 import { Pmas } from './pmas';
 import { Vma, effectiveProt, protPermits } from './vma';
 import { allocateShrinking } from './page_cache';
+import { RELEASED_SPACE } from './released_space';
 import { VmaSet } from './vma_set';
 import { mremap } from './mremap';
 import { madvise } from './madvise';
@@ -447,6 +448,9 @@ export class MemoryManager extends UserMemory {
     this.as.resetForExec();
     const mm = new MemoryManager(this.mf, this.as, this.minAddr, this.maxAddr);
     mm.stackLimit = this.stackLimit;
+    // Whoever still holds this manager must not reach the new image through it.
+    this.as = RELEASED_SPACE;
+    this.pmas.as = RELEASED_SPACE;
     return mm;
   }
 

@@ -20,7 +20,8 @@ export class Pmas {
   /** Told of every page breakCow gives its own copy (fork_hot.ts learns from it). */
   cowBroken: ((page: number) => void) | null = null;
 
-  constructor(readonly mf: NativeMemoryFile, readonly as: NativeAddressSpace) {}
+  /** as: RELEASED_SPACE once an execve took the address space over (resetForExec). */
+  constructor(readonly mf: NativeMemoryFile, public as: NativeAddressSpace) {}
 
   /** Memory-file offset mapped at the page holding addr (-1 if none); its prot in lastProt. */
   lookup(addr: number): number {
