@@ -1,5 +1,5 @@
 // execve's resets and what it keeps (fixture exec_in_place.c) against the native run: on
-// systrap the new image is loaded into the process's own address space, emptied
+// systrap and ptrace the new image is loaded into the process's own address space, emptied
 // (kernel/exec.ts loadInPlace), so this checks nothing of the old image survives there —
 // mappings, x87/SSE control state, handlers — across one exec and a chain of twenty.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -28,9 +28,9 @@ describe.each(platforms)('%s', (platform) => {
     await expectSameAsNative([fixture('exec_in_place'), fixture('exec_in_place')], platform, 90_000);
   }, 120_000);
 
-  // Only where exec reuses the address space; a fresh one (ptrace, kvm, a vfork child) still
-  // returns the errno to the old image.
-  it.skipIf(skipBecause(platform !== 'systrap', `${platform}: exec takes a fresh address space and returns the errno (kernel/exec.ts)`))('a failure past the point of no return kills with SIGSEGV', async () => {
+  // Only where exec reuses the address space; a fresh one (kvm, a vfork child) still returns
+  // the errno to the old image.
+  it.skipIf(skipBecause(platform === 'kvm', `${platform}: exec takes a fresh address space and returns the errno (kernel/exec.ts)`))('a failure past the point of no return kills with SIGSEGV', async () => {
     await expectSameAsNative([fixture('exec_in_place'), 'run', lowElf], platform, 60_000);
   }, 90_000);
 });

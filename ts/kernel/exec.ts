@@ -1,5 +1,5 @@
 // execve (Linux fs/exec.c, binfmt_script.c, binfmt_elf.c via loader/): load a new program
-// into a new address space (or, on systrap, into the task's own once the old image may go:
+// into a new address space (or, on systrap and ptrace, into the task's own once the old image may go:
 // loadInPlace) and, once nothing can fail any more, make it the task's: the
 // other threads die (de_thread), the task takes over the process's id, close-on-exec files
 // close, handled signals return to their defaults, and the task resumes at the new entry.
@@ -143,13 +143,15 @@ export function execve(t: Task, filename: string, argvIn: string[], envp: string
 }
 
 /**
- * Whether execve may load the new image into the task's own address space (systrap: the
- * same stub process and thread, a single batched unmap instead of a new stub, ~2 ms): only a
- * process of one thread whose memory nobody else uses (not a vfork child, no CLONE_VM
- * sibling). ptrace and kvm take a fresh address space.
+ * Whether execve may load the new image into the task's own address space (systrap and
+ * ptrace: the same stub process and thread, a single batched unmap instead of a new stub,
+ * ~2 ms): only a process of one thread whose memory nobody else uses (not a vfork child, no
+ * CLONE_VM sibling). kvm takes a fresh address space.
  */
+const REUSE_PLATFORMS = new Set(['systrap', 'ptrace']);
+
 function mayReuseAddressSpace(t: Task): boolean {
-  return t.kernel.platform.name === 'systrap' && t.tg.tasks.size === 1 && mmUserCount(t.mm) === 1 &&
+  return REUSE_PLATFORMS.has(t.kernel.platform.name) && t.tg.tasks.size === 1 && mmUserCount(t.mm) === 1 &&
     !t.mm.isReleased;
 }
 
