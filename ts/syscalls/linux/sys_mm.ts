@@ -12,13 +12,14 @@ import {
 import {
   MAP_ANONYMOUS, MAP_PRIVATE, MAP_TYPE, MS_ASYNC, MS_INVALIDATE, MS_SYNC, PROT_EXEC, PROT_READ, PROT_WRITE,
   MAP_HUGETLB, MAP_LOCKED } from '../../abi/linux/mm';
-import { EACCES, EBADF, EBUSY, EINVAL, ENODEV, ENOMEM, EOVERFLOW, EPERM } from '../../abi/linux/errno';
+import { EACCES, EBADF, EBUSY, EFAULT, EINVAL, ENODEV, ENOMEM, EOVERFLOW, EPERM } from '../../abi/linux/errno';
 import { O_PATH } from '../../abi/linux/fcntl';
 import { RLIMIT_AS, RLIMIT_DATA } from '../../kernel/rlimits';
 import { limitBytes } from '../../mm/accounting';
 import { fail } from '../../kernel/syscall_error';
 import { PAGE_SIZE, isPageAligned, pageUp } from '../../mm/layout';
 import { checkMmapLock, checkSecretLock } from './sys_mlock';
+import { accessOk } from './user_io';
 
 const MAX_LFS_FILESIZE = (1n << 63n) - 1n;
 
@@ -106,6 +107,11 @@ function sysMsync(t: Task, a: SyscallArgs): number {
     ((flags & MS_ASYNC) !== 0 && (flags & MS_SYNC) !== 0)) {
     fail(EINVAL);
   }
+  // The length in size_t: one that aligns up to 0 (a wrap) is an empty range, done; a range
+  // past the end of the address space is ENOMEM.
+  const len64 = (BigInt.asUintN(64, a.i64(1)) + 0xfffn) & 0xffff_ffff_ffff_f000n;
+  if (len64 === 0n) return 0;
+  if (BigInt(addr) + len64 >= 1n << 64n) fail(ENOMEM);
   // Shared mappings of most files write straight into the file's pages: nothing to flush.
   // Locked pages cannot be invalidated.
   const len = pageUp(a.size(1));
@@ -126,8 +132,23 @@ function sysMsync(t: Task, a: SyscallArgs): number {
 }
 
 function sysMincore(t: Task, a: SyscallArgs): number {
-  const vec = t.mm.mincore(a.ptr(0), a.size(1));
-  t.mm.copyOut(a.ptr(2), vec);
+  // Linux's order: alignment, the range (ENOMEM), the vector (EFAULT), then the pages one
+  // mapping at a time: what is mapped from addr on is reported before a hole is ENOMEM.
+  const addr = a.ptr(0), length = a.size(1), vec = a.ptr(2);
+  if (!isPageAligned(addr)) fail(EINVAL);
+  if (!accessOk(addr, length)) fail(ENOMEM);
+  const pages = Math.ceil(length / PAGE_SIZE);
+  if (!accessOk(vec, pages)) fail(EFAULT);
+  const end = addr + pages * PAGE_SIZE;
+  let covered = addr;
+  while (covered < end) {
+    const v = t.mm.vmas.find(covered);
+    if (!v) break;
+    covered = v.end;
+  }
+  const mapped = (Math.min(covered, end) - addr) / PAGE_SIZE;
+  if (mapped > 0) t.mm.copyOut(vec, t.mm.mincore(addr, mapped * PAGE_SIZE));
+  if (mapped < pages) fail(ENOMEM);
   return 0;
 }
 

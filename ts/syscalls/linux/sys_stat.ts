@@ -3,7 +3,7 @@
 
 import type { Task } from '../../kernel/task';
 import { fail } from '../../kernel/syscall_error';
-import { EBADF, EINVAL } from '../../abi/linux/errno';
+import { EBADF, EINVAL, ENOENT } from '../../abi/linux/errno';
 import {
   AT_EMPTY_PATH, AT_FDCWD, AT_NO_AUTOMOUNT, AT_STATX_SYNC_TYPE, AT_SYMLINK_NOFOLLOW, O_PATH,
 } from '../../abi/linux/fcntl';
@@ -12,7 +12,7 @@ import { STATX__RESERVED, encodeStat, encodeStatx, type Stat } from '../../abi/l
 import {
   SYS_fstat, SYS_fstatfs, SYS_lstat, SYS_newfstatat, SYS_stat, SYS_statfs, SYS_statx,
 } from '../../abi/linux/syscall_numbers';
-import { locateVd, statPath } from '../../vfs/lookup';
+import { locate, locateVd, statPath } from '../../vfs/lookup';
 import { VfsFile } from '../../vfs/vfs_file';
 import type { VirtualDentry } from '../../vfs/virtual_dentry';
 import type { SyscallArgs, SyscallTable } from './types';
@@ -75,9 +75,18 @@ function statfsOf(vd: VirtualDentry): Statfs {
   return s;
 }
 
+/** Pipes, sockets and host stdio live on anonymous file systems. */
+function anonStatfs(): Statfs {
+  return { type: PIPEFS_MAGIC, bsize: 4096, blocks: 0, bfree: 0, bavail: 0, files: 0, ffree: 0, fsid: [0, 0],
+    namelen: 255, frsize: 4096, flags: ST_RELATIME };
+}
+
 function sysStatfs(t: Task, a: SyscallArgs): number {
-  const vd = locateVd(t, AT_FDCWD, copyInPath(t, a.ptr(0)), true);
-  t.mm.copyOut(a.ptr(1), encodeStatfs(statfsOf(vd)));
+  // A magic link to a file with no place in the tree (a pipe on /proc/self/fd/0) names its
+  // anonymous file system.
+  const l = locate(t, AT_FDCWD, copyInPath(t, a.ptr(0)), true);
+  const s = l.vd ? statfsOf(l.vd) : l.file ? anonStatfs() : fail(ENOENT);
+  t.mm.copyOut(a.ptr(1), encodeStatfs(s));
   return 0;
 }
 
@@ -88,9 +97,7 @@ function sysFstatfs(t: Task, a: SyscallArgs): number {
     s = statfsOf(f.vd);
   } else {
     if (f.flags & O_PATH) fail(EBADF);
-    // Pipes, sockets and host stdio live on anonymous file systems.
-    s = { type: PIPEFS_MAGIC, bsize: 4096, blocks: 0, bfree: 0, bavail: 0, files: 0, ffree: 0, fsid: [0, 0],
-      namelen: 255, frsize: 4096, flags: ST_RELATIME };
+    s = anonStatfs();
   }
   t.mm.copyOut(a.ptr(1), encodeStatfs(s));
   return 0;
