@@ -225,6 +225,12 @@ impl AddressSpace {
         self.inner.lock().unwrap().release();
     }
 
+    /// execve in the same host process: see platform::AddressSpace::reset.
+    #[napi]
+    pub fn reset_for_exec(&self) -> Result<()> {
+        self.inner.lock().unwrap().reset().map_err(to_napi)
+    }
+
     /// See platform::AddressSpaceOps::begin_batch (fork's copy of an address space).
     #[napi]
     pub fn begin_batch(&self) -> Result<()> {
