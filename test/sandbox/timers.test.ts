@@ -4,7 +4,8 @@
 // time".
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { describeResult, fixture, platforms, runNative, runSandbox } from '../helpers/run';
+import { asCurrentKernel, hostKernelBefore, inQemuGuest, type LineEdit } from '../helpers/native_kernel';
+import { describeResult, fixture, platforms, runNative, runSandbox, skipBecause } from '../helpers/run';
 
 const PYTHON = '/usr/bin/python3';
 
@@ -19,13 +20,33 @@ signal.setitimer(signal.ITIMER_REAL, 0)
 print("hits", len(hits), "after", signal.getitimer(signal.ITIMER_REAL))
 `;
 
+/** Native lines that cannot be the sandbox's where the fixture runs natively: before Linux 6.13
+ *  a deleted POSIX timer's queued signal stays pending (6.13 drops it, as the sandbox does);
+ *  in the QEMU guest an expired timerfd deadline fires from QEMU's emulated LAPIC timer after
+ *  timerfd_settime has returned (natively there, the read right after saw EAGAIN in 879 of
+ *  1,000 tries; 0 of 100,000 on this host), where a real or KVM-virtualised LAPIC interrupts
+ *  inside the call. Each is checked as the old/emulated answer natively; the sandbox must pass. */
+const oldTimerDelete = skipBecause(hostKernelBefore(6, 13),
+  'host kernel predates 6.13: a deleted timer\'s pending signal stays queued natively; timers expects 6.13\'s answer (gone) from the sandbox');
+const lateTimerIrq = skipBecause(inQemuGuest,
+  'QEMU TCG delivers the LAPIC interrupt of an already-expired timerfd deadline after the syscall returns: timers lets the native "timerfd absolute past" line be EAGAIN and still expects one expiration from the sandbox');
+const failed = (what: string): RegExp => new RegExp(`^FAIL ${what}\\n  errno \\d+ \\([^)\\n]*\\)\\n`, 'm');
+const TIMERS_NOW: LineEdit[] = [
+  ...(oldTimerDelete ? [{ old: failed('deleted timer: its pending signal is gone'), now: 'ok deleted timer: its pending signal is gone\n' }] : []),
+  ...(lateTimerIrq ? [{ old: failed('timerfd absolute past: one expiration at once'), now: 'ok timerfd absolute past: one expiration at once\n', sometimes: true }] : []),
+];
+
 describe.each(platforms)('%s', (platform) => {
   it('timers fixture behaves as natively', async () => {
     const native = await runNative([fixture('timers')]);
-    expect(native.code, describeResult(native)).toBe(0);
+    const edited = asCurrentKernel(native.stdout, TIMERS_NOW);
+    // Whatever the edits answered for is no longer a native failure: the count goes with them.
+    const want = edited.replace(/^failures: \d+\n/m, `failures: ${(edited.match(/^FAIL /gm) ?? []).length}\n`);
+    expect(want, describeResult(native)).toMatch(/^failures: 0\n/m);
+    expect(native.code, describeResult(native)).toBe(/^failures: 0\n/m.test(native.stdout) ? 0 : 1);
     const r = await runSandbox([fixture('timers')], { platform });
     expect(r.stdout.split('\n').filter((l) => l.startsWith('FAIL')), describeResult(r)).toEqual([]);
-    expect(r.stdout, describeResult(r)).toBe(native.stdout);
+    expect(r.stdout, describeResult(r)).toBe(want);
     expect(r.code, describeResult(r)).toBe(0);
   });
 
