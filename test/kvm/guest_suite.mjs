@@ -16,9 +16,11 @@
 // so the tests' own run timeouts are scaled (TSVISOR_TEST_TIME_SCALE, test/helpers/run.ts),
 // and one test file runs at a time (vitest's worker start-up limit is a fixed 60 s).
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ask, monitorArgs, whereVcpus } from './qemu_monitor.mjs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 /** What guest-run gives the guest as fresh mounts of its own, hiding the host's (its README). */
@@ -216,10 +218,18 @@ function watch(cmd, args, env, o) {
       process.stderr.write(l + '\n');
     });
     let killed = null;
-    const kill = (why) => {
+    const kill = async (why) => {
       if (killed !== null) return;
       killed = why;
       console.error(`[test:kvm] host: ${why}; the guest was running ${p.where()}: killing it`);
+      if (o.monitor && existsSync(o.monitor)) {
+        // Where each vCPU was, twice 3 s apart (moving or stuck), before anything dies.
+        for (const round of [1, 2]) {
+          const [cpus = '', regs = ''] = await ask(o.monitor, ['info cpus', 'info registers -a']);
+          console.error(`[test:kvm] QEMU monitor, look ${round}:\n${[cpus, ...whereVcpus(regs)].map((l) => `[test:kvm]   ${l}`).join('\n')}`);
+          if (round === 1) await new Promise((r) => setTimeout(r, 3000));
+        }
+      }
       // guest-run.sh's QEMU runs under `timeout`, in a process group of its own: each pid of
       // the tree, found before anything dies, then the group.
       const tree = processTree(child.pid);
@@ -317,7 +327,14 @@ async function main() {
     // The guest runs a copy: bash reads a script as it goes, and this one is in the writable
     // working tree, where an edit on the host during a run would shift what it reads next.
     const copy = `cp ${runner} /tmp/kvm-guest-files.sh && exec bash /tmp/kvm-guest-files.sh`;
-    status = await watch(guestRun, [...args, '--', 'bash', '-c', copy], process.env, o);
+    // A monitor socket, asked only if the guest goes silent (test/kvm/qemu_monitor.mjs).
+    o.monitor = path.join(tmpdir(), `tsvisor-kvm-monitor-${process.pid}.sock`);
+    const qemuArgs = [process.env.TSVISOR_KVM_QEMU_ARGS ?? '', monitorArgs(o.monitor)].join(' ').trim();
+    try {
+      status = await watch(guestRun, [...args, '--', 'bash', '-c', copy], { ...process.env, TSVISOR_KVM_QEMU_ARGS: qemuArgs }, o);
+    } finally {
+      rmSync(o.monitor, { force: true });
+    }
   }
   console.error(`[test:kvm] ${o.here ? 'here' : 'in the guest'}: exit ${status} after ${((Date.now() - t0) / 1000).toFixed(0)} s (host build included)`);
   return status;
