@@ -5,7 +5,8 @@
 // end, with the host's load before and after: on a shared host only ratios within one run
 // mean anything. --rss: also the whole sandbox's peak resident set (sentry + stub + gofer,
 // summed over the process tree from /proc every 5 ms) while PROG runs (use `sleep 1`).
-// --node-flags "FLAGS": also this checkout's tsvisor run by node with those flags.
+// --node-flags "FLAGS": also this checkout's tsvisor run by node with those flags (from a copy
+// with code caches of its own: V8 refuses a cache made under other flags).
 
 import { spawn, execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -31,7 +32,28 @@ function which(cmd) {
 
 const runners = [{ name: 'node -e 0', cmd: [process.execPath, '-e', '0'] }];
 runners.push({ name: 'tsvisor (here)', cmd: [process.execPath, path.join(here, 'bin/tsvisor.js'), 'run', '--', ...prog] });
-if (nodeFlags.length) runners.push({ name: `tsvisor (here) ${nodeFlags.join(' ')}`, cmd: [process.execPath, ...nodeFlags, path.join(here, 'bin/tsvisor.js'), 'run', '--', ...prog] });
+/** A copy of this checkout's bin and bundle with caches of their own (build/ and node_modules
+ *  linked): V8 refuses a code cache made under other flags, so runs with --node-flags sharing
+ *  this checkout's caches would rewrite them at every turn and both rows would compile anew. */
+function ownCachesCopy() {
+  const pkg = fs.mkdtempSync(path.join(os.tmpdir(), 'tsvisor-flags-'));
+  fs.mkdirSync(path.join(pkg, 'bin'));
+  fs.mkdirSync(path.join(pkg, 'dist', 'cli'), { recursive: true });
+  fs.copyFileSync(path.join(here, 'bin', 'tsvisor.js'), path.join(pkg, 'bin', 'tsvisor.js'));
+  for (const f of fs.readdirSync(path.join(here, 'dist'))) {
+    if (/^tsvisor\.\w+\.js$/.test(f)) fs.copyFileSync(path.join(here, 'dist', f), path.join(pkg, 'dist', f));
+  }
+  fs.writeFileSync(path.join(pkg, 'dist', 'cli', 'main.js'), '');
+  fs.utimesSync(path.join(pkg, 'dist', 'cli', 'main.js'), new Date(0), new Date(0));
+  fs.symlinkSync(path.join(here, 'build'), path.join(pkg, 'build'));
+  fs.symlinkSync(path.join(here, 'node_modules'), path.join(pkg, 'node_modules'));
+  process.on('exit', () => fs.rmSync(pkg, { recursive: true, force: true }));
+  return pkg;
+}
+if (nodeFlags.length) {
+  const copy = ownCachesCopy();
+  runners.push({ name: `tsvisor (here) ${nodeFlags.join(' ')}`, cmd: [process.execPath, ...nodeFlags, path.join(copy, 'bin/tsvisor.js'), 'run', '--', ...prog] });
+}
 if (other) runners.push({ name: `tsvisor (${other})`, cmd: [process.execPath, path.join(other, 'bin/tsvisor.js'), 'run', '--', ...prog] });
 if (which('runsc')) runners.push({ name: 'runsc ptrace', cmd: ['runsc', '--platform=ptrace', '--network=none', '--ignore-cgroups', 'do', ...prog] });
 

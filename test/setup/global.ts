@@ -84,13 +84,9 @@ async function buildSentryIfStale(): Promise<void> {
     console.warn(`[tsvisor tests] tsc reported errors:\n${err.stdout || err.message}`);
   }
   // The CLI prefers the one-file bundle when it is not older than dist/: rebuild it too.
-  const esbuild = path.join(root, 'node_modules', '.bin', 'esbuild');
-  if (existsSync(esbuild)) {
-    // From the TypeScript sources, as package.json's build:ts does: ES modules bundle into one
-    // scope (no per-module wrapper or exports object), which loads faster than tsc's output.
-    await run(esbuild, ['ts/cli/main.ts', '--bundle', '--platform=node', '--target=node20', '--format=cjs',
-      '--outfile=dist/tsvisor.bundle.js', '--log-level=warning',
-      '--banner:js=(function (exports, require, module, __filename, __dirname) {', '--footer:js=})'], { cwd: root });
+  if (existsSync(path.join(root, 'node_modules', 'esbuild'))) {
+    // As package.json's build:ts does: the main file and its chunks (scripts/bundle.mjs).
+    await run(process.execPath, [path.join(root, 'scripts', 'bundle.mjs')], { cwd: root });
   }
 }
 

@@ -11,6 +11,8 @@
 import type { Kernel } from '../kernel/kernel';
 import { Credentials } from '../kernel/credentials';
 import { S_IFDIR } from '../abi/linux/stat';
+import { EEXIST } from '../abi/linux/errno';
+import { SyscallError } from '../kernel/syscall_error';
 import type { FileSystem } from '../vfs/file_system';
 import type { Inode } from '../vfs/inode';
 import { MountNamespace, type MountFlags } from '../vfs/mount';
@@ -62,9 +64,18 @@ export function newRootFileSystem(kernel: Kernel, opts: RootOptions = {}): Mount
   }
   const root = new Credentials(0, 0);
   const ctx = { t: null, ns, root: ns.rootVd, creds: root };
+  // The directory is made first and looked up only if it exists: a lookup that finds nothing
+  // is not remembered, so looking first cost a second gofer round trip for each mount point
+  // the tree lacks (/proc and /sys, which the gofer does not serve).
   const mountAt = (path: string, fs: FileSystem, inode: Inode, flags: MountFlags): void => {
-    let vd = walk(ctx, ns.rootVd, path, { follow: true, allowMissing: true }).vd;
-    if (!vd || !vd.inode.isDir) vd = mkdirAt(ctx, ns.rootVd, path, S_IFDIR | 0o755, 0);
+    let vd;
+    try {
+      vd = mkdirAt(ctx, ns.rootVd, path, S_IFDIR | 0o755, 0);
+    } catch (e) {
+      if (!(e instanceof SyscallError) || e.errno !== EEXIST) throw e;
+      vd = walk(ctx, ns.rootVd, path, { follow: true, allowMissing: true }).vd;
+      if (!vd?.inode.isDir) throw e;
+    }
     ns.mount(vd, fs, inode, flags);
   };
   const proc = newProcFS(kernel);

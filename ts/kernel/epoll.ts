@@ -131,6 +131,8 @@ export class EpollInstance extends FileDescription {
 
   override stat(): Stat { return anonInodeStat(this.owner); }
   override describe(): string { return 'anon_inode:[eventpoll]'; }
+  /** noop_llseek: the position never moves from 0, and every seek says so. */
+  override lseek(): number { return 0; }
 
   override release(): void {
     for (const byFd of this.items.values()) {

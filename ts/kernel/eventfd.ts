@@ -87,4 +87,6 @@ export class EventFd extends FileDescription {
 
   override stat(): Stat { return anonInodeStat(this.owner); }
   override describe(): string { return 'anon_inode:[eventfd]'; }
+  /** noop_llseek: the position never moves from 0, and every seek says so. */
+  override lseek(): number { return 0; }
 }

@@ -1,5 +1,6 @@
 // execve (Linux fs/exec.c, binfmt_script.c, binfmt_elf.c via loader/): load a new program
-// into a new address space and, once nothing can fail any more, make it the task's: the
+// into a new address space (or, on systrap and ptrace, into the task's own once the old image may go:
+// loadInPlace) and, once nothing can fail any more, make it the task's: the
 // other threads die (de_thread), the task takes over the process's id, close-on-exec files
 // close, handled signals return to their defaults, and the task resumes at the new entry.
 
@@ -8,16 +9,18 @@ import type { LoadableFile } from '../loader/loadable_file';
 import { PlatformContext } from '../platform/context';
 import { REG_RIP, REG_RSP, errnoOfNative } from '../native/addon';
 import { MemoryManager } from '../mm/memory_manager';
-import { loadExecutable } from '../loader/loader';
+import { type LoadArgs, type PreparedExecutable, mapExecutable, prepareExecutable } from '../loader/loader';
 import { resolveInterpreters } from '../loader/shebang';
 import { openHostFile } from '../loader/host_file';
 import { execSignalState } from '../syscalls/linux/signal_state';
 import { execTaskAttrs, taskAttrs } from '../syscalls/linux/task_attrs';
 import { commitExecCreds } from '../syscalls/linux/commit_creds';
 import { execCredentials } from './commoncap';
-import { fail } from './syscall_error';
+import { SyscallError, fail } from './syscall_error';
+import { SIGSEGV } from '../abi/linux/signal';
+import { initialFpState } from './signal_frame';
 import type { Task } from './task';
-import { fdTableShared, putFDTable, putMM } from './shared_state';
+import { fdTableShared, mmUserCount, putFDTable, putMM } from './shared_state';
 import { futexExitRelease, releaseVfork } from './exit';
 import { execTimers } from './timers/process_timers';
 import { taskCpuTime } from './timers/cpu_time';
@@ -77,40 +80,49 @@ export function execve(t: Task, filename: string, argvIn: string[], envp: string
   const { file, argv } = resolveInterpreters(openNth, filename, argv0);
   const noSetid = { mode: 0, uid: 0, gid: 0, maySuid: false };
   const { creds, secure } = execCredentials(t.creds, file.setid ?? noSetid, taskAttrs(t).noNewPrivs);
-  const mm = newAddressSpace(t);
+  const prepared = prepareExecutable(file, (p) => openExecutable(t, p));
   const random = new Uint8Array(16);
   t.kernel.fillRandom(random);
-  let entry;
-  try {
-    // The new image's mappings reach its stub in one batch, before anything runs there.
-    mm.addressSpace.beginBatch();
+  const args: LoadArgs = {
+    argv, envp, execfn: filename, random,
+    uid: creds.uid, euid: creds.euid, gid: creds.gid, egid: creds.egid, secure,
+    hwcap: HWCAP, clockTicks: 100, platform: 'x86_64',
+  };
+  if (mayReuseAddressSpace(t)) {
+    // The point of no return comes first here: the old image goes as the new one comes.
+    deThread(t);
+    futexExitRelease(t);
+    if (!loadInPlace(t, prepared, args)) return;
+  } else {
+    const mm = newAddressSpace(t);
+    let entry;
     try {
-      entry = loadExecutable(mm, file, (p) => openExecutable(t, p), {
-        argv, envp, execfn: filename, random,
-        uid: creds.uid, euid: creds.euid, gid: creds.gid, egid: creds.egid, secure,
-        hwcap: HWCAP, clockTicks: 100, platform: 'x86_64',
-      });
-    } finally {
-      mm.addressSpace.endBatch();
+      // The new image's mappings reach its stub in one batch, before anything runs there.
+      mm.addressSpace.beginBatch();
+      try {
+        entry = mapExecutable(mm, prepared, args);
+      } finally {
+        mm.addressSpace.endBatch();
+      }
+    } catch (e) {
+      mm.release();
+      throw e;
     }
-  } catch (e) {
-    mm.release();
-    throw e;
+    // The point of no return.
+    deThread(t);
+    // exec_mm_release, in the old memory.
+    futexExitRelease(t);
+    const ctx = new PlatformContext(t.kernel.platform, mm.addressSpace);
+    ctx.regs[REG_RIP] = BigInt(entry.entry);
+    ctx.regs[REG_RSP] = BigInt(entry.sp);
+    const oldCtx = t.ctx;
+    const oldMm = t.mm;
+    t.ctx = ctx;
+    t.mm = mm;
+    oldCtx.release();
+    taskCpuTime(t).retire(oldCtx.cpuTimeNs());
+    putMM(oldMm);
   }
-  // The point of no return.
-  deThread(t);
-  // exec_mm_release, in the old memory.
-  futexExitRelease(t);
-  const ctx = new PlatformContext(t.kernel.platform, mm.addressSpace);
-  ctx.regs[REG_RIP] = BigInt(entry.entry);
-  ctx.regs[REG_RSP] = BigInt(entry.sp);
-  const oldCtx = t.ctx;
-  const oldMm = t.mm;
-  t.ctx = ctx;
-  t.mm = mm;
-  oldCtx.release();
-  taskCpuTime(t).retire(oldCtx.cpuTimeNs());
-  putMM(oldMm);
 
   if (fdTableShared(t.fdTable)) {
     const own = t.fdTable.fork();
@@ -128,6 +140,55 @@ export function execve(t: Task, filename: string, argvIn: string[], envp: string
   t.robustListLen = 0;
   t.rseqAddr = t.rseqLen = t.rseqSig = 0;
   releaseVfork(t);
+}
+
+/**
+ * Whether execve may load the new image into the task's own address space (systrap and
+ * ptrace: the same stub process and thread, a single batched unmap instead of a new stub,
+ * ~2 ms): only a process of one thread whose memory nobody else uses (not a vfork child, no
+ * CLONE_VM sibling). kvm takes a fresh address space.
+ */
+const REUSE_PLATFORMS = new Set(['systrap', 'ptrace']);
+
+function mayReuseAddressSpace(t: Task): boolean {
+  return REUSE_PLATFORMS.has(t.kernel.platform.name) && t.tg.tasks.size === 1 && mmUserCount(t.mm) === 1 &&
+    !t.mm.isReleased;
+}
+
+/**
+ * Past the point of no return: empty the task's address space and map the new image into it,
+ * in one batch; the task's context starts afresh. A failure now (no memory, a segment that
+ * cannot be placed) kills the process with SIGSEGV, as Linux does once begin_new_exec is
+ * past; false then.
+ */
+function loadInPlace(t: Task, prepared: PreparedExecutable, args: LoadArgs): boolean {
+  const old = t.mm;
+  const as = old.addressSpace;
+  let entry: { entry: number; sp: number } | null = null;
+  let failed: unknown = null;
+  as.beginBatch();
+  try {
+    t.mm = old.resetForExec();
+    entry = mapExecutable(t.mm, prepared, args);
+  } catch (e) {
+    failed = e;
+  } finally {
+    try { as.endBatch(); } catch (e) { failed ??= e; }
+  }
+  putMM(old);
+  if (failed !== null || entry === null) {
+    if (!(failed instanceof SyscallError) && errnoOfNative(failed) === undefined) throw failed;
+    t.kernel.killThreadGroup(t.tg, SIGSEGV);
+    return false;
+  }
+  const ctx = t.ctx;
+  ctx.resetRegs();
+  try {
+    ctx.setFpState(initialFpState(ctx.getFpState()));
+  } catch { /* a context without FP state to set: it starts as the platform made it */ }
+  ctx.regs[REG_RIP] = BigInt(entry.entry);
+  ctx.regs[REG_RSP] = BigInt(entry.sp);
+  return true;
 }
 
 /** de_thread: every other thread of the process dies, and the caller takes the process's id

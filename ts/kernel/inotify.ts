@@ -199,6 +199,8 @@ export class Inotify extends FileDescription {
 
   override stat(): Stat { return anonInodeStat(this.owner); }
   override describe(): string { return 'anon_inode:inotify'; }
+  /** noop_llseek: the position never moves from 0, and every seek says so. */
+  override lseek(): number { return 0; }
 
   /** Closing the instance drops every watch. */
   override release(): void {

@@ -108,7 +108,7 @@ function frameFpImage(fp: Uint8Array): Uint8Array {
 }
 
 /** The FPU state a handler starts with (fpu__clear_user_states): x87 and SSE at reset. */
-function initialFpState(like: Uint8Array): Uint8Array {
+export function initialFpState(like: Uint8Array): Uint8Array {
   const s = new Uint8Array(like.length);
   const v = new DataView(s.buffer);
   v.setUint16(0, 0x037f, true);        // FCW

@@ -124,4 +124,6 @@ export class SignalFd extends FileDescription {
 
   override stat(): Stat { return anonInodeStat(this.owner); }
   override describe(): string { return 'anon_inode:[signalfd]'; }
+  /** noop_llseek: the position never moves from 0, and every seek says so. */
+  override lseek(): number { return 0; }
 }

@@ -10,7 +10,7 @@ import {
 import { SIGSEGV, SIGBUS, SIGKILL, SIGFPE, SIGILL, SIGTRAP, SIGSYS } from '../abi/linux/signal';
 import { SYS_rt_sigreturn } from '../abi/linux/syscall_numbers';
 import { dispatchSyscall } from '../syscalls/linux/table';
-import { dispatchCompat32 } from '../syscalls/linux/compat32';
+import { dispatchCompat32 } from '../syscalls/linux/compat32_load';
 import type { Task } from './task';
 import { sigInfo } from './sig_pending';
 import { deliverSignals, forceSignal } from './signal_deliver';

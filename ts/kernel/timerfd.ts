@@ -91,4 +91,6 @@ export class TimerFd extends FileDescription {
   override release(): void { this.timer.destroy(); }
   override stat(): Stat { return anonInodeStat(this.owner); }
   override describe(): string { return 'anon_inode:[timerfd]'; }
+  /** noop_llseek: the position never moves from 0, and every seek says so. */
+  override lseek(): number { return 0; }
 }

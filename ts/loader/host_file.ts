@@ -1,7 +1,8 @@
 // A host file as a LoadableFile: the first program the sandbox runs (and its interpreter)
 // before any VFS exists. Segment pages are filled straight from the host fd into the memory
 // file (pread by the addon), lazily, so the fd must outlive every mapping of the file: fds
-// are kept in a small cache keyed by the file's identity and never closed.
+// are kept in a small cache keyed by the file's identity and never closed. Private pages come
+// from the page cache (mm/page_cache.ts), shared with the lower layer's opens of the file.
 
 import * as fs from 'node:fs';
 import { constants as osConstants } from 'node:os';
@@ -9,6 +10,7 @@ import type { NativeMemoryFile } from '../native/addon';
 import { EACCES, EIO } from '../abi/linux/errno';
 import { SyscallError } from '../kernel/syscall_error';
 import type { LoadableFile } from './loadable_file';
+import { type FileVersion, withPageCache } from '../mm/page_cache';
 
 const openFds = new Map<string, number>();
 
@@ -51,7 +53,7 @@ export function openHostFile(path: string): LoadableFile {
       }
       return done === buf.length ? buf : buf.subarray(0, done);
     },
-    backing: {
+    backing: withPageCache({
       name: path,
       fill(mf: NativeMemoryFile, fileOffset: number, mfOffset: number, length: number): void {
         let done = 0;
@@ -61,8 +63,21 @@ export function openHostFile(path: string): LoadableFile {
           done += n;
         }
       },
-    },
+      copyWhenWritable: true,
+    }, () => hostFileVersion(hostFd)),
   };
+}
+
+/** The page cache's name for a host file (the same as the lower layer's, so that the first
+ *  program and its later execs through the gofer share pages). */
+function hostFileVersion(fd: number): FileVersion {
+  const st = fs.fstatSync(fd, { bigint: true });
+  return { key: `lower:${st.dev}:${st.ino}`, version: `${ns(st.mtimeNs)}:${ns(st.ctimeNs)}:${st.size}` };
+}
+
+/** A timestamp in ns as statFromHost's "sec.nsec". */
+function ns(t: bigint): string {
+  return `${t / 1_000_000_000n}.${t % 1_000_000_000n}`;
 }
 
 /** A Node fs error as the errno Linux would give (the host's errno numbers are Linux's). */

@@ -42,8 +42,16 @@ export interface LoadArgs {
   minSigStkSz?: number;
 }
 
-export function loadExecutable(mm: MemoryManager, exe: LoadableFile, openInterp: (path: string) => LoadableFile,
-  args: LoadArgs): { entry: number; sp: number } {
+/** An executable checked and its interpreter found: what can fail with an errno before
+ *  execve's point of no return (load_elf_binary up to begin_new_exec). */
+export interface PreparedExecutable {
+  exe: LoadableFile;
+  elf: ElfFile;
+  interpFile: LoadableFile | null;
+  interpElf: ElfFile | null;
+}
+
+export function prepareExecutable(exe: LoadableFile, openInterp: (path: string) => LoadableFile): PreparedExecutable {
   const elf = parseElf(exe, ENOEXEC);
   let interpFile: LoadableFile | null = null;
   let interpElf: ElfFile | null = null;
@@ -51,7 +59,17 @@ export function loadExecutable(mm: MemoryManager, exe: LoadableFile, openInterp:
     interpFile = openInterp(elf.interp);
     interpElf = parseElf(interpFile, ELIBBAD);
   }
+  return { exe, elf, interpFile, interpElf };
+}
 
+export function loadExecutable(mm: MemoryManager, exe: LoadableFile, openInterp: (path: string) => LoadableFile,
+  args: LoadArgs): { entry: number; sp: number } {
+  return mapExecutable(mm, prepareExecutable(exe, openInterp), args);
+}
+
+/** Map a prepared executable into mm (fresh, or emptied by resetForExec) and build its stack. */
+export function mapExecutable(mm: MemoryManager, p: PreparedExecutable, args: LoadArgs): { entry: number; sp: number } {
+  const { exe, elf, interpFile, interpElf } = p;
   const layout = defaultLayout(mm.minAddr, mm.maxAddr, mm.stackLimit);
   mm.stackTop = layout.stackTop;
   mm.mmapBase = layout.mmapBase;

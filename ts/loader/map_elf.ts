@@ -14,7 +14,7 @@ import { PAGE_SIZE, alignDown, pageDown, pageUp } from '../mm/layout';
 import { ET_DYN, PF_R, PF_W, PF_X, PT_PHDR, PHDR_SIZE, type ElfFile, type ProgramHeader } from './elf';
 import type { LoadableFile } from './loadable_file';
 
-/** Segments up to this size are filled when mapped. The dynamic loader touches nearly all
+/** Segments up to this size are filled (with private copies) when mapped. The dynamic loader touches nearly all
  *  of itself and of a small program's data before main (relocations, GOT, .dynamic), each
  *  first touch a fault: a trap and a round trip to the stub. Filled here, inside exec's batch,
  *  the pages reach the stub with the mappings. Larger segments fault in as they are used. */
@@ -71,8 +71,10 @@ function mapSegment(mm: MemoryManager, backing: MappingBacking, ph: ProgramHeade
   if (memEnd > bssStart) {
     mm.mmap(bssStart, memEnd - bssStart, prot, MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS, null, 0);
   }
-  // Best effort, as MAP_POPULATE: a page that cannot be had now faults (or fails) later.
-  if (memEnd - mapStart <= PREFAULT_MAX) mm.populateRange(mapStart, memEnd);
+  // Best effort, as MAP_POPULATE: a page that cannot be had now faults (or fails) later. Own
+  // copies, not the page cache's: the syscall patcher writes small programs' and ld.so's
+  // text (a cache page would cost it a copy-on-write break and a stub round trip each).
+  if (memEnd - mapStart <= PREFAULT_MAX) mm.populateRange(mapStart, memEnd, true);
 }
 
 /** The file as seen through a segment: nothing past `limit` (the end of p_filesz). */
@@ -83,6 +85,18 @@ function clipBacking(inner: MappingBacking, limit: number): MappingBacking {
       const n = Math.min(length, limit - fileOffset);
       if (n > 0) inner.fill(mf, fileOffset, mfOffset, n);
     },
+    // The file's shared pages, but for the page holding the limit (and any past it), which
+    // must read as zero beyond p_filesz: that one is copied.
+    privatePages: inner.privatePages === undefined ? undefined
+      : (mf: NativeMemoryFile, fileOffset: number, length: number): number[] | null => {
+        const whole = Math.min(length, Math.max(0, pageDown(limit) - fileOffset));
+        if (whole === 0) return null;
+        const pages = inner.privatePages?.(mf, fileOffset, whole) ?? null;
+        if (pages === null) return null;
+        for (let at = whole; at < length; at += PAGE_SIZE) pages.push(-1);
+        return pages;
+      },
+    copyWhenWritable: inner.copyWhenWritable,
     // The segment's VMAs must keep the file (its host fd) as any file mapping does: pages are
     // filled lazily, long after the loader's open description is gone.
     hold: (writableShared: boolean) => inner.hold?.(writableShared),

@@ -15,6 +15,18 @@ export interface MappingBacking {
    */
   fill(mf: NativeMemoryFile, fileOffset: number, mfOffset: number, length: number): void;
   /**
+   * Optional, for MAP_PRIVATE mappings: the memory-file offsets of the pages of [fileOffset,
+   * +length) (page aligned) as the file's page cache holds them, one reference taken for the
+   * caller on each; -1 for a page that must be copied with fill instead (the clipped last
+   * page of an ELF segment, a tmpfs hole), null for all of them. The pages are the file's:
+   * mapped without write permission, copied on the first write fault (page_cache.ts).
+   */
+  privatePages?(mf: NativeMemoryFile, fileOffset: number, length: number): number[] | null;
+  /** The file cannot change from within the sandbox (the read-only lower layer): a writable
+   *  private mapping (a library's data) takes its copies at once, as before, instead of a
+   *  write fault per page later; only a host-side change could tell the difference. */
+  readonly copyWhenWritable?: boolean;
+  /**
    * Optional, for writable MAP_SHARED mappings: the memory-file offset of each page of
    * [fileOffset, +length) (page aligned) of the file's own cache, with one reference taken for
    * the caller on each. Only files whose data lives in the memory file (tmpfs) can offer it.

@@ -20,7 +20,7 @@ export abstract class UserMemory {
   private readonly view = new DataView(this.scratch);
   private strBuf: Uint8Array | null = null;
 
-  protected constructor(protected readonly as: NativeAddressSpace, readonly minAddr: number, readonly maxAddr: number) {}
+  protected constructor(protected as: NativeAddressSpace, readonly minAddr: number, readonly maxAddr: number) {}
 
   /** Make addr accessible for `access` (ACCESS_* bits); false means the application would fault. */
   abstract handleFault(addr: number, access: number, spuriousOk?: boolean): boolean;

@@ -24,7 +24,9 @@ import {
   defaultLayout, isPageAligned, pageDown, pageUp,
 } from './layout';
 import { Pmas } from './pmas';
-import { Vma, protPermits } from './vma';
+import { Vma, effectiveProt, protPermits } from './vma';
+import { allocateShrinking } from './page_cache';
+import { RELEASED_SPACE } from './released_space';
 import { VmaSet } from './vma_set';
 import { mremap } from './mremap';
 import { madvise } from './madvise';
@@ -301,8 +303,14 @@ export class MemoryManager extends UserMemory {
       // whether this one may be taken for spurious (the first at this place): a real
       // violation faults again at once and must not loop forever.
       if (protPermits(cur, need)) return !unknown || spuriousOk;
-      if (!vma.shared && (need & PROT_WRITE) !== 0) this.pmas.breakCow(vma, page, off);
-      else this.as.protect(page, PAGE_SIZE, this.pmas.hostProt(vma));
+      if (!vma.shared && (need & PROT_WRITE) !== 0) {
+        // A copy-on-write page nobody else maps any more (the fork relative or the page
+        // cache let it go) is ours to write as it is.
+        if (this.mf.refCount(off) === 1) this.as.protect(page, PAGE_SIZE, effectiveProt(vma.prot));
+        else this.pmas.breakCow(vma, page, off);
+      } else {
+        this.as.protect(page, PAGE_SIZE, this.pmas.hostProt(vma));
+      }
       return true;
     } catch (e) {
       // No memory within the sandbox's limit: the caller OOM-kills (oomFault says so). A
@@ -353,13 +361,14 @@ export class MemoryManager extends UserMemory {
 
   /**
    * Fault in the accessible pages of [start, end) (mlock, MADV_POPULATE_*). False if some
-   * page could not be had (no memory, a file that cannot be read).
+   * page could not be had (no memory, a file that cannot be read). copy: private file pages
+   * are this space's own copies at once, not the page cache's (exec's prefault, Pmas.fill).
    */
-  populateRange(start: number, end: number): boolean {
+  populateRange(start: number, end: number, copy = false): boolean {
     try {
       for (const v of this.vmas.overlapping(start, end)) {
         const hi = Math.min(end, v.end, this.fileEnd(v));
-        if (v.prot !== PROT_NONE && hi > Math.max(start, v.start)) this.pmas.populate(v, Math.max(start, v.start), hi);
+        if (v.prot !== PROT_NONE && hi > Math.max(start, v.start)) this.pmas.populate(v, Math.max(start, v.start), hi, copy);
       }
       return true;
     } catch (e) {
@@ -423,18 +432,40 @@ export class MemoryManager extends UserMemory {
   /** Tear the address space down (exit, execve). Safe to call twice. */
   release(): void {
     if (this.released) return;
+    this.releaseVmas();
+    this.as.release();
+  }
+
+  /**
+   * execve keeping the platform's address space (its stub process and thread): this manager
+   * is released as by release(), the address space emptied in one call (inside the caller's
+   * batch, if open), and a fresh manager over it returned for the new image. Only for an
+   * address space no other task uses.
+   */
+  resetForExec(): MemoryManager {
+    if (this.released) throw new Error('resetForExec of a released address space');
+    this.releaseVmas();
+    this.as.resetForExec();
+    const mm = new MemoryManager(this.mf, this.as, this.minAddr, this.maxAddr);
+    mm.stackLimit = this.stackLimit;
+    // Whoever still holds this manager must not reach the new image through it.
+    this.as = RELEASED_SPACE;
+    this.pmas.as = RELEASED_SPACE;
+    return mm;
+  }
+
+  private releaseVmas(): void {
     this.released = true;
     for (const r of this.rmaps) r.remove(this);
     this.rmaps.clear();
     for (const v of this.vmas.all()) if (v.ownsPages) this.mf.decRef(v.offset, v.length);
     this.vmas.release(this.vmas.remove(0, Number.MAX_SAFE_INTEGER));
-    this.as.release();
   }
 
   /** Allocate pages for len bytes, turning a host failure into ENOMEM. */
   allocate(len: number): number {
     try {
-      return this.mf.allocate(len / PAGE_SIZE);
+      return allocateShrinking(this.mf, len / PAGE_SIZE);
     } catch (e) {
       if (hasErrnoCode(e)) throw new SyscallError(ENOMEM);
       throw e;

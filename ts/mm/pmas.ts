@@ -11,6 +11,7 @@ import { errnoOfNative } from '../native/addon';
 import { PROT_NONE, PROT_WRITE } from '../abi/linux/mm';
 import { FAULT_WINDOW, PAGE_SIZE, POPULATE_CHUNK, alignDown, pageDown } from './layout';
 import { effectiveProt, type Vma } from './vma';
+import { allocateShrinking } from './page_cache';
 
 export class Pmas {
   /** lookup()'s protection out-parameter, reused. */
@@ -19,7 +20,8 @@ export class Pmas {
   /** Told of every page breakCow gives its own copy (fork_hot.ts learns from it). */
   cowBroken: ((page: number) => void) | null = null;
 
-  constructor(readonly mf: NativeMemoryFile, readonly as: NativeAddressSpace) {}
+  /** as: RELEASED_SPACE once an execve took the address space over (resetForExec). */
+  constructor(readonly mf: NativeMemoryFile, public as: NativeAddressSpace) {}
 
   /** Memory-file offset mapped at the page holding addr (-1 if none); its prot in lastProt. */
   lookup(addr: number): number {
@@ -56,14 +58,14 @@ export class Pmas {
     }
   }
 
-  /** Populate every unmapped page of [start, end) inside vma. */
-  populate(vma: Vma, start: number, end: number): void {
+  /** Populate every unmapped page of [start, end) inside vma (copy: as fill's). */
+  populate(vma: Vma, start: number, end: number, copy = false): void {
     let at = start;
     while (at < end) {
       if (this.lookup(at) >= 0) { at += PAGE_SIZE; continue; }
       let runEnd = at + PAGE_SIZE;
       while (runEnd < end && runEnd - at < POPULATE_CHUNK && this.lookup(runEnd) < 0) runEnd += PAGE_SIZE;
-      this.fill(vma, at, runEnd);
+      this.fill(vma, at, runEnd, copy);
       at = runEnd;
     }
   }
@@ -73,8 +75,10 @@ export class Pmas {
     for (let at = start; at < end; at += POPULATE_CHUNK) this.fill(vma, at, Math.min(end, at + POPULATE_CHUNK));
   }
 
-  /** Map pages for [start, end) of vma, which must have none mapped there yet. */
-  fill(vma: Vma, start: number, end: number): void {
+  /** Map pages for [start, end) of vma, which must have none mapped there yet. copy: a
+   *  private file mapping gets its own pages rather than the page cache's (exec's prefault of
+   *  small segments: the syscall patcher and the first writes then find them private). */
+  fill(vma: Vma, start: number, end: number, copy = false): void {
     const len = end - start;
     const prot = effectiveProt(vma.prot); // fresh pages are ours alone: no copy-on-write
     if (prot === PROT_NONE) return;
@@ -86,12 +90,48 @@ export class Pmas {
       this.fillShared(vma, start, end);
       return;
     }
-    const off = this.mf.allocate(len / PAGE_SIZE);
+    const backing = vma.backing;
+    if (!copy && backing?.privatePages !== undefined && !((vma.prot & PROT_WRITE) !== 0 && backing.copyWhenWritable === true)) {
+      const pages = backing.privatePages(this.mf, vma.offsetAt(start), len);
+      if (pages !== null) {
+        this.fillCached(vma, start, pages, prot);
+        return;
+      }
+    }
+    this.fillCopy(vma, start, end, prot);
+  }
+
+  /** Fresh pages for [start, end) of vma, filled from its file if it has one. */
+  private fillCopy(vma: Vma, start: number, end: number, prot: number): void {
+    const len = end - start;
+    const off = allocateShrinking(this.mf, len / PAGE_SIZE);
     try {
       if (vma.backing !== null) vma.backing.fill(this.mf, vma.offsetAt(start), off, len);
       this.as.map(start, len, off, prot);
     } finally {
       this.mf.decRef(off, len);
+    }
+  }
+
+  /** Map the page cache's pages (privatePages) at start, without write: the vma is
+   *  copy-on-write from now on. Pages the cache does not give (-1) are copied. */
+  private fillCached(vma: Vma, start: number, pages: number[], prot: number): void {
+    vma.cow = true;
+    try {
+      let i = 0;
+      while (i < pages.length) {
+        let j = i + 1;
+        if (pages[i] < 0) {
+          while (j < pages.length && pages[j] < 0) j++;
+          this.fillCopy(vma, start + i * PAGE_SIZE, start + j * PAGE_SIZE, prot);
+        } else {
+          while (j < pages.length && pages[j] === pages[i] + (j - i) * PAGE_SIZE) j++;
+          this.as.map(start + i * PAGE_SIZE, (j - i) * PAGE_SIZE, pages[i], prot & ~PROT_WRITE);
+        }
+        i = j;
+      }
+    } finally {
+      for (const p of pages) if (p >= 0) this.mf.decRef(p, PAGE_SIZE);
     }
   }
 
@@ -113,10 +153,11 @@ export class Pmas {
     }
   }
 
-  /** Write fault on a private page mapped read-only since fork: give this space its own copy. */
+  /** Write fault on a private page mapped read-only since fork or from the page cache: give
+   *  this space its own copy. */
   breakCow(vma: Vma, page: number, oldOff: number): void {
     const buf = this.page ??= new Uint8Array(PAGE_SIZE);
-    const off = this.mf.allocate(1);
+    const off = allocateShrinking(this.mf, 1);
     try {
       this.mf.read(oldOff, buf);
       this.mf.write(off, buf);

@@ -112,6 +112,9 @@ export interface NativeAddressSpace {
   pwriteFrom(addr: number, length: number, hostFd: number, offset: number): number;
   /** Tear down the stub process / page tables. The object is dead afterwards. */
   release(): void;
+  /** execve in the same host process: every mapping goes (one platform call, queued with
+   *  what follows when a batch is open) and the address space is ready for the new image. */
+  resetForExec(): void;
   /** From here to endBatch the platform may queue map/unmap/protect and apply them together
    *  (fork, exec's load); endBatch throws what they failed with. Nests. The address space
    *  must not run before its batch has ended. */

@@ -20,12 +20,18 @@ import { createNetlinkSocket } from './netlink/netlink_socket';
 export interface SocketSpec { family: number; type: number; protocol: number; nonblock: boolean; cloexec: boolean }
 
 /** Split socket()'s type argument and check everything that needs no family (EINVAL). */
+/** __sys_socket's check of the flags in the type argument (before anything else). */
+export function checkSocketFlags(typeArg: number): void {
+  if ((typeArg & ~SOCK_TYPE_MASK) & ~(SOCK_CLOEXEC | SOCK_NONBLOCK)) fail(EINVAL);
+}
+
 export function socketSpec(family: number, typeArg: number, protocol: number): SocketSpec {
+  checkSocketFlags(typeArg);
   const flags = typeArg & ~SOCK_TYPE_MASK;
-  if (flags & ~(SOCK_CLOEXEC | SOCK_NONBLOCK)) fail(EINVAL);
   const type = typeArg & SOCK_TYPE_MASK;
-  if (type >= SOCK_MAX) fail(EINVAL);
+  // __sock_create: the family before the type.
   if (family < 0 || family >= AF_MAX) fail(EAFNOSUPPORT);
+  if (type >= SOCK_MAX) fail(EINVAL);
   return { family, type, protocol, nonblock: (flags & SOCK_NONBLOCK) !== 0, cloexec: (flags & SOCK_CLOEXEC) !== 0 };
 }
 

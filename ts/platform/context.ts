@@ -27,6 +27,11 @@ export class PlatformContext {
     this.native.initialRegs(this.regs);
   }
 
+  /** execve kept this context (and its host thread): registers as a fresh thread's. */
+  resetRegs(): void {
+    this.native.initialRegs(this.regs);
+  }
+
   /** Runs the task until its next syscall, fault or interrupt; returns the EVENT_* kind. */
   run(): number | Promise<number> {
     const ev = this.native.run(this.regs);

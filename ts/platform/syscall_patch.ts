@@ -21,6 +21,7 @@
 //   straight to it still works.
 // Owns the trampoline regions and the list of patched sites of each MemoryManager.
 
+import { pageCacheOf } from '../mm/page_cache';
 import { EFAULT } from '../abi/linux/errno';
 import { MAP_ANONYMOUS, MAP_FIXED_NOREPLACE, MAP_POPULATE, MAP_PRIVATE, PROT_EXEC, PROT_READ, PROT_WRITE } from '../abi/linux/mm';
 import { EV_SIGNO, REG_GS_BASE, REG_ORIG_RAX, REG_RIP } from '../native/addon';
@@ -81,9 +82,14 @@ class SyscallPatcher {
     if (!insn) return false;
     const vma = this.mm.vmas.find(site);
     if (!vma || vma.shared || (vma.prot & PROT_WRITE) !== 0 || (vma.prot & PROT_EXEC) === 0) return false;
-    const pageOff = this.mm.addressSpace.lookup(pageDown(site), this.prot);
-    // A page shared with another address space (since a fork) is left alone for now; it
-    // may become patchable once a write breaks the sharing, but text is rarely written.
+    let pageOff = this.mm.addressSpace.lookup(pageDown(site), this.prot);
+    // A page of the file page cache (a library's text, shared by every process mapping it)
+    // gets this space's own copy first. One shared with another address space only since a
+    // fork is left alone for now; it may become patchable once a write breaks the sharing.
+    if (pageOff >= 0 && this.mm.mf.refCount(pageOff) !== 1 && pageCacheOf(this.mm.mf).holds(pageOff)) {
+      this.mm.pmas.breakCow(vma, pageDown(site), pageOff);
+      pageOff = this.mm.addressSpace.lookup(pageDown(site), this.prot);
+    }
     if (pageOff < 0 || this.mm.mf.refCount(pageOff) !== 1) return false;
     const tramp = this.trampolineNear(site, vma.start);
     if (tramp < 0) return false;

@@ -27,6 +27,7 @@ import { errnoName } from '../abi/linux/errno';
 import { REG_RIP, REG_RSP } from '../native/addon';
 import { UserError } from './errors';
 import { auditHostFsFromNowOn } from './host_fs_audit';
+import { hostIdentity } from './host_identity';
 import { DEFAULT_MOUNTS, connectGofer, describeMounts, newSandboxRoot, startGofer, type SandboxMounts } from './mounts';
 import { DEFAULT_PIDS, defaultMemoryBytes, describeBytes, type SandboxLimits } from './limits';
 import { startupMark, startupMemory, printStartupTrace } from './startup_trace';
@@ -176,9 +177,10 @@ export async function runSandbox(opts: SandboxOptions): Promise<number> {
   kernel.debug(`limits: memory ${describeBytes(memoryBytes)}, pids ${Number.isFinite(pids) ? pids : 'max'}`);
   const uid = process.getuid?.() ?? 0, gid = process.getgid?.() ?? 0;
   const creds = new Credentials(uid, gid);
-  // The host process's supplementary groups, as a login shell would have passed them on.
-  creds.groups = [...new Set(process.getgroups?.() ?? [])].sort((a, b) => a - b);
-  const fsctx = { cwd, umask: 0o022 };
+  // The host process's supplementary groups and umask, as a child of it would have them.
+  const host = hostIdentity();
+  creds.groups = host.groups;
+  const fsctx = { cwd, umask: host.umask };
   // The network before the program's memory: a --publish port the host refuses ends here.
   const netFlags = opts.network ?? { mode: 'sandbox', publish: [] };
   let network;

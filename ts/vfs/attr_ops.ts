@@ -6,7 +6,7 @@ import type { Credentials } from '../kernel/credentials';
 import { SyscallError } from '../kernel/syscall_error';
 import { EACCES, EINVAL, EISDIR, EPERM, EROFS } from '../abi/linux/errno';
 import { R_OK, W_OK, X_OK } from '../abi/linux/fs';
-import { S_IFMT, S_IFREG, type Timespec } from '../abi/linux/stat';
+import { S_IFMT, S_IFREG, type Stat, type Timespec } from '../abi/linux/stat';
 import { checkWritableMount } from './open';
 import { MAY_WRITE, checkOwner, checkPermission, inGroup, isOwnerOrCapable, mayAccess } from './permission';
 import { CAP_CHOWN, CAP_FSETID } from '../kernel/capabilities';
@@ -83,6 +83,14 @@ export function truncate(creds: Credentials, vd: VirtualDentry, length: number):
 }
 
 /** access(2)/faccessat: mode is R_OK|W_OK|X_OK or F_OK (0). */
+/** access(2) on an open file with no place in the tree, by its stat. */
+export function accessStat(creds: Credentials, st: Stat, mode: number): void {
+  if (mode === 0) return;
+  const want = ((mode & R_OK) ? 4 : 0) | ((mode & W_OK) ? 2 : 0) | ((mode & X_OK) ? 1 : 0);
+  const isDir = (st.mode & 0o170000) === 0o040000;
+  if (!mayAccess(creds, st.mode, st.uid, st.gid, isDir, want)) throw new SyscallError(EACCES);
+}
+
 export function access(creds: Credentials, vd: VirtualDentry, mode: number): void {
   if (mode === 0) return;
   const inode = vd.inode;

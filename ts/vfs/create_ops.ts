@@ -40,12 +40,18 @@ export function mkdirAt(ctx: ResolveContext, start: VirtualDentry, path: string,
   return added(n, n.dir.inode.mkdir(n.name, (mode & 0o1777 & ~umask) | S_IFDIR, ctx.creds));
 }
 
+/** may_mknod: the file type alone, checked before the path is looked at. */
+export function mayMknod(mode: number): void {
+  const type = mode & S_IFMT;
+  if (type === S_IFDIR) throw new SyscallError(EPERM);
+  if (type !== 0 && ![S_IFREG, S_IFCHR, S_IFBLK, S_IFIFO, S_IFSOCK].includes(type)) throw new SyscallError(EINVAL);
+}
+
 export function mknodAt(ctx: ResolveContext, start: VirtualDentry, path: string, mode: number, rdev: number,
   umask: number): VirtualDentry {
+  mayMknod(mode);
   let type = mode & S_IFMT;
   if (type === 0) type = S_IFREG;
-  if (type === S_IFDIR) throw new SyscallError(EPERM);
-  if (![S_IFREG, S_IFCHR, S_IFBLK, S_IFIFO, S_IFSOCK].includes(type)) throw new SyscallError(EINVAL);
   if ((type === S_IFCHR || type === S_IFBLK) && !ctx.creds.hasCapability(CAP_MKNOD)) throw new SyscallError(EPERM);
   const n = prepareCreate(ctx, start, path, false);
   const perm = mode & 0o7777 & ~umask;

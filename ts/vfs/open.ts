@@ -41,7 +41,15 @@ export function checkWritableMount(vd: VirtualDentry): void {
 export function openAt(ctx: ResolveContext, start: VirtualDentry, path: string, req: OpenRequest): FileDescription {
   let flags = req.flags;
   if (flags & __O_TMPFILE) {
-    if ((flags & O_ACCMODE) === O_RDONLY || (flags & O_DIRECTORY) === 0) throw new SyscallError(EINVAL);
+    // O_TRUNC asks for write access too (build_open_flags folds it in before this check).
+    if (((flags & O_ACCMODE) === O_RDONLY && (flags & O_TRUNC) === 0) || (flags & O_DIRECTORY) === 0) {
+      throw new SyscallError(EINVAL);
+    }
+    // do_tmpfile: the directory is looked up (and must be one) before the file system is asked;
+    // none here makes unnamed files yet.
+    const dir = walk(ctx, start, path, { ...req.resolve, follow: (flags & O_NOFOLLOW) === 0 });
+    if (dir.file || !dir.vd) throw new SyscallError(dir.file ? ENOTDIR : ENOENT);
+    if (!dir.vd.inode.isDir) throw new SyscallError(ENOTDIR);
     throw new SyscallError(EOPNOTSUPP);
   }
   if (flags & O_PATH) flags &= O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;

@@ -4,7 +4,6 @@
 
 use std::io;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
 
 use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
@@ -18,16 +17,7 @@ mod host_net;
 mod host_watch;
 mod helper_process;
 mod wake_loop;
-
-/// How long run() spins for the task to stop again before the caller must await a wake-up.
-/// Covers a ptrace round trip on a loaded two-core machine; beyond it, the task is computing
-/// and the event loop must stay free.
-const RUN_SPIN: Duration = Duration::from_micros(300);
-/// Within RUN_SPIN, how long to spin before yielding the CPU between polls.
-const RUN_PURE_SPIN: Duration = Duration::from_micros(20);
-/// When the host has no CPU to spare (platform::SpinPolicy), only this short spin, which a
-/// syscall the stub's peer CPU answers at once still fits in; then park.
-const RUN_CROWDED_SPIN: Duration = Duration::from_micros(5);
+mod handoff;
 
 extern "C" {
     /// glibc 2.32+: the symbolic name of an errno value ("ENOTTY"), or NULL.
@@ -235,6 +225,12 @@ impl AddressSpace {
         self.inner.lock().unwrap().release();
     }
 
+    /// execve in the same host process: see platform::AddressSpace::reset.
+    #[napi]
+    pub fn reset_for_exec(&self) -> Result<()> {
+        self.inner.lock().unwrap().reset().map_err(to_napi)
+    }
+
     /// See platform::AddressSpaceOps::begin_batch (fork's copy of an address space).
     #[napi]
     pub fn begin_batch(&self) -> Result<()> {
@@ -254,6 +250,7 @@ pub struct Context {
     wake: Option<(std::rc::Rc<wake_loop::WakeLoop>, u32)>,
     /// The stub thread's CPU clock in /proc, opened on first use and re-read with pread.
     host_cpu: Mutex<Option<platform::HostCpuClock>>,
+    handoff: handoff::Handoff,
 }
 
 fn regs_in(js: &[u64]) -> Result<Regs> {
@@ -313,24 +310,8 @@ impl Context {
         // SAFETY: the JS thread is inside this call, so nothing else touches the array.
         let regs = unsafe { regs.as_mut() };
         let r = regs_in(regs)?;
-        let budget = if platform::SpinPolicy::get().spin() { RUN_SPIN } else { RUN_CROWDED_SPIN };
-        self.inner.switch_to_user(&r);
-        let start = Instant::now();
-        loop {
-            for _ in 0..32 {
-                if self.inner.poll() {
-                    return Ok(self.take_into(regs));
-                }
-                std::hint::spin_loop();
-            }
-            let spent = start.elapsed();
-            if spent >= budget {
-                break;
-            }
-            // Past a short spin, yield: on a busy machine the task may need this very CPU.
-            if spent >= RUN_PURE_SPIN {
-                std::thread::yield_now();
-            }
+        if self.handoff.spin(self.inner.as_ref(), &r) {
+            return Ok(self.take_into(regs));
         }
         if !self.inner.park() {
             return Ok(self.take_into(regs));
@@ -469,17 +450,18 @@ impl Platform {
     pub fn new_context(&self, space: &AddressSpace, on_wake: Function<(), ()>) -> Result<Context> {
         let a = space.inner.lock().unwrap();
         let ctx = self.inner.new_context(a.ops().map_err(to_napi)?).map_err(to_napi)?;
+        let handoff = handoff::Handoff::default();
         if let Some(w) = &self.wake {
             let (id, waker) = w.add(on_wake.value().value)?;
             ctx.set_waker(waker);
-            return Ok(Context { inner: ctx, wake: Some((w.clone(), id)), host_cpu: Mutex::new(None) });
+            return Ok(Context { inner: ctx, wake: Some((w.clone(), id)), host_cpu: Mutex::new(None), handoff });
         }
         let tsfn: ThreadsafeFunction<(), (), (), Status, false> =
             on_wake.build_threadsafe_function().callee_handled::<false>().build()?;
         ctx.set_waker(Box::new(move || {
             tsfn.call((), ThreadsafeFunctionCallMode::NonBlocking);
         }));
-        Ok(Context { inner: ctx, wake: None, host_cpu: Mutex::new(None) })
+        Ok(Context { inner: ctx, wake: None, host_cpu: Mutex::new(None), handoff })
     }
 }
 

@@ -255,6 +255,19 @@ impl AddressSpace {
         HostIo::Done(done)
     }
 
+    /// execve on the same host process (the stub and its threads stay): every mapping of the
+    /// application's range goes in one platform call, queued with the new image's mappings
+    /// when a batch is open, and every page reference with it.
+    pub fn reset(&mut self) -> io::Result<()> {
+        let (min, max) = (self.min, self.max);
+        if self.table.overlaps(min, max) {
+            self.ops_mut()?.unmap(min, max - min)?;
+        }
+        let removed = self.table.remove(0, u64::MAX);
+        self.drop_refs(&removed);
+        Ok(())
+    }
+
     /// Tears the address space down: the platform side first, then every page reference
     /// (the platform may defer those until its host side is gone).
     pub fn release(&mut self) {
@@ -318,6 +331,26 @@ mod tests {
         let log = Arc::new(Mutex::new(Vec::new()));
         let as_ = AddressSpace::new(mf.clone(), Box::new(Recorder(log.clone())), 0x10000, 0x7000_0000);
         (mf, as_, log)
+    }
+
+    #[test]
+    fn reset_unmaps_the_whole_range_once_and_drops_every_reference() {
+        let (mf, mut a, log) = setup();
+        let f = mf.allocate(4).unwrap();
+        a.map(0x20000, 0x2000, f, 3).unwrap();
+        a.map(0x40000, 0x2000, f + 0x2000, 1).unwrap();
+        mf.dec_ref(f, 0x4000).unwrap();
+        log.lock().unwrap().clear();
+        a.reset().unwrap();
+        assert_eq!(*log.lock().unwrap(), vec!["unmap 0x10000 0x6fff0000".to_string()]);
+        assert_eq!(mf.allocated_bytes(), 0);
+        assert_eq!(a.lookup(0x20000), None);
+        // Nothing mapped: no platform call at all; the address space goes on working.
+        a.reset().unwrap();
+        assert_eq!(log.lock().unwrap().len(), 1);
+        let g = mf.allocate(1).unwrap();
+        a.map(0x20000, 0x1000, g, 3).unwrap();
+        assert_eq!(a.lookup(0x20000), Some((g, 3)));
     }
 
     #[test]

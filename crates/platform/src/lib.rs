@@ -22,7 +22,7 @@ use std::io;
 pub use address_space::{AddressSpace, HostIo};
 pub use completion::Completion;
 pub use host_cpu::{HostCpuClock, HostCpuKind};
-pub use spin_policy::SpinPolicy;
+pub use spin_policy::{AdaptiveSpin, PeerState, SpinPolicy};
 
 pub const PROT_READ: u32 = 1;
 pub const PROT_WRITE: u32 = 2;
@@ -142,6 +142,11 @@ pub trait Context: Send + Sync {
     /// The task is stopped and its answer will be long (its syscall blocks): a platform whose
     /// thread waits actively for the answer may stop spinning and sleep now.
     fn blocking(&self) {}
+    /// Whether the thread that runs the task has a CPU now, as far as the platform can tell
+    /// (spin_policy::PeerState): the sentry spins for a stop only while its peer can run.
+    fn peer_state(&self) -> spin_policy::PeerState {
+        spin_policy::PeerState::Unknown
+    }
     /// Makes a running task stop soon with an Interrupt event. Harmless if it is not running.
     fn interrupt(&self);
     /// Ends a task that must die but did not stop for interrupt() (on systrap, a thread that

@@ -9,10 +9,13 @@
 //! /proc/loadavg, sampled every few milliseconds by whichever caller notices the sample is
 //! old) stays within the CPUs this process may use, with hysteresis so that the sandbox's own
 //! two threads do not flip the decision. `TSVISOR_SPIN=always|never` fixes it (benchmarks).
+//! Per context, `AdaptiveSpin` narrows the budget to a short probe for a task whose hand-offs
+//! mostly outlast it, and `PeerState` lets the spinning side stop once its peer was woken
+//! but has no CPU (crates/addon/src/handoff.rs applies the three).
 
 use std::fs::File;
 use std::os::unix::fs::FileExt;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -124,6 +127,71 @@ fn read_runnable(f: &File) -> Option<f64> {
     field.split('/').next()?.parse::<f64>().ok()
 }
 
+/// What the side that waits for a stop can tell of the thread that will produce it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PeerState {
+    /// On a CPU, or at least not asleep: spinning for it can pay.
+    Running,
+    /// Woken from its sleep but not yet given a CPU: spinning holds a CPU it may need.
+    Waking,
+    /// The platform cannot tell.
+    Unknown,
+}
+
+/// The per-context half of the decision (the spin an adaptive mutex does): a running
+/// estimate of how long this context's hand-offs take to come back. While it stays within
+/// the budget the sentry spins; once most of them outlast it (a task that computes, one whose
+/// peer cannot run) the sentry spins only the short probe and parks, and a run caught by
+/// that probe, or every PROBE_EVERY-th run, lets it find out when that changes.
+pub struct AdaptiveSpin {
+    /// Smoothed time to the stop, in ns; a parked run counts as PARKED_WEIGHT times the wait.
+    est_ns: AtomicU32,
+    runs: AtomicU32,
+}
+
+/// Weight of a new hand-off in the estimate: 1/4.
+const EST_SHIFT: u32 = 2;
+/// A parked run counts as this many times the wait it outlasted: two parks in a row after
+/// fast hand-offs stop the spinning, one does not.
+const PARKED_WEIGHT: u32 = 2;
+const PROBE_EVERY: u32 = 16;
+
+impl Default for AdaptiveSpin {
+    fn default() -> Self {
+        AdaptiveSpin { est_ns: AtomicU32::new(0), runs: AtomicU32::new(0) }
+    }
+}
+
+impl AdaptiveSpin {
+    /// The spin budget of the next run: `full` while hand-offs come back within it (and on
+    /// every PROBE_EVERY-th run), else `probe`.
+    pub fn budget(&self, full: Duration, probe: Duration) -> Duration {
+        let n = self.runs.fetch_add(1, Ordering::Relaxed);
+        if (self.est_ns.load(Ordering::Relaxed) as u128) < full.as_nanos() || n % PROBE_EVERY == PROBE_EVERY - 1 {
+            full
+        } else {
+            probe.min(full)
+        }
+    }
+
+    /// The run stopped after `took`, while the sentry spun.
+    pub fn caught(&self, took: Duration) {
+        self.update(took.as_nanos().min(u32::MAX as u128) as u32);
+    }
+
+    /// The run outlasted a spin of `waited` and was parked.
+    pub fn parked(&self, waited: Duration) {
+        let v = waited.as_nanos().saturating_mul(PARKED_WEIGHT as u128);
+        self.update(v.min(u32::MAX as u128) as u32);
+    }
+
+    fn update(&self, v: u32) {
+        let e = self.est_ns.load(Ordering::Relaxed);
+        let next = e - (e >> EST_SHIFT) + (v >> EST_SHIFT);
+        self.est_ns.store(next, Ordering::Relaxed);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -180,5 +248,45 @@ mod tests {
         let f = File::open("/proc/loadavg").unwrap();
         let n = read_runnable(&f).unwrap();
         assert!(n >= 1.0, "the reading thread itself is runnable: {n}");
+    }
+    #[test]
+    fn a_context_whose_runs_park_stops_spinning_and_a_fast_one_starts_again() {
+        let (full, probe) = (Duration::from_micros(300), Duration::from_micros(5));
+        let a = AdaptiveSpin::default();
+        for _ in 0..20 {
+            assert_eq!(a.budget(full, probe), full);
+            a.caught(Duration::from_micros(10));
+        }
+        // One park among fast hand-offs keeps the spin.
+        a.parked(full);
+        assert_eq!(a.budget(full, probe), full);
+        a.caught(Duration::from_micros(10));
+        // Runs that mostly park: after two parks in a row the spin is the probe only.
+        let mut spun = 0;
+        for _ in 0..32 {
+            if a.budget(full, probe) == full {
+                spun += 1;
+            }
+            a.parked(full);
+        }
+        assert!(spun <= 4, "full spins while parking: {spun}");
+        // Hand-offs the probe catches bring the spin back within a few runs.
+        let mut runs = 0;
+        while a.budget(full, probe) != full {
+            a.caught(Duration::from_micros(3));
+            runs += 1;
+        }
+        assert!(runs <= 6, "{runs} runs");
+    }
+
+    #[test]
+    fn a_parked_context_still_probes_with_the_full_budget_now_and_then() {
+        let (full, probe) = (Duration::from_micros(300), Duration::from_micros(5));
+        let a = AdaptiveSpin::default();
+        for _ in 0..8 {
+            a.parked(full);
+        }
+        let fulls = (0..64).filter(|_| a.budget(full, probe) == full).count();
+        assert_eq!(fulls, 64 / PROBE_EVERY as usize);
     }
 }

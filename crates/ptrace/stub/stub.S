@@ -177,7 +177,6 @@ systrap_restorer:
 	.set M_REGS, 64
 	.set M_SPIN, 64+27*8
 	.set SPIN_MAX, 2000
-	.set SPIN_PAUSES, 200
 	.set ST_READY, 1
 	.set ST_RESUME, 2
 	.set ST_FPSAVE, 3
@@ -223,33 +222,30 @@ systrap_fast_entry:
 	mov $1, %edx
 	syscall
 3:	/* Every register is saved in the message by now: the loop may use any of them.
-	 * %r12d counts the polls left: the sentry's hint (SpinPolicy), at most SPIN_MAX;
-	 * %r13d the poll count below which the loop yields instead of pausing. */
+	 * %r12d counts the polls left: the sentry's hint (SpinPolicy), at most SPIN_MAX. Each
+	 * poll pauses, then the thread sleeps on the futex: no sched_yield loop, which keeps a
+	 * third thread runnable on a two-CPU host and hands its CPU to no one in particular.
+	 * The budget is re-read on every poll (the sentry zeroes it once the answer will be
+	 * long, Context::blocking). */
 	mov %gs:M_SPIN, %r12d
 	cmp $SPIN_MAX, %r12d
-	jbe 12f
+	jbe 4f
 	mov $SPIN_MAX, %r12d
-12:	lea -SPIN_PAUSES(%r12), %r13d
-	test %r12d, %r12d
+4:	test %r12d, %r12d
 	jz 5f
-4:	mov %gs:M_STATE, %eax
+	mov %gs:M_STATE, %eax
 	cmp $ST_RESUME, %eax
 	je 7f
 	cmp $ST_FPSAVE, %eax
 	je 8f
 	cmp $ST_FPRESTORE, %eax
 	je 9f
-	cmp %r13d, %r12d
-	jle 11f
 	pause
 	dec %r12d
-	jnz 4b
-	jmp 5f
-11:	/* past the first spins: yield, in case the sentry needs this CPU */
-	mov $24, %eax
-	syscall
-	dec %r12d
-	jnz 4b
+	cmpl %r12d, %gs:M_SPIN
+	jae 4b
+	mov %gs:M_SPIN, %r12d
+	jmp 4b
 5:	movl $1, %gs:M_STUB_SLEEPING
 	mfence
 	mov %gs:M_STATE, %eax

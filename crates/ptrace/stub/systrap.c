@@ -27,7 +27,6 @@ struct sysmsg {
 	volatile u32 spin;
 };
 #define SPIN_MAX 2000
-#define SPIN_PAUSES 200
 
 enum { R15, R14, R13, R12, RBP, RBX, R11, R10, R9, R8, RAX, RCX, RDX, RSI, RDI, ORIG_RAX,
        RIP, CS, EFLAGS, RSP, SS, FS_BASE, GS_BASE, DS, ES, FS, GS };
@@ -149,19 +148,17 @@ void systrap_handler(int sig, struct siginfo_k *info, struct ucontext_k *uc) {
 		sc3(202, (long)&m->state, FUTEX_WAKE, 1);
 
 wait:
-	/* Spin briefly, then yield (the sentry may need this very CPU), then sleep on the
-	 * futex; on a crowded host the sentry asks for a few pauses only, and once it knows its
-	 * answer will be long (a syscall that blocks) it sets the budget to 0: re-read each poll. */
+	/* Spin briefly with pauses, then sleep on the futex (no sched_yield loop: it keeps a
+	 * third thread runnable on a two-CPU host); on a crowded host the sentry asks for a few
+	 * pauses only, and once it knows its answer will be long (a syscall that blocks) it sets
+	 * the budget to 0: re-read each poll. */
 	for (u32 i = 0;; i++) {
 		u32 polls = __atomic_load_n(&m->spin, __ATOMIC_RELAXED);
 		if (i >= polls || i >= SPIN_MAX)
 			break;
 		if (__atomic_load_n(&m->state, __ATOMIC_ACQUIRE) == ST_RESUME)
 			goto resume;
-		if (i < SPIN_PAUSES)
-			__builtin_ia32_pause();
-		else
-			sc1(24, 0); /* sched_yield */
+		__builtin_ia32_pause();
 	}
 	for (;;) {
 		__atomic_store_n(&m->stub_sleeping, 1, __ATOMIC_SEQ_CST);

@@ -2,8 +2,8 @@
 //!
 //! A syscall issued from anywhere but the stub's text traps (SECCOMP_RET_TRAP: SIGSYS to the
 //! stub's handler, which hands it to the sentry). From the stub's text only what the handler
-//! itself needs passes: futex wait/wake on the message, rt_sigreturn, exit, sched_yield,
-//! rt_sigprocmask. Anything else from there — the application jumping onto one of our
+//! itself needs passes: futex wait/wake on the message, rt_sigreturn, exit, rt_sigprocmask
+//! (the handler's wait no longer yields: sched_yield from there kills like the rest). Anything else from there — the application jumping onto one of our
 //! syscall instructions with registers of its choosing — kills the whole stub process. x32 numbers trap like any other and the sentry answers ENOSYS, as Linux without x32 does.
 //! Outside the stub text every ABI traps (the handler tells the sentry which one it was);
 //! from the stub text only x86-64 is allowed, and the i386 ABI kills.
@@ -36,8 +36,6 @@ pub fn stub_filter(text_start: u64, text_end: u64, unblock_set: u64) -> Vec<Sock
         st(JEQ_K, 0, 1, libc::SYS_rt_sigreturn as u32),
         st(RET_K, 0, 0, RET_ALLOW),
         st(JEQ_K, 0, 1, libc::SYS_exit as u32),
-        st(RET_K, 0, 0, RET_ALLOW),
-        st(JEQ_K, 0, 1, libc::SYS_sched_yield as u32),
         st(RET_K, 0, 0, RET_ALLOW),
         st(JEQ_K, 7, 0, libc::SYS_rt_sigprocmask as u32),
         st(JEQ_K, 1, 0, libc::SYS_futex as u32),
@@ -145,7 +143,6 @@ mod tests {
         let ip = S + 0x200;
         assert_eq!(run(&p, AUDIT_ARCH_X86_64, 15, ip, 0), RET_ALLOW);
         assert_eq!(run(&p, AUDIT_ARCH_X86_64, 60, ip, 0), RET_ALLOW);
-        assert_eq!(run(&p, AUDIT_ARCH_X86_64, 24, ip, 0), RET_ALLOW);
         assert_eq!(run(&p, AUDIT_ARCH_X86_64, 202, ip, 0), RET_ALLOW);
         assert_eq!(run(&p, AUDIT_ARCH_X86_64, 202, ip, 129), RET_ALLOW);
         assert_eq!(run(&p, AUDIT_ARCH_X86_64, 202, ip, 3), RET_KILL_PROCESS, "FUTEX_REQUEUE");
@@ -154,7 +151,7 @@ mod tests {
         assert_eq!(run_args(&p, AUDIT_ARCH_X86_64, 14, ip, [2, SET + 8]), RET_KILL_PROCESS, "another set");
         assert_eq!(run_args(&p, AUDIT_ARCH_X86_64, 14, ip, [2, SET + (1 << 32)]), RET_KILL_PROCESS, "another set");
         assert_eq!(run_args(&p, AUDIT_ARCH_X86_64, 14, ip, [2, 0]), RET_KILL_PROCESS, "a query");
-        for nr in [2u32, 257, 59, 101, 41, 13, 9, 10, 56, 157, 317, 435, 334, 335, 336] {
+        for nr in [2u32, 24, 257, 59, 101, 41, 13, 9, 10, 56, 157, 317, 435, 334, 335, 336] {
             assert_eq!(run(&p, AUDIT_ARCH_X86_64, nr, ip, 0), RET_KILL_PROCESS, "nr {nr}");
         }
     }

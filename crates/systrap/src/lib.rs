@@ -28,7 +28,7 @@
 //!   (5.11+), Syscall User Dispatch: any syscall from outside the stub text traps to the
 //!   handler (through SUD first, which also catches the numbers that seccomp lets through
 //!   without running filters, uretprobe 335 and uprobe 336); from inside the text only
-//!   futex wait/wake, rt_sigreturn, sched_yield, exit and the entry's one rt_sigprocmask
+//!   futex wait/wake, rt_sigreturn, exit and the entry's one rt_sigprocmask
 //!   (to the empty set of its set-up page) pass, and anything
 //!   else, or any other ABI, kills the stub process (so jumping onto our `syscall` with open,
 //!   execve, ptrace or socket numbers ends the program and nothing else). The i386 ABI from
@@ -87,7 +87,7 @@ use std::time::{Duration, Instant};
 use tsvisor_memfile::MemoryFile;
 use tsvisor_platform::completion::Waker;
 use tsvisor_platform::{
-    AddressSpaceOps, Context, Event, EventKind, Platform, Regs, SpinPolicy, WakeSource, NUM_REGS, REG_CS, REG_EFLAGS, REG_SS, SYSCALL_ABI_I386,
+    AddressSpaceOps, Context, Event, EventKind, PeerState, Platform, Regs, SpinPolicy, WakeSource, NUM_REGS, REG_CS, REG_EFLAGS, REG_SS, SYSCALL_ABI_I386,
 };
 use tsvisor_ptrace::{stub_image, StubImage, StubProcess, STUB_BASE, SYSTRAP_CLONE_GADGET};
 
@@ -768,6 +768,17 @@ impl Context for SystrapContext {
         // The stub re-reads its budget on every poll: it goes to sleep on the futex at once,
         // leaving the CPU to whoever will produce the answer.
         self.shared.msg.atomic(OFF_SPIN).store(0, Ordering::Relaxed);
+    }
+
+    fn peer_state(&self) -> PeerState {
+        // The stub clears its sleeping flag as soon as its wake-up gives it a CPU. The
+        // application can write the flag: a forged value changes only how long the sentry
+        // spins for this task's own stops.
+        if self.shared.msg.atomic(OFF_STUB_SLEEPING).load(Ordering::Relaxed) != 0 {
+            PeerState::Waking
+        } else {
+            PeerState::Running
+        }
     }
 
     fn interrupt(&self) {

@@ -210,6 +210,14 @@ export class FakeAddressSpace implements NativeAddressSpace {
     this.released = true;
   }
 
+  resetCalls = 0;
+  /** Every mapping goes; the address space stays usable (execve keeping it). */
+  resetForExec(): void {
+    this.resetCalls++;
+    for (const p of this.pmas.values()) this.mf.decRef(p.off, PAGE);
+    this.pmas.clear();
+  }
+
   /** Test helper: read application memory ignoring protections (like a debugger). */
   peek(addr: number, length: number): Uint8Array {
     const out = new Uint8Array(length);

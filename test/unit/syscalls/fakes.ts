@@ -19,6 +19,8 @@ import { FDTable } from '../../../ts/vfs/fd_table';
 import { FileDescription, seekPosition } from '../../../ts/vfs/file_description';
 import { RegisterArgs } from '../../../ts/syscalls/linux/args';
 import { registerAll } from '../../../ts/syscalls/linux/register_all';
+import { provideRareAreas } from '../../../ts/syscalls/linux/lazy_areas';
+import * as rareAreas from '../../../ts/syscalls/linux/rare';
 import type { SyscallTable } from '../../../ts/syscalls/linux/types';
 
 export const PAGE = 4096;
@@ -173,6 +175,8 @@ export function newTask(opts: { pid?: number; kernel?: Kernel; parent?: ThreadGr
   return { t, mm, kernel };
 }
 
+// The rare syscall areas load at first call with require, which cannot load .ts under vitest.
+provideRareAreas(rareAreas);
 export const table: SyscallTable = [];
 registerAll(table);
 

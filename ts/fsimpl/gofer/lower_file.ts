@@ -16,6 +16,7 @@ import type { VirtualDentry } from '../../vfs/virtual_dentry';
 import type { FileData } from './file_data';
 import { HostFd } from './host_fd';
 import { preadToUser, type UserRange } from './direct_io';
+import { withPageCache } from '../../mm/page_cache';
 
 /** Linux's generic_file_llseek for SEEK_DATA/SEEK_HOLE: one extent of data, a hole at EOF. */
 function seekWithoutHoles(size: number, offset: number, whence: number): number {
@@ -67,7 +68,18 @@ export class LowerFile extends VfsFile {
     return 0;
   }
 
-  override mappable(): MappingBacking { return this.host.backing(this.describe()); }
+  /** Private mappings share the page cache (mm/page_cache.ts): the lower layer is read-only
+   *  here, only the host can change a file, and a changed version starts afresh. */
+  override mappable(): MappingBacking {
+    const host = this.host;
+    return {
+      ...withPageCache(host.backing(this.describe()), () => {
+        const st = host.stat();
+        return { key: `lower:${st.dev}:${st.ino}`, version: `${st.mtime.sec}.${st.mtime.nsec}:${st.ctime.sec}.${st.ctime.nsec}:${st.size}` };
+      }),
+      copyWhenWritable: true,
+    };
+  }
 
   override release(): void { this.host.release(); }
 }

@@ -3,6 +3,7 @@
 // sees them (as sysinfo(2) reports them); cpuinfo is the host's own text, trimmed to the
 // CPUs the sandbox reports, so that feature flags are what the CPU really has.
 
+import { pageCacheOf } from '../../mm/page_cache';
 import { SECCOMP_ACTIONS_AVAIL } from '../../kernel/seccomp';
 import { procKeys } from '../../kernel/keys/proc_keys';
 import * as fs from 'node:fs';
@@ -40,11 +41,12 @@ function cpuinfo(): string {
   return Array.from({ length: n }, (_, i) => `${blocks[i % blocks.length].replace(/^processor\s*:\s*\d+/m, `processor\t: ${i}`)}\n\n`).join('');
 }
 
-function meminfo(): string {
+/** The host's figures, but for Cached: the sandbox's page cache of private file mappings. */
+function meminfo(cached: number): string {
   const kb = (n: number): string => `${String(Math.floor(n / 1024)).padStart(8)} kB`;
   const total = os.totalmem(), free = os.freemem();
   const rows: [string, number][] = [
-    ['MemTotal', total], ['MemFree', free], ['MemAvailable', free], ['Buffers', 0], ['Cached', 0],
+    ['MemTotal', total], ['MemFree', free], ['MemAvailable', free], ['Buffers', 0], ['Cached', cached],
     ['SwapCached', 0], ['Active', total - free], ['Inactive', 0], ['SwapTotal', 0], ['SwapFree', 0],
     ['Dirty', 0], ['Writeback', 0], ['AnonPages', total - free], ['Mapped', 0], ['Shmem', 0],
     ['Slab', 0], ['CommitLimit', total], ['Committed_AS', total - free], ['VmallocTotal', 34359738367 * 1024],
@@ -138,7 +140,7 @@ export function systemEntries(fs: KernFS, kernel: Kernel): Record<string, Inode>
   const file = (name: string, gen: () => string): KFile => new KFile(fs, name, gen);
   return {
     cpuinfo: file('cpuinfo', cpuinfo),
-    meminfo: file('meminfo', meminfo),
+    meminfo: file('meminfo', () => meminfo(pageCacheOf(kernel.mf).cachedBytes)),
     uptime: file('uptime', () => uptime(kernel)),
     loadavg: file('loadavg', () => loadavg(kernel)),
     stat: file('stat', () => procStat(kernel)),

@@ -5,6 +5,7 @@
 // Pages fallocate made and nothing has written yet are holes to SEEK_DATA/SEEK_HOLE (shmem's
 // !uptodate folios), though they count in st_blocks.
 
+import { allocateShrinking, pageCacheOf } from '../../mm/page_cache';
 import type { Task } from '../../kernel/task';
 import type { NativeMemoryFile } from '../../native/addon';
 import { SyscallError } from '../../kernel/syscall_error';
@@ -124,7 +125,7 @@ export class TmpfsRegular extends TmpfsInode {
   private page(index: number): number {
     let off = this.pages.get(index);
     if (off === undefined) {
-      try { off = this.mf.allocate(1); } catch { throw new SyscallError(ENOMEM); }
+      try { off = allocateShrinking(this.mf, 1); } catch { throw new SyscallError(ENOMEM); }
       this.pages.set(index, off);
     }
     return off;
@@ -186,7 +187,9 @@ export class TmpfsRegular extends TmpfsInode {
     const first = Math.floor(offset / PAGE), end = Math.ceil((offset + len) / PAGE);
     let missing = end - first;
     for (const index of this.pages.keys()) if (index >= first && index < end) missing--;
-    if (missing * PAGE > this.mf.limitBytes() - this.mf.allocatedBytes()) throw new SyscallError(ENOSPC);
+    const room = (): number => this.mf.limitBytes() - this.mf.allocatedBytes();
+    if (missing * PAGE > room()) pageCacheOf(this.mf).shrink(); // the page cache gives way first
+    if (missing * PAGE > room()) throw new SyscallError(ENOSPC);
     for (let p = first; p < end; p++) {
       if (!this.pages.has(p)) this.unwritten.add(p);
       this.page(p);
@@ -245,7 +248,7 @@ export class TmpfsRegular extends TmpfsInode {
     return Math.min(this._size, Math.max(offset, index * PAGE));
   }
 
-  /** What mmap maps: the file's own pages for MAP_SHARED, a copy for MAP_PRIVATE. */
+  /** What mmap maps: the file's own pages (MAP_PRIVATE: until a write copies them). */
   backing(name: string): MappingBacking {
     return {
       name,
@@ -253,6 +256,26 @@ export class TmpfsRegular extends TmpfsInode {
         const buf = new Uint8Array(Math.min(length, Math.max(0, this._size - fileOffset)));
         const n = this.read(buf, fileOffset);
         if (n > 0) mf.write(mfOffset, buf.subarray(0, n));
+      },
+      // MAP_PRIVATE maps the file's own pages until written (Pmas copies them on the first
+      // write fault), so it sees later writes to the file as Linux shows them. A hole gets its
+      // page (shmem_fault) but stays a hole to SEEK_HOLE until written.
+      privatePages: (mf, fileOffset, length) => {
+        const out: number[] = [];
+        try {
+          for (let at = fileOffset; at < fileOffset + length; at += PAGE) {
+            const index = at / PAGE;
+            const had = this.pages.has(index);
+            const off = this.page(index);
+            if (!had) this.unwritten.add(index);
+            mf.incRef(off, PAGE);
+            out.push(off);
+          }
+        } catch (e) {
+          for (const off of out) mf.decRef(off, PAGE);
+          throw e;
+        }
+        return out;
       },
       sharedPages: (fileOffset, length) => {
         const out: number[] = [];

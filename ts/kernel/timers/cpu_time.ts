@@ -14,7 +14,6 @@
 // task_run.ts drives the phase changes; exec retires the old context; the wait path charges
 // a reaped child to its parent.
 
-import { performance } from 'node:perf_hooks';
 import { addon } from '../../native/addon';
 import type { Task } from '../task';
 import type { ThreadGroup } from '../thread_group';

@@ -33,7 +33,8 @@ import { SyscallError } from '../../kernel/syscall_error';
 import { EIO, ENOSYS } from '../../abi/linux/errno';
 import * as nr64 from '../../abi/linux/syscall_numbers';
 import { REG_RBP, REG_RBX, REG_RCX, REG_RDI, REG_RDX, REG_RSI } from '../../native/addon';
-import { straceLine, type StraceAbi } from '../../strace/strace';
+import type { StraceAbi } from '../../strace/strace';
+import { straceLine } from '../../strace/load';
 import type { SyscallArgs, SyscallEntry, SyscallResult } from './types';
 import { table } from './table';
 

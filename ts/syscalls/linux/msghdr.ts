@@ -90,6 +90,8 @@ export function scatterIovecs(t: Task, iovs: IOVec[], data: Uint8Array): void {
 
 /** The single buffer of send/recv as an iovec. */
 export function oneIovec(base: number, len: number): IOVec[] {
-  if (!accessOk(base, len)) fail(EFAULT);
-  return [{ base, len: Math.min(len, 0x7ffff000) }];
+  // import_ubuf: clamped to MAX_RW_COUNT, then checked.
+  const n = Math.min(len, 0x7ffff000);
+  if (!accessOk(base, n)) fail(EFAULT);
+  return [{ base, len: n }];
 }

@@ -7,7 +7,7 @@ import { fail } from '../../kernel/syscall_error';
 import { EINVAL, ENOENT } from '../../abi/linux/errno';
 import { AT_EACCESS, AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW } from '../../abi/linux/fcntl';
 import { SYS_access, SYS_faccessat, SYS_faccessat2 } from '../../abi/linux/syscall_numbers';
-import { access } from '../../vfs/attr_ops';
+import { access, accessStat } from '../../vfs/attr_ops';
 import { locate } from '../../vfs/lookup';
 import { walk } from '../../vfs/resolve';
 import { resolveContext, startOf } from '../../vfs/task_fs';
@@ -29,14 +29,20 @@ function faccessat(t: Task, dirfd: number, pathAddr: number, mode: number, flags
     }
   }
   const follow = (flags & AT_SYMLINK_NOFOLLOW) === 0;
-  let vd;
+  let vd, file;
   if (path === '') {
-    vd = locate(t, dirfd, path, follow, (flags & AT_EMPTY_PATH) !== 0).vd;
+    ({ vd, file } = locate(t, dirfd, path, follow, (flags & AT_EMPTY_PATH) !== 0));
   } else {
-    vd = walk(resolveContext(t, creds), startOf(t, dirfd, path), path, { follow }).vd;
+    ({ vd, file } = walk(resolveContext(t, creds), startOf(t, dirfd, path), path, { follow }));
   }
-  if (!vd) fail(ENOENT);
-  access(creds, vd, mode);
+  if (vd) {
+    access(creds, vd, mode);
+    return 0;
+  }
+  // A magic link (/proc/self/fd/N) to a file with no place in the tree: a pipe, a socket,
+  // the host's stdio. Its inode answers, as Linux's pipefs or sockfs inode would.
+  if (!file) fail(ENOENT);
+  accessStat(creds, file.stat(), mode);
   return 0;
 }
 

@@ -6,6 +6,7 @@
 
 import type { Task } from '../../kernel/task';
 import type { FileDescription } from '../../vfs/file_description';
+import { hasFsync } from '../../vfs/fsync';
 import type { SyscallArgs, SyscallReturn, SyscallTable } from './types';
 import {
   SYS_io_cancel, SYS_io_destroy, SYS_io_getevents, SYS_io_pgetevents, SYS_io_setup, SYS_io_submit,
@@ -132,8 +133,8 @@ function submitOne(t: Task, ctx: AioContext, iocb: Iocb): void | Promise<void> {
     }
     case IOCB_CMD_FSYNC: case IOCB_CMD_FDSYNC:
       if (iocb.buf !== 0n || iocb.offset !== 0n || iocb.nbytes !== 0n || iocb.rwFlags !== 0) fail(EINVAL);
-      if (!(f instanceof VfsFile)) fail(EINVAL);
-      return settle(() => { f.fsync(); return 0; }, done);
+      if (!hasFsync(f)) fail(EINVAL);
+      return settle(() => { if (f instanceof VfsFile) f.fsync(); return 0; }, done);
     case IOCB_CMD_POLL:
       startPoll(ctx, f, iocb, done);
       return;

@@ -5,10 +5,10 @@
 import { fsizeNewSizeOk } from '../../kernel/fsize_limit';
 import type { Task } from '../../kernel/task';
 import { fail } from '../../kernel/syscall_error';
-import { EBADF, EFAULT, EINVAL } from '../../abi/linux/errno';
+import { EBADF, EFAULT, EINVAL, ENOTSUP as EOPNOTSUPP } from '../../abi/linux/errno';
 import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, O_PATH } from '../../abi/linux/fcntl';
 import { UTIME_NOW, UTIME_OMIT } from '../../abi/linux/fs';
-import type { Timespec } from '../../abi/linux/stat';
+import { S_IFMT, type Timespec } from '../../abi/linux/stat';
 import {
   SYS_chmod, SYS_chown, SYS_fchmod, SYS_fchmodat, SYS_fchown, SYS_fchownat, SYS_ftruncate, SYS_futimesat,
   SYS_lchown, SYS_truncate, SYS_utime, SYS_utimensat, SYS_utimes,
@@ -43,6 +43,7 @@ function fchmodat(t: Task, dirfd: number, addr: number, mode: number): number {
 
 function sysFchmod(t: Task, fd: number, mode: number): number {
   const vd = fdVd(t, fd);
+  refuseAnon(t, fd);
   if (vd) chmod(t.creds, vd, mode);
   return 0;
 }
@@ -56,11 +57,13 @@ function fchownat(t: Task, dirfd: number, addr: number, uid: number, gid: number
 
 function sysFchown(t: Task, fd: number, uid: number, gid: number): number {
   const vd = fdVd(t, fd);
+  refuseAnon(t, fd);
   if (vd) chown(t.creds, vd, uid, gid);
   return 0;
 }
 
 function sysTruncate(t: Task, addr: number, length: number): number {
+  if (length < 0) fail(EINVAL); // do_sys_truncate, before the path is read
   const vd = pathVd(t, AT_FDCWD, addr, true);
   if (length >= 0 && vd.inode.isRegular) fsizeNewSizeOk(t, vd.inode.stat().size, length);
   truncate(t.creds, vd, length);
@@ -79,19 +82,31 @@ function sysFtruncate(t: Task, fd: number, length: number): number {
   return 0;
 }
 
-/** [atime, mtime] from user timespecs (null: both now); undefined leaves one alone. */
-function readTimespecs(t: Task, addr: number): { times: (Timespec | undefined)[]; onlyNow: boolean } {
-  if (addr === 0) { const n = now(); return { times: [n, n], onlyNow: true }; }
+/** The two raw timespecs of utimensat: copied (EFAULT) before anything else is looked at,
+ *  validated only once the file is found (vfs_utimes). */
+interface RawTimes { sec: [number, number]; nsec: [number, number] }
+
+function copyInTimespecs(t: Task, addr: number): RawTimes {
+  const sec: [number, number] = [0, 0], nsec: [number, number] = [0, 0];
+  for (let i = 0; i < 2; i++) {
+    sec[i] = Number(BigInt.asIntN(64, t.mm.readU64(addr + i * 16)));
+    nsec[i] = Number(BigInt.asIntN(64, t.mm.readU64(addr + i * 16 + 8)));
+  }
+  return { sec, nsec };
+}
+
+/** [atime, mtime] from raw timespecs (null: both now); undefined leaves one alone. */
+function resolveTimes(raw: RawTimes | null): { times: (Timespec | undefined)[]; onlyNow: boolean } {
+  if (raw === null) { const n = now(); return { times: [n, n], onlyNow: true }; }
   const times: (Timespec | undefined)[] = [];
   let onlyNow = true;
   for (let i = 0; i < 2; i++) {
-    const sec = Number(t.mm.readU64(addr + i * 16));
-    const nsec = Number(BigInt.asIntN(64, t.mm.readU64(addr + i * 16 + 8)));
+    const nsec = raw.nsec[i];
     if (nsec === UTIME_OMIT) { times.push(undefined); continue; }
     if (nsec === UTIME_NOW) { times.push(now()); continue; }
     if (nsec < 0 || nsec > 999_999_999) fail(EINVAL);
     onlyNow = false;
-    times.push({ sec: Number(BigInt.asIntN(64, BigInt(sec))), nsec });
+    times.push({ sec: raw.sec[i], nsec });
   }
   return { times, onlyNow };
 }
@@ -102,40 +117,62 @@ function setTimes(t: Task, vd: VirtualDentry | null, times: (Timespec | undefine
   return 0;
 }
 
+/** A file with no inode attributes to change: Linux's anonymous inodes (eventfd, epoll,
+ *  timerfd...) refuse setattr. Pipes and sockets have inodes that take it. */
+function refuseAnon(t: Task, fd: number): void {
+  const f = t.fdTable.get(fd);
+  if (f && !(f instanceof VfsFile) && (f.stat().mode & S_IFMT) === 0) fail(EOPNOTSUPP);
+}
+
 function sysUtimensat(t: Task, dirfd: number, addr: number, timesAddr: number, flags: number): number {
-  if ((flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) !== 0) fail(EINVAL);
-  const { times, onlyNow } = readTimespecs(t, timesAddr);
-  // A NULL path means the file open at dirfd (the futimens case).
-  if (addr === 0) {
-    if (dirfd === AT_FDCWD) fail(EFAULT);
-    return setTimes(t, fdVd(t, dirfd), times, onlyNow);
+  const raw = timesAddr !== 0 ? copyInTimespecs(t, timesAddr) : null;
+  // Nothing to do: not even the path or the flags are looked at.
+  if (raw && raw.nsec[0] === UTIME_OMIT && raw.nsec[1] === UTIME_OMIT) return 0;
+  // A NULL path means the file open at dirfd (the futimens case): flags must be 0.
+  if (addr === 0 && dirfd !== AT_FDCWD) {
+    if (flags !== 0) fail(EINVAL);
+    const vd = fdVd(t, dirfd);
+    refuseAnon(t, dirfd);
+    const { times, onlyNow } = resolveTimes(raw);
+    return setTimes(t, vd, times, onlyNow);
   }
+  if ((flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) !== 0) fail(EINVAL);
+  if (addr === 0) fail(EFAULT);
   const vd = pathVd(t, dirfd, addr, (flags & AT_SYMLINK_NOFOLLOW) === 0, (flags & AT_EMPTY_PATH) !== 0);
+  const { times, onlyNow } = resolveTimes(raw);
   return setTimes(t, vd, times, onlyNow);
 }
 
-
-/** utimes/futimesat take struct timeval[2] (NULL: now). */
+/** utimes/futimesat take struct timeval[2] (NULL: now), copied and checked before the path. */
 function timevals(t: Task, dirfd: number, addr: number, tvAddr: number): number {
-  const vd = pathVd(t, dirfd, addr, true);
-  if (tvAddr === 0) { const n = now(); return setTimes(t, vd, [n, n], true); }
-  const times: Timespec[] = [];
-  for (let i = 0; i < 2; i++) {
-    const sec = Number(BigInt.asIntN(64, t.mm.readU64(tvAddr + i * 16)));
-    const usec = Number(BigInt.asIntN(64, t.mm.readU64(tvAddr + i * 16 + 8)));
-    if (usec < 0 || usec >= 1_000_000) fail(EINVAL);
-    times.push({ sec, nsec: usec * 1000 });
+  let times: Timespec[] | null = null;
+  if (tvAddr !== 0) {
+    const raw = t.mm.copyIn(tvAddr, 32);
+    const v = new DataView(raw.buffer, raw.byteOffset, 32);
+    times = [];
+    for (let i = 0; i < 2; i++) {
+      const sec = Number(v.getBigInt64(i * 16, true));
+      const usec = Number(v.getBigInt64(i * 16 + 8, true));
+      if (usec < 0 || usec >= 1_000_000) fail(EINVAL);
+      times.push({ sec, nsec: usec * 1000 });
+    }
   }
+  const vd = addr === 0 && dirfd !== AT_FDCWD ? fdVd(t, dirfd) : pathVd(t, dirfd, addr, true);
+  if (times === null) { const n = now(); return setTimes(t, vd, [n, n], true); }
   return setTimes(t, vd, times, false);
 }
 
-/** utime takes struct utimbuf { actime, modtime } in seconds (NULL: now). */
+/** utime takes struct utimbuf { actime, modtime } in seconds (NULL: now), copied first. */
 function sysUtime(t: Task, addr: number, bufAddr: number): number {
+  let times: Timespec[] | null = null;
+  if (bufAddr !== 0) {
+    const raw = t.mm.copyIn(bufAddr, 16);
+    const v = new DataView(raw.buffer, raw.byteOffset, 16);
+    times = [{ sec: Number(v.getBigInt64(0, true)), nsec: 0 }, { sec: Number(v.getBigInt64(8, true)), nsec: 0 }];
+  }
   const vd = pathVd(t, AT_FDCWD, addr, true);
-  if (bufAddr === 0) { const n = now(); return setTimes(t, vd, [n, n], true); }
-  const at = Number(BigInt.asIntN(64, t.mm.readU64(bufAddr)));
-  const mt = Number(BigInt.asIntN(64, t.mm.readU64(bufAddr + 8)));
-  return setTimes(t, vd, [{ sec: at, nsec: 0 }, { sec: mt, nsec: 0 }], false);
+  if (times === null) { const n = now(); return setTimes(t, vd, [n, n], true); }
+  return setTimes(t, vd, times, false);
 }
 
 export function registerAttr(table: SyscallTable): void {

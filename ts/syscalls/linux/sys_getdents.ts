@@ -19,8 +19,10 @@ function getdents(t: Task, a: SyscallArgs, wide: boolean): number {
   if (f.flags & O_PATH) fail(EBADF);
   if (!(f instanceof DirectoryFile)) fail(ENOTDIR);
   const addr = a.ptr(1);
-  const count = Math.min(a.uint(2), 1 << 20);
-  if (!accessOk(addr, count)) fail(EFAULT);
+  // The kernel keeps the count as an int: a negative one fits no entry (EINVAL). The buffer
+  // is checked only when an entry is written to it, so the end of a directory is 0 whatever
+  // the buffer.
+  const count = Math.max(0, Math.min(a.int(2), 1 << 20));
   const out = new Uint8Array(count);
   const v = new DataView(out.buffer);
   let used = 0;
@@ -45,7 +47,10 @@ function getdents(t: Task, a: SyscallArgs, wide: boolean): number {
     taken++;
   }
   if (taken === 0 && f.pending().length > 0) fail(EINVAL);
-  if (used > 0) t.mm.copyOut(addr, out.subarray(0, used));
+  if (used > 0) {
+    if (!accessOk(addr, used)) fail(EFAULT);
+    t.mm.copyOut(addr, out.subarray(0, used));
+  }
   f.advance(taken);
   // Linux iterate_dir reports every successful call, even one at the end.
   fsnotifyAccess(f, used, true);

@@ -37,9 +37,10 @@ function inotifyOf(t: Task, fd: number): Inotify {
 }
 
 function addWatch(t: Task, fd: number, addr: number, mask: number): number {
-  if ((mask & IN_MASK_ADD) && (mask & IN_MASK_CREATE)) fail(EINVAL);
-  if ((mask & ALL_INOTIFY_BITS) === 0) fail(EINVAL);
+  // Bits inotify does not know, or none it does, before the fd; the ADD/CREATE pair after.
+  if ((mask & ~ALL_INOTIFY_BITS) !== 0 || (mask & ALL_INOTIFY_BITS) === 0) fail(EINVAL);
   const ino = inotifyOf(t, fd);
+  if ((mask & IN_MASK_ADD) && (mask & IN_MASK_CREATE)) fail(EINVAL);
   const path = copyInPath(t, addr);
   if (path === '') fail(ENOENT);
   const ctx = resolveContext(t);

@@ -29,13 +29,19 @@ function canDoMlock(t: Task): boolean {
   return capLock(t) || t.tg.rlimits[RLIMIT_MEMLOCK].cur !== 0n;
 }
 
-/** The page-aligned range mlock and munlock act on (any address, widened to whole pages). */
+/** The page-aligned range mlock and munlock act on (any address, widened to whole pages),
+ *  computed in size_t as Linux does: a length that aligns to 0 is an empty range; a range
+ *  that wraps past 2^64 is EINVAL; one beyond user space has no mapping (ENOMEM). */
 function lockRange(a: SyscallArgs): [number, number] {
-  const addr = a.ptr(0);
-  const start = pageDown(addr);
-  const end = start + pageUp(a.size(1) + (addr - start));
-  if (!Number.isSafeInteger(end)) fail(EINVAL);
-  return [start, end];
+  const addr = BigInt.asUintN(64, a.i64(0));
+  const off = addr & 0xfffn;
+  const start = addr - off;
+  const len = BigInt.asUintN(64, BigInt.asUintN(64, a.i64(1)) + off + 0xfffn) & ~0xfffn;
+  if (len === 0n) return [0, 0];
+  const end = start + len;
+  if (end >= 1n << 64n) fail(EINVAL);
+  if (end > BigInt(Number.MAX_SAFE_INTEGER)) fail(ENOMEM);
+  return [Number(start), Number(end)];
 }
 
 /** Fault [start, end) in (__mm_populate): running out of memory is EAGAIN. */

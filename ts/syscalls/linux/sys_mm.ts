@@ -10,15 +10,16 @@ import {
   SYS_brk, SYS_madvise, SYS_mincore, SYS_mmap, SYS_mprotect, SYS_mremap, SYS_msync, SYS_munmap,
 } from '../../abi/linux/syscall_numbers';
 import {
-  MAP_ANONYMOUS, MAP_PRIVATE, MAP_TYPE, MS_ASYNC, MS_INVALIDATE, MS_SYNC, PROT_EXEC, PROT_READ, PROT_WRITE,
+  MAP_ANONYMOUS, MAP_PRIVATE, MAP_SHARED, MAP_SHARED_VALIDATE, MAP_TYPE, MS_ASYNC, MS_INVALIDATE, MS_SYNC, PROT_EXEC, PROT_READ, PROT_WRITE,
   MAP_HUGETLB, MAP_LOCKED } from '../../abi/linux/mm';
-import { EACCES, EBADF, EBUSY, EINVAL, ENODEV, ENOMEM, EOVERFLOW, EPERM } from '../../abi/linux/errno';
+import { EACCES, EBADF, EBUSY, EFAULT, EINVAL, ENODEV, ENOMEM, EOVERFLOW, EPERM } from '../../abi/linux/errno';
 import { O_PATH } from '../../abi/linux/fcntl';
 import { RLIMIT_AS, RLIMIT_DATA } from '../../kernel/rlimits';
 import { limitBytes } from '../../mm/accounting';
 import { fail } from '../../kernel/syscall_error';
 import { PAGE_SIZE, isPageAligned, pageUp } from '../../mm/layout';
 import { checkMmapLock, checkSecretLock } from './sys_mlock';
+import { accessOk } from './user_io';
 
 const MAX_LFS_FILESIZE = (1n << 63n) - 1n;
 
@@ -46,13 +47,21 @@ function sysMmap(t: Task, a: SyscallArgs): number {
   if ((flags & MAP_HUGETLB) !== 0) fail((flags & MAP_ANONYMOUS) !== 0 ? ENOMEM : EINVAL);
   syncVmLimits(t);
   checkMmapLock(t, flags, length);
-  if ((flags & MAP_ANONYMOUS) !== 0) return t.mm.mmap(addr, length, prot, flags, null, 0);
+  // A mapping type Linux does not know is EINVAL once the range is found (a range that
+  // cannot be is ENOMEM first), before anything about the file but its size.
+  const type = flags & MAP_TYPE;
+  const badType = type !== MAP_SHARED && type !== MAP_PRIVATE && type !== MAP_SHARED_VALIDATE;
+  if ((flags & MAP_ANONYMOUS) !== 0) {
+    if (badType && length !== 0 && pageUp(length) <= t.mm.maxAddr) fail(EINVAL);
+    return t.mm.mmap(addr, length, prot, flags, null, 0);
+  }
 
   const file: FileDescription | undefined = t.fdTable.get(a.int(4));
   if (file === undefined || (file.flags & O_PATH) !== 0) fail(EBADF);
   // file_mmap_ok: the mapping must end within MAX_LFS_FILESIZE. A page-aligned offset below
   // 2^63 is an exact number.
   if (off + BigInt(pageUp(length)) > MAX_LFS_FILESIZE) fail(EOVERFLOW);
+  if (badType && length !== 0) fail(EINVAL);
   const backing: MappingBacking | null = file.mappable();
   if (backing === null) fail(ENODEV);
   // secretmem_mmap: shared only, and locked within RLIMIT_MEMLOCK.
@@ -83,9 +92,18 @@ function sysMunmap(t: Task, a: SyscallArgs): number {
   return 0;
 }
 
+const PROT_GROWS = 0x0100_0000 | 0x0200_0000; // PROT_GROWSDOWN | PROT_GROWSUP
+
 function sysMprotect(t: Task, a: SyscallArgs): number {
+  // do_mprotect_pkey's order before the mappings are looked at: both grow flags, alignment,
+  // a zero length (done: the protection is not even checked), a range that wraps in size_t.
+  const addr = a.ptr(0), prot = a.int(2);
+  if ((prot & PROT_GROWS) === PROT_GROWS || !isPageAligned(addr)) fail(EINVAL);
+  if (a.size(1) === 0) return 0;
+  const len = (BigInt.asUintN(64, a.i64(1)) + 0xfffn) & 0xffff_ffff_ffff_f000n;
+  if (len === 0n || BigInt(addr) + len >= 1n << 64n) fail(ENOMEM);
   syncVmLimits(t);
-  t.mm.mprotect(a.ptr(0), a.size(1), a.int(2));
+  t.mm.mprotect(addr, a.size(1), prot);
   return 0;
 }
 
@@ -106,6 +124,11 @@ function sysMsync(t: Task, a: SyscallArgs): number {
     ((flags & MS_ASYNC) !== 0 && (flags & MS_SYNC) !== 0)) {
     fail(EINVAL);
   }
+  // The length in size_t: one that aligns up to 0 (a wrap) is an empty range, done; a range
+  // past the end of the address space is ENOMEM.
+  const len64 = (BigInt.asUintN(64, a.i64(1)) + 0xfffn) & 0xffff_ffff_ffff_f000n;
+  if (len64 === 0n) return 0;
+  if (BigInt(addr) + len64 >= 1n << 64n) fail(ENOMEM);
   // Shared mappings of most files write straight into the file's pages: nothing to flush.
   // Locked pages cannot be invalidated.
   const len = pageUp(a.size(1));
@@ -126,8 +149,23 @@ function sysMsync(t: Task, a: SyscallArgs): number {
 }
 
 function sysMincore(t: Task, a: SyscallArgs): number {
-  const vec = t.mm.mincore(a.ptr(0), a.size(1));
-  t.mm.copyOut(a.ptr(2), vec);
+  // Linux's order: alignment, the range (ENOMEM), the vector (EFAULT), then the pages one
+  // mapping at a time: what is mapped from addr on is reported before a hole is ENOMEM.
+  const addr = a.ptr(0), length = a.size(1), vec = a.ptr(2);
+  if (!isPageAligned(addr)) fail(EINVAL);
+  if (!accessOk(addr, length)) fail(ENOMEM);
+  const pages = Math.ceil(length / PAGE_SIZE);
+  if (!accessOk(vec, pages)) fail(EFAULT);
+  const end = addr + pages * PAGE_SIZE;
+  let covered = addr;
+  while (covered < end) {
+    const v = t.mm.vmas.find(covered);
+    if (!v) break;
+    covered = v.end;
+  }
+  const mapped = (Math.min(covered, end) - addr) / PAGE_SIZE;
+  if (mapped > 0) t.mm.copyOut(vec, t.mm.mincore(addr, mapped * PAGE_SIZE));
+  if (mapped < pages) fail(ENOMEM);
   return 0;
 }
 

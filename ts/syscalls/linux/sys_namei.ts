@@ -7,14 +7,16 @@ import type { Task } from '../../kernel/task';
 import { fail } from '../../kernel/syscall_error';
 import { EINVAL, ENOENT } from '../../abi/linux/errno';
 import { AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_FOLLOW } from '../../abi/linux/fcntl';
+import { RENAME_EXCHANGE, RENAME_NOREPLACE, RENAME_WHITEOUT } from '../../abi/linux/fs';
 import {
   SYS_link, SYS_linkat, SYS_mkdir, SYS_mkdirat, SYS_mknod, SYS_mknodat, SYS_rename, SYS_renameat, SYS_renameat2,
   SYS_rmdir, SYS_symlink, SYS_symlinkat, SYS_unlink, SYS_unlinkat,
 } from '../../abi/linux/syscall_numbers';
-import { linkAt, mkdirAt, mknodAt, symlinkAt } from '../../vfs/create_ops';
+import { linkAt, mayMknod, mkdirAt, mknodAt, symlinkAt } from '../../vfs/create_ops';
 import { locateVd } from '../../vfs/lookup';
 import { rmdirAt, unlinkAt } from '../../vfs/remove_ops';
 import { renameAt } from '../../vfs/rename';
+import { walk } from '../../vfs/resolve';
 import { resolveContext, startOf } from '../../vfs/task_fs';
 import type { SyscallTable } from './types';
 import { copyInPath } from './path';
@@ -32,7 +34,9 @@ function mkdir(t: Task, dirfd: number, addr: number, mode: number): number {
   return 0;
 }
 
-function mknod(t: Task, dirfd: number, addr: number, mode: number, dev: number): number {
+function mknod(t: Task, dirfd: number, addr: number, modeArg: number, dev: number): number {
+  const mode = modeArg & 0xffff; // umode_t
+  mayMknod(mode);
   const p = at(t, dirfd, addr);
   mknodAt(resolveContext(t), p.start, p.path, mode, dev, t.fs.umask);
   return 0;
@@ -47,7 +51,13 @@ function unlink(t: Task, dirfd: number, addr: number, flags: number): number {
 }
 
 function rename(t: Task, olddir: number, oldAddr: number, newdir: number, newAddr: number, flags: number): number {
+  // do_renameat2 checks the flags before either name is looked at (or even read).
+  if ((flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE | RENAME_WHITEOUT)) !== 0) fail(EINVAL);
+  if ((flags & (RENAME_NOREPLACE | RENAME_WHITEOUT)) !== 0 && (flags & RENAME_EXCHANGE) !== 0) fail(EINVAL);
   const from = at(t, olddir, oldAddr);
+  // The old name's parent is looked up whole before the new name is even read, as
+  // do_renameat2 does: its errors come first.
+  walk(resolveContext(t), from.start, from.path, { follow: false, parentOnly: true });
   const to = at(t, newdir, newAddr);
   renameAt(resolveContext(t), from.start, from.path, to.start, to.path, flags);
   return 0;
@@ -66,6 +76,7 @@ function link(t: Task, olddir: number, oldAddr: number, newdir: number, newAddr:
 
 function symlink(t: Task, targetAddr: number, newdir: number, newAddr: number): number {
   const target = copyInPath(t, targetAddr);
+  if (target === '') fail(ENOENT); // getname of the target, before the new name is looked at
   const to = at(t, newdir, newAddr);
   symlinkAt(resolveContext(t), target, to.start, to.path);
   return 0;

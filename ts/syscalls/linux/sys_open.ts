@@ -7,7 +7,7 @@ import { fail } from '../../kernel/syscall_error';
 import { E2BIG, EINVAL, ENOENT } from '../../abi/linux/errno';
 import {
   AT_FDCWD, O_ACCMODE, O_APPEND, O_ASYNC, O_CLOEXEC, O_CREAT, O_DIRECT, O_DIRECTORY, O_DSYNC, O_EXCL,
-  O_LARGEFILE, O_NOATIME, O_NOCTTY, O_NOFOLLOW, O_NONBLOCK, O_PATH, O_TRUNC, O_WRONLY, __O_SYNC, __O_TMPFILE,
+  O_LARGEFILE, O_NOATIME, O_NOCTTY, O_NOFOLLOW, O_NONBLOCK, O_PATH, O_RDONLY, O_TRUNC, O_WRONLY, __O_SYNC, __O_TMPFILE,
 } from '../../abi/linux/fcntl';
 import {
   RESOLVE_BENEATH, RESOLVE_CACHED, RESOLVE_IN_ROOT, RESOLVE_NO_MAGICLINKS, RESOLVE_NO_SYMLINKS, RESOLVE_NO_XDEV,
@@ -25,6 +25,25 @@ const VALID_OPEN_FLAGS = O_ACCMODE | O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_A
 const VALID_RESOLVE = RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH |
   RESOLVE_IN_ROOT | RESOLVE_CACHED;
 const OPEN_HOW_SIZE_VER0 = 24;
+const O_PATH_FLAGS = O_DIRECTORY | O_NOFOLLOW | O_PATH | O_CLOEXEC;
+
+/** build_open_flags' checks of the flags alone, made before the path is read: O_CREAT with
+ *  O_DIRECTORY (Linux 6.4+), O_TMPFILE without O_DIRECTORY or without write access. */
+function checkOpenFlags(flags: number): void {
+  if ((flags & (O_DIRECTORY | O_CREAT)) === (O_DIRECTORY | O_CREAT)) fail(EINVAL);
+  if (flags & __O_TMPFILE) {
+    if ((flags & O_DIRECTORY) === 0 || (flags & O_ACCMODE) === O_RDONLY) fail(EINVAL);
+  }
+}
+
+/** open/openat/creat (build_open_how): unknown flags are dropped, O_PATH keeps only the few
+ *  flags that go with it, then the checks. */
+function openHowFlags(flags: number): number {
+  let f = flags & VALID_OPEN_FLAGS;
+  if (f & O_PATH) f &= O_PATH_FLAGS;
+  checkOpenFlags(f);
+  return flags;
+}
 
 export function openPath(t: Task, dirfd: number, path: string, flags: number, mode: number,
   resolve = 0): number | Promise<number> {
@@ -82,16 +101,19 @@ function sysOpenat2(t: Task, a: SyscallArgs): number | Promise<number> {
   const f = Number(flags);
   if (mode > 0o7777n || (mode !== 0n && (f & (O_CREAT | __O_TMPFILE)) === 0)) fail(EINVAL);
   if ((resolve & BigInt(RESOLVE_BENEATH)) && (resolve & BigInt(RESOLVE_IN_ROOT))) fail(EINVAL);
+  // openat2 is strict where open strips: O_PATH with anything else is EINVAL.
+  if ((f & O_PATH) && (f & ~O_PATH_FLAGS)) fail(EINVAL);
+  checkOpenFlags(f);
   return openPath(t, a.int(0), copyInPath(t, a.ptr(1)), f, Number(mode), Number(resolve));
 }
 
 export function registerOpen(table: SyscallTable): void {
   table[SYS_open] = {
-    name: 'open', handler: (t, a) => openPath(t, AT_FDCWD, copyInPath(t, a.ptr(0)), a.int(1), a.uint(2)),
+    name: 'open', handler: (t, a) => { const f = openHowFlags(a.int(1)); return openPath(t, AT_FDCWD, copyInPath(t, a.ptr(0)), f, a.uint(2)); },
     args: ['path', 'oflags', 'mode'],
   };
   table[SYS_openat] = {
-    name: 'openat', handler: (t, a) => openPath(t, a.int(0), copyInPath(t, a.ptr(1)), a.int(2), a.uint(3)),
+    name: 'openat', handler: (t, a) => { const f = openHowFlags(a.int(2)); return openPath(t, a.int(0), copyInPath(t, a.ptr(1)), f, a.uint(3)); },
     args: ['fd', 'path', 'oflags', 'mode'],
   };
   table[SYS_creat] = {

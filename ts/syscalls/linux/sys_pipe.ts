@@ -3,15 +3,21 @@
 
 import type { Task } from '../../kernel/task';
 import { fail } from '../../kernel/syscall_error';
-import { EINVAL } from '../../abi/linux/errno';
+import { EINVAL, ENOPKG } from '../../abi/linux/errno';
 import { O_CLOEXEC, O_DIRECT, O_NONBLOCK } from '../../abi/linux/fcntl';
 import { SYS_pipe, SYS_pipe2 } from '../../abi/linux/syscall_numbers';
 import { newPipe } from '../../kernel/pipe';
 import type { SyscallArgs, SyscallTable } from './types';
 import { nofileLimit } from './fd_util';
 
+/** O_NOTIFICATION_PIPE (O_EXCL): pipe2's request for a watch-queue pipe. */
+const O_NOTIFICATION_PIPE = 0o200;
+
 function doPipe(t: Task, addr: number, flags: number): number {
-  if ((flags & ~(O_CLOEXEC | O_NONBLOCK | O_DIRECT)) !== 0) fail(EINVAL);
+  if ((flags & ~(O_CLOEXEC | O_NONBLOCK | O_DIRECT | O_NOTIFICATION_PIPE)) !== 0) fail(EINVAL);
+  // A notification pipe needs watch queues, which this kernel has not: ENOPKG, as Linux
+  // built without CONFIG_WATCH_QUEUE says.
+  if (flags & O_NOTIFICATION_PIPE) fail(ENOPKG);
   const { r, w } = newPipe(t, flags);
   const opts = { cloexec: (flags & O_CLOEXEC) !== 0, limit: nofileLimit(t) };
   let rfd = -1;

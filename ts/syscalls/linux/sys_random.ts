@@ -20,9 +20,10 @@ function sysGetrandom(t: Task, a: SyscallArgs): number {
   const flags = a.uint(2);
   if ((flags & ~(GRND_NONBLOCK | GRND_RANDOM | GRND_INSECURE)) !== 0) fail(EINVAL);
   if ((flags & (GRND_INSECURE | GRND_RANDOM)) === (GRND_INSECURE | GRND_RANDOM)) fail(EINVAL);
+  // import_ubuf: the range is checked (clamped to MAX_RW_COUNT) even for a zero length.
+  if (!accessOk(addr, Math.min(a.size(1), 0x7ffff000))) fail(EFAULT);
   const count = Math.min(a.size(1), MAX_PER_CALL);
   if (count === 0) return 0;
-  if (!accessOk(addr, count)) fail(EFAULT);
   const buf = new Uint8Array(Math.min(count, CHUNK));
   let done = 0;
   while (done < count) {

@@ -26,7 +26,8 @@ function sysSchedYield(): Promise<number> {
  *  bytes written. */
 function sysSchedGetaffinity(t: Task, a: SyscallArgs): number {
   const len = a.uint(1);
-  if (len * 8 < cpuCount() || (len & 7) !== 0) fail(EINVAL);
+  // len * BITS_PER_BYTE in unsigned int: a length from 2^29 up wraps (to less than the CPUs).
+  if (((len * 8) >>> 0) < cpuCount() || (len & 7) !== 0) fail(EINVAL);
   const target = taskOf(t, a.int(0));
   const n = Math.min(len, cpuMaskSize());
   t.mm.copyOut(a.ptr(2), taskAttrs(target).affinity.subarray(0, n));

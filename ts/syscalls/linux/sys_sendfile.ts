@@ -5,8 +5,8 @@
 
 import type { Task } from '../../kernel/task';
 import { fail } from '../../kernel/syscall_error';
-import { EBADF, EINVAL, EISDIR, ESPIPE } from '../../abi/linux/errno';
-import { MAX_RW_COUNT, O_APPEND, SEEK_CUR } from '../../abi/linux/fcntl';
+import { EBADF, EFAULT, EINVAL, EISDIR, ESPIPE } from '../../abi/linux/errno';
+import { MAX_RW_COUNT, O_APPEND, O_PATH, SEEK_CUR } from '../../abi/linux/fcntl';
 import { VfsFile } from '../../vfs/vfs_file';
 import { fsizeLimit, fsizeWriteCount } from '../../kernel/fsize_limit';
 import { SYS_copy_file_range, SYS_sendfile } from '../../abi/linux/syscall_numbers';
@@ -92,6 +92,18 @@ const LLONG_MAX = (1n << 63n) - 1n;
 function sysSendfile(t: Task, a: SyscallArgs): SyscallReturn {
   const offAddr = a.ptr(2);
   const pos = offAddr !== 0 ? BigInt.asIntN(64, t.mm.readU64(offAddr)) : -1n;
+  try {
+    return sendfileAt(t, a, offAddr, pos);
+  } catch (e) {
+    // sendfile64 writes the offset back whatever do_sendfile said: a failed write is EFAULT.
+    if (offAddr !== 0) {
+      try { t.mm.writeU64(offAddr, BigInt.asUintN(64, pos)); } catch { fail(EFAULT); }
+    }
+    throw e;
+  }
+}
+
+function sendfileAt(t: Task, a: SyscallArgs, offAddr: number, pos: bigint): SyscallReturn {
   const from = getFile(t, a.int(1));
   if (!from.readable) fail(EBADF);
   if (offAddr !== 0 && !from.seekable) fail(ESPIPE);
@@ -114,18 +126,21 @@ function sysSendfile(t: Task, a: SyscallArgs): SyscallReturn {
 }
 
 function sysCopyFileRange(t: Task, a: SyscallArgs): SyscallReturn {
+  // Linux's order: both descriptors, both offsets copied in, the flags, then the file types
+  // (generic_file_rw_checks: EISDIR, EINVAL), the access modes, negative offsets.
   const from = getFile(t, a.int(0));
-  const inAddr = a.ptr(1);
   const to = getFile(t, a.int(2));
+  if ((from.flags | to.flags) & O_PATH) fail(EBADF);
+  const inAddr = a.ptr(1);
   const outAddr = a.ptr(3);
-  const len = Math.min(a.size(4), MAX_RW_COUNT);
+  const inOff = inAddr !== 0 ? Number(BigInt.asIntN(64, t.mm.readU64(inAddr))) : -1;
+  const outOff = outAddr !== 0 ? Number(BigInt.asIntN(64, t.mm.readU64(outAddr))) : -1;
   if (a.uint(5) !== 0) fail(EINVAL);
-  if (!from.readable || !to.writable || (to.flags & O_APPEND)) fail(EBADF);
+  const len = Math.min(a.size(4), MAX_RW_COUNT);
   const inSt = from.stat(), outSt = to.stat();
   if ((inSt.mode & 0o170000) === 0o040000 || (outSt.mode & 0o170000) === 0o040000) fail(EISDIR);
   if ((inSt.mode & 0o170000) !== 0o100000 || (outSt.mode & 0o170000) !== 0o100000) fail(EINVAL);
-  const inOff = inAddr !== 0 ? Number(BigInt.asIntN(64, t.mm.readU64(inAddr))) : -1;
-  const outOff = outAddr !== 0 ? Number(BigInt.asIntN(64, t.mm.readU64(outAddr))) : -1;
+  if (!from.readable || !to.writable || (to.flags & O_APPEND)) fail(EBADF);
   if ((inAddr !== 0 && inOff < 0) || (outAddr !== 0 && outOff < 0)) fail(EINVAL);
   if (len === 0) return 0;
   return fsnotifyModify(to, fsnotifyAccess(from, run({ t, from, to, inOff, outOff, left: len, done: 0, finish: (done) => {

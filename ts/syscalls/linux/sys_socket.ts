@@ -5,7 +5,7 @@
 
 import type { Task } from '../../kernel/task';
 import { SyscallError, fail } from '../../kernel/syscall_error';
-import { EINVAL, ENOTSOCK } from '../../abi/linux/errno';
+import { EINVAL, EMFILE, ENOTSOCK, ENOTSUP as EOPNOTSUPP } from '../../abi/linux/errno';
 import { O_NONBLOCK } from '../../abi/linux/fcntl';
 import {
   MMSGHDR_SIZE, MSG_CMSG_CLOEXEC, MSG_DONTWAIT, MSG_WAITFORONE, SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_STREAM,
@@ -18,7 +18,7 @@ import {
 } from '../../abi/linux/syscall_numbers';
 import type { FileDescription } from '../../vfs/file_description';
 import { Socket, type RecvResult, type SendRequest } from '../../net/socket';
-import { createSocket, createSocketPair, socketSpec } from '../../net/socket_create';
+import { checkSocketFlags, createSocket, createSocketPair, socketSpec } from '../../net/socket_create';
 import { buildControl, parseControl, takeRights } from '../../net/control';
 import { getSolSocket, setSolSocket } from '../../net/sockopt';
 import type { SyscallArgs, SyscallReturn, SyscallTable } from './types';
@@ -52,7 +52,25 @@ function sysSocket(t: Task, a: SyscallArgs): number {
   return install(t, createSocket(t, spec), spec.cloexec);
 }
 
+/** The two descriptors __sys_socketpair reserves, and writes to the caller's array, before it
+ *  makes the sockets: EMFILE and EFAULT come before the family and type are looked at. */
+function reserveSocketpairFds(t: Task, addr: number): void {
+  const limit = nofileLimit(t);
+  const fds: number[] = [];
+  for (let fd = 0; fds.length < 2; fd++) {
+    if (fd >= limit) fail(EMFILE);
+    if (t.fdTable.get(fd) === undefined) fds.push(fd);
+  }
+  const b = new Uint8Array(8);
+  const v = new DataView(b.buffer);
+  v.setInt32(0, fds[0], true);
+  v.setInt32(4, fds[1], true);
+  t.mm.copyOut(addr, b);
+}
+
 function sysSocketpair(t: Task, a: SyscallArgs): number {
+  checkSocketFlags(a.int(1));
+  reserveSocketpairFds(t, a.ptr(3));
   const spec = socketSpec(a.int(0), a.int(1), a.int(2));
   const [s1, s2] = createSocketPair(t, spec);
   let fd1 = -1;
@@ -191,8 +209,9 @@ function doSend(t: Task, s: Socket, iovs: IOVec[], addr: Uint8Array | null, cont
 }
 
 function sysSendto(t: Task, a: SyscallArgs): SyscallReturn {
-  const s = sockfd(t, a.int(0));
+  // __sys_sendto imports the buffer before it looks the descriptor up.
   const iovs = oneIovec(a.ptr(1), a.size(2));
+  const s = sockfd(t, a.int(0));
   const addrPtr = a.ptr(4);
   const addr = addrPtr !== 0 ? copyInAddr(t, addrPtr, a.int(5)) : null;
   return doSend(t, s, iovs, addr, null, a.int(3));
@@ -269,8 +288,8 @@ function doRecv(t: Task, s: Socket, out: RecvOut, flags: number): SyscallReturn 
 }
 
 function sysRecvfrom(t: Task, a: SyscallArgs): SyscallReturn {
-  const s = sockfd(t, a.int(0));
   const iovs = oneIovec(a.ptr(1), a.size(2));
+  const s = sockfd(t, a.int(0));
   return doRecv(t, s, { iovs, name: a.ptr(4), namelenPtr: a.ptr(5), control: 0, controllen: 0, hdr: 0 }, a.int(3));
 }
 
@@ -324,12 +343,19 @@ function sysRecvmmsg(t: Task, a: SyscallArgs): SyscallReturn {
 
 // --- options ---
 
+/** ops->getsockopt/setsockopt exist: the socket's class has options below SOL_SOCKET. */
+function hasProtoOpts(s: Socket): boolean {
+  return s.getsockoptProto !== Socket.prototype.getsockoptProto;
+}
+
 function sysGetsockopt(t: Task, a: SyscallArgs): number {
   const s = sockfd(t, a.int(0));
   const level = a.int(1);
   const name = a.int(2);
   const val = a.ptr(3);
   const lenPtr = a.ptr(4);
+  // A protocol without options of its own (AF_UNIX) answers before optlen is read.
+  if (level !== SOL_SOCKET && !hasProtoOpts(s)) fail(EOPNOTSUPP);
   const len = t.mm.readI32(lenPtr);
   if (len < 0) fail(EINVAL);
   const v = level === SOL_SOCKET ? getSolSocket(s, name) : s.getsockoptProto(t, level, name, len);
@@ -340,11 +366,14 @@ function sysGetsockopt(t: Task, a: SyscallArgs): number {
 }
 
 function sysSetsockopt(t: Task, a: SyscallArgs): number {
+  // The descriptor, then optlen, then (for a protocol without options) EOPNOTSUPP before
+  // the value is read.
+  const s = sockfd(t, a.int(0));
   const len = a.int(4);
   if (len < 0) fail(EINVAL);
-  const s = sockfd(t, a.int(0));
   const level = a.int(1);
   const name = a.int(2);
+  if (level !== SOL_SOCKET && !hasProtoOpts(s)) fail(EOPNOTSUPP);
   // Every option we know fits in 64 bytes; Linux reads no more than the option needs.
   const val = t.mm.copyIn(a.ptr(3), Math.min(len, 64));
   if (level === SOL_SOCKET) setSolSocket(t, s, name, val);

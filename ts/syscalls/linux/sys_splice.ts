@@ -8,7 +8,7 @@
 import type { Task } from '../../kernel/task';
 import { fail } from '../../kernel/syscall_error';
 import { EAGAIN, EBADF, EINVAL, EPIPE, ESPIPE } from '../../abi/linux/errno';
-import { MAX_RW_COUNT, O_APPEND, O_NONBLOCK } from '../../abi/linux/fcntl';
+import { MAX_RW_COUNT, O_APPEND, O_NONBLOCK, O_PATH } from '../../abi/linux/fcntl';
 import { SIGPIPE } from '../../abi/linux/signal';
 import { SYS_splice, SYS_tee, SYS_vmsplice } from '../../abi/linux/syscall_numbers';
 import { FifoFile } from '../../kernel/fifo';
@@ -50,33 +50,49 @@ function then<T, R>(v: T | Promise<T>, f: (v: T) => R | Promise<R>): R | Promise
   return v instanceof Promise ? v.then(f) : f(v);
 }
 
-/** A file offset argument: null for the file position, EINVAL when negative. */
-function offsetArg(t: Task, addr: number): number | null {
+/** A file offset argument as copied in (EFAULT here): null for the file position. */
+function rawOffset(t: Task, addr: number): number | null {
   if (addr === 0) return null;
-  const off = Number(BigInt.asIntN(64, t.mm.readU64(addr)));
-  if (off < 0) fail(EINVAL);
+  return Number(BigInt.asIntN(64, t.mm.readU64(addr)));
+}
+
+/** The offset once the files are checked: EINVAL when negative (rw_verify_area). */
+function checkedOffset(off: number | null): number | null {
+  if (off !== null && off < 0) fail(EINVAL);
   return off;
+}
+
+/** A descriptor splice and tee may use: open, and not O_PATH (fdget). */
+function spliceFile(t: Task, fd: number): FileDescription {
+  const f = getFile(t, fd);
+  if (f.flags & O_PATH) fail(EBADF);
+  return f;
 }
 
 const NONBLOCKING = { flags: O_NONBLOCK };
 
 function sysSplice(t: Task, a: SyscallArgs): SyscallReturn {
-  const from = getFile(t, a.int(0));
-  const inAddr = a.ptr(1);
-  const to = getFile(t, a.int(2));
-  const outAddr = a.ptr(3);
+  // Linux's order: a zero length first (nothing else is looked at), the flags, both
+  // descriptors, ESPIPE for an offset given with a pipe, the offsets copied in, then the
+  // access modes and the pairing.
   const len = Math.min(a.size(4), MAX_RW_COUNT);
+  if (len === 0) return 0;
   const flags = a.uint(5);
   if ((flags & ~SPLICE_F_ALL) !== 0) fail(EINVAL);
-  if (!from.readable || !to.writable) fail(EBADF);
+  const from = spliceFile(t, a.int(0));
+  const inAddr = a.ptr(1);
+  const to = spliceFile(t, a.int(2));
+  const outAddr = a.ptr(3);
   const pin = pipeOf(from), pout = pipeOf(to);
-  if (pin === null && pout === null) fail(EINVAL);
   if ((pin !== null && inAddr !== 0) || (pout !== null && outAddr !== 0)) fail(ESPIPE);
+  const inRaw = pin === null ? rawOffset(t, inAddr) : null;
+  const outRaw = pout === null ? rawOffset(t, outAddr) : null;
+  if (!from.readable || !to.writable) fail(EBADF);
   if (pin !== null && pin === pout) fail(EINVAL);
-  if (pout === null && outAddr !== 0 && (to.flags & O_APPEND) !== 0) fail(EINVAL);
-  const inOff = pin === null ? offsetArg(t, inAddr) : null;
-  const outOff = pout === null ? offsetArg(t, outAddr) : null;
-  if (len === 0) return 0;
+  if (pin !== null && pout === null && (to.flags & O_APPEND) !== 0) fail(EINVAL);
+  if (pin === null && pout === null) fail(EINVAL);
+  const inOff = checkedOffset(inRaw);
+  const outOff = checkedOffset(outRaw);
   const nonblock = (flags & SPLICE_F_NONBLOCK) !== 0;
   if (pin !== null) {
     // From a pipe: what it holds now (up to len), to a pipe's room or to the file.
@@ -108,15 +124,16 @@ function sysSplice(t: Task, a: SyscallArgs): SyscallReturn {
 }
 
 function sysTee(t: Task, a: SyscallArgs): SyscallReturn {
-  const from = getFile(t, a.int(0));
-  const to = getFile(t, a.int(1));
-  const len = Math.min(a.size(2), MAX_RW_COUNT);
+  // The flags first, then a zero length, then the descriptors.
   const flags = a.uint(3);
   if ((flags & ~SPLICE_F_ALL) !== 0) fail(EINVAL);
+  const len = Math.min(a.size(2), MAX_RW_COUNT);
+  if (len === 0) return 0;
+  const from = spliceFile(t, a.int(0));
+  const to = spliceFile(t, a.int(1));
   const pin = pipeOf(from), pout = pipeOf(to);
   if (!from.readable || !to.writable) fail(EBADF);
   if (pin === null || pout === null || pin === pout) fail(EINVAL);
-  if (len === 0) return 0;
   const nonblock = (flags & SPLICE_F_NONBLOCK) !== 0;
   return then(dataReady(t, pin, nonblock), (ready) => {
     if (!ready) return 0;

@@ -3,7 +3,7 @@
 
 import type { Task } from '../../kernel/task';
 import { fail } from '../../kernel/syscall_error';
-import { EBADF, EINVAL } from '../../abi/linux/errno';
+import { EBADF, EINVAL, ENOENT } from '../../abi/linux/errno';
 import {
   AT_EMPTY_PATH, AT_FDCWD, AT_NO_AUTOMOUNT, AT_STATX_SYNC_TYPE, AT_SYMLINK_NOFOLLOW, O_PATH,
 } from '../../abi/linux/fcntl';
@@ -12,7 +12,7 @@ import { STATX__RESERVED, encodeStat, encodeStatx, type Stat } from '../../abi/l
 import {
   SYS_fstat, SYS_fstatfs, SYS_lstat, SYS_newfstatat, SYS_stat, SYS_statfs, SYS_statx,
 } from '../../abi/linux/syscall_numbers';
-import { locateVd, statPath } from '../../vfs/lookup';
+import { locate, locateVd, statPath } from '../../vfs/lookup';
 import { VfsFile } from '../../vfs/vfs_file';
 import type { VirtualDentry } from '../../vfs/virtual_dentry';
 import type { SyscallArgs, SyscallTable } from './types';
@@ -22,12 +22,26 @@ import { copyInPath } from './path';
 const STAT_FLAGS = AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT | AT_EMPTY_PATH | AT_STATX_SYNC_TYPE;
 const PIPEFS_MAGIC = 0x50495045;
 
-/** What fstatat/statx look at: the fd itself for an empty path with AT_EMPTY_PATH (a NULL
- *  path counts as empty, as since Linux 6.11), otherwise the path. */
+/** What fstatat/statx look at (Linux 6.18's getname_maybe_null): with AT_EMPTY_PATH a NULL
+ *  or empty path and a descriptor (dirfd >= 0) mean that file, and then nothing else about
+ *  the flags is checked. Otherwise the flags are checked first, and only then does an
+ *  unreadable path (EFAULT) or an empty one without AT_EMPTY_PATH (ENOENT) count. */
 function statAt(t: Task, dirfd: number, pathAddr: number, flags: number): Stat {
-  const path = pathAddr === 0 && (flags & AT_EMPTY_PATH) !== 0 ? '' : copyInPath(t, pathAddr);
+  const emptyPath = (flags & AT_EMPTY_PATH) !== 0;
+  let path: string | null = null;
+  let pathError: unknown = null;
+  if (!emptyPath || pathAddr !== 0) {
+    try {
+      path = copyInPath(t, pathAddr);
+    } catch (e) {
+      pathError = e;
+    }
+  }
+  const self = pathError === null && emptyPath && (path === null || path === '');
+  if (self && dirfd >= 0) return statPath(t, dirfd, '', true, true);
   if ((flags & ~STAT_FLAGS) !== 0) fail(EINVAL);
-  return statPath(t, dirfd, path, (flags & AT_SYMLINK_NOFOLLOW) === 0, (flags & AT_EMPTY_PATH) !== 0);
+  if (pathError !== null) throw pathError;
+  return statPath(t, dirfd, path ?? '', (flags & AT_SYMLINK_NOFOLLOW) === 0, emptyPath);
 }
 
 function sysStat(t: Task, a: SyscallArgs): number {
@@ -75,9 +89,18 @@ function statfsOf(vd: VirtualDentry): Statfs {
   return s;
 }
 
+/** Pipes, sockets and host stdio live on anonymous file systems. */
+function anonStatfs(): Statfs {
+  return { type: PIPEFS_MAGIC, bsize: 4096, blocks: 0, bfree: 0, bavail: 0, files: 0, ffree: 0, fsid: [0, 0],
+    namelen: 255, frsize: 4096, flags: ST_RELATIME };
+}
+
 function sysStatfs(t: Task, a: SyscallArgs): number {
-  const vd = locateVd(t, AT_FDCWD, copyInPath(t, a.ptr(0)), true);
-  t.mm.copyOut(a.ptr(1), encodeStatfs(statfsOf(vd)));
+  // A magic link to a file with no place in the tree (a pipe on /proc/self/fd/0) names its
+  // anonymous file system.
+  const l = locate(t, AT_FDCWD, copyInPath(t, a.ptr(0)), true);
+  const s = l.vd ? statfsOf(l.vd) : l.file ? anonStatfs() : fail(ENOENT);
+  t.mm.copyOut(a.ptr(1), encodeStatfs(s));
   return 0;
 }
 
@@ -88,9 +111,7 @@ function sysFstatfs(t: Task, a: SyscallArgs): number {
     s = statfsOf(f.vd);
   } else {
     if (f.flags & O_PATH) fail(EBADF);
-    // Pipes, sockets and host stdio live on anonymous file systems.
-    s = { type: PIPEFS_MAGIC, bsize: 4096, blocks: 0, bfree: 0, bavail: 0, files: 0, ffree: 0, fsid: [0, 0],
-      namelen: 255, frsize: 4096, flags: ST_RELATIME };
+    s = anonStatfs();
   }
   t.mm.copyOut(a.ptr(1), encodeStatfs(s));
   return 0;

@@ -13,7 +13,8 @@ import {
   FALLOC_FL_COLLAPSE_RANGE, FALLOC_FL_INSERT_RANGE, FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE, FALLOC_FL_UNSHARE_RANGE,
   FALLOC_FL_WRITE_ZEROES, FALLOC_FL_ZERO_RANGE,
 } from '../../abi/linux/fs';
-import { S_IFDIR, S_IFIFO, S_IFMT, S_IFREG } from '../../abi/linux/stat';
+import { S_IFBLK, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG } from '../../abi/linux/stat';
+import { hasFsync } from '../../vfs/fsync';
 import {
   SYS_fadvise64, SYS_fallocate, SYS_readahead, SYS_fdatasync, SYS_flock, SYS_fsync, SYS_sync, SYS_sync_file_range, SYS_syncfs,
 } from '../../abi/linux/syscall_numbers';
@@ -22,21 +23,28 @@ import type { SyscallArgs, SyscallTable } from './types';
 import { getFile } from './fd_util';
 import { fsnotifyModify } from '../../vfs/fsnotify';
 
-const LOCK_SH = 1, LOCK_EX = 2, LOCK_NB = 4, LOCK_UN = 8;
+const LOCK_SH = 1, LOCK_EX = 2, LOCK_NB = 4, LOCK_UN = 8, LOCK_MAND = 32;
 const POSIX_FADV_NOREUSE = 5;
 
 function sysFsync(t: Task, a: SyscallArgs): number {
   const f = getFile(t, a.int(0));
   if (f.flags & O_PATH) fail(EBADF);
+  if (!hasFsync(f)) fail(EINVAL);
   if (f instanceof VfsFile) f.fsync();
   return 0;
 }
 
 function sysSyncFileRange(t: Task, a: SyscallArgs): number {
-  const off = a.long(1), n = a.long(2), flags = a.uint(3);
-  if ((flags & ~7) !== 0 || off < 0 || n < 0) fail(EINVAL);
+  // ksys_sync_file_range: the descriptor first, then the range and flags, then the type.
   const f = getFile(t, a.int(0));
-  if (!f.seekable) fail(ESPIPE);
+  if (f.flags & O_PATH) fail(EBADF);
+  const off = a.i64(1), n = a.i64(2), flags = a.uint(3);
+  if ((flags & ~7) !== 0) fail(EINVAL);
+  // offset + nbytes as the kernel's signed 64-bit sum: a wrap or a negative end is EINVAL.
+  const end = BigInt.asIntN(64, off + n);
+  if (off < 0n || end < 0n || end < off) fail(EINVAL);
+  const type = f.stat().mode & S_IFMT;
+  if (type !== S_IFREG && type !== S_IFDIR && type !== S_IFLNK && type !== S_IFBLK) fail(ESPIPE);
   return 0;
 }
 
@@ -84,16 +92,20 @@ function sysFallocate(t: Task, a: SyscallArgs): number {
 function sysFadvise64(t: Task, a: SyscallArgs): number {
   const f = getFile(t, a.int(0));
   if (f.flags & O_PATH) fail(EBADF);
-  if (!f.seekable) fail(ESPIPE);
+  // generic_fadvise: only a FIFO is ESPIPE; sockets and anonymous inodes take the advice.
+  if ((f.stat().mode & S_IFMT) === S_IFIFO) fail(ESPIPE);
   if (a.int(3) < 0 || a.int(3) > POSIX_FADV_NOREUSE || a.long(2) < 0) fail(EINVAL);
   return 0;
 }
 
 function sysFlock(t: Task, a: SyscallArgs): number | Promise<number> {
-  const f = getFile(t, a.int(0));
-  if (f.flags & O_PATH) fail(EBADF);
+  // LOCK_MAND is ignored with success before anything else is looked at (Linux 5.18+), then
+  // the operation is checked, then the descriptor.
+  if (a.int(1) & LOCK_MAND) return 0;
   const op = a.int(1) & ~LOCK_NB;
   if (op !== LOCK_SH && op !== LOCK_EX && op !== LOCK_UN) fail(EINVAL);
+  const f = getFile(t, a.int(0));
+  if (f.flags & O_PATH) fail(EBADF);
   return flockFile(t, f, op, (a.int(1) & LOCK_NB) !== 0);
 }
 

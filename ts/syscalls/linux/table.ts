@@ -12,7 +12,7 @@ import { SYSCALL_NAMES } from '../../abi/linux/syscall_numbers';
 import type { SyscallResult, SyscallTable } from './types';
 import { RegisterArgs } from './args';
 import { registerAll } from './register_all';
-import { straceLine } from '../../strace/strace';
+import { straceLine } from '../../strace/load';
 import { maybePatchSyscall } from '../../platform/syscall_patch';
 import { AUDIT_ARCH_X86_64, SECCOMP_RUN, SECCOMP_SKIP, seccompCheck } from '../../kernel/seccomp';
 

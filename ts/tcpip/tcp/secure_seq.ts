@@ -7,7 +7,7 @@
 // a new incarnation's TSval is newer than the last one's — PAWS holds across them. The keys are
 // per stack, random, never shown; the hash is HalfSipHash, as Linux's hsiphash.
 
-import { randomFillSync } from 'node:crypto';
+import type * as Crypto from 'node:crypto';
 import type { IPAddr } from '../addr';
 
 /** Per-stack 64-bit keys (two 32-bit words each) for the ISN and the timestamp offset. */
@@ -15,7 +15,8 @@ const keys = new WeakMap<object, Uint32Array>();
 
 function keysOf(stack: object): Uint32Array {
   let k = keys.get(stack);
-  if (!k) keys.set(stack, (k = randomFillSync(new Uint32Array(4))));
+  // node:crypto on first use: loading it costs ~4 ms of every start-up (issue 10).
+  if (!k) keys.set(stack, (k = (require('node:crypto') as typeof Crypto).randomFillSync(new Uint32Array(4))));
   return k;
 }
 

@@ -1,0 +1,131 @@
+//! The sentry's side of a run's hand-off: how long Context.run() spins for the task to stop
+//! before it parks the run and lets the event loop go on (the stop then comes through the
+//! platform's waker). Measured on the pipe and contention benchmarks (notes: issue 10):
+//! - the host's load decides the budget (platform::SpinPolicy): no long spin on a crowded host;
+//! - the context's own history narrows it (platform::AdaptiveSpin): a task whose runs mostly
+//!   park gets a short probe only, the spin an adaptive mutex does;
+//! - the spin stops once the task's thread, woken for this run, has not got a CPU within
+//!   WAKE_GRACE: spinning then holds the CPU it is waiting for.
+//! Owns the spin loop and its counters; the platform owns the run itself.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use tsvisor_platform::{self as platform, AdaptiveSpin, PeerState};
+
+/// How long run() spins for the task to stop again before the caller must await a wake-up.
+/// Covers a ptrace round trip on a loaded two-core machine; beyond it, the task is computing
+/// and the event loop must stay free.
+const RUN_SPIN: Duration = Duration::from_micros(300);
+/// When the host has no CPU to spare (platform::SpinPolicy), or the context's runs mostly
+/// park, only this short spin, which a syscall the stub's peer CPU answers at once still fits
+/// in; then park.
+const RUN_PROBE_SPIN: Duration = Duration::from_micros(5);
+/// For a platform that cannot say whether its thread has a CPU: within RUN_SPIN, how long to
+/// spin before yielding the CPU between polls.
+const RUN_PURE_SPIN: Duration = Duration::from_micros(20);
+/// How long a thread woken for the run may take to get a CPU before the spin gives up: a
+/// wake-up onto an idle CPU of this VM takes 10-40 us; past that the CPU it waits for is
+/// likely the one we spin on.
+const WAKE_GRACE: Duration = Duration::from_micros(50);
+
+/// Per context: its spin history.
+#[derive(Default)]
+pub(crate) struct Handoff {
+    spin: AdaptiveSpin,
+}
+
+/// Why a run was parked, for the counters.
+#[derive(Clone, Copy)]
+enum ParkReason {
+    Budget = 0,
+    PeerWaking = 1,
+}
+
+impl Handoff {
+    /// Resumes the task and spins for its stop: true if it stopped (take it), false if the
+    /// caller must park the run.
+    pub(crate) fn spin(&self, ctx: &dyn platform::Context, regs: &platform::Regs) -> bool {
+        let full = if platform::SpinPolicy::get().spin() { RUN_SPIN } else { RUN_PROBE_SPIN };
+        let budget = self.spin.budget(full, RUN_PROBE_SPIN);
+        ctx.switch_to_user(regs);
+        let start = Instant::now();
+        let reason = loop {
+            for _ in 0..32 {
+                if ctx.poll() {
+                    let took = start.elapsed();
+                    self.spin.caught(took);
+                    stats::caught(took);
+                    return true;
+                }
+                std::hint::spin_loop();
+            }
+            let spent = start.elapsed();
+            if spent >= budget {
+                break ParkReason::Budget;
+            }
+            match ctx.peer_state() {
+                PeerState::Waking if spent >= WAKE_GRACE => break ParkReason::PeerWaking,
+                PeerState::Unknown if spent >= RUN_PURE_SPIN => std::thread::yield_now(),
+                _ => {}
+            }
+        };
+        let waited = start.elapsed();
+        self.spin.parked(waited);
+        stats::parked(reason, waited);
+        false
+    }
+}
+
+/// TSVISOR_HANDOFF_STATS=1: counts of the hand-offs, printed to stderr at exit (benchmarks).
+mod stats {
+    use super::*;
+
+    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    /// Caught within 2, 5, 10, 20, 50, 100, 200, 300+ us.
+    const BOUNDS_US: [u64; 7] = [2, 5, 10, 20, 50, 100, 200];
+    static CAUGHT: [AtomicU64; 8] = [const { AtomicU64::new(0) }; 8];
+    static CAUGHT_NS: AtomicU64 = AtomicU64::new(0);
+    static PARKED: [AtomicU64; 2] = [const { AtomicU64::new(0) }; 2];
+    static PARKED_NS: AtomicU64 = AtomicU64::new(0);
+
+    fn on() -> bool {
+        *ON.get_or_init(|| {
+            let on = std::env::var("TSVISOR_HANDOFF_STATS").as_deref() == Ok("1");
+            if on {
+                // SAFETY: registering a plain extern "C" function with no arguments.
+                unsafe { libc::atexit(print) };
+            }
+            on
+        })
+    }
+
+    pub(super) fn caught(took: Duration) {
+        if on() {
+            let us = took.as_micros() as u64;
+            let i = BOUNDS_US.iter().position(|b| us < *b).unwrap_or(BOUNDS_US.len());
+            CAUGHT[i].fetch_add(1, Ordering::Relaxed);
+            CAUGHT_NS.fetch_add(took.as_nanos() as u64, Ordering::Relaxed);
+        }
+    }
+
+    pub(super) fn parked(why: ParkReason, spent: Duration) {
+        if on() {
+            PARKED[why as usize].fetch_add(1, Ordering::Relaxed);
+            PARKED_NS.fetch_add(spent.as_nanos() as u64, Ordering::Relaxed);
+        }
+    }
+
+    extern "C" fn print() {
+        let c: Vec<u64> = CAUGHT.iter().map(|a| a.load(Ordering::Relaxed)).collect();
+        let p: Vec<u64> = PARKED.iter().map(|a| a.load(Ordering::Relaxed)).collect();
+        eprintln!(
+            "handoff: caught {} (<2us {} <5 {} <10 {} <20 {} <50 {} <100 {} <200 {} more {}) spin {} us; parked: budget {} peer-waking {}, spin {} us",
+            c.iter().sum::<u64>(),
+            c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7],
+            CAUGHT_NS.load(Ordering::Relaxed) / 1000,
+            p[0], p[1],
+            PARKED_NS.load(Ordering::Relaxed) / 1000
+        );
+    }
+}
