@@ -45,8 +45,8 @@ export const GUEST_FILES = [
   // futex_waitv before 6.7).
   'test/sandbox/abi.test.ts',
   'test/sandbox/futex_waitv.test.ts',
-  // 2026-12-06, one vCPU, host load 7-10, two runs in a row passing (923 s, then 689 s with
-  // --no-isolate): proc 43-61 s, shared_mappings 58-80 s, timers 54-104 s (their Linux 6.1 and
+  // 2026-12-06, one vCPU, three runs in a row passing: 923 s, 689 s with --no-isolate (host
+  // load 7-10), 360 s (load 4-5). Their times: proc 43-61 s, shared_mappings 58-80 s, timers 54-104 s (their Linux 6.1 and
   // TCG lines checked with printed reasons, test/helpers/native_kernel.ts), fifo 13-27 s,
   // fdops 4-9 s, splice 4-10 s, kcmp_epoll 6-8 s.
   'test/sandbox/proc.test.ts',
@@ -69,7 +69,7 @@ function parseArgs(argv) {
     // One guest vCPU (TSVISOR_KVM_SMP to change): on this 2-core host the set ran in 300 s with
     // one and 480-600 s with two (cross-vCPU wake-ups and hand-offs starve in TCG), and three
     // of six runs with two froze the whole guest — no output, nothing on its console.
-    // The deadline: the set of 16 files took 689 s at host load 7-9 (923 s before --no-isolate).
+    // The deadline: the set of 16 files took 360 s at host load 4-5, 689 s at 7-10.
     deadline: 1200, fileTimeout: 300, silence: 150, heartbeat: Number(process.env.KVM_SUITE_HEARTBEAT ?? 30), grace: 60, smp: Number(process.env.TSVISOR_KVM_SMP ?? 1),
   };
   for (let i = 0; i < argv.length; i++) {
