@@ -1,24 +1,31 @@
 // /proc items of issue 12: each subcommand of procfs.c must give the same output and status
 // in the sandbox as natively.
 import { describe, expect, it } from 'vitest';
-import { describeResult, fixture, platforms, runNative, runSandbox, shellStatus } from '../helpers/run';
+import { asCurrentKernel, hostKernelBefore, type LineEdit } from '../helpers/native_kernel';
+import { describeResult, fixture, platforms, runNative, runSandbox, shellStatus, skipBecause } from '../helpers/run';
 
 const TIMEOUT_MS = 20_000;
 
+/** AT_RSEQ_FEATURE_SIZE and AT_RSEQ_ALIGN came with Linux 6.3, right after AT_PLATFORM (15);
+ *  the sandbox gives them as a current kernel does (28 and 32 on x86-64). */
+const noRseqAuxv = skipBecause(hostKernelBefore(6, 3),
+  'host kernel predates 6.3: its /proc/self/auxv has no AT_RSEQ_FEATURE_SIZE/AT_RSEQ_ALIGN, so auxv checks the native lines and expects 6.3\'s two entries from the sandbox');
+const AUXV_6_3: LineEdit[] = noRseqAuxv ? [{ old: /^type 15 matches getauxval: 1\n/m, now: 'type 15 matches getauxval: 1\ntype 27 = 28\ntype 28 = 32\n' }] : [];
+
 describe.each(platforms)('%s', (platform) => {
-  const same = async (cmd: string): Promise<void> => {
+  const same = async (cmd: string, edits: LineEdit[] = []): Promise<void> => {
     const argv = [fixture('procfs'), cmd];
     const native = await runNative(argv, { timeoutMs: TIMEOUT_MS });
     expect(native.stderr).not.toContain('killed after');
     const r = await runSandbox(argv, { platform, timeoutMs: TIMEOUT_MS });
-    expect(r.stdout, describeResult(r)).toBe(native.stdout);
+    expect(r.stdout, describeResult(r)).toBe(asCurrentKernel(native.stdout, edits));
     expect(shellStatus(r), describeResult(r)).toBe(shellStatus(native));
   };
 
   it('/proc/<pid>/mem: read, write, lseek, EIO for holes, another process', () => same('mem'));
   it('/proc/<pid>/status of another process', () => same('status'));
   it('/proc/self/task/* and /proc/<tid>', () => same('tasks'));
-  it('/proc/self/auxv', () => same('auxv'));
+  it('/proc/self/auxv', () => same('auxv', AUXV_6_3));
   it('/proc/self/maps shows a fresh mapping at once', () => same('maps'));
   it('lseek on proc files and directories', () => same('seek'));
   it('/proc/<pid>/stat starttime: ticks since boot, later for a later child', () => same('starttime'));

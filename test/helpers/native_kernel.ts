@@ -1,0 +1,41 @@
+// Differential tests against a native run made on an older or emulated kernel: the KVM step's
+// QEMU guest runs Linux 6.1 on an emulated CPU, while tsvisor answers as a current Linux. Where
+// a native line there cannot be the sandbox's, a test names the cause (skipBecause prints it),
+// checks that the native run gave exactly the old kernel's answer, and expects the current
+// answer from the sandbox — every other line still compared as it is.
+import { release } from 'node:os';
+import { expect } from 'vitest';
+
+const [MAJOR, MINOR] = release().split('.').map(Number);
+
+/** Whether the kernel this test runs on is older than major.minor. */
+export function hostKernelBefore(major: number, minor: number): boolean {
+  return MAJOR < major || (MAJOR === major && MINOR < minor);
+}
+
+/** In the QEMU guest of `npm run test:kvm` (guest-run.sh sets this). */
+export const inQemuGuest = process.env.TSVISOR_KVM_GUEST === '1';
+
+/** One native line (or run of lines) as the old kernel prints it, and what a current one does. */
+export interface LineEdit {
+  /** Matches the old kernel's text; must occur in the native output exactly once. */
+  old: RegExp;
+  /** The current kernel's text in its place. */
+  now: string;
+  /** A race the emulated CPU loses only most of the time: the old text may also be absent. */
+  sometimes?: boolean;
+}
+
+/** The native output rewritten to the current kernel's: each edit's old text must be found
+ *  once (at most once if `sometimes`), so a native run that already answers as the current
+ *  kernel fails the test (and the edit is then dead and to be removed). */
+export function asCurrentKernel(stdout: string, edits: LineEdit[]): string {
+  let out = stdout;
+  for (const e of edits) {
+    const all = out.match(new RegExp(e.old.source, `${e.old.flags.replace('g', '')}g`)) ?? [];
+    if (e.sometimes) expect(all.length, `native output should hold ${e.old} at most once:\n${stdout}`).toBeLessThan(2);
+    else expect(all.length, `native output should hold ${e.old} once:\n${stdout}`).toBe(1);
+    out = out.replace(e.old, e.now);
+  }
+  return out;
+}
