@@ -8,38 +8,20 @@
 import { describe, expect, it } from 'vitest';
 import { Client } from '../../../ts/p9/client';
 import * as m from '../../../ts/p9/messages';
-import { FramingError, SocketTransport, type Received, type Transport } from '../../../ts/p9/transport';
+import { FramingError, SocketTransport, type Received } from '../../../ts/p9/transport';
 import { addon } from '../../../ts/native/addon';
 import { SyscallError } from '../../../ts/kernel/syscall_error';
 import { EINTR, EIO } from '../../../ts/abi/linux/errno';
+import { ScriptedTransport, p9Reply } from '../../helpers/p9_fake_transport';
 
-class HeldTransport implements Transport {
-  readonly sent: m.Message[] = [];
-  private readonly ready: Received[] = [];
-  private watcher: (() => void) | null = null;
-  /** Replies the test answers synchronously (the client's blocking path), by request. */
-  constructor(private readonly serveSync: (req: m.Message) => Received[] = () => []) {}
+class HeldTransport extends ScriptedTransport {
   failNext: Error | null = null;
-  send(msgs: Uint8Array): void {
-    for (let at = 0; at < msgs.length;) {
-      const size = new DataView(msgs.buffer, msgs.byteOffset + at).getUint32(0, true);
-      const req = m.decodeMessage(msgs.subarray(at, at + size));
-      at += size;
-      this.sent.push(req);
-      this.ready.push(...this.serveSync(req));
-    }
-  }
-  recv(): Received {
-    const r = this.ready.shift();
-    if (!r) throw new Error('ECONNRESET: no reply');
-    return r;
-  }
-  call(msg: Uint8Array): Received { this.send(msg); return this.recv(); }
-  poll(): Received | null {
+  private watcher: (() => void) | null = null;
+  override poll(): Received | null {
     if (this.failNext) { const e = this.failNext; this.failNext = null; throw e; }
     return this.ready.shift() ?? null;
   }
-  watch(fn: () => void): () => void {
+  override watch(fn: () => void): () => void {
     this.watcher = fn;
     return () => { if (this.watcher === fn) this.watcher = null; };
   }
@@ -51,10 +33,10 @@ class HeldTransport implements Transport {
   }
   /** As SocketTransport's: fds of replies nobody read are closed with the connection. */
   onClose: (fds: number[]) => void = () => {};
-  close(): void { this.onClose(this.ready.flatMap((r) => r.fds)); this.ready.length = 0; }
+  override close(): void { this.onClose(this.ready.flatMap((r) => r.fds)); this.ready.length = 0; }
 }
 
-const reply = (type: number, tag: number, fields: m.Fields, fds: number[] = []): Received => ({ msg: m.encodeMessage(type, tag, fields), fds });
+const reply = p9Reply;
 const readlinkReply = (tag: number, fds: number[] = []) => reply(m.Rreadlink, tag, { target: `target-of-${tag}` }, fds);
 const tick = () => new Promise((r) => setImmediate(r));
 

@@ -9,6 +9,7 @@ import { Client } from '../../../ts/p9/client';
 import type { Received, Transport } from '../../../ts/p9/transport';
 import { SyscallError } from '../../../ts/kernel/syscall_error';
 import { EIO, ENOENT, EACCES } from '../../../ts/abi/linux/errno';
+import { ScriptedTransport, p9Reply } from '../../helpers/p9_fake_transport';
 
 function rng(seed: number): () => number {
   let s = seed >>> 0;
@@ -158,36 +159,13 @@ describe('9P codec', () => {
   });
 });
 
-/** A transport that answers each request with whatever the test's server function returns. */
-class FakeTransport implements Transport {
-  queue: Received[] = [];
-  sent: m.Message[] = [];
+/** The scripted transport, remembering whether the client closed it. */
+class FakeTransport extends ScriptedTransport {
   closed = false;
-  constructor(private readonly serve: (req: m.Message) => Received[]) {}
-  send(msgs: Uint8Array): void {
-    // The client may send several requests in one write.
-    for (let at = 0; at < msgs.length;) {
-      const size = new DataView(msgs.buffer, msgs.byteOffset + at).getUint32(0, true);
-      const req = m.decodeMessage(msgs.subarray(at, at + size));
-      at += size;
-      this.sent.push(req);
-      this.queue.push(...this.serve(req));
-    }
-  }
-  recv(): Received {
-    const r = this.queue.shift();
-    if (!r) throw new Error('ECONNRESET: no reply');
-    return r;
-  }
-  call(msg: Uint8Array): Received { this.send(msg); return this.recv(); }
-  poll(): Received | null { return this.queue.shift() ?? null; }
-  watch(): () => void { return () => {}; }
-  close(): void { this.closed = true; }
+  override close(): void { this.closed = true; }
 }
 
-function reply(type: number, tag: number, fields: m.Fields, fds: number[] = []): Received {
-  return { msg: m.encodeMessage(type, tag, fields), fds };
-}
+const reply = p9Reply;
 
 function versioned(serve: (req: m.Message) => Received[]): { c: Client; t: FakeTransport; closedFds: number[] } {
   const t = new FakeTransport((req) => req.type === m.Tversion
