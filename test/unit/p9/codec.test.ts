@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import * as m from '../../../ts/p9/messages';
 import { DecodeError, type Qid } from '../../../ts/p9/wire';
 import { Client } from '../../../ts/p9/client';
-import type { Received, Transport } from '../../../ts/p9/transport';
+import type { Received } from '../../../ts/p9/transport';
 import { SyscallError } from '../../../ts/kernel/syscall_error';
 import { EIO, ENOENT, EACCES } from '../../../ts/abi/linux/errno';
 import { ScriptedTransport, p9Reply } from '../../helpers/p9_fake_transport';
