@@ -17,11 +17,11 @@ const skip = skipBecause(oldHost, `host kernel ${release()} predates 6.13, whose
   skipBecause(shm === null, 'no tmpfs at /dev/shm for the native scratch directory');
 
 describe.each(platforms)('%s', (platform) => {
-  it.skipIf(skip).each([1, 2])('seed %i: 2500 hostile calls fail (or not) as on Linux', async (seed) => {
+  it.skipIf(skip).each([1, 2])('seed %i: 3000 hostile calls fail (or not) as on Linux', async (seed) => {
     const nativeDir = mkdtempSync(path.join(shm ?? tmpdir(), 'tsvisor-errno-'));
     const sandboxDir = mkdtempSync(path.join(tmpdir(), 'tsvisor-errno-'));
     try {
-      const argv = [fixture('errno_fuzz'), String(seed), '2500'];
+      const argv = [fixture('errno_fuzz'), String(seed), '3000'];
       const native = await runNative(argv, { cwd: nativeDir, timeoutMs: 60_000 });
       expect(native.code, describeResult(native)).toBe(0);
       const r = await runSandbox(argv, { platform, extraArgs: ['--cwd', sandboxDir], timeoutMs: 300_000 });

@@ -5,7 +5,8 @@
 
 import type { Task } from '../../kernel/task';
 import { fail } from '../../kernel/syscall_error';
-import { EBADF, EFAULT, EINVAL, ENOTSUP as EOPNOTSUPP, ESPIPE } from '../../abi/linux/errno';
+import { EBADF, EFAULT, EINVAL, EISDIR, ENOTSUP as EOPNOTSUPP, ESPIPE } from '../../abi/linux/errno';
+import { S_IFDIR, S_IFMT } from '../../abi/linux/stat';
 import { MAX_RW_COUNT, O_PATH, RWF_DSYNC, RWF_HIPRI, RWF_SYNC, SEEK_MAX } from '../../abi/linux/fcntl';
 import {
   SYS_lseek, SYS_pread64, SYS_preadv, SYS_preadv2, SYS_pwrite64, SYS_pwritev, SYS_pwritev2,
@@ -68,9 +69,17 @@ function positional(f: FileDescription): FileDescription {
   return f;
 }
 
+/** vfs_read has no shortcut for a zero count: the file's read op answers, and a directory's
+ *  is EISDIR. (readv's zero total returns 0 before that.) */
+function zeroCountRead(f: FileDescription, count: number): void {
+  if (count === 0 && (f.stat().mode & S_IFMT) === S_IFDIR) fail(EISDIR);
+}
+
 function sysRead(t: Task, a: SyscallArgs): SyscallReturn {
   const f = readable(t, a.int(0));
-  return readToUser(t, f, oneBuffer(a.ptr(1), a.size(2)), -1);
+  const iovs = oneBuffer(a.ptr(1), a.size(2));
+  zeroCountRead(f, a.size(2));
+  return readToUser(t, f, iovs, -1);
 }
 
 function sysWrite(t: Task, a: SyscallArgs): SyscallReturn {
@@ -82,7 +91,9 @@ function sysPread64(t: Task, a: SyscallArgs): SyscallReturn {
   const pos = position(a, 3);
   const f = positional(ioFile(t, a.int(0)));
   if (!f.readable) fail(EBADF);
-  return readToUser(t, f, verifyArea(a, 3, oneBuffer(a.ptr(1), a.size(2))), pos);
+  const iovs = verifyArea(a, 3, oneBuffer(a.ptr(1), a.size(2)));
+  zeroCountRead(f, a.size(2));
+  return readToUser(t, f, iovs, pos);
 }
 
 function sysPwrite64(t: Task, a: SyscallArgs): SyscallReturn {

@@ -113,9 +113,10 @@ function sendfileAt(t: Task, a: SyscallArgs, offAddr: number, pos: bigint): Sysc
   const to = getFile(t, a.int(0));
   if (!to.writable) fail(EBADF);
   if (to.flags & O_APPEND) fail(EINVAL);
+  // A zero count is done before the input is asked to splice (a directory cannot).
+  if (count === 0) return 0;
   if ((from.stat().mode & S_IFMT) === S_IFDIR) fail(EINVAL);
   const inOff = Number(pos);
-  if (count === 0) return 0;
   // The write side is a write: RLIMIT_FSIZE cuts it short or refuses it (generic_write_checks).
   let left = count;
   if (to instanceof VfsFile && fsizeLimit(t) !== Infinity && to.inode.isRegular) {

@@ -77,14 +77,14 @@ export function registerXattr(table: SyscallTable): void {
     exists(t, a.ptr(0), follow);
     return getx(name);
   };
-  const fdGet = (t: Task, a: SyscallArgs): number => {
+  const fdGet = (cwdToo: boolean) => (t: Task, a: SyscallArgs): number => {
     const name = importName(t, a.ptr(1));
-    fdExists(t, a.int(0), true);
+    fdExists(t, a.int(0), cwdToo);
     return getx(name);
   };
   table[SYS_getxattr] = { name: 'getxattr', handler: pathGet(true), args: [...path] };
   table[SYS_lgetxattr] = { name: 'lgetxattr', handler: pathGet(false), args: [...path] };
-  table[SYS_fgetxattr] = { name: 'fgetxattr', handler: fdGet, args: ['fd', 'ptr', 'ptr', 'size'] };
+  table[SYS_fgetxattr] = { name: 'fgetxattr', handler: fdGet(true), args: ['fd', 'ptr', 'ptr', 'size'] };
   table[SYS_listxattr] = { name: 'listxattr', handler: (t, a) => { exists(t, a.ptr(0), true); return 0; }, args: ['path', 'ptr', 'size'] };
   table[SYS_llistxattr] = { name: 'llistxattr', handler: (t, a) => { exists(t, a.ptr(0), false); return 0; }, args: ['path', 'ptr', 'size'] };
   table[SYS_flistxattr] = { name: 'flistxattr', handler: (t, a) => { fdExists(t, a.int(0)); return 0; }, args: ['fd', 'ptr', 'size'] };
@@ -101,5 +101,5 @@ export function registerXattr(table: SyscallTable): void {
   };
   table[SYS_removexattr] = { name: 'removexattr', handler: pathGet(true), args: ['path', 'ptr'] };
   table[SYS_lremovexattr] = { name: 'lremovexattr', handler: pathGet(false), args: ['path', 'ptr'] };
-  table[SYS_fremovexattr] = { name: 'fremovexattr', handler: fdGet, args: ['fd', 'ptr'] };
+  table[SYS_fremovexattr] = { name: 'fremovexattr', handler: fdGet(false), args: ['fd', 'ptr'] };
 }
