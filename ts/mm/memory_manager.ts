@@ -205,12 +205,15 @@ export class MemoryManager extends UserMemory {
   }
 
   mprotect(addr: number, length: number, prot: number): void {
-    if (!isPageAligned(addr)) fail(EINVAL);
+    // do_mprotect_pkey's order: both grow flags and alignment, a zero length (done, the
+    // protection not even checked), a range past 2^64 (a size_t wrap: ENOMEM), the protection.
     const grows = prot & (PROT_GROWSDOWN | PROT_GROWSUP);
-    prot &= ~grows;
-    if (grows === (PROT_GROWSDOWN | PROT_GROWSUP) || (prot & ~(PROT_RWX | PROT_SEM)) !== 0) fail(EINVAL);
+    if (grows === (PROT_GROWSDOWN | PROT_GROWSUP) || !isPageAligned(addr)) fail(EINVAL);
     if (length === 0) return;
     const end = addr + pageUp(length);
+    if (end >= 2 ** 64) fail(ENOMEM);
+    prot &= ~grows;
+    if ((prot & ~(PROT_RWX | PROT_SEM)) !== 0) fail(EINVAL);
     if (!(end <= this.maxAddr) || !Number.isSafeInteger(end)) fail(ENOMEM);
     prot &= PROT_RWX;
     let start = addr;

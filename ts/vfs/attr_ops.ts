@@ -6,7 +6,7 @@ import type { Credentials } from '../kernel/credentials';
 import { SyscallError } from '../kernel/syscall_error';
 import { EACCES, EINVAL, EISDIR, EPERM, EROFS } from '../abi/linux/errno';
 import { R_OK, W_OK, X_OK } from '../abi/linux/fs';
-import { S_IFMT, S_IFREG, type Stat, type Timespec } from '../abi/linux/stat';
+import { S_IFDIR, S_IFMT, S_IFREG, type Stat, type Timespec } from '../abi/linux/stat';
 import { checkWritableMount } from './open';
 import { MAY_WRITE, checkOwner, checkPermission, inGroup, isOwnerOrCapable, mayAccess } from './permission';
 import { CAP_CHOWN, CAP_FSETID } from '../kernel/capabilities';
@@ -82,24 +82,24 @@ export function truncate(creds: Credentials, vd: VirtualDentry, length: number):
   fsnotifyChange(vd, IN_MODIFY);
 }
 
-/** access(2)/faccessat: mode is R_OK|W_OK|X_OK or F_OK (0). */
-/** access(2) on an open file with no place in the tree, by its stat. */
-export function accessStat(creds: Credentials, st: Stat, mode: number): void {
-  if (mode === 0) return;
-  const want = ((mode & R_OK) ? 4 : 0) | ((mode & W_OK) ? 2 : 0) | ((mode & X_OK) ? 1 : 0);
-  const isDir = (st.mode & 0o170000) === 0o040000;
-  if (!mayAccess(creds, st.mode, st.uid, st.gid, isDir, want)) throw new SyscallError(EACCES);
+/** access(2)'s R_OK|W_OK|X_OK against an owner and mode: EACCES if not all are granted. */
+function checkAccess(creds: Credentials, mode: number, uid: number, gid: number, isDir: boolean, amode: number): void {
+  const want = ((amode & R_OK) ? 4 : 0) | ((amode & W_OK) ? 2 : 0) | ((amode & X_OK) ? 1 : 0);
+  if (!mayAccess(creds, mode, uid, gid, isDir, want)) throw new SyscallError(EACCES);
 }
 
+/** access(2) on an open file with no place in the tree, by its stat. */
+export function accessStat(creds: Credentials, st: Stat, amode: number): void {
+  if (amode === 0) return;
+  checkAccess(creds, st.mode, st.uid, st.gid, (st.mode & S_IFMT) === S_IFDIR, amode);
+}
+
+/** access(2)/faccessat: mode is R_OK|W_OK|X_OK or F_OK (0). */
 export function access(creds: Credentials, vd: VirtualDentry, mode: number): void {
   if (mode === 0) return;
   const inode = vd.inode;
   if ((mode & W_OK) && vd.mount.readonly) {
     try { checkWritableMount(vd); } catch { throw new SyscallError(EROFS); }
   }
-  let want = 0;
-  if (mode & R_OK) want |= 4;
-  if (mode & W_OK) want |= 2;
-  if (mode & X_OK) want |= 1;
-  if (!mayAccess(creds, inode.mode, inode.uid, inode.gid, inode.isDir, want)) throw new SyscallError(EACCES);
+  checkAccess(creds, inode.mode, inode.uid, inode.gid, inode.isDir, mode);
 }

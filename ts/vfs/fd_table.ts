@@ -33,11 +33,30 @@ export class FDTable {
   newFD(desc: FileDescription, opts: NewFDOptions = {}): number {
     const limit = clampLimit(opts.limit ?? this.limit);
     const min = opts.minFd ?? 0;
-    let fd = Math.max(min, min <= this.firstFree ? this.firstFree : min);
-    while (fd < limit && this.descs[fd] !== undefined) fd++;
-    if (fd >= limit) throw new SyscallError(EMFILE);
+    const fd = this.freeFrom(Math.max(min, min <= this.firstFree ? this.firstFree : min), limit);
     if (min <= this.firstFree) this.firstFree = fd + 1;
     this.install(fd, desc, opts.cloexec ?? false);
+    return fd;
+  }
+
+  /** The fds the next `count` newFD calls would take, without taking them (socketpair
+   *  writes its two to the caller before it makes the sockets); EMFILE as newFD. */
+  peekFree(count: number, limit?: number): number[] {
+    const lim = clampLimit(limit ?? this.limit);
+    const fds: number[] = [];
+    let fd = this.firstFree - 1;
+    while (fds.length < count) {
+      fd = this.freeFrom(fd + 1, lim);
+      fds.push(fd);
+    }
+    return fds;
+  }
+
+  /** The lowest free fd >= from; EMFILE when none is below limit. */
+  private freeFrom(from: number, limit: number): number {
+    let fd = from;
+    while (fd < limit && this.descs[fd] !== undefined) fd++;
+    if (fd >= limit) throw new SyscallError(EMFILE);
     return fd;
   }
 

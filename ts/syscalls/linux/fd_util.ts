@@ -1,15 +1,22 @@
-// Small helpers every fd-taking syscall uses: look a descriptor up (EBADF if it is not open)
-// and read the caller's RLIMIT_NOFILE.
+// Small helpers every fd-taking syscall uses: look a descriptor up (EBADF if it is not open,
+// or if it is O_PATH where the call needs a file for I/O) and read the caller's RLIMIT_NOFILE.
 
 import type { Task } from '../../kernel/task';
 import { fail } from '../../kernel/syscall_error';
 import { RLIMIT_NOFILE } from '../../kernel/rlimits';
 import { EBADF } from '../../abi/linux/errno';
-import { NR_OPEN } from '../../abi/linux/fcntl';
+import { NR_OPEN, O_PATH } from '../../abi/linux/fcntl';
 import type { FileDescription } from '../../vfs/file_description';
 
 export function getFile(t: Task, fd: number): FileDescription {
   return t.fdTable.get(fd) ?? fail(EBADF);
+}
+
+/** fdget: an O_PATH descriptor is no file for I/O (EBADF before anything else). */
+export function ioFile(t: Task, fd: number): FileDescription {
+  const f = getFile(t, fd);
+  if ((f.flags & O_PATH) !== 0) fail(EBADF);
+  return f;
 }
 
 /** RLIMIT_NOFILE's soft limit as an fd count (RLIM_INFINITY means fs.nr_open). */

@@ -10,7 +10,7 @@ import { MAP_LOCKED, MCL_CURRENT, MCL_FUTURE, MCL_ONFAULT, MLOCK_ONFAULT } from 
 import { EAGAIN, EINVAL, ENOMEM, EPERM } from '../../abi/linux/errno';
 import { RLIMIT_MEMLOCK, RLIM_INFINITY } from '../../kernel/rlimits';
 import { fail } from '../../kernel/syscall_error';
-import { pageDown, pageUp } from '../../mm/layout';
+import { pageUp } from '../../mm/layout';
 import {
   VM_LOCKED, VM_LOCKONFAULT, applyLockAll, applyLockFlags, defaultLockFlags, lockedBytes, lockedBytesIn,
   setDefaultLockFlags,

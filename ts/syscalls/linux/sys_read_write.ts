@@ -7,14 +7,14 @@ import type { Task } from '../../kernel/task';
 import { fail } from '../../kernel/syscall_error';
 import { EBADF, EFAULT, EINVAL, EISDIR, ENOTSUP as EOPNOTSUPP, ESPIPE } from '../../abi/linux/errno';
 import { S_IFDIR, S_IFMT } from '../../abi/linux/stat';
-import { MAX_RW_COUNT, O_PATH, RWF_DSYNC, RWF_HIPRI, RWF_SYNC, SEEK_MAX } from '../../abi/linux/fcntl';
+import { MAX_RW_COUNT, RWF_DSYNC, RWF_HIPRI, RWF_SYNC, SEEK_MAX } from '../../abi/linux/fcntl';
 import {
   SYS_lseek, SYS_pread64, SYS_preadv, SYS_preadv2, SYS_pwrite64, SYS_pwritev, SYS_pwritev2,
   SYS_read, SYS_readv, SYS_write, SYS_writev,
 } from '../../abi/linux/syscall_numbers';
 import type { FileDescription } from '../../vfs/file_description';
 import type { SyscallArgs, SyscallReturn, SyscallTable } from './types';
-import { getFile } from './fd_util';
+import { getFile, ioFile } from './fd_util';
 import { accessOk, copyInIovecs, readToUser, writeFromUser, type IOVec } from './user_io';
 
 /** RWF_* flags we honour (as hints); RWF_NOWAIT and RWF_APPEND need support the files here
@@ -44,13 +44,6 @@ function position(a: SyscallArgs, i: number): number {
   const pos = a.long(i);
   if (pos < 0) fail(EINVAL);
   return pos;
-}
-
-/** fdget: an O_PATH descriptor is no file for I/O (EBADF before anything else). */
-function ioFile(t: Task, fd: number): FileDescription {
-  const f = getFile(t, fd);
-  if ((f.flags & O_PATH) !== 0) fail(EBADF);
-  return f;
 }
 
 const LLONG_MAX = (1n << 63n) - 1n;

@@ -6,14 +6,14 @@
 import type { Task } from '../../kernel/task';
 import { fail } from '../../kernel/syscall_error';
 import { EBADF, EFAULT, EINVAL, EISDIR, ESPIPE } from '../../abi/linux/errno';
-import { MAX_RW_COUNT, O_APPEND, O_PATH, SEEK_CUR } from '../../abi/linux/fcntl';
+import { MAX_RW_COUNT, O_APPEND, SEEK_CUR } from '../../abi/linux/fcntl';
 import { VfsFile } from '../../vfs/vfs_file';
 import { fsizeLimit, fsizeWriteCount } from '../../kernel/fsize_limit';
 import { SYS_copy_file_range, SYS_sendfile } from '../../abi/linux/syscall_numbers';
 import { S_IFDIR, S_IFMT } from '../../abi/linux/stat';
 import type { FileDescription } from '../../vfs/file_description';
 import type { SyscallArgs, SyscallReturn, SyscallTable } from './types';
-import { getFile } from './fd_util';
+import { getFile, ioFile } from './fd_util';
 import { fsnotifyAccess, fsnotifyModify } from '../../vfs/fsnotify';
 
 const CHUNK = 64 * 1024;
@@ -129,9 +129,8 @@ function sendfileAt(t: Task, a: SyscallArgs, offAddr: number, pos: bigint): Sysc
 function sysCopyFileRange(t: Task, a: SyscallArgs): SyscallReturn {
   // Linux's order: both descriptors, both offsets copied in, the flags, then the file types
   // (generic_file_rw_checks: EISDIR, EINVAL), the access modes, negative offsets.
-  const from = getFile(t, a.int(0));
-  const to = getFile(t, a.int(2));
-  if ((from.flags | to.flags) & O_PATH) fail(EBADF);
+  const from = ioFile(t, a.int(0));
+  const to = ioFile(t, a.int(2));
   const inAddr = a.ptr(1);
   const outAddr = a.ptr(3);
   const inOff = inAddr !== 0 ? Number(BigInt.asIntN(64, t.mm.readU64(inAddr))) : -1;

@@ -5,7 +5,7 @@
 
 import type { Task } from '../../kernel/task';
 import { SyscallError, fail } from '../../kernel/syscall_error';
-import { EINVAL, EMFILE, ENOTSOCK, ENOTSUP as EOPNOTSUPP } from '../../abi/linux/errno';
+import { EINVAL, ENOTSOCK, ENOTSUP as EOPNOTSUPP } from '../../abi/linux/errno';
 import { O_NONBLOCK } from '../../abi/linux/fcntl';
 import {
   MMSGHDR_SIZE, MSG_CMSG_CLOEXEC, MSG_DONTWAIT, MSG_WAITFORONE, SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_STREAM,
@@ -55,12 +55,7 @@ function sysSocket(t: Task, a: SyscallArgs): number {
 /** The two descriptors __sys_socketpair reserves, and writes to the caller's array, before it
  *  makes the sockets: EMFILE and EFAULT come before the family and type are looked at. */
 function reserveSocketpairFds(t: Task, addr: number): void {
-  const limit = nofileLimit(t);
-  const fds: number[] = [];
-  for (let fd = 0; fds.length < 2; fd++) {
-    if (fd >= limit) fail(EMFILE);
-    if (t.fdTable.get(fd) === undefined) fds.push(fd);
-  }
+  const fds = t.fdTable.peekFree(2, nofileLimit(t));
   const b = new Uint8Array(8);
   const v = new DataView(b.buffer);
   v.setInt32(0, fds[0], true);

@@ -8,7 +8,7 @@
 import type { Task } from '../../kernel/task';
 import { fail } from '../../kernel/syscall_error';
 import { EAGAIN, EBADF, EINVAL, EPIPE, ESPIPE } from '../../abi/linux/errno';
-import { MAX_RW_COUNT, O_APPEND, O_NONBLOCK, O_PATH } from '../../abi/linux/fcntl';
+import { MAX_RW_COUNT, O_APPEND, O_NONBLOCK } from '../../abi/linux/fcntl';
 import { SIGPIPE } from '../../abi/linux/signal';
 import { SYS_splice, SYS_tee, SYS_vmsplice } from '../../abi/linux/syscall_numbers';
 import { FifoFile } from '../../kernel/fifo';
@@ -16,7 +16,7 @@ import { Pipe, PipeReadEnd, PipeWriteEnd, pipeRead, pipeWrite, type PipeCaller }
 import { sendSignalToThread, userSigInfo } from '../../kernel/signals';
 import { FileDescription, type Stat } from '../../vfs/file_description';
 import type { SyscallArgs, SyscallReturn, SyscallTable } from './types';
-import { getFile } from './fd_util';
+import { getFile, ioFile } from './fd_util';
 import { copyInIovecs, readToUser, writeFromUser } from './user_io';
 
 const SPLICE_F_MOVE = 1, SPLICE_F_NONBLOCK = 2, SPLICE_F_MORE = 4, SPLICE_F_GIFT = 8;
@@ -62,12 +62,6 @@ function checkedOffset(off: number | null): number | null {
   return off;
 }
 
-/** A descriptor splice and tee may use: open, and not O_PATH (fdget). */
-function spliceFile(t: Task, fd: number): FileDescription {
-  const f = getFile(t, fd);
-  if (f.flags & O_PATH) fail(EBADF);
-  return f;
-}
 
 const NONBLOCKING = { flags: O_NONBLOCK };
 
@@ -79,9 +73,9 @@ function sysSplice(t: Task, a: SyscallArgs): SyscallReturn {
   if (len === 0) return 0;
   const flags = a.uint(5);
   if ((flags & ~SPLICE_F_ALL) !== 0) fail(EINVAL);
-  const from = spliceFile(t, a.int(0));
+  const from = ioFile(t, a.int(0));
   const inAddr = a.ptr(1);
-  const to = spliceFile(t, a.int(2));
+  const to = ioFile(t, a.int(2));
   const outAddr = a.ptr(3);
   const pin = pipeOf(from), pout = pipeOf(to);
   if ((pin !== null && inAddr !== 0) || (pout !== null && outAddr !== 0)) fail(ESPIPE);
@@ -129,8 +123,8 @@ function sysTee(t: Task, a: SyscallArgs): SyscallReturn {
   if ((flags & ~SPLICE_F_ALL) !== 0) fail(EINVAL);
   const len = Math.min(a.size(2), MAX_RW_COUNT);
   if (len === 0) return 0;
-  const from = spliceFile(t, a.int(0));
-  const to = spliceFile(t, a.int(1));
+  const from = ioFile(t, a.int(0));
+  const to = ioFile(t, a.int(1));
   const pin = pipeOf(from), pout = pipeOf(to);
   if (!from.readable || !to.writable) fail(EBADF);
   if (pin === null || pout === null || pin === pout) fail(EINVAL);

@@ -12,7 +12,7 @@ import { STATX__RESERVED, encodeStat, encodeStatx, type Stat } from '../../abi/l
 import {
   SYS_fstat, SYS_fstatfs, SYS_lstat, SYS_newfstatat, SYS_stat, SYS_statfs, SYS_statx,
 } from '../../abi/linux/syscall_numbers';
-import { locate, locateVd, statPath } from '../../vfs/lookup';
+import { locate, statPath } from '../../vfs/lookup';
 import { VfsFile } from '../../vfs/vfs_file';
 import type { VirtualDentry } from '../../vfs/virtual_dentry';
 import type { SyscallArgs, SyscallTable } from './types';
