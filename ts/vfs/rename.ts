@@ -16,12 +16,15 @@ function isDot(name: string): boolean {
   return name === '' || name === '.' || name === '..';
 }
 
-export function renameAt(ctx: ResolveContext, oldStart: VirtualDentry, oldPath: string, newStart: VirtualDentry,
-  newPath: string, flags: number): void {
+/** The new name is asked for only once the old one's parent is found: do_renameat2 looks the
+ *  old name up whole first, so its errors come before any of the new name's. */
+export function renameAt(ctx: ResolveContext, oldStart: VirtualDentry, oldPath: string,
+  newName: () => { start: VirtualDentry; path: string }, flags: number): void {
   if ((flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE)) !== 0) throw new SyscallError(EINVAL);
   if ((flags & RENAME_NOREPLACE) && (flags & RENAME_EXCHANGE)) throw new SyscallError(EINVAL);
   const from = walk(ctx, oldStart, oldPath, { follow: false, parentOnly: true });
-  const to = walk(ctx, newStart, newPath, { follow: false, parentOnly: true });
+  const next = newName();
+  const to = walk(ctx, next.start, next.path, { follow: false, parentOnly: true });
   if (isDot(from.name)) throw new SyscallError(EBUSY);
   if (isDot(to.name)) throw new SyscallError(flags & RENAME_NOREPLACE ? EEXIST : EBUSY);
   const oldDir = from.parent, newDir = to.parent;

@@ -16,7 +16,6 @@ import { linkAt, mayMknod, mkdirAt, mknodAt, symlinkAt } from '../../vfs/create_
 import { locateVd } from '../../vfs/lookup';
 import { rmdirAt, unlinkAt } from '../../vfs/remove_ops';
 import { renameAt } from '../../vfs/rename';
-import { walk } from '../../vfs/resolve';
 import { resolveContext, startOf } from '../../vfs/task_fs';
 import type { SyscallTable } from './types';
 import { copyInPath } from './path';
@@ -55,11 +54,7 @@ function rename(t: Task, olddir: number, oldAddr: number, newdir: number, newAdd
   if ((flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE | RENAME_WHITEOUT)) !== 0) fail(EINVAL);
   if ((flags & (RENAME_NOREPLACE | RENAME_WHITEOUT)) !== 0 && (flags & RENAME_EXCHANGE) !== 0) fail(EINVAL);
   const from = at(t, olddir, oldAddr);
-  // The old name's parent is looked up whole before the new name is even read, as
-  // do_renameat2 does: its errors come first.
-  walk(resolveContext(t), from.start, from.path, { follow: false, parentOnly: true });
-  const to = at(t, newdir, newAddr);
-  renameAt(resolveContext(t), from.start, from.path, to.start, to.path, flags);
+  renameAt(resolveContext(t), from.start, from.path, () => at(t, newdir, newAddr), flags);
   return 0;
 }
 
