@@ -9,9 +9,10 @@
 //! (`exits`). vCPUs are pooled host threads (`vcpu`); contexts borrow them (`context`);
 //! address spaces are page tables with TLB shootdown (`address_space`).
 //!
-//! Memslots: the whole file is one slot registered when the VM is made (`vm`); KVM fills its
-//! nested tables lazily as the guest touches pages. `memslots` holds the bounded, lazy
-//! registration for hosts whose slot-size limit is below the file; it is not wired in yet.
+//! Memslots (`memslots`, `slot_table`): registered lazily, a chunk at a time, as the guest
+//! touches memory with no slot (the vCPU loop serves the exit and resumes); bounded, the
+//! least recently added reused; page-table and stub frames pinned. Where KVM cannot hand every
+//! miss back (Intel, no KVM_CAP_EXIT_ON_EMULATION_FAILURE) the whole file is one slot.
 //! This crate must not know about Node or the sentry.
 
 pub mod address_space;
@@ -21,6 +22,7 @@ pub mod frames;
 pub mod layout;
 pub mod memslots;
 mod self_test;
+pub mod slot_table;
 pub mod vcpu;
 pub mod vm;
 
@@ -34,6 +36,7 @@ use tsvisor_platform::{AddressSpaceOps, Context, Platform};
 pub use address_space::KvmAddressSpace;
 pub use context::KvmContext;
 pub use memslots::{GuestMemory, Memslots, SlotChange};
+pub use slot_table::{SlotConfig, SlotTable};
 
 pub struct KvmPlatform {
     vm: Arc<vm::Vm>,
@@ -44,9 +47,20 @@ impl KvmPlatform {
     /// Fails with the errno of opening /dev/kvm (ENOENT, EACCES) or of the VM's creation,
     /// and a message saying which.
     pub fn new(mf: Arc<MemoryFile>) -> io::Result<KvmPlatform> {
-        let p = KvmPlatform { vm: Arc::new(vm::Vm::new(mf)?), pool: Arc::new(Mutex::new(Some(Vec::new()))) };
+        let cfg = SlotConfig::from_env().map_err(|why| io::Error::new(io::ErrorKind::InvalidInput, why))?;
+        Self::with_slots(mf, cfg)
+    }
+
+    /// As `new`, the memslots set up as `cfg` asks (tests make them small and few).
+    pub fn with_slots(mf: Arc<MemoryFile>, cfg: SlotConfig) -> io::Result<KvmPlatform> {
+        let p = KvmPlatform { vm: Arc::new(vm::Vm::new(mf, cfg)?), pool: Arc::new(Mutex::new(Some(Vec::new()))) };
         self_test::run(&p).map_err(|why| io::Error::new(io::ErrorKind::Unsupported, format!("/dev/kvm fails a self-test: {why}")))?;
         Ok(p)
+    }
+
+    /// The guest's memory and its memslots (mode, misses served, slots live).
+    pub fn slots(&self) -> &SlotTable {
+        &self.vm.slots
     }
 
     pub fn new_kvm_context(&self, ops: &dyn AddressSpaceOps) -> io::Result<KvmContext> {

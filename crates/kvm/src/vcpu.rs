@@ -175,6 +175,9 @@ const EFER_NXE: u64 = 1 << 11;
 /// PWT: flipped in CR3 to make KVM reload the MMU, which flushes the vCPU's TLB.
 const CR3_FLUSH_BIT: u64 = 1 << 3;
 
+/// The SVM exit code of a nested page fault.
+const SVM_EXIT_NPF: u64 = 0x400;
+
 const MSR_STAR: u32 = 0xc000_0081;
 const MSR_LSTAR: u32 = 0xc000_0082;
 const MSR_CSTAR: u32 = 0xc000_0083;
@@ -398,9 +401,22 @@ impl Vcpu {
                 Err(e) if e.errno() == libc::EINTR || e.errno() == libc::EAGAIN => continue,
                 Ok(VcpuExit::Shutdown) => return self.dead("triple fault", regs),
                 Ok(VcpuExit::Intr) => continue,
-                Ok(VcpuExit::MmioRead(a, _)) | Ok(VcpuExit::MmioWrite(a, _)) => {
-                    return self.dead(&format!("guest access outside memory at gpa {a:#x}"), regs)
-                }
+                // A lazy memslot miss that KVM's emulator got as far as the access: do the
+                // access here, register the chunk, resume (KVM completes the instruction).
+                Ok(VcpuExit::MmioRead(gpa, data)) => match self.vm.slots.miss(gpa) {
+                    Ok(true) if self.vm.mf.read(gpa, data).is_ok() => continue,
+                    r => return self.dead(&format!("guest read outside memory at gpa {gpa:#x} ({r:?})"), regs),
+                },
+                Ok(VcpuExit::MmioWrite(gpa, data)) => match self.vm.slots.miss(gpa) {
+                    Ok(true) if self.vm.mf.write(gpa, data).is_ok() => continue,
+                    r => return self.dead(&format!("guest write outside memory at gpa {gpa:#x} ({r:?})"), regs),
+                },
+                // A miss the emulator could not take further: nothing was done, the
+                // instruction runs again once its page has a slot.
+                Ok(VcpuExit::InternalError) => match self.emulation_miss() {
+                    Ok(()) => continue,
+                    Err(why) => return self.dead(&why, regs),
+                },
                 Ok(other) => {
                     let why = format!("unexpected exit {other:?}");
                     return self.dead(&why, regs);
@@ -408,6 +424,41 @@ impl Vcpu {
                 Err(e) => return self.dead(&format!("KVM_RUN: {e}"), regs),
             }
         }
+    }
+
+    /// KVM_EXIT_INTERNAL_ERROR: served if it is an emulation failure on a nested page fault
+    /// (SVM exit code 0x400) at a guest-physical address the memslots can register.
+    fn emulation_miss(&mut self) -> Result<(), String> {
+        let run = self.fd.get_kvm_run();
+        // SAFETY: KVM filled the `internal` member of the exit union for this exit reason.
+        let int = unsafe { run.__bindgen_anon_1.internal };
+        let data = &int.data[..(int.ndata as usize).min(int.data.len())];
+        if int.suberror != kvm_bindings::KVM_INTERNAL_ERROR_EMULATION || data.is_empty() {
+            return Err(format!("KVM internal error {} {data:#x?}", int.suberror));
+        }
+        // data[0] is the flags; with instruction bytes, two words of them follow; then the
+        // exit code, exit_info_1 and exit_info_2 (the faulting gpa for an NPF).
+        let at = 1 + if data[0] & kvm_bindings::KVM_INTERNAL_ERROR_EMULATION_FLAG_INSTRUCTION_BYTES as u64 != 0 { 2 } else { 0 };
+        match data.get(at..at + 3) {
+            Some(&[SVM_EXIT_NPF, _, gpa]) => match self.vm.slots.miss(gpa) {
+                Ok(true) => Ok(()),
+                r => Err(format!("emulation failure at gpa {gpa:#x} outside memory ({r:?})")),
+            },
+            // Any other failure (KVM intercepts #UD on AMD to emulate sysenter and the like)
+            // gets what KVM gives it without the capability: a #UD in the guest, which the
+            // stub reports as SIGILL. Only ring 3 is emulated; ring 0 is the stub, never.
+            _ if self.exit_sregs().is_ok_and(|s| s.cs.selector & 3 == 3) => self.inject_ud(),
+            _ => Err(format!("emulation failure in ring 0: {data:#x?}")),
+        }
+    }
+
+    fn inject_ud(&mut self) -> Result<(), String> {
+        let mut ev = self.fd.get_vcpu_events().map_err(|e| format!("KVM_GET_VCPU_EVENTS: {}", errno(e)))?;
+        ev.exception.injected = 1;
+        ev.exception.nr = 6;
+        ev.exception.has_error_code = 0;
+        ev.exception.error_code = 0;
+        self.fd.set_vcpu_events(&ev).map_err(|e| format!("KVM_SET_VCPU_EVENTS: {}", errno(e)))
     }
 
     /// Kicked while running: the application's registers as they are, or, if it had just
@@ -484,7 +535,7 @@ impl Vcpu {
             return None;
         }
         let root = self.space.as_ref()?.root;
-        let frames = crate::frames::MemFrames::new(self.vm.mf.clone());
+        let frames = crate::frames::MemFrames::new(self.vm.mf.clone(), self.vm.slots.clone());
         let pa = crate::frames::user_translate(&frames, root, va)?;
         let mut b = [0u8; 8];
         self.vm.mf.read(pa, &mut b).ok()?;

@@ -4,7 +4,7 @@
 use std::io;
 use std::sync::{Arc, Mutex};
 
-use kvm_bindings::{kvm_userspace_memory_region, CpuId, KVM_MAX_CPUID_ENTRIES};
+use kvm_bindings::{CpuId, KVM_MAX_CPUID_ENTRIES};
 use kvm_ioctls::{Cap, Kvm, VmFd};
 use tsvisor_memfile::MemoryFile;
 use tsvisor_pagetables::{PageTables, Prot};
@@ -12,6 +12,7 @@ use tsvisor_pagetables::{PageTables, Prot};
 use crate::frames::MemFrames;
 use crate::layout::{self, CpuArea, PAGE};
 use crate::memslots::GuestMemory;
+use crate::slot_table::{SlotConfig, SlotTable};
 
 pub fn errno(e: kvm_ioctls::Error) -> io::Error {
     io::Error::from_raw_os_error(e.errno())
@@ -59,9 +60,10 @@ pub struct Kernel {
 
 pub struct Vm {
     pub kvm: Kvm,
-    pub fd: VmFd,
+    pub fd: Arc<VmFd>,
     pub mf: Arc<MemoryFile>,
-    pub mem: GuestMemory,
+    /// Guest-physical memory (the memory file) and its memslots.
+    pub slots: Arc<SlotTable>,
     pub cpuid: CpuId,
     /// XCR0 the guest runs with, and the size of its XSAVE image (standard format).
     pub xcr0: u64,
@@ -74,35 +76,33 @@ pub struct Vm {
 }
 
 impl Vm {
-    pub fn new(mf: Arc<MemoryFile>) -> io::Result<Vm> {
+    pub fn new(mf: Arc<MemoryFile>, slot_cfg: SlotConfig) -> io::Result<Vm> {
         // Opening /dev/kvm fails with its errno (ENOENT, EACCES); a KVM without what we need
         // is ENOSYS with the reason.
         let kvm = Kvm::new().map_err(errno)?;
         check(&kvm).map_err(|why| io::Error::new(io::ErrorKind::Unsupported, why))?;
-        let fd = kvm.create_vm().map_err(errno)?;
+        let fd = Arc::new(kvm.create_vm().map_err(errno)?);
         let size = mf.size();
-        let hva = mf.ptr(0, size as usize)? as u64;
-        let mem = GuestMemory { hva_base: hva, size };
-        // The whole file in one slot, registered now: KVM fills its nested page tables only
-        // as the guest touches pages, so an unused slot costs a few bookkeeping arrays. (The
-        // lazy, bounded registration of `memslots` is kept for hosts whose slot size limit is
-        // below the file; see lib.rs.)
-        let region = kvm_userspace_memory_region { slot: 0, flags: 0, guest_phys_addr: 0, memory_size: size, userspace_addr: hva };
-        // SAFETY: the memory file's mapping outlives the VM (the platform holds an Arc to it
-        // and the VM is dropped with the platform), and the guest sees only that mapping.
-        unsafe { fd.set_user_memory_region(region) }.map_err(errno)?;
+        let hva = mf.ptr(0, size as usize)?;
+        // SAFETY: the memory file's own MAP_SHARED mapping of its memfd from offset 0, which
+        // lives as long as the file; the VM holds an Arc to the file.
+        let mem = unsafe { GuestMemory::over_file(mf.fd(), hva, size) }?;
+        let slots = Arc::new(SlotTable::new(&kvm, fd.clone(), mem, slot_cfg)?);
         let mut cpuid = kvm.get_supported_cpuid(KVM_MAX_CPUID_ENTRIES).map_err(errno)?;
         let (xcr0, xsave_size, fsgsbase) = filter_cpuid(&mut cpuid);
-        let mut frames = MemFrames::new(mf.clone());
+        let mut frames = MemFrames::new(mf.clone(), slots.clone());
         let mut tables = PageTables::new(&mut frames, None).map_err(enomem)?;
+        // The stub's pages are read by the CPU itself (fetch, IDT, event delivery): pinned.
         let code = mf.allocate(1)?;
+        slots.pin(code)?;
         mf.write(code, &layout::code_page())?;
         let idt = mf.allocate(1)?;
+        slots.pin(idt)?;
         mf.write(idt, &layout::idt_page())?;
         tables.map(&mut frames, layout::CODE_VA, PAGE, code, Prot::RX).map_err(enomem)?;
         tables.map(&mut frames, layout::IDT_VA, PAGE, idt, Prot::R).map_err(enomem)?;
         let sync_regs = sync_regs_usable(&kvm);
-        Ok(Vm { kvm, fd, mf, mem, cpuid, xcr0, xsave_size, fsgsbase, sync_regs, kernel: Mutex::new(Kernel { frames, tables, vcpus: 0 }) })
+        Ok(Vm { kvm, fd, mf, slots, cpuid, xcr0, xsave_size, fsgsbase, sync_regs, kernel: Mutex::new(Kernel { frames, tables, vcpus: 0 }) })
     }
 
     /// A new vCPU's index and ring-0 pages, mapped in the shared upper half. Returns the
@@ -113,6 +113,9 @@ impl Vm {
         let index = k.vcpus;
         let area = CpuArea::of(index);
         let pages = self.mf.allocate(3)?;
+        for i in 0..3 {
+            self.slots.pin(pages + i * PAGE)?;
+        }
         self.mf.write(pages, &layout::cpu_page(&area))?;
         let Kernel { frames, tables, .. } = &mut *k;
         tables.map(frames, area.gdt, 3 * PAGE, pages, Prot::RW).map_err(enomem)?;

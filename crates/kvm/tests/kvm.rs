@@ -2,6 +2,7 @@
 //! Where /dev/kvm is absent each test prints why and returns; run them in the QEMU guest:
 //! `../shared/kvm/guest-run.sh -- target/debug/deps/kvm-<hash>` (see crates/kvm/README.md).
 
+use std::io::Write;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -24,7 +25,6 @@ struct Env {
 fn env() -> Option<Env> {
     if let Err(why) = tsvisor_kvm::probe() {
         // Straight to fd 2: the test harness captures println!, and a skip must be seen.
-        use std::io::Write;
         let _ = writeln!(std::io::stderr(), "kvm test skipped: no usable /dev/kvm ({why})");
         return None;
     }
@@ -414,4 +414,131 @@ fn back_to_back_exceptions_each_decode_their_own_frame() {
     let ev = run(&*c, &mut r);
     assert_eq!((ev.kind, r[REG_ORIG_RAX]), (EventKind::Syscall, 60));
     c.release();
+}
+
+/// A program whose pages lie in more 2 MiB chunks than there are slots, its code in one more:
+/// every first touch is a memslot miss (an AVX store the emulator cannot do, a plain store,
+/// loads, and the code fetch itself), chunks are evicted and come back, and the results are
+/// exactly what the program wrote.
+fn run_spread_program(cfg: tsvisor_kvm::SlotConfig) -> Option<(KvmPlatform, Arc<MemoryFile>)> {
+    if let Err(why) = tsvisor_kvm::probe() {
+        let _ = writeln!(
+            std::io::stderr(),
+            "kvm test skipped: no usable /dev/kvm ({why})"
+        );
+        return None;
+    }
+    const PAGES: u64 = 32;
+    const CHUNK_PAGES: u64 = 512;
+    let mf = Arc::new(MemoryFile::with_size(256 << 20).unwrap());
+    let p = KvmPlatform::with_slots(mf.clone(), cfg).expect("KVM platform");
+    // Far from the low chunks the tables and the stub sit in.
+    let block = mf.allocate((PAGES + 2) * CHUNK_PAGES).unwrap();
+    let base = (block / (2 << 20) + 1) * (2 << 20);
+    let code_gpa = base + PAGES * CHUNK_PAGES * 4096;
+    #[rustfmt::skip]
+    let code: Vec<u8> = [
+        &[0xc5, 0xfd, 0x76, 0xc0][..],              // vpcmpeqd %ymm0, %ymm0, %ymm0
+        &MOV_DATA_RBX,
+        &[0xb9, PAGES as u8, 0, 0, 0],              // mov $PAGES, %ecx
+        &[0xc5, 0xfe, 0x7f, 0x43, 0x40],            // 1: vmovdqu %ymm0, 0x40(%rbx)
+        &[0x48, 0x89, 0x0b],                        // mov %rcx, (%rbx)
+        &[0x48, 0x81, 0xc3, 0x00, 0x10, 0x00, 0x00], // add $4096, %rbx
+        &[0xff, 0xc9, 0x75, 0xed],                  // dec %ecx; jnz 1b
+        &MOV_DATA_RBX,
+        &[0xb9, PAGES as u8, 0, 0, 0],              // mov $PAGES, %ecx
+        &[0x31, 0xc0],                              // xor %eax, %eax
+        &[0x48, 0x03, 0x03],                        // 2: add (%rbx), %rax
+        &[0x48, 0x81, 0xc3, 0x00, 0x10, 0x00, 0x00], // add $4096, %rbx
+        &[0xff, 0xc9, 0x75, 0xf2],                  // dec %ecx; jnz 2b
+        &MOV_RAX_RDI,
+        &sys(39),
+    ].concat();
+    mf.write(code_gpa, &code).unwrap();
+    let mut s = p.new_address_space().unwrap();
+    s.map(CODE, 4096, code_gpa, PROT_READ | PROT_EXEC).unwrap();
+    for i in 0..PAGES {
+        s.map(
+            DATA + i * 4096,
+            4096,
+            base + i * CHUNK_PAGES * 4096,
+            PROT_READ | PROT_WRITE,
+        )
+        .unwrap();
+    }
+    let c = p.new_context(&*s).unwrap();
+    let mut r = c.initial_regs();
+    r[REG_RIP] = CODE;
+    r[REG_RSP] = STACK + 4096;
+    let ev = run(&*c, &mut r);
+    assert_eq!(
+        (ev.kind, r[REG_ORIG_RAX]),
+        (EventKind::Syscall, 39),
+        "{ev:?} at {:#x}",
+        r[REG_RIP]
+    );
+    assert_eq!(
+        r[REG_RDI],
+        PAGES * (PAGES + 1) / 2,
+        "the loads saw what the stores wrote"
+    );
+    for i in 0..PAGES {
+        let mut b = [0u8; 0x60];
+        mf.read(base + i * CHUNK_PAGES * 4096, &mut b).unwrap();
+        assert_eq!(
+            u64::from_le_bytes(b[..8].try_into().unwrap()),
+            PAGES - i,
+            "page {i}"
+        );
+        assert!(
+            b[8..0x40].iter().all(|&x| x == 0) && b[0x40..].iter().all(|&x| x == 0xff),
+            "page {i}: {b:x?}"
+        );
+    }
+    c.release();
+    s.release();
+    Some((p, mf))
+}
+
+#[test]
+fn lazy_memslots_serve_a_program_spread_over_more_chunks_than_slots() {
+    let cfg = tsvisor_kvm::SlotConfig {
+        lazy: true,
+        chunk: 2 << 20,
+        max_slots: 8,
+    };
+    let Some((p, _mf)) = run_spread_program(cfg) else {
+        return;
+    };
+    let t = p.slots();
+    if !t.is_lazy() {
+        let _ = writeln!(
+            std::io::stderr(),
+            "lazy memslots not checked here: {}",
+            t.mode
+        );
+        return;
+    }
+    // Each of the 32 data chunks missed at least twice (stored, evicted, loaded), the code's too.
+    assert!(t.misses() >= 64, "{} misses ({})", t.misses(), t.mode);
+    assert!(t.live() <= 8, "{} slots live", t.live());
+}
+
+#[test]
+fn eager_memslots_run_the_same_program() {
+    let cfg = tsvisor_kvm::SlotConfig {
+        lazy: false,
+        chunk: 2 << 20,
+        max_slots: 8,
+    };
+    let Some((p, _mf)) = run_spread_program(cfg) else {
+        return;
+    };
+    assert!(!p.slots().is_lazy());
+    assert_eq!(
+        (p.slots().misses(), p.slots().live()),
+        (0, 1),
+        "{}",
+        p.slots().mode
+    );
 }
