@@ -61,7 +61,7 @@ fn err(e: tsvisor_pagetables::Error) -> io::Error {
 
 impl KvmAddressSpace {
     pub fn new(vm: Arc<Vm>) -> io::Result<KvmAddressSpace> {
-        let mut frames = MemFrames::new(vm.mf.clone(), vm.slots.clone());
+        let mut frames = MemFrames::new(vm.pool.clone());
         let mut tables = PageTables::new(&mut frames, None).map_err(err)?;
         tables.share_upper_half(&mut frames, &vm.kernel.lock().unwrap().tables);
         let shared = Arc::new(SpaceShared {
@@ -92,7 +92,7 @@ impl AddressSpaceOps for KvmAddressSpace {
         // A TLB never holds a translation that was not present, so filling a hole (the page
         // fault path) needs no shootdown; replacing a mapping does.
         let replaces = len > MAP_CHECK_LIMIT || (0..len / PAGE).any(|i| self.translate(addr + i * PAGE).is_some());
-        let mut frames = MemFrames::new(self.vm.mf.clone(), self.vm.slots.clone());
+        let mut frames = MemFrames::new(self.vm.pool.clone());
         let r = self.tables()?.map(&mut frames, addr, len, file_offset, Prot::from_bits(prot)).map_err(err);
         if replaces {
             self.shared.shootdown();
@@ -101,14 +101,14 @@ impl AddressSpaceOps for KvmAddressSpace {
     }
 
     fn unmap(&mut self, addr: u64, len: u64) -> io::Result<()> {
-        let mut frames = MemFrames::new(self.vm.mf.clone(), self.vm.slots.clone());
+        let mut frames = MemFrames::new(self.vm.pool.clone());
         let r = self.tables()?.unmap(&mut frames, addr, len).map_err(err);
         self.shared.shootdown();
         r
     }
 
     fn protect(&mut self, addr: u64, len: u64, prot: u32) -> io::Result<()> {
-        let mut frames = MemFrames::new(self.vm.mf.clone(), self.vm.slots.clone());
+        let mut frames = MemFrames::new(self.vm.pool.clone());
         let r = self.tables()?.protect(&mut frames, addr, len, Prot::from_bits(prot)).map_err(err);
         self.shared.shootdown();
         r

@@ -7,23 +7,22 @@ use std::sync::Arc;
 use tsvisor_memfile::MemoryFile;
 use tsvisor_pagetables::Frames;
 
-use crate::slot_table::SlotTable;
+use crate::frame_pool::FramePool;
 
 const P: u64 = 1;
 const US: u64 = 4;
 const PS: u64 = 1 << 7;
 const ADDR: u64 = 0x000f_ffff_ffff_f000;
 
-/// Table frames keep their memslot pinned: the MMU's walk is not an access KVM can hand
-/// back to us as a miss.
+/// Table frames come from the pool, whose memslots stay pinned.
 pub struct MemFrames {
     mf: Arc<MemoryFile>,
-    slots: Arc<SlotTable>,
+    pool: Arc<FramePool>,
 }
 
 impl MemFrames {
-    pub fn new(mf: Arc<MemoryFile>, slots: Arc<SlotTable>) -> MemFrames {
-        MemFrames { mf, slots }
+    pub fn new(pool: Arc<FramePool>) -> MemFrames {
+        MemFrames { mf: pool.mf.clone(), pool }
     }
 
     fn entry(&self, gpa: u64, index: usize) -> *mut u64 {
@@ -34,18 +33,11 @@ impl MemFrames {
 
 impl Frames for MemFrames {
     fn alloc(&mut self) -> Option<u64> {
-        // Fresh or punched-out pages: zeroed.
-        let gpa = self.mf.allocate(1).ok()?;
-        if self.slots.pin(gpa).is_err() {
-            let _ = self.mf.dec_ref(gpa, 4096);
-            return None;
-        }
-        Some(gpa)
+        self.pool.alloc().ok()
     }
 
     fn free(&mut self, gpa: u64) {
-        self.slots.unpin(gpa);
-        let _ = self.mf.dec_ref(gpa, 4096);
+        self.pool.free(gpa);
     }
 
     fn read(&self, gpa: u64, index: usize) -> u64 {

@@ -18,6 +18,7 @@
 pub mod address_space;
 pub mod context;
 pub mod exits;
+pub mod frame_pool;
 pub mod frames;
 pub mod layout;
 pub mod memslots;

@@ -535,7 +535,7 @@ impl Vcpu {
             return None;
         }
         let root = self.space.as_ref()?.root;
-        let frames = crate::frames::MemFrames::new(self.vm.mf.clone(), self.vm.slots.clone());
+        let frames = crate::frames::MemFrames::new(self.vm.pool.clone());
         let pa = crate::frames::user_translate(&frames, root, va)?;
         let mut b = [0u8; 8];
         self.vm.mf.read(pa, &mut b).ok()?;

@@ -9,6 +9,7 @@ use kvm_ioctls::{Cap, Kvm, VmFd};
 use tsvisor_memfile::MemoryFile;
 use tsvisor_pagetables::{PageTables, Prot};
 
+use crate::frame_pool::FramePool;
 use crate::frames::MemFrames;
 use crate::layout::{self, CpuArea, PAGE};
 use crate::memslots::GuestMemory;
@@ -64,6 +65,8 @@ pub struct Vm {
     pub mf: Arc<MemoryFile>,
     /// Guest-physical memory (the memory file) and its memslots.
     pub slots: Arc<SlotTable>,
+    /// Frames for page tables and the stub (memslots pinned).
+    pub pool: Arc<FramePool>,
     pub cpuid: CpuId,
     /// XCR0 the guest runs with, and the size of its XSAVE image (standard format).
     pub xcr0: u64,
@@ -90,19 +93,18 @@ impl Vm {
         let slots = Arc::new(SlotTable::new(&kvm, fd.clone(), mem, slot_cfg)?);
         let mut cpuid = kvm.get_supported_cpuid(KVM_MAX_CPUID_ENTRIES).map_err(errno)?;
         let (xcr0, xsave_size, fsgsbase) = filter_cpuid(&mut cpuid);
-        let mut frames = MemFrames::new(mf.clone(), slots.clone());
+        let pool = Arc::new(FramePool::new(mf.clone(), slots.clone()));
+        let mut frames = MemFrames::new(pool.clone());
         let mut tables = PageTables::new(&mut frames, None).map_err(enomem)?;
         // The stub's pages are read by the CPU itself (fetch, IDT, event delivery): pinned.
-        let code = mf.allocate(1)?;
-        slots.pin(code)?;
+        let code = pool.alloc()?;
         mf.write(code, &layout::code_page())?;
-        let idt = mf.allocate(1)?;
-        slots.pin(idt)?;
+        let idt = pool.alloc()?;
         mf.write(idt, &layout::idt_page())?;
         tables.map(&mut frames, layout::CODE_VA, PAGE, code, Prot::RX).map_err(enomem)?;
         tables.map(&mut frames, layout::IDT_VA, PAGE, idt, Prot::R).map_err(enomem)?;
         let sync_regs = sync_regs_usable(&kvm);
-        Ok(Vm { kvm, fd, mf, slots, cpuid, xcr0, xsave_size, fsgsbase, sync_regs, kernel: Mutex::new(Kernel { frames, tables, vcpus: 0 }) })
+        Ok(Vm { kvm, fd, mf, slots, pool, cpuid, xcr0, xsave_size, fsgsbase, sync_regs, kernel: Mutex::new(Kernel { frames, tables, vcpus: 0 }) })
     }
 
     /// A new vCPU's index and ring-0 pages, mapped in the shared upper half. Returns the
@@ -112,15 +114,14 @@ impl Vm {
         let mut k = self.kernel.lock().unwrap();
         let index = k.vcpus;
         let area = CpuArea::of(index);
-        let pages = self.mf.allocate(3)?;
-        for i in 0..3 {
-            self.slots.pin(pages + i * PAGE)?;
-        }
-        self.mf.write(pages, &layout::cpu_page(&area))?;
+        let pages = [self.pool.alloc()?, self.pool.alloc()?, self.pool.alloc()?];
+        self.mf.write(pages[0], &layout::cpu_page(&area))?;
         let Kernel { frames, tables, .. } = &mut *k;
-        tables.map(frames, area.gdt, 3 * PAGE, pages, Prot::RW).map_err(enomem)?;
+        for (i, &p) in pages.iter().enumerate() {
+            tables.map(frames, area.gdt + i as u64 * PAGE, PAGE, p, Prot::RW).map_err(enomem)?;
+        }
         k.vcpus += 1;
-        Ok((index, area, pages + PAGE))
+        Ok((index, area, pages[1]))
     }
 }
 
