@@ -19,6 +19,7 @@ use std::fs::File;
 use std::io;
 use std::os::fd::{FromRawFd, RawFd};
 
+use vm_memory::Bytes;
 use vm_memory::mmap::MmapRegionBuilder;
 use vm_memory::{
     FileOffset, GuestAddress, GuestMemoryBackend as _, GuestMemoryMmap, GuestMemoryRegion,
@@ -105,6 +106,21 @@ impl GuestMemory {
             (len > 0 && hva >= base && end <= base + r.len())
                 .then(|| r.start_addr().0 + (hva - base))
         })
+    }
+}
+
+impl GuestMemory {
+    /// Copies guest memory at gpa into buf (all of it or an error).
+    pub fn read(&self, gpa: u64, buf: &mut [u8]) -> io::Result<()> {
+        self.hva(gpa, buf.len() as u64).ok_or_else(|| io::Error::from_raw_os_error(libc::EFAULT))?;
+        self.mem.read_slice(buf, GuestAddress(gpa)).map_err(einval)
+    }
+
+    /// Copies buf into guest memory at gpa (all of it or an error).
+    pub fn write(&self, gpa: u64, buf: &[u8]) -> io::Result<()> {
+        // Checked first: vm-memory would write the part that fits before failing.
+        self.hva(gpa, buf.len() as u64).ok_or_else(|| io::Error::from_raw_os_error(libc::EFAULT))?;
+        self.mem.write_slice(buf, GuestAddress(gpa)).map_err(einval)
     }
 }
 
@@ -282,6 +298,20 @@ mod tests {
         assert_eq!(m.gpa(b + SIZE, 1), None);
         assert_eq!(m.gpa(b + SIZE - 8, 9), None);
         assert_eq!(m.gpa(u64::MAX, 2), None);
+    }
+
+    #[test]
+    fn reads_and_writes_stay_inside_guest_memory() {
+        let m = GuestMemory::anonymous(SIZE).unwrap();
+        m.write(SIZE - 4, &[1, 2, 3, 4]).unwrap();
+        let mut b = [0u8; 4];
+        m.read(SIZE - 4, &mut b).unwrap();
+        assert_eq!(b, [1, 2, 3, 4]);
+        assert!(m.write(SIZE - 3, &[0; 4]).is_err(), "a write past the end");
+        assert!(m.read(SIZE, &mut b).is_err());
+        assert!(m.read(u64::MAX - 1, &mut b).is_err());
+        m.read(SIZE - 4, &mut b).unwrap();
+        assert_eq!(b, [1, 2, 3, 4], "a refused write changed nothing");
     }
 
     #[test]

@@ -404,11 +404,11 @@ impl Vcpu {
                 // A lazy memslot miss that KVM's emulator got as far as the access: do the
                 // access here, register the chunk, resume (KVM completes the instruction).
                 Ok(VcpuExit::MmioRead(gpa, data)) => match self.vm.slots.miss(gpa) {
-                    Ok(true) if self.vm.mf.read(gpa, data).is_ok() => continue,
+                    Ok(true) if self.vm.slots.mem.read(gpa, data).is_ok() => continue,
                     r => return self.dead(&format!("guest read outside memory at gpa {gpa:#x} ({r:?})"), regs),
                 },
                 Ok(VcpuExit::MmioWrite(gpa, data)) => match self.vm.slots.miss(gpa) {
-                    Ok(true) if self.vm.mf.write(gpa, data).is_ok() => continue,
+                    Ok(true) if self.vm.slots.mem.write(gpa, data).is_ok() => continue,
                     r => return self.dead(&format!("guest write outside memory at gpa {gpa:#x} ({r:?})"), regs),
                 },
                 // A miss the emulator could not take further: nothing was done, the
