@@ -3,22 +3,35 @@
 // need sockets: Python's socketpair, asyncio and subprocess, and Node's execSync.
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { describeResult, fixture, platforms, runNative, runSandbox } from '../helpers/run';
+import { asCurrentKernel, hostKernelBefore, inQemuGuest, type LineEdit } from '../helpers/native_kernel';
+import { describeResult, fixture, platforms, runNative, runSandbox, skipBecause } from '../helpers/run';
+
+/** In the QEMU guest / is the host's, read-only (9p): connect() to a file that is no socket
+ *  fails its write-permission check there first (EROFS); the sandbox's root is its own. */
+const READ_ONLY_ROOT: LineEdit[] = skipBecause(inQemuGuest,
+  'the QEMU guest\'s / is read-only: a native connect() to a non-socket is EROFS there, the sandbox\'s ECONNREFUSED is checked against that line instead')
+  ? [{ old: /^connect non-socket: -1 EROFS\n/m, now: 'connect non-socket: -1 ECONNREFUSED\n' }] : [];
+/** An oversized send on an unconnected datagram socket: 6.1 looks for the peer first
+ *  (ENOTCONN), 6.18 checks the size first (EMSGSIZE); the release in between that changed it
+ *  is not pinned down here, so below 6.18 either native line is taken. */
+const SIZE_FIRST: LineEdit[] = skipBecause(hostKernelBefore(6, 18),
+  'host kernel predates 6.18: an oversized send on an unconnected datagram socket may be ENOTCONN there, the sandbox\'s EMSGSIZE is checked against that line instead')
+  ? [{ old: /^message size: -1 ENOTCONN\n/m, now: 'message size: -1 EMSGSIZE\n', sometimes: true }] : [];
 
 const python = '/usr/bin/python3';
 const node = '/usr/bin/node';
 
 describe.each(platforms)('%s', (platform) => {
-  const same = async (argv: string[]): Promise<void> => {
+  const same = async (argv: string[], edits: LineEdit[] = []): Promise<void> => {
     const native = await runNative(argv);
     const r = await runSandbox(argv, { platform });
-    expect(r.stdout, describeResult(r)).toBe(native.stdout);
+    expect(r.stdout, describeResult(r)).toBe(asCurrentKernel(native.stdout, edits));
     expect(r.code, describeResult(r)).toBe(native.code);
   };
 
   it('stream: names, errors, options, half-close, EPIPE/SIGPIPE, ECONNRESET, backlog, 8 MiB checksum', () =>
-    same([fixture('unix_stream')]));
-  it('dgram, seqpacket, SCM_RIGHTS, SCM_CREDENTIALS, epoll, timeouts, EINTR', () => same([fixture('unix_dgram')]));
+    same([fixture('unix_stream')], READ_ONLY_ROOT));
+  it('dgram, seqpacket, SCM_RIGHTS, SCM_CREDENTIALS, epoll, timeouts, EINTR', () => same([fixture('unix_dgram')], SIZE_FIRST));
 
   it('AF_NETLINK sockets exist; SOCK_STREAM is not one of their types (netif.test.ts has the rest)', async () => {
     const r = await runSandbox([python, '-c', [
