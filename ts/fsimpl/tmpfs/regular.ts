@@ -20,6 +20,7 @@ import type { VirtualDentry } from '../../vfs/virtual_dentry';
 import { TmpfsInode } from './inode';
 import { TmpfsRegularFile } from './regular_file';
 import { FileRmap } from '../../mm/file_rmap';
+import { decRefPages } from './page_runs';
 
 const PAGE = 4096;
 /** Largest file (Linux MAX_LFS_FILESIZE is larger; offsets here must stay exact numbers). */
@@ -72,7 +73,7 @@ export class TmpfsRegular extends TmpfsInode {
 
   private maybeFree(): void {
     if (this.nlink > 0 || this.opens > 0 || this.mappers > 0) return;
-    for (const off of this.pages.values()) this.mf.decRef(off, PAGE);
+    decRefPages(this.mf, [...this.pages.values()]);
     this.pages.clear();
     this.unwritten.clear();
   }
@@ -83,8 +84,15 @@ export class TmpfsRegular extends TmpfsInode {
     while (i < n) {
       const at = offset + i;
       const inPage = at % PAGE;
-      const len = Math.min(PAGE - inPage, n - i);
-      const page = this.pages.get((at - inPage) / PAGE);
+      const index = (at - inPage) / PAGE;
+      const page = this.pages.get(index);
+      // A stretch of pages contiguous in the memory file is one copy.
+      let len = Math.min(PAGE - inPage, n - i);
+      if (page !== undefined) {
+        for (let k = 1; i + len < n && this.pages.get(index + k) === page + k * PAGE; k++) {
+          len = Math.min(len + PAGE, n - i);
+        }
+      }
       if (page === undefined) dst.fill(0, i, i + len);
       else this.mf.read(page + inPage, dst.subarray(i, i + len));
       i += len;
@@ -99,15 +107,22 @@ export class TmpfsRegular extends TmpfsInode {
       if (offset >= MAX_FILE_SIZE) throw new SyscallError(EFBIG);
       src = src.subarray(0, MAX_FILE_SIZE - offset);
     }
+    if (src.length === 0) return 0;
+    this.fillHoles(Math.floor(offset / PAGE), Math.ceil((offset + src.length) / PAGE));
     let i = 0;
     try {
       while (i < src.length) {
         const at = offset + i;
         const inPage = at % PAGE;
-        const len = Math.min(PAGE - inPage, src.length - i);
         const index = (at - inPage) / PAGE;
-        this.mf.write(this.page(index) + inPage, src.subarray(i, i + len));
+        const page = this.page(index);
+        let len = Math.min(PAGE - inPage, src.length - i);
         this.unwritten.delete(index);
+        for (let k = 1; i + len < src.length && this.pages.get(index + k) === page + k * PAGE; k++) {
+          len = Math.min(len + PAGE, src.length - i);
+          this.unwritten.delete(index + k);
+        }
+        this.mf.write(page + inPage, src.subarray(i, i + len));
         i += len;
       }
     } catch (e) {
@@ -119,6 +134,24 @@ export class TmpfsRegular extends TmpfsInode {
       if (i > 0) this.modified();
     }
     return i;
+  }
+
+  /** Gives each run of holes in [first, end) contiguous pages in one allocation, so the
+   *  write copies them in one stretch. Best effort: a run the memory file cannot give at
+   *  once is left to page(), one page at a time, which stops the write where memory ends. */
+  private fillHoles(first: number, end: number): void {
+    let i = first;
+    while (i < end) {
+      if (this.pages.has(i)) { i++; continue; }
+      let n = 1;
+      while (i + n < end && !this.pages.has(i + n)) n++;
+      if (n > 1) {
+        let off: number;
+        try { off = allocateShrinking(this.mf, n); } catch { return; }
+        for (let k = 0; k < n; k++) this.pages.set(i + k, off + k * PAGE);
+      }
+      i += n;
+    }
   }
 
   /** The page at index, allocated (zeroed) if it was a hole. */
@@ -157,13 +190,15 @@ export class TmpfsRegular extends TmpfsInode {
     if (size > MAX_FILE_SIZE) throw new SyscallError(EFBIG);
     if (size < this._size) {
       const keep = Math.ceil(size / PAGE);
+      const gone: number[] = [];
       for (const [index, off] of this.pages) {
         if (index >= keep) {
-          this.mf.decRef(off, PAGE);
+          gone.push(off);
           this.pages.delete(index);
           this.unwritten.delete(index);
         }
       }
+      decRefPages(this.mf, gone);
       // The tail of the last page must read as zeros if the file grows again.
       const tail = size % PAGE;
       const last = this.pages.get(keep - 1);
@@ -190,10 +225,9 @@ export class TmpfsRegular extends TmpfsInode {
     const room = (): number => this.mf.limitBytes() - this.mf.allocatedBytes();
     if (missing * PAGE > room()) pageCacheOf(this.mf).shrink(); // the page cache gives way first
     if (missing * PAGE > room()) throw new SyscallError(ENOSPC);
-    for (let p = first; p < end; p++) {
-      if (!this.pages.has(p)) this.unwritten.add(p);
-      this.page(p);
-    }
+    for (let p = first; p < end; p++) if (!this.pages.has(p)) this.unwritten.add(p);
+    this.fillHoles(first, end);
+    for (let p = first; p < end; p++) this.page(p);
     if (!keepSize && offset + len > this._size) {
       this._size = offset + len;
       this.modified();
@@ -206,13 +240,15 @@ export class TmpfsRegular extends TmpfsInode {
     if ((this.seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)) !== 0) throw new SyscallError(EPERM);
     const end = offset + len;
     const firstWhole = Math.ceil(offset / PAGE), endWhole = Math.floor(end / PAGE);
-    for (const [index, off] of [...this.pages]) {
+    const gone: number[] = [];
+    for (const [index, off] of this.pages) {
       if (index >= firstWhole && index < endWhole) {
-        this.mf.decRef(off, PAGE);
+        gone.push(off);
         this.pages.delete(index);
         this.unwritten.delete(index);
       }
     }
+    decRefPages(this.mf, gone);
     if (endWhole > firstWhole) this.rmap.punched(firstWhole * PAGE, endWhole * PAGE);
     // Partial pages at either edge: zero the bytes of the range they hold.
     for (const index of new Set([Math.floor(offset / PAGE), Math.floor((end - 1) / PAGE)])) {
