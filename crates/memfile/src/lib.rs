@@ -286,6 +286,18 @@ impl MemoryFile {
         Ok(())
     }
 
+    /// Copies within the file, from src to dst, as write() copies a buffer: a page or more by
+    /// pwrite from our own mapping of src, so fresh destination pages are neither zeroed nor
+    /// faulted in first.
+    pub fn write_within(&self, src: u64, dst: u64, len: usize) -> io::Result<()> {
+        let s = self.ptr(src, len)?;
+        self.ptr(dst, len)?;
+        // SAFETY: s..s+len is inside our mapping (checked above) and stays mapped while we
+        // hold &self; the slice is only read, by pwrite or the copy in write().
+        let src = unsafe { std::slice::from_raw_parts(s as *const u8, len) };
+        self.write(dst, src)
+    }
+
     /// Bytes of src pwrite(2) put at offset, stopping at the first error.
     fn pwrite_some(&self, offset: u64, src: &[u8]) -> usize {
         let mut done = 0usize;

@@ -61,6 +61,31 @@ export class FakeMemory {
     for (let i = 0; i < src.length; i++) this.page(addr + i, true)[(addr + i) % PAGE] = src[i];
   }
   zeroOut(addr: number, len: number): void { this.copyOut(addr, new Uint8Array(len)); }
+  /** As MemoryManager's: short at the first page that is missing (EFAULT if none moved). */
+  copyOutFromFile(addr: number, mf: FakeMemoryFile, fileOffset: number, length: number): number {
+    return this.partial(addr, length, true, (a, b, done) => { mf.read(fileOffset + done, b); this.copyOut(a, b); });
+  }
+  copyInToFile(addr: number, mf: FakeMemoryFile, fileOffset: number, length: number): number {
+    return this.partial(addr, length, false, (a, b, done) => { this.copyInto(a, b); mf.write(fileOffset + done, b); });
+  }
+  zeroOutSome(addr: number, length: number): number {
+    return this.partial(addr, length, true, (a, b) => this.copyOut(a, b));
+  }
+  private partial(addr: number, length: number, write: boolean, io: (addr: number, buf: Uint8Array, done: number) => void): number {
+    let done = 0;
+    while (done < length) {
+      const a = addr + done;
+      const chunk = Math.min(length - done, PAGE - (a % PAGE));
+      const p = this.pages.get(Math.floor(a / PAGE));
+      if (!p || (write && !p.writable)) {
+        if (done > 0) return done;
+        throw new SyscallError(EFAULT);
+      }
+      io(a, new Uint8Array(chunk), done);
+      done += chunk;
+    }
+    return done;
+  }
   /** As MemoryManager's: page by page, short at the first page that is missing (EFAULT if none moved). */
   preadFromHost(addr: number, length: number, hostFd: number, offset: number): number {
     return this.hostIo(addr, length, true, (a, b, at) => {
