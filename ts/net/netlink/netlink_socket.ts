@@ -56,7 +56,14 @@ const GROUPS = 32;
 
 /** What the kernel side of a protocol answers one request with: messages to send back, and
  *  the errno to ack with (0: ack only if NLM_F_ACK was asked). */
-export interface KernelAnswer { msgs: Uint8Array[]; dump: boolean; err: number }
+export interface KernelAnswer {
+  msgs: Uint8Array[];
+  dump: boolean;
+  err: number;
+  /** A dump that started and then failed (its NLMSG_DONE carries -doneErr, as netlink_dump's
+   *  dump_done_errno). */
+  doneErr?: number;
+}
 
 /** Port ids of one sandbox's netlink sockets, per protocol (nl_table). */
 class PortTable {
@@ -268,7 +275,7 @@ export class NetlinkSocket extends Socket {
     }
     // NLMSG_DONE carries the dump's status as an int.
     w.begin(NLMSG_DONE, NLM_F_MULTI, req.seq, this.portid);
-    w.struct(4).setInt32(0, 0, true);
+    w.struct(4).setInt32(0, -(ans.doneErr ?? 0), true);
     w.end();
     const done = w.take();
     if (size + done.length > chunk && cur.length > 0) { out.push(concat(cur)); cur = []; }

@@ -169,11 +169,15 @@ function sameAddr(want: Uint8Array, have: Uint8Array): boolean {
 function inetDiag(t: Task, sock: NetlinkSocket, m: NlMsg): KernelAnswer {
   if (m.payload.length < INET_DIAG_REQ_V2) return error(EINVAL);
   const r = parseInetReq(m.payload);
-  if (r.protocol >= IPPROTO_MAX || (r.protocol !== IPPROTO_TCP && r.protocol !== IPPROTO_UDP)) return error(ENOENT);
+  const dump = (m.flags & NLM_F_DUMP) !== 0;
+  // No handler: a lookup fails at once; a dump starts and ends with the error in its DONE.
+  if (r.protocol >= IPPROTO_MAX || (r.protocol !== IPPROTO_TCP && r.protocol !== IPPROTO_UDP)) {
+    return dump ? { msgs: [], dump: true, err: 0, doneErr: ENOENT } : error(ENOENT);
+  }
   const netAdmin = t.creds.hasCapability(CAP_NET_ADMIN);
   const w = new NlWriter();
   const views = inetViews(t, r.protocol);
-  if ((m.flags & NLM_F_DUMP) !== 0) {
+  if (dump) {
     const out: Uint8Array[] = [];
     for (const v of views) {
       if (v.family !== r.family || (r.states & (1 << v.state)) === 0) continue;
