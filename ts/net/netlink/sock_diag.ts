@@ -3,10 +3,10 @@
 // and UDP: a dump of the sockets whose state is in idiag_states, or one socket by its ports and
 // addresses) and for AF_UNIX (a dump by udiag_states, or one socket by inode), answered with
 // inet_diag_msg / unix_diag_msg and the attributes the request's ext/show bits ask for, in
-// Linux's order. Not done: the filter programs (INET_DIAG_REQ_BYTECODE) are not run, so a dump
-// lists every socket in the asked states (ss filters again itself); SOCK_DESTROY and the old
-// TCPDIAG_GETSOCK requests are EOPNOTSUPP; raw sockets and other families have no handler
-// (ENOENT, as a kernel without those diag modules).
+// Linux's order; a dump's filter program (INET_DIAG_REQ_BYTECODE) is audited and run
+// (inet_diag_bc.ts). Not done: SOCK_DESTROY and the old TCPDIAG_GETSOCK requests are
+// EOPNOTSUPP; INET_DIAG_REQ_SK_BPF_STORAGES is ignored; raw sockets and other families have no
+// handler (ENOENT, as a kernel without those diag modules).
 
 import type { Task } from '../../kernel/task';
 import { EINVAL, ENOENT, ENOTSUP as EOPNOTSUPP } from '../../abi/linux/errno';
@@ -21,7 +21,8 @@ import { tcpInfo } from '../inet/tcp_info';
 import { unixNamespace } from '../unix/names';
 import type { UnixSocket } from '../unix/unix_socket';
 import type { Socket } from '../socket';
-import { NLM_F_DUMP, NLM_F_MULTI, NlWriter, type NlMsg } from './message';
+import { NLM_F_DUMP, NLM_F_MULTI, NlWriter, parseAttrs, type NlMsg } from './message';
+import { auditBytecode, runBytecode, type BcEntry } from './inet_diag_bc';
 import { CAP_NET_ADMIN, type KernelAnswer, type NetlinkSocket } from './netlink_socket';
 
 const TCPDIAG_GETSOCK = 18;
@@ -40,6 +41,9 @@ const INET_DIAG_MSG = 72;
 const UNIX_DIAG_REQ = 24;
 const UNIX_DIAG_MSG = 16;
 const INET_DIAG_NOCOOKIE = 0xffffffffffffffffn;
+// INET_DIAG_REQ_* attributes of a request
+const INET_DIAG_REQ_BYTECODE = 1;
+const INET_DIAG_REQ_PROTOCOL = 3;
 
 // INET_DIAG_* attributes (and ext bits: 1 << (attr - 1))
 const INET_DIAG_MEMINFO = 1;
@@ -119,7 +123,7 @@ function parseInetReq(p: Uint8Array): InetReq {
 interface InetView {
   sock: InetSocket | null; family: number; state: number; local: IPAddr | null; lport: number;
   remote: IPAddr | null; rport: number; rqueue: number; wqueue: number; retrans: number; shutdown: number;
-  tcp: TcpEndpoint | null;
+  tcp: TcpEndpoint | null; portLock: boolean;
 }
 
 function tcpView(ep: TcpEndpoint): InetView {
@@ -129,6 +133,7 @@ function tcpView(ep: TcpEndpoint): InetView {
     sock, family: sock ? sock.family : ep.v6 ? AF_INET6 : AF_INET, state: ep.state, local: ep.local, lport: ep.lport,
     remote: ep.remote, rport: ep.rport, rqueue: listen ? ep.acceptQueue.length : ep.rcvQueued,
     wqueue: listen ? ep.backlog : ep.sndQueued, retrans: ep.retransmits, shutdown: ep.shutdownBits, tcp: ep,
+    portLock: ep.binding?.portLock ?? false,
   };
 }
 
@@ -137,6 +142,7 @@ function udpView(ep: UdpEndpoint, port: number): InetView {
   return {
     sock, family: sock ? sock.family : AF_INET, state: ep.remote ? TCP_ESTABLISHED : TCP_CLOSE, local: ep.local, lport: port,
     remote: ep.remote, rport: ep.rport, rqueue: ep.queued, wqueue: 0, retrans: 0, shutdown: sock?.shutdownState ?? 0, tcp: null,
+    portLock: ep.binding?.portLock ?? false,
   };
 }
 
@@ -170,11 +176,21 @@ function inetDiag(t: Task, sock: NetlinkSocket, m: NlMsg): KernelAnswer {
   if (m.payload.length < INET_DIAG_REQ_V2) return error(EINVAL);
   const r = parseInetReq(m.payload);
   const dump = (m.flags & NLM_F_DUMP) !== 0;
+  const netAdmin = t.creds.hasCapability(CAP_NET_ADMIN);
+  const attrs = parseAttrs(m.payload.subarray(INET_DIAG_REQ_V2));
+  // inet_diag_get_protocol: INET_DIAG_REQ_PROTOCOL (a u32) names protocols past 255.
+  const protoAttr = attrs.get(INET_DIAG_REQ_PROTOCOL);
+  if (protoAttr && protoAttr.length >= 4) r.protocol = new DataView(protoAttr.buffer, protoAttr.byteOffset, 4).getUint32(0, true);
+  // A dump's start audits its filter before the handler is looked for.
+  const bc = dump ? attrs.get(INET_DIAG_REQ_BYTECODE) : undefined;
+  if (bc) {
+    const err = auditBytecode(bc, netAdmin);
+    if (err) return error(err);
+  }
   // No handler: a lookup fails at once; a dump starts and ends with the error in its DONE.
   if (r.protocol >= IPPROTO_MAX || (r.protocol !== IPPROTO_TCP && r.protocol !== IPPROTO_UDP)) {
     return dump ? { msgs: [], dump: true, err: 0, doneErr: ENOENT } : error(ENOENT);
   }
-  const netAdmin = t.creds.hasCapability(CAP_NET_ADMIN);
   const w = new NlWriter();
   const views = inetViews(t, r.protocol);
   if (dump) {
@@ -182,6 +198,7 @@ function inetDiag(t: Task, sock: NetlinkSocket, m: NlMsg): KernelAnswer {
     for (const v of views) {
       if (v.family !== r.family || (r.states & (1 << v.state)) === 0) continue;
       if ((r.sport !== 0 && r.sport !== v.lport) || (r.dport !== 0 && r.dport !== v.rport)) continue;
+      if (bc && !runBytecode(bc, bcEntry(v))) continue;
       out.push(inetMsg(w, v, r, NLM_F_MULTI, m.seq, sock.portid, netAdmin));
     }
     return answer(out, true);
@@ -195,6 +212,16 @@ function inetDiag(t: Task, sock: NetlinkSocket, m: NlMsg): KernelAnswer {
   if (!found) return error(ENOENT);
   if (r.cookie !== INET_DIAG_NOCOOKIE && r.cookie !== cookieOf(found.tcp ?? found.sock ?? found)) return error(ENOENT);
   return answer([inetMsg(w, found, r, 0, m.seq, sock.portid, netAdmin)], false);
+}
+
+/** inet_diag_bc_sk's entry: an AF_INET socket's addresses are 4 bytes, an AF_INET6 one's 16. */
+function bcEntry(v: InetView): BcEntry {
+  const v6 = v.family === AF_INET6;
+  const addr = (a: IPAddr | null): Uint8Array => (v6 ? idAddr(a, true) : a ?? new Uint8Array(4));
+  return {
+    family: v.family, saddr: addr(v.local), daddr: addr(v.remote), sport: v.lport, dport: v.rport, ifindex: 0,
+    portLock: v.portLock, mark: v.sock?.opts.plainValue(SO_MARK) ?? 0, cgroupId: ROOT_CGROUP_ID,
+  };
 }
 
 /** inet_sk_diag_fill (inet_twsk_diag_fill for TIME_WAIT). */
