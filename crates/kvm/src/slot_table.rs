@@ -69,11 +69,25 @@ impl SlotConfig {
     }
 }
 
+/// Where the slot changes go: the VM (KVM_SET_USER_MEMORY_REGION), or a test's record.
+pub trait RegionSink: Send + Sync {
+    fn set(&self, region: kvm_userspace_memory_region) -> io::Result<()>;
+}
+
+impl RegionSink for VmFd {
+    fn set(&self, region: kvm_userspace_memory_region) -> io::Result<()> {
+        // SAFETY: SlotTable, the only caller, passes regions cut from [0, size) of its
+        // GuestMemory, which is the memory file's own mapping, and removals (size 0); that
+        // mapping outlives the VM: the platform holds an Arc to the file and drops the VM first.
+        unsafe { self.set_user_memory_region(region) }.map_err(crate::vm::errno)
+    }
+}
+
 pub struct SlotTable {
-    fd: Arc<VmFd>,
+    sink: Arc<dyn RegionSink>,
     pub mem: GuestMemory,
     lazy: Option<Mutex<Memslots>>,
-    /// Misses served (lazy): registrations made on a guest exit.
+    /// Guest exits served as misses (lazy).
     misses: AtomicU64,
     /// Why the table is what it is, for the debug log and the tests.
     pub mode: String,
@@ -109,32 +123,24 @@ impl SlotTable {
                 .err()
                 .map(|e| format!("KVM_CAP_EXIT_ON_EMULATION_FAILURE: {}", crate::vm::errno(e)))
         };
-        let Some(why) = why_not else {
-            let nr = kvm.check_extension_int(Cap::NrMemslots).max(0) as u32;
-            let max = cfg.max_slots.min(nr.saturating_sub(1)).max(2);
-            let s = Memslots::new(mem.size(), mem.hva_base(), cfg.chunk, max);
-            let mode = format!("lazy: {} MiB chunks, at most {max} slots", cfg.chunk / MIB);
-            return Ok(SlotTable {
-                fd,
-                mem,
-                lazy: Some(Mutex::new(s)),
-                misses: AtomicU64::new(0),
-                mode,
-            });
+        let (lazy, mode) = match why_not {
+            None => {
+                let nr = kvm.check_extension_int(Cap::NrMemslots).max(0) as u32;
+                let max = cfg.max_slots.min(nr.saturating_sub(1)).max(2);
+                (Some(Memslots::new(mem.size(), mem.hva_base(), cfg.chunk, max)), format!("lazy: {} MiB chunks, at most {max} slots", cfg.chunk / MIB))
+            }
+            Some(why) => (None, format!("eager: {why}")),
         };
-        let t = SlotTable {
-            fd,
-            mem,
-            lazy: None,
-            misses: AtomicU64::new(0),
-            mode: format!("eager: {why}"),
-        };
-        t.apply(&[SlotChange::Add {
-            id: 0,
-            gpa: 0,
-            size: t.mem.size(),
-            hva: t.mem.hva_base(),
-        }])?;
+        SlotTable::with_sink(fd, mem, lazy, mode)
+    }
+
+    /// Lazy with `lazy`'s bookkeeping, or eager (the whole of `mem` registered now) without.
+    pub fn with_sink(sink: Arc<dyn RegionSink>, mem: GuestMemory, lazy: Option<Memslots>, mode: String) -> io::Result<SlotTable> {
+        let eager = lazy.is_none();
+        let t = SlotTable { sink, mem, lazy: lazy.map(Mutex::new), misses: AtomicU64::new(0), mode };
+        if eager {
+            t.apply(&[SlotChange::Add { id: 0, gpa: 0, size: t.mem.size(), hva: t.mem.hva_base() }])?;
+        }
         Ok(t)
     }
 
@@ -166,10 +172,7 @@ impl SlotTable {
                     ..Default::default()
                 },
             };
-            // SAFETY: every slot lies inside the memory file's mapping (Memslots cuts chunks
-            // from [0, size) of `mem`, which is that mapping), and the mapping outlives the VM:
-            // the platform holds an Arc to the file and drops the VM first.
-            unsafe { self.fd.set_user_memory_region(region) }.map_err(crate::vm::errno)?;
+            self.sink.set(region)?;
         }
         Ok(())
     }
@@ -208,9 +211,84 @@ impl SlotTable {
         }
     }
 
+    pub fn is_pinned(&self, gpa: u64) -> bool {
+        self.lazy.as_ref().is_some_and(|l| l.lock().unwrap().is_pinned(gpa))
+    }
+
     pub fn unpin(&self, gpa: u64) {
         if let Some(lazy) = &self.lazy {
             lazy.lock().unwrap().unpin(gpa);
         }
+    }
+}
+
+#[cfg(test)]
+pub mod tests {
+    use super::*;
+
+    /// Records what KVM would be told: (slot, gpa, size).
+    #[derive(Default)]
+    pub struct Record(pub Mutex<Vec<(u32, u64, u64)>>);
+
+    impl RegionSink for Record {
+        fn set(&self, r: kvm_userspace_memory_region) -> io::Result<()> {
+            self.0.lock().unwrap().push((r.slot, r.guest_phys_addr, r.memory_size));
+            Ok(())
+        }
+    }
+
+    fn lazy(max: u32) -> (Arc<Record>, SlotTable) {
+        let mem = GuestMemory::anonymous(64 * MIB).unwrap();
+        let s = Memslots::new(mem.size(), mem.hva_base(), 2 * MIB, max);
+        let rec = Arc::new(Record::default());
+        let t = SlotTable::with_sink(rec.clone(), mem, Some(s), "lazy".into()).unwrap();
+        (rec, t)
+    }
+
+    #[test]
+    fn lazy_registers_nothing_up_front_and_a_chunk_per_miss() {
+        let (rec, t) = lazy(4);
+        assert!(rec.0.lock().unwrap().is_empty());
+        assert!(t.miss(3 * MIB).unwrap());
+        assert!(t.miss(3 * MIB + 4096).unwrap(), "served again, a second vCPU's race");
+        assert_eq!(*rec.0.lock().unwrap(), vec![(0, 2 * MIB, 2 * MIB)]);
+        assert!(!t.miss(64 * MIB).unwrap(), "past memory: not a miss");
+        for c in [2, 3, 4] {
+            t.miss(c * 2 * MIB).unwrap();
+        }
+        assert_eq!(t.live(), 4);
+        t.miss(10 * MIB).unwrap();
+        let r = rec.0.lock().unwrap();
+        // The oldest slot is removed (size 0) before its id is given to the new chunk.
+        assert_eq!(r[r.len() - 2..], [(0, 0, 0), (0, 10 * MIB, 2 * MIB)]);
+        assert_eq!((t.live(), t.misses()), (4, 6));
+    }
+
+    #[test]
+    fn pins_keep_their_slot_and_are_bounded() {
+        let (_rec, t) = lazy(8);
+        for c in 0..4 {
+            t.pin(c * 2 * MIB).unwrap();
+        }
+        assert_eq!(t.pin(8 * MIB).unwrap_err().raw_os_error(), Some(libc::ENOMEM));
+        for c in 4..20 {
+            t.miss(c * 2 * MIB % (64 * MIB)).unwrap();
+        }
+        assert!((0..4).all(|c| t.is_pinned(c * 2 * MIB)));
+        t.unpin(0);
+        assert!(!t.is_pinned(0));
+        t.pin(8 * MIB).unwrap();
+    }
+
+    #[test]
+    fn eager_registers_the_whole_memory_once_and_has_no_misses() {
+        let mem = GuestMemory::anonymous(64 * MIB).unwrap();
+        let rec = Arc::new(Record::default());
+        let t = SlotTable::with_sink(rec.clone(), mem, None, "eager".into()).unwrap();
+        assert_eq!(*rec.0.lock().unwrap(), vec![(0, 0, 64 * MIB)]);
+        assert!(!t.miss(MIB).unwrap());
+        t.pin(MIB).unwrap();
+        assert!(!t.is_pinned(MIB));
+        assert_eq!((t.live(), t.misses(), t.is_lazy()), (1, 0, false));
     }
 }
