@@ -55,7 +55,7 @@
 //!   after the control page, read-only in the stub like it, read by the leader only while the
 //!   sentry waits for the injection; how far it got comes back in its registers, through
 //!   ptrace, bounds-checked.
-//! - a run that outlasts the sentry's spin is parked: a waiter thread per context waits for
+//! - a run that outlasts the sentry's spin is parked: a waiter thread (pooled, `waiters`) waits for
 //!   its stop on the message's futex, or with TSVISOR_WAKE=ring one io_uring futex wait on
 //!   the message word (`wakes`, `wake_ring`), so the stub's FUTEX_WAKE lands in the event
 //!   loop. The
@@ -75,13 +75,15 @@ mod reaper;
 pub mod setup;
 mod spare;
 pub mod wake_ring;
+mod waiters;
 mod wakes;
+
+use waiters::Watch;
 
 use std::any::Any;
 use std::io;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use tsvisor_memfile::MemoryFile;
@@ -459,11 +461,6 @@ impl Platform for SystrapPlatform {
     }
 }
 
-struct Watch {
-    parked: bool,
-    quit: bool,
-}
-
 struct Shared {
     msg: Msg,
     tgid: i32,
@@ -483,7 +480,8 @@ pub struct SystrapContext {
     slots: Arc<Mutex<Slots>>,
     mf: Arc<MemoryFile>,
     initial: Regs,
-    waiter: Mutex<Option<JoinHandle<()>>>,
+    /// A pooled waiter thread serves this context (`waiters`), from its first park.
+    waiter: AtomicBool,
     released: AtomicBool,
     wakes: Option<Arc<wakes::Wakes>>,
 }
@@ -603,7 +601,7 @@ impl SystrapContext {
             tgid,
             tid,
             dead: AtomicBool::new(false),
-            watch: Mutex::new(Watch { parked: false, quit: false }),
+            watch: Mutex::new(Watch::new()),
             cv: Condvar::new(),
             waker: Mutex::new(None),
             armed_key: AtomicU64::new(0),
@@ -615,7 +613,7 @@ impl SystrapContext {
             slots: a.slots.clone(),
             mf: a.mf.clone(),
             initial,
-            waiter: Mutex::new(None),
+            waiter: AtomicBool::new(false),
             released: AtomicBool::new(false),
             wakes: None,
         }
@@ -653,42 +651,6 @@ fn wait_ready(m: &Msg, tgid: i32, tid: i32, spin: Duration, limit: Duration) -> 
     ready
 }
 
-/// Waits, off the sentry's thread, for a parked run to stop, then calls the waker.
-fn waiter_loop(s: &Shared) {
-    loop {
-        {
-            let mut w = s.watch.lock().unwrap();
-            while !w.parked && !w.quit {
-                w = s.cv.wait(w).unwrap();
-            }
-            if w.quit {
-                return;
-            }
-            w.parked = false;
-        }
-        let st = s.msg.atomic(OFF_STATE);
-        let sleeping = s.msg.atomic(OFF_SENTRY_SLEEPING);
-        loop {
-            sleeping.store(1, Ordering::SeqCst);
-            if st.load(Ordering::SeqCst) == ST_READY {
-                break;
-            }
-            futex(s.msg.futex_addr(), libc::FUTEX_WAIT, ST_RESUME, Some(Duration::from_millis(50)));
-            if st.load(Ordering::SeqCst) != ST_READY && !thread_alive(s.tgid, s.tid) {
-                s.dead.store(true, Ordering::SeqCst);
-                break;
-            }
-            if s.watch.lock().unwrap().quit {
-                return;
-            }
-        }
-        sleeping.store(0, Ordering::SeqCst);
-        if let Some(w) = s.waker.lock().unwrap().as_ref() {
-            w();
-        }
-    }
-}
-
 impl Context for SystrapContext {
     fn initial_regs(&self) -> Regs {
         self.initial
@@ -719,19 +681,14 @@ impl Context for SystrapContext {
                 return armed;
             }
         }
-        {
-            // The waiter thread is started on the first park: many contexts never need it.
-            let mut w = self.waiter.lock().unwrap();
-            if w.is_none() {
-                let s = self.shared.clone();
-                let name = format!("systrap-{}", self.shared.tid);
-                match std::thread::Builder::new().name(name).stack_size(128 << 10).spawn(move || waiter_loop(&s)) {
-                    Ok(t) => *w = Some(t),
-                    // Without a waiter the caller must keep polling: say the run is done so
-                    // that it takes it... which take() reports as Dead if it is not.
-                    Err(_) => return false,
-                }
+        // The waiter is taken on the first park: many contexts never need one.
+        if !self.waiter.load(Ordering::Relaxed) {
+            if !waiters::start(&self.shared) {
+                // Without a waiter the caller must keep polling: say the run is done so that
+                // it takes it... which take() reports as Dead if it is not.
+                return false;
             }
+            self.waiter.store(true, Ordering::Relaxed);
         }
         self.shared.watch.lock().unwrap().parked = true;
         self.shared.cv.notify_one();
@@ -828,17 +785,8 @@ impl Context for SystrapContext {
         if let Some(w) = &self.wakes {
             w.forget(&self.shared);
         }
-        {
-            let mut w = self.shared.watch.lock().unwrap();
-            w.quit = true;
-        }
-        self.shared.cv.notify_one();
+        waiters::stop(&self.shared);
         let m = &self.shared.msg;
-        if let Some(t) = self.waiter.lock().unwrap().take() {
-            // It may be asleep on the message's futex: wake it to see `quit`.
-            futex(m.futex_addr(), libc::FUTEX_WAKE, i32::MAX as u32, None);
-            let _ = t.join();
-        }
         // A thread stopped at the sentry, as a task's last stop (its exit) leaves it, waits
         // there for the next context of the address space.
         {

@@ -208,7 +208,7 @@ mod tests {
             // SAFETY: gettid has no preconditions.
             tid: unsafe { libc::gettid() },
             dead: AtomicBool::new(false),
-            watch: Mutex::new(Watch { parked: false, quit: false }),
+            watch: Mutex::new(Watch::new()),
             cv: Condvar::new(),
             waker: Mutex::new(None),
             armed_key: std::sync::atomic::AtomicU64::new(0),
