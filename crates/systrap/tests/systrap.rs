@@ -352,3 +352,23 @@ fn parked_runs_are_reported_by_pooled_waiters_and_a_parked_context_is_let_go() {
         assert_eq!(woken.load(Ordering::SeqCst), 3, "no report for a released context");
     }
 }
+
+#[test]
+fn address_spaces_asked_for_back_to_back_wait_for_the_spare_being_made() {
+    let Some((mf, p, _a)) = setup() else { return };
+    // No pause between them: most find the spare still being made and wait for it (or, past
+    // the wait's bound, make their own); either way each runs its first thread.
+    for i in 0..8 {
+        let ops = p.new_address_space().unwrap();
+        let mut a = AddressSpace::new(mf.clone(), ops, p.min_user_address(), p.max_user_address());
+        load_code(&mf, &mut a, &[0xb8, 39, 0, 0, 0, 0x0f, 0x05]);
+        let ctx = p.new_context(a.ops().unwrap()).unwrap();
+        let mut regs = ctx.initial_regs();
+        regs[REG_RIP] = CODE;
+        regs[REG_RDI] = 100 + i;
+        let ev = run(&*ctx, &mut regs);
+        assert_eq!((ev.kind, regs[REG_ORIG_RAX], regs[REG_RDI]), (EventKind::Syscall, 39, 100 + i));
+        ctx.release();
+        a.release();
+    }
+}
