@@ -91,11 +91,14 @@ fn watch(s: &Shared) {
             w.watching = true;
         }
         let stopped = watch_run(s);
-        {
+        let released = {
             let mut w = s.watch.lock().unwrap();
             w.watching = false;
+            w.quit
+        };
+        if released {
+            s.cv.notify_all(); // release() waits for us to leave the message alone
         }
-        s.cv.notify_all(); // release() may wait for us to leave the message alone
         if !stopped {
             return;
         }
