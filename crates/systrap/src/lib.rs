@@ -83,7 +83,7 @@ use waiters::Watch;
 use std::any::Any;
 use std::io;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use tsvisor_memfile::MemoryFile;
@@ -467,7 +467,6 @@ struct Shared {
     tid: i32,
     dead: AtomicBool,
     watch: Mutex<Watch>,
-    cv: Condvar,
     waker: Mutex<Option<Waker>>,
     /// The ring key of the futex wait armed for a parked run (`wakes`), 0 if none.
     armed_key: AtomicU64,
@@ -484,6 +483,12 @@ pub struct SystrapContext {
     waiter: AtomicBool,
     released: AtomicBool,
     wakes: Option<Arc<wakes::Wakes>>,
+}
+
+/// Wakes the stub thread sleeping on its message (`waiters::STUB_BITS`: never the waiter).
+fn wake_stub(m: &Msg) {
+    // SAFETY: the word is in the memory file's mapping; the kernel validates the rest.
+    unsafe { libc::syscall(libc::SYS_futex, m.futex_addr(), libc::FUTEX_WAKE_BITSET, 1, 0usize, 0usize, waiters::STUB_BITS) };
 }
 
 fn futex(addr: *mut u32, op: i32, val: u32, timeout: Option<Duration>) {
@@ -584,7 +589,7 @@ impl SystrapContext {
             if m.state() != ST_READY || !thread_alive(p.tgid, p.tid) {
                 m.atomic(OFF_EXIT).store(1, Ordering::SeqCst);
                 m.atomic(OFF_STATE).store(ST_RESUME, Ordering::SeqCst);
-                futex(m.futex_addr(), libc::FUTEX_WAKE, 1, None);
+                wake_stub(&m);
                 let idx = (p.slot - SLOTS_BASE) / SLOT_SIZE;
                 a.slots.lock().unwrap().exiting.push((idx, p.slot_off, p.tgid, p.tid));
                 continue;
@@ -602,7 +607,6 @@ impl SystrapContext {
             tid,
             dead: AtomicBool::new(false),
             watch: Mutex::new(Watch::new()),
-            cv: Condvar::new(),
             waker: Mutex::new(None),
             armed_key: AtomicU64::new(0),
         });
@@ -663,7 +667,7 @@ impl Context for SystrapContext {
         m.atomic(OFF_SPIN).store(polls, Ordering::Relaxed);
         m.atomic(OFF_STATE).store(ST_RESUME, Ordering::SeqCst);
         if m.atomic(OFF_STUB_SLEEPING).load(Ordering::SeqCst) != 0 {
-            futex(m.futex_addr(), libc::FUTEX_WAKE, 1, None);
+            wake_stub(&m);
         }
     }
 
@@ -681,18 +685,10 @@ impl Context for SystrapContext {
                 return armed;
             }
         }
-        // The waiter is taken on the first park: many contexts never need one.
-        if !self.waiter.load(Ordering::Relaxed) {
-            if !waiters::start(&self.shared) {
-                // Without a waiter the caller must keep polling: say the run is done so that
-                // it takes it... which take() reports as Dead if it is not.
-                return false;
-            }
-            self.waiter.store(true, Ordering::Relaxed);
-        }
-        self.shared.watch.lock().unwrap().parked = true;
-        self.shared.cv.notify_one();
-        true
+        // The waiter is taken on the first park: many contexts never need one. Without one
+        // the caller must keep polling: false says the run is done so that it takes it...
+        // which take() reports as Dead if it is not.
+        waiters::park(&self.shared, &self.waiter)
     }
 
     fn take(&self, regs: &mut Regs) -> Event {
@@ -745,10 +741,11 @@ impl Context for SystrapContext {
 
     fn kill(&self) {
         // SIGKILL cannot be blocked; it takes the whole stub process, whose other threads then
-        // report Dead too. The waiter sees the thread gone within its futex timeout.
+        // report Dead too. Its waiter is told to look.
         // SAFETY: plain syscall with integer arguments.
         unsafe { libc::syscall(libc::SYS_tgkill, self.shared.tgid, self.shared.tid, libc::SIGKILL) };
         self.shared.dead.store(true, Ordering::SeqCst);
+        waiters::poke(&self.shared);
     }
 
     fn host_thread(&self) -> Option<(i32, i32)> {
@@ -800,7 +797,7 @@ impl Context for SystrapContext {
         }
         m.atomic(OFF_EXIT).store(1, Ordering::SeqCst);
         m.atomic(OFF_STATE).store(ST_RESUME, Ordering::SeqCst);
-        futex(m.futex_addr(), libc::FUTEX_WAKE, 1, None);
+        wake_stub(&m);
         // The slot may be reused only once the thread is gone; Slots::take checks.
         self.slots.lock().unwrap().exiting.push((self.slot_index(), self.slot_off, self.shared.tgid, self.shared.tid));
     }
@@ -831,7 +828,7 @@ impl SystrapContext {
         let m = &self.shared.msg;
         m.atomic(OFF_STATE).store(req, Ordering::SeqCst);
         if m.atomic(OFF_STUB_SLEEPING).load(Ordering::SeqCst) != 0 {
-            futex(m.futex_addr(), libc::FUTEX_WAKE, 1, None);
+            wake_stub(&m);
         }
         let spin = if SpinPolicy::get().spinning() { FP_SPIN } else { FP_CROWDED_SPIN };
         if !wait_ready(m, self.shared.tgid, self.shared.tid, spin, Duration::from_secs(5)) {

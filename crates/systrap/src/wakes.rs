@@ -182,7 +182,6 @@ mod tests {
     use super::*;
     use crate::{Msg, Watch};
     use std::sync::atomic::{AtomicBool, AtomicUsize};
-    use std::sync::Condvar;
     use std::time::Instant;
 
     #[repr(align(4096))]
@@ -209,7 +208,6 @@ mod tests {
             tid: unsafe { libc::gettid() },
             dead: AtomicBool::new(false),
             watch: Mutex::new(Watch::new()),
-            cv: Condvar::new(),
             waker: Mutex::new(None),
             armed_key: std::sync::atomic::AtomicU64::new(0),
         });
