@@ -55,10 +55,11 @@
 //!   after the control page, read-only in the stub like it, read by the leader only while the
 //!   sentry waits for the injection; how far it got comes back in its registers, through
 //!   ptrace, bounds-checked.
-//! - a run that outlasts the sentry's spin is parked: a waiter thread (pooled, `waiters`) waits for
-//!   its stop on the message's futex, or with TSVISOR_WAKE=ring one io_uring futex wait on
-//!   the message word (`wakes`, `wake_ring`), so the stub's FUTEX_WAKE lands in the event
-//!   loop. The
+//! - a run that outlasts the sentry's spin is parked: the context's waiter thread (pooled,
+//!   asleep on the message word from the context's first park, `waiters`) is woken by the
+//!   stub's FUTEX_WAKE, or with TSVISOR_WAKE=ring one io_uring futex wait on the message word
+//!   (`wakes`, `wake_ring`) lands it in the event loop. The sentry wakes the stub with a
+//!   futex bitset the waiter does not wait on. The
 //!   word, the sleeping flag and the wake itself are the application's to forge: a stop is
 //!   taken only from a READY message, and a periodic sweep finds stops whose wake was
 //!   suppressed and threads that died; forging costs only the forger time.
@@ -446,8 +447,9 @@ impl Platform for SystrapPlatform {
 
     /// An io_uring of futex waits (`wakes`), where the kernel has them (6.7+), with
     /// TSVISOR_WAKE=ring. Not the default yet: on this 2-core host under contention.sh it made
-    /// fork and thread creation 10-30% slower than waiter threads (cause not found), though
-    /// it halves the context switches of a pipe round trip.
+    /// fork and thread creation 10-30% slower than waiter threads (cause not found; measured
+    /// again in session 18: fork x3 worst 7.2-16.0 ms vs 5.5-9.5), though it halves the
+    /// context switches of a pipe round trip (and the pipe row was no faster at load 8-10).
     fn wake_source(&self) -> Option<WakeSource> {
         let w = self.wakes.get_or_init(|| {
             if std::env::var("TSVISOR_WAKE").as_deref() != Ok("ring") {
