@@ -14,6 +14,7 @@ export const PARTIAL: Record<string, string> = {
   seccomp: 'filters run in the sentry; no user notification (NEW_LISTENER is EINVAL, USER_NOTIF not available)',
   pidfd_open: 'PIDFD_THREAD (pidfds of threads, Linux 6.9) is EINVAL',
   unshare: 'no namespaces: CLONE_NEW* is EPERM without CAP_SYS_ADMIN, else EINVAL',
+  setns: 'only the initial namespaces exist (/proc/<pid>/ns): joining them (by ns file or pidfd) is checked as Linux and changes nothing but a mount namespace join\'s move to its root; an IPC join does not run the SysV semaphore undo',
   mincore: 'anonymous pages the sandbox mapped ahead of use (fault-around) report as resident where Linux says 0',
   io_submit: 'an IOCB_CMD_POLL completed by a wake-up reports the file\'s readiness, where Linux reports the wake-up\'s key',
   settimeofday: 'setting the time is EPERM even with CAP_SYS_TIME (the host clock is not moved); the time zone is set',
