@@ -182,7 +182,6 @@ mod tests {
     use super::*;
     use crate::{Msg, Watch};
     use std::sync::atomic::{AtomicBool, AtomicUsize};
-    use std::sync::Condvar;
     use std::time::Instant;
 
     #[repr(align(4096))]
@@ -208,8 +207,7 @@ mod tests {
             // SAFETY: gettid has no preconditions.
             tid: unsafe { libc::gettid() },
             dead: AtomicBool::new(false),
-            watch: Mutex::new(Watch { parked: false, quit: false }),
-            cv: Condvar::new(),
+            watch: Mutex::new(Watch::new()),
             waker: Mutex::new(None),
             armed_key: std::sync::atomic::AtomicU64::new(0),
         });
