@@ -76,6 +76,8 @@ mod reaper;
 pub mod setup;
 mod spare;
 pub mod wake_ring;
+#[cfg(test)]
+mod test_stub;
 mod waiters;
 mod wakes;
 

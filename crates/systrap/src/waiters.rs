@@ -183,33 +183,9 @@ mod tests {
     //! never reach it; forged wakes and words cost a re-check, not a report; a released
     //! context's waiter reports nothing more and goes back to the pool.
     use super::*;
-    use crate::Msg;
-    use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize};
+    use crate::test_stub::{shared, Page};
+    use std::sync::atomic::{AtomicBool, AtomicUsize};
     use std::time::Instant;
-
-    #[repr(align(4096))]
-    struct Page([u8; 4096]);
-
-    fn shared(page: &mut Page, calls: Arc<AtomicUsize>) -> Arc<Shared> {
-        // SAFETY: the page outlives the Shared (both live to the end of the test).
-        let msg = unsafe { Msg::new(page.0.as_mut_ptr()) };
-        let s = Arc::new(Shared {
-            msg,
-            tgid: std::process::id() as i32,
-            // SAFETY: gettid has no preconditions.
-            tid: unsafe { libc::gettid() },
-            dead: AtomicBool::new(false),
-            watch: Mutex::new(Watch::new()),
-            waker: Mutex::new(None),
-            armed_key: AtomicU64::new(0),
-        });
-        let m = s.msg;
-        *s.waker.lock().unwrap() = Some(Box::new(move || {
-            assert_eq!(m.state(), ST_READY, "a waker call must report a stopped run");
-            calls.fetch_add(1, Ordering::SeqCst);
-        }));
-        s
-    }
 
     /// The stub's stop (systrap.c): READY, then a wake of every waiter if the sentry sleeps.
     fn stop_run(s: &Shared) {
