@@ -63,7 +63,8 @@ export const GUEST_FILES = [
   // its lo-only network) checked with printed reasons: unix_sockets 64 s, pidfd 10 s, handles
   // 12 s, process_mm 4 s, tty 5 s, udp_bcast 3 s; go 33 s (its program built on the host:
   // buildGoFixture). The 24 files and the crate's binaries, lazy memslots on: 26/26 twice in a
-  // row, 809 s at host load 5-9 and 496 s at 4-8 from boot to power-off.
+  // row, 809 s at host load 5-9 and 496 s at 4-8 from boot to power-off; 367 s at load 3
+  // (after merging main again).
   'test/sandbox/pidfd.test.ts',
   'test/sandbox/process_mm.test.ts',
   'test/sandbox/handles.test.ts',
