@@ -104,6 +104,9 @@ pub fn walk(s: &mut Server, tag: u16, r: &mut Reader) -> H {
         let mut steps = f.steps.clone();
         let mut dev = f.dev;
         let mut qids = Vec::new();
+        // The attributes of `node` when the last step was a lookup (the new fid's, without
+        // another fstat).
+        let mut last_st = None;
         for (i, name) in names.iter().enumerate() {
             // `.` stays, `..` goes back one of our own steps (the tree root is its own parent,
             // as 9P says): the host's `..` is never looked up.
@@ -116,6 +119,7 @@ pub fn walk(s: &mut Server, tag: u16, r: &mut Reader) -> H {
                 let st = host::fstat(node.as_raw_fd())?;
                 qids.push(qid_of(&st));
                 dev = st.st_dev;
+                last_st = Some(st);
                 continue;
             }
             match lookup(&node, dev, name) {
@@ -124,13 +128,17 @@ pub fn walk(s: &mut Server, tag: u16, r: &mut Reader) -> H {
                     steps.push((node, host::check_name(name)?));
                     node = Rc::new(fd);
                     dev = st.st_dev;
+                    last_st = Some(st);
                 }
                 Err(e) if i == 0 => return Err(e),
                 Err(_) => break,
             }
         }
         if qids.len() == names.len() {
-            let st = host::fstat(node.as_raw_fd())?;
+            let st = match last_st {
+                Some(st) => st,
+                None => host::fstat(node.as_raw_fd())?,
+            };
             let nf = Fid { tree, node, steps, qid: qid_of(&st), mode: st.st_mode, dev: st.st_dev, ino: st.st_ino, uid, open: Open::None };
             s.fids.insert(newfid, nf);
         }
