@@ -90,7 +90,8 @@ export type OpenSteps = readonly { wt: number; ot: number }[];
 /** startListMany's requests in flight, for finishListMany. */
 export type ListSteps = readonly { kept: number; open: number; kt: number; wt: number; ot: number; rt: number; mine: boolean; keepKept?: boolean }[];
 
-/** One step of walkChain: the new fid (the caller's) and its attributes, or why it failed. */
+/** One step of walkChain: the new fid (the caller's; -1 from walkAttrs but for the last
+ *  name) and its attributes, or why it failed. */
 export type WalkStep = { fid: number; attr: Attr } | { errno: number };
 
 function errnoOf(e: unknown): number {
@@ -134,12 +135,15 @@ export class Client {
   readonly inOrder: boolean;
   /** Treaddirattr may be sent (the server is tsvisor-gofer). */
   readonly listsWithAttrs: boolean;
+  /** Twalkgetattr may be sent (the server is tsvisor-gofer). */
+  readonly walksWithAttrs: boolean;
 
   constructor(private readonly t: Transport, opts: ClientOptions) {
     this.msize = opts.msize ?? (1 << 20) + m.IOHDRSZ;
     this.closeFd = opts.closeFd;
     this.inOrder = opts.inOrder ?? false;
     this.listsWithAttrs = (opts.goferExtensions ?? false) && this.inOrder;
+    this.walksWithAttrs = opts.goferExtensions ?? false;
   }
 
   /** Tversion: agree on 9P2000.L and the msize. Must come first. */
@@ -459,6 +463,31 @@ export class Client {
         failed = true;
       }
     }
+    return out;
+  }
+
+  /** walkChain in one request (Twalkgetattr: tsvisor-gofer only): every name's attributes,
+   *  and a fid for the last name only (when every name was walked; the others' are -1: the
+   *  caller walks to them if it ever needs one); the errno of the name that stopped the walk
+   *  comes last, as in walkChain. */
+  walkAttrs(fid: number, names: readonly string[]): WalkStep[] {
+    if (!this.walksWithAttrs || names.length === 0 || names.length > m.MAXWELEM) throw new SyscallError(ENOTSUP);
+    const newfid = this.allocFid();
+    let f: m.Fields;
+    try { f = this.rpc(m.Twalkgetattr, { fid, newfid, names: [...names] }); } catch (e) {
+      this.freeFid(newfid);
+      return [{ errno: errnoOf(e) }];
+    }
+    const steps = f.steps as m.Fields[];
+    const ecode = f.ecode as number;
+    const all = steps.length === names.length;
+    if (all ? ecode !== 0 : steps.length === 0 || steps.length > names.length || ecode <= 0 || ecode >= 4096) {
+      if (all) this.clunkLater(newfid); else this.freeFid(newfid);
+      this.fail(new DecodeError(`9P: Rwalkgetattr with ${steps.length} steps of ${names.length} and errno ${ecode}`));
+    }
+    if (!all) this.freeFid(newfid);
+    const out: WalkStep[] = steps.map((st, i) => ({ fid: all && i === names.length - 1 ? newfid : -1, attr: attrOf(st) }));
+    if (!all) out.push({ errno: ecode });
     return out;
   }
 
