@@ -121,11 +121,6 @@ export class Client {
   private readonly waiters = new Map<number, (r: Reply | SyscallError) => void>();
   /** Tflush tags in flight, with the tag each flushes. */
   private readonly flushing = new Map<number, number>();
-  /** Requests to queue behind the next write's own (sendAhead), and what takes the replies
-   *  of those sent: settled before the next write goes (settleAhead). */
-  private aheadStarts: (() => void)[] = [];
-  private aheadSettles: (() => void)[] = [];
-  private settling = false;
   /** Stops the transport's readiness watch; set while any waiter waits. */
   private unwatch: (() => void) | null = null;
   private noRenameat = false;
@@ -178,43 +173,9 @@ export class Client {
     return tag;
   }
 
-  // --- requests sent ahead (listings a traversal will want next) ---
-
-  /** start() queues requests whose replies are not awaited now: they go in the next write,
-   *  behind the requests queued for it, so the server answers those first and works on
-   *  these while the sentry and the program go on. settle takes their replies; it runs
-   *  before any later write is sent (never two batches of unread replies: a server blocked
-   *  writing them while the sentry writes would deadlock) or when settleAhead is called.
-   *  Dropped unsent by dropAhead (the fids they name may not outlive the caller's step). */
-  sendAhead(start: () => void, settle: () => void): void {
-    this.aheadStarts.push(() => { start(); this.aheadSettles.push(settle); });
-  }
-
-  /** Forgets the sendAhead requests not sent yet. */
-  dropAhead(): void { this.aheadStarts = []; }
-
-  /** Takes the replies of every request sent ahead (waiting for those not here yet). */
-  settleAhead(): void {
-    if (this.settling || this.aheadSettles.length === 0) return;
-    this.settling = true;
-    try {
-      while (this.aheadSettles.length > 0) {
-        const settle = this.aheadSettles.shift()!;
-        // A broken stream: the next request says so.
-        try { settle(); } catch { /* EIO on the next request */ }
-      }
-    } finally { this.settling = false; }
-  }
-
-  /** Sends what start() queued (the replies of requests sent ahead taken first). */
+  /** Sends what start() queued. */
   private sendQueued(): void {
-    if (this.outq.length === 0 || this.settling) return;
-    this.settleAhead();
-    if (this.aheadStarts.length > 0) {
-      const starts = this.aheadStarts;
-      this.aheadStarts = [];
-      for (const st of starts) st();
-    }
+    if (this.outq.length === 0) return;
     const msgs = this.outq.splice(0);
     let all = msgs[0];
     if (msgs.length > 1) {
@@ -552,10 +513,7 @@ export class Client {
   }
 
   close(): void {
-    // Clunks still queued go out first: the server then releases what they held. Replies to
-    // requests sent ahead are not waited for.
-    this.aheadStarts = [];
-    this.aheadSettles = [];
+    // Clunks still queued go out first: the server then releases what they held.
     try { this.sendQueued(); } catch { /* broken */ }
     this.broken = true;
     const ws = [...this.waiters.values()];

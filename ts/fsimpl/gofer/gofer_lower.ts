@@ -11,13 +11,14 @@ import type { FileData } from './file_data';
 import { HostFd } from './host_fd';
 import type { LowerDirent, LowerFS, LowerNode } from './lower_fs';
 import { P9Data } from './p9_data';
-import { GoferNode, type GoferSession } from './session';
+import { GoferNode, SIBLING_LIST_BYTES, type GoferSession } from './session';
 
 /** Lookups a listing must have answered in its life for a stale one to be made again
  *  (relistIfScanned): past one, listing again costs fewer round trips than the walks the
  *  next window would likely make, whatever the rate the program goes at. */
 const RELIST_AFTER_HITS = 2;
 import type { DirentAttr } from '../../p9/messages';
+import type { Listed } from '../../p9/client';
 
 export class GoferLowerFS implements LowerFS {
   readonly root: GoferNode;
@@ -129,9 +130,9 @@ export function readdirAttrAll(s: GoferSession, dir: GoferNode, keep = true): Di
   }
   const at = performance.now();
   const from = s.walkFrom(dir);
-  // What a traversal lists next (session.listPlan) goes in the same write, behind dir's own
-  // requests: their replies are taken later (session.listAhead).
-  if (keep) s.listAhead(s.listPlan(dir));
+  // What a traversal lists next goes in the same write (session.listPlan): queued first,
+  // taken after dir's own listing.
+  const queued = keep ? s.listPlan(dir).map((g) => ({ g, q: s.client.startListMany(g.fid, g.names, O_RDONLY | O_DIRECTORY, SIBLING_LIST_BYTES) })) : [];
   let r;
   try {
     if (from.names.length === 1) {
@@ -144,8 +145,7 @@ export function readdirAttrAll(s: GoferSession, dir: GoferNode, keep = true): Di
       r = s.client.walkOpenReaddirAttr(from.fid, from.names, O_RDONLY | O_DIRECTORY);
     }
   } finally {
-    // Sent with dir's requests, or not at all: the fids they name are this step's.
-    s.client.dropAhead();
+    for (const { g, q } of queued) keepListedAhead(s, g.parent, g.names, s.client.finishListMany(q), at);
   }
   try {
     const out = [...r.first];
@@ -161,6 +161,16 @@ export function readdirAttrAll(s: GoferSession, dir: GoferNode, keep = true): Di
   } finally {
     s.client.clunkLater(r.fid);
   }
+}
+
+/** Keeps the whole listings of the directories names of parent (a qid path), fetched at
+ *  `at`, for the lookups to come; a listing cut short is of no use (its fid goes). */
+function keepListedAhead(s: GoferSession, parent: bigint, names: readonly string[], got: readonly (Listed | { errno: number })[], at: number): void {
+  got.forEach((o, i) => {
+    if ('errno' in o) return;
+    if (o.eof) s.keepPrefetched(parent, names[i], o.kept, o.qid.path, o.first, at);
+    else s.client.clunkLater(o.kept);
+  });
 }
 
 /** Every entry of directory node ('.' and '..' included, as the server gives them). */

@@ -19,7 +19,7 @@ import { SyscallError } from '../../kernel/syscall_error';
 import { EACCES, EIO, ENOENT, ENOTDIR, ESTALE } from '../../abi/linux/errno';
 import { S_IFDIR, S_IFMT, type Stat } from '../../abi/linux/stat';
 import { O_DIRECTORY, O_RDONLY } from '../../abi/linux/fcntl';
-import type { Attr, Client, Listed, ListSteps, WalkStep } from '../../p9/client';
+import type { Attr, Client, WalkStep } from '../../p9/client';
 import type { Qid } from '../../p9/wire';
 import { MAXWELEM, type DirentAttr } from '../../p9/messages';
 import { GETATTR_BASIC } from '../../p9/client';
@@ -165,8 +165,6 @@ export class GoferNode {
   }
 }
 
-export const DBG = { planned: 0, hits: 0, evictedFull: 0, nullEnts: 0, stale: 0 };
-if (process.env.TSVISOR_DBG) process.on('exit', () => process.stderr.write(JSON.stringify(DBG) + '\n'));
 export class GoferSession {
   /** Nodes holding a fid, least recently used first (Map keeps insertion order). */
   private readonly lru = new Map<GoferNode, true>();
@@ -522,33 +520,7 @@ export class GoferSession {
         left -= names.length;
       }
     }
-    for (const g of plan) DBG.planned += g.names.length;
     return plan;
-  }
-
-  /** Lists plan's directories behind the next write's own requests (Client.sendAhead): the
-   *  gofer answers the program's request first and lists these while the program goes on;
-   *  the replies are kept (keepPrefetched) when taken, before the next write or by
-   *  takePrefetched. Until then each is marked listed (no plan asks for it again). */
-  listAhead(plan: readonly ListPlan[]): void {
-    if (plan.length === 0) return;
-    const at = performance.now();
-    for (const g of plan) for (const name of g.names) this.keepPrefetched(g.parent, name, -1, -1n, null, at);
-    let sent: { g: ListPlan; q: ListSteps }[] = [];
-    this.client.sendAhead(
-      () => { sent = plan.map((g) => ({ g, q: this.client.startListMany(g.fid, g.names, O_RDONLY | O_DIRECTORY, SIBLING_LIST_BYTES) })); },
-      () => { for (const { g, q } of sent) this.keepListedAhead(g.parent, g.names, this.client.finishListMany(q), at); },
-    );
-  }
-
-  /** Keeps the whole listings of the directories names of parent (a qid path), fetched at
-   *  `at`; a listing cut short is of no use (its fid goes). */
-  private keepListedAhead(parent: bigint, names: readonly string[], got: readonly (Listed | { errno: number })[], at: number): void {
-    got.forEach((o, i) => {
-      if ('errno' in o) return;
-      if (o.eof) this.keepPrefetched(parent, names[i], o.kept, o.qid.path, o.first, at);
-      else this.client.clunkLater(o.kept);
-    });
   }
 
   /** Keeps a sibling's listing (whole ones only) and its fid until it is used or stale. */
@@ -568,7 +540,6 @@ export class GoferSession {
   }
 
   private dropPrefetched(pre: Prefetched, keepFid = false): void {
-    if (!keepFid && pre.ents) DBG.evictedFull++;
     this.prefetchOrder.delete(pre);
     const byName = this.prefetched.get(pre.parent);
     if (byName?.get(pre.name) === pre) {
@@ -587,14 +558,12 @@ export class GoferSession {
   /** dir's listing, if a sibling's listing fetched it within the window and its name still
    *  led to dir's file then (same qid): dir takes its fid. Used up either way. */
   takePrefetched(dir: GoferNode): { ents: DirentAttr[]; at: number } | null {
-    this.client.settleAhead();
     const p = dir.parent;
     const pre = p ? this.prefetched.get(p.qid.path)?.get(dir.name) : undefined;
-    if (!pre?.ents) { if (pre) DBG.nullEnts++; return null; }
+    if (!pre?.ents) return null;
     const fresh = performance.now() - pre.at < this.ttlMs && pre.qidPath === dir.qid.path && !dir.gone;
     this.dropPrefetched(pre, fresh);
-    if (!fresh) { DBG.stale++; return null; }
-    DBG.hits++;
+    if (!fresh) return null;
     this.adopt(dir, pre.kept);
     this.listedNow(dir, pre.at);
     return { ents: pre.ents, at: pre.at };
