@@ -347,6 +347,12 @@ export class Client {
   /** Twalk fid -> a new fid and Tgetattr on it, sent together (one round trip) to a server
    *  that serves in order, one after the other otherwise. */
   walkGetattr(fid: number, names: readonly string[], mask = GETATTR_BASIC): { fid: number; attr: Attr } {
+    if (names.length === 1 && this.walksWithAttrs) {
+      // One request (Twalkgetattr): the name's attributes come with its fid.
+      const [st] = this.walkAttrs(fid, names);
+      if ('errno' in st) throw new SyscallError(st.errno);
+      return st;
+    }
     if (names.length > m.MAXWELEM || !this.inOrder) {
       const w = this.walk(fid, names);
       try { return { fid: w.fid, attr: this.getattr(w.fid, mask) }; } catch (e) { this.clunkLater(w.fid); throw e; }

@@ -94,6 +94,15 @@ describe.skipIf(skipBecause(binary === null, 'build/tsvisor-gofer is not built (
     }
   });
 
+  it('a lookup with nothing ahead is one request too: a fid and the host attributes', () => {
+    const { value: n, writes, types } = traffic(() => g.session.walk(lower.root, 'a') as GoferNode);
+    expect(writes).toBe(1);
+    expect([...types]).toEqual([[Twalkgetattr, 1]]);
+    expect(n.fid).toBeGreaterThanOrEqual(0);
+    expect([n.attr.mode, n.attr.ino]).toEqual([fs.lstatSync(path.join(dir, 'a')).mode, fs.lstatSync(path.join(dir, 'a')).ino]);
+    expect(g.session.walk(lower.root, 'nope')).toBeNull();
+  });
+
   it('a directory on the way that needs a fid later gets it in one walk from the nearest ancestor holding one', () => {
     const nodes = walkPath(['a', 'b', 'c', 'd', 'file']) as GoferNode[];
     const { value: fid, writes, types } = traffic(() => g.session.fidOf(nodes[3]));
