@@ -597,7 +597,7 @@ export class Client {
    *  new fid is the caller's (open) on success, gone on failure. One name at most: its walk
    *  either makes the fid or fails whole. */
   cloneOpen(fid: number, flags: number, names: readonly string[] = []): Opened & { fid: number } {
-    if (names.length > 1) throw new RangeError('cloneOpen walks at most one name');
+    if (names.length > m.MAXWELEM) throw new RangeError('cloneOpen walks at most MAXWELEM names');
     if (!this.inOrder) {
       const w = this.walk(fid, names);
       try { return { ...this.lopen(w.fid, flags), fid: w.fid }; } catch (e) { this.clunkLater(w.fid); throw e; }
@@ -609,10 +609,19 @@ export class Client {
       this.freeFid(newfid);
       throw e;
     }
-    try { this.finish(wt); } catch (e) {
+    let qids: Qid[];
+    try { qids = this.finish(wt).msg.fields.qids as Qid[]; } catch (e) {
       try { this.finish(ot); } catch { /* EBADF: the walk made no fid */ }
       this.freeFid(newfid);
       throw e;
+    }
+    if (qids.length !== names.length) {
+      // A walk cut short after its first name made no fid (more qids than names: the server
+      // is out of step).
+      try { this.finish(ot); } catch { /* as above */ }
+      if (qids.length > names.length) { this.clunkLater(newfid); this.fail(new DecodeError('9P: walk gave more qids than names')); }
+      this.freeFid(newfid);
+      throw new SyscallError(ENOENT);
     }
     let r: Reply;
     try { r = this.finish(ot); } catch (e) { this.clunkLater(newfid); throw e; }
@@ -645,18 +654,19 @@ export class Client {
   /** walkOpenReaddirAttr of fid/name that also keeps a plain fid of the directory (Twalk to
    *  it first, then the open clones that one), all in the same write: the caller holds
    *  `kept` for the directory's later walks (its entries' opens and listings). */
-  walkKeepOpenReaddirAttr(fid: number, name: string, flags: number): { fid: number; kept: number; first: m.DirentAttr[]; eof: boolean } {
-    if (!this.listsWithAttrs) throw new SyscallError(ENOTSUP);
+  walkKeepOpenReaddirAttr(fid: number, names: readonly string[], flags: number): { fid: number; kept: number; first: m.DirentAttr[]; eof: boolean } {
+    if (!this.listsWithAttrs || names.length === 0 || names.length > m.MAXWELEM) throw new SyscallError(ENOTSUP);
+    const n = names.length;
     const kept = this.allocFid();
-    const kt = this.start(m.Twalk, { fid, newfid: kept, names: [name] });
+    const kt = this.start(m.Twalk, { fid, newfid: kept, names: [...names] });
     let r;
     try { r = this.walkOpenReaddirAttr(kept, [], flags); } catch (e) {
       // Most likely the first walk failed (the rest then named a fid that does not exist):
       // its errno is the one to give.
       let qids: Qid[];
       try { qids = this.finish(kt).msg.fields.qids as Qid[]; } catch (e2) { this.freeFid(kept); throw e2; }
-      if (qids.length === 1) this.clunkLater(kept); else this.freeFid(kept);
-      throw qids.length === 1 ? e : new SyscallError(ENOENT);
+      if (qids.length === n) this.clunkLater(kept); else this.freeFid(kept);
+      throw qids.length === n ? e : new SyscallError(ENOENT);
     }
     let qids: Qid[];
     try { qids = this.finish(kt).msg.fields.qids as Qid[]; } catch (e) {
@@ -665,7 +675,7 @@ export class Client {
       this.freeFid(kept);
       this.fail(e);
     }
-    if (qids.length !== 1) { this.clunkLater(r.fid); this.fail(new DecodeError('9P: walk made no fid yet it was opened')); }
+    if (qids.length !== n) { this.clunkLater(r.fid); this.fail(new DecodeError('9P: walk made no fid yet it was opened')); }
     return { ...r, kept };
   }
 

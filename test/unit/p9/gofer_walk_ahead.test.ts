@@ -94,6 +94,15 @@ describe.skipIf(skipBecause(binary === null, 'build/tsvisor-gofer is not built (
     }
   });
 
+  it('listing a directory walked through (no fid) is one write: its names from the nearest fid go with the listing, and it keeps a fid', () => {
+    const nodes = walkPath(['a', 'b', 'c', 'd', 'file']) as GoferNode[];
+    expect(nodes[2].fid).toBe(-1);
+    const { value: ents, writes } = traffic(() => lower.readdir(nodes[2]));
+    expect(writes).toBe(1);
+    expect(ents.map((e) => e.name).sort()).toEqual(['d']);
+    expect(nodes[2].fid).toBeGreaterThanOrEqual(0);
+  });
+
   it('a lookup with nothing ahead is one request too: a fid and the host attributes', () => {
     const { value: n, writes, types } = traffic(() => g.session.walk(lower.root, 'a') as GoferNode);
     expect(writes).toBe(1);

@@ -633,7 +633,15 @@ export class GoferSession {
   walkFrom(node: GoferNode): { fid: number; names: string[] } {
     if (node.fid >= 0 || !node.parent) return { fid: this.fidOf(node), names: [] };
     if (node.gone) throw new SyscallError(ESTALE);
-    return { fid: this.fidOf(node.parent), names: [node.name] };
+    // From the nearest ancestor holding a fid (directories walked through with walkAttrs hold
+    // none): its names go in the request that needs them, no walk of its own first.
+    const names = [node.name];
+    let from = node.parent;
+    while (from.fid < 0 && from.parent && !from.gone && names.length < MAXWELEM) {
+      names.unshift(from.name);
+      from = from.parent;
+    }
+    return { fid: this.fidOf(from), names };
   }
 
   /** The link text of symlink node: with its walk in the same round trip when it holds no
