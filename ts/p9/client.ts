@@ -88,7 +88,7 @@ export interface Listed { kept: number; qid: Qid; fid: number; first: m.DirentAt
 export type OpenSteps = readonly { wt: number; ot: number }[];
 
 /** startListMany's requests in flight, for finishListMany. */
-export type ListSteps = readonly { kept: number; open: number; kt: number; wt: number; ot: number; rt: number; mine: boolean; keepKept?: boolean }[];
+export type ListSteps = readonly { kept: number; open: number; kt: number; wt: number; ot: number; rt: number; mine: boolean; nw: number; keepKept?: boolean }[];
 
 /** One step of walkChain: the new fid (the caller's; -1 from walkAttrs but for the last
  *  name) and its attributes, or why it failed. */
@@ -685,18 +685,19 @@ export class Client {
    *  reads); every other one is clunked in the same write (its listing is whole only if
    *  eof). Each result is independent: a name that fails gives its errno and no fid.
    *  finishListMany takes the results; the caller may await its own requests first. */
-  startListMany(fid: number, names: readonly string[], flags: number, count: number, firstMine = false): ListSteps {
-    if (!this.listsWithAttrs) throw new SyscallError(ENOTSUP);
+  startListMany(fid: number, names: readonly string[], flags: number, count: number, firstMine = false, prefix: readonly string[] = []): ListSteps {
+    if (!this.listsWithAttrs || prefix.length >= m.MAXWELEM) throw new SyscallError(ENOTSUP);
     return names.map((name, i) => {
       const kept = this.allocFid(), open = this.allocFid();
-      const kt = this.start(m.Twalk, { fid, newfid: kept, names: [name] });
+      // prefix: the names from fid to the directory the names are in (one walk).
+      const kt = this.start(m.Twalk, { fid, newfid: kept, names: [...prefix, name] });
       const wt = this.start(m.Twalk, { fid: kept, newfid: open, names: [] });
       const ot = this.start(m.Tlopen, { fid: open, flags });
       const mine = firstMine && i === 0;
       const n = mine ? this.maxIO - 1 : Math.min(count, this.maxIO - 1);
       const rt = this.start(m.Treaddirattr, { fid: open, offset: 0n, count: n });
       if (!mine) this.discard.set(this.start(m.Tclunk, { fid: open }), open);
-      return { kept, open, kt, wt, ot, rt, mine };
+      return { kept, open, kt, wt, ot, rt, mine, nw: prefix.length + 1 };
     });
   }
 
@@ -720,11 +721,11 @@ export class Client {
         dropOpen(false);
         return { errno: errnoOf(e) };
       }
-      if (qids.length !== 1) {
+      if (qids.length !== st.nw) {
         settle(st.wt, st.ot, st.rt);
-        if (qids.length > 1) this.clunkLater(st.kept); else this.freeFid(st.kept);
+        if (qids.length > st.nw) this.clunkLater(st.kept); else this.freeFid(st.kept);
         dropOpen(false);
-        return { errno: qids.length > 1 ? EIO : ENOENT };
+        return { errno: qids.length > st.nw ? EIO : ENOENT };
       }
       try { this.finish(st.wt); } catch (e) {
         settle(st.ot, st.rt);
@@ -747,7 +748,7 @@ export class Client {
         dropOpen(true);
         this.fail(e);
       }
-      return { kept: st.kept, qid: qids[0], fid: st.mine ? st.open : -1, first, eof: f.eof !== 0 };
+      return { kept: st.kept, qid: qids[qids.length - 1], fid: st.mine ? st.open : -1, first, eof: f.eof !== 0 };
     });
   }
 
@@ -756,8 +757,8 @@ export class Client {
    *  revalidation and the listing that usually follows it. Throws the walk's or getattr's
    *  errno; ents is null when the listing failed or did not fit (the fid is the caller's
    *  either way). */
-  walkGetattrList(fid: number, name: string, flags: number, count: number): { fid: number; attr: Attr; ents: m.DirentAttr[] | null } {
-    const steps = this.startListMany(fid, [name], flags, count);
+  walkGetattrList(fid: number, name: string, flags: number, count: number, prefix: readonly string[] = []): { fid: number; attr: Attr; ents: m.DirentAttr[] | null } {
+    const steps = this.startListMany(fid, [name], flags, count, false, prefix);
     const gt = this.start(m.Tgetattr, { fid: steps[0].kept, mask: GETATTR_BASIC });
     // The kept fid is taken back from finishListMany: getattr decides whether it exists.
     const [res] = this.finishListMany(steps.map((st) => ({ ...st, keepKept: true })));

@@ -103,6 +103,17 @@ describe.skipIf(skipBecause(binary === null, 'build/tsvisor-gofer is not built (
     expect(nodes[2].fid).toBeGreaterThanOrEqual(0);
   });
 
+  it('the last name of a path in a directory walked through (no fid) is one write with its listing', () => {
+    const nodes = walkPath(['a', 'b', 'c', 'd', 'file']) as GoferNode[];
+    lower = new GoferLowerFS(g.session, 't');
+    const { value: d, writes } = traffic(() => lower.walk(nodes[2], 'd') as GoferNode);
+    expect(writes).toBe(1);
+    expect(d.fid).toBeGreaterThanOrEqual(0);
+    expect(d.attr.ino).toBe(fs.statSync(path.join(dir, 'a/b/c/d')).ino);
+    const list = traffic(() => lower.readdir(d));
+    expect([list.writes, list.value.map((e) => e.name)]).toEqual([0, ['file']]);
+  });
+
   it('a lookup with nothing ahead is one request too: a fid and the host attributes', () => {
     const { value: n, writes, types } = traffic(() => g.session.walk(lower.root, 'a') as GoferNode);
     expect(writes).toBe(1);

@@ -275,9 +275,20 @@ export class GoferSession {
     const at = performance.now();
     let r: { fid: number; attr: Attr; ents?: DirentAttr[] | null };
     try {
-      r = listing
-        ? this.client.walkGetattrList(this.fidOf(dir), name, O_RDONLY | O_DIRECTORY, SIBLING_LIST_BYTES)
-        : this.client.walkGetattr(this.fidOf(dir), [name]);
+      if (!listing && dir.fid < 0 && dir.parent && this.client.walksWithAttrs) {
+        // dir was walked through (no fid): one request from its nearest ancestor holding one,
+        // rather than a walk to dir first.
+        const [st] = this.walkAttrsFrom(dir, [name]);
+        if ('errno' in st) throw new SyscallError(st.errno);
+        r = st;
+      } else {
+        // A dir without a fid is named from its nearest ancestor holding one, in the same walk.
+        let from = listing ? this.walkFrom(dir) : null;
+        if (from && from.names.length >= MAXWELEM) from = { fid: this.fidOf(dir), names: [] };
+        r = from
+          ? this.client.walkGetattrList(from.fid, name, O_RDONLY | O_DIRECTORY, SIBLING_LIST_BYTES, from.names)
+          : this.client.walkGetattr(this.fidOf(dir), [name]);
+      }
     } catch (e) {
       // A component that is not a directory reads as "no such entry" from here; so does a
       // host pseudo file system the gofer refuses to enter (EACCES: the sentry checked the
