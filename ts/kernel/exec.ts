@@ -11,7 +11,6 @@ import { REG_RIP, REG_RSP, errnoOfNative } from '../native/addon';
 import { MemoryManager } from '../mm/memory_manager';
 import { type LoadArgs, type PreparedExecutable, mapExecutable, prepareExecutable } from '../loader/loader';
 import { resolveInterpreters } from '../loader/shebang';
-import { openHostFile } from '../loader/host_file';
 import { execSignalState } from '../syscalls/linux/signal_state';
 import { execTaskAttrs, taskAttrs } from '../syscalls/linux/task_attrs';
 import { commitExecCreds } from '../syscalls/linux/commit_creds';

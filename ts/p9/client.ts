@@ -88,9 +88,10 @@ export interface Listed { kept: number; qid: Qid; fid: number; first: m.DirentAt
 export type OpenSteps = readonly { wt: number; ot: number }[];
 
 /** startListMany's requests in flight, for finishListMany. */
-export type ListSteps = readonly { kept: number; open: number; kt: number; wt: number; ot: number; rt: number; mine: boolean; keepKept?: boolean }[];
+export type ListSteps = readonly { kept: number; open: number; kt: number; wt: number; ot: number; rt: number; mine: boolean; nw: number; keepKept?: boolean }[];
 
-/** One step of walkChain: the new fid (the caller's) and its attributes, or why it failed. */
+/** One step of walkChain: the new fid (the caller's; -1 from walkAttrs but for the last
+ *  name) and its attributes, or why it failed. */
 export type WalkStep = { fid: number; attr: Attr } | { errno: number };
 
 function errnoOf(e: unknown): number {
@@ -129,12 +130,15 @@ export class Client {
   readonly inOrder: boolean;
   /** Treaddirattr may be sent (the server is tsvisor-gofer). */
   readonly listsWithAttrs: boolean;
+  /** Twalkgetattr may be sent (the server is tsvisor-gofer). */
+  readonly walksWithAttrs: boolean;
 
   constructor(private readonly t: Transport, opts: ClientOptions) {
     this.msize = opts.msize ?? (1 << 20) + m.IOHDRSZ;
     this.closeFd = opts.closeFd;
     this.inOrder = opts.inOrder ?? false;
     this.listsWithAttrs = (opts.goferExtensions ?? false) && this.inOrder;
+    this.walksWithAttrs = opts.goferExtensions ?? false;
   }
 
   /** Tversion: agree on 9P2000.L and the msize. Must come first. */
@@ -343,6 +347,12 @@ export class Client {
   /** Twalk fid -> a new fid and Tgetattr on it, sent together (one round trip) to a server
    *  that serves in order, one after the other otherwise. */
   walkGetattr(fid: number, names: readonly string[], mask = GETATTR_BASIC): { fid: number; attr: Attr } {
+    if (names.length === 1 && this.walksWithAttrs) {
+      // One request (Twalkgetattr): the name's attributes come with its fid.
+      const [st] = this.walkAttrs(fid, names);
+      if ('errno' in st) throw new SyscallError(st.errno);
+      return st;
+    }
     if (names.length > m.MAXWELEM || !this.inOrder) {
       const w = this.walk(fid, names);
       try { return { fid: w.fid, attr: this.getattr(w.fid, mask) }; } catch (e) { this.clunkLater(w.fid); throw e; }
@@ -420,6 +430,31 @@ export class Client {
         failed = true;
       }
     }
+    return out;
+  }
+
+  /** walkChain in one request (Twalkgetattr: tsvisor-gofer only): every name's attributes,
+   *  and a fid for the last name only (when every name was walked; the others' are -1: the
+   *  caller walks to them if it ever needs one); the errno of the name that stopped the walk
+   *  comes last, as in walkChain. */
+  walkAttrs(fid: number, names: readonly string[]): WalkStep[] {
+    if (!this.walksWithAttrs || names.length === 0 || names.length > m.MAXWELEM) throw new SyscallError(ENOTSUP);
+    const newfid = this.allocFid();
+    let f: m.Fields;
+    try { f = this.rpc(m.Twalkgetattr, { fid, newfid, names: [...names] }); } catch (e) {
+      this.freeFid(newfid);
+      return [{ errno: errnoOf(e) }];
+    }
+    const steps = f.steps as m.Fields[];
+    const ecode = f.ecode as number;
+    const all = steps.length === names.length;
+    if (all ? ecode !== 0 : steps.length === 0 || steps.length > names.length || ecode <= 0 || ecode >= 4096) {
+      if (all) this.clunkLater(newfid); else this.freeFid(newfid);
+      this.fail(new DecodeError(`9P: Rwalkgetattr with ${steps.length} steps of ${names.length} and errno ${ecode}`));
+    }
+    if (!all) this.freeFid(newfid);
+    const out: WalkStep[] = steps.map((st, i) => ({ fid: all && i === names.length - 1 ? newfid : -1, attr: attrOf(st) }));
+    if (!all) out.push({ errno: ecode });
     return out;
   }
 
@@ -562,7 +597,7 @@ export class Client {
    *  new fid is the caller's (open) on success, gone on failure. One name at most: its walk
    *  either makes the fid or fails whole. */
   cloneOpen(fid: number, flags: number, names: readonly string[] = []): Opened & { fid: number } {
-    if (names.length > 1) throw new RangeError('cloneOpen walks at most one name');
+    if (names.length > m.MAXWELEM) throw new RangeError('cloneOpen walks at most MAXWELEM names');
     if (!this.inOrder) {
       const w = this.walk(fid, names);
       try { return { ...this.lopen(w.fid, flags), fid: w.fid }; } catch (e) { this.clunkLater(w.fid); throw e; }
@@ -574,10 +609,19 @@ export class Client {
       this.freeFid(newfid);
       throw e;
     }
-    try { this.finish(wt); } catch (e) {
+    let qids: Qid[];
+    try { qids = this.finish(wt).msg.fields.qids as Qid[]; } catch (e) {
       try { this.finish(ot); } catch { /* EBADF: the walk made no fid */ }
       this.freeFid(newfid);
       throw e;
+    }
+    if (qids.length !== names.length) {
+      // A walk cut short after its first name made no fid (more qids than names: the server
+      // is out of step).
+      try { this.finish(ot); } catch { /* as above */ }
+      if (qids.length > names.length) { this.clunkLater(newfid); this.fail(new DecodeError('9P: walk gave more qids than names')); }
+      this.freeFid(newfid);
+      throw new SyscallError(ENOENT);
     }
     let r: Reply;
     try { r = this.finish(ot); } catch (e) { this.clunkLater(newfid); throw e; }
@@ -610,18 +654,19 @@ export class Client {
   /** walkOpenReaddirAttr of fid/name that also keeps a plain fid of the directory (Twalk to
    *  it first, then the open clones that one), all in the same write: the caller holds
    *  `kept` for the directory's later walks (its entries' opens and listings). */
-  walkKeepOpenReaddirAttr(fid: number, name: string, flags: number): { fid: number; kept: number; first: m.DirentAttr[]; eof: boolean } {
-    if (!this.listsWithAttrs) throw new SyscallError(ENOTSUP);
+  walkKeepOpenReaddirAttr(fid: number, names: readonly string[], flags: number): { fid: number; kept: number; first: m.DirentAttr[]; eof: boolean } {
+    if (!this.listsWithAttrs || names.length === 0 || names.length > m.MAXWELEM) throw new SyscallError(ENOTSUP);
+    const n = names.length;
     const kept = this.allocFid();
-    const kt = this.start(m.Twalk, { fid, newfid: kept, names: [name] });
+    const kt = this.start(m.Twalk, { fid, newfid: kept, names: [...names] });
     let r;
     try { r = this.walkOpenReaddirAttr(kept, [], flags); } catch (e) {
       // Most likely the first walk failed (the rest then named a fid that does not exist):
       // its errno is the one to give.
       let qids: Qid[];
       try { qids = this.finish(kt).msg.fields.qids as Qid[]; } catch (e2) { this.freeFid(kept); throw e2; }
-      if (qids.length === 1) this.clunkLater(kept); else this.freeFid(kept);
-      throw qids.length === 1 ? e : new SyscallError(ENOENT);
+      if (qids.length === n) this.clunkLater(kept); else this.freeFid(kept);
+      throw qids.length === n ? e : new SyscallError(ENOENT);
     }
     let qids: Qid[];
     try { qids = this.finish(kt).msg.fields.qids as Qid[]; } catch (e) {
@@ -630,7 +675,7 @@ export class Client {
       this.freeFid(kept);
       this.fail(e);
     }
-    if (qids.length !== 1) { this.clunkLater(r.fid); this.fail(new DecodeError('9P: walk made no fid yet it was opened')); }
+    if (qids.length !== n) { this.clunkLater(r.fid); this.fail(new DecodeError('9P: walk made no fid yet it was opened')); }
     return { ...r, kept };
   }
 
@@ -640,18 +685,19 @@ export class Client {
    *  reads); every other one is clunked in the same write (its listing is whole only if
    *  eof). Each result is independent: a name that fails gives its errno and no fid.
    *  finishListMany takes the results; the caller may await its own requests first. */
-  startListMany(fid: number, names: readonly string[], flags: number, count: number, firstMine = false): ListSteps {
-    if (!this.listsWithAttrs) throw new SyscallError(ENOTSUP);
+  startListMany(fid: number, names: readonly string[], flags: number, count: number, firstMine = false, prefix: readonly string[] = []): ListSteps {
+    if (!this.listsWithAttrs || prefix.length >= m.MAXWELEM) throw new SyscallError(ENOTSUP);
     return names.map((name, i) => {
       const kept = this.allocFid(), open = this.allocFid();
-      const kt = this.start(m.Twalk, { fid, newfid: kept, names: [name] });
+      // prefix: the names from fid to the directory the names are in (one walk).
+      const kt = this.start(m.Twalk, { fid, newfid: kept, names: [...prefix, name] });
       const wt = this.start(m.Twalk, { fid: kept, newfid: open, names: [] });
       const ot = this.start(m.Tlopen, { fid: open, flags });
       const mine = firstMine && i === 0;
       const n = mine ? this.maxIO - 1 : Math.min(count, this.maxIO - 1);
       const rt = this.start(m.Treaddirattr, { fid: open, offset: 0n, count: n });
       if (!mine) this.discard.set(this.start(m.Tclunk, { fid: open }), open);
-      return { kept, open, kt, wt, ot, rt, mine };
+      return { kept, open, kt, wt, ot, rt, mine, nw: prefix.length + 1 };
     });
   }
 
@@ -675,11 +721,11 @@ export class Client {
         dropOpen(false);
         return { errno: errnoOf(e) };
       }
-      if (qids.length !== 1) {
+      if (qids.length !== st.nw) {
         settle(st.wt, st.ot, st.rt);
-        if (qids.length > 1) this.clunkLater(st.kept); else this.freeFid(st.kept);
+        if (qids.length > st.nw) this.clunkLater(st.kept); else this.freeFid(st.kept);
         dropOpen(false);
-        return { errno: qids.length > 1 ? EIO : ENOENT };
+        return { errno: qids.length > st.nw ? EIO : ENOENT };
       }
       try { this.finish(st.wt); } catch (e) {
         settle(st.ot, st.rt);
@@ -702,7 +748,7 @@ export class Client {
         dropOpen(true);
         this.fail(e);
       }
-      return { kept: st.kept, qid: qids[0], fid: st.mine ? st.open : -1, first, eof: f.eof !== 0 };
+      return { kept: st.kept, qid: qids[qids.length - 1], fid: st.mine ? st.open : -1, first, eof: f.eof !== 0 };
     });
   }
 
@@ -711,8 +757,8 @@ export class Client {
    *  revalidation and the listing that usually follows it. Throws the walk's or getattr's
    *  errno; ents is null when the listing failed or did not fit (the fid is the caller's
    *  either way). */
-  walkGetattrList(fid: number, name: string, flags: number, count: number): { fid: number; attr: Attr; ents: m.DirentAttr[] | null } {
-    const steps = this.startListMany(fid, [name], flags, count);
+  walkGetattrList(fid: number, name: string, flags: number, count: number, prefix: readonly string[] = []): { fid: number; attr: Attr; ents: m.DirentAttr[] | null } {
+    const steps = this.startListMany(fid, [name], flags, count, false, prefix);
     const gt = this.start(m.Tgetattr, { fid: steps[0].kept, mask: GETATTR_BASIC });
     // The kept fid is taken back from finishListMany: getattr decides whether it exists.
     const [res] = this.finishListMany(steps.map((st) => ({ ...st, keepKept: true })));

@@ -25,16 +25,24 @@ export const Tlerror = 6, Rlerror = 7, Tstatfs = 8, Rstatfs = 9, Tlopen = 12, Rl
 /** Our extension, only with tsvisor-gofer (crates/gofer/PROTOCOL.md): Treaddir whose entries
  *  carry their attributes, and whose reply says whether the directory ends there. */
 export const Treaddirattr = 130, Rreaddirattr = 131;
+/** Our extension: Twalk whose reply gives each walked name's attributes (Rgetattr's fields)
+ *  and the errno of the name that stopped it (0: every name walked). */
+export const Twalkgetattr = 132, Rwalkgetattr = 133;
 
 /** Field kinds. u64 must fit a JS number; u64big is kept whole; data is count[4] + bytes. */
-type Kind = 'u8' | 'u16' | 'u32' | 'u64' | 'u64big' | 'i64' | 'str' | 'qid' | 'qids' | 'strs' | 'data';
+type Kind = 'u8' | 'u16' | 'u32' | 'u64' | 'u64big' | 'i64' | 'str' | 'qid' | 'qids' | 'strs' | 'data' | 'attrs';
 type Field = readonly [name: string, kind: Kind];
-export type FieldValue = number | bigint | string | Qid | Qid[] | string[] | Uint8Array;
-export type Fields = Record<string, FieldValue>;
+export type FieldValue = number | bigint | string | Qid | Qid[] | string[] | Uint8Array | Fields[];
+export interface Fields { [name: string]: FieldValue }
 
 const attrTimes: Field[] = ['atime', 'mtime', 'ctime', 'btime'].flatMap((t): Field[] => [[`${t}_sec`, 'i64'], [`${t}_nsec`, 'i64']]);
 
 /** The field list of every message type (Linux's and diod's 9P2000.L layout). */
+/** Rgetattr's fields, which Rwalkgetattr gives for each walked name ('attrs'). */
+const GETATTR_FIELDS: Field[] = [['valid', 'u64big'], ['qid', 'qid'], ['mode', 'u32'], ['uid', 'u32'], ['gid', 'u32'],
+  ['nlink', 'u64'], ['rdev', 'u64'], ['size', 'u64'], ['blksize', 'u64'], ['blocks', 'u64'],
+  ...attrTimes, ['gen', 'u64big'], ['data_version', 'u64big']];
+
 export const SCHEMA: ReadonlyMap<number, readonly Field[]> = new Map<number, Field[]>([
   [Rlerror, [['ecode', 'u32']]],
   [Tstatfs, [['fid', 'u32']]],
@@ -53,9 +61,7 @@ export const SCHEMA: ReadonlyMap<number, readonly Field[]> = new Map<number, Fie
   [Treadlink, [['fid', 'u32']]],
   [Rreadlink, [['target', 'str']]],
   [Tgetattr, [['fid', 'u32'], ['mask', 'u64big']]],
-  [Rgetattr, [['valid', 'u64big'], ['qid', 'qid'], ['mode', 'u32'], ['uid', 'u32'], ['gid', 'u32'],
-    ['nlink', 'u64'], ['rdev', 'u64'], ['size', 'u64'], ['blksize', 'u64'], ['blocks', 'u64'],
-    ...attrTimes, ['gen', 'u64big'], ['data_version', 'u64big']]],
+  [Rgetattr, GETATTR_FIELDS],
   [Tsetattr, [['fid', 'u32'], ['valid', 'u32'], ['mode', 'u32'], ['uid', 'u32'], ['gid', 'u32'], ['size', 'u64'],
     ['atime_sec', 'i64'], ['atime_nsec', 'i64'], ['mtime_sec', 'i64'], ['mtime_nsec', 'i64']]],
   [Rsetattr, []],
@@ -88,6 +94,8 @@ export const SCHEMA: ReadonlyMap<number, readonly Field[]> = new Map<number, Fie
   [Tflush, [['oldtag', 'u16']]],
   [Rflush, []],
   [Twalk, [['fid', 'u32'], ['newfid', 'u32'], ['names', 'strs']]],
+  [Twalkgetattr, [['fid', 'u32'], ['newfid', 'u32'], ['names', 'strs']]],
+  [Rwalkgetattr, [['ecode', 'u32'], ['steps', 'attrs']]],
   [Rwalk, [['qids', 'qids']]],
   [Tread, [['fid', 'u32'], ['offset', 'u64'], ['count', 'u32']]],
   [Rread, [['data', 'data']]],
@@ -128,6 +136,12 @@ function put(e: Encoder, kind: Kind, v: FieldValue): void {
     case 'qids': { const q = v as Qid[]; e.u16(q.length); for (const x of q) e.qid(x); break; }
     case 'strs': { const s = v as string[]; e.u16(s.length); for (const x of s) e.str(x); break; }
     case 'data': { const d = v as Uint8Array; e.u32(d.length); e.bytes(d); break; }
+    case 'attrs': {
+      const a = v as Fields[];
+      e.u16(a.length);
+      for (const f of a) for (const [name, k] of GETATTR_FIELDS) put(e, k, f[name]);
+      break;
+    }
   }
 }
 
@@ -178,6 +192,17 @@ function get(d: Decoder, kind: Kind): FieldValue {
       return out;
     }
     case 'data': return d.bytes(d.u32());
+    case 'attrs': {
+      const n = d.u16();
+      if (n > MAXWELEM) throw new DecodeError(`9P walk reply with ${n} steps`);
+      const out: Fields[] = [];
+      for (let i = 0; i < n; i++) {
+        const f: Fields = {};
+        for (const [name, k] of GETATTR_FIELDS) f[name] = get(d, k);
+        out.push(f);
+      }
+      return out;
+    }
   }
 }
 

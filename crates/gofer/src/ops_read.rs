@@ -84,12 +84,60 @@ pub fn lookup(dir: &OwnedFd, dir_dev: u64, name: &[u8]) -> R<(OwnedFd, libc::sta
 }
 
 pub fn walk(s: &mut Server, tag: u16, r: &mut Reader) -> H {
+    let (fid, newfid, names) = walk_args(r)?;
+    Ok(walk_steps(s, fid, newfid, &names).map(|(steps, _)| {
+        let mut w = Writer::new(t::TWALK + 1, tag);
+        w.u16(steps.len() as u16);
+        for st in &steps {
+            w.qid(&qid_of(st));
+        }
+        reply(w)
+    }))
+}
+
+/// Twalkgetattr (our extension, PROTOCOL.md): Twalk that gives each step's attributes as
+/// Rgetattr does, and, when it stops early, the errno of the step that failed, so that a
+/// client resolves a deep path in one request (Twalk then Tgetattr per component is two
+/// each, and a fid each).
+pub fn walkgetattr(s: &mut Server, tag: u16, r: &mut Reader) -> H {
+    let (fid, newfid, names) = walk_args(r)?;
+    Ok(walk_steps(s, fid, newfid, &names).map(|(steps, err)| {
+        let mut w = Writer::new(t::TWALKGETATTR + 1, tag);
+        w.u32(err as u32);
+        w.u16(steps.len() as u16);
+        for st in &steps {
+            put_attr(&mut w, st);
+        }
+        reply(w)
+    }))
+}
+
+fn walk_args<'a>(r: &mut Reader<'a>) -> Result<(u32, u32, Vec<&'a [u8]>), Malformed> {
     let (fid, newfid, n) = (r.u32()?, r.u32()?, r.u16()?);
     let mut names = Vec::with_capacity(n.min(16) as usize);
     for _ in 0..n {
         names.push(r.str()?);
     }
-    Ok((|| {
+    Ok((fid, newfid, names))
+}
+
+/// Rgetattr's fields after its header, for st.
+fn put_attr(w: &mut Writer, st: &libc::stat) {
+    w.u64(0x7ff).qid(&qid_of(st)).u32(st.st_mode).u32(st.st_uid).u32(st.st_gid);
+    w.u64(st.st_nlink).u64(st.st_rdev).u64(st.st_size as u64).u64(st.st_blksize as u64);
+    w.u64(st.st_blocks as u64);
+    w.u64(st.st_atime as u64).u64(st.st_atime_nsec as u64);
+    w.u64(st.st_mtime as u64).u64(st.st_mtime_nsec as u64);
+    w.u64(st.st_ctime as u64).u64(st.st_ctime_nsec as u64);
+    w.u64(0).u64(0).u64(0).u64(0); // btime sec/nsec, gen, data_version
+}
+
+/// Walks fid through names (newfid made when every step succeeds): each step's attributes,
+/// and the errno of the step that failed after the first (0 when none did; a failing first
+/// step is the error).
+fn walk_steps(s: &mut Server, fid: u32, newfid: u32, names: &[&[u8]]) -> R<(Vec<libc::stat>, i32)> {
+    let n = names.len();
+    {
         // An opened fid may be walked from, as diod allows (its own tools rely on it); the new
         // fid is never opened.
         let f = s.fid(fid)?;
@@ -103,7 +151,8 @@ pub fn walk(s: &mut Server, tag: u16, r: &mut Reader) -> H {
         let mut node = f.node.clone();
         let mut steps = f.steps.clone();
         let mut dev = f.dev;
-        let mut qids = Vec::new();
+        let mut stats = Vec::new();
+        let mut failed = 0;
         for (i, name) in names.iter().enumerate() {
             // `.` stays, `..` goes back one of our own steps (the tree root is its own parent,
             // as 9P says): the host's `..` is never looked up.
@@ -114,33 +163,35 @@ pub fn walk(s: &mut Server, tag: u16, r: &mut Reader) -> H {
                     }
                 }
                 let st = host::fstat(node.as_raw_fd())?;
-                qids.push(qid_of(&st));
                 dev = st.st_dev;
+                stats.push(st);
                 continue;
             }
             match lookup(&node, dev, name) {
                 Ok((fd, st)) => {
-                    qids.push(qid_of(&st));
                     steps.push((node, host::check_name(name)?));
                     node = Rc::new(fd);
                     dev = st.st_dev;
+                    stats.push(st);
                 }
                 Err(e) if i == 0 => return Err(e),
-                Err(_) => break,
+                Err(e) => {
+                    failed = e;
+                    break;
+                }
             }
         }
-        if qids.len() == names.len() {
-            let st = host::fstat(node.as_raw_fd())?;
+        if stats.len() == n {
+            // The new fid's attributes are the last step's (a clone's: an fstat of the node).
+            let st = match stats.last() {
+                Some(st) => *st,
+                None => host::fstat(node.as_raw_fd())?,
+            };
             let nf = Fid { tree, node, steps, qid: qid_of(&st), mode: st.st_mode, dev: st.st_dev, ino: st.st_ino, uid, open: Open::None };
             s.fids.insert(newfid, nf);
         }
-        let mut w = Writer::new(t::TWALK + 1, tag);
-        w.u16(qids.len() as u16);
-        for q in &qids {
-            w.qid(q);
-        }
-        Ok(reply(w))
-    })())
+        Ok((stats, failed))
+    }
 }
 
 pub fn getattr(s: &mut Server, tag: u16, r: &mut Reader) -> H {
@@ -149,13 +200,7 @@ pub fn getattr(s: &mut Server, tag: u16, r: &mut Reader) -> H {
     Ok((|| {
         let st = host::fstat(s.fid(fid)?.node())?;
         let mut w = Writer::new(t::TGETATTR + 1, tag);
-        w.u64(0x7ff).qid(&qid_of(&st)).u32(st.st_mode).u32(st.st_uid).u32(st.st_gid);
-        w.u64(st.st_nlink).u64(st.st_rdev).u64(st.st_size as u64).u64(st.st_blksize as u64);
-        w.u64(st.st_blocks as u64);
-        w.u64(st.st_atime as u64).u64(st.st_atime_nsec as u64);
-        w.u64(st.st_mtime as u64).u64(st.st_mtime_nsec as u64);
-        w.u64(st.st_ctime as u64).u64(st.st_ctime_nsec as u64);
-        w.u64(0).u64(0).u64(0).u64(0); // btime sec/nsec, gen, data_version
+        put_attr(&mut w, &st);
         Ok(reply(w))
     })())
 }

@@ -185,6 +185,7 @@ impl Server {
             t::TAUTH => Ok(Err(libc::ENOENT)),
             t::TATTACH => rd::attach(self, tag, r),
             t::TWALK => rd::walk(self, tag, r),
+            t::TWALKGETATTR => rd::walkgetattr(self, tag, r),
             t::TGETATTR => rd::getattr(self, tag, r),
             t::TLOPEN => rd::lopen(self, tag, r),
             t::TREAD => rd::read(self, tag, r),

@@ -171,6 +171,9 @@ pub mod t {
     pub const TREADDIR: u8 = 40;
     /// Our extension (PROTOCOL.md): Treaddir with each entry's attributes and an end flag.
     pub const TREADDIRATTR: u8 = 130;
+    /// Our extension (PROTOCOL.md): Twalk with every step's attributes and the failing
+    /// step's errno.
+    pub const TWALKGETATTR: u8 = 132;
     pub const TFSYNC: u8 = 50;
     pub const TLOCK: u8 = 52;
     pub const TGETLOCK: u8 = 54;

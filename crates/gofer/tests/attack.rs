@@ -323,3 +323,73 @@ fn fds_sent_to_the_gofer_are_dropped() {
     assert_eq!(fds(&g), before, "no fd arrived in the gofer");
     assert!(g.alive());
 }
+
+/// Twalkgetattr (132, our extension): (errno of the name that failed after the first, each
+/// walked name's (qid type, qid path, mode, uid, size)).
+fn walkgetattr(g: &mut Gofer, fid: u32, newfid: u32, names: &[&[u8]]) -> Result<(u32, Vec<(u8, u64, u32, u32, u64)>), i32> {
+    let mut m = M::default().u32(fid).u32(newfid).u16(names.len() as u16);
+    for n in names {
+        m = m.s(n);
+    }
+    let r = g.rpc(132, m)?;
+    let mut b = Body(&r.body, 0);
+    let ecode = b.u32();
+    let n = b.u16();
+    let steps = (0..n)
+        .map(|_| {
+            let _valid = b.u64();
+            let (ty, path) = b.qid();
+            let (mode, uid, _gid) = (b.u32(), b.u32(), b.u32());
+            let (_nlink, _rdev, size) = (b.u64(), b.u64(), b.u64());
+            for _ in 0..12 {
+                b.u64(); // blksize blocks atime mtime ctime btime gen data_version
+            }
+            (ty, path, mode, uid, size)
+        })
+        .collect();
+    assert_eq!(b.1, r.body.len(), "Rwalkgetattr has nothing after its steps");
+    Ok((ecode, steps))
+}
+
+#[test]
+fn walkgetattr_stays_in_the_tree_and_says_what_stopped_it() {
+    let (_b, tree, outside) = layout("walkgetattr");
+    let before = listing(&outside);
+    let mut g = Gofer::spawn(&[("t", &tree, false)]);
+    g.version(8192);
+    g.attach(1, "t").unwrap();
+    let root = std::fs::metadata(&tree).unwrap();
+    let sub = std::fs::metadata(tree.join("sub")).unwrap();
+    // `..` stays in the tree as Twalk's; each step's attributes are the host's (lstat).
+    let (e, st) = walkgetattr(&mut g, 1, 2, &[b"..", b"sub", b".", b"..", b"sub"]).unwrap();
+    assert_eq!(e, 0);
+    let inos: Vec<u64> = st.iter().map(|s| s.1).collect();
+    assert_eq!(inos, vec![root.ino(), sub.ino(), sub.ino(), root.ino(), sub.ino()]);
+    assert!(st.iter().all(|s| s.2 & libc::S_IFMT == libc::S_IFDIR && s.0 == 0x80));
+    assert_eq!(st[1].2, sub.mode());
+    assert_eq!(st[1].3, sub.uid());
+    // The new fid is the last step's: it lists the sub directory.
+    g.lopen(2, libc::O_RDONLY).unwrap();
+    // A symlink is a step of its own (never followed); past it the walk stops with ENOTDIR,
+    // no fid made.
+    for link in [&b"etc"[..], b"up", b"abs"] {
+        let lst = std::fs::symlink_metadata(tree.join(std::str::from_utf8(link).unwrap())).unwrap();
+        let (e, st) = walkgetattr(&mut g, 1, 3, &[link, b"passwd"]).unwrap();
+        assert_eq!((e as i32, st.len()), (libc::ENOTDIR, 1), "through {link:?}");
+        assert_eq!((st[0].0, st[0].1, st[0].2, st[0].4), (0x02, lst.ino(), lst.mode(), lst.size()));
+        assert_eq!(g.rpc(24, M::default().u32(3).u64(0x7ff)).err(), Some(libc::EIO), "no fid after a partial walk (an unknown fid is EIO)");
+    }
+    // A missing second name: ENOENT with the first step; a missing first name is the error.
+    assert_eq!(walkgetattr(&mut g, 1, 3, &[b"sub", b"nope"]).map(|(e, s)| (e as i32, s.len())), Ok((libc::ENOENT, 1)));
+    assert_eq!(walkgetattr(&mut g, 1, 3, &[b"nope", b"sub"]).err(), Some(libc::ENOENT));
+    // Names that are not names, too many names, a newfid in use: refused as Twalk refuses.
+    for bad in [&b""[..], b"../outside", b"/etc", b"sub\0", b"a/b"] {
+        assert_eq!(walkgetattr(&mut g, 1, 4, &[bad]).err(), Some(libc::EINVAL), "{bad:?}");
+        assert_eq!(walkgetattr(&mut g, 1, 4, &[b"sub", bad]).map(|(e, s)| (e as i32, s.len())), Ok((libc::EINVAL, 1)));
+    }
+    let many: Vec<&[u8]> = vec![b"."; 17];
+    assert_eq!(walkgetattr(&mut g, 1, 4, &many).err(), Some(libc::EINVAL));
+    assert_eq!(walkgetattr(&mut g, 1, 2, &[b"sub"]).err(), Some(libc::EBADF), "newfid 2 is in use");
+    assert!(g.alive());
+    assert_eq!(listing(&outside), before);
+}

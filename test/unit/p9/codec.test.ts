@@ -22,6 +22,8 @@ const qid: Qid = { type: 0x80, version: 7, path: 0xfedcba9876543210n };
 function sample(type: number): m.Fields {
   const f: m.Fields = {};
   for (const [name, kind] of m.SCHEMA.get(type)!) {
+    // Rwalkgetattr's steps: Rgetattr's fields, twice.
+    if (kind === 'attrs') { f[name] = [sample(m.Rgetattr), sample(m.Rgetattr)]; continue; }
     f[name] = ({
       u8: 3, u16: 0x1234, u32: 0xdeadbeef, u64: 2 ** 40 + 5, u64big: 0xffffffffffffffffn, i64: -5,
       str: `nä${name}`, qid, qids: [qid, { ...qid, path: 1n }], strs: ['a', 'bc', 'δ'],

@@ -1,5 +1,7 @@
-// Walks ahead over tsvisor-gofer (session.ts walkChain): a lookup that must ask the server
-// while the path walk has names to go asks for all of them in one round trip; the steps answer
+// Walks ahead over tsvisor-gofer (session.ts fetchAhead, one Twalkgetattr): a lookup that must
+// ask the server while the path walk has names to go asks for all of them in one request; the
+// directories on the way get no fid (one needed later is walked to from the nearest ancestor
+// holding one, in the same request as the next walk below it); the steps answer
 // that walk's next lookups and revalidations (and no other walk's), stop where the host tree
 // stops (a missing name, a file or a symlink in the middle), and no fid is left behind. The
 // resolver's `ahead` is its stack of remaining names, last first; here walkPath plays the
@@ -16,7 +18,7 @@ import { SyscallError } from '../../../ts/kernel/syscall_error';
 import { skipBecause } from '../../helpers/run';
 
 const binary = goferBinary();
-const Tclunk = 120, Twalk = 110;
+const Tclunk = 120, Twalk = 110, Twalkgetattr = 132;
 
 /** Writes to the gofer while fn runs, and the requests they carried by type. */
 function traffic<T>(fn: () => T): { value: T; writes: number; types: Map<number, number> } {
@@ -78,18 +80,56 @@ describe.skipIf(skipBecause(binary === null, 'build/tsvisor-gofer is not built (
     return out;
   }
 
-  it('a cold deep path is one round trip, each node with its fid and the host attributes', () => {
+  it('a cold deep path is one request, each node with the host attributes, the last with its fid', () => {
     const { value: nodes, writes, types } = traffic(() => walkPath(['a', 'b', 'c', 'd', 'file']));
     expect(writes).toBe(1);
-    expect(types.get(Twalk)).toBe(5);
+    expect([...types]).toEqual([[Twalkgetattr, 1]]);
     let p = dir;
     for (const [i, name] of ['a', 'b', 'c', 'd', 'file'].entries()) {
       p = path.join(p, name);
       const st = fs.lstatSync(p);
       const n = nodes[i]!;
-      expect(n.fid).toBeGreaterThanOrEqual(0);
-      expect([n.name, n.attr.mode, n.attr.ino, n.attr.size]).toEqual([name, st.mode, st.ino, st.size]);
+      if (i === 4) expect(n.fid).toBeGreaterThanOrEqual(0); else expect(n.fid).toBe(-1);
+      expect([n.name, n.attr.mode, n.attr.ino, n.attr.size, n.attr.uid]).toEqual([name, st.mode, st.ino, st.size, st.uid]);
     }
+  });
+
+  it('listing a directory walked through (no fid) is one write: its names from the nearest fid go with the listing, and it keeps a fid', () => {
+    const nodes = walkPath(['a', 'b', 'c', 'd', 'file']) as GoferNode[];
+    expect(nodes[2].fid).toBe(-1);
+    const { value: ents, writes } = traffic(() => lower.readdir(nodes[2]));
+    expect(writes).toBe(1);
+    expect(ents.map((e) => e.name).sort()).toEqual(['d']);
+    expect(nodes[2].fid).toBeGreaterThanOrEqual(0);
+  });
+
+  it('the last name of a path in a directory walked through (no fid) is one write with its listing', () => {
+    const nodes = walkPath(['a', 'b', 'c', 'd', 'file']) as GoferNode[];
+    lower = new GoferLowerFS(g.session, 't');
+    const { value: d, writes } = traffic(() => lower.walk(nodes[2], 'd') as GoferNode);
+    expect(writes).toBe(1);
+    expect(d.fid).toBeGreaterThanOrEqual(0);
+    expect(d.attr.ino).toBe(fs.statSync(path.join(dir, 'a/b/c/d')).ino);
+    const list = traffic(() => lower.readdir(d));
+    expect([list.writes, list.value.map((e) => e.name)]).toEqual([0, ['file']]);
+  });
+
+  it('a lookup with nothing ahead is one request too: a fid and the host attributes', () => {
+    const { value: n, writes, types } = traffic(() => g.session.walk(lower.root, 'a') as GoferNode);
+    expect(writes).toBe(1);
+    expect([...types]).toEqual([[Twalkgetattr, 1]]);
+    expect(n.fid).toBeGreaterThanOrEqual(0);
+    expect([n.attr.mode, n.attr.ino]).toEqual([fs.lstatSync(path.join(dir, 'a')).mode, fs.lstatSync(path.join(dir, 'a')).ino]);
+    expect(g.session.walk(lower.root, 'nope')).toBeNull();
+  });
+
+  it('a directory on the way that needs a fid later gets it in one walk from the nearest ancestor holding one', () => {
+    const nodes = walkPath(['a', 'b', 'c', 'd', 'file']) as GoferNode[];
+    const { value: fid, writes, types } = traffic(() => g.session.fidOf(nodes[3]));
+    expect(writes).toBe(1);
+    expect(types.get(Twalk)).toBe(1);
+    expect(nodes[3].fid).toBe(fid);
+    expect(g.session.client.getattr(fid).qid.path).toBe(nodes[3].qid.path);
   });
 
   it('stops where the tree stops: a missing name, a file in the middle, a symlink in the middle', () => {
@@ -123,13 +163,15 @@ describe.skipIf(skipBecause(binary === null, 'build/tsvisor-gofer is not built (
       return lower.walk(lower.root, 'a', stack) as GoferNode;
     });
     expect(first.writes).toBe(1);
-    expect(first.types.get(Twalk)).toBe(5);
-    // Another walk (another stack) below the same node asks the server itself; the first
-    // walk's four unused steps are clunked in the same write.
+    expect(first.types.get(Twalkgetattr)).toBe(1);
+    // Another walk (another stack) below the same node asks the server itself, from the root
+    // (a holds no fid), in one request; the first walk's unused steps let go of the one fid
+    // among them (the last) in the same write.
     const other = traffic(() => lower.walk(first.value, 'b', ['d', 'c']));
     expect(other.writes).toBe(1);
-    expect(other.types.get(Tclunk)).toBe(4);
-    expect(other.types.get(Twalk)).toBe(3);
+    expect(other.types.get(Tclunk)).toBe(1);
+    expect(other.types.get(Twalkgetattr)).toBe(1);
+    expect(other.types.get(Twalk)).toBeUndefined();
   });
 
   it('a stale path is revalidated in one round trip, and a replaced directory is seen', () => {
@@ -187,7 +229,7 @@ describe.skipIf(skipBecause(binary === null, 'build/tsvisor-gofer is not built (
     expect(writes).toBe(2);
     lower = new GoferLowerFS(g.session, 't');
     const dots = traffic(() => lower.walk(lower.root, 'a', ['c', '..', 'b']));
-    expect(dots.types.get(Twalk)).toBe(2);
+    expect([...dots.types]).toEqual([[Twalkgetattr, 1]]);
   });
 
   it('a name the server refuses fails the step with its errno, not a node', () => {

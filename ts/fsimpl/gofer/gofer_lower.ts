@@ -135,10 +135,10 @@ export function readdirAttrAll(s: GoferSession, dir: GoferNode, keep = true): Di
   const queued = keep ? s.listPlan(dir).map((g) => ({ g, q: s.client.startListMany(g.fid, g.names, O_RDONLY | O_DIRECTORY, SIBLING_LIST_BYTES) })) : [];
   let r;
   try {
-    if (from.names.length === 1) {
+    if (from.names.length > 0) {
       // A directory without a fid (from its parent's listing) gets one in the same round
       // trip: what is listed here is usually opened or listed next, walking from it.
-      const k = s.client.walkKeepOpenReaddirAttr(from.fid, from.names[0], O_RDONLY | O_DIRECTORY);
+      const k = s.client.walkKeepOpenReaddirAttr(from.fid, from.names, O_RDONLY | O_DIRECTORY);
       s.adopt(dir, k.kept);
       r = k;
     } else {

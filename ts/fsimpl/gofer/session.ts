@@ -21,7 +21,7 @@ import { S_IFDIR, S_IFMT, type Stat } from '../../abi/linux/stat';
 import { O_DIRECTORY, O_RDONLY } from '../../abi/linux/fcntl';
 import type { Attr, Client, WalkStep } from '../../p9/client';
 import type { Qid } from '../../p9/wire';
-import type { DirentAttr } from '../../p9/messages';
+import { MAXWELEM, type DirentAttr } from '../../p9/messages';
 import { GETATTR_BASIC } from '../../p9/client';
 import type { SharedCache } from './shared_cache';
 
@@ -214,7 +214,15 @@ export class GoferSession {
     const parent = node.parent;
     if (!parent) throw new SyscallError(EIO, 'gofer root lost its fid');
     if (node.gone) throw new SyscallError(ESTALE);
-    const w = this.client.walk(this.fidOf(parent), [node.name]);
+    // From the nearest ancestor holding a fid (nodes from listings and from walkAttrs hold
+    // none), in one walk.
+    const names = [node.name];
+    let from = parent;
+    while (from.fid < 0 && from.parent && !from.gone && names.length < MAXWELEM) {
+      names.unshift(from.name);
+      from = from.parent;
+    }
+    const w = this.client.walk(this.fidOf(from), names);
     this.hold(node, w.fid);
     return w.fid;
   }
@@ -256,7 +264,7 @@ export class GoferSession {
       }
       const node = new GoferNode(this, dir, name, statOfAttr(step.attr), step.attr.qid);
       node.attrAt = this.aheadAt;
-      this.hold(node, step.fid);
+      if (step.fid >= 0) this.hold(node, step.fid);
       this.aheadDir = node;
       return node;
     }
@@ -267,9 +275,20 @@ export class GoferSession {
     const at = performance.now();
     let r: { fid: number; attr: Attr; ents?: DirentAttr[] | null };
     try {
-      r = listing
-        ? this.client.walkGetattrList(this.fidOf(dir), name, O_RDONLY | O_DIRECTORY, SIBLING_LIST_BYTES)
-        : this.client.walkGetattr(this.fidOf(dir), [name]);
+      if (!listing && dir.fid < 0 && dir.parent && this.client.walksWithAttrs) {
+        // dir was walked through (no fid): one request from its nearest ancestor holding one,
+        // rather than a walk to dir first.
+        const [st] = this.walkAttrsFrom(dir, [name]);
+        if ('errno' in st) throw new SyscallError(st.errno);
+        r = st;
+      } else {
+        // A dir without a fid is named from its nearest ancestor holding one, in the same walk.
+        let from = listing ? this.walkFrom(dir) : null;
+        if (from && from.names.length >= MAXWELEM) from = { fid: this.fidOf(dir), names: [] };
+        r = from
+          ? this.client.walkGetattrList(from.fid, name, O_RDONLY | O_DIRECTORY, SIBLING_LIST_BYTES, from.names)
+          : this.client.walkGetattr(this.fidOf(dir), [name]);
+      }
     } catch (e) {
       // A component that is not a directory reads as "no such entry" from here; so does a
       // host pseudo file system the gofer refuses to enter (EACCES: the sentry checked the
@@ -313,9 +332,8 @@ export class GoferSession {
     }
     if (names.length === 1) return null;
     this.dropAhead();
-    const fid = this.fidOf(dir);
     const at = performance.now();
-    const steps = this.client.walkChain(fid, names);
+    const steps = this.client.walksWithAttrs ? this.walkAttrsFrom(dir, names) : this.client.walkChain(this.fidOf(dir), names);
     this.aheadSteps = steps;
     this.aheadNames = names;
     this.aheadNext = 1;
@@ -325,11 +343,32 @@ export class GoferSession {
     return steps[0];
   }
 
+  /** walkAttrs of names below dir, which may hold no fid (walkAttrs gives none to the
+   *  directories on the way): then from its nearest ancestor holding one, dir's own names
+   *  first in the same request, as long as they still lead to the nodes the sandbox has
+   *  (else from dir's own fid, walked to first). names may be cut short to make room. */
+  private walkAttrsFrom(dir: GoferNode, names: string[]): WalkStep[] {
+    const path: GoferNode[] = [];
+    let from = dir;
+    while (from.fid < 0 && from.parent && !from.gone && path.length < MAXWELEM - 1) {
+      path.unshift(from);
+      from = from.parent;
+    }
+    if (path.length === 0 || from.fid < 0) return this.client.walkAttrs(this.fidOf(dir), names);
+    names.length = Math.min(names.length, MAXWELEM - path.length);
+    const steps = this.client.walkAttrs(this.fidOf(from), [...path.map((n) => n.name), ...names]);
+    const same = path.every((n, i) => { const st = steps[i]; return st !== undefined && 'attr' in st && st.attr.qid.path === n.qid.path; });
+    if (same) return steps.slice(path.length);
+    const last = steps[steps.length - 1];
+    if (last && 'fid' in last && last.fid >= 0) this.client.clunkLater(last.fid);
+    return this.client.walkAttrs(this.fidOf(dir), names);
+  }
+
   /** Lets go of the fids of steps nobody used. */
   private dropAhead(): void {
     for (let i = this.aheadNext; i < this.aheadSteps.length; i++) {
       const st = this.aheadSteps[i];
-      if ('fid' in st) this.client.clunkLater(st.fid);
+      if ('fid' in st && st.fid >= 0) this.client.clunkLater(st.fid);
     }
     this.aheadSteps = [];
     this.aheadNames = [];
@@ -497,10 +536,11 @@ export class GoferSession {
 
   /** Keeps a sibling's listing (whole ones only) and its fid until it is used or stale. */
   keepPrefetched(parent: bigint, name: string, kept: number, qidPath: bigint, ents: DirentAttr[] | null, at: number): void {
+    // The old entry goes first: dropping a parent's last entry drops its map too.
+    const old = this.prefetched.get(parent)?.get(name);
+    if (old) this.dropPrefetched(old);
     let byName = this.prefetched.get(parent);
     if (!byName) this.prefetched.set(parent, byName = new Map());
-    const old = byName.get(name);
-    if (old) this.dropPrefetched(old);
     const pre: Prefetched = { parent, name, kept, qidPath, ents, at };
     byName.set(name, pre);
     this.prefetchOrder.add(pre);
@@ -604,7 +644,15 @@ export class GoferSession {
   walkFrom(node: GoferNode): { fid: number; names: string[] } {
     if (node.fid >= 0 || !node.parent) return { fid: this.fidOf(node), names: [] };
     if (node.gone) throw new SyscallError(ESTALE);
-    return { fid: this.fidOf(node.parent), names: [node.name] };
+    // From the nearest ancestor holding a fid (directories walked through with walkAttrs hold
+    // none): its names go in the request that needs them, no walk of its own first.
+    const names = [node.name];
+    let from = node.parent;
+    while (from.fid < 0 && from.parent && !from.gone && names.length < MAXWELEM) {
+      names.unshift(from.name);
+      from = from.parent;
+    }
+    return { fid: this.fidOf(from), names };
   }
 
   /** The link text of symlink node: with its walk in the same round trip when it holds no
@@ -739,8 +787,11 @@ export class GoferSession {
       return false;
     }
     this.aheadNext++;
-    this.forget(n);
-    this.hold(n, step.fid);
+    // A step without a fid (walkAttrs) confirms n; n keeps the fid it has, if any.
+    if (step.fid >= 0) {
+      this.forget(n);
+      this.hold(n, step.fid);
+    }
     n.setAttr(step.attr);
     n.attrAt = this.aheadAt;
     this.aheadDir = n;
