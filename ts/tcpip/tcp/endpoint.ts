@@ -14,7 +14,7 @@ import { ECONNREFUSED, ECONNRESET, EPIPE, ETIMEDOUT } from '../../abi/linux/errn
 import { POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDHUP } from '../../abi/linux/poll';
 import { addrKey, type IPAddr } from '../addr';
 import type { Binding } from '../ports';
-import type { Stack } from '../stack';
+import type { ConnEntry, Stack } from '../stack';
 import { IPPROTO_TCP, TH_ACK, TH_FIN, TH_PSH, TH_RST, TH_SYN, TH_URG, tcpHeaderLen, writeTCP, type TCPOut, type TCPSegment } from '../header/tcp';
 import { seqAdd, seqDiff, seqGE, seqGT, seqLE, seqLT } from './seqnum';
 import { TCPS, synchronized } from './states';
@@ -59,6 +59,8 @@ export class TcpEndpoint {
   binding: Binding | null = null;
   /** Key in the stack's connection table while registered there. */
   connKey: string | null = null;
+  /** Its entry in the stack's index by ports while registered. */
+  connEntry: ConnEntry | null = null;
   owner: EndpointOwner | null = null;
   /** The application closed its socket; the endpoint finishes the close on its own. */
   orphan = false;
