@@ -4,7 +4,7 @@
 // so (populate, copy-on-write) and carry on, or give EFAULT. A read-only page is EFAULT for
 // copyOut even though the sentry could write it: the application could not.
 
-import type { NativeAddressSpace } from '../native/addon';
+import type { NativeAddressSpace, NativeMemoryFile } from '../native/addon';
 import { ACCESS_READ, ACCESS_WRITE, hostIoHole } from '../native/addon';
 import { E2BIG, EFAULT, ENAMETOOLONG } from '../abi/linux/errno';
 import { SyscallError } from '../kernel/syscall_error';
@@ -21,6 +21,9 @@ export abstract class UserMemory {
   private strBuf: Uint8Array | null = null;
 
   protected constructor(protected as: NativeAddressSpace, readonly minAddr: number, readonly maxAddr: number) {}
+
+  /** The memory file behind the address space. */
+  abstract readonly mf: NativeMemoryFile;
 
   /** Make addr accessible for `access` (ACCESS_* bits); false means the application would fault. */
   abstract handleFault(addr: number, access: number, spuriousOk?: boolean): boolean;
@@ -79,6 +82,58 @@ export abstract class UserMemory {
       last = this.faultOrThrow(addr + done, ACCESS_WRITE, last);
       done += this.as.zeroOut(addr + done, length - done);
     }
+  }
+
+  // A tmpfs file's read(2)/write(2) straight between its memory-file pages and the
+  // application (one copy, in Rust, when the file's pages are in this address space's memory
+  // file, as they always are in a sandbox; through a buffer otherwise). Each returns the bytes
+  // moved: short at a page the application could not access, EFAULT only if it is the first.
+
+  /** mf's [fileOffset, +length) to application memory at addr. */
+  copyOutFromFile(addr: number, mf: NativeMemoryFile, fileOffset: number, length: number): number {
+    if (mf === this.mf) {
+      return this.copySome(addr, length, ACCESS_WRITE, (a, done, n) => this.as.copyOutFromFile(a, fileOffset + done, n));
+    }
+    return this.copySome(addr, length, ACCESS_WRITE, (a, done, n) => {
+      const buf = new Uint8Array(n);
+      mf.read(fileOffset + done, buf);
+      return this.as.copyOut(a, buf);
+    });
+  }
+
+  /** Application memory at addr to mf's [fileOffset, +length). */
+  copyInToFile(addr: number, mf: NativeMemoryFile, fileOffset: number, length: number): number {
+    if (mf === this.mf) {
+      return this.copySome(addr, length, ACCESS_READ, (a, done, n) => this.as.copyInToFile(a, fileOffset + done, n));
+    }
+    return this.copySome(addr, length, ACCESS_READ, (a, done, n) => {
+      const buf = new Uint8Array(n);
+      const got = this.as.copyIn(a, buf);
+      mf.write(fileOffset + done, buf.subarray(0, got));
+      return got;
+    });
+  }
+
+  /** Zeros to application memory at addr (a hole of the file read). */
+  zeroOutSome(addr: number, length: number): number {
+    return this.copySome(addr, length, ACCESS_WRITE, (a, _done, n) => this.as.zeroOut(a, n));
+  }
+
+  private copySome(addr: number, length: number, access: number, copy: (addr: number, done: number, n: number) => number): number {
+    if (length === 0) return 0;
+    this.checkRange(addr, length);
+    let done = copy(addr, 0, length);
+    let last = -1;
+    while (done < length) {
+      const at = addr + done;
+      if (at === last || !this.handleFault(at, access)) {
+        if (done > 0) return done;
+        throw new SyscallError(EFAULT);
+      }
+      last = at;
+      done += copy(at, done, length - done);
+    }
+    return done;
   }
 
   /** pread(2) of host fd at offset straight into [addr, +length) (one copy, by the host

@@ -99,6 +99,12 @@ export interface NativeAddressSpace {
   copyIn(addr: number, dst: Uint8Array): number;
   /** Bytes copied from src to application memory at addr before the first unwritable page. */
   copyOut(addr: number, src: Uint8Array): number;
+  /** Bytes copied from memory-file [fileOffset, +length) to application memory at addr
+   *  before the first unwritable page (a tmpfs file's pages straight to read(2)'s buffer). */
+  copyOutFromFile(addr: number, fileOffset: number, length: number): number;
+  /** Bytes copied from application memory at addr to memory-file [fileOffset, +length)
+   *  before the first unreadable page (write(2)'s data straight to a tmpfs file's pages). */
+  copyInToFile(addr: number, fileOffset: number, length: number): number;
   /** Bytes zeroed at addr before the first unwritable page. */
   zeroOut(addr: number, length: number): number;
   // Host-fd I/O into/out of application memory (the gofer's donated fds): one copy, by the

@@ -19,6 +19,8 @@ export interface Binding {
   uid: number;
   /** TCP listeners may not share with SO_REUSEADDR alone. */
   listening: () => boolean;
+  /** SOCK_BINDPORT_LOCK: bind(2) named the port (sock_diag's "autobound" test reads it). */
+  portLock?: boolean;
 }
 
 function overlaps(a: Binding, b: Binding): boolean {

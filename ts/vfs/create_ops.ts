@@ -78,8 +78,9 @@ export function linkAt(ctx: ResolveContext, old: VirtualDentry, start: VirtualDe
     if (!old.inode.isRegular || (m & 0o6000) !== 0) throw new SyscallError(EPERM);
     try { checkPermission(ctx.creds, old.inode, 6); } catch { throw new SyscallError(EPERM); }
   }
-  if (old.dentry.deleted && old.inode.stat().nlink === 0) throw new SyscallError(ENOENT);
+  if (old.dentry.deleted && old.inode.stat().nlink === 0 && !old.inode.linkable) throw new SyscallError(ENOENT);
   const inode = n.dir.inode.link(n.name, old.inode);
+  old.inode.linkable = false;
   fsnotifyLinkCount(old.inode);
   return added(n, inode);
 }

@@ -11,7 +11,7 @@
 import type { Task } from '../kernel/task';
 import type { Credentials } from '../kernel/credentials';
 import { SyscallError } from '../kernel/syscall_error';
-import { EINVAL, ENOTDIR, EPERM } from '../abi/linux/errno';
+import { EINVAL, ENOTDIR, ENOTSUP as EOPNOTSUPP, EPERM } from '../abi/linux/errno';
 import { S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, type Stat, type Timespec } from '../abi/linux/stat';
 import type { FileSystem } from './file_system';
 import type { FileDescription } from './file_description';
@@ -91,6 +91,12 @@ export abstract class Inode {
   mkdir(_name: string, _mode: number, _creds: Credentials): Inode { throw new SyscallError(this.isDir ? EPERM : ENOTDIR); }
   symlink(_name: string, _target: string, _creds: Credentials): Inode { throw new SyscallError(this.isDir ? EPERM : ENOTDIR); }
   mknod(_name: string, _mode: number, _rdev: number, _creds: Credentials): Inode { throw new SyscallError(this.isDir ? EPERM : ENOTDIR); }
+  /** O_TMPFILE: a regular file with no name (nlink 0) in this directory's file system;
+   *  EOPNOTSUPP where the file system has none (vfs_tmpfile without i_op->tmpfile). */
+  tmpfile(_mode: number, _creds: Credentials): Inode { throw new SyscallError(this.isDir ? EOPNOTSUPP : ENOTDIR); }
+  /** I_LINKABLE: an O_TMPFILE file opened without O_EXCL, which linkat may give a name
+   *  although its link count is 0; the first link clears it. */
+  linkable = false;
   /** A new name for `target` (an inode of this same file system). */
   link(_name: string, _target: Inode): Inode { throw new SyscallError(this.isDir ? EPERM : ENOTDIR); }
   unlink(_name: string, _child: Inode): void { throw new SyscallError(this.isDir ? EPERM : ENOTDIR); }

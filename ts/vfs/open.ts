@@ -14,6 +14,7 @@ import type { FileDescription } from './file_description';
 import { MAY_EXEC, MAY_READ, MAY_WRITE, checkPermission } from './permission';
 import { walk, type ResolveContext, type WalkOptions } from './resolve';
 import { VirtualDentry } from './virtual_dentry';
+import { Dentry } from './dentry';
 import { fsnotifyChange, fsnotifyCreate, fsnotifyOpen } from './fsnotify';
 import { IN_MODIFY } from '../abi/linux/inotify';
 import { PathFile, VfsFile } from './vfs_file';
@@ -50,7 +51,7 @@ export function openAt(ctx: ResolveContext, start: VirtualDentry, path: string, 
     const dir = walk(ctx, start, path, { ...req.resolve, follow: (flags & O_NOFOLLOW) === 0 });
     if (dir.file || !dir.vd) throw new SyscallError(dir.file ? ENOTDIR : ENOENT);
     if (!dir.vd.inode.isDir) throw new SyscallError(ENOTDIR);
-    throw new SyscallError(EOPNOTSUPP);
+    return openTmpfile(ctx, dir.vd, flags, req);
   }
   if (flags & O_PATH) flags &= O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
   const create = (flags & O_CREAT) !== 0;
@@ -78,6 +79,21 @@ export function openAt(ctx: ResolveContext, start: VirtualDentry, path: string, 
     throw new SyscallError(EEXIST);
   }
   return openFound(ctx, vd, flags, created);
+}
+
+/** vfs_tmpfile: a file with no name in dir, open at once; the unnamed dentry shows in
+ *  /proc as "DIR/#INO (deleted)", and unless O_EXCL linkat may name it later. */
+function openTmpfile(ctx: ResolveContext, dir: VirtualDentry, flags: number, req: OpenRequest): FileDescription {
+  checkPermission(ctx.creds, dir.inode, MAY_WRITE | MAY_EXEC);
+  checkWritableMount(dir);
+  const inode = dir.inode.tmpfile((req.mode & ~req.umask & 0o7777) | S_IFREG, ctx.creds);
+  inode.linkable = (flags & O_EXCL) === 0;
+  const d = new Dentry(`#${inode.stat().ino}`, dir.dentry, inode);
+  d.deleted = true;
+  // The open file keeps O_DIRECTORY in its flags (F_GETFL shows O_TMPFILE whole).
+  const f = openFound(ctx, new VirtualDentry(dir.mount, d), flags & ~O_DIRECTORY, true);
+  f.flags |= O_DIRECTORY;
+  return f;
 }
 
 /** The open of a file already found (by a walk, or by a file handle): type, permission and

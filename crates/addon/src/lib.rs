@@ -200,6 +200,16 @@ impl AddressSpace {
     }
 
     #[napi]
+    pub fn copy_out_from_file(&self, addr: f64, file_offset: f64, length: f64) -> Result<f64> {
+        Ok(self.inner.lock().unwrap().copy_out_from_file(u64_arg(addr)?, u64_arg(file_offset)?, u64_arg(length)? as usize) as f64)
+    }
+
+    #[napi]
+    pub fn copy_in_to_file(&self, addr: f64, file_offset: f64, length: f64) -> Result<f64> {
+        Ok(self.inner.lock().unwrap().copy_in_to_file(u64_arg(addr)?, u64_arg(file_offset)?, u64_arg(length)? as usize) as f64)
+    }
+
+    #[napi]
     pub fn zero_out(&self, addr: f64, length: f64) -> Result<f64> {
         Ok(self.inner.lock().unwrap().zero_out(u64_arg(addr)?, u64_arg(length)? as usize) as f64)
     }

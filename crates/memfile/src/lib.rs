@@ -17,11 +17,17 @@ pub const PAGE_SIZE: u64 = 4096;
 /// and never grown: the sentry's mapping of it then never moves.
 pub const DEFAULT_SIZE: u64 = 64 << 30;
 
+/// Free runs allocate() looks at before it takes pages from the never-used end instead.
+const MAX_FIT_SCAN: usize = 64;
+
 pub struct MemoryFile {
     fd: OwnedFd,
     base: *mut u8,
     size: u64,
     alloc: Mutex<Allocator>,
+    /// Whether write() may use pwrite(2): only while no RLIMIT_FSIZE bounds this process,
+    /// since a pwrite past it would raise SIGXFSZ in the sentry.
+    pwrite_ok: bool,
 }
 
 // SAFETY: `base` points at a MAP_SHARED mapping that lives as long as the MemoryFile; every
@@ -47,6 +53,12 @@ struct Allocator {
 
 fn err(e: i32) -> io::Error {
     io::Error::from_raw_os_error(e)
+}
+
+fn fsize_unlimited() -> bool {
+    let mut r = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: getrlimit writes into the struct we pass.
+    unsafe { libc::getrlimit(libc::RLIMIT_FSIZE, &mut r) == 0 && r.rlim_cur == libc::RLIM_INFINITY }
 }
 
 impl MemoryFile {
@@ -86,6 +98,7 @@ impl MemoryFile {
             base: base as *mut u8,
             size,
             alloc: Mutex::new(Allocator { high: 0, free: BTreeMap::new(), refs: Vec::new(), allocated_pages: 0, limit_pages: u64::MAX }),
+            pwrite_ok: fsize_unlimited(),
         })
     }
 
@@ -108,7 +121,13 @@ impl MemoryFile {
         if pages > a.limit_pages.saturating_sub(a.allocated_pages) {
             return Err(err(libc::ENOMEM));
         }
-        let found = a.free.iter().find(|(_, &len)| len >= pages).map(|(&s, &l)| (s, l));
+        // First fit among the first free runs only: a file written in long runs must not
+        // scan every small hole a fragmented file left (past them, the never-used end serves).
+        let fits = |a: &Allocator, scan: usize| a.free.iter().take(scan).find(|(_, &len)| len >= pages).map(|(&s, &l)| (s, l));
+        let mut found = fits(&a, MAX_FIT_SCAN);
+        if found.is_none() && (a.high + pages) * PAGE_SIZE > self.size {
+            found = fits(&a, usize::MAX);
+        }
         let start = match found {
             Some((s, len)) => {
                 a.free.remove(&s);
@@ -256,9 +275,47 @@ impl MemoryFile {
 
     pub fn write(&self, offset: u64, src: &[u8]) -> io::Result<()> {
         let p = self.ptr(offset, src.len())?;
+        // A page or more goes in by pwrite: shmem then fills pages it has not yet got without
+        // zeroing them first or faulting them into our mapping, twice as fast on fresh pages
+        // (a file being written) as a copy through the mapping. What pwrite leaves undone (an
+        // error, a short count) is copied through the mapping as before.
+        let done = if self.pwrite_ok && src.len() >= PAGE_SIZE as usize { self.pwrite_some(offset, src) } else { 0 };
+        let (p, src) = (p.wrapping_add(done), &src[done..]);
         // SAFETY: p..p+len is inside our mapping; src is a distinct Rust buffer.
         unsafe { std::ptr::copy_nonoverlapping(src.as_ptr(), p, src.len()) };
         Ok(())
+    }
+
+    /// Copies within the file, from src to dst, as write() copies a buffer: a page or more by
+    /// pwrite from our own mapping of src, so fresh destination pages are neither zeroed nor
+    /// faulted in first.
+    pub fn write_within(&self, src: u64, dst: u64, len: usize) -> io::Result<()> {
+        let s = self.ptr(src, len)?;
+        self.ptr(dst, len)?;
+        // SAFETY: s..s+len is inside our mapping (checked above) and stays mapped while we
+        // hold &self; the slice is only read, by pwrite or the copy in write().
+        let src = unsafe { std::slice::from_raw_parts(s as *const u8, len) };
+        self.write(dst, src)
+    }
+
+    /// Bytes of src pwrite(2) put at offset, stopping at the first error.
+    fn pwrite_some(&self, offset: u64, src: &[u8]) -> usize {
+        let mut done = 0usize;
+        while done < src.len() {
+            // SAFETY: src[done..] is a live slice; the file range is inside the memfd's size
+            // (checked by the caller through ptr()).
+            let n = unsafe {
+                libc::pwrite(self.fd.as_raw_fd(), src[done..].as_ptr() as *const libc::c_void, src.len() - done, (offset + done as u64) as libc::off_t)
+            };
+            if n <= 0 {
+                if n < 0 && io::Error::last_os_error().raw_os_error() == Some(libc::EINTR) {
+                    continue;
+                }
+                break;
+            }
+            done += n as usize;
+        }
+        done
     }
 
     pub fn zero(&self, offset: u64, len: usize) -> io::Result<()> {
@@ -352,6 +409,41 @@ mod tests {
         assert_eq!(f.ref_count(a), 1);
         assert_eq!(f.ref_count(a + PAGE_SIZE), 0);
         assert!(f.dec_ref(a + PAGE_SIZE, PAGE_SIZE).is_err(), "double free must fail");
+    }
+
+    #[test]
+    fn long_writes_land_whole_over_old_and_fresh_pages() {
+        let f = mf();
+        let a = f.allocate(8).unwrap();
+        // Pages 0-1 touched through the mapping first, the rest fresh; odd offset and length.
+        f.write(a, &[5u8; 100]).unwrap();
+        let data: Vec<u8> = (0..5 * PAGE_SIZE as usize + 123).map(|i| (i * 7 % 251) as u8).collect();
+        f.write(a + 17, &data).unwrap();
+        let mut back = vec![0u8; data.len()];
+        f.read(a + 17, &mut back).unwrap();
+        assert_eq!(back, data);
+        let mut head = [0u8; 17];
+        f.read(a, &mut head).unwrap();
+        assert_eq!(head, [5u8; 17]);
+        let mut tail = [9u8; 64];
+        f.read(a + 17 + data.len() as u64, &mut tail).unwrap();
+        assert_eq!(tail, [0u8; 64]);
+        assert!(f.write(f.size() - 10, &data).is_err(), "past the file's end is refused");
+    }
+
+    #[test]
+    fn a_full_file_still_finds_a_fit_past_the_scan_bound() {
+        let f = MemoryFile::with_size((2 * MAX_FIT_SCAN as u64 + 8) * PAGE_SIZE).unwrap();
+        // 2*MAX_FIT_SCAN single-page holes, then a 4-page hole at the end: the file is full.
+        let total = 2 * MAX_FIT_SCAN as u64 + 8;
+        let base = f.allocate(total).unwrap();
+        for p in (0..2 * MAX_FIT_SCAN as u64).step_by(2) {
+            f.dec_ref(base + p * PAGE_SIZE, PAGE_SIZE).unwrap();
+        }
+        let last = base + (total - 4) * PAGE_SIZE;
+        f.dec_ref(last, 4 * PAGE_SIZE).unwrap();
+        assert_eq!(f.allocate(4).unwrap(), last);
+        assert_eq!(f.allocate(2).unwrap_err().raw_os_error(), Some(libc::ENOMEM));
     }
 
     #[test]

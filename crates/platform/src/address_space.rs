@@ -179,6 +179,20 @@ impl AddressSpace {
         self.walk(addr, src.len(), PROT_WRITE, |off, done, n| mf.write(off, &src[done..done + n]))
     }
 
+    /// Copies memory-file [file_off, +len) to application memory at addr, as copy_out does
+    /// from a buffer (a tmpfs file's pages to read(2)'s buffer: one copy, no JS buffer).
+    pub fn copy_out_from_file(&self, addr: u64, file_off: u64, len: usize) -> usize {
+        let mf = &self.mf;
+        self.walk(addr, len, PROT_WRITE, |off, done, n| mf.copy(file_off + done as u64, off, n))
+    }
+
+    /// Copies application memory at addr to memory-file [file_off, +len), as copy_in does
+    /// into a buffer (write(2)'s data to a tmpfs file's pages).
+    pub fn copy_in_to_file(&self, addr: u64, file_off: u64, len: usize) -> usize {
+        let mf = &self.mf;
+        self.walk(addr, len, PROT_READ, |off, done, n| mf.write_within(off, file_off + done as u64, n))
+    }
+
     pub fn zero_out(&self, addr: u64, len: usize) -> usize {
         let mf = &self.mf;
         self.walk(addr, len, PROT_WRITE, |off, _, n| mf.zero(off, n))

@@ -166,6 +166,22 @@ export class FakeAddressSpace implements NativeAddressSpace {
     return this.walk(addr, length, 2, (off, _done, n) => this.mf.write(off, new Uint8Array(n)));
   }
 
+  copyOutFromFile(addr: number, fileOffset: number, length: number): number {
+    return this.walk(addr, length, 2, (off, done, n) => {
+      const buf = new Uint8Array(n);
+      this.mf.read(fileOffset + done, buf);
+      this.mf.write(off, buf);
+    });
+  }
+
+  copyInToFile(addr: number, fileOffset: number, length: number): number {
+    return this.walk(addr, length, 1, (off, done, n) => {
+      const buf = new Uint8Array(n);
+      this.mf.read(off, buf);
+      this.mf.write(fileOffset + done, buf);
+    });
+  }
+
   beginBatch(): void { /* applied at once */ }
   endBatch(): void { /* nothing queued */ }
 

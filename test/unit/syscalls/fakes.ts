@@ -61,18 +61,19 @@ export class FakeMemory {
     for (let i = 0; i < src.length; i++) this.page(addr + i, true)[(addr + i) % PAGE] = src[i];
   }
   zeroOut(addr: number, len: number): void { this.copyOut(addr, new Uint8Array(len)); }
-  /** As MemoryManager's: page by page, short at the first page that is missing (EFAULT if none moved). */
-  preadFromHost(addr: number, length: number, hostFd: number, offset: number): number {
-    return this.hostIo(addr, length, true, (a, b, at) => {
-      const n = readSync(hostFd, b, 0, b.length, at);
-      this.copyOut(a, b.subarray(0, n));
-      return n;
-    }, offset);
+  /** As MemoryManager's: short at the first page that is missing (EFAULT if none moved). */
+  copyOutFromFile(addr: number, mf: FakeMemoryFile, fileOffset: number, length: number): number {
+    return this.partial(addr, length, true, (a, b, done) => { mf.read(fileOffset + done, b); this.copyOut(a, b); return b.length; });
   }
-  pwriteToHost(addr: number, length: number, hostFd: number, offset: number): number {
-    return this.hostIo(addr, length, false, (a, b, at) => writeSync(hostFd, this.copyIn(a, b.length), 0, b.length, at), offset);
+  copyInToFile(addr: number, mf: FakeMemoryFile, fileOffset: number, length: number): number {
+    return this.partial(addr, length, false, (a, b, done) => { this.copyInto(a, b); mf.write(fileOffset + done, b); return b.length; });
   }
-  private hostIo(addr: number, length: number, write: boolean, io: (addr: number, buf: Uint8Array, at: number) => number, offset: number): number {
+  zeroOutSome(addr: number, length: number): number {
+    return this.partial(addr, length, true, (a, b) => { this.copyOut(a, b); return b.length; });
+  }
+  /** Page by page, short at the first page missing (EFAULT if none moved) or when io moves
+   *  less than it was given. */
+  private partial(addr: number, length: number, write: boolean, io: (addr: number, buf: Uint8Array, done: number) => number): number {
     let done = 0;
     while (done < length) {
       const a = addr + done;
@@ -82,11 +83,22 @@ export class FakeMemory {
         if (done > 0) return done;
         throw new SyscallError(EFAULT);
       }
-      const n = io(a, new Uint8Array(chunk), offset + done);
+      const n = io(a, new Uint8Array(chunk), done);
       done += n;
       if (n < chunk) break;
     }
     return done;
+  }
+  /** As MemoryManager's: page by page, short at the first page that is missing (EFAULT if none moved). */
+  preadFromHost(addr: number, length: number, hostFd: number, offset: number): number {
+    return this.partial(addr, length, true, (a, b, done) => {
+      const n = readSync(hostFd, b, 0, b.length, offset + done);
+      this.copyOut(a, b.subarray(0, n));
+      return n;
+    });
+  }
+  pwriteToHost(addr: number, length: number, hostFd: number, offset: number): number {
+    return this.partial(addr, length, false, (a, b, done) => writeSync(hostFd, this.copyIn(a, b.length), 0, b.length, offset + done));
   }
   private view(addr: number, n: number): DataView { return new DataView(this.copyIn(addr, n).buffer); }
   readU32(addr: number): number { return this.view(addr, 4).getUint32(0, true); }

@@ -139,6 +139,12 @@ export class OverlayNode extends Inode {
     return this.child(name, this.prepareNew(name).dir.create(name, mode, creds));
   }
 
+  /** ovl_tmpfile: the directory is copied up and the file made in the upper layer. */
+  override tmpfile(mode: number, creds: Credentials): Inode {
+    const up = (copyUp(this) as TmpfsDir).tmpfile(mode, creds);
+    return this.child(`#${this.fs.inoOf(up)}`, up);
+  }
+
   override mkdir(name: string, mode: number, creds: Credentials): Inode {
     const { dir, hadWhiteout } = this.prepareNew(name);
     const d = dir.mkdir(name, mode, creds);

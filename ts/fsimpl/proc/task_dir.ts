@@ -14,6 +14,7 @@ import { fdDir, fdinfoDir } from './fd_dir';
 import { cwdLink, exeLink } from './links';
 import { MemInode } from './mem';
 import { netDir } from './net_dir';
+import { nsDir } from './ns_dir';
 import * as files from './task_files';
 
 /** The task /proc/<pid> describes: the leader while it lives, else any thread left. */
@@ -52,6 +53,7 @@ function taskEntries(fs: KernFS, kernel: Kernel, key: string, tg: ThreadGroup, t
     oom_score_adj: file('oom_score_adj', () => '0\n', 0o644),
     loginuid: file('loginuid', () => '4294967295\n', 0o644),
     net: netDir(fs, kernel, `${key}/net`),
+    ns: nsDir(fs, `${key}/ns`, task, tg, owner),
   };
 }
 

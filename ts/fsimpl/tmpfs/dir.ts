@@ -57,6 +57,14 @@ export class TmpfsDir extends TmpfsInode {
     return this.add(name, new TmpfsRegular(this.fs, o.mode, o.uid, o.gid)) as TmpfsRegular;
   }
 
+  /** shmem_tmpfile: a file of this file system in no directory; the directory is unchanged. */
+  override tmpfile(mode: number, creds: Credentials): TmpfsRegular {
+    const o = newOwner(this, creds, mode);
+    const f = new TmpfsRegular(this.fs, o.mode, o.uid, o.gid);
+    f.nlink = 0;
+    return f;
+  }
+
   override mkdir(name: string, mode: number, creds: Credentials): TmpfsDir {
     if (this.nlink >= LINK_MAX) throw new SyscallError(EMLINK);
     const o = newOwner(this, creds, mode);

@@ -9,7 +9,7 @@ import { allocateShrinking, pageCacheOf } from '../../mm/page_cache';
 import type { Task } from '../../kernel/task';
 import type { NativeMemoryFile } from '../../native/addon';
 import { SyscallError } from '../../kernel/syscall_error';
-import { EBUSY, EFBIG, EINVAL, ENOMEM, ENOSPC, ENXIO, EPERM } from '../../abi/linux/errno';
+import { EBUSY, EFAULT, EFBIG, EINVAL, ENOMEM, ENOSPC, ENXIO, EPERM } from '../../abi/linux/errno';
 import {
   F_ALL_SEALS, F_SEAL_EXEC, F_SEAL_FUTURE_WRITE, F_SEAL_GROW, F_SEAL_SEAL, F_SEAL_SHRINK, F_SEAL_WRITE,
 } from '../../abi/linux/memfd';
@@ -20,8 +20,16 @@ import type { VirtualDentry } from '../../vfs/virtual_dentry';
 import { TmpfsInode } from './inode';
 import { TmpfsRegularFile } from './regular_file';
 import { FileRmap } from '../../mm/file_rmap';
+import { decRefPages } from './page_runs';
+import type { UserMemory } from '../../mm/copy';
+
+/** One range of application memory (an iovec). */
+export interface UserRange { readonly base: number; readonly len: number }
 
 const PAGE = 4096;
+/** Most bytes one copy between application memory and the file covers: a write takes pages
+ *  a window at a time, and the range checked at once stays as the buffered path's. */
+const IO_WINDOW = 1 << 20;
 /** Largest file (Linux MAX_LFS_FILESIZE is larger; offsets here must stay exact numbers). */
 export const MAX_FILE_SIZE = 2 ** 50;
 
@@ -72,7 +80,7 @@ export class TmpfsRegular extends TmpfsInode {
 
   private maybeFree(): void {
     if (this.nlink > 0 || this.opens > 0 || this.mappers > 0) return;
-    for (const off of this.pages.values()) this.mf.decRef(off, PAGE);
+    decRefPages(this.mf, [...this.pages.values()]);
     this.pages.clear();
     this.unwritten.clear();
   }
@@ -83,8 +91,15 @@ export class TmpfsRegular extends TmpfsInode {
     while (i < n) {
       const at = offset + i;
       const inPage = at % PAGE;
-      const len = Math.min(PAGE - inPage, n - i);
-      const page = this.pages.get((at - inPage) / PAGE);
+      const index = (at - inPage) / PAGE;
+      const page = this.pages.get(index);
+      // A stretch of pages contiguous in the memory file is one copy.
+      let len = Math.min(PAGE - inPage, n - i);
+      if (page !== undefined) {
+        for (let k = 1; i + len < n && this.pages.get(index + k) === page + k * PAGE; k++) {
+          len = Math.min(len + PAGE, n - i);
+        }
+      }
       if (page === undefined) dst.fill(0, i, i + len);
       else this.mf.read(page + inPage, dst.subarray(i, i + len));
       i += len;
@@ -99,15 +114,22 @@ export class TmpfsRegular extends TmpfsInode {
       if (offset >= MAX_FILE_SIZE) throw new SyscallError(EFBIG);
       src = src.subarray(0, MAX_FILE_SIZE - offset);
     }
+    if (src.length === 0) return 0;
+    this.fillHoles(Math.floor(offset / PAGE), Math.ceil((offset + src.length) / PAGE));
     let i = 0;
     try {
       while (i < src.length) {
         const at = offset + i;
         const inPage = at % PAGE;
-        const len = Math.min(PAGE - inPage, src.length - i);
         const index = (at - inPage) / PAGE;
-        this.mf.write(this.page(index) + inPage, src.subarray(i, i + len));
+        const page = this.page(index);
+        let len = Math.min(PAGE - inPage, src.length - i);
         this.unwritten.delete(index);
+        for (let k = 1; i + len < src.length && this.pages.get(index + k) === page + k * PAGE; k++) {
+          len = Math.min(len + PAGE, src.length - i);
+          this.unwritten.delete(index + k);
+        }
+        this.mf.write(page + inPage, src.subarray(i, i + len));
         i += len;
       }
     } catch (e) {
@@ -119,6 +141,150 @@ export class TmpfsRegular extends TmpfsInode {
       if (i > 0) this.modified();
     }
     return i;
+  }
+
+  /** The run starting at index: pages present and contiguous in the memory file (or, for a
+   *  hole, holes), capped at `limit` pages. */
+  private runAt(index: number, page: number | undefined, limit: number): number {
+    let k = 1;
+    if (page === undefined) while (k < limit && !this.pages.has(index + k)) k++;
+    else while (k < limit && this.pages.get(index + k) === page + k * PAGE) k++;
+    return k;
+  }
+
+  /**
+   * read(2) from offset straight into the application's ranges, a stretch of contiguous
+   * pages per copy (holes read as zeros). The bytes delivered: short at the end of the file
+   * or at a page the application cannot write; EFAULT if that is the first.
+   */
+  readToUser(mm: UserMemory, ranges: readonly UserRange[], offset: number): number {
+    let done = 0;
+    for (const r of ranges) {
+      let inR = 0;
+      while (inR < r.len) {
+        const at = offset + done;
+        const want = Math.min(r.len - inR, this._size - at, IO_WINDOW);
+        if (want <= 0) return done;
+        const inPage = at % PAGE;
+        const index = (at - inPage) / PAGE;
+        const page = this.pages.get(index);
+        const len = Math.min(want, this.runAt(index, page, Math.ceil((inPage + want) / PAGE)) * PAGE - inPage);
+        let n: number;
+        try {
+          n = page === undefined ? mm.zeroOutSome(r.base + inR, len) : mm.copyOutFromFile(r.base + inR, this.mf, page + inPage, len);
+        } catch (e) {
+          if (done > 0) return done;
+          throw e;
+        }
+        done += n;
+        inR += n;
+        if (n < len) return done;
+      }
+    }
+    return done;
+  }
+
+  /**
+   * write(2) at offset straight from the application's ranges, as write() does from a buffer.
+   * Short at a page the application cannot read (EFAULT if it is the first byte); pages taken
+   * for the part not written are given back, as Linux takes them one at a time.
+   */
+  writeFromUser(mm: UserMemory, ranges: readonly UserRange[], offset: number): number {
+    if ((this.seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)) !== 0) throw new SyscallError(EPERM);
+    let total = 0;
+    for (const r of ranges) total += r.len;
+    if ((this.seals & F_SEAL_GROW) !== 0 && offset + total > this._size) throw new SyscallError(EPERM);
+    if (offset + total > MAX_FILE_SIZE) {
+      if (offset >= MAX_FILE_SIZE) throw new SyscallError(EFBIG);
+      total = MAX_FILE_SIZE - offset;
+    }
+    if (total === 0) return 0;
+    let done = 0;
+    try {
+      for (const r of ranges) {
+        let inR = 0;
+        while (inR < r.len && done < total) {
+          const n = this.writeWindow(mm, r.base + inR, offset + done, Math.min(r.len - inR, total - done, IO_WINDOW));
+          done += n.copied;
+          inR += n.copied;
+          if (n.short) return done;
+        }
+      }
+      return done;
+    } catch (e) {
+      if (e instanceof SyscallError && e.errno === ENOMEM) throw new OutOfMemoryWrite(done);
+      if (done > 0) return done;
+      throw e;
+    } finally {
+      if (offset + done > this._size) this._size = offset + done;
+      if (done > 0) this.modified();
+    }
+  }
+
+  /** One window of writeFromUser: its holes filled a run at a time, then copied. Pages are
+   *  taken a window at a time, so a write that faults early takes little it must give back. */
+  private writeWindow(mm: UserMemory, addr: number, at: number, want: number): { copied: number; short: boolean } {
+    const fresh = this.fillHoles(Math.floor(at / PAGE), Math.ceil((at + want) / PAGE));
+    let copied = 0;
+    try {
+      while (copied < want) {
+        const pos = at + copied;
+        const inPage = pos % PAGE;
+        const index = (pos - inPage) / PAGE;
+        const page = this.page(index);
+        const len = Math.min(want - copied, this.runAt(index, page, Math.ceil((inPage + want - copied) / PAGE)) * PAGE - inPage);
+        let n = 0;
+        try {
+          n = mm.copyInToFile(addr + copied, this.mf, page + inPage, len);
+        } catch (e) {
+          if (copied > 0 && e instanceof SyscallError && e.errno === EFAULT) return { copied, short: true };
+          throw e;
+        } finally {
+          for (let k = 0; k * PAGE < inPage + n; k++) this.unwritten.delete(index + k);
+          copied += n;
+        }
+        if (n < len) return { copied, short: true };
+      }
+      return { copied, short: false };
+    } finally {
+      if (copied < want) this.dropFresh(fresh, Math.ceil((at + copied) / PAGE));
+    }
+  }
+
+  /** Gives back the pages fillHoles took at or after index `from` (a write that stopped short). */
+  private dropFresh(fresh: number[], from: number): void {
+    const gone: number[] = [];
+    for (const index of fresh) {
+      if (index < from) continue;
+      const off = this.pages.get(index);
+      if (off === undefined) continue;
+      gone.push(off);
+      this.pages.delete(index);
+    }
+    decRefPages(this.mf, gone);
+  }
+
+  /** Gives each run of holes in [first, end) contiguous pages in one allocation, so the
+   *  write copies them in one stretch. Best effort: a run the memory file cannot give at
+   *  once is left to page(), one page at a time, which stops the write where memory ends. */
+  private fillHoles(first: number, end: number): number[] {
+    const fresh: number[] = [];
+    let i = first;
+    while (i < end) {
+      if (this.pages.has(i)) { i++; continue; }
+      let n = 1;
+      while (i + n < end && !this.pages.has(i + n)) n++;
+      if (n > 1) {
+        let off: number;
+        try { off = allocateShrinking(this.mf, n); } catch { return fresh; }
+        for (let k = 0; k < n; k++) {
+          this.pages.set(i + k, off + k * PAGE);
+          fresh.push(i + k);
+        }
+      }
+      i += n;
+    }
+    return fresh;
   }
 
   /** The page at index, allocated (zeroed) if it was a hole. */
@@ -157,13 +323,15 @@ export class TmpfsRegular extends TmpfsInode {
     if (size > MAX_FILE_SIZE) throw new SyscallError(EFBIG);
     if (size < this._size) {
       const keep = Math.ceil(size / PAGE);
+      const gone: number[] = [];
       for (const [index, off] of this.pages) {
         if (index >= keep) {
-          this.mf.decRef(off, PAGE);
+          gone.push(off);
           this.pages.delete(index);
           this.unwritten.delete(index);
         }
       }
+      decRefPages(this.mf, gone);
       // The tail of the last page must read as zeros if the file grows again.
       const tail = size % PAGE;
       const last = this.pages.get(keep - 1);
@@ -190,10 +358,9 @@ export class TmpfsRegular extends TmpfsInode {
     const room = (): number => this.mf.limitBytes() - this.mf.allocatedBytes();
     if (missing * PAGE > room()) pageCacheOf(this.mf).shrink(); // the page cache gives way first
     if (missing * PAGE > room()) throw new SyscallError(ENOSPC);
-    for (let p = first; p < end; p++) {
-      if (!this.pages.has(p)) this.unwritten.add(p);
-      this.page(p);
-    }
+    for (let p = first; p < end; p++) if (!this.pages.has(p)) this.unwritten.add(p);
+    this.fillHoles(first, end);
+    for (let p = first; p < end; p++) this.page(p);
     if (!keepSize && offset + len > this._size) {
       this._size = offset + len;
       this.modified();
@@ -206,13 +373,15 @@ export class TmpfsRegular extends TmpfsInode {
     if ((this.seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)) !== 0) throw new SyscallError(EPERM);
     const end = offset + len;
     const firstWhole = Math.ceil(offset / PAGE), endWhole = Math.floor(end / PAGE);
-    for (const [index, off] of [...this.pages]) {
+    const gone: number[] = [];
+    for (const [index, off] of this.pages) {
       if (index >= firstWhole && index < endWhole) {
-        this.mf.decRef(off, PAGE);
+        gone.push(off);
         this.pages.delete(index);
         this.unwritten.delete(index);
       }
     }
+    decRefPages(this.mf, gone);
     if (endWhole > firstWhole) this.rmap.punched(firstWhole * PAGE, endWhole * PAGE);
     // Partial pages at either edge: zero the bytes of the range they hold.
     for (const index of new Set([Math.floor(offset / PAGE), Math.floor((end - 1) / PAGE)])) {

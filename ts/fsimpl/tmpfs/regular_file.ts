@@ -10,7 +10,7 @@ import type { MappingBacking } from '../../mm/backing';
 import { seekPosition } from '../../vfs/file_description';
 import { VfsFile } from '../../vfs/vfs_file';
 import type { VirtualDentry } from '../../vfs/virtual_dentry';
-import { OutOfMemoryWrite, type TmpfsRegular } from './regular';
+import { OutOfMemoryWrite, type TmpfsRegular, type UserRange } from './regular';
 
 export class TmpfsRegularFile extends VfsFile {
   override readonly seekable = true;
@@ -29,13 +29,33 @@ export class TmpfsRegularFile extends VfsFile {
     return n;
   }
 
+  /** read(2) with no buffer between the file's pages and the application's. */
+  override readDirect(t: Task, ranges: readonly UserRange[], offset: number): number {
+    const at = offset >= 0 ? offset : this.pos;
+    try {
+      const n = this.data.readToUser(t.mm, ranges, at);
+      if (offset < 0) this.pos += n;
+      return n;
+    } finally {
+      if ((this.flags & O_NOATIME) === 0) this.data.accessed();
+    }
+  }
+
+  override writeDirect(t: Task, ranges: readonly UserRange[], offset: number): number {
+    return this.writeWith(t, offset, (at) => this.data.writeFromUser(t.mm, ranges, at));
+  }
+
   override write(t: Task, src: Uint8Array, offset: number): number {
+    return this.writeWith(t, offset, (at) => this.data.write(src, at));
+  }
+
+  private writeWith(t: Task, offset: number, write: (at: number) => number): number {
     // O_APPEND puts every write at the end, pwrite's too (Linux does the same).
     let at = offset >= 0 ? offset : this.pos;
     if (this.flags & O_APPEND) at = this.data.size;
     let n;
     try {
-      n = this.data.write(src, at);
+      n = write(at);
     } catch (e) {
       if (!(e instanceof OutOfMemoryWrite)) throw e;
       // Linux charges tmpfs pages to the memory cgroup, and a charge past its limit invokes

@@ -79,7 +79,7 @@ export abstract class InetSocket extends Socket {
     if (a.port !== 0 && a.port < PROT_SOCK && !t.creds.hasCapability(CAP_NET_BIND_SERVICE)) fail(EACCES);
     return {
       v4, v6, addr, reuseAddr: this.opts.plainValue(2 /* SO_REUSEADDR */) !== 0,
-      reusePort: this.opts.plainValue(15 /* SO_REUSEPORT */) !== 0, uid: t.creds.euid, listening,
+      reusePort: this.opts.plainValue(15 /* SO_REUSEPORT */) !== 0, uid: t.creds.euid, listening, portLock: a.port !== 0,
     };
   }
 

@@ -39,6 +39,8 @@ const UDP_GRO = 104;
 export class UdpSocket extends InetSocket {
   readonly ep: UdpEndpoint;
   private shutdownBits = 0;
+  /** sk_shutdown, for sock_diag. */
+  get shutdownState(): number { return this.shutdownBits; }
   /** The source a connected socket sends from (getsockname shows it). */
   private connSrc: IPAddr | null = null;
   private readonly udpPlain = new Map<number, number>();

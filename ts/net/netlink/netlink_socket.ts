@@ -2,7 +2,8 @@
 // ts/net/netlink owns the netlink family: the socket (this file: port ids and autobind,
 // datagram queues, unicast between user sockets, the kernel's side of a send as
 // netlink_rcv_skb walks it, acks and NLMSG_ERROR), the message format (message.ts), and the
-// protocols the kernel answers (route.ts: NETLINK_ROUTE; uevent has no requests). It reads
+// protocols the kernel answers (route.ts: NETLINK_ROUTE; sock_diag.ts: NETLINK_SOCK_DIAG;
+// uevent has no requests). It reads
 // the stack's interfaces through ../interfaces.ts and never changes them.
 
 import type { Task } from '../../kernel/task';
@@ -24,8 +25,10 @@ import {
   align4, parseMessages, type NlMsg,
 } from './message';
 import { routeRequest } from './route';
+import { sockDiagRequest } from './sock_diag';
 
 export const NETLINK_ROUTE = 0;
+export const NETLINK_SOCK_DIAG = 4;
 export const NETLINK_KOBJECT_UEVENT = 15;
 const MAX_LINKS = 32;
 const SOL_NETLINK = 270;
@@ -53,7 +56,14 @@ const GROUPS = 32;
 
 /** What the kernel side of a protocol answers one request with: messages to send back, and
  *  the errno to ack with (0: ack only if NLM_F_ACK was asked). */
-export interface KernelAnswer { msgs: Uint8Array[]; dump: boolean; err: number }
+export interface KernelAnswer {
+  msgs: Uint8Array[];
+  dump: boolean;
+  err: number;
+  /** A dump that started and then failed (its NLMSG_DONE carries -doneErr, as netlink_dump's
+   *  dump_done_errno). */
+  doneErr?: number;
+}
 
 /** Port ids of one sandbox's netlink sockets, per protocol (nl_table). */
 class PortTable {
@@ -82,7 +92,7 @@ export function createNetlinkSocket(t: Task, type: number, protocol: number, non
   if (type !== SOCK_RAW && type !== SOCK_DGRAM) fail(ESOCKTNOSUPPORT);
   if (protocol < 0 || protocol >= MAX_LINKS) fail(EPROTONOSUPPORT);
   // Only these have a kernel socket here; the rest are as a kernel built without them.
-  if (protocol !== NETLINK_ROUTE && protocol !== NETLINK_KOBJECT_UEVENT) fail(EPROTONOSUPPORT);
+  if (protocol !== NETLINK_ROUTE && protocol !== NETLINK_SOCK_DIAG && protocol !== NETLINK_KOBJECT_UEVENT) fail(EPROTONOSUPPORT);
   return new NetlinkSocket(t, nonblock ? O_NONBLOCK : 0, type, protocol);
 }
 
@@ -223,7 +233,8 @@ export class NetlinkSocket extends Socket {
       peer.enqueue({ data: req.data.slice(), from: this.portid });
       return req.data.length;
     }
-    if (this.protocol !== NETLINK_ROUTE) fail(ECONNREFUSED); // uevent's kernel socket takes no input
+    // uevent's kernel socket takes no input
+    if (this.protocol !== NETLINK_ROUTE && this.protocol !== NETLINK_SOCK_DIAG) fail(ECONNREFUSED);
     this.kernelReceive(t, req.data);
     return req.data.length;
   }
@@ -235,7 +246,7 @@ export class NetlinkSocket extends Socket {
       let ans: KernelAnswer | null = null;
       // Not a request, or a control message: nothing to do but maybe ack.
       if ((m.flags & NLM_F_REQUEST) && m.type >= NLMSG_MIN_TYPE) {
-        ans = routeRequest(t, this, m);
+        ans = this.protocol === NETLINK_SOCK_DIAG ? sockDiagRequest(t, this, m) : routeRequest(t, this, m);
         err = ans.err;
         // netlink_dump_start: a dump while the last is still being read is EBUSY.
         if (ans.dump && !err && this.dumpUnread > 0) err = EBUSY;
@@ -264,7 +275,7 @@ export class NetlinkSocket extends Socket {
     }
     // NLMSG_DONE carries the dump's status as an int.
     w.begin(NLMSG_DONE, NLM_F_MULTI, req.seq, this.portid);
-    w.struct(4).setInt32(0, 0, true);
+    w.struct(4).setInt32(0, -(ans.doneErr ?? 0), true);
     w.end();
     const done = w.take();
     if (size + done.length > chunk && cur.length > 0) { out.push(concat(cur)); cur = []; }

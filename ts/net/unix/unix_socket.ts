@@ -99,6 +99,13 @@ export class UnixSocket extends Socket {
     this.addr = name.raw;
   }
 
+  /** The socket file a bind made (device and inode), for sock_diag's UNIX_DIAG_VFS. */
+  boundInode(): { dev: number; ino: number } | null {
+    if (!this.boundKey || this.boundKey.abstract) return null;
+    const [dev, ino] = this.boundKey.key.split(':').map(Number);
+    return { dev, ino };
+  }
+
   autobind(): void {
     const { key, raw } = this.ns.autobindName();
     this.ns.abstract.set(key, this);

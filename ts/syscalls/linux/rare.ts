@@ -24,6 +24,7 @@ import { registerFutexWaitv } from './sys_futex_waitv';
 import { registerSettime } from './sys_settime';
 import { registerVhangup } from './sys_vhangup';
 import { registerUnshare } from './sys_unshare';
+import { registerSetns } from './sys_setns';
 import { registerProcessMm } from './sys_process_mm';
 import { registerFsInfo } from './sys_fsinfo';
 
@@ -48,6 +49,7 @@ export function registerRare(table: SyscallTable): void {
   registerSettime(table);
   registerVhangup(table);
   registerUnshare(table);
+  registerSetns(table);
   registerProcessMm(table);
   registerFsInfo(table);
 }

@@ -1,0 +1,77 @@
+// Namespace files (Linux fs/nsfs.c, kernel/nsproxy.c): what /proc/<pid>/ns/* opens. The
+// sandbox has one namespace of each kind, the initial one, with the inode numbers Linux gives
+// its initial namespaces (include/linux/proc_ns.h); every task is in all of them. A namespace
+// file reads nothing, seeks nowhere, and answers the NS_GET_* ioctls; setns(2) takes it.
+
+import type { Task } from './task';
+import { SyscallError } from './syscall_error';
+import { EINVAL, ENOTTY, EPERM, ESPIPE } from '../abi/linux/errno';
+import { O_RDONLY } from '../abi/linux/fcntl';
+import { S_IFREG } from '../abi/linux/stat';
+import { FileDescription, type Stat } from '../vfs/file_description';
+import { anonDev } from '../vfs/file_system';
+import { nofileLimit } from '../syscalls/linux/fd_util';
+
+export const CLONE_NEWTIME = 0x80, CLONE_NEWNS = 0x20000, CLONE_NEWCGROUP = 0x2000000, CLONE_NEWUTS = 0x4000000,
+  CLONE_NEWIPC = 0x8000000, CLONE_NEWUSER = 0x10000000, CLONE_NEWPID = 0x20000000, CLONE_NEWNET = 0x40000000;
+
+export interface NsKind { readonly name: string; readonly type: number; readonly ino: number }
+
+const kind = (name: string, type: number, ino: number): NsKind => ({ name, type, ino });
+export const NS_NET = kind('net', CLONE_NEWNET, 0xeffffff9);
+export const NS_UTS = kind('uts', CLONE_NEWUTS, 0xeffffffe);
+export const NS_IPC = kind('ipc', CLONE_NEWIPC, 0xefffffff);
+export const NS_PID = kind('pid', CLONE_NEWPID, 0xeffffffc);
+export const NS_USER = kind('user', CLONE_NEWUSER, 0xeffffffd);
+export const NS_MNT = kind('mnt', CLONE_NEWNS, 0xeffffff8);
+export const NS_CGROUP = kind('cgroup', CLONE_NEWCGROUP, 0xeffffffb);
+export const NS_TIME = kind('time', CLONE_NEWTIME, 0xeffffffa);
+
+/** /proc/<pid>/ns's entries, in Linux's order (fs/proc/namespaces.c ns_entries). */
+export const NS_ENTRIES: readonly (readonly [string, NsKind])[] = [
+  ['net', NS_NET], ['uts', NS_UTS], ['ipc', NS_IPC], ['pid', NS_PID], ['pid_for_children', NS_PID],
+  ['user', NS_USER], ['mnt', NS_MNT], ['cgroup', NS_CGROUP], ['time', NS_TIME], ['time_for_children', NS_TIME],
+];
+
+const NS_GET_USERNS = 0xb701, NS_GET_PARENT = 0xb702, NS_GET_NSTYPE = 0xb703, NS_GET_OWNER_UID = 0xb704;
+
+let nsfsDev = -1;
+const bootTime = Date.now();
+
+export class NsFile extends FileDescription {
+  constructor(readonly ns: NsKind) { super(O_RDONLY); }
+
+  override stat(): Stat {
+    if (nsfsDev < 0) nsfsDev = anonDev();
+    const ts = { sec: Math.floor(bootTime / 1000), nsec: (bootTime % 1000) * 1_000_000 };
+    return {
+      dev: nsfsDev, ino: this.ns.ino, mode: S_IFREG | 0o444, nlink: 1, uid: 0, gid: 0, rdev: 0, size: 0,
+      blksize: 4096, blocks: 0, atime: ts, mtime: ts, ctime: ts,
+    };
+  }
+
+  override describe(): string { return `${this.ns.name}:[${this.ns.ino}]`; }
+
+  override lseek(): number { throw new SyscallError(ESPIPE); }
+
+  override ioctl(t: Task, cmd: number, arg: number): number {
+    switch (cmd) {
+      case NS_GET_USERNS:
+        // Every namespace here is owned by the initial user namespace, which has no owner
+        // of its own to show.
+        if (this.ns === NS_USER) throw new SyscallError(EPERM);
+        return t.fdTable.newFD(new NsFile(NS_USER), { cloexec: true, limit: nofileLimit(t) });
+      case NS_GET_PARENT:
+        // Only pid and user namespaces are nested; the initial ones have no parent to show.
+        throw new SyscallError(this.ns === NS_PID || this.ns === NS_USER ? EPERM : EINVAL);
+      case NS_GET_NSTYPE:
+        return this.ns.type;
+      case NS_GET_OWNER_UID:
+        if (this.ns !== NS_USER) throw new SyscallError(EINVAL);
+        t.mm.writeU32(arg, 0);
+        return 0;
+      default:
+        throw new SyscallError(ENOTTY);
+    }
+  }
+}
