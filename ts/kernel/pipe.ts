@@ -1,5 +1,5 @@
 // Pipes (Linux fs/pipe.c): a 64 KiB buffer (F_SETPIPE_SZ resizes it) between a read end and a write end, each a
-// FileDescription. The buffer is a ring of 16 pages as in Linux, so that how much fits
+// FileDescription. The buffer is a ring of 16 pages as in Linux (pipe_ring.ts), so that how much fits
 // (and when a write of at most PIPE_BUF bytes must wait to go in whole) matches it. Reads
 // wait for data (EOF once no writer is left); writing with no reader left is EPIPE plus
 // SIGPIPE. O_NONBLOCK turns every wait into EAGAIN. Waits are
@@ -23,18 +23,15 @@ import { block } from './blocking';
 import { sendSignalToThread, userSigInfo } from './signals';
 import type { IOVec } from '../syscalls/linux/user_io';
 import { pipeReadUser, pipeWriteUser } from './pipe_user';
+import { PAGE_SIZE, PipeRing } from './pipe_ring';
 
 export const PIPE_CAPACITY = 64 << 10;
-const PAGE_SIZE = 4096;
 /** The ring's pages a new pipe has (pipe->max_usage): a full pipe has every one in use. */
 const DEFAULT_SLOTS = PIPE_CAPACITY / PAGE_SIZE;
 /** st_dev of pipefs (an anonymous device). */
 const PIPEFS_DEV = 0xc;
 
 let nextIno = 1;
-
-/** One page of the ring (Linux struct pipe_buffer): bytes [start, end) of buf are unread. */
-interface Slot { buf: Uint8Array; start: number; end: number }
 
 /** Where a read's bytes go: takes what it can of src (fewer on a fault) and says how many. */
 export interface PipeSink { put(src: Uint8Array): number }
@@ -79,53 +76,38 @@ function bytesSink(dst: Uint8Array): PipeSink {
 
 export class Pipe {
   readonly ino = nextIno++;
-  private readonly slots: Slot[] = [];
-  /** Pages of consumed slots kept for the next writes (at most a ring's worth): a 64 KiB
-   *  transfer would otherwise allocate sixteen pages for the GC to collect. */
-  private readonly freePages: Uint8Array[] = [];
+  private readonly ring = new PipeRing(DEFAULT_SLOTS);
   readers = 0;
   writers = 0;
   private readonly readWaiters = new Set<() => void>();
   private readonly directReads: DirectRead[] = [];
   private readonly writeWaiters = new Set<() => void>();
   readonly ctime = Date.now();
-  /** Pages in the ring (F_SETPIPE_SZ changes it, kernel/pipe_size.ts). */
-  maxSlots = DEFAULT_SLOTS;
   constructor(readonly uid: number, readonly gid: number) {}
 
-  get full(): boolean { return this.slots.length >= this.maxSlots; }
+  /** Pages in the ring (F_SETPIPE_SZ changes it, kernel/pipe_size.ts). */
+  get maxSlots(): number { return this.ring.capacity; }
+
+  get full(): boolean { return this.ring.full; }
 
   get hasDirectReads(): boolean { return this.directReads.length > 0; }
 
   /** pipe_resize_ring: EBUSY if more pages are in use than the new ring has. */
   resize(slots: number): void {
-    if (slots < this.slots.length) fail(EBUSY);
-    const grew = slots > this.maxSlots;
-    this.maxSlots = slots;
+    if (slots < this.ring.inUse) fail(EBUSY);
+    const grew = slots > this.ring.capacity;
+    this.ring.resize(slots);
     if (grew) wakeAll(this.writeWaiters);
   }
 
   /** Bytes waiting to be read. */
-  get available(): number {
-    let n = 0;
-    for (const s of this.slots) n += s.end - s.start;
-    return n;
-  }
+  get available(): number { return this.ring.available; }
 
   /** Bytes a write could put in without waiting (whole free pages; splice fills no more). */
-  get room(): number { return Math.max(0, this.maxSlots - this.slots.length) * PAGE_SIZE; }
+  get room(): number { return this.ring.room; }
 
   /** Copy up to dst.length unread bytes without consuming them (tee). */
-  peek(dst: Uint8Array): number {
-    let n = 0;
-    for (const s of this.slots) {
-      if (n === dst.length) break;
-      const take = Math.min(s.end - s.start, dst.length - n);
-      dst.set(s.buf.subarray(s.start, s.start + take), n);
-      n += take;
-    }
-    return n;
-  }
+  peek(dst: Uint8Array): number { return this.ring.peek(dst); }
 
   /** Bytes read, 0 at EOF, -1 if the reader must wait. */
   tryRead(dst: Uint8Array): number {
@@ -136,60 +118,34 @@ export class Pipe {
    *  wait. A page the sink could not take whole stays unread and ends the read (EFAULT if
    *  nothing came before it), as copy_page_to_iter's short count does in Linux. */
   readTo(sink: PipeSink, want: number): number {
-    if (this.slots.length === 0) return this.writers === 0 ? 0 : -1;
-    const wasFull = this.full;
-    let n = 0;
-    let faulted = false;
-    while (n < want && this.slots.length > 0) {
-      const s = this.slots[0];
-      const take = Math.min(s.end - s.start, want - n);
-      if (sink.put(s.buf.subarray(s.start, s.start + take)) < take) {
-        faulted = true;
-        break;
-      }
-      n += take;
-      s.start += take;
-      if (s.start === s.end) this.recycle(this.slots.shift() as Slot);
-    }
-    if (n > 0 && (wasFull || this.slots.length === 0)) wakeAll(this.writeWaiters);
-    if (faulted && n === 0) fail(EFAULT);
+    if (this.ring.inUse === 0) return this.writers === 0 ? 0 : -1;
+    const wasFull = this.ring.full;
+    const n = this.ring.readTo(sink, want);
+    if (n > 0 && (wasFull || this.ring.inUse === 0)) wakeAll(this.writeWaiters);
+    if (this.ring.faulted && n === 0) fail(EFAULT);
     return n;
-  }
-
-  private recycle(s: Slot): void {
-    if (this.freePages.length < this.maxSlots) this.freePages.push(s.buf);
-  }
-
-  private newPage(): Uint8Array {
-    return this.freePages.pop() ?? new Uint8Array(PAGE_SIZE);
   }
 
   /** pipe_write's first step: the tail of a write that is not a whole number of pages goes
    *  into the last page if it fits there. Returns the bytes taken (0 or that tail); a fault
    *  while copying it is EFAULT with nothing written. */
   merge(src: PipeSource): number {
-    const chars = src.remaining & (PAGE_SIZE - 1);
-    const last = this.slots[this.slots.length - 1];
-    if (chars === 0 || !last || last.end + chars > PAGE_SIZE) return 0;
-    if (src.fill(last.buf.subarray(last.end, last.end + chars)) < chars) fail(EFAULT);
-    last.end += chars;
-    wakeAll(this.readWaiters);
-    return chars;
-  }
-
-  /** Put up to a page of src into a fresh slot; the caller checked that one is free. Returns
-   *  the bytes put in; a page that could not be filled (a fault) is dropped and -1 returned. */
-  pushPage(src: PipeSource): number {
-    const n = Math.min(PAGE_SIZE, src.remaining);
-    const buf = this.newPage();
-    if (src.fill(buf.subarray(0, n)) < n) {
-      if (this.freePages.length < this.maxSlots) this.freePages.push(buf);
-      return -1;
-    }
-    this.slots.push({ buf, start: 0, end: n });
-    wakeAll(this.readWaiters);
+    const n = this.ring.merge(src, src.remaining & (PAGE_SIZE - 1));
+    if (n < 0) fail(EFAULT);
+    if (n > 0) wakeAll(this.readWaiters);
     return n;
   }
+
+  /** Fill the free slots from src, a page each. Returns the bytes put in, or -1 if a fault
+   *  stopped it before a whole page went in (pages that did go in stay). */
+  pushPages(src: PipeSource): number {
+    const n = this.ring.push(src);
+    if (n > 0) wakeAll(this.readWaiters);
+    return n === 0 && this.ring.faulted ? -1 : n;
+  }
+
+  /** Whether the last pushPages stopped at a fault. */
+  get pushFaulted(): boolean { return this.ring.faulted; }
 
   waitReadable(t: Task): Promise<void> { return this.waitOn(t, this.readWaiters); }
   waitWritable(t: Task): Promise<void> { return this.waitOn(t, this.writeWaiters); }
@@ -210,7 +166,7 @@ export class Pipe {
    *  EOF, which ends each with 0). Called once a write has put in what it will (pipe_write
    *  wakes readers then, not page by page: a reader gets the whole write). */
   serveDirectReads(): void {
-    while (this.directReads.length > 0 && (this.slots.length > 0 || this.writers === 0)) {
+    while (this.directReads.length > 0 && (this.ring.inUse > 0 || this.writers === 0)) {
       const r = this.directReads[0];
       let result: number | SyscallError;
       try {
@@ -225,7 +181,7 @@ export class Pipe {
 
   /** pipe_poll for the read end: data to read, or hang-up once no writer is left. */
   readReadiness(): number {
-    let mask = this.slots.length > 0 ? POLLIN | POLLRDNORM : 0;
+    let mask = this.ring.inUse > 0 ? POLLIN | POLLRDNORM : 0;
     if (this.writers === 0) mask |= POLLHUP;
     return mask;
   }
@@ -269,6 +225,12 @@ export class Pipe {
 }
 
 function wakeAll(set: Set<() => void>): void {
+  // A waker may unsubscribe (its wait ended): iterate over a copy, made only when needed.
+  if (set.size === 0) return;
+  if (set.size === 1) {
+    (set.values().next().value as () => void)();
+    return;
+  }
   for (const w of [...set]) w();
 }
 
@@ -386,13 +348,14 @@ function writeLoop(t: Task, p: Pipe, f: PipeCaller, src: PipeSource, total: numb
       fail(EPIPE);
     }
     if (!p.full) {
-      const n = p.pushPage(src);
+      const n = p.pushPages(src);
       if (n < 0) {
         // Only whole pages copied before a fault are written (pipe_write).
         if (done > 0) return done;
         fail(EFAULT);
       }
       done += n;
+      if (p.pushFaulted) return done;
       continue;
     }
     // Full: blocked readers may make room before this write has to wait.

@@ -219,7 +219,7 @@ systrap_fast_entry:
 	rdgsbase %rdi
 	mov $202, %eax
 	mov $1, %esi
-	mov $1, %edx
+	mov $0x7fffffff, %edx	/* every waiter of the word (systrap.c) */
 	syscall
 3:	/* Every register is saved in the message by now: the loop may use any of them.
 	 * %r12d counts the polls left: the sentry's hint (SpinPolicy), at most SPIN_MAX. Each
@@ -289,7 +289,7 @@ systrap_fast_entry:
 	rdgsbase %rdi
 	mov $202, %eax
 	mov $1, %esi
-	mov $1, %edx
+	mov $0x7fffffff, %edx
 	syscall
 	jmp 3b
 	/* Past here the thread is leaving for the application: interrupts count again. */

@@ -144,8 +144,9 @@ void systrap_handler(int sig, struct siginfo_k *info, struct ucontext_k *uc) {
 	}
 
 	__atomic_store_n(&m->state, ST_READY, __ATOMIC_SEQ_CST);
+	/* Every waiter of the word: the sentry's thread, its waiter thread, its ring. */
 	if (__atomic_load_n(&m->sentry_sleeping, __ATOMIC_SEQ_CST))
-		sc3(202, (long)&m->state, FUTEX_WAKE, 1);
+		sc3(202, (long)&m->state, FUTEX_WAKE, 0x7fffffff);
 
 wait:
 	/* Spin briefly with pauses, then sleep on the futex (no sched_yield loop: it keeps a

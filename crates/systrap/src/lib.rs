@@ -55,10 +55,11 @@
 //!   after the control page, read-only in the stub like it, read by the leader only while the
 //!   sentry waits for the injection; how far it got comes back in its registers, through
 //!   ptrace, bounds-checked.
-//! - a run that outlasts the sentry's spin is parked: a waiter thread per context waits for
-//!   its stop on the message's futex, or with TSVISOR_WAKE=ring one io_uring futex wait on
-//!   the message word (`wakes`, `wake_ring`), so the stub's FUTEX_WAKE lands in the event
-//!   loop. The
+//! - a run that outlasts the sentry's spin is parked: the context's waiter thread (pooled,
+//!   asleep on the message word from the context's first park, `waiters`) is woken by the
+//!   stub's FUTEX_WAKE, or with TSVISOR_WAKE=ring one io_uring futex wait on the message word
+//!   (`wakes`, `wake_ring`) lands it in the event loop. The sentry wakes the stub with a
+//!   futex bitset the waiter does not wait on. The
 //!   word, the sleeping flag and the wake itself are the application's to forge: a stop is
 //!   taken only from a READY message, and a periodic sweep finds stops whose wake was
 //!   suppressed and threads that died; forging costs only the forger time.
@@ -75,13 +76,17 @@ mod reaper;
 pub mod setup;
 mod spare;
 pub mod wake_ring;
+#[cfg(test)]
+mod test_stub;
+mod waiters;
 mod wakes;
+
+use waiters::Watch;
 
 use std::any::Any;
 use std::io;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex, OnceLock};
-use std::thread::JoinHandle;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use tsvisor_memfile::MemoryFile;
@@ -444,8 +449,9 @@ impl Platform for SystrapPlatform {
 
     /// An io_uring of futex waits (`wakes`), where the kernel has them (6.7+), with
     /// TSVISOR_WAKE=ring. Not the default yet: on this 2-core host under contention.sh it made
-    /// fork and thread creation 10-30% slower than waiter threads (cause not found), though
-    /// it halves the context switches of a pipe round trip.
+    /// fork and thread creation 10-30% slower than waiter threads (cause not found; measured
+    /// again in session 18: fork x3 worst 7.2-16.0 ms vs 5.5-9.5), though it halves the
+    /// context switches of a pipe round trip (and the pipe row was no faster at load 8-10).
     fn wake_source(&self) -> Option<WakeSource> {
         let w = self.wakes.get_or_init(|| {
             if std::env::var("TSVISOR_WAKE").as_deref() != Ok("ring") {
@@ -459,18 +465,12 @@ impl Platform for SystrapPlatform {
     }
 }
 
-struct Watch {
-    parked: bool,
-    quit: bool,
-}
-
 struct Shared {
     msg: Msg,
     tgid: i32,
     tid: i32,
     dead: AtomicBool,
     watch: Mutex<Watch>,
-    cv: Condvar,
     waker: Mutex<Option<Waker>>,
     /// The ring key of the futex wait armed for a parked run (`wakes`), 0 if none.
     armed_key: AtomicU64,
@@ -483,9 +483,16 @@ pub struct SystrapContext {
     slots: Arc<Mutex<Slots>>,
     mf: Arc<MemoryFile>,
     initial: Regs,
-    waiter: Mutex<Option<JoinHandle<()>>>,
+    /// A pooled waiter thread serves this context (`waiters`), from its first park.
+    waiter: AtomicBool,
     released: AtomicBool,
     wakes: Option<Arc<wakes::Wakes>>,
+}
+
+/// Wakes the stub thread sleeping on its message (`waiters::STUB_BITS`: never the waiter).
+fn wake_stub(m: &Msg) {
+    // SAFETY: the word is in the memory file's mapping; the kernel validates the rest.
+    unsafe { libc::syscall(libc::SYS_futex, m.futex_addr(), libc::FUTEX_WAKE_BITSET, 1, 0usize, 0usize, waiters::STUB_BITS) };
 }
 
 fn futex(addr: *mut u32, op: i32, val: u32, timeout: Option<Duration>) {
@@ -586,7 +593,7 @@ impl SystrapContext {
             if m.state() != ST_READY || !thread_alive(p.tgid, p.tid) {
                 m.atomic(OFF_EXIT).store(1, Ordering::SeqCst);
                 m.atomic(OFF_STATE).store(ST_RESUME, Ordering::SeqCst);
-                futex(m.futex_addr(), libc::FUTEX_WAKE, 1, None);
+                wake_stub(&m);
                 let idx = (p.slot - SLOTS_BASE) / SLOT_SIZE;
                 a.slots.lock().unwrap().exiting.push((idx, p.slot_off, p.tgid, p.tid));
                 continue;
@@ -603,8 +610,7 @@ impl SystrapContext {
             tgid,
             tid,
             dead: AtomicBool::new(false),
-            watch: Mutex::new(Watch { parked: false, quit: false }),
-            cv: Condvar::new(),
+            watch: Mutex::new(Watch::new()),
             waker: Mutex::new(None),
             armed_key: AtomicU64::new(0),
         });
@@ -615,7 +621,7 @@ impl SystrapContext {
             slots: a.slots.clone(),
             mf: a.mf.clone(),
             initial,
-            waiter: Mutex::new(None),
+            waiter: AtomicBool::new(false),
             released: AtomicBool::new(false),
             wakes: None,
         }
@@ -653,42 +659,6 @@ fn wait_ready(m: &Msg, tgid: i32, tid: i32, spin: Duration, limit: Duration) -> 
     ready
 }
 
-/// Waits, off the sentry's thread, for a parked run to stop, then calls the waker.
-fn waiter_loop(s: &Shared) {
-    loop {
-        {
-            let mut w = s.watch.lock().unwrap();
-            while !w.parked && !w.quit {
-                w = s.cv.wait(w).unwrap();
-            }
-            if w.quit {
-                return;
-            }
-            w.parked = false;
-        }
-        let st = s.msg.atomic(OFF_STATE);
-        let sleeping = s.msg.atomic(OFF_SENTRY_SLEEPING);
-        loop {
-            sleeping.store(1, Ordering::SeqCst);
-            if st.load(Ordering::SeqCst) == ST_READY {
-                break;
-            }
-            futex(s.msg.futex_addr(), libc::FUTEX_WAIT, ST_RESUME, Some(Duration::from_millis(50)));
-            if st.load(Ordering::SeqCst) != ST_READY && !thread_alive(s.tgid, s.tid) {
-                s.dead.store(true, Ordering::SeqCst);
-                break;
-            }
-            if s.watch.lock().unwrap().quit {
-                return;
-            }
-        }
-        sleeping.store(0, Ordering::SeqCst);
-        if let Some(w) = s.waker.lock().unwrap().as_ref() {
-            w();
-        }
-    }
-}
-
 impl Context for SystrapContext {
     fn initial_regs(&self) -> Regs {
         self.initial
@@ -701,7 +671,7 @@ impl Context for SystrapContext {
         m.atomic(OFF_SPIN).store(polls, Ordering::Relaxed);
         m.atomic(OFF_STATE).store(ST_RESUME, Ordering::SeqCst);
         if m.atomic(OFF_STUB_SLEEPING).load(Ordering::SeqCst) != 0 {
-            futex(m.futex_addr(), libc::FUTEX_WAKE, 1, None);
+            wake_stub(&m);
         }
     }
 
@@ -719,23 +689,10 @@ impl Context for SystrapContext {
                 return armed;
             }
         }
-        {
-            // The waiter thread is started on the first park: many contexts never need it.
-            let mut w = self.waiter.lock().unwrap();
-            if w.is_none() {
-                let s = self.shared.clone();
-                let name = format!("systrap-{}", self.shared.tid);
-                match std::thread::Builder::new().name(name).stack_size(128 << 10).spawn(move || waiter_loop(&s)) {
-                    Ok(t) => *w = Some(t),
-                    // Without a waiter the caller must keep polling: say the run is done so
-                    // that it takes it... which take() reports as Dead if it is not.
-                    Err(_) => return false,
-                }
-            }
-        }
-        self.shared.watch.lock().unwrap().parked = true;
-        self.shared.cv.notify_one();
-        true
+        // The waiter is taken on the first park: many contexts never need one. Without one
+        // the caller must keep polling: false says the run is done so that it takes it...
+        // which take() reports as Dead if it is not.
+        waiters::park(&self.shared, &self.waiter)
     }
 
     fn take(&self, regs: &mut Regs) -> Event {
@@ -788,10 +745,11 @@ impl Context for SystrapContext {
 
     fn kill(&self) {
         // SIGKILL cannot be blocked; it takes the whole stub process, whose other threads then
-        // report Dead too. The waiter sees the thread gone within its futex timeout.
+        // report Dead too. Its waiter is told to look.
         // SAFETY: plain syscall with integer arguments.
         unsafe { libc::syscall(libc::SYS_tgkill, self.shared.tgid, self.shared.tid, libc::SIGKILL) };
         self.shared.dead.store(true, Ordering::SeqCst);
+        waiters::poke(&self.shared);
     }
 
     fn host_thread(&self) -> Option<(i32, i32)> {
@@ -828,17 +786,8 @@ impl Context for SystrapContext {
         if let Some(w) = &self.wakes {
             w.forget(&self.shared);
         }
-        {
-            let mut w = self.shared.watch.lock().unwrap();
-            w.quit = true;
-        }
-        self.shared.cv.notify_one();
+        waiters::stop(&self.shared);
         let m = &self.shared.msg;
-        if let Some(t) = self.waiter.lock().unwrap().take() {
-            // It may be asleep on the message's futex: wake it to see `quit`.
-            futex(m.futex_addr(), libc::FUTEX_WAKE, i32::MAX as u32, None);
-            let _ = t.join();
-        }
         // A thread stopped at the sentry, as a task's last stop (its exit) leaves it, waits
         // there for the next context of the address space.
         {
@@ -852,7 +801,7 @@ impl Context for SystrapContext {
         }
         m.atomic(OFF_EXIT).store(1, Ordering::SeqCst);
         m.atomic(OFF_STATE).store(ST_RESUME, Ordering::SeqCst);
-        futex(m.futex_addr(), libc::FUTEX_WAKE, 1, None);
+        wake_stub(&m);
         // The slot may be reused only once the thread is gone; Slots::take checks.
         self.slots.lock().unwrap().exiting.push((self.slot_index(), self.slot_off, self.shared.tgid, self.shared.tid));
     }
@@ -883,7 +832,7 @@ impl SystrapContext {
         let m = &self.shared.msg;
         m.atomic(OFF_STATE).store(req, Ordering::SeqCst);
         if m.atomic(OFF_STUB_SLEEPING).load(Ordering::SeqCst) != 0 {
-            futex(m.futex_addr(), libc::FUTEX_WAKE, 1, None);
+            wake_stub(&m);
         }
         let spin = if SpinPolicy::get().spinning() { FP_SPIN } else { FP_CROWDED_SPIN };
         if !wait_ready(m, self.shared.tgid, self.shared.tid, spin, Duration::from_secs(5)) {

@@ -9,7 +9,8 @@
 
 use std::io;
 use std::sync::mpsc::{channel, Sender};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
+use std::time::{Duration, Instant};
 
 use crate::SystrapAddressSpace;
 
@@ -20,12 +21,23 @@ type Job = (Make, Arc<Spares>);
 /// quick succession.
 const DEPTH: usize = 2;
 
+/// How long `take` waits for a spare already being made before the caller makes its own:
+/// bounded so that a stalled maker thread cannot stall the sentry for long.
+const WAIT_IN_FLIGHT: Duration = Duration::from_millis(100);
+
 /// One platform's spares.
 #[derive(Default)]
 pub struct Spares {
-    ready: Mutex<Vec<SystrapAddressSpace>>,
+    state: Mutex<State>,
+    /// Signalled when a spare being made is ready (or failed).
+    made: Condvar,
+}
+
+#[derive(Default)]
+struct State {
+    ready: Vec<SystrapAddressSpace>,
     /// Spares being made.
-    making: Mutex<usize>,
+    making: usize,
 }
 
 fn maker() -> Option<Sender<Job>> {
@@ -36,8 +48,12 @@ fn maker() -> Option<Sender<Job>> {
             for (make, pool) in rx {
                 // A panic here must not end the thread: its stubs would die with it.
                 let made = std::panic::catch_unwind(std::panic::AssertUnwindSafe(make)).ok().flatten();
-                pool.ready.lock().unwrap().extend(made);
-                *pool.making.lock().unwrap() -= 1;
+                {
+                    let mut st = pool.state.lock().unwrap();
+                    st.ready.extend(made);
+                    st.making -= 1;
+                }
+                pool.made.notify_all();
             }
             // The sender is static: never reached while the process lives.
             loop {
@@ -50,9 +66,25 @@ fn maker() -> Option<Sender<Job>> {
 }
 
 impl Spares {
-    /// The spare, adopted by the calling thread, if one is ready.
+    /// The spare, adopted by the calling thread, if one is ready or being made: one on its way
+    /// is waited for (up to WAIT_IN_FLIGHT) rather than made a second time here — under CPU
+    /// contention a fork that found none ready made a whole stub on the sentry's thread (a
+    /// spawn and eight ptrace stops) while the maker thread was half-way through one.
     pub fn take(&self) -> Option<SystrapAddressSpace> {
-        let mut a = self.ready.lock().unwrap().pop()?;
+        let mut a = {
+            let start = Instant::now();
+            let mut st = self.state.lock().unwrap();
+            loop {
+                if let Some(a) = st.ready.pop() {
+                    break a;
+                }
+                let left = WAIT_IN_FLIGHT.checked_sub(start.elapsed())?;
+                if st.making == 0 {
+                    return None;
+                }
+                st = self.made.wait_timeout(st, left).unwrap().0;
+            }
+        };
         let adopted = a.stub.lock().unwrap().adopt();
         match adopted {
             Ok(()) => Some(a),
@@ -70,18 +102,18 @@ impl Spares {
         let make = Arc::new(make);
         loop {
             {
-                let mut making = self.making.lock().unwrap();
-                if *making + self.ready.lock().unwrap().len() >= DEPTH {
+                let mut st = self.state.lock().unwrap();
+                if st.making + st.ready.len() >= DEPTH {
                     return;
                 }
-                *making += 1;
+                st.making += 1;
             }
             let m = make.clone();
             let job: Make = Box::new(move || m().ok());
             match maker() {
                 Some(tx) if tx.send((job, self.clone())).is_ok() => {}
                 _ => {
-                    *self.making.lock().unwrap() -= 1;
+                    self.state.lock().unwrap().making -= 1;
                     return;
                 }
             }
@@ -90,7 +122,7 @@ impl Spares {
 
     /// Kills the spare (the platform is going away).
     pub fn drain(&self) {
-        for mut a in std::mem::take(&mut *self.ready.lock().unwrap()) {
+        for mut a in std::mem::take(&mut self.state.lock().unwrap().ready) {
             let mf = a.mf.clone();
             crate::AddressSpaceOps::release_then_drop(&mut a, &mf, Vec::new());
         }

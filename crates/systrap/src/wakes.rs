@@ -180,13 +180,10 @@ mod tests {
     //! flag and wakes its futex at random. Checked: a waker call only ever reports a READY
     //! message, once per park, and every genuine stop is reported within a sweep or two.
     use super::*;
-    use crate::{Msg, Watch};
-    use std::sync::atomic::{AtomicBool, AtomicUsize};
-    use std::sync::Condvar;
+    use crate::test_stub::{shared, Page};
+    use crate::Msg;
+    use std::sync::atomic::AtomicUsize;
     use std::time::Instant;
-
-    #[repr(align(4096))]
-    struct Page([u8; 4096]);
 
     struct Rng(u64);
     impl Rng {
@@ -196,29 +193,6 @@ mod tests {
             self.0 ^= self.0 << 17;
             self.0
         }
-    }
-
-    fn shared(page: &mut Page, calls: Arc<AtomicUsize>) -> Arc<Shared> {
-        // SAFETY: the page outlives the Shared (both live to the end of the test).
-        let msg = unsafe { Msg::new(page.0.as_mut_ptr()) };
-        let s = Arc::new(Shared {
-            msg,
-            // This very thread: alive throughout.
-            tgid: std::process::id() as i32,
-            // SAFETY: gettid has no preconditions.
-            tid: unsafe { libc::gettid() },
-            dead: AtomicBool::new(false),
-            watch: Mutex::new(Watch { parked: false, quit: false }),
-            cv: Condvar::new(),
-            waker: Mutex::new(None),
-            armed_key: std::sync::atomic::AtomicU64::new(0),
-        });
-        let m = s.msg;
-        *s.waker.lock().unwrap() = Some(Box::new(move || {
-            assert_eq!(m.state(), ST_READY, "a waker call must report a stopped run");
-            calls.fetch_add(1, Ordering::SeqCst);
-        }));
-        s
     }
 
     fn futex_wake(m: &Msg) {

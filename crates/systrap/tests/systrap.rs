@@ -302,3 +302,73 @@ fn address_spaces_from_spares_run_their_first_thread() {
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
 }
+
+#[test]
+fn parked_runs_are_reported_by_pooled_waiters_and_a_parked_context_is_let_go() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::{Duration, Instant};
+    let Some((mf, p, mut a)) = setup() else { return };
+    // jmp . at CODE; mov $39,%eax; syscall at CODE+2
+    load_code(&mf, &mut a, &[0xeb, 0xfe, 0xb8, 39, 0, 0, 0, 0x0f, 0x05]);
+    let wait_for = |n: &AtomicUsize, want: usize| {
+        let start = Instant::now();
+        while n.load(Ordering::SeqCst) < want {
+            assert!(start.elapsed() < Duration::from_secs(10), "a parked run's stop was not reported");
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    };
+    // Several contexts one after the other, each parking runs: a waiter thread, taken from the
+    // pool after the first, reports each stop once.
+    for round in 0..4 {
+        let ctx = p.new_context(a.ops().unwrap()).unwrap();
+        let woken = Arc::new(AtomicUsize::new(0));
+        let w = woken.clone();
+        ctx.set_waker(Box::new(move || {
+            w.fetch_add(1, Ordering::SeqCst);
+        }));
+        let mut regs = ctx.initial_regs();
+        for i in 0..3 {
+            regs[REG_RIP] = CODE + 2;
+            regs[REG_RDI] = round * 10 + i;
+            ctx.switch_to_user(&regs);
+            if ctx.park() {
+                wait_for(&woken, i as usize + 1);
+            } else {
+                woken.fetch_add(1, Ordering::SeqCst); // stopped before it could be parked
+            }
+            assert_eq!(ctx.take(&mut regs).kind, EventKind::Syscall);
+            assert_eq!((regs[REG_ORIG_RAX], regs[REG_RDI]), (39, round * 10 + i));
+        }
+        // A run that never stops, parked, then the context released: release returns (its
+        // waiter is told to let go) and nothing is reported for it.
+        regs[REG_RIP] = CODE;
+        ctx.switch_to_user(&regs);
+        assert!(ctx.park(), "a spinning run cannot have stopped");
+        std::thread::sleep(Duration::from_millis(5));
+        let start = Instant::now();
+        ctx.release();
+        assert!(start.elapsed() < Duration::from_secs(2), "release waited too long for the waiter");
+        std::thread::sleep(Duration::from_millis(20));
+        assert_eq!(woken.load(Ordering::SeqCst), 3, "no report for a released context");
+    }
+}
+
+#[test]
+fn address_spaces_asked_for_back_to_back_wait_for_the_spare_being_made() {
+    let Some((mf, p, _a)) = setup() else { return };
+    // No pause between them: most find the spare still being made and wait for it (or, past
+    // the wait's bound, make their own); either way each runs its first thread.
+    for i in 0..8 {
+        let ops = p.new_address_space().unwrap();
+        let mut a = AddressSpace::new(mf.clone(), ops, p.min_user_address(), p.max_user_address());
+        load_code(&mf, &mut a, &[0xb8, 39, 0, 0, 0, 0x0f, 0x05]);
+        let ctx = p.new_context(a.ops().unwrap()).unwrap();
+        let mut regs = ctx.initial_regs();
+        regs[REG_RIP] = CODE;
+        regs[REG_RDI] = 100 + i;
+        let ev = run(&*ctx, &mut regs);
+        assert_eq!((ev.kind, regs[REG_ORIG_RAX], regs[REG_RDI]), (EventKind::Syscall, 39, 100 + i));
+        ctx.release();
+        a.release();
+    }
+}

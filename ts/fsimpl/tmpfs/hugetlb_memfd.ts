@@ -32,6 +32,7 @@ export class HugetlbRegular extends TmpfsRegular {
   }
 
   override write(): number { throw new SyscallError(EINVAL); }
+  override writeFromUser(): number { throw new SyscallError(EINVAL); }
 
   /** No pool to take pages from. */
   override allocate(): void { throw new SyscallError(ENOSPC); }
