@@ -3,7 +3,7 @@
 // print the same: ancillary data both ways and the errnos of malformed control messages
 // (inet_cmsg.c), real port-unreachables through IP_RECVERR / MSG_ERRQUEUE (icmp_err.c udp),
 // urgent data with SIOCATMARK, POLLPRI and SIGURG to the F_SETOWN owner (tcp_urgent.c), an
-// option turned off reaching the host (udp_bcast.c). Every wait in them (poll, epoll, accept,
+// option turned off reaching the host (udp_bcast.c), TCP echo and shutdown (inet_tcp.c). Every wait in them (poll, epoll, accept,
 // connect, recv) is woken by the addon's epoll thread, never by polling.
 import { describe, expect, it } from 'vitest';
 import { describeResult, fixture, platforms, runNative, runSandbox } from '../helpers/run';
@@ -24,4 +24,6 @@ describe.each(platforms)('%s', (platform) => {
   it('urgent data: MSG_OOB, SIOCATMARK, POLLPRI, SO_OOBINLINE, SIGURG to the owner (v4 and v6)',
     () => same([fixture('tcp_urgent')]), 120_000);
   it('SO_BROADCAST set and cleared again reaches the host socket', () => same([fixture('udp_bcast')]), 120_000);
+  it('TCP through host sockets: a checksummed 16 MiB echo (a stream read goes straight into the read buffer), half-close, SO_LINGER 0, v4 and v6',
+    () => same([fixture('inet_tcp'), '16']), 180_000);
 });

@@ -9,7 +9,7 @@
 // user: it creates endpoints, reserves ports and calls in; the stack calls back through each
 // endpoint's owner.notify(). One Stack per sandbox (per Kernel).
 
-import { V4_LOOPBACK, V6_LOOPBACK, addrKey, type IPAddr } from './addr';
+import { V4_LOOPBACK, V6_LOOPBACK, addrEqual, addrKey, type IPAddr } from './addr';
 import { LoopbackLink, LOOPBACK_MTU } from './link/loopback';
 import { icmpErrorAllowed } from './icmp/ratelimit';
 import { EthernetLink } from './link/ethernet';
@@ -46,11 +46,16 @@ export interface Forwarder {
   udp(data: Uint8Array, src: IPAddr, sport: number, dst: IPAddr, dport: number): boolean;
 }
 
+/** A connection as registered: its 4-tuple then (the key of the conns map). */
+export interface ConnEntry { ep: TcpEndpoint; local: IPAddr; remote: IPAddr; ports: number }
+
 export class Stack {
   readonly loopback: LoopbackLink;
   readonly tcpPorts = new PortTable<TcpEndpoint>(true);
   readonly udpPorts = new PortTable<UdpEndpoint>(false);
   private readonly conns = new Map<string, TcpEndpoint>();
+  /** conns again, by local and remote port (tcpInput's lookup without a string key). */
+  private readonly connsByPorts = new Map<number, ConnEntry[]>();
   private readonly pendingAcks = new Set<TcpEndpoint>();
   private ipId = Math.floor(Math.random() * 0x10000);
   readonly stats: StackStats = { ipIn: 0, ipDropped: 0, tcpIn: 0, udpIn: 0, icmpIn: 0 };
@@ -142,7 +147,7 @@ export class Stack {
   sendIP(pkt: Uint8Array, src: IPAddr, dst: IPAddr, proto: number, ttl: number, tos: number, partial = false, linkRoom = false): void {
     if (dst.length === 4) {
       this.ipId = (this.ipId + 1) & 0xffff;
-      writeIPv4Header(pkt.subarray(0, pkt.length), src, dst, proto, ttl, tos, this.ipId);
+      writeIPv4Header(pkt, src, dst, proto, ttl, tos, this.ipId);
     } else {
       writeIPv6Header(pkt, src, dst, proto, ttl, tos);
     }
@@ -216,12 +221,38 @@ export class Stack {
     if (!ep.local || !ep.remote) return;
     ep.connKey = this.connKey(ep.local, ep.lport, ep.remote, ep.rport);
     this.conns.set(ep.connKey, ep);
+    // The index by ports follows the map: an entry with the same 4-tuple is replaced.
+    const pk = ep.lport * 0x10000 + ep.rport;
+    let list = this.connsByPorts.get(pk);
+    if (!list) this.connsByPorts.set(pk, (list = []));
+    const e: ConnEntry = { ep, local: ep.local, remote: ep.remote, ports: pk };
+    const i = list.findIndex((o) => addrEqual(o.local, e.local) && addrEqual(o.remote, e.remote));
+    if (i >= 0) list[i] = e;
+    else list.push(e);
+    ep.connEntry = e;
   }
 
   unregisterConn(ep: TcpEndpoint): void {
-    if (ep.connKey !== null && this.conns.get(ep.connKey) === ep) this.conns.delete(ep.connKey);
+    if (ep.connKey !== null && this.conns.get(ep.connKey) === ep) {
+      this.conns.delete(ep.connKey);
+      const e = ep.connEntry;
+      const list = e ? this.connsByPorts.get(e.ports) : undefined;
+      if (e && list) {
+        const i = list.indexOf(e);
+        if (i >= 0) list.splice(i, 1);
+        if (list.length === 0) this.connsByPorts.delete(e.ports);
+      }
+    }
     ep.connKey = null;
+    ep.connEntry = null;
     this.pendingAcks.delete(ep);
+  }
+
+  /** conns.get(connKey(...)) without building the key: every segment's lookup. */
+  private established(local: IPAddr, lport: number, remote: IPAddr, rport: number): TcpEndpoint | undefined {
+    const list = this.connsByPorts.get(lport * 0x10000 + rport);
+    if (list) for (const e of list) if (addrEqual(e.local, local) && addrEqual(e.remote, remote)) return e.ep;
+    return undefined;
   }
 
   /** An accepted connection holds its listener's port too (as Linux's bind bucket). */
@@ -251,7 +282,7 @@ export class Stack {
     const seg = parseTCP(s, src, dst, !offloaded);
     if (!seg) { this.stats.ipDropped++; return; }
     this.stats.tcpIn++;
-    const ep = this.conns.get(this.connKey(dst, seg.dstPort, src, seg.srcPort));
+    const ep = this.established(dst, seg.dstPort, src, seg.srcPort);
     if (ep) { ep.input(seg, src, dst); return; }
     const l = this.listenerFor(seg.dstPort, dst);
     if (l) { l.input(seg, src, dst); return; }

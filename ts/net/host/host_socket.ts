@@ -213,7 +213,8 @@ export class HostSocket extends Socket {
         };
       }
       if (-r === EAGAIN && !dl.nonblocking) {
-        const keep = got > 0 ? b : null;
+        // A caller's buffer (read) is kept for the retry, as is one partly filled.
+        const keep = got > 0 || buffer !== null ? b : null;
         return this.waitFor(t, dl, POLLIN).then(() => this.recvInto(t, max, keep, flags, got, dl),
           (e: unknown) => { if (got > 0) return { n: got, data: b.subarray(0, got), from: null, rights: null, creds: null, flags: 0 }; throw e; });
       }
@@ -224,6 +225,12 @@ export class HostSocket extends Socket {
 
   override read(t: Task, dst: Uint8Array, _offset: number): number | Promise<number> {
     if (dst.length === 0 && this.type === SOCK_STREAM) return 0;
+    if (this.type === SOCK_STREAM) {
+      // Straight into the caller's buffer: no buffer of our own to zero and copy out of.
+      const into = dst.subarray(0, Math.min(dst.length, MAX_IO));
+      const r = this.recvInto(t, into.length, into, 0, 0, this.deadline(true, false));
+      return r instanceof Promise ? r.then((x) => x.n) : r.n;
+    }
     const fin = (r: RecvResult): number => { dst.set(r.data.subarray(0, Math.min(r.data.length, dst.length))); return Math.min(r.n, dst.length); };
     const r = this.recvmsg(t, dst.length, 0);
     return r instanceof Promise ? r.then(fin) : fin(r);

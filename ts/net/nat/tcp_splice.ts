@@ -22,6 +22,8 @@ const CHUNK = 256 << 10;
 
 export class TcpSplice {
   private scheduled = false;
+  /** Host chunks are queued whose segments wait for the end of the read burst. */
+  private burst = false;
   private hostBlocked = false;
   private hostPaused = false;
   private hostEnded = false;
@@ -58,11 +60,22 @@ export class TcpSplice {
     if (this.hostPaused) this.sock.pause();
   }
 
-  /** Host bytes the reader put in a send chunk; false pauses the host socket. */
+  /** Host bytes the reader put in a send chunk; false pauses the host socket. A chunk read
+   *  full is likely one of a burst (libuv reads on while its buffer fills, up to 32 times a
+   *  turn): its segments leave after the burst (GRO-like), so the sandbox's reader wakes once
+   *  for all of it instead of once per chunk. A short read ends the burst: everything leaves
+   *  now, so a lone message is not delayed. */
   private fromHostChunk(chunk: Uint8Array, n: number, adopt: boolean): boolean {
     if (this.done) return true;
     if (adopt) this.ep.enqueueChunk(chunk, n);
     else this.ep.enqueue(chunk.subarray(HEADROOM, HEADROOM + n));
+    if (n >= (this.reader?.goal ?? Infinity) && this.ep.sndSpace > 0) {
+      if (!this.burst) {
+        this.burst = true;
+        setImmediate(() => { this.burst = false; if (!this.done) this.sent(); });
+      }
+      return true;
+    }
     this.sent();
     return !this.hostPaused;
   }

@@ -126,6 +126,9 @@ export function writeTCP(s: Uint8Array, o: TCPOut, src: Uint8Array, dst: Uint8Ar
   s[16] = c >> 8; s[17] = c & 0xff;
 }
 
+/** The SACK blocks of a segment that has none (shared: most have none, and none is pushed to). */
+const NO_SACK: number[] = [];
+
 /** verify false: the checksum is trusted (our own loopback packet, header/offload.ts). */
 export function parseTCP(s: Uint8Array, src: Uint8Array, dst: Uint8Array, verify = true): TCPSegment | null {
   if (s.length < TCP_HEADER) return null;
@@ -136,7 +139,7 @@ export function parseTCP(s: Uint8Array, src: Uint8Array, dst: Uint8Array, verify
     srcPort: (s[0] << 8) | s[1], dstPort: (s[2] << 8) | s[3],
     seq: ((s[4] << 24) | (s[5] << 16) | (s[6] << 8) | s[7]) >>> 0,
     ack: ((s[8] << 24) | (s[9] << 16) | (s[10] << 8) | s[11]) >>> 0,
-    flags: s[13], window: (s[14] << 8) | s[15], mss: -1, wscale: -1, sackOk: false, sack: [], urgPtr: (s[18] << 8) | s[19],
+    flags: s[13], window: (s[14] << 8) | s[15], mss: -1, wscale: -1, sackOk: false, sack: NO_SACK, urgPtr: (s[18] << 8) | s[19],
     tsVal: null, tsEcr: null, data: s.subarray(off),
   };
   let i = TCP_HEADER;
@@ -155,6 +158,7 @@ export function parseTCP(s: Uint8Array, src: Uint8Array, dst: Uint8Array, verify
       seg.tsEcr = ((s[i + 6] << 24) | (s[i + 7] << 16) | (s[i + 8] << 8) | s[i + 9]) >>> 0;
     }
     else if (kind === OPT_SACK && len >= 10 && (len - 2) % 8 === 0) {
+      if (seg.sack === NO_SACK) seg.sack = [];
       for (let j = i + 2; j < i + len; j += 4) seg.sack.push(((s[j] << 24) | (s[j + 1] << 16) | (s[j + 2] << 8) | s[j + 3]) >>> 0);
     }
     i += len;

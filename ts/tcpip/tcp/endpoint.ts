@@ -14,7 +14,7 @@ import { ECONNREFUSED, ECONNRESET, EPIPE, ETIMEDOUT } from '../../abi/linux/errn
 import { POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDHUP } from '../../abi/linux/poll';
 import { addrKey, type IPAddr } from '../addr';
 import type { Binding } from '../ports';
-import type { Stack } from '../stack';
+import type { ConnEntry, Stack } from '../stack';
 import { IPPROTO_TCP, TH_ACK, TH_FIN, TH_PSH, TH_RST, TH_SYN, TH_URG, tcpHeaderLen, writeTCP, type TCPOut, type TCPSegment } from '../header/tcp';
 import { seqAdd, seqDiff, seqGE, seqGT, seqLE, seqLT } from './seqnum';
 import { TCPS, synchronized } from './states';
@@ -59,6 +59,8 @@ export class TcpEndpoint {
   binding: Binding | null = null;
   /** Key in the stack's connection table while registered there. */
   connKey: string | null = null;
+  /** Its entry in the stack's index by ports while registered. */
+  connEntry: ConnEntry | null = null;
   owner: EndpointOwner | null = null;
   /** The application closed its socket; the endpoint finishes the close on its own. */
   orphan = false;
@@ -89,6 +91,8 @@ export class TcpEndpoint {
   maxSndWnd = 0;
   /** The persist timer is sending: a small window takes a small segment. */
   private persistProbe = false;
+  /** End of the last segment sent short of the MSS (tcp_sock.snd_sml, for Minshall's Nagle). */
+  private sndSml = 0;
   sndWl1 = 0;
   sndWl2 = 0;
   sndMss = 536;
@@ -290,6 +294,7 @@ export class TcpEndpoint {
       this.ts.bind(this.stack, this.local, this.remote);
     }
     this.sndUna = this.iss;
+    this.sndSml = this.iss;
     this.sndNxt = seqAdd(this.iss, 1);
     this.state = TCPS.SYN_SENT;
     this.rcvWscale = WSCALE_SHIFT;
@@ -344,6 +349,7 @@ export class TcpEndpoint {
     c.takeSynOptions(seg);
     c.iss = this.stack.newIss(dst, this.lport, src, seg.srcPort);
     c.sndUna = c.iss;
+    c.sndSml = c.iss;
     c.sndNxt = seqAdd(c.iss, 1);
     c.state = TCPS.SYN_RECV;
     mibOf(this.stack).tcpPassiveOpens++;
@@ -779,14 +785,17 @@ export class TcpEndpoint {
         if (inflight === 0) this.rtx.armIfIdle(this.rtt.rto);
         break;
       }
-      // Nagle (RFC 896): hold a small segment while data is unacknowledged; TCP_CORK
-      // holds it regardless, until a full segment, the FIN or uncorking.
+      // Nagle with Minshall's variant (tcp_nagle_check): hold a small segment while a small
+      // one sent before is unacknowledged — a write's tail behind its full segments leaves at
+      // once, as on Linux; TCP_CORK holds it regardless, until a full segment, the FIN or
+      // uncorking.
       if (n < this.sndMss && n === unsent && !this.finQueued) {
-        if (this.cork || (!this.nodelay && inflight > 0)) break;
+        if (this.cork || (!this.nodelay && inflight > 0 && this.smallUnacked())) break;
       }
       this.transmit(this.dataSeg(this.sndNxt, TH_ACK | (n === unsent ? TH_PSH : 0)), this.sndQueue, inflight, n);
       this.rtt.start(seqAdd(this.sndNxt, n));
       this.sndNxt = seqAdd(this.sndNxt, n);
+      if (n < this.sndMss) this.sndSml = this.sndNxt; // tcp_minshall_update
       sent = true;
     }
     // Whether the window was what held the sender back (tcp_write_xmit's is_cwnd_limited):
@@ -800,6 +809,11 @@ export class TcpEndpoint {
       this.sndNxt = seqAdd(this.sndNxt, 1);
     }
     if (this.sndNxt !== this.sndUna) this.rtx.armIfIdle(this.rtt.rto);
+  }
+
+  /** tcp_minshall_check: a small segment sent is not acknowledged yet. */
+  private smallUnacked(): boolean {
+    return seqGT(this.sndSml, this.sndUna) && seqLE(this.sndSml, this.sndNxt);
   }
 
   private dataSeg(seq: number, flags: number): TCPOut {
