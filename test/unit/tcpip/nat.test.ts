@@ -218,6 +218,45 @@ describe('NAT under attack', () => {
     nat.close();
   });
 
+  it('a UDP flow whose host connect fails (no route) goes quietly, datagrams and all; the next datagram tries again', async () => {
+    const n = newSandboxNetwork({ dns: { host: '127.0.0.1', port: 5353, family: 4 } });
+    const asked: string[] = [];
+    let closed = 0;
+    const host: HostSockets = {
+      connect: () => { throw new Error('no TCP here'); },
+      udp: () => {
+        const e = new EventEmitter() as EventEmitter & Record<string, unknown>;
+        let connected = false;
+        // As node's dgram: a failed connect reaches the callback, and a send on an
+        // unconnected socket without a port throws.
+        e.connect = (port: number, h: string, cb: (err?: Error) => void) => {
+          asked.push(`udp ${h}:${port}`);
+          process.nextTick(() => cb(Object.assign(new Error('connect ENETUNREACH'), { code: 'ENETUNREACH' })));
+        };
+        e.send = () => { if (!connected) throw Object.assign(new Error('Bad port'), { code: 'ERR_SOCKET_BAD_PORT' }); };
+        e.close = () => { closed++; connected = false; };
+        e.unref = () => e;
+        return e as unknown as dgram.Socket;
+      },
+    };
+    const nat = new Nat(n.gateway, { dns: { host: '127.0.0.1', port: 5353, family: 4 } }, host);
+    n.gateway.forwarder = nat;
+    const gw0 = n.gateway.nicByName('gw0');
+    const link = (n.gateway as unknown as { links: { info: unknown; receive(f: Uint8Array): void }[] }).links.find((l) => l.info === gw0);
+    if (!link) throw new Error('no gw0 link');
+    const dns = ip('10.0.2.3');
+    link.receive(frame(udp(GUEST_ADDR, 41000, dns, 53, 20)));
+    link.receive(frame(udp(GUEST_ADDR, 41000, dns, 53, 20))); // queued behind the connect
+    await ticks();
+    expect(asked).toEqual(['udp 127.0.0.1:5353']);
+    expect(closed).toBe(1);
+    link.receive(frame(udp(GUEST_ADDR, 41000, dns, 53, 20)));
+    await ticks();
+    expect(asked).toEqual(['udp 127.0.0.1:5353', 'udp 127.0.0.1:5353']);
+    expect(closed).toBe(2);
+    nat.close();
+  });
+
   it('random and mutated frames never throw, and whatever opens is allowed (seed 0x5eed)', async () => {
     const { nat, host, inject, stack } = setup();
     const next = rng(0x5eed);

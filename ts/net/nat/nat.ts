@@ -148,7 +148,14 @@ export class Nat implements Forwarder {
     const sock = this.host.udp(t.family);
     const flow: UdpFlow = { sock, timer: this.idleTimer(key, 0), idleMs: dport === 53 ? DNS_IDLE_MS : UDP_IDLE_MS, queued: [] };
     // connect: only the destination's datagrams come back.
-    sock.connect(t.port, t.host, () => {
+    // A failed connect comes to this callback, not to 'error' (no route off the host, say):
+    // the flow goes, with what it held, as the 'error' handler below ends one.
+    sock.connect(t.port, t.host, (err?: Error) => {
+      if (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ECONNREFUSED' && this.udpFlows.get(key) === flow) this.refusedUdp(src, sport, dst, dport);
+        this.closeUdp(key);
+        return;
+      }
       const q = flow.queued ?? [];
       flow.queued = null;
       for (const d of q) sock.send(d);
