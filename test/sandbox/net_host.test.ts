@@ -24,6 +24,8 @@ describe.each(platforms)('%s', (platform) => {
   it('urgent data: MSG_OOB, SIOCATMARK, POLLPRI, SO_OOBINLINE, SIGURG to the owner (v4 and v6)',
     () => same([fixture('tcp_urgent')]), 120_000);
   it('SO_BROADCAST set and cleared again reaches the host socket', () => same([fixture('udp_bcast')]), 120_000);
+  it('a read whose buffer faults part-way leaves what it could not hold queued on the host socket (read, recv, readv, recvmsg): the stream arrives whole',
+    () => same([fixture('tcp_fault_keep')]), 120_000);
   it('TCP through host sockets: a checksummed 16 MiB echo (a stream read goes straight into the read buffer), half-close, SO_LINGER 0, v4 and v6',
     () => same([fixture('inet_tcp'), '16']), 180_000);
 });

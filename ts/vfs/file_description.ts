@@ -48,6 +48,10 @@ export abstract class FileDescription {
    *  offset (-1: the file position), with read/write's short-count rules; a Promise when it
    *  must wait (a pipe). undefined: not for this call, the syscall layer then goes through
    *  read()/write() with a sentry buffer. */
+  /** A stream's bytes read but not delivered (the reader's buffer faulted part-way): the file
+   *  gives them first to the next read, as Linux leaves them queued. Files whose reads do not
+   *  consume a queue of their own need nothing here. */
+  putBack?(data: Uint8Array): void;
   readDirect?(t: Task, ranges: readonly { base: number; len: number }[], offset: number): number | Promise<number> | undefined;
   writeDirect?(t: Task, ranges: readonly { base: number; len: number }[], offset: number): number | Promise<number> | undefined;
 

@@ -14,7 +14,7 @@ import {
   EAGAIN, EINPROGRESS, EINVAL, ENOPROTOOPT, ENOTSUP as EOPNOTSUPP, EPIPE,
 } from '../../abi/linux/errno';
 import { O_NONBLOCK } from '../../abi/linux/fcntl';
-import { POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, POLLPRI } from '../../abi/linux/poll';
+import { POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, POLLPRI, POLLRDNORM } from '../../abi/linux/poll';
 import { SIGPIPE } from '../../abi/linux/signal';
 import {
   AF_INET, AF_INET6, AF_UNSPEC, MSG_DONTWAIT, MSG_EOR, MSG_ERRQUEUE, MSG_MORE, MSG_NOSIGNAL, MSG_OOB, MSG_PEEK,
@@ -54,6 +54,9 @@ function check(r: number): number {
 export class HostSocket extends Socket {
   readonly opts = new SockOpts();
   private closed = false;
+  /** Stream bytes taken from the host that a reader's buffer could not hold (it faulted
+   *  part-way): the next receive gives them first, as Linux leaves them queued. */
+  private pending: Uint8Array | null = null;
   /** While the socket has an owner: the watch that sends it SIGURG. */
   private urgWatch: (() => void) | null = null;
 
@@ -189,6 +192,16 @@ export class HostSocket extends Socket {
   /** Receive into a buffer of at most max bytes, sized by what the host holds (FIONREAD: the
    *  next datagram, or the stream's queued bytes): no megabyte zeroed for a 64-byte answer. */
   private recvInto(t: Task, max: number, buffer: Uint8Array | null, flags: number, got: number, dl: Deadline): RecvResult | Promise<RecvResult> {
+    const held = this.pending;
+    if (held !== null && got === 0 && (flags & (MSG_ERRQUEUE | MSG_OOB)) === 0) {
+      const take = Math.min(max, held.length);
+      const waitAll = (flags & MSG_WAITALL) !== 0 && (flags & MSG_PEEK) === 0 && take < max;
+      const b = buffer ?? new Uint8Array(waitAll ? max : take);
+      b.set(held.subarray(0, take));
+      if ((flags & MSG_PEEK) === 0) this.pending = take === held.length ? null : held.subarray(take);
+      if (waitAll) return this.recvInto(t, max, b, flags, take, dl);
+      return { n: take, data: b.subarray(0, take), from: null, rights: null, creds: null, flags: 0 };
+    }
     const from = new Uint8Array(128);
     const meta = new Int32Array(3);
     const control = new Uint8Array(CONTROL_ROOM);
@@ -268,7 +281,19 @@ export class HostSocket extends Socket {
 
   override readiness(mask: number): number {
     const rev = addon().pollHostFd(this.hostFd, mask | POLLERR | POLLHUP);
-    return rev < 0 || rev & POLLNVAL ? POLLERR : rev;
+    const held = this.pending !== null ? mask & (POLLIN | POLLRDNORM) : 0;
+    return rev < 0 || rev & POLLNVAL ? POLLERR : rev | held;
+  }
+
+  /** Bytes a reader took but could not hold (see pending). */
+  override putBack(data: Uint8Array): void {
+    if (this.type !== SOCK_STREAM || data.length === 0) return;
+    const held = this.pending;
+    if (held === null) { this.pending = data.slice(); return; }
+    const both = new Uint8Array(data.length + held.length);
+    both.set(data);
+    both.set(held, data.length);
+    this.pending = both;
   }
 
   /** send_sigurg for a host stream: the owner gets SIGURG when urgent data appears (POLLPRI
@@ -292,7 +317,8 @@ export class HostSocket extends Socket {
 
   override ioctl(t: Task, cmd: number, arg: number): number {
     if (cmd === FIONREAD || cmd === TIOCOUTQ || cmd === SIOCATMARK || cmd === SIOCOUTQNSD) {
-      t.mm.writeI32(arg, check(addon().hostSockIoctl(this.hostFd, cmd)));
+      const held = cmd === FIONREAD ? this.pending?.length ?? 0 : 0;
+      t.mm.writeI32(arg, check(addon().hostSockIoctl(this.hostFd, cmd)) + held);
       return 0;
     }
     return super.ioctl(t, cmd, arg) as number;
@@ -301,6 +327,7 @@ export class HostSocket extends Socket {
   override release(): void {
     if (this.closed) return;
     this.closed = true;
+    this.pending = null;
     this.urgWatch?.();
     this.urgWatch = null;
     forgetHostFd(this.hostFd);

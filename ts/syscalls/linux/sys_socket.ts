@@ -8,7 +8,7 @@ import { SyscallError, fail } from '../../kernel/syscall_error';
 import { EINVAL, ENOTSOCK, ENOTSUP as EOPNOTSUPP } from '../../abi/linux/errno';
 import { O_NONBLOCK } from '../../abi/linux/fcntl';
 import {
-  MMSGHDR_SIZE, MSG_CMSG_CLOEXEC, MSG_DONTWAIT, MSG_WAITFORONE, SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_STREAM,
+  MMSGHDR_SIZE, MSG_CMSG_CLOEXEC, MSG_DONTWAIT, MSG_PEEK, MSG_TRUNC, MSG_WAITFORONE, SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_STREAM,
   SOL_SOCKET, SOMAXCONN,
 } from '../../abi/linux/socket';
 import {
@@ -27,7 +27,7 @@ import {
   copyInAddr, copyInMsgHdr, copyOutAddr, gatherIovecs, iovTotal, oneIovec, scatterIovecs, type MsgHdr,
 } from './msghdr';
 import { copyInTimespec, timespecToNs, timespecValid } from './timespec';
-import type { IOVec } from './user_io';
+import { IovCursor, type IOVec } from './user_io';
 
 const UIO_MAXIOV = 1024;
 /** Most bytes of a stream send gathered from the application at once. */
@@ -253,9 +253,22 @@ function sysSendmmsg(t: Task, a: SyscallArgs): SyscallReturn {
 
 interface RecvOut { iovs: IOVec[]; name: number; namelenPtr: number; control: number; controllen: number; hdr: number }
 
-function deliver(t: Task, res: RecvResult, out: RecvOut, flags: number): number {
+function deliver(t: Task, s: Socket, res: RecvResult, out: RecvOut, flags: number): number {
+  let n = res.n;
   try {
-    scatterIovecs(t, out.iovs, res.data);
+    if (s.putBack && (flags & (MSG_PEEK | MSG_TRUNC)) === 0) {
+      // A stream that took the bytes from a queue of its own keeps what did not fit before a
+      // fault for the next receive (EFAULT if nothing fit).
+      let copied = 0;
+      try {
+        copied = res.data.length > 0 ? new IovCursor(out.iovs).copyOut(t, res.data) : 0;
+      } finally {
+        if (copied < res.data.length) s.putBack(res.data.subarray(copied));
+      }
+      n = copied;
+    } else {
+      scatterIovecs(t, out.iovs, res.data);
+    }
   } catch (e) {
     if (res.rights) for (const f of res.rights) f.decRef();
     throw e;
@@ -273,13 +286,13 @@ function deliver(t: Task, res: RecvResult, out: RecvOut, flags: number): number 
   } else if (out.name !== 0) {
     copyOutAddr(t, res.from ?? new Uint8Array(0), out.name, out.namelenPtr);
   }
-  return res.n;
+  return n;
 }
 
 function doRecv(t: Task, s: Socket, out: RecvOut, flags: number): SyscallReturn {
   if (s.flags & O_NONBLOCK) flags |= MSG_DONTWAIT;
   const r = s.recvUser ? s.recvUser(t, out.iovs, flags) : s.recvmsg(t, iovTotal(out.iovs), flags);
-  return r instanceof Promise ? r.then((res) => deliver(t, res, out, flags)) : deliver(t, r, out, flags);
+  return r instanceof Promise ? r.then((res) => deliver(t, s, res, out, flags)) : deliver(t, s, r, out, flags);
 }
 
 function sysRecvfrom(t: Task, a: SyscallArgs): SyscallReturn {

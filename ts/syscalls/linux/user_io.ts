@@ -182,8 +182,10 @@ export function readToUser(t: Task, f: FileDescription, iovs: IOVec[], offset: n
     try {
       copied = n > 0 ? cursor.copyOut(t, buf.subarray(0, n)) : 0;
     } finally {
-      // Bytes read but not delivered were not read, as far as a seekable file's position goes.
+      // Bytes read but not delivered were not read, as far as a seekable file's position goes;
+      // a stream that took them from a queue of its own gives them to the next read.
       if (copied < n && offset < 0 && f.seekable) unread(f, n - copied);
+      else if (copied < n && f.putBack) f.putBack(buf.subarray(copied, n));
     }
     done += copied;
     return copied === buf.length && f.seekable && done < total;
