@@ -72,6 +72,9 @@ export const GUEST_FILES = [
   'test/sandbox/tty.test.ts',
   'test/sandbox/udp_bcast.test.ts',
   'test/sandbox/go.test.ts',
+  // 2026-12-06, one vCPU, host load ~1: inet 87 s and 90 s, two runs in a row, once the NAT
+  // let a UDP flow with no route off the machine go instead of killing the sentry.
+  'test/sandbox/inet.test.ts',
 ];
 
 /** crates whose cargo tests need /dev/kvm (built on the host, run in the guest). */
