@@ -281,23 +281,28 @@ fn teardown_gives_the_pages_back_once_the_stub_is_gone() {
     assert!(!alive, "the pages came back while the stub was still there");
 }
 
+/// A new address space's first thread runs `getppid` (39) with `tag` in rdi and stops there.
+fn first_thread_runs(mf: &Arc<MemoryFile>, p: &SystrapPlatform, tag: u64) {
+    let ops = p.new_address_space().unwrap();
+    let mut a = AddressSpace::new(mf.clone(), ops, p.min_user_address(), p.max_user_address());
+    load_code(mf, &mut a, &[0xb8, 39, 0, 0, 0, 0x0f, 0x05]);
+    let ctx = p.new_context(a.ops().unwrap()).unwrap();
+    let mut regs = ctx.initial_regs();
+    regs[REG_RIP] = CODE;
+    regs[REG_RDI] = tag;
+    let ev = run(&*ctx, &mut regs);
+    assert_eq!((ev.kind, regs[REG_ORIG_RAX], regs[REG_RDI]), (EventKind::Syscall, 39, tag));
+    ctx.release();
+    a.release();
+}
+
 #[test]
 fn address_spaces_from_spares_run_their_first_thread() {
     let Some((mf, p, _a)) = setup() else { return };
     // From the second address space on, the platform keeps spares (made on its own thread,
     // adopted by this one): each must run code on its first context like a new one.
     for i in 0..6 {
-        let ops = p.new_address_space().unwrap();
-        let mut a = AddressSpace::new(mf.clone(), ops, p.min_user_address(), p.max_user_address());
-        load_code(&mf, &mut a, &[0xb8, 39, 0, 0, 0, 0x0f, 0x05]);
-        let ctx = p.new_context(a.ops().unwrap()).unwrap();
-        let mut regs = ctx.initial_regs();
-        regs[REG_RIP] = CODE;
-        regs[REG_RDI] = i;
-        let ev = run(&*ctx, &mut regs);
-        assert_eq!((ev.kind, regs[REG_ORIG_RAX], regs[REG_RDI]), (EventKind::Syscall, 39, i));
-        ctx.release();
-        a.release();
+        first_thread_runs(&mf, &p, i);
         // Time for the next spare to be made.
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
@@ -359,16 +364,6 @@ fn address_spaces_asked_for_back_to_back_wait_for_the_spare_being_made() {
     // No pause between them: most find the spare still being made and wait for it (or, past
     // the wait's bound, make their own); either way each runs its first thread.
     for i in 0..8 {
-        let ops = p.new_address_space().unwrap();
-        let mut a = AddressSpace::new(mf.clone(), ops, p.min_user_address(), p.max_user_address());
-        load_code(&mf, &mut a, &[0xb8, 39, 0, 0, 0, 0x0f, 0x05]);
-        let ctx = p.new_context(a.ops().unwrap()).unwrap();
-        let mut regs = ctx.initial_regs();
-        regs[REG_RIP] = CODE;
-        regs[REG_RDI] = 100 + i;
-        let ev = run(&*ctx, &mut regs);
-        assert_eq!((ev.kind, regs[REG_ORIG_RAX], regs[REG_RDI]), (EventKind::Syscall, 39, 100 + i));
-        ctx.release();
-        a.release();
+        first_thread_runs(&mf, &p, 100 + i);
     }
 }
