@@ -6,29 +6,12 @@
 import * as net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { newSandboxNetwork } from '../../../ts/net/nat/network';
-import { GATEWAY_ADDR, GUEST_ADDR } from '../../../ts/net/nat/policy';
-import { TcpEndpoint, type Stack } from '../../../ts/tcpip/stack';
+import { connectToGateway, until as untilEvery } from './nat_client';
 import { TCPS } from '../../../ts/tcpip/tcp/states';
 import { POLLIN } from '../../../ts/abi/linux/poll';
 
-const until = async (cond: () => boolean, ms = 20_000): Promise<void> => {
-  const end = Date.now() + ms;
-  while (!cond() && Date.now() < end) await new Promise((r) => setTimeout(r, 2));
-};
+const until = (cond: () => boolean, ms = 20_000): Promise<void> => untilEvery(cond, ms, 2);
 
-function connectTo(stack: Stack, port: number): TcpEndpoint {
-  const c = new TcpEndpoint(stack, false);
-  const b = { v4: true, v6: false, addr: GUEST_ADDR, reuseAddr: false, reusePort: false, uid: 0, listening: () => false };
-  c.lport = stack.tcpPorts.reserve(0, b, c);
-  c.binding = b;
-  c.local = GUEST_ADDR.slice();
-  c.remote = GATEWAY_ADDR.slice();
-  c.rport = port;
-  stack.registerConn(c);
-  c.connect();
-  stack.flush();
-  return c;
-}
 
 const byteAt = (i: number): number => (i * 7 + (i >>> 13)) & 0xff;
 
@@ -44,7 +27,7 @@ describe('NAT: host bursts into the sandbox', () => {
     const port = (server.address() as net.AddressInfo).port;
     const { stack, nat } = newSandboxNetwork({ dns: null });
     try {
-      const c = connectTo(stack, port);
+      const c = connectToGateway(stack, port);
       await until(() => c.state === TCPS.ESTABLISHED && hostSide !== null);
       expect(c.state).toBe(TCPS.ESTABLISHED);
       // A lone short message arrives without waiting for anything after it.

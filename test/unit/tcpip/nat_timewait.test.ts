@@ -5,28 +5,11 @@
 import * as net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { newSandboxNetwork } from '../../../ts/net/nat/network';
-import { GATEWAY_ADDR, GUEST_ADDR } from '../../../ts/net/nat/policy';
-import { TcpEndpoint, type Stack } from '../../../ts/tcpip/stack';
+import { connectToGateway, until as untilEvery } from './nat_client';
 import { TCPS } from '../../../ts/tcpip/tcp/states';
 
-const until = async (cond: () => boolean, ms = 10_000): Promise<void> => {
-  const end = Date.now() + ms;
-  while (!cond() && Date.now() < end) await new Promise((r) => setTimeout(r, 5));
-};
+const until = (cond: () => boolean, ms = 10_000): Promise<void> => untilEvery(cond, ms, 5);
 
-function connectFrom(stack: Stack, lport: number, port: number): TcpEndpoint {
-  const c = new TcpEndpoint(stack, false);
-  const b = { v4: true, v6: false, addr: GUEST_ADDR, reuseAddr: true, reusePort: false, uid: 0, listening: () => false };
-  c.lport = stack.tcpPorts.reserve(lport, b, c);
-  c.binding = b;
-  c.local = GUEST_ADDR.slice();
-  c.remote = GATEWAY_ADDR.slice();
-  c.rport = port;
-  stack.registerConn(c);
-  c.connect();
-  stack.flush();
-  return c;
-}
 
 describe('NAT and TIME_WAIT', () => {
   it('a reconnect from the same port while the gateway holds the old flow in TIME_WAIT reaches the host again', async () => {
@@ -37,7 +20,7 @@ describe('NAT and TIME_WAIT', () => {
     const port = (server.address() as net.AddressInfo).port;
     const { stack, gateway, nat } = newSandboxNetwork({ dns: null });
     try {
-      const c = connectFrom(stack, 43210, port);
+      const c = connectToGateway(stack, port, 43210, true);
       await until(() => c.finReceived);
       expect([c.state, c.rcvQueued]).toEqual([TCPS.CLOSE_WAIT, 3]);
       c.read(3, false);
@@ -48,7 +31,7 @@ describe('NAT and TIME_WAIT', () => {
       const tw = [...gateway.tcpEndpoints()].filter((e) => e.state === TCPS.TIME_WAIT);
       expect(tw.length).toBe(1);
       stack.tcpPorts.release(43210, c.binding!);
-      const c2 = connectFrom(stack, 43210, port);
+      const c2 = connectToGateway(stack, port, 43210, true);
       await until(() => c2.finReceived);
       expect([accepted, c2.rcvQueued, c2.finReceived]).toEqual([2, 3, true]);
       // Taken at once: not after a RST from the client's SYN_SENT ended the wait and the SYN
