@@ -21,6 +21,7 @@ import { initialFpState } from './signal_frame';
 import type { Task } from './task';
 import { fdTableShared, mmUserCount, putFDTable, putMM } from './shared_state';
 import { futexExitRelease, releaseVfork } from './exit';
+import { ptraceExec } from './ptrace/events';
 import { execTimers } from './timers/process_timers';
 import { taskCpuTime } from './timers/cpu_time';
 
@@ -69,6 +70,7 @@ export interface ExecOptions { nofollow?: boolean; pathInaccessible?: boolean }
 export function execve(t: Task, filename: string, argvIn: string[], envp: string[], opts: ExecOptions = {}): void {
   // Linux 5.18+: an empty argv gets an empty argv[0], so that argc is never 0.
   const argv0 = argvIn.length === 0 ? [''] : argvIn;
+  const oldTid = t.tid;
   checkArgSize(t, argv0, envp);
   let opened = 0;
   const openNth = (p: string): LoadableFile => {
@@ -139,6 +141,7 @@ export function execve(t: Task, filename: string, argvIn: string[], envp: string
   t.robustListLen = 0;
   t.rseqAddr = t.rseqLen = t.rseqSig = 0;
   releaseVfork(t);
+  ptraceExec(t, oldTid);
 }
 
 /**

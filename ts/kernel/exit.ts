@@ -19,6 +19,7 @@ import { exitRobustList } from './robust_futex';
 import { exitPiStateList } from './pi_futex';
 import { exitSem } from './ipc/undo';
 import { jobControlExit } from './job_control';
+import { ptraceTraceeExit, ptraceTracerExit } from './ptrace/attach';
 
 /** futex_cleanup, on exit and exec: robust locks get OWNER_DIED, PI locks a new owner. */
 export function futexExitRelease(t: Task): void {
@@ -44,6 +45,8 @@ export function finishTask(t: Task): void {
     t.clearChildTid = 0;
   }
   releaseVfork(t);
+  ptraceTracerExit(t);
+  ptraceTraceeExit(t);
   t.ctx.release();
   putMM(t.mm);
   putFDTable(t.fdTable);

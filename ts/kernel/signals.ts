@@ -15,7 +15,7 @@ import type { Task } from './task';
 import type { ThreadGroup } from './thread_group';
 import { sigInfo, type SigInfo } from './sig_pending';
 import { notifySignalfd } from './signalfd_wait';
-import { continueGroup, groupStopped } from './job_control';
+import { continueGroup, groupStopped, taskMustStop } from './job_control';
 
 export type DefaultAction = 'term' | 'core' | 'ignore' | 'stop' | 'cont';
 
@@ -42,7 +42,7 @@ export function userSigInfo(from: Task, sig: number, code = SI_USER): SigInfo {
 
 /** Whether t has a signal it would act on now (what makes a wait give way). */
 export function signalPending(t: Task): boolean {
-  if (t.exited || groupStopped(t.tg)) return true;
+  if (t.exited || taskMustStop(t) || t.ptrace?.trapPending === true) return true;
   const mask = t.sigMask;
   return ((t.pending.set | t.tg.pending.set) & ~mask) !== 0n;
 }
@@ -66,6 +66,8 @@ function blocks(t: Task, sig: number): boolean {
 /** Whether sig, taken by `by`, would end the process without anything the process can do. */
 function fatal(tg: ThreadGroup, by: Task, sig: number): boolean {
   if (sig === SIGKILL) return true;
+  // A tracee reports the signal to its tracer first, who may suppress it.
+  if (by.ptrace !== null) return false;
   if (signalActions(tg)[sig].handler !== SIG_DFL) return false;
   const d = defaultAction(sig);
   if (d !== 'term' && d !== 'core') return false;

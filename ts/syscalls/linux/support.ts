@@ -9,6 +9,7 @@ import type { SyscallTable } from './types';
 
 /** Implemented with something Linux has left out: what is missing. */
 export const PARTIAL: Record<string, string> = {
+  ptrace: 'between sandboxed processes; PTRACE_SINGLESTEP/SYSEMU_SINGLESTEP, PEEKSIGINFO, SECCOMP_GET_FILTER/METADATA and GET_RSEQ_CONFIGURATION are EIO; no hardware breakpoints (DR7 enable bits are EIO); segment selector writes are checked but not applied; SECCOMP_RET_TRACE never stops (ENOSYS)',
   clone: 'namespace flags (CLONE_NEW*) are EPERM',
   clone3: 'namespace flags are EPERM; CLONE_INTO_CGROUP and set_tid are refused',
   seccomp: 'filters run in the sentry; no user notification (NEW_LISTENER is EINVAL, USER_NOTIF not available)',
@@ -58,7 +59,6 @@ export const LINUX_ENOSYS = new Set([
 
 /** Why a number without a handler has none, where there is more to say than "not yet". */
 export const UNSUPPORTED: Record<string, string> = {
-  ptrace: 'no ptrace of sandboxed processes yet',
   mount: 'no mounts from inside the sandbox yet',
   umount2: 'no mounts from inside the sandbox yet',
   io_uring_setup: 'no io_uring',
