@@ -23,8 +23,9 @@ export const PTRACE_EVENTMSG_SYSCALL_ENTRY = 1, PTRACE_EVENTMSG_SYSCALL_EXIT = 2
 /** Why the tracee is stopped: what GETSIGINFO, GET_SYSCALL_INFO and LISTEN may do there. */
 export type StopKind = 'signal' | 'group' | 'event' | 'syscall-entry' | 'syscall-exit' | 'exit';
 
-/** How the tracee was last resumed (TIF_SYSCALL_TRACE, TIF_SYSCALL_EMU, TIF_SINGLESTEP). */
-export type ResumeMode = 'cont' | 'syscall' | 'sysemu' | 'singlestep';
+/** How the tracee was last resumed (TIF_SYSCALL_TRACE, TIF_SYSCALL_EMU); single-stepping
+ *  is PtraceLink.step on top of one of these. */
+export type ResumeMode = 'cont' | 'syscall' | 'sysemu';
 
 export class PtraceLink {
   options = 0;
@@ -40,6 +41,11 @@ export class PtraceLink {
   /** PTRACE_GETEVENTMSG. */
   eventMsg = 0n;
   mode: ResumeMode = 'cont';
+  /** PTRACE_SINGLESTEP / SYSEMU_SINGLESTEP: trap after one instruction (TF). */
+  step = false;
+  /** TF was set by the tracer's step, not the program (TIF_FORCED_TF): hidden from the
+   *  tracer's view of eflags and cleared when stepping ends. */
+  forcedTF = false;
   /** The signal the tracer resumed with (0: none, or suppressed). */
   resumeSig = 0;
   /** JOBCTL_TRAP_STOP: PTRACE_INTERRUPT or a seized new child; traps at the next return to

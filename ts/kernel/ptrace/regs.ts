@@ -37,6 +37,8 @@ function dr(t: Task): bigint[] {
 }
 
 export function getReg(t: Task, slot: number): bigint {
+  // A TF the tracer's single-step set is not the program's: hidden (get_flags).
+  if (slot === REG_EFLAGS && t.ptrace?.forcedTF === true) return t.regs[slot] & ~0x100n;
   return t.regs[slot];
 }
 
@@ -51,7 +53,11 @@ export function putReg(t: Task, slot: number, value: bigint): void {
     return;
   }
   if (slot === REG_EFLAGS) {
-    t.regs[slot] = (t.regs[slot] & ~FLAG_MASK) | (v & FLAG_MASK);
+    // set_flags: writing TF while single-stepping makes it the program's own.
+    const l = t.ptrace;
+    const keepTF = l !== null && l.forcedTF && (v & 0x100n) === 0n;
+    if (l !== null && (v & 0x100n) !== 0n) l.forcedTF = false;
+    t.regs[slot] = (t.regs[slot] & ~FLAG_MASK) | (v & FLAG_MASK) | (keepTF ? 0x100n : 0n);
     return;
   }
   if ((slot === REG_FS_BASE || slot === REG_GS_BASE) && v >= TASK_SIZE_MAX) fail(EIO);
@@ -90,7 +96,9 @@ export function pokeUser(t: Task, off: number, value: bigint): void {
 }
 
 export function getRegs(t: Task): Uint8Array {
-  return new Uint8Array(t.regs.buffer.slice(0, USER_REGS_SIZE));
+  const b = new Uint8Array(t.regs.buffer.slice(0, USER_REGS_SIZE));
+  new DataView(b.buffer).setBigUint64(REG_EFLAGS * 8, getReg(t, REG_EFLAGS), true);
+  return b;
 }
 
 export function setRegs(t: Task, b: Uint8Array): void {

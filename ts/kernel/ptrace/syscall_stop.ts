@@ -14,6 +14,10 @@ import {
 } from './link';
 import { stopTracee, trapInfo } from './stop';
 import { takePendingEvent } from './events';
+import { sendSignalToThread } from '../signals';
+import { sigInfo } from '../sig_pending';
+
+const TRAP_BRKPT = 1;
 
 function syscallTrapCode(t: Task): number {
   return SIGTRAP | ((t.ptrace!.options & PTRACE_O_TRACESYSGOOD) !== 0 ? 0x80 : 0);
@@ -46,6 +50,12 @@ export async function ptraceSyscallExit(t: Task): Promise<void> {
   // As syscall_exit_work: whoever resumed it last asked for syscall stops, whatever the
   // entry was (an event stop inside the call may have been resumed with PTRACE_SYSCALL).
   l.inSyscall = false;
+  if (l.step) {
+    // A step over a syscall traps as it returns (user_single_step_report), before the
+    // next instruction.
+    sendSignalToThread(t, sigInfo(SIGTRAP, TRAP_BRKPT, { addr: t.ip }));
+    return;
+  }
   if (l.mode !== 'syscall') return;
   l.eventMsg = BigInt(PTRACE_EVENTMSG_SYSCALL_EXIT);
   const code = syscallTrapCode(t);

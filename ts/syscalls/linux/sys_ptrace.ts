@@ -8,7 +8,7 @@ import { fail } from '../../kernel/syscall_error';
 import { EINVAL, EIO, EPERM, ESRCH } from '../../abi/linux/errno';
 import { SYS_ptrace } from '../../abi/linux/syscall_numbers';
 import { UNBLOCKABLE } from '../../abi/linux/signal';
-import { REG_FS_BASE, REG_GS_BASE } from '../../native/addon';
+import { REG_EFLAGS, REG_FS_BASE, REG_GS_BASE } from '../../native/addon';
 import { readRemote, writeRemote } from '../../mm/remote_access';
 import { encodeSigInfo } from '../../kernel/signal_frame';
 import { sigInfo } from '../../kernel/sig_pending';
@@ -54,11 +54,21 @@ function checkAttach(t: Task, pid: number, ignoreState: boolean): Task {
   return child;
 }
 
-function resume(child: Task, mode: ResumeMode, data: bigint): number {
+const X86_EFLAGS_TF = 0x100n;
+
+function resume(child: Task, mode: ResumeMode, data: bigint, step = false): number {
   if (data > 64n) fail(EIO); // valid_signal
-  if (mode === 'singlestep') fail(EIO);
   const l = child.ptrace!;
   l.mode = mode;
+  l.step = step;
+  // user_enable_single_step / user_disable_single_step.
+  if (step && (child.regs[REG_EFLAGS] & X86_EFLAGS_TF) === 0n) {
+    child.regs[REG_EFLAGS] |= X86_EFLAGS_TF;
+    l.forcedTF = true;
+  } else if (!step && l.forcedTF) {
+    child.regs[REG_EFLAGS] &= ~X86_EFLAGS_TF;
+    l.forcedTF = false;
+  }
   resumeTracee(child, Number(data));
   return 0;
 }
@@ -173,7 +183,8 @@ function sysPtrace(t: Task, a: SyscallArgs): number {
     case PTRACE_CONT: return resume(child, 'cont', data);
     case PTRACE_SYSCALL: return resume(child, 'syscall', data);
     case PTRACE_SYSEMU: return resume(child, 'sysemu', data);
-    case PTRACE_SINGLESTEP: case PTRACE_SYSEMU_SINGLESTEP: return resume(child, 'singlestep', data);
+    case PTRACE_SINGLESTEP: return resume(child, 'cont', data, true);
+    case PTRACE_SYSEMU_SINGLESTEP: return resume(child, 'sysemu', data, true);
     case PTRACE_KILL: ptraceKill(child); return 0;
     case PTRACE_DETACH:
       if (data > 64n) fail(EIO);
