@@ -12,6 +12,7 @@ import { reap } from './exit';
 import { takeStopReport } from './job_control';
 import { chargeReapedChild } from './timers/cpu_time';
 import { scanTracees } from './ptrace/wait';
+import { zombieHeld } from './ptrace/link';
 
 export const WNOHANG = 0x1, WUNTRACED = 0x2, WSTOPPED = 0x2, WEXITED = 0x4, WCONTINUED = 0x8,
   WNOWAIT = 0x0100_0000, __WNOTHREAD = 0x2000_0000, __WALL = 0x4000_0000, __WCLONE = 0x8000_0000;
@@ -57,6 +58,11 @@ function scan(t: Task, req: WaitRequest): { ready: WaitResult | null; zombie: Th
       if (tracedBy(child, t)) continue;
       const status = takeStopReport(child, (req.options & WSTOPPED) !== 0, (req.options & WCONTINUED) !== 0, peek);
       if (status !== null) return { ready: { pid: child.tgid, status, uid: childUid(child), child }, zombie: null, any };
+      continue;
+    }
+    // Its tracer has not yet waited for it: the parent hears of it after.
+    if (zombieHeld(child)) {
+      any = true;
       continue;
     }
     if ((req.options & WEXITED) !== 0) {

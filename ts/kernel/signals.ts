@@ -48,8 +48,9 @@ export function signalPending(t: Task): boolean {
 }
 
 /** Linux sig_ignored: dropped at once, unless blocked (it may be unblocked or waited for). */
-function ignoredNow(tg: ThreadGroup, sig: number, blocked: boolean): boolean {
-  if (blocked) return false;
+function ignoredNow(tg: ThreadGroup, sig: number, blocked: boolean, traced: boolean): boolean {
+  // A tracer hears of every signal, ignored or not (sig_ignored's ptrace test).
+  if (blocked || traced) return false;
   const h = signalActions(tg)[sig].handler;
   if (h === SIG_IGN) return true;
   if (h !== SIG_DFL) return false;
@@ -95,7 +96,7 @@ export function sendSignalToProcess(tg: ThreadGroup, info: SigInfo): void {
   }
   const leader = [...tg.tasks].find((t) => t.tid === tg.tgid) ?? tg.tasks.values().next().value;
   if (!leader) return;
-  if (ignoredNow(tg, sig, [...tg.tasks].every((t) => blocks(t, sig)))) return;
+  if (ignoredNow(tg, sig, [...tg.tasks].every((t) => blocks(t, sig)), leader.ptrace !== null)) return;
   if (!tg.pending.enqueue(info)) return;
   notifySignalfd(tg);
   // complete_signal: the leader if it will take it, else any thread that will.
@@ -116,7 +117,7 @@ export function sendSignalToThread(t: Task, info: SigInfo): void {
     killProcess(tg, sig);
     return;
   }
-  if (ignoredNow(tg, sig, blocks(t, sig))) return;
+  if (ignoredNow(tg, sig, blocks(t, sig), t.ptrace !== null)) return;
   if (!t.pending.enqueue(info)) return;
   notifySignalfd(tg);
   if (blocks(t, sig)) return;

@@ -12,7 +12,9 @@ import { sendSignalToProcess, sendSignalToThread, SI_KERNEL } from '../signals';
 import { groupStopped } from '../job_control';
 import { childStatusInfo } from '../exit';
 import { ptraceMayAttach } from '../ptrace_access';
-import { PtraceLink, PTRACE_O_EXITKILL, PTRACE_O_MASK, tracerState, tracerStateIfAny } from './link';
+import {
+  PtraceLink, PTRACE_O_EXITKILL, PTRACE_O_MASK, holdZombie, releaseZombie, tracerState, tracerStateIfAny,
+} from './link';
 import { resumeTracee } from './stop';
 
 function link(tracer: Task, tracee: Task, seized: boolean, options: number): PtraceLink {
@@ -104,7 +106,7 @@ export function ptraceTracerExit(t: Task): void {
       ptraceDetach(tracee, 0);
     }
   }
-  s.exits.length = 0;
+  for (const e of s.exits.splice(0)) releaseZombie(e.task.tg);
 }
 
 /** A tracee thread is gone: the tracer learns of its death through wait unless the normal
@@ -117,6 +119,7 @@ export function ptraceTraceeExit(t: Task): void {
   if (tracer.exited || tracer.tg.zombie) return;
   const last = [...t.tg.tasks].every((o) => o === t || o.exited);
   if (last && t.tg.parent === tracer.tg) return;
+  if (last) holdZombie(t.tg);
   const status = t.tg.exitStatus ?? ((t.exitCode & 0xff) << 8);
   tracerState(tracer).exits.push({ task: t, status });
   const info = childStatusInfo(status);

@@ -6,6 +6,7 @@
 
 import type { Task } from '../task';
 import type { SigInfo } from '../sig_pending';
+import type { ThreadGroup } from '../thread_group';
 
 export const PTRACE_O_TRACESYSGOOD = 0x1, PTRACE_O_TRACEFORK = 0x2, PTRACE_O_TRACEVFORK = 0x4,
   PTRACE_O_TRACECLONE = 0x8, PTRACE_O_TRACEEXEC = 0x10, PTRACE_O_TRACEVFORKDONE = 0x20,
@@ -72,6 +73,30 @@ export class PtraceLink {
 export interface TracerState {
   readonly tracees: Set<Task>;
   readonly exits: { task: Task; status: number }[];
+}
+
+/** Zombies whose real parent hears of them only once their tracer has waited for them
+ *  (Linux keeps a traced zombie for its tracer first): the parent's notification, once
+ *  exit.ts has asked for it. */
+const held = new Map<ThreadGroup, (() => void) | null>();
+
+export function holdZombie(tg: ThreadGroup): void {
+  held.set(tg, null);
+}
+
+/** exit.ts: whether tg's parent must wait for the tracer; notify runs when it may go on. */
+export function zombieHeld(tg: ThreadGroup, notify?: () => void): boolean {
+  if (!held.has(tg)) return false;
+  if (notify) held.set(tg, notify);
+  return true;
+}
+
+/** The tracer has taken tg's exit (or is gone): the real parent is told now. */
+export function releaseZombie(tg: ThreadGroup): void {
+  if (!held.has(tg)) return;
+  const notify = held.get(tg);
+  held.delete(tg);
+  notify?.();
 }
 
 const tracers = new WeakMap<Task, TracerState>();

@@ -12,8 +12,9 @@ import { fail } from '../syscall_error';
 import type { Task } from '../task';
 
 export const USER_REGS_SIZE = 27 * 8;
-/** sizeof(struct user) and offsetof(struct user, u_debugreg) on x86-64. */
-export const USER_SIZE = 912, U_DEBUGREG = 848;
+/** sizeof(struct user) (the kernel's: error_code and fault_address follow u_debugreg) and
+ *  offsetof(struct user, u_debugreg) on x86-64. */
+export const USER_SIZE = 928, U_DEBUGREG = 848;
 export const FXSAVE_SIZE = 512;
 export const NT_PRSTATUS = 1, NT_PRFPREG = 2, NT_X86_XSTATE = 0x202;
 

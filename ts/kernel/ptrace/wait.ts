@@ -5,7 +5,7 @@
 import { WEXITED, WNOWAIT, __WNOTHREAD } from '../child_wait';
 import type { WaitRequest, WaitResult } from '../child_wait';
 import type { Task } from '../task';
-import { tracerStateIfAny } from './link';
+import { releaseZombie, tracerStateIfAny } from './link';
 
 export interface TraceeScan { ready: WaitResult | null; any: boolean }
 
@@ -35,7 +35,10 @@ export function scanTracees(t: Task, req: WaitRequest): TraceeScan {
       if (!named(req, e.task)) continue;
       any = true;
       if ((req.options & WEXITED) === 0) continue;
-      if (!peek) s.exits.splice(i, 1);
+      if (!peek) {
+        s.exits.splice(i, 1);
+        releaseZombie(e.task.tg);
+      }
       return { ready: { pid: e.task.tid, status: e.status, uid: e.task.creds.uid, child: e.task.tg }, any };
     }
   }
