@@ -12,6 +12,10 @@ describe.each(platforms)('%s', (platform) => {
     await expectSameAsNative([fixture('ptrace_trace')], platform, T);
   }, T);
 
+  it('SEIZE, INTERRUPT, LISTEN, group-stop, ATTACH of a stopped process, DETACH, EXITKILL as natively', async () => {
+    await expectSameAsNative([fixture('ptrace_seize')], platform, T);
+  }, T);
+
   it('strace -f follows a pipeline', async () => {
     if (skipBecause(!existsSync('/usr/bin/strace'), 'no /usr/bin/strace on this host')) return;
     const r = await runSandbox(['/usr/bin/strace', '-f', '-e', 'trace=execve,exit_group', '/bin/sh', '-c', 'echo hi | cat'], { platform, timeoutMs: T - 10_000 });

@@ -3,7 +3,7 @@
 // and what happens when either side exits. The tracer is the thread that attached (only it
 // may issue requests); every thread of its process may wait for the tracees.
 
-import { EINVAL, EIO, EPERM } from '../../abi/linux/errno';
+import { EIO, EPERM } from '../../abi/linux/errno';
 import { SIGCHLD, SIGKILL, SIGSTOP } from '../../abi/linux/signal';
 import { fail } from '../syscall_error';
 import type { Task } from '../task';
@@ -52,7 +52,8 @@ export function ptraceAttach(t: Task, target: Task, seize: boolean, addr: bigint
   let options = 0;
   if (seize) {
     if (addr !== 0n) fail(EIO);
-    if ((flags & ~BigInt(PTRACE_O_MASK)) !== 0n) fail(EINVAL);
+    // EIO here where SETOPTIONS says EINVAL: the two have always differed.
+    if ((flags & ~BigInt(PTRACE_O_MASK)) !== 0n) fail(EIO);
     options = Number(flags);
   }
   // A kernel thread, our own process, an exiting task, one already traced.
