@@ -16,6 +16,13 @@ describe.each(platforms)('%s', (platform) => {
     await expectSameAsNative([fixture('ptrace_seize')], platform, T);
   }, T);
 
+  it('a fixed-seed fuzzer of ptrace requests leaves the sentry alive', async () => {
+    const r = await runSandbox([fixture('ptrace_fuzz'), '3000'], { platform, timeoutMs: T - 10_000 });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('fuzz done: 3000 requests\n');
+    expect(r.stderr).not.toMatch(/internal error|sentry failure/);
+  }, T);
+
   it('strace -f follows a pipeline', async () => {
     if (skipBecause(!existsSync('/usr/bin/strace'), 'no /usr/bin/strace on this host')) return;
     const r = await runSandbox(['/usr/bin/strace', '-f', '-e', 'trace=execve,exit_group', '/bin/sh', '-c', 'echo hi | cat'], { platform, timeoutMs: T - 10_000 });
