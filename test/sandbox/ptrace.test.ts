@@ -18,6 +18,10 @@ describe.each(platforms)('%s', (platform) => {
     await expectSameAsNative([fixture('ptrace_seize')], platform, T);
   }, T);
 
+  it('SECCOMP_RET_TRACE stops for a tracer with PTRACE_O_TRACESECCOMP, which may skip or change the call', async () => {
+    await expectSameAsNative([fixture('ptrace_seccomp')], platform, T);
+  }, T);
+
   it('a fixed-seed fuzzer of ptrace requests leaves the sentry alive', async () => {
     const r = await runSandbox([fixture('ptrace_fuzz'), '3000'], { platform, timeoutMs: T - 10_000 });
     expect(r.code).toBe(0);

@@ -61,6 +61,10 @@ export class PtraceLink {
   signalStop: SigInfo | null = null;
   /** Event stops the current syscall owes before it returns (fork, vfork-done, exec). */
   pendingEvents: { event: number; msg: bigint }[] = [];
+  /** SECCOMP_RET_TRACE's data, while the PTRACE_EVENT_SECCOMP stop it asks for is owed. */
+  seccompData: number | null = null;
+  /** The filters run again after that stop, and a second RET_TRACE lets the call run. */
+  seccompRecheck = false;
   /** The syscall-entry stop was taken: the exit stop follows (unless resumed with CONT). */
   inSyscall = false;
   /** Ends the current stop (the tracee's parked run loop goes on). */

@@ -14,6 +14,7 @@ import {
 } from './link';
 import { stopTracee, trapInfo } from './stop';
 import { takePendingEvent } from './events';
+import { ptraceSeccomp } from './seccomp_stop';
 import { sendSignalToThread } from '../signals';
 import { sigInfo } from '../sig_pending';
 
@@ -43,6 +44,8 @@ export async function ptraceSyscallEnter(t: Task): Promise<boolean> {
 
 /** After the syscall: the event stops it owes (fork, exec), then the syscall-exit-stop. */
 export async function ptraceSyscallExit(t: Task): Promise<void> {
+  if (t.exited) return;
+  if (t.ptrace?.seccompData != null) await ptraceSeccomp(t);
   if (t.exited) return;
   await takePendingEvent(t);
   const l = t.ptrace;

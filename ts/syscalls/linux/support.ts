@@ -9,7 +9,7 @@ import type { SyscallTable } from './types';
 
 /** Implemented with something Linux has left out: what is missing. */
 export const PARTIAL: Record<string, string> = {
-  ptrace: 'between sandboxed processes; PTRACE_SINGLESTEP/SYSEMU_SINGLESTEP, PEEKSIGINFO, SECCOMP_GET_FILTER/METADATA and GET_RSEQ_CONFIGURATION are EIO; no hardware breakpoints (DR7 enable bits are EIO); segment selector writes are checked but not applied; SECCOMP_RET_TRACE never stops (ENOSYS)',
+  ptrace: 'between sandboxed processes; PEEKSIGINFO, SECCOMP_GET_FILTER/METADATA and GET_RSEQ_CONFIGURATION are EIO; no hardware breakpoints (DR7 enable bits are EIO); segment selector writes are checked but not applied; a PTRACE_EVENT_SECCOMP stop of an int 0x80 call re-runs it as a 64-bit call; no PR_SET_PTRACER (yama scope 1: attach needs a descendant or CAP_SYS_PTRACE)',
   clone: 'namespace flags (CLONE_NEW*) are EPERM',
   clone3: 'namespace flags are EPERM; CLONE_INTO_CGROUP and set_tid are refused',
   seccomp: 'filters run in the sentry; no user notification (NEW_LISTENER is EINVAL, USER_NOTIF not available)',
