@@ -56,15 +56,31 @@ export function maps(t: Task): string {
   return out;
 }
 
-function vmSizes(t: Task): { size: number; rss: number; data: number; stack: number; exe: number } {
-  let size = 0, data = 0, stack = 0, exe = 0;
-  for (const v of t.mm.vmas.all()) {
+interface VmSizes {
+  size: number; data: number; stack: number; exe: number;
+  /** Resident bytes (pages touched and still mapped), their high-water mark, and their split
+   *  as Linux's MM_ANONPAGES / MM_FILEPAGES / MM_SHMEMPAGES counters. */
+  rss: number; hwm: number; anon: number; file: number; shmem: number;
+}
+
+function vmSizes(t: Task): VmSizes {
+  const mm = t.mm;
+  let size = 0, data = 0, stack = 0, exe = 0, anon = 0, file = 0, shmem = 0;
+  for (const v of mm.vmas.all()) {
     size += v.length;
     if (v.growsDown) stack += v.length;
     else if ((v.prot & PROT_WRITE) && !v.shared) data += v.length;
     else if (v.prot & PROT_EXEC) exe += v.length;
+    const r = mm.residentBytes(v.start, v.length);
+    if (r === 0) continue;
+    // Shared anonymous memory and shared tmpfs/memfd mappings are shmem; a private writable
+    // file mapping's pages are counted as its own copies (anon), as a written .data is.
+    if (v.shared && (v.backing === null || v.backing.sharedPages !== undefined)) shmem += r;
+    else if (v.backing === null || (v.prot & PROT_WRITE)) anon += r;
+    else file += r;
   }
-  return { size, rss: size, data, stack, exe };
+  const { now, peak } = mm.residentTotal();
+  return { size, data, stack, exe, rss: now, hwm: Math.max(now, peak), anon, file, shmem };
 }
 
 function ppid(t: Task): number { return t.tg.parent?.tgid ?? 0; }
@@ -85,8 +101,8 @@ export function status(t: Task): string {
     `Groups:\t${c.groups.join(' ')} `,
     `NStgid:\t${t.tg.tgid}`, `NSpid:\t${t.tid}`, `NSpgid:\t${processGroupIds(t.tg).pgid}`, `NSsid:\t${processGroupIds(t.tg).sid}`,
     `VmPeak:\t${kb(s.size)}`, `VmSize:\t${kb(s.size)}`, `VmLck:\t${kb(lockedBytes(t.mm))}`, `VmPin:\t${kb(0)}`,
-    `VmHWM:\t${kb(s.rss)}`, `VmRSS:\t${kb(s.rss)}`, `RssAnon:\t${kb(s.data)}`, `RssFile:\t${kb(s.exe)}`,
-    `RssShmem:\t${kb(0)}`, `VmData:\t${kb(s.data)}`, `VmStk:\t${kb(s.stack)}`, `VmExe:\t${kb(s.exe)}`,
+    `VmHWM:\t${kb(s.hwm)}`, `VmRSS:\t${kb(s.rss)}`, `RssAnon:\t${kb(s.anon)}`, `RssFile:\t${kb(s.file)}`,
+    `RssShmem:\t${kb(s.shmem)}`, `VmData:\t${kb(s.data)}`, `VmStk:\t${kb(s.stack)}`, `VmExe:\t${kb(s.exe)}`,
     `VmLib:\t${kb(0)}`, `VmPTE:\t${kb(0)}`, `VmSwap:\t${kb(0)}`,
     `Threads:\t${t.tg.tasks.size}`,
     'SigQ:\t0/63432', `SigPnd:\t${sig(0n)}`, `ShdPnd:\t${sig(0n)}`, `SigBlk:\t${sig(t.sigMask)}`,
@@ -131,7 +147,7 @@ export function stat(t: Task): string {
 export function statm(t: Task): string {
   const s = vmSizes(t);
   const p = (n: number): number => Math.ceil(n / PAGE);
-  return `${p(s.size)} ${p(s.rss)} 0 ${p(s.exe)} 0 ${p(s.data + s.stack)} 0\n`;
+  return `${p(s.size)} ${p(s.rss)} ${p(s.file + s.shmem)} ${p(s.exe)} 0 ${p(s.data + s.stack)} 0\n`;
 }
 
 const LIMIT_NAMES: [string, string][] = [
