@@ -7,7 +7,10 @@ import { seccompFilterCount, seccompMode } from '../../kernel/seccomp';
 import { childrenCpu, processCpu } from '../../kernel/timers/cpu_time';
 import type { Kernel } from '../../kernel/kernel';
 import type { Task } from '../../kernel/task';
-import { RLIM_INFINITY } from '../../kernel/rlimits';
+import { RLIMIT_SIGPENDING, RLIM_INFINITY } from '../../kernel/rlimits';
+import { queuedSignalsOf } from '../../syscalls/linux/sys_kill';
+import { signalActions } from '../../syscalls/linux/signal_state';
+import { NSIG, SIG_DFL, SIG_IGN } from '../../abi/linux/signal';
 import { PROT_EXEC, PROT_READ, PROT_WRITE } from '../../abi/linux/mm';
 import { mountNamespaceOf } from '../../vfs/task_fs';
 import type { Mount } from '../../vfs/mount';
@@ -83,6 +86,23 @@ function vmSizes(t: Task): VmSizes {
   return { size, data, stack, exe, rss: now, hwm: Math.max(now, peak), anon, file, shmem };
 }
 
+/** The signals the process ignores (SIG_IGN) or catches (a handler), as a mask. */
+function dispositions(t: Task, ignored: boolean): bigint {
+  const a = signalActions(t.tg);
+  let m = 0n;
+  for (let s = 1; s <= NSIG; s++) {
+    const h = a[s].handler;
+    if (ignored ? h === SIG_IGN : h !== SIG_IGN && h !== SIG_DFL) m |= 1n << BigInt(s - 1);
+  }
+  return m;
+}
+
+/** RLIMIT_SIGPENDING's soft limit as SigQ shows it (unlimited as the largest unsigned long). */
+function sigpendingLimit(t: Task): string {
+  const cur = t.tg.rlimits[RLIMIT_SIGPENDING].cur;
+  return cur === RLIM_INFINITY ? '18446744073709551615' : cur.toString();
+}
+
 function ppid(t: Task): number { return t.tg.parent?.tgid ?? 0; }
 
 export function status(t: Task): string {
@@ -105,8 +125,9 @@ export function status(t: Task): string {
     `RssShmem:\t${kb(s.shmem)}`, `VmData:\t${kb(s.data)}`, `VmStk:\t${kb(s.stack)}`, `VmExe:\t${kb(s.exe)}`,
     `VmLib:\t${kb(0)}`, `VmPTE:\t${kb(0)}`, `VmSwap:\t${kb(0)}`,
     `Threads:\t${t.tg.tasks.size}`,
-    'SigQ:\t0/63432', `SigPnd:\t${sig(0n)}`, `ShdPnd:\t${sig(0n)}`, `SigBlk:\t${sig(t.sigMask)}`,
-    `SigIgn:\t${sig(0n)}`, `SigCgt:\t${sig(0n)}`,
+    `SigQ:\t${queuedSignalsOf(t.kernel, c.uid)}/${sigpendingLimit(t)}`, `SigPnd:\t${sig(t.pending.set)}`,
+    `ShdPnd:\t${sig(t.tg.pending.set)}`, `SigBlk:\t${sig(t.sigMask)}`,
+    `SigIgn:\t${sig(dispositions(t, true))}`, `SigCgt:\t${sig(dispositions(t, false))}`,
     `CapInh:\t${sig(c.capInheritable)}`, `CapPrm:\t${sig(c.capPermitted)}`,
     `CapEff:\t${sig(c.capEffective)}`, `CapBnd:\t${sig(c.capBounding)}`, `CapAmb:\t${sig(c.capAmbient)}`,
     `NoNewPrivs:\t${taskAttrs(t).noNewPrivs ? 1 : 0}`, `Seccomp:\t${seccompMode(t)}`, `Seccomp_filters:\t${seccompFilterCount(t)}`,
