@@ -1,6 +1,6 @@
 // The per-process /proc/<pid> files a program (or its supervisor) writes to tune the kernel's
 // treatment of it — comm, oom_score_adj and the legacy oom_adj, timerslack_ns,
-// coredump_filter — and the read-only ones that go with them: oom_score, personality,
+// coredump_filter — and the read-only ones that go with them: oom_score, personality, io,
 // wchan, sessionid. Values live in taskAttrs (syscalls/linux/task_attrs.ts); this file owns
 // only their text form and Linux's write rules (fs/proc/base.c), not the values' effects.
 
@@ -18,6 +18,7 @@ import { SnapshotFile } from '../kernfs/file';
 import { KInode, type KAttr } from '../kernfs/inode';
 import type { KernFS } from '../kernfs/kernfs';
 import { setProcessAttr, taskAttrs, truncateComm } from '../../syscalls/linux/task_attrs';
+import { ioText, processIo, threadIo } from '../../kernel/io_accounting';
 
 const PAGE = 4096;
 const OOM_SCORE_ADJ_MIN = -1000, OOM_SCORE_ADJ_MAX = 1000, OOM_DISABLE = -17, OOM_ADJUST_MAX = 15;
@@ -160,6 +161,13 @@ export function tunableEntries(fs: KernFS, key: string, task: () => Task | undef
       if (reader !== null && !ptraceMayAccess(reader, t.tg)) throw new SyscallError(EACCES);
       return `${(taskAttrs(t).personality >>> 0).toString(16).padStart(8, '0')}\n`;
     }, attr),
+    // io: the process's (or, under task/<tid>, the thread's) counts; ptrace read access only.
+    io: new KTunableReadOnly(fs, `${key}/io`, (reader) => {
+      const t = task();
+      if (!t) return '';
+      if (reader !== null && !ptraceMayAccess(reader, t.tg)) throw new SyscallError(EACCES);
+      return ioText(key.includes('/task/') ? threadIo(t) : processIo(t.tg));
+    }, attr, 0o400),
     // Where a task sleeps is not a kernel symbol here: "0", as Linux shows for a task it
     // cannot name a wait channel for.
     wchan: file('wchan', () => '0'),
@@ -170,8 +178,8 @@ export function tunableEntries(fs: KernFS, key: string, task: () => Task | undef
 
 /** A read-only file whose generator may refuse the reader (EACCES at open). */
 class KTunableReadOnly extends KInode {
-  constructor(fs: KernFS, key: string, private readonly get: (reader: Task | null) => string, attr: KAttr) {
-    super(fs, key, S_IFREG | 0o444, attr);
+  constructor(fs: KernFS, key: string, private readonly get: (reader: Task | null) => string, attr: KAttr, mode = 0o444) {
+    super(fs, key, S_IFREG | mode, attr);
   }
 
   open(t: Task | null, vd: VirtualDentry, flags: number): FileDescription {
