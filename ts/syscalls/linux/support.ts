@@ -9,6 +9,8 @@ import type { SyscallTable } from './types';
 
 /** Implemented with something Linux has left out: what is missing. */
 export const PARTIAL: Record<string, string> = {
+  mount: 'tmpfs/ramfs, proc and sysfs, bind mounts (MS_REC too), MS_REMOUNT, MS_MOVE and the propagation types (recorded; no propagation between namespaces); block-device file systems ENOTBLK, others ENODEV; a tmpfs size= is not enforced',
+  umount2: 'MNT_DETACH, MNT_EXPIRE, UMOUNT_NOFOLLOW; MNT_FORCE is a plain unmount',
   clone: 'namespace flags (CLONE_NEW*) are EPERM',
   clone3: 'namespace flags are EPERM; CLONE_INTO_CGROUP and set_tid are refused',
   seccomp: 'filters run in the sentry; no user notification (NEW_LISTENER is EINVAL, USER_NOTIF not available)',
@@ -59,8 +61,6 @@ export const LINUX_ENOSYS = new Set([
 /** Why a number without a handler has none, where there is more to say than "not yet". */
 export const UNSUPPORTED: Record<string, string> = {
   ptrace: 'no ptrace of sandboxed processes yet',
-  mount: 'no mounts from inside the sandbox yet',
-  umount2: 'no mounts from inside the sandbox yet',
   io_uring_setup: 'no io_uring',
   bpf: 'no BPF',
   perf_event_open: 'no performance counters',
