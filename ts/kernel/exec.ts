@@ -20,6 +20,8 @@ import { SIGSEGV } from '../abi/linux/signal';
 import { initialFpState } from './signal_frame';
 import type { Task } from './task';
 import { fdTableShared, mmUserCount, putFDTable, putMM } from './shared_state';
+import { noteMmHiwater } from './rss';
+import { HOST_MIN_SIGSTKSZ } from '../loader/host_auxv';
 import { futexExitRelease, releaseVfork } from './exit';
 import { ptraceExec } from './ptrace/events';
 import { execTimers } from './timers/process_timers';
@@ -87,7 +89,7 @@ export function execve(t: Task, filename: string, argvIn: string[], envp: string
   const args: LoadArgs = {
     argv, envp, execfn: filename, random,
     uid: creds.uid, euid: creds.euid, gid: creds.gid, egid: creds.egid, secure,
-    hwcap: HWCAP, clockTicks: 100, platform: 'x86_64',
+    hwcap: HWCAP, clockTicks: 100, platform: 'x86_64', minSigStkSz: HOST_MIN_SIGSTKSZ,
   };
   if (mayReuseAddressSpace(t)) {
     // The point of no return comes first here: the old image goes as the new one comes.
@@ -122,6 +124,7 @@ export function execve(t: Task, filename: string, argvIn: string[], envp: string
     t.mm = mm;
     oldCtx.release();
     taskCpuTime(t).retire(oldCtx.cpuTimeNs());
+    noteMmHiwater(t.tg, oldMm);
     putMM(oldMm);
   }
 
@@ -170,6 +173,7 @@ function loadInPlace(t: Task, prepared: PreparedExecutable, args: LoadArgs): boo
   let failed: unknown = null;
   as.beginBatch();
   try {
+    noteMmHiwater(t.tg, old);
     t.mm = old.resetForExec();
     entry = mapExecutable(t.mm, prepared, args);
   } catch (e) {

@@ -10,6 +10,8 @@ import type { SyscallTable } from './types';
 /** Implemented with something Linux has left out: what is missing. */
 export const PARTIAL: Record<string, string> = {
   ptrace: 'between sandboxed processes; PEEKSIGINFO, SECCOMP_GET_FILTER/METADATA and GET_RSEQ_CONFIGURATION are EIO; no hardware breakpoints (DR7 enable bits are EIO); segment selector writes are checked but not applied; a PTRACE_EVENT_SECCOMP stop of an int 0x80 call re-runs it as a 64-bit call; no PR_SET_PTRACER (yama scope 1: attach needs a descendant or CAP_SYS_PTRACE)',
+  mount: 'tmpfs/ramfs, proc and sysfs, bind mounts (MS_REC too), MS_REMOUNT, MS_MOVE and the propagation types (recorded; no propagation between namespaces); block-device file systems ENOTBLK, others ENODEV; a tmpfs size= is not enforced',
+  umount2: 'MNT_DETACH, MNT_EXPIRE, UMOUNT_NOFOLLOW; MNT_FORCE is a plain unmount',
   clone: 'namespace flags (CLONE_NEW*) are EPERM',
   clone3: 'namespace flags are EPERM; CLONE_INTO_CGROUP and set_tid are refused',
   seccomp: 'filters run in the sentry; no user notification (NEW_LISTENER is EINVAL, USER_NOTIF not available)',
@@ -26,11 +28,11 @@ export const PARTIAL: Record<string, string> = {
   clock_adjtime: 'reads CLOCK_REALTIME\'s state; adjustments are EPERM even with CAP_SYS_TIME',
   fcntl: 'F_NOTIFY is EINVAL; truncate(2) does not break leases; O_ASYNC sends POLL_OUT whenever a writable file\'s writers are woken (Linux: sockets only after running out of room)',
   ioctl: 'terminals, FIONREAD/FIONBIO/FIOASYNC/FIOCLEX/FIONCLEX, sockets (FIOSETOWN/SIOCSPGRP too; SIOCGIF* on any socket; SIOCSIF* EPERM, or EOPNOTSUPP with CAP_NET_ADMIN), seals; other requests ENOTTY',
-  prctl: 'names, dumpability, parent-death signal, no_new_privs, seccomp, capabilities, keepcaps, securebits; other options EINVAL',
-  getrusage: 'CPU times only (the fault, switch and RSS counters are zero); user time is the stub thread\'s host CPU, system time the sentry\'s handling time',
-  wait4: 'rusage has the CPU times only (the fault, switch and RSS counters are zero)',
-  waitid: 'rusage has the CPU times only (the fault, switch and RSS counters are zero)',
-  socket: 'AF_UNIX, and AF_INET/AF_INET6 TCP and UDP over the sandbox stack: lo, and eth0 (IPv4 and IPv6) through the user-mode NAT to the host; with --network=host, host TCP/UDP sockets (an allowlist of options; ancillary data both ways; ping and raw sockets stay on the sandbox stack); ping sockets (SOCK_DGRAM IPPROTO_ICMP/ICMPV6) and raw ICMP sockets on the sandbox stack, raw sockets of other protocols EPROTONOSUPPORT; AF_NETLINK NETLINK_ROUTE (RTM_GETLINK/GETADDR/GETROUTE/GETNEIGH of the sandbox stack; RTM_NEWADDR/DELADDR (v4, v6) and IPv4 unicast RTM_NEWROUTE/DELROUTE in the main table with CAP_NET_ADMIN, no multicast notifications; other changes EPERM/EOPNOTSUPP), NETLINK_SOCK_DIAG (SOCK_DIAG_BY_FAMILY dumps and lookups of TCP, UDP and unix sockets, as ss uses them; filter bytecode not run, SOCK_DESTROY and the old TCPDIAG requests EOPNOTSUPP; with --network=host the host sockets are not listed) and NETLINK_KOBJECT_UEVENT; other families EAFNOSUPPORT',
+  prctl: 'names, dumpability, parent-death signal, no_new_privs, seccomp, capabilities, keepcaps, securebits, timer slack, TSC/timing modes, MCE kill policy, THP disable, tid address, perf switches, KSM merge, I/O flusher, auxv; PR_SET_TSC SIGSEGV, PR_SET_MDWE, PR_SET_MM changes (other than the map size), speculation control, PR_SET_PTRACER and other options EINVAL',
+  getrusage: 'CPU times and max RSS (the fault, switch and block I/O counters are zero); user time is the stub thread\'s host CPU, system time the sentry\'s handling time',
+  wait4: 'rusage has the CPU times and max RSS only (the fault, switch and block I/O counters are zero)',
+  waitid: 'rusage has the CPU times and max RSS only (the fault, switch and block I/O counters are zero)',
+  socket: 'AF_UNIX, and AF_INET/AF_INET6 TCP and UDP over the sandbox stack: lo, and eth0 (IPv4 and IPv6) through the user-mode NAT to the host; with --network=host, host TCP/UDP sockets (an allowlist of options; ancillary data both ways; ping and raw sockets stay on the sandbox stack); ping sockets (SOCK_DGRAM IPPROTO_ICMP/ICMPV6) and raw ICMP sockets on the sandbox stack, raw sockets of other protocols EPROTONOSUPPORT; AF_NETLINK NETLINK_ROUTE (RTM_GETLINK/GETADDR/GETROUTE/GETNEIGH of the sandbox stack; RTM_NEWADDR/DELADDR (v4, v6) and IPv4 unicast RTM_NEWROUTE/DELROUTE in the main table with CAP_NET_ADMIN, no multicast notifications; other changes EPERM/EOPNOTSUPP), NETLINK_SOCK_DIAG (SOCK_DIAG_BY_FAMILY dumps and lookups of TCP, UDP and unix sockets, as ss uses them; SOCK_DESTROY and the old TCPDIAG requests EOPNOTSUPP; with --network=host the host sockets are not listed) and NETLINK_KOBJECT_UEVENT; other families EAFNOSUPPORT',
   socketpair: 'AF_UNIX only (EOPNOTSUPP for AF_INET and AF_NETLINK, as Linux)',
   timerfd_settime: 'TFD_TIMER_CANCEL_ON_SET is accepted but never cancels (the clock cannot be set)',
   sched_setattr: 'SCHED_DEADLINE is EINVAL; policies are recorded, not scheduled',
@@ -59,8 +61,6 @@ export const LINUX_ENOSYS = new Set([
 
 /** Why a number without a handler has none, where there is more to say than "not yet". */
 export const UNSUPPORTED: Record<string, string> = {
-  mount: 'no mounts from inside the sandbox yet',
-  umount2: 'no mounts from inside the sandbox yet',
   io_uring_setup: 'no io_uring',
   bpf: 'no BPF',
   perf_event_open: 'no performance counters',
