@@ -43,7 +43,7 @@ export async function runTask(t: Task): Promise<void> {
         afterSyscall = i386 || t.syscallNumber() !== SYS_rt_sigreturn;
         // A tracee's syscall-entry-stop may skip the call (ptrace/syscall_stop.ts).
         if (t.ptrace !== null && !(await ptraceSyscallEnter(t))) {
-          await ptraceSyscallExit(t);
+          await ptraceSyscallExit(t, dispatchSyscall);
           break;
         }
         k.current = t;
@@ -55,7 +55,7 @@ export async function runTask(t: Task): Promise<void> {
           await p;
           cpu.wake(t.ctx.cpuTimeNsSampled(CPU_SAMPLE_MS));
         }
-        if (t.ptrace !== null) await ptraceSyscallExit(t);
+        if (t.ptrace !== null) await ptraceSyscallExit(t, dispatchSyscall);
         break;
       }
       case EVENT_FAULT:

@@ -11,8 +11,10 @@ import { SIGTRAP } from '../../abi/linux/signal';
 import type { Task } from '../task';
 import { PTRACE_EVENT_SECCOMP, PTRACE_O_TRACESECCOMP } from './link';
 import { stopTracee, trapInfo } from './stop';
-// The dispatcher imports seccomp.ts, which imports this file: called at run time only.
-import { dispatchSyscall } from '../../syscalls/linux/table';
+
+/** The syscall dispatcher, passed in by the run loop: importing it here would make
+ *  seccomp.ts, which the dispatcher's tables import, part of a cycle. */
+export type Dispatch = (t: Task) => void | Promise<void>;
 
 /** From seccompCheck: 'stop' when a tracer takes the decision (the call is set aside),
  *  'run' for the filters' second run after that stop, 'none' without such a tracer. */
@@ -44,9 +46,9 @@ export async function ptraceSeccompStop(t: Task): Promise<boolean> {
 }
 
 /** The stop, then the call once more if the tracer let it run (the filters decide again). */
-export async function ptraceSeccomp(t: Task): Promise<void> {
+export async function ptraceSeccomp(t: Task, dispatch: Dispatch): Promise<void> {
   if (!(await ptraceSeccompStop(t))) return;
-  const p = dispatchSyscall(t);
+  const p = dispatch(t);
   if (p) await p;
   if (t.ptrace !== null) t.ptrace.seccompRecheck = false;
 }

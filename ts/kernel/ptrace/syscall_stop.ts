@@ -14,7 +14,7 @@ import {
 } from './link';
 import { stopTracee, trapInfo } from './stop';
 import { takePendingEvent } from './events';
-import { ptraceSeccomp } from './seccomp_stop';
+import { ptraceSeccomp, type Dispatch } from './seccomp_stop';
 import { sendSignalToThread } from '../signals';
 import { sigInfo } from '../sig_pending';
 
@@ -42,10 +42,11 @@ export async function ptraceSyscallEnter(t: Task): Promise<boolean> {
   return t.syscallNumber() !== -1;
 }
 
-/** After the syscall: the event stops it owes (fork, exec), then the syscall-exit-stop. */
-export async function ptraceSyscallExit(t: Task): Promise<void> {
+/** After the syscall: a PTRACE_EVENT_SECCOMP stop (and the call again, through dispatch, if
+ *  the tracer lets it run), the event stops it owes (fork, exec), the syscall-exit-stop. */
+export async function ptraceSyscallExit(t: Task, dispatch: Dispatch): Promise<void> {
   if (t.exited) return;
-  if (t.ptrace?.seccompData != null) await ptraceSeccomp(t);
+  if (t.ptrace?.seccompData != null) await ptraceSeccomp(t, dispatch);
   if (t.exited) return;
   await takePendingEvent(t);
   const l = t.ptrace;
