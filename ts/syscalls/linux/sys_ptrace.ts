@@ -30,7 +30,7 @@ const PTRACE_TRACEME = 0, PTRACE_PEEKTEXT = 1, PTRACE_PEEKDATA = 2, PTRACE_PEEKU
   PTRACE_SETOPTIONS = 0x4200, PTRACE_GETEVENTMSG = 0x4201, PTRACE_GETSIGINFO = 0x4202,
   PTRACE_SETSIGINFO = 0x4203, PTRACE_GETREGSET = 0x4204, PTRACE_SETREGSET = 0x4205,
   PTRACE_SEIZE = 0x4206, PTRACE_INTERRUPT = 0x4207, PTRACE_LISTEN = 0x4208,
-  PTRACE_GETSIGMASK = 0x420a, PTRACE_SETSIGMASK = 0x420b, PTRACE_GET_SYSCALL_INFO = 0x420e;
+  PTRACE_PEEKSIGINFO = 0x4209, PTRACE_GETSIGMASK = 0x420a, PTRACE_SETSIGMASK = 0x420b, PTRACE_GET_SYSCALL_INFO = 0x420e;
 
 const ARCH_SET_GS = 0x1001, ARCH_SET_FS = 0x1002, ARCH_GET_FS = 0x1003, ARCH_GET_GS = 0x1004;
 
@@ -137,6 +137,28 @@ function setSiginfo(t: Task, child: Task, addr: bigint): number {
   return 0;
 }
 
+const PTRACE_PEEKSIGINFO_SHARED = 1;
+
+/** PTRACE_PEEKSIGINFO: nr queued siginfos from off, the thread's or (SHARED) the process's;
+ *  how many were copied, EFAULT if none could be. */
+function peekSiginfo(t: Task, child: Task, addr: bigint, data: bigint): number {
+  const a = t.mm.copyIn(uaddr(addr), 16);
+  const v = new DataView(a.buffer, a.byteOffset, 16);
+  const off = v.getBigUint64(0, true), flags = v.getUint32(8, true), nr = v.getInt32(12, true);
+  if ((flags & ~PTRACE_PEEKSIGINFO_SHARED) !== 0 || nr < 0) fail(EINVAL);
+  const q = (flags & PTRACE_PEEKSIGINFO_SHARED) !== 0 ? child.tg.pending.entries() : child.pending.entries();
+  let i = 0;
+  for (; i < nr && off + BigInt(i) < BigInt(q.length); i++) {
+    try {
+      t.mm.copyOut(uaddr(data) + i * 128, encodeSigInfo(q[Number(off) + i]));
+    } catch (e) {
+      if (i === 0) throw e;
+      break;
+    }
+  }
+  return i;
+}
+
 function archPrctl(t: Task, child: Task, addr: bigint, code: bigint): number {
   switch (code) {
     case BigInt(ARCH_GET_FS): putWord(t, addr, child.regs[REG_FS_BASE]); return 0;
@@ -202,6 +224,7 @@ function sysPtrace(t: Task, a: SyscallArgs): number {
     case PTRACE_SETSIGINFO:
       if (l.siginfo === null) fail(EINVAL);
       return setSiginfo(t, child, data);
+    case PTRACE_PEEKSIGINFO: return peekSiginfo(t, child, addr, data);
     case PTRACE_GETSIGMASK:
       if (addr !== 8n) fail(EINVAL);
       putWord(t, data, child.sigMask);
