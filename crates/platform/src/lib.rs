@@ -147,6 +147,20 @@ pub trait Context: Send + Sync {
     fn peer_state(&self) -> spin_policy::PeerState {
         spin_policy::PeerState::Unknown
     }
+    /// For the sentry's own thread to sleep on while it has nothing else to do, instead of
+    /// waiting for the waker to come through its event loop (one thread hop less per
+    /// parked run): the address of a futex word the platform's stop wakes, and the value it
+    /// holds while the parked run goes on. None if the platform has no such word, or if the
+    /// run has stopped already (then claim_stop()). The word may be the application's to
+    /// write: a forged value only makes that sleep end early or last its full timeout.
+    fn stop_word(&self) -> Option<(usize, u32)> {
+        None
+    }
+    /// Takes a parked run's report from the waker: true if the run has stopped and the waker
+    /// will not be called for it (the caller reports the stop itself), false otherwise.
+    fn claim_stop(&self) -> bool {
+        false
+    }
     /// Makes a running task stop soon with an Interrupt event. Harmless if it is not running.
     fn interrupt(&self);
     /// Ends a task that must die but did not stop for interrupt() (on systrap, a thread that

@@ -695,6 +695,22 @@ impl Context for SystrapContext {
         waiters::park(&self.shared, &self.waiter)
     }
 
+    fn stop_word(&self) -> Option<(usize, u32)> {
+        // The ring reports stops itself (`wakes`); a stop already there is claimed instead.
+        if self.wakes.is_some() || !self.waiter.load(Ordering::Relaxed) {
+            return None;
+        }
+        let v = self.shared.msg.state();
+        if v == ST_READY || self.shared.dead.load(Ordering::Acquire) {
+            return None;
+        }
+        Some((self.shared.msg.futex_addr() as usize, v))
+    }
+
+    fn claim_stop(&self) -> bool {
+        self.wakes.is_none() && waiters::claim(&self.shared)
+    }
+
     fn take(&self, regs: &mut Regs) -> Event {
         let m = &self.shared.msg;
         if self.shared.dead.load(Ordering::Acquire) || m.state() != ST_READY {

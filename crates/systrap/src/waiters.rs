@@ -100,6 +100,19 @@ pub(crate) fn park(s: &Arc<Shared>, started: &std::sync::atomic::AtomicBool) -> 
     true
 }
 
+/// The sentry's own thread saw the parked run of `s` stop (it slept on the word itself,
+/// platform::Context::stop_word): true if it takes the report, so the waiter will not make
+/// it; false if the run has not stopped or the waiter took the report first.
+pub(crate) fn claim(s: &Shared) -> bool {
+    let mut w = s.watch.lock().unwrap();
+    if w.parked && (s.msg.state() == ST_READY || s.dead.load(Ordering::SeqCst)) {
+        w.parked = false;
+        s.msg.atomic(OFF_SENTRY_SLEEPING).store(0, Ordering::SeqCst);
+        return true;
+    }
+    false
+}
+
 /// Gives `s` a waiter thread (an idle one, else a new one). False if no thread could be made.
 fn start(s: &Arc<Shared>) -> bool {
     if let Some(w) = IDLE.lock().unwrap().pop() {
