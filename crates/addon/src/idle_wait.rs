@@ -9,7 +9,7 @@
 //! due (uv_backend_timeout) and no fd is ready (a zero poll of the loop's epoll fd), it waits
 //! with futex_waitv on the words `platform::Context::stop_word` gives, for at most SLEEP_MAX
 //! (less if a timer is due sooner). A run that stopped is claimed from its waiter
-//! (`claim_stop`: exactly one of the two reports it) and its JS callback is called here, in
+//! (`hold_stop` takes the report from its waiter while it sleeps, `release_stop` gives it back if the run goes on: exactly one of the two reports it) and its JS callback is called here, in
 //! one callback scope, as the waiter's relay would have called it; then it looks again. So a
 //! fd that becomes ready during a sleep waits at most SLEEP_MAX, and whatever the application
 //! writes in its words only ends a sleep early or lets it last its full time.
@@ -217,6 +217,7 @@ impl IdleWait {
             }
             let t = (uv.backend_timeout)(self.lp);
             if t == 0 || start.elapsed() >= STAY_MAX {
+                stats::busy();
                 return;
             }
             let mut limit = SLEEP_MAX;
@@ -228,6 +229,7 @@ impl IdleWait {
                 }
             }
             if fd_ready((uv.backend_fd)(self.lp)) {
+                stats::busy();
                 return;
             }
             let stopped = self.sleep(limit);
@@ -241,38 +243,40 @@ impl IdleWait {
     /// Sleeps up to `limit` on the parked runs' words; returns the ids of the runs that
     /// stopped and were claimed here (their waiters will not report them).
     fn sleep(&self, limit: Duration) -> Vec<u32> {
-        let (mut waitv, ctxs, no_waitv) = {
+        let (held, no_waitv) = {
             let i = self.inner.borrow();
-            let mut waitv = Vec::with_capacity(i.parked.len().min(WAITV_MAX));
-            let ctxs: Vec<(u32, Arc<dyn platform::Context>)> = i.parked.iter().map(|(id, c)| (*id, c.clone())).collect();
-            for (_, c) in &ctxs {
-                if let Some((addr, val)) = c.stop_word() {
-                    if waitv.len() < WAITV_MAX {
-                        waitv.push(FutexWaitv { val: val as u64, uaddr: addr as u64, flags: FUTEX2_SIZE_U32, reserved: 0 });
-                    }
-                } else {
-                    // Stopped already (or the platform has no word): nothing to sleep on.
+            let held: Vec<(u32, Arc<dyn platform::Context>)> =
+                i.parked.iter().filter(|(_, c)| c.hold_stop()).map(|(id, c)| (*id, c.clone())).collect();
+            (held, i.no_waitv)
+        };
+        let mut waitv = Vec::with_capacity(held.len().min(WAITV_MAX));
+        for (_, c) in &held {
+            match c.stop_word() {
+                Some((addr, val)) if waitv.len() < WAITV_MAX => {
+                    waitv.push(FutexWaitv { val: val as u64, uaddr: addr as u64, flags: FUTEX2_SIZE_U32, reserved: 0 })
+                }
+                Some(_) => {}
+                None => {
+                    // Stopped already: nothing to sleep on.
                     waitv.clear();
                     break;
                 }
             }
-            (waitv, ctxs, i.no_waitv)
-        };
-        if !waitv.is_empty() {
-            if no_waitv && waitv.len() > 1 {
-                return Vec::new();
-            }
+        }
+        if !waitv.is_empty() && !(no_waitv && waitv.len() > 1) {
+            stats::slept();
             let slept = if no_waitv { futex_wait(&waitv[0], limit) } else { futex_waitv(&mut waitv, limit) };
             if slept == Err(libc::ENOSYS) {
                 self.inner.borrow_mut().no_waitv = true;
             }
         }
         let mut stopped = Vec::new();
-        for (id, c) in ctxs {
-            if c.claim_stop() {
+        for (id, c) in held {
+            if c.release_stop() {
                 stopped.push(id);
             }
         }
+        stats::claimed(stopped.len());
         if !stopped.is_empty() {
             let mut i = self.inner.borrow_mut();
             for id in &stopped {
@@ -380,5 +384,48 @@ extern "C" fn on_closed(handle: *mut c_void) {
     unsafe {
         drop(Rc::from_raw(*(handle as *const *const IdleWait)));
         libc::free(handle);
+    }
+}
+
+/// TSVISOR_HANDOFF_STATS=1: how the idle sleeps went, printed to stderr at exit.
+mod stats {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    static SLEPT: AtomicU64 = AtomicU64::new(0);
+    static CLAIMED: AtomicU64 = AtomicU64::new(0);
+    static BUSY: AtomicU64 = AtomicU64::new(0);
+
+    fn on() -> bool {
+        *ON.get_or_init(|| {
+            let on = std::env::var("TSVISOR_HANDOFF_STATS").as_deref() == Ok("1");
+            if on {
+                // SAFETY: registering a plain extern "C" function with no arguments.
+                unsafe { libc::atexit(print) };
+            }
+            on
+        })
+    }
+    pub(super) fn slept() {
+        if on() {
+            SLEPT.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+    pub(super) fn claimed(n: usize) {
+        if on() {
+            CLAIMED.fetch_add(n as u64, Ordering::Relaxed);
+        }
+    }
+    pub(super) fn busy() {
+        if on() {
+            BUSY.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+    extern "C" fn print() {
+        eprintln!(
+            "idle wait: slept {} claimed {} left for the loop {}",
+            SLEPT.load(Ordering::Relaxed),
+            CLAIMED.load(Ordering::Relaxed),
+            BUSY.load(Ordering::Relaxed)
+        );
     }
 }

@@ -156,9 +156,15 @@ pub trait Context: Send + Sync {
     fn stop_word(&self) -> Option<(usize, u32)> {
         None
     }
-    /// Takes a parked run's report from the waker: true if the run has stopped and the waker
-    /// will not be called for it (the caller reports the stop itself), false otherwise.
-    fn claim_stop(&self) -> bool {
+    /// Takes the report of a parked run's stop away from the waker while the caller sleeps on
+    /// stop_word(): true if it did (the caller must end it with release_stop), false if the
+    /// waker is reporting the stop already.
+    fn hold_stop(&self) -> bool {
+        false
+    }
+    /// Ends hold_stop: true if the run has stopped (the caller reports it; the waker will
+    /// not), false if the waker has the report back.
+    fn release_stop(&self) -> bool {
         false
     }
     /// Makes a running task stop soon with an Interrupt event. Harmless if it is not running.

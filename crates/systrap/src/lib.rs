@@ -707,8 +707,12 @@ impl Context for SystrapContext {
         Some((self.shared.msg.futex_addr() as usize, v))
     }
 
-    fn claim_stop(&self) -> bool {
-        self.wakes.is_none() && waiters::claim(&self.shared)
+    fn hold_stop(&self) -> bool {
+        self.wakes.is_none() && waiters::hold(&self.shared)
+    }
+
+    fn release_stop(&self) -> bool {
+        waiters::release_hold(&self.shared)
     }
 
     fn take(&self, regs: &mut Regs) -> Event {
