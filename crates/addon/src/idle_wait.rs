@@ -177,7 +177,9 @@ impl IdleWait {
 
     /// The run of `id` was parked (its waker is armed).
     pub(crate) fn parked(&self, id: u32, ctx: Arc<dyn platform::Context>) {
-        self.inner.borrow_mut().parked.insert(id, ctx);
+        let mut i = self.inner.borrow_mut();
+        i.parked.insert(id, ctx);
+        stats::most(i.parked.len());
     }
 
     /// The run of `id` was taken (by whichever report).
@@ -245,8 +247,9 @@ impl IdleWait {
     fn sleep(&self, limit: Duration) -> Vec<u32> {
         let (held, no_waitv) = {
             let i = self.inner.borrow();
+            // No more than one sleep can watch: the others stay with their waiters.
             let held: Vec<(u32, Arc<dyn platform::Context>)> =
-                i.parked.iter().filter(|(_, c)| c.hold_stop()).map(|(id, c)| (*id, c.clone())).collect();
+                i.parked.iter().filter(|(_, c)| c.hold_stop()).take(WAITV_MAX).map(|(id, c)| (*id, c.clone())).collect();
             (held, i.no_waitv)
         };
         let mut waitv = Vec::with_capacity(held.len().min(WAITV_MAX));
@@ -394,6 +397,7 @@ mod stats {
     static SLEPT: AtomicU64 = AtomicU64::new(0);
     static CLAIMED: AtomicU64 = AtomicU64::new(0);
     static BUSY: AtomicU64 = AtomicU64::new(0);
+    static MOST: AtomicU64 = AtomicU64::new(0);
 
     fn on() -> bool {
         *ON.get_or_init(|| {
@@ -415,6 +419,11 @@ mod stats {
             CLAIMED.fetch_add(n as u64, Ordering::Relaxed);
         }
     }
+    pub(super) fn most(n: usize) {
+        if on() {
+            MOST.fetch_max(n as u64, Ordering::Relaxed);
+        }
+    }
     pub(super) fn busy() {
         if on() {
             BUSY.fetch_add(1, Ordering::Relaxed);
@@ -422,10 +431,11 @@ mod stats {
     }
     extern "C" fn print() {
         eprintln!(
-            "idle wait: slept {} claimed {} left for the loop {}",
+            "idle wait: slept {} claimed {} left for the loop {}; most parked at once {}",
             SLEPT.load(Ordering::Relaxed),
             CLAIMED.load(Ordering::Relaxed),
-            BUSY.load(Ordering::Relaxed)
+            BUSY.load(Ordering::Relaxed),
+            MOST.load(Ordering::Relaxed)
         );
     }
 }
