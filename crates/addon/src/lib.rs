@@ -440,7 +440,7 @@ impl Platform {
             None => None,
         };
         // Otherwise the sentry's thread sleeps on parked runs itself when it is idle.
-        let idle = if wake.is_none() { idle_wait::IdleWait::new(&env)? } else { None };
+        let idle = if wake.is_none() && inner.has_stop_words() { idle_wait::IdleWait::new(&env)? } else { None };
         Ok(Platform { inner, mf: mf.inner.clone(), wake, idle })
     }
 

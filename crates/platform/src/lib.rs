@@ -191,12 +191,18 @@ pub trait Context: Send + Sync {
     fn release(&self);
 }
 
+
 pub trait Platform {
     fn name(&self) -> &'static str;
     fn min_user_address(&self) -> u64;
     fn max_user_address(&self) -> u64;
     fn new_address_space(&self) -> io::Result<Box<dyn AddressSpaceOps>>;
     fn new_context(&self, ops: &dyn AddressSpaceOps) -> io::Result<Box<dyn Context>>;
+    /// Whether its contexts give stop words (Context::stop_word) the sentry's thread may sleep
+    /// on while idle, rather than only their wakers.
+    fn has_stop_words(&self) -> bool {
+        false
+    }
     /// Where a patched syscall site may jump to enter the sentry without a trap (with %eax
     /// the syscall number and %rcx the return address), or 0 if the platform has no such path.
     fn syscall_patch_entry(&self) -> u64 {

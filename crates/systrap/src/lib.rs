@@ -440,6 +440,10 @@ impl Platform for SystrapPlatform {
         self.img.systrap_fast_entry
     }
 
+    fn has_stop_words(&self) -> bool {
+        true
+    }
+
     fn new_context(&self, ops: &dyn AddressSpaceOps) -> io::Result<Box<dyn Context>> {
         let a = ops.as_any().downcast_ref::<SystrapAddressSpace>().ok_or_else(|| io::Error::from_raw_os_error(libc::EINVAL))?;
         let mut c = SystrapContext::new(a)?;
