@@ -489,7 +489,10 @@ impl Platform {
             return Ok(Context { inner: ctx, wake: Some((w.clone(), id)), host_cpu: Mutex::new(None), handoff, idle: None });
         }
         let idle = match &self.idle {
-            Some(w) => Some((w.clone(), w.add(on_wake.value().value)?)),
+            Some(w) => {
+                ctx.hold_parks();
+                Some((w.clone(), w.add(on_wake.value().value)?))
+            }
             None => None,
         };
         let tsfn: ThreadsafeFunction<(), (), (), Status, false> =
