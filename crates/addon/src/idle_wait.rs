@@ -8,14 +8,11 @@
 //! its microtasks. If runs are parked (`parked`), no timer, immediate or pending callback is
 //! due (uv_backend_timeout) and no fd is ready (a zero poll of the loop's epoll fd), it waits
 //! with futex_waitv on the words `platform::Context::stop_word` gives, for at most SLEEP_MAX
-//! (less if a timer is due sooner). A context's parks start held here (`Context::hold_parks`):
-//! its waiter sleeps elsewhere, so the stub's wakes of the word reach this thread alone. A run
-//! that stopped is taken (`take_held_stop`) and its JS callback is called here, in one
-//! callback scope, as the waiter's relay would have called it; then it looks again. Before
-//! the loop may block anywhere else, every park still held goes to its waiter
-//! (`release_stop`, which reports a run that stopped meanwhile): exactly one side reports each
-//! stop. So a fd that becomes ready during a sleep waits at most SLEEP_MAX, and whatever the
-//! application writes in its words only ends a sleep early or lets it last its full time.
+//! (less if a timer is due sooner). A run that stopped is claimed from its waiter
+//! (`hold_stop` takes the report from its waiter while it sleeps, `release_stop` gives it back if the run goes on: exactly one of the two reports it) and its JS callback is called here, in
+//! one callback scope, as the waiter's relay would have called it; then it looks again. So a
+//! fd that becomes ready during a sleep waits at most SLEEP_MAX, and whatever the application
+//! writes in its words only ends a sleep early or lets it last its full time.
 //! Owns the prepare handle and the parked set; everything here runs on the JS thread.
 
 use std::cell::RefCell;
@@ -212,8 +209,7 @@ impl IdleWait {
         (uv.close)(self.handle, on_closed);
     }
 
-    /// The prepare callback: sleep on the parked runs' words while nothing else is due; before
-    /// the loop may block elsewhere, every park not slept on goes to its waiter.
+    /// The prepare callback: sleep on the parked runs' words while nothing else is due.
     fn idle(&self) {
         let Some(uv) = uv() else { return };
         let start = Instant::now();
@@ -222,75 +218,47 @@ impl IdleWait {
                 return;
             }
             let t = (uv.backend_timeout)(self.lp);
-            let mut limit = SLEEP_MAX;
-            let mut busy = t == 0 || start.elapsed() >= STAY_MAX;
-            if !busy && t > 0 {
-                match Duration::from_millis(t as u64).checked_sub(start.elapsed()) {
-                    Some(left) if !left.is_zero() => limit = limit.min(left),
-                    _ => busy = true,
-                }
-            }
-            let stopped = if busy || fd_ready((uv.backend_fd)(self.lp)) {
+            if t == 0 || start.elapsed() >= STAY_MAX {
                 stats::busy();
-                Vec::new()
-            } else {
-                self.sleep(limit)
-            };
-            if !stopped.is_empty() {
-                self.report(&stopped);
-                continue;
-            }
-            // Nothing came (or the loop has other work): the waiters take the parks over; a
-            // run that stopped meanwhile is reported here, and the loop goes round again.
-            let late = self.hand_over();
-            if late.is_empty() {
                 return;
             }
-            self.report(&late);
-        }
-    }
-
-    /// Every park held here goes to its waiter; returns the runs that had stopped already.
-    fn hand_over(&self) -> Vec<u32> {
-        let ctxs: Vec<(u32, Arc<dyn platform::Context>)> = self.inner.borrow().parked.iter().map(|(id, c)| (*id, c.clone())).collect();
-        let late: Vec<u32> = ctxs.into_iter().filter(|(_, c)| c.release_stop()).map(|(id, _)| id).collect();
-        self.forget(&late);
-        late
-    }
-
-    fn forget(&self, ids: &[u32]) {
-        if !ids.is_empty() {
-            let mut i = self.inner.borrow_mut();
-            for id in ids {
-                i.parked.remove(id);
+            let mut limit = SLEEP_MAX;
+            if t > 0 {
+                let due = Duration::from_millis(t as u64);
+                match due.checked_sub(start.elapsed()) {
+                    Some(left) if !left.is_zero() => limit = limit.min(left),
+                    _ => return,
+                }
             }
+            if fd_ready((uv.backend_fd)(self.lp)) {
+                stats::busy();
+                return;
+            }
+            let stopped = self.sleep(limit);
+            if stopped.is_empty() {
+                return;
+            }
+            self.report(&stopped);
         }
     }
 
     /// Sleeps up to `limit` on the parked runs' words; returns the ids of the runs that
-    /// stopped and were claimed here (their waiters will not report them). Runs past the
-    /// WAITV_MAX watched go to their waiters.
+    /// stopped and were claimed here (their waiters will not report them).
     fn sleep(&self, limit: Duration) -> Vec<u32> {
-        let (ctxs, no_waitv) = {
+        let (held, no_waitv) = {
             let i = self.inner.borrow();
-            let ctxs: Vec<(u32, Arc<dyn platform::Context>)> = i.parked.iter().map(|(id, c)| (*id, c.clone())).collect();
-            (ctxs, i.no_waitv)
+            // No more than one sleep can watch: the others stay with their waiters.
+            let held: Vec<(u32, Arc<dyn platform::Context>)> =
+                i.parked.iter().filter(|(_, c)| c.hold_stop()).take(WAITV_MAX).map(|(id, c)| (*id, c.clone())).collect();
+            (held, i.no_waitv)
         };
-        let mut held = Vec::with_capacity(ctxs.len().min(WAITV_MAX));
-        let mut late = Vec::new();
-        for (id, c) in ctxs {
-            if held.len() < WAITV_MAX {
-                if c.hold_stop() {
-                    held.push((id, c));
-                }
-            } else if c.release_stop() {
-                late.push(id);
-            }
-        }
-        let mut waitv = Vec::with_capacity(held.len());
+        let mut waitv = Vec::with_capacity(held.len().min(WAITV_MAX));
         for (_, c) in &held {
             match c.stop_word() {
-                Some((addr, val)) => waitv.push(FutexWaitv { val: val as u64, uaddr: addr as u64, flags: FUTEX2_SIZE_U32, reserved: 0 }),
+                Some((addr, val)) if waitv.len() < WAITV_MAX => {
+                    waitv.push(FutexWaitv { val: val as u64, uaddr: addr as u64, flags: FUTEX2_SIZE_U32, reserved: 0 })
+                }
+                Some(_) => {}
                 None => {
                     // Stopped already: nothing to sleep on.
                     waitv.clear();
@@ -298,21 +266,26 @@ impl IdleWait {
                 }
             }
         }
-        if !waitv.is_empty() && late.is_empty() && !(no_waitv && waitv.len() > 1) {
+        if !waitv.is_empty() && !(no_waitv && waitv.len() > 1) {
             stats::slept();
             let slept = if no_waitv { futex_wait(&waitv[0], limit) } else { futex_waitv(&mut waitv, limit) };
             if slept == Err(libc::ENOSYS) {
                 self.inner.borrow_mut().no_waitv = true;
             }
         }
-        let mut stopped = late;
+        let mut stopped = Vec::new();
         for (id, c) in held {
-            if c.take_held_stop() {
+            if c.release_stop() {
                 stopped.push(id);
             }
         }
         stats::claimed(stopped.len());
-        self.forget(&stopped);
+        if !stopped.is_empty() {
+            let mut i = self.inner.borrow_mut();
+            for id in &stopped {
+                i.parked.remove(id);
+            }
+        }
         stopped
     }
 

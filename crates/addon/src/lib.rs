@@ -489,10 +489,7 @@ impl Platform {
             return Ok(Context { inner: ctx, wake: Some((w.clone(), id)), host_cpu: Mutex::new(None), handoff, idle: None });
         }
         let idle = match &self.idle {
-            Some(w) => {
-                ctx.hold_parks();
-                Some((w.clone(), w.add(on_wake.value().value)?))
-            }
+            Some(w) => Some((w.clone(), w.add(on_wake.value().value)?)),
             None => None,
         };
         let tsfn: ThreadsafeFunction<(), (), (), Status, false> =

@@ -156,24 +156,14 @@ pub trait Context: Send + Sync {
     fn stop_word(&self) -> Option<(usize, u32)> {
         None
     }
-    /// From now on a parked run's report starts with the caller (the sentry's thread, which
-    /// sleeps on stop words while idle): the waker is not called for it until release_stop
-    /// hands it over. Only for a caller that ends every park with take_held_stop or
-    /// release_stop.
-    fn hold_parks(&self) {}
     /// Takes the report of a parked run's stop away from the waker while the caller sleeps on
-    /// stop_word(): true if the caller has it (held from the park, or not yet taken by the
-    /// waker, which now will not take it), false if the waker is reporting the stop already.
+    /// stop_word(): true if it did (the caller must end it with release_stop), false if the
+    /// waker is reporting the stop already.
     fn hold_stop(&self) -> bool {
         false
     }
-    /// A held run that has stopped: true, and the caller reports it; false while it goes on
-    /// (still held).
-    fn take_held_stop(&self) -> bool {
-        false
-    }
     /// Ends hold_stop: true if the run has stopped (the caller reports it; the waker will
-    /// not), false if the waker has the report (or the run was not held).
+    /// not), false if the waker has the report back.
     fn release_stop(&self) -> bool {
         false
     }

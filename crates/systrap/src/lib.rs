@@ -478,9 +478,6 @@ struct Shared {
     waker: Mutex<Option<Waker>>,
     /// The ring key of the futex wait armed for a parked run (`wakes`), 0 if none.
     armed_key: AtomicU64,
-    /// What the waiter sleeps on while it has no park to report (`waiters`): bumped and woken
-    /// when one is handed to it, so the stub's wakes of the message word do not reach it.
-    quiet: std::sync::atomic::AtomicU32,
 }
 
 pub struct SystrapContext {
@@ -620,7 +617,6 @@ impl SystrapContext {
             watch: Mutex::new(Watch::new()),
             waker: Mutex::new(None),
             armed_key: AtomicU64::new(0),
-            quiet: std::sync::atomic::AtomicU32::new(0),
         });
         SystrapContext {
             shared,
@@ -719,18 +715,8 @@ impl Context for SystrapContext {
         self.wakes.is_none() && waiters::hold(&self.shared)
     }
 
-    fn take_held_stop(&self) -> bool {
-        waiters::take_held(&self.shared)
-    }
-
     fn release_stop(&self) -> bool {
         waiters::release_hold(&self.shared)
-    }
-
-    fn hold_parks(&self) {
-        if self.wakes.is_none() {
-            waiters::hold_parks(&self.shared);
-        }
     }
 
     fn take(&self, regs: &mut Regs) -> Event {

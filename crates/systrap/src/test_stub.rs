@@ -23,7 +23,6 @@ pub fn shared(page: &mut Page, calls: Arc<AtomicUsize>) -> Arc<Shared> {
         watch: Mutex::new(Watch::new()),
         waker: Mutex::new(None),
         armed_key: AtomicU64::new(0),
-        quiet: std::sync::atomic::AtomicU32::new(0),
     });
     let m = s.msg;
     *s.waker.lock().unwrap() = Some(Box::new(move || {

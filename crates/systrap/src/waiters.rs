@@ -38,18 +38,13 @@ const WAITER_BITS: u32 = 2;
 pub(crate) struct Watch {
     /// A run is parked: report its stop.
     pub(crate) parked: bool,
-    /// A run is parked and the sentry's own thread has its report (`hold`): not the waiter's.
-    pub(crate) held: bool,
-    /// Parks start held (the sentry's thread sleeps on its stops while idle, and hands each
-    /// park it will not sleep on to the waiter with `release_hold`).
-    pub(crate) held_parks: bool,
     /// The context is released: stop watching it.
     pub(crate) quit: bool,
 }
 
 impl Watch {
     pub(crate) fn new() -> Watch {
-        Watch { parked: false, held: false, held_parks: false, quit: false }
+        Watch { parked: false, quit: false }
     }
 }
 
@@ -88,18 +83,7 @@ pub(crate) fn park(s: &Arc<Shared>, started: &std::sync::atomic::AtomicBool) -> 
         }
         started.store(true, Ordering::Relaxed);
     }
-    let to_waiter = {
-        let mut w = s.watch.lock().unwrap();
-        if w.held_parks {
-            w.held = true;
-        } else {
-            w.parked = true;
-        }
-        !w.held_parks
-    };
-    if to_waiter {
-        hand_over(s);
-    }
+    s.watch.lock().unwrap().parked = true;
     // Dekker with the stub (systrap.c): it stores READY then reads the flag; we store the flag
     // then read the word. A READY already there is ours to take, unless the waiter took the
     // park first (then the waker is on its way).
@@ -107,9 +91,8 @@ pub(crate) fn park(s: &Arc<Shared>, started: &std::sync::atomic::AtomicBool) -> 
     flag.store(1, Ordering::SeqCst);
     if s.msg.state() == ST_READY || s.dead.load(Ordering::SeqCst) {
         let mut w = s.watch.lock().unwrap();
-        if w.parked || w.held {
+        if w.parked {
             w.parked = false;
-            w.held = false;
             flag.store(0, Ordering::SeqCst);
             return false;
         }
@@ -117,61 +100,28 @@ pub(crate) fn park(s: &Arc<Shared>, started: &std::sync::atomic::AtomicBool) -> 
     true
 }
 
-/// The waiter was given a park (under the lock): wake it from its quiet word.
-fn hand_over(s: &Shared) {
-    s.quiet.fetch_add(1, Ordering::SeqCst);
-    // SAFETY: a word of our own heap, private to this process.
-    unsafe { libc::syscall(libc::SYS_futex, s.quiet.as_ptr(), libc::FUTEX_WAKE | libc::FUTEX_PRIVATE_FLAG, 1, 0usize, 0usize, 0u32) };
-}
-
-/// From now on the context's parks start held by the sentry's thread (`Watch::held_parks`).
-pub(crate) fn hold_parks(s: &Shared) {
-    s.watch.lock().unwrap().held_parks = true;
-}
-
 /// The sentry's own thread will sleep on the word of the parked run of `s` (it reports the
-/// stop itself, platform::Context::stop_word): true if it has the report (a held park, or
-/// one the waiter had not taken yet, which it now will not).
+/// stop itself, platform::Context::stop_word): true if the waiter had not taken the report
+/// yet, and now will not.
 pub(crate) fn hold(s: &Shared) -> bool {
     let mut w = s.watch.lock().unwrap();
-    if w.held {
-        return true;
-    }
     if !w.parked {
         return false;
     }
     w.parked = false;
-    w.held = true;
     true
 }
 
-/// A held run that has stopped is the caller's to report (true); one that goes on stays held.
-pub(crate) fn take_held(s: &Shared) -> bool {
-    let mut w = s.watch.lock().unwrap();
-    if w.held && (s.msg.state() == ST_READY || s.dead.load(Ordering::SeqCst)) {
-        w.held = false;
-        s.msg.atomic(OFF_SENTRY_SLEEPING).store(0, Ordering::SeqCst);
-        return true;
-    }
-    false
-}
-
 /// Ends `hold`: true if the run has stopped (the sentry's thread reports it), false if it
-/// is parked with the waiter again (or was not held). Under the lock, as the waiter checks:
-/// a stop that came while held is never left unreported.
+/// is parked with the waiter again. Under the lock, as the waiter checks: a stop that came
+/// while held is never left unreported.
 pub(crate) fn release_hold(s: &Shared) -> bool {
     let mut w = s.watch.lock().unwrap();
-    if !w.held {
-        return false;
-    }
-    w.held = false;
     if s.msg.state() == ST_READY || s.dead.load(Ordering::SeqCst) {
         s.msg.atomic(OFF_SENTRY_SLEEPING).store(0, Ordering::SeqCst);
         return true;
     }
     w.parked = true;
-    drop(w);
-    hand_over(s);
     false
 }
 
@@ -207,13 +157,11 @@ fn worker(w: Arc<Worker>) {
     }
 }
 
-/// Serves one context until it is released: on the message word while it has a park to
-/// report, on its quiet word otherwise (the stub wakes every waiter of the message word).
+/// Serves one context until it is released.
 fn watch(s: &Shared) {
     let word = s.msg.atomic(OFF_STATE);
     loop {
         let v = word.load(Ordering::SeqCst);
-        let quiet = s.quiet.load(Ordering::SeqCst);
         let parked = {
             let mut w = s.watch.lock().unwrap();
             if w.quit {
@@ -228,34 +176,22 @@ fn watch(s: &Shared) {
                 Some(w.parked)
             }
         };
-        match parked {
-            None => {
-                if let Some(w) = s.waker.lock().unwrap().as_ref() {
-                    w();
-                }
+        let Some(parked) = parked else {
+            if let Some(w) = s.waker.lock().unwrap().as_ref() {
+                w();
             }
-            Some(true) => {
-                wait_bits(s, v, PARKED_POLL, WAITER_BITS);
-                if word.load(Ordering::SeqCst) != ST_READY && !thread_alive(s.tgid, s.tid) {
-                    s.dead.store(true, Ordering::SeqCst);
-                }
-            }
-            Some(false) => wait_quiet(s, quiet, IDLE_POLL),
+            continue;
+        };
+        wait_bits(s, v, if parked { PARKED_POLL } else { IDLE_POLL }, WAITER_BITS);
+        if parked && word.load(Ordering::SeqCst) != ST_READY && !thread_alive(s.tgid, s.tid) {
+            s.dead.store(true, Ordering::SeqCst);
         }
     }
-}
-
-/// Sleeps on the quiet word while it holds `val`, up to `timeout`.
-fn wait_quiet(s: &Shared, val: u32, timeout: Duration) {
-    let ts = libc::timespec { tv_sec: timeout.as_secs() as i64, tv_nsec: timeout.subsec_nanos() as i64 };
-    // SAFETY: a word of our own heap; the kernel validates the rest.
-    unsafe { libc::syscall(libc::SYS_futex, s.quiet.as_ptr(), libc::FUTEX_WAIT | libc::FUTEX_PRIVATE_FLAG, val, &ts as *const libc::timespec, 0usize, 0u32) };
 }
 
 /// The thread was killed: its waiter looks again at once (a parked run is reported dead).
 pub(crate) fn poke(s: &Shared) {
     wake_bits(s, i32::MAX as u32, WAITER_BITS);
-    hand_over(s);
 }
 
 /// The context is released: its waiter stops serving it, or looks
@@ -263,7 +199,6 @@ pub(crate) fn poke(s: &Shared) {
 pub(crate) fn stop(s: &Shared) {
     s.watch.lock().unwrap().quit = true;
     wake_bits(s, i32::MAX as u32, WAITER_BITS);
-    hand_over(s);
 }
 
 #[cfg(test)]
@@ -353,28 +288,15 @@ mod tests {
 
     #[test]
     fn a_held_park_is_reported_once_by_the_holder_or_the_waiter_never_both_nor_neither() {
-        held_parks_report_once(false);
-    }
-
-    #[test]
-    fn parks_that_start_held_are_reported_once_by_the_holder_or_the_waiter() {
-        held_parks_report_once(true);
-    }
-
-    /// The sentry's thread holds each park (idle_wait: from the park itself, or taken from the
-    /// waiter), sleeps on the word, takes a stop or hands the park to the waiter, while a stub
-    /// thread stops the run at a random moment and a forger writes the word, wakes it and
-    /// clears the flag. Per park: one report, from exactly one side, of a stopped run.
-    fn held_parks_report_once(from_park: bool) {
+        // The sentry's thread holds each park (idle_wait), sleeps on the word, and releases
+        // it, while a stub thread stops the run at a random moment and a forger writes the
+        // word, wakes it and clears the flag. Per park: one report, from exactly one side.
         let mut page = Box::new(Page([0; 4096]));
         let calls = Arc::new(AtomicUsize::new(0));
         let s = shared(&mut page, calls.clone());
         let started = AtomicBool::new(false);
-        if from_park {
-            hold_parks(&s);
-        }
         let word = s.msg.atomic(OFF_STATE);
-        let mut seed = 0x1d1e_5eed_0000_0042u64 ^ from_park as u64;
+        let mut seed = 0x1d1e_5eed_0000_0042u64;
         let mut next = move || {
             seed ^= seed << 13;
             seed ^= seed >> 7;
@@ -407,8 +329,7 @@ mod tests {
                 if v != ST_READY {
                     wait_bits(&s, v, Duration::from_micros(r % 200), u32::MAX);
                 }
-                // As idle_wait: a stop is taken, a run that goes on is handed over.
-                ours = take_held(&s) || release_hold(&s);
+                ours = release_hold(&s);
                 if ours {
                     assert_eq!(word.load(Ordering::SeqCst), ST_READY, "the holder took a run that had not stopped (round {round})");
                 }
