@@ -8,8 +8,9 @@
 //! its microtasks. If runs are parked (`parked`), no timer, immediate or pending callback is
 //! due (uv_backend_timeout) and no fd is ready (a zero poll of the loop's epoll fd), it waits
 //! with futex_waitv on the words `platform::Context::stop_word` gives, for at most SLEEP_MAX
-//! (less if a timer is due sooner). A run that stopped is claimed from its waiter
-//! (`hold_stop` takes the report from its waiter while it sleeps, `release_stop` gives it back if the run goes on: exactly one of the two reports it) and its JS callback is called here, in
+//! (less if a timer is due sooner). While it sleeps it holds the runs' reports (`hold_stop`:
+//! their waiters will not make them) and gives back those of runs that go on (`release_stop`):
+//! exactly one side reports each stop. A run that stopped has its JS callback called here, in
 //! one callback scope, as the waiter's relay would have called it; then it looks again. So a
 //! fd that becomes ready during a sleep waits at most SLEEP_MAX, and whatever the application
 //! writes in its words only ends a sleep early or lets it last its full time.
