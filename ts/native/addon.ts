@@ -28,7 +28,11 @@
 //   task and spins for a short budget: if the task stops again within it, the event kind is
 //   returned at once (the synchronous fast path, no promise); otherwise it returns
 //   EVENT_PENDING, and the context's onWake callback later tells JS to take() the event.
-//   ts/platform/context.ts wraps this into `run(): number | Promise<number>`.
+//   ts/platform/context.ts wraps this into `run(): number | Promise<number>`. On systrap,
+//   while the event loop has nothing else due, the JS thread itself sleeps on the parked
+//   runs' futex words (crates/addon/src/idle_wait.rs, a uv_prepare handle) and calls onWake
+//   from there; otherwise a waiter thread's relay does. Either way onWake runs on the JS
+//   thread, once per parked run.
 //
 // * 9P transport (crates/addon/src/p9.rs) — plain functions over a unix stream socket to a
 //   9P2000.L server (the gofer, or diod in the tests): p9Socketpair() makes the pair (the
