@@ -33,6 +33,7 @@ import { madvise } from './madvise';
 import { forkMappings } from './fork';
 import { VM_LOCKED, defaultLockFlags } from './mlock';
 import { isDataMapping, mayExpandVm, type VmLimits } from './accounting';
+import { faultForIo } from './io_fault';
 
 export type { MappingBacking } from './backing';
 
@@ -322,6 +323,10 @@ export class MemoryManager extends UserMemory {
       if (e instanceof SyscallError || hasErrnoCode(e)) return false;
       throw e;
     }
+  }
+
+  override faultForIo(addr: number, end: number, access: number): boolean {
+    return faultForIo(this, addr, end, access);
   }
 
   /** The address where vma's file ends (rounded up to a page); Infinity if it cannot end. */

@@ -9,12 +9,21 @@
 import type { Task } from '../../kernel/task';
 import { SyscallError } from '../../kernel/syscall_error';
 import { throwHostError } from '../../vfs/host_errno';
+import { addon } from '../../native/addon';
+import { SEEK_END } from '../../abi/linux/fcntl';
 
 export interface UserRange { readonly base: number; readonly len: number }
 
 /** pread from host fd at `at` into the ranges in turn; the bytes read. */
 export function preadToUser(t: Task, fd: number, ranges: readonly UserRange[], at: number): number {
-  return transfer(ranges, (r, done) => t.mm.preadFromHost(r.base, r.len, fd, at + done));
+  return transfer(ranges, (r, done) => t.mm.preadFromHost(r.base, r.len, fd, at + done, () => hostSize(fd)));
+}
+
+/** The host file's size now (lseek SEEK_END: every I/O here is positioned, so the fd's own
+ *  offset is nobody's); Infinity if the host cannot say. */
+function hostSize(fd: number): number {
+  const r = addon().hostLseek(fd, 0, SEEK_END);
+  return r < 0 ? Infinity : r;
 }
 
 /** pwrite the ranges in turn to host fd at `at`; the bytes written. */
