@@ -2,12 +2,14 @@
 // the copy meets takes the stretch it will fill at once): the data, the zeros next to it, the
 // short counts at read-only and unmapped pages, a read at the end that touches nothing (0 into
 // NULL), private and shared file mappings as destinations; on the root's lower layer and on a
-// --volume, compared with the same program run natively.
+// --volume, compared with the same program run natively. Started from a shell whose soft
+// RLIMIT_FSIZE is 100 KiB, the sandbox runs (its memory file is no file of the user's, and
+// the application has the sandbox's own limits): it refused to start (EFBIG).
 import * as fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { describeResult, fixture, platforms, runNative, runSandbox } from '../helpers/run';
+import { cli, describeResult, fixture, platforms, runNative, runSandbox } from '../helpers/run';
 
 let base = '';
 let n = 0;
@@ -48,5 +50,17 @@ describe.each(platforms)('%s', (platform) => {
     expect(r.stdout, describeResult(r)).toBe(native.stdout);
     expect(r.code).toBe(0);
     expect(fs.existsSync(path.join(volDir, 'written'))).toBe(false);
+  }, 60_000);
+
+  it('runs under a soft RLIMIT_FSIZE of the shell that started it, writing more than it', async () => {
+    const nativeDir = dirWithFile('fsize-native');
+    const volDir = dirWithFile('fsize-vol');
+    const argv = [fixture('gofer_io_fresh'), path.join(nativeDir, 'f'), nativeDir];
+    const native = await runNative(argv, { timeoutMs: 30_000 });
+    expect(native.code, describeResult(native)).toBe(0);
+    const r = await runNative(['/bin/sh', '-c', 'ulimit -S -f 100 && exec "$@"', 'sh', process.execPath, cli, 'run',
+      `--platform=${platform}`, '--volume', `${volDir}:${nativeDir}`, '--', ...argv], { timeoutMs: 50_000 });
+    expect(r.stdout, describeResult(r)).toBe(native.stdout);
+    expect(r.code).toBe(0);
   }, 60_000);
 });
