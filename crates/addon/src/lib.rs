@@ -18,6 +18,7 @@ mod host_watch;
 mod helper_process;
 mod wake_loop;
 mod handoff;
+mod host_copy;
 
 extern "C" {
     /// glibc 2.32+: the symbolic name of an errno value ("ENOTTY"), or NULL.

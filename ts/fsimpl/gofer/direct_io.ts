@@ -11,6 +11,7 @@ import { SyscallError } from '../../kernel/syscall_error';
 import { throwHostError } from '../../vfs/host_errno';
 import { addon } from '../../native/addon';
 import { SEEK_END } from '../../abi/linux/fcntl';
+import { EINVAL, ENOSYS, ENOTSUP as EOPNOTSUPP, EXDEV } from '../../abi/linux/errno';
 
 export interface UserRange { readonly base: number; readonly len: number }
 
@@ -47,3 +48,15 @@ function transfer(ranges: readonly UserRange[], io: (r: UserRange, done: number)
   }
   return done;
 }
+
+/** copy_file_range/sendfile between two donated host fds, in the host kernel: the bytes
+ *  copied (0 at the input's end); undefined when the host will not copy between these two
+ *  (another file system: EXDEV; a file system without it), and the caller copies through a
+ *  buffer instead. Other host errors are the syscall's. */
+export function copyBetweenHostFds(fdIn: number, inAt: number, fdOut: number, outAt: number, len: number): number | undefined {
+  const r = addon().hostCopyFileRange(fdIn, inAt, fdOut, outAt, len);
+  if (r >= 0) return r;
+  if (r === -EXDEV || r === -EINVAL || r === -EOPNOTSUPP || r === -ENOSYS) return undefined;
+  throw new SyscallError(-r);
+}
+
