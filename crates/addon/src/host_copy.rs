@@ -71,4 +71,50 @@ mod tests {
         }
         std::fs::remove_dir_all(&dir).unwrap();
     }
+
+    /// Fixed-seed fuzz of the arguments the sentry could pass: every answer is a byte count
+    /// within len or -errno, and nothing but the scratch output file is written.
+    #[test]
+    fn hostile_arguments_get_an_errno_or_a_count() {
+        let dir = std::env::temp_dir().join(format!("tsvisor-host-copy-fuzz-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut a = File::create(dir.join("a")).unwrap();
+        a.write_all(&[7u8; 10_000]).unwrap();
+        let a = File::open(dir.join("a")).unwrap();
+        let b = File::options().read(true).write(true).create(true).truncate(true).open(dir.join("b")).unwrap();
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let pick = |r: u64| -> f64 {
+            match r % 8 {
+                0 => -((r >> 8) as f64),
+                1 => f64::NAN,
+                2 => f64::INFINITY,
+                3 => (r >> 12) as f64 + 0.25,
+                4 => ((r >> 8) % 20_000) as f64,
+                5 => 9007199254740992.0,
+                6 => 0.0,
+                _ => ((r >> 8) % 4096) as f64,
+            }
+        };
+        let d = File::open(&dir).unwrap();
+        let fds = [a.as_raw_fd(), b.as_raw_fd(), -1, 1_000_000, d.as_raw_fd()];
+        for _ in 0..2000 {
+            let (fi, fo) = (fds[(next() % 5) as usize], fds[(next() % 5) as usize]);
+            let (oi, oo, len) = (pick(next()), pick(next()), pick(next()));
+            let r = host_copy_file_range(fi, oi, fo, oo, len);
+            assert!(r.fract() == 0.0, "{r}");
+            if r >= 0.0 {
+                assert!(len.is_finite() && r <= len, "{r} of {len}");
+            } else {
+                assert!(-r >= 1.0 && -r < 4096.0, "{r}");
+            }
+        }
+        assert!(std::fs::metadata(dir.join("a")).unwrap().len() == 10_000, "the input is never written");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }
