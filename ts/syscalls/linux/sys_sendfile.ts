@@ -161,16 +161,19 @@ function sysCopyFileRange(t: Task, a: SyscallArgs): SyscallReturn {
   if ((inSt.mode & 0o170000) !== 0o100000 || (outSt.mode & 0o170000) !== 0o100000) fail(EINVAL);
   if (!from.readable || !to.writable || (to.flags & O_APPEND)) fail(EBADF);
   if ((inAddr !== 0 && inOff < 0) || (outAddr !== 0 && outOff < 0)) fail(EINVAL);
-  // generic_copy_file_checks: within one file, the ranges (the input's cut at its end) may
-  // not overlap.
-  if (from instanceof VfsFile && to instanceof VfsFile && from.vd.inode === to.vd.inode) {
+  // generic_copy_file_checks: the count cut at the input's end, then RLIMIT_FSIZE at the
+  // output (SIGXFSZ and EFBIG at or past it, even for nothing to copy; cut short before it),
+  // then within one file the two ranges may not overlap.
+  let left = len;
+  if (from instanceof VfsFile && to instanceof VfsFile) {
     const inPos = inOff >= 0 ? inOff : from.lseek(0, SEEK_CUR);
     const outPos = outOff >= 0 ? outOff : to.lseek(0, SEEK_CUR);
-    const count = Math.max(0, Math.min(len, from.size() - inPos));
-    if (outPos + count > inPos && outPos < inPos + count) fail(EINVAL);
+    left = Math.max(0, Math.min(len, from.size() - inPos));
+    if (fsizeLimit(t) !== Infinity) left = fsizeWriteCount(t, outPos, left);
+    if (from.vd.inode === to.vd.inode && outPos + left > inPos && outPos < inPos + left) fail(EINVAL);
   }
-  if (len === 0) return 0;
-  return fsnotifyModify(to, fsnotifyAccess(from, run({ t, from, to, inOff, outOff, left: len, done: 0, finish: (done) => {
+  if (left === 0) return 0;
+  return fsnotifyModify(to, fsnotifyAccess(from, run({ t, from, to, inOff, outOff, left, done: 0, finish: (done) => {
     if (inAddr !== 0) t.mm.writeU64(inAddr, BigInt(inOff + done));
     if (outAddr !== 0) t.mm.writeU64(outAddr, BigInt(outOff + done));
   } })));
