@@ -10,7 +10,8 @@
 // --repeat N (default 3): each row runs N rounds, every runner once per round in a rotating
 // order (a burst of load on the host falls on all of them alike), and a cell is the median
 // of its N (--spread adds [min-max]); the find row runs --find-repeat times (default 1).
-// Below the table, tsvisor's ratios to native and to runsc, which the gofer's goals name.
+// Below the table, tsvisor's ratios to native and to runsc, which the gofer's goals name: of
+// the medians, and the median of each round's ratio (runs back to back, under the same load).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -140,7 +141,7 @@ for (const onVolume of [false, true]) {
       return g.code === 0 && m ? Number(m[1]) : (g.err || g.out).trim().split('\n').pop();
     });
     rows.push([name, ...got.map((g) => cell(g, unit))]);
-    medians.push([name, unit === 'MB/s', new Map(got.map((g, i) => [runners[i].name, g.values.length ? median(g.values) : NaN]))]);
+    medians.push([name, unit === 'MB/s', new Map(got.map((g, i) => [runners[i].name, g.values]))]);
   }
 }
 if (wanted('find')) {
@@ -153,7 +154,7 @@ if (wanted('find')) {
   });
   const name = "find /usr -name '*.h' (root)";
   rows.push([name, ...got.map((g) => cell(g, 'ms'))]);
-  medians.push([name, false, new Map(got.map((g, i) => [runners[i].name, g.values.length ? median(g.values) : NaN]))]);
+  medians.push([name, false, new Map(got.map((g, i) => [runners[i].name, g.values]))]);
   if (files) console.log(`find: ${files}`);
 }
 rmSync(data, { recursive: true, force: true });
@@ -168,9 +169,19 @@ for (const r of table) console.log(r.map((c, i) => (i === 0 ? c.padEnd(widths[i]
 const ts = runners[1].name;
 const rsc = runners.find((r) => r.name.startsWith('runsc'))?.name;
 console.log('');
+/** Median over the rounds of a's value over b's in the same round (the two ran back to back,
+ *  under the same load), oriented so that above 1 favours a. */
+function pairedRatio(a, b, moreIsBetter) {
+  const k = Math.min(a.length, b.length);
+  if (k === 0) return NaN;
+  return median(Array.from({ length: k }, (_, i) => (moreIsBetter ? a[i] / b[i] : b[i] / a[i])));
+}
 for (const [name, moreIsBetter, m] of medians) {
-  const t = m.get(ts), n = m.get('native'), rs = rsc ? m.get(rsc) : NaN;
-  const vsNative = moreIsBetter ? `${(t / n).toFixed(2)}x native` : `${(t / n).toFixed(1)}x native's time`;
-  const vsRunsc = rsc ? `, ${(moreIsBetter ? t / rs : rs / t).toFixed(2)}x runsc` : '';
-  console.log(`${ts} ${name}: ${vsNative}${vsRunsc}`);
+  const t = m.get(ts) ?? [], n = m.get('native') ?? [], rs = rsc ? m.get(rsc) ?? [] : [];
+  const med = (v) => (v.length ? median(v) : NaN);
+  const vsNative = moreIsBetter ? `${(med(t) / med(n)).toFixed(2)}x native` : `${(med(t) / med(n)).toFixed(1)}x native's time`;
+  const pairedNative = pairedRatio(t, n, moreIsBetter);
+  const paired = ` (per round: ${moreIsBetter ? pairedNative.toFixed(2) : (1 / pairedNative).toFixed(1)}`;
+  const vsRunsc = rsc ? `, ${((moreIsBetter ? med(t) / med(rs) : med(rs) / med(t))).toFixed(2)}x runsc (per round: ${pairedRatio(t, rs, moreIsBetter).toFixed(2)})` : '';
+  console.log(`${ts} ${name}: ${vsNative}${paired})${vsRunsc}`);
 }
