@@ -16,6 +16,7 @@ import { SYS_prctl } from '../../abi/linux/syscall_numbers';
 import type { SyscallArgs, SyscallTable } from './types';
 import { taskAttrs, truncateComm } from './task_attrs';
 import { capTaskPrctl } from './prctl_caps';
+import { prctlMisc } from './prctl_misc';
 import { prctlSetSeccomp } from './sys_seccomp';
 import { seccompMode } from '../../kernel/seccomp';
 
@@ -90,8 +91,11 @@ function sysPrctl(t: Task, a: SyscallArgs): number {
       return 0;
     }
     case PR_GET_TIMERSLACK: return Number(attrs.timerSlackNs);
-    default:
-      fail(EINVAL);
+    default: {
+      const r = prctlMisc(t, option, a);
+      if (r === undefined) fail(EINVAL);
+      return r;
+    }
   }
 }
 

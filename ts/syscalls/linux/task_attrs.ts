@@ -45,6 +45,14 @@ export interface TaskAttrs {
    *  the slack the task had when it was forked. Reported, not acted on. */
   timerSlackNs: bigint;
   defaultTimerSlackNs: bigint;
+  /** PR_MCE_KILL's policy (PR_MCE_KILL_LATE/EARLY, or DEFAULT when unset), per thread. */
+  mceKill: number;
+  /** Process-wide (mm flags): PR_SET_THP_DISABLE, PR_SET_MEMORY_MERGE. Recorded, inherited
+   *  by fork and kept by execve; not acted on. */
+  thpDisable: boolean;
+  memoryMerge: boolean;
+  /** PR_SET_IO_FLUSHER (PF_MEMALLOC_NOIO|PF_LOCAL_THROTTLE), per thread. */
+  ioFlusher: boolean;
 }
 
 /** Linux's default timer slack, 50 µs. */
@@ -53,7 +61,7 @@ export const DEFAULT_TIMER_SLACK_NS = 50_000n;
 export const DEFAULT_COREDUMP_FILTER = 0x33;
 
 /** Sets a process-wide attribute on every thread of t's process. */
-export function setProcessAttr<K extends 'oomScoreAdj' | 'oomScoreAdjMin' | 'coredumpFilter'>(
+export function setProcessAttr<K extends 'oomScoreAdj' | 'oomScoreAdjMin' | 'coredumpFilter' | 'thpDisable' | 'memoryMerge'>(
   t: Task, key: K, value: TaskAttrs[K]): void {
   for (const task of t.tg.tasks) taskAttrs(task)[key] = value;
   taskAttrs(t)[key] = value;
@@ -110,6 +118,10 @@ export function taskAttrs(t: Task): TaskAttrs {
       coredumpFilter: DEFAULT_COREDUMP_FILTER,
       timerSlackNs: DEFAULT_TIMER_SLACK_NS,
       defaultTimerSlackNs: DEFAULT_TIMER_SLACK_NS,
+      mceKill: 2,
+      thpDisable: false,
+      memoryMerge: false,
+      ioFlusher: false,
     };
     attrs.set(t, a);
   }
