@@ -211,6 +211,11 @@ export interface NativeAddon {
   hostRealtimeOffset(): number[];
   /** lseek(2) on a host fd of the sentry's: the new offset, or -errno. */
   hostLseek(fd: number, offset: number, whence: number): number;
+  /** copy_file_range(2) from host fd fdIn at offIn to fdOut at offOut, at most len bytes, in
+   *  the host kernel (neither fd's own offset moves): the bytes copied (short or 0 at the
+   *  input's end), or -errno if the host refused before any byte (EXDEV, EINVAL, EOPNOTSUPP:
+   *  copy another way). */
+  hostCopyFileRange(fdIn: number, offIn: number, fdOut: number, offOut: number, len: number): number;
   hostIsatty(fd: number): boolean;
   /** Fill buf from the host's getrandom(2). */
   hostGetrandom(buf: Uint8Array): void;

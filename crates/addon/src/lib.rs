@@ -19,6 +19,7 @@ mod helper_process;
 mod wake_loop;
 mod idle_wait;
 mod handoff;
+mod host_copy;
 
 extern "C" {
     /// glibc 2.32+: the symbolic name of an errno value ("ENOTTY"), or NULL.

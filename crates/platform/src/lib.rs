@@ -12,6 +12,7 @@
 
 pub mod address_space;
 pub mod completion;
+pub mod host_copy;
 pub mod host_cpu;
 pub mod pma;
 pub mod spin_policy;
