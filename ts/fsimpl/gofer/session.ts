@@ -99,6 +99,16 @@ function fromListing(n: GoferNode, e: DirentAttr, at: number): void {
   n.linkAt = at;
 }
 
+/** Misses kept per directory, the oldest dropped first. */
+const MAX_MISSES = 64;
+
+function noteMiss(dir: GoferNode, name: string, at: number): void {
+  const m = (dir.misses ??= new Map());
+  m.delete(name);
+  m.set(name, at);
+  if (m.size > MAX_MISSES) m.delete(m.keys().next().value as string);
+}
+
 /** A donated read-only host fd shared, without a dup, by the session (which keeps it for the
  *  file's next opens) and each open file reading through it; closed when the last lets go. */
 export class SharedFd {
@@ -144,6 +154,11 @@ export class GoferNode {
   /** The listing came with the directory's revalidation (revalidate(.., listDir)) and no
    *  readdir has used it yet: the next one within the window does. */
   listingUnread = false;
+  /** Names a lookup found missing here while the directory had no fresh listing, with when
+   *  they were asked for (lower layer only: walkListed). A miss is trusted for the window
+   *  as an entry is: the sandbox never changes this tree itself (its writes go to the
+   *  overlay's upper layer), and a name the host creates is seen once the window is over. */
+  misses: Map<string, number> | null = null;
   /** A symlink's text as the server last gave it, and when it was asked for. */
   link: string | null = null;
   linkAt = 0;
@@ -384,7 +399,12 @@ export class GoferSession {
    *  changes would not be in the listing. */
   walkListed(dir: GoferNode, name: string, ahead?: readonly string[], listDir = false): GoferNode | null {
     // Steps this path walk fetched come first: they keep the following lookups in step.
-    if (this.takeAhead(dir, name, ahead, true)) return this.walk(dir, name, ahead);
+    if (this.takeAhead(dir, name, ahead, true)) {
+      const at = this.aheadAt;
+      const node = this.walk(dir, name, ahead);
+      if (!node && listDir) noteMiss(dir, name, at);
+      return node;
+    }
     const listing = dir.listing;
     if (listing && performance.now() - dir.listingAt < this.ttlMs) {
       const e = listing.get(name);
@@ -401,7 +421,17 @@ export class GoferSession {
       const got = this.attrAhead(dir, name, listing);
       if (got !== undefined) return got;
     }
-    return this.walk(dir, name, ahead, listDir);
+    // A search path (PATH, -I dirs, ld's library dirs) asks the same missing names of the
+    // same directories again and again: gcc hello, ~250 misses, a round trip each.
+    const missAt = dir.misses?.get(name);
+    if (missAt !== undefined) {
+      if (performance.now() - missAt < this.ttlMs) return null;
+      dir.misses!.delete(name);
+    }
+    const at = performance.now();
+    const node = this.walk(dir, name, ahead, listDir);
+    if (!node && listDir) noteMiss(dir, name, at);
+    return node;
   }
 
   /** A lookup of name in dir whose listing is stale (a scan of a big directory outlasts the
@@ -470,6 +500,7 @@ export class GoferSession {
 
   /** Keeps dir's listing for walkListed (at most MAX_LISTINGS directories keep theirs). */
   keepListing(dir: GoferNode, ents: readonly DirentAttr[], at: number): void {
+    dir.misses = null; // the listing answers for them now
     const m = new Map<string, DirentAttr>();
     for (const e of ents) if (e.name !== '.' && e.name !== '..') m.set(e.name, e);
     dir.listing = m;
