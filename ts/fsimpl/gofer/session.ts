@@ -203,7 +203,7 @@ export class GoferSession {
   /** Node -> a donated read-only fd of it, least recently used first. Reads use pread at
    *  explicit offsets, so every open may share the one description. */
   private readonly kept = new Map<GoferNode, SharedFd>();
-  /** Directories holding a listing (keepListing), oldest first. */
+  /** Directories holding a listing (keepListing), least recently used first. */
   private readonly listings = new Set<GoferNode>();
   /** How long what the server said is trusted (ATTR_TTL_MS; tests that count round trips on
    *  a crowded host lengthen it). */
@@ -441,6 +441,11 @@ export class GoferSession {
     if (listing && performance.now() - dir.listingAt < this.ttlOf(dir)) {
       const e = listing.get(name);
       dir.listingHits++;
+      // Kept by use, not by age: a big directory being walked into (find in /usr/share/doc)
+      // must outlive the 256 listings of its subdirectories, or each of its next lookups is
+      // a round trip.
+      this.listings.delete(dir);
+      this.listings.add(dir);
       if (!e) return null;
       if (e.attr) {
         const node = new GoferNode(this, dir, name, statOfAttr(attrOfEntry(e)), e.qid);
