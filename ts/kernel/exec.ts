@@ -20,6 +20,7 @@ import { SIGSEGV } from '../abi/linux/signal';
 import { initialFpState } from './signal_frame';
 import type { Task } from './task';
 import { fdTableShared, mmUserCount, putFDTable, putMM } from './shared_state';
+import { noteMmHiwater } from './rss';
 import { futexExitRelease, releaseVfork } from './exit';
 import { execTimers } from './timers/process_timers';
 import { taskCpuTime } from './timers/cpu_time';
@@ -120,6 +121,7 @@ export function execve(t: Task, filename: string, argvIn: string[], envp: string
     t.mm = mm;
     oldCtx.release();
     taskCpuTime(t).retire(oldCtx.cpuTimeNs());
+    noteMmHiwater(t.tg, oldMm);
     putMM(oldMm);
   }
 
@@ -167,6 +169,7 @@ function loadInPlace(t: Task, prepared: PreparedExecutable, args: LoadArgs): boo
   let failed: unknown = null;
   as.beginBatch();
   try {
+    noteMmHiwater(t.tg, old);
     t.mm = old.resetForExec();
     entry = mapExecutable(t.mm, prepared, args);
   } catch (e) {

@@ -7,7 +7,10 @@ import { seccompFilterCount, seccompMode } from '../../kernel/seccomp';
 import { childrenCpu, processCpu } from '../../kernel/timers/cpu_time';
 import type { Kernel } from '../../kernel/kernel';
 import type { Task } from '../../kernel/task';
-import { RLIM_INFINITY } from '../../kernel/rlimits';
+import { RLIMIT_SIGPENDING, RLIM_INFINITY } from '../../kernel/rlimits';
+import { queuedSignalsOf } from '../../syscalls/linux/sys_kill';
+import { signalActions } from '../../syscalls/linux/signal_state';
+import { NSIG, SIG_DFL, SIG_IGN } from '../../abi/linux/signal';
 import { PROT_EXEC, PROT_READ, PROT_WRITE } from '../../abi/linux/mm';
 import { mountNamespaceOf } from '../../vfs/task_fs';
 import type { Mount } from '../../vfs/mount';
@@ -56,15 +59,48 @@ export function maps(t: Task): string {
   return out;
 }
 
-function vmSizes(t: Task): { size: number; rss: number; data: number; stack: number; exe: number } {
-  let size = 0, data = 0, stack = 0, exe = 0;
-  for (const v of t.mm.vmas.all()) {
+interface VmSizes {
+  size: number; data: number; stack: number; exe: number;
+  /** Resident bytes (pages touched and still mapped), their high-water mark, and their split
+   *  as Linux's MM_ANONPAGES / MM_FILEPAGES / MM_SHMEMPAGES counters. */
+  rss: number; hwm: number; anon: number; file: number; shmem: number;
+}
+
+function vmSizes(t: Task): VmSizes {
+  const mm = t.mm;
+  let size = 0, data = 0, stack = 0, exe = 0, anon = 0, file = 0, shmem = 0;
+  for (const v of mm.vmas.all()) {
     size += v.length;
     if (v.growsDown) stack += v.length;
     else if ((v.prot & PROT_WRITE) && !v.shared) data += v.length;
     else if (v.prot & PROT_EXEC) exe += v.length;
+    const r = mm.residentBytes(v.start, v.length);
+    if (r === 0) continue;
+    // Shared anonymous memory and shared tmpfs/memfd mappings are shmem; a private writable
+    // file mapping's pages are counted as its own copies (anon), as a written .data is.
+    if (v.shared && (v.backing === null || v.backing.sharedPages !== undefined)) shmem += r;
+    else if (v.backing === null || (v.prot & PROT_WRITE)) anon += r;
+    else file += r;
   }
-  return { size, rss: size, data, stack, exe };
+  const { now, peak } = mm.residentTotal();
+  return { size, data, stack, exe, rss: now, hwm: Math.max(now, peak), anon, file, shmem };
+}
+
+/** The signals the process ignores (SIG_IGN) or catches (a handler), as a mask. */
+function dispositions(t: Task, ignored: boolean): bigint {
+  const a = signalActions(t.tg);
+  let m = 0n;
+  for (let s = 1; s <= NSIG; s++) {
+    const h = a[s].handler;
+    if (ignored ? h === SIG_IGN : h !== SIG_IGN && h !== SIG_DFL) m |= 1n << BigInt(s - 1);
+  }
+  return m;
+}
+
+/** RLIMIT_SIGPENDING's soft limit as SigQ shows it (unlimited as the largest unsigned long). */
+function sigpendingLimit(t: Task): string {
+  const cur = t.tg.rlimits[RLIMIT_SIGPENDING].cur;
+  return cur === RLIM_INFINITY ? '18446744073709551615' : cur.toString();
 }
 
 function ppid(t: Task): number { return t.tg.parent?.tgid ?? 0; }
@@ -85,12 +121,13 @@ export function status(t: Task): string {
     `Groups:\t${c.groups.join(' ')} `,
     `NStgid:\t${t.tg.tgid}`, `NSpid:\t${t.tid}`, `NSpgid:\t${processGroupIds(t.tg).pgid}`, `NSsid:\t${processGroupIds(t.tg).sid}`,
     `VmPeak:\t${kb(s.size)}`, `VmSize:\t${kb(s.size)}`, `VmLck:\t${kb(lockedBytes(t.mm))}`, `VmPin:\t${kb(0)}`,
-    `VmHWM:\t${kb(s.rss)}`, `VmRSS:\t${kb(s.rss)}`, `RssAnon:\t${kb(s.data)}`, `RssFile:\t${kb(s.exe)}`,
-    `RssShmem:\t${kb(0)}`, `VmData:\t${kb(s.data)}`, `VmStk:\t${kb(s.stack)}`, `VmExe:\t${kb(s.exe)}`,
+    `VmHWM:\t${kb(s.hwm)}`, `VmRSS:\t${kb(s.rss)}`, `RssAnon:\t${kb(s.anon)}`, `RssFile:\t${kb(s.file)}`,
+    `RssShmem:\t${kb(s.shmem)}`, `VmData:\t${kb(s.data)}`, `VmStk:\t${kb(s.stack)}`, `VmExe:\t${kb(s.exe)}`,
     `VmLib:\t${kb(0)}`, `VmPTE:\t${kb(0)}`, `VmSwap:\t${kb(0)}`,
     `Threads:\t${t.tg.tasks.size}`,
-    'SigQ:\t0/63432', `SigPnd:\t${sig(0n)}`, `ShdPnd:\t${sig(0n)}`, `SigBlk:\t${sig(t.sigMask)}`,
-    `SigIgn:\t${sig(0n)}`, `SigCgt:\t${sig(0n)}`,
+    `SigQ:\t${queuedSignalsOf(t.kernel, c.uid)}/${sigpendingLimit(t)}`, `SigPnd:\t${sig(t.pending.set)}`,
+    `ShdPnd:\t${sig(t.tg.pending.set)}`, `SigBlk:\t${sig(t.sigMask)}`,
+    `SigIgn:\t${sig(dispositions(t, true))}`, `SigCgt:\t${sig(dispositions(t, false))}`,
     `CapInh:\t${sig(c.capInheritable)}`, `CapPrm:\t${sig(c.capPermitted)}`,
     `CapEff:\t${sig(c.capEffective)}`, `CapBnd:\t${sig(c.capBounding)}`, `CapAmb:\t${sig(c.capAmbient)}`,
     `NoNewPrivs:\t${taskAttrs(t).noNewPrivs ? 1 : 0}`, `Seccomp:\t${seccompMode(t)}`, `Seccomp_filters:\t${seccompFilterCount(t)}`,
@@ -131,7 +168,7 @@ export function stat(t: Task): string {
 export function statm(t: Task): string {
   const s = vmSizes(t);
   const p = (n: number): number => Math.ceil(n / PAGE);
-  return `${p(s.size)} ${p(s.rss)} 0 ${p(s.exe)} 0 ${p(s.data + s.stack)} 0\n`;
+  return `${p(s.size)} ${p(s.rss)} ${p(s.file + s.shmem)} ${p(s.exe)} 0 ${p(s.data + s.stack)} 0\n`;
 }
 
 const LIMIT_NAMES: [string, string][] = [
