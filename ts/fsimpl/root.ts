@@ -59,6 +59,10 @@ export function newRootFileSystem(kernel: Kernel, opts: RootOptions = {}): Mount
     ns = new MountNamespace(rootFs, rootFs.root);
   } else {
     const lower: LowerFS = g ? new GoferLowerFS(g.session, g.rootTree, g.uid, LOWER_TTL_MS) : new HostLowerFS(opts.hostRoot ?? '/');
+    // The root's listing first, in one round trip: it answers the mount points' lookups below
+    // and the first program's walks through /bin, /lib and /etc (a merged-/usr root's links
+    // come with their targets), each a round trip of its own otherwise.
+    if (lower instanceof GoferLowerFS) lower.readdir(lower.root);
     const overlay = new OverlayFS(lower, mf);
     ns = new MountNamespace(overlay, overlay.root);
   }
