@@ -21,6 +21,7 @@ import { initialFpState } from './signal_frame';
 import type { Task } from './task';
 import { fdTableShared, mmUserCount, putFDTable, putMM } from './shared_state';
 import { noteMmHiwater } from './rss';
+import { HOST_MIN_SIGSTKSZ } from '../loader/host_auxv';
 import { futexExitRelease, releaseVfork } from './exit';
 import { execTimers } from './timers/process_timers';
 import { taskCpuTime } from './timers/cpu_time';
@@ -86,7 +87,7 @@ export function execve(t: Task, filename: string, argvIn: string[], envp: string
   const args: LoadArgs = {
     argv, envp, execfn: filename, random,
     uid: creds.uid, euid: creds.euid, gid: creds.gid, egid: creds.egid, secure,
-    hwcap: HWCAP, clockTicks: 100, platform: 'x86_64',
+    hwcap: HWCAP, clockTicks: 100, platform: 'x86_64', minSigStkSz: HOST_MIN_SIGSTKSZ,
   };
   if (mayReuseAddressSpace(t)) {
     // The point of no return comes first here: the old image goes as the new one comes.

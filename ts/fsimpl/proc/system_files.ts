@@ -22,6 +22,7 @@ import { aioMaxNr, aioNr, setAioMaxNr } from '../../kernel/aio/aio_context';
 import { UTS_RELEASE, UTS_VERSION } from '../../syscalls/linux/sys_uname';
 import { cpuCount } from '../../syscalls/linux/task_attrs';
 import { sysNetDir } from './net_dir';
+import { PARTITIONS, SWAPS, procStat, vmstat } from './system_stats';
 import {
   INOTIFY_MAX_QUEUED_EVENTS, INOTIFY_MAX_USER_INSTANCES, INOTIFY_MAX_USER_WATCHES,
 } from '../../abi/linux/inotify';
@@ -65,15 +66,6 @@ function loadavg(kernel: Kernel): string {
   const last = Math.max(0, ...kernel.tasks.keys());
   return `${l} 1/${kernel.tasks.size} ${last}\n`;
 }
-
-function procStat(kernel: Kernel): string {
-  const zeros = ' 0 0 0 0 0 0 0 0 0 0';
-  let out = `cpu ${zeros}\n`;
-  for (let i = 0; i < cpuCount(); i++) out += `cpu${i}${zeros}\n`;
-  const btime = Math.floor((Number(kernel.realtimeNs()) - Number(kernel.uptimeNs())) / 1e9);
-  return `${out}intr 0\nctxt 0\nbtime ${btime}\nprocesses ${kernel.tasks.size}\nprocs_running 1\nprocs_blocked 0\nsoftirq 0 0 0 0 0 0 0 0 0 0 0\n`;
-}
-
 
 function sysTree(fs: KernFS, kernel: Kernel): KDir {
   const file = (key: string, gen: () => string): KFile => new KFile(fs, `sys/${key}`, gen);
@@ -136,6 +128,18 @@ function randomUUID(kernel: Kernel): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
+/** Bytes resident in all the sandbox's address spaces (shared pages counted once each). */
+function sandboxResident(kernel: Kernel): number {
+  const seen = new Set<object>();
+  let n = 0;
+  for (const t of kernel.tasks.values()) {
+    if (seen.has(t.mm)) continue;
+    seen.add(t.mm);
+    n += t.mm.residentTotal().now;
+  }
+  return n;
+}
+
 export function systemEntries(fs: KernFS, kernel: Kernel): Record<string, Inode> {
   const file = (name: string, gen: () => string): KFile => new KFile(fs, name, gen);
   return {
@@ -144,6 +148,10 @@ export function systemEntries(fs: KernFS, kernel: Kernel): Record<string, Inode>
     uptime: file('uptime', () => uptime(kernel)),
     loadavg: file('loadavg', () => loadavg(kernel)),
     stat: file('stat', () => procStat(kernel)),
+    vmstat: file('vmstat', () => vmstat(sandboxResident(kernel), pageCacheOf(kernel.mf).cachedBytes)),
+    swaps: file('swaps', () => SWAPS),
+    partitions: file('partitions', () => PARTITIONS),
+    diskstats: file('diskstats', () => ''),
     version: file('version', () => `Linux version ${UTS_RELEASE} (tsvisor) ${UTS_VERSION}\n`),
     filesystems: file('filesystems', filesystemsText),
     keys: new KFile(fs, 'keys', procKeys),

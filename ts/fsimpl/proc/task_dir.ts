@@ -16,6 +16,8 @@ import { MemInode } from './mem';
 import { netDir } from './net_dir';
 import { nsDir } from './ns_dir';
 import * as files from './task_files';
+import { tunableEntries } from './task_tunables';
+import { smaps } from './smaps';
 
 /** The task /proc/<pid> describes: the leader while it lives, else any thread left. */
 export function leaderOf(tg: ThreadGroup): Task | undefined {
@@ -40,7 +42,6 @@ function taskEntries(fs: KernFS, kernel: Kernel, key: string, tg: ThreadGroup, t
     cmdline: file('cmdline', files.cmdline, 0o444, 'size0'),
     environ: file('environ', files.environ, 0o400, 'size0'),
     auxv: file('auxv', files.auxv, 0o400, 'size0'),
-    comm: file('comm', files.comm, 0o644),
     maps: file('maps', files.maps),
     mem: new MemInode(fs, `${key}/mem`, task, owner),
     stat: file('stat', files.stat),
@@ -50,10 +51,12 @@ function taskEntries(fs: KernFS, kernel: Kernel, key: string, tg: ThreadGroup, t
     mounts: file('mounts', (t) => files.mounts(kernel, t)),
     mountinfo: file('mountinfo', (t) => files.mountinfo(kernel, t)),
     cgroup: file('cgroup', () => '0::/\n'),
-    oom_score_adj: file('oom_score_adj', () => '0\n', 0o644),
     loginuid: file('loginuid', () => '4294967295\n', 0o644),
     net: netDir(fs, kernel, `${key}/net`),
     ns: nsDir(fs, `${key}/ns`, task, tg, owner),
+    ...tunableEntries(fs, key, task, owner, file),
+    smaps: file('smaps', (t) => smaps(t, false)),
+    smaps_rollup: file('smaps_rollup', (t) => smaps(t, true)),
   };
 }
 

@@ -7,6 +7,9 @@ import { seccompFilterCount, seccompMode } from '../../kernel/seccomp';
 import { childrenCpu, processCpu } from '../../kernel/timers/cpu_time';
 import type { Kernel } from '../../kernel/kernel';
 import type { Task } from '../../kernel/task';
+import type { MemoryManager } from '../../mm/memory_manager';
+import type { Vma } from '../../mm/vma';
+import { residentKind } from './smaps';
 import { RLIMIT_SIGPENDING, RLIM_INFINITY } from '../../kernel/rlimits';
 import { queuedSignalsOf } from '../../syscalls/linux/sys_kill';
 import { signalActions } from '../../syscalls/linux/signal_state';
@@ -38,25 +41,25 @@ export function auxv(t: Task): Uint8Array {
   return b;
 }
 
-export function comm(t: Task): string { return `${taskAttrs(t).comm}\n`; }
-
 function hex(n: number, width: number): string { return n.toString(16).padStart(width, '0'); }
 
 export function maps(t: Task): string {
-  const mm = t.mm;
   let out = '';
-  for (const v of mm.vmas.all()) {
-    const perms = `${v.prot & PROT_READ ? 'r' : '-'}${v.prot & PROT_WRITE ? 'w' : '-'}${v.prot & PROT_EXEC ? 'x' : '-'}${v.shared || v.sharedSnapshot ? 's' : 'p'}`;
-    let name = v.backing?.name ?? '';
-    if (!v.backing) {
-      if (v.start >= mm.brkStart && v.end <= mm.brkEnd && mm.brkEnd > mm.brkStart) name = '[heap]';
-      else if (v.growsDown || (v.start <= mm.stackTop - 1 && mm.stackTop <= v.end)) name = '[stack]';
-    }
-    const offset = v.backing ? v.offset : 0;
-    const head = `${hex(v.start, 8)}-${hex(v.end, 8)} ${perms} ${hex(offset, 8)} 00:00 0`;
-    out += name ? `${head.padEnd(72)} ${name}\n` : `${head}\n`;
-  }
+  for (const v of t.mm.vmas.all()) out += mapsLine(t.mm, v);
   return out;
+}
+
+/** One VMA's line of /proc/<pid>/maps (and the head of its smaps entry). */
+export function mapsLine(mm: MemoryManager, v: Vma): string {
+  const perms = `${v.prot & PROT_READ ? 'r' : '-'}${v.prot & PROT_WRITE ? 'w' : '-'}${v.prot & PROT_EXEC ? 'x' : '-'}${v.shared || v.sharedSnapshot ? 's' : 'p'}`;
+  let name = v.backing?.name ?? '';
+  if (!v.backing) {
+    if (v.start >= mm.brkStart && v.end <= mm.brkEnd && mm.brkEnd > mm.brkStart) name = '[heap]';
+    else if (v.growsDown || (v.start <= mm.stackTop - 1 && mm.stackTop <= v.end)) name = '[stack]';
+  }
+  const offset = v.backing ? v.offset : 0;
+  const head = `${hex(v.start, 8)}-${hex(v.end, 8)} ${perms} ${hex(offset, 8)} 00:00 0`;
+  return name ? `${head.padEnd(72)} ${name}\n` : `${head}\n`;
 }
 
 interface VmSizes {
@@ -76,10 +79,9 @@ function vmSizes(t: Task): VmSizes {
     else if (v.prot & PROT_EXEC) exe += v.length;
     const r = mm.residentBytes(v.start, v.length);
     if (r === 0) continue;
-    // Shared anonymous memory and shared tmpfs/memfd mappings are shmem; a private writable
-    // file mapping's pages are counted as its own copies (anon), as a written .data is.
-    if (v.shared && (v.backing === null || v.backing.sharedPages !== undefined)) shmem += r;
-    else if (v.backing === null || (v.prot & PROT_WRITE)) anon += r;
+    const kind = residentKind(v);
+    if (kind === 'shmem') shmem += r;
+    else if (kind === 'anon') anon += r;
     else file += r;
   }
   const { now, peak } = mm.residentTotal();
