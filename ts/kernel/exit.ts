@@ -59,6 +59,7 @@ export function finishTask(t: Task): void {
   if (t.detached) return;
   tg.tasks.delete(t);
   if (tg.tasks.size > 0) return;
+  tg.lastExited = t;
   if (tg.exitStatus === null) tg.exitStatus = (t.exitCode & 0xff) << 8;
   tg.exitUid = t.creds.uid;
   acctProcess(t, tg.exitStatus);

@@ -15,6 +15,9 @@ export class ThreadGroup {
   exitStatus: number | null = null;
   /** Real uid of the last thread, for the SIGCHLD and waitid reports. */
   exitUid = 0;
+  /** The last thread to exit, kept while the process is a zombie: /proc/<pid> describes it
+   *  (state Z) until the process is reaped. */
+  lastExited: Task | null = null;
   /** Live and zombie child processes (not threads). */
   readonly children = new Set<ThreadGroup>();
   /** Signals sent to the process as a whole. */

@@ -26,7 +26,8 @@ export function leaderOf(tg: ThreadGroup): Task | undefined {
     if (t.tid === tg.tgid) return t;
     first ??= t;
   }
-  return first;
+  // A zombie: its last thread, until it is reaped.
+  return first ?? tg.lastExited ?? undefined;
 }
 
 function taskEntries(fs: KernFS, kernel: Kernel, key: string, tg: ThreadGroup, task: () => Task | undefined): Record<string, Inode> {

@@ -140,7 +140,7 @@ export function status(t: Task): string {
 /** Linux's task state letter and name: sleeping while in an interruptible wait, disk sleep
  *  in one only death ends (vfork), dead once exited, else running. */
 export function taskState(t: Task): string {
-  if (t.exited) return 'X (dead)';
+  if (t.exited) return t.tg.tasks.size === 0 && t.tg.lastExited === t && t.kernel.threadGroups.get(t.tg.tgid) === t.tg ? 'Z (zombie)' : 'X (dead)';
   if (t.ptrace !== null && (t.ptrace.stopped || t.ptrace.listening)) return 't (tracing stop)';
   if (t.tg.jobStop?.stopped === true) return 'T (stopped)';
   if (t.waitCancel !== null) return t.waitKillableOnly ? 'D (disk sleep)' : 'S (sleeping)';
