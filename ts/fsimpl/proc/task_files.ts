@@ -3,6 +3,7 @@
 // fs/proc/array.c, task_mmu.c and proc_namespace.c; values the sentry does not track
 // (page-fault counts, CPU times) are 0.
 
+import { INIT_USER_NS, fromKgid, fromKuid } from '../../kernel/ns/user_namespace';
 import { seccompFilterCount, seccompMode } from '../../kernel/seccomp';
 import { childrenCpu, processCpu } from '../../kernel/timers/cpu_time';
 import type { Kernel } from '../../kernel/kernel';
@@ -69,8 +70,12 @@ function vmSizes(t: Task): { size: number; rss: number; data: number; stack: num
 
 function ppid(t: Task): number { return t.tg.parent?.tgid ?? 0; }
 
-export function status(t: Task): string {
+/** status: ids as the reader's user namespace names them (the initial one's for the sentry). */
+export function status(t: Task, reader: Task | null = null): string {
   const c = t.creds;
+  const ns = reader?.creds.userNs ?? INIT_USER_NS;
+  const u = (id: number): number => fromKuid(ns, id);
+  const g = (id: number): number => fromKgid(ns, id);
   const s = vmSizes(t);
   const kb = (n: number): string => `${String(Math.ceil(n / 1024)).padStart(8)} kB`;
   const sig = (n: bigint): string => n.toString(16).padStart(16, '0');
@@ -79,10 +84,10 @@ export function status(t: Task): string {
     `Umask:\t${t.fs.umask.toString(8).padStart(4, '0')}`,
     `State:\t${taskState(t)}`,
     `Tgid:\t${t.tg.tgid}`, 'Ngid:\t0', `Pid:\t${t.tid}`, `PPid:\t${ppid(t)}`, 'TracerPid:\t0',
-    `Uid:\t${c.uid}\t${c.euid}\t${c.suid}\t${c.fsuid}`,
-    `Gid:\t${c.gid}\t${c.egid}\t${c.sgid}\t${c.fsgid}`,
+    `Uid:\t${u(c.uid)}\t${u(c.euid)}\t${u(c.suid)}\t${u(c.fsuid)}`,
+    `Gid:\t${g(c.gid)}\t${g(c.egid)}\t${g(c.sgid)}\t${g(c.fsgid)}`,
     `FDSize:\t${Math.max(64, 1 << Math.ceil(Math.log2((t.fdTable.fds().at(-1) ?? 0) + 1)))}`,
-    `Groups:\t${c.groups.join(' ')} `,
+    `Groups:\t${c.groups.map(g).join(' ')} `,
     `NStgid:\t${t.tg.tgid}`, `NSpid:\t${t.tid}`, `NSpgid:\t${processGroupIds(t.tg).pgid}`, `NSsid:\t${processGroupIds(t.tg).sid}`,
     `VmPeak:\t${kb(s.size)}`, `VmSize:\t${kb(s.size)}`, `VmLck:\t${kb(lockedBytes(t.mm))}`, `VmPin:\t${kb(0)}`,
     `VmHWM:\t${kb(s.rss)}`, `VmRSS:\t${kb(s.rss)}`, `RssAnon:\t${kb(s.data)}`, `RssFile:\t${kb(s.exe)}`,

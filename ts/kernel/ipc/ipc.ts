@@ -51,3 +51,8 @@ export function ipcNamespace(k: Kernel): IpcNamespace {
   }
   return ns;
 }
+
+/** The tables of a namespace made by unshare/clone(CLONE_NEWIPC): empty, with the defaults. */
+export function newIpcNamespace(k: Kernel): IpcNamespace {
+  return new IpcNamespace(k);
+}
