@@ -8,7 +8,7 @@
 import type { Task } from '../../kernel/task';
 import type { Credentials } from '../../kernel/credentials';
 import { SyscallError } from '../../kernel/syscall_error';
-import { EINVAL, EPERM } from '../../abi/linux/errno';
+import { EINVAL, EPERM, ESPIPE } from '../../abi/linux/errno';
 import { S_IFREG } from '../../abi/linux/stat';
 import { CAP_SETGID, CAP_SETUID, CAP_SYS_ADMIN } from '../../kernel/capabilities';
 import {
@@ -75,8 +75,9 @@ class IdMapFile extends SnapshotFile {
     // proc_uid_map_write: the initial maps are fixed; the opener is in the namespace or its parent.
     if (parent === null) throw new SyscallError(EPERM);
     if (fileNs !== ns && fileNs !== parent) throw new SyscallError(EPERM);
-    const pos = offset < 0 ? this.pos : offset;
-    if (pos !== 0 || src.length >= PAGE_SIZE) throw new SyscallError(EINVAL);
+    // seq_open clears FMODE_PWRITE.
+    if (offset >= 0) throw new SyscallError(ESPIPE);
+    if (this.pos !== 0 || src.length >= PAGE_SIZE) throw new SyscallError(EINVAL);
     const map = mapOf(ns, this.kind);
     if (map.extents.length !== 0) throw new SyscallError(EPERM);
     const cap = capOf(this.kind);
@@ -93,7 +94,7 @@ class IdMapFile extends SnapshotFile {
     }
     map.extents = lowered;
     // map_write leaves the position past what it took: another write(2) on this file is EINVAL.
-    if (offset < 0) this.pos = src.length;
+    this.pos = src.length;
     return src.length;
   }
 }
@@ -192,9 +193,9 @@ class SetgroupsFile extends SnapshotFile {
   }
 
   override write(_t: Task, src: Uint8Array, offset: number): number {
-    const pos = offset < 0 ? this.pos : offset;
+    if (offset >= 0) throw new SyscallError(ESPIPE);
     // kbuf is 8 bytes: at most 7 taken, NUL-terminated.
-    if (pos !== 0 || src.length >= 8) throw new SyscallError(EINVAL);
+    if (this.pos !== 0 || src.length >= 8) throw new SyscallError(EINVAL);
     const nul = src.indexOf(0);
     const text = Buffer.from(nul >= 0 ? src.subarray(0, nul) : src).toString('latin1');
     let allow: boolean;
@@ -211,7 +212,7 @@ class SetgroupsFile extends SnapshotFile {
       if (this.ns.gidMap.extents.length !== 0) throw new SyscallError(EPERM);
       this.ns.setgroupsAllowed = false;
     }
-    if (offset < 0) this.pos = src.length;
+    this.pos = src.length;
     return src.length;
   }
 }

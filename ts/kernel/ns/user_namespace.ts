@@ -13,6 +13,8 @@ export const INVALID_ID = 0xffffffff;
 export const OVERFLOW_ID = 65534;
 /** Linux refuses a new namespace under one at this level (create_user_ns: level > 32). */
 const MAX_PARENT_LEVEL = 32;
+/** /proc/sys/user/max_user_namespaces in the initial namespace. */
+export const INIT_MAX_USER_NAMESPACES = 63581;
 /** UID_GID_MAP_MAX_EXTENTS. */
 export const MAX_EXTENTS = 340;
 
@@ -119,7 +121,6 @@ export function usernsMaySetgroups(ns: UserNamespace): boolean {
 // namespace (ucounts); the sandbox counts every user's together. "Live" means not yet
 // collected: a namespace nothing refers to any more (no task's credentials, no open namespace
 // file) stops counting when the garbage collector frees it, not at once as on Linux.
-export const INIT_MAX_USER_NAMESPACES = 63581;
 const INT_MAX = 0x7fffffff;
 const released = new FinalizationRegistry<UserNamespace>((parent) => {
   for (let p: UserNamespace | null = parent; p !== null; p = p.parent) p.descendants--;
