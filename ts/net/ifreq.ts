@@ -10,7 +10,7 @@ import type { Task } from '../kernel/task';
 import { fail } from '../kernel/syscall_error';
 import { EADDRNOTAVAIL, EFAULT, ENODEV, ENOTSUP as EOPNOTSUPP, ENOTTY, EPERM } from '../abi/linux/errno';
 import { AF_INET } from '../abi/linux/socket';
-import { stackOf } from '../tcpip/stack';
+import { netStackOf } from '../kernel/ns/net_ns';
 import { interfaceByIndex, interfaceByName, netInterfaces, prefixMask, type NetInterface } from './interfaces';
 import type { Socket } from './socket';
 
@@ -60,7 +60,7 @@ function putSockaddrIn(req: Uint8Array, addr: Uint8Array): void {
 }
 
 export function ifreqIoctl(t: Task, s: Socket, cmd: number, arg: number): number {
-  const stack = stackOf(t.kernel);
+  const stack = netStackOf(t);
   if (cmd === SIOCGIFCONF) return ifconf(t, arg, netInterfaces(stack));
   if (INET_ONLY.has(cmd) && s.family !== AF_INET) fail(ENOTTY);
   if (SETTERS.has(cmd)) {

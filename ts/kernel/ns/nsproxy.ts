@@ -10,10 +10,11 @@ import type { Task } from '../task';
 import type { IpcNamespace } from '../ipc/ipc';
 import { ipcNamespace, newIpcNamespace } from '../ipc/ipc';
 import {
-  NS_CGROUP, NS_IPC, NS_MNT, NS_NET, NS_PID, NS_TIME, NS_UTS, CLONE_NEWCGROUP, CLONE_NEWIPC, CLONE_NEWUTS,
+  NS_CGROUP, NS_IPC, NS_MNT, NS_NET, NS_PID, NS_TIME, NS_UTS, CLONE_NEWCGROUP, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWUTS,
 } from '../ns_file';
 import { Namespace, StateNamespace, UtsNamespace } from './namespace';
 import { INIT_USER_NS, type UserNamespace } from './user_namespace';
+import { setupNetNamespace } from './net_ns';
 
 export type IpcNs = StateNamespace<IpcNamespace>;
 
@@ -37,7 +38,7 @@ export class NsProxy {
 }
 
 /** The namespace flags the sandbox can make new namespaces for. */
-export const SUPPORTED_NEW = CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP;
+export const SUPPORTED_NEW = CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP | CLONE_NEWNET;
 
 const initial = new WeakMap<Kernel, { proxy: NsProxy; pid: Namespace }>();
 const proxies = new WeakMap<Task, NsProxy>();
@@ -86,6 +87,10 @@ export function createNewNamespaces(k: Kernel, old: NsProxy, flags: number, user
   if ((flags & CLONE_NEWUTS) !== 0) changes.uts = new UtsNamespace(NS_UTS, userNs, old.uts.hostname, old.uts.domainname);
   if ((flags & CLONE_NEWIPC) !== 0) changes.ipc = new StateNamespace(NS_IPC, userNs, newIpcNamespace(k));
   if ((flags & CLONE_NEWCGROUP) !== 0) changes.cgroup = new Namespace(NS_CGROUP, userNs);
+  if ((flags & CLONE_NEWNET) !== 0) {
+    changes.net = new Namespace(NS_NET, userNs);
+    setupNetNamespace(changes.net);
+  }
   return old.with(changes);
 }
 

@@ -12,7 +12,8 @@ import type { Task } from '../../kernel/task';
 import { EINVAL, ENOENT, ENOTSUP as EOPNOTSUPP } from '../../abi/linux/errno';
 import { AF_INET, AF_INET6, AF_UNIX, SOCK_DGRAM, TCP_ESTABLISHED, TCP_LISTEN } from '../../abi/linux/socket';
 import { mapV4, type IPAddr } from '../../tcpip/addr';
-import { stackOf, type TcpEndpoint } from '../../tcpip/stack';
+import type { TcpEndpoint } from '../../tcpip/stack';
+import { netStackOf } from '../../kernel/ns/net_ns';
 import type { UdpEndpoint } from '../../tcpip/udp/endpoint';
 import { TCPS } from '../../tcpip/tcp/states';
 import { InetSocket } from '../inet/inet_socket';
@@ -147,7 +148,7 @@ function udpView(ep: UdpEndpoint, port: number): InetView {
 }
 
 function inetViews(t: Task, protocol: number): InetView[] {
-  const stack = stackOf(t.kernel);
+  const stack = netStackOf(t);
   if (protocol === IPPROTO_TCP) return [...stack.tcpEndpoints()].map(tcpView);
   const out: InetView[] = [];
   const seen = new Set<UdpEndpoint>();

@@ -2,7 +2,7 @@
 // file-system context (CLONE_FS) or System V semaphore undo state (CLONE_SYSVSEM) with other
 // tasks, or move into new namespaces (kernel/ns/create.ts): a user namespace needs no
 // privilege, the others CAP_SYS_ADMIN over the (possibly new) user namespace. Kinds the
-// sandbox cannot make yet (mount, network, pid, time) are EINVAL, as from a kernel built
+// sandbox cannot make yet (mount, pid, time) are EINVAL, as from a kernel built
 // without them. CLONE_THREAD, CLONE_SIGHAND and CLONE_VM are accepted only where nothing is
 // shared.
 
