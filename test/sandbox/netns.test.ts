@@ -18,7 +18,7 @@ describe.each(platforms)('%s', (platform) => {
   }, 120_000);
 
   it.skipIf(notInit || noIp)('unshare -rn ip link / ip addr / ip link set lo up, as natively', async () => {
-    const script = `${IP} link; ${IP} addr; ${IP} link set lo up; ${IP} addr; ${IP} route get 127.0.0.1; ` +
+    const script = `cat /proc/self/net/dev; ${IP} link; ${IP} addr; ${IP} link set lo up; ${IP} addr; ${IP} route get 127.0.0.1; ` +
       `${IP} link set lo down; ${IP} link; ${IP} link set eth9 up; echo "rc=$?"`;
     const argv = ['/usr/bin/unshare', '-rn', '/bin/sh', '-c', script];
     const [n, s] = [await runNative(argv), await runSandbox(argv, { platform, timeoutMs: 60_000 })];

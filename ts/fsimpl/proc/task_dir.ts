@@ -54,7 +54,7 @@ function taskEntries(fs: KernFS, kernel: Kernel, key: string, tg: ThreadGroup, t
     cgroup: file('cgroup', () => '0::/\n'),
     oom_score_adj: file('oom_score_adj', () => '0\n', 0o644),
     loginuid: file('loginuid', () => '4294967295\n', 0o644),
-    net: netDir(fs, kernel, `${key}/net`),
+    net: netDir(fs, kernel, `${key}/net`, task),
     ns: nsDir(fs, `${key}/ns`, task, tg, owner),
     uid_map: new IdMapInode(fs, `${key}/uid_map`, task, 'uid', owner),
     gid_map: new IdMapInode(fs, `${key}/gid_map`, task, 'gid', owner),

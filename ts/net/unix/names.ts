@@ -93,3 +93,9 @@ export function findByPath(t: Task, path: string): UnixSocket {
   if ((inode.mode & S_IFMT) !== S_IFSOCK) fail(ECONNREFUSED);
   return unixNamespace(t.kernel).byInode.get(inodeKey(inode)) ?? fail(ECONNREFUSED);
 }
+
+/** The table of the network namespace kept under key (the kernel for the initial one);
+ *  an empty one if no socket was ever made there. */
+export function unixTableOf(key: object): UnixNamespace {
+  return tables.get(key) ?? new UnixNamespace();
+}
