@@ -26,6 +26,7 @@ import { updateCpuLimit } from './timers/cpu_limit';
 import type { Credentials } from './credentials';
 import { copyNamespaces, createUserNs, NSPROXY_FLAGS } from './ns/create';
 import { nsproxyOf, setNsproxy, type NsProxy } from './ns/nsproxy';
+import { moveCwdToCopy } from '../vfs/task_fs';
 
 export const CSIGNAL = 0xff;
 export const CLONE_VM = 0x100, CLONE_FS = 0x200, CLONE_FILES = 0x400, CLONE_SIGHAND = 0x800,
@@ -179,6 +180,8 @@ export function doClone(t: Task, a: CloneArgs): number | Promise<number> {
   const fs = has(f, CLONE_FS) ? t.fs : { ...t.fs };
   const child = new Task(k, tid, tg, mm, fdTable, fs, nsChild.creds, ctx);
   setNsproxy(child, nsChild.proxy);
+  const copies = nsChild.proxy.mnt.copies;
+  if (has(f, CLONE_NEWNS) && copies !== null) moveCwdToCopy(child, t.fs, copies);
 
   child.regs.set(t.regs);
   child.regs[REG_RAX] = 0n;

@@ -10,8 +10,8 @@ import type { Kernel } from '../../kernel/kernel';
 import type { Task } from '../../kernel/task';
 import { RLIM_INFINITY } from '../../kernel/rlimits';
 import { PROT_EXEC, PROT_READ, PROT_WRITE } from '../../abi/linux/mm';
-import { mountNamespaceOf } from '../../vfs/task_fs';
-import type { Mount } from '../../vfs/mount';
+import { taskMountNamespace } from '../../vfs/task_fs';
+import type { Mount, MountNamespace } from '../../vfs/mount';
 import { VirtualDentry } from '../../vfs/virtual_dentry';
 import { devMajor, devMinor } from '../../abi/linux/stat';
 import { taskAttrs } from '../../syscalls/linux/task_attrs';
@@ -157,8 +157,8 @@ export function limits(t: Task): string {
   return out;
 }
 
-function mountPoint(m: Mount, kernel: Kernel): string {
-  return new VirtualDentry(m, m.root).path(mountNamespaceOf(kernel).rootVd);
+function mountPoint(m: Mount, ns: MountNamespace): string {
+  return new VirtualDentry(m, m.root).path(ns.rootVd);
 }
 
 function mountOpts(m: Mount): string {
@@ -167,15 +167,18 @@ function mountOpts(m: Mount): string {
   return `${f.readonly ? 'ro' : 'rw'}${f.nosuid ? ',nosuid' : ''}${f.nodev ? ',nodev' : ''}${f.noexec ? ',noexec' : ''},relatime${extra ? `,${extra}` : ''}`;
 }
 
-export function mounts(kernel: Kernel, _t: Task): string {
-  return mountNamespaceOf(kernel).mounts()
-    .map((m) => `${m.fs.source} ${mountPoint(m, kernel)} ${m.fs.type} ${mountOpts(m)} 0 0\n`).join('');
+/** The mounts of t's mount namespace. */
+export function mounts(_kernel: Kernel, t: Task): string {
+  const ns = taskMountNamespace(t);
+  return ns.mounts()
+    .map((m) => `${m.fs.source} ${mountPoint(m, ns)} ${m.fs.type} ${mountOpts(m)} 0 0\n`).join('');
 }
 
-export function mountinfo(kernel: Kernel, _t: Task): string {
-  return mountNamespaceOf(kernel).mounts().map((m) => {
+export function mountinfo(_kernel: Kernel, t: Task): string {
+  const ns = taskMountNamespace(t);
+  return ns.mounts().map((m) => {
     const parent = m.parent?.id ?? m.id;
     const dev = `${devMajor(m.fs.dev)}:${devMinor(m.fs.dev)}`;
-    return `${m.id} ${parent} ${dev} / ${mountPoint(m, kernel)} ${mountOpts(m)} - ${m.fs.type} ${m.fs.source} ${m.flags.readonly ? 'ro' : 'rw'}\n`;
+    return `${m.id} ${parent} ${dev} / ${mountPoint(m, ns)} ${mountOpts(m)} - ${m.fs.type} ${m.fs.source} ${m.flags.readonly ? 'ro' : 'rw'}\n`;
   }).join('');
 }

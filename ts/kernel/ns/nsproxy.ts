@@ -10,11 +10,12 @@ import type { Task } from '../task';
 import type { IpcNamespace } from '../ipc/ipc';
 import { ipcNamespace, newIpcNamespace } from '../ipc/ipc';
 import {
-  NS_CGROUP, NS_IPC, NS_MNT, NS_NET, NS_PID, NS_TIME, NS_UTS, CLONE_NEWCGROUP, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWUTS,
+  NS_CGROUP, NS_IPC, NS_NET, NS_PID, NS_TIME, NS_UTS, CLONE_NEWCGROUP, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWUTS,
 } from '../ns_file';
 import { Namespace, StateNamespace, UtsNamespace } from './namespace';
 import { INIT_USER_NS, type UserNamespace } from './user_namespace';
 import { setupNetNamespace } from './net_ns';
+import { copyMntNamespace, initialMntNamespace, type MntNamespace } from './mnt_ns';
 
 export type IpcNs = StateNamespace<IpcNamespace>;
 
@@ -22,7 +23,7 @@ export class NsProxy {
   constructor(
     readonly uts: UtsNamespace,
     readonly ipc: IpcNs,
-    readonly mnt: Namespace,
+    readonly mnt: MntNamespace,
     readonly net: Namespace,
     /** The pid namespace the task's children go in (the task's own is its thread group's). */
     readonly pidForChildren: Namespace,
@@ -38,7 +39,7 @@ export class NsProxy {
 }
 
 /** The namespace flags the sandbox can make new namespaces for. */
-export const SUPPORTED_NEW = CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP | CLONE_NEWNET;
+export const SUPPORTED_NEW = CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP | CLONE_NEWNET | CLONE_NEWNS;
 
 const initial = new WeakMap<Kernel, { proxy: NsProxy; pid: Namespace }>();
 const proxies = new WeakMap<Task, NsProxy>();
@@ -52,7 +53,7 @@ function initialOf(k: Kernel): { proxy: NsProxy; pid: Namespace } {
     const proxy = new NsProxy(
       new UtsNamespace(NS_UTS, u, k.hostname, k.domainname, NS_UTS.ino),
       new StateNamespace(NS_IPC, u, ipcNamespace(k), NS_IPC.ino),
-      new Namespace(NS_MNT, u, NS_MNT.ino),
+      initialMntNamespace(k, u),
       new Namespace(NS_NET, u, NS_NET.ino),
       pid,
       new Namespace(NS_CGROUP, u, NS_CGROUP.ino),
@@ -86,6 +87,7 @@ export function createNewNamespaces(k: Kernel, old: NsProxy, flags: number, user
   const changes: { -readonly [K in keyof NsProxy]?: NsProxy[K] } = {};
   if ((flags & CLONE_NEWUTS) !== 0) changes.uts = new UtsNamespace(NS_UTS, userNs, old.uts.hostname, old.uts.domainname);
   if ((flags & CLONE_NEWIPC) !== 0) changes.ipc = new StateNamespace(NS_IPC, userNs, newIpcNamespace(k));
+  if ((flags & CLONE_NEWNS) !== 0) changes.mnt = copyMntNamespace(old.mnt, userNs);
   if ((flags & CLONE_NEWCGROUP) !== 0) changes.cgroup = new Namespace(NS_CGROUP, userNs);
   if ((flags & CLONE_NEWNET) !== 0) {
     changes.net = new Namespace(NS_NET, userNs);

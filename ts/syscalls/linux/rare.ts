@@ -25,6 +25,7 @@ import { registerSettime } from './sys_settime';
 import { registerVhangup } from './sys_vhangup';
 import { registerUnshare } from './sys_unshare';
 import { registerSetns } from './sys_setns';
+import { registerMount } from './sys_mount';
 import { registerProcessMm } from './sys_process_mm';
 import { registerFsInfo } from './sys_fsinfo';
 
@@ -50,6 +51,7 @@ export function registerRare(table: SyscallTable): void {
   registerVhangup(table);
   registerUnshare(table);
   registerSetns(table);
+  registerMount(table);
   registerProcessMm(table);
   registerFsInfo(table);
 }

@@ -9,12 +9,13 @@ import type { SyscallTable } from './types';
 
 /** Implemented with something Linux has left out: what is missing. */
 export const PARTIAL: Record<string, string> = {
-  clone: 'new user, UTS, IPC, network and cgroup namespaces; CLONE_NEWNS and CLONE_NEWPID are EINVAL (as a kernel built without them)',
-  clone3: 'new user, UTS, IPC, network and cgroup namespaces (mount, pid and time ones are EINVAL); CLONE_INTO_CGROUP and set_tid are refused',
+  clone: 'new user, UTS, IPC, network, mount and cgroup namespaces; CLONE_NEWPID is EINVAL (as a kernel built without it)',
+  clone3: 'new user, UTS, IPC, network, mount and cgroup namespaces (pid and time ones are EINVAL); CLONE_INTO_CGROUP and set_tid are refused',
   seccomp: 'filters run in the sentry; no user notification (NEW_LISTENER is EINVAL, USER_NOTIF not available)',
   pidfd_open: 'PIDFD_THREAD (pidfds of threads, Linux 6.9) is EINVAL',
-  unshare: 'new user, UTS, IPC, network and cgroup namespaces; CLONE_NEWNS, CLONE_NEWPID and CLONE_NEWTIME are EINVAL (as a kernel built without them)',
-  setns: 'joins user, UTS, IPC, network and cgroup namespaces; there is one mount, pid and time namespace, whose join is checked as Linux and changes nothing but a mount namespace join\'s move to its root',
+  unshare: 'new user, UTS, IPC, network, mount (every mount private) and cgroup namespaces; CLONE_NEWPID and CLONE_NEWTIME are EINVAL (as a kernel built without them)',
+  setns: 'joins user, UTS, IPC, network, mount and cgroup namespaces; there is one pid and one time namespace, whose join is checked as Linux and changes nothing',
+  mount: 'only MS_PRIVATE / MS_SLAVE (with MS_REC) on a mount\'s root, which change nothing as every mount is private; new, bind, move and remounts, MS_SHARED and MS_UNBINDABLE are ENOSYS',
   mincore: 'anonymous pages the sandbox mapped ahead of use (fault-around) report as resident where Linux says 0',
   io_submit: 'an IOCB_CMD_POLL completed by a wake-up reports the file\'s readiness, where Linux reports the wake-up\'s key',
   settimeofday: 'setting the time is EPERM even with CAP_SYS_TIME (the host clock is not moved); the time zone is set',
@@ -59,7 +60,6 @@ export const LINUX_ENOSYS = new Set([
 /** Why a number without a handler has none, where there is more to say than "not yet". */
 export const UNSUPPORTED: Record<string, string> = {
   ptrace: 'no ptrace of sandboxed processes yet',
-  mount: 'no mounts from inside the sandbox yet',
   umount2: 'no mounts from inside the sandbox yet',
   io_uring_setup: 'no io_uring',
   bpf: 'no BPF',

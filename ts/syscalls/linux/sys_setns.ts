@@ -23,8 +23,9 @@ import {
 import type { Namespace, UtsNamespace } from '../../kernel/ns/namespace';
 import type { UserNamespace } from '../../kernel/ns/user_namespace';
 import { fsShared } from '../../kernel/ns/create';
+import type { MntNamespace } from '../../kernel/ns/mnt_ns';
 import { nsproxyOf, setNsproxy, taskNamespace, type IpcNs, type NsProxy } from '../../kernel/ns/nsproxy';
-import { rootOf, setCwd } from '../../vfs/task_fs';
+import { setCwd, taskRoot } from '../../vfs/task_fs';
 import { commitCreds } from './commit_creds';
 import { getFile } from './fd_util';
 import type { SyscallArgs, SyscallTable } from './types';
@@ -72,7 +73,7 @@ function install(t: Task, set: NsSet, ns: AnyNamespace): void {
       if (!cur.nsCapable((ns as Namespace).userNs, CAP_SYS_ADMIN) || !cur.nsCapable(set.creds.userNs, CAP_SYS_CHROOT) ||
         !cur.nsCapable(set.creds.userNs, CAP_SYS_ADMIN)) fail(EPERM);
       if (fsShared(t)) fail(EINVAL);
-      set.proxy.mnt = ns as Namespace;
+      set.proxy.mnt = ns as MntNamespace;
       return;
     case NS_TIME:
       if (t.tg.tasks.size > 1) fail(EUSERS);
@@ -94,7 +95,7 @@ function commit(t: Task, set: NsSet): void {
   if (set.creds !== t.creds) commitCreds(t, set.creds);
   if (set.kinds.includes(NS_IPC)) exitSem(t);
   if (Object.keys(set.proxy).length > 0) setNsproxy(t, nsproxyOf(t).with(set.proxy));
-  if (set.kinds.includes(NS_MNT)) setCwd(t, rootOf(t.kernel));
+  if (set.kinds.includes(NS_MNT)) setCwd(t, taskRoot(t));
 }
 
 function sysSetns(t: Task, a: SyscallArgs): number {

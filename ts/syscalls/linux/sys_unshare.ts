@@ -2,7 +2,7 @@
 // file-system context (CLONE_FS) or System V semaphore undo state (CLONE_SYSVSEM) with other
 // tasks, or move into new namespaces (kernel/ns/create.ts): a user namespace needs no
 // privilege, the others CAP_SYS_ADMIN over the (possibly new) user namespace. Kinds the
-// sandbox cannot make yet (mount, pid, time) are EINVAL, as from a kernel built
+// sandbox cannot make yet (pid, time) are EINVAL, as from a kernel built
 // without them. CLONE_THREAD, CLONE_SIGHAND and CLONE_VM are accepted only where nothing is
 // shared.
 
@@ -16,6 +16,7 @@ import { NSPROXY_FLAGS, copyNamespaces, createUserNs, fsShared } from '../../ker
 import { nsproxyOf, setNsproxy } from '../../kernel/ns/nsproxy';
 import { CLONE_NEWIPC, CLONE_NEWNS, CLONE_NEWUSER } from '../../kernel/ns_file';
 import { commitCreds } from './commit_creds';
+import { moveCwdToCopy } from '../../vfs/task_fs';
 import type { SyscallArgs, SyscallTable } from './types';
 
 const CLONE_VM = 0x100, CLONE_FS = 0x200, CLONE_FILES = 0x400, CLONE_SIGHAND = 0x800,
@@ -50,9 +51,11 @@ function sysUnshare(t: Task, a: SyscallArgs): number {
     t.fdTable = oldTable.fork();
     putFDTable(oldTable);
   }
+  const oldFs = t.fs;
   if ((flags & CLONE_FS) !== 0 && fsShared(t)) t.fs = { ...t.fs };
   if (creds !== t.creds) commitCreds(t, creds);
   if (proxy !== old) setNsproxy(t, proxy);
+  if (proxy.mnt !== old.mnt && proxy.mnt.copies !== null) moveCwdToCopy(t, oldFs, proxy.mnt.copies);
   return 0;
 }
 
