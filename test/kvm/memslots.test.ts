@@ -3,6 +3,9 @@
 // memory than the slots cover at once, and fork, still give the native answers. The knobs
 // reaching the platform is shown by a bad value stopping it with its reason. Runs only on
 // the kvm platform (in the QEMU guest: test/kvm/guest_suite.mjs).
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { describeResult, fixture, platforms, runNative, runSandbox, skipBecause, type RunOptions, type RunResult } from '../helpers/run';
 
@@ -45,6 +48,20 @@ describe.skipIf(skipBecause(!onKvm, `the kvm platform is not in this run (${plat
     const r = await sandboxWith(SMALL, [fixture('malloc')], opts);
     expect(r.stdout, describeResult(r)).toBe(native.stdout);
     expect(r.code, describeResult(r)).toBe(0);
+  }, 300_000);
+
+  it('--debug-log says which memslot mode is in effect, and eager on request runs too', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'tsvisor-memslots-'));
+    const lazyLog = path.join(dir, 'lazy.log');
+    const r = await sandboxWith(SMALL, [fixture('hello')], { ...opts, extraArgs: ['--debug-log', lazyLog] });
+    expect(r.code, describeResult(r)).toBe(0);
+    // Lazy where the CPU is AMD and KVM has the emulation-failure exit; else eager with why.
+    expect(readFileSync(lazyLog, 'utf8')).toMatch(/ platform: kvm, as --platform asked; memslots (lazy: 2 MiB chunks, at most 8 slots|eager: (not AMD|KVM_CAP_EXIT_ON_EMULATION_FAILURE).*)\n/);
+    const eagerLog = path.join(dir, 'eager.log');
+    const e = await sandboxWith({ TSVISOR_KVM_SLOTS: 'eager' }, [fixture('hello')], { ...opts, extraArgs: ['--debug-log', eagerLog] });
+    expect(e.code, describeResult(e)).toBe(0);
+    expect(readFileSync(eagerLog, 'utf8')).toContain(' platform: kvm, as --platform asked; memslots eager: asked for (TSVISOR_KVM_SLOTS=eager)\n');
+    rmSync(dir, { recursive: true, force: true });
   }, 300_000);
 
   it('a bad knob stops the platform with its reason', async () => {

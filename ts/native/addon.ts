@@ -158,6 +158,8 @@ export interface NativeContext {
 
 export interface NativePlatform {
   readonly name: string;
+  /** How the platform set itself up (kvm: its memslot mode, lazy or eager and why), or "". */
+  readonly detail: string;
   /** Lowest and highest+1 address the application may map (the stub lives above). */
   readonly minUserAddress: number;
   readonly maxUserAddress: number;

@@ -13,6 +13,7 @@ export class PooledPlatform implements NativePlatform {
   constructor(private readonly inner: NativePlatform) {}
 
   get name(): string { return this.inner.name; }
+  get detail(): string { return this.inner.detail; }
   get minUserAddress(): number { return this.inner.minUserAddress; }
   get maxUserAddress(): number { return this.inner.maxUserAddress; }
   get syscallPatchEntry(): number { return this.inner.syscallPatchEntry; }

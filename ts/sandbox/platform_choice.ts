@@ -76,7 +76,7 @@ export function choosePlatform(mf: NativeMemoryFile, name: string, logTo: ((msg:
       throw new UserError(`tsvisor: unknown platform "${name}" (available: ${PLATFORMS.join(', ')}, auto)`, 125);
     }
     const p = name === 'kvm' ? kvmPlatform(mf) : explicitPlatform(mf, name);
-    log(`platform: ${name}, as --platform asked`);
+    log(`platform: ${name}, as --platform asked${p.detail ? `; ${p.detail}` : ''}`);
     return p;
   }
   if (!AUTO_PLATFORMS.includes('kvm') && logTo !== null) {
@@ -87,7 +87,7 @@ export function choosePlatform(mf: NativeMemoryFile, name: string, logTo: ((msg:
   for (const p of AUTO_PLATFORMS) {
     try {
       const platform = p === 'kvm' ? kvmPlatform(mf) : new (addon().Platform)(mf, p);
-      log(`platform auto: ${p} works here: chosen${failed.length > 0 ? ` (after ${failed.join(', ')})` : ` (the first of ${AUTO_PLATFORMS.join(', ')})`}`);
+      log(`platform auto: ${p} works here: chosen${failed.length > 0 ? ` (after ${failed.join(', ')})` : ` (the first of ${AUTO_PLATFORMS.join(', ')})`}${platform.detail ? `; ${platform.detail}` : ''}`);
       return platform;
     } catch (e) {
       const why = e instanceof UserError ? e.message.replace(/^tsvisor: platform \w+: /, '') : reason(e);

@@ -427,6 +427,12 @@ impl Platform {
         self.inner.name().to_string()
     }
 
+    /// How the platform set itself up (kvm: its memslot mode), or "": for --debug-log.
+    #[napi(getter)]
+    pub fn detail(&self) -> String {
+        self.inner.detail()
+    }
+
     #[napi(getter)]
     pub fn min_user_address(&self) -> f64 {
         self.inner.min_user_address() as f64

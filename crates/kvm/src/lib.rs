@@ -111,6 +111,10 @@ impl Platform for KvmPlatform {
         USER_END - PAGE_SIZE
     }
 
+    fn detail(&self) -> String {
+        format!("memslots {}", self.vm.slots.mode)
+    }
+
     fn new_address_space(&self) -> io::Result<Box<dyn AddressSpaceOps>> {
         Ok(Box::new(KvmAddressSpace::new(self.vm.clone())?))
     }

@@ -182,6 +182,10 @@ pub trait Platform {
     fn syscall_patch_entry(&self) -> u64 {
         0
     }
+    /// How the platform set itself up, for --debug-log (e.g. kvm's memslot mode), or "".
+    fn detail(&self) -> String {
+        String::new()
+    }
     /// Switches the platform to reporting parked runs through an fd the caller watches:
     /// whenever `fd` is readable the caller must call `dispatch` on its own thread, which calls
     /// the wakers of the runs that stopped (on that thread). None: wakers are called from the

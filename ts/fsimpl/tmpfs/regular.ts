@@ -87,24 +87,11 @@ export class TmpfsRegular extends TmpfsInode {
 
   read(dst: Uint8Array, offset: number): number {
     const n = Math.max(0, Math.min(dst.length, this._size - offset));
-    let i = 0;
-    while (i < n) {
-      const at = offset + i;
-      const inPage = at % PAGE;
-      const index = (at - inPage) / PAGE;
-      const page = this.pages.get(index);
-      // A stretch of pages contiguous in the memory file is one copy.
-      let len = Math.min(PAGE - inPage, n - i);
-      if (page !== undefined) {
-        for (let k = 1; i + len < n && this.pages.get(index + k) === page + k * PAGE; k++) {
-          len = Math.min(len + PAGE, n - i);
-        }
-      }
-      if (page === undefined) dst.fill(0, i, i + len);
-      else this.mf.read(page + inPage, dst.subarray(i, i + len));
-      i += len;
-    }
-    return n;
+    return this.walkRuns(offset, n, false, (page, inPage, _index, len, done) => {
+      if (page === undefined) dst.fill(0, done, done + len);
+      else this.mf.read(page + inPage, dst.subarray(done, done + len));
+      return len;
+    });
   }
 
   write(src: Uint8Array, offset: number): number {
@@ -116,22 +103,14 @@ export class TmpfsRegular extends TmpfsInode {
     }
     if (src.length === 0) return 0;
     this.fillHoles(Math.floor(offset / PAGE), Math.ceil((offset + src.length) / PAGE));
-    let i = 0;
+    let i = 0; // kept by the copy, so that memory running out part way knows what was written
     try {
-      while (i < src.length) {
-        const at = offset + i;
-        const inPage = at % PAGE;
-        const index = (at - inPage) / PAGE;
-        const page = this.page(index);
-        let len = Math.min(PAGE - inPage, src.length - i);
-        this.unwritten.delete(index);
-        for (let k = 1; i + len < src.length && this.pages.get(index + k) === page + k * PAGE; k++) {
-          len = Math.min(len + PAGE, src.length - i);
-          this.unwritten.delete(index + k);
-        }
-        this.mf.write(page + inPage, src.subarray(i, i + len));
-        i += len;
-      }
+      this.walkRuns(offset, src.length, true, (page, inPage, index, len, done) => {
+        this.mf.write(page! + inPage, src.subarray(done, done + len));
+        this.markWritten(index, inPage + len);
+        i = done + len;
+        return len;
+      });
     } catch (e) {
       if (!(e instanceof SyscallError && e.errno === ENOMEM)) throw e;
       throw new OutOfMemoryWrite(i);
@@ -153,6 +132,32 @@ export class TmpfsRegular extends TmpfsInode {
   }
 
   /**
+   * Walks [at, at + want) a run at a time (see runAt): `copy` moves one run — `page` is its
+   * first page's memory-file offset, undefined for a hole unless `allocate` gives holes pages
+   * — and returns the bytes it moved; a short count ends the walk. Returns the bytes moved.
+   */
+  private walkRuns(at: number, want: number, allocate: boolean,
+    copy: (page: number | undefined, inPage: number, index: number, len: number, done: number) => number): number {
+    let done = 0;
+    while (done < want) {
+      const pos = at + done;
+      const inPage = pos % PAGE;
+      const index = (pos - inPage) / PAGE;
+      const page = allocate ? this.page(index) : this.pages.get(index);
+      const len = Math.min(want - done, this.runAt(index, page, Math.ceil((inPage + want - done) / PAGE)) * PAGE - inPage);
+      const n = copy(page, inPage, index, len, done);
+      done += n;
+      if (n < len) break;
+    }
+    return done;
+  }
+
+  /** The pages from index that `bytes` (counted from index's first byte) reached now hold data. */
+  private markWritten(index: number, bytes: number): void {
+    for (let k = 0; k * PAGE < bytes; k++) this.unwritten.delete(index + k);
+  }
+
+  /**
    * read(2) from offset straight into the application's ranges, a stretch of contiguous
    * pages per copy (holes read as zeros). The bytes delivered: short at the end of the file
    * or at a page the application cannot write; EFAULT if that is the first.
@@ -165,20 +170,18 @@ export class TmpfsRegular extends TmpfsInode {
         const at = offset + done;
         const want = Math.min(r.len - inR, this._size - at, IO_WINDOW);
         if (want <= 0) return done;
-        const inPage = at % PAGE;
-        const index = (at - inPage) / PAGE;
-        const page = this.pages.get(index);
-        const len = Math.min(want, this.runAt(index, page, Math.ceil((inPage + want) / PAGE)) * PAGE - inPage);
-        let n: number;
-        try {
-          n = page === undefined ? mm.zeroOutSome(r.base + inR, len) : mm.copyOutFromFile(r.base + inR, this.mf, page + inPage, len);
-        } catch (e) {
-          if (done > 0) return done;
-          throw e;
-        }
+        const base = r.base + inR;
+        const n = this.walkRuns(at, want, false, (page, inPage, _index, len, d) => {
+          try {
+            return page === undefined ? mm.zeroOutSome(base + d, len) : mm.copyOutFromFile(base + d, this.mf, page + inPage, len);
+          } catch (e) {
+            if (done + d > 0) return 0; // a fault after some bytes: the count so far
+            throw e;
+          }
+        });
         done += n;
         inR += n;
-        if (n < len) return done;
+        if (n < want) return done;
       }
     }
     return done;
@@ -216,7 +219,7 @@ export class TmpfsRegular extends TmpfsInode {
       if (done > 0) return done;
       throw e;
     } finally {
-      if (offset + done > this._size) this._size = offset + done;
+      if (offset + done > this._size) this._size = offset + done; // even with nothing written, as shmem_write_end
       if (done > 0) this.modified();
     }
   }
@@ -227,25 +230,20 @@ export class TmpfsRegular extends TmpfsInode {
     const fresh = this.fillHoles(Math.floor(at / PAGE), Math.ceil((at + want) / PAGE));
     let copied = 0;
     try {
-      while (copied < want) {
-        const pos = at + copied;
-        const inPage = pos % PAGE;
-        const index = (pos - inPage) / PAGE;
-        const page = this.page(index);
-        const len = Math.min(want - copied, this.runAt(index, page, Math.ceil((inPage + want - copied) / PAGE)) * PAGE - inPage);
+      this.walkRuns(at, want, true, (page, inPage, index, len, done) => {
         let n = 0;
         try {
-          n = mm.copyInToFile(addr + copied, this.mf, page + inPage, len);
+          n = mm.copyInToFile(addr + done, this.mf, page! + inPage, len);
         } catch (e) {
-          if (copied > 0 && e instanceof SyscallError && e.errno === EFAULT) return { copied, short: true };
+          if (done > 0 && e instanceof SyscallError && e.errno === EFAULT) return 0; // short: what was copied stays
           throw e;
         } finally {
-          for (let k = 0; k * PAGE < inPage + n; k++) this.unwritten.delete(index + k);
-          copied += n;
+          this.markWritten(index, inPage + n);
+          copied = done + n;
         }
-        if (n < len) return { copied, short: true };
-      }
-      return { copied, short: false };
+        return n;
+      });
+      return { copied, short: copied < want };
     } finally {
       if (copied < want) this.dropFresh(fresh, Math.ceil((at + copied) / PAGE));
     }

@@ -255,7 +255,9 @@ impl Gofer {
         let tag = self.tag;
         let m = Self::frame(ty, tag, &body.0);
         self.send_raw(&m);
-        let (rtag, rep) = self.recv().expect("gofer closed the connection");
+        let Some((rtag, rep)) = self.recv() else {
+            panic!("gofer closed the connection: {}", self.gone_why());
+        };
         assert_eq!(rtag, tag);
         if rep.ty == 7 {
             return Err(Body(&rep.body, 0).u32() as i32);
@@ -358,6 +360,26 @@ impl Gofer {
     pub fn status(&self, key: &str) -> String {
         let s = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
         s.lines().find(|l| l.starts_with(key)).map(|l| l[key.len()..].trim().to_string()).unwrap_or_default()
+    }
+
+    /// Why the gofer went away: its exit status and its debug log, for a failing test's message.
+    pub fn gone_why(&mut self) -> String {
+        // The socket closes a moment before the exit can be reaped: wait up to a second.
+        let mut status = "still running".to_string();
+        for _ in 0..100 {
+            match self.child.try_wait() {
+                Ok(Some(s)) => {
+                    status = format!("{s}");
+                    break;
+                }
+                Ok(None) => std::thread::sleep(std::time::Duration::from_millis(10)),
+                Err(e) => {
+                    status = format!("wait: {e}");
+                    break;
+                }
+            }
+        }
+        format!("status {status}; log:\n{}", self.log_text())
     }
 
     pub fn log_text(&self) -> String {
