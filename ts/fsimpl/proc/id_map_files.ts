@@ -108,8 +108,8 @@ function strtoul(s: Uint8Array, i: number): [number, number] {
   return [Number(v & 0xffffffffn), i];
 }
 
-/** map_write's parse: "first lower count" lines, EINVAL for anything else. */
-function parseMap(src: Uint8Array): IdExtent[] {
+/** map_write's parse: "first lower count" lines, EINVAL for anything else (exported for its fuzz test). */
+export function parseMap(src: Uint8Array): IdExtent[] {
   const nul = src.indexOf(0);
   const buf = nul >= 0 ? src.subarray(0, nul) : src;
   const out: IdExtent[] = [];
