@@ -1,11 +1,12 @@
 // IpcPerm: the owner, creator and mode every System V IPC object carries (Linux
-// kern_ipc_perm), the access check (ipcperms), and the struct ipc64_perm layout that
+// kern_ipc_perm), the access check (ipcperms: CAP_IPC_OWNER over the IPC namespace's owner), and the struct ipc64_perm layout that
 // IPC_STAT reports and IPC_SET reads.
 
 import type { Credentials } from '../credentials';
 import { CAP_IPC_OWNER, CAP_SYS_ADMIN } from '../capabilities';
 import { EPERM } from '../../abi/linux/errno';
 import { fail } from '../syscall_error';
+import { INIT_USER_NS, type UserNamespace } from '../ns/user_namespace';
 
 export const IPC_PRIVATE = 0;
 export const IPC_CREAT = 0o1000;
@@ -30,6 +31,8 @@ export class IpcPerm {
   seq = 0;
   /** Set by IPC_RMID: the object is gone for every new lookup. */
   deleted = false;
+  /** The owner of the IPC namespace the object lives in (set when it is added). */
+  ownerNs: UserNamespace = INIT_USER_NS;
 
   constructor(public key: number, creds: Credentials, mode: number) {
     this.uid = this.cuid = creds.euid;
@@ -43,12 +46,12 @@ export class IpcPerm {
     let granted = this.mode;
     if (creds.euid === this.cuid || creds.euid === this.uid) granted >>= 6;
     else if (creds.inGroup(this.cgid) || creds.inGroup(this.gid)) granted >>= 3;
-    return (requested & ~granted & 0o7) === 0 || creds.hasCapability(CAP_IPC_OWNER);
+    return (requested & ~granted & 0o7) === 0 || creds.nsCapable(this.ownerNs, CAP_IPC_OWNER);
   }
 
   /** ipcctl_obtain_check: IPC_SET and IPC_RMID need the owner, the creator or CAP_SYS_ADMIN. */
   checkOwner(creds: Credentials): void {
-    if (creds.euid !== this.cuid && creds.euid !== this.uid && !creds.hasCapability(CAP_SYS_ADMIN)) fail(EPERM);
+    if (creds.euid !== this.cuid && creds.euid !== this.uid && !creds.nsCapable(this.ownerNs, CAP_SYS_ADMIN)) fail(EPERM);
   }
 
   /** struct ipc64_perm. */

@@ -86,7 +86,7 @@ export function ipcOf(t: Task): IpcNamespace { return nsproxyOf(t).ipc.state; }
 export function createNewNamespaces(k: Kernel, old: NsProxy, flags: number, userNs: UserNamespace): NsProxy {
   const changes: { -readonly [K in keyof NsProxy]?: NsProxy[K] } = {};
   if ((flags & CLONE_NEWUTS) !== 0) changes.uts = new UtsNamespace(NS_UTS, userNs, old.uts.hostname, old.uts.domainname);
-  if ((flags & CLONE_NEWIPC) !== 0) changes.ipc = new StateNamespace(NS_IPC, userNs, newIpcNamespace(k));
+  if ((flags & CLONE_NEWIPC) !== 0) changes.ipc = new StateNamespace(NS_IPC, userNs, newIpcNamespace(k, userNs));
   if ((flags & CLONE_NEWNS) !== 0) changes.mnt = copyMntNamespace(old.mnt, userNs);
   if ((flags & CLONE_NEWCGROUP) !== 0) changes.cgroup = new Namespace(NS_CGROUP, userNs);
   if ((flags & CLONE_NEWNET) !== 0) {
