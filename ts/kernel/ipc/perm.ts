@@ -4,9 +4,9 @@
 
 import type { Credentials } from '../credentials';
 import { CAP_IPC_OWNER, CAP_SYS_ADMIN } from '../capabilities';
-import { EPERM } from '../../abi/linux/errno';
+import { EINVAL, EPERM } from '../../abi/linux/errno';
 import { fail } from '../syscall_error';
-import { INIT_USER_NS, type UserNamespace } from '../ns/user_namespace';
+import { INIT_USER_NS, INVALID_ID, fromKgid, fromKuid, makeKgid, makeKuid, type UserNamespace } from '../ns/user_namespace';
 
 export const IPC_PRIVATE = 0;
 export const IPC_CREAT = 0o1000;
@@ -55,20 +55,24 @@ export class IpcPerm {
   }
 
   /** struct ipc64_perm. */
-  encode(v: DataView, at: number): void {
+  encode(v: DataView, at: number, ns: UserNamespace = INIT_USER_NS): void {
+    // The ids as the reader's user namespace names them.
     v.setInt32(at, this.key, true);
-    v.setUint32(at + 4, this.uid, true);
-    v.setUint32(at + 8, this.gid, true);
-    v.setUint32(at + 12, this.cuid, true);
-    v.setUint32(at + 16, this.cgid, true);
+    v.setUint32(at + 4, fromKuid(ns, this.uid), true);
+    v.setUint32(at + 8, fromKgid(ns, this.gid), true);
+    v.setUint32(at + 12, fromKuid(ns, this.cuid), true);
+    v.setUint32(at + 16, fromKgid(ns, this.cgid), true);
     v.setUint16(at + 20, this.mode & 0xffff, true);
     v.setUint16(at + 24, this.seq, true);
   }
 
   /** IPC_SET (ipc_update_perm): uid, gid and the permission bits from a struct ipc64_perm. */
-  update(v: DataView, at: number): void {
-    this.uid = v.getUint32(at + 4, true);
-    this.gid = v.getUint32(at + 8, true);
+  update(v: DataView, at: number, ns: UserNamespace = INIT_USER_NS): void {
+    // Ids the caller's namespace does not map are EINVAL.
+    const uid = makeKuid(ns, v.getUint32(at + 4, true)), gid = makeKgid(ns, v.getUint32(at + 8, true));
+    if (uid === INVALID_ID || gid === INVALID_ID) fail(EINVAL);
+    this.uid = uid;
+    this.gid = gid;
     this.mode = (this.mode & ~0o777) | (v.getUint16(at + 20, true) & 0o777);
   }
 }

@@ -131,7 +131,7 @@ function sysMsgctl(t: Task, a: SyscallArgs): number {
     case MSG_STAT_ANY: {
       const q = cmd === IPC_STAT ? ns.msg.lookup(id) : ns.msg.atIndex(id);
       if (cmd !== MSG_STAT_ANY && !q.perm.permits(t.creds, S_IRUGO)) fail(EACCES);
-      t.mm.copyOut(buf, q.encode());
+      t.mm.copyOut(buf, q.encode(t.creds.userNs));
       return cmd === IPC_STAT ? 0 : q.perm.id;
     }
     case IPC_SET: {
@@ -141,7 +141,7 @@ function sysMsgctl(t: Task, a: SyscallArgs): number {
       const qbytes = ds.getBigUint64(88, true);
       if (qbytes > BigInt(MSGMNB) && !t.creds.hasCapability(CAP_SYS_RESOURCE)) fail(EPERM);
       q.qbytes = Number(qbytes);
-      q.perm.update(ds, 0);
+      q.perm.update(ds, 0, t.creds.userNs);
       q.touchCtime();
       // More room, or other permissions: waiting senders look again.
       q.wakeSenders(0);

@@ -102,7 +102,7 @@ function sysSemctl(t: Task, a: SyscallArgs): number {
     case SEM_STAT_ANY: {
       const set = cmd === IPC_STAT ? ns.sem.lookup(id) : ns.sem.atIndex(id);
       if (cmd !== SEM_STAT_ANY && !set.perm.permits(t.creds, S_IRUGO)) fail(EACCES);
-      t.mm.copyOut(arg, set.encode());
+      t.mm.copyOut(arg, set.encode(t.creds.userNs));
       return cmd === IPC_STAT ? 0 : set.perm.id;
     }
     case SETVAL: {
@@ -142,7 +142,7 @@ function sysSemctl(t: Task, a: SyscallArgs): number {
       const ds = new DataView(t.mm.copyIn(arg, SEMID64_DS_SIZE).slice().buffer);
       const set = ns.sem.lookup(id);
       set.perm.checkOwner(t.creds);
-      set.perm.update(ds, 0);
+      set.perm.update(ds, 0, t.creds.userNs);
       set.touchCtime();
       return 0;
     }

@@ -138,14 +138,14 @@ function sysShmctl(t: Task, a: SyscallArgs): number {
     case SHM_STAT_ANY: {
       const seg = cmd === IPC_STAT ? ns.shm.lookup(id) : ns.shm.atIndex(id);
       if (cmd !== SHM_STAT_ANY && !seg.perm.permits(t.creds, S_IRUGO)) fail(EACCES);
-      t.mm.copyOut(buf, seg.encode());
+      t.mm.copyOut(buf, seg.encode(t.creds.userNs));
       return cmd === IPC_STAT ? 0 : seg.perm.id;
     }
     case IPC_SET: {
       const ds = new DataView(t.mm.copyIn(buf, SHMID64_DS_SIZE).slice().buffer);
       const seg = ns.shm.lookup(id);
       seg.perm.checkOwner(t.creds);
-      seg.perm.update(ds, 0);
+      seg.perm.update(ds, 0, t.creds.userNs);
       seg.touchCtime();
       return 0;
     }
