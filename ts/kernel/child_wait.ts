@@ -11,6 +11,8 @@ import { block } from './blocking';
 import { reap } from './exit';
 import { takeStopReport } from './job_control';
 import { chargeReapedChild } from './timers/cpu_time';
+import { chargeReapedMaxRss } from './rss';
+import { chargeReapedIo } from './io_accounting';
 
 export const WNOHANG = 0x1, WUNTRACED = 0x2, WSTOPPED = 0x2, WEXITED = 0x4, WCONTINUED = 0x8,
   WNOWAIT = 0x0100_0000, __WNOTHREAD = 0x2000_0000, __WALL = 0x4000_0000, __WCLONE = 0x8000_0000;
@@ -67,6 +69,8 @@ function childUid(child: ThreadGroup): number {
  *  is freed. */
 function reapWaited(t: Task, zombie: ThreadGroup): void {
   chargeReapedChild(t.tg, zombie);
+  chargeReapedMaxRss(t.tg, zombie);
+  chargeReapedIo(t.tg, zombie);
   reap(t.kernel, zombie);
 }
 

@@ -21,6 +21,8 @@ import { initialFpState } from './signal_frame';
 import type { Task } from './task';
 import { fromKgid, fromKuid } from './ns/user_namespace';
 import { fdTableShared, mmUserCount, putFDTable, putMM } from './shared_state';
+import { noteMmHiwater } from './rss';
+import { HOST_MIN_SIGSTKSZ } from '../loader/host_auxv';
 import { futexExitRelease, releaseVfork } from './exit';
 import { execTimers } from './timers/process_timers';
 import { taskCpuTime } from './timers/cpu_time';
@@ -88,7 +90,7 @@ export function execve(t: Task, filename: string, argvIn: string[], envp: string
     // AT_UID and friends: the ids as the program's user namespace names them.
     uid: fromKuid(creds.userNs, creds.uid), euid: fromKuid(creds.userNs, creds.euid),
     gid: fromKgid(creds.userNs, creds.gid), egid: fromKgid(creds.userNs, creds.egid), secure,
-    hwcap: HWCAP, clockTicks: 100, platform: 'x86_64',
+    hwcap: HWCAP, clockTicks: 100, platform: 'x86_64', minSigStkSz: HOST_MIN_SIGSTKSZ,
   };
   if (mayReuseAddressSpace(t)) {
     // The point of no return comes first here: the old image goes as the new one comes.
@@ -123,6 +125,7 @@ export function execve(t: Task, filename: string, argvIn: string[], envp: string
     t.mm = mm;
     oldCtx.release();
     taskCpuTime(t).retire(oldCtx.cpuTimeNs());
+    noteMmHiwater(t.tg, oldMm);
     putMM(oldMm);
   }
 
@@ -170,6 +173,7 @@ function loadInPlace(t: Task, prepared: PreparedExecutable, args: LoadArgs): boo
   let failed: unknown = null;
   as.beginBatch();
   try {
+    noteMmHiwater(t.tg, old);
     t.mm = old.resetForExec();
     entry = mapExecutable(t.mm, prepared, args);
   } catch (e) {

@@ -12,6 +12,8 @@ import type { Kernel } from './kernel';
 import type { Task } from './task';
 import type { ThreadGroup } from './thread_group';
 import { putFDTable, putMM } from './shared_state';
+import { noteMmHiwater } from './rss';
+import { chargeExitedIo } from './io_accounting';
 import { sigInfo } from './sig_pending';
 import { CLD_DUMPED, CLD_EXITED, CLD_KILLED, SI_KERNEL, sendSignalToProcess } from './signals';
 import { futexWake } from './futex';
@@ -45,6 +47,8 @@ export function finishTask(t: Task): void {
   }
   releaseVfork(t);
   t.ctx.release();
+  noteMmHiwater(tg, t.mm);
+  chargeExitedIo(t);
   putMM(t.mm);
   putFDTable(t.fdTable);
   if (k.tasks.get(t.tid) === t) k.tasks.delete(t.tid);

@@ -356,6 +356,17 @@ export class MemoryManager extends UserMemory {
     return vec;
   }
 
+  /** Bytes of [addr, +length) resident: pages touched and not since unmapped (pmas). */
+  residentBytes(addr: number, length: number): number {
+    return this.as.residentBytes(addr, length);
+  }
+
+  /** Resident bytes now and the most at once since this image began (hiwater_rss). */
+  residentTotal(): { now: number; peak: number } {
+    const [now, peak] = this.as.residentTotal();
+    return { now, peak };
+  }
+
   /** Whether [addr, +length) is entirely mapped (msync, mlock: ENOMEM otherwise). */
   isMapped(addr: number, length: number): boolean {
     const end = addr + pageUp(length);

@@ -15,6 +15,8 @@ export const RELEASED_SPACE: NativeAddressSpace = {
   unmap: gone,
   protect: gone,
   lookup: () => -1,
+  residentBytes: () => 0,
+  residentTotal: () => [0, 0],
   copyMappingsTo: gone,
   copyIn: () => 0,
   copyOut: () => 0,

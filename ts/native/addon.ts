@@ -91,6 +91,11 @@ export interface NativeAddressSpace {
   protect(addr: number, length: number, prot: number): void;
   /** Memory-file offset of the page holding addr, or -1 if none; prot in protOut[0]. */
   lookup(addr: number, protOut: Int32Array): number;
+  /** Bytes mapped in [addr, +length): the resident set of that range (a page is mapped from
+   *  its first touch until unmapped). */
+  residentBytes(addr: number, length: number): number;
+  /** [bytes mapped now, the most mapped at once since creation or execve] (hiwater_rss). */
+  residentTotal(): number[];
   /** Map into target at `to` whatever is mapped in [from, +length) here, run by run, with
    *  prot (fork's copy-on-write sharing, mremap's move): one crossing, not a lookup per page.
    *  target may be this address space; a hole stays a hole. */

@@ -3,6 +3,8 @@
 // It owns start-up and the mapping of start-up failures to user errors; it does not
 // implement syscalls or policy of its own.
 
+import { HOST_MIN_SIGSTKSZ } from '../loader/host_auxv';
+import { HWCAP } from '../kernel/exec';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -221,8 +223,8 @@ export async function runSandbox(opts: SandboxOptions): Promise<number> {
     try {
       entry = loadExecutable(mm, exe, (p) => openExecutableIn(kernel, fsctx, creds, p), {
         argv, envp: opts.env, execfn: exePath, random: atRandom(kernel),
-        uid, euid: uid, gid, egid: gid, secure: false, hwcap: 0x178bfbff, clockTicks: 100,
-        platform: 'x86_64',
+        uid, euid: uid, gid, egid: gid, secure: false, hwcap: HWCAP, clockTicks: 100,
+        platform: 'x86_64', minSigStkSz: HOST_MIN_SIGSTKSZ,
       });
     } finally {
       as.endBatch();

@@ -157,6 +157,20 @@ impl AddressSpace {
         self.inner.lock().unwrap().protect(u64_arg(addr)?, u64_arg(length)?, prot).map_err(to_napi)
     }
 
+    /// Bytes mapped in [addr, addr+length) (the resident set of a VMA, for /proc).
+    #[napi]
+    pub fn resident_bytes(&self, addr: f64, length: f64) -> Result<f64> {
+        Ok(self.inner.lock().unwrap().resident_bytes(u64_arg(addr)?, u64_arg(length)?) as f64)
+    }
+
+    /// Bytes mapped in the whole address space, and the most there has been since it was
+    /// made or last reset by execve: [now, peak].
+    #[napi]
+    pub fn resident_total(&self) -> Vec<f64> {
+        let (now, peak) = self.inner.lock().unwrap().resident_total();
+        vec![now as f64, peak as f64]
+    }
+
     #[napi]
     pub fn lookup(&self, addr: f64, mut prot_out: Int32ArraySlice<'_>) -> Result<f64> {
         // SAFETY: the JS thread is inside this call, so nothing else touches the array.

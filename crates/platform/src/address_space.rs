@@ -112,6 +112,16 @@ impl AddressSpace {
         Ok(())
     }
 
+    /// Bytes mapped in [addr, addr+len): the resident set of that range.
+    pub fn resident_bytes(&self, addr: u64, len: u64) -> u64 {
+        self.table.bytes_in(addr, addr.saturating_add(len))
+    }
+
+    /// Bytes mapped in the whole address space now, and the most there has been (hiwater_rss).
+    pub fn resident_total(&self) -> (u64, u64) {
+        (self.table.bytes(), self.table.peak())
+    }
+
     /// Memory-file offset and protection of the page holding addr.
     pub fn lookup(&self, addr: u64) -> Option<(u64, u32)> {
         self.table.find(addr).map(|(s, p)| (p.file_offset + (addr - s), p.prot))
@@ -279,6 +289,9 @@ impl AddressSpace {
         }
         let removed = self.table.remove(0, u64::MAX);
         self.drop_refs(&removed);
+        // The new image's mm starts its own high-water mark (the old one's went to the
+        // process's maxrss, which the sentry keeps).
+        self.table.reset_peak();
         Ok(())
     }
 

@@ -14,11 +14,40 @@ pub struct Pma {
 #[derive(Default)]
 pub struct PmaTable {
     map: BTreeMap<u64, Pma>,
+    /// Bytes mapped (the resident set: a page is in the table from its first touch), and the
+    /// most there has been since the last reset_peak (Linux's hiwater_rss).
+    bytes: u64,
+    peak: u64,
 }
 
 impl PmaTable {
     pub fn new() -> PmaTable {
-        PmaTable { map: BTreeMap::new() }
+        PmaTable::default()
+    }
+
+    /// Bytes mapped now.
+    pub fn bytes(&self) -> u64 {
+        self.bytes
+    }
+
+    /// Most bytes mapped at once since creation or the last reset_peak.
+    pub fn peak(&self) -> u64 {
+        self.peak
+    }
+
+    /// Starts the high-water mark again from what is mapped now (a new image at execve).
+    pub fn reset_peak(&mut self) {
+        self.peak = self.bytes;
+    }
+
+    /// Bytes mapped within [start, end).
+    pub fn bytes_in(&self, start: u64, end: u64) -> u64 {
+        let first = self.find(start).map_or(start, |(s, _)| s);
+        let mut n = 0;
+        for (&s, p) in self.map.range(first..end) {
+            n += p.end.min(end).saturating_sub(s.max(start));
+        }
+        n
     }
 
     pub fn len(&self) -> usize {
@@ -55,12 +84,18 @@ impl PmaTable {
         self.split_at(start);
         self.split_at(end);
         let keys: Vec<u64> = self.map.range(start..end).map(|(&k, _)| k).collect();
-        keys.into_iter().map(|k| (k, self.map.remove(&k).unwrap())).collect()
+        let removed: Vec<(u64, Pma)> = keys.into_iter().map(|k| (k, self.map.remove(&k).unwrap())).collect();
+        for (s, p) in &removed {
+            self.bytes -= p.end - s;
+        }
+        removed
     }
 
     /// Inserts a mapping over a range that must be empty (remove it first).
     pub fn insert(&mut self, start: u64, pma: Pma) {
         debug_assert!(self.map.range(start..pma.end).next().is_none());
+        self.bytes += pma.end - start;
+        self.peak = self.peak.max(self.bytes);
         self.map.insert(start, pma);
     }
 
@@ -123,5 +158,55 @@ mod tests {
         assert_eq!(t.find(0x1000).unwrap().1.prot, 3);
         assert_eq!(t.find(0x3000).unwrap().1.prot, 1);
         assert_eq!(t.len(), 2);
+    }
+
+    /// The resident counts against a page-by-page model, from a fixed seed: inserts over
+    /// emptied ranges, removes that split pmas, protects, and the peak with its reset.
+    #[test]
+    fn resident_bytes_and_peak_follow_a_model() {
+        const PAGES: u64 = 64;
+        const P: u64 = 0x1000;
+        let mut t = PmaTable::new();
+        let mut model = [false; PAGES as usize];
+        let mut peak = 0u64;
+        let mut x: u32 = 12345;
+        let mut rnd = |n: u64| -> u64 {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            u64::from(x) % n
+        };
+        for step in 0..4000 {
+            let a = rnd(PAGES);
+            let b = a + 1 + rnd(PAGES - a);
+            match rnd(4) {
+                0 | 1 => {
+                    t.remove(a * P, b * P);
+                    t.insert(a * P, pma(b * P, step * P));
+                    model[a as usize..b as usize].fill(true);
+                }
+                2 => {
+                    t.remove(a * P, b * P);
+                    model[a as usize..b as usize].fill(false);
+                }
+                _ => {
+                    t.protect(a * P, b * P, 1);
+                }
+            }
+            let resident = model.iter().filter(|&&m| m).count() as u64 * P;
+            peak = peak.max(resident);
+            assert_eq!(t.bytes(), resident, "step {step}");
+            assert_eq!(t.peak(), peak, "step {step}");
+            let (lo, hi) = (rnd(PAGES), rnd(PAGES));
+            let (lo, hi) = (lo.min(hi), lo.max(hi) + 1);
+            let within = model[lo as usize..hi as usize].iter().filter(|&&m| m).count() as u64 * P;
+            assert_eq!(t.bytes_in(lo * P, hi * P), within, "step {step}");
+            // Unaligned bounds count the partial pages' bytes.
+            assert_eq!(t.bytes_in(lo * P + 1, hi * P), within - u64::from(model[lo as usize]), "step {step}");
+            if step % 500 == 499 {
+                t.reset_peak();
+                peak = resident;
+            }
+        }
     }
 }

@@ -134,6 +134,17 @@ export class FakeAddressSpace implements NativeAddressSpace {
     for (const [i, off] of src) target.map(to + i, PAGE, off, prot);
   }
 
+  private peak = 0;
+  residentBytes(addr: number, length: number): number {
+    let n = 0;
+    for (const a of this.pmas.keys()) if (a + PAGE > addr && a < addr + length) n += Math.min(a + PAGE, addr + length) - Math.max(a, addr);
+    return n;
+  }
+  residentTotal(): number[] {
+    this.peak = Math.max(this.peak, this.pmas.size * PAGE);
+    return [this.pmas.size * PAGE, this.peak];
+  }
+
   lookup(addr: number, protOut: Int32Array): number {
     const p = this.pmas.get(addr - (addr % PAGE));
     if (p === undefined) return -1;

@@ -61,6 +61,15 @@ export class FakeMemory {
     for (let i = 0; i < src.length; i++) this.page(addr + i, true)[(addr + i) % PAGE] = src[i];
   }
   zeroOut(addr: number, len: number): void { this.copyOut(addr, new Uint8Array(len)); }
+  /** Every mapped page counts as resident here. */
+  residentBytes(addr: number, len: number): number {
+    let n = 0;
+    for (let p = Math.floor(addr / PAGE); p * PAGE < addr + len; p++) if (this.pages.has(p)) n += PAGE;
+    return n;
+  }
+  residentTotal(): { now: number; peak: number } {
+    return { now: this.pages.size * PAGE, peak: this.pages.size * PAGE };
+  }
   /** As MemoryManager's: short at the first page that is missing (EFAULT if none moved). */
   copyOutFromFile(addr: number, mf: FakeMemoryFile, fileOffset: number, length: number): number {
     return this.partial(addr, length, true, (a, b, done) => { mf.read(fileOffset + done, b); this.copyOut(a, b); return b.length; });

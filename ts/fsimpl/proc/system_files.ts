@@ -33,6 +33,7 @@ import { EINVAL } from '../../abi/linux/errno';
 function utsNames(kernel: Kernel, t: Task | null): UtsNamespace {
   return t === null ? initNsProxy(kernel).uts : utsOf(t);
 }
+import { PARTITIONS, SWAPS, procStat, vmstat } from './system_stats';
 import {
   INOTIFY_MAX_QUEUED_EVENTS, INOTIFY_MAX_USER_INSTANCES, INOTIFY_MAX_USER_WATCHES,
 } from '../../abi/linux/inotify';
@@ -76,15 +77,6 @@ function loadavg(kernel: Kernel): string {
   const last = Math.max(0, ...kernel.tasks.keys());
   return `${l} 1/${kernel.tasks.size} ${last}\n`;
 }
-
-function procStat(kernel: Kernel): string {
-  const zeros = ' 0 0 0 0 0 0 0 0 0 0';
-  let out = `cpu ${zeros}\n`;
-  for (let i = 0; i < cpuCount(); i++) out += `cpu${i}${zeros}\n`;
-  const btime = Math.floor((Number(kernel.realtimeNs()) - Number(kernel.uptimeNs())) / 1e9);
-  return `${out}intr 0\nctxt 0\nbtime ${btime}\nprocesses ${kernel.tasks.size}\nprocs_running 1\nprocs_blocked 0\nsoftirq 0 0 0 0 0 0 0 0 0 0 0\n`;
-}
-
 
 function sysTree(fs: KernFS, kernel: Kernel): KDir {
   const file = (key: string, gen: (t: Task | null) => string): KFile => new KFile(fs, `sys/${key}`, gen);
@@ -162,6 +154,18 @@ function randomUUID(kernel: Kernel): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
+/** Bytes resident in all the sandbox's address spaces (shared pages counted once each). */
+function sandboxResident(kernel: Kernel): number {
+  const seen = new Set<object>();
+  let n = 0;
+  for (const t of kernel.tasks.values()) {
+    if (seen.has(t.mm)) continue;
+    seen.add(t.mm);
+    n += t.mm.residentTotal().now;
+  }
+  return n;
+}
+
 export function systemEntries(fs: KernFS, kernel: Kernel): Record<string, Inode> {
   const file = (name: string, gen: () => string): KFile => new KFile(fs, name, gen);
   return {
@@ -170,6 +174,10 @@ export function systemEntries(fs: KernFS, kernel: Kernel): Record<string, Inode>
     uptime: file('uptime', () => uptime(kernel)),
     loadavg: file('loadavg', () => loadavg(kernel)),
     stat: file('stat', () => procStat(kernel)),
+    vmstat: file('vmstat', () => vmstat(sandboxResident(kernel), pageCacheOf(kernel.mf).cachedBytes)),
+    swaps: file('swaps', () => SWAPS),
+    partitions: file('partitions', () => PARTITIONS),
+    diskstats: file('diskstats', () => ''),
     version: file('version', () => `Linux version ${UTS_RELEASE} (tsvisor) ${UTS_VERSION}\n`),
     filesystems: file('filesystems', filesystemsText),
     keys: new KFile(fs, 'keys', procKeys),

@@ -17,6 +17,8 @@ import { netDir } from './net_dir';
 import { nsDir } from './ns_dir';
 import { IdMapInode, SetgroupsInode } from './id_map_files';
 import * as files from './task_files';
+import { tunableEntries } from './task_tunables';
+import { smaps } from './smaps';
 
 /** The task /proc/<pid> describes: the leader while it lives, else any thread left. */
 export function leaderOf(tg: ThreadGroup): Task | undefined {
@@ -42,7 +44,6 @@ function taskEntries(fs: KernFS, kernel: Kernel, key: string, tg: ThreadGroup, t
     cmdline: file('cmdline', files.cmdline, 0o444, 'size0'),
     environ: file('environ', files.environ, 0o400, 'size0'),
     auxv: file('auxv', files.auxv, 0o400, 'size0'),
-    comm: file('comm', files.comm, 0o644),
     maps: file('maps', files.maps),
     mem: new MemInode(fs, `${key}/mem`, task, owner),
     stat: file('stat', files.stat),
@@ -52,7 +53,6 @@ function taskEntries(fs: KernFS, kernel: Kernel, key: string, tg: ThreadGroup, t
     mounts: file('mounts', (t) => files.mounts(kernel, t)),
     mountinfo: file('mountinfo', (t) => files.mountinfo(kernel, t)),
     cgroup: file('cgroup', () => '0::/\n'),
-    oom_score_adj: file('oom_score_adj', () => '0\n', 0o644),
     loginuid: file('loginuid', () => '4294967295\n', 0o644),
     net: netDir(fs, kernel, `${key}/net`, task),
     ns: nsDir(fs, `${key}/ns`, task, tg, owner),
@@ -60,6 +60,9 @@ function taskEntries(fs: KernFS, kernel: Kernel, key: string, tg: ThreadGroup, t
     gid_map: new IdMapInode(fs, `${key}/gid_map`, task, 'gid', owner),
     projid_map: new IdMapInode(fs, `${key}/projid_map`, task, 'projid', owner),
     setgroups: new SetgroupsInode(fs, `${key}/setgroups`, task, owner),
+    ...tunableEntries(fs, key, task, owner, file),
+    smaps: file('smaps', (t) => smaps(t, false)),
+    smaps_rollup: file('smaps_rollup', (t) => smaps(t, true)),
   };
 }
 

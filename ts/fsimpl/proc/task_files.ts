@@ -8,7 +8,13 @@ import { seccompFilterCount, seccompMode } from '../../kernel/seccomp';
 import { childrenCpu, processCpu } from '../../kernel/timers/cpu_time';
 import type { Kernel } from '../../kernel/kernel';
 import type { Task } from '../../kernel/task';
-import { RLIM_INFINITY } from '../../kernel/rlimits';
+import type { MemoryManager } from '../../mm/memory_manager';
+import type { Vma } from '../../mm/vma';
+import { residentKind } from './smaps';
+import { RLIMIT_SIGPENDING, RLIM_INFINITY } from '../../kernel/rlimits';
+import { queuedSignalsOf } from '../../syscalls/linux/sys_kill';
+import { signalActions } from '../../syscalls/linux/signal_state';
+import { NSIG, SIG_DFL, SIG_IGN } from '../../abi/linux/signal';
 import { PROT_EXEC, PROT_READ, PROT_WRITE } from '../../abi/linux/mm';
 import { taskMountNamespace } from '../../vfs/task_fs';
 import type { Mount, MountNamespace } from '../../vfs/mount';
@@ -36,36 +42,68 @@ export function auxv(t: Task): Uint8Array {
   return b;
 }
 
-export function comm(t: Task): string { return `${taskAttrs(t).comm}\n`; }
-
 function hex(n: number, width: number): string { return n.toString(16).padStart(width, '0'); }
 
 export function maps(t: Task): string {
-  const mm = t.mm;
   let out = '';
-  for (const v of mm.vmas.all()) {
-    const perms = `${v.prot & PROT_READ ? 'r' : '-'}${v.prot & PROT_WRITE ? 'w' : '-'}${v.prot & PROT_EXEC ? 'x' : '-'}${v.shared || v.sharedSnapshot ? 's' : 'p'}`;
-    let name = v.backing?.name ?? '';
-    if (!v.backing) {
-      if (v.start >= mm.brkStart && v.end <= mm.brkEnd && mm.brkEnd > mm.brkStart) name = '[heap]';
-      else if (v.growsDown || (v.start <= mm.stackTop - 1 && mm.stackTop <= v.end)) name = '[stack]';
-    }
-    const offset = v.backing ? v.offset : 0;
-    const head = `${hex(v.start, 8)}-${hex(v.end, 8)} ${perms} ${hex(offset, 8)} 00:00 0`;
-    out += name ? `${head.padEnd(72)} ${name}\n` : `${head}\n`;
-  }
+  for (const v of t.mm.vmas.all()) out += mapsLine(t.mm, v);
   return out;
 }
 
-function vmSizes(t: Task): { size: number; rss: number; data: number; stack: number; exe: number } {
-  let size = 0, data = 0, stack = 0, exe = 0;
-  for (const v of t.mm.vmas.all()) {
+/** One VMA's line of /proc/<pid>/maps (and the head of its smaps entry). */
+export function mapsLine(mm: MemoryManager, v: Vma): string {
+  const perms = `${v.prot & PROT_READ ? 'r' : '-'}${v.prot & PROT_WRITE ? 'w' : '-'}${v.prot & PROT_EXEC ? 'x' : '-'}${v.shared || v.sharedSnapshot ? 's' : 'p'}`;
+  let name = v.backing?.name ?? '';
+  if (!v.backing) {
+    if (v.start >= mm.brkStart && v.end <= mm.brkEnd && mm.brkEnd > mm.brkStart) name = '[heap]';
+    else if (v.growsDown || (v.start <= mm.stackTop - 1 && mm.stackTop <= v.end)) name = '[stack]';
+  }
+  const offset = v.backing ? v.offset : 0;
+  const head = `${hex(v.start, 8)}-${hex(v.end, 8)} ${perms} ${hex(offset, 8)} 00:00 0`;
+  return name ? `${head.padEnd(72)} ${name}\n` : `${head}\n`;
+}
+
+interface VmSizes {
+  size: number; data: number; stack: number; exe: number;
+  /** Resident bytes (pages touched and still mapped), their high-water mark, and their split
+   *  as Linux's MM_ANONPAGES / MM_FILEPAGES / MM_SHMEMPAGES counters. */
+  rss: number; hwm: number; anon: number; file: number; shmem: number;
+}
+
+function vmSizes(t: Task): VmSizes {
+  const mm = t.mm;
+  let size = 0, data = 0, stack = 0, exe = 0, anon = 0, file = 0, shmem = 0;
+  for (const v of mm.vmas.all()) {
     size += v.length;
     if (v.growsDown) stack += v.length;
     else if ((v.prot & PROT_WRITE) && !v.shared) data += v.length;
     else if (v.prot & PROT_EXEC) exe += v.length;
+    const r = mm.residentBytes(v.start, v.length);
+    if (r === 0) continue;
+    const kind = residentKind(v);
+    if (kind === 'shmem') shmem += r;
+    else if (kind === 'anon') anon += r;
+    else file += r;
   }
-  return { size, rss: size, data, stack, exe };
+  const { now, peak } = mm.residentTotal();
+  return { size, data, stack, exe, rss: now, hwm: Math.max(now, peak), anon, file, shmem };
+}
+
+/** The signals the process ignores (SIG_IGN) or catches (a handler), as a mask. */
+function dispositions(t: Task, ignored: boolean): bigint {
+  const a = signalActions(t.tg);
+  let m = 0n;
+  for (let s = 1; s <= NSIG; s++) {
+    const h = a[s].handler;
+    if (ignored ? h === SIG_IGN : h !== SIG_IGN && h !== SIG_DFL) m |= 1n << BigInt(s - 1);
+  }
+  return m;
+}
+
+/** RLIMIT_SIGPENDING's soft limit as SigQ shows it (unlimited as the largest unsigned long). */
+function sigpendingLimit(t: Task): string {
+  const cur = t.tg.rlimits[RLIMIT_SIGPENDING].cur;
+  return cur === RLIM_INFINITY ? '18446744073709551615' : cur.toString();
 }
 
 function ppid(t: Task): number { return t.tg.parent?.tgid ?? 0; }
@@ -90,12 +128,13 @@ export function status(t: Task, reader: Task | null = null): string {
     `Groups:\t${c.groups.map(g).join(' ')} `,
     `NStgid:\t${t.tg.tgid}`, `NSpid:\t${t.tid}`, `NSpgid:\t${processGroupIds(t.tg).pgid}`, `NSsid:\t${processGroupIds(t.tg).sid}`,
     `VmPeak:\t${kb(s.size)}`, `VmSize:\t${kb(s.size)}`, `VmLck:\t${kb(lockedBytes(t.mm))}`, `VmPin:\t${kb(0)}`,
-    `VmHWM:\t${kb(s.rss)}`, `VmRSS:\t${kb(s.rss)}`, `RssAnon:\t${kb(s.data)}`, `RssFile:\t${kb(s.exe)}`,
-    `RssShmem:\t${kb(0)}`, `VmData:\t${kb(s.data)}`, `VmStk:\t${kb(s.stack)}`, `VmExe:\t${kb(s.exe)}`,
+    `VmHWM:\t${kb(s.hwm)}`, `VmRSS:\t${kb(s.rss)}`, `RssAnon:\t${kb(s.anon)}`, `RssFile:\t${kb(s.file)}`,
+    `RssShmem:\t${kb(s.shmem)}`, `VmData:\t${kb(s.data)}`, `VmStk:\t${kb(s.stack)}`, `VmExe:\t${kb(s.exe)}`,
     `VmLib:\t${kb(0)}`, `VmPTE:\t${kb(0)}`, `VmSwap:\t${kb(0)}`,
     `Threads:\t${t.tg.tasks.size}`,
-    'SigQ:\t0/63432', `SigPnd:\t${sig(0n)}`, `ShdPnd:\t${sig(0n)}`, `SigBlk:\t${sig(t.sigMask)}`,
-    `SigIgn:\t${sig(0n)}`, `SigCgt:\t${sig(0n)}`,
+    `SigQ:\t${queuedSignalsOf(t.kernel, c.uid)}/${sigpendingLimit(t)}`, `SigPnd:\t${sig(t.pending.set)}`,
+    `ShdPnd:\t${sig(t.tg.pending.set)}`, `SigBlk:\t${sig(t.sigMask)}`,
+    `SigIgn:\t${sig(dispositions(t, true))}`, `SigCgt:\t${sig(dispositions(t, false))}`,
     `CapInh:\t${sig(c.capInheritable)}`, `CapPrm:\t${sig(c.capPermitted)}`,
     `CapEff:\t${sig(c.capEffective)}`, `CapBnd:\t${sig(c.capBounding)}`, `CapAmb:\t${sig(c.capAmbient)}`,
     `NoNewPrivs:\t${taskAttrs(t).noNewPrivs ? 1 : 0}`, `Seccomp:\t${seccompMode(t)}`, `Seccomp_filters:\t${seccompFilterCount(t)}`,
@@ -136,7 +175,7 @@ export function stat(t: Task): string {
 export function statm(t: Task): string {
   const s = vmSizes(t);
   const p = (n: number): number => Math.ceil(n / PAGE);
-  return `${p(s.size)} ${p(s.rss)} 0 ${p(s.exe)} 0 ${p(s.data + s.stack)} 0\n`;
+  return `${p(s.size)} ${p(s.rss)} ${p(s.file + s.shmem)} ${p(s.exe)} 0 ${p(s.data + s.stack)} 0\n`;
 }
 
 const LIMIT_NAMES: [string, string][] = [

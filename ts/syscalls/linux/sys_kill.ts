@@ -3,6 +3,7 @@
 // queues the signal and wakes whoever takes it.
 
 import type { Task } from '../../kernel/task';
+import type { Kernel } from '../../kernel/kernel';
 import type { ThreadGroup } from '../../kernel/thread_group';
 import { fail } from '../../kernel/syscall_error';
 import { EAGAIN, EINVAL, EPERM, ESRCH } from '../../abi/linux/errno';
@@ -82,15 +83,20 @@ function checkSigpending(t: Task, target: Task, info: SigInfo): void {
   if (info.signo < SIGRTMIN || info.code >= 0) return;
   const limit = target.tg.rlimits[RLIMIT_SIGPENDING].cur;
   if (limit === RLIM_INFINITY) return;
-  const uid = target.creds.uid;
+  if (BigInt(queuedSignalsOf(t.kernel, target.creds.uid)) >= limit) fail(EAGAIN);
+}
+
+/** Signals queued to the tasks and processes of real uid `uid` (the user's sigpending count:
+ *  RLIMIT_SIGPENDING's measure, /proc/<pid>/status's SigQ). */
+export function queuedSignalsOf(k: Kernel, uid: number): number {
   let n = 0;
   const seen = new Set<ThreadGroup>();
-  for (const task of t.kernel.tasks.values()) {
+  for (const task of k.tasks.values()) {
     if (task.creds.uid !== uid) continue;
     n += task.pending.size;
     if (!seen.has(task.tg)) { seen.add(task.tg); n += task.tg.pending.size; }
   }
-  if (BigInt(n) >= limit) fail(EAGAIN);
+  return n;
 }
 
 /** do_send_specific: tgid 0 (tkill) matches any process. */

@@ -1,5 +1,5 @@
 // prctl (Linux kernel/sys.c): the task switches start-up code and runtimes touch — the
-// command name, dumpability, the parent-death signal, the child subreaper, no_new_privs, seccomp (sys_seccomp.ts) — and the capability
+// command name, dumpability, the parent-death signal, the child subreaper, no_new_privs, seccomp (sys_seccomp.ts), the timer slack — and the capability
 // options (prctl_caps.ts), which Linux's security hook answers first. Other options answer
 // EINVAL, as Linux does for an option it does not know (PR_SET_VMA included: it needs
 // CONFIG_ANON_VMA_NAME, and callers treat EINVAL as "not supported").
@@ -16,9 +16,11 @@ import { SYS_prctl } from '../../abi/linux/syscall_numbers';
 import type { SyscallArgs, SyscallTable } from './types';
 import { taskAttrs, truncateComm } from './task_attrs';
 import { capTaskPrctl } from './prctl_caps';
+import { prctlMisc } from './prctl_misc';
 import { prctlSetSeccomp } from './sys_seccomp';
 import { seccompMode } from '../../kernel/seccomp';
 
+const PR_SET_TIMERSLACK = 29, PR_GET_TIMERSLACK = 30;
 const SUID_DUMP_DISABLE = 0;
 const SUID_DUMP_USER = 1;
 
@@ -82,8 +84,18 @@ function sysPrctl(t: Task, a: SyscallArgs): number {
       return attrs.noNewPrivs ? 1 : 0;
     case PR_GET_SECCOMP: return seccompMode(t);
     case PR_SET_SECCOMP: return prctlSetSeccomp(t, a.u64(1), a.ptr(2));
-    default:
-      fail(EINVAL);
+    case PR_SET_TIMERSLACK: {
+      // 0 goes back to the slack the task was forked with.
+      const v = a.u64(1);
+      attrs.timerSlackNs = v === 0n ? attrs.defaultTimerSlackNs : v;
+      return 0;
+    }
+    case PR_GET_TIMERSLACK: return Number(attrs.timerSlackNs);
+    default: {
+      const r = prctlMisc(t, option, a);
+      if (r === undefined) fail(EINVAL);
+      return r;
+    }
   }
 }
 

@@ -4,6 +4,7 @@
 // copy continues asynchronously. A partial copy reports what was done, as Linux does.
 
 import type { Task } from '../../kernel/task';
+import { accountCopy } from '../../kernel/io_accounting';
 import { fail } from '../../kernel/syscall_error';
 import { EBADF, EFAULT, EINVAL, EISDIR, ESPIPE } from '../../abi/linux/errno';
 import { MAX_RW_COUNT, O_APPEND, SEEK_CUR } from '../../abi/linux/fcntl';
@@ -35,6 +36,7 @@ function at(off: number, done: number): number { return off < 0 ? -1 : off + don
 
 function fin(c: Copy, e: unknown): number {
   c.finish(c.done);
+  accountCopy(c.t, c.done);
   if (e !== null && c.done === 0) throw e;
   return c.done;
 }

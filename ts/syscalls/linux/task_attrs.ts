@@ -35,6 +35,36 @@ export interface TaskAttrs {
   /** Creation time (task->start_time), for process accounting: wall clock and monotonic. */
   startRealMs: number;
   startMonoNs: bigint;
+  /** Process-wide in Linux (signal_struct, mm flags): every thread of a process holds the
+   *  same values (setProcessAttr). oom_score_adj and the floor below which lowering it needs
+   *  CAP_SYS_RESOURCE; the core dump filter bits (/proc/<pid>/coredump_filter). */
+  oomScoreAdj: number;
+  oomScoreAdjMin: number;
+  coredumpFilter: number;
+  /** Timer slack (PR_SET_TIMERSLACK, /proc/<pid>/timerslack_ns), and what 0 resets it to:
+   *  the slack the task had when it was forked. Reported, not acted on. */
+  timerSlackNs: bigint;
+  defaultTimerSlackNs: bigint;
+  /** PR_MCE_KILL's policy (PR_MCE_KILL_LATE/EARLY, or DEFAULT when unset), per thread. */
+  mceKill: number;
+  /** Process-wide (mm flags): PR_SET_THP_DISABLE, PR_SET_MEMORY_MERGE. Recorded, inherited
+   *  by fork and kept by execve; not acted on. */
+  thpDisable: boolean;
+  memoryMerge: boolean;
+  /** PR_SET_IO_FLUSHER (PF_MEMALLOC_NOIO|PF_LOCAL_THROTTLE), per thread. */
+  ioFlusher: boolean;
+}
+
+/** Linux's default timer slack, 50 µs. */
+export const DEFAULT_TIMER_SLACK_NS = 50_000n;
+/** MMF_DUMP_FILTER_DEFAULT: anonymous private and shared, ELF headers, private huge pages. */
+export const DEFAULT_COREDUMP_FILTER = 0x33;
+
+/** Sets a process-wide attribute on every thread of t's process. */
+export function setProcessAttr<K extends 'oomScoreAdj' | 'oomScoreAdjMin' | 'coredumpFilter' | 'thpDisable' | 'memoryMerge'>(
+  t: Task, key: K, value: TaskAttrs[K]): void {
+  for (const task of t.tg.tasks) taskAttrs(task)[key] = value;
+  taskAttrs(t)[key] = value;
 }
 
 const SCHED_NORMAL = 0;
@@ -83,6 +113,15 @@ export function taskAttrs(t: Task): TaskAttrs {
       forkNoExec: false,
       startRealMs: Date.now(),
       startMonoNs: process.hrtime.bigint(),
+      oomScoreAdj: 0,
+      oomScoreAdjMin: 0,
+      coredumpFilter: DEFAULT_COREDUMP_FILTER,
+      timerSlackNs: DEFAULT_TIMER_SLACK_NS,
+      defaultTimerSlackNs: DEFAULT_TIMER_SLACK_NS,
+      mceKill: 2,
+      thpDisable: false,
+      memoryMerge: false,
+      ioFlusher: false,
     };
     attrs.set(t, a);
   }
@@ -93,7 +132,7 @@ export function taskAttrs(t: Task): TaskAttrs {
 export function copyTaskAttrs(parent: Task, child: Task): void {
   const p = taskAttrs(parent);
   const c = { ...p, pdeathsig: 0, affinity: p.affinity.slice(), forkNoExec: true, startRealMs: Date.now(),
-    startMonoNs: process.hrtime.bigint() };
+    startMonoNs: process.hrtime.bigint(), defaultTimerSlackNs: p.timerSlackNs };
   if (c.resetOnFork) {
     if (c.policy === SCHED_FIFO || c.policy === SCHED_RR) {
       c.policy = SCHED_NORMAL;
