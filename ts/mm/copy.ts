@@ -28,11 +28,23 @@ export abstract class UserMemory {
   /** Make addr accessible for `access` (ACCESS_* bits); false means the application would fault. */
   abstract handleFault(addr: number, access: number, spuriousOk?: boolean): boolean;
 
+  /** handleFault for an I/O copy that will go on to `end`: may fault that whole stretch in
+   *  at once (MemoryManager: io_fault.ts). */
+  faultForIo(addr: number, _end: number, access: number): boolean {
+    return this.handleFault(addr, access);
+  }
+
   /** EFAULT unless [addr, +len) lies inside the user range (also rejects huge or NaN values). */
   private checkRange(addr: number, len: number): void {
     if (!(addr >= this.minAddr && addr + len <= this.maxAddr && Number.isSafeInteger(addr))) {
       throw new SyscallError(EFAULT);
     }
+  }
+
+  /** Linux access_ok: EFAULT only past the top of user space (a read that moves nothing may
+   *  name any buffer below it, NULL included: vfs_read checks no more before the file says). */
+  private accessOk(addr: number, len: number): void {
+    if (!(addr >= 0 && addr + len <= this.maxAddr && Number.isSafeInteger(addr))) throw new SyscallError(EFAULT);
   }
 
   /**
@@ -126,7 +138,7 @@ export abstract class UserMemory {
     let last = -1;
     while (done < length) {
       const at = addr + done;
-      if (at === last || !this.handleFault(at, access)) {
+      if (at === last || !this.faultForIo(at, addr + length, access)) {
         if (done > 0) return done;
         throw new SyscallError(EFAULT);
       }
@@ -139,19 +151,28 @@ export abstract class UserMemory {
   /** pread(2) of host fd at offset straight into [addr, +length) (one copy, by the host
    *  kernel), faulting pages in as copyOut does. Returns the bytes read: short at the file's
    *  end or at a page the application could not write (EFAULT if that is the first); a host
-   *  error before any byte is thrown as its errno. */
-  preadFromHost(addr: number, length: number, hostFd: number, offset: number): number {
-    return this.hostIo(addr, length, ACCESS_WRITE, (a, n, at) => this.as.preadInto(a, n, hostFd, at), offset);
+   *  error before any byte is thrown as its errno. fileSize, when given, is asked at a page
+   *  not yet mapped: the fault then takes only the pages the read will fill, and a read
+   *  that starts at or past the end touches nothing (0, whatever the buffer, as Linux). */
+  preadFromHost(addr: number, length: number, hostFd: number, offset: number, fileSize?: () => number): number {
+    const io = (a: number, n: number, at: number): number => this.as.preadInto(a, n, hostFd, at);
+    if (fileSize === undefined) return this.hostIo(addr, length, ACCESS_WRITE, io, offset, (done) => length - done);
+    return this.hostIo(addr, length, ACCESS_WRITE, io, offset, (done) => Math.min(length - done, fileSize() - (offset + done)));
   }
 
   /** pwrite(2) of [addr, +length) to host fd at offset, the same way (ACCESS_READ faults). */
   pwriteToHost(addr: number, length: number, hostFd: number, offset: number): number {
-    return this.hostIo(addr, length, ACCESS_READ, (a, n, at) => this.as.pwriteFrom(a, n, hostFd, at), offset);
+    return this.hostIo(addr, length, ACCESS_READ, (a, n, at) => this.as.pwriteFrom(a, n, hostFd, at), offset, (done) => length - done);
   }
 
-  private hostIo(addr: number, length: number, access: number, io: (addr: number, n: number, at: number) => number, offset: number): number {
+  /** left(done): how many more bytes the I/O will move, asked when it stops at a page not
+   *  mapped with the access (the stretch faultForIo takes; 0 or less ends the I/O there). */
+  private hostIo(
+    addr: number, length: number, access: number, io: (addr: number, n: number, at: number) => number, offset: number,
+    left: (done: number) => number,
+  ): number {
     if (length === 0) return 0;
-    this.checkRange(addr, length);
+    this.accessOk(addr, length);
     let done = 0;
     let last = -1;
     for (;;) {
@@ -164,8 +185,10 @@ export abstract class UserMemory {
       }
       done += upTo;
       if (done >= length) return done;
+      const more = left(done);
+      if (!(more > 0)) return done;
       const at = addr + done;
-      if (at === last || !this.handleFault(at, access)) {
+      if (at === last || !this.faultForIo(at, at + more, access)) {
         if (done > 0) return done;
         throw new SyscallError(EFAULT);
       }

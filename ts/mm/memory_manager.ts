@@ -33,6 +33,7 @@ import { madvise } from './madvise';
 import { forkMappings } from './fork';
 import { VM_LOCKED, defaultLockFlags } from './mlock';
 import { isDataMapping, mayExpandVm, type VmLimits } from './accounting';
+import { faultForIo } from './io_fault';
 
 export type { MappingBacking } from './backing';
 
@@ -298,6 +299,14 @@ export class MemoryManager extends UserMemory {
           return false;
         }
         this.pmas.faultAround(vma, addr, eof);
+        // A write into a private file mapping: the window maps the page cache's pages
+        // read-only, and the one written gets its own copy now (Linux's do_cow_fault), or a
+        // copy into it (read(2) into the mapping) would meet it read-only and give EFAULT.
+        // Only for a known write: an access the platform cannot tell may be a read.
+        if (!unknown && (need & PROT_WRITE) !== 0 && !vma.shared) {
+          const got = this.pmas.lookup(page);
+          if (got >= 0 && (this.pmas.lastProt & PROT_WRITE) === 0) this.pmas.breakCow(vma, page, got);
+        }
         return true;
       }
       const cur = this.pmas.lastProt;
@@ -322,6 +331,10 @@ export class MemoryManager extends UserMemory {
       if (e instanceof SyscallError || hasErrnoCode(e)) return false;
       throw e;
     }
+  }
+
+  override faultForIo(addr: number, end: number, access: number): boolean {
+    return faultForIo(this, addr, end, access);
   }
 
   /** The address where vma's file ends (rounded up to a page); Infinity if it cannot end. */

@@ -28,7 +28,11 @@
 //   task and spins for a short budget: if the task stops again within it, the event kind is
 //   returned at once (the synchronous fast path, no promise); otherwise it returns
 //   EVENT_PENDING, and the context's onWake callback later tells JS to take() the event.
-//   ts/platform/context.ts wraps this into `run(): number | Promise<number>`.
+//   ts/platform/context.ts wraps this into `run(): number | Promise<number>`. On systrap,
+//   while the event loop has nothing else due, the JS thread itself sleeps on the parked
+//   runs' futex words (crates/addon/src/idle_wait.rs, a uv_prepare handle) and calls onWake
+//   from there; otherwise a waiter thread's relay does. Either way onWake runs on the JS
+//   thread, once per parked run.
 //
 // * 9P transport (crates/addon/src/p9.rs) — plain functions over a unix stream socket to a
 //   9P2000.L server (the gofer, or diod in the tests): p9Socketpair() makes the pair (the
@@ -207,6 +211,11 @@ export interface NativeAddon {
   hostRealtimeOffset(): number[];
   /** lseek(2) on a host fd of the sentry's: the new offset, or -errno. */
   hostLseek(fd: number, offset: number, whence: number): number;
+  /** copy_file_range(2) from host fd fdIn at offIn to fdOut at offOut, at most len bytes, in
+   *  the host kernel (neither fd's own offset moves): the bytes copied (short or 0 at the
+   *  input's end), or -errno if the host refused before any byte (EXDEV, EINVAL, EOPNOTSUPP:
+   *  copy another way). */
+  hostCopyFileRange(fdIn: number, offIn: number, fdOut: number, offOut: number, len: number): number;
   hostIsatty(fd: number): boolean;
   /** Fill buf from the host's getrandom(2). */
   hostGetrandom(buf: Uint8Array): void;

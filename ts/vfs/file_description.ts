@@ -54,6 +54,12 @@ export abstract class FileDescription {
   putBack?(data: Uint8Array): void;
   readDirect?(t: Task, ranges: readonly { base: number; len: number }[], offset: number): number | Promise<number> | undefined;
   writeDirect?(t: Task, ranges: readonly { base: number; len: number }[], offset: number): number | Promise<number> | undefined;
+  /** Optional, for copy_file_range/sendfile between two files the host holds (gofer files):
+   *  the host fd whose bytes are this file's (undefined if they must go through read()), and
+   *  on the output side, bytes copied by the host from fd at inAt to this file at offset (-1:
+   *  the position), at most len; undefined: not this way, the copy goes through a buffer. */
+  hostDataFd?(): number | undefined;
+  copyFromHostFd?(t: Task, fd: number, inAt: number, offset: number, len: number): number | undefined;
 
   get readable(): boolean {
     if (this.flags & O_PATH) return false;

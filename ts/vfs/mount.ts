@@ -2,8 +2,11 @@
 // MountNamespace): which file system is attached where. A mount point is a dentry in a
 // parent mount; crossing it going down lands on the child mount's root, and '..' from a
 // mount's root climbs to the mount point in the parent. Mounts are attached by the sandbox
-// at start-up; there is no mount(2) yet. A new mount namespace (CLONE_NEWNS) gets a copy of
-// the tree (copy_tree): new Mount objects over the same file systems and dentries.
+// at start-up and by mount(2) (syscalls/linux/sys_mount.ts): new file systems, bind mounts
+// (a mount whose root is a dentry inside another mount's file system), moves, stacking (a
+// mount on a mount's root), and their removal. A new mount namespace (CLONE_NEWNS) gets a
+// copy of the tree (copy_tree): new Mount objects over the same file systems and dentries,
+// private (nothing propagates between namespaces).
 
 import { SyscallError } from '../kernel/syscall_error';
 import { EBUSY } from '../abi/linux/errno';
@@ -19,25 +22,41 @@ export interface MountFlags {
   nosuid?: boolean;
   nodev?: boolean;
   noexec?: boolean;
+  /** Access-time policy shown in /proc/mounts (relatime unless mount(2) said otherwise). */
+  atime?: 'relatime' | 'noatime' | 'strictatime';
+  nodiratime?: boolean;
 }
+
+/** Mount propagation as recorded by MS_SHARED/PRIVATE/SLAVE/UNBINDABLE (shown in mountinfo). */
+export type Propagation = 'private' | 'shared' | 'slave' | 'unbindable';
 
 export class Mount {
   readonly id = nextMountId++;
   readonly root: Dentry;
+  /** The source mount(2) named (mnt_devname); the file system's own otherwise. */
+  source: string | null = null;
+  propagation: Propagation = 'private';
 
   constructor(
     readonly fs: FileSystem,
     rootInode: Inode,
-    readonly parent: Mount | null,
-    readonly mountpoint: Dentry | null,
-    readonly flags: MountFlags = {},
-    /** A copy's root is the original's dentry (the same tree seen through another mount). */
-    root?: Dentry,
+    public parent: Mount | null,
+    public mountpoint: Dentry | null,
+    public flags: MountFlags = {},
+    /** A bind mount's root: a dentry of another mount of fs (its inode is rootInode). */
+    rootDentry?: Dentry,
   ) {
-    this.root = root ?? new Dentry('/', null, rootInode);
+    this.root = rootDentry ?? new Dentry('/', null, rootInode);
   }
 
   get readonly(): boolean { return this.flags.readonly === true; }
+
+  /** The root's path inside its file system (mountinfo's fourth field: "/" unless a bind). */
+  rootPath(): string {
+    const parts: string[] = [];
+    for (let d: Dentry | null = this.root; d !== null && d.parent !== null; d = d.parent) parts.push(d.name);
+    return `/${parts.reverse().join('/')}`;
+  }
 }
 
 export class MountNamespace {
@@ -53,16 +72,66 @@ export class MountNamespace {
 
   get rootVd(): VirtualDentry { return new VirtualDentry(this.root, this.root.root); }
 
-  /** Attach fs at vd (a directory). */
-  mount(vd: VirtualDentry, fs: FileSystem, rootInode: Inode, flags: MountFlags = {}): Mount {
+  /** Attach fs at vd (a directory), or, with rootDentry, a bind mount of that dentry. */
+  mount(vd: VirtualDentry, fs: FileSystem, rootInode: Inode, flags: MountFlags = {}, rootDentry?: Dentry): Mount {
+    const m = new Mount(fs, rootInode, vd.mount, vd.dentry, flags, rootDentry);
+    this.attach(m, vd);
+    return m;
+  }
+
+  private attach(m: Mount, vd: VirtualDentry): void {
     if (!vd.dentry.inode.fs.cacheDentries) throw new SyscallError(EBUSY);
-    const m = new Mount(fs, rootInode, vd.mount, vd.dentry, flags);
+    // vd is what a lookup reached: the topmost mount there, so a new one stacks on its root.
+    if (this.mountedAt(vd.mount, vd.dentry) !== undefined) throw new SyscallError(EBUSY);
+    m.parent = vd.mount;
+    m.mountpoint = vd.dentry;
     let byDentry = this.children.get(vd.mount);
     if (!byDentry) this.children.set(vd.mount, byDentry = new Map());
     byDentry.set(vd.dentry, m);
     vd.dentry.mountCount++;
     this.all.push(m);
-    return m;
+  }
+
+  private detach(m: Mount): void {
+    if (m.parent === null || m.mountpoint === null) return;
+    const byDentry = this.children.get(m.parent);
+    if (byDentry?.get(m.mountpoint) === m) {
+      byDentry.delete(m.mountpoint);
+      m.mountpoint.mountCount--;
+    }
+    const i = this.all.indexOf(m);
+    if (i >= 0) this.all.splice(i, 1);
+  }
+
+  /** The mounts attached directly under m. */
+  childrenOf(m: Mount): Mount[] {
+    return [...(this.children.get(m)?.values() ?? [])];
+  }
+
+  /** m and every mount below it, parents first. */
+  subtree(m: Mount): Mount[] {
+    const out = [m];
+    for (let i = 0; i < out.length; i++) out.push(...this.childrenOf(out[i]));
+    return out;
+  }
+
+  /** Take m (and, lazily, everything below it) out of the tree. */
+  umount(m: Mount): void {
+    for (const x of this.subtree(m).reverse()) {
+      this.detach(x);
+      this.children.delete(x);
+    }
+  }
+
+  /** MS_MOVE: m leaves its mount point for vd, with everything below it. */
+  move(m: Mount, vd: VirtualDentry): void {
+    this.detach(m);
+    this.attach(m, vd);
+    // Its submounts stay attached to it; keep /proc/mounts' parents-first order.
+    for (const x of this.subtree(m).slice(1)) {
+      const i = this.all.indexOf(x);
+      if (i >= 0) { this.all.splice(i, 1); this.all.push(x); }
+    }
   }
 
   /** The mount attached at (mount, dentry), if any. */
@@ -74,24 +143,22 @@ export class MountNamespace {
   /** Every mount, parents before children (/proc/mounts order). */
   mounts(): readonly Mount[] { return this.all; }
 
-  /** copy_mnt_ns: a namespace with a copy of every mount, and which copy each one got. */
+  /** copy_mnt_ns: a namespace with a copy of every mount (same file systems and dentries, new
+   *  ids, private), and which copy each one got. */
   copy(): { ns: MountNamespace; copies: Map<Mount, Mount> } {
     const copies = new Map<Mount, Mount>();
-    const root = this.root;
-    const rootCopy = new Mount(root.fs, root.root.inode, null, null, root.flags, root.root);
-    copies.set(root, rootCopy);
-    const ns = new MountNamespace(root.fs, root.root.inode, root.flags, rootCopy);
+    const dup = (m: Mount, parent: Mount | null): Mount => {
+      const c = new Mount(m.fs, m.root.inode, parent, m.mountpoint, { ...m.flags }, m.root);
+      c.source = m.source;
+      copies.set(m, c);
+      return c;
+    };
+    const ns = new MountNamespace(this.root.fs, this.root.root.inode, this.root.flags, dup(this.root, null));
     for (const m of this.all) {
-      if (m === root || m.parent === null || m.mountpoint === null) continue;
+      if (m === this.root || m.parent === null || m.mountpoint === null) continue;
       const parent = copies.get(m.parent);
       if (parent === undefined) continue;
-      const c = new Mount(m.fs, m.root.inode, parent, m.mountpoint, m.flags, m.root);
-      copies.set(m, c);
-      let byDentry = ns.children.get(parent);
-      if (!byDentry) ns.children.set(parent, byDentry = new Map());
-      byDentry.set(m.mountpoint, c);
-      m.mountpoint.mountCount++;
-      ns.all.push(c);
+      ns.attach(dup(m, parent), new VirtualDentry(parent, m.mountpoint));
     }
     return { ns, copies };
   }

@@ -17,7 +17,9 @@ mod host_net;
 mod host_watch;
 mod helper_process;
 mod wake_loop;
+mod idle_wait;
 mod handoff;
+mod host_copy;
 
 extern "C" {
     /// glibc 2.32+: the symbolic name of an errno value ("ENOTTY"), or NULL.
@@ -269,12 +271,15 @@ impl AddressSpace {
 
 #[napi]
 pub struct Context {
-    inner: Box<dyn platform::Context>,
+    inner: Arc<dyn platform::Context>,
     /// The platform's wake loop and this context's id in it, where stops are reported there.
     wake: Option<(std::rc::Rc<wake_loop::WakeLoop>, u32)>,
     /// The stub thread's CPU clock in /proc, opened on first use and re-read with pread.
     host_cpu: Mutex<Option<platform::HostCpuClock>>,
     handoff: handoff::Handoff,
+    /// Where the sentry's thread sleeps on parked runs itself (idle_wait), and this
+    /// context's id there.
+    idle: Option<(std::rc::Rc<idle_wait::IdleWait>, u32)>,
 }
 
 fn regs_in(js: &[u64]) -> Result<Regs> {
@@ -292,6 +297,9 @@ impl Drop for Context {
         if let Some((w, id)) = &self.wake {
             w.remove(*id);
         }
+        if let Some((w, id)) = &self.idle {
+            w.remove(*id);
+        }
     }
 }
 
@@ -299,6 +307,9 @@ impl Context {
     fn take_into(&self, regs: &mut [u64]) -> u32 {
         if !self.inner.poll() {
             return 0;
+        }
+        if let Some((w, id)) = &self.idle {
+            w.unparked(*id);
         }
         let mut r = [0u64; NUM_REGS];
         let ev = self.inner.take(&mut r);
@@ -342,6 +353,9 @@ impl Context {
         }
         if let Some((w, id)) = &self.wake {
             w.parked(*id);
+        }
+        if let Some((w, id)) = &self.idle {
+            w.parked(*id, self.inner.clone());
         }
         Ok(0)
     }
@@ -399,6 +413,9 @@ impl Context {
         if let Some((w, id)) = &self.wake {
             w.remove(*id);
         }
+        if let Some((w, id)) = &self.idle {
+            w.remove(*id);
+        }
     }
 }
 
@@ -408,11 +425,15 @@ pub struct Platform {
     inner: Box<dyn platform::Platform + Send + Sync>,
     mf: Arc<CoreMemoryFile>,
     wake: Option<std::rc::Rc<wake_loop::WakeLoop>>,
+    idle: Option<std::rc::Rc<idle_wait::IdleWait>>,
 }
 
 impl Drop for Platform {
     fn drop(&mut self) {
         if let Some(w) = &self.wake {
+            w.close();
+        }
+        if let Some(w) = &self.idle {
             w.close();
         }
     }
@@ -433,7 +454,9 @@ impl Platform {
             Some(src) => wake_loop::WakeLoop::new(&env, src)?,
             None => None,
         };
-        Ok(Platform { inner, mf: mf.inner.clone(), wake })
+        // Otherwise the sentry's thread sleeps on parked runs itself when it is idle.
+        let idle = if wake.is_none() && inner.has_stop_words() { idle_wait::IdleWait::new(&env)? } else { None };
+        Ok(Platform { inner, mf: mf.inner.clone(), wake, idle })
     }
 
     #[napi(getter)]
@@ -479,19 +502,23 @@ impl Platform {
     #[napi]
     pub fn new_context(&self, space: &AddressSpace, on_wake: Function<(), ()>) -> Result<Context> {
         let a = space.inner.lock().unwrap();
-        let ctx = self.inner.new_context(a.ops().map_err(to_napi)?).map_err(to_napi)?;
+        let ctx: Arc<dyn platform::Context> = Arc::from(self.inner.new_context(a.ops().map_err(to_napi)?).map_err(to_napi)?);
         let handoff = handoff::Handoff::default();
         if let Some(w) = &self.wake {
             let (id, waker) = w.add(on_wake.value().value)?;
             ctx.set_waker(waker);
-            return Ok(Context { inner: ctx, wake: Some((w.clone(), id)), host_cpu: Mutex::new(None), handoff });
+            return Ok(Context { inner: ctx, wake: Some((w.clone(), id)), host_cpu: Mutex::new(None), handoff, idle: None });
         }
+        let idle = match &self.idle {
+            Some(w) => Some((w.clone(), w.add(on_wake.value().value)?)),
+            None => None,
+        };
         let tsfn: ThreadsafeFunction<(), (), (), Status, false> =
             on_wake.build_threadsafe_function().callee_handled::<false>().build()?;
         ctx.set_waker(Box::new(move || {
             tsfn.call((), ThreadsafeFunctionCallMode::NonBlocking);
         }));
-        Ok(Context { inner: ctx, wake: None, host_cpu: Mutex::new(None), handoff })
+        Ok(Context { inner: ctx, wake: None, host_cpu: Mutex::new(None), handoff, idle })
     }
 }
 

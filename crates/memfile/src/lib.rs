@@ -55,6 +55,27 @@ fn err(e: i32) -> io::Error {
     io::Error::from_raw_os_error(e)
 }
 
+/// The memory file is the sandbox's RAM, not a file the user writes: a soft RLIMIT_FSIZE the
+/// sentry was started under (`ulimit -S -f`) would refuse its size (EFBIG) and cut its writes
+/// short, so the soft limit goes up to the hard one (the sandbox enforces its own RLIMIT_FSIZE
+/// on the application). Returns the largest size the file may then have.
+fn lift_fsize_limit() -> u64 {
+    let mut r = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: getrlimit writes into the struct we pass.
+    if unsafe { libc::getrlimit(libc::RLIMIT_FSIZE, &mut r) } != 0 {
+        return u64::MAX;
+    }
+    if r.rlim_cur != r.rlim_max {
+        let lifted = libc::rlimit { rlim_cur: r.rlim_max, rlim_max: r.rlim_max };
+        // SAFETY: setrlimit reads the struct we pass; raising a soft limit to the hard one
+        // needs no privilege.
+        if unsafe { libc::setrlimit(libc::RLIMIT_FSIZE, &lifted) } == 0 {
+            r.rlim_cur = r.rlim_max;
+        }
+    }
+    if r.rlim_cur == libc::RLIM_INFINITY { u64::MAX } else { r.rlim_cur }
+}
+
 fn fsize_unlimited() -> bool {
     let mut r = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
     // SAFETY: getrlimit writes into the struct we pass.
@@ -67,7 +88,11 @@ impl MemoryFile {
     }
 
     pub fn with_size(size: u64) -> io::Result<MemoryFile> {
-        let size = size & !(PAGE_SIZE - 1);
+        // Under a hard RLIMIT_FSIZE below the size asked for, the file is as large as it may be.
+        let size = size.min(lift_fsize_limit()) & !(PAGE_SIZE - 1);
+        if size == 0 {
+            return Err(err(libc::EFBIG));
+        }
         // SAFETY: memfd_create with a valid NUL-terminated name; the result is checked.
         let raw = unsafe { libc::memfd_create(c"tsvisor-memory".as_ptr(), libc::MFD_CLOEXEC) };
         if raw < 0 {

@@ -12,6 +12,7 @@
 
 pub mod address_space;
 pub mod completion;
+pub mod host_copy;
 pub mod host_cpu;
 pub mod pma;
 pub mod spin_policy;
@@ -147,6 +148,26 @@ pub trait Context: Send + Sync {
     fn peer_state(&self) -> spin_policy::PeerState {
         spin_policy::PeerState::Unknown
     }
+    /// For the sentry's own thread to sleep on while it has nothing else to do, instead of
+    /// waiting for the waker to come through its event loop (one thread hop less per
+    /// parked run): the address of a futex word the platform's stop wakes, and the value it
+    /// holds while the parked run goes on. None if the platform has no such word, or if the
+    /// run has stopped already (then claim_stop()). The word may be the application's to
+    /// write: a forged value only makes that sleep end early or last its full timeout.
+    fn stop_word(&self) -> Option<(usize, u32)> {
+        None
+    }
+    /// Takes the report of a parked run's stop away from the waker while the caller sleeps on
+    /// stop_word(): true if it did (the caller must end it with release_stop), false if the
+    /// waker is reporting the stop already.
+    fn hold_stop(&self) -> bool {
+        false
+    }
+    /// Ends hold_stop: true if the run has stopped (the caller reports it; the waker will
+    /// not), false if the waker has the report back.
+    fn release_stop(&self) -> bool {
+        false
+    }
     /// Makes a running task stop soon with an Interrupt event. Harmless if it is not running.
     fn interrupt(&self);
     /// Ends a task that must die but did not stop for interrupt() (on systrap, a thread that
@@ -171,12 +192,18 @@ pub trait Context: Send + Sync {
     fn release(&self);
 }
 
+
 pub trait Platform {
     fn name(&self) -> &'static str;
     fn min_user_address(&self) -> u64;
     fn max_user_address(&self) -> u64;
     fn new_address_space(&self) -> io::Result<Box<dyn AddressSpaceOps>>;
     fn new_context(&self, ops: &dyn AddressSpaceOps) -> io::Result<Box<dyn Context>>;
+    /// Whether its contexts give stop words (Context::stop_word) the sentry's thread may sleep
+    /// on while idle, rather than only their wakers.
+    fn has_stop_words(&self) -> bool {
+        false
+    }
     /// Where a patched syscall site may jump to enter the sentry without a trap (with %eax
     /// the syscall number and %rcx the return address), or 0 if the platform has no such path.
     fn syscall_patch_entry(&self) -> u64 {

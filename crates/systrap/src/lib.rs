@@ -440,6 +440,10 @@ impl Platform for SystrapPlatform {
         self.img.systrap_fast_entry
     }
 
+    fn has_stop_words(&self) -> bool {
+        true
+    }
+
     fn new_context(&self, ops: &dyn AddressSpaceOps) -> io::Result<Box<dyn Context>> {
         let a = ops.as_any().downcast_ref::<SystrapAddressSpace>().ok_or_else(|| io::Error::from_raw_os_error(libc::EINVAL))?;
         let mut c = SystrapContext::new(a)?;
@@ -693,6 +697,26 @@ impl Context for SystrapContext {
         // the caller must keep polling: false says the run is done so that it takes it...
         // which take() reports as Dead if it is not.
         waiters::park(&self.shared, &self.waiter)
+    }
+
+    fn stop_word(&self) -> Option<(usize, u32)> {
+        // The ring reports stops itself (`wakes`); a stop already there is claimed instead.
+        if self.wakes.is_some() || !self.waiter.load(Ordering::Relaxed) {
+            return None;
+        }
+        let v = self.shared.msg.state();
+        if v == ST_READY || self.shared.dead.load(Ordering::Acquire) {
+            return None;
+        }
+        Some((self.shared.msg.futex_addr() as usize, v))
+    }
+
+    fn hold_stop(&self) -> bool {
+        self.wakes.is_none() && waiters::hold(&self.shared)
+    }
+
+    fn release_stop(&self) -> bool {
+        waiters::release_hold(&self.shared)
     }
 
     fn take(&self, regs: &mut Regs) -> Event {

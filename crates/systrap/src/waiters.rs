@@ -100,6 +100,31 @@ pub(crate) fn park(s: &Arc<Shared>, started: &std::sync::atomic::AtomicBool) -> 
     true
 }
 
+/// The sentry's own thread will sleep on the word of the parked run of `s` (it reports the
+/// stop itself, platform::Context::stop_word): true if the waiter had not taken the report
+/// yet, and now will not.
+pub(crate) fn hold(s: &Shared) -> bool {
+    let mut w = s.watch.lock().unwrap();
+    if !w.parked {
+        return false;
+    }
+    w.parked = false;
+    true
+}
+
+/// Ends `hold`: true if the run has stopped (the sentry's thread reports it), false if it
+/// is parked with the waiter again. Under the lock, as the waiter checks: a stop that came
+/// while held is never left unreported.
+pub(crate) fn release_hold(s: &Shared) -> bool {
+    let mut w = s.watch.lock().unwrap();
+    if s.msg.state() == ST_READY || s.dead.load(Ordering::SeqCst) {
+        s.msg.atomic(OFF_SENTRY_SLEEPING).store(0, Ordering::SeqCst);
+        return true;
+    }
+    w.parked = true;
+    false
+}
+
 /// Gives `s` a waiter thread (an idle one, else a new one). False if no thread could be made.
 fn start(s: &Arc<Shared>) -> bool {
     if let Some(w) = IDLE.lock().unwrap().pop() {
@@ -259,5 +284,72 @@ mod tests {
             assert!(start.elapsed() < Duration::from_secs(2), "the waiter did not return to the pool");
             std::thread::sleep(Duration::from_millis(1));
         }
+    }
+
+    #[test]
+    fn a_held_park_is_reported_once_by_the_holder_or_the_waiter_never_both_nor_neither() {
+        // The sentry's thread holds each park (idle_wait), sleeps on the word, and releases
+        // it, while a stub thread stops the run at a random moment and a forger writes the
+        // word, wakes it and clears the flag. Per park: one report, from exactly one side.
+        let mut page = Box::new(Page([0; 4096]));
+        let calls = Arc::new(AtomicUsize::new(0));
+        let s = shared(&mut page, calls.clone());
+        let started = AtomicBool::new(false);
+        let word = s.msg.atomic(OFF_STATE);
+        let mut seed = 0x1d1e_5eed_0000_0042u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let mut held_reports = 0;
+        for round in 0..300 {
+            word.store(ST_RESUME, Ordering::SeqCst);
+            assert!(park(&s, &started), "a RESUME'd run is not stopped (round {round})");
+            let before = calls.load(Ordering::SeqCst);
+            let r = next();
+            let stopper = {
+                let s = s.clone();
+                let delay = Duration::from_micros(r % 300);
+                std::thread::spawn(move || {
+                    std::thread::sleep(delay);
+                    stop_run(&s);
+                })
+            };
+            match r % 5 {
+                0 => wake_bits(&s, i32::MAX as u32, u32::MAX),
+                1 => s.msg.atomic(OFF_SENTRY_SLEEPING).store(0, Ordering::SeqCst),
+                _ => {}
+            }
+            let mut ours = false;
+            if hold(&s) {
+                // Sleep as idle_wait does: on the word, bounded.
+                let v = word.load(Ordering::SeqCst);
+                if v != ST_READY {
+                    wait_bits(&s, v, Duration::from_micros(r % 200), u32::MAX);
+                }
+                ours = release_hold(&s);
+                if ours {
+                    assert_eq!(word.load(Ordering::SeqCst), ST_READY, "the holder took a run that had not stopped (round {round})");
+                }
+            }
+            stopper.join().unwrap();
+            if ours {
+                held_reports += 1;
+                settle();
+                assert_eq!(calls.load(Ordering::SeqCst), before, "the waiter reported a held stop too (round {round})");
+            } else {
+                let start = Instant::now();
+                while calls.load(Ordering::SeqCst) == before {
+                    assert!(start.elapsed() < Duration::from_secs(2), "a stop released to the waiter was lost (round {round})");
+                    std::thread::sleep(Duration::from_micros(100));
+                }
+                settle();
+                assert_eq!(calls.load(Ordering::SeqCst), before + 1, "one report per park (round {round})");
+            }
+        }
+        assert!(held_reports > 0, "the holder never reported: the test did not exercise it");
+        stop(&s);
     }
 }

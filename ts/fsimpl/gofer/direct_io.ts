@@ -9,12 +9,22 @@
 import type { Task } from '../../kernel/task';
 import { SyscallError } from '../../kernel/syscall_error';
 import { throwHostError } from '../../vfs/host_errno';
+import { addon } from '../../native/addon';
+import { SEEK_END } from '../../abi/linux/fcntl';
+import { EINVAL, ENOSYS, ENOTSUP as EOPNOTSUPP, EXDEV } from '../../abi/linux/errno';
 
 export interface UserRange { readonly base: number; readonly len: number }
 
 /** pread from host fd at `at` into the ranges in turn; the bytes read. */
 export function preadToUser(t: Task, fd: number, ranges: readonly UserRange[], at: number): number {
-  return transfer(ranges, (r, done) => t.mm.preadFromHost(r.base, r.len, fd, at + done));
+  return transfer(ranges, (r, done) => t.mm.preadFromHost(r.base, r.len, fd, at + done, () => hostSize(fd)));
+}
+
+/** The host file's size now (lseek SEEK_END: every I/O here is positioned, so the fd's own
+ *  offset is nobody's); Infinity if the host cannot say. */
+function hostSize(fd: number): number {
+  const r = addon().hostLseek(fd, 0, SEEK_END);
+  return r < 0 ? Infinity : r;
 }
 
 /** pwrite the ranges in turn to host fd at `at`; the bytes written. */
@@ -38,3 +48,15 @@ function transfer(ranges: readonly UserRange[], io: (r: UserRange, done: number)
   }
   return done;
 }
+
+/** copy_file_range/sendfile between two donated host fds, in the host kernel: the bytes
+ *  copied (0 at the input's end); undefined when the host will not copy between these two
+ *  (another file system: EXDEV; a file system without it), and the caller copies through a
+ *  buffer instead. Other host errors are the syscall's. */
+export function copyBetweenHostFds(fdIn: number, inAt: number, fdOut: number, outAt: number, len: number): number | undefined {
+  const r = addon().hostCopyFileRange(fdIn, inAt, fdOut, outAt, len);
+  if (r >= 0) return r;
+  if (r === -EXDEV || r === -EINVAL || r === -EOPNOTSUPP || r === -ENOSYS) return undefined;
+  throw new SyscallError(-r);
+}
+

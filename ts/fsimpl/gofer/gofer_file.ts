@@ -16,7 +16,7 @@ import { VfsFile } from '../../vfs/vfs_file';
 import type { VirtualDentry } from '../../vfs/virtual_dentry';
 import type { FileData } from './file_data';
 import { HostFd } from './host_fd';
-import { preadToUser, pwriteFromUser, type UserRange } from './direct_io';
+import { copyBetweenHostFds, preadToUser, pwriteFromUser, type UserRange } from './direct_io';
 import type { GoferNode } from './session';
 import type { Stat } from '../../abi/linux/stat';
 import type { SharedCache } from './shared_cache';
@@ -57,6 +57,23 @@ export class GoferFile extends VfsFile {
     let at = offset >= 0 ? offset : this.pos;
     if (this.flags & O_APPEND) at = this.size();
     const n = pwriteFromUser(t, this.data.fd, ranges, at);
+    this.node.attrAt = -Infinity;
+    if (offset < 0) this.pos = at + n;
+    return n;
+  }
+
+  /** copy_file_range/sendfile from here: the donated fd, unless a MAP_SHARED cache holds
+   *  pages newer than the host's. */
+  override hostDataFd(): number | undefined {
+    return this.data instanceof HostFd && !this.node.cache ? this.data.fd : undefined;
+  }
+
+  /** copy_file_range/sendfile into here from another donated fd: one host copy_file_range. */
+  override copyFromHostFd(_t: Task, fd: number, inAt: number, offset: number, len: number): number | undefined {
+    if (!(this.data instanceof HostFd) || this.node.cache || (this.flags & O_APPEND)) return undefined;
+    const at = offset >= 0 ? offset : this.pos;
+    const n = copyBetweenHostFds(fd, inAt, this.data.fd, at, len);
+    if (n === undefined) return undefined;
     this.node.attrAt = -Infinity;
     if (offset < 0) this.pos = at + n;
     return n;

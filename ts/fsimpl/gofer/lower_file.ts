@@ -47,6 +47,11 @@ export class LowerFile extends VfsFile {
     return n;
   }
 
+  /** copy_file_range/sendfile from here: the donated host fd (sys_sendfile.ts). */
+  override hostDataFd(): number | undefined {
+    return this.host instanceof HostFd ? this.host.fd : undefined;
+  }
+
   override lseek(offset: number, whence: number): number {
     if (whence === SEEK_DATA || whence === SEEK_HOLE) {
       this.pos = this.host.seekHoleData !== undefined

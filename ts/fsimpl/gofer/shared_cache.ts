@@ -11,6 +11,8 @@ import type { NativeMemoryFile } from '../../native/addon';
 import type { FileData } from './file_data';
 
 const PAGE = 4096;
+/** Most pages written back in one write (a bound on the buffer it goes through). */
+const WRITE_BACK_RUN = 256;
 
 export class SharedCache {
   /** File page index -> memory-file offset; the cache holds one reference on each. */
@@ -21,29 +23,44 @@ export class SharedCache {
 
   /** The memory-file pages of [fileOffset, +length), one reference taken on each for the caller. */
   sharedPages(fileOffset: number, length: number): number[] {
+    const first = Math.floor(fileOffset / PAGE);
+    const count = Math.ceil((fileOffset + length) / PAGE) - first;
+    // Pages not cached yet come in runs: one allocation and one host read per run.
+    for (let i = 0; i < count;) {
+      if (this.pages.has(first + i)) { i++; continue; }
+      let j = i + 1;
+      while (j < count && !this.pages.has(first + j)) j++;
+      this.fill(first + i, j - i);
+      i = j;
+    }
     const out: number[] = [];
-    for (let at = fileOffset; at < fileOffset + length; at += PAGE) {
-      const off = this.page(at / PAGE);
+    for (let i = 0; i < count; i++) {
+      const off = this.pages.get(first + i)!;
       this.mf.incRef(off, PAGE);
       out.push(off);
     }
     return out;
   }
 
-  private page(index: number): number {
-    let off = this.pages.get(index);
-    if (off !== undefined) return off;
-    off = this.mf.allocate(1);
+  /** Cache file pages [index, +n) from the host, in one run of memory-file pages (page by page
+   *  when no run of n is to be had). */
+  private fill(index: number, n: number): void {
+    let off: number;
     try {
-      const buf = new Uint8Array(PAGE);
-      const n = this.data().pread(buf, index * PAGE);
-      if (n > 0) this.mf.write(off, buf.subarray(0, n));
+      off = this.mf.allocate(n);
     } catch (e) {
-      this.mf.decRef(off, PAGE);
+      if (n === 1) throw e;
+      for (let k = 0; k < n; k++) this.fill(index + k, 1);
+      return;
+    }
+    try {
+      // The FileData's own page filler: a donated fd preads straight into the memory file.
+      this.data().backing('').fill(this.mf, index * PAGE, off, n * PAGE);
+    } catch (e) {
+      this.mf.decRef(off, n * PAGE);
       throw e;
     }
-    this.pages.set(index, off);
-    return off;
+    for (let k = 0; k < n; k++) this.pages.set(index + k, off + k * PAGE);
   }
 
   /** read(): bytes of cached pages come from the cache, the rest from the host. */
@@ -58,9 +75,7 @@ export class SharedCache {
       const off = this.pages.get(index);
       const part = dst.subarray(at - offset, at - offset + n);
       if (off !== undefined) {
-        const buf = new Uint8Array(PAGE);
-        this.mf.read(off, buf);
-        part.set(buf.subarray(inPage, inPage + n));
+        this.mf.read(off + inPage, part);
       } else {
         const got = this.data().pread(part, at);
         if (got < n) return at - offset + got;
@@ -77,35 +92,45 @@ export class SharedCache {
       const inPage = at - index * PAGE;
       const n = Math.min(PAGE - inPage, offset + src.length - at);
       const off = this.pages.get(index);
-      if (off !== undefined) {
-        const buf = new Uint8Array(PAGE);
-        this.mf.read(off, buf);
-        buf.set(src.subarray(at - offset, at - offset + n), inPage);
-        this.mf.write(off, buf);
-      }
+      if (off !== undefined) this.mf.write(off + inPage, src.subarray(at - offset, at - offset + n));
       at += n;
     }
   }
 
   /** Writes every cached page back to the host, up to the file's size (a mapping cannot
-   *  grow a file). */
+   *  grow a file): one write per run of pages contiguous in the file and the memory file. */
   writeBack(): void {
     if (this.pages.size === 0) return;
     const data = this.data();
     const size = data.size();
-    const buf = new Uint8Array(PAGE);
-    for (const [index, off] of this.pages) {
-      const start = index * PAGE;
-      if (start >= size) continue;
-      this.mf.read(off, buf);
-      data.pwrite(buf.subarray(0, Math.min(PAGE, size - start)), start);
+    const indexes = [...this.pages.keys()].sort((a, b) => a - b);
+    let buf = new Uint8Array(0);
+    for (let i = 0; i < indexes.length;) {
+      const first = indexes[i];
+      if (first * PAGE >= size) break;
+      const off = this.pages.get(first)!;
+      let j = i + 1;
+      while (j < indexes.length && j - i < WRITE_BACK_RUN && indexes[j] === first + (j - i) && this.pages.get(indexes[j]) === off + (j - i) * PAGE) j++;
+      const len = Math.min((j - i) * PAGE, size - first * PAGE);
+      if (buf.length < len) buf = new Uint8Array((j - i) * PAGE);
+      const part = buf.subarray(0, len);
+      this.mf.read(off, part);
+      data.pwrite(part, first * PAGE);
+      i = j;
     }
   }
 
   /** Write back, then let the pages go (mappings still showing them keep their own refs). */
   release(): void {
     try { this.writeBack(); } finally {
-      for (const off of this.pages.values()) this.mf.decRef(off, PAGE);
+      // A run of contiguous memory-file pages is let go of in one call (one hole punched).
+      const offs = [...this.pages.values()].sort((a, b) => a - b);
+      for (let i = 0; i < offs.length;) {
+        let j = i + 1;
+        while (j < offs.length && offs[j] === offs[i] + (j - i) * PAGE) j++;
+        this.mf.decRef(offs[i], (j - i) * PAGE);
+        i = j;
+      }
       this.pages.clear();
       this.onRelease();
     }

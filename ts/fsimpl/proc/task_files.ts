@@ -203,14 +203,20 @@ function mountPoint(m: Mount, ns: MountNamespace): string {
 function mountOpts(m: Mount): string {
   const f = m.flags;
   const extra = m.fs.mountOptions();
-  return `${f.readonly ? 'ro' : 'rw'}${f.nosuid ? ',nosuid' : ''}${f.nodev ? ',nodev' : ''}${f.noexec ? ',noexec' : ''},relatime${extra ? `,${extra}` : ''}`;
+  const atime = f.atime === 'noatime' ? ',noatime' : f.atime === 'strictatime' ? '' : ',relatime';
+  return `${f.readonly ? 'ro' : 'rw'}${f.nosuid ? ',nosuid' : ''}${f.nodev ? ',nodev' : ''}${f.noexec ? ',noexec' : ''}${f.nodiratime ? ',nodiratime' : ''}${atime}${extra ? `,${extra}` : ''}`;
+}
+
+/** mountinfo's optional fields: the peer group of a shared mount, or unbindable. */
+function propagationField(m: Mount): string {
+  return m.propagation === 'shared' ? ` shared:${m.id}` : m.propagation === 'unbindable' ? ' unbindable' : '';
 }
 
 /** The mounts of t's mount namespace. */
 export function mounts(_kernel: Kernel, t: Task): string {
   const ns = taskMountNamespace(t);
   return ns.mounts()
-    .map((m) => `${m.fs.source} ${mountPoint(m, ns)} ${m.fs.type} ${mountOpts(m)} 0 0\n`).join('');
+    .map((m) => `${m.source ?? m.fs.source} ${mountPoint(m, ns)} ${m.fs.type} ${mountOpts(m)} 0 0\n`).join('');
 }
 
 export function mountinfo(_kernel: Kernel, t: Task): string {
@@ -218,6 +224,6 @@ export function mountinfo(_kernel: Kernel, t: Task): string {
   return ns.mounts().map((m) => {
     const parent = m.parent?.id ?? m.id;
     const dev = `${devMajor(m.fs.dev)}:${devMinor(m.fs.dev)}`;
-    return `${m.id} ${parent} ${dev} / ${mountPoint(m, ns)} ${mountOpts(m)} - ${m.fs.type} ${m.fs.source} ${m.flags.readonly ? 'ro' : 'rw'}\n`;
+    return `${m.id} ${parent} ${dev} ${m.rootPath()} ${mountPoint(m, ns)} ${mountOpts(m)}${propagationField(m)} - ${m.fs.type} ${m.source ?? m.fs.source} ${m.flags.readonly ? 'ro' : 'rw'}\n`;
   }).join('');
 }

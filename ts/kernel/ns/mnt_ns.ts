@@ -1,8 +1,8 @@
 // Mount namespaces (Linux fs/namespace.c copy_mnt_ns): which mount tree a task's paths resolve
 // in. The initial namespace's tree is the sandbox's (vfs/task_fs.ts mountNamespaceOf); a new
-// one (unshare/clone CLONE_NEWNS) starts as a copy of its creator's. Every mount is private:
-// there is no propagation between namespaces (the sandbox has no mount(2) that could make
-// one shared).
+// one (unshare/clone CLONE_NEWNS) starts as a copy of its creator's, whose mounts are all
+// private: mount(2) records propagation types, but no mount event propagates between
+// namespaces (Linux would make a shared mount's copy its peer).
 
 import type { Kernel } from '../kernel';
 import type { Mount, MountNamespace } from '../../vfs/mount';

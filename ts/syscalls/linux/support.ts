@@ -9,13 +9,14 @@ import type { SyscallTable } from './types';
 
 /** Implemented with something Linux has left out: what is missing. */
 export const PARTIAL: Record<string, string> = {
+  mount: 'tmpfs/ramfs, proc and sysfs, bind mounts (MS_REC too), MS_REMOUNT, MS_MOVE and the propagation types (recorded; no propagation between namespaces); block-device file systems ENOTBLK, others ENODEV; a tmpfs size= is not enforced',
+  umount2: 'MNT_DETACH, MNT_EXPIRE, UMOUNT_NOFOLLOW; MNT_FORCE is a plain unmount',
   clone: 'new user, UTS, IPC, network, mount and cgroup namespaces; CLONE_NEWPID is EINVAL (as a kernel built without it)',
   clone3: 'new user, UTS, IPC, network, mount and cgroup namespaces (pid and time ones are EINVAL); CLONE_INTO_CGROUP and set_tid are refused',
   seccomp: 'filters run in the sentry; no user notification (NEW_LISTENER is EINVAL, USER_NOTIF not available)',
   pidfd_open: 'PIDFD_THREAD (pidfds of threads, Linux 6.9) is EINVAL',
   unshare: 'new user, UTS, IPC, network, mount (every mount private) and cgroup namespaces; CLONE_NEWPID and CLONE_NEWTIME are EINVAL (as a kernel built without them)',
   setns: 'joins user, UTS, IPC, network, mount and cgroup namespaces; there is one pid and one time namespace, whose join is checked as Linux and changes nothing',
-  mount: 'only MS_PRIVATE / MS_SLAVE (with MS_REC) on a mount\'s root, which change nothing as every mount is private; new, bind, move and remounts, MS_SHARED and MS_UNBINDABLE are ENOSYS',
   mincore: 'anonymous pages the sandbox mapped ahead of use (fault-around) report as resident where Linux says 0',
   io_submit: 'an IOCB_CMD_POLL completed by a wake-up reports the file\'s readiness, where Linux reports the wake-up\'s key',
   settimeofday: 'setting the time is EPERM even with CAP_SYS_TIME (the host clock is not moved); the time zone is set',
@@ -44,6 +45,9 @@ export const PARTIAL: Record<string, string> = {
   keyctl: 'GET_KEYRING_ID, JOIN_SESSION_KEYRING, UPDATE, REVOKE, CHOWN (no quotas), SETPERM, DESCRIBE, CLEAR, LINK, UNLINK, SEARCH, READ, INVALIDATE; other operations (SET_TIMEOUT, instantiation, DH, restrict...) EOPNOTSUPP; a child inherits its parent\'s session keyring when it first asks, not at fork',
   vhangup: 'on the host console (tsvisor\'s own terminal) the session loses it and the leader gets SIGHUP/SIGCONT, but its open files are not hung up (devpts ptys are)',
   remap_file_pages: 'shared anonymous (shmem) mappings are EINVAL: only shared file mappings are remapped',
+  open: 'O_DIRECT is accepted but its alignment rules are not applied to files of the root and of a --volume (host file systems): a misaligned read or write succeeds where the host file system says EINVAL',
+  openat: 'O_DIRECT is accepted but its alignment rules are not applied to files of the root and of a --volume (host file systems): a misaligned read or write succeeds where the host file system says EINVAL',
+  openat2: 'O_DIRECT is accepted but its alignment rules are not applied to files of the root and of a --volume (host file systems): a misaligned read or write succeeds where the host file system says EINVAL',
   open_by_handle_at: 'tmpfs handles only (others ESTALE); an unlinked file kept alive only by a mapping is ESTALE',
 };
 
@@ -60,7 +64,6 @@ export const LINUX_ENOSYS = new Set([
 /** Why a number without a handler has none, where there is more to say than "not yet". */
 export const UNSUPPORTED: Record<string, string> = {
   ptrace: 'no ptrace of sandboxed processes yet',
-  umount2: 'no mounts from inside the sandbox yet',
   io_uring_setup: 'no io_uring',
   bpf: 'no BPF',
   perf_event_open: 'no performance counters',

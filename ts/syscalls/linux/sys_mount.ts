@@ -1,53 +1,248 @@
-// mount(2) (Linux fs/namespace.c path_mount), the part that changes a mount's propagation type
-// (MS_PRIVATE, MS_SLAVE, with MS_REC): what `unshare -m`, bwrap and container tools do first in
-// a new mount namespace. Every mount of the sandbox is private already (kernel/ns/mnt_ns.ts:
-// nothing propagates between namespaces), and a slave of no master is private, so these
-// change nothing. Not done: new mounts, bind mounts, remounts, moves, and the MS_SHARED and
-// MS_UNBINDABLE types: those are ENOSYS, as before this handler existed (the sandbox's
-// mounts are made at start-up only).
+// mount(2) and umount2(2) (Linux fs/namespace.c path_mount, path_umount) in the caller's
+// mount namespace: new tmpfs (ramfs), proc, sysfs and devpts-less kernel file systems, bind
+// mounts (MS_BIND, MS_REC for the mounts below), per-mount flag changes (MS_REMOUNT, with or
+// without MS_BIND), MS_MOVE, and the propagation type (MS_SHARED/PRIVATE/SLAVE/UNBINDABLE:
+// recorded and shown in mountinfo; no mount event propagates between namespaces, since the
+// sandbox has one). Flags and errnos follow Linux's order of checks. Not done: a tmpfs size=
+// is shown (statfs, options) but not enforced; remounting a file system read-only leaves
+// files already open for writing writable.
 
 import type { Task } from '../../kernel/task';
 import { fail } from '../../kernel/syscall_error';
-import { EINVAL, ENOSYS, EPERM } from '../../abi/linux/errno';
-import { AT_FDCWD } from '../../abi/linux/fcntl';
-import { SYS_mount } from '../../abi/linux/syscall_numbers';
+import { EAGAIN, EBUSY, EINVAL, ELOOP, ENODEV, ENOTBLK, ENOTDIR, EPERM } from '../../abi/linux/errno';
 import { CAP_SYS_ADMIN } from '../../kernel/capabilities';
-import { nsproxyOf } from '../../kernel/ns/nsproxy';
-import { locateVd } from '../../vfs/lookup';
-import { copyInPath } from './path';
+import { SYS_mount, SYS_umount2 } from '../../abi/linux/syscall_numbers';
+import { AT_FDCWD } from '../../abi/linux/fcntl';
 import type { SyscallArgs, SyscallTable } from './types';
+import { copyInPath } from './path';
+import { locateVd } from '../../vfs/lookup';
+import { knownCwd, resolveContext } from '../../vfs/task_fs';
+import { nsproxyOf } from '../../kernel/ns/nsproxy';
+import { VfsFile } from '../../vfs/vfs_file';
+import { VirtualDentry } from '../../vfs/virtual_dentry';
+import type { Mount, MountFlags, MountNamespace, Propagation } from '../../vfs/mount';
+import type { Dentry } from '../../vfs/dentry';
+import type { FileSystem } from '../../vfs/file_system';
+import type { Inode } from '../../vfs/inode';
+import { TmpfsFS } from '../../fsimpl/tmpfs/tmpfs';
+import { newProcFS } from '../../fsimpl/proc/proc';
+import { newSysFS } from '../../fsimpl/sys/sys';
 
-const MS_REMOUNT = 0x20, MS_BIND = 0x1000, MS_MOVE = 0x2000, MS_REC = 0x4000, MS_SILENT = 0x8000,
-  MS_UNBINDABLE = 0x20000, MS_PRIVATE = 0x40000, MS_SLAVE = 0x80000, MS_SHARED = 0x100000, MS_NOUSER = 0x80000000;
+const MS_RDONLY = 1, MS_NOSUID = 2, MS_NODEV = 4, MS_NOEXEC = 8, MS_REMOUNT = 32, MS_NOATIME = 1024,
+  MS_NODIRATIME = 2048, MS_BIND = 4096, MS_MOVE = 8192, MS_REC = 16384, MS_SILENT = 32768, MS_UNBINDABLE = 1 << 17,
+  MS_PRIVATE = 1 << 18, MS_SLAVE = 1 << 19, MS_SHARED = 1 << 20, MS_RELATIME = 1 << 21, MS_STRICTATIME = 1 << 24,
+  MS_NOUSER = 0x80000000;
 const MS_MGC_MSK = 0xffff0000, MS_MGC_VAL = 0xc0ed0000;
-const PAGE_SIZE = 4096;
-const PROPAGATION = MS_SHARED | MS_PRIVATE | MS_SLAVE | MS_UNBINDABLE;
+const MS_PROPAGATION = MS_SHARED | MS_PRIVATE | MS_SLAVE | MS_UNBINDABLE;
+const MNT_FORCE = 1, MNT_DETACH = 2, MNT_EXPIRE = 4, UMOUNT_NOFOLLOW = 8;
+/** copy_mount_options: at most a page of data. */
+const DATA_MAX = 4096;
+
+function mountFlags(flags: number): MountFlags {
+  return {
+    readonly: (flags & MS_RDONLY) !== 0, nosuid: (flags & MS_NOSUID) !== 0, nodev: (flags & MS_NODEV) !== 0,
+    noexec: (flags & MS_NOEXEC) !== 0, nodiratime: (flags & MS_NODIRATIME) !== 0,
+    atime: (flags & MS_NOATIME) !== 0 ? 'noatime' : (flags & MS_STRICTATIME) !== 0 ? 'strictatime' : 'relatime',
+  };
+}
+
+/** Whether vd is the root of its mount (path_mounted). */
+function isMountRoot(vd: VirtualDentry): boolean {
+  return vd.dentry === vd.mount.root;
+}
+
+/** mount(2)'s data as text: up to the first NUL within a page (or unreadable: EFAULT). */
+function readData(t: Task, addr: number): string {
+  if (addr === 0) return '';
+  const b = t.mm.copyIn(addr, 1);
+  if (b[0] === 0) return '';
+  let s = '';
+  for (let off = 0; off < DATA_MAX; off += 256) {
+    let chunk: Uint8Array;
+    try { chunk = t.mm.copyIn(addr + off, Math.min(256, DATA_MAX - off)); } catch { break; }
+    const nul = chunk.indexOf(0);
+    s += Buffer.from(nul >= 0 ? chunk.subarray(0, nul) : chunk).toString('latin1');
+    if (nul >= 0) break;
+  }
+  return s;
+}
+
+/** tmpfs options: mode=, uid=, gid=, size=/nr_blocks=/nr_inodes= (kept for display); an
+ *  unknown one is EINVAL, as shmem_parse_one says. */
+function tmpfsOptions(data: string): { rootMode?: number; rootUid?: number; rootGid?: number; shown: string[] } {
+  const o: { rootMode?: number; rootUid?: number; rootGid?: number; shown: string[] } = { shown: [] };
+  for (const opt of data.split(',').filter((x) => x !== '')) {
+    const [k, v = ''] = opt.split('=', 2);
+    const num = (base: number): number => {
+      if (!/^[0-9a-fA-F]+$/.test(v)) fail(EINVAL);
+      return parseInt(v, base);
+    };
+    switch (k) {
+      case 'mode': o.rootMode = num(8) & 0o7777; break;
+      case 'uid': o.rootUid = num(10); break;
+      case 'gid': o.rootGid = num(10); break;
+      case 'size': case 'nr_blocks': case 'nr_inodes':
+        if (!/^[0-9]+[kKmMgGtTpPeE%]?$/.test(v)) fail(EINVAL);
+        o.shown.push(opt);
+        break;
+      case 'huge': case 'mpol': case 'inode32': case 'inode64': case 'noswap': case 'quota': case 'usrquota':
+      case 'grpquota': case 'noquota':
+        o.shown.push(opt);
+        break;
+      default: fail(EINVAL);
+    }
+  }
+  return o;
+}
+
+/** A new file system of type `type` (get_fs_type: ENODEV for one the sandbox does not have). */
+function newFileSystem(t: Task, type: string, data: string): { fs: FileSystem; root: Inode } {
+  switch (type) {
+    case 'tmpfs':
+    case 'ramfs': {
+      const o = tmpfsOptions(data);
+      const fs = new TmpfsFS(t.kernel.mf, { rootMode: o.rootMode ?? 0o1777, rootUid: o.rootUid ?? 0, rootGid: o.rootGid ?? 0 });
+      return { fs, root: fs.root };
+    }
+    case 'proc': return newProcFS(t.kernel);
+    case 'sysfs': return newSysFS();
+    default: return fail(ENODEV);
+  }
+}
+
+/** Whether anything holds m or a mount below it: a task's open file, working directory, or
+ *  a mount of its own below (propagate_mount_busy's reference count). */
+function busy(t: Task, ns: MountNamespace, m: Mount, lazy: boolean): boolean {
+  if (!lazy && ns.childrenOf(m).length > 0) return true;
+  const inside = new Set(ns.subtree(m));
+  for (const task of t.kernel.tasks.values()) {
+    if (task.exited) continue;
+    const cwd = knownCwd(task);
+    if (cwd !== undefined && inside.has(cwd.mount)) return true;
+    for (const fd of task.fdTable.fds()) {
+      const f = task.fdTable.get(fd);
+      if (f instanceof VfsFile && inside.has(f.vd.mount)) return true;
+    }
+  }
+  return false;
+}
+
+function doBind(t: Task, ns: MountNamespace, target: VirtualDentry, source: string, recurse: boolean): void {
+  if (source === '') fail(EINVAL);
+  const from = locateVd(t, AT_FDCWD, source, true);
+  if (from.mount.propagation === 'unbindable') fail(EINVAL);
+  if (from.inode.isDir !== target.inode.isDir) fail(ENOTDIR);
+  const copy = (src: VirtualDentry, at: VirtualDentry): Mount => {
+    const m = ns.mount(at, src.mount.fs, src.dentry.inode, { ...src.mount.flags }, src.dentry);
+    m.source = src.mount.source;
+    return m;
+  };
+  const top = copy(from, target);
+  if (!recurse) return;
+  // The mounts below the source go along, each where it sits below the new root.
+  const below = (orig: Mount, dest: Mount): void => {
+    for (const c of ns.childrenOf(orig)) {
+      if (c.mountpoint === null || c.propagation === 'unbindable') continue;
+      if (!isBelow(c.mountpoint, orig === from.mount ? from.dentry : orig.root)) continue;
+      const m = copy(new VirtualDentry(c, c.root), new VirtualDentry(dest, c.mountpoint));
+      below(c, m);
+    }
+  };
+  below(from.mount, top);
+}
+
+function isBelow(d: Dentry, root: Dentry): boolean {
+  for (let x: Dentry | null = d; x !== null; x = x.parent) if (x === root) return true;
+  return false;
+}
+
+function propagationOf(flags: number): Propagation {
+  const p = flags & MS_PROPAGATION;
+  // Exactly one type (with MS_REC and MS_SILENT the only company).
+  if ((flags & ~(MS_PROPAGATION | MS_REC | MS_SILENT)) !== 0 || (p & (p - 1)) !== 0) fail(EINVAL);
+  return p === MS_SHARED ? 'shared' : p === MS_SLAVE ? 'slave' : p === MS_UNBINDABLE ? 'unbindable' : 'private';
+}
 
 function sysMount(t: Task, a: SyscallArgs): number {
-  // copy_mount_string: the source and type, when given (EFAULT if unreadable).
-  if (a.ptr(0) !== 0) t.mm.readCString(a.ptr(0), PAGE_SIZE);
-  const target = copyInPath(t, a.ptr(1));
-  const fstype = a.ptr(2) !== 0 ? t.mm.readCString(a.ptr(2), PAGE_SIZE) : null;
-  let flags = a.uint(3);
-  const vd = locateVd(t, AT_FDCWD, target, true);
-  if ((flags & MS_MGC_MSK) >>> 0 === MS_MGC_VAL) flags = (flags & ~MS_MGC_MSK) >>> 0;
+  const sourceAddr = a.ptr(0), typeAddr = a.ptr(2), dataAddr = a.ptr(4);
+  let flags = Number(a.u64(3) & 0xffffffffn);
+  const type = typeAddr !== 0 ? t.mm.readCString(typeAddr, 4096) : '';
+  const source = sourceAddr !== 0 ? copyInPath(t, sourceAddr) : '';
+  const data = readData(t, dataAddr);
+  const target = locateVd(t, AT_FDCWD, copyInPath(t, a.ptr(1)), true);
+  if (((flags & MS_MGC_MSK) >>> 0) === MS_MGC_VAL) flags &= ~MS_MGC_MSK;
   if ((flags & MS_NOUSER) !== 0) fail(EINVAL);
-  // may_mount: CAP_SYS_ADMIN over the mount namespace's owner.
-  if (!t.creds.nsCapable(nsproxyOf(t).mnt.userNs, CAP_SYS_ADMIN)) fail(EPERM);
-  if ((flags & (MS_REMOUNT | MS_BIND)) !== 0) fail(ENOSYS);
-  if ((flags & PROPAGATION) === 0) {
-    // do_new_mount wants a file system type before anything else.
-    if ((flags & MS_MOVE) === 0 && fstype === null) fail(EINVAL);
-    fail(ENOSYS);
+  if (!t.creds.nsCapable(nsproxyOf(t).mnt.userNs, CAP_SYS_ADMIN)) fail(EPERM); // may_mount
+  const ns = resolveContext(t).ns;
+  const m = target.mount;
+
+  if ((flags & MS_REMOUNT) !== 0) {
+    if (!isMountRoot(target)) fail(EINVAL);
+    const f = mountFlags(flags);
+    // MS_BIND: the mount's own flags only; otherwise also the file system's options (none
+    // kept here beyond read-only, which a tmpfs takes per mount alike).
+    m.flags = { ...m.flags, ...f };
+    return 0;
   }
-  // do_change_type: at the root of a mount, one type alone (besides MS_REC and MS_SILENT).
-  if (vd.dentry !== vd.mount.root) fail(EINVAL);
-  const type = flags & ~(MS_REC | MS_SILENT);
-  if (type === 0 || (type & (type - 1)) !== 0) fail(EINVAL);
-  if (type === MS_SHARED || type === MS_UNBINDABLE) fail(ENOSYS);
+  if ((flags & MS_BIND) !== 0) {
+    doBind(t, ns, target, source, (flags & MS_REC) !== 0);
+    return 0;
+  }
+  if ((flags & MS_PROPAGATION) !== 0) {
+    const p = propagationOf(flags);
+    if (!isMountRoot(target)) fail(EINVAL);
+    for (const x of (flags & MS_REC) !== 0 ? ns.subtree(m) : [m]) x.propagation = p;
+    return 0;
+  }
+  if ((flags & MS_MOVE) !== 0) {
+    if (source === '') fail(EINVAL);
+    const from = locateVd(t, AT_FDCWD, source, true);
+    if (!isMountRoot(from) || from.mount.parent === null) fail(EINVAL);
+    if (from.inode.isDir !== target.inode.isDir) fail(ENOTDIR);
+    // Not into itself or below it.
+    for (let x: Mount | null = target.mount; x !== null; x = x.parent) if (x === from.mount) fail(ELOOP);
+    ns.move(from.mount, target);
+    return 0;
+  }
+  if (type === '') fail(EINVAL);
+  if ((flags & ~(MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_NODIRATIME | MS_RELATIME |
+    MS_STRICTATIME | MS_SILENT | 0x10 | 0x40 | 0x80 | 0x100 | (1 << 16) | (1 << 23) | (1 << 25))) !== 0) fail(EINVAL);
+  if (type === 'bdev' || type === 'ext4' || type === 'ext2' || type === 'xfs' || type === 'btrfs' || type === 'vfat') {
+    // Block-device file systems: no block devices in the sandbox.
+    fail(type === 'ext4' || type === 'ext2' || type === 'xfs' || type === 'btrfs' || type === 'vfat' ? ENOTBLK : ENODEV);
+  }
+  const { fs, root } = newFileSystem(t, type, data);
+  if (!target.inode.isDir) fail(ENOTDIR);
+  const nm = ns.mount(target, fs, root, mountFlags(flags));
+  nm.source = source === '' ? 'none' : source;
   return 0;
 }
 
-export function registerMount(table: SyscallTable): void {
-  table[SYS_mount] = { name: 'mount', handler: sysMount, args: ['str', 'path', 'str', 'hex', 'ptr'] };
+function sysUmount2(t: Task, a: SyscallArgs): number {
+  const flags = a.int(1);
+  if ((flags & ~(MNT_FORCE | MNT_DETACH | MNT_EXPIRE | UMOUNT_NOFOLLOW)) !== 0) fail(EINVAL);
+  if (!t.creds.nsCapable(nsproxyOf(t).mnt.userNs, CAP_SYS_ADMIN)) fail(EPERM); // may_mount
+  const vd = locateVd(t, AT_FDCWD, copyInPath(t, a.ptr(0)), (flags & UMOUNT_NOFOLLOW) === 0);
+  if (!isMountRoot(vd)) fail(EINVAL);
+  const ns = resolveContext(t).ns;
+  const m = vd.mount;
+  if ((flags & MNT_EXPIRE) !== 0 && (flags & (MNT_FORCE | MNT_DETACH)) !== 0) fail(EINVAL);
+  // The namespace's root goes only lazily (and then the namespace keeps working from it).
+  if (m.parent === null) fail((flags & MNT_DETACH) !== 0 ? EINVAL : EBUSY);
+  const lazy = (flags & MNT_DETACH) !== 0;
+  if (!lazy && busy(t, ns, m, false)) fail(EBUSY);
+  if ((flags & MNT_EXPIRE) !== 0) {
+    // The first expiry request marks the mount and says EAGAIN; a second unmounts it.
+    if (!expiring.has(m)) { expiring.add(m); fail(EAGAIN); }
+  }
+  ns.umount(m);
+  return 0;
 }
+
+const expiring = new WeakSet<Mount>();
+
+export function registerMount(table: SyscallTable): void {
+  table[SYS_mount] = { name: 'mount', handler: sysMount, args: ['path', 'path', 'path', 'hex', 'ptr'] };
+  table[SYS_umount2] = { name: 'umount2', handler: sysUmount2, args: ['path', 'hex'] };
+}
+

@@ -1,13 +1,13 @@
 // sendfile, copy_file_range (Linux fs/read_write.c): copies between two open files through a
 // sentry buffer, chunk by chunk, using each file's own read and write (so any pair works
-// that Linux allows). Synchronous while both sides are; if one must wait, the rest of the
+// that Linux allows); between two gofer files with donated fds, one host copy_file_range. Synchronous while both sides are; if one must wait, the rest of the
 // copy continues asynchronously. A partial copy reports what was done, as Linux does.
 
 import type { Task } from '../../kernel/task';
 import { accountCopy } from '../../kernel/io_accounting';
 import { fail } from '../../kernel/syscall_error';
 import { EBADF, EFAULT, EINVAL, EISDIR, ESPIPE } from '../../abi/linux/errno';
-import { MAX_RW_COUNT, O_APPEND, SEEK_CUR } from '../../abi/linux/fcntl';
+import { MAX_RW_COUNT, O_APPEND, SEEK_CUR, SEEK_SET } from '../../abi/linux/fcntl';
 import { VfsFile } from '../../vfs/vfs_file';
 import { fsizeLimit, fsizeWriteCount } from '../../kernel/fsize_limit';
 import { SYS_copy_file_range, SYS_sendfile } from '../../abi/linux/syscall_numbers';
@@ -48,7 +48,26 @@ function wrote(c: Copy, n: number, w: number): boolean {
   return w === n;
 }
 
+/** Both files' bytes on the host (gofer files with donated fds): the host copies them, in
+ *  one copy_file_range; undefined if it will not (the buffered loop then does). */
+function hostCopy(c: Copy): number | undefined {
+  const fd = c.from.hostDataFd?.();
+  if (fd === undefined || c.to.copyFromHostFd === undefined) return undefined;
+  try {
+    const inAt = c.inOff >= 0 ? c.inOff : c.from.lseek(0, SEEK_CUR);
+    const n = c.to.copyFromHostFd(c.t, fd, inAt, c.outOff, c.left);
+    if (n === undefined) return undefined;
+    wrote(c, n, n);
+    if (c.inOff < 0) c.from.lseek(inAt + n, SEEK_SET);
+  } catch (e) {
+    return fin(c, e);
+  }
+  return fin(c, null);
+}
+
 function run(c: Copy): SyscallReturn {
+  const direct = hostCopy(c);
+  if (direct !== undefined) return direct;
   const buf = new Uint8Array(Math.min(CHUNK, c.left));
   try {
     while (c.left > 0) {
@@ -144,8 +163,19 @@ function sysCopyFileRange(t: Task, a: SyscallArgs): SyscallReturn {
   if ((inSt.mode & 0o170000) !== 0o100000 || (outSt.mode & 0o170000) !== 0o100000) fail(EINVAL);
   if (!from.readable || !to.writable || (to.flags & O_APPEND)) fail(EBADF);
   if ((inAddr !== 0 && inOff < 0) || (outAddr !== 0 && outOff < 0)) fail(EINVAL);
-  if (len === 0) return 0;
-  return fsnotifyModify(to, fsnotifyAccess(from, run({ t, from, to, inOff, outOff, left: len, done: 0, finish: (done) => {
+  // generic_copy_file_checks: the count cut at the input's end, then RLIMIT_FSIZE at the
+  // output (SIGXFSZ and EFBIG at or past it, even for nothing to copy; cut short before it),
+  // then within one file the two ranges may not overlap.
+  let left = len;
+  if (from instanceof VfsFile && to instanceof VfsFile) {
+    const inPos = inOff >= 0 ? inOff : from.lseek(0, SEEK_CUR);
+    const outPos = outOff >= 0 ? outOff : to.lseek(0, SEEK_CUR);
+    left = Math.max(0, Math.min(len, from.size() - inPos));
+    if (fsizeLimit(t) !== Infinity) left = fsizeWriteCount(t, outPos, left);
+    if (from.vd.inode === to.vd.inode && outPos + left > inPos && outPos < inPos + left) fail(EINVAL);
+  }
+  if (left === 0) return 0;
+  return fsnotifyModify(to, fsnotifyAccess(from, run({ t, from, to, inOff, outOff, left, done: 0, finish: (done) => {
     if (inAddr !== 0) t.mm.writeU64(inAddr, BigInt(inOff + done));
     if (outAddr !== 0) t.mm.writeU64(outAddr, BigInt(outOff + done));
   } })));
