@@ -1,6 +1,6 @@
-// Mount namespaces (ts/kernel/ns/mnt_ns.ts, vfs/mount.ts copy, sys_mount.ts): the mntns fixture
-// compared with the native run, and util-linux's unshare -m, whose first step is mount(2)'s
-// change of / to private.
+// Mount namespaces (ts/kernel/ns/mnt_ns.ts, vfs/mount.ts copy): the mntns fixture compared with
+// the native run, and util-linux's unshare -m (whose first step is mount(2)'s change of / to
+// private) with a tmpfs mounted inside that the parent namespace does not see.
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { describeResult, expectSameAsNative, fixture, platforms, runSandbox, skipBecause } from '../helpers/run';
@@ -16,11 +16,13 @@ describe.each(platforms)('%s', (platform) => {
     await expectSameAsNative([fixture('mntns')], platform, 60_000);
   }, 120_000);
 
-  it('unshare -m and unshare -rm keep the working directory in a copy of the tree', async () => {
+  it('unshare -m and -rm keep the working directory in a copy of the tree; a mount made there is not seen outside', async () => {
     const r = await runSandbox(['/bin/sh', '-c',
       'cd /tmp; a=$(readlink /proc/self/ns/mnt); unshare -m sh -c "pwd; test \\$(readlink /proc/self/ns/mnt) != $a && echo new"; ' +
-      'unshare -rm --propagation slave sh -c "id -u; pwd"; unshare -m --propagation shared true; echo "shared: $?"'],
+      'unshare -rm --propagation slave sh -c "id -u; pwd"; mkdir -p /tmp/nsm; ' +
+      'unshare -m sh -c "mount -t tmpfs none /tmp/nsm && touch /tmp/nsm/f && ls /tmp/nsm; grep -c /tmp/nsm /proc/self/mountinfo"; ' +
+      'ls /tmp/nsm | wc -l; grep -c /tmp/nsm /proc/self/mountinfo'],
     { platform, timeoutMs: 60_000 });
-    expect(r.stdout, describeResult(r)).toBe('/tmp\nnew\n0\n/tmp\nshared: 1\n');
+    expect(r.stdout, describeResult(r)).toBe('/tmp\nnew\n0\n/tmp\nf\n1\n0\n0\n');
   }, 120_000);
 });
