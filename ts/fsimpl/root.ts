@@ -23,7 +23,7 @@ import { newDevFS } from './dev/dev';
 import { HostLowerFS } from './gofer/host_lower';
 import { GoferLowerFS } from './gofer/gofer_lower';
 import { GoferFS } from './gofer/gofer_fs';
-import type { GoferSession } from './gofer/session';
+import { LOWER_TTL_MS, type GoferSession } from './gofer/session';
 import type { LowerFS } from './gofer/lower_fs';
 import { OverlayFS } from './overlay/overlay';
 import { newProcFS } from './proc/proc';
@@ -58,7 +58,11 @@ export function newRootFileSystem(kernel: Kernel, opts: RootOptions = {}): Mount
     const rootFs = new GoferFS(g.session, g.rootTree, g.uid, mf);
     ns = new MountNamespace(rootFs, rootFs.root);
   } else {
-    const lower: LowerFS = g ? new GoferLowerFS(g.session, g.rootTree, g.uid) : new HostLowerFS(opts.hostRoot ?? '/');
+    const lower: LowerFS = g ? new GoferLowerFS(g.session, g.rootTree, g.uid, LOWER_TTL_MS) : new HostLowerFS(opts.hostRoot ?? '/');
+    // The root's listing first, in one round trip: it answers the mount points' lookups below
+    // and the first program's walks through /bin, /lib and /etc (a merged-/usr root's links
+    // come with their targets), each a round trip of its own otherwise.
+    if (lower instanceof GoferLowerFS) lower.readdir(lower.root);
     const overlay = new OverlayFS(lower, mf);
     ns = new MountNamespace(overlay, overlay.root);
   }

@@ -4,7 +4,7 @@
 
 import type { Task } from '../kernel/task';
 import { SyscallError } from '../kernel/syscall_error';
-import { EBADF, ENOENT } from '../abi/linux/errno';
+import { EBADF, EINVAL, ENOENT } from '../abi/linux/errno';
 import { AT_FDCWD } from '../abi/linux/fcntl';
 import type { Stat } from '../abi/linux/stat';
 import type { FileDescription } from './file_description';
@@ -54,5 +54,9 @@ export function readlinkPath(t: Task, dirfd: number, path: string): string {
     if (!l.vd || !l.vd.inode.isSymlink) throw new SyscallError(ENOENT);
     return l.vd.inode.readlink(t);
   }
-  return locateVd(t, dirfd, path, false).inode.readlink(t);
+  // The type first, as Linux's do_readlinkat: a file or directory is EINVAL without asking
+  // its file system (on a gofer tree, a round trip: realpath() asks it of every component).
+  const inode = locateVd(t, dirfd, path, false).inode;
+  if (!inode.isSymlink) throw new SyscallError(EINVAL);
+  return inode.readlink(t);
 }

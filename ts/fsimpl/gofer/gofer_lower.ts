@@ -23,8 +23,10 @@ import type { Listed } from '../../p9/client';
 export class GoferLowerFS implements LowerFS {
   readonly root: GoferNode;
 
-  constructor(readonly session: GoferSession, aname: string, uid = 0) {
-    this.root = session.attach(aname, uid);
+  /** minTtlMs: how long the tree's nodes trust the server at least (the root's lower layer:
+   *  LOWER_TTL_MS; see session.ts). */
+  constructor(readonly session: GoferSession, aname: string, uid = 0, minTtlMs = 0) {
+    this.root = session.attach(aname, uid, { minTtlMs }, true);
   }
 
   /** From the directory's fresh listing when there is one (the sandbox never changes this
@@ -38,10 +40,10 @@ export class GoferLowerFS implements LowerFS {
    *  whose listing went stale is listed again: one round trip for the lookups that follow
    *  rather than one each. */
   private relistIfScanned(dir: GoferNode): void {
-    if (dir.listing && dir.listingHits >= RELIST_AFTER_HITS && performance.now() - dir.listingAt >= this.session.ttlMs) {
+    if (dir.listing && dir.listingHits >= RELIST_AFTER_HITS && performance.now() - dir.listingAt >= this.session.ttlOf(dir)) {
       readdirAttrAll(this.session, dir);
       // On a crowded host the listing may come back already stale: the scan goes on.
-      if (performance.now() - dir.listingAt >= this.session.ttlMs) dir.listingHits = RELIST_AFTER_HITS;
+      if (performance.now() - dir.listingAt >= this.session.ttlOf(dir)) dir.listingHits = RELIST_AFTER_HITS;
     }
   }
 
@@ -119,7 +121,7 @@ export function readdirAttrAll(s: GoferSession, dir: GoferNode, keep = true): Di
     // Listed with its revalidation a moment ago (session.revalidate): within the window, that
     // listing is the answer.
     dir.listingUnread = false;
-    if (performance.now() - dir.listingAt < s.ttlMs) return [...dir.listing.values()];
+    if (performance.now() - dir.listingAt < s.ttlOf(dir)) return [...dir.listing.values()];
   }
   if (keep) {
     const pre = s.takePrefetched(dir);

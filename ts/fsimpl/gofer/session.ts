@@ -5,8 +5,15 @@
 // keeps a host fd per fid). The revalidation rule, which makes a host-side change visible:
 // what the server said about a file (its attributes, that a name leads to it, and, for the
 // read-only lower layer, a directory's whole listing with its entries' attributes) is
-// trusted for ATTR_TTL_MS after the server said it (counted from when the request was sent),
-// and asked again after that. Within the window nothing goes to the server: no round trip
+// trusted for a window after the server said it (counted from when the request was sent),
+// and asked again after that. The window is ATTR_TTL_MS for a tree the sandbox writes to
+// (--volume, the root with --overlay=none): the host shares it, and its changes are seen
+// within 100 ms. The root's read-only lower layer trusts for LOWER_TTL_MS (its tree's
+// TreeTrust): the sandbox never changes that tree (its writes go to the overlay's upper
+// layer), Linux leaves a lower layer changed under a mounted overlay undefined and gVisor
+// does not revalidate its root by default; a host change there (a package upgraded) is
+// still seen within a second, and a program that runs for a second (gcc, python) walks its
+// paths about once instead of ten times. Within the window nothing goes to the server: no round trip
 // per path component on a warm path. A stale name is checked against its parent's listing
 // when that is fresh, else walked again; a directory being scanned (its listing answered
 // lookups) is listed again rather than walked name by name (GoferLowerFS). A lookup that
@@ -34,6 +41,13 @@ const MAX_FIDS = 512;
 const MAX_KEPT_FDS = 128;
 /** How long attributes from the server are trusted before the next getattr. */
 export const ATTR_TTL_MS = 100;
+/** The same for the root's read-only lower layer (see the top). */
+export const LOWER_TTL_MS = 1000;
+
+/** How long a tree's nodes trust the server at least (the session's window if longer):
+ *  shared by every node of the tree, from its root (attach). */
+export interface TreeTrust { readonly minTtlMs: number }
+const SESSION_TRUST: TreeTrust = { minTtlMs: 0 };
 /** Directories whose last listing (with attributes) is kept for lookups, most recent last. */
 const MAX_LISTINGS = 256;
 /** Names one walkChain asks for at most (the fids it holds until they are used). */
@@ -99,6 +113,16 @@ function fromListing(n: GoferNode, e: DirentAttr, at: number): void {
   n.linkAt = at;
 }
 
+/** Misses kept per directory, the oldest dropped first. */
+const MAX_MISSES = 64;
+
+function noteMiss(dir: GoferNode, name: string, at: number): void {
+  const m = (dir.misses ??= new Map());
+  m.delete(name);
+  m.set(name, at);
+  if (m.size > MAX_MISSES) m.delete(m.keys().next().value as string);
+}
+
 /** A donated read-only host fd shared, without a dup, by the session (which keeps it for the
  *  file's next opens) and each open file reading through it; closed when the last lets go. */
 export class SharedFd {
@@ -144,9 +168,16 @@ export class GoferNode {
   /** The listing came with the directory's revalidation (revalidate(.., listDir)) and no
    *  readdir has used it yet: the next one within the window does. */
   listingUnread = false;
+  /** Names a lookup found missing here while the directory had no fresh listing, with when
+   *  they were asked for (lower layer only: walkListed). A miss is trusted for the window
+   *  as an entry is: the sandbox never changes this tree itself (its writes go to the
+   *  overlay's upper layer), and a name the host creates is seen once the window is over. */
+  misses: Map<string, number> | null = null;
   /** A symlink's text as the server last gave it, and when it was asked for. */
   link: string | null = null;
   linkAt = 0;
+  /** The window of the node's tree (GoferSession.ttlOf). */
+  trust: TreeTrust;
 
   constructor(
     readonly session: GoferSession,
@@ -156,6 +187,7 @@ export class GoferNode {
     public qid: Qid,
   ) {
     this.attrAt = performance.now();
+    this.trust = parent ? parent.trust : SESSION_TRUST;
   }
 
   setAttr(a: Attr): void {
@@ -171,11 +203,14 @@ export class GoferSession {
   /** Node -> a donated read-only fd of it, least recently used first. Reads use pread at
    *  explicit offsets, so every open may share the one description. */
   private readonly kept = new Map<GoferNode, SharedFd>();
-  /** Directories holding a listing (keepListing), oldest first. */
+  /** Directories holding a listing (keepListing), least recently used first. */
   private readonly listings = new Set<GoferNode>();
   /** How long what the server said is trusted (ATTR_TTL_MS; tests that count round trips on
    *  a crowded host lengthen it). */
   ttlMs = ttlFromEnv();
+  /** The lower layer's TreeTrust, for what it alone keeps by qid path rather than by node
+   *  (listings fetched ahead, files opened ahead). */
+  private lowerTrust: TreeTrust = SESSION_TRUST;
   /** The steps of the last walkChain not used yet: the next is for aheadNames[aheadNext]
    *  below aheadDir, for the path walk whose `ahead` array is aheadFor. */
   private aheadSteps: WalkStep[] = [];
@@ -195,13 +230,25 @@ export class GoferSession {
 
   constructor(readonly client: Client, private readonly closeFd: (fd: number) => void = () => {}) {}
 
-  /** Tattach aname: the tree's root node (its fid is never given up). */
-  attach(aname: string, uid: number): GoferNode {
+  /** Tattach aname: the tree's root node (its fid is never given up), whose nodes trust
+   *  the server for at least minTtlMs (lower: the overlay's lower layer's). */
+  attach(aname: string, uid: number, trust: TreeTrust = SESSION_TRUST, lower = false): GoferNode {
     const { fid } = this.client.attach(aname, '', uid);
     const a = this.client.getattr(fid);
     const root = new GoferNode(this, null, '', statOfAttr(a), a.qid);
     root.fid = fid;
+    root.trust = trust;
+    if (lower) this.lowerTrust = trust;
     return root;
+  }
+
+  /** How long what the server said of node is trusted. */
+  ttlOf(node: GoferNode): number {
+    return Math.max(node.trust.minTtlMs, this.ttlMs);
+  }
+
+  private get lowerTtlMs(): number {
+    return Math.max(this.lowerTrust.minTtlMs, this.ttlMs);
   }
 
   /** The node's fid, walking to it again from its parent if it was given up. A file that is
@@ -314,7 +361,7 @@ export class GoferSession {
     if (ahead === undefined || ahead !== this.aheadFor || dir !== this.aheadDir) return null;
     const i = this.aheadNext;
     if (i >= this.aheadSteps.length || this.aheadNames[i] !== name) return null;
-    if (performance.now() - this.aheadAt >= this.ttlMs) return null;
+    if (performance.now() - this.aheadAt >= this.ttlOf(dir)) return null;
     if (!peek) this.aheadNext++;
     return this.aheadSteps[i];
   }
@@ -384,11 +431,21 @@ export class GoferSession {
    *  changes would not be in the listing. */
   walkListed(dir: GoferNode, name: string, ahead?: readonly string[], listDir = false): GoferNode | null {
     // Steps this path walk fetched come first: they keep the following lookups in step.
-    if (this.takeAhead(dir, name, ahead, true)) return this.walk(dir, name, ahead);
+    if (this.takeAhead(dir, name, ahead, true)) {
+      const at = this.aheadAt;
+      const node = this.walk(dir, name, ahead);
+      if (!node && listDir) noteMiss(dir, name, at);
+      return node;
+    }
     const listing = dir.listing;
-    if (listing && performance.now() - dir.listingAt < this.ttlMs) {
+    if (listing && performance.now() - dir.listingAt < this.ttlOf(dir)) {
       const e = listing.get(name);
       dir.listingHits++;
+      // Kept by use, not by age: a big directory being walked into (find in /usr/share/doc)
+      // must outlive the 256 listings of its subdirectories, or each of its next lookups is
+      // a round trip.
+      this.listings.delete(dir);
+      this.listings.add(dir);
       if (!e) return null;
       if (e.attr) {
         const node = new GoferNode(this, dir, name, statOfAttr(attrOfEntry(e)), e.qid);
@@ -401,7 +458,17 @@ export class GoferSession {
       const got = this.attrAhead(dir, name, listing);
       if (got !== undefined) return got;
     }
-    return this.walk(dir, name, ahead, listDir);
+    // A search path (PATH, -I dirs, ld's library dirs) asks the same missing names of the
+    // same directories again and again: gcc hello, ~250 misses, a round trip each.
+    const missAt = dir.misses?.get(name);
+    if (missAt !== undefined) {
+      if (performance.now() - missAt < this.ttlOf(dir)) return null;
+      dir.misses!.delete(name);
+    }
+    const at = performance.now();
+    const node = this.walk(dir, name, ahead, listDir);
+    if (!node && listDir) noteMiss(dir, name, at);
+    return node;
   }
 
   /** A lookup of name in dir whose listing is stale (a scan of a big directory outlasts the
@@ -428,7 +495,7 @@ export class GoferSession {
     if (kept) {
       dir.attrsAhead!.delete(name);
       if (kept.byIno) dir.aheadHits.ino++; else dir.aheadHits.list++;
-      if (performance.now() - kept.at < this.ttlMs && !('errno' in kept.attr && !isMiss(kept.attr.errno))) return kept;
+      if (performance.now() - kept.at < this.ttlOf(dir) && !('errno' in kept.attr && !isMiss(kept.attr.errno))) return kept;
     }
     const e = listing.get(name);
     if (!e || e.type === DT_DIR || dir.fid < 0) return undefined;
@@ -470,6 +537,7 @@ export class GoferSession {
 
   /** Keeps dir's listing for walkListed (at most MAX_LISTINGS directories keep theirs). */
   keepListing(dir: GoferNode, ents: readonly DirentAttr[], at: number): void {
+    dir.misses = null; // the listing answers for them now
     const m = new Map<string, DirentAttr>();
     for (const e of ents) if (e.name !== '.' && e.name !== '..') m.set(e.name, e);
     dir.listing = m;
@@ -498,7 +566,7 @@ export class GoferSession {
     const now = performance.now();
     const fresh = (key: bigint, name: string): boolean => {
       const pre = this.prefetched.get(key)?.get(name);
-      return pre !== undefined && now - pre.at < this.ttlMs;
+      return pre !== undefined && now - pre.at < this.lowerTtlMs;
     };
     const plan: ListPlan[] = [];
     let left = MAX_SIBLINGS;
@@ -520,7 +588,7 @@ export class GoferSession {
     if (aunts) {
       for (const a of aunts.values()) {
         if (left <= 0) break;
-        if (!a.ents || a.kept < 0 || now - a.at >= this.ttlMs || a.qidPath === p.qid.path) continue;
+        if (!a.ents || a.kept < 0 || now - a.at >= this.lowerTtlMs || a.qidPath === p.qid.path) continue;
         const names: string[] = [];
         for (const e of a.ents) {
           if (names.length >= left) break;
@@ -545,7 +613,7 @@ export class GoferSession {
     byName.set(name, pre);
     this.prefetchOrder.add(pre);
     for (const x of this.prefetchOrder) {
-      if (this.prefetchOrder.size <= MAX_PREFETCHED && performance.now() - x.at < this.ttlMs) break;
+      if (this.prefetchOrder.size <= MAX_PREFETCHED && performance.now() - x.at < this.lowerTtlMs) break;
       this.dropPrefetched(x);
     }
   }
@@ -572,7 +640,7 @@ export class GoferSession {
     const p = dir.parent;
     const pre = p ? this.prefetched.get(p.qid.path)?.get(dir.name) : undefined;
     if (!pre?.ents) return null;
-    const fresh = performance.now() - pre.at < this.ttlMs && pre.qidPath === dir.qid.path && !dir.gone;
+    const fresh = performance.now() - pre.at < this.ttlOf(dir) && pre.qidPath === dir.qid.path && !dir.gone;
     this.dropPrefetched(pre, fresh);
     if (!fresh) return null;
     this.adopt(dir, pre.kept);
@@ -596,7 +664,7 @@ export class GoferSession {
       if (name === node.name) { seen = true; continue; }
       if (e.type !== DT_REG) continue;
       const o = have?.get(name);
-      if (o && now - o.at < this.ttlMs) continue;
+      if (o && now - o.at < this.lowerTtlMs) continue;
       (seen ? after : before).push(name);
       if (after.length >= MAX_SIBLING_OPENS) break;
     }
@@ -613,7 +681,7 @@ export class GoferSession {
     byName.set(name, o);
     this.openedAheadOrder.add(o);
     for (const x of this.openedAheadOrder) {
-      if (this.openedAheadOrder.size <= MAX_OPENED_AHEAD && performance.now() - x.at < this.ttlMs) break;
+      if (this.openedAheadOrder.size <= MAX_OPENED_AHEAD && performance.now() - x.at < this.lowerTtlMs) break;
       this.dropOpenedAhead(x, true);
     }
   }
@@ -634,7 +702,7 @@ export class GoferSession {
     const p = node.parent;
     const o = p ? this.openedAhead.get(p)?.get(node.name) : undefined;
     if (!o) return null;
-    const fresh = performance.now() - o.at < this.ttlMs && o.qidPath === node.qid.path && !node.gone;
+    const fresh = performance.now() - o.at < this.ttlOf(node) && o.qidPath === node.qid.path && !node.gone;
     this.dropOpenedAhead(o, !fresh);
     return fresh ? this.keepFd(node, o.fd) : null;
   }
@@ -661,7 +729,7 @@ export class GoferSession {
     // Path resolution reads a link (/bin -> usr/bin) at every traversal: the text is trusted
     // for the window as attributes are.
     const at = performance.now();
-    if (node.link !== null && at - node.linkAt < this.ttlMs) return node.link;
+    if (node.link !== null && at - node.linkAt < this.ttlOf(node)) return node.link;
     let target: string;
     if (node.fid >= 0 || !node.parent || node.gone) target = this.client.readlink(this.fidOf(node));
     else {
@@ -675,7 +743,7 @@ export class GoferSession {
   }
 
   /** Attributes no older than ATTR_TTL_MS (or fresh, with maxAge 0). */
-  getattr(node: GoferNode, maxAge = this.ttlMs): Stat {
+  getattr(node: GoferNode, maxAge = this.ttlOf(node)): Stat {
     if (performance.now() - node.attrAt < maxAge) return node.attr;
     if (node.fid < 0 && node.parent && !node.gone) {
       // No fid (a node from a listing, or one given up): walk and getattr in one round trip.
@@ -696,14 +764,14 @@ export class GoferSession {
     const p = n.parent;
     const step = this.takeAhead(p, n.name, ahead, true);
     if (step) return this.revalidateFrom(n, step);
-    if (performance.now() - n.attrAt < this.ttlMs) return true;
+    if (performance.now() - n.attrAt < this.ttlOf(n)) return true;
     const fetched = this.fetchAhead(p, n.name, ahead);
     if (fetched) {
       // fetchAhead used the step up; revalidateFrom takes it again if it confirms n.
       this.aheadNext = 0;
       return this.revalidateFrom(n, fetched);
     }
-    if (p.listing && p.listingAt > n.attrAt && performance.now() - p.listingAt < this.ttlMs) {
+    if (p.listing && p.listingAt > n.attrAt && performance.now() - p.listingAt < this.ttlOf(p)) {
       const e = p.listing.get(n.name);
       p.listingHits++;
       if (e?.attr) {

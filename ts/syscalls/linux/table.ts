@@ -15,6 +15,7 @@ import { registerAll } from './register_all';
 import { straceLine } from '../../strace/load';
 import { maybePatchSyscall } from '../../platform/syscall_patch';
 import { AUDIT_ARCH_X86_64, SECCOMP_RUN, SECCOMP_SKIP, seccompCheck } from '../../kernel/seccomp';
+import { syscallProf } from './syscall_prof';
 
 export const table: SyscallTable = [];
 registerAll(table);
@@ -44,6 +45,14 @@ function finish(t: Task, nr: number, r: SyscallResult): void {
 
 /** Runs the syscall the task stopped at and stores its result in rax. */
 export function dispatchSyscall(t: Task): void | Promise<void> {
+  if (syscallProf === null) return dispatch(t);
+  const nr = t.syscallNumber(), t0 = performance.now();
+  const r = dispatch(t);
+  syscallProf.add(nr, performance.now() - t0);
+  return r;
+}
+
+function dispatch(t: Task): void | Promise<void> {
   maybePatchSyscall(t);
   const nr = t.syscallNumber();
   if (t.seccomp !== null) {
