@@ -6,6 +6,7 @@
 // CAP_NET_ADMIN, checked before the name as Linux does, and EOPNOTSUPP with it: the stack's
 // interfaces do not change.
 
+import { netCapable } from '../kernel/ns/net_ns';
 import type { Task } from '../kernel/task';
 import { fail } from '../kernel/syscall_error';
 import { EADDRNOTAVAIL, EFAULT, ENODEV, ENOTSUP as EOPNOTSUPP, ENOTTY, EPERM } from '../abi/linux/errno';
@@ -64,7 +65,7 @@ export function ifreqIoctl(t: Task, s: Socket, cmd: number, arg: number): number
   if (cmd === SIOCGIFCONF) return ifconf(t, arg, netInterfaces(stack));
   if (INET_ONLY.has(cmd) && s.family !== AF_INET) fail(ENOTTY);
   if (SETTERS.has(cmd)) {
-    if (!t.creds.hasCapability(CAP_NET_ADMIN)) fail(EPERM);
+    if (!netCapable(t, CAP_NET_ADMIN)) fail(EPERM);
     const req = t.mm.copyIn(arg, IFREQ_SIZE);
     if (!interfaceByName(stack, ifName(req))) fail(ENODEV);
     fail(EOPNOTSUPP);

@@ -58,3 +58,8 @@ export function setLinkUp(nic: NicInfo, up: boolean): void {
     if (!nic.addrs.some((a) => addrEqual(a.addr, addr))) nic.addrs.push({ addr: addr.slice(), prefixLen, scope: RT_SCOPE_HOST });
   }
 }
+
+/** ns_capable(net->user_ns, cap): a capability over the task's network namespace's owner. */
+export function netCapable(t: Task, cap: number): boolean {
+  return t.creds.nsCapable(nsproxyOf(t).net.userNs, cap);
+}
