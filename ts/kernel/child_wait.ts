@@ -11,6 +11,8 @@ import { block } from './blocking';
 import { reap } from './exit';
 import { takeStopReport } from './job_control';
 import { chargeReapedChild } from './timers/cpu_time';
+import { scanTracees } from './ptrace/wait';
+import { zombieHeld } from './ptrace/link';
 import { chargeReapedMaxRss } from './rss';
 import { chargeReapedIo } from './io_accounting';
 
@@ -20,6 +22,8 @@ export const WNOHANG = 0x1, WUNTRACED = 0x2, WSTOPPED = 0x2, WEXITED = 0x4, WCON
 export interface WaitRequest {
   /** Whether the child is one the caller named (pid, process group, any). */
   matches: (child: ThreadGroup) => boolean;
+  /** For a tracer: whether a traced thread is named (a pid names a thread id there). */
+  matchesTask?: (task: Task) => boolean;
   options: number;
 }
 
@@ -30,6 +34,8 @@ export interface WaitResult {
   uid: number;
   /** The child the report is about (its rusage goes with the report). */
   child: ThreadGroup;
+  /** A ptrace-stop (waitid's CLD_TRAPPED). */
+  trapped?: boolean;
 }
 
 /** eligible_child: clone children (exit signal other than SIGCHLD) only with __WCLONE. */
@@ -42,14 +48,23 @@ function eligible(child: ThreadGroup, options: number): boolean {
  *  or continue (WCONTINUED) not yet reported, and whether any child could still give one
  *  (Linux's notask_error cleared). A zombie will never stop or continue again. */
 function scan(t: Task, req: WaitRequest): { ready: WaitResult | null; zombie: ThreadGroup | null; any: boolean } {
-  let any = false;
+  const traced = scanTracees(t, req);
+  if (traced.ready) return { ready: traced.ready, zombie: null, any: true };
+  let any = traced.any;
   const peek = (req.options & WNOWAIT) !== 0;
   for (const child of t.tg.children) {
     if (!req.matches(child) || !eligible(child, req.options)) continue;
     if (!child.zombie) {
       any = true;
+      // A child this process traces reports its stops as a tracee (ptrace/wait.ts).
+      if (tracedBy(child, t)) continue;
       const status = takeStopReport(child, (req.options & WSTOPPED) !== 0, (req.options & WCONTINUED) !== 0, peek);
       if (status !== null) return { ready: { pid: child.tgid, status, uid: childUid(child), child }, zombie: null, any };
+      continue;
+    }
+    // Its tracer has not yet waited for it: the parent hears of it after.
+    if (zombieHeld(child)) {
+      any = true;
       continue;
     }
     if ((req.options & WEXITED) !== 0) {
@@ -57,6 +72,11 @@ function scan(t: Task, req: WaitRequest): { ready: WaitResult | null; zombie: Th
     }
   }
   return { ready: null, zombie: null, any };
+}
+
+function tracedBy(child: ThreadGroup, t: Task): boolean {
+  for (const x of child.tasks) if (x.ptrace !== null && x.ptrace.tracer.tg === t.tg) return true;
+  return false;
 }
 
 /** The real uid a stop or continue report names (the child's, as Linux's __task_cred). */

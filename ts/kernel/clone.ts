@@ -4,6 +4,7 @@
 // caller's parent with CLONE_PARENT). The child starts from the caller's registers at the
 // syscall with rax = 0, on its own run loop.
 
+import { ptraceClone, ptraceVforkDone } from './ptrace/events';
 import { installPidFd as newPidFd } from '../syscalls/linux/sys_pidfd';
 import { REG_FS_BASE, REG_RAX, REG_RSP, errnoOfNative } from '../native/addon';
 import { EAGAIN, EINVAL, ENOMEM, EPERM } from '../abi/linux/errno';
@@ -201,6 +202,7 @@ export function doClone(t: Task, a: CloneArgs): number | Promise<number> {
 
   k.tasks.set(tid, child);
   tg.tasks.add(child);
+  ptraceClone(t, child, f, a.exitSignal);
   // Both ids are written before either task runs again; a bad address is ignored, as Linux
   // ignores put_user's failure here.
   if (has(f, CLONE_PARENT_SETTID)) {
@@ -217,7 +219,7 @@ export function doClone(t: Task, a: CloneArgs): number | Promise<number> {
   let vforkWait: Promise<number> | null = null;
   if (has(f, CLONE_VFORK)) {
     vforkWait = block<number>(t, (wake) => {
-      child.vforkDone = () => wake(tid);
+      child.vforkDone = () => { ptraceVforkDone(t, tid); wake(tid); };
       return () => { if (child.vforkDone) child.vforkDone = null; };
     }, { killableOnly: true });
   }

@@ -24,6 +24,7 @@ import { fdTableShared, mmUserCount, putFDTable, putMM } from './shared_state';
 import { noteMmHiwater } from './rss';
 import { HOST_MIN_SIGSTKSZ } from '../loader/host_auxv';
 import { futexExitRelease, releaseVfork } from './exit';
+import { ptraceExec } from './ptrace/events';
 import { execTimers } from './timers/process_timers';
 import { taskCpuTime } from './timers/cpu_time';
 
@@ -72,6 +73,7 @@ export interface ExecOptions { nofollow?: boolean; pathInaccessible?: boolean }
 export function execve(t: Task, filename: string, argvIn: string[], envp: string[], opts: ExecOptions = {}): void {
   // Linux 5.18+: an empty argv gets an empty argv[0], so that argc is never 0.
   const argv0 = argvIn.length === 0 ? [''] : argvIn;
+  const oldTid = t.tid;
   checkArgSize(t, argv0, envp);
   let opened = 0;
   const openNth = (p: string): LoadableFile => {
@@ -145,6 +147,7 @@ export function execve(t: Task, filename: string, argvIn: string[], envp: string
   t.robustListLen = 0;
   t.rseqAddr = t.rseqLen = t.rseqSig = 0;
   releaseVfork(t);
+  ptraceExec(t, oldTid);
 }
 
 /**

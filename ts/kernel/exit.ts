@@ -21,6 +21,8 @@ import { exitRobustList } from './robust_futex';
 import { exitPiStateList } from './pi_futex';
 import { exitSem } from './ipc/undo';
 import { jobControlExit } from './job_control';
+import { ptraceTraceeExit, ptraceTracerExit } from './ptrace/attach';
+import { zombieHeld } from './ptrace/link';
 
 /** futex_cleanup, on exit and exec: robust locks get OWNER_DIED, PI locks a new owner. */
 export function futexExitRelease(t: Task): void {
@@ -46,6 +48,8 @@ export function finishTask(t: Task): void {
     t.clearChildTid = 0;
   }
   releaseVfork(t);
+  ptraceTracerExit(t);
+  ptraceTraceeExit(t);
   t.ctx.release();
   noteMmHiwater(tg, t.mm);
   chargeExitedIo(t);
@@ -102,7 +106,8 @@ function exitThreadGroup(k: Kernel, tg: ThreadGroup): void {
     // The pid namespace dies with its init (zap_pid_ns_processes).
     for (const other of [...k.threadGroups.values()]) if (other !== tg && !other.zombie) k.killThreadGroup(other, SIGKILL);
   }
-  notifyParent(k, tg);
+  // A traced zombie is its tracer's to report first (ptrace/link.ts).
+  if (!zombieHeld(tg, () => notifyParent(k, tg))) notifyParent(k, tg);
   tg.markExited();
 }
 

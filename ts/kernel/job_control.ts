@@ -16,6 +16,7 @@ import { SIGHUP } from '../abi/linux/signal';
 import { isPgrpOrphaned, markAdoptedByInit, processGroupIds } from '../syscalls/linux/process_group';
 import { controllingTtyOf, disassociateCtty } from './job_control_tty';
 import type { Kernel } from './kernel';
+import { ptraceGroupContinued } from './ptrace/stop';
 
 export const CLD_STOPPED = 5, CLD_CONTINUED = 6;
 
@@ -28,16 +29,25 @@ export interface JobStopState {
   report: 'stopped' | 'continued' | null;
   /** Parked threads' wake-ups. */
   readonly parked: Set<() => void>;
+  /** Counts group stops, so that a tracee resumed by its tracer runs through this one. */
+  seq: number;
 }
 
 function state(tg: ThreadGroup): JobStopState {
-  tg.jobStop ??= { stopped: false, stopSig: 0, report: null, parked: new Set() };
+  tg.jobStop ??= { stopped: false, stopSig: 0, report: null, parked: new Set(), seq: 0 };
   return tg.jobStop;
 }
 
 /** Whether the group stop is in effect: threads must park before running user code. */
 export function groupStopped(tg: ThreadGroup): boolean {
   return tg.jobStop?.stopped === true;
+}
+
+/** Whether t must stop for its group's stop: not if its tracer resumed it from this one. */
+export function taskMustStop(t: Task): boolean {
+  const s = t.tg.jobStop;
+  if (s?.stopped !== true) return false;
+  return t.ptrace === null || t.ptrace.groupStopSeen !== s.seq;
 }
 
 /** do_signal_stop: t took a stop signal whose action is the default. The other threads are
@@ -47,6 +57,7 @@ export function doSignalStop(t: Task, sig: number): void {
   const s = state(tg);
   if (s.stopped) return;
   s.stopped = true;
+  s.seq++;
   s.stopSig = sig;
   s.report = 'stopped';
   for (const other of tg.tasks) if (other !== t && !other.exited) other.kick();
@@ -60,6 +71,7 @@ export function continueGroup(tg: ThreadGroup): void {
   s.stopped = false;
   s.report = 'continued';
   for (const wake of [...s.parked]) wake();
+  for (const t of tg.tasks) if (t.ptrace !== null) ptraceGroupContinued(t);
   notifyParentCldStop(tg, CLD_CONTINUED, SIGCONT);
 }
 

@@ -6,6 +6,7 @@
 import type { Task } from './task';
 import type { ThreadGroup } from './thread_group';
 import { CAP_SYS_PTRACE } from './capabilities';
+import { taskAttrs } from '../syscalls/linux/task_attrs';
 
 export function ptraceMayAccess(t: Task, tg: ThreadGroup): boolean {
   if (tg === t.tg) return true;
@@ -14,4 +15,23 @@ export function ptraceMayAccess(t: Task, tg: ThreadGroup): boolean {
   if (target === undefined) return false;
   const c = t.creds, o = target.creds;
   return c.uid === o.uid && c.uid === o.euid && c.uid === o.suid && c.gid === o.gid && c.gid === o.egid && c.gid === o.sgid;
+}
+
+/** The yama ptrace_scope tsvisor enforces. The host has no yama (no
+ *  /proc/sys/kernel/yama/ptrace_scope), so the sandbox takes the common default, 1:
+ *  "restricted ptrace", only a descendant may be attached to without CAP_SYS_PTRACE. */
+export const YAMA_PTRACE_SCOPE = 1;
+
+const SUID_DUMP_USER = 1;
+
+/** ptrace_may_access(PTRACE_MODE_ATTACH_REALCREDS) plus yama's relation check, for
+ *  PTRACE_ATTACH and PTRACE_SEIZE: the same real ids and a dumpable target (or
+ *  CAP_SYS_PTRACE), and the target a descendant of the tracer (yama scope 1). */
+export function ptraceMayAttach(t: Task, target: Task): boolean {
+  if (!ptraceMayAccess(t, target.tg)) return false;
+  const privileged = t.creds.hasCapability(CAP_SYS_PTRACE);
+  if (taskAttrs(target).dumpable !== SUID_DUMP_USER && !privileged) return false;
+  if (privileged) return true;
+  for (let a = target.tg.parent; a !== null; a = a.parent) if (a === t.tg) return true;
+  return false;
 }

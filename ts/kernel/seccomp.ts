@@ -12,6 +12,7 @@ import { SIGKILL, SIGSYS } from '../abi/linux/signal';
 import { ENOSYS } from '../abi/linux/errno';
 import { sigInfo } from './sig_pending';
 import { forceSignal } from './signal_deliver';
+import { seccompTrace } from './ptrace/seccomp_stop';
 
 export const SECCOMP_MODE_DISABLED = 0, SECCOMP_MODE_STRICT = 1, SECCOMP_MODE_FILTER = 2;
 
@@ -140,8 +141,13 @@ export function seccompCheck(t: Task, s: SeccompState, nr: number, arch: number)
     case SECCOMP_RET_ERRNO:
       return -Math.min(retData, MAX_ERRNO);
     case SECCOMP_RET_TRACE:
-      // No ptrace tracer takes PTRACE_EVENT_SECCOMP in the sandbox: Linux then fails it.
-      return -ENOSYS;
+      // A tracer with PTRACE_O_TRACESECCOMP decides (ptrace/seccomp_stop.ts); without one,
+      // Linux fails the call.
+      switch (seccompTrace(t, retData)) {
+        case 'run': return SECCOMP_RUN;
+        case 'stop': return SECCOMP_SKIP;
+        default: return -ENOSYS;
+      }
     case SECCOMP_RET_USER_NOTIF:
       // No listener can exist (NEW_LISTENER is refused): Linux answers ENOSYS.
       return -ENOSYS;

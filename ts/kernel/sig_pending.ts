@@ -77,6 +77,9 @@ export class SigPending {
     return info;
   }
 
+  /** The queued siginfos in the order they came (PTRACE_PEEKSIGINFO reads them). */
+  entries(): readonly SigInfo[] { return this.queue; }
+
   /** Whether this very siginfo is queued (a timer's signal still pending). */
   holds(info: SigInfo): boolean {
     return (this.set & sigBit(info.signo)) !== 0n && this.queue.includes(info);

@@ -17,8 +17,8 @@ import { defaultAction, sendSignalToThread } from './signals';
 import { setupSignalFrame } from './signal_frame';
 import { clearRestartBlock, hasRestartBlock } from './restart_block';
 import { SYS_restart_syscall } from '../abi/linux/syscall_numbers';
-import { SIGSTOP } from '../abi/linux/signal';
-import { doSignalStop, groupStopped } from './job_control';
+import { SIGKILL, SIGSTOP } from '../abi/linux/signal';
+import { doSignalStop, taskMustStop } from './job_control';
 import { isPgrpOrphaned } from '../syscalls/linux/process_group';
 
 const SYSCALL_INSN_LEN = 2n;
@@ -59,14 +59,26 @@ export function deliverSignals(t: Task, afterSyscall: boolean): void {
   t.syscallRestart = 0;
   let handled = false;
   while (!t.exited) {
-    if (groupStopped(t.tg)) {
+    if (taskMustStop(t)) {
       // The task parks first (task_run.ts); the interrupted syscall's fate is decided
       // when it resumes, by the signals pending then.
       t.syscallRestart = restart;
       return;
     }
-    const info = dequeue(t);
-    if (!info) break;
+    let info: SigInfo | undefined;
+    if (t.ptrace !== null && t.ptrace.inject !== null) {
+      info = t.ptrace.inject;
+      t.ptrace.inject = null;
+    } else {
+      info = dequeue(t);
+      if (!info) break;
+      if (t.ptrace !== null && info.signo !== SIGKILL) {
+        // Signal-delivery-stop first (ptrace/stop.ts); the tracer decides what is delivered.
+        t.ptrace.signalStop = info;
+        t.syscallRestart = restart;
+        return;
+      }
+    }
     const sig = info.signo;
     const actions = signalActions(t.tg);
     const act = actions[sig];

@@ -16,7 +16,7 @@ import type { Task } from './task';
 import type { ThreadGroup } from './thread_group';
 import { sigInfo, type SigInfo } from './sig_pending';
 import { notifySignalfd } from './signalfd_wait';
-import { continueGroup, groupStopped } from './job_control';
+import { continueGroup, groupStopped, taskMustStop } from './job_control';
 
 export type DefaultAction = 'term' | 'core' | 'ignore' | 'stop' | 'cont';
 
@@ -44,14 +44,15 @@ export function userSigInfo(from: Task, sig: number, code = SI_USER): SigInfo {
 
 /** Whether t has a signal it would act on now (what makes a wait give way). */
 export function signalPending(t: Task): boolean {
-  if (t.exited || groupStopped(t.tg)) return true;
+  if (t.exited || taskMustStop(t) || t.ptrace?.trapPending === true) return true;
   const mask = t.sigMask;
   return ((t.pending.set | t.tg.pending.set) & ~mask) !== 0n;
 }
 
 /** Linux sig_ignored: dropped at once, unless blocked (it may be unblocked or waited for). */
-function ignoredNow(tg: ThreadGroup, sig: number, blocked: boolean): boolean {
-  if (blocked) return false;
+function ignoredNow(tg: ThreadGroup, sig: number, blocked: boolean, traced: boolean): boolean {
+  // A tracer hears of every signal, ignored or not (sig_ignored's ptrace test).
+  if (blocked || traced) return false;
   const h = signalActions(tg)[sig].handler;
   if (h === SIG_IGN) return true;
   if (h !== SIG_DFL) return false;
@@ -68,6 +69,8 @@ function blocks(t: Task, sig: number): boolean {
 /** Whether sig, taken by `by`, would end the process without anything the process can do. */
 function fatal(tg: ThreadGroup, by: Task, sig: number): boolean {
   if (sig === SIGKILL) return true;
+  // A tracee reports the signal to its tracer first, who may suppress it.
+  if (by.ptrace !== null) return false;
   if (signalActions(tg)[sig].handler !== SIG_DFL) return false;
   const d = defaultAction(sig);
   if (d !== 'term' && d !== 'core') return false;
@@ -95,7 +98,7 @@ export function sendSignalToProcess(tg: ThreadGroup, info: SigInfo): void {
   }
   const leader = [...tg.tasks].find((t) => t.tid === tg.tgid) ?? tg.tasks.values().next().value;
   if (!leader) return;
-  if (ignoredNow(tg, sig, [...tg.tasks].every((t) => blocks(t, sig)))) return;
+  if (ignoredNow(tg, sig, [...tg.tasks].every((t) => blocks(t, sig)), leader.ptrace !== null)) return;
   if (!tg.pending.enqueue(info)) return;
   notifySignalfd(tg);
   // complete_signal: the leader if it will take it, else any thread that will.
@@ -116,7 +119,7 @@ export function sendSignalToThread(t: Task, info: SigInfo): void {
     killProcess(tg, sig);
     return;
   }
-  if (ignoredNow(tg, sig, blocks(t, sig))) return;
+  if (ignoredNow(tg, sig, blocks(t, sig), t.ptrace !== null)) return;
   if (!t.pending.enqueue(info)) return;
   notifySignalfd(tg);
   if (blocks(t, sig)) return;

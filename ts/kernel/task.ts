@@ -13,6 +13,7 @@ import { Credentials } from './credentials';
 import { SigPending } from './sig_pending';
 import { mmUserCount } from './shared_state';
 import type { SeccompState } from './seccomp';
+import type { PtraceLink } from './ptrace/link';
 
 export interface FSContext {
   /** Absolute path of the working directory, as getcwd(2) reports it. */
@@ -53,6 +54,8 @@ export class Task {
   lastFaultPlace = '';
   /** seccomp mode and filters (seccomp.ts); null when off, so the syscall path pays one test. */
   seccomp: SeccompState | null = null;
+  /** The tracer relation while traced (ptrace/link.ts); null when not, so hooks pay one test. */
+  ptrace: PtraceLink | null = null;
   /** Removed from its group by another thread's execve; only its resources remain. */
   detached = false;
 

@@ -16,6 +16,9 @@ import { sigInfo } from './sig_pending';
 import { deliverSignals, forceSignal } from './signal_deliver';
 import { SI_KERNEL } from './signals';
 import { groupStopped, parkStopped } from './job_control';
+import { ptraceSyscallEnter, ptraceSyscallExit } from './ptrace/syscall_stop';
+import { ptraceReturnToUser } from './ptrace/stop';
+import { ptraceExitEvent } from './ptrace/events';
 import { CPU_SAMPLE_MS, chargeExitedTask, taskCpuTime } from './timers/cpu_time';
 
 const SEGV_MAPERR = 1, SEGV_ACCERR = 2, BUS_ADRERR = 2;
@@ -38,6 +41,11 @@ export async function runTask(t: Task): Promise<void> {
         const i386 = t.ctx.words[EV_CODE * 2] === SYSCALL_ABI_I386 && t.ctx.words[EV_CODE * 2 + 1] === 0;
         // rt_sigreturn's result is the restored rax, never a restart code.
         afterSyscall = i386 || t.syscallNumber() !== SYS_rt_sigreturn;
+        // A tracee's syscall-entry-stop may skip the call (ptrace/syscall_stop.ts).
+        if (t.ptrace !== null && !(await ptraceSyscallEnter(t))) {
+          await ptraceSyscallExit(t, dispatchSyscall);
+          break;
+        }
         k.current = t;
         const p = i386 ? dispatchCompat32(t) : dispatchSyscall(t);
         k.current = null;
@@ -47,6 +55,7 @@ export async function runTask(t: Task): Promise<void> {
           await p;
           cpu.wake(t.ctx.cpuTimeNsSampled(CPU_SAMPLE_MS));
         }
+        if (t.ptrace !== null) await ptraceSyscallExit(t, dispatchSyscall);
         break;
       }
       case EVENT_FAULT:
@@ -63,18 +72,26 @@ export async function runTask(t: Task): Promise<void> {
       default:
         throw new Error(`unknown platform event ${ev}`);
     }
-    if (!t.exited && (t.syscallRestart !== 0 || t.pending.set !== 0n || t.tg.pending.set !== 0n ||
-      groupStopped(t.tg))) {
+    // A tracee's signals and stops go through its tracer (ptrace/stop.ts).
+    if (t.ptrace !== null) await ptraceReturnToUser(t, afterSyscall);
+    if (!t.exited && t.ptrace === null && (t.syscallRestart !== 0 || t.pending.set !== 0n ||
+      t.tg.pending.set !== 0n || groupStopped(t.tg))) {
       deliverSignals(t, afterSyscall);
       // Group stop: park until SIGCONT or death, then act on what is pending by then.
       while (!t.exited && groupStopped(t.tg)) {
         cpu.sleep(t.ctx.cpuTimeNs());
         await parkStopped(t);
         cpu.wake(t.ctx.cpuTimeNs());
+        if (t.ptrace !== null) {
+          // Attached while stopped: the stop becomes a ptrace-stop.
+          await ptraceReturnToUser(t, true);
+          break;
+        }
         if (!t.exited) deliverSignals(t, true);
       }
     }
   }
+  if (t.ptrace !== null) await ptraceExitEvent(t);
   chargeExitedTask(t);
   k.reapTask(t);
 }

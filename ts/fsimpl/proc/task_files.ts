@@ -121,7 +121,7 @@ export function status(t: Task, reader: Task | null = null): string {
     `Name:\t${taskAttrs(t).comm}`,
     `Umask:\t${t.fs.umask.toString(8).padStart(4, '0')}`,
     `State:\t${taskState(t)}`,
-    `Tgid:\t${t.tg.tgid}`, 'Ngid:\t0', `Pid:\t${t.tid}`, `PPid:\t${ppid(t)}`, 'TracerPid:\t0',
+    `Tgid:\t${t.tg.tgid}`, 'Ngid:\t0', `Pid:\t${t.tid}`, `PPid:\t${ppid(t)}`, `TracerPid:\t${t.ptrace?.tracer.tid ?? 0}`,
     `Uid:\t${u(c.uid)}\t${u(c.euid)}\t${u(c.suid)}\t${u(c.fsuid)}`,
     `Gid:\t${g(c.gid)}\t${g(c.egid)}\t${g(c.sgid)}\t${g(c.fsgid)}`,
     `FDSize:\t${Math.max(64, 1 << Math.ceil(Math.log2((t.fdTable.fds().at(-1) ?? 0) + 1)))}`,
@@ -146,6 +146,7 @@ export function status(t: Task, reader: Task | null = null): string {
  *  in one only death ends (vfork), dead once exited, else running. */
 export function taskState(t: Task): string {
   if (t.exited) return 'X (dead)';
+  if (t.ptrace !== null && (t.ptrace.stopped || t.ptrace.listening)) return 't (tracing stop)';
   if (t.tg.jobStop?.stopped === true) return 'T (stopped)';
   if (t.waitCancel !== null) return t.waitKillableOnly ? 'D (disk sleep)' : 'S (sleeping)';
   return 'R (running)';

@@ -32,6 +32,7 @@ import { registerRusage } from './sys_rusage';
 import { registerPersonality } from './sys_personality';
 import { registerPrctl } from './sys_prctl';
 import { registerSeccomp } from './sys_seccomp';
+import { registerPtrace } from './sys_ptrace';
 import { registerSignal } from './sys_signal';
 import { registerKill } from './sys_kill';
 import { registerClone } from './sys_clone';
@@ -93,6 +94,7 @@ export function registerAll(table: SyscallTable): void {
   registerRusage(table);
   registerPersonality(table);
   registerPrctl(table);
+  registerPtrace(table);
   registerSeccomp(table);
   registerSignal(table);
   registerKill(table);

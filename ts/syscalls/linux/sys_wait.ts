@@ -20,6 +20,7 @@ import { processGroupIds } from './process_group';
 import { putChildRusage } from './sys_rusage';
 
 const INT_MIN = -0x8000_0000;
+const CLD_TRAPPED = 4;
 const P_ALL = 0, P_PID = 1, P_PGID = 2, P_PIDFD = 3;
 
 function inGroup(pgid: number): (c: ThreadGroup) => boolean {
@@ -35,7 +36,11 @@ function sysWait4(t: Task, a: SyscallArgs): SyscallReturn {
   // -INT_MIN does not exist.
   if (pid === INT_MIN) fail(ESRCH);
   let matches: (c: ThreadGroup) => boolean;
-  if (pid > 0) matches = (c) => c.tgid === pid;
+  let matchesTask: ((x: Task) => boolean) | undefined;
+  if (pid > 0) {
+    matches = (c) => c.tgid === pid;
+    matchesTask = (x) => x.tid === pid;
+  }
   else if (pid === -1) matches = () => true;
   else matches = inGroup(pid === 0 ? processGroupIds(t.tg).pgid : -pid);
   const done = (r: WaitResult | null): number => {
@@ -44,7 +49,7 @@ function sysWait4(t: Task, a: SyscallArgs): SyscallReturn {
     if (statusAddr !== 0) t.mm.writeI32(statusAddr, r.status);
     return r.pid;
   };
-  const r = waitForChild(t, { matches, options: options | WEXITED });
+  const r = waitForChild(t, { matches, matchesTask, options: options | WEXITED });
   return r instanceof Promise ? r.then(done) : done(r);
 }
 
@@ -54,6 +59,8 @@ function putWaitidInfo(t: Task, addr: number, r: WaitResult | null): void {
   const v = new DataView(b.buffer);
   if (r) {
     const s = stopStatusInfo(r.status) ?? childStatusInfo(r.status);
+    // A ptrace-stop: the whole stop code (SIGTRAP|0x80, SIGTRAP|event<<8) as si_status.
+    if (r.trapped === true) Object.assign(s, { code: CLD_TRAPPED, status: (r.status >>> 8) & 0xffff });
     v.setInt32(0, SIGCHLD, true);
     v.setInt32(8, s.code, true);
     v.setInt32(16, r.pid, true);
@@ -73,6 +80,7 @@ function sysWaitid(t: Task, a: SyscallArgs): SyscallReturn {
   if ((options & ~(WNOHANG | WNOWAIT | WEXITED | WSTOPPED | WCONTINUED | __WNOTHREAD | __WCLONE | __WALL)) !== 0) fail(EINVAL);
   if ((options & (WEXITED | WSTOPPED | WCONTINUED)) === 0) fail(EINVAL);
   let matches: (c: ThreadGroup) => boolean;
+  let matchesTask: ((x: Task) => boolean) | undefined;
   let waitOptions = options;
   let notYet = false;
   switch (idtype) {
@@ -80,6 +88,7 @@ function sysWaitid(t: Task, a: SyscallArgs): SyscallReturn {
     case P_PID:
       if (id <= 0) fail(EINVAL);
       matches = (c) => c.tgid === id;
+      matchesTask = (x) => x.tid === id;
       break;
     case P_PGID:
       if (id < 0) fail(EINVAL);
@@ -105,7 +114,7 @@ function sysWaitid(t: Task, a: SyscallArgs): SyscallReturn {
     if (infoAddr !== 0) putWaitidInfo(t, infoAddr, r);
     return 0;
   };
-  const r = waitForChild(t, { matches, options: waitOptions });
+  const r = waitForChild(t, { matches, matchesTask, options: waitOptions });
   if (notYet && r === null) fail(EAGAIN);
   return r instanceof Promise ? r.then(done) : done(r);
 }
