@@ -24,6 +24,10 @@ import { block } from './blocking';
 import type { Kernel } from './kernel';
 import { RLIMIT_NPROC } from './rlimits';
 import { updateCpuLimit } from './timers/cpu_limit';
+import type { Credentials } from './credentials';
+import { copyNamespaces, createUserNs, NSPROXY_FLAGS } from './ns/create';
+import { nsproxyOf, setNsproxy, type NsProxy } from './ns/nsproxy';
+import { moveCwdToCopy } from '../vfs/task_fs';
 
 export const CSIGNAL = 0xff;
 export const CLONE_VM = 0x100, CLONE_FS = 0x200, CLONE_FILES = 0x400, CLONE_SIGHAND = 0x800,
@@ -49,9 +53,6 @@ export interface CloneArgs {
   pidfd?: number;
 }
 
-const NAMESPACE_FLAGS = CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER |
-  CLONE_NEWPID | CLONE_NEWNET;
-
 function has(flags: number, f: number): boolean {
   return ((flags & f) >>> 0) !== 0;
 }
@@ -68,8 +69,6 @@ function validate(t: Task, a: CloneArgs): void {
   if (has(f, CLONE_THREAD) && has(f, CLONE_NEWUSER | CLONE_NEWPID)) fail(EINVAL);
   if (has(f, CLONE_SIGHAND) && a.clearSighand) fail(EINVAL);
   if (has(f, CLONE_PIDFD) && has(f, CLONE_DETACHED)) fail(EINVAL);
-  // No namespaces in the sandbox: the answer an unprivileged caller gets.
-  if (has(f, NAMESPACE_FLAGS)) fail(EPERM);
   // A pidfd names a process: not for threads (before Linux 6.9's PIDFD_THREAD).
   if (has(f, CLONE_PIDFD) && has(f, CLONE_THREAD)) fail(EINVAL);
 }
@@ -111,9 +110,21 @@ function countTasks(k: Kernel, uid: number | null): number {
 /** x86-64 TASK_SIZE_MAX with 4-level paging: the first address above user space. */
 const TASK_SIZE_MAX = 0x7fff_ffff_f000n;
 
+/** copy_creds and copy_namespaces: the child's credentials (a new user namespace for
+ *  CLONE_NEWUSER) and namespaces (ns/create.ts), checked before anything is made. */
+function childNamespaces(t: Task, f: number): { creds: Credentials; proxy: NsProxy } {
+  const creds = t.creds.clone();
+  if (has(f, CLONE_NEWUSER)) createUserNs(creds);
+  const old = nsproxyOf(t);
+  // CLONE_SYSVSEM shares the undo list, which cannot reach into a new IPC namespace.
+  if (has(f, NSPROXY_FLAGS) && has(f, CLONE_NEWIPC) && has(f, CLONE_SYSVSEM)) fail(EINVAL);
+  return { creds, proxy: copyNamespaces(t, old, f, creds) };
+}
+
 export function doClone(t: Task, a: CloneArgs): number | Promise<number> {
   validate(t, a);
   checkTaskLimits(t);
+  const nsChild = childNamespaces(t, a.flags);
   // copy_thread -> ARCH_SET_FS: a TLS base outside user space is refused.
   if (has(a.flags, CLONE_SETTLS) && a.tls >= TASK_SIZE_MAX) fail(EPERM);
   const k = t.kernel;
@@ -168,7 +179,10 @@ export function doClone(t: Task, a: CloneArgs): number | Promise<number> {
   if (has(f, CLONE_FILES)) getFDTable(fdTable);
   else fdTable = fdTable.fork();
   const fs = has(f, CLONE_FS) ? t.fs : { ...t.fs };
-  const child = new Task(k, tid, tg, mm, fdTable, fs, t.creds.clone(), ctx);
+  const child = new Task(k, tid, tg, mm, fdTable, fs, nsChild.creds, ctx);
+  setNsproxy(child, nsChild.proxy);
+  const copies = nsChild.proxy.mnt.copies;
+  if (has(f, CLONE_NEWNS) && copies !== null) moveCwdToCopy(child, t.fs, copies);
 
   child.regs.set(t.regs);
   child.regs[REG_RAX] = 0n;

@@ -6,13 +6,16 @@ import {
   capIsSubset, issecure,
 } from './capabilities';
 import type { Credentials } from './credentials';
+import { kgidHasMapping, kuidHasMapping } from './ns/user_namespace';
 
 /** cap_emulate_setxuid: leaving root entirely drops the permitted and effective sets
  *  (unless keepcaps) and always the ambient set; euid leaving or entering 0 drops or
  *  restores the effective set. */
 function capEmulateSetxuid(next: Credentials, old: Credentials): void {
-  const wasRoot = old.uid === 0 || old.euid === 0 || old.suid === 0;
-  const isRoot = next.uid === 0 || next.euid === 0 || next.suid === 0;
+  // Root is the uid that maps to 0 in the task's user namespace (none if 0 is unmapped).
+  const root = old.rootUid();
+  const wasRoot = old.uid === root || old.euid === root || old.suid === root;
+  const isRoot = next.uid === root || next.euid === root || next.suid === root;
   if (wasRoot && !isRoot) {
     if (!issecure(old.securebits, SECURE_KEEP_CAPS)) {
       next.capPermitted = CAP_EMPTY_SET;
@@ -20,8 +23,8 @@ function capEmulateSetxuid(next: Credentials, old: Credentials): void {
     }
     next.capAmbient = CAP_EMPTY_SET;
   }
-  if (old.euid === 0 && next.euid !== 0) next.capEffective = CAP_EMPTY_SET;
-  if (old.euid !== 0 && next.euid === 0) next.capEffective = next.capPermitted;
+  if (old.euid === root && next.euid !== root) next.capEffective = CAP_EMPTY_SET;
+  if (old.euid !== root && next.euid === root) next.capEffective = next.capPermitted;
 }
 
 /** cap_task_fix_setuid for setuid, setreuid and setresuid (LSM_SETID_ID/RE/RES). */
@@ -33,8 +36,9 @@ export function fixSetuid(next: Credentials, old: Credentials): void {
  *  fsuid 0. */
 export function fixSetfsuid(next: Credentials, old: Credentials): void {
   if (issecure(old.securebits, SECURE_NO_SETUID_FIXUP)) return;
-  if (old.fsuid === 0 && next.fsuid !== 0) next.capEffective &= ~CAP_FS_SET;
-  if (old.fsuid !== 0 && next.fsuid === 0) next.capEffective |= next.capPermitted & CAP_FS_SET;
+  const root = old.rootUid();
+  if (old.fsuid === root && next.fsuid !== root) next.capEffective &= ~CAP_FS_SET;
+  if (old.fsuid !== root && next.fsuid === root) next.capEffective |= next.capPermitted & CAP_FS_SET;
 }
 
 export interface ExecFile {
@@ -54,16 +58,19 @@ const S_IXGRP = 0o010;
 export function execCredentials(old: Credentials, file: ExecFile, noNewPrivs: boolean):
 { creds: Credentials; secure: boolean } {
   const next = old.clone();
-  if (file.maySuid && !noNewPrivs) {
+  const root = old.rootUid();
+  // bprm_fill_uid: set-id bits of a file whose owner the namespace cannot name are ignored.
+  const mapped = kuidHasMapping(old.userNs, file.uid) && kgidHasMapping(old.userNs, file.gid);
+  if (file.maySuid && !noNewPrivs && mapped) {
     if (file.mode & S_ISUID) next.euid = file.uid;
     if ((file.mode & (S_ISGID | S_IXGRP)) === (S_ISGID | S_IXGRP)) next.egid = file.gid;
   }
   next.capPermitted = CAP_EMPTY_SET;
   let effective = false;
   if (!issecure(old.securebits, SECURE_NOROOT)) {
-    // Root's exec: pP' = bset | pI, and fE is set when the euid is 0.
-    if (next.euid === 0 || next.uid === 0) next.capPermitted = old.capBounding | old.capInheritable;
-    if (next.euid === 0) effective = true;
+    // Root's exec: pP' = bset | pI, and fE is set when the euid is root's.
+    if (next.euid === root || next.uid === root) next.capPermitted = old.capBounding | old.capInheritable;
+    if (next.euid === root) effective = true;
   }
   const isSetid = next.euid !== old.euid || next.egid !== old.egid;
   const gained = !capIsSubset(next.capPermitted, old.capPermitted);
@@ -80,6 +87,6 @@ export function execCredentials(old: Credentials, file: ExecFile, noNewPrivs: bo
   next.capEffective = effective ? next.capPermitted : next.capAmbient;
   next.securebits &= ~(1 << SECURE_KEEP_CAPS);
   const grew = !capIsSubset(next.capPermitted, next.capAmbient);
-  const secure = isSetid || (next.uid !== 0 && (effective || grew));
+  const secure = isSetid || (next.uid !== root && (effective || grew));
   return { creds: next, secure };
 }

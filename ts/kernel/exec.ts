@@ -19,6 +19,7 @@ import { SyscallError, fail } from './syscall_error';
 import { SIGSEGV } from '../abi/linux/signal';
 import { initialFpState } from './signal_frame';
 import type { Task } from './task';
+import { fromKgid, fromKuid } from './ns/user_namespace';
 import { fdTableShared, mmUserCount, putFDTable, putMM } from './shared_state';
 import { noteMmHiwater } from './rss';
 import { HOST_MIN_SIGSTKSZ } from '../loader/host_auxv';
@@ -88,7 +89,9 @@ export function execve(t: Task, filename: string, argvIn: string[], envp: string
   t.kernel.fillRandom(random);
   const args: LoadArgs = {
     argv, envp, execfn: filename, random,
-    uid: creds.uid, euid: creds.euid, gid: creds.gid, egid: creds.egid, secure,
+    // AT_UID and friends: the ids as the program's user namespace names them.
+    uid: fromKuid(creds.userNs, creds.uid), euid: fromKuid(creds.userNs, creds.euid),
+    gid: fromKgid(creds.userNs, creds.gid), egid: fromKgid(creds.userNs, creds.egid), secure,
     hwcap: HWCAP, clockTicks: 100, platform: 'x86_64', minSigStkSz: HOST_MIN_SIGSTKSZ,
   };
   if (mayReuseAddressSpace(t)) {

@@ -1,7 +1,8 @@
-// Namespace files (Linux fs/nsfs.c, kernel/nsproxy.c): what /proc/<pid>/ns/* opens. The
-// sandbox has one namespace of each kind, the initial one, with the inode numbers Linux gives
-// its initial namespaces (include/linux/proc_ns.h); every task is in all of them. A namespace
-// file reads nothing, seeks nowhere, and answers the NS_GET_* ioctls; setns(2) takes it.
+// Namespace files (Linux fs/nsfs.c, kernel/nsproxy.c): what /proc/<pid>/ns/* opens, one
+// namespace object each (ns/namespace.ts, ns/user_namespace.ts), whose inode number the file
+// shows; the initial namespaces have the numbers Linux gives them (include/linux/proc_ns.h).
+// An open file keeps its namespace alive. It reads nothing, seeks nowhere, and answers the
+// NS_GET_* ioctls; setns(2) takes it.
 
 import type { Task } from './task';
 import { SyscallError } from './syscall_error';
@@ -11,6 +12,8 @@ import { S_IFREG } from '../abi/linux/stat';
 import { FileDescription, type Stat } from '../vfs/file_description';
 import { anonDev } from '../vfs/file_system';
 import { nofileLimit } from '../syscalls/linux/fd_util';
+import type { Namespace } from './ns/namespace';
+import { fromKuid, type UserNamespace } from './ns/user_namespace';
 
 export const CLONE_NEWTIME = 0x80, CLONE_NEWNS = 0x20000, CLONE_NEWCGROUP = 0x2000000, CLONE_NEWUTS = 0x4000000,
   CLONE_NEWIPC = 0x8000000, CLONE_NEWUSER = 0x10000000, CLONE_NEWPID = 0x20000000, CLONE_NEWNET = 0x40000000;
@@ -38,8 +41,29 @@ const NS_GET_USERNS = 0xb701, NS_GET_PARENT = 0xb702, NS_GET_NSTYPE = 0xb703, NS
 let nsfsDev = -1;
 const bootTime = Date.now();
 
+/** The namespace a file names: a user namespace or one of an NsProxy's. */
+export type AnyNamespace = Namespace | UserNamespace;
+
+export function nsKindOf(ns: AnyNamespace): NsKind {
+  return 'kind' in ns ? ns.kind : NS_USER;
+}
+
+/** The user namespace that owns ns (a user namespace's parent; null for the initial one). */
+export function nsOwner(ns: AnyNamespace): UserNamespace | null {
+  return 'kind' in ns ? ns.userNs : ns.parent;
+}
+
+/** ns_get_owner's rule: the caller may see a user namespace that is its own or below it. */
+function visible(t: Task, ns: UserNamespace | null): ns is UserNamespace {
+  return ns !== null && t.creds.userNs.isAncestorOf(ns);
+}
+
 export class NsFile extends FileDescription {
-  constructor(readonly ns: NsKind) { super(O_RDONLY); }
+  readonly kind: NsKind;
+  constructor(readonly ns: AnyNamespace) {
+    super(O_RDONLY);
+    this.kind = nsKindOf(ns);
+  }
 
   override stat(): Stat {
     if (nsfsDev < 0) nsfsDev = anonDev();
@@ -50,25 +74,29 @@ export class NsFile extends FileDescription {
     };
   }
 
-  override describe(): string { return `${this.ns.name}:[${this.ns.ino}]`; }
+  override describe(): string { return `${this.kind.name}:[${this.ns.ino}]`; }
 
   override lseek(): number { throw new SyscallError(ESPIPE); }
 
   override ioctl(t: Task, cmd: number, arg: number): number {
     switch (cmd) {
-      case NS_GET_USERNS:
-        // Every namespace here is owned by the initial user namespace, which has no owner
-        // of its own to show.
-        if (this.ns === NS_USER) throw new SyscallError(EPERM);
-        return t.fdTable.newFD(new NsFile(NS_USER), { cloexec: true, limit: nofileLimit(t) });
-      case NS_GET_PARENT:
-        // Only pid and user namespaces are nested; the initial ones have no parent to show.
-        throw new SyscallError(this.ns === NS_PID || this.ns === NS_USER ? EPERM : EINVAL);
+      case NS_GET_USERNS: {
+        const owner = nsOwner(this.ns);
+        if (!visible(t, owner)) throw new SyscallError(EPERM);
+        return t.fdTable.newFD(new NsFile(owner), { cloexec: true, limit: nofileLimit(t) });
+      }
+      case NS_GET_PARENT: {
+        // Only pid and user namespaces are nested (the sandbox has one pid namespace).
+        if (this.kind !== NS_PID && this.kind !== NS_USER) throw new SyscallError(EINVAL);
+        const parent = this.kind === NS_USER ? (this.ns as UserNamespace).parent : null;
+        if (!visible(t, parent)) throw new SyscallError(EPERM);
+        return t.fdTable.newFD(new NsFile(parent), { cloexec: true, limit: nofileLimit(t) });
+      }
       case NS_GET_NSTYPE:
-        return this.ns.type;
+        return this.kind.type;
       case NS_GET_OWNER_UID:
-        if (this.ns !== NS_USER) throw new SyscallError(EINVAL);
-        t.mm.writeU32(arg, 0);
+        if (this.kind !== NS_USER) throw new SyscallError(EINVAL);
+        t.mm.writeU32(arg, fromKuid(t.creds.userNs, (this.ns as UserNamespace).owner));
         return 0;
       default:
         throw new SyscallError(ENOTTY);

@@ -6,6 +6,7 @@
 // A stopped process wants no signal but SIGKILL (wants_signal): a fatal one stays pending
 // until SIGCONT resumes it, then ends it.
 
+import { fromKuid } from './ns/user_namespace';
 import {
   SIGCHLD, SIGCONT, SIGKILL, SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU, SIGURG, SIGWINCH, SIG_DFL, SIG_IGN,
   sigBit,
@@ -37,7 +38,8 @@ export const CLD_EXITED = 1, CLD_KILLED = 2, CLD_DUMPED = 3;
 
 /** siginfo for kill/tgkill from task `from`. */
 export function userSigInfo(from: Task, sig: number, code = SI_USER): SigInfo {
-  return sigInfo(sig, code, { pid: from.tg.tgid, uid: from.creds.uid });
+  // si_uid as the sender's user namespace names it (the target's, when they share one).
+  return sigInfo(sig, code, { pid: from.tg.tgid, uid: fromKuid(from.creds.userNs, from.creds.uid) });
 }
 
 /** Whether t has a signal it would act on now (what makes a wait give way). */

@@ -37,6 +37,8 @@ export interface CredPolicy {
   gids: number[];
   privileged: boolean;
   pidExists(pid: number): boolean;
+  /** The sender's user namespace maps the uid and gid (else EINVAL, checked first). */
+  mapped?(uid: number, gid: number): boolean;
 }
 
 export interface ParsedControl {
@@ -77,6 +79,7 @@ export function parseControl(buf: Uint8Array, unix: boolean, policy: CredPolicy)
 }
 
 function checkCreds(c: UCred, p: CredPolicy): void {
+  if (p.mapped && !p.mapped(c.uid, c.gid)) fail(EINVAL);
   if (!p.privileged && (c.pid !== p.tgid || !p.uids.includes(c.uid) || !p.gids.includes(c.gid))) fail(EPERM);
   if (c.pid !== p.tgid && !p.pidExists(c.pid)) fail(ESRCH);
   // (uid_t)-1 is not a valid id.

@@ -6,11 +6,12 @@
 // CAP_NET_ADMIN, checked before the name as Linux does, and EOPNOTSUPP with it: the stack's
 // interfaces do not change.
 
+import { netCapable } from '../kernel/ns/net_ns';
 import type { Task } from '../kernel/task';
 import { fail } from '../kernel/syscall_error';
 import { EADDRNOTAVAIL, EFAULT, ENODEV, ENOTSUP as EOPNOTSUPP, ENOTTY, EPERM } from '../abi/linux/errno';
 import { AF_INET } from '../abi/linux/socket';
-import { stackOf } from '../tcpip/stack';
+import { netStackOf } from '../kernel/ns/net_ns';
 import { interfaceByIndex, interfaceByName, netInterfaces, prefixMask, type NetInterface } from './interfaces';
 import type { Socket } from './socket';
 
@@ -60,11 +61,11 @@ function putSockaddrIn(req: Uint8Array, addr: Uint8Array): void {
 }
 
 export function ifreqIoctl(t: Task, s: Socket, cmd: number, arg: number): number {
-  const stack = stackOf(t.kernel);
+  const stack = netStackOf(t);
   if (cmd === SIOCGIFCONF) return ifconf(t, arg, netInterfaces(stack));
   if (INET_ONLY.has(cmd) && s.family !== AF_INET) fail(ENOTTY);
   if (SETTERS.has(cmd)) {
-    if (!t.creds.hasCapability(CAP_NET_ADMIN)) fail(EPERM);
+    if (!netCapable(t, CAP_NET_ADMIN)) fail(EPERM);
     const req = t.mm.copyIn(arg, IFREQ_SIZE);
     if (!interfaceByName(stack, ifName(req))) fail(ENODEV);
     fail(EOPNOTSUPP);

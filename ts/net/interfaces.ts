@@ -8,6 +8,7 @@
 import { addrEqual, type IPAddr } from '../tcpip/addr';
 import type { Stack } from '../tcpip/stack';
 import { IFF_LOOPBACK, IFF_LOWER_UP, IFF_MULTICAST, IFF_UP, RT_SCOPE_HOST, RT_SCOPE_LINK, RT_SCOPE_UNIVERSE } from '../tcpip/nic';
+import { neverBroughtUp } from '../kernel/ns/net_ns';
 
 export { ARPHRD_ETHER, ARPHRD_LOOPBACK, IFF_BROADCAST, IFF_LOOPBACK, IFF_LOWER_UP, IFF_MULTICAST, IFF_RUNNING, IFF_UP, RT_SCOPE_HOST, RT_SCOPE_LINK, RT_SCOPE_UNIVERSE } from '../tcpip/nic';
 // <linux/rtnetlink.h> tables, types, protocols
@@ -78,10 +79,11 @@ export function netInterfaces(stack: Stack): NetInterface[] {
     return {
       index: nic.index, name: nic.name, type: nic.type, flags: nic.flags, mtu: nic.mtu, txqlen: nic.txQueueLen,
       hwaddr: nic.hwAddr, hwbroadcast: nic.hwBroadcast,
-      // The stack queues nothing between a socket and a link: no queueing discipline.
-      qdisc: 'noqueue',
-      // Linux reports lo's operational state as unknown (its driver never sets one).
-      operstate: lo ? IF_OPER_UNKNOWN : up ? IF_OPER_UP : 2 /* IF_OPER_DOWN */,
+      // The stack queues nothing between a socket and a link: no queueing discipline; a link
+      // never brought up has Linux's noop one.
+      qdisc: neverBroughtUp(nic) ? 'noop' : 'noqueue',
+      // Linux reports lo's operational state as unknown while up (its driver never sets one).
+      operstate: (nic.flags & IFF_UP) === 0 ? 2 /* IF_OPER_DOWN */ : lo ? IF_OPER_UNKNOWN : up ? IF_OPER_UP : 2,
       stats: { rxPackets: s.rxPackets, rxBytes: s.rxBytes, rxDropped: s.rxDropped, txPackets: s.txPackets, txBytes: s.txBytes, txDropped: s.txDropped },
       addrs: nic.addrs.map((a, i) => ({
         addr: a.addr, prefix: a.prefixLen, scope: a.scope,

@@ -4,6 +4,7 @@
 // knows (the peer's credentials, whether it listens, its pending error) it asks the socket.
 
 import type { Task } from '../kernel/task';
+import { INIT_USER_NS, fromKgid, fromKuid } from '../kernel/ns/user_namespace';
 import { fail } from '../kernel/syscall_error';
 import { EDOM, EINVAL, ENOPROTOOPT, EPERM } from '../abi/linux/errno';
 import {
@@ -156,7 +157,7 @@ function storeSolSocket(t: Task, s: Socket, name: number, val: Uint8Array): void
 
 /** The option's value, as many bytes as Linux would copy before truncating to the caller's
  *  length (the caller truncates). */
-export function getSolSocket(s: Socket, name: number): Uint8Array {
+export function getSolSocket(s: Socket, name: number, t?: Task): Uint8Array {
   const o = s.opts;
   switch (name) {
     case SO_TYPE: return ints(s.type);
@@ -172,7 +173,9 @@ export function getSolSocket(s: Socket, name: number): Uint8Array {
     case SO_PASSCRED: return ints(o.passcred ? 1 : 0);
     case SO_PEERCRED: {
       const c = s.peerCred();
-      return c ? ints(c.pid, c.uid, c.gid) : ints(0, -1, -1);
+      // The peer's ids as the caller's user namespace names them.
+      const ns = t?.creds.userNs ?? INIT_USER_NS;
+      return c ? ints(c.pid, fromKuid(ns, c.uid), fromKgid(ns, c.gid)) : ints(0, -1, -1);
     }
     case SO_RCVLOWAT: return ints(o.rcvlowat);
     case SO_SNDLOWAT: return ints(1);

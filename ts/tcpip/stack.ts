@@ -15,6 +15,7 @@ import { icmpErrorAllowed } from './icmp/ratelimit';
 import { EthernetLink } from './link/ethernet';
 import type { NicInfo, RouteInfo, RouteResult } from './nic';
 import { RouteTable, loopbackNic } from './route';
+import { IFF_UP } from './nic';
 import { IPV4_HEADER, IPV4_MAX_PACKET, parseIPv4, writeIPv4Header } from './header/ipv4';
 import { IPV6_HEADER, parseIPv6, writeIPv6Header } from './header/ipv6';
 import { IPPROTO_TCP, TCP_HEADER, TH_ACK, TH_FIN, TH_RST, TH_SYN, parseTCP, writeTCP, type TCPSegment } from './header/tcp';
@@ -133,6 +134,8 @@ export class Stack {
   /** ip_route_output in full: interface, source and next hop (lo for a local address). */
   routeOutput(dst: IPAddr): RouteResult | null {
     if (this.routeTable.isLocal(dst)) {
+      // Nothing reaches a loopback address while lo is down (a new network namespace's is).
+      if ((this.lo.flags & IFF_UP) === 0) return null;
       const src = dst[0] === 127 && dst.length === 4 ? V4_LOOPBACK : dst.length === 16 && dst[0] === 0 ? V6_LOOPBACK : dst;
       return { nic: this.lo, src, nextHop: dst };
     }

@@ -8,7 +8,7 @@ import { EACCES, EINVAL, EISDIR, EPERM, EROFS } from '../abi/linux/errno';
 import { R_OK, W_OK, X_OK } from '../abi/linux/fs';
 import { S_IFDIR, S_IFMT, S_IFREG, type Stat, type Timespec } from '../abi/linux/stat';
 import { checkWritableMount } from './open';
-import { MAY_WRITE, checkOwner, checkPermission, inGroup, isOwnerOrCapable, mayAccess } from './permission';
+import { MAY_WRITE, capableWrtInode, checkOwner, checkPermission, inGroup, isOwnerOrCapable, mayAccess } from './permission';
 import { CAP_CHOWN, CAP_FSETID } from '../kernel/capabilities';
 import type { VirtualDentry } from './virtual_dentry';
 import { fsnotifyChange } from './fsnotify';
@@ -34,7 +34,7 @@ export function chown(creds: Credentials, vd: VirtualDentry, uid: number, gid: n
   checkWritableMount(vd);
   const newUid = uid === -1 ? inode.uid : uid;
   const newGid = gid === -1 ? inode.gid : gid;
-  if (!creds.hasCapability(CAP_CHOWN)) {
+  if (!capableWrtInode(creds, CAP_CHOWN, inode.uid, inode.gid)) {
     // Without CAP_CHOWN, an owner may only give the file to one of their groups.
     if (newUid !== inode.uid) throw new SyscallError(EPERM);
     if (newGid !== inode.gid && (creds.fsuid !== inode.uid || !inGroup(creds, newGid))) throw new SyscallError(EPERM);

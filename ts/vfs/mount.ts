@@ -4,7 +4,9 @@
 // mount's root climbs to the mount point in the parent. Mounts are attached by the sandbox
 // at start-up and by mount(2) (syscalls/linux/sys_mount.ts): new file systems, bind mounts
 // (a mount whose root is a dentry inside another mount's file system), moves, stacking (a
-// mount on a mount's root), and their removal.
+// mount on a mount's root), and their removal. A new mount namespace (CLONE_NEWNS) gets a
+// copy of the tree (copy_tree): new Mount objects over the same file systems and dentries,
+// private (nothing propagates between namespaces).
 
 import { SyscallError } from '../kernel/syscall_error';
 import { EBUSY } from '../abi/linux/errno';
@@ -63,8 +65,8 @@ export class MountNamespace {
   private readonly children = new Map<Mount, Map<Dentry, Mount>>();
   private readonly all: Mount[] = [];
 
-  constructor(fs: FileSystem, rootInode: Inode, flags: MountFlags = {}) {
-    this.root = new Mount(fs, rootInode, null, null, flags);
+  constructor(fs: FileSystem, rootInode: Inode, flags: MountFlags = {}, root?: Mount) {
+    this.root = root ?? new Mount(fs, rootInode, null, null, flags);
     this.all.push(this.root);
   }
 
@@ -140,4 +142,24 @@ export class MountNamespace {
 
   /** Every mount, parents before children (/proc/mounts order). */
   mounts(): readonly Mount[] { return this.all; }
+
+  /** copy_mnt_ns: a namespace with a copy of every mount (same file systems and dentries, new
+   *  ids, private), and which copy each one got. */
+  copy(): { ns: MountNamespace; copies: Map<Mount, Mount> } {
+    const copies = new Map<Mount, Mount>();
+    const dup = (m: Mount, parent: Mount | null): Mount => {
+      const c = new Mount(m.fs, m.root.inode, parent, m.mountpoint, { ...m.flags }, m.root);
+      c.source = m.source;
+      copies.set(m, c);
+      return c;
+    };
+    const ns = new MountNamespace(this.root.fs, this.root.root.inode, this.root.flags, dup(this.root, null));
+    for (const m of this.all) {
+      if (m === this.root || m.parent === null || m.mountpoint === null) continue;
+      const parent = copies.get(m.parent);
+      if (parent === undefined) continue;
+      ns.attach(dup(m, parent), new VirtualDentry(parent, m.mountpoint));
+    }
+    return { ns, copies };
+  }
 }

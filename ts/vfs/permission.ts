@@ -2,17 +2,26 @@
 // mode bits against the caller's fsuid/fsgid and groups, then the capabilities that
 // override them: CAP_DAC_OVERRIDE (read and write anything, execute anything with an x
 // bit, search every directory), CAP_DAC_READ_SEARCH (read anything, search directories)
-// and CAP_FOWNER (act as the owner).
+// and CAP_FOWNER (act as the owner). In a user namespace below the initial one they count
+// only on files whose owner and group the namespace maps (capable_wrt_inode_uidgid).
 
 import type { Credentials } from '../kernel/credentials';
 import { SyscallError } from '../kernel/syscall_error';
 import { EACCES, EPERM } from '../abi/linux/errno';
 import type { Inode } from './inode';
 import { CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER } from '../kernel/capabilities';
+import { INIT_USER_NS, kgidHasMapping, kuidHasMapping } from '../kernel/ns/user_namespace';
 
 export const MAY_EXEC = 1;
 export const MAY_WRITE = 2;
 export const MAY_READ = 4;
+
+/** capable_wrt_inode_uidgid: cap in the caller's user namespace, which maps the file's ids. */
+export function capableWrtInode(creds: Credentials, cap: number, uid: number, gid: number): boolean {
+  const ns = creds.userNs;
+  if (ns === INIT_USER_NS) return creds.hasCapability(cap);
+  return creds.nsCapable(ns, cap) && kuidHasMapping(ns, uid) && kgidHasMapping(ns, gid);
+}
 
 export function inGroup(creds: Credentials, gid: number): boolean {
   return creds.inGroup(gid);
@@ -26,12 +35,13 @@ export function mayAccess(creds: Credentials, mode: number, uid: number, gid: nu
   else if (creds.inGroup(gid)) bits = (mode >> 3) & 7;
   else bits = mode & 7;
   if ((bits & want) === want) return true;
+  const capable = (cap: number): boolean => capableWrtInode(creds, cap, uid, gid);
   if (isDir) {
-    if ((want & MAY_WRITE) === 0 && creds.hasCapability(CAP_DAC_READ_SEARCH)) return true;
-    return creds.hasCapability(CAP_DAC_OVERRIDE);
+    if ((want & MAY_WRITE) === 0 && capable(CAP_DAC_READ_SEARCH)) return true;
+    return capable(CAP_DAC_OVERRIDE);
   }
-  if (((want & MAY_EXEC) === 0 || (mode & 0o111) !== 0) && creds.hasCapability(CAP_DAC_OVERRIDE)) return true;
-  return want === MAY_READ && creds.hasCapability(CAP_DAC_READ_SEARCH);
+  if (((want & MAY_EXEC) === 0 || (mode & 0o111) !== 0) && capable(CAP_DAC_OVERRIDE)) return true;
+  return want === MAY_READ && capable(CAP_DAC_READ_SEARCH);
 }
 
 /** EACCES unless `creds` may do `want` to inode. */
@@ -41,7 +51,10 @@ export function checkPermission(creds: Credentials, inode: Inode, want: number):
 
 /** inode_owner_or_capable: the owner, or CAP_FOWNER. */
 export function isOwnerOrCapable(creds: Credentials, uid: number): boolean {
-  return creds.fsuid === uid || creds.hasCapability(CAP_FOWNER);
+  // (inode_owner_or_capable asks only that the owner be mapped, not the group.)
+  if (creds.fsuid === uid) return true;
+  const ns = creds.userNs;
+  return ns === INIT_USER_NS ? creds.hasCapability(CAP_FOWNER) : creds.nsCapable(ns, CAP_FOWNER) && kuidHasMapping(ns, uid);
 }
 
 /** Only the owner (or CAP_FOWNER) may chmod, utime to arbitrary times, set O_NOATIME... */

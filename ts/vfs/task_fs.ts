@@ -1,4 +1,5 @@
-// Where a task stands in the VFS: the kernel's mount namespace (one per sandbox for now) and
+// Where a task stands in the VFS: its mount namespace (the kernel's initial one, or a copy:
+// kernel/ns/mnt_ns.ts) and
 // each FSContext's working directory as a VirtualDentry. The FSContext keeps `cwd` as a path
 // string (getcwd's fallback, and what a forked FSContext copies); the dentry is kept beside
 // it here so that a renamed working directory stays the same directory. A context without a
@@ -10,7 +11,8 @@ import type { Credentials } from '../kernel/credentials';
 import { SyscallError } from '../kernel/syscall_error';
 import { EBADF, ENOENT, ENOTDIR } from '../abi/linux/errno';
 import { AT_FDCWD } from '../abi/linux/fcntl';
-import type { MountNamespace } from './mount';
+import type { Mount, MountNamespace } from './mount';
+import { nsproxyOf } from '../kernel/ns/nsproxy';
 import { walk, type ResolveContext } from './resolve';
 import { VirtualDentry } from './virtual_dentry';
 import { VfsFile } from './vfs_file';
@@ -43,8 +45,27 @@ export function rootOf(kernel: Kernel): VirtualDentry {
   return mountNamespaceOf(kernel).rootVd;
 }
 
+/** The mount tree of t's mount namespace. */
+export function taskMountNamespace(t: Task): MountNamespace {
+  return nsproxyOf(t).mnt.tree;
+}
+
+/** The root of t's mount namespace. */
+export function taskRoot(t: Task): VirtualDentry {
+  return taskMountNamespace(t).rootVd;
+}
+
+/** A task moved into a copy of its mount namespace keeps its working directory, now in the
+ *  copy (copy_mnt_ns's fs->pwd update); `from` is the FSContext it had before. */
+export function moveCwdToCopy(t: Task, from: FSContext, copies: ReadonlyMap<Mount, Mount>): void {
+  const vd = cwds.get(from);
+  if (vd === undefined) return;
+  const m = copies.get(vd.mount);
+  if (m !== undefined) cwds.set(t.fs, new VirtualDentry(m, vd.dentry));
+}
+
 export function resolveContext(t: Task, creds: Credentials = t.creds): ResolveContext {
-  const ns = mountNamespaceOf(t.kernel);
+  const ns = taskMountNamespace(t);
   return { t, ns, root: ns.rootVd, creds };
 }
 
@@ -74,13 +95,13 @@ export function knownCwd(t: Task): VirtualDentry | undefined {
 /** chdir/fchdir: the new working directory (its path string too, for getcwd). */
 export function setCwd(t: Task, vd: VirtualDentry): void {
   cwds.set(t.fs, vd);
-  t.fs.cwd = vd.path(rootOf(t.kernel));
+  t.fs.cwd = vd.path(taskRoot(t));
 }
 
 /** Where a relative path given with dirfd starts: the cwd for AT_FDCWD, else the directory
  *  open at dirfd (EBADF if none, ENOTDIR if not a directory). */
 export function startOf(t: Task, dirfd: number, path: string): VirtualDentry {
-  if (path.charCodeAt(0) === 47 && path !== '') return rootOf(t.kernel);
+  if (path.charCodeAt(0) === 47 && path !== '') return taskRoot(t);
   if (dirfd === AT_FDCWD) return cwdOf(t);
   const f = t.fdTable.get(dirfd);
   if (!f) throw new SyscallError(EBADF);

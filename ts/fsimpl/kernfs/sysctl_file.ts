@@ -17,13 +17,13 @@ import type { KernFS } from './kernfs';
 const MAX_WRITE = 4096;
 
 export class KSysctl extends KInode {
-  constructor(fs: KernFS, key: string, private readonly get: () => string,
+  constructor(fs: KernFS, key: string, private readonly get: (t: Task | null) => string,
     private readonly set: (t: Task, text: string) => void) {
     super(fs, key, S_IFREG | 0o644);
   }
 
-  open(_t: Task | null, vd: VirtualDentry, flags: number): FileDescription {
-    return new SysctlFile(flags, vd, Buffer.from(this.get(), 'utf8'), this.set);
+  open(t: Task | null, vd: VirtualDentry, flags: number): FileDescription {
+    return new SysctlFile(flags, vd, Buffer.from(this.get(t), 'utf8'), this.set);
   }
 
   /** proc_sys_setattr: O_TRUNC (a size change) is accepted and means nothing; ownership and

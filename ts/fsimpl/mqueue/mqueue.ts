@@ -6,7 +6,8 @@
 // closes the queue. Queues outlive their names while a description keeps them open.
 // Not done: mounting it (/dev/mqueue) for ls and rm; mq_* are the only way in.
 
-import type { Kernel } from '../../kernel/kernel';
+import type { IpcNamespace } from '../../kernel/ipc/ipc';
+import { ipcOf } from '../../kernel/ns/nsproxy';
 import type { Task } from '../../kernel/task';
 import { EACCES, EEXIST, EINVAL, ENAMETOOLONG, ENOENT } from '../../abi/linux/errno';
 import { O_ACCMODE, O_CREAT, O_EXCL, O_NONBLOCK, O_RDWR, O_WRONLY } from '../../abi/linux/fcntl';
@@ -29,13 +30,15 @@ class MqueueFs {
   allocIno(): number { return this.nextIno++; }
 }
 
-const filesystems = new WeakMap<Kernel, MqueueFs>();
+// One queue file system per IPC namespace (Linux's ipc_namespace.mq_mnt).
+const filesystems = new WeakMap<IpcNamespace, MqueueFs>();
 
-function mqfs(k: Kernel): MqueueFs {
-  let fs = filesystems.get(k);
+function mqfs(t: Task): MqueueFs {
+  const ns = ipcOf(t);
+  let fs = filesystems.get(ns);
   if (fs === undefined) {
     fs = new MqueueFs();
-    filesystems.set(k, fs);
+    filesystems.set(ns, fs);
   }
   return fs;
 }
@@ -66,7 +69,7 @@ function permits(t: Task, q: MQueue, want: number): boolean {
 /** do_mq_open: the description of the queue `name`, made if O_CREAT asks. */
 export function mqOpen(t: Task, name: string, oflag: number, mode: number, attr: MqAttrIn | null): MqFile {
   checkName(name);
-  const fs = mqfs(t.kernel);
+  const fs = mqfs(t);
   let q = fs.names.get(name);
   if (q !== undefined) {
     if ((oflag & (O_CREAT | O_EXCL)) === (O_CREAT | O_EXCL)) fail(EEXIST);
@@ -97,7 +100,7 @@ function openQueue(t: Task, fs: MqueueFs, q: MQueue, oflag: number): MqFile {
 /** mq_unlink: the name goes; open descriptions keep the queue. */
 export function mqUnlink(t: Task, name: string): void {
   checkName(name);
-  const fs = mqfs(t.kernel);
+  const fs = mqfs(t);
   if (!fs.names.has(name)) fail(ENOENT);
   fs.names.delete(name);
 }

@@ -2,6 +2,7 @@
 // ordered by priority, FIFO within one; its attributes; the one process registered for
 // notification (mq_notify) and the readiness queue that poll, epoll and blocked callers use.
 
+import { fromKuid } from '../../kernel/ns/user_namespace';
 import type { Task } from '../../kernel/task';
 import { POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM } from '../../abi/linux/poll';
 import { WaitQueue } from '../../kernel/poll/wait_queue';
@@ -64,7 +65,7 @@ export class MQueue {
     if (n.notify !== SIGEV_SIGNAL) return;
     const tg = t.kernel.threadGroups.get(n.tgid);
     if (tg === undefined || tg.zombie) return;
-    sendSignalToProcess(tg, sigInfo(n.signo, SI_MESGQ, { pid: t.pid, uid: t.creds.uid, value: n.value }));
+    sendSignalToProcess(tg, sigInfo(n.signo, SI_MESGQ, { pid: t.pid, uid: fromKuid(t.creds.userNs, t.creds.uid), value: n.value }));
   }
 
   readiness(): number {

@@ -2,7 +2,6 @@
 // in Linux's layouts (dev_seq_show, if6_seq_show, rt_cache's fib_route_seq_show,
 // ipv6_route_native_seq_show), so ifconfig, netstat -r and route parsers read them.
 
-import type { Kernel } from '../../kernel/kernel';
 import { stackOf } from '../../tcpip/stack';
 import {
   IFF_LOOPBACK, RTN_LOCAL, RTN_UNICAST, RT_TABLE_MAIN, netInterfaces, netRoutes, prefixMask,
@@ -15,7 +14,7 @@ function pi6(a: Uint8Array): string { return Array.from(a, (b) => lhex(b, 2)).jo
 /** An IPv4 address as the __be32 Linux prints with %08X (read in host order). */
 function be32(a: Uint8Array): string { return hex(a[0] | (a[1] << 8) | (a[2] << 16) | (a[3] << 24), 8); }
 
-export function procNetDev(kernel: Kernel): string {
+export function procNetDev(kernel: object): string {
   let out = 'Inter-|   Receive                                                |  Transmit\n'
     + ' face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed\n';
   for (const nic of netInterfaces(stackOf(kernel))) {
@@ -39,7 +38,7 @@ function v6scope(a: Uint8Array): number {
   return 0;
 }
 
-export function procNetIfInet6(kernel: Kernel): string {
+export function procNetIfInet6(kernel: object): string {
   let out = '';
   for (const nic of netInterfaces(stackOf(kernel))) {
     for (const a of nic.addrs) {
@@ -58,7 +57,7 @@ const RTF_NONEXTHOP = 0x200000;
 const RTF_LOCAL = 0x80000000;
 
 /** The main table's unicast routes (what fib_route_seq_show walks). */
-export function procNetRoute(kernel: Kernel): string {
+export function procNetRoute(kernel: object): string {
   const stack = stackOf(kernel);
   const names = new Map(netInterfaces(stack).map((n) => [n.index, n.name]));
   const lines = ['Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT'];
@@ -72,7 +71,7 @@ export function procNetRoute(kernel: Kernel): string {
 }
 
 /** Every IPv6 route, main table then local, then the reject route every fib6 tree holds. */
-export function procNetIpv6Route(kernel: Kernel): string {
+export function procNetIpv6Route(kernel: object): string {
   const stack = stackOf(kernel);
   const nics = netInterfaces(stack);
   const names = new Map(nics.map((n) => [n.index, n.name]));

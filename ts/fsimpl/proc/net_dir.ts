@@ -1,10 +1,12 @@
-// /proc/<pid>/net (and /proc/net, a link to self/net) and /proc/sys/net: what the sandbox's
-// one network namespace shows — the socket tables (net_sockets.ts), interfaces and routes
+// /proc/<pid>/net (and /proc/net, a link to self/net) and /proc/sys/net: what the task's
+// network namespace shows (/proc/sys/net: the initial namespace's) — the socket tables (net_sockets.ts), interfaces and routes
 // (net_dev.ts), counters (net_snmp.ts), and the sysctls programs read, each with the value
 // the stack really uses. Read-only but for the few a root program may tune (tcp_timestamps,
 // the ICMP rate limits).
 
 import type { Kernel } from '../../kernel/kernel';
+import type { Task } from '../../kernel/task';
+import { netKey } from '../../kernel/ns/net_ns';
 import type { Inode } from '../../vfs/inode';
 import { KDir, staticChildren } from '../kernfs/dir';
 import { KFile } from '../kernfs/file';
@@ -58,22 +60,25 @@ function icmpLimit(fs: KernFS, kernel: Kernel, key: string, field: keyof IcmpLim
   });
 }
 
-export function netDir(fs: KernFS, kernel: Kernel, key: string): KDir {
-  const file = (name: string, gen: () => string): KFile => new KFile(fs, `${key}/${name}`, gen);
+/** /proc/<pid>/net: the network namespace of the task (the initial one once it is gone, or
+ *  for the sentry's own reads). */
+export function netDir(fs: KernFS, kernel: Kernel, key: string, task?: () => Task | undefined): KDir {
+  const net = (): object => { const t = task?.(); return t ? netKey(t) : kernel; };
+  const file = (name: string, gen: (n: object) => string): KFile => new KFile(fs, `${key}/${name}`, () => gen(net()));
   return new KDir(fs, key, staticChildren(() => ({
-    tcp: file('tcp', () => procNetTcp(kernel, false)),
-    tcp6: file('tcp6', () => procNetTcp(kernel, true)),
-    udp: file('udp', () => procNetUdp(kernel, false)),
-    udp6: file('udp6', () => procNetUdp(kernel, true)),
-    unix: file('unix', () => procNetUnix(kernel)),
-    dev: file('dev', () => procNetDev(kernel)),
-    if_inet6: file('if_inet6', () => procNetIfInet6(kernel)),
-    route: file('route', () => procNetRoute(kernel)),
-    ipv6_route: file('ipv6_route', () => procNetIpv6Route(kernel)),
-    snmp: file('snmp', () => procNetSnmp(kernel)),
-    netstat: file('netstat', () => procNetNetstat(kernel)),
-    sockstat: file('sockstat', () => procNetSockstat(kernel)),
-    sockstat6: file('sockstat6', () => procNetSockstat6(kernel)),
+    tcp: file('tcp', (n) => procNetTcp(n, false)),
+    tcp6: file('tcp6', (n) => procNetTcp(n, true)),
+    udp: file('udp', (n) => procNetUdp(n, false)),
+    udp6: file('udp6', (n) => procNetUdp(n, true)),
+    unix: file('unix', procNetUnix),
+    dev: file('dev', procNetDev),
+    if_inet6: file('if_inet6', procNetIfInet6),
+    route: file('route', procNetRoute),
+    ipv6_route: file('ipv6_route', procNetIpv6Route),
+    snmp: file('snmp', procNetSnmp),
+    netstat: file('netstat', procNetNetstat),
+    sockstat: file('sockstat', procNetSockstat),
+    sockstat6: file('sockstat6', procNetSockstat6),
   })));
 }
 

@@ -3,12 +3,11 @@
 // of names and a line of values per group. Field lists are Linux 6.x's; a counter of an event
 // the stack never has (syncookies, PAWS, MD5, fast open, forwarding, fragments) is 0.
 
-import type { Kernel } from '../../kernel/kernel';
 import { stackOf } from '../../tcpip/stack';
 import { mibOf } from '../../tcpip/mib';
 import { TCPS } from '../../tcpip/tcp/states';
 import { RTO_MAX_MS, RTO_MIN_MS } from '../../tcpip/tcp/rto';
-import { unixNamespace } from '../../net/unix/names';
+import { unixTableOf } from '../../net/unix/names';
 import { InetSocket } from '../../net/inet/inet_socket';
 import { AF_INET6 } from '../../abi/linux/socket';
 import { icmpEndpoints } from '../../tcpip/icmp/endpoint';
@@ -47,7 +46,7 @@ const IP_EXT = `
   ReasmOverlaps`.trim().split(/\s+/);
 
 
-export function procNetSnmp(kernel: Kernel): string {
+export function procNetSnmp(kernel: object): string {
   const stack = stackOf(kernel);
   const st = stack.stats;
   const m = mibOf(stack);
@@ -90,7 +89,7 @@ export function procNetSnmp(kernel: Kernel): string {
   return s;
 }
 
-export function procNetNetstat(kernel: Kernel): string {
+export function procNetNetstat(kernel: object): string {
   const stack = stackOf(kernel);
   const m = mibOf(stack);
   const known: Record<string, number> = {
@@ -105,7 +104,7 @@ export function procNetNetstat(kernel: Kernel): string {
 
 interface Counts { tcp4: number; tcp6: number; udp4: number; udp6: number; raw4: number; raw6: number; tw: number; orphan: number }
 
-function counts(kernel: Kernel): Counts {
+function counts(kernel: object): Counts {
   const stack = stackOf(kernel);
   const c: Counts = { tcp4: 0, tcp6: 0, udp4: 0, udp6: 0, raw4: 0, raw6: 0, tw: 0, orphan: 0 };
   for (const ep of stack.tcpEndpoints()) {
@@ -131,14 +130,14 @@ function counts(kernel: Kernel): Counts {
   return c;
 }
 
-export function procNetSockstat(kernel: Kernel): string {
+export function procNetSockstat(kernel: object): string {
   const c = counts(kernel);
-  const used = c.tcp4 + c.tcp6 + c.udp4 + c.udp6 + c.raw4 + c.raw6 + unixNamespace(kernel).live.size;
+  const used = c.tcp4 + c.tcp6 + c.udp4 + c.udp6 + c.raw4 + c.raw6 + unixTableOf(kernel).live.size;
   return `sockets: used ${used}\nTCP: inuse ${c.tcp4} orphan ${c.orphan} tw ${c.tw} alloc ${c.tcp4 + c.tcp6 + c.tw} mem 0\n`
     + `UDP: inuse ${c.udp4} mem 0\nUDPLITE: inuse 0\nRAW: inuse ${c.raw4}\nFRAG: inuse 0 memory 0\n`;
 }
 
-export function procNetSockstat6(kernel: Kernel): string {
+export function procNetSockstat6(kernel: object): string {
   const c = counts(kernel);
   return `TCP6: inuse ${c.tcp6}\nUDP6: inuse ${c.udp6}\nUDPLITE6: inuse 0\nRAW6: inuse ${c.raw6}\nFRAG6: inuse 0 memory 0\n`;
 }

@@ -4,13 +4,12 @@
 // socket's family, as Linux lists sk_family: an AF_INET6 socket talking IPv4 is in tcp6,
 // with a v4-mapped address. Kernel pointers print as zeros (kptr_restrict).
 
-import type { Kernel } from '../../kernel/kernel';
 import { AF_INET6, SOCK_DGRAM, TCP_ESTABLISHED, TCP_LISTEN } from '../../abi/linux/socket';
 import { mapV4, type IPAddr } from '../../tcpip/addr';
 import { stackOf, type TcpEndpoint } from '../../tcpip/stack';
 import { TCPS } from '../../tcpip/tcp/states';
 import { InetSocket } from '../../net/inet/inet_socket';
-import { unixNamespace } from '../../net/unix/names';
+import { unixTableOf } from '../../net/unix/names';
 
 const NULL_PTR = '0000000000000000';
 /** USER_HZ: the clock ticks the timer and RTO columns count in. */
@@ -48,7 +47,7 @@ function tcpLine(i: number, ep: TcpEndpoint, s: SockView | null, v6file: boolean
     + `${String(0).padStart(8)} ${s?.ino ?? 0} 1 ${NULL_PTR} ${rto} 0 0 ${ep.cc.cwnd} ${ssthresh}`;
 }
 
-export function procNetTcp(kernel: Kernel, v6file: boolean): string {
+export function procNetTcp(kernel: object, v6file: boolean): string {
   const stack = stackOf(kernel);
   const lines: string[] = [];
   let i = 0;
@@ -66,7 +65,7 @@ export function procNetTcp(kernel: Kernel, v6file: boolean): string {
     + lines.map((l) => `${l}\n`).join('');
 }
 
-export function procNetUdp(kernel: Kernel, v6file: boolean): string {
+export function procNetUdp(kernel: object, v6file: boolean): string {
   const stack = stackOf(kernel);
   const lines: string[] = [];
   const seen = new Set<unknown>();
@@ -92,9 +91,9 @@ const SO_ACCEPTCON = 1 << 16;
 const SS_UNCONNECTED = 1;
 const SS_CONNECTED = 3;
 
-export function procNetUnix(kernel: Kernel): string {
+export function procNetUnix(kernel: object): string {
   let out = 'Num       RefCount Protocol Flags    Type St Inode Path\n';
-  for (const s of unixNamespace(kernel).live) {
+  for (const s of unixTableOf(kernel).live) {
     const listening = s.state === TCP_LISTEN;
     const connected = s.type === SOCK_DGRAM ? s.peer !== null : s.state === TCP_ESTABLISHED;
     out += `${NULL_PTR}: 00000002 00000000 ${hex(listening ? SO_ACCEPTCON : 0, 8)} ${hex(s.type, 4)} `

@@ -1,12 +1,13 @@
 // /proc/<pid>/ns (Linux fs/proc/namespaces.c): a magic link per namespace kind, reading
-// "net:[4026531833]" and opening the namespace's file, for a caller that may ptrace-read the
+// "net:[4026531833]" and opening the file of the namespace the task is in now, for a caller that may ptrace-read the
 // process (else EACCES, as proc_ns_get_link and proc_ns_readlink check).
 
 import type { Task } from '../../kernel/task';
 import type { ThreadGroup } from '../../kernel/thread_group';
 import { SyscallError } from '../../kernel/syscall_error';
 import { EACCES, ENOENT } from '../../abi/linux/errno';
-import { NS_ENTRIES, NsFile, type NsKind } from '../../kernel/ns_file';
+import { NS_ENTRIES, NsFile } from '../../kernel/ns_file';
+import { taskNamespace } from '../../kernel/ns/nsproxy';
 import { ptraceMayAccess } from '../../kernel/ptrace_access';
 import type { Inode } from '../../vfs/inode';
 import { KDir, staticChildren } from '../kernfs/dir';
@@ -15,13 +16,15 @@ import type { KernFS } from '../kernfs/kernfs';
 import { KSymlink } from '../kernfs/symlink';
 
 export function nsDir(fs: KernFS, key: string, task: () => Task | undefined, tg: ThreadGroup, owner: KAttr): KDir {
-  const allowed = (t: Task | null): void => {
-    if (task() === undefined) throw new SyscallError(ENOENT);
+  const target = (t: Task | null): Task => {
+    const it = task();
+    if (it === undefined) throw new SyscallError(ENOENT);
     if (t !== null && !ptraceMayAccess(t, tg)) throw new SyscallError(EACCES);
+    return it;
   };
-  const link = (name: string, ns: NsKind): KSymlink => new KSymlink(fs, `${key}/${name}`,
-    (t) => { allowed(t); return `${ns.name}:[${ns.ino}]`; },
-    (t) => { allowed(t); return { file: new NsFile(ns) }; }, owner);
-  const entries = (): Record<string, Inode> => Object.fromEntries(NS_ENTRIES.map(([name, ns]) => [name, link(name, ns)]));
+  const link = (name: string): KSymlink => new KSymlink(fs, `${key}/${name}`,
+    (t) => new NsFile(taskNamespace(target(t), name)).describe(),
+    (t) => ({ file: new NsFile(taskNamespace(target(t), name)) }), owner);
+  const entries = (): Record<string, Inode> => Object.fromEntries(NS_ENTRIES.map(([name]) => [name, link(name)]));
   return new KDir(fs, key, staticChildren(entries), 0o511, owner);
 }

@@ -22,6 +22,17 @@ import { aioMaxNr, aioNr, setAioMaxNr } from '../../kernel/aio/aio_context';
 import { UTS_RELEASE, UTS_VERSION } from '../../syscalls/linux/sys_uname';
 import { cpuCount } from '../../syscalls/linux/task_attrs';
 import { sysNetDir } from './net_dir';
+import type { Task } from '../../kernel/task';
+import { initNsProxy, utsOf } from '../../kernel/ns/nsproxy';
+import type { UtsNamespace } from '../../kernel/ns/namespace';
+import { INIT_USER_NS } from '../../kernel/ns/user_namespace';
+import { fail } from '../../kernel/syscall_error';
+import { EINVAL } from '../../abi/linux/errno';
+
+/** The reader's UTS namespace (the initial one for a read from outside any task). */
+function utsNames(kernel: Kernel, t: Task | null): UtsNamespace {
+  return t === null ? initNsProxy(kernel).uts : utsOf(t);
+}
 import { PARTITIONS, SWAPS, procStat, vmstat } from './system_stats';
 import {
   INOTIFY_MAX_QUEUED_EVENTS, INOTIFY_MAX_USER_INSTANCES, INOTIFY_MAX_USER_WATCHES,
@@ -68,12 +79,12 @@ function loadavg(kernel: Kernel): string {
 }
 
 function sysTree(fs: KernFS, kernel: Kernel): KDir {
-  const file = (key: string, gen: () => string): KFile => new KFile(fs, `sys/${key}`, gen);
+  const file = (key: string, gen: (t: Task | null) => string): KFile => new KFile(fs, `sys/${key}`, gen);
   const dir = (key: string, children: () => Record<string, Inode>): KDir => new KDir(fs, `sys/${key}`, staticChildren(children));
   return dir('', () => ({
     kernel: dir('kernel', () => ({
-      hostname: file('kernel/hostname', () => `${kernel.hostname}\n`),
-      domainname: file('kernel/domainname', () => `${kernel.domainname}\n`),
+      hostname: file('kernel/hostname', (t) => `${utsNames(kernel, t).hostname}\n`),
+      domainname: file('kernel/domainname', (t) => `${utsNames(kernel, t).domainname}\n`),
       ostype: file('kernel/ostype', () => 'Linux\n'),
       osrelease: file('kernel/osrelease', () => `${UTS_RELEASE}\n`),
       version: file('kernel/version', () => `${UTS_VERSION}\n`),
@@ -113,7 +124,22 @@ function sysTree(fs: KernFS, kernel: Kernel): KDir {
       })),
     })),
     net: sysNetDir(fs, kernel),
+    user: dir('user', () => ({
+      max_user_namespaces: new KSysctl(fs, 'sys/user/max_user_namespaces',
+        (t) => `${(t?.creds.userNs ?? INIT_USER_NS).maxUserNamespaces}\n`,
+        (t, text) => setMaxUserNamespaces(t, text)),
+    })),
   }));
+}
+
+/** proc_dointvec_minmax over 0..INT_MAX, for the writer's own user namespace (Linux's user
+ *  sysctls are per namespace). */
+function setMaxUserNamespaces(t: Task, text: string): void {
+  const s = text.trim();
+  if (!/^\+?\d+$/.test(s)) fail(EINVAL);
+  const v = Number(s);
+  if (v > 0x7fffffff) fail(EINVAL);
+  t.creds.userNs.maxUserNamespaces = v;
 }
 
 let bootId: string | undefined;

@@ -15,6 +15,7 @@ import { cwdLink, exeLink } from './links';
 import { MemInode } from './mem';
 import { netDir } from './net_dir';
 import { nsDir } from './ns_dir';
+import { IdMapInode, SetgroupsInode } from './id_map_files';
 import * as files from './task_files';
 import { tunableEntries } from './task_tunables';
 import { smaps } from './smaps';
@@ -32,8 +33,9 @@ export function leaderOf(tg: ThreadGroup): Task | undefined {
 
 function taskEntries(fs: KernFS, kernel: Kernel, key: string, tg: ThreadGroup, task: () => Task | undefined): Record<string, Inode> {
   const owner = { uid: task()?.creds.euid ?? 0, gid: task()?.creds.egid ?? 0 };
-  const file = (name: string, gen: (t: Task) => string | Uint8Array, mode = 0o444, seek?: SeekKind): KFile =>
-    new KFile(fs, `${key}/${name}`, () => { const t = task(); return t ? gen(t) : ''; }, mode, owner, seek);
+  const file = (name: string, gen: (t: Task, reader: Task | null) => string | Uint8Array, mode = 0o444,
+    seek?: SeekKind): KFile =>
+    new KFile(fs, `${key}/${name}`, (r) => { const t = task(); return t ? gen(t, r) : ''; }, mode, owner, seek);
   return {
     exe: exeLink(fs, `${key}/exe`, kernel, tg, owner),
     cwd: cwdLink(fs, `${key}/cwd`, kernel, task, owner),
@@ -53,8 +55,12 @@ function taskEntries(fs: KernFS, kernel: Kernel, key: string, tg: ThreadGroup, t
     mountinfo: file('mountinfo', (t) => files.mountinfo(kernel, t)),
     cgroup: file('cgroup', () => '0::/\n'),
     loginuid: file('loginuid', () => '4294967295\n', 0o644),
-    net: netDir(fs, kernel, `${key}/net`),
+    net: netDir(fs, kernel, `${key}/net`, task),
     ns: nsDir(fs, `${key}/ns`, task, tg, owner),
+    uid_map: new IdMapInode(fs, `${key}/uid_map`, task, 'uid', owner),
+    gid_map: new IdMapInode(fs, `${key}/gid_map`, task, 'gid', owner),
+    projid_map: new IdMapInode(fs, `${key}/projid_map`, task, 'projid', owner),
+    setgroups: new SetgroupsInode(fs, `${key}/setgroups`, task, owner),
     ...tunableEntries(fs, key, task, owner, file),
     smaps: file('smaps', (t) => smaps(t, false)),
     smaps_rollup: file('smaps_rollup', (t) => smaps(t, true)),

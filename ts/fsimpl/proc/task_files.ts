@@ -3,6 +3,7 @@
 // fs/proc/array.c, task_mmu.c and proc_namespace.c; values the sentry does not track
 // (page-fault counts, CPU times) are 0.
 
+import { INIT_USER_NS, fromKgid, fromKuid } from '../../kernel/ns/user_namespace';
 import { seccompFilterCount, seccompMode } from '../../kernel/seccomp';
 import { childrenCpu, processCpu } from '../../kernel/timers/cpu_time';
 import type { Kernel } from '../../kernel/kernel';
@@ -15,8 +16,8 @@ import { queuedSignalsOf } from '../../syscalls/linux/sys_kill';
 import { signalActions } from '../../syscalls/linux/signal_state';
 import { NSIG, SIG_DFL, SIG_IGN } from '../../abi/linux/signal';
 import { PROT_EXEC, PROT_READ, PROT_WRITE } from '../../abi/linux/mm';
-import { mountNamespaceOf } from '../../vfs/task_fs';
-import type { Mount } from '../../vfs/mount';
+import { taskMountNamespace } from '../../vfs/task_fs';
+import type { Mount, MountNamespace } from '../../vfs/mount';
 import { VirtualDentry } from '../../vfs/virtual_dentry';
 import { devMajor, devMinor } from '../../abi/linux/stat';
 import { taskAttrs } from '../../syscalls/linux/task_attrs';
@@ -107,8 +108,12 @@ function sigpendingLimit(t: Task): string {
 
 function ppid(t: Task): number { return t.tg.parent?.tgid ?? 0; }
 
-export function status(t: Task): string {
+/** status: ids as the reader's user namespace names them (the initial one's for the sentry). */
+export function status(t: Task, reader: Task | null = null): string {
   const c = t.creds;
+  const ns = reader?.creds.userNs ?? INIT_USER_NS;
+  const u = (id: number): number => fromKuid(ns, id);
+  const g = (id: number): number => fromKgid(ns, id);
   const s = vmSizes(t);
   const kb = (n: number): string => `${String(Math.ceil(n / 1024)).padStart(8)} kB`;
   const sig = (n: bigint): string => n.toString(16).padStart(16, '0');
@@ -117,10 +122,10 @@ export function status(t: Task): string {
     `Umask:\t${t.fs.umask.toString(8).padStart(4, '0')}`,
     `State:\t${taskState(t)}`,
     `Tgid:\t${t.tg.tgid}`, 'Ngid:\t0', `Pid:\t${t.tid}`, `PPid:\t${ppid(t)}`, `TracerPid:\t${t.ptrace?.tracer.tid ?? 0}`,
-    `Uid:\t${c.uid}\t${c.euid}\t${c.suid}\t${c.fsuid}`,
-    `Gid:\t${c.gid}\t${c.egid}\t${c.sgid}\t${c.fsgid}`,
+    `Uid:\t${u(c.uid)}\t${u(c.euid)}\t${u(c.suid)}\t${u(c.fsuid)}`,
+    `Gid:\t${g(c.gid)}\t${g(c.egid)}\t${g(c.sgid)}\t${g(c.fsgid)}`,
     `FDSize:\t${Math.max(64, 1 << Math.ceil(Math.log2((t.fdTable.fds().at(-1) ?? 0) + 1)))}`,
-    `Groups:\t${c.groups.join(' ')} `,
+    `Groups:\t${c.groups.map(g).join(' ')} `,
     `NStgid:\t${t.tg.tgid}`, `NSpid:\t${t.tid}`, `NSpgid:\t${processGroupIds(t.tg).pgid}`, `NSsid:\t${processGroupIds(t.tg).sid}`,
     `VmPeak:\t${kb(s.size)}`, `VmSize:\t${kb(s.size)}`, `VmLck:\t${kb(lockedBytes(t.mm))}`, `VmPin:\t${kb(0)}`,
     `VmHWM:\t${kb(s.hwm)}`, `VmRSS:\t${kb(s.rss)}`, `RssAnon:\t${kb(s.anon)}`, `RssFile:\t${kb(s.file)}`,
@@ -192,8 +197,8 @@ export function limits(t: Task): string {
   return out;
 }
 
-function mountPoint(m: Mount, kernel: Kernel): string {
-  return new VirtualDentry(m, m.root).path(mountNamespaceOf(kernel).rootVd);
+function mountPoint(m: Mount, ns: MountNamespace): string {
+  return new VirtualDentry(m, m.root).path(ns.rootVd);
 }
 
 function mountOpts(m: Mount): string {
@@ -208,15 +213,18 @@ function propagationField(m: Mount): string {
   return m.propagation === 'shared' ? ` shared:${m.id}` : m.propagation === 'unbindable' ? ' unbindable' : '';
 }
 
-export function mounts(kernel: Kernel, _t: Task): string {
-  return mountNamespaceOf(kernel).mounts()
-    .map((m) => `${m.source ?? m.fs.source} ${mountPoint(m, kernel)} ${m.fs.type} ${mountOpts(m)} 0 0\n`).join('');
+/** The mounts of t's mount namespace. */
+export function mounts(_kernel: Kernel, t: Task): string {
+  const ns = taskMountNamespace(t);
+  return ns.mounts()
+    .map((m) => `${m.source ?? m.fs.source} ${mountPoint(m, ns)} ${m.fs.type} ${mountOpts(m)} 0 0\n`).join('');
 }
 
-export function mountinfo(kernel: Kernel, _t: Task): string {
-  return mountNamespaceOf(kernel).mounts().map((m) => {
+export function mountinfo(_kernel: Kernel, t: Task): string {
+  const ns = taskMountNamespace(t);
+  return ns.mounts().map((m) => {
     const parent = m.parent?.id ?? m.id;
     const dev = `${devMajor(m.fs.dev)}:${devMinor(m.fs.dev)}`;
-    return `${m.id} ${parent} ${dev} ${m.rootPath()} ${mountPoint(m, kernel)} ${mountOpts(m)}${propagationField(m)} - ${m.fs.type} ${m.source ?? m.fs.source} ${m.flags.readonly ? 'ro' : 'rw'}\n`;
+    return `${m.id} ${parent} ${dev} ${m.rootPath()} ${mountPoint(m, ns)} ${mountOpts(m)}${propagationField(m)} - ${m.fs.type} ${m.source ?? m.fs.source} ${m.flags.readonly ? 'ro' : 'rw'}\n`;
   }).join('');
 }

@@ -6,6 +6,7 @@ import type { Credentials } from '../credentials';
 import { EACCES, EEXIST, EINVAL, ENOENT, ENOSPC } from '../../abi/linux/errno';
 import { fail } from '../syscall_error';
 import { IPC_CREAT, IPC_EXCL, IPC_PRIVATE, type IpcPerm } from './perm';
+import { INIT_USER_NS, type UserNamespace } from '../ns/user_namespace';
 
 const IPCMNI_SHIFT = 15;
 const IPCMNI = 1 << IPCMNI_SHIFT;
@@ -23,6 +24,9 @@ export interface GetOps<T extends IpcObject> {
 export class IpcIds<T extends IpcObject> {
   private readonly byIdx = new Map<number, T>();
   private seq = 0;
+
+  /** The user namespace owning the IPC namespace (whose CAP_IPC_OWNER/CAP_SYS_ADMIN count). */
+  ownerNs: UserNamespace = INIT_USER_NS;
 
   constructor(private readonly mni: number) {}
 
@@ -54,6 +58,7 @@ export class IpcIds<T extends IpcObject> {
   private add(obj: T): void {
     let idx = 0;
     while (this.byIdx.has(idx)) idx++;
+    obj.perm.ownerNs = this.ownerNs;
     obj.perm.seq = this.seq;
     obj.perm.id = (this.seq << IPCMNI_SHIFT) + idx;
     this.seq = this.seq >= SEQ_MAX ? 0 : this.seq + 1;

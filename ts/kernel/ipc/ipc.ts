@@ -10,6 +10,7 @@
 
 import type { Kernel } from '../kernel';
 import { IpcIds } from './ids';
+import type { UserNamespace } from '../ns/user_namespace';
 import type { ShmSegment } from './shm';
 import type { SemSet } from './sem';
 import type { MsgQueue } from './msg';
@@ -49,5 +50,13 @@ export function ipcNamespace(k: Kernel): IpcNamespace {
     ns = new IpcNamespace(k);
     namespaces.set(k, ns);
   }
+  return ns;
+}
+
+/** The tables of a namespace made by unshare/clone(CLONE_NEWIPC): empty, with the defaults,
+ *  administered from `owner`. */
+export function newIpcNamespace(k: Kernel, owner: UserNamespace): IpcNamespace {
+  const ns = new IpcNamespace(k);
+  ns.shm.ownerNs = ns.sem.ownerNs = ns.msg.ownerNs = owner;
   return ns;
 }

@@ -4,6 +4,7 @@
 // goes straight to the first one that wants it (pipelined_send); senders wait for room
 // (msg_qbytes bounds both the bytes and the number of messages) and retry when woken.
 
+import { INIT_USER_NS, type UserNamespace } from '../ns/user_namespace';
 import type { Kernel } from '../kernel';
 import type { Credentials } from '../credentials';
 import { E2BIG, EIDRM } from '../../abi/linux/errno';
@@ -127,10 +128,10 @@ export class MsgQueue {
     this.cbytes = 0;
   }
 
-  encode(): Uint8Array {
+  encode(ns: UserNamespace = INIT_USER_NS): Uint8Array {
     const b = new Uint8Array(MSQID64_DS_SIZE);
     const v = new DataView(b.buffer);
-    this.perm.encode(v, 0);
+    this.perm.encode(v, 0, ns);
     const at = IPC64_PERM_SIZE;
     v.setBigInt64(at, BigInt(this.stime), true);
     v.setBigInt64(at + 8, BigInt(this.rtime), true);

@@ -4,6 +4,7 @@
 // waiters are served in arrival order as far as their operations allow. SEM_UNDO
 // adjustments are kept per task (undo.ts) and undone when it exits.
 
+import { INIT_USER_NS, type UserNamespace } from '../ns/user_namespace';
 import type { Kernel } from '../kernel';
 import type { Credentials } from '../credentials';
 import { EAGAIN, EIDRM, ERANGE } from '../../abi/linux/errno';
@@ -159,10 +160,10 @@ export class SemSet {
     this.updateQueue();
   }
 
-  encode(): Uint8Array {
+  encode(ns: UserNamespace = INIT_USER_NS): Uint8Array {
     const b = new Uint8Array(SEMID64_DS_SIZE);
     const v = new DataView(b.buffer);
-    this.perm.encode(v, 0);
+    this.perm.encode(v, 0, ns);
     v.setBigInt64(IPC64_PERM_SIZE, BigInt(this.otime), true);
     v.setBigInt64(IPC64_PERM_SIZE + 16, BigInt(this.ctime), true);
     v.setBigUint64(IPC64_PERM_SIZE + 32, BigInt(this.nsems), true);

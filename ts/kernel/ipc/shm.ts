@@ -5,6 +5,7 @@
 // Linux's shm_open/shm_close do per VMA). IPC_RMID frees the key at once and the pages
 // when the last attachment goes.
 
+import { INIT_USER_NS, type UserNamespace } from '../ns/user_namespace';
 import type { Kernel } from '../kernel';
 import type { Credentials } from '../credentials';
 import type { MappingBacking } from '../../mm/backing';
@@ -81,10 +82,10 @@ export class ShmSegment {
   }
 
   /** struct shmid64_ds. */
-  encode(): Uint8Array {
+  encode(ns: UserNamespace = INIT_USER_NS): Uint8Array {
     const b = new Uint8Array(SHMID64_DS_SIZE);
     const v = new DataView(b.buffer);
-    this.perm.encode(v, 0);
+    this.perm.encode(v, 0, ns);
     const at = IPC64_PERM_SIZE;
     v.setBigUint64(at, BigInt(this.size), true);
     v.setBigInt64(at + 8, BigInt(this.atime), true);

@@ -10,7 +10,7 @@ import { EINVAL, EPROTONOSUPPORT, ESOCKTNOSUPPORT } from '../../abi/linux/errno'
 import { O_NONBLOCK } from '../../abi/linux/fcntl';
 import { AF_INET6, SOCK_DGRAM, SOCK_RAW, SOCK_STREAM } from '../../abi/linux/socket';
 import { IPPROTO_ICMP, IPPROTO_ICMPV6, IcmpSocket, checkIcmpCreate } from './icmp_socket';
-import { stackOf } from '../../tcpip/stack';
+import { inInitialNetNs, netStackOf } from '../../kernel/ns/net_ns';
 import type { Socket } from '../socket';
 import type { SocketSpec } from '../socket_create';
 import { IPPROTO_TCP, IPPROTO_UDP } from './inet_opts';
@@ -21,7 +21,9 @@ import { newHostSocket } from '../host/host_socket';
 
 export function createInetSocket(t: Task, spec: SocketSpec): Socket {
   const flags = spec.nonblock ? O_NONBLOCK : 0;
-  const stack = stackOf(t.kernel);
+  const stack = netStackOf(t);
+  // Host sockets stand for the initial network namespace only; a new one has its own stack.
+  const host = isHostNetwork(t.kernel) && inInitialNetNs(t);
   const uid = t.creds.euid;
   const gid = t.creds.egid;
   // IPPROTO_MAX: protocol numbers past it are EINVAL for every type.
@@ -30,7 +32,7 @@ export function createInetSocket(t: Task, spec: SocketSpec): Socket {
   switch (spec.type) {
     case SOCK_STREAM:
       if (spec.protocol !== 0 && spec.protocol !== IPPROTO_TCP) fail(EPROTONOSUPPORT);
-      if (isHostNetwork(t.kernel)) return newHostSocket(spec.family, SOCK_STREAM, IPPROTO_TCP, spec.nonblock, uid, gid);
+      if (host) return newHostSocket(spec.family, SOCK_STREAM, IPPROTO_TCP, spec.nonblock, uid, gid);
       return Object.assign(new TcpSocket(stack, flags, spec.family, uid, gid), { kernel: t.kernel });
     case SOCK_DGRAM:
       if (spec.protocol === icmp) {
@@ -38,7 +40,7 @@ export function createInetSocket(t: Task, spec: SocketSpec): Socket {
         return new IcmpSocket(stack, flags, spec.family, SOCK_DGRAM, uid, gid);
       }
       if (spec.protocol !== 0 && spec.protocol !== IPPROTO_UDP) fail(EPROTONOSUPPORT);
-      if (isHostNetwork(t.kernel)) return newHostSocket(spec.family, SOCK_DGRAM, IPPROTO_UDP, spec.nonblock, uid, gid);
+      if (host) return newHostSocket(spec.family, SOCK_DGRAM, IPPROTO_UDP, spec.nonblock, uid, gid);
       return new UdpSocket(stack, flags, spec.family, uid, gid);
     case SOCK_RAW:
       if (spec.protocol === 0) fail(EPROTONOSUPPORT);

@@ -5,6 +5,7 @@
 // or EPERM), which send any ICMP message and receive a copy of every one that arrives
 // (IPv4 with its IP header). The messages travel through the stack (ts/tcpip/icmp).
 
+import { netCapable } from '../../kernel/ns/net_ns';
 import type { Task } from '../../kernel/task';
 import type { Kernel } from '../../kernel/kernel';
 import { fail } from '../../kernel/syscall_error';
@@ -44,7 +45,7 @@ export function pingGroupRange(kernel: Kernel): [number, number] {
 /** ping_init_sock / inet_create's raw check. */
 export function checkIcmpCreate(t: Task, type: number): void {
   if (type === SOCK_RAW) {
-    if (!t.creds.hasCapability(CAP_NET_RAW)) fail(EPERM);
+    if (!netCapable(t, CAP_NET_RAW)) fail(EPERM);
     return;
   }
   const [lo, hi] = pingGroupRange(t.kernel);

@@ -6,6 +6,7 @@
 // to ::ffff:a.b.c.d unless IPV6_V6ONLY), the IP-level options, and the wait queue the
 // endpoint's events feed. tcp_socket.ts and udp_socket.ts move the data.
 
+import { netCapable } from '../../kernel/ns/net_ns';
 import type { Task } from '../../kernel/task';
 import { fail } from '../../kernel/syscall_error';
 import { EACCES, EADDRINUSE, EADDRNOTAVAIL, EINVAL, ENOPROTOOPT, ENETUNREACH } from '../../abi/linux/errno';
@@ -76,7 +77,7 @@ export abstract class InetSocket extends Socket {
     }
     if (isAny(addr)) addr = null;
     else if (!this.stack.isLocalAddress(addr)) fail(EADDRNOTAVAIL);
-    if (a.port !== 0 && a.port < PROT_SOCK && !t.creds.hasCapability(CAP_NET_BIND_SERVICE)) fail(EACCES);
+    if (a.port !== 0 && a.port < PROT_SOCK && !netCapable(t, CAP_NET_BIND_SERVICE)) fail(EACCES);
     return {
       v4, v6, addr, reuseAddr: this.opts.plainValue(2 /* SO_REUSEADDR */) !== 0,
       reusePort: this.opts.plainValue(15 /* SO_REUSEPORT */) !== 0, uid: t.creds.euid, listening, portLock: a.port !== 0,

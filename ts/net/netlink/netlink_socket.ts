@@ -6,6 +6,7 @@
 // uevent has no requests). It reads
 // the stack's interfaces through ../interfaces.ts and never changes them.
 
+import { netCapable } from '../../kernel/ns/net_ns';
 import type { Task } from '../../kernel/task';
 import { fail } from '../../kernel/syscall_error';
 import {
@@ -195,7 +196,7 @@ export class NetlinkSocket extends Socket {
       return 0;
     }
     const a = NetlinkSocket.parseName(raw);
-    if (a.groups && !t.creds.hasCapability(CAP_NET_ADMIN)) fail(EPERM);
+    if (a.groups && !netCapable(t, CAP_NET_ADMIN)) fail(EPERM);
     this.autobind(t);
     this.dstPortid = a.pid;
     this.dstGroup = ffs(a.groups);
@@ -216,7 +217,7 @@ export class NetlinkSocket extends Socket {
       dstPid = a.pid;
       dstGroup = ffs(a.groups);
       // Sending to a group needs the right to (only the kernel may, for route and uevent).
-      if (dstGroup && !t.creds.hasCapability(CAP_NET_ADMIN)) fail(EPERM);
+      if (dstGroup && !netCapable(t, CAP_NET_ADMIN)) fail(EPERM);
     }
     this.autobind(t);
     if (req.data.length > this.opts.sndbuf - 32) fail(EMSGSIZE);

@@ -9,7 +9,10 @@
 import type { Task } from '../../kernel/task';
 import { EINVAL, ENETUNREACH, ENODEV, ENOTSUP as EOPNOTSUPP, EPERM } from '../../abi/linux/errno';
 import { AF_INET, AF_INET6 } from '../../abi/linux/socket';
-import { stackOf } from '../../tcpip/stack';
+import type { stackOf } from '../../tcpip/stack';
+import { netStackOf } from '../../kernel/ns/net_ns';
+import { nsproxyOf } from '../../kernel/ns/nsproxy';
+import { linkAdmin } from './link_admin';
 import {
   RTN_LOCAL, RTN_UNICAST, RT_TABLE_MAIN, interfaceByIndex, interfaceByName, netInterfaces, netRoutes, type IfAddr, type NetInterface,
   type Route,
@@ -89,12 +92,13 @@ export function routeRequest(t: Task, sock: NetlinkSocket, m: NlMsg): KernelAnsw
   if (m.payload.length < 1) return answer([], false);
   const family = m.payload[0];
   const kind = (m.type - RTM_NEWLINK) & 3;
-  const stack = stackOf(t.kernel);
+  const stack = netStackOf(t);
   if (kind !== RTNL_KIND_GET) {
-    if (!t.creds.hasCapability(CAP_NET_ADMIN)) return error(EPERM);
+    // CAP_NET_ADMIN over the user namespace that owns the network namespace.
+    if (!t.creds.nsCapable(nsproxyOf(t).net.userNs, CAP_NET_ADMIN)) return error(EPERM);
     // Addresses and IPv4 routes of the sandbox's own stack (route_admin.ts); other changes
     // (links, neighbours, rules) are not modelled.
-    const err = routeAdmin(stack, m);
+    const err = routeAdmin(stack, m) ?? linkAdmin(stack, m);
     return error(err ?? EOPNOTSUPP);
   }
   const dump = (m.flags & NLM_F_DUMP) !== 0;

@@ -8,11 +8,13 @@
 // EOPNOTSUPP; INET_DIAG_REQ_SK_BPF_STORAGES is ignored; raw sockets and other families have no
 // handler (ENOENT, as a kernel without those diag modules).
 
+import { netCapable } from '../../kernel/ns/net_ns';
 import type { Task } from '../../kernel/task';
 import { EINVAL, ENOENT, ENOTSUP as EOPNOTSUPP } from '../../abi/linux/errno';
 import { AF_INET, AF_INET6, AF_UNIX, SOCK_DGRAM, TCP_ESTABLISHED, TCP_LISTEN } from '../../abi/linux/socket';
 import { mapV4, type IPAddr } from '../../tcpip/addr';
-import { stackOf, type TcpEndpoint } from '../../tcpip/stack';
+import type { TcpEndpoint } from '../../tcpip/stack';
+import { netStackOf } from '../../kernel/ns/net_ns';
 import type { UdpEndpoint } from '../../tcpip/udp/endpoint';
 import { TCPS } from '../../tcpip/tcp/states';
 import { InetSocket } from '../inet/inet_socket';
@@ -147,7 +149,7 @@ function udpView(ep: UdpEndpoint, port: number): InetView {
 }
 
 function inetViews(t: Task, protocol: number): InetView[] {
-  const stack = stackOf(t.kernel);
+  const stack = netStackOf(t);
   if (protocol === IPPROTO_TCP) return [...stack.tcpEndpoints()].map(tcpView);
   const out: InetView[] = [];
   const seen = new Set<UdpEndpoint>();
@@ -176,7 +178,7 @@ function inetDiag(t: Task, sock: NetlinkSocket, m: NlMsg): KernelAnswer {
   if (m.payload.length < INET_DIAG_REQ_V2) return error(EINVAL);
   const r = parseInetReq(m.payload);
   const dump = (m.flags & NLM_F_DUMP) !== 0;
-  const netAdmin = t.creds.hasCapability(CAP_NET_ADMIN);
+  const netAdmin = netCapable(t, CAP_NET_ADMIN);
   const attrs = parseAttrs(m.payload.subarray(INET_DIAG_REQ_V2));
   // inet_diag_get_protocol: INET_DIAG_REQ_PROTOCOL (a u32) names protocols past 255.
   const protoAttr = attrs.get(INET_DIAG_REQ_PROTOCOL);

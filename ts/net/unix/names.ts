@@ -1,7 +1,8 @@
 // Where unix sockets are found (Linux unix_socket_table, unix_find_other): the abstract
 // names, the socket inodes of the filesystem (by device and inode number, so that every
 // path and every layer that shows the same inode finds the same socket), and the list of
-// live sockets /proc/net/unix shows. One table per sandbox kernel.
+// live sockets /proc/net/unix shows. One table per network namespace (the initial one's kept
+// under the kernel); the socket inodes are the file system's, one map shared by all of them.
 
 import type { Kernel } from '../../kernel/kernel';
 import type { Task } from '../../kernel/task';
@@ -16,10 +17,11 @@ import { resolveContext, startOf } from '../../vfs/task_fs';
 import type { Inode } from '../../vfs/inode';
 import { autobindAddr } from '../sockaddr';
 import type { UnixSocket } from './unix_socket';
+import { netKey } from '../../kernel/ns/net_ns';
 
 export class UnixNamespace {
   readonly abstract = new Map<string, UnixSocket>();
-  readonly byInode = new Map<string, UnixSocket>();
+  constructor(readonly byInode = new Map<string, UnixSocket>()) {}
   readonly live = new Set<UnixSocket>();
   /** Where autobind's search for a free name starts (Linux starts at a random one). */
   private ordernum = 0;
@@ -36,7 +38,19 @@ export class UnixNamespace {
   }
 }
 
-const tables = new WeakMap<Kernel, UnixNamespace>();
+const tables = new WeakMap<object, UnixNamespace>();
+
+/** The table of t's network namespace. */
+export function unixNamespaceOf(t: Task): UnixNamespace {
+  const key = netKey(t);
+  if (key === t.kernel) return unixNamespace(t.kernel);
+  let ns = tables.get(key);
+  if (!ns) {
+    ns = new UnixNamespace(unixNamespace(t.kernel).byInode);
+    tables.set(key, ns);
+  }
+  return ns;
+}
 
 export function unixNamespace(kernel: Kernel): UnixNamespace {
   let ns = tables.get(kernel);
@@ -78,4 +92,10 @@ export function findByPath(t: Task, path: string): UnixSocket {
   }
   if ((inode.mode & S_IFMT) !== S_IFSOCK) fail(ECONNREFUSED);
   return unixNamespace(t.kernel).byInode.get(inodeKey(inode)) ?? fail(ECONNREFUSED);
+}
+
+/** The table of the network namespace kept under key (the kernel for the initial one);
+ *  an empty one if no socket was ever made there. */
+export function unixTableOf(key: object): UnixNamespace {
+  return tables.get(key) ?? new UnixNamespace();
 }

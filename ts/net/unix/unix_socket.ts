@@ -22,7 +22,7 @@ import { Socket, ucredOf, type RecvResult, type SendRequest, type UCred } from '
 import { SockOpts } from '../sockopt';
 import { Deadline } from '../sock_wait';
 import { familyOf, parseUnixAddr, unnamed, type UnixName } from '../sockaddr';
-import { findByPath, mknodSocket, unixNamespace, type UnixNamespace } from './names';
+import { findByPath, mknodSocket, unixNamespaceOf, type UnixNamespace } from './names';
 import { dropRights, type Message } from './message';
 import { recvStream, sendStream } from './unix_stream';
 import { recvDgram, sendDgram } from './unix_dgram';
@@ -55,7 +55,7 @@ export class UnixSocket extends Socket {
 
   constructor(t: Task, flags: number, type: number) {
     super(flags, AF_UNIX, type, 0, t.creds.euid, t.creds.egid);
-    this.ns = unixNamespace(t.kernel);
+    this.ns = unixNamespaceOf(t);
     this.ns.live.add(this);
   }
 

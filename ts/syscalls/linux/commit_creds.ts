@@ -11,10 +11,20 @@ import { taskAttrs } from './task_attrs';
 const SUID_DUMPABLE = 0;
 const SUID_DUMP_USER = 1;
 
+/** cred_cap_issubset: next holds no capability old did not. Across user namespaces: next's
+ *  namespace is one old's euid made below old's (whose holder has every capability in it). */
+function credCapIsSubset(old: Credentials, next: Credentials): boolean {
+  if (old.userNs === next.userNs) return capIsSubset(next.capPermitted, old.capPermitted);
+  for (let ns = next.userNs; ns.parent !== null; ns = ns.parent) {
+    if (ns.parent === old.userNs && ns.owner === old.euid) return true;
+  }
+  return false;
+}
+
 export function commitCreds(t: Task, next: Credentials): void {
   const old = t.creds;
   if (old.euid !== next.euid || old.egid !== next.egid || old.fsuid !== next.fsuid ||
-    old.fsgid !== next.fsgid || !capIsSubset(next.capPermitted, old.capPermitted)) {
+    old.fsgid !== next.fsgid || !credCapIsSubset(old, next)) {
     const attrs = taskAttrs(t);
     attrs.dumpable = SUID_DUMPABLE;
     attrs.pdeathsig = 0;

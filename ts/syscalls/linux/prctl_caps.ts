@@ -29,7 +29,7 @@ function setSecurebits(t: Task, bits: bigint): number {
   const lockedChange = BigInt((old & SECURE_ALL_LOCKS) >> 1) & (BigInt(old) ^ bits);
   const unlock = BigInt(old & SECURE_ALL_LOCKS) & ~bits;
   const unknown = bits & ~BigInt(SECURE_ALL_LOCKS | SECURE_ALL_BITS);
-  if (lockedChange !== 0n || unlock !== 0n || unknown !== 0n || !t.creds.hasCapability(CAP_SETPCAP)) fail(EPERM);
+  if (lockedChange !== 0n || unlock !== 0n || unknown !== 0n || !t.creds.nsCapable(t.creds.userNs, CAP_SETPCAP)) fail(EPERM);
   const next = t.creds.clone();
   next.securebits = Number(bits);
   commitCreds(t, next);
@@ -68,7 +68,7 @@ export function capTaskPrctl(t: Task, option: number, a: SyscallArgs): number | 
     case PR_CAPBSET_READ:
       return capRaised(c.capBounding, capArg(a, 1)) ? 1 : 0;
     case PR_CAPBSET_DROP: {
-      if (!c.hasCapability(CAP_SETPCAP)) fail(EPERM);
+      if (!c.nsCapable(c.userNs, CAP_SETPCAP)) fail(EPERM);
       const cap = capArg(a, 1);
       const next = c.clone();
       next.capBounding &= ~capMask(cap);

@@ -23,6 +23,7 @@ import { fsnotifyChange } from '../../vfs/fsnotify';
 import { IN_MODIFY } from '../../abi/linux/inotify';
 import { getFile } from './fd_util';
 import { copyInPath } from './path';
+import { INVALID_ID, makeKgid, makeKuid } from '../../kernel/ns/user_namespace';
 
 function pathVd(t: Task, dirfd: number, addr: number, follow: boolean, emptyPath = false): VirtualDentry {
   return locateVd(t, dirfd, copyInPath(t, addr), follow, emptyPath);
@@ -48,17 +49,27 @@ function sysFchmod(t: Task, fd: number, mode: number): number {
   return 0;
 }
 
+/** chown_common: the ids as the caller's user namespace names them, to kernel ids; -1 stays,
+ *  an unmapped id is EINVAL. */
+function kernelIds(t: Task, uid: number, gid: number): [number, number] {
+  const ns = t.creds.userNs;
+  const ku = uid === -1 ? -1 : makeKuid(ns, uid);
+  const kg = gid === -1 ? -1 : makeKgid(ns, gid);
+  if (ku === INVALID_ID || kg === INVALID_ID) fail(EINVAL);
+  return [ku, kg];
+}
+
 function fchownat(t: Task, dirfd: number, addr: number, uid: number, gid: number, flags: number): number {
   if ((flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) !== 0) fail(EINVAL);
   const vd = pathVd(t, dirfd, addr, (flags & AT_SYMLINK_NOFOLLOW) === 0, (flags & AT_EMPTY_PATH) !== 0);
-  chown(t.creds, vd, uid, gid);
+  chown(t.creds, vd, ...kernelIds(t, uid, gid));
   return 0;
 }
 
 function sysFchown(t: Task, fd: number, uid: number, gid: number): number {
   const vd = fdVd(t, fd);
   refuseAnon(t, fd);
-  if (vd) chown(t.creds, vd, uid, gid);
+  if (vd) chown(t.creds, vd, ...kernelIds(t, uid, gid));
   return 0;
 }
 

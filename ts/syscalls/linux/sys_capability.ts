@@ -75,7 +75,7 @@ function sysCapset(t: Task, a: SyscallArgs): number {
   const old = t.creds;
   // Without CAP_SETPCAP, the inheritable set may only take from the permitted one; it never
   // takes from outside the bounding set.
-  if (!old.hasCapability(CAP_SETPCAP) && !capIsSubset(inheritable, old.capInheritable | old.capPermitted)) fail(EPERM);
+  if (!old.nsCapable(old.userNs, CAP_SETPCAP) && !capIsSubset(inheritable, old.capInheritable | old.capPermitted)) fail(EPERM);
   if (!capIsSubset(inheritable, old.capInheritable | old.capBounding)) fail(EPERM);
   if (!capIsSubset(permitted, old.capPermitted)) fail(EPERM);
   if (!capIsSubset(effective, permitted)) fail(EPERM);

@@ -9,7 +9,7 @@ import { AT_FDCWD } from '../../abi/linux/fcntl';
 import { SYS_chdir, SYS_chroot, SYS_fchdir, SYS_getcwd, SYS_umask } from '../../abi/linux/syscall_numbers';
 import { locateVd } from '../../vfs/lookup';
 import { MAY_EXEC, checkPermission } from '../../vfs/permission';
-import { knownCwd, rootOf, setCwd } from '../../vfs/task_fs';
+import { knownCwd, setCwd, taskRoot } from '../../vfs/task_fs';
 import { VfsFile } from '../../vfs/vfs_file';
 import type { VirtualDentry } from '../../vfs/virtual_dentry';
 import type { SyscallArgs, SyscallTable } from './types';
@@ -21,7 +21,7 @@ import { copyInPath } from './path';
 function sysGetcwd(t: Task, a: SyscallArgs): number {
   const vd = knownCwd(t);
   if (vd?.dentry.deleted) fail(ENOENT);
-  const cwd = vd ? vd.path(rootOf(t.kernel)) : t.fs.cwd;
+  const cwd = vd ? vd.path(taskRoot(t)) : t.fs.cwd;
   const bytes = Buffer.from(`${cwd}\0`, 'utf8');
   if (bytes.length > a.size(1)) fail(ERANGE);
   t.mm.copyOut(a.ptr(0), bytes);
@@ -58,8 +58,8 @@ function sysChroot(t: Task, a: SyscallArgs): number {
   const vd = locateVd(t, AT_FDCWD, copyInPath(t, a.ptr(0)), true);
   if (!vd.inode.isDir) fail(ENOTDIR);
   checkPermission(t.creds, vd.inode, MAY_EXEC);
-  if (!t.creds.hasCapability(CAP_SYS_CHROOT)) fail(EPERM);
-  if (!vd.equals(rootOf(t.kernel))) fail(EPERM);
+  if (!t.creds.nsCapable(t.creds.userNs, CAP_SYS_CHROOT)) fail(EPERM);
+  if (!vd.equals(taskRoot(t))) fail(EPERM);
   return 0;
 }
 

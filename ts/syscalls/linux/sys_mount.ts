@@ -17,6 +17,7 @@ import type { SyscallArgs, SyscallTable } from './types';
 import { copyInPath } from './path';
 import { locateVd } from '../../vfs/lookup';
 import { knownCwd, resolveContext } from '../../vfs/task_fs';
+import { nsproxyOf } from '../../kernel/ns/nsproxy';
 import { VfsFile } from '../../vfs/vfs_file';
 import { VirtualDentry } from '../../vfs/virtual_dentry';
 import type { Mount, MountFlags, MountNamespace, Propagation } from '../../vfs/mount';
@@ -171,7 +172,7 @@ function sysMount(t: Task, a: SyscallArgs): number {
   const target = locateVd(t, AT_FDCWD, copyInPath(t, a.ptr(1)), true);
   if (((flags & MS_MGC_MSK) >>> 0) === MS_MGC_VAL) flags &= ~MS_MGC_MSK;
   if ((flags & MS_NOUSER) !== 0) fail(EINVAL);
-  if (!t.creds.hasCapability(CAP_SYS_ADMIN)) fail(EPERM);
+  if (!t.creds.nsCapable(nsproxyOf(t).mnt.userNs, CAP_SYS_ADMIN)) fail(EPERM); // may_mount
   const ns = resolveContext(t).ns;
   const m = target.mount;
 
@@ -220,7 +221,7 @@ function sysMount(t: Task, a: SyscallArgs): number {
 function sysUmount2(t: Task, a: SyscallArgs): number {
   const flags = a.int(1);
   if ((flags & ~(MNT_FORCE | MNT_DETACH | MNT_EXPIRE | UMOUNT_NOFOLLOW)) !== 0) fail(EINVAL);
-  if (!t.creds.hasCapability(CAP_SYS_ADMIN)) fail(EPERM);
+  if (!t.creds.nsCapable(nsproxyOf(t).mnt.userNs, CAP_SYS_ADMIN)) fail(EPERM); // may_mount
   const vd = locateVd(t, AT_FDCWD, copyInPath(t, a.ptr(0)), (flags & UMOUNT_NOFOLLOW) === 0);
   if (!isMountRoot(vd)) fail(EINVAL);
   const ns = resolveContext(t).ns;

@@ -6,7 +6,8 @@ import { block } from '../../kernel/blocking';
 import { E2BIG, EACCES, EAGAIN, EIDRM, EINVAL, ENOMSG, EPERM, ERESTARTNOHAND } from '../../abi/linux/errno';
 import { SYS_msgctl, SYS_msgget, SYS_msgrcv, SYS_msgsnd } from '../../abi/linux/syscall_numbers';
 import { CAP_SYS_RESOURCE } from '../../kernel/capabilities';
-import { MSGMAX, MSGMNB, MSGMNI, ipcNamespace } from '../../kernel/ipc/ipc';
+import { MSGMAX, MSGMNB, MSGMNI } from '../../kernel/ipc/ipc';
+import { ipcOf } from '../../kernel/ns/nsproxy';
 import { IPC_INFO, IPC_NOWAIT, IPC_RMID, IPC_SET, IPC_STAT, S_IRUGO, S_IWUGO } from '../../kernel/ipc/perm';
 import { MSQID64_DS_SIZE, MsgQueue, SearchMode, type Msg } from '../../kernel/ipc/msg';
 import type { SyscallArgs, SyscallReturn, SyscallTable } from './types';
@@ -26,7 +27,7 @@ const LONG_MAX = 2n ** 63n - 1n;
 
 function sysMsgget(t: Task, a: SyscallArgs): number {
   const flags = a.int(1);
-  return ipcNamespace(t.kernel).msg.get(t.creds, a.int(0), flags, {
+  return ipcOf(t).msg.get(t.creds, a.int(0), flags, {
     create: (k) => new MsgQueue(t.kernel, k, t.creds, flags),
   });
 }
@@ -40,7 +41,7 @@ function sysMsgsnd(t: Task, a: SyscallArgs): SyscallReturn {
   if (size > BigInt(MSGMAX) || size < 0n || id < 0) fail(EINVAL);
   if (BigInt.asIntN(64, mtype) < 1n) fail(EINVAL);
   const text = t.mm.copyIn(msgp + 8, Number(size)).slice();
-  const q = ipcNamespace(t.kernel).msg.lookup(id);
+  const q = ipcOf(t).msg.lookup(id);
   const m: Msg = { type: mtype, text };
   const attempt = (): SyscallReturn => {
     if (q.perm.deleted) fail(EIDRM);
@@ -74,7 +75,7 @@ function sysMsgrcv(t: Task, a: SyscallArgs): SyscallReturn {
     mode = SearchMode.LessEqual;
   } else mode = (flags & MSG_EXCEPT) !== 0 ? SearchMode.NotEqual : SearchMode.Equal;
   const size = bufsz > BigInt(MSGMAX) * 1024n ? Number.MAX_SAFE_INTEGER : Number(bufsz);
-  const q = ipcNamespace(t.kernel).msg.lookup(id);
+  const q = ipcOf(t).msg.lookup(id);
   const deliver = (m: Msg): number => {
     const n = Math.min(size, m.text.length);
     t.mm.writeU64(msgp, m.type);
@@ -106,7 +107,7 @@ function sysMsgctl(t: Task, a: SyscallArgs): number {
   const cmd = a.int(1);
   const buf = a.ptr(2);
   if (id < 0 || cmd < 0) fail(EINVAL);
-  const ns = ipcNamespace(t.kernel);
+  const ns = ipcOf(t);
   switch (cmd) {
     case IPC_INFO:
     case MSG_INFO: {
@@ -130,7 +131,7 @@ function sysMsgctl(t: Task, a: SyscallArgs): number {
     case MSG_STAT_ANY: {
       const q = cmd === IPC_STAT ? ns.msg.lookup(id) : ns.msg.atIndex(id);
       if (cmd !== MSG_STAT_ANY && !q.perm.permits(t.creds, S_IRUGO)) fail(EACCES);
-      t.mm.copyOut(buf, q.encode());
+      t.mm.copyOut(buf, q.encode(t.creds.userNs));
       return cmd === IPC_STAT ? 0 : q.perm.id;
     }
     case IPC_SET: {
@@ -140,7 +141,7 @@ function sysMsgctl(t: Task, a: SyscallArgs): number {
       const qbytes = ds.getBigUint64(88, true);
       if (qbytes > BigInt(MSGMNB) && !t.creds.hasCapability(CAP_SYS_RESOURCE)) fail(EPERM);
       q.qbytes = Number(qbytes);
-      q.perm.update(ds, 0);
+      q.perm.update(ds, 0, t.creds.userNs);
       q.touchCtime();
       // More room, or other permissions: waiting senders look again.
       q.wakeSenders(0);

@@ -2,6 +2,7 @@
 // kernel/pidfd.ts. PIDFD_THREAD (pidfds of single threads, Linux 6.9) is not offered: EINVAL,
 // the answer of the kernels before it.
 
+import { fromKuid } from '../../kernel/ns/user_namespace';
 import type { Task } from '../../kernel/task';
 import type { ThreadGroup } from '../../kernel/thread_group';
 import { fail } from '../../kernel/syscall_error';
@@ -62,7 +63,7 @@ function sysPidfdSendSignal(t: Task, a: SyscallArgs): number {
   if (p.processExited) fail(ESRCH);
   const info = a.ptr(2) !== 0
     ? queuedInfo(t, a.ptr(2), sig, p.tg === t.tg)
-    : sigInfo(sig, SI_USER, { pid: t.tg.tgid, uid: t.creds.uid });
+    : sigInfo(sig, SI_USER, { pid: t.tg.tgid, uid: fromKuid(t.creds.userNs, t.creds.uid) });
   if (scope === PIDFD_SIGNAL_PROCESS_GROUP) {
     const pgid = processGroupIds(p.tg).pgid;
     const group = [...t.kernel.threadGroups.values()].filter((g) => !g.zombie && processGroupIds(g).pgid === pgid);

@@ -55,7 +55,7 @@ function prepareFilter(t: Task, uargs: number): { len: number; bytes: Uint8Array
   const len = v.getUint16(0, true);
   const filterAddr = v.getBigUint64(8, true);
   if (len === 0 || len > BPF_MAXINSNS) fail(EINVAL);
-  if (!taskAttrs(t).noNewPrivs && !t.creds.hasCapability(CAP_SYS_ADMIN)) fail(EACCES);
+  if (!taskAttrs(t).noNewPrivs && !t.creds.nsCapable(t.creds.userNs, CAP_SYS_ADMIN)) fail(EACCES);
   if (filterAddr >= 1n << 53n) fail(EFAULT);
   return { len, bytes: t.mm.copyIn(Number(filterAddr), len * SOCK_FILTER_SIZE) };
 }

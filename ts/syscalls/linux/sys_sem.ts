@@ -5,7 +5,8 @@ import { SyscallError, fail } from '../../kernel/syscall_error';
 import { block } from '../../kernel/blocking';
 import { E2BIG, EACCES, EAGAIN, EFBIG, EINTR, EINVAL, ENOSPC, ERANGE } from '../../abi/linux/errno';
 import { SYS_semctl, SYS_semget, SYS_semop, SYS_semtimedop } from '../../abi/linux/syscall_numbers';
-import { SEMAEM, SEMMNI, SEMMNS, SEMMSL, SEMOPM, SEMVMX, ipcNamespace } from '../../kernel/ipc/ipc';
+import { SEMAEM, SEMMNI, SEMMNS, SEMMSL, SEMOPM, SEMVMX } from '../../kernel/ipc/ipc';
+import { ipcOf } from '../../kernel/ns/nsproxy';
 import { IPC_INFO, IPC_RMID, IPC_SET, IPC_STAT, S_IRUGO, S_IWUGO } from '../../kernel/ipc/perm';
 import { SEMID64_DS_SIZE, SEM_UNDO, SemSet, type Sembuf } from '../../kernel/ipc/sem';
 import { undoFor } from '../../kernel/ipc/undo';
@@ -31,7 +32,7 @@ function sysSemget(t: Task, a: SyscallArgs): number {
   const nsems = a.int(1);
   const flags = a.int(2);
   if (nsems < 0 || nsems > SEMMSL) fail(EINVAL);
-  const ns = ipcNamespace(t.kernel);
+  const ns = ipcOf(t);
   return ns.sem.get(t.creds, key, flags, {
     create: (k) => {
       if (nsems === 0) fail(EINVAL);
@@ -61,7 +62,7 @@ function sysSemtimedop(t: Task, id: number, sopsAddr: number, nsops: number, tim
   const max = Math.max(...sops.map((s) => s.num));
   const undo = sops.some((s) => (s.flg & SEM_UNDO) !== 0);
   const alter = sops.some((s) => s.op !== 0);
-  const set = ipcNamespace(t.kernel).sem.lookup(id);
+  const set = ipcOf(t).sem.lookup(id);
   if (max >= set.nsems) fail(EFBIG);
   if (!set.perm.permits(t.creds, alter ? S_IWUGO : S_IRUGO)) fail(EACCES);
   const adj = undo ? undoFor(t, set) : null;
@@ -84,7 +85,7 @@ function sysSemctl(t: Task, a: SyscallArgs): number {
   const cmd = a.int(2);
   const arg = a.ptr(3);
   if (id < 0) fail(EINVAL);
-  const ns = ipcNamespace(t.kernel);
+  const ns = ipcOf(t);
   switch (cmd) {
     case IPC_INFO:
     case SEM_INFO: {
@@ -101,7 +102,7 @@ function sysSemctl(t: Task, a: SyscallArgs): number {
     case SEM_STAT_ANY: {
       const set = cmd === IPC_STAT ? ns.sem.lookup(id) : ns.sem.atIndex(id);
       if (cmd !== SEM_STAT_ANY && !set.perm.permits(t.creds, S_IRUGO)) fail(EACCES);
-      t.mm.copyOut(arg, set.encode());
+      t.mm.copyOut(arg, set.encode(t.creds.userNs));
       return cmd === IPC_STAT ? 0 : set.perm.id;
     }
     case SETVAL: {
@@ -141,7 +142,7 @@ function sysSemctl(t: Task, a: SyscallArgs): number {
       const ds = new DataView(t.mm.copyIn(arg, SEMID64_DS_SIZE).slice().buffer);
       const set = ns.sem.lookup(id);
       set.perm.checkOwner(t.creds);
-      set.perm.update(ds, 0);
+      set.perm.update(ds, 0, t.creds.userNs);
       set.touchCtime();
       return 0;
     }

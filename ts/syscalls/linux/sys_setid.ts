@@ -1,5 +1,7 @@
 // setuid, setgid, setreuid, setregid, setresuid, setresgid, setfsuid, setfsgid, setgroups
-// (Linux kernel/sys.c, kernel/groups.c). Each builds new credentials from the old ones,
+// (Linux kernel/sys.c, kernel/groups.c). Ids come in as the caller's user namespace names
+// them and are kept as kernel ids (an unmapped one is EINVAL); the capabilities that override
+// the rules are those held in the caller's namespace. Each builds new credentials from the old ones,
 // checks them against the old, lets commoncap adjust the capabilities of a uid change,
 // and installs them (commit_creds). uid/gid (uid_t)-1 means "leave alone" where Linux
 // allows it and is EINVAL elsewhere.
@@ -15,6 +17,7 @@ import {
   SYS_setresuid, SYS_setreuid, SYS_setuid,
 } from '../../abi/linux/syscall_numbers';
 import { commitCreds } from './commit_creds';
+import { fromKgid, fromKuid, makeKgid, makeKuid, usernsMaySetgroups } from '../../kernel/ns/user_namespace';
 import type { SyscallArgs, SyscallTable } from './types';
 
 const NO_ID = 0xffffffff;
@@ -46,7 +49,7 @@ function setId(t: Task, id: number, k: IdKind): number {
   if (id === NO_ID) fail(EINVAL);
   const old = t.creds;
   const next = old.clone();
-  if (old.hasCapability(k.cap)) {
+  if (old.nsCapable(old.userNs, k.cap)) {
     next[k.r] = next[k.s] = id;
   } else if (id !== old[k.r] && id !== old[k.s]) {
     fail(EPERM);
@@ -61,7 +64,7 @@ function setId(t: Task, id: number, k: IdKind): number {
 function setReId(t: Task, rid: number, eid: number, k: IdKind): number {
   const old = t.creds;
   const next = old.clone();
-  const privileged = old.hasCapability(k.cap);
+  const privileged = old.nsCapable(old.userNs, k.cap);
   if (rid !== NO_ID) {
     next[k.r] = rid;
     if (rid !== old[k.r] && rid !== old[k.e] && !privileged) fail(EPERM);
@@ -84,7 +87,7 @@ function setResId(t: Task, ids: [number, number, number], k: IdKind): number {
     return 0;
   }
   const isNew = (id: number): boolean => id !== NO_ID && id !== old[k.r] && id !== old[k.e] && id !== old[k.s];
-  if ((isNew(rid) || isNew(eid) || isNew(sid)) && !old.hasCapability(k.cap)) fail(EPERM);
+  if ((isNew(rid) || isNew(eid) || isNew(sid)) && !old.nsCapable(old.userNs, k.cap)) fail(EPERM);
   const next = old.clone();
   if (rid !== NO_ID) next[k.r] = rid;
   if (eid !== NO_ID) next[k.e] = eid;
@@ -98,7 +101,7 @@ function setFsId(t: Task, id: number, k: IdKind): number {
   const old = t.creds;
   const prev = old[k.fs];
   if (id === NO_ID) return prev;
-  if (id === old[k.r] || id === old[k.e] || id === old[k.s] || id === prev || old.hasCapability(k.cap)) {
+  if (id === old[k.r] || id === old[k.e] || id === old[k.s] || id === prev || old.nsCapable(old.userNs, k.cap)) {
     if (id !== prev) {
       const next = old.clone();
       next[k.fs] = id;
@@ -111,7 +114,8 @@ function setFsId(t: Task, id: number, k: IdKind): number {
 
 function sysSetgroups(t: Task, a: SyscallArgs): number {
   const size = a.int(0);
-  if (!t.creds.hasCapability(CAP_SETGID)) fail(EPERM);
+  // may_setgroups: CAP_SETGID in one's namespace, whose gid map is written and allows it.
+  if (!t.creds.nsCapable(t.creds.userNs, CAP_SETGID) || !usernsMaySetgroups(t.creds.userNs)) fail(EPERM);
   if (size < 0 || size > NGROUPS_MAX) fail(EINVAL);
   const groups: number[] = [];
   if (size > 0) {
@@ -119,8 +123,9 @@ function sysSetgroups(t: Task, a: SyscallArgs): number {
     const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
     for (let i = 0; i < size; i++) {
       const g = v.getUint32(i * 4, true);
-      if (g === NO_ID) fail(EINVAL);
-      groups.push(g);
+      const kg = makeKgid(t.creds.userNs, g);
+      if (kg === NO_ID) fail(EINVAL);
+      groups.push(kg);
     }
   }
   const next = t.creds.clone();
@@ -129,24 +134,42 @@ function sysSetgroups(t: Task, a: SyscallArgs): number {
   return 0;
 }
 
+/** make_kuid/make_kgid of an argument: (uid_t)-1 stays "leave alone", an id the caller's
+ *  namespace does not map is EINVAL. */
+function kid(t: Task, k: IdKind, id: number): number {
+  if (id === NO_ID) return NO_ID;
+  const m = k === USER ? makeKuid(t.creds.userNs, id) : makeKgid(t.creds.userNs, id);
+  if (m === NO_ID) fail(EINVAL);
+  return m;
+}
+
+/** setfsuid/setfsgid in the caller's namespace: an unmapped id changes nothing; the old id is
+ *  returned as the namespace sees it. */
+function setFsIdNs(t: Task, id: number, k: IdKind): number {
+  const ns = t.creds.userNs;
+  const m = id === NO_ID ? NO_ID : k === USER ? makeKuid(ns, id) : makeKgid(ns, id);
+  const prev = setFsId(t, m, k);
+  return k === USER ? fromKuid(ns, prev) : fromKgid(ns, prev);
+}
+
 export function registerSetid(table: SyscallTable): void {
-  table[SYS_setuid] = { name: 'setuid', handler: (t, a) => setId(t, a.uint(0), USER), args: ['uint'] };
-  table[SYS_setgid] = { name: 'setgid', handler: (t, a) => setId(t, a.uint(0), GROUP), args: ['uint'] };
+  table[SYS_setuid] = { name: 'setuid', handler: (t, a) => setId(t, kid(t, USER, a.uint(0)), USER), args: ['uint'] };
+  table[SYS_setgid] = { name: 'setgid', handler: (t, a) => setId(t, kid(t, GROUP, a.uint(0)), GROUP), args: ['uint'] };
   table[SYS_setreuid] = {
-    name: 'setreuid', handler: (t, a) => setReId(t, a.uint(0), a.uint(1), USER), args: ['int', 'int'],
+    name: 'setreuid', handler: (t, a) => setReId(t, kid(t, USER, a.uint(0)), kid(t, USER, a.uint(1)), USER), args: ['int', 'int'],
   };
   table[SYS_setregid] = {
-    name: 'setregid', handler: (t, a) => setReId(t, a.uint(0), a.uint(1), GROUP), args: ['int', 'int'],
+    name: 'setregid', handler: (t, a) => setReId(t, kid(t, GROUP, a.uint(0)), kid(t, GROUP, a.uint(1)), GROUP), args: ['int', 'int'],
   };
   table[SYS_setresuid] = {
-    name: 'setresuid', handler: (t, a) => setResId(t, [a.uint(0), a.uint(1), a.uint(2)], USER),
+    name: 'setresuid', handler: (t, a) => setResId(t, [kid(t, USER, a.uint(0)), kid(t, USER, a.uint(1)), kid(t, USER, a.uint(2))], USER),
     args: ['int', 'int', 'int'],
   };
   table[SYS_setresgid] = {
-    name: 'setresgid', handler: (t, a) => setResId(t, [a.uint(0), a.uint(1), a.uint(2)], GROUP),
+    name: 'setresgid', handler: (t, a) => setResId(t, [kid(t, GROUP, a.uint(0)), kid(t, GROUP, a.uint(1)), kid(t, GROUP, a.uint(2))], GROUP),
     args: ['int', 'int', 'int'],
   };
-  table[SYS_setfsuid] = { name: 'setfsuid', handler: (t, a) => setFsId(t, a.uint(0), USER), args: ['uint'] };
-  table[SYS_setfsgid] = { name: 'setfsgid', handler: (t, a) => setFsId(t, a.uint(0), GROUP), args: ['uint'] };
+  table[SYS_setfsuid] = { name: 'setfsuid', handler: (t, a) => setFsIdNs(t, a.uint(0), USER), args: ['uint'] };
+  table[SYS_setfsgid] = { name: 'setfsgid', handler: (t, a) => setFsIdNs(t, a.uint(0), GROUP), args: ['uint'] };
   table[SYS_setgroups] = { name: 'setgroups', handler: sysSetgroups, args: ['int', 'ptr'] };
 }

@@ -1,77 +1,121 @@
 // setns(2) (Linux kernel/nsproxy.c): join the namespace a /proc/<pid>/ns file names, or the
-// namespaces of the process a pidfd names. The sandbox has only the initial namespaces, so
-// every join is of the namespace the caller is already in: what is left of it are Linux's
-// checks, in its order, and the one effect a join of the same namespace has, a mount
-// namespace's moving the caller to its root. Not done: joining the same IPC namespace does not
-// run the System V semaphore undo (exit_sem) as Linux does.
+// namespaces of the process a pidfd names. Each kind's install check runs in Linux's order
+// (validate_nsset), against the credentials as they will be after a user-namespace join;
+// nothing changes unless every one passes (commit_nsset). A mount-namespace join moves the
+// caller to its root (the sandbox has one mount tree); an IPC join drops the semaphore undo
+// records (exit_sem); a user-namespace join gives every capability in it.
 
 import type { Task } from '../../kernel/task';
+import type { Credentials } from '../../kernel/credentials';
 import { fail } from '../../kernel/syscall_error';
 import { EINVAL, EPERM, ESRCH, EUSERS } from '../../abi/linux/errno';
 import { O_PATH } from '../../abi/linux/fcntl';
 import { SYS_setns } from '../../abi/linux/syscall_numbers';
-import { CAP_SYS_ADMIN, CAP_SYS_CHROOT } from '../../kernel/capabilities';
+import { CAP_EMPTY_SET, CAP_FULL_SET, CAP_SYS_ADMIN, CAP_SYS_CHROOT } from '../../kernel/capabilities';
 import { PidFd } from '../../kernel/pidfd';
 import { ptraceMayAccess } from '../../kernel/ptrace_access';
+import { exitSem } from '../../kernel/ipc/undo';
 import {
   CLONE_NEWCGROUP, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWTIME, CLONE_NEWUSER, CLONE_NEWUTS,
-  NS_CGROUP, NS_IPC, NS_MNT, NS_NET, NS_PID, NS_TIME, NS_USER, NS_UTS, NsFile, type NsKind,
+  NS_CGROUP, NS_IPC, NS_MNT, NS_NET, NS_PID, NS_TIME, NS_USER, NS_UTS, NsFile, nsKindOf, type AnyNamespace,
+  type NsKind,
 } from '../../kernel/ns_file';
-import { rootOf, setCwd } from '../../vfs/task_fs';
+import type { Namespace, UtsNamespace } from '../../kernel/ns/namespace';
+import type { UserNamespace } from '../../kernel/ns/user_namespace';
+import { fsShared } from '../../kernel/ns/create';
+import type { MntNamespace } from '../../kernel/ns/mnt_ns';
+import { nsproxyOf, setNsproxy, taskNamespace, type IpcNs, type NsProxy } from '../../kernel/ns/nsproxy';
+import { setCwd, taskRoot } from '../../vfs/task_fs';
+import { commitCreds } from './commit_creds';
 import { getFile } from './fd_util';
 import type { SyscallArgs, SyscallTable } from './types';
 
 const ALL = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWPID | CLONE_NEWCGROUP | CLONE_NEWTIME | CLONE_NEWUSER;
-/** validate_nsset's order of the namespaces a pidfd join installs. */
-const PIDFD_ORDER: readonly NsKind[] = [NS_USER, NS_MNT, NS_UTS, NS_IPC, NS_PID, NS_CGROUP, NS_NET, NS_TIME];
+/** validate_nsset's order of the namespaces a pidfd join installs, with the ns dir's names. */
+const PIDFD_ORDER: readonly (readonly [NsKind, string])[] = [
+  [NS_USER, 'user'], [NS_MNT, 'mnt'], [NS_UTS, 'uts'], [NS_IPC, 'ipc'], [NS_PID, 'pid'], [NS_CGROUP, 'cgroup'],
+  [NS_NET, 'net'], [NS_TIME, 'time'],
+];
 
-/** The caller's FSContext is shared with another task (fs_struct users > 1). */
-function fsShared(t: Task): boolean {
-  for (const tg of t.kernel.threadGroups.values()) {
-    for (const other of tg.tasks) if (other !== t && other.fs === t.fs) return true;
-  }
-  return false;
+/** struct nsset: what the join will install. */
+interface NsSet {
+  creds: Credentials;
+  proxy: { -readonly [K in keyof NsProxy]?: NsProxy[K] };
+  kinds: NsKind[];
 }
 
-/** ns->ops->install for a namespace the caller is in already. */
-function install(t: Task, ns: NsKind): void {
-  const admin = t.creds.hasCapability(CAP_SYS_ADMIN);
-  switch (ns) {
-    case NS_USER: fail(EINVAL); // userns_install: not the namespace one is in
-    case NS_MNT:
-      if (!admin || !t.creds.hasCapability(CAP_SYS_CHROOT)) fail(EPERM);
+/** ns->ops->install: the checks, and the change recorded in `set`. */
+function install(t: Task, set: NsSet, ns: AnyNamespace): void {
+  const kind = nsKindOf(ns);
+  const cur = t.creds;
+  // Most kinds: CAP_SYS_ADMIN over the namespace's owner and over the (new) user namespace.
+  const admin = (owner: UserNamespace): boolean =>
+    cur.nsCapable(owner, CAP_SYS_ADMIN) && cur.nsCapable(set.creds.userNs, CAP_SYS_ADMIN);
+  set.kinds.push(kind);
+  switch (kind) {
+    case NS_USER: {
+      const userNs = ns as UserNamespace;
+      // userns_install: no regaining capabilities by re-entering one's own namespace.
+      if (userNs === cur.userNs) fail(EINVAL);
+      if (t.tg.tasks.size > 1) fail(EINVAL);
       if (fsShared(t)) fail(EINVAL);
+      if (!cur.nsCapable(userNs, CAP_SYS_ADMIN)) fail(EPERM);
+      const c = set.creds === cur ? cur.clone() : set.creds;
+      c.securebits = 0;
+      c.capInheritable = CAP_EMPTY_SET;
+      c.capPermitted = c.capEffective = c.capBounding = CAP_FULL_SET;
+      c.capAmbient = CAP_EMPTY_SET;
+      c.userNs = userNs;
+      set.creds = c;
+      return;
+    }
+    case NS_MNT:
+      if (!cur.nsCapable((ns as Namespace).userNs, CAP_SYS_ADMIN) || !cur.nsCapable(set.creds.userNs, CAP_SYS_CHROOT) ||
+        !cur.nsCapable(set.creds.userNs, CAP_SYS_ADMIN)) fail(EPERM);
+      if (fsShared(t)) fail(EINVAL);
+      set.proxy.mnt = ns as MntNamespace;
       return;
     case NS_TIME:
       if (t.tg.tasks.size > 1) fail(EUSERS);
-      if (!admin) fail(EPERM);
+      if (!admin((ns as Namespace).userNs)) fail(EPERM);
+      set.proxy.time = set.proxy.timeForChildren = ns as Namespace;
       return;
     default:
-      if (!admin) fail(EPERM);
+      if (!admin((ns as Namespace).userNs)) fail(EPERM);
+      if (kind === NS_UTS) set.proxy.uts = ns as UtsNamespace;
+      else if (kind === NS_IPC) set.proxy.ipc = ns as IpcNs;
+      else if (kind === NS_NET) set.proxy.net = ns as Namespace;
+      else if (kind === NS_CGROUP) set.proxy.cgroup = ns as Namespace;
+      else if (kind === NS_PID) set.proxy.pidForChildren = ns as Namespace;
   }
 }
 
-/** What a join does once every check passed (commit_nsset). */
-function commit(t: Task, kinds: readonly NsKind[]): void {
-  if (kinds.includes(NS_MNT)) setCwd(t, rootOf(t.kernel));
+/** commit_nsset: what a join does once every check passed. */
+function commit(t: Task, set: NsSet): void {
+  if (set.creds !== t.creds) commitCreds(t, set.creds);
+  if (set.kinds.includes(NS_IPC)) exitSem(t);
+  if (Object.keys(set.proxy).length > 0) setNsproxy(t, nsproxyOf(t).with(set.proxy));
+  if (set.kinds.includes(NS_MNT)) setCwd(t, taskRoot(t));
 }
 
 function sysSetns(t: Task, a: SyscallArgs): number {
   const fd = a.int(0), nstype = a.int(1);
   const f = getFile(t, fd);
+  const set: NsSet = { creds: t.creds, proxy: {}, kinds: [] };
   if (f instanceof NsFile && (f.flags & O_PATH) === 0) {
-    if (nstype !== 0 && nstype !== f.ns.type) fail(EINVAL);
-    install(t, f.ns);
-    commit(t, [f.ns]);
+    if (nstype !== 0 && nstype !== f.kind.type) fail(EINVAL);
+    install(t, set, f.ns);
+    commit(t, set);
     return 0;
   }
   if (!(f instanceof PidFd)) fail(EINVAL);
   if (nstype === 0 || (nstype & ~ALL) !== 0) fail(EINVAL);
   if (f.processExited) fail(ESRCH);
+  const target = f.tg.tasks.values().next().value as Task | undefined;
+  if (target === undefined) fail(ESRCH);
   if (!ptraceMayAccess(t, f.tg)) fail(EPERM);
-  const kinds = PIDFD_ORDER.filter((k) => (nstype & k.type) !== 0);
-  for (const k of kinds) install(t, k);
-  commit(t, kinds);
+  for (const [k, name] of PIDFD_ORDER) if ((nstype & k.type) !== 0) install(t, set, taskNamespace(target, name));
+  commit(t, set);
   return 0;
 }
 

@@ -6,7 +6,8 @@ import { EACCES, EIDRM, EINVAL, ENOSPC, EPERM } from '../../abi/linux/errno';
 import { MAP_FIXED, MAP_SHARED, PROT_EXEC, PROT_READ, PROT_WRITE } from '../../abi/linux/mm';
 import { SYS_shmat, SYS_shmctl, SYS_shmdt, SYS_shmget } from '../../abi/linux/syscall_numbers';
 import { CAP_IPC_LOCK } from '../../kernel/capabilities';
-import { SHMALL, SHMMAX, SHMMIN, SHMMNI, SHMSEG, ipcNamespace, type IpcNamespace } from '../../kernel/ipc/ipc';
+import { SHMALL, SHMMAX, SHMMIN, SHMMNI, SHMSEG, type IpcNamespace } from '../../kernel/ipc/ipc';
+import { ipcOf } from '../../kernel/ns/nsproxy';
 import {
   IPC_INFO, IPC_RMID, IPC_SET, IPC_STAT, S_IRUGO, S_IWUGO, S_IXUGO,
 } from '../../kernel/ipc/perm';
@@ -31,7 +32,7 @@ function sysShmget(t: Task, a: SyscallArgs): number {
   const key = a.int(0);
   const size = a.size(1);
   const flags = a.int(2);
-  const ns = ipcNamespace(t.kernel);
+  const ns = ipcOf(t);
   return ns.shm.get(t.creds, key, flags, {
     create: (k) => {
       if (size < SHMMIN || size > SHMMAX) fail(EINVAL);
@@ -75,7 +76,7 @@ function sysShmat(t: Task, a: SyscallArgs): number {
     prot |= PROT_EXEC;
     acc |= S_IXUGO;
   }
-  const seg = ipcNamespace(t.kernel).shm.lookup(id);
+  const seg = ipcOf(t).shm.lookup(id);
   if (!seg.perm.permits(t.creds, acc)) fail(EACCES);
   if (seg.perm.deleted) fail(EIDRM);
   const len = Math.ceil(seg.size / PAGE) * PAGE;
@@ -116,7 +117,7 @@ function sysShmctl(t: Task, a: SyscallArgs): number {
   const cmd = a.int(1);
   const buf = a.ptr(2);
   if (cmd < 0 || id < 0) fail(EINVAL);
-  const ns = ipcNamespace(t.kernel);
+  const ns = ipcOf(t);
   switch (cmd) {
     case IPC_INFO: {
       const b = new DataView(new ArrayBuffer(72));
@@ -137,14 +138,14 @@ function sysShmctl(t: Task, a: SyscallArgs): number {
     case SHM_STAT_ANY: {
       const seg = cmd === IPC_STAT ? ns.shm.lookup(id) : ns.shm.atIndex(id);
       if (cmd !== SHM_STAT_ANY && !seg.perm.permits(t.creds, S_IRUGO)) fail(EACCES);
-      t.mm.copyOut(buf, seg.encode());
+      t.mm.copyOut(buf, seg.encode(t.creds.userNs));
       return cmd === IPC_STAT ? 0 : seg.perm.id;
     }
     case IPC_SET: {
       const ds = new DataView(t.mm.copyIn(buf, SHMID64_DS_SIZE).slice().buffer);
       const seg = ns.shm.lookup(id);
       seg.perm.checkOwner(t.creds);
-      seg.perm.update(ds, 0);
+      seg.perm.update(ds, 0, t.creds.userNs);
       seg.touchCtime();
       return 0;
     }

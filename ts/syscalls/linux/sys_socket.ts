@@ -28,6 +28,8 @@ import {
 } from './msghdr';
 import { copyInTimespec, timespecToNs, timespecValid } from './timespec';
 import { IovCursor, type IOVec } from './user_io';
+import { INVALID_ID, fromKgid, fromKuid, makeKgid, makeKuid } from '../../kernel/ns/user_namespace';
+import type { UCred } from '../../net/socket';
 
 const UIO_MAXIOV = 1024;
 /** Most bytes of a stream send gathered from the application at once. */
@@ -176,17 +178,32 @@ function sendData(t: Task, s: Socket, iovs: IOVec[], req: SendRequest): SyscallR
   return step();
 }
 
+/** Credentials a sender named, as kernel ids (an id its namespace does not map is EINVAL). */
+function kernelCreds(t: Task, c: UCred): UCred {
+  const uid = makeKuid(t.creds.userNs, c.uid), gid = makeKgid(t.creds.userNs, c.gid);
+  if (uid === INVALID_ID || gid === INVALID_ID) fail(EINVAL);
+  return { ...c, uid, gid };
+}
+
+/** Credentials delivered to t, as its user namespace names them. */
+function seenCreds(t: Task, c: UCred): UCred {
+  return { ...c, uid: fromKuid(t.creds.userNs, c.uid), gid: fromKgid(t.creds.userNs, c.gid) };
+}
+
 function doSend(t: Task, s: Socket, iovs: IOVec[], addr: Uint8Array | null, control: Uint8Array | null, flags: number): SyscallReturn {
   if (s.flags & O_NONBLOCK) flags |= MSG_DONTWAIT;
   const req: SendRequest = { data: new Uint8Array(0), addr, rights: null, creds: null, flags };
   if (control && control.length > 0) {
     const c = t.creds;
+    // SCM_CREDENTIALS name ids as the sender's user namespace does (scm_check_creds).
+    const u = (id: number): number => fromKuid(c.userNs, id), g = (id: number): number => fromKgid(c.userNs, id);
     const parsed = parseControl(control, s.family === 1, {
-      tgid: t.tg.tgid, uids: [c.uid, c.euid, c.suid], gids: [c.gid, c.egid, c.sgid], privileged: c.euid === 0,
+      tgid: t.tg.tgid, uids: [u(c.uid), u(c.euid), u(c.suid)], gids: [g(c.gid), g(c.egid), g(c.sgid)], privileged: c.euid === 0,
       pidExists: (pid) => t.kernel.threadGroups.has(pid),
+      mapped: (uid, gid) => makeKuid(c.userNs, uid) !== INVALID_ID && makeKgid(c.userNs, gid) !== INVALID_ID,
     });
     if (parsed.fds.length > 0) req.rights = takeRights(parsed.fds, (fd) => t.fdTable.get(fd));
-    req.creds = parsed.creds;
+    req.creds = parsed.creds === null ? null : kernelCreds(t, parsed.creds);
     req.control = control;
   }
   let r: SyscallReturn;
@@ -275,7 +292,7 @@ function deliver(t: Task, s: Socket, res: RecvResult, out: RecvOut, flags: numbe
   }
   let msgFlags = res.flags | (flags & MSG_CMSG_CLOEXEC);
   const cloexec = (flags & MSG_CMSG_CLOEXEC) !== 0;
-  const ctl = buildControl(out.hdr !== 0 ? out.controllen : 0, out.hdr !== 0 ? res.creds : null, res.rights,
+  const ctl = buildControl(out.hdr !== 0 ? out.controllen : 0, out.hdr !== 0 && res.creds ? seenCreds(t, res.creds) : null, res.rights,
     (f) => t.fdTable.newFD(f, { cloexec, limit: nofileLimit(t) }), res.cmsgs ?? null);
   msgFlags |= ctl.flags;
   if (out.hdr !== 0) {
@@ -366,7 +383,7 @@ function sysGetsockopt(t: Task, a: SyscallArgs): number {
   if (level !== SOL_SOCKET && !hasProtoOpts(s)) fail(EOPNOTSUPP);
   const len = t.mm.readI32(lenPtr);
   if (len < 0) fail(EINVAL);
-  const v = level === SOL_SOCKET ? getSolSocket(s, name) : s.getsockoptProto(t, level, name, len);
+  const v = level === SOL_SOCKET ? getSolSocket(s, name, t) : s.getsockoptProto(t, level, name, len);
   const n = Math.min(len, v.length);
   if (n > 0) t.mm.copyOut(val, v.subarray(0, n));
   t.mm.writeI32(lenPtr, n);

@@ -8,6 +8,7 @@ import {
   AT_EMPTY_PATH, AT_FDCWD, AT_NO_AUTOMOUNT, AT_STATX_SYNC_TYPE, AT_SYMLINK_NOFOLLOW, O_PATH,
 } from '../../abi/linux/fcntl';
 import { ST_NODEV, ST_NOEXEC, ST_NOSUID, ST_RDONLY, ST_RELATIME, encodeStatfs, type Statfs } from '../../abi/linux/fs';
+import { INIT_USER_NS, fromKgid, fromKuid } from '../../kernel/ns/user_namespace';
 import { STATX__RESERVED, encodeStat, encodeStatx, type Stat } from '../../abi/linux/stat';
 import {
   SYS_fstat, SYS_fstatfs, SYS_lstat, SYS_newfstatat, SYS_stat, SYS_statfs, SYS_statx,
@@ -26,6 +27,14 @@ const PIPEFS_MAGIC = 0x50495045;
  *  or empty path and a descriptor (dirfd >= 0) mean that file, and then nothing else about
  *  the flags is checked. Otherwise the flags are checked first, and only then does an
  *  unreadable path (EFAULT) or an empty one without AT_EMPTY_PATH (ENOENT) count. */
+/** The owner as the caller's user namespace names it (from_kuid_munged); the initial
+ *  namespace sees kernel ids as they are. */
+function asSeenBy(t: Task, st: Stat): Stat {
+  const ns = t.creds.userNs;
+  if (ns === INIT_USER_NS) return st;
+  return { ...st, uid: fromKuid(ns, st.uid), gid: fromKgid(ns, st.gid) };
+}
+
 function statAt(t: Task, dirfd: number, pathAddr: number, flags: number): Stat {
   const emptyPath = (flags & AT_EMPTY_PATH) !== 0;
   let path: string | null = null;
@@ -46,25 +55,25 @@ function statAt(t: Task, dirfd: number, pathAddr: number, flags: number): Stat {
 
 function sysStat(t: Task, a: SyscallArgs): number {
   const st = statPath(t, AT_FDCWD, copyInPath(t, a.ptr(0)), true);
-  t.mm.copyOut(a.ptr(1), encodeStat(st));
+  t.mm.copyOut(a.ptr(1), encodeStat(asSeenBy(t, st)));
   return 0;
 }
 
 function sysLstat(t: Task, a: SyscallArgs): number {
   const st = statPath(t, AT_FDCWD, copyInPath(t, a.ptr(0)), false);
-  t.mm.copyOut(a.ptr(1), encodeStat(st));
+  t.mm.copyOut(a.ptr(1), encodeStat(asSeenBy(t, st)));
   return 0;
 }
 
 function sysFstat(t: Task, a: SyscallArgs): number {
   const st = getFile(t, a.int(0)).stat();
-  t.mm.copyOut(a.ptr(1), encodeStat(st));
+  t.mm.copyOut(a.ptr(1), encodeStat(asSeenBy(t, st)));
   return 0;
 }
 
 function sysNewfstatat(t: Task, a: SyscallArgs): number {
   const st = statAt(t, a.int(0), a.ptr(1), a.int(3));
-  t.mm.copyOut(a.ptr(2), encodeStat(st));
+  t.mm.copyOut(a.ptr(2), encodeStat(asSeenBy(t, st)));
   return 0;
 }
 
@@ -76,7 +85,7 @@ function sysStatx(t: Task, a: SyscallArgs): number {
   if ((mask & STATX__RESERVED) !== 0) fail(EINVAL);
   if ((flags & AT_STATX_SYNC_TYPE) === AT_STATX_SYNC_TYPE) fail(EINVAL);
   const st = statAt(t, dirfd, pathAddr, flags);
-  t.mm.copyOut(a.ptr(4), encodeStatx(st));
+  t.mm.copyOut(a.ptr(4), encodeStatx(asSeenBy(t, st)));
   return 0;
 }
 
