@@ -18,7 +18,7 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::ffi::{c_int, c_void, CStr};
+use std::ffi::{c_int, c_void};
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -27,6 +27,7 @@ use napi::sys;
 use napi::{Env, Result};
 
 use tsvisor_platform as platform;
+use crate::js_wake::{call_callbacks, check, sym};
 
 const UV_PREPARE: c_int = 9;
 /// Longest sleep on the words: how late a host fd's readiness (a socket of the NAT, a
@@ -52,12 +53,6 @@ struct Uv {
     backend_timeout: extern "C" fn(*const c_void) -> c_int,
     close: extern "C" fn(*mut c_void, CloseCb),
     unref: extern "C" fn(*mut c_void),
-}
-
-fn sym(name: &CStr) -> Option<*mut c_void> {
-    // SAFETY: dlsym with a NUL-terminated name in the global scope.
-    let p = unsafe { libc::dlsym(libc::RTLD_DEFAULT, name.as_ptr()) };
-    (!p.is_null()).then_some(p)
 }
 
 fn uv() -> Option<&'static Uv> {
@@ -106,14 +101,6 @@ struct Inner {
     next: u32,
     /// futex_waitv is missing (ENOSYS): only a single parked run is slept on.
     no_waitv: bool,
-}
-
-fn check(s: sys::napi_status) -> Result<()> {
-    if s == sys::Status::napi_ok {
-        Ok(())
-    } else {
-        Err(napi::Error::from_reason(format!("napi status {s}")))
-    }
 }
 
 impl IdleWait {
@@ -292,45 +279,13 @@ impl IdleWait {
 
     /// Calls the callbacks of `ids` in one callback scope (its close runs the microtasks).
     fn report(&self, ids: &[u32]) {
-        let env = self.env;
-        // SAFETY: napi calls on the JS thread (a libuv callback), inside the handle and
-        // callback scopes opened here and closed below; the references are ours.
-        unsafe {
-            let mut hs = std::ptr::null_mut();
-            if sys::napi_open_handle_scope(env, &mut hs) != sys::Status::napi_ok {
-                return;
-            }
-            let mut fns = Vec::with_capacity(ids.len());
-            {
-                let i = self.inner.borrow();
-                for id in ids {
-                    let Some(&r) = i.callbacks.get(id) else { continue };
-                    let mut f = std::ptr::null_mut();
-                    if sys::napi_get_reference_value(env, r, &mut f) == sys::Status::napi_ok && !f.is_null() {
-                        fns.push(f);
-                    }
-                }
-            }
-            let mut resource = std::ptr::null_mut();
-            sys::napi_get_global(env, &mut resource);
-            let mut cs = std::ptr::null_mut();
-            if sys::napi_open_callback_scope(env, resource, self.async_ctx, &mut cs) == sys::Status::napi_ok {
-                let mut undefined = std::ptr::null_mut();
-                sys::napi_get_undefined(env, &mut undefined);
-                for f in fns {
-                    let mut res = std::ptr::null_mut();
-                    if sys::napi_call_function(env, undefined, f, 0, std::ptr::null(), &mut res) == sys::Status::napi_pending_exception {
-                        // As an exception thrown by any other callback: uncaught.
-                        let mut e = std::ptr::null_mut();
-                        sys::napi_get_and_clear_last_exception(env, &mut e);
-                        sys::napi_fatal_exception(env, e);
-                    }
-                }
-                // Closing the outermost callback scope runs the microtasks (promise reactions).
-                sys::napi_close_callback_scope(env, cs);
-            }
-            sys::napi_close_handle_scope(env, hs);
-        }
+        let refs: Vec<sys::napi_ref> = {
+            let i = self.inner.borrow();
+            ids.iter().filter_map(|id| i.callbacks.get(id).copied()).collect()
+        };
+        // SAFETY: a libuv callback on the JS thread; the references and the async context are
+        // ours and live while this IdleWait is.
+        unsafe { call_callbacks(self.env, self.async_ctx, &refs) };
     }
 }
 

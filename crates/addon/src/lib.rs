@@ -16,6 +16,7 @@ mod p9;
 mod host_net;
 mod host_watch;
 mod helper_process;
+mod js_wake;
 mod wake_loop;
 mod idle_wait;
 mod handoff;

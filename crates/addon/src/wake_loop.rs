@@ -11,7 +11,7 @@
 
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
-use std::ffi::{c_int, c_void, CStr};
+use std::ffi::{c_int, c_void};
 use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 
@@ -19,6 +19,7 @@ use napi::sys;
 use napi::{Env, Result};
 
 use tsvisor_platform::WakeSource;
+use crate::js_wake::{call_callbacks, check, sym};
 
 const UV_POLL: c_int = 8;
 const UV_READABLE: c_int = 1;
@@ -35,12 +36,6 @@ struct Uv {
     close: extern "C" fn(*mut c_void, CloseCb),
     refh: extern "C" fn(*mut c_void),
     unref: extern "C" fn(*mut c_void),
-}
-
-fn sym(name: &CStr) -> Option<*mut c_void> {
-    // SAFETY: dlsym with a NUL-terminated name in the global scope.
-    let p = unsafe { libc::dlsym(libc::RTLD_DEFAULT, name.as_ptr()) };
-    (!p.is_null()).then_some(p)
 }
 
 fn uv() -> Option<&'static Uv> {
@@ -80,14 +75,6 @@ struct Inner {
     pending: HashSet<u32>,
     next: u32,
     referenced: bool,
-}
-
-fn check(s: sys::napi_status) -> Result<()> {
-    if s == sys::Status::napi_ok {
-        Ok(())
-    } else {
-        Err(napi::Error::from_reason(format!("napi status {s}")))
-    }
 }
 
 impl WakeLoop {
@@ -191,48 +178,20 @@ impl WakeLoop {
         if ids.is_empty() {
             return;
         }
-        let env = self.env;
-        // SAFETY: napi calls on the JS thread (a libuv callback), inside the handle and
-        // callback scopes opened here and closed below; the references are ours.
-        unsafe {
-            let mut hs = std::ptr::null_mut();
-            if sys::napi_open_handle_scope(env, &mut hs) != sys::Status::napi_ok {
-                return;
-            }
-            let mut fns = Vec::with_capacity(ids.len());
-            {
-                let mut i = self.inner.borrow_mut();
-                for id in ids {
-                    if !i.pending.remove(&id) {
-                        continue; // released meanwhile, or a wake-up of no parked run
-                    }
-                    let Some(&r) = i.callbacks.get(&id) else { continue };
-                    let mut f = std::ptr::null_mut();
-                    if sys::napi_get_reference_value(env, r, &mut f) == sys::Status::napi_ok && !f.is_null() {
-                        fns.push(f);
-                    }
+        let refs: Vec<sys::napi_ref> = {
+            let mut i = self.inner.borrow_mut();
+            // An id no longer pending was released meanwhile, or woke no parked run.
+            let mut refs = Vec::with_capacity(ids.len());
+            for id in ids {
+                if i.pending.remove(&id) {
+                    refs.extend(i.callbacks.get(&id).copied());
                 }
             }
-            let mut resource = std::ptr::null_mut();
-            sys::napi_get_global(env, &mut resource);
-            let mut cs = std::ptr::null_mut();
-            if sys::napi_open_callback_scope(env, resource, self.async_ctx, &mut cs) == sys::Status::napi_ok {
-                let mut undefined = std::ptr::null_mut();
-                sys::napi_get_undefined(env, &mut undefined);
-                for f in fns {
-                    let mut res = std::ptr::null_mut();
-                    if sys::napi_call_function(env, undefined, f, 0, std::ptr::null(), &mut res) == sys::Status::napi_pending_exception {
-                        // As an exception thrown by any other callback: uncaught.
-                        let mut e = std::ptr::null_mut();
-                        sys::napi_get_and_clear_last_exception(env, &mut e);
-                        sys::napi_fatal_exception(env, e);
-                    }
-                }
-                // Closing the outermost callback scope runs the microtasks (promise reactions).
-                sys::napi_close_callback_scope(env, cs);
-            }
-            sys::napi_close_handle_scope(env, hs);
-        }
+            refs
+        };
+        // SAFETY: a libuv callback on the JS thread; the references and the async context are
+        // ours and live while this WakeLoop is.
+        unsafe { call_callbacks(self.env, self.async_ctx, &refs) };
     }
 
     /// Stops watching (the platform is going away); the handle is freed once libuv is done.
