@@ -6,25 +6,12 @@
 // mapping of a volume file puts the data in the host file while the mapping stays.
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { cli, describeResult, fixture, platforms, runNative, runSandbox } from '../helpers/run';
+import { patternedFiles } from '../helpers/patterned_file';
 
-let base = '';
-let n = 0;
-beforeAll(() => { base = fs.mkdtempSync(path.join(tmpdir(), 'tsvisor-gofer-io-')); });
-afterAll(() => { if (base) fs.rmSync(base, { recursive: true, force: true }); });
-
-/** A fresh directory holding `f`: 3*4096+100 bytes, byte i = i % 251 (what the fixture checks). */
-function dirWithFile(name: string): string {
-  const d = path.join(base, `${name}-${n++}`);
-  fs.mkdirSync(d);
-  const b = Buffer.alloc(3 * 4096 + 100);
-  for (let i = 0; i < b.length; i++) b[i] = i % 251;
-  fs.writeFileSync(path.join(d, 'f'), b);
-  return d;
-}
+const dirWithFile = patternedFiles('tsvisor-gofer-io-');
 
 describe.each(platforms)('%s', (platform) => {
   it('reads of a root file into holey buffers are what they are natively', async () => {
