@@ -52,6 +52,10 @@ export abstract class FileDescription {
    *  gives them first to the next read, as Linux leaves them queued. Files whose reads do not
    *  consume a queue of their own need nothing here. */
   putBack?(data: Uint8Array): void;
+  /** write(2) of 0 bytes calls write() with an empty buffer (vfs_write has no shortcut for a
+   *  zero count): /proc files that parse what is written answer it (EINVAL) as Linux's do.
+   *  Other files take the shortcut and return 0, as theirs do. */
+  readonly writesEmpty?: boolean;
   readDirect?(t: Task, ranges: readonly { base: number; len: number }[], offset: number): number | Promise<number> | undefined;
   writeDirect?(t: Task, ranges: readonly { base: number; len: number }[], offset: number): number | Promise<number> | undefined;
   /** Optional, for copy_file_range/sendfile between two files the host holds (gofer files):

@@ -63,6 +63,7 @@ export class IdMapInode extends KInode {
 }
 
 class IdMapFile extends SnapshotFile {
+  override readonly writesEmpty = true;
   constructor(flags: number, vd: VirtualDentry, data: Uint8Array, private readonly ns: UserNamespace,
     private readonly kind: MapKind, private readonly opener: Credentials | null) {
     super(flags, vd, data, 'seq');
@@ -188,6 +189,7 @@ export class SetgroupsInode extends KInode {
 }
 
 class SetgroupsFile extends SnapshotFile {
+  override readonly writesEmpty = true;
   constructor(flags: number, vd: VirtualDentry, data: Uint8Array, private readonly ns: UserNamespace) {
     super(flags, vd, data, 'seq');
   }

@@ -71,6 +71,7 @@ export class KTunable extends KInode {
 }
 
 class TunableFile extends SnapshotFile {
+  override readonly writesEmpty = true;
   constructor(flags: number, vd: VirtualDentry, data: Uint8Array,
     private readonly set: (writer: Task, text: string) => void, private readonly maxIn: number) {
     super(flags, vd, data, 'size');
