@@ -27,7 +27,7 @@ import { updateCpuLimit } from './timers/cpu_limit';
 import type { Credentials } from './credentials';
 import { copyNamespaces, createUserNs, NSPROXY_FLAGS } from './ns/create';
 import { nsproxyOf, setNsproxy, type NsProxy } from './ns/nsproxy';
-import { moveCwdToCopy } from '../vfs/task_fs';
+import { isChrooted, moveCwdToCopy } from '../vfs/task_fs';
 
 export const CSIGNAL = 0xff;
 export const CLONE_VM = 0x100, CLONE_FS = 0x200, CLONE_FILES = 0x400, CLONE_SIGHAND = 0x800,
@@ -114,7 +114,7 @@ const TASK_SIZE_MAX = 0x7fff_ffff_f000n;
  *  CLONE_NEWUSER) and namespaces (ns/create.ts), checked before anything is made. */
 function childNamespaces(t: Task, f: number): { creds: Credentials; proxy: NsProxy } {
   const creds = t.creds.clone();
-  if (has(f, CLONE_NEWUSER)) createUserNs(creds);
+  if (has(f, CLONE_NEWUSER)) createUserNs(creds, isChrooted(t));
   const old = nsproxyOf(t);
   // CLONE_SYSVSEM shares the undo list, which cannot reach into a new IPC namespace.
   if (has(f, NSPROXY_FLAGS) && has(f, CLONE_NEWIPC) && has(f, CLONE_SYSVSEM)) fail(EINVAL);

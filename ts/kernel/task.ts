@@ -3,6 +3,7 @@
 // group, the MemoryManager, the FDTable, the file-system context. Its run loop lives in
 // task_run.ts; this file is only the state, plus the hook that cuts a blocking wait short.
 
+import type { VirtualDentry } from '../vfs/virtual_dentry';
 import type { PlatformContext } from '../platform/context';
 import { REG_RAX, REG_ORIG_RAX, REG_RIP, REG_RSP, REG_FS_BASE } from '../native/addon';
 import type { MemoryManager } from '../mm/memory_manager';
@@ -19,6 +20,8 @@ export interface FSContext {
   /** Absolute path of the working directory, as getcwd(2) reports it. */
   cwd: string;
   umask: number;
+  /** chroot(2)'s root, in the task's mount tree; none: the mount namespace's root. */
+  root?: VirtualDentry;
 }
 
 export class Task {

@@ -14,7 +14,7 @@ import '../fsimpl/root';
 import type { FileDescription } from './file_description';
 import { MAY_EXEC, checkPermission } from './permission';
 import { walk, type ResolveContext } from './resolve';
-import { cwdOf, mountNamespaceOf, taskMountNamespace } from './task_fs';
+import { cwdOf, mountNamespaceOf, resolveContext } from './task_fs';
 import { VirtualDentry } from './virtual_dentry';
 
 // The loader keeps a LoadableFile only while it maps the program; the mappings keep what
@@ -64,8 +64,7 @@ function open(ctx: ResolveContext, start: VirtualDentry, path: string, follow = 
 
 /** The executable at path, resolved from t's working directory with t's credentials. */
 export function openExecutable(t: Task, path: string, follow = true): LoadableFile {
-  const ns = taskMountNamespace(t);
-  return open({ t, ns, root: ns.rootVd, creds: t.creds }, cwdOf(t), path, follow);
+  return open(resolveContext(t), cwdOf(t), path, follow);
 }
 
 /** The same before any task exists (the sandbox's first program). */

@@ -50,14 +50,25 @@ export function taskMountNamespace(t: Task): MountNamespace {
   return nsproxyOf(t).mnt.tree;
 }
 
-/** The root of t's mount namespace. */
+/** t's root: where chroot(2) put it, else its mount namespace's root. */
 export function taskRoot(t: Task): VirtualDentry {
-  return taskMountNamespace(t).rootVd;
+  return t.fs.root ?? taskMountNamespace(t).rootVd;
+}
+
+/** Whether t's root is not its mount namespace's (current_chrooted). */
+export function isChrooted(t: Task): boolean {
+  return t.fs.root !== undefined && !t.fs.root.equals(taskMountNamespace(t).rootVd);
 }
 
 /** A task moved into a copy of its mount namespace keeps its working directory, now in the
  *  copy (copy_mnt_ns's fs->pwd update); `from` is the FSContext it had before. */
 export function moveCwdToCopy(t: Task, from: FSContext, copies: ReadonlyMap<Mount, Mount>): void {
+  // A chroot moves too.
+  const root = from.root;
+  if (root !== undefined) {
+    const rm = copies.get(root.mount);
+    t.fs.root = rm !== undefined ? new VirtualDentry(rm, root.dentry) : undefined;
+  }
   const vd = cwds.get(from);
   if (vd === undefined) return;
   const m = copies.get(vd.mount);
@@ -66,7 +77,7 @@ export function moveCwdToCopy(t: Task, from: FSContext, copies: ReadonlyMap<Moun
 
 export function resolveContext(t: Task, creds: Credentials = t.creds): ResolveContext {
   const ns = taskMountNamespace(t);
-  return { t, ns, root: ns.rootVd, creds };
+  return { t, ns, root: t.fs.root ?? ns.rootVd, creds };
 }
 
 /** The working directory of t (resolving the FSContext's path the first time). */

@@ -17,6 +17,7 @@ import { netDir } from './net_dir';
 import { nsDir } from './ns_dir';
 import { IdMapInode, SetgroupsInode } from './id_map_files';
 import * as files from './task_files';
+import { taskRoot } from '../../vfs/task_fs';
 import { tunableEntries } from './task_tunables';
 import { smaps } from './smaps';
 
@@ -39,7 +40,11 @@ function taskEntries(fs: KernFS, kernel: Kernel, key: string, tg: ThreadGroup, t
   return {
     exe: exeLink(fs, `${key}/exe`, kernel, tg, owner),
     cwd: cwdLink(fs, `${key}/cwd`, kernel, task, owner),
-    root: new KSymlink(fs, `${key}/root`, () => '/', null, owner),
+    // The task's root (a chroot's directory) as the reader's root names it.
+    root: new KSymlink(fs, `${key}/root`, (reader) => {
+      const t = task();
+      return t !== undefined && reader !== null ? taskRoot(t).path(taskRoot(reader)) : '/';
+    }, null, owner),
     fd: fdDir(fs, `${key}/fd`, kernel, task, owner),
     fdinfo: fdinfoDir(fs, `${key}/fdinfo`, task, owner),
     cmdline: file('cmdline', files.cmdline, 0o444, 'size0'),

@@ -21,10 +21,11 @@ export const NSPROXY_FLAGS = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_N
 
 /** create_user_ns on prepared credentials `creds` (a copy the caller will commit): a new user
  *  namespace below the current one, owned by the euid, where the task holds every capability. */
-export function createUserNs(creds: Credentials): void {
+export function createUserNs(creds: Credentials, chrooted: boolean): void {
   const parent = creds.userNs;
   if (userNsLimitReached(parent)) fail(ENOSPC);
-  // (current_chrooted: the sandbox has no chroot(2), so no task is chrooted.)
+  // A chrooted task would escape its root in a namespace where it holds every capability.
+  if (chrooted) fail(EPERM);
   // The creator must be nameable in the parent, to say who made the namespace.
   if (!kuidHasMapping(parent, creds.euid) || !kgidHasMapping(parent, creds.egid)) fail(EPERM);
   const ns = newUserNamespace(parent, creds.euid, creds.egid, capRaised(creds.capEffective, CAP_SETFCAP));

@@ -16,12 +16,30 @@ import type { SyscallArgs, SyscallTable } from './types';
 import { getFile } from './fd_util';
 import { copyInPath } from './path';
 
+/** Whether root is vd or one of its ancestors, across mounts. */
+function reachable(vd: VirtualDentry, root: VirtualDentry): boolean {
+  let mount = vd.mount;
+  let d = vd.dentry;
+  for (;;) {
+    if (mount === root.mount && d === root.dentry) return true;
+    if (d === mount.root) {
+      if (!mount.parent || !mount.mountpoint) return false;
+      d = mount.mountpoint;
+      mount = mount.parent;
+      continue;
+    }
+    if (!d.parent) return false;
+    d = d.parent;
+  }
+}
+
 /** Returns the length including the NUL (the raw syscall does; glibc turns it into buf).
  *  A working directory that has been removed is ENOENT. */
 function sysGetcwd(t: Task, a: SyscallArgs): number {
   const vd = knownCwd(t);
   if (vd?.dentry.deleted) fail(ENOENT);
-  const cwd = vd ? vd.path(taskRoot(t)) : t.fs.cwd;
+  // A working directory outside the root (a chroot without a chdir) is "(unreachable)/...".
+  const cwd = vd ? `${reachable(vd, taskRoot(t)) ? '' : '(unreachable)'}${vd.path(taskRoot(t))}` : t.fs.cwd;
   const bytes = Buffer.from(`${cwd}\0`, 'utf8');
   if (bytes.length > a.size(1)) fail(ERANGE);
   t.mm.copyOut(a.ptr(0), bytes);
@@ -59,7 +77,8 @@ function sysChroot(t: Task, a: SyscallArgs): number {
   if (!vd.inode.isDir) fail(ENOTDIR);
   checkPermission(t.creds, vd.inode, MAY_EXEC);
   if (!t.creds.nsCapable(t.creds.userNs, CAP_SYS_CHROOT)) fail(EPERM);
-  if (!vd.equals(taskRoot(t))) fail(EPERM);
+  // set_fs_root: shared by the tasks sharing this FSContext (CLONE_FS).
+  t.fs.root = vd;
   return 0;
 }
 

@@ -95,7 +95,11 @@ function commit(t: Task, set: NsSet): void {
   if (set.creds !== t.creds) commitCreds(t, set.creds);
   if (set.kinds.includes(NS_IPC)) exitSem(t);
   if (Object.keys(set.proxy).length > 0) setNsproxy(t, nsproxyOf(t).with(set.proxy));
-  if (set.kinds.includes(NS_MNT)) setCwd(t, taskRoot(t));
+  if (set.kinds.includes(NS_MNT)) {
+    // mntns_install: root and working directory become the new namespace's root.
+    t.fs.root = undefined;
+    setCwd(t, taskRoot(t));
+  }
 }
 
 function sysSetns(t: Task, a: SyscallArgs): number {

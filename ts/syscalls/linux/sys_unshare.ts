@@ -16,7 +16,7 @@ import { NSPROXY_FLAGS, copyNamespaces, createUserNs, fsShared } from '../../ker
 import { nsproxyOf, setNsproxy } from '../../kernel/ns/nsproxy';
 import { CLONE_NEWIPC, CLONE_NEWNS, CLONE_NEWUSER } from '../../kernel/ns_file';
 import { commitCreds } from './commit_creds';
-import { moveCwdToCopy } from '../../vfs/task_fs';
+import { isChrooted, moveCwdToCopy } from '../../vfs/task_fs';
 import type { SyscallArgs, SyscallTable } from './types';
 
 const CLONE_VM = 0x100, CLONE_FS = 0x200, CLONE_FILES = 0x400, CLONE_SIGHAND = 0x800,
@@ -39,7 +39,7 @@ function sysUnshare(t: Task, a: SyscallArgs): number {
   let creds = t.creds;
   if ((flags & CLONE_NEWUSER) !== 0) {
     creds = t.creds.clone();
-    createUserNs(creds);
+    createUserNs(creds, isChrooted(t));
   }
   const old = nsproxyOf(t);
   const proxy = copyNamespaces(t, old, flags, creds);
