@@ -11,6 +11,23 @@ export class VirtualDentry {
 
   equals(o: VirtualDentry): boolean { return this.mount === o.mount && this.dentry === o.dentry; }
 
+  /** Whether root is this place or above it, across mounts (is_path_reachable). */
+  reachableFrom(root: VirtualDentry): boolean {
+    let mount = this.mount;
+    let d = this.dentry;
+    for (;;) {
+      if (mount === root.mount && d === root.dentry) return true;
+      if (d === mount.root) {
+        if (!mount.parent || !mount.mountpoint) return false;
+        d = mount.mountpoint;
+        mount = mount.parent;
+        continue;
+      }
+      if (!d.parent) return false;
+      d = d.parent;
+    }
+  }
+
   /** Absolute path from root (Linux d_path). Names beyond root's reach (an fd opened before
    *  a chroot) are shown from their own mount tree's top. An unlinked file gets " (deleted)". */
   path(root?: VirtualDentry): string {

@@ -16,8 +16,8 @@ import { queuedSignalsOf } from '../../syscalls/linux/sys_kill';
 import { signalActions } from '../../syscalls/linux/signal_state';
 import { NSIG, SIG_DFL, SIG_IGN } from '../../abi/linux/signal';
 import { PROT_EXEC, PROT_READ, PROT_WRITE } from '../../abi/linux/mm';
-import { taskMountNamespace } from '../../vfs/task_fs';
-import type { Mount, MountNamespace } from '../../vfs/mount';
+import { taskMountNamespace, taskRoot } from '../../vfs/task_fs';
+import type { Mount } from '../../vfs/mount';
 import { VirtualDentry } from '../../vfs/virtual_dentry';
 import { devMajor, devMinor } from '../../abi/linux/stat';
 import { taskAttrs } from '../../syscalls/linux/task_attrs';
@@ -197,8 +197,16 @@ export function limits(t: Task): string {
   return out;
 }
 
-function mountPoint(m: Mount, ns: MountNamespace): string {
-  return new VirtualDentry(m, m.root).path(ns.rootVd);
+/** The mounts t sees (show_vfsmnt over t's root: a mount outside a chroot is left out),
+ *  each with its mount point as t's root names it. */
+function visibleMounts(t: Task): { m: Mount; at: string }[] {
+  const root = taskRoot(t);
+  const out: { m: Mount; at: string }[] = [];
+  for (const m of taskMountNamespace(t).mounts()) {
+    const top = new VirtualDentry(m, m.root);
+    if (top.reachableFrom(root)) out.push({ m, at: top.path(root) });
+  }
+  return out;
 }
 
 function mountOpts(m: Mount): string {
@@ -215,16 +223,14 @@ function propagationField(m: Mount): string {
 
 /** The mounts of t's mount namespace. */
 export function mounts(_kernel: Kernel, t: Task): string {
-  const ns = taskMountNamespace(t);
-  return ns.mounts()
-    .map((m) => `${m.source ?? m.fs.source} ${mountPoint(m, ns)} ${m.fs.type} ${mountOpts(m)} 0 0\n`).join('');
+  return visibleMounts(t)
+    .map(({ m, at }) => `${m.source ?? m.fs.source} ${at} ${m.fs.type} ${mountOpts(m)} 0 0\n`).join('');
 }
 
 export function mountinfo(_kernel: Kernel, t: Task): string {
-  const ns = taskMountNamespace(t);
-  return ns.mounts().map((m) => {
+  return visibleMounts(t).map(({ m, at }) => {
     const parent = m.parent?.id ?? m.id;
     const dev = `${devMajor(m.fs.dev)}:${devMinor(m.fs.dev)}`;
-    return `${m.id} ${parent} ${dev} ${m.rootPath()} ${mountPoint(m, ns)} ${mountOpts(m)}${propagationField(m)} - ${m.fs.type} ${m.source ?? m.fs.source} ${m.flags.readonly ? 'ro' : 'rw'}\n`;
+    return `${m.id} ${parent} ${dev} ${m.rootPath()} ${at} ${mountOpts(m)}${propagationField(m)} - ${m.fs.type} ${m.source ?? m.fs.source} ${m.flags.readonly ? 'ro' : 'rw'}\n`;
   }).join('');
 }

@@ -16,30 +16,13 @@ import type { SyscallArgs, SyscallTable } from './types';
 import { getFile } from './fd_util';
 import { copyInPath } from './path';
 
-/** Whether root is vd or one of its ancestors, across mounts. */
-function reachable(vd: VirtualDentry, root: VirtualDentry): boolean {
-  let mount = vd.mount;
-  let d = vd.dentry;
-  for (;;) {
-    if (mount === root.mount && d === root.dentry) return true;
-    if (d === mount.root) {
-      if (!mount.parent || !mount.mountpoint) return false;
-      d = mount.mountpoint;
-      mount = mount.parent;
-      continue;
-    }
-    if (!d.parent) return false;
-    d = d.parent;
-  }
-}
-
 /** Returns the length including the NUL (the raw syscall does; glibc turns it into buf).
  *  A working directory that has been removed is ENOENT. */
 function sysGetcwd(t: Task, a: SyscallArgs): number {
   const vd = knownCwd(t);
   if (vd?.dentry.deleted) fail(ENOENT);
   // A working directory outside the root (a chroot without a chdir) is "(unreachable)/...".
-  const cwd = vd ? `${reachable(vd, taskRoot(t)) ? '' : '(unreachable)'}${vd.path(taskRoot(t))}` : t.fs.cwd;
+  const cwd = vd ? `${vd.reachableFrom(taskRoot(t)) ? '' : '(unreachable)'}${vd.path(taskRoot(t))}` : t.fs.cwd;
   const bytes = Buffer.from(`${cwd}\0`, 'utf8');
   if (bytes.length > a.size(1)) fail(ERANGE);
   t.mm.copyOut(a.ptr(0), bytes);
