@@ -478,6 +478,10 @@ struct Shared {
     waker: Mutex<Option<Waker>>,
     /// The ring key of the futex wait armed for a parked run (`wakes`), 0 if none.
     armed_key: AtomicU64,
+    /// The memory file the message lives in, kept mapped while anything holding this (a
+    /// pooled waiter still finishing its last look at a released context) may read the
+    /// message: the platform and its file may be dropped first (a test's end, a sandbox's).
+    _backing: Option<Arc<MemoryFile>>,
 }
 
 pub struct SystrapContext {
@@ -617,6 +621,7 @@ impl SystrapContext {
             watch: Mutex::new(Watch::new()),
             waker: Mutex::new(None),
             armed_key: AtomicU64::new(0),
+            _backing: Some(a.mf.clone()),
         });
         SystrapContext {
             shared,

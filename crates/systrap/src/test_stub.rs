@@ -23,6 +23,7 @@ pub fn shared(page: &mut Page, calls: Arc<AtomicUsize>) -> Arc<Shared> {
         watch: Mutex::new(Watch::new()),
         waker: Mutex::new(None),
         armed_key: AtomicU64::new(0),
+        _backing: None,
     });
     let m = s.msg;
     *s.waker.lock().unwrap() = Some(Box::new(move || {
