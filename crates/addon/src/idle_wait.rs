@@ -27,7 +27,7 @@ use napi::sys;
 use napi::{Env, Result};
 
 use tsvisor_platform as platform;
-use crate::js_wake::{call_callbacks, check, sym};
+use crate::js_wake::{alloc_handle, call_callbacks, delete_ref, loop_and_async_context, sym, Callbacks};
 
 const UV_PREPARE: c_int = 9;
 /// Longest sleep on the words: how late a host fd's readiness (a socket of the NAT, a
@@ -95,10 +95,9 @@ pub(crate) struct IdleWait {
 }
 
 struct Inner {
-    callbacks: HashMap<u32, sys::napi_ref>,
+    callbacks: Callbacks,
     /// Contexts whose run is parked, with the context to ask for its word and claim it.
     parked: HashMap<u32, Arc<dyn platform::Context>>,
-    next: u32,
     /// futex_waitv is missing (ENOSYS): only a single parked run is slept on.
     no_waitv: bool,
 }
@@ -112,35 +111,19 @@ impl IdleWait {
         }
         let Some(uv) = uv() else { return Ok(None) };
         let env = env.raw();
-        let mut lp = std::ptr::null_mut();
-        // SAFETY: napi calls on the JS thread with out-pointers we own.
-        unsafe { check(sys::napi_get_uv_event_loop(env, &mut lp))? };
-        let mut async_ctx = std::ptr::null_mut();
-        // SAFETY: as above; the resource object and name live in the current handle scope.
-        unsafe {
-            let mut resource = std::ptr::null_mut();
-            check(sys::napi_create_object(env, &mut resource))?;
-            let mut name = std::ptr::null_mut();
-            check(sys::napi_create_string_utf8(env, c"tsvisor:idle".as_ptr(), 12, &mut name))?;
-            check(sys::napi_async_init(env, resource, name, &mut async_ctx))?;
-        }
-        let size = (uv.handle_size)(UV_PREPARE);
-        // SAFETY: plain allocation, zeroed, of the size libuv asks for.
-        let handle = unsafe { libc::calloc(1, size) };
-        if handle.is_null() {
-            return Err(napi::Error::from_reason("ENOMEM: uv_prepare_t"));
-        }
-        if (uv.prepare_init)(lp as *mut c_void, handle) != 0 {
+        let (lp, async_ctx) = loop_and_async_context(env, c"tsvisor:idle")?;
+        let handle = alloc_handle((uv.handle_size)(UV_PREPARE), "uv_prepare_t")?;
+        if (uv.prepare_init)(lp, handle) != 0 {
             // SAFETY: never handed to libuv successfully.
             unsafe { libc::free(handle) };
             return Ok(None);
         }
         let iw = Rc::new(IdleWait {
             env,
-            lp: lp as *mut c_void,
+            lp,
             handle,
             async_ctx,
-            inner: RefCell::new(Inner { callbacks: HashMap::new(), parked: HashMap::new(), next: 1, no_waitv: false }),
+            inner: RefCell::new(Inner { callbacks: Callbacks::new(), parked: HashMap::new(), no_waitv: false }),
         });
         // SAFETY: uv_handle_t starts with `void *data`; it holds one strong count, given
         // back by the close callback.
@@ -153,14 +136,7 @@ impl IdleWait {
 
     /// A new context's id; `on_wake` is the callback its waker would call.
     pub(crate) fn add(&self, on_wake: sys::napi_value) -> Result<u32> {
-        let mut r = std::ptr::null_mut();
-        // SAFETY: a strong reference to a function value of the current scope.
-        unsafe { check(sys::napi_create_reference(self.env, on_wake, 1, &mut r))? };
-        let mut i = self.inner.borrow_mut();
-        let id = i.next;
-        i.next = i.next.wrapping_add(1).max(1);
-        i.callbacks.insert(id, r);
-        Ok(id)
+        self.inner.borrow_mut().callbacks.add(self.env, on_wake)
     }
 
     /// The run of `id` was parked (its waker is armed).
@@ -182,11 +158,10 @@ impl IdleWait {
         let r = {
             let mut i = self.inner.borrow_mut();
             i.parked.remove(&id);
-            i.callbacks.remove(&id)
+            i.callbacks.take(id)
         };
         if let Some(r) = r {
-            // SAFETY: a reference we created, deleted once.
-            unsafe { sys::napi_delete_reference(self.env, r) };
+            delete_ref(self.env, r);
         }
     }
 
@@ -281,7 +256,7 @@ impl IdleWait {
     fn report(&self, ids: &[u32]) {
         let refs: Vec<sys::napi_ref> = {
             let i = self.inner.borrow();
-            ids.iter().filter_map(|id| i.callbacks.get(id).copied()).collect()
+            ids.iter().filter_map(|&id| i.callbacks.get(id)).collect()
         };
         // SAFETY: a libuv callback on the JS thread; the references and the async context are
         // ours and live while this IdleWait is.

@@ -10,7 +10,7 @@
 //! runs on the JS thread; the wakers the platform calls only push ids into `due`.
 
 use std::cell::RefCell;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::ffi::{c_int, c_void};
 use std::rc::Rc;
 use std::sync::{Arc, Mutex};
@@ -19,7 +19,7 @@ use napi::sys;
 use napi::{Env, Result};
 
 use tsvisor_platform::WakeSource;
-use crate::js_wake::{call_callbacks, check, sym};
+use crate::js_wake::{alloc_handle, call_callbacks, delete_ref, loop_and_async_context, sym, Callbacks};
 
 const UV_POLL: c_int = 8;
 const UV_READABLE: c_int = 1;
@@ -70,10 +70,9 @@ pub(crate) struct WakeLoop {
 
 struct Inner {
     /// Live contexts' callbacks: the loop stays alive while there is one.
-    callbacks: HashMap<u32, sys::napi_ref>,
+    callbacks: Callbacks,
     /// Contexts whose run is parked: their callback is due once the platform says so.
     pending: HashSet<u32>,
-    next: u32,
     referenced: bool,
 }
 
@@ -82,25 +81,9 @@ impl WakeLoop {
     pub(crate) fn new(env: &Env, src: WakeSource) -> Result<Option<Rc<WakeLoop>>> {
         let Some(uv) = uv() else { return Ok(None) };
         let env = env.raw();
-        let mut lp = std::ptr::null_mut();
-        // SAFETY: napi calls on the JS thread with out-pointers we own.
-        unsafe { check(sys::napi_get_uv_event_loop(env, &mut lp))? };
-        let mut async_ctx = std::ptr::null_mut();
-        // SAFETY: as above; the resource object and name live in the current handle scope.
-        unsafe {
-            let mut resource = std::ptr::null_mut();
-            check(sys::napi_create_object(env, &mut resource))?;
-            let mut name = std::ptr::null_mut();
-            check(sys::napi_create_string_utf8(env, c"tsvisor:wake".as_ptr(), 12, &mut name))?;
-            check(sys::napi_async_init(env, resource, name, &mut async_ctx))?;
-        }
-        let size = (uv.handle_size)(UV_POLL);
-        // SAFETY: plain allocation, zeroed, of the size libuv asks for.
-        let handle = unsafe { libc::calloc(1, size) };
-        if handle.is_null() {
-            return Err(napi::Error::from_reason("ENOMEM: uv_poll_t"));
-        }
-        if (uv.poll_init)(lp as *mut c_void, handle, src.fd) != 0 {
+        let (lp, async_ctx) = loop_and_async_context(env, c"tsvisor:wake")?;
+        let handle = alloc_handle((uv.handle_size)(UV_POLL), "uv_poll_t")?;
+        if (uv.poll_init)(lp, handle, src.fd) != 0 {
             // SAFETY: never handed to libuv successfully.
             unsafe { libc::free(handle) };
             return Ok(None);
@@ -111,7 +94,7 @@ impl WakeLoop {
             async_ctx,
             dispatch: src.dispatch,
             due: Arc::default(),
-            inner: RefCell::new(Inner { callbacks: HashMap::new(), pending: HashSet::new(), next: 1, referenced: true }),
+            inner: RefCell::new(Inner { callbacks: Callbacks::new(), pending: HashSet::new(), referenced: true }),
         });
         // SAFETY: uv_handle_t starts with `void *data`; it holds one strong count, given
         // back by the close callback.
@@ -137,16 +120,7 @@ impl WakeLoop {
     /// A new context's id and waker: `on_wake` is called (on the JS thread) when a run of it
     /// that park() left pending has stopped.
     pub(crate) fn add(&self, on_wake: sys::napi_value) -> Result<(u32, Box<dyn Fn() + Send + Sync>)> {
-        let mut r = std::ptr::null_mut();
-        // SAFETY: a strong reference to a function value of the current scope.
-        unsafe { check(sys::napi_create_reference(self.env, on_wake, 1, &mut r))? };
-        let id = {
-            let mut i = self.inner.borrow_mut();
-            let id = i.next;
-            i.next = i.next.wrapping_add(1).max(1);
-            i.callbacks.insert(id, r);
-            id
-        };
+        let id = self.inner.borrow_mut().callbacks.add(self.env, on_wake)?;
         self.set_referenced(true);
         let due = self.due.clone();
         Ok((id, Box::new(move || due.lock().unwrap().push(id))))
@@ -162,12 +136,11 @@ impl WakeLoop {
         let (r, more) = {
             let mut i = self.inner.borrow_mut();
             i.pending.remove(&id);
-            let r = i.callbacks.remove(&id);
+            let r = i.callbacks.take(id);
             (r, !i.callbacks.is_empty())
         };
         if let Some(r) = r {
-            // SAFETY: a reference we created, deleted once.
-            unsafe { sys::napi_delete_reference(self.env, r) };
+            delete_ref(self.env, r);
         }
         self.set_referenced(more);
     }
@@ -184,7 +157,7 @@ impl WakeLoop {
             let mut refs = Vec::with_capacity(ids.len());
             for id in ids {
                 if i.pending.remove(&id) {
-                    refs.extend(i.callbacks.get(&id).copied());
+                    refs.extend(i.callbacks.get(id));
                 }
             }
             refs
