@@ -6,7 +6,9 @@
 // (a mount whose root is a dentry inside another mount's file system), moves, stacking (a
 // mount on a mount's root), and their removal. A new mount namespace (CLONE_NEWNS) gets a
 // copy of the tree (copy_tree): new Mount objects over the same file systems and dentries,
-// private (nothing propagates between namespaces).
+// private (nothing propagates between namespaces). pivot_root(2) swaps the root mount for
+// another (pivot): the namespace's root then has a parent no more, as Linux's real root sits on
+// rootfs, which the sandbox does not show.
 
 import { SyscallError } from '../kernel/syscall_error';
 import { EBUSY } from '../abi/linux/errno';
@@ -60,15 +62,18 @@ export class Mount {
 }
 
 export class MountNamespace {
-  readonly root: Mount;
+  private rootMount: Mount;
   /** Child mounts by parent mount, then by mount point dentry (the topmost one wins). */
   private readonly children = new Map<Mount, Map<Dentry, Mount>>();
   private readonly all: Mount[] = [];
 
   constructor(fs: FileSystem, rootInode: Inode, flags: MountFlags = {}, root?: Mount) {
-    this.root = root ?? new Mount(fs, rootInode, null, null, flags);
-    this.all.push(this.root);
+    this.rootMount = root ?? new Mount(fs, rootInode, null, null, flags);
+    this.all.push(this.rootMount);
   }
+
+  /** The mount at "/" (pivot_root changes it). */
+  get root(): Mount { return this.rootMount; }
 
   get rootVd(): VirtualDentry { return new VirtualDentry(this.root, this.root.root); }
 
@@ -80,27 +85,63 @@ export class MountNamespace {
   }
 
   private attach(m: Mount, vd: VirtualDentry): void {
+    this.checkMountable(vd);
+    this.hash(m, vd);
+    this.all.push(m);
+  }
+
+  /** Whether a mount may go at vd: EBUSY where one cannot (a file system without cached
+   *  dentries, or a place with a mount already: vd is what a lookup reached, the topmost
+   *  mount there, so a new one stacks on its root). */
+  private checkMountable(vd: VirtualDentry): void {
     if (!vd.dentry.inode.fs.cacheDentries) throw new SyscallError(EBUSY);
-    // vd is what a lookup reached: the topmost mount there, so a new one stacks on its root.
     if (this.mountedAt(vd.mount, vd.dentry) !== undefined) throw new SyscallError(EBUSY);
+  }
+
+  /** Link m under vd (attach_mnt without the namespace list). */
+  private hash(m: Mount, vd: VirtualDentry): void {
     m.parent = vd.mount;
     m.mountpoint = vd.dentry;
     let byDentry = this.children.get(vd.mount);
     if (!byDentry) this.children.set(vd.mount, byDentry = new Map());
     byDentry.set(vd.dentry, m);
     vd.dentry.mountCount++;
-    this.all.push(m);
   }
 
-  private detach(m: Mount): void {
+  /** Unlink m from its parent (it stays listed). */
+  private unhash(m: Mount): void {
     if (m.parent === null || m.mountpoint === null) return;
     const byDentry = this.children.get(m.parent);
     if (byDentry?.get(m.mountpoint) === m) {
       byDentry.delete(m.mountpoint);
       m.mountpoint.mountCount--;
     }
+  }
+
+  private detach(m: Mount): void {
+    this.unhash(m);
     const i = this.all.indexOf(m);
     if (i >= 0) this.all.splice(i, 1);
+  }
+
+  /**
+   * pivot_root: newRoot (a mount below oldRoot, checked by the caller) takes oldRoot's place
+   * (the namespace's root, or where oldRoot is mounted), and oldRoot goes on putOld, at or
+   * below newRoot. Listing order is kept, as Linux keeps its namespace list.
+   */
+  pivot(oldRoot: Mount, newRoot: Mount, putOld: VirtualDentry): void {
+    this.checkMountable(putOld);
+    const parent = oldRoot.parent, mountpoint = oldRoot.mountpoint;
+    this.unhash(newRoot);
+    this.unhash(oldRoot);
+    this.hash(oldRoot, putOld);
+    if (parent === null || mountpoint === null) {
+      newRoot.parent = null;
+      newRoot.mountpoint = null;
+      this.rootMount = newRoot;
+    } else {
+      this.hash(newRoot, new VirtualDentry(parent, mountpoint));
+    }
   }
 
   /** The mounts attached directly under m. */
@@ -144,7 +185,8 @@ export class MountNamespace {
   mounts(): readonly Mount[] { return this.all; }
 
   /** copy_mnt_ns: a namespace with a copy of every mount (same file systems and dentries, new
-   *  ids, private), and which copy each one got. */
+   *  ids, private), and which copy each one got. Copied down the tree from the root (after a
+   *  pivot_root a parent may be listed after its children), then listed in this order. */
   copy(): { ns: MountNamespace; copies: Map<Mount, Mount> } {
     const copies = new Map<Mount, Mount>();
     const dup = (m: Mount, parent: Mount | null): Mount => {
@@ -153,12 +195,16 @@ export class MountNamespace {
       copies.set(m, c);
       return c;
     };
-    const ns = new MountNamespace(this.root.fs, this.root.root.inode, this.root.flags, dup(this.root, null));
+    const root = this.rootMount;
+    const ns = new MountNamespace(root.fs, root.root.inode, root.flags, dup(root, null));
+    for (const m of this.subtree(root).slice(1)) {
+      const parent = copies.get(m.parent!)!;
+      ns.attach(dup(m, parent), new VirtualDentry(parent, m.mountpoint!));
+    }
+    ns.all.length = 0;
     for (const m of this.all) {
-      if (m === this.root || m.parent === null || m.mountpoint === null) continue;
-      const parent = copies.get(m.parent);
-      if (parent === undefined) continue;
-      ns.attach(dup(m, parent), new VirtualDentry(parent, m.mountpoint));
+      const c = copies.get(m);
+      if (c !== undefined) ns.all.push(c);
     }
     return { ns, copies };
   }

@@ -80,6 +80,25 @@ export function resolveContext(t: Task, creds: Credentials = t.creds): ResolveCo
   return { t, ns, root: t.fs.root ?? ns.rootVd, creds };
 }
 
+/**
+ * chroot_fs_refs around `swap` (pivot_root's change of ns's tree): every task whose root or
+ * working directory is `from` afterwards has `to` instead. Working directories known only as
+ * strings are resolved first, so that they keep naming the directory they named.
+ */
+export function moveFsRefs(kernel: Kernel, ns: MountNamespace, swap: () => void, from: VirtualDentry, to: VirtualDentry): void {
+  const live = [...kernel.tasks.values()].filter((x) => !x.exited);
+  for (const x of live) cwdOf(x);
+  swap();
+  // A root left implicit (the namespace's) follows the namespace's new root by itself.
+  for (const x of live) if (x.fs.root !== undefined && taskMountNamespace(x) === ns && x.fs.root.equals(from)) x.fs.root = to;
+  for (const x of live) {
+    const cwd = knownCwd(x);
+    if (cwd === undefined) continue;
+    if (cwd.equals(from)) setCwd(x, to);
+    else x.fs.cwd = cwd.path(taskRoot(x));
+  }
+}
+
 /** The working directory of t (resolving the FSContext's path the first time). */
 export function cwdOf(t: Task): VirtualDentry {
   const known = cwds.get(t.fs);

@@ -16,6 +16,7 @@ import { AT_FDCWD } from '../../abi/linux/fcntl';
 import type { SyscallArgs, SyscallTable } from './types';
 import { copyInPath } from './path';
 import { locateVd } from '../../vfs/lookup';
+import { crossDown } from '../../vfs/resolve';
 import { knownCwd, resolveContext } from '../../vfs/task_fs';
 import { nsproxyOf } from '../../kernel/ns/nsproxy';
 import { VfsFile } from '../../vfs/vfs_file';
@@ -137,18 +138,20 @@ function doBind(t: Task, ns: MountNamespace, target: VirtualDentry, source: stri
     m.source = src.mount.source;
     return m;
   };
+  // The mounts below the source go along, each where it sits below the new root: the tree
+  // as it is before the new mount joins it (copy_tree), or a bind of / onto a directory of a
+  // mount below / would copy itself without end.
+  interface Below { orig: Mount; kids: Below[] }
+  const snapshot = (orig: Mount): Below[] => ns.childrenOf(orig)
+    .filter((c) => c.mountpoint !== null && c.propagation !== 'unbindable' &&
+      isBelow(c.mountpoint, orig === from.mount ? from.dentry : orig.root))
+    .map((c) => ({ orig: c, kids: snapshot(c) }));
+  const tree = recurse ? snapshot(from.mount) : [];
   const top = copy(from, target);
-  if (!recurse) return;
-  // The mounts below the source go along, each where it sits below the new root.
-  const below = (orig: Mount, dest: Mount): void => {
-    for (const c of ns.childrenOf(orig)) {
-      if (c.mountpoint === null || c.propagation === 'unbindable') continue;
-      if (!isBelow(c.mountpoint, orig === from.mount ? from.dentry : orig.root)) continue;
-      const m = copy(new VirtualDentry(c, c.root), new VirtualDentry(dest, c.mountpoint));
-      below(c, m);
-    }
+  const attach = (kids: Below[], dest: Mount): void => {
+    for (const k of kids) attach(k.kids, copy(new VirtualDentry(k.orig, k.orig.root), new VirtualDentry(dest, k.orig.mountpoint!)));
   };
-  below(from.mount, top);
+  attach(tree, top);
 }
 
 function isBelow(d: Dentry, root: Dentry): boolean {
@@ -222,9 +225,11 @@ function sysUmount2(t: Task, a: SyscallArgs): number {
   const flags = a.int(1);
   if ((flags & ~(MNT_FORCE | MNT_DETACH | MNT_EXPIRE | UMOUNT_NOFOLLOW)) !== 0) fail(EINVAL);
   if (!t.creds.nsCapable(nsproxyOf(t).mnt.userNs, CAP_SYS_ADMIN)) fail(EPERM); // may_mount
-  const vd = locateVd(t, AT_FDCWD, copyInPath(t, a.ptr(0)), (flags & UMOUNT_NOFOLLOW) === 0);
-  if (!isMountRoot(vd)) fail(EINVAL);
   const ns = resolveContext(t).ns;
+  // LOOKUP_MOUNTPOINT: the final place is followed down its mounts even where a walk does not
+  // cross them ("." on a directory something is mounted on: pivot_root(".", ".")).
+  const vd = crossDown(ns, locateVd(t, AT_FDCWD, copyInPath(t, a.ptr(0)), (flags & UMOUNT_NOFOLLOW) === 0));
+  if (!isMountRoot(vd)) fail(EINVAL);
   const m = vd.mount;
   if ((flags & MNT_EXPIRE) !== 0 && (flags & (MNT_FORCE | MNT_DETACH)) !== 0) fail(EINVAL);
   // The namespace's root goes only lazily (and then the namespace keeps working from it).
