@@ -20,6 +20,8 @@ import { walk } from '../vfs/resolve';
 import { mkdirAt } from '../vfs/create_ops';
 import { setDefaultMountNamespaceFactory } from '../vfs/task_fs';
 import { newDevFS } from './dev/dev';
+import { devptsOf } from './devpts/devpts_fs';
+import type { Dentry } from '../vfs/dentry';
 import { HostLowerFS } from './gofer/host_lower';
 import { GoferLowerFS } from './gofer/gofer_lower';
 import { GoferFS } from './gofer/gofer_fs';
@@ -71,7 +73,7 @@ export function newRootFileSystem(kernel: Kernel, opts: RootOptions = {}): Mount
   // The directory is made first and looked up only if it exists: a lookup that finds nothing
   // is not remembered, so looking first cost a second gofer round trip for each mount point
   // the tree lacks (/proc and /sys, which the gofer does not serve).
-  const mountAt = (path: string, fs: FileSystem, inode: Inode, flags: MountFlags): void => {
+  const mountAt = (path: string, fs: FileSystem, inode: Inode, flags: MountFlags, rootDentry?: Dentry): void => {
     let vd;
     try {
       vd = mkdirAt(ctx, ns.rootVd, path, S_IFDIR | 0o755, 0);
@@ -80,7 +82,7 @@ export function newRootFileSystem(kernel: Kernel, opts: RootOptions = {}): Mount
       vd = walk(ctx, ns.rootVd, path, { follow: true, allowMissing: true }).vd;
       if (!vd?.inode.isDir) throw e;
     }
-    ns.mount(vd, fs, inode, flags);
+    ns.mount(vd, fs, inode, flags, rootDentry);
   };
   const proc = newProcFS(kernel);
   mountAt('/proc', proc.fs, proc.root, { nosuid: true, nodev: true, noexec: true });
@@ -91,6 +93,8 @@ export function newRootFileSystem(kernel: Kernel, opts: RootOptions = {}): Mount
   mountAt('/dev', dev, dev.root, { nosuid: true });
   const shm = new TmpfsFS(mf);
   mountAt('/dev/shm', shm, shm.root, { nosuid: true, nodev: true });
+  const pts = devptsOf(kernel);
+  mountAt('/dev/pts', pts, pts.root, { nosuid: true, noexec: true }, pts.rootDentry);
   // Volumes last: one at /dev/x or /proc/x hides what the sentry mounted there, as on Linux.
   for (const v of g?.volumes ?? []) {
     const vol = new GoferFS(g!.session, v.tree, g!.uid, mf);

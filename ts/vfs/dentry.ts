@@ -17,6 +17,9 @@ export class Dentry {
    *  an unlinked file (its IN_DELETE_SELF) until the last one closes. */
   openCount = 0;
   deleted = false;
+  /** Mounts at or below this name on a file system that keeps no dentries (proc): while
+   *  there are any it stays in its parent's cache, so the mount point is found again. */
+  pins = 0;
 
   constructor(public name: string, public parent: Dentry | null, public inode: Inode) {}
 
@@ -26,7 +29,7 @@ export class Dentry {
     const cached = this.children?.get(name);
     if (cached) {
       // A mount point keeps its dentry; any other stale name is looked up again.
-      if (cached.mountCount > 0 || cached.inode.revalidate(ahead)) return cached;
+      if (cached.mountCount > 0 || cached.pins > 0 || cached.inode.revalidate(ahead)) return cached;
       this.removed(name);
     }
     const inode = this.inode.lookup(name, ahead);
@@ -34,6 +37,17 @@ export class Dentry {
     const d = new Dentry(name, this, inode);
     if (this.inode.fs.cacheDentries) (this.children ??= new Map()).set(name, d);
     return d;
+  }
+
+  /** A mount goes on (delta 1) or leaves (-1) this name of a file system without a dentry
+   *  cache: this name and those above it, up to the mount's root `top`, are kept cached. */
+  pin(top: Dentry, delta: 1 | -1): void {
+    for (let d: Dentry = this; d !== top && d.parent !== null; d = d.parent) {
+      d.pins += delta;
+      const p = d.parent;
+      if (d.pins > 0) (p.children ??= new Map()).set(d.name, d);
+      else if (!p.inode.fs.cacheDentries && p.children?.get(d.name) === d) p.children.delete(d.name);
+    }
   }
 
   /** A child just created under this name. */

@@ -90,11 +90,9 @@ export class MountNamespace {
     this.all.push(m);
   }
 
-  /** Whether a mount may go at vd: EBUSY where one cannot (a file system without cached
-   *  dentries, or a place with a mount already: vd is what a lookup reached, the topmost
-   *  mount there, so a new one stacks on its root). */
+  /** Whether a mount may go at vd: EBUSY where one is already (vd is what a lookup reached,
+   *  the topmost mount there, so a new one stacks on its root). */
   private checkMountable(vd: VirtualDentry): void {
-    if (!vd.dentry.inode.fs.cacheDentries) throw new SyscallError(EBUSY);
     if (this.mountedAt(vd.mount, vd.dentry) !== undefined) throw new SyscallError(EBUSY);
   }
 
@@ -106,6 +104,7 @@ export class MountNamespace {
     if (!byDentry) this.children.set(vd.mount, byDentry = new Map());
     byDentry.set(vd.dentry, m);
     vd.dentry.mountCount++;
+    if (!vd.dentry.inode.fs.cacheDentries) vd.dentry.pin(vd.mount.root, 1);
   }
 
   /** Unlink m from its parent (it stays listed). */
@@ -115,6 +114,7 @@ export class MountNamespace {
     if (byDentry?.get(m.mountpoint) === m) {
       byDentry.delete(m.mountpoint);
       m.mountpoint.mountCount--;
+      if (!m.mountpoint.inode.fs.cacheDentries) m.mountpoint.pin(m.parent.root, -1);
     }
   }
 

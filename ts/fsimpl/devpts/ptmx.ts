@@ -1,17 +1,21 @@
 // /dev/ptmx and /dev/pts/N (Linux drivers/tty/pty.c unix98 ptys, fs/devpts): opening ptmx
 // makes a Terminal with the lowest free index and its replica node /dev/pts/N (char 136:N,
-// mode 0620), locked until TIOCSPTLCK unlocks it. The last close of the master hangs the
-// session up and removes the node. The nodes live in the devtmpfs's pts directory.
+// mode=, 0620 here), locked until TIOCSPTLCK unlocks it. The last close of the master hangs
+// the session up and removes the node. The nodes live in the devpts instance (devpts_fs.ts),
+// found as Linux's devpts_acquire does: /dev/pts/ptmx is in it, /dev/ptmx finds it mounted on
+// its sibling pts/.
 
 import type { Task } from '../../kernel/task';
 import { SyscallError } from '../../kernel/syscall_error';
-import { EINVAL, EIO, ENOSPC, ENXIO } from '../../abi/linux/errno';
+import { EINVAL, EIO, ENODEV, ENOENT, ENOSPC, ENXIO } from '../../abi/linux/errno';
 import { O_ACCMODE, O_CLOEXEC, O_NOCTTY, O_NONBLOCK } from '../../abi/linux/fcntl';
 import { SIGHUP } from '../../abi/linux/signal';
 import { sigInfo } from '../../kernel/sig_pending';
 import { SI_KERNEL, sendSignalToProcess } from '../../kernel/signals';
 import { TIOCGPTLCK, TIOCGPTN, TIOCGPTPEER, TIOCSPTLCK } from '../../abi/linux/ioctl';
 import { S_IFCHR, makeDev } from '../../abi/linux/stat';
+import { crossDown } from '../../vfs/resolve';
+import { resolveContext } from '../../vfs/task_fs';
 import { disassociateCtty, maybeAcquireTty } from '../../kernel/job_control_tty';
 import { registerCharDevice } from '../../vfs/devices';
 import type { Dentry } from '../../vfs/dentry';
@@ -19,8 +23,9 @@ import { VirtualDentry } from '../../vfs/virtual_dentry';
 import { nofileLimit } from '../../syscalls/linux/fd_util';
 import { Terminal } from './terminal';
 import { PtyMasterFile, PtyReplicaFile, setMasterCloseHook } from './pty_files';
+import { DEV_PTMX, devptsOf } from './devpts_fs';
 
-export const DEV_PTMX = makeDev(5, 2);
+export { DEV_PTMX };
 const PTS_MAJOR = 136;
 /** /proc/sys/kernel/pty/max's default. */
 const PTY_MAX = 4096;
@@ -41,14 +46,29 @@ function openReplica(t: Task | null, pty: Pty, vd: VirtualDentry, flags: number)
   return f;
 }
 
+/** Where the devpts instance a ptmx open at vd uses is mounted (devpts_acquire): its own
+ *  mount for pts/ptmx, else the devpts mounted on the pts/ beside it (ENODEV if none). */
+function devptsPlace(t: Task, vd: VirtualDentry): VirtualDentry {
+  const fs = devptsOf(t.kernel);
+  if (vd.dentry.inode.fs === fs) return new VirtualDentry(vd.mount, fs.rootDentry);
+  const dir = vd.dentry.parent?.lookup('pts');
+  if (!dir) throw new SyscallError(ENOENT);
+  const pts = crossDown(resolveContext(t).ns, new VirtualDentry(vd.mount, dir));
+  if (pts.dentry.inode.fs !== fs) throw new SyscallError(ENODEV);
+  return pts;
+}
+
 function openPtmx(t: Task | null, vd: VirtualDentry, flags: number): PtyMasterFile {
   if (!t) throw new SyscallError(ENXIO);
-  const dir = vd.dentry.parent?.lookup('pts');
-  if (!dir) throw new SyscallError(ENXIO);
+  const place = devptsPlace(t, vd);
+  const fs = devptsOf(t.kernel);
+  const dir = place.dentry;
   const index = lowestFreeIndex();
+  if (index >= fs.max) throw new SyscallError(ENOSPC);
   const name = String(index);
-  const inode = dir.inode.mknod(name, S_IFCHR | 0o620, makeDev(PTS_MAJOR, index), t.creds);
-  const node = new VirtualDentry(vd.mount, dir.added(name, inode));
+  const inode = dir.inode.mknod(name, S_IFCHR | fs.mode, makeDev(PTS_MAJOR, index), t.creds);
+  if (fs.uid !== undefined || fs.gid !== undefined) inode.setattr({ uid: fs.uid, gid: fs.gid });
+  const node = new VirtualDentry(place.mount, dir.added(name, inode));
   const pty: Pty = {
     term: new Terminal(t.kernel, index, (tt, fl) => openReplica(tt, pty, node, fl)),
     node, dir,

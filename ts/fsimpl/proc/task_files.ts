@@ -209,11 +209,18 @@ function visibleMounts(t: Task): { m: Mount; at: string }[] {
   return out;
 }
 
-function mountOpts(m: Mount): string {
+/** The mount's own options; with the file system's after them for /proc/mounts (mountinfo
+ *  shows those among the super block's). */
+function mountOpts(m: Mount, withFs: boolean): string {
   const f = m.flags;
-  const extra = m.fs.mountOptions();
+  const extra = withFs ? m.fs.mountOptions() : '';
   const atime = f.atime === 'noatime' ? ',noatime' : f.atime === 'strictatime' ? '' : ',relatime';
   return `${f.readonly ? 'ro' : 'rw'}${f.nosuid ? ',nosuid' : ''}${f.nodev ? ',nodev' : ''}${f.noexec ? ',noexec' : ''}${f.nodiratime ? ',nodiratime' : ''}${atime}${extra ? `,${extra}` : ''}`;
+}
+
+function superOpts(m: Mount): string {
+  const extra = m.fs.mountOptions();
+  return extra ? `,${extra}` : '';
 }
 
 /** mountinfo's optional fields: the peer group of a shared mount, or unbindable. */
@@ -224,13 +231,13 @@ function propagationField(m: Mount): string {
 /** The mounts of t's mount namespace. */
 export function mounts(_kernel: Kernel, t: Task): string {
   return visibleMounts(t)
-    .map(({ m, at }) => `${m.source ?? m.fs.source} ${at} ${m.fs.type} ${mountOpts(m)} 0 0\n`).join('');
+    .map(({ m, at }) => `${m.source ?? m.fs.source} ${at} ${m.fs.type} ${mountOpts(m, true)} 0 0\n`).join('');
 }
 
 export function mountinfo(_kernel: Kernel, t: Task): string {
   return visibleMounts(t).map(({ m, at }) => {
     const parent = m.parent?.id ?? m.id;
     const dev = `${devMajor(m.fs.dev)}:${devMinor(m.fs.dev)}`;
-    return `${m.id} ${parent} ${dev} ${m.rootPath()} ${at} ${mountOpts(m)}${propagationField(m)} - ${m.fs.type} ${m.source ?? m.fs.source} ${m.flags.readonly ? 'ro' : 'rw'}\n`;
+    return `${m.id} ${parent} ${dev} ${m.rootPath()} ${at} ${mountOpts(m, false)}${propagationField(m)} - ${m.fs.type} ${m.source ?? m.fs.source} ${m.flags.readonly ? 'ro' : 'rw'}${superOpts(m)}\n`;
   }).join('');
 }

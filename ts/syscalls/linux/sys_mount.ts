@@ -1,5 +1,5 @@
 // mount(2) and umount2(2) (Linux fs/namespace.c path_mount, path_umount) in the caller's
-// mount namespace: new tmpfs (ramfs), proc, sysfs and devpts-less kernel file systems, bind
+// mount namespace: new tmpfs (ramfs), proc, sysfs and devpts (the one instance) file systems, bind
 // mounts (MS_BIND, MS_REC for the mounts below), per-mount flag changes (MS_REMOUNT, with or
 // without MS_BIND), MS_MOVE, and the propagation type (MS_SHARED/PRIVATE/SLAVE/UNBINDABLE:
 // recorded and shown in mountinfo; no mount event propagates between namespaces, since the
@@ -28,6 +28,7 @@ import type { Inode } from '../../vfs/inode';
 import { TmpfsFS } from '../../fsimpl/tmpfs/tmpfs';
 import { newProcFS } from '../../fsimpl/proc/proc';
 import { newSysFS } from '../../fsimpl/sys/sys';
+import { devptsOf } from '../../fsimpl/devpts/devpts_fs';
 
 const MS_RDONLY = 1, MS_NOSUID = 2, MS_NODEV = 4, MS_NOEXEC = 8, MS_REMOUNT = 32, MS_NOATIME = 1024,
   MS_NODIRATIME = 2048, MS_BIND = 4096, MS_MOVE = 8192, MS_REC = 16384, MS_SILENT = 32768, MS_UNBINDABLE = 1 << 17,
@@ -96,8 +97,9 @@ function tmpfsOptions(data: string): { rootMode?: number; rootUid?: number; root
   return o;
 }
 
-/** A new file system of type `type` (get_fs_type: ENODEV for one the sandbox does not have). */
-function newFileSystem(t: Task, type: string, data: string): { fs: FileSystem; root: Inode } {
+/** A new file system of type `type` (get_fs_type: ENODEV for one the sandbox does not have);
+ *  rootDentry: the instance's shared root (devpts has one instance). */
+function newFileSystem(t: Task, type: string, data: string): { fs: FileSystem; root: Inode; rootDentry?: Dentry } {
   switch (type) {
     case 'tmpfs':
     case 'ramfs': {
@@ -107,6 +109,11 @@ function newFileSystem(t: Task, type: string, data: string): { fs: FileSystem; r
     }
     case 'proc': return newProcFS(t.kernel);
     case 'sysfs': return newSysFS();
+    case 'devpts': {
+      const fs = devptsOf(t.kernel);
+      fs.configure(data);
+      return { fs, root: fs.root, rootDentry: fs.rootDentry };
+    }
     default: return fail(ENODEV);
   }
 }
@@ -214,9 +221,9 @@ function sysMount(t: Task, a: SyscallArgs): number {
     // Block-device file systems: no block devices in the sandbox.
     fail(type === 'ext4' || type === 'ext2' || type === 'xfs' || type === 'btrfs' || type === 'vfat' ? ENOTBLK : ENODEV);
   }
-  const { fs, root } = newFileSystem(t, type, data);
+  const { fs, root, rootDentry } = newFileSystem(t, type, data);
   if (!target.inode.isDir) fail(ENOTDIR);
-  const nm = ns.mount(target, fs, root, mountFlags(flags));
+  const nm = ns.mount(target, fs, root, mountFlags(flags), rootDentry);
   nm.source = source === '' ? 'none' : source;
   return 0;
 }
