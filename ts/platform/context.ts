@@ -36,8 +36,16 @@ export class PlatformContext {
   run(): number | Promise<number> {
     const ev = this.native.run(this.regs);
     if (ev !== EVENT_PENDING) return ev;
+    // A wake says "maybe done", as a condition variable's does: one that finds the run still
+    // going (a report of an earlier stop that reached JS late, after the next run parked:
+    // seen as "unknown platform event 0" under load) waits on for the next.
     return new Promise<number>((resolve) => {
-      this.waiter = () => resolve(this.native.take(this.regs));
+      const waiter = (): void => {
+        const ev = this.native.take(this.regs);
+        if (ev === EVENT_PENDING) this.waiter = waiter;
+        else resolve(ev);
+      };
+      this.waiter = waiter;
     });
   }
 
