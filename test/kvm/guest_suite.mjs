@@ -79,8 +79,8 @@ export const GUEST_FILES = [
   // strace 21 s. Tried there as well: ptrace passed in 241 s (left out for CI's time);
   // bwrap, pivot_root, userns's unshare(1) case and uts_ipc_ns cannot be compared there, since
   // the native run is chrooted into the host's root (unshare(CLONE_NEWUSER) is EPERM, pivot_root
-  // EINVAL, and uts_ipc_ns hangs natively); their sandbox runs on kvm printed what they print
-  // natively on the host.
+  // EINVAL, and uts_ipc_ns hangs natively); bwrap's and pivot_root's sandbox runs on kvm printed
+  // what they print natively on the host.
   'test/sandbox/mounts.test.ts',
   'test/sandbox/chroot.test.ts',
   'test/sandbox/mntns.test.ts',
