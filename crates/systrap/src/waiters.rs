@@ -4,6 +4,13 @@
 //! with no thread to wake: the stub's own FUTEX_WAKE on READY is the only wake-up. The
 //! sentry's wakes of the stub (switch_to_user) use a futex bitset the waiter does not wait
 //! on, so they never reach it; the stub wakes every waiter of the word.
+//! That includes this thread when the sentry's own thread holds the park (idle_wait.rs): the
+//! wake is for nothing, and sparing it has been measured twice (parks held from the start
+//! with the waiter on a quiet word; the stub waking by a bitset the flag names, so a held stop
+//! reached the sentry's thread alone). Either cut the pipe and tcp rows' context switches by
+//! half or more, at equal CPU, and made them 2-3x slower in wall time on the loaded two-CPU
+//! host (one binary, switched per run, alternated: pipe 400 vs 127 MB/s, tcp 231 vs 112,
+//! medians of 16 and 10): so the waiter is woken, cause not found.
 //! Threads are pooled across contexts: a fork's child used to start one (clone3, a stack) and
 //! its exit to join it on the sentry's thread, which under CPU contention cost milliseconds.
 //! A released context is let go without waiting: once `quit` is set (under the lock) its
