@@ -35,6 +35,12 @@ const PARKED_POLL: Duration = Duration::from_millis(50);
 /// Between parks the waiter still wakes now and then, to see a park whose thread died before
 /// the stop it waits for (a death nothing reports): at most this late.
 const IDLE_POLL: Duration = Duration::from_millis(500);
+/// First sleep on a READY word between parks (doubling up to IDLE_POLL): the READY it read may
+/// be the stop it just reported, and the run may since have been resumed (RESUME wakes only
+/// the stub), parked and stopped again: READY once more, with the stub's wake sent before this
+/// thread got to its futex wait (it was preempted). The futex then sees the value it expects
+/// and sleeps through the stop; this bounds that stall, which was IDLE_POLL.
+const READY_POLL_FIRST: Duration = Duration::from_millis(4);
 
 /// Futex bitsets on the message word: the stub waits on all bits, the waiter on WAITER_BITS
 /// only; the sentry wakes the stub with STUB_BITS, which the waiter's wait does not match.
@@ -167,6 +173,7 @@ fn worker(w: Arc<Worker>) {
 /// Serves one context until it is released.
 fn watch(s: &Shared) {
     let word = s.msg.atomic(OFF_STATE);
+    let mut ready_poll = READY_POLL_FIRST;
     loop {
         let v = word.load(Ordering::SeqCst);
         let parked = {
@@ -187,9 +194,19 @@ fn watch(s: &Shared) {
             if let Some(w) = s.waker.lock().unwrap().as_ref() {
                 w();
             }
+            ready_poll = READY_POLL_FIRST;
             continue;
         };
-        wait_bits(s, v, if parked { PARKED_POLL } else { IDLE_POLL }, WAITER_BITS);
+        let timeout = if parked {
+            PARKED_POLL
+        } else if v == ST_READY {
+            let t = ready_poll;
+            ready_poll = (ready_poll * 2).min(IDLE_POLL);
+            t
+        } else {
+            IDLE_POLL
+        };
+        wait_bits(s, v, timeout, WAITER_BITS);
         if parked && word.load(Ordering::SeqCst) != ST_READY && !thread_alive(s.tgid, s.tid) {
             s.dead.store(true, Ordering::SeqCst);
         }
