@@ -1007,11 +1007,14 @@ export class Client {
 }
 
 function attrOf(f: m.Fields): Attr {
-  const ts = (p: string) => ({ sec: f[`${p}_sec`] as number, nsec: f[`${p}_nsec`] as number });
+  // Plain property reads (no key built per field): one of these per path component looked up.
   return {
     valid: f.valid as bigint, qid: f.qid as Qid, mode: f.mode as number, uid: f.uid as number,
     gid: f.gid as number, nlink: f.nlink as number, rdev: f.rdev as number, size: f.size as number,
     blksize: f.blksize as number, blocks: f.blocks as number,
-    atime: ts('atime'), mtime: ts('mtime'), ctime: ts('ctime'), btime: ts('btime'),
+    atime: { sec: f.atime_sec as number, nsec: f.atime_nsec as number },
+    mtime: { sec: f.mtime_sec as number, nsec: f.mtime_nsec as number },
+    ctime: { sec: f.ctime_sec as number, nsec: f.ctime_nsec as number },
+    btime: { sec: f.btime_sec as number, nsec: f.btime_nsec as number },
   };
 }
