@@ -75,7 +75,14 @@ describe.skipIf(skipBecause(!haveDiod, 'diod is not installed (/usr/sbin/diod)')
       got.set(buf, off);
     }
     expect(data.pread(buf, SIZE)).toBe(0);
+    // Read to its end: nothing kept.
+    expect(node.readAhead).toBeNull();
+    data.pread(buf, 0);
+    data.pread(buf, 4096);
+    expect(node.readAhead?.offset).toBe(8192);
     data.release();
+    // Nor once closed.
+    expect(node.readAhead).toBeNull();
     expect(got.equals(want)).toBe(true);
     // 1024 reads; without read-ahead each was a write of its own.
     expect(n.writes()).toBeLessThan(1024 / 8);
@@ -112,19 +119,18 @@ describe.skipIf(skipBecause(!haveDiod, 'diod is not installed (/usr/sbin/diod)')
     s.client.lopen(writerFid, 2);
     const writer = new P9Data(s.client, writerFid, node);
     const buf = new Uint8Array(4096);
-    reader.pread(buf, 0);
-    reader.pread(buf, 4096);
-    expect(node.readAhead).not.toBeNull();
+    for (const off of [0, 4096, 8192]) reader.pread(buf, off);
+    expect(node.readAhead?.offset).toBe(12288);
     // Another open of the same file writes where the read-ahead holds bytes.
-    writer.pwrite(new TextEncoder().encode('NEW!'), 8192);
+    writer.pwrite(new TextEncoder().encode('NEW!'), 16384);
     expect(node.readAhead).toBeNull();
-    reader.pread(buf, 8192);
-    expect(new TextDecoder().decode(buf.subarray(0, 4))).toBe('NEW!');
     reader.pread(buf, 12288);
+    reader.pread(buf, 16384);
+    expect(new TextDecoder().decode(buf.subarray(0, 4))).toBe('NEW!');
     expect(node.readAhead).not.toBeNull();
-    file.setattr({ size: 12288 + 100 });
+    file.setattr({ size: 20480 + 100 });
     expect(node.readAhead).toBeNull();
-    expect(reader.pread(buf, 12288)).toBe(100);
+    expect(reader.pread(buf, 20480)).toBe(100);
     // The host rewrites the file in place: within the window the kept bytes stand, after it
     // the server is asked again.
     fs.writeFileSync(path.join(dir, 'w'), Buffer.alloc(256 << 10, 'h'));

@@ -4,9 +4,9 @@
 // round trip): a read that starts where this open file's last one ended doubles the window
 // of bytes asked for past it (up to MAX_READ_AHEAD), any other read resets it, and a
 // window's Treads go out together (readMany: one wait). The bytes past what the program asked
-// for are kept on the file's node (GoferNode.readAhead, shared by its opens), trusted for the
-// session's window as its attributes are, and dropped by any write or truncation through the
-// sandbox.
+// for are kept on the file's node (GoferNode.readAhead, shared by its opens) until they are
+// read or a close lets go of them, trusted for the session's window as its attributes are,
+// and dropped by any write or truncation through the sandbox.
 
 import type { MappingBacking } from '../../mm/backing';
 import type { Client } from '../../p9/client';
@@ -56,6 +56,8 @@ export class P9Data implements FileData {
     const from = offset - ra.offset;
     const k = Math.min(dst.length, ra.data.length - from);
     dst.set(ra.data.subarray(from, from + k));
+    // Used up: a file read to its end keeps nothing.
+    if (from + k === ra.data.length) n.readAhead = null;
     return k;
   }
 
@@ -91,6 +93,8 @@ export class P9Data implements FileData {
   }
 
   release(): void {
+    // What was read ahead lives while the file is open (not in every node ever read).
+    if (this.node) this.node.readAhead = null;
     this.released = true;
     this.maybeClunk();
   }
