@@ -119,8 +119,9 @@ export class Client {
   private readonly outq: Uint8Array[] = [];
   /** Tags whose replies are awaited asynchronously (callAsync), with who takes each. */
   private readonly waiters = new Map<number, (r: Reply | SyscallError) => void>();
-  /** Tflush tags in flight, with the tag each flushes. */
-  private readonly flushing = new Map<number, number>();
+  /** Tflush tags in flight, with the tag each flushes and whether that tag's reply came
+   *  already (the tag is then free once the Rflush comes, not before). */
+  private readonly flushing = new Map<number, { oldtag: number; answered: boolean }>();
   /** Stops the transport's readiness watch; set while any waiter waits. */
   private unwatch: (() => void) | null = null;
   private noRenameat = false;
@@ -236,16 +237,20 @@ export class Client {
     if (w) {
       this.waiters.delete(tag);
       this.inflight.delete(tag);
-      this.freeTags.push(tag);
-      // A flushed request answered before its Rflush: that Rflush frees nothing (the tag may
-      // be another request's by then).
-      for (const [ft, o] of this.flushing) if (o === tag) this.flushing.set(ft, -1);
-      const old = this.flushing.get(tag);
-      if (old !== undefined) {
+      // A flushed request answered before its Rflush: its tag waits for that Rflush (9P: the
+      // client reuses oldtag only after Rflush; a server serving requests on threads, diod,
+      // may still look the tag up, and would flush a new request under it).
+      let flushed = false;
+      for (const f of this.flushing.values()) if (f.oldtag === tag && !f.answered) { f.answered = true; flushed = true; }
+      if (!flushed) this.freeTags.push(tag);
+      const f = this.flushing.get(tag);
+      if (f !== undefined) {
         this.flushing.delete(tag);
         // The Rflush came first: the flushed request will have no reply, its tag is free,
-        // and a reply for it from now on is one nobody asked for.
-        if (old >= 0 && this.waiters.delete(old)) { this.inflight.delete(old); this.freeTags.push(old); }
+        // and a reply for it from now on is one nobody asked for. Or it came after the
+        // reply: the tag is free now.
+        if (f.answered) this.freeTags.push(f.oldtag);
+        else if (this.waiters.delete(f.oldtag)) { this.inflight.delete(f.oldtag); this.freeTags.push(f.oldtag); }
       }
       w(got);
     } else if (this.discard.has(tag)) this.dropped(got);
@@ -283,7 +288,7 @@ export class Client {
     let flushed: Reply | SyscallError;
     try {
       const ftag = this.start(m.Tflush, { oldtag: tag });
-      this.flushing.set(ftag, tag);
+      this.flushing.set(ftag, { oldtag: tag, answered: false });
       this.sendQueued();
       flushed = await new Promise<Reply | SyscallError>((resolve) => {
         this.waiters.set(ftag, resolve);

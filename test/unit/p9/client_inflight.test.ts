@@ -126,6 +126,35 @@ describe('9P client: requests in flight', () => {
     expect('ok' in r && r.ok.msg.fields.target).toBe(`target-of-${tag}`);
   });
 
+  it('a flushed tag answered before its Rflush is reused only after the Rflush (9P\'s rule)', async () => {
+    const { c, t } = client();
+    let interrupt!: () => void;
+    const p = settle(c.callAsync(m.Treadlink, { fid: 1 }, new Promise<void>((r) => { interrupt = r; }), () => new SyscallError(EINTR)));
+    const tag = lastTag(t, m.Treadlink);
+    interrupt();
+    await tick();
+    const flush = t.sent[t.sent.length - 1];
+    expect(flush.type).toBe(m.Tflush);
+    // The reply comes, the Rflush not yet: requests made meanwhile take other tags.
+    t.deliver(readlinkReply(tag));
+    await tick();
+    const during: Promise<unknown>[] = [];
+    for (let i = 0; i < 3; i++) {
+      during.push(settle(c.callAsync(m.Treadlink, { fid: 10 + i })));
+      expect(lastTag(t, m.Treadlink)).not.toBe(tag);
+    }
+    t.deliver(reply(m.Rflush, flush.tag, {}));
+    const r = await p;
+    expect('ok' in r && r.ok.msg.fields.target).toBe(`target-of-${tag}`);
+    // Now it is free: the next request may have it.
+    const q = settle(c.callAsync(m.Treadlink, { fid: 3 }));
+    const tq = lastTag(t, m.Treadlink);
+    expect([tag, flush.tag]).toContain(tq);
+    t.deliver(...t.sent.filter((x) => x.type === m.Treadlink && x.fields.fid !== 1).map((x) => readlinkReply(x.tag)));
+    expect('ok' in await q).toBe(true);
+    await Promise.all(during);
+  });
+
   const hostile: [string, (tag: number, flushTag: number) => Received[]][] = [
     ['a second reply for the same tag', (tag) => [readlinkReply(tag, [41]), readlinkReply(tag, [42])]],
     ['a reply to a tag never sent', () => [readlinkReply(999, [43])]],
