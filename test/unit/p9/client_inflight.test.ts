@@ -112,8 +112,8 @@ describe('9P client: requests in flight', () => {
     expect('ok' in await q).toBe(true);
   });
 
-  it('a reply that beats the Rflush wins: the operation happened', async () => {
-    const { c, t } = client();
+  /** A readlink interrupted at once: its outcome, its tag, and the Tflush sent for it. */
+  async function interruptedReadlink(c: Client, t: HeldTransport) {
     let interrupt!: () => void;
     const p = settle(c.callAsync(m.Treadlink, { fid: 1 }, new Promise<void>((r) => { interrupt = r; }), () => new SyscallError(EINTR)));
     const tag = lastTag(t, m.Treadlink);
@@ -121,6 +121,12 @@ describe('9P client: requests in flight', () => {
     await tick();
     const flush = t.sent[t.sent.length - 1];
     expect(flush.type).toBe(m.Tflush);
+    return { p, tag, flush };
+  }
+
+  it('a reply that beats the Rflush wins: the operation happened', async () => {
+    const { c, t } = client();
+    const { p, tag, flush } = await interruptedReadlink(c, t);
     t.deliver(readlinkReply(tag), reply(m.Rflush, flush.tag, {}));
     const r = await p;
     expect('ok' in r && r.ok.msg.fields.target).toBe(`target-of-${tag}`);
@@ -128,13 +134,7 @@ describe('9P client: requests in flight', () => {
 
   it('a flushed tag answered before its Rflush is reused only after the Rflush (9P\'s rule)', async () => {
     const { c, t } = client();
-    let interrupt!: () => void;
-    const p = settle(c.callAsync(m.Treadlink, { fid: 1 }, new Promise<void>((r) => { interrupt = r; }), () => new SyscallError(EINTR)));
-    const tag = lastTag(t, m.Treadlink);
-    interrupt();
-    await tick();
-    const flush = t.sent[t.sent.length - 1];
-    expect(flush.type).toBe(m.Tflush);
+    const { p, tag, flush } = await interruptedReadlink(c, t);
     // The reply comes, the Rflush not yet: requests made meanwhile take other tags.
     t.deliver(readlinkReply(tag));
     await tick();
