@@ -216,6 +216,10 @@ export interface NativeAddon {
    *  input's end), or -errno if the host refused before any byte (EXDEV, EINVAL, EOPNOTSUPP:
    *  copy another way). */
   hostCopyFileRange(fdIn: number, offIn: number, fdOut: number, offOut: number, len: number): number;
+  /** pwrite(2) of len bytes to host fd at off from an address that faults: the host's file
+   *  system does what it does for an application's write whose buffer faults at its first
+   *  byte (ext4 and tmpfs grow a shorter file to off); -errno (EFAULT), or the bytes written. */
+  hostPwriteFaulting(fd: number, off: number, len: number): number;
   hostIsatty(fd: number): boolean;
   /** Fill buf from the host's getrandom(2). */
   hostGetrandom(buf: Uint8Array): void;

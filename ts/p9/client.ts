@@ -119,8 +119,9 @@ export class Client {
   private readonly outq: Uint8Array[] = [];
   /** Tags whose replies are awaited asynchronously (callAsync), with who takes each. */
   private readonly waiters = new Map<number, (r: Reply | SyscallError) => void>();
-  /** Tflush tags in flight, with the tag each flushes. */
-  private readonly flushing = new Map<number, number>();
+  /** Tflush tags in flight, with the tag each flushes and whether that tag's reply came
+   *  already (the tag is then free once the Rflush comes, not before). */
+  private readonly flushing = new Map<number, { oldtag: number; answered: boolean }>();
   /** Stops the transport's readiness watch; set while any waiter waits. */
   private unwatch: (() => void) | null = null;
   private noRenameat = false;
@@ -236,16 +237,20 @@ export class Client {
     if (w) {
       this.waiters.delete(tag);
       this.inflight.delete(tag);
-      this.freeTags.push(tag);
-      // A flushed request answered before its Rflush: that Rflush frees nothing (the tag may
-      // be another request's by then).
-      for (const [ft, o] of this.flushing) if (o === tag) this.flushing.set(ft, -1);
-      const old = this.flushing.get(tag);
-      if (old !== undefined) {
+      // A flushed request answered before its Rflush: its tag waits for that Rflush (9P: the
+      // client reuses oldtag only after Rflush; a server serving requests on threads, diod,
+      // may still look the tag up, and would flush a new request under it).
+      let flushed = false;
+      for (const f of this.flushing.values()) if (f.oldtag === tag && !f.answered) { f.answered = true; flushed = true; }
+      if (!flushed) this.freeTags.push(tag);
+      const f = this.flushing.get(tag);
+      if (f !== undefined) {
         this.flushing.delete(tag);
         // The Rflush came first: the flushed request will have no reply, its tag is free,
-        // and a reply for it from now on is one nobody asked for.
-        if (old >= 0 && this.waiters.delete(old)) { this.inflight.delete(old); this.freeTags.push(old); }
+        // and a reply for it from now on is one nobody asked for. Or it came after the
+        // reply: the tag is free now.
+        if (f.answered) this.freeTags.push(f.oldtag);
+        else if (this.waiters.delete(f.oldtag)) { this.inflight.delete(f.oldtag); this.freeTags.push(f.oldtag); }
       }
       w(got);
     } else if (this.discard.has(tag)) this.dropped(got);
@@ -283,7 +288,7 @@ export class Client {
     let flushed: Reply | SyscallError;
     try {
       const ftag = this.start(m.Tflush, { oldtag: tag });
-      this.flushing.set(ftag, tag);
+      this.flushing.set(ftag, { oldtag: tag, answered: false });
       this.sendQueued();
       flushed = await new Promise<Reply | SyscallError>((resolve) => {
         this.waiters.set(ftag, resolve);
@@ -878,6 +883,50 @@ export class Client {
     return data;
   }
 
+  /** Treads for count bytes from offset, maxIO each, sent together: one wait for them all
+   *  (a server with a thread per request, diod, serves them at once; ours in order). The
+   *  bytes up to the first short or failed reply; the error only when nothing came. */
+  readMany(fid: number, offset: number, count: number): Uint8Array {
+    const io = this.maxIO;
+    const tags: number[] = [];
+    let err: unknown = null;
+    for (let at = 0; at < count; at += io) {
+      try { tags.push(this.start(m.Tread, { fid, offset: offset + at, count: Math.min(io, count - at) })); } catch (e) {
+        err = e;
+        break;
+      }
+    }
+    // Every reply is taken, whatever became of the ones before it: no tag stays in flight.
+    const parts: Uint8Array[] = [];
+    let total = 0, short = err !== null && tags.length === 0;
+    for (let i = 0; i < tags.length; i++) {
+      const want = Math.min(io, count - i * io);
+      let data: Uint8Array;
+      try { data = this.finish(tags[i]).msg.fields.data as Uint8Array; } catch (e) {
+        if (!short) err = e;
+        short = true;
+        continue;
+      }
+      if (short) continue;
+      if (data.length > want) {
+        // A server that breaks the protocol: EIO, as read() says, whatever came before.
+        err = new SyscallError(EIO, '9P: Rread longer than asked');
+        short = true;
+        total = 0;
+        continue;
+      }
+      parts.push(data);
+      total += data.length;
+      if (data.length < want) short = true;
+    }
+    if (total === 0 && err !== null) throw err;
+    if (parts.length === 1) return parts[0];
+    const out = new Uint8Array(total);
+    let at = 0;
+    for (const p of parts) { out.set(p, at); at += p.length; }
+    return out;
+  }
+
   write(fid: number, offset: number, data: Uint8Array): number {
     const chunk = data.subarray(0, this.maxIO);
     const n = this.rpc(m.Twrite, { fid, offset, data: chunk }).count as number;
@@ -1007,11 +1056,14 @@ export class Client {
 }
 
 function attrOf(f: m.Fields): Attr {
-  const ts = (p: string) => ({ sec: f[`${p}_sec`] as number, nsec: f[`${p}_nsec`] as number });
+  // Plain property reads (no key built per field): one of these per path component looked up.
   return {
     valid: f.valid as bigint, qid: f.qid as Qid, mode: f.mode as number, uid: f.uid as number,
     gid: f.gid as number, nlink: f.nlink as number, rdev: f.rdev as number, size: f.size as number,
     blksize: f.blksize as number, blocks: f.blocks as number,
-    atime: ts('atime'), mtime: ts('mtime'), ctime: ts('ctime'), btime: ts('btime'),
+    atime: { sec: f.atime_sec as number, nsec: f.atime_nsec as number },
+    mtime: { sec: f.mtime_sec as number, nsec: f.mtime_nsec as number },
+    ctime: { sec: f.ctime_sec as number, nsec: f.ctime_nsec as number },
+    btime: { sec: f.btime_sec as number, nsec: f.btime_nsec as number },
   };
 }

@@ -21,6 +21,7 @@ mod wake_loop;
 mod idle_wait;
 mod handoff;
 mod host_copy;
+mod host_write_fault;
 
 extern "C" {
     /// glibc 2.32+: the symbolic name of an errno value ("ENOTTY"), or NULL.

@@ -112,8 +112,8 @@ describe('9P client: requests in flight', () => {
     expect('ok' in await q).toBe(true);
   });
 
-  it('a reply that beats the Rflush wins: the operation happened', async () => {
-    const { c, t } = client();
+  /** A readlink interrupted at once: its outcome, its tag, and the Tflush sent for it. */
+  async function interruptedReadlink(c: Client, t: HeldTransport) {
     let interrupt!: () => void;
     const p = settle(c.callAsync(m.Treadlink, { fid: 1 }, new Promise<void>((r) => { interrupt = r; }), () => new SyscallError(EINTR)));
     const tag = lastTag(t, m.Treadlink);
@@ -121,9 +121,38 @@ describe('9P client: requests in flight', () => {
     await tick();
     const flush = t.sent[t.sent.length - 1];
     expect(flush.type).toBe(m.Tflush);
+    return { p, tag, flush };
+  }
+
+  it('a reply that beats the Rflush wins: the operation happened', async () => {
+    const { c, t } = client();
+    const { p, tag, flush } = await interruptedReadlink(c, t);
     t.deliver(readlinkReply(tag), reply(m.Rflush, flush.tag, {}));
     const r = await p;
     expect('ok' in r && r.ok.msg.fields.target).toBe(`target-of-${tag}`);
+  });
+
+  it('a flushed tag answered before its Rflush is reused only after the Rflush (9P\'s rule)', async () => {
+    const { c, t } = client();
+    const { p, tag, flush } = await interruptedReadlink(c, t);
+    // The reply comes, the Rflush not yet: requests made meanwhile take other tags.
+    t.deliver(readlinkReply(tag));
+    await tick();
+    const during: Promise<unknown>[] = [];
+    for (let i = 0; i < 3; i++) {
+      during.push(settle(c.callAsync(m.Treadlink, { fid: 10 + i })));
+      expect(lastTag(t, m.Treadlink)).not.toBe(tag);
+    }
+    t.deliver(reply(m.Rflush, flush.tag, {}));
+    const r = await p;
+    expect('ok' in r && r.ok.msg.fields.target).toBe(`target-of-${tag}`);
+    // Now it is free: the next request may have it.
+    const q = settle(c.callAsync(m.Treadlink, { fid: 3 }));
+    const tq = lastTag(t, m.Treadlink);
+    expect([tag, flush.tag]).toContain(tq);
+    t.deliver(...t.sent.filter((x) => x.type === m.Treadlink && x.fields.fid !== 1).map((x) => readlinkReply(x.tag)));
+    expect('ok' in await q).toBe(true);
+    await Promise.all(during);
   });
 
   const hostile: [string, (tag: number, flushTag: number) => Received[]][] = [

@@ -50,6 +50,22 @@ describe('9P codec', () => {
     }
   });
 
+  it('Rgetattr and Rwalkgetattr (decoded by a literal of their own) give each field its own value', () => {
+    // A value per field, all different: a field read out of the table's order gets another's.
+    const distinct = (k: number): m.Fields => {
+      const f: m.Fields = {};
+      let i = 1;
+      for (const [name, kind] of m.SCHEMA.get(m.Rgetattr)!) {
+        const v = k * 1000 + i++;
+        f[name] = kind === 'qid' ? { type: 0x80, version: v, path: BigInt(v) * 3n } : kind === 'u64big' ? BigInt(v) : v;
+      }
+      return f;
+    };
+    expect(m.decodeMessage(m.encodeMessage(m.Rgetattr, 1, distinct(1))).fields).toEqual(distinct(1));
+    const steps = [distinct(2), distinct(3)];
+    expect(m.decodeMessage(m.encodeMessage(m.Rwalkgetattr, 1, { ecode: 0, steps })).fields).toEqual({ ecode: 0, steps });
+  });
+
   it('dirents round-trip', () => {
     const ents = [{ qid, offset: 1n, type: 4, name: '.' }, { qid, offset: 0xffffffffffffffffn, type: 8, name: 'file' }];
     expect(m.decodeDirents(m.encodeDirents(ents))).toEqual(ents);

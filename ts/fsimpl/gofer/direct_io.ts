@@ -11,7 +11,7 @@ import { SyscallError } from '../../kernel/syscall_error';
 import { throwHostError } from '../../vfs/host_errno';
 import { addon } from '../../native/addon';
 import { SEEK_END } from '../../abi/linux/fcntl';
-import { EINVAL, ENOSYS, ENOTSUP as EOPNOTSUPP, EXDEV } from '../../abi/linux/errno';
+import { EFAULT, EINVAL, ENOSYS, ENOTSUP as EOPNOTSUPP, EXDEV } from '../../abi/linux/errno';
 
 export interface UserRange { readonly base: number; readonly len: number }
 
@@ -27,9 +27,23 @@ function hostSize(fd: number): number {
   return r < 0 ? Infinity : r;
 }
 
-/** pwrite the ranges in turn to host fd at `at`; the bytes written. */
+/** pwrite the ranges in turn to host fd at `at`; the bytes written. A source that faults at
+ *  its first byte is EFAULT after the host's file system has seen the same write from an
+ *  address that faults: what Linux does then is the file system's (generic_perform_write
+ *  calls write_begin/write_end with nothing copied; ext4 and tmpfs grow a shorter file to
+ *  `at`), and the host's own answer for its own file is the one to match. */
 export function pwriteFromUser(t: Task, fd: number, ranges: readonly UserRange[], at: number): number {
-  return transfer(ranges, (r, done) => t.mm.pwriteToHost(r.base, r.len, fd, at + done));
+  try {
+    return transfer(ranges, (r, done) => t.mm.pwriteToHost(r.base, r.len, fd, at + done));
+  } catch (e) {
+    if (e instanceof SyscallError && e.errno === EFAULT) {
+      const len = ranges.find((r) => r.len > 0)?.len ?? 0;
+      const r = addon().hostPwriteFaulting(fd, at, len);
+      // The host's refusal before the copy (EFBIG, ENOSPC, ...) is the syscall's answer.
+      if (r < 0 && r !== -EFAULT) throw new SyscallError(-r);
+    }
+    throw e;
+  }
 }
 
 function transfer(ranges: readonly UserRange[], io: (r: UserRange, done: number) => number): number {

@@ -56,8 +56,11 @@ export class GoferFile extends VfsFile {
     if (!(this.data instanceof HostFd) || this.node.cache) return undefined;
     let at = offset >= 0 ? offset : this.pos;
     if (this.flags & O_APPEND) at = this.size();
-    const n = pwriteFromUser(t, this.data.fd, ranges, at);
-    this.node.attrAt = -Infinity;
+    let n: number;
+    try { n = pwriteFromUser(t, this.data.fd, ranges, at); } finally {
+      // Size and times may have moved, a faulting write's too: the next stat asks.
+      this.node.attrAt = -Infinity;
+    }
     if (offset < 0) this.pos = at + n;
     return n;
   }

@@ -127,6 +127,7 @@ export class GoferInode extends Inode {
       atime: a.atime, mtime: a.mtime,
     });
     this.node.attrAt = -Infinity;
+    if (a.size !== undefined) this.node.readAhead = null;
   }
 
   override readlink(_t: Task | null): string {
@@ -171,7 +172,7 @@ export class GoferInode extends Inode {
       this.c.clunkLater(fid);
       child.created = new HostFd(o.fd);
     } else {
-      child.created = new P9Data(this.c, fid);
+      child.created = new P9Data(this.c, fid, child.node);
     }
     return child;
   }

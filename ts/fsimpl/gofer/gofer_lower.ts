@@ -107,7 +107,7 @@ export function openData(s: GoferSession, node: GoferNode, flags: number, ahead 
       });
     }
   }
-  if (o.fd < 0) return new P9Data(s.client, o.fid);
+  if (o.fd < 0) return new P9Data(s.client, o.fid, node);
   s.client.clunkLater(o.fid);
   if (readOnly) return new HostFd(o.fd, s.keepFd(node, o.fd).ref());
   return new HostFd(o.fd);

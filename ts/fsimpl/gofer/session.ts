@@ -178,6 +178,9 @@ export class GoferNode {
   linkAt = 0;
   /** The window of the node's tree (GoferSession.ttlOf). */
   trust: TreeTrust;
+  /** Bytes a sequential read through Tread fetched past what it was asked for (P9Data), from
+   *  offset, and when they were asked for: trusted for the window; any write drops them. */
+  readAhead: { offset: number; data: Uint8Array; at: number } | null = null;
 
   constructor(
     readonly session: GoferSession,
