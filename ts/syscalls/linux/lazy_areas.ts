@@ -28,7 +28,7 @@ export const RARE_SYSCALLS: readonly number[] = [
   nr.SYS_syslog, nr.SYS_remap_file_pages, nr.SYS_pkey_alloc, nr.SYS_pkey_free, nr.SYS_pkey_mprotect,
   nr.SYS_process_vm_readv, nr.SYS_process_vm_writev, nr.SYS_futex_waitv, nr.SYS_clock_settime, nr.SYS_settimeofday,
   nr.SYS_vhangup, nr.SYS_unshare, nr.SYS_setns, nr.SYS_process_madvise, nr.SYS_process_mrelease, nr.SYS_sysfs, nr.SYS_ustat,
-  nr.SYS_mount, nr.SYS_umount2,
+  nr.SYS_mount, nr.SYS_umount2, nr.SYS_pivot_root,
 ];
 
 let loadRare = (): typeof Rare => require('./rare') as typeof Rare;
