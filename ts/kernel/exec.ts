@@ -4,6 +4,7 @@
 // other threads die (de_thread), the task takes over the process's id, close-on-exec files
 // close, handled signals return to their defaults, and the task resumes at the new entry.
 
+import { attachTask, detachTask } from './ns/pid_ns';
 import { E2BIG, ENOENT, ENOMEM } from '../abi/linux/errno';
 import type { LoadableFile } from '../loader/loadable_file';
 import { PlatformContext } from '../platform/context';
@@ -216,7 +217,10 @@ function deThread(t: Task): void {
   }
   if (t.tid !== tg.tgid) {
     if (k.tasks.get(t.tid) === t) k.tasks.delete(t.tid);
+    detachTask(t);
     t.tid = tg.tgid;
+    t.threadPid = tg.leaderPid;
     k.tasks.set(t.tid, t);
+    attachTask(t);
   }
 }

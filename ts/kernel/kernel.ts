@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import { addon, type NativeMemoryFile, type NativePlatform } from '../native/addon';
 import { SYSCALL_NAMES } from '../abi/linux/syscall_numbers';
 import type { Task } from './task';
+import type { Pid } from './ns/pid_ns';
 import { ThreadGroup } from './thread_group';
 import { finishTask } from './exit';
 import { runTask } from './task_run';
@@ -61,8 +62,8 @@ export class Kernel {
 
   allocPid(): number { return this.nextPid++; }
 
-  newThreadGroup(parent: ThreadGroup | null, tgid: number): ThreadGroup {
-    const tg = new ThreadGroup(tgid, parent);
+  newThreadGroup(parent: ThreadGroup | null, tgid: number, leaderPid?: Pid): ThreadGroup {
+    const tg = new ThreadGroup(tgid, parent, leaderPid);
     this.threadGroups.set(tgid, tg);
     return tg;
   }

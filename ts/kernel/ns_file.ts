@@ -13,6 +13,7 @@ import { FileDescription, type Stat } from '../vfs/file_description';
 import { anonDev } from '../vfs/file_system';
 import { nofileLimit } from '../syscalls/linux/fd_util';
 import type { Namespace } from './ns/namespace';
+import type { PidNamespace } from './ns/pid_ns';
 import { fromKuid, type UserNamespace } from './ns/user_namespace';
 
 export const CLONE_NEWTIME = 0x80, CLONE_NEWNS = 0x20000, CLONE_NEWCGROUP = 0x2000000, CLONE_NEWUTS = 0x4000000,
@@ -86,9 +87,15 @@ export class NsFile extends FileDescription {
         return t.fdTable.newFD(new NsFile(owner), { cloexec: true, limit: nofileLimit(t) });
       }
       case NS_GET_PARENT: {
-        // Only pid and user namespaces are nested (the sandbox has one pid namespace).
-        if (this.kind !== NS_PID && this.kind !== NS_USER) throw new SyscallError(EINVAL);
-        const parent = this.kind === NS_USER ? (this.ns as UserNamespace).parent : null;
+        // Only pid and user namespaces are nested.
+        if (this.kind === NS_PID) {
+          // pidns_get_parent: the parent, if the caller's own namespace is it or above it.
+          const parent = (this.ns as PidNamespace).parent;
+          if (parent === null || !t.threadPid.ns.isAncestorOf(parent)) throw new SyscallError(EPERM);
+          return t.fdTable.newFD(new NsFile(parent), { cloexec: true, limit: nofileLimit(t) });
+        }
+        if (this.kind !== NS_USER) throw new SyscallError(EINVAL);
+        const parent = (this.ns as UserNamespace).parent;
         if (!visible(t, parent)) throw new SyscallError(EPERM);
         return t.fdTable.newFD(new NsFile(parent), { cloexec: true, limit: nofileLimit(t) });
       }

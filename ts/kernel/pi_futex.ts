@@ -15,6 +15,7 @@ import type { Task } from './task';
 import { fail } from './syscall_error';
 import { FUTEX_OWNER_DIED, FUTEX_TID_MASK, FUTEX_WAITERS } from './robust_futex';
 import { removeWaiter, waitersOf } from './futex';
+import { findTask } from './ns/pid_ns';
 
 interface PiWaiter {
   task: Task;
@@ -91,7 +92,7 @@ export function lockPiAtomic(t: Task, uaddr: number, key: string, task: Task,
   // The first waiter: FUTEX_WAITERS goes in before the owner is looked up, and stays even if
   // the owner is gone (attach_to_pi_owner, handle_exit_race).
   t.mm.writeU32(uaddr, (uval | FUTEX_WAITERS) >>> 0);
-  const owner = t.kernel.tasks.get(tid);
+  const owner = findTask(t, tid);
   if (!owner) fail(ESRCH);
   return newState(key, owner);
 }

@@ -80,7 +80,9 @@ export class MountNamespace {
   }
 
   private attach(m: Mount, vd: VirtualDentry): void {
-    if (!vd.dentry.inode.fs.cacheDentries) throw new SyscallError(EBUSY);
+    // A file system that makes its dentries afresh on each lookup (proc, sys) has no stable
+    // dentry to mount on, but for its mounts' roots (`mount -t proc proc /proc` again).
+    if (!vd.dentry.inode.fs.cacheDentries && vd.dentry !== vd.mount.root) throw new SyscallError(EBUSY);
     // vd is what a lookup reached: the topmost mount there, so a new one stacks on its root.
     if (this.mountedAt(vd.mount, vd.dentry) !== undefined) throw new SyscallError(EBUSY);
     m.parent = vd.mount;

@@ -10,12 +10,15 @@ import type { Task } from '../task';
 import type { IpcNamespace } from '../ipc/ipc';
 import { ipcNamespace, newIpcNamespace } from '../ipc/ipc';
 import {
-  NS_CGROUP, NS_IPC, NS_NET, NS_PID, NS_TIME, NS_UTS, CLONE_NEWCGROUP, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWUTS,
+  NS_CGROUP, NS_IPC, NS_NET, NS_TIME, NS_UTS, CLONE_NEWCGROUP, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUTS,
 } from '../ns_file';
 import { Namespace, StateNamespace, UtsNamespace } from './namespace';
 import { INIT_USER_NS, type UserNamespace } from './user_namespace';
 import { setupNetNamespace } from './net_ns';
 import { copyMntNamespace, initialMntNamespace, type MntNamespace } from './mnt_ns';
+import { INIT_PID_NS, newPidNamespace, type PidNamespace } from './pid_ns';
+import { fail } from '../syscall_error';
+import { EINVAL } from '../../abi/linux/errno';
 
 export type IpcNs = StateNamespace<IpcNamespace>;
 
@@ -26,7 +29,7 @@ export class NsProxy {
     readonly mnt: MntNamespace,
     readonly net: Namespace,
     /** The pid namespace the task's children go in (the task's own is its thread group's). */
-    readonly pidForChildren: Namespace,
+    readonly pidForChildren: PidNamespace,
     readonly cgroup: Namespace,
     readonly time: Namespace,
     readonly timeForChildren: Namespace,
@@ -39,16 +42,16 @@ export class NsProxy {
 }
 
 /** The namespace flags the sandbox can make new namespaces for. */
-export const SUPPORTED_NEW = CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP | CLONE_NEWNET | CLONE_NEWNS;
+export const SUPPORTED_NEW = CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP | CLONE_NEWNET | CLONE_NEWNS | CLONE_NEWPID;
 
-const initial = new WeakMap<Kernel, { proxy: NsProxy; pid: Namespace }>();
+const initial = new WeakMap<Kernel, { proxy: NsProxy }>();
 const proxies = new WeakMap<Task, NsProxy>();
 
-function initialOf(k: Kernel): { proxy: NsProxy; pid: Namespace } {
+function initialOf(k: Kernel): { proxy: NsProxy } {
   let i = initial.get(k);
   if (i === undefined) {
     const u = INIT_USER_NS;
-    const pid = new Namespace(NS_PID, u, NS_PID.ino);
+    const pid = INIT_PID_NS;
     const time = new Namespace(NS_TIME, u, NS_TIME.ino);
     const proxy = new NsProxy(
       new UtsNamespace(NS_UTS, u, k.hostname, k.domainname, NS_UTS.ino),
@@ -59,7 +62,7 @@ function initialOf(k: Kernel): { proxy: NsProxy; pid: Namespace } {
       new Namespace(NS_CGROUP, u, NS_CGROUP.ino),
       time, time,
     );
-    i = { proxy, pid };
+    i = { proxy };
     initial.set(k, i);
   }
   return i;
@@ -75,16 +78,23 @@ export function setNsproxy(t: Task, p: NsProxy): void {
   proxies.set(t, p);
 }
 
-/** The pid namespace the task is in (the sandbox has one). */
-export function pidNsOf(t: Task): Namespace { return initialOf(t.kernel).pid; }
+/** The pid namespace the task is in (task_active_pid_ns): its process's, for good. */
+export function pidNsOf(t: Task): PidNamespace { return t.threadPid.ns; }
 
 export function utsOf(t: Task): UtsNamespace { return nsproxyOf(t).uts; }
 export function ipcOf(t: Task): IpcNamespace { return nsproxyOf(t).ipc.state; }
 
 /** create_new_namespaces: a copy of `old` with a new namespace for each CLONE_NEW* flag, each
- *  owned by `userNs` (the task's user namespace after the call). */
-export function createNewNamespaces(k: Kernel, old: NsProxy, flags: number, userNs: UserNamespace): NsProxy {
+ *  owned by `userNs` (the task's user namespace after the call). A new pid namespace goes
+ *  below `activePid`, the task's own, and only if its children would be there too. */
+export function createNewNamespaces(k: Kernel, old: NsProxy, flags: number, userNs: UserNamespace,
+  activePid: PidNamespace): NsProxy {
   const changes: { -readonly [K in keyof NsProxy]?: NsProxy[K] } = {};
+  if ((flags & CLONE_NEWPID) !== 0) {
+    // copy_pid_ns: not twice before a child was made in the first.
+    if (old.pidForChildren !== activePid) fail(EINVAL);
+    changes.pidForChildren = newPidNamespace(activePid, userNs);
+  }
   if ((flags & CLONE_NEWUTS) !== 0) changes.uts = new UtsNamespace(NS_UTS, userNs, old.uts.hostname, old.uts.domainname);
   if ((flags & CLONE_NEWIPC) !== 0) changes.ipc = new StateNamespace(NS_IPC, userNs, newIpcNamespace(k, userNs));
   if ((flags & CLONE_NEWNS) !== 0) changes.mnt = copyMntNamespace(old.mnt, userNs);

@@ -20,6 +20,7 @@ import {
 import {
   processCpuClock, threadCpuClock, wallClock, type TimerClock,
 } from '../../kernel/timers/clock';
+import { findTask, findThreadGroup } from '../../kernel/ns/pid_ns';
 
 /** What a CPU clock id names: one thread's or one process's clock, and which time. */
 export type CpuClockTarget = { which: number } & ({ task: Task } | { tg: ThreadGroup });
@@ -34,13 +35,13 @@ export function cpuClockTarget(t: Task, clock: number, gettime: boolean): CpuClo
   const pid = cpuClockPid(clock);
   if (cpuClockPerThread(clock)) {
     if (pid === 0) return { which, task: t };
-    const task = t.kernel.tasks.get(pid);
+    const task = findTask(t, pid);
     if (!task || task.tg !== t.tg) fail(EINVAL);
     return { which, task };
   }
   if (pid === 0) return { which, tg: t.tg };
   if (gettime && pid === t.tid) return { which, tg: t.tg };
-  const tg = t.kernel.threadGroups.get(pid);
+  const tg = findThreadGroup(t, pid);
   if (!tg) fail(EINVAL);
   return { which, tg };
 }

@@ -21,6 +21,7 @@ import { processGroupIds } from './process_group';
 import { checkSignal, mayKill, queuedInfo } from './sys_kill';
 import type { SyscallArgs, SyscallTable } from './types';
 import { getFile, nofileLimit } from './fd_util';
+import { findTask, findThreadGroup } from '../../kernel/ns/pid_ns';
 
 const PIDFD_NONBLOCK = O_NONBLOCK;
 const PIDFD_SIGNAL_THREAD = 1, PIDFD_SIGNAL_THREAD_GROUP = 2, PIDFD_SIGNAL_PROCESS_GROUP = 4;
@@ -39,10 +40,10 @@ function sysPidfdOpen(t: Task, a: SyscallArgs): number {
   const pid = a.int(0);
   const flags = a.uint(1);
   if ((flags & ~PIDFD_NONBLOCK) !== 0 || pid <= 0) fail(EINVAL);
-  const tg = t.kernel.threadGroups.get(pid);
+  const tg = findThreadGroup(t, pid);
   if (tg === undefined || tg.reaped) {
     // A thread's id names no process: ENOENT (without PIDFD_THREAD), a free id ESRCH.
-    fail(t.kernel.tasks.has(pid) ? ENOENT : ESRCH);
+    fail(findTask(t, pid) !== undefined ? ENOENT : ESRCH);
   }
   return installPidFd(t, tg, (flags & PIDFD_NONBLOCK) !== 0);
 }

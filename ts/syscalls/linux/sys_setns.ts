@@ -24,6 +24,7 @@ import type { Namespace, UtsNamespace } from '../../kernel/ns/namespace';
 import type { UserNamespace } from '../../kernel/ns/user_namespace';
 import { fsShared } from '../../kernel/ns/create';
 import type { MntNamespace } from '../../kernel/ns/mnt_ns';
+import type { PidNamespace } from '../../kernel/ns/pid_ns';
 import { nsproxyOf, setNsproxy, taskNamespace, type IpcNs, type NsProxy } from '../../kernel/ns/nsproxy';
 import { setCwd, taskRoot } from '../../vfs/task_fs';
 import { commitCreds } from './commit_creds';
@@ -80,13 +81,20 @@ function install(t: Task, set: NsSet, ns: AnyNamespace): void {
       if (!admin((ns as Namespace).userNs)) fail(EPERM);
       set.proxy.time = set.proxy.timeForChildren = ns as Namespace;
       return;
+    case NS_PID: {
+      if (!admin((ns as Namespace).userNs)) fail(EPERM);
+      // pidns_install: only the caller's own namespace or one below it.
+      const target = ns as PidNamespace;
+      if (!t.threadPid.ns.isAncestorOf(target)) fail(EINVAL);
+      set.proxy.pidForChildren = target;
+      return;
+    }
     default:
       if (!admin((ns as Namespace).userNs)) fail(EPERM);
       if (kind === NS_UTS) set.proxy.uts = ns as UtsNamespace;
       else if (kind === NS_IPC) set.proxy.ipc = ns as IpcNs;
       else if (kind === NS_NET) set.proxy.net = ns as Namespace;
       else if (kind === NS_CGROUP) set.proxy.cgroup = ns as Namespace;
-      else if (kind === NS_PID) set.proxy.pidForChildren = ns as Namespace;
   }
 }
 

@@ -30,6 +30,7 @@ import { copyInTimespec, timespecToNs, timespecValid } from './timespec';
 import { IovCursor, type IOVec } from './user_io';
 import { INVALID_ID, fromKgid, fromKuid, makeKgid, makeKuid } from '../../kernel/ns/user_namespace';
 import type { UCred } from '../../net/socket';
+import { findThreadGroup } from '../../kernel/ns/pid_ns';
 
 const UIO_MAXIOV = 1024;
 /** Most bytes of a stream send gathered from the application at once. */
@@ -199,7 +200,7 @@ function doSend(t: Task, s: Socket, iovs: IOVec[], addr: Uint8Array | null, cont
     const u = (id: number): number => fromKuid(c.userNs, id), g = (id: number): number => fromKgid(c.userNs, id);
     const parsed = parseControl(control, s.family === 1, {
       tgid: t.tg.tgid, uids: [u(c.uid), u(c.euid), u(c.suid)], gids: [g(c.gid), g(c.egid), g(c.sgid)], privileged: c.euid === 0,
-      pidExists: (pid) => t.kernel.threadGroups.has(pid),
+      pidExists: (pid) => findThreadGroup(t, pid) !== undefined,
       mapped: (uid, gid) => makeKuid(c.userNs, uid) !== INVALID_ID && makeKgid(c.userNs, gid) !== INVALID_ID,
     });
     if (parsed.fds.length > 0) req.rights = takeRights(parsed.fds, (fd) => t.fdTable.get(fd));
