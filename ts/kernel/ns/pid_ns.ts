@@ -148,6 +148,9 @@ export function tgidIn(ns: PidNamespace, tg: ThreadGroup): number {
   return ns.level === 0 ? tg.tgid : tg.leaderPid.nr(ns);
 }
 
+/** The thread's id in its own namespace (what gettid told it: futex words hold this). */
+export function ownTid(t: Task): number { return tidIn(t.threadPid.ns, t); }
+
 /** task_pid_vnr: the thread's id as t sees it. */
 export function vtid(t: Task, task: Task): number { return tidIn(t.threadPid.ns, task); }
 
@@ -156,7 +159,7 @@ export function vtgid(t: Task, tg: ThreadGroup | null): number {
   return tg === null ? 0 : tgidIn(t.threadPid.ns, tg);
 }
 
-/** A process-group or session id (a global number and its struct pid) as ns numbers it. */
+/** A process, group or session id (the sentry's number and its struct pid) as ns numbers it. */
 export function groupIdIn(ns: PidNamespace, nr: number, pid: Pid | undefined): number {
   if (ns.level === 0) return nr;
   return pid?.nr(ns) ?? 0;
