@@ -52,6 +52,8 @@ export interface CloneArgs {
   /** CLONE_PIDFD: where the new process's pidfd number goes (clone's parent_tid, clone3's
    *  pidfd field). */
   pidfd?: number;
+  /** clone3's set_tid: the pids to give, the child's own namespace's first. */
+  setTid?: readonly number[];
 }
 
 function has(flags: number, f: number): boolean {
@@ -134,7 +136,7 @@ export function doClone(t: Task, a: CloneArgs): number | Promise<number> {
   const k = t.kernel;
   const f = a.flags;
   const thread = has(f, CLONE_THREAD);
-  const pid = allocPid(k, nsChild.proxy.pidForChildren);
+  const pid = allocPid(k, nsChild.proxy.pidForChildren, t.creds, a.setTid);
   const tid = pid.nrs[0];
 
   let mm: MemoryManager;

@@ -60,7 +60,11 @@ export class Kernel {
     this.realtimeOffset = BigInt(sec) * 1_000_000_000n + BigInt(nsec);
   }
 
-  allocPid(): number { return this.nextPid++; }
+  /** The next free pid of the initial namespace (clone3's set_tid may have taken some). */
+  allocPid(): number {
+    while (this.tasks.has(this.nextPid) || this.threadGroups.has(this.nextPid)) this.nextPid++;
+    return this.nextPid++;
+  }
 
   newThreadGroup(parent: ThreadGroup | null, tgid: number, leaderPid?: Pid): ThreadGroup {
     const tg = new ThreadGroup(tgid, parent, leaderPid);

@@ -11,7 +11,9 @@ import type { Kernel } from '../kernel';
 import type { Task } from '../task';
 import type { ThreadGroup } from '../thread_group';
 import { fail } from '../syscall_error';
-import { ENOMEM, ENOSPC } from '../../abi/linux/errno';
+import { EEXIST, EINVAL, ENOMEM, ENOSPC, EPERM } from '../../abi/linux/errno';
+import { CAP_SYS_ADMIN } from '../capabilities';
+import type { Credentials } from '../credentials';
 import { NS_PID } from '../ns_file';
 import { Namespace } from './namespace';
 import { INIT_USER_NS, type UserNamespace } from './user_namespace';
@@ -72,12 +74,41 @@ export function newPidNamespace(parent: PidNamespace, userNs: UserNamespace): Pi
   return new PidNamespace(parent, userNs);
 }
 
+/** /proc/sys/kernel/pid_max: set_tid may not name this or above. */
+const PID_MAX = 4194304;
+const CAP_CHECKPOINT_RESTORE = 40;
+
 /** alloc_pid's numbers for a task made in ns: one per level, the initial namespace's from the
- *  kernel. A namespace whose init died takes no one (ENOMEM, as Linux). */
-export function allocPid(k: Kernel, ns: PidNamespace): Pid {
+ *  kernel; clone3's set_tid chooses them from ns upwards (each needs CAP_SYS_ADMIN or
+ *  CAP_CHECKPOINT_RESTORE over its level's owner, and a free number: EEXIST). A namespace
+ *  whose init died takes no one (ENOMEM, as Linux). */
+export function allocPid(k: Kernel, ns: PidNamespace, creds: Credentials, setTid: readonly number[] = []): Pid {
+  if (setTid.length > ns.level + 1) fail(EINVAL);
+  const nrs: number[] = new Array<number>(ns.level + 1);
+  for (let l = ns.level; l >= 0; l--) {
+    const n = ns.chain[l];
+    const i = ns.level - l;
+    if (i >= setTid.length) {
+      nrs[l] = 0;
+      continue;
+    }
+    const tid = setTid[i];
+    if (tid < 1 || tid >= PID_MAX) fail(EINVAL);
+    // Only init may be chosen in a namespace that has none yet.
+    if (tid !== 1 && l > 0 && n.init === null) fail(EINVAL);
+    if (!creds.nsCapable(n.userNs, CAP_SYS_ADMIN) && !creds.nsCapable(n.userNs, CAP_CHECKPOINT_RESTORE)) fail(EPERM);
+    if (taskInNs(k, n, tid) !== undefined || threadGroupInNs(k, n, tid) !== undefined) fail(EEXIST);
+    nrs[l] = tid;
+  }
   for (const n of ns.chain) if (n.closed) fail(ENOMEM);
-  const nrs = ns.chain.map((n) => (n.level === 0 ? k.allocPid() : ++n.lastPid));
+  for (let l = 0; l <= ns.level; l++) if (nrs[l] === 0) nrs[l] = l === 0 ? k.allocPid() : nextFree(ns.chain[l]);
   return new Pid(ns, nrs);
+}
+
+function nextFree(n: PidNamespace): number {
+  do n.lastPid = n.lastPid >= PID_MAX - 1 ? 1 : n.lastPid + 1;
+  while (n.tasks.has(n.lastPid) || n.threadGroups.has(n.lastPid));
+  return n.lastPid;
 }
 
 /** attach_pid: the task is found by its numbers in every namespace above the initial one. */
