@@ -60,6 +60,10 @@ export class Kernel {
     this.realtimeOffset = BigInt(sec) * 1_000_000_000n + BigInt(nsec);
   }
 
+  /** The initial namespace's ns_last_pid: the last pid given out (a write moves it). */
+  get lastPid(): number { return this.nextPid - 1; }
+  set lastPid(v: number) { this.nextPid = v + 1; }
+
   /** The next free pid of the initial namespace (clone3's set_tid may have taken some). */
   allocPid(): number {
     while (this.tasks.has(this.nextPid) || this.threadGroups.has(this.nextPid)) this.nextPid++;

@@ -3,6 +3,8 @@
 // sees them (as sysinfo(2) reports them); cpuinfo is the host's own text, trimmed to the
 // CPUs the sandbox reports, so that feature flags are what the CPU really has.
 
+import { INIT_PID_NS, PID_MAX, nsLastPid, setNsLastPid } from '../../kernel/ns/pid_ns';
+import { parseSysctlInt } from './net_dir';
 import { pageCacheOf } from '../../mm/page_cache';
 import { SECCOMP_ACTIONS_AVAIL } from '../../kernel/seccomp';
 import { procKeys } from '../../kernel/keys/proc_keys';
@@ -89,6 +91,9 @@ function sysTree(fs: KernFS, kernel: Kernel): KDir {
       osrelease: file('kernel/osrelease', () => `${UTS_RELEASE}\n`),
       version: file('kernel/version', () => `${UTS_VERSION}\n`),
       pid_max: file('kernel/pid_max', () => '4194304\n'),
+      // The reader's (writer's) pid namespace's last pid; only a privileged write moves it.
+      ns_last_pid: new KSysctl(fs, 'sys/kernel/ns_last_pid', (t) => `${nsLastPid(kernel, t?.threadPid.ns ?? INIT_PID_NS)}\n`,
+        (t, text) => setNsLastPid(t.kernel, t.threadPid.ns, t.creds, () => parseSysctlInt(text, 0, PID_MAX)), 0o666),
       threads_max: file('kernel/threads_max', () => '126000\n'),
       ngroups_max: file('kernel/ngroups_max', () => '65536\n'),
       cap_last_cap: file('kernel/cap_last_cap', () => '40\n'),

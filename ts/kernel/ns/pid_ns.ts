@@ -75,7 +75,7 @@ export function newPidNamespace(parent: PidNamespace, userNs: UserNamespace): Pi
 }
 
 /** /proc/sys/kernel/pid_max: set_tid may not name this or above. */
-const PID_MAX = 4194304;
+export const PID_MAX = 4194304;
 const CAP_CHECKPOINT_RESTORE = 40;
 
 /** alloc_pid's numbers for a task made in ns: one per level, the initial namespace's from the
@@ -105,10 +105,34 @@ export function allocPid(k: Kernel, ns: PidNamespace, creds: Credentials, setTid
   return new Pid(ns, nrs);
 }
 
+/** /proc/sys/kernel/ns_last_pid of the reader's namespace. */
+export function nsLastPid(k: Kernel, ns: PidNamespace): number {
+  return ns.level === 0 ? k.lastPid : ns.lastPid;
+}
+
+/** pid_ns_ctl_handler's write: CAP_SYS_ADMIN or CAP_CHECKPOINT_RESTORE over the namespace's
+ *  owner (EPERM, before the value is parsed); the next fork's pid follows it. */
+export function setNsLastPid(k: Kernel, ns: PidNamespace, creds: Credentials, parse: () => number): void {
+  if (!creds.nsCapable(ns.userNs, CAP_SYS_ADMIN) && !creds.nsCapable(ns.userNs, CAP_CHECKPOINT_RESTORE)) fail(EPERM);
+  const v = parse();
+  if (ns.level === 0) k.lastPid = v;
+  else ns.lastPid = v;
+}
+
+/** Pids below this are not given again once the counter has passed it (RESERVED_PIDS). */
+const RESERVED_PIDS = 300;
+
+/** alloc_pid's cyclic search from the last pid, wrapping at pid_max. */
 function nextFree(n: PidNamespace): number {
-  do n.lastPid = n.lastPid >= PID_MAX - 1 ? 1 : n.lastPid + 1;
-  while (n.tasks.has(n.lastPid) || n.threadGroups.has(n.lastPid));
-  return n.lastPid;
+  const min = n.lastPid + 1 > RESERVED_PIDS ? RESERVED_PIDS : 1;
+  let c = n.lastPid + 1;
+  for (;;) {
+    if (c >= PID_MAX) c = min;
+    if (!n.tasks.has(c) && !n.threadGroups.has(c)) break;
+    c++;
+  }
+  n.lastPid = c;
+  return c;
 }
 
 /** attach_pid: the task is found by its numbers in every namespace above the initial one. */
