@@ -14,7 +14,7 @@ import { fail } from '../syscall_error';
 import { EEXIST, EINVAL, ENOMEM, ENOSPC, EPERM } from '../../abi/linux/errno';
 import { CAP_SYS_ADMIN } from '../capabilities';
 import type { Credentials } from '../credentials';
-import { NS_PID } from '../ns_file';
+import { NS_PID } from './kinds';
 import { Namespace } from './namespace';
 import { INIT_USER_NS, type UserNamespace } from './user_namespace';
 
