@@ -26,7 +26,7 @@ import { RLIMIT_NPROC } from './rlimits';
 import { updateCpuLimit } from './timers/cpu_limit';
 import type { Credentials } from './credentials';
 import { copyNamespaces, createUserNs, NSPROXY_FLAGS } from './ns/create';
-import { nsproxyOf, setNsproxy, type NsProxy } from './ns/nsproxy';
+import { enterTimeNsForChildren, nsproxyOf, setNsproxy, type NsProxy } from './ns/nsproxy';
 import { isChrooted, moveCwdToCopy } from '../vfs/task_fs';
 import { allocPid, attachTask, attachThreadGroup, isNsInit, tidIn, type PidNamespace } from './ns/pid_ns';
 
@@ -121,9 +121,12 @@ function childNamespaces(t: Task, f: number): { creds: Credentials; proxy: NsPro
   const old = nsproxyOf(t);
   // CLONE_SYSVSEM shares the undo list, which cannot reach into a new IPC namespace.
   if (has(f, NSPROXY_FLAGS) && has(f, CLONE_NEWIPC) && has(f, CLONE_SYSVSEM)) fail(EINVAL);
-  const proxy = copyNamespaces(t, old, f, creds);
+  let proxy = copyNamespaces(t, old, f, creds);
   // A thread shares its process's pid namespace (after setns or unshare, it cannot).
   if (has(f, CLONE_THREAD) && proxy.pidForChildren !== t.threadPid.ns) fail(EINVAL);
+  // timens_on_fork: the child enters the time namespace for children, unless it shares the
+  // address space without asking for new namespaces (copy_namespaces keeps the nsproxy then).
+  if (!has(f, CLONE_VM) || proxy !== old) proxy = enterTimeNsForChildren(proxy);
   return { creds, proxy };
 }
 

@@ -5,6 +5,7 @@
 // close, handled signals return to their defaults, and the task resumes at the new entry.
 
 import { attachTask, detachTask } from './ns/pid_ns';
+import { enterTimeNsForChildren, nsproxyOf, setNsproxy } from './ns/nsproxy';
 import { E2BIG, ENOENT, ENOMEM } from '../abi/linux/errno';
 import type { LoadableFile } from '../loader/loadable_file';
 import { PlatformContext } from '../platform/context';
@@ -138,6 +139,9 @@ export function execve(t: Task, filename: string, argvIn: string[], envp: string
     t.fdTable = own;
   }
   t.fdTable.closeOnExec();
+  // exec_task_namespaces: the new image runs in the time namespace for children.
+  const proxy = nsproxyOf(t);
+  if (proxy.time !== proxy.timeForChildren) setNsproxy(t, enterTimeNsForChildren(proxy));
   execSignalState(t);
   execTimers(t);
   execTaskAttrs(t, filename);

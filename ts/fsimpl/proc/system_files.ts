@@ -3,6 +3,7 @@
 // sees them (as sysinfo(2) reports them); cpuinfo is the host's own text, trimmed to the
 // CPUs the sandbox reports, so that feature flags are what the CPU really has.
 
+import { timeNsOf } from '../../kernel/ns/nsproxy';
 import { INIT_PID_NS, PID_MAX, nsLastPid, setNsLastPid } from '../../kernel/ns/pid_ns';
 import { parseSysctlInt } from './net_dir';
 import { pageCacheOf } from '../../mm/page_cache';
@@ -69,8 +70,9 @@ function meminfo(cached: number): string {
   return rows.map(([k, v]) => (k === 'HugePages_Total' ? `${`${k}:`.padEnd(16)}${String(v).padStart(8)}\n` : `${`${k}:`.padEnd(16)}${kb(v)}\n`)).join('');
 }
 
-function uptime(kernel: Kernel): string {
-  const up = Number(kernel.uptimeNs()) / 1e9;
+/** The reader's time namespace offsets the uptime (as Linux's timens_add_boottime). */
+function uptime(kernel: Kernel, reader: Task | null): string {
+  const up = Number(kernel.uptimeNs() + (reader ? timeNsOf(reader).boottimeNs : 0n)) / 1e9;
   return `${up.toFixed(2)} ${(up * cpuCount()).toFixed(2)}\n`;
 }
 
@@ -172,11 +174,11 @@ function sandboxResident(kernel: Kernel): number {
 }
 
 export function systemEntries(fs: KernFS, kernel: Kernel): Record<string, Inode> {
-  const file = (name: string, gen: () => string): KFile => new KFile(fs, name, gen);
+  const file = (name: string, gen: (t: Task | null) => string): KFile => new KFile(fs, name, gen);
   return {
     cpuinfo: file('cpuinfo', cpuinfo),
     meminfo: file('meminfo', () => meminfo(pageCacheOf(kernel.mf).cachedBytes)),
-    uptime: file('uptime', () => uptime(kernel)),
+    uptime: file('uptime', (t) => uptime(kernel, t)),
     loadavg: file('loadavg', () => loadavg(kernel)),
     stat: file('stat', () => procStat(kernel)),
     vmstat: file('vmstat', () => vmstat(sandboxResident(kernel), pageCacheOf(kernel.mf).cachedBytes)),

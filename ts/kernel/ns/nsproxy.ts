@@ -5,12 +5,13 @@
 // first use, with the inode numbers Linux gives its initial namespaces.
 // Owns: which namespace a task is in. Must not touch: what a namespace holds (ipc, net, vfs).
 
+import { TimeNamespace, initialTimeNamespace } from './time_ns';
 import type { Kernel } from '../kernel';
 import type { Task } from '../task';
 import type { IpcNamespace } from '../ipc/ipc';
 import { ipcNamespace, newIpcNamespace } from '../ipc/ipc';
 import {
-  NS_CGROUP, NS_IPC, NS_NET, NS_TIME, NS_UTS, CLONE_NEWCGROUP, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUTS,
+  NS_CGROUP, NS_IPC, NS_NET, NS_UTS, CLONE_NEWCGROUP, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWTIME, CLONE_NEWUTS,
 } from '../ns_file';
 import { Namespace, StateNamespace, UtsNamespace } from './namespace';
 import { INIT_USER_NS, type UserNamespace } from './user_namespace';
@@ -31,8 +32,8 @@ export class NsProxy {
     /** The pid namespace the task's children go in (the task's own is its thread group's). */
     readonly pidForChildren: PidNamespace,
     readonly cgroup: Namespace,
-    readonly time: Namespace,
-    readonly timeForChildren: Namespace,
+    readonly time: TimeNamespace,
+    readonly timeForChildren: TimeNamespace,
   ) {}
 
   with(changes: Partial<NsProxy>): NsProxy {
@@ -42,7 +43,8 @@ export class NsProxy {
 }
 
 /** The namespace flags the sandbox can make new namespaces for. */
-export const SUPPORTED_NEW = CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP | CLONE_NEWNET | CLONE_NEWNS | CLONE_NEWPID;
+export const SUPPORTED_NEW = CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP | CLONE_NEWNET | CLONE_NEWNS | CLONE_NEWPID |
+  CLONE_NEWTIME;
 
 const initial = new WeakMap<Kernel, { proxy: NsProxy }>();
 const proxies = new WeakMap<Task, NsProxy>();
@@ -52,7 +54,7 @@ function initialOf(k: Kernel): { proxy: NsProxy } {
   if (i === undefined) {
     const u = INIT_USER_NS;
     const pid = INIT_PID_NS;
-    const time = new Namespace(NS_TIME, u, NS_TIME.ino);
+    const time = initialTimeNamespace();
     const proxy = new NsProxy(
       new UtsNamespace(NS_UTS, u, k.hostname, k.domainname, NS_UTS.ino),
       new StateNamespace(NS_IPC, u, ipcNamespace(k), NS_IPC.ino),
@@ -99,6 +101,8 @@ export function createNewNamespaces(k: Kernel, old: NsProxy, flags: number, user
   if ((flags & CLONE_NEWIPC) !== 0) changes.ipc = new StateNamespace(NS_IPC, userNs, newIpcNamespace(k, userNs));
   if ((flags & CLONE_NEWNS) !== 0) changes.mnt = copyMntNamespace(old.mnt, userNs);
   if ((flags & CLONE_NEWCGROUP) !== 0) changes.cgroup = new Namespace(NS_CGROUP, userNs);
+  // copy_time_ns: the children's namespace gets a copy of the current children's offsets.
+  if ((flags & CLONE_NEWTIME) !== 0) changes.timeForChildren = new TimeNamespace(userNs, old.timeForChildren);
   if ((flags & CLONE_NEWNET) !== 0) {
     changes.net = new Namespace(NS_NET, userNs);
     setupNetNamespace(changes.net);
@@ -121,4 +125,14 @@ export function taskNamespace(t: Task, name: string): Namespace | UserNamespace 
     case 'time': return p.time;
     default: return p.timeForChildren;
   }
+}
+
+/** The time namespace whose offsets the task's clocks carry. */
+export function timeNsOf(t: Task): TimeNamespace { return nsproxyOf(t).time; }
+
+/** timens_on_fork / timens_install's commit: a task enters its children's time namespace,
+ *  whose offsets are frozen from then on. */
+export function enterTimeNsForChildren(p: NsProxy): NsProxy {
+  p.timeForChildren.frozen = true;
+  return p.time === p.timeForChildren ? p : p.with({ time: p.timeForChildren });
 }

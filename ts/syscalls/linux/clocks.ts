@@ -7,6 +7,7 @@
 // approximated by the wall time the task spends running in user mode, system time by the
 // time the sentry spends on its syscalls.
 
+import { timeNsOf } from '../../kernel/ns/nsproxy';
 import type { Task } from '../../kernel/task';
 import type { ThreadGroup } from '../../kernel/thread_group';
 import { fail } from '../../kernel/syscall_error';
@@ -58,9 +59,9 @@ export function timerClock(t: Task, clock: number): TimerClock {
     case CLOCK_REALTIME: case CLOCK_REALTIME_COARSE: case CLOCK_REALTIME_ALARM: case CLOCK_TAI:
       return wallClock(k, 'realtime');
     case CLOCK_MONOTONIC: case CLOCK_MONOTONIC_COARSE: case CLOCK_MONOTONIC_RAW:
-      return wallClock(k, 'monotonic');
+      return wallClock(k, 'monotonic', timeNsOf(t).monotonicNs);
     case CLOCK_BOOTTIME: case CLOCK_BOOTTIME_ALARM:
-      return wallClock(k, 'boottime');
+      return wallClock(k, 'boottime', timeNsOf(t).boottimeNs);
     default: {
       if (clock >= 0 && !isCpuClock(clock)) fail(EINVAL);
       const target = cpuClockTarget(t, clock, true);
@@ -74,10 +75,11 @@ export function clockNow(t: Task, clock: number): bigint {
   switch (clock) {
     case CLOCK_REALTIME: case CLOCK_REALTIME_COARSE: case CLOCK_REALTIME_ALARM: case CLOCK_TAI:
       return t.kernel.realtimeNs();
+    // A time namespace offsets these two (timens_add_monotonic, timens_add_boottime).
     case CLOCK_MONOTONIC: case CLOCK_MONOTONIC_COARSE: case CLOCK_MONOTONIC_RAW:
-      return t.kernel.monotonicNs();
+      return t.kernel.monotonicNs() + timeNsOf(t).monotonicNs;
     case CLOCK_BOOTTIME: case CLOCK_BOOTTIME_ALARM:
-      return t.kernel.uptimeNs();
+      return t.kernel.uptimeNs() + timeNsOf(t).boottimeNs;
     default:
       return timerClock(t, clock).now();
   }

@@ -11,6 +11,7 @@ import {
 } from '../../kernel/clone';
 import type { SyscallArgs, SyscallReturn, SyscallTable } from './types';
 import { accessOk } from './user_io';
+import { CLONE_NEWTIME } from '../../kernel/ns/kinds';
 
 /** struct clone_args sizes: version 0 (no set_tid), 1 (set_tid), 2 (cgroup). */
 const CLONE_ARGS_SIZE_VER0 = 64;
@@ -64,7 +65,8 @@ function sysClone3(t: Task, a: SyscallArgs): SyscallReturn {
   if ((flags & CLONE_INTO_CGROUP) !== 0n && cgroup > 0x7fff_ffffn) fail(EINVAL);
   const tids = setTid === 0n ? [] : [...new Int32Array(t.mm.copyIn(Number(setTid), Number(setTidSize) * 4).slice().buffer)];
   if ((flags & ~(CLONE_LEGACY_FLAGS | CLONE_CLEAR_SIGHAND | CLONE_INTO_CGROUP)) !== 0n) fail(EINVAL);
-  if ((flags & BigInt(CLONE_DETACHED | CSIGNAL)) !== 0n) fail(EINVAL);
+  // clone3_args_valid: CSIGNAL's bits are flags here, of which only CLONE_NEWTIME exists.
+  if ((flags & BigInt(CLONE_DETACHED | (CSIGNAL & ~CLONE_NEWTIME))) !== 0n) fail(EINVAL);
   // clone3_stack_valid: both or neither, and inside user space.
   if (stack === 0n) {
     if (stackSize !== 0n) fail(EINVAL);
