@@ -3,6 +3,7 @@
 // sees them (as sysinfo(2) reports them); cpuinfo is the host's own text, trimmed to the
 // CPUs the sandbox reports, so that feature flags are what the CPU really has.
 
+import { sysvipcDir } from './sysvipc';
 import { timeNsOf } from '../../kernel/ns/nsproxy';
 import { INIT_PID_NS, PID_MAX, nsLastPid, setNsLastPid } from '../../kernel/ns/pid_ns';
 import { parseSysctlInt } from './net_dir';
@@ -192,5 +193,6 @@ export function systemEntries(fs: KernFS, kernel: Kernel): Record<string, Inode>
     mounts: new KSymlink(fs, 'mounts', () => 'self/mounts'),
     net: new KSymlink(fs, 'net', () => 'self/net'),
     sys: sysTree(fs, kernel),
+    sysvipc: sysvipcDir(fs, kernel),
   };
 }

@@ -78,6 +78,11 @@ export function newPidNamespace(parent: PidNamespace, userNs: UserNamespace): Pi
 export const PID_MAX = 4194304;
 const CAP_CHECKPOINT_RESTORE = 40;
 
+/** checkpoint_restore_ns_capable: choosing pids in ns. */
+function mayChoosePids(creds: Credentials, ns: PidNamespace): boolean {
+  return creds.nsCapable(ns.userNs, CAP_SYS_ADMIN) || creds.nsCapable(ns.userNs, CAP_CHECKPOINT_RESTORE);
+}
+
 /** alloc_pid's numbers for a task made in ns: one per level, the initial namespace's from the
  *  kernel; clone3's set_tid chooses them from ns upwards (each needs CAP_SYS_ADMIN or
  *  CAP_CHECKPOINT_RESTORE over its level's owner, and a free number: EEXIST). A namespace
@@ -96,7 +101,7 @@ export function allocPid(k: Kernel, ns: PidNamespace, creds: Credentials, setTid
     if (tid < 1 || tid >= PID_MAX) fail(EINVAL);
     // Only init may be chosen in a namespace that has none yet.
     if (tid !== 1 && l > 0 && n.init === null) fail(EINVAL);
-    if (!creds.nsCapable(n.userNs, CAP_SYS_ADMIN) && !creds.nsCapable(n.userNs, CAP_CHECKPOINT_RESTORE)) fail(EPERM);
+    if (!mayChoosePids(creds, n)) fail(EPERM);
     if (taskInNs(k, n, tid) !== undefined || threadGroupInNs(k, n, tid) !== undefined) fail(EEXIST);
     nrs[l] = tid;
   }
@@ -113,7 +118,7 @@ export function nsLastPid(k: Kernel, ns: PidNamespace): number {
 /** pid_ns_ctl_handler's write: CAP_SYS_ADMIN or CAP_CHECKPOINT_RESTORE over the namespace's
  *  owner (EPERM, before the value is parsed); the next fork's pid follows it. */
 export function setNsLastPid(k: Kernel, ns: PidNamespace, creds: Credentials, parse: () => number): void {
-  if (!creds.nsCapable(ns.userNs, CAP_SYS_ADMIN) && !creds.nsCapable(ns.userNs, CAP_CHECKPOINT_RESTORE)) fail(EPERM);
+  if (!mayChoosePids(creds, ns)) fail(EPERM);
   const v = parse();
   if (ns.level === 0) k.lastPid = v;
   else ns.lastPid = v;
