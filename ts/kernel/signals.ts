@@ -56,9 +56,11 @@ export function signalPending(t: Task): boolean {
 }
 
 /** Linux sig_ignored: dropped at once, unless blocked (it may be unblocked or waited for). */
-function ignoredNow(tg: ThreadGroup, sig: number, blocked: boolean, traced: boolean): boolean {
+function ignoredNow(tg: ThreadGroup, info: SigInfo, blocked: boolean, traced: boolean): boolean {
+  const sig = info.signo;
   // A tracer hears of every signal, ignored or not (sig_ignored's ptrace test).
   if (blocked || traced) return false;
+  if (unkillableDrops(tg, info)) return true;
   const h = signalActions(tg)[sig].handler;
   if (h === SIG_IGN) return true;
   if (h !== SIG_DFL) return false;
@@ -107,15 +109,14 @@ function prepare(tg: ThreadGroup, sig: number): void {
 export function sendSignalToProcess(tg: ThreadGroup, info: SigInfo): void {
   const sig = info.signo;
   if (tg.zombie || tg.reaped || tg.exitStatus !== null) return;
-  if (unkillableDrops(tg, info)) return;
   prepare(tg, sig);
   if (sig === SIGKILL) {
-    killProcess(tg, sig);
+    if (!unkillableDrops(tg, info)) killProcess(tg, sig);
     return;
   }
   const leader = [...tg.tasks].find((t) => t.tid === tg.tgid) ?? tg.tasks.values().next().value;
   if (!leader) return;
-  if (ignoredNow(tg, sig, [...tg.tasks].every((t) => blocks(t, sig)), leader.ptrace !== null)) return;
+  if (ignoredNow(tg, info, [...tg.tasks].every((t) => blocks(t, sig)), leader.ptrace !== null)) return;
   if (!tg.pending.enqueue(info)) return;
   notifySignalfd(tg);
   // complete_signal: the leader if it will take it, else any thread that will.
@@ -131,13 +132,12 @@ export function sendSignalToThread(t: Task, info: SigInfo): void {
   const tg = t.tg;
   const sig = info.signo;
   if (t.exited || tg.exitStatus !== null) return;
-  if (unkillableDrops(tg, info)) return;
   prepare(tg, sig);
   if (sig === SIGKILL) {
-    killProcess(tg, sig);
+    if (!unkillableDrops(tg, info)) killProcess(tg, sig);
     return;
   }
-  if (ignoredNow(tg, sig, blocks(t, sig), t.ptrace !== null)) return;
+  if (ignoredNow(tg, info, blocks(t, sig), t.ptrace !== null)) return;
   if (!t.pending.enqueue(info)) return;
   notifySignalfd(tg);
   if (blocks(t, sig)) return;
