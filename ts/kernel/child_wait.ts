@@ -2,6 +2,7 @@
 // a zombie and reap it, or sleep until some child changes state. Children are processes;
 // which ones a wait sees also depends on their exit signal (__WCLONE/__WALL).
 
+import { tgidIn, zappingPidNs } from './ns/pid_ns';
 import { ECHILD } from '../abi/linux/errno';
 import { SIGCHLD } from '../abi/linux/signal';
 import { fail } from './syscall_error';
@@ -59,16 +60,18 @@ function scan(t: Task, req: WaitRequest): { ready: WaitResult | null; zombie: Th
       // A child this process traces reports its stops as a tracee (ptrace/wait.ts).
       if (tracedBy(child, t)) continue;
       const status = takeStopReport(child, (req.options & WSTOPPED) !== 0, (req.options & WCONTINUED) !== 0, peek);
-      if (status !== null) return { ready: { pid: child.tgid, status, uid: childUid(child), child }, zombie: null, any };
+      if (status !== null) return { ready: { pid: tgidIn(t.threadPid.ns, child), status, uid: childUid(child), child }, zombie: null, any };
       continue;
     }
-    // Its tracer has not yet waited for it: the parent hears of it after.
-    if (zombieHeld(child)) {
+    // Its tracer has not yet waited for it: the parent hears of it after. A namespace's
+    // init is not done dying before the rest of its namespace is (zap_pid_ns_processes).
+    if (zombieHeld(child) || zappingPidNs(child)) {
       any = true;
       continue;
     }
     if ((req.options & WEXITED) !== 0) {
-      return { ready: { pid: child.tgid, status: child.exitStatus ?? 0, uid: child.exitUid, child }, zombie: child, any: true };
+      const pid = tgidIn(t.threadPid.ns, child);
+      return { ready: { pid, status: child.exitStatus ?? 0, uid: child.exitUid, child }, zombie: child, any: true };
     }
   }
   return { ready: null, zombie: null, any };

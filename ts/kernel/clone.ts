@@ -26,8 +26,9 @@ import { RLIMIT_NPROC } from './rlimits';
 import { updateCpuLimit } from './timers/cpu_limit';
 import type { Credentials } from './credentials';
 import { copyNamespaces, createUserNs, NSPROXY_FLAGS } from './ns/create';
-import { nsproxyOf, setNsproxy, type NsProxy } from './ns/nsproxy';
+import { enterTimeNsForChildren, nsproxyOf, setNsproxy, type NsProxy } from './ns/nsproxy';
 import { isChrooted, moveCwdToCopy } from '../vfs/task_fs';
+import { allocPid, attachTask, attachThreadGroup, isNsInit, tidIn, type PidNamespace } from './ns/pid_ns';
 
 export const CSIGNAL = 0xff;
 export const CLONE_VM = 0x100, CLONE_FS = 0x200, CLONE_FILES = 0x400, CLONE_SIGHAND = 0x800,
@@ -51,6 +52,8 @@ export interface CloneArgs {
   /** CLONE_PIDFD: where the new process's pidfd number goes (clone's parent_tid, clone3's
    *  pidfd field). */
   pidfd?: number;
+  /** clone3's set_tid: the pids to give, the child's own namespace's first. */
+  setTid?: readonly number[];
 }
 
 function has(flags: number, f: number): boolean {
@@ -65,7 +68,7 @@ function validate(t: Task, a: CloneArgs): void {
   if (has(f, CLONE_THREAD) && !has(f, CLONE_SIGHAND)) fail(EINVAL);
   if (has(f, CLONE_SIGHAND) && !has(f, CLONE_VM)) fail(EINVAL);
   // init may not make siblings: they would have no parent to reap them.
-  if (has(f, CLONE_PARENT) && t.tg.parent === null) fail(EINVAL);
+  if (has(f, CLONE_PARENT) && (t.tg.parent === null || isNsInit(t.tg))) fail(EINVAL);
   if (has(f, CLONE_THREAD) && has(f, CLONE_NEWUSER | CLONE_NEWPID)) fail(EINVAL);
   if (has(f, CLONE_SIGHAND) && a.clearSighand) fail(EINVAL);
   if (has(f, CLONE_PIDFD) && has(f, CLONE_DETACHED)) fail(EINVAL);
@@ -118,7 +121,13 @@ function childNamespaces(t: Task, f: number): { creds: Credentials; proxy: NsPro
   const old = nsproxyOf(t);
   // CLONE_SYSVSEM shares the undo list, which cannot reach into a new IPC namespace.
   if (has(f, NSPROXY_FLAGS) && has(f, CLONE_NEWIPC) && has(f, CLONE_SYSVSEM)) fail(EINVAL);
-  return { creds, proxy: copyNamespaces(t, old, f, creds) };
+  let proxy = copyNamespaces(t, old, f, creds);
+  // A thread shares its process's pid namespace (after setns or unshare, it cannot).
+  if (has(f, CLONE_THREAD) && proxy.pidForChildren !== t.threadPid.ns) fail(EINVAL);
+  // timens_on_fork: the child enters the time namespace for children, unless it shares the
+  // address space without asking for new namespaces (copy_namespaces keeps the nsproxy then).
+  if (!has(f, CLONE_VM) || proxy !== old) proxy = enterTimeNsForChildren(proxy);
+  return { creds, proxy };
 }
 
 export function doClone(t: Task, a: CloneArgs): number | Promise<number> {
@@ -130,6 +139,8 @@ export function doClone(t: Task, a: CloneArgs): number | Promise<number> {
   const k = t.kernel;
   const f = a.flags;
   const thread = has(f, CLONE_THREAD);
+  const pid = allocPid(k, nsChild.proxy.pidForChildren, t.creds, a.setTid);
+  const tid = pid.nrs[0];
 
   let mm: MemoryManager;
   let ctx: PlatformContext;
@@ -166,20 +177,21 @@ export function doClone(t: Task, a: CloneArgs): number | Promise<number> {
     ctx.setFpState(t.ctx.getFpState());
   } catch { /* the child starts with a fresh FPU */ }
 
-  const tid = k.allocPid();
   let tg: ThreadGroup;
   if (thread) {
     tg = t.tg;
   } else {
     const parent = has(f, CLONE_PARENT) ? t.tg.parent : t.tg;
-    tg = k.newThreadGroup(parent, tid);
+    tg = k.newThreadGroup(parent, tid, pid);
     setupProcess(t, tg, a);
+    attachThreadGroup(tg);
+    becomeNsInit(pid.ns, tg);
   }
   let fdTable = t.fdTable;
   if (has(f, CLONE_FILES)) getFDTable(fdTable);
   else fdTable = fdTable.fork();
   const fs = has(f, CLONE_FS) ? t.fs : { ...t.fs };
-  const child = new Task(k, tid, tg, mm, fdTable, fs, nsChild.creds, ctx);
+  const child = new Task(k, tid, tg, mm, fdTable, fs, nsChild.creds, ctx, pid);
   setNsproxy(child, nsChild.proxy);
   const copies = nsChild.proxy.mnt.copies;
   if (has(f, CLONE_NEWNS) && copies !== null) moveCwdToCopy(child, t.fs, copies);
@@ -201,15 +213,19 @@ export function doClone(t: Task, a: CloneArgs): number | Promise<number> {
   if (has(f, CLONE_CHILD_CLEARTID)) child.clearChildTid = a.childTid;
 
   k.tasks.set(tid, child);
+  attachTask(child);
   tg.tasks.add(child);
   ptraceClone(t, child, f, a.exitSignal);
+  // The id each side sees: the caller's namespace numbers the child for the parent, the
+  // child's own for CLONE_CHILD_SETTID.
+  const vtid = tidIn(t.threadPid.ns, child);
   // Both ids are written before either task runs again; a bad address is ignored, as Linux
   // ignores put_user's failure here.
   if (has(f, CLONE_PARENT_SETTID)) {
-    try { t.mm.writeU32(a.parentTid, tid); } catch { /* ignored */ }
+    try { t.mm.writeU32(a.parentTid, vtid); } catch { /* ignored */ }
   }
   if (has(f, CLONE_CHILD_SETTID)) {
-    try { mm.writeU32(a.childTid, tid); } catch { /* ignored */ }
+    try { mm.writeU32(a.childTid, tidIn(pid.ns, child)); } catch { /* ignored */ }
   }
   if (has(f, CLONE_PIDFD) && a.pidfd !== undefined) {
     const fd = newPidFd(t, tg, false);
@@ -219,13 +235,18 @@ export function doClone(t: Task, a: CloneArgs): number | Promise<number> {
   let vforkWait: Promise<number> | null = null;
   if (has(f, CLONE_VFORK)) {
     vforkWait = block<number>(t, (wake) => {
-      child.vforkDone = () => { ptraceVforkDone(t, tid); wake(tid); };
+      child.vforkDone = () => { ptraceVforkDone(t, vtid); wake(vtid); };
       return () => { if (child.vforkDone) child.vforkDone = null; };
     }, { killableOnly: true });
   }
   // From a microtask: the child must not run inside its parent's syscall.
   queueMicrotask(() => k.startTask(child));
-  return vforkWait ?? tid;
+  return vforkWait ?? vtid;
+}
+
+/** A namespace's first process is its init (is_child_reaper: number 1 in it). */
+function becomeNsInit(ns: PidNamespace, tg: ThreadGroup): void {
+  if (ns.level > 0 && tg.leaderPid.nrs[ns.level] === 1) ns.init = tg;
 }
 
 /** What a new process takes from its creator's. */

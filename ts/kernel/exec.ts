@@ -4,6 +4,8 @@
 // other threads die (de_thread), the task takes over the process's id, close-on-exec files
 // close, handled signals return to their defaults, and the task resumes at the new entry.
 
+import { attachTask, detachTask } from './ns/pid_ns';
+import { enterTimeNsForChildren, nsproxyOf, setNsproxy } from './ns/nsproxy';
 import { E2BIG, ENOENT, ENOMEM } from '../abi/linux/errno';
 import type { LoadableFile } from '../loader/loadable_file';
 import { PlatformContext } from '../platform/context';
@@ -137,6 +139,9 @@ export function execve(t: Task, filename: string, argvIn: string[], envp: string
     t.fdTable = own;
   }
   t.fdTable.closeOnExec();
+  // exec_task_namespaces: the new image runs in the time namespace for children.
+  const proxy = nsproxyOf(t);
+  if (proxy.time !== proxy.timeForChildren) setNsproxy(t, enterTimeNsForChildren(proxy));
   execSignalState(t);
   execTimers(t);
   execTaskAttrs(t, filename);
@@ -216,7 +221,10 @@ function deThread(t: Task): void {
   }
   if (t.tid !== tg.tgid) {
     if (k.tasks.get(t.tid) === t) k.tasks.delete(t.tid);
+    detachTask(t);
     t.tid = tg.tgid;
+    t.threadPid = tg.leaderPid;
     k.tasks.set(t.tid, t);
+    attachTask(t);
   }
 }

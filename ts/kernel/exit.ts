@@ -23,6 +23,7 @@ import { exitSem } from './ipc/undo';
 import { jobControlExit } from './job_control';
 import { ptraceTraceeExit, ptraceTracerExit } from './ptrace/attach';
 import { zombieHeld } from './ptrace/link';
+import { detachTask, detachThreadGroup, isNsInit, tgidIn, threadGroupsOf } from './ns/pid_ns';
 
 /** futex_cleanup, on exit and exec: robust locks get OWNER_DIED, PI locks a new owner. */
 export function futexExitRelease(t: Task): void {
@@ -56,6 +57,7 @@ export function finishTask(t: Task): void {
   putMM(t.mm);
   putFDTable(t.fdTable);
   if (k.tasks.get(t.tid) === t) k.tasks.delete(t.tid);
+  detachTask(t);
   if (t.detached) return;
   tg.tasks.delete(t);
   if (tg.tasks.size > 0) return;
@@ -66,13 +68,14 @@ export function finishTask(t: Task): void {
   exitThreadGroup(k, tg);
 }
 
-/** find_new_reaper: the nearest live ancestor that is a child subreaper, else init (none if
- *  init itself is the one exiting). */
+/** find_new_reaper: the nearest live ancestor in the same pid namespace that is a child
+ *  subreaper, else the namespace's init (none if init itself is the one exiting). */
 function findNewReaper(k: Kernel, tg: ThreadGroup): ThreadGroup | null {
-  for (let a = tg.parent; a !== null; a = a.parent) {
+  const ns = tg.leaderPid.ns;
+  for (let a = tg.parent; a !== null && a.leaderPid.ns === ns; a = a.parent) {
     if (a.childSubreaper && !a.zombie) return a;
   }
-  const init = k.threadGroups.get(INIT_TGID);
+  const init = ns.level === 0 ? k.threadGroups.get(INIT_TGID) : ns.init;
   return init && init !== tg && !init.zombie ? init : null;
 }
 
@@ -103,13 +106,26 @@ function exitThreadGroup(k: Kernel, tg: ThreadGroup): void {
     }
   }
   jobControlExit(k, tg, formerChildren);
-  if (tg.tgid === INIT_TGID) {
-    // The pid namespace dies with its init (zap_pid_ns_processes).
-    for (const other of [...k.threadGroups.values()]) if (other !== tg && !other.zombie) k.killThreadGroup(other, SIGKILL);
-  }
-  // A traced zombie is its tracer's to report first (ptrace/link.ts).
-  if (!zombieHeld(tg, () => notifyParent(k, tg))) notifyParent(k, tg);
-  tg.markExited();
+  const done = (): void => {
+    // A traced zombie is its tracer's to report first (ptrace/link.ts).
+    if (!zombieHeld(tg, () => notifyParent(k, tg))) notifyParent(k, tg);
+    tg.markExited();
+  };
+  if ((tg.tgid === INIT_TGID || isNsInit(tg)) && zapPidNs(k, tg, done)) return;
+  done();
+}
+
+/** zap_pid_ns_processes: the namespace dies with its init, which is reported (`done`) only
+ *  once every other process numbered in it is gone (reaped), as Linux's init waits for them;
+ *  true if that is later. No process can be made in it any more. */
+function zapPidNs(k: Kernel, init: ThreadGroup, done: () => void): boolean {
+  const ns = init.leaderPid.ns;
+  ns.closed = ns.level > 0;
+  const members = threadGroupsOf(k, ns);
+  for (const other of [...members.values()]) if (other !== init && !other.zombie) k.killThreadGroup(other, SIGKILL);
+  if (ns.level === 0 || members.size <= 1) return false;
+  ns.onEmpty = done;
+  return true;
 }
 
 /** wait status -> (si_code, si_status) of the SIGCHLD / waitid report. */
@@ -138,7 +154,9 @@ function notifyParent(k: Kernel, tg: ThreadGroup): void {
   }
   if (sig > 0) {
     const s = childStatusInfo(tg.exitStatus ?? 0);
-    sendSignalToProcess(parent, sigInfo(sig, s.code, { pid: tg.tgid, uid: tg.exitUid, status: s.status }));
+    // The child as the parent's namespace numbers it (do_notify_parent's task_pid_nr_ns).
+    const pid = tgidIn(parent.leaderPid.ns, tg);
+    sendSignalToProcess(parent, sigInfo(sig, s.code, { pid, uid: tg.exitUid, status: s.status }));
   }
   if (autoreap) reap(k, tg);
   parent.notifyChildWaiters();
@@ -150,4 +168,5 @@ export function reap(k: Kernel, tg: ThreadGroup): void {
   tg.reaped = true;
   if (k.threadGroups.get(tg.tgid) === tg) k.threadGroups.delete(tg.tgid);
   tg.parent?.children.delete(tg);
+  detachThreadGroup(tg);
 }

@@ -24,6 +24,7 @@ import {
 } from '../abi/linux/poll';
 import { SIGBUS, SIGCHLD, SIGFPE, SIGILL, SIGIO, SIGSEGV, SIGSYS, SIGTRAP, SIGURG, validSignal } from '../abi/linux/signal';
 import { processGroupIds } from '../syscalls/linux/process_group';
+import { findTask } from './ns/pid_ns';
 
 /** struct f_owner_ex types. */
 export const F_OWNER_TID = 0, F_OWNER_PID = 1, F_OWNER_PGRP = 2;
@@ -93,7 +94,7 @@ function setOwner(t: Task, f: FileDescription, type: OwnerType, id: number): voi
   const o = ownerOf(f);
   o.type = type;
   o.id = id;
-  const named = type === F_OWNER_PGRP || id === 0 ? null : t.kernel.tasks.get(id) ?? null;
+  const named = type === F_OWNER_PGRP || id === 0 ? null : findTask(t, id) ?? null;
   o.task = type === F_OWNER_TID ? named : null;
   o.tg = type === F_OWNER_PID ? named?.tg ?? null : null;
   o.uid = t.creds.uid;

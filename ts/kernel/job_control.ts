@@ -5,6 +5,7 @@
 // WUNTRACED/WCONTINUED reports. A stopped thread parks in its run loop: it awaits a promise,
 // so it neither spins nor runs application code.
 
+import { tgidIn } from './ns/pid_ns';
 import { SA_NOCLDSTOP, SIGCHLD, SIGCONT, SIG_IGN } from '../abi/linux/signal';
 import { signalActions } from '../syscalls/linux/signal_state';
 import type { Task } from './task';
@@ -125,7 +126,7 @@ function notifyParentCldStop(tg: ThreadGroup, code: number, status: number): voi
   if (act.handler !== SIG_IGN && (Number(act.flags) & SA_NOCLDSTOP) === 0) {
     const leader = [...tg.tasks][0];
     const uid = leader ? leader.creds.uid : tg.exitUid;
-    sendSignalToProcess(parent, sigInfo(SIGCHLD, code, { pid: tg.tgid, uid, status }));
+    sendSignalToProcess(parent, sigInfo(SIGCHLD, code, { pid: tgidIn(parent.leaderPid.ns, tg), uid, status }));
   }
   parent.notifyChildWaiters();
 }

@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import { addon, type NativeMemoryFile, type NativePlatform } from '../native/addon';
 import { SYSCALL_NAMES } from '../abi/linux/syscall_numbers';
 import type { Task } from './task';
+import type { Pid } from './ns/pid_ns';
 import { ThreadGroup } from './thread_group';
 import { finishTask } from './exit';
 import { runTask } from './task_run';
@@ -59,10 +60,18 @@ export class Kernel {
     this.realtimeOffset = BigInt(sec) * 1_000_000_000n + BigInt(nsec);
   }
 
-  allocPid(): number { return this.nextPid++; }
+  /** The initial namespace's ns_last_pid: the last pid given out (a write moves it). */
+  get lastPid(): number { return this.nextPid - 1; }
+  set lastPid(v: number) { this.nextPid = v + 1; }
 
-  newThreadGroup(parent: ThreadGroup | null, tgid: number): ThreadGroup {
-    const tg = new ThreadGroup(tgid, parent);
+  /** The next free pid of the initial namespace (clone3's set_tid may have taken some). */
+  allocPid(): number {
+    while (this.tasks.has(this.nextPid) || this.threadGroups.has(this.nextPid)) this.nextPid++;
+    return this.nextPid++;
+  }
+
+  newThreadGroup(parent: ThreadGroup | null, tgid: number, leaderPid?: Pid): ThreadGroup {
+    const tg = new ThreadGroup(tgid, parent, leaderPid);
     this.threadGroups.set(tgid, tg);
     return tg;
   }

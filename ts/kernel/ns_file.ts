@@ -6,29 +6,23 @@
 
 import type { Task } from './task';
 import { SyscallError } from './syscall_error';
-import { EINVAL, ENOTTY, EPERM, ESPIPE } from '../abi/linux/errno';
+import { EINVAL, ENOTTY, EPERM, ESPIPE, ESRCH } from '../abi/linux/errno';
 import { O_RDONLY } from '../abi/linux/fcntl';
 import { S_IFREG } from '../abi/linux/stat';
 import { FileDescription, type Stat } from '../vfs/file_description';
 import { anonDev } from '../vfs/file_system';
 import { nofileLimit } from '../syscalls/linux/fd_util';
 import type { Namespace } from './ns/namespace';
+import { findTask, taskInNs, tgidIn, tidIn, type PidNamespace } from './ns/pid_ns';
 import { fromKuid, type UserNamespace } from './ns/user_namespace';
 
-export const CLONE_NEWTIME = 0x80, CLONE_NEWNS = 0x20000, CLONE_NEWCGROUP = 0x2000000, CLONE_NEWUTS = 0x4000000,
-  CLONE_NEWIPC = 0x8000000, CLONE_NEWUSER = 0x10000000, CLONE_NEWPID = 0x20000000, CLONE_NEWNET = 0x40000000;
-
-export interface NsKind { readonly name: string; readonly type: number; readonly ino: number }
-
-const kind = (name: string, type: number, ino: number): NsKind => ({ name, type, ino });
-export const NS_NET = kind('net', CLONE_NEWNET, 0xeffffff9);
-export const NS_UTS = kind('uts', CLONE_NEWUTS, 0xeffffffe);
-export const NS_IPC = kind('ipc', CLONE_NEWIPC, 0xefffffff);
-export const NS_PID = kind('pid', CLONE_NEWPID, 0xeffffffc);
-export const NS_USER = kind('user', CLONE_NEWUSER, 0xeffffffd);
-export const NS_MNT = kind('mnt', CLONE_NEWNS, 0xeffffff8);
-export const NS_CGROUP = kind('cgroup', CLONE_NEWCGROUP, 0xeffffffb);
-export const NS_TIME = kind('time', CLONE_NEWTIME, 0xeffffffa);
+export {
+  CLONE_NEWCGROUP, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWTIME, CLONE_NEWUSER, CLONE_NEWUTS,
+  NS_CGROUP, NS_IPC, NS_MNT, NS_NET, NS_PID, NS_TIME, NS_USER, NS_UTS, type NsKind,
+} from './ns/kinds';
+import {
+  NS_CGROUP, NS_IPC, NS_MNT, NS_NET, NS_PID, NS_TIME, NS_USER, NS_UTS, type NsKind,
+} from './ns/kinds';
 
 /** /proc/<pid>/ns's entries, in Linux's order (fs/proc/namespaces.c ns_entries). */
 export const NS_ENTRIES: readonly (readonly [string, NsKind])[] = [
@@ -37,6 +31,9 @@ export const NS_ENTRIES: readonly (readonly [string, NsKind])[] = [
 ];
 
 const NS_GET_USERNS = 0xb701, NS_GET_PARENT = 0xb702, NS_GET_NSTYPE = 0xb703, NS_GET_OWNER_UID = 0xb704;
+// _IOR(0xb7, 6..9, int): a pid translated between the caller's pid namespace and the file's.
+const NS_GET_PID_FROM_PIDNS = 0x8004b706, NS_GET_TGID_FROM_PIDNS = 0x8004b707, NS_GET_PID_IN_PIDNS = 0x8004b708,
+  NS_GET_TGID_IN_PIDNS = 0x8004b709;
 
 let nsfsDev = -1;
 const bootTime = Date.now();
@@ -56,6 +53,21 @@ export function nsOwner(ns: AnyNamespace): UserNamespace | null {
 /** ns_get_owner's rule: the caller may see a user namespace that is its own or below it. */
 function visible(t: Task, ns: UserNamespace | null): ns is UserNamespace {
   return ns !== null && t.creds.userNs.isAncestorOf(ns);
+}
+
+/** The NS_GET_*PID* ioctls: `arg` (the pid itself) names a task in the file's namespace
+ *  (FROM) or the caller's (IN); the answer is its id in the other, ESRCH when it has none. */
+function translatePid(t: Task, f: NsFile, cmd: number, arg: number): number {
+  if (f.kind !== NS_PID) throw new SyscallError(EINVAL);
+  const ns = f.ns as PidNamespace;
+  const id = arg | 0;
+  const into = cmd === NS_GET_PID_IN_PIDNS || cmd === NS_GET_TGID_IN_PIDNS;
+  const task = id <= 0 ? undefined : into ? findTask(t, id) : taskInNs(t.kernel, ns, id);
+  if (task === undefined) throw new SyscallError(ESRCH);
+  const to = into ? ns : t.threadPid.ns;
+  const r = cmd === NS_GET_PID_FROM_PIDNS || cmd === NS_GET_PID_IN_PIDNS ? tidIn(to, task) : tgidIn(to, task.tg);
+  if (r === 0) throw new SyscallError(ESRCH);
+  return r;
 }
 
 export class NsFile extends FileDescription {
@@ -86,14 +98,22 @@ export class NsFile extends FileDescription {
         return t.fdTable.newFD(new NsFile(owner), { cloexec: true, limit: nofileLimit(t) });
       }
       case NS_GET_PARENT: {
-        // Only pid and user namespaces are nested (the sandbox has one pid namespace).
-        if (this.kind !== NS_PID && this.kind !== NS_USER) throw new SyscallError(EINVAL);
-        const parent = this.kind === NS_USER ? (this.ns as UserNamespace).parent : null;
+        // Only pid and user namespaces are nested.
+        if (this.kind === NS_PID) {
+          // pidns_get_parent: the parent, if the caller's own namespace is it or above it.
+          const parent = (this.ns as PidNamespace).parent;
+          if (parent === null || !t.threadPid.ns.isAncestorOf(parent)) throw new SyscallError(EPERM);
+          return t.fdTable.newFD(new NsFile(parent), { cloexec: true, limit: nofileLimit(t) });
+        }
+        if (this.kind !== NS_USER) throw new SyscallError(EINVAL);
+        const parent = (this.ns as UserNamespace).parent;
         if (!visible(t, parent)) throw new SyscallError(EPERM);
         return t.fdTable.newFD(new NsFile(parent), { cloexec: true, limit: nofileLimit(t) });
       }
       case NS_GET_NSTYPE:
         return this.kind.type;
+      case NS_GET_PID_FROM_PIDNS: case NS_GET_TGID_FROM_PIDNS: case NS_GET_PID_IN_PIDNS: case NS_GET_TGID_IN_PIDNS:
+        return translatePid(t, this, cmd, arg);
       case NS_GET_OWNER_UID:
         if (this.kind !== NS_USER) throw new SyscallError(EINVAL);
         t.mm.writeU32(arg, fromKuid(t.creds.userNs, (this.ns as UserNamespace).owner));

@@ -15,6 +15,7 @@ import type { Task } from './task';
 import { fail } from './syscall_error';
 import { FUTEX_OWNER_DIED, FUTEX_TID_MASK, FUTEX_WAITERS } from './robust_futex';
 import { removeWaiter, waitersOf } from './futex';
+import { findTask, ownTid } from './ns/pid_ns';
 
 interface PiWaiter {
   task: Task;
@@ -74,24 +75,24 @@ export function lockPiAtomic(t: Task, uaddr: number, key: string, task: Task,
   setWaiters: boolean): 'acquired' | PiState {
   const uval = readWord(t, uaddr);
   const tid = uval & FUTEX_TID_MASK;
-  if (tid === task.tid) fail(EDEADLK);
+  if (tid === ownTid(task)) fail(EDEADLK);
   const st = states.get(key);
   if (st) {
     // attach_to_pi_state: the word must name the owner the kernel knows.
-    if (tid !== st.owner.tid) fail(EINVAL);
+    if (tid !== ownTid(st.owner)) fail(EINVAL);
     if ((uval & FUTEX_WAITERS) === 0) t.mm.writeU32(uaddr, (uval | FUTEX_WAITERS) >>> 0);
     return st;
   }
   if (tid === 0) {
     // Free (perhaps after its owner died: the OWNER_DIED bit stays for the new owner to see).
-    t.mm.writeU32(uaddr, ((uval & FUTEX_OWNER_DIED) | task.tid | (setWaiters ? FUTEX_WAITERS : 0)) >>> 0);
+    t.mm.writeU32(uaddr, ((uval & FUTEX_OWNER_DIED) | ownTid(task) | (setWaiters ? FUTEX_WAITERS : 0)) >>> 0);
     if (setWaiters) newState(key, task);
     return 'acquired';
   }
   // The first waiter: FUTEX_WAITERS goes in before the owner is looked up, and stays even if
   // the owner is gone (attach_to_pi_owner, handle_exit_race).
   t.mm.writeU32(uaddr, (uval | FUTEX_WAITERS) >>> 0);
-  const owner = t.kernel.tasks.get(tid);
+  const owner = findTask(t, tid);
   if (!owner) fail(ESRCH);
   return newState(key, owner);
 }
@@ -126,13 +127,13 @@ function handOff(st: PiState, word: (uval: number) => number): void {
 /** FUTEX_UNLOCK_PI: the word is checked before the key is taken, as Linux does. */
 export function unlockPi(t: Task, uaddr: number, keyOf: () => string): number {
   const uval = readWord(t, uaddr);
-  if ((uval & FUTEX_TID_MASK) !== t.tid) fail(EPERM);
+  if ((uval & FUTEX_TID_MASK) !== ownTid(t)) fail(EPERM);
   const st = states.get(keyOf());
   if (st && st.waiters.length > 0) {
     if (st.owner !== t) fail(EINVAL);
     // wake_futex_pi: WAITERS always stays while a state may exist; OWNER_DIED is cleared by
     // the owner's unlock.
-    const next = st.waiters[0].task.tid;
+    const next = ownTid(st.waiters[0].task);
     handOff(st, () => FUTEX_WAITERS | next);
     return 0;
   }
@@ -151,7 +152,7 @@ export function exitPiStateList(t: Task): void {
       states.delete(st.key);
       continue;
     }
-    const next = st.waiters[0].task.tid;
+    const next = ownTid(st.waiters[0].task);
     // fixup_pi_state_owner: a lock taken over from no owner says its owner died.
     handOff(st, () => FUTEX_OWNER_DIED | next | FUTEX_WAITERS);
   }

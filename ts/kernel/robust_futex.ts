@@ -5,6 +5,7 @@
 //   struct robust_list_head { robust_list *next; long futex_offset; robust_list *list_op_pending; }
 // each entry's lock word is at entry + futex_offset; bit 0 of a pointer marks a PI futex.
 
+import { ownTid } from './ns/pid_ns';
 import type { Task } from './task';
 import { futexKey, wakeKey } from './futex';
 
@@ -41,7 +42,7 @@ function handleFutexDeath(t: Task, uaddr: number, pi: boolean, pendingOp: boolea
     wakeShared(t, uaddr);
     return true;
   }
-  if (owner !== t.tid) return true;
+  if (owner !== ownTid(t)) return true;
   const mval = ((uval & FUTEX_WAITERS) | FUTEX_OWNER_DIED) >>> 0;
   try {
     t.mm.writeU32(uaddr, mval);

@@ -25,6 +25,9 @@ export interface SigInfo {
   /** SIGSYS from a seccomp filter (SYS_SECCOMP): si_syscall and si_arch; si_call_addr is addr. */
   syscall?: number;
   arch?: number;
+  /** Sent by a task outside the receiver's pid namespace (si_pid then reads 0): such a
+   *  SIGKILL or SIGSTOP reaches even the namespace's init. */
+  fromAncestorNs?: boolean;
   /** Timer signals: run when the signal is taken, to rearm the timer and set the overrun
    *  (Linux posixtimer_deliver_signal). */
   onDequeue?: (info: SigInfo) => void;

@@ -3,6 +3,7 @@
 // calls deliverSignals after an event when something is pending or the syscall just
 // interrupted wants a restart decision.
 
+import { isNsInit } from './ns/pid_ns';
 import { REG_ORIG_RAX, REG_RAX, REG_RIP } from '../native/addon';
 import {
   ERESTARTNOHAND, ERESTARTNOINTR, ERESTARTSYS, ERESTART_RESTARTBLOCK, EINTR,
@@ -84,6 +85,9 @@ export function deliverSignals(t: Task, afterSyscall: boolean): void {
     const act = actions[sig];
     if (act.handler === SIG_IGN) continue;
     if (act.handler === SIG_DFL) {
+      // get_signal: a pid namespace's init takes no default action from a signal sent to it
+      // (one queued while blocked) but SIGSTOP's; faults (a kernel si_code) still end it.
+      if (info.code <= 0 && sig !== SIGSTOP && isNsInit(t.tg)) continue;
       const d = defaultAction(sig);
       if (d === 'ignore' || d === 'cont') continue;
       if (d === 'stop') {

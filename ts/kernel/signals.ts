@@ -7,6 +7,7 @@
 // until SIGCONT resumes it, then ends it.
 
 import { fromKuid } from './ns/user_namespace';
+import { isNsInit, tgidIn } from './ns/pid_ns';
 import {
   SIGCHLD, SIGCONT, SIGKILL, SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU, SIGURG, SIGWINCH, SIG_DFL, SIG_IGN,
   sigBit,
@@ -36,10 +37,15 @@ export function defaultAction(sig: number): DefaultAction {
 export const SI_USER = 0, SI_KERNEL = 0x80, SI_QUEUE = -1, SI_TKILL = -6;
 export const CLD_EXITED = 1, CLD_KILLED = 2, CLD_DUMPED = 3;
 
-/** siginfo for kill/tgkill from task `from`. */
-export function userSigInfo(from: Task, sig: number, code = SI_USER): SigInfo {
-  // si_uid as the sender's user namespace names it (the target's, when they share one).
-  return sigInfo(sig, code, { pid: from.tg.tgid, uid: fromKuid(from.creds.userNs, from.creds.uid) });
+/** siginfo for kill/tgkill from task `from` to process `to`. */
+export function userSigInfo(from: Task, sig: number, code = SI_USER, to?: ThreadGroup): SigInfo {
+  // si_uid as the sender's user namespace names it (the target's, when they share one); si_pid
+  // as the sender's pid namespace does, or 0 when the sender is outside the target's
+  // (__send_signal_locked).
+  const outside = to !== undefined && tgidIn(to.leaderPid.ns, from.tg) === 0;
+  const info = sigInfo(sig, code, { pid: outside ? 0 : tgidIn(from.threadPid.ns, from.tg), uid: fromKuid(from.creds.userNs, from.creds.uid) });
+  if (outside) info.fromAncestorNs = true;
+  return info;
 }
 
 /** Whether t has a signal it would act on now (what makes a wait give way). */
@@ -50,9 +56,11 @@ export function signalPending(t: Task): boolean {
 }
 
 /** Linux sig_ignored: dropped at once, unless blocked (it may be unblocked or waited for). */
-function ignoredNow(tg: ThreadGroup, sig: number, blocked: boolean, traced: boolean): boolean {
+function ignoredNow(tg: ThreadGroup, info: SigInfo, blocked: boolean, traced: boolean): boolean {
+  const sig = info.signo;
   // A tracer hears of every signal, ignored or not (sig_ignored's ptrace test).
   if (blocked || traced) return false;
+  if (unkillableDrops(tg, info)) return true;
   const h = signalActions(tg)[sig].handler;
   if (h === SIG_IGN) return true;
   if (h !== SIG_DFL) return false;
@@ -60,6 +68,16 @@ function ignoredNow(tg: ThreadGroup, sig: number, blocked: boolean, traced: bool
   // group orphaned then); SIGCONT has done its work in prepare().
   const d = defaultAction(sig);
   return d === 'ignore' || d === 'cont';
+}
+
+/** sig_task_ignored's SIGNAL_UNKILLABLE rule: a pid namespace's init takes from its own
+ *  namespace only the signals it has a handler for; SIGKILL and SIGSTOP from an ancestor
+ *  namespace still reach it. Kernel-made signals (a positive si_code: faults, SIGCHLD) are
+ *  not subject to it. */
+function unkillableDrops(tg: ThreadGroup, info: SigInfo): boolean {
+  if (info.code > 0 || !isNsInit(tg)) return false;
+  if (signalActions(tg)[info.signo].handler !== SIG_DFL) return false;
+  return !(info.fromAncestorNs === true && (info.signo === SIGKILL || info.signo === SIGSTOP));
 }
 
 function blocks(t: Task, sig: number): boolean {
@@ -93,12 +111,12 @@ export function sendSignalToProcess(tg: ThreadGroup, info: SigInfo): void {
   if (tg.zombie || tg.reaped || tg.exitStatus !== null) return;
   prepare(tg, sig);
   if (sig === SIGKILL) {
-    killProcess(tg, sig);
+    if (!unkillableDrops(tg, info)) killProcess(tg, sig);
     return;
   }
   const leader = [...tg.tasks].find((t) => t.tid === tg.tgid) ?? tg.tasks.values().next().value;
   if (!leader) return;
-  if (ignoredNow(tg, sig, [...tg.tasks].every((t) => blocks(t, sig)), leader.ptrace !== null)) return;
+  if (ignoredNow(tg, info, [...tg.tasks].every((t) => blocks(t, sig)), leader.ptrace !== null)) return;
   if (!tg.pending.enqueue(info)) return;
   notifySignalfd(tg);
   // complete_signal: the leader if it will take it, else any thread that will.
@@ -116,10 +134,10 @@ export function sendSignalToThread(t: Task, info: SigInfo): void {
   if (t.exited || tg.exitStatus !== null) return;
   prepare(tg, sig);
   if (sig === SIGKILL) {
-    killProcess(tg, sig);
+    if (!unkillableDrops(tg, info)) killProcess(tg, sig);
     return;
   }
-  if (ignoredNow(tg, sig, blocks(t, sig), t.ptrace !== null)) return;
+  if (ignoredNow(tg, info, blocks(t, sig), t.ptrace !== null)) return;
   if (!t.pending.enqueue(info)) return;
   notifySignalfd(tg);
   if (blocks(t, sig)) return;

@@ -15,6 +15,7 @@ import { SigPending } from './sig_pending';
 import { mmUserCount } from './shared_state';
 import type { SeccompState } from './seccomp';
 import type { PtraceLink } from './ptrace/link';
+import { rootPid, type Pid } from './ns/pid_ns';
 
 export interface FSContext {
   /** Absolute path of the working directory, as getcwd(2) reports it. */
@@ -61,6 +62,8 @@ export class Task {
   ptrace: PtraceLink | null = null;
   /** Removed from its group by another thread's execve; only its resources remain. */
   detached = false;
+  /** thread_pid: its numbers in its pid namespace and each ancestor (tid is the initial's). */
+  threadPid: Pid;
 
   constructor(
     readonly kernel: Kernel,
@@ -71,7 +74,10 @@ export class Task {
     public fs: FSContext,
     public creds: Credentials,
     public ctx: PlatformContext,
-  ) {}
+    threadPid?: Pid,
+  ) {
+    this.threadPid = threadPid ?? rootPid(tid);
+  }
 
   get regs(): BigUint64Array { return this.ctx.regs; }
 

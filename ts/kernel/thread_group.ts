@@ -5,6 +5,7 @@ import type { Task } from './task';
 import { defaultRlimits, type Rlimit } from './rlimits';
 import { SigPending } from './sig_pending';
 import { SIGCHLD } from '../abi/linux/signal';
+import { rootPid, type Pid } from './ns/pid_ns';
 
 export class ThreadGroup {
   readonly tasks = new Set<Task>();
@@ -39,7 +40,11 @@ export class ThreadGroup {
   readonly exited: Promise<number>;
   private resolveExited!: (status: number) => void;
 
-  constructor(readonly tgid: number, public parent: ThreadGroup | null) {
+  /** The process's numbers in its pid namespace and each ancestor (tgid is the initial's). */
+  readonly leaderPid: Pid;
+
+  constructor(readonly tgid: number, public parent: ThreadGroup | null, leaderPid?: Pid) {
+    this.leaderPid = leaderPid ?? rootPid(tgid);
     this.exited = new Promise((r) => { this.resolveExited = r; });
     parent?.children.add(this);
   }

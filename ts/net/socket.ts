@@ -7,6 +7,7 @@
 // (syscalls/linux/sys_socket.ts) copies in and out for it. The TCP/IP families (ts/tcpip)
 // are another subsystem that will plug in here as Socket subclasses.
 
+import { groupIdIn, type Pid, type PidNamespace } from '../kernel/ns/pid_ns';
 import type { Task } from '../kernel/task';
 import { FileDescription, type Stat } from '../vfs/file_description';
 import { fail } from '../kernel/syscall_error';
@@ -21,11 +22,17 @@ import type { Cmsg } from './control';
 const SOCKFS_DEV = 0x8;
 let nextIno = 1;
 
-/** Who sent a message or made a connection (struct ucred). */
-export interface UCred { pid: number; uid: number; gid: number }
+/** Who sent a message or made a connection (struct ucred): the sentry's pid and the struct
+ *  pid that numbers it in each namespace (a receiver sees it as its own namespace does). */
+export interface UCred { pid: number; uid: number; gid: number; pidRef?: Pid }
 
 export function ucredOf(t: Task, creds: Credentials = t.creds): UCred {
-  return { pid: t.tg.tgid, uid: creds.euid, gid: creds.egid };
+  return { pid: t.tg.tgid, uid: creds.euid, gid: creds.egid, pidRef: t.tg.leaderPid };
+}
+
+/** The credentials' pid as a task in pid namespace ns sees it (0 if outside it). */
+export function ucredPidIn(ns: PidNamespace, c: UCred): number {
+  return groupIdIn(ns, c.pid, c.pidRef);
 }
 
 /** What sendmsg hands a socket: the data, the destination (raw sockaddr bytes), and

@@ -3,6 +3,7 @@
 // SO_LINGER, and the plain flags a program may set and read back. What only the family
 // knows (the peer's credentials, whether it listens, its pending error) it asks the socket.
 
+import { INIT_PID_NS } from '../kernel/ns/pid_ns';
 import type { Task } from '../kernel/task';
 import { INIT_USER_NS, fromKgid, fromKuid } from '../kernel/ns/user_namespace';
 import { fail } from '../kernel/syscall_error';
@@ -15,7 +16,7 @@ import {
   SO_RXQ_OVFL, SO_SNDBUF, SO_SNDBUFFORCE, SO_SNDLOWAT, SO_SNDTIMEO_NEW, SO_SNDTIMEO_OLD, SO_TIMESTAMP_OLD, SO_TYPE,
   WMEM_DEFAULT, WMEM_MAX,
 } from '../abi/linux/socket';
-import type { Socket } from './socket';
+import { ucredPidIn, type Socket } from './socket';
 
 const INT_MAX = 0x7fff_ffff;
 /** Linux keeps socket timeouts in jiffies, so a timeval reads back rounded up to one; HZ is
@@ -175,7 +176,9 @@ export function getSolSocket(s: Socket, name: number, t?: Task): Uint8Array {
       const c = s.peerCred();
       // The peer's ids as the caller's user namespace names them.
       const ns = t?.creds.userNs ?? INIT_USER_NS;
-      return c ? ints(c.pid, fromKuid(ns, c.uid), fromKgid(ns, c.gid)) : ints(0, -1, -1);
+      // And its pid as the caller's pid namespace does.
+      const pid = c ? ucredPidIn(t?.threadPid.ns ?? INIT_PID_NS, c) : 0;
+      return c ? ints(pid, fromKuid(ns, c.uid), fromKgid(ns, c.gid)) : ints(0, -1, -1);
     }
     case SO_RCVLOWAT: return ints(o.rcvlowat);
     case SO_SNDLOWAT: return ints(1);

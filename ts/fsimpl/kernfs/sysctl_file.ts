@@ -18,8 +18,8 @@ const MAX_WRITE = 4096;
 
 export class KSysctl extends KInode {
   constructor(fs: KernFS, key: string, private readonly get: (t: Task | null) => string,
-    private readonly set: (t: Task, text: string) => void) {
-    super(fs, key, S_IFREG | 0o644);
+    private readonly set: (t: Task, text: string) => void, perm = 0o644) {
+    super(fs, key, S_IFREG | perm);
   }
 
   open(t: Task | null, vd: VirtualDentry, flags: number): FileDescription {

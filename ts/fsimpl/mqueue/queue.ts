@@ -8,6 +8,7 @@ import { POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM } from '../../abi/linux/poll';
 import { WaitQueue } from '../../kernel/poll/wait_queue';
 import { sendSignalToProcess } from '../../kernel/signals';
 import { sigInfo } from '../../kernel/sig_pending';
+import { tgidIn } from '../../kernel/ns/pid_ns';
 
 export const SIGEV_SIGNAL = 0;
 export const SIGEV_NONE = 1;
@@ -65,7 +66,7 @@ export class MQueue {
     if (n.notify !== SIGEV_SIGNAL) return;
     const tg = t.kernel.threadGroups.get(n.tgid);
     if (tg === undefined || tg.zombie) return;
-    sendSignalToProcess(tg, sigInfo(n.signo, SI_MESGQ, { pid: t.pid, uid: fromKuid(t.creds.userNs, t.creds.uid), value: n.value }));
+    sendSignalToProcess(tg, sigInfo(n.signo, SI_MESGQ, { pid: tgidIn(tg.leaderPid.ns, t.tg), uid: fromKuid(t.creds.userNs, t.creds.uid), value: n.value }));
   }
 
   readiness(): number {

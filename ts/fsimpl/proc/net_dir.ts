@@ -26,7 +26,7 @@ import { fail } from '../../kernel/syscall_error';
 import { EINVAL } from '../../abi/linux/errno';
 
 /** proc_dou8vec_minmax / proc_dointvec_minmax: one integer in [min, max], else EINVAL. */
-function parseSysctlInt(text: string, min: number, max: number): number {
+export function parseSysctlInt(text: string, min: number, max: number): number {
   const s = text.trim();
   if (!/^[+-]?\d+$/.test(s)) fail(EINVAL);
   const v = Number(s);

@@ -14,31 +14,42 @@ import { KernFS } from '../kernfs/kernfs';
 import { KSymlink } from '../kernfs/symlink';
 import { systemEntries } from './system_files';
 import { threadGroupDir } from './task_dir';
+import {
+  INIT_PID_NS, taskInNs, tgidIn, threadGroupInNs, threadGroupsOf, tidIn, type PidNamespace,
+} from '../../kernel/ns/pid_ns';
 
 function caller(t: Task | null): Task {
   if (!t) throw new SyscallError(ENOENT);
   return t;
 }
 
-export function newProcFS(kernel: Kernel): { fs: KernFS; root: Inode } {
+/** A proc file system showing the processes of pid namespace `pidNs` (its mounter's), by
+ *  their numbers there. */
+export function newProcFS(kernel: Kernel, pidNs: PidNamespace = INIT_PID_NS): { fs: KernFS; root: Inode } {
   const fs = new KernFS('proc', PROC_SUPER_MAGIC, false);
   fs.seekKind = 'seq';
   let fixed: Record<string, Inode> | null = null;
+  /** The caller's process as this mount numbers it (ENOENT from outside its namespace). */
+  const own = (t: Task | null): number => {
+    const id = tgidIn(pidNs, caller(t).tg);
+    if (id === 0) throw new SyscallError(ENOENT);
+    return id;
+  };
   const system = (): Record<string, Inode> => (fixed ??= {
-    self: new KSymlink(fs, 'self', (t) => `${caller(t).tg.tgid}`),
-    'thread-self': new KSymlink(fs, 'thread-self', (t) => `${caller(t).tg.tgid}/task/${caller(t).tid}`),
+    self: new KSymlink(fs, 'self', (t) => `${own(t)}`),
+    'thread-self': new KSymlink(fs, 'thread-self', (t) => `${own(t)}/task/${tidIn(pidNs, caller(t))}`),
     ...systemEntries(fs, kernel),
   });
   const source: DirSource = {
-    names: () => [...Object.keys(system()), ...[...kernel.threadGroups.keys()].sort((a, b) => a - b).map(String)],
+    names: () => [...Object.keys(system()), ...[...threadGroupsOf(kernel, pidNs).keys()].sort((a, b) => a - b).map(String)],
     get: (name) => {
       const s = system()[name];
       if (s) return s;
       if (!/^[1-9]\d*$/.test(name)) return null;
-      const tg = kernel.threadGroups.get(Number(name));
-      if (tg) return threadGroupDir(fs, kernel, tg);
-      const thread = kernel.tasks.get(Number(name));
-      return thread && !thread.exited ? threadGroupDir(fs, kernel, thread.tg, thread) : null;
+      const tg = threadGroupInNs(kernel, pidNs, Number(name));
+      if (tg) return threadGroupDir(fs, kernel, pidNs, tg);
+      const thread = taskInNs(kernel, pidNs, Number(name));
+      return thread && !thread.exited ? threadGroupDir(fs, kernel, pidNs, thread.tg, thread) : null;
     },
   };
   return { fs, root: new KDir(fs, '', source) };

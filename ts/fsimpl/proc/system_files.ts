@@ -3,6 +3,10 @@
 // sees them (as sysinfo(2) reports them); cpuinfo is the host's own text, trimmed to the
 // CPUs the sandbox reports, so that feature flags are what the CPU really has.
 
+import { sysvipcDir } from './sysvipc';
+import { timeNsOf } from '../../kernel/ns/nsproxy';
+import { INIT_PID_NS, PID_MAX, nsLastPid, setNsLastPid } from '../../kernel/ns/pid_ns';
+import { parseSysctlInt } from './net_dir';
 import { pageCacheOf } from '../../mm/page_cache';
 import { SECCOMP_ACTIONS_AVAIL } from '../../kernel/seccomp';
 import { procKeys } from '../../kernel/keys/proc_keys';
@@ -67,8 +71,9 @@ function meminfo(cached: number): string {
   return rows.map(([k, v]) => (k === 'HugePages_Total' ? `${`${k}:`.padEnd(16)}${String(v).padStart(8)}\n` : `${`${k}:`.padEnd(16)}${kb(v)}\n`)).join('');
 }
 
-function uptime(kernel: Kernel): string {
-  const up = Number(kernel.uptimeNs()) / 1e9;
+/** The reader's time namespace offsets the uptime (as Linux's timens_add_boottime). */
+function uptime(kernel: Kernel, reader: Task | null): string {
+  const up = Number(kernel.uptimeNs() + (reader ? timeNsOf(reader).boottimeNs : 0n)) / 1e9;
   return `${up.toFixed(2)} ${(up * cpuCount()).toFixed(2)}\n`;
 }
 
@@ -89,6 +94,9 @@ function sysTree(fs: KernFS, kernel: Kernel): KDir {
       osrelease: file('kernel/osrelease', () => `${UTS_RELEASE}\n`),
       version: file('kernel/version', () => `${UTS_VERSION}\n`),
       pid_max: file('kernel/pid_max', () => '4194304\n'),
+      // The reader's (writer's) pid namespace's last pid; only a privileged write moves it.
+      ns_last_pid: new KSysctl(fs, 'sys/kernel/ns_last_pid', (t) => `${nsLastPid(kernel, t?.threadPid.ns ?? INIT_PID_NS)}\n`,
+        (t, text) => setNsLastPid(t.kernel, t.threadPid.ns, t.creds, () => parseSysctlInt(text, 0, PID_MAX)), 0o666),
       threads_max: file('kernel/threads_max', () => '126000\n'),
       ngroups_max: file('kernel/ngroups_max', () => '65536\n'),
       cap_last_cap: file('kernel/cap_last_cap', () => '40\n'),
@@ -167,11 +175,11 @@ function sandboxResident(kernel: Kernel): number {
 }
 
 export function systemEntries(fs: KernFS, kernel: Kernel): Record<string, Inode> {
-  const file = (name: string, gen: () => string): KFile => new KFile(fs, name, gen);
+  const file = (name: string, gen: (t: Task | null) => string): KFile => new KFile(fs, name, gen);
   return {
     cpuinfo: file('cpuinfo', cpuinfo),
     meminfo: file('meminfo', () => meminfo(pageCacheOf(kernel.mf).cachedBytes)),
-    uptime: file('uptime', () => uptime(kernel)),
+    uptime: file('uptime', (t) => uptime(kernel, t)),
     loadavg: file('loadavg', () => loadavg(kernel)),
     stat: file('stat', () => procStat(kernel)),
     vmstat: file('vmstat', () => vmstat(sandboxResident(kernel), pageCacheOf(kernel.mf).cachedBytes)),
@@ -185,5 +193,6 @@ export function systemEntries(fs: KernFS, kernel: Kernel): Record<string, Inode>
     mounts: new KSymlink(fs, 'mounts', () => 'self/mounts'),
     net: new KSymlink(fs, 'net', () => 'self/net'),
     sys: sysTree(fs, kernel),
+    sysvipc: sysvipcDir(fs, kernel),
   };
 }

@@ -20,6 +20,7 @@ import * as files from './task_files';
 import { taskRoot } from '../../vfs/task_fs';
 import { tunableEntries } from './task_tunables';
 import { smaps } from './smaps';
+import { tgidIn, tidIn, type PidNamespace } from '../../kernel/ns/pid_ns';
 
 /** The task /proc/<pid> describes: the leader while it lives, else any thread left. */
 export function leaderOf(tg: ThreadGroup): Task | undefined {
@@ -32,7 +33,8 @@ export function leaderOf(tg: ThreadGroup): Task | undefined {
   return first ?? tg.lastExited ?? undefined;
 }
 
-function taskEntries(fs: KernFS, kernel: Kernel, key: string, tg: ThreadGroup, task: () => Task | undefined): Record<string, Inode> {
+function taskEntries(fs: KernFS, kernel: Kernel, key: string, tg: ThreadGroup, task: () => Task | undefined,
+  pidNs: PidNamespace): Record<string, Inode> {
   const owner = { uid: task()?.creds.euid ?? 0, gid: task()?.creds.egid ?? 0 };
   const file = (name: string, gen: (t: Task, reader: Task | null) => string | Uint8Array, mode = 0o444,
     seek?: SeekKind): KFile =>
@@ -52,9 +54,9 @@ function taskEntries(fs: KernFS, kernel: Kernel, key: string, tg: ThreadGroup, t
     auxv: file('auxv', files.auxv, 0o400, 'size0'),
     maps: file('maps', files.maps),
     mem: new MemInode(fs, `${key}/mem`, task, owner),
-    stat: file('stat', files.stat),
+    stat: file('stat', (t) => files.stat(t, pidNs)),
     statm: file('statm', files.statm),
-    status: file('status', files.status),
+    status: file('status', (t, r) => files.status(t, r, pidNs)),
     limits: file('limits', files.limits),
     mounts: file('mounts', (t) => files.mounts(kernel, t)),
     mountinfo: file('mountinfo', (t) => files.mountinfo(kernel, t)),
@@ -73,29 +75,30 @@ function taskEntries(fs: KernFS, kernel: Kernel, key: string, tg: ThreadGroup, t
 }
 
 /** /proc/<pid>; also /proc/<tid> for a thread that is not the leader (not listed, but
- *  found by lookup as Linux's proc_pid_lookup does), which then describes that thread. */
-export function threadGroupDir(fs: KernFS, kernel: Kernel, tg: ThreadGroup, thread?: Task): KDir {
+ *  found by lookup as Linux's proc_pid_lookup does), which then describes that thread. Ids
+ *  are the proc mount's pid namespace's (keys the sentry's, unique in the file system). */
+export function threadGroupDir(fs: KernFS, kernel: Kernel, pidNs: PidNamespace, tg: ThreadGroup, thread?: Task): KDir {
   const key = `${thread?.tid ?? tg.tgid}`;
   const leader = (): Task | undefined => thread ?? leaderOf(tg);
   const tasks: DirSource = {
-    names: () => [...tg.tasks].map((t) => `${t.tid}`),
+    names: () => [...tg.tasks].map((t) => `${tidIn(pidNs, t)}`),
     get: (name) => {
-      const t = [...tg.tasks].find((x) => `${x.tid}` === name);
-      return t ? threadDir(fs, kernel, tg, t) : null;
+      const t = [...tg.tasks].find((x) => `${tidIn(pidNs, x)}` === name);
+      return t ? threadDir(fs, kernel, pidNs, tg, t) : null;
     },
   };
   const owner = { uid: leader()?.creds.euid ?? 0, gid: leader()?.creds.egid ?? 0 };
   return new KDir(fs, key, staticChildren(() => ({
-    ...taskEntries(fs, kernel, key, tg, leader),
+    ...taskEntries(fs, kernel, key, tg, leader, pidNs),
     task: new KDir(fs, `${key}/task`, tasks, 0o555, owner),
   })), 0o555, owner);
 }
 
-function threadDir(fs: KernFS, kernel: Kernel, tg: ThreadGroup, t: Task): KDir {
+function threadDir(fs: KernFS, kernel: Kernel, pidNs: PidNamespace, tg: ThreadGroup, t: Task): KDir {
   const key = `${tg.tgid}/task/${t.tid}`;
   const owner = { uid: t.creds.euid, gid: t.creds.egid };
   // children: the process's children (tsvisor does not record which thread forked each).
   const children = new KFile(fs, `${key}/children`,
-    () => [...tg.children].map((c) => `${c.tgid} `).join(''), 0o444, owner);
-  return new KDir(fs, key, staticChildren(() => ({ ...taskEntries(fs, kernel, key, tg, () => t), children })), 0o555, owner);
+    () => [...tg.children].map((c) => `${tgidIn(pidNs, c)} `).join(''), 0o444, owner);
+  return new KDir(fs, key, staticChildren(() => ({ ...taskEntries(fs, kernel, key, tg, () => t, pidNs), children })), 0o555, owner);
 }

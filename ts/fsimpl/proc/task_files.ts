@@ -21,7 +21,8 @@ import type { Mount } from '../../vfs/mount';
 import { VirtualDentry } from '../../vfs/virtual_dentry';
 import { devMajor, devMinor } from '../../abi/linux/stat';
 import { taskAttrs } from '../../syscalls/linux/task_attrs';
-import { processGroupIds } from '../../syscalls/linux/process_group';
+import { pgidIn, processGroupIds, sidIn } from '../../syscalls/linux/process_group';
+import { INIT_PID_NS, tgidIn, tidIn, type Pid, type PidNamespace } from '../../kernel/ns/pid_ns';
 import { lockedBytes } from '../../mm/mlock';
 
 const PAGE = 4096;
@@ -106,10 +107,20 @@ function sigpendingLimit(t: Task): string {
   return cur === RLIM_INFINITY ? '18446744073709551615' : cur.toString();
 }
 
-function ppid(t: Task): number { return t.tg.parent?.tgid ?? 0; }
+function ppid(t: Task, pidNs: PidNamespace): number { return t.tg.parent === null ? 0 : tgidIn(pidNs, t.tg.parent); }
 
-/** status: ids as the reader's user namespace names them (the initial one's for the sentry). */
-export function status(t: Task, reader: Task | null = null): string {
+/** An NS* line: for each namespace from pidNs down to the task's own, the id `of` has there
+ *  (0 where it is not visible), as task_state prints them. */
+function nsIds(t: Task, pidNs: PidNamespace, of: Pid): string {
+  const own = t.threadPid.ns;
+  const out: number[] = [];
+  for (let l = pidNs.level; l <= own.level; l++) out.push(of.nr(own.chain[l]));
+  return out.join('\t');
+}
+
+/** status: ids as the reader's user namespace names them (the initial one's for the sentry),
+ *  pids as the proc mount's pid namespace does. */
+export function status(t: Task, reader: Task | null = null, pidNs: PidNamespace = INIT_PID_NS): string {
   const c = t.creds;
   const ns = reader?.creds.userNs ?? INIT_USER_NS;
   const u = (id: number): number => fromKuid(ns, id);
@@ -121,12 +132,14 @@ export function status(t: Task, reader: Task | null = null): string {
     `Name:\t${taskAttrs(t).comm}`,
     `Umask:\t${t.fs.umask.toString(8).padStart(4, '0')}`,
     `State:\t${taskState(t)}`,
-    `Tgid:\t${t.tg.tgid}`, 'Ngid:\t0', `Pid:\t${t.tid}`, `PPid:\t${ppid(t)}`, `TracerPid:\t${t.ptrace?.tracer.tid ?? 0}`,
+    `Tgid:\t${tgidIn(pidNs, t.tg)}`, 'Ngid:\t0', `Pid:\t${tidIn(pidNs, t)}`, `PPid:\t${ppid(t, pidNs)}`,
+    `TracerPid:\t${t.ptrace ? tidIn(pidNs, t.ptrace.tracer) : 0}`,
     `Uid:\t${u(c.uid)}\t${u(c.euid)}\t${u(c.suid)}\t${u(c.fsuid)}`,
     `Gid:\t${g(c.gid)}\t${g(c.egid)}\t${g(c.sgid)}\t${g(c.fsgid)}`,
     `FDSize:\t${Math.max(64, 1 << Math.ceil(Math.log2((t.fdTable.fds().at(-1) ?? 0) + 1)))}`,
     `Groups:\t${c.groups.map(g).join(' ')} `,
-    `NStgid:\t${t.tg.tgid}`, `NSpid:\t${t.tid}`, `NSpgid:\t${processGroupIds(t.tg).pgid}`, `NSsid:\t${processGroupIds(t.tg).sid}`,
+    `NStgid:\t${nsIds(t, pidNs, t.tg.leaderPid)}`, `NSpid:\t${nsIds(t, pidNs, t.threadPid)}`,
+    `NSpgid:\t${nsIds(t, pidNs, processGroupIds(t.tg).pgrp)}`, `NSsid:\t${nsIds(t, pidNs, processGroupIds(t.tg).session)}`,
     `VmPeak:\t${kb(s.size)}`, `VmSize:\t${kb(s.size)}`, `VmLck:\t${kb(lockedBytes(t.mm))}`, `VmPin:\t${kb(0)}`,
     `VmHWM:\t${kb(s.hwm)}`, `VmRSS:\t${kb(s.rss)}`, `RssAnon:\t${kb(s.anon)}`, `RssFile:\t${kb(s.file)}`,
     `RssShmem:\t${kb(s.shmem)}`, `VmData:\t${kb(s.data)}`, `VmStk:\t${kb(s.stack)}`, `VmExe:\t${kb(s.exe)}`,
@@ -154,17 +167,16 @@ export function taskState(t: Task): string {
 
 const TICK_NS = 1_000_000_000n / 100n; // USER_HZ
 
-export function stat(t: Task): string {
+export function stat(t: Task, pidNs: PidNamespace = INIT_PID_NS): string {
   const mm = t.mm;
   const s = vmSizes(t);
-  const ids = processGroupIds(t.tg);
   const sched = taskAttrs(t);
   const rt = sched.policy === 1 || sched.policy === 2;
   // CPU times in clock ticks: the whole process's, and its reaped children's.
   const own = processCpu(t.tg), kids = childrenCpu(t.tg);
   const ticks = (ns: bigint): string => (ns / TICK_NS).toString();
   const fields: (string | number)[] = [
-    t.tid, `(${taskAttrs(t).comm})`, taskState(t)[0], ppid(t), ids.pgid, ids.sid, 0, -1, 0x400000,
+    tidIn(pidNs, t), `(${taskAttrs(t).comm})`, taskState(t)[0], ppid(t, pidNs), pgidIn(pidNs, t.tg), sidIn(pidNs, t.tg), 0, -1, 0x400000,
     0, 0, 0, 0, ticks(own.userNs), ticks(own.sysNs), ticks(kids.userNs), ticks(kids.sysNs), rt ? -1 - sched.rtPriority : 20 + sched.nice, sched.nice, t.tg.tasks.size, 0, ticks(sched.startMonoNs - t.kernel.bootMonotonic),
     s.size, Math.ceil(s.rss / PAGE), '18446744073709551615', 0, 0, mm.stackTop ?? 0, 0, 0,
     0, Number(t.sigMask & 0x7fffffffn), 0, 0, 0, 0, 0, 17, 0, sched.rtPriority, sched.policy, 0, 0, 0,

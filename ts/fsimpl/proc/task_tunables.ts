@@ -4,6 +4,8 @@
 // wchan, sessionid. Values live in taskAttrs (syscalls/linux/task_attrs.ts); this file owns
 // only their text form and Linux's write rules (fs/proc/base.c), not the values' effects.
 
+import { nsproxyOf } from '../../kernel/ns/nsproxy';
+import { timensOffsetsText, writeTimensOffsets } from '../../kernel/ns/time_ns';
 import * as os from 'node:os';
 import type { Task } from '../../kernel/task';
 import { SyscallError } from '../../kernel/syscall_error';
@@ -21,6 +23,7 @@ import { setProcessAttr, taskAttrs, truncateComm } from '../../syscalls/linux/ta
 import { ioText, processIo, threadIo } from '../../kernel/io_accounting';
 
 const PAGE = 4096;
+const CLOCK_BOOTTIME = 7;
 const OOM_SCORE_ADJ_MIN = -1000, OOM_SCORE_ADJ_MAX = 1000, OOM_DISABLE = -17, OOM_ADJUST_MAX = 15;
 /** MMF_DUMP_FILTER_BITS: the bits coredump_filter keeps. */
 const DUMP_FILTER_MASK = 0x1ff;
@@ -122,6 +125,10 @@ export function tunableEntries(fs: KernFS, key: string, task: () => Task | undef
       (writer, text) => { const t = task(); if (t) set(writer, t, text); }, maxIn, attr);
   const PROC_NUMBUF = 13;
   return {
+    // The offsets of the time namespace the task's children go in (kernel/ns/time_ns.ts).
+    timens_offsets: tunable('timens_offsets', (t) => timensOffsetsText(nsproxyOf(t).timeForChildren),
+      (w, t, text) => writeTimensOffsets(w, nsproxyOf(t).timeForChildren, text,
+        (clock) => (clock === CLOCK_BOOTTIME ? t.kernel.uptimeNs() : t.kernel.monotonicNs())), PAGE),
     // comm: only a thread of the same process may rename (comm_write); at most 15 bytes kept.
     comm: tunable('comm', (t) => `${taskAttrs(t).comm}\n`, (w, t, text) => {
       if (w.tg !== t.tg) throw new SyscallError(EINVAL);

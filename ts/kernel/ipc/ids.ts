@@ -11,6 +11,7 @@ import { INIT_USER_NS, type UserNamespace } from '../ns/user_namespace';
 const IPCMNI_SHIFT = 15;
 const IPCMNI = 1 << IPCMNI_SHIFT;
 const SEQ_MAX = 0x7fff_ffff >> IPCMNI_SHIFT;
+const IPC_MIN_CYCLE = 64;
 
 export interface IpcObject { readonly perm: IpcPerm }
 
@@ -24,6 +25,7 @@ export interface GetOps<T extends IpcObject> {
 export class IpcIds<T extends IpcObject> {
   private readonly byIdx = new Map<number, T>();
   private seq = 0;
+  private lastIdx = -1;
 
   /** The user namespace owning the IPC namespace (whose CAP_IPC_OWNER/CAP_SYS_ADMIN count). */
   ownerNs: UserNamespace = INIT_USER_NS;
@@ -31,6 +33,9 @@ export class IpcIds<T extends IpcObject> {
   constructor(private readonly mni: number) {}
 
   get inUse(): number { return this.byIdx.size; }
+
+  /** The live objects in index order (/proc/sysvipc's). */
+  objects(): T[] { return [...this.byIdx.entries()].sort((a, b) => a[0] - b[0]).map(([, o]) => o); }
 
   /** ipcget: the id of the object for key, made if the flags say so. */
   get(creds: Credentials, key: number, flags: number, ops: GetOps<T>): number {
@@ -55,13 +60,21 @@ export class IpcIds<T extends IpcObject> {
     return undefined;
   }
 
+  /** ipc_idr_alloc: the next free index after the last one given (idr_alloc_cyclic), the
+   *  sequence number moving on only when the index wrapped round, so a stale id misses. */
   private add(obj: T): void {
-    let idx = 0;
-    while (this.byIdx.has(idx)) idx++;
+    // The cycle is short while few objects live (ipc_min_cycle, a radix tree node's 64).
+    const maxIdx = Math.min(Math.max(Math.floor(this.byIdx.size * 3 / 2), IPC_MIN_CYCLE), IPCMNI);
+    let idx = this.lastIdx + 1;
+    for (;; idx++) {
+      if (idx >= maxIdx) idx = 0;
+      if (!this.byIdx.has(idx)) break;
+    }
+    if (idx <= this.lastIdx) this.seq = this.seq + 1 >= SEQ_MAX ? 0 : this.seq + 1;
+    this.lastIdx = idx;
     obj.perm.ownerNs = this.ownerNs;
     obj.perm.seq = this.seq;
     obj.perm.id = (this.seq << IPCMNI_SHIFT) + idx;
-    this.seq = this.seq >= SEQ_MAX ? 0 : this.seq + 1;
     this.byIdx.set(idx, obj);
   }
 

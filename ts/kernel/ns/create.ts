@@ -41,13 +41,13 @@ export function createUserNs(creds: Credentials, chrooted: boolean): void {
 
 /** copy_namespaces / unshare_nsproxy_namespaces: the task's namespaces with new ones for the
  *  CLONE_NEW* flags, administered from `creds` (the task's credentials after the call).
- *  Namespace kinds the sandbox cannot make yet are EINVAL, as from a kernel built without
- *  them, after the capability check as there. */
+ *  A kind the sandbox could not make would be EINVAL, after the capability check, as from
+ *  a kernel built without it. */
 export function copyNamespaces(t: Task, old: NsProxy, flags: number, creds: Credentials): NsProxy {
   if ((flags & NSPROXY_FLAGS) === 0) return old;
   if (!creds.nsCapable(creds.userNs, CAP_SYS_ADMIN)) fail(EPERM);
   if ((flags & NSPROXY_FLAGS & ~SUPPORTED_NEW) !== 0) fail(EINVAL);
-  return createNewNamespaces(t.kernel, old, flags, creds.userNs);
+  return createNewNamespaces(t.kernel, old, flags, creds.userNs, t.threadPid.ns);
 }
 
 /** The task's FSContext is shared with another task (fs_struct users > 1). */

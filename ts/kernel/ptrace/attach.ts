@@ -3,6 +3,7 @@
 // and what happens when either side exits. The tracer is the thread that attached (only it
 // may issue requests); every thread of its process may wait for the tracees.
 
+import { tidIn } from '../ns/pid_ns';
 import { EIO, EPERM } from '../../abi/linux/errno';
 import { SIGCHLD, SIGKILL, SIGSTOP } from '../../abi/linux/signal';
 import { fail } from '../syscall_error';
@@ -124,7 +125,7 @@ export function ptraceTraceeExit(t: Task): void {
   const status = t.tg.exitStatus ?? ((t.exitCode & 0xff) << 8);
   tracerState(tracer).exits.push({ task: t, status });
   const info = childStatusInfo(status);
-  sendSignalToProcess(tracer.tg, sigInfo(SIGCHLD, info.code, { pid: t.tid, uid: t.creds.uid, status: info.status }));
+  sendSignalToProcess(tracer.tg, sigInfo(SIGCHLD, info.code, { pid: tidIn(tracer.threadPid.ns, t), uid: t.creds.uid, status: info.status }));
   tracer.tg.notifyChildWaiters();
 }
 

@@ -16,6 +16,7 @@ import {
   PTRACE_O_TRACEVFORKDONE,
 } from './link';
 import { stopTracee, trapInfo } from './stop';
+import { vtid } from '../ns/pid_ns';
 
 const CLONE_VFORK = 0x4000, CLONE_PTRACE = 0x2000, CLONE_UNTRACED = 0x80_0000, CLONE_THREAD = 0x1_0000;
 
@@ -59,7 +60,8 @@ export function ptraceClone(parent: Task, child: Task, flags: number, exitSignal
     if (l.seized) cl.trapPending = true;
     else child.pending.enqueue(sigInfo(SIGSTOP, SI_USER));
   }
-  if (event !== 0) l.pendingEvents.push({ event, msg: BigInt(child.tid) });
+  // ptrace_event_pid: the new task as the tracer's namespace numbers it.
+  if (event !== 0) l.pendingEvents.push({ event, msg: BigInt(vtid(l.tracer, child)) });
 }
 
 /** After a vfork child released its parent (PTRACE_O_TRACEVFORKDONE). */

@@ -5,6 +5,7 @@
 // group-stop report, and the PTRACE_EVENT_STOP trap. Syscall and event stops call stopTracee
 // from syscall_stop.ts and events.ts.
 
+import { tgidIn, tidIn } from '../ns/pid_ns';
 import { SA_NOCLDSTOP, SIGCHLD, SIGTRAP, SIG_IGN, sigBit } from '../../abi/linux/signal';
 import { signalActions } from '../../syscalls/linux/signal_state';
 import type { Task } from '../task';
@@ -23,7 +24,7 @@ function notifyTracer(t: Task, l: PtraceLink, why: number, status: number): void
   if (tracer.zombie || tracer.reaped) return;
   const act = signalActions(tracer)[SIGCHLD];
   if (act.handler !== SIG_IGN && (Number(act.flags) & SA_NOCLDSTOP) === 0) {
-    sendSignalToProcess(tracer, sigInfo(SIGCHLD, why, { pid: t.tid, uid: t.creds.uid, status: status & 0x7f }));
+    sendSignalToProcess(tracer, sigInfo(SIGCHLD, why, { pid: tidIn(tracer.leaderPid.ns, t), uid: t.creds.uid, status: status & 0x7f }));
   }
   tracer.notifyChildWaiters();
 }
@@ -136,7 +137,7 @@ function injectAfterStop(t: Task, l: PtraceLink, original: SigInfo): void {
   if (sig === 0) return;
   let info = l.siginfo ?? original;
   if (info.signo !== sig) {
-    info = sigInfo(sig, SI_USER, { pid: l.tracer.tg.tgid, uid: l.tracer.creds.uid });
+    info = sigInfo(sig, SI_USER, { pid: tgidIn(t.threadPid.ns, l.tracer.tg), uid: l.tracer.creds.uid });
   }
   if ((t.sigMask & sigBit(sig)) !== 0n || t.ptrace === null) t.pending.enqueue(info);
   else t.ptrace.inject = info;

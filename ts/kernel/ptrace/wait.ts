@@ -2,6 +2,7 @@
 // wait_task_zombie for a traced thread): ptrace-stops are reported whatever WUNTRACED says,
 // and every tracee is eligible whatever __WCLONE says. child_wait.ts asks here first.
 
+import { tidIn } from '../ns/pid_ns';
 import { WEXITED, WNOWAIT, __WNOTHREAD } from '../child_wait';
 import type { WaitRequest, WaitResult } from '../child_wait';
 import type { Task } from '../task';
@@ -28,7 +29,7 @@ export function scanTracees(t: Task, req: WaitRequest): TraceeScan {
       if (l.report === null || !l.stopped) continue;
       const status = l.report;
       if (!peek) l.report = null;
-      return { ready: { pid: tracee.tid, status, uid: tracee.creds.uid, child: tracee.tg, trapped: true }, any };
+      return { ready: { pid: tidIn(t.threadPid.ns, tracee), status, uid: tracee.creds.uid, child: tracee.tg, trapped: true }, any };
     }
     for (let i = 0; i < s.exits.length; i++) {
       const e = s.exits[i];
@@ -39,7 +40,7 @@ export function scanTracees(t: Task, req: WaitRequest): TraceeScan {
         s.exits.splice(i, 1);
         releaseZombie(e.task.tg);
       }
-      return { ready: { pid: e.task.tid, status: e.status, uid: e.task.creds.uid, child: e.task.tg }, any };
+      return { ready: { pid: tidIn(t.threadPid.ns, e.task), status: e.status, uid: e.task.creds.uid, child: e.task.tg }, any };
     }
   }
   return { ready: null, any };

@@ -19,9 +19,10 @@ export interface TimerClock {
 
 export type WallClockKind = 'realtime' | 'monotonic' | 'boottime';
 
-export function wallClock(k: Kernel, kind: WallClockKind): TimerClock {
+/** A wall clock as a task sees it: `offset` is its time namespace's (0 for realtime). */
+export function wallClock(k: Kernel, kind: WallClockKind, offset = 0n): TimerClock {
   const now = kind === 'realtime' ? () => k.realtimeNs()
-    : kind === 'monotonic' ? () => k.monotonicNs() : () => k.uptimeNs();
+    : kind === 'monotonic' ? () => k.monotonicNs() + offset : () => k.uptimeNs() + offset;
   return { now, delayUntil: (at) => at - now() };
 }
 

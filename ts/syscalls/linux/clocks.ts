@@ -7,6 +7,7 @@
 // approximated by the wall time the task spends running in user mode, system time by the
 // time the sentry spends on its syscalls.
 
+import { timeNsOf } from '../../kernel/ns/nsproxy';
 import type { Task } from '../../kernel/task';
 import type { ThreadGroup } from '../../kernel/thread_group';
 import { fail } from '../../kernel/syscall_error';
@@ -20,6 +21,7 @@ import {
 import {
   processCpuClock, threadCpuClock, wallClock, type TimerClock,
 } from '../../kernel/timers/clock';
+import { findTask, findThreadGroup } from '../../kernel/ns/pid_ns';
 
 /** What a CPU clock id names: one thread's or one process's clock, and which time. */
 export type CpuClockTarget = { which: number } & ({ task: Task } | { tg: ThreadGroup });
@@ -34,13 +36,13 @@ export function cpuClockTarget(t: Task, clock: number, gettime: boolean): CpuClo
   const pid = cpuClockPid(clock);
   if (cpuClockPerThread(clock)) {
     if (pid === 0) return { which, task: t };
-    const task = t.kernel.tasks.get(pid);
+    const task = findTask(t, pid);
     if (!task || task.tg !== t.tg) fail(EINVAL);
     return { which, task };
   }
   if (pid === 0) return { which, tg: t.tg };
   if (gettime && pid === t.tid) return { which, tg: t.tg };
-  const tg = t.kernel.threadGroups.get(pid);
+  const tg = findThreadGroup(t, pid);
   if (!tg) fail(EINVAL);
   return { which, tg };
 }
@@ -57,9 +59,9 @@ export function timerClock(t: Task, clock: number): TimerClock {
     case CLOCK_REALTIME: case CLOCK_REALTIME_COARSE: case CLOCK_REALTIME_ALARM: case CLOCK_TAI:
       return wallClock(k, 'realtime');
     case CLOCK_MONOTONIC: case CLOCK_MONOTONIC_COARSE: case CLOCK_MONOTONIC_RAW:
-      return wallClock(k, 'monotonic');
+      return wallClock(k, 'monotonic', timeNsOf(t).monotonicNs);
     case CLOCK_BOOTTIME: case CLOCK_BOOTTIME_ALARM:
-      return wallClock(k, 'boottime');
+      return wallClock(k, 'boottime', timeNsOf(t).boottimeNs);
     default: {
       if (clock >= 0 && !isCpuClock(clock)) fail(EINVAL);
       const target = cpuClockTarget(t, clock, true);
@@ -73,10 +75,11 @@ export function clockNow(t: Task, clock: number): bigint {
   switch (clock) {
     case CLOCK_REALTIME: case CLOCK_REALTIME_COARSE: case CLOCK_REALTIME_ALARM: case CLOCK_TAI:
       return t.kernel.realtimeNs();
+    // A time namespace offsets these two (timens_add_monotonic, timens_add_boottime).
     case CLOCK_MONOTONIC: case CLOCK_MONOTONIC_COARSE: case CLOCK_MONOTONIC_RAW:
-      return t.kernel.monotonicNs();
+      return t.kernel.monotonicNs() + timeNsOf(t).monotonicNs;
     case CLOCK_BOOTTIME: case CLOCK_BOOTTIME_ALARM:
-      return t.kernel.uptimeNs();
+      return t.kernel.uptimeNs() + timeNsOf(t).boottimeNs;
     default:
       return timerClock(t, clock).now();
   }

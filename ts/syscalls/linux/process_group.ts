@@ -7,13 +7,18 @@
 import type { Kernel } from '../../kernel/kernel';
 import type { ThreadGroup } from '../../kernel/thread_group';
 import { consoleTty } from '../../vfs/host_tty';
+import { groupIdIn, type Pid, type PidNamespace } from '../../kernel/ns/pid_ns';
 
 /** The sandbox's first process. */
 const ROOT_TGID = 1;
 
 export interface ProcessGroupIds {
+  /** The sentry's (initial namespace's) numbers, and the struct pids that number them in
+   *  every namespace (what getpgid and friends translate). */
   pgid: number;
   sid: number;
+  pgrp: Pid;
+  session: Pid;
   /** The controlling terminal (signal_struct.tty): inherited by fork, dropped by setsid. */
   tty?: import('../../kernel/job_control_tty').JobControlTty | null;
 }
@@ -24,7 +29,8 @@ export function processGroupIds(tg: ThreadGroup): ProcessGroupIds {
   let v = ids.get(tg);
   if (!v) {
     // The first process's session has tsvisor's terminal, if any, as its own.
-    v = tg.parent ? { ...processGroupIds(tg.parent) } : { pgid: tg.tgid, sid: tg.tgid, tty: consoleTty() };
+    v = tg.parent ? { ...processGroupIds(tg.parent) }
+      : { pgid: tg.tgid, sid: tg.tgid, pgrp: tg.leaderPid, session: tg.leaderPid, tty: consoleTty() };
     ids.set(tg, v);
   }
   return v;
@@ -37,6 +43,18 @@ export function setProcessGroupIds(tg: ThreadGroup, v: ProcessGroupIds): void {
 
 export function inheritProcessGroup(parent: ThreadGroup, child: ThreadGroup): void {
   ids.set(child, { ...processGroupIds(parent) });
+}
+
+/** The process's group id as namespace ns numbers it (0 if the group is outside it). */
+export function pgidIn(ns: PidNamespace, tg: ThreadGroup): number {
+  const v = processGroupIds(tg);
+  return groupIdIn(ns, v.pgid, v.pgrp);
+}
+
+/** The process's session id as namespace ns numbers it. */
+export function sidIn(ns: PidNamespace, tg: ThreadGroup): number {
+  const v = processGroupIds(tg);
+  return groupIdIn(ns, v.sid, v.session);
 }
 
 /** Whether any live process belongs to process group pgid. */

@@ -9,6 +9,7 @@ import { CAP_FULL_SET, CAP_SETPCAP, capIsSubset } from '../../kernel/capabilitie
 import { SYS_capget, SYS_capset } from '../../abi/linux/syscall_numbers';
 import { commitCreds } from './commit_creds';
 import type { SyscallArgs, SyscallTable } from './types';
+import { findTask } from '../../kernel/ns/pid_ns';
 
 const LINUX_CAPABILITY_VERSION_1 = 0x19980330;
 const LINUX_CAPABILITY_VERSION_2 = 0x20071026;
@@ -39,7 +40,7 @@ function sysCapget(t: Task, a: SyscallArgs): number {
   if (words === 0) fail(EINVAL);
   const pid = t.mm.readI32(header + 4);
   if (pid < 0) fail(EINVAL);
-  const target = pid === 0 ? t : t.kernel.tasks.get(pid);
+  const target = pid === 0 ? t : findTask(t, pid);
   if (!target || target.exited) fail(ESRCH);
   const c = target.creds;
   const out = new Uint8Array(words * CAP_DATA_SIZE);

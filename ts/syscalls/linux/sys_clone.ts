@@ -3,7 +3,7 @@
 
 import type { Task } from '../../kernel/task';
 import { fail } from '../../kernel/syscall_error';
-import { E2BIG, EINVAL, EPERM } from '../../abi/linux/errno';
+import { E2BIG, EINVAL } from '../../abi/linux/errno';
 import { SIGCHLD, validSignal } from '../../abi/linux/signal';
 import { SYS_clone, SYS_clone3, SYS_fork, SYS_vfork } from '../../abi/linux/syscall_numbers';
 import {
@@ -11,6 +11,7 @@ import {
 } from '../../kernel/clone';
 import type { SyscallArgs, SyscallReturn, SyscallTable } from './types';
 import { accessOk } from './user_io';
+import { CLONE_NEWTIME } from '../../kernel/ns/kinds';
 
 /** struct clone_args sizes: version 0 (no set_tid), 1 (set_tid), 2 (cgroup). */
 const CLONE_ARGS_SIZE_VER0 = 64;
@@ -62,21 +63,21 @@ function sysClone3(t: Task, a: SyscallArgs): SyscallReturn {
   if (setTid !== 0n && setTidSize === 0n) fail(EINVAL);
   if ((exitSignal & ~BigInt(CSIGNAL)) !== 0n || (exitSignal !== 0n && !validSignal(Number(exitSignal)))) fail(EINVAL);
   if ((flags & CLONE_INTO_CGROUP) !== 0n && cgroup > 0x7fff_ffffn) fail(EINVAL);
+  const tids = setTid === 0n ? [] : [...new Int32Array(t.mm.copyIn(Number(setTid), Number(setTidSize) * 4).slice().buffer)];
   if ((flags & ~(CLONE_LEGACY_FLAGS | CLONE_CLEAR_SIGHAND | CLONE_INTO_CGROUP)) !== 0n) fail(EINVAL);
-  if ((flags & BigInt(CLONE_DETACHED | CSIGNAL)) !== 0n) fail(EINVAL);
+  // clone3_args_valid: CSIGNAL's bits are flags here, of which only CLONE_NEWTIME exists.
+  if ((flags & BigInt(CLONE_DETACHED | (CSIGNAL & ~CLONE_NEWTIME))) !== 0n) fail(EINVAL);
   // clone3_stack_valid: both or neither, and inside user space.
   if (stack === 0n) {
     if (stackSize !== 0n) fail(EINVAL);
   } else if (stackSize === 0n || !accessOk(Number(stack), Number(stackSize))) {
     fail(EINVAL);
   }
-  // Choosing pids (set_tid) needs CAP_SYS_ADMIN over the pid namespace.
-  if (setTid !== 0n) fail(EPERM);
   if ((flags & CLONE_INTO_CGROUP) !== 0n) fail(EINVAL);
   return doClone(t, {
     flags: Number(flags & CLONE_LEGACY_FLAGS), clearSighand: (flags & CLONE_CLEAR_SIGHAND) !== 0n,
     exitSignal: Number(exitSignal), stack: stack === 0n ? 0 : Number(stack + stackSize),
-    parentTid: Number(parentTid), childTid: Number(childTid), tls, pidfd: Number(pidfd),
+    parentTid: Number(parentTid), childTid: Number(childTid), tls, pidfd: Number(pidfd), setTid: tids,
   });
 }
 

@@ -4,6 +4,7 @@
 // F_NOTIFY is not implemented and answers EINVAL, the Linux answer for a command the kernel
 // does not know.
 
+import { vtgid } from '../../kernel/ns/pid_ns';
 import { isOwnerOrCapable } from '../../vfs/permission';
 import type { Task } from '../../kernel/task';
 import { fail } from '../../kernel/syscall_error';
@@ -109,7 +110,9 @@ function recordLock(t: Task, f: FileDescription, cmd: number, arg: number): numb
       v.setInt16(2, SEEK_SET, true);
       v.setBigInt64(8, BigInt(held.start), true);
       v.setBigInt64(16, held.end === Infinity ? 0n : BigInt(held.end - held.start + 1), true);
-      v.setInt32(24, held.pid, true);
+      // locks_translate_pid: the holder as the caller's pid namespace numbers it (0 outside).
+      const holder = held.pid > 0 ? t.kernel.threadGroups.get(held.pid) : undefined;
+      v.setInt32(24, holder !== undefined ? vtgid(t, holder) : held.pid, true);
     }
     t.mm.copyOut(arg, fl);
     return 0;

@@ -2,6 +2,7 @@
 // setters are in sys_setid.ts. Ids are shown as the caller's user namespace sees them
 // (from_kuid_munged: an unmapped id reads as the overflow id, 65534).
 
+import { vtgid } from '../../kernel/ns/pid_ns';
 import type { Task } from '../../kernel/task';
 import { fail } from '../../kernel/syscall_error';
 import { EINVAL } from '../../abi/linux/errno';
@@ -33,8 +34,9 @@ function putResIds(t: Task, a: SyscallArgs, ids: [number, number, number]): numb
 }
 
 export function registerIdentity(table: SyscallTable): void {
-  table[SYS_getpid] = { name: 'getpid', handler: (t) => t.tg.tgid, args: [] };
-  table[SYS_getppid] = { name: 'getppid', handler: (t) => t.tg.parent?.tgid ?? 0, args: [] };
+  table[SYS_getpid] = { name: 'getpid', handler: (t) => vtgid(t, t.tg), args: [] };
+  // 0 when the parent is outside the caller's pid namespace (its init's parent).
+  table[SYS_getppid] = { name: 'getppid', handler: (t) => vtgid(t, t.tg.parent), args: [] };
   const u = (t: Task, id: number): number => fromKuid(t.creds.userNs, id);
   const g = (t: Task, id: number): number => fromKgid(t.creds.userNs, id);
   table[SYS_getuid] = { name: 'getuid', handler: (t) => u(t, t.creds.uid), args: [] };

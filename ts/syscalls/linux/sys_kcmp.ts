@@ -12,6 +12,7 @@ import { SYS_kcmp } from '../../abi/linux/syscall_numbers';
 import { ptraceMayAccess } from '../../kernel/ptrace_access';
 import { signalActions } from './signal_state';
 import type { SyscallArgs, SyscallTable } from './types';
+import { findTask } from '../../kernel/ns/pid_ns';
 
 const KCMP_FILE = 0, KCMP_VM = 1, KCMP_FILES = 2, KCMP_FS = 3, KCMP_SIGHAND = 4, KCMP_IO = 5, KCMP_SYSVSEM = 6,
   KCMP_EPOLL_TFD = 7;
@@ -60,8 +61,8 @@ function object(t: Task, type: number, idx: number): object {
 }
 
 function sysKcmp(t: Task, a: SyscallArgs): number {
-  const t1 = t.kernel.tasks.get(a.int(0));
-  const t2 = t.kernel.tasks.get(a.int(1));
+  const t1 = findTask(t, a.int(0));
+  const t2 = findTask(t, a.int(1));
   if (t1 === undefined || t2 === undefined) fail(ESRCH);
   if (!ptraceMayAccess(t, t1.tg) || !ptraceMayAccess(t, t2.tg)) fail(EPERM);
   const type = a.int(2);

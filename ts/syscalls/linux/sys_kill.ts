@@ -17,8 +17,9 @@ import {
 } from '../../kernel/signals';
 import { sigInfo, type SigInfo } from '../../kernel/sig_pending';
 import type { SyscallArgs, SyscallTable } from './types';
-import { processGroupIds } from './process_group';
+import { pgidIn, processGroupIds } from './process_group';
 import { CAP_KILL } from '../../kernel/capabilities';
+import { findTask, findThreadGroup, tgidIn, threadGroupsOf, vtgid } from '../../kernel/ns/pid_ns';
 
 const INT_MIN = -0x80000000;
 const SIGINFO_SIZE = 128;
@@ -30,16 +31,18 @@ export function checkSignal(sig: number): void {
 /** The processes kill(pid) names: one, a process group (0: the caller's), or all but init
  *  and the caller (-1). */
 function killTargets(t: Task, pid: number): ThreadGroup[] {
-  const all = [...t.kernel.threadGroups.values()];
+  // Ids are the caller's pid namespace's; processes outside it cannot be named.
+  const ns = t.threadPid.ns;
+  const all = [...threadGroupsOf(t.kernel, ns).values()];
   // Any thread's id names its process (kill_pid_info looks the pid up as PIDTYPE_PID).
   if (pid > 0) {
-    const tg = t.kernel.tasks.get(pid)?.tg ?? t.kernel.threadGroups.get(pid);
+    const tg = findTask(t, pid)?.tg ?? findThreadGroup(t, pid);
     return tg !== undefined ? [tg] : [];
   }
   if (pid === INT_MIN) return [];
-  if (pid === -1) return all.filter((tg) => tg !== t.tg && tg.tgid !== 1);
-  const pgid = pid === 0 ? processGroupIds(t.tg).pgid : -pid;
-  return all.filter((tg) => processGroupIds(tg).pgid === pgid);
+  if (pid === -1) return all.filter((tg) => tg !== t.tg && tgidIn(ns, tg) > 1);
+  const pgid = pid === 0 ? pgidIn(ns, t.tg) : -pid;
+  return all.filter((tg) => pgidIn(ns, tg) === pgid);
 }
 
 /** check_kill_permission: the same user (real or effective against real or saved),
@@ -68,7 +71,7 @@ function sysKill(t: Task, a: SyscallArgs): number {
       continue;
     }
     sent++;
-    if (sig !== 0) sendSignalToProcess(tg, userSigInfo(t, sig));
+    if (sig !== 0) sendSignalToProcess(tg, userSigInfo(t, sig, undefined, tg));
   }
   // One target: its answer. Several: success if any got it (kill_pgrp / kill(-1)).
   if (sent === 0 && denied > 0) fail(EPERM);
@@ -100,9 +103,10 @@ export function queuedSignalsOf(k: Kernel, uid: number): number {
 }
 
 /** do_send_specific: tgid 0 (tkill) matches any process. */
-function sendSpecific(t: Task, tgid: number, tid: number, info: SigInfo): number {
-  const target = t.kernel.tasks.get(tid);
-  if (!target || target.exited || (tgid > 0 && target.tg.tgid !== tgid)) fail(ESRCH);
+function sendSpecific(t: Task, tgid: number, tid: number, infoFor: SigInfo | ((to: ThreadGroup) => SigInfo)): number {
+  const target = findTask(t, tid);
+  if (!target || target.exited || (tgid > 0 && vtgid(t, target.tg) !== tgid)) fail(ESRCH);
+  const info = typeof infoFor === 'function' ? infoFor(target.tg) : infoFor;
   checkSignal(info.signo);
   if (!mayKill(t, target.tg, info.signo)) fail(EPERM);
   if (info.signo !== 0) {
@@ -117,14 +121,14 @@ function sysTgkill(t: Task, a: SyscallArgs): number {
   const tid = a.int(1);
   const sig = a.int(2);
   if (tgid <= 0 || tid <= 0) fail(EINVAL);
-  return sendSpecific(t, tgid, tid, userSigInfo(t, sig, SI_TKILL));
+  return sendSpecific(t, tgid, tid, (to) => userSigInfo(t, sig, SI_TKILL, to));
 }
 
 function sysTkill(t: Task, a: SyscallArgs): number {
   const tid = a.int(0);
   const sig = a.int(1);
   if (tid <= 0) fail(EINVAL);
-  return sendSpecific(t, 0, tid, userSigInfo(t, sig, SI_TKILL));
+  return sendSpecific(t, 0, tid, (to) => userSigInfo(t, sig, SI_TKILL, to));
 }
 
 /** A caller-made siginfo: only negative codes (not the kernel's) and only to others than
@@ -142,9 +146,9 @@ export function queuedInfo(t: Task, addr: number, sig: number, toSelf: boolean):
 function sysRtSigqueueinfo(t: Task, a: SyscallArgs): number {
   const pid = a.int(0);
   const sig = a.int(1);
-  const info = queuedInfo(t, a.ptr(2), sig, pid === t.tg.tgid);
+  const info = queuedInfo(t, a.ptr(2), sig, pid === vtgid(t, t.tg));
   checkSignal(sig);
-  const tg = pid > 0 ? t.kernel.threadGroups.get(pid) : undefined;
+  const tg = pid > 0 ? findThreadGroup(t, pid) : undefined;
   if (!tg) fail(ESRCH);
   if (!mayKill(t, tg, sig)) fail(EPERM);
   if (sig !== 0) {
@@ -160,7 +164,7 @@ function sysRtTgsigqueueinfo(t: Task, a: SyscallArgs): number {
   const tid = a.int(1);
   const sig = a.int(2);
   if (tgid <= 0 || tid <= 0) fail(EINVAL);
-  const info = queuedInfo(t, a.ptr(3), sig, tgid === t.tg.tgid);
+  const info = queuedInfo(t, a.ptr(3), sig, tgid === vtgid(t, t.tg));
   return sendSpecific(t, tgid, tid, info);
 }
 

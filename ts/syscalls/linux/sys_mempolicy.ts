@@ -14,6 +14,7 @@ import type { MemoryManager } from '../../mm/memory_manager';
 import { PAGE_SIZE, isPageAligned, pageUp } from '../../mm/layout';
 import { ptraceMayAccess } from '../../kernel/ptrace_access';
 import type { SyscallArgs, SyscallTable } from './types';
+import { findTask } from '../../kernel/ns/pid_ns';
 
 const MPOL_DEFAULT = 0, MPOL_PREFERRED = 1, MPOL_BIND = 2, MPOL_INTERLEAVE = 3, MPOL_LOCAL = 4,
   MPOL_PREFERRED_MANY = 5, MPOL_WEIGHTED_INTERLEAVE = 6, MPOL_MAX = 7;
@@ -129,7 +130,7 @@ function sysMbind(t: Task, a: SyscallArgs): number {
 
 function targetOf(t: Task, pid: number): Task {
   if (pid === 0) return t;
-  const o = t.kernel.tasks.get(pid);
+  const o = findTask(t, pid);
   if (o === undefined) fail(ESRCH);
   if (!ptraceMayAccess(t, o.tg)) fail(EPERM);
   return o;

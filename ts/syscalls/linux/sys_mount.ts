@@ -107,7 +107,7 @@ function newFileSystem(t: Task, type: string, data: string): { fs: FileSystem; r
       const fs = new TmpfsFS(t.kernel.mf, { rootMode: o.rootMode ?? 0o1777, rootUid: o.rootUid ?? 0, rootGid: o.rootGid ?? 0 });
       return { fs, root: fs.root };
     }
-    case 'proc': return newProcFS(t.kernel);
+    case 'proc': return newProcFS(t.kernel, t.threadPid.ns);
     case 'sysfs': return newSysFS();
     case 'devpts': {
       const fs = devptsOf(t.kernel);

@@ -2,7 +2,6 @@
 // kernel/pidfd.ts. PIDFD_THREAD (pidfds of single threads, Linux 6.9) is not offered: EINVAL,
 // the answer of the kernels before it.
 
-import { fromKuid } from '../../kernel/ns/user_namespace';
 import type { Task } from '../../kernel/task';
 import type { ThreadGroup } from '../../kernel/thread_group';
 import { fail } from '../../kernel/syscall_error';
@@ -15,12 +14,12 @@ import { taskAttrs } from './task_attrs';
 
 const SUID_DUMP_USER = 1;
 import { PidFd } from '../../kernel/pidfd';
-import { sigInfo } from '../../kernel/sig_pending';
-import { SI_USER, sendSignalToProcess, sendSignalToThread } from '../../kernel/signals';
+import { SI_USER, sendSignalToProcess, sendSignalToThread, userSigInfo } from '../../kernel/signals';
 import { processGroupIds } from './process_group';
 import { checkSignal, mayKill, queuedInfo } from './sys_kill';
 import type { SyscallArgs, SyscallTable } from './types';
 import { getFile, nofileLimit } from './fd_util';
+import { findTask, findThreadGroup, vtgid } from '../../kernel/ns/pid_ns';
 
 const PIDFD_NONBLOCK = O_NONBLOCK;
 const PIDFD_SIGNAL_THREAD = 1, PIDFD_SIGNAL_THREAD_GROUP = 2, PIDFD_SIGNAL_PROCESS_GROUP = 4;
@@ -39,10 +38,10 @@ function sysPidfdOpen(t: Task, a: SyscallArgs): number {
   const pid = a.int(0);
   const flags = a.uint(1);
   if ((flags & ~PIDFD_NONBLOCK) !== 0 || pid <= 0) fail(EINVAL);
-  const tg = t.kernel.threadGroups.get(pid);
+  const tg = findThreadGroup(t, pid);
   if (tg === undefined || tg.reaped) {
     // A thread's id names no process: ENOENT (without PIDFD_THREAD), a free id ESRCH.
-    fail(t.kernel.tasks.has(pid) ? ENOENT : ESRCH);
+    fail(findTask(t, pid) !== undefined ? ENOENT : ESRCH);
   }
   return installPidFd(t, tg, (flags & PIDFD_NONBLOCK) !== 0);
 }
@@ -61,9 +60,9 @@ function sysPidfdSendSignal(t: Task, a: SyscallArgs): number {
   const sig = a.int(1);
   checkSignal(sig);
   if (p.processExited) fail(ESRCH);
-  const info = a.ptr(2) !== 0
-    ? queuedInfo(t, a.ptr(2), sig, p.tg === t.tg)
-    : sigInfo(sig, SI_USER, { pid: t.tg.tgid, uid: fromKuid(t.creds.userNs, t.creds.uid) });
+  // access_pidfd_pidns: a process outside the caller's pid namespace is not its to signal.
+  if (vtgid(t, p.tg) === 0) fail(EINVAL);
+  const info = a.ptr(2) !== 0 ? queuedInfo(t, a.ptr(2), sig, p.tg === t.tg) : userSigInfo(t, sig, SI_USER, p.tg);
   if (scope === PIDFD_SIGNAL_PROCESS_GROUP) {
     const pgid = processGroupIds(p.tg).pgid;
     const group = [...t.kernel.threadGroups.values()].filter((g) => !g.zombie && processGroupIds(g).pgid === pgid);

@@ -13,6 +13,7 @@ import {
 import type { SyscallArgs, SyscallTable } from './types';
 import { processGroupIds } from './process_group';
 import { taskAttrs } from './task_attrs';
+import { findTask } from '../../kernel/ns/pid_ns';
 
 const PRIO_PROCESS = 0;
 const PRIO_PGRP = 1;
@@ -33,7 +34,7 @@ function targets(t: Task, which: number, who: number): Task[] {
   switch (which) {
     case PRIO_PROCESS: {
       if (who === 0) return [t];
-      const p = t.kernel.tasks.get(who);
+      const p = findTask(t, who);
       return p && !p.exited ? [p] : [];
     }
     case PRIO_PGRP: {

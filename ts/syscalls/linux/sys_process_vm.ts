@@ -11,6 +11,7 @@ import type { MemoryManager } from '../../mm/memory_manager';
 import { ptraceMayAccess } from '../../kernel/ptrace_access';
 import type { SyscallArgs, SyscallTable } from './types';
 import { copyInIovecs, type IOVec } from './user_io';
+import { findTask } from '../../kernel/ns/pid_ns';
 
 /** Both lists are walked in step, a byte stream from `src` segments to `dst` segments. */
 function transfer(srcMm: MemoryManager, src: IOVec[], dstMm: MemoryManager, dst: IOVec[]): number {
@@ -47,7 +48,7 @@ function processVm(t: Task, a: SyscallArgs, write: boolean): number {
   const local = copyInIovecs(t, a.ptr(1), a.int(2));
   const remote = copyInIovecs(t, a.ptr(3), a.int(4));
   // Any task's id will do, a thread's too (find_get_task_by_vpid).
-  const target = t.kernel.tasks.get(pid);
+  const target = findTask(t, pid);
   if (target === undefined || target.exited) fail(ESRCH);
   if (!ptraceMayAccess(t, target.tg)) fail(EPERM);
   return write ? transfer(t.mm, local, target.mm, remote) : transfer(target.mm, remote, t.mm, local);

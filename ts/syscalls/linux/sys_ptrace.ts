@@ -21,6 +21,7 @@ import {
 } from '../../kernel/ptrace/regs';
 import { syscallInfo } from '../../kernel/ptrace/syscall_info';
 import type { SyscallArgs, SyscallTable } from './types';
+import { findTask, findThreadGroup } from '../../kernel/ns/pid_ns';
 
 const PTRACE_TRACEME = 0, PTRACE_PEEKTEXT = 1, PTRACE_PEEKDATA = 2, PTRACE_PEEKUSR = 3,
   PTRACE_POKETEXT = 4, PTRACE_POKEDATA = 5, PTRACE_POKEUSR = 6, PTRACE_CONT = 7, PTRACE_KILL = 8,
@@ -47,7 +48,7 @@ function uaddr(v: bigint): number {
 
 /** The tracee named by pid, if the caller traces it and (unless ignoreState) it is stopped. */
 function checkAttach(t: Task, pid: number, ignoreState: boolean): Task {
-  const child = pid > 0 ? t.kernel.tasks.get(pid) : undefined;
+  const child = pid > 0 ? findTask(t, pid) : undefined;
   const l = child?.ptrace;
   if (!child || !l || l.tracer !== t) fail(ESRCH);
   if (!ignoreState && (!l.stopped || child.exited && l.stopKind !== 'exit')) fail(ESRCH);
@@ -176,10 +177,10 @@ function sysPtrace(t: Task, a: SyscallArgs): number {
   const data = a.u64(3);
   if (req === PTRACE_TRACEME) return ptraceTraceme(t);
   if (req === PTRACE_ATTACH || req === PTRACE_SEIZE) {
-    const target = pid > 0 ? t.kernel.tasks.get(pid) : undefined;
+    const target = pid > 0 ? findTask(t, pid) : undefined;
     if (!target) {
       // A zombie is still there to find, but it is exiting.
-      if (pid > 0 && t.kernel.threadGroups.get(pid)?.zombie === true) fail(EPERM);
+      if (pid > 0 && findThreadGroup(t, pid)?.zombie === true) fail(EPERM);
       fail(ESRCH);
     }
     return ptraceAttach(t, target, req === PTRACE_SEIZE, addr, data);

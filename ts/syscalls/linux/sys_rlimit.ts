@@ -12,6 +12,7 @@ import { RLIMIT_CPU, RLIMIT_NOFILE, RLIMIT_STACK, RLIM_NLIMITS, type Rlimit } fr
 import { updateCpuLimit } from '../../kernel/timers/cpu_limit';
 import type { Credentials } from '../../kernel/credentials';
 import type { SyscallArgs, SyscallTable } from './types';
+import { findTask } from '../../kernel/ns/pid_ns';
 
 const RLIMIT_SIZE = 16;
 
@@ -65,7 +66,7 @@ function sysPrlimit64(t: Task, a: SyscallArgs): number {
   const newAddr = a.ptr(2);
   const oldAddr = a.ptr(3);
   const next = newAddr !== 0 ? copyInRlimit(t, newAddr) : null;
-  const target = pid === 0 ? t : t.kernel.tasks.get(pid);
+  const target = pid === 0 ? t : findTask(t, pid);
   if (!target) fail(ESRCH);
   if (!mayPrlimit(t, target)) fail(EPERM);
   const old = doPrlimit(t, target.tg, resource, next);

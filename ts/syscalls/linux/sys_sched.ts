@@ -11,10 +11,11 @@ import {
 } from '../../abi/linux/syscall_numbers';
 import type { SyscallArgs, SyscallTable } from './types';
 import { cpuCount, cpuMaskSize, taskAttrs } from './task_attrs';
+import { findTask } from '../../kernel/ns/pid_ns';
 
 function taskOf(t: Task, pid: number): Task {
   if (pid === 0) return t;
-  return t.kernel.tasks.get(pid) ?? fail(ESRCH);
+  return findTask(t, pid) ?? fail(ESRCH);
 }
 
 /** Give the event loop a turn so that other tasks (and I/O) can run. */

@@ -16,6 +16,7 @@ import {
 import type { SyscallArgs, SyscallTable } from './types';
 import { taskAttrs } from './task_attrs';
 import { MAX_NICE, MIN_NICE } from './sys_priority';
+import { findTask } from '../../kernel/ns/pid_ns';
 
 const SCHED_NORMAL = 0;
 const SCHED_FIFO = 1;
@@ -56,7 +57,7 @@ const validPolicy = (p: number): boolean => fairPolicy(p) || rtPolicy(p) || p ==
 
 function findProcess(t: Task, pid: number): Task {
   if (pid === 0) return t;
-  const p = t.kernel.tasks.get(pid);
+  const p = findTask(t, pid);
   if (!p || p.exited) fail(ESRCH);
   return p;
 }

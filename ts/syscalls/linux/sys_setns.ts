@@ -24,6 +24,8 @@ import type { Namespace, UtsNamespace } from '../../kernel/ns/namespace';
 import type { UserNamespace } from '../../kernel/ns/user_namespace';
 import { fsShared } from '../../kernel/ns/create';
 import type { MntNamespace } from '../../kernel/ns/mnt_ns';
+import type { PidNamespace } from '../../kernel/ns/pid_ns';
+import type { TimeNamespace } from '../../kernel/ns/time_ns';
 import { nsproxyOf, setNsproxy, taskNamespace, type IpcNs, type NsProxy } from '../../kernel/ns/nsproxy';
 import { setCwd, taskRoot } from '../../vfs/task_fs';
 import { commitCreds } from './commit_creds';
@@ -78,15 +80,22 @@ function install(t: Task, set: NsSet, ns: AnyNamespace): void {
     case NS_TIME:
       if (t.tg.tasks.size > 1) fail(EUSERS);
       if (!admin((ns as Namespace).userNs)) fail(EPERM);
-      set.proxy.time = set.proxy.timeForChildren = ns as Namespace;
+      set.proxy.time = set.proxy.timeForChildren = ns as TimeNamespace;
       return;
+    case NS_PID: {
+      if (!admin((ns as Namespace).userNs)) fail(EPERM);
+      // pidns_install: only the caller's own namespace or one below it.
+      const target = ns as PidNamespace;
+      if (!t.threadPid.ns.isAncestorOf(target)) fail(EINVAL);
+      set.proxy.pidForChildren = target;
+      return;
+    }
     default:
       if (!admin((ns as Namespace).userNs)) fail(EPERM);
       if (kind === NS_UTS) set.proxy.uts = ns as UtsNamespace;
       else if (kind === NS_IPC) set.proxy.ipc = ns as IpcNs;
       else if (kind === NS_NET) set.proxy.net = ns as Namespace;
       else if (kind === NS_CGROUP) set.proxy.cgroup = ns as Namespace;
-      else if (kind === NS_PID) set.proxy.pidForChildren = ns as Namespace;
   }
 }
 
@@ -95,6 +104,8 @@ function commit(t: Task, set: NsSet): void {
   if (set.creds !== t.creds) commitCreds(t, set.creds);
   if (set.kinds.includes(NS_IPC)) exitSem(t);
   if (Object.keys(set.proxy).length > 0) setNsproxy(t, nsproxyOf(t).with(set.proxy));
+  // timens_commit: a namespace a task has entered keeps its offsets.
+  if (set.kinds.includes(NS_TIME)) nsproxyOf(t).time.frozen = true;
   if (set.kinds.includes(NS_MNT)) {
     // mntns_install: root and working directory become the new namespace's root.
     t.fs.root = undefined;

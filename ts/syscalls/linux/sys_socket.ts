@@ -29,7 +29,8 @@ import {
 import { copyInTimespec, timespecToNs, timespecValid } from './timespec';
 import { IovCursor, type IOVec } from './user_io';
 import { INVALID_ID, fromKgid, fromKuid, makeKgid, makeKuid } from '../../kernel/ns/user_namespace';
-import type { UCred } from '../../net/socket';
+import { ucredPidIn, type UCred } from '../../net/socket';
+import { findThreadGroup, vtgid } from '../../kernel/ns/pid_ns';
 
 const UIO_MAXIOV = 1024;
 /** Most bytes of a stream send gathered from the application at once. */
@@ -178,16 +179,18 @@ function sendData(t: Task, s: Socket, iovs: IOVec[], req: SendRequest): SyscallR
   return step();
 }
 
-/** Credentials a sender named, as kernel ids (an id its namespace does not map is EINVAL). */
+/** Credentials a sender named, as kernel ids (an id its namespace does not map is EINVAL),
+ *  the pid as the process it names in the sender's pid namespace (checked to exist). */
 function kernelCreds(t: Task, c: UCred): UCred {
   const uid = makeKuid(t.creds.userNs, c.uid), gid = makeKgid(t.creds.userNs, c.gid);
   if (uid === INVALID_ID || gid === INVALID_ID) fail(EINVAL);
-  return { ...c, uid, gid };
+  const tg = c.pid === vtgid(t, t.tg) ? t.tg : findThreadGroup(t, c.pid);
+  return tg === undefined ? { ...c, uid, gid } : { pid: tg.tgid, uid, gid, pidRef: tg.leaderPid };
 }
 
-/** Credentials delivered to t, as its user namespace names them. */
+/** Credentials delivered to t, as its user and pid namespaces name them. */
 function seenCreds(t: Task, c: UCred): UCred {
-  return { ...c, uid: fromKuid(t.creds.userNs, c.uid), gid: fromKgid(t.creds.userNs, c.gid) };
+  return { pid: ucredPidIn(t.threadPid.ns, c), uid: fromKuid(t.creds.userNs, c.uid), gid: fromKgid(t.creds.userNs, c.gid) };
 }
 
 function doSend(t: Task, s: Socket, iovs: IOVec[], addr: Uint8Array | null, control: Uint8Array | null, flags: number): SyscallReturn {
@@ -198,8 +201,8 @@ function doSend(t: Task, s: Socket, iovs: IOVec[], addr: Uint8Array | null, cont
     // SCM_CREDENTIALS name ids as the sender's user namespace does (scm_check_creds).
     const u = (id: number): number => fromKuid(c.userNs, id), g = (id: number): number => fromKgid(c.userNs, id);
     const parsed = parseControl(control, s.family === 1, {
-      tgid: t.tg.tgid, uids: [u(c.uid), u(c.euid), u(c.suid)], gids: [g(c.gid), g(c.egid), g(c.sgid)], privileged: c.euid === 0,
-      pidExists: (pid) => t.kernel.threadGroups.has(pid),
+      tgid: vtgid(t, t.tg), uids: [u(c.uid), u(c.euid), u(c.suid)], gids: [g(c.gid), g(c.egid), g(c.sgid)], privileged: c.euid === 0,
+      pidExists: (pid) => findThreadGroup(t, pid) !== undefined,
       mapped: (uid, gid) => makeKuid(c.userNs, uid) !== INVALID_ID && makeKgid(c.userNs, gid) !== INVALID_ID,
     });
     if (parsed.fds.length > 0) req.rights = takeRights(parsed.fds, (fd) => t.fdTable.get(fd));

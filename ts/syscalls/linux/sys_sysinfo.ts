@@ -1,6 +1,7 @@
 // sysinfo (Linux kernel/sys.c): uptime is the sandbox's, memory and load the host's as Node
 // sees them, processes the sandbox's tasks.
 
+import { timeNsOf } from '../../kernel/ns/nsproxy';
 import * as os from 'node:os';
 import type { Task } from '../../kernel/task';
 import { NSEC_PER_SEC } from '../../abi/linux/time';
@@ -16,7 +17,7 @@ function sysSysinfo(t: Task, a: SyscallArgs): number {
   const b = new Uint8Array(SYSINFO_SIZE);
   const v = new DataView(b.buffer);
   const u64 = (off: number, x: number | bigint): void => v.setBigUint64(off, BigInt(x), true);
-  u64(0, t.kernel.uptimeNs() / NSEC_PER_SEC);
+  u64(0, (t.kernel.uptimeNs() + timeNsOf(t).boottimeNs) / NSEC_PER_SEC);
   os.loadavg().forEach((l, i) => u64(8 + i * 8, Math.round(l * SI_LOAD_SCALE)));
   u64(32, os.totalmem());
   u64(40, os.freemem());

@@ -9,17 +9,18 @@ import {
   SYS_get_robust_list, SYS_gettid, SYS_set_robust_list, SYS_set_tid_address,
 } from '../../abi/linux/syscall_numbers';
 import type { SyscallArgs, SyscallTable } from './types';
+import { findTask, vtid } from '../../kernel/ns/pid_ns';
 
 /** sizeof(struct robust_list_head): the only length set_robust_list accepts. */
 const ROBUST_LIST_HEAD_SIZE = 24;
 
 function sysGettid(t: Task): number {
-  return t.tid;
+  return vtid(t, t);
 }
 
 function sysSetTidAddress(t: Task, a: SyscallArgs): number {
   t.clearChildTid = a.ptr(0);
-  return t.tid;
+  return vtid(t, t);
 }
 
 function sysSetRobustList(t: Task, a: SyscallArgs): number {
@@ -33,7 +34,7 @@ function sysSetRobustList(t: Task, a: SyscallArgs): number {
  *  same-uid rule, so only the lookup can fail. Linux writes the length first. */
 function sysGetRobustList(t: Task, a: SyscallArgs): number {
   const pid = a.int(0);
-  const target = pid === 0 ? t : t.kernel.tasks.get(pid);
+  const target = pid === 0 ? t : findTask(t, pid);
   if (!target) fail(ESRCH);
   t.mm.writeU64(a.ptr(2), BigInt(ROBUST_LIST_HEAD_SIZE));
   t.mm.writeU64(a.ptr(1), BigInt(target.robustListHead));

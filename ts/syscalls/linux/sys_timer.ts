@@ -23,6 +23,7 @@ import { processTimers } from '../../kernel/timers/process_timers';
 import type { SyscallArgs, SyscallTable } from './types';
 import { cpuClockTarget, isCpuClock, timerClock } from './clocks';
 import { copyInItimerspec, copyOutItimerspec } from './itimerspec';
+import { findTask } from '../../kernel/ns/pid_ns';
 
 const SIGEVENT_SIZE = 64;
 /** More timers than any program needs; bounds what one process can make the sentry hold. */
@@ -57,7 +58,7 @@ function goodSigevent(t: Task, e: RawSigEvent): SigEvent | null {
   if (n !== SIGEV_SIGNAL && n !== SIGEV_NONE && n !== SIGEV_THREAD && n !== SIGEV_THREAD_ID) return null;
   let thread: Task | null = null;
   if (n === SIGEV_THREAD_ID) {
-    const target = t.kernel.tasks.get(e.tid);
+    const target = findTask(t, e.tid);
     if (!target || target.exited || target.tg !== t.tg) return null;
     thread = target;
   }

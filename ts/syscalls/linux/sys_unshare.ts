@@ -1,10 +1,9 @@
 // unshare (Linux kernel/fork.c ksys_unshare): stop sharing the fd table (CLONE_FILES), the
 // file-system context (CLONE_FS) or System V semaphore undo state (CLONE_SYSVSEM) with other
 // tasks, or move into new namespaces (kernel/ns/create.ts): a user namespace needs no
-// privilege, the others CAP_SYS_ADMIN over the (possibly new) user namespace. Kinds the
-// sandbox cannot make yet (pid, time) are EINVAL, as from a kernel built
-// without them. CLONE_THREAD, CLONE_SIGHAND and CLONE_VM are accepted only where nothing is
-// shared.
+// privilege, the others CAP_SYS_ADMIN over the (possibly new) user namespace; a new pid or
+// time namespace is for the caller's children (and, for time, its own next exec).
+// CLONE_THREAD, CLONE_SIGHAND and CLONE_VM are accepted only where nothing is shared.
 
 import type { Task } from '../../kernel/task';
 import { fail } from '../../kernel/syscall_error';

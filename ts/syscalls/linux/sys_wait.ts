@@ -16,15 +16,25 @@ import {
 import { childStatusInfo } from '../../kernel/exit';
 import { stopStatusInfo } from '../../kernel/job_control';
 import type { SyscallArgs, SyscallReturn, SyscallTable } from './types';
-import { processGroupIds } from './process_group';
+import { pgidIn } from './process_group';
+import { tgidIn, tidIn } from '../../kernel/ns/pid_ns';
 import { putChildRusage } from './sys_rusage';
 
 const INT_MIN = -0x8000_0000;
 const CLD_TRAPPED = 4;
 const P_ALL = 0, P_PID = 1, P_PGID = 2, P_PIDFD = 3;
 
-function inGroup(pgid: number): (c: ThreadGroup) => boolean {
-  return (c) => processGroupIds(c).pgid === pgid;
+/** Children in process group pgid (0: the caller's), as the caller's namespace numbers it. */
+function inGroup(t: Task, pgid: number): (c: ThreadGroup) => boolean {
+  const ns = t.threadPid.ns;
+  const want = pgid === 0 ? pgidIn(ns, t.tg) : pgid;
+  return (c) => pgidIn(ns, c) === want;
+}
+
+/** The child (or a tracee thread) whose id in the caller's namespace is `id`. */
+function byId(t: Task, id: number): { matches: (c: ThreadGroup) => boolean; matchesTask: (x: Task) => boolean } {
+  const ns = t.threadPid.ns;
+  return { matches: (c) => tgidIn(ns, c) === id, matchesTask: (x) => tidIn(ns, x) === id };
 }
 
 function sysWait4(t: Task, a: SyscallArgs): SyscallReturn {
@@ -37,12 +47,9 @@ function sysWait4(t: Task, a: SyscallArgs): SyscallReturn {
   if (pid === INT_MIN) fail(ESRCH);
   let matches: (c: ThreadGroup) => boolean;
   let matchesTask: ((x: Task) => boolean) | undefined;
-  if (pid > 0) {
-    matches = (c) => c.tgid === pid;
-    matchesTask = (x) => x.tid === pid;
-  }
+  if (pid > 0) ({ matches, matchesTask } = byId(t, pid));
   else if (pid === -1) matches = () => true;
-  else matches = inGroup(pid === 0 ? processGroupIds(t.tg).pgid : -pid);
+  else matches = inGroup(t, -pid);
   const done = (r: WaitResult | null): number => {
     if (!r) return 0;
     if (rusageAddr !== 0) putChildRusage(t, rusageAddr, r.child);
@@ -87,12 +94,11 @@ function sysWaitid(t: Task, a: SyscallArgs): SyscallReturn {
     case P_ALL: matches = () => true; break;
     case P_PID:
       if (id <= 0) fail(EINVAL);
-      matches = (c) => c.tgid === id;
-      matchesTask = (x) => x.tid === id;
+      ({ matches, matchesTask } = byId(t, id));
       break;
     case P_PGID:
       if (id < 0) fail(EINVAL);
-      matches = inGroup(id === 0 ? processGroupIds(t.tg).pgid : id);
+      matches = inGroup(t, id);
       break;
     case P_PIDFD: {
       if (id < 0) fail(EINVAL);
