@@ -1,7 +1,7 @@
 // bubblewrap inside the sandbox, compared with bwrap run natively: it takes the mount
 // namespace apart and puts it back with mount(2) (recursive binds of /, binds onto proc
 // directories, remounts read-only, a devpts instance), pivot_root(2) twice (the second as
-// pivot_root(".", ".")), user/UTS/IPC/network namespaces and a pty in its /dev. Before: the
+// pivot_root(".", ".")), user/UTS/IPC/network/PID namespaces and a pty in its /dev. Before: the
 // recursive bind of / was EIO, pivot_root ENOSYS, devpts ENODEV and a bind onto /proc EBUSY.
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,6 +22,10 @@ const cases: Array<[string, string[]]> = [
       'FOO', 'bar', '--die-with-parent', '--new-session', 'sh', '-c', 'cat f; echo $FOO; pwd; echo w > g; cat g']],
   ['a mapped user', ['--dev-bind', '/', '/', '--unshare-user', '--uid', '1000', '--gid', '1000', 'id']],
   ['a pty from its devpts', ['--dev-bind', '/', '/', '--dev', '/dev', 'script', '-qc', 'tty; ls /dev/pts', '/dev/null']],
+  ['a new pid namespace with its own /proc', ['--ro-bind', '/', '/', '--unshare-pid', '--proc', '/proc', 'sh', '-c', 'echo $$; ps -e | wc -l']],
+  ['--unshare-all over a root of /usr alone',
+    ['--ro-bind', '/usr', '/usr', '--symlink', 'usr/lib64', '/lib64', '--symlink', 'usr/lib', '/lib', '--symlink', 'usr/bin',
+      '/bin', '--proc', '/proc', '--dev', '/dev', '--unshare-all', 'sh', '-c', 'ls /; cat /proc/self/uid_map; echo $$']],
 ];
 
 describe.each(platforms)('%s', (platform) => {
