@@ -15,6 +15,7 @@ export const RELEASED_SPACE: NativeAddressSpace = {
   unmap: gone,
   protect: gone,
   lookup: () => -1,
+  holeAround: (_addr: number, lo: number, hi: number, endOut: Float64Array) => { endOut[0] = hi; return lo; },
   residentBytes: () => 0,
   residentTotal: () => [0, 0],
   copyMappingsTo: gone,

@@ -95,6 +95,9 @@ export interface NativeAddressSpace {
   protect(addr: number, length: number, prot: number): void;
   /** Memory-file offset of the page holding addr, or -1 if none; prot in protOut[0]. */
   lookup(addr: number, protOut: Int32Array): number;
+  /** The unmapped run around addr within [lo, hi) (lo <= addr < hi; a fault's window): its
+   *  start, its end in endOut[0]; -1 if addr is mapped. */
+  holeAround(addr: number, lo: number, hi: number, endOut: Float64Array): number;
   /** Bytes mapped in [addr, +length): the resident set of that range (a page is mapped from
    *  its first touch until unmapped). */
   residentBytes(addr: number, length: number): number;

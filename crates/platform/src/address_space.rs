@@ -127,6 +127,12 @@ impl AddressSpace {
         self.table.find(addr).map(|(s, p)| (p.file_offset + (addr - s), p.prot))
     }
 
+    /// The unmapped run around addr within [lo, hi), or None if addr is mapped (a fault's
+    /// window: pmas.ts's faultAround).
+    pub fn hole_around(&self, addr: u64, lo: u64, hi: u64) -> Option<(u64, u64)> {
+        self.table.hole_around(addr, lo, hi)
+    }
+
     /// The mapped pieces of [addr, addr+len) as (start, length, file_offset, prot), adjacent
     /// pieces with contiguous file offsets and equal protections joined into one run.
     pub fn mapped_runs(&self, addr: u64, len: u64) -> Vec<(u64, u64, u64, u32)> {
