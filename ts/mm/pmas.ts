@@ -53,8 +53,11 @@ export class Pmas {
    */
   faultAround(vma: Vma, addr: number, limit = Infinity): void {
     const page = pageDown(addr);
-    this.window = page === this.sequentialAt ? Math.min(this.window * 2, MAX_FAULT_WINDOW) : FAULT_WINDOW;
-    const windowStart = alignDown(addr, this.window);
+    const sequential = page === this.sequentialAt;
+    this.window = sequential ? Math.min(this.window * 2, MAX_FAULT_WINDOW) : FAULT_WINDOW;
+    // In order: the window starts at the fault (nothing below it is missing); otherwise it
+    // is the aligned one around it.
+    const windowStart = sequential ? page : alignDown(addr, FAULT_WINDOW);
     const lo0 = Math.max(vma.start, windowStart);
     const hi0 = Math.min(vma.end, windowStart + this.window, limit);
     let lo = this.as.holeAround(page, lo0, Math.max(hi0, page + PAGE_SIZE), this.holeEnd);
