@@ -13,6 +13,11 @@ import { FAULT_WINDOW, MAX_FAULT_WINDOW, PAGE_SIZE, POPULATE_CHUNK, alignDown, p
 import { effectiveProt, type Vma } from './vma';
 import { allocateShrinking } from './page_cache';
 
+/** A private file mapping without write whose pages come from the page cache. */
+function isSharedText(vma: Vma): boolean {
+  return !vma.shared && (vma.prot & PROT_WRITE) === 0 && vma.backing?.privatePages !== undefined;
+}
+
 export class Pmas {
   /** lookup()'s protection out-parameter, reused. */
   private readonly protOut = new Int32Array(1);
@@ -43,21 +48,27 @@ export class Pmas {
 
   /**
    * Populate the run of unmapped pages around addr, within an aligned window clipped to the
-   * vma: one allocate and one map however many pages that is. The window is FAULT_WINDOW, and
-   * doubles (up to MAX_FAULT_WINDOW) while each fault lands where the previous one's pages
-   * ended: memory touched in order (a heap, a buffer being filled, a file read through a
-   * mapping) then takes a trip to the platform per 2 MiB rather than per 256 KiB, as Linux
-   * takes one fault per transparent huge page. Scattered touches keep the small window, so
-   * the pages mapped ahead of use (counted resident, as Linux counts its fault-around's) stay
-   * within one window of what was touched.
+   * vma: one allocate and one map however many pages that is. Program text and read-only
+   * data (isSharedText) take MAX_FAULT_WINDOW at once: their pages are the page cache's,
+   * shared by every process that maps the file, so a window costs no memory of its own, and
+   * each process starting (a shell, a compiler's passes) would otherwise fault its libc in
+   * eight times over. Other memory takes FAULT_WINDOW, which doubles (up to
+   * MAX_FAULT_WINDOW) while each fault lands where the previous one's pages ended: memory
+   * touched in order (a heap, a buffer being filled, a file read through a mapping) then
+   * takes a trip to the platform per 2 MiB rather than per 256 KiB, as Linux takes one fault
+   * per transparent huge page. Scattered touches keep the small window, so the pages mapped
+   * ahead of use (counted resident, as Linux counts its fault-around's) stay within one
+   * window of what was touched.
    */
   faultAround(vma: Vma, addr: number, limit = Infinity): void {
     const page = pageDown(addr);
     const sequential = page === this.sequentialAt;
     this.window = sequential ? Math.min(this.window * 2, MAX_FAULT_WINDOW) : FAULT_WINDOW;
     // In order: the window starts at the fault (nothing below it is missing); otherwise it
-    // is the aligned one around it.
-    const windowStart = sequential ? page : alignDown(addr, FAULT_WINDOW);
+    // is the aligned one around it, the largest for program text.
+    const aligned = isSharedText(vma) ? MAX_FAULT_WINDOW : FAULT_WINDOW;
+    if (!sequential) this.window = aligned;
+    const windowStart = sequential ? page : alignDown(addr, aligned);
     const lo0 = Math.max(vma.start, windowStart);
     const hi0 = Math.min(vma.end, windowStart + this.window, limit);
     let lo = this.as.holeAround(page, lo0, Math.max(hi0, page + PAGE_SIZE), this.holeEnd);
