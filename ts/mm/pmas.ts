@@ -183,6 +183,24 @@ export class Pmas {
     }
   }
 
+  /**
+   * Write fault on a private page mapped read-only that nobody else holds any more (its fork
+   * relative exec'd or exited, the page cache dropped it): open it for writing as it is,
+   * with the pages like it in its FAULT_WINDOW, which would each fault the same way at their
+   * first write (a parent writing its heap again after its child exec'd). False if the page
+   * is still shared: it needs a copy (breakCow).
+   */
+  reuse(vma: Vma, page: number): boolean {
+    const window = alignDown(page, FAULT_WINDOW);
+    const lo = Math.max(vma.start, window);
+    const hi = Math.min(vma.end, window + FAULT_WINDOW);
+    const start = this.as.reusableRun(page, lo, hi, this.holeEnd);
+    const end = this.holeEnd[0];
+    if (end <= start) return false;
+    this.as.protect(start, end - start, effectiveProt(vma.prot));
+    return true;
+  }
+
   /** Write fault on a private page mapped read-only since fork or from the page cache: give
    *  this space its own copy. */
   breakCow(vma: Vma, page: number, oldOff: number): void {
