@@ -9,7 +9,7 @@
 import type { NativeAddressSpace, NativeMemoryFile } from '../native/addon';
 import { errnoOfNative } from '../native/addon';
 import { PROT_NONE, PROT_WRITE } from '../abi/linux/mm';
-import { FAULT_WINDOW, MAX_FAULT_WINDOW, PAGE_SIZE, POPULATE_CHUNK, alignDown, pageDown } from './layout';
+import { COW_WINDOW, FAULT_WINDOW, MAX_FAULT_WINDOW, PAGE_SIZE, POPULATE_CHUNK, alignDown, pageDown } from './layout';
 import { effectiveProt, type Vma } from './vma';
 import { allocateShrinking } from './page_cache';
 
@@ -191,29 +191,48 @@ export class Pmas {
    * is still shared: it needs a copy (breakCow).
    */
   reuse(vma: Vma, page: number): boolean {
-    const window = alignDown(page, FAULT_WINDOW);
-    const lo = Math.max(vma.start, window);
-    const hi = Math.min(vma.end, window + FAULT_WINDOW);
-    const start = this.as.reusableRun(page, lo, hi, this.holeEnd);
-    const end = this.holeEnd[0];
+    const [start, end] = this.writeProtectedRun(vma, page, FAULT_WINDOW, true);
     if (end <= start) return false;
     this.as.protect(start, end - start, effectiveProt(vma.prot));
     return true;
   }
 
   /** Write fault on a private page mapped read-only since fork or from the page cache: give
-   *  this space its own copy. */
+   *  this space its own copy, and the pages still shared around it in its COW_WINDOW theirs
+   *  (Linux copies one page a fault, but a fault here is a trip to the platform: a process
+   *  writing its heap after a fork would take one per page). */
   breakCow(vma: Vma, page: number, oldOff: number): void {
-    const buf = this.page ??= new Uint8Array(PAGE_SIZE);
-    const off = allocateShrinking(this.mf, 1);
-    try {
+    let [start, end] = this.writeProtectedRun(vma, page, COW_WINDOW, false);
+    let off = -1;
+    if (end - start > PAGE_SIZE) {
+      try {
+        off = allocateShrinking(this.mf, (end - start) / PAGE_SIZE);
+      } catch (e) {
+        if (errnoOfNative(e) !== 'ENOMEM') throw e; // near the limit: the one page only
+      }
+    }
+    if (off < 0 || this.as.copyInToFile(start, off, end - start) !== end - start) {
+      if (off >= 0) this.mf.decRef(off, end - start);
+      [start, end] = [page, page + PAGE_SIZE];
+      off = allocateShrinking(this.mf, 1);
+      const buf = this.page ??= new Uint8Array(PAGE_SIZE);
       this.mf.read(oldOff, buf);
       this.mf.write(off, buf);
-      this.as.map(page, PAGE_SIZE, off, effectiveProt(vma.prot));
+    }
+    try {
+      this.as.map(start, end - start, off, effectiveProt(vma.prot));
     } finally {
-      this.mf.decRef(off, PAGE_SIZE);
+      this.mf.decRef(off, end - start);
     }
     this.cowBroken?.(page);
+  }
+
+  /** [start, end) of the pages around page in its `window`, clipped to vma, mapped without
+   *  write and held by this space alone (exclusive) or with others (AddressSpace). */
+  private writeProtectedRun(vma: Vma, page: number, window: number, exclusive: boolean): [number, number] {
+    const at = alignDown(page, window);
+    const start = this.as.writeProtectedRun(page, Math.max(vma.start, at), Math.min(vma.end, at + window), exclusive, this.holeEnd);
+    return [start, this.holeEnd[0]];
   }
 
   /**

@@ -16,7 +16,10 @@ export const RELEASED_SPACE: NativeAddressSpace = {
   protect: gone,
   lookup: () => -1,
   holeAround: (_addr: number, lo: number, hi: number, endOut: Float64Array) => { endOut[0] = hi; return lo; },
-  reusableRun: (addr: number, _lo: number, _hi: number, endOut: Float64Array) => { endOut[0] = addr; return addr; },
+  writeProtectedRun: (addr: number, _lo: number, _hi: number, _exclusive: boolean, endOut: Float64Array) => {
+    endOut[0] = addr;
+    return addr;
+  },
   residentBytes: () => 0,
   residentTotal: () => [0, 0],
   copyMappingsTo: gone,

@@ -99,9 +99,9 @@ export interface NativeAddressSpace {
    *  start, its end in endOut[0]; -1 if addr is mapped. */
   holeAround(addr: number, lo: number, hi: number, endOut: Float64Array): number;
   /** The run around addr within [lo, hi) of pages mapped without write whose memory-file
-   *  page nobody else holds: its start, its end in endOut[0] (empty at addr's page if that
-   *  page is not one). */
-  reusableRun(addr: number, lo: number, hi: number, endOut: Float64Array): number;
+   *  page nobody else holds (exclusive) or someone else also does (not exclusive): its start,
+   *  its end in endOut[0] (empty at addr's page if that page is not one). */
+  writeProtectedRun(addr: number, lo: number, hi: number, exclusive: boolean, endOut: Float64Array): number;
   /** Bytes mapped in [addr, +length): the resident set of that range (a page is mapped from
    *  its first touch until unmapped). */
   residentBytes(addr: number, length: number): number;

@@ -210,14 +210,15 @@ impl AddressSpace {
         }
     }
 
-    /// The run around addr within [lo, hi) of pages mapped without write that nobody else
-    /// holds (a write fault may open them all): its start, its end in end_out[0]; an empty
-    /// run at addr's page if that page is not one.
+    /// The run around addr within [lo, hi) of pages mapped without write whose memory-file
+    /// page nobody else holds (exclusive) or someone else does (not): a write fault may deal
+    /// with them all. Its start, its end in end_out[0]; empty at addr's page if that page is
+    /// not one.
     #[napi]
-    pub fn reusable_run(&self, addr: f64, lo: f64, hi: f64, mut end_out: Float64ArraySlice<'_>) -> Result<f64> {
+    pub fn write_protected_run(&self, addr: f64, lo: f64, hi: f64, exclusive: bool, mut end_out: Float64ArraySlice<'_>) -> Result<f64> {
         // SAFETY: the JS thread is inside this call, so nothing else touches the array.
         let end_out = unsafe { end_out.as_mut() };
-        let (start, end) = self.inner.lock().unwrap().reusable_run(u64_arg(addr)?, u64_arg(lo)?, u64_arg(hi)?);
+        let (start, end) = self.inner.lock().unwrap().write_protected_run(u64_arg(addr)?, u64_arg(lo)?, u64_arg(hi)?, exclusive);
         if let Some(e) = end_out.first_mut() {
             *e = end as f64;
         }

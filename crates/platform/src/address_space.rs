@@ -134,22 +134,25 @@ impl AddressSpace {
     }
 
     /// The run of pages around addr, within [lo, hi), that are mapped without write and whose
-    /// memory-file page nobody else holds (a copy-on-write page whose fork relative or page
-    /// cache let go: Linux's wp_page_reuse case): a write fault on one may open them all.
-    /// Empty (addr, addr) if addr's page is not such a page.
-    pub fn reusable_run(&self, addr: u64, lo: u64, hi: u64) -> (u64, u64) {
-        let reusable = |a: u64| {
-            self.table.find(a).is_some_and(|(s, p)| p.prot & PROT_WRITE == 0 && self.mf.ref_count(p.file_offset + (a - s)) == 1)
+    /// memory-file page is `exclusive`ly ours (nobody else holds it: a copy-on-write page whose
+    /// fork relative or page cache let go, Linux's wp_page_reuse case) or, if not, shared
+    /// with someone (a copy-on-write page still to copy): a write fault on one may deal with
+    /// them all. Empty (addr, addr) if addr's page is not such a page.
+    pub fn write_protected_run(&self, addr: u64, lo: u64, hi: u64, exclusive: bool) -> (u64, u64) {
+        let wanted = |a: u64| {
+            self.table
+                .find(a)
+                .is_some_and(|(s, p)| p.prot & PROT_WRITE == 0 && (self.mf.ref_count(p.file_offset + (a - s)) == 1) == exclusive)
         };
         let addr = addr & !(PAGE_SIZE - 1);
-        if !reusable(addr) {
+        if !wanted(addr) {
             return (addr, addr);
         }
         let (mut start, mut end) = (addr, addr + PAGE_SIZE);
-        while start >= lo + PAGE_SIZE && reusable(start - PAGE_SIZE) {
+        while start >= lo + PAGE_SIZE && wanted(start - PAGE_SIZE) {
             start -= PAGE_SIZE;
         }
-        while end + PAGE_SIZE <= hi && reusable(end) {
+        while end + PAGE_SIZE <= hi && wanted(end) {
             end += PAGE_SIZE;
         }
         (start, end)
@@ -409,7 +412,7 @@ mod tests {
     }
 
     #[test]
-    fn reusable_run_takes_unshared_write_protected_pages_only() {
+    fn write_protected_runs_split_on_sharing() {
         let (mf, mut a, _) = setup();
         let f = mf.allocate(8).unwrap();
         // Pages 0x20000.. : read-only 0-4, then 5 writable, 6-7 read-only.
@@ -418,13 +421,19 @@ mod tests {
         a.map(0x26000, 0x2000, f + 0x6000, 1).unwrap();
         mf.dec_ref(f, 0x8000).unwrap();
         mf.inc_ref(f + 0x1000, 0x1000).unwrap(); // page 1 shared (a fork's child still has it)
-        assert_eq!(a.reusable_run(0x23010, 0x10000, 0x40000), (0x22000, 0x25000));
-        assert_eq!(a.reusable_run(0x20000, 0x10000, 0x40000), (0x20000, 0x21000));
-        assert_eq!(a.reusable_run(0x21000, 0x10000, 0x40000), (0x21000, 0x21000), "shared");
-        assert_eq!(a.reusable_run(0x25000, 0x10000, 0x40000), (0x25000, 0x25000), "writable");
-        assert_eq!(a.reusable_run(0x28000, 0x10000, 0x40000), (0x28000, 0x28000), "unmapped");
-        assert_eq!(a.reusable_run(0x26000, 0x10000, 0x27000), (0x26000, 0x27000), "clipped");
-        assert_eq!(a.reusable_run(0x24000, 0x23000, 0x40000), (0x23000, 0x25000), "clipped below");
+        let reusable = |x, lo, hi| a.write_protected_run(x, lo, hi, true);
+        assert_eq!(reusable(0x23010, 0x10000, 0x40000), (0x22000, 0x25000));
+        assert_eq!(reusable(0x20000, 0x10000, 0x40000), (0x20000, 0x21000));
+        assert_eq!(reusable(0x21000, 0x10000, 0x40000), (0x21000, 0x21000), "shared");
+        assert_eq!(reusable(0x25000, 0x10000, 0x40000), (0x25000, 0x25000), "writable");
+        assert_eq!(reusable(0x28000, 0x10000, 0x40000), (0x28000, 0x28000), "unmapped");
+        assert_eq!(reusable(0x26000, 0x10000, 0x27000), (0x26000, 0x27000), "clipped");
+        assert_eq!(reusable(0x24000, 0x23000, 0x40000), (0x23000, 0x25000), "clipped below");
+        // The shared ones: page 1 alone, then 0-1 once page 0 is shared too.
+        assert_eq!(a.write_protected_run(0x21000, 0x10000, 0x40000, false), (0x21000, 0x22000));
+        assert_eq!(a.write_protected_run(0x22000, 0x10000, 0x40000, false), (0x22000, 0x22000));
+        mf.inc_ref(f, 0x1000).unwrap();
+        assert_eq!(a.write_protected_run(0x21000, 0x10000, 0x40000, false), (0x20000, 0x22000));
     }
 
     #[test]

@@ -162,10 +162,10 @@ export class FakeAddressSpace implements NativeAddressSpace {
     return start;
   }
 
-  reusableRun(addr: number, lo: number, hi: number, endOut: Float64Array): number {
+  writeProtectedRun(addr: number, lo: number, hi: number, exclusive: boolean, endOut: Float64Array): number {
     const reusable = (a: number): boolean => {
       const p = this.pmas.get(a);
-      return p !== undefined && (p.prot & 2) === 0 && this.mf.refCount(p.off) === 1;
+      return p !== undefined && (p.prot & 2) === 0 && (this.mf.refCount(p.off) === 1) === exclusive;
     };
     let start = addr - (addr % PAGE);
     let end = start;
