@@ -198,11 +198,12 @@ export class Pmas {
   }
 
   /** Write fault on a private page mapped read-only since fork or from the page cache: give
-   *  this space its own copy, and the pages still shared around it in its COW_WINDOW theirs
-   *  (Linux copies one page a fault, but a fault here is a trip to the platform: a process
-   *  writing its heap after a fork would take one per page). */
+   *  this space its own copy, and in anonymous memory the pages still shared around it in
+   *  its COW_WINDOW theirs (Linux copies one page a fault, but a fault here is a trip to the
+   *  platform: a process writing its heap after a fork would take one per page). A file's
+   *  pages are copied one at a time: until then they show what is written to the file. */
   breakCow(vma: Vma, page: number, oldOff: number): void {
-    let [start, end] = this.writeProtectedRun(vma, page, COW_WINDOW, false);
+    let [start, end] = vma.backing === null ? this.writeProtectedRun(vma, page, COW_WINDOW, false) : [page, page];
     let off = -1;
     if (end - start > PAGE_SIZE) {
       try {
