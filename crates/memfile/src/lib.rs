@@ -257,7 +257,13 @@ impl MemoryFile {
             insert_run(&mut a.kept, start, pages);
             return;
         }
-        // SAFETY: punching a hole in our own memfd inside its size; zeroes the pages for reuse.
+        self.punch(start, pages);
+        insert_run(&mut a.free, start, pages);
+    }
+
+    /// Gives pages [start, +pages) back to the host: they read as zero from then on.
+    fn punch(&self, start: u64, pages: u64) {
+        // SAFETY: punching a hole in our own memfd inside its size (a run of our own pages).
         unsafe {
             libc::fallocate(
                 self.fd.as_raw_fd(),
@@ -266,22 +272,13 @@ impl MemoryFile {
                 (pages * PAGE_SIZE) as libc::off_t,
             );
         }
-        insert_run(&mut a.free, start, pages);
     }
 
     /// A full file that has no run long enough: the kept runs become holes, joined with the
     /// holes beside them, and the fit is looked for again among them all.
     fn punch_kept(&self, a: &mut Allocator, pages: u64) -> Option<u64> {
         for (start, n) in std::mem::take(&mut a.kept) {
-            // SAFETY: as in release_run.
-            unsafe {
-                libc::fallocate(
-                    self.fd.as_raw_fd(),
-                    libc::FALLOC_FL_PUNCH_HOLE | libc::FALLOC_FL_KEEP_SIZE,
-                    (start * PAGE_SIZE) as libc::off_t,
-                    (n * PAGE_SIZE) as libc::off_t,
-                );
-            }
+            self.punch(start, n);
             insert_run(&mut a.free, start, n);
         }
         a.kept_pages = 0;

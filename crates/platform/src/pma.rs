@@ -139,6 +139,16 @@ impl PmaTable {
 mod tests {
     use super::*;
 
+    /// A fixed-seed generator of numbers below n.
+    fn xorshift(mut x: u32) -> impl FnMut(u64) -> u64 {
+        move |n| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            u64::from(x) % n
+        }
+    }
+
     fn pma(end: u64, off: u64) -> Pma {
         Pma { end, file_offset: off, prot: 3 }
     }
@@ -174,13 +184,7 @@ mod tests {
         const PAGES: u64 = 64;
         const P: u64 = 0x1000;
         let mut t = PmaTable::new();
-        let mut x: u32 = 987654;
-        let mut rnd = |n: u64| -> u64 {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            u64::from(x) % n
-        };
+        let mut rnd = xorshift(987654);
         for step in 0..3000 {
             let a = rnd(PAGES);
             let b = a + 1 + rnd((PAGES - a).min(4));
@@ -236,13 +240,7 @@ mod tests {
         let mut t = PmaTable::new();
         let mut model = [false; PAGES as usize];
         let mut peak = 0u64;
-        let mut x: u32 = 12345;
-        let mut rnd = |n: u64| -> u64 {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            u64::from(x) % n
-        };
+        let mut rnd = xorshift(12345);
         for step in 0..4000 {
             let a = rnd(PAGES);
             let b = a + 1 + rnd(PAGES - a);
