@@ -62,12 +62,12 @@ export class Pmas {
    */
   faultAround(vma: Vma, addr: number, limit = Infinity): void {
     const page = pageDown(addr);
-    const sequential = page === this.sequentialAt;
-    this.window = sequential ? Math.min(this.window * 2, MAX_FAULT_WINDOW) : FAULT_WINDOW;
+    // A shared file's window allocates the file's own pages (its blocks): that one stays small.
+    const sequential = page === this.sequentialAt && !(vma.shared && vma.backing !== null);
     // In order: the window starts at the fault (nothing below it is missing); otherwise it
     // is the aligned one around it, the largest for program text.
     const aligned = isSharedText(vma) ? MAX_FAULT_WINDOW : FAULT_WINDOW;
-    if (!sequential) this.window = aligned;
+    this.window = sequential ? Math.min(this.window * 2, MAX_FAULT_WINDOW) : aligned;
     const windowStart = sequential ? page : alignDown(addr, aligned);
     const lo0 = Math.max(vma.start, windowStart);
     const hi0 = Math.min(vma.end, windowStart + this.window, limit);

@@ -70,6 +70,29 @@ describe('handleFault', () => {
     expect(faultBytes(mm, as, other + 3 * FAULT_WINDOW)).toBe(FAULT_WINDOW);
   });
 
+  it('a shared file keeps the small window in order too: its window takes the file pages', () => {
+    const { mm, as, mf } = newMM();
+    const len = 4 << 20;
+    const pages = mf.allocate(len / PAGE);
+    let asked = 0;
+    const file = {
+      name: '/tmpfs/shared',
+      fill(): void { throw new Error('not used for shared mappings'); },
+      sharedPages(fileOffset: number, length: number): number[] {
+        asked = Math.max(asked, length);
+        const out: number[] = [];
+        for (let o = 0; o < length; o += PAGE) {
+          mf.incRef(pages + fileOffset + o, PAGE);
+          out.push(pages + fileOffset + o);
+        }
+        return out;
+      },
+    };
+    const base = mm.mmap(0x4000_0000, len, RW, MAP_SHARED | MAP_FIXED, file, 0);
+    for (let a = base; a < base + len; a += PAGE) if (!as.pmas.has(a)) expect(faultBytes(mm, as, a)).toBe(FAULT_WINDOW);
+    expect(asked).toBe(FAULT_WINDOW);
+  });
+
   it('skips pages already mapped: the run stops at them', () => {
     const { mm, as } = newMM();
     const base = 0x4000_0000;
