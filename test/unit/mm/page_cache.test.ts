@@ -10,8 +10,6 @@ import { MemoryManager, type MappingBacking } from '../../../ts/mm/memory_manage
 import { PageCache, pageCacheOf, withPageCache } from '../../../ts/mm/page_cache';
 import { FakeAddressSpace, FakeMemoryFile, MAX_ADDR, MIN_ADDR, PAGE } from './fake_native';
 import { BytesBacking, pattern } from './helpers';
-import { FAULT_WINDOW, MAX_FAULT_WINDOW } from '../../../ts/mm/layout';
-import { ACCESS_READ } from '../../../ts/native/addon';
 
 const RW = PROT_READ | PROT_WRITE;
 
@@ -68,26 +66,6 @@ describe('page cache of private file mappings', () => {
     expect(mf.allocatedBytes()).toBe(pageCacheOf(mf).cachedBytes);
     pageCacheOf(mf).shrink();
     expect(mf.allocatedBytes()).toBe(0);
-  });
-
-  it('program text faults in 2 MiB windows of the cache, other file memory in 256 KiB', () => {
-    const mf = new FakeMemoryFile();
-    const file = new VersionedFile(pattern(4 << 20));
-    const a = space(mf);
-    const as = a.addressSpace as FakeAddressSpace;
-    const text = a.mmap(0x4000_0000, 4 << 20, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_FIXED, file.backing(), 0);
-    expect(a.handleFault(text + (3 << 20) + 5 * PAGE, ACCESS_READ)).toBe(true);
-    expect(as.pmas.size * PAGE).toBe(MAX_FAULT_WINDOW);
-    expect(as.pmas.has(text + (2 << 20))).toBe(true);
-    expect(as.pmas.has(text + (2 << 20) - PAGE)).toBe(false);
-    // Writable (a library's data before relro) or not from the cache: the small window.
-    const data = a.mmap(0x5000_0000, 4 << 20, RW, MAP_PRIVATE | MAP_FIXED, file.backing(), 0);
-    expect(a.handleFault(data + 5 * PAGE, ACCESS_READ)).toBe(true);
-    expect(as.pmas.size * PAGE).toBe(MAX_FAULT_WINDOW + FAULT_WINDOW);
-    const plain = a.mmap(0x6000_0000, 4 << 20, PROT_READ, MAP_PRIVATE | MAP_FIXED, file.inner, 0);
-    expect(a.handleFault(plain + (1 << 20), ACCESS_READ)).toBe(true);
-    expect(as.pmas.size * PAGE).toBe(MAX_FAULT_WINDOW + 2 * FAULT_WINDOW);
-    a.release();
   });
 
   it('a changed file is seen in pages not faulted yet; faulted ones stay as they were', () => {
