@@ -25,6 +25,12 @@ export function alignDown(x: number, align: number): number {
 
 /** Bytes populated around a fault in one allocate+map: fewer trips through the platform. */
 export const FAULT_WINDOW = 256 << 10;
+/** The most a run of faults in address order grows the window to (Pmas.faultAround): the
+ *  size of a transparent huge page, which Linux maps in one fault. */
+export const MAX_FAULT_WINDOW = 2 << 20;
+/** Pages still shared around a copy-on-write fault that get their copies with it (Linux's
+ *  fault_around_bytes). */
+export const COW_WINDOW = 64 << 10;
 /** Largest run MAP_POPULATE and friends allocate at once. */
 export const POPULATE_CHUNK = 16 << 20;
 

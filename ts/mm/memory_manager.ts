@@ -317,9 +317,8 @@ export class MemoryManager extends UserMemory {
       if (protPermits(cur, need)) return !unknown || spuriousOk;
       if (!vma.shared && (need & PROT_WRITE) !== 0) {
         // A copy-on-write page nobody else maps any more (the fork relative or the page
-        // cache let it go) is ours to write as it is.
-        if (this.mf.refCount(off) === 1) this.as.protect(page, PAGE_SIZE, effectiveProt(vma.prot));
-        else this.pmas.breakCow(vma, page, off);
+        // cache let it go) is ours to write as it is, and so are its like around it.
+        if (!this.pmas.reuse(vma, page)) this.pmas.breakCow(vma, page, off);
       } else {
         this.as.protect(page, PAGE_SIZE, this.pmas.hostProt(vma));
       }

@@ -15,6 +15,11 @@ export const RELEASED_SPACE: NativeAddressSpace = {
   unmap: gone,
   protect: gone,
   lookup: () => -1,
+  holeAround: (_addr: number, lo: number, hi: number, endOut: Float64Array) => { endOut[0] = hi; return lo; },
+  writeProtectedRun: (addr: number, _lo: number, _hi: number, _exclusive: boolean, endOut: Float64Array) => {
+    endOut[0] = addr;
+    return addr;
+  },
   residentBytes: () => 0,
   residentTotal: () => [0, 0],
   copyMappingsTo: gone,

@@ -95,6 +95,13 @@ export interface NativeAddressSpace {
   protect(addr: number, length: number, prot: number): void;
   /** Memory-file offset of the page holding addr, or -1 if none; prot in protOut[0]. */
   lookup(addr: number, protOut: Int32Array): number;
+  /** The unmapped run around addr within [lo, hi) (lo <= addr < hi; a fault's window): its
+   *  start, its end in endOut[0]; -1 if addr is mapped. */
+  holeAround(addr: number, lo: number, hi: number, endOut: Float64Array): number;
+  /** The run around addr within [lo, hi) of pages mapped without write whose memory-file
+   *  page nobody else holds (exclusive) or someone else also does (not exclusive): its start,
+   *  its end in endOut[0] (empty at addr's page if that page is not one). */
+  writeProtectedRun(addr: number, lo: number, hi: number, exclusive: boolean, endOut: Float64Array): number;
   /** Bytes mapped in [addr, +length): the resident set of that range (a page is mapped from
    *  its first touch until unmapped). */
   residentBytes(addr: number, length: number): number;

@@ -190,6 +190,42 @@ impl AddressSpace {
         }
     }
 
+    /// The unmapped run around addr within [lo, hi) (a fault's window): its start, with its end
+    /// in end_out[0]; -1 if addr is mapped. One crossing instead of a lookup per page.
+    #[napi]
+    pub fn hole_around(&self, addr: f64, lo: f64, hi: f64, mut end_out: Float64ArraySlice<'_>) -> Result<f64> {
+        // SAFETY: the JS thread is inside this call, so nothing else touches the array.
+        let end_out = unsafe { end_out.as_mut() };
+        let (addr, lo, hi) = (u64_arg(addr)?, u64_arg(lo)?, u64_arg(hi)?);
+        if !(lo <= addr && addr < hi) {
+            return Err(to_napi(io::Error::from_raw_os_error(libc::EINVAL)));
+        }
+        match self.inner.lock().unwrap().hole_around(addr, lo, hi) {
+            Some((start, end)) => {
+                if let Some(e) = end_out.first_mut() {
+                    *e = end as f64;
+                }
+                Ok(start as f64)
+            }
+            None => Ok(-1.0),
+        }
+    }
+
+    /// The run around addr within [lo, hi) of pages mapped without write whose memory-file
+    /// page nobody else holds (exclusive) or someone else does (not): a write fault may deal
+    /// with them all. Its start, its end in end_out[0]; empty at addr's page if that page is
+    /// not one.
+    #[napi]
+    pub fn write_protected_run(&self, addr: f64, lo: f64, hi: f64, exclusive: bool, mut end_out: Float64ArraySlice<'_>) -> Result<f64> {
+        // SAFETY: the JS thread is inside this call, so nothing else touches the array.
+        let end_out = unsafe { end_out.as_mut() };
+        let (start, end) = self.inner.lock().unwrap().write_protected_run(u64_arg(addr)?, u64_arg(lo)?, u64_arg(hi)?, exclusive);
+        if let Some(e) = end_out.first_mut() {
+            *e = end as f64;
+        }
+        Ok(start as f64)
+    }
+
     /// Map into `target` at `to` whatever is mapped here in [from, from+length), run by
     /// run, with `prot`: fork's copy-on-write sharing and mremap's move in one crossing
     /// instead of a lookup per page. `target` may be this address space.

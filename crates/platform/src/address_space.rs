@@ -127,6 +127,37 @@ impl AddressSpace {
         self.table.find(addr).map(|(s, p)| (p.file_offset + (addr - s), p.prot))
     }
 
+    /// The unmapped run around addr within [lo, hi), or None if addr is mapped (a fault's
+    /// window: pmas.ts's faultAround).
+    pub fn hole_around(&self, addr: u64, lo: u64, hi: u64) -> Option<(u64, u64)> {
+        self.table.hole_around(addr, lo, hi)
+    }
+
+    /// The run of pages around addr, within [lo, hi), that are mapped without write and whose
+    /// memory-file page is `exclusive`ly ours (nobody else holds it: a copy-on-write page whose
+    /// fork relative or page cache let go, Linux's wp_page_reuse case) or, if not, shared
+    /// with someone (a copy-on-write page still to copy): a write fault on one may deal with
+    /// them all. Empty (addr, addr) if addr's page is not such a page.
+    pub fn write_protected_run(&self, addr: u64, lo: u64, hi: u64, exclusive: bool) -> (u64, u64) {
+        let wanted = |a: u64| {
+            self.table
+                .find(a)
+                .is_some_and(|(s, p)| p.prot & PROT_WRITE == 0 && (self.mf.ref_count(p.file_offset + (a - s)) == 1) == exclusive)
+        };
+        let addr = addr & !(PAGE_SIZE - 1);
+        if !wanted(addr) {
+            return (addr, addr);
+        }
+        let (mut start, mut end) = (addr, addr + PAGE_SIZE);
+        while start >= lo + PAGE_SIZE && wanted(start - PAGE_SIZE) {
+            start -= PAGE_SIZE;
+        }
+        while end + PAGE_SIZE <= hi && wanted(end) {
+            end += PAGE_SIZE;
+        }
+        (start, end)
+    }
+
     /// The mapped pieces of [addr, addr+len) as (start, length, file_offset, prot), adjacent
     /// pieces with contiguous file offsets and equal protections joined into one run.
     pub fn mapped_runs(&self, addr: u64, len: u64) -> Vec<(u64, u64, u64, u32)> {
@@ -378,6 +409,31 @@ mod tests {
         let g = mf.allocate(1).unwrap();
         a.map(0x20000, 0x1000, g, 3).unwrap();
         assert_eq!(a.lookup(0x20000), Some((g, 3)));
+    }
+
+    #[test]
+    fn write_protected_runs_split_on_sharing() {
+        let (mf, mut a, _) = setup();
+        let f = mf.allocate(8).unwrap();
+        // Pages 0x20000.. : read-only 0-4, then 5 writable, 6-7 read-only.
+        a.map(0x20000, 0x5000, f, 1).unwrap();
+        a.map(0x25000, 0x1000, f + 0x5000, 3).unwrap();
+        a.map(0x26000, 0x2000, f + 0x6000, 1).unwrap();
+        mf.dec_ref(f, 0x8000).unwrap();
+        mf.inc_ref(f + 0x1000, 0x1000).unwrap(); // page 1 shared (a fork's child still has it)
+        let reusable = |x, lo, hi| a.write_protected_run(x, lo, hi, true);
+        assert_eq!(reusable(0x23010, 0x10000, 0x40000), (0x22000, 0x25000));
+        assert_eq!(reusable(0x20000, 0x10000, 0x40000), (0x20000, 0x21000));
+        assert_eq!(reusable(0x21000, 0x10000, 0x40000), (0x21000, 0x21000), "shared");
+        assert_eq!(reusable(0x25000, 0x10000, 0x40000), (0x25000, 0x25000), "writable");
+        assert_eq!(reusable(0x28000, 0x10000, 0x40000), (0x28000, 0x28000), "unmapped");
+        assert_eq!(reusable(0x26000, 0x10000, 0x27000), (0x26000, 0x27000), "clipped");
+        assert_eq!(reusable(0x24000, 0x23000, 0x40000), (0x23000, 0x25000), "clipped below");
+        // The shared ones: page 1 alone, then 0-1 once page 0 is shared too.
+        assert_eq!(a.write_protected_run(0x21000, 0x10000, 0x40000, false), (0x21000, 0x22000));
+        assert_eq!(a.write_protected_run(0x22000, 0x10000, 0x40000, false), (0x22000, 0x22000));
+        mf.inc_ref(f, 0x1000).unwrap();
+        assert_eq!(a.write_protected_run(0x21000, 0x10000, 0x40000, false), (0x20000, 0x22000));
     }
 
     #[test]

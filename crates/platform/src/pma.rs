@@ -64,6 +64,20 @@ impl PmaTable {
         (addr < p.end).then_some((s, p))
     }
 
+    /// The unmapped run around addr clipped to [lo, hi) (lo <= addr < hi): where the pma below
+    /// ends and the one above starts, in one lookup each way. None if addr is mapped.
+    pub fn hole_around(&self, addr: u64, lo: u64, hi: u64) -> Option<(u64, u64)> {
+        let below = self.map.range(..=addr).next_back();
+        if let Some((_, p)) = below {
+            if addr < p.end {
+                return None;
+            }
+        }
+        let start = below.map_or(lo, |(_, p)| p.end.max(lo));
+        let end = self.map.range(addr..).next().map_or(hi, |(&s, _)| s.min(hi));
+        Some((start, end))
+    }
+
     /// Splits the pma that straddles addr so that addr starts a pma.
     fn split_at(&mut self, addr: u64) {
         if let Some((s, p)) = self.find(addr) {
@@ -125,6 +139,16 @@ impl PmaTable {
 mod tests {
     use super::*;
 
+    /// A fixed-seed generator of numbers below n.
+    fn xorshift(mut x: u32) -> impl FnMut(u64) -> u64 {
+        move |n| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            u64::from(x) % n
+        }
+    }
+
     fn pma(end: u64, off: u64) -> Pma {
         Pma { end, file_offset: off, prot: 3 }
     }
@@ -137,6 +161,53 @@ mod tests {
         assert!(t.overlaps(0x1000, 0x3000), "starts inside");
         assert!(!t.overlaps(0x4000, 0x9000), "ends where it starts");
         assert!(!t.overlaps(0x1000, 0x2000), "starts where it ends");
+    }
+
+    #[test]
+    fn hole_around_stops_at_the_neighbours_and_the_bounds() {
+        let mut t = PmaTable::new();
+        t.insert(0x2000, pma(0x4000, 0));
+        t.insert(0x8000, pma(0x9000, 0));
+        assert_eq!(t.hole_around(0x3000, 0, 0x10000), None, "mapped");
+        assert_eq!(t.hole_around(0x5000, 0, 0x10000), Some((0x4000, 0x8000)));
+        assert_eq!(t.hole_around(0x4000, 0x1000, 0x7000), Some((0x4000, 0x7000)), "clipped above");
+        assert_eq!(t.hole_around(0x6000, 0x5000, 0x10000), Some((0x5000, 0x8000)), "clipped below");
+        assert_eq!(t.hole_around(0x1000, 0, 0x10000), Some((0, 0x2000)), "nothing below");
+        assert_eq!(t.hole_around(0x9000, 0, 0x10000), Some((0x9000, 0x10000)), "nothing above");
+        assert_eq!(PmaTable::new().hole_around(0x9000, 0x8000, 0xa000), Some((0x8000, 0xa000)));
+    }
+
+    /// hole_around against a page-by-page scan (what faultAround did with a lookup per
+    /// page), from a fixed seed.
+    #[test]
+    fn hole_around_agrees_with_a_page_scan() {
+        const PAGES: u64 = 64;
+        const P: u64 = 0x1000;
+        let mut t = PmaTable::new();
+        let mut rnd = xorshift(987654);
+        for step in 0..3000 {
+            let a = rnd(PAGES);
+            let b = a + 1 + rnd((PAGES - a).min(4));
+            t.remove(a * P, b * P);
+            if rnd(3) != 0 {
+                t.insert(a * P, pma(b * P, step * P));
+            }
+            let addr = rnd(PAGES);
+            let lo = rnd(addr + 1);
+            let hi = addr + 1 + rnd(PAGES - addr);
+            let mapped = |p: u64| t.find(p * P).is_some();
+            let want = (!mapped(addr)).then(|| {
+                let (mut l, mut h) = (addr, addr + 1);
+                while l > lo && !mapped(l - 1) {
+                    l -= 1;
+                }
+                while h < hi && !mapped(h) {
+                    h += 1;
+                }
+                (l * P, h * P)
+            });
+            assert_eq!(t.hole_around(addr * P, lo * P, hi * P), want, "step {step}");
+        }
     }
 
     #[test]
@@ -169,13 +240,7 @@ mod tests {
         let mut t = PmaTable::new();
         let mut model = [false; PAGES as usize];
         let mut peak = 0u64;
-        let mut x: u32 = 12345;
-        let mut rnd = |n: u64| -> u64 {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            u64::from(x) % n
-        };
+        let mut rnd = xorshift(12345);
         for step in 0..4000 {
             let a = rnd(PAGES);
             let b = a + 1 + rnd(PAGES - a);

@@ -152,6 +152,32 @@ export class FakeAddressSpace implements NativeAddressSpace {
     return p.off + (addr % PAGE);
   }
 
+  holeAround(addr: number, lo: number, hi: number, endOut: Float64Array): number {
+    if (this.pmas.has(addr)) return -1;
+    let start = addr;
+    let end = addr + PAGE;
+    while (start > lo && !this.pmas.has(start - PAGE)) start -= PAGE;
+    while (end < hi && !this.pmas.has(end)) end += PAGE;
+    endOut[0] = end;
+    return start;
+  }
+
+  writeProtectedRun(addr: number, lo: number, hi: number, exclusive: boolean, endOut: Float64Array): number {
+    const reusable = (a: number): boolean => {
+      const p = this.pmas.get(a);
+      return p !== undefined && (p.prot & 2) === 0 && (this.mf.refCount(p.off) === 1) === exclusive;
+    };
+    let start = addr - (addr % PAGE);
+    let end = start;
+    if (reusable(start)) {
+      end += PAGE;
+      while (start - PAGE >= lo && reusable(start - PAGE)) start -= PAGE;
+      while (end + PAGE <= hi && reusable(end)) end += PAGE;
+    }
+    endOut[0] = end;
+    return start;
+  }
+
   private walk(addr: number, length: number, need: number, f: (off: number, done: number, n: number) => void): number {
     let done = 0;
     while (done < length) {

@@ -5,12 +5,19 @@ import {
 } from '../../../ts/abi/linux/mm';
 import { EFAULT, EINVAL, ENOMEM, EPERM } from '../../../ts/abi/linux/errno';
 import { ACCESS_EXEC, ACCESS_READ, ACCESS_UNKNOWN, ACCESS_WRITE } from '../../../ts/native/addon';
-import { FAULT_WINDOW, STACK_GUARD_GAP } from '../../../ts/mm/layout';
+import { FAULT_WINDOW, MAX_FAULT_WINDOW, STACK_GUARD_GAP } from '../../../ts/mm/layout';
 import { PAGE } from './fake_native';
 import { BytesBacking, errnoOf, newMM, pattern } from './helpers';
 
 const RW = PROT_READ | PROT_WRITE;
 const ANON = MAP_PRIVATE | MAP_ANONYMOUS;
+
+/** Bytes the fault at addr mapped. */
+function faultBytes(mm: ReturnType<typeof newMM>['mm'], as: ReturnType<typeof newMM>['as'], addr: number, access = ACCESS_WRITE): number {
+  const before = as.pmas.size;
+  expect(mm.handleFault(addr, access)).toBe(true);
+  return (as.pmas.size - before) * PAGE;
+}
 
 describe('handleFault', () => {
   it('populates an aligned window in one allocate and one map, clipped to the VMA', () => {
@@ -29,6 +36,61 @@ describe('handleFault', () => {
     for (let i = 0; i < 3; i++) expect(as.pmas.has(small + i * PAGE)).toBe(true);
     expect(as.pmas.has(small + 3 * PAGE)).toBe(false);
     expect(as.pmas.get(small)?.prot).toBe(RW);
+  });
+
+  it('grows the window while faults follow each other in address order, up to MAX_FAULT_WINDOW', () => {
+    const { mm, as } = newMM();
+    const base = 0x4000_0000;
+    const len = 16 << 20;
+    mm.mmap(base, len, RW, ANON | MAP_FIXED, null, 0);
+    // Touch every page in order, as the application would: a fault only where nothing is mapped.
+    const windows: number[] = [];
+    for (let a = base; a < base + len; a += PAGE) if (!as.pmas.has(a)) windows.push(faultBytes(mm, as, a));
+    expect(windows.slice(0, 4)).toEqual([FAULT_WINDOW, 2 * FAULT_WINDOW, 4 * FAULT_WINDOW, MAX_FAULT_WINDOW]);
+    expect(Math.max(...windows)).toBe(MAX_FAULT_WINDOW);
+    expect(as.mapCalls).toBe(windows.length);
+    expect(windows.length).toBeLessThan(len / FAULT_WINDOW / 4);
+  });
+
+  it('keeps the small window for scattered touches: at most one window ahead of use', () => {
+    const { mm, as } = newMM();
+    const base = 0x4000_0000;
+    const len = 64 << 20;
+    mm.mmap(base, len, RW, ANON | MAP_FIXED, null, 0);
+    // A page every 1 MiB, then backwards: never where the last fault's pages ended.
+    for (let a = base; a < base + len; a += 1 << 20) expect(faultBytes(mm, as, a)).toBe(FAULT_WINDOW);
+    for (let a = base + len - 5 * PAGE; a >= base; a -= 3 << 20) {
+      if (!as.pmas.has(a)) expect(faultBytes(mm, as, a, ACCESS_READ)).toBeLessThanOrEqual(FAULT_WINDOW);
+    }
+    // A fault elsewhere in between starts the sequence over.
+    const other = mm.mmap(0x8000_0000, len, RW, ANON | MAP_FIXED, null, 0);
+    expect(faultBytes(mm, as, other)).toBe(FAULT_WINDOW);
+    expect(faultBytes(mm, as, other + FAULT_WINDOW)).toBe(2 * FAULT_WINDOW);
+    expect(faultBytes(mm, as, base + 2 * FAULT_WINDOW + PAGE)).toBe(FAULT_WINDOW);
+    expect(faultBytes(mm, as, other + 3 * FAULT_WINDOW)).toBe(FAULT_WINDOW);
+  });
+
+  it('a shared file keeps the small window in order too: its window takes the file pages', () => {
+    const { mm, as, mf } = newMM();
+    const len = 4 << 20;
+    const pages = mf.allocate(len / PAGE);
+    let asked = 0;
+    const file = {
+      name: '/tmpfs/shared',
+      fill(): void { throw new Error('not used for shared mappings'); },
+      sharedPages(fileOffset: number, length: number): number[] {
+        asked = Math.max(asked, length);
+        const out: number[] = [];
+        for (let o = 0; o < length; o += PAGE) {
+          mf.incRef(pages + fileOffset + o, PAGE);
+          out.push(pages + fileOffset + o);
+        }
+        return out;
+      },
+    };
+    const base = mm.mmap(0x4000_0000, len, RW, MAP_SHARED | MAP_FIXED, file, 0);
+    for (let a = base; a < base + len; a += PAGE) if (!as.pmas.has(a)) expect(faultBytes(mm, as, a)).toBe(FAULT_WINDOW);
+    expect(asked).toBe(FAULT_WINDOW);
   });
 
   it('skips pages already mapped: the run stops at them', () => {
