@@ -173,3 +173,24 @@ export async function expectSameAsNative(argv: string[], platform: string, timeo
   expect(r.stdout, describeResult(r)).toBe(native.stdout);
   expect(r.code, describeResult(r)).toBe(native.code);
 }
+
+/** A fixture that works under the directory its first argument names, run natively and in the
+ *  sandbox each in a fresh one (prefix names them): the same output, with each run's directory
+ *  read as DIR, and exit status 0. */
+export async function expectSameAsNativeInFreshDir(name: string, prefix: string, platform: string, timeoutMs = 60_000): Promise<void> {
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const nd = mkdtempSync(join(tmpdir(), prefix)), sd = mkdtempSync(join(tmpdir(), prefix));
+  try {
+    const native = await runNative([fixture(name), nd], { timeoutMs });
+    expect(native.code, describeResult(native)).toBe(0);
+    // The sandbox's writes land in its memory overlay; the directory must exist there too.
+    const r = await runSandbox([fixture(name), sd], { platform, timeoutMs });
+    expect(r.stdout.replaceAll(sd, 'DIR'), describeResult(r)).toBe(native.stdout.replaceAll(nd, 'DIR'));
+    expect(r.code).toBe(0);
+  } finally {
+    rmSync(nd, { recursive: true, force: true });
+    rmSync(sd, { recursive: true, force: true });
+  }
+}
