@@ -19,6 +19,10 @@
 //   holds (reference count one), so no file, no other process and no JIT buffer changes;
 // - the original `syscall` instruction stays in place after the jump, so code that jumps
 //   straight to it still works.
+// A site is patched on its second trap, not its first: a patch costs a copy of a page-cache
+// page and a round trip to the stub (two, with a new trampoline region), a trap a few
+// microseconds, and most of a short program's sites (its start-up, its exit, the execve of a
+// forked child) run once. A site that traps twice is likely to trap many times more.
 // Owns the trampoline regions and the list of patched sites of each MemoryManager.
 
 import { pageCacheOf } from '../mm/page_cache';
@@ -46,6 +50,8 @@ class SyscallPatcher {
   readonly sites = new Map<number, Uint8Array>();
   /** Sites found unpatchable, so that their every trap does not look again. */
   private readonly rejected = new Set<number>();
+  /** Sites that trapped once: the next trap there patches. */
+  private readonly seen = new Set<number>();
   disabled = false;
   private readonly probe = new Uint8Array(8);
   private readonly prot = new Int32Array(1);
@@ -56,6 +62,11 @@ class SyscallPatcher {
   tryPatch(rip: number, nr: number): boolean {
     const site = rip - 7;
     if (this.sites.has(site) || this.rejected.has(site)) return false;
+    if (!this.seen.has(site)) {
+      this.seen.add(site);
+      return false;
+    }
+    this.seen.delete(site);
     if (this.patchable(site, rip, nr)) return true;
     this.rejected.add(site);
     return false;
