@@ -86,13 +86,7 @@ impl Spares {
         let a = match seized {
             Some((a, by)) if by == me => {
                 let finished = a.stub.lock().unwrap().finish_adopt();
-                match finished {
-                    Ok(()) => Some(a),
-                    Err(_) => {
-                        release(a);
-                        None
-                    }
-                }
+                kept(a, finished)
             }
             Some((a, _)) => {
                 // Traced by another thread, which alone could use it.
@@ -140,13 +134,7 @@ impl Spares {
             }
         };
         let adopted = a.stub.lock().unwrap().adopt();
-        match adopted {
-            Ok(()) => Some(a),
-            Err(_) => {
-                release(a);
-                None
-            }
-        }
+        kept(a, adopted)
     }
 
     /// Has spares made until DEPTH are ready or on their way. `make` runs on the spare
@@ -189,4 +177,15 @@ impl Spares {
 fn release(mut a: SystrapAddressSpace) {
     let mf = a.mf.clone();
     crate::AddressSpaceOps::release_then_drop(&mut a, &mf, Vec::new());
+}
+
+/// The spare if its adoption went well, else let go.
+fn kept(a: SystrapAddressSpace, adopted: io::Result<()>) -> Option<SystrapAddressSpace> {
+    match adopted {
+        Ok(()) => Some(a),
+        Err(_) => {
+            release(a);
+            None
+        }
+    }
 }

@@ -41,6 +41,17 @@ const execSpec: ElfSpec = {
   ],
 };
 
+/** A static ET_EXEC of textSize bytes of text at 0x400000, then data + bss of a few pages. */
+function textAndDataSpec(textSize: number): ElfSpec {
+  return {
+    type: 2, entry: 0x401000, size: textSize + 0x2000,
+    phdrs: [
+      { type: PT_LOAD, flags: PF_R | PF_X, offset: 0, vaddr: 0x400000, filesz: textSize, memsz: textSize },
+      { type: PT_LOAD, flags: PF_R | PF_W, offset: textSize + 0x100, vaddr: 0x400000 + textSize + 0x1100, filesz: 0x200, memsz: 0x3000 },
+    ],
+  };
+}
+
 interface Frame { argc: number; argv: string[]; envp: string[]; auxv: Map<number, number>; auxvList: bigint[] }
 
 /** Read the initial stack back as a program would. */
@@ -99,15 +110,8 @@ describe('loadExecutable: static ET_EXEC from a host file', () => {
   it('fills segments up to PREFAULT_MAX at once, and leaves larger ones to fault in', () => {
     // Text of PREFAULT_SHARED_MAX + a page (lazy), data + bss of a few pages (filled with the file's bytes).
     const textSize = PREFAULT_SHARED_MAX + PAGE;
-    const spec: ElfSpec = {
-      type: 2, entry: 0x401000, size: textSize + 0x2000,
-      phdrs: [
-        { type: PT_LOAD, flags: PF_R | PF_X, offset: 0, vaddr: 0x400000, filesz: textSize, memsz: textSize },
-        { type: PT_LOAD, flags: PF_R | PF_W, offset: textSize + 0x100, vaddr: 0x400000 + textSize + 0x1100, filesz: 0x200, memsz: 0x3000 },
-      ],
-    };
     const { mm } = newMM();
-    loadExecutable(mm, openHostFile(writeTemp(buildElf(spec))), noInterp, args());
+    loadExecutable(mm, openHostFile(writeTemp(buildElf(textAndDataSpec(textSize)))), noInterp, args());
     const dataStart = 0x400000 + textSize + 0x1000;
     expect(Array.from(mm.mincore(dataStart, 0x4000))).toEqual([1, 1, 1, 1]);
     expect(Array.from(mm.mincore(0x400000, textSize)).every((b) => b === 0)).toBe(true);
@@ -122,15 +126,8 @@ describe('loadExecutable: static ET_EXEC from a host file', () => {
   it('maps read-only segments up to PREFAULT_SHARED_MAX at once, with the page cache\'s pages', () => {
     // Text of PREFAULT_MAX + a page: past the private prefault, within the shared one.
     const textSize = PREFAULT_MAX + PAGE;
-    const spec: ElfSpec = {
-      type: 2, entry: 0x401000, size: textSize + 0x2000,
-      phdrs: [
-        { type: PT_LOAD, flags: PF_R | PF_X, offset: 0, vaddr: 0x400000, filesz: textSize, memsz: textSize },
-        { type: PT_LOAD, flags: PF_R | PF_W, offset: textSize + 0x100, vaddr: 0x400000 + textSize + 0x1100, filesz: 0x200, memsz: 0x3000 },
-      ],
-    };
     const { mm, mf } = newMM();
-    loadExecutable(mm, openHostFile(writeTemp(buildElf(spec))), noInterp, args());
+    loadExecutable(mm, openHostFile(writeTemp(buildElf(textAndDataSpec(textSize)))), noInterp, args());
     expect(Array.from(mm.mincore(0x400000, textSize)).every((b) => b === 1)).toBe(true);
     const prot = new Int32Array(1);
     for (let at = 0x400000; at < 0x400000 + textSize; at += PAGE) {
