@@ -1,8 +1,9 @@
 // Mapping an ELF file's PT_LOAD segments, as Linux's load_elf_binary/load_elf_interp do.
 // File pages are mapped MAP_PRIVATE from the file's backing and filled lazily on first touch,
-// except in small segments (PREFAULT_MAX) and read-only ones up to PREFAULT_SHARED_MAX,
-// filled at once; the last file page of a segment is clipped so that bytes past p_filesz read
-// as zero; the rest of p_memsz (bss) is anonymous memory.
+// except in small writable or executable segments (PREFAULT_MAX, private copies) and
+// read-only ones up to PREFAULT_SHARED_MAX (the page cache's pages), filled at once; the last
+// file page of a segment is clipped so that bytes past p_filesz read as zero; the rest of
+// p_memsz (bss) is anonymous memory.
 
 import type { NativeMemoryFile } from '../native/addon';
 import { MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, PROT_EXEC, PROT_READ, PROT_WRITE } from '../abi/linux/mm';
@@ -77,11 +78,17 @@ function mapSegment(mm: MemoryManager, backing: MappingBacking, ph: ProgramHeade
   if (memEnd > bssStart) {
     mm.mmap(bssStart, memEnd - bssStart, prot, MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS, null, 0);
   }
-  // Best effort, as MAP_POPULATE: a page that cannot be had now faults (or fails) later. Own
-  // copies, not the page cache's: the syscall patcher writes small programs' and ld.so's
-  // text (a cache page would cost it a copy-on-write break and a stub round trip each).
-  if (memEnd - mapStart <= PREFAULT_MAX) mm.populateRange(mapStart, memEnd, true);
-  else if ((prot & PROT_WRITE) === 0 && memEnd - mapStart <= PREFAULT_SHARED_MAX) mm.populateRange(mapStart, memEnd);
+  // Best effort, as MAP_POPULATE: a page that cannot be had now faults (or fails) later.
+  // Own copies where they will be written: data, and small programs' and ld.so's text, which
+  // the syscall patcher writes (a cache page would cost it a copy-on-write break and a stub
+  // round trip each). Read-only data (rodata, the headers' segment) never is: the cache's
+  // pages, with no read of the file and no copy at each exec.
+  const size = memEnd - mapStart;
+  if ((prot & PROT_WRITE) === 0 && ((prot & PROT_EXEC) === 0 || size > PREFAULT_MAX)) {
+    if (size <= PREFAULT_SHARED_MAX) mm.populateRange(mapStart, memEnd);
+  } else if (size <= PREFAULT_MAX) {
+    mm.populateRange(mapStart, memEnd, true);
+  }
 }
 
 /** The file as seen through a segment: nothing past `limit` (the end of p_filesz). */

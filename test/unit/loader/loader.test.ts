@@ -142,6 +142,28 @@ describe('loadExecutable: static ET_EXEC from a host file', () => {
     expect(mf.allocatedBytes()).toBe(0);
   });
 
+  it('maps small read-only data from the page cache, and copies small text and data', () => {
+    // execSpec's text (R+X) is copied for the patcher; a read-only segment of two pages is
+    // the cache's; the data page is the program's own.
+    const spec: ElfSpec = {
+      ...execSpec, size: 0x5000,
+      phdrs: [
+        execSpec.phdrs[0],
+        { type: PT_LOAD, flags: PF_R, offset: 0x3000, vaddr: 0x403000, filesz: 0x2000, memsz: 0x2000 },
+        { ...execSpec.phdrs[1], offset: 0x2100, vaddr: 0x405100 },
+      ],
+    };
+    const { mm, mf } = newMM();
+    loadExecutable(mm, openHostFile(writeTemp(buildElf(spec))), noInterp, args());
+    const prot = new Int32Array(1);
+    const cached = (addr: number): boolean => pageCacheOf(mf).holds(mm.addressSpace.lookup(addr, prot));
+    expect([0x403000, 0x404000].map(cached)).toEqual([true, true]);
+    expect(prot[0] & PROT_WRITE).toBe(0);
+    expect([0x400000, 0x401000, 0x405000].map(cached)).toEqual([false, false, false]);
+    expect(mm.copyIn(0x404fff, 1)[0]).toBe(fileByte(0x4fff));
+    mm.release();
+  });
+
   it('segments hold the file while they map it (pages are filled after exec lets go of it)', () => {
     const { mm } = newMM();
     const file = memFile('/bin/prog', buildElf(execSpec));
