@@ -22,6 +22,10 @@ describe.each(platforms)('%s', (platform) => {
       if (platform === 'systrap') {
         // The getpid site in the fixture's own loop and glibc's syscall(3) both qualify.
         expect(patched.some((l) => l.includes('(syscall 39)'))).toBe(true);
+        // A site is patched once it has trapped a few times: getuid's (run 100 times), not
+        // getppid's (once).
+        expect(patched.some((l) => l.includes('(syscall 102)'))).toBe(true);
+        expect(patched.some((l) => l.includes('(syscall 110)'))).toBe(false);
       } else {
         expect(patched).toEqual([]);
       }

@@ -1,8 +1,9 @@
 // Mapping an ELF file's PT_LOAD segments, as Linux's load_elf_binary/load_elf_interp do.
 // File pages are mapped MAP_PRIVATE from the file's backing and filled lazily on first touch,
-// except in small segments (PREFAULT_MAX), filled at once; the last file page of a segment is
-// clipped so that bytes past p_filesz read as zero; the rest of p_memsz (bss) is anonymous
-// memory.
+// except in small writable or executable segments (PREFAULT_MAX, private copies) and
+// read-only ones up to PREFAULT_SHARED_MAX (the page cache's pages), filled at once; the last
+// file page of a segment is clipped so that bytes past p_filesz read as zero; the rest of
+// p_memsz (bss) is anonymous memory.
 
 import type { NativeMemoryFile } from '../native/addon';
 import { MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, PROT_EXEC, PROT_READ, PROT_WRITE } from '../abi/linux/mm';
@@ -19,6 +20,12 @@ import type { LoadableFile } from './loadable_file';
  *  first touch a fault: a trap and a round trip to the stub. Filled here, inside exec's batch,
  *  the pages reach the stub with the mappings. Larger segments fault in as they are used. */
 export const PREFAULT_MAX = 256 << 10;
+/** Read-only segments (text, rodata) up to this size are mapped whole at exec from the page
+ *  cache (no copy): a static program's text of a few hundred KiB otherwise takes a fault per
+ *  FAULT_WINDOW right after exec (three for a 560 KiB glibc static text), each a trap and a
+ *  round trip to the stub, where here the mappings ride in exec's batch. Fault-around maps
+ *  whole windows anyway, so a program that runs through its text is as resident either way. */
+export const PREFAULT_SHARED_MAX = 1 << 20;
 
 export interface LoadedElf {
   /** What to add to the file's addresses (0 for ET_EXEC). */
@@ -71,10 +78,17 @@ function mapSegment(mm: MemoryManager, backing: MappingBacking, ph: ProgramHeade
   if (memEnd > bssStart) {
     mm.mmap(bssStart, memEnd - bssStart, prot, MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS, null, 0);
   }
-  // Best effort, as MAP_POPULATE: a page that cannot be had now faults (or fails) later. Own
-  // copies, not the page cache's: the syscall patcher writes small programs' and ld.so's
-  // text (a cache page would cost it a copy-on-write break and a stub round trip each).
-  if (memEnd - mapStart <= PREFAULT_MAX) mm.populateRange(mapStart, memEnd, true);
+  // Best effort, as MAP_POPULATE: a page that cannot be had now faults (or fails) later.
+  // Own copies where they will be written: data, and small programs' and ld.so's text, which
+  // the syscall patcher writes (a cache page would cost it a copy-on-write break and a stub
+  // round trip each). Read-only data (rodata, the headers' segment) never is: the cache's
+  // pages, with no read of the file and no copy at each exec.
+  const size = memEnd - mapStart;
+  if ((prot & PROT_WRITE) === 0 && ((prot & PROT_EXEC) === 0 || size > PREFAULT_MAX)) {
+    if (size <= PREFAULT_SHARED_MAX) mm.populateRange(mapStart, memEnd);
+  } else if (size <= PREFAULT_MAX) {
+    mm.populateRange(mapStart, memEnd, true);
+  }
 }
 
 /** The file as seen through a segment: nothing past `limit` (the end of p_filesz). */

@@ -135,7 +135,14 @@ export class PageCache {
       this.misses += j - i;
       i = j;
     }
-    for (const off of out) this.mf.incRef(off, PAGE_SIZE);
+    // One call per run of contiguous pages (a file read in one run sits in one): exec maps
+    // whole segments of a hundred pages and more from here.
+    let run = 0;
+    for (let k = 1; k <= n; k++) {
+      if (k < n && out[k] === out[k - 1] + PAGE_SIZE) continue;
+      this.mf.incRef(out[run], (k - run) * PAGE_SIZE);
+      run = k;
+    }
     return out;
   }
 }

@@ -19,6 +19,11 @@
 //   holds (reference count one), so no file, no other process and no JIT buffer changes;
 // - the original `syscall` instruction stays in place after the jump, so code that jumps
 //   straight to it still works.
+// A site is patched on its PATCH_AFTER-th trap, not its first: a patch costs a copy of a
+// page-cache page and a round trip to the stub (two more for a new trampoline region: a few
+// hundred microseconds on a loaded host), a trap only the signal delivery and sigreturn the
+// fast entry saves (a few microseconds), and most of a short program's sites (its start-up,
+// its exit, the execve of a forked child, the brk calls of malloc's start) run a few times.
 // Owns the trampoline regions and the list of patched sites of each MemoryManager.
 
 import { pageCacheOf } from '../mm/page_cache';
@@ -37,6 +42,8 @@ const PAGE = 0x1000;
 // Addresses reach 2^47: no 32-bit bitwise operators on them.
 const pageDown = (a: number): number => a - (a % PAGE);
 const NEAR = 0x7000_0000; // comfortably inside rel32's ±2 GiB
+/** Traps at a site before it is patched: where a patch starts to pay for itself. */
+const PATCH_AFTER = 16;
 
 interface Region { start: number; next: number }
 
@@ -46,6 +53,8 @@ class SyscallPatcher {
   readonly sites = new Map<number, Uint8Array>();
   /** Sites found unpatchable, so that their every trap does not look again. */
   private readonly rejected = new Set<number>();
+  /** Traps so far at each site not patched yet. */
+  private readonly traps = new Map<number, number>();
   disabled = false;
   private readonly probe = new Uint8Array(8);
   private readonly prot = new Int32Array(1);
@@ -56,6 +65,12 @@ class SyscallPatcher {
   tryPatch(rip: number, nr: number): boolean {
     const site = rip - 7;
     if (this.sites.has(site) || this.rejected.has(site)) return false;
+    const n = (this.traps.get(site) ?? 0) + 1;
+    if (n < PATCH_AFTER) {
+      this.traps.set(site, n);
+      return false;
+    }
+    this.traps.delete(site);
     if (this.patchable(site, rip, nr)) return true;
     this.rejected.add(site);
     return false;

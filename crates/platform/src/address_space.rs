@@ -489,6 +489,20 @@ mod tests {
     }
 
     #[test]
+    fn protect_tells_the_platform_only_what_changes() {
+        let (mf, mut a, log) = setup();
+        let f = mf.allocate(4).unwrap();
+        a.map(0x20000, 0x4000, f, 3).unwrap();
+        a.protect(0x21000, 0x1000, 1).unwrap();
+        log.lock().unwrap().clear();
+        // A fork's write-protection of a range mostly read-only already: one call for each
+        // run still writable, none for a range with nothing to change.
+        a.protect(0x20000, 0x4000, 1).unwrap();
+        a.protect(0x20000, 0x4000, 1).unwrap();
+        assert_eq!(*log.lock().unwrap(), vec!["protect 0x20000 0x1000 1".to_string(), "protect 0x22000 0x2000 1".to_string()]);
+    }
+
+    #[test]
     fn mapping_holds_references() {
         let (mf, mut a, log) = setup();
         let f = mf.allocate(4).unwrap();

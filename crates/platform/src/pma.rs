@@ -113,14 +113,18 @@ impl PmaTable {
         self.map.insert(start, pma);
     }
 
-    /// Sets prot on every mapped piece of [start, end); returns the pieces changed.
+    /// Sets prot on every mapped piece of [start, end); returns the pieces whose protection
+    /// changed (only those need the host told: fork write-protects every private writable
+    /// range of the parent, most of it still read-only since the last fork).
     pub fn protect(&mut self, start: u64, end: u64, prot: u32) -> Vec<(u64, u64)> {
         self.split_at(start);
         self.split_at(end);
         let mut changed = Vec::new();
         for (&k, p) in self.map.range_mut(start..end) {
-            p.prot = prot;
-            changed.push((k, p.end));
+            if p.prot != prot {
+                p.prot = prot;
+                changed.push((k, p.end));
+            }
         }
         changed
     }
@@ -229,6 +233,20 @@ mod tests {
         assert_eq!(t.find(0x1000).unwrap().1.prot, 3);
         assert_eq!(t.find(0x3000).unwrap().1.prot, 1);
         assert_eq!(t.len(), 2);
+    }
+
+    #[test]
+    fn protect_reports_only_the_pieces_it_changes() {
+        let mut t = PmaTable::new();
+        t.insert(0x1000, pma(0x4000, 0));
+        t.insert(0x6000, pma(0x8000, 0x10000));
+        assert_eq!(t.protect(0x2000, 0x3000, 1), vec![(0x2000, 0x3000)]);
+        // Already read-only in the middle: only the pieces around it change.
+        assert_eq!(t.protect(0x1000, 0x8000, 1), vec![(0x1000, 0x2000), (0x3000, 0x4000), (0x6000, 0x8000)]);
+        assert_eq!(t.protect(0x1000, 0x8000, 1), vec![]);
+        assert_eq!(t.protect(0x6000, 0x7000, 3), vec![(0x6000, 0x7000)]);
+        assert_eq!(t.find(0x6000).unwrap().1.prot, 3);
+        assert_eq!(t.find(0x7000).unwrap().1.prot, 1);
     }
 
     /// The resident counts against a page-by-page model, from a fixed seed: inserts over

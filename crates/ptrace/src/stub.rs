@@ -365,11 +365,22 @@ impl StubProcess {
 
     /// Makes the calling thread the tracer of a stub detach_parked() let go, as spawn() does.
     pub fn adopt(&mut self) -> io::Result<()> {
+        self.begin_adopt()?;
+        self.finish_adopt()
+    }
+
+    /// adopt()'s first half: the calling thread traces the stub and asks it to stop, without
+    /// waiting for it to get there (a crowded host may take milliseconds to run it).
+    pub fn begin_adopt(&mut self) -> io::Result<()> {
         if !self.alive {
             return Err(io::Error::from_raw_os_error(libc::ESRCH));
         }
         sys::ptrace(libc::PTRACE_SEIZE, self.pid, 0, libc::PTRACE_O_EXITKILL as usize)?;
-        sys::ptrace(libc::PTRACE_INTERRUPT, self.pid, 0, 0)?;
+        sys::ptrace(libc::PTRACE_INTERRUPT, self.pid, 0, 0).map(|_| ())
+    }
+
+    /// adopt()'s second half, on the thread that called begin_adopt: waits for the stop.
+    pub fn finish_adopt(&mut self) -> io::Result<()> {
         let status = sys::wait(self.pid)?;
         if !libc::WIFSTOPPED(status) {
             self.alive = false;

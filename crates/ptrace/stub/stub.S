@@ -182,6 +182,7 @@ systrap_restorer:
 	.set ST_FPSAVE, 3
 	.set ST_FPRESTORE, 4
 	.set M_XSAVE, 0x2000
+	.set FP_SAVED, 1
 	.globl systrap_fast_entry
 systrap_fast_entry:
 	mov %r15, %gs:M_REGS+0*8
@@ -212,7 +213,23 @@ systrap_fast_entry:
 	movq $0, %gs:M_SIGNO
 	movq $0, %gs:M_CODE
 	movq $0, %gs:M_FPSTATE
-	mov $ST_READY, %eax
+	/* fork, vfork, clone, clone3: the sentry copies the caller's FP state into the child.
+	 * XSAVEd here, into the slot, it takes no ST_FPSAVE round trip: M_FPSTATE 1 says so. */
+	mov %gs:M_REGS+15*8, %rax
+	cmp $56, %rax
+	je 14f
+	cmp $57, %rax
+	je 14f
+	cmp $58, %rax
+	je 14f
+	cmp $435, %rax
+	jne 15f
+14:	rdgsbase %rdi
+	mov $-1, %eax
+	mov $-1, %edx
+	xsave64 M_XSAVE(%rdi)
+	movq $FP_SAVED, %gs:M_FPSTATE
+15:	mov $ST_READY, %eax
 	xchg %eax, %gs:M_STATE
 	cmpl $0, %gs:M_SENTRY_SLEEPING
 	je 3f

@@ -787,7 +787,11 @@ impl Context for SystrapContext {
 
     fn fp_state(&self) -> io::Result<Vec<u8>> {
         if self.stopped_on_fast_path() {
-            self.fp_handshake(ST_FPSAVE)?;
+            // Saved on the way in (the clone family): what the application wrote there since
+            // could only be FP state it could have loaded into its registers itself.
+            if self.shared.msg.get(OFF_FPSTATE) != FP_SAVED {
+                self.fp_handshake(ST_FPSAVE)?;
+            }
             let mut buf = vec![0u8; xsave_size()];
             self.mf.read(self.slot_off + SLOT_XSAVE, &mut buf)?;
             return Ok(buf);
@@ -850,10 +854,11 @@ fn xsave_size() -> usize {
 }
 
 impl SystrapContext {
-    /// A thread stopped on the patched path has no signal frame: its FP state is live.
+    /// A thread stopped on the patched path has no signal frame: its FP state is live (and
+    /// maybe saved in the slot too: FP_SAVED).
     fn stopped_on_fast_path(&self) -> bool {
         let m = &self.shared.msg;
-        m.state() == ST_READY && m.get(OFF_FPSTATE) == 0
+        m.state() == ST_READY && (m.get(OFF_FPSTATE) == 0 || m.get(OFF_FPSTATE) == FP_SAVED)
     }
 
     /// Asks a thread stopped on the patched path to XSAVE or XRSTOR, and waits for it.

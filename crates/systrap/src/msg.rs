@@ -32,6 +32,10 @@ pub const OFF_CODE: usize = 32;
 pub const OFF_ADDR: usize = 40;
 pub const OFF_ACCESS: usize = 48;
 pub const OFF_FPSTATE: usize = 56;
+/// OFF_FPSTATE of a thread stopped on the patched path that XSAVEd its FP state into its slot
+/// on the way in (fork, vfork, clone, clone3: stub.S), as opposed to 0 (live in the registers)
+/// or the address of a signal frame's.
+pub const FP_SAVED: u64 = 1;
 pub const OFF_REGS: usize = 64;
 /// Sentry to stub, before each resume: how many times the stub may poll for its next answer
 /// before sleeping on the futex (platform::SpinPolicy); set to 0 while the stub waits once

@@ -6,6 +6,13 @@
 //!
 //! A parked stub is tied to the sentry only by its parent-death signal (SIGKILL when the
 //! thread that spawned it ends), so that thread never ends: one for the whole process.
+//!
+//! The adoption's stop waits for the host to run the stub, milliseconds on a crowded host
+//! (median 60 us, one in ten over 2 ms in a fork+exec loop at load 9), the sentry's thread
+//! blocked meanwhile. So when a spare is taken, the next one is seized and asked to stop at
+//! once (begin_adopt), and the next take only collects its stop, most often long reported.
+
+use std::thread::ThreadId;
 
 use std::io;
 use std::sync::mpsc::{channel, Sender};
@@ -36,6 +43,9 @@ pub struct Spares {
 #[derive(Default)]
 struct State {
     ready: Vec<SystrapAddressSpace>,
+    /// A ready spare already traced by this thread and asked to stop (begin_adopt): only
+    /// that thread can finish adopting it.
+    seized: Option<(SystrapAddressSpace, ThreadId)>,
     /// Spares being made.
     making: usize,
 }
@@ -71,7 +81,45 @@ impl Spares {
     /// contention a fork that found none ready made a whole stub on the sentry's thread (a
     /// spawn and eight ptrace stops) while the maker thread was half-way through one.
     pub fn take(&self) -> Option<SystrapAddressSpace> {
-        let mut a = {
+        let me = std::thread::current().id();
+        let seized = self.state.lock().unwrap().seized.take();
+        let a = match seized {
+            Some((a, by)) if by == me => {
+                let finished = a.stub.lock().unwrap().finish_adopt();
+                kept(a, finished)
+            }
+            Some((a, _)) => {
+                // Traced by another thread, which alone could use it.
+                release(a);
+                None
+            }
+            None => None,
+        };
+        let a = a.or_else(|| self.take_ready());
+        self.seize_next(me);
+        a
+    }
+
+    /// Begins adopting a ready spare on this thread, for the next take.
+    fn seize_next(&self, me: ThreadId) {
+        let mut st = self.state.lock().unwrap();
+        if st.seized.is_some() {
+            return;
+        }
+        let Some(a) = st.ready.pop() else { return };
+        let begun = a.stub.lock().unwrap().begin_adopt();
+        match begun {
+            Ok(()) => st.seized = Some((a, me)),
+            Err(_) => {
+                drop(st);
+                release(a);
+            }
+        }
+    }
+
+    /// A ready spare (or one on its way), adopted now.
+    fn take_ready(&self) -> Option<SystrapAddressSpace> {
+        let a = {
             let start = Instant::now();
             let mut st = self.state.lock().unwrap();
             loop {
@@ -86,14 +134,7 @@ impl Spares {
             }
         };
         let adopted = a.stub.lock().unwrap().adopt();
-        match adopted {
-            Ok(()) => Some(a),
-            Err(_) => {
-                let mf = a.mf.clone();
-                crate::AddressSpaceOps::release_then_drop(&mut a, &mf, Vec::new());
-                None
-            }
-        }
+        kept(a, adopted)
     }
 
     /// Has spares made until DEPTH are ready or on their way. `make` runs on the spare
@@ -103,7 +144,7 @@ impl Spares {
         loop {
             {
                 let mut st = self.state.lock().unwrap();
-                if st.making + st.ready.len() >= DEPTH {
+                if st.making + st.ready.len() + usize::from(st.seized.is_some()) >= DEPTH {
                     return;
                 }
                 st.making += 1;
@@ -122,9 +163,29 @@ impl Spares {
 
     /// Kills the spare (the platform is going away).
     pub fn drain(&self) {
-        for mut a in std::mem::take(&mut self.state.lock().unwrap().ready) {
-            let mf = a.mf.clone();
-            crate::AddressSpaceOps::release_then_drop(&mut a, &mf, Vec::new());
+        let (ready, seized) = {
+            let mut st = self.state.lock().unwrap();
+            (std::mem::take(&mut st.ready), st.seized.take())
+        };
+        for a in ready.into_iter().chain(seized.map(|(a, _)| a)) {
+            release(a);
+        }
+    }
+}
+
+/// Lets a spare go (killed, its pages given back once the reaper has seen it die).
+fn release(mut a: SystrapAddressSpace) {
+    let mf = a.mf.clone();
+    crate::AddressSpaceOps::release_then_drop(&mut a, &mf, Vec::new());
+}
+
+/// The spare if its adoption went well, else let go.
+fn kept(a: SystrapAddressSpace, adopted: io::Result<()>) -> Option<SystrapAddressSpace> {
+    match adopted {
+        Ok(()) => Some(a),
+        Err(_) => {
+            release(a);
+            None
         }
     }
 }

@@ -367,3 +367,21 @@ fn address_spaces_asked_for_back_to_back_wait_for_the_spare_being_made() {
         first_thread_runs(&mf, &p, 100 + i);
     }
 }
+
+#[test]
+fn a_spare_seized_by_one_thread_is_never_used_from_another() {
+    let Some((mf, p, _a)) = setup() else { return };
+    // Taking a spare seizes the next one for the taking thread (it alone can trace it): when
+    // another thread asks next, that one is let go and the other thread still gets an address
+    // space it can run.
+    let p = Arc::new(p);
+    for i in 0..6 {
+        if i % 2 == 0 {
+            first_thread_runs(&mf, &p, 200 + i);
+        } else {
+            let (mf, p) = (mf.clone(), p.clone());
+            std::thread::spawn(move || first_thread_runs(&mf, &p, 200 + i)).join().unwrap();
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}

@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, it, expect } from 'vitest';
 import { loadExecutable, type LoadArgs, type LoadableFile } from '../../../ts/loader/loader';
-import { PREFAULT_MAX } from '../../../ts/loader/map_elf';
+import { PREFAULT_MAX, PREFAULT_SHARED_MAX } from '../../../ts/loader/map_elf';
 import { openHostFile } from '../../../ts/loader/host_file';
 import type { MemoryManager } from '../../../ts/mm/memory_manager';
 import { pageCacheOf } from '../../../ts/mm/page_cache';
@@ -40,6 +40,17 @@ const execSpec: ElfSpec = {
     { type: PT_GNU_STACK, flags: PF_R | PF_W, offset: 0, vaddr: 0, filesz: 0, memsz: 0 },
   ],
 };
+
+/** A static ET_EXEC of textSize bytes of text at 0x400000, then data + bss of a few pages. */
+function textAndDataSpec(textSize: number): ElfSpec {
+  return {
+    type: 2, entry: 0x401000, size: textSize + 0x2000,
+    phdrs: [
+      { type: PT_LOAD, flags: PF_R | PF_X, offset: 0, vaddr: 0x400000, filesz: textSize, memsz: textSize },
+      { type: PT_LOAD, flags: PF_R | PF_W, offset: textSize + 0x100, vaddr: 0x400000 + textSize + 0x1100, filesz: 0x200, memsz: 0x3000 },
+    ],
+  };
+}
 
 interface Frame { argc: number; argv: string[]; envp: string[]; auxv: Map<number, number>; auxvList: bigint[] }
 
@@ -97,17 +108,10 @@ describe('loadExecutable: static ET_EXEC from a host file', () => {
   });
 
   it('fills segments up to PREFAULT_MAX at once, and leaves larger ones to fault in', () => {
-    // Text of PREFAULT_MAX + a page (lazy), data + bss of a few pages (filled with the file's bytes).
-    const textSize = PREFAULT_MAX + PAGE;
-    const spec: ElfSpec = {
-      type: 2, entry: 0x401000, size: textSize + 0x2000,
-      phdrs: [
-        { type: PT_LOAD, flags: PF_R | PF_X, offset: 0, vaddr: 0x400000, filesz: textSize, memsz: textSize },
-        { type: PT_LOAD, flags: PF_R | PF_W, offset: textSize + 0x100, vaddr: 0x400000 + textSize + 0x1100, filesz: 0x200, memsz: 0x3000 },
-      ],
-    };
+    // Text of PREFAULT_SHARED_MAX + a page (lazy), data + bss of a few pages (filled with the file's bytes).
+    const textSize = PREFAULT_SHARED_MAX + PAGE;
     const { mm } = newMM();
-    loadExecutable(mm, openHostFile(writeTemp(buildElf(spec))), noInterp, args());
+    loadExecutable(mm, openHostFile(writeTemp(buildElf(textAndDataSpec(textSize)))), noInterp, args());
     const dataStart = 0x400000 + textSize + 0x1000;
     expect(Array.from(mm.mincore(dataStart, 0x4000))).toEqual([1, 1, 1, 1]);
     expect(Array.from(mm.mincore(0x400000, textSize)).every((b) => b === 0)).toBe(true);
@@ -116,6 +120,47 @@ describe('loadExecutable: static ET_EXEC from a host file', () => {
     expect(data[0x100]).toBe(fileByte(textSize + 0x100));
     expect(data[0x2ff]).toBe(fileByte(textSize + 0x2ff));
     expect(data.subarray(0x300).every((b) => b === 0)).toBe(true);
+    mm.release();
+  });
+
+  it('maps read-only segments up to PREFAULT_SHARED_MAX at once, with the page cache\'s pages', () => {
+    // Text of PREFAULT_MAX + a page: past the private prefault, within the shared one.
+    const textSize = PREFAULT_MAX + PAGE;
+    const { mm, mf } = newMM();
+    loadExecutable(mm, openHostFile(writeTemp(buildElf(textAndDataSpec(textSize)))), noInterp, args());
+    expect(Array.from(mm.mincore(0x400000, textSize)).every((b) => b === 1)).toBe(true);
+    const prot = new Int32Array(1);
+    for (let at = 0x400000; at < 0x400000 + textSize; at += PAGE) {
+      const off = mm.addressSpace.lookup(at, prot);
+      // The cache's page, mapped without write (copy-on-write for the patcher or a debugger).
+      expect(pageCacheOf(mf).holds(off)).toBe(true);
+      expect(prot[0] & PROT_WRITE).toBe(0);
+    }
+    expect(mm.copyIn(0x400000 + textSize - 1, 1)[0]).toBe(fileByte(textSize - 1));
+    mm.release();
+    pageCacheOf(mf).shrink();
+    expect(mf.allocatedBytes()).toBe(0);
+  });
+
+  it('maps small read-only data from the page cache, and copies small text and data', () => {
+    // execSpec's text (R+X) is copied for the patcher; a read-only segment of two pages is
+    // the cache's; the data page is the program's own.
+    const spec: ElfSpec = {
+      ...execSpec, size: 0x5000,
+      phdrs: [
+        execSpec.phdrs[0],
+        { type: PT_LOAD, flags: PF_R, offset: 0x3000, vaddr: 0x403000, filesz: 0x2000, memsz: 0x2000 },
+        { ...execSpec.phdrs[1], offset: 0x2100, vaddr: 0x405100 },
+      ],
+    };
+    const { mm, mf } = newMM();
+    loadExecutable(mm, openHostFile(writeTemp(buildElf(spec))), noInterp, args());
+    const prot = new Int32Array(1);
+    const cached = (addr: number): boolean => pageCacheOf(mf).holds(mm.addressSpace.lookup(addr, prot));
+    expect([0x403000, 0x404000].map(cached)).toEqual([true, true]);
+    expect(prot[0] & PROT_WRITE).toBe(0);
+    expect([0x400000, 0x401000, 0x405000].map(cached)).toEqual([false, false, false]);
+    expect(mm.copyIn(0x404fff, 1)[0]).toBe(fileByte(0x4fff));
     mm.release();
   });
 

@@ -68,6 +68,24 @@ describe('page cache of private file mappings', () => {
     expect(mf.allocatedBytes()).toBe(0);
   });
 
+  it('takes the caller\'s references one run of contiguous pages at a time', () => {
+    const mf = new FakeMemoryFile();
+    const cache = new PageCache(mf);
+    const f = new VersionedFile(pattern(16 * PAGE, 3));
+    const fill = f.inner.fill.bind(f.inner);
+    // Pages 4..7 first (one run), then 0..15: runs 0..3, 4..7, 8..15.
+    for (const p of cache.pages('k', '1', 4 * PAGE, 4 * PAGE, fill)) mf.decRef(p, PAGE);
+    let calls = 0;
+    const incRef = mf.incRef.bind(mf);
+    mf.incRef = (offset: number, length: number): void => { calls++; incRef(offset, length); };
+    const pages = cache.pages('k', '1', 0, 16 * PAGE, fill);
+    expect(calls).toBe(3);
+    for (const p of pages) expect(mf.refCount(p)).toBe(2); // the cache's and the caller's
+    for (const p of pages) mf.decRef(p, PAGE);
+    cache.shrink();
+    expect(mf.allocatedBytes()).toBe(0);
+  });
+
   it('a changed file is seen in pages not faulted yet; faulted ones stay as they were', () => {
     const mf = new FakeMemoryFile();
     const file = new VersionedFile(pattern(2 * PAGE, 1));
