@@ -6,9 +6,7 @@
 
 import type { Task } from '../../kernel/task';
 import { SyscallError } from '../../kernel/syscall_error';
-import { ENOTTY } from '../../abi/linux/errno';
 import { O_APPEND } from '../../abi/linux/fcntl';
-import { FIONREAD } from '../../abi/linux/ioctl';
 import type { MappingBacking } from '../../mm/backing';
 import { seekPosition } from '../../vfs/file_description';
 import { throwHostError } from '../../vfs/host_errno';
@@ -114,12 +112,6 @@ export class GoferFile extends VfsFile {
       this.node.cache?.writeBack();
       this.data.fsync(false);
     } catch (e) { hostError(e); }
-  }
-
-  override ioctl(t: Task, cmd: number, arg: number): number {
-    if (cmd !== FIONREAD) throw new SyscallError(ENOTTY);
-    t.mm.writeI32(arg, Math.max(0, Math.min(this.size() - this.pos, 0x7fffffff)));
-    return 0;
   }
 
   /** Private mappings copy pages (through the cache if there is one); shared ones map the
