@@ -217,6 +217,8 @@ export interface NativeAddon {
    *  copy another way). */
   hostCopyFileRange(fdIn: number, offIn: number, fdOut: number, offOut: number, len: number): number;
   hostIsatty(fd: number): boolean;
+  /** fallocate(2) on a host fd of the sentry's (a volume file's donated fd): 0, or -errno. */
+  hostFallocate(fd: number, mode: number, offset: number, len: number): number;
   /** Fill buf from the host's getrandom(2). */
   hostGetrandom(buf: Uint8Array): void;
   /** TCGETS / TCSETS+actions / TIOCGWINSZ on a host terminal the sandbox was given. */
