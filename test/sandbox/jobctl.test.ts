@@ -25,6 +25,14 @@ describe.each(platforms)('%s: pty', (platform) => {
     expect(r.stdout, describeResult(r)).toBe(native.stdout);
     expect(r.code).toBe(native.code);
   }, 70_000);
+
+  it('VEOF in canonical mode, and left pending when the program goes raw, as n_tty keeps it', async () => {
+    const native = await runNative([fixture('pty_eof')], { timeoutMs: 30_000 });
+    expect(native.code, describeResult(native)).toBe(0);
+    const r = await runSandbox([fixture('pty_eof')], { platform, timeoutMs: 30_000 });
+    expect(r.stdout, describeResult(r)).toBe(native.stdout);
+    expect(r.code, describeResult(r)).toBe(0);
+  }, 70_000);
 });
 
 const haveBash = existsSync('/bin/bash') && existsSync('/usr/bin/python3');

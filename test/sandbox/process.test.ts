@@ -39,6 +39,8 @@ describe.each(platforms)('%s', (platform) => {
   it('fork, wait4, waitid, exit statuses, orphans', () => same([fixture('fork_wait')]));
   it('pthreads: mutex, condition variable, join, exit with threads running', () => same([fixture('threads')]));
   it('signals: handlers, sigreturn, masks, alt stack, EINTR/SA_RESTART, faults', () => same([fixture('signals')]));
+  it('a signal for the process goes to the thread Linux picks, not to the sender', () =>
+    same([fixture('signal_target')]));
   it('pipes: blocking, O_NONBLOCK, EPIPE/SIGPIPE, EOF', () => same([fixture('pipe')]));
   it('futex: wait/wake, timeouts, bitsets, requeue, wake-op, shared', () => same([fixture('futex')]));
   it.skipIf(missingBusybox)('execve: programs, itself, scripts, close-on-exec, errors', () =>

@@ -15,7 +15,7 @@ import { O_ACCMODE, O_NONBLOCK, O_RDONLY, O_RDWR, O_WRONLY } from '../abi/linux/
 import { POLLHUP, POLLIN, POLLOUT, POLLPRI, POLLRDBAND, POLLRDNORM, POLLWRBAND, POLLWRNORM } from '../abi/linux/poll';
 import { fail } from './syscall_error';
 import { block } from './blocking';
-import { Pipe, pipeRead, pipeWrite } from './pipe';
+import { Pipe, pipeIoctl, pipeRead, pipeWrite } from './pipe';
 import { pipeReadUser, pipeWriteUser } from './pipe_user';
 import type { IOVec } from '../syscalls/linux/user_io';
 
@@ -82,6 +82,8 @@ export class FifoFile extends VfsFile {
   override writeDirect(t: Task, ranges: readonly IOVec[]): number | Promise<number> {
     return pipeWriteUser(t, this.pipe, this, ranges);
   }
+
+  override ioctl(t: Task, cmd: number, arg: number): number { return pipeIoctl(t, this.pipe, cmd, arg); }
 
   override get pollable(): boolean { return true; }
   override get fasync(): boolean { return true; }

@@ -14,7 +14,8 @@
 import type { Task } from './task';
 import { FileDescription, type ReadinessCallback, type Stat } from '../vfs/file_description';
 import { POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM } from '../abi/linux/poll';
-import { EAGAIN, EBUSY, EFAULT, EPIPE } from '../abi/linux/errno';
+import { EAGAIN, EBUSY, EFAULT, ENOTTY, EPIPE } from '../abi/linux/errno';
+import { FIONREAD } from '../abi/linux/ioctl';
 import { O_DIRECT, O_NONBLOCK, O_RDONLY, O_WRONLY } from '../abi/linux/fcntl';
 import { S_IFIFO } from '../abi/linux/stat';
 import { SIGPIPE } from '../abi/linux/signal';
@@ -258,6 +259,7 @@ export class PipeReadEnd extends FileDescription {
   }
 
   override stat(): Stat { return pipeStat(this.pipe); }
+  override ioctl(t: Task, cmd: number, arg: number): number { return pipeIoctl(t, this.pipe, cmd, arg); }
   override describe(): string { return `pipe:[${this.pipe.ino}]`; }
   override get pollable(): boolean { return true; }
   override get fasync(): boolean { return true; }
@@ -285,6 +287,7 @@ export class PipeWriteEnd extends FileDescription {
   }
 
   override stat(): Stat { return pipeStat(this.pipe); }
+  override ioctl(t: Task, cmd: number, arg: number): number { return pipeIoctl(t, this.pipe, cmd, arg); }
   override describe(): string { return `pipe:[${this.pipe.ino}]`; }
   override get pollable(): boolean { return true; }
   override get fasync(): boolean { return true; }
@@ -295,6 +298,14 @@ export class PipeWriteEnd extends FileDescription {
     this.pipe.writers--;
     this.pipe.endClosed();
   }
+}
+
+/** pipe_ioctl: FIONREAD, from either end, counts the bytes queued; nothing else is known
+ *  (the watch-queue requests need O_NOTIFICATION_PIPE, which pipe2 refuses here). */
+export function pipeIoctl(t: Task, p: Pipe, cmd: number, arg: number): number {
+  if (cmd !== FIONREAD) fail(ENOTTY);
+  t.mm.writeI32(arg, p.available);
+  return 0;
 }
 
 /** Whose O_NONBLOCK a pipe transfer follows: the description's, or splice's flag. */

@@ -14,7 +14,7 @@ import {
 import { signalActions, type SigAction } from '../syscalls/linux/signal_state';
 import type { Task } from './task';
 import type { SigInfo } from './sig_pending';
-import { defaultAction, sendSignalToThread } from './signals';
+import { defaultAction, groupSignalsFor, sendSignalToThread } from './signals';
 import { setupSignalFrame } from './signal_frame';
 import { clearRestartBlock, hasRestartBlock } from './restart_block';
 import { SYS_restart_syscall } from '../abi/linux/syscall_numbers';
@@ -46,12 +46,17 @@ function restartForHandler(t: Task, code: number, act: SigAction): void {
   else t.regs[REG_RAX] = BigInt.asUintN(64, BigInt(-EINTR));
 }
 
-/** Take the next signal the task does not block: its own first, then its process's. */
+/** Take the next signal the task does not block: its own first, then its process's (those
+ *  not left to the thread chosen for them). */
 function dequeue(t: Task): SigInfo | undefined {
   let sig = t.pending.next(t.sigMask);
   if (sig !== 0) return t.pending.take(sig);
-  sig = t.tg.pending.next(t.sigMask);
-  return sig !== 0 ? t.tg.pending.take(sig) : undefined;
+  const mine = groupSignalsFor(t);
+  if (mine === 0n) return undefined;
+  sig = t.tg.pending.next(~mine);
+  if (sig === 0) return undefined;
+  t.tg.signalTargets.delete(sig);
+  return t.tg.pending.take(sig);
 }
 
 /** Act on every deliverable signal; `afterSyscall` when the task stopped for a syscall. */

@@ -51,8 +51,23 @@ export function userSigInfo(from: Task, sig: number, code = SI_USER, to?: Thread
 /** Whether t has a signal it would act on now (what makes a wait give way). */
 export function signalPending(t: Task): boolean {
   if (t.exited || taskMustStop(t) || t.ptrace?.trapPending === true) return true;
-  const mask = t.sigMask;
-  return ((t.pending.set | t.tg.pending.set) & ~mask) !== 0n;
+  return (t.pending.set & ~t.sigMask) !== 0n || groupSignalsFor(t) !== 0n;
+}
+
+/** The process's pending signals that t may take now: those it does not block, less those
+ *  complete_signal chose another thread for while that thread can still take them. Linux
+ *  wakes only the chosen thread (TIF_SIGPENDING is per thread), so the others, the sender
+ *  among them, leave the signal alone: a thread that kill()s its own process does not run the
+ *  handler itself when the main thread will (Python runs handlers on its main thread only). */
+export function groupSignalsFor(t: Task): bigint {
+  const tg = t.tg;
+  let set = tg.pending.set & ~t.sigMask;
+  if (set === 0n || tg.signalTargets.size === 0) return set;
+  for (const [sig, target] of tg.signalTargets) {
+    const bit = sigBit(sig);
+    if (target !== t && (set & bit) !== 0n && !target.exited && !blocks(target, sig)) set &= ~bit;
+  }
+  return set;
 }
 
 /** Linux sig_ignored: dropped at once, unless blocked (it may be unblocked or waited for). */
@@ -123,6 +138,7 @@ export function sendSignalToProcess(tg: ThreadGroup, info: SigInfo): void {
   let chosen: Task | undefined = !leader.exited && !blocks(leader, sig) ? leader : undefined;
   if (!chosen) for (const t of tg.tasks) if (!t.exited && !blocks(t, sig)) { chosen = t; break; }
   if (!chosen) return;
+  tg.signalTargets.set(sig, chosen);
   if (fatal(tg, chosen, sig) && !groupStopped(tg)) killProcess(tg, sig);
   else chosen.kick();
 }

@@ -23,6 +23,9 @@ export class ThreadGroup {
   readonly children = new Set<ThreadGroup>();
   /** Signals sent to the process as a whole. */
   readonly pending = new SigPending();
+  /** complete_signal's choice for each pending signal: the thread it woke to take it
+   *  (signals.ts, groupSignalsFor). */
+  readonly signalTargets = new Map<number, Task>();
   /** Signal the parent gets when this process ends (clone's CSIGNAL; 0 for none). */
   exitSignal = SIGCHLD;
   /** PR_SET_CHILD_SUBREAPER: orphaned descendants are reparented here rather than to init. */

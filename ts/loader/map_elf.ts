@@ -95,6 +95,7 @@ function mapSegment(mm: MemoryManager, backing: MappingBacking, ph: ProgramHeade
 function clipBacking(inner: MappingBacking, limit: number): MappingBacking {
   return {
     name: inner.name,
+    inode: inner.inode,
     fill(mf: NativeMemoryFile, fileOffset: number, mfOffset: number, length: number): void {
       const n = Math.min(length, limit - fileOffset);
       if (n > 0) inner.fill(mf, fileOffset, mfOffset, n);

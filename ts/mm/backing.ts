@@ -3,11 +3,16 @@
 // executable. The MemoryManager never reads files any other way.
 
 import type { NativeMemoryFile } from '../native/addon';
+import type { Stat } from '../abi/linux/stat';
 import type { FileRmap } from './file_rmap';
 
 export interface MappingBacking {
   /** Shown in /proc/pid/maps. */
   readonly name: string;
+  /** The mapped file as the tree shows it (vma->vm_file's inode): /proc/pid/maps gives its
+   *  device and inode number, which tools match against stat() (lsof, perf). mmap and exec
+   *  add it; absent for what is no file (the vDSO). */
+  readonly inode?: { stat(): Stat };
   /**
    * Copy file bytes [fileOffset, +length) into memory-file [mfOffset, +length). The target
    * pages are freshly allocated and zeroed, so bytes beyond EOF need no writing. Used for

@@ -228,6 +228,8 @@ export interface NativeAddon {
    *  byte (ext4 and tmpfs grow a shorter file to off); -errno (EFAULT), or the bytes written. */
   hostPwriteFaulting(fd: number, off: number, len: number): number;
   hostIsatty(fd: number): boolean;
+  /** fallocate(2) on a host fd of the sentry's (a volume file's donated fd): 0, or -errno. */
+  hostFallocate(fd: number, mode: number, offset: number, len: number): number;
   /** Fill buf from the host's getrandom(2). */
   hostGetrandom(buf: Uint8Array): void;
   /** TCGETS / TCSETS+actions / TIOCGWINSZ on a host terminal the sandbox was given. */

@@ -31,11 +31,12 @@ function open(ctx: ResolveContext, start: VirtualDentry, path: string, follow = 
   if (!inode.isRegular || vd.mount.flags.noexec) throw new SyscallError(EACCES);
   checkPermission(ctx.creds, inode, MAY_EXEC);
   const file = inode.open(ctx.t, vd, O_RDONLY | O_LARGEFILE);
-  const backing = file.mappable();
-  if (!backing) {
+  const mappable = file.mappable();
+  if (!mappable) {
     file.decRef();
     throw new SyscallError(ENOEXEC);
   }
+  const backing = { ...mappable, inode };
   const st = inode.stat();
   const size = st.size;
   const t = ctx.t;

@@ -16,7 +16,6 @@ import type { Task } from '../kernel/task';
 import { SyscallError } from '../kernel/syscall_error';
 import { EAGAIN, EBADF, ENOTTY, ESPIPE } from '../abi/linux/errno';
 import { O_APPEND, O_CLOEXEC, O_LARGEFILE, O_NONBLOCK, O_RDWR } from '../abi/linux/fcntl';
-import { FIONREAD } from '../abi/linux/ioctl';
 import { POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT } from '../abi/linux/poll';
 import { S_IFBLK, S_IFCHR, S_IFDIR, S_IFMT, S_IFREG, devMajor, type Stat } from '../abi/linux/stat';
 import { DEFAULT_POLLMASK, FileDescription, seekPosition, type ReadinessCallback } from './file_description';
@@ -121,11 +120,6 @@ export class HostFileDescription extends FileDescription {
 
   override ioctl(t: Task, cmd: number, arg: number): number {
     if (this.tty) return this.tty.ioctl(t, cmd, arg, this.flags);
-    if (cmd === FIONREAD && this.kind === 'regular') {
-      const cur = hostSeek(this.hostFd, 0, SEEK_CUR);
-      t.mm.writeI32(arg, Math.max(0, Math.min(this.size() - cur, 0x7fffffff)));
-      return 0;
-    }
     throw new SyscallError(ENOTTY);
   }
 

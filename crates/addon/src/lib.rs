@@ -595,6 +595,23 @@ pub fn host_lseek(fd: i32, offset: f64, whence: i32) -> f64 {
     }
 }
 
+/// fallocate(2) on a host fd the sentry holds (a writable volume file's donated fd; Node has
+/// none): 0, or -errno. The sentry has checked the mode and range as vfs_fallocate does.
+#[napi]
+pub fn host_fallocate(fd: i32, mode: i32, offset: f64, len: f64) -> i32 {
+    let exact = |v: f64| v.fract() == 0.0 && (0.0..=9007199254740991.0).contains(&v);
+    if !exact(offset) || !exact(len) {
+        return -libc::EINVAL;
+    }
+    // SAFETY: plain syscall with integer arguments.
+    let r = unsafe { libc::fallocate(fd, mode, offset as libc::off_t, len as libc::off_t) };
+    if r < 0 {
+        -io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO)
+    } else {
+        0
+    }
+}
+
 /// isatty(3) on a host fd: whether it is a terminal.
 #[napi]
 pub fn host_isatty(fd: i32) -> bool {

@@ -25,11 +25,18 @@ export function stdTermios(): Uint8Array {
   return b;
 }
 
+/** Completed input: a canonical line, or raw bytes. A line ended by VEOF keeps n_tty's mark
+ *  for it, a 0 byte at its end (__DISABLED_CHAR): a canonical read drops it (a line of the
+ *  mark alone is EOF), but once the program leaves canonical mode it is an ordinary byte. */
+interface Chunk { bytes: Uint8Array; eof: boolean }
+
+/** A chunk's bytes a canonical read may return. */
+function canonicalPart(c: Chunk): Uint8Array { return c.eof ? c.bytes.subarray(0, c.bytes.length - 1) : c.bytes; }
+
 export class LineDiscipline {
   termios = stdTermios();
-  /** Completed input the program may read: canonical lines (an empty one is EOF) or, in
-   *  raw mode, one chunk of bytes. */
-  readonly ready: Uint8Array[] = [];
+  /** Completed input the program may read: canonical lines or, in raw mode, bytes. */
+  private readonly ready: Chunk[] = [];
   /** The line being edited (canonical mode). */
   private line: number[] = [];
 
@@ -45,15 +52,15 @@ export class LineDiscipline {
   setTermios(b: Uint8Array): void {
     this.termios = b.slice(0, T.TERMIOS_SIZE);
     if (!this.canonical && this.line.length > 0) {
-      this.ready.push(Uint8Array.from(this.line));
+      this.ready.push({ bytes: Uint8Array.from(this.line), eof: false });
       this.line = [];
     }
   }
 
-  /** Bytes readable now (FIONREAD). */
+  /** Bytes readable now (FIONREAD: inq_canon skips EOF marks). */
   get available(): number {
     let n = 0;
-    for (const c of this.ready) n += c.length;
+    for (const c of this.ready) n += this.canonical ? canonicalPart(c).length : c.bytes.length;
     return n;
   }
 
@@ -64,16 +71,18 @@ export class LineDiscipline {
     this.line = [];
   }
 
-  /** Read into dst: at most one line in canonical mode; 0 for an EOF mark. */
+  /** Read into dst: at most one line in canonical mode (0 for a line that is only an EOF
+   *  mark, which goes with the line's last bytes); raw mode reads the marks as bytes. */
   read(dst: Uint8Array): number {
     let n = 0;
     while (n < dst.length && this.ready.length > 0) {
       const c = this.ready[0];
-      const take = Math.min(c.length, dst.length - n);
-      dst.set(c.subarray(0, take), n);
+      const src = this.canonical ? canonicalPart(c) : c.bytes;
+      const take = Math.min(src.length, dst.length - n);
+      dst.set(src.subarray(0, take), n);
       n += take;
-      if (take === c.length) this.ready.shift();
-      else this.ready[0] = c.subarray(take);
+      if (take === src.length) this.ready.shift();
+      else this.ready[0] = { bytes: c.bytes.subarray(take), eof: c.eof };
       if (this.canonical) break;
     }
     return n;
@@ -141,7 +150,7 @@ export class LineDiscipline {
         }
       }
       if (!this.canonical) {
-        this.ready.push(Uint8Array.of(c));
+        this.ready.push({ bytes: Uint8Array.of(c), eof: false });
         echoChar(c);
         continue;
       }
@@ -159,13 +168,14 @@ export class LineDiscipline {
         continue;
       }
       if (c === this.cc(T.VEOF) && c !== 0) {
-        this.ready.push(Uint8Array.from(this.line));
+        this.line.push(0);
+        this.ready.push({ bytes: Uint8Array.from(this.line), eof: true });
         this.line = [];
         continue;
       }
       if (c === 0x0a || (c !== 0 && (c === this.cc(T.VEOL) || c === this.cc(T.VEOL2)))) {
         this.line.push(c);
-        this.ready.push(Uint8Array.from(this.line));
+        this.ready.push({ bytes: Uint8Array.from(this.line), eof: false });
         this.line = [];
         if (doEcho || (c === 0x0a && (l & ECHONL) !== 0)) echo.push(c);
         continue;

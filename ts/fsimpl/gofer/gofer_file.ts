@@ -6,9 +6,7 @@
 
 import type { Task } from '../../kernel/task';
 import { SyscallError } from '../../kernel/syscall_error';
-import { ENOTTY } from '../../abi/linux/errno';
-import { O_APPEND } from '../../abi/linux/fcntl';
-import { FIONREAD } from '../../abi/linux/ioctl';
+import { O_APPEND, SEEK_DATA, SEEK_HOLE } from '../../abi/linux/fcntl';
 import type { MappingBacking } from '../../mm/backing';
 import { seekPosition } from '../../vfs/file_description';
 import { throwHostError } from '../../vfs/host_errno';
@@ -16,6 +14,7 @@ import { VfsFile } from '../../vfs/vfs_file';
 import type { VirtualDentry } from '../../vfs/virtual_dentry';
 import type { FileData } from './file_data';
 import { HostFd } from './host_fd';
+import { addon } from '../../native/addon';
 import { copyBetweenHostFds, preadToUser, pwriteFromUser, type UserRange } from './direct_io';
 import type { GoferNode } from './session';
 import type { Stat } from '../../abi/linux/stat';
@@ -96,6 +95,20 @@ export class GoferFile extends VfsFile {
     return n;
   }
 
+  /** fallocate(2) by the host on the donated fd (the host file system knows which modes it
+   *  has), unless a MAP_SHARED cache holds pages newer than the host's, which a punched or
+   *  moved range would leave stale: then EOPNOTSUPP, glibc's cue to write zeros instead. */
+  override fallocate(mode: number, offset: number, len: number): void {
+    if (!(this.data instanceof HostFd) || this.node.cache) {
+      super.fallocate(mode, offset, len);
+      return;
+    }
+    const r = addon().hostFallocate(this.data.fd, mode, offset, len);
+    // Size and blocks may have changed: the next stat asks the server.
+    this.node.attrAt = -Infinity;
+    if (r < 0) throw new SyscallError(-r);
+  }
+
   /** fstat asks the open file, not the name (which may be gone). */
   override stat(): Stat {
     let st: Stat;
@@ -104,7 +117,12 @@ export class GoferFile extends VfsFile {
   }
 
   override lseek(offset: number, whence: number): number {
-    this.pos = seekPosition(this.pos, this.size(), offset, whence);
+    // SEEK_DATA/SEEK_HOLE: the host file system knows the file's extents (holes the host or
+    // fallocate made), unless a MAP_SHARED cache holds pages the host has not seen yet.
+    const extents = (whence === SEEK_DATA || whence === SEEK_HOLE) && !this.node.cache;
+    this.pos = extents && this.data.seekHoleData !== undefined
+      ? this.data.seekHoleData(offset, whence)
+      : seekPosition(this.pos, this.size(), offset, whence);
     return this.pos;
   }
 
@@ -117,12 +135,6 @@ export class GoferFile extends VfsFile {
       this.node.cache?.writeBack();
       this.data.fsync(false);
     } catch (e) { hostError(e); }
-  }
-
-  override ioctl(t: Task, cmd: number, arg: number): number {
-    if (cmd !== FIONREAD) throw new SyscallError(ENOTTY);
-    t.mm.writeI32(arg, Math.max(0, Math.min(this.size() - this.pos, 0x7fffffff)));
-    return 0;
   }
 
   /** Private mappings copy pages (through the cache if there is one); shared ones map the

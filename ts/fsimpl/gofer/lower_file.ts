@@ -5,8 +5,7 @@
 
 import type { Task } from '../../kernel/task';
 import { SyscallError } from '../../kernel/syscall_error';
-import { ENOTTY, ENXIO } from '../../abi/linux/errno';
-import { FIONREAD } from '../../abi/linux/ioctl';
+import { ENXIO } from '../../abi/linux/errno';
 import { SEEK_DATA, SEEK_HOLE } from '../../abi/linux/fcntl';
 import type { MappingBacking } from '../../mm/backing';
 import { seekPosition } from '../../vfs/file_description';
@@ -65,12 +64,6 @@ export class LowerFile extends VfsFile {
 
   override size(): number {
     try { return this.host.size(); } catch (e) { throwHostError(e); }
-  }
-
-  override ioctl(t: Task, cmd: number, arg: number): number {
-    if (cmd !== FIONREAD) throw new SyscallError(ENOTTY);
-    t.mm.writeI32(arg, Math.max(0, Math.min(this.size() - this.pos, 0x7fffffff)));
-    return 0;
   }
 
   /** Private mappings share the page cache (mm/page_cache.ts): the lower layer is read-only

@@ -3,9 +3,8 @@
 
 import type { Task } from '../../kernel/task';
 import { SyscallError } from '../../kernel/syscall_error';
-import { EINVAL, ENOTTY } from '../../abi/linux/errno';
+import { EINVAL } from '../../abi/linux/errno';
 import { SEEK_CUR, SEEK_SET } from '../../abi/linux/fcntl';
-import { FIONREAD } from '../../abi/linux/ioctl';
 import { S_IFREG } from '../../abi/linux/stat';
 import { seekPosition } from '../../vfs/file_description';
 import type { FileDescription } from '../../vfs/file_description';
@@ -58,10 +57,4 @@ export class SnapshotFile extends VfsFile {
   }
 
   override size(): number { return this.data.length; }
-
-  override ioctl(t: Task, cmd: number, arg: number): number {
-    if (cmd !== FIONREAD) throw new SyscallError(ENOTTY);
-    t.mm.writeI32(arg, Math.max(0, this.data.length - this.pos));
-    return 0;
-  }
 }

@@ -13,8 +13,9 @@ import type { KernFS } from './kernfs';
 
 export class KSymlink extends KInode {
   constructor(fs: KernFS, key: string, private readonly target: (t: Task | null) => string,
-    private readonly magic: ((t: Task | null) => MagicTarget | null) | null = null, attr: KAttr = {}) {
-    super(fs, key, S_IFLNK | 0o777, attr);
+    private readonly magic: ((t: Task | null) => MagicTarget | null) | null = null, attr: KAttr = {},
+    perm = 0o777) {
+    super(fs, key, S_IFLNK | perm, attr);
   }
 
   protected override get size(): number { return 0; }

@@ -31,9 +31,14 @@ export function fdLinkText(kernel: Kernel, f: FileDescription): string {
   return f instanceof VfsFile ? f.vd.path(mountNamespaceOf(kernel).rootVd) : f.describe();
 }
 
+/** tid_fd_mode: the link's permission bits say how the file is open (lsof reads them). */
+function fdLinkPerm(f: FileDescription): number {
+  return (f.readable ? 0o500 : 0) | (f.writable ? 0o300 : 0);
+}
+
 export function fdDir(fs: KernFS, key: string, kernel: Kernel, task: () => Task | undefined, owner: KAttr): KDir {
   const link = (fd: number, f: FileDescription): KSymlink => new KSymlink(fs, `${key}/${fd}`, () => fdLinkText(kernel, f),
-    (): MagicTarget => (f instanceof VfsFile ? { vd: f.vd } : { file: f }), owner);
+    (): MagicTarget => (f instanceof VfsFile ? { vd: f.vd } : { file: f }), owner, fdLinkPerm(f));
   return new KDir(fs, key, fdSource(task, link), 0o500, owner);
 }
 

@@ -7,7 +7,7 @@
 import type { Task } from '../../kernel/task';
 import type { Vma } from '../../mm/vma';
 import { PROT_EXEC, PROT_READ, PROT_WRITE } from '../../abi/linux/mm';
-import { mapsLine } from './task_files';
+import { mapsLine, type FileIds } from './task_files';
 
 export type ResidentKind = 'anon' | 'file' | 'shmem';
 
@@ -73,9 +73,10 @@ export function smaps(t: Task, rollup: boolean): string {
   const vmas = t.mm.vmas.all();
   if (!rollup) {
     let out = '';
+    const ids: FileIds = new Map();
     for (const v of vmas) {
       const u = usageOf(t, v);
-      out += mapsLine(t.mm, v);
+      out += mapsLine(t.mm, v, ids);
       out += rows([['Size', v.length], ['KernelPageSize', 4096], ['MMUPageSize', 4096], ['Rss', u.rss], ['Pss', u.rss],
         ['Pss_Dirty', u.anon + u.shmem], ...tail(u)]);
       out += `THPeligible:    0\nVmFlags: ${vmFlags(v)} \n`;

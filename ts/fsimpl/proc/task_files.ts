@@ -19,7 +19,7 @@ import { PROT_EXEC, PROT_READ, PROT_WRITE } from '../../abi/linux/mm';
 import { taskMountNamespace, taskRoot } from '../../vfs/task_fs';
 import type { Mount } from '../../vfs/mount';
 import { VirtualDentry } from '../../vfs/virtual_dentry';
-import { devMajor, devMinor } from '../../abi/linux/stat';
+import { devMajor, devMinor, type Stat } from '../../abi/linux/stat';
 import { taskAttrs } from '../../syscalls/linux/task_attrs';
 import { pgidIn, processGroupIds, sidIn } from '../../syscalls/linux/process_group';
 import { INIT_PID_NS, tgidIn, tidIn, type Pid, type PidNamespace } from '../../kernel/ns/pid_ns';
@@ -47,12 +47,29 @@ function hex(n: number, width: number): string { return n.toString(16).padStart(
 
 export function maps(t: Task): string {
   let out = '';
-  for (const v of t.mm.vmas.all()) out += mapsLine(t.mm, v);
+  const ids: FileIds = new Map();
+  for (const v of t.mm.vmas.all()) out += mapsLine(t.mm, v, ids);
   return out;
 }
 
+/** Each mapped file's "major:minor inode" as maps shows it, asked once per read. */
+export type FileIds = Map<{ stat(): Stat }, string>;
+
+function fileId(v: Vma, ids: FileIds): string {
+  const inode = v.backing?.inode;
+  if (inode === undefined) return '00:00 0';
+  let id = ids.get(inode);
+  if (id === undefined) {
+    let st: Stat | null = null;
+    try { st = inode.stat(); } catch { /* a file gone from the host: no identity to show */ }
+    id = st === null ? '00:00 0' : `${hex(devMajor(st.dev), 2)}:${hex(devMinor(st.dev), 2)} ${st.ino}`;
+    ids.set(inode, id);
+  }
+  return id;
+}
+
 /** One VMA's line of /proc/<pid>/maps (and the head of its smaps entry). */
-export function mapsLine(mm: MemoryManager, v: Vma): string {
+export function mapsLine(mm: MemoryManager, v: Vma, ids: FileIds = new Map()): string {
   const perms = `${v.prot & PROT_READ ? 'r' : '-'}${v.prot & PROT_WRITE ? 'w' : '-'}${v.prot & PROT_EXEC ? 'x' : '-'}${v.shared || v.sharedSnapshot ? 's' : 'p'}`;
   let name = v.backing?.name ?? '';
   if (!v.backing) {
@@ -60,7 +77,7 @@ export function mapsLine(mm: MemoryManager, v: Vma): string {
     else if (v.growsDown || (v.start <= mm.stackTop - 1 && mm.stackTop <= v.end)) name = '[stack]';
   }
   const offset = v.backing ? v.offset : 0;
-  const head = `${hex(v.start, 8)}-${hex(v.end, 8)} ${perms} ${hex(offset, 8)} 00:00 0`;
+  const head = `${hex(v.start, 8)}-${hex(v.end, 8)} ${perms} ${hex(offset, 8)} ${fileId(v, ids)}`;
   return name ? `${head.padEnd(72)} ${name}\n` : `${head}\n`;
 }
 

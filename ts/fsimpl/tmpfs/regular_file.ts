@@ -2,10 +2,9 @@
 
 import type { Task } from '../../kernel/task';
 import { SyscallError } from '../../kernel/syscall_error';
-import { EINVAL, ENOTTY, ENOTSUP as EOPNOTSUPP } from '../../abi/linux/errno';
+import { EINVAL, ENOTSUP as EOPNOTSUPP } from '../../abi/linux/errno';
 import { O_APPEND, O_NOATIME, SEEK_DATA, SEEK_HOLE } from '../../abi/linux/fcntl';
 import { FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE } from '../../abi/linux/fs';
-import { FIONREAD } from '../../abi/linux/ioctl';
 import type { MappingBacking } from '../../mm/backing';
 import { seekPosition } from '../../vfs/file_description';
 import { VfsFile } from '../../vfs/vfs_file';
@@ -79,12 +78,6 @@ export class TmpfsRegularFile extends VfsFile {
   }
 
   override size(): number { return this.data.size; }
-
-  override ioctl(t: Task, cmd: number, arg: number): number {
-    if (cmd !== FIONREAD) throw new SyscallError(ENOTTY);
-    t.mm.writeI32(arg, Math.max(0, Math.min(this.data.size - this.pos, 0x7fffffff)));
-    return 0;
-  }
 
   /** shmem_fallocate: allocation (KEEP_SIZE or not) and PUNCH_HOLE; the other modes are
    *  EOPNOTSUPP, as tmpfs answers. */

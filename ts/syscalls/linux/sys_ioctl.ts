@@ -1,12 +1,15 @@
 // ioctl (Linux fs/ioctl.c): the requests every file understands are handled here (close-on-
-// exec, non-blocking and O_ASYNC toggles, a socket's SIGIO owner); the rest go to the file,
-// whose default is ENOTTY.
+// exec, non-blocking and O_ASYNC toggles, a socket's SIGIO owner, a regular file's FIONREAD);
+// the rest go to the file, whose default is ENOTTY.
 
 import type { Task } from '../../kernel/task';
 import { fail } from '../../kernel/syscall_error';
 import { EBADF } from '../../abi/linux/errno';
 import { O_ASYNC, O_NONBLOCK, O_PATH } from '../../abi/linux/fcntl';
-import { FIOASYNC, FIOCLEX, FIONBIO, FIONCLEX } from '../../abi/linux/ioctl';
+import { FIOASYNC, FIOCLEX, FIONBIO, FIONCLEX, FIONREAD } from '../../abi/linux/ioctl';
+import { S_IFMT, S_IFREG } from '../../abi/linux/stat';
+import { SEEK_CUR } from '../../abi/linux/fcntl';
+import type { FileDescription } from '../../vfs/file_description';
 import { SYS_ioctl } from '../../abi/linux/syscall_numbers';
 import type { SyscallArgs, SyscallReturn, SyscallTable } from './types';
 import { getFile } from './fd_util';
@@ -39,6 +42,9 @@ function sysIoctl(t: Task, a: SyscallArgs): SyscallReturn {
       setAsyncFlag(t, f, fd, on ? f.flags | O_ASYNC : f.flags & ~O_ASYNC);
       return 0;
     }
+    case FIONREAD:
+      if (regularFionread(t, f, arg)) return 0;
+      return f.ioctl(t, cmd, arg);
     // sock_ioctl: a socket's owner for SIGIO (others pass them on and get ENOTTY).
     case FIOSETOWN: case SIOCSPGRP:
       if (!(f instanceof Socket)) return f.ioctl(t, cmd, arg);
@@ -53,6 +59,16 @@ function sysIoctl(t: Task, a: SyscallArgs): SyscallReturn {
       if (f instanceof Socket && isIfreqIoctl(cmd)) return ifreqIoctl(t, f, cmd, arg);
       return f.ioctl(t, cmd, arg);
   }
+}
+
+/** do_vfs_ioctl's FIONREAD for a regular file: the inode's size less the position, as an
+ *  int (negative past the end). false for other files, whose own ioctl answers. */
+function regularFionread(t: Task, f: FileDescription, arg: number): boolean {
+  if (!f.seekable) return false;
+  const st = f.stat();
+  if ((st.mode & S_IFMT) !== S_IFREG) return false;
+  t.mm.writeI32(arg, (st.size - f.lseek(0, SEEK_CUR)) | 0);
+  return true;
 }
 
 export function registerIoctl(table: SyscallTable): void {

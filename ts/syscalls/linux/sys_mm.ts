@@ -4,6 +4,7 @@
 
 import type { Task } from '../../kernel/task';
 import type { FileDescription } from '../../vfs/file_description';
+import { VfsFile } from '../../vfs/vfs_file';
 import type { SyscallArgs, SyscallTable } from './types';
 import type { MappingBacking } from '../../mm/memory_manager';
 import {
@@ -62,8 +63,9 @@ function sysMmap(t: Task, a: SyscallArgs): number {
   // 2^63 is an exact number.
   if (off + BigInt(pageUp(length)) > MAX_LFS_FILESIZE) fail(EOVERFLOW);
   if (badType && length !== 0) fail(EINVAL);
-  const backing: MappingBacking | null = file.mappable();
-  if (backing === null) fail(ENODEV);
+  const mappable: MappingBacking | null = file.mappable();
+  if (mappable === null) fail(ENODEV);
+  const backing = file instanceof VfsFile ? { ...mappable, inode: file.inode } : mappable;
   // secretmem_mmap: shared only, and locked within RLIMIT_MEMLOCK.
   if (backing.secret === true) {
     if ((flags & MAP_TYPE) === MAP_PRIVATE) fail(EINVAL);
