@@ -23,6 +23,22 @@ export function staticChildren(make: () => Record<string, Inode>): DirSource {
   return { names: () => [...all().keys()], get: (name) => all().get(name) ?? null };
 }
 
+/** A DirSource whose children are made one at a time, when looked up (a listing makes all). */
+export function lazyChildren(makers: Record<string, () => Inode>): DirSource {
+  const made = new Map<string, Inode>();
+  return {
+    names: () => Object.keys(makers),
+    get: (name) => {
+      let inode = made.get(name);
+      if (inode === undefined) {
+        if (!Object.hasOwn(makers, name)) return null;
+        made.set(name, inode = makers[name]());
+      }
+      return inode;
+    },
+  };
+}
+
 export class KDir extends KInode {
   override get dirSeekEndSize(): number | undefined { return this.fs.seekKind === 'seq' ? 0 : undefined; }
 

@@ -6,7 +6,7 @@ import type { Kernel } from '../../kernel/kernel';
 import type { Task } from '../../kernel/task';
 import type { ThreadGroup } from '../../kernel/thread_group';
 import type { Inode } from '../../vfs/inode';
-import { KDir, staticChildren, type DirSource } from '../kernfs/dir';
+import { KDir, lazyChildren, type DirSource } from '../kernfs/dir';
 import { KFile, type SeekKind } from '../kernfs/file';
 import type { KernFS } from '../kernfs/kernfs';
 import { KSymlink } from '../kernfs/symlink';
@@ -33,44 +33,47 @@ export function leaderOf(tg: ThreadGroup): Task | undefined {
   return first ?? tg.lastExited ?? undefined;
 }
 
+/** The entries of /proc/<pid> (and of a thread's directory), each made when looked up: proc
+ *  keeps no dentries, so every path through /proc/self makes its directories anew, and a
+ *  readlink of /proc/self/exe made all ~50 inodes (gcc makes ~500 such readlinks). */
 function taskEntries(fs: KernFS, kernel: Kernel, key: string, tg: ThreadGroup, task: () => Task | undefined,
-  pidNs: PidNamespace): Record<string, Inode> {
+  pidNs: PidNamespace): Record<string, () => Inode> {
   const owner = { uid: task()?.creds.euid ?? 0, gid: task()?.creds.egid ?? 0 };
   const file = (name: string, gen: (t: Task, reader: Task | null) => string | Uint8Array, mode = 0o444,
     seek?: SeekKind): KFile =>
     new KFile(fs, `${key}/${name}`, (r) => { const t = task(); return t ? gen(t, r) : ''; }, mode, owner, seek);
   return {
-    exe: exeLink(fs, `${key}/exe`, kernel, tg, owner),
-    cwd: cwdLink(fs, `${key}/cwd`, kernel, task, owner),
+    exe: () => exeLink(fs, `${key}/exe`, kernel, tg, owner),
+    cwd: () => cwdLink(fs, `${key}/cwd`, kernel, task, owner),
     // The task's root (a chroot's directory) as the reader's root names it.
-    root: new KSymlink(fs, `${key}/root`, (reader) => {
+    root: () => new KSymlink(fs, `${key}/root`, (reader) => {
       const t = task();
       return t !== undefined && reader !== null ? taskRoot(t).path(taskRoot(reader)) : '/';
     }, null, owner),
-    fd: fdDir(fs, `${key}/fd`, kernel, task, owner),
-    fdinfo: fdinfoDir(fs, `${key}/fdinfo`, task, owner),
-    cmdline: file('cmdline', files.cmdline, 0o444, 'size0'),
-    environ: file('environ', files.environ, 0o400, 'size0'),
-    auxv: file('auxv', files.auxv, 0o400, 'size0'),
-    maps: file('maps', files.maps),
-    mem: new MemInode(fs, `${key}/mem`, task, owner),
-    stat: file('stat', (t) => files.stat(t, pidNs)),
-    statm: file('statm', files.statm),
-    status: file('status', (t, r) => files.status(t, r, pidNs)),
-    limits: file('limits', files.limits),
-    mounts: file('mounts', (t) => files.mounts(kernel, t)),
-    mountinfo: file('mountinfo', (t) => files.mountinfo(kernel, t)),
-    cgroup: file('cgroup', () => '0::/\n'),
-    loginuid: file('loginuid', () => '4294967295\n', 0o644),
-    net: netDir(fs, kernel, `${key}/net`, task),
-    ns: nsDir(fs, `${key}/ns`, task, tg, owner),
-    uid_map: new IdMapInode(fs, `${key}/uid_map`, task, 'uid', owner),
-    gid_map: new IdMapInode(fs, `${key}/gid_map`, task, 'gid', owner),
-    projid_map: new IdMapInode(fs, `${key}/projid_map`, task, 'projid', owner),
-    setgroups: new SetgroupsInode(fs, `${key}/setgroups`, task, owner),
+    fd: () => fdDir(fs, `${key}/fd`, kernel, task, owner),
+    fdinfo: () => fdinfoDir(fs, `${key}/fdinfo`, task, owner),
+    cmdline: () => file('cmdline', files.cmdline, 0o444, 'size0'),
+    environ: () => file('environ', files.environ, 0o400, 'size0'),
+    auxv: () => file('auxv', files.auxv, 0o400, 'size0'),
+    maps: () => file('maps', files.maps),
+    mem: () => new MemInode(fs, `${key}/mem`, task, owner),
+    stat: () => file('stat', (t) => files.stat(t, pidNs)),
+    statm: () => file('statm', files.statm),
+    status: () => file('status', (t, r) => files.status(t, r, pidNs)),
+    limits: () => file('limits', files.limits),
+    mounts: () => file('mounts', (t) => files.mounts(kernel, t)),
+    mountinfo: () => file('mountinfo', (t) => files.mountinfo(kernel, t)),
+    cgroup: () => file('cgroup', () => '0::/\n'),
+    loginuid: () => file('loginuid', () => '4294967295\n', 0o644),
+    net: () => netDir(fs, kernel, `${key}/net`, task),
+    ns: () => nsDir(fs, `${key}/ns`, task, tg, owner),
+    uid_map: () => new IdMapInode(fs, `${key}/uid_map`, task, 'uid', owner),
+    gid_map: () => new IdMapInode(fs, `${key}/gid_map`, task, 'gid', owner),
+    projid_map: () => new IdMapInode(fs, `${key}/projid_map`, task, 'projid', owner),
+    setgroups: () => new SetgroupsInode(fs, `${key}/setgroups`, task, owner),
     ...tunableEntries(fs, key, task, owner, file),
-    smaps: file('smaps', (t) => smaps(t, false)),
-    smaps_rollup: file('smaps_rollup', (t) => smaps(t, true)),
+    smaps: () => file('smaps', (t) => smaps(t, false)),
+    smaps_rollup: () => file('smaps_rollup', (t) => smaps(t, true)),
   };
 }
 
@@ -88,17 +91,17 @@ export function threadGroupDir(fs: KernFS, kernel: Kernel, pidNs: PidNamespace, 
     },
   };
   const owner = { uid: leader()?.creds.euid ?? 0, gid: leader()?.creds.egid ?? 0 };
-  return new KDir(fs, key, staticChildren(() => ({
+  return new KDir(fs, key, lazyChildren({
     ...taskEntries(fs, kernel, key, tg, leader, pidNs),
-    task: new KDir(fs, `${key}/task`, tasks, 0o555, owner),
-  })), 0o555, owner);
+    task: () => new KDir(fs, `${key}/task`, tasks, 0o555, owner),
+  }), 0o555, owner);
 }
 
 function threadDir(fs: KernFS, kernel: Kernel, pidNs: PidNamespace, tg: ThreadGroup, t: Task): KDir {
   const key = `${tg.tgid}/task/${t.tid}`;
   const owner = { uid: t.creds.euid, gid: t.creds.egid };
   // children: the process's children (tsvisor does not record which thread forked each).
-  const children = new KFile(fs, `${key}/children`,
+  const children = (): KFile => new KFile(fs, `${key}/children`,
     () => [...tg.children].map((c) => `${tgidIn(pidNs, c)} `).join(''), 0o444, owner);
-  return new KDir(fs, key, staticChildren(() => ({ ...taskEntries(fs, kernel, key, tg, () => t, pidNs), children })), 0o555, owner);
+  return new KDir(fs, key, lazyChildren({ ...taskEntries(fs, kernel, key, tg, () => t, pidNs), children }), 0o555, owner);
 }

@@ -118,7 +118,7 @@ type TaskFile = (name: string, gen: (t: Task) => string, mode?: number) => KInod
 
 /** The entries for /proc/<pid> (task_dir.ts), for the task task() names. */
 export function tunableEntries(fs: KernFS, key: string, task: () => Task | undefined, attr: KAttr,
-  file: TaskFile): Record<string, KInode> {
+  file: TaskFile): Record<string, () => KInode> {
   const tunable = (name: string, get: (t: Task, reader: Task | null) => string,
     set: (writer: Task, t: Task, text: string) => void, maxIn: number): KTunable =>
     new KTunable(fs, `${key}/${name}`, (reader) => { const t = task(); return t ? get(t, reader) : ''; },
@@ -126,20 +126,20 @@ export function tunableEntries(fs: KernFS, key: string, task: () => Task | undef
   const PROC_NUMBUF = 13;
   return {
     // The offsets of the time namespace the task's children go in (kernel/ns/time_ns.ts).
-    timens_offsets: tunable('timens_offsets', (t) => timensOffsetsText(nsproxyOf(t).timeForChildren),
+    timens_offsets: () => tunable('timens_offsets', (t) => timensOffsetsText(nsproxyOf(t).timeForChildren),
       (w, t, text) => writeTimensOffsets(w, nsproxyOf(t).timeForChildren, text,
         (clock) => (clock === CLOCK_BOOTTIME ? t.kernel.uptimeNs() : t.kernel.monotonicNs())), PAGE),
     // comm: only a thread of the same process may rename (comm_write); at most 15 bytes kept.
-    comm: tunable('comm', (t) => `${taskAttrs(t).comm}\n`, (w, t, text) => {
+    comm: () => tunable('comm', (t) => `${taskAttrs(t).comm}\n`, (w, t, text) => {
       if (w.tg !== t.tg) throw new SyscallError(EINVAL);
       taskAttrs(t).comm = truncateComm(text.split('\0')[0]);
     }, 64 * 1024),
-    oom_score_adj: tunable('oom_score_adj', (t) => `${taskAttrs(t).oomScoreAdj}\n`, (w, t, text) => {
+    oom_score_adj: () => tunable('oom_score_adj', (t) => `${taskAttrs(t).oomScoreAdj}\n`, (w, t, text) => {
       const v = Number(kstrto(strip(text), 0, true, INT_MAX));
       if (v < OOM_SCORE_ADJ_MIN || v > OOM_SCORE_ADJ_MAX) throw new SyscallError(EINVAL);
       setOomScoreAdj(w, t, v, false);
     }, PROC_NUMBUF - 1),
-    oom_adj: tunable('oom_adj', (t) => {
+    oom_adj: () => tunable('oom_adj', (t) => {
       const adj = taskAttrs(t).oomScoreAdj;
       return `${adj === OOM_SCORE_ADJ_MAX ? OOM_ADJUST_MAX : Math.trunc((adj * -OOM_DISABLE) / OOM_SCORE_ADJ_MAX)}\n`;
     }, (w, t, text) => {
@@ -147,7 +147,7 @@ export function tunableEntries(fs: KernFS, key: string, task: () => Task | undef
       if (v < OOM_DISABLE || v > OOM_ADJUST_MAX) throw new SyscallError(EINVAL);
       setOomScoreAdj(w, t, v === OOM_ADJUST_MAX ? OOM_SCORE_ADJ_MAX : Math.trunc((v * OOM_SCORE_ADJ_MAX) / -OOM_DISABLE), true);
     }, PROC_NUMBUF - 1),
-    timerslack_ns: tunable('timerslack_ns', (t, reader) => {
+    timerslack_ns: () => tunable('timerslack_ns', (t, reader) => {
       mayTouchSlack(reader, t);
       return `${taskAttrs(t).timerSlackNs}\n`;
     }, (w, t, text) => {
@@ -156,21 +156,21 @@ export function tunableEntries(fs: KernFS, key: string, task: () => Task | undef
       const a = taskAttrs(t);
       a.timerSlackNs = v === 0n ? a.defaultTimerSlackNs : v;
     }, 64 * 1024),
-    coredump_filter: tunable('coredump_filter', (t) => `${taskAttrs(t).coredumpFilter.toString(16).padStart(8, '0')}\n`,
+    coredump_filter: () => tunable('coredump_filter', (t) => `${taskAttrs(t).coredumpFilter.toString(16).padStart(8, '0')}\n`,
       (_w, t, text) => {
         const v = Number(kstrto(text, 0, false, UINT_MAX));
         setProcessAttr(t, 'coredumpFilter', (taskAttrs(t).coredumpFilter & ~DUMP_FILTER_MASK) | (v & DUMP_FILTER_MASK));
       }, 64 * 1024),
-    oom_score: file('oom_score', (t) => `${oomScore(t)}\n`),
+    oom_score: () => file('oom_score', (t) => `${oomScore(t)}\n`),
     // personality needs ptrace attach access (lock_trace): EACCES otherwise.
-    personality: new KTunableReadOnly(fs, `${key}/personality`, (reader) => {
+    personality: () => new KTunableReadOnly(fs, `${key}/personality`, (reader) => {
       const t = task();
       if (!t) return '';
       if (reader !== null && !ptraceMayAccess(reader, t.tg)) throw new SyscallError(EACCES);
       return `${(taskAttrs(t).personality >>> 0).toString(16).padStart(8, '0')}\n`;
     }, attr),
     // io: the process's (or, under task/<tid>, the thread's) counts; ptrace read access only.
-    io: new KTunableReadOnly(fs, `${key}/io`, (reader) => {
+    io: () => new KTunableReadOnly(fs, `${key}/io`, (reader) => {
       const t = task();
       if (!t) return '';
       if (reader !== null && !ptraceMayAccess(reader, t.tg)) throw new SyscallError(EACCES);
@@ -178,9 +178,9 @@ export function tunableEntries(fs: KernFS, key: string, task: () => Task | undef
     }, attr, 0o400),
     // Where a task sleeps is not a kernel symbol here: "0", as Linux shows for a task it
     // cannot name a wait channel for.
-    wchan: file('wchan', () => '0'),
+    wchan: () => file('wchan', () => '0'),
     // No audit: the unset session id.
-    sessionid: file('sessionid', () => '4294967295'),
+    sessionid: () => file('sessionid', () => '4294967295'),
   };
 }
 
