@@ -1,9 +1,9 @@
 // Helpers for the sandbox tests: run a program inside tsvisor or natively, collect its output.
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { constants as osConstants } from 'node:os';
+import { constants as osConstants, tmpdir } from 'node:os';
 import { expect } from 'vitest';
 import { detectPlatforms, warnLeftOut } from './platforms';
 
@@ -178,10 +178,7 @@ export async function expectSameAsNative(argv: string[], platform: string, timeo
  *  sandbox each in a fresh one (prefix names them): the same output, with each run's directory
  *  read as DIR, and exit status 0. */
 export async function expectSameAsNativeInFreshDir(name: string, prefix: string, platform: string, timeoutMs = 60_000): Promise<void> {
-  const { mkdtempSync, rmSync } = await import('node:fs');
-  const { tmpdir } = await import('node:os');
-  const { join } = await import('node:path');
-  const nd = mkdtempSync(join(tmpdir(), prefix)), sd = mkdtempSync(join(tmpdir(), prefix));
+  const nd = mkdtempSync(path.join(tmpdir(), prefix)), sd = mkdtempSync(path.join(tmpdir(), prefix));
   try {
     const native = await runNative([fixture(name), nd], { timeoutMs });
     expect(native.code, describeResult(native)).toBe(0);

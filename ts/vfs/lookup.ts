@@ -4,7 +4,7 @@
 
 import type { Task } from '../kernel/task';
 import { SyscallError } from '../kernel/syscall_error';
-import { EBADF, EINVAL, ENOENT } from '../abi/linux/errno';
+import { EBADF, EINVAL, ENOENT, ENOTDIR } from '../abi/linux/errno';
 import { AT_FDCWD } from '../abi/linux/fcntl';
 import type { Stat } from '../abi/linux/stat';
 import type { FileDescription } from './file_description';
@@ -38,6 +38,14 @@ export function locateVd(t: Task, dirfd: number, path: string, follow: boolean, 
   const l = locate(t, dirfd, path, follow, emptyPath);
   if (!l.vd) throw new SyscallError(ENOENT);
   return l.vd;
+}
+
+/** The directory path names, a final symlink followed (LOOKUP_FOLLOW | LOOKUP_DIRECTORY):
+ *  ENOTDIR if it is something else. */
+export function locateDirVd(t: Task, dirfd: number, path: string): VirtualDentry {
+  const vd = locateVd(t, dirfd, path, true);
+  if (!vd.inode.isDir) throw new SyscallError(ENOTDIR);
+  return vd;
 }
 
 /** stat(2) of a path (following a final symlink when `follow`). */

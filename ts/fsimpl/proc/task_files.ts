@@ -238,16 +238,16 @@ function visibleMounts(t: Task): { m: Mount; at: string }[] {
   return out;
 }
 
-/** The mount's own options; with the file system's after them for /proc/mounts (mountinfo
- *  shows those among the super block's). */
-function mountOpts(m: Mount, withFs: boolean): string {
+/** The mount's own options (mountinfo's sixth field). */
+function mountOpts(m: Mount): string {
   const f = m.flags;
-  const extra = withFs ? m.fs.mountOptions() : '';
   const atime = f.atime === 'noatime' ? ',noatime' : f.atime === 'strictatime' ? '' : ',relatime';
-  return `${f.readonly ? 'ro' : 'rw'}${f.nosuid ? ',nosuid' : ''}${f.nodev ? ',nodev' : ''}${f.noexec ? ',noexec' : ''}${f.nodiratime ? ',nodiratime' : ''}${atime}${extra ? `,${extra}` : ''}`;
+  return `${f.readonly ? 'ro' : 'rw'}${f.nosuid ? ',nosuid' : ''}${f.nodev ? ',nodev' : ''}${f.noexec ? ',noexec' : ''}${f.nodiratime ? ',nodiratime' : ''}${atime}`;
 }
 
-function superOpts(m: Mount): string {
+/** The file system's own options, after a comma: /proc/mounts shows them after the mount's,
+ *  mountinfo among the super block's. */
+function fsOpts(m: Mount): string {
   const extra = m.fs.mountOptions();
   return extra ? `,${extra}` : '';
 }
@@ -260,13 +260,13 @@ function propagationField(m: Mount): string {
 /** The mounts of t's mount namespace. */
 export function mounts(_kernel: Kernel, t: Task): string {
   return visibleMounts(t)
-    .map(({ m, at }) => `${m.source ?? m.fs.source} ${at} ${m.fs.type} ${mountOpts(m, true)} 0 0\n`).join('');
+    .map(({ m, at }) => `${m.source ?? m.fs.source} ${at} ${m.fs.type} ${mountOpts(m)}${fsOpts(m)} 0 0\n`).join('');
 }
 
 export function mountinfo(_kernel: Kernel, t: Task): string {
   return visibleMounts(t).map(({ m, at }) => {
     const parent = m.parent?.id ?? m.id;
     const dev = `${devMajor(m.fs.dev)}:${devMinor(m.fs.dev)}`;
-    return `${m.id} ${parent} ${dev} ${m.rootPath()} ${at} ${mountOpts(m, false)}${propagationField(m)} - ${m.fs.type} ${m.source ?? m.fs.source} ${m.flags.readonly ? 'ro' : 'rw'}${superOpts(m)}\n`;
+    return `${m.id} ${parent} ${dev} ${m.rootPath()} ${at} ${mountOpts(m)}${propagationField(m)} - ${m.fs.type} ${m.source ?? m.fs.source} ${m.flags.readonly ? 'ro' : 'rw'}${fsOpts(m)}\n`;
   }).join('');
 }

@@ -7,7 +7,7 @@ import { fail } from '../../kernel/syscall_error';
 import { ENOENT, ENOTDIR, EPERM, ERANGE } from '../../abi/linux/errno';
 import { AT_FDCWD } from '../../abi/linux/fcntl';
 import { SYS_chdir, SYS_chroot, SYS_fchdir, SYS_getcwd, SYS_umask } from '../../abi/linux/syscall_numbers';
-import { locateVd } from '../../vfs/lookup';
+import { locateDirVd, locateVd } from '../../vfs/lookup';
 import { MAY_EXEC, checkPermission } from '../../vfs/permission';
 import { knownCwd, setCwd, taskRoot } from '../../vfs/task_fs';
 import { VfsFile } from '../../vfs/vfs_file';
@@ -53,11 +53,10 @@ function sysFchdir(t: Task, a: SyscallArgs): number {
   return enter(t, f.vd);
 }
 
-/** chroot needs CAP_SYS_CHROOT; the sandbox has one root per mount namespace, so even root
- *  may only "change" it to where it already is. */
+/** chroot: the directory (search permission on it) becomes the root of the tasks sharing this
+ *  FSContext; CAP_SYS_CHROOT is needed. */
 function sysChroot(t: Task, a: SyscallArgs): number {
-  const vd = locateVd(t, AT_FDCWD, copyInPath(t, a.ptr(0)), true);
-  if (!vd.inode.isDir) fail(ENOTDIR);
+  const vd = locateDirVd(t, AT_FDCWD, copyInPath(t, a.ptr(0)));
   checkPermission(t.creds, vd.inode, MAY_EXEC);
   if (!t.creds.nsCapable(t.creds.userNs, CAP_SYS_CHROOT)) fail(EPERM);
   // set_fs_root: shared by the tasks sharing this FSContext (CLONE_FS).

@@ -151,7 +151,7 @@ function doBind(t: Task, ns: MountNamespace, target: VirtualDentry, source: stri
   interface Below { orig: Mount; kids: Below[] }
   const snapshot = (orig: Mount): Below[] => ns.childrenOf(orig)
     .filter((c) => c.mountpoint !== null && c.propagation !== 'unbindable' &&
-      isBelow(c.mountpoint, orig === from.mount ? from.dentry : orig.root))
+      (orig === from.mount ? from.dentry : orig.root).isAncestorOf(c.mountpoint))
     .map((c) => ({ orig: c, kids: snapshot(c) }));
   const tree = recurse ? snapshot(from.mount) : [];
   const top = copy(from, target);
@@ -161,10 +161,6 @@ function doBind(t: Task, ns: MountNamespace, target: VirtualDentry, source: stri
   attach(tree, top);
 }
 
-function isBelow(d: Dentry, root: Dentry): boolean {
-  for (let x: Dentry | null = d; x !== null; x = x.parent) if (x === root) return true;
-  return false;
-}
 
 function propagationOf(flags: number): Propagation {
   const p = flags & MS_PROPAGATION;

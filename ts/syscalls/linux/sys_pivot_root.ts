@@ -6,28 +6,21 @@
 
 import type { Task } from '../../kernel/task';
 import { fail } from '../../kernel/syscall_error';
-import { EBUSY, EINVAL, ENOENT, ENOTDIR, EPERM } from '../../abi/linux/errno';
+import { EBUSY, EINVAL, ENOENT, EPERM } from '../../abi/linux/errno';
 import { CAP_SYS_ADMIN } from '../../kernel/capabilities';
 import { SYS_pivot_root } from '../../abi/linux/syscall_numbers';
 import { AT_FDCWD } from '../../abi/linux/fcntl';
 import type { SyscallArgs, SyscallTable } from './types';
 import { copyInPath } from './path';
-import { locateVd } from '../../vfs/lookup';
+import { locateDirVd } from '../../vfs/lookup';
 import { moveFsRefs, resolveContext, taskRoot } from '../../vfs/task_fs';
 import { nsproxyOf } from '../../kernel/ns/nsproxy';
 import { VirtualDentry } from '../../vfs/virtual_dentry';
 
-/** LOOKUP_FOLLOW | LOOKUP_DIRECTORY. */
-function lookupDir(t: Task, addr: number): VirtualDentry {
-  const vd = locateVd(t, AT_FDCWD, copyInPath(t, addr), true);
-  if (!vd.inode.isDir) fail(ENOTDIR);
-  return vd;
-}
-
 function sysPivotRoot(t: Task, a: SyscallArgs): number {
   if (!t.creds.nsCapable(nsproxyOf(t).mnt.userNs, CAP_SYS_ADMIN)) fail(EPERM); // may_mount
-  const nu = lookupDir(t, a.ptr(0));
-  const old = lookupDir(t, a.ptr(1));
+  const nu = locateDirVd(t, AT_FDCWD, copyInPath(t, a.ptr(0)));
+  const old = locateDirVd(t, AT_FDCWD, copyInPath(t, a.ptr(1)));
   const root = taskRoot(t);
   const ns = resolveContext(t).ns;
   const newMnt = nu.mount, rootMnt = root.mount, oldMnt = old.mount;
