@@ -30,6 +30,7 @@ import type { LowerFS } from './gofer/lower_fs';
 import { OverlayFS } from './overlay/overlay';
 import { newProcFS } from './proc/proc';
 import { newSysFS } from './sys/sys';
+import { defaultParams } from './tmpfs/tmpfs_options';
 import { TmpfsFS } from './tmpfs/tmpfs';
 
 /** The sandbox's file systems served by its gofer. */
@@ -91,7 +92,7 @@ export function newRootFileSystem(kernel: Kernel, opts: RootOptions = {}): Mount
   mountAt('/sys', sys.fs, sys.root, { nosuid: true, nodev: true, noexec: true });
   const dev = newDevFS(mf);
   mountAt('/dev', dev, dev.root, { nosuid: true });
-  const shm = new TmpfsFS(mf);
+  const shm = new TmpfsFS(mf, { params: defaultParams() }); // as a plain tmpfs mount: half of memory
   mountAt('/dev/shm', shm, shm.root, { nosuid: true, nodev: true });
   const pts = devptsOf(kernel);
   mountAt('/dev/pts', pts, pts.root, { nosuid: true, noexec: true }, pts.rootDentry);

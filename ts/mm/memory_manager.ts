@@ -14,7 +14,7 @@ import {
   MAP_PRIVATE, MAP_SHARED, MAP_SHARED_VALIDATE, MAP_TYPE, MAP_VALIDATE_MASK, PROT_GROWSDOWN,
   PROT_GROWSUP, PROT_NONE, PROT_READ, PROT_RWX, PROT_SEM, PROT_WRITE,
 } from '../abi/linux/mm';
-import { EACCES, EEXIST, EINVAL, ENODEV, ENOMEM, ENOTSUP, EPERM } from '../abi/linux/errno';
+import { EACCES, EEXIST, EINVAL, ENODEV, ENOMEM, ENOSPC, ENOTSUP, EPERM } from '../abi/linux/errno';
 import { SyscallError, fail } from '../kernel/syscall_error';
 import type { MappingBacking } from './backing';
 import type { FileRmap } from './file_rmap';
@@ -327,6 +327,8 @@ export class MemoryManager extends UserMemory {
       // No memory within the sandbox's limit: the caller OOM-kills (oomFault says so). A
       // backing that cannot be read: the application faults. Either way we stay up.
       if (isOutOfMemory(e)) this.oomFault = true;
+      // A tmpfs mount full: shmem_fault's ENOSPC is SIGBUS.
+      if (e instanceof SyscallError && e.errno === ENOSPC) this.busFault = true;
       if (e instanceof SyscallError || hasErrnoCode(e)) return false;
       throw e;
     }

@@ -8,6 +8,8 @@
 
 import type { NativeAddressSpace, NativeMemoryFile } from '../native/addon';
 import { errnoOfNative } from '../native/addon';
+import { SyscallError } from '../kernel/syscall_error';
+import { ENOMEM, ENOSPC } from '../abi/linux/errno';
 import { PROT_NONE, PROT_WRITE } from '../abi/linux/mm';
 import { COW_WINDOW, FAULT_WINDOW, MAX_FAULT_WINDOW, PAGE_SIZE, POPULATE_CHUNK, alignDown, pageDown } from './layout';
 import { effectiveProt, type Vma } from './vma';
@@ -69,8 +71,10 @@ export class Pmas {
     try {
       this.fill(vma, lo, hi);
     } catch (e) {
-      // Near the memory limit the window may not fit where the one page needed still does.
-      if (hi - lo === PAGE_SIZE || errnoOfNative(e) !== 'ENOMEM') throw e;
+      // Near the memory limit (or a tmpfs mount's size) the window may not fit where the one
+      // page needed still does.
+      const full = errnoOfNative(e) === 'ENOMEM' || (e instanceof SyscallError && (e.errno === ENOMEM || e.errno === ENOSPC));
+      if (hi - lo === PAGE_SIZE || !full) throw e;
       this.window = FAULT_WINDOW;
       lo = page;
       hi = page + PAGE_SIZE;

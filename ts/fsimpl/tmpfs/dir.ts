@@ -87,6 +87,9 @@ export class TmpfsDir extends TmpfsInode {
   override link(name: string, target: Inode): Inode {
     const inode = target as TmpfsInode;
     if (inode.nlink >= LINK_MAX) throw new SyscallError(EMLINK);
+    if (this.entries.has(name)) throw new SyscallError(EEXIST);
+    // Each extra link is charged an inode (shmem_link); an O_TMPFILE file's first is not.
+    if (inode.nlink > 0) this.fs.reserveInode();
     this.add(name, inode);
     inode.nlink++;
     inode.ctime = this.mtime;
@@ -106,6 +109,7 @@ export class TmpfsDir extends TmpfsInode {
     this.nlink--;
     this.modified();
     dir.nlink = 0;
+    dir.released();
   }
 
   override rename(name: string, child: Inode, newDir: Inode, newName: string, replaced: Inode | null, flags: number): void {
@@ -126,6 +130,7 @@ export class TmpfsDir extends TmpfsInode {
       if (r instanceof TmpfsDir) {
         if (r.entries.size > 0) throw new SyscallError(ENOTEMPTY);
         r.nlink = 0;
+        r.released();
         to.nlink--;
       } else {
         r.dropLink();

@@ -23,6 +23,7 @@ export abstract class TmpfsInode extends Inode {
 
   constructor(readonly fs: TmpfsFS, protected _mode: number, protected _uid: number, protected _gid: number) {
     super();
+    fs.reserveInode();
     this.ino = fs.allocIno();
     const t = now();
     this.atime = t; this.mtime = t; this.ctime = t; this.btime = t;
@@ -75,10 +76,19 @@ export abstract class TmpfsInode extends Inode {
     this.ctime = t;
   }
 
-  /** The last link is gone (unlink/rmdir/rename over it); files free their data once closed. */
+  /** A link is gone (unlink, or rename over it): an extra hard link gives its inode charge
+   *  back at once (shmem_unlink), the last one when the inode goes (released()). */
   dropLink(): void {
     this.nlink--;
     this.ctime = now();
+    if (this.nlink > 0) this.fs.freeInode();
+    else this.released();
+  }
+
+  /** The inode is gone from the file system (shmem_evict_inode): its charges go back. Regular
+   *  files wait for their last open file and mapping (they override). */
+  released(): void {
+    this.fs.freeInode();
   }
 }
 

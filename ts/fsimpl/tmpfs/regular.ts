@@ -47,6 +47,8 @@ export class TmpfsRegular extends TmpfsInode {
   private readonly unwritten = new Set<number>();
   private _size = 0;
   protected opens = 0;
+  /** The inode's data and charge were given back (it is gone). */
+  private freed = false;
   /** VMAs mapping this file (MappingBacking.hold/drop): they keep its data too. */
   private mappers = 0;
   /** Those of them that are shared and may write: F_SEAL_WRITE waits for none. */
@@ -73,17 +75,33 @@ export class TmpfsRegular extends TmpfsInode {
     this.maybeFree();
   }
 
-  override dropLink(): void {
-    super.dropLink();
+  /** The last link is gone: the data and the inode's charge go with the last open file and
+   *  mapping (maybeFree). */
+  override released(): void {
     this.maybeFree();
   }
 
   private maybeFree(): void {
-    if (this.nlink > 0 || this.opens > 0 || this.mappers > 0) return;
-    decRefPages(this.mf, [...this.pages.values()]);
-    this.pages.clear();
+    if (this.nlink > 0 || this.opens > 0 || this.mappers > 0 || this.freed) return;
+    this.freed = true;
+    this.dropPages([...this.pages.keys()]);
     this.unwritten.clear();
+    this.fs.freeInode();
   }
+
+  /** Gives back the pages at these indices, to the memory file and the mount's size. */
+  private dropPages(indices: number[]): void {
+    const gone: number[] = [];
+    for (const index of indices) {
+      const off = this.pages.get(index);
+      if (off === undefined) continue;
+      gone.push(off);
+      this.pages.delete(index);
+    }
+    this.fs.unchargeBlocks(gone.length);
+    decRefPages(this.mf, gone);
+  }
+
 
   read(dst: Uint8Array, offset: number): number {
     const n = Math.max(0, Math.min(dst.length, this._size - offset));
@@ -112,6 +130,8 @@ export class TmpfsRegular extends TmpfsInode {
         return len;
       });
     } catch (e) {
+      // The mount full part way: what fitted is written (shmem_write_begin's ENOSPC).
+      if (e instanceof SyscallError && e.errno === ENOSPC && i > 0) return i;
       if (!(e instanceof SyscallError && e.errno === ENOMEM)) throw e;
       throw new OutOfMemoryWrite(i);
     } finally {
@@ -244,6 +264,9 @@ export class TmpfsRegular extends TmpfsInode {
         return n;
       });
       return { copied, short: copied < want };
+    } catch (e) {
+      if (copied > 0 && e instanceof SyscallError && e.errno === ENOSPC) return { copied, short: true };
+      throw e;
     } finally {
       if (copied < want) this.dropFresh(fresh, Math.ceil((at + copied) / PAGE));
     }
@@ -251,15 +274,7 @@ export class TmpfsRegular extends TmpfsInode {
 
   /** Gives back the pages fillHoles took at or after index `from` (a write that stopped short). */
   private dropFresh(fresh: number[], from: number): void {
-    const gone: number[] = [];
-    for (const index of fresh) {
-      if (index < from) continue;
-      const off = this.pages.get(index);
-      if (off === undefined) continue;
-      gone.push(off);
-      this.pages.delete(index);
-    }
-    decRefPages(this.mf, gone);
+    this.dropPages(fresh.filter((index) => index >= from));
   }
 
   /** Gives each run of holes in [first, end) contiguous pages in one allocation, so the
@@ -274,7 +289,8 @@ export class TmpfsRegular extends TmpfsInode {
       while (i + n < end && !this.pages.has(i + n)) n++;
       if (n > 1) {
         let off: number;
-        try { off = allocateShrinking(this.mf, n); } catch { return fresh; }
+        try { this.fs.chargeBlocks(n); } catch { return fresh; }
+        try { off = allocateShrinking(this.mf, n); } catch { this.fs.unchargeBlocks(n); return fresh; }
         for (let k = 0; k < n; k++) {
           this.pages.set(i + k, off + k * PAGE);
           fresh.push(i + k);
@@ -289,7 +305,8 @@ export class TmpfsRegular extends TmpfsInode {
   private page(index: number): number {
     let off = this.pages.get(index);
     if (off === undefined) {
-      try { off = allocateShrinking(this.mf, 1); } catch { throw new SyscallError(ENOMEM); }
+      this.fs.chargeBlocks(1); // ENOSPC past the mount's size
+      try { off = allocateShrinking(this.mf, 1); } catch { this.fs.unchargeBlocks(1); throw new SyscallError(ENOMEM); }
       this.pages.set(index, off);
     }
     return off;
@@ -321,15 +338,9 @@ export class TmpfsRegular extends TmpfsInode {
     if (size > MAX_FILE_SIZE) throw new SyscallError(EFBIG);
     if (size < this._size) {
       const keep = Math.ceil(size / PAGE);
-      const gone: number[] = [];
-      for (const [index, off] of this.pages) {
-        if (index >= keep) {
-          gone.push(off);
-          this.pages.delete(index);
-          this.unwritten.delete(index);
-        }
-      }
-      decRefPages(this.mf, gone);
+      const gone = [...this.pages.keys()].filter((index) => index >= keep);
+      for (const index of gone) this.unwritten.delete(index);
+      this.dropPages(gone);
       // The tail of the last page must read as zeros if the file grows again.
       const tail = size % PAGE;
       const last = this.pages.get(keep - 1);
@@ -356,6 +367,8 @@ export class TmpfsRegular extends TmpfsInode {
     const room = (): number => this.mf.limitBytes() - this.mf.allocatedBytes();
     if (missing * PAGE > room()) pageCacheOf(this.mf).shrink(); // the page cache gives way first
     if (missing * PAGE > room()) throw new SyscallError(ENOSPC);
+    const max = this.fs.params?.maxBlocks ?? 0;
+    if (max > 0 && this.fs.usedBlocks + missing > max) throw new SyscallError(ENOSPC);
     for (let p = first; p < end; p++) if (!this.pages.has(p)) this.unwritten.add(p);
     this.fillHoles(first, end);
     for (let p = first; p < end; p++) this.page(p);
@@ -371,15 +384,9 @@ export class TmpfsRegular extends TmpfsInode {
     if ((this.seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)) !== 0) throw new SyscallError(EPERM);
     const end = offset + len;
     const firstWhole = Math.ceil(offset / PAGE), endWhole = Math.floor(end / PAGE);
-    const gone: number[] = [];
-    for (const [index, off] of this.pages) {
-      if (index >= firstWhole && index < endWhole) {
-        gone.push(off);
-        this.pages.delete(index);
-        this.unwritten.delete(index);
-      }
-    }
-    decRefPages(this.mf, gone);
+    const gone = [...this.pages.keys()].filter((index) => index >= firstWhole && index < endWhole);
+    for (const index of gone) this.unwritten.delete(index);
+    this.dropPages(gone);
     if (endWhole > firstWhole) this.rmap.punched(firstWhole * PAGE, endWhole * PAGE);
     // Partial pages at either edge: zero the bytes of the range they hold.
     for (const index of new Set([Math.floor(offset / PAGE), Math.floor((end - 1) / PAGE)])) {
@@ -446,11 +453,16 @@ export class TmpfsRegular extends TmpfsInode {
       },
       sharedPages: (fileOffset, length) => {
         const out: number[] = [];
-        for (let at = fileOffset; at < fileOffset + length; at += PAGE) {
-          const off = this.page(at / PAGE);
-          this.unwritten.delete(at / PAGE); // a shared fault zeroes it and makes it data
-          this.mf.incRef(off, PAGE);
-          out.push(off);
+        try {
+          for (let at = fileOffset; at < fileOffset + length; at += PAGE) {
+            const off = this.page(at / PAGE);
+            this.unwritten.delete(at / PAGE); // a shared fault zeroes it and makes it data
+            this.mf.incRef(off, PAGE);
+            out.push(off);
+          }
+        } catch (e) {
+          for (const off of out) this.mf.decRef(off, PAGE);
+          throw e;
         }
         return out;
       },

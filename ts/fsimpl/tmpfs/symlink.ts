@@ -9,13 +9,32 @@ import type { VirtualDentry } from '../../vfs/virtual_dentry';
 import { TmpfsInode } from './inode';
 import type { TmpfsFS } from './tmpfs';
 
+/** SHORT_SYMLINK_LEN: a target this long or longer takes a page of its own. */
+const SHORT_SYMLINK_LEN = 128;
+
 export class TmpfsSymlink extends TmpfsInode {
+  private readonly long: boolean;
+
   constructor(fs: TmpfsFS, uid: number, gid: number, readonly target: string) {
     super(fs, S_IFLNK | 0o777, uid, gid);
+    this.long = Buffer.byteLength(target) >= SHORT_SYMLINK_LEN;
+    if (this.long) {
+      try {
+        fs.chargeBlocks(1);
+      } catch (e) {
+        fs.freeInode();
+        throw e;
+      }
+    }
   }
 
   get size(): number { return Buffer.byteLength(this.target); }
-  override get blocks(): number { return 0; }
+  override get blocks(): number { return this.long ? 8 : 0; }
+
+  override released(): void {
+    super.released();
+    if (this.long) this.fs.unchargeBlocks(1);
+  }
 
   /** readlink(2) and following the link in a walk alike (touch_atime in both). */
   override readlink(_t: Task | null): string {

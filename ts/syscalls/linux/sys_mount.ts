@@ -3,8 +3,8 @@
 // mounts (MS_BIND, MS_REC for the mounts below), per-mount flag changes (MS_REMOUNT, with or
 // without MS_BIND), MS_MOVE, and the propagation type (MS_SHARED/PRIVATE/SLAVE/UNBINDABLE:
 // recorded and shown in mountinfo; no mount event propagates between namespaces, since the
-// sandbox has one). Flags and errnos follow Linux's order of checks. Not done: a tmpfs size=
-// is shown (statfs, options) but not enforced; remounting a file system read-only leaves
+// sandbox has one). Flags and errnos follow Linux's order of checks. A tmpfs's options (size,
+// nr_inodes, mode...) are fsimpl/tmpfs's. Not done: remounting a file system read-only leaves
 // files already open for writing writable.
 
 import type { Task } from '../../kernel/task';
@@ -28,7 +28,10 @@ import type { Inode } from '../../vfs/inode';
 import { TmpfsFS } from '../../fsimpl/tmpfs/tmpfs';
 import { newProcFS } from '../../fsimpl/proc/proc';
 import { newSysFS } from '../../fsimpl/sys/sys';
-import { devptsOf } from '../../fsimpl/devpts/devpts_fs';
+import { DevptsFS, devptsOf } from '../../fsimpl/devpts/devpts_fs';
+import { RamfsFS, parseRamfsMode } from '../../fsimpl/tmpfs/ramfs';
+import { defaultParams, parseTmpfsOptions, type TmpfsGiven, type TmpfsParams } from '../../fsimpl/tmpfs/tmpfs_options';
+import { INIT_USER_NS, INVALID_ID, makeKgid, makeKuid } from '../../kernel/ns/user_namespace';
 
 const MS_RDONLY = 1, MS_NOSUID = 2, MS_NODEV = 4, MS_NOEXEC = 8, MS_REMOUNT = 32, MS_NOATIME = 1024,
   MS_NODIRATIME = 2048, MS_BIND = 4096, MS_MOVE = 8192, MS_REC = 16384, MS_SILENT = 32768, MS_UNBINDABLE = 1 << 17,
@@ -69,42 +72,38 @@ function readData(t: Task, addr: number): string {
   return s;
 }
 
-/** tmpfs options: mode=, uid=, gid=, size=/nr_blocks=/nr_inodes= (kept for display); an
- *  unknown one is EINVAL, as shmem_parse_one says. */
-function tmpfsOptions(data: string): { rootMode?: number; rootUid?: number; rootGid?: number; shown: string[] } {
-  const o: { rootMode?: number; rootUid?: number; rootGid?: number; shown: string[] } = { shown: [] };
-  for (const opt of data.split(',').filter((x) => x !== '')) {
-    const [k, v = ''] = opt.split('=', 2);
-    const num = (base: number): number => {
-      if (!/^[0-9a-fA-F]+$/.test(v)) fail(EINVAL);
-      return parseInt(v, base);
-    };
-    switch (k) {
-      case 'mode': o.rootMode = num(8) & 0o7777; break;
-      case 'uid': o.rootUid = num(10); break;
-      case 'gid': o.rootGid = num(10); break;
-      case 'size': case 'nr_blocks': case 'nr_inodes':
-        if (!/^[0-9]+[kKmMgGtTpPeE%]?$/.test(v)) fail(EINVAL);
-        o.shown.push(opt);
-        break;
-      case 'huge': case 'mpol': case 'inode32': case 'inode64': case 'noswap': case 'quota': case 'usrquota':
-      case 'grpquota': case 'noquota':
-        o.shown.push(opt);
-        break;
-      default: fail(EINVAL);
-    }
-  }
-  return o;
+/** A tmpfs mount's options as the caller gives them (ids in its user namespace). */
+function tmpfsGiven(t: Task, data: string): TmpfsGiven {
+  const ns = t.creds.userNs;
+  return parseTmpfsOptions(data, ns === INIT_USER_NS, (id) => makeKuid(ns, id) !== INVALID_ID,
+    (id) => makeKgid(ns, id) !== INVALID_ID);
+}
+
+/** The given options over the defaults, ids as the kernel's. */
+function tmpfsParams(t: Task, given: TmpfsGiven): TmpfsParams {
+  const p = { ...defaultParams(), ...given };
+  if (given.uid !== undefined) p.uid = makeKuid(t.creds.userNs, given.uid);
+  if (given.gid !== undefined) p.gid = makeKgid(t.creds.userNs, given.gid);
+  return p;
 }
 
 /** A new file system of type `type` (get_fs_type: ENODEV for one the sandbox does not have);
  *  rootDentry: the instance's shared root (devpts has one instance). */
+/** A remount's data for the file system's own options (fs_context reconfigure). */
+function reconfigure(t: Task, fs: FileSystem, data: string): void {
+  if (fs instanceof RamfsFS) parseRamfsMode(data); // checked, and ignored as ramfs does
+  else if (fs instanceof DevptsFS) fs.configure(data);
+  else if (fs instanceof TmpfsFS) fs.reconfigure(tmpfsGiven(t, data));
+}
+
 function newFileSystem(t: Task, type: string, data: string): { fs: FileSystem; root: Inode; rootDentry?: Dentry } {
   switch (type) {
-    case 'tmpfs':
+    case 'tmpfs': {
+      const fs = new TmpfsFS(t.kernel.mf, { params: tmpfsParams(t, tmpfsGiven(t, data)) });
+      return { fs, root: fs.root };
+    }
     case 'ramfs': {
-      const o = tmpfsOptions(data);
-      const fs = new TmpfsFS(t.kernel.mf, { rootMode: o.rootMode ?? 0o1777, rootUid: o.rootUid ?? 0, rootGid: o.rootGid ?? 0 });
+      const fs = new RamfsFS(t.kernel.mf, parseRamfsMode(data));
       return { fs, root: fs.root };
     }
     case 'proc': return newProcFS(t.kernel, t.threadPid.ns);
@@ -185,8 +184,9 @@ function sysMount(t: Task, a: SyscallArgs): number {
   if ((flags & MS_REMOUNT) !== 0) {
     if (!isMountRoot(target)) fail(EINVAL);
     const f = mountFlags(flags);
-    // MS_BIND: the mount's own flags only; otherwise also the file system's options (none
-    // kept here beyond read-only, which a tmpfs takes per mount alike).
+    // MS_BIND: the mount's own flags only; otherwise also the file system's options, checked
+    // whole before the flags change (reconfigure_super before the mount's flags).
+    if ((flags & MS_BIND) === 0) reconfigure(t, m.fs, data);
     m.flags = { ...m.flags, ...f };
     return 0;
   }
