@@ -84,6 +84,14 @@ export class MountNamespace {
     return m;
   }
 
+  /** Attach an existing mount (one of a detached tree: mount_tree.ts) at vd. */
+  graft(m: Mount, vd: VirtualDentry): void {
+    this.attach(m, vd);
+  }
+
+  /** Whether m is one of this namespace's mounts. */
+  has(m: Mount): boolean { return this.all.includes(m); }
+
   private attach(m: Mount, vd: VirtualDentry): void {
     this.checkMountable(vd);
     this.hash(m, vd);

@@ -57,6 +57,11 @@ export class DevptsFS extends TmpfsFS {
   /** mount(2)'s data (devpts_parse_param): uid=, gid=, mode=, ptmxmode=, max=, newinstance;
    *  anything else, or a bad number, is EINVAL. All are checked before any applies. */
   configure(data: string): void {
+    for (const f of this.parseOptions(data)) f();
+  }
+
+  /** configure's check: what each option would do, or EINVAL; nothing is applied. */
+  parseOptions(data: string): Array<() => void> {
     const set: Array<() => void> = [];
     for (const opt of data.split(',').filter((x) => x !== '')) {
       const eq = opt.indexOf('=');
@@ -88,7 +93,7 @@ export class DevptsFS extends TmpfsFS {
         default: fail(EINVAL);
       }
     }
-    for (const f of set) f();
+    return set;
   }
 }
 

@@ -29,6 +29,7 @@ export const RARE_SYSCALLS: readonly number[] = [
   nr.SYS_process_vm_readv, nr.SYS_process_vm_writev, nr.SYS_futex_waitv, nr.SYS_clock_settime, nr.SYS_settimeofday,
   nr.SYS_vhangup, nr.SYS_unshare, nr.SYS_setns, nr.SYS_process_madvise, nr.SYS_process_mrelease, nr.SYS_sysfs, nr.SYS_ustat,
   nr.SYS_mount, nr.SYS_umount2, nr.SYS_pivot_root,
+  nr.SYS_fsopen, nr.SYS_fsconfig, nr.SYS_fsmount, nr.SYS_move_mount, nr.SYS_open_tree, nr.SYS_fspick, nr.SYS_mount_setattr,
 ];
 
 let loadRare = (): typeof Rare => require('./rare') as typeof Rare;

@@ -26,6 +26,7 @@ import { registerVhangup } from './sys_vhangup';
 import { registerUnshare } from './sys_unshare';
 import { registerSetns } from './sys_setns';
 import { registerMount } from './sys_mount';
+import { registerFsmount } from './sys_fsmount';
 import { registerPivotRoot } from './sys_pivot_root';
 import { registerProcessMm } from './sys_process_mm';
 import { registerFsInfo } from './sys_fsinfo';
@@ -53,6 +54,7 @@ export function registerRare(table: SyscallTable): void {
   registerUnshare(table);
   registerSetns(table);
   registerMount(table);
+  registerFsmount(table);
   registerPivotRoot(table);
   registerProcessMm(table);
   registerFsInfo(table);

@@ -20,7 +20,8 @@ import { crossDown } from '../../vfs/resolve';
 import { knownCwd, resolveContext } from '../../vfs/task_fs';
 import { nsproxyOf } from '../../kernel/ns/nsproxy';
 import { VfsFile } from '../../vfs/vfs_file';
-import { VirtualDentry } from '../../vfs/virtual_dentry';
+import type { VirtualDentry } from '../../vfs/virtual_dentry';
+import { cloneTree, graftTree } from '../../vfs/mount_tree';
 import type { Mount, MountFlags, MountNamespace, Propagation } from '../../vfs/mount';
 import type { Dentry } from '../../vfs/dentry';
 import type { FileSystem } from '../../vfs/file_system';
@@ -52,7 +53,7 @@ function mountFlags(flags: number): MountFlags {
 }
 
 /** Whether vd is the root of its mount (path_mounted). */
-function isMountRoot(vd: VirtualDentry): boolean {
+export function isMountRoot(vd: VirtualDentry): boolean {
   return vd.dentry === vd.mount.root;
 }
 
@@ -73,7 +74,7 @@ function readData(t: Task, addr: number): string {
 }
 
 /** A tmpfs mount's options as the caller gives them (ids in its user namespace). */
-function tmpfsGiven(t: Task, data: string): TmpfsGiven {
+export function tmpfsGiven(t: Task, data: string): TmpfsGiven {
   const ns = t.creds.userNs;
   return parseTmpfsOptions(data, ns === INIT_USER_NS, (id) => makeKuid(ns, id) !== INVALID_ID,
     (id) => makeKgid(ns, id) !== INVALID_ID);
@@ -90,13 +91,13 @@ function tmpfsParams(t: Task, given: TmpfsGiven): TmpfsParams {
 /** A new file system of type `type` (get_fs_type: ENODEV for one the sandbox does not have);
  *  rootDentry: the instance's shared root (devpts has one instance). */
 /** A remount's data for the file system's own options (fs_context reconfigure). */
-function reconfigure(t: Task, fs: FileSystem, data: string): void {
+export function reconfigure(t: Task, fs: FileSystem, data: string): void {
   if (fs instanceof RamfsFS) parseRamfsMode(data); // checked, and ignored as ramfs does
   else if (fs instanceof DevptsFS) fs.configure(data);
   else if (fs instanceof TmpfsFS) fs.reconfigure(tmpfsGiven(t, data));
 }
 
-function newFileSystem(t: Task, type: string, data: string): { fs: FileSystem; root: Inode; rootDentry?: Dentry } {
+export function newFileSystem(t: Task, type: string, data: string): { fs: FileSystem; root: Inode; rootDentry?: Dentry } {
   switch (type) {
     case 'tmpfs': {
       const fs = new TmpfsFS(t.kernel.mf, { params: tmpfsParams(t, tmpfsGiven(t, data)) });
@@ -139,25 +140,7 @@ function doBind(t: Task, ns: MountNamespace, target: VirtualDentry, source: stri
   const from = locateVd(t, AT_FDCWD, source, true);
   if (from.mount.propagation === 'unbindable') fail(EINVAL);
   if (from.inode.isDir !== target.inode.isDir) fail(ENOTDIR);
-  const copy = (src: VirtualDentry, at: VirtualDentry): Mount => {
-    const m = ns.mount(at, src.mount.fs, src.dentry.inode, { ...src.mount.flags }, src.dentry);
-    m.source = src.mount.source;
-    return m;
-  };
-  // The mounts below the source go along, each where it sits below the new root: the tree
-  // as it is before the new mount joins it (copy_tree), or a bind of / onto a directory of a
-  // mount below / would copy itself without end.
-  interface Below { orig: Mount; kids: Below[] }
-  const snapshot = (orig: Mount): Below[] => ns.childrenOf(orig)
-    .filter((c) => c.mountpoint !== null && c.propagation !== 'unbindable' &&
-      (orig === from.mount ? from.dentry : orig.root).isAncestorOf(c.mountpoint))
-    .map((c) => ({ orig: c, kids: snapshot(c) }));
-  const tree = recurse ? snapshot(from.mount) : [];
-  const top = copy(from, target);
-  const attach = (kids: Below[], dest: Mount): void => {
-    for (const k of kids) attach(k.kids, copy(new VirtualDentry(k.orig, k.orig.root), new VirtualDentry(dest, k.orig.mountpoint!)));
-  };
-  attach(tree, top);
+  graftTree(ns, cloneTree(ns, from, recurse), target);
 }
 
 
@@ -205,9 +188,7 @@ function sysMount(t: Task, a: SyscallArgs): number {
     const from = locateVd(t, AT_FDCWD, source, true);
     if (!isMountRoot(from) || from.mount.parent === null) fail(EINVAL);
     if (from.inode.isDir !== target.inode.isDir) fail(ENOTDIR);
-    // Not into itself or below it.
-    for (let x: Mount | null = target.mount; x !== null; x = x.parent) if (x === from.mount) fail(ELOOP);
-    ns.move(from.mount, target);
+    moveMount(ns, from.mount, target);
     return 0;
   }
   if (type === '') fail(EINVAL);
@@ -222,6 +203,13 @@ function sysMount(t: Task, a: SyscallArgs): number {
   const nm = ns.mount(target, fs, root, mountFlags(flags), rootDentry);
   nm.source = source === '' ? 'none' : source;
   return 0;
+}
+
+/** MS_MOVE (and move_mount of an attached mount): m and its submounts go to vd, not into
+ *  themselves (ELOOP). */
+export function moveMount(ns: MountNamespace, m: Mount, vd: VirtualDentry): void {
+  for (let x: Mount | null = vd.mount; x !== null; x = x.parent) if (x === m) fail(ELOOP);
+  ns.move(m, vd);
 }
 
 function sysUmount2(t: Task, a: SyscallArgs): number {
