@@ -13,9 +13,18 @@ export function anonDev(): number {
   return makeDev(0, nextAnonMinor++);
 }
 
+/** u64_to_fsid(huge_encode_dev(dev)). */
+export function devFsid(dev: number): [number, number] {
+  return [dev % 2 ** 32, Math.floor(dev / 2 ** 32)];
+}
+
 export abstract class FileSystem {
   /** Device number every inode of this file system reports (st_dev). */
   readonly dev = anonDev();
+
+  /** statfs's f_fsid where the file system's statfs names none: simple_statfs's, the device
+   *  number (huge_encode_dev) as two words, low first. */
+  get fsid(): [number, number] { return devFsid(this.dev); }
 
   /** Type name as /proc/mounts and /proc/filesystems show it (tmpfs, proc, overlay...). */
   abstract readonly type: string;

@@ -60,7 +60,11 @@ export const ST_RDONLY = 0x0001;
 export const ST_NOSUID = 0x0002;
 export const ST_NODEV = 0x0004;
 export const ST_NOEXEC = 0x0008;
-export const ST_RELATIME = 0x0400;
+/** Set in every statfs answer: the flags are valid (glibc's statvfs takes them then). */
+export const ST_VALID = 0x0020;
+export const ST_NOATIME = 0x0400;
+export const ST_NODIRATIME = 0x0800;
+export const ST_RELATIME = 0x1000;
 
 export interface Statfs {
   type: number;

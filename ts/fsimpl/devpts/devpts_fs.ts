@@ -10,6 +10,7 @@ import { Credentials } from '../../kernel/credentials';
 import { fail } from '../../kernel/syscall_error';
 import { EINVAL } from '../../abi/linux/errno';
 import type { Statfs } from '../../abi/linux/fs';
+import { devFsid } from '../../vfs/file_system';
 import { S_IFCHR, makeDev } from '../../abi/linux/stat';
 import { Dentry } from '../../vfs/dentry';
 import type { Inode } from '../../vfs/inode';
@@ -46,6 +47,9 @@ export class DevptsFS extends TmpfsFS {
     if (this.max < PTY_MAX) o.push(`max=${this.max}`);
     return o.join(',');
   }
+
+  /** simple_statfs's fsid (its device), not tmpfs's uuid. */
+  override get fsid(): [number, number] { return devFsid(this.dev); }
 
   override statfs(): Statfs {
     return {

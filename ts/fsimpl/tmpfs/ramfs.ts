@@ -3,6 +3,7 @@
 // it cannot read is EINVAL. statfs says nothing of sizes (simple_statfs).
 
 import type { Statfs } from '../../abi/linux/fs';
+import { devFsid } from '../../vfs/file_system';
 import { fail } from '../../kernel/syscall_error';
 import { EINVAL } from '../../abi/linux/errno';
 import type { NativeMemoryFile } from '../../native/addon';
@@ -29,6 +30,9 @@ export class RamfsFS extends TmpfsFS {
   constructor(mf: NativeMemoryFile, private readonly mode: number) {
     super(mf, { rootMode: mode });
   }
+
+  /** simple_statfs's fsid (its device), not tmpfs's uuid. */
+  override get fsid(): [number, number] { return devFsid(this.dev); }
 
   override statfs(): Statfs {
     return {

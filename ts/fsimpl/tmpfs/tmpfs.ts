@@ -6,6 +6,7 @@
 // A mount's size= and nr_inodes= limits are kept here: blocks are the data pages its files
 // hold (and long symlinks), inodes its files and each extra hard link, as shmem counts them.
 
+import { randomInt } from 'node:crypto';
 import type { NativeMemoryFile } from '../../native/addon';
 import type { Statfs } from '../../abi/linux/fs';
 import { TMPFS_MAGIC } from '../../abi/linux/fs';
@@ -36,6 +37,8 @@ export class TmpfsFS extends FileSystem {
   params: TmpfsParams | null;
   usedBlocks = 0;
   usedInodes = 0;
+  /** f_fsid from the super block's random uuid (shmem_statfs, uuid_to_fsid), one per instance. */
+  private readonly uuidFsid: [number, number] = [randomInt(2 ** 32 - 1) + 1, randomInt(2 ** 32 - 1) + 1];
 
   constructor(readonly mf: NativeMemoryFile, opts: TmpfsOptions = {}) {
     super();
@@ -99,6 +102,8 @@ export class TmpfsFS extends FileSystem {
     if (given.inode64 !== undefined) p.inode64 = given.inode64;
     if (given.mpol !== undefined) p.mpol = given.mpol;
   }
+
+  override get fsid(): [number, number] { return this.uuidFsid; }
 
   override mountOptions(): string { return this.params === null ? '' : showTmpfsOptions(this.params); }
 }

@@ -7,7 +7,9 @@ import { EBADF, EINVAL, ENOENT } from '../../abi/linux/errno';
 import {
   AT_EMPTY_PATH, AT_FDCWD, AT_NO_AUTOMOUNT, AT_STATX_SYNC_TYPE, AT_SYMLINK_NOFOLLOW, O_PATH,
 } from '../../abi/linux/fcntl';
-import { ST_NODEV, ST_NOEXEC, ST_NOSUID, ST_RDONLY, ST_RELATIME, encodeStatfs, type Statfs } from '../../abi/linux/fs';
+import {
+  ST_NOATIME, ST_NODEV, ST_NODIRATIME, ST_NOEXEC, ST_NOSUID, ST_RDONLY, ST_RELATIME, ST_VALID, encodeStatfs, type Statfs,
+} from '../../abi/linux/fs';
 import { INIT_USER_NS, fromKgid, fromKuid } from '../../kernel/ns/user_namespace';
 import { STATX__RESERVED, encodeStat, encodeStatx, type Stat } from '../../abi/linux/stat';
 import {
@@ -15,6 +17,8 @@ import {
 } from '../../abi/linux/syscall_numbers';
 import { locate, statPath } from '../../vfs/lookup';
 import { VfsFile } from '../../vfs/vfs_file';
+import { devFsid } from '../../vfs/file_system';
+import type { FileDescription } from '../../vfs/file_description';
 import type { VirtualDentry } from '../../vfs/virtual_dentry';
 import type { SyscallArgs, SyscallTable } from './types';
 import { getFile } from './fd_util';
@@ -93,22 +97,25 @@ function sysStatx(t: Task, a: SyscallArgs): number {
 function statfsOf(vd: VirtualDentry): Statfs {
   const s = vd.mount.fs.statfs();
   const f = vd.mount.flags;
-  s.flags = ST_RELATIME | (f.readonly ? ST_RDONLY : 0) | (f.nosuid ? ST_NOSUID : 0) | (f.nodev ? ST_NODEV : 0) |
-    (f.noexec ? ST_NOEXEC : 0);
+  const atime = f.atime === 'noatime' ? ST_NOATIME : f.atime === 'strictatime' ? 0 : ST_RELATIME;
+  s.flags = ST_VALID | atime | (f.nodiratime ? ST_NODIRATIME : 0) | (f.readonly ? ST_RDONLY : 0) | (f.nosuid ? ST_NOSUID : 0) |
+    (f.nodev ? ST_NODEV : 0) | (f.noexec ? ST_NOEXEC : 0);
+  // A file system that names none has the one simple_statfs gives: its device number.
+  if (s.fsid[0] === 0 && s.fsid[1] === 0) s.fsid = vd.mount.fs.fsid;
   return s;
 }
 
 /** Pipes, sockets and host stdio live on anonymous file systems. */
-function anonStatfs(): Statfs {
-  return { type: PIPEFS_MAGIC, bsize: 4096, blocks: 0, bfree: 0, bavail: 0, files: 0, ffree: 0, fsid: [0, 0],
-    namelen: 255, frsize: 4096, flags: ST_RELATIME };
+function anonStatfs(f: FileDescription): Statfs {
+  return { type: PIPEFS_MAGIC, bsize: 4096, blocks: 0, bfree: 0, bavail: 0, files: 0, ffree: 0,
+    fsid: devFsid(f.stat().dev), namelen: 255, frsize: 4096, flags: ST_VALID };
 }
 
 function sysStatfs(t: Task, a: SyscallArgs): number {
   // A magic link to a file with no place in the tree (a pipe on /proc/self/fd/0) names its
   // anonymous file system.
   const l = locate(t, AT_FDCWD, copyInPath(t, a.ptr(0)), true);
-  const s = l.vd ? statfsOf(l.vd) : l.file ? anonStatfs() : fail(ENOENT);
+  const s = l.vd ? statfsOf(l.vd) : l.file ? anonStatfs(l.file) : fail(ENOENT);
   t.mm.copyOut(a.ptr(1), encodeStatfs(s));
   return 0;
 }
@@ -120,7 +127,7 @@ function sysFstatfs(t: Task, a: SyscallArgs): number {
     s = statfsOf(f.vd);
   } else {
     if (f.flags & O_PATH) fail(EBADF);
-    s = anonStatfs();
+    s = anonStatfs(f);
   }
   t.mm.copyOut(a.ptr(1), encodeStatfs(s));
   return 0;
