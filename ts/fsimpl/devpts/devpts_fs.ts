@@ -1,9 +1,8 @@
 // devpts (Linux fs/devpts): the file system of the pty replica nodes. Its root holds ptmx
 // (c 5:2, mode ptmxmode) and N for each open pty (mode=, and uid=/gid= when given, else the
-// opener's). One instance per kernel, shared by every mount of it, as gVisor's devpts (Linux
-// 4.7+ makes each mount an instance of its own): its root dentry is shared too, so a node made
-// or removed shows in every mount at once, and a mount's options change the instance's (the
-// legacy single-instance rule). It owns the nodes' place; the ptys are ptmx.ts's.
+// opener's). Each mount of devpts is an instance of its own with its own numbers, as on Linux
+// 4.7+ (newinstance is implied); the kernel's first one is /dev/pts (devptsOf). Its root
+// dentry is shared by the binds of it. It owns the nodes' place; the ptys are ptmx.ts's.
 
 import type { Kernel } from '../../kernel/kernel';
 import { Credentials } from '../../kernel/credentials';
@@ -26,8 +25,8 @@ export class DevptsFS extends TmpfsFS {
   /** The one root dentry every mount of this instance has (mounted as a bind of it). */
   readonly rootDentry: Dentry;
   /** Replica nodes' mode; ptmx's; owner and group if set (else the opener's); most ptys. */
-  mode = 0o620;
-  ptmxmode = 0o666;
+  mode = 0o600; // DEVPTS_DEFAULT_MODE
+  ptmxmode = 0o000; // DEVPTS_DEFAULT_PTMX_MODE
   uid: number | undefined;
   gid: number | undefined;
   max = PTY_MAX;
@@ -106,6 +105,9 @@ const instances = new WeakMap<Kernel, DevptsFS>();
 /** The kernel's devpts instance (made on first use). */
 export function devptsOf(kernel: Kernel): DevptsFS {
   let fs = instances.get(kernel);
-  if (fs === undefined) instances.set(kernel, fs = new DevptsFS(kernel));
+  if (fs === undefined) {
+    instances.set(kernel, fs = new DevptsFS(kernel));
+    fs.configure('mode=620,ptmxmode=666'); // /dev/pts as hosts mount it (systemd adds gid=5)
+  }
   return fs;
 }

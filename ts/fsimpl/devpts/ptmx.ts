@@ -1,9 +1,9 @@
 // /dev/ptmx and /dev/pts/N (Linux drivers/tty/pty.c unix98 ptys, fs/devpts): opening ptmx
 // makes a Terminal with the lowest free index and its replica node /dev/pts/N (char 136:N,
 // mode=, 0620 here), locked until TIOCSPTLCK unlocks it. The last close of the master hangs
-// the session up and removes the node. The nodes live in the devpts instance (devpts_fs.ts),
-// found as Linux's devpts_acquire does: /dev/pts/ptmx is in it, /dev/ptmx finds it mounted on
-// its sibling pts/.
+// the session up and removes the node. The nodes and their numbers are the devpts instance's
+// (devpts_fs.ts; each mount of devpts is one), found as Linux's devpts_acquire does:
+// /dev/pts/ptmx is in it, /dev/ptmx finds it mounted on its sibling pts/.
 
 import type { Task } from '../../kernel/task';
 import { SyscallError } from '../../kernel/syscall_error';
@@ -23,18 +23,26 @@ import { VirtualDentry } from '../../vfs/virtual_dentry';
 import { nofileLimit } from '../../syscalls/linux/fd_util';
 import { Terminal } from './terminal';
 import { PtyMasterFile, PtyReplicaFile, setMasterCloseHook } from './pty_files';
-import { DEV_PTMX, devptsOf } from './devpts_fs';
+import { DEV_PTMX, DevptsFS, devptsOf } from './devpts_fs';
 
 export { DEV_PTMX };
 const PTS_MAJOR = 136;
 /** /proc/sys/kernel/pty/max's default. */
 const PTY_MAX = 4096;
 
-interface Pty { term: Terminal; node: VirtualDentry; dir: Dentry }
+interface Pty { term: Terminal; node: VirtualDentry; dir: Dentry; fs: DevptsFS }
 
-const ptys = new Map<number, Pty>();
+/** Each instance's ptys by index, and each terminal's pty. */
+const instances = new WeakMap<DevptsFS, Map<number, Pty>>();
+const ptyOfTerm = new WeakMap<Terminal, Pty>();
 
-function lowestFreeIndex(): number {
+function ptysOf(fs: DevptsFS): Map<number, Pty> {
+  let m = instances.get(fs);
+  if (m === undefined) instances.set(fs, m = new Map());
+  return m;
+}
+
+function lowestFreeIndex(ptys: Map<number, Pty>): number {
   for (let i = 0; i < PTY_MAX; i++) if (!ptys.has(i)) return i;
   throw new SyscallError(ENOSPC);
 }
@@ -49,21 +57,22 @@ function openReplica(t: Task | null, pty: Pty, vd: VirtualDentry, flags: number)
 /** Where the devpts instance a ptmx open at vd uses is mounted (devpts_acquire): its own
  *  mount for pts/ptmx, else the devpts mounted on the pts/ beside it (ENODEV if none). */
 function devptsPlace(t: Task, vd: VirtualDentry): VirtualDentry {
-  const fs = devptsOf(t.kernel);
-  if (vd.dentry.inode.fs === fs) return new VirtualDentry(vd.mount, fs.rootDentry);
+  const own = vd.dentry.inode.fs;
+  if (own instanceof DevptsFS) return new VirtualDentry(vd.mount, own.rootDentry);
   const dir = vd.dentry.parent?.lookup('pts');
   if (!dir) throw new SyscallError(ENOENT);
   const pts = crossDown(resolveContext(t).ns, new VirtualDentry(vd.mount, dir));
-  if (pts.dentry.inode.fs !== fs) throw new SyscallError(ENODEV);
+  if (!(pts.dentry.inode.fs instanceof DevptsFS)) throw new SyscallError(ENODEV);
   return pts;
 }
 
 function openPtmx(t: Task | null, vd: VirtualDentry, flags: number): PtyMasterFile {
   if (!t) throw new SyscallError(ENXIO);
   const place = devptsPlace(t, vd);
-  const fs = devptsOf(t.kernel);
   const dir = place.dentry;
-  const index = lowestFreeIndex();
+  const fs = dir.inode.fs as DevptsFS;
+  const ptys = ptysOf(fs);
+  const index = lowestFreeIndex(ptys);
   if (index >= fs.max) throw new SyscallError(ENOSPC);
   const name = String(index);
   const inode = dir.inode.mknod(name, S_IFCHR | fs.mode, makeDev(PTS_MAJOR, index), t.creds);
@@ -71,11 +80,16 @@ function openPtmx(t: Task | null, vd: VirtualDentry, flags: number): PtyMasterFi
   const node = new VirtualDentry(place.mount, dir.added(name, inode));
   const pty: Pty = {
     term: new Terminal(t.kernel, index, (tt, fl) => openReplica(tt, pty, node, fl)),
-    node, dir,
+    node, dir, fs,
   };
   ptys.set(index, pty);
+  ptyOfTerm.set(pty.term, pty);
+  const kernel = t.kernel;
+  // One opener per number for every instance: the node opened says whose pty it is (a node
+  // made elsewhere with mknod, the first instance's).
   registerCharDevice(makeDev(PTS_MAJOR, index), (tt, rvd, fl) => {
-    const p = ptys.get(index);
+    const inst = rvd.dentry.inode.fs instanceof DevptsFS ? rvd.dentry.inode.fs : devptsOf(kernel);
+    const p = ptysOf(inst).get(index);
     if (!p) throw new SyscallError(ENXIO);
     if (p.term.locked) throw new SyscallError(EIO);
     return openReplica(tt, p, rvd, fl);
@@ -121,8 +135,9 @@ function masterClosed(term: Terminal): void {
     const leader = term.kernel.threadGroups.get(sid);
     if (leader && !leader.zombie) sendSignalToProcess(leader, sigInfo(SIGHUP, SI_KERNEL));
   }
-  const pty = ptys.get(term.index);
-  if (!pty || pty.term !== term) return;
+  const pty = ptyOfTerm.get(term);
+  const ptys = pty && ptysOf(pty.fs);
+  if (!pty || !ptys || ptys.get(term.index) !== pty) return;
   ptys.delete(term.index);
   const name = String(term.index);
   const inode = pty.dir.inode.lookup(name);

@@ -10,7 +10,7 @@ import type { SyscallTable } from './types';
 /** Implemented with something Linux has left out: what is missing. */
 export const PARTIAL: Record<string, string> = {
   ptrace: 'between sandboxed processes; SECCOMP_GET_FILTER/METADATA and GET_RSEQ_CONFIGURATION are EIO; no hardware breakpoints (DR7 enable bits are EIO); segment selector writes are checked but not applied; a PTRACE_EVENT_SECCOMP stop of an int 0x80 call re-runs it as a 64-bit call; no PR_SET_PTRACER (yama scope 1: attach needs a descendant or CAP_SYS_PTRACE)',
-  mount: 'tmpfs/ramfs, proc, sysfs and devpts (one instance shared by its mounts, as gVisor\'s), bind mounts (MS_REC too), MS_REMOUNT, MS_MOVE and the propagation types (recorded; no propagation between namespaces); block-device file systems ENOTBLK, others ENODEV; tmpfs options as Linux (size=, nr_inodes= enforced)',
+  mount: 'tmpfs/ramfs, proc, sysfs and devpts (an instance per mount, as Linux 4.7+), bind mounts (MS_REC too), MS_REMOUNT, MS_MOVE and the propagation types (recorded; no propagation between namespaces); block-device file systems ENOTBLK, others ENODEV; tmpfs options as Linux (size=, nr_inodes= enforced)',
   fsopen: 'the file systems of mount(2): tmpfs, ramfs, proc, sysfs, devpts',
   fsconfig: 'string and flag parameters of those file systems, source; the superblock flags (ro, sync...) are unknown keys (EINVAL)',
   fsmount: 'MOUNT_ATTR_NOSYMFOLLOW is EINVAL',

@@ -29,7 +29,7 @@ import type { Inode } from '../../vfs/inode';
 import { TmpfsFS } from '../../fsimpl/tmpfs/tmpfs';
 import { newProcFS } from '../../fsimpl/proc/proc';
 import { newSysFS } from '../../fsimpl/sys/sys';
-import { DevptsFS, devptsOf } from '../../fsimpl/devpts/devpts_fs';
+import { DevptsFS } from '../../fsimpl/devpts/devpts_fs';
 import { RamfsFS, parseRamfsMode } from '../../fsimpl/tmpfs/ramfs';
 import { defaultParams, parseTmpfsOptions, type TmpfsGiven, type TmpfsParams } from '../../fsimpl/tmpfs/tmpfs_options';
 import { INIT_USER_NS, INVALID_ID, makeKgid, makeKuid } from '../../kernel/ns/user_namespace';
@@ -110,7 +110,7 @@ export function newFileSystem(t: Task, type: string, data: string): { fs: FileSy
     case 'proc': return newProcFS(t.kernel, t.threadPid.ns);
     case 'sysfs': return newSysFS();
     case 'devpts': {
-      const fs = devptsOf(t.kernel);
+      const fs = new DevptsFS(t.kernel);
       fs.configure(data);
       return { fs, root: fs.root, rootDentry: fs.rootDentry };
     }
