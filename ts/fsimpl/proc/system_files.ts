@@ -97,7 +97,7 @@ function sysTree(fs: KernFS, kernel: Kernel): KDir {
       // The reader's (writer's) pid namespace's last pid; only a privileged write moves it.
       ns_last_pid: new KSysctl(fs, 'sys/kernel/ns_last_pid', (t) => `${nsLastPid(kernel, t?.threadPid.ns ?? INIT_PID_NS)}\n`,
         (t, text) => setNsLastPid(t.kernel, t.threadPid.ns, t.creds, () => parseSysctlInt(text, 0, PID_MAX)), 0o666),
-      threads_max: file('kernel/threads_max', () => '126000\n'),
+      'threads-max': file('kernel/threads-max', () => '126000\n'),
       ngroups_max: file('kernel/ngroups_max', () => '65536\n'),
       cap_last_cap: file('kernel/cap_last_cap', () => '40\n'),
       overflowuid: file('kernel/overflowuid', () => '65534\n'),

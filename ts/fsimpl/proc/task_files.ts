@@ -20,7 +20,7 @@ import { taskMountNamespace, taskRoot } from '../../vfs/task_fs';
 import type { Mount } from '../../vfs/mount';
 import { VirtualDentry } from '../../vfs/virtual_dentry';
 import { devMajor, devMinor, type Stat } from '../../abi/linux/stat';
-import { taskAttrs } from '../../syscalls/linux/task_attrs';
+import { cpuCount, taskAttrs } from '../../syscalls/linux/task_attrs';
 import { pgidIn, processGroupIds, sidIn } from '../../syscalls/linux/process_group';
 import { INIT_PID_NS, tgidIn, tidIn, type Pid, type PidNamespace } from '../../kernel/ns/pid_ns';
 import { lockedBytes } from '../../mm/mlock';
@@ -157,10 +157,12 @@ export function status(t: Task, reader: Task | null = null, pidNs: PidNamespace 
     `Groups:\t${c.groups.map(g).join(' ')} `,
     `NStgid:\t${nsIds(t, pidNs, t.tg.leaderPid)}`, `NSpid:\t${nsIds(t, pidNs, t.threadPid)}`,
     `NSpgid:\t${nsIds(t, pidNs, processGroupIds(t.tg).pgrp)}`, `NSsid:\t${nsIds(t, pidNs, processGroupIds(t.tg).session)}`,
+    'Kthread:\t0',
     `VmPeak:\t${kb(s.size)}`, `VmSize:\t${kb(s.size)}`, `VmLck:\t${kb(lockedBytes(t.mm))}`, `VmPin:\t${kb(0)}`,
     `VmHWM:\t${kb(s.hwm)}`, `VmRSS:\t${kb(s.rss)}`, `RssAnon:\t${kb(s.anon)}`, `RssFile:\t${kb(s.file)}`,
     `RssShmem:\t${kb(s.shmem)}`, `VmData:\t${kb(s.data)}`, `VmStk:\t${kb(s.stack)}`, `VmExe:\t${kb(s.exe)}`,
-    `VmLib:\t${kb(0)}`, `VmPTE:\t${kb(0)}`, `VmSwap:\t${kb(0)}`,
+    `VmLib:\t${kb(0)}`, `VmPTE:\t${kb(0)}`, `VmSwap:\t${kb(0)}`, `HugetlbPages:\t${kb(0)}`,
+    'CoreDumping:\t0', `THP_enabled:\t${taskAttrs(t).thpDisable ? 0 : 1}`, 'untag_mask:\t0xffffffffffffffff',
     `Threads:\t${t.tg.tasks.size}`,
     `SigQ:\t${queuedSignalsOf(t.kernel, c.uid)}/${sigpendingLimit(t)}`, `SigPnd:\t${sig(t.pending.set)}`,
     `ShdPnd:\t${sig(t.tg.pending.set)}`, `SigBlk:\t${sig(t.sigMask)}`,
@@ -168,9 +170,42 @@ export function status(t: Task, reader: Task | null = null, pidNs: PidNamespace 
     `CapInh:\t${sig(c.capInheritable)}`, `CapPrm:\t${sig(c.capPermitted)}`,
     `CapEff:\t${sig(c.capEffective)}`, `CapBnd:\t${sig(c.capBounding)}`, `CapAmb:\t${sig(c.capAmbient)}`,
     `NoNewPrivs:\t${taskAttrs(t).noNewPrivs ? 1 : 0}`, `Seccomp:\t${seccompMode(t)}`, `Seccomp_filters:\t${seccompFilterCount(t)}`,
+    `Cpus_allowed:\t${bitmapHex(taskAttrs(t).affinity, cpuCount())}`, `Cpus_allowed_list:\t${bitmapList(taskAttrs(t).affinity, cpuCount())}`,
+    `Mems_allowed:\t${MEMS_ALLOWED}`, 'Mems_allowed_list:\t0',
     'voluntary_ctxt_switches:\t0', 'nonvoluntary_ctxt_switches:\t0', '',
   ].join('\n');
 }
+
+/** %*pb: a bitmap of nbits as hex, 32 bits a group, most significant first, the first group
+ *  only as wide as its bits need. */
+export function bitmapHex(mask: Uint8Array, nbits: number): string {
+  const bit = (i: number): number => (i >> 3) < mask.length ? (mask[i >> 3] >> (i & 7)) & 1 : 0;
+  const groups: string[] = [];
+  for (let lo = 0; lo < nbits; lo += 32) {
+    let v = 0;
+    const n = Math.min(32, nbits - lo);
+    for (let i = 0; i < n; i++) v += bit(lo + i) * 2 ** i;
+    groups.push(v.toString(16).padStart(Math.ceil(n / 4), '0'));
+  }
+  return groups.reverse().map((g, i) => (i === 0 ? g : g.padStart(8, '0'))).join(',');
+}
+
+/** %*pbl: the set bits as ranges, "0-1,4". */
+export function bitmapList(mask: Uint8Array, nbits: number): string {
+  const out: string[] = [];
+  const set = (i: number): boolean => ((mask[i >> 3] ?? 0) >> (i & 7) & 1) === 1;
+  for (let i = 0; i < nbits; i++) {
+    if (!set(i)) continue;
+    let j = i;
+    while (j + 1 < nbits && set(j + 1)) j++;
+    out.push(i === j ? `${i}` : `${i}-${j}`);
+    i = j;
+  }
+  return out.join(',');
+}
+
+/** Mems_allowed: node 0 of MAX_NUMNODES (1024, as Debian builds the kernel). */
+const MEMS_ALLOWED = [...Array<string>(31).fill('00000000'), '00000001'].join(',');
 
 /** Linux's task state letter and name: sleeping while in an interruptible wait, disk sleep
  *  in one only death ends (vfork), dead once exited, else running. */
