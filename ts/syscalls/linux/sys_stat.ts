@@ -11,7 +11,7 @@ import {
   ST_NOATIME, ST_NODEV, ST_NODIRATIME, ST_NOEXEC, ST_NOSUID, ST_RDONLY, ST_RELATIME, ST_VALID, encodeStatfs, type Statfs,
 } from '../../abi/linux/fs';
 import { INIT_USER_NS, fromKgid, fromKuid } from '../../kernel/ns/user_namespace';
-import { STATX__RESERVED, encodeStat, encodeStatx, type Stat } from '../../abi/linux/stat';
+import { STATX__RESERVED, S_IFIFO, S_IFMT, S_IFSOCK, encodeStat, encodeStatx, type Stat } from '../../abi/linux/stat';
 import {
   SYS_fstat, SYS_fstatfs, SYS_lstat, SYS_newfstatat, SYS_stat, SYS_statfs, SYS_statx,
 } from '../../abi/linux/syscall_numbers';
@@ -25,7 +25,7 @@ import { getFile } from './fd_util';
 import { copyInPath } from './path';
 
 const STAT_FLAGS = AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT | AT_EMPTY_PATH | AT_STATX_SYNC_TYPE;
-const PIPEFS_MAGIC = 0x50495045;
+const PIPEFS_MAGIC = 0x50495045, SOCKFS_MAGIC = 0x534f434b, ANON_INODE_FS_MAGIC = 0x09041934;
 
 /** What fstatat/statx look at (Linux 6.18's getname_maybe_null): with AT_EMPTY_PATH a NULL
  *  or empty path and a descriptor (dirfd >= 0) mean that file, and then nothing else about
@@ -105,10 +105,14 @@ function statfsOf(vd: VirtualDentry): Statfs {
   return s;
 }
 
-/** Pipes, sockets and host stdio live on anonymous file systems. */
+/** Pipes, sockets and anonymous inodes (eventfd, epoll...) live on pseudo file systems of
+ *  their own: pipefs, sockfs, anon_inodefs (simple_statfs: the device as fsid). */
 function anonStatfs(f: FileDescription): Statfs {
-  return { type: PIPEFS_MAGIC, bsize: 4096, blocks: 0, bfree: 0, bavail: 0, files: 0, ffree: 0,
-    fsid: devFsid(f.stat().dev), namelen: 255, frsize: 4096, flags: ST_VALID };
+  const st = f.stat();
+  const kind = st.mode & S_IFMT;
+  const type = kind === S_IFSOCK ? SOCKFS_MAGIC : kind === S_IFIFO ? PIPEFS_MAGIC : ANON_INODE_FS_MAGIC;
+  return { type, bsize: 4096, blocks: 0, bfree: 0, bavail: 0, files: 0, ffree: 0,
+    fsid: devFsid(st.dev), namelen: 255, frsize: 4096, flags: ST_VALID };
 }
 
 function sysStatfs(t: Task, a: SyscallArgs): number {
