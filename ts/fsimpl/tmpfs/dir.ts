@@ -106,6 +106,7 @@ export class TmpfsDir extends TmpfsInode {
     this.nlink--;
     this.modified();
     dir.nlink = 0;
+    dir.freeXattrs();
   }
 
   override rename(name: string, child: Inode, newDir: Inode, newName: string, replaced: Inode | null, flags: number): void {
@@ -126,6 +127,7 @@ export class TmpfsDir extends TmpfsInode {
       if (r instanceof TmpfsDir) {
         if (r.entries.size > 0) throw new SyscallError(ENOTEMPTY);
         r.nlink = 0;
+        r.freeXattrs();
         to.nlink--;
       } else {
         r.dropLink();

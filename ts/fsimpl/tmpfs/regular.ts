@@ -83,6 +83,7 @@ export class TmpfsRegular extends TmpfsInode {
     decRefPages(this.mf, [...this.pages.values()]);
     this.pages.clear();
     this.unwritten.clear();
+    this.freeXattrs();
   }
 
   read(dst: Uint8Array, offset: number): number {

@@ -10,6 +10,11 @@ import { TMPFS_MAGIC } from '../../abi/linux/fs';
 import { S_IFDIR } from '../../abi/linux/stat';
 import { FileSystem } from '../../vfs/file_system';
 import { TmpfsDir } from './dir';
+import { XattrSpace } from '../../vfs/xattr';
+
+/** Bytes of extended attributes one tmpfs may hold. Linux charges them to the inode space
+ *  (nr_inodes * 1 KiB); here they live in the sentry's heap, so the budget is smaller. */
+const XATTR_SPACE = 64 << 20;
 
 export interface TmpfsOptions {
   /** First inode number (the overlay starts its upper's high, away from host numbers). */
@@ -24,6 +29,7 @@ export class TmpfsFS extends FileSystem {
   readonly type: string = 'tmpfs';
   readonly root: TmpfsDir;
   private nextIno: number;
+  readonly xattrSpace = new XattrSpace(XATTR_SPACE);
 
   constructor(readonly mf: NativeMemoryFile, opts: TmpfsOptions = {}) {
     super();
