@@ -116,6 +116,8 @@ export abstract class Inode {
   setxattr(_name: string, _value: Uint8Array | null, _flags: number): void { throw new SyscallError(EOPNOTSUPP); }
   /** The names this file has; trusted: the caller may see trusted.* ones. */
   listxattr(_trusted: boolean): string[] { return []; }
+  /** IS_POSIXACL and an inode with ACL operations: ACL names are answered (posix_acl.ts). */
+  get posixAcl(): boolean { return false; }
 
   // --- symlinks ---
 

@@ -21,7 +21,7 @@ import { TmpfsDir } from '../tmpfs/dir';
 import type { TmpfsInode } from '../tmpfs/inode';
 import { copyUp } from './copy_up';
 import {
-  XATTR_SECURITY_PREFIX, XATTR_TRUSTED_PREFIX, XATTR_USER_PREFIX, isPosixAclName, resolveXattrName,
+  XATTR_SECURITY_PREFIX, XATTR_TRUSTED_PREFIX, XATTR_USER_PREFIX, resolveXattrName,
 } from '../../vfs/xattr';
 
 /** The namespaces of the host's file systems behind the lower layer (ext4's). */
@@ -96,12 +96,14 @@ export class OverlayNode extends Inode {
    *  other namespaces stay unseen: none of those). */
   override getxattr(name: string): Uint8Array {
     if (this.upper) return this.upper.getxattr(name);
-    if (isPosixAclName(name)) throw new SyscallError(ENODATA);
     resolveXattrName(name, LOWER_XATTR_PREFIXES);
     const lower = this.fs.lower;
     if (!name.startsWith(XATTR_USER_PREFIX) || !lower.getxattr) throw new SyscallError(ENODATA);
     return lower.getxattr(this.lower!, name);
   }
+
+  /** The upper layer's (tmpfs): ACL changes copy up first, as any change. */
+  override get posixAcl(): boolean { return !this.isSymlink; }
 
   /** ovl_xattr_set: on the upper file, copied up first (with its data: ovl_copy_up). */
   override setxattr(name: string, value: Uint8Array | null, flags: number): void {

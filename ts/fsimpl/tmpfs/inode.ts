@@ -6,9 +6,9 @@ import { S_IFDIR, S_IFMT, type Stat, type Timespec } from '../../abi/linux/stat'
 import { Inode, type SetAttr } from '../../vfs/inode';
 import { now } from '../../vfs/time';
 import { SyscallError } from '../../kernel/syscall_error';
-import { ENODATA, ENOTSUP as EOPNOTSUPP } from '../../abi/linux/errno';
+import { ENODATA } from '../../abi/linux/errno';
 import {
-  SimpleXattrs, XATTR_SECURITY_PREFIX, XATTR_TRUSTED_PREFIX, XATTR_NAME_CAPS, XATTR_USER_PREFIX, isPosixAclName, resolveXattrName,
+  SimpleXattrs, XATTR_SECURITY_PREFIX, XATTR_TRUSTED_PREFIX, XATTR_NAME_CAPS, XATTR_USER_PREFIX, resolveXattrName,
 } from '../../vfs/xattr';
 import type { TmpfsFS } from './tmpfs';
 
@@ -70,10 +70,10 @@ export abstract class TmpfsInode extends Inode {
   /** Extended attributes, made on the first one set. */
   private xattrs: SimpleXattrs | null = null;
 
-  /** POSIX ACLs are not kept (a stored ACL would have to change every permission check):
-   *  no file has one, and setting one is EOPNOTSUPP. */
+  /** Symlinks have no ACL operations (shmem_symlink_inode_operations). */
+  override get posixAcl(): boolean { return !this.isSymlink; }
+
   override getxattr(name: string): Uint8Array {
-    if (isPosixAclName(name)) throw new SyscallError(ENODATA);
     resolveXattrName(name, XATTR_PREFIXES);
     if (!this.xattrs) throw new SyscallError(ENODATA);
     return this.xattrs.get(name);
@@ -81,7 +81,6 @@ export abstract class TmpfsInode extends Inode {
 
   /** shmem_xattr_handler_set: the value is charged to the file system's space; ctime moves. */
   override setxattr(name: string, value: Uint8Array | null, flags: number): void {
-    if (isPosixAclName(name)) throw new SyscallError(EOPNOTSUPP);
     resolveXattrName(name, XATTR_PREFIXES);
     this.xattrs ??= new SimpleXattrs(this.fs.xattrSpace);
     this.xattrs.set(name, value, flags);

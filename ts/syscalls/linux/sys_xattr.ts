@@ -24,8 +24,9 @@ import { fsnotifyChange } from '../../vfs/fsnotify';
 import { IN_ATTRIB } from '../../abi/linux/inotify';
 import {
   XATTR_CREATE, XATTR_LIST_MAX, XATTR_NAME_CAPS, XATTR_NAME_MAX, XATTR_REPLACE, XATTR_SECURITY_PREFIX, XATTR_SIZE_MAX,
-  XATTR_SYSTEM_PREFIX, XATTR_TRUSTED_PREFIX, XATTR_USER_PREFIX,
+  XATTR_SYSTEM_PREFIX, XATTR_TRUSTED_PREFIX, XATTR_USER_PREFIX, isPosixAclName,
 } from '../../vfs/xattr';
+import { getPosixAcl, setPosixAcl } from '../../vfs/posix_acl';
 import { capGetSecurity, capConvertNscap } from '../../vfs/xattr_caps';
 import type { SyscallArgs, SyscallTable } from './types';
 import { getFile } from './fd_util';
@@ -119,6 +120,7 @@ function mntWantWrite(x: Target): void {
 
 /** vfs_getxattr, then do_getxattr's copy-out: size 0 asks for the length. */
 function getxattr(t: Task, x: Target, name: string, valueAddr: number, size: number): number {
+  if (isPosixAclName(name)) getPosixAcl(x.inode);
   xattrPermission(t, x, name, MAY_READ);
   if (!x.inode) fail(EOPNOTSUPP);
   let value = x.inode.getxattr(name);
@@ -155,6 +157,7 @@ function setxattrCopy(t: Task, nameAddr: number, valueAddr: number, size: number
 /** vfs_setxattr (a file capability's value, even an empty one, checked and converted first). */
 function setxattr(t: Task, x: Target, c: SetCtx): number {
   mntWantWrite(x);
+  if (isPosixAclName(c.name)) return setAcl(t, x, c.name, c.value.length > 0 ? c.value : null);
   let value = c.value;
   if (c.name === XATTR_NAME_CAPS) value = capConvertNscap(t.creds, x.uid, x.gid, value);
   xattrPermission(t, x, c.name, MAY_WRITE);
@@ -165,9 +168,17 @@ function setxattr(t: Task, x: Target, c: SetCtx): number {
   return 0;
 }
 
+/** do_set_acl / vfs_remove_acl. */
+function setAcl(t: Task, x: Target, name: string, value: Uint8Array | null): number {
+  setPosixAcl(t.creds, x.inode, name, value);
+  if (x.vd) fsnotifyChange(x.vd, IN_ATTRIB);
+  return 0;
+}
+
 /** vfs_removexattr. */
 function removexattr(t: Task, x: Target, name: string): number {
   mntWantWrite(x);
+  if (isPosixAclName(name)) return setAcl(t, x, name, null);
   xattrPermission(t, x, name, MAY_WRITE);
   capInodeChange(t, x, name, true);
   if (!x.inode) fail(EOPNOTSUPP);
