@@ -20,6 +20,13 @@ export const XATTR_NAME_CAPS = 'security.capability';
 export const XATTR_NAME_POSIX_ACL_ACCESS = 'system.posix_acl_access';
 export const XATTR_NAME_POSIX_ACL_DEFAULT = 'system.posix_acl_default';
 
+/** A file's xattr handlers (an Inode's methods, or a pseudo file system's: sockfs). */
+export interface XattrHandlers {
+  getxattr(name: string): Uint8Array;
+  setxattr(name: string, value: Uint8Array | null, flags: number): void;
+  listxattr(trusted: boolean): string[];
+}
+
 export function isPosixAclName(name: string): boolean {
   return name === XATTR_NAME_POSIX_ACL_ACCESS || name === XATTR_NAME_POSIX_ACL_DEFAULT;
 }

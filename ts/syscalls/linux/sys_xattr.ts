@@ -1,8 +1,8 @@
 // Extended attributes (Linux fs/xattr.c): the checks every file system shares, in Linux's
 // order (flags and name, then the value, then the file; the mount, the namespace's rule
 // (xattr_permission), the capability module's (cap_inode_setxattr)), then the file system's
-// own store (Inode.getxattr/setxattr/listxattr). A file with no place in the tree (a pipe, a
-// socket) keeps no attributes.
+// own store (Inode.getxattr/setxattr/listxattr). A file with no place in the tree keeps no
+// attributes, but for a socket's system.sockprotoname (sockfs).
 
 import type { Task } from '../../kernel/task';
 import { fail } from '../../kernel/syscall_error';
@@ -24,8 +24,10 @@ import { fsnotifyChange } from '../../vfs/fsnotify';
 import { IN_ATTRIB } from '../../abi/linux/inotify';
 import {
   XATTR_CREATE, XATTR_LIST_MAX, XATTR_NAME_CAPS, XATTR_NAME_MAX, XATTR_REPLACE, XATTR_SECURITY_PREFIX, XATTR_SIZE_MAX,
-  XATTR_SYSTEM_PREFIX, XATTR_TRUSTED_PREFIX, XATTR_USER_PREFIX, isPosixAclName,
+  XATTR_SYSTEM_PREFIX, XATTR_TRUSTED_PREFIX, XATTR_USER_PREFIX, isPosixAclName, type XattrHandlers,
 } from '../../vfs/xattr';
+import { Socket } from '../../net/socket';
+import { sockfsXattrs } from '../../net/sock_xattr';
 import { getPosixAcl, setPosixAcl } from '../../vfs/posix_acl';
 import { capGetSecurity, capConvertNscap } from '../../vfs/xattr_caps';
 import type { SyscallArgs, SyscallTable } from './types';
@@ -36,6 +38,8 @@ import { copyInPath } from './path';
 interface Target {
   vd: VirtualDentry | null;
   inode: Inode | null;
+  /** Its xattr handlers: the inode's, a socket's, or none (EOPNOTSUPP). */
+  xattrs: XattrHandlers | null;
   mode: number;
   uid: number;
   gid: number;
@@ -44,10 +48,12 @@ interface Target {
 function targetOf(l: Located): Target {
   if (l.vd) {
     const inode = l.vd.inode;
-    return { vd: l.vd, inode, mode: inode.mode, uid: inode.uid, gid: inode.gid };
+    return { vd: l.vd, inode, xattrs: inode, mode: inode.mode, uid: inode.uid, gid: inode.gid };
   }
-  const st = l.file!.stat();
-  return { vd: null, inode: null, mode: st.mode, uid: st.uid, gid: st.gid };
+  const f = l.file!;
+  const st = f.stat();
+  const xattrs = f instanceof Socket ? sockfsXattrs(f) : null;
+  return { vd: null, inode: null, xattrs, mode: st.mode, uid: st.uid, gid: st.gid };
 }
 
 function pathTarget(t: Task, addr: number, follow: boolean): Target {
@@ -122,8 +128,8 @@ function mntWantWrite(x: Target): void {
 function getxattr(t: Task, x: Target, name: string, valueAddr: number, size: number): number {
   if (isPosixAclName(name)) getPosixAcl(x.inode);
   xattrPermission(t, x, name, MAY_READ);
-  if (!x.inode) fail(EOPNOTSUPP);
-  let value = x.inode.getxattr(name);
+  if (!x.xattrs) fail(EOPNOTSUPP);
+  let value = x.xattrs.getxattr(name);
   if (name === XATTR_NAME_CAPS) value = capGetSecurity(t.creds, value);
   const room = Math.min(size, XATTR_SIZE_MAX);
   if (room === 0) return value.length;
@@ -134,7 +140,7 @@ function getxattr(t: Task, x: Target, name: string, valueAddr: number, size: num
 
 /** vfs_listxattr, then listxattr's copy-out. */
 function listxattr(t: Task, x: Target, listAddr: number, size: number): number {
-  const names = x.inode ? x.inode.listxattr(capableSysAdmin(t)) : [];
+  const names = x.xattrs ? x.xattrs.listxattr(capableSysAdmin(t)) : [];
   const list = Buffer.from(names.map((n) => `${n}\0`).join(''), 'latin1');
   const room = Math.min(size, XATTR_LIST_MAX);
   if (room === 0) return list.length;
@@ -162,8 +168,8 @@ function setxattr(t: Task, x: Target, c: SetCtx): number {
   if (c.name === XATTR_NAME_CAPS) value = capConvertNscap(t.creds, x.uid, x.gid, value);
   xattrPermission(t, x, c.name, MAY_WRITE);
   capInodeChange(t, x, c.name, false);
-  if (!x.inode) fail(EOPNOTSUPP);
-  x.inode.setxattr(c.name, value, c.flags);
+  if (!x.xattrs) fail(EOPNOTSUPP);
+  x.xattrs.setxattr(c.name, value, c.flags);
   if (x.vd) fsnotifyChange(x.vd, IN_ATTRIB);
   return 0;
 }
@@ -181,8 +187,8 @@ function removexattr(t: Task, x: Target, name: string): number {
   if (isPosixAclName(name)) return setAcl(t, x, name, null);
   xattrPermission(t, x, name, MAY_WRITE);
   capInodeChange(t, x, name, true);
-  if (!x.inode) fail(EOPNOTSUPP);
-  x.inode.setxattr(name, null, XATTR_REPLACE);
+  if (!x.xattrs) fail(EOPNOTSUPP);
+  x.xattrs.setxattr(name, null, XATTR_REPLACE);
   if (x.vd) fsnotifyChange(x.vd, IN_ATTRIB);
   return 0;
 }
