@@ -71,9 +71,10 @@ export abstract class TmpfsInode extends Inode {
   private xattrs: SimpleXattrs | null = null;
 
   /** Symlinks have no ACL operations (shmem_symlink_inode_operations). */
-  override get posixAcl(): boolean { return !this.isSymlink; }
+  override get posixAcl(): boolean { return this.fs.keepsXattrs && !this.isSymlink; }
 
   override getxattr(name: string): Uint8Array {
+    if (!this.fs.keepsXattrs) return super.getxattr(name);
     resolveXattrName(name, XATTR_PREFIXES);
     if (!this.xattrs) throw new SyscallError(ENODATA);
     return this.xattrs.get(name);
@@ -81,6 +82,7 @@ export abstract class TmpfsInode extends Inode {
 
   /** shmem_xattr_handler_set: the value is charged to the file system's space; ctime moves. */
   override setxattr(name: string, value: Uint8Array | null, flags: number): void {
+    if (!this.fs.keepsXattrs) return super.setxattr(name, value, flags);
     resolveXattrName(name, XATTR_PREFIXES);
     this.xattrs ??= new SimpleXattrs(this.fs.xattrSpace);
     this.xattrs.set(name, value, flags);

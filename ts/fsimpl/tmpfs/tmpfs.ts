@@ -30,6 +30,8 @@ export class TmpfsFS extends FileSystem {
   readonly root: TmpfsDir;
   private nextIno: number;
   readonly xattrSpace = new XattrSpace(XATTR_SPACE);
+  /** shmem's xattr handlers (devpts, made of the same inodes, has none). */
+  readonly keepsXattrs: boolean = true;
 
   constructor(readonly mf: NativeMemoryFile, opts: TmpfsOptions = {}) {
     super();
