@@ -119,4 +119,23 @@ print(os.getxattr(${JSON.stringify(path.join(d, 'f'))}, 'user.added'))
 `);
     expect(host).toBe("['user.added', 'user.empty']\n['user.dir']\n[]\nb'123'\n");
   }, 90_000);
+
+  it.skipIf(noHost)('hostile: a --volume symlink to a host file outside leads into the sandbox\'s own view; no host file gains an attribute', async () => {
+    const d = fs.mkdtempSync(path.join(base, 'link-'));
+    const outside = fs.mkdtempSync(path.join(base, 'outside-'));
+    const target = path.join(outside, 'secret');
+    fs.writeFileSync(target, 's');
+    fs.symlinkSync(target, path.join(d, 'out'));
+    const r = await runSandbox([python, '-c', `
+import os
+os.setxattr('/vol/out', 'user.x', b'1'); print(os.getxattr(${JSON.stringify(target)}, 'user.x'))
+try: os.setxattr('/vol/out', 'user.y', b'1', follow_symlinks=False)
+except OSError as e: print('link itself', e.errno)
+try: os.setxattr('/vol/out', 'trusted.y', b'1', follow_symlinks=False)
+except OSError as e: print('trusted on the link', e.errno)
+`], { platform, timeoutMs: 60_000, extraArgs: ['--volume', `${d}:/vol`] });
+    expect(r.stdout, describeResult(r)).toBe("b'1'\nlink itself 1\ntrusted on the link 95\n");
+    expect(hostPy(`print(os.listxattr(${JSON.stringify(target)}), os.listxattr(${JSON.stringify(path.join(d, 'out'))}, follow_symlinks=False))`))
+      .toBe('[] []\n');
+  }, 90_000);
 });
