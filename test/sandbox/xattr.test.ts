@@ -7,7 +7,7 @@
 // every set was EOPNOTSUPP.
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import { tmpdir } from 'node:os';
+import { release, tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { describeResult, expectSameAsNative, fixture, platforms, runSandbox, skipBecause } from '../helpers/run';
@@ -16,6 +16,8 @@ const python = '/usr/bin/python3';
 const notRoot = skipBecause(process.getuid?.() !== 0, 'the fixture sets trusted.* and changes uid: it needs root');
 const noShm = skipBecause(!fs.existsSync('/dev/shm'), 'no /dev/shm to run the native side on a tmpfs');
 const noPython = skipBecause(!fs.existsSync(python), 'no /usr/bin/python3');
+const [major, minor] = release().split('.').map(Number);
+const noXattrat = skipBecause(major < 6 || (major === 6 && minor < 13), `host kernel ${release()} has no *xattrat (6.13)`);
 
 /** Host-side xattr calls (Node has none). */
 function hostPy(code: string): string {
@@ -47,6 +49,10 @@ describe.each(platforms)('%s', (platform) => {
     await expectSameAsNative([fixture('xattr'), `/dev/shm/tsvisor-xfuzz-${process.pid}-${platform}`, 'fuzz', '0x5eed', '4000'],
       platform, 90_000);
   }, 150_000);
+
+  it.skipIf(notRoot || noShm || noXattrat)('setxattrat/getxattrat/listxattrat/removexattrat as natively', async () => {
+    await expectSameAsNative([fixture('xattr'), `/dev/shm/tsvisor-xat-${process.pid}-${platform}`, 'at'], platform, 60_000);
+  }, 120_000);
 
   it.skipIf(noPython)('python3 round trip, cp -a and tar --xattrs keep them; an ACL the mode cannot say is EOPNOTSUPP', async () => {
     const script = [

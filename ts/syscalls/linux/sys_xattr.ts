@@ -1,77 +1,62 @@
-// Extended attributes (Linux fs/xattr.c): the checks every file system shares, in Linux's
-// order (flags and name, then the value, then the file; the mount, the namespace's rule
-// (xattr_permission), the capability module's (cap_inode_setxattr)), then the file system's
-// own store (Inode.getxattr/setxattr/listxattr). A file with no place in the tree keeps no
-// attributes, but for a socket's system.sockprotoname (sockfs).
+// The extended-attribute syscalls (Linux fs/xattr.c): the path, fd and *at (6.13) forms
+// read their arguments in Linux's order (at-flags, then the name and value, then the path),
+// find the file and hand it to vfs/xattr_ops.ts, then copy the value or list out with the
+// size rules (0 asks for the length, ERANGE for a short buffer, E2BIG past the maximum).
 
 import type { Task } from '../../kernel/task';
 import { fail } from '../../kernel/syscall_error';
-import { E2BIG, EACCES, EBADF, EINVAL, ENODATA, ENOTSUP as EOPNOTSUPP, EPERM, ERANGE, EROFS } from '../../abi/linux/errno';
-import { AT_FDCWD, O_PATH } from '../../abi/linux/fcntl';
-import { S_IFDIR, S_IFMT, S_IFREG } from '../../abi/linux/stat';
-import { CAP_SETFCAP, CAP_SYS_ADMIN } from '../../kernel/capabilities';
+import { E2BIG, EBADF, EINVAL, ERANGE } from '../../abi/linux/errno';
+import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, O_PATH } from '../../abi/linux/fcntl';
 import {
-  SYS_fgetxattr, SYS_flistxattr, SYS_fremovexattr, SYS_fsetxattr, SYS_getxattr, SYS_lgetxattr, SYS_listxattr,
-  SYS_llistxattr, SYS_lremovexattr, SYS_lsetxattr, SYS_removexattr, SYS_setxattr,
+  SYS_fgetxattr, SYS_flistxattr, SYS_fremovexattr, SYS_fsetxattr, SYS_getxattr, SYS_getxattrat, SYS_lgetxattr,
+  SYS_listxattr, SYS_listxattrat, SYS_llistxattr, SYS_lremovexattr, SYS_lsetxattr, SYS_removexattr, SYS_removexattrat,
+  SYS_setxattr, SYS_setxattrat,
 } from '../../abi/linux/syscall_numbers';
-import type { Inode } from '../../vfs/inode';
 import { PAGE_SIZE } from '../../mm/layout';
-import { locate, type Located } from '../../vfs/lookup';
-import { MAY_READ, MAY_WRITE, capableWrtInode, isOwnerOrCapable, mayAccess } from '../../vfs/permission';
-import { VfsFile } from '../../vfs/vfs_file';
-import type { VirtualDentry } from '../../vfs/virtual_dentry';
-import { fsnotifyChange } from '../../vfs/fsnotify';
-import { IN_ATTRIB } from '../../abi/linux/inotify';
-import {
-  XATTR_CREATE, XATTR_LIST_MAX, XATTR_NAME_CAPS, XATTR_NAME_MAX, XATTR_REPLACE, XATTR_SECURITY_PREFIX, XATTR_SIZE_MAX,
-  XATTR_SYSTEM_PREFIX, XATTR_TRUSTED_PREFIX, XATTR_USER_PREFIX, isPosixAclName, type XattrHandlers,
-} from '../../vfs/xattr';
 import { Socket } from '../../net/socket';
 import { sockfsXattrs } from '../../net/sock_xattr';
-import { getPosixAcl, setPosixAcl } from '../../vfs/posix_acl';
-import { capGetSecurity, capConvertNscap } from '../../vfs/xattr_caps';
+import { locate, type Located } from '../../vfs/lookup';
+import { VfsFile } from '../../vfs/vfs_file';
+import { XATTR_CREATE, XATTR_LIST_MAX, XATTR_NAME_MAX, XATTR_REPLACE, XATTR_SIZE_MAX } from '../../vfs/xattr';
+import { type XattrTarget, vfsGetxattr, vfsListxattr, vfsRemovexattr, vfsSetxattr } from '../../vfs/xattr_ops';
 import type { SyscallArgs, SyscallTable } from './types';
 import { getFile } from './fd_util';
 import { copyInPath } from './path';
 
-/** The file a call acts on: its place in the tree, or only its mode and owner. */
-interface Target {
-  vd: VirtualDentry | null;
-  inode: Inode | null;
-  /** Its xattr handlers: the inode's, a socket's, or none (EOPNOTSUPP). */
-  xattrs: XattrHandlers | null;
-  mode: number;
-  uid: number;
-  gid: number;
-}
+/** sizeof(struct xattr_args) (XATTR_ARGS_SIZE_VER0, the latest). */
+const XATTR_ARGS_SIZE = 16;
 
-function targetOf(l: Located): Target {
+function targetOf(l: Located): XattrTarget {
   if (l.vd) {
     const inode = l.vd.inode;
     return { vd: l.vd, inode, xattrs: inode, mode: inode.mode, uid: inode.uid, gid: inode.gid };
   }
   const f = l.file!;
   const st = f.stat();
-  const xattrs = f instanceof Socket ? sockfsXattrs(f) : null;
-  return { vd: null, inode: null, xattrs, mode: st.mode, uid: st.uid, gid: st.gid };
+  return { vd: null, inode: null, xattrs: f instanceof Socket ? sockfsXattrs(f) : null, mode: st.mode, uid: st.uid, gid: st.gid };
 }
 
-function pathTarget(t: Task, addr: number, follow: boolean): Target {
-  return targetOf(locate(t, AT_FDCWD, copyInPath(t, addr), follow));
-}
-
-/** The file of an f*xattr call: an fd that is not O_PATH. Linux 6.13+ runs the ones that
- *  became *xattrat(fd, NULL, AT_EMPTY_PATH) with AT_FDCWD naming the working directory;
- *  flistxattr still takes a descriptor only. */
-function fdTarget(t: Task, fd: number, cwdToo: boolean): Target {
-  if (cwdToo && fd === AT_FDCWD) return targetOf(locate(t, AT_FDCWD, '', true, true));
-  const f = getFile(t, fd);
+/** The file of a call (path_*xattrat): with AT_EMPTY_PATH a NULL or empty path names dfd
+ *  itself, an fd that is not O_PATH; for get and set (cwdToo) a negative dfd then falls to
+ *  the path walk, where AT_FDCWD is the working directory. Otherwise the path from dfd. */
+function findTarget(t: Task, dfd: number, pathAddr: number, atFlags: number, cwdToo: boolean): XattrTarget {
+  let path: string | null;
+  if (!(atFlags & AT_EMPTY_PATH)) path = copyInPath(t, pathAddr);
+  else path = pathAddr === 0 ? null : copyInPath(t, pathAddr) || null;
+  const follow = (atFlags & AT_SYMLINK_NOFOLLOW) === 0;
+  if (path !== null) return targetOf(locate(t, dfd, path, follow));
+  if (cwdToo && dfd === AT_FDCWD) return targetOf(locate(t, AT_FDCWD, '', true, true));
+  const f = getFile(t, dfd);
   if (f.flags & O_PATH) fail(EBADF);
   return targetOf(f instanceof VfsFile ? { vd: f.vd, file: f } : { vd: null, file: f });
 }
 
-/** import_xattr_name: up to XATTR_NAME_MAX bytes and a NUL, read before the file is looked
- *  up; empty or too long is ERANGE. One character per byte ('latin1'). */
+function checkAtFlags(atFlags: number): void {
+  if ((atFlags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) !== 0) fail(EINVAL);
+}
+
+/** import_xattr_name: up to XATTR_NAME_MAX bytes and a NUL; empty or too long is ERANGE.
+ *  One character per byte ('latin1'). */
 function importName(t: Task, addr: number): string {
   const buf = new Uint8Array(XATTR_NAME_MAX + 1);
   let got = 0;
@@ -88,153 +73,119 @@ function importName(t: Task, addr: number): string {
   return Buffer.from(buf.buffer, 0, got).toString('latin1');
 }
 
-const capableSysAdmin = (t: Task): boolean => t.creds.hasCapability(CAP_SYS_ADMIN);
-
-/** xattr_permission: trusted.* is for CAP_SYS_ADMIN only; user.* only on regular files and
- *  directories, and in a sticky directory only for its owner; security.* and system.* are
- *  left to the capability module and the file system; the rest need the file's permission. */
-function xattrPermission(t: Task, x: Target, name: string, mask: number): void {
-  const write = (mask & MAY_WRITE) !== 0;
-  if (name.startsWith(XATTR_SECURITY_PREFIX) || name.startsWith(XATTR_SYSTEM_PREFIX)) return;
-  if (name.startsWith(XATTR_TRUSTED_PREFIX)) {
-    if (!capableSysAdmin(t)) fail(write ? EPERM : ENODATA);
-    return;
-  }
-  if (name.startsWith(XATTR_USER_PREFIX)) {
-    const type = x.mode & S_IFMT;
-    if (type !== S_IFREG && type !== S_IFDIR) fail(write ? EPERM : ENODATA);
-    if (type === S_IFDIR && (x.mode & 0o1000) && write && !isOwnerOrCapable(t.creds, x.uid)) fail(EPERM);
-  }
-  if (!mayAccess(t.creds, x.mode, x.uid, x.gid, (x.mode & S_IFMT) === S_IFDIR, mask)) fail(EACCES);
+/** Copy out bytes for a buffer of size (clamped to max): 0 asks for the length. */
+function copyOutSized(t: Task, addr: number, size: number, bytes: Uint8Array, max: number): number {
+  const room = Math.min(size, max);
+  if (room === 0) return bytes.length;
+  if (bytes.length > room) fail(room >= max ? E2BIG : ERANGE);
+  t.mm.copyOut(addr, bytes);
+  return bytes.length;
 }
 
-/** cap_inode_setxattr / cap_inode_removexattr: security.* needs CAP_SYS_ADMIN, except the
- *  file capability, which needs CAP_SETFCAP over the file's owner (checked when converting
- *  the value on set). */
-function capInodeChange(t: Task, x: Target, name: string, removing: boolean): void {
-  if (!name.startsWith(XATTR_SECURITY_PREFIX)) return;
-  if (name === XATTR_NAME_CAPS) {
-    if (removing && !capableWrtInode(t.creds, CAP_SETFCAP, x.uid, x.gid)) fail(EPERM);
-    return;
-  }
-  if (!capableSysAdmin(t)) fail(EPERM);
+/** path_getxattrat. */
+function getxattrat(t: Task, dfd: number, pathAddr: number, atFlags: number, nameAddr: number, value: number, size: number): number {
+  checkAtFlags(atFlags);
+  const name = importName(t, nameAddr);
+  const x = findTarget(t, dfd, pathAddr, atFlags, true);
+  return copyOutSized(t, value, size, vfsGetxattr(t.creds, x, name), XATTR_SIZE_MAX);
 }
 
-function mntWantWrite(x: Target): void {
-  if (x.vd?.mount.readonly) fail(EROFS);
+/** path_listxattrat. */
+function listxattrat(t: Task, dfd: number, pathAddr: number, atFlags: number, list: number, size: number): number {
+  checkAtFlags(atFlags);
+  const names = vfsListxattr(t.creds, findTarget(t, dfd, pathAddr, atFlags, false));
+  return copyOutSized(t, list, size, Buffer.from(names.map((n) => `${n}\0`).join(''), 'latin1'), XATTR_LIST_MAX);
 }
 
-/** vfs_getxattr, then do_getxattr's copy-out: size 0 asks for the length. */
-function getxattr(t: Task, x: Target, name: string, valueAddr: number, size: number): number {
-  if (isPosixAclName(name)) getPosixAcl(x.inode);
-  xattrPermission(t, x, name, MAY_READ);
-  if (!x.xattrs) fail(EOPNOTSUPP);
-  let value = x.xattrs.getxattr(name);
-  if (name === XATTR_NAME_CAPS) value = capGetSecurity(t.creds, value);
-  const room = Math.min(size, XATTR_SIZE_MAX);
-  if (room === 0) return value.length;
-  if (value.length > room) fail(room >= XATTR_SIZE_MAX ? E2BIG : ERANGE);
-  t.mm.copyOut(valueAddr, value);
-  return value.length;
-}
-
-/** vfs_listxattr, then listxattr's copy-out. */
-function listxattr(t: Task, x: Target, listAddr: number, size: number): number {
-  const names = x.xattrs ? x.xattrs.listxattr(capableSysAdmin(t)) : [];
-  const list = Buffer.from(names.map((n) => `${n}\0`).join(''), 'latin1');
-  const room = Math.min(size, XATTR_LIST_MAX);
-  if (room === 0) return list.length;
-  if (list.length > room) fail(room >= XATTR_LIST_MAX ? E2BIG : ERANGE);
-  t.mm.copyOut(listAddr, list);
-  return list.length;
-}
-
-/** The name, flags and value of a set call (setxattr_copy), all read before the file. */
-interface SetCtx { name: string; value: Uint8Array; flags: number }
-
-function setxattrCopy(t: Task, nameAddr: number, valueAddr: number, size: number, flags: number): SetCtx {
+/** path_setxattrat: setxattr_copy (flags, name, value) before the path. */
+function setxattrat(t: Task, dfd: number, pathAddr: number, atFlags: number, nameAddr: number, valueAddr: number,
+  size: number, flags: number): number {
+  checkAtFlags(atFlags);
   if ((flags & ~(XATTR_CREATE | XATTR_REPLACE)) !== 0) fail(EINVAL);
   const name = importName(t, nameAddr);
   if (size > XATTR_SIZE_MAX) fail(E2BIG);
   const value = size > 0 ? t.mm.copyIn(valueAddr, size) : new Uint8Array(0);
-  return { name, value, flags };
-}
-
-/** vfs_setxattr (a file capability's value, even an empty one, checked and converted first). */
-function setxattr(t: Task, x: Target, c: SetCtx): number {
-  mntWantWrite(x);
-  if (isPosixAclName(c.name)) return setAcl(t, x, c.name, c.value.length > 0 ? c.value : null);
-  let value = c.value;
-  if (c.name === XATTR_NAME_CAPS) value = capConvertNscap(t.creds, x.uid, x.gid, value);
-  xattrPermission(t, x, c.name, MAY_WRITE);
-  capInodeChange(t, x, c.name, false);
-  if (!x.xattrs) fail(EOPNOTSUPP);
-  x.xattrs.setxattr(c.name, value, c.flags);
-  if (x.vd) fsnotifyChange(x.vd, IN_ATTRIB);
+  vfsSetxattr(t.creds, findTarget(t, dfd, pathAddr, atFlags, true), name, value, flags);
   return 0;
 }
 
-/** do_set_acl / vfs_remove_acl. */
-function setAcl(t: Task, x: Target, name: string, value: Uint8Array | null): number {
-  setPosixAcl(t.creds, x.inode, name, value);
-  if (x.vd) fsnotifyChange(x.vd, IN_ATTRIB);
+/** path_removexattrat. */
+function removexattrat(t: Task, dfd: number, pathAddr: number, atFlags: number, nameAddr: number): number {
+  checkAtFlags(atFlags);
+  const name = importName(t, nameAddr);
+  vfsRemovexattr(t.creds, findTarget(t, dfd, pathAddr, atFlags, false), name);
   return 0;
 }
 
-/** vfs_removexattr. */
-function removexattr(t: Task, x: Target, name: string): number {
-  mntWantWrite(x);
-  if (isPosixAclName(name)) return setAcl(t, x, name, null);
-  xattrPermission(t, x, name, MAY_WRITE);
-  capInodeChange(t, x, name, true);
-  if (!x.xattrs) fail(EOPNOTSUPP);
-  x.xattrs.setxattr(name, null, XATTR_REPLACE);
-  if (x.vd) fsnotifyChange(x.vd, IN_ATTRIB);
-  return 0;
+/** struct xattr_args of setxattrat/getxattrat (copy_struct_from_user: a larger struct is
+ *  fine if its tail is zero). */
+function xattrArgs(t: Task, addr: number, usize: number): { value: number; size: number; flags: number } {
+  if (usize < XATTR_ARGS_SIZE) fail(EINVAL);
+  if (usize > PAGE_SIZE) fail(E2BIG);
+  const raw = t.mm.copyIn(addr, usize);
+  if (raw.subarray(XATTR_ARGS_SIZE).some((b) => b !== 0)) fail(E2BIG);
+  const dv = new DataView(raw.buffer, raw.byteOffset, XATTR_ARGS_SIZE);
+  return { value: Number(dv.getBigUint64(0, true)), size: dv.getUint32(8, true), flags: dv.getUint32(12, true) };
 }
+
+const NOFOLLOW = AT_SYMLINK_NOFOLLOW;
+const FD_FORM = AT_EMPTY_PATH;
 
 export function registerXattr(table: SyscallTable): void {
-  const pathGet = (follow: boolean) => (t: Task, a: SyscallArgs): number => {
-    const name = importName(t, a.ptr(1));
-    return getxattr(t, pathTarget(t, a.ptr(0), follow), name, a.ptr(2), a.size(3));
-  };
-  const pathList = (follow: boolean) => (t: Task, a: SyscallArgs): number =>
-    listxattr(t, pathTarget(t, a.ptr(0), follow), a.ptr(1), a.size(2));
-  const pathSet = (follow: boolean) => (t: Task, a: SyscallArgs): number => {
-    const c = setxattrCopy(t, a.ptr(1), a.ptr(2), a.size(3), a.int(4));
-    return setxattr(t, pathTarget(t, a.ptr(0), follow), c);
-  };
-  const pathRemove = (follow: boolean) => (t: Task, a: SyscallArgs): number => {
-    const name = importName(t, a.ptr(1));
-    return removexattr(t, pathTarget(t, a.ptr(0), follow), name);
-  };
+  const get = (at: number) => (t: Task, a: SyscallArgs): number =>
+    getxattrat(t, AT_FDCWD, a.ptr(0), at, a.ptr(1), a.ptr(2), a.size(3));
+  const list = (at: number) => (t: Task, a: SyscallArgs): number => listxattrat(t, AT_FDCWD, a.ptr(0), at, a.ptr(1), a.size(2));
+  const set = (at: number) => (t: Task, a: SyscallArgs): number =>
+    setxattrat(t, AT_FDCWD, a.ptr(0), at, a.ptr(1), a.ptr(2), a.size(3), a.int(4));
+  const remove = (at: number) => (t: Task, a: SyscallArgs): number => removexattrat(t, AT_FDCWD, a.ptr(0), at, a.ptr(1));
   const path = ['path', 'ptr', 'ptr', 'size'] as const;
   const fdArgs = ['fd', 'ptr', 'ptr', 'size'] as const;
-  table[SYS_getxattr] = { name: 'getxattr', handler: pathGet(true), args: [...path] };
-  table[SYS_lgetxattr] = { name: 'lgetxattr', handler: pathGet(false), args: [...path] };
+  table[SYS_getxattr] = { name: 'getxattr', handler: get(0), args: [...path] };
+  table[SYS_lgetxattr] = { name: 'lgetxattr', handler: get(NOFOLLOW), args: [...path] };
   table[SYS_fgetxattr] = {
     name: 'fgetxattr', args: [...fdArgs],
-    handler: (t, a) => { const n = importName(t, a.ptr(1)); return getxattr(t, fdTarget(t, a.int(0), true), n, a.ptr(2), a.size(3)); },
+    handler: (t, a) => getxattrat(t, a.int(0), 0, FD_FORM, a.ptr(1), a.ptr(2), a.size(3)),
   };
-  table[SYS_listxattr] = { name: 'listxattr', handler: pathList(true), args: ['path', 'ptr', 'size'] };
-  table[SYS_llistxattr] = { name: 'llistxattr', handler: pathList(false), args: ['path', 'ptr', 'size'] };
+  table[SYS_listxattr] = { name: 'listxattr', handler: list(0), args: ['path', 'ptr', 'size'] };
+  table[SYS_llistxattr] = { name: 'llistxattr', handler: list(NOFOLLOW), args: ['path', 'ptr', 'size'] };
   table[SYS_flistxattr] = {
     name: 'flistxattr', args: ['fd', 'ptr', 'size'],
-    handler: (t, a) => listxattr(t, fdTarget(t, a.int(0), false), a.ptr(1), a.size(2)),
+    handler: (t, a) => listxattrat(t, a.int(0), 0, FD_FORM, a.ptr(1), a.size(2)),
   };
-  table[SYS_setxattr] = { name: 'setxattr', handler: pathSet(true), args: [...path, 'hex'] };
-  table[SYS_lsetxattr] = { name: 'lsetxattr', handler: pathSet(false), args: [...path, 'hex'] };
+  table[SYS_setxattr] = { name: 'setxattr', handler: set(0), args: [...path, 'hex'] };
+  table[SYS_lsetxattr] = { name: 'lsetxattr', handler: set(NOFOLLOW), args: [...path, 'hex'] };
   table[SYS_fsetxattr] = {
     name: 'fsetxattr', args: [...fdArgs, 'hex'],
-    handler: (t, a) => {
-      const c = setxattrCopy(t, a.ptr(1), a.ptr(2), a.size(3), a.int(4));
-      return setxattr(t, fdTarget(t, a.int(0), true), c);
-    },
+    handler: (t, a) => setxattrat(t, a.int(0), 0, FD_FORM, a.ptr(1), a.ptr(2), a.size(3), a.int(4)),
   };
-  table[SYS_removexattr] = { name: 'removexattr', handler: pathRemove(true), args: ['path', 'ptr'] };
-  table[SYS_lremovexattr] = { name: 'lremovexattr', handler: pathRemove(false), args: ['path', 'ptr'] };
+  table[SYS_removexattr] = { name: 'removexattr', handler: remove(0), args: ['path', 'ptr'] };
+  table[SYS_lremovexattr] = { name: 'lremovexattr', handler: remove(NOFOLLOW), args: ['path', 'ptr'] };
   table[SYS_fremovexattr] = {
     name: 'fremovexattr', args: ['fd', 'ptr'],
-    handler: (t, a) => { const n = importName(t, a.ptr(1)); return removexattr(t, fdTarget(t, a.int(0), false), n); },
+    handler: (t, a) => removexattrat(t, a.int(0), 0, FD_FORM, a.ptr(1)),
+  };
+  const atArgs = ['fd', 'path', 'hex', 'ptr', 'ptr', 'size'] as const;
+  table[SYS_setxattrat] = {
+    name: 'setxattrat', args: [...atArgs],
+    handler: (t, a) => {
+      const x = xattrArgs(t, a.ptr(4), a.size(5));
+      return setxattrat(t, a.int(0), a.ptr(1), a.uint(2), a.ptr(3), x.value, x.size, x.flags);
+    },
+  };
+  table[SYS_getxattrat] = {
+    name: 'getxattrat', args: [...atArgs],
+    handler: (t, a) => {
+      const x = xattrArgs(t, a.ptr(4), a.size(5));
+      if (x.flags !== 0) fail(EINVAL);
+      return getxattrat(t, a.int(0), a.ptr(1), a.uint(2), a.ptr(3), x.value, x.size);
+    },
+  };
+  table[SYS_listxattrat] = {
+    name: 'listxattrat', args: ['fd', 'path', 'hex', 'ptr', 'size'],
+    handler: (t, a) => listxattrat(t, a.int(0), a.ptr(1), a.uint(2), a.ptr(3), a.size(4)),
+  };
+  table[SYS_removexattrat] = {
+    name: 'removexattrat', args: ['fd', 'path', 'hex', 'ptr'],
+    handler: (t, a) => removexattrat(t, a.int(0), a.ptr(1), a.uint(2), a.ptr(3)),
   };
 }
