@@ -19,14 +19,12 @@ import type { LowerNode } from '../gofer/lower_fs';
 import { LowerFile } from '../gofer/lower_file';
 import { TmpfsDir } from '../tmpfs/dir';
 import type { TmpfsInode } from '../tmpfs/inode';
+import { XATTR_SECURITY_PREFIX, XATTR_TRUSTED_PREFIX, XATTR_USER_PREFIX, resolveXattrName } from '../../vfs/xattr';
 import { copyUp } from './copy_up';
-import {
-  XATTR_SECURITY_PREFIX, XATTR_TRUSTED_PREFIX, XATTR_USER_PREFIX, resolveXattrName,
-} from '../../vfs/xattr';
+import type { OverlayFS } from './overlay';
 
 /** The namespaces of the host's file systems behind the lower layer (ext4's). */
 const LOWER_XATTR_PREFIXES = [XATTR_SECURITY_PREFIX, XATTR_TRUSTED_PREFIX, XATTR_USER_PREFIX];
-import type { OverlayFS } from './overlay';
 
 export class OverlayNode extends Inode {
   constructor(
