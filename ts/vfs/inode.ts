@@ -107,6 +107,18 @@ export abstract class Inode {
     throw new SyscallError(EPERM);
   }
 
+  // --- extended attributes (the inode's xattr handlers; the VFS has checked the caller) ---
+
+  /** The value of name (a full name, one character per byte); EOPNOTSUPP where the file
+   *  system keeps no attributes, ENODATA where this file has none of that name. */
+  getxattr(_name: string): Uint8Array { throw new SyscallError(EOPNOTSUPP); }
+  /** Set name to value, or remove it (value null); flags: XATTR_CREATE, XATTR_REPLACE. */
+  setxattr(_name: string, _value: Uint8Array | null, _flags: number): void { throw new SyscallError(EOPNOTSUPP); }
+  /** The names this file has; trusted: the caller may see trusted.* ones. */
+  listxattr(_trusted: boolean): string[] { return []; }
+  /** IS_POSIXACL and an inode with ACL operations: ACL names are answered (posix_acl.ts). */
+  get posixAcl(): boolean { return false; }
+
   // --- symlinks ---
 
   /** The target text; t is the caller (null when there is none, as at sandbox start-up):

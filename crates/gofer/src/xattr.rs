@@ -1,6 +1,7 @@
 //! Extended attributes, user.* namespace only: Txattrwalk lists (name "") or gets a value into
 //! a new fid read with Tread; Txattrcreate turns a fid into a value written with Twrite and set
-//! at Tclunk (size 0: remove). Every other namespace is EOPNOTSUPP.
+//! at Tclunk. Size 0 with XATTR_REPLACE alone is a removal (Linux v9fs's removexattr); size 0
+//! with other flags sets an empty value. Every other namespace is EOPNOTSUPP.
 
 use crate::host::{self, R};
 use crate::ops_read::reopen;
@@ -94,9 +95,9 @@ pub fn xattrcreate(s: &mut Server, tag: u16, r: &mut Reader) -> H {
     })())
 }
 
-/// At Tclunk of an xattrcreate fid: set (or, size 0, remove) the attribute.
+/// At Tclunk of an xattrcreate fid: set (or remove) the attribute.
 pub fn commit(fd: &OwnedFd, name: &CString, data: &[u8], size: u64, flags: i32) -> R<()> {
-    if size == 0 {
+    if size == 0 && flags == libc::XATTR_REPLACE {
         return host::fremovexattr(fd.as_raw_fd(), name);
     }
     if data.len() as u64 != size {

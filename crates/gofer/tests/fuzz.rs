@@ -37,7 +37,10 @@ fn fid(r: &mut Rng) -> u32 {
 }
 
 fn name(r: &mut Rng) -> Vec<u8> {
-    let names: &[&[u8]] = &[b"a", b"b", b"sub", b"..", b".", b"", b"x/y", b"n\0ul", b"f", b"link", b"user.k", b"", b"sub"];
+    let names: &[&[u8]] = &[
+        b"a", b"b", b"sub", b"..", b".", b"", b"x/y", b"n\0ul", b"f", b"link", b"user.k", b"", b"sub", b"trusted.k",
+        b"security.capability", b"system.posix_acl_access", b"user.",
+    ];
     if r.below(10) == 0 {
         (0..r.below(300)).map(|_| r.next() as u8).collect()
     } else {
@@ -133,6 +136,16 @@ fn fresh(tree: &std::path::Path, ro: &std::path::Path) -> Gofer {
     g
 }
 
+/// The extended attribute names of p (its own, not a link's target).
+fn xattr_names(p: &std::path::Path) -> Vec<Vec<u8>> {
+    let c = std::ffi::CString::new(p.as_os_str().as_encoded_bytes()).unwrap();
+    let mut buf = vec![0u8; 65536];
+    // SAFETY: buf is writable for its length; c is a NUL-terminated path.
+    let n = unsafe { libc::llistxattr(c.as_ptr(), buf.as_mut_ptr().cast(), buf.len()) };
+    assert!(n >= 0, "llistxattr {}", p.display());
+    buf[..n as usize].split(|&b| b == 0).filter(|n| !n.is_empty()).map(<[u8]>::to_vec).collect()
+}
+
 /// The gofer closed the connection: it must have exited by itself, status 0.
 fn closed_cleanly(g: &mut Gofer, what: &str) {
     let st = g.child.wait().unwrap();
@@ -205,6 +218,15 @@ fn fuzz_from_a_fixed_seed() {
     assert_eq!(listing(&ro), ro_before, "the read-only tree is unchanged");
     assert_eq!(listing(&outside), out_before, "nothing outside the tree");
     assert_eq!(std::fs::read(outside.join("f")).unwrap(), b"data");
+    // Extended attributes: user.* at most inside the writable tree, nothing anywhere else.
+    for p in [tree.join("f"), tree.join("sub"), tree.clone()] {
+        for n in xattr_names(&p) {
+            assert!(n.starts_with(b"user."), "{}: the gofer set {:?}", p.display(), String::from_utf8_lossy(&n));
+        }
+    }
+    for p in [ro.join("f"), ro.join("sub"), outside.join("f"), outside.join("sub")] {
+        assert_eq!(xattr_names(&p), Vec::<Vec<u8>>::new(), "{}: attributes outside the writable tree", p.display());
+    }
     eprintln!("fuzz: {answered} answered, {closes} connections closed");
 }
 

@@ -131,6 +131,20 @@ fn xattrs_user_namespace_only() {
         assert_eq!(g.rpc(32, M::default().u32(2).s(ns).u64(1).u32(0)).err(), Some(libc::EOPNOTSUPP));
     }
     assert_eq!(g.rpc(30, M::default().u32(2).u32(5).s(b"user.none")).err(), Some(libc::ENODATA));
+    // Size 0: an empty value, unless XATTR_REPLACE alone asks for a removal (v9fs's removexattr).
+    g.walk(1, 6, &[b"f"]).unwrap();
+    g.rpc(32, M::default().u32(6).s(b"user.empty").u64(0).u32(0)).unwrap();
+    g.clunk(6).unwrap();
+    let r = g.rpc(30, M::default().u32(2).u32(7).s(b"user.empty")).unwrap();
+    assert_eq!(Body(&r.body, 0).u64(), 0, "an empty value is kept");
+    g.clunk(7).unwrap();
+    g.walk(1, 6, &[b"f"]).unwrap();
+    g.rpc(32, M::default().u32(6).s(b"user.empty").u64(0).u32(libc::XATTR_REPLACE as u32)).unwrap();
+    g.clunk(6).unwrap();
+    assert_eq!(g.rpc(30, M::default().u32(2).u32(7).s(b"user.empty")).err(), Some(libc::ENODATA), "removed");
+    g.walk(1, 6, &[b"f"]).unwrap();
+    g.rpc(32, M::default().u32(6).s(b"user.none").u64(0).u32(libc::XATTR_REPLACE as u32)).unwrap();
+    assert_eq!(g.clunk(6).err(), Some(libc::ENODATA), "removing a missing name");
 }
 
 #[test]

@@ -362,6 +362,10 @@ export const SYS_memfd_secret = 447;
 export const SYS_process_mrelease = 448;
 export const SYS_futex_waitv = 449;
 export const SYS_set_mempolicy_home_node = 450;
+export const SYS_setxattrat = 463;
+export const SYS_getxattrat = 464;
+export const SYS_listxattrat = 465;
+export const SYS_removexattrat = 466;
 
 /** Name of each syscall number, for strace and the unknown-syscall log. */
 export const SYSCALL_NAMES: string[] = [];
@@ -727,3 +731,7 @@ SYSCALL_NAMES[447] = 'memfd_secret';
 SYSCALL_NAMES[448] = 'process_mrelease';
 SYSCALL_NAMES[449] = 'futex_waitv';
 SYSCALL_NAMES[450] = 'set_mempolicy_home_node';
+SYSCALL_NAMES[463] = 'setxattrat';
+SYSCALL_NAMES[464] = 'getxattrat';
+SYSCALL_NAMES[465] = 'listxattrat';
+SYSCALL_NAMES[466] = 'removexattrat';

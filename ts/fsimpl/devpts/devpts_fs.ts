@@ -22,6 +22,8 @@ const PTY_MAX = 1 << 20;
 
 export class DevptsFS extends TmpfsFS {
   override readonly type = 'devpts';
+  /** devpts has no xattr handlers, nor ACLs. */
+  override readonly keepsXattrs = false;
   /** The one root dentry every mount of this instance has (mounted as a bind of it). */
   readonly rootDentry: Dentry;
   /** Replica nodes' mode; ptmx's; owner and group if set (else the opener's); most ptys. */

@@ -28,6 +28,7 @@ import { HostFd } from './host_fd';
 import { P9Data } from './p9_data';
 import { openData, readdirAll, readdirAttrAll } from './gofer_lower';
 import { GoferNode, type GoferSession } from './session';
+import { getxattr9p, listxattr9p, setxattr9p } from './xattr_9p';
 
 const V9FS_MAGIC = 0x01021997;
 const AT_REMOVEDIR = 0x200;
@@ -132,6 +133,16 @@ export class GoferInode extends Inode {
 
   override readlink(_t: Task | null): string {
     return this.s.readlink(this.node);
+  }
+
+  /** The host file's attributes, as far as the server shares them (tsvisor-gofer: user.*). */
+  override getxattr(name: string): Uint8Array { return getxattr9p(this.c, this.s.fidOf(this.node), name); }
+
+  override listxattr(_trusted: boolean): string[] { return listxattr9p(this.c, this.s.fidOf(this.node)); }
+
+  override setxattr(name: string, value: Uint8Array | null, flags: number): void {
+    setxattr9p(this.c, this.s.clone(this.node), name, value, flags);
+    this.node.attrAt = -Infinity; // ctime
   }
 
   override lookup(name: string, ahead?: readonly string[]): Inode | null {

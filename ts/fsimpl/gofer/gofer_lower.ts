@@ -11,6 +11,7 @@ import type { FileData } from './file_data';
 import { HostFd } from './host_fd';
 import type { LowerDirent, LowerFS, LowerNode } from './lower_fs';
 import { P9Data } from './p9_data';
+import { getxattr9p, listxattr9p } from './xattr_9p';
 import { GoferNode, SIBLING_LIST_BYTES, type GoferSession } from './session';
 
 /** Lookups a listing must have answered in its life for a stale one to be made again
@@ -66,6 +67,14 @@ export class GoferLowerFS implements LowerFS {
   }
 
   readlink(node: LowerNode): string { return this.session.readlink(node as GoferNode); }
+
+  getxattr(node: LowerNode, name: string): Uint8Array {
+    return getxattr9p(this.session.client, this.session.fidOf(node as GoferNode), name);
+  }
+
+  listxattr(node: LowerNode): string[] {
+    return listxattr9p(this.session.client, this.session.fidOf(node as GoferNode));
+  }
 
   open(node: LowerNode): FileData {
     const n = node as GoferNode;

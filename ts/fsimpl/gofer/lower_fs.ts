@@ -36,6 +36,9 @@ export interface LowerFS {
   /** The contents of regular file node, open read-only; the caller releases them. */
   open(node: LowerNode): FileData;
   statfs(): Statfs;
+  /** Extended attributes of node that the layer shares (absent: none). */
+  getxattr?(node: LowerNode, name: string): Uint8Array;
+  listxattr?(node: LowerNode): string[];
   /** Does node's name still lead to node? (false: the host removed or replaced it; the
    *  overlay then looks the name up again). Absent: names are always current. */
   revalidate?(node: LowerNode, ahead?: readonly string[]): boolean;

@@ -4,6 +4,9 @@
 import type { Stat, Timespec } from '../../abi/linux/stat';
 import { Inode } from '../../vfs/inode';
 import { now } from '../../vfs/time';
+import { SyscallError } from '../../kernel/syscall_error';
+import { ENODATA, ENOTSUP as EOPNOTSUPP } from '../../abi/linux/errno';
+import { XATTR_SECURITY_PREFIX, XATTR_TRUSTED_PREFIX, XATTR_USER_PREFIX, resolveXattrName } from '../../vfs/xattr';
 import type { KernFS } from './kernfs';
 
 export interface KAttr {
@@ -12,6 +15,8 @@ export interface KAttr {
 }
 
 const bootTime = now();
+
+const XATTR_PREFIXES = [XATTR_SECURITY_PREFIX, XATTR_TRUSTED_PREFIX, XATTR_USER_PREFIX];
 
 export abstract class KInode extends Inode {
   readonly ino: number;
@@ -31,6 +36,25 @@ export abstract class KInode extends Inode {
   protected get rdev(): number { return 0; }
   protected get nlink(): number { return 1; }
   protected get time(): Timespec { return bootTime; }
+
+  /** kernfs_vfs_xattr_get: none of a name is ENODATA, user.* included. */
+  override getxattr(name: string): Uint8Array {
+    if (!this.fs.xattrs) return super.getxattr(name);
+    resolveXattrName(name, XATTR_PREFIXES);
+    const x = this.fs.xattrsOf(this.ino, false);
+    if (!x) throw new SyscallError(ENODATA);
+    return x.get(name);
+  }
+
+  /** user.* only where the root allows it (cgroupfs; not sysfs). */
+  override setxattr(name: string, value: Uint8Array | null, flags: number): void {
+    if (!this.fs.xattrs) return super.setxattr(name, value, flags);
+    resolveXattrName(name, XATTR_PREFIXES);
+    if (name.startsWith(XATTR_USER_PREFIX)) throw new SyscallError(EOPNOTSUPP);
+    this.fs.xattrsOf(this.ino, true)!.set(name, value, flags);
+  }
+
+  override listxattr(trusted: boolean): string[] { return this.fs.xattrsOf(this.ino, false)?.list(trusted) ?? []; }
 
   stat(): Stat {
     const t = this.time;

@@ -6,6 +6,10 @@
 
 import type { Statfs } from '../../abi/linux/fs';
 import { FileSystem } from '../../vfs/file_system';
+import { SimpleXattrs, XattrSpace } from '../../vfs/xattr';
+
+/** Bytes of trusted.* and security.* attributes one kernfs instance holds. */
+const XATTR_SPACE = 1 << 20;
 
 export class KernFS extends FileSystem {
   private readonly inos = new Map<string, number>();
@@ -16,8 +20,23 @@ export class KernFS extends FileSystem {
    *  'size' (SEEK_END relative to the generated contents). */
   seekKind: 'seq' | 'size' = 'size';
 
-  constructor(readonly type: string, private readonly magic: number, override readonly cacheDentries: boolean) {
+  /** kernfs_xattr_handlers (sysfs has them; proc, built the same way here, has none):
+   *  attributes per inode number, since inodes may be made anew on each lookup. */
+  readonly xattrs: Map<number, SimpleXattrs> | null;
+  private readonly xattrSpace: XattrSpace | null;
+
+  constructor(readonly type: string, private readonly magic: number, override readonly cacheDentries: boolean,
+    opts: { xattrs?: boolean } = {}) {
     super();
+    this.xattrs = opts.xattrs ? new Map() : null;
+    this.xattrSpace = opts.xattrs ? new XattrSpace(XATTR_SPACE) : null;
+  }
+
+  /** The attributes of inode ino (made on the first set). */
+  xattrsOf(ino: number, create: boolean): SimpleXattrs | undefined {
+    let x = this.xattrs?.get(ino);
+    if (!x && create && this.xattrs) this.xattrs.set(ino, x = new SimpleXattrs(this.xattrSpace));
+    return x;
   }
 
   /** The inode number for key (a path-like name), the same every time. */

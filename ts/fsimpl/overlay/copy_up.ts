@@ -1,9 +1,11 @@
 // Copy-up (Linux ovl_copy_up): before anything changes a file that exists only in the lower
 // layer, its parents and then the file itself are recreated in the upper layer, with the
-// same type, permissions, owner, times and (for regular files, unless it is about to be
-// truncated) contents. The copy then shows the lower file's inode number.
+// same type, permissions, owner, times, the extended attributes the lower layer shares and
+// (for regular files, unless it is about to be truncated) contents. The copy then shows the lower file's inode number.
 
 import { Credentials } from '../../kernel/credentials';
+import { SyscallError } from '../../kernel/syscall_error';
+import { EACCES, ENODATA, ENOTSUP as EOPNOTSUPP, EPERM } from '../../abi/linux/errno';
 import { S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from '../../abi/linux/stat';
 import type { TmpfsDir } from '../tmpfs/dir';
 import type { TmpfsInode } from '../tmpfs/inode';
@@ -11,6 +13,8 @@ import type { TmpfsRegular } from '../tmpfs/regular';
 import type { OverlayNode } from './node';
 
 const CHUNK = 1 << 20;
+/** What a lower layer answers for attributes it cannot show. */
+const SKIPPED = new Set([EOPNOTSUPP, EACCES, EPERM]);
 
 export function copyUp(node: OverlayNode, withData = true): TmpfsInode {
   if (node.upper) return node.upper;
@@ -36,9 +40,30 @@ export function copyUp(node: OverlayNode, withData = true): TmpfsInode {
       upper = dir.mknod(node.name, attr.mode, attr.rdev, owner);
   }
   upper.setattr({ mode: attr.mode, uid: attr.uid, gid: attr.gid, atime: attr.atime, mtime: attr.mtime });
+  // After the owner is set: a chown drops a file capability.
+  copyXattrs(node, upper);
   fs.setOrigin(upper, attr.ino);
   node.upper = upper;
   return upper;
+}
+
+/** ovl_copy_xattr: the attributes the lower layer shares go up with the file. One the
+ *  layer will not show (it cannot open the host file to read them) is left behind. */
+function copyXattrs(node: OverlayNode, to: TmpfsInode): void {
+  const lower = node.fs.lower;
+  let names: string[];
+  try { names = lower.listxattr?.(node.lower!) ?? []; } catch (e) {
+    if (e instanceof SyscallError && SKIPPED.has(e.errno)) return;
+    throw e;
+  }
+  for (const name of names) {
+    let value: Uint8Array;
+    try { value = lower.getxattr!(node.lower!, name); } catch (e) {
+      if (e instanceof SyscallError && (SKIPPED.has(e.errno) || e.errno === ENODATA)) continue;
+      throw e;
+    }
+    to.setxattr(name, value, 0);
+  }
 }
 
 function copyData(node: OverlayNode, to: TmpfsRegular): void {

@@ -5,7 +5,7 @@
 import type { Task } from '../../kernel/task';
 import type { Credentials } from '../../kernel/credentials';
 import { SyscallError } from '../../kernel/syscall_error';
-import { ELOOP, ENOTEMPTY, ENXIO, EXDEV } from '../../abi/linux/errno';
+import { ELOOP, ENODATA, ENOTEMPTY, ENXIO, EXDEV } from '../../abi/linux/errno';
 import { O_ACCMODE, O_RDONLY } from '../../abi/linux/fcntl';
 import { RENAME_EXCHANGE, dtypeOfMode } from '../../abi/linux/fs';
 import { S_IFCHR, S_IFDIR, S_IFIFO, S_IFMT, S_IFREG, type Stat } from '../../abi/linux/stat';
@@ -19,8 +19,12 @@ import type { LowerNode } from '../gofer/lower_fs';
 import { LowerFile } from '../gofer/lower_file';
 import { TmpfsDir } from '../tmpfs/dir';
 import type { TmpfsInode } from '../tmpfs/inode';
+import { XATTR_SECURITY_PREFIX, XATTR_TRUSTED_PREFIX, XATTR_USER_PREFIX, resolveXattrName } from '../../vfs/xattr';
 import { copyUp } from './copy_up';
 import type { OverlayFS } from './overlay';
+
+/** The namespaces of the host's file systems behind the lower layer (ext4's). */
+const LOWER_XATTR_PREFIXES = [XATTR_SECURITY_PREFIX, XATTR_TRUSTED_PREFIX, XATTR_USER_PREFIX];
 
 export class OverlayNode extends Inode {
   constructor(
@@ -85,6 +89,29 @@ export class OverlayNode extends Inode {
 
   /** ovl_update_time: the upper file's atime; a file only below is not copied up for it. */
   override accessed(): void { this.upper?.accessed(); }
+
+  /** ovl_xattr_get: the upper file's, or what the lower layer shares (user.*; the host's
+   *  other namespaces stay unseen: none of those). */
+  override getxattr(name: string): Uint8Array {
+    if (this.upper) return this.upper.getxattr(name);
+    resolveXattrName(name, LOWER_XATTR_PREFIXES);
+    const lower = this.fs.lower;
+    if (!name.startsWith(XATTR_USER_PREFIX) || !lower.getxattr) throw new SyscallError(ENODATA);
+    return lower.getxattr(this.lower!, name);
+  }
+
+  /** The upper layer's (tmpfs): ACL changes copy up first, as any change. */
+  override get posixAcl(): boolean { return !this.isSymlink; }
+
+  /** ovl_xattr_set: on the upper file, copied up first (with its data: ovl_copy_up). */
+  override setxattr(name: string, value: Uint8Array | null, flags: number): void {
+    copyUp(this).setxattr(name, value, flags);
+  }
+
+  override listxattr(trusted: boolean): string[] {
+    if (this.upper) return this.upper.listxattr(trusted);
+    return this.fs.lower.listxattr?.(this.lower!) ?? [];
+  }
 
   override readlink(t: Task | null): string {
     return this.upper ? this.upper.readlink(t) : this.fs.lower.readlink(this.lower!);

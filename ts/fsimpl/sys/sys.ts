@@ -10,7 +10,7 @@ import { KernFS } from '../kernfs/kernfs';
 import { cpuCount } from '../../syscalls/linux/task_attrs';
 
 export function newSysFS(): { fs: KernFS; root: Inode } {
-  const fs = new KernFS('sysfs', SYSFS_MAGIC, true);
+  const fs = new KernFS('sysfs', SYSFS_MAGIC, true, { xattrs: true });
   const file = (key: string, text: () => string): KFile => new KFile(fs, key, text);
   const dir = (key: string, children: () => Record<string, Inode>): KDir => new KDir(fs, key, staticChildren(children));
   const cpuList = (): string => (cpuCount() === 1 ? '0\n' : `0-${cpuCount() - 1}\n`);

@@ -87,6 +87,7 @@ export class TmpfsRegular extends TmpfsInode {
     this.dropPages([...this.pages.keys()]);
     this.unwritten.clear();
     this.fs.freeInode();
+    this.freeXattrs();
   }
 
   /** Gives back the pages at these indices, to the memory file and the mount's size. */

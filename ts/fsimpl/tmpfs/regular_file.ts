@@ -41,14 +41,18 @@ export class TmpfsRegularFile extends VfsFile {
   }
 
   override writeDirect(t: Task, ranges: readonly UserRange[], offset: number): number {
-    return this.writeWith(t, offset, (at) => this.data.writeFromUser(t.mm, ranges, at));
+    let len = 0;
+    for (const r of ranges) len += r.len;
+    return this.writeWith(t, offset, len, (at) => this.data.writeFromUser(t.mm, ranges, at));
   }
 
   override write(t: Task, src: Uint8Array, offset: number): number {
-    return this.writeWith(t, offset, (at) => this.data.write(src, at));
+    return this.writeWith(t, offset, src.length, (at) => this.data.write(src, at));
   }
 
-  private writeWith(t: Task, offset: number, write: (at: number) => number): number {
+  private writeWith(t: Task, offset: number, len: number, write: (at: number) => number): number {
+    // file_remove_privs: a write of anything drops the file capability first.
+    if (len > 0) this.data.killPriv();
     // O_APPEND puts every write at the end, pwrite's too (Linux does the same).
     let at = offset >= 0 ? offset : this.pos;
     if (this.flags & O_APPEND) at = this.data.size;

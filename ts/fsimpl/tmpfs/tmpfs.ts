@@ -16,6 +16,11 @@ import { S_IFDIR } from '../../abi/linux/stat';
 import { FileSystem } from '../../vfs/file_system';
 import { TmpfsDir } from './dir';
 import { showTmpfsOptions, type TmpfsGiven, type TmpfsParams } from './tmpfs_options';
+import { XattrSpace } from '../../vfs/xattr';
+
+/** Bytes of extended attributes one tmpfs may hold. Linux charges them to the inode space
+ *  (nr_inodes * 1 KiB); here they live in the sentry's heap, so the budget is smaller. */
+const XATTR_SPACE = 64 << 20;
 
 export interface TmpfsOptions {
   /** First inode number (the overlay starts its upper's high, away from host numbers). */
@@ -39,6 +44,9 @@ export class TmpfsFS extends FileSystem {
   usedInodes = 0;
   /** f_fsid from the super block's random uuid (shmem_statfs, uuid_to_fsid), one per instance. */
   private readonly uuidFsid: [number, number] = [randomInt(2 ** 32 - 1) + 1, randomInt(2 ** 32 - 1) + 1];
+  readonly xattrSpace = new XattrSpace(XATTR_SPACE);
+  /** shmem's xattr handlers (devpts, made of the same inodes, has none). */
+  readonly keepsXattrs: boolean = true;
 
   constructor(readonly mf: NativeMemoryFile, opts: TmpfsOptions = {}) {
     super();
