@@ -29,6 +29,10 @@ export abstract class FileSystem {
   /** Type name as /proc/mounts and /proc/filesystems show it (tmpfs, proc, overlay...). */
   abstract readonly type: string;
 
+  /** The host's files (the root, the volumes): natively these are usually one file system,
+   *  so copy_file_range between two of them is not refused here (the host's copy decides). */
+  readonly hostBacked: boolean = false;
+
   /** False when names can change without the VFS seeing it: no dentry is kept. */
   readonly cacheDentries: boolean = true;
 

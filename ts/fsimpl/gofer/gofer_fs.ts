@@ -34,6 +34,7 @@ const V9FS_MAGIC = 0x01021997;
 const AT_REMOVEDIR = 0x200;
 
 export class GoferFS extends FileSystem {
+  override readonly hostBacked = true;
   readonly type = '9p';
   readonly root: GoferInode;
 

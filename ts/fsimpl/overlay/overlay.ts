@@ -21,6 +21,7 @@ import { OverlayNode } from './node';
 const UPPER_FIRST_INO = 2 ** 40;
 
 export class OverlayFS extends FileSystem {
+  override readonly hostBacked = true;
   readonly type = 'overlay';
   readonly upper: TmpfsFS;
   readonly root: OverlayNode;

@@ -6,7 +6,7 @@
 import type { Task } from '../../kernel/task';
 import { accountCopy } from '../../kernel/io_accounting';
 import { fail } from '../../kernel/syscall_error';
-import { EBADF, EFAULT, EINVAL, EISDIR, ESPIPE } from '../../abi/linux/errno';
+import { EBADF, EFAULT, EINVAL, EISDIR, ESPIPE, EXDEV } from '../../abi/linux/errno';
 import { MAX_RW_COUNT, O_APPEND, SEEK_CUR, SEEK_SET } from '../../abi/linux/fcntl';
 import { VfsFile } from '../../vfs/vfs_file';
 import { fsizeLimit, fsizeWriteCount } from '../../kernel/fsize_limit';
@@ -162,6 +162,12 @@ function sysCopyFileRange(t: Task, a: SyscallArgs): SyscallReturn {
   if ((inSt.mode & 0o170000) === 0o040000 || (outSt.mode & 0o170000) === 0o040000) fail(EISDIR);
   if ((inSt.mode & 0o170000) !== 0o100000 || (outSt.mode & 0o170000) !== 0o100000) fail(EINVAL);
   if (!from.readable || !to.writable || (to.flags & O_APPEND)) fail(EBADF);
+  // Two file systems: no copy (generic_copy_file_checks, Linux 5.19+), before the count is cut;
+  // but the host's own (root, volumes) may well be one file system natively.
+  if (from instanceof VfsFile && to instanceof VfsFile) {
+    const a1 = from.vd.inode.fs, b1 = to.vd.inode.fs;
+    if (a1 !== b1 && !(a1.hostBacked && b1.hostBacked)) fail(EXDEV);
+  }
   if ((inAddr !== 0 && inOff < 0) || (outAddr !== 0 && outOff < 0)) fail(EINVAL);
   // generic_copy_file_checks: the count cut at the input's end, then RLIMIT_FSIZE at the
   // output (SIGXFSZ and EFBIG at or past it, even for nothing to copy; cut short before it),
