@@ -28,6 +28,7 @@ import { HostFd } from './host_fd';
 import { P9Data } from './p9_data';
 import { openData, readdirAll, readdirAttrAll } from './gofer_lower';
 import { GoferNode, type GoferSession } from './session';
+import { SyntheticDir } from './synthetic_dir';
 
 const V9FS_MAGIC = 0x01021997;
 const AT_REMOVEDIR = 0x200;
@@ -53,6 +54,22 @@ export class GoferFS extends FileSystem {
     let key = this.fifos.get(path);
     if (key === undefined || (key.node.gone && key !== inode)) this.fifos.set(path, key = inode);
     return key;
+  }
+
+  /** Mount points the sandbox made in place of ones the tree lacks or hides (synthetic_dir.ts),
+   *  by the qid path of the host directory they are in; they hide a host entry of that name. */
+  private readonly synthetic = new Map<bigint, SyntheticDir>();
+
+  /** The mount point called name in directory dir, made in the sentry (never on the host). */
+  syntheticMountPoint(dir: GoferInode, name: string): SyntheticDir {
+    const path = dir.node.qid.path;
+    let holder = this.synthetic.get(path);
+    if (!holder) this.synthetic.set(path, holder = new SyntheticDir(this));
+    return holder.child(name);
+  }
+
+  syntheticIn(dir: GoferNode): SyntheticDir | undefined {
+    return this.synthetic.size === 0 ? undefined : this.synthetic.get(dir.qid.path);
   }
 
   statfs(): Statfs {
@@ -135,6 +152,8 @@ export class GoferInode extends Inode {
   }
 
   override lookup(name: string, ahead?: readonly string[]): Inode | null {
+    const syn = this.fs.syntheticIn(this.node)?.lookup(name);
+    if (syn) return syn;
     const n = this.s.walk(this.node, name, ahead);
     return n ? new GoferInode(this.fs, n) : null;
   }
@@ -143,9 +162,12 @@ export class GoferInode extends Inode {
    *  the attributes are not kept: lookups here always ask the server (see session.ts). */
   override iterate(): DirEntry[] {
     const ents = this.s.client.listsWithAttrs ? readdirAttrAll(this.s, this.node, false) : readdirAll(this.s, this.node);
-    return ents
-      .filter((e) => e.name !== '.' && e.name !== '..')
+    const syn = this.fs.syntheticIn(this.node);
+    const out = ents
+      .filter((e) => e.name !== '.' && e.name !== '..' && !syn?.children.has(e.name))
       .map((e) => ({ name: e.name, ino: Number(e.qid.path), type: e.type }));
+    if (syn) out.push(...syn.iterate());
+    return out;
   }
 
   override parentIno(): number {
