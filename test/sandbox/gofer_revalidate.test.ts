@@ -5,7 +5,7 @@
 // name gone, the new one there, an fd opened before still reading it, and fstat on it, as
 // on one of the removed file), a name that was
 // missing when looked up (a negative lookup) created, and a directory's listing with an entry
-// added and one removed, are each what a native run sees after the same host changes. Through
+// added and one removed, and a directory replaced by a file of its name, are each what a native run sees after the same host changes. Through
 // a --volume, the root with --overlay=none, and the root's lower layer.
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -25,6 +25,8 @@ function tree(): string {
   for (const n of ['a', 'b']) fs.writeFileSync(path.join(d, 'd', n), `${n}\n`);
   fs.writeFileSync(path.join(d, 'gone'), 'gone\n');
   fs.writeFileSync(path.join(d, 'old'), 'moved\n');
+  fs.mkdirSync(path.join(d, 'kind'));
+  fs.writeFileSync(path.join(d, 'kind', 'x'), 'x\n');
   return d;
 }
 
@@ -36,9 +38,11 @@ function change(d: string): void {
   fs.unlinkSync(path.join(d, 'gone'));
   fs.renameSync(path.join(d, 'old'), path.join(d, 'new'));
   fs.writeFileSync(path.join(d, 'neg'), 'made\n');
+  fs.rmSync(path.join(d, 'kind'), { recursive: true });
+  fs.writeFileSync(path.join(d, 'kind'), 'a file now\n');
 }
 
-const look = 'cat f; stat -c %s f; ls d; cat gone; cat old; cat new; cat neg; ls';
+const look = 'cat f; stat -c %s f; ls d; cat gone; cat old; cat new; cat neg; ls kind; cat kind; ls';
 function script(waitS: number): string {
   return `exec 2>&1; ${look}; exec 3< old 4< gone; echo ready; read x; sleep ${waitS}; ${look}; cat <&3; cat <&4`;
 }
