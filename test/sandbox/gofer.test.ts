@@ -144,13 +144,15 @@ describe.each(platforms)('%s', (platform) => {
 
   it.skipIf(noBusybox)('--overlay=none: writes to the root reach the tree', async () => {
     const root = busyboxTree();
-    const r = await runSandbox(['/bin/sh', '-c', 'echo x > /made && mkdir /tmp/dir && rm /etc/os-release && echo done'], {
+    const r = await runSandbox(['/bin/sh', '-c', 'echo x > /made && mkdir /tmp/dir && rm /etc/os-release && ls /proc/self/exe && ls -d /sys/class /dev/null && echo done'], {
       platform, timeoutMs: 30_000, extraArgs: ['--rootfs', root, '--overlay=none'],
     });
-    expect(r.stdout, describeResult(r)).toBe('done\n');
+    // The tree's own empty /proc, /sys and /dev are the mount points.
+    expect(r.stdout, describeResult(r)).toBe('/proc/self/exe\n/dev/null\n/sys/class\ndone\n');
     expect(fs.readFileSync(path.join(root, 'made'), 'utf8')).toBe('x\n');
     expect(fs.statSync(path.join(root, 'tmp', 'dir')).isDirectory()).toBe(true);
     expect(fs.existsSync(path.join(root, 'etc', 'os-release'))).toBe(false);
+    for (const d of ['proc', 'sys', 'dev']) expect(fs.readdirSync(path.join(root, d))).toEqual([]);
   }, 60_000);
 
   // The sentry's /proc, /sys, /dev (and a --volume's mount point) over a tree that lacks them
