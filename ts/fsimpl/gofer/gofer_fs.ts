@@ -29,6 +29,7 @@ import { P9Data } from './p9_data';
 import { openData, readdirAll, readdirAttrAll } from './gofer_lower';
 import { GoferNode, type GoferSession } from './session';
 import { SyntheticDir } from './synthetic_dir';
+import { InodeIdentities } from '../../vfs/inode_identity';
 
 const V9FS_MAGIC = 0x01021997;
 const AT_REMOVEDIR = 0x200;
@@ -44,16 +45,15 @@ export class GoferFS extends FileSystem {
 
   override get source(): string { return this.aname; }
 
-  /** A FIFO's pipe lives in the sentry, as Linux's v9fs and gVisor do it: the host file only
-   *  names it (no host process is reached through it), and every open of the same host
-   *  file (qid path), by whichever dentry, meets the same pipe. */
-  private readonly fifos = new Map<bigint, GoferInode>();
+  /** One GoferInode per host file (qid path) for what is per file: a FIFO's pipe lives in
+   *  the sentry, as Linux's v9fs and gVisor do it (the host file only names it, no host
+   *  process is reached through it), and every open of the same host file, by whichever name
+   *  or dentry, meets the same pipe; its locks are in one table likewise. A file unlinked since
+   *  stands for nothing new (its qid path may be another file's later). */
+  private readonly identities = new InodeIdentities<bigint, GoferInode>();
 
-  fifoOf(inode: GoferInode): GoferInode {
-    const path = inode.node.qid.path;
-    let key = this.fifos.get(path);
-    if (key === undefined || (key.node.gone && key !== inode)) this.fifos.set(path, key = inode);
-    return key;
+  canonical(inode: GoferInode): GoferInode {
+    return this.identities.of(inode.node.qid.path, inode, (kept) => kept.node.gone);
   }
 
   /** Mount points the sandbox made in place of ones the tree lacks or hides (synthetic_dir.ts),
@@ -99,6 +99,11 @@ export class GoferInode extends Inode {
 
   stat(): Stat { return { ...this.attr(), dev: this.fs.dev }; }
 
+  private canon: GoferInode | null = null;
+  /** The one object for this host file (GoferFS.canonical), kept alive by every alias. */
+  override identity(): GoferInode { return this.canon ??= this.fs.canonical(this); }
+  override notifyKey(): unknown { return this.identity(); }
+
   /** d_revalidate: is the name that led here still this file on the server? */
   override revalidate(ahead?: readonly string[]): boolean { return this.s.revalidate(this.node, ahead); }
 
@@ -107,7 +112,7 @@ export class GoferInode extends Inode {
     if (type === S_IFDIR) return new DirectoryFile(flags, vd);
     if (type === S_IFCHR) return openCharDevice(t, this.attr().rdev, vd, flags);
     if (type === S_IFLNK) throw new SyscallError(ELOOP);
-    if (type === S_IFIFO) return openFifo(this.fs.fifoOf(this), vd, flags);
+    if (type === S_IFIFO) return openFifo(this.identity(), vd, flags);
     if (type !== S_IFREG) throw new SyscallError(ENXIO);
     let data = this.created;
     this.created = null;
