@@ -54,10 +54,11 @@ function freshDir(name: string): string {
   return d;
 }
 
-/** A root file system with busybox and its applets as symlinks, and an /etc. */
-function busyboxTree(): string {
+/** A root file system with busybox and its applets as symlinks, and an /etc; with empty
+ *  /proc, /sys and /dev unless mountPoints is false. */
+function busyboxTree(mountPoints = true): string {
   const root = freshDir('rootfs');
-  for (const d of ['bin', 'etc', 'tmp', 'proc', 'sys', 'dev']) fs.mkdirSync(path.join(root, d));
+  for (const d of ['bin', 'etc', 'tmp', ...(mountPoints ? ['proc', 'sys', 'dev'] : [])]) fs.mkdirSync(path.join(root, d));
   fs.copyFileSync(busybox, path.join(root, 'bin', 'busybox'));
   fs.chmodSync(path.join(root, 'bin', 'busybox'), 0o755);
   for (const a of ['sh', 'ls', 'cat', 'echo', 'mkdir', 'rm', 'wc', 'touch']) fs.symlinkSync('busybox', path.join(root, 'bin', a));
@@ -143,13 +144,40 @@ describe.each(platforms)('%s', (platform) => {
 
   it.skipIf(noBusybox)('--overlay=none: writes to the root reach the tree', async () => {
     const root = busyboxTree();
-    const r = await runSandbox(['/bin/sh', '-c', 'echo x > /made && mkdir /tmp/dir && rm /etc/os-release && echo done'], {
+    const r = await runSandbox(['/bin/sh', '-c', 'echo x > /made && mkdir /tmp/dir && rm /etc/os-release && ls /proc/self/exe && ls -d /sys/class /dev/null && echo done'], {
       platform, timeoutMs: 30_000, extraArgs: ['--rootfs', root, '--overlay=none'],
     });
-    expect(r.stdout, describeResult(r)).toBe('done\n');
+    // The tree's own empty /proc, /sys and /dev are the mount points.
+    expect(r.stdout, describeResult(r)).toBe('/proc/self/exe\n/dev/null\n/sys/class\ndone\n');
     expect(fs.readFileSync(path.join(root, 'made'), 'utf8')).toBe('x\n');
     expect(fs.statSync(path.join(root, 'tmp', 'dir')).isDirectory()).toBe(true);
     expect(fs.existsSync(path.join(root, 'etc', 'os-release'))).toBe(false);
+    for (const d of ['proc', 'sys', 'dev']) expect(fs.readdirSync(path.join(root, d))).toEqual([]);
+  }, 60_000);
+
+  // The sentry's /proc, /sys, /dev (and a --volume's mount point) over a tree that lacks them
+  // are synthetic directories: the program has them, the tree is left as it was.
+  it.skipIf(noBusybox)('--overlay=none over a tree without /proc, /sys, /dev: mounted on synthetic directories, none made on the host', async () => {
+    const root = busyboxTree(false);
+    const vol = freshDir('deepvol');
+    fs.writeFileSync(path.join(vol, 'f'), 'in the volume\n');
+    const script = 'ls /; ls /proc/self/exe; ls -d /sys/class /dev/null; cat /a/b/f; ls /a; rmdir /proc; mkdir /a/x; echo rc=$?';
+    const r = await runSandbox(['/bin/sh', '-c', script], {
+      platform, timeoutMs: 30_000, extraArgs: ['--rootfs', root, '--overlay=none', '--volume', `${vol}:/a/b`],
+    });
+    expect(r.stdout, describeResult(r)).toBe('a\nbin\ndev\netc\nproc\nsys\ntmp\n/proc/self/exe\n/dev/null\n/sys/class\nin the volume\nb\nrc=1\n');
+    expect(r.stderr).toMatch(/rmdir: '\/proc': Device or resource busy/);
+    expect(r.stderr).toMatch(/mkdir: can't create directory '\/a\/x': Operation not permitted/);
+    expect(fs.readdirSync(root).sort()).toEqual(['bin', 'etc', 'tmp']);
+    expect(fs.readdirSync(vol)).toEqual(['f']);
+  }, 60_000);
+
+  it('--rootfs / --overlay=none: the host\'s /proc and /sys (hidden by the gofer) are covered by the sandbox\'s', async () => {
+    const r = await runSandbox(['/bin/sh', '-c', 'ls / | grep -cx -e proc -e sys -e dev; cut -d" " -f2 /proc/self/stat; ls /sys/kernel >/dev/null && echo sys; cat /proc/self/comm'], {
+      platform, timeoutMs: 30_000, extraArgs: ['--rootfs', '/', '--overlay=none'],
+    });
+    expect(r.stdout, describeResult(r)).toBe('3\n(cut)\nsys\ncat\n');
+    expect(r.code).toBe(0);
   }, 60_000);
 
   it('the sentry makes no path-taking host fs call while the program runs', async () => {

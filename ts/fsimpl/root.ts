@@ -11,12 +11,13 @@
 import type { Kernel } from '../kernel/kernel';
 import { Credentials } from '../kernel/credentials';
 import { S_IFDIR } from '../abi/linux/stat';
-import { EEXIST } from '../abi/linux/errno';
+import { EACCES, EEXIST, ENOTDIR } from '../abi/linux/errno';
 import { SyscallError } from '../kernel/syscall_error';
 import type { FileSystem } from '../vfs/file_system';
 import type { Inode } from '../vfs/inode';
 import { MountNamespace, type MountFlags } from '../vfs/mount';
-import { walk } from '../vfs/resolve';
+import { walk, type ResolveContext } from '../vfs/resolve';
+import { VirtualDentry } from '../vfs/virtual_dentry';
 import { mkdirAt } from '../vfs/create_ops';
 import { setDefaultMountNamespaceFactory } from '../vfs/task_fs';
 import { newDevFS } from './dev/dev';
@@ -24,7 +25,8 @@ import { devptsOf } from './devpts/devpts_fs';
 import type { Dentry } from '../vfs/dentry';
 import { HostLowerFS } from './gofer/host_lower';
 import { GoferLowerFS } from './gofer/gofer_lower';
-import { GoferFS } from './gofer/gofer_fs';
+import { GoferFS, GoferInode } from './gofer/gofer_fs';
+import { SyntheticDir } from './gofer/synthetic_dir';
 import { LOWER_TTL_MS, type GoferSession } from './gofer/session';
 import type { LowerFS } from './gofer/lower_fs';
 import { OverlayFS } from './overlay/overlay';
@@ -71,19 +73,8 @@ export function newRootFileSystem(kernel: Kernel, opts: RootOptions = {}): Mount
   }
   const root = new Credentials(0, 0);
   const ctx = { t: null, ns, root: ns.rootVd, creds: root };
-  // The directory is made first and looked up only if it exists: a lookup that finds nothing
-  // is not remembered, so looking first cost a second gofer round trip for each mount point
-  // the tree lacks (/proc and /sys, which the gofer does not serve).
   const mountAt = (path: string, fs: FileSystem, inode: Inode, flags: MountFlags, rootDentry?: Dentry): void => {
-    let vd;
-    try {
-      vd = mkdirAt(ctx, ns.rootVd, path, S_IFDIR | 0o755, 0);
-    } catch (e) {
-      if (!(e instanceof SyscallError) || e.errno !== EEXIST) throw e;
-      vd = walk(ctx, ns.rootVd, path, { follow: true, allowMissing: true }).vd;
-      if (!vd?.inode.isDir) throw e;
-    }
-    ns.mount(vd, fs, inode, flags, rootDentry);
+    ns.mount(mountPointAt(ctx, path), fs, inode, flags, rootDentry);
   };
   const proc = newProcFS(kernel);
   mountAt('/proc', proc.fs, proc.root, { nosuid: true, nodev: true, noexec: true });
@@ -102,6 +93,41 @@ export function newRootFileSystem(kernel: Kernel, opts: RootOptions = {}): Mount
     mountAt(v.path, vol, vol.root, { readonly: v.readOnly, nodev: true });
   }
   return ns;
+}
+
+/** The directory to mount on at path, made where missing (its parents too). On a gofer tree
+ *  that is writable (the root with --overlay=none, a --volume) the sandbox writes nothing to
+ *  the host for its own mounts: a missing directory, or one the gofer hides (EACCES: the host's
+ *  pseudo file systems, as in the host's own /), becomes a synthetic one (synthetic_dir.ts),
+ *  as runsc does where it cannot make one. Linux's mount(2) would fail with ENOENT, leaving
+ *  the program without /proc. Elsewhere (the memory overlay, the sentry's own file systems)
+ *  it is made as mkdir makes it. */
+function mountPointAt(ctx: ResolveContext, path: string): VirtualDentry {
+  const cut = path.lastIndexOf('/');
+  const name = path.slice(cut + 1);
+  const dir = cut <= 0 ? ctx.root : mountPointAt(ctx, path.slice(0, cut));
+  const d = dir.inode;
+  if (d instanceof GoferInode || d instanceof SyntheticDir) {
+    let found: VirtualDentry | null = null;
+    try { found = walk(ctx, dir, name, { follow: true, allowMissing: true }).vd; } catch (e) {
+      if (!(e instanceof SyscallError) || e.errno !== EACCES) throw e;
+    }
+    if (found) {
+      if (!found.inode.isDir) throw new SyscallError(ENOTDIR);
+      return found;
+    }
+    const made = d instanceof SyntheticDir ? d.child(name) : d.fs.syntheticMountPoint(d, name);
+    return new VirtualDentry(dir.mount, dir.dentry.added(name, made));
+  }
+  // Made first and looked up only if it exists: a lookup that finds nothing is not
+  // remembered, so looking first cost a second gofer round trip for each mount point the
+  // tree lacks (/proc and /sys, which the gofer does not serve).
+  try { return mkdirAt(ctx, dir, name, S_IFDIR | 0o755, 0); } catch (e) {
+    if (!(e instanceof SyscallError) || e.errno !== EEXIST) throw e;
+    const vd = walk(ctx, dir, name, { follow: true, allowMissing: true }).vd;
+    if (!vd?.inode.isDir) throw e;
+    return vd;
+  }
 }
 
 setDefaultMountNamespaceFactory((kernel) => newRootFileSystem(kernel));

@@ -58,6 +58,11 @@ export abstract class Inode {
    *  out several objects for one file (the overlay). */
   notifyKey(): unknown { return this; }
 
+  /** The object that stands for the file in the lock and lease tables (and a FIFO's pipe):
+   *  this one, unless the file system hands out several objects for one file (a gofer tree,
+   *  per name; the overlay, per node: InodeIdentities). */
+  identity(): object { return this; }
+
   get isDir(): boolean { return (this.mode & S_IFMT) === S_IFDIR; }
   get isSymlink(): boolean { return (this.mode & S_IFMT) === S_IFLNK; }
   get isRegular(): boolean { return (this.mode & S_IFMT) === S_IFREG; }

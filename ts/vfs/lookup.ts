@@ -51,6 +51,9 @@ export function locateDirVd(t: Task, dirfd: number, path: string): VirtualDentry
 /** stat(2) of a path (following a final symlink when `follow`). */
 export function statPath(t: Task, dirfd: number, path: string, follow: boolean, emptyPath = false): Stat {
   const l = locate(t, dirfd, path, follow, emptyPath);
+  // fstatat(fd, "", AT_EMPTY_PATH) is fstat (vfs_fstat): the open file answers, which may know
+  // more than its name does (a lower file the host renamed since: lower_file.ts).
+  if (path === '' && l.file instanceof VfsFile) return l.file.stat();
   return l.vd ? l.vd.inode.stat() : l.file!.stat();
 }
 

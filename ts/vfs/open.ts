@@ -119,7 +119,7 @@ export function openFound(ctx: ResolveContext, vd: VirtualDentry, flags: number,
   }
   // do_dentry_open's break_lease, before the truncation and the file system's open.
   if (type === S_IFREG && ctx.t !== null) {
-    const wait = breakLease(ctx.t, inode, flags);
+    const wait = breakLease(ctx.t, inode.identity(), flags);
     if (wait !== null) throw new LeaseBreakWait(wait);
   }
   const truncate = (flags & O_TRUNC) !== 0 && type === S_IFREG && !created;

@@ -100,4 +100,20 @@ describe.skipIf(skipBecause(!haveDiod, 'diod is not installed (/usr/sbin/diod)')
     await new Promise((r) => setTimeout(r, 150));
     expect(again.revalidate()).toBe(false);
   });
+  it('two names of one file (a hard link) are one file for locks and FIFOs (Inode.identity), another file is not', () => {
+    fs.writeFileSync(path.join(dir, 'h1'), 'h\n');
+    fs.linkSync(path.join(dir, 'h1'), path.join(dir, 'h2'));
+    const vol = new GoferFS(s, dir, 0, null as unknown as NativeMemoryFile);
+    const h1 = vol.root.lookup('h1')!, h2 = vol.root.lookup('h2')!, a = vol.root.lookup('many')!;
+    expect(h1).not.toBe(h2);
+    expect(h2.identity()).toBe(h1.identity());
+    expect(vol.root.lookup('h1')!.identity()).toBe(h1.identity());
+    expect(a.identity()).not.toBe(h1.identity());
+    // The lower layer's nodes, through the overlay's identity, likewise (by inode number).
+    const lower = new GoferLowerFS(s, dir);
+    const l1 = lower.walk(lower.root, 'h1')!, l2 = lower.walk(lower.root, 'h2')!;
+    expect(l1.attr.ino).toBe(l2.attr.ino);
+    fs.unlinkSync(path.join(dir, 'h2'));
+    fs.unlinkSync(path.join(dir, 'h1'));
+  });
 });

@@ -29,6 +29,8 @@ import { P9Data } from './p9_data';
 import { openData, readdirAll, readdirAttrAll } from './gofer_lower';
 import { GoferNode, type GoferSession } from './session';
 import { getxattr9p, listxattr9p, setxattr9p } from './xattr_9p';
+import { SyntheticDir } from './synthetic_dir';
+import { InodeIdentities } from '../../vfs/inode_identity';
 
 const V9FS_MAGIC = 0x01021997;
 const AT_REMOVEDIR = 0x200;
@@ -45,16 +47,31 @@ export class GoferFS extends FileSystem {
 
   override get source(): string { return this.aname; }
 
-  /** A FIFO's pipe lives in the sentry, as Linux's v9fs and gVisor do it: the host file only
-   *  names it (no host process is reached through it), and every open of the same host
-   *  file (qid path), by whichever dentry, meets the same pipe. */
-  private readonly fifos = new Map<bigint, GoferInode>();
+  /** One GoferInode per host file (qid path) for what is per file: a FIFO's pipe lives in
+   *  the sentry, as Linux's v9fs and gVisor do it (the host file only names it, no host
+   *  process is reached through it), and every open of the same host file, by whichever name
+   *  or dentry, meets the same pipe; its locks are in one table likewise. A file unlinked since
+   *  stands for nothing new (its qid path may be another file's later). */
+  private readonly identities = new InodeIdentities<bigint, GoferInode>();
 
-  fifoOf(inode: GoferInode): GoferInode {
-    const path = inode.node.qid.path;
-    let key = this.fifos.get(path);
-    if (key === undefined || (key.node.gone && key !== inode)) this.fifos.set(path, key = inode);
-    return key;
+  canonical(inode: GoferInode): GoferInode {
+    return this.identities.of(inode.node.qid.path, inode, (kept) => kept.node.gone);
+  }
+
+  /** Mount points the sandbox made in place of ones the tree lacks or hides (synthetic_dir.ts),
+   *  by the qid path of the host directory they are in; they hide a host entry of that name. */
+  private readonly synthetic = new Map<bigint, SyntheticDir>();
+
+  /** The mount point called name in directory dir, made in the sentry (never on the host). */
+  syntheticMountPoint(dir: GoferInode, name: string): SyntheticDir {
+    const path = dir.node.qid.path;
+    let holder = this.synthetic.get(path);
+    if (!holder) this.synthetic.set(path, holder = new SyntheticDir(this));
+    return holder.child(name);
+  }
+
+  syntheticIn(dir: GoferNode): SyntheticDir | undefined {
+    return this.synthetic.size === 0 ? undefined : this.synthetic.get(dir.qid.path);
   }
 
   statfs(): Statfs {
@@ -84,6 +101,11 @@ export class GoferInode extends Inode {
 
   stat(): Stat { return { ...this.attr(), dev: this.fs.dev }; }
 
+  private canon: GoferInode | null = null;
+  /** The one object for this host file (GoferFS.canonical), kept alive by every alias. */
+  override identity(): GoferInode { return this.canon ??= this.fs.canonical(this); }
+  override notifyKey(): unknown { return this.identity(); }
+
   /** d_revalidate: is the name that led here still this file on the server? */
   override revalidate(ahead?: readonly string[]): boolean { return this.s.revalidate(this.node, ahead); }
 
@@ -92,7 +114,7 @@ export class GoferInode extends Inode {
     if (type === S_IFDIR) return new DirectoryFile(flags, vd);
     if (type === S_IFCHR) return openCharDevice(t, this.attr().rdev, vd, flags);
     if (type === S_IFLNK) throw new SyscallError(ELOOP);
-    if (type === S_IFIFO) return openFifo(this.fs.fifoOf(this), vd, flags);
+    if (type === S_IFIFO) return openFifo(this.identity(), vd, flags);
     if (type !== S_IFREG) throw new SyscallError(ENXIO);
     let data = this.created;
     this.created = null;
@@ -147,6 +169,8 @@ export class GoferInode extends Inode {
   }
 
   override lookup(name: string, ahead?: readonly string[]): Inode | null {
+    const syn = this.fs.syntheticIn(this.node)?.lookup(name);
+    if (syn) return syn;
     const n = this.s.walk(this.node, name, ahead);
     return n ? new GoferInode(this.fs, n) : null;
   }
@@ -155,9 +179,12 @@ export class GoferInode extends Inode {
    *  the attributes are not kept: lookups here always ask the server (see session.ts). */
   override iterate(): DirEntry[] {
     const ents = this.s.client.listsWithAttrs ? readdirAttrAll(this.s, this.node, false) : readdirAll(this.s, this.node);
-    return ents
-      .filter((e) => e.name !== '.' && e.name !== '..')
+    const syn = this.fs.syntheticIn(this.node);
+    const out = ents
+      .filter((e) => e.name !== '.' && e.name !== '..' && !syn?.children.has(e.name))
       .map((e) => ({ name: e.name, ino: Number(e.qid.path), type: e.type }));
+    if (syn) out.push(...syn.iterate());
+    return out;
   }
 
   override parentIno(): number {

@@ -8,6 +8,7 @@ import { SyscallError } from '../../kernel/syscall_error';
 import { ENXIO } from '../../abi/linux/errno';
 import { SEEK_DATA, SEEK_HOLE } from '../../abi/linux/fcntl';
 import type { MappingBacking } from '../../mm/backing';
+import type { Stat } from '../../abi/linux/stat';
 import { seekPosition } from '../../vfs/file_description';
 import { throwHostError } from '../../vfs/host_errno';
 import { VfsFile } from '../../vfs/vfs_file';
@@ -26,8 +27,22 @@ function seekWithoutHoles(size: number, offset: number, whence: number): number 
 export class LowerFile extends VfsFile {
   override readonly seekable = true;
   private pos = 0;
+  /** The file's inode number when opened (its name's attributes are fresh then). */
+  private readonly ino: number;
   constructor(flags: number, vd: VirtualDentry, private readonly host: FileData) {
     super(flags, vd);
+    this.ino = vd.inode.stat().ino;
+  }
+
+  /** fstat is of the open file, not of its name: once the host has renamed or removed the
+   *  file, the name leads elsewhere or nowhere, and the open file itself answers. */
+  override stat(): Stat {
+    let st: Stat | null = null;
+    try { st = this.vd.inode.stat(); } catch (e) { if (!(e instanceof SyscallError)) throw e; }
+    if (st !== null && st.ino === this.ino) return st;
+    let h: Stat;
+    try { h = this.host.stat(); } catch (e) { throwHostError(e); }
+    return { ...h, dev: this.vd.inode.fs.dev, ino: this.ino };
   }
 
   override read(_t: Task, dst: Uint8Array, offset: number): number {

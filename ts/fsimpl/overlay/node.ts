@@ -53,6 +53,13 @@ export class OverlayNode extends Inode {
     return a ? `${this.fs.dev}:${a.dev}:${a.ino}` : this.upper;
   }
 
+  private canon: object | null = null;
+  /** A lower file's one node (OverlayFS.canonical), kept across copy-up; an upper-only file
+   *  is its upper inode (whose hard links share it). Kept alive by every alias. */
+  override identity(): object {
+    return this.canon ??= this.lower ? this.fs.canonical(this) : (this.upper ?? this);
+  }
+
   /** A name only the lower layer has is current while the lower layer says so (the host may
    *  change its tree); one with an upper inode is the overlay's own. */
   override revalidate(ahead?: readonly string[]): boolean {
@@ -78,7 +85,7 @@ export class OverlayNode extends Inode {
     const lower = this.lower!;
     // Device nodes of the host open our own drivers, never the host's devices.
     if (type === S_IFCHR) return openCharDevice(t, lower.attr.rdev, vd, flags);
-    if (type === S_IFIFO) return openFifo(this.fs.fifoOf(this), vd, flags);
+    if (type === S_IFIFO) return openFifo(this.identity() as OverlayNode, vd, flags);
     if (type !== S_IFREG) throw new SyscallError(type === 0o120000 ? ELOOP : ENXIO);
     return new LowerFile(flags, vd, this.fs.lower.open(lower));
   }

@@ -16,6 +16,7 @@ import type { TmpfsDir } from '../tmpfs/dir';
 import type { TmpfsInode } from '../tmpfs/inode';
 import { TmpfsFS } from '../tmpfs/tmpfs';
 import { OverlayNode } from './node';
+import { InodeIdentities } from '../../vfs/inode_identity';
 
 /** Upper-only files number from here, above any host inode number. */
 const UPPER_FIRST_INO = 2 ** 40;
@@ -40,16 +41,14 @@ export class OverlayFS extends FileSystem {
 
   override get source(): string { return 'overlay'; }
 
-  /** A FIFO of the lower layer is a pipe of the sandbox's own (as overlayfs over any lower:
-   *  the pipe belongs to the inode that is opened, never to the host's FIFO); every open of
-   *  the same lower file (inode number), by whichever node, meets the same one. */
-  private readonly fifos = new Map<number, OverlayNode>();
+  /** One node per lower file (inode number) for what is per file: a FIFO of the lower layer
+   *  is a pipe of the sandbox's own (as overlayfs over any lower: the pipe belongs to the
+   *  inode that is opened, never to the host's FIFO), and every open of the same lower file,
+   *  by whichever node, meets the same one; its locks are in one table likewise. */
+  private readonly identities = new InodeIdentities<number, OverlayNode>();
 
-  fifoOf(node: OverlayNode): OverlayNode {
-    const ino = node.lower!.attr.ino;
-    let key = this.fifos.get(ino);
-    if (key === undefined) this.fifos.set(ino, key = node);
-    return key;
+  canonical(node: OverlayNode): OverlayNode {
+    return this.identities.of(node.lower!.attr.ino, node);
   }
 
   statfs(): Statfs { return this.lower.statfs(); }

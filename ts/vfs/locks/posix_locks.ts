@@ -42,9 +42,10 @@ const tables = new WeakMap<object, LockTable>();
 const blockedOn = new Map<object, FileLock>();
 const ofdReleaseHooked = new WeakSet<FileDescription>();
 
-/** Locks belong to the file, not to one way of reaching it. */
+/** Locks belong to the file, not to one way of reaching it (a hard link, another object the
+ *  file system made for it: Inode.identity). */
 export function lockKey(f: FileDescription): object {
-  return f instanceof VfsFile ? f.inode : f;
+  return f instanceof VfsFile ? f.inode.identity() : f;
 }
 
 function tableOf(key: object): LockTable {
