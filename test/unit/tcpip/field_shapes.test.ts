@@ -11,6 +11,8 @@ import { Stack, TcpEndpoint } from '../../../ts/tcpip/stack';
 import { TCPS } from '../../../ts/tcpip/tcp/states';
 import { V4_LOOPBACK } from '../../../ts/tcpip/addr';
 import { listener } from './endpoints';
+import { newNicStats } from '../../../ts/tcpip/nic';
+import { PacketQueue } from '../../../ts/tcpip/link/queue';
 
 v8.setFlagsFromString('--allow-natives-syntax');
 // eslint-disable-next-line @typescript-eslint/no-implied-eval
@@ -62,5 +64,17 @@ describe('TCP endpoint field shapes', () => {
     c.close();
     s.close();
     l.close();
+  });
+
+  it("a link's byte counters keep their shape past 2^31 bytes", () => {
+    const freshStats = newNicStats();
+    const stats = newNicStats();
+    stats.txBytes += 2 ** 31 + 1;
+    stats.rxBytes += 2 ** 31 + 1;
+    expect(haveSameMap(freshStats, stats)).toBe(true);
+    const freshQueue = new PacketQueue(() => {}, () => {});
+    const q = new PacketQueue(() => {}, () => {});
+    q.bytes += 2 ** 31 + 1;
+    expect(haveSameMap(freshQueue, q)).toBe(true);
   });
 });

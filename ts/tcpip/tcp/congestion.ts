@@ -11,7 +11,7 @@
 // (tcp_cwnd_application_limited).
 
 import { seqGE } from './seqnum';
-import { WIDE_ZERO } from './wide_field';
+import { WIDE_ZERO } from '../wide_field';
 
 /** Linux TCP_INIT_CWND. */
 export const INIT_CWND = 10;

@@ -30,7 +30,7 @@ import { TcpUrgent, URG_NOTYET } from './urgent';
 import { timeWaitVerdict } from './time_wait';
 import { TCPOLEN_TSTAMP_ALIGNED, TcpTimestamps } from './timestamps';
 import { ErrQueue } from '../icmp/errqueue';
-import { WIDE_ZERO } from './wide_field';
+import { WIDE_ZERO } from '../wide_field';
 
 export const RCV_SHUTDOWN = 1;
 export const SEND_SHUTDOWN = 2;

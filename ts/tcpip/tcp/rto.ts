@@ -2,7 +2,7 @@
 // TCP_TIMEOUT_INIT 1 s, TCP_RTO_MAX 120 s). One segment at a time is timed, and never a
 // retransmitted one (Karn's algorithm).
 
-import { WIDE_ZERO } from './wide_field';
+import { WIDE_ZERO } from '../wide_field';
 
 export const RTO_MIN_MS = 200;
 export const RTO_INIT_MS = 1000;

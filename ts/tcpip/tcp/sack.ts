@@ -6,7 +6,7 @@
 
 import { seqAdd, seqDiff, seqGE, seqGT, seqLE, seqLT } from './seqnum';
 import { MAX_SACK_BLOCKS } from '../header/tcp';
-import { WIDE_ZERO } from './wide_field';
+import { WIDE_ZERO } from '../wide_field';
 
 interface Range { start: number; end: number }
 

@@ -5,7 +5,7 @@
 // ACK, and a host timer made and cleared each time costs more than one that fires idle.
 // Host timers are unref'd: a connection's timers never keep the sentry alive on their own.
 
-import { WIDE_ZERO } from './wide_field';
+import { WIDE_ZERO } from '../wide_field';
 
 /** A cancelled host timer due within this long is left to fire idle. */
 const LAZY_CANCEL_MS = 2_000;

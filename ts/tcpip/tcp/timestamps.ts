@@ -12,7 +12,7 @@ import type { TCPSegment } from '../header/tcp';
 import type { Stack } from '../stack';
 import type { IPAddr } from '../addr';
 import { secureTcpTsOff } from './secure_seq';
-import { WIDE_ZERO } from './wide_field';
+import { WIDE_ZERO } from '../wide_field';
 
 /** NOP, NOP, kind 8, length 10: what the option costs every segment. */
 export const TCPOLEN_TSTAMP_ALIGNED = 12;

@@ -11,7 +11,7 @@ import { POLLIN, POLLPRI, POLLRDBAND } from '../../abi/linux/poll';
 import { seqAdd, seqDiff, seqGT, seqLT } from './seqnum';
 import type { TCPSegment } from '../header/tcp';
 import { TH_SYN, TH_URG } from '../header/tcp';
-import { WIDE_ZERO } from './wide_field';
+import { WIDE_ZERO } from '../wide_field';
 
 /** tp->urg_data states: a pointer seen but its byte not yet, the byte (low 8 bits), or read. */
 export const URG_VALID = 0x100;
