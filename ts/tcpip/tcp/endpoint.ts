@@ -315,7 +315,7 @@ export class TcpEndpoint {
 
   private sendSyn(ack: boolean): void {
     const o: TCPOut = {
-      srcPort: this.lport, dstPort: this.rport, seq: this.iss, ack: ack ? this.rcvNxt : 0,
+      srcPort: this.lport, dstPort: this.rport, seq: this.iss, ack: ack ? this.rcvNxt : WIDE_ZERO,
       flags: TH_SYN | (ack ? TH_ACK : 0), window: Math.min(this.rcvWindow(), 0xffff), mss: this.ourMss(),
       wscale: ack && this.rcvWscale === 0 ? undefined : this.rcvWscale,
       // A SYN offers SACK; a SYN-ACK answers the offer.
