@@ -1,10 +1,10 @@
-// A connection's objects keep the shape they were made with (tcp/wide_field.ts): sequence
+// A connection's objects keep the shape they were made with (wide_field.ts): sequence
 // numbers of 2^31 and more, times and RTTs are no small integers, and a field that started as
 // one would change representation at the first of them — deprecating the shape every
 // optimized function of the segment path was compiled against (a deoptimization, then a
 // recompilation, a few fields at a time through a connection's first segments). V8's own
-// %HaveSameMap tells: an endpoint made before any traffic must still share its map with one
-// that carried data over sequence numbers past 2^31 both ways.
+// %HaveSameMap tells: an endpoint made before any traffic must still share its map with those
+// of a connection whose sequence numbers went past 2^31.
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
@@ -12,8 +12,7 @@ import v8 from 'node:v8';
 import { describe, expect, it } from 'vitest';
 import { Stack, TcpEndpoint } from '../../../ts/tcpip/stack';
 import { TCPS } from '../../../ts/tcpip/tcp/states';
-import { V4_LOOPBACK } from '../../../ts/tcpip/addr';
-import { listener } from './endpoints';
+import { client, listener } from './endpoints';
 import { newNicStats } from '../../../ts/tcpip/nic';
 import { PacketQueue } from '../../../ts/tcpip/link/queue';
 
@@ -32,22 +31,12 @@ describe('TCP endpoint field shapes', () => {
     const stack = new Stack();
     const fresh = parts(new TcpEndpoint(stack, false));
     const l = listener(stack, 7400);
-    const c = new TcpEndpoint(stack, false);
-    const b = { v4: true, v6: false, addr: V4_LOOPBACK, reuseAddr: false, reusePort: false, uid: 0, listening: () => false };
-    c.lport = stack.tcpPorts.reserve(0, b, c);
-    c.binding = b;
-    c.local = V4_LOOPBACK;
-    c.remote = V4_LOOPBACK;
-    c.rport = 7400;
-    stack.registerConn(c);
-    // Both initial sequence numbers just below 2^32: the transfer crosses 2^31.. and wraps.
-    stack.twIsn = 0xffff_f000;
-    c.connect();
-    stack.twIsn = 0xffff_e000;
-    stack.flush();
+    // The client's initial sequence number just below 2^32: its sending side and the
+    // server's receiving side cross 2^31 and wrap.
+    const c = client(stack, 7400, () => { stack.twIsn = 0xffff_f000; });
     const s = l.acceptQueue.shift()!;
     expect(c.state).toBe(TCPS.ESTABLISHED);
-    expect(s.iss).toBeGreaterThan(2 ** 31);
+    expect(s.irs).toBeGreaterThan(2 ** 31);
     for (let i = 0; i < 8; i++) {
       c.enqueue(new Uint8Array(3000).fill(i));
       c.output();
