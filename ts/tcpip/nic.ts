@@ -5,6 +5,7 @@
 // link/; routing (longest prefix match) is in route.ts.
 
 import type { IPAddr } from './addr';
+import { WIDE_ZERO } from './wide_field';
 
 // net_device flags (include/uapi/linux/if.h).
 export const IFF_UP = 0x1;
@@ -46,7 +47,8 @@ export interface NicStats {
 }
 
 export function newNicStats(): NicStats {
-  return { rxPackets: 0, rxBytes: 0, rxDropped: 0, txPackets: 0, txBytes: 0, txDropped: 0 };
+  // Byte counts pass 2^31 (wide_field.ts).
+  return { rxPackets: 0, rxBytes: WIDE_ZERO, rxDropped: 0, txPackets: 0, txBytes: WIDE_ZERO, txDropped: 0 };
 }
 
 /** An interface. index 1 is always lo; the sandbox's Ethernet-like link is eth0 (index 2). */

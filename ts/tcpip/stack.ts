@@ -33,6 +33,7 @@ import { PortTable, type Binding } from './ports';
 import { TcpEndpoint } from './tcp/endpoint';
 import { TCPS } from './tcp/states';
 import type { UdpEndpoint } from './udp/endpoint';
+import { WIDE_ZERO } from './wide_field';
 
 export { TcpEndpoint } from './tcp/endpoint';
 export { UdpEndpoint } from './udp/endpoint';
@@ -326,8 +327,8 @@ export class Stack {
     const pkt = new Uint8Array(ipLen + TCP_HEADER);
     const segLen = seg.data.length + (seg.flags & TH_SYN ? 1 : 0) + (seg.flags & TH_FIN ? 1 : 0);
     const o = seg.flags & TH_ACK
-      ? { srcPort: seg.dstPort, dstPort: seg.srcPort, seq: seg.ack, ack: 0, flags: TH_RST, window: 0 }
-      : { srcPort: seg.dstPort, dstPort: seg.srcPort, seq: 0, ack: (seg.seq + segLen) >>> 0, flags: TH_RST | TH_ACK, window: 0 };
+      ? { srcPort: seg.dstPort, dstPort: seg.srcPort, seq: seg.ack, ack: WIDE_ZERO, flags: TH_RST, window: 0 }
+      : { srcPort: seg.dstPort, dstPort: seg.srcPort, seq: WIDE_ZERO, ack: (seg.seq + segLen) >>> 0, flags: TH_RST | TH_ACK, window: 0 };
     writeTCP(pkt.subarray(ipLen), o, local, remote);
     this.sendIP(pkt, local, remote, IPPROTO_TCP, 64, 0);
   }

@@ -4,6 +4,7 @@
 // with a bad length ends option parsing, as Linux does.
 
 import { finish, pseudoSum, sum16 } from '../checksum';
+import { WIDE_ZERO } from '../wide_field';
 
 export const TCP_HEADER = 20;
 export const IPPROTO_TCP = 6;
@@ -135,13 +136,15 @@ export function parseTCP(s: Uint8Array, src: Uint8Array, dst: Uint8Array, verify
   const off = (s[12] >> 4) * 4;
   if (off < TCP_HEADER || off > s.length) return null;
   if (verify && finish(sum16(s, 0, s.length, pseudoSum(src, dst, IPPROTO_TCP, s.length))) !== 0) return null;
+  // seq and ack are set after the object is made with doubles in them (wide_field.ts): a
+  // segment whose numbers happen to be below 2^31 must not fix them as small integers.
   const seg: TCPSegment = {
-    srcPort: (s[0] << 8) | s[1], dstPort: (s[2] << 8) | s[3],
-    seq: ((s[4] << 24) | (s[5] << 16) | (s[6] << 8) | s[7]) >>> 0,
-    ack: ((s[8] << 24) | (s[9] << 16) | (s[10] << 8) | s[11]) >>> 0,
+    srcPort: (s[0] << 8) | s[1], dstPort: (s[2] << 8) | s[3], seq: WIDE_ZERO, ack: WIDE_ZERO,
     flags: s[13], window: (s[14] << 8) | s[15], mss: -1, wscale: -1, sackOk: false, sack: NO_SACK, urgPtr: (s[18] << 8) | s[19],
     tsVal: null, tsEcr: null, data: s.subarray(off),
   };
+  seg.seq = ((s[4] << 24) | (s[5] << 16) | (s[6] << 8) | s[7]) >>> 0;
+  seg.ack = ((s[8] << 24) | (s[9] << 16) | (s[10] << 8) | s[11]) >>> 0;
   let i = TCP_HEADER;
   while (i < off) {
     const kind = s[i];

@@ -6,6 +6,8 @@
 // Each packet carries whether its transport checksum was left out by our own stack (Linux's
 // CHECKSUM_PARTIAL on a device with checksum offload): its receiver need not verify it.
 
+import { WIDE_ZERO } from '../wide_field';
+
 const RESOLVED = Promise.resolve();
 
 export type DeliverFn = (pkt: Uint8Array, offloaded: boolean) => void;
@@ -17,7 +19,7 @@ export class PacketQueue {
   private draining = false;
   /** Packets carried, for /proc/net/dev. */
   packets = 0;
-  bytes = 0;
+  bytes = WIDE_ZERO;
 
   private readonly drainLater = (): void => this.drain();
 

@@ -11,6 +11,7 @@
 // (tcp_cwnd_application_limited).
 
 import { seqGE } from './seqnum';
+import { WIDE_ZERO } from '../wide_field';
 
 /** Linux TCP_INIT_CWND. */
 export const INIT_CWND = 10;
@@ -31,16 +32,16 @@ export class NewReno {
   state = CA_OPEN;
   dupAcks = 0;
   /** The highest sequence sent when recovery began (RFC 6582 "recover"). */
-  recover = 0;
+  recover = WIDE_ZERO;
   private cwndCnt = 0;
   /** tcp_cwnd_validate's record: whether the sender used the whole window in the current
    *  window of data, the most segments it had in flight there, and where that window ends. */
   private isCwndLimited = false;
   private maxPacketsOut = 0;
-  private cwndUsageSeq = 0;
+  private cwndUsageSeq = WIDE_ZERO;
   /** The most segments in flight while the window was not filled, and since when. */
   private cwndUsed = 0;
-  private cwndStamp = 0;
+  private cwndStamp = WIDE_ZERO;
 
   get inSlowStartInitially(): boolean { return this.ssthresh >= INFINITE_SSTHRESH; }
   get inRecovery(): boolean { return this.state === CA_RECOVERY; }

@@ -30,6 +30,7 @@ import { TcpUrgent, URG_NOTYET } from './urgent';
 import { timeWaitVerdict } from './time_wait';
 import { TCPOLEN_TSTAMP_ALIGNED, TcpTimestamps } from './timestamps';
 import { ErrQueue } from '../icmp/errqueue';
+import { WIDE_ZERO } from '../wide_field';
 
 export const RCV_SHUTDOWN = 1;
 export const SEND_SHUTDOWN = 2;
@@ -83,36 +84,36 @@ export class TcpEndpoint {
   sackOk = false;
 
   // --- send side ---
-  iss = 0;
-  sndUna = 0;
-  sndNxt = 0;
+  iss = WIDE_ZERO;
+  sndUna = WIDE_ZERO;
+  sndNxt = WIDE_ZERO;
   sndWnd = 0;
   /** The largest window the peer offered (max_window). */
   maxSndWnd = 0;
   /** The persist timer is sending: a small window takes a small segment. */
   private persistProbe = false;
   /** End of the last segment sent short of the MSS (tcp_sock.snd_sml, for Minshall's Nagle). */
-  private sndSml = 0;
-  sndWl1 = 0;
-  sndWl2 = 0;
+  private sndSml = WIDE_ZERO;
+  sndWl1 = WIDE_ZERO;
+  sndWl2 = WIDE_ZERO;
   sndMss = 536;
   sndWscale = 0;
   rcvWscale = 0;
   private readonly sndQueue = new SendQueue();
   finQueued = false;
   private finSent = false;
-  private finSeq = 0;
+  private finSeq = WIDE_ZERO;
   /** What the peer has SACKed above sndUna, and how far recovery has retransmitted. */
   readonly sacked = new SeqRanges();
-  private rtxHigh = 0;
+  private rtxHigh = WIDE_ZERO;
 
   // --- receive side ---
-  irs = 0;
-  rcvNxt = 0;
+  irs = WIDE_ZERO;
+  rcvNxt = WIDE_ZERO;
   readonly rcvQueue: Uint8Array[] = [];
   rcvHeadOff = 0;
   rcvQueued = 0;
-  private rcvAdvRight = 0;
+  private rcvAdvRight = WIDE_ZERO;
   /** The largest segment the peer sent (tcp_measure_rcv_mss), for silly window avoidance. */
   private rcvMss = 536;
   /** Segments past a hole, and where an out-of-order FIN sits. */
@@ -150,7 +151,7 @@ export class TcpEndpoint {
   readonly ts: TcpTimestamps;
   private retries = 0;
   /** When the retransmission timer last sent (performance.now() ms). */
-  private lastRtxAt = 0;
+  private lastRtxAt = WIDE_ZERO;
   ackNeeded = false;
 
   // TCP_INFO counters
@@ -158,8 +159,8 @@ export class TcpEndpoint {
   segsIn = 0;
   retransmits = 0;
   totalRetrans = 0;
-  bytesAcked = 0;
-  bytesReceived = 0;
+  bytesAcked = WIDE_ZERO;
+  bytesReceived = WIDE_ZERO;
 
   constructor(readonly stack: Stack, v6: boolean) {
     this.v6 = v6;
@@ -314,7 +315,7 @@ export class TcpEndpoint {
 
   private sendSyn(ack: boolean): void {
     const o: TCPOut = {
-      srcPort: this.lport, dstPort: this.rport, seq: this.iss, ack: ack ? this.rcvNxt : 0,
+      srcPort: this.lport, dstPort: this.rport, seq: this.iss, ack: ack ? this.rcvNxt : WIDE_ZERO,
       flags: TH_SYN | (ack ? TH_ACK : 0), window: Math.min(this.rcvWindow(), 0xffff), mss: this.ourMss(),
       wscale: ack && this.rcvWscale === 0 ? undefined : this.rcvWscale,
       // A SYN offers SACK; a SYN-ACK answers the offer.

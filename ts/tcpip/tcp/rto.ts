@@ -2,18 +2,20 @@
 // TCP_TIMEOUT_INIT 1 s, TCP_RTO_MAX 120 s). One segment at a time is timed, and never a
 // retransmitted one (Karn's algorithm).
 
+import { WIDE_ZERO } from '../wide_field';
+
 export const RTO_MIN_MS = 200;
 export const RTO_INIT_MS = 1000;
 export const RTO_MAX_MS = 120_000;
 
 export class RtoEstimator {
-  srtt = 0;
-  rttvar = 0;
+  srtt = WIDE_ZERO;
+  rttvar = WIDE_ZERO;
   rto = RTO_INIT_MS;
   /** icsk_backoff: how many times the timer doubled since the last sample. */
   backoffs = 0;
   private timedSeq: number | null = null;
-  private timedAt = 0;
+  private timedAt = WIDE_ZERO;
 
   /** Time the segment ending at endSeq, unless one is being timed. */
   start(endSeq: number): void {

@@ -6,6 +6,7 @@
 
 import { seqAdd, seqDiff, seqGE, seqGT, seqLE, seqLT } from './seqnum';
 import { MAX_SACK_BLOCKS } from '../header/tcp';
+import { WIDE_ZERO } from '../wide_field';
 
 interface Range { start: number; end: number }
 
@@ -68,7 +69,7 @@ export class OutOfOrderQueue {
   private segs: { seq: number; data: Uint8Array }[] = [];
   readonly ranges = new SeqRanges();
   /** Where the latest segment landed: its block goes first in our SACK option. */
-  private latest = 0;
+  private latest = WIDE_ZERO;
   bytes = 0;
 
   get empty(): boolean { return this.segs.length === 0; }

@@ -5,14 +5,16 @@
 // ACK, and a host timer made and cleared each time costs more than one that fires idle.
 // Host timers are unref'd: a connection's timers never keep the sentry alive on their own.
 
+import { WIDE_ZERO } from '../wide_field';
+
 /** A cancelled host timer due within this long is left to fire idle. */
 const LAZY_CANCEL_MS = 2_000;
 
 export class TcpTimer {
-  private deadline = 0;
+  private deadline = WIDE_ZERO;
   private handle: NodeJS.Timeout | null = null;
   /** When the host timer fires (Date.now() time). */
-  private handleAt = 0;
+  private handleAt = WIDE_ZERO;
 
   constructor(private readonly fire: () => void) {}
 

@@ -12,6 +12,7 @@ import type { TCPSegment } from '../header/tcp';
 import type { Stack } from '../stack';
 import type { IPAddr } from '../addr';
 import { secureTcpTsOff } from './secure_seq';
+import { WIDE_ZERO } from '../wide_field';
 
 /** NOP, NOP, kind 8, length 10: what the option costs every segment. */
 export const TCPOLEN_TSTAMP_ALIGNED = 12;
@@ -34,9 +35,9 @@ export class TcpTimestamps {
   /** Whether our SYN offered it. */
   private offered = false;
   /** ts_recent, and when it was stored (ms). */
-  recent = 0;
-  private recentStamp = 0;
-  private offset = 0;
+  recent = WIDE_ZERO;
+  private recentStamp = WIDE_ZERO;
+  private offset = WIDE_ZERO;
 
   /** The connection's addresses are known: take the clock offset of the pair (none unless
    *  net.ipv4.tcp_timestamps is 1). */

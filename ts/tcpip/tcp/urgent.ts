@@ -11,6 +11,7 @@ import { POLLIN, POLLPRI, POLLRDBAND } from '../../abi/linux/poll';
 import { seqAdd, seqDiff, seqGT, seqLT } from './seqnum';
 import type { TCPSegment } from '../header/tcp';
 import { TH_SYN, TH_URG } from '../header/tcp';
+import { WIDE_ZERO } from '../wide_field';
 
 /** tp->urg_data states: a pointer seen but its byte not yet, the byte (low 8 bits), or read. */
 export const URG_VALID = 0x100;
@@ -34,7 +35,7 @@ export class TcpUrgent {
   sndUp: number | null = null;
   /** urg_data and urg_seq of the receiver. */
   data = 0;
-  seq = 0;
+  seq = WIDE_ZERO;
   /** SO_OOBINLINE of the socket (the socket layer answers). */
   isInline: () => boolean = () => false;
   /** A new urgent pointer arrived: the socket sends SIGURG to its owner. */
