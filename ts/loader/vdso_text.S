@@ -13,14 +13,18 @@
 	.text
 # now_ns: the time in ns of the clock whose offset is at %r9 in the data page. Out: %rax =
 # ns with CF clear, or CF set (no host clock, or it failed): the caller makes the syscall.
-# Clobbers what a call does; %rsp must be 16-byte aligned at the call to it.
+# Keeps %rdi and %rsi; clobbers the other registers a call may. Called straight from a
+# function's entry (%rsp 8 past a 16-byte boundary), so that the host's function is called
+# with the stack aligned as the ABI wants.
 now_ns:
 	lea	0(%rip), %r8
 	and	$-4096, %r8
 	sub	$4096, %r8
 	cmpq	$0, (%r8)
 	je	8f
-	sub	$24, %rsp
+	push	%rdi
+	push	%rsi
+	sub	$32, %rsp
 	mov	(%r8,%r9), %rax
 	mov	%rax, 16(%rsp)
 	mov	$1, %edi
@@ -31,39 +35,27 @@ now_ns:
 	imul	$1000000000, (%rsp), %rax
 	add	8(%rsp), %rax
 	add	16(%rsp), %rax
-	add	$24, %rsp
+	add	$32, %rsp
+	pop	%rsi
+	pop	%rdi
 	clc
 	ret
-7:	add	$24, %rsp
+7:	add	$32, %rsp
+	pop	%rsi
+	pop	%rdi
 8:	stc
 	ret
 
 	.p2align 4
 clock_gettime:
-	mov	$16, %r9d
-	cmp	$0, %edi	# REALTIME
-	je	1f
-	cmp	$5, %edi	# REALTIME_COARSE
-	je	1f
-	cmp	$11, %edi	# TAI
-	je	1f
-	mov	$24, %r9d
-	cmp	$1, %edi	# MONOTONIC
-	je	1f
-	cmp	$4, %edi	# MONOTONIC_RAW
-	je	1f
-	cmp	$6, %edi	# MONOTONIC_COARSE
-	je	1f
-	mov	$32, %r9d
-	cmp	$7, %edi	# BOOTTIME
-	jne	9f
-1:	push	%rdi
-	push	%rsi
-	sub	$8, %rsp
+	cmp	$15, %edi
+	ja	9f
+	mov	%edi, %eax
+	lea	clock_offsets(%rip), %r9
+	movzbl	(%r9,%rax), %r9d
+	test	%r9d, %r9d
+	jz	9f
 	call	now_ns
-	lea	8(%rsp), %rsp
-	pop	%rsi
-	pop	%rdi
 	jc	9f
 	xor	%edx, %edx
 	mov	$1000000000, %ecx
@@ -75,6 +67,14 @@ clock_gettime:
 9:	mov	$228, %eax
 	syscall
 	ret
+# Where each clock id below 16 finds its offset in the data page; 0: the syscall's (the CPU
+# clocks, the ALARM ones, ids Linux does not have). The COARSE and RAW clocks are the
+# sentry's fine ones (syscalls/linux/clocks.ts); TAI is REALTIME (a TAI offset of 0).
+clock_offsets:
+	#	REALTIME MONOTONIC PROCESS THREAD MONOTONIC_RAW REALTIME_COARSE MONOTONIC_COARSE BOOTTIME
+	.byte	16, 24, 0, 0, 24, 16, 24, 32
+	#	REALTIME_ALARM BOOTTIME_ALARM SGI_CYCLE TAI
+	.byte	0, 0, 0, 16, 0, 0, 0, 0
 
 	.p2align 4
 gettimeofday:
@@ -83,13 +83,7 @@ gettimeofday:
 	test	%rdi, %rdi
 	jz	8f
 	mov	$16, %r9d
-	push	%rdi
-	push	%rsi
-	sub	$8, %rsp
 	call	now_ns
-	lea	8(%rsp), %rsp
-	pop	%rsi
-	pop	%rdi
 	jc	9f
 	xor	%edx, %edx
 	mov	$1000, %ecx
@@ -108,9 +102,7 @@ gettimeofday:
 	.p2align 4
 time:
 	mov	$16, %r9d
-	push	%rdi
 	call	now_ns
-	pop	%rdi
 	jc	9f
 	xor	%edx, %edx
 	mov	$1000000000, %ecx
