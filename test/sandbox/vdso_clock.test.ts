@@ -73,6 +73,7 @@ describe.each(platforms)('%s', (platform) => {
       try { return readFileSync(`/proc/${p}/comm`, 'utf8').trim() === 'tsvisor-stub'; } catch { return false; }
     });
     const checks: string[] = [];
+    let vvarsSeen = 0;
     const vvarAt = /\[vvar\] at ([0-9a-f]+)/.exec(out);
     for (const pid of stubs) {
       const maps = readFileSync(`/proc/${pid}/maps`, 'utf8');
@@ -91,6 +92,7 @@ describe.each(platforms)('%s', (platform) => {
         checks.push(theirs.equals(ours) ? 'ok' : `${pid}: host vDSO text changed`);
         // The program's own stub maps it there (a spare stub maps nothing yet).
         if (vvarAt !== null && maps.includes(`\n${vvarAt[1]}-`)) {
+          vvarsSeen++;
           const page = Buffer.alloc(16);
           readSync(fd, page, 0, 16, parseInt(vvarAt[1], 16));
           const fn = Number(page.readBigUint64LE(8));
@@ -104,7 +106,7 @@ describe.each(platforms)('%s', (platform) => {
     const code = await exited;
     expect(existsSync(marker), `${marker} was created on the host`).toBe(false);
     expect(stubs.length, out + err).toBeGreaterThan(0);
-    expect(checks.length).toBeGreaterThan(own.length);
+    expect(vvarsSeen, 'the program\'s stub maps its [vvar]').toBeGreaterThan(0);
     expect(checks.filter((c) => c !== 'ok'), out).toEqual([]);
     expect(err).not.toMatch(/internal error|sentry failure/);
     expect(code, out + err).toBe(0);

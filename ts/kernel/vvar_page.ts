@@ -4,8 +4,10 @@
 // arms its timers on, so a vDSO read, a syscall read and a sleep's deadline always agree.
 // One memory-file page per time namespace (timens offsets differ, as Linux gives each its
 // own vvar page), shared by every process in it and mapped read-only (maxProt READ: no
-// mprotect, no ptrace or /proc/<pid>/mem write reaches it). Nothing in it changes once a
-// task has entered the namespace, so a reader needs no sequence count.
+// mprotect, no ptrace or /proc/<pid>/mem write reaches it); the mapping's second page lies
+// past the page's end and faults, as Linux's second vvar page does outside a time namespace
+// (loader/vdso.ts). Nothing in it changes once a task has entered the namespace, so a
+// reader needs no sequence count.
 // Owns: the pages and their layout. Must not touch: the mappings (loader/vdso.ts).
 
 import type { MappingBacking } from '../mm/backing';

@@ -16,6 +16,8 @@ import { PAGE_SIZE } from '../mm/layout';
 import { VDSO_FUNCTIONS, VDSO_TEXT } from './vdso_text';
 
 const SONAME = 'linux-vdso.so.1';
+/** [vvar]'s size: the data page and one past the data's end (mapVdso). */
+const VVAR_SIZE = 2 * PAGE_SIZE;
 const VERSION = 'LINUX_2.6';
 
 const PT_LOAD = 1, PT_DYNAMIC = 2, PF_X = 1, PF_R = 4;
@@ -233,16 +235,19 @@ const backing: MappingBacking = {
   size: () => PAGE_SIZE,
 };
 
-/** Map the data page ([vvar], `vvar` from kernel/vvar_page.ts) and the vDSO just above it
- *  into a fresh address space; returns the vDSO's address (AT_SYSINFO_EHDR). */
+/** Map [vvar] (`vvar`, kernel/vvar_page.ts) and the vDSO just above it into a fresh address
+ *  space; returns the vDSO's address (AT_SYSINFO_EHDR). [vvar] is two pages, as the first two
+ *  of Linux's: the data page, then one that faults when read (Linux's time-namespace page,
+ *  for a process outside one), so that what lies readable around the vDSO is as there. */
 export function mapVdso(mm: MemoryManager, vvar: MappingBacking): number {
-  // One reservation for both: the vDSO's code finds the data page one page below its own.
-  const at = mm.mmap(0, 2 * PAGE_SIZE, PROT_READ, MAP_SHARED, vvar, 0, PROT_READ);
-  mm.mmap(at + PAGE_SIZE, PAGE_SIZE, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_FIXED, backing, 0);
+  // One reservation for all three pages: the vDSO's code finds the data two pages below it.
+  const at = mm.mmap(0, 3 * PAGE_SIZE, PROT_READ, MAP_SHARED, vvar, 0, PROT_READ);
+  mm.mmap(at + VVAR_SIZE, PAGE_SIZE, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_FIXED, backing, 0);
   // glibc reads it (its ELF headers, for the vDSO's symbols) before main: filled now, in exec's
-  // batch, rather than by a fault.
-  mm.populateRange(at, at + 2 * PAGE_SIZE);
-  return at + PAGE_SIZE;
+  // batch, rather than by a fault; the data page too, which every clock read needs.
+  mm.populateRange(at, at + PAGE_SIZE);
+  mm.populateRange(at + VVAR_SIZE, at + VVAR_SIZE + PAGE_SIZE);
+  return at + VVAR_SIZE;
 }
 
 /** vdso_join_timens: a process entering another time namespace maps that namespace's data

@@ -2,9 +2,9 @@
 # clock_gettime, gettimeofday and time call the host kernel's __vdso_clock_gettime
 # (CLOCK_MONOTONIC), which every stub process keeps above the application's range
 # (crates/ptrace/src/host_vdso.rs), and add the sandbox's offset for the clock: the same host
-# clock as the sentry's, so the two never disagree. The offsets are in the data page just
-# below the vDSO's first page ([vvar], kernel/vvar_page.ts), one per time namespace, mapped
-# read-only; little-endian u64s:
+# clock as the sentry's, so the two never disagree. The offsets are in the data page two
+# pages below the vDSO's first page (the first of [vvar]'s two, kernel/vvar_page.ts), one per
+# time namespace, mapped read-only; little-endian u64s:
 #   0 mode: 0 = no host clock to call (kvm; a host clocksource with no vDSO): make the syscall
 #   8 the host's __vdso_clock_gettime
 #   16, 24, 32: CLOCK_REALTIME, CLOCK_MONOTONIC, CLOCK_BOOTTIME minus the host's MONOTONIC
@@ -19,7 +19,7 @@
 now_ns:
 	lea	0(%rip), %r8
 	and	$-4096, %r8
-	sub	$4096, %r8
+	sub	$8192, %r8
 	cmpq	$0, (%r8)
 	je	8f
 	push	%rdi
