@@ -3,6 +3,8 @@
 //   getppid   ns per raw getppid(2) round trip (benches/getppid.c, N calls in one process)
 //   getppid, 2 app filters   the same under two stacked 85-instruction application seccomp
 //             filters (benches/seccomp_getppid.c): what the sentry's BPF interpreter costs
+//   clock_gettime   ns per clock_gettime(CLOCK_MONOTONIC) through libc, i.e. the vDSO
+//             (benches/clock_gettime.c): no trap where the vDSO reads the clock itself
 //   open-read-close, fork-exit-wait   benches/open_read_close.c, benches/fork_wait.c
 //   pipe ping-pong   round trip of one byte between two processes over two pipes
 //             (benches/pipe_pingpong.c): two blocked reads woken per round trip
@@ -93,6 +95,7 @@ function build(name) {
 }
 const getppid = build('getppid');
 const seccompGetppid = build('seccomp_getppid');
+const clockGettime = build('clock_gettime');
 const openReadClose = build('open_read_close');
 const forkWait = build('fork_wait');
 const pingpong = build('pipe_pingpong');
@@ -139,6 +142,7 @@ for (const r of runners) {
   for (const [key, argv, re] of [
     ['getppid', [getppid, String(iterations)], /getppid (\d+(?:\.\d+)?) ns\/op/],
     ['seccomp', [seccompGetppid, String(iterations)], /seccomp-getppid (\d+(?:\.\d+)?) ns\/op/],
+    ['clock', [clockGettime, String(iterations * 5)], /clock_gettime (\d+(?:\.\d+)?) ns\/op/],
     ['orc', [openReadClose, String(Math.max(1, Math.floor(iterations / 4)))], /open-read-close (\d+(?:\.\d+)?) ns\/op/],
     ['fork', [forkWait, '200'], /fork-exit-wait (\d+(?:\.\d+)?) us\/op/],
     ['pingpong', [pingpong, '5000'], /pipe-pingpong (\d+(?:\.\d+)?) us\/round-trip/],
@@ -167,6 +171,7 @@ for (const r of runners) {
 const rows = [
   { key: 'getppid', label: 'getppid', unit: 'ns/op', fmt: (v) => v.toFixed(0) },
   { key: 'seccomp', label: 'getppid, 2 app filters', unit: 'ns/op', fmt: (v) => v.toFixed(0) },
+  { key: 'clock', label: 'clock_gettime (vDSO)', unit: 'ns/op', fmt: (v) => v.toFixed(1) },
   { key: 'orc', label: 'open-read-close', unit: 'ns/op', fmt: (v) => v.toFixed(0) },
   { key: 'fork', label: 'fork-exit-wait', unit: 'us/op', fmt: (v) => v.toFixed(1) },
   { key: 'pingpong', label: 'pipe ping-pong', unit: 'us/round trip', fmt: (v) => v.toFixed(1) },

@@ -27,6 +27,8 @@ import { updateCpuLimit } from './timers/cpu_limit';
 import type { Credentials } from './credentials';
 import { copyNamespaces, createUserNs, NSPROXY_FLAGS } from './ns/create';
 import { enterTimeNsForChildren, nsproxyOf, setNsproxy, type NsProxy } from './ns/nsproxy';
+import { switchVvar } from '../loader/vdso';
+import { vvarBacking } from './vvar_page';
 import { isChrooted, moveCwdToCopy } from '../vfs/task_fs';
 import { allocPid, attachTask, attachThreadGroup, isNsInit, tidIn, type PidNamespace } from './ns/pid_ns';
 
@@ -164,6 +166,8 @@ export function doClone(t: Task, a: CloneArgs): number | Promise<number> {
       as.beginBatch();
       try {
         mm = t.mm.fork(as);
+        // vdso_join_timens: a child in another time namespace reads that one's clocks.
+        if (nsChild.proxy.time !== nsproxyOf(t).time) switchVvar(mm, vvarBacking(k, nsChild.proxy.time));
         ctx = new PlatformContext(k.platform, as);
       } finally {
         as.endBatch();

@@ -6,6 +6,7 @@
 
 import { attachTask, detachTask } from './ns/pid_ns';
 import { enterTimeNsForChildren, nsproxyOf, setNsproxy } from './ns/nsproxy';
+import { vvarBacking } from './vvar_page';
 import { E2BIG, ENOENT, ENOMEM } from '../abi/linux/errno';
 import type { LoadableFile } from '../loader/loadable_file';
 import { PlatformContext } from '../platform/context';
@@ -95,6 +96,8 @@ export function execve(t: Task, filename: string, argvIn: string[], envp: string
     uid: fromKuid(creds.userNs, creds.uid), euid: fromKuid(creds.userNs, creds.euid),
     gid: fromKgid(creds.userNs, creds.gid), egid: fromKgid(creds.userNs, creds.egid), secure,
     hwcap: HWCAP, clockTicks: 100, platform: 'x86_64', minSigStkSz: HOST_MIN_SIGSTKSZ,
+    // The new image runs in the time namespace for children (exec_task_namespaces, below).
+    vvar: vvarBacking(t.kernel, nsproxyOf(t).timeForChildren),
   };
   if (mayReuseAddressSpace(t)) {
     // The point of no return comes first here: the old image goes as the new one comes.

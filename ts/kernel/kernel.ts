@@ -42,8 +42,8 @@ export class Kernel {
    *  interrupt to notice a signal, it is about to return to user mode anyway. */
   current: Task | null = null;
   private readonly unknownLogged = new Set<number>();
-  /** CLOCK_REALTIME minus CLOCK_MONOTONIC at boot, in ns. */
-  private readonly realtimeOffset: bigint;
+  /** CLOCK_REALTIME minus CLOCK_MONOTONIC at boot, in ns (the vDSO adds it too). */
+  readonly realtimeOffset: bigint;
   readonly bootMonotonic: bigint;
 
   constructor(opts: KernelOptions) {

@@ -16,6 +16,7 @@ import {
   AT_MINSIGSTKSZ, AT_PAGESZ, AT_SYSINFO_EHDR, AT_RSEQ_ALIGN, AT_RSEQ_FEATURE_SIZE, RSEQ_ALIGN, RSEQ_FEATURE_SIZE, AT_PHDR, AT_PHENT, AT_PHNUM, AT_PLATFORM, AT_RANDOM, AT_SECURE, AT_UID,
 } from './auxv';
 import { mapVdso } from './vdso';
+import type { MappingBacking } from '../mm/backing';
 import { PHDR_SIZE, parseElf, type ElfFile } from './elf';
 import type { LoadableFile } from './loadable_file';
 import { mapElf } from './map_elf';
@@ -40,6 +41,8 @@ export interface LoadArgs {
   platform: 'x86_64';
   /** AT_MINSIGSTKSZ (the signal frame size), if the kernel knows it. */
   minSigStkSz?: number;
+  /** The vDSO's data page of the time namespace the image runs in (kernel/vvar_page.ts). */
+  vvar: MappingBacking;
 }
 
 /** An executable checked and its interpreter found: what can fail with an errno before
@@ -85,7 +88,7 @@ export function mapExecutable(mm: MemoryManager, p: PreparedExecutable, args: Lo
     entry = interp.entry;
   }
 
-  const vdso = mapVdso(mm);
+  const vdso = mapVdso(mm, args.vvar);
   const stackProt = PROT_READ | PROT_WRITE | (elf.execStack ? PROT_EXEC : 0);
   const sp = setupStack(mm, stackProt, {
     argv: args.argv, envp: args.envp, execfn: args.execfn, platform: args.platform, random: args.random,

@@ -1,22 +1,23 @@
 // The vDSO (Linux arch/x86/entry/vdso): a small ELF shared object mapped into every process
 // at exec and named by AT_SYSINFO_EHDR, whose functions libc and the Go runtime call instead
 // of the matching syscalls. Ours is built here, byte by byte, once: the symbols Linux's
-// x86-64 vDSO exports (version LINUX_2.6), each a `mov $nr, %eax; syscall; ret`. The syscall
-// is the application's like any other (application memory, outside the systrap stub's text:
-// trapped and served), so the answers are the sentry's and nothing is faster; what it gives
-// is the process image Linux gives: the auxv entry, [vdso] in /proc/pid/maps, the symbols.
-// Owns the image and its mapping; the auxv entry is the loader's.
+// x86-64 vDSO exports (version LINUX_2.6) over the code of vdso_text.ts. clock_gettime,
+// gettimeofday and time call the host's vDSO (kept in every stub process above the
+// application's range) and add the offsets of the data page (kernel/vvar_page.ts), mapped
+// read-only just below the vDSO as Linux's [vvar], answering without a syscall; the rest
+// are a `mov $nr, %eax; syscall; ret`, the application's like any other syscall (trapped
+// and served), as is every call where the data page says there is no host clock (kvm).
+// Owns the image and the two mappings; the auxv entry is the loader's.
 
-import { MAP_PRIVATE, PROT_EXEC, PROT_READ } from '../abi/linux/mm';
+import { MAP_FIXED, MAP_PRIVATE, MAP_SHARED, PROT_EXEC, PROT_READ } from '../abi/linux/mm';
 import type { MemoryManager } from '../mm/memory_manager';
 import type { MappingBacking } from '../mm/backing';
 import { PAGE_SIZE } from '../mm/layout';
+import { VDSO_FUNCTIONS, VDSO_TEXT } from './vdso_text';
 
-/** The functions: symbol name (after __vdso_) and the syscall it makes. */
-const FUNCTIONS: [string, number][] = [
-  ['clock_gettime', 228], ['gettimeofday', 96], ['time', 201], ['getcpu', 309], ['clock_getres', 229],
-];
 const SONAME = 'linux-vdso.so.1';
+/** [vvar]'s size: the data page and one past the data's end (mapVdso). */
+const VVAR_SIZE = 2 * PAGE_SIZE;
 const VERSION = 'LINUX_2.6';
 
 const PT_LOAD = 1, PT_DYNAMIC = 2, PF_X = 1, PF_R = 4;
@@ -26,7 +27,6 @@ const STB_GLOBAL = 1, STB_WEAK = 2, STT_FUNC = 2, VER_FLG_BASE = 1;
 const SHT_PROGBITS = 1, SHT_STRTAB = 3, SHT_HASH = 5, SHT_DYNAMIC = 6, SHT_DYNSYM = 11;
 const SHT_GNU_VERDEF = 0x6ffffffd, SHT_GNU_VERSYM = 0x6fffffff;
 const SHF_ALLOC = 2, SHF_EXECINSTR = 4;
-const FN_SIZE = 16;
 
 /** The SysV ELF hash (DT_HASH buckets, vd_hash). */
 export function elfHash(name: string): number {
@@ -83,7 +83,7 @@ function buildImage(): Uint8Array {
   const soname = dynstr.add(SONAME);
   const version = dynstr.add(VERSION);
   const syms: { name: number; hashName: string; bind: number; fn: number }[] = [];
-  FUNCTIONS.forEach(([name], fn) => {
+  VDSO_FUNCTIONS.forEach(([name], fn) => {
     syms.push({ name: dynstr.add(name), hashName: name, bind: STB_WEAK, fn });
     syms.push({ name: dynstr.add(`__vdso_${name}`), hashName: `__vdso_${name}`, bind: STB_GLOBAL, fn });
   });
@@ -98,17 +98,10 @@ function buildImage(): Uint8Array {
   const verdefOff = img.take(2 * 28, 4);
   const ndyn = 10;
   const dynOff = img.take(16 * ndyn, 8);
-  const textOff = img.take(FN_SIZE * FUNCTIONS.length, 16);
+  const textOff = img.take(VDSO_TEXT.length, 16);
   const textIndex = 6; // .text in the section headers below
 
-  // .text
-  FUNCTIONS.forEach(([, nr], i) => {
-    const at = textOff + i * FN_SIZE;
-    img.buf.fill(0xcc, at, at + FN_SIZE); // int3 between functions
-    img.buf[at] = 0xb8; // mov $nr, %eax
-    v.setUint32(at + 1, nr, true);
-    img.buf.set([0x0f, 0x05, 0xc3], at + 5); // syscall; ret
-  });
+  img.buf.set(VDSO_TEXT, textOff);
 
   // .dynsym (entry 0 is the null symbol) and .hash
   const nbucket = nsyms;
@@ -120,8 +113,10 @@ function buildImage(): Uint8Array {
     img.buf[at + 4] = (s.bind << 4) | STT_FUNC;
     img.buf[at + 5] = 0; // STV_DEFAULT
     v.setUint16(at + 6, textIndex, true);
-    v.setBigUint64(at + 8, BigInt(textOff + s.fn * FN_SIZE), true);
-    v.setBigUint64(at + 16, 8n, true);
+    const [, off] = VDSO_FUNCTIONS[s.fn];
+    const next = VDSO_FUNCTIONS[s.fn + 1]?.[1] ?? VDSO_TEXT.length;
+    v.setBigUint64(at + 8, BigInt(textOff + off), true);
+    v.setBigUint64(at + 16, BigInt(next - off), true);
     const b = elfHash(s.hashName) % nbucket;
     chains[idx] = buckets[b];
     buckets[b] = idx;
@@ -168,7 +163,7 @@ function buildImage(): Uint8Array {
     { name: '.dynstr', type: SHT_STRTAB, flags: SHF_ALLOC, off: strOff, size: strBytes.length, link: 0, info: 0, align: 1, entsize: 0 },
     { name: '.gnu.version', type: SHT_GNU_VERSYM, flags: SHF_ALLOC, off: versymOff, size: 2 * nsyms, link: 2, info: 0, align: 2, entsize: 2 },
     { name: '.gnu.version_d', type: SHT_GNU_VERDEF, flags: SHF_ALLOC, off: verdefOff, size: 56, link: 3, info: 2, align: 4, entsize: 0 },
-    { name: '.text', type: SHT_PROGBITS, flags: SHF_ALLOC | SHF_EXECINSTR, off: textOff, size: FN_SIZE * FUNCTIONS.length, link: 0, info: 0, align: 16, entsize: 0 },
+    { name: '.text', type: SHT_PROGBITS, flags: SHF_ALLOC | SHF_EXECINSTR, off: textOff, size: VDSO_TEXT.length, link: 0, info: 0, align: 16, entsize: 0 },
     { name: '.dynamic', type: SHT_DYNAMIC, flags: SHF_ALLOC, off: dynOff, size: 16 * ndyn, link: 3, info: 0, align: 8, entsize: 16 },
     { name: '.shstrtab', type: SHT_STRTAB, flags: 0, off: 0, size: 0, link: 0, info: 0, align: 1, entsize: 0 },
   ];
@@ -240,11 +235,26 @@ const backing: MappingBacking = {
   size: () => PAGE_SIZE,
 };
 
-/** Map the vDSO into a fresh address space; returns its address (AT_SYSINFO_EHDR). */
-export function mapVdso(mm: MemoryManager): number {
-  const at = mm.mmap(0, PAGE_SIZE, PROT_READ | PROT_EXEC, MAP_PRIVATE, backing, 0);
+/** Map [vvar] (`vvar`, kernel/vvar_page.ts) and the vDSO just above it into a fresh address
+ *  space; returns the vDSO's address (AT_SYSINFO_EHDR). [vvar] is two pages, as the first two
+ *  of Linux's: the data page, then one that faults when read (Linux's time-namespace page,
+ *  for a process outside one), so that what lies readable around the vDSO is as there. */
+export function mapVdso(mm: MemoryManager, vvar: MappingBacking): number {
+  // One reservation for all three pages: the vDSO's code finds the data two pages below it.
+  const at = mm.mmap(0, 3 * PAGE_SIZE, PROT_READ, MAP_SHARED, vvar, 0, PROT_READ);
+  mm.mmap(at + VVAR_SIZE, PAGE_SIZE, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_FIXED, backing, 0);
   // glibc reads it (its ELF headers, for the vDSO's symbols) before main: filled now, in exec's
-  // batch, rather than by a fault.
+  // batch, rather than by a fault; the data page too, which every clock read needs.
   mm.populateRange(at, at + PAGE_SIZE);
-  return at;
+  mm.populateRange(at + VVAR_SIZE, at + VVAR_SIZE + PAGE_SIZE);
+  return at + VVAR_SIZE;
+}
+
+/** vdso_join_timens: a process entering another time namespace maps that namespace's data
+ *  page wherever it has one ([vvar], moved or not), with the same protections. */
+export function switchVvar(mm: MemoryManager, vvar: MappingBacking): void {
+  const olds = [...mm.vmas.overlapping(mm.minAddr, mm.maxAddr)].filter((v) => v.backing?.vvar === true);
+  for (const v of olds) {
+    mm.mmap(v.start, v.end - v.start, v.prot, MAP_SHARED | MAP_FIXED, vvar, v.offsetAt(v.start), PROT_READ);
+  }
 }

@@ -59,6 +59,9 @@ export interface MappingBacking {
   readonly sharedAnonymous?: boolean;
   /** A hugetlbfs file: with no huge page pool every mapping fails ENOMEM. */
   readonly hugetlb?: boolean;
+  /** The vDSO's data page ([vvar], kernel/vvar_page.ts): a process entering another time
+   *  namespace has it replaced by that namespace's (loader/vdso.ts). */
+  readonly vvar?: boolean;
   /** memfd_secret: only MAP_SHARED, and every mapping locked (secretmem_mmap). */
   readonly secret?: boolean;
   /** F_SEAL_WRITE or F_SEAL_FUTURE_WRITE: no new shared mapping may write (memfd seals). */

@@ -179,6 +179,9 @@ export interface NativePlatform {
   /** Lowest and highest+1 address the application may map (the stub lives above). */
   readonly minUserAddress: number;
   readonly maxUserAddress: number;
+  /** [__vdso_clock_gettime, start, end) of the host's vDSO in every address space (moved
+   *  above maxUserAddress), or [] where the platform has none to call (kvm). */
+  readonly hostVdsoClock: number[];
   /** Entry of the trap-free path for patched syscall sites (systrap), or 0 if none. */
   readonly syscallPatchEntry: number;
   newAddressSpace(): NativeAddressSpace;

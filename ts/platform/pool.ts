@@ -24,6 +24,7 @@ export class PooledPlatform implements NativePlatform {
   get minUserAddress(): number { return this.inner.minUserAddress; }
   get maxUserAddress(): number { return this.inner.maxUserAddress; }
   get syscallPatchEntry(): number { return this.inner.syscallPatchEntry; }
+  get hostVdsoClock(): number[] { return this.inner.hostVdsoClock; }
 
   newAddressSpace(): NativeAddressSpace {
     const as = this.spare ?? this.inner.newAddressSpace();

@@ -17,6 +17,8 @@ import { PlatformContext } from '../platform/context';
 import { PooledPlatform } from '../platform/pool';
 import { MemoryManager } from '../mm/memory_manager';
 import { loadExecutable } from '../loader/loader';
+import { vvarBacking } from '../kernel/vvar_page';
+import { initNsProxy } from '../kernel/ns/nsproxy';
 import { installMountNamespace, mountNamespaceOf } from '../vfs/task_fs';
 import { walk } from '../vfs/resolve';
 import { resolveInterpreters } from '../loader/shebang';
@@ -224,7 +226,7 @@ export async function runSandbox(opts: SandboxOptions): Promise<number> {
       entry = loadExecutable(mm, exe, (p) => openExecutableIn(kernel, fsctx, creds, p), {
         argv, envp: opts.env, execfn: exePath, random: atRandom(kernel),
         uid, euid: uid, gid, egid: gid, secure: false, hwcap: HWCAP, clockTicks: 100,
-        platform: 'x86_64', minSigStkSz: HOST_MIN_SIGSTKSZ,
+        platform: 'x86_64', minSigStkSz: HOST_MIN_SIGSTKSZ, vvar: vvarBacking(kernel, initNsProxy(kernel).time),
       });
     } finally {
       as.endBatch();

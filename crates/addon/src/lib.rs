@@ -518,6 +518,13 @@ impl Platform {
         self.inner.max_user_address() as f64
     }
 
+    /// [__vdso_clock_gettime, start, end) of the host's vDSO in every address space, or []
+    /// where the platform has none to call (kvm, no host vDSO, a clocksource without one).
+    #[napi(getter)]
+    pub fn host_vdso_clock(&self) -> Vec<f64> {
+        self.inner.host_vdso_clock().map(|(f, s, e)| vec![f as f64, s as f64, e as f64]).unwrap_or_default()
+    }
+
     #[napi(getter)]
     pub fn syscall_patch_entry(&self) -> f64 {
         self.inner.syscall_patch_entry() as f64

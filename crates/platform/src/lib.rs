@@ -209,6 +209,12 @@ pub trait Platform {
     fn syscall_patch_entry(&self) -> u64 {
         0
     }
+    /// Where every address space of the platform holds the host's vDSO:
+    /// (__vdso_clock_gettime, start, end of its pages), for the sandbox's vDSO to read the
+    /// host's CLOCK_MONOTONIC without a trap; None where it cannot (kvm, no host vDSO).
+    fn host_vdso_clock(&self) -> Option<(u64, u64, u64)> {
+        None
+    }
     /// How the platform set itself up, for --debug-log (e.g. kvm's memslot mode), or "".
     fn detail(&self) -> String {
         String::new()

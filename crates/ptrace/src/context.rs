@@ -14,6 +14,7 @@ use tsvisor_platform::{
     REG_RAX, REG_RDI, REG_RIP, SYSCALL_ABI_I386,
 };
 
+use crate::host_vdso::HOST_VDSO_AREA;
 use crate::stub::{is_synchronous_fault, STUB_BASE, TOP_OF_USER, VSYSCALL_PAGE};
 use crate::sys;
 
@@ -218,10 +219,17 @@ fn vsyscall_event(tid: i32, sig: i32, regs: &mut Regs) -> Option<Event> {
     Some(Event::of(EventKind::Syscall))
 }
 
+/// Whether pc is in the host's vDSO, which the sandbox's vDSO calls (host_vdso.rs): the
+/// application runs there, is interrupted there, and its syscalls from there are its own.
+fn in_host_vdso(pc: u64) -> bool {
+    crate::host_vdso::host_vdso().is_some_and(|v| (HOST_VDSO_AREA..v.end).contains(&pc))
+}
+
 /// The stub's code lies above the application's address space, where Linux would have
 /// nothing mapped for the program: a program that jumps there (to use the stub's syscall
 /// instructions, or its pause loop) faults as it would natively, at the instruction it
-/// reached, instead of running stub code under the sentry.
+/// reached, instead of running stub code under the sentry. The host's vDSO, up there too,
+/// is the application's to run.
 fn outside_application(ev: Event, regs: &mut Regs) -> Event {
     let pc = match ev.kind {
         // The syscall instruction is 2 bytes; undo the stop's rax = -ENOSYS too.
@@ -229,7 +237,7 @@ fn outside_application(ev: Event, regs: &mut Regs) -> Event {
         EventKind::Fault | EventKind::Interrupt => regs[REG_RIP],
         _ => return ev,
     };
-    if !(STUB_BASE..TOP_OF_USER).contains(&pc) {
+    if !(STUB_BASE..TOP_OF_USER).contains(&pc) || in_host_vdso(pc) {
         return ev;
     }
     if ev.kind == EventKind::Syscall {

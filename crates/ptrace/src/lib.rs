@@ -2,9 +2,13 @@
 //! a thread of it traced by a host thread of ours, run with PTRACE_SYSEMU so that every
 //! syscall the application makes stops before the host executes it. Simple and runs
 //! everywhere ptrace is allowed; slow (several context switches per syscall).
+//! Threat model: every syscall of the application stops for the tracer, whatever its
+//! address (the host vDSO's own fallback syscall included: host_vdso.rs); the host vDSO is
+//! the only thing of the host's image left in a stub, above max_user_address.
 //! Owns the stub (stub/), its processes and tracer threads; knows nothing of Node.
 
 mod context;
+pub mod host_vdso;
 pub mod stub;
 pub mod sys;
 
@@ -92,5 +96,9 @@ impl Platform for PtracePlatform {
 
     fn new_context(&self, ops: &dyn AddressSpaceOps) -> io::Result<Box<dyn Context>> {
         Ok(Box::new(self.new_ptrace_context(ops)?))
+    }
+
+    fn host_vdso_clock(&self) -> Option<(u64, u64, u64)> {
+        host_vdso::host_vdso_clock()
     }
 }

@@ -2,6 +2,11 @@
 //! (never a fork of Node). The sentry's thread that creates it is its tracer; it injects the
 //! address-space syscalls (mmap of memory-file windows, munmap, mprotect, clone) through the
 //! stub's gadgets. The stub's leader thread never runs application code.
+//!
+//! Of the host, a stub keeps only its own text and the host kernel's vDSO ([vvar*] and
+//! [vdso], moved above the application's range at start-up: host_vdso.rs says what that
+//! shows the application and why it is accepted). Every stub, fresh, spare or for a fork
+//! child, is made by spawn() and so the same way.
 
 use std::ffi::CString;
 use std::io;
@@ -10,6 +15,7 @@ use std::sync::OnceLock;
 
 use tsvisor_platform::{Regs, REG_ORIG_RAX, REG_R10, REG_R8, REG_R9, REG_RAX, REG_RBX, REG_R12, REG_RDI, REG_RDX, REG_RIP, REG_RSI};
 
+use crate::host_vdso::HOST_VDSO_AREA;
 use crate::sys;
 
 static STUB_ELF: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/stub"));
@@ -125,7 +131,8 @@ impl StubProcess {
     /// calling thread its tracer with PTRACE_O_EXITKILL: if the sentry dies, so does the stub.
     pub fn spawn(memfd: RawFd) -> io::Result<StubProcess> {
         // With address-space randomisation the kernel may place the stub's initial stack
-        // over the stub's fixed address; that exec fails, and a second try will not.
+        // over the stub's fixed address, or the host's vDSO where ours moves it to; that
+        // start fails (ENOMEM, EEXIST), and a second try will not.
         match Self::spawn_once(memfd) {
             Err(e) if e.raw_os_error() == Some(libc::EEXIST) || e.raw_os_error() == Some(libc::ENOMEM) => Self::spawn_once(memfd),
             r => r,
@@ -186,11 +193,21 @@ impl StubProcess {
             if stub.template[REG_RIP] & !0xfff != STUB_BASE {
                 return Err(io::Error::from_raw_os_error(libc::ENOEXEC));
             }
-            // Leave nothing of the host in the address space but the stub's own text, and
-            // no fd but the memory file.
+            // Leave nothing of the host in the address space but the stub's own text and the
+            // host's vDSO (moved to its fixed place: host_vdso.rs), and no fd but the memory
+            // file.
             stub.syscall(libc::SYS_close, [STUB_EXE_FD as u64, 0, 0, 0, 0, 0])?;
+            crate::host_vdso::relocate(&mut stub)?;
             stub.syscall(libc::SYS_munmap, [0, STUB_BASE, 0, 0, 0, 0])?;
-            stub.syscall(libc::SYS_munmap, [img.end, TOP_OF_USER - img.end, 0, 0, 0, 0])?;
+            match crate::host_vdso::host_vdso() {
+                Some(v) => {
+                    stub.syscall(libc::SYS_munmap, [img.end, HOST_VDSO_AREA - img.end, 0, 0, 0, 0])?;
+                    stub.syscall(libc::SYS_munmap, [v.end, TOP_OF_USER - v.end, 0, 0, 0, 0])?;
+                }
+                None => {
+                    stub.syscall(libc::SYS_munmap, [img.end, TOP_OF_USER - img.end, 0, 0, 0, 0])?;
+                }
+            }
             // So that ps on the host says what this is.
             stub.syscall(libc::SYS_prctl, [libc::PR_SET_NAME as u64, img.name, 0, 0, 0, 0])?;
             Ok(())

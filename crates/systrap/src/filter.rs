@@ -138,6 +138,20 @@ mod tests {
     }
 
     #[test]
+    fn the_host_vdso_gets_nothing() {
+        // Its fallback syscall (or a jump onto it) is the application's: it traps, whatever it is.
+        let p = stub_filter(S, S + 0x1000, SET);
+        let l = leader_filter(S, S + 0x1000);
+        let area = tsvisor_ptrace::host_vdso::HOST_VDSO_AREA;
+        for ip in [area, area + 0x6f13, area + 0xf000] {
+            for nr in [228u32, 59, 2, 257, 15, 60, 202, 14] {
+                assert_eq!(run(&p, AUDIT_ARCH_X86_64, nr, ip, 0), RET_TRAP, "nr {nr} ip {ip:#x}");
+                assert_eq!(run(&l, AUDIT_ARCH_X86_64, nr, ip, 0), RET_TRAP, "leader: nr {nr} ip {ip:#x}");
+            }
+        }
+    }
+
+    #[test]
     fn stub_text_gets_only_its_own_syscalls() {
         let p = stub_filter(S, S + 0x1000, SET);
         let ip = S + 0x200;

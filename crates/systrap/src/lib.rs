@@ -67,6 +67,15 @@
 //!   is taken only if its message still says it is stopped (the application can write it).
 //! - a spare stub (`spare`) is set up and detached by our own thread before any application
 //!   code exists in it, and dies with that thread (PR_SET_PDEATHSIG) until adopted.
+//! - the host kernel's vDSO and its data pages stay in every stub, moved to a fixed place
+//!   above `max_user_address` (tsvisor_ptrace::host_vdso), so that the sandbox's vDSO reads
+//!   the clock without a trap. The application may read and call them: it learns the host
+//!   kernel's vDSO build and the host's clocks (which the sandbox's clocks are anyway), and
+//!   nothing else, accepted for clock reads at native speed. It cannot change them (every
+//!   address of its own syscalls is bounded below `max_user_address`), and the host vDSO's
+//!   own `syscall` instruction lies outside the stub text: from there every syscall traps
+//!   to the sentry like any other of the application's (the sentry answers a clock_gettime
+//!   from there with the clock outside any time namespace).
 //! Owns the stub slots and the handshake; knows nothing of Node.
 
 pub mod batch;
@@ -408,6 +417,10 @@ impl Platform for SystrapPlatform {
 
     fn max_user_address(&self) -> u64 {
         STUB_BASE
+    }
+
+    fn host_vdso_clock(&self) -> Option<(u64, u64, u64)> {
+        tsvisor_ptrace::host_vdso::host_vdso_clock()
     }
 
     fn new_address_space(&self) -> io::Result<Box<dyn AddressSpaceOps>> {

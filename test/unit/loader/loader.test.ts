@@ -6,6 +6,7 @@ import { loadExecutable, type LoadArgs, type LoadableFile } from '../../../ts/lo
 import { PREFAULT_MAX, PREFAULT_SHARED_MAX } from '../../../ts/loader/map_elf';
 import { openHostFile } from '../../../ts/loader/host_file';
 import type { MemoryManager } from '../../../ts/mm/memory_manager';
+import type { MappingBacking } from '../../../ts/mm/backing';
 import { pageCacheOf } from '../../../ts/mm/page_cache';
 import { PROT_EXEC, PROT_READ, PROT_WRITE } from '../../../ts/abi/linux/mm';
 import { E2BIG, EACCES, EFAULT, ELIBBAD, ENOENT, ENOEXEC } from '../../../ts/abi/linux/errno';
@@ -21,11 +22,14 @@ import {
 
 const random = new Uint8Array(16).map((_, i) => 0xa0 + i);
 
+/** A data page of zeros: mode 0, every vDSO call makes the syscall. */
+const noVvar: MappingBacking = { name: '[vvar]', vvar: true, fill: () => {}, size: () => 4096 };
+
 function args(over: Partial<LoadArgs> = {}): LoadArgs {
   return {
     argv: ['prog', 'arg one', 'ünï'], envp: ['A=1', 'EMPTY='], execfn: '/bin/prog', random,
     uid: 1000, euid: 1001, gid: 100, egid: 101, secure: false, hwcap: 0x178bfbff, clockTicks: 100,
-    platform: 'x86_64', ...over,
+    platform: 'x86_64', vvar: noVvar, ...over,
   };
 }
 

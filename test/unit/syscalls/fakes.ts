@@ -167,6 +167,8 @@ export function fakeKernel(): Kernel & { state: FakeKernelState } {
     fillRandom: (b: Uint8Array) => { b.fill(0xab); },
     debug: () => {},
     mf: new FakeMemoryFile(),
+    // No host vDSO in any address space (as on kvm): kernel/vvar_page.ts.
+    platform: { hostVdsoClock: [] },
   };
   return k as unknown as Kernel & { state: FakeKernelState };
 }

@@ -70,7 +70,10 @@ function fileId(v: Vma, ids: FileIds): string {
 
 /** One VMA's line of /proc/<pid>/maps (and the head of its smaps entry). */
 export function mapsLine(mm: MemoryManager, v: Vma, ids: FileIds = new Map()): string {
-  const perms = `${v.prot & PROT_READ ? 'r' : '-'}${v.prot & PROT_WRITE ? 'w' : '-'}${v.prot & PROT_EXEC ? 'x' : '-'}${v.shared || v.sharedSnapshot ? 's' : 'p'}`;
+  // [vvar] is shared here (one page per time namespace) but a special mapping in Linux, without
+  // VM_SHARED: 'p' as there.
+  const shared = (v.shared || v.sharedSnapshot) && v.backing?.vvar !== true;
+  const perms = `${v.prot & PROT_READ ? 'r' : '-'}${v.prot & PROT_WRITE ? 'w' : '-'}${v.prot & PROT_EXEC ? 'x' : '-'}${shared ? 's' : 'p'}`;
   let name = v.backing?.name ?? '';
   if (!v.backing) {
     if (v.start >= mm.brkStart && v.end <= mm.brkEnd && mm.brkEnd > mm.brkStart) name = '[heap]';

@@ -5,6 +5,8 @@
 // caller to its root (the sandbox has one mount tree); an IPC join drops the semaphore undo
 // records (exit_sem); a user-namespace join gives every capability in it.
 
+import { switchVvar } from '../../loader/vdso';
+import { vvarBacking } from '../../kernel/vvar_page';
 import type { Task } from '../../kernel/task';
 import type { Credentials } from '../../kernel/credentials';
 import { fail } from '../../kernel/syscall_error';
@@ -104,8 +106,12 @@ function commit(t: Task, set: NsSet): void {
   if (set.creds !== t.creds) commitCreds(t, set.creds);
   if (set.kinds.includes(NS_IPC)) exitSem(t);
   if (Object.keys(set.proxy).length > 0) setNsproxy(t, nsproxyOf(t).with(set.proxy));
-  // timens_commit: a namespace a task has entered keeps its offsets.
-  if (set.kinds.includes(NS_TIME)) nsproxyOf(t).time.frozen = true;
+  // timens_commit: a namespace a task has entered keeps its offsets, and its process reads
+  // that namespace's clocks through the vDSO (vdso_join_timens; it is single-threaded).
+  if (set.kinds.includes(NS_TIME)) {
+    nsproxyOf(t).time.frozen = true;
+    switchVvar(t.mm, vvarBacking(t.kernel, nsproxyOf(t).time));
+  }
   if (set.kinds.includes(NS_MNT)) {
     // mntns_install: root and working directory become the new namespace's root.
     t.fs.root = undefined;

@@ -1,17 +1,23 @@
 // clock_gettime, clock_getres, gettimeofday, time (Linux kernel/time/): reading clocks.
-// On Linux the vDSO answers these without a syscall; ours (loader/vdso.ts) makes the syscall,
-// so they all come here.
+// The vDSO (loader/vdso.ts) answers the common clocks without a syscall where the platform
+// lets it (kernel/vvar_page.ts); the rest, and every call on kvm, come here.
 
 import { sysTz } from './sys_settime';
 import type { Task } from '../../kernel/task';
 import { SYS_clock_getres, SYS_clock_gettime, SYS_gettimeofday, SYS_time } from '../../abi/linux/syscall_numbers';
-import { NSEC_PER_SEC } from '../../abi/linux/time';
+import { CLOCK_MONOTONIC, NSEC_PER_SEC } from '../../abi/linux/time';
+import { inHostVdso } from '../../kernel/vvar_page';
 import type { SyscallArgs, SyscallTable } from './types';
 import { clockNow, clockResolution } from './clocks';
 import { copyOutTimespec, copyOutTimeval } from './timespec';
 
 function sysClockGettime(t: Task, a: SyscallArgs): number {
-  copyOutTimespec(t, a.ptr(1), clockNow(t, a.int(0)));
+  const clock = a.int(0);
+  // The host's vDSO falling back to the syscall (a host clocksource it cannot read in user
+  // mode) for the sandbox's vDSO, which adds the time namespace's offset itself: the clock
+  // outside any namespace, or the offset would count twice.
+  const raw = clock === CLOCK_MONOTONIC && inHostVdso(t.kernel, t.ip);
+  copyOutTimespec(t, a.ptr(1), raw ? t.kernel.monotonicNs() : clockNow(t, clock));
   return 0;
 }
 
