@@ -23,6 +23,8 @@ import { getFDTable, getMM } from './shared_state';
 import { block } from './blocking';
 import type { Kernel } from './kernel';
 import { RLIMIT_NPROC } from './rlimits';
+import { cgroupFork } from './cgroup/cgroup';
+import { pidsCanFork, pidsLimitHit } from './cgroup/controllers';
 import { updateCpuLimit } from './timers/cpu_limit';
 import type { Credentials } from './credentials';
 import { copyNamespaces, createUserNs, NSPROXY_FLAGS } from './ns/create';
@@ -89,7 +91,8 @@ function hostErrno(e: unknown): never {
  * copy_process's task limits, checked before anything is created: RLIMIT_NPROC on the tasks
  * of the caller's real uid (root is exempt, as are holders of CAP_SYS_ADMIN or
  * CAP_SYS_RESOURCE, which in the sandbox means euid 0), then the sandbox's --pids (the pids
- * cgroup's pids.max). Both fail with EAGAIN. Threads count, and zombies until reaped.
+ * cgroup's pids.max at the top), then pids.max of the caller's cgroup and those above it.
+ * All fail with EAGAIN. Threads count, and zombies until reaped.
  */
 function checkTaskLimits(t: Task): void {
   const k = t.kernel;
@@ -99,7 +102,11 @@ function checkTaskLimits(t: Task): void {
   const nproc = Number(t.tg.rlimits[RLIMIT_NPROC].cur);
   const uid = t.creds.uid;
   if (bound >= nproc && uid !== 0 && t.creds.euid !== 0 && countTasks(k, uid) >= nproc) fail(EAGAIN);
-  if (bound >= k.pidsMax && countTasks(k, null) >= k.pidsMax) fail(EAGAIN);
+  if (bound >= k.pidsMax && countTasks(k, null) >= k.pidsMax) {
+    pidsLimitHit(k, t.tg);
+    fail(EAGAIN);
+  }
+  pidsCanFork(k, t.tg);
 }
 
 /** Tasks in the sandbox, zombies included; only those of real uid `uid` unless null. */
@@ -183,6 +190,7 @@ export function doClone(t: Task, a: CloneArgs): number | Promise<number> {
   } else {
     const parent = has(f, CLONE_PARENT) ? t.tg.parent : t.tg;
     tg = k.newThreadGroup(parent, tid, pid);
+    cgroupFork(k, t.tg, tg);
     setupProcess(t, tg, a);
     attachThreadGroup(tg);
     becomeNsInit(pid.ns, tg);

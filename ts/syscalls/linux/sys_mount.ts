@@ -28,6 +28,8 @@ import type { Inode } from '../../vfs/inode';
 import { TmpfsFS } from '../../fsimpl/tmpfs/tmpfs';
 import { newProcFS } from '../../fsimpl/proc/proc';
 import { newSysFS } from '../../fsimpl/sys/sys';
+import { CgroupFS, checkCgroup2Options } from '../../fsimpl/cgroupfs/cgroupfs';
+import { cgroupNsRoot } from '../../kernel/cgroup/cgroup';
 import { devptsOf } from '../../fsimpl/devpts/devpts_fs';
 
 const MS_RDONLY = 1, MS_NOSUID = 2, MS_NODEV = 4, MS_NOEXEC = 8, MS_REMOUNT = 32, MS_NOATIME = 1024,
@@ -109,6 +111,11 @@ function newFileSystem(t: Task, type: string, data: string): { fs: FileSystem; r
     }
     case 'proc': return newProcFS(t.kernel, t.threadPid.ns);
     case 'sysfs': return newSysFS();
+    case 'cgroup2': {
+      checkCgroup2Options(data);
+      const fs = new CgroupFS(t.kernel, cgroupNsRoot(t));
+      return { fs, root: fs.root };
+    }
     case 'devpts': {
       const fs = devptsOf(t.kernel);
       fs.configure(data);

@@ -38,6 +38,20 @@ class LockTable {
 }
 
 const tables = new WeakMap<object, LockTable>();
+/** The files with locks held (Linux's file_lock_list, for /proc/locks); a file leaves when
+ *  its last lock goes. */
+const held = new Set<object>();
+
+function noteHeld(key: object, t: LockTable): void {
+  if (t.locks.length > 0) held.add(key);
+  else held.delete(key);
+}
+
+/** Every lock held, with the file it is on (the lock table's key: an inode, or an open file
+ *  for a file that has none). */
+export function* heldPosixLocks(): Generator<{ key: object; lock: FileLock }> {
+  for (const key of held) for (const lock of tables.get(key)?.locks ?? []) yield { key, lock };
+}
 /** The lock each blocked POSIX owner waits on (Linux's blocked_hash). */
 const blockedOn = new Map<object, FileLock>();
 const ofdReleaseHooked = new WeakSet<FileDescription>();
@@ -118,12 +132,14 @@ export function setLock(t: Task, f: FileDescription, req: FileLock, wait: boolea
   }
   if (req.type === F_UNLCK) {
     carve(table, req.owner, req.start, req.end);
+    noteHeld(key, table);
     table.wake();
     return 0;
   }
   const blocker = table.locks.find((l) => conflicts(l, req));
   if (blocker === undefined) {
     apply(table, req);
+    noteHeld(key, table);
     table.wake(); // a downgrade may let readers in
     return 0;
   }
@@ -150,6 +166,7 @@ export function releaseOwner(key: object, owner: object): void {
   if (t === undefined) return;
   const before = t.locks.length;
   t.locks = t.locks.filter((l) => l.owner !== owner);
+  noteHeld(key, t);
   if (t.locks.length !== before) t.wake();
 }
 
