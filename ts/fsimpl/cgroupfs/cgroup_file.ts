@@ -1,13 +1,14 @@
 // CgroupFile: one interface file of a cgroup (Linux cftype over kernfs): its text made when
-// opened, each write(2) handed whole to the file's handler. As kernfs_fop_open, opening for
-// reading a file without a show, or for writing one without a write handler, is EACCES
-// (root included); a write longer than a page is E2BIG (atomic_write_len); a write to a
+// opened, each write(2) handed whole to the file's handler. Every cgroup file has kernfs's
+// read and write operations, so the mode bits alone decide who opens it; a read of a file
+// without a show, or a write of one without a handler, is then EINVAL (cgroup_seqfile_show,
+// cgroup_file_write). A write longer than a page is E2BIG (atomic_write_len); a write to a
 // removed cgroup is ENODEV (cgroup_kn_lock_live).
 
 import type { Task } from '../../kernel/task';
 import { SyscallError } from '../../kernel/syscall_error';
-import { E2BIG, EACCES, ENODEV, EPERM } from '../../abi/linux/errno';
-import { O_ACCMODE, O_RDONLY, O_WRONLY } from '../../abi/linux/fcntl';
+import { E2BIG, EINVAL, ENODEV, EPERM } from '../../abi/linux/errno';
+import { O_ACCMODE, O_WRONLY } from '../../abi/linux/fcntl';
 import { S_IFREG } from '../../abi/linux/stat';
 import type { FileDescription } from '../../vfs/file_description';
 import type { SetAttr } from '../../vfs/inode';
@@ -29,10 +30,8 @@ export class CgroupFile extends KInode {
   }
 
   open(t: Task | null, vd: VirtualDentry, flags: number): FileDescription {
-    const acc = flags & O_ACCMODE;
-    if ((acc !== O_WRONLY && !this.show) || (acc !== O_RDONLY && !this.store)) throw new SyscallError(EACCES);
-    const text = acc !== O_WRONLY && this.show ? this.show(t) : '';
-    return new CgroupOpenFile(flags, vd, Buffer.from(text, 'utf8'), this.cg, this.store);
+    const text = (flags & O_ACCMODE) !== O_WRONLY && this.show ? this.show(t) : null;
+    return new CgroupOpenFile(flags, vd, text === null ? null : Buffer.from(text, 'utf8'), this.cg, this.store);
   }
 
   /** kernfs_iop_setattr: O_TRUNC's size change means nothing; owner and mode stay (the
@@ -43,15 +42,22 @@ export class CgroupFile extends KInode {
 }
 
 class CgroupOpenFile extends SnapshotFile {
-  constructor(flags: number, vd: VirtualDentry, data: Uint8Array, private readonly cg: Cgroup,
+  /** text: null for a file without a show (or opened write-only). */
+  constructor(flags: number, vd: VirtualDentry, private readonly text: Uint8Array | null, private readonly cg: Cgroup,
     private readonly store: Store | null) {
-    super(flags, vd, data, 'seq');
+    super(flags, vd, text ?? new Uint8Array(0), 'seq');
+  }
+
+  override read(t: Task, dst: Uint8Array, offset: number): number {
+    if (this.text === null) throw new SyscallError(EINVAL);
+    return super.read(t, dst, offset);
   }
 
   override write(t: Task, src: Uint8Array, offset: number): number {
     if (src.length > PAGE_SIZE) throw new SyscallError(E2BIG);
     if (this.cg.removed) throw new SyscallError(ENODEV);
-    this.store!(t, Buffer.from(src).toString('latin1'));
+    if (this.store === null) throw new SyscallError(EINVAL);
+    this.store(t, Buffer.from(src).toString('latin1'));
     if (offset < 0) this.pos += src.length;
     return src.length;
   }

@@ -49,7 +49,8 @@ export function cgroupFiles(fs: CgroupFS, cg: Cgroup): CgroupFiles {
   };
 }
 
-const list = (names: Iterable<string>): string => `${[...names].join(' ')}\n`;
+/** cgroup_print_ss_mask: names separated by spaces, a newline only after at least one. */
+const list = (names: Iterable<string>): string => { const s = [...names].join(' '); return s === '' ? '' : `${s}\n`; };
 
 function cftypes(fs: CgroupFS, cg: Cgroup): Record<string, Cftype> {
   const k = fs.kernel;

@@ -9,7 +9,7 @@ import type { Credentials } from '../../kernel/credentials';
 import { CGROUP2_SUPER_MAGIC } from '../../abi/linux/fs';
 import type { Inode } from '../../vfs/inode';
 import { SyscallError, fail } from '../../kernel/syscall_error';
-import { EINVAL, ENODEV, ENOTDIR } from '../../abi/linux/errno';
+import { EACCES, EINVAL, ENODEV, ENOTDIR } from '../../abi/linux/errno';
 import { KDir, type DirSource } from '../kernfs/dir';
 import { KernFS } from '../kernfs/kernfs';
 import { type Cgroup } from '../../kernel/cgroup/cgroup';
@@ -69,6 +69,11 @@ export class CgroupDir extends KDir {
   override mkdir(name: string, mode: number, creds: Credentials): Inode {
     if (this.cg.removed) throw new SyscallError(ENODEV);
     return this.cfs.dirOf(mkdirCgroup(this.cg, name, mode & 0o7777, creds));
+  }
+
+  /** kernfs directories have no create: open(O_CREAT) is EACCES (lookup_open). */
+  override create(_name: string, _mode: number, _creds: Credentials): Inode {
+    throw new SyscallError(EACCES);
   }
 
   override rmdir(_name: string, child: Inode): void {
