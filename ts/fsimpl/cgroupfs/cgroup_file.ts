@@ -42,6 +42,9 @@ export class CgroupFile extends KInode {
 }
 
 class CgroupOpenFile extends SnapshotFile {
+  /** An empty write reaches the handler, which refuses it as Linux's parsers do. */
+  override readonly writesEmpty = true;
+
   /** text: null for a file without a show (or opened write-only). */
   constructor(flags: number, vd: VirtualDentry, private readonly text: Uint8Array | null, private readonly cg: Cgroup,
     private readonly store: Store | null) {

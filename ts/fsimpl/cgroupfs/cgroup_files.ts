@@ -49,8 +49,12 @@ export function cgroupFiles(fs: CgroupFS, cg: Cgroup): CgroupFiles {
   };
 }
 
-/** cgroup_print_ss_mask: names separated by spaces, a newline only after at least one. */
-const list = (names: Iterable<string>): string => { const s = [...names].join(' '); return s === '' ? '' : `${s}\n`; };
+/** cgroup_print_ss_mask: the controllers of the set in Linux's order, separated by spaces,
+ *  a newline only after at least one. */
+function list(set: ReadonlySet<Controller>): string {
+  const s = CONTROLLERS.filter((c) => set.has(c)).join(' ');
+  return s === '' ? '' : `${s}\n`;
+}
 
 function cftypes(fs: CgroupFS, cg: Cgroup): Record<string, Cftype> {
   const k = fs.kernel;
@@ -69,7 +73,7 @@ function cftypes(fs: CgroupFS, cg: Cgroup): Record<string, Cftype> {
     'cgroup.procs': core((t) => cg.liveProcs().map((tg) => `${tgidIn(ns(t), tg)}\n`).join(''),
       (t, text) => writeProcs(t, cg, text, true)),
     'cgroup.stat': core(() => `nr_descendants ${nrDescendants(cg)}\nnr_dying_descendants 0\n`),
-    'cgroup.subtree_control': core(() => list(CONTROLLERS.filter((c) => cg.subtreeControl.has(c))), (_t, text) => writeSubtreeControl(cg, text)),
+    'cgroup.subtree_control': core(() => list(cg.subtreeControl), (_t, text) => writeSubtreeControl(cg, text)),
     'cgroup.threads': core((t) => cg.liveProcs().flatMap((tg) => [...tg.tasks].filter((x) => !x.exited))
       .map((x) => `${tidIn(ns(t), x)}\n`).join(''), (t, text) => writeProcs(t, cg, text, false)),
     'cgroup.type': core(() => 'domain\n', (_t, text) => writeType(text)),

@@ -1,5 +1,5 @@
-// /proc/locks (Linux fs/locks.c lock_get_status): one line per lock held, POSIX and OFD
-// record locks then flock locks: its kind, type, holder (the reader's pid namespace's number;
+// /proc/locks (Linux fs/locks.c lock_get_status): one line per lock held, newest first: its
+// kind, type, holder (the reader's pid namespace's number;
 // -1 for an OFD lock, 0 for a holder gone or not visible), the file as major:minor:inode and
 // the range ("EOF" for to the end).
 
@@ -26,15 +26,15 @@ export function procLocks(kernel: Kernel, reader: Task | null): string {
     const tg = kernel.threadGroups.get(tgid);
     return tg !== undefined ? tgidIn(ns, tg) : 0;
   };
-  const lines: string[] = [];
-  for (const { key, lock } of heldPosixLocks()) {
+  const lines: { seq: number; text: string }[] = [];
+  for (const { key, lock, seq } of heldPosixLocks()) {
     const kind = lock.ofd ? 'OFDLCK' : 'POSIX ';
-    const type = lock.type === F_WRLCK ? 'WRITE' : 'READ ';
     const range = lock.end === Infinity ? `${lock.start} EOF` : `${lock.start} ${lock.end}`;
-    lines.push(`${kind} ADVISORY  ${type} ${lock.ofd ? -1 : pidOf(lock.pid)} ${fileOf(key)} ${range}`);
+    lines.push({ seq, text: `${kind} ADVISORY  ${lock.type === F_WRLCK ? 'WRITE' : 'READ'} ${lock.ofd ? -1 : pidOf(lock.pid)} ${fileOf(key)} ${range}` });
   }
-  for (const { key, op, tgid } of heldFlocks()) {
-    lines.push(`FLOCK  ADVISORY  ${op === LOCK_EX ? 'WRITE' : 'READ '} ${pidOf(tgid)} ${fileOf(key)} 0 EOF`);
+  for (const { key, op, tgid, seq } of heldFlocks()) {
+    lines.push({ seq, text: `FLOCK  ADVISORY  ${op === LOCK_EX ? 'WRITE' : 'READ'} ${pidOf(tgid)} ${fileOf(key)} 0 EOF` });
   }
-  return lines.map((l, i) => `${i + 1}: ${l}\n`).join('');
+  lines.sort((a, b) => b.seq - a.seq);
+  return lines.map((l, i) => `${i + 1}: ${l.text}\n`).join('');
 }

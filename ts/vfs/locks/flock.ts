@@ -8,14 +8,15 @@ import { SyscallError } from '../../kernel/syscall_error';
 import { block } from '../../kernel/blocking';
 import { EAGAIN } from '../../abi/linux/errno';
 import type { FileDescription } from '../file_description';
-import { lockKey } from './posix_locks';
+import { lockKey, nextLockSeq } from './posix_locks';
 
 export const LOCK_SH = 1, LOCK_EX = 2, LOCK_NB = 4, LOCK_UN = 8;
 
 class FlockTable {
   readonly holders = new Map<FileDescription, number>();
-  /** The tgid (the sentry's) of the process that took each holder's lock, as fl_pid. */
-  readonly pids = new Map<FileDescription, number>();
+  /** The tgid (the sentry's) of the process that took each holder's lock, as fl_pid, and
+   *  when it was taken (nextLockSeq). */
+  readonly pids = new Map<FileDescription, { tgid: number; seq: number }>();
   readonly waiters = new Set<() => void>();
 
   wake(): void {
@@ -39,11 +40,12 @@ function noteHeld(key: object, t: FlockTable): void {
   else held.delete(key);
 }
 
-/** Every flock lock held: the file's lock key, LOCK_SH or LOCK_EX, and the locker's tgid. */
-export function* heldFlocks(): Generator<{ key: object; op: number; tgid: number }> {
+/** Every flock lock held: the file's lock key, LOCK_SH or LOCK_EX, the locker's tgid and
+ *  when it was taken. */
+export function* heldFlocks(): Generator<{ key: object; op: number; tgid: number; seq: number }> {
   for (const key of held) {
     const t = tables.get(key);
-    if (t) for (const [f, op] of t.holders) yield { key, op, tgid: t.pids.get(f) ?? 0 };
+    if (t) for (const [f, op] of t.holders) yield { key, op, ...(t.pids.get(f) ?? { tgid: 0, seq: 0 }) };
   }
 }
 const releaseHooked = new WeakSet<FileDescription>();
@@ -79,7 +81,7 @@ export function flockFile(t: Task, f: FileDescription, op: number, nonblock: boo
   const attempt = (): number | Promise<number> => {
     if (!tbl.blocked(f, op)) {
       tbl.holders.set(f, op);
-      tbl.pids.set(f, t.tg.tgid);
+      tbl.pids.set(f, { tgid: t.tg.tgid, seq: nextLockSeq() });
       noteHeld(key, tbl);
       return 0;
     }

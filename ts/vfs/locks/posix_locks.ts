@@ -47,10 +47,18 @@ function noteHeld(key: object, t: LockTable): void {
   else held.delete(key);
 }
 
+/** When each lock was taken, for /proc/locks's order (newest first, as Linux adds each new
+ *  lock at the head of its list). A lock cut in two by an unlock keeps its number. */
+const lockSeq = new WeakMap<FileLock, number>();
+let lastSeq = 0;
+
+/** The next number in the order locks are taken (flock's share it). */
+export function nextLockSeq(): number { return ++lastSeq; }
+
 /** Every lock held, with the file it is on (the lock table's key: an inode, or an open file
- *  for a file that has none). */
-export function* heldPosixLocks(): Generator<{ key: object; lock: FileLock }> {
-  for (const key of held) for (const lock of tables.get(key)?.locks ?? []) yield { key, lock };
+ *  for a file that has none) and when it was taken. */
+export function* heldPosixLocks(): Generator<{ key: object; lock: FileLock; seq: number }> {
+  for (const key of held) for (const lock of tables.get(key)?.locks ?? []) yield { key, lock, seq: lockSeq.get(lock) ?? 0 };
 }
 /** The lock each blocked POSIX owner waits on (Linux's blocked_hash). */
 const blockedOn = new Map<object, FileLock>();
@@ -89,10 +97,15 @@ function carve(t: LockTable, owner: object, start: number, end: number): void {
       out.push(l);
       continue;
     }
-    if (l.start < start) out.push({ ...l, end: start - 1 });
-    if (l.end > end) out.push({ ...l, start: end + 1 });
+    if (l.start < start) out.push(sameSeq(l, { ...l, end: start - 1 }));
+    if (l.end > end) out.push(sameSeq(l, { ...l, start: end + 1 }));
   }
   t.locks = out;
+}
+
+function sameSeq(from: FileLock, to: FileLock): FileLock {
+  lockSeq.set(to, lockSeq.get(from) ?? 0);
+  return to;
 }
 
 /** Insert `req` for its owner, merging with touching locks of its type. */
@@ -106,6 +119,7 @@ function apply(t: LockTable, req: FileLock): void {
     if (touches) merged = { ...merged, start: Math.min(merged.start, l.start), end: Math.max(merged.end, l.end) };
     else rest.push(l);
   }
+  lockSeq.set(merged, nextLockSeq());
   rest.push(merged);
   rest.sort((a, b) => a.start - b.start);
   t.locks = rest;
