@@ -12,7 +12,7 @@ import {
 } from '../../kernel/cgroup/cgroup_ops';
 import {
   cpuStat, effectiveCpus, effectiveMems, formatList, parseCpuList, parseCpuMax, parseCpuWeight, parsePidsMax,
-  pidsMaxOf, sandboxCpus, showCpuMax,
+  pidsMaxOf, sandboxCpus, showCpuMax, NR_CPUS, MAX_NUMNODES,
 } from '../../kernel/cgroup/controllers';
 import { taskCount } from '../../kernel/cgroup/cgroup';
 import { fail } from '../../kernel/syscall_error';
@@ -81,10 +81,10 @@ function cftypes(fs: CgroupFS, cg: Cgroup): Record<string, Cftype> {
     'cpu.max': ctl('cpu', () => showCpuMax(cg.cpuMax), (_t, text) => { cg.cpuMax = parseCpuMax(text, cg.cpuMax); }),
     'cpu.weight': ctl('cpu', () => `${cg.cpuWeight}\n`, (_t, text) => { cg.cpuWeight = parseCpuWeight(text); }),
     'cpuset.cpus': ctl('cpuset', () => `${formatList(cg.cpusetCpus)}\n`,
-      (_t, text) => { cg.cpusetCpus = parseCpuList(text, sandboxCpus()); }),
+      (_t, text) => { cg.cpusetCpus = parseCpuList(text, sandboxCpus(), NR_CPUS); }),
     'cpuset.cpus.effective': ctl('cpuset', () => `${formatList(effectiveCpus(cg))}\n`),
     'cpuset.mems': ctl('cpuset', () => `${formatList(cg.cpusetMems)}\n`,
-      (_t, text) => { cg.cpusetMems = parseCpuList(text, [0]); }),
+      (_t, text) => { cg.cpusetMems = parseCpuList(text, [0], MAX_NUMNODES); }),
     'cpuset.mems.effective': ctl('cpuset', () => `${formatList(effectiveMems(cg))}\n`),
     'pids.current': ctl('pids', () => `${taskCount(cg)}\n`),
     'pids.events': ctl('pids', () => `max ${cg.pidsEvents}\n`),

@@ -146,8 +146,10 @@ export function parseCpuWeight(text: string): number {
   return v;
 }
 
-/** cpulist_parse: "0-3,5" (empty allowed); each number must be one of `allowed`. */
-export function parseCpuList(text: string, allowed: readonly number[]): number[] {
+/** bitmap_parselist over `nbits` bits, as cpuset.cpus and cpuset.mems take it: "0-3,5",
+ *  "0-7:2/4" (empty allowed); a number past the bitmap is ERANGE, a malformed list or a
+ *  number outside `allowed` EINVAL. */
+export function parseCpuList(text: string, allowed: readonly number[], nbits: number): number[] {
   const s = strstrip(text);
   if (s === '') return [];
   const out = new Set<number>();
@@ -155,12 +157,14 @@ export function parseCpuList(text: string, allowed: readonly number[]): number[]
     const m = /^(\d+)(?:-(\d+)(?::(\d+)\/(\d+))?)?$/.exec(part);
     if (!m) fail(EINVAL);
     const a = Number(m[1]), b = m[2] !== undefined ? Number(m[2]) : a;
-    if (b < a) fail(EINVAL);
     const used = m[3] !== undefined ? Number(m[3]) : 1, group = m[4] !== undefined ? Number(m[4]) : 1;
-    if (used === 0 || used > group) fail(EINVAL);
-    if (b - a > 4096) fail(EINVAL);
+    if (a > b || group === 0 || used > group) fail(EINVAL);
+    if (b >= nbits) fail(ERANGE);
     for (let i = a; i <= b; i++) if ((i - a) % group < used) out.add(i);
   }
   for (const i of out) if (!allowed.includes(i)) fail(EINVAL);
   return [...out].sort((x, y) => x - y);
 }
+
+/** NR_CPUS and MAX_NUMNODES of a distribution kernel: the bitmaps cpuset lists parse into. */
+export const NR_CPUS = 8192, MAX_NUMNODES = 1024;
