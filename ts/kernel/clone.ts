@@ -23,7 +23,7 @@ import { getFDTable, getMM } from './shared_state';
 import { block } from './blocking';
 import type { Kernel } from './kernel';
 import { RLIMIT_NPROC } from './rlimits';
-import { cgroupFork } from './cgroup/cgroup';
+import { type Cgroup, cgroupFork, cgroupOf } from './cgroup/cgroup';
 import { pidsCanFork, pidsLimitHit } from './cgroup/controllers';
 import { updateCpuLimit } from './timers/cpu_limit';
 import type { Credentials } from './credentials';
@@ -56,6 +56,8 @@ export interface CloneArgs {
   pidfd?: number;
   /** clone3's set_tid: the pids to give, the child's own namespace's first. */
   setTid?: readonly number[];
+  /** CLONE_INTO_CGROUP: the cgroup the child starts in (checked by the caller). */
+  intoCgroup?: Cgroup;
 }
 
 function has(flags: number, f: number): boolean {
@@ -94,7 +96,7 @@ function hostErrno(e: unknown): never {
  * cgroup's pids.max at the top), then pids.max of the caller's cgroup and those above it.
  * All fail with EAGAIN. Threads count, and zombies until reaped.
  */
-function checkTaskLimits(t: Task): void {
+function checkTaskLimits(t: Task, into: Cgroup): void {
   const k = t.kernel;
   // Counting is linear in the tasks: only done once a cheap upper bound (every task and
   // every thread group, live or zombie) reaches a limit, so the common fork pays nothing.
@@ -106,7 +108,7 @@ function checkTaskLimits(t: Task): void {
     pidsLimitHit(k, t.tg);
     fail(EAGAIN);
   }
-  pidsCanFork(k, t.tg);
+  pidsCanFork(into);
 }
 
 /** Tasks in the sandbox, zombies included; only those of real uid `uid` unless null. */
@@ -139,7 +141,8 @@ function childNamespaces(t: Task, f: number): { creds: Credentials; proxy: NsPro
 
 export function doClone(t: Task, a: CloneArgs): number | Promise<number> {
   validate(t, a);
-  checkTaskLimits(t);
+  const cgroup = a.intoCgroup ?? cgroupOf(t.kernel, t.tg);
+  checkTaskLimits(t, cgroup);
   const nsChild = childNamespaces(t, a.flags);
   // copy_thread -> ARCH_SET_FS: a TLS base outside user space is refused.
   if (has(a.flags, CLONE_SETTLS) && a.tls >= TASK_SIZE_MAX) fail(EPERM);
@@ -190,7 +193,7 @@ export function doClone(t: Task, a: CloneArgs): number | Promise<number> {
   } else {
     const parent = has(f, CLONE_PARENT) ? t.tg.parent : t.tg;
     tg = k.newThreadGroup(parent, tid, pid);
-    cgroupFork(k, t.tg, tg);
+    cgroupFork(k, cgroup, tg);
     setupProcess(t, tg, a);
     attachThreadGroup(tg);
     becomeNsInit(pid.ns, tg);

@@ -148,9 +148,8 @@ export function cpuSinceJoined(tg: ThreadGroup, total: [number, number]): [numbe
   return [total[0] - b[0], total[1] - b[1]];
 }
 
-/** fork: the child process joins its parent's cgroup (cgroup_post_fork). */
-export function cgroupFork(k: Kernel, parent: ThreadGroup, child: ThreadGroup): void {
-  const cg = cgroupOf(k, parent);
+/** fork: the child process joins `cg`, its parent's or CLONE_INTO_CGROUP's (cgroup_post_fork). */
+export function cgroupFork(k: Kernel, cg: Cgroup, child: ThreadGroup): void {
   hierarchyOf(k).member.set(child, cg);
   cg.procs.add(child);
 }

@@ -60,8 +60,8 @@ function canBeThreadRoot(cg: Cgroup): boolean {
 }
 
 /** cgroup_attach_permissions for a write to dst's cgroup.procs (threadgroup) or
- *  cgroup.threads (one thread). */
-function attachPermissions(t: Task, src: Cgroup, dst: Cgroup, threadgroup: boolean): void {
+ *  cgroup.threads (one thread), or a clone into dst. */
+export function checkAttach(t: Task, src: Cgroup, dst: Cgroup, threadgroup: boolean): void {
   let common = src;
   while (!common.isAncestorOf(dst)) common = common.parent!;
   if (!mayWrite(common, t.creds)) fail(EACCES);
@@ -87,7 +87,7 @@ export function writeProcs(t: Task, dst: Cgroup, text: string, threadgroup: bool
   if (!task || task.exited) fail(ESRCH);
   const tg = task.tg;
   const src = cgroupOf(t.kernel, tg);
-  attachPermissions(t, src, dst, threadgroup);
+  checkAttach(t, src, dst, threadgroup);
   if (tg.zombie || tg.exitStatus !== null) return;
   setCgroup(t.kernel, tg, dst, processCpuNs(tg));
 }

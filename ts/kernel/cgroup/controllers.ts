@@ -19,10 +19,9 @@ import { cpuCount } from '../../syscalls/linux/task_attrs';
 import { type Cgroup, type CpuMax, cgroupOf, cpuSinceJoined, taskCount, topCgroup } from './cgroup';
 import { kstrtoint, strstrip } from './kstrto';
 
-/** pids_can_fork: a new task in tg's cgroup must fit under pids.max of it and of every
+/** pids_can_fork: a new task in cgroup `own` must fit under pids.max of it and of every
  *  cgroup above it (the top's is the kernel's own check). */
-export function pidsCanFork(k: Kernel, tg: ThreadGroup): void {
-  const own = cgroupOf(k, tg);
+export function pidsCanFork(own: Cgroup): void {
   for (let c: Cgroup | null = own; c !== null && c.parent !== null; c = c.parent) {
     if (c.pidsMax !== Infinity && taskCount(c) + 1 > c.pidsMax) {
       own.pidsEvents++;

@@ -13,7 +13,7 @@ export const PARTIAL: Record<string, string> = {
   mount: 'tmpfs/ramfs, proc, sysfs and devpts (one instance shared by its mounts, as gVisor\'s), bind mounts (MS_REC too), MS_REMOUNT, MS_MOVE and the propagation types (recorded; no propagation between namespaces); block-device file systems ENOTBLK, others ENODEV; a tmpfs size= is not enforced',
   umount2: 'MNT_DETACH, MNT_EXPIRE, UMOUNT_NOFOLLOW; MNT_FORCE is a plain unmount',
   clone: 'new user, UTS, IPC, network, mount, cgroup and pid namespaces (pids per namespace, the first child its init); a child enters the time namespace for children',
-  clone3: 'new user, UTS, IPC, network, mount, cgroup, pid and time namespaces; set_tid chooses pids per namespace level; CLONE_INTO_CGROUP is refused',
+  clone3: 'new user, UTS, IPC, network, mount, cgroup, pid and time namespaces; set_tid chooses pids per namespace level; CLONE_INTO_CGROUP starts the child in a cgroup2 directory\'s cgroup',
   seccomp: 'filters run in the sentry; no user notification (NEW_LISTENER is EINVAL, USER_NOTIF not available)',
   pidfd_open: 'PIDFD_THREAD (pidfds of threads, Linux 6.9) is EINVAL',
   unshare: 'new user, UTS, IPC, network, mount (every mount private), cgroup, pid and time (both for the children; time offsets in /proc/<pid>/timens_offsets until a task enters) namespaces',
