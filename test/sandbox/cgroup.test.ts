@@ -10,7 +10,9 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, rmdirSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { describeResult, fixture, platforms, runNative, runSandbox, skipBecause } from '../helpers/run';
+import {
+  describeResult, expectSameAsNative, fixture, platforms, runNative, runSandbox, skipBecause,
+} from '../helpers/run';
 
 const isRoot = process.getuid?.() === 0;
 let nativeMount = '';
@@ -164,6 +166,10 @@ describe.each(platforms)('%s', (platform) => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  }, 120_000);
+
+  it('/proc/devices lists the majors of the device nodes, as natively', async () => {
+    await expectSameAsNative([fixture('proc_devices')], platform, 60_000);
   }, 120_000);
 
   it('garbage written to every cgroup file gets an errno, never a sentry failure', async () => {
