@@ -180,6 +180,13 @@ describe.each(platforms)('%s', (platform) => {
     expect(r.code).toBe(0);
   }, 180_000);
 
+  it('a hostile tree stops at the sandbox\'s ceiling with EAGAIN and comes down whole', async () => {
+    const r = await runSandbox([fixture('cgroup_flood'), '/sys/fs/cgroup'], { platform, timeoutMs: 120_000 });
+    expect(r.stdout, describeResult(r)).toBe('depth 256, then EAGAIN\nnr_descendants 256\nnr_dying_descendants 0\n' +
+      'siblings 16384, then EAGAIN\nall removed\n');
+    expect(r.stderr).not.toContain('sentry failure');
+  }, 180_000);
+
   const python = ['/usr/bin/python3', '/usr/local/bin/python3'].find((p) => existsSync(p));
   it.skipIf(skipBecause(python === undefined, 'no python3'))('python3 finds its cgroup and reads its limits', async () => {
     // What runtimes do to size themselves: their cgroup from /proc/self/cgroup, the cgroup2

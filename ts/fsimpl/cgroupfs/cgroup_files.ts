@@ -8,7 +8,7 @@ import type { Inode } from '../../vfs/inode';
 import { tgidIn, tidIn, INIT_PID_NS } from '../../kernel/ns/pid_ns';
 import { CONTROLLERS, type Cgroup, type Controller } from '../../kernel/cgroup/cgroup';
 import {
-  nrDescendants, parseMaxCount, showMaxCount, writeKill, writeProcs, writeSubtreeControl,
+  parseMaxCount, showMaxCount, writeKill, writeProcs, writeSubtreeControl,
 } from '../../kernel/cgroup/cgroup_ops';
 import {
   cpuStat, effectiveCpus, effectiveMems, formatList, parseCpuList, parseCpuMax, parseCpuWeight, parsePidsMax,
@@ -72,7 +72,7 @@ function cftypes(fs: CgroupFS, cg: Cgroup): Record<string, Cftype> {
       (_t, text) => { cg.maxDescendants = parseMaxCount(text); }),
     'cgroup.procs': core((t) => cg.liveProcs().map((tg) => `${tgidIn(ns(t), tg)}\n`).join(''),
       (t, text) => writeProcs(t, cg, text, true)),
-    'cgroup.stat': core(() => `nr_descendants ${nrDescendants(cg)}\nnr_dying_descendants 0\n`),
+    'cgroup.stat': core(() => `nr_descendants ${cg.nrDescendants}\nnr_dying_descendants 0\n`),
     'cgroup.subtree_control': core(() => list(cg.subtreeControl), (_t, text) => writeSubtreeControl(cg, text)),
     'cgroup.threads': core((t) => cg.liveProcs().flatMap((tg) => [...tg.tasks].filter((x) => !x.exited))
       .map((x) => `${tidIn(ns(t), x)}\n`).join(''), (t, text) => writeProcs(t, cg, text, false)),

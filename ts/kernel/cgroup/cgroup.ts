@@ -41,6 +41,8 @@ export class Cgroup {
   cpusetMems: number[] = [];
   /** CPU time (user, system ns) of processes that left (exited or moved away). */
   readonly retiredCpu: [number, number] = [0, 0];
+  /** Live cgroups below (cgroup.stat's nr_descendants). */
+  nrDescendants = 0;
   /** rmdir'ed: files still open on it refuse writes (ENODEV). */
   removed = false;
   readonly id = nextId++;

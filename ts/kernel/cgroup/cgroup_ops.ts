@@ -26,16 +26,25 @@ function mayWrite(cg: Cgroup, creds: Credentials): boolean {
   return creds.fsuid === cg.owner.uid || creds.hasCapability(CAP_DAC_OVERRIDE);
 }
 
+/** The sandbox's own ceiling on its tree, below any cgroup.max.* (Linux's default is
+ *  unlimited, bounded by kernel memory, which the sandbox's limits do not cover here): past
+ *  it mkdir is EAGAIN, as for a hierarchy limit. */
+const SANDBOX_MAX_DEPTH = 256, SANDBOX_MAX_CGROUPS = 16384;
+
 /** cgroup_mkdir: a child cgroup called name under parent, owned by its maker. */
 export function mkdirCgroup(parent: Cgroup, name: string, mode: number, creds: Credentials): Cgroup {
   if (name.includes('\n')) fail(EINVAL);
+  let top = parent;
+  while (top.parent !== null) top = top.parent;
+  if (parent.level + 1 > SANDBOX_MAX_DEPTH || top.nrDescendants >= SANDBOX_MAX_CGROUPS) fail(EAGAIN);
   // cgroup_check_hierarchy_limits, for the parent and each cgroup above it.
   let level = 1;
   for (let c: Cgroup | null = parent; c !== null; c = c.parent, level++) {
-    if (nrDescendants(c) >= c.maxDescendants || level > c.maxDepth) fail(EAGAIN);
+    if (c.nrDescendants >= c.maxDescendants || level > c.maxDepth) fail(EAGAIN);
   }
   const cg = new Cgroup(name, parent, { uid: creds.fsuid, gid: creds.fsgid }, mode);
   parent.children.set(name, cg);
+  for (let c: Cgroup | null = parent; c !== null; c = c.parent) c.nrDescendants++;
   return cg;
 }
 
@@ -44,12 +53,7 @@ export function rmdirCgroup(cg: Cgroup): void {
   if (cg.parent === null || cg.populated() || cg.children.size > 0) fail(EBUSY);
   cg.removed = true;
   cg.parent.children.delete(cg.name);
-}
-
-export function nrDescendants(cg: Cgroup): number {
-  let n = 0;
-  for (const c of cg.children.values()) n += 1 + nrDescendants(c);
-  return n;
+  for (let c: Cgroup | null = cg.parent; c !== null; c = c.parent) c.nrDescendants--;
 }
 
 /** cgroup_can_be_thread_root: with only threaded controllers to enable, a cgroup without
