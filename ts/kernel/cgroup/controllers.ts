@@ -4,8 +4,8 @@
 // - cpu: cpu.stat is the CPU time the sentry accounts (kernel/timers/cpu_time.ts) of the
 //   cgroup's processes and of those that left it; cpu.max and cpu.weight are kept and read
 //   back but not enforced: the host schedules the sandbox's threads.
-// - cpuset: cpuset.cpus/mems are kept and checked against the parent's; the effective lists
-//   follow them, but affinity is not narrowed by them.
+// - cpuset: cpuset.cpus/mems are checked against the sandbox's CPUs (and its one memory
+//   node) and kept; the effective lists follow them, but affinity is not narrowed by them.
 // - memory is not offered: the sandbox bounds its memory as a whole (--memory, an OOM kill
 //   at the fault past it) and cannot charge pages to one cgroup honestly (pages are shared
 //   across fork and with tmpfs), so a memory.max below the top could not be enforced.
@@ -30,7 +30,8 @@ export function pidsCanFork(own: Cgroup): void {
   }
 }
 
-/** The sandbox-wide task limit refused a fork (pids.events of the top). */
+/** The sandbox-wide task limit (the top's pids.max) refused a fork: counted in the forking
+ *  process's cgroup's pids.events, where pidsCanFork counts its own refusals. */
 export function pidsLimitHit(k: Kernel, tg: ThreadGroup): void {
   cgroupOf(k, tg).pidsEvents++;
 }
