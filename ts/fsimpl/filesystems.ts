@@ -5,7 +5,8 @@ export interface FileSystemType { name: string; nodev: boolean }
 
 export const FILESYSTEM_TYPES: readonly FileSystemType[] = [
   { name: 'sysfs', nodev: true }, { name: 'tmpfs', nodev: true }, { name: 'proc', nodev: true },
-  { name: 'devtmpfs', nodev: true }, { name: 'devpts', nodev: true }, { name: 'overlay', nodev: true },
+  { name: 'cgroup2', nodev: true }, { name: 'devtmpfs', nodev: true }, { name: 'devpts', nodev: true },
+  { name: 'overlay', nodev: true },
 ];
 
 /** /proc/filesystems. */

@@ -4,8 +4,8 @@
 // host, and only through the gofer's 9P session. This file composes the sandbox's root: its
 // --rootfs tree (the host's / by default) from the gofer, read-only under a tmpfs upper layer
 // (--overlay=memory: the application may write anywhere and nothing reaches the host) or
-// itself writable (--overlay=none); proc, sys, dev and /dev/shm mounted on top, then the
-// --volume trees (writable gofer file systems, or read-only with :ro). A kernel that was given
+// itself writable (--overlay=none); proc, sys, cgroup2 at /sys/fs/cgroup, dev and /dev/shm
+// mounted on top, then the --volume trees (writable gofer file systems, or read-only with :ro). A kernel that was given
 // no namespace gets one on first use (vfs/task_fs.ts), read in-process (unit tests only).
 
 import type { Kernel } from '../kernel/kernel';
@@ -33,6 +33,8 @@ import { OverlayFS } from './overlay/overlay';
 import { newProcFS } from './proc/proc';
 import { newSysFS } from './sys/sys';
 import { defaultParams } from './tmpfs/tmpfs_options';
+import { CgroupFS } from './cgroupfs/cgroupfs';
+import { topCgroup } from '../kernel/cgroup/cgroup';
 import { TmpfsFS } from './tmpfs/tmpfs';
 
 /** The sandbox's file systems served by its gofer. */
@@ -81,6 +83,8 @@ export function newRootFileSystem(kernel: Kernel, opts: RootOptions = {}): Mount
   const sys = newSysFS();
   // rw as on a host: sysfs's own inodes refuse renames and new entries (EPERM), as Linux's do.
   mountAt('/sys', sys.fs, sys.root, { nosuid: true, nodev: true, noexec: true });
+  const cgroup = new CgroupFS(kernel, topCgroup(kernel));
+  mountAt('/sys/fs/cgroup', cgroup, cgroup.root, { nosuid: true, nodev: true, noexec: true });
   const dev = newDevFS(mf);
   mountAt('/dev', dev, dev.root, { nosuid: true });
   const shm = new TmpfsFS(mf, { params: defaultParams() }); // as a plain tmpfs mount: half of memory

@@ -23,6 +23,8 @@ import { getFDTable, getMM } from './shared_state';
 import { block } from './blocking';
 import type { Kernel } from './kernel';
 import { RLIMIT_NPROC } from './rlimits';
+import { type Cgroup, cgroupFork, cgroupOf } from './cgroup/cgroup';
+import { pidsCanFork, pidsLimitHit } from './cgroup/controllers';
 import { updateCpuLimit } from './timers/cpu_limit';
 import type { Credentials } from './credentials';
 import { copyNamespaces, createUserNs, NSPROXY_FLAGS } from './ns/create';
@@ -56,6 +58,8 @@ export interface CloneArgs {
   pidfd?: number;
   /** clone3's set_tid: the pids to give, the child's own namespace's first. */
   setTid?: readonly number[];
+  /** CLONE_INTO_CGROUP: the cgroup the child starts in (checked by the caller). */
+  intoCgroup?: Cgroup;
 }
 
 function has(flags: number, f: number): boolean {
@@ -91,9 +95,10 @@ function hostErrno(e: unknown): never {
  * copy_process's task limits, checked before anything is created: RLIMIT_NPROC on the tasks
  * of the caller's real uid (root is exempt, as are holders of CAP_SYS_ADMIN or
  * CAP_SYS_RESOURCE, which in the sandbox means euid 0), then the sandbox's --pids (the pids
- * cgroup's pids.max). Both fail with EAGAIN. Threads count, and zombies until reaped.
+ * cgroup's pids.max at the top), then pids.max of the caller's cgroup and those above it.
+ * All fail with EAGAIN. Threads count, and zombies until reaped.
  */
-function checkTaskLimits(t: Task): void {
+function checkTaskLimits(t: Task, into: Cgroup): void {
   const k = t.kernel;
   // Counting is linear in the tasks: only done once a cheap upper bound (every task and
   // every thread group, live or zombie) reaches a limit, so the common fork pays nothing.
@@ -101,7 +106,11 @@ function checkTaskLimits(t: Task): void {
   const nproc = Number(t.tg.rlimits[RLIMIT_NPROC].cur);
   const uid = t.creds.uid;
   if (bound >= nproc && uid !== 0 && t.creds.euid !== 0 && countTasks(k, uid) >= nproc) fail(EAGAIN);
-  if (bound >= k.pidsMax && countTasks(k, null) >= k.pidsMax) fail(EAGAIN);
+  if (bound >= k.pidsMax && countTasks(k, null) >= k.pidsMax) {
+    pidsLimitHit(k, t.tg);
+    fail(EAGAIN);
+  }
+  pidsCanFork(into);
 }
 
 /** Tasks in the sandbox, zombies included; only those of real uid `uid` unless null. */
@@ -134,7 +143,8 @@ function childNamespaces(t: Task, f: number): { creds: Credentials; proxy: NsPro
 
 export function doClone(t: Task, a: CloneArgs): number | Promise<number> {
   validate(t, a);
-  checkTaskLimits(t);
+  const cgroup = a.intoCgroup ?? cgroupOf(t.kernel, t.tg);
+  checkTaskLimits(t, cgroup);
   const nsChild = childNamespaces(t, a.flags);
   // copy_thread -> ARCH_SET_FS: a TLS base outside user space is refused.
   if (has(a.flags, CLONE_SETTLS) && a.tls >= TASK_SIZE_MAX) fail(EPERM);
@@ -187,6 +197,7 @@ export function doClone(t: Task, a: CloneArgs): number | Promise<number> {
   } else {
     const parent = has(f, CLONE_PARENT) ? t.tg.parent : t.tg;
     tg = k.newThreadGroup(parent, tid, pid);
+    cgroupFork(k, cgroup, tg);
     setupProcess(t, tg, a);
     attachThreadGroup(tg);
     becomeNsInit(pid.ns, tg);

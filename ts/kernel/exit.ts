@@ -23,6 +23,8 @@ import { exitSem } from './ipc/undo';
 import { jobControlExit } from './job_control';
 import { ptraceTraceeExit, ptraceTracerExit } from './ptrace/attach';
 import { zombieHeld } from './ptrace/link';
+import { cgroupRelease } from './cgroup/cgroup';
+import { processCpuNs } from './cgroup/controllers';
 import { detachTask, detachThreadGroup, isNsInit, tgidIn, threadGroupsOf } from './ns/pid_ns';
 
 /** futex_cleanup, on exit and exec: robust locks get OWNER_DIED, PI locks a new owner. */
@@ -166,6 +168,7 @@ function notifyParent(k: Kernel, tg: ThreadGroup): void {
 export function reap(k: Kernel, tg: ThreadGroup): void {
   tg.zombie = false;
   tg.reaped = true;
+  cgroupRelease(k, tg, processCpuNs(tg));
   if (k.threadGroups.get(tg.tgid) === tg) k.threadGroups.delete(tg.tgid);
   tg.parent?.children.delete(tg);
   detachThreadGroup(tg);

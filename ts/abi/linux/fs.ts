@@ -54,6 +54,7 @@ export const PROC_SUPER_MAGIC = 0x9fa0;
 export const SYSFS_MAGIC = 0x62656572;
 export const OVERLAYFS_SUPER_MAGIC = 0x794c7630;
 export const DEVPTS_SUPER_MAGIC = 0x1cd1;
+export const CGROUP2_SUPER_MAGIC = 0x63677270;
 
 /** statfs f_flags (ST_*). */
 export const ST_RDONLY = 0x0001;

@@ -26,7 +26,7 @@ import { PtyMasterFile, PtyReplicaFile, setMasterCloseHook } from './pty_files';
 import { DEV_PTMX, DevptsFS, devptsOf } from './devpts_fs';
 
 export { DEV_PTMX };
-const PTS_MAJOR = 136;
+export const PTS_MAJOR = 136;
 /** /proc/sys/kernel/pty/max's default. */
 const PTY_MAX = 4096;
 

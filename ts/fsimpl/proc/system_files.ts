@@ -4,6 +4,9 @@
 // CPUs the sandbox reports, so that feature flags are what the CPU really has.
 
 import { sysvipcDir } from './sysvipc';
+import { procCgroups } from './cgroup_files';
+import { procDevices } from './devices';
+import { procLocks } from './locks';
 import { timeNsOf } from '../../kernel/ns/nsproxy';
 import { INIT_PID_NS, PID_MAX, nsLastPid, setNsLastPid } from '../../kernel/ns/pid_ns';
 import { parseSysctlInt } from './net_dir';
@@ -188,6 +191,9 @@ export function systemEntries(fs: KernFS, kernel: Kernel): Record<string, Inode>
     diskstats: file('diskstats', () => ''),
     version: file('version', () => `Linux version ${UTS_RELEASE} (tsvisor) ${UTS_VERSION}\n`),
     filesystems: file('filesystems', filesystemsText),
+    cgroups: file('cgroups', () => procCgroups(kernel)),
+    devices: file('devices', procDevices),
+    locks: file('locks', (t) => procLocks(kernel, t)),
     keys: new KFile(fs, 'keys', procKeys),
     cmdline: file('cmdline', () => 'BOOT_IMAGE=/vmlinuz tsvisor\n'),
     mounts: new KSymlink(fs, 'mounts', () => 'self/mounts'),

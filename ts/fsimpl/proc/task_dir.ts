@@ -20,6 +20,7 @@ import * as files from './task_files';
 import { taskRoot } from '../../vfs/task_fs';
 import { tunableEntries } from './task_tunables';
 import { smaps } from './smaps';
+import { procCgroup } from './cgroup_files';
 import { tgidIn, tidIn, type PidNamespace } from '../../kernel/ns/pid_ns';
 
 /** The task /proc/<pid> describes: the leader while it lives, else any thread left. */
@@ -63,7 +64,7 @@ function taskEntries(fs: KernFS, kernel: Kernel, key: string, tg: ThreadGroup, t
     limits: () => file('limits', files.limits),
     mounts: () => file('mounts', (t) => files.mounts(kernel, t)),
     mountinfo: () => file('mountinfo', (t) => files.mountinfo(kernel, t)),
-    cgroup: () => file('cgroup', () => '0::/\n'),
+    cgroup: () => file('cgroup', (t, r) => procCgroup(kernel, t, r)),
     loginuid: () => file('loginuid', () => '4294967295\n', 0o644),
     net: () => netDir(fs, kernel, `${key}/net`, task),
     ns: () => nsDir(fs, `${key}/ns`, task, tg, owner),

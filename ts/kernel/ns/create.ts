@@ -10,6 +10,7 @@ import { CAP_FULL_SET, CAP_EMPTY_SET, CAP_SYS_ADMIN, capRaised } from '../capabi
 import {
   CLONE_NEWCGROUP, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWTIME, CLONE_NEWUTS,
 } from '../ns_file';
+import { cgroupOf, setCgroupNsRoot } from '../cgroup/cgroup';
 import { createNewNamespaces, SUPPORTED_NEW, type NsProxy } from './nsproxy';
 import { kgidHasMapping, kuidHasMapping, newUserNamespace, userNsLimitReached } from './user_namespace';
 
@@ -47,7 +48,10 @@ export function copyNamespaces(t: Task, old: NsProxy, flags: number, creds: Cred
   if ((flags & NSPROXY_FLAGS) === 0) return old;
   if (!creds.nsCapable(creds.userNs, CAP_SYS_ADMIN)) fail(EPERM);
   if ((flags & NSPROXY_FLAGS & ~SUPPORTED_NEW) !== 0) fail(EINVAL);
-  return createNewNamespaces(t.kernel, old, flags, creds.userNs, t.threadPid.ns);
+  const proxy = createNewNamespaces(t.kernel, old, flags, creds.userNs, t.threadPid.ns);
+  // copy_cgroup_ns: the new namespace is rooted at the caller's cgroup.
+  if (proxy.cgroup !== old.cgroup) setCgroupNsRoot(proxy.cgroup, cgroupOf(t.kernel, t.tg));
+  return proxy;
 }
 
 /** The task's FSContext is shared with another task (fs_struct users > 1). */

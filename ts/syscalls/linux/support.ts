@@ -11,7 +11,7 @@ import type { SyscallTable } from './types';
 export const PARTIAL: Record<string, string> = {
   ptrace: 'between sandboxed processes; SECCOMP_GET_FILTER/METADATA and GET_RSEQ_CONFIGURATION are EIO; no hardware breakpoints (DR7 enable bits are EIO); segment selector writes are checked but not applied; a PTRACE_EVENT_SECCOMP stop of an int 0x80 call re-runs it as a 64-bit call; no PR_SET_PTRACER (yama scope 1: attach needs a descendant or CAP_SYS_PTRACE)',
   mount: 'tmpfs/ramfs, proc, sysfs and devpts (an instance per mount, as Linux 4.7+), bind mounts (MS_REC too), MS_REMOUNT, MS_MOVE and the propagation types (recorded; no propagation between namespaces); block-device file systems ENOTBLK, others ENODEV; tmpfs options as Linux (size=, nr_inodes= enforced)',
-  fsopen: 'the file systems of mount(2): tmpfs, ramfs, proc, sysfs, devpts',
+  fsopen: 'the file systems of mount(2): tmpfs, ramfs, proc, sysfs, devpts, cgroup2',
   fsconfig: 'string and flag parameters of those file systems, source; the superblock flags (ro, sync...) are unknown keys (EINVAL)',
   fsmount: 'MOUNT_ATTR_NOSYMFOLLOW is EINVAL',
   open_tree: 'the submounts of a detached clone (AT_RECURSIVE) are crossed by path walks only once it is attached',
@@ -19,7 +19,7 @@ export const PARTIAL: Record<string, string> = {
   mount_setattr: 'MOUNT_ATTR_IDMAP and MOUNT_ATTR_NOSYMFOLLOW are EINVAL; making a mount read-only does not wait for its writers',
   umount2: 'MNT_DETACH, MNT_EXPIRE, UMOUNT_NOFOLLOW; MNT_FORCE is a plain unmount',
   clone: 'new user, UTS, IPC, network, mount, cgroup and pid namespaces (pids per namespace, the first child its init); a child enters the time namespace for children',
-  clone3: 'new user, UTS, IPC, network, mount, cgroup, pid and time namespaces; set_tid chooses pids per namespace level; CLONE_INTO_CGROUP is refused',
+  clone3: 'new user, UTS, IPC, network, mount, cgroup, pid and time namespaces; set_tid chooses pids per namespace level; CLONE_INTO_CGROUP starts the child in a cgroup2 directory\'s cgroup',
   seccomp: 'filters run in the sentry; no user notification (NEW_LISTENER is EINVAL, USER_NOTIF not available)',
   pidfd_open: 'PIDFD_THREAD (pidfds of threads, Linux 6.9) is EINVAL',
   unshare: 'new user, UTS, IPC, network, mount (every mount private), cgroup, pid and time (both for the children; time offsets in /proc/<pid>/timens_offsets until a task enters) namespaces',

@@ -3,11 +3,16 @@
 
 import type { Task } from '../../kernel/task';
 import { fail } from '../../kernel/syscall_error';
-import { E2BIG, EINVAL } from '../../abi/linux/errno';
+import { E2BIG, EBADF, EINVAL, ENOENT } from '../../abi/linux/errno';
+import { getFile } from './fd_util';
+import { VfsFile } from '../../vfs/vfs_file';
+import { CgroupDir } from '../../fsimpl/cgroupfs/cgroupfs';
+import { type Cgroup, cgroupOf } from '../../kernel/cgroup/cgroup';
+import { checkAttach } from '../../kernel/cgroup/cgroup_ops';
 import { SIGCHLD, validSignal } from '../../abi/linux/signal';
 import { SYS_clone, SYS_clone3, SYS_fork, SYS_vfork } from '../../abi/linux/syscall_numbers';
 import {
-  CLONE_DETACHED, CLONE_PARENT_SETTID, CLONE_PIDFD, CLONE_VFORK, CLONE_VM, CSIGNAL, doClone,
+  CLONE_DETACHED, CLONE_PARENT_SETTID, CLONE_PIDFD, CLONE_THREAD, CLONE_VFORK, CLONE_VM, CSIGNAL, doClone,
 } from '../../kernel/clone';
 import type { SyscallArgs, SyscallReturn, SyscallTable } from './types';
 import { accessOk } from './user_io';
@@ -73,12 +78,25 @@ function sysClone3(t: Task, a: SyscallArgs): SyscallReturn {
   } else if (stackSize === 0n || !accessOk(Number(stack), Number(stackSize))) {
     fail(EINVAL);
   }
-  if ((flags & CLONE_INTO_CGROUP) !== 0n) fail(EINVAL);
+  const intoCgroup = (flags & CLONE_INTO_CGROUP) !== 0n
+    ? cgroupForClone(t, Number(cgroup), (flags & BigInt(CLONE_THREAD)) === 0n) : undefined;
   return doClone(t, {
     flags: Number(flags & CLONE_LEGACY_FLAGS), clearSighand: (flags & CLONE_CLEAR_SIGHAND) !== 0n,
     exitSignal: Number(exitSignal), stack: stack === 0n ? 0 : Number(stack + stackSize),
-    parentTid: Number(parentTid), childTid: Number(childTid), tls, pidfd: Number(pidfd), setTid: tids,
+    parentTid: Number(parentTid), childTid: Number(childTid), tls, pidfd: Number(pidfd), setTid: tids, intoCgroup,
   });
+}
+
+/** cgroup_css_set_fork: CLONE_INTO_CGROUP's fd must be a cgroup2 directory (EBADF), of a
+ *  cgroup still there (ENOENT, css_tryget_online_from_dir), that the caller may move the
+ *  child into. */
+function cgroupForClone(t: Task, fd: number, threadgroup: boolean): Cgroup {
+  const f = getFile(t, fd);
+  const inode = f instanceof VfsFile ? f.inode : null;
+  if (!(inode instanceof CgroupDir)) fail(EBADF);
+  if (inode.cg.removed) fail(ENOENT);
+  checkAttach(t, cgroupOf(t.kernel, t.tg), inode.cg, threadgroup);
+  return inode.cg;
 }
 
 export function registerClone(table: SyscallTable): void {

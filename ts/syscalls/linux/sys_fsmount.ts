@@ -31,6 +31,7 @@ import { FsContext } from '../../vfs/fs_context';
 import { cloneTree, detachedMount, graftTree, isDetached, treeOf } from '../../vfs/mount_tree';
 import { devptsOf } from '../../fsimpl/devpts/devpts_fs';
 import { parseRamfsMode } from '../../fsimpl/tmpfs/ramfs';
+import { CGROUP2_OPTIONS, checkCgroup2Options } from '../../fsimpl/cgroupfs/cgroupfs';
 import { isMountRoot, moveMount, newFileSystem, reconfigure, tmpfsGiven } from './sys_mount';
 
 const FSOPEN_CLOEXEC = 1, FSMOUNT_CLOEXEC = 1;
@@ -54,7 +55,7 @@ const MS_UNBINDABLE = 1 << 17, MS_PRIVATE = 1 << 18, MS_SLAVE = 1 << 19, MS_SHAR
 /** sizeof(struct mount_attr) of its first version; at most a page is read. */
 const MOUNT_ATTR_SIZE_VER0 = 32, PAGE_SIZE = 4096;
 /** The file systems a context can be opened for (mount(2)'s). */
-const TYPES = new Set(['tmpfs', 'ramfs', 'proc', 'sysfs', 'devpts']);
+const TYPES = new Set(['tmpfs', 'ramfs', 'proc', 'sysfs', 'devpts', 'cgroup2']);
 const TMPFS_KEYS = new Set(['size', 'nr_blocks', 'nr_inodes', 'mode', 'uid', 'gid', 'huge', 'mpol', 'inode32', 'inode64', 'noswap']);
 const DEVPTS_KEYS = new Set(['uid', 'gid', 'mode', 'ptmxmode', 'max', 'newinstance']);
 
@@ -104,12 +105,13 @@ function sysFsopen(t: Task, a: SyscallArgs): number {
 function setParam(t: Task, ctx: FsContext, key: string, value: string | null, isString: boolean): void {
   const opt = value === null ? key : `${key}=${value}`;
   const known = ctx.fsType === 'tmpfs' ? TMPFS_KEYS.has(key) : ctx.fsType === 'devpts' ? DEVPTS_KEYS.has(key)
-    : ctx.fsType === 'ramfs' ? key === 'mode' : false;
+    : ctx.fsType === 'ramfs' ? key === 'mode' : ctx.fsType === 'cgroup2' ? CGROUP2_OPTIONS.has(key) : false;
   if (known) {
     try {
       if (!isString) fail(EINVAL);
       if (ctx.fsType === 'tmpfs') tmpfsGiven(t, opt);
       else if (ctx.fsType === 'devpts') devptsOf(t.kernel).parseOptions(opt);
+      else if (ctx.fsType === 'cgroup2') checkCgroup2Options(opt);
       else parseRamfsMode(opt);
     } catch (e) {
       if (e instanceof SyscallError && e.errno === EINVAL) ctx.error(`${ctx.fsType}: Bad value for '${key}'`);

@@ -33,6 +33,8 @@ import { DevptsFS } from '../../fsimpl/devpts/devpts_fs';
 import { RamfsFS, parseRamfsMode } from '../../fsimpl/tmpfs/ramfs';
 import { defaultParams, parseTmpfsOptions, type TmpfsGiven, type TmpfsParams } from '../../fsimpl/tmpfs/tmpfs_options';
 import { INIT_USER_NS, INVALID_ID, makeKgid, makeKuid } from '../../kernel/ns/user_namespace';
+import { CgroupFS, checkCgroup2Options } from '../../fsimpl/cgroupfs/cgroupfs';
+import { cgroupNsRoot } from '../../kernel/cgroup/cgroup';
 
 const MS_RDONLY = 1, MS_NOSUID = 2, MS_NODEV = 4, MS_NOEXEC = 8, MS_REMOUNT = 32, MS_NOATIME = 1024,
   MS_NODIRATIME = 2048, MS_BIND = 4096, MS_MOVE = 8192, MS_REC = 16384, MS_SILENT = 32768, MS_UNBINDABLE = 1 << 17,
@@ -95,6 +97,7 @@ export function reconfigure(t: Task, fs: FileSystem, data: string): void {
   if (fs instanceof RamfsFS) parseRamfsMode(data); // checked, and ignored as ramfs does
   else if (fs instanceof DevptsFS) fs.configure(data);
   else if (fs instanceof TmpfsFS) fs.reconfigure(tmpfsGiven(t, data));
+  else if (fs instanceof CgroupFS) checkCgroup2Options(data);
 }
 
 export function newFileSystem(t: Task, type: string, data: string): { fs: FileSystem; root: Inode; rootDentry?: Dentry } {
@@ -109,6 +112,11 @@ export function newFileSystem(t: Task, type: string, data: string): { fs: FileSy
     }
     case 'proc': return newProcFS(t.kernel, t.threadPid.ns);
     case 'sysfs': return newSysFS();
+    case 'cgroup2': {
+      checkCgroup2Options(data);
+      const fs = new CgroupFS(t.kernel, cgroupNsRoot(t));
+      return { fs, root: fs.root };
+    }
     case 'devpts': {
       const fs = new DevptsFS(t.kernel);
       fs.configure(data);

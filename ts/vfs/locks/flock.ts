@@ -8,12 +8,15 @@ import { SyscallError } from '../../kernel/syscall_error';
 import { block } from '../../kernel/blocking';
 import { EAGAIN } from '../../abi/linux/errno';
 import type { FileDescription } from '../file_description';
-import { lockKey } from './posix_locks';
+import { lockKey, nextLockSeq } from './posix_locks';
 
 export const LOCK_SH = 1, LOCK_EX = 2, LOCK_NB = 4, LOCK_UN = 8;
 
 class FlockTable {
   readonly holders = new Map<FileDescription, number>();
+  /** The tgid (the sentry's) of the process that took each holder's lock, as fl_pid, and
+   *  when it was taken (nextLockSeq). */
+  readonly pids = new Map<FileDescription, { tgid: number; seq: number }>();
   readonly waiters = new Set<() => void>();
 
   wake(): void {
@@ -29,6 +32,22 @@ class FlockTable {
 }
 
 const tables = new WeakMap<object, FlockTable>();
+/** The files with flock locks held (file_lock_list, for /proc/locks). */
+const held = new Set<object>();
+
+function noteHeld(key: object, t: FlockTable): void {
+  if (t.holders.size > 0) held.add(key);
+  else held.delete(key);
+}
+
+/** Every flock lock held: the file's lock key, LOCK_SH or LOCK_EX, the locker's tgid and
+ *  when it was taken. */
+export function* heldFlocks(): Generator<{ key: object; op: number; tgid: number; seq: number }> {
+  for (const key of held) {
+    const t = tables.get(key);
+    if (t) for (const [f, op] of t.holders) yield { key, op, ...(t.pids.get(f) ?? { tgid: 0, seq: 0 }) };
+  }
+}
 const releaseHooked = new WeakSet<FileDescription>();
 
 /** op is LOCK_SH, LOCK_EX or LOCK_UN, checked by the caller. */
@@ -43,19 +62,27 @@ export function flockFile(t: Task, f: FileDescription, op: number, nonblock: boo
   if (!releaseHooked.has(f)) {
     releaseHooked.add(f);
     f.onRelease(() => {
-      if (tbl.holders.delete(f)) tbl.wake();
+      tbl.pids.delete(f);
+      if (tbl.holders.delete(f)) {
+        noteHeld(key, tbl);
+        tbl.wake();
+      }
     });
   }
-  const held = tbl.holders.get(f);
-  if (held === op) return 0;
-  if (held !== undefined) {
+  const had = tbl.holders.get(f);
+  if (had === op) return 0;
+  if (had !== undefined) {
     tbl.holders.delete(f);
+    tbl.pids.delete(f);
+    noteHeld(key, tbl);
     tbl.wake();
   }
   if (op === LOCK_UN) return 0;
   const attempt = (): number | Promise<number> => {
     if (!tbl.blocked(f, op)) {
       tbl.holders.set(f, op);
+      tbl.pids.set(f, { tgid: t.tg.tgid, seq: nextLockSeq() });
+      noteHeld(key, tbl);
       return 0;
     }
     if (nonblock) throw new SyscallError(EAGAIN);

@@ -6,6 +6,7 @@
 // neighbours of one type merge. F_SETLKW waits, interruptibly, and a POSIX wait that would
 // close a cycle of waiters is EDEADLK. Owns the lock tables; the syscalls decode struct flock.
 
+import type { Inode } from '../inode';
 import type { Task } from '../../kernel/task';
 import { SyscallError } from '../../kernel/syscall_error';
 import { block } from '../../kernel/blocking';
@@ -38,6 +39,28 @@ class LockTable {
 }
 
 const tables = new WeakMap<object, LockTable>();
+/** The files with locks held (Linux's file_lock_list, for /proc/locks); a file leaves when
+ *  its last lock goes. */
+const held = new Set<object>();
+
+function noteHeld(key: object, t: LockTable): void {
+  if (t.locks.length > 0) held.add(key);
+  else held.delete(key);
+}
+
+/** When each lock was taken, for /proc/locks's order (newest first, as Linux adds each new
+ *  lock at the head of its list). A lock cut in two by an unlock keeps its number. */
+const lockSeq = new WeakMap<FileLock, number>();
+let lastSeq = 0;
+
+/** The next number in the order locks are taken (flock's share it). */
+export function nextLockSeq(): number { return ++lastSeq; }
+
+/** Every lock held, with the file it is on (the lock table's key: an inode, or an open file
+ *  for a file that has none) and when it was taken. */
+export function* heldPosixLocks(): Generator<{ key: object; lock: FileLock; seq: number }> {
+  for (const key of held) for (const lock of tables.get(key)?.locks ?? []) yield { key, lock, seq: lockSeq.get(lock) ?? 0 };
+}
 /** The lock each blocked POSIX owner waits on (Linux's blocked_hash). */
 const blockedOn = new Map<object, FileLock>();
 const ofdReleaseHooked = new WeakSet<FileDescription>();
@@ -45,7 +68,18 @@ const ofdReleaseHooked = new WeakSet<FileDescription>();
 /** Locks belong to the file, not to one way of reaching it (a hard link, another object the
  *  file system made for it: Inode.identity). */
 export function lockKey(f: FileDescription): object {
-  return f instanceof VfsFile ? f.inode.identity() : f;
+  if (!(f instanceof VfsFile)) return f;
+  const key = f.inode.identity();
+  if (!shown.has(key)) shown.set(key, f.inode);
+  return key;
+}
+
+/** An inode as the program sees the file of a lock key (an overlay's, where the key is its
+ *  upper inode): /proc/locks names the file by its device and inode number. */
+const shown = new WeakMap<object, Inode>();
+
+export function shownInode(key: object): Inode | undefined {
+  return shown.get(key);
 }
 
 function tableOf(key: object): LockTable {
@@ -76,10 +110,15 @@ function carve(t: LockTable, owner: object, start: number, end: number): void {
       out.push(l);
       continue;
     }
-    if (l.start < start) out.push({ ...l, end: start - 1 });
-    if (l.end > end) out.push({ ...l, start: end + 1 });
+    if (l.start < start) out.push(sameSeq(l, { ...l, end: start - 1 }));
+    if (l.end > end) out.push(sameSeq(l, { ...l, start: end + 1 }));
   }
   t.locks = out;
+}
+
+function sameSeq(from: FileLock, to: FileLock): FileLock {
+  lockSeq.set(to, lockSeq.get(from) ?? 0);
+  return to;
 }
 
 /** Insert `req` for its owner, merging with touching locks of its type. */
@@ -93,6 +132,7 @@ function apply(t: LockTable, req: FileLock): void {
     if (touches) merged = { ...merged, start: Math.min(merged.start, l.start), end: Math.max(merged.end, l.end) };
     else rest.push(l);
   }
+  lockSeq.set(merged, nextLockSeq());
   rest.push(merged);
   rest.sort((a, b) => a.start - b.start);
   t.locks = rest;
@@ -119,12 +159,14 @@ export function setLock(t: Task, f: FileDescription, req: FileLock, wait: boolea
   }
   if (req.type === F_UNLCK) {
     carve(table, req.owner, req.start, req.end);
+    noteHeld(key, table);
     table.wake();
     return 0;
   }
   const blocker = table.locks.find((l) => conflicts(l, req));
   if (blocker === undefined) {
     apply(table, req);
+    noteHeld(key, table);
     table.wake(); // a downgrade may let readers in
     return 0;
   }
@@ -151,6 +193,7 @@ export function releaseOwner(key: object, owner: object): void {
   if (t === undefined) return;
   const before = t.locks.length;
   t.locks = t.locks.filter((l) => l.owner !== owner);
+  noteHeld(key, t);
   if (t.locks.length !== before) t.wake();
 }
 
