@@ -6,7 +6,6 @@
 // A mount's size= and nr_inodes= limits are kept here: blocks are the data pages its files
 // hold (and long symlinks), inodes its files and each extra hard link, as shmem counts them.
 
-import { randomInt } from 'node:crypto';
 import type { NativeMemoryFile } from '../../native/addon';
 import type { Statfs } from '../../abi/linux/fs';
 import { TMPFS_MAGIC } from '../../abi/linux/fs';
@@ -43,7 +42,8 @@ export class TmpfsFS extends FileSystem {
   usedBlocks = 0;
   usedInodes = 0;
   /** f_fsid from the super block's random uuid (shmem_statfs, uuid_to_fsid), one per instance. */
-  private readonly uuidFsid: [number, number] = [randomInt(2 ** 32 - 1) + 1, randomInt(2 ** 32 - 1) + 1];
+  // Not node:crypto: a run must not load it (start-up); an fsid needs no secrecy.
+  private readonly uuidFsid: [number, number] = [1 + Math.floor(Math.random() * (2 ** 32 - 1)), 1 + Math.floor(Math.random() * (2 ** 32 - 1))];
   readonly xattrSpace = new XattrSpace(XATTR_SPACE);
   /** shmem's xattr handlers (devpts, made of the same inodes, has none). */
   readonly keepsXattrs: boolean = true;
