@@ -26,7 +26,9 @@ now() { printf '%(%s)T' -1; }
 say() { echo "[test:kvm] +$(($(now) - t0))s $*"; }
 
 # Processes that exist before a step; whatever is new after it (kernel threads aside) is left over.
-baseline() { ps -e -o pid= | tr -d ' ' | sort -n; }
+# Sorted as text, in the C locale: comm(1) compares lines that way (numeric order made it
+# complain and miss pids, e.g. 1000 after 999).
+baseline() { ps -e -o pid= | tr -d ' ' | LC_ALL=C sort; }
 
 # Names the processes that appeared since $1 (a file of pids) and are still alive, with every
 # vCPU thread's kernel stack (a thread stuck in KVM_RUN is the soft lockup seen once), then
@@ -36,7 +38,7 @@ sweep() {
   # Only in the guest, where every process is this run's; on a shared host (--here) new
   # processes may be anyone's.
   [ "${TSVISOR_KVM_GUEST:-}" = 1 ] || return 0
-  for p in $(baseline | comm -13 "$before" -); do
+  for p in $(baseline | LC_ALL=C comm -13 "$before" -); do
     [ "$p" = $$ ] && continue
     [ -r "/proc/$p/stat" ] || continue
     # kernel threads (children of kthreadd), and this script's own helpers (the heartbeat's sleep)
