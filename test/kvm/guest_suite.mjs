@@ -151,19 +151,37 @@ function run(cmd, args, opts = {}) {
   return r.status ?? 128;
 }
 
-/** go.test.ts's program, built here: the Go toolchain in the guest takes minutes under TCG.
- *  Undefined (the test then builds it or says why not) without a Go toolchain. */
-function buildGoFixture() {
+/** The Go programs tests build in their beforeAll, built here instead (the Go toolchain in
+ *  the guest takes minutes under TCG: net_nat's build alone outlasted a 240 s file limit):
+ *  test file -> its fixture under test/fixtures/go and the variable the test reads it from. */
+const GO_FIXTURES = {
+  'test/sandbox/go.test.ts': ['gcstress', 'TSVISOR_GO_GCSTRESS'],
+  'test/sandbox/net_nat.test.ts': ['netclient', 'TSVISOR_GO_NETCLIENT'],
+};
+
+/** One of GO_FIXTURES' programs, built here. Undefined (the test then builds it or says why
+ *  not) without a Go toolchain. */
+function buildGoFixture(name) {
   const go = ['/usr/local/go/bin/go', '/usr/bin/go'].find((g) => existsSync(g));
   if (go === undefined) return undefined;
-  const out = path.join(root, 'test', 'fixtures', 'bin', 'gcstress-go');
+  const out = path.join(root, 'test', 'fixtures', 'bin', `${name}-go`);
   // The user's build cache: a second run builds in a second.
   const r = spawnSync(go, ['build', '-o', out, '.'], {
-    cwd: path.join(root, 'test', 'fixtures', 'go', 'gcstress'), stdio: ['ignore', 'inherit', 'inherit'],
+    cwd: path.join(root, 'test', 'fixtures', 'go', name), stdio: ['ignore', 'inherit', 'inherit'],
     env: { ...process.env, CGO_ENABLED: '0', GOTOOLCHAIN: 'local', GOPROXY: 'off', GOFLAGS: '-mod=mod' },
   });
-  if (r.status !== 0) throw new Error(`go build of test/fixtures/go/gcstress failed (exit ${r.status})`);
+  if (r.status !== 0) throw new Error(`go build of test/fixtures/go/${name} failed (exit ${r.status})`);
   return out;
+}
+
+/** The variables that name GO_FIXTURES' programs built for the chosen files. */
+function goFixtureEnv(files) {
+  const env = {};
+  for (const [file, [name, variable]] of Object.entries(GO_FIXTURES)) {
+    const built = files.includes(file) ? buildGoFixture(name) : undefined;
+    if (built !== undefined) env[variable] = built;
+  }
+  return env;
 }
 
 /** The test executables of the KVM crates, built here (cargo in the guest would take ages). */
@@ -351,7 +369,7 @@ async function main() {
     { env: { ...process.env, TSVISOR_PLATFORMS: o.platforms }, stdio: ['ignore', 'ignore', 'inherit'] });
   if (listed !== 0) throw new Error(`vitest list (host-side build of fixtures and dist/) failed: exit ${listed}`);
   const bins = o.cargo ? buildCargoTests() : [];
-  const goBinary = o.files.includes('test/sandbox/go.test.ts') ? buildGoFixture() : undefined;
+  const goEnv = goFixtureEnv(o.files);
   console.error(`[test:kvm] host side ready in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${o.files.length} test files on ${o.platforms}, ${bins.length} cargo test binaries`);
 
   // Node in the guest is 10-20x slower: the tests' own run timeouts are scaled by 5, and one
@@ -368,7 +386,7 @@ async function main() {
     KVM_SUITE_HEARTBEAT: String(o.heartbeat),
     KVM_SUITE_TEST_TIMEOUT: String(60_000 * scale),
     KVM_SUITE_HOOK_TIMEOUT: String(120_000 * scale),
-    ...(goBinary ? { TSVISOR_GO_GCSTRESS: goBinary } : {}),
+    ...goEnv,
   };
   const runner = 'test/kvm/guest_files.sh';
   let status;
