@@ -28,6 +28,7 @@ import { HostFd } from './host_fd';
 import { P9Data } from './p9_data';
 import { openData, readdirAll, readdirAttrAll } from './gofer_lower';
 import { GoferNode, type GoferSession } from './session';
+import { inoOfQidPath } from './qid_ino';
 
 const V9FS_MAGIC = 0x01021997;
 const AT_REMOVEDIR = 0x200;
@@ -145,7 +146,7 @@ export class GoferInode extends Inode {
     const ents = this.s.client.listsWithAttrs ? readdirAttrAll(this.s, this.node, false) : readdirAll(this.s, this.node);
     return ents
       .filter((e) => e.name !== '.' && e.name !== '..')
-      .map((e) => ({ name: e.name, ino: Number(e.qid.path), type: e.type }));
+      .map((e) => ({ name: e.name, ino: inoOfQidPath(e.qid.path), type: e.type }));
   }
 
   override parentIno(): number {
