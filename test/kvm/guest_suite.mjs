@@ -89,6 +89,8 @@ export const GUEST_FILES = [
   // whole-suite survey (test/kvm/SUITE.md), passing files that cost little: cli_process 46 s
   // (signals to tsvisor reach vCPU threads), cleanup 19 s, creds 58 s, files 44 s, icmp_err
   // 16 s, lower_miss 20 s, gofer_io 15 s, net_publish 33 s, net_nat6 60 s; ~5 min in all.
+  // The set with them at host load 1-3: 648 s from boot to power-off (39/40, lower_miss's race
+  // since fixed).
   'test/sandbox/cli_process.test.ts',
   'test/sandbox/cleanup.test.ts',
   'test/sandbox/creds.test.ts',
