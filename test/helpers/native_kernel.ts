@@ -3,8 +3,10 @@
 // a native line there cannot be the sandbox's, a test names the cause (skipBecause prints it),
 // checks that the native run gave exactly the old kernel's answer, and expects the current
 // answer from the sandbox — every other line still compared as it is.
+import { statSync } from 'node:fs';
 import { release } from 'node:os';
 import { expect } from 'vitest';
+import { skipBecause } from './run';
 
 const [MAJOR, MINOR] = release().split('.').map(Number);
 
@@ -38,4 +40,25 @@ export function asCurrentKernel(stdout: string, edits: LineEdit[]): string {
     out = out.replace(e.old, e.now);
   }
   return out;
+}
+
+/** Whether this process runs chrooted: its root is not its mount namespace's (pid 1's), as in
+ *  the QEMU guest, where the tests run chrooted into the host's root (guest-run.sh). Linux then
+ *  refuses the native run what only a process at the real root may do (current_chrooted():
+ *  unshare(CLONE_NEWUSER) is EPERM, pivot_root EINVAL). False where pid 1's root is not ours
+ *  to look at (not root): such a run cannot tell, and the tests needing root skip anyway. */
+export function nativeChrooted(): boolean {
+  try {
+    const [own, init] = [statSync('/'), statSync('/proc/1/root/')];
+    return own.dev !== init.dev || own.ino !== init.ino;
+  } catch {
+    return false;
+  }
+}
+
+/** For a test whose native run needs `needs`, which Linux refuses a chrooted process: true,
+ *  with the reason printed, where this process is chrooted (nativeChrooted). */
+export function skipIfChrooted(needs: string): boolean {
+  return skipBecause(nativeChrooted(), `the native run needs ${needs}, which Linux refuses a chrooted process ` +
+    '(its root is not pid 1\'s: the QEMU guest of npm run test:kvm runs the tests chrooted into the host\'s root)');
 }

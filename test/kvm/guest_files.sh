@@ -18,6 +18,9 @@ t0=$(date +%s)
 # The guest kernel names a task blocked for 20 s (a stuck 9p read) on its console, which the
 # host keeps (guest-run -v).
 [ "${TSVISOR_KVM_GUEST:-}" = 1 ] && echo 20 >/proc/sys/kernel/hung_task_timeout_secs 2>/dev/null
+# The guest's bare devtmpfs leaves /dev/kvm 0600 root; systemd's udev rule makes it 0666 on a
+# usual host, which tests that run tsvisor as another user (limits: RLIMIT_NPROC) rely on.
+[ "${TSVISOR_KVM_GUEST:-}" = 1 ] && chmod 0666 /dev/kvm
 file_timeout=${KVM_SUITE_FILE_TIMEOUT:-300}
 beat=${KVM_SUITE_HEARTBEAT:-30}
 state=$(mktemp /tmp/kvm-suite-state.XXXXXX)
@@ -26,7 +29,9 @@ now() { printf '%(%s)T' -1; }
 say() { echo "[test:kvm] +$(($(now) - t0))s $*"; }
 
 # Processes that exist before a step; whatever is new after it (kernel threads aside) is left over.
-baseline() { ps -e -o pid= | tr -d ' ' | sort -n; }
+# Sorted as text, in the C locale: comm(1) compares lines that way (numeric order made it
+# complain and miss pids, e.g. 1000 after 999).
+baseline() { ps -e -o pid= | tr -d ' ' | LC_ALL=C sort; }
 
 # Names the processes that appeared since $1 (a file of pids) and are still alive, with every
 # vCPU thread's kernel stack (a thread stuck in KVM_RUN is the soft lockup seen once), then
@@ -36,7 +41,7 @@ sweep() {
   # Only in the guest, where every process is this run's; on a shared host (--here) new
   # processes may be anyone's.
   [ "${TSVISOR_KVM_GUEST:-}" = 1 ] || return 0
-  for p in $(baseline | comm -13 "$before" -); do
+  for p in $(baseline | LC_ALL=C comm -13 "$before" -); do
     [ "$p" = $$ ] && continue
     [ -r "/proc/$p/stat" ] || continue
     # kernel threads (children of kthreadd), and this script's own helpers (the heartbeat's sleep)

@@ -21,6 +21,9 @@ function put(suffix, text, append = false) {
   }
 }
 
+/** Lines of a failed test's error shown as it fails. */
+const ERROR_LINES = 40;
+
 const now = () => Math.floor(Date.now() / 1000);
 const say = (text) => process.stdout.write(`[test:kvm] +${now() - t0}s ${text}\n`);
 const rel = (m) => path.relative(process.cwd(), m.moduleId);
@@ -48,6 +51,15 @@ export default class ProgressReporter {
     const ms = test.diagnostic()?.duration ?? 0;
     const mark = r.state === 'passed' ? 'ok' : r.state === 'failed' ? 'FAILED' : r.state;
     process.stdout.write(`[test:kvm]   ${mark} ${test.fullName} (${(ms / 1000).toFixed(1)} s)\n`);
+    // Why, at once: the default reporter says it only when vitest ends, which a run killed at
+    // its deadline (or a file past its limit) never reaches.
+    for (const e of r.state === 'failed' ? r.errors ?? [] : []) {
+      const plain = (t) => (t ?? '').replace(/\x1b\[[0-9;]*m/g, '').split('\n').filter((l) => l.trim() !== '');
+      // Of the diff, only its changed lines: a whole program's output is mostly the same.
+      const lines = [...plain(e.message), ...plain(e.diff).filter((l) => /^[-+]/.test(l))];
+      const shown = lines.slice(0, ERROR_LINES).map((l) => `[test:kvm]     | ${l.slice(0, 300)}\n`).join('');
+      process.stdout.write(shown + (lines.length > ERROR_LINES ? `[test:kvm]     | (${lines.length - ERROR_LINES} more lines)\n` : ''));
+    }
     put('.test', `(between tests; last: ${test.fullName})`);
   }
 }

@@ -7,11 +7,13 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { skipIfChrooted } from '../helpers/native_kernel';
 import { describeResult, platforms, runNative, runSandbox, skipBecause } from '../helpers/run';
 
 const BWRAP = '/usr/bin/bwrap';
 const skip = skipBecause(!existsSync(BWRAP), `${BWRAP} is absent (apt-get install bubblewrap)`) ||
-  skipBecause(process.getuid?.() !== 0, 'bwrap needs root natively to make its namespaces');
+  skipBecause(process.getuid?.() !== 0, 'bwrap needs root natively to make its namespaces') ||
+  skipIfChrooted('unshare(CLONE_NEWUSER) and pivot_root for bwrap (EPERM and EINVAL there)');
 
 const cases: Array<[string, string[]]> = [
   ['a read-only root, its own /dev, /proc and /tmp, new user/UTS/IPC/net namespaces',

@@ -4,7 +4,7 @@
 // component), follow symlinks and '..' in the middle as Linux does, and give the same inodes,
 // cold, warm and after the trust window; a directory of symlinks lists with the same targets
 // (which come with the listing); compared with the native run of gofer_deep.c.
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -45,7 +45,12 @@ describe.each(platforms)('%s', (platform) => {
       expect(native.code).toBe(0);
       expect(native.stdout).toContain('open a/b/lnk/e/f/file: read 10 "deep file');
       expect(native.stdout).toContain('long mode 120777 size 3000');
-      expect(r.stdout, describeResult(r)).toBe(native.stdout);
+      // A tree on a file system mounted below / (the QEMU guest's /tmp) has its inode numbers
+      // carry the gofer's device prefix in the sandbox (ts/fsimpl/gofer/qid_ino.ts): they are
+      // compared below it there.
+      const submount = where === 'root' && statSync(dir).dev !== statSync('/').dev;
+      const out = submount ? r.stdout.replace(/ino (\d+)/g, (_m, n: string) => `ino ${BigInt(n) & ((1n << 45n) - 1n)}`) : r.stdout;
+      expect(out, describeResult(r)).toBe(native.stdout);
       expect(r.code).toBe(native.code);
     }, 150_000);
   }

@@ -4,9 +4,11 @@
 // unmount of the old root, pivot_root(".", "."), and a recursive bind of / onto a directory
 // of a mount below it (before: the sentry recursed without end and the mount was EIO).
 import { describe, it } from 'vitest';
+import { skipIfChrooted } from '../helpers/native_kernel';
 import { expectSameAsNativeInFreshDir, platforms, skipBecause } from '../helpers/run';
 
-const notRoot = skipBecause(process.getuid?.() !== 0, 'the native run pivots (in a mount namespace of its own): it needs root');
+const notRoot = skipBecause(process.getuid?.() !== 0, 'the native run pivots (in a mount namespace of its own): it needs root') ||
+  skipIfChrooted('pivot_root (EINVAL there)');
 
 describe.each(platforms)('%s', (platform) => {
   it.skipIf(notRoot)('pivot_root behaves as natively', async () => {

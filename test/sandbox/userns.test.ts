@@ -5,12 +5,14 @@
 import { spawnSync } from 'node:child_process';
 import { readlinkSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { skipIfChrooted } from '../helpers/native_kernel';
 import { describeResult, expectSameAsNative, fixture, platforms, runNative, runSandbox, skipBecause } from '../helpers/run';
 
 let hostUser = '';
 try { hostUser = readlinkSync('/proc/self/ns/user'); } catch { /* no /proc here */ }
 const notInit = skipBecause(hostUser !== 'user:[4026531837]' || process.getuid?.() !== 0,
-  `the native run must be root in the host's initial user namespace (it is in ${hostUser || 'unknown'})`);
+  `the native run must be root in the host's initial user namespace (it is in ${hostUser || 'unknown'})`) ||
+  skipIfChrooted('unshare(CLONE_NEWUSER) (EPERM there)');
 // The fixture creates namespaces as nobody too: a host that forbids that cannot be compared.
 const unprivAllowed = !notInit && spawnSync('unshare', ['-U', 'true'], { uid: 65534, gid: 65534 }).status === 0;
 const hostForbids = !notInit && skipBecause(!unprivAllowed,

@@ -3,12 +3,14 @@
 // util-linux's unshare -u / -i.
 import { readlinkSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { skipIfChrooted } from '../helpers/native_kernel';
 import { describeResult, expectSameAsNative, fixture, platforms, runSandbox, skipBecause } from '../helpers/run';
 
 let hostUts = '';
 try { hostUts = readlinkSync('/proc/self/ns/uts'); } catch { /* no /proc here */ }
 const notRoot = skipBecause(process.getuid?.() !== 0 || hostUts !== 'uts:[4026531838]',
-  `the native run makes namespaces as root from the host's initial ones (uts is ${hostUts || 'unknown'})`);
+  `the native run makes namespaces as root from the host's initial ones (uts is ${hostUts || 'unknown'})`) ||
+  skipIfChrooted('unshare(CLONE_NEWUSER) for its user-namespace cases (EPERM there)');
 
 describe.each(platforms)('%s', (platform) => {
   it.skipIf(notRoot)('new UTS, IPC and cgroup namespaces behave as natively', async () => {

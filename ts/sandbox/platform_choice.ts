@@ -59,6 +59,9 @@ function kvmPlatform(mf: NativeMemoryFile): NativePlatform {
   try {
     return new (addon().Platform)(mf, 'kvm');
   } catch (e) {
+    // Its page tables and stub pages come from the memory file: a --memory too small for them
+    // is the program's out-of-memory (runSandbox says so), not a host that cannot run KVM.
+    if (errnoOfNative(e) === 'ENOMEM') throw e;
     // The addon answers ENOENT for a name it was built without; else "EXXX: why".
     const why = errnoOfNative(e) === 'ENOENT'
       ? 'this build of the addon has no kvm platform (crates/kvm is not linked into it)'

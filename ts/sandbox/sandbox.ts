@@ -143,6 +143,7 @@ export async function runSandbox(opts: SandboxOptions): Promise<number> {
   } catch (e) {
     unwind();
     if (opts.debugLog) fs.appendFileSync(opts.debugLog, choiceLog.map((m) => `${new Date().toISOString()} ${m}\n`).join(''));
+    if (errnoOfNative(e) === 'ENOMEM') throw tooLittleMemory(prog, memoryBytes);
     throw e;
   }
   const platform = new PooledPlatform(chosen);

@@ -216,7 +216,38 @@ fn keep_caps(any_rw: bool) -> Vec<u32> {
     v
 }
 
-fn drop_caps(keep: &[u32]) -> Result<(), String> {
+#[repr(C)]
+struct CapHeader {
+    version: u32,
+    pid: i32,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+struct CapData {
+    effective: u32,
+    permitted: u32,
+    inheritable: u32,
+}
+
+const CAP_V3: u32 = 0x2008_0522;
+
+/// The permitted set, as a mask over the two 32-bit words.
+fn permitted_caps() -> Result<u64, String> {
+    let mut hdr = CapHeader { version: CAP_V3, pid: 0 };
+    let mut data = [CapData::default(); 2];
+    // SAFETY: capget(2) with a v3 header and room for its two data words.
+    if unsafe { libc::syscall(libc::SYS_capget, &mut hdr as *mut CapHeader, data.as_mut_ptr()) } != 0 {
+        return Err(err("capget"));
+    }
+    Ok(u64::from(data[0].permitted) | (u64::from(data[1].permitted) << 32))
+}
+
+/// Cuts the capabilities to those of `keep` the gofer has: an unprivileged gofer that could not
+/// make a user namespace has none, and asking for one it lacks would be EPERM. Returns the kept.
+fn drop_caps(keep: &[u32]) -> Result<Vec<u32>, String> {
+    let have = permitted_caps()?;
+    let keep: Vec<u32> = keep.iter().copied().filter(|&c| have & (1u64 << c) != 0).collect();
     for c in 0..64u32 {
         if !keep.contains(&c) {
             // SAFETY: prctl with integer arguments; EINVAL past the last capability ends it.
@@ -228,31 +259,20 @@ fn drop_caps(keep: &[u32]) -> Result<(), String> {
     // SAFETY: clears the ambient set; integer arguments.
     unsafe { libc::prctl(libc::PR_CAP_AMBIENT, libc::PR_CAP_AMBIENT_CLEAR_ALL as libc::c_ulong, 0, 0, 0) };
     let mut mask = [0u32; 2];
-    for &c in keep {
+    for &c in &keep {
         mask[(c / 32) as usize] |= 1 << (c % 32);
     }
-    #[repr(C)]
-    struct Hdr {
-        version: u32,
-        pid: i32,
-    }
-    #[repr(C)]
-    struct Data {
-        effective: u32,
-        permitted: u32,
-        inheritable: u32,
-    }
-    let hdr = Hdr { version: 0x2008_0522, pid: 0 };
-    let data = [0, 1].map(|i| Data { effective: mask[i], permitted: mask[i], inheritable: 0 });
+    let hdr = CapHeader { version: CAP_V3, pid: 0 };
+    let data = [0, 1].map(|i| CapData { effective: mask[i], permitted: mask[i], inheritable: 0 });
     // SAFETY: capset(2) with a v3 header and two data words.
-    if unsafe { libc::syscall(libc::SYS_capset, &hdr as *const Hdr, data.as_ptr()) } != 0 {
+    if unsafe { libc::syscall(libc::SYS_capset, &hdr as *const CapHeader, data.as_ptr()) } != 0 {
         return Err(err("capset"));
     }
     // SAFETY: integer prctl.
     if unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) } != 0 {
         return Err(err("PR_SET_NO_NEW_PRIVS"));
     }
-    Ok(())
+    Ok(keep)
 }
 
 /// Where namespaces are refused: chroot into the one tree (true), or nothing but the
@@ -317,8 +337,7 @@ pub fn confine(a: &Args, mut log: Option<&mut File>) -> Result<Vec<(TreeArg, Own
     }
     close_other_fds(&keep);
     note(&mut log, "fds closed but the socket and the log");
-    let caps = keep_caps(a.trees.iter().any(|t| !t.ro));
-    drop_caps(&caps)?;
+    let caps = drop_caps(&keep_caps(a.trees.iter().any(|t| !t.ro)))?;
     note(&mut log, &format!("capabilities kept: {caps:?}; no_new_privs"));
     Ok(out)
 }

@@ -190,3 +190,27 @@ fn fallback_without_namespaces() {
     g.attach(1, "b").unwrap();
     assert_eq!(g.walk(1, 3, &[b".."]).unwrap()[0].1, root_ino(&b), "`..` at the root stays");
 }
+
+/// Unprivileged and refused namespaces: no capability to keep and no chroot, yet it serves
+/// (before, asking capset for CAP_DAC_READ_SEARCH it never had was EPERM and it died).
+#[test]
+fn fallback_unprivileged_without_namespaces() {
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!("skipped: cannot switch to an unprivileged uid without root");
+        return;
+    }
+    let a = tmpdir("fallback-u");
+    std::fs::set_permissions(&a, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(a.parent().unwrap(), std::os::unix::fs::PermissionsExt::from_mode(0o1777)).ok();
+    std::fs::write(a.join("f"), b"for all").unwrap();
+    let mut g = Gofer::spawn_as_without_namespaces(&[("a", &a, true)], 65534);
+    assert!(g.alive(), "log: {}", g.log_text());
+    let log = g.log_text();
+    assert!(log.contains("path discipline only") && log.contains("capabilities kept: []"), "{log}");
+    assert_eq!(g.status("Seccomp:"), "2");
+    assert_eq!(g.status("NoNewPrivs:"), "1");
+    assert_eq!(u64::from_str_radix(&g.status("CapEff:"), 16).unwrap(), 0);
+    g.attach(1, "a").unwrap();
+    g.walk(1, 2, &[b"f"]).unwrap();
+    assert_eq!(fd_read_all(&g.lopen(2, 0).unwrap().fd.unwrap()), b"for all");
+}

@@ -31,6 +31,7 @@ import { GoferNode, type GoferSession } from './session';
 import { getxattr9p, listxattr9p, setxattr9p } from './xattr_9p';
 import { SyntheticDir } from './synthetic_dir';
 import { InodeIdentities } from '../../vfs/inode_identity';
+import { inoOfQidPath } from './qid_ino';
 
 const V9FS_MAGIC = 0x01021997;
 const AT_REMOVEDIR = 0x200;
@@ -182,7 +183,7 @@ export class GoferInode extends Inode {
     const syn = this.fs.syntheticIn(this.node);
     const out = ents
       .filter((e) => e.name !== '.' && e.name !== '..' && !syn?.children.has(e.name))
-      .map((e) => ({ name: e.name, ino: Number(e.qid.path), type: e.type }));
+      .map((e) => ({ name: e.name, ino: inoOfQidPath(e.qid.path), type: e.type }));
     if (syn) out.push(...syn.iterate());
     return out;
   }

@@ -20,6 +20,7 @@ import { GoferNode, SIBLING_LIST_BYTES, type GoferSession } from './session';
 const RELIST_AFTER_HITS = 2;
 import type { DirentAttr } from '../../p9/messages';
 import type { Listed } from '../../p9/client';
+import { inoOfQidPath } from './qid_ino';
 
 export class GoferLowerFS implements LowerFS {
   readonly root: GoferNode;
@@ -63,7 +64,7 @@ export class GoferLowerFS implements LowerFS {
     const ents = s.client.listsWithAttrs ? readdirAttrAll(s, dir as GoferNode) : readdirAll(s, dir as GoferNode);
     return ents
       .filter((e) => e.name !== '.' && e.name !== '..')
-      .map((e) => ({ name: e.name, ino: Number(e.qid.path), type: e.type }));
+      .map((e) => ({ name: e.name, ino: inoOfQidPath(e.qid.path), type: e.type }));
   }
 
   readlink(node: LowerNode): string { return this.session.readlink(node as GoferNode); }

@@ -31,6 +31,7 @@ import type { Qid } from '../../p9/wire';
 import { MAXWELEM, type DirentAttr } from '../../p9/messages';
 import { GETATTR_BASIC } from '../../p9/client';
 import type { SharedCache } from './shared_cache';
+import { inoOfQidPath } from './qid_ino';
 
 const DT_DIR = 4;
 
@@ -95,7 +96,7 @@ function isMiss(errno: number): boolean {
 
 export function statOfAttr(a: Attr): Stat {
   return {
-    dev: 0, ino: Number(a.qid.path), mode: a.mode, nlink: a.nlink, uid: a.uid, gid: a.gid, rdev: a.rdev,
+    dev: 0, ino: inoOfQidPath(a.qid.path), mode: a.mode, nlink: a.nlink, uid: a.uid, gid: a.gid, rdev: a.rdev,
     size: a.size, blksize: a.blksize, blocks: a.blocks, atime: a.atime, mtime: a.mtime, ctime: a.ctime,
   };
 }

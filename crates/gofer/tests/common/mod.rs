@@ -164,6 +164,12 @@ impl Gofer {
         Self::spawn_with(trees, None, true, None)
     }
 
+    /// Both: an unprivileged uid where unshare(2) is refused (a host without user namespaces,
+    /// or a chroot: Linux refuses a chrooted process a user namespace).
+    pub fn spawn_as_without_namespaces(trees: &[(&str, &Path, bool)], as_uid: u32) -> Gofer {
+        Self::spawn_with(trees, Some(as_uid), true, None)
+    }
+
     fn spawn_with(trees: &[(&str, &Path, bool)], as_uid: Option<u32>, refuse_unshare: bool, nofile: Option<u64>) -> Gofer {
         let (mine, theirs) = UnixStream::pair().unwrap();
         let log_dir = tmpdir("log");
