@@ -368,8 +368,7 @@ export class TmpfsRegular extends TmpfsInode {
     const room = (): number => this.mf.limitBytes() - this.mf.allocatedBytes();
     if (missing * PAGE > room()) pageCacheOf(this.mf).shrink(); // the page cache gives way first
     if (missing * PAGE > room()) throw new SyscallError(ENOSPC);
-    const max = this.fs.params?.maxBlocks ?? 0;
-    if (max > 0 && this.fs.usedBlocks + missing > max) throw new SyscallError(ENOSPC);
+    if (!this.fs.hasRoomFor(missing)) throw new SyscallError(ENOSPC);
     for (let p = first; p < end; p++) if (!this.pages.has(p)) this.unwritten.add(p);
     this.fillHoles(first, end);
     for (let p = first; p < end; p++) this.page(p);

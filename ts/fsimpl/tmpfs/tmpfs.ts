@@ -61,9 +61,14 @@ export class TmpfsFS extends FileSystem {
 
   /** shmem_inode_acct_blocks: n more pages, or ENOSPC with none taken. */
   chargeBlocks(n: number): void {
-    const max = this.params?.maxBlocks ?? 0;
-    if (max > 0 && this.usedBlocks + n > max) fail(ENOSPC);
+    if (!this.hasRoomFor(n)) fail(ENOSPC);
     this.usedBlocks += n;
+  }
+
+  /** Whether n more pages fit the mount's size. */
+  hasRoomFor(n: number): boolean {
+    const max = this.params?.maxBlocks ?? 0;
+    return max === 0 || this.usedBlocks + n <= max;
   }
 
   unchargeBlocks(n: number): void { this.usedBlocks -= n; }

@@ -23,8 +23,7 @@ import { locateVd } from '../../vfs/lookup';
 import { resolveContext } from '../../vfs/task_fs';
 import { nsproxyOf } from '../../kernel/ns/nsproxy';
 import { Mount, type MountFlags, type Propagation } from '../../vfs/mount';
-import type { VirtualDentry } from '../../vfs/virtual_dentry';
-import { VirtualDentry as VD } from '../../vfs/virtual_dentry';
+import { VirtualDentry } from '../../vfs/virtual_dentry';
 import { PathFile } from '../../vfs/vfs_file';
 import type { FileDescription } from '../../vfs/file_description';
 import { FsContext } from '../../vfs/fs_context';
@@ -210,7 +209,7 @@ function sysFsmount(t: Task, a: SyscallArgs): number {
   const m = detachedMount(new Mount(fs, root, null, null, mflags, rootDentry));
   m.source = ctx.source ?? 'none';
   ctx.phase = 'mounted';
-  return install(t, new PathFile(O_PATH, new VD(m, m.root)), (flags & FSMOUNT_CLOEXEC) !== 0);
+  return install(t, new PathFile(O_PATH, new VirtualDentry(m, m.root)), (flags & FSMOUNT_CLOEXEC) !== 0);
 }
 
 /** A place named by (dfd, path) as the *at calls' flags say. */
@@ -252,7 +251,7 @@ function sysOpenTree(t: Task, a: SyscallArgs): number {
     if (vd.mount.propagation === 'unbindable') fail(EINVAL);
     if (!ns.has(vd.mount) && !isDetached(vd.mount)) fail(EINVAL);
     const m = cloneTree(ns, vd, (flags & AT_RECURSIVE) !== 0);
-    at = new VD(m, m.root);
+    at = new VirtualDentry(m, m.root);
   }
   return install(t, new PathFile(O_PATH, at), (flags & O_CLOEXEC) !== 0);
 }
