@@ -27,6 +27,8 @@ export interface MountFlags {
   /** Access-time policy shown in /proc/mounts (relatime unless mount(2) said otherwise). */
   atime?: 'relatime' | 'noatime' | 'strictatime';
   nodiratime?: boolean;
+  /** Symlinks on this mount are not followed by path walks (ELOOP); readlink still reads them. */
+  nosymfollow?: boolean;
 }
 
 /** Mount propagation as recorded by MS_SHARED/PRIVATE/SLAVE/UNBINDABLE (shown in mountinfo). */

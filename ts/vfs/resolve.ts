@@ -91,7 +91,8 @@ export function walk(ctx: ResolveContext, start: VirtualDentry, path: string, op
     }
     const child = crossDown(ctx.ns, new VirtualDentry(cur.mount, d), opts);
     if (child.inode.isSymlink && (!last || opts.follow || mustBeDir)) {
-      if (opts.noSymlinks || ++links > MAXSYMLINKS) throw new SyscallError(ELOOP);
+      // pick_link: the link's own mount decides (nosymfollow), magic links included.
+      if (opts.noSymlinks || child.mount.flags.nosymfollow || ++links > MAXSYMLINKS) throw new SyscallError(ELOOP);
       const magic = child.inode.magicLink(ctx.t);
       if (magic) {
         if (opts.noMagicLinks || opts.beneath) throw new SyscallError(ELOOP);

@@ -66,6 +66,7 @@ export const ST_VALID = 0x0020;
 export const ST_NOATIME = 0x0400;
 export const ST_NODIRATIME = 0x0800;
 export const ST_RELATIME = 0x1000;
+export const ST_NOSYMFOLLOW = 0x2000;
 
 export interface Statfs {
   type: number;

@@ -279,8 +279,10 @@ function visibleMounts(t: Task): { m: Mount; at: string }[] {
 /** The mount's own options (mountinfo's sixth field). */
 function mountOpts(m: Mount): string {
   const f = m.flags;
-  const atime = f.atime === 'noatime' ? ',noatime' : f.atime === 'strictatime' ? '' : ',relatime';
-  return `${f.readonly ? 'ro' : 'rw'}${f.nosuid ? ',nosuid' : ''}${f.nodev ? ',nodev' : ''}${f.noexec ? ',noexec' : ''}${f.nodiratime ? ',nodiratime' : ''}${atime}`;
+  // Linux's order (show_mnt_opts): noatime before nodiratime, relatime after it, nosymfollow last.
+  const noatime = f.atime === 'noatime' ? ',noatime' : '', relatime = f.atime === 'relatime' || f.atime === undefined ? ',relatime' : '';
+  return `${f.readonly ? 'ro' : 'rw'}${f.nosuid ? ',nosuid' : ''}${f.nodev ? ',nodev' : ''}${f.noexec ? ',noexec' : ''}` +
+    `${noatime}${f.nodiratime ? ',nodiratime' : ''}${relatime}${f.nosymfollow ? ',nosymfollow' : ''}`;
 }
 
 /** The file system's own options, after a comma: /proc/mounts shows them after the mount's,

@@ -4,7 +4,7 @@
 // mount tree detached, move_mount attaches a detached tree or moves a mount, mount_setattr
 // changes mount attributes (recursively with AT_RECURSIVE). The file systems are those of
 // mount(2) (sys_mount.ts), with the same option parsers. Checks in Linux's order. Not done:
-// MOUNT_ATTR_NOSYMFOLLOW and MOUNT_ATTR_IDMAP, MOVE_MOUNT_SET_GROUP and MOVE_MOUNT_BENEATH, and
+// MOUNT_ATTR_IDMAP, MOVE_MOUNT_SET_GROUP and MOVE_MOUNT_BENEATH, and
 // the superblock flags among fsconfig's keys other than ro/rw (EINVAL); setting a mount
 // read-only does not wait for files open for writing (EBUSY on Linux).
 
@@ -40,10 +40,10 @@ const FSCONFIG_SET_FLAG = 0, FSCONFIG_SET_STRING = 1, FSCONFIG_SET_BINARY = 2, F
 const MOUNT_ATTR_RDONLY = 0x1, MOUNT_ATTR_NOSUID = 0x2, MOUNT_ATTR_NODEV = 0x4, MOUNT_ATTR_NOEXEC = 0x8,
   MOUNT_ATTR__ATIME = 0x70, MOUNT_ATTR_RELATIME = 0, MOUNT_ATTR_NOATIME = 0x10, MOUNT_ATTR_STRICTATIME = 0x20,
   MOUNT_ATTR_NODIRATIME = 0x80, MOUNT_ATTR_IDMAP = 0x100000, MOUNT_ATTR_NOSYMFOLLOW = 0x200000;
-/** The attributes Linux knows; IDMAP and NOSYMFOLLOW among them are refused here (see top). */
+/** The attributes Linux knows; IDMAP among them is refused here (see top). */
 const MOUNT_ATTR_KNOWN = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC |
   MOUNT_ATTR__ATIME | MOUNT_ATTR_NODIRATIME | MOUNT_ATTR_IDMAP | MOUNT_ATTR_NOSYMFOLLOW;
-const MOUNT_ATTR_DONE = MOUNT_ATTR_KNOWN & ~(MOUNT_ATTR_IDMAP | MOUNT_ATTR_NOSYMFOLLOW);
+const MOUNT_ATTR_DONE = MOUNT_ATTR_KNOWN & ~MOUNT_ATTR_IDMAP;
 const MOVE_MOUNT_F_SYMLINKS = 0x1, MOVE_MOUNT_F_AUTOMOUNTS = 0x2, MOVE_MOUNT_F_EMPTY_PATH = 0x4,
   MOVE_MOUNT_T_SYMLINKS = 0x10, MOVE_MOUNT_T_AUTOMOUNTS = 0x20, MOVE_MOUNT_T_EMPTY_PATH = 0x40,
   MOVE_MOUNT_SET_GROUP = 0x100, MOVE_MOUNT_BENEATH = 0x200;
@@ -191,7 +191,7 @@ function attrFlags(attr: number): MountFlags {
   return {
     readonly: (attr & MOUNT_ATTR_RDONLY) !== 0, nosuid: (attr & MOUNT_ATTR_NOSUID) !== 0,
     nodev: (attr & MOUNT_ATTR_NODEV) !== 0, noexec: (attr & MOUNT_ATTR_NOEXEC) !== 0,
-    nodiratime: (attr & MOUNT_ATTR_NODIRATIME) !== 0,
+    nodiratime: (attr & MOUNT_ATTR_NODIRATIME) !== 0, nosymfollow: (attr & MOUNT_ATTR_NOSYMFOLLOW) !== 0,
     atime: atime === MOUNT_ATTR_NOATIME ? 'noatime' : atime === MOUNT_ATTR_STRICTATIME ? 'strictatime' : 'relatime',
   };
 }
@@ -287,7 +287,7 @@ function sysMountSetattr(t: Task, a: SyscallArgs): number {
   const propagation = propagationOf(Number(prop));
   const attrSet = Number(set), attrClr = Number(clr);
   if (((attrSet | attrClr) & ~MOUNT_ATTR_KNOWN) !== 0) fail(EINVAL);
-  if (((attrSet | attrClr) & (MOUNT_ATTR_IDMAP | MOUNT_ATTR_NOSYMFOLLOW)) !== 0) fail(EINVAL); // not done
+  if (((attrSet | attrClr) & MOUNT_ATTR_IDMAP) !== 0) fail(EINVAL); // not done
   // The atime values are an enum: changing it takes MOUNT_ATTR__ATIME, whole, in attr_clr.
   let atime: MountFlags['atime'] | undefined;
   if ((attrClr & MOUNT_ATTR__ATIME) !== 0) {
@@ -301,7 +301,8 @@ function sysMountSetattr(t: Task, a: SyscallArgs): number {
   const ns = resolveContext(t).ns;
   if (!ns.has(vd.mount) && !isDetached(vd.mount)) fail(EINVAL);
   const bits: [number, keyof MountFlags][] = [[MOUNT_ATTR_RDONLY, 'readonly'], [MOUNT_ATTR_NOSUID, 'nosuid'],
-    [MOUNT_ATTR_NODEV, 'nodev'], [MOUNT_ATTR_NOEXEC, 'noexec'], [MOUNT_ATTR_NODIRATIME, 'nodiratime']];
+    [MOUNT_ATTR_NODEV, 'nodev'], [MOUNT_ATTR_NOEXEC, 'noexec'], [MOUNT_ATTR_NODIRATIME, 'nodiratime'],
+    [MOUNT_ATTR_NOSYMFOLLOW, 'nosymfollow']];
   for (const m of (flags & AT_RECURSIVE) !== 0 ? treeOf(ns, vd.mount) : [vd.mount]) {
     const f: MountFlags = { ...m.flags };
     for (const [bit, name] of bits) {

@@ -36,7 +36,7 @@ import { INIT_USER_NS, INVALID_ID, makeKgid, makeKuid } from '../../kernel/ns/us
 import { CgroupFS, checkCgroup2Options } from '../../fsimpl/cgroupfs/cgroupfs';
 import { cgroupNsRoot } from '../../kernel/cgroup/cgroup';
 
-const MS_RDONLY = 1, MS_NOSUID = 2, MS_NODEV = 4, MS_NOEXEC = 8, MS_REMOUNT = 32, MS_NOATIME = 1024,
+const MS_RDONLY = 1, MS_NOSUID = 2, MS_NODEV = 4, MS_NOEXEC = 8, MS_REMOUNT = 32, MS_NOSYMFOLLOW = 256, MS_NOATIME = 1024,
   MS_NODIRATIME = 2048, MS_BIND = 4096, MS_MOVE = 8192, MS_REC = 16384, MS_SILENT = 32768, MS_UNBINDABLE = 1 << 17,
   MS_PRIVATE = 1 << 18, MS_SLAVE = 1 << 19, MS_SHARED = 1 << 20, MS_RELATIME = 1 << 21, MS_STRICTATIME = 1 << 24,
   MS_NOUSER = 0x80000000;
@@ -50,6 +50,7 @@ function mountFlags(flags: number): MountFlags {
   return {
     readonly: (flags & MS_RDONLY) !== 0, nosuid: (flags & MS_NOSUID) !== 0, nodev: (flags & MS_NODEV) !== 0,
     noexec: (flags & MS_NOEXEC) !== 0, nodiratime: (flags & MS_NODIRATIME) !== 0,
+    nosymfollow: (flags & MS_NOSYMFOLLOW) !== 0,
     atime: (flags & MS_NOATIME) !== 0 ? 'noatime' : (flags & MS_STRICTATIME) !== 0 ? 'strictatime' : 'relatime',
   };
 }
@@ -201,7 +202,7 @@ function sysMount(t: Task, a: SyscallArgs): number {
   }
   if (type === '') fail(EINVAL);
   if ((flags & ~(MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_NODIRATIME | MS_RELATIME |
-    MS_STRICTATIME | MS_SILENT | 0x10 | 0x40 | 0x80 | 0x100 | (1 << 16) | (1 << 23) | (1 << 25))) !== 0) fail(EINVAL);
+    MS_STRICTATIME | MS_SILENT | MS_NOSYMFOLLOW | 0x10 | 0x40 | 0x80 | (1 << 16) | (1 << 23) | (1 << 25))) !== 0) fail(EINVAL);
   if (type === 'bdev' || type === 'ext4' || type === 'ext2' || type === 'xfs' || type === 'btrfs' || type === 'vfat') {
     // Block-device file systems: no block devices in the sandbox.
     fail(type === 'ext4' || type === 'ext2' || type === 'xfs' || type === 'btrfs' || type === 'vfat' ? ENOTBLK : ENODEV);

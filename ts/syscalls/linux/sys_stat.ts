@@ -8,7 +8,7 @@ import {
   AT_EMPTY_PATH, AT_FDCWD, AT_NO_AUTOMOUNT, AT_STATX_SYNC_TYPE, AT_SYMLINK_NOFOLLOW, O_PATH,
 } from '../../abi/linux/fcntl';
 import {
-  ST_NOATIME, ST_NODEV, ST_NODIRATIME, ST_NOEXEC, ST_NOSUID, ST_RDONLY, ST_RELATIME, ST_VALID, encodeStatfs, type Statfs,
+  ST_NOATIME, ST_NODEV, ST_NODIRATIME, ST_NOEXEC, ST_NOSUID, ST_NOSYMFOLLOW, ST_RDONLY, ST_RELATIME, ST_VALID, encodeStatfs, type Statfs,
 } from '../../abi/linux/fs';
 import { INIT_USER_NS, fromKgid, fromKuid } from '../../kernel/ns/user_namespace';
 import { STATX__RESERVED, S_IFIFO, S_IFMT, S_IFSOCK, encodeStat, encodeStatx, type Stat } from '../../abi/linux/stat';
@@ -99,7 +99,7 @@ function statfsOf(vd: VirtualDentry): Statfs {
   const f = vd.mount.flags;
   const atime = f.atime === 'noatime' ? ST_NOATIME : f.atime === 'strictatime' ? 0 : ST_RELATIME;
   s.flags = ST_VALID | atime | (f.nodiratime ? ST_NODIRATIME : 0) | (f.readonly ? ST_RDONLY : 0) | (f.nosuid ? ST_NOSUID : 0) |
-    (f.nodev ? ST_NODEV : 0) | (f.noexec ? ST_NOEXEC : 0);
+    (f.nodev ? ST_NODEV : 0) | (f.noexec ? ST_NOEXEC : 0) | (f.nosymfollow ? ST_NOSYMFOLLOW : 0);
   // A file system that names none has the one simple_statfs gives: its device number.
   if (s.fsid[0] === 0 && s.fsid[1] === 0) s.fsid = vd.mount.fs.fsid;
   return s;
