@@ -6,7 +6,7 @@
 
 import type { Task } from './task';
 import { SyscallError } from './syscall_error';
-import { ERESTARTSYS } from '../abi/linux/errno';
+import { EAGAIN, ERESTARTSYS } from '../abi/linux/errno';
 import { signalPending } from './signals';
 
 /** Registers a wake-up: call wake(value) once to end the wait; returns the undo. */
@@ -24,6 +24,7 @@ export interface BlockOptions {
 export function block<T>(t: Task, setup: WaitSetup<T>, opts: BlockOptions = {},
   onTimeout?: () => T): Promise<T> {
   const restart = opts.restart ?? ERESTARTSYS;
+  if (t.ioNowait) return Promise.reject(new SyscallError(EAGAIN));
   return new Promise<T>((resolve, reject) => {
     if (t.exited || (!opts.killableOnly && signalPending(t))) {
       fail(t, restart, reject);

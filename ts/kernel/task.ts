@@ -52,6 +52,9 @@ export class Task {
   vforkDone: (() => void) | null = null;
   /** Cancels the interruptible wait the task is blocked in (see blocking.ts). */
   waitCancel: (() => void) | null = null;
+  /** An io_uring request's attempt is running: a wait answers EAGAIN instead (blocking.ts),
+   *  and the request parks on the file's readiness (syscalls/linux/io_uring_ops.ts). */
+  ioNowait = false;
   /** The current wait gives way only to death, not to signals (vfork). */
   waitKillableOnly = false;
   /** Page and rip of the last fault taken for spurious (task_run.ts), '' after a syscall. */

@@ -55,6 +55,9 @@ export interface MappingBacking {
   /** The file's reverse map, one per file whatever backing object carries it: a file that
    *  can shrink under its mappings (truncate) has one and tells it. */
   readonly rmap?: FileRmap;
+  /** Refuses a mapping of [fileOffset, +length) the file cannot give (throws EINVAL): an
+   *  io_uring ring's file maps only its objects, each from its start. */
+  checkMap?(fileOffset: number, length: number): void;
   /** /dev/zero: MAP_SHARED gives fresh shared anonymous memory (shmem_zero_setup). */
   readonly sharedAnonymous?: boolean;
   /** A hugetlbfs file: with no huge page pool every mapping fails ENOMEM. */

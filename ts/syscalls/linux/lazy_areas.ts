@@ -30,6 +30,7 @@ export const RARE_SYSCALLS: readonly number[] = [
   nr.SYS_vhangup, nr.SYS_unshare, nr.SYS_setns, nr.SYS_process_madvise, nr.SYS_process_mrelease, nr.SYS_sysfs, nr.SYS_ustat,
   nr.SYS_mount, nr.SYS_umount2, nr.SYS_pivot_root,
   nr.SYS_fsopen, nr.SYS_fsconfig, nr.SYS_fsmount, nr.SYS_move_mount, nr.SYS_open_tree, nr.SYS_fspick, nr.SYS_mount_setattr,
+  nr.SYS_io_uring_setup, nr.SYS_io_uring_enter, nr.SYS_io_uring_register,
 ];
 
 let loadRare = (): typeof Rare => require('./rare') as typeof Rare;
@@ -47,7 +48,7 @@ export function registerRareLazily(table: SyscallTable): void {
     if (loaded) return;
     loaded = true;
     const real: SyscallTable = [];
-    loadRare().registerRare(real);
+    loadRare().registerRare(real, table);
     real.forEach((e, n) => { if (e) table[n] = e; });
     // A listed number the areas do not register is ENOSYS, as if never listed.
     for (const n of RARE_SYSCALLS) if (!real[n]) table[n] = undefined;

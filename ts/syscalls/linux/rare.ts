@@ -30,8 +30,11 @@ import { registerFsmount } from './sys_fsmount';
 import { registerPivotRoot } from './sys_pivot_root';
 import { registerProcessMm } from './sys_process_mm';
 import { registerFsInfo } from './sys_fsinfo';
+import { registerIoUring } from './sys_io_uring';
 
-export function registerRare(table: SyscallTable): void {
+/** `main` is the whole dispatch table (io_uring's requests run other syscalls through it). */
+export function registerRare(table: SyscallTable, main: SyscallTable = table): void {
+  registerIoUring(table, main);
   registerAio(table);
   registerKeyctl(table);
   registerSem(table);

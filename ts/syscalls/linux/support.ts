@@ -69,7 +69,6 @@ export const LINUX_ENOSYS = new Set([
 
 /** Why a number without a handler has none, where there is more to say than "not yet". */
 export const UNSUPPORTED: Record<string, string> = {
-  io_uring_setup: 'no io_uring',
   bpf: 'no BPF',
   perf_event_open: 'no performance counters',
   kexec_load: 'host-level: never',

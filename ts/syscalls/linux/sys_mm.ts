@@ -86,6 +86,7 @@ function sysMmap(t: Task, a: SyscallArgs): number {
   }
   // hugetlb_reserve_pages: no huge pages to reserve.
   if (backing.hugetlb === true) fail(ENOMEM);
+  backing.checkMap?.(Number(off), length);
   return t.mm.mmap(addr, length, prot, backing.secret === true ? flags | MAP_LOCKED : flags, backing, Number(off), maxProt);
 }
 

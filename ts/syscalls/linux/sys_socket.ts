@@ -31,6 +31,7 @@ import { IovCursor, type IOVec } from './user_io';
 import { INVALID_ID, fromKgid, fromKuid, makeKgid, makeKuid } from '../../kernel/ns/user_namespace';
 import { ucredPidIn, type UCred } from '../../net/socket';
 import { findThreadGroup, vtgid } from '../../kernel/ns/pid_ns';
+import { hostStdioSocket, hostStdioSockName, hostStdioSockopt } from '../../net/host/host_stdio_socket';
 
 const UIO_MAXIOV = 1024;
 /** Most bytes of a stream send gathered from the application at once. */
@@ -133,6 +134,12 @@ function doAccept(t: Task, fd: number, addr: number, lenPtr: number, flags: numb
 }
 
 function sysGetname(t: Task, a: SyscallArgs, peer: boolean): number {
+  const f = getFile(t, a.int(0));
+  const host = f instanceof Socket ? null : hostStdioSocket(f);
+  if (host !== null) {
+    copyOutAddr(t, hostStdioSockName(host, peer), a.ptr(1), a.ptr(2));
+    return 0;
+  }
   const s = sockfd(t, a.int(0));
   const raw = peer ? s.getpeername() : s.getsockname();
   copyOutAddr(t, raw, a.ptr(1), a.ptr(2));
@@ -377,11 +384,22 @@ function hasProtoOpts(s: Socket): boolean {
 }
 
 function sysGetsockopt(t: Task, a: SyscallArgs): number {
-  const s = sockfd(t, a.int(0));
   const level = a.int(1);
   const name = a.int(2);
   const val = a.ptr(3);
   const lenPtr = a.ptr(4);
+  const f = getFile(t, a.int(0));
+  const host = f instanceof Socket ? null : hostStdioSocket(f);
+  if (host !== null) {
+    const len = t.mm.readI32(lenPtr);
+    if (len < 0) fail(EINVAL);
+    const v = hostStdioSockopt(host, level, name);
+    const n = Math.min(len, v.length);
+    if (n > 0) t.mm.copyOut(val, v.subarray(0, n));
+    t.mm.writeI32(lenPtr, n);
+    return 0;
+  }
+  const s = sockfd(t, a.int(0));
   // A protocol without options of its own (AF_UNIX) answers before optlen is read.
   if (level !== SOL_SOCKET && !hasProtoOpts(s)) fail(EOPNOTSUPP);
   const len = t.mm.readI32(lenPtr);
