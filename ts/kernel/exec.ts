@@ -4,6 +4,7 @@
 // other threads die (de_thread), the task takes over the process's id, close-on-exec files
 // close, handled signals return to their defaults, and the task resumes at the new entry.
 
+import { releaseRingSlots } from './io_uring/ring_slots';
 import { attachTask, detachTask } from './ns/pid_ns';
 import { enterTimeNsForChildren, nsproxyOf, setNsproxy } from './ns/nsproxy';
 import { vvarBacking } from './vvar_page';
@@ -103,6 +104,7 @@ export function execve(t: Task, filename: string, argvIn: string[], envp: string
     // The point of no return comes first here: the old image goes as the new one comes.
     deThread(t);
     futexExitRelease(t);
+    releaseRingSlots(t);
     if (!loadInPlace(t, prepared, args)) return;
   } else {
     const mm = newAddressSpace(t);
@@ -123,6 +125,7 @@ export function execve(t: Task, filename: string, argvIn: string[], envp: string
     deThread(t);
     // exec_mm_release, in the old memory.
     futexExitRelease(t);
+    releaseRingSlots(t);
     const ctx = new PlatformContext(t.kernel.platform, mm.addressSpace);
     ctx.regs[REG_RIP] = BigInt(entry.entry);
     ctx.regs[REG_RSP] = BigInt(entry.sp);

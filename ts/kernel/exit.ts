@@ -18,6 +18,7 @@ import { sigInfo } from './sig_pending';
 import { CLD_DUMPED, CLD_EXITED, CLD_KILLED, SI_KERNEL, sendSignalToProcess } from './signals';
 import { futexWake } from './futex';
 import { exitRobustList } from './robust_futex';
+import { releaseRingSlots } from './io_uring/ring_slots';
 import { exitPiStateList } from './pi_futex';
 import { exitSem } from './ipc/undo';
 import { jobControlExit } from './job_control';
@@ -51,6 +52,7 @@ export function finishTask(t: Task): void {
     t.clearChildTid = 0;
   }
   releaseVfork(t);
+  releaseRingSlots(t);
   ptraceTracerExit(t);
   ptraceTraceeExit(t);
   t.ctx.release();

@@ -49,6 +49,11 @@ export interface IoRequest {
   hard?: boolean;
   /** Completed with a result that cancels the rest of its link. */
   linkBroken?: boolean;
+  /** Its run began (a linked timeout's clock starts then: onStart). */
+  started?: boolean;
+  onStart?: () => void;
+  /** Called once it is done (a linked timeout stands down). */
+  afterDone?: (() => void)[];
   /** It failed as it was submitted (without SUBMIT_ALL the batch stops there). */
   failedAtSubmit?: boolean;
 }
@@ -94,6 +99,9 @@ export class IoUringFile extends FileDescription {
     for (const w of [...this.counting]) if (w !== req) w.onOtherCompletion?.();
     if (!more) {
       this.counting.delete(req);
+      const after = req.afterDone;
+      req.afterDone = undefined;
+      for (const f of after ?? []) f();
       const ok = req.hard === true || (req.linkOk ? req.linkOk(res) : res >= 0);
       req.linkBroken = !ok;
       const next = ok ? req.next : req.failNext;

@@ -9,8 +9,9 @@
 // run through the syscall table, so their checks and errnos are those of the syscalls.
 // Reads, writes, fsync and poll use the file itself (fixed files work for them). Not done:
 // fixed files for the other requests and direct descriptors (file_index), provided
-// buffers (IOSQE_BUFFER_SELECT), LINK_TIMEOUT, MSG_RING, URING_CMD, SEND_ZC, multishot
-// accept and recv, POLL_ADD updates; the probe says which are supported.
+// buffers (IOSQE_BUFFER_SELECT), MSG_RING, URING_CMD, SEND_ZC, multishot
+// accept and recv, POLL_ADD updates; the probe says which are supported. LINK_TIMEOUT is
+// sys_io_uring.ts's (it guards the request before it).
 
 import type { Task } from '../../kernel/task';
 import type { FileDescription } from '../../vfs/file_description';
@@ -34,6 +35,7 @@ import {
 } from '../../kernel/io_uring/context';
 
 export const IORING_OP_LAST = 49;
+export const IORING_OP_LINK_TIMEOUT = 15;
 const OP = {
   NOP: 0, READV: 1, WRITEV: 2, FSYNC: 3, READ_FIXED: 4, WRITE_FIXED: 5, POLL_ADD: 6, POLL_REMOVE: 7,
   SYNC_FILE_RANGE: 8, SENDMSG: 9, RECVMSG: 10, TIMEOUT: 11, TIMEOUT_REMOVE: 12, ACCEPT: 13, ASYNC_CANCEL: 14,
@@ -46,7 +48,8 @@ const IOSQE_KNOWN = IOSQE_FIXED_FILE | IOSQE_IO_DRAIN | IOSQE_IO_LINK | IOSQE_IO
   IOSQE_BUFFER_SELECT | IOSQE_CQE_SKIP_SUCCESS;
 const IORING_CQE_F_MORE = 2;
 const IORING_POLL_ADD_MULTI = 1, IORING_POLL_UPDATE_EVENTS = 2, IORING_POLL_UPDATE_USER_DATA = 4;
-const IORING_TIMEOUT_ABS = 1, IORING_TIMEOUT_UPDATE = 2, IORING_TIMEOUT_BOOTTIME = 4, IORING_TIMEOUT_REALTIME = 8,
+export const IORING_TIMEOUT_ABS = 1, IORING_TIMEOUT_BOOTTIME = 4, IORING_TIMEOUT_REALTIME = 8;
+const IORING_TIMEOUT_UPDATE = 2,
   IORING_LINK_TIMEOUT_UPDATE = 16, IORING_TIMEOUT_ETIME_SUCCESS = 32;
 const IORING_ASYNC_CANCEL_ALL = 1, IORING_ASYNC_CANCEL_FD = 2, IORING_ASYNC_CANCEL_ANY = 4;
 const IORING_FSYNC_DATASYNC = 1;
@@ -301,7 +304,7 @@ function startTimeout(ctx: OpContext, req: IoRequest, sqe: Sqe): void {
 }
 
 /** The wait a timeout's timespec gives, in ns from now on the clock its flags name. */
-function timeoutNs(t: Task, addr: bigint, flags: number): bigint {
+export function timeoutNs(t: Task, addr: bigint, flags: number): bigint {
   const ts = copyInTimespec(t, Number(addr));
   if (!timespecValid(ts)) fail(EINVAL);
   const ns = timespecToNs(ts);
@@ -436,7 +439,7 @@ export function issue(ctx: OpContext, req: IoRequest, sqe: Sqe): void {
 
 /** Whether a request of this opcode is done here (IORING_REGISTER_PROBE's IO_URING_OP_SUPPORTED). */
 export function opSupported(op: number): boolean {
-  return op < IORING_OP_LAST && !([OP.LINK_TIMEOUT, OP.FILES_UPDATE, OP.SPLICE, OP.PROVIDE_BUFFERS,
+  return op < IORING_OP_LAST && !([OP.FILES_UPDATE, OP.SPLICE, OP.PROVIDE_BUFFERS,
     OP.REMOVE_BUFFERS, OP.MSG_RING, OP.TEE] as number[]).includes(op) && op <= OP.SOCKET;
 }
 

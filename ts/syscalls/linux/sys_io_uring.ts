@@ -12,7 +12,7 @@ import type { SyscallArgs, SyscallReturn, SyscallTable } from './types';
 import type { FileDescription } from '../../vfs/file_description';
 import { SyscallError, fail } from '../../kernel/syscall_error';
 import {
-  EBADF, EBADFD, EBUSY, EFAULT, EINTR, EINVAL, EMFILE, ENXIO, ENOTSUP as EOPNOTSUPP, ETIME, EOVERFLOW,
+  EBADF, EBADFD, EBUSY, ECANCELED, EFAULT, EINTR, EINVAL, EMFILE, ENXIO, ENOTSUP as EOPNOTSUPP, ETIME, EOVERFLOW,
 } from '../../abi/linux/errno';
 import { POLLIN } from '../../abi/linux/poll';
 import { SYS_io_uring_enter, SYS_io_uring_register, SYS_io_uring_setup } from '../../abi/linux/syscall_numbers';
@@ -33,7 +33,12 @@ import {
   CQ_FLAGS, CQ_HEAD, CQ_OVERFLOW, CQ_RING_ENTRIES, CQ_RING_MASK, CQ_TAIL, CQES, IORING_SQ_NEED_WAKEUP, SQ_DROPPED,
   SQ_FLAGS, SQ_HEAD, SQ_RING_ENTRIES, SQ_RING_MASK, SQ_TAIL,
 } from '../../kernel/io_uring/ring';
-import { IOSQE_KNOWN, IORING_OP_LAST, decodeSqe, issue, opSupported, type OpContext } from './io_uring_ops';
+import { IO_RINGFD_REG_MAX, ringSlots } from '../../kernel/io_uring/ring_slots';
+import {
+  IOSQE_KNOWN, IORING_OP_LAST, IORING_OP_LINK_TIMEOUT, IORING_TIMEOUT_ABS, IORING_TIMEOUT_BOOTTIME, IORING_TIMEOUT_REALTIME,
+  decodeSqe, issue, opSupported, timeoutNs, type OpContext, type Sqe,
+} from './io_uring_ops';
+import { afterNs } from '../../kernel/blocking';
 
 const IORING_MAX_ENTRIES = 32768, IORING_MAX_CQ_ENTRIES = 2 * IORING_MAX_ENTRIES;
 const SETUP_KNOWN = 0x3fff;
@@ -49,7 +54,6 @@ const REG = {
   ENABLE_RINGS: 12, IOWQ_AFF: 17, UNREGISTER_IOWQ_AFF: 18, IOWQ_MAX_WORKERS: 19, RING_FDS: 20,
   UNREGISTER_RING_FDS: 21, LAST: 26,
 } as const;
-const IO_RINGFD_REG_MAX = 16;
 const IORING_MAX_REG_BUFFERS = 1 << 14, IORING_MAX_FIXED_FILES = 1 << 20;
 const SZ_1G = 1 << 30;
 
@@ -136,12 +140,9 @@ function ringOf(t: Task, fd: number, registered: boolean): IoUringFile {
   return f;
 }
 
-const ringSlots = new WeakMap<Task, (IoUringFile | null)[]>();
-/** The task's registered ring slots (IORING_REGISTER_RING_FDS): per thread, as Linux's tctx. */
+/** The task's registered ring slots, as rings. */
 function registeredRings(t: Task): (IoUringFile | null)[] {
-  let s = ringSlots.get(t);
-  if (!s) { s = new Array<IoUringFile | null>(IO_RINGFD_REG_MAX).fill(null); ringSlots.set(t, s); }
-  return s;
+  return ringSlots(t) as (IoUringFile | null)[];
 }
 
 /** io_submit_sqes: take up to n SQEs; the count taken. */
@@ -161,7 +162,17 @@ function submit(t: Task, ring: IoUringFile, n: number): number {
     ring.inflight.add(req);
     const linked = (sqe.flags & (IOSQE_IO_LINK | IOSQE_IO_HARDLINK)) !== 0;
     if ((sqe.flags & IOSQE_IO_HARDLINK) !== 0) req.hard = true;
+    if (sqe.opcode === IORING_OP_LINK_TIMEOUT) {
+      // It guards the request before it, and a link after it goes on from that request.
+      linkTimeout(t, ring, req, sqe, linkPrev);
+      if (!linked) linkPrev = null;
+      continue;
+    }
     const start = (): void => {
+      req.started = true;
+      const hook = req.onStart;
+      req.onStart = undefined;
+      hook?.();
       try {
         if ((sqe.flags & ~IOSQE_KNOWN) !== 0 || sqe.opcode >= IORING_OP_LAST) fail(EINVAL);
         if (sqe.personality !== 0) {
@@ -204,6 +215,39 @@ function submit(t: Task, ring: IoUringFile, n: number): number {
     if (req.done && req.failedAtSubmit === true && !inLink && (ring.setupFlags & IORING_SETUP_SUBMIT_ALL) === 0) break;
   }
   return taken;
+}
+
+/** IORING_OP_LINK_TIMEOUT: cancel `target` if it has not completed within the time (then
+ *  -ETIME here, -ECANCELED there); -ECANCELED here if it completes first. The clock starts
+ *  when the target starts. Without a target before it, -EINVAL. */
+function linkTimeout(t: Task, ring: IoUringFile, req: IoRequest, sqe: Sqe, target: IoRequest | null): void {
+  let ns: bigint;
+  try {
+    if (target === null || sqe.len !== 1 || sqe.bufIndex !== 0 || sqe.fileIndex !== 0 || sqe.ioprio !== 0) fail(EINVAL);
+    if ((sqe.opFlags & ~(IORING_TIMEOUT_ABS | IORING_TIMEOUT_BOOTTIME | IORING_TIMEOUT_REALTIME)) !== 0) fail(EINVAL);
+    ns = timeoutNs(t, sqe.addr, sqe.opFlags);
+  } catch (e) {
+    if (!(e instanceof SyscallError)) throw e;
+    ring.complete(req, -e.errno);
+    return;
+  }
+  const arm = (): void => {
+    if (target.done) { ring.complete(req, -ECANCELED); return; }
+    let cancelTimer: (() => void) | null = afterNs(ns < 0n ? 0n : ns, () => {
+      cancelTimer = null;
+      target.cancel?.();
+      ring.complete(req, -ETIME);
+    });
+    (target.afterDone ??= []).push(() => {
+      if (cancelTimer === null) return;
+      cancelTimer();
+      cancelTimer = null;
+      ring.complete(req, -ECANCELED);
+    });
+    req.cancel = () => { cancelTimer?.(); cancelTimer = null; ring.complete(req, -ECANCELED); };
+  };
+  if (target.started === true) arm();
+  else target.onStart = arm;
 }
 
 /** Run fn once every request in `reqs` is done (IOSQE_IO_DRAIN). */
@@ -437,7 +481,7 @@ function sysIoUringRegister(t: Task, a: SyscallArgs): SyscallReturn {
         let off = v.getUint32(i * 16, true);
         if (v.getUint32(i * 16 + 4, true) !== 0) { if (i === 0) fail(EINVAL); break; }
         if (op === REG.UNREGISTER_RING_FDS) {
-          if (off >= IO_RINGFD_REG_MAX) { if (i === 0) fail(EINVAL); break; }
+          if (off >= IO_RINGFD_REG_MAX || v.getBigUint64(i * 16 + 8, true) !== 0n) { if (i === 0) fail(EINVAL); break; }
           slots[off]?.decRef();
           slots[off] = null;
           continue;
