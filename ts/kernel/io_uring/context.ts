@@ -26,7 +26,8 @@ export const IORING_SETUP_IOPOLL = 1, IORING_SETUP_SQPOLL = 2, IORING_SETUP_SQ_A
 
 /** One request between its submission and its completion. */
 export interface IoRequest {
-  readonly data: bigint;
+  /** user_data (a POLL_REMOVE update may change it). */
+  data: bigint;
   readonly opcode: number;
   readonly sqeFlags: number;
   /** The fd the SQE named (for IORING_ASYNC_CANCEL_FD), -1 if none. */
@@ -37,6 +38,8 @@ export interface IoRequest {
   cancel?: () => void;
   /** Completions posted since this one was queued (timeouts with a count watch it). */
   onOtherCompletion?: () => void;
+  /** New events and/or user_data for a waiting poll (POLL_REMOVE with update flags). */
+  updatePoll?: (events: number | null, data: bigint | null) => void;
   /** A new expiry for a timeout (IORING_TIMEOUT_UPDATE). */
   rearm?: (ns: bigint) => void;
   /** Whether a result lets the next request of a link run (default: not negative). */

@@ -10,7 +10,7 @@
 // Reads, writes, fsync and poll use the file itself (fixed files work for them). Not done:
 // fixed files for the other requests and direct descriptors (file_index), provided
 // buffers (IOSQE_BUFFER_SELECT), MSG_RING, URING_CMD, SEND_ZC, multishot
-// accept and recv, POLL_ADD updates; the probe says which are supported. LINK_TIMEOUT is
+// accept and recv; the probe says which are supported. LINK_TIMEOUT is
 // sys_io_uring.ts's (it guards the request before it).
 
 import type { Task } from '../../kernel/task';
@@ -18,7 +18,7 @@ import type { FileDescription } from '../../vfs/file_description';
 import type { SyscallArgs, SyscallReturn, SyscallTable } from './types';
 import { SyscallError, fail } from '../../kernel/syscall_error';
 import {
-  EAGAIN, EBADF, ECANCELED, EFAULT, EINTR, EINVAL, ENOENT, ENOTSUP as EOPNOTSUPP, ERESTARTNOHAND,
+  EAGAIN, EBADF, ECANCELED, EFAULT, EINTR, EINVAL, ENOENT, ENXIO, ENOTSUP as EOPNOTSUPP, ERESTARTNOHAND,
   ERESTARTNOINTR, ERESTARTSYS, ERESTART_RESTARTBLOCK, ETIME, EALREADY,
 } from '../../abi/linux/errno';
 import { O_NONBLOCK } from '../../abi/linux/fcntl';
@@ -47,7 +47,7 @@ const OP = {
 const IOSQE_KNOWN = IOSQE_FIXED_FILE | IOSQE_IO_DRAIN | IOSQE_IO_LINK | IOSQE_IO_HARDLINK | IOSQE_ASYNC |
   IOSQE_BUFFER_SELECT | IOSQE_CQE_SKIP_SUCCESS;
 const IORING_CQE_F_MORE = 2;
-const IORING_POLL_ADD_MULTI = 1, IORING_POLL_UPDATE_EVENTS = 2, IORING_POLL_UPDATE_USER_DATA = 4;
+const IORING_POLL_ADD_MULTI = 1, IORING_POLL_UPDATE_EVENTS = 2, IORING_POLL_UPDATE_USER_DATA = 4, IORING_POLL_ADD_LEVEL = 8;
 export const IORING_TIMEOUT_ABS = 1, IORING_TIMEOUT_BOOTTIME = 4, IORING_TIMEOUT_REALTIME = 8;
 const IORING_TIMEOUT_UPDATE = 2,
   IORING_LINK_TIMEOUT_UPDATE = 16, IORING_TIMEOUT_ETIME_SUCCESS = 32;
@@ -227,10 +227,9 @@ function skipIovecs(iovs: IOVec[], n: number): IOVec[] {
  *  each readiness with IORING_CQE_F_MORE until removed. */
 function startPoll(ctx: OpContext, req: IoRequest, sqe: Sqe): void {
   if (sqe.addr !== 0n || sqe.bufIndex !== 0 || sqe.off !== 0n) fail(EINVAL);
-  if ((sqe.len & (IORING_POLL_UPDATE_EVENTS | IORING_POLL_UPDATE_USER_DATA)) !== 0) fail(EINVAL); // updates: POLL_REMOVE's
-  if ((sqe.len & ~IORING_POLL_ADD_MULTI) !== 0) fail(EINVAL);
+  if ((sqe.len & ~(IORING_POLL_ADD_MULTI | IORING_POLL_ADD_LEVEL)) !== 0) fail(EINVAL); // updates: POLL_REMOVE's
   const f = fileOf(ctx, sqe);
-  const events = (sqe.opFlags & 0xffff) | POLLERR | POLLHUP;
+  let events = (sqe.opFlags & 0xffff) | POLLERR | POLLHUP;
   const multi = (sqe.len & IORING_POLL_ADD_MULTI) !== 0;
   const ring = ctx.ring;
   const ready = (): number => f.readiness(events) & events;
@@ -248,6 +247,21 @@ function startPoll(ctx: OpContext, req: IoRequest, sqe: Sqe): void {
     else end(m);
   });
   req.cancel = () => end(-ECANCELED);
+  req.updatePoll = (ev, data) => {
+    if (data !== null) req.data = data;
+    if (ev === null) return;
+    events = (ev & 0xffff) | POLLERR | POLLHUP;
+    undo?.();
+    undo = f.addWaiter(events, () => {
+      if (req.done) return;
+      const m = ready();
+      if (m === 0) return;
+      if (multi) ring.complete(req, m, IORING_CQE_F_MORE, true);
+      else end(m);
+    });
+    const m = ready();
+    if (m !== 0 && !multi) end(m);
+  };
 }
 
 /** The requests in flight that a cancel (by user_data, or by fd, or any) names. */
@@ -359,9 +373,41 @@ export function issue(ctx: OpContext, req: IoRequest, sqe: Sqe): void {
     }
     case OP.POLL_ADD: startPoll(ctx, req, sqe); return;
     case OP.POLL_REMOVE: {
-      if (sqe.bufIndex !== 0 || sqe.fileIndex !== 0 || sqe.opFlags !== 0) fail(EINVAL);
-      if (sqe.len !== 0) fail(EINVAL); // updates are not done here
-      finish(cancelMatching(ring, matching(ring, req, sqe, 0, (r) => r.opcode === OP.POLL_ADD), false));
+      // With update flags, the poll named by addr gets new events (poll32_events) and/or a
+      // new user_data (off) and keeps waiting; without, it is cancelled.
+      const upd = sqe.len;
+      if (sqe.bufIndex !== 0 || sqe.fileIndex !== 0) fail(EINVAL);
+      if ((upd & ~(IORING_POLL_UPDATE_EVENTS | IORING_POLL_UPDATE_USER_DATA | IORING_POLL_ADD_MULTI)) !== 0) fail(EINVAL);
+      if (upd === 0 && sqe.opFlags !== 0) fail(EINVAL);
+      const [target] = matching(ring, req, sqe, 0, (r) => r.opcode === OP.POLL_ADD);
+      if (upd === 0 || !target) { finish(cancelMatching(ring, target ? [target] : [], false)); return; }
+      target.updatePoll?.((upd & IORING_POLL_UPDATE_EVENTS) !== 0 ? sqe.opFlags : null,
+        (upd & IORING_POLL_UPDATE_USER_DATA) !== 0 ? sqe.off : null);
+      finish(0);
+      return;
+    }
+    case OP.FILES_UPDATE: {
+      if (sqe.flags & IOSQE_FIXED_FILE || sqe.ioprio !== 0 || sqe.opFlags !== 0 || sqe.len === 0) fail(EINVAL);
+      const files = ring.fixedFiles;
+      if (files === null) { finish(-ENXIO); return; }
+      const at = Number(BigInt.asUintN(32, sqe.off));
+      if (at + sqe.len > files.length) { finish(-EINVAL); return; }
+      const raw = t.mm.copyIn(Number(sqe.addr), sqe.len * 4);
+      const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+      let n = 0;
+      for (; n < sqe.len; n++) {
+        const fd = dv.getInt32(n * 4, true);
+        let f: FileDescription | null = null;
+        if (fd !== -1) {
+          const g = t.fdTable.get(fd);
+          if (g === undefined || g === ring) { if (n === 0) { finish(-EBADF); return; } break; }
+          f = g;
+          f.incRef();
+        }
+        files[at + n]?.decRef();
+        files[at + n] = f;
+      }
+      finish(n);
       return;
     }
     case OP.TIMEOUT: startTimeout(ctx, req, sqe); return;
@@ -439,7 +485,7 @@ export function issue(ctx: OpContext, req: IoRequest, sqe: Sqe): void {
 
 /** Whether a request of this opcode is done here (IORING_REGISTER_PROBE's IO_URING_OP_SUPPORTED). */
 export function opSupported(op: number): boolean {
-  return op < IORING_OP_LAST && !([OP.FILES_UPDATE, OP.SPLICE, OP.PROVIDE_BUFFERS,
+  return op < IORING_OP_LAST && !([OP.SPLICE, OP.PROVIDE_BUFFERS,
     OP.REMOVE_BUFFERS, OP.MSG_RING, OP.TEE] as number[]).includes(op) && op <= OP.SOCKET;
 }
 

@@ -17,7 +17,7 @@ export const PARTIAL: Record<string, string> = {
   move_mount: 'MOVE_MOUNT_SET_GROUP and MOVE_MOUNT_BENEATH are EINVAL',
   mount_setattr: 'MOUNT_ATTR_IDMAP is EINVAL; making a mount read-only does not wait for its writers',
   io_uring_setup: 'Linux 6.1 rings; no SQ polling thread: SQPOLL rings always ask for IORING_ENTER_SQ_WAKEUP; IOPOLL rings refuse reads and writes (EOPNOTSUPP)',
-  io_uring_enter: 'requests that would wait on a pollable file park on its readiness; the rest run at submission (a FIFO open or a lock wait through the ring gives EAGAIN); not done: fixed files beyond reads, writes, fsync and poll, direct descriptors, provided buffers, MSG_RING, URING_CMD, SEND_ZC, multishot accept/recv, POLL_ADD updates, SPLICE, TEE, FILES_UPDATE (the probe says which)',
+  io_uring_enter: 'requests that would wait on a pollable file park on its readiness; the rest run at submission (a FIFO open or a lock wait through the ring gives EAGAIN); not done: fixed files beyond reads, writes, fsync and poll, direct descriptors, provided buffers, MSG_RING, URING_CMD, SEND_ZC, multishot accept/recv, SPLICE, TEE (the probe says which)',
   io_uring_register: 'buffers, files (and their update), eventfd, probe, personalities, enable rings, ring fds, io-wq affinity and limits (no workers); the rsrc tables (FILES2, BUFFERS2), restrictions, buffer rings, sync cancel and file alloc ranges are EINVAL',
   umount2: 'MNT_DETACH, MNT_EXPIRE, UMOUNT_NOFOLLOW; MNT_FORCE is a plain unmount',
   clone: 'new user, UTS, IPC, network, mount, cgroup and pid namespaces (pids per namespace, the first child its init); a child enters the time namespace for children',
