@@ -15,6 +15,7 @@ import { SECCOMP_ACTIONS_AVAIL } from '../../kernel/seccomp';
 import { procKeys } from '../../kernel/keys/proc_keys';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
+import { hostFreeMem, hostLoadAvg, hostTotalMem } from '../../kernel/host_stats';
 import type { Kernel } from '../../kernel/kernel';
 import type { Inode } from '../../vfs/inode';
 import { KDir, staticChildren } from '../kernfs/dir';
@@ -63,7 +64,7 @@ function cpuinfo(): string {
 /** The host's figures, but for Cached: the sandbox's page cache of private file mappings. */
 function meminfo(cached: number): string {
   const kb = (n: number): string => `${String(Math.floor(n / 1024)).padStart(8)} kB`;
-  const total = os.totalmem(), free = os.freemem();
+  const total = hostTotalMem(), free = hostFreeMem();
   const rows: [string, number][] = [
     ['MemTotal', total], ['MemFree', free], ['MemAvailable', free], ['Buffers', 0], ['Cached', cached],
     ['SwapCached', 0], ['Active', total - free], ['Inactive', 0], ['SwapTotal', 0], ['SwapFree', 0],
@@ -81,7 +82,7 @@ function uptime(kernel: Kernel, reader: Task | null): string {
 }
 
 function loadavg(kernel: Kernel): string {
-  const l = os.loadavg().map((x) => x.toFixed(2)).join(' ');
+  const l = hostLoadAvg().map((x) => x.toFixed(2)).join(' ');
   const last = Math.max(0, ...kernel.tasks.keys());
   return `${l} 1/${kernel.tasks.size} ${last}\n`;
 }

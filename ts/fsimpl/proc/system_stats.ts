@@ -5,7 +5,7 @@
 // and cached pages; event counters it does not keep read as 0), and the swap and block
 // device tables, empty as in a sandbox without swap or disks. Owns only their text.
 
-import * as os from 'node:os';
+import { hostFreeMem } from '../../kernel/host_stats';
 import type { Kernel } from '../../kernel/kernel';
 import { childrenCpu, processCpu } from '../../kernel/timers/cpu_time';
 import { cpuCount } from '../../syscalls/linux/task_attrs';
@@ -53,7 +53,7 @@ export function procStat(kernel: Kernel): string {
 /** /proc/vmstat: Linux's first counters (the ones free/vmstat/top read), then the event
  *  counters, which the sandbox does not keep. */
 export function vmstat(residentBytes: number, cachedBytes: number): string {
-  const free = Math.floor(os.freemem() / PAGE);
+  const free = Math.floor(hostFreeMem() / PAGE);
   const anon = Math.floor(residentBytes / PAGE);
   const file = Math.floor(cachedBytes / PAGE);
   const rows: [string, number][] = [

@@ -1,8 +1,7 @@
-// sysinfo (Linux kernel/sys.c): uptime is the sandbox's, memory and load the host's as Node
-// sees them, processes the sandbox's tasks.
+// sysinfo (Linux kernel/sys.c): uptime is the sandbox's, memory and load the host's (kernel/host_stats.ts), processes the sandbox's tasks.
 
 import { timeNsOf } from '../../kernel/ns/nsproxy';
-import * as os from 'node:os';
+import { hostFreeMem, hostLoadAvg, hostTotalMem } from '../../kernel/host_stats';
 import type { Task } from '../../kernel/task';
 import { NSEC_PER_SEC } from '../../abi/linux/time';
 import { SYS_sysinfo } from '../../abi/linux/syscall_numbers';
@@ -18,9 +17,9 @@ function sysSysinfo(t: Task, a: SyscallArgs): number {
   const v = new DataView(b.buffer);
   const u64 = (off: number, x: number | bigint): void => v.setBigUint64(off, BigInt(x), true);
   u64(0, (t.kernel.uptimeNs() + timeNsOf(t).boottimeNs) / NSEC_PER_SEC);
-  os.loadavg().forEach((l, i) => u64(8 + i * 8, Math.round(l * SI_LOAD_SCALE)));
-  u64(32, os.totalmem());
-  u64(40, os.freemem());
+  hostLoadAvg().forEach((l, i) => u64(8 + i * 8, Math.round(l * SI_LOAD_SCALE)));
+  u64(32, hostTotalMem());
+  u64(40, hostFreeMem());
   // sharedram, bufferram, totalswap, freeswap: unknown, 0.
   v.setUint16(80, Math.min(t.kernel.tasks.size, 0xffff), true);
   // totalhigh, freehigh: 0 on 64-bit.
