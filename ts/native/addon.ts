@@ -189,6 +189,9 @@ export interface NativePlatform {
   readonly hostVdsoClock: number[];
   /** Entry of the trap-free path for patched syscall sites (systrap), or 0 if none. */
   readonly syscallPatchEntry: number;
+  /** The first address space will be asked for soon: the platform may start making it off the
+   *  JS thread (systrap: its spare maker), so that it overlaps the sandbox's set-up. A hint. */
+  prepareAddressSpace(): void;
   newAddressSpace(): NativeAddressSpace;
   /** onWake runs on the JS thread when a run that outlasted the spin budget has stopped. */
   newContext(as: NativeAddressSpace, onWake: () => void): NativeContext;

@@ -565,6 +565,13 @@ impl Platform {
         self.inner.syscall_patch_entry() as f64
     }
 
+    /// The first address space will be asked for soon: the platform may start making it off
+    /// the JS thread (systrap), overlapping the sandbox's own set-up.
+    #[napi]
+    pub fn prepare_address_space(&self) {
+        self.inner.prepare_address_space();
+    }
+
     #[napi]
     pub fn new_address_space(&self) -> Result<AddressSpace> {
         let ops = self.inner.new_address_space().map_err(to_napi)?;
