@@ -39,7 +39,7 @@ function run(nodeArgs: string[], args: string[], env: NodeJS.ProcessEnv = {}): P
 }
 
 const STEPS = ['node started', 'sentry loaded', 'runSandbox', 'gofer spawned', 'memory file', 'platform chosen',
-  'address space', 'first context', 'kernel', 'network', 'gofer serving', 'root mounted', 'program found',
+  'kernel', 'network', 'gofer serving', 'root mounted', 'program found', 'address space', 'first context',
   'executable loaded', 'task ready', 'program exited', 'sandbox released'];
 
 describe.each(platforms)('%s', (platform) => {

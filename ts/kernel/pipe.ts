@@ -25,6 +25,7 @@ import { sendSignalToThread, userSigInfo } from './signals';
 import type { IOVec } from '../syscalls/linux/user_io';
 import { pipeReadUser, pipeWriteUser } from './pipe_user';
 import { PAGE_SIZE, PipeRing } from './pipe_ring';
+import { STOP_TARGET } from '../mm/copy';
 
 export const PIPE_CAPACITY = 64 << 10;
 /** The ring's pages a new pipe has (pipe->max_usage): a full pipe has every one in use. */
@@ -38,8 +39,18 @@ let nextIno = 1;
 export interface PipeSink { put(src: Uint8Array): number }
 
 /** Where a write's bytes come from: `remaining` bytes in order; fill() copies the next
- *  dst.length of them (fewer on a fault) and says how many. */
-export interface PipeSource { readonly remaining: number; fill(dst: Uint8Array): number }
+ *  dst.length of them (fewer on a fault) and says how many. A source in application memory
+ *  can also copy its next n bytes straight into a sink in application memory (copyTo: null
+ *  if it cannot reach that sink), consuming them only when told (skip). */
+export interface PipeSource {
+  readonly remaining: number;
+  fill(dst: Uint8Array): number;
+  copyTo?(sink: PipeSink, n: number): HandOffCopy | null;
+  skip?(n: number): void;
+}
+
+/** What a copyTo did: bytes copied, and when short whose page refused (mm/copy.ts STOP_*). */
+export interface HandOffCopy { done: number; stop: number }
 
 /** A read(2) blocked on an empty pipe: served by the write that brings data (or by EOF). */
 interface DirectRead {
@@ -161,6 +172,35 @@ export class Pipe {
         if (i >= 0) this.directReads.splice(i, 1);
       };
     });
+  }
+
+  /** pipe_write into an empty pipe whose first blocked reader wants the whole write: the bytes
+   *  go from the source straight into that reader's buffer (one copy, not two through the
+   *  ring) and the reader's read completes, as if the write had filled the ring's pages and
+   *  the reader had run at once. Returns the bytes this write has done (the rest, if any,
+   *  takes the ring) and whether the write ends there, or null if the hand-off does not
+   *  apply. A fault keeps only the whole
+   *  pages before it, as the ring would: one in the reader's buffer ends its read there
+   *  (EFAULT if it is the first) and the rest of the write goes on through the ring; one in
+   *  the writer's ends the write (EFAULT if it is the first) and the reader gets the pages
+   *  before it, or goes on waiting. The reader's buffer past the whole pages it is given may
+   *  hold a few of the bytes that were not (Linux would have left it alone). */
+  handOff(src: PipeSource, total: number): { done: number; ended: boolean } | null {
+    const r = this.directReads[0];
+    if (r === undefined || this.ring.inUse !== 0 || r.want < total || total === 0 || src.copyTo === undefined) return null;
+    const c = src.copyTo(r.sink, total);
+    if (c === null) return null;
+    const kept = c.done === total ? total : c.done - (c.done % PAGE_SIZE);
+    src.skip?.(kept);
+    if (kept > 0) {
+      wakeAll(this.readWaiters);
+      r.complete(kept);
+    } else if (c.stop === STOP_TARGET) {
+      r.complete(new SyscallError(EFAULT));
+    }
+    const ended = kept < total && c.stop !== STOP_TARGET;
+    if (ended && kept === 0) fail(EFAULT);
+    return { done: kept, ended };
   }
 
   /** Blocked readers take what is there, first come first served, while there is data (or
@@ -335,6 +375,10 @@ export function pipeWrite(t: Task, p: Pipe, f: PipeCaller, src: Uint8Array): num
 /** pipe_write of everything a source holds. */
 export function pipeWriteFrom(t: Task, p: Pipe, f: PipeCaller, src: PipeSource): number | Promise<number> {
   const total = src.remaining;
+  if (p.hasDirectReads) {
+    const h = p.handOff(src, total);
+    if (h !== null) return h.ended ? h.done : writeFrom(t, p, f, src, total, h.done);
+  }
   const merged = p.readers > 0 ? p.merge(src) : 0;
   return writeFrom(t, p, f, src, total, merged);
 }

@@ -9,9 +9,15 @@ import { ACCESS_READ, ACCESS_WRITE, hostIoHole } from '../native/addon';
 import { E2BIG, EFAULT, ENAMETOOLONG } from '../abi/linux/errno';
 import { SyscallError } from '../kernel/syscall_error';
 import { PAGE_SIZE } from './layout';
+import { RELEASED_SPACE } from './released_space';
 
 /** Linux MAX_ARG_STRLEN: the longest single argv/envp string execve takes. */
 export const MAX_ARG_STRLEN = 32 * PAGE_SIZE;
+
+/** Which side ended a copyToUserMemory short. */
+export const STOP_SOURCE = 1, STOP_TARGET = 2;
+export interface CrossCopy { done: number; stop: number }
+const stopOut = new Int32Array(1);
 
 export abstract class UserMemory {
   private readonly scratch = new ArrayBuffer(8);
@@ -36,9 +42,11 @@ export abstract class UserMemory {
 
   /** EFAULT unless [addr, +len) lies inside the user range (also rejects huge or NaN values). */
   private checkRange(addr: number, len: number): void {
-    if (!(addr >= this.minAddr && addr + len <= this.maxAddr && Number.isSafeInteger(addr))) {
-      throw new SyscallError(EFAULT);
-    }
+    if (!this.inRange(addr, len)) throw new SyscallError(EFAULT);
+  }
+
+  private inRange(addr: number, len: number): boolean {
+    return addr >= this.minAddr && addr + len <= this.maxAddr && Number.isSafeInteger(addr);
   }
 
   /** Linux access_ok: EFAULT only past the top of user space (a read that moves nothing may
@@ -124,6 +132,39 @@ export abstract class UserMemory {
       mf.write(fileOffset + done, buf.subarray(0, got));
       return got;
     });
+  }
+
+  /** Whether dst's application memory lives in the same memory file (copyToUserMemory works). */
+  sameMemoryFile(dst: UserMemory): boolean {
+    return this.mf === dst.mf;
+  }
+
+  /** Application memory at `from` here to `to` in dst (this or another address space over the
+   *  same memory file): one copy, memory file to memory file, faulting pages in on either
+   *  side as copyIn and copyOut do. Returns the bytes copied; when short, `stop` says whose
+   *  page refused: STOP_SOURCE (this side could not read) or STOP_TARGET (dst could not be
+   *  written). Nothing is thrown for a fault. */
+  copyToUserMemory(dst: UserMemory, from: number, to: number, length: number): CrossCopy {
+    if (length === 0) return { done: 0, stop: 0 };
+    if (!this.inRange(from, length)) return { done: 0, stop: STOP_SOURCE };
+    // An address space an execve left behind is no native one to copy into.
+    if (!dst.inRange(to, length) || dst.as === RELEASED_SPACE) return { done: 0, stop: STOP_TARGET };
+    let done = 0;
+    let lastFrom = -1, lastTo = -1;
+    for (;;) {
+      done += this.as.copyToSpace(dst.as, from + done, to + done, length - done, stopOut);
+      const stop = stopOut[0];
+      if (stop === 0 || done >= length) return { done, stop: 0 };
+      if (stop === STOP_SOURCE) {
+        const at = from + done;
+        if (at === lastFrom || !this.faultForIo(at, from + length, ACCESS_READ)) return { done, stop };
+        lastFrom = at;
+      } else {
+        const at = to + done;
+        if (at === lastTo || !dst.faultForIo(at, to + length, ACCESS_WRITE)) return { done, stop: STOP_TARGET };
+        lastTo = at;
+      }
+    }
   }
 
   /** Zeros to application memory at addr (a hole of the file read). */

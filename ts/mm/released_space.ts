@@ -23,6 +23,10 @@ export const RELEASED_SPACE: NativeAddressSpace = {
   residentBytes: () => 0,
   residentTotal: () => [0, 0],
   copyMappingsTo: gone,
+  copyToSpace: (_target: NativeAddressSpace, _from: number, _to: number, _length: number, stopOut: Int32Array) => {
+    stopOut[0] = 1;
+    return 0;
+  },
   copyIn: () => 0,
   copyOut: () => 0,
   zeroOut: () => 0,

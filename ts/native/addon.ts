@@ -111,6 +111,11 @@ export interface NativeAddressSpace {
    *  prot (fork's copy-on-write sharing, mremap's move): one crossing, not a lookup per page.
    *  target may be this address space; a hole stays a hole. */
   copyMappingsTo(target: NativeAddressSpace, from: number, to: number, length: number, prot: number): void;
+  /** Copy application memory at `from` here to `to` in target (this address space or another
+   *  over the same memory file; EXDEV otherwise), memory file to memory file: the bytes
+   *  copied before the first page not readable here or not writable there; stopOut[0] says
+   *  which ended it (0 neither, 1 the source, 2 the target). */
+  copyToSpace(target: NativeAddressSpace, from: number, to: number, length: number, stopOut: Int32Array): number;
   /** Bytes copied from application memory at addr into dst before the first unreadable page. */
   copyIn(addr: number, dst: Uint8Array): number;
   /** Bytes copied from src to application memory at addr before the first unwritable page. */
@@ -184,6 +189,9 @@ export interface NativePlatform {
   readonly hostVdsoClock: number[];
   /** Entry of the trap-free path for patched syscall sites (systrap), or 0 if none. */
   readonly syscallPatchEntry: number;
+  /** The first address space will be asked for soon: the platform may start making it off the
+   *  JS thread (systrap: its spare maker), so that it overlaps the sandbox's set-up. A hint. */
+  prepareAddressSpace(): void;
   newAddressSpace(): NativeAddressSpace;
   /** onWake runs on the JS thread when a run that outlasted the spin budget has stopped. */
   newContext(as: NativeAddressSpace, onWake: () => void): NativeContext;

@@ -26,6 +26,10 @@ export class PooledPlatform implements NativePlatform {
   get syscallPatchEntry(): number { return this.inner.syscallPatchEntry; }
   get hostVdsoClock(): number[] { return this.inner.hostVdsoClock; }
 
+  prepareAddressSpace(): void {
+    this.inner.prepareAddressSpace();
+  }
+
   newAddressSpace(): NativeAddressSpace {
     const as = this.spare ?? this.inner.newAddressSpace();
     this.spare = null;

@@ -147,34 +147,10 @@ export async function runSandbox(opts: SandboxOptions): Promise<number> {
     throw e;
   }
   const platform = new PooledPlatform(chosen);
+  // The first stub is made off this thread (systrap) while the kernel, the network and the
+  // root file system are set up and the program is found; the address space is taken after.
+  platform.prepareAddressSpace();
   startupMark('platform chosen');
-  let as;
-  try {
-    as = platform.newAddressSpace();
-  } catch (e) {
-    unwind();
-    const code = errnoOfNative(e);
-    if (code === 'EPERM' || code === 'EACCES') {
-      throw new UserError(`tsvisor: ptrace is not permitted here (seccomp or a security module forbids it); the ${chosen.name} platform cannot run`, 125);
-    }
-    if (code === 'ENOMEM') throw tooLittleMemory(prog, memoryBytes);
-    throw e;
-  }
-  const releaseAs = (): void => as.release();
-  undo.push(releaseAs);
-  startupMark('address space');
-  // The first thread now, not after the load: its set-up in the stub is work the sentry
-  // waits for, as it waits for the gofer below; done here, the two waits overlap.
-  let ctx: PlatformContext;
-  try {
-    ctx = new PlatformContext(platform, as);
-  } catch (e) {
-    unwind();
-    if (errnoOfNative(e) === 'ENOMEM') throw tooLittleMemory(prog, memoryBytes);
-    throw e;
-  }
-  undo.push(() => ctx.release());
-  startupMark('first context');
   const debugLogFd = opts.debugLog ? fs.openSync(opts.debugLog, 'a') : -1;
   const kernel = new Kernel({ platform, mf, strace: opts.strace, debugLogFd, hostname: os.hostname(), pidsMax: pids });
   startupMark('kernel');
@@ -214,6 +190,32 @@ export async function runSandbox(opts: SandboxOptions): Promise<number> {
     startupError(prog, e);
   }
   startupMark('program found');
+  let as;
+  try {
+    as = platform.newAddressSpace();
+  } catch (e) {
+    unwind();
+    const code = errnoOfNative(e);
+    if (code === 'EPERM' || code === 'EACCES') {
+      throw new UserError(`tsvisor: ptrace is not permitted here (seccomp or a security module forbids it); the ${chosen.name} platform cannot run`, 125);
+    }
+    if (code === 'ENOMEM') throw tooLittleMemory(prog, memoryBytes);
+    throw e;
+  }
+  const releaseAs = (): void => as.release();
+  undo.push(releaseAs);
+  startupMark('address space');
+  // The first thread (on systrap, the one the prepared stub keeps parked for it).
+  let ctx: PlatformContext;
+  try {
+    ctx = new PlatformContext(platform, as);
+  } catch (e) {
+    unwind();
+    if (errnoOfNative(e) === 'ENOMEM') throw tooLittleMemory(prog, memoryBytes);
+    throw e;
+  }
+  undo.push(() => ctx.release());
+  startupMark('first context');
   const mm = new MemoryManager(mf, as, platform.minUserAddress, platform.maxUserAddress);
   const tgid = kernel.allocPid();
   const tg = kernel.newThreadGroup(null, tgid);

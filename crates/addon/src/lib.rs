@@ -241,6 +241,41 @@ impl AddressSpace {
         Ok(())
     }
 
+    /// Copies application memory at `from` here to `to` in `target` (this address space or
+    /// another over the same memory file), memory file to memory file: one copy, no JS buffer
+    /// (a pipe's write straight into the buffer of a read blocked on it). Returns the bytes
+    /// copied before the first page not readable here or not writable there; stop_out[0] says
+    /// which ended it: 0 neither, 1 the source, 2 the target.
+    #[napi]
+    pub fn copy_to_space(&self, target: &AddressSpace, from: f64, to: f64, length: f64, mut stop_out: Int32ArraySlice<'_>) -> Result<f64> {
+        // SAFETY: the JS thread is inside this call, so nothing else touches the array.
+        let stop_out = unsafe { stop_out.as_mut() };
+        let (from, to, length) = (u64_arg(from)?, u64_arg(to)?, u64_arg(length)? as usize);
+        // Collected before the target is locked: it may be this very address space.
+        let pieces = self.inner.lock().unwrap().readable_pieces(from, length);
+        let t = target.inner.lock().unwrap();
+        if !std::ptr::eq(self, target) && !self.inner.lock().unwrap().same_memory_file(&t) {
+            return Err(to_napi(io::Error::from_raw_os_error(libc::EXDEV)));
+        }
+        let mut done = 0usize;
+        let mut stop = 0;
+        for (off, n) in pieces {
+            let got = t.copy_out_from_file(to + done as u64, off, n);
+            done += got;
+            if got < n {
+                stop = 2;
+                break;
+            }
+        }
+        if stop == 0 && done < length {
+            stop = 1;
+        }
+        if let Some(s) = stop_out.first_mut() {
+            *s = stop;
+        }
+        Ok(done as f64)
+    }
+
     #[napi]
     pub fn copy_in(&self, addr: f64, mut dst: Uint8ArraySlice<'_>) -> Result<f64> {
         // SAFETY: the JS thread is inside this call, so nothing else touches the array.
@@ -528,6 +563,13 @@ impl Platform {
     #[napi(getter)]
     pub fn syscall_patch_entry(&self) -> f64 {
         self.inner.syscall_patch_entry() as f64
+    }
+
+    /// The first address space will be asked for soon: the platform may start making it off
+    /// the JS thread (systrap), overlapping the sandbox's own set-up.
+    #[napi]
+    pub fn prepare_address_space(&self) {
+        self.inner.prepare_address_space();
     }
 
     #[napi]

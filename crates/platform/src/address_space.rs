@@ -209,6 +209,22 @@ impl AddressSpace {
         done
     }
 
+    /// The memory-file pieces (offset, length) behind [addr, +len), in order, up to the first
+    /// page not mapped readable: the source side of a copy into another address space.
+    pub fn readable_pieces(&self, addr: u64, len: usize) -> Vec<(u64, usize)> {
+        let mut pieces = Vec::new();
+        self.walk(addr, len, PROT_READ, |off, _, n| {
+            pieces.push((off, n));
+            Ok(())
+        });
+        pieces
+    }
+
+    /// Whether `other` maps the same memory file (then their pages can be copied directly).
+    pub fn same_memory_file(&self, other: &AddressSpace) -> bool {
+        Arc::ptr_eq(&self.mf, &other.mf)
+    }
+
     pub fn copy_in(&self, addr: u64, dst: &mut [u8]) -> usize {
         let mf = &self.mf;
         let len = dst.len();
@@ -474,6 +490,22 @@ mod tests {
         // A hole stops the copy exactly at the page boundary.
         let mut big = vec![0u8; 0x3000];
         assert_eq!(a.copy_in(0x20000, &mut big), 0x2000);
+    }
+
+    #[test]
+    fn readable_pieces_follow_pmas_and_stop_at_the_first_unreadable_page() {
+        let (mf, mut a, _) = setup();
+        let f = mf.allocate(4).unwrap();
+        // Frames out of order, then a write-only page (not readable), then one readable again.
+        a.map(0x20000, 0x1000, f + 0x1000, 1).unwrap();
+        a.map(0x21000, 0x1000, f, 3).unwrap();
+        a.map(0x22000, 0x1000, f + 0x2000, 2).unwrap();
+        a.map(0x23000, 0x1000, f + 0x3000, 1).unwrap();
+        assert_eq!(a.readable_pieces(0x20f00, 0x3000), vec![(f + 0x1f00, 0x100), (f, 0x1000)]);
+        assert_eq!(a.readable_pieces(0x21800, 0x100), vec![(f + 0x800, 0x100)]);
+        assert_eq!(a.readable_pieces(0x22000, 0x2000), vec![]);
+        assert_eq!(a.readable_pieces(0x30000, 0x10), vec![]);
+        assert!(a.same_memory_file(&a));
     }
 
     #[test]

@@ -198,6 +198,10 @@ pub trait Platform {
     fn min_user_address(&self) -> u64;
     fn max_user_address(&self) -> u64;
     fn new_address_space(&self) -> io::Result<Box<dyn AddressSpaceOps>>;
+    /// An address space will be asked for soon (the sandbox's first): a platform that can make
+    /// one off the caller's thread starts now, so that the making overlaps the caller's work
+    /// until then. A hint: new_address_space works the same without it.
+    fn prepare_address_space(&self) {}
     fn new_context(&self, ops: &dyn AddressSpaceOps) -> io::Result<Box<dyn Context>>;
     /// Whether its contexts give stop words (Context::stop_word) the sentry's thread may sleep
     /// on while idle, rather than only their wakers.

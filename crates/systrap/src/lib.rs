@@ -406,6 +406,27 @@ impl Drop for SystrapPlatform {
     }
 }
 
+impl SystrapPlatform {
+    /// Has spares made off the JS thread until `depth` are ready or on their way.
+    fn refill_spares(&self, depth: usize) {
+        let (mf, img, ud) = (self.mf.clone(), self.img, self.user_dispatch);
+        self.spares.refill(depth, move || {
+            let mut a = SystrapAddressSpace::make(&mf, img, ud)?;
+            // Its first thread too (clone, filter, first trap), parked for the first
+            // context: a fork's child or an exec'd program starts on it.
+            let parked = SystrapContext::new(&a).and_then(|c| {
+                c.release();
+                a.stub.lock().unwrap().detach_parked()
+            });
+            if let Err(e) = parked {
+                a.release();
+                return Err(e);
+            }
+            Ok(a)
+        });
+    }
+}
+
 impl Platform for SystrapPlatform {
     fn name(&self) -> &'static str {
         "systrap"
@@ -429,24 +450,16 @@ impl Platform for SystrapPlatform {
             None => SystrapAddressSpace::make(&self.mf, self.img, self.user_dispatch)?,
         };
         if self.made.fetch_add(1, Ordering::Relaxed) >= 1 {
-            let (mf, img, ud) = (self.mf.clone(), self.img, self.user_dispatch);
-            self.spares.refill(move || {
-                let mut a = SystrapAddressSpace::make(&mf, img, ud)?;
-                // Its first thread too (clone, filter, first trap), parked for the first
-                // context: a fork's child or an exec'd program starts on it.
-                let first = SystrapContext::new(&a).and_then(|c| {
-                    c.release();
-                    a.stub.lock().unwrap().detach_parked()
-                });
-                let parked = first;
-                if let Err(e) = parked {
-                    a.release();
-                    return Err(e);
-                }
-                Ok(a)
-            });
+            self.refill_spares(spare::DEPTH);
         }
         Ok(Box::new(a))
+    }
+
+    fn prepare_address_space(&self) {
+        // One, for the first address space (the initial program's): more only once it forks.
+        if self.made.load(Ordering::Relaxed) == 0 {
+            self.refill_spares(1);
+        }
     }
 
     fn syscall_patch_entry(&self) -> u64 {

@@ -26,7 +26,7 @@ type Job = (Make, Arc<Spares>);
 
 /// How many spares a platform keeps: fork then exec (a shell's every command) takes two in
 /// quick succession.
-const DEPTH: usize = 2;
+pub(crate) const DEPTH: usize = 2;
 
 /// How long `take` waits for a spare already being made before the caller makes its own:
 /// bounded so that a stalled maker thread cannot stall the sentry for long.
@@ -137,14 +137,14 @@ impl Spares {
         kept(a, adopted)
     }
 
-    /// Has spares made until DEPTH are ready or on their way. `make` runs on the spare
+    /// Has spares made until `depth` are ready or on their way. `make` runs on the spare
     /// thread; what it returns must be detached (detach_parked).
-    pub fn refill(self: &Arc<Self>, make: impl Fn() -> io::Result<SystrapAddressSpace> + Send + Sync + 'static) {
+    pub fn refill(self: &Arc<Self>, depth: usize, make: impl Fn() -> io::Result<SystrapAddressSpace> + Send + Sync + 'static) {
         let make = Arc::new(make);
         loop {
             {
                 let mut st = self.state.lock().unwrap();
-                if st.making + st.ready.len() + usize::from(st.seized.is_some()) >= DEPTH {
+                if st.making + st.ready.len() + usize::from(st.seized.is_some()) >= depth {
                     return;
                 }
                 st.making += 1;

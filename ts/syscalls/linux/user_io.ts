@@ -73,6 +73,33 @@ export class IovCursor {
     return this.walk(dst.length, (addr, at, n) => t.mm.copyInto(addr, dst.subarray(at, at + n)));
   }
 
+  /** The application ranges of the next n bytes (fewer if the list ends first), without
+   *  moving: empty ranges left out. */
+  peek(n: number): IOVec[] {
+    const out: IOVec[] = [];
+    let seg = this.seg, off = this.off, left = n;
+    while (left > 0 && seg < this.iovs.length) {
+      const v = this.iovs[seg];
+      const take = Math.min(v.len - off, left);
+      if (take > 0) out.push({ base: v.base + off, len: take });
+      left -= take;
+      seg++;
+      off = 0;
+    }
+    return out;
+  }
+
+  /** Move past n bytes. */
+  advance(n: number): void {
+    let left = n;
+    while (left > 0 && this.seg < this.iovs.length) {
+      const take = Math.min(this.iovs[this.seg].len - this.off, left);
+      left -= take;
+      this.off += take;
+      if (this.off >= this.iovs[this.seg].len) { this.seg++; this.off = 0; }
+    }
+  }
+
   private walk(len: number, copy: (addr: number, at: number, n: number) => void): number {
     let done = 0;
     while (done < len && this.seg < this.iovs.length) {
