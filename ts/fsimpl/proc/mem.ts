@@ -66,11 +66,15 @@ class MemFile extends VfsFile {
 
   override write(_t: Task, src: Uint8Array, offset: number): number { return this.rw(src, offset, true); }
 
-  /** mem_lseek: SEEK_SET and SEEK_CUR only. */
   override lseek(offset: number, whence: number): number {
-    const next = whence === SEEK_SET ? offset : whence === SEEK_CUR ? this.pos + offset : -1;
-    if (next < 0 || !Number.isSafeInteger(next)) throw new SyscallError(EINVAL);
-    this.pos = next;
-    return next;
+    this.pos = memLseek(this.pos, offset, whence);
+    return this.pos;
   }
+}
+
+/** mem_lseek (mem, pagemap): SEEK_SET and SEEK_CUR only; the new position. */
+export function memLseek(pos: number, offset: number, whence: number): number {
+  const next = whence === SEEK_SET ? offset : whence === SEEK_CUR ? pos + offset : -1;
+  if (next < 0 || !Number.isSafeInteger(next)) throw new SyscallError(EINVAL);
+  return next;
 }

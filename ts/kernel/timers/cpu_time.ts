@@ -56,6 +56,8 @@ export class TaskCpuTime {
    *  time it contains. */
   private userNs = 0;
   private paused = false;
+  /** Times the task gave up its CPU to wait (a blocking syscall, a stop): Linux's nvcsw. */
+  voluntarySwitches = 0;
   /** Stub CPU and run wall time (ns, ms) when the open interval began. */
   private hostMark = 0;
   private wallMark = 0;
@@ -82,6 +84,7 @@ export class TaskCpuTime {
   /** A blocking syscall awaits: the time until wake() is nobody's CPU time. hostNs: the
    *  stub thread's CPU time now. */
   sleep(hostNs: number): void {
+    this.voluntarySwitches++;
     const now = performance.now();
     if (this.phase === SYS) this.sysMs += now - this.mark;
     this.mark = now;
@@ -211,6 +214,11 @@ export function threadCpu(t: Task): CpuSample {
   if (!c) return toSample(0, 0);
   const [u, s] = c.sample(t.ctx.cpuTimeNs());
   return toSample(u, s);
+}
+
+/** The task's voluntary context switches so far (0 before it first ran). */
+export function voluntarySwitches(t: Task): number {
+  return taskTimes.get(t)?.voluntarySwitches ?? 0;
 }
 
 export function processCpu(tg: ThreadGroup): CpuSample {
