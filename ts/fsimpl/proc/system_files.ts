@@ -13,6 +13,7 @@ import { parseSysctlInt } from './net_dir';
 import { pageCacheOf } from '../../mm/page_cache';
 import { SECCOMP_ACTIONS_AVAIL } from '../../kernel/seccomp';
 import { procKeys } from '../../kernel/keys/proc_keys';
+import { pressureText } from '../../kernel/psi';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import type { Kernel } from '../../kernel/kernel';
@@ -200,5 +201,10 @@ export function systemEntries(fs: KernFS, kernel: Kernel): Record<string, Inode>
     net: new KSymlink(fs, 'net', () => 'self/net'),
     sys: sysTree(fs, kernel),
     sysvipc: sysvipcDir(fs, kernel),
+    pressure: new KDir(fs, 'pressure', staticChildren(() => ({
+      cpu: file('pressure/cpu', () => pressureText('cpu')),
+      memory: file('pressure/memory', () => pressureText('memory')),
+      io: file('pressure/io', () => pressureText('io')),
+    }))),
   };
 }

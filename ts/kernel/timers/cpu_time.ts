@@ -15,6 +15,7 @@
 // a reaped child to its parent.
 
 import { addon } from '../../native/addon';
+import { psiTaskAsleep, psiTaskAwake } from '../psi';
 import type { Task } from '../task';
 import type { ThreadGroup } from '../thread_group';
 
@@ -58,6 +59,9 @@ export class TaskCpuTime {
   private paused = false;
   /** Times the task gave up its CPU to wait (a blocking syscall, a stop): Linux's nvcsw. */
   voluntarySwitches = 0;
+
+  /** A task's accounting starts as it first runs: it wants a CPU (psi.ts). */
+  constructor() { psiTaskAwake(); }
   /** Stub CPU and run wall time (ns, ms) when the open interval began. */
   private hostMark = 0;
   private wallMark = 0;
@@ -85,6 +89,7 @@ export class TaskCpuTime {
    *  stub thread's CPU time now. */
   sleep(hostNs: number): void {
     this.voluntarySwitches++;
+    if (this.phase !== IDLE) psiTaskAsleep();
     const now = performance.now();
     if (this.phase === SYS) this.sysMs += now - this.mark;
     this.mark = now;
@@ -93,6 +98,7 @@ export class TaskCpuTime {
   }
 
   wake(hostNs: number): void {
+    if (this.phase === IDLE) psiTaskAwake();
     this.mark = performance.now();
     this.hostResume(hostNs);
     this.phase = SYS;
