@@ -32,16 +32,22 @@ export function mayPtraceAttach(t: Task, target: Task): boolean {
   return taskAttrs(target).dumpable === SUID_DUMP_USER || c.hasCapability(CAP_SYS_PTRACE);
 }
 
+/** proc_mem_open's check (mem, pagemap): the task still there and the opener allowed to
+ *  trace it. */
+export function accessedTask(t: Task | null, task: () => Task | undefined): Task {
+  const target = task();
+  if (!target) throw new SyscallError(ENOENT);
+  if (!t || !mayPtraceAttach(t, target)) throw new SyscallError(EACCES);
+  return target;
+}
+
 export class MemInode extends KInode {
   constructor(fs: KernFS, key: string, private readonly task: () => Task | undefined, attr: KAttr) {
     super(fs, key, S_IFREG | 0o600, attr);
   }
 
   open(t: Task | null, vd: VirtualDentry, flags: number): FileDescription {
-    const target = this.task();
-    if (!target) throw new SyscallError(ENOENT);
-    if (!t || !mayPtraceAttach(t, target)) throw new SyscallError(EACCES);
-    return new MemFile(flags, vd, target.mm);
+    return new MemFile(flags, vd, accessedTask(t, this.task).mm);
   }
 }
 

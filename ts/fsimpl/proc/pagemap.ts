@@ -9,7 +9,7 @@
 import type { Task } from '../../kernel/task';
 import { SyscallError } from '../../kernel/syscall_error';
 import { CAP_SYS_ADMIN } from '../../kernel/capabilities';
-import { EACCES, EINVAL, ENOENT } from '../../abi/linux/errno';
+import { EINVAL } from '../../abi/linux/errno';
 import { PROT_WRITE } from '../../abi/linux/mm';
 import { S_IFREG } from '../../abi/linux/stat';
 import type { MemoryManager } from '../../mm/memory_manager';
@@ -19,7 +19,7 @@ import { VfsFile } from '../../vfs/vfs_file';
 import type { VirtualDentry } from '../../vfs/virtual_dentry';
 import { KInode, type KAttr } from '../kernfs/inode';
 import type { KernFS } from '../kernfs/kernfs';
-import { mayPtraceAttach, memLseek } from './mem';
+import { accessedTask, memLseek } from './mem';
 
 const PAGE = 4096;
 const ENTRY = 8;
@@ -34,11 +34,9 @@ export class PagemapInode extends KInode {
   }
 
   open(t: Task | null, vd: VirtualDentry, flags: number): FileDescription {
-    const target = this.task();
-    if (!target) throw new SyscallError(ENOENT);
-    if (!t || !mayPtraceAttach(t, target)) throw new SyscallError(EACCES);
+    const target = accessedTask(t, this.task);
     // file_ns_capable: the opener's capability decides, whoever reads later.
-    return new PagemapFile(flags, vd, target.mm, t.creds.hasCapability(CAP_SYS_ADMIN));
+    return new PagemapFile(flags, vd, target.mm, t?.creds.hasCapability(CAP_SYS_ADMIN) === true);
   }
 }
 
