@@ -101,7 +101,7 @@ function taskEntries(fs: KernFS, kernel: Kernel, key: string, tg: ThreadGroup, t
     smaps: () => file('smaps', (t) => smaps(t, false)),
     smaps_rollup: () => file('smaps_rollup', (t) => smaps(t, true)),
     // Writing sched resets schedstats Linux keeps and this file does not show: nothing to do.
-    sched: () => new KTunable(fs, `${key}/sched`, (r) => { const t = task(); return t ? sched(t, pidNs) : ''; },
+    sched: () => new KTunable(fs, `${key}/sched`, () => { const t = task(); return t ? sched(t, pidNs) : ''; },
       () => undefined, PAGE, owner),
     schedstat: () => file('schedstat', schedstat),
     pagemap: () => new PagemapInode(fs, `${key}/pagemap`, task, owner),
