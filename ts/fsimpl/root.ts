@@ -80,7 +80,7 @@ export function newRootFileSystem(kernel: Kernel, opts: RootOptions = {}): Mount
   };
   const proc = newProcFS(kernel);
   mountAt('/proc', proc.fs, proc.root, { nosuid: true, nodev: true, noexec: true });
-  const sys = newSysFS();
+  const sys = newSysFS(kernel);
   // rw as on a host: sysfs's own inodes refuse renames and new entries (EPERM), as Linux's do.
   mountAt('/sys', sys.fs, sys.root, { nosuid: true, nodev: true, noexec: true });
   const cgroup = new CgroupFS(kernel, topCgroup(kernel));

@@ -27,6 +27,7 @@ export const CAP_SETFCAP = 31;
 export const CAP_MAC_OVERRIDE = 32;
 export const CAP_SYSLOG = 34;
 export const CAP_WAKE_ALARM = 35;
+export const CAP_CHECKPOINT_RESTORE = 40;
 /** The highest capability this kernel knows (/proc/sys/kernel/cap_last_cap). */
 export const CAP_LAST_CAP = 40;
 

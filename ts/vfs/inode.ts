@@ -63,6 +63,10 @@ export abstract class Inode {
    *  per name; the overlay, per node: InodeIdentities). */
   identity(): object { return this; }
 
+  /** A permission the mode bits do not give, asked only after they refused (Linux's
+   *  proc_fd_permission: a process may always look in its own fd and map_files). */
+  permitsBeyondMode(): boolean { return false; }
+
   get isDir(): boolean { return (this.mode & S_IFMT) === S_IFDIR; }
   get isSymlink(): boolean { return (this.mode & S_IFMT) === S_IFLNK; }
   get isRegular(): boolean { return (this.mode & S_IFMT) === S_IFREG; }

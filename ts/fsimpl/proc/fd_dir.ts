@@ -15,6 +15,20 @@ import type { KAttr } from '../kernfs/inode';
 import type { KernFS } from '../kernfs/kernfs';
 import { KSymlink } from '../kernfs/symlink';
 
+/** fd, fdinfo and map_files: owner-only directories (root's once the process is not
+ *  dumpable) that the process's own threads may always search (proc_fd_permission). */
+export class OwnProcessDir extends KDir {
+  constructor(fs: KernFS, key: string, source: DirSource, owner: KAttr, private readonly kernel: Kernel,
+    private readonly task: () => Task | undefined) {
+    super(fs, key, source, 0o500, owner);
+  }
+
+  override permitsBeyondMode(): boolean {
+    const cur = this.kernel.current;
+    return cur !== null && cur.tg === this.task()?.tg;
+  }
+}
+
 function fdSource(task: () => Task | undefined, make: (fd: number, f: FileDescription) => KSymlink | KFile): DirSource {
   return {
     names: () => (task()?.fdTable.fds() ?? []).map(String),
@@ -39,10 +53,10 @@ function fdLinkPerm(f: FileDescription): number {
 export function fdDir(fs: KernFS, key: string, kernel: Kernel, task: () => Task | undefined, owner: KAttr): KDir {
   const link = (fd: number, f: FileDescription): KSymlink => new KSymlink(fs, `${key}/${fd}`, () => fdLinkText(kernel, f),
     (): MagicTarget => (f instanceof VfsFile ? { vd: f.vd } : { file: f }), owner, fdLinkPerm(f));
-  return new KDir(fs, key, fdSource(task, link), 0o500, owner);
+  return new OwnProcessDir(fs, key, fdSource(task, link), owner, kernel, task);
 }
 
-export function fdinfoDir(fs: KernFS, key: string, task: () => Task | undefined, owner: KAttr): KDir {
+export function fdinfoDir(fs: KernFS, key: string, kernel: Kernel, task: () => Task | undefined, owner: KAttr): KDir {
   const info = (fd: number, f: FileDescription): KFile => new KFile(fs, `${key}/${fd}`, () => {
     // Only our own files are asked for their position: asking a host file would make it
     // stop sharing the host's offset.
@@ -55,5 +69,5 @@ export function fdinfoDir(fs: KernFS, key: string, task: () => Task | undefined,
     const ino = f instanceof VfsFile ? f.stat().ino : 0;
     return `pos:\t${pos}\nflags:\t0${(f.flags | cloexec).toString(8)}\nmnt_id:\t${mnt}\nino:\t${ino}\n`;
   }, 0o444, owner);
-  return new KDir(fs, key, fdSource(task, info), 0o500, owner);
+  return new OwnProcessDir(fs, key, fdSource(task, info), owner, kernel, task);
 }

@@ -21,16 +21,18 @@ export function exeLink(fs: KernFS, key: string, kernel: Kernel, tg: ThreadGroup
     if (!tg.exePath) throw new SyscallError(ENOENT);
     return tg.exePath;
   };
-  const magic = (t: Task | null): MagicTarget | null => {
-    const ns = mountNamespaceOf(kernel);
-    try {
-      const r = walk({ t, ns, root: ns.rootVd, creds: root }, ns.rootVd, target(), { follow: true });
-      return r.vd ? { vd: r.vd } : null;
-    } catch {
-      return null;
-    }
-  };
-  return new KSymlink(fs, key, target, magic, owner);
+  return new KSymlink(fs, key, target, (t) => (tg.exePath ? fileAt(kernel, t, tg.exePath) : null), owner);
+}
+
+/** The file a link names by its path from the sandbox's root (exe, map_files), or null. */
+export function fileAt(kernel: Kernel, t: Task | null, path: string): MagicTarget | null {
+  const ns = mountNamespaceOf(kernel);
+  try {
+    const r = walk({ t, ns, root: ns.rootVd, creds: root }, ns.rootVd, path, { follow: true });
+    return r.vd ? { vd: r.vd } : null;
+  } catch {
+    return null;
+  }
 }
 
 export function cwdLink(fs: KernFS, key: string, kernel: Kernel, task: () => Task | undefined, owner: KAttr): KSymlink {

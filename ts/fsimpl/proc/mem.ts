@@ -32,16 +32,22 @@ export function mayPtraceAttach(t: Task, target: Task): boolean {
   return taskAttrs(target).dumpable === SUID_DUMP_USER || c.hasCapability(CAP_SYS_PTRACE);
 }
 
+/** proc_mem_open's check (mem, pagemap): the task still there and the opener allowed to
+ *  trace it. */
+export function accessedTask(t: Task | null, task: () => Task | undefined): Task {
+  const target = task();
+  if (!target) throw new SyscallError(ENOENT);
+  if (!t || !mayPtraceAttach(t, target)) throw new SyscallError(EACCES);
+  return target;
+}
+
 export class MemInode extends KInode {
   constructor(fs: KernFS, key: string, private readonly task: () => Task | undefined, attr: KAttr) {
     super(fs, key, S_IFREG | 0o600, attr);
   }
 
   open(t: Task | null, vd: VirtualDentry, flags: number): FileDescription {
-    const target = this.task();
-    if (!target) throw new SyscallError(ENOENT);
-    if (!t || !mayPtraceAttach(t, target)) throw new SyscallError(EACCES);
-    return new MemFile(flags, vd, target.mm);
+    return new MemFile(flags, vd, accessedTask(t, this.task).mm);
   }
 }
 
@@ -66,11 +72,15 @@ class MemFile extends VfsFile {
 
   override write(_t: Task, src: Uint8Array, offset: number): number { return this.rw(src, offset, true); }
 
-  /** mem_lseek: SEEK_SET and SEEK_CUR only. */
   override lseek(offset: number, whence: number): number {
-    const next = whence === SEEK_SET ? offset : whence === SEEK_CUR ? this.pos + offset : -1;
-    if (next < 0 || !Number.isSafeInteger(next)) throw new SyscallError(EINVAL);
-    this.pos = next;
-    return next;
+    this.pos = memLseek(this.pos, offset, whence);
+    return this.pos;
   }
+}
+
+/** mem_lseek (mem, pagemap): SEEK_SET and SEEK_CUR only; the new position. */
+export function memLseek(pos: number, offset: number, whence: number): number {
+  const next = whence === SEEK_SET ? offset : whence === SEEK_CUR ? pos + offset : -1;
+  if (next < 0 || !Number.isSafeInteger(next)) throw new SyscallError(EINVAL);
+  return next;
 }

@@ -13,6 +13,9 @@ import { parseSysctlInt } from './net_dir';
 import { pageCacheOf } from '../../mm/page_cache';
 import { SECCOMP_ACTIONS_AVAIL } from '../../kernel/seccomp';
 import { procKeys } from '../../kernel/keys/proc_keys';
+import { pressureText } from '../../kernel/psi';
+import { MSGMAX, MSGMNB, MSGMNI, SEMMNI, SEMMNS, SEMMSL, SEMOPM, SHMMNI } from '../../kernel/ipc/ipc';
+import { SUID_DUMPABLE } from '../../syscalls/linux/commit_creds';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { hostFreeMem, hostLoadAvg, hostTotalMem } from '../../kernel/host_stats';
@@ -106,6 +109,16 @@ function sysTree(fs: KernFS, kernel: Kernel): KDir {
       cap_last_cap: file('kernel/cap_last_cap', () => '40\n'),
       overflowuid: file('kernel/overflowuid', () => '65534\n'),
       overflowgid: file('kernel/overflowgid', () => '65534\n'),
+      // The System V IPC limits ipc/ enforces (Linux's defaults; not settable here).
+      shmmax: file('kernel/shmmax', () => `${SHMMAX_TEXT}\n`),
+      shmall: file('kernel/shmall', () => `${SHMMAX_TEXT}\n`),
+      shmmni: file('kernel/shmmni', () => `${SHMMNI}\n`),
+      msgmax: file('kernel/msgmax', () => `${MSGMAX}\n`),
+      msgmnb: file('kernel/msgmnb', () => `${MSGMNB}\n`),
+      msgmni: file('kernel/msgmni', () => `${MSGMNI}\n`),
+      sem: file('kernel/sem', () => `${SEMMSL}\t${SEMMNS}\t${SEMOPM}\t${SEMMNI}\n`),
+      // The loader and mmap place everything at fixed addresses (mm/layout.ts): no randomisation.
+      randomize_va_space: file('kernel/randomize_va_space', () => '0\n'),
       seccomp: dir('kernel/seccomp', () => ({
         actions_avail: file('kernel/seccomp/actions_avail', () => `${SECCOMP_ACTIONS_AVAIL}\n`),
       })),
@@ -123,6 +136,10 @@ function sysTree(fs: KernFS, kernel: Kernel): KDir {
     fs: dir('fs', () => ({
       'file-max': file('fs/file-max', () => '9223372036854775807\n'),
       nr_open: file('fs/nr_open', () => '1048576\n'),
+      // Open file descriptions in the sandbox's fd tables, none free, and file-max.
+      'file-nr': file('fs/file-nr', () => `${openFiles(kernel)}\t0\t9223372036854775807\n`),
+      // What a set-id change leaves the process's dumpable flag at (commit_creds.ts).
+      suid_dumpable: file('fs/suid_dumpable', () => `${SUID_DUMPABLE}\n`),
       'aio-nr': file('fs/aio-nr', () => `${aioNr(kernel)}\n`),
       'aio-max-nr': new KSysctl(fs, 'sys/fs/aio-max-nr', () => `${aioMaxNr(kernel)}\n`, (t, text) => setAioMaxNr(t.kernel, text)),
       'lease-break-time': new KSysctl(fs, 'sys/fs/lease-break-time', () => `${leaseBreakTime(kernel)}\n`,
@@ -166,6 +183,23 @@ function randomUUID(kernel: Kernel): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
+/** ULONG_MAX - 2^24: SHMMAX and SHMALL. */
+const SHMMAX_TEXT = (2n ** 64n - 1n - 2n ** 24n).toString();
+
+/** Distinct open file descriptions held by the sandbox's fd tables (shared tables once). */
+function openFiles(kernel: Kernel): number {
+  const tables = new Set<object>(), files = new Set<object>();
+  for (const t of kernel.tasks.values()) {
+    if (tables.has(t.fdTable)) continue;
+    tables.add(t.fdTable);
+    for (const fd of t.fdTable.fds()) {
+      const f = t.fdTable.get(fd);
+      if (f) files.add(f);
+    }
+  }
+  return files.size;
+}
+
 /** Bytes resident in all the sandbox's address spaces (shared pages counted once each). */
 function sandboxResident(kernel: Kernel): number {
   const seen = new Set<object>();
@@ -201,5 +235,10 @@ export function systemEntries(fs: KernFS, kernel: Kernel): Record<string, Inode>
     net: new KSymlink(fs, 'net', () => 'self/net'),
     sys: sysTree(fs, kernel),
     sysvipc: sysvipcDir(fs, kernel),
+    pressure: new KDir(fs, 'pressure', staticChildren(() => ({
+      cpu: file('pressure/cpu', () => pressureText('cpu')),
+      memory: file('pressure/memory', () => pressureText('memory')),
+      io: file('pressure/io', () => pressureText('io')),
+    }))),
   };
 }

@@ -9,6 +9,8 @@ import type { Inode } from '../../vfs/inode';
 import { KDir, lazyChildren, type DirSource } from '../kernfs/dir';
 import { KFile, type SeekKind } from '../kernfs/file';
 import type { KernFS } from '../kernfs/kernfs';
+import type { KAttr } from '../kernfs/inode';
+import { taskAttrs } from '../../syscalls/linux/task_attrs';
 import { KSymlink } from '../kernfs/symlink';
 import { fdDir, fdinfoDir } from './fd_dir';
 import { cwdLink, exeLink } from './links';
@@ -17,10 +19,18 @@ import { netDir } from './net_dir';
 import { nsDir } from './ns_dir';
 import { IdMapInode, SetgroupsInode } from './id_map_files';
 import * as files from './task_files';
+import { KTunable } from './task_tunables';
+
+const PAGE = 4096;
+const SUID_DUMP_USER = 1;
 import { taskRoot } from '../../vfs/task_fs';
 import { tunableEntries } from './task_tunables';
 import { smaps } from './smaps';
 import { procCgroup } from './cgroup_files';
+import { sched, schedstat, timers } from './sched_files';
+import { PagemapInode } from './pagemap';
+import { mapFilesDir } from './map_files';
+import { attrDir } from './attr_dir';
 import { tgidIn, tidIn, type PidNamespace } from '../../kernel/ns/pid_ns';
 
 /** The task /proc/<pid> describes: the leader while it lives, else any thread left. */
@@ -34,12 +44,27 @@ export function leaderOf(tg: ThreadGroup): Task | undefined {
   return first ?? tg.lastExited ?? undefined;
 }
 
+/** The owner of a task's 0555 directories: its effective ids. */
+function euidOwner(t: Task | undefined): KAttr {
+  return { uid: t?.creds.euid ?? 0, gid: t?.creds.egid ?? 0 };
+}
+
+/** task_dump_owner for everything else: a task that is not dumpable (it changed ids, or said
+ *  so with PR_SET_DUMPABLE) has its files owned by root of its user namespace, so that their
+ *  owner-only modes keep its old self's data from its new self. */
+function dumpOwner(t: Task | undefined): KAttr {
+  if (t === undefined || taskAttrs(t).dumpable === SUID_DUMP_USER) return euidOwner(t);
+  const ns = t.creds.userNs;
+  const uid = ns.uidMap.down(0), gid = ns.gidMap.down(0);
+  return { uid: uid === 0xffffffff ? 0 : uid, gid: gid === 0xffffffff ? 0 : gid };
+}
+
 /** The entries of /proc/<pid> (and of a thread's directory), each made when looked up: proc
  *  keeps no dentries, so every path through /proc/self makes its directories anew, and a
  *  readlink of /proc/self/exe made all ~50 inodes (gcc makes ~500 such readlinks). */
 function taskEntries(fs: KernFS, kernel: Kernel, key: string, tg: ThreadGroup, task: () => Task | undefined,
   pidNs: PidNamespace): Record<string, () => Inode> {
-  const owner = { uid: task()?.creds.euid ?? 0, gid: task()?.creds.egid ?? 0 };
+  const owner = dumpOwner(task());
   const file = (name: string, gen: (t: Task, reader: Task | null) => string | Uint8Array, mode = 0o444,
     seek?: SeekKind): KFile =>
     new KFile(fs, `${key}/${name}`, (r) => { const t = task(); return t ? gen(t, r) : ''; }, mode, owner, seek);
@@ -52,7 +77,7 @@ function taskEntries(fs: KernFS, kernel: Kernel, key: string, tg: ThreadGroup, t
       return t !== undefined && reader !== null ? taskRoot(t).path(taskRoot(reader)) : '/';
     }, null, owner),
     fd: () => fdDir(fs, `${key}/fd`, kernel, task, owner),
-    fdinfo: () => fdinfoDir(fs, `${key}/fdinfo`, task, owner),
+    fdinfo: () => fdinfoDir(fs, `${key}/fdinfo`, kernel, task, owner),
     cmdline: () => file('cmdline', files.cmdline, 0o444, 'size0'),
     environ: () => file('environ', files.environ, 0o400, 'size0'),
     auxv: () => file('auxv', files.auxv, 0o400, 'size0'),
@@ -75,6 +100,12 @@ function taskEntries(fs: KernFS, kernel: Kernel, key: string, tg: ThreadGroup, t
     ...tunableEntries(fs, key, task, owner, file),
     smaps: () => file('smaps', (t) => smaps(t, false)),
     smaps_rollup: () => file('smaps_rollup', (t) => smaps(t, true)),
+    // Writing sched resets schedstats Linux keeps and this file does not show: nothing to do.
+    sched: () => new KTunable(fs, `${key}/sched`, () => { const t = task(); return t ? sched(t, pidNs) : ''; },
+      () => undefined, PAGE, owner),
+    schedstat: () => file('schedstat', schedstat),
+    pagemap: () => new PagemapInode(fs, `${key}/pagemap`, task, owner),
+    attr: () => attrDir(fs, `${key}/attr`, task, owner, euidOwner(task())),
   };
 }
 
@@ -91,16 +122,20 @@ export function threadGroupDir(fs: KernFS, kernel: Kernel, pidNs: PidNamespace, 
       return t ? threadDir(fs, kernel, pidNs, tg, t) : null;
     },
   };
-  const owner = { uid: leader()?.creds.euid ?? 0, gid: leader()?.creds.egid ?? 0 };
+  const owner = euidOwner(leader());
   return new KDir(fs, key, lazyChildren({
     ...taskEntries(fs, kernel, key, tg, leader, pidNs),
     task: () => new KDir(fs, `${key}/task`, tasks, 0o555, owner),
+    // The process's own, not its threads' (tgid_base_stuff only).
+    timers: () => new KFile(fs, `${key}/timers`, () => { const t = leader(); return t ? timers(t, pidNs) : ''; }, 0o444,
+      dumpOwner(leader())),
+    map_files: () => mapFilesDir(fs, kernel, `${key}/map_files`, leader, dumpOwner(leader())),
   }), 0o555, owner);
 }
 
 function threadDir(fs: KernFS, kernel: Kernel, pidNs: PidNamespace, tg: ThreadGroup, t: Task): KDir {
   const key = `${tg.tgid}/task/${t.tid}`;
-  const owner = { uid: t.creds.euid, gid: t.creds.egid };
+  const owner = euidOwner(t);
   // children: the process's children (tsvisor does not record which thread forked each).
   const children = (): KFile => new KFile(fs, `${key}/children`,
     () => [...tg.children].map((c) => `${tgidIn(pidNs, c)} `).join(''), 0o444, owner);

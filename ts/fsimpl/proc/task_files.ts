@@ -24,6 +24,8 @@ import { cpuCount, taskAttrs } from '../../syscalls/linux/task_attrs';
 import { pgidIn, processGroupIds, sidIn } from '../../syscalls/linux/process_group';
 import { INIT_PID_NS, tgidIn, tidIn, type Pid, type PidNamespace } from '../../kernel/ns/pid_ns';
 import { lockedBytes } from '../../mm/mlock';
+import { speculationStatus } from '../../kernel/speculation';
+import { voluntarySwitches } from '../../kernel/timers/cpu_time';
 
 const PAGE = 4096;
 
@@ -173,9 +175,10 @@ export function status(t: Task, reader: Task | null = null, pidNs: PidNamespace 
     `CapInh:\t${sig(c.capInheritable)}`, `CapPrm:\t${sig(c.capPermitted)}`,
     `CapEff:\t${sig(c.capEffective)}`, `CapBnd:\t${sig(c.capBounding)}`, `CapAmb:\t${sig(c.capAmbient)}`,
     `NoNewPrivs:\t${taskAttrs(t).noNewPrivs ? 1 : 0}`, `Seccomp:\t${seccompMode(t)}`, `Seccomp_filters:\t${seccompFilterCount(t)}`,
+    ...speculationStatus(),
     `Cpus_allowed:\t${bitmapHex(taskAttrs(t).affinity, cpuCount())}`, `Cpus_allowed_list:\t${bitmapList(taskAttrs(t).affinity, cpuCount())}`,
     `Mems_allowed:\t${MEMS_ALLOWED}`, 'Mems_allowed_list:\t0',
-    'voluntary_ctxt_switches:\t0', 'nonvoluntary_ctxt_switches:\t0', '',
+    `voluntary_ctxt_switches:\t${voluntarySwitches(t)}`, 'nonvoluntary_ctxt_switches:\t0', '',
   ].join('\n');
 }
 

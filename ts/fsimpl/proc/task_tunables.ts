@@ -58,8 +58,8 @@ function strip(text: string): string {
  *  bytes of text to set (which validates and applies it) and reports the bytes it took. */
 export class KTunable extends KInode {
   constructor(fs: KernFS, key: string, private readonly get: (reader: Task | null) => string,
-    private readonly set: (writer: Task, text: string) => void, private readonly maxIn: number, attr: KAttr) {
-    super(fs, key, S_IFREG | 0o644, attr);
+    private readonly set: (writer: Task, text: string) => void, private readonly maxIn: number, attr: KAttr, mode = 0o644) {
+    super(fs, key, S_IFREG | mode, attr);
   }
 
   open(t: Task | null, vd: VirtualDentry, flags: number): FileDescription {
@@ -120,9 +120,9 @@ type TaskFile = (name: string, gen: (t: Task) => string, mode?: number) => KInod
 export function tunableEntries(fs: KernFS, key: string, task: () => Task | undefined, attr: KAttr,
   file: TaskFile): Record<string, () => KInode> {
   const tunable = (name: string, get: (t: Task, reader: Task | null) => string,
-    set: (writer: Task, t: Task, text: string) => void, maxIn: number): KTunable =>
+    set: (writer: Task, t: Task, text: string) => void, maxIn: number, mode?: number): KTunable =>
     new KTunable(fs, `${key}/${name}`, (reader) => { const t = task(); return t ? get(t, reader) : ''; },
-      (writer, text) => { const t = task(); if (t) set(writer, t, text); }, maxIn, attr);
+      (writer, text) => { const t = task(); if (t) set(writer, t, text); }, maxIn, attr, mode);
   const PROC_NUMBUF = 13;
   return {
     // The offsets of the time namespace the task's children go in (kernel/ns/time_ns.ts).
@@ -155,7 +155,7 @@ export function tunableEntries(fs: KernFS, key: string, task: () => Task | undef
       mayTouchSlack(w, t);
       const a = taskAttrs(t);
       a.timerSlackNs = v === 0n ? a.defaultTimerSlackNs : v;
-    }, 64 * 1024),
+    }, 64 * 1024, 0o666),
     coredump_filter: () => tunable('coredump_filter', (t) => `${taskAttrs(t).coredumpFilter.toString(16).padStart(8, '0')}\n`,
       (_w, t, text) => {
         const v = Number(kstrto(text, 0, false, UINT_MAX));
@@ -168,7 +168,7 @@ export function tunableEntries(fs: KernFS, key: string, task: () => Task | undef
       if (!t) return '';
       if (reader !== null && !ptraceMayAccess(reader, t.tg)) throw new SyscallError(EACCES);
       return `${(taskAttrs(t).personality >>> 0).toString(16).padStart(8, '0')}\n`;
-    }, attr),
+    }, attr, 0o400),
     // io: the process's (or, under task/<tid>, the thread's) counts; ptrace read access only.
     io: () => new KTunableReadOnly(fs, `${key}/io`, (reader) => {
       const t = task();

@@ -1,6 +1,8 @@
-// sys: the sandbox's /sys, a small static tree (Linux sysfs) holding what runtimes read to
-// size themselves: the CPU lists (online, possible, present, one cpuN directory each) and
-// the transparent-huge-page policy. Read-only; it reflects the CPU count the sandbox reports.
+// sys: the sandbox's /sys, a small tree (Linux sysfs) holding what runtimes read to size
+// themselves: the CPU lists (online, possible, present, one cpuN directory each), the
+// transparent-huge-page policy, the network interfaces (class_net.ts) and the character
+// devices (char_devices.ts). Read-only; it reflects the CPU count the sandbox reports and the
+// sandbox's network stack.
 
 import { SYSFS_MAGIC } from '../../abi/linux/fs';
 import type { Inode } from '../../vfs/inode';
@@ -8,8 +10,11 @@ import { KDir, staticChildren } from '../kernfs/dir';
 import { KFile } from '../kernfs/file';
 import { KernFS } from '../kernfs/kernfs';
 import { cpuCount } from '../../syscalls/linux/task_attrs';
+import type { Kernel } from '../../kernel/kernel';
+import { classNetDir, virtualNetDir } from './class_net';
+import { charClassDirs, devDir, virtualCharClasses } from './char_devices';
 
-export function newSysFS(): { fs: KernFS; root: Inode } {
+export function newSysFS(kernel: Kernel): { fs: KernFS; root: Inode } {
   const fs = new KernFS('sysfs', SYSFS_MAGIC, true, { xattrs: true });
   const file = (key: string, text: () => string): KFile => new KFile(fs, key, text);
   const dir = (key: string, children: () => Record<string, Inode>): KDir => new KDir(fs, key, staticChildren(children));
@@ -26,7 +31,11 @@ export function newSysFS(): { fs: KernFS; root: Inode } {
     return out;
   };
   const root = dir('', () => ({
-    devices: dir('devices', () => ({ system: dir('devices/system', () => ({ cpu: dir('cpu', cpus) })) })),
+    devices: dir('devices', () => ({
+      system: dir('devices/system', () => ({ cpu: dir('cpu', cpus) })),
+      virtual: dir('devices/virtual', () => ({ net: virtualNetDir(fs, kernel), ...virtualCharClasses(fs) })),
+    })),
+    dev: devDir(fs),
     kernel: dir('kernel', () => ({
       mm: dir('kernel/mm', () => ({
         transparent_hugepage: dir('kernel/mm/thp', () => ({
@@ -36,7 +45,7 @@ export function newSysFS(): { fs: KernFS; root: Inode } {
       })),
     })),
     fs: dir('fs', () => ({ cgroup: dir('fs/cgroup', () => ({})) })),
-    class: dir('class', () => ({})),
+    class: dir('class', () => ({ net: classNetDir(fs, kernel), ...charClassDirs(fs) })),
     bus: dir('bus', () => ({})),
   }));
   return { fs, root };

@@ -15,6 +15,7 @@
 // a reaped child to its parent.
 
 import { addon } from '../../native/addon';
+import { psiTaskAsleep, psiTaskAwake } from '../psi';
 import type { Task } from '../task';
 import type { ThreadGroup } from '../thread_group';
 
@@ -56,6 +57,11 @@ export class TaskCpuTime {
    *  time it contains. */
   private userNs = 0;
   private paused = false;
+  /** Times the task gave up its CPU to wait (a blocking syscall, a stop): Linux's nvcsw. */
+  voluntarySwitches = 0;
+
+  /** A task's accounting starts as it first runs: it wants a CPU (psi.ts). */
+  constructor() { psiTaskAwake(); }
   /** Stub CPU and run wall time (ns, ms) when the open interval began. */
   private hostMark = 0;
   private wallMark = 0;
@@ -82,6 +88,8 @@ export class TaskCpuTime {
   /** A blocking syscall awaits: the time until wake() is nobody's CPU time. hostNs: the
    *  stub thread's CPU time now. */
   sleep(hostNs: number): void {
+    this.voluntarySwitches++;
+    if (this.phase !== IDLE) psiTaskAsleep();
     const now = performance.now();
     if (this.phase === SYS) this.sysMs += now - this.mark;
     this.mark = now;
@@ -90,6 +98,7 @@ export class TaskCpuTime {
   }
 
   wake(hostNs: number): void {
+    if (this.phase === IDLE) psiTaskAwake();
     this.mark = performance.now();
     this.hostResume(hostNs);
     this.phase = SYS;
@@ -211,6 +220,11 @@ export function threadCpu(t: Task): CpuSample {
   if (!c) return toSample(0, 0);
   const [u, s] = c.sample(t.ctx.cpuTimeNs());
   return toSample(u, s);
+}
+
+/** The task's voluntary context switches so far (0 before it first ran). */
+export function voluntarySwitches(t: Task): number {
+  return taskTimes.get(t)?.voluntarySwitches ?? 0;
 }
 
 export function processCpu(tg: ThreadGroup): CpuSample {

@@ -35,7 +35,9 @@ export class PosixTimer {
   private periods = 0n;
   private overrunLast = 0;
 
-  constructor(readonly id: number, readonly tg: ThreadGroup, clock: TimerClock, readonly ev: SigEvent) {
+  /** clockId: the clockid_t timer_create was given (/proc/<pid>/timers shows it). */
+  constructor(readonly id: number, readonly tg: ThreadGroup, readonly clockId: number, clock: TimerClock,
+    readonly ev: SigEvent) {
     this.info = sigInfo(ev.signo, SI_TIMER, { pid: id, value: ev.value });
     this.info.onDequeue = (info) => this.delivered(info);
     this.timer = new KTimer(clock, (n) => this.expire(n), ev.notify === SIGEV_NONE);

@@ -84,6 +84,11 @@ export function processTimers(t: Task): ProcessTimers {
   return s;
 }
 
+/** The process's posix timers, newest first as Linux lists them (none if it made none). */
+export function posixTimersOf(tg: ThreadGroup): PosixTimer[] {
+  return [...(states.get(tg)?.posix.values() ?? [])].reverse();
+}
+
 /** execve's part: delete the caller's process's posix timers. */
 export function execTimers(t: Task): void {
   states.get(t.tg)?.deletePosix();

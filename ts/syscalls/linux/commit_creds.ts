@@ -8,7 +8,8 @@ import { capIsSubset } from '../../kernel/capabilities';
 import { taskAttrs } from './task_attrs';
 
 /** /proc/sys/fs/suid_dumpable's default. */
-const SUID_DUMPABLE = 0;
+/** fs.suid_dumpable: 0, a set-id change makes the process not dumpable. */
+export const SUID_DUMPABLE = 0;
 const SUID_DUMP_USER = 1;
 
 /** cred_cap_issubset: next holds no capability old did not. Across user namespaces: next's

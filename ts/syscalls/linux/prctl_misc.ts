@@ -12,9 +12,11 @@ import { CAP_SYS_RESOURCE } from '../../kernel/capabilities';
 import type { SyscallArgs } from './types';
 import { setProcessAttr, taskAttrs } from './task_attrs';
 import { auxv } from '../../fsimpl/proc/task_files';
+import { specCtrlGet, specCtrlSet } from '../../kernel/speculation';
 
 const PR_GET_TIMING = 13, PR_SET_TIMING = 14, PR_GET_TSC = 25, PR_SET_TSC = 26, PR_TASK_PERF_EVENTS_DISABLE = 31,
   PR_TASK_PERF_EVENTS_ENABLE = 32, PR_MCE_KILL = 33, PR_MCE_KILL_GET = 34, PR_SET_MM = 35, PR_GET_TID_ADDRESS = 40,
+  PR_GET_SPECULATION_CTRL = 52, PR_SET_SPECULATION_CTRL = 53,
   PR_SET_THP_DISABLE = 41, PR_GET_THP_DISABLE = 42, PR_SET_IO_FLUSHER = 57, PR_GET_IO_FLUSHER = 58,
   PR_SET_MDWE = 65, PR_GET_MDWE = 66, PR_SET_MEMORY_MERGE = 67, PR_GET_MEMORY_MERGE = 68, PR_GET_AUXV = 0x41555856;
 const PR_TIMING_STATISTICAL = 0, PR_TSC_ENABLE = 1;
@@ -38,6 +40,15 @@ export function prctlMisc(t: Task, option: number, a: SyscallArgs): number | und
       if (a.u64(1) !== BigInt(PR_TSC_ENABLE)) fail(EINVAL);
       return 0;
     case PR_GET_TIMING: return PR_TIMING_STATISTICAL;
+    case PR_GET_SPECULATION_CTRL: {
+      zeroFrom(2);
+      const v = specCtrlGet(a.u64(1));
+      if (v < 0) fail(-v);
+      return v;
+    }
+    case PR_SET_SPECULATION_CTRL:
+      zeroFrom(3);
+      return specCtrlSet(a.u64(1), a.u64(2));
     case PR_SET_TIMING:
       if (a.u64(1) !== BigInt(PR_TIMING_STATISTICAL)) fail(EINVAL);
       return 0;

@@ -112,7 +112,7 @@ export function newFileSystem(t: Task, type: string, data: string): { fs: FileSy
       return { fs, root: fs.root };
     }
     case 'proc': return newProcFS(t.kernel, t.threadPid.ns);
-    case 'sysfs': return newSysFS();
+    case 'sysfs': return newSysFS(t.kernel);
     case 'cgroup2': {
       checkCgroup2Options(data);
       const fs = new CgroupFS(t.kernel, cgroupNsRoot(t));

@@ -83,7 +83,7 @@ function sysTimerCreate(t: Task, a: SyscallArgs): number {
     if (!t.creds.hasCapability(CAP_WAKE_ALARM)) fail(EPERM);
   }
   if (isCpuClock(clock)) cpuClockTarget(t, clock, false);
-  timers.posix.set(id, new PosixTimer(id, t.tg, timerClock(t, clock), ev));
+  timers.posix.set(id, new PosixTimer(id, t.tg, clock, timerClock(t, clock), ev));
   return 0;
 }
 
