@@ -119,6 +119,17 @@ fn stub_exe_fd() -> io::Result<RawFd> {
     }
 }
 
+/// TSVISOR_TEST_SEIZE_DELAY_US: a pause between a stub's spawn and its seize, only so that
+/// test/sandbox/stub_leak.test.ts, which kills the sentry at random moments, lands in that
+/// window (microseconds otherwise) often enough to show whether a stub outlives the sentry.
+fn test_seize_delay() -> Option<std::time::Duration> {
+    static D: OnceLock<Option<std::time::Duration>> = OnceLock::new();
+    *D.get_or_init(|| {
+        let us: u64 = std::env::var("TSVISOR_TEST_SEIZE_DELAY_US").ok()?.parse().ok()?;
+        Some(std::time::Duration::from_micros(us.min(1_000_000)))
+    })
+}
+
 pub struct StubProcess {
     pub pid: i32,
     pub entry: u64,
@@ -185,6 +196,9 @@ impl StubProcess {
         };
         if rc != 0 {
             return Err(io::Error::from_raw_os_error(rc));
+        }
+        if let Some(d) = test_seize_delay() {
+            std::thread::sleep(d);
         }
         let mut stub = StubProcess { pid, entry: 0, template: [0; 27], alive: true };
         let setup = (|| -> io::Result<()> {
