@@ -28,7 +28,7 @@ describe.each(platforms.filter((p) => p !== 'kvm'))('%s', (platform) => {
     for (let i = 0; i < RUNS; i++) {
       const killAfterUs = Math.floor((150 + next() * 1500) * 1000 * TIME_SCALE);
       const r = await runNative([
-        fixture('host_subreaper'), String(killAfterUs), '3000', '--',
+        fixture('host_subreaper'), String(killAfterUs), '9', '3000', '--',
         process.execPath, cli, 'run', '--platform', platform, '--', '/bin/sh', '-c', LOOP,
       ], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', TSVISOR_TEST_SEIZE_DELAY_US: '20000' }, timeoutMs: 30_000 });
       expect(r.code, describeResult(r)).toBe(0);
