@@ -7,23 +7,14 @@
 // test only) so that the kills land in it. kvm has no stub processes.
 import { describe, expect, it } from 'vitest';
 import { cli, describeResult, fixture, platforms, runNative, TIME_SCALE } from '../helpers/run';
+import { seededRandom } from '../helpers/rng';
 
 const RUNS = 10;
 const LOOP = 'i=0; while [ $i -lt 400 ]; do /bin/true; i=$((i+1)); done; echo done';
 
-function random(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s ^= s << 13; s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5; s >>>= 0;
-    return s / 0x1_0000_0000;
-  };
-}
-
 describe.each(platforms.filter((p) => p !== 'kvm'))('%s', (platform) => {
   it(`no stub outlives a sentry SIGKILLed at ${RUNS} random moments of a fork/exec loop`, async () => {
-    const next = random(0x5eed_1eaf);
+    const next = seededRandom(0x5eed_1eaf);
     const left: string[] = [];
     for (let i = 0; i < RUNS; i++) {
       const killAfterUs = Math.floor((150 + next() * 1500) * 1000 * TIME_SCALE);

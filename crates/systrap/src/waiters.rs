@@ -252,6 +252,15 @@ mod tests {
         std::thread::sleep(Duration::from_millis(5));
     }
 
+    /// Waits (up to 2 s) for a report after the `before` there were; panics with `lost`.
+    fn await_report(calls: &AtomicUsize, before: usize, lost: &str) {
+        let start = Instant::now();
+        while calls.load(Ordering::SeqCst) == before {
+            assert!(start.elapsed() < Duration::from_secs(2), "{lost}");
+            std::thread::sleep(Duration::from_micros(100));
+        }
+    }
+
     #[test]
     fn one_report_per_parked_stop_and_none_for_forgeries_or_after_release() {
         let mut page = Box::new(Page([0; 4096]));
@@ -290,12 +299,8 @@ mod tests {
             }
             assert_eq!(calls.load(Ordering::SeqCst), before, "no report before the stop (round {round})");
             stop_run(&s);
-            let start = Instant::now();
-            while calls.load(Ordering::SeqCst) == before {
-                // A suppressed wake (cleared flag) is found by the parked poll.
-                assert!(start.elapsed() < Duration::from_secs(2), "a parked stop was lost (round {round})");
-                std::thread::sleep(Duration::from_micros(200));
-            }
+            // A suppressed wake (cleared flag) is found by the parked poll.
+            await_report(&calls, before, &format!("a parked stop was lost (round {round})"));
             assert_eq!(calls.load(Ordering::SeqCst), parks, "one report per park");
         }
         // Released: late stops and wakes report nothing.
@@ -350,11 +355,7 @@ mod tests {
             settle();
             assert_eq!(calls.load(Ordering::SeqCst), before, "a report of a run still going (round {round})");
             stop_run(&s);
-            let start = Instant::now();
-            while calls.load(Ordering::SeqCst) == before {
-                assert!(start.elapsed() < Duration::from_secs(2), "the next run's stop was never reported (round {round})");
-                std::thread::sleep(Duration::from_micros(200));
-            }
+            await_report(&calls, before, &format!("the next run's stop was never reported (round {round})"));
         }
         stop(&s);
     }
@@ -413,11 +414,7 @@ mod tests {
                 settle();
                 assert_eq!(calls.load(Ordering::SeqCst), before, "the waiter reported a held stop too (round {round})");
             } else {
-                let start = Instant::now();
-                while calls.load(Ordering::SeqCst) == before {
-                    assert!(start.elapsed() < Duration::from_secs(2), "a stop released to the waiter was lost (round {round})");
-                    std::thread::sleep(Duration::from_micros(100));
-                }
+                await_report(&calls, before, &format!("a stop released to the waiter was lost (round {round})"));
                 settle();
                 assert_eq!(calls.load(Ordering::SeqCst), before + 1, "one report per park (round {round})");
             }
