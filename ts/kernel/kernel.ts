@@ -85,6 +85,9 @@ export class Kernel {
 
   fillRandom(buf: Uint8Array): void { addon().hostGetrandom(buf); }
 
+  /** Whether --debug-log is on (debug() writes somewhere). */
+  debugging(): boolean { return this.debugLogFd >= 0; }
+
   debug(msg: string): void {
     if (this.debugLogFd >= 0) fs.writeSync(this.debugLogFd, `${new Date().toISOString()} ${msg}\n`);
   }

@@ -57,6 +57,8 @@ export class Task {
   ioNowait = false;
   /** The current wait gives way only to death, not to signals (vfork). */
   waitKillableOnly = false;
+  /** What the run loop awaits (task_run.ts), for a hang report: '' while it runs on. */
+  awaiting = '';
   /** Page and rip of the last fault taken for spurious (task_run.ts), '' after a syscall. */
   lastFaultPlace = '';
   /** seccomp mode and filters (seccomp.ts); null when off, so the syscall path pays one test. */

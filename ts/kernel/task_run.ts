@@ -30,7 +30,11 @@ export async function runTask(t: Task): Promise<void> {
   while (!t.exited) {
     cpu.enterUser();
     let ev = t.ctx.run();
-    if (typeof ev !== 'number') ev = await ev;
+    if (typeof ev !== 'number') {
+      t.awaiting = 'run';
+      ev = await ev;
+      t.awaiting = '';
+    }
     cpu.leaveUser();
     if (t.exited) break;
     let afterSyscall = false;
@@ -52,7 +56,9 @@ export async function runTask(t: Task): Promise<void> {
         if (p) {
           t.ctx.blocking();
           cpu.sleep(t.ctx.cpuTimeNsSampled(CPU_SAMPLE_MS));
+          t.awaiting = 'syscall';
           await p;
+          t.awaiting = '';
           cpu.wake(t.ctx.cpuTimeNsSampled(CPU_SAMPLE_MS));
         }
         if (t.ptrace !== null) await ptraceSyscallExit(t, dispatchSyscall);
@@ -80,7 +86,9 @@ export async function runTask(t: Task): Promise<void> {
       // Group stop: park until SIGCONT or death, then act on what is pending by then.
       while (!t.exited && groupStopped(t.tg)) {
         cpu.sleep(t.ctx.cpuTimeNs());
+        t.awaiting = 'group stop';
         await parkStopped(t);
+        t.awaiting = '';
         cpu.wake(t.ctx.cpuTimeNs());
         if (t.ptrace !== null) {
           // Attached while stopped: the stop becomes a ptrace-stop.

@@ -173,6 +173,9 @@ export interface NativeContext {
   /** x86 XSAVE area of the stopped task (the FP/SSE/AVX state), for signal frames and fork. */
   getFpState(): Buffer;
   setFpState(state: Uint8Array): void;
+  /** The platform's side of the context for a hang report (--debug-log): what the run waits
+   *  on, as words; "" where the platform has nothing to say. */
+  describe(): string;
   /** End the stub thread (the task must be stopped); the object is dead afterwards. */
   release(): void;
 }

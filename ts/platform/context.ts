@@ -71,10 +71,20 @@ export class PlatformContext {
     this.interrupt();
     const pending = this.waiter;
     if (pending === null) return;
-    // Still the same run once the grace is over: it never stopped.
+    // Still the same run once the grace is over: it never stopped. After the kill the run
+    // is over whatever became of its report (a wake is only "maybe done"): take it now, so
+    // that a report the platform never delivers cannot keep a dying task for ever.
     setTimeout(() => {
-      if (this.waiter === pending && !this.released) this.native.kill();
+      if (this.waiter !== pending || this.released) return;
+      this.native.kill();
+      if (this.waiter === pending) this.onWake();
     }, graceMs);
+  }
+
+  /** For a hang report (--debug-log): whether a run is pending, and the platform's view. */
+  describe(): string {
+    if (this.released) return 'released';
+    return `${this.waiter !== null ? 'run pending' : 'no run pending'} ${this.native.describe()}`;
   }
 
   /** CPU time (ns) the host has charged to the task's stub thread: the application code it

@@ -14,6 +14,10 @@ import {
 } from '../abi/linux/signal';
 import { consoleTty } from '../vfs/host_tty';
 import { groupStopped } from '../kernel/job_control';
+import { reportTasks } from '../kernel/hang_report';
+
+/** When the hang report is written again after a stop asked of tsvisor. */
+const REPORT_AGAIN_MS = 3000;
 
 const TO_GROUP: Array<[NodeJS.Signals, number]> = [
   ['SIGINT', SIGINT], ['SIGQUIT', SIGQUIT], ['SIGWINCH', SIGWINCH], ['SIGTSTP', SIGTSTP],
@@ -48,8 +52,21 @@ export function forwardHostSignals(kernel: Kernel, init: ThreadGroup): () => voi
     for (const tg of [...kernel.threadGroups.values()]) if (processGroupIds(tg).pgid === pgid) send(tg, SIGCONT);
   }]);
   for (const [name, sig] of TO_INIT) listeners.push([name, () => send(init, sig)]);
+  // A stop asked of tsvisor: say in the debug log what every task waits on, now and once
+  // more if the sandbox is still there a while later (then it did not end when told to).
+  let again: NodeJS.Timeout | null = null;
+  for (const name of ['SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGHUP'] as NodeJS.Signals[]) {
+    listeners.push([name, () => {
+      reportTasks(kernel, `host ${name}`);
+      if (again === null && kernel.debugging()) {
+        again = setTimeout(() => reportTasks(kernel, `still running ${REPORT_AGAIN_MS} ms after host ${name}`), REPORT_AGAIN_MS);
+        again.unref();
+      }
+    }]);
+  }
   for (const [name, fn] of listeners) process.on(name, fn);
   return () => {
+    if (again !== null) clearTimeout(again);
     for (const [name, fn] of listeners) process.off(name, fn);
   };
 }

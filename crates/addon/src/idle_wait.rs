@@ -146,6 +146,11 @@ impl IdleWait {
         stats::most(i.parked.len());
     }
 
+    /// Whether the run of `id` is in the parked set (for a hang report).
+    pub(crate) fn is_parked(&self, id: u32) -> bool {
+        self.inner.try_borrow().map(|i| i.parked.contains_key(&id)).unwrap_or(false)
+    }
+
     /// The run of `id` was taken (by whichever report).
     pub(crate) fn unparked(&self, id: u32) {
         if let Ok(mut i) = self.inner.try_borrow_mut() {

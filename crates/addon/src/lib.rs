@@ -470,6 +470,13 @@ impl Context {
         f.as_ref().and_then(platform::HostCpuClock::read_ns).map_or(-1.0, |ns| ns as f64)
     }
 
+    /// The platform's side of the context, for a hang report (--debug-log).
+    #[napi]
+    pub fn describe(&self) -> String {
+        let idle = self.idle.as_ref().map_or(String::new(), |(w, id)| format!(" idle_parked={}", w.is_parked(*id)));
+        format!("{}{idle}", self.inner.describe())
+    }
+
     #[napi]
     pub fn get_fp_state(&self) -> Result<Buffer> {
         Ok(self.inner.fp_state().map_err(to_napi)?.into())

@@ -186,6 +186,11 @@ pub trait Context: Send + Sync {
     fn host_cpu_kind(&self) -> HostCpuKind {
         HostCpuKind::Runtime
     }
+    /// The platform's side of the context for a hang report (--debug-log): what the run
+    /// waits on, as words; "" where there is nothing to say.
+    fn describe(&self) -> String {
+        String::new()
+    }
     /// The XSAVE area of a stopped task.
     fn fp_state(&self) -> io::Result<Vec<u8>>;
     fn set_fp_state(&self, state: &[u8]) -> io::Result<()>;

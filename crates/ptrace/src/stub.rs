@@ -31,7 +31,7 @@ pub const BATCH_GADGET: u64 = 0x80;
 /// Bytes per entry of a batch table: number, six arguments, the result expected.
 pub const BATCH_ENTRY: u64 = 64;
 /// Where stub.S lists systrap_handler, systrap_thread_entry, systrap_restorer,
-/// systrap_fast_entry.
+/// systrap_fast_entry, stub_name, stub_start.
 const ADDRESS_TABLE: u64 = 0x50;
 
 /// Addresses inside the stub image, read from the ELF file itself.
@@ -46,6 +46,9 @@ pub struct StubImage {
     pub systrap_fast_entry: u64,
     /// "tsvisor-stub\0", the stub's name on the host.
     pub name: u64,
+    /// The leader's pause() loop, past its start-up checks (stub_init), where a parked
+    /// stub waits.
+    pub park: u64,
 }
 
 fn u64_at(b: &[u8], off: usize) -> u64 {
@@ -66,6 +69,7 @@ pub fn stub_image() -> StubImage {
         systrap_restorer: u64_at(b, table + 16),
         systrap_fast_entry: u64_at(b, table + 24),
         name: u64_at(b, table + 32),
+        park: u64_at(b, table + 40),
     }
 }
 /// The legacy vsyscall page (fixed by the x86-64 ABI).
@@ -115,6 +119,17 @@ fn stub_exe_fd() -> io::Result<RawFd> {
     }
 }
 
+/// TSVISOR_TEST_SEIZE_DELAY_US: a pause between a stub's spawn and its seize, only so that
+/// test/sandbox/stub_leak.test.ts, which kills the sentry at random moments, lands in that
+/// window (microseconds otherwise) often enough to show whether a stub outlives the sentry.
+fn test_seize_delay() -> Option<std::time::Duration> {
+    static D: OnceLock<Option<std::time::Duration>> = OnceLock::new();
+    *D.get_or_init(|| {
+        let us: u64 = std::env::var("TSVISOR_TEST_SEIZE_DELAY_US").ok()?.parse().ok()?;
+        Some(std::time::Duration::from_micros(us.min(1_000_000)))
+    })
+}
+
 pub struct StubProcess {
     pub pid: i32,
     pub entry: u64,
@@ -129,6 +144,8 @@ impl StubProcess {
     /// posix_spawn (a vfork, so Node's large address space is not copied) runs the stub from
     /// its sealed memfd; the stub parks in pause() until we seize it, which also makes the
     /// calling thread its tracer with PTRACE_O_EXITKILL: if the sentry dies, so does the stub.
+    /// Before that, the stub's own parent-death signal covers the time between the spawn
+    /// and the seize (stub.S, stub_init).
     pub fn spawn(memfd: RawFd) -> io::Result<StubProcess> {
         // With address-space randomisation the kernel may place the stub's initial stack
         // over the stub's fixed address, or the host's vDSO where ours moves it to; that
@@ -144,7 +161,9 @@ impl StubProcess {
         let exe = stub_exe_fd()?;
         let path = CString::new(format!("/proc/self/fd/{STUB_EXE_FD}")).unwrap();
         let argv0 = CString::new("tsvisor-stub").unwrap();
-        let argv = [argv0.as_ptr() as *mut libc::c_char, std::ptr::null_mut()];
+        // The stub checks that its parent is still this process (stub.S, stub_init).
+        let sentry = CString::new(std::process::id().to_string()).unwrap();
+        let argv = [argv0.as_ptr() as *mut libc::c_char, sentry.as_ptr() as *mut libc::c_char, std::ptr::null_mut()];
         let envp: [*mut libc::c_char; 1] = [std::ptr::null_mut()];
         let mut pid: libc::pid_t = 0;
         // SAFETY: the attribute and file-action objects are initialised before use and
@@ -177,6 +196,9 @@ impl StubProcess {
         };
         if rc != 0 {
             return Err(io::Error::from_raw_os_error(rc));
+        }
+        if let Some(d) = test_seize_delay() {
+            std::thread::sleep(d);
         }
         let mut stub = StubProcess { pid, entry: 0, template: [0; 27], alive: true };
         let setup = (|| -> io::Result<()> {
@@ -374,7 +396,7 @@ impl StubProcess {
     /// parent-death signal ties it to the sentry: the caller sets one.
     pub fn detach_parked(&mut self) -> io::Result<()> {
         let mut r = self.template;
-        r[REG_RIP] = self.entry; // _start: jmp to the pause() loop
+        r[REG_RIP] = stub_image().park; // the pause() loop, past stub_init's checks
         r[REG_ORIG_RAX] = u64::MAX;
         sys::set_regs(self.pid, &r)?;
         sys::ptrace(libc::PTRACE_DETACH, self.pid, 0, 0).map(|_| ())

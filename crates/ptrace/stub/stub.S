@@ -1,12 +1,13 @@
-/* The stub: the only code of ours in an application's host process. Its leader waits in
- * pause() until the sentry seizes it with ptrace; the sentry then points it at the gadgets
- * below, at fixed offsets from _start (the ELF entry point).
+/* The stub: the only code of ours in an application's host process. Its leader ties its
+ * life to the sentry's (stub_init), then waits in pause() until the sentry seizes it with
+ * ptrace; the sentry then points it at the gadgets below, at fixed offsets from _start (the
+ * ELF entry point).
  * No libc, no data, no writable memory: nothing here the application could use.
  * systrap.c adds the signal handler and thread entry of the systrap platform. */
 	.text
 	.globl _start
 _start:
-	jmp stub_start
+	jmp stub_init
 
 	/* entry + 0x10: one injected syscall, then trap back to the tracer. */
 	.org 0x10
@@ -44,6 +45,7 @@ systrap_clone_gadget:
 	.quad systrap_restorer
 	.quad systrap_fast_entry
 	.quad stub_name
+	.quad stub_start
 
 	/* entry + 0x80: a batch of injected syscalls, one trap back for all of them. %rbx points
 	 * at the first entry of a table in a page the stub maps read-only (the sentry writes it
@@ -140,6 +142,50 @@ systrap_thread_entry:
 	ud2
 9:	mov $60, %eax
 	mov $127, %edi
+	syscall
+	jmp 9b
+
+	/* The first thing a new stub does: SIGKILL when the sentry's thread that spawned it
+	 * ends (PR_SET_PDEATHSIG), then check that the sentry, whose pid is argv[1] in decimal,
+	 * is still its parent. Until the sentry seizes it (PTRACE_O_EXITKILL), nothing else ties
+	 * the stub to the sentry: a sentry killed between posix_spawn and the seize used to leave
+	 * it parked here for ever. Had the sentry died before the prctl, the stub has been
+	 * reparented, and it goes. Runs once, before any filter: a parked spare goes back to
+	 * stub_start, under the leader filter, which allows neither getppid nor exit_group. */
+stub_init:
+	mov $157, %eax			/* prctl(PR_SET_PDEATHSIG, SIGKILL) */
+	mov $1, %edi
+	mov $9, %esi
+	syscall
+	test %rax, %rax
+	jnz 9f
+	cmpq $2, (%rsp)			/* argc */
+	jne 9f
+	mov 16(%rsp), %rsi		/* argv[1] */
+	xor %edx, %edx
+	xor %ecx, %ecx
+1:	movzbl (%rsi), %eax
+	test %eax, %eax
+	jz 2f
+	sub $'0', %eax
+	cmp $9, %eax
+	ja 9f
+	imul $10, %rdx
+	add %rax, %rdx
+	inc %rsi
+	inc %ecx
+	cmp $10, %ecx
+	ja 9f
+	jmp 1b
+2:	test %ecx, %ecx
+	jz 9f
+	mov $110, %eax			/* getppid() */
+	syscall
+	cmp %rax, %rdx
+	jne 9f
+	jmp stub_start
+9:	mov $60, %eax			/* exit(0): the sentry is gone */
+	xor %edi, %edi
 	syscall
 	jmp 9b
 

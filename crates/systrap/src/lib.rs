@@ -811,6 +811,25 @@ impl Context for SystrapContext {
         Some((self.shared.tgid, self.shared.tid))
     }
 
+    fn describe(&self) -> String {
+        let m = &self.shared.msg;
+        let word = |off| m.atomic(off).load(Ordering::SeqCst);
+        let parked = self.shared.watch.lock().map(|w| w.parked).unwrap_or(false);
+        format!(
+            "host {}/{}{} state={} stub_sleeping={} sentry_sleeping={} waiter={} parked={} dead={} nr={}",
+            self.shared.tgid,
+            self.shared.tid,
+            if thread_alive(self.shared.tgid, self.shared.tid) { "" } else { " (gone)" },
+            word(OFF_STATE),
+            word(OFF_STUB_SLEEPING),
+            word(OFF_SENTRY_SLEEPING),
+            self.waiter.load(Ordering::Relaxed),
+            parked,
+            self.shared.dead.load(Ordering::SeqCst),
+            m.get(OFF_REGS + 15 * 8) as i64,
+        )
+    }
+
     fn fp_state(&self) -> io::Result<Vec<u8>> {
         if self.stopped_on_fast_path() {
             // Saved on the way in (the clone family): what the application wrote there since

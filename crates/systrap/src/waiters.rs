@@ -175,19 +175,23 @@ fn watch(s: &Shared) {
     let word = s.msg.atomic(OFF_STATE);
     let mut ready_poll = READY_POLL_FIRST;
     loop {
-        let v = word.load(Ordering::SeqCst);
-        let parked = {
+        let (v, parked) = {
             let mut w = s.watch.lock().unwrap();
             if w.quit {
                 return;
             }
+            // Read under the lock, never before it: a READY read earlier may be a stop that
+            // the sentry's thread has reported since (idle_wait), the task resumed and its
+            // next run parked; taking that park for the old stop would report a run still
+            // going and leave its real stop unreported for ever.
+            let v = word.load(Ordering::SeqCst);
             if w.parked && (v == ST_READY || s.dead.load(Ordering::SeqCst)) {
                 w.parked = false;
                 // Under the lock: after release (quit) we never write the message.
                 s.msg.atomic(OFF_SENTRY_SLEEPING).store(0, Ordering::SeqCst);
-                None
+                (v, None)
             } else {
-                Some(w.parked)
+                (v, Some(w.parked))
             }
         };
         let Some(parked) = parked else {
@@ -248,6 +252,15 @@ mod tests {
         std::thread::sleep(Duration::from_millis(5));
     }
 
+    /// Waits (up to 2 s) for a report after the `before` there were; panics with `lost`.
+    fn await_report(calls: &AtomicUsize, before: usize, lost: &str) {
+        let start = Instant::now();
+        while calls.load(Ordering::SeqCst) == before {
+            assert!(start.elapsed() < Duration::from_secs(2), "{lost}");
+            std::thread::sleep(Duration::from_micros(100));
+        }
+    }
+
     #[test]
     fn one_report_per_parked_stop_and_none_for_forgeries_or_after_release() {
         let mut page = Box::new(Page([0; 4096]));
@@ -286,12 +299,8 @@ mod tests {
             }
             assert_eq!(calls.load(Ordering::SeqCst), before, "no report before the stop (round {round})");
             stop_run(&s);
-            let start = Instant::now();
-            while calls.load(Ordering::SeqCst) == before {
-                // A suppressed wake (cleared flag) is found by the parked poll.
-                assert!(start.elapsed() < Duration::from_secs(2), "a parked stop was lost (round {round})");
-                std::thread::sleep(Duration::from_micros(200));
-            }
+            // A suppressed wake (cleared flag) is found by the parked poll.
+            await_report(&calls, before, &format!("a parked stop was lost (round {round})"));
             assert_eq!(calls.load(Ordering::SeqCst), parks, "one report per park");
         }
         // Released: late stops and wakes report nothing.
@@ -308,6 +317,47 @@ mod tests {
             assert!(start.elapsed() < Duration::from_secs(2), "the waiter did not return to the pool");
             std::thread::sleep(Duration::from_millis(1));
         }
+    }
+
+    #[test]
+    fn a_waiter_late_to_a_stop_the_holder_reported_does_not_take_the_next_park() {
+        // The hang of test/fixtures/go/gcstress (1 run in ~500 under load): the stub's wake of
+        // a held stop also wakes the waiter, which reads READY and is preempted before it
+        // takes the lock; the sentry's thread reports that stop, resumes the task and parks
+        // the next run. The waiter, if it trusted the READY it read, took that new park
+        // for the old stop: the report found the run going (a spurious wake), the flag was
+        // cleared, and the run's real stop then woke no one and was never reported. Here
+        // the lock is held across the stop, as a preempted waiter would find it.
+        let mut page = Box::new(Page([0; 4096]));
+        let calls = Arc::new(AtomicUsize::new(0));
+        let s = shared(&mut page, calls.clone());
+        let started = AtomicBool::new(false);
+        let word = s.msg.atomic(OFF_STATE);
+        for round in 0..20 {
+            word.store(ST_RESUME, Ordering::SeqCst);
+            assert!(park(&s, &started), "a RESUME'd run is not stopped (round {round})");
+            settle();
+            let before = calls.load(Ordering::SeqCst);
+            {
+                // The sentry's thread holds the park (idle_wait) while the run stops.
+                let mut w = s.watch.lock().unwrap();
+                w.parked = false;
+                stop_run(&s);
+                // The waiter, woken by that stop, is now blocked on the lock.
+                settle();
+                // release_hold: stopped, reported by the holder.
+                s.msg.atomic(OFF_SENTRY_SLEEPING).store(0, Ordering::SeqCst);
+                // The task's stop is taken and its next run started.
+                word.store(ST_RESUME, Ordering::SeqCst);
+            }
+            // ...and parked at once, before the waiter gets the lock.
+            assert!(park(&s, &started), "the next run is not stopped yet (round {round})");
+            settle();
+            assert_eq!(calls.load(Ordering::SeqCst), before, "a report of a run still going (round {round})");
+            stop_run(&s);
+            await_report(&calls, before, &format!("the next run's stop was never reported (round {round})"));
+        }
+        stop(&s);
     }
 
     #[test]
@@ -364,11 +414,7 @@ mod tests {
                 settle();
                 assert_eq!(calls.load(Ordering::SeqCst), before, "the waiter reported a held stop too (round {round})");
             } else {
-                let start = Instant::now();
-                while calls.load(Ordering::SeqCst) == before {
-                    assert!(start.elapsed() < Duration::from_secs(2), "a stop released to the waiter was lost (round {round})");
-                    std::thread::sleep(Duration::from_micros(100));
-                }
+                await_report(&calls, before, &format!("a stop released to the waiter was lost (round {round})"));
                 settle();
                 assert_eq!(calls.load(Ordering::SeqCst), before + 1, "one report per park (round {round})");
             }

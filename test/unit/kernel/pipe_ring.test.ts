@@ -6,16 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { PAGE_SIZE, PipeRing } from '../../../ts/kernel/pipe_ring';
 import type { PipeSink, PipeSource } from '../../../ts/kernel/pipe';
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s ^= s << 13; s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5; s >>>= 0;
-    return s / 0x1_0000_0000;
-  };
-}
+import { seededRandom } from '../../helpers/rng';
 
 /** Bytes numbered from `first` (mod 251), faulting after `faultAfter` of them. */
 function source(first: number, len: number, faultAfter: number): PipeSource & { taken: number } {
@@ -97,7 +88,7 @@ class Model {
 describe('PipeRing', () => {
   for (const seed of [1, 7, 42, 1234, 99991]) {
     it(`agrees with the page-at-a-time model (seed ${seed})`, () => {
-      const r = rng(seed);
+      const r = seededRandom(seed);
       const pick = (n: number): number => Math.floor(r() * n);
       const sizes = [1, 2, 4, 8, 16, 32, 64];
       let slots = 16;
