@@ -46,7 +46,8 @@ impl Handoff {
     /// Resumes the task and spins for its stop: true if it stopped (take it), false if the
     /// caller must park the run.
     pub(crate) fn spin(&self, ctx: &dyn platform::Context, regs: &platform::Regs) -> bool {
-        let full = if platform::SpinPolicy::get().spin() { RUN_SPIN } else { RUN_PROBE_SPIN };
+        let crowded = !platform::SpinPolicy::get().spin();
+        let full = if crowded { RUN_PROBE_SPIN } else { RUN_SPIN };
         let budget = self.spin.budget(full, RUN_PROBE_SPIN);
         ctx.switch_to_user(regs);
         let start = Instant::now();
@@ -65,7 +66,9 @@ impl Handoff {
                 break ParkReason::Budget;
             }
             match ctx.peer_state() {
-                PeerState::Waking if spent >= WAKE_GRACE => break ParkReason::PeerWaking,
+                // A crowded host's probe is shorter than any wake-up onto a CPU: a task whose
+                // thread still waits for one will not stop within it.
+                PeerState::Waking if crowded || spent >= WAKE_GRACE => break ParkReason::PeerWaking,
                 PeerState::Unknown if spent >= RUN_PURE_SPIN => std::thread::yield_now(),
                 _ => {}
             }
