@@ -65,12 +65,12 @@ impl Handoff {
             if spent >= budget {
                 break ParkReason::Budget;
             }
-            match ctx.peer_state() {
-                // A crowded host's probe is shorter than any wake-up onto a CPU: a task whose
-                // thread still waits for one will not stop within it.
-                PeerState::Waking if crowded || spent >= WAKE_GRACE => break ParkReason::PeerWaking,
-                PeerState::Unknown if spent >= RUN_PURE_SPIN => std::thread::yield_now(),
-                _ => {}
+            let peer = ctx.peer_state();
+            if peer.stop_spinning(crowded, spent, WAKE_GRACE) {
+                break ParkReason::PeerWaking;
+            }
+            if peer == PeerState::Unknown && spent >= RUN_PURE_SPIN {
+                std::thread::yield_now();
             }
         };
         let waited = start.elapsed();
