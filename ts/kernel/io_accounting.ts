@@ -8,6 +8,7 @@
 import type { Task } from './task';
 import type { ThreadGroup } from './thread_group';
 import type { SyscallResult, SyscallReturn } from '../syscalls/linux/types';
+import { WIDE_ZERO } from '../tcpip/wide_field';
 
 export interface IoAcct { rchar: number; wchar: number; syscr: number; syscw: number }
 
@@ -15,7 +16,9 @@ const perTask = new WeakMap<Task, IoAcct>();
 /** A process's dead threads' and reaped children's (signal_struct ioac). */
 const perProcess = new WeakMap<ThreadGroup, IoAcct>();
 
-function zero(): IoAcct { return { rchar: 0, wchar: 0, syscr: 0, syscw: 0 }; }
+// Byte counts pass 2^31 in seconds of streaming: doubles from the start (wide_field.ts), or
+// the first big count changes the counters' shape and deoptimizes read/write's path.
+function zero(): IoAcct { return { rchar: WIDE_ZERO, wchar: WIDE_ZERO, syscr: WIDE_ZERO, syscw: WIDE_ZERO }; }
 
 function acctOf(t: Task): IoAcct {
   let a = perTask.get(t);

@@ -46,7 +46,8 @@ impl Handoff {
     /// Resumes the task and spins for its stop: true if it stopped (take it), false if the
     /// caller must park the run.
     pub(crate) fn spin(&self, ctx: &dyn platform::Context, regs: &platform::Regs) -> bool {
-        let full = if platform::SpinPolicy::get().spin() { RUN_SPIN } else { RUN_PROBE_SPIN };
+        let crowded = !platform::SpinPolicy::get().spin();
+        let full = if crowded { RUN_PROBE_SPIN } else { RUN_SPIN };
         let budget = self.spin.budget(full, RUN_PROBE_SPIN);
         ctx.switch_to_user(regs);
         let start = Instant::now();
@@ -64,10 +65,12 @@ impl Handoff {
             if spent >= budget {
                 break ParkReason::Budget;
             }
-            match ctx.peer_state() {
-                PeerState::Waking if spent >= WAKE_GRACE => break ParkReason::PeerWaking,
-                PeerState::Unknown if spent >= RUN_PURE_SPIN => std::thread::yield_now(),
-                _ => {}
+            let peer = ctx.peer_state();
+            if peer.stop_spinning(crowded, spent, WAKE_GRACE) {
+                break ParkReason::PeerWaking;
+            }
+            if peer == PeerState::Unknown && spent >= RUN_PURE_SPIN {
+                std::thread::yield_now();
             }
         };
         let waited = start.elapsed();

@@ -138,6 +138,16 @@ pub enum PeerState {
     Unknown,
 }
 
+impl PeerState {
+    /// Whether a spin for this peer's stop, `spent` long so far, should give up: a thread
+    /// that has not got a CPU within `grace` likely waits for the one we spin on, and on a
+    /// crowded host (the spin only a short probe, shorter than any wake-up onto a CPU) one
+    /// still waiting for a CPU will not stop within the probe at all.
+    pub fn stop_spinning(self, crowded: bool, spent: Duration, grace: Duration) -> bool {
+        self == PeerState::Waking && (crowded || spent >= grace)
+    }
+}
+
 /// The per-context half of the decision (the spin an adaptive mutex does): a running
 /// estimate of how long this context's hand-offs take to come back. While it stays within
 /// the budget the sentry spins; once most of them outlast it (a task that computes, one whose
@@ -195,6 +205,19 @@ impl AdaptiveSpin {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_peer_waiting_for_a_cpu_ends_the_spin_at_once_only_on_a_crowded_host() {
+        let grace = Duration::from_micros(50);
+        let early = Duration::from_micros(1);
+        assert!(PeerState::Waking.stop_spinning(true, early, grace));
+        assert!(!PeerState::Waking.stop_spinning(false, early, grace), "an uncrowded host waits out the grace");
+        assert!(PeerState::Waking.stop_spinning(false, grace, grace));
+        for crowded in [false, true] {
+            assert!(!PeerState::Running.stop_spinning(crowded, grace * 10, grace));
+            assert!(!PeerState::Unknown.stop_spinning(crowded, grace * 10, grace));
+        }
+    }
 
     #[test]
     fn hysteresis_keeps_a_lone_sandbox_spinning_and_a_crowded_one_sleeping() {
