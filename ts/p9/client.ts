@@ -317,7 +317,7 @@ export class Client {
    *  Tflush goes for it: if the request's reply still comes before the Rflush, the operation
    *  happened and its reply is the answer; otherwise the promise rejects with `interruptErr`
    *  and the server has forgotten the request (9P's flush rule). */
-  callAsync(type: number, fields: m.Fields, interrupted?: Promise<unknown>, interruptErr?: () => Error): Promise<Reply> {
+  async callAsync(type: number, fields: m.Fields, interrupted?: Promise<unknown>, interruptErr?: () => Error): Promise<Reply> {
     const tag = this.start(type, fields);
     this.sendQueued();
     return this.waitFor(tag, interrupted, interruptErr);

@@ -100,3 +100,51 @@ fn waiting_open_does_not_hold_the_others_and_is_flushed() {
     drop(holder);
     assert!(g.alive(), "{}", g.gone_why());
 }
+
+#[test]
+fn hostile_requests_around_a_waiting_open() {
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!("skipped: not root");
+        return;
+    }
+    // SAFETY: ignoring a signal.
+    unsafe { libc::signal(libc::SIGIO, libc::SIG_IGN) };
+    let d = tmpdir("wait-hostile");
+    std::fs::write(d.join("leased"), b"leased\n").unwrap();
+    std::fs::write(d.join("other"), b"other\n").unwrap();
+    let mut g = Gofer::spawn(&[("rw", &d, false)]);
+    g.version(65536);
+    g.attach(1, "rw").unwrap();
+    g.walk(1, 2, &[b"leased"]).unwrap();
+    g.walk(1, 5, &[b"leased"]).unwrap();
+    let holder = lease(&d.join("leased"));
+    g.send_raw(&lopen(200, 2));
+    assert!(!readable(&g, 100));
+    // The fid being opened: a second open is EINVAL, a read EBADF, a walk from it works.
+    assert_eq!(g.lopen(2, libc::O_RDONLY).err(), Some(libc::EINVAL));
+    assert_eq!(g.read(2, 0, 10).err(), Some(libc::EBADF));
+    g.walk(2, 6, &[]).unwrap();
+    // The waiting tag reused for another waiting open: refused at once, not queued.
+    g.send_raw(&lopen(200, 5));
+    let (tag, rep) = g.recv().unwrap();
+    assert_eq!((tag, rep.ty, Body(&rep.body, 0).u32() as i32), (200, 7, libc::EWOULDBLOCK));
+    // Tflush of a tag nobody waits on: Rflush at once.
+    g.send_raw(&Gofer::frame(TFLUSH, 201, &4321u16.to_le_bytes()));
+    let (tag, rep) = g.recv().unwrap();
+    assert_eq!((tag, rep.ty), (201, TFLUSH + 1));
+    // Two Tflush of the waiting open: both answered after it is cancelled, nothing for it.
+    g.send_raw(&[Gofer::frame(TFLUSH, 202, &200u16.to_le_bytes()), Gofer::frame(TFLUSH, 203, &200u16.to_le_bytes())].concat());
+    let mut tags = vec![g.recv().unwrap().0, g.recv().unwrap().0];
+    tags.sort();
+    assert_eq!(tags, vec![202, 203]);
+    // A Tversion with an open waiting: it is cancelled and answered to nobody.
+    g.send_raw(&lopen(204, 2));
+    assert!(!readable(&g, 100));
+    g.version(65536);
+    assert!(!readable(&g, 200), "no reply for the old session's open");
+    g.attach(1, "rw").unwrap();
+    g.walk(1, 3, &[b"other"]).unwrap();
+    assert_eq!(fd_read_all(g.lopen(3, libc::O_RDONLY).unwrap().fd.as_ref().unwrap()), b"other\n");
+    drop(holder);
+    assert!(g.alive(), "{}", g.gone_why());
+}
