@@ -83,6 +83,8 @@ export class GoferLowerFS implements LowerFS {
     return openData(this.session, n, O_RDONLY, true);
   }
 
+  evict(node: LowerNode): void { this.session.forget(node as GoferNode); }
+
   statfs(): Statfs {
     const s = this.session.client.statfs(this.session.fidOf(this.root));
     return {
