@@ -18,7 +18,7 @@ export class DentryCache {
   /** Cached leaves of evictable file systems, least recently used first. */
   private readonly lru = new Set<Dentry>();
 
-  constructor(readonly limit = limitFromEnv()) {}
+  constructor(public limit = limitFromEnv()) {}
 
   get size(): number { return this.lru.size; }
 
