@@ -37,23 +37,28 @@ fn unlease(f: &std::fs::File) {
     assert_eq!(unsafe { libc::fcntl(f.as_raw_fd(), libc::F_SETLEASE, libc::F_UNLCK) }, 0);
 }
 
-#[test]
-fn waiting_open_does_not_hold_the_others_and_is_flushed() {
+/// A tree with files "leased" and "other", served and attached as fid 1; None (skipped) when
+/// not root: only a file's owner or CAP_LEASE may take a lease, and root keeps it simple.
+fn served(tag: &str) -> Option<(std::path::PathBuf, Gofer)> {
     if unsafe { libc::geteuid() } != 0 {
-        // Another user's lease: only the file's owner or CAP_LEASE may take one, and the
-        // gofer's tree is this user's own files either way; root keeps the test simple.
         eprintln!("skipped: not root");
-        return;
+        return None;
     }
     // The lease break's signal (SIGIO) would end this test process.
     // SAFETY: ignoring a signal.
     unsafe { libc::signal(libc::SIGIO, libc::SIG_IGN) };
-    let d = tmpdir("wait");
+    let d = tmpdir(tag);
     std::fs::write(d.join("leased"), b"leased\n").unwrap();
     std::fs::write(d.join("other"), b"other\n").unwrap();
     let mut g = Gofer::spawn(&[("rw", &d, false)]);
     g.version(65536);
     g.attach(1, "rw").unwrap();
+    Some((d, g))
+}
+
+#[test]
+fn waiting_open_does_not_hold_the_others_and_is_flushed() {
+    let Some((d, mut g)) = served("wait") else { return };
     g.walk(1, 2, &[b"leased"]).unwrap();
     g.walk(1, 3, &[b"other"]).unwrap();
 
@@ -103,18 +108,7 @@ fn waiting_open_does_not_hold_the_others_and_is_flushed() {
 
 #[test]
 fn hostile_requests_around_a_waiting_open() {
-    if unsafe { libc::geteuid() } != 0 {
-        eprintln!("skipped: not root");
-        return;
-    }
-    // SAFETY: ignoring a signal.
-    unsafe { libc::signal(libc::SIGIO, libc::SIG_IGN) };
-    let d = tmpdir("wait-hostile");
-    std::fs::write(d.join("leased"), b"leased\n").unwrap();
-    std::fs::write(d.join("other"), b"other\n").unwrap();
-    let mut g = Gofer::spawn(&[("rw", &d, false)]);
-    g.version(65536);
-    g.attach(1, "rw").unwrap();
+    let Some((d, mut g)) = served("wait-hostile") else { return };
     g.walk(1, 2, &[b"leased"]).unwrap();
     g.walk(1, 5, &[b"leased"]).unwrap();
     let holder = lease(&d.join("leased"));
