@@ -2,7 +2,8 @@
 // native run): a host process holds a write lease on the file, so the gofer's open of it waits
 // for the lease break. That wait holds only the opening task: another process of the sandbox
 // opens and reads files meanwhile, a signal ends the open with EINTR (or it goes on waiting
-// under SA_RESTART), and SIGKILL ends the task. Before, the gofer's open answered EWOULDBLOCK
+// under SA_RESTART), SIGKILL ends the task, and an open still waiting when the holder lets go
+// succeeds (the retry takes the gofer's finished open). Before, the gofer's open answered EWOULDBLOCK
 // at once (and a host open that blocked would have frozen the whole sentry).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';

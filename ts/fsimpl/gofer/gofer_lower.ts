@@ -105,7 +105,7 @@ export function openData(s: GoferSession, node: GoferNode, flags: number, ahead 
     if (kept) return new HostFd(kept.fd, kept.ref());
   }
   // The retry of an open that waited on the host (open_pending.ts) finds it done.
-  let o = s.pendingOpens.take(node, flags);
+  let o = s.pendingOpens.take(node.qid.path, flags);
   if (o === null) o = openNow(s, node, flags, ahead && readOnly);
   if (o.fd < 0) return new P9Data(s.client, o.fid, node);
   s.client.clunkLater(o.fid);
@@ -122,7 +122,7 @@ function openNow(s: GoferSession, node: GoferNode, flags: number, ahead: boolean
   const at = performance.now();
   const q = sibs.length > 0 ? s.client.startOpenMany(node.parent!.fid, sibs, flags) : null;
   try { return s.client.cloneOpen(from.fid, flags, from.names); } catch (e) {
-    if (e instanceof OpenPending) throw s.pendingOpens.waitFor(node, flags, e);
+    if (e instanceof OpenPending) throw s.pendingOpens.waitFor(node.qid.path, flags, e);
     throw e;
   } finally {
     if (q) {

@@ -1,7 +1,8 @@
 // Opens the host makes wait (p9.OpenPending: the gofer's open of a file whose lease another
 // host process is being asked to give up). The opener's task waits interruptibly while the
 // sentry's other tasks run; the open is flushed if a signal or death comes first. Its result
-// waits here, by node and flags, for the open's retry (openPath opens again after the wait).
+// waits here, by file (qid path: the retry may look the name up afresh) and flags, for the
+// open's retry (openPath opens again after the wait).
 
 import type { Task } from '../../kernel/task';
 import { block } from '../../kernel/blocking';
@@ -12,7 +13,7 @@ import { OpenWait } from '../../vfs/open_wait';
 
 type Open = Opened & { fid: number };
 
-export class PendingOpens<K extends object> {
+export class PendingOpens<K> {
   /** Opens done after a wait, for the retry of the open that waited. */
   private readonly ready = new Map<K, { flags: number; o: Open }>();
 

@@ -204,7 +204,7 @@ export class GoferNode {
 
 export class GoferSession {
   /** Opens that waited on the host, for their retries (open_pending.ts). */
-  readonly pendingOpens = new PendingOpens<GoferNode>((o) => this.client.releaseOpened(o));
+  readonly pendingOpens = new PendingOpens<bigint>((o) => this.client.releaseOpened(o));
   /** Nodes holding a fid, least recently used first (Map keeps insertion order). */
   private readonly lru = new Map<GoferNode, true>();
   /** Node -> a donated read-only fd of it, least recently used first. Reads use pread at
