@@ -665,8 +665,9 @@ export class Client {
 
   /** Twalk fid (or fid/name) -> a new fid and Tlopen of it, sent together as walkGetattr. The
    *  new fid is the caller's (open) on success, gone on failure. One name at most: its walk
-   *  either makes the fid or fails whole. */
-  cloneOpen(fid: number, flags: number, names: readonly string[] = []): Opened & { fid: number } {
+   *  either makes the fid or fails whole. mayWait: an open not answered within OPEN_WAIT_MS
+   *  throws OpenPending (else it is waited for, blocking). */
+  cloneOpen(fid: number, flags: number, names: readonly string[] = [], mayWait = false): Opened & { fid: number } {
     if (names.length > m.MAXWELEM) throw new RangeError('cloneOpen walks at most MAXWELEM names');
     if (!this.inOrder) {
       const w = this.walk(fid, names);
@@ -694,7 +695,7 @@ export class Client {
       throw new SyscallError(ENOENT);
     }
     let r: Reply | null;
-    try { r = this.finishWithin(ot, OPEN_WAIT_MS); } catch (e) { this.clunkLater(newfid); throw e; }
+    try { r = mayWait ? this.finishWithin(ot, OPEN_WAIT_MS) : this.finish(ot); } catch (e) { this.clunkLater(newfid); throw e; }
     if (r === null) {
       // The host makes this open wait (tsvisor-gofer: a lease being broken): its reply is
       // taken without blocking the sentry, by whoever claims the OpenPending.

@@ -33,7 +33,7 @@ function setup(): { c: Client; t: HeldTransport; closed: number[]; pending: Open
   const c = new Client(t, { closeFd: (fd) => closed.push(fd), inOrder: true });
   c.version();
   let pending: OpenPending | null = null;
-  try { c.cloneOpen(1, 0, ['leased']); } catch (e) { if (e instanceof OpenPending) pending = e; else throw e; }
+  try { c.cloneOpen(1, 0, ['leased'], true); } catch (e) { if (e instanceof OpenPending) pending = e; else throw e; }
   expect(pending).not.toBeNull();
   return { c, t, closed, pending: pending! };
 }

@@ -20,6 +20,7 @@ import { GoferNode, SIBLING_LIST_BYTES, type GoferSession } from './session';
 const RELIST_AFTER_HITS = 2;
 import type { DirentAttr } from '../../p9/messages';
 import { OpenPending, type Listed, type Opened } from '../../p9/client';
+import { takeOpenWait } from '../../vfs/open_wait';
 import { inoOfQidPath } from './qid_ino';
 
 export class GoferLowerFS implements LowerFS {
@@ -105,23 +106,25 @@ export function openData(s: GoferSession, node: GoferNode, flags: number, ahead 
     if (kept) return new HostFd(kept.fd, kept.ref());
   }
   // The retry of an open that waited on the host (open_pending.ts) finds it done.
+  const mayWait = takeOpenWait();
   let o = s.pendingOpens.take(node.qid.path, flags);
-  if (o === null) o = openNow(s, node, flags, ahead && readOnly);
+  if (o === null) o = openNow(s, node, flags, ahead && readOnly, mayWait);
   if (o.fd < 0) return new P9Data(s.client, o.fid, node);
   s.client.clunkLater(o.fid);
   if (readOnly) return new HostFd(o.fd, s.keepFd(node, o.fd).ref());
   return new HostFd(o.fd);
 }
 
-/** cloneOpen of node; an open the host makes wait becomes the caller's OpenWait. */
-function openNow(s: GoferSession, node: GoferNode, flags: number, ahead: boolean): Opened & { fid: number } {
+/** cloneOpen of node; an open the host makes wait becomes the caller's OpenWait if it may
+ *  wait (open_wait.ts), else is waited for here. */
+function openNow(s: GoferSession, node: GoferNode, flags: number, ahead: boolean, mayWait: boolean): Opened & { fid: number } {
   const from = s.walkFrom(node);
   // The lower layer (ahead): the directory's next regular files are opened in the same write
   // (a program opening one file of a directory opens the others next: tar, cp -r, grep -r).
   const sibs = ahead && node.parent && s.client.inOrder ? s.siblingsToOpen(node) : [];
   const at = performance.now();
   const q = sibs.length > 0 ? s.client.startOpenMany(node.parent!.fid, sibs, flags) : null;
-  try { return s.client.cloneOpen(from.fid, flags, from.names); } catch (e) {
+  try { return s.client.cloneOpen(from.fid, flags, from.names, mayWait); } catch (e) {
     if (e instanceof OpenPending) throw s.pendingOpens.waitFor(node.qid.path, flags, e);
     throw e;
   } finally {
