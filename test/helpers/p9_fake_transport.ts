@@ -24,6 +24,7 @@ export class ScriptedTransport implements Transport {
   }
   call(msg: Uint8Array): Received { this.send(msg); return this.recv(); }
   poll(): Received | null { return this.ready.shift() ?? null; }
+  recvWithin(): Received | null { return this.ready.shift() ?? null; }
   watch(_fn: () => void): () => void { return () => {}; }
   close(): void {}
 }

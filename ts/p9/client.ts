@@ -102,6 +102,40 @@ function errnoOf(e: unknown): number {
 export const LOCK_TYPE_RDLCK = 0, LOCK_TYPE_WRLCK = 1, LOCK_TYPE_UNLCK = 2;
 export const LOCK_SUCCESS = 0, LOCK_BLOCKED = 1, LOCK_ERROR = 2, LOCK_GRACE = 3;
 
+/** How long an open's reply is awaited with the sentry blocked before it is awaited as an
+ *  OpenPending instead (a healthy host answers in well under this, even loaded). */
+export const OPEN_WAIT_MS = 100;
+
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => { resolve = r; });
+  return { promise, resolve };
+}
+
+/** A Tlopen (cloneOpen) the server has not answered within OPEN_WAIT_MS. `result` settles
+ *  with the open (the fid and fd then the claimant's) or its error; `cancel` flushes it. The
+ *  catcher claims it at once (claim()), or it is cancelled and what it opens let go. */
+export class OpenPending extends Error {
+  private claimed = false;
+
+  constructor(readonly result: Promise<Opened & { fid: number }>, private readonly cancelFn: () => void,
+    private readonly release: (o: Opened & { fid: number }) => void) {
+    super('9P open waits on the server');
+    queueMicrotask(() => { if (!this.claimed) this.cancel(); });
+  }
+
+  claim(): Promise<Opened & { fid: number }> {
+    this.claimed = true;
+    return this.result;
+  }
+
+  /** Flushes the request; an open that was done before the flush is let go. */
+  cancel(): void {
+    this.cancelFn();
+    this.result.then((o) => this.release(o), () => { /* flushed or failed: nothing open */ });
+  }
+}
+
 export class Client {
   msize: number;
   private readonly freeTags: number[] = [];
@@ -212,6 +246,22 @@ export class Client {
     this.expect(r, m.Rflush);
   }
 
+  /** finish(tag) if its reply comes within ms; null if it has not (still in flight: waitFor
+   *  takes it then, without blocking the sentry). */
+  finishWithin(tag: number, ms: number): Reply | null {
+    const want = this.inflight.get(tag);
+    if (want === undefined) throw new SyscallError(EIO, `9P: tag ${tag} not in flight`);
+    const deadline = performance.now() + ms;
+    this.sendQueued();
+    while (!this.early.has(tag)) {
+      let got;
+      try { got = this.t.recvWithin(this.msize, Math.max(0, deadline - performance.now())); } catch (e) { this.fail(e); }
+      if (!got) return null;
+      this.route(this.decode(got.msg, got.fds));
+    }
+    return this.finish(tag);
+  }
+
   private finishRaw(tag: number): Reply {
     let r = this.early.get(tag);
     this.early.delete(tag);
@@ -268,17 +318,32 @@ export class Client {
    *  happened and its reply is the answer; otherwise the promise rejects with `interruptErr`
    *  and the server has forgotten the request (9P's flush rule). */
   async callAsync(type: number, fields: m.Fields, interrupted?: Promise<unknown>, interruptErr?: () => Error): Promise<Reply> {
-    const want = type + 1;
     const tag = this.start(type, fields);
     this.sendQueued();
+    return this.waitFor(tag, interrupted, interruptErr);
+  }
+
+  /** callAsync's wait, for a request already sent (its tag in flight; finishWithin gave up on
+   *  it). */
+  async waitFor(tag: number, interrupted?: Promise<unknown>, interruptErr?: () => Error): Promise<Reply> {
+    const want = this.inflight.get(tag);
+    if (want === undefined) throw new SyscallError(EIO, `9P: tag ${tag} not in flight`);
     // The reply is kept where it lands (a reply may come between the wake-up and the code
     // after the await: a synchronous request of another task reads it then).
     let got: Reply | SyscallError | null = null;
-    await new Promise<void>((wake) => {
-      this.waiters.set(tag, (r) => { got = r; wake(); });
-      interrupted?.then(() => wake(), () => wake());
-      this.pump();
-    });
+    const early = this.early.get(tag);
+    if (early) {
+      this.early.delete(tag);
+      this.inflight.delete(tag);
+      this.freeTags.push(tag);
+      got = early;
+    } else {
+      await new Promise<void>((wake) => {
+        this.waiters.set(tag, (r) => { got = r; wake(); });
+        interrupted?.then(() => wake(), () => wake());
+        this.pump();
+      });
+    }
     const first = got as Reply | SyscallError | null;
     if (first instanceof SyscallError) throw first;
     if (first !== null) return this.expect(first, want);
@@ -600,8 +665,9 @@ export class Client {
 
   /** Twalk fid (or fid/name) -> a new fid and Tlopen of it, sent together as walkGetattr. The
    *  new fid is the caller's (open) on success, gone on failure. One name at most: its walk
-   *  either makes the fid or fails whole. */
-  cloneOpen(fid: number, flags: number, names: readonly string[] = []): Opened & { fid: number } {
+   *  either makes the fid or fails whole. mayWait: an open not answered within OPEN_WAIT_MS
+   *  throws OpenPending (else it is waited for, blocking). */
+  cloneOpen(fid: number, flags: number, names: readonly string[] = [], mayWait = false): Opened & { fid: number } {
     if (names.length > m.MAXWELEM) throw new RangeError('cloneOpen walks at most MAXWELEM names');
     if (!this.inOrder) {
       const w = this.walk(fid, names);
@@ -628,11 +694,30 @@ export class Client {
       this.freeFid(newfid);
       throw new SyscallError(ENOENT);
     }
-    let r: Reply;
-    try { r = this.finish(ot); } catch (e) { this.clunkLater(newfid); throw e; }
+    let r: Reply | null;
+    try { r = mayWait ? this.finishWithin(ot, OPEN_WAIT_MS) : this.finish(ot); } catch (e) { this.clunkLater(newfid); throw e; }
+    if (r === null) {
+      // The host makes this open wait (tsvisor-gofer: a lease being broken): its reply is
+      // taken without blocking the sentry, by whoever claims the OpenPending.
+      const cancel = deferred();
+      const result = this.waitFor(ot, cancel.promise).then(
+        (rep) => this.openedFid(rep, newfid),
+        (e: unknown) => { this.clunkLater(newfid); throw e; });
+      throw new OpenPending(result, cancel.resolve, (o) => this.releaseOpened(o));
+    }
+    return this.openedFid(r, newfid);
+  }
+
+  private openedFid(r: Reply, fid: number): Opened & { fid: number } {
     const [fd, ...extra] = r.fds;
     for (const x of extra) this.closeFd(x);
-    return { fid: newfid, qid: r.msg.fields.qid as Qid, iounit: r.msg.fields.iounit as number, fd: fd ?? -1 };
+    return { fid, qid: r.msg.fields.qid as Qid, iounit: r.msg.fields.iounit as number, fd: fd ?? -1 };
+  }
+
+  /** An open nobody will use after all: its fd closed, its fid clunked. */
+  releaseOpened(o: Opened & { fid: number }): void {
+    if (o.fd >= 0) this.closeFd(o.fd);
+    this.clunkLater(o.fid);
   }
 
   /** cloneOpen of a directory and its first Treaddir (from offset 0), sent together to a server

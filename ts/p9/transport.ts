@@ -20,6 +20,9 @@ export interface Transport {
   /** The next whole message if one is here without waiting (read already, or on the socket
    *  now), else null: the asynchronous path's read (Client.callAsync). */
   poll(maxSize: number): Received | null;
+  /** The next whole message if one comes within ms, else null (a reply the server may be
+   *  slow to give: Client.finishWithin). */
+  recvWithin(maxSize: number, ms: number): Received | null;
   /** fn on each edge of the connection's readability (it may find nothing new), until the
    *  returned undo: while any asynchronous request waits. Holds the sentry alive. */
   watch(fn: () => void): () => void;
@@ -110,12 +113,19 @@ export class SocketTransport implements Transport {
   }
 
   poll(maxSize: number): Received | null {
+    return this.recvWithin(maxSize, 0);
+  }
+
+  recvWithin(maxSize: number, ms: number): Received | null {
+    const deadline = performance.now() + ms;
     for (;;) {
       const m = this.whole(maxSize);
       if (m) return m;
       let chunk: Buffer;
-      try { chunk = addon().p9RecvSome(this.fd, this.fdsOut, this.wanted(), 0); } catch (e) {
-        // Deadline 0: nothing on the socket now.
+      try {
+        chunk = addon().p9RecvSome(this.fd, this.fdsOut, this.wanted(), Math.max(0, Math.ceil(deadline - performance.now())));
+      } catch (e) {
+        // The deadline passed with nothing (more) on the socket.
         if (e instanceof Error && e.message.startsWith('ETIMEDOUT')) return null;
         throw e;
       }

@@ -36,6 +36,11 @@ export abstract class FileSystem {
   /** False when names can change without the VFS seeing it: no dentry is kept. */
   readonly cacheDentries: boolean = true;
 
+  /** True when an unused dentry may leave the cache (dentry_cache.ts): its inode is made
+   *  again, the same file, by the next lookup (the gofer's trees, the overlay over one). Not
+   *  for file systems whose dentries are their files (tmpfs). */
+  readonly evictDentries: boolean = false;
+
   abstract statfs(): Statfs;
 
   /** Mount source shown in /proc/mounts (the first field). */

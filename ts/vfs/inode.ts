@@ -54,6 +54,10 @@ export abstract class Inode {
    *  as for lookup. */
   revalidate(_ahead?: readonly string[]): boolean { return true; }
 
+  /** Its dentry left the cache (dentry_cache.ts): let go of what only speeds up the next use
+   *  (a server-side fid). Only on file systems with evictDentries. */
+  evicted(): void {}
+
   /** Identity of the file for fsnotify watches: this object, unless the file system can hand
    *  out several objects for one file (the overlay). */
   notifyKey(): unknown { return this; }

@@ -18,6 +18,7 @@ import { fsnotifyChange, fsnotifyCreate, fsnotifyOpen } from './fsnotify';
 import { IN_MODIFY } from '../abi/linux/inotify';
 import { PathFile, VfsFile } from './vfs_file';
 import { breakLease, noteOpen } from './locks/lease';
+import { OpenWait, allowOpenWait, takeOpenWait } from './open_wait';
 
 /** Flags that describe the open call, not the open file (Linux clears them from f_flags). */
 const CALL_ONLY_FLAGS = O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_CLOEXEC;
@@ -127,7 +128,9 @@ export function openFound(ctx: ResolveContext, vd: VirtualDentry, flags: number,
   // Linux reports the open before the truncation (vfs_open, then handle_truncate).
   // A terminal's open must see O_NOCTTY (tty_open decides on the controlling terminal); the
   // open file does not keep it (do_dentry_open drops it from f_flags).
-  const opened = inode.open(ctx.t, vd, fileFlags | (flags & O_NOCTTY));
+  if (ctx.t !== null) allowOpenWait();
+  let opened: FileDescription;
+  try { opened = inode.open(ctx.t, vd, fileFlags | (flags & O_NOCTTY)); } finally { takeOpenWait(); }
   opened.flags &= ~O_NOCTTY;
   if (type === S_IFREG && opened instanceof VfsFile) noteOpen(opened);
   const f = fsnotifyOpen(opened, vd, fileFlags);
@@ -135,8 +138,7 @@ export function openFound(ctx: ResolveContext, vd: VirtualDentry, flags: number,
   return f;
 }
 
-/** An open that must wait for a lease break (lease.ts): EWOULDBLOCK to a caller that cannot
- *  wait; openPath awaits `wait` and opens again. */
-export class LeaseBreakWait extends SyscallError {
-  constructor(readonly wait: () => Promise<void>) { super(EAGAIN); }
+/** An open that must wait for a lease break (lease.ts). */
+export class LeaseBreakWait extends OpenWait {
+  constructor(wait: () => Promise<void>) { super(() => wait()); }
 }

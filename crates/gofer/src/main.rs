@@ -11,10 +11,12 @@ mod ops_write;
 mod seccomp;
 mod server;
 mod transport;
+mod waiting;
 mod wire;
+mod workers;
 mod xattr;
 
-use server::{Server, Tree};
+use server::{Reply, Served, Server, Tree};
 use std::io::Write;
 use transport::{Conn, In};
 
@@ -61,12 +63,17 @@ fn main() {
     let mut conn = Conn::new(a.sock_fd);
     // A whole 1 MiB Rread in one sendmsg where the host allows it (before seccomp: setsockopt).
     conn.grow_send_buffer(2 * server::MAX_MSIZE as i32);
+    // The threads for opens that wait, made before seccomp (which then covers them too).
+    match workers::Pool::start() {
+        Ok(p) => srv.pool = Some(p),
+        Err(e) => srv.log(&format!("no worker threads ({e}): an open the host makes wait answers EWOULDBLOCK")),
+    }
     if let Err(e) = seccomp::install() {
         srv.log(&format!("fatal: {e}"));
         eprintln!("tsvisor-gofer: {e}");
         std::process::exit(1);
     }
-    srv.log(&format!("seccomp: allowlist of {} syscalls, kill on anything else", seccomp::ALLOWED.len()));
+    srv.log(&format!("seccomp: allowlist of {} syscalls, kill on anything else", seccomp::ALLOWED.len() + 1));
     srv.log("serving");
     // Replies to requests that came in one write go back in one write (the client pipelines
     // walk chains, walk+open+list): replies wait in `out` while the next request is already
@@ -74,20 +81,28 @@ fn main() {
     // and nothing waits while the gofer would block reading.
     let mut out: Vec<u8> = Vec::new();
     loop {
+        if !conn.has_buffered() {
+            if !flush(&conn, &mut out) {
+                break;
+            }
+            // Wait for the next request or a worker's finished open.
+            let (readable, done) = wait(&conn, &srv);
+            if done {
+                let rs = waiting::finished(&mut srv);
+                let ok = rs.into_iter().all(|r| send(&conn, &mut srv, &mut out, r)) && flush(&conn, &mut out);
+                if !ok {
+                    break;
+                }
+            }
+            if !readable {
+                continue;
+            }
+        }
         let done = match conn.recv(srv.msize) {
             In::Msg(m) => match srv.handle(m) {
-                Some(r) => {
-                    let alone = r.donate.is_some() || r.bytes.len() > BATCH_MAX;
-                    let ok = if alone {
-                        flush(&conn, &mut out) && conn.send(&r.bytes, r.donate).is_ok()
-                    } else {
-                        out.extend_from_slice(&r.bytes);
-                        true
-                    };
-                    srv.recycle(r.bytes);
-                    !ok
-                }
-                None => {
+                Served::Now(r) => !send(&conn, &mut srv, &mut out, r),
+                Served::Later => false,
+                Served::Close => {
                     srv.log("malformed message: closing");
                     true
                 }
@@ -98,7 +113,7 @@ fn main() {
                 true
             }
         };
-        if (done || !conn.has_buffered() || out.len() >= BATCH_MAX) && !flush(&conn, &mut out) {
+        if (done || out.len() >= BATCH_MAX) && !flush(&conn, &mut out) {
             break;
         }
         if done {
@@ -106,4 +121,37 @@ fn main() {
         }
     }
     srv.log("exit");
+}
+
+/// Queues r in `out`, or sends it alone (a donating or large reply) after what is queued.
+/// False if the connection is gone.
+fn send(conn: &Conn, srv: &mut Server, out: &mut Vec<u8>, r: Reply) -> bool {
+    let alone = r.donate.is_some() || r.bytes.len() > BATCH_MAX;
+    let ok = if alone {
+        flush(conn, out) && conn.send(&r.bytes, r.donate).is_ok()
+    } else {
+        out.extend_from_slice(&r.bytes);
+        true
+    };
+    srv.recycle(r.bytes);
+    ok
+}
+
+/// Blocks until the socket is readable or a worker finished: (socket readable, worker done).
+/// While a cancelled open is still running, wakes every 10 ms to signal its thread again.
+fn wait(conn: &Conn, srv: &Server) -> (bool, bool) {
+    let Some(pool) = &srv.pool else { return (true, false) };
+    let mut fds = [
+        libc::pollfd { fd: conn.fd(), events: libc::POLLIN, revents: 0 },
+        libc::pollfd { fd: pool.wake_fd(), events: libc::POLLIN, revents: 0 },
+    ];
+    loop {
+        let timeout = if waiting::recancel(srv) { 10 } else { -1 };
+        // SAFETY: fds is a valid array of two pollfds for the call.
+        let n = unsafe { libc::poll(fds.as_mut_ptr(), 2, timeout) };
+        if n > 0 {
+            // POLLHUP/POLLERR on the socket: recv sees the end.
+            return (fds[0].revents != 0, fds[1].revents != 0);
+        }
+    }
 }

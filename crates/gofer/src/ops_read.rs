@@ -15,6 +15,7 @@ pub fn version(s: &mut Server, tag: u16, r: &mut Reader) -> H {
     if msize < 64 {
         return Ok(Err(libc::EINVAL));
     }
+    crate::waiting::reset(s);
     s.fids.clear();
     s.locks = Default::default();
     s.msize = msize.min(MAX_MSIZE);
@@ -44,7 +45,7 @@ pub fn attach(s: &mut Server, tag: u16, r: &mut Reader) -> H {
     })())
 }
 
-fn c(s: &str) -> std::ffi::CString {
+pub fn c(s: &str) -> std::ffi::CString {
     std::ffi::CString::new(s).unwrap()
 }
 
@@ -295,7 +296,11 @@ pub fn lopen(s: &mut Server, tag: u16, r: &mut Reader) -> H {
             }
             fl = libc::O_RDONLY | libc::O_DIRECTORY;
         }
-        let fd = reopen(f, fl)?;
+        let fd = match reopen(f, fl) {
+            // The host makes this open wait (a lease being broken): on a worker thread.
+            Err(libc::EWOULDBLOCK) if fl & libc::O_NONBLOCK == 0 => return crate::waiting::defer_open(s, tag, fid, fl),
+            r => r?,
+        };
         opened_reply(s, fid, t::TLOPEN + 1, tag, fd, fl)
     })())
 }
@@ -496,6 +501,7 @@ pub fn clunk(s: &mut Server, tag: u16, r: &mut Reader) -> H {
     let fid = r.u32()?;
     Ok((|| {
         let f = s.fids.remove(&fid).ok_or(libc::EIO)?;
+        crate::waiting::drop_fid(s, &f);
         if let Open::XattrWrite { fd, name, data, size, flags } = f.open {
             crate::xattr::commit(&fd, &name, &data, size, flags)?;
         }
@@ -503,7 +509,3 @@ pub fn clunk(s: &mut Server, tag: u16, r: &mut Reader) -> H {
     })())
 }
 
-pub fn flush(_s: &mut Server, tag: u16, r: &mut Reader) -> H {
-    let _oldtag = r.u16()?;
-    Ok(Ok(reply(Writer::new(t::TFLUSH + 1, tag))))
-}

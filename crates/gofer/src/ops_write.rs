@@ -271,6 +271,7 @@ pub fn remove(s: &mut Server, tag: u16, r: &mut Reader) -> H {
     let fid = r.u32()?;
     Ok((|| {
         let f = s.fids.remove(&fid).ok_or(libc::EIO)?;
+        crate::waiting::drop_fid(s, &f);
         s.writable(&f)?;
         let (p, name) = f.parent().ok_or(libc::EBUSY)?;
         let st = host::fstatat(p.as_raw_fd(), name)?;

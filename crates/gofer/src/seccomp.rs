@@ -10,10 +10,11 @@ const SYS_FCHMODAT2: i64 = 452;
 
 /// Every syscall the gofer makes once serving (see host.rs, transport.rs, main.rs).
 pub const ALLOWED: &[i64] = &[
-    // transport and the debug log
+    // transport and the debug log; poll waits for the socket or a worker (workers.rs)
     libc::SYS_read,
     libc::SYS_write,
     libc::SYS_sendmsg,
+    libc::SYS_poll,
     // lookups and opens (host.rs)
     libc::SYS_openat,
     libc::SYS_close,
@@ -60,7 +61,9 @@ pub const ALLOWED: &[i64] = &[
     libc::SYS_exit_group,
 ];
 
-pub fn filter() -> Vec<SockFilter> {
+/// ALLOWED, plus tgkill of a thread of the process `tgid` only (a worker's open is cancelled
+/// with SIGUSR1: workers.rs).
+pub fn filter(tgid: i32) -> Vec<SockFilter> {
     let n = ALLOWED.len();
     assert!(n < 250, "jump offsets are 8 bits");
     let mut f = vec![
@@ -76,6 +79,14 @@ pub fn filter() -> Vec<SockFilter> {
         st(JSET_K, 0, 1, libc::PROT_EXEC as u32),
         st(RET_K, 0, 0, RET_KILL_PROCESS),
         st(RET_K, 0, 0, RET_ALLOW),
+        // tgkill(tgid, ..., SIGUSR1) only: no other process, no other signal.
+        st(JEQ_K, 0, 6, libc::SYS_tgkill as u32),
+        st(LD_W_ABS, 0, 0, 16), // args[0], lower half
+        st(JEQ_K, 0, 3, tgid as u32),
+        st(LD_W_ABS, 0, 0, 32), // args[2], lower half
+        st(JEQ_K, 0, 1, libc::SIGUSR1 as u32),
+        st(RET_K, 0, 0, RET_ALLOW),
+        st(RET_K, 0, 0, RET_KILL_PROCESS),
     ];
     for (i, &nr) in ALLOWED.iter().enumerate() {
         // Past the remaining tests and the kill, onto the allow.
@@ -88,7 +99,8 @@ pub fn filter() -> Vec<SockFilter> {
 
 /// Install the filter (no_new_privs is already set by confine).
 pub fn install() -> Result<(), String> {
-    let prog = filter();
+    // SAFETY: getpid has no preconditions.
+    let prog = filter(unsafe { libc::getpid() });
     #[repr(C)]
     struct SockFprog {
         len: u16,
@@ -100,7 +112,8 @@ pub fn install() -> Result<(), String> {
         if libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 {
             return Err("PR_SET_NO_NEW_PRIVS refused".into());
         }
-        if libc::syscall(libc::SYS_seccomp, 1u32, 0u32, &fprog as *const SockFprog) != 0 {
+        // TSYNC: the worker threads, made before, get the same filter.
+        if libc::syscall(libc::SYS_seccomp, 1u32, 1u32, &fprog as *const SockFprog) != 0 {
             return Err(format!("seccomp: {}", std::io::Error::last_os_error()));
         }
     }
@@ -113,7 +126,23 @@ mod tests {
 
     /// Run the filter as the kernel would for (arch, nr, prot in args[2]).
     fn run_prot(f: &[SockFilter], arch: u32, nr: u32, prot: u32) -> u32 {
-        tsvisor_cbpf::run(f, &tsvisor_cbpf::SeccompData { nr, arch, args: [0, 0, prot as u64, 0, 0, 0], ..Default::default() })
+        run_args(f, arch, nr, [0, 0, prot as u64, 0, 0, 0])
+    }
+
+    fn run_args(f: &[SockFilter], arch: u32, nr: u32, args: [u64; 6]) -> u32 {
+        tsvisor_cbpf::run(f, &tsvisor_cbpf::SeccompData { nr, arch, args, ..Default::default() })
+    }
+
+    #[test]
+    fn tgkill_only_own_threads_with_sigusr1() {
+        let f = filter(4242);
+        let tgkill = libc::SYS_tgkill as u32;
+        let usr1 = libc::SIGUSR1 as u64;
+        assert_eq!(run_args(&f, AUDIT_ARCH_X86_64, tgkill, [4242, 4243, usr1, 0, 0, 0]), RET_ALLOW);
+        assert_eq!(run_args(&f, AUDIT_ARCH_X86_64, tgkill, [4241, 4243, usr1, 0, 0, 0]), RET_KILL_PROCESS, "another process");
+        assert_eq!(run_args(&f, AUDIT_ARCH_X86_64, tgkill, [4242, 4243, libc::SIGKILL as u64, 0, 0, 0]), RET_KILL_PROCESS, "another signal");
+        assert_eq!(run_args(&f, AUDIT_ARCH_X86_64, libc::SYS_kill as u32, [4242, usr1, 0, 0, 0, 0]), RET_KILL_PROCESS);
+        assert_eq!(run_args(&f, AUDIT_ARCH_X86_64, libc::SYS_tkill as u32, [4243, usr1, 0, 0, 0, 0]), RET_KILL_PROCESS);
     }
 
     fn run(f: &[SockFilter], arch: u32, nr: u32) -> u32 {
@@ -122,7 +151,7 @@ mod tests {
 
     #[test]
     fn mmap_never_executable() {
-        let f = filter();
+        let f = filter(4242);
         let mmap = libc::SYS_mmap as u32;
         assert_eq!(run_prot(&f, AUDIT_ARCH_X86_64, mmap, (libc::PROT_READ | libc::PROT_WRITE) as u32), RET_ALLOW);
         assert_eq!(run_prot(&f, AUDIT_ARCH_X86_64, mmap, (libc::PROT_READ | libc::PROT_EXEC) as u32), RET_KILL_PROCESS);
@@ -131,7 +160,7 @@ mod tests {
 
     #[test]
     fn allows_exactly_the_list() {
-        let f = filter();
+        let f = filter(4242);
         for nr in 0..600u32 {
             let want = if ALLOWED.contains(&(nr as i64)) { RET_ALLOW } else { RET_KILL_PROCESS };
             assert_eq!(run(&f, AUDIT_ARCH_X86_64, nr), want, "syscall {nr}");

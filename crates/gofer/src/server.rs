@@ -26,6 +26,8 @@ pub enum Open {
     Dir { fd: OwnedFd },
     XattrRead { data: Vec<u8> },
     XattrWrite { fd: OwnedFd, name: CString, data: Vec<u8>, size: u64, flags: i32 },
+    /// Being opened on a worker thread (waiting.rs) under this tag.
+    Pending { tag: u16 },
 }
 
 pub struct Fid {
@@ -83,6 +85,12 @@ pub struct Server {
     pub verbose: bool,
     /// The last large reply's buffer, reused by Tread (no fresh megabyte per read).
     pub spare: Vec<u8>,
+    /// Threads for host opens that wait (None: every open is made in the serving loop).
+    pub pool: Option<crate::workers::Pool>,
+    /// Requests answered later, by tag (waiting.rs), and the session they belong to (a
+    /// Tversion starts a new one: what the old one left waiting is answered to nobody).
+    pub waiting: HashMap<u16, crate::waiting::Waiting>,
+    pub gen: u64,
 }
 
 pub fn rlerror(tag: u16, e: Errno) -> Vec<u8> {
@@ -91,11 +99,24 @@ pub fn rlerror(tag: u16, e: Errno) -> Vec<u8> {
     w.finish()
 }
 
-/// A handler's outcome: a reply, the errno of an Rlerror, or Close for a body shorter than its
-/// fields (the stream can no longer be trusted; see PROTOCOL.md).
+/// A handler's outcome: a reply, the errno of an Rlerror, Later (the reply comes when a
+/// worker is done: waiting.rs), or Close for a body shorter than its fields (the stream can no
+/// longer be trusted; see PROTOCOL.md).
 pub enum Outcome {
     Reply(Reply),
     Err(Errno),
+    Later,
+    Close,
+}
+
+/// What a handler returns as its "errno" to say the reply will come later (no errno is
+/// negative).
+pub const LATER: Errno = -1;
+
+/// What serving one message gave: a reply to send, nothing yet, or the end of the connection.
+pub enum Served {
+    Now(Reply),
+    Later,
     Close,
 }
 
@@ -123,6 +144,9 @@ impl Server {
             log,
             verbose,
             spare: Vec::new(),
+            pool: None,
+            waiting: HashMap::new(),
+            gen: 0,
         }
     }
 
@@ -153,10 +177,12 @@ impl Server {
         }
     }
 
-    /// Serve one whole message (header included). Returns None to close the connection.
-    pub fn handle(&mut self, msg: &[u8]) -> Option<Reply> {
+    /// Serve one whole message (header included).
+    pub fn handle(&mut self, msg: &[u8]) -> Served {
         let mut r = Reader::new(msg);
-        let (_size, ty, tag) = (r.u32().ok()?, r.u8().ok()?, r.u16().ok()?);
+        let Some((ty, tag)) = r.u32().and_then(|_| Ok((r.u8()?, r.u16()?))).ok() else {
+            return Served::Close;
+        };
         let out = match self.dispatch(ty, tag, &mut r) {
             Ok(o) => o,
             Err(m) => m.into(),
@@ -165,14 +191,16 @@ impl Server {
             let what = match &out {
                 Outcome::Reply(_) => "ok".to_string(),
                 Outcome::Err(e) => format!("errno {e}"),
+                Outcome::Later => "later".to_string(),
                 Outcome::Close => "close".to_string(),
             };
             self.log(&format!("req type {ty} tag {tag}: {what}"));
         }
         match out {
-            Outcome::Reply(r) => Some(r),
-            Outcome::Err(e) => Some(Reply { bytes: rlerror(tag, e), donate: None }),
-            Outcome::Close => None,
+            Outcome::Reply(r) => Served::Now(r),
+            Outcome::Err(e) => Served::Now(Reply { bytes: rlerror(tag, e), donate: None }),
+            Outcome::Later => Served::Later,
+            Outcome::Close => Served::Close,
         }
     }
 
@@ -194,7 +222,7 @@ impl Server {
             t::TREADLINK => rd::readlink(self, tag, r),
             t::TSTATFS => rd::statfs(self, tag, r),
             t::TCLUNK => rd::clunk(self, tag, r),
-            t::TFLUSH => rd::flush(self, tag, r),
+            t::TFLUSH => crate::waiting::flush(self, tag, r),
             t::TFSYNC => rd::fsync(self, tag, r),
             t::TLOCK => crate::lock::lock(self, tag, r),
             t::TGETLOCK => crate::lock::getlock(self, tag, r),
@@ -215,6 +243,7 @@ impl Server {
         };
         Ok(match res? {
             Ok(reply) => Outcome::Reply(reply),
+            Err(LATER) => Outcome::Later,
             Err(e) => Outcome::Err(e),
         })
     }

@@ -21,6 +21,10 @@ pub enum In<'a> {
 }
 
 impl Conn {
+    pub fn fd(&self) -> RawFd {
+        self.fd
+    }
+
     pub fn new(fd: RawFd) -> Self {
         Conn { fd, buf: vec![0; 64 * 1024], start: 0, end: 0 }
     }

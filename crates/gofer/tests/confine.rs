@@ -29,9 +29,17 @@ fn check_confined(g: &mut Gofer, want_caps: u64) {
         .collect();
     root.sort();
     assert_eq!(root, vec!["0", "1"]);
-    // Only the socket and the log are open.
+    // Only the socket, the log and the workers' wake pipe are open.
     let fds = std::fs::read_dir(format!("/proc/{}/fd", g.child.id())).unwrap().count();
-    assert_eq!(fds, 3 + 1 + 1 + 2, "stdio, socket, log, two tree roots");
+    assert_eq!(fds, 3 + 1 + 1 + 2 + 2, "stdio, socket, log, two tree roots, wake pipe");
+    // Every thread (the open workers too, made before the filter) runs under it.
+    let tasks: Vec<_> = std::fs::read_dir(format!("/proc/{}/task", g.child.id())).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(tasks.len(), 5, "the serving thread and four open workers");
+    for t in tasks {
+        let st = std::fs::read_to_string(t.join("status")).unwrap();
+        assert!(st.lines().any(|l| l.split_whitespace().collect::<Vec<_>>() == ["Seccomp:", "2"]), "{}: {st}", t.display());
+        assert!(st.lines().any(|l| l.split_whitespace().collect::<Vec<_>>() == ["NoNewPrivs:", "1"]), "{}", t.display());
+    }
 }
 
 #[test]

@@ -38,6 +38,7 @@ const AT_REMOVEDIR = 0x200;
 
 export class GoferFS extends FileSystem {
   override readonly hostBacked = true;
+  override readonly evictDentries = true;
   readonly type = '9p';
   readonly root: GoferInode;
 
@@ -109,6 +110,8 @@ export class GoferInode extends Inode {
 
   /** d_revalidate: is the name that led here still this file on the server? */
   override revalidate(ahead?: readonly string[]): boolean { return this.s.revalidate(this.node, ahead); }
+
+  override evicted(): void { this.s.forget(this.node); }
 
   open(t: Task | null, vd: VirtualDentry, flags: number): FileDescription {
     const type = this.mode & S_IFMT;

@@ -19,7 +19,8 @@ import { GoferNode, SIBLING_LIST_BYTES, type GoferSession } from './session';
  *  next window would likely make, whatever the rate the program goes at. */
 const RELIST_AFTER_HITS = 2;
 import type { DirentAttr } from '../../p9/messages';
-import type { Listed } from '../../p9/client';
+import { OpenPending, type Listed, type Opened } from '../../p9/client';
+import { takeOpenWait } from '../../vfs/open_wait';
 import { inoOfQidPath } from './qid_ino';
 
 export class GoferLowerFS implements LowerFS {
@@ -83,6 +84,8 @@ export class GoferLowerFS implements LowerFS {
     return openData(this.session, n, O_RDONLY, true);
   }
 
+  evict(node: LowerNode): void { this.session.forget(node as GoferNode); }
+
   statfs(): Statfs {
     const s = this.session.client.statfs(this.session.fidOf(this.root));
     return {
@@ -102,14 +105,29 @@ export function openData(s: GoferSession, node: GoferNode, flags: number, ahead 
     const kept = s.keptFd(node) ?? (ahead ? s.takeOpenedAhead(node) : null);
     if (kept) return new HostFd(kept.fd, kept.ref());
   }
+  // The retry of an open that waited on the host (open_pending.ts) finds it done.
+  const mayWait = takeOpenWait();
+  let o = s.pendingOpens.take(node.qid.path, flags);
+  if (o === null) o = openNow(s, node, flags, ahead && readOnly, mayWait);
+  if (o.fd < 0) return new P9Data(s.client, o.fid, node);
+  s.client.clunkLater(o.fid);
+  if (readOnly) return new HostFd(o.fd, s.keepFd(node, o.fd).ref());
+  return new HostFd(o.fd);
+}
+
+/** cloneOpen of node; an open the host makes wait becomes the caller's OpenWait if it may
+ *  wait (open_wait.ts), else is waited for here. */
+function openNow(s: GoferSession, node: GoferNode, flags: number, ahead: boolean, mayWait: boolean): Opened & { fid: number } {
   const from = s.walkFrom(node);
   // The lower layer (ahead): the directory's next regular files are opened in the same write
   // (a program opening one file of a directory opens the others next: tar, cp -r, grep -r).
-  const sibs = ahead && readOnly && node.parent && s.client.inOrder ? s.siblingsToOpen(node) : [];
+  const sibs = ahead && node.parent && s.client.inOrder ? s.siblingsToOpen(node) : [];
   const at = performance.now();
   const q = sibs.length > 0 ? s.client.startOpenMany(node.parent!.fid, sibs, flags) : null;
-  let o;
-  try { o = s.client.cloneOpen(from.fid, flags, from.names); } finally {
+  try { return s.client.cloneOpen(from.fid, flags, from.names, mayWait); } catch (e) {
+    if (e instanceof OpenPending) throw s.pendingOpens.waitFor(node.qid.path, flags, e);
+    throw e;
+  } finally {
     if (q) {
       s.client.finishOpenMany(q).forEach((r, i) => {
         if ('errno' in r || r.fd < 0) return;
@@ -117,10 +135,6 @@ export function openData(s: GoferSession, node: GoferNode, flags: number, ahead 
       });
     }
   }
-  if (o.fd < 0) return new P9Data(s.client, o.fid, node);
-  s.client.clunkLater(o.fid);
-  if (readOnly) return new HostFd(o.fd, s.keepFd(node, o.fd).ref());
-  return new HostFd(o.fd);
 }
 
 /** Every entry of directory node with its attributes (Treaddirattr: one round trip for a

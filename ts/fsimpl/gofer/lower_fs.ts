@@ -42,4 +42,6 @@ export interface LowerFS {
   /** Does node's name still lead to node? (false: the host removed or replaced it; the
    *  overlay then looks the name up again). Absent: names are always current. */
   revalidate?(node: LowerNode, ahead?: readonly string[]): boolean;
+  /** node's overlay dentry left the cache: what the layer holds for it may go (its fid). */
+  evict?(node: LowerNode): void;
 }

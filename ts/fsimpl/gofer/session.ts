@@ -24,6 +24,7 @@
 
 import { SyscallError } from '../../kernel/syscall_error';
 import { EACCES, EIO, ENOENT, ENOTDIR, ESTALE } from '../../abi/linux/errno';
+import { PendingOpens } from './open_pending';
 import { S_IFDIR, S_IFMT, type Stat } from '../../abi/linux/stat';
 import { O_DIRECTORY, O_RDONLY } from '../../abi/linux/fcntl';
 import type { Attr, Client, WalkStep } from '../../p9/client';
@@ -202,6 +203,8 @@ export class GoferNode {
 }
 
 export class GoferSession {
+  /** Opens that waited on the host, for their retries (open_pending.ts). */
+  readonly pendingOpens = new PendingOpens<bigint>((o) => this.client.releaseOpened(o));
   /** Nodes holding a fid, least recently used first (Map keeps insertion order). */
   private readonly lru = new Map<GoferNode, true>();
   /** Node -> a donated read-only fd of it, least recently used first. Reads use pread at

@@ -3,6 +3,7 @@
 // same type, permissions, owner, times, the extended attributes the lower layer shares and
 // (for regular files, unless it is about to be truncated) contents. The copy then shows the lower file's inode number.
 
+import { takeOpenWait } from '../../vfs/open_wait';
 import { Credentials } from '../../kernel/credentials';
 import { SyscallError } from '../../kernel/syscall_error';
 import { EACCES, ENODATA, ENOTSUP as EOPNOTSUPP, EPERM } from '../../abi/linux/errno';
@@ -18,6 +19,7 @@ const SKIPPED = new Set([EOPNOTSUPP, EACCES, EPERM]);
 
 export function copyUp(node: OverlayNode, withData = true): TmpfsInode {
   if (node.upper) return node.upper;
+  takeOpenWait(); // its read of the lower file waits synchronously (open_wait.ts)
   const lower = node.lower!;
   const parent = node.parent!;
   const dir = copyUp(parent) as TmpfsDir;

@@ -67,6 +67,10 @@ export class OverlayNode extends Inode {
     return this.fs.lower.revalidate?.(this.lower, ahead) ?? true;
   }
 
+  override evicted(): void {
+    if (this.lower) this.fs.lower.evict?.(this.lower);
+  }
+
   private get upperDir(): TmpfsDir | null {
     return this.upper instanceof TmpfsDir ? this.upper : null;
   }

@@ -23,6 +23,7 @@ const UPPER_FIRST_INO = 2 ** 40;
 
 export class OverlayFS extends FileSystem {
   override readonly hostBacked = true;
+  override readonly evictDentries = true;
   readonly type = 'overlay';
   readonly upper: TmpfsFS;
   readonly root: OverlayNode;

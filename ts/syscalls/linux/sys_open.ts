@@ -13,7 +13,8 @@ import {
   RESOLVE_BENEATH, RESOLVE_CACHED, RESOLVE_IN_ROOT, RESOLVE_NO_MAGICLINKS, RESOLVE_NO_SYMLINKS, RESOLVE_NO_XDEV,
 } from '../../abi/linux/fs';
 import { SYS_creat, SYS_open, SYS_openat, SYS_openat2 } from '../../abi/linux/syscall_numbers';
-import { LeaseBreakWait, openAt, type OpenRequest } from '../../vfs/open';
+import { openAt, type OpenRequest } from '../../vfs/open';
+import { OpenWait } from '../../vfs/open_wait';
 import { FifoFile } from '../../kernel/fifo';
 import { resolveContext, startOf } from '../../vfs/task_fs';
 import type { SyscallArgs, SyscallTable } from './types';
@@ -65,8 +66,9 @@ export function openPath(t: Task, dirfd: number, path: string, flags: number, mo
   try {
     f = openAt(ctx, start, path, req);
   } catch (e) {
-    // A lease is being broken: wait for its holder (interruptibly), then open again.
-    if (e instanceof LeaseBreakWait) return e.wait().then(() => openPath(t, dirfd, path, flags, mode, resolve));
+    // A lease is being broken, or the host makes the gofer's open wait: wait (interruptibly),
+    // then open again.
+    if (e instanceof OpenWait) return e.wait(t).then(() => openPath(t, dirfd, path, flags, mode, resolve));
     throw e;
   }
   const install = (): number => {

@@ -178,6 +178,9 @@ impl Gofer {
         let log = log_dir.join("gofer.log");
         let mut cmd = Command::new(bin());
         cmd.arg("--sock-fd").arg("3").arg("--debug-log").arg(&log);
+        if std::env::var_os("GOFER_TEST_VERBOSE").is_some() {
+            cmd.arg("--verbose");
+        }
         for (n, d, ro) in trees {
             cmd.arg("--tree").arg(format!("{}={}{}", n, d.display(), if *ro { ":ro" } else { "" }));
         }
