@@ -6,7 +6,7 @@
 import { statSync } from 'node:fs';
 import { release } from 'node:os';
 import { expect } from 'vitest';
-import { skipBecause } from './run';
+import { describeResult, runNative, runSandbox, skipBecause } from './run';
 
 const [MAJOR, MINOR] = release().split('.').map(Number);
 
@@ -26,20 +26,33 @@ export interface LineEdit {
   now: string;
   /** A race the emulated CPU loses only most of the time: the old text may also be absent. */
   sometimes?: boolean;
+  /** How many times the old text occurs (default once): a layout repeated in one output,
+   *  every occurrence rewritten. */
+  times?: number;
 }
 
 /** The native output rewritten to the current kernel's: each edit's old text must be found
- *  once (at most once if `sometimes`), so a native run that already answers as the current
- *  kernel fails the test (and the edit is then dead and to be removed). */
+ *  once, or `times` times (at most once if `sometimes`), so a native run that already answers
+ *  as the current kernel fails the test (and the edit is then dead and to be removed). */
 export function asCurrentKernel(stdout: string, edits: LineEdit[]): string {
   let out = stdout;
   for (const e of edits) {
-    const all = out.match(new RegExp(e.old.source, `${e.old.flags.replace('g', '')}g`)) ?? [];
+    const every = new RegExp(e.old.source, `${e.old.flags.replace('g', '')}g`);
+    const all = out.match(every) ?? [];
+    const times = e.times ?? 1;
     if (e.sometimes) expect(all.length, `native output should hold ${e.old} at most once:\n${stdout}`).toBeLessThan(2);
-    else expect(all.length, `native output should hold ${e.old} once:\n${stdout}`).toBe(1);
-    out = out.replace(e.old, e.now);
+    else expect(all.length, `native output should hold ${e.old} ${times} time(s):\n${stdout}`).toBe(times);
+    out = out.replace(every, e.now);
   }
   return out;
+}
+
+/** expectSameAsNative with the native output read as the current kernel's (asCurrentKernel). */
+export async function expectSameAsCurrentKernel(argv: string[], platform: string, edits: LineEdit[], timeoutMs?: number): Promise<void> {
+  const native = await runNative(argv, { timeoutMs });
+  const r = await runSandbox(argv, { platform, timeoutMs });
+  expect(r.stdout, describeResult(r)).toBe(asCurrentKernel(native.stdout, edits));
+  expect(r.code, describeResult(r)).toBe(native.code);
 }
 
 /** Whether this process runs chrooted: its root is not its mount namespace's (pid 1's), as in

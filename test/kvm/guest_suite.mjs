@@ -100,6 +100,15 @@ export const GUEST_FILES = [
   'test/sandbox/gofer_io.test.ts',
   'test/sandbox/net_publish.test.ts',
   'test/sandbox/net_nat6.test.ts',
+  // 2026-12-07 (session 22), one vCPU, host load 18-24: the quick ones of the nine files that
+  // failed there before, once their Linux 6.1 lines were read as a current kernel's
+  // (native_kernel.ts): seek_hole 20 s, fcntl_async 46 s, misc_syscalls 83 s, pidns 105 s
+  // (~4 min at that load). Passing but left out for CI's time: jobctl 116 s, map_private
+  // 267 s, netif 450+ s (test/kvm/SUITE.md).
+  'test/sandbox/seek_hole.test.ts',
+  'test/sandbox/fcntl_async.test.ts',
+  'test/sandbox/misc_syscalls.test.ts',
+  'test/sandbox/pidns.test.ts',
 ];
 
 /** `--all` (npm run test:kvm-all): every sandbox file and the KVM ones, issue 11's "the whole

@@ -55,8 +55,10 @@ export default class ProgressReporter {
     // its deadline (or a file past its limit) never reaches.
     for (const e of r.state === 'failed' ? r.errors ?? [] : []) {
       const plain = (t) => (t ?? '').replace(/\x1b\[[0-9;]*m/g, '').split('\n').filter((l) => l.trim() !== '');
-      // Of the diff, only its changed lines: a whole program's output is mostly the same.
-      const lines = [...plain(e.message), ...plain(e.diff).filter((l) => /^[-+]/.test(l))];
+      // Of the diff, only its changed lines (a whole program's output is mostly the same), and
+      // first: the message often holds the whole output (describeResult), which used up the
+      // lines before the diff was reached.
+      const lines = [...plain(e.diff).filter((l) => /^[-+]/.test(l)), ...plain(e.message)];
       const shown = lines.slice(0, ERROR_LINES).map((l) => `[test:kvm]     | ${l.slice(0, 300)}\n`).join('');
       process.stdout.write(shown + (lines.length > ERROR_LINES ? `[test:kvm]     | (${lines.length - ERROR_LINES} more lines)\n` : ''));
     }

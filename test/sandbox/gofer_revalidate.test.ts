@@ -12,7 +12,7 @@ import * as fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cli, platforms } from '../helpers/run';
+import { cli, platforms, TIME_SCALE } from '../helpers/run';
 
 const made: string[] = [];
 afterAll(() => { for (const d of made) fs.rmSync(d, { recursive: true, force: true }); });
@@ -60,7 +60,7 @@ function drive(argv: string[], dir: string): Promise<{ code: number | null; out:
         c.stdin.write('go\n');
       }
     });
-    const timer = setTimeout(() => c.kill('SIGKILL'), 50_000);
+    const timer = setTimeout(() => c.kill('SIGKILL'), 50_000 * TIME_SCALE);
     c.on('close', (code) => { clearTimeout(timer); resolve({ code, out }); });
   });
 }
@@ -79,5 +79,5 @@ describe.each(platforms)('%s', (platform) => {
     const r = await drive([process.execPath, cli, 'run', `--platform=${platform}`, ...args(sd), '--cwd', sd, '--', '/bin/sh', '-c', script(waitS)], sd);
     expect(r.out.replaceAll(sd, nd)).toBe(native.out);
     expect(r.code).toBe(0);
-  }, 60_000);
+  }, 60_000 * TIME_SCALE);
 });

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
-  cli, describeResult, fixture, platforms, repoRoot, runNative, runSandbox,
+  cli, describeResult, fixture, platforms, repoRoot, runNative, runSandbox, TIME_SCALE,
 } from '../helpers/run';
 
 describe.each(platforms)('%s', (platform) => {
@@ -36,13 +36,16 @@ describe.each(platforms)('%s: pty', (platform) => {
 });
 
 const haveBash = existsSync('/bin/bash') && existsSync('/usr/bin/python3');
+/** The jobs' sleep, s: the session must end well before it (nobody waited for one), so it is
+ *  stretched with the machine's slowness (in the QEMU guest bash alone starts in ~10 s). */
+const SLEEP = 10 * TIME_SCALE * TIME_SCALE;
 
 /** The transcript of an interactive bash session typed by pty_drive.py, pids elided. */
 function bashSession(argv: string[]): Promise<{ out: string; code: number | null; ms: number }> {
   const start = Date.now();
   return new Promise((resolve) => {
     execFile('/usr/bin/python3', [path.join(repoRoot, 'test', 'fixtures', 'pty_drive.py'), ...argv,
-      '/bin/bash', '--norc', '--noprofile', '-i'], { timeout: 60_000 }, (err, stdout) => {
+      '/bin/bash', '--norc', '--noprofile', '-i'], { timeout: 60_000 * TIME_SCALE, env: { ...process.env, PTY_DRIVE_SLEEP: String(SLEEP) } }, (err, stdout) => {
       const out = stdout.replace(/\r/g, '').replace(/^\[(\d+)\] \d+$/gm, '[$1] PID').replace(/(\^Z)+/g, '^Z');
       resolve({ out, code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, ms: Date.now() - start });
     });
@@ -53,8 +56,8 @@ describe.each(platforms)('%s: interactive bash', (platform) => {
   it.skipIf(!haveBash)('does job control on a pty as natively', async () => {
     const native = await bashSession([]);
     const r = await bashSession([process.execPath, cli, 'run', `--platform=${platform}`, '--']);
-    expect(r.out, r.out).toContain('[1]+  Running                 sleep 10 &');
-    expect(r.out).toContain('^Z\n[2]+  Stopped                 sleep 10');
+    expect(r.out, r.out).toContain(`[1]+  Running                 sleep ${SLEEP} &`);
+    expect(r.out).toContain(`^Z\n[2]+  Stopped                 sleep ${SLEEP}`);
     expect(r.out).toContain('waited 0');
     expect(r.out, r.out).toContain('EXIT 0');
     expect(r.code).toBe(0);
@@ -62,7 +65,7 @@ describe.each(platforms)('%s: interactive bash', (platform) => {
     // the terminated jobs depends on timing, natively too.
     const upToKill = (s: string): string => s.slice(0, s.indexOf('PROMPT$ kill'));
     expect(upToKill(r.out)).toBe(upToKill(native.out));
-    // Nobody waited for a sleep 10 to finish.
-    expect(r.ms).toBeLessThan(9_000);
-  }, 70_000);
+    // Nobody waited for a sleep to finish.
+    expect(r.ms).toBeLessThan((SLEEP - 1) * 1000);
+  }, 70_000 * TIME_SCALE);
 });

@@ -9,7 +9,7 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { describeResult, fixture, platforms, runNative, runSandbox } from '../helpers/run';
+import { describeResult, fixture, platforms, runNative, runSandbox, TIME_SCALE } from '../helpers/run';
 
 const LIBC = '/lib/x86_64-linux-gnu/libc.so.6';
 let dir = '';
@@ -40,7 +40,7 @@ describe.each(platforms)('%s', (platform) => {
     const r = await runSandbox([fixture('map_private_file'), nativeDir, ro], { platform, timeoutMs: 60_000 });
     expect(r.stdout, describeResult(r)).toBe(native.stdout);
     expect(r.code).toBe(0);
-  }, 90_000);
+  }, 90_000 * TIME_SCALE);
 
   it('on a --volume, what a private mapping writes never reaches the host file', async () => {
     const vol = mkdtempSync(path.join(dir, 'vol-'));
@@ -54,7 +54,7 @@ describe.each(platforms)('%s', (platform) => {
     expect(r.code, describeResult(r)).toBe(0);
     expect(r.stdout.split('\n')[0]).toBe(native.stdout.split('\n')[0]);
     expect(sha(roCopy)).toBe(roHash);
-  }, 90_000);
+  }, 90_000 * TIME_SCALE);
 
   it('the page cache shows in /proc/meminfo as Cached', async () => {
     const r = await runSandbox(['/bin/sh', '-c', 'grep ^Cached: /proc/meminfo; python3 -c 0; grep ^Cached: /proc/meminfo'],
@@ -64,7 +64,7 @@ describe.each(platforms)('%s', (platform) => {
     // The shell and its libc are cached already; python3 and its libraries add to that.
     expect(kb[0]).toBeGreaterThan(0);
     expect(kb[1]).toBeGreaterThan(kb[0]);
-  }, 90_000);
+  }, 90_000 * TIME_SCALE);
 
   it('a private mapping scribbled over or raced changes nothing for others', async () => {
     const r = await runSandbox([fixture('map_private_hostile'), ro, LIBC], { platform, timeoutMs: 120_000 });
@@ -77,5 +77,5 @@ describe.each(platforms)('%s', (platform) => {
     // And on the host, nothing moved.
     expect(sha(ro)).toBe(roHash);
     expect(sha(LIBC)).toBe(libcHash);
-  }, 150_000);
+  }, 150_000 * TIME_SCALE);
 });

@@ -2,16 +2,23 @@
 // attributes and errors compared with the native run, and `ss` listing the sockets a program
 // holds (TCP with its process, unix listeners) from the netlink answers, not /proc.
 import { describe, expect, it } from 'vitest';
-import { describeResult, expectSameAsNative, fixture, platforms, runSandbox, skipBecause } from '../helpers/run';
+import { describeResult, fixture, platforms, runNative, runSandbox, skipBecause, TIME_SCALE } from '../helpers/run';
 import { existsSync } from 'node:fs';
 
 const noSs = skipBecause(!existsSync('/usr/bin/ss') && !existsSync('/bin/ss'), 'iproute2 ss is not installed');
 const noPython = skipBecause(!existsSync('/usr/bin/python3'), 'python3 is not installed');
 
 describe.each(platforms)('%s', (platform) => {
-  it('sock_diag dumps, lookups and errors are what they are natively', async () => {
-    await expectSameAsNative([fixture('sock_diag')], platform, 60_000);
-  }, 120_000);
+  it('sock_diag dumps, lookups and errors are what they are natively', async (ctx) => {
+    const native = await runNative([fixture('sock_diag')], { timeoutMs: 60_000 });
+    // Natively inet_diag may be a module the machine has not loaded (the KVM step's guest
+    // loads only what it boots with): then there is nothing to compare with.
+    if (skipBecause(native.stdout.startsWith('tcp dump: ENOENT\n'),
+      'the native kernel has no inet_diag (a module not loaded): its sock_diag dump of TCP is ENOENT, nothing to compare the sandbox with')) ctx.skip();
+    const r = await runSandbox([fixture('sock_diag')], { platform, timeoutMs: 60_000 });
+    expect(r.stdout, describeResult(r)).toBe(native.stdout);
+    expect(r.code, describeResult(r)).toBe(native.code);
+  }, 120_000 * TIME_SCALE);
 
   it.skipIf(noSs || noPython)('ss lists a listener, a connection with its process, and a unix listener, without a /proc fallback', async () => {
     const script = [
@@ -30,5 +37,5 @@ describe.each(platforms)('%s', (platform) => {
     expect(lines, describeResult(r)).toContain('LISTEN 0 16 127.0.0.1:PORT 0.0.0.0:* users:(("python3.11",pid=1,fd=3))');
     expect(lines.filter((l) => /^100 0 127\.0\.0\.1:PORT 127\.0\.0\.1:\d+$/.test(l)), describeResult(r)).toHaveLength(1);
     expect(lines.filter((l) => /^u_str LISTEN 0 5 \/tmp\/tsvisor-ss-test \d+ \* 0$/.test(l)), describeResult(r)).toHaveLength(1);
-  }, 120_000);
+  }, 120_000 * TIME_SCALE);
 });
