@@ -3,7 +3,7 @@
 // of the checks is Linux's, so that every failure gives the errno Linux would.
 
 import { SyscallError } from '../kernel/syscall_error';
-import { EACCES, EAGAIN, EEXIST, EINVAL, EISDIR, ELOOP, ENOENT, ENOTDIR, EROFS } from '../abi/linux/errno';
+import { EACCES, EEXIST, EINVAL, EISDIR, ELOOP, ENOENT, ENOTDIR, EROFS } from '../abi/linux/errno';
 import {
   O_ACCMODE, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL, O_LARGEFILE, O_NOCTTY, O_NOFOLLOW, O_PATH,
   O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY, __O_TMPFILE,
