@@ -239,26 +239,21 @@ function startPoll(ctx: OpContext, req: IoRequest, sqe: Sqe): void {
   f.incRef();
   let undo: (() => void) | null = null;
   const end = (res: number): void => { undo?.(); undo = null; f.decRef(); ring.complete(req, res); };
-  undo = f.addWaiter(events, () => {
+  const onWake = (): void => {
     if (req.done) return;
     const m = ready();
     if (m === 0) return;
     if (multi) ring.complete(req, m, IORING_CQE_F_MORE, true);
     else end(m);
-  });
+  };
+  undo = f.addWaiter(events, onWake);
   req.cancel = () => end(-ECANCELED);
   req.updatePoll = (ev, data) => {
     if (data !== null) req.data = data;
     if (ev === null) return;
     events = (ev & 0xffff) | POLLERR | POLLHUP;
     undo?.();
-    undo = f.addWaiter(events, () => {
-      if (req.done) return;
-      const m = ready();
-      if (m === 0) return;
-      if (multi) ring.complete(req, m, IORING_CQE_F_MORE, true);
-      else end(m);
-    });
+    undo = f.addWaiter(events, onWake);
     const m = ready();
     if (m !== 0 && !multi) end(m);
   };
