@@ -9,7 +9,8 @@
 #   8 the host's __vdso_clock_gettime
 #   16, 24, 32: CLOCK_REALTIME, CLOCK_MONOTONIC, CLOCK_BOOTTIME minus the host's MONOTONIC
 # Every other clock id (the CPU clocks, the ALARM ones, bad ids) makes the syscall, as Linux's
-# vDSO does; so does gettimeofday with a timezone.
+# vDSO does; so does gettimeofday with a timezone. Without a host clock (mode 0) the clocks
+# the vDSO keeps are read with the syscall into a copy that the vDSO stores itself.
 	.text
 # now_ns: the time in ns of the clock whose offset is at %r9 in the data page. Out: %rax =
 # ns with CF clear, or CF set (no host clock, or it failed): the caller makes the syscall.
@@ -56,13 +57,30 @@ clock_gettime:
 	test	%r9d, %r9d
 	jz	9f
 	call	now_ns
-	jc	9f
+	jc	5f
 	xor	%edx, %edx
 	mov	$1000000000, %ecx
 	div	%rcx
 	mov	%rax, (%rsi)
 	mov	%rdx, 8(%rsi)
 	xor	%eax, %eax
+	ret
+# A clock the vDSO keeps but no host clock to read: the syscall fills a copy on the stack
+# that is then stored here, so that a bad pointer faults (SIGSEGV) as in Linux's vDSO,
+# where the syscall would say EFAULT.
+5:	push	%rsi
+	sub	$16, %rsp
+	mov	%rsp, %rsi
+	mov	$228, %eax
+	syscall
+	mov	16(%rsp), %rsi
+	test	%rax, %rax
+	jnz	4f
+	mov	(%rsp), %rcx
+	mov	%rcx, (%rsi)
+	mov	8(%rsp), %rcx
+	mov	%rcx, 8(%rsi)
+4:	add	$24, %rsp
 	ret
 9:	mov	$228, %eax
 	syscall
@@ -84,7 +102,7 @@ gettimeofday:
 	jz	8f
 	mov	$16, %r9d
 	call	now_ns
-	jc	9f
+	jc	5f
 	xor	%edx, %edx
 	mov	$1000, %ecx
 	div	%rcx
@@ -94,6 +112,21 @@ gettimeofday:
 	mov	%rax, (%rdi)
 	mov	%rdx, 8(%rdi)
 8:	xor	%eax, %eax
+	ret
+# No host clock: through a copy on the stack, as clock_gettime's (a bad pointer faults).
+5:	push	%rdi
+	sub	$16, %rsp
+	mov	%rsp, %rdi
+	mov	$96, %eax
+	syscall
+	mov	16(%rsp), %rdi
+	test	%rax, %rax
+	jnz	4f
+	mov	(%rsp), %rcx
+	mov	%rcx, (%rdi)
+	mov	8(%rsp), %rcx
+	mov	%rcx, 8(%rdi)
+4:	add	$24, %rsp
 	ret
 9:	mov	$96, %eax
 	syscall
@@ -111,8 +144,15 @@ time:
 	jz	1f
 	mov	%rax, (%rdi)
 1:	ret
-9:	mov	$201, %eax
+# No host clock: the syscall's answer, stored here (a bad pointer faults, as in Linux's vDSO).
+9:	push	%rdi
+	xor	%edi, %edi
+	mov	$201, %eax
 	syscall
+	pop	%rdi
+	test	%rdi, %rdi
+	jz	1b
+	mov	%rax, (%rdi)
 	ret
 
 	.p2align 4
