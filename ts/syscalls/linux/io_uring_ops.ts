@@ -26,12 +26,13 @@ import { POLLERR, POLLHUP, POLLIN, POLLOUT } from '../../abi/linux/poll';
 import * as nr from '../../abi/linux/syscall_numbers';
 import { VfsFile } from '../../vfs/vfs_file';
 import { hasFsync } from '../../vfs/fsync';
-import { copyInIovecs, readToUser, writeFromUser, type IOVec } from './user_io';
+import { copyInIovecs, readToUser, totalLength, writeFromUser, type IOVec } from './user_io';
+import { getFile } from './fd_util';
 import { copyInTimespec, timespecToNs, timespecValid } from './timespec';
 import { afterNs } from '../../kernel/blocking';
 import {
   IOSQE_ASYNC, IOSQE_BUFFER_SELECT, IOSQE_CQE_SKIP_SUCCESS, IOSQE_FIXED_FILE, IOSQE_IO_DRAIN, IOSQE_IO_HARDLINK,
-  IOSQE_IO_LINK, IORING_SETUP_IOPOLL, type IoRequest, type IoUringFile,
+  IOSQE_IO_LINK, IORING_SETUP_IOPOLL, IoUringFile, type IoRequest,
 } from '../../kernel/io_uring/context';
 
 export const IORING_OP_LAST = 49;
@@ -122,14 +123,16 @@ function withRetry(ring: IoUringFile, req: IoRequest, t: Task, f: FileDescriptio
   };
   const settle = (res: number): void => {
     if (res !== -EAGAIN || !mayWait || f === null || !f.pollable) { finish(res); return; }
-    let undo: (() => void) | null = f.addWaiter(events, () => {
+    let undo: (() => void) | null = null;
+    const resumeIfReady = (): void => {
       if ((f.readiness(events) & (events | POLLERR | POLLHUP)) === 0) return;
       undo?.(); undo = null; req.cancel = undefined;
       go();
-    });
+    };
+    undo = f.addWaiter(events, resumeIfReady);
     req.cancel = () => { undo?.(); undo = null; ring.complete(req, -ECANCELED); };
     // It may have become ready between the attempt and the waiter.
-    if ((f.readiness(events) & (events | POLLERR | POLLHUP)) !== 0) { undo?.(); undo = null; req.cancel = undefined; go(); }
+    resumeIfReady();
   };
   go();
 }
@@ -150,9 +153,41 @@ function fileOf(ctx: OpContext, sqe: Sqe): FileDescription {
     if (!f) fail(EBADF);
     return f;
   }
-  const f = ctx.t.fdTable.get(sqe.fd);
-  if (f === undefined) fail(EBADF);
+  return getFile(ctx.t, sqe.fd);
+}
+
+/** What a fixed-file slot takes for fd (-1: an empty slot), with a reference held; a ring
+ *  is refused, as Linux's io_is_uring_fops (EBADF). */
+export function fixedFileFor(t: Task, fd: number): FileDescription | null {
+  if (fd === -1) return null;
+  const f = getFile(t, fd);
+  if (f instanceof IoUringFile) fail(EBADF);
+  f.incRef();
   return f;
+}
+
+/** __io_sqe_files_update (IORING_REGISTER_FILES_UPDATE and IORING_OP_FILES_UPDATE): slots
+ *  [at, +n) from the n fds at addr; the count done, the first one's error if it fails (a
+ *  later failure ends the update there). */
+export function updateFixedFiles(t: Task, ring: IoUringFile, at: number, addr: number, n: number): number {
+  const files = ring.fixedFiles;
+  if (files === null) fail(ENXIO);
+  if (at + n > files.length) fail(EINVAL);
+  const raw = t.mm.copyIn(addr, n * 4);
+  const v = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+  let done = 0;
+  for (; done < n; done++) {
+    let f: FileDescription | null;
+    try {
+      f = fixedFileFor(t, v.getInt32(done * 4, true));
+    } catch (e) {
+      if (done === 0) throw e;
+      break;
+    }
+    files[at + done]?.decRef();
+    files[at + done] = f;
+  }
+  return done;
 }
 
 /** A request that names a descriptor by number only (no fixed files for it here). */
@@ -191,8 +226,7 @@ function startRw(ctx: OpContext, req: IoRequest, sqe: Sqe, finish: (res: number)
   if (off < -1n) fail(EINVAL);
   const offset = !f.seekable || off === NONE ? -1 : Number(off);
   const mayWait = (sqe.opFlags & RWF_NOWAIT) === 0 && (f.flags & O_NONBLOCK) === 0;
-  let total = 0;
-  for (const v of iovs) total += v.len;
+  const total = totalLength(iovs);
   // A short read or write breaks a link, as Linux's req_set_fail for res != len.
   req.linkOk = (res) => res === total;
   let moved = 0;
@@ -381,30 +415,14 @@ export function issue(ctx: OpContext, req: IoRequest, sqe: Sqe): void {
       finish(0);
       return;
     }
-    case OP.FILES_UPDATE: {
+    case OP.FILES_UPDATE:
       if (sqe.flags & IOSQE_FIXED_FILE || sqe.ioprio !== 0 || sqe.opFlags !== 0 || sqe.len === 0) fail(EINVAL);
-      const files = ring.fixedFiles;
-      if (files === null) { finish(-ENXIO); return; }
-      const at = Number(BigInt.asUintN(32, sqe.off));
-      if (at + sqe.len > files.length) { finish(-EINVAL); return; }
-      const raw = t.mm.copyIn(Number(sqe.addr), sqe.len * 4);
-      const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
-      let n = 0;
-      for (; n < sqe.len; n++) {
-        const fd = dv.getInt32(n * 4, true);
-        let f: FileDescription | null = null;
-        if (fd !== -1) {
-          const g = t.fdTable.get(fd);
-          if (g === undefined || g === ring) { if (n === 0) { finish(-EBADF); return; } break; }
-          f = g;
-          f.incRef();
-        }
-        files[at + n]?.decRef();
-        files[at + n] = f;
+      try {
+        finish(updateFixedFiles(t, ring, Number(BigInt.asUintN(32, sqe.off)), Number(sqe.addr), sqe.len));
+      } catch (e) {
+        finish(resOf(e));
       }
-      finish(n);
       return;
-    }
     case OP.TIMEOUT: startTimeout(ctx, req, sqe); return;
     case OP.TIMEOUT_REMOVE: finish(timeoutRemove(ctx, req, sqe)); return;
     case OP.ASYNC_CANCEL: {

@@ -16,13 +16,13 @@ import {
 } from '../../abi/linux/errno';
 import { POLLIN } from '../../abi/linux/poll';
 import { SYS_io_uring_enter, SYS_io_uring_register, SYS_io_uring_setup } from '../../abi/linux/syscall_numbers';
-import { block } from '../../kernel/blocking';
+import { afterNs, block } from '../../kernel/blocking';
 import { signalPending } from '../../kernel/signals';
 import { EventFd } from '../../kernel/eventfd';
 import { setUserSigmask, withUserSigmask } from '../../kernel/poll/user_sigmask';
 import { copyInTimespec, timespecToNs, timespecValid } from './timespec';
 import { cpuCount } from './task_attrs';
-import { nofileLimit } from './fd_util';
+import { getFile, nofileLimit } from './fd_util';
 import {
   IORING_SETUP_ATTACH_WQ, IORING_SETUP_CLAMP, IORING_SETUP_COOP_TASKRUN, IORING_SETUP_CQSIZE,
   IORING_SETUP_DEFER_TASKRUN, IORING_SETUP_SINGLE_ISSUER,
@@ -36,9 +36,8 @@ import {
 import { IO_RINGFD_REG_MAX, ringSlots } from '../../kernel/io_uring/ring_slots';
 import {
   IOSQE_KNOWN, IORING_OP_LAST, IORING_OP_LINK_TIMEOUT, IORING_TIMEOUT_ABS, IORING_TIMEOUT_BOOTTIME, IORING_TIMEOUT_REALTIME,
-  decodeSqe, issue, opSupported, timeoutNs, type OpContext, type Sqe,
+  decodeSqe, fixedFileFor, issue, opSupported, timeoutNs, updateFixedFiles, type OpContext, type Sqe,
 } from './io_uring_ops';
-import { afterNs } from '../../kernel/blocking';
 
 const IORING_MAX_ENTRIES = 32768, IORING_MAX_CQ_ENTRIES = 2 * IORING_MAX_ENTRIES;
 const SETUP_KNOWN = 0x3fff;
@@ -101,9 +100,7 @@ function sysIoUringSetup(t: Task, a: SyscallArgs): number {
     fail(EINVAL);
   }
   if ((flags & IORING_SETUP_ATTACH_WQ) !== 0) {
-    const wq = t.fdTable.get(v.getInt32(24, true));
-    if (wq === undefined) fail(EBADF);
-    if (!(wq instanceof IoUringFile)) fail(EINVAL);
+    if (!(getFile(t, v.getInt32(24, true)) instanceof IoUringFile)) fail(EINVAL);
   }
   const ring = new IoUringFile(t, flags, sqEntries, cqEntries);
   const r = ring.rings;
@@ -134,8 +131,7 @@ function ringOf(t: Task, fd: number, registered: boolean): IoUringFile {
     if (!r) fail(EBADF);
     return r;
   }
-  const f = t.fdTable.get(fd);
-  if (f === undefined) fail(EBADF);
+  const f = getFile(t, fd);
   if (!(f instanceof IoUringFile)) fail(EOPNOTSUPP);
   return f;
 }
@@ -192,7 +188,7 @@ function submit(t: Task, ring: IoUringFile, n: number): number {
         ring.complete(req, -e.errno);
       }
     };
-    const cancelled = (): void => ring.complete(req, -125 /* ECANCELED */);
+    const cancelled = (): void => ring.complete(req, -ECANCELED);
     let run = start;
     if ((sqe.flags & IOSQE_IO_DRAIN) !== 0) {
       const others = [...ring.inflight].filter((x) => x !== req);
@@ -369,14 +365,7 @@ function sysIoUringRegister(t: Task, a: SyscallArgs): SyscallReturn {
       const v = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
       const files: (FileDescription | null)[] = [];
       try {
-        for (let i = 0; i < nrArgs; i++) {
-          const fd = v.getInt32(i * 4, true);
-          if (fd === -1) { files.push(null); continue; }
-          const f = t.fdTable.get(fd);
-          if (f === undefined || f instanceof IoUringFile) fail(EBADF);
-          f.incRef();
-          files.push(f);
-        }
+        for (let i = 0; i < nrArgs; i++) files.push(fixedFileFor(t, v.getInt32(i * 4, true)));
       } catch (e) {
         for (const f of files) f?.decRef();
         throw e;
@@ -396,30 +385,12 @@ function sysIoUringRegister(t: Task, a: SyscallArgs): SyscallReturn {
       const u = new DataView(t.mm.copyIn(arg, 16).buffer);
       const offset = u.getUint32(0, true);
       if (u.getUint32(4, true) !== 0) fail(EINVAL);
-      const fdsAddr = Number(u.getBigUint64(8, true));
-      if (offset + nrArgs > ring.fixedFiles.length) fail(EINVAL);
-      const raw = new DataView(t.mm.copyIn(fdsAddr, nrArgs * 4).buffer);
-      let done = 0;
-      for (; done < nrArgs; done++) {
-        const fd = raw.getInt32(done * 4, true);
-        let f: FileDescription | null = null;
-        if (fd !== -1) {
-          const g = t.fdTable.get(fd);
-          if (g === undefined || g instanceof IoUringFile) { if (done === 0) fail(EBADF); break; }
-          f = g;
-          f.incRef();
-        }
-        ring.fixedFiles[offset + done]?.decRef();
-        ring.fixedFiles[offset + done] = f;
-      }
-      return done;
+      return updateFixedFiles(t, ring, offset, Number(u.getBigUint64(8, true)), nrArgs);
     }
     case REG.EVENTFD: case REG.EVENTFD_ASYNC: {
       if (ring.eventfd !== null) fail(EBUSY);
       if (nrArgs !== 1) fail(EINVAL);
-      const fd = new DataView(t.mm.copyIn(arg, 4).buffer).getInt32(0, true);
-      const f = t.fdTable.get(fd);
-      if (f === undefined) fail(EBADF);
+      const f = getFile(t, new DataView(t.mm.copyIn(arg, 4).buffer).getInt32(0, true));
       if (!(f instanceof EventFd)) fail(EINVAL);
       f.incRef();
       ring.eventfd = f;

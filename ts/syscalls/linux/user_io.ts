@@ -164,7 +164,7 @@ function giveBuffer(b: Uint8Array): void {
   if (b.buffer.byteLength === SCRATCH_SIZE && spares.length < SPARES_MAX && b.buffer instanceof ArrayBuffer) spares.push(new Uint8Array(b.buffer));
 }
 
-function totalLength(iovs: IOVec[]): number {
+export function totalLength(iovs: IOVec[]): number {
   let total = 0;
   for (const v of iovs) total += v.len;
   return total;
