@@ -128,6 +128,9 @@ export class IoUringFile extends FileDescription {
   }
 
   private signalEventfd(): void {
+    // IORING_REGISTER_EVENTFD_ASYNC: only completions from io-wq workers signal, and there
+    // are none here (every request runs in its task or parks on a file's readiness).
+    if (this.eventfdAsyncOnly) return;
     if (this.eventfd && (this.rings.get(CQ_FLAGS) & IORING_CQ_EVENTFD_DISABLED) === 0) this.eventfd.kernelSignal();
   }
 
