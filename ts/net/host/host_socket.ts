@@ -46,7 +46,8 @@ const SEND_FLAGS = MSG_OOB | MSG_DONTWAIT | MSG_EOR | MSG_NOSIGNAL | MSG_MORE | 
 /** Room for the host's control messages: every kind a host socket can be asked for at once. */
 const CONTROL_ROOM = 4096;
 
-function check(r: number): number {
+/** A host call's result, or its -errno thrown as the same errno for the application. */
+export function check(r: number): number {
   if (r < 0) fail(-r);
   return r;
 }

@@ -12,6 +12,7 @@ import { HostFileDescription } from '../../vfs/host_file';
 import type { FileDescription } from '../../vfs/file_description';
 import { S_IFMT, S_IFSOCK } from '../../abi/linux/stat';
 import { SyscallError } from '../../kernel/syscall_error';
+import { check } from './host_socket';
 import { ENOPROTOOPT } from '../../abi/linux/errno';
 import { SOL_SOCKET, SO_ACCEPTCONN, SO_DOMAIN, SO_ERROR, SO_PROTOCOL, SO_RCVBUF, SO_SNDBUF, SO_TYPE } from '../../abi/linux/socket';
 
@@ -22,11 +23,6 @@ const READABLE = new Set([SO_TYPE, SO_DOMAIN, SO_PROTOCOL, SO_ERROR, SO_ACCEPTCO
 export function hostStdioSocket(f: FileDescription): number | null {
   if (!(f instanceof HostFileDescription)) return null;
   return (f.stat().mode & S_IFMT) === S_IFSOCK ? f.hostFd : null;
-}
-
-function check(r: number): number {
-  if (r < 0) throw new SyscallError(-r);
-  return r;
 }
 
 export function hostStdioSockName(fd: number, peer: boolean): Uint8Array {
