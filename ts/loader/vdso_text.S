@@ -73,15 +73,7 @@ clock_gettime:
 	mov	%rsp, %rsi
 	mov	$228, %eax
 	syscall
-	mov	16(%rsp), %rsi
-	test	%rax, %rax
-	jnz	4f
-	mov	(%rsp), %rcx
-	mov	%rcx, (%rsi)
-	mov	8(%rsp), %rcx
-	mov	%rcx, 8(%rsi)
-4:	add	$24, %rsp
-	ret
+	jmp	store_copy
 9:	mov	$228, %eax
 	syscall
 	ret
@@ -119,15 +111,7 @@ gettimeofday:
 	mov	%rsp, %rdi
 	mov	$96, %eax
 	syscall
-	mov	16(%rsp), %rdi
-	test	%rax, %rax
-	jnz	4f
-	mov	(%rsp), %rcx
-	mov	%rcx, (%rdi)
-	mov	8(%rsp), %rcx
-	mov	%rcx, 8(%rdi)
-4:	add	$24, %rsp
-	ret
+	jmp	store_copy
 9:	mov	$96, %eax
 	syscall
 	ret
@@ -165,4 +149,18 @@ getcpu:
 clock_getres:
 	mov	$229, %eax
 	syscall
+	ret
+
+# The end of a read through the syscall into a copy: the 16 bytes the syscall wrote at
+# (%rsp) go to the program's pointer, pushed just above them, unless the syscall failed;
+# then the copy and the pointer leave the stack and the syscall's result is returned.
+store_copy:
+	mov	16(%rsp), %rdx
+	test	%rax, %rax
+	jnz	1f
+	mov	(%rsp), %rcx
+	mov	%rcx, (%rdx)
+	mov	8(%rsp), %rcx
+	mov	%rcx, 8(%rdx)
+1:	add	$24, %rsp
 	ret
