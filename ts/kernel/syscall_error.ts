@@ -4,6 +4,8 @@
 // the error records no stack trace: V8 walking the sentry's stack cost ~10 µs a throw, and
 // nothing reads a SyscallError's stack.
 
+import { EINTR, ERESTARTNOHAND, ERESTARTNOINTR, ERESTARTSYS, ERESTART_RESTARTBLOCK } from '../abi/linux/errno';
+
 export class SyscallError extends Error {
   readonly errno: number;
 
@@ -18,4 +20,14 @@ export class SyscallError extends Error {
 
 export function fail(errno: number): never {
   throw new SyscallError(errno);
+}
+
+/** A request that completes apart from its syscall (an AIO event, an io_uring CQE): its error
+ *  as -errno, a wait cut short by a signal being EINTR, since nothing restarts it. Anything
+ *  but a SyscallError is rethrown. */
+export function completionErrno(e: unknown): number {
+  if (!(e instanceof SyscallError)) throw e;
+  const restart = e.errno === ERESTARTSYS || e.errno === ERESTARTNOINTR || e.errno === ERESTARTNOHAND ||
+    e.errno === ERESTART_RESTARTBLOCK;
+  return -(restart ? EINTR : e.errno);
 }

@@ -16,10 +16,9 @@
 import type { Task } from '../../kernel/task';
 import type { FileDescription } from '../../vfs/file_description';
 import type { SyscallArgs, SyscallReturn, SyscallTable } from './types';
-import { SyscallError, fail } from '../../kernel/syscall_error';
+import { completionErrno, fail } from '../../kernel/syscall_error';
 import {
-  EAGAIN, EBADF, ECANCELED, EFAULT, EINTR, EINVAL, ENOENT, ENXIO, ENOTSUP as EOPNOTSUPP, ERESTARTNOHAND,
-  ERESTARTNOINTR, ERESTARTSYS, ERESTART_RESTARTBLOCK, ETIME, EALREADY,
+  EAGAIN, EBADF, ECANCELED, EFAULT, EINVAL, ENOENT, ENXIO, ENOTSUP as EOPNOTSUPP, ETIME, EALREADY,
 } from '../../abi/linux/errno';
 import { O_NONBLOCK } from '../../abi/linux/fcntl';
 import { POLLERR, POLLHUP, POLLIN, POLLOUT } from '../../abi/linux/poll';
@@ -86,13 +85,7 @@ class ArrayArgs implements SyscallArgs {
   long(i: number): number { return Number(this.i64(i)); }
 }
 
-/** A syscall's outcome as a CQE res: an interrupted wait is EINTR (never restarted). */
-function resOf(e: unknown): number {
-  if (!(e instanceof SyscallError)) throw e;
-  const restart = e.errno === ERESTARTSYS || e.errno === ERESTARTNOINTR || e.errno === ERESTARTNOHAND ||
-    e.errno === ERESTART_RESTARTBLOCK;
-  return -(restart ? EINTR : e.errno);
-}
+const resOf = completionErrno;
 
 /** fn with the task's waits answering EAGAIN: the non-blocking attempt of a request. */
 function nowait(t: Task, fn: () => SyscallReturn): Promise<number> | number {

@@ -11,13 +11,10 @@ import type { SyscallArgs, SyscallReturn, SyscallTable } from './types';
 import {
   SYS_io_cancel, SYS_io_destroy, SYS_io_getevents, SYS_io_pgetevents, SYS_io_setup, SYS_io_submit,
 } from '../../abi/linux/syscall_numbers';
-import {
-  EAGAIN, EBADF, EINPROGRESS, EINTR, EINVAL, ENOTSUP as EOPNOTSUPP, ERESTARTNOHAND, ERESTARTNOINTR, ERESTARTSYS,
-  ERESTART_RESTARTBLOCK,
-} from '../../abi/linux/errno';
+import { EAGAIN, EBADF, EINPROGRESS, EINTR, EINVAL, ENOTSUP as EOPNOTSUPP } from '../../abi/linux/errno';
 import { MAP_ANONYMOUS, MAP_SHARED, PROT_READ, PROT_WRITE } from '../../abi/linux/mm';
 import { POLLERR, POLLHUP, POLLIN } from '../../abi/linux/poll';
-import { SyscallError, fail } from '../../kernel/syscall_error';
+import { SyscallError, completionErrno, fail } from '../../kernel/syscall_error';
 import { block } from '../../kernel/blocking';
 import { signalPending } from '../../kernel/signals';
 import { EventFd } from '../../kernel/eventfd';
@@ -69,9 +66,7 @@ function readIocb(t: Task, addr: number): Iocb {
 
 /** A wait cut short by a signal inside a request completes it with EINTR (aio_rw_done). */
 function resultOf(e: unknown): bigint {
-  if (!(e instanceof SyscallError)) throw e;
-  const restart = [ERESTARTSYS, ERESTARTNOINTR, ERESTARTNOHAND, ERESTART_RESTARTBLOCK].includes(e.errno);
-  return -BigInt(restart ? EINTR : e.errno);
+  return BigInt(completionErrno(e));
 }
 
 /** Run op (a syscall-like result) and hand its outcome, as an io_event res, to done. */
