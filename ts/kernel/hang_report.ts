@@ -6,6 +6,7 @@
 
 import type { Kernel } from './kernel';
 import type { Task } from './task';
+import { stackOf } from '../tcpip/stack';
 
 function describeTask(t: Task): string {
   const tg = t.tg;
@@ -23,4 +24,7 @@ export function reportTasks(k: Kernel, why: string): void {
   if (!k.debugging()) return;
   k.debug(`hang report (${why}): ${k.tasks.size} tasks`);
   for (const t of k.tasks.values()) k.debug(`  ${describeTask(t)}`);
+  // A stalled transfer shows as a reader and a writer both waiting: the connections say which
+  // side holds the data.
+  for (const ep of stackOf(k).tcpEndpoints()) k.debug(`  tcp ${ep.debugState()}`);
 }

@@ -465,7 +465,10 @@ export class TcpEndpoint {
     }
   }
 
-  /** RFC 9293 §3.10.7.4 first check: does the segment fall in the receive window? */
+  /** RFC 9293 §3.10.7.4 first check: does the segment fall in the receive window? With the
+   *  window closed, a segment starting at rcv.nxt still counts (tcp_sequence): its ACK is taken
+   *  and its data dropped (tcp_data_queue's zero-window drop), as RFC 9293 asks for "valid
+   *  ACKs" — a sender's FIN into our closed window would otherwise hide every ACK behind it. */
   private acceptable(seg: TCPSegment, segLen: number): boolean {
     const wnd = this.rcvWindow();
     const seq = seg.seq;
@@ -473,7 +476,7 @@ export class TcpEndpoint {
       if (wnd === 0) return seq === this.rcvNxt;
       return seqGE(seq, this.rcvNxt) && seqLT(seq, seqAdd(this.rcvNxt, wnd));
     }
-    if (wnd === 0) return false;
+    if (wnd === 0) return seqLE(seq, this.rcvNxt) && seqGT(seqAdd(seq, segLen), this.rcvNxt);
     const end = seqAdd(seq, segLen - 1);
     const right = seqAdd(this.rcvNxt, wnd);
     return (seqGE(seq, this.rcvNxt) && seqLT(seq, right)) || (seqGE(end, this.rcvNxt) && seqLT(end, right));
@@ -513,6 +516,9 @@ export class TcpEndpoint {
     }
     this.ts.received(seg, this.rcvNxt);
     if (!(f & TH_ACK)) return;
+    // Data into a closed window is dropped (and ACKed below); a bare FIN is taken, as Linux
+    // takes it since 6.8: it needs no room.
+    const zeroWindowDrop = seg.data.length > 0 && this.rcvWindow() === 0;
 
     if (this.state === TCPS.SYN_RECV) {
       if (seqLE(seg.ack, this.sndUna) || seqGT(seg.ack, this.sndNxt)) {
@@ -542,7 +548,7 @@ export class TcpEndpoint {
     let data = seg.data;
     let seq = seg.seq;
     let ackedNow = false;
-    if (data.length > 0) {
+    if (data.length > 0 && !zeroWindowDrop) {
       if (data.length > this.rcvMss) this.rcvMss = Math.min(data.length, this.ourMss());
       if (this.state === TCPS.ESTABLISHED || this.state === TCPS.FIN_WAIT1 || this.state === TCPS.FIN_WAIT2) {
         if (this.shutdownBits & RCV_SHUTDOWN && this.orphan) {
@@ -841,7 +847,15 @@ export class TcpEndpoint {
 
   sendAck(): void {
     if (!synchronized(this.state) && this.state !== TCPS.SYN_SENT) return;
-    this.transmit(this.dataSeg(this.sndNxt, TH_ACK), null, 0, 0);
+    this.transmit(this.dataSeg(this.acceptableSeq(), TH_ACK), null, 0, 0);
+  }
+
+  /** tcp_acceptable_seq: a bare ACK carries snd.nxt, or the right edge of the peer's window
+   *  when snd.nxt is past it (a FIN sent into a closed window), so that the peer accepts it. */
+  private acceptableSeq(): number {
+    const wndEnd = seqAdd(this.sndUna, this.sndWnd);
+    // Past the edge by less than the window's scaling unit is rounding, not a closed window.
+    return seqGE(wndEnd, this.sndNxt) || seqDiff(this.sndNxt, wndEnd) < (1 << this.rcvWscale) ? this.sndNxt : wndEnd;
   }
 
   /** Build a segment (header o, then len bytes of q starting off bytes past sndUna) and
@@ -999,5 +1013,15 @@ export class TcpEndpoint {
 
   describe(): string {
     return `${this.local ? addrKey(this.local) : '*'}:${this.lport} -> ${this.remote ? addrKey(this.remote) : '*'}:${this.rport} state ${this.state}`;
+  }
+
+  /** Sequence and queue state for a hang report (--debug-log): what a stalled transfer waits on. */
+  debugState(): string {
+    const rel = (x: number, base: number): number => seqDiff(x, base);
+    return `${this.describe()} snd una+${rel(this.sndUna, this.iss)} nxt+${rel(this.sndNxt, this.iss)} wnd ${this.sndWnd}` +
+      ` queued ${this.sndQueued}/${this.sndBufSize} cwnd ${this.cc.cwnd}x${this.sndMss} rtx ${this.rtx.armed ? 'armed' : 'idle'}` +
+      ` fin ${this.finQueued ? 'q' : '-'}${this.finSent ? 's' : '-'} | rcv nxt+${rel(this.rcvNxt, this.irs)} queued ${this.rcvQueued}/${this.rcvBufSize}` +
+      ` adv ${seqDiff(this.rcvAdvRight, this.rcvNxt)} wnd ${this.rcvWindow()} ooo ${this.ooo.empty ? 0 : 1} fin ${this.finReceived ? 1 : 0}` +
+      ` ackNeeded ${this.ackNeeded ? 1 : 0} owner ${this.owner ? 1 : 0} orphan ${this.orphan ? 1 : 0}`;
   }
 }
