@@ -8,6 +8,7 @@
 
 import { CAP_EMPTY_SET, CAP_FULL_SET, capRaised } from './capabilities';
 import { INIT_USER_NS, type UserNamespace } from './ns/user_namespace';
+import type { LandlockDomain } from './landlock/domain';
 
 export class Credentials {
   euid: number;
@@ -26,6 +27,8 @@ export class Credentials {
   securebits = 0;
   /** The user namespace the capabilities are held in. */
   userNs: UserNamespace = INIT_USER_NS;
+  /** The Landlock domain restricting the task (landlock/domain.ts), or none. */
+  landlock: LandlockDomain | null = null;
 
   /** A process started with these ids: root gets every capability, others none. */
   constructor(public uid: number, public gid: number) {

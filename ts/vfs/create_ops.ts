@@ -4,7 +4,7 @@
 
 import { SyscallError } from '../kernel/syscall_error';
 import { EEXIST, EINVAL, ENOENT, EPERM, EXDEV } from '../abi/linux/errno';
-import { S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFMT, S_IFREG, S_IFSOCK } from '../abi/linux/stat';
+import { S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK } from '../abi/linux/stat';
 import type { Inode } from './inode';
 import { checkWritableMount } from './open';
 import { MAY_EXEC, MAY_WRITE, checkPermission, isOwnerOrCapable } from './permission';
@@ -12,12 +12,14 @@ import { CAP_MKNOD } from '../kernel/capabilities';
 import { walk, type ResolveContext } from './resolve';
 import { VirtualDentry } from './virtual_dentry';
 import { fsnotifyCreate, fsnotifyLinkCount } from './fsnotify';
+import { landlockCheckPath, landlockCheckRefer, makeAccessOf } from '../kernel/landlock/domain';
 
 interface NewName { dir: VirtualDentry; name: string }
 
 /** The parent and name for a new file at path (EEXIST if taken, ENOENT for a trailing slash
- *  on anything but mkdir). */
-export function prepareCreate(ctx: ResolveContext, start: VirtualDentry, path: string, isDir: boolean): NewName {
+ *  on anything but mkdir); `type` (S_IFMT bits) is what Landlock must let the caller make
+ *  there, -1 for a link (checked by linkAt). */
+export function prepareCreate(ctx: ResolveContext, start: VirtualDentry, path: string, isDir: boolean, type: number): NewName {
   const r = walk(ctx, start, path, { follow: false, parentOnly: true });
   const dir = r.parent;
   if (r.name === '' || r.name === '.' || r.name === '..') throw new SyscallError(EEXIST);
@@ -25,6 +27,7 @@ export function prepareCreate(ctx: ResolveContext, start: VirtualDentry, path: s
   if (r.mustBeDir && !isDir) throw new SyscallError(ENOENT);
   if (dir.dentry.deleted) throw new SyscallError(ENOENT);
   checkWritableMount(dir);
+  if (type >= 0) landlockCheckPath(ctx.creds, dir, makeAccessOf(type));
   checkPermission(ctx.creds, dir.inode, MAY_WRITE | MAY_EXEC);
   return { dir, name: r.name };
 }
@@ -36,7 +39,7 @@ function added(n: NewName, inode: Inode): VirtualDentry {
 }
 
 export function mkdirAt(ctx: ResolveContext, start: VirtualDentry, path: string, mode: number, umask: number): VirtualDentry {
-  const n = prepareCreate(ctx, start, path, true);
+  const n = prepareCreate(ctx, start, path, true, S_IFDIR);
   return added(n, n.dir.inode.mkdir(n.name, (mode & 0o1777 & ~umask) | S_IFDIR, ctx.creds));
 }
 
@@ -53,7 +56,7 @@ export function mknodAt(ctx: ResolveContext, start: VirtualDentry, path: string,
   let type = mode & S_IFMT;
   if (type === 0) type = S_IFREG;
   if ((type === S_IFCHR || type === S_IFBLK) && !ctx.creds.hasCapability(CAP_MKNOD)) throw new SyscallError(EPERM);
-  const n = prepareCreate(ctx, start, path, false);
+  const n = prepareCreate(ctx, start, path, false, type);
   const perm = mode & 0o7777 & ~umask;
   const inode = type === S_IFREG
     ? n.dir.inode.create(n.name, perm | S_IFREG, ctx.creds)
@@ -63,15 +66,18 @@ export function mknodAt(ctx: ResolveContext, start: VirtualDentry, path: string,
 
 export function symlinkAt(ctx: ResolveContext, target: string, start: VirtualDentry, path: string): VirtualDentry {
   if (target === '') throw new SyscallError(ENOENT);
-  const n = prepareCreate(ctx, start, path, false);
+  const n = prepareCreate(ctx, start, path, false, S_IFLNK);
   return added(n, n.dir.inode.symlink(n.name, target, ctx.creds));
 }
 
 /** link(2): old is what the existing path resolved to. */
 export function linkAt(ctx: ResolveContext, old: VirtualDentry, start: VirtualDentry, path: string): VirtualDentry {
   if (old.inode.isDir) throw new SyscallError(EPERM);
-  const n = prepareCreate(ctx, start, path, false);
+  const n = prepareCreate(ctx, start, path, false, -1);
   if (n.dir.mount !== old.mount) throw new SyscallError(EXDEV);
+  if (ctx.creds.landlock !== null && old.dentry.parent !== null) {
+    landlockCheckRefer(ctx.creds, new VirtualDentry(old.mount, old.dentry.parent), old.dentry, n.dir, null, false, false);
+  }
   // fs.protected_hardlinks: only the owner, or someone who could read and write it.
   if (!isOwnerOrCapable(ctx.creds, old.inode.uid)) {
     const m = old.inode.mode;

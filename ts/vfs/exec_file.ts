@@ -16,6 +16,7 @@ import { MAY_EXEC, checkPermission } from './permission';
 import { walk, type ResolveContext } from './resolve';
 import { cwdOf, mountNamespaceOf, resolveContext } from './task_fs';
 import { VirtualDentry } from './virtual_dentry';
+import { landlockCheckPath, openAccess } from '../kernel/landlock/domain';
 
 // The loader keeps a LoadableFile only while it maps the program; the mappings keep what
 // they need (their MappingBacking). The open file goes when the LoadableFile does.
@@ -30,6 +31,8 @@ function open(ctx: ResolveContext, start: VirtualDentry, path: string, follow = 
   if (!follow && inode.isSymlink) throw new SyscallError(ELOOP);
   if (!inode.isRegular || vd.mount.flags.noexec) throw new SyscallError(EACCES);
   checkPermission(ctx.creds, inode, MAY_EXEC);
+  // open_exec's file opens for reading with __FMODE_EXEC: Landlock wants both rights.
+  landlockCheckPath(ctx.creds, vd, openAccess(false, true, false, true));
   const file = inode.open(ctx.t, vd, O_RDONLY | O_LARGEFILE);
   const mappable = file.mappable();
   if (!mappable) {

@@ -19,6 +19,7 @@ import { IN_MODIFY } from '../abi/linux/inotify';
 import { PathFile, VfsFile } from './vfs_file';
 import { breakLease, noteOpen } from './locks/lease';
 import { OpenWait, allowOpenWait, takeOpenWait } from './open_wait';
+import { LANDLOCK_ACCESS_FS_MAKE_REG, landlockCheckPath, openAccess } from '../kernel/landlock/domain';
 
 /** Flags that describe the open call, not the open file (Linux clears them from f_flags). */
 const CALL_ONLY_FLAGS = O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_CLOEXEC;
@@ -68,6 +69,8 @@ export function openAt(ctx: ResolveContext, start: VirtualDentry, path: string, 
     if (r.mustBeDir) throw new SyscallError(EISDIR);
     const dir = r.parent;
     if (dir.dentry.deleted) throw new SyscallError(ENOENT);
+    // may_o_create: Landlock's path_mknod before the directory's permission.
+    if (!dir.mount.readonly) landlockCheckPath(ctx.creds, dir, LANDLOCK_ACCESS_FS_MAKE_REG);
     checkPermission(ctx.creds, dir.inode, MAY_WRITE | MAY_EXEC);
     checkWritableMount(dir);
     const mode = (req.mode & ~req.umask & 0o7777) | S_IFREG;
@@ -118,7 +121,9 @@ export function openFound(ctx: ResolveContext, vd: VirtualDentry, flags: number,
     if ((type === S_IFCHR || type === S_IFBLK) && vd.mount.flags.nodev) throw new SyscallError(EACCES);
     if (wantWrite) checkWritableMount(vd);
   }
-  // do_dentry_open's break_lease, before the truncation and the file system's open.
+  // do_dentry_open: security_file_open (Landlock), then break_lease, before the truncation
+  // and the file system's open.
+  landlockCheckPath(ctx.creds, vd, openAccess(type === S_IFDIR, acc !== O_WRONLY, wantWrite || acc === O_ACCMODE));
   if (type === S_IFREG && ctx.t !== null) {
     const wait = breakLease(ctx.t, inode.identity(), flags);
     if (wait !== null) throw new LeaseBreakWait(wait);

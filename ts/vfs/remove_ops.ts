@@ -10,6 +10,7 @@ import type { MountNamespace } from './mount';
 import type { Dentry } from './dentry';
 import type { VirtualDentry } from './virtual_dentry';
 import { fsnotifyUnlink } from './fsnotify';
+import { LANDLOCK_ACCESS_FS_REMOVE_DIR, LANDLOCK_ACCESS_FS_REMOVE_FILE, landlockCheckPath } from '../kernel/landlock/domain';
 
 export function isMountpoint(ns: MountNamespace, dir: VirtualDentry, d: Dentry): boolean {
   return ns.mountedAt(dir.mount, d) !== undefined;
@@ -23,6 +24,7 @@ export function unlinkAt(ctx: ResolveContext, start: VirtualDentry, path: string
   const child = dir.dentry.lookup(r.name);
   if (!child) throw new SyscallError(ENOENT);
   if (r.mustBeDir) throw new SyscallError(child.inode.isDir ? EISDIR : ENOTDIR);
+  landlockCheckPath(ctx.creds, dir, LANDLOCK_ACCESS_FS_REMOVE_FILE);
   checkPermission(ctx.creds, dir.inode, MAY_WRITE | MAY_EXEC);
   checkSticky(ctx.creds, dir.inode, child.inode);
   if (child.inode.isDir) throw new SyscallError(EISDIR);
@@ -41,6 +43,7 @@ export function rmdirAt(ctx: ResolveContext, start: VirtualDentry, path: string)
   if (dir.mount.readonly) throw new SyscallError(EROFS);
   const child = dir.dentry.lookup(r.name);
   if (!child) throw new SyscallError(ENOENT);
+  landlockCheckPath(ctx.creds, dir, LANDLOCK_ACCESS_FS_REMOVE_DIR);
   checkPermission(ctx.creds, dir.inode, MAY_WRITE | MAY_EXEC);
   checkSticky(ctx.creds, dir.inode, child.inode);
   if (!child.inode.isDir) throw new SyscallError(ENOTDIR);

@@ -11,6 +11,7 @@ import { isMountpoint } from './remove_ops';
 import { walk, type ResolveContext } from './resolve';
 import type { VirtualDentry } from './virtual_dentry';
 import { fsnotifyRename } from './fsnotify';
+import { landlockCheckRefer } from '../kernel/landlock/domain';
 
 function isDot(name: string): boolean {
   return name === '' || name === '.' || name === '..';
@@ -42,6 +43,7 @@ export function renameAt(ctx: ResolveContext, oldStart: VirtualDentry, oldPath: 
   // Moving a directory under itself, or onto one of its own ancestors.
   if (oldD.isAncestorOf(newDir.dentry)) throw new SyscallError(EINVAL);
   if (newD && newD.isAncestorOf(oldDir.dentry)) throw new SyscallError(exchange ? EINVAL : ENOTEMPTY);
+  landlockCheckRefer(ctx.creds, oldDir, oldD, newDir, newD ?? null, true, exchange);
   if (newD && newD.inode === oldD.inode) return; // two names of one file: nothing to do
   checkPermission(ctx.creds, oldDir.inode, MAY_WRITE | MAY_EXEC);
   checkPermission(ctx.creds, newDir.inode, MAY_WRITE | MAY_EXEC);

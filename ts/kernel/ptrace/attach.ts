@@ -44,6 +44,9 @@ export function ptraceTraceme(t: Task): number {
   if (t.ptrace !== null) fail(EPERM);
   const tracer = parentTask(t);
   if (!tracer) fail(EPERM);
+  // Landlock's ptrace_traceme: a parent outside the child's domain may not trace it.
+  const dom = tracer.creds.landlock;
+  if (dom !== null && !dom.scopes(t.creds.landlock)) fail(EPERM);
   link(tracer, t, false, 0);
   return 0;
 }

@@ -31,6 +31,7 @@ export const RARE_SYSCALLS: readonly number[] = [
   nr.SYS_mount, nr.SYS_umount2, nr.SYS_pivot_root,
   nr.SYS_fsopen, nr.SYS_fsconfig, nr.SYS_fsmount, nr.SYS_move_mount, nr.SYS_open_tree, nr.SYS_fspick, nr.SYS_mount_setattr,
   nr.SYS_io_uring_setup, nr.SYS_io_uring_enter, nr.SYS_io_uring_register,
+  nr.SYS_landlock_create_ruleset, nr.SYS_landlock_add_rule, nr.SYS_landlock_restrict_self,
 ];
 
 let loadRare = (): typeof Rare => require('./rare') as typeof Rare;

@@ -31,6 +31,7 @@ import { registerPivotRoot } from './sys_pivot_root';
 import { registerProcessMm } from './sys_process_mm';
 import { registerFsInfo } from './sys_fsinfo';
 import { registerIoUring } from './sys_io_uring';
+import { registerLandlock } from './sys_landlock';
 
 /** `main` is the whole dispatch table (io_uring's requests run other syscalls through it). */
 export function registerRare(table: SyscallTable, main: SyscallTable = table): void {
@@ -61,4 +62,5 @@ export function registerRare(table: SyscallTable, main: SyscallTable = table): v
   registerPivotRoot(table);
   registerProcessMm(table);
   registerFsInfo(table);
+  registerLandlock(table);
 }

@@ -58,6 +58,7 @@ export const PARTIAL: Record<string, string> = {
   openat: 'O_DIRECT is accepted but its alignment rules are not applied to files of the root and of a --volume (host file systems): a misaligned read or write succeeds where the host file system says EINVAL',
   openat2: 'O_DIRECT is accepted but its alignment rules are not applied to files of the root and of a --volume (host file systems): a misaligned read or write succeeds where the host file system says EINVAL',
   open_by_handle_at: 'tmpfs handles only (others ESTALE); an unlinked file kept alive only by a mapping is ESTALE',
+  landlock_restrict_self: 'ABI 2 (Linux 6.1): enforced on open, execve, making, removing, linking and renaming names, mount changes and ptrace access; /proc/<pid> files of a task outside the domain stay readable as DAC allows',
 };
 
 /** Numbers Linux itself answers ENOSYS on x86-64 (sys_ni_syscall): the sentry's ENOSYS is

@@ -8,6 +8,7 @@
 // the superblock flags among fsconfig's keys other than ro/rw (EINVAL); setting a mount
 // read-only does not wait for files open for writing (EBUSY on Linux).
 
+import { landlockDenyMount } from '../../kernel/landlock/domain';
 import type { Task } from '../../kernel/task';
 import { SyscallError, fail } from '../../kernel/syscall_error';
 import { E2BIG, EBADF, EBUSY, EINVAL, ENAMETOOLONG, ENODEV, ENOTSUP as EOPNOTSUPP, EPERM } from '../../abi/linux/errno';
@@ -219,6 +220,7 @@ function place(t: Task, dfd: number, addr: number, follow: boolean, emptyPath: b
 
 function sysMoveMount(t: Task, a: SyscallArgs): number {
   mayMount(t);
+  landlockDenyMount(t.creds); // security_move_mount
   const flags = a.uint(4);
   if ((flags & ~MOVE_MOUNT_MASK) !== 0) fail(EINVAL);
   if ((flags & (MOVE_MOUNT_SET_GROUP | MOVE_MOUNT_BENEATH)) !== 0) fail(EINVAL); // not done (see top)

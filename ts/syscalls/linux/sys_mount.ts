@@ -11,6 +11,7 @@ import type { Task } from '../../kernel/task';
 import { fail } from '../../kernel/syscall_error';
 import { EAGAIN, EBUSY, EINVAL, ELOOP, ENODEV, ENOTBLK, ENOTDIR, EPERM } from '../../abi/linux/errno';
 import { CAP_SYS_ADMIN } from '../../kernel/capabilities';
+import { landlockDenyMount } from '../../kernel/landlock/domain';
 import { SYS_mount, SYS_umount2 } from '../../abi/linux/syscall_numbers';
 import { AT_FDCWD } from '../../abi/linux/fcntl';
 import type { SyscallArgs, SyscallTable } from './types';
@@ -169,6 +170,7 @@ function sysMount(t: Task, a: SyscallArgs): number {
   const target = locateVd(t, AT_FDCWD, copyInPath(t, a.ptr(1)), true);
   if (((flags & MS_MGC_MSK) >>> 0) === MS_MGC_VAL) flags &= ~MS_MGC_MSK;
   if ((flags & MS_NOUSER) !== 0) fail(EINVAL);
+  landlockDenyMount(t.creds); // security_sb_mount
   if (!t.creds.nsCapable(nsproxyOf(t).mnt.userNs, CAP_SYS_ADMIN)) fail(EPERM); // may_mount
   const ns = resolveContext(t).ns;
   const m = target.mount;
@@ -230,6 +232,7 @@ function sysUmount2(t: Task, a: SyscallArgs): number {
   // cross them ("." on a directory something is mounted on: pivot_root(".", ".")).
   const vd = crossDown(ns, locateVd(t, AT_FDCWD, copyInPath(t, a.ptr(0)), (flags & UMOUNT_NOFOLLOW) === 0));
   if (!isMountRoot(vd)) fail(EINVAL);
+  landlockDenyMount(t.creds); // do_umount's security_sb_umount
   const m = vd.mount;
   if ((flags & MNT_EXPIRE) !== 0 && (flags & (MNT_FORCE | MNT_DETACH)) !== 0) fail(EINVAL);
   // The namespace's root goes only lazily (and then the namespace keeps working from it).

@@ -8,6 +8,7 @@ import type { Task } from '../../kernel/task';
 import { fail } from '../../kernel/syscall_error';
 import { EBUSY, EINVAL, ENOENT, EPERM } from '../../abi/linux/errno';
 import { CAP_SYS_ADMIN } from '../../kernel/capabilities';
+import { landlockDenyMount } from '../../kernel/landlock/domain';
 import { SYS_pivot_root } from '../../abi/linux/syscall_numbers';
 import { AT_FDCWD } from '../../abi/linux/fcntl';
 import type { SyscallArgs, SyscallTable } from './types';
@@ -19,6 +20,7 @@ import { VirtualDentry } from '../../vfs/virtual_dentry';
 
 function sysPivotRoot(t: Task, a: SyscallArgs): number {
   if (!t.creds.nsCapable(nsproxyOf(t).mnt.userNs, CAP_SYS_ADMIN)) fail(EPERM); // may_mount
+  landlockDenyMount(t.creds); // security_sb_pivotroot
   const nu = locateDirVd(t, AT_FDCWD, copyInPath(t, a.ptr(0)));
   const old = locateDirVd(t, AT_FDCWD, copyInPath(t, a.ptr(1)));
   const root = taskRoot(t);
