@@ -2,7 +2,8 @@
 //! Node's large address space is neither copied nor made copy-on-write under the running
 //! sentry (node:child_process forks, which costs milliseconds and more on a loaded host, and
 //! loading it pulls in net and stream at start-up). The child gets /dev/null as stdin and
-//! stdout, the sentry's stderr, one fd as its fd 3, the sentry's environment, and no other fd.
+//! stdout, the sentry's stderr, one fd as its fd 3, the sentry's environment, no other fd, and
+//! a process group of its own (out of reach of the terminal's job-control signals).
 //!
 //! The spawn itself runs on the helper's own thread: a vfork parent waits until the child has
 //! exec'd, which on a loaded host is milliseconds the sentry's start-up would otherwise wait
@@ -62,7 +63,14 @@ fn spawn_now(path: &CString, argv: &[CString], envp: &[CString], fd: i32) -> std
         let mut all: libc::sigset_t = std::mem::zeroed();
         libc::sigfillset(&mut all);
         libc::posix_spawnattr_setsigdefault(&mut attr, &all);
-        libc::posix_spawnattr_setflags(&mut attr, (libc::POSIX_SPAWN_SETSIGMASK | libc::POSIX_SPAWN_SETSIGDEF) as libc::c_short);
+        // A process group of its own: the terminal's ^C, ^\ and ^Z go to tsvisor's group,
+        // which forwards them into the sandbox; a gofer in that group would die of SIGINT,
+        // or stop, while the program it serves goes on.
+        libc::posix_spawnattr_setpgroup(&mut attr, 0);
+        libc::posix_spawnattr_setflags(
+            &mut attr,
+            (libc::POSIX_SPAWN_SETSIGMASK | libc::POSIX_SPAWN_SETSIGDEF | libc::POSIX_SPAWN_SETPGROUP) as libc::c_short,
+        );
         libc::posix_spawn_file_actions_adddup2(&mut fa, fd, CHILD_FD);
         libc::posix_spawn_file_actions_addopen(&mut fa, 0, devnull.as_ptr(), libc::O_RDONLY, 0);
         libc::posix_spawn_file_actions_addopen(&mut fa, 1, devnull.as_ptr(), libc::O_WRONLY, 0);

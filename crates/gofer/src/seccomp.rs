@@ -54,6 +54,8 @@ pub const ALLOWED: &[i64] = &[
     libc::SYS_madvise,
     libc::SYS_futex,
     libc::SYS_rt_sigreturn,
+    // a wait the kernel restarts after a stop and a SIGCONT (poll with a timeout)
+    libc::SYS_restart_syscall,
     libc::SYS_rt_sigprocmask,
     libc::SYS_sigaltstack,
     libc::SYS_getrandom,

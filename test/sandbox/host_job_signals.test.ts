@@ -1,0 +1,47 @@
+// The terminal's job-control signals reach tsvisor's process group (a user's ^C, ^Z and fg on
+// `tsvisor run` in a shell): tsvisor forwards them into the sandbox, and the gofer, which
+// serves every file, must not take them itself (it died of SIGINT, and a stop then SIGCONT
+// restarted its poll with restart_syscall, which its seccomp filter killed): afterwards every
+// file access gave EIO.
+import { spawn } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { cli, platforms } from '../helpers/run';
+
+const script = [
+  "trap 'echo got INT' INT",
+  'i=0',
+  'while [ $i -lt 60 ]; do',
+  '  cat /etc/hostname > /dev/null || echo "read failed at $i"',
+  '  sleep 0.05',
+  '  i=$((i+1))',
+  'done',
+  'cat /etc/passwd | head -1 | cut -c1-4',
+].join('\n');
+
+function sleep(ms: number): Promise<void> { return new Promise((r) => setTimeout(r, ms)); }
+
+describe.each(platforms)('%s', (platform) => {
+  it('^C, ^Z and fg sent to tsvisor\'s process group leave file access working', async () => {
+    // detached: tsvisor leads a process group of its own, as a shell's job does.
+    const child = spawn(process.execPath, [cli, 'run', `--platform=${platform}`, '--', '/bin/bash', '-c', script],
+      { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => { out += d.toString(); });
+    const done = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const pgid = child.pid!;
+    await sleep(1500);
+    process.kill(-pgid, 'SIGINT');
+    await sleep(300);
+    process.kill(-pgid, 'SIGTSTP');
+    await sleep(500);
+    process.kill(-pgid, 'SIGCONT');
+    await sleep(300);
+    process.kill(-pgid, 'SIGINT');
+    const code = await done;
+    expect(out).not.toMatch(/read failed|Input\/output error/);
+    expect(out).toMatch(/got INT/);
+    expect(out.trimEnd().split('\n').pop()).toBe('root');
+    expect(code).toBe(0);
+  }, 60_000);
+});
