@@ -64,6 +64,7 @@ pub fn xattrwalk(s: &mut Server, tag: u16, r: &mut Reader) -> H {
             ino: f.ino,
             uid: f.uid,
             open: Open::None,
+            may_block: f.may_block,
         };
         let size = data.len() as u64;
         s.fids.insert(newfid, Fid { open: Open::XattrRead { data }, ..nf });
