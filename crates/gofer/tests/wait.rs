@@ -11,6 +11,7 @@ const TLOPEN: u8 = 12;
 const TFLUSH: u8 = 108;
 const TCLUNK: u8 = 120;
 const TREAD: u8 = 116;
+const TLCREATE: u8 = 14;
 const TWALK: u8 = 110;
 
 /// Whether a reply arrives within ms.
@@ -162,3 +163,26 @@ fn hostile_requests_around_a_waiting_open() {
     drop(holder);
     assert!(g.alive(), "{}", g.gone_why());
 }
+
+#[test]
+fn create_of_a_leased_file_waits_as_open_does() {
+    let Some((d, mut g)) = served("wait-create") else { return };
+    g.walk(1, 2, &[]).unwrap();
+    g.walk(1, 3, &[b"other"]).unwrap();
+    let holder = lease(&d.join("leased"));
+    // open(O_CREAT) of a name that exists: Tlcreate without O_EXCL opens it, and the lease
+    // holder makes that wait as Tlopen's does (EAGAIN at once on the start build).
+    let body = M::default().u32(2).s(b"leased").u32(libc::O_RDONLY as u32).u32(0o644).u32(0);
+    g.send_raw(&Gofer::frame(TLCREATE, 300, &body.0));
+    assert!(!readable(&g, 200), "the create waits for the lease");
+    assert_eq!(g.getattr(3).unwrap().3, 6);
+    unlease(&holder);
+    let (tag, rep) = g.recv().unwrap();
+    assert_eq!((tag, rep.ty), (300, TLCREATE + 1));
+    assert_eq!(fd_read_all(rep.fd.as_ref().unwrap()), b"leased\n");
+    drop(rep);
+    // fid 2 is the file now, opened.
+    assert_eq!(g.getattr(2).unwrap().3, 7);
+    assert!(g.alive(), "{}", g.gone_why());
+}
+
