@@ -250,7 +250,7 @@ pub fn finished(s: &mut Server) {
             s.fids.insert(k, v);
         }
         match d.served {
-            Some(Served::Now(r)) if !(j.flushes.is_empty() == false && is_eintr(&r)) => out(s, r),
+            Some(Served::Now(r)) if j.flushes.is_empty() || !is_eintr(&r) => out(s, r),
             Some(Served::Now(_)) => {}
             Some(Served::Close) => s.closing = true,
             Some(Served::Later) => {}

@@ -158,16 +158,24 @@ fn stalled_requests_hold_only_themselves() {
     assert!(g.alive(), "{}", g.gone_why());
 }
 
+/// Tread of "slow" (fid 2, tag 1000), seen to stall, then its Tflush (tag 1001) and the
+/// Rflush; when the flush was sent.
+fn stall_then_flush(g: &mut Gofer) -> std::time::Instant {
+    g.send_raw(&tread(1000, 2));
+    assert!(!readable(g, 200));
+    let t0 = std::time::Instant::now();
+    g.send_raw(&tflush(1001, 1000));
+    let Some((t, r)) = g.recv() else { panic!("gofer gone: {}", g.gone_why()) };
+    assert_eq!((t, r.ty), (1001, TFLUSH + 1));
+    t0
+}
+
 #[test]
 fn flush_ends_a_stall_the_daemon_interrupts() {
     let Some(f) = fuse("stall-intr", false) else { return };
     let mut g = served(&f, "stall-intr-local");
-    g.send_raw(&tread(1000, 2));
-    assert!(!readable(&g, 200));
-    g.send_raw(&tflush(1001, 1000));
+    stall_then_flush(&mut g);
     // The kernel sends FUSE_INTERRUPT, the daemon answers EINTR: only the Rflush comes.
-    let (t, r) = g.recv().unwrap();
-    assert_eq!((t, r.ty), (1001, TFLUSH + 1));
     assert!(!readable(&g, 300), "no reply for the flushed read");
     // The fid came back with its job: it reads (and stalls) again.
     g.send_raw(&tread(1002, 2));
@@ -181,12 +189,7 @@ fn flush_ends_a_stall_the_daemon_interrupts() {
 fn flush_gives_up_a_stall_nothing_interrupts() {
     let Some(f) = fuse("stall-nointr", true) else { return };
     let mut g = served(&f, "stall-nointr-local");
-    g.send_raw(&tread(1000, 2));
-    assert!(!readable(&g, 200));
-    let t0 = std::time::Instant::now();
-    g.send_raw(&tflush(1001, 1000));
-    let (t, r) = g.recv().unwrap();
-    assert_eq!((t, r.ty), (1001, TFLUSH + 1));
+    let t0 = stall_then_flush(&mut g);
     assert!(t0.elapsed() >= std::time::Duration::from_millis(150), "answered once the read was given up");
     // The fid went with the job: gone for requests, and its Tclunk is answered as done.
     assert_eq!(g.read(2, 0, 4), Err(libc::EIO));
