@@ -22,7 +22,10 @@ pub const MAX_JOBS: usize = 1024;
 pub const MAX_PARKED: usize = 4096;
 
 struct JobState {
+    /// The fids it holds (moved into it, or made by it: a walk's newfid).
     fids: Vec<u32>,
+    /// A fid it only reads, lent as a copy: the table keeps it, and the copy is dropped.
+    lent: Option<u32>,
     /// Tflush tags to answer once the job is done or given up.
     flushes: Vec<u16>,
     /// When it was first cancelled.
@@ -152,19 +155,37 @@ fn serve(s: &mut Server, ty: u8, tag: u16, msg: &[u8], fids: Vec<u32>) -> Served
     }
 }
 
-/// Moves the fids the request names into a session of its own and hands both to a worker.
-fn start(s: &mut Server, tag: u16, msg: &[u8], fids: Vec<u32>) -> Served {
+/// The fid a request only reads (walks from it to another fid, or asks its attributes,
+/// link text or file system): lent to the job as a copy, so that other requests naming it
+/// (the next walk from the same directory) are not held behind a stalled one.
+fn read_only_fid(ty: u8, fids: &[u32]) -> Option<u32> {
+    match (ty, fids) {
+        (t::TWALK | t::TWALKGETATTR, [fid, newfid]) if fid != newfid => Some(*fid),
+        (t::TGETATTR | t::TREADLINK | t::TSTATFS, [fid]) => Some(*fid),
+        _ => None,
+    }
+}
+
+/// Moves the fids the request names into a session of its own (but a fid it only reads,
+/// copied) and hands both to a worker.
+fn start(s: &mut Server, tag: u16, msg: &[u8], mut fids: Vec<u32>) -> Served {
     if s.deferred.jobs.len() >= MAX_JOBS {
         return Served::Now(Reply { bytes: rlerror(tag, libc::EAGAIN), donate: None });
     }
     let mut job = Box::new(s.worker_session());
+    let ty = msg.get(4).copied().unwrap_or(0);
+    let lent = read_only_fid(ty, &fids).filter(|f| s.fids.contains_key(f));
+    if let Some(f) = lent {
+        job.fids.insert(f, s.fids[&f].unopened_copy());
+        fids.retain(|x| *x != f);
+    }
     for f in &fids {
         if let Some(x) = s.fids.remove(f) {
             job.fids.insert(*f, x);
         }
         s.deferred.busy.insert(*f, tag);
     }
-    s.deferred.jobs.insert(tag, JobState { fids, flushes: Vec::new(), cancelled: None });
+    s.deferred.jobs.insert(tag, JobState { fids, lent, flushes: Vec::new(), cancelled: None });
     let gen = s.gen;
     s.pool.as_ref().expect("pool").submit(Job { tag, gen, msg: msg.to_vec(), srv: job });
     Served::Later
@@ -246,6 +267,9 @@ pub fn finished(s: &mut Server) {
         }
         let srv = *d.srv;
         for (k, v) in srv.fids {
+            if Some(k) == j.lent {
+                continue; // a copy: the table has the fid itself
+            }
             s.deferred.lost.remove(&k);
             s.fids.insert(k, v);
         }

@@ -54,6 +54,8 @@ pub const ALLOWED: &[i64] = &[
     libc::SYS_madvise,
     libc::SYS_futex,
     libc::SYS_rt_sigreturn,
+    // a poll with a timeout resumed after the gofer was stopped and continued (job control)
+    libc::SYS_restart_syscall,
     libc::SYS_rt_sigprocmask,
     libc::SYS_sigaltstack,
     libc::SYS_getrandom,

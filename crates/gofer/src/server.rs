@@ -68,6 +68,22 @@ impl Fid {
     pub fn is_open(&self) -> bool {
         !matches!(self.open, Open::None)
     }
+    /// A copy of the fid's node, not opened (a job that only reads the fid: deferred.rs; the
+    /// fid of Txattrwalk).
+    pub fn unopened_copy(&self) -> Fid {
+        Fid {
+            tree: self.tree,
+            node: self.node.clone(),
+            steps: self.steps.clone(),
+            qid: self.qid,
+            mode: self.mode,
+            dev: self.dev,
+            ino: self.ino,
+            uid: self.uid,
+            open: Open::None,
+            may_block: self.may_block,
+        }
+    }
 }
 
 /// A reply and, for Rlopen/Rlcreate of a regular file, the fd donated with it.

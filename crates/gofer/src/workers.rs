@@ -56,6 +56,10 @@ impl Pool {
     /// Starts the threads; each reports its thread id before this returns (so that seccomp,
     /// installed after with TSYNC, covers them and no gettid is needed later).
     pub fn start() -> Result<Pool, String> {
+        // One malloc arena for every thread: glibc grows a thread's own arena with mprotect,
+        // which seccomp does not allow (the main arena grows with brk and mmap).
+        // SAFETY: mallopt before any other thread exists.
+        unsafe { libc::mallopt(libc::M_ARENA_MAX, 1) };
         // SAFETY: sigaction with a handler that touches nothing; no SA_RESTART on purpose.
         unsafe {
             let mut sa: libc::sigaction = std::mem::zeroed();

@@ -256,3 +256,28 @@ fn flushes_race_the_workers() {
     assert!(!readable(&g, 100), "nothing left over");
     assert_eq!(g.read(3, 0, 16).unwrap(), b"fast\n");
 }
+
+/// A flood of requests that stall, far past the pool's four threads: up to the job limit
+/// (1024) they queue, flushable; beyond it they are refused with EAGAIN at once; all of them
+/// are answered when the daemon lets go, and the gofer still serves.
+#[test]
+fn a_flood_past_the_job_limit_is_refused_not_held() {
+    let Some(f) = fuse("stall-flood", false) else { return };
+    let mut g = served(&f, "stall-flood-local");
+    let n = 1100u16;
+    let flood: Vec<u8> = (0..n).flat_map(|i| twalk(3000 + i, 1, 1000 + i as u32, b"statslow")).collect();
+    g.send_raw(&flood);
+    let mut refused = 0;
+    while readable(&g, 500) {
+        let (t, r) = g.recv().unwrap();
+        assert_eq!((r.ty, Body(&r.body, 0).u32() as i32), (7, libc::EAGAIN), "tag {t}");
+        refused += 1;
+    }
+    assert_eq!(refused, n as usize - 1024, "{}", g.gone_why());
+    // The local tree is served meanwhile.
+    g.walk(50, 51, &[b"file"]).unwrap();
+    std::fs::write(&f.go, b"").unwrap();
+    let got = replies(&mut g, 1024);
+    assert!(got.iter().all(|x| x.1 == TWALK + 1));
+    assert_eq!(g.read(3, 0, 16).unwrap(), b"fast\n");
+}
