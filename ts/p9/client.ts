@@ -696,16 +696,19 @@ export class Client {
     }
     let r: Reply | null;
     try { r = mayWait ? this.finishWithin(ot, OPEN_WAIT_MS) : this.finish(ot); } catch (e) { this.clunkLater(newfid); throw e; }
-    if (r === null) {
-      // The host makes this open wait (tsvisor-gofer: a lease being broken): its reply is
-      // taken without blocking the sentry, by whoever claims the OpenPending.
-      const cancel = deferred();
-      const result = this.waitFor(ot, cancel.promise).then(
-        (rep) => this.openedFid(rep, newfid),
-        (e: unknown) => { this.clunkLater(newfid); throw e; });
-      throw new OpenPending(result, cancel.resolve, (o) => this.releaseOpened(o));
-    }
+    if (r === null) this.pending(ot, newfid);
     return this.openedFid(r, newfid);
+  }
+
+  /** Throws the OpenPending of an open (tag, making fid the open file) not answered within
+   *  OPEN_WAIT_MS (tsvisor-gofer: the host makes it wait, a lease being broken): its reply is
+   *  taken without blocking the sentry, by whoever claims it. */
+  private pending(tag: number, fid: number): never {
+    const cancel = deferred();
+    const result = this.waitFor(tag, cancel.promise).then(
+      (rep) => this.openedFid(rep, fid),
+      (e: unknown) => { this.clunkLater(fid); throw e; });
+    throw new OpenPending(result, cancel.resolve, (o) => this.releaseOpened(o));
   }
 
   private openedFid(r: Reply, fid: number): Opened & { fid: number } {
@@ -954,9 +957,15 @@ export class Client {
   /** Tlopen: fid becomes open with Linux open flags. */
   lopen(fid: number, flags: number): Opened { return this.opened(m.Tlopen, { fid, flags }); }
 
-  /** Tlcreate: creates name in directory fid; fid then stands for the new, open file. */
-  lcreate(fid: number, name: string, flags: number, mode: number, gid: number): Opened {
-    return this.opened(m.Tlcreate, { fid, name, flags, mode, gid });
+  /** Tlcreate: creates name in directory fid; fid then stands for the new, open file.
+   *  mayWait (a server that serves in order): a reply not come within OPEN_WAIT_MS (the name
+   *  existed and its open waits on the host) throws OpenPending, which then owns fid. */
+  lcreate(fid: number, name: string, flags: number, mode: number, gid: number, mayWait = false): Opened {
+    if (!mayWait || !this.inOrder) return this.opened(m.Tlcreate, { fid, name, flags, mode, gid });
+    const tag = this.start(m.Tlcreate, { fid, name, flags, mode, gid });
+    const r = this.finishWithin(tag, OPEN_WAIT_MS);
+    if (r === null) this.pending(tag, fid);
+    return this.openedFid(r, fid);
   }
 
   /** Most bytes one Tread/Twrite may carry. */

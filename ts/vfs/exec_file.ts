@@ -53,8 +53,7 @@ function open(ctx: ResolveContext, start: VirtualDentry, path: string, follow = 
       const buf = new Uint8Array(Math.max(0, Math.min(length, size - offset)));
       let done = 0;
       while (done < buf.length) {
-        // Files opened here never block: their read returns a number.
-        const n = file.read(t as Task, buf.subarray(done), offset + done) as number;
+        const n = file.readNow(t as Task, buf.subarray(done), offset + done);
         if (n === 0) break;
         done += n;
       }

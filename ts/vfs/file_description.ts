@@ -117,6 +117,15 @@ export abstract class FileDescription {
     throw new SyscallError(EINVAL);
   }
 
+  /** read() for a caller that cannot wait asynchronously (the program loader): a file
+   *  whose regular read may go asynchronous (a gofer file on a host file system that may
+   *  block) reads here with the sentry's thread waiting. */
+  readNow(t: Task, dst: Uint8Array, offset: number): number {
+    const n = this.read(t, dst, offset);
+    if (typeof n !== 'number') throw new SyscallError(EINVAL);
+    return n;
+  }
+
   /** Write src at offset, or at the file position (advancing it) when offset is -1. */
   write(_t: Task, _src: Uint8Array, _offset: number): number | Promise<number> {
     throw new SyscallError(EINVAL);

@@ -74,7 +74,11 @@ export function openAt(ctx: ResolveContext, start: VirtualDentry, path: string, 
     checkPermission(ctx.creds, dir.inode, MAY_WRITE | MAY_EXEC);
     checkWritableMount(dir);
     const mode = (req.mode & ~req.umask & 0o7777) | S_IFREG;
-    const inode = dir.inode.create(r.name, mode, ctx.creds);
+    // A create that finds the name made on the host meanwhile opens that file, which the
+    // host may make wait (a lease): as the open below.
+    if (ctx.t !== null) allowOpenWait();
+    let inode;
+    try { inode = dir.inode.create(r.name, mode, ctx.creds); } finally { takeOpenWait(); }
     vd = new VirtualDentry(dir.mount, dir.dentry.added(r.name, inode));
     fsnotifyCreate(dir.inode, r.name, inode);
     created = true;

@@ -636,6 +636,19 @@ pub fn sentry_thread_cpu_ns() -> f64 {
     ts.tv_sec as f64 * 1e9 + ts.tv_nsec as f64
 }
 
+/// fstatfs(2)'s f_type (the file system's magic number) of a host fd the sentry owns (a
+/// donated fd: ts/fsimpl/gofer/may_block.ts), or -errno.
+#[napi]
+pub fn host_fstatfs_type(fd: i32) -> f64 {
+    // SAFETY: statfs is plain data the kernel fills; fd is only read.
+    let mut st: libc::statfs = unsafe { std::mem::zeroed() };
+    // SAFETY: as above.
+    if unsafe { libc::fstatfs(fd, &mut st) } < 0 {
+        return -(io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO) as f64);
+    }
+    st.f_type as u32 as f64
+}
+
 /// lseek(2) on a host fd the sentry owns (Node has none); the new offset, or -errno.
 #[napi]
 pub fn host_lseek(fd: i32, offset: f64, whence: i32) -> f64 {

@@ -231,3 +231,11 @@ pub fn fremovexattr(fd: RawFd, name: &CString) -> R<()> {
     // SAFETY: plain name.
     cvt(unsafe { libc::fremovexattr(fd, name.as_ptr()) } as _).map(drop)
 }
+
+/// A copy of fd (close-on-exec) that the caller owns.
+pub fn dup(fd: RawFd) -> R<OwnedFd> {
+    // SAFETY: F_DUPFD_CLOEXEC returns a new fd we own.
+    let n = cvt(unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 0) } as _)?;
+    // SAFETY: n was just returned and is owned by nobody else.
+    Ok(unsafe { OwnedFd::from_raw_fd(n as i32) })
+}

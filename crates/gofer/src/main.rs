@@ -4,6 +4,7 @@
 
 mod args;
 mod confine;
+mod deferred;
 mod host;
 mod lock;
 mod ops_read;
@@ -11,7 +12,6 @@ mod ops_write;
 mod seccomp;
 mod server;
 mod transport;
-mod waiting;
 mod wire;
 mod workers;
 mod xattr;
@@ -58,15 +58,16 @@ fn main() {
             std::process::exit(1);
         }
     };
-    let trees = trees.into_iter().map(|(t, fd)| Tree { name: t.name.into_bytes(), root: std::rc::Rc::new(fd), ro: t.ro });
+    let trees = trees.into_iter().map(|(t, fd)| Tree { name: t.name.into_bytes(), root: std::sync::Arc::new(fd), ro: t.ro });
     let mut srv = Server::new(trees.collect(), log, a.verbose);
     let mut conn = Conn::new(a.sock_fd);
     // A whole 1 MiB Rread in one sendmsg where the host allows it (before seccomp: setsockopt).
     conn.grow_send_buffer(2 * server::MAX_MSIZE as i32);
-    // The threads for opens that wait, made before seccomp (which then covers them too).
+    // The threads for requests that may block on the host, made before seccomp (which then
+    // covers them too).
     match workers::Pool::start() {
         Ok(p) => srv.pool = Some(p),
-        Err(e) => srv.log(&format!("no worker threads ({e}): an open the host makes wait answers EWOULDBLOCK")),
+        Err(e) => srv.log(&format!("no worker threads ({e}): every request is served in the loop, an open the host makes wait answers EWOULDBLOCK")),
     }
     if let Err(e) = seccomp::install() {
         srv.log(&format!("fatal: {e}"));
@@ -85,14 +86,13 @@ fn main() {
             if !flush(&conn, &mut out) {
                 break;
             }
-            // Wait for the next request or a worker's finished open.
-            let (readable, done) = wait(&conn, &srv);
+            // Wait for the next request or a worker's finished job.
+            let (readable, done) = wait(&conn, &mut srv);
             if done {
-                let rs = waiting::finished(&mut srv);
-                let ok = rs.into_iter().all(|r| send(&conn, &mut srv, &mut out, r)) && flush(&conn, &mut out);
-                if !ok {
-                    break;
-                }
+                deferred::finished(&mut srv);
+            }
+            if !send_outbox(&conn, &mut srv, &mut out) || !flush(&conn, &mut out) {
+                break;
             }
             if !readable {
                 continue;
@@ -113,6 +113,7 @@ fn main() {
                 true
             }
         };
+        let done = done || !send_outbox(&conn, &mut srv, &mut out);
         if (done || out.len() >= BATCH_MAX) && !flush(&conn, &mut out) {
             break;
         }
@@ -137,16 +138,38 @@ fn send(conn: &Conn, srv: &mut Server, out: &mut Vec<u8>, r: Reply) -> bool {
     ok
 }
 
+/// Sends the replies made apart from the request just served (deferred.rs); false if the
+/// connection is gone or is to be closed.
+fn send_outbox(conn: &Conn, srv: &mut Server, out: &mut Vec<u8>) -> bool {
+    for (r, hold) in std::mem::take(&mut srv.outbox) {
+        if !send(conn, srv, out, r) {
+            return false;
+        }
+        // The donated fd's copy goes once the reply carrying it is out.
+        if hold.is_some() && !flush(conn, out) {
+            return false;
+        }
+    }
+    if srv.closing {
+        srv.log("malformed message: closing");
+    }
+    !srv.closing
+}
+
 /// Blocks until the socket is readable or a worker finished: (socket readable, worker done).
-/// While a cancelled open is still running, wakes every 10 ms to signal its thread again.
-fn wait(conn: &Conn, srv: &Server) -> (bool, bool) {
+/// While a cancelled job is still running, wakes every 10 ms to signal its thread again or
+/// give it up (deferred::tick).
+fn wait(conn: &Conn, srv: &mut Server) -> (bool, bool) {
     let Some(pool) = &srv.pool else { return (true, false) };
     let mut fds = [
         libc::pollfd { fd: conn.fd(), events: libc::POLLIN, revents: 0 },
         libc::pollfd { fd: pool.wake_fd(), events: libc::POLLIN, revents: 0 },
     ];
     loop {
-        let timeout = if waiting::recancel(srv) { 10 } else { -1 };
+        let timeout = if deferred::tick(srv) { 10 } else { -1 };
+        if !srv.outbox.is_empty() {
+            return (false, false); // flushes answered for jobs given up
+        }
         // SAFETY: fds is a valid array of two pollfds for the call.
         let n = unsafe { libc::poll(fds.as_mut_ptr(), 2, timeout) };
         if n > 0 {

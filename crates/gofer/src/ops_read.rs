@@ -5,7 +5,7 @@ use crate::host::{self, R};
 use crate::server::{fid_from, reply, Fid, Open, Reply, Server, MAX_MSIZE};
 use crate::wire::{qid_of, t, Malformed, Reader, Writer, NOFID, QTDIR};
 use std::os::fd::{AsRawFd, OwnedFd};
-use std::rc::Rc;
+use std::sync::Arc;
 
 type H = Result<R<Reply>, Malformed>;
 
@@ -15,7 +15,7 @@ pub fn version(s: &mut Server, tag: u16, r: &mut Reader) -> H {
     if msize < 64 {
         return Ok(Err(libc::EINVAL));
     }
-    crate::waiting::reset(s);
+    crate::deferred::reset(s);
     s.fids.clear();
     s.locks = Default::default();
     s.msize = msize.min(MAX_MSIZE);
@@ -171,7 +171,7 @@ fn walk_steps(s: &mut Server, fid: u32, newfid: u32, names: &[&[u8]]) -> R<(Vec<
             match lookup(&node, dev, name) {
                 Ok((fd, st)) => {
                     steps.push((node, host::check_name(name)?));
-                    node = Rc::new(fd);
+                    node = Arc::new(fd);
                     dev = st.st_dev;
                     stats.push(st);
                 }
@@ -188,7 +188,8 @@ fn walk_steps(s: &mut Server, fid: u32, newfid: u32, names: &[&[u8]]) -> R<(Vec<
                 Some(st) => *st,
                 None => host::fstat(node.as_raw_fd())?,
             };
-            let nf = Fid { tree, node, steps, qid: qid_of(&st), mode: st.st_mode, dev: st.st_dev, ino: st.st_ino, uid, open: Open::None };
+            let may_block = crate::wire::dev_may_block(st.st_dev, node.as_raw_fd());
+            let nf = Fid { tree, node, steps, qid: qid_of(&st), mode: st.st_mode, dev: st.st_dev, ino: st.st_ino, uid, open: Open::None, may_block };
             s.fids.insert(newfid, nf);
         }
         Ok((stats, failed))
@@ -225,7 +226,22 @@ pub fn wants_write(flags: i32) -> bool {
 /// and name with O_NOFOLLOW, then check it is still the same inode (a swap in between gives
 /// ESTALE, a symlink swapped in ELOOP). O_NONBLOCK so that a FIFO swapped in cannot block us.
 pub fn reopen(f: &Fid, flags: i32) -> R<OwnedFd> {
-    let fl = flags | libc::O_NOFOLLOW | libc::O_NONBLOCK;
+    reopen_as(f, flags, true)
+}
+
+/// reopen, and where the host makes the open wait (a lease being broken): in the serving loop
+/// LATER (the request goes to a worker), on a worker the open waited for (a signal cancels
+/// it: workers.rs).
+pub fn reopen_waiting(s: &Server, f: &Fid, flags: i32) -> R<OwnedFd> {
+    match reopen(f, flags) {
+        Err(libc::EWOULDBLOCK) if flags & libc::O_NONBLOCK == 0 && s.can_defer() => Err(crate::server::LATER),
+        Err(libc::EWOULDBLOCK) if flags & libc::O_NONBLOCK == 0 && s.on_worker => reopen_as(f, flags, false),
+        r => r,
+    }
+}
+
+fn reopen_as(f: &Fid, flags: i32, nonblock: bool) -> R<OwnedFd> {
+    let fl = flags | libc::O_NOFOLLOW | if nonblock { libc::O_NONBLOCK } else { 0 };
     let open = |fl: i32| match f.parent() {
         Some((dir, name)) => host::openat(dir.as_raw_fd(), name, fl, 0),
         None => host::openat(f.node(), &c("."), fl, 0),
@@ -240,7 +256,7 @@ pub fn reopen(f: &Fid, flags: i32) -> R<OwnedFd> {
     if st.st_ino != f.ino || st.st_dev != f.dev {
         return Err(libc::ESTALE);
     }
-    if flags & libc::O_NONBLOCK == 0 {
+    if nonblock && flags & libc::O_NONBLOCK == 0 {
         // SAFETY: F_GETFL/F_SETFL on our own fd.
         unsafe {
             let cur = libc::fcntl(fd.as_raw_fd(), libc::F_GETFL);
@@ -296,11 +312,7 @@ pub fn lopen(s: &mut Server, tag: u16, r: &mut Reader) -> H {
             }
             fl = libc::O_RDONLY | libc::O_DIRECTORY;
         }
-        let fd = match reopen(f, fl) {
-            // The host makes this open wait (a lease being broken): on a worker thread.
-            Err(libc::EWOULDBLOCK) if fl & libc::O_NONBLOCK == 0 => return crate::waiting::defer_open(s, tag, fid, fl),
-            r => r?,
-        };
+        let fd = reopen_waiting(s, f, fl)?;
         opened_reply(s, fid, t::TLOPEN + 1, tag, fd, fl)
     })())
 }
@@ -500,8 +512,10 @@ pub fn fsync(s: &mut Server, tag: u16, r: &mut Reader) -> H {
 pub fn clunk(s: &mut Server, tag: u16, r: &mut Reader) -> H {
     let fid = r.u32()?;
     Ok((|| {
-        let f = s.fids.remove(&fid).ok_or(libc::EIO)?;
-        crate::waiting::drop_fid(s, &f);
+        let Some(f) = s.fids.remove(&fid) else {
+            // A fid given up with a job that never ended (deferred.rs) is clunked all the same.
+            return if s.deferred.lost.remove(&fid) { Ok(reply(Writer::new(t::TCLUNK + 1, tag))) } else { Err(libc::EIO) };
+        };
         if let Open::XattrWrite { fd, name, data, size, flags } = f.open {
             crate::xattr::commit(&fd, &name, &data, size, flags)?;
         }

@@ -3,12 +3,12 @@
 //! and names a new node by one checked component below a directory fid.
 
 use crate::host::{self, R};
-use crate::ops_read::{openable, opened_reply, reopen, KEPT_FLAGS};
+use crate::ops_read::{openable, opened_reply, reopen, reopen_waiting, KEPT_FLAGS};
 use crate::server::{fid_from, reply, Fid, Open, Reply, Server};
 use crate::wire::{qid_of, t, Malformed, Reader, Writer};
 use std::ffi::CString;
 use std::os::fd::AsRawFd;
-use std::rc::Rc;
+use std::sync::Arc;
 
 
 type H = Result<R<Reply>, Malformed>;
@@ -113,7 +113,8 @@ pub fn lcreate(s: &mut Server, tag: u16, r: &mut Reader) -> H {
                     return Err(libc::EISDIR);
                 }
                 let f = fid_from(dir.tree, node, dir.child_steps(cname.clone()), dir.uid)?;
-                (reopen(&f, kept)?, Rc::try_unwrap(f.node).map_err(|_| libc::EIO)?)
+                // A lease holder makes it wait as Tlopen would (nothing was created).
+                (reopen_waiting(s, &f, kept)?, Arc::try_unwrap(f.node).map_err(|_| libc::EIO)?)
             }
             Err(e) => return Err(e),
         };
@@ -271,7 +272,6 @@ pub fn remove(s: &mut Server, tag: u16, r: &mut Reader) -> H {
     let fid = r.u32()?;
     Ok((|| {
         let f = s.fids.remove(&fid).ok_or(libc::EIO)?;
-        crate::waiting::drop_fid(s, &f);
         s.writable(&f)?;
         let (p, name) = f.parent().ok_or(libc::EBUSY)?;
         let st = host::fstatat(p.as_raw_fd(), name)?;

@@ -9,14 +9,15 @@ use std::collections::HashMap;
 use std::ffi::CString;
 use std::io::Write;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
-use std::rc::Rc;
+use std::sync::Arc;
 
 pub const MAX_MSIZE: u32 = 1 << 20;
 pub const DEFAULT_MSIZE: u32 = 8192;
 
+#[derive(Clone)]
 pub struct Tree {
     pub name: Vec<u8>,
-    pub root: Rc<OwnedFd>,
+    pub root: Arc<OwnedFd>,
     pub ro: bool,
 }
 
@@ -26,14 +27,12 @@ pub enum Open {
     Dir { fd: OwnedFd },
     XattrRead { data: Vec<u8> },
     XattrWrite { fd: OwnedFd, name: CString, data: Vec<u8>, size: u64, flags: i32 },
-    /// Being opened on a worker thread (waiting.rs) under this tag.
-    Pending { tag: u16 },
 }
 
 pub struct Fid {
     pub tree: usize,
     /// O_PATH fd of the node itself.
-    pub node: Rc<OwnedFd>,
+    pub node: Arc<OwnedFd>,
     /// How the node was reached from the tree root: (O_PATH directory, name in it) per step,
     /// the last one its parent (to reopen, rename or remove it, and to walk `..` without ever
     /// asking the host for a `..`). Empty for the tree root.
@@ -46,12 +45,15 @@ pub struct Fid {
     /// n_uname of the attach it descends from (~0: none).
     pub uid: u32,
     pub open: Open,
+    /// The node is on a file system whose calls may block (wire::dev_may_block): requests on
+    /// it are served on a worker thread.
+    pub may_block: bool,
 }
 
-pub type Steps = Vec<(Rc<OwnedFd>, CString)>;
+pub type Steps = Vec<(Arc<OwnedFd>, CString)>;
 
 impl Fid {
-    pub fn parent(&self) -> Option<&(Rc<OwnedFd>, CString)> {
+    pub fn parent(&self) -> Option<&(Arc<OwnedFd>, CString)> {
         self.steps.last()
     }
     /// The steps of a node named `name` in this directory.
@@ -65,6 +67,22 @@ impl Fid {
     }
     pub fn is_open(&self) -> bool {
         !matches!(self.open, Open::None)
+    }
+    /// A copy of the fid's node, not opened (a job that only reads the fid: deferred.rs; the
+    /// fid of Txattrwalk).
+    pub fn unopened_copy(&self) -> Fid {
+        Fid {
+            tree: self.tree,
+            node: self.node.clone(),
+            steps: self.steps.clone(),
+            qid: self.qid,
+            mode: self.mode,
+            dev: self.dev,
+            ino: self.ino,
+            uid: self.uid,
+            open: Open::None,
+            may_block: self.may_block,
+        }
     }
 }
 
@@ -85,12 +103,20 @@ pub struct Server {
     pub verbose: bool,
     /// The last large reply's buffer, reused by Tread (no fresh megabyte per read).
     pub spare: Vec<u8>,
-    /// Threads for host opens that wait (None: every open is made in the serving loop).
+    /// Threads for requests that may block on the host (None: all are served in the serving
+    /// loop, and an open the host makes wait answers EWOULDBLOCK).
     pub pool: Option<crate::workers::Pool>,
-    /// Requests answered later, by tag (waiting.rs), and the session they belong to (a
-    /// Tversion starts a new one: what the old one left waiting is answered to nobody).
-    pub waiting: HashMap<u16, crate::waiting::Waiting>,
+    /// Requests on workers and those parked behind them (deferred.rs), and the session they
+    /// belong to (a Tversion starts a new one: what the old one left is answered to nobody).
+    pub deferred: crate::deferred::Deferred,
     pub gen: u64,
+    /// This session serves one job on a worker thread: a host call that waits is waited for.
+    pub on_worker: bool,
+    /// Replies made apart from the request being served (finished jobs, replayed requests),
+    /// each with the copy of its donated fd that keeps it valid until sent.
+    pub outbox: Vec<(Reply, Option<OwnedFd>)>,
+    /// A job or replayed request found a malformed message: the connection is to be closed.
+    pub closing: bool,
 }
 
 pub fn rlerror(tag: u16, e: Errno) -> Vec<u8> {
@@ -99,8 +125,8 @@ pub fn rlerror(tag: u16, e: Errno) -> Vec<u8> {
     w.finish()
 }
 
-/// A handler's outcome: a reply, the errno of an Rlerror, Later (the reply comes when a
-/// worker is done: waiting.rs), or Close for a body shorter than its fields (the stream can no
+/// A handler's outcome: a reply, the errno of an Rlerror, Later (to be served on a worker:
+/// deferred.rs), or Close for a body shorter than its fields (the stream can no
 /// longer be trusted; see PROTOCOL.md).
 pub enum Outcome {
     Reply(Reply),
@@ -109,8 +135,8 @@ pub enum Outcome {
     Close,
 }
 
-/// What a handler returns as its "errno" to say the reply will come later (no errno is
-/// negative).
+/// What a handler returns as its "errno" to ask to be served on a worker, where a host call
+/// that waits is waited for (only when can_defer; no errno is negative).
 pub const LATER: Errno = -1;
 
 /// What serving one message gave: a reply to send, nothing yet, or the end of the connection.
@@ -145,9 +171,39 @@ impl Server {
             verbose,
             spare: Vec::new(),
             pool: None,
-            waiting: HashMap::new(),
+            deferred: Default::default(),
             gen: 0,
+            on_worker: false,
+            outbox: Vec::new(),
+            closing: false,
         }
+    }
+
+    /// A session for one job on a worker: the trees and settings, no fids (the job's are
+    /// moved in), no pool.
+    pub fn worker_session(&self) -> Server {
+        Server {
+            trees: self.trees.clone(),
+            fids: HashMap::new(),
+            msize: self.msize,
+            locks: LockTable::default(),
+            as_root: self.as_root,
+            log: None,
+            verbose: false,
+            spare: Vec::new(),
+            pool: None,
+            deferred: Default::default(),
+            gen: self.gen,
+            on_worker: true,
+            outbox: Vec::new(),
+            closing: false,
+        }
+    }
+
+    /// Whether a handler that meets a host call that would wait may answer LATER (the
+    /// request is then served again on a worker, where the call is waited for).
+    pub fn can_defer(&self) -> bool {
+        self.pool.is_some() && !self.on_worker
     }
 
     /// A sent reply's buffer, kept if it is a large one.
@@ -177,8 +233,37 @@ impl Server {
         }
     }
 
-    /// Serve one whole message (header included).
+    /// Serve one whole message (header included): in the serving loop, through deferred.rs
+    /// (parked, handed to a worker, or served now); on a worker, now.
     pub fn handle(&mut self, msg: &[u8]) -> Served {
+        if self.on_worker {
+            return self.handle_now(msg);
+        }
+        let mut r = Reader::new(msg);
+        let Some((ty, tag)) = r.u32().and_then(|_| Ok((r.u8()?, r.u16()?))).ok() else {
+            return Served::Close;
+        };
+        let out = if ty == t::TFLUSH {
+            match r.u16() {
+                Ok(oldtag) => crate::deferred::flush(self, tag, oldtag),
+                Err(_) => Served::Close,
+            }
+        } else {
+            crate::deferred::admit(self, ty, tag, msg)
+        };
+        if self.verbose {
+            let what = match &out {
+                Served::Now(_) => "answered",
+                Served::Later => "later",
+                Served::Close => "close",
+            };
+            self.log(&format!("req type {ty} tag {tag}: {what}"));
+        }
+        out
+    }
+
+    /// Serve one message here and now (Later: its handler asked for a worker).
+    pub fn handle_now(&mut self, msg: &[u8]) -> Served {
         let mut r = Reader::new(msg);
         let Some((ty, tag)) = r.u32().and_then(|_| Ok((r.u8()?, r.u16()?))).ok() else {
             return Served::Close;
@@ -187,7 +272,7 @@ impl Server {
             Ok(o) => o,
             Err(m) => m.into(),
         };
-        if self.verbose {
+        if self.verbose && !self.on_worker {
             let what = match &out {
                 Outcome::Reply(_) => "ok".to_string(),
                 Outcome::Err(e) => format!("errno {e}"),
@@ -222,7 +307,6 @@ impl Server {
             t::TREADLINK => rd::readlink(self, tag, r),
             t::TSTATFS => rd::statfs(self, tag, r),
             t::TCLUNK => rd::clunk(self, tag, r),
-            t::TFLUSH => crate::waiting::flush(self, tag, r),
             t::TFSYNC => rd::fsync(self, tag, r),
             t::TLOCK => crate::lock::lock(self, tag, r),
             t::TGETLOCK => crate::lock::getlock(self, tag, r),
@@ -256,9 +340,10 @@ pub fn reply(w: Writer) -> Reply {
 
 pub fn fid_from(tree: usize, node: OwnedFd, steps: Steps, uid: u32) -> R<Fid> {
     let st = host::fstat(node.as_raw_fd())?;
+    let may_block = crate::wire::dev_may_block(st.st_dev, node.as_raw_fd());
     Ok(Fid {
         tree,
-        node: Rc::new(node),
+        node: Arc::new(node),
         steps,
         qid: crate::wire::qid_of(&st),
         mode: st.st_mode,
@@ -266,5 +351,6 @@ pub fn fid_from(tree: usize, node: OwnedFd, steps: Steps, uid: u32) -> R<Fid> {
         ino: st.st_ino,
         uid,
         open: Open::None,
+        may_block,
     })
 }

@@ -1,41 +1,40 @@
-//! Host opens that wait: a small pool of threads, made before seccomp, on which an open that
-//! the host makes wait (a lease being broken by another process, see PROTOCOL.md "Requests
-//! that wait") runs while the serving loop goes on with other requests. Tflush (or Tclunk of
-//! the fid) cancels one: its thread is sent SIGUSR1, whose handler does nothing and is
-//! installed without SA_RESTART, so the blocked open returns EINTR.
+//! Requests that may block on the host run on a small pool of threads, made before seccomp
+//! (whose filter, installed with TSYNC, covers them): a request on a file system whose calls
+//! may wait without bound (FUSE, NFS: wire::dev_may_block), or an open the host makes wait (a
+//! lease being broken). Each job is the request's message and a session of its own holding
+//! only the fids the request names (deferred.rs moves them there and back), so the handler
+//! is the serving loop's own. Cancelling a job sends SIGUSR1 to its thread, whose handler
+//! does nothing and is installed without SA_RESTART: a blocked call that the kernel lets a
+//! signal end returns EINTR.
 
-use crate::host::{self, errno, Errno, R};
+use crate::server::{Served, Server};
 use std::collections::VecDeque;
-use std::ffi::CString;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::{Arc, Condvar, Mutex};
 
-/// Threads in the pool: as many opens may wait on the host at once; more queue.
+/// Threads in the pool: as many requests may wait on the host at once; more queue.
 pub const WORKERS: usize = 4;
 
-/// One open to make: `name` in directory `dir` (both the worker's own), checked to be the
-/// node (dev, ino) the fid was walked to.
 pub struct Job {
     pub tag: u16,
     pub gen: u64,
-    pub dir: OwnedFd,
-    pub name: CString,
-    pub flags: i32,
-    pub dev: u64,
-    pub ino: u64,
+    pub msg: Vec<u8>,
+    pub srv: Box<Server>,
 }
 
 pub struct Done {
     pub tag: u16,
     pub gen: u64,
-    pub result: R<OwnedFd>,
+    /// None: cancelled before a thread took it.
+    pub served: Option<Served>,
+    pub srv: Box<Server>,
 }
 
 #[derive(Default)]
 struct Shared {
     queue: VecDeque<Job>,
     done: Vec<Done>,
-    /// Per worker: its thread id and the tag it is opening now.
+    /// Per worker: its thread id and the job it serves now.
     running: [(i32, Option<(u64, u16)>); WORKERS],
 }
 
@@ -57,6 +56,10 @@ impl Pool {
     /// Starts the threads; each reports its thread id before this returns (so that seccomp,
     /// installed after with TSYNC, covers them and no gettid is needed later).
     pub fn start() -> Result<Pool, String> {
+        // One malloc arena for every thread: glibc grows a thread's own arena with mprotect,
+        // which seccomp does not allow (the main arena grows with brk and mmap).
+        // SAFETY: mallopt before any other thread exists.
+        unsafe { libc::mallopt(libc::M_ARENA_MAX, 1) };
         // SAFETY: sigaction with a handler that touches nothing; no SA_RESTART on purpose.
         unsafe {
             let mut sa: libc::sigaction = std::mem::zeroed();
@@ -78,7 +81,7 @@ impl Pool {
         for i in 0..WORKERS {
             let (sh, wake, tx) = (shared.clone(), wake_tx.clone(), tx.clone());
             std::thread::Builder::new()
-                .name(format!("open-{i}"))
+                .name(format!("worker-{i}"))
                 .spawn(move || {
                     // SAFETY: gettid has no preconditions.
                     let tid = unsafe { libc::gettid() };
@@ -112,16 +115,16 @@ impl Pool {
         std::mem::take(&mut lock(&self.shared.0).done)
     }
 
-    /// Cancels tag's open: a queued one finishes now with EINTR; a running one gets its
-    /// thread signalled (again at each call: a signal that came just before the thread
-    /// entered the open is lost, so the loop calls this until the job is done).
+    /// Cancels a job: a queued one is done now, unserved; a running one gets its thread
+    /// signalled (again at each call: a signal that came just before the thread entered the
+    /// blocking call is lost, so the loop calls this until the job is done or given up).
     pub fn cancel(&self, gen: u64, tag: u16) {
         let mut s = lock(&self.shared.0);
         if let Some(at) = s.queue.iter().position(|j| j.tag == tag && j.gen == gen) {
-            s.queue.remove(at);
-            s.done.push(Done { tag, gen, result: Err(libc::EINTR) });
+            let j = s.queue.remove(at).expect("found");
+            s.done.push(Done { tag, gen, served: None, srv: j.srv });
             drop(s);
-            self.wake();
+            poke(self.wake_tx.as_raw_fd());
             return;
         }
         for &(tid, job) in &s.running {
@@ -130,10 +133,6 @@ impl Pool {
                 unsafe { libc::syscall(libc::SYS_tgkill, self.tgid, tid, libc::SIGUSR1) };
             }
         }
-    }
-
-    fn wake(&self) {
-        poke(self.wake_tx.as_raw_fd());
     }
 }
 
@@ -146,7 +145,7 @@ fn poke(tx: RawFd) {
 
 fn serve(i: usize, sh: &(Mutex<Shared>, Condvar), wake: RawFd) {
     loop {
-        let job = {
+        let mut job = {
             let mut s = lock(&sh.0);
             loop {
                 if let Some(j) = s.queue.pop_front() {
@@ -156,33 +155,12 @@ fn serve(i: usize, sh: &(Mutex<Shared>, Condvar), wake: RawFd) {
                 s = sh.1.wait(s).unwrap_or_else(|p| p.into_inner());
             }
         };
-        let result = open(&job);
+        let served = job.srv.handle(&job.msg);
         {
             let mut s = lock(&sh.0);
             s.running[i].1 = None;
-            s.done.push(Done { tag: job.tag, gen: job.gen, result });
+            s.done.push(Done { tag: job.tag, gen: job.gen, served: Some(served), srv: job.srv });
         }
         poke(wake);
     }
-}
-
-/// The open itself, blocking as the host makes it; EINTR when cancelled.
-fn open(j: &Job) -> R<OwnedFd> {
-    let fd = host::openat(j.dir.as_raw_fd(), &j.name, j.flags | libc::O_NOFOLLOW, 0)?;
-    let st = host::fstat(fd.as_raw_fd())?;
-    if st.st_ino != j.ino || st.st_dev != j.dev {
-        return Err(libc::ESTALE);
-    }
-    Ok(fd)
-}
-
-/// A copy of fd for a Job (the fid's own may be closed while the job runs).
-pub fn dup(fd: RawFd) -> Result<OwnedFd, Errno> {
-    // SAFETY: F_DUPFD_CLOEXEC returns a new fd we own.
-    let n = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 0) };
-    if n < 0 {
-        return Err(errno());
-    }
-    // SAFETY: n was just returned and is owned by nobody else.
-    Ok(unsafe { OwnedFd::from_raw_fd(n) })
 }

@@ -54,17 +54,7 @@ pub fn xattrwalk(s: &mut Server, tag: u16, r: &mut Reader) -> H {
                 None => return Err(libc::ENODATA),
             }
         };
-        let nf = Fid {
-            tree: f.tree,
-            node: f.node.clone(),
-            steps: f.steps.clone(),
-            qid: f.qid,
-            mode: f.mode,
-            dev: f.dev,
-            ino: f.ino,
-            uid: f.uid,
-            open: Open::None,
-        };
+        let nf = f.unopened_copy();
         let size = data.len() as u64;
         s.fids.insert(newfid, Fid { open: Open::XattrRead { data }, ..nf });
         let mut w = Writer::new(t::TXATTRWALK + 1, tag);

@@ -10,6 +10,9 @@ use std::os::fd::AsRawFd;
 const TLOPEN: u8 = 12;
 const TFLUSH: u8 = 108;
 const TCLUNK: u8 = 120;
+const TREAD: u8 = 116;
+const TLCREATE: u8 = 14;
+const TWALK: u8 = 110;
 
 /// Whether a reply arrives within ms.
 fn readable(g: &Gofer, ms: i32) -> bool {
@@ -114,11 +117,15 @@ fn hostile_requests_around_a_waiting_open() {
     let holder = lease(&d.join("leased"));
     g.send_raw(&lopen(200, 2));
     assert!(!readable(&g, 100));
-    // The fid being opened: a second open is EINVAL, a read EBADF, a walk from it works.
-    assert_eq!(g.lopen(2, libc::O_RDONLY).err(), Some(libc::EINVAL));
-    assert_eq!(g.read(2, 0, 10).err(), Some(libc::EBADF));
-    g.walk(2, 6, &[]).unwrap();
-    // The waiting tag reused for another waiting open: refused at once, not queued.
+    g.walk(1, 3, &[b"other"]).unwrap();
+    // Requests naming the fid being opened wait behind the open, in order: a Tread of it and
+    // a walk from it are parked; other fids are served meanwhile.
+    let read = Gofer::frame(TREAD, 211, &[&2u32.to_le_bytes()[..], &0u64.to_le_bytes(), &10u32.to_le_bytes()].concat());
+    let walk = Gofer::frame(TWALK, 212, &[&2u32.to_le_bytes()[..], &6u32.to_le_bytes(), &0u16.to_le_bytes()].concat());
+    g.send_raw(&[read, walk].concat());
+    assert!(!readable(&g, 100), "parked behind the open");
+    assert_eq!(g.getattr(3).unwrap().3, 6);
+    // The waiting tag reused for another request: refused at once, not queued.
     g.send_raw(&lopen(200, 5));
     let (tag, rep) = g.recv().unwrap();
     assert_eq!((tag, rep.ty, Body(&rep.body, 0).u32() as i32), (200, 7, libc::EWOULDBLOCK));
@@ -126,11 +133,25 @@ fn hostile_requests_around_a_waiting_open() {
     g.send_raw(&Gofer::frame(TFLUSH, 201, &4321u16.to_le_bytes()));
     let (tag, rep) = g.recv().unwrap();
     assert_eq!((tag, rep.ty), (201, TFLUSH + 1));
-    // Two Tflush of the waiting open: both answered after it is cancelled, nothing for it.
+    // Two Tflush of the waiting open: both answered after it is cancelled, nothing for it;
+    // then the parked requests: the read finds the fid not open, the walk from it works.
     g.send_raw(&[Gofer::frame(TFLUSH, 202, &200u16.to_le_bytes()), Gofer::frame(TFLUSH, 203, &200u16.to_le_bytes())].concat());
-    let mut tags = vec![g.recv().unwrap().0, g.recv().unwrap().0];
-    tags.sort();
-    assert_eq!(tags, vec![202, 203]);
+    let mut got: Vec<(u16, u8)> = (0..4).map(|_| g.recv().map(|(t, r)| (t, r.ty)).expect("reply")).collect();
+    got.sort();
+    assert_eq!(got, vec![(202, TFLUSH + 1), (203, TFLUSH + 1), (211, 7), (212, TWALK + 1)]);
+    assert!(!readable(&g, 100), "nothing for the flushed open");
+    g.clunk(6).unwrap();
+    // A parked request flushed: answered at once, never served.
+    g.send_raw(&lopen(213, 2));
+    assert!(!readable(&g, 100));
+    g.send_raw(&Gofer::frame(TWALK, 214, &[&2u32.to_le_bytes()[..], &7u32.to_le_bytes(), &0u16.to_le_bytes()].concat()));
+    g.send_raw(&Gofer::frame(TFLUSH, 215, &214u16.to_le_bytes()));
+    let (tag, rep) = g.recv().unwrap();
+    assert_eq!((tag, rep.ty), (215, TFLUSH + 1));
+    g.send_raw(&Gofer::frame(TFLUSH, 216, &213u16.to_le_bytes()));
+    let (tag, rep) = g.recv().unwrap();
+    assert_eq!((tag, rep.ty), (216, TFLUSH + 1));
+    assert_eq!(g.getattr(7), Err(libc::EIO), "the flushed walk made no fid");
     // A Tversion with an open waiting: it is cancelled and answered to nobody.
     g.send_raw(&lopen(204, 2));
     assert!(!readable(&g, 100));
@@ -142,3 +163,26 @@ fn hostile_requests_around_a_waiting_open() {
     drop(holder);
     assert!(g.alive(), "{}", g.gone_why());
 }
+
+#[test]
+fn create_of_a_leased_file_waits_as_open_does() {
+    let Some((d, mut g)) = served("wait-create") else { return };
+    g.walk(1, 2, &[]).unwrap();
+    g.walk(1, 3, &[b"other"]).unwrap();
+    let holder = lease(&d.join("leased"));
+    // open(O_CREAT) of a name that exists: Tlcreate without O_EXCL opens it, and the lease
+    // holder makes that wait as Tlopen's does (EAGAIN at once on the start build).
+    let body = M::default().u32(2).s(b"leased").u32(libc::O_RDONLY as u32).u32(0o644).u32(0);
+    g.send_raw(&Gofer::frame(TLCREATE, 300, &body.0));
+    assert!(!readable(&g, 200), "the create waits for the lease");
+    assert_eq!(g.getattr(3).unwrap().3, 6);
+    unlease(&holder);
+    let (tag, rep) = g.recv().unwrap();
+    assert_eq!((tag, rep.ty), (300, TLCREATE + 1));
+    assert_eq!(fd_read_all(rep.fd.as_ref().unwrap()), b"leased\n");
+    drop(rep);
+    // fid 2 is the file now, opened.
+    assert_eq!(g.getattr(2).unwrap().3, 7);
+    assert!(g.alive(), "{}", g.gone_why());
+}
+

@@ -84,3 +84,22 @@ describe('9P client: an open that waits on the server', () => {
     expect(tagOf(t, m.Tflush)).toBeDefined();
   });
 });
+
+describe('9P client: a create whose open waits on the server', () => {
+  it('throws OpenPending after OPEN_WAIT_MS, and the claimant gets the open when it comes', async () => {
+    const t = new HeldTransport((req) => {
+      if (req.type === m.Tversion) return [p9Reply(m.Rversion, m.NOTAG, { msize: 8192, version: '9P2000.L' })];
+      return []; // Tlcreate: held (the name existed, a host lease holds its open)
+    });
+    const c = new Client(t, { closeFd: () => {}, inOrder: true });
+    c.version();
+    let pending: OpenPending | null = null;
+    try { c.lcreate(5, 'leased', 2, 0o644, 0, true); } catch (e) { if (e instanceof OpenPending) pending = e; else throw e; }
+    expect(pending).not.toBeNull();
+    const r = pending!.claim();
+    t.deliver(p9Reply(m.Rlcreate, tagOf(t, m.Tlcreate)!, { qid, iounit: 0 }, [66]));
+    const o = await r;
+    expect([o.fd, o.fid]).toEqual([66, 5]);
+  });
+});
+

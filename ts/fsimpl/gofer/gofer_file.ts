@@ -31,8 +31,23 @@ export class GoferFile extends VfsFile {
     super(flags, vd);
   }
 
-  override read(_t: Task, dst: Uint8Array, offset: number): number {
+  override read(t: Task, dst: Uint8Array, offset: number): number | Promise<number> {
     const at = offset >= 0 ? offset : this.pos;
+    const slow = this.blocking();
+    if (slow) {
+      return slow.preadAsync(t, dst, at).then((n) => {
+        if (offset < 0) this.pos += n;
+        return n;
+      });
+    }
+    return this.readHere(dst, at, offset);
+  }
+
+  override readNow(_t: Task, dst: Uint8Array, offset: number): number {
+    return this.readHere(dst, offset >= 0 ? offset : this.pos, offset);
+  }
+
+  private readHere(dst: Uint8Array, at: number, offset: number): number {
     let n: number;
     try {
       const cache = this.node.cache;
@@ -42,9 +57,15 @@ export class GoferFile extends VfsFile {
     return n;
   }
 
+  /** A donated fd on a file system that may block (may_block.ts), no MAP_SHARED cache: read
+   *  and write go off the sentry's thread, through a buffer (read/write below). */
+  private blocking(): HostFd | null {
+    return this.data instanceof HostFd && this.data.mayBlock && !this.node.cache ? this.data : null;
+  }
+
   /** A donated host fd and no MAP_SHARED page cache: pread straight into the application. */
   override readDirect(t: Task, ranges: readonly UserRange[], offset: number): number | undefined {
-    if (!(this.data instanceof HostFd) || this.node.cache) return undefined;
+    if (!(this.data instanceof HostFd) || this.node.cache || this.data.mayBlock) return undefined;
     const n = preadToUser(t, this.data.fd, ranges, offset >= 0 ? offset : this.pos);
     if (offset < 0) this.pos += n;
     return n;
@@ -52,7 +73,7 @@ export class GoferFile extends VfsFile {
 
   /** The same for writes: pwrite straight from the application's pages. */
   override writeDirect(t: Task, ranges: readonly UserRange[], offset: number): number | undefined {
-    if (!(this.data instanceof HostFd) || this.node.cache) return undefined;
+    if (!(this.data instanceof HostFd) || this.node.cache || this.data.mayBlock) return undefined;
     let at = offset >= 0 ? offset : this.pos;
     if (this.flags & O_APPEND) at = this.size();
     let n: number;
@@ -81,9 +102,18 @@ export class GoferFile extends VfsFile {
     return n;
   }
 
-  override write(_t: Task, src: Uint8Array, offset: number): number {
+  override write(t: Task, src: Uint8Array, offset: number): number | Promise<number> {
     let at = offset >= 0 ? offset : this.pos;
     if (this.flags & O_APPEND) at = this.size();
+    const slow = this.blocking();
+    if (slow) {
+      return slow.pwriteAsync(t, src, at).then((n) => {
+        // Size and times changed: the next stat asks the server.
+        this.node.attrAt = -Infinity;
+        if (offset < 0) this.pos = at + n;
+        return n;
+      }, (e: unknown) => { this.node.attrAt = -Infinity; throw e; });
+    }
     let n: number;
     try {
       n = this.data.pwrite(src, at);

@@ -31,6 +31,7 @@ import { GoferNode, type GoferSession } from './session';
 import { getxattr9p, listxattr9p, setxattr9p } from './xattr_9p';
 import { SyntheticDir } from './synthetic_dir';
 import { InodeIdentities } from '../../vfs/inode_identity';
+import { takeOpenWait } from '../../vfs/open_wait';
 import { inoOfQidPath } from './qid_ino';
 
 const V9FS_MAGIC = 0x01021997;
@@ -205,8 +206,12 @@ export class GoferInode extends Inode {
 
   override create(name: string, mode: number, creds: Credentials): Inode {
     const fid = this.s.clone(this.node);
+    const mayWait = takeOpenWait();
     let o;
-    try { o = this.c.lcreate(fid, name, O_RDWR | O_CREAT, mode & 0o7777, creds.fsgid); } catch (e) {
+    try { o = this.c.lcreate(fid, name, O_RDWR | O_CREAT, mode & 0o7777, creds.fsgid, mayWait); } catch (e) {
+      // The name existed on the host and its open waits (a lease): wait, then open again
+      // (the retry finds the file and opens it; what this open gave is let go).
+      if (e instanceof p9.OpenPending) throw this.s.pendingOpens.waitFor(null, 0, e);
       this.c.clunkLater(fid);
       throw e;
     }

@@ -27,10 +27,12 @@ export class PendingOpens<K> {
     return r.o;
   }
 
-  /** The OpenWait that makes the caller's task wait for p, then open again. */
-  waitFor(key: K, flags: number, p: OpenPending): OpenWait {
+  /** The OpenWait that makes the caller's task wait for p, then open again; key null: the
+   *  open is let go once done (the retry opens afresh). */
+  waitFor(key: K | null, flags: number, p: OpenPending): OpenWait {
     const result = p.claim();
-    return new OpenWait(async (t: Task) => {
+    let kept: { flags: number; o: Open } | null = null;
+    const w = new OpenWait(async (t: Task) => {
       let out: Open | SyscallError;
       try {
         out = await block<Open | SyscallError>(t, (wake) => {
@@ -43,9 +45,19 @@ export class PendingOpens<K> {
         throw e;
       }
       if (out instanceof SyscallError) throw out;
+      if (key === null) { this.release(out); return; }
       const old = this.ready.get(key);
       if (old) this.release(old.o);
-      this.ready.set(key, { flags, o: out });
+      kept = { flags, o: out };
+      this.ready.set(key, kept);
     });
+    // The retry did not take it (its task killed between the wake-up and the retry, or the
+    // retry failed before the open): let go now, not when the file is next opened.
+    w.done = () => {
+      if (key === null || kept === null || this.ready.get(key) !== kept) return;
+      this.ready.delete(key);
+      this.release(kept.o);
+    };
+    return w;
   }
 }

@@ -68,7 +68,9 @@ export function openPath(t: Task, dirfd: number, path: string, flags: number, mo
   } catch (e) {
     // A lease is being broken, or the host makes the gofer's open wait: wait (interruptibly),
     // then open again.
-    if (e instanceof OpenWait) return e.wait(t).then(() => openPath(t, dirfd, path, flags, mode, resolve));
+    if (e instanceof OpenWait) {
+      return e.wait(t).then(() => openPath(t, dirfd, path, flags, mode, resolve)).finally(() => e.done());
+    }
     throw e;
   }
   const install = (): number => {

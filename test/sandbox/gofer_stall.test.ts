@@ -1,0 +1,54 @@
+// Reads on a --volume whose host file system stalls them (a FUSE daemon, fixture fuse_stall.c,
+// whose reads of "slow" wait until a file appears; fixture gofer_stall.c, compared with its
+// native run on the same kind of mount): the stuck reader holds only itself. Another process
+// opens and reads files of the same file system meanwhile, a signal with a handler ends the
+// read with EINTR, SIGINT and SIGKILL end stuck readers, and a read still waiting when the
+// file system lets go succeeds. On the start build the sentry's own read of the donated fd
+// blocked its thread: the whole sandbox stopped until the daemon answered.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { describeResult, fixture, platforms, runNative, runSandbox, type RunResult } from '../helpers/run';
+
+const made: string[] = [];
+afterAll(() => { for (const d of made) rmSync(d, { recursive: true, force: true }); });
+
+/** run(mnt, ctl) with a fresh stalling FUSE mount on mnt (its release file in ctl). */
+async function withStall(run: (mnt: string, ctl: string) => Promise<RunResult>): Promise<RunResult> {
+  const d = mkdtempSync(path.join(tmpdir(), 'tsvisor-stall-'));
+  made.push(d);
+  const mnt = path.join(d, 'mnt'), ctl = path.join(d, 'ctl');
+  mkdirSync(mnt);
+  mkdirSync(ctl);
+  const daemon: ChildProcess = spawn(fixture('fuse_stall'), [mnt, path.join(ctl, 'go')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const exited = new Promise((r) => daemon.once('exit', r));
+  await new Promise<void>((resolve, reject) => {
+    daemon.stdout!.once('data', (b: Buffer) => (b.toString() === 'ready\n' ? resolve() : reject(new Error(`fuse_stall: ${b.toString()}`))));
+    daemon.once('exit', (c) => reject(new Error(`fuse_stall exited ${c}`)));
+  });
+  try { return await run(mnt, ctl); } finally {
+    // Whatever still waits is let go, then the daemon unmounts and exits.
+    writeFileSync(path.join(ctl, 'go'), '');
+    daemon.kill('SIGTERM');
+    await exited;
+  }
+}
+
+describe.each(platforms)('%s', (platform) => {
+  it('a read stalled by the host file system holds only its task; signals end it as natively', async () => {
+    if (process.getuid?.() !== 0 || !existsSync('/dev/fuse')) {
+      console.log('skipped: the stalling FUSE mount needs root and /dev/fuse');
+      return;
+    }
+    const n = await withStall((mnt, ctl) => runNative([fixture('gofer_stall'), mnt, path.join(ctl, 'go')], { timeoutMs: 30_000 }));
+    expect(n.code, describeResult(n)).toBe(0);
+    expect(n.stdout).toContain('other file while the read waits: 20/20 read');
+    expect(n.stdout).toContain('read: -1 EINTR');
+    const r = await withStall((mnt, ctl) => runSandbox([fixture('gofer_stall'), '/vol', '/ctl/go'],
+      { platform, timeoutMs: 40_000, extraArgs: ['--volume', `${mnt}:/vol`, '--volume', `${ctl}:/ctl`] }));
+    expect(r.stdout, describeResult(r)).toBe(n.stdout);
+    expect(r.code).toBe(0);
+  }, 120_000);
+});
