@@ -10,7 +10,10 @@
 //! reached the sentry's thread alone). Either cut the pipe and tcp rows' context switches by
 //! half or more, at equal CPU, and made them 2-3x slower in wall time on the loaded two-CPU
 //! host (one binary, switched per run, alternated: pipe 400 vs 127 MB/s, tcp 231 vs 112,
-//! medians of 16 and 10): so the waiter is woken, cause not found.
+//! medians of 16 and 10): so the waiter is woken, cause not found. A third try, the bitset
+//! variant after stubs joined the sentry's session (one scheduling autogroup, ptrace's
+//! stub.rs), 8 alternated pairs at load 41-44: context switches -10 to -14% again, and again
+//! slower (pipe 494 vs 280 MB/s, tcp 260 vs 226, httprr 325 vs 417 us).
 //! Threads are pooled across contexts: a fork's child used to start one (clone3, a stack) and
 //! its exit to join it on the sentry's thread, which under CPU contention cost milliseconds.
 //! A released context is let go without waiting: once `quit` is set (under the lock) its
