@@ -12,7 +12,9 @@ const script = [
   'echo ready',
   'i=0',
   'while [ $i -lt 60 ]; do',
-  '  cat /etc/hostname > /dev/null || echo "read failed at $i"',
+  // (^C also ends the cat of the moment, as it would natively: only a read that fails
+  // with an error message counts.)
+  '  cat /etc/hostname > /dev/null',
   '  sleep 0.05',
   '  i=$((i+1))',
   'done',
@@ -41,7 +43,7 @@ describe.each(platforms)('%s', (platform) => {
     await sleep(300);
     process.kill(-pgid, 'SIGINT');
     const code = await done;
-    expect(out).not.toMatch(/read failed|Input\/output error/);
+    expect(out).not.toMatch(/Input\/output error|No such file/);
     expect(out).toMatch(/got INT/);
     expect(out.trimEnd().split('\n').pop()).toBe('root');
     expect(code).toBe(0);
