@@ -832,10 +832,12 @@ impl Context for SystrapContext {
 
     fn fp_state(&self) -> io::Result<Vec<u8>> {
         if self.stopped_on_fast_path() {
-            // Saved on the way in (the clone family): what the application wrote there since
-            // could only be FP state it could have loaded into its registers itself.
-            if self.shared.msg.get(OFF_FPSTATE) != FP_SAVED {
-                self.fp_handshake(ST_FPSAVE)?;
+            // Saved on the way in (the clone family), or set by the sentry and not yet loaded:
+            // what the application wrote there since could only be FP state it could have
+            // loaded into its registers itself.
+            let f = self.shared.msg.get(OFF_FPSTATE);
+            if f != FP_SAVED && f != FP_PENDING {
+                self.fp_save()?;
             }
             let mut buf = vec![0u8; xsave_size()];
             self.mf.read(self.slot_off + SLOT_XSAVE, &mut buf)?;
@@ -849,9 +851,12 @@ impl Context for SystrapContext {
 
     fn set_fp_state(&self, state: &[u8]) -> io::Result<()> {
         if self.stopped_on_fast_path() {
+            // Loaded by the thread on its way out (stub.S): no round trip now. A state shorter
+            // than the area (a legacy image) completes what the last XSAVE left there.
             let n = state.len().min(xsave_size());
             self.mf.write(self.slot_off + SLOT_XSAVE, &state[..n])?;
-            return self.fp_handshake(ST_FPRESTORE);
+            self.shared.msg.set(OFF_FPSTATE, FP_PENDING);
+            return Ok(());
         }
         let (off, len) = self.fp_area()?;
         self.mf.write(off, &state[..state.len().min(len)])
@@ -885,31 +890,36 @@ impl Context for SystrapContext {
     }
 }
 
-/// How long fp_handshake spins for the stub's XSAVE/XRSTOR before sleeping, when spinning
+/// How long fp_save spins for the stub's XSAVE before sleeping, when spinning
 /// pays and when the host is crowded.
 const FP_SPIN: Duration = Duration::from_micros(50);
 const FP_CROWDED_SPIN: Duration = Duration::from_micros(2);
 
-/// Size of the XSAVE area for the features enabled in XCR0 (CPUID leaf 0xD, EBX).
+/// Size of the XSAVE area for the features enabled in XCR0 (CPUID leaf 0xD, EBX), read once:
+/// in a VM every CPUID is an exit to the hypervisor (16 us of each thread creation here, two
+/// reads per clone, went to it).
 fn xsave_size() -> usize {
-    // CPUID leaf 0xD exists wherever XSAVE does, which FSGSBASE-capable CPUs (required by
-    // this platform) all have.
-    let r = std::arch::x86_64::__cpuid_count(0xd, 0);
-    (r.ebx as usize).clamp(576, SLOT_XSAVE_MAX)
+    static SIZE: OnceLock<usize> = OnceLock::new();
+    *SIZE.get_or_init(|| {
+        // CPUID leaf 0xD exists wherever XSAVE does, which FSGSBASE-capable CPUs (required by
+        // this platform) all have.
+        let r = std::arch::x86_64::__cpuid_count(0xd, 0);
+        (r.ebx as usize).clamp(576, SLOT_XSAVE_MAX)
+    })
 }
 
 impl SystrapContext {
     /// A thread stopped on the patched path has no signal frame: its FP state is live (and
-    /// maybe saved in the slot too: FP_SAVED).
+    /// maybe saved in the slot too: FP_SAVED), or waits in the slot (FP_PENDING).
     fn stopped_on_fast_path(&self) -> bool {
         let m = &self.shared.msg;
-        m.state() == ST_READY && (m.get(OFF_FPSTATE) == 0 || m.get(OFF_FPSTATE) == FP_SAVED)
+        m.state() == ST_READY && matches!(m.get(OFF_FPSTATE), 0 | FP_SAVED | FP_PENDING)
     }
 
-    /// Asks a thread stopped on the patched path to XSAVE or XRSTOR, and waits for it.
-    fn fp_handshake(&self, req: u32) -> io::Result<()> {
+    /// Asks a thread stopped on the patched path to XSAVE, and waits for it.
+    fn fp_save(&self) -> io::Result<()> {
         let m = &self.shared.msg;
-        m.atomic(OFF_STATE).store(req, Ordering::SeqCst);
+        m.atomic(OFF_STATE).store(ST_FPSAVE, Ordering::SeqCst);
         if m.atomic(OFF_STUB_SLEEPING).load(Ordering::SeqCst) != 0 {
             wake_stub(&m);
         }
