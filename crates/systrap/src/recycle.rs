@@ -40,13 +40,19 @@ impl SystrapAddressSpace {
                 return false;
             }
         }
-        self.queue.lock().unwrap().entries.clear();
-        if self.flush_with(&[batch::unmap(crate::MIN_USER_ADDRESS, crate::STUB_BASE - crate::MIN_USER_ADDRESS)]).is_err() {
-            return false;
-        }
-        // Its slot, if it had an old thread's, is wiped whole before the clone.
-        if let Ok(t) = SystrapContext::start_thread(self, true) {
-            self.slots.lock().unwrap().starting = Some(t);
+        // The unmap goes in the batch that maps the new thread's slot (one injection for both);
+        // its slot, if it had an old thread's, is wiped whole before the clone.
+        let unmap = batch::unmap(crate::MIN_USER_ADDRESS, crate::STUB_BASE - crate::MIN_USER_ADDRESS);
+        self.queue.lock().unwrap().entries = vec![unmap];
+        match SystrapContext::start_thread(self, true) {
+            Ok(t) => self.slots.lock().unwrap().starting = Some(t),
+            Err(_) => {
+                // Whether or not the batch ran, the unmap runs again alone.
+                self.queue.lock().unwrap().entries.clear();
+                if self.flush_with(&[unmap]).is_err() {
+                    return false;
+                }
+            }
         }
         spares.keep_recycled(SystrapAddressSpace {
             stub: self.stub.clone(),
