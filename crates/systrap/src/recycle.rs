@@ -16,6 +16,10 @@ use std::time::{Duration, Instant};
 use crate::msg::Msg;
 use crate::{batch, thread_alive, SystrapAddressSpace, SystrapContext, BATCH_TABLE, CONTROL_PAGE, SLOT_SIZE};
 
+/// A stub with more slots than this is not kept: their pages would stay taken while it
+/// waits, and all be zeroed when it is taken (1 MiB).
+const MAX_SLOTS_KEPT: usize = 16;
+
 /// How long taking a kept stub waits for its old threads to be gone (they were woken to
 /// exit when it was kept; on a crowded host they wait for a CPU).
 const WAIT_THREADS: Duration = Duration::from_millis(2);
@@ -36,7 +40,7 @@ impl SystrapAddressSpace {
                 let Ok(ptr) = self.mf.ptr(p.slot_off, 0x1000) else { return false };
                 slots.retire(&p, &unsafe { Msg::new(ptr) });
             }
-            if slots.released_running {
+            if slots.released_running || slots.owned.len() > MAX_SLOTS_KEPT {
                 return false;
             }
         }
