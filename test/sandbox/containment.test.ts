@@ -41,6 +41,24 @@ describe.each(platforms)('%s', (platform) => {
     sentryStayedUp(r.stderr);
   }, 120_000);
 
+  // systrap keeps an exited process's stub for the next fork (crates/systrap/src/recycle.rs):
+  // nothing the old process left in its registers, FP state or thread slots may be readable
+  // by the next. On systrap the reader must have seen an old process's slots (the stub was
+  // reused), wiped; elsewhere there are no slots to see.
+  // With a seed: leavers of random shapes (more threads, threads still running at the exit,
+  // killed by SIGKILL; readers by execve), a fixed-seed fuzz of the same property.
+  it.each([['none', ''], ['0x5eed', '0x5eed']])('an exited process\'s secrets are not readable from its stub by the next process (seed %s)', async (_label, seed) => {
+    const rounds = 20;
+    const args = [fixture('hostile_stub_reuse'), String(rounds), ...(seed ? [seed] : [])];
+    const r = await runSandbox(args, { platform, timeoutMs: 100_000 });
+    const m = /^stub reuse: clean, (\d+) rounds, (\d+) saw an old slot\n$/.exec(r.stdout);
+    expect(m, describeResult(r)).not.toBeNull();
+    expect(r.code, describeResult(r)).toBe(0);
+    if (platform === 'systrap') expect(Number(m![2]), describeResult(r)).toBeGreaterThan(0);
+    else expect(Number(m![2]), describeResult(r)).toBe(0);
+    sentryStayedUp(r.stderr);
+  }, 120_000);
+
   it('forged events in the message page kill the forger, not the sentry', async () => {
     const r = await runSandbox([fixture('hostile_forge')], { platform, timeoutMs: 30_000 });
     expect(r.code, describeResult(r)).toBe(0);

@@ -10,6 +10,7 @@ import {
 import { SIGSEGV, SIGBUS, SIGKILL, SIGFPE, SIGILL, SIGTRAP, SIGSYS } from '../abi/linux/signal';
 import { SYS_rt_sigreturn } from '../abi/linux/syscall_numbers';
 import { dispatchSyscall } from '../syscalls/linux/table';
+import { PROF_FAULT, syscallProf } from '../syscalls/linux/syscall_prof';
 import { dispatchCompat32 } from '../syscalls/linux/compat32_load';
 import type { Task } from './task';
 import { sigInfo } from './sig_pending';
@@ -64,9 +65,12 @@ export async function runTask(t: Task): Promise<void> {
         if (t.ptrace !== null) await ptraceSyscallExit(t, dispatchSyscall);
         break;
       }
-      case EVENT_FAULT:
+      case EVENT_FAULT: {
+        const t0 = syscallProf !== null ? performance.now() : 0;
         handleFault(t);
+        syscallProf?.add(PROF_FAULT, performance.now() - t0);
         break;
+      }
       case EVENT_INTERRUPT:
         // Someone wants the task's attention (a signal, exit_group): the signal check below
         // and the loop condition decide. Host signals to the stub are dropped here.

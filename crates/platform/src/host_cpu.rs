@@ -6,8 +6,10 @@
 //! KVM vCPU thread also does the host side of every exit (costly under nested
 //! virtualization), so only the time its kernel spent in guest mode is (stat's guest_time).
 
+use std::collections::VecDeque;
 use std::fs::File;
 use std::os::unix::fs::FileExt;
+use std::sync::Mutex;
 
 /// Which time of the host thread the task is charged.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -46,6 +48,40 @@ impl HostCpuClock {
             HostCpuKind::Runtime => parse_schedstat_ns(&buf[..n]),
             HostCpuKind::Guest => parse_stat_guest_ticks(&buf[..n])?.checked_mul(self.ns_per_tick),
         }
+    }
+}
+
+/// Clocks of host threads whose task ended, for the next task on the same thread (systrap
+/// keeps a stopped thread for the next context of its address space): one /proc open, a path
+/// walk, saved per thread creation. A clock kept for a thread that has died reads None since
+/// the open file holds that task, not its tid: a thread given the tid later is never read.
+pub struct ClockCache {
+    kept: Mutex<VecDeque<(i32, i32, HostCpuClock)>>,
+}
+
+/// How many clocks a cache keeps (open fds): about as many as threads kept for reuse.
+const CACHE_MAX: usize = 16;
+
+impl ClockCache {
+    pub const fn new() -> ClockCache {
+        ClockCache { kept: Mutex::new(VecDeque::new()) }
+    }
+
+    /// The clock kept for thread (tgid, tid) of this kind, if any.
+    pub fn take(&self, tgid: i32, tid: i32, kind: HostCpuKind) -> Option<HostCpuClock> {
+        let mut kept = self.kept.lock().unwrap();
+        let i = kept.iter().position(|(g, t, c)| (*g, *t, c.kind) == (tgid, tid, kind))?;
+        kept.remove(i).map(|(_, _, c)| c)
+    }
+
+    /// Keeps the clock of thread (tgid, tid), the oldest kept going if there are too many.
+    pub fn keep(&self, tgid: i32, tid: i32, clock: HostCpuClock) {
+        let mut kept = self.kept.lock().unwrap();
+        kept.retain(|(g, t, _)| (*g, *t) != (tgid, tid));
+        if kept.len() >= CACHE_MAX {
+            kept.pop_front();
+        }
+        kept.push_back((tgid, tid, clock));
     }
 }
 
@@ -123,6 +159,41 @@ mod tests {
             }
             let _ = parse_stat_guest_ticks(&b);
             let _ = parse_schedstat_ns(&b);
+        }
+    }
+
+    #[test]
+    fn a_kept_clock_is_given_back_only_for_its_own_thread_and_kind() {
+        // SAFETY: getpid and gettid have no preconditions.
+        let (pid, tid) = unsafe { (libc::getpid(), libc::gettid()) };
+        let cache = ClockCache::new();
+        cache.keep(pid, tid, HostCpuClock::open(pid, tid, HostCpuKind::Runtime).unwrap());
+        assert!(cache.take(pid, tid + 1, HostCpuKind::Runtime).is_none(), "another thread");
+        assert!(cache.take(pid, tid, HostCpuKind::Guest).is_none(), "another kind");
+        assert!(cache.take(pid, tid, HostCpuKind::Runtime).is_some_and(|c| c.read_ns().is_some()));
+        assert!(cache.take(pid, tid, HostCpuKind::Runtime).is_none(), "taken once");
+        for t in 0..40 {
+            cache.keep(pid, 1_000_000 + t, HostCpuClock::open(pid, tid, HostCpuKind::Runtime).unwrap());
+        }
+        assert_eq!(cache.kept.lock().unwrap().len(), CACHE_MAX, "bounded");
+        assert!(cache.take(pid, 1_000_039, HostCpuKind::Runtime).is_some(), "the newest stay");
+        assert!(cache.take(pid, 1_000_000, HostCpuKind::Runtime).is_none(), "the oldest went");
+    }
+
+    #[test]
+    fn a_dead_threads_clock_reads_none() {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let h = std::thread::spawn(move || {
+            // SAFETY: gettid has no preconditions.
+            tx.send(unsafe { libc::gettid() }).unwrap();
+        });
+        let tid = rx.recv().unwrap();
+        // SAFETY: getpid has no preconditions.
+        let clock = HostCpuClock::open(unsafe { libc::getpid() }, tid, HostCpuKind::Runtime);
+        h.join().unwrap();
+        // Opened before the thread ended (or not at all if it was quicker): it reads nothing now.
+        if let Some(c) = clock {
+            assert_eq!(c.read_ns(), None);
         }
     }
 

@@ -434,6 +434,11 @@ impl StubProcess {
         Ok(())
     }
 
+    /// Whether the stub is still ours to drive (not killed, nor found gone).
+    pub fn is_alive(&self) -> bool {
+        self.alive
+    }
+
     /// Kills the stub without waiting for it to go; returns its pid, which the caller must
     /// reap (sys::wait) before it frees any memory-file page the stub maps.
     pub fn kill_nowait(&mut self) -> Option<i32> {

@@ -226,9 +226,9 @@ systrap_restorer:
 	.set ST_READY, 1
 	.set ST_RESUME, 2
 	.set ST_FPSAVE, 3
-	.set ST_FPRESTORE, 4
 	.set M_XSAVE, 0x2000
 	.set FP_SAVED, 1
+	.set FP_PENDING, 2
 	.globl systrap_fast_entry
 systrap_fast_entry:
 	mov %r15, %gs:M_REGS+0*8
@@ -301,8 +301,6 @@ systrap_fast_entry:
 	je 7f
 	cmp $ST_FPSAVE, %eax
 	je 8f
-	cmp $ST_FPRESTORE, %eax
-	je 9f
 	pause
 	dec %r12d
 	cmpl %r12d, %gs:M_SPIN
@@ -329,8 +327,6 @@ systrap_fast_entry:
 	je 7f
 	cmp $ST_FPSAVE, %eax
 	je 8f
-	cmp $ST_FPRESTORE, %eax
-	je 9f
 	jmp 3b
 8:	/* The sentry wants the FP state: XSAVE it into the slot, then report again. */
 	rdgsbase %rdi
@@ -339,14 +335,7 @@ systrap_fast_entry:
 	xsave64 M_XSAVE(%rdi)
 	mov $ST_READY, %eax
 	xchg %eax, %gs:M_STATE
-	jmp 13f
-9:	rdgsbase %rdi
-	mov $-1, %eax
-	mov $-1, %edx
-	xrstor64 M_XSAVE(%rdi)
-	mov $ST_READY, %eax
-	xchg %eax, %gs:M_STATE
-13:	/* The sentry may have gone to sleep waiting for the answer (a crowded host). */
+	/* The sentry may have gone to sleep waiting for the answer (a crowded host). */
 	cmpl $0, %gs:M_SENTRY_SLEEPING
 	je 3b
 	rdgsbase %rdi
@@ -358,7 +347,18 @@ systrap_fast_entry:
 	/* Past here the thread is leaving for the application: interrupts count again. */
 	.globl systrap_fast_resume
 systrap_fast_resume:
-7:	cmpl $0, %gs:M_EXIT
+7:	/* FP state the sentry left in the slot (a new thread's, a signal handler's) is loaded
+	 * now, on the way out, rather than in a round trip while the sentry waits. A signal
+	 * that lands before the flag is cleared finds it in the handler (systrap.c), which
+	 * puts the same state in its frame. */
+	cmpq $FP_PENDING, %gs:M_FPSTATE
+	jne 16f
+	rdgsbase %rdi
+	mov $-1, %eax
+	mov $-1, %edx
+	xrstor64 M_XSAVE(%rdi)
+	movq $0, %gs:M_FPSTATE
+16:	cmpl $0, %gs:M_EXIT
 	jne 10f
 	cmpq $0, %gs:M_REGS+22*8
 	jne systrap_gs_resume

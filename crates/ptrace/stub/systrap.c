@@ -13,6 +13,10 @@ typedef unsigned int u32;
 #define SLOT_SIZE 0x10000UL
 #define ST_READY 1
 #define ST_RESUME 2
+/* fpstate: the slot's XSAVE area holds FP state the fast path loads on its way out. */
+#define FP_PENDING 2
+#define SLOT_XSAVE 0x2000UL
+#define SLOT_XSAVE_MAX 0x2000UL
 
 /* Shared with crates/systrap/src/msg.rs: keep in step. */
 struct sysmsg {
@@ -98,6 +102,26 @@ extern char systrap_gs_resume[];
 extern char systrap_fast_entry[];
 extern char systrap_fast_resume[];
 
+/* The signal came before the fast path's XRSTOR of state the sentry left pending: the frame
+ * takes that state instead of the registers' (the software bytes at 464-511 stay the
+ * kernel's), so that the sigreturn, or the sentry reading the frame, has what it set. */
+static void take_pending_fp(struct sysmsg *m, struct ucontext_k *uc) {
+	u64 fp = (u64)uc->fpregs, end = (u64)m + SLOT_SIZE;
+	if (fp < (u64)m + SLOT_XSAVE + SLOT_XSAVE_MAX || fp >= end)
+		return;
+	u32 size = *(volatile u32 *)(fp + 464 + 16);	/* fpx_sw_bytes.xstate_size */
+	if (*(volatile u32 *)(fp + 464) != 0x46505853U || size < 512)
+		size = 512;
+	if (size > SLOT_XSAVE_MAX)
+		size = SLOT_XSAVE_MAX;
+	if (fp + size > end)
+		size = end - fp;
+	volatile u64 *dst = (volatile u64 *)fp, *src = (volatile u64 *)((u64)m + SLOT_XSAVE);
+	for (u32 i = 0; i < size / 8; i++)
+		if (i < 464 / 8 || i >= 512 / 8)
+			dst[i] = src[i];
+}
+
 void systrap_handler(int sig, struct siginfo_k *info, struct ucontext_k *uc) {
 	struct sysmsg *m = my_msg();
 	u64 *g = uc->gregs, *r = m->regs;
@@ -109,6 +133,8 @@ void systrap_handler(int sig, struct siginfo_k *info, struct ucontext_k *uc) {
 	 * reporting would race with the message the fast path is writing. */
 	if (sig == SIGCHLD && g[G_RIP] >= (u64)systrap_fast_entry && g[G_RIP] < (u64)systrap_fast_resume)
 		return;
+	if (m->fpstate == FP_PENDING)
+		take_pending_fp(m, uc);
 	r[R15] = g[G_R15]; r[R14] = g[G_R14]; r[R13] = g[G_R13]; r[R12] = g[G_R12];
 	r[RBP] = g[G_RBP]; r[RBX] = g[G_RBX]; r[R11] = g[G_R11]; r[R10] = g[G_R10];
 	r[R9] = g[G_R9]; r[R8] = g[G_R8]; r[RAX] = g[G_RAX]; r[RCX] = g[G_RCX];

@@ -82,6 +82,7 @@ pub mod batch;
 pub mod filter;
 pub mod msg;
 mod reaper;
+mod recycle;
 pub mod setup;
 mod spare;
 pub mod wake_ring;
@@ -94,6 +95,7 @@ use waiters::Watch;
 
 use std::any::Any;
 use std::io;
+use std::thread::ThreadId;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
@@ -108,6 +110,8 @@ use tsvisor_ptrace::{stub_image, StubImage, StubProcess, STUB_BASE, SYSTRAP_CLON
 use msg::*;
 
 const SLOT_SIZE: u64 = 0x10000;
+/// The lowest address the application may map.
+const MIN_USER_ADDRESS: u64 = 0x10000;
 const CONTROL_PAGE: u64 = STUB_BASE + 0x10_0000;
 /// The batch table (`batch`), read-only in the stub like the control page it follows.
 const BATCH_TABLE: u64 = CONTROL_PAGE + 0x1000;
@@ -189,6 +193,11 @@ struct Slots {
     /// Threads whose task ended while they were stopped at the sentry, kept for the next
     /// context of this address space (thread creation without a clone and a first trap).
     parked: Vec<Parked>,
+    /// A thread was let go while it ran (not stopped at the sentry): it may still run the
+    /// application's code, so the stub is never kept for another process (recycle).
+    released_running: bool,
+    /// The first thread of a kept stub's next process, started when the stub was kept.
+    starting: Option<Starting>,
 }
 
 /// A stub thread kept for reuse: it waits in its handler or on the patched path, as after
@@ -201,10 +210,29 @@ struct Parked {
     initial: Regs,
 }
 
+/// A thread cloned into its slot that has not yet been waited for (its first trap).
+struct Starting {
+    slot: u64,
+    slot_off: u64,
+    msg: Msg,
+    tgid: i32,
+    tid: i32,
+}
+
 /// How many idle threads an address space keeps.
 const MAX_PARKED: usize = 4;
 
 impl Slots {
+    /// Tells a parked thread to exit; its slot is reused once it is gone (take).
+    fn retire(&mut self, p: &Parked, m: &Msg) {
+        // One the application set running again may be running its code.
+        self.released_running |= m.state() != ST_READY && thread_alive(p.tgid, p.tid);
+        m.atomic(OFF_EXIT).store(1, Ordering::SeqCst);
+        m.atomic(OFF_STATE).store(ST_RESUME, Ordering::SeqCst);
+        wake_stub(m);
+        self.exiting.push(((p.slot - SLOTS_BASE) / SLOT_SIZE, p.slot_off, p.tgid, p.tid));
+    }
+
     /// A slot to use: (index, its pages if they are already mapped in the stub).
     fn take(&mut self) -> Option<(u64, Option<u64>)> {
         let mut i = 0;
@@ -235,6 +263,9 @@ pub struct SystrapAddressSpace {
     slots: Arc<Mutex<Slots>>,
     control_off: u64,
     queue: Mutex<batch::Queue>,
+    /// Where the stub goes when the address space is released, and the thread that traces
+    /// it (recycle): set once the platform hands the address space out.
+    keeper: Option<(Arc<spare::Spares>, ThreadId)>,
 }
 
 impl SystrapAddressSpace {
@@ -247,9 +278,18 @@ impl SystrapAddressSpace {
             mf: mf.clone(),
             img,
             user_dispatch,
-            slots: Arc::new(Mutex::new(Slots { free: Vec::new(), exiting: Vec::new(), next: 0, owned: Vec::new(), parked: Vec::new() })),
+            slots: Arc::new(Mutex::new(Slots {
+                free: Vec::new(),
+                exiting: Vec::new(),
+                next: 0,
+                owned: Vec::new(),
+                parked: Vec::new(),
+                released_running: false,
+                starting: None,
+            })),
             control_off,
             queue: Mutex::new(batch::Queue::default()),
+            keeper: None,
         };
         if let Err(e) = a.install_handlers() {
             a.release();
@@ -368,6 +408,13 @@ impl AddressSpaceOps for SystrapAddressSpace {
     }
 
     fn release_then_drop(&mut self, mf: &Arc<MemoryFile>, mut refs: Vec<(u64, u64)>) {
+        // The stub kept for the next process: its mappings are gone, so the pages go now.
+        if self.recycle() {
+            for (off, len) in refs {
+                let _ = mf.dec_ref(off, len);
+            }
+            return;
+        }
         // Near the memory limit the pages must be back before anyone allocates again (the
         // parent of an OOM-killed child would be refused them): wait, as release() does.
         // With half the limit free, what the reaper still holds cannot be what refuses a
@@ -433,7 +480,7 @@ impl Platform for SystrapPlatform {
     }
 
     fn min_user_address(&self) -> u64 {
-        0x10000
+        MIN_USER_ADDRESS
     }
 
     fn max_user_address(&self) -> u64 {
@@ -445,10 +492,12 @@ impl Platform for SystrapPlatform {
     }
 
     fn new_address_space(&self) -> io::Result<Box<dyn AddressSpaceOps>> {
-        let a = match self.spares.take() {
+        let mut a = match self.spares.take() {
             Some(a) => a,
             None => SystrapAddressSpace::make(&self.mf, self.img, self.user_dispatch)?,
         };
+        // Traced by this thread from now on (made or adopted here).
+        a.keeper = Some((self.spares.clone(), std::thread::current().id()));
         if self.made.fetch_add(1, Ordering::Relaxed) >= 1 {
             self.refill_spares(spare::DEPTH);
         }
@@ -543,15 +592,28 @@ fn thread_alive(tgid: i32, tid: i32) -> bool {
 
 impl SystrapContext {
     fn new(a: &SystrapAddressSpace) -> io::Result<SystrapContext> {
+        // A thread started for the stub's next process (recycle), else one kept by this one.
+        let started = a.slots.lock().unwrap().starting.take();
+        if let Some(t) = started {
+            return Self::finish_start(a, t);
+        }
         if let Some(c) = Self::unpark(a)? {
             return Ok(c);
         }
+        let t = Self::start_thread(a, false)?;
+        Self::finish_start(a, t)
+    }
+
+    /// Clones a new application thread into a free slot; it runs its entry code meanwhile.
+    /// `whole`: its slot, if reused, is wiped whole (another process had it), not only its
+    /// message page.
+    fn start_thread(a: &SystrapAddressSpace, whole: bool) -> io::Result<Starting> {
         let (idx, reused) = a.slots.lock().unwrap().take().ok_or_else(|| io::Error::from_raw_os_error(libc::EAGAIN))?;
         let slot = SLOTS_BASE + idx * SLOT_SIZE;
         let slot_off = match reused {
             Some(off) => {
                 // Its previous thread is gone; start from a clean page for the message.
-                a.mf.zero(off, 0x1000)?;
+                a.mf.zero(off, if whole { SLOT_SIZE as usize } else { 0x1000 })?;
                 off
             }
             None => {
@@ -601,6 +663,12 @@ impl SystrapContext {
             }
         };
         let tgid = a.stub.lock().unwrap().pid;
+        Ok(Starting { slot, slot_off, msg: m, tgid, tid })
+    }
+
+    /// Waits for a started thread's first trap and makes it a context.
+    fn finish_start(a: &SystrapAddressSpace, t: Starting) -> io::Result<SystrapContext> {
+        let Starting { slot, slot_off, msg: m, tgid, tid } = t;
         // The new thread traps once (ud2) after locking itself in; its registers then give
         // valid selectors for the application's first run.
         // The trap's handler wakes a sleeping sentry.
@@ -625,11 +693,7 @@ impl SystrapContext {
             // The application can write the message: a thread it set running again (or that
             // died) is not taken, but told to exit, like any released one.
             if m.state() != ST_READY || !thread_alive(p.tgid, p.tid) {
-                m.atomic(OFF_EXIT).store(1, Ordering::SeqCst);
-                m.atomic(OFF_STATE).store(ST_RESUME, Ordering::SeqCst);
-                wake_stub(&m);
-                let idx = (p.slot - SLOTS_BASE) / SLOT_SIZE;
-                a.slots.lock().unwrap().exiting.push((idx, p.slot_off, p.tgid, p.tid));
+                a.slots.lock().unwrap().retire(&p, &m);
                 continue;
             }
             // The thread must find the address space complete when it runs.
@@ -832,10 +896,12 @@ impl Context for SystrapContext {
 
     fn fp_state(&self) -> io::Result<Vec<u8>> {
         if self.stopped_on_fast_path() {
-            // Saved on the way in (the clone family): what the application wrote there since
-            // could only be FP state it could have loaded into its registers itself.
-            if self.shared.msg.get(OFF_FPSTATE) != FP_SAVED {
-                self.fp_handshake(ST_FPSAVE)?;
+            // Saved on the way in (the clone family), or set by the sentry and not yet loaded:
+            // what the application wrote there since could only be FP state it could have
+            // loaded into its registers itself.
+            let f = self.shared.msg.get(OFF_FPSTATE);
+            if f != FP_SAVED && f != FP_PENDING {
+                self.fp_save()?;
             }
             let mut buf = vec![0u8; xsave_size()];
             self.mf.read(self.slot_off + SLOT_XSAVE, &mut buf)?;
@@ -849,9 +915,12 @@ impl Context for SystrapContext {
 
     fn set_fp_state(&self, state: &[u8]) -> io::Result<()> {
         if self.stopped_on_fast_path() {
+            // Loaded by the thread on its way out (stub.S): no round trip now. A state shorter
+            // than the area (a legacy image) completes what the last XSAVE left there.
             let n = state.len().min(xsave_size());
             self.mf.write(self.slot_off + SLOT_XSAVE, &state[..n])?;
-            return self.fp_handshake(ST_FPRESTORE);
+            self.shared.msg.set(OFF_FPSTATE, FP_PENDING);
+            return Ok(());
         }
         let (off, len) = self.fp_area()?;
         self.mf.write(off, &state[..state.len().min(len)])
@@ -877,39 +946,47 @@ impl Context for SystrapContext {
                 return;
             }
         }
+        let running = m.state() != ST_READY && !self.shared.dead.load(Ordering::SeqCst);
         m.atomic(OFF_EXIT).store(1, Ordering::SeqCst);
         m.atomic(OFF_STATE).store(ST_RESUME, Ordering::SeqCst);
         wake_stub(&m);
         // The slot may be reused only once the thread is gone; Slots::take checks.
-        self.slots.lock().unwrap().exiting.push((self.slot_index(), self.slot_off, self.shared.tgid, self.shared.tid));
+        let mut slots = self.slots.lock().unwrap();
+        slots.released_running |= running;
+        slots.exiting.push((self.slot_index(), self.slot_off, self.shared.tgid, self.shared.tid));
     }
 }
 
-/// How long fp_handshake spins for the stub's XSAVE/XRSTOR before sleeping, when spinning
+/// How long fp_save spins for the stub's XSAVE before sleeping, when spinning
 /// pays and when the host is crowded.
 const FP_SPIN: Duration = Duration::from_micros(50);
 const FP_CROWDED_SPIN: Duration = Duration::from_micros(2);
 
-/// Size of the XSAVE area for the features enabled in XCR0 (CPUID leaf 0xD, EBX).
+/// Size of the XSAVE area for the features enabled in XCR0 (CPUID leaf 0xD, EBX), read once:
+/// in a VM every CPUID is an exit to the hypervisor (16 us of each thread creation here, two
+/// reads per clone, went to it).
 fn xsave_size() -> usize {
-    // CPUID leaf 0xD exists wherever XSAVE does, which FSGSBASE-capable CPUs (required by
-    // this platform) all have.
-    let r = std::arch::x86_64::__cpuid_count(0xd, 0);
-    (r.ebx as usize).clamp(576, SLOT_XSAVE_MAX)
+    static SIZE: OnceLock<usize> = OnceLock::new();
+    *SIZE.get_or_init(|| {
+        // CPUID leaf 0xD exists wherever XSAVE does, which FSGSBASE-capable CPUs (required by
+        // this platform) all have.
+        let r = std::arch::x86_64::__cpuid_count(0xd, 0);
+        (r.ebx as usize).clamp(576, SLOT_XSAVE_MAX)
+    })
 }
 
 impl SystrapContext {
     /// A thread stopped on the patched path has no signal frame: its FP state is live (and
-    /// maybe saved in the slot too: FP_SAVED).
+    /// maybe saved in the slot too: FP_SAVED), or waits in the slot (FP_PENDING).
     fn stopped_on_fast_path(&self) -> bool {
         let m = &self.shared.msg;
-        m.state() == ST_READY && (m.get(OFF_FPSTATE) == 0 || m.get(OFF_FPSTATE) == FP_SAVED)
+        m.state() == ST_READY && matches!(m.get(OFF_FPSTATE), 0 | FP_SAVED | FP_PENDING)
     }
 
-    /// Asks a thread stopped on the patched path to XSAVE or XRSTOR, and waits for it.
-    fn fp_handshake(&self, req: u32) -> io::Result<()> {
+    /// Asks a thread stopped on the patched path to XSAVE, and waits for it.
+    fn fp_save(&self) -> io::Result<()> {
         let m = &self.shared.msg;
-        m.atomic(OFF_STATE).store(req, Ordering::SeqCst);
+        m.atomic(OFF_STATE).store(ST_FPSAVE, Ordering::SeqCst);
         if m.atomic(OFF_STUB_SLEEPING).load(Ordering::SeqCst) != 0 {
             wake_stub(&m);
         }

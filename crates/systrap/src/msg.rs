@@ -9,9 +9,8 @@ use tsvisor_platform::{Regs, NUM_REGS};
 
 pub const ST_READY: u32 = 1;
 pub const ST_RESUME: u32 = 2;
-/// Sentry to a thread stopped on the patched path: XSAVE / XRSTOR at OFF_XSAVE, then READY.
+/// Sentry to a thread stopped on the patched path: XSAVE at SLOT_XSAVE, then READY.
 pub const ST_FPSAVE: u32 = 3;
-pub const ST_FPRESTORE: u32 = 4;
 /// Offset in the slot of the XSAVE area of the patched path (the start-up stack, unused
 /// once the thread runs).
 pub const SLOT_XSAVE: u64 = 0x2000;
@@ -36,6 +35,9 @@ pub const OFF_FPSTATE: usize = 56;
 /// on the way in (fork, vfork, clone, clone3: stub.S), as opposed to 0 (live in the registers)
 /// or the address of a signal frame's.
 pub const FP_SAVED: u64 = 1;
+/// OFF_FPSTATE of a thread stopped on the patched path whose slot holds FP state the sentry
+/// set: the thread loads it (XRSTOR) on its way out (stub.S), with no round trip meanwhile.
+pub const FP_PENDING: u64 = 2;
 pub const OFF_REGS: usize = 64;
 /// Sentry to stub, before each resume: how many times the stub may poll for its next answer
 /// before sleeping on the futex (platform::SpinPolicy); set to 0 while the stub waits once

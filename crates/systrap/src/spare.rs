@@ -11,6 +11,9 @@
 //! (median 60 us, one in ten over 2 ms in a fork+exec loop at load 9), the sentry's thread
 //! blocked meanwhile. So when a spare is taken, the next one is seized and asked to stop at
 //! once (begin_adopt), and the next take only collects its stop, most often long reported.
+//!
+//! Before any of those, a take gets the stub of an exited process if one was kept (recycle.rs):
+//! still traced by the sentry's thread, it needs neither a spawn nor an adoption.
 
 use std::thread::ThreadId;
 
@@ -48,6 +51,9 @@ struct State {
     seized: Option<(SystrapAddressSpace, ThreadId)>,
     /// Spares being made.
     making: usize,
+    /// Stubs of exited processes kept for the next (recycle.rs), traced by the thread that
+    /// kept them: taken before any other, once scrubbed.
+    recycled: Vec<(SystrapAddressSpace, ThreadId)>,
 }
 
 fn maker() -> Option<Sender<Job>> {
@@ -81,6 +87,9 @@ impl Spares {
     /// contention a fork that found none ready made a whole stub on the sentry's thread (a
     /// spawn and eight ptrace stops) while the maker thread was half-way through one.
     pub fn take(&self) -> Option<SystrapAddressSpace> {
+        if let Some(a) = self.take_recycled() {
+            return Some(a);
+        }
         let me = std::thread::current().id();
         let seized = self.state.lock().unwrap().seized.take();
         let a = match seized {
@@ -98,6 +107,27 @@ impl Spares {
         let a = a.or_else(|| self.take_ready());
         self.seize_next(me);
         a
+    }
+
+    /// Whether a released address space's stub should be kept (recycle.rs).
+    pub(crate) fn wants_recycled(&self) -> bool {
+        self.state.lock().unwrap().recycled.len() < DEPTH
+    }
+
+    pub(crate) fn keep_recycled(&self, a: SystrapAddressSpace, tracer: ThreadId) {
+        self.state.lock().unwrap().recycled.push((a, tracer));
+    }
+
+    /// A kept stub, wiped for its next process; one that cannot be (its old threads linger,
+    /// or it died) is let go.
+    fn take_recycled(&self) -> Option<SystrapAddressSpace> {
+        loop {
+            let (a, tracer) = self.state.lock().unwrap().recycled.pop()?;
+            if tracer == std::thread::current().id() && a.scrub() {
+                return Some(a);
+            }
+            release(a);
+        }
     }
 
     /// Begins adopting a ready spare on this thread, for the next take.
@@ -144,7 +174,7 @@ impl Spares {
         loop {
             {
                 let mut st = self.state.lock().unwrap();
-                if st.making + st.ready.len() + usize::from(st.seized.is_some()) >= depth {
+                if st.making + st.ready.len() + st.recycled.len() + usize::from(st.seized.is_some()) >= depth {
                     return;
                 }
                 st.making += 1;
@@ -163,11 +193,11 @@ impl Spares {
 
     /// Kills the spare (the platform is going away).
     pub fn drain(&self) {
-        let (ready, seized) = {
+        let (ready, seized, recycled) = {
             let mut st = self.state.lock().unwrap();
-            (std::mem::take(&mut st.ready), st.seized.take())
+            (std::mem::take(&mut st.ready), st.seized.take(), std::mem::take(&mut st.recycled))
         };
-        for a in ready.into_iter().chain(seized.map(|(a, _)| a)) {
+        for a in ready.into_iter().chain(seized.map(|(a, _)| a)).chain(recycled.into_iter().map(|(a, _)| a)) {
             release(a);
         }
     }
@@ -175,6 +205,7 @@ impl Spares {
 
 /// Lets a spare go (killed, its pages given back once the reaper has seen it die).
 fn release(mut a: SystrapAddressSpace) {
+    a.keeper = None; // not kept again
     let mf = a.mf.clone();
     crate::AddressSpaceOps::release_then_drop(&mut a, &mf, Vec::new());
 }

@@ -269,8 +269,13 @@ fn teardown_gives_the_pages_back_once_the_stub_is_gone() {
     ctx.release();
     drop(ctx);
     assert!(mf.allocated_bytes() > 0);
-    // release() returns before the host has torn the stub down; the pages come back after.
+    // The stub is kept for a next process (recycle.rs), with its own pages (slots, control
+    // pages): they come back once the platform lets it go and the host has torn it down.
     a.release();
+    // SAFETY: signal 0 only checks existence.
+    assert!(unsafe { libc::kill(tgid, 0) } == 0, "the stub was not kept");
+    // release() returns before the host has torn the stub down; the pages come back after.
+    drop(p);
     let start = std::time::Instant::now();
     while mf.allocated_bytes() != 0 {
         assert!(start.elapsed().as_secs() < 10, "{} bytes never came back", mf.allocated_bytes());
@@ -279,6 +284,40 @@ fn teardown_gives_the_pages_back_once_the_stub_is_gone() {
     // SAFETY: signal 0 only checks existence.
     let alive = unsafe { libc::kill(tgid, 0) } == 0;
     assert!(!alive, "the pages came back while the stub was still there");
+}
+
+#[test]
+fn a_released_address_space_s_stub_serves_the_next_one_with_a_fresh_thread() {
+    let Some((mf, p, mut a)) = setup() else { return };
+    load_code(&mf, &mut a, &[0xb8, 39, 0, 0, 0, 0x0f, 0x05]);
+    let ctx = p.new_context(a.ops().unwrap()).unwrap();
+    let mut regs = ctx.initial_regs();
+    regs[REG_RIP] = CODE;
+    assert_eq!(run(&*ctx, &mut regs).kind, EventKind::Syscall);
+    let old = ctx.host_thread().unwrap();
+    ctx.release();
+    drop(ctx);
+    a.release();
+    // The same stub (recycle.rs), emptied: the old code is gone (a fault at CODE), and the
+    // first thread is a new one.
+    let ops = p.new_address_space().unwrap();
+    let mut b = AddressSpace::new(mf.clone(), ops, p.min_user_address(), p.max_user_address());
+    let ctx = p.new_context(b.ops().unwrap()).unwrap();
+    let (tgid, tid) = ctx.host_thread().unwrap();
+    assert_eq!(tgid, old.0, "the stub was not reused");
+    assert_ne!(tid, old.1, "the old thread was kept");
+    let mut regs = ctx.initial_regs();
+    regs[REG_RIP] = CODE;
+    assert_eq!(run(&*ctx, &mut regs).kind, EventKind::Fault, "the old mapping is still there");
+    ctx.release();
+    drop(ctx);
+    load_code(&mf, &mut b, &[0xb8, 39, 0, 0, 0, 0x0f, 0x05]);
+    let ctx = p.new_context(b.ops().unwrap()).unwrap();
+    let mut regs = ctx.initial_regs();
+    regs[REG_RIP] = CODE;
+    assert_eq!(run(&*ctx, &mut regs).kind, EventKind::Syscall);
+    ctx.release();
+    b.release();
 }
 
 /// A new address space's first thread runs `getppid` (39) with `tag` in rdi and stops there.

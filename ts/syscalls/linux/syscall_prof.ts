@@ -2,9 +2,13 @@
 // its handler (wall time from dispatch until the handler returned; for a handler that blocks,
 // until it returned its promise), most expensive first: where the sentry's time goes per
 // syscall kind, beside TSVISOR_P9_STATS (the gofer's share) and node --cpu-prof (by
-// function). Off, dispatch pays one null check.
+// function). Faults the sentry handles are counted as one more row: each is a run of the
+// task like a syscall's. Off, dispatch pays one null check.
 
 import { SYSCALL_NAMES } from '../../abi/linux/syscall_numbers';
+
+/** The row of faults (no syscall has this number). */
+export const PROF_FAULT = 1022;
 
 export class SyscallProf {
   private readonly count = new Float64Array(1024);
@@ -32,7 +36,7 @@ export class SyscallProf {
     rows.sort((a, b) => this.ms[b] - this.ms[a]);
     const lines = [`tsvisor-syscalls: ${calls} calls, ${total.toFixed(1)} ms in handlers`];
     for (const i of rows) {
-      const name = i === 1023 ? 'other' : SYSCALL_NAMES[i] ?? String(i);
+      const name = i === 1023 ? 'other' : i === PROF_FAULT ? '(fault)' : SYSCALL_NAMES[i] ?? String(i);
       lines.push(`tsvisor-syscalls: ${name.padEnd(18)} ${String(this.count[i]).padStart(8)} ${this.ms[i].toFixed(1).padStart(9)} ms ${(this.ms[i] * 1000 / this.count[i]).toFixed(1).padStart(8)} us`);
     }
     return lines.join('\n') + '\n';

@@ -73,9 +73,14 @@ const SCHED_RR = 2;
 
 const attrs = new WeakMap<Task, TaskAttrs>();
 
-/** CPUs the sandbox reports: as many as the host lets Node use. */
+let cpus = 0;
+
+/** CPUs the sandbox reports: as many as the host let Node use when it was first asked, fixed
+ *  from then on (gVisor's applicationCores). Each ask is a sched_getaffinity, and psi asks at
+ *  every wait and wake of every task. */
 export function cpuCount(): number {
-  return Math.max(1, os.availableParallelism());
+  if (cpus === 0) cpus = Math.max(1, os.availableParallelism());
+  return cpus;
 }
 
 /** Bytes of a CPU mask the kernel works with: whole longs covering every CPU (cpumask_size). */
