@@ -24,6 +24,8 @@ export interface AppPlan {
   pauseMs: number;
   /** Chance per write that TCP_CORK flips. */
   corkFlip: number;
+  /** Chance per step that SO_RCVBUF or SO_SNDBUF changes (to one of bufs). */
+  resize: number;
 }
 
 /** Byte i of the stream side `dir` sends. */
@@ -45,7 +47,7 @@ export class SimApp {
   corrupt: string | null = null;
 
   constructor(readonly name: string, readonly dir: number, readonly plan: AppPlan, private readonly stack: Stack,
-    private readonly rng: Rng) {}
+    private readonly rng: Rng, private readonly bufs: readonly number[]) {}
 
   /** Finished: closed its socket after reading EOF, or the connection died, or it aborted. */
   get done(): boolean { return this.closed; }
@@ -55,6 +57,11 @@ export class SimApp {
     // A blocking connect: nothing until the handshake is over.
     if (!ep || this.closed || ep.state === TCPS.SYN_SENT) return;
     if (this.plan.abortAt !== null && now >= this.plan.abortAt) { this.close(); return; }
+    if (this.rng.chance(this.plan.resize)) {
+      // setsockopt(SO_RCVBUF / SO_SNDBUF) on a connected socket, smaller or larger.
+      if (this.rng.chance(0.5)) ep.rcvBufSize = this.rng.pick(this.bufs);
+      else ep.sndBufSize = this.rng.pick(this.bufs);
+    }
     this.readSome(ep, now);
     if (this.closed) return;
     this.writeSome(ep);

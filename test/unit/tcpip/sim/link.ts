@@ -13,6 +13,9 @@ export interface LinkProfile {
   /** Chances that a packet is lost, and that it arrives twice. */
   loss: number;
   dup: number;
+  /** Chance per packet that the link goes down (everything lost) for up to outageMs. */
+  outage: number;
+  outageMs: number;
   /** RSTs are never lost: a lost reset leaves an idle peer waiting, on Linux as here. */
   keepRst: boolean;
 }
@@ -24,6 +27,7 @@ const TRACE_LEN = 80;
 export class SimLink {
   private readonly flight: InFlight[] = [];
   private order = 0;
+  private downUntil = -Infinity;
   private readonly trace: string[] = [];
   /** Port of the side called 'A' in the trace (the client). */
   aPort = 0;
@@ -62,11 +66,12 @@ export class SimLink {
     const copy = pkt.slice();
     const rst = this.isRst(copy);
     const p = this.profile;
-    const lost = !(rst && p.keepRst) && this.rng.chance(p.loss);
+    const now = Date.now();
+    if (this.rng.chance(p.outage)) this.downUntil = now + this.rng.int(1, p.outageMs);
+    const lost = !(rst && p.keepRst) && (now < this.downUntil || this.rng.chance(p.loss));
     const copies = lost ? 0 : this.rng.chance(p.dup) ? 2 : 1;
     this.note(copy, offloaded, lost ? 'LOST' : copies === 2 ? 'DUP' : '');
     if (lost) this.lost++;
-    const now = Date.now();
     for (let i = 0; i < copies; i++) {
       this.flight.push({ at: now + p.delayMs + this.rng.float() * p.jitterMs, order: this.order++, pkt: copy, offloaded });
     }
