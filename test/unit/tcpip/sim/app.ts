@@ -26,6 +26,9 @@ export interface AppPlan {
   corkFlip: number;
   /** Chance per step that SO_RCVBUF or SO_SNDBUF changes (to one of bufs). */
   resize: number;
+  /** SO_KEEPALIVE with this idle time (ms; 0: off), probes 2 s apart, 9 of them: longer
+   *  than the link's outages, so that only a dead peer times out. */
+  keepIdleMs: number;
 }
 
 /** Byte i of the stream side `dir` sends. */
@@ -56,6 +59,9 @@ export class SimApp {
     const ep = this.ep;
     // A blocking connect: nothing until the handshake is over.
     if (!ep || this.closed || ep.state === TCPS.SYN_SENT) return;
+    if (this.plan.keepIdleMs > 0 && !ep.keepalive.conf.on) {
+      ep.keepalive.configure({ on: true, idleMs: this.plan.keepIdleMs, intvlMs: 2000, cnt: 9 });
+    }
     if (this.plan.abortAt !== null && now >= this.plan.abortAt) { this.close(); return; }
     if (this.rng.chance(this.plan.resize)) {
       // setsockopt(SO_RCVBUF / SO_SNDBUF) on a connected socket, smaller or larger.

@@ -53,6 +53,7 @@ function plan(rng: Rng, ending: Ending, abortable: boolean): AppPlan {
     pauseMs,
     corkFlip: rng.pick([0, 0, 0.1, 0.5]),
     resize: rng.pick([0, 0, 0.001, 0.01]),
+    keepIdleMs: rng.pick([0, 0, 1000, 5000]),
   };
 }
 
