@@ -107,7 +107,6 @@ export class TcpEndpoint {
   /** End of the last segment sent short of the MSS (tcp_sock.snd_sml, for Minshall's Nagle). */
   private sndSml = WIDE_ZERO;
   sndWl1 = WIDE_ZERO;
-  sndWl2 = WIDE_ZERO;
   sndMss = 536;
   sndWscale = 0;
   rcvWscale = 0;
@@ -441,7 +440,6 @@ export class TcpEndpoint {
     this.takeSynOptions(seg);
     if (f & TH_ACK) {
       this.sndUna = seg.ack;
-      this.sndWl2 = seg.ack;
       this.rtt.acked(seg.ack, seqGE);
       this.established();
       this.sendAck();
@@ -546,7 +544,6 @@ export class TcpEndpoint {
       this.sndUna = seg.ack;
       this.sndWnd = seg.window << this.sndWscale;
       this.sndWl1 = seg.seq;
-      this.sndWl2 = seg.ack;
       this.rtt.acked(seg.ack, seqGE);
       this.established();
       const l = this.listener;
@@ -709,7 +706,6 @@ export class TcpEndpoint {
       const opened = nwin > this.sndWnd;
       this.sndWnd = nwin;
       this.sndWl1 = seg.seq;
-      this.sndWl2 = seg.ack;
       if (opened && this.sndWnd > 0 && this.sndUna === this.sndMax) this.rtx.cancel();
     }
     return true;
@@ -885,7 +881,7 @@ export class TcpEndpoint {
    *  took sndNxt back, the peer may have taken more than sndNxt: an ACK from there would be
    *  left of its window and dropped), or the right edge of the peer's window when that is
    *  past it (a FIN sent into a closed window), so that the peer accepts it. */
-  acceptableSeq(): number {
+  private acceptableSeq(): number {
     const wndEnd = seqAdd(this.sndUna, this.sndWnd);
     // Past the edge by less than the window's scaling unit is rounding, not a closed window.
     return seqGE(wndEnd, this.sndMax) || seqDiff(this.sndMax, wndEnd) < (1 << this.rcvWscale) ? this.sndMax : wndEnd;
