@@ -63,7 +63,10 @@ describe('TCP over a lossy, reordering link (randomized, fixed seeds)', () => {
 
   it.runIf(SCAN !== undefined)(`scan ${SCAN} seeds`, () => {
     const bad: number[] = [];
-    for (let seed = scanFrom; seed <= scanTo; seed++) if (!run(scenario(seed)).ok) bad.push(seed);
+    for (let seed = scanFrom; seed <= scanTo; seed++) {
+      const o = run(scenario(seed));
+      if (!o.ok) { bad.push(seed); console.log(o.report); }
+    }
     console.log(`tcp_sim scan: ${bad.length} failing seeds: ${bad.join(' ')}`);
   }, 3_600_000);
 
