@@ -32,8 +32,8 @@ const REGRESSIONS: { what: string; s: Scenario }[] = [
       seed: 35, link: { delayMs: 1, jitterMs: 2, loss: 0.1, dup: 0.01, outage: 0, outageMs: 1000, keepRst: true },
       mss: [536, 9000], rcvBuf: [1048576, 65536], sndBuf: [2048, 65536], nodelay: [true, false], sack: true, timestamps: false,
       plans: [
-        { sendBytes: 174121, ending: 'shutdown-after-eof', abortAt: null, maxWrite: 16384, maxRead: 1048576, pauseChance: 0, pauseMs: 10, corkFlip: 0.1, resize: 0, keepIdleMs: 0 },
-        { sendBytes: 8, ending: 'shutdown', abortAt: null, maxWrite: 1048576, maxRead: 7, pauseChance: 0, pauseMs: 10, corkFlip: 0.1, resize: 0.001, keepIdleMs: 0 },
+        { sendBytes: 174121, ending: 'shutdown-after-eof', abortAt: null, maxWrite: 16384, maxRead: 1048576, pauseChance: 0, pauseMs: 10, corkFlip: 0.1, resize: 0, keepIdleMs: 0, giveUpMs: null },
+        { sendBytes: 8, ending: 'shutdown', abortAt: null, maxWrite: 1048576, maxRead: 7, pauseChance: 0, pauseMs: 10, corkFlip: 0.1, resize: 0.001, keepIdleMs: 0, giveUpMs: null },
       ],
     },
   },
@@ -45,8 +45,8 @@ const REGRESSIONS: { what: string; s: Scenario }[] = [
       seed: 96, link: { delayMs: 0, jitterMs: 0.1, loss: 0.1, dup: 0.05, outage: 0.01, outageMs: 1000, keepRst: true },
       mss: [9000, 536], rcvBuf: [1048576, 212992], sndBuf: [1048576, 1048576], nodelay: [true, true], sack: true, timestamps: true,
       plans: [
-        { sendBytes: 1847707, ending: 'shutdown-after-eof', abortAt: null, maxWrite: 1048576, maxRead: 16384, pauseChance: 0.0003125, pauseMs: 8000, corkFlip: 0.5, resize: 0, keepIdleMs: 0 },
-        { sendBytes: 0, ending: 'shutdown', abortAt: null, maxWrite: 1460, maxRead: 1460, pauseChance: 0.00025, pauseMs: 2000, corkFlip: 0, resize: 0.001, keepIdleMs: 0 },
+        { sendBytes: 1847707, ending: 'shutdown-after-eof', abortAt: null, maxWrite: 1048576, maxRead: 16384, pauseChance: 0.0003125, pauseMs: 8000, corkFlip: 0.5, resize: 0, keepIdleMs: 0, giveUpMs: null },
+        { sendBytes: 0, ending: 'shutdown', abortAt: null, maxWrite: 1460, maxRead: 1460, pauseChance: 0.00025, pauseMs: 2000, corkFlip: 0, resize: 0.001, keepIdleMs: 0, giveUpMs: null },
       ],
     },
   },

@@ -29,6 +29,10 @@ export interface AppPlan {
   /** SO_KEEPALIVE with this idle time (ms; 0: off), probes 2 s apart, 9 of them: longer
    *  than the link's outages, so that only a dead peer times out. */
   keepIdleMs: number;
+  /** close() after this long without a byte either way (null: never). When the other side
+   *  aborted and its reset, or the challenge ACK that asks for it again, was lost, a reader
+   *  with nothing outstanding waits for ever, on Linux too: an application's timeout ends it. */
+  giveUpMs: number | null;
 }
 
 /** Byte i of the stream side `dir` sends. */
@@ -46,6 +50,7 @@ export class SimApp {
   shut = false;
   closed = false;
   private pausedUntil = 0;
+  private lastProgress = 0;
   /** The first byte that differed from the stream, if any. */
   corrupt: string | null = null;
 
@@ -63,15 +68,22 @@ export class SimApp {
       ep.keepalive.configure({ on: true, idleMs: this.plan.keepIdleMs, intvlMs: 2000, cnt: 9 });
     }
     if (this.plan.abortAt !== null && now >= this.plan.abortAt) { this.close(); return; }
-    if (this.rng.chance(this.plan.resize)) {
-      // setsockopt(SO_RCVBUF / SO_SNDBUF) on a connected socket, smaller or larger.
-      if (this.rng.chance(0.5)) ep.rcvBufSize = this.rng.pick(this.bufs);
-      else ep.sndBufSize = this.rng.pick(this.bufs);
-    }
+    this.options(ep);
+    const moved = this.received + this.written;
     this.readSome(ep, now);
     if (this.closed) return;
     this.writeSome(ep);
     this.end(ep);
+    if (this.received + this.written !== moved) this.lastProgress = now;
+    else if (this.plan.giveUpMs !== null && !this.closed && now - this.lastProgress > this.plan.giveUpMs) this.close();
+  }
+
+  /** setsockopt(SO_RCVBUF / SO_SNDBUF) on a connected socket now and then, smaller or larger. */
+  private options(ep: TcpEndpoint): void {
+    if (this.rng.chance(this.plan.resize)) {
+      if (this.rng.chance(0.5)) ep.rcvBufSize = this.rng.pick(this.bufs);
+      else ep.sndBufSize = this.rng.pick(this.bufs);
+    }
   }
 
   private readSome(ep: TcpEndpoint, now: number): void {
