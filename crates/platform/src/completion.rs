@@ -62,6 +62,16 @@ impl Completion {
         }
     }
 
+    /// The cell's state in a word, for a hang report.
+    pub fn phase(&self) -> &'static str {
+        match self.state.load(Ordering::SeqCst) {
+            IDLE => "idle",
+            RUNNING => "running",
+            DONE => "done",
+            _ => "parked",
+        }
+    }
+
     pub fn is_done(&self) -> bool {
         self.state.load(Ordering::Acquire) == DONE
     }

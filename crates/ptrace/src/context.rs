@@ -3,7 +3,7 @@
 //! commands; runs go out with PTRACE_SYSEMU and come back through the Completion cell.
 
 use std::io;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::mpsc::{sync_channel, SyncSender};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
@@ -45,7 +45,13 @@ struct Shared {
     cmd: Mutex<Option<Cmd>>,
     has_cmd: AtomicBool,
     cv: Condvar,
+    /// What the tracer thread is doing (TRACER_*), for a hang report.
+    phase: AtomicU32,
 }
+
+const TRACER_WAITING: u32 = 0;
+const TRACER_RUNNING: u32 = 1;
+const TRACER_OTHER: u32 = 2;
 
 pub struct PtraceContext {
     shared: Arc<Shared>,
@@ -66,6 +72,7 @@ impl PtraceContext {
             cmd: Mutex::new(None),
             has_cmd: AtomicBool::new(false),
             cv: Condvar::new(),
+            phase: AtomicU32::new(TRACER_OTHER),
         });
         let (tx, rx) = sync_channel::<io::Result<Regs>>(1);
         let s = shared.clone();
@@ -129,7 +136,10 @@ fn next_cmd(s: &Shared) -> Cmd {
 fn tracer_loop(s: &Shared) {
     let mut dead = false;
     loop {
-        match next_cmd(s) {
+        s.phase.store(TRACER_WAITING, Ordering::Relaxed);
+        let cmd = next_cmd(s);
+        s.phase.store(if matches!(cmd, Cmd::Run(_)) { TRACER_RUNNING } else { TRACER_OTHER }, Ordering::Relaxed);
+        match cmd {
             Cmd::Run(regs) => {
                 let (ev, out) = if dead { (dead_event(0), regs) } else { run_once(s, regs) };
                 dead |= ev.kind == EventKind::Dead;
@@ -354,6 +364,26 @@ impl Context for PtraceContext {
 
     fn host_thread(&self) -> Option<(i32, i32)> {
         Some((self.shared.tgid, self.shared.tid))
+    }
+
+    /// The stub thread's scheduler state as the host shows it (t: stopped by us, R: running,
+    /// S: asleep), what its tracer thread does, and the completion cell's state: a run that
+    /// never ends shows whether the thread still runs, stopped unseen, or is gone.
+    fn describe(&self) -> String {
+        let (tgid, tid) = (self.shared.tgid, self.shared.tid);
+        let stat = std::fs::read_to_string(format!("/proc/{tgid}/task/{tid}/stat")).ok();
+        // The state follows the command name, which is in parentheses and may hold spaces.
+        let state = stat.as_deref().and_then(|t| t.rsplit_once(')')).and_then(|(_, rest)| rest.split_whitespace().next());
+        let tracer = match self.shared.phase.load(Ordering::Relaxed) {
+            TRACER_WAITING => "waiting",
+            TRACER_RUNNING => "running",
+            _ => "busy",
+        };
+        format!(
+            "host {tgid}/{tid} thread={} tracer={tracer} completion={}",
+            state.unwrap_or("gone"),
+            self.shared.completion.phase()
+        )
     }
 
     fn fp_state(&self) -> io::Result<Vec<u8>> {

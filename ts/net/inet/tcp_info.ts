@@ -18,7 +18,7 @@ export function tcpInfo(ep: TcpEndpoint): Uint8Array {
   b[1] = ep.cc.state;
   b[2] = Math.min(ep.retransmits, 255);
   b[3] = Math.min(ep.keepalive.probesOut, 255);
-  b[5] = (ep.rcvWscale > 0 || ep.sndWscale > 0 ? TCPI_OPT_WSCALE : 0) | (ep.sackOk ? TCPI_OPT_SACK : 0)
+  b[5] = (ep.wscaleOk ? TCPI_OPT_WSCALE : 0) | (ep.sackOk ? TCPI_OPT_SACK : 0)
     | (ep.ts.ok ? TCPI_OPT_TIMESTAMPS : 0);
   b[6] = (ep.sndWscale & 0xf) | ((ep.rcvWscale & 0xf) << 4);
   const mss = ep.sndMss;

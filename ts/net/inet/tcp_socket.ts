@@ -210,7 +210,7 @@ export class TcpSocket extends InetSocket {
         // TIME_WAIT that used timestamps (tcp_twsk_unique; an explicitly bound port needs no
         // tcp_tw_reuse): the new connection takes its place, its ISN past the old sequence space.
         if (old.state !== TCPS.TIME_WAIT || !old.ts.ok || old.ts.recentAt === 0) fail(EADDRNOTAVAIL);
-        this.stack.twIsn = (seqAdd(old.sndNxt, 65535 + 2) >>> 0) || 1;
+        this.stack.twIsn = (seqAdd(old.sndMax, 65535 + 2) >>> 0) || 1;
         old.destroy();
       }
     }

@@ -45,7 +45,15 @@ export const TCP_SYNACK_RETRIES = 5;
 const TIME_WAIT_MS = 60_000;
 export const FIN_TIMEOUT_MS = 60_000;
 export const TCP_INVALID_RATELIMIT_MS = 500;
-const WSCALE_SHIFT = 7;
+const TCP_MAX_WSCALE = 14;
+
+/** The window scale we offer (tcp_select_initial_window): enough for the receive buffer to
+ *  be offered whole, and no more. A coarser one rounds a small buffer's window down below a
+ *  segment (a 4 KiB buffer in units of 128 bytes), and the sender waits for its persist timer
+ *  each time. The default buffer gets 7, as Linux's tcp_rmem[2] does. */
+export function rcvWscaleFor(rcvBuf: number): number {
+  return Math.min(TCP_MAX_WSCALE, Math.max(0, Math.floor(Math.log2(Math.max(rcvBuf, 1))) - 15));
+}
 
 export interface EndpointOwner { notify(mask: number): void }
 
@@ -87,6 +95,10 @@ export class TcpEndpoint {
   iss = WIDE_ZERO;
   sndUna = WIDE_ZERO;
   sndNxt = WIDE_ZERO;
+  /** The highest sequence number sent, plus one (BSD's snd_max; Linux's snd_nxt, which never
+   *  goes back): a retransmission timeout takes sndNxt back to sndUna, and ACKs and SACKs
+   *  of what was sent before it are still good up to here. */
+  sndMax = WIDE_ZERO;
   sndWnd = 0;
   /** The largest window the peer offered (max_window). */
   maxSndWnd = 0;
@@ -95,10 +107,11 @@ export class TcpEndpoint {
   /** End of the last segment sent short of the MSS (tcp_sock.snd_sml, for Minshall's Nagle). */
   private sndSml = WIDE_ZERO;
   sndWl1 = WIDE_ZERO;
-  sndWl2 = WIDE_ZERO;
   sndMss = 536;
   sndWscale = 0;
   rcvWscale = 0;
+  /** Both SYNs carried the window scale option. */
+  wscaleOk = false;
   private readonly sndQueue = new SendQueue();
   finQueued = false;
   private finSent = false;
@@ -297,8 +310,9 @@ export class TcpEndpoint {
     this.sndUna = this.iss;
     this.sndSml = this.iss;
     this.sndNxt = seqAdd(this.iss, 1);
+    this.sndMax = this.sndNxt;
     this.state = TCPS.SYN_SENT;
-    this.rcvWscale = WSCALE_SHIFT;
+    this.rcvWscale = rcvWscaleFor(this.rcvBufSize);
     mibOf(this.stack).tcpActiveOpens++;
     this.sendSyn(false);
   }
@@ -317,7 +331,7 @@ export class TcpEndpoint {
     const o: TCPOut = {
       srcPort: this.lport, dstPort: this.rport, seq: this.iss, ack: ack ? this.rcvNxt : WIDE_ZERO,
       flags: TH_SYN | (ack ? TH_ACK : 0), window: Math.min(this.rcvWindow(), 0xffff), mss: this.ourMss(),
-      wscale: ack && this.rcvWscale === 0 ? undefined : this.rcvWscale,
+      wscale: ack && !this.wscaleOk ? undefined : this.rcvWscale,
       // A SYN offers SACK; a SYN-ACK answers the offer.
       sackOk: ack ? this.sackOk : this.sackEnabled, ts: this.ts.forSyn(this.stack, ack),
     };
@@ -352,6 +366,7 @@ export class TcpEndpoint {
     c.sndUna = c.iss;
     c.sndSml = c.iss;
     c.sndNxt = seqAdd(c.iss, 1);
+    c.sndMax = c.sndNxt;
     c.state = TCPS.SYN_RECV;
     mibOf(this.stack).tcpPassiveOpens++;
     this.stack.registerConn(c);
@@ -362,9 +377,11 @@ export class TcpEndpoint {
   private takeSynOptions(seg: TCPSegment): void {
     this.sndMss = seg.mss > 0 ? Math.min(seg.mss, this.ourMss()) : 536;
     if (seg.wscale >= 0) {
+      this.wscaleOk = true;
       this.sndWscale = seg.wscale;
-      if (this.state !== TCPS.SYN_SENT) this.rcvWscale = WSCALE_SHIFT;
+      if (this.state !== TCPS.SYN_SENT) this.rcvWscale = rcvWscaleFor(this.rcvBufSize);
     } else {
+      this.wscaleOk = false;
       this.sndWscale = 0;
       this.rcvWscale = 0;
     }
@@ -423,7 +440,6 @@ export class TcpEndpoint {
     this.takeSynOptions(seg);
     if (f & TH_ACK) {
       this.sndUna = seg.ack;
-      this.sndWl2 = seg.ack;
       this.rtt.acked(seg.ack, seqGE);
       this.established();
       this.sendAck();
@@ -452,7 +468,7 @@ export class TcpEndpoint {
         // tcp_v4_rcv's TCP_TW_SYN: a listener (or the NAT's forwarder) takes it, with an ISN
         // past the old sequence space; without one the SYN is answered as any other here.
         if (this.stack.canReopen(seg.dstPort, dst)) {
-          const isn = (seqAdd(this.sndNxt, 65535 + 2) >>> 0) || 1;
+          const isn = (seqAdd(this.sndMax, 65535 + 2) >>> 0) || 1;
           this.destroy();
           this.stack.reopen(seg, src, dst, isn);
           return;
@@ -521,14 +537,13 @@ export class TcpEndpoint {
     const zeroWindowDrop = seg.data.length > 0 && this.rcvWindow() === 0;
 
     if (this.state === TCPS.SYN_RECV) {
-      if (seqLE(seg.ack, this.sndUna) || seqGT(seg.ack, this.sndNxt)) {
+      if (seqLE(seg.ack, this.sndUna) || seqGT(seg.ack, this.sndMax)) {
         this.stack.sendReset(seg, dst, src);
         return;
       }
       this.sndUna = seg.ack;
       this.sndWnd = seg.window << this.sndWscale;
       this.sndWl1 = seg.seq;
-      this.sndWl2 = seg.ack;
       this.rtt.acked(seg.ack, seqGE);
       this.established();
       const l = this.listener;
@@ -631,17 +646,26 @@ export class TcpEndpoint {
 
   /** The ACK field of a synchronized-state segment; false: drop the rest. */
   private processAck(seg: TCPSegment): boolean {
-    if (seqGT(seg.ack, this.sndNxt)) {
+    if (seqGT(seg.ack, this.sndMax)) {
       this.oowAck();
       return false;
     }
     const newSack = this.takeSack(seg);
     // RFC 5681: nothing new acknowledged, no data, same window, data outstanding.
     const dup = seg.ack === this.sndUna && seg.data.length === 0 && !(seg.flags & (TH_SYN | TH_FIN))
-      && this.sndNxt !== this.sndUna && ((seg.window << this.sndWscale) === this.sndWnd || newSack);
-    if (seqGT(seg.ack, this.sndUna)) {
+      && this.sndMax !== this.sndUna && ((seg.window << this.sndWscale) === this.sndWnd || newSack);
+    const ackedNew = seqGT(seg.ack, this.sndUna);
+    if (ackedNew) {
       let acked = seqDiff(seg.ack, this.sndUna);
       let finAcked = false;
+      if (seqGT(seg.ack, this.sndNxt)) {
+        // What went out before a timeout took sndNxt back arrived after all (BSD tcp_input).
+        this.sndNxt = seg.ack;
+        if (this.finQueued && seg.ack === seqAdd(this.sndUna, this.sndQueued + 1)) {
+          this.finSeq = seqAdd(seg.ack, -1);
+          this.finSent = true;
+        }
+      }
       if (this.finSent && seg.ack === seqAdd(this.finSeq, 1)) {
         acked -= 1;
         finAcked = true;
@@ -658,7 +682,7 @@ export class TcpEndpoint {
       }
       this.retries = 0;
       this.retransmits = 0;
-      if (this.sndUna === this.sndNxt) this.rtx.cancel();
+      if (this.sndUna === this.sndMax) this.rtx.cancel();
       else this.rtx.arm(this.rtt.rto);
       if (acked > 0) this.emit(POLLOUT);
       if (finAcked) {
@@ -673,13 +697,16 @@ export class TcpEndpoint {
       }
     }
     if (dup) this.onDupAck();
-    // RFC 9293 window update rule.
-    if (seqLT(this.sndWl1, seg.seq) || (this.sndWl1 === seg.seq && seqLE(this.sndWl2, seg.ack))) {
-      const opened = (seg.window << this.sndWscale) > this.sndWnd;
-      this.sndWnd = seg.window << this.sndWscale;
+    // The window update rule as Linux has it (tcp_may_update_window): a segment that acknowledges
+    // something new, or is newer, or else only a larger window. RFC 9293's rule also takes a
+    // smaller window from a segment with the same sequence and acknowledgment numbers: an older
+    // ACK that overtook the latest then closes a window the receiver had opened.
+    const nwin = seg.window << this.sndWscale;
+    if (ackedNew || seqLT(this.sndWl1, seg.seq) || (this.sndWl1 === seg.seq && nwin > this.sndWnd)) {
+      const opened = nwin > this.sndWnd;
+      this.sndWnd = nwin;
       this.sndWl1 = seg.seq;
-      this.sndWl2 = seg.ack;
-      if (opened && this.sndWnd > 0 && this.sndUna === this.sndNxt) this.rtx.cancel();
+      if (opened && this.sndWnd > 0 && this.sndUna === this.sndMax) this.rtx.cancel();
     }
     return true;
   }
@@ -691,7 +718,7 @@ export class TcpEndpoint {
     for (let i = 0; i + 1 < seg.sack.length; i += 2) {
       let start = seg.sack[i];
       const end = seg.sack[i + 1];
-      if (!seqGT(end, this.sndUna) || seqGT(end, this.sndNxt) || !seqLT(start, end)) continue;
+      if (!seqGT(end, this.sndUna) || seqGT(end, this.sndMax) || !seqLT(start, end)) continue;
       if (seqLT(start, this.sndUna)) start = this.sndUna;
       this.sacked.add(start, end);
     }
@@ -801,7 +828,7 @@ export class TcpEndpoint {
       }
       this.transmit(this.dataSeg(this.sndNxt, TH_ACK | (n === unsent ? TH_PSH : 0)), this.sndQueue, inflight, n);
       this.rtt.start(seqAdd(this.sndNxt, n));
-      this.sndNxt = seqAdd(this.sndNxt, n);
+      this.advanceNxt(n);
       if (n < this.sndMss) this.sndSml = this.sndNxt; // tcp_minshall_update
       sent = true;
     }
@@ -813,9 +840,9 @@ export class TcpEndpoint {
       this.finSeq = this.sndNxt;
       this.finSent = true;
       this.transmit(this.dataSeg(this.sndNxt, TH_ACK | TH_FIN), null, 0, 0);
-      this.sndNxt = seqAdd(this.sndNxt, 1);
+      this.advanceNxt(1);
     }
-    if (this.sndNxt !== this.sndUna) this.rtx.armIfIdle(this.rtt.rto);
+    if (this.sndMax !== this.sndUna) this.rtx.armIfIdle(this.rtt.rto);
   }
 
   /** tcp_minshall_check: a small segment sent is not acknowledged yet. */
@@ -850,12 +877,14 @@ export class TcpEndpoint {
     this.transmit(this.dataSeg(this.acceptableSeq(), TH_ACK), null, 0, 0);
   }
 
-  /** tcp_acceptable_seq: a bare ACK carries snd.nxt, or the right edge of the peer's window
-   *  when snd.nxt is past it (a FIN sent into a closed window), so that the peer accepts it. */
+  /** tcp_acceptable_seq: a bare ACK carries the highest sequence number sent (after a timeout
+   *  took sndNxt back, the peer may have taken more than sndNxt: an ACK from there would be
+   *  left of its window and dropped), or the right edge of the peer's window when that is
+   *  past it (a FIN sent into a closed window), so that the peer accepts it. */
   private acceptableSeq(): number {
     const wndEnd = seqAdd(this.sndUna, this.sndWnd);
     // Past the edge by less than the window's scaling unit is rounding, not a closed window.
-    return seqGE(wndEnd, this.sndNxt) || seqDiff(this.sndNxt, wndEnd) < (1 << this.rcvWscale) ? this.sndNxt : wndEnd;
+    return seqGE(wndEnd, this.sndMax) || seqDiff(this.sndMax, wndEnd) < (1 << this.rcvWscale) ? this.sndMax : wndEnd;
   }
 
   /** Build a segment (header o, then len bytes of q starting off bytes past sndUna) and
@@ -883,7 +912,7 @@ export class TcpEndpoint {
    *  byte, while it is being retransmitted: one backoff less, the timer re-armed for what is
    *  left of the shorter RTO since the last retransmission (or the retransmission now). */
   rtoRevert(seq: number): void {
-    if (seq !== this.sndUna || this.retransmits === 0 || this.sndUna === this.sndNxt) return;
+    if (seq !== this.sndUna || this.retransmits === 0 || this.sndUna === this.sndMax) return;
     if (!this.rtt.revertBackoff()) return;
     const remaining = this.rtt.rto - (performance.now() - this.lastRtxAt);
     if (remaining > 0) this.rtx.arm(remaining);
@@ -892,7 +921,7 @@ export class TcpEndpoint {
 
   private onRetransmitTimer(): void {
     if (this.state === TCPS.CLOSE || this.state === TCPS.TIME_WAIT || this.state === TCPS.LISTEN) return;
-    if (this.sndUna === this.sndNxt) {
+    if (this.sndUna === this.sndMax) {
       // Persist timer (tcp_write_wakeup): send what a small window takes, or probe a zero
       // window with an old sequence number; the reply ACK carries the window.
       if (this.sndQueued > 0 && synchronized(this.state)) {
@@ -930,6 +959,24 @@ export class TcpEndpoint {
     this.finSent = false;
     this.rtx.arm(this.rtt.rto);
     this.output();
+    if (this.sndNxt === this.sndUna) this.retransmitHead();
+  }
+
+  /** The first segment goes out after a timeout whatever the window (tcp_retransmit_skb lets
+   *  the head past it): a window that looks closed — an ACK of an old, smaller one that
+   *  overtook the latest, a receiver that shrank it — would otherwise leave the timer
+   *  retransmitting nothing, and the peer, with nothing to answer, would never correct it. */
+  private retransmitHead(): void {
+    const n = Math.min(this.sndMss, this.sndQueued, this.sndQueue.segmentLimit(0));
+    if (n <= 0) return;
+    this.transmit(this.dataSeg(this.sndUna, TH_ACK), this.sndQueue, 0, n);
+    this.advanceNxt(n);
+  }
+
+  /** n more sequence numbers sent. */
+  private advanceNxt(n: number): void {
+    this.sndNxt = seqAdd(this.sndNxt, n);
+    if (seqGT(this.sndNxt, this.sndMax)) this.sndMax = this.sndNxt;
   }
 
   // --- closing ---
@@ -975,7 +1022,7 @@ export class TcpEndpoint {
   /** Send a RST and drop the connection (tcp_disconnect / tcp_send_active_reset). */
   abort(): void {
     if (synchronized(this.state) && this.state !== TCPS.TIME_WAIT) {
-      this.transmit({ srcPort: this.lport, dstPort: this.rport, seq: this.sndNxt, ack: this.rcvNxt, flags: TH_RST | TH_ACK, window: 0 }, null, 0, 0);
+      this.transmit({ srcPort: this.lport, dstPort: this.rport, seq: this.sndMax, ack: this.rcvNxt, flags: TH_RST | TH_ACK, window: 0 }, null, 0, 0);
     }
     this.listener?.synQueue.delete(this);
     this.destroy();
@@ -1018,7 +1065,7 @@ export class TcpEndpoint {
   /** Sequence and queue state for a hang report (--debug-log): what a stalled transfer waits on. */
   debugState(): string {
     const rel = (x: number, base: number): number => seqDiff(x, base);
-    return `${this.describe()} snd una+${rel(this.sndUna, this.iss)} nxt+${rel(this.sndNxt, this.iss)} wnd ${this.sndWnd}` +
+    return `${this.describe()} snd una+${rel(this.sndUna, this.iss)} nxt+${rel(this.sndNxt, this.iss)} max+${rel(this.sndMax, this.iss)} wnd ${this.sndWnd}` +
       ` queued ${this.sndQueued}/${this.sndBufSize} cwnd ${this.cc.cwnd}x${this.sndMss} rtx ${this.rtx.armed ? 'armed' : 'idle'}` +
       ` fin ${this.finQueued ? 'q' : '-'}${this.finSent ? 's' : '-'} | rcv nxt+${rel(this.rcvNxt, this.irs)} queued ${this.rcvQueued}/${this.rcvBufSize}` +
       ` adv ${seqDiff(this.rcvAdvRight, this.rcvNxt)} wnd ${this.rcvWindow()} ooo ${this.ooo.empty ? 0 : 1} fin ${this.finReceived ? 1 : 0}` +

@@ -56,7 +56,7 @@ export function tcpIcmpError(ep: TcpEndpoint, r: TcpIcmp): void {
     }
     return;
   }
-  if (!between(r.seq, ep.sndUna, ep.sndNxt)) return;
+  if (!between(r.seq, ep.sndUna, ep.sndMax)) return;
   if (r.pmtu !== null) { mtuReduced(ep, r.pmtu); return; }
   if (s === TCPS.SYN_SENT || s === TCPS.SYN_RECV) {
     // ip_icmp_error queues the report whatever IP_RECVERR says; ipv6_icmp_error only under it.

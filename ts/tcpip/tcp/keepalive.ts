@@ -20,7 +20,8 @@ export interface KeepaliveHost {
   readonly stack: Stack;
   readonly state: number;
   readonly sndUna: number;
-  readonly sndNxt: number;
+  /** The highest sequence number sent, plus one (endpoint.ts). */
+  readonly sndMax: number;
   readonly sndQueued: number;
   /** sk_err_soft: the errno the connection dies with instead of ETIMEDOUT. */
   readonly softErr: number;
@@ -64,7 +65,7 @@ export class Keepalive {
   private fire(): void {
     if (!this.conf.on || !this.alive) return;
     const ep = this.ep;
-    if (ep.sndNxt !== ep.sndUna || ep.sndQueued > 0) {
+    if (ep.sndMax !== ep.sndUna || ep.sndQueued > 0) {
       this.timer.arm(this.conf.idleMs);
       return;
     }
