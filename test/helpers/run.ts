@@ -1,6 +1,6 @@
 // Helpers for the sandbox tests: run a program inside tsvisor or natively, collect its output.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { constants as osConstants, tmpdir } from 'node:os';
@@ -77,6 +77,23 @@ function killTree(pid: number): void {
   }
 }
 
+/** Where each run's cost is logged, one JSON line per run (TSVISOR_TEST_RUNLOG: the KVM guest's
+ *  runner sums them per file, test/kvm/run_log.mjs, to show where a file's time goes). */
+const runLog = process.env.TSVISOR_TEST_RUNLOG;
+
+async function logged(kind: 'sandbox' | 'native', program: string, run: Promise<RunResult>): Promise<RunResult> {
+  if (runLog === undefined) return run;
+  const startMs = Date.now();
+  const state = expect.getState();
+  const r = await run;
+  const line = JSON.stringify({
+    file: path.relative(repoRoot, state.testPath ?? ''), test: state.currentTestName ?? '', kind,
+    program: path.basename(program), ms: Date.now() - startMs,
+  });
+  try { appendFileSync(runLog, line + '\n'); } catch { /* a lost line costs only the summary */ }
+  return r;
+}
+
 function collect(
   file: string,
   args: string[],
@@ -127,13 +144,13 @@ export function sandboxArgs(argv: string[], opts: RunOptions = {}): string[] {
 
 /** Run argv inside tsvisor: `node bin/tsvisor.js run [--platform P] [--env K=V...] [extra] -- argv`. */
 export function runSandbox(argv: string[], opts: RunOptions = {}): Promise<RunResult> {
-  return collect(process.execPath, sandboxArgs(argv, opts), opts, process.env, repoRoot);
+  return logged('sandbox', argv[0] ?? '', collect(process.execPath, sandboxArgs(argv, opts), opts, process.env, repoRoot));
 }
 
 /** Run argv directly on the host, with exactly opts.env as its environment. */
 export function runNative(argv: string[], opts: RunOptions = {}): Promise<RunResult> {
   const [file, ...args] = argv;
-  return collect(file, args, opts, { ...(opts.env ?? {}) }, opts.cwd ?? repoRoot);
+  return logged('native', file, collect(file, args, opts, { ...(opts.env ?? {}) }, opts.cwd ?? repoRoot));
 }
 
 /** The status a shell reports: the exit code, or 128+N for death by signal N. */

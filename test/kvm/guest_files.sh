@@ -99,6 +99,8 @@ count() {  # count RESULT NAME SECS: one step's line and tally
 # The test files: one vitest for as many as it gets through. The watchdog kills it when a file
 # runs past its limit, or when nothing starts or ends for that long (start-up, collection).
 export KVM_SUITE_T0=$t0
+# Each sandbox and native run's time, summed per file at the end (test/kvm/run_log.mjs).
+export TSVISOR_TEST_RUNLOG=$state.runs
 : >"$state.done"; echo 0 >"$state.count"; : >"$state.module"; : >"$state.test"; : >"$state.step"
 remaining=(${KVM_SUITE_FILES:-})
 while [ ${#remaining[@]} -gt 0 ]; do
@@ -152,6 +154,7 @@ while [ ${#remaining[@]} -gt 0 ]; do
   remaining=("${left[@]}")
 done
 while IFS=$'\t' read -r f r; do count "$r"; done <"$state.done"
+[ -s "$state.runs" ] && node test/kvm/run_log.mjs "$state.runs"
 
 run_step() {  # run_step NAME TIMEOUT CMD...: one program with a time limit (the cargo tests)
   local name=$1 limit=$2 start rc before secs
