@@ -96,6 +96,21 @@ count() {  # count RESULT NAME SECS: one step's line and tally
   esac
 }
 
+# What one sandbox costs here before any test (every test file pays it per run): node's own
+# start, and tsvisor running /bin/true on the first platform, twice (the second with warm page
+# caches, as most runs are).
+calibrate() {
+  local p=${TSVISOR_PLATFORMS%%,*} t=() i
+  ms() { local e=${EPOCHREALTIME/./}; echo $((e / 1000)); }
+  t+=("$(ms)"); node -e 0; t+=("$(ms)")
+  node bin/tsvisor.js run --platform "$p" -- /bin/true; t+=("$(ms)")
+  # The second with its start-up steps traced (ts/sandbox/startup_trace.ts).
+  TSVISOR_TRACE_STARTUP=1 node bin/tsvisor.js run --platform "$p" -- /bin/true 2>"$state.trace"; t+=("$(ms)")
+  say "calibration: node -e 0 in $((t[1] - t[0])) ms; tsvisor run --platform $p -- /bin/true in $((t[2] - t[1])) ms, again $((t[3] - t[2])) ms:"
+  sed 's/^/[test:kvm]   /' "$state.trace"
+}
+[ -n "${TSVISOR_PLATFORMS:-}" ] && calibrate
+
 # The test files: one vitest for as many as it gets through. The watchdog kills it when a file
 # runs past its limit, or when nothing starts or ends for that long (start-up, collection).
 export KVM_SUITE_T0=$t0
