@@ -98,16 +98,23 @@ count() {  # count RESULT NAME SECS: one step's line and tally
 
 # What one sandbox costs here before any test (every test file pays it per run): node's own
 # start, and tsvisor running /bin/true on the first platform, twice (the second with warm page
-# caches, as most runs are).
+# caches, as most runs are, and its start-up steps traced: ts/sandbox/startup_trace.ts), then a
+# busy shell loop with a pipe. KVM_SUITE_CALIBRATE_NODE_ARGS ("|"-separated node flag sets, the
+# empty set first by default) repeats it with other node flags, to compare them here.
 calibrate() {
-  local p=${TSVISOR_PLATFORMS%%,*} t=() i
+  local p=${TSVISOR_PLATFORMS%%,*} t args sets
   ms() { local e=${EPOCHREALTIME/./}; echo $((e / 1000)); }
-  t+=("$(ms)"); node -e 0; t+=("$(ms)")
-  node bin/tsvisor.js run --platform "$p" -- /bin/true; t+=("$(ms)")
-  # The second with its start-up steps traced (ts/sandbox/startup_trace.ts).
-  TSVISOR_TRACE_STARTUP=1 node bin/tsvisor.js run --platform "$p" -- /bin/true 2>"$state.trace"; t+=("$(ms)")
-  say "calibration: node -e 0 in $((t[1] - t[0])) ms; tsvisor run --platform $p -- /bin/true in $((t[2] - t[1])) ms, again $((t[3] - t[2])) ms:"
-  sed 's/^/[test:kvm]   /' "$state.trace"
+  IFS='|' read -r -a sets <<<"${KVM_SUITE_CALIBRATE_NODE_ARGS:-}"
+  [ ${#sets[@]} -gt 0 ] || sets=("")
+  for args in "${sets[@]}"; do
+    t=("$(ms)")
+    node $args -e 0; t+=("$(ms)")
+    node $args bin/tsvisor.js run --platform "$p" -- /bin/true; t+=("$(ms)")
+    TSVISOR_TRACE_STARTUP=1 node $args bin/tsvisor.js run --platform "$p" -- /bin/true 2>"$state.trace"; t+=("$(ms)")
+    node $args bin/tsvisor.js run --platform "$p" -- /bin/busybox sh -c 'i=0; while [ $i -lt 300 ]; do i=$((i+1)); done; seq 1 2000 | wc -l' >/dev/null; t+=("$(ms)")
+    say "calibration${args:+ (node $args)}: node -e 0 in $((t[1] - t[0])) ms; tsvisor run --platform $p -- /bin/true in $((t[2] - t[1])) ms, again $((t[3] - t[2])) ms; a shell loop and a pipe in $((t[4] - t[3])) ms; the second run's start-up:"
+    sed 's/^/[test:kvm]   /' "$state.trace"
+  done
 }
 [ -n "${TSVISOR_PLATFORMS:-}" ] && calibrate
 

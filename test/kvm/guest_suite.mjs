@@ -411,6 +411,8 @@ async function main() {
     KVM_SUITE_TEST_TIMEOUT: String(60_000 * scale),
     KVM_SUITE_HOOK_TIMEOUT: String(120_000 * scale),
     ...goEnv,
+    // node flag sets for the runner's calibration to compare (test/kvm/guest_files.sh).
+    ...(process.env.KVM_SUITE_CALIBRATE_NODE_ARGS ? { KVM_SUITE_CALIBRATE_NODE_ARGS: process.env.KVM_SUITE_CALIBRATE_NODE_ARGS } : {}),
   };
   const runner = 'test/kvm/guest_files.sh';
   let status;
