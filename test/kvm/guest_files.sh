@@ -99,7 +99,8 @@ count() {  # count RESULT NAME SECS: one step's line and tally
 # What one sandbox costs here before any test (every test file pays it per run): node's own
 # start, and tsvisor running /bin/true on the first platform, twice (the second with warm page
 # caches, as most runs are, and its start-up steps traced: ts/sandbox/startup_trace.ts), then a
-# busy shell loop with a pipe. KVM_SUITE_CALIBRATE_NODE_ARGS ("|"-separated node flag sets, the
+# busy shell loop with a pipe; with KVM_SUITE_CALIBRATE set (guest_suite.mjs --calibrate).
+# KVM_SUITE_CALIBRATE_NODE_ARGS ("|"-separated node flag sets, the
 # empty set first by default) repeats it with other node flags, to compare them here.
 calibrate() {
   local p=${TSVISOR_PLATFORMS%%,*} t args sets
@@ -116,7 +117,7 @@ calibrate() {
     sed 's/^/[test:kvm]   /' "$state.trace"
   done
 }
-[ -n "${TSVISOR_PLATFORMS:-}" ] && calibrate
+[ -n "${KVM_SUITE_CALIBRATE:-}" ] && [ -n "${TSVISOR_PLATFORMS:-}" ] && calibrate
 
 # The test files: one vitest for as many as it gets through. The watchdog kills it when a file
 # runs past its limit, or when nothing starts or ends for that long (start-up, collection).

@@ -6,6 +6,7 @@
 //
 //   node test/kvm/guest_suite.mjs [--platforms kvm] [--files a.test.ts,b.test.ts | --all] [--no-cargo]
 //                                 [--here] [--timeout SECONDS] [--file-timeout SECONDS] [--smp N] [--list]
+//                                 [--calibrate]   (first time node and one sandbox start there)
 //
 // What the guest changes (and how this copes): its / is the host's, read-only, so the
 // fixtures and the TypeScript are built on the host first (`vitest list` runs the global
@@ -163,7 +164,7 @@ const KVM_CRATES = ['tsvisor-kvm'];
 
 function parseArgs(argv) {
   const o = {
-    platforms: process.env.TSVISOR_PLATFORMS ?? 'kvm', files: GUEST_FILES, cargo: true, here: false, list: false,
+    platforms: process.env.TSVISOR_PLATFORMS ?? 'kvm', files: GUEST_FILES, cargo: true, here: false, list: false, calibrate: false,
     // Seconds: the whole run (boot to power-off), one test file, silence before the guest
     // counts as hung, the runner's heartbeat, and the wait for power-off after the last line.
     // One guest vCPU (TSVISOR_KVM_SMP to change): on this 2-core host the set ran in 300 s with
@@ -190,6 +191,7 @@ function parseArgs(argv) {
     else if (a === '--file-timeout') o.fileTimeout = Number(val());
     else if (a === '--smp') o.smp = Number(val());
     else if (a === '--list') o.list = true;
+    else if (a === '--calibrate') o.calibrate = true;
     else if (a === '--all') all = true;
     else throw new Error(`unknown option ${a}`);
   }
@@ -452,7 +454,8 @@ async function main() {
     // (leftOutOfKvmCi, test/helpers/run.ts); --files and --all run every case.
     ...(o.files === GUEST_FILES ? { TSVISOR_KVM_CI_TRIM: '1' } : {}),
     ...goEnv,
-    // node flag sets for the runner's calibration to compare (test/kvm/guest_files.sh).
+    // The runner's calibration first (test/kvm/guest_files.sh), and the node flag sets it compares.
+    ...(o.calibrate ? { KVM_SUITE_CALIBRATE: '1' } : {}),
     ...(process.env.KVM_SUITE_CALIBRATE_NODE_ARGS ? { KVM_SUITE_CALIBRATE_NODE_ARGS: process.env.KVM_SUITE_CALIBRATE_NODE_ARGS } : {}),
   };
   const runner = 'test/kvm/guest_files.sh';
