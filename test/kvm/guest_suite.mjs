@@ -455,8 +455,9 @@ async function main() {
     KVM_SUITE_TEST_TIMEOUT: String(60_000 * scale),
     KVM_SUITE_HOOK_TIMEOUT: String(120_000 * scale),
     // CI's own set: the cases that only repeat the host's checks are left out, each printed
-    // (leftOutOfKvmCi, test/helpers/run.ts); --files and --all run every case.
-    ...(o.files === GUEST_FILES ? { TSVISOR_KVM_CI_TRIM: '1' } : {}),
+    // (leftOutOfKvmCi, test/helpers/run.ts); --files and --all run every case unless
+    // TSVISOR_KVM_CI_TRIM=1 is given.
+    ...(o.files === GUEST_FILES || process.env.TSVISOR_KVM_CI_TRIM === '1' ? { TSVISOR_KVM_CI_TRIM: '1' } : {}),
     ...goEnv,
     // The runner's calibration first (test/kvm/guest_files.sh), and the node flag sets it compares.
     ...(o.calibrate ? { KVM_SUITE_CALIBRATE: '1' } : {}),
