@@ -3,7 +3,7 @@
 // a native line there cannot be the sandbox's, a test names the cause (skipBecause prints it),
 // checks that the native run gave exactly the old kernel's answer, and expects the current
 // answer from the sandbox — every other line still compared as it is.
-import { statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { release } from 'node:os';
 import { expect } from 'vitest';
 import { describeResult, runNative, runSandbox, skipBecause } from './run';
@@ -53,6 +53,31 @@ export async function expectSameAsCurrentKernel(argv: string[], platform: string
   const r = await runSandbox(argv, { platform, timeoutMs });
   expect(r.stdout, describeResult(r)).toBe(asCurrentKernel(native.stdout, edits));
   expect(r.code, describeResult(r)).toBe(native.code);
+}
+
+/** Whether the native kernel shows `inode64` on a tmpfs mounted without it: a kernel built with
+ *  CONFIG_TMPFS_INODE64 (Debian's: the QEMU guest's) mounts every tmpfs with 64-bit inode
+ *  numbers and shmem_show_options names them; without it (the default, and the sandbox's model)
+ *  only a mount asked for inode64 shows it. Told from this process's tmpfs mounts: every one
+ *  names its inode size there. */
+export function nativeTmpfsShowsInode64(): boolean {
+  let tmpfs: string[];
+  try {
+    tmpfs = readFileSync('/proc/self/mounts', 'utf8').split('\n').filter((l) => l.split(' ')[2] === 'tmpfs');
+  } catch {
+    return false;
+  }
+  return tmpfs.length > 0 && tmpfs.every((l) => /[ ,]inode(64|32)[ ,]/.test(l));
+}
+
+/** For a differential test that lists tmpfs mounts: where the native kernel names inode64 on
+ *  every tmpfs (nativeTmpfsShowsInode64), the reason printed and `line`'s trailing ",inode64"
+ *  (`times` lines: those of tmpfs mounts made without inode64) read as a current default
+ *  kernel's. */
+export function tmpfsInode64Edits(line: RegExp, times: number): LineEdit[] {
+  return skipBecause(nativeTmpfsShowsInode64(), 'the host kernel is built with CONFIG_TMPFS_INODE64 (every tmpfs shows inode64): ' +
+    'those mount lines are checked and read as a default kernel\'s, which shows it only when asked')
+    ? [{ old: new RegExp(`^(${line.source}),inode64$`, 'm'), now: '$1', times }] : [];
 }
 
 /** Whether this process runs chrooted: its root is not its mount namespace's (pid 1's), as in

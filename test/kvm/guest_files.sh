@@ -96,9 +96,34 @@ count() {  # count RESULT NAME SECS: one step's line and tally
   esac
 }
 
+# What one sandbox costs here before any test (every test file pays it per run): node's own
+# start, and tsvisor running /bin/true on the first platform, twice (the second with warm page
+# caches, as most runs are, and its start-up steps traced: ts/sandbox/startup_trace.ts), then a
+# busy shell loop with a pipe; with KVM_SUITE_CALIBRATE set (guest_suite.mjs --calibrate).
+# KVM_SUITE_CALIBRATE_NODE_ARGS ("|"-separated node flag sets, the
+# empty set first by default) repeats it with other node flags, to compare them here.
+calibrate() {
+  local p=${TSVISOR_PLATFORMS%%,*} t args sets
+  ms() { local e=${EPOCHREALTIME/./}; echo $((e / 1000)); }
+  IFS='|' read -r -a sets <<<"${KVM_SUITE_CALIBRATE_NODE_ARGS:-}"
+  [ ${#sets[@]} -gt 0 ] || sets=("")
+  for args in "${sets[@]}"; do
+    t=("$(ms)")
+    node $args -e 0; t+=("$(ms)")
+    node $args bin/tsvisor.js run --platform "$p" -- /bin/true; t+=("$(ms)")
+    TSVISOR_TRACE_STARTUP=1 node $args bin/tsvisor.js run --platform "$p" -- /bin/true 2>"$state.trace"; t+=("$(ms)")
+    node $args bin/tsvisor.js run --platform "$p" -- /bin/busybox sh -c 'i=0; while [ $i -lt 300 ]; do i=$((i+1)); done; seq 1 2000 | wc -l' >/dev/null; t+=("$(ms)")
+    say "calibration${args:+ (node $args)}: node -e 0 in $((t[1] - t[0])) ms; tsvisor run --platform $p -- /bin/true in $((t[2] - t[1])) ms, again $((t[3] - t[2])) ms; a shell loop and a pipe in $((t[4] - t[3])) ms; the second run's start-up:"
+    sed 's/^/[test:kvm]   /' "$state.trace"
+  done
+}
+[ -n "${KVM_SUITE_CALIBRATE:-}" ] && [ -n "${TSVISOR_PLATFORMS:-}" ] && calibrate
+
 # The test files: one vitest for as many as it gets through. The watchdog kills it when a file
 # runs past its limit, or when nothing starts or ends for that long (start-up, collection).
 export KVM_SUITE_T0=$t0
+# Each sandbox and native run's time, summed per file at the end (test/kvm/run_log.mjs).
+export TSVISOR_TEST_RUNLOG=$state.runs
 : >"$state.done"; echo 0 >"$state.count"; : >"$state.module"; : >"$state.test"; : >"$state.step"
 remaining=(${KVM_SUITE_FILES:-})
 while [ ${#remaining[@]} -gt 0 ]; do
@@ -152,6 +177,7 @@ while [ ${#remaining[@]} -gt 0 ]; do
   remaining=("${left[@]}")
 done
 while IFS=$'\t' read -r f r; do count "$r"; done <"$state.done"
+[ -s "$state.runs" ] && node test/kvm/run_log.mjs "$state.runs"
 
 run_step() {  # run_step NAME TIMEOUT CMD...: one program with a time limit (the cargo tests)
   local name=$1 limit=$2 start rc before secs

@@ -1,12 +1,15 @@
 // busybox-static (/bin/busybox): real single-process programs in the sandbox.
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { busybox, describeResult, haveBusybox, platforms, runSandbox, skipBecause } from '../helpers/run';
+import { busybox, describeResult, haveBusybox, leftOutOfKvmCi, platforms, runSandbox, skipBecause } from '../helpers/run';
 
 const missing = skipBecause(!haveBusybox, `${busybox} not found (apt-get install busybox-static)`);
 
 describe.each(platforms)('%s', (platform) => {
   const bb = (args: string[], stdin?: string) => runSandbox([busybox, ...args], { platform, stdin });
+  // On kvm in CI, the cases that start, write, pipe, read stdin and compute stay; these only
+  // repeat the applets' semantics (each a sandbox start) that the host's runs check.
+  const applets = (what: string): boolean => missing || leftOutOfKvmCi(platform, `busybox ${what} (the applet's semantics; a sandbox start each)`);
 
   it.skipIf(missing)('echo hello', async () => {
     const r = await bb(['echo', 'hello']);
@@ -14,14 +17,14 @@ describe.each(platforms)('%s', (platform) => {
     expect(r.code).toBe(0);
   });
 
-  it.skipIf(missing)('uname -a starts with Linux', async () => {
+  it.skipIf(applets('uname'))('uname -a starts with Linux', async () => {
     const r = await bb(['uname', '-a']);
     expect(r.stdout, describeResult(r)).toMatch(/^Linux /);
     expect(r.stdout).toMatch(/x86_64/);
     expect(r.code).toBe(0);
   });
 
-  it.skipIf(missing)('true exits 0, false exits 1', async () => {
+  it.skipIf(applets('true and false'))('true exits 0, false exits 1', async () => {
     const t = await bb(['true']);
     expect(t.code, describeResult(t)).toBe(0);
     const f = await bb(['false']);
@@ -38,7 +41,7 @@ describe.each(platforms)('%s', (platform) => {
     expect(wc.code).toBe(0);
   });
 
-  it.skipIf(missing)('sh -c with arithmetic expansion (builtins only, no fork)', async () => {
+  it.skipIf(applets('sh arithmetic'))('sh -c with arithmetic expansion (builtins only, no fork)', async () => {
     const r = await bb(['sh', '-c', 'echo $((6*7))']);
     expect(r.stdout, describeResult(r)).toBe('42\n');
     expect(r.code).toBe(0);
@@ -65,7 +68,7 @@ describe.each(platforms)('%s', (platform) => {
     expect(r.code).toBe(0);
   });
 
-  it.skipIf(missing)('tr, basename, expr, printf', async () => {
+  it.skipIf(applets('tr, basename, expr and printf'))('tr, basename, expr, printf', async () => {
     const tr = await bb(['tr', 'a-z', 'A-Z'], 'shout\n');
     expect(tr.stdout, describeResult(tr)).toBe('SHOUT\n');
     const base = await bb(['basename', '/a/b/c.txt', '.txt']);
@@ -76,7 +79,7 @@ describe.each(platforms)('%s', (platform) => {
     expect(pf.stdout, describeResult(pf)).toBe('x-00042\n');
   });
 
-  it.skipIf(missing)('an unknown applet fails with status 127', async () => {
+  it.skipIf(applets('an unknown applet'))('an unknown applet fails with status 127', async () => {
     const r = await bb(['no-such-applet']);
     expect(r.code, describeResult(r)).toBe(127);
   });

@@ -22,6 +22,15 @@ const OPEN_FIRST_6_5: LineEdit[] = skipBecause(hostKernelBefore(6, 5),
     now: '$2$1',
   }] : [];
 
+/** Before 6.8 ("splice: remove permission hook from iter_file_splice_write()"), a sendfile or
+ *  copy_file_range that splices into a file wrote through vfs_iter_write, which reports a MODIFY
+ *  of its own before the syscall's ACCESS and MODIFY: one more `wd=2 MODIFY` leads the
+ *  transfers (the later ones merge with the MODIFY queued just before them). */
+const SPLICE_MODIFY_6_8: LineEdit[] = skipBecause(hostKernelBefore(6, 8),
+  'host kernel predates 6.8: a splice into a file reports one more MODIFY there, checked and left out of the comparison')
+  ? [{ old: /^(\[transfers\]\n)  wd=2 MODIFY\n(?=  wd=1 ACCESS\n  wd=2 MODIFY\n  wd=1 ACCESS\n  wd=2 MODIFY\n)/m, now: '$1' }]
+  : [];
+
 const dirs: string[] = [];
 function freshDir(): string {
   const d = mkdtempSync(path.join(tmpdir(), 'tsvisor-inotify-'));
@@ -52,7 +61,7 @@ describe.each(platforms)('%s', (platform) => {
     const native = await runNative([fixture('inotify'), freshDir()]);
     expect(native.stdout).toContain('done\n');
     const r = await runSandbox([fixture('inotify'), freshDir()], { platform, timeoutMs: 40_000 });
-    expect(r.stdout, describeResult(r)).toBe(asCurrentKernel(native.stdout, OPEN_FIRST_6_5));
+    expect(r.stdout, describeResult(r)).toBe(asCurrentKernel(native.stdout, [...OPEN_FIRST_6_5, ...SPLICE_MODIFY_6_8]));
     expect(r.code).toBe(native.code);
   }, 60_000 * TIME_SCALE);
 
