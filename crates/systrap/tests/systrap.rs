@@ -50,6 +50,17 @@ fn run(ctx: &dyn Context, regs: &mut Regs) -> Event {
     ctx.take(regs)
 }
 
+/// A context of `a` that ran one getppid (mov $39,%eax; syscall) and stopped on it; the
+/// caller releases it (the stub-reuse tests).
+fn released_after_one_getppid(mf: &MemoryFile, p: &SystrapPlatform, a: &mut AddressSpace) -> Box<dyn Context> {
+    load_code(mf, a, &[0xb8, 39, 0, 0, 0, 0x0f, 0x05]);
+    let ctx = p.new_context(a.ops().unwrap()).unwrap();
+    let mut regs = ctx.initial_regs();
+    regs[REG_RIP] = CODE;
+    assert_eq!(run(&*ctx, &mut regs).kind, EventKind::Syscall);
+    ctx
+}
+
 #[test]
 fn syscalls_trap_with_registers() {
     let Some((mf, p, mut a)) = setup() else { return };
@@ -260,11 +271,7 @@ fn a_parked_thread_whose_message_was_forged_is_not_reused() {
 #[test]
 fn teardown_gives_the_pages_back_once_the_stub_is_gone() {
     let Some((mf, p, mut a)) = setup() else { return };
-    load_code(&mf, &mut a, &[0xb8, 39, 0, 0, 0, 0x0f, 0x05]);
-    let ctx = p.new_context(a.ops().unwrap()).unwrap();
-    let mut regs = ctx.initial_regs();
-    regs[REG_RIP] = CODE;
-    assert_eq!(run(&*ctx, &mut regs).kind, EventKind::Syscall);
+    let ctx = released_after_one_getppid(&mf, &p, &mut a);
     let (tgid, _) = ctx.host_thread().unwrap();
     ctx.release();
     drop(ctx);
@@ -289,11 +296,7 @@ fn teardown_gives_the_pages_back_once_the_stub_is_gone() {
 #[test]
 fn a_released_address_space_s_stub_serves_the_next_one_with_a_fresh_thread() {
     let Some((mf, p, mut a)) = setup() else { return };
-    load_code(&mf, &mut a, &[0xb8, 39, 0, 0, 0, 0x0f, 0x05]);
-    let ctx = p.new_context(a.ops().unwrap()).unwrap();
-    let mut regs = ctx.initial_regs();
-    regs[REG_RIP] = CODE;
-    assert_eq!(run(&*ctx, &mut regs).kind, EventKind::Syscall);
+    let ctx = released_after_one_getppid(&mf, &p, &mut a);
     let old = ctx.host_thread().unwrap();
     ctx.release();
     drop(ctx);
