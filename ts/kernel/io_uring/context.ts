@@ -17,6 +17,8 @@ import { POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM } from '../../abi/linux/poll';
 import { ECANCELED } from '../../abi/linux/errno';
 import { WaitQueue } from '../poll/wait_queue';
 import { anonInodeStat, anonOwner, type AnonOwner } from '../anon_inode';
+import { FixedFiles } from './file_table';
+import { ProvidedBuffers } from './provided_buffers';
 import { CQ_FLAGS, IORING_CQ_EVENTFD_DISABLED, IoRings, ringBacking } from './ring';
 
 export const IORING_SETUP_IOPOLL = 1, IORING_SETUP_SQPOLL = 2, IORING_SETUP_SQ_AFF = 4, IORING_SETUP_CQSIZE = 8,
@@ -67,8 +69,9 @@ export class IoUringFile extends FileDescription {
   readonly inflight = new Set<IoRequest>();
   /** Timeouts with a completion count (onOtherCompletion). */
   readonly counting = new Set<IoRequest>();
-  fixedFiles: (FileDescription | null)[] | null = null;
+  fixedFiles: FixedFiles | null = null;
   buffers: { base: number; len: number }[] | null = null;
+  readonly provided = new ProvidedBuffers();
   eventfd: EventFd | null = null;
   eventfdAsyncOnly = false;
   readonly personalities = new Map<number, Credentials>();
@@ -185,7 +188,7 @@ export class IoUringFile extends FileDescription {
       if (r.cancel) r.cancel();
       else this.complete(r, -ECANCELED);
     }
-    for (const f of this.fixedFiles ?? []) f?.decRef();
+    this.fixedFiles?.release();
     this.fixedFiles = null;
     this.eventfd?.decRef();
     this.eventfd = null;
