@@ -2,7 +2,8 @@
 // compared with its native run (setup, the mapped rings, reads and writes that wait on
 // pipes and sockets, poll, timeouts, links, cancel, fixed files and buffers, eventfd,
 // overflow, SQPOLL, the probe); io_uring_fixed.c (fixed files for every request, direct
-// descriptors, MSG_RING); hostile_io_uring.c scribbling over the shared rings while
+// descriptors, MSG_RING); io_uring_pbuf.c (provided buffers, multishot recv and accept);
+// hostile_io_uring.c scribbling over the shared rings while
 // submitting random SQEs from fixed seeds; and Node with libuv's io_uring backend on
 // (UV_USE_IO_URING=1: its SQPOLL ring for file operations and its epoll_ctl batching ring).
 import { readFileSync } from 'node:fs';
@@ -40,6 +41,10 @@ describe.each(platforms)('%s', (platform) => {
 
   it.skipIf(noNative)('fixed files for every request, direct descriptors and MSG_RING as natively', async () => {
     await expectSameAsNativeInFreshDir('io_uring_fixed', 'tsvisor-iouring-fixed-', platform);
+  }, 120_000);
+
+  it.skipIf(noNative)('provided buffers (classic and ring-mapped), multishot recv and accept as natively', async () => {
+    await expectSameAsNativeInFreshDir('io_uring_pbuf', 'tsvisor-iouring-pbuf-', platform);
   }, 120_000);
 
   it('survives a program scribbling over its rings while submitting random SQEs', async () => {

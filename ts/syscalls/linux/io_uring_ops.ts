@@ -270,12 +270,18 @@ function startRw(ctx: OpContext, req: IoRequest, sqe: Sqe, finish: (res: number)
   if ((sqe.opFlags & ~RWF_SUPPORTED) !== 0) fail(EOPNOTSUPP);
   if (write ? !f.writable : !f.readable) fail(EBADF);
   if ((ctx.ring.setupFlags & IORING_SETUP_IOPOLL) !== 0) fail(EOPNOTSUPP); // no O_DIRECT polling here
-  const iovs = rwBuffers(ctx, sqe, sqe.opcode);
   // -1: the file position (IORING_FEAT_RW_CUR_POS); streams have none and ignore it.
   const off = BigInt.asIntN(64, sqe.off);
   if (off < -1n) fail(EINVAL);
   const offset = !f.seekable || off === NONE ? -1 : Number(off);
   const mayWait = (sqe.opFlags & RWF_NOWAIT) === 0 && (f.flags & O_NONBLOCK) === 0;
+  if ((sqe.flags & IOSQE_BUFFER_SELECT) !== 0) {
+    // A READ into a provided buffer of group buf_index, taken once there is data.
+    const sel = withProvidedBuffer(ctx, f, sqe.bufIndex, sqe.len, (b) => readToUser(ctx.t, f, [{ base: b.addr, len: b.len }], offset));
+    runShots(ctx, req, f, POLLIN, mayWait, sel.attempt, (res) => [res, sel.flags(res)], null);
+    return;
+  }
+  const iovs = rwBuffers(ctx, sqe, sqe.opcode);
   const total = totalLength(iovs);
   // A short read or write breaks a link, as Linux's req_set_fail for res != len.
   req.linkOk = (res) => res === total;
@@ -608,8 +614,8 @@ function runShots(ctx: OpContext, req: IoRequest, f: FileDescription | null, eve
 
 /** Attempts that each take a provided buffer (IOSQE_BUFFER_SELECT from group bgid, at most
  *  want bytes) and give it back unless they moved data; result's flags name the one used. */
-function withProvidedBuffer(ctx: OpContext, bgid: number, want: number, io: (b: PickedBuffer) => SyscallReturn):
-  { attempt: () => SyscallReturn; flags: (res: number) => number } {
+function withProvidedBuffer(ctx: OpContext, f: FileDescription | null, bgid: number, want: number,
+  io: (b: PickedBuffer) => SyscallReturn): { attempt: () => SyscallReturn; flags: (res: number) => number } {
   const pb = ctx.ring.provided;
   let held: PickedBuffer | null = null;
   const settle = (res: number): number => {
@@ -617,6 +623,9 @@ function withProvidedBuffer(ctx: OpContext, bgid: number, want: number, io: (b: 
     return res;
   };
   const attempt = (): SyscallReturn => {
+    // A buffer is taken only once the file has something to give (Linux selects it as the
+    // read runs, after its poll said ready).
+    if (f !== null && f.pollable && (f.readiness(POLLIN) & (POLLIN | POLLERR | POLLHUP)) === 0) return -EAGAIN;
     const b = pb.select(ctx.t, bgid, want);
     held = b;
     let r: SyscallReturn;
@@ -663,7 +672,7 @@ function startSendRecv(ctx: OpContext, req: IoRequest, sqe: Sqe): void {
     return;
   }
   if (msg) fail(EINVAL); // RECVMSG taking a provided buffer: not done
-  const sel = withProvidedBuffer(ctx, sqe.bufIndex, sqe.len,
+  const sel = withProvidedBuffer(ctx, r.file, sqe.bufIndex, sqe.len,
     (b) => r.run(() => call(ctx, n, [r.fd, BigInt(b.addr), BigInt(b.len), fl, 0n, 0n])));
   runShots(ctx, req, r.file, events, mayWait, sel.attempt, (res) => [res, sel.flags(res) | nonEmpty(res)],
     multi ? (res) => res > 0 : null);
