@@ -38,6 +38,8 @@ export interface IoRequest {
   /** Stops a request that waits (poll, timeout, a retry armed on readiness); absent while it
    *  runs and cannot be stopped. */
   cancel?: () => void;
+  /** Its cancel interrupts it as it runs (a worker's wait): ASYNC_CANCEL says -EALREADY. */
+  running?: boolean;
   /** Completions posted since this one was queued (timeouts with a count watch it). */
   onOtherCompletion?: () => void;
   /** New events and/or user_data for a waiting poll (POLL_REMOVE with update flags). */

@@ -18,7 +18,7 @@ import type { FileDescription } from '../../vfs/file_description';
 import type { SyscallArgs, SyscallReturn, SyscallTable } from './types';
 import { completionErrno, fail } from '../../kernel/syscall_error';
 import {
-  E2BIG, EAGAIN, EBADF, EBADFD, ECANCELED, EFAULT, EINVAL, ENOENT, ENXIO, ENOTSUP as EOPNOTSUPP, EOVERFLOW, ETIME, EALREADY,
+  E2BIG, EAGAIN, EBADF, EBADFD, ECANCELED, EINTR, EFAULT, EINVAL, ENOENT, ENXIO, ENOTSUP as EOPNOTSUPP, EOVERFLOW, ETIME, EALREADY,
 } from '../../abi/linux/errno';
 import { O_CLOEXEC, O_NONBLOCK } from '../../abi/linux/fcntl';
 import { POLLERR, POLLHUP, POLLIN, POLLOUT } from '../../abi/linux/poll';
@@ -32,7 +32,7 @@ import { IORING_FILE_INDEX_ALLOC } from '../../kernel/io_uring/file_table';
 import type { PickedBuffer } from '../../kernel/io_uring/provided_buffers';
 import { SOCK_CLOEXEC, SOCK_NONBLOCK } from '../../abi/linux/socket';
 import { copyInTimespec, timespecToNs, timespecValid } from './timespec';
-import { afterNs } from '../../kernel/blocking';
+import { afterNs, type IoWorkerWait } from '../../kernel/blocking';
 import {
   IOSQE_ASYNC, IOSQE_BUFFER_SELECT, IOSQE_CQE_SKIP_SUCCESS, IOSQE_FIXED_FILE, IOSQE_IO_DRAIN, IOSQE_IO_HARDLINK,
   IOSQE_IO_LINK, IORING_SETUP_IOPOLL, IoUringFile, type IoRequest,
@@ -119,6 +119,8 @@ function withRetry(ring: IoUringFile, req: IoRequest, t: Task, f: FileDescriptio
     else r.then(settle, (e: unknown) => settle(resOf(e)));
   };
   const settle = (res: number): void => {
+    // Nothing to poll: the attempt goes to a "worker" that may wait (Linux's io-wq punt).
+    if (res === -EAGAIN && mayWait && (f === null || !f.pollable)) { asWorker(ring, req, t, attempt, finish); return; }
     if (res !== -EAGAIN || !mayWait || f === null || !f.pollable) { finish(res); return; }
     let undo: (() => void) | null = null;
     const resumeIfReady = (): void => {
@@ -132,6 +134,32 @@ function withRetry(ring: IoUringFile, req: IoRequest, t: Task, f: FileDescriptio
     resumeIfReady();
   };
   go();
+}
+
+/** Run attempt as an io-wq worker would: its waits are the request's own, which no signal of
+ *  the task ends and the request's cancel (ASYNC_CANCEL, the ring's close) does, while the
+ *  task and the ring's other requests go on. */
+function asWorker(ring: IoUringFile, req: IoRequest, t: Task, attempt: () => SyscallReturn, finish: (res: number) => void): void {
+  const w: IoWorkerWait = { cancel: null };
+  // A cancel interrupts the worker (its wait ends with EINTR), as io-wq signals a running one.
+  req.running = true;
+  req.cancel = () => {
+    if (w.cancel) w.cancel();
+    else ring.complete(req, -EINTR);
+  };
+  const end = (res: number): void => { req.cancel = undefined; req.running = false; finish(res); };
+  const was = t.ioWorker;
+  t.ioWorker = w;
+  let r: SyscallReturn;
+  try {
+    r = attempt();
+  } catch (e) {
+    r = resOf(e);
+  } finally {
+    t.ioWorker = was;
+  }
+  if (typeof r !== 'object') end(Number(r));
+  else r.then((v) => end(Number(v)), (e: unknown) => end(resOf(e)));
 }
 
 export interface OpContext { table: SyscallTable; ring: IoUringFile; t: Task }
@@ -364,16 +392,18 @@ function matching(ring: IoUringFile, self: IoRequest, sqe: Sqe, flags: number, o
 }
 
 /** Cancel what matches: 0 (or the count with ALL/ANY), -ENOENT for none, -EALREADY for one
- *  that is running and cannot be stopped. */
+ *  that is running (it cannot be stopped, or a worker's is interrupted). */
 function cancelMatching(ring: IoUringFile, found: IoRequest[], counted: boolean): number {
   if (found.length === 0) return -ENOENT;
   let n = 0;
+  let running = false;
   for (const r of found) {
     if (!r.cancel) { if (!counted) return -EALREADY; continue; }
+    running ||= r.running === true;
     r.cancel();
     n++;
   }
-  return counted ? n : 0;
+  return counted ? n : running ? -EALREADY : 0;
 }
 
 /** TIMEOUT: -ETIME when the time passes, 0 once `off` other completions were posted. */
@@ -518,7 +548,18 @@ export function issue(ctx: OpContext, req: IoRequest, sqe: Sqe): void {
       const slot = sqe.fileIndex >>> 0;
       if (sqe.opcode === OP.OPENAT) {
         if (slot !== 0 && (sqe.opFlags & O_CLOEXEC) !== 0) fail(EINVAL);
-        viaSyscall(nr.SYS_openat, [BigInt(sqe.fd), addr, fl, len], 0, true, undefined, slot);
+        // Linux's first try is O_NONBLOCK, cleared on the file it opens: a FIFO's open does
+        // not wait for its other end (a writer without a reader: ENXIO). An open that still
+        // must wait (a lease break) goes to a worker, without it.
+        const userFlags = sqe.opFlags;
+        let tries = 0;
+        const attempt = (): SyscallReturn =>
+          call(ctx, nr.SYS_openat, [BigInt(sqe.fd), addr, BigInt(tries++ === 0 ? userFlags | O_NONBLOCK : userFlags), len]);
+        withRetry(ring, req, t, null, 0, true, attempt, (res) => {
+          const f = res >= 0 && (userFlags & O_NONBLOCK) === 0 ? t.fdTable.get(res) : undefined;
+          if (f) f.flags &= ~O_NONBLOCK;
+          finish(slot === 0 ? res : toFixedSlot(ctx, slot, res));
+        });
       } else {
         viaSyscall(nr.SYS_openat2, [BigInt(sqe.fd), addr, off, len], 0, true, undefined, slot);
       }
