@@ -3,6 +3,7 @@
 // pipes and sockets, poll, timeouts, links, cancel, fixed files and buffers, eventfd,
 // overflow, SQPOLL, the probe); io_uring_fixed.c (fixed files for every request, direct
 // descriptors, MSG_RING); io_uring_pbuf.c (provided buffers, multishot recv and accept);
+// io_uring_splice.c (SPLICE, TEE, SEND_ZC, REGISTER_RESTRICTIONS);
 // hostile_io_uring.c scribbling over the shared rings while
 // submitting random SQEs from fixed seeds; and Node with libuv's io_uring backend on
 // (UV_USE_IO_URING=1: its SQPOLL ring for file operations and its epoll_ctl batching ring).
@@ -45,6 +46,10 @@ describe.each(platforms)('%s', (platform) => {
 
   it.skipIf(noNative)('provided buffers (classic and ring-mapped), multishot recv and accept as natively', async () => {
     await expectSameAsNativeInFreshDir('io_uring_pbuf', 'tsvisor-iouring-pbuf-', platform);
+  }, 120_000);
+
+  it.skipIf(noNative)('SPLICE, TEE, SEND_ZC and restrictions as natively', async () => {
+    await expectSameAsNativeInFreshDir('io_uring_splice', 'tsvisor-iouring-splice-', platform);
   }, 120_000);
 
   it('survives a program scribbling over its rings while submitting random SQEs', async () => {

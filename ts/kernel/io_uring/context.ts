@@ -19,6 +19,7 @@ import { WaitQueue } from '../poll/wait_queue';
 import { anonInodeStat, anonOwner, type AnonOwner } from '../anon_inode';
 import { FixedFiles } from './file_table';
 import { ProvidedBuffers } from './provided_buffers';
+import type { Restrictions } from './restrictions';
 import { CQ_FLAGS, IORING_CQ_EVENTFD_DISABLED, IoRings, ringBacking } from './ring';
 
 export const IORING_SETUP_IOPOLL = 1, IORING_SETUP_SQPOLL = 2, IORING_SETUP_SQ_AFF = 4, IORING_SETUP_CQSIZE = 8,
@@ -79,6 +80,9 @@ export class IoUringFile extends FileDescription {
   readonly personalities = new Map<number, Credentials>();
   private nextPersonality = 1;
   disabled: boolean;
+  /** Registered while disabled; in force once the ring is enabled (restricted). */
+  restrictions: Restrictions | null = null;
+  restricted = false;
   /** Waiters for every request in flight to end (IOSQE_IO_DRAIN). */
   private drainWaiters: (() => void)[] = [];
   private readonly owner: AnonOwner;

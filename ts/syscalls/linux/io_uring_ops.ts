@@ -18,9 +18,11 @@ import type { FileDescription } from '../../vfs/file_description';
 import type { SyscallArgs, SyscallReturn, SyscallTable } from './types';
 import { completionErrno, fail } from '../../kernel/syscall_error';
 import {
-  E2BIG, EAGAIN, EBADF, EBADFD, ECANCELED, EINTR, EFAULT, EINVAL, ENOENT, ENXIO, ENOTSUP as EOPNOTSUPP, EOVERFLOW, ETIME, EALREADY,
+  E2BIG, EAGAIN, EBADF, EBADFD, ECANCELED, EINTR, ENOTSOCK, EFAULT, EINVAL, ENOENT, ENXIO, ENOTSUP as EOPNOTSUPP, EOVERFLOW, ETIME, EALREADY,
 } from '../../abi/linux/errno';
-import { O_CLOEXEC, O_NONBLOCK } from '../../abi/linux/fcntl';
+import { O_CLOEXEC, O_NONBLOCK, O_PATH } from '../../abi/linux/fcntl';
+import { SPLICE_F_ALL, spliceFiles, teeFiles } from './sys_splice';
+import { Socket } from '../../net/socket';
 import { POLLERR, POLLHUP, POLLIN, POLLOUT } from '../../abi/linux/poll';
 import * as nr from '../../abi/linux/syscall_numbers';
 import { VfsFile } from '../../vfs/vfs_file';
@@ -47,6 +49,7 @@ const OP = {
   WRITE: 23, FADVISE: 24, MADVISE: 25, SEND: 26, RECV: 27, OPENAT2: 28, EPOLL_CTL: 29, SPLICE: 30,
   PROVIDE_BUFFERS: 31, REMOVE_BUFFERS: 32, TEE: 33, SHUTDOWN: 34, RENAMEAT: 35, UNLINKAT: 36, MKDIRAT: 37,
   SYMLINKAT: 38, LINKAT: 39, MSG_RING: 40, FSETXATTR: 41, SETXATTR: 42, FGETXATTR: 43, GETXATTR: 44, SOCKET: 45,
+  SEND_ZC: 47,
 } as const;
 const IOSQE_KNOWN = IOSQE_FIXED_FILE | IOSQE_IO_DRAIN | IOSQE_IO_LINK | IOSQE_IO_HARDLINK | IOSQE_ASYNC |
   IOSQE_BUFFER_SELECT | IOSQE_CQE_SKIP_SUCCESS;
@@ -610,6 +613,8 @@ export function issue(ctx: OpContext, req: IoRequest, sqe: Sqe): void {
       return;
     }
     case OP.MSG_RING: finish(msgRing(ctx, sqe)); return;
+    case OP.SPLICE: case OP.TEE: startSplice(ctx, req, sqe); return;
+    case OP.SEND_ZC: startSendZc(ctx, req, sqe); return;
     default:
       fail(EINVAL);
   }
@@ -778,9 +783,67 @@ function msgRing(ctx: OpContext, sqe: Sqe): number {
   return res;
 }
 
+const SPLICE_F_FD_IN_FIXED = 0x80000000;
+
+/** SPLICE and TEE: fd_in in splice_fd_in (a fixed file with SPLICE_F_FD_IN_FIXED), offsets
+ *  as values (-1: the file position). Linux always runs them in io-wq: here a worker that
+ *  may wait for the pipes while the ring's other requests go on. */
+function startSplice(ctx: OpContext, req: IoRequest, sqe: Sqe): void {
+  const tee = sqe.opcode === OP.TEE;
+  if (tee && (sqe.addr !== 0n || sqe.off !== 0n)) fail(EINVAL);
+  if (((sqe.opFlags & ~(SPLICE_F_FD_IN_FIXED | SPLICE_F_ALL)) >>> 0) !== 0) fail(EINVAL);
+  const out = fileOf(ctx, sqe);
+  const len = sqe.len;
+  req.linkOk = (res) => res === len;
+  const fixedIn = (sqe.opFlags & SPLICE_F_FD_IN_FIXED) !== 0;
+  const from = fixedIn ? ctx.ring.fixedFiles?.get(sqe.fileIndex) : ctx.t.fdTable.get(sqe.fileIndex);
+  if (!from || (from.flags & O_PATH) !== 0 || (out.flags & O_PATH) !== 0) fail(EBADF);
+  if (len === 0) { ctx.ring.complete(req, 0); return; }
+  const flags = sqe.opFlags & SPLICE_F_ALL;
+  const offOf = (v: bigint): number | null => (BigInt.asIntN(64, v) === -1n ? null : Number(BigInt.asIntN(64, v)));
+  const attempt = (): SyscallReturn => tee ? teeFiles(ctx.t, from, out, len, flags)
+    : spliceFiles(ctx.t, { from, to: out, inOff: offOf(sqe.addr), outOff: offOf(sqe.off) }, len, flags);
+  asWorker(ctx.ring, req, ctx.t, attempt, (res) => ctx.ring.complete(req, res));
+}
+
+const IORING_CQE_F_NOTIF = 8;
+const IORING_RECVSEND_FIXED_BUF = 4;
+const AF_INET = 2, AF_INET6 = 10, SOCK_STREAM = 1, SOCK_DGRAM = 2, SOCK_TYPE_MASK = 0xf;
+
+/** SEND_ZC: a send whose CQE says IORING_CQE_F_MORE, followed by a notification CQE
+ *  (IORING_CQE_F_NOTIF, res 0) once the kernel lets go of the buffer; here the data is copied
+ *  at once, so the notification follows the result. Only TCP and UDP sockets take it
+ *  (SOCK_SUPPORT_ZC): others EOPNOTSUPP, still followed by the notification, as Linux. */
+function startSendZc(ctx: OpContext, req: IoRequest, sqe: Sqe): void {
+  if (sqe.addr3 !== 0n || (sqe.flags & IOSQE_CQE_SKIP_SUCCESS) !== 0) fail(EINVAL);
+  if ((sqe.ioprio & ~(IORING_RECVSEND_POLL_FIRST | IORING_RECVSEND_FIXED_BUF)) !== 0) fail(EINVAL);
+  const addr = sqe.addr, len = sqe.len;
+  if ((sqe.ioprio & IORING_RECVSEND_FIXED_BUF) !== 0) {
+    const bufs = ctx.ring.buffers;
+    if (bufs === null || sqe.bufIndex >= bufs.length) fail(EFAULT);
+    const b = bufs[sqe.bufIndex];
+    if (Number(addr) < b.base || Number(addr) + len > b.base + b.len) fail(EFAULT);
+  }
+  const ring = ctx.ring;
+  const notify = (res: number): void => {
+    ring.complete(req, res, IORING_CQE_F_MORE, true);
+    ring.complete(req, 0, IORING_CQE_F_NOTIF);
+  };
+  const r = fdRef(ctx, sqe);
+  const s = r.file;
+  const zc = s instanceof Socket && (s.family === AF_INET || s.family === AF_INET6) &&
+    ((s.type & SOCK_TYPE_MASK) === SOCK_STREAM || (s.type & SOCK_TYPE_MASK) === SOCK_DGRAM);
+  if (s !== null && !(s instanceof Socket)) { notify(-ENOTSOCK); return; }
+  if (s !== null && !zc) { notify(-EOPNOTSUPP); return; }
+  // addr2 and addr_len (the low half of file_index): a destination, as sendto's.
+  const dest = sqe.off, destLen = sqe.fileIndex & 0xffff;
+  const args = [r.fd, addr, BigInt(len), BigInt(sqe.opFlags), dest, BigInt(dest === 0n ? 0 : destLen)];
+  withRetry(ring, req, ctx.t, s, POLLOUT, (sqe.opFlags & MSG_DONTWAIT) === 0, () => r.run(() => call(ctx, nr.SYS_sendto, args)), notify);
+}
+
 /** Whether a request of this opcode is done here (IORING_REGISTER_PROBE's IO_URING_OP_SUPPORTED). */
 export function opSupported(op: number): boolean {
-  return op < IORING_OP_LAST && !([OP.SPLICE, OP.TEE] as number[]).includes(op) && op <= OP.SOCKET;
+  return op < IORING_OP_LAST && op !== 46 /* URING_CMD */ && op !== 48 /* SENDMSG_ZC */;
 }
 
 export { IOSQE_KNOWN };

@@ -12,7 +12,7 @@ import type { SyscallArgs, SyscallReturn, SyscallTable } from './types';
 import type { FileDescription } from '../../vfs/file_description';
 import { SyscallError, fail } from '../../kernel/syscall_error';
 import {
-  EBADF, EBADFD, EBUSY, ECANCELED, EFAULT, EINTR, EINVAL, EMFILE, ENXIO, ENOTSUP as EOPNOTSUPP, ETIME, EOVERFLOW,
+  EACCES, EBADF, EBADFD, EBUSY, ECANCELED, EFAULT, EINTR, EINVAL, EMFILE, ENXIO, ENOTSUP as EOPNOTSUPP, ETIME, EOVERFLOW,
 } from '../../abi/linux/errno';
 import { POLLIN } from '../../abi/linux/poll';
 import { SYS_io_uring_enter, SYS_io_uring_register, SYS_io_uring_setup } from '../../abi/linux/syscall_numbers';
@@ -34,6 +34,7 @@ import {
   SQ_FLAGS, SQ_HEAD, SQ_RING_ENTRIES, SQ_RING_MASK, SQ_TAIL,
 } from '../../kernel/io_uring/ring';
 import { FixedFiles } from '../../kernel/io_uring/file_table';
+import { Restrictions } from '../../kernel/io_uring/restrictions';
 import { IO_RINGFD_REG_MAX, ringSlots } from '../../kernel/io_uring/ring_slots';
 import {
   IOSQE_KNOWN, IORING_OP_LAST, IORING_OP_LINK_TIMEOUT, IORING_TIMEOUT_ABS, IORING_TIMEOUT_BOOTTIME, IORING_TIMEOUT_REALTIME,
@@ -172,6 +173,7 @@ function submit(t: Task, ring: IoUringFile, n: number): number {
       hook?.();
       try {
         if ((sqe.flags & ~IOSQE_KNOWN) !== 0 || sqe.opcode >= IORING_OP_LAST) fail(EINVAL);
+        if (ring.restricted && !ring.restrictions?.sqeAllowed(sqe.opcode, sqe.flags)) fail(EACCES);
         if (sqe.personality !== 0) {
           const creds = ring.personalities.get(sqe.personality);
           if (!creds) fail(EINVAL);
@@ -185,7 +187,7 @@ function submit(t: Task, ring: IoUringFile, n: number): number {
         if (!(e instanceof SyscallError)) throw e;
         // A bad SQE (EINVAL, found as Linux prepares it) ends the batch unless it is part of
         // a link; errors found as it runs (EBADF, EFAULT) only complete it.
-        req.failedAtSubmit = e.errno === EINVAL;
+        req.failedAtSubmit = e.errno === EINVAL || e.errno === EACCES;
         ring.complete(req, -e.errno);
       }
     };
@@ -332,6 +334,7 @@ function sysIoUringRegister(t: Task, a: SyscallArgs): SyscallReturn {
   op &= ~IORING_REGISTER_USE_REGISTERED_RING;
   if (op >= REG.LAST) fail(EINVAL);
   const ring = ringOf(t, a.int(0), registered);
+  if (ring.restricted && !ring.restrictions?.registerAllowed(op)) fail(EACCES);
   const arg = a.ptr(2), nrArgs = a.uint(3);
   const noArgs = (): void => { if (arg !== 0 || nrArgs !== 0) fail(EINVAL); };
   switch (op) {
@@ -429,7 +432,16 @@ function sysIoUringRegister(t: Task, a: SyscallArgs): SyscallReturn {
       noArgs();
       if (!ring.disabled) fail(EBADFD);
       ring.disabled = false;
+      ring.restricted = ring.restrictions !== null;
       return 0;
+    case REG.RESTRICTIONS: {
+      // Only while disabled, once; all of them or none.
+      if (!ring.disabled) fail(EBADFD);
+      if (ring.restrictions !== null) fail(EBUSY);
+      if (arg === 0 || nrArgs > Restrictions.maxEntries(REG.LAST)) fail(EINVAL);
+      ring.restrictions = new Restrictions(t.mm.copyIn(arg, nrArgs * 16), nrArgs, REG.LAST, IORING_OP_LAST);
+      return 0;
+    }
     case REG.IOWQ_AFF:
       if (arg === 0 || nrArgs === 0) fail(EINVAL);
       t.mm.copyIn(arg, Math.min(nrArgs, 4096));
