@@ -6,12 +6,14 @@
 // RWF_NOWAIT/MSG_DONTWAIT requests complete with -EAGAIN instead, as on Linux.
 //
 // Most requests are the syscall of the same name with the SQE's fields as arguments: they
-// run through the syscall table, so their checks and errnos are those of the syscalls.
-// Reads, writes, fsync and poll use the file itself (fixed files work for them). Not done:
-// fixed files for the other requests and direct descriptors (file_index), provided
-// buffers (IOSQE_BUFFER_SELECT), MSG_RING, URING_CMD, SEND_ZC, multishot
-// accept and recv; the probe says which are supported. LINK_TIMEOUT is
-// sys_io_uring.ts's (it guards the request before it).
+// run through the syscall table, so their checks and errnos are those of the syscalls; a
+// fixed file (IOSQE_FIXED_FILE) is lent to the task's table for the call (FDTable.lend),
+// and a new descriptor for a direct slot (file_index) is moved into the ring's table.
+// Reads, writes, fsync, poll and splice use the file itself. A request that must wait
+// without a file to poll (an open under a lease, a splice) runs as an io-wq worker would
+// (asWorker). Provided buffers (IOSQE_BUFFER_SELECT) serve READ and RECV; RECV and ACCEPT
+// may be multishot. Not done: URING_CMD, SENDMSG_ZC, RECVMSG with provided buffers; the
+// probe says which. LINK_TIMEOUT is sys_io_uring.ts's (it guards the request before it).
 
 import type { Task } from '../../kernel/task';
 import type { FileDescription } from '../../vfs/file_description';

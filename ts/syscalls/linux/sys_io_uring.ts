@@ -4,8 +4,7 @@
 // io_uring_ops.ts's. There is no SQ polling thread: with IORING_SETUP_SQPOLL the ring always
 // says IORING_SQ_NEED_WAKEUP, so a program (liburing, libuv) calls io_uring_enter with
 // IORING_ENTER_SQ_WAKEUP, and the SQEs are taken then. Not done: registered buffer and file
-// tables of the rsrc API (REGISTER_FILES2, BUFFERS2 and their updates), restrictions,
-// provided buffer rings, sync cancel, file allocation ranges (EINVAL).
+// tables of the rsrc API (REGISTER_FILES2, BUFFERS2 and their updates), sync cancel (EINVAL).
 
 import type { Task } from '../../kernel/task';
 import type { SyscallArgs, SyscallReturn, SyscallTable } from './types';
