@@ -120,10 +120,15 @@ function withRetry(ring: IoUringFile, req: IoRequest, t: Task, f: FileDescriptio
     if (req.done) return;
     if (t.exited) { ring.complete(req, -ECANCELED); return; }
     const r = nowait(t, attempt);
-    if (typeof r === 'number') settle(r);
-    else r.then(settle, (e: unknown) => settle(resOf(e)));
+    if (typeof r === 'number') { settle(r); return; }
+    // Until the attempt settles, a cancel completes the request at once (its late result is
+    // dropped): the task may go on submitting before the attempt's promise runs.
+    req.cancel = () => ring.complete(req, -ECANCELED);
+    r.then(settle, (e: unknown) => settle(resOf(e)));
   };
   const settle = (res: number): void => {
+    if (req.done) return;
+    req.cancel = undefined;
     // Nothing to poll: the attempt goes to a "worker" that may wait (Linux's io-wq punt).
     if (res === -EAGAIN && mayWait && (f === null || !f.pollable)) { asWorker(ring, req, t, attempt, finish); return; }
     if (res !== -EAGAIN || !mayWait || f === null || !f.pollable) { finish(res); return; }
@@ -310,7 +315,7 @@ function startRw(ctx: OpContext, req: IoRequest, sqe: Sqe, finish: (res: number)
   const mayWait = (sqe.opFlags & RWF_NOWAIT) === 0 && (f.flags & O_NONBLOCK) === 0;
   if ((sqe.flags & IOSQE_BUFFER_SELECT) !== 0) {
     // A READ into a provided buffer of group buf_index, taken once there is data.
-    const sel = withProvidedBuffer(ctx, f, sqe.bufIndex, sqe.len, (b) => readToUser(ctx.t, f, [{ base: b.addr, len: b.len }], offset));
+    const sel = withProvidedBuffer(ctx, f, sqe.bufIndex, sqe.len, true, (b) => readToUser(ctx.t, f, [{ base: b.addr, len: b.len }], offset));
     runShots(ctx, req, f, POLLIN, mayWait, sel.attempt, (res) => [res, sel.flags(res)], null);
     return;
   }
@@ -661,13 +666,16 @@ function runShots(ctx: OpContext, req: IoRequest, f: FileDescription | null, eve
 }
 
 /** Attempts that each take a provided buffer (IOSQE_BUFFER_SELECT from group bgid, at most
- *  want bytes) and give it back unless they moved data; result's flags name the one used. */
-function withProvidedBuffer(ctx: OpContext, f: FileDescription | null, bgid: number, want: number,
+ *  want bytes) and give it back unless they moved data (a READ's end of file uses it up too,
+ *  eofUses, a RECV's does not: Linux's io_kbuf_recycle for ret <= 0 in io_recv); flags names
+ *  the one used. */
+function withProvidedBuffer(ctx: OpContext, f: FileDescription | null, bgid: number, want: number, eofUses: boolean,
   io: (b: PickedBuffer) => SyscallReturn): { attempt: () => SyscallReturn; flags: (res: number) => number } {
   const pb = ctx.ring.provided;
   let held: PickedBuffer | null = null;
+  const used = (res: number): boolean => res > 0 || (res === 0 && eofUses);
   const settle = (res: number): number => {
-    if (res <= 0 && held) { pb.recycle(held); held = null; }
+    if (!used(res) && held) { pb.recycle(held); held = null; }
     return res;
   };
   const attempt = (): SyscallReturn => {
@@ -689,7 +697,7 @@ function withProvidedBuffer(ctx: OpContext, f: FileDescription | null, bgid: num
   const flags = (res: number): number => {
     const b = held;
     held = null;
-    return res > 0 && b ? pb.commit(b) : 0;
+    return used(res) && b ? pb.commit(b) : 0;
   };
   return { attempt, flags };
 }
@@ -720,7 +728,7 @@ function startSendRecv(ctx: OpContext, req: IoRequest, sqe: Sqe): void {
     return;
   }
   if (msg) fail(EINVAL); // RECVMSG taking a provided buffer: not done
-  const sel = withProvidedBuffer(ctx, r.file, sqe.bufIndex, sqe.len,
+  const sel = withProvidedBuffer(ctx, r.file, sqe.bufIndex, sqe.len, false,
     (b) => r.run(() => call(ctx, n, [r.fd, BigInt(b.addr), BigInt(b.len), fl, 0n, 0n])));
   runShots(ctx, req, r.file, events, mayWait, sel.attempt, (res) => [res, sel.flags(res) | nonEmpty(res)],
     multi ? (res) => res > 0 : null);
