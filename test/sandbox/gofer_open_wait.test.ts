@@ -3,7 +3,9 @@
 // for the lease break. That wait holds only the opening task: another process of the sandbox
 // opens and reads files meanwhile, a signal ends the open with EINTR (or it goes on waiting
 // under SA_RESTART), SIGKILL ends the task, and an open still waiting when the holder lets go
-// succeeds (the retry takes the gofer's finished open). Before, the gofer's open answered EWOULDBLOCK
+// succeeds (the retry takes the gofer's finished open). The same open through io_uring
+// (mode "uring") waits as Linux's io-wq worker does: the ring's other requests complete, a
+// signal does not end it, ASYNC_CANCEL interrupts it, and it completes once the lease goes. Before, the gofer's open answered EWOULDBLOCK
 // at once (and a host open that blocked would have frozen the whole sentry).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -37,20 +39,30 @@ async function withLease(dir: string, run: () => Promise<RunResult>): Promise<Ru
   }
 }
 
+/** The fixture in mode `mode` under a lease, natively and in the sandbox (the file on a
+ *  --volume): the same output; the native run's must contain `sign`. */
+async function sameAsNativeUnderLease(mode: string, sign: string, platform: string): Promise<void> {
+  if (process.getuid?.() !== 0) {
+    console.log('skipped: a lease on the volume file needs its owner in and out of the sandbox (run as root)');
+    return;
+  }
+  const native = tree();
+  const n = await withLease(native, () => runNative([fixture('gofer_open_wait'), native, mode], { timeoutMs: 30_000 }));
+  expect(n.code, describeResult(n)).toBe(0);
+  expect(n.stdout).toContain(sign);
+  const vol = tree();
+  const r = await withLease(vol, () => runSandbox([fixture('gofer_open_wait'), '/vol', mode],
+    { platform, timeoutMs: 40_000, extraArgs: ['--volume', `${vol}:/vol`] }));
+  expect(r.stdout, describeResult(r)).toBe(n.stdout);
+  expect(r.code).toBe(0);
+}
+
 describe.each(platforms)('%s', (platform) => {
   it('an open waiting on a host lease holds only its task, and a signal ends it as natively', async () => {
-    if (process.getuid?.() !== 0) {
-      console.log('skipped: a lease on the volume file needs its owner in and out of the sandbox (run as root)');
-      return;
-    }
-    const native = tree();
-    const n = await withLease(native, () => runNative([fixture('gofer_open_wait'), native, 'open'], { timeoutMs: 30_000 }));
-    expect(n.code, describeResult(n)).toBe(0);
-    expect(n.stdout).toContain('open without SA_RESTART: -1 EINTR');
-    const vol = tree();
-    const r = await withLease(vol, () => runSandbox([fixture('gofer_open_wait'), '/vol', 'open'],
-      { platform, timeoutMs: 40_000, extraArgs: ['--volume', `${vol}:/vol`] }));
-    expect(r.stdout, describeResult(r)).toBe(n.stdout);
-    expect(r.code).toBe(0);
+    await sameAsNativeUnderLease('open', 'open without SA_RESTART: -1 EINTR', platform);
+  }, 120_000);
+
+  it('an io_uring OPENAT waiting on a host lease waits as io-wq does, and is cancellable', async () => {
+    await sameAsNativeUnderLease('uring', 'the opens wait: 0 done', platform);
   }, 120_000);
 });

@@ -1,7 +1,10 @@
 // io_uring (syscalls/linux/sys_io_uring.ts, io_uring_ops.ts, kernel/io_uring/): io_uring.c
 // compared with its native run (setup, the mapped rings, reads and writes that wait on
 // pipes and sockets, poll, timeouts, links, cancel, fixed files and buffers, eventfd,
-// overflow, SQPOLL, the probe); hostile_io_uring.c scribbling over the shared rings while
+// overflow, SQPOLL, the probe); io_uring_fixed.c (fixed files for every request, direct
+// descriptors, MSG_RING); io_uring_pbuf.c (provided buffers, multishot recv and accept);
+// io_uring_splice.c (SPLICE, TEE, SEND_ZC, REGISTER_RESTRICTIONS);
+// hostile_io_uring.c scribbling over the shared rings while
 // submitting random SQEs from fixed seeds; and Node with libuv's io_uring backend on
 // (UV_USE_IO_URING=1: its SQPOLL ring for file operations and its epoll_ctl batching ring).
 import { readFileSync } from 'node:fs';
@@ -43,6 +46,18 @@ const fs = require('fs');
 describe.each(platforms)('%s', (platform) => {
   it.skipIf(noNative)('io_uring requests as natively', async () => {
     await expectSameAsNativeInFreshDir('io_uring', 'tsvisor-iouring-', platform, 60_000, (s) => asCurrentKernel(s, PIPE_NOWAIT_6_4));
+  }, 120_000);
+
+  it.skipIf(noNative)('fixed files for every request, direct descriptors and MSG_RING as natively', async () => {
+    await expectSameAsNativeInFreshDir('io_uring_fixed', 'tsvisor-iouring-fixed-', platform);
+  }, 120_000);
+
+  it.skipIf(noNative)('provided buffers (classic and ring-mapped), multishot recv and accept as natively', async () => {
+    await expectSameAsNativeInFreshDir('io_uring_pbuf', 'tsvisor-iouring-pbuf-', platform);
+  }, 120_000);
+
+  it.skipIf(noNative)('SPLICE, TEE, SEND_ZC and restrictions as natively', async () => {
+    await expectSameAsNativeInFreshDir('io_uring_splice', 'tsvisor-iouring-splice-', platform);
   }, 120_000);
 
   it('survives a program scribbling over its rings while submitting random SQEs', async () => {

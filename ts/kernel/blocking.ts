@@ -6,7 +6,7 @@
 
 import type { Task } from './task';
 import { SyscallError } from './syscall_error';
-import { EAGAIN, ERESTARTSYS } from '../abi/linux/errno';
+import { EAGAIN, EINTR, ERESTARTSYS } from '../abi/linux/errno';
 import { signalPending } from './signals';
 
 /** Registers a wake-up: call wake(value) once to end the wait; returns the undo. */
@@ -21,32 +21,61 @@ export interface BlockOptions {
   timeoutNs?: bigint;
 }
 
+/** The wait of an io_uring request run as by an io-wq worker: cancel ends it (EINTR). */
+export interface IoWorkerWait { cancel: (() => void) | null }
+
 export function block<T>(t: Task, setup: WaitSetup<T>, opts: BlockOptions = {},
   onTimeout?: () => T): Promise<T> {
   const restart = opts.restart ?? ERESTARTSYS;
   if (t.ioNowait) return Promise.reject(new SyscallError(EAGAIN));
+  const w = t.ioWorker;
+  if (w !== null) {
+    // No wait of the task (an io-wq worker's): signals do not end it, the request's cancel does.
+    return waitFor(setup, opts, onTimeout, {
+      arm: (cancel) => { w.cancel = cancel; },
+      disarm: () => { w.cancel = null; },
+      cancelled: (reject) => reject(new SyscallError(EINTR)),
+    });
+  }
+  if (t.exited || (!opts.killableOnly && signalPending(t))) {
+    return new Promise<T>((_, reject) => fail(t, restart, reject));
+  }
+  return waitFor(setup, opts, onTimeout, {
+    arm: (cancel) => {
+      t.waitCancel = cancel;
+      t.waitKillableOnly = opts.killableOnly ?? false;
+    },
+    disarm: (cancel) => {
+      if (t.waitCancel !== cancel) return;
+      t.waitCancel = null;
+      t.waitKillableOnly = false;
+    },
+    cancelled: (reject) => fail(t, restart, reject),
+  });
+}
+
+/** Who may end a wait early: arm registers its cancel, disarm takes it back at the end. */
+interface WaitOwner {
+  arm(cancel: () => void): void;
+  disarm(cancel: () => void): void;
+  cancelled(reject: (e: unknown) => void): void;
+}
+
+function waitFor<T>(setup: WaitSetup<T>, opts: BlockOptions, onTimeout: (() => T) | undefined, owner: WaitOwner): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    if (t.exited || (!opts.killableOnly && signalPending(t))) {
-      fail(t, restart, reject);
-      return;
-    }
     let done = false;
     let undo: (() => void) | null = null;
     let cancelTimer: (() => void) | null = null;
     const finish = (): boolean => {
       if (done) return false;
       done = true;
-      if (t.waitCancel === cancel) {
-        t.waitCancel = null;
-        t.waitKillableOnly = false;
-      }
+      owner.disarm(cancel);
       cancelTimer?.();
       undo?.();
       return true;
     };
-    const cancel = (): void => { if (finish()) fail(t, restart, reject); };
-    t.waitCancel = cancel;
-    t.waitKillableOnly = opts.killableOnly ?? false;
+    const cancel = (): void => { if (finish()) owner.cancelled(reject); };
+    owner.arm(cancel);
     undo = setup((v) => { if (finish()) resolve(v); });
     if (done) {
       undo();

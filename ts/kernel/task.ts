@@ -3,6 +3,7 @@
 // group, the MemoryManager, the FDTable, the file-system context. Its run loop lives in
 // task_run.ts; this file is only the state, plus the hook that cuts a blocking wait short.
 
+import type { IoWorkerWait } from './blocking';
 import type { VirtualDentry } from '../vfs/virtual_dentry';
 import type { PlatformContext } from '../platform/context';
 import { REG_RAX, REG_ORIG_RAX, REG_RIP, REG_RSP, REG_FS_BASE } from '../native/addon';
@@ -55,6 +56,9 @@ export class Task {
   /** An io_uring request's attempt is running: a wait answers EAGAIN instead (blocking.ts),
    *  and the request parks on the file's readiness (syscalls/linux/io_uring_ops.ts). */
   ioNowait = false;
+  /** An io_uring request's attempt runs as an io-wq worker would (blocking.ts): its waits
+   *  are the request's, ended by its cancel, not by the task's signals. */
+  ioWorker: IoWorkerWait | null = null;
   /** The current wait gives way only to death, not to signals (vfork). */
   waitKillableOnly = false;
   /** What the run loop awaits (task_run.ts), for a hang report: '' while it runs on. */

@@ -17,6 +17,9 @@ export interface NewFDOptions {
   limit?: number;
 }
 
+/** The descriptor number a lent description has (lend): past NR_OPEN, so never a real one. */
+export const LENT_FD = 0x7ffffff0;
+
 export class FDTable {
   private descs: (FileDescription | undefined)[] = [];
   private cloexec: boolean[] = [];
@@ -25,8 +28,29 @@ export class FDTable {
   /** Default RLIMIT_NOFILE soft limit for callers that do not pass one. */
   limit = 1024;
 
+  /** A description lent for one call under a number no table uses (see lend). */
+  private lentFd = -1;
+  private lentDesc: FileDescription | undefined;
+
   get(fd: number): FileDescription | undefined {
-    return fd >= 0 ? this.descs[fd] : undefined;
+    if (fd >= 0) return this.descs[fd] ?? (fd === this.lentFd ? this.lentDesc : undefined);
+    return undefined;
+  }
+
+  /** Run fn with desc reachable as fd LENT_FD (io_uring's fixed files: a request that names
+   *  a ring slot runs the syscall of the same name, which looks its descriptor up here). The
+   *  number is past NR_OPEN, so no descriptor has it and nothing can install one there;
+   *  the loan ends with fn's synchronous part. */
+  lend<T>(desc: FileDescription, fn: (fd: number) => T): T {
+    const [pf, pd] = [this.lentFd, this.lentDesc];
+    this.lentFd = LENT_FD;
+    this.lentDesc = desc;
+    try {
+      return fn(LENT_FD);
+    } finally {
+      this.lentFd = pf;
+      this.lentDesc = pd;
+    }
   }
 
   /** Install desc at the lowest free fd >= minFd; EMFILE when none is below the limit. */

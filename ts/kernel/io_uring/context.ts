@@ -17,6 +17,9 @@ import { POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM } from '../../abi/linux/poll';
 import { ECANCELED } from '../../abi/linux/errno';
 import { WaitQueue } from '../poll/wait_queue';
 import { anonInodeStat, anonOwner, type AnonOwner } from '../anon_inode';
+import { FixedFiles } from './file_table';
+import { ProvidedBuffers } from './provided_buffers';
+import type { Restrictions } from './restrictions';
 import { CQ_FLAGS, IORING_CQ_EVENTFD_DISABLED, IoRings, ringBacking } from './ring';
 
 export const IORING_SETUP_IOPOLL = 1, IORING_SETUP_SQPOLL = 2, IORING_SETUP_SQ_AFF = 4, IORING_SETUP_CQSIZE = 8,
@@ -36,6 +39,8 @@ export interface IoRequest {
   /** Stops a request that waits (poll, timeout, a retry armed on readiness); absent while it
    *  runs and cannot be stopped. */
   cancel?: () => void;
+  /** Its cancel interrupts it as it runs (a worker's wait): ASYNC_CANCEL says -EALREADY. */
+  running?: boolean;
   /** Completions posted since this one was queued (timeouts with a count watch it). */
   onOtherCompletion?: () => void;
   /** New events and/or user_data for a waiting poll (POLL_REMOVE with update flags). */
@@ -67,13 +72,17 @@ export class IoUringFile extends FileDescription {
   readonly inflight = new Set<IoRequest>();
   /** Timeouts with a completion count (onOtherCompletion). */
   readonly counting = new Set<IoRequest>();
-  fixedFiles: (FileDescription | null)[] | null = null;
+  fixedFiles: FixedFiles | null = null;
   buffers: { base: number; len: number }[] | null = null;
+  readonly provided = new ProvidedBuffers();
   eventfd: EventFd | null = null;
   eventfdAsyncOnly = false;
   readonly personalities = new Map<number, Credentials>();
   private nextPersonality = 1;
   disabled: boolean;
+  /** Registered while disabled; in force once the ring is enabled (restricted). */
+  restrictions: Restrictions | null = null;
+  restricted = false;
   /** Waiters for every request in flight to end (IOSQE_IO_DRAIN). */
   private drainWaiters: (() => void)[] = [];
   private readonly owner: AnonOwner;
@@ -185,7 +194,7 @@ export class IoUringFile extends FileDescription {
       if (r.cancel) r.cancel();
       else this.complete(r, -ECANCELED);
     }
-    for (const f of this.fixedFiles ?? []) f?.decRef();
+    this.fixedFiles?.release();
     this.fixedFiles = null;
     this.eventfd?.decRef();
     this.eventfd = null;

@@ -4,15 +4,14 @@
 // io_uring_ops.ts's. There is no SQ polling thread: with IORING_SETUP_SQPOLL the ring always
 // says IORING_SQ_NEED_WAKEUP, so a program (liburing, libuv) calls io_uring_enter with
 // IORING_ENTER_SQ_WAKEUP, and the SQEs are taken then. Not done: registered buffer and file
-// tables of the rsrc API (REGISTER_FILES2, BUFFERS2 and their updates), restrictions,
-// provided buffer rings, sync cancel, file allocation ranges (EINVAL).
+// tables of the rsrc API (REGISTER_FILES2, BUFFERS2 and their updates), sync cancel (EINVAL).
 
 import type { Task } from '../../kernel/task';
 import type { SyscallArgs, SyscallReturn, SyscallTable } from './types';
 import type { FileDescription } from '../../vfs/file_description';
 import { SyscallError, fail } from '../../kernel/syscall_error';
 import {
-  EBADF, EBADFD, EBUSY, ECANCELED, EFAULT, EINTR, EINVAL, EMFILE, ENXIO, ENOTSUP as EOPNOTSUPP, ETIME, EOVERFLOW,
+  EACCES, EBADF, EBADFD, EBUSY, ECANCELED, EFAULT, EINTR, EINVAL, EMFILE, ENXIO, ENOTSUP as EOPNOTSUPP, ETIME, EOVERFLOW,
 } from '../../abi/linux/errno';
 import { POLLIN } from '../../abi/linux/poll';
 import { SYS_io_uring_enter, SYS_io_uring_register, SYS_io_uring_setup } from '../../abi/linux/syscall_numbers';
@@ -33,6 +32,8 @@ import {
   CQ_FLAGS, CQ_HEAD, CQ_OVERFLOW, CQ_RING_ENTRIES, CQ_RING_MASK, CQ_TAIL, CQES, IORING_SQ_NEED_WAKEUP, SQ_DROPPED,
   SQ_FLAGS, SQ_HEAD, SQ_RING_ENTRIES, SQ_RING_MASK, SQ_TAIL,
 } from '../../kernel/io_uring/ring';
+import { FixedFiles } from '../../kernel/io_uring/file_table';
+import { Restrictions } from '../../kernel/io_uring/restrictions';
 import { IO_RINGFD_REG_MAX, ringSlots } from '../../kernel/io_uring/ring_slots';
 import {
   IOSQE_KNOWN, IORING_OP_LAST, IORING_OP_LINK_TIMEOUT, IORING_TIMEOUT_ABS, IORING_TIMEOUT_BOOTTIME, IORING_TIMEOUT_REALTIME,
@@ -51,7 +52,7 @@ const REG = {
   BUFFERS: 0, UNREGISTER_BUFFERS: 1, FILES: 2, UNREGISTER_FILES: 3, EVENTFD: 4, UNREGISTER_EVENTFD: 5,
   FILES_UPDATE: 6, EVENTFD_ASYNC: 7, PROBE: 8, PERSONALITY: 9, UNREGISTER_PERSONALITY: 10, RESTRICTIONS: 11,
   ENABLE_RINGS: 12, IOWQ_AFF: 17, UNREGISTER_IOWQ_AFF: 18, IOWQ_MAX_WORKERS: 19, RING_FDS: 20,
-  UNREGISTER_RING_FDS: 21, LAST: 26,
+  UNREGISTER_RING_FDS: 21, PBUF_RING: 22, UNREGISTER_PBUF_RING: 23, FILE_ALLOC_RANGE: 25, LAST: 26,
 } as const;
 const IORING_MAX_REG_BUFFERS = 1 << 14, IORING_MAX_FIXED_FILES = 1 << 20;
 const SZ_1G = 1 << 30;
@@ -171,6 +172,7 @@ function submit(t: Task, ring: IoUringFile, n: number): number {
       hook?.();
       try {
         if ((sqe.flags & ~IOSQE_KNOWN) !== 0 || sqe.opcode >= IORING_OP_LAST) fail(EINVAL);
+        if (ring.restricted && !ring.restrictions?.sqeAllowed(sqe.opcode, sqe.flags)) fail(EACCES);
         if (sqe.personality !== 0) {
           const creds = ring.personalities.get(sqe.personality);
           if (!creds) fail(EINVAL);
@@ -184,7 +186,7 @@ function submit(t: Task, ring: IoUringFile, n: number): number {
         if (!(e instanceof SyscallError)) throw e;
         // A bad SQE (EINVAL, found as Linux prepares it) ends the batch unless it is part of
         // a link; errors found as it runs (EBADF, EFAULT) only complete it.
-        req.failedAtSubmit = e.errno === EINVAL;
+        req.failedAtSubmit = e.errno === EINVAL || e.errno === EACCES;
         ring.complete(req, -e.errno);
       }
     };
@@ -331,6 +333,7 @@ function sysIoUringRegister(t: Task, a: SyscallArgs): SyscallReturn {
   op &= ~IORING_REGISTER_USE_REGISTERED_RING;
   if (op >= REG.LAST) fail(EINVAL);
   const ring = ringOf(t, a.int(0), registered);
+  if (ring.restricted && !ring.restrictions?.registerAllowed(op)) fail(EACCES);
   const arg = a.ptr(2), nrArgs = a.uint(3);
   const noArgs = (): void => { if (arg !== 0 || nrArgs !== 0) fail(EINVAL); };
   switch (op) {
@@ -370,13 +373,13 @@ function sysIoUringRegister(t: Task, a: SyscallArgs): SyscallReturn {
         for (const f of files) f?.decRef();
         throw e;
       }
-      ring.fixedFiles = files;
+      ring.fixedFiles = new FixedFiles(files);
       return 0;
     }
     case REG.UNREGISTER_FILES:
       noArgs();
       if (ring.fixedFiles === null) fail(ENXIO);
-      for (const f of ring.fixedFiles) f?.decRef();
+      ring.fixedFiles.release();
       ring.fixedFiles = null;
       return 0;
     case REG.FILES_UPDATE: {
@@ -428,7 +431,16 @@ function sysIoUringRegister(t: Task, a: SyscallArgs): SyscallReturn {
       noArgs();
       if (!ring.disabled) fail(EBADFD);
       ring.disabled = false;
+      ring.restricted = ring.restrictions !== null;
       return 0;
+    case REG.RESTRICTIONS: {
+      // Only while disabled, once; all of them or none.
+      if (!ring.disabled) fail(EBADFD);
+      if (ring.restrictions !== null) fail(EBUSY);
+      if (arg === 0 || nrArgs > Restrictions.maxEntries(REG.LAST)) fail(EINVAL);
+      ring.restrictions = new Restrictions(t.mm.copyIn(arg, nrArgs * 16), nrArgs, REG.LAST, IORING_OP_LAST);
+      return 0;
+    }
     case REG.IOWQ_AFF:
       if (arg === 0 || nrArgs === 0) fail(EINVAL);
       t.mm.copyIn(arg, Math.min(nrArgs, 4096));
@@ -475,8 +487,32 @@ function sysIoUringRegister(t: Task, a: SyscallArgs): SyscallReturn {
       if (op === REG.RING_FDS) t.mm.copyOut(arg, raw.subarray(0, i * 16));
       return i;
     }
+    case REG.PBUF_RING: case REG.UNREGISTER_PBUF_RING: {
+      if (arg === 0 || nrArgs !== 1) fail(EINVAL);
+      // struct io_uring_buf_reg: ring_addr, ring_entries, bgid, pad, resv[3].
+      const v = new DataView(t.mm.copyIn(arg, 40).buffer);
+      if (v.getUint16(14, true) !== 0 || [16, 24, 32].some((o) => v.getBigUint64(o, true) !== 0n)) fail(EINVAL);
+      const bgid = v.getUint16(12, true);
+      if (op === REG.UNREGISTER_PBUF_RING) { ring.provided.unregisterRing(bgid); return 0; }
+      const addr = v.getBigUint64(0, true), entries = v.getUint32(8, true);
+      if (addr === 0n) fail(EFAULT);
+      if ((addr & 0xfffn) !== 0n || entries === 0 || (entries & (entries - 1)) !== 0 || entries >= 65536) fail(EINVAL);
+      // Its pages are pinned by Linux: they must be mapped now.
+      t.mm.copyIn(Number(addr), entries * 16);
+      ring.provided.registerRing(bgid, Number(addr), entries);
+      return 0;
+    }
+    case REG.FILE_ALLOC_RANGE: {
+      if (arg === 0 || nrArgs !== 0) fail(EINVAL);
+      const v = new DataView(t.mm.copyIn(arg, 16).buffer);
+      const off = v.getUint32(0, true), len = v.getUint32(4, true);
+      if (off + len > 0xffffffff) fail(EOVERFLOW);
+      if (v.getBigUint64(8, true) !== 0n || off + len > (ring.fixedFiles?.length ?? 0)) fail(EINVAL);
+      ring.fixedFiles?.setAllocRange(off, len);
+      return 0;
+    }
     default:
-      fail(EINVAL); // restrictions, rsrc tables, buffer rings, sync cancel, alloc ranges
+      fail(EINVAL); // restrictions, rsrc tables (FILES2, BUFFERS2 and updates), sync cancel
   }
 }
 

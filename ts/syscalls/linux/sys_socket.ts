@@ -31,16 +31,21 @@ import { IovCursor, type IOVec } from './user_io';
 import { INVALID_ID, fromKgid, fromKuid, makeKgid, makeKuid } from '../../kernel/ns/user_namespace';
 import { ucredPidIn, type UCred } from '../../net/socket';
 import { findThreadGroup, vtgid } from '../../kernel/ns/pid_ns';
-import { hostStdioSocket, hostStdioSockName, hostStdioSockopt } from '../../net/host/host_stdio_socket';
+import {
+  hostStdioRefusal, hostStdioSocket, hostStdioSockName, hostStdioSockopt, type HostSocketCall,
+} from '../../net/host/host_stdio_socket';
 
 const UIO_MAXIOV = 1024;
 /** Most bytes of a stream send gathered from the application at once. */
 const STREAM_CHUNK = 1 << 20;
 
-export function sockfd(t: Task, fd: number): Socket {
+/** The socket fd names; ENOTSOCK if none, or for a host stdio socket what onHost says
+ *  (net/host/host_stdio_socket.ts: it never reaches the host socket). */
+export function sockfd(t: Task, fd: number, onHost?: () => HostSocketCall): Socket {
   const f = getFile(t, fd);
-  if (!(f instanceof Socket)) fail(ENOTSOCK);
-  return f;
+  if (f instanceof Socket) return f;
+  if (onHost && hostStdioSocket(f) !== null) hostStdioRefusal(onHost());
+  fail(ENOTSOCK);
 }
 
 function install(t: Task, f: FileDescription, cloexec: boolean): number {
@@ -97,26 +102,26 @@ function sysSocketpair(t: Task, a: SyscallArgs): number {
 }
 
 function sysBind(t: Task, a: SyscallArgs): number {
-  const s = sockfd(t, a.int(0));
+  const s = sockfd(t, a.int(0), () => { copyInAddr(t, a.ptr(1), a.int(2)); return { call: 'bind' }; });
   s.bind(t, copyInAddr(t, a.ptr(1), a.int(2)));
   return 0;
 }
 
 function sysListen(t: Task, a: SyscallArgs): number {
-  const s = sockfd(t, a.int(0));
+  const s = sockfd(t, a.int(0), () => ({ call: 'listen' }));
   const backlog = a.int(1);
   s.listen(t, backlog >>> 0 > SOMAXCONN ? SOMAXCONN : backlog);
   return 0;
 }
 
 function sysConnect(t: Task, a: SyscallArgs): SyscallReturn {
-  const s = sockfd(t, a.int(0));
+  const s = sockfd(t, a.int(0), () => ({ call: 'connect', addr: copyInAddr(t, a.ptr(1), a.int(2)) }));
   return s.connect(t, copyInAddr(t, a.ptr(1), a.int(2)));
 }
 
 function doAccept(t: Task, fd: number, addr: number, lenPtr: number, flags: number): SyscallReturn {
   if (flags & ~(SOCK_CLOEXEC | SOCK_NONBLOCK)) fail(EINVAL);
-  const s = sockfd(t, fd);
+  const s = sockfd(t, fd, () => ({ call: 'accept' }));
   const done = (ns: Socket): number => {
     if (flags & SOCK_NONBLOCK) ns.flags |= O_NONBLOCK;
     if (addr !== 0) {
@@ -147,7 +152,7 @@ function sysGetname(t: Task, a: SyscallArgs, peer: boolean): number {
 }
 
 function sysShutdown(t: Task, a: SyscallArgs): number {
-  sockfd(t, a.int(0)).shutdown(t, a.int(1));
+  sockfd(t, a.int(0), () => ({ call: 'shutdown', how: a.int(1) })).shutdown(t, a.int(1));
   return 0;
 }
 
@@ -233,7 +238,7 @@ function doSend(t: Task, s: Socket, iovs: IOVec[], addr: Uint8Array | null, cont
 function sysSendto(t: Task, a: SyscallArgs): SyscallReturn {
   // __sys_sendto imports the buffer before it looks the descriptor up.
   const iovs = oneIovec(a.ptr(1), a.size(2));
-  const s = sockfd(t, a.int(0));
+  const s = sockfd(t, a.int(0), () => ({ call: 'send' }));
   const addrPtr = a.ptr(4);
   const addr = addrPtr !== 0 ? copyInAddr(t, addrPtr, a.int(5)) : null;
   return doSend(t, s, iovs, addr, null, a.int(3));
@@ -246,12 +251,12 @@ function sendMsgHdr(t: Task, s: Socket, m: MsgHdr, flags: number): SyscallReturn
 }
 
 function sysSendmsg(t: Task, a: SyscallArgs): SyscallReturn {
-  const s = sockfd(t, a.int(0));
+  const s = sockfd(t, a.int(0), () => ({ call: 'send' }));
   return sendMsgHdr(t, s, copyInMsgHdr(t, a.ptr(1)), a.int(2) & ~MSG_CMSG_CLOEXEC);
 }
 
 function sysSendmmsg(t: Task, a: SyscallArgs): SyscallReturn {
-  const s = sockfd(t, a.int(0));
+  const s = sockfd(t, a.int(0), () => ({ call: 'send' }));
   const vec = a.ptr(1);
   const vlen = Math.min(a.uint(2), UIO_MAXIOV);
   const flags = a.int(3);
@@ -324,7 +329,7 @@ function doRecv(t: Task, s: Socket, out: RecvOut, flags: number): SyscallReturn 
 
 function sysRecvfrom(t: Task, a: SyscallArgs): SyscallReturn {
   const iovs = oneIovec(a.ptr(1), a.size(2));
-  const s = sockfd(t, a.int(0));
+  const s = sockfd(t, a.int(0), () => ({ call: 'recv' }));
   return doRecv(t, s, { iovs, name: a.ptr(4), namelenPtr: a.ptr(5), control: 0, controllen: 0, hdr: 0 }, a.int(3));
 }
 
@@ -335,12 +340,12 @@ function recvMsgHdr(t: Task, s: Socket, hdr: number, flags: number): SyscallRetu
 }
 
 function sysRecvmsg(t: Task, a: SyscallArgs): SyscallReturn {
-  const s = sockfd(t, a.int(0));
+  const s = sockfd(t, a.int(0), () => ({ call: 'recv' }));
   return recvMsgHdr(t, s, a.ptr(1), a.int(2));
 }
 
 function sysRecvmmsg(t: Task, a: SyscallArgs): SyscallReturn {
-  const s = sockfd(t, a.int(0));
+  const s = sockfd(t, a.int(0), () => ({ call: 'recv' }));
   const vec = a.ptr(1);
   const vlen = Math.min(a.uint(2), UIO_MAXIOV);
   let flags = a.int(3);
@@ -391,6 +396,8 @@ function sysGetsockopt(t: Task, a: SyscallArgs): number {
   const f = getFile(t, a.int(0));
   const host = f instanceof Socket ? null : hostStdioSocket(f);
   if (host !== null) {
+    // AF_UNIX has no options below SOL_SOCKET: EOPNOTSUPP before optlen is read.
+    if (level !== SOL_SOCKET) fail(EOPNOTSUPP);
     const len = t.mm.readI32(lenPtr);
     if (len < 0) fail(EINVAL);
     const v = hostStdioSockopt(host, level, name);
@@ -414,7 +421,7 @@ function sysGetsockopt(t: Task, a: SyscallArgs): number {
 function sysSetsockopt(t: Task, a: SyscallArgs): number {
   // The descriptor, then optlen, then (for a protocol without options) EOPNOTSUPP before
   // the value is read.
-  const s = sockfd(t, a.int(0));
+  const s = sockfd(t, a.int(0), () => ({ call: 'setsockopt', level: a.int(1), len: a.int(4) }));
   const len = a.int(4);
   if (len < 0) fail(EINVAL);
   const level = a.int(1);

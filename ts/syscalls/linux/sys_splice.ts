@@ -20,7 +20,7 @@ import { getFile, ioFile } from './fd_util';
 import { copyInIovecs, readToUser, writeFromUser } from './user_io';
 
 const SPLICE_F_MOVE = 1, SPLICE_F_NONBLOCK = 2, SPLICE_F_MORE = 4, SPLICE_F_GIFT = 8;
-const SPLICE_F_ALL = SPLICE_F_MOVE | SPLICE_F_NONBLOCK | SPLICE_F_MORE | SPLICE_F_GIFT;
+export const SPLICE_F_ALL = SPLICE_F_MOVE | SPLICE_F_NONBLOCK | SPLICE_F_MORE | SPLICE_F_GIFT;
 
 function pipeOf(f: FileDescription): Pipe | null {
   if (f instanceof PipeReadEnd || f instanceof PipeWriteEnd || f instanceof FifoFile) return f.pipe;
@@ -78,15 +78,36 @@ function sysSplice(t: Task, a: SyscallArgs): SyscallReturn {
   const to = ioFile(t, a.int(2));
   const outAddr = a.ptr(3);
   const pin = pipeOf(from), pout = pipeOf(to);
+  // ESPIPE before the offsets are copied in.
   if ((pin !== null && inAddr !== 0) || (pout !== null && outAddr !== 0)) fail(ESPIPE);
   const inRaw = pin === null ? rawOffset(t, inAddr) : null;
   const outRaw = pout === null ? rawOffset(t, outAddr) : null;
+  return spliceFiles(t, { from, to, inOff: inRaw, outOff: outRaw,
+    storeIn: (off) => t.mm.writeU64(inAddr, BigInt(off)), storeOut: (off) => t.mm.writeU64(outAddr, BigInt(off)) }, len, flags);
+}
+
+/** What a splice moves between: the files, their offsets (null: the file position), and
+ *  where a moved offset is stored back (splice(2)'s loff_t; io_uring keeps none). */
+export interface SpliceEnds {
+  from: FileDescription;
+  to: FileDescription;
+  inOff: number | null;
+  outOff: number | null;
+  storeIn?: (off: number) => void;
+  storeOut?: (off: number) => void;
+}
+
+/** do_splice once the descriptors are found and an offset with a pipe refused (ESPIPE). */
+export function spliceFiles(t: Task, e: SpliceEnds, len: number, flags: number): SyscallReturn {
+  const { from, to } = e;
+  const pin = pipeOf(from), pout = pipeOf(to);
+  if ((pin !== null && e.inOff !== null) || (pout !== null && e.outOff !== null)) fail(ESPIPE);
   if (!from.readable || !to.writable) fail(EBADF);
   if (pin !== null && pin === pout) fail(EINVAL);
   if (pin !== null && pout === null && (to.flags & O_APPEND) !== 0) fail(EINVAL);
   if (pin === null && pout === null) fail(EINVAL);
-  const inOff = checkedOffset(inRaw);
-  const outOff = checkedOffset(outRaw);
+  const inOff = checkedOffset(e.inOff);
+  const outOff = checkedOffset(e.outOff);
   const nonblock = (flags & SPLICE_F_NONBLOCK) !== 0;
   if (pin !== null) {
     // From a pipe: what it holds now (up to len), to a pipe's room or to the file.
@@ -98,7 +119,7 @@ function sysSplice(t: Task, a: SyscallArgs): SyscallReturn {
         if (pout !== null) return pipeWrite(t, pout, NONBLOCKING, buf.subarray(0, got));
         const w = to.write(t, buf.subarray(0, got), outOff ?? -1);
         return then(w, (done) => {
-          if (outOff !== null) t.mm.writeU64(outAddr, BigInt(outOff + done));
+          if (outOff !== null) e.storeOut?.(outOff + done);
           return done;
         });
       };
@@ -111,7 +132,7 @@ function sysSplice(t: Task, a: SyscallArgs): SyscallReturn {
   return then(roomReady(t, out, nonblock), () => {
     const buf = new Uint8Array(Math.min(len, out.room));
     return then(from.read(t, buf, inOff ?? -1), (n) => {
-      if (inOff !== null) t.mm.writeU64(inAddr, BigInt(inOff + n));
+      if (inOff !== null) e.storeIn?.(inOff + n);
       return n === 0 ? 0 : pipeWrite(t, out, NONBLOCKING, buf.subarray(0, n));
     });
   });
@@ -123,8 +144,11 @@ function sysTee(t: Task, a: SyscallArgs): SyscallReturn {
   if ((flags & ~SPLICE_F_ALL) !== 0) fail(EINVAL);
   const len = Math.min(a.size(2), MAX_RW_COUNT);
   if (len === 0) return 0;
-  const from = ioFile(t, a.int(0));
-  const to = ioFile(t, a.int(1));
+  return teeFiles(t, ioFile(t, a.int(0)), ioFile(t, a.int(1)), len, flags);
+}
+
+/** do_tee once the descriptors are found. */
+export function teeFiles(t: Task, from: FileDescription, to: FileDescription, len: number, flags: number): SyscallReturn {
   const pin = pipeOf(from), pout = pipeOf(to);
   if (!from.readable || !to.writable) fail(EBADF);
   if (pin === null || pout === null || pin === pout) fail(EINVAL);
