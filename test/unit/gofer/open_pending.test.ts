@@ -9,7 +9,7 @@ import type { Task } from '../../../ts/kernel/task';
 
 /** What block() looks at: a task with no signal pending, not stopped, not traced. */
 const task = {
-  ioNowait: false, exited: false, ptrace: null, pending: { set: 0n }, sigMask: 0n,
+  ioNowait: false, ioWorker: null, exited: false, ptrace: null, pending: { set: 0n }, sigMask: 0n,
   tg: { jobStop: null, pending: { set: 0n }, signalTargets: new Map() },
   waitCancel: null, waitKillableOnly: false, syscallRestart: 0,
 } as unknown as Task;
