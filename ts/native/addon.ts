@@ -232,8 +232,9 @@ export interface NativeAddon {
   hostRealtimeOffset(): number[];
   /** lseek(2) on a host fd of the sentry's: the new offset, or -errno. */
   hostLseek(fd: number, offset: number, whence: number): number;
-  /** fstatfs(2) of a host fd of the sentry's: f_type (the file system's magic), or -errno. */
-  hostFstatfsType(fd: number): number;
+  /** Whether calls on a host fd of the sentry's may block without bound (FUSE, NFS...: its
+   *  fstatfs magic is not on the gofer's list of local file systems, crates/gofer/src/local_fs.rs). */
+  hostFdMayBlock(fd: number): boolean;
   /** copy_file_range(2) from host fd fdIn at offIn to fdOut at offOut, at most len bytes, in
    *  the host kernel (neither fd's own offset moves): the bytes copied (short or 0 at the
    *  input's end), or -errno if the host refused before any byte (EXDEV, EINVAL, EOPNOTSUPP:

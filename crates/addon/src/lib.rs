@@ -648,17 +648,21 @@ pub fn sentry_thread_cpu_ns() -> f64 {
     ts.tv_sec as f64 * 1e9 + ts.tv_nsec as f64
 }
 
-/// fstatfs(2)'s f_type (the file system's magic number) of a host fd the sentry owns (a
-/// donated fd: ts/fsimpl/gofer/may_block.ts), or -errno.
+// The gofer's list of file systems whose calls end in bounded time, the one the gofer serves by.
+#[path = "../../gofer/src/local_fs.rs"]
+mod local_fs;
+
+/// Whether calls on a host fd the sentry owns (a donated fd: ts/fsimpl/gofer/host_fd.ts) may
+/// block without bound, by its file system's fstatfs magic; true when that cannot be read.
 #[napi]
-pub fn host_fstatfs_type(fd: i32) -> f64 {
+pub fn host_fd_may_block(fd: i32) -> bool {
     // SAFETY: statfs is plain data the kernel fills; fd is only read.
     let mut st: libc::statfs = unsafe { std::mem::zeroed() };
     // SAFETY: as above.
     if unsafe { libc::fstatfs(fd, &mut st) } < 0 {
-        return -(io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO) as f64);
+        return true;
     }
-    st.f_type as u32 as f64
+    local_fs::may_block(st.f_type as i64)
 }
 
 /// lseek(2) on a host fd the sentry owns (Node has none); the new offset, or -errno.

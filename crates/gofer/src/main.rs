@@ -6,6 +6,7 @@ mod args;
 mod confine;
 mod deferred;
 mod host;
+mod local_fs;
 mod lock;
 mod ops_read;
 mod ops_write;

@@ -146,41 +146,13 @@ pub fn qid_path(dev: u64, ino: u64) -> u64 {
     }
 }
 
-/// File systems on local disks or in memory, whose calls end in bounded time. Anything else
-/// (FUSE, NFS, CIFS, 9p, ceph, ...) may make a call wait as long as its server or daemon
-/// wants: requests on it are served on a worker thread (PROTOCOL.md, Requests that wait).
-const LOCAL_FS: &[i64] = &[
-    0xef53,     // ext2/3/4
-    0x58465342, // xfs
-    0x9123683e, // btrfs
-    0x01021994, // tmpfs
-    0x858458f6, // ramfs
-    0x958458f6, // hugetlbfs
-    0x794c7630, // overlayfs
-    0xf2f52010, // f2fs
-    0x73717368, // squashfs
-    0xe0f5e1e2, // erofs
-    0x2fc12fc1, // zfs
-    0xca451a4e, // bcachefs
-    0x4d44,     // vfat, msdos
-    0x2011bab0, // exfat
-    0x9660,     // iso9660
-    0x52654973, // reiserfs
-    0x3153464a, // jfs
-    0x3434,     // nilfs2
-    0x482b,     // hfsplus
-    0x15013346, // udf
-    0x5346544e, // ntfs, ntfs3
-    0xf15f,     // ecryptfs (over a local one)
-];
-
 /// Whether calls on device `dev` may block without bound (fd: a node on it, asked once per
 /// device). A device whose type cannot be read is taken to be one that may.
 pub fn dev_may_block(dev: u64, fd: std::os::fd::RawFd) -> bool {
     if let Some(&(_, b)) = devs().blocking.iter().find(|(d, _)| *d == dev) {
         return b;
     }
-    let b = crate::host::fstatfs(fd).map_or(true, |st| !LOCAL_FS.contains(&(st.f_type as i64)));
+    let b = crate::host::fstatfs(fd).map_or(true, |st| crate::local_fs::may_block(st.f_type as i64));
     let mut d = devs();
     if d.blocking.len() < 4096 {
         d.blocking.push((dev, b));

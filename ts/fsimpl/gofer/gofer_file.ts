@@ -57,7 +57,7 @@ export class GoferFile extends VfsFile {
     return n;
   }
 
-  /** A donated fd on a file system that may block (may_block.ts), no MAP_SHARED cache: read
+  /** A donated fd on a file system that may block (addon hostFdMayBlock), no MAP_SHARED cache: read
    *  and write go off the sentry's thread, through a buffer (read/write below). */
   private blocking(): HostFd | null {
     return this.data instanceof HostFd && this.data.mayBlock && !this.node.cache ? this.data : null;

@@ -13,19 +13,19 @@ import { statFromHost } from '../../vfs/host_file';
 import { throwHostError } from '../../vfs/host_errno';
 import { block } from '../../kernel/blocking';
 import type { Task } from '../../kernel/task';
-import { hostFdMayBlock } from './may_block';
 
 export class HostFd implements FileData {
   private released = false;
   private mappers = 0;
   private closed = false;
-  /** On a file system whose calls may block without bound (may_block.ts): read and write
+  /** On a file system whose calls may block without bound (by the gofer's list of local file
+   *  systems, crates/gofer/src/local_fs.rs, through the addon): read and write
    *  with preadAsync/pwriteAsync, off the sentry's thread. */
   readonly mayBlock: boolean;
 
   /** shared: the fd belongs to others too (a SharedFd): closing is letting go of it. */
   constructor(readonly fd: number, private readonly shared: { unref(): void } | null = null) {
-    this.mayBlock = hostFdMayBlock(fd);
+    this.mayBlock = addon().hostFdMayBlock(fd);
   }
 
   /** pread into dst; short only at EOF. */
