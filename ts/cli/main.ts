@@ -7,10 +7,12 @@ import type * as CommanderCli from './commander_cli';
 import { parseRunFast } from './fast_argv';
 import { runCommand } from './run_command';
 import { reportFailure } from './failure';
+import { losslessArgv } from './raw_argv';
 export { startupMark } from '../sandbox/startup_trace';
 export { exitStatusOf } from './run_command';
 
-export async function main(argv: string[]): Promise<number> {
+export async function main(nodeArgv: string[]): Promise<number> {
+  const argv = losslessArgv(nodeArgv);
   const fast = parseRunFast(argv);
   if (fast === null) return (require('./commander_cli') as typeof CommanderCli).commanderMain(argv);
   try {

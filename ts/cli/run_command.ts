@@ -5,6 +5,7 @@ import { parseMounts } from '../sandbox/mounts';
 import { runSandbox, UserError } from '../sandbox/sandbox';
 import { parsePids, parseSize } from '../sandbox/limits';
 import { parseNetworkFlags } from '../sandbox/network';
+import { losslessCwd, losslessEnv } from './raw_argv';
 
 /** `run`'s options, as commander hands them to the action (defaults filled in). */
 export interface RunOptions {
@@ -23,7 +24,7 @@ export async function runCommand(prog: string, args: string[], o: RunOptions): P
   const mounts = parseMounts(o);
   const network = parseNetworkFlags(o.network, o.publish);
   const env = new Map<string, string>();
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env.set(k, v);
+  for (const [k, v] of losslessEnv(process.env)) env.set(k, v);
   for (const kv of o.env) {
     const i = kv.indexOf('=');
     if (i <= 0) throw new UserError(`tsvisor: --env wants K=V, got "${kv}"`, 125);
@@ -31,7 +32,7 @@ export async function runCommand(prog: string, args: string[], o: RunOptions): P
   }
   const wait = await runSandbox({
     platform: o.platform, strace: o.strace, debugLog: o.debugLog, mounts,
-    cwd: o.cwd ?? (o.rootfs !== undefined ? '/' : process.cwd()),
+    cwd: o.cwd ?? (o.rootfs !== undefined ? '/' : losslessCwd()),
     env: [...env].map(([k, v]) => `${k}=${v}`), argv: [prog, ...args],
     network,
     limits: {

@@ -12,6 +12,7 @@ import { taskAttrs } from '../syscalls/linux/task_attrs';
 import type { Kernel } from './kernel';
 import type { Task } from './task';
 import { processCpu } from './timers/cpu_time';
+import { stringBytes } from '../abi/byte_string';
 
 const ACCT_VERSION = 3;
 const AFORK = 0x01, ACORE = 0x08, AXSIG = 0x10;
@@ -74,7 +75,7 @@ export function encodeAcct(t: Task, status: number): Uint8Array {
   v.setUint16(32, encodeCompT(cpu.userNs / NS_PER_AHZ), true);
   v.setUint16(34, encodeCompT(cpu.sysNs / NS_PER_AHZ), true);
   // ac_mem, ac_io, ac_rw, ac_minflt, ac_majflt, ac_swaps: 0 (ac_io, ac_rw, ac_swaps are 0 in Linux too).
-  const comm = new TextEncoder().encode(a.comm).subarray(0, 15);
+  const comm = stringBytes(a.comm).subarray(0, 15);
   b.set(comm, 48);
   return b;
 }

@@ -40,6 +40,7 @@ export const HWCAP = 0x178bfbff;
 /** The executable at path (relative to the cwd), ready to load: resolved through the
  *  sandbox's VFS (ts/vfs/exec_file.ts). */
 import { openExecutable } from '../vfs/exec_file';
+import { stringByteLength } from '../abi/byte_string';
 export { openExecutable };
 
 /** bprm_stack_limits: argv and envp may take a quarter of RLIMIT_STACK (at least ARG_MAX,
@@ -50,8 +51,8 @@ function checkArgSize(t: Task, argv: string[], envp: string[]): void {
   const ptrs = (Math.max(argv.length, 1) + envp.length) * 8;
   if (limit <= ptrs) fail(E2BIG);
   let strings = 0;
-  for (const s of argv) strings += Buffer.byteLength(s) + 1;
-  for (const s of envp) strings += Buffer.byteLength(s) + 1;
+  for (const s of argv) strings += stringByteLength(s) + 1;
+  for (const s of envp) strings += stringByteLength(s) + 1;
   if (strings > limit - ptrs) fail(E2BIG);
 }
 

@@ -22,6 +22,7 @@ import { fail } from './syscall_error';
 import { block } from './blocking';
 import { WaitQueue } from './poll/wait_queue';
 import { anonInodeStat, anonOwner, type AnonOwner } from './anon_inode';
+import { stringBytes } from '../abi/byte_string';
 
 interface InotifyEvent { wd: number; mask: number; cookie: number; name: Uint8Array | null }
 
@@ -47,7 +48,6 @@ function userCounts(k: Kernel, uid: number): UserCounts {
   return c;
 }
 
-const utf8 = new TextEncoder();
 
 class Watch implements FsnotifyMark {
   constructor(readonly owner: Inotify, readonly wd: number, readonly key: unknown, public mask: number) {}
@@ -130,7 +130,7 @@ export class Inotify extends FileDescription {
       this.push({ wd: -1, mask: IN_Q_OVERFLOW, cookie: 0, name: null });
       return;
     }
-    const bytes = name === null ? null : utf8.encode(name);
+    const bytes = name === null ? null : stringBytes(name);
     if (n > 0) {
       const last = this.events[this.events.length - 1]!;
       if (last.wd === wd && last.mask === mask && last.cookie === cookie && sameName(last.name, bytes)) return;

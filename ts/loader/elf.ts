@@ -5,6 +5,7 @@
 import { SyscallError } from '../kernel/syscall_error';
 import { PAGE_SIZE } from '../mm/layout';
 import type { LoadableFile } from './loadable_file';
+import { bytesToString } from '../abi/byte_string';
 
 export const ET_EXEC = 2;
 export const ET_DYN = 3;
@@ -103,7 +104,7 @@ export function parseElf(file: LoadableFile, errno: number): ElfFile {
       const bytes = file.read(ph.offset, ph.filesz);
       if (bytes.length !== ph.filesz || bytes[ph.filesz - 1] !== 0) bad();
       const nul = bytes.indexOf(0);
-      interp = Buffer.from(bytes.buffer, bytes.byteOffset, nul).toString('utf8');
+      interp = bytesToString(bytes.subarray(0, nul));
     } else if (ph.type === PT_GNU_STACK) {
       execStack = (ph.flags & PF_X) !== 0;
     }

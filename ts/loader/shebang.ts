@@ -6,6 +6,7 @@
 import { ELOOP, ENOEXEC } from '../abi/linux/errno';
 import { fail } from '../kernel/syscall_error';
 import type { LoadableFile } from './loadable_file';
+import { bytesToString } from '../abi/byte_string';
 
 /** binfmt_script reads this much of the file for the #! line. */
 export const BINPRM_BUF_SIZE = 256;
@@ -18,9 +19,13 @@ export function parseShebang(head: Uint8Array): { interp: string; arg: string | 
   if (head.length < 2 || head[0] !== 0x23 || head[1] !== 0x21) return null;
   let end = head.indexOf(0x0a);
   if (end < 0) end = head.length;
-  const line = Buffer.from(head.subarray(2, end)).toString('latin1').replace(/[ \t]+$/, '').replace(/^[ \t]+/, '');
+  // Only space and tab separate (a CR stays in the name, as Linux's "bad interpreter"), and
+  // a NUL ends the line as it ends a C string.
+  const nul = head.subarray(0, end).indexOf(0);
+  if (nul >= 0) end = nul;
+  const line = bytesToString(head.subarray(2, end)).replace(/[ \t]+$/, '').replace(/^[ \t]+/, '');
   if (line === '') fail(ENOEXEC);
-  const m = /^(\S+)(?:[ \t]+(.*))?$/.exec(line);
+  const m = /^([^ \t]+)(?:[ \t]+([^]*))?$/.exec(line);
   if (!m) fail(ENOEXEC);
   return { interp: m[1], arg: m[2] !== undefined && m[2] !== '' ? m[2] : null };
 }

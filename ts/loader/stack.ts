@@ -9,6 +9,7 @@ import { MAX_ARG_STRLEN } from '../mm/copy';
 import type { MemoryManager } from '../mm/memory_manager';
 import { STACK_INITIAL_SIZE, alignDown, pageDown, pageUp } from '../mm/layout';
 import { AT_NULL } from './auxv';
+import { stringBytesZ } from '../abi/byte_string';
 
 export interface StackStrings {
   argv: string[];
@@ -33,7 +34,7 @@ export interface StackAddrs {
  */
 export function setupStack(mm: MemoryManager, prot: number, s: StackStrings,
   auxv: (addrs: StackAddrs) => [number, number][]): number {
-  const enc = (str: string): Buffer => Buffer.from(str + '\0', 'utf8');
+  const enc = stringBytesZ;
   const args = s.argv.map(enc);
   const envs = s.envp.map(enc);
   const execfn = enc(s.execfn);

@@ -10,6 +10,7 @@ import { E2BIG, EFAULT, ENAMETOOLONG } from '../abi/linux/errno';
 import { SyscallError } from '../kernel/syscall_error';
 import { PAGE_SIZE } from './layout';
 import { RELEASED_SPACE } from './released_space';
+import { bytesToString } from '../abi/byte_string';
 
 /** Linux MAX_ARG_STRLEN: the longest single argv/envp string execve takes. */
 export const MAX_ARG_STRLEN = 32 * PAGE_SIZE;
@@ -294,9 +295,9 @@ export abstract class UserMemory {
       this.copyInto(at, chunk);
       const nul = chunk.indexOf(0);
       if (nul >= 0) {
-        if (parts.length === 0) return Buffer.from(chunk.buffer, chunk.byteOffset, nul).toString('utf8');
+        if (parts.length === 0) return bytesToString(chunk.subarray(0, nul));
         parts.push(chunk.slice(0, nul));
-        return Buffer.concat(parts).toString('utf8');
+        return bytesToString(Buffer.concat(parts));
       }
       parts.push(chunk.slice());
       total += n;

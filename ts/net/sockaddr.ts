@@ -6,6 +6,7 @@
 import { fail } from '../kernel/syscall_error';
 import { EINVAL } from '../abi/linux/errno';
 import { AF_UNIX, SOCKADDR_UN_SIZE } from '../abi/linux/socket';
+import { bytesToString } from '../abi/byte_string';
 
 /** sizeof(sa_family_t): the length of an address that is only a family. */
 export const FAMILY_SIZE = 2;
@@ -38,7 +39,7 @@ export function parseUnixAddr(raw: Uint8Array, allowAutobind: boolean): UnixName
   // The stored name: family, path, NUL (a 108-byte path without one still gets its NUL).
   const stored = new Uint8Array(FAMILY_SIZE + end + 1);
   stored.set(raw.subarray(0, FAMILY_SIZE + end));
-  return { kind: 'path', path: new TextDecoder().decode(path.subarray(0, end)), raw: stored };
+  return { kind: 'path', path: bytesToString(path.subarray(0, end)), raw: stored };
 }
 
 /** An address that is only the family (an unbound socket's name). */
@@ -62,7 +63,7 @@ export function displayName(raw: Uint8Array): string {
   if (path.length === 0) return '';
   if (path[0] === 0) return Array.from(path, (c) => (c === 0 ? '@' : String.fromCharCode(c))).join('');
   const end = path.indexOf(0);
-  return new TextDecoder().decode(end < 0 ? path : path.subarray(0, end));
+  return bytesToString(end < 0 ? path : path.subarray(0, end));
 }
 
 export function abstractKey(raw: Uint8Array): string {

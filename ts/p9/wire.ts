@@ -1,7 +1,9 @@
-// Wire encoding of 9P: little-endian integers, strings as len[2] + UTF-8 bytes, qids as
-// type[1] version[4] path[8]. The Decoder checks every read against the message's end and
-// throws DecodeError on the first overrun, so a malformed reply can never be read past its
-// bounds; the client turns that into EIO.
+// Wire encoding of 9P: little-endian integers, strings as len[2] + bytes (a name exactly as the
+// host has it: ts/abi/byte_string.ts), qids as type[1] version[4] path[8]. The Decoder checks
+// every read against the message's end and throws DecodeError on the first overrun, so a
+// malformed reply can never be read past its bounds; the client turns that into EIO.
+
+import { bytesToString, stringBytes } from '../abi/byte_string';
 
 export class DecodeError extends Error {}
 
@@ -15,9 +17,6 @@ export interface Qid {
 
 export const QID_SIZE = 13;
 
-const utf8 = new TextEncoder();
-// Lenient: a host name that is not UTF-8 still decodes (as Node's own fs does with it).
-const utf8Lenient = new TextDecoder('utf-8');
 
 export class Encoder {
   private buf = new Uint8Array(256);
@@ -44,7 +43,7 @@ export class Encoder {
     return this;
   }
   str(s: string | Uint8Array): this {
-    const b = typeof s === 'string' ? utf8.encode(s) : s;
+    const b = typeof s === 'string' ? stringBytes(s) : s;
     if (b.length > 0xffff) throw new RangeError('9P string longer than 65535 bytes');
     this.u16(b.length);
     return this.bytes(b);
@@ -114,7 +113,7 @@ export class Decoder {
     const at = this.need(n);
     return this.buf.subarray(at, at + n);
   }
-  str(): string { return utf8Lenient.decode(this.strBytes()); }
+  str(): string { return bytesToString(this.strBytes()); }
   bytes(n: number): Uint8Array {
     const at = this.need(n);
     return this.buf.subarray(at, at + n);

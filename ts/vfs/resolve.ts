@@ -14,6 +14,7 @@ import type { FileDescription } from './file_description';
 import type { MountNamespace } from './mount';
 import { MAY_EXEC, checkPermission } from './permission';
 import { VirtualDentry } from './virtual_dentry';
+import { stringByteLength } from '../abi/byte_string';
 
 export interface ResolveContext {
   /** The caller, or null before any task exists (the sandbox's first exec). */
@@ -50,11 +51,9 @@ export interface WalkResult {
   mustBeDir: boolean;
 }
 
-const utf8 = new TextEncoder();
-
 function checkName(name: string): void {
   // NAME_MAX counts bytes; most names are ASCII, so measure only when it could matter.
-  if (name.length > NAME_MAX / 3 && utf8.encode(name).length > NAME_MAX) throw new SyscallError(ENAMETOOLONG);
+  if (name.length > NAME_MAX / 3 && stringByteLength(name) > NAME_MAX) throw new SyscallError(ENAMETOOLONG);
 }
 
 export function walk(ctx: ResolveContext, start: VirtualDentry, path: string, opts: WalkOptions): WalkResult {

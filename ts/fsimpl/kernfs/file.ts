@@ -12,6 +12,7 @@ import { VfsFile } from '../../vfs/vfs_file';
 import type { VirtualDentry } from '../../vfs/virtual_dentry';
 import { KInode, type KAttr } from './inode';
 import type { KernFS } from './kernfs';
+import { stringBytes } from '../../abi/byte_string';
 
 export type Generator = (t: Task | null) => string | Uint8Array;
 
@@ -27,7 +28,7 @@ export class KFile extends KInode {
 
   open(t: Task | null, vd: VirtualDentry, flags: number): FileDescription {
     const c = this.generate(t);
-    return new SnapshotFile(flags, vd, typeof c === 'string' ? Buffer.from(c, 'utf8') : c,
+    return new SnapshotFile(flags, vd, typeof c === 'string' ? stringBytes(c) : c,
       this.seekKind ?? this.fs.seekKind);
   }
 }

@@ -15,6 +15,7 @@ import { CAP_DAC_OVERRIDE, CAP_SYS_RESOURCE } from '../../kernel/capabilities';
 import { fail } from '../../kernel/syscall_error';
 import { MQueue } from './queue';
 import { MqFile } from './file';
+import { stringByteLength } from '../../abi/byte_string';
 
 export const DFLT_MSGMAX = 10;
 export const DFLT_MSGSIZEMAX = 8192;
@@ -46,7 +47,7 @@ function mqfs(t: Task): MqueueFs {
 /** A name lookup in the root (lookup_one_len): no '/', not empty, '.' or '..'. */
 function checkName(name: string): void {
   if (name.length === 0 || name === '.' || name === '..' || name.includes('/')) fail(EACCES);
-  if (Buffer.byteLength(name) > NAME_MAX) fail(ENAMETOOLONG);
+  if (stringByteLength(name) > NAME_MAX) fail(ENAMETOOLONG);
 }
 
 /** mq_attr_ok. */

@@ -10,6 +10,7 @@ import { stackOf, type TcpEndpoint } from '../../tcpip/stack';
 import { TCPS } from '../../tcpip/tcp/states';
 import { InetSocket } from '../../net/inet/inet_socket';
 import { unixTableOf } from '../../net/unix/names';
+import { bytesToString } from '../../abi/byte_string';
 
 const NULL_PTR = '0000000000000000';
 /** USER_HZ: the clock ticks the timer and RTO columns count in. */
@@ -104,7 +105,7 @@ export function procNetUnix(kernel: object): string {
       if (name[0] === 0) out += ` @${String.fromCharCode(...name.subarray(1)).replace(/\0/g, '@')}`;
       else {
         const end = name.indexOf(0);
-        out += ` ${Buffer.from(end >= 0 ? name.subarray(0, end) : name).toString('utf8')}`;
+        out += ` ${bytesToString(end >= 0 ? name.subarray(0, end) : name)}`;
       }
     }
     out += '\n';

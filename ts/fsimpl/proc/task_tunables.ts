@@ -21,6 +21,7 @@ import { KInode, type KAttr } from '../kernfs/inode';
 import type { KernFS } from '../kernfs/kernfs';
 import { setProcessAttr, taskAttrs, truncateComm } from '../../syscalls/linux/task_attrs';
 import { ioText, processIo, threadIo } from '../../kernel/io_accounting';
+import { bytesToString, stringBytes } from '../../abi/byte_string';
 
 const PAGE = 4096;
 const CLOCK_BOOTTIME = 7;
@@ -63,7 +64,7 @@ export class KTunable extends KInode {
   }
 
   open(t: Task | null, vd: VirtualDentry, flags: number): FileDescription {
-    return new TunableFile(flags, vd, Buffer.from(this.get(t), 'utf8'), this.set, this.maxIn);
+    return new TunableFile(flags, vd, stringBytes(this.get(t)), this.set, this.maxIn);
   }
 
   /** proc_setattr: O_TRUNC (a size change) is accepted and means nothing; mode and owner
@@ -82,7 +83,7 @@ class TunableFile extends SnapshotFile {
 
   override write(t: Task, src: Uint8Array, _offset: number): number {
     const n = Math.min(src.length, this.maxIn);
-    this.set(t, Buffer.from(src.subarray(0, n)).toString('latin1'));
+    this.set(t, bytesToString(src.subarray(0, n)));
     return n;
   }
 }
@@ -191,6 +192,6 @@ class KTunableReadOnly extends KInode {
   }
 
   open(t: Task | null, vd: VirtualDentry, flags: number): FileDescription {
-    return new SnapshotFile(flags, vd, Buffer.from(this.get(t), 'utf8'), 'size');
+    return new SnapshotFile(flags, vd, stringBytes(this.get(t)), 'size');
   }
 }

@@ -8,6 +8,7 @@ import type { FileDescription } from '../../vfs/file_description';
 import type { VirtualDentry } from '../../vfs/virtual_dentry';
 import { TmpfsInode } from './inode';
 import type { TmpfsFS } from './tmpfs';
+import { stringByteLength } from '../../abi/byte_string';
 
 /** SHORT_SYMLINK_LEN: a target this long or longer takes a page of its own. */
 const SHORT_SYMLINK_LEN = 128;
@@ -17,7 +18,7 @@ export class TmpfsSymlink extends TmpfsInode {
 
   constructor(fs: TmpfsFS, uid: number, gid: number, readonly target: string) {
     super(fs, S_IFLNK | 0o777, uid, gid);
-    this.long = Buffer.byteLength(target) >= SHORT_SYMLINK_LEN;
+    this.long = stringByteLength(target) >= SHORT_SYMLINK_LEN;
     if (this.long) {
       try {
         fs.chargeBlocks(1);
@@ -28,7 +29,7 @@ export class TmpfsSymlink extends TmpfsInode {
     }
   }
 
-  get size(): number { return Buffer.byteLength(this.target); }
+  get size(): number { return stringByteLength(this.target); }
   override get blocks(): number { return this.long ? 8 : 0; }
 
   override released(): void {

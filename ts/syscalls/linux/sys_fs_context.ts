@@ -15,6 +15,7 @@ import type { VirtualDentry } from '../../vfs/virtual_dentry';
 import type { SyscallArgs, SyscallTable } from './types';
 import { getFile } from './fd_util';
 import { copyInPath } from './path';
+import { stringBytesZ } from '../../abi/byte_string';
 
 /** Returns the length including the NUL (the raw syscall does; glibc turns it into buf).
  *  A working directory that has been removed is ENOENT. */
@@ -23,7 +24,7 @@ function sysGetcwd(t: Task, a: SyscallArgs): number {
   if (vd?.dentry.deleted) fail(ENOENT);
   // A working directory outside the root (a chroot without a chdir) is "(unreachable)/...".
   const cwd = vd ? `${vd.reachableFrom(taskRoot(t)) ? '' : '(unreachable)'}${vd.path(taskRoot(t))}` : t.fs.cwd;
-  const bytes = Buffer.from(`${cwd}\0`, 'utf8');
+  const bytes = stringBytesZ(cwd);
   if (bytes.length > a.size(1)) fail(ERANGE);
   t.mm.copyOut(a.ptr(0), bytes);
   return bytes.length;

@@ -11,6 +11,7 @@ import type { SyscallArgs, SyscallTable } from './types';
 import { getFile } from './fd_util';
 import { accessOk } from './user_io';
 import { fsnotifyAccess } from '../../vfs/fsnotify';
+import { stringBytes } from '../../abi/byte_string';
 
 function align8(n: number): number { return (n + 7) & ~7; }
 
@@ -29,7 +30,7 @@ function getdents(t: Task, a: SyscallArgs, wide: boolean): number {
   let taken = 0;
   const base = f.position;
   for (const e of f.pending()) {
-    const name = Buffer.from(e.name, 'utf8');
+    const name = stringBytes(e.name);
     const reclen = wide ? align8(19 + name.length + 1) : align8(18 + name.length + 2);
     if (used + reclen > count) break;
     const off = base + taken + 1;

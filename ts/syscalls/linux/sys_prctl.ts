@@ -19,6 +19,7 @@ import { capTaskPrctl } from './prctl_caps';
 import { prctlMisc } from './prctl_misc';
 import { prctlSetSeccomp } from './sys_seccomp';
 import { seccompMode } from '../../kernel/seccomp';
+import { bytesToString, stringBytes } from '../../abi/byte_string';
 
 const PR_SET_TIMERSLACK = 29, PR_GET_TIMERSLACK = 30;
 const SUID_DUMP_DISABLE = 0;
@@ -32,7 +33,7 @@ function setName(t: Task, addr: number): number {
     name = t.mm.readCString(addr, TASK_COMM_LEN);
   } catch (e) {
     if (!(e instanceof SyscallError) || e.errno !== ENAMETOOLONG) throw e;
-    name = Buffer.from(t.mm.copyIn(addr, TASK_COMM_LEN - 1)).toString('utf8');
+    name = bytesToString(t.mm.copyIn(addr, TASK_COMM_LEN - 1));
   }
   taskAttrs(t).comm = truncateComm(name);
   return 0;
@@ -40,7 +41,7 @@ function setName(t: Task, addr: number): number {
 
 function getName(t: Task, addr: number): number {
   const out = new Uint8Array(TASK_COMM_LEN);
-  out.set(Buffer.from(taskAttrs(t).comm, 'utf8').subarray(0, TASK_COMM_LEN - 1));
+  out.set(stringBytes(taskAttrs(t).comm).subarray(0, TASK_COMM_LEN - 1));
   t.mm.copyOut(addr, out);
   return 0;
 }

@@ -9,11 +9,12 @@ import { SYS_readlink, SYS_readlinkat } from '../../abi/linux/syscall_numbers';
 import { readlinkPath } from '../../vfs/lookup';
 import type { SyscallArgs, SyscallTable } from './types';
 import { copyInPath } from './path';
+import { stringBytes } from '../../abi/byte_string';
 
 /** bufsiz is checked before the path is even read, as Linux does. */
 function readlinkAt(t: Task, dirfd: number, pathAddr: number, buf: number, bufsiz: number): number {
   if (bufsiz <= 0) fail(EINVAL);
-  const target = Buffer.from(readlinkPath(t, dirfd, copyInPath(t, pathAddr)), 'utf8');
+  const target = stringBytes(readlinkPath(t, dirfd, copyInPath(t, pathAddr)));
   const n = Math.min(target.length, bufsiz);
   t.mm.copyOut(buf, target.subarray(0, n));
   return n;

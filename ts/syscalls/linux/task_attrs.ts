@@ -9,6 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Task } from '../../kernel/task';
 import { TASK_COMM_LEN } from '../../abi/linux/prctl';
+import { bytesToString, stringBytes } from '../../abi/byte_string';
 
 export interface TaskAttrs {
   /** Up to 15 bytes, the name ps and /proc/<pid>/comm show. */
@@ -96,8 +97,8 @@ function allCpus(): Uint8Array {
 
 /** Linux __set_task_comm: at most TASK_COMM_LEN-1 bytes. */
 export function truncateComm(name: string): string {
-  const b = Buffer.from(name, 'utf8');
-  return b.length < TASK_COMM_LEN ? name : b.subarray(0, TASK_COMM_LEN - 1).toString('utf8');
+  const b = stringBytes(name);
+  return b.length < TASK_COMM_LEN ? name : bytesToString(b.subarray(0, TASK_COMM_LEN - 1));
 }
 
 export function taskAttrs(t: Task): TaskAttrs {
