@@ -32,12 +32,13 @@ export const F_OWNER_TID = 0, F_OWNER_PID = 1, F_OWNER_PGRP = 2;
 export const POLL_IN = 1, POLL_OUT = 2, POLL_MSG = 3, POLL_ERR = 4, POLL_PRI = 5, POLL_HUP = 6;
 export const SI_SIGIO = -5;
 const SI_KERNEL = 0x80;
-/** band_table: the si_band of each reason (after mangle_poll: EPOLLMSG has no POLL* bit, so
- *  a POLL_IN band reads 0x41 as on a real x86-64 kernel). */
+/** band_table: the si_band of each reason, after mangle_poll (POLL_MSG carries POLLMSG, 0x400
+ *  on x86-64: a dnotify or lease signal's band reads 0x441 on a real kernel). */
+const POLLMSG = 0x400;
 const BAND: Record<number, number> = {
   [POLL_IN]: POLLIN | POLLRDNORM,
   [POLL_OUT]: POLLOUT | POLLWRNORM | POLLWRBAND,
-  [POLL_MSG]: POLLIN | POLLRDNORM,
+  [POLL_MSG]: POLLIN | POLLRDNORM | POLLMSG,
   [POLL_ERR]: POLLERR,
   [POLL_PRI]: POLLPRI | POLLRDBAND,
   [POLL_HUP]: POLLHUP | POLLERR,

@@ -4,6 +4,7 @@
 // Tasks created with CLONE_FILES share one table; fork() copies it.
 
 import { locksRemovePosix } from './locks/posix_locks';
+import { dnotifyFlush } from '../kernel/dnotify';
 import { SyscallError } from '../kernel/syscall_error';
 import { EBADF, EMFILE } from '../abi/linux/errno';
 import { NR_OPEN } from '../abi/linux/fcntl';
@@ -19,6 +20,13 @@ export interface NewFDOptions {
 
 /** The descriptor number a lent description has (lend): past NR_OPEN, so never a real one. */
 export const LENT_FD = 0x7ffffff0;
+
+/** filp_close: a process's close of any fd for a file drops its POSIX locks there
+ *  (locks_remove_posix) and its directory notifications (dnotify_flush). */
+function closing(desc: FileDescription, table: FDTable): void {
+  locksRemovePosix(desc, table);
+  dnotifyFlush(desc, table);
+}
 
 export class FDTable {
   private descs: (FileDescription | undefined)[] = [];
@@ -88,7 +96,7 @@ export class FDTable {
   setFD(fd: number, desc: FileDescription, cloexec: boolean, limit?: number): void {
     if (fd < 0 || fd >= clampLimit(limit ?? this.limit)) throw new SyscallError(EBADF);
     const old = this.descs[fd];
-    if (old !== undefined && old !== desc) locksRemovePosix(old, this);
+    if (old !== undefined && old !== desc) closing(old, this);
     this.install(fd, desc, cloexec);
     // Drop the old reference last: desc may be old itself, and release() may be observable.
     old?.decRef();
@@ -98,8 +106,7 @@ export class FDTable {
   remove(fd: number): FileDescription | undefined {
     const desc = this.get(fd);
     if (!desc) return undefined;
-    // A process's close of any fd for a file drops its POSIX locks there (locks_remove_posix).
-    locksRemovePosix(desc, this);
+    closing(desc, this);
     this.descs[fd] = undefined;
     this.cloexec[fd] = false;
     if (fd < this.firstFree) this.firstFree = fd;

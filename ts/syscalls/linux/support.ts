@@ -34,7 +34,7 @@ export const PARTIAL: Record<string, string> = {
   inotify_add_watch: 'no watches on files without a path (a pipe via /proc/self/fd); no IN_DELETE_SELF for a host file unlinked in the overlay',
   adjtimex: 'reads the state; adjustments are EPERM even with CAP_SYS_TIME (the host clock is not moved)',
   clock_adjtime: 'reads CLOCK_REALTIME\'s state; adjustments are EPERM even with CAP_SYS_TIME',
-  fcntl: 'F_NOTIFY is EINVAL; truncate(2) does not break leases; O_ASYNC sends POLL_OUT whenever a writable file\'s writers are woken (Linux: sockets only after running out of room)',
+  fcntl: 'truncate(2) does not break leases; O_ASYNC sends POLL_OUT whenever a writable file\'s writers are woken (Linux: sockets only after running out of room)',
   ioctl: 'terminals, FIONREAD/FIONBIO/FIOASYNC/FIOCLEX/FIONCLEX, sockets (FIOSETOWN/SIOCSPGRP too; SIOCGIF* on any socket; SIOCSIF* EPERM, or EOPNOTSUPP with CAP_NET_ADMIN), seals; other requests ENOTTY',
   prctl: 'names, dumpability, parent-death signal, no_new_privs, seccomp, capabilities, keepcaps, securebits, timer slack, TSC/timing modes, MCE kill policy, THP disable, tid address, perf switches, KSM merge, I/O flusher, auxv; PR_SET_TSC SIGSEGV, PR_SET_MDWE, PR_SET_MM changes (other than the map size), speculation control, PR_SET_PTRACER and other options EINVAL',
   getrusage: 'CPU times and max RSS (the fault, switch and block I/O counters are zero); user time is the stub thread\'s host CPU, system time the sentry\'s handling time',

@@ -1,19 +1,19 @@
 // fcntl (Linux fs/fcntl.c): duplication, fd flags and file status flags, POSIX record locks
 // and OFD locks (vfs/locks), file seals, the owner and signal of signal-driven I/O
 // (kernel/fasync.ts), pipe sizes (kernel/pipe_size.ts) and leases (vfs/locks/lease.ts).
-// F_NOTIFY is not implemented and answers EINVAL, the Linux answer for a command the kernel
-// does not know.
+// F_NOTIFY's directory notifications are kernel/dnotify.ts.
 
 import { vtgid } from '../../kernel/ns/pid_ns';
 import { isOwnerOrCapable } from '../../vfs/permission';
 import type { Task } from '../../kernel/task';
 import { fail } from '../../kernel/syscall_error';
+import { fcntlDirnotify } from '../../kernel/dnotify';
 import { EBADF, EINVAL, EPERM } from '../../abi/linux/errno';
 import {
   FD_CLOEXEC, F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_GETFL, F_GETLK, F_OFD_GETLK, F_OFD_SETLK, F_OFD_SETLKW,
   F_SETFD, F_SETFL, F_SETLK, F_SETLKW, O_NOATIME, O_PATH, SETFL_MASK, F_ADD_SEALS, F_GET_SEALS,
   F_SETOWN, F_GETOWN, F_SETOWN_EX, F_GETOWN_EX, F_SETSIG, F_GETSIG, F_SETPIPE_SZ, F_GETPIPE_SZ,
-  F_SETLEASE, F_GETLEASE,
+  F_SETLEASE, F_GETLEASE, F_NOTIFY,
 } from '../../abi/linux/fcntl';
 import { getLease, setLease } from '../../vfs/locks/lease';
 import { fGetown, fGetownEx, fGetsig, fSetown, fSetownEx, fSetsig, setAsyncFlag } from '../../kernel/fasync';
@@ -159,6 +159,7 @@ function sysFcntl(t: Task, a: SyscallArgs): number | Promise<number> {
       return 0;
     }
     case F_GET_SEALS: return sealable(f).seals;
+    case F_NOTIFY: return fcntlDirnotify(t, fd, f, a.uint(2));
     default: fail(EINVAL);
   }
 }
