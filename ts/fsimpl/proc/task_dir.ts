@@ -123,7 +123,7 @@ export function threadGroupDir(fs: KernFS, kernel: Kernel, pidNs: PidNamespace, 
     },
   };
   const owner = euidOwner(leader());
-  return new KDir(fs, key, lazyChildren({
+  const dir = new KDir(fs, key, lazyChildren({
     ...taskEntries(fs, kernel, key, tg, leader, pidNs),
     task: () => new KDir(fs, `${key}/task`, tasks, 0o555, owner),
     // The process's own, not its threads' (tgid_base_stuff only).
@@ -131,6 +131,16 @@ export function threadGroupDir(fs: KernFS, kernel: Kernel, pidNs: PidNamespace, 
       dumpOwner(leader())),
     map_files: () => mapFilesDir(fs, kernel, `${key}/map_files`, leader, dumpOwner(leader())),
   }), 0o555, owner);
+  tgidDirs.set(dir, { tg, thread });
+  return dir;
+}
+
+/** What each /proc/<pid> directory stands for: pidfd_send_signal takes an fd of one as a
+ *  pidfd (Linux tgid_pidfd_to_pid). */
+const tgidDirs = new WeakMap<Inode, { tg: ThreadGroup; thread: Task | undefined }>();
+
+export function procTgidDirOf(inode: Inode): { tg: ThreadGroup; thread: Task | undefined } | undefined {
+  return tgidDirs.get(inode);
 }
 
 function threadDir(fs: KernFS, kernel: Kernel, pidNs: PidNamespace, tg: ThreadGroup, t: Task): KDir {

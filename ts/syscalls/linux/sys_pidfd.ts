@@ -20,6 +20,8 @@ import { checkSignal, mayKill, queuedInfo } from './sys_kill';
 import type { SyscallArgs, SyscallTable } from './types';
 import { getFile, nofileLimit } from './fd_util';
 import { findTask, findThreadGroup, vtgid } from '../../kernel/ns/pid_ns';
+import { VfsFile } from '../../vfs/vfs_file';
+import { procTgidDirOf } from '../../fsimpl/proc/task_dir';
 
 const PIDFD_NONBLOCK = O_NONBLOCK;
 const PIDFD_SIGNAL_THREAD = 1, PIDFD_SIGNAL_THREAD_GROUP = 2, PIDFD_SIGNAL_PROCESS_GROUP = 4;
@@ -52,14 +54,25 @@ export function pidfdOf(t: Task, fd: number): PidFd {
   return f;
 }
 
+/** pidfd_to_pid: a pidfd, or an fd of a /proc/<pid> directory (the pidfd before pidfds). */
+function signalTarget(t: Task, fd: number): { tg: ThreadGroup; exited: boolean } {
+  const f = getFile(t, fd);
+  if (f instanceof PidFd) return { tg: f.tg, exited: f.processExited };
+  const dir = f instanceof VfsFile ? procTgidDirOf(f.inode) : undefined;
+  if (dir === undefined) fail(EBADF);
+  // /proc/<tid> of a thread that is not the leader names no thread group (pid_task of
+  // PIDTYPE_TGID is empty): ESRCH, as for a process that is gone.
+  return { tg: dir.tg, exited: dir.thread !== undefined || dir.tg.zombie || dir.tg.reaped };
+}
+
 function sysPidfdSendSignal(t: Task, a: SyscallArgs): number {
   const flags = a.uint(3);
   const scope = flags & (PIDFD_SIGNAL_THREAD | PIDFD_SIGNAL_THREAD_GROUP | PIDFD_SIGNAL_PROCESS_GROUP);
   if (flags !== scope || (scope & (scope - 1)) !== 0) fail(EINVAL);
-  const p = pidfdOf(t, a.int(0));
+  const p = signalTarget(t, a.int(0));
   const sig = a.int(1);
   checkSignal(sig);
-  if (p.processExited) fail(ESRCH);
+  if (p.exited) fail(ESRCH);
   // access_pidfd_pidns: a process outside the caller's pid namespace is not its to signal.
   if (vtgid(t, p.tg) === 0) fail(EINVAL);
   const info = a.ptr(2) !== 0 ? queuedInfo(t, a.ptr(2), sig, p.tg === t.tg) : userSigInfo(t, sig, SI_USER, p.tg);
