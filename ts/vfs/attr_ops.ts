@@ -11,6 +11,7 @@ import { checkWritableMount } from './open';
 import { MAY_WRITE, capableWrtInode, checkOwner, checkPermission, inGroup, isOwnerOrCapable, mayAccess } from './permission';
 import { CAP_CHOWN, CAP_FSETID } from '../kernel/capabilities';
 import type { VirtualDentry } from './virtual_dentry';
+import type { Inode } from './inode';
 import { fsnotifyChange } from './fsnotify';
 import { IN_ACCESS, IN_ATTRIB, IN_MODIFY } from '../abi/linux/inotify';
 
@@ -41,11 +42,10 @@ export function chown(creds: Credentials, vd: VirtualDentry, uid: number, gid: n
     if (creds.fsuid !== inode.uid && (uid !== -1 || gid !== -1)) throw new SyscallError(EPERM);
   }
   let mode = inode.mode;
-  // A changed owner loses setuid, and setgid if group-executable (Linux should_remove_suid).
-  if ((inode.mode & S_IFMT) === S_IFREG && (uid !== -1 || gid !== -1)) {
-    mode &= ~S_ISUID;
-    if (mode & 0o010) mode &= ~S_ISGID;
-  }
+  // chown_common: anything but a directory loses set-user-ID (even to root), and set-group-ID
+  // as setattr_should_drop_sgid says (group-executable, or the caller outside the group
+  // without CAP_FSETID).
+  if (!inode.isDir && (uid !== -1 || gid !== -1)) mode &= ~(S_ISUID | sgidToDrop(creds, inode));
   const modeChanged = mode !== inode.mode;
   inode.setattr({ uid: newUid, gid: newGid, mode });
   // Linux notify_change: ATTR_UID/ATTR_GID for ids given, ATTR_MODE if set-id bits went.
@@ -70,6 +70,40 @@ export function utimes(creds: Credentials, vd: VirtualDentry, atime: Timespec | 
   fsnotifyChange(vd, atime && mtime ? IN_ATTRIB : atime ? IN_ACCESS : mtime ? IN_MODIFY : 0);
 }
 
+/** setattr_should_drop_suidgid (Linux 6.2+): the set-id bits a write or truncate by creds
+ *  takes off a regular file: set-user-ID always, set-group-ID if group-executable or the
+ *  writer is not in the group; none for a writer with CAP_FSETID. */
+function suidgidToDrop(creds: Credentials, inode: Inode): number {
+  const mode = inode.mode;
+  if ((mode & (S_ISUID | S_ISGID)) === 0 || (mode & S_IFMT) !== S_IFREG) return 0;
+  const drop = (mode & S_ISUID) | sgidToDrop(creds, inode);
+  return drop !== 0 && !creds.hasCapability(CAP_FSETID) ? drop : 0;
+}
+
+/** setattr_should_drop_sgid: S_ISGID when set on a group-executable file, or when creds are
+ *  outside its group without CAP_FSETID (without group-execute it is a locking mark). */
+function sgidToDrop(creds: Credentials, inode: Inode): number {
+  const mode = inode.mode;
+  if ((mode & S_ISGID) === 0) return 0;
+  if (mode & 0o010) return S_ISGID;
+  return inGroup(creds, inode.gid) || creds.hasCapability(CAP_FSETID) ? 0 : S_ISGID;
+}
+
+/** file_remove_privs before a write: the set-id bits go (an attribute change, IN_ATTRIB). */
+export function removePrivs(creds: Credentials, vd: VirtualDentry): void {
+  const drop = suidgidToDrop(creds, vd.inode);
+  if (drop === 0) return;
+  vd.inode.setattr({ mode: vd.inode.mode & 0o7777 & ~drop });
+  fsnotifyChange(vd, IN_ATTRIB);
+}
+
+/** do_truncate: the new size, and the set-id bits a write would drop. */
+export function setSize(creds: Credentials, vd: VirtualDentry, length: number): void {
+  const drop = suidgidToDrop(creds, vd.inode);
+  vd.inode.setattr(drop === 0 ? { size: length } : { size: length, mode: vd.inode.mode & 0o7777 & ~drop });
+  fsnotifyChange(vd, IN_MODIFY);
+}
+
 /** truncate(2) by path (ftruncate checks the open mode instead). */
 export function truncate(creds: Credentials, vd: VirtualDentry, length: number): void {
   if (length < 0) throw new SyscallError(EINVAL);
@@ -78,8 +112,7 @@ export function truncate(creds: Credentials, vd: VirtualDentry, length: number):
   if (!inode.isRegular) throw new SyscallError(EINVAL);
   checkWritableMount(vd);
   checkPermission(creds, inode, MAY_WRITE);
-  inode.setattr({ size: length });
-  fsnotifyChange(vd, IN_MODIFY);
+  setSize(creds, vd, length);
 }
 
 /** access(2)'s R_OK|W_OK|X_OK against an owner and mode: EACCES if not all are granted. */

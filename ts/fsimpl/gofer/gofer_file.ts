@@ -19,6 +19,7 @@ import { copyBetweenHostFds, preadToUser, pwriteFromUser, type UserRange } from 
 import type { GoferNode } from './session';
 import type { Stat } from '../../abi/linux/stat';
 import type { SharedCache } from './shared_cache';
+import { removePrivs } from '../../vfs/attr_ops';
 
 export class GoferFile extends VfsFile {
   override readonly seekable = true;
@@ -74,6 +75,7 @@ export class GoferFile extends VfsFile {
   /** The same for writes: pwrite straight from the application's pages. */
   override writeDirect(t: Task, ranges: readonly UserRange[], offset: number): number | undefined {
     if (!(this.data instanceof HostFd) || this.node.cache || this.data.mayBlock) return undefined;
+    if (ranges.some((r) => r.len > 0)) removePrivs(t.creds, this.vd);
     let at = offset >= 0 ? offset : this.pos;
     if (this.flags & O_APPEND) at = this.size();
     let n: number;
@@ -92,8 +94,9 @@ export class GoferFile extends VfsFile {
   }
 
   /** copy_file_range/sendfile into here from another donated fd: one host copy_file_range. */
-  override copyFromHostFd(_t: Task, fd: number, inAt: number, offset: number, len: number): number | undefined {
+  override copyFromHostFd(t: Task, fd: number, inAt: number, offset: number, len: number): number | undefined {
     if (!(this.data instanceof HostFd) || this.node.cache || (this.flags & O_APPEND)) return undefined;
+    if (len > 0) removePrivs(t.creds, this.vd);
     const at = offset >= 0 ? offset : this.pos;
     const n = copyBetweenHostFds(fd, inAt, this.data.fd, at, len);
     if (n === undefined) return undefined;
@@ -103,6 +106,8 @@ export class GoferFile extends VfsFile {
   }
 
   override write(t: Task, src: Uint8Array, offset: number): number | Promise<number> {
+    // The host would not drop the set-id bits: the sentry writes with CAP_FSETID.
+    if (src.length > 0) removePrivs(t.creds, this.vd);
     let at = offset >= 0 ? offset : this.pos;
     if (this.flags & O_APPEND) at = this.size();
     const slow = this.blocking();

@@ -8,6 +8,7 @@ import { FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE } from '../../abi/linux/fs';
 import type { MappingBacking } from '../../mm/backing';
 import { seekPosition } from '../../vfs/file_description';
 import { VfsFile } from '../../vfs/vfs_file';
+import { removePrivs } from '../../vfs/attr_ops';
 import type { VirtualDentry } from '../../vfs/virtual_dentry';
 import { OutOfMemoryWrite, type TmpfsRegular, type UserRange } from './regular';
 
@@ -51,8 +52,11 @@ export class TmpfsRegularFile extends VfsFile {
   }
 
   private writeWith(t: Task, offset: number, len: number, write: (at: number) => number): number {
-    // file_remove_privs: a write of anything drops the file capability first.
-    if (len > 0) this.data.killPriv();
+    // file_remove_privs: a write of anything drops the file capability and set-id bits first.
+    if (len > 0) {
+      this.data.killPriv();
+      removePrivs(t.creds, this.vd);
+    }
     // O_APPEND puts every write at the end, pwrite's too (Linux does the same).
     let at = offset >= 0 ? offset : this.pos;
     if (this.flags & O_APPEND) at = this.data.size;

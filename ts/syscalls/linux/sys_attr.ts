@@ -13,7 +13,7 @@ import {
   SYS_chmod, SYS_chown, SYS_fchmod, SYS_fchmodat, SYS_fchown, SYS_fchownat, SYS_ftruncate, SYS_futimesat,
   SYS_lchown, SYS_truncate, SYS_utime, SYS_utimensat, SYS_utimes,
 } from '../../abi/linux/syscall_numbers';
-import { chmod, chown, truncate, utimes } from '../../vfs/attr_ops';
+import { chmod, chown, setSize, truncate, utimes } from '../../vfs/attr_ops';
 import { locateVd } from '../../vfs/lookup';
 import { now } from '../../vfs/time';
 import { VfsFile } from '../../vfs/vfs_file';
@@ -88,8 +88,7 @@ function sysFtruncate(t: Task, fd: number, length: number): number {
   const f = getFile(t, fd);
   if (!(f instanceof VfsFile) || !f.writable || !f.vd.inode.isRegular) fail(EINVAL);
   fsizeNewSizeOk(t, f.vd.inode.stat().size, length);
-  f.vd.inode.setattr({ size: length });
-  fsnotifyChange(f.vd, IN_MODIFY);
+  setSize(t.creds, f.vd, length);
   return 0;
 }
 
