@@ -110,7 +110,9 @@ export class MemoryManager extends UserMemory {
       shared = false;
       maxProt &= ~PROT_WRITE;
     }
-    if (backing === null || type === MAP_PRIVATE) maxProt = PROT_RWX;
+    // A private mapping may always be made writable; a shared one of /dev/zero keeps what the
+    // open mode allowed (do_mmap clears VM_MAYWRITE before shmem_zero_setup).
+    if (type === MAP_PRIVATE) maxProt = PROT_RWX;
 
     const start = this.placeMapping(addr, len, flags);
     if (this.vmas.count >= MAX_MAP_COUNT) fail(ENOMEM);

@@ -59,6 +59,8 @@ function sysMmap(t: Task, a: SyscallArgs): number {
 
   const file: FileDescription | undefined = t.fdTable.get(a.int(4));
   if (file === undefined || (file.flags & O_PATH) !== 0) fail(EBADF);
+  // do_mmap: an empty mapping is EINVAL before anything about the file.
+  if (length === 0) fail(EINVAL);
   // file_mmap_ok: the mapping must end within MAX_LFS_FILESIZE. A page-aligned offset below
   // 2^63 is an exact number.
   if (off + BigInt(pageUp(length)) > MAX_LFS_FILESIZE) fail(EOVERFLOW);
