@@ -18,4 +18,5 @@ describe.each(platforms)('%s', (platform) => {
   it('O_NOATIME only for the owner, after the access checks', () => same('noatime'));
   it('madvise: locked memory, MADV_REMOVE of files and its errnos, no KSM', () => same('madvise'));
   it('mmap: empty length before the access mode; read-only /dev/zero stays read-only', () => same('mmap'));
+  it('statx: the mount id and STATX_ATTR_MOUNT_ROOT', () => same('statx'));
 }, 60_000);
