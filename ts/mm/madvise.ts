@@ -35,6 +35,9 @@ export function madvise(mm: MemoryManager, addr: number, length: number, advice:
   if (!Number.isSafeInteger(len)) fail(EINVAL);
   if (len === 0) return;
   const end = addr + len;
+  // A range that wraps past the top of the address space is EINVAL; one past the last user
+  // address, ENOMEM.
+  if (end >= 2 ** 64) fail(EINVAL);
   if (end > mm.maxAddr) fail(ENOMEM);
   const hole = !mm.vmas.isCovered(addr, end);
 
