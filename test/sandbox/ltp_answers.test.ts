@@ -20,4 +20,5 @@ describe.each(platforms)('%s', (platform) => {
   it('mmap: empty length before the access mode; read-only /dev/zero stays read-only', () => same('mmap'));
   it('statx: the mount id and STATX_ATTR_MOUNT_ROOT', () => same('statx'));
   it('memory calls with start addresses past 2^53: alignment asked of the register', () => same('hiaddr'));
+  it('exec with RLIMIT_STACK unlimited', () => same('stack-unlimited'));
 }, 60_000);
