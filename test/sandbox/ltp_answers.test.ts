@@ -21,4 +21,5 @@ describe.each(platforms)('%s', (platform) => {
   it('statx: the mount id and STATX_ATTR_MOUNT_ROOT', () => same('statx'));
   it('memory calls with start addresses past 2^53: alignment asked of the register', () => same('hiaddr'));
   it('exec with RLIMIT_STACK unlimited', () => same('stack-unlimited'));
+  it('clone with CLONE_PIDFD and a bad pidfd address: EFAULT, no child', () => same('pidfd-fault'));
 }, 60_000);
