@@ -22,4 +22,5 @@ describe.each(platforms)('%s', (platform) => {
   it('memory calls with start addresses past 2^53: alignment asked of the register', () => same('hiaddr'));
   it('exec with RLIMIT_STACK unlimited', () => same('stack-unlimited'));
   it('clone with CLONE_PIDFD and a bad pidfd address: EFAULT, no child', () => same('pidfd-fault'));
+  it('ETXTBSY: a running program is not opened for writing, a file open for writing not run', () => same('txtbsy'));
 }, 60_000);

@@ -12,6 +12,7 @@ import { MAY_WRITE, capableWrtInode, checkOwner, checkPermission, inGroup, isOwn
 import { CAP_CHOWN, CAP_FSETID } from '../kernel/capabilities';
 import type { VirtualDentry } from './virtual_dentry';
 import { fsnotifyChange } from './fsnotify';
+import { checkWriteAccess } from './write_access';
 import { IN_ACCESS, IN_ATTRIB, IN_MODIFY } from '../abi/linux/inotify';
 
 const S_ISUID = 0o4000;
@@ -78,6 +79,7 @@ export function truncate(creds: Credentials, vd: VirtualDentry, length: number):
   if (!inode.isRegular) throw new SyscallError(EINVAL);
   checkWritableMount(vd);
   checkPermission(creds, inode, MAY_WRITE);
+  checkWriteAccess(inode);
   inode.setattr({ size: length });
   fsnotifyChange(vd, IN_MODIFY);
 }

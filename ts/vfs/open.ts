@@ -18,6 +18,7 @@ import { fsnotifyChange, fsnotifyCreate, fsnotifyOpen } from './fsnotify';
 import { IN_MODIFY } from '../abi/linux/inotify';
 import { PathFile, VfsFile } from './vfs_file';
 import { breakLease, noteOpen } from './locks/lease';
+import { checkWriteAccess, getWriteAccess } from './write_access';
 import { OpenWait, allowOpenWait, takeOpenWait } from './open_wait';
 import { LANDLOCK_ACCESS_FS_MAKE_REG, landlockCheckPath, openAccess } from '../kernel/landlock/domain';
 
@@ -135,6 +136,9 @@ export function openFound(ctx: ResolveContext, vd: VirtualDentry, flags: number,
     if (wait !== null) throw new LeaseBreakWait(wait);
   }
   const truncate = (flags & O_TRUNC) !== 0 && type === S_IFREG && !created;
+  // get_write_access (do_dentry_open, handle_truncate): not while a program runs the file.
+  const writer = type === S_IFREG && (acc === O_WRONLY || acc === O_RDWR);
+  if (type === S_IFREG && wantWrite) checkWriteAccess(inode);
   if (truncate) inode.setattr({ size: 0 });
   // Linux reports the open before the truncation (vfs_open, then handle_truncate).
   // A terminal's open must see O_NOCTTY (tty_open decides on the controlling terminal); the
@@ -143,6 +147,7 @@ export function openFound(ctx: ResolveContext, vd: VirtualDentry, flags: number,
   let opened: FileDescription;
   try { opened = inode.open(ctx.t, vd, fileFlags | (flags & O_NOCTTY)); } finally { takeOpenWait(); }
   opened.flags &= ~O_NOCTTY;
+  if (writer) opened.onRelease(getWriteAccess(inode));
   if (type === S_IFREG && opened instanceof VfsFile) noteOpen(opened);
   const f = fsnotifyOpen(opened, vd, fileFlags);
   if (truncate) fsnotifyChange(vd, IN_MODIFY);
