@@ -24,4 +24,5 @@ describe.each(platforms)('%s', (platform) => {
   it('clone with CLONE_PIDFD and a bad pidfd address: EFAULT, no child', () => same('pidfd-fault'));
   it('ETXTBSY: a running program is not opened for writing, a file open for writing not run', () => same('txtbsy'));
   it('close_range CLOSE_RANGE_UNSHARE in a CLONE_FILES child', () => same('closerange'));
+  it('setpgid of a child: EACCES once it has exec\'d, EPERM in another session', () => same('setpgid'));
 }, 60_000);
