@@ -25,4 +25,5 @@ describe.each(platforms)('%s', (platform) => {
   it('ETXTBSY: a running program is not opened for writing, a file open for writing not run', () => same('txtbsy'));
   it('close_range CLOSE_RANGE_UNSHARE in a CLONE_FILES child', () => same('closerange'));
   it('setpgid of a child: EACCES once it has exec\'d, EPERM in another session', () => same('setpgid'));
+  it('leases: truncate breaks them; no downgrade while a writer waits', () => same('lease'));
 }, 60_000);

@@ -72,14 +72,21 @@ export function utimes(creds: Credentials, vd: VirtualDentry, atime: Timespec | 
 }
 
 /** truncate(2) by path (ftruncate checks the open mode instead). */
-export function truncate(creds: Credentials, vd: VirtualDentry, length: number): void {
-  if (length < 0) throw new SyscallError(EINVAL);
+/** vfs_truncate's checks, before the lease break: type, read-only mount, permission, and
+ *  not a running program. */
+export function checkTruncate(creds: Credentials, vd: VirtualDentry): void {
   const inode = vd.inode;
   if (inode.isDir) throw new SyscallError(EISDIR);
   if (!inode.isRegular) throw new SyscallError(EINVAL);
   checkWritableMount(vd);
   checkPermission(creds, inode, MAY_WRITE);
   checkWriteAccess(inode);
+}
+
+export function truncate(creds: Credentials, vd: VirtualDentry, length: number): void {
+  if (length < 0) throw new SyscallError(EINVAL);
+  checkTruncate(creds, vd);
+  const inode = vd.inode;
   inode.setattr({ size: length });
   fsnotifyChange(vd, IN_MODIFY);
 }
