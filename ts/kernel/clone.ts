@@ -148,6 +148,9 @@ export function doClone(t: Task, a: CloneArgs): number | Promise<number> {
   const nsChild = childNamespaces(t, a.flags);
   // copy_thread -> ARCH_SET_FS: a TLS base outside user space is refused.
   if (has(a.flags, CLONE_SETTLS) && a.tls >= TASK_SIZE_MAX) fail(EPERM);
+  // copy_process writes the pidfd's number before the child exists, and a bad address undoes
+  // the clone (EFAULT): the address is tried here, before anything is made.
+  if (has(a.flags, CLONE_PIDFD) && a.pidfd !== undefined) t.mm.writeU32(a.pidfd, 0);
   const k = t.kernel;
   const f = a.flags;
   const thread = has(f, CLONE_THREAD);
@@ -244,7 +247,8 @@ export function doClone(t: Task, a: CloneArgs): number | Promise<number> {
   }
   if (has(f, CLONE_PIDFD) && a.pidfd !== undefined) {
     const fd = newPidFd(t, tg, false);
-    try { t.mm.writeU32(a.pidfd, fd); } catch { /* as put_user's failure after the fact: ignored */ }
+    // Tried above; only a racing unmap can fail it now, and then the child runs anyway.
+    try { t.mm.writeU32(a.pidfd, fd); } catch { /* ignored */ }
   }
 
   let vforkWait: Promise<number> | null = null;

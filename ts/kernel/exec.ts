@@ -24,7 +24,7 @@ import { SIGSEGV } from '../abi/linux/signal';
 import { initialFpState } from './signal_frame';
 import type { Task } from './task';
 import { fromKgid, fromKuid } from './ns/user_namespace';
-import { fdTableShared, mmUserCount, putFDTable, putMM } from './shared_state';
+import { mmUserCount, putMM, unshareFDTable } from './shared_state';
 import { noteMmHiwater } from './rss';
 import { HOST_MIN_SIGSTKSZ } from '../loader/host_auxv';
 import { futexExitRelease, releaseVfork } from './exit';
@@ -140,11 +140,7 @@ export function execve(t: Task, filename: string, argvIn: string[], envp: string
     putMM(oldMm);
   }
 
-  if (fdTableShared(t.fdTable)) {
-    const own = t.fdTable.fork();
-    putFDTable(t.fdTable);
-    t.fdTable = own;
-  }
+  unshareFDTable(t);
   t.fdTable.closeOnExec();
   // exec_task_namespaces: the new image runs in the time namespace for children.
   const proxy = nsproxyOf(t);

@@ -45,3 +45,12 @@ export function putFDTable(f: FDTable): void {
 export function fdTableShared(f: FDTable): boolean {
   return (fdTableUsers.get(f) ?? 1) > 1;
 }
+
+/** unshare_fd: a table shared with other tasks is replaced by the caller's own copy (unshare,
+ *  execve, close_range's CLOSE_RANGE_UNSHARE). */
+export function unshareFDTable(t: { fdTable: FDTable }): void {
+  if (!fdTableShared(t.fdTable)) return;
+  const old = t.fdTable;
+  t.fdTable = old.fork();
+  putFDTable(old);
+}

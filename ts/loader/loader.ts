@@ -77,6 +77,7 @@ export function mapExecutable(mm: MemoryManager, p: PreparedExecutable, args: Lo
   mm.stackTop = layout.stackTop;
   mm.mmapBase = layout.mmapBase;
   mm.exePath = exe.path;
+  mm.setExeFile(exe.exeFile ?? null);
 
   const main = mapElf(mm, exe, elf, layout.dynBase);
   mm.brkStart = mm.brkEnd = pageUp(main.end);

@@ -55,6 +55,9 @@ export interface MappingBacking {
   /** The file's reverse map, one per file whatever backing object carries it: a file that
    *  can shrink under its mappings (truncate) has one and tells it. */
   readonly rmap?: FileRmap;
+  /** MADV_REMOVE of a shared mapping: the file frees [fileOffset, +length) as
+   *  fallocate(PUNCH_HOLE | KEEP_SIZE) does. Absent where the file system cannot (EOPNOTSUPP). */
+  punchHole?(fileOffset: number, length: number): void;
   /** Refuses a mapping of [fileOffset, +length) the file cannot give (throws EINVAL): an
    *  io_uring ring's file maps only its objects, each from its start. */
   checkMap?(fileOffset: number, length: number): void;

@@ -61,10 +61,13 @@ export interface Layout {
   dynBase: number;
 }
 
-/** The Linux layout without randomisation, for an address space [minAddr, maxAddr). */
+/** The Linux layout without randomisation, for an address space [minAddr, maxAddr). The gap
+ *  below the stack follows RLIMIT_STACK between 128 MiB and 5/6 of the address space (x86
+ *  mmap_base), so an unlimited stack still leaves the mmap area its sixth at the bottom. */
 export function defaultLayout(minAddr: number, maxAddr: number, stackLimit = DEFAULT_STACK_LIMIT): Layout {
   const stackTop = pageDown(maxAddr) - STACK_TOP_GAP;
-  const gap = Math.max(MIN_MMAP_GAP, stackLimit + STACK_GUARD_GAP);
+  const gapMax = Math.floor(maxAddr / 6) * 5;
+  const gap = Math.min(Math.max(MIN_MMAP_GAP, stackLimit + STACK_GUARD_GAP), gapMax);
   const mmapBase = Math.max(pageDown(stackTop - gap), minAddr);
   const dynBase = Math.max(pageDown(Math.floor(maxAddr / 3) * 2), minAddr);
   return { stackTop, mmapBase, dynBase };

@@ -1,23 +1,25 @@
 // madvise(2). Only a few pieces of advice change what the application can observe:
 // DONTNEED/FREE drop pages (private memory reads back as zero or as the file again; shared
-// memory keeps its contents), REMOVE zeroes shared anonymous memory, the fork flags, and the
-// POPULATE ones. The rest are hints, accepted and ignored as Linux may.
+// memory keeps its contents), REMOVE punches a hole in what a shared mapping maps, the fork
+// flags, and the POPULATE ones. The rest are hints, accepted and ignored as Linux may. The
+// advice a kernel built without KSM and memory-failure injection refuses is EINVAL, as /sys
+// shows no KSM.
 
 import {
   MADV_COLD, MADV_COLLAPSE, MADV_DODUMP, MADV_DOFORK, MADV_DONTDUMP, MADV_DONTFORK, MADV_DONTNEED,
-  MADV_DONTNEED_LOCKED, MADV_FREE, MADV_HUGEPAGE, MADV_HWPOISON, MADV_KEEPONFORK, MADV_MERGEABLE,
+  MADV_DONTNEED_LOCKED, MADV_FREE, MADV_HUGEPAGE, MADV_KEEPONFORK,
   MADV_NOHUGEPAGE, MADV_NORMAL, MADV_PAGEOUT, MADV_POPULATE_READ, MADV_POPULATE_WRITE, MADV_RANDOM,
-  MADV_REMOVE, MADV_SEQUENTIAL, MADV_SOFT_OFFLINE, MADV_UNMERGEABLE, MADV_WILLNEED, MADV_WIPEONFORK,
+  MADV_REMOVE, MADV_SEQUENTIAL, MADV_WILLNEED, MADV_WIPEONFORK,
   PROT_READ, PROT_WRITE,
 } from '../abi/linux/mm';
-import { EFAULT, EINVAL, ENOMEM, ENOTSUP, EPERM } from '../abi/linux/errno';
+import { EACCES, EFAULT, EINVAL, ENOMEM, ENOTSUP } from '../abi/linux/errno';
 import { fail } from '../kernel/syscall_error';
 import { isPageAligned, pageUp } from './layout';
 import type { MemoryManager } from './memory_manager';
 import { protPermits, type Vma } from './vma';
 
 const HINTS = new Set([
-  MADV_NORMAL, MADV_RANDOM, MADV_SEQUENTIAL, MADV_WILLNEED, MADV_MERGEABLE, MADV_UNMERGEABLE,
+  MADV_NORMAL, MADV_RANDOM, MADV_SEQUENTIAL, MADV_WILLNEED,
   MADV_HUGEPAGE, MADV_NOHUGEPAGE, MADV_DONTDUMP, MADV_DODUMP, MADV_COLD, MADV_PAGEOUT, MADV_COLLAPSE,
 ]);
 
@@ -28,12 +30,14 @@ export function madvise(mm: MemoryManager, addr: number, length: number, advice:
     advice === MADV_FREE || advice === MADV_REMOVE || advice === MADV_DONTFORK || advice === MADV_DOFORK ||
     advice === MADV_WIPEONFORK || advice === MADV_KEEPONFORK || advice === MADV_POPULATE_READ ||
     advice === MADV_POPULATE_WRITE;
-  if (advice === MADV_HWPOISON || advice === MADV_SOFT_OFFLINE) fail(EPERM);
   if (!known || !isPageAligned(addr)) fail(EINVAL);
   const len = pageUp(length);
   if (!Number.isSafeInteger(len)) fail(EINVAL);
   if (len === 0) return;
   const end = addr + len;
+  // A range that wraps past the top of the address space is EINVAL; one past the last user
+  // address, ENOMEM.
+  if (end >= 2 ** 64) fail(EINVAL);
   if (end > mm.maxAddr) fail(ENOMEM);
   const hole = !mm.vmas.isCovered(addr, end);
 
@@ -53,22 +57,33 @@ export function madvise(mm: MemoryManager, addr: number, length: number, advice:
 function applyToPages(mm: MemoryManager, v: Vma, start: number, end: number, advice: number): void {
   switch (advice) {
     case MADV_FREE:
-      if (!v.anonymous || v.shared) fail(EINVAL);
+      if (!v.anonymous || v.shared || v.locked !== 0) fail(EINVAL);
       // Linux may drop such pages whenever it likes; dropping now is one of its choices.
       mm.addressSpace.unmap(start, end - start);
       return;
     case MADV_DONTNEED:
+      // madvise_dontneed_free_valid_vma: locked pages stay unless the advice says otherwise.
+      if (v.locked !== 0) fail(EINVAL);
+      mm.addressSpace.unmap(start, end - start);
+      return;
     case MADV_DONTNEED_LOCKED:
       // The next touch faults in a zero page (private anonymous), the file's page again
       // (private file), or the very same page (shared: the Vma or the file still has it).
       mm.addressSpace.unmap(start, end - start);
       return;
     case MADV_REMOVE:
-      if (!v.shared || (v.prot & PROT_WRITE) === 0) fail(EINVAL);
-      if (!v.ownsPages) fail(ENOTSUP);
-      for (let at = start; at < end; at += ZEROES.length) {
-        mm.mf.write(v.offsetAt(at), ZEROES.subarray(0, Math.min(ZEROES.length, end - at)));
+      // madvise_remove: not on locked memory nor on private anonymous memory (no file); the
+      // mapping must be shared and allowed to write; then the file punches the hole.
+      if (v.locked !== 0 || (v.anonymous && !v.shared)) fail(EINVAL);
+      if (!v.mayWriteShared) fail(EACCES);
+      if (v.ownsPages) {
+        for (let at = start; at < end; at += ZEROES.length) {
+          mm.mf.write(v.offsetAt(at), ZEROES.subarray(0, Math.min(ZEROES.length, end - at)));
+        }
+        return;
       }
+      if (v.backing?.punchHole === undefined) fail(ENOTSUP);
+      v.backing.punchHole(v.offsetAt(start), end - start);
       return;
     case MADV_POPULATE_READ:
     case MADV_POPULATE_WRITE:

@@ -27,6 +27,7 @@ import { Pmas } from './pmas';
 import { Vma, effectiveProt, protPermits } from './vma';
 import { allocateShrinking } from './page_cache';
 import { RELEASED_SPACE } from './released_space';
+import type { ExeFile } from './exe_file';
 import { VmaSet } from './vma_set';
 import { mremap } from './mremap';
 import { madvise } from './madvise';
@@ -72,6 +73,8 @@ export class MemoryManager extends UserMemory {
   outOfMemory(): void { this.oomFault = true; }
 
   private released = false;
+  /** The program this address space runs (mm->exe_file): writes to it are ETXTBSY. */
+  private exe: ExeFile | null = null;
 
   /** Torn down (its last user exited or exec'd): /proc/<pid>/mem then reads nothing. */
   get isReleased(): boolean { return this.released; }
@@ -110,7 +113,9 @@ export class MemoryManager extends UserMemory {
       shared = false;
       maxProt &= ~PROT_WRITE;
     }
-    if (backing === null || type === MAP_PRIVATE) maxProt = PROT_RWX;
+    // A private mapping may always be made writable; a shared one of /dev/zero keeps what the
+    // open mode allowed (do_mmap clears VM_MAYWRITE before shmem_zero_setup).
+    if (type === MAP_PRIVATE) maxProt = PROT_RWX;
 
     const start = this.placeMapping(addr, len, flags);
     if (this.vmas.count >= MAX_MAP_COUNT) fail(ENOMEM);
@@ -420,6 +425,7 @@ export class MemoryManager extends UserMemory {
     child.envEnd = this.envEnd;
     child.auxv = [...this.auxv];
     child.exePath = this.exePath;
+    child.setExeFile(this.exe);
     child.stackLimit = this.stackLimit;
     child.vmLimits = { ...this.vmLimits };
     forkMappings(this, child);
@@ -458,6 +464,13 @@ export class MemoryManager extends UserMemory {
   }
 
   /** Tear the address space down (exit, execve). Safe to call twice. */
+  /** set_mm_exe_file: the new program denies writes, the old one no longer does. */
+  setExeFile(f: ExeFile | null): void {
+    f?.deny();
+    this.exe?.allow();
+    this.exe = f;
+  }
+
   release(): void {
     if (this.released) return;
     this.releaseVmas();
@@ -484,6 +497,7 @@ export class MemoryManager extends UserMemory {
 
   private releaseVmas(): void {
     this.released = true;
+    this.setExeFile(null);
     for (const r of this.rmaps) r.remove(this);
     this.rmaps.clear();
     for (const v of this.vmas.all()) if (v.ownsPages) this.mf.decRef(v.offset, v.length);

@@ -13,6 +13,7 @@ import { CAP_CHOWN, CAP_FSETID } from '../kernel/capabilities';
 import type { VirtualDentry } from './virtual_dentry';
 import type { Inode } from './inode';
 import { fsnotifyChange } from './fsnotify';
+import { checkWriteAccess } from './write_access';
 import { IN_ACCESS, IN_ATTRIB, IN_MODIFY } from '../abi/linux/inotify';
 
 const S_ISUID = 0o4000;
@@ -105,13 +106,20 @@ export function setSize(creds: Credentials, vd: VirtualDentry, length: number): 
 }
 
 /** truncate(2) by path (ftruncate checks the open mode instead). */
-export function truncate(creds: Credentials, vd: VirtualDentry, length: number): void {
-  if (length < 0) throw new SyscallError(EINVAL);
+/** vfs_truncate's checks, before the lease break: type, read-only mount, permission, and
+ *  not a running program. */
+export function checkTruncate(creds: Credentials, vd: VirtualDentry): void {
   const inode = vd.inode;
   if (inode.isDir) throw new SyscallError(EISDIR);
   if (!inode.isRegular) throw new SyscallError(EINVAL);
   checkWritableMount(vd);
   checkPermission(creds, inode, MAY_WRITE);
+  checkWriteAccess(inode);
+}
+
+export function truncate(creds: Credentials, vd: VirtualDentry, length: number): void {
+  if (length < 0) throw new SyscallError(EINVAL);
+  checkTruncate(creds, vd);
   setSize(creds, vd, length);
 }
 

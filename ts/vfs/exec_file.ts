@@ -17,6 +17,7 @@ import { walk, type ResolveContext } from './resolve';
 import { cwdOf, mountNamespaceOf, resolveContext } from './task_fs';
 import { VirtualDentry } from './virtual_dentry';
 import { landlockCheckPath, openAccess } from '../kernel/landlock/domain';
+import { execFileOf } from './write_access';
 
 // The loader keeps a LoadableFile only while it maps the program; the mappings keep what
 // they need (their MappingBacking). The open file goes when the LoadableFile does.
@@ -33,6 +34,8 @@ function open(ctx: ResolveContext, start: VirtualDentry, path: string, follow = 
   checkPermission(ctx.creds, inode, MAY_EXEC);
   // open_exec's file opens for reading with __FMODE_EXEC: Landlock wants both rights.
   landlockCheckPath(ctx.creds, vd, openAccess(false, true, false, true));
+  // deny_write_access: not a file open for writing (ETXTBSY).
+  const exeFile = execFileOf(inode);
   const file = inode.open(ctx.t, vd, O_RDONLY | O_LARGEFILE);
   const mappable = file.mappable();
   if (!mappable) {
@@ -60,6 +63,7 @@ function open(ctx: ResolveContext, start: VirtualDentry, path: string, follow = 
       return buf.subarray(0, done);
     },
     backing,
+    exeFile,
   };
   openFiles.register(loadable, file);
   return loadable;

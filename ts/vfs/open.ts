@@ -5,12 +5,12 @@
 import { SyscallError } from '../kernel/syscall_error';
 import { EACCES, EEXIST, EINVAL, EISDIR, ELOOP, ENOENT, ENOTDIR, EROFS } from '../abi/linux/errno';
 import {
-  O_ACCMODE, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL, O_LARGEFILE, O_NOCTTY, O_NOFOLLOW, O_PATH,
+  O_ACCMODE, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL, O_LARGEFILE, O_NOATIME, O_NOCTTY, O_NOFOLLOW, O_PATH,
   O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY, __O_TMPFILE,
 } from '../abi/linux/fcntl';
 import { S_IFBLK, S_IFCHR, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from '../abi/linux/stat';
 import type { FileDescription } from './file_description';
-import { MAY_EXEC, MAY_READ, MAY_WRITE, checkPermission } from './permission';
+import { MAY_EXEC, MAY_READ, MAY_WRITE, checkOwner, checkPermission } from './permission';
 import { walk, type ResolveContext, type WalkOptions } from './resolve';
 import { VirtualDentry } from './virtual_dentry';
 import { Dentry } from './dentry';
@@ -18,6 +18,7 @@ import { fsnotifyChange, fsnotifyCreate, fsnotifyOpen } from './fsnotify';
 import { IN_MODIFY } from '../abi/linux/inotify';
 import { PathFile, VfsFile } from './vfs_file';
 import { breakLease, noteOpen } from './locks/lease';
+import { checkWriteAccess, getWriteAccess } from './write_access';
 import { OpenWait, allowOpenWait, takeOpenWait } from './open_wait';
 import { LANDLOCK_ACCESS_FS_MAKE_REG, landlockCheckPath, openAccess } from '../kernel/landlock/domain';
 
@@ -124,6 +125,8 @@ export function openFound(ctx: ResolveContext, vd: VirtualDentry, flags: number,
     checkPermission(ctx.creds, inode, want);
     if ((type === S_IFCHR || type === S_IFBLK) && vd.mount.flags.nodev) throw new SyscallError(EACCES);
     if (wantWrite) checkWritableMount(vd);
+    // may_open: O_NOATIME only for the file's owner (or CAP_FOWNER), after the access checks.
+    if (flags & O_NOATIME) checkOwner(ctx.creds, inode);
   }
   // do_dentry_open: security_file_open (Landlock), then break_lease, before the truncation
   // and the file system's open.
@@ -133,6 +136,9 @@ export function openFound(ctx: ResolveContext, vd: VirtualDentry, flags: number,
     if (wait !== null) throw new LeaseBreakWait(wait);
   }
   const truncate = (flags & O_TRUNC) !== 0 && type === S_IFREG && !created;
+  // get_write_access (do_dentry_open, handle_truncate): not while a program runs the file.
+  const writer = type === S_IFREG && (acc === O_WRONLY || acc === O_RDWR);
+  if (type === S_IFREG && wantWrite) checkWriteAccess(inode);
   if (truncate) inode.setattr({ size: 0 });
   // Linux reports the open before the truncation (vfs_open, then handle_truncate).
   // A terminal's open must see O_NOCTTY (tty_open decides on the controlling terminal); the
@@ -141,6 +147,7 @@ export function openFound(ctx: ResolveContext, vd: VirtualDentry, flags: number,
   let opened: FileDescription;
   try { opened = inode.open(ctx.t, vd, fileFlags | (flags & O_NOCTTY)); } finally { takeOpenWait(); }
   opened.flags &= ~O_NOCTTY;
+  if (writer) opened.onRelease(getWriteAccess(inode));
   if (type === S_IFREG && opened instanceof VfsFile) noteOpen(opened);
   const f = fsnotifyOpen(opened, vd, fileFlags);
   if (truncate) fsnotifyChange(vd, IN_MODIFY);

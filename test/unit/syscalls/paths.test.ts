@@ -131,7 +131,7 @@ describe('fstat, newfstatat, statx', () => {
     expect(sys(t, SYS_statx, AT_FDCWD, PATH, AT_EMPTY_PATH | 1, 0x7ff, BUF)).toBe(-EINVAL);
     expect(sys(t, SYS_statx, fd, PATH, AT_EMPTY_PATH, 0x7ff, BUF)).toBe(0);
     const v = new DataView(mm.copyIn(BUF, 256).buffer);
-    expect(v.getUint32(0, true)).toBe(0x7ff); // stx_mask
+    expect(v.getUint32(0, true)).toBe(0x7ff | 0x1000); // stx_mask: basic stats and STATX_MNT_ID
     expect(v.getUint16(28, true)).toBe(S_IFREG | 0o644);
     expect(v.getBigUint64(40, true)).toBe(3n); // stx_size
     expect(v.getUint32(136, true)).toBe(8); // dev major of 0x803

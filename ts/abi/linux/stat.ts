@@ -49,7 +49,11 @@ export const STATX_SIZE_BIT = 0x200;
 export const STATX_BLOCKS = 0x400;
 export const STATX_BASIC_STATS = 0x7ff;
 export const STATX_BTIME = 0x800;
+export const STATX_MNT_ID = 0x1000;
 export const STATX__RESERVED = 0x80000000;
+export const STATX_ATTR_AUTOMOUNT = 0x1000;
+export const STATX_ATTR_MOUNT_ROOT = 0x2000;
+export const STATX_ATTR_DAX = 0x200000;
 
 const TWO32 = 2 ** 32;
 
@@ -113,12 +117,15 @@ function statxTimestamp(v: DataView, off: number, t: Timespec): void {
 /** struct statx, in a buffer the next call reuses (as encodeStat). Linux fills every basic
  *  field whatever `mask` asked for, and says so in stx_mask; btime only when the file system
  *  has it. */
-export function encodeStatx(s: Stat): Uint8Array {
+export function encodeStatx(s: Stat, mntId: number, mountRoot: boolean): Uint8Array {
   const b = statxBuf;
   const v = statxView;
   b.fill(0);
-  v.setUint32(0, STATX_BASIC_STATS | (s.btime ? STATX_BTIME : 0), true);
+  v.setUint32(0, STATX_BASIC_STATS | (s.btime ? STATX_BTIME : 0) | STATX_MNT_ID, true);
   v.setUint32(4, s.blksize >>> 0, true);
+  put64(v, 8, mountRoot ? STATX_ATTR_MOUNT_ROOT : 0);
+  // The attributes the VFS always knows about (vfs_getattr_nosec, vfs_statx).
+  put64(v, 56, STATX_ATTR_AUTOMOUNT | STATX_ATTR_MOUNT_ROOT | STATX_ATTR_DAX);
   v.setUint32(16, s.nlink >>> 0, true);
   v.setUint32(20, s.uid >>> 0, true);
   v.setUint32(24, s.gid >>> 0, true);
@@ -134,5 +141,6 @@ export function encodeStatx(s: Stat): Uint8Array {
   v.setUint32(132, devMinor(s.rdev), true);
   v.setUint32(136, devMajor(s.dev), true);
   v.setUint32(140, devMinor(s.dev), true);
+  put64(v, 144, mntId);
   return b;
 }

@@ -476,6 +476,7 @@ export class TmpfsRegular extends TmpfsInode {
         this.maybeFree();
       },
       size: () => this._size,
+      punchHole: (fileOffset, length) => this.punchHole(fileOffset, length),
       rmap: this.rmap,
       writeSealed: () => (this.seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)) !== 0,
     };

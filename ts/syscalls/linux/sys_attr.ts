@@ -6,14 +6,15 @@ import { fsizeNewSizeOk } from '../../kernel/fsize_limit';
 import type { Task } from '../../kernel/task';
 import { fail } from '../../kernel/syscall_error';
 import { EBADF, EFAULT, EINVAL, ENOTSUP as EOPNOTSUPP } from '../../abi/linux/errno';
-import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, O_PATH } from '../../abi/linux/fcntl';
+import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, O_PATH, O_WRONLY } from '../../abi/linux/fcntl';
 import { UTIME_NOW, UTIME_OMIT } from '../../abi/linux/fs';
 import { S_IFMT, type Timespec } from '../../abi/linux/stat';
 import {
   SYS_chmod, SYS_chown, SYS_fchmod, SYS_fchmodat, SYS_fchown, SYS_fchownat, SYS_ftruncate, SYS_futimesat,
   SYS_lchown, SYS_truncate, SYS_utime, SYS_utimensat, SYS_utimes,
 } from '../../abi/linux/syscall_numbers';
-import { chmod, chown, setSize, truncate, utimes } from '../../vfs/attr_ops';
+import { checkTruncate, chmod, chown, setSize, truncate, utimes } from '../../vfs/attr_ops';
+import { breakLease } from '../../vfs/locks/lease';
 import { locateVd } from '../../vfs/lookup';
 import { now } from '../../vfs/time';
 import { VfsFile } from '../../vfs/vfs_file';
@@ -73,9 +74,13 @@ function sysFchown(t: Task, fd: number, uid: number, gid: number): number {
   return 0;
 }
 
-function sysTruncate(t: Task, addr: number, length: number): number {
+function sysTruncate(t: Task, addr: number, length: number): number | Promise<number> {
   if (length < 0) fail(EINVAL); // do_sys_truncate, before the path is read
   const vd = pathVd(t, AT_FDCWD, addr, true);
+  checkTruncate(t.creds, vd);
+  // vfs_truncate breaks leases as an open for writing does; then it starts again.
+  const wait = breakLease(t, vd.inode.identity(), O_WRONLY);
+  if (wait !== null) return wait().then(() => sysTruncate(t, addr, length));
   if (length >= 0 && vd.inode.isRegular) fsizeNewSizeOk(t, vd.inode.stat().size, length);
   truncate(t.creds, vd, length);
   return 0;

@@ -8,6 +8,7 @@ import { O_CLOEXEC } from '../../abi/linux/fcntl';
 import { SYS_close, SYS_close_range, SYS_dup, SYS_dup2, SYS_dup3 } from '../../abi/linux/syscall_numbers';
 import type { SyscallArgs, SyscallTable } from './types';
 import { getFile, nofileLimit } from './fd_util';
+import { unshareFDTable } from '../../kernel/shared_state';
 
 const CLOSE_RANGE_UNSHARE = 1 << 1;
 const CLOSE_RANGE_CLOEXEC = 1 << 2;
@@ -19,12 +20,14 @@ function sysClose(t: Task, a: SyscallArgs): number {
 }
 
 /** close_range(first, last, flags): every open fd in [first, last]; CLOSE_RANGE_CLOEXEC marks
- *  them instead. UNSHARE is a no-op while fd tables are not shared across processes. */
+ *  them instead. CLOSE_RANGE_UNSHARE first gives the caller its own table (CLONE_FILES
+ *  sharers keep theirs whole). */
 function sysCloseRange(t: Task, a: SyscallArgs): number {
   const first = a.uint(0);
   const last = a.uint(1);
   const flags = a.uint(2);
   if ((flags & ~(CLOSE_RANGE_UNSHARE | CLOSE_RANGE_CLOEXEC)) !== 0 || first > last) fail(EINVAL);
+  if (flags & CLOSE_RANGE_UNSHARE) unshareFDTable(t);
   for (const fd of t.fdTable.fds()) {
     if (fd < first || fd > last) continue;
     if (flags & CLOSE_RANGE_CLOEXEC) t.fdTable.setFlags(fd, { cloexec: true });

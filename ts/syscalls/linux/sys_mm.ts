@@ -59,6 +59,8 @@ function sysMmap(t: Task, a: SyscallArgs): number {
 
   const file: FileDescription | undefined = t.fdTable.get(a.int(4));
   if (file === undefined || (file.flags & O_PATH) !== 0) fail(EBADF);
+  // do_mmap: an empty mapping is EINVAL before anything about the file.
+  if (length === 0) fail(EINVAL);
   // file_mmap_ok: the mapping must end within MAX_LFS_FILESIZE. A page-aligned offset below
   // 2^63 is an exact number.
   if (off + BigInt(pageUp(length)) > MAX_LFS_FILESIZE) fail(EOVERFLOW);
@@ -95,18 +97,27 @@ function sysMunmap(t: Task, a: SyscallArgs): number {
   return 0;
 }
 
+/** Whether argument i, a start address, is page aligned: asked of the register's low word,
+ *  as a.ptr's double rounds an address past 2^53 (2^64-1 becomes an aligned 2^64). */
+function startAligned(a: SyscallArgs, i: number): boolean {
+  return (a.uint(i) & (PAGE_SIZE - 1)) === 0;
+}
+
 function sysMprotect(t: Task, a: SyscallArgs): number {
+  if (!startAligned(a, 0)) fail(EINVAL);
   syncVmLimits(t);
   t.mm.mprotect(a.ptr(0), a.size(1), a.int(2));
   return 0;
 }
 
 function sysMremap(t: Task, a: SyscallArgs): number {
+  if (!startAligned(a, 0)) fail(EINVAL);
   syncVmLimits(t);
   return t.mm.mremap(a.ptr(0), a.size(1), a.size(2), a.int(3), a.ptr(4));
 }
 
 function sysMadvise(t: Task, a: SyscallArgs): number {
+  if (!startAligned(a, 0)) fail(EINVAL);
   t.mm.madvise(a.ptr(0), a.size(1), a.int(2));
   return 0;
 }
@@ -114,7 +125,7 @@ function sysMadvise(t: Task, a: SyscallArgs): number {
 function sysMsync(t: Task, a: SyscallArgs): number {
   const addr = a.ptr(0);
   const flags = a.int(2);
-  if (!isPageAligned(addr) || (flags & ~(MS_ASYNC | MS_INVALIDATE | MS_SYNC)) !== 0 ||
+  if (!startAligned(a, 0) || (flags & ~(MS_ASYNC | MS_INVALIDATE | MS_SYNC)) !== 0 ||
     ((flags & MS_ASYNC) !== 0 && (flags & MS_SYNC) !== 0)) {
     fail(EINVAL);
   }
@@ -146,7 +157,7 @@ function sysMincore(t: Task, a: SyscallArgs): number {
   // Linux's order: alignment, the range (ENOMEM), the vector (EFAULT), then the pages one
   // mapping at a time: what is mapped from addr on is reported before a hole is ENOMEM.
   const addr = a.ptr(0), length = a.size(1), vec = a.ptr(2);
-  if (!isPageAligned(addr)) fail(EINVAL);
+  if (!startAligned(a, 0)) fail(EINVAL);
   if (!accessOk(addr, length)) fail(ENOMEM);
   const pages = Math.ceil(length / PAGE_SIZE);
   if (!accessOk(vec, pages)) fail(EFAULT);

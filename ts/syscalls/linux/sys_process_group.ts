@@ -3,7 +3,8 @@
 import type { Task } from '../../kernel/task';
 import type { ThreadGroup } from '../../kernel/thread_group';
 import { fail } from '../../kernel/syscall_error';
-import { EINVAL, EPERM, ESRCH } from '../../abi/linux/errno';
+import { EACCES, EINVAL, EPERM, ESRCH } from '../../abi/linux/errno';
+import { taskAttrs } from './task_attrs';
 import { SYS_getpgid, SYS_getpgrp, SYS_getsid, SYS_setpgid, SYS_setsid } from '../../abi/linux/syscall_numbers';
 import type { SyscallArgs, SyscallTable } from './types';
 import {
@@ -28,8 +29,8 @@ function sysSetsid(t: Task): number {
   return vtgid(t, t.tg);
 }
 
-/** Linux setpgid: the caller or one of its children; not a session leader; a group in
- *  the caller's session (or a new one named after the target). */
+/** Linux setpgid: the caller or one of its children that has not exec'd; not a session
+ *  leader; a group in the caller's session (or a new one named after the target). */
 function sysSetpgid(t: Task, a: SyscallArgs): number {
   const pid = a.int(0) || vtgid(t, t.tg);
   const pgidArg = a.int(1);
@@ -40,6 +41,12 @@ function sysSetpgid(t: Task, a: SyscallArgs): number {
   const theirs = processGroupIds(target);
   // The group is named in the caller's pid namespace.
   const pgid = pgidArg || pid;
+  if (target !== t.tg) {
+    // A child: in the caller's session, and not since its execve (EACCES).
+    if (theirs.sid !== mine.sid) fail(EPERM);
+    const leader = t.kernel.tasks.get(target.tgid) ?? target.tasks.values().next().value;
+    if (leader !== undefined && !taskAttrs(leader).forkNoExec) fail(EACCES);
+  }
   if (theirs.sid === target.tgid) fail(EPERM);
   if (theirs.sid !== mine.sid) fail(EPERM);
   let group = { pgid: target.tgid, pgrp: target.leaderPid };

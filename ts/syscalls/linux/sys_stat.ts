@@ -39,7 +39,9 @@ function asSeenBy(t: Task, st: Stat): Stat {
   return { ...st, uid: fromKuid(ns, st.uid), gid: fromKgid(ns, st.gid) };
 }
 
-function statAt(t: Task, dirfd: number, pathAddr: number, flags: number): Stat {
+/** The file fstatat/statx name, and where it is in the tree (null for a file with no place
+ *  in it, a pipe named by its fd). */
+function locateAt(t: Task, dirfd: number, pathAddr: number, flags: number): { st: Stat, vd: VirtualDentry | null } {
   const emptyPath = (flags & AT_EMPTY_PATH) !== 0;
   let path: string | null = null;
   let pathError: unknown = null;
@@ -51,10 +53,20 @@ function statAt(t: Task, dirfd: number, pathAddr: number, flags: number): Stat {
     }
   }
   const self = pathError === null && emptyPath && (path === null || path === '');
-  if (self && dirfd >= 0) return statPath(t, dirfd, '', true, true);
-  if ((flags & ~STAT_FLAGS) !== 0) fail(EINVAL);
-  if (pathError !== null) throw pathError;
-  return statPath(t, dirfd, path ?? '', (flags & AT_SYMLINK_NOFOLLOW) === 0, emptyPath);
+  if (!(self && dirfd >= 0)) {
+    if ((flags & ~STAT_FLAGS) !== 0) fail(EINVAL);
+    if (pathError !== null) throw pathError;
+  }
+  const p = self && dirfd >= 0 ? '' : path ?? '';
+  const l = locate(t, dirfd, p, self || (flags & AT_SYMLINK_NOFOLLOW) === 0, self || emptyPath);
+  // fstatat(fd, "", AT_EMPTY_PATH) is fstat (vfs_fstat): the open file answers, which may know
+  // more than its name does (a lower file the host renamed since: lower_file.ts).
+  const st = p === '' && l.file instanceof VfsFile ? l.file.stat() : l.vd ? l.vd.inode.stat() : l.file!.stat();
+  return { st, vd: l.vd };
+}
+
+function statAt(t: Task, dirfd: number, pathAddr: number, flags: number): Stat {
+  return locateAt(t, dirfd, pathAddr, flags).st;
 }
 
 function sysStat(t: Task, a: SyscallArgs): number {
@@ -88,8 +100,10 @@ function sysStatx(t: Task, a: SyscallArgs): number {
   const mask = a.uint(3);
   if ((mask & STATX__RESERVED) !== 0) fail(EINVAL);
   if ((flags & AT_STATX_SYNC_TYPE) === AT_STATX_SYNC_TYPE) fail(EINVAL);
-  const st = statAt(t, dirfd, pathAddr, flags);
-  t.mm.copyOut(a.ptr(4), encodeStatx(asSeenBy(t, st)));
+  const { st, vd } = locateAt(t, dirfd, pathAddr, flags);
+  // vfs_statx: the mount's id, and whether this is the root of its mount.
+  const mountRoot = vd !== null && vd.dentry === vd.mount.root;
+  t.mm.copyOut(a.ptr(4), encodeStatx(asSeenBy(t, st), vd?.mount.id ?? 0, mountRoot));
   return 0;
 }
 

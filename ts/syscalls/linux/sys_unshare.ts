@@ -9,7 +9,7 @@ import type { Task } from '../../kernel/task';
 import { fail } from '../../kernel/syscall_error';
 import { EINVAL } from '../../abi/linux/errno';
 import { SYS_unshare } from '../../abi/linux/syscall_numbers';
-import { fdTableShared, mmUserCount, putFDTable } from '../../kernel/shared_state';
+import { mmUserCount, unshareFDTable } from '../../kernel/shared_state';
 import { exitSem } from '../../kernel/ipc/undo';
 import { NSPROXY_FLAGS, copyNamespaces, createUserNs, fsShared } from '../../kernel/ns/create';
 import { nsproxyOf, setNsproxy } from '../../kernel/ns/nsproxy';
@@ -45,11 +45,7 @@ function sysUnshare(t: Task, a: SyscallArgs): number {
 
   // Everything checked: commit.
   if ((flags & (CLONE_NEWIPC | CLONE_SYSVSEM)) !== 0) exitSem(t);
-  if ((flags & CLONE_FILES) !== 0 && fdTableShared(t.fdTable)) {
-    const oldTable = t.fdTable;
-    t.fdTable = oldTable.fork();
-    putFDTable(oldTable);
-  }
+  if ((flags & CLONE_FILES) !== 0) unshareFDTable(t);
   const oldFs = t.fs;
   if ((flags & CLONE_FS) !== 0 && fsShared(t)) t.fs = { ...t.fs };
   if (creds !== t.creds) commitCreds(t, creds);

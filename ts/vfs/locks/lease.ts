@@ -113,7 +113,13 @@ export function breakLease(t: Task, key: object, flags: number): (() => Promise<
   return () => block<void>(t, (wake) => {
     const w = (): void => { if (!stillConflicting()) wake(); };
     s.waiters.add(w);
-    return () => { s.waiters.delete(w); };
+    // A writer waits with its write access taken (do_dentry_open breaks the lease after
+    // get_write_access): the holder cannot downgrade to F_RDLCK meanwhile (EAGAIN).
+    if (wantWrite) s.writers++;
+    return () => {
+      s.waiters.delete(w);
+      if (wantWrite) s.writers--;
+    };
   }, { timeoutNs: BigInt(Math.max(0, seconds)) * 1_000_000_000n }, () => {
     // lease_break_time passed: the leases go as if the holder had given them up.
     for (const l of [...s.leases]) {
