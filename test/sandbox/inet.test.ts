@@ -20,6 +20,8 @@ describe.each(platforms)('%s', (platform) => {
     () => same([fixture('inet_tcp'), '16']), 120_000);
   it('UDP: echo v4 and v6, MSG_PEEK/TRUNC, connected filter, port unreachable -> ECONNREFUSED, EMSGSIZE',
     () => same([fixture('inet_udp')]), 120_000);
+  it('UDP: connect to port 0 is no peer, disconnect gives back an autobound port, zero-length datagrams, SHUT_RD',
+    () => same([fixture('udp_connect')]), 120_000);
 
   it.skipIf(!existsSync(python))('families the stack does not have are EAFNOSUPPORT', async () => {
     const r = await runSandbox([python, '-c', [

@@ -10,6 +10,7 @@ import type { MemoryManager } from '../mm/memory_manager';
 import { PAGE_SIZE } from '../mm/layout';
 import type { Task } from './task';
 import { fail } from './syscall_error';
+import { accessOk } from '../syscalls/linux/user_io';
 
 export const FUTEX_BITSET_MATCH_ANY = 0xffff_ffff;
 
@@ -48,7 +49,9 @@ function mmId(mm: MemoryManager): number {
 /** get_futex_key: EINVAL if misaligned, EFAULT if the memory is not there. */
 export function futexKey(t: Task, addr: number, priv: boolean): string {
   if (addr % 4 !== 0) fail(EINVAL);
-  if (!(addr >= t.mm.minAddr && addr + 4 <= t.mm.maxAddr)) fail(EFAULT);
+  // get_futex_key asks only access_ok of a private key: no page is touched, so NULL or an
+  // unmapped address is a valid key to wake (FUTEX_WAKE_OP with no first futex).
+  if (!accessOk(addr, 4)) fail(EFAULT);
   if (!priv) {
     const vma = t.mm.vmas.find(addr);
     if (!vma) fail(EFAULT);
@@ -62,6 +65,9 @@ export function futexKey(t: Task, addr: number, priv: boolean): string {
       }
       return `s${off + (addr % PAGE_SIZE)}`;
     }
+    // Private memory under a shared key: the same address space and address, but marked
+    // (FUT_OFF_MMSHARED), so a shared wake does not meet a private waiter there, nor the reverse.
+    return `m${mmId(t.mm)}:${addr}`;
   }
   return `p${mmId(t.mm)}:${addr}`;
 }

@@ -44,6 +44,8 @@ export class UdpSocket extends InetSocket {
   /** The source a connected socket sends from (getsockname shows it). */
   private connSrc: IPAddr | null = null;
   private readonly udpPlain = new Map<number, number>();
+  /** sock_write_iter has no zero-count shortcut: write(fd, buf, 0) sends an empty datagram. */
+  override readonly writesEmpty = true;
 
   constructor(stack: Stack, flags: number, family: number, uid: number, gid: number) {
     super(stack, flags, family, SOCK_DGRAM, IPPROTO_UDP, uid, gid);
@@ -77,15 +79,15 @@ export class UdpSocket extends InetSocket {
   /** inet_autobind: an ephemeral port for any address of our family. */
   private autobind(t: Task): void {
     if (this.ep.lport !== 0) return;
-    const any = new Uint8Array(this.v6family ? 28 : 16);
-    any[0] = this.family;
-    this.bind(t, any);
+    // A bound address outlives a disconnect that gave the port back: the new port is on it.
+    this.bind(t, buildInetAddr(this.family, this.ep.local, 0));
   }
 
   getsockname(): Uint8Array { return buildInetAddr(this.family, this.connSrc ?? this.ep.local, this.ep.lport); }
 
   getpeername(): Uint8Array {
-    if (this.ep.remote === null) fail(ENOTCONN);
+    // inet_getname: connected to port 0 (connect to any address, or to port 0) is no peer.
+    if (this.ep.remote === null || this.ep.rport === 0) fail(ENOTCONN);
     return buildInetAddr(this.family, this.ep.remote, this.ep.rport);
   }
 
@@ -95,9 +97,7 @@ export class UdpSocket extends InetSocket {
   connect(t: Task, raw: Uint8Array): number {
     if (raw.length < 2) fail(EINVAL);
     if (familyOfRaw(raw) === AF_UNSPEC) {
-      this.ep.remote = null;
-      this.ep.rport = 0;
-      this.connSrc = null;
+      this.disconnect();
       return 0;
     }
     const a = parseInetAddr(raw, this.family);
@@ -113,6 +113,20 @@ export class UdpSocket extends InetSocket {
     return 0;
   }
 
+  /** __udp_disconnect: forget the peer, and give back a port the socket did not bind itself
+   *  (autobind, or bind to port 0); an address it bound stays. */
+  private disconnect(): void {
+    this.ep.remote = null;
+    this.ep.rport = 0;
+    this.connSrc = null;
+    const b = this.ep.binding;
+    if (b && !b.portLock) {
+      this.stack.udpPorts.release(this.ep.lport, b);
+      this.ep.binding = null;
+      this.ep.lport = 0;
+    }
+  }
+
   /** ip_route_output's RTCF_BROADCAST check: a broadcast destination needs SO_BROADCAST. A
    *  connected socket keeps the route it was allowed (send without an address is not checked). */
   private checkBroadcast(dst: IPAddr): void {
@@ -122,9 +136,10 @@ export class UdpSocket extends InetSocket {
 
   shutdown(_t: Task, how: number): void {
     if (how < SHUT_RD || how > SHUT_RDWR) fail(EINVAL);
-    if (this.ep.remote === null) fail(ENOTCONN);
+    // inet_shutdown: an unconnected socket is shut down all the same, then told ENOTCONN.
     this.shutdownBits |= how + 1;
     this.notify(POLLIN | POLLOUT | POLLHUP | POLLRDHUP);
+    if (this.ep.remote === null) fail(ENOTCONN);
   }
 
   sendmsg(t: Task, req: SendRequest): number {
@@ -171,8 +186,9 @@ export class UdpSocket extends InetSocket {
     if (err) fail(err);
     const d = this.ep.take((flags & MSG_PEEK) !== 0);
     if (!d) {
-      if (this.shutdownBits & RCV_SHUTDOWN) return { n: 0, data: new Uint8Array(0), from: null, rights: null, creds: null, flags: 0 };
+      // __skb_recv_datagram: a non-blocking call is EAGAIN before the shut-down check.
       if (dl.nonblocking) fail(EAGAIN);
+      if (this.shutdownBits & RCV_SHUTDOWN) return { n: 0, data: new Uint8Array(0), from: null, rights: null, creds: null, flags: 0 };
       return dl.wait(t, (wake) => this.queue.subscribe(POLLIN, wake)).then(() => this.recvFrom(t, max, flags, dl));
     }
     const n = Math.min(max, d.data.length);
@@ -184,6 +200,8 @@ export class UdpSocket extends InetSocket {
   }
 
   override read(t: Task, dst: Uint8Array, _offset: number): number | Promise<number> {
+    // sock_read_iter: a zero count reads nothing, even with no data queued.
+    if (dst.length === 0) return 0;
     const fin = (r: RecvResult): number => { dst.set(r.data.subarray(0, Math.min(r.data.length, dst.length))); return Math.min(r.n, dst.length); };
     const r = this.recvmsg(t, dst.length, 0);
     return r instanceof Promise ? r.then(fin) : fin(r);

@@ -100,7 +100,11 @@ function gather(t: Task, s: UnixSocket, max: number, flags: number, target: numb
   let checkCreds = res.creds !== null;
   let idx = 0;
   let first = !started;
-  while (copied < max) {
+  // unix_stream_read_generic is a do-while: a zero-length receive still waits for data (or
+  // is EAGAIN), then returns 0 leaving the data queued.
+  let once = max === 0;
+  while (copied < max || once) {
+    once = false;
     const m = peek ? s.recvQueue[idx] : s.recvQueue[0];
     if (!m) {
       if (copied >= target) break;
