@@ -8,7 +8,8 @@
 // It does not know what files mean: ts/fsimpl/gofer does.
 
 import { SyscallError } from '../kernel/syscall_error';
-import { EIO, ENOENT, ENOTSUP } from '../abi/linux/errno';
+import { EINVAL, EIO, ENOENT, ENOTSUP } from '../abi/linux/errno';
+import { RENAME_NOREPLACE } from '../abi/linux/fs';
 import * as m from './messages';
 import { DecodeError, type Qid } from './wire';
 import type { Transport } from './transport';
@@ -167,6 +168,8 @@ export class Client {
   readonly listsWithAttrs: boolean;
   /** Twalkgetattr may be sent (the server is tsvisor-gofer). */
   readonly walksWithAttrs: boolean;
+  /** Trenameat2 may be sent (the server is tsvisor-gofer). */
+  readonly renamesWithFlags: boolean;
 
   constructor(private readonly t: Transport, opts: ClientOptions) {
     this.msize = opts.msize ?? (1 << 20) + m.IOHDRSZ;
@@ -174,6 +177,7 @@ export class Client {
     this.inOrder = opts.inOrder ?? false;
     this.listsWithAttrs = (opts.goferExtensions ?? false) && this.inOrder;
     this.walksWithAttrs = opts.goferExtensions ?? false;
+    this.renamesWithFlags = opts.goferExtensions ?? false;
   }
 
   /** Tversion: agree on 9P2000.L and the msize. Must come first. */
@@ -1056,8 +1060,15 @@ export class Client {
   unlinkat(dirfid: number, name: string, flags: number): void { this.rpc(m.Tunlinkat, { dirfid, name, flags }); }
 
   /** renameat, or, on a server without Trenameat (diod answers EOPNOTSUPP), walk + Trename as
-   *  Linux's v9fs does. */
-  renameOrFallback(olddirfid: number, oldname: string, newdirfid: number, newname: string): void {
+   *  Linux's v9fs does. flags (renameat2's) need our Trenameat2: other servers cannot do them
+   *  atomically, and get EINVAL as Linux's v9fs gives. RENAME_NOREPLACE alone is the caller's
+   *  check (the name was not there) on such a server, as before. */
+  renameOrFallback(olddirfid: number, oldname: string, newdirfid: number, newname: string, flags = 0): void {
+    if (flags !== 0 && this.renamesWithFlags) {
+      this.rpc(m.Trenameat2, { olddirfid, oldname, newdirfid, newname, flags });
+      return;
+    }
+    if ((flags & ~RENAME_NOREPLACE) !== 0) throw new SyscallError(EINVAL);
     if (!this.noRenameat) {
       try { return this.renameat(olddirfid, oldname, newdirfid, newname); } catch (e) {
         if (!(e instanceof SyscallError) || e.errno !== ENOTSUP) throw e;

@@ -542,6 +542,17 @@ export class GoferSession {
     return { attr: got[0], at };
   }
 
+  /** dir's entries were changed by the sandbox (a rename): its listing and the attributes
+   *  fetched ahead in it no longer answer lookups, nor its own attributes. */
+  changed(dir: GoferNode): void {
+    dir.attrAt = -Infinity;
+    dir.listing = null;
+    dir.listingByIno = null;
+    dir.attrsAhead = null;
+    dir.misses = null;
+    this.listings.delete(dir);
+  }
+
   /** Keeps dir's listing for walkListed (at most MAX_LISTINGS directories keep theirs). */
   keepListing(dir: GoferNode, ents: readonly DirentAttr[], at: number): void {
     dir.misses = null; // the listing answers for them now
