@@ -1,12 +1,15 @@
-// Reads on a --volume whose host file system stalls them (a FUSE daemon, fixture fuse_stall.c,
-// whose reads of "slow" wait until a file appears; fixture gofer_stall.c, compared with its
+// Reads, lookups and listings on a --volume whose host file system stalls them (a FUSE
+// daemon, fixture fuse_stall.c, whose reads of "slow" wait until a file appears; fixture
+// gofer_stall.c, compared with its
 // native run on the same kind of mount): the stuck reader holds only itself. Another process
 // opens and reads files of the same file system meanwhile, a signal with a handler ends the
 // read with EINTR, SIGINT and SIGKILL end stuck readers, and a read still waiting when the
 // file system lets go succeeds. On the start build the sentry's own read of the donated fd
-// blocked its thread: the whole sandbox stopped until the daemon answered.
+// blocked its thread: the whole sandbox stopped until the daemon answered. So did a stalled
+// stat or listing (fixture gofer_stall_lookup.c) until wt-base24: the sentry awaited the
+// walk, getattr and readdir replies on its thread (vfs/host_wait.ts).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -50,5 +53,27 @@ describe.each(platforms)('%s', (platform) => {
       { platform, timeoutMs: 40_000, extraArgs: ['--volume', `${mnt}:/vol`, '--volume', `${ctl}:/ctl`] }));
     expect(r.stdout, describeResult(r)).toBe(n.stdout);
     expect(r.code).toBe(0);
+  }, 120_000);
+
+  it('a stat and a listing stalled by the host file system hold only their tasks; SIGKILL and SIGINT end them', async () => {
+    if (process.getuid?.() !== 0 || !existsSync('/dev/fuse')) {
+      console.log('skipped: the stalling FUSE mount needs root and /dev/fuse');
+      return;
+    }
+    const n = await withStall((mnt, ctl) => runNative([fixture('gofer_stall_lookup'), mnt, path.join(ctl, 'go'), path.join(ctl, 'beats')], { timeoutMs: 30_000 }));
+    expect(n.code, describeResult(n)).toBe(0);
+    expect(n.stdout).toContain('other lookups while a stat and a listing wait: 20/20');
+    let beats = '';
+    const r = await withStall(async (mnt, ctl) => {
+      const res = await runSandbox([fixture('gofer_stall_lookup'), '/vol', '/ctl/go', '/ctl/beats'],
+        { platform, timeoutMs: 40_000, extraArgs: ['--volume', `${mnt}:/vol`, '--volume', `${ctl}:/ctl`] });
+      // From the host: the sandbox's other process wrote while the two waited (the release
+      // file did not exist yet: the daemon still held both).
+      beats = existsSync(path.join(ctl, 'beats')) ? readFileSync(path.join(ctl, 'beats'), 'utf8') : '';
+      return res;
+    });
+    expect(r.stdout, describeResult(r)).toBe(n.stdout);
+    expect(r.code).toBe(0);
+    expect(beats.split('\n').filter(Boolean)).toHaveLength(20);
   }, 120_000);
 });

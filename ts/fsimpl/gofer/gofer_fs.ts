@@ -32,6 +32,7 @@ import { getxattr9p, listxattr9p, setxattr9p } from './xattr_9p';
 import { SyntheticDir } from './synthetic_dir';
 import { InodeIdentities } from '../../vfs/inode_identity';
 import { takeOpenWait } from '../../vfs/open_wait';
+import { withoutHostWait } from '../../vfs/host_wait';
 import { inoOfQidPath } from './qid_ino';
 
 const V9FS_MAGIC = 0x01021997;
@@ -198,7 +199,8 @@ export class GoferInode extends Inode {
 
   /** The child just made under name, walked to. */
   private made(name: string): GoferInode {
-    const n = this.s.walk(this.node, name);
+    // Not left to the host (host_wait.ts): the retry would make it again.
+    const n = withoutHostWait(() => this.s.walk(this.node, name));
     if (!n) throw new SyscallError(ENOENT); // removed on the host at once
     this.node.attrAt = -Infinity; // our mtime and nlink moved
     return new GoferInode(this.fs, n);
