@@ -6,6 +6,9 @@
 // modules anew each time costs more than the sandbox's own set-up.
 // Without the bundle (a tsc-only build), the modules are loaded one by one.
 const binStartMs = process.uptime() * 1000;
+// libuv's thread pool, sized before its first use: reads of donated fds on file systems that
+// may block take at most half of it (ts/fsimpl/gofer/slow_host_calls.ts, POOL_THREADS).
+if (!process.env.UV_THREADPOOL_SIZE) process.env.UV_THREADPOOL_SIZE = '8';
 const fs = require('node:fs');
 const path = require('node:path');
 const vm = require('node:vm');

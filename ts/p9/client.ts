@@ -8,10 +8,12 @@
 // It does not know what files mean: ts/fsimpl/gofer does.
 
 import { SyscallError } from '../kernel/syscall_error';
-import { EIO, ENOENT, ENOTSUP } from '../abi/linux/errno';
+import { EAGAIN, EINVAL, EIO, ENOENT, ENOTSUP } from '../abi/linux/errno';
+import { RENAME_NOREPLACE } from '../abi/linux/fs';
 import * as m from './messages';
 import { DecodeError, type Qid } from './wire';
 import type { Transport } from './transport';
+import { LEAVABLE, type StallGate } from './stall_gate';
 
 export const VERSION = '9P2000.L';
 
@@ -156,6 +158,14 @@ export class Client {
   /** Tflush tags in flight, with the tag each flushes and whether that tag's reply came
    *  already (the tag is then free once the Rflush comes, not before). */
   private readonly flushing = new Map<number, { oldtag: number; answered: boolean }>();
+  /** May a synchronous request stop blocking the sentry (stall_gate.ts)? null: never. */
+  gate: StallGate | null = null;
+  /** Synchronous requests left in flight (stall_gate.ts), with the fid each would make. */
+  private readonly left = new Map<number, number>();
+  /** Fids a left request may make: neither freed nor clunked until its reply came. */
+  private readonly leftFids = new Set<number>();
+  /** The newfid of the request last started under each tag (Twalk, Twalkgetattr). */
+  private readonly newfids = new Map<number, number>();
   /** Stops the transport's readiness watch; set while any waiter waits. */
   private unwatch: (() => void) | null = null;
   private noRenameat = false;
@@ -167,6 +177,8 @@ export class Client {
   readonly listsWithAttrs: boolean;
   /** Twalkgetattr may be sent (the server is tsvisor-gofer). */
   readonly walksWithAttrs: boolean;
+  /** Trenameat2 may be sent (the server is tsvisor-gofer). */
+  readonly renamesWithFlags: boolean;
 
   constructor(private readonly t: Transport, opts: ClientOptions) {
     this.msize = opts.msize ?? (1 << 20) + m.IOHDRSZ;
@@ -174,6 +186,7 @@ export class Client {
     this.inOrder = opts.inOrder ?? false;
     this.listsWithAttrs = (opts.goferExtensions ?? false) && this.inOrder;
     this.walksWithAttrs = opts.goferExtensions ?? false;
+    this.renamesWithFlags = opts.goferExtensions ?? false;
   }
 
   /** Tversion: agree on 9P2000.L and the msize. Must come first. */
@@ -193,7 +206,10 @@ export class Client {
     return this.freeFids.pop() ?? this.nextFid++;
   }
 
-  private freeFid(fid: number): void { this.freeFids.push(fid); }
+  private freeFid(fid: number): void {
+    if (this.leftFids.has(fid)) return; // a left walk may make it yet: clunked after its reply
+    this.freeFids.push(fid);
+  }
 
   // --- requests in flight ---
 
@@ -202,9 +218,12 @@ export class Client {
    *  that reads ahead, as the gofer does, then takes them in one read). */
   start(type: number, fields: m.Fields): number {
     this.check();
+    this.refuseIfVoid(type);
     const tag = this.freeTags.pop() ?? this.allocTag();
     this.outq.push(m.encodeMessage(type, tag, fields));
     this.inflight.set(tag, type + 1);
+    if (typeof fields.newfid === 'number') this.newfids.set(tag, fields.newfid);
+    else if (this.newfids.size > 0) this.newfids.delete(tag);
     return tag;
   }
 
@@ -230,7 +249,77 @@ export class Client {
   finish(tag: number): Reply {
     const want = this.inflight.get(tag);
     if (want === undefined) throw new SyscallError(EIO, `9P: tag ${tag} not in flight`);
+    const ms = this.leaveAfter(want);
+    if (ms !== null) return this.expect(this.finishOrLeave(tag, ms), want);
     return this.expect(this.finishRaw(tag), want);
+  }
+
+  /** After a request was left, the rest of the syscall's attempt is void (it runs again):
+   *  nothing that changes the host goes out in it (a clunk or flush still does). */
+  private refuseIfVoid(type: number): void {
+    if (this.gate === null || type === m.Tclunk || type === m.Tflush || LEAVABLE.has(type + 1)) return;
+    if (this.gate.limitMs() === 0) throw new SyscallError(EAGAIN, '9P: the attempt left a request');
+  }
+
+  /** How long a request answered by want may block now before it is left (stall_gate.ts). */
+  private leaveAfter(want: number): number | null {
+    return this.gate !== null && LEAVABLE.has(want) ? this.gate.limitMs() : null;
+  }
+
+  /** finishRaw(tag) if the reply comes within ms, else leave(tag). */
+  private finishOrLeave(tag: number, ms: number): Reply {
+    if (this.left.has(tag)) this.leave(tag);
+    const deadline = performance.now() + ms;
+    this.sendQueued();
+    while (!this.early.has(tag)) {
+      let got;
+      try { got = this.t.recvWithin(this.msize, Math.max(0, deadline - performance.now())); } catch (e) { this.fail(e); }
+      if (!got) this.leave(tag);
+      this.route(this.decode(got.msg, got.fds));
+    }
+    return this.finishRaw(tag);
+  }
+
+  /** Stops waiting for tag and every other synchronous request in flight (none has a
+   *  waiter: the sentry runs one synchronous caller at a time): see stall_gate.ts. */
+  private leave(tag: number): never {
+    if (!this.left.has(tag)) {
+      const cancel = deferred();
+      const fid = this.newfids.get(tag) ?? -1;
+      if (fid >= 0) this.leftFids.add(fid);
+      const done = this.waitFor(tag, cancel.promise)
+        .then((r) => { for (const fd of r.fds) this.closeFd(fd); }, () => {})
+        .then(() => this.releaseLeft(fid));
+      for (const t of [...this.inflight.keys()]) {
+        if (t === tag || this.waiters.has(t) || this.discard.has(t) || this.flushing.has(t) || this.left.has(t)) continue;
+        const f = this.newfids.get(t) ?? -1;
+        const got = this.early.get(t);
+        if (got) {
+          this.early.delete(t);
+          this.leftReply(got, f);
+        } else {
+          this.left.set(t, f);
+          if (f >= 0) this.leftFids.add(f);
+        }
+      }
+      this.gate?.left(done, cancel.resolve);
+    }
+    throw new SyscallError(EAGAIN, '9P: request left to finish on its own');
+  }
+
+  /** The reply of a left request: dropped, and the fid it may have made clunked. */
+  private leftReply(r: Reply, fid: number): void {
+    const tag = r.msg.tag;
+    for (const fd of r.fds) this.closeFd(fd);
+    this.left.delete(tag);
+    this.inflight.delete(tag);
+    this.freeTags.push(tag);
+    this.releaseLeft(fid);
+  }
+
+  private releaseLeft(fid: number): void {
+    if (fid < 0 || !this.leftFids.delete(fid)) return;
+    this.clunkLater(fid);
   }
 
   /** Tflush oldtag and wait for the Rflush: afterwards oldtag's reply, if it came, is dropped
@@ -304,6 +393,7 @@ export class Client {
       }
       w(got);
     } else if (this.discard.has(tag)) this.dropped(got);
+    else if (this.left.has(tag)) this.leftReply(got, this.left.get(tag)!);
     else if (this.early.has(tag)) this.fail(new DecodeError(`9P: second reply for tag ${tag}`));
     else this.early.set(tag, got);
   }
@@ -410,7 +500,7 @@ export class Client {
    *  reply is awaited. The fid number is reused only after the Rclunk, so a server that
    *  serves requests out of order (diod) cannot see it reused too early. */
   clunkLater(fid: number): void {
-    if (this.broken) return;
+    if (this.broken || this.leftFids.has(fid)) return;
     try { this.discard.set(this.start(m.Tclunk, { fid }), fid); } catch { /* broken: nothing to free */ }
   }
 
@@ -560,8 +650,11 @@ export class Client {
 
   /** One request, one reply: a single crossing when nothing else is in flight. */
   private roundTrip(type: number, tag: number | null, fields: m.Fields, want: number): Reply {
-    if (tag === null && (this.inflight.size > 0 || this.outq.length > 0)) return this.finish(this.start(type, fields));
+    if (tag === null && (this.inflight.size > 0 || this.outq.length > 0 || this.leaveAfter(want) !== null)) {
+      return this.finish(this.start(type, fields));
+    }
     this.check();
+    this.refuseIfVoid(type);
     const t = tag ?? (this.freeTags.pop() ?? this.allocTag());
     const msg = m.encodeMessage(type, t, fields);
     let got;
@@ -598,6 +691,8 @@ export class Client {
     this.unwatch?.();
     this.unwatch = null;
     this.discard.clear();
+    this.left.clear();
+    this.leftFids.clear();
     for (const r of this.early.values()) for (const fd of r.fds) this.closeFd(fd);
     this.early.clear();
     this.t.close();
@@ -1056,8 +1151,15 @@ export class Client {
   unlinkat(dirfid: number, name: string, flags: number): void { this.rpc(m.Tunlinkat, { dirfid, name, flags }); }
 
   /** renameat, or, on a server without Trenameat (diod answers EOPNOTSUPP), walk + Trename as
-   *  Linux's v9fs does. */
-  renameOrFallback(olddirfid: number, oldname: string, newdirfid: number, newname: string): void {
+   *  Linux's v9fs does. flags (renameat2's) need our Trenameat2: other servers cannot do them
+   *  atomically, and get EINVAL as Linux's v9fs gives. RENAME_NOREPLACE alone is the caller's
+   *  check (the name was not there) on such a server, as before. */
+  renameOrFallback(olddirfid: number, oldname: string, newdirfid: number, newname: string, flags = 0): void {
+    if (flags !== 0 && this.renamesWithFlags) {
+      this.rpc(m.Trenameat2, { olddirfid, oldname, newdirfid, newname, flags });
+      return;
+    }
+    if ((flags & ~RENAME_NOREPLACE) !== 0) throw new SyscallError(EINVAL);
     if (!this.noRenameat) {
       try { return this.renameat(olddirfid, oldname, newdirfid, newname); } catch (e) {
         if (!(e instanceof SyscallError) || e.errno !== ENOTSUP) throw e;

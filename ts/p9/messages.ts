@@ -28,6 +28,8 @@ export const Treaddirattr = 130, Rreaddirattr = 131;
 /** Our extension: Twalk whose reply gives each walked name's attributes (Rgetattr's fields)
  *  and the errno of the name that stopped it (0: every name walked). */
 export const Twalkgetattr = 132, Rwalkgetattr = 133;
+/** Our extension: Trenameat with renameat2's flags (RENAME_NOREPLACE, _EXCHANGE, _WHITEOUT). */
+export const Trenameat2 = 134, Rrenameat2 = 135;
 
 /** Field kinds. u64 must fit a JS number; u64big is kept whole; data is count[4] + bytes. */
 type Kind = 'u8' | 'u16' | 'u32' | 'u64' | 'u64big' | 'i64' | 'str' | 'qid' | 'qids' | 'strs' | 'data' | 'attrs';
@@ -85,6 +87,8 @@ export const SCHEMA: ReadonlyMap<number, readonly Field[]> = new Map<number, Fie
   [Rmkdir, [['qid', 'qid']]],
   [Trenameat, [['olddirfid', 'u32'], ['oldname', 'str'], ['newdirfid', 'u32'], ['newname', 'str']]],
   [Rrenameat, []],
+  [Trenameat2, [['olddirfid', 'u32'], ['oldname', 'str'], ['newdirfid', 'u32'], ['newname', 'str'], ['flags', 'u32']]],
+  [Rrenameat2, []],
   [Tunlinkat, [['dirfid', 'u32'], ['name', 'str'], ['flags', 'u32']]],
   [Runlinkat, []],
   [Tversion, [['msize', 'u32'], ['version', 'str']]],

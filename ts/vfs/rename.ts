@@ -4,7 +4,7 @@
 
 import { SyscallError } from '../kernel/syscall_error';
 import { EBUSY, EEXIST, EINVAL, EISDIR, ENOENT, ENOTDIR, ENOTEMPTY, EROFS, EXDEV } from '../abi/linux/errno';
-import { RENAME_EXCHANGE, RENAME_NOREPLACE } from '../abi/linux/fs';
+import { RENAME_EXCHANGE, RENAME_NOREPLACE, RENAME_WHITEOUT } from '../abi/linux/fs';
 import { Dentry } from './dentry';
 import { MAY_EXEC, MAY_WRITE, checkPermission, checkSticky } from './permission';
 import { isMountpoint } from './remove_ops';
@@ -21,8 +21,9 @@ function isDot(name: string): boolean {
  *  old name up whole first, so its errors come before any of the new name's. */
 export function renameAt(ctx: ResolveContext, oldStart: VirtualDentry, oldPath: string,
   newName: () => { start: VirtualDentry; path: string }, flags: number): void {
-  if ((flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE)) !== 0) throw new SyscallError(EINVAL);
-  if ((flags & RENAME_NOREPLACE) && (flags & RENAME_EXCHANGE)) throw new SyscallError(EINVAL);
+  // RENAME_WHITEOUT is the file system's to do or refuse (EINVAL), as Linux's i_op->rename.
+  if ((flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE | RENAME_WHITEOUT)) !== 0) throw new SyscallError(EINVAL);
+  if ((flags & (RENAME_NOREPLACE | RENAME_WHITEOUT)) && (flags & RENAME_EXCHANGE)) throw new SyscallError(EINVAL);
   const from = walk(ctx, oldStart, oldPath, { follow: false, parentOnly: true });
   const next = newName();
   const to = walk(ctx, next.start, next.path, { follow: false, parentOnly: true });

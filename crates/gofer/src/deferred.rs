@@ -73,6 +73,7 @@ pub fn deferrable(ty: u8) -> bool {
             | t::TLINK
             | t::TRENAME
             | t::TRENAMEAT
+            | t::TRENAMEAT2
             | t::TUNLINKAT
     )
 }
@@ -90,7 +91,7 @@ pub fn named_fids(ty: u8, body: &[u8]) -> Vec<u32> {
             v.extend(u32_at(4));
         }
         // olddirfid oldname[s] newdirfid
-        t::TRENAMEAT => {
+        t::TRENAMEAT | t::TRENAMEAT2 => {
             v.extend(u32_at(0));
             if let Some(n) = body.get(4..6).map(|b| u16::from_le_bytes([b[0], b[1]]) as usize) {
                 v.extend(u32_at(6 + n));

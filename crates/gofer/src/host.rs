@@ -151,9 +151,11 @@ pub fn linkat(olddir: RawFd, old: &CString, newdir: RawFd, new: &CString) -> R<(
     cvt(unsafe { libc::linkat(olddir, old.as_ptr(), newdir, new.as_ptr(), 0) } as _).map(drop)
 }
 
-pub fn renameat(olddir: RawFd, old: &CString, newdir: RawFd, new: &CString) -> R<()> {
-    // SAFETY: single components under directories held by fd.
-    cvt(unsafe { libc::renameat(olddir, old.as_ptr(), newdir, new.as_ptr()) } as _).map(drop)
+pub fn renameat(olddir: RawFd, old: &CString, newdir: RawFd, new: &CString, flags: u32) -> R<()> {
+    // SAFETY: single components under directories held by fd; flags are renameat2's, checked
+    // by the caller against the three Linux defines.
+    // The syscall itself: glibc's renameat2 with flags 0 calls renameat, which seccomp kills.
+    cvt(unsafe { libc::syscall(libc::SYS_renameat2, olddir, old.as_ptr(), newdir, new.as_ptr(), flags) } as _).map(drop)
 }
 
 pub fn unlinkat(dir: RawFd, name: &CString, flags: i32) -> R<()> {

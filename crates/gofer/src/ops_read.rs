@@ -375,6 +375,9 @@ fn list(s: &mut Server, tag: u16, r: &mut Reader, attrs: bool) -> H {
         let max = s.msize.saturating_sub(if attrs { 12 } else { 11 }).min(count) as usize;
         let f = s.fid(fid)?;
         let dir_dev = f.dev;
+        // On a file system that may block, one stalled name would stall the whole listing
+        // (where getdents alone does not): its entries come without attributes.
+        let stat_entries = !f.may_block;
         let fd = match &f.open {
             Open::Dir { fd } => fd.as_raw_fd(),
             Open::None => return Err(libc::EBADF),
@@ -399,7 +402,7 @@ fn list(s: &mut Server, tag: u16, r: &mut Reader, attrs: bool) -> H {
             data.extend_from_slice(&(name.len() as u16).to_le_bytes());
             data.extend_from_slice(&name);
             if attrs {
-                entry_attrs(&mut data, fd, dir_dev, &name);
+                entry_attrs(&mut data, fd, dir_dev, &name, stat_entries);
                 // A symlink's target makes the entry longer than its fixed part.
                 if data.len() > max {
                     data.truncate(start);
@@ -430,8 +433,9 @@ fn list(s: &mut Server, tag: u16, r: &mut Reader, attrs: bool) -> H {
 /// the walk applies the pseudo-file-system rule and gives its qid). A symlink's attributes are
 /// followed by its target as a string (empty if it could not be read: the client asks with
 /// Treadlink; Linux never makes an empty link), so `ls -l` or `find -L` needs no Treadlink.
-fn entry_attrs(data: &mut Vec<u8>, dir: i32, dir_dev: u64, name: &[u8]) {
-    let st = if name == b"." || name == b".." {
+/// All zero too when `stat` is false (a directory on a file system that may block).
+fn entry_attrs(data: &mut Vec<u8>, dir: i32, dir_dev: u64, name: &[u8], stat: bool) {
+    let st = if !stat || name == b"." || name == b".." {
         None
     } else {
         host::check_name(name).ok().and_then(|c| host::fstatat(dir, &c).ok()).filter(|st| st.st_dev == dir_dev)

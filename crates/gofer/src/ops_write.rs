@@ -236,7 +236,7 @@ pub fn rename(s: &mut Server, tag: u16, r: &mut Reader) -> H {
         let cname = host::check_name(name)?;
         let (p, old) = f.parent().cloned().ok_or(libc::EBUSY)?;
         let steps = dir.child_steps(cname.clone());
-        host::renameat(p.as_raw_fd(), &old, dir.node(), &cname)?;
+        host::renameat(p.as_raw_fd(), &old, dir.node(), &cname, 0)?;
         s.fid_mut(fid)?.steps = steps;
         Ok(reply(Writer::new(t::TRENAME + 1, tag)))
     })())
@@ -244,15 +244,32 @@ pub fn rename(s: &mut Server, tag: u16, r: &mut Reader) -> H {
 
 pub fn renameat(s: &mut Server, tag: u16, r: &mut Reader) -> H {
     let (ofid, oname, nfid, nname) = (r.u32()?, r.str()?, r.u32()?, r.str()?);
-    Ok((|| {
-        let (od, nd) = (dir_fid(s, ofid)?, dir_fid(s, nfid)?);
-        if od.tree != nd.tree {
-            return Err(libc::EXDEV);
-        }
-        let (o, n) = (host::check_name(oname)?, host::check_name(nname)?);
-        host::renameat(od.node(), &o, nd.node(), &n)?;
-        Ok(reply(Writer::new(t::TRENAMEAT + 1, tag)))
-    })())
+    Ok(rename_names(s, ofid, oname, nfid, nname, 0).map(|()| reply(Writer::new(t::TRENAMEAT + 1, tag))))
+}
+
+/// Trenameat2 (our extension): Trenameat with renameat2's flags.
+pub fn renameat2(s: &mut Server, tag: u16, r: &mut Reader) -> H {
+    let (ofid, oname, nfid, nname, flags) = (r.u32()?, r.str()?, r.u32()?, r.str()?, r.u32()?);
+    Ok(rename_names(s, ofid, oname, nfid, nname, flags).map(|()| reply(Writer::new(t::TRENAMEAT2 + 1, tag))))
+}
+
+const RENAME_NOREPLACE: u32 = 1;
+const RENAME_EXCHANGE: u32 = 2;
+const RENAME_WHITEOUT: u32 = 4;
+
+fn rename_names(s: &Server, ofid: u32, oname: &[u8], nfid: u32, nname: &[u8], flags: u32) -> R<()> {
+    // do_renameat2's checks, before anything is looked at.
+    if flags & !(RENAME_NOREPLACE | RENAME_EXCHANGE | RENAME_WHITEOUT) != 0
+        || (flags & (RENAME_NOREPLACE | RENAME_WHITEOUT) != 0 && flags & RENAME_EXCHANGE != 0)
+    {
+        return Err(libc::EINVAL);
+    }
+    let (od, nd) = (dir_fid(s, ofid)?, dir_fid(s, nfid)?);
+    if od.tree != nd.tree {
+        return Err(libc::EXDEV);
+    }
+    let (o, n) = (host::check_name(oname)?, host::check_name(nname)?);
+    host::renameat(od.node(), &o, nd.node(), &n, flags)
 }
 
 pub fn unlinkat(s: &mut Server, tag: u16, r: &mut Reader) -> H {

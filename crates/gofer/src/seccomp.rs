@@ -35,7 +35,7 @@ pub const ALLOWED: &[i64] = &[
     libc::SYS_symlinkat,
     libc::SYS_mknodat,
     libc::SYS_linkat,
-    libc::SYS_renameat,
+    // every rename is renameat2 (host::renameat), flags 0 included: no plain renameat
     libc::SYS_renameat2,
     libc::SYS_unlinkat,
     libc::SYS_fchownat,

@@ -321,6 +321,7 @@ impl Server {
             t::TMKNOD => wr::mknod(self, tag, r),
             t::TRENAME => wr::rename(self, tag, r),
             t::TRENAMEAT => wr::renameat(self, tag, r),
+            t::TRENAMEAT2 => wr::renameat2(self, tag, r),
             t::TUNLINKAT => wr::unlinkat(self, tag, r),
             t::TREMOVE => wr::remove(self, tag, r),
             _ => Ok(Err(libc::EOPNOTSUPP)),

@@ -189,6 +189,8 @@ pub mod t {
     /// Our extension (PROTOCOL.md): Twalk with every step's attributes and the failing
     /// step's errno.
     pub const TWALKGETATTR: u8 = 132;
+    /// Our extension (PROTOCOL.md): Trenameat with renameat2's flags.
+    pub const TRENAMEAT2: u8 = 134;
     pub const TFSYNC: u8 = 50;
     pub const TLOCK: u8 = 52;
     pub const TGETLOCK: u8 = 54;

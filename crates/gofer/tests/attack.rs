@@ -1,12 +1,12 @@
 //! A compromised sentry drives the gofer with raw messages and must not leave the served tree:
 //! `..`, names with `/` or NUL, symlinks to /etc and to `..`, a symlink swapped in between walk
 //! and open (raced from a second thread), links and renames out of the tree, device nodes,
-//! O_CREAT through lopen, host pseudo file systems. The host side is checked: the secret
+//! O_CREAT through lopen, host pseudo file systems, Trenameat2's exchanges and whiteouts. The host side is checked: the secret
 //! outside is never read and nothing appears outside the tree.
 
 mod common;
 use common::*;
-use std::os::unix::fs::{symlink, MetadataExt};
+use std::os::unix::fs::{symlink, FileTypeExt, MetadataExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -84,6 +84,9 @@ fn names_dotdot_slash_nul() {
             (18, M::default().u32(1).s(bad).u32(libc::S_IFREG | 0o644).u32(0).u32(0).u32(0)),
             (76, M::default().u32(1).s(bad).u32(0)),
             (74, M::default().u32(1).s(b"sub").u32(1).s(bad)),
+            (134, M::default().u32(1).s(b"sub").u32(1).s(bad).u32(0)),
+            (134, M::default().u32(1).s(bad).u32(1).s(b"sub").u32(2)),
+            (134, M::default().u32(1).s(b"sub").u32(1).s(bad).u32(4)),
         ] {
             let e = g.rpc(ty, body).err();
             assert_eq!(e, Some(libc::EINVAL), "type {ty} {bad:?}");
@@ -392,4 +395,72 @@ fn walkgetattr_stays_in_the_tree_and_says_what_stopped_it() {
     assert_eq!(walkgetattr(&mut g, 1, 2, &[b"sub"]).err(), Some(libc::EBADF), "newfid 2 is in use");
     assert!(g.alive());
     assert_eq!(listing(&outside), before);
+}
+
+/// Trenameat2 (134): an exchange or a whiteout never reaches outside the tree nor another
+/// tree, whatever the names, fids and flags.
+#[test]
+fn renameat2_exchange_and_whiteout_stay_inside() {
+    let (base, tree, outside) = layout("rename2");
+    let tree2 = base.join("tree2");
+    std::fs::create_dir(&tree2).unwrap();
+    std::fs::write(tree2.join("other"), b"other").unwrap();
+    let (before, before2) = (listing(&outside), listing(&tree2));
+    let mut g = Gofer::spawn(&[("t", &tree, false), ("u", &tree2, false)]);
+    g.version(8192);
+    g.attach(1, "t").unwrap();
+    g.attach(2, "u").unwrap();
+    g.walk(1, 3, &[b"sub"]).unwrap();
+    g.walk(1, 4, &[b"etc"]).unwrap();
+    g.walk(1, 5, &[b"sub", b"plain"]).unwrap();
+    let r2 = |g: &mut Gofer, of: u32, o: &[u8], nf: u32, n: &[u8], fl: u32| g.rpc(134, M::default().u32(of).s(o).u32(nf).s(n).u32(fl)).err();
+    // Another tree's directory, either side, any flag.
+    for fl in [0, 1, 2, 4] {
+        assert_eq!(r2(&mut g, 3, b"plain", 2, b"other", fl), Some(libc::EXDEV), "flags {fl}");
+        assert_eq!(r2(&mut g, 2, b"other", 3, b"plain", fl), Some(libc::EXDEV), "flags {fl}");
+    }
+    // `..` and `.` are never names; a symlink to a directory outside is not a directory fid;
+    // a file fid is not one either; unknown fids are EIO.
+    for fl in [1, 2, 4] {
+        assert_eq!(r2(&mut g, 3, b"..", 1, b"x", fl), Some(libc::EINVAL));
+        assert_eq!(r2(&mut g, 3, b"plain", 1, b"..", fl), Some(libc::EINVAL));
+        assert_eq!(r2(&mut g, 3, b"plain", 3, b".", fl), Some(libc::EINVAL));
+        assert_eq!(r2(&mut g, 3, b"plain", 4, b"passwd", fl), Some(libc::ENOTDIR));
+        assert_eq!(r2(&mut g, 4, b"passwd", 3, b"plain", fl), Some(libc::ENOTDIR));
+        assert_eq!(r2(&mut g, 5, b"x", 3, b"plain", fl), Some(libc::ENOTDIR));
+        assert_eq!(r2(&mut g, 99, b"x", 3, b"plain", fl), Some(libc::EIO));
+    }
+    // Bad flags and combinations: EINVAL before any name is looked at.
+    for fl in [3, 6, 7, 8, 1 << 31, !0] {
+        assert_eq!(r2(&mut g, 1, b"nothing", 1, b"nothing2", fl), Some(libc::EINVAL), "flags {fl:#x}");
+    }
+    // Exchanging the symlinks to outside moves the links, not what they name.
+    assert_eq!(r2(&mut g, 1, b"abs", 1, b"etc", 2), None);
+    assert_eq!(std::fs::read_link(tree.join("etc")).unwrap(), outside.join("secret"));
+    assert_eq!(std::fs::read_link(tree.join("abs")).unwrap(), Path::new("/etc"));
+    // Exchange a file and the link to `..`: still links inside the tree.
+    assert_eq!(r2(&mut g, 3, b"plain", 1, b"up", 2), None);
+    assert_eq!(std::fs::read_link(tree.join("sub/plain")).unwrap(), Path::new(".."));
+    assert_eq!(std::fs::read(tree.join("up")).unwrap(), b"plain");
+    // A whiteout of a symlink leaves the 0:0 device in the tree and the link's target alone.
+    match r2(&mut g, 1, b"abs", 3, b"abs-moved", 4) {
+        None => {
+            let m = std::fs::symlink_metadata(tree.join("abs")).unwrap();
+            assert!(m.file_type().is_char_device() && m.rdev() == 0, "whiteout");
+            assert!(std::fs::symlink_metadata(tree.join("sub/abs-moved")).unwrap().file_type().is_symlink());
+        }
+        Some(e) => assert_eq!(e, libc::EINVAL, "a file system without whiteouts"),
+    }
+    // A read-only tree refuses every flag.
+    drop(g);
+    let mut g = Gofer::spawn(&[("t", &tree, true)]);
+    g.version(8192);
+    g.attach(1, "t").unwrap();
+    for fl in [0, 1, 2, 4] {
+        assert_eq!(r2(&mut g, 1, b"up", 1, b"x", fl), Some(libc::EROFS), "flags {fl}");
+    }
+    assert!(g.alive());
+    assert_eq!(listing(&outside), before);
+    assert_eq!(listing(&tree2), before2);
+    assert!(!Path::new("/etc/x").exists() && !Path::new("/etc/plain").exists());
 }

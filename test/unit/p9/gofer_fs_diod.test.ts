@@ -13,6 +13,8 @@ import { GoferFS, type GoferInode } from '../../../ts/fsimpl/gofer/gofer_fs';
 import type { NativeMemoryFile } from '../../../ts/native/addon';
 import { Credentials } from '../../../ts/kernel/credentials';
 import { S_IFDIR, S_IFREG } from '../../../ts/abi/linux/stat';
+import { RENAME_EXCHANGE, RENAME_NOREPLACE, RENAME_WHITEOUT } from '../../../ts/abi/linux/fs';
+import { EINVAL } from '../../../ts/abi/linux/errno';
 
 describe.skipIf(skipBecause(!haveDiod, 'diod is not installed (/usr/sbin/diod)'))('gofer file systems over diod', () => {
   let dir: string;
@@ -82,6 +84,22 @@ describe.skipIf(skipBecause(!haveDiod, 'diod is not installed (/usr/sbin/diod)')
     root.unlink('sl', root.lookup('sl')!);
     expect(fs.existsSync(path.join(dir, 'sub'))).toBe(false);
     expect(fs.existsSync(path.join(dir, 'sl'))).toBe(false);
+  });
+
+  it('renameat2 flags: diod has no Trenameat2, so EXCHANGE and WHITEOUT are EINVAL (as v9fs) and nothing moves; NOREPLACE alone renames', () => {
+    const vol = new GoferFS(s, dir, 0, null as unknown as NativeMemoryFile);
+    const root = vol.root;
+    const creds = new Credentials(0, 0);
+    const x = root.create('x.txt', S_IFREG | 0o644, creds);
+    const y = root.create('y.txt', S_IFREG | 0o644, creds);
+    fs.writeFileSync(path.join(dir, 'x.txt'), 'x');
+    expect(() => root.rename('x.txt', x, root, 'y.txt', y, RENAME_EXCHANGE)).toThrow(expect.objectContaining({ errno: EINVAL }));
+    expect(() => root.rename('x.txt', x, root, 'z.txt', null, RENAME_WHITEOUT)).toThrow(expect.objectContaining({ errno: EINVAL }));
+    expect(fs.readFileSync(path.join(dir, 'x.txt'), 'utf8')).toBe('x');
+    expect(fs.existsSync(path.join(dir, 'z.txt'))).toBe(false);
+    root.rename('x.txt', x, root, 'z.txt', null, RENAME_NOREPLACE);
+    expect(fs.readFileSync(path.join(dir, 'z.txt'), 'utf8')).toBe('x');
+    for (const n of ['y.txt', 'z.txt']) fs.rmSync(path.join(dir, n));
   });
 
   it('revalidation: a name removed or replaced on the host is stale, an unchanged one is not', async () => {

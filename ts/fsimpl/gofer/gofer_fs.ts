@@ -8,7 +8,7 @@
 import type { Task } from '../../kernel/task';
 import type { Credentials } from '../../kernel/credentials';
 import { SyscallError } from '../../kernel/syscall_error';
-import { EINVAL, ELOOP, ENOENT, ENXIO } from '../../abi/linux/errno';
+import { ELOOP, ENOENT, ENXIO } from '../../abi/linux/errno';
 import { O_ACCMODE, O_CREAT, O_RDONLY, O_RDWR } from '../../abi/linux/fcntl';
 import type { NativeMemoryFile } from '../../native/addon';
 import { SharedCache } from './shared_cache';
@@ -32,6 +32,7 @@ import { getxattr9p, listxattr9p, setxattr9p } from './xattr_9p';
 import { SyntheticDir } from './synthetic_dir';
 import { InodeIdentities } from '../../vfs/inode_identity';
 import { takeOpenWait } from '../../vfs/open_wait';
+import { withoutHostWait } from '../../vfs/host_wait';
 import { inoOfQidPath } from './qid_ino';
 
 const V9FS_MAGIC = 0x01021997;
@@ -198,7 +199,8 @@ export class GoferInode extends Inode {
 
   /** The child just made under name, walked to. */
   private made(name: string): GoferInode {
-    const n = this.s.walk(this.node, name);
+    // Not left to the host (host_wait.ts): the retry would make it again.
+    const n = withoutHostWait(() => this.s.walk(this.node, name));
     if (!n) throw new SyscallError(ENOENT); // removed on the host at once
     this.node.attrAt = -Infinity; // our mtime and nlink moved
     return new GoferInode(this.fs, n);
@@ -265,20 +267,28 @@ export class GoferInode extends Inode {
   }
 
   override rename(name: string, child: Inode, newDir: Inode, newName: string, replaced: Inode | null, flags: number): void {
-    // 9P2000.L's renameat has no flags: an exchange cannot be done atomically on the host.
-    if (flags & RENAME_EXCHANGE) throw new SyscallError(EINVAL);
     const to = newDir as GoferInode;
     const c = child as GoferInode;
-    this.c.renameOrFallback(this.s.fidOf(this.node), name, this.s.fidOf(to.node), newName);
-    if (replaced) {
-      (replaced as GoferInode).node.gone = true;
-      this.s.dropKeptFd((replaced as GoferInode).node);
-    }
-    // A server whose fids are paths (diod) leaves the moved file's old fid at the old name:
+    const r = replaced as GoferInode | null;
+    // Flags go in Trenameat2 (tsvisor-gofer), atomic on the host; another server gets none.
+    this.c.renameOrFallback(this.s.fidOf(this.node), name, this.s.fidOf(to.node), newName, flags);
+    // A server whose fids are paths (diod) leaves a moved file's old fid at the old name:
     // walk to it again under the new one.
     this.s.forget(c.node);
     c.node.parent = to.node;
     c.node.name = newName;
-    this.node.attrAt = to.node.attrAt = c.node.attrAt = -Infinity;
+    c.node.attrAt = -Infinity;
+    if (r && (flags & RENAME_EXCHANGE)) {
+      this.s.forget(r.node);
+      r.node.parent = this.node;
+      r.node.name = name;
+      r.node.attrAt = -Infinity;
+    } else if (r) {
+      r.node.gone = true;
+      this.s.dropKeptFd(r.node);
+    }
+    // The old name may hold a whiteout now (RENAME_WHITEOUT): the next lookup asks the host.
+    this.s.changed(this.node);
+    this.s.changed(to.node);
   }
 }

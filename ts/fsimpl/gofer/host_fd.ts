@@ -10,9 +10,8 @@ import { SyscallError } from '../../kernel/syscall_error';
 import type { FileData } from './file_data';
 import type { Stat } from '../../abi/linux/stat';
 import { statFromHost } from '../../vfs/host_file';
-import { throwHostError } from '../../vfs/host_errno';
-import { block } from '../../kernel/blocking';
 import type { Task } from '../../kernel/task';
+import { slowHostCall } from './slow_host_calls';
 
 export class HostFd implements FileData {
   private released = false;
@@ -41,10 +40,10 @@ export class HostFd implements FileData {
 
   /** pread on libuv's thread pool while t waits interruptibly (a signal ends the wait, SIGKILL
    *  the task). The host call cannot be called back: it ends in the background, into a
-   *  buffer of its own, and what it read is then dropped. */
+   *  buffer of its own, and what it read is then dropped (slow_host_calls.ts bounds them). */
   preadAsync(t: Task, dst: Uint8Array, offset: number): Promise<number> {
     const own = new Uint8Array(dst.length);
-    return offThread(t, (done) => fs.read(this.fd, own, 0, own.length, offset, done)).then((n) => {
+    return slowHostCall(t, (done) => fs.read(this.fd, own, 0, own.length, offset, done)).then((n) => {
       dst.set(own.subarray(0, n));
       return n;
     });
@@ -53,7 +52,7 @@ export class HostFd implements FileData {
   /** pwrite the same way (the data copied first: the caller's buffer is reused at once). */
   pwriteAsync(t: Task, src: Uint8Array, offset: number): Promise<number> {
     const own = src.slice();
-    return offThread(t, (done) => fs.write(this.fd, own, 0, own.length, offset, done));
+    return slowHostCall(t, (done) => fs.write(this.fd, own, 0, own.length, offset, done));
   }
 
   /** SEEK_DATA/SEEK_HOLE asked of the host file system (which knows the file's extents); the
@@ -122,16 +121,3 @@ export class HostFd implements FileData {
     try { fs.closeSync(this.fd); } catch { /* already closed */ }
   }
 }
-
-/** A host call on libuv's thread pool, awaited interruptibly by t; its error as the host's. */
-function offThread(t: Task, call: (done: (err: NodeJS.ErrnoException | null, n: number) => void) => void): Promise<number> {
-  const result = new Promise<number>((resolve, reject) => call((err, n) => (err ? reject(err) : resolve(n))));
-  return block<number | Error>(t, (wake) => {
-    result.then(wake, (e: unknown) => wake(e instanceof Error ? e : new Error(String(e))));
-    return () => {};
-  }).then((r) => {
-    if (r instanceof Error) throwHostError(r);
-    return r;
-  });
-}
-

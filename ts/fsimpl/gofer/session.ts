@@ -25,6 +25,7 @@
 import { SyscallError } from '../../kernel/syscall_error';
 import { EACCES, EIO, ENOENT, ENOTDIR, ESTALE } from '../../abi/linux/errno';
 import { PendingOpens } from './open_pending';
+import { hostWaitGate } from '../../vfs/host_wait';
 import { S_IFDIR, S_IFMT, type Stat } from '../../abi/linux/stat';
 import { O_DIRECTORY, O_RDONLY } from '../../abi/linux/fcntl';
 import type { Attr, Client, WalkStep } from '../../p9/client';
@@ -235,7 +236,10 @@ export class GoferSession {
   private readonly prefetched = new Map<bigint, Map<string, Prefetched>>();
   private readonly prefetchOrder = new Set<Prefetched>();
 
-  constructor(readonly client: Client, private readonly closeFd: (fd: number) => void = () => {}) {}
+  constructor(readonly client: Client, private readonly closeFd: (fd: number) => void = () => {}) {
+    // A lookup the host stalls waits without blocking the sentry (vfs/host_wait.ts).
+    client.gate = hostWaitGate;
+  }
 
   /** Tattach aname: the tree's root node (its fid is never given up), whose nodes trust
    *  the server for at least minTtlMs (lower: the overlay's lower layer's). */
@@ -540,6 +544,17 @@ export class GoferSession {
     for (let i = 1; i < names.length; i++) ahead.set(names[i], { attr: got[i], at, byIno: i >= firstByIno });
     dir.attrsAhead = ahead;
     return { attr: got[0], at };
+  }
+
+  /** dir's entries were changed by the sandbox (a rename): its listing and the attributes
+   *  fetched ahead in it no longer answer lookups, nor its own attributes. */
+  changed(dir: GoferNode): void {
+    dir.attrAt = -Infinity;
+    dir.listing = null;
+    dir.listingByIno = null;
+    dir.attrsAhead = null;
+    dir.misses = null;
+    this.listings.delete(dir);
   }
 
   /** Keeps dir's listing for walkListed (at most MAX_LISTINGS directories keep theirs). */

@@ -4,6 +4,7 @@
 // (for regular files, unless it is about to be truncated) contents. The copy then shows the lower file's inode number.
 
 import { takeOpenWait } from '../../vfs/open_wait';
+import { withoutHostWait } from '../../vfs/host_wait';
 import { Credentials } from '../../kernel/credentials';
 import { SyscallError } from '../../kernel/syscall_error';
 import { EACCES, ENODATA, ENOTSUP as EOPNOTSUPP, EPERM } from '../../abi/linux/errno';
@@ -19,6 +20,12 @@ const SKIPPED = new Set([EOPNOTSUPP, EACCES, EPERM]);
 
 export function copyUp(node: OverlayNode, withData = true): TmpfsInode {
   if (node.upper) return node.upper;
+  // Its lookups of the lower layer are not left half way (host_wait.ts): a retry would find
+  // the upper file made already.
+  return withoutHostWait(() => copyUpNow(node, withData));
+}
+
+function copyUpNow(node: OverlayNode, withData: boolean): TmpfsInode {
   takeOpenWait(); // its read of the lower file waits synchronously (open_wait.ts)
   const lower = node.lower!;
   const parent = node.parent!;

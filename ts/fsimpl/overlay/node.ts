@@ -5,9 +5,9 @@
 import type { Task } from '../../kernel/task';
 import type { Credentials } from '../../kernel/credentials';
 import { SyscallError } from '../../kernel/syscall_error';
-import { ELOOP, ENODATA, ENOTEMPTY, ENXIO, EXDEV } from '../../abi/linux/errno';
+import { EINVAL, ELOOP, ENODATA, ENOTEMPTY, ENXIO, EXDEV } from '../../abi/linux/errno';
 import { O_ACCMODE, O_RDONLY } from '../../abi/linux/fcntl';
-import { RENAME_EXCHANGE, dtypeOfMode } from '../../abi/linux/fs';
+import { RENAME_EXCHANGE, RENAME_WHITEOUT, dtypeOfMode } from '../../abi/linux/fs';
 import { S_IFCHR, S_IFDIR, S_IFIFO, S_IFMT, S_IFREG, type Stat } from '../../abi/linux/stat';
 import { openFifo } from '../../kernel/fifo';
 import { Inode, type DirEntry, type SetAttr } from '../../vfs/inode';
@@ -224,6 +224,7 @@ export class OverlayNode extends Inode {
     const c = child as OverlayNode;
     const to = newDir as OverlayNode;
     const r = replaced as OverlayNode | null;
+    if (flags & RENAME_WHITEOUT) throw new SyscallError(EINVAL); // as ovl_rename
     // Moving a directory the lower layer has would need redirects: refuse, as overlayfs
     // without redirect_dir does; mv then copies.
     if (c.isDir && c.lower) throw new SyscallError(EXDEV);

@@ -4,8 +4,8 @@
 import type { Task } from '../../kernel/task';
 import type { Credentials } from '../../kernel/credentials';
 import { SyscallError } from '../../kernel/syscall_error';
-import { EEXIST, EMLINK, ENOTEMPTY } from '../../abi/linux/errno';
-import { RENAME_EXCHANGE, dtypeOfMode } from '../../abi/linux/fs';
+import { EEXIST, EINVAL, EMLINK, ENOTEMPTY } from '../../abi/linux/errno';
+import { RENAME_EXCHANGE, RENAME_WHITEOUT, dtypeOfMode } from '../../abi/linux/fs';
 import type { DirEntry, Inode } from '../../vfs/inode';
 import type { FileDescription } from '../../vfs/file_description';
 import { DirectoryFile } from '../../vfs/directory_file';
@@ -113,6 +113,7 @@ export class TmpfsDir extends TmpfsInode {
   }
 
   override rename(name: string, child: Inode, newDir: Inode, newName: string, replaced: Inode | null, flags: number): void {
+    if (flags & RENAME_WHITEOUT) throw new SyscallError(EINVAL); // not made here (Linux's shmem does)
     const to = newDir as TmpfsDir;
     const moving = child as TmpfsInode;
     if (flags & RENAME_EXCHANGE) {

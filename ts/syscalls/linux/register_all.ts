@@ -62,6 +62,7 @@ import { registerTimer } from './sys_timer';
 import { registerTimerfd } from './sys_timerfd';
 import { registerSignalfd } from './sys_signalfd';
 import { registerSocket } from './sys_socket';
+import { registerHostWaits } from './host_wait';
 
 export function registerAll(table: SyscallTable): void {
   // What most programs never call (rare.ts) loads at its first call.
@@ -125,4 +126,5 @@ export function registerAll(table: SyscallTable): void {
   registerTimerfd(table);
   registerSignalfd(table);
   registerSocket(table);
+  registerHostWaits(table); // last: it wraps handlers registered above
 }

@@ -1,0 +1,22 @@
+// A synchronous 9P request the server does not answer in time (a FUSE or NFS mount below a
+// gofer tree that stalls a lookup) may be left in flight instead of blocking the sentry's
+// thread, when the gate says so (ts/vfs/host_wait.ts: inside the syscalls that only look
+// things up). The client then gives up every synchronous request it has in flight: their
+// replies are dropped when they come, and the fid a walk among them would make is clunked
+// then (never reused before). The caller sees EAGAIN and its task waits for `done`.
+
+import * as m from './messages';
+
+export interface StallGate {
+  /** How long a request may keep the sentry waiting now; null: until it is answered. */
+  limitMs(): number | null;
+  /** A request was left: done settles once its reply (or Rflush) came; flush asks the server
+   *  to drop it (the waiting task was interrupted). */
+  left(done: Promise<void>, flush: () => void): void;
+}
+
+/** The replies of requests that change nothing on the host (but for a walk's new fid and an
+ *  open's, which the client clunks): only these may be left. */
+export const LEAVABLE: ReadonlySet<number> = new Set([
+  m.Rwalk, m.Rwalkgetattr, m.Rgetattr, m.Rreaddir, m.Rreaddirattr, m.Rreadlink, m.Rstatfs, m.Rlopen,
+]);

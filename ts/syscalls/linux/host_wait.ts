@@ -1,0 +1,60 @@
+// The syscalls whose gofer lookups may wait without blocking the sentry (vfs/host_wait.ts):
+// those that look names, attributes, listings or links up before they change anything
+// (an open's create and the walk after it are made with withoutHostWait). A request left
+// in an attempt means whatever the attempt returned or threw is void: the task waits for the
+// host's reply, interruptibly, then the syscall runs again from its registers.
+
+import type { Task } from '../../kernel/task';
+import { block } from '../../kernel/blocking';
+import {
+  SYS_access, SYS_chdir, SYS_faccessat, SYS_faccessat2, SYS_fstat, SYS_getdents, SYS_getdents64, SYS_lstat,
+  SYS_newfstatat, SYS_open, SYS_openat, SYS_openat2, SYS_readlink, SYS_readlinkat, SYS_stat, SYS_statfs, SYS_statx,
+} from '../../abi/linux/syscall_numbers';
+import { HOST_WAIT_MAX_MS, HOST_WAIT_MS, asHostWaitAttempt, type HostWaitAttempt } from '../../vfs/host_wait';
+import { RegisterArgs } from './args';
+import type { SyscallHandler, SyscallReturn, SyscallTable } from './types';
+
+const LOOKUPS = [
+  SYS_stat, SYS_lstat, SYS_fstat, SYS_newfstatat, SYS_statx, SYS_statfs, SYS_access, SYS_faccessat, SYS_faccessat2,
+  SYS_readlink, SYS_readlinkat, SYS_getdents, SYS_getdents64, SYS_open, SYS_openat, SYS_openat2, SYS_chdir,
+];
+
+export function registerHostWaits(table: SyscallTable): void {
+  for (const nr of LOOKUPS) {
+    const e = table[nr];
+    if (e) e.handler = mayWaitOnHost(e.handler);
+  }
+}
+
+function mayWaitOnHost(h: SyscallHandler): SyscallHandler {
+  return (t, a) => attempt(t, HOST_WAIT_MS, () => h(t, a), h);
+}
+
+function attempt(t: Task, limitMs: number, call: () => SyscallReturn, h: SyscallHandler): SyscallReturn {
+  const a: HostWaitAttempt = { limitMs, pending: null };
+  let r: SyscallReturn;
+  try { r = asHostWaitAttempt(a, call); } catch (e) {
+    if (a.pending === null) throw e;
+    return waitThenRetry(t, a.pending, h);
+  }
+  if (a.pending === null) return r;
+  // A promise this attempt began settles unheeded: the retry's answer is the syscall's.
+  if (typeof r === 'object') r.catch(() => {});
+  return waitThenRetry(t, a.pending, h);
+}
+
+async function waitThenRetry(t: Task, p: { done: Promise<void>; flush: () => void }, h: SyscallHandler): Promise<number | bigint> {
+  const t0 = performance.now();
+  try {
+    await block<void>(t, (wake) => { p.done.then(wake, wake); return () => {}; });
+  } catch (e) {
+    p.flush(); // a signal or death first: the server drops the request
+    throw e;
+  }
+  const took = performance.now() - t0;
+  // The registers still hold the syscall's arguments (the shared RegisterArgs may not).
+  const args = new RegisterArgs();
+  args.reset(t.regs);
+  const limit = Math.min(HOST_WAIT_MAX_MS, Math.max(HOST_WAIT_MS, 2 * took));
+  return attempt(t, limit, () => h(t, args), h);
+}

@@ -1,0 +1,52 @@
+// Lookups the host makes wait. On a FUSE or NFS mount below a gofer tree a walk, getattr,
+// readdir or readlink can stall for as long as the host pleases; the sentry waits for such a
+// reply on its own thread (the lookup paths are synchronous), which would stop every task.
+// Inside the syscalls that only look things up (ts/syscalls/linux/host_wait.ts wraps them),
+// the 9P client leaves a request the gofer has not answered within the gate's limit
+// (p9/stall_gate.ts) and the syscall fails for now; its task then sleeps, interruptibly,
+// until that reply came, and runs the syscall again. Local disks answer well within the
+// limit and never take this path. A retry may wait twice as long as the host took the last
+// time before leaving again, so a host that is slow but answers is waited out, not retried
+// forever.
+
+import type { StallGate } from '../p9/stall_gate';
+
+/** How long a lookup may block the sentry before its task waits instead. */
+export const HOST_WAIT_MS = 100;
+/** The most a retry lets a lookup block the sentry (a host that took long last time). */
+export const HOST_WAIT_MAX_MS = 10_000;
+
+/** The syscall attempt running now that may leave a request, and what it left. */
+export interface HostWaitAttempt {
+  limitMs: number;
+  /** The first request left in this attempt: the task waits for it. */
+  pending: { done: Promise<void>; flush: () => void } | null;
+}
+
+let attempt: HostWaitAttempt | null = null;
+/** Nesting depth of withoutHostWait: a lookup made after a change (the walk to a file just
+ *  created) must not be left, or the retry would do the change again. */
+let forbidden = 0;
+
+export const hostWaitGate: StallGate = {
+  limitMs(): number | null {
+    if (attempt === null || forbidden > 0) return null;
+    return attempt.pending !== null ? 0 : attempt.limitMs;
+  },
+  left(done: Promise<void>, flush: () => void): void {
+    if (attempt !== null && attempt.pending === null) attempt.pending = { done, flush };
+  },
+};
+
+/** Runs f as one attempt of a syscall that may leave requests; restores the outer one. */
+export function asHostWaitAttempt<T>(a: HostWaitAttempt, f: () => T): T {
+  const outer = attempt;
+  attempt = a;
+  try { return f(); } finally { attempt = outer; }
+}
+
+/** f's requests are waited for, blocking, whatever the syscall around it. */
+export function withoutHostWait<T>(f: () => T): T {
+  forbidden++;
+  try { return f(); } finally { forbidden--; }
+}
