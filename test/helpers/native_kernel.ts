@@ -80,6 +80,29 @@ export function tmpfsInode64Edits(line: RegExp, times: number): LineEdit[] {
     ? [{ old: new RegExp(`^(${line.source}),inode64$`, 'm'), now: '$1', times }] : [];
 }
 
+/** Whether the native kernel is built with CONFIG_MEM_SOFT_DIRTY (Debian's: the QEMU guest's):
+ *  it marks every new mapping soft-dirty (VmFlags "sd", pagemap bit 55); the sandbox models a
+ *  kernel without it, as the default config is. Told from this process's own mappings. */
+export function nativeSoftDirty(): boolean {
+  try {
+    return /^VmFlags:.* sd\b/m.test(readFileSync('/proc/self/smaps', 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+/** Whether the native kernel runs a security module that labels tasks (AppArmor in Debian's,
+ *  the QEMU guest's): /proc/self/attr/current then reads the label ("unconfined"), where a
+ *  kernel without one (and the sandbox, which models none) answers EINVAL. */
+export function nativeTaskLsm(): boolean {
+  try {
+    readFileSync('/proc/self/attr/current');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Whether this process runs chrooted: its root is not its mount namespace's (pid 1's), as in
  *  the QEMU guest, where the tests run chrooted into the host's root (guest-run.sh). Linux then
  *  refuses the native run what only a process at the real root may do (current_chrooted():

@@ -202,16 +202,17 @@ export async function expectSameAsNative(argv: string[], platform: string, timeo
 /** A fixture that works under the directory its first argument names, run natively and in the
  *  sandbox each in a fresh one (prefix names them): the same output, with each run's directory
  *  read as DIR, and exit status 0. `asCurrent` reads the native output as a current kernel's
- *  where the host's is older (native_kernel.ts asCurrentKernel). */
+ *  where the host's is older (native_kernel.ts asCurrentKernel); `args` follow the directory. */
 export async function expectSameAsNativeInFreshDir(
   name: string, prefix: string, platform: string, timeoutMs = 60_000, asCurrent: (nativeStdout: string) => string = (s) => s,
+  args: string[] = [],
 ): Promise<void> {
   const nd = mkdtempSync(path.join(tmpdir(), prefix)), sd = mkdtempSync(path.join(tmpdir(), prefix));
   try {
-    const native = await runNative([fixture(name), nd], { timeoutMs });
+    const native = await runNative([fixture(name), nd, ...args], { timeoutMs });
     expect(native.code, describeResult(native)).toBe(0);
     // The sandbox's writes land in its memory overlay; the directory must exist there too.
-    const r = await runSandbox([fixture(name), sd], { platform, timeoutMs });
+    const r = await runSandbox([fixture(name), sd, ...args], { platform, timeoutMs });
     expect(r.stdout.replaceAll(sd, 'DIR'), describeResult(r)).toBe(asCurrent(native.stdout.replaceAll(nd, 'DIR')));
     expect(r.code).toBe(0);
   } finally {

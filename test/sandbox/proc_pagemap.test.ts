@@ -2,21 +2,19 @@
 // flags across touches, fork sharing and copy-on-write, the frame hidden without
 // CAP_SYS_ADMIN, the read rules with a fixed-seed fuzz of offsets and counts, and map_files'
 // names, modes, links and refusals (before, neither existed).
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { nativeSoftDirty } from '../helpers/native_kernel';
 import { describeResult, fixture, platforms, runNative, runSandbox, skipBecause } from '../helpers/run';
 
-/** A kernel built with CONFIG_MEM_SOFT_DIRTY (Debian's: the QEMU guest's) marks every new
- *  mapping soft-dirty (VmFlags "sd"), so each pagemap entry has bit 55; the sandbox models a
- *  kernel without it, as the default config is. */
-const nativeSoftDirty = skipBecause(/^VmFlags:.* sd\b/m.test(readFileSync('/proc/self/smaps', 'utf8')),
+/** A kernel built with CONFIG_MEM_SOFT_DIRTY sets bit 55 of each pagemap entry (native_kernel.ts). */
+const softDirty = skipBecause(nativeSoftDirty(),
   'the host kernel has CONFIG_MEM_SOFT_DIRTY (every new mapping is soft-dirty): the native entries\' soft-dirty bit is checked and cleared before the comparison');
 
 /** The native output with the soft-dirty bit (55: the flags' bit 0) of every entry cleared,
  *  where the native kernel sets it; checked to be set on the first entry there. 1ff is no entry
  *  (a read that failed: all ones), left as it is. */
 function withoutSoftDirty(stdout: string): string {
-  if (!nativeSoftDirty) return stdout;
+  if (!softDirty) return stdout;
   const flags = /^(.{22} flags )([0-9a-f]{3})( pfn .*)$/gm;
   expect(stdout.match(flags)?.[0], `the first entry should be soft-dirty:\n${stdout}`).toMatch(/flags [0-9a-f]{2}[13579bdf] /);
   return stdout.replace(flags, (line: string, head: string, hex: string, tail: string) =>
