@@ -155,29 +155,12 @@ class SyscallPatcher {
     return pageOff >= 0 && this.mm.mf.refCount(pageOff) === 1 ? pageOff : -1;
   }
 
-  /**
-   * The address of a five-byte slot for `jmp trampoline` within a `jmp rel8` of the xor at
-   * xorAt, on its page: the SIB and displacement bytes (all zero, so untouched) of a padding
-   * NOP_SIB_DISP32 that follows a `ret` (nothing falls into it) and ends 16-byte aligned
-   * (where an assembler's padding ends); the nearest such, most likely the function's own.
-   * -1 if there is none.
-   */
+  /** The address of findPaddingSlot's slot for the xor at xorAt, on its page; -1 if none. */
   private paddingSlot(pageOff: number, xorAt: number): number {
     const page = new Uint8Array(PAGE);
     this.mm.mf.read(pageOff, page);
-    const base = pageDown(xorAt), from = xorAt + 2;
-    let best = -1;
-    for (let end = PAGE; end >= NOP_SIB_DISP32.length + 1; end -= 16) {
-      const nop = end - NOP_SIB_DISP32.length;
-      const slot = base + nop + 3;
-      if (slot - from < -128 || slot - from > 127) continue;
-      if (best >= 0 && Math.abs(best - from) <= Math.abs(slot - from)) continue;
-      if (!NOP_SIB_DISP32.every((v, i) => page[nop + i] === v)) continue;
-      let before = nop - 1;
-      while (before >= 0 && (page[before] === 0x66 || page[before] === 0x2e) && nop - before <= 3) before--;
-      if (before >= 0 && page[before] === 0xc3) best = slot;
-    }
-    return best;
+    const slot = findPaddingSlot(page, xorAt % PAGE);
+    return slot < 0 ? -1 : pageDown(xorAt) + slot;
   }
 
   /** Writes bytes at address `at` of the page at pageOff; returns what was there. */
@@ -245,6 +228,29 @@ class SyscallPatcher {
     if (off < 0) throw new RangeError(`trampoline page ${at.toString(16)} not populated (${EFAULT})`);
     this.mm.mf.write(off + (at % PAGE), t);
   }
+}
+
+/**
+ * In a page of code, the offset of a five-byte slot for `jmp trampoline` within a `jmp rel8`
+ * of the two-byte xor at offset xorOff: the SIB and displacement bytes (all zero, so
+ * untouched) of a padding NOP_SIB_DISP32 that follows a `ret` (nothing falls into it) and
+ * ends 16-byte aligned (where an assembler's padding ends); the nearest such, most likely the
+ * function's own. -1 if there is none. The page is the application's: any bytes at all.
+ */
+export function findPaddingSlot(page: Uint8Array, xorOff: number): number {
+  const from = xorOff + 2;
+  let best = -1;
+  for (let end = page.length - (page.length % 16); end >= NOP_SIB_DISP32.length + 1; end -= 16) {
+    const nop = end - NOP_SIB_DISP32.length;
+    const slot = nop + 3;
+    if (slot - from < -128 || slot - from > 127) continue;
+    if (best >= 0 && Math.abs(best - from) <= Math.abs(slot - from)) continue;
+    if (!NOP_SIB_DISP32.every((v, i) => page[nop + i] === v)) continue;
+    let before = nop - 1;
+    while (before >= 0 && (page[before] === 0x66 || page[before] === 0x2e) && nop - before <= 3) before--;
+    if (before >= 0 && page[before] === 0xc3) best = slot;
+  }
+  return best;
 }
 
 /** `jmp rel32` at `from` to `to`. */
