@@ -21,6 +21,7 @@ import type { NativeMemoryFile } from '../native/addon';
 import { errnoOfNative } from '../native/addon';
 import type { MappingBacking } from './backing';
 import { PAGE_SIZE } from './layout';
+import { decRefRuns, incRefRuns } from './page_runs';
 
 /** Default bound of one memory file's page cache. */
 export const PAGE_CACHE_MAX = 128 << 20;
@@ -67,10 +68,9 @@ export class PageCache {
   }
 
   private drop(f: CachedFile): void {
-    for (const off of f.pages.values()) {
-      this.mf.decRef(off, PAGE_SIZE);
-      this.held.delete(off);
-    }
+    const offs = [...f.pages.values()].sort((a, b) => a - b);
+    for (const off of offs) this.held.delete(off);
+    decRefRuns(this.mf, offs);
     this.bytes -= f.pages.size * PAGE_SIZE;
     f.pages.clear();
     if (this.files.get(f.key) === f) this.files.delete(f.key);
@@ -137,12 +137,7 @@ export class PageCache {
     }
     // One call per run of contiguous pages (a file read in one run sits in one): exec maps
     // whole segments of a hundred pages and more from here.
-    let run = 0;
-    for (let k = 1; k <= n; k++) {
-      if (k < n && out[k] === out[k - 1] + PAGE_SIZE) continue;
-      this.mf.incRef(out[run], (k - run) * PAGE_SIZE);
-      run = k;
-    }
+    incRefRuns(this.mf, out);
     return out;
   }
 }

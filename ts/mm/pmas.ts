@@ -14,6 +14,7 @@ import { PROT_NONE, PROT_WRITE } from '../abi/linux/mm';
 import { COW_WINDOW, FAULT_WINDOW, MAX_FAULT_WINDOW, PAGE_SIZE, POPULATE_CHUNK, alignDown, pageDown } from './layout';
 import { effectiveProt, type Vma } from './vma';
 import { allocateShrinking } from './page_cache';
+import { decRefRuns, forEachRun } from './page_runs';
 
 export class Pmas {
   /** lookup()'s protection out-parameter, reused. */
@@ -145,18 +146,15 @@ export class Pmas {
     try {
       let i = 0;
       while (i < pages.length) {
+        if (pages[i] >= 0) { i++; continue; }
         let j = i + 1;
-        if (pages[i] < 0) {
-          while (j < pages.length && pages[j] < 0) j++;
-          this.fillCopy(vma, start + i * PAGE_SIZE, start + j * PAGE_SIZE, prot);
-        } else {
-          while (j < pages.length && pages[j] === pages[i] + (j - i) * PAGE_SIZE) j++;
-          this.as.map(start + i * PAGE_SIZE, (j - i) * PAGE_SIZE, pages[i], prot & ~PROT_WRITE);
-        }
+        while (j < pages.length && pages[j] < 0) j++;
+        this.fillCopy(vma, start + i * PAGE_SIZE, start + j * PAGE_SIZE, prot);
         i = j;
       }
+      forEachRun(pages, (k, off, n) => this.as.map(start + k * PAGE_SIZE, n * PAGE_SIZE, off, prot & ~PROT_WRITE));
     } finally {
-      for (const p of pages) if (p >= 0) this.mf.decRef(p, PAGE_SIZE);
+      decRefRuns(this.mf, pages);
     }
   }
 
@@ -165,16 +163,11 @@ export class Pmas {
     const backing = vma.backing;
     if (backing === null || backing.sharedPages === undefined) throw new Error('shared mapping without sharedPages');
     const pages = backing.sharedPages(vma.offsetAt(start), end - start);
+    const prot = this.hostProt(vma);
     try {
-      let i = 0;
-      while (i < pages.length) {
-        let j = i + 1;
-        while (j < pages.length && pages[j] === pages[i] + (j - i) * PAGE_SIZE) j++;
-        this.as.map(start + i * PAGE_SIZE, (j - i) * PAGE_SIZE, pages[i], this.hostProt(vma));
-        i = j;
-      }
+      forEachRun(pages, (k, off, n) => this.as.map(start + k * PAGE_SIZE, n * PAGE_SIZE, off, prot));
     } finally {
-      for (const p of pages) this.mf.decRef(p, PAGE_SIZE);
+      decRefRuns(this.mf, pages);
     }
   }
 

@@ -7,7 +7,12 @@
 // to the sentry through the thread's message without a signal. The known instructions:
 // `mov $N,%eax` (glibc and musl wrappers with a constant number) and `mov 8(%rsp),%r9`
 // (glibc's syscall(3)); both are position-independent, so they run the same from the
-// trampoline.
+// trampoline. glibc's read (number 0) sets it with the two-byte `xor %eax,%eax`, too short
+// for a jump: that one becomes `jmp rel8` to a five-byte `jmp trampoline` written over the
+// SIB and displacement bytes of a NOP of the function's alignment padding (`0f 1f 84 ...`,
+// after a `ret`, ending 16-byte aligned). Rewritten so, the NOP stays a NOP of the same
+// length for anything that runs through the padding, and anything that jumps to the xor
+// takes the jump as before.
 //
 // Correctness rules, each a reason to leave a site alone (it still works, by trapping):
 // - only while one task uses the address space, so no thread can be executing the bytes
@@ -46,16 +51,25 @@ const NEAR = 0x7000_0000; // comfortably inside rel32's ±2 GiB
 const PATCH_AFTER = 16;
 
 interface Region { start: number; next: number }
+/** Bytes a patch wrote over, to put back (unpatchAll). */
+interface Overwritten { at: number; bytes: Uint8Array }
+
+const XOR_EAX = [0x31, 0xc0];
+/** A multi-byte NOP with a SIB byte and a 32-bit displacement, as assemblers pad with:
+ *  0f 1f 84 00 00000000 (prefixed by 66 and 2e bytes for the longer ones). */
+const NOP_SIB_DISP32 = [0x0f, 0x1f, 0x84, 0, 0, 0, 0, 0];
 
 class SyscallPatcher {
   private readonly regions: Region[] = [];
-  /** Patched site address -> its original first five bytes. */
-  readonly sites = new Map<number, Uint8Array>();
+  /** Patched site address (the syscall's end - 7) -> what its patch wrote over. */
+  readonly sites = new Map<number, Overwritten[]>();
   /** Sites found unpatchable, so that their every trap does not look again. */
   private readonly rejected = new Set<number>();
   /** Traps so far at each site not patched yet. */
   private readonly traps = new Map<number, number>();
   disabled = false;
+  /** The padding slot the last patch jumps through, -1 if none (the debug log says). */
+  lastSlot = -1;
   private readonly probe = new Uint8Array(8);
   private readonly prot = new Int32Array(1);
 
@@ -94,9 +108,42 @@ class SyscallPatcher {
       return false;
     }
     const insn = this.displaced(nr);
-    if (!insn) return false;
+    const xor = insn === null && this.xorRead(nr);
+    if (!insn && !xor) return false;
+    const pageOff = this.ownPage(site);
+    if (pageOff < 0) return false;
+    // The xor's padding slot is looked for before a trampoline is spent on it.
+    const slot = xor ? this.paddingSlot(pageOff, rip - 4) : -1;
+    this.lastSlot = slot;
+    if (xor && slot < 0) return false;
+    const tramp = this.trampolineNear(site, this.mm.vmas.find(site)?.start ?? site);
+    if (tramp < 0) return false;
+    if (insn) {
+      this.writeTrampoline(tramp, insn, rip);
+      this.sites.set(site, [this.overwrite(pageOff, site, jmpRel32(site, tramp))]);
+      return true;
+    }
+    this.writeTrampoline(tramp, new Uint8Array(XOR_EAX), rip);
+    const xorAt = rip - 4;
+    // The slot first: the xor's jump leads there.
+    const jumps = [this.overwrite(pageOff, slot, jmpRel32(slot, tramp)),
+      this.overwrite(pageOff, xorAt, new Uint8Array([0xeb, (slot - (xorAt + 2)) & 0xff]))];
+    this.sites.set(site, jumps);
+    return true;
+  }
+
+  /** `xor %eax,%eax; syscall` (read, number 0), the xor not the tail of a REX instruction. */
+  private xorRead(nr: number): boolean {
+    const b = this.probe;
+    return nr === 0 && b[4] === XOR_EAX[0] && b[5] === XOR_EAX[1] && b[6] === 0x0f && b[7] === 0x05 &&
+      (b[3] & 0xf0) !== 0x40;
+  }
+
+  /** The memory-file page of the site's page if this address space may rewrite it (its own
+   *  copy of a private, read-only, executable page), else -1. */
+  private ownPage(site: number): number {
     const vma = this.mm.vmas.find(site);
-    if (!vma || vma.shared || (vma.prot & PROT_WRITE) !== 0 || (vma.prot & PROT_EXEC) === 0) return false;
+    if (!vma || vma.shared || (vma.prot & PROT_WRITE) !== 0 || (vma.prot & PROT_EXEC) === 0) return -1;
     let pageOff = this.mm.addressSpace.lookup(pageDown(site), this.prot);
     // A page of the file page cache (a library's text, shared by every process mapping it)
     // gets this space's own copy first. One shared with another address space only since a
@@ -105,22 +152,32 @@ class SyscallPatcher {
       this.mm.pmas.breakCow(vma, pageDown(site), pageOff);
       pageOff = this.mm.addressSpace.lookup(pageDown(site), this.prot);
     }
-    if (pageOff < 0 || this.mm.mf.refCount(pageOff) !== 1) return false;
-    const tramp = this.trampolineNear(site, vma.start);
-    if (tramp < 0) return false;
-    this.writeTrampoline(tramp, insn, rip);
-    const rel = tramp - (site + 5);
-    const patch = new Uint8Array([0xe9, rel & 0xff, (rel >> 8) & 0xff, (rel >> 16) & 0xff, (rel >>> 24) & 0xff]);
-    this.sites.set(site, insn);
-    this.mm.mf.write(pageOff + (site % PAGE), patch);
-    return true;
+    return pageOff >= 0 && this.mm.mf.refCount(pageOff) === 1 ? pageOff : -1;
+  }
+
+  /** The address of findPaddingSlot's slot for the xor at xorAt, on its page; -1 if none. */
+  private paddingSlot(pageOff: number, xorAt: number): number {
+    const page = new Uint8Array(PAGE);
+    this.mm.mf.read(pageOff, page);
+    const slot = findPaddingSlot(page, xorAt % PAGE);
+    return slot < 0 ? -1 : pageDown(xorAt) + slot;
+  }
+
+  /** Writes bytes at address `at` of the page at pageOff; returns what was there. */
+  private overwrite(pageOff: number, at: number, bytes: Uint8Array): Overwritten {
+    const old = new Uint8Array(bytes.length);
+    this.mm.mf.read(pageOff + (at % PAGE), old);
+    this.mm.mf.write(pageOff + (at % PAGE), bytes);
+    return { at, bytes: old };
   }
 
   /** Puts every patched site back (the application is about to own %gs). */
   unpatchAll(): void {
-    for (const [site, orig] of this.sites) {
-      const off = this.mm.addressSpace.lookup(pageDown(site), this.prot);
-      if (off >= 0) this.mm.mf.write(off + (site % PAGE), orig);
+    for (const written of this.sites.values()) {
+      for (const { at, bytes } of written.reverse()) {
+        const off = this.mm.addressSpace.lookup(pageDown(at), this.prot);
+        if (off >= 0) this.mm.mf.write(off + (at % PAGE), bytes);
+      }
     }
     this.sites.clear();
     this.disabled = true;
@@ -157,19 +214,49 @@ class SyscallPatcher {
   private writeTrampoline(at: number, insn: Uint8Array, ret: number): void {
     const t = new Uint8Array(TRAMPOLINE_SIZE);
     const dv = new DataView(t.buffer);
+    const k = insn.length;
     t.set(insn, 0);
-    t[5] = 0x48;
-    t[6] = 0xb9;
-    dv.setBigUint64(7, BigInt(ret), true);
-    t[15] = 0xff;
-    t[16] = 0x25;
-    dv.setUint32(17, 0, true);
-    dv.setBigUint64(21, BigInt(this.entry), true);
-    t.fill(0xcc, 29);
+    t[k] = 0x48;
+    t[k + 1] = 0xb9;
+    dv.setBigUint64(k + 2, BigInt(ret), true);
+    t[k + 10] = 0xff;
+    t[k + 11] = 0x25;
+    dv.setUint32(k + 12, 0, true);
+    dv.setBigUint64(k + 16, BigInt(this.entry), true);
+    t.fill(0xcc, k + 24);
     const off = this.mm.addressSpace.lookup(pageDown(at), this.prot);
     if (off < 0) throw new RangeError(`trampoline page ${at.toString(16)} not populated (${EFAULT})`);
     this.mm.mf.write(off + (at % PAGE), t);
   }
+}
+
+/**
+ * In a page of code, the offset of a five-byte slot for `jmp trampoline` within a `jmp rel8`
+ * of the two-byte xor at offset xorOff: the SIB and displacement bytes (all zero, so
+ * untouched) of a padding NOP_SIB_DISP32 that follows a `ret` (nothing falls into it) and
+ * ends 16-byte aligned (where an assembler's padding ends); the nearest such, most likely the
+ * function's own. -1 if there is none. The page is the application's: any bytes at all.
+ */
+export function findPaddingSlot(page: Uint8Array, xorOff: number): number {
+  const from = xorOff + 2;
+  let best = -1;
+  for (let end = page.length - (page.length % 16); end >= NOP_SIB_DISP32.length + 1; end -= 16) {
+    const nop = end - NOP_SIB_DISP32.length;
+    const slot = nop + 3;
+    if (slot - from < -128 || slot - from > 127) continue;
+    if (best >= 0 && Math.abs(best - from) <= Math.abs(slot - from)) continue;
+    if (!NOP_SIB_DISP32.every((v, i) => page[nop + i] === v)) continue;
+    let before = nop - 1;
+    while (before >= 0 && (page[before] === 0x66 || page[before] === 0x2e) && nop - before <= 3) before--;
+    if (before >= 0 && page[before] === 0xc3) best = slot;
+  }
+  return best;
+}
+
+/** `jmp rel32` at `from` to `to`. */
+function jmpRel32(from: number, to: number): Uint8Array {
+  const rel = to - (from + 5);
+  return new Uint8Array([0xe9, rel & 0xff, (rel >> 8) & 0xff, (rel >> 16) & 0xff, (rel >>> 24) & 0xff]);
 }
 
 const patchers = new WeakMap<MemoryManager, SyscallPatcher>();
@@ -191,7 +278,8 @@ export function maybePatchSyscall(t: Task): void {
   const rip = Number(t.regs[REG_RIP]);
   try {
     if (p.tryPatch(rip, Number(t.regs[REG_ORIG_RAX]))) {
-      t.kernel.debug(`[${t.tid}] patched syscall site ${(rip - 7).toString(16)} (syscall ${t.regs[REG_ORIG_RAX]})`);
+      const through = p.lastSlot >= 0 ? ` through padding at ${p.lastSlot.toString(16)}` : '';
+      t.kernel.debug(`[${t.tid}] patched syscall site ${(rip - 7).toString(16)} (syscall ${t.regs[REG_ORIG_RAX]})${through}`);
     }
   } catch (e) {
     // Patching is an optimisation: a failure costs speed, never the application.

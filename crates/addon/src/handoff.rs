@@ -33,6 +33,9 @@ const WAKE_GRACE: Duration = Duration::from_micros(50);
 #[derive(Default)]
 pub(crate) struct Handoff {
     spin: AdaptiveSpin,
+    /// When the last stop was caught (stats only): the sentry's turnaround is measured to
+    /// the next run.
+    caught_at: std::sync::Mutex<Option<Instant>>,
 }
 
 /// Why a run was parked, for the counters.
@@ -49,6 +52,11 @@ impl Handoff {
         let crowded = !platform::SpinPolicy::get().spin();
         let full = if crowded { RUN_PROBE_SPIN } else { RUN_SPIN };
         let budget = self.spin.budget(full, RUN_PROBE_SPIN);
+        if stats::enabled() {
+            if let Some(t) = self.caught_at.lock().unwrap().take() {
+                stats::turnaround(t.elapsed());
+            }
+        }
         ctx.switch_to_user(regs);
         let start = Instant::now();
         let reason = loop {
@@ -57,6 +65,9 @@ impl Handoff {
                     let took = start.elapsed();
                     self.spin.caught(took);
                     stats::caught(took);
+                    if stats::enabled() {
+                        *self.caught_at.lock().unwrap() = Some(Instant::now());
+                    }
                     return true;
                 }
                 std::hint::spin_loop();
@@ -92,6 +103,21 @@ mod stats {
     static PARKED: [AtomicU64; 2] = [const { AtomicU64::new(0) }; 2];
     static PARKED_NS: AtomicU64 = AtomicU64::new(0);
 
+    static TURN: [AtomicU64; 8] = [const { AtomicU64::new(0) }; 8];
+    pub(super) fn enabled() -> bool {
+        on()
+    }
+    /// The sentry's own time from a caught stop to the next resume: what the stub's spin
+    /// (SPIN_POLLS_CROWDED) must outlast for the hand-off to cost no sleep.
+    pub(super) fn turnaround(t: Duration) {
+        TURN[bucket(t)].fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn bucket(t: Duration) -> usize {
+        let us = t.as_micros() as u64;
+        BOUNDS_US.iter().position(|b| us < *b).unwrap_or(BOUNDS_US.len())
+    }
+
     fn on() -> bool {
         *ON.get_or_init(|| {
             let on = std::env::var("TSVISOR_HANDOFF_STATS").as_deref() == Ok("1");
@@ -105,9 +131,7 @@ mod stats {
 
     pub(super) fn caught(took: Duration) {
         if on() {
-            let us = took.as_micros() as u64;
-            let i = BOUNDS_US.iter().position(|b| us < *b).unwrap_or(BOUNDS_US.len());
-            CAUGHT[i].fetch_add(1, Ordering::Relaxed);
+            CAUGHT[bucket(took)].fetch_add(1, Ordering::Relaxed);
             CAUGHT_NS.fetch_add(took.as_nanos() as u64, Ordering::Relaxed);
         }
     }
@@ -121,6 +145,8 @@ mod stats {
 
     extern "C" fn print() {
         let c: Vec<u64> = CAUGHT.iter().map(|a| a.load(Ordering::Relaxed)).collect();
+        let t: Vec<u64> = TURN.iter().map(|a| a.load(Ordering::Relaxed)).collect();
+        eprintln!("handoff: sentry turnaround after a caught stop: <2us {} <5 {} <10 {} <20 {} <50 {} <100 {} <200 {} more {}", t[0], t[1], t[2], t[3], t[4], t[5], t[6], t[7]);
         let p: Vec<u64> = PARKED.iter().map(|a| a.load(Ordering::Relaxed)).collect();
         eprintln!(
             "handoff: caught {} (<2us {} <5 {} <10 {} <20 {} <50 {} <100 {} <200 {} more {}) spin {} us; parked: budget {} peer-waking {}, spin {} us",

@@ -10,6 +10,7 @@ import type { Kernel } from '../kernel';
 import type { Credentials } from '../credentials';
 import type { MappingBacking } from '../../mm/backing';
 import type { NativeMemoryFile } from '../../native/addon';
+import { decRefRuns, incRefRuns } from '../../mm/page_runs';
 import { ENOMEM } from '../../abi/linux/errno';
 import { SyscallError } from '../syscall_error';
 import { IPC64_PERM_SIZE, IpcPerm } from './perm';
@@ -74,7 +75,7 @@ export class ShmSegment {
   }
 
   private destroy(): void {
-    for (const off of this.pages.values()) this.mf.decRef(off, PAGE);
+    decRefRuns(this.mf, [...this.pages.values()].sort((a, b) => a - b));
     this.pages.clear();
     const done = this.onDestroy;
     this.onDestroy = null;
@@ -119,11 +120,8 @@ export class ShmBacking implements MappingBacking {
 
   sharedPages(fileOffset: number, length: number): number[] {
     const out: number[] = [];
-    for (let at = fileOffset; at < fileOffset + length; at += PAGE) {
-      const off = this.segment.page(at / PAGE);
-      this.segment.mf.incRef(off, PAGE);
-      out.push(off);
-    }
+    for (let at = fileOffset; at < fileOffset + length; at += PAGE) out.push(this.segment.page(at / PAGE));
+    incRefRuns(this.segment.mf, out);
     return out;
   }
 

@@ -16,6 +16,8 @@ import { straceLine } from '../../strace/load';
 import { maybePatchSyscall } from '../../platform/syscall_patch';
 import { AUDIT_ARCH_X86_64, SECCOMP_RUN, SECCOMP_SKIP, seccompCheck } from '../../kernel/seccomp';
 import { syscallProf } from './syscall_prof';
+import { SIGSYS } from '../../abi/linux/signal';
+import { EV_SIGNO } from '../../native/addon';
 
 export const table: SyscallTable = [];
 registerAll(table);
@@ -47,8 +49,9 @@ function finish(t: Task, nr: number, r: SyscallResult): void {
 export function dispatchSyscall(t: Task): void | Promise<void> {
   if (syscallProf === null) return dispatch(t);
   const nr = t.syscallNumber(), t0 = performance.now();
+  const trapped = t.ctx.words[EV_SIGNO * 2] === SIGSYS;
   const r = dispatch(t);
-  syscallProf.add(nr, performance.now() - t0);
+  syscallProf.add(nr, performance.now() - t0, trapped);
   return r;
 }
 
