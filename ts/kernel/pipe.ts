@@ -9,7 +9,8 @@
 // splice, tee and the Uint8Array entry points use plain buffers. A reader blocked in read
 // leaves its sink with the pipe, and the write that makes data available fills it before it
 // returns (as if the reader had run at once): the writer goes on without waiting for the
-// reader's turn, and the reader wakes with its read done.
+// reader's turn, and the reader wakes with its read done. Likewise a writer blocked on a full
+// pipe leaves its source, and the reads that make room take the rest of its write in.
 
 import type { Task } from './task';
 import { FileDescription, type ReadinessCallback, type Stat } from '../vfs/file_description';
@@ -60,6 +61,18 @@ interface DirectRead {
   complete(result: number | SyscallError): void;
 }
 
+/** A write(2) blocked on a full pipe: the reads that make room fill it from its source (as if
+ *  the writer had run at once), so the reader goes on without waiting for the writer's turn,
+ *  and the writer wakes with its write done (or done up to a fault). */
+export interface DirectWrite {
+  readonly src: PipeSource;
+  readonly total: number;
+  /** Bytes of the write in the pipe so far (before the wait and while it lasted). */
+  done: number;
+  /** A copy from the writer's memory came up short: the write ends with what it did. */
+  faulted: boolean;
+}
+
 /** A plain buffer as a source. */
 export function bytesSource(src: Uint8Array): PipeSource {
   let at = 0;
@@ -93,6 +106,7 @@ export class Pipe {
   writers = 0;
   private readonly readWaiters = new Set<() => void>();
   private readonly directReads: DirectRead[] = [];
+  private readonly directWrites: { w: DirectWrite; wake: () => void }[] = [];
   private readonly writeWaiters = new Set<() => void>();
   readonly ctime = Date.now();
   constructor(readonly uid: number, readonly gid: number) {}
@@ -109,7 +123,10 @@ export class Pipe {
     if (slots < this.ring.inUse) fail(EBUSY);
     const grew = slots > this.ring.capacity;
     this.ring.resize(slots);
-    if (grew) wakeAll(this.writeWaiters);
+    if (grew) {
+      wakeAll(this.writeWaiters);
+      this.serveDirectWrites();
+    }
   }
 
   /** Bytes waiting to be read. */
@@ -133,9 +150,40 @@ export class Pipe {
     if (this.ring.inUse === 0) return this.writers === 0 ? 0 : -1;
     const wasFull = this.ring.full;
     const n = this.ring.readTo(sink, want);
+    const faulted = this.ring.faulted;
     if (n > 0 && (wasFull || this.ring.inUse === 0)) wakeAll(this.writeWaiters);
-    if (this.ring.faulted && n === 0) fail(EFAULT);
+    if (n > 0) this.serveDirectWrites();
+    if (faulted && n === 0) fail(EFAULT);
     return n;
+  }
+
+  /** Blocked writers, first come first served, put what fits of their writes into the room a
+   *  read made; one that is done (or whose memory faulted) wakes with its result. */
+  private serveDirectWrites(): void {
+    while (this.directWrites.length > 0 && !this.ring.full) {
+      const { w, wake } = this.directWrites[0];
+      const n = this.ring.push(w.src);
+      if (n > 0) {
+        w.done += n;
+        wakeAll(this.readWaiters);
+      }
+      if (this.ring.faulted) w.faulted = true;
+      // Not done and not faulted: the ring is full again and the loop ends.
+      if (w.faulted || w.done === w.total) wake(); // its undo takes it off the list
+    }
+  }
+
+  /** Wait, as a writer of w.src, until reads have taken the rest of the write in (or it
+   *  faulted, or an end closed: the caller's loop then sees why). */
+  waitAndWrite(t: Task, w: DirectWrite): Promise<void> {
+    return block<void>(t, (wake) => {
+      const r = { w, wake: (): void => wake() };
+      this.directWrites.push(r);
+      return () => {
+        const i = this.directWrites.indexOf(r);
+        if (i >= 0) this.directWrites.splice(i, 1);
+      };
+    });
   }
 
   /** pipe_write's first step: the tail of a write that is not a whole number of pages goes
@@ -262,6 +310,9 @@ export class Pipe {
     wakeAll(this.readWaiters);
     wakeAll(this.writeWaiters);
     this.serveDirectReads();
+    if (this.readers === 0) {
+      for (const { wake } of [...this.directWrites]) wake();
+    }
   }
 }
 
@@ -422,11 +473,16 @@ function writeLoop(t: Task, p: Pipe, f: PipeCaller, src: PipeSource, total: numb
       if (done > 0) return done;
       fail(EAGAIN);
     }
-    const sofar = done;
-    return p.waitWritable(t).then(
-      () => writeFrom(t, p, f, src, total, sofar),
+    const w: DirectWrite = { src, total, done, faulted: false };
+    return p.waitAndWrite(t, w).then(
+      () => {
+        if (!w.faulted) return writeFrom(t, p, f, src, total, w.done);
+        // Only whole pages copied before a fault are written (pipe_write).
+        if (w.done > 0) return w.done;
+        fail(EFAULT);
+      },
       (e: unknown) => {
-        if (sofar > 0 && e instanceof SyscallError) return sofar;
+        if (w.done > 0 && e instanceof SyscallError) return w.done;
         throw e;
       },
     );
