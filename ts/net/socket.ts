@@ -96,6 +96,8 @@ export abstract class Socket extends FileDescription {
   abstract get listening(): boolean;
   /** SO_SNDBUF changed: writers waiting for room may go on. */
   sndbufChanged(): void {}
+  /** SO_RCVBUF/SO_RCVBUFFORCE changed opts.rcvbuf. */
+  rcvbufChanged(): void {}
   /** SO_KEEPALIVE changed: a connection starts or stops probing. */
   keepaliveChanged(): void {}
   /** A SOL_SOCKET option was stored (val as the program gave it): a socket that mirrors

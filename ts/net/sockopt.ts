@@ -121,6 +121,7 @@ function storeSolSocket(t: Task, s: Socket, name: number, val: Uint8Array): void
       const v = intOf(val) >>> 0;
       const capped = name === SO_RCVBUF ? Math.min(v, RMEM_MAX) : Math.min(v, INT_MAX / 2);
       o.rcvbuf = Math.max(capped * 2, SOCK_MIN_RCVBUF);
+      s.rcvbufChanged();
       return;
     }
     case SO_RCVTIMEO_OLD: case SO_RCVTIMEO_NEW: o.rcvtimeo = timeoutOf(val); return;

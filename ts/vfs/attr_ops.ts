@@ -135,10 +135,13 @@ export function accessStat(creds: Credentials, st: Stat, amode: number): void {
   checkAccess(creds, st.mode, st.uid, st.gid, (st.mode & S_IFMT) === S_IFDIR, amode);
 }
 
-/** access(2)/faccessat: mode is R_OK|W_OK|X_OK or F_OK (0). */
+/** access(2)/faccessat (do_faccessat): mode is R_OK|W_OK|X_OK or F_OK (0). X_OK on a regular
+ *  file of a noexec mount is EACCES; W_OK of a regular file, directory or link on a read-only
+ *  mount is EROFS before the permission bits are looked at (inode_permission's sb_rdonly). */
 export function access(creds: Credentials, vd: VirtualDentry, mode: number): void {
   if (mode === 0) return;
   const inode = vd.inode;
+  if ((mode & X_OK) && inode.isRegular && vd.mount.flags.noexec) throw new SyscallError(EACCES);
   if ((mode & W_OK) && vd.mount.readonly) {
     try { checkWritableMount(vd); } catch { throw new SyscallError(EROFS); }
   }

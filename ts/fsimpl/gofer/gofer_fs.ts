@@ -8,7 +8,7 @@
 import type { Task } from '../../kernel/task';
 import type { Credentials } from '../../kernel/credentials';
 import { SyscallError } from '../../kernel/syscall_error';
-import { ELOOP, ENOENT, ENXIO } from '../../abi/linux/errno';
+import { ELOOP, ENOENT, ENXIO, EPERM } from '../../abi/linux/errno';
 import { O_ACCMODE, O_CREAT, O_RDONLY, O_RDWR } from '../../abi/linux/fcntl';
 import type { NativeMemoryFile } from '../../native/addon';
 import { SharedCache } from './shared_cache';
@@ -34,6 +34,7 @@ import { InodeIdentities } from '../../vfs/inode_identity';
 import { takeOpenWait } from '../../vfs/open_wait';
 import { withoutHostWait } from '../../vfs/host_wait';
 import { inoOfQidPath } from './qid_ino';
+import { newOwner } from '../../vfs/new_owner';
 
 const V9FS_MAGIC = 0x01021997;
 const AT_REMOVEDIR = 0x200;
@@ -206,18 +207,29 @@ export class GoferInode extends Inode {
     return new GoferInode(this.fs, n);
   }
 
+  /** The gofer creates as the user of its attach: the node is given the caller's fsuid (a
+   *  gofer that may not chown leaves it its own, as PROTOCOL.md says). */
+  private owned(child: GoferInode, uid: number): GoferInode {
+    if (child.uid === uid) return child;
+    try { child.setattr({ uid }); } catch (e) {
+      if (!(e instanceof SyscallError) || e.errno !== EPERM) throw e;
+    }
+    return child;
+  }
+
   override create(name: string, mode: number, creds: Credentials): Inode {
     const fid = this.s.clone(this.node);
     const mayWait = takeOpenWait();
+    const owner = newOwner(this, creds, mode);
     let o;
-    try { o = this.c.lcreate(fid, name, O_RDWR | O_CREAT, mode & 0o7777, creds.fsgid, mayWait); } catch (e) {
+    try { o = this.c.lcreate(fid, name, O_RDWR | O_CREAT, owner.mode & 0o7777, owner.gid, mayWait); } catch (e) {
       // The name existed on the host and its open waits (a lease): wait, then open again
       // (the retry finds the file and opens it; what this open gave is let go).
       if (e instanceof p9.OpenPending) throw this.s.pendingOpens.waitFor(null, 0, e);
       this.c.clunkLater(fid);
       throw e;
     }
-    const child = this.made(name);
+    const child = this.owned(this.made(name), owner.uid);
     if (o.fd >= 0) {
       this.c.clunkLater(fid);
       child.created = new HostFd(o.fd);
@@ -228,18 +240,21 @@ export class GoferInode extends Inode {
   }
 
   override mkdir(name: string, mode: number, creds: Credentials): Inode {
-    this.c.mkdir(this.s.fidOf(this.node), name, mode & 0o7777, creds.fsgid);
-    return this.made(name);
+    const owner = newOwner(this, creds, S_IFDIR | mode);
+    this.c.mkdir(this.s.fidOf(this.node), name, owner.mode & 0o7777, owner.gid);
+    return this.owned(this.made(name), owner.uid);
   }
 
   override symlink(name: string, target: string, creds: Credentials): Inode {
-    this.c.symlink(this.s.fidOf(this.node), name, target, creds.fsgid);
-    return this.made(name);
+    const owner = newOwner(this, creds, S_IFLNK | 0o777);
+    this.c.symlink(this.s.fidOf(this.node), name, target, owner.gid);
+    return this.owned(this.made(name), owner.uid);
   }
 
   override mknod(name: string, mode: number, rdev: number, creds: Credentials): Inode {
-    this.c.mknod(this.s.fidOf(this.node), name, mode, devMajor(rdev), devMinor(rdev), creds.fsgid);
-    return this.made(name);
+    const owner = newOwner(this, creds, mode);
+    this.c.mknod(this.s.fidOf(this.node), name, owner.mode, devMajor(rdev), devMinor(rdev), owner.gid);
+    return this.owned(this.made(name), owner.uid);
   }
 
   override link(name: string, target: Inode): Inode {

@@ -138,11 +138,4 @@ export abstract class TmpfsInode extends Inode {
   }
 }
 
-/** Owner and group of a new file: the caller's fsuid, and the directory's group if it is
- *  setgid (a new subdirectory inherits the setgid bit), else the caller's fsgid. */
-export function newOwner(dir: TmpfsInode, creds: Credentials, mode: number): { uid: number; gid: number; mode: number } {
-  if (dir.mode & 0o2000) {
-    return { uid: creds.fsuid, gid: dir.gid, mode: (mode & S_IFMT) === S_IFDIR ? mode | 0o2000 : mode };
-  }
-  return { uid: creds.fsuid, gid: creds.fsgid, mode };
-}
+export { newOwner } from '../../vfs/new_owner';

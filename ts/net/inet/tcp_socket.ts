@@ -131,6 +131,9 @@ export class TcpSocket extends InetSocket {
   }
 
   override sndbufChanged(): void { this.syncBuffers(); this.notify(POLLOUT); }
+  /** A listener's new size is its next connections' (their SYN-ACK's window and scale, as the
+   *  child Linux makes from the listener when the SYN comes), an open one's from now on. */
+  override rcvbufChanged(): void { this.syncBuffers(); }
 
   // --- names ---
 

@@ -137,14 +137,20 @@ function sendfileAt(t: Task, a: SyscallArgs, offAddr: number, pos: bigint): Sysc
   // A zero count is done before the input is asked to splice (a directory cannot).
   if (count === 0) return 0;
   if ((from.stat().mode & S_IFMT) === S_IFDIR) fail(EINVAL);
-  const inOff = Number(pos);
+  // Without an offset, do_sendfile reads at the file position and moves it by what was sent
+  // (not by what was read: a socket that took part of a chunk gets the rest next time).
+  const usePos = offAddr === 0 && from.seekable;
+  const inOff = usePos ? from.lseek(0, SEEK_CUR) : Number(pos);
   // The write side is a write: RLIMIT_FSIZE cuts it short or refuses it (generic_write_checks).
   let left = count;
   if (to instanceof VfsFile && fsizeLimit(t) !== Infinity && to.inode.isRegular) {
     left = fsizeWriteCount(t, to.lseek(0, SEEK_CUR), count);
   }
   return fsnotifyModify(to, fsnotifyAccess(from, run({ t, from, to, inOff, outOff: -1, left, done: 0,
-    finish: (done) => { if (offAddr !== 0) t.mm.writeU64(offAddr, BigInt(inOff + done)); } })));
+    finish: (done) => {
+      if (offAddr !== 0) t.mm.writeU64(offAddr, BigInt(inOff + done));
+      else if (usePos) from.lseek(inOff + done, SEEK_SET);
+    } })));
 }
 
 function sysCopyFileRange(t: Task, a: SyscallArgs): SyscallReturn {

@@ -115,10 +115,20 @@ export function spliceFiles(t: Task, e: SpliceEnds, len: number, flags: number):
       if (!ready) return 0;
       const move = (n: number): number | Promise<number> => {
         const buf = new Uint8Array(n);
-        const got = pin.tryRead(buf);
-        if (pout !== null) return pipeWrite(t, pout, NONBLOCKING, buf.subarray(0, got));
+        if (pout !== null) return pipeWrite(t, pout, NONBLOCKING, buf.subarray(0, pin.tryRead(buf)));
+        // Only what the file took leaves the pipe: a non-blocking socket that takes part
+        // leaves the rest queued for the next splice (splice_to_socket consumes as it sends).
+        // A write that must wait owns its bytes at once, as Linux's holds the pipe's lock:
+        // no other reader may see them meanwhile.
+        const got = pin.peek(buf);
         const w = to.write(t, buf.subarray(0, got), outOff ?? -1);
-        return then(w, (done) => {
+        if (typeof w === 'number') {
+          if (w > 0) pin.tryRead(new Uint8Array(w));
+          if (outOff !== null) e.storeOut?.(outOff + w);
+          return w;
+        }
+        pin.tryRead(new Uint8Array(got));
+        return w.then((done) => {
           if (outOff !== null) e.storeOut?.(outOff + done);
           return done;
         });
