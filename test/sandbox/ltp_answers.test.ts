@@ -26,4 +26,5 @@ describe.each(platforms)('%s', (platform) => {
   it('close_range CLOSE_RANGE_UNSHARE in a CLONE_FILES child', () => same('closerange'));
   it('setpgid of a child: EACCES once it has exec\'d, EPERM in another session', () => same('setpgid'));
   it('leases: truncate breaks them; no downgrade while a writer waits', () => same('lease'));
+  it('vmsplice into a pipe returns what fits', () => same('vmsplice'));
 }, 60_000);

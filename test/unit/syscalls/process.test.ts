@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import * as N from '../../../ts/abi/linux/syscall_numbers';
-import { EBUSY, EFAULT, EINVAL, ENODEV, EPERM, ESRCH } from '../../../ts/abi/linux/errno';
+import { EACCES, EBUSY, EFAULT, EINVAL, ENODEV, EPERM, ESRCH } from '../../../ts/abi/linux/errno';
 import { RLIMIT_NOFILE, RLIMIT_STACK, RLIM_INFINITY } from '../../../ts/kernel/rlimits';
 import {
   ARCH_GET_CPUID, ARCH_GET_FS, ARCH_SET_CPUID, ARCH_SET_FS, ARCH_SET_GS, PR_GET_DUMPABLE, PR_GET_NAME,
@@ -8,7 +8,7 @@ import {
   PR_SET_PDEATHSIG, PR_SET_VMA,
 } from '../../../ts/abi/linux/prctl';
 import { REG_FS_BASE, REG_GS_BASE } from '../../../ts/native/addon';
-import { cpuCount, cpuMaskSize } from '../../../ts/syscalls/linux/task_attrs';
+import { cpuCount, cpuMaskSize, taskAttrs } from '../../../ts/syscalls/linux/task_attrs';
 import { newTask, sys, sysAsync } from './fakes';
 
 const BUF = 0x10000;
@@ -120,14 +120,18 @@ describe('identity', () => {
     expect(sys(child.t, N.SYS_setsid)).toBe(-EPERM);
   });
 
-  it('setpgid moves a child into a new group of its own', () => {
+  it('setpgid moves a child into a new group of its own, until the child execs', () => {
     const parent = setup({ pid: 1 });
     const child = newTask({ pid: 5, kernel: parent.kernel, parent: parent.t.tg });
+    // Made as fork makes it: not exec'd since (PF_FORKNOEXEC).
+    taskAttrs(child.t).forkNoExec = true;
     expect(sys(parent.t, N.SYS_setpgid, 5, 0)).toBe(0);
     expect(sys(child.t, N.SYS_getpgrp)).toBe(5);
     expect(sys(parent.t, N.SYS_setpgid, 5, 77)).toBe(-EPERM);
     expect(sys(parent.t, N.SYS_setpgid, 6, 0)).toBe(-ESRCH);
     expect(sys(parent.t, N.SYS_setpgid, 0, -1)).toBe(-EINVAL);
+    taskAttrs(child.t).forkNoExec = false;
+    expect(sys(parent.t, N.SYS_setpgid, 5, 0)).toBe(-EACCES);
   });
 });
 

@@ -173,14 +173,23 @@ export function teeFiles(t: Task, from: FileDescription, to: FileDescription, le
   });
 }
 
-/** A pipe end's transfers with vmsplice's idea of blocking, for the readv/writev loops. */
+/** A pipe end's transfers with vmsplice's idea of blocking, for the readv/writev loops: a
+ *  write waits for room once (vmsplice_to_pipe's wait_for_space), then puts in what fits
+ *  and returns, where a pipe's write(2) would wait until all of it is in. */
 class PipeView extends FileDescription {
+  private waitedForRoom = false;
+
   constructor(private readonly pipe: Pipe, private readonly caller: PipeCaller, private readonly of: FileDescription) {
     super(of.flags);
   }
 
   override read(t: Task, dst: Uint8Array): number | Promise<number> { return pipeRead(t, this.pipe, this.caller, dst); }
-  override write(t: Task, src: Uint8Array): number | Promise<number> { return pipeWrite(t, this.pipe, this.caller, src); }
+  override write(t: Task, src: Uint8Array): number | Promise<number> {
+    const fill = (): number | Promise<number> => pipeWrite(t, this.pipe, NONBLOCKING, src);
+    if (this.waitedForRoom) return fill();
+    this.waitedForRoom = true;
+    return then(roomReady(t, this.pipe, (this.caller.flags & O_NONBLOCK) !== 0), fill);
+  }
   override stat(): Stat { return this.of.stat(); }
 }
 
