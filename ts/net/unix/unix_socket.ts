@@ -254,8 +254,6 @@ export class UnixSocket extends Socket {
   }
 
   override read(t: Task, dst: Uint8Array, _offset: number): number | Promise<number> {
-    // sock_read_iter: a zero count reads nothing, even with no data queued.
-    if (dst.length === 0) return 0;
     const r = this.recvmsg(t, dst.length, 0);
     const done = (res: RecvResult): number => {
       dst.set(res.data.subarray(0, Math.min(res.data.length, dst.length)));
