@@ -31,7 +31,7 @@ describe('socket parsers', () => {
     if (bias && n >= 16 && (next() & 1)) { b.fill(0, 0, 8); b[0] = 16 + (next() % Math.max(1, n - 15)); b[8] = 1; b[12] = 1 + (next() & 1); }
     return b;
   };
-  const policy = { tgid: 1, uids: [0], gids: [0], privileged: false, pidExists: (p: number) => p === 1 };
+  const policy = { tgid: 1, uids: [0], gids: [0], anyPid: false, anyUid: false, anyGid: false, pidExists: (p: number) => p === 1 };
 
   it('sockaddr_un: 20000 random addresses', () => {
     for (let i = 0; i < 20000; i++) {

@@ -99,6 +99,12 @@ function blocks(t: Task, sig: number): boolean {
   return (t.sigMask & sigBit(sig)) !== 0n;
 }
 
+/** sig_ignored's first test: a signal blocked now, or before an rt_sigtimedwait unblocked it
+ *  to wait for it (real_blocked), is never dropped as ignored: the waiter takes it. */
+function blocksOrAwaits(t: Task, sig: number): boolean {
+  return blocks(t, sig) || (t.realBlocked !== null && (t.realBlocked & sigBit(sig)) !== 0n);
+}
+
 /** Whether sig, taken by `by`, would end the process without anything the process can do. */
 function fatal(tg: ThreadGroup, by: Task, sig: number): boolean {
   if (sig === SIGKILL) return true;
@@ -131,7 +137,7 @@ export function sendSignalToProcess(tg: ThreadGroup, info: SigInfo): void {
   }
   const leader = [...tg.tasks].find((t) => t.tid === tg.tgid) ?? tg.tasks.values().next().value;
   if (!leader) return;
-  if (ignoredNow(tg, info, [...tg.tasks].every((t) => blocks(t, sig)), leader.ptrace !== null)) return;
+  if (ignoredNow(tg, info, [...tg.tasks].every((t) => blocksOrAwaits(t, sig)), leader.ptrace !== null)) return;
   if (!tg.pending.enqueue(info)) return;
   notifySignalfd(tg);
   // complete_signal: the leader if it will take it, else any thread that will.
@@ -153,7 +159,7 @@ export function sendSignalToThread(t: Task, info: SigInfo): void {
     if (!unkillableDrops(tg, info)) killProcess(tg, sig);
     return;
   }
-  if (ignoredNow(tg, info, blocks(t, sig), t.ptrace !== null)) return;
+  if (ignoredNow(tg, info, blocksOrAwaits(t, sig), t.ptrace !== null)) return;
   if (!t.pending.enqueue(info)) return;
   notifySignalfd(tg);
   if (blocks(t, sig)) return;

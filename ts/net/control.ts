@@ -30,12 +30,15 @@ export function walkControl(buf: Uint8Array, visit: (off: number, len: number, l
   }
 }
 
-/** What the sender may claim (scm_check_creds): its own ids, or anything as root. */
+/** What the sender may claim (scm_check_creds): its own pid, or any with CAP_SYS_ADMIN over
+ *  its pid namespace; its own uids and gids, or any with CAP_SETUID / CAP_SETGID. */
 export interface CredPolicy {
   tgid: number;
   uids: number[];
   gids: number[];
-  privileged: boolean;
+  anyPid: boolean;
+  anyUid: boolean;
+  anyGid: boolean;
   pidExists(pid: number): boolean;
   /** The sender's user namespace maps the uid and gid (else EINVAL, checked first). */
   mapped?(uid: number, gid: number): boolean;
@@ -80,7 +83,7 @@ export function parseControl(buf: Uint8Array, unix: boolean, policy: CredPolicy)
 
 function checkCreds(c: UCred, p: CredPolicy): void {
   if (p.mapped && !p.mapped(c.uid, c.gid)) fail(EINVAL);
-  if (!p.privileged && (c.pid !== p.tgid || !p.uids.includes(c.uid) || !p.gids.includes(c.gid))) fail(EPERM);
+  if (!((c.pid === p.tgid || p.anyPid) && (p.uids.includes(c.uid) || p.anyUid) && (p.gids.includes(c.gid) || p.anyGid))) fail(EPERM);
   if (c.pid !== p.tgid && !p.pidExists(c.pid)) fail(ESRCH);
   // (uid_t)-1 is not a valid id.
   if (c.uid === 0xffff_ffff || c.gid === 0xffff_ffff) fail(EINVAL);

@@ -200,8 +200,6 @@ export class UdpSocket extends InetSocket {
   }
 
   override read(t: Task, dst: Uint8Array, _offset: number): number | Promise<number> {
-    // sock_read_iter: a zero count reads nothing, even with no data queued.
-    if (dst.length === 0) return 0;
     const fin = (r: RecvResult): number => { dst.set(r.data.subarray(0, Math.min(r.data.length, dst.length))); return Math.min(r.n, dst.length); };
     const r = this.recvmsg(t, dst.length, 0);
     return r instanceof Promise ? r.then(fin) : fin(r);

@@ -3,7 +3,8 @@
 // buffer it is charged to), the sender's credentials, and the files in flight with it.
 
 import type { FileDescription } from '../../vfs/file_description';
-import type { UCred } from '../socket';
+import { ucredOf, type UCred } from '../socket';
+import type { Task } from '../../kernel/task';
 import type { UnixSocket } from './unix_socket';
 
 export interface Message {
@@ -27,6 +28,16 @@ export function truesize(len: number): number {
     return bucket + 256;
   }
   return 256 + 512 + ((len + 4095) & ~4095);
+}
+
+/** A message with no credentials (pid 0, INVALID_UID/GID: the receiver reads the overflow ids). */
+const NO_CRED: UCred = { pid: 0, uid: 0xffff_ffff, gid: 0xffff_ffff };
+
+/** unix_maybe_add_creds: the credentials a message carries. SCM_CREDENTIALS given with it
+ *  (explicit) always; else the sender's only if either end has SO_PASSCRED when it is sent. */
+export function messageCred(t: Task, explicit: UCred | null, from: UnixSocket, to: UnixSocket): UCred {
+  if (explicit) return explicit;
+  return from.opts.passcred || to.opts.passcred ? ucredOf(t) : NO_CRED;
 }
 
 /** The bytes left for a stream reader. */

@@ -13,10 +13,10 @@ import { POLLIN, POLLOUT } from '../../abi/linux/poll';
 import {
   MSG_DONTWAIT, MSG_OOB, MSG_PEEK, MSG_TRUNC, RCV_SHUTDOWN, SEND_SHUTDOWN, SOCK_SEQPACKET, TCP_ESTABLISHED,
 } from '../../abi/linux/socket';
-import { ucredOf, type RecvResult, type SendRequest, type UCred } from '../socket';
+import { type RecvResult, type SendRequest, type UCred } from '../socket';
 import type { Deadline } from '../sock_wait';
 import { parseUnixAddr, type UnixName } from '../sockaddr';
-import { truesize } from './message';
+import { messageCred, truesize } from './message';
 import type { UnixSocket } from './unix_socket';
 
 export function sendDgram(t: Task, s: UnixSocket, req: SendRequest): number | Promise<number> {
@@ -28,11 +28,10 @@ export function sendDgram(t: Task, s: UnixSocket, req: SendRequest): number | Pr
   if (!seqpacket && req.addr && req.addr.length > 0) name = parseUnixAddr(req.addr, false);
   else if (!s.peer) fail(ENOTCONN);
   if (s.opts.passcred && !s.addr) s.autobind();
-  const cred = req.creds ?? ucredOf(t);
-  return attempt(t, s, req, cred, name, s.sndDeadline((req.flags & MSG_DONTWAIT) !== 0));
+  return attempt(t, s, req, req.creds, name, s.sndDeadline((req.flags & MSG_DONTWAIT) !== 0));
 }
 
-function attempt(t: Task, s: UnixSocket, req: SendRequest, cred: UCred, name: UnixName | null,
+function attempt(t: Task, s: UnixSocket, req: SendRequest, cred: UCred | null, name: UnixName | null,
   dl: Deadline): number | Promise<number> {
   // sock_alloc_send_pskb: our own state and send buffer first.
   if (s.shutdownBits & SEND_SHUTDOWN) fail(EPIPE);
@@ -62,7 +61,7 @@ function attempt(t: Task, s: UnixSocket, req: SendRequest, cred: UCred, name: Un
     return dl.wait(t, (wake) => target.peerWait.subscribe(POLLOUT, wake)).then(() => attempt(t, s, req, cred, name, dl));
   }
   const ts = truesize(req.data.length);
-  other.recvQueue.push({ data: req.data, consumed: 0, sender: s, cred, rights: req.rights, truesize: ts });
+  other.recvQueue.push({ data: req.data, consumed: 0, sender: s, cred: messageCred(t, cred, s, other), rights: req.rights, truesize: ts });
   req.rights = null;
   s.wmem += ts;
   other.queue.notify(POLLIN);

@@ -53,8 +53,13 @@ export class UnixSocket extends Socket {
   /** Pollers of sockets whose sends to us were refused for a full queue: told when it drains. */
   readonly drainWatchers = new Set<UnixSocket>();
 
+  /** write(fd, buf, 0) sends an empty datagram (sock_write_iter has no zero-count shortcut);
+   *  a stream's zero-length send is a no-op apart from its errors, which the shortcut skips. */
+  override readonly writesEmpty: boolean;
+
   constructor(t: Task, flags: number, type: number) {
     super(flags, AF_UNIX, type, 0, t.creds.euid, t.creds.egid);
+    this.writesEmpty = type !== SOCK_STREAM;
     this.ns = unixNamespaceOf(t);
     this.ns.live.add(this);
   }
@@ -249,8 +254,6 @@ export class UnixSocket extends Socket {
   }
 
   override read(t: Task, dst: Uint8Array, _offset: number): number | Promise<number> {
-    // sock_read_iter: a zero count reads nothing, even with no data queued.
-    if (dst.length === 0) return 0;
     const r = this.recvmsg(t, dst.length, 0);
     const done = (res: RecvResult): number => {
       dst.set(res.data.subarray(0, Math.min(res.data.length, dst.length)));

@@ -14,18 +14,17 @@ import {
 } from '../../abi/linux/socket';
 import { sendSignalToThread, userSigInfo } from '../../kernel/signals';
 import type { FileDescription } from '../../vfs/file_description';
-import { ucredOf, type RecvResult, type SendRequest, type UCred } from '../socket';
+import { type RecvResult, type SendRequest, type UCred } from '../socket';
 import type { Deadline } from '../sock_wait';
-import { truesize, unread } from './message';
+import { messageCred, truesize, unread } from './message';
 import type { UnixSocket } from './unix_socket';
 
 export function sendStream(t: Task, s: UnixSocket, req: SendRequest): number | Promise<number> {
   if (req.flags & MSG_OOB) fail(EOPNOTSUPP);
   if (req.addr && req.addr.length > 0) fail(s.state === TCP_ESTABLISHED ? EISCONN : EOPNOTSUPP);
   if (!s.peer) fail(ENOTCONN);
-  const cred = req.creds ?? ucredOf(t);
   const dl = s.sndDeadline((req.flags & MSG_DONTWAIT) !== 0);
-  return sendFrom(t, s, req, cred, 0, dl);
+  return sendFrom(t, s, req, req.creds, 0, dl);
 }
 
 function pipeErr(t: Task, req: SendRequest, sent: number): number {
@@ -34,7 +33,7 @@ function pipeErr(t: Task, req: SendRequest, sent: number): number {
   fail(EPIPE);
 }
 
-function sendFrom(t: Task, s: UnixSocket, req: SendRequest, cred: UCred, sent: number, dl: Deadline): number | Promise<number> {
+function sendFrom(t: Task, s: UnixSocket, req: SendRequest, cred: UCred | null, sent: number, dl: Deadline): number | Promise<number> {
   const data = req.data;
   for (;;) {
     if (s.shutdownBits & SEND_SHUTDOWN) return pipeErr(t, req, sent);
@@ -60,7 +59,9 @@ function sendFrom(t: Task, s: UnixSocket, req: SendRequest, cred: UCred, sent: n
     const rights = sent === 0 ? req.rights : null;
     if (sent === 0) req.rights = null;
     const ts = truesize(size);
-    other.recvQueue.push({ data: data.subarray(sent, sent + size), consumed: 0, sender: s, cred, rights, truesize: ts });
+    other.recvQueue.push({
+      data: data.subarray(sent, sent + size), consumed: 0, sender: s, cred: messageCred(t, cred, s, other), rights, truesize: ts,
+    });
     s.wmem += ts;
     sent += size;
     other.queue.notify(POLLIN);

@@ -3,6 +3,7 @@
 // (Linux net/socket.c). Checks in Linux's order: flags that need no socket, then the fd
 // (EBADF, ENOTSOCK), then the user memory, then the socket (ts/net) decides.
 
+import { CAP_SETGID, CAP_SETUID, CAP_SYS_ADMIN } from '../../kernel/capabilities';
 import type { Task } from '../../kernel/task';
 import { SyscallError, fail } from '../../kernel/syscall_error';
 import { EINVAL, ENOTSOCK, ENOTSUP as EOPNOTSUPP } from '../../abi/linux/errno';
@@ -213,7 +214,9 @@ function doSend(t: Task, s: Socket, iovs: IOVec[], addr: Uint8Array | null, cont
     // SCM_CREDENTIALS name ids as the sender's user namespace does (scm_check_creds).
     const u = (id: number): number => fromKuid(c.userNs, id), g = (id: number): number => fromKgid(c.userNs, id);
     const parsed = parseControl(control, s.family === 1, {
-      tgid: vtgid(t, t.tg), uids: [u(c.uid), u(c.euid), u(c.suid)], gids: [g(c.gid), g(c.egid), g(c.sgid)], privileged: c.euid === 0,
+      tgid: vtgid(t, t.tg), uids: [u(c.uid), u(c.euid), u(c.suid)], gids: [g(c.gid), g(c.egid), g(c.sgid)],
+      anyPid: c.nsCapable(t.threadPid.ns.userNs, CAP_SYS_ADMIN), anyUid: c.nsCapable(c.userNs, CAP_SETUID),
+      anyGid: c.nsCapable(c.userNs, CAP_SETGID),
       pidExists: (pid) => findThreadGroup(t, pid) !== undefined,
       mapped: (uid, gid) => makeKuid(c.userNs, uid) !== INVALID_ID && makeKgid(c.userNs, gid) !== INVALID_ID,
     });
