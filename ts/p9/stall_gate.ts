@@ -10,6 +10,8 @@ import * as m from './messages';
 export interface StallGate {
   /** How long a request may keep the sentry waiting now; null: until it is answered. */
   limitMs(): number | null;
+  /** Has the attempt running now left a request (the rest of it is void)? */
+  voided(): boolean;
   /** A request was left: done settles once its reply (or Rflush) came; flush asks the server
    *  to drop it (the waiting task was interrupted). */
   left(done: Promise<void>, flush: () => void): void;
