@@ -4,8 +4,8 @@
 // Inside the syscalls that only look things up (ts/syscalls/linux/host_wait.ts wraps them),
 // the 9P client leaves a request the gofer has not answered within the gate's limit
 // (p9/stall_gate.ts) and the syscall fails for now; its task then sleeps, interruptibly,
-// until that reply came, and runs the syscall again. Local disks answer well within the
-// limit and never take this path. A retry may wait twice as long as the host took the last
+// until that reply came, and runs the syscall again. Only sandboxes with a tree on such a
+// file system have the gate (gofer_process.ts): local disks never take this path. A retry may wait twice as long as the host took the last
 // time before leaving again, so a host that is slow but answers is waited out, not retried
 // forever.
 
