@@ -10,6 +10,7 @@
 import { SyscallError } from '../kernel/syscall_error';
 import { EAGAIN, EINVAL, EIO, ENOENT, ENOTSUP } from '../abi/linux/errno';
 import { RENAME_NOREPLACE } from '../abi/linux/fs';
+import { O_ACCMODE, O_TRUNC } from '../abi/linux/fcntl';
 import * as m from './messages';
 import { DecodeError, type Qid } from './wire';
 import type { Transport } from './transport';
@@ -96,6 +97,17 @@ export type ListSteps = readonly { kept: number; open: number; kt: number; wt: n
  *  name) and its attributes, or why it failed. */
 export type WalkStep = { fid: number; attr: Attr } | { errno: number };
 
+/** What a synchronous caller gets for a request left in flight (stall_gate.ts): its attempt is
+ *  void. Never a sign that the stream is out of step (fail() lets it through). */
+class RequestLeft extends SyscallError {
+  constructor() { super(EAGAIN, '9P: request left to finish on its own'); }
+}
+
+/** A Tlopen that may write or truncate: it changes the file, so it is never left. */
+function opensToChange(type: number, fields: m.Fields): boolean {
+  return type === m.Tlopen && ((fields.flags as number) & (O_ACCMODE | O_TRUNC)) !== 0;
+}
+
 function errnoOf(e: unknown): number {
   return e instanceof SyscallError ? e.errno : EIO;
 }
@@ -162,8 +174,13 @@ export class Client {
   gate: StallGate | null = null;
   /** Synchronous requests left in flight (stall_gate.ts), with the fid each would make. */
   private readonly left = new Map<number, number>();
+  /** Tags of requests left with a waiter (the task's), until their reply came and the
+   *  synchronous run that left them is over. */
+  private readonly stalled = new Set<number>();
   /** Fids a left request may make: neither freed nor clunked until its reply came. */
   private readonly leftFids = new Set<number>();
+  /** Tags of Tlopens in flight that open for writing or truncate (never left). */
+  private readonly changing = new Set<number>();
   /** The newfid of the request last started under each tag (Twalk, Twalkgetattr). */
   private readonly newfids = new Map<number, number>();
   /** Stops the transport's readiness watch; set while any waiter waits. */
@@ -224,6 +241,10 @@ export class Client {
     this.inflight.set(tag, type + 1);
     if (typeof fields.newfid === 'number') this.newfids.set(tag, fields.newfid);
     else if (this.newfids.size > 0) this.newfids.delete(tag);
+    // An open that may write or truncate changes the file: never left (stall_gate.ts).
+    if (this.stalled.size > 0) this.stalled.delete(tag); // freed by a flush: in use again
+    if (opensToChange(type, fields)) this.changing.add(tag);
+    else if (this.changing.size > 0) this.changing.delete(tag);
     return tag;
   }
 
@@ -248,17 +269,20 @@ export class Client {
   /** Waits for tag's reply (keeping others that come first); errors as described above. */
   finish(tag: number): Reply {
     const want = this.inflight.get(tag);
-    if (want === undefined) throw new SyscallError(EIO, `9P: tag ${tag} not in flight`);
-    const ms = this.leaveAfter(want);
+    if (want === undefined) {
+      if (this.stalled.has(tag)) this.voidAttempt(); // answered to its waiter meanwhile
+      throw new SyscallError(EIO, `9P: tag ${tag} not in flight`);
+    }
+    const ms = this.changing.has(tag) ? null : this.leaveAfter(want);
     if (ms !== null) return this.expect(this.finishOrLeave(tag, ms), want);
     return this.expect(this.finishRaw(tag), want);
   }
 
   /** After a request was left, the rest of the syscall's attempt is void (it runs again):
-   *  nothing that changes the host goes out in it (a clunk or flush still does). */
+   *  nothing new goes out in it (but clunks and flushes). */
   private refuseIfVoid(type: number): void {
-    if (this.gate === null || type === m.Tclunk || type === m.Tflush || LEAVABLE.has(type + 1)) return;
-    if (this.gate.limitMs() === 0) throw new SyscallError(EAGAIN, '9P: the attempt left a request');
+    if (this.gate === null || type === m.Tclunk || type === m.Tflush) return;
+    if (this.gate.voided()) this.voidAttempt();
   }
 
   /** How long a request answered by want may block now before it is left (stall_gate.ts). */
@@ -268,43 +292,71 @@ export class Client {
 
   /** finishRaw(tag) if the reply comes within ms, else leave(tag). */
   private finishOrLeave(tag: number, ms: number): Reply {
-    if (this.left.has(tag)) this.leave(tag);
+    // Left already (or the one this attempt waits for, whose reply is its waiter's).
+    if (this.left.has(tag) || this.waiters.has(tag)) this.voidAttempt();
     const deadline = performance.now() + ms;
     this.sendQueued();
     while (!this.early.has(tag)) {
       let got;
       try { got = this.t.recvWithin(this.msize, Math.max(0, deadline - performance.now())); } catch (e) { this.fail(e); }
-      if (!got) this.leave(tag);
+      if (!got) {
+        // Only a request whose batch is otherwise answered is left: the replies kept for
+        // the caller are dropped, and nothing of its own stays in flight but the one waited
+        // for. Otherwise (a batch still on its way) it is waited for, blocking, as before.
+        if (this.othersAnswered(tag)) this.leave(tag);
+        return this.finishRaw(tag);
+      }
       this.route(this.decode(got.msg, got.fds));
     }
     return this.finishRaw(tag);
   }
 
+  /** Has every other synchronous request in flight its reply here already? */
+  private othersAnswered(tag: number): boolean {
+    for (const t of this.inflight.keys()) {
+      if (t === tag || this.waiters.has(t) || this.discard.has(t) || this.flushing.has(t) || this.left.has(t)) continue;
+      if (!this.early.has(t)) return false;
+    }
+    return true;
+  }
+
   /** Stops waiting for tag and every other synchronous request in flight (none has a
-   *  waiter: the sentry runs one synchronous caller at a time): see stall_gate.ts. */
+   *  waiter: the sentry runs one synchronous caller at a time): see stall_gate.ts. Their
+   *  replies, and those already here, stay unclaimed (tags not reused) until the caller's
+   *  synchronous run is over: then drainLeft drops them. */
   private leave(tag: number): never {
-    if (!this.left.has(tag)) {
+    if (!this.left.has(tag) && !this.waiters.has(tag) && this.inflight.has(tag)) {
       const cancel = deferred();
+      this.stalled.add(tag);
       const fid = this.newfids.get(tag) ?? -1;
       if (fid >= 0) this.leftFids.add(fid);
       const done = this.waitFor(tag, cancel.promise)
         .then((r) => { for (const fd of r.fds) this.closeFd(fd); }, () => {})
         .then(() => this.releaseLeft(fid));
-      for (const t of [...this.inflight.keys()]) {
-        if (t === tag || this.waiters.has(t) || this.discard.has(t) || this.flushing.has(t) || this.left.has(t)) continue;
-        const f = this.newfids.get(t) ?? -1;
-        const got = this.early.get(t);
-        if (got) {
-          this.early.delete(t);
-          this.leftReply(got, f);
-        } else {
-          this.left.set(t, f);
-          if (f >= 0) this.leftFids.add(f);
-        }
-      }
       this.gate?.left(done, cancel.resolve);
     }
-    throw new SyscallError(EAGAIN, '9P: request left to finish on its own');
+    this.voidAttempt();
+  }
+
+  /** The synchronous run's attempt is void: every request it has in flight is left (those
+   *  it started since an earlier leave too), and the caller gets RequestLeft. */
+  private voidAttempt(): never {
+    for (const t of this.inflight.keys()) {
+      if (this.waiters.has(t) || this.discard.has(t) || this.flushing.has(t) || this.left.has(t)) continue;
+      const f = this.newfids.get(t) ?? -1;
+      this.left.set(t, f);
+      if (f >= 0) this.leftFids.add(f);
+    }
+    queueMicrotask(() => this.drainLeft());
+    throw new RequestLeft();
+  }
+
+  /** Drops the replies of left requests that came (see leave). */
+  private drainLeft(): void {
+    for (const [t, f] of [...this.left]) {
+      const got = this.early.get(t);
+      if (got) { this.early.delete(t); this.leftReply(got, f); }
+    }
   }
 
   /** The reply of a left request: dropped, and the fid it may have made clunked. */
@@ -352,6 +404,12 @@ export class Client {
   }
 
   private finishRaw(tag: number): Reply {
+    const leftFid = this.left.get(tag);
+    if (leftFid !== undefined) {
+      // Left earlier, claimed now by a caller that waits whatever happens: it is its own again.
+      this.left.delete(tag);
+      this.leftFids.delete(leftFid);
+    }
     let r = this.early.get(tag);
     this.early.delete(tag);
     while (!r) {
@@ -381,7 +439,11 @@ export class Client {
       // may still look the tag up, and would flush a new request under it).
       let flushed = false;
       for (const f of this.flushing.values()) if (f.oldtag === tag && !f.answered) { f.answered = true; flushed = true; }
-      if (!flushed) this.freeTags.push(tag);
+      if (flushed) { /* freed with the Rflush */ } else if (this.stalled.has(tag)) {
+        // A left request's tag: not reused before the synchronous run that left it is over
+        // (it may still name it).
+        queueMicrotask(() => { this.stalled.delete(tag); this.freeTags.push(tag); });
+      } else this.freeTags.push(tag);
       const f = this.flushing.get(tag);
       if (f !== undefined) {
         this.flushing.delete(tag);
@@ -393,7 +455,7 @@ export class Client {
       }
       w(got);
     } else if (this.discard.has(tag)) this.dropped(got);
-    else if (this.left.has(tag)) this.leftReply(got, this.left.get(tag)!);
+    else if (this.left.has(tag)) { this.early.set(tag, got); queueMicrotask(() => this.drainLeft()); }
     else if (this.early.has(tag)) this.fail(new DecodeError(`9P: second reply for tag ${tag}`));
     else this.early.set(tag, got);
   }
@@ -676,6 +738,7 @@ export class Client {
   }
 
   private fail(e: unknown): never {
+    if (e instanceof RequestLeft) throw e; // a stall, not a broken stream
     // The stream is out of step (or gone): no later reply can be trusted.
     this.broken = true;
     throw new SyscallError(EIO, `9P: ${e instanceof Error ? e.message : String(e)}`);
@@ -693,6 +756,7 @@ export class Client {
     this.discard.clear();
     this.left.clear();
     this.leftFids.clear();
+    this.stalled.clear();
     for (const r of this.early.values()) for (const fd of r.fds) this.closeFd(fd);
     this.early.clear();
     this.t.close();

@@ -1,15 +1,19 @@
 // A synchronous 9P request the server does not answer in time (a FUSE or NFS mount below a
 // gofer tree that stalls a lookup) may be left in flight instead of blocking the sentry's
 // thread, when the gate says so (ts/vfs/host_wait.ts: inside the syscalls that only look
-// things up). The client then gives up every synchronous request it has in flight: their
-// replies are dropped when they come, and the fid a walk among them would make is clunked
-// then (never reused before). The caller sees EAGAIN and its task waits for `done`.
+// things up), when the rest of its batch is answered already (a batch with requests still on
+// the way is waited for, blocking). The client then gives up the caller's requests: their
+// replies are dropped once the caller's synchronous run is over, the fid a walk among them
+// made is clunked then (never reused before), and nothing new goes out in the run but
+// clunks. The caller sees EAGAIN and its task waits for `done`.
 
 import * as m from './messages';
 
 export interface StallGate {
   /** How long a request may keep the sentry waiting now; null: until it is answered. */
   limitMs(): number | null;
+  /** Has the attempt running now left a request (the rest of it is void)? */
+  voided(): boolean;
   /** A request was left: done settles once its reply (or Rflush) came; flush asks the server
    *  to drop it (the waiting task was interrupted). */
   left(done: Promise<void>, flush: () => void): void;

@@ -4,15 +4,21 @@
 // Inside the syscalls that only look things up (ts/syscalls/linux/host_wait.ts wraps them),
 // the 9P client leaves a request the gofer has not answered within the gate's limit
 // (p9/stall_gate.ts) and the syscall fails for now; its task then sleeps, interruptibly,
-// until that reply came, and runs the syscall again. Local disks answer well within the
-// limit and never take this path. A retry may wait twice as long as the host took the last
+// until that reply came, and runs the syscall again. Only sandboxes with a tree on such a
+// file system have the gate (gofer_process.ts): local disks never take this path. A retry may wait twice as long as the host took the last
 // time before leaving again, so a host that is slow but answers is waited out, not retried
 // forever.
 
 import type { StallGate } from '../p9/stall_gate';
 
-/** How long a lookup may block the sentry before its task waits instead. */
-export const HOST_WAIT_MS = 100;
+/** How long a lookup may block the sentry before its task waits instead (TSVISOR_HOST_WAIT_MS:
+ *  0 leaves every lookup not answered at once, which the tests use to run the left path). */
+export const HOST_WAIT_MS = hostWaitMs(process.env.TSVISOR_HOST_WAIT_MS);
+
+function hostWaitMs(v: string | undefined): number {
+  const n = v === undefined ? NaN : Number(v);
+  return Number.isFinite(n) && n >= 0 && n <= 60_000 ? n : 100;
+}
 /** The most a retry lets a lookup block the sentry (a host that took long last time). */
 export const HOST_WAIT_MAX_MS = 10_000;
 
@@ -32,6 +38,9 @@ export const hostWaitGate: StallGate = {
   limitMs(): number | null {
     if (attempt === null || forbidden > 0) return null;
     return attempt.pending !== null ? 0 : attempt.limitMs;
+  },
+  voided(): boolean {
+    return attempt !== null && attempt.pending !== null;
   },
   left(done: Promise<void>, flush: () => void): void {
     if (attempt !== null && attempt.pending === null) attempt.pending = { done, flush };

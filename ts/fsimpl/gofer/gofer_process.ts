@@ -10,6 +10,8 @@ import { Client } from '../../p9/client';
 import { SocketTransport } from '../../p9/transport';
 import { GoferSession } from './session';
 import { SIGKILL } from '../../abi/linux/signal';
+import { O_PATH } from '../../abi/linux/fcntl';
+import { hostWaitGate } from '../../vfs/host_wait';
 
 export interface GoferTree {
   /** The Tattach aname. */
@@ -58,6 +60,10 @@ export class GoferProcess {
     this.proc = proc;
     // PROTOCOL.md: the gofer answers each request in order, so requests may be pipelined.
     const client = new Client(new SocketTransport(mine), { closeFd: (fd) => fs.closeSync(fd), inOrder: true, goferExtensions: true });
+    // A lookup a stalling host file system holds waits without blocking the sentry
+    // (vfs/host_wait.ts); only where a tree may block (local disks never need it), or where
+    // TSVISOR_HOST_WAIT_MS asks for it.
+    if (process.env.TSVISOR_HOST_WAIT_MS !== undefined || trees.some((t) => treeMayBlock(t.hostDir))) client.gate = hostWaitGate;
     this.session = new GoferSession(client, (fd) => fs.closeSync(fd));
     if (opts.connect !== false) this.connect();
   }
@@ -74,5 +80,19 @@ export class GoferProcess {
   close(): void {
     this.session.client.close();
     this.proc?.kill(SIGKILL);
+  }
+}
+
+/** Is the host directory on a file system that may block (addon hostFdMayBlock)? Asked at
+ *  start-up, through an O_PATH fd (no open of the directory itself reaches its server). */
+function treeMayBlock(hostDir: string): boolean {
+  let fd = -1;
+  try {
+    fd = fs.openSync(hostDir, O_PATH | fs.constants.O_DIRECTORY);
+    return addon().hostFdMayBlock(fd);
+  } catch {
+    return false; // the gofer refuses it and says so
+  } finally {
+    if (fd >= 0) fs.closeSync(fd);
   }
 }

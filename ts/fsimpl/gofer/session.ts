@@ -25,7 +25,6 @@
 import { SyscallError } from '../../kernel/syscall_error';
 import { EACCES, EIO, ENOENT, ENOTDIR, ESTALE } from '../../abi/linux/errno';
 import { PendingOpens } from './open_pending';
-import { hostWaitGate } from '../../vfs/host_wait';
 import { S_IFDIR, S_IFMT, type Stat } from '../../abi/linux/stat';
 import { O_DIRECTORY, O_RDONLY } from '../../abi/linux/fcntl';
 import type { Attr, Client, WalkStep } from '../../p9/client';
@@ -236,10 +235,7 @@ export class GoferSession {
   private readonly prefetched = new Map<bigint, Map<string, Prefetched>>();
   private readonly prefetchOrder = new Set<Prefetched>();
 
-  constructor(readonly client: Client, private readonly closeFd: (fd: number) => void = () => {}) {
-    // A lookup the host stalls waits without blocking the sentry (vfs/host_wait.ts).
-    client.gate = hostWaitGate;
-  }
+  constructor(readonly client: Client, private readonly closeFd: (fd: number) => void = () => {}) {}
 
   /** Tattach aname: the tree's root node (its fid is never given up), whose nodes trust
    *  the server for at least minTtlMs (lower: the overlay's lower layer's). */
