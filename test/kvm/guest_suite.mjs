@@ -151,6 +151,48 @@ export const GUEST_FILES = [
   'test/sandbox/tcp_twreuse.test.ts',
   'test/sandbox/proc_pagemap.test.ts',
   'test/sandbox/rss.test.ts',
+  // 2026-12-07 (session 24): the seven files that failed in the guest, once their Linux 6.1,
+  // Debian-config, chrooted and lo-only lines were read as a current kernel's (each printed):
+  // timens (the vDSO's clocks under time offsets), tmpfs_runs (faulting copies from the
+  // application's memory), proc_tunables (smaps of the platform's mappings), proc_sched_timers,
+  // statfs_anon, sys_class_net, tmpfs_options (11-26 s each at host load ~2); and passing files
+  // of the survey that cost one to four sandbox starts each: acct, auxv, enosys,
+  // fallocate_volume, fionread, gofer_copy_range, gofer_shared_map, gofer_submount_ino,
+  // gofer_tree, leases, netif_neigh, patch, settime, syscall_prof, tmpfile, vhangup, ipc,
+  // proc_sys_limits, gofer_link_locks, proc_status_fields, remap_file_pages, tcp_urgent, locks.
+  // The 30 with six of the set as a yardstick, one guest at host load 15-30: 36/36 passed,
+  // 1389 s; the 30's sandbox runs 802 s, the yardstick's 332 s where CI's run at low load
+  // took 50 s: so ~120 s more for CI's step at that load (inet's two cases left out save ~20).
+  'test/sandbox/timens.test.ts',
+  'test/sandbox/tmpfs_runs.test.ts',
+  'test/sandbox/proc_tunables.test.ts',
+  'test/sandbox/proc_sched_timers.test.ts',
+  'test/sandbox/statfs_anon.test.ts',
+  'test/sandbox/sys_class_net.test.ts',
+  'test/sandbox/tmpfs_options.test.ts',
+  'test/sandbox/acct.test.ts',
+  'test/sandbox/auxv.test.ts',
+  'test/sandbox/enosys.test.ts',
+  'test/sandbox/fallocate_volume.test.ts',
+  'test/sandbox/fionread.test.ts',
+  'test/sandbox/gofer_copy_range.test.ts',
+  'test/sandbox/gofer_shared_map.test.ts',
+  'test/sandbox/gofer_submount_ino.test.ts',
+  'test/sandbox/gofer_tree.test.ts',
+  'test/sandbox/leases.test.ts',
+  'test/sandbox/netif_neigh.test.ts',
+  'test/sandbox/patch.test.ts',
+  'test/sandbox/settime.test.ts',
+  'test/sandbox/syscall_prof.test.ts',
+  'test/sandbox/tmpfile.test.ts',
+  'test/sandbox/vhangup.test.ts',
+  'test/sandbox/ipc.test.ts',
+  'test/sandbox/proc_sys_limits.test.ts',
+  'test/sandbox/gofer_link_locks.test.ts',
+  'test/sandbox/proc_status_fields.test.ts',
+  'test/sandbox/remap_file_pages.test.ts',
+  'test/sandbox/tcp_urgent.test.ts',
+  'test/sandbox/locks.test.ts',
 ];
 
 /** `--all` (npm run test:kvm-all): every sandbox file and the KVM ones, issue 11's "the whole
@@ -175,8 +217,10 @@ function parseArgs(argv) {
     // one and 480-600 s with two (cross-vCPU wake-ups and hand-offs starve in TCG), and three
     // of six runs with two froze the whole guest — no output, nothing on its console.
     // The deadline: the set of 16 files took 360 s at host load 4-5, 689 s at 7-10; with 24
-    // files (2026-12-06 evening) see GUEST_FILES.
-    deadline: 1800, fileTimeout: 300, silence: 150, heartbeat: Number(process.env.KVM_SUITE_HEARTBEAT ?? 30), grace: 60, smp: Number(process.env.TSVISOR_KVM_SMP ?? 1),
+    // files (2026-12-06 evening) see GUEST_FILES. The 72-file set took 734 s in CI at low load,
+    // the 102 files ~860 s by estimate, and a loaded host doubles that: 2400 s, so that load
+    // alone does not fail the step (a hung guest is the silence watchdog's, after 150 s).
+    deadline: 2400, fileTimeout: 300, silence: 150, heartbeat: Number(process.env.KVM_SUITE_HEARTBEAT ?? 30), grace: 60, smp: Number(process.env.TSVISOR_KVM_SMP ?? 1),
   };
   let all = false;
   const given = new Set();
