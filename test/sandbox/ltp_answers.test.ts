@@ -1,19 +1,10 @@
 // Answers that differed from Linux's in a run of the Linux Test Project's syscall tests: each
 // subcommand of ltp_answers.c must give the same output and status in the sandbox as natively.
-import { describe, expect, it } from 'vitest';
-import { describeResult, fixture, platforms, runNative, runSandbox, shellStatus } from '../helpers/run';
-
-const TIMEOUT_MS = 20_000;
+import { describe, it } from 'vitest';
+import { expectSameAsNative, fixture, platforms } from '../helpers/run';
 
 describe.each(platforms)('%s', (platform) => {
-  const same = async (cmd: string): Promise<void> => {
-    const argv = [fixture('ltp_answers'), cmd];
-    const native = await runNative(argv, { timeoutMs: TIMEOUT_MS });
-    expect(native.stderr).not.toContain('killed after');
-    const r = await runSandbox(argv, { platform, timeoutMs: TIMEOUT_MS });
-    expect(r.stdout, describeResult(r)).toBe(native.stdout);
-    expect(shellStatus(r), describeResult(r)).toBe(shellStatus(native));
-  };
+  const same = (cmd: string): Promise<void> => expectSameAsNative([fixture('ltp_answers'), cmd], platform, 20_000);
 
   it('O_NOATIME only for the owner, after the access checks', () => same('noatime'));
   it('madvise: locked memory, MADV_REMOVE of files and its errnos, no KSM', () => same('madvise'));

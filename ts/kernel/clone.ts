@@ -174,11 +174,12 @@ export function doClone(t: Task, a: CloneArgs): number | Promise<number> {
     } catch (e) {
       hostErrno(e);
     }
+    let forked: MemoryManager | null = null;
     try {
       // The child's mappings and its first thread's slot reach its stub in one batch.
       as.beginBatch();
       try {
-        mm = t.mm.fork(as);
+        mm = forked = t.mm.fork(as);
         // vdso_join_timens: a child in another time namespace reads that one's clocks.
         if (nsChild.proxy.time !== nsproxyOf(t).time) switchVvar(mm, vvarBacking(k, nsChild.proxy.time));
         ctx = new PlatformContext(k.platform, as);
@@ -186,7 +187,9 @@ export function doClone(t: Task, a: CloneArgs): number | Promise<number> {
         as.endBatch();
       }
     } catch (e) {
-      as.release();
+      // A forked manager gives back its pages and its exe file's deny with the space.
+      if (forked !== null) forked.release();
+      else as.release();
       hostErrno(e);
     }
   }

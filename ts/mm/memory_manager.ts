@@ -425,10 +425,10 @@ export class MemoryManager extends UserMemory {
     child.envEnd = this.envEnd;
     child.auxv = [...this.auxv];
     child.exePath = this.exePath;
-    child.setExeFile(this.exe);
     child.stackLimit = this.stackLimit;
     child.vmLimits = { ...this.vmLimits };
     forkMappings(this, child);
+    child.setExeFile(this.exe);
     return child;
   }
 
@@ -463,7 +463,6 @@ export class MemoryManager extends UserMemory {
     }
   }
 
-  /** Tear the address space down (exit, execve). Safe to call twice. */
   /** set_mm_exe_file: the new program denies writes, the old one no longer does. */
   setExeFile(f: ExeFile | null): void {
     f?.deny();
@@ -471,6 +470,7 @@ export class MemoryManager extends UserMemory {
     this.exe = f;
   }
 
+  /** Tear the address space down (exit, execve). Safe to call twice. */
   release(): void {
     if (this.released) return;
     this.releaseVmas();
