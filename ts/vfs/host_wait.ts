@@ -30,6 +30,16 @@ export interface HostWaitAttempt {
 }
 
 let attempt: HostWaitAttempt | null = null;
+/** Set once a gofer client has the gate: until then the wrapped syscalls cost nothing. */
+let enabled = false;
+
+export function hostWaitEnabled(): boolean { return enabled; }
+
+/** The gate, for a client whose trees may block (the syscalls start taking attempts). */
+export function enableHostWait(): StallGate {
+  enabled = true;
+  return hostWaitGate;
+}
 /** Nesting depth of withoutHostWait: a lookup made after a change (the walk to a file just
  *  created) must not be left, or the retry would do the change again. */
 let forbidden = 0;

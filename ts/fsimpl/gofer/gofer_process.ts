@@ -11,7 +11,7 @@ import { SocketTransport } from '../../p9/transport';
 import { GoferSession } from './session';
 import { SIGKILL } from '../../abi/linux/signal';
 import { O_PATH } from '../../abi/linux/fcntl';
-import { hostWaitGate } from '../../vfs/host_wait';
+import { enableHostWait } from '../../vfs/host_wait';
 
 export interface GoferTree {
   /** The Tattach aname. */
@@ -63,7 +63,7 @@ export class GoferProcess {
     // A lookup a stalling host file system holds waits without blocking the sentry
     // (vfs/host_wait.ts); only where a tree may block (local disks never need it), or where
     // TSVISOR_HOST_WAIT_MS asks for it.
-    if (process.env.TSVISOR_HOST_WAIT_MS !== undefined || trees.some((t) => treeMayBlock(t.hostDir))) client.gate = hostWaitGate;
+    if (process.env.TSVISOR_HOST_WAIT_MS !== undefined || trees.some((t) => treeMayBlock(t.hostDir))) client.gate = enableHostWait();
     this.session = new GoferSession(client, (fd) => fs.closeSync(fd));
     if (opts.connect !== false) this.connect();
   }
