@@ -8,7 +8,7 @@
 
 import type { Task } from './task';
 import { FileDescription, type ReadinessCallback, type Stat } from '../vfs/file_description';
-import { EEXIST, ELOOP, ENOENT } from '../abi/linux/errno';
+import { EEXIST, ELOOP, ENOENT, ENXIO } from '../abi/linux/errno';
 import { O_RDWR } from '../abi/linux/fcntl';
 import { POLLERR, POLLHUP, POLLIN, POLLRDNORM } from '../abi/linux/poll';
 import { EPOLLET, EPOLLONESHOT, EP_PRIVATE_BITS } from '../abi/linux/epoll';
@@ -35,6 +35,7 @@ class EpollItem {
 }
 
 export class EpollInstance extends FileDescription {
+  override readonly reopenErrno = ENXIO;
   private readonly items = new Map<FileDescription, Map<number, EpollItem>>();
   /** Items that may be ready, in the order they became so (Linux rdllist). */
   private ready = new Set<EpollItem>();

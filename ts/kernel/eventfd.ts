@@ -5,7 +5,7 @@
 
 import type { Task } from './task';
 import { FileDescription, type ReadinessCallback, type Stat } from '../vfs/file_description';
-import { EAGAIN, EINVAL } from '../abi/linux/errno';
+import { EAGAIN, EINVAL, ENXIO } from '../abi/linux/errno';
 import { O_NONBLOCK, O_RDWR } from '../abi/linux/fcntl';
 import { POLLERR, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM } from '../abi/linux/poll';
 import { fail } from './syscall_error';
@@ -18,6 +18,7 @@ export const EFD_NONBLOCK = O_NONBLOCK;
 const ULLONG_MAX = 0xffff_ffff_ffff_ffffn;
 
 export class EventFd extends FileDescription {
+  override readonly reopenErrno = ENXIO;
   private count: bigint;
   private readonly queue = new WaitQueue();
   private readonly owner: AnonOwner;

@@ -10,7 +10,7 @@ import type { Kernel } from './kernel';
 import { FileDescription, type ReadinessCallback, type Stat } from '../vfs/file_description';
 import type { Inode } from '../vfs/inode';
 import { addMark, removeMark, type FsnotifyMark } from '../vfs/fsnotify';
-import { EAGAIN, EEXIST, EINVAL, EMFILE, ENOSPC, ENOTTY } from '../abi/linux/errno';
+import { EAGAIN, EEXIST, EINVAL, EMFILE, ENOSPC, ENOTTY, ENXIO } from '../abi/linux/errno';
 import { O_NONBLOCK, O_RDONLY } from '../abi/linux/fcntl';
 import { FIONREAD } from '../abi/linux/ioctl';
 import {
@@ -63,6 +63,7 @@ class Watch implements FsnotifyMark {
 }
 
 export class Inotify extends FileDescription {
+  override readonly reopenErrno = ENXIO;
   private readonly events: InotifyEvent[] = [];
   private head = 0;
   private queuedBytes = 0;

@@ -7,7 +7,7 @@
 
 import type { Task } from './task';
 import { FileDescription, type ReadinessCallback, type Stat } from '../vfs/file_description';
-import { EAGAIN, EINVAL } from '../abi/linux/errno';
+import { EAGAIN, EINVAL, ENXIO } from '../abi/linux/errno';
 import { O_NONBLOCK, O_RDWR } from '../abi/linux/fcntl';
 import { POLLIN, POLLRDNORM } from '../abi/linux/poll';
 import { SIGBUS, SIGCHLD, SIGFPE, SIGILL, SIGIO, SIGSEGV, SIGSYS, SIGTRAP } from '../abi/linux/signal';
@@ -75,6 +75,7 @@ function take(t: Task, mask: bigint): SigInfo | undefined {
 }
 
 export class SignalFd extends FileDescription {
+  override readonly reopenErrno = ENXIO;
   private readonly owner: AnonOwner;
 
   constructor(private readonly creator: Task, public mask: bigint, flags: number) {

@@ -10,7 +10,7 @@
 
 import type { Task } from './task';
 import { FileDescription, type ReadinessCallback, type Stat } from '../vfs/file_description';
-import { EAGAIN, EINVAL } from '../abi/linux/errno';
+import { EAGAIN, EINVAL, ENXIO } from '../abi/linux/errno';
 import { O_NONBLOCK, O_RDWR } from '../abi/linux/fcntl';
 import { POLLIN, POLLRDNORM } from '../abi/linux/poll';
 import { fail } from './syscall_error';
@@ -22,6 +22,7 @@ import type { TimerClock } from './timers/clock';
 import type { TimerSpec } from './timers/posix_timer';
 
 export class TimerFd extends FileDescription {
+  override readonly reopenErrno = ENXIO;
   readonly timer: KTimer;
   private ticks = 0n;
   private readonly queue = new WaitQueue();

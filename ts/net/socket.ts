@@ -11,7 +11,7 @@ import { groupIdIn, type Pid, type PidNamespace } from '../kernel/ns/pid_ns';
 import type { Task } from '../kernel/task';
 import { FileDescription, type Stat } from '../vfs/file_description';
 import { fail } from '../kernel/syscall_error';
-import { ENOTSUP as EOPNOTSUPP } from '../abi/linux/errno';
+import { ENOTSUP as EOPNOTSUPP, ENXIO } from '../abi/linux/errno';
 import { O_NONBLOCK, O_RDWR } from '../abi/linux/fcntl';
 import { S_IFSOCK } from '../abi/linux/stat';
 import type { Credentials } from '../kernel/credentials';
@@ -62,6 +62,7 @@ export interface RecvResult {
 }
 
 export abstract class Socket extends FileDescription {
+  override readonly reopenErrno = ENXIO;
   readonly ino = nextIno++;
   private readonly ctime = Date.now();
 

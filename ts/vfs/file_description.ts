@@ -56,6 +56,9 @@ export abstract class FileDescription {
    *  zero count): /proc files that parse what is written answer it (EINVAL) as Linux's do.
    *  Other files take the shortcut and return 0, as theirs do. */
   readonly writesEmpty?: boolean;
+  /** Set on files with no open of their own (sockets, anonymous inodes): opening them again
+   *  through a /proc/<pid>/fd link fails with it (sock_no_open's, no_open's ENXIO). */
+  readonly reopenErrno?: number;
   readDirect?(t: Task, ranges: readonly { base: number; len: number }[], offset: number): number | Promise<number> | undefined;
   writeDirect?(t: Task, ranges: readonly { base: number; len: number }[], offset: number): number | Promise<number> | undefined;
   /** Optional, for copy_file_range/sendfile between two files the host holds (gofer files):

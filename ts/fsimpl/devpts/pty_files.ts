@@ -14,7 +14,7 @@ import {
 import { EAGAIN, EINVAL, EIO, ENOTTY } from '../../abi/linux/errno';
 import { O_ACCMODE, O_NONBLOCK, O_WRONLY } from '../../abi/linux/fcntl';
 import {
-  FIONREAD, TCFLSH, TCGETS, TCSBRK, TCSETS, TCSETSF, TCSETSW, TCXONC, TIOCGPGRP, TIOCGWINSZ,
+  FIONREAD, TCFLSH, TCGETS, TCGETS2, TCSBRK, TCSETS, TCSETS2, TCSETSF, TCSETSF2, TCSETSW, TCSETSW2, TCXONC, TIOCGPGRP, TIOCGWINSZ,
   TIOCOUTQ, TIOCSIG, TIOCSPGRP, TIOCSWINSZ,
 } from '../../abi/linux/ioctl';
 import { POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM } from '../../abi/linux/poll';
@@ -23,6 +23,7 @@ import type { ReadinessCallback } from '../../vfs/file_description';
 import { VfsFile } from '../../vfs/vfs_file';
 import type { VirtualDentry } from '../../vfs/virtual_dentry';
 import type { Terminal } from './terminal';
+import { TERMIOS2_SIZE, termios2Of } from './termios2';
 
 const TCIFLUSH = 0, TCOFLUSH = 1, TCIOFLUSH = 2;
 
@@ -36,10 +37,16 @@ function ttyIoctl(t: Task, term: Terminal, cmd: number, arg: number, replica: bo
     case TCGETS:
       t.mm.copyOut(arg, term.ldisc.termios);
       return 0;
-    case TCSETS: case TCSETSW: case TCSETSF: {
+    case TCGETS2:
+      t.mm.copyOut(arg, termios2Of(term.ldisc.termios));
+      return 0;
+    case TCSETS: case TCSETSW: case TCSETSF:
+    case TCSETS2: case TCSETSW2: case TCSETSF2: {
       if (replica) ttyCheckChange(t, term.job);
-      const b = t.mm.copyIn(arg, TERMIOS_SIZE);
-      if (cmd === TCSETSF) term.ldisc.flushInput();
+      // termios2's speeds follow c_cflag here (a pty has no line speed): only the termios part counts.
+      const two = cmd === TCSETS2 || cmd === TCSETSW2 || cmd === TCSETSF2;
+      const b = t.mm.copyIn(arg, two ? TERMIOS2_SIZE : TERMIOS_SIZE).subarray(0, TERMIOS_SIZE);
+      if (cmd === TCSETSF || cmd === TCSETSF2) term.ldisc.flushInput();
       term.ldisc.setTermios(b);
       term.replicaQueue.notify(0x1 | 0x40);
       return 0;

@@ -89,7 +89,10 @@ function sysMsgrcv(t: Task, a: SyscallArgs): SyscallReturn {
     if (i >= 0) {
       const m = q.messages[i];
       if (size < m.text.length && (flags & MSG_NOERROR) === 0) fail(E2BIG);
-      return deliver(mode === SearchMode.Number ? m : q.take(i, t.pid));
+      if (mode !== SearchMode.Number) return deliver(q.take(i, t.pid));
+      // copy_msg: MSG_COPY's copy holds min(bufsz, msg_ctlmax) bytes and is never cut short.
+      if (m.text.length > Math.min(size, MSGMAX)) fail(EINVAL);
+      return deliver(m);
     }
     if ((flags & IPC_NOWAIT) !== 0) fail(ENOMSG);
     const maxSize = (flags & MSG_NOERROR) !== 0 ? Infinity : size;
