@@ -15,6 +15,7 @@ import { S_IFDIR, S_IFMT } from '../../abi/linux/stat';
 import type { FileDescription } from '../../vfs/file_description';
 import type { SyscallArgs, SyscallReturn, SyscallTable } from './types';
 import { getFile, ioFile } from './fd_util';
+import { pipeOf } from './sys_splice';
 import { fsnotifyAccess, fsnotifyModify } from '../../vfs/fsnotify';
 
 const CHUNK = 64 * 1024;
@@ -136,7 +137,11 @@ function sendfileAt(t: Task, a: SyscallArgs, offAddr: number, pos: bigint): Sysc
   if (to.flags & O_APPEND) fail(EINVAL);
   // A zero count is done before the input is asked to splice (a directory cannot).
   if (count === 0) return 0;
-  if ((from.stat().mode & S_IFMT) === S_IFDIR) fail(EINVAL);
+  // Into a file or socket the input must be seekable (splice_direct_to_actor: Go's io.Copy
+  // from a pipe to a socket counts on EINVAL to fall back to read and write); into a pipe it
+  // must have splice_read, which directories and pipes lack.
+  const isDir = (from.stat().mode & S_IFMT) === S_IFDIR;
+  if (isDir || (pipeOf(to) === null ? !from.seekable : pipeOf(from) !== null)) fail(EINVAL);
   // Without an offset, do_sendfile reads at the file position and moves it by what was sent
   // (not by what was read: a socket that took part of a chunk gets the rest next time).
   const usePos = offAddr === 0 && from.seekable;

@@ -22,7 +22,7 @@ import { copyInIovecs, readToUser, writeFromUser } from './user_io';
 const SPLICE_F_MOVE = 1, SPLICE_F_NONBLOCK = 2, SPLICE_F_MORE = 4, SPLICE_F_GIFT = 8;
 export const SPLICE_F_ALL = SPLICE_F_MOVE | SPLICE_F_NONBLOCK | SPLICE_F_MORE | SPLICE_F_GIFT;
 
-function pipeOf(f: FileDescription): Pipe | null {
+export function pipeOf(f: FileDescription): Pipe | null {
   if (f instanceof PipeReadEnd || f instanceof PipeWriteEnd || f instanceof FifoFile) return f.pipe;
   return null;
 }
