@@ -1,6 +1,7 @@
 // Ownership of what an unprivileged process makes (inode_init_owner), in the memory overlay and
 // on a --volume, where the gofer makes files as its attach's user and they used to stay
-// root's (pjdfstest chmod/chown/link on a volume): new_owner.c compared with the native run.
+// root's (pjdfstest chmod/chown/link on a volume), and lchown of a symlink there (EOPNOTSUPP):
+// new_owner.c compared with the native run.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';

@@ -48,7 +48,8 @@ export function chown(creds: Credentials, vd: VirtualDentry, uid: number, gid: n
   // without CAP_FSETID).
   if (!inode.isDir && (uid !== -1 || gid !== -1)) mode &= ~(S_ISUID | sgidToDrop(creds, inode));
   const modeChanged = mode !== inode.mode;
-  inode.setattr({ uid: newUid, gid: newGid, mode });
+  // The mode only when set-id bits went: a symlink has no mode to set (a gofer says EOPNOTSUPP).
+  inode.setattr(modeChanged ? { uid: newUid, gid: newGid, mode } : { uid: newUid, gid: newGid });
   // Linux notify_change: ATTR_UID/ATTR_GID for ids given, ATTR_MODE if set-id bits went.
   if (uid !== -1 || gid !== -1 || modeChanged) fsnotifyChange(vd, IN_ATTRIB);
 }
