@@ -75,7 +75,7 @@ export class GoferFile extends VfsFile {
   /** The same for writes: pwrite straight from the application's pages. */
   override writeDirect(t: Task, ranges: readonly UserRange[], offset: number): number | undefined {
     if (!(this.data instanceof HostFd) || this.node.cache || this.data.mayBlock) return undefined;
-    if (ranges.some((r) => r.len > 0)) removePrivs(t.creds, this.vd);
+    if (ranges.some((r) => r.len > 0)) this.removePrivs(t);
     let at = offset >= 0 ? offset : this.pos;
     if (this.flags & O_APPEND) at = this.size();
     let n: number;
@@ -96,7 +96,7 @@ export class GoferFile extends VfsFile {
   /** copy_file_range/sendfile into here from another donated fd: one host copy_file_range. */
   override copyFromHostFd(t: Task, fd: number, inAt: number, offset: number, len: number): number | undefined {
     if (!(this.data instanceof HostFd) || this.node.cache || (this.flags & O_APPEND)) return undefined;
-    if (len > 0) removePrivs(t.creds, this.vd);
+    if (len > 0) this.removePrivs(t);
     const at = offset >= 0 ? offset : this.pos;
     const n = copyBetweenHostFds(fd, inAt, this.data.fd, at, len);
     if (n === undefined) return undefined;
@@ -105,9 +105,15 @@ export class GoferFile extends VfsFile {
     return n;
   }
 
+  /** file_remove_privs before a write: the host would not drop the set-id bits (the sentry
+   *  writes with CAP_FSETID). Decided on the cached mode: every write makes the attributes
+   *  stale, and asking the host before each write would cost a round trip per write. */
+  private removePrivs(t: Task): void {
+    if (this.node.attr.mode & 0o6000) removePrivs(t.creds, this.vd);
+  }
+
   override write(t: Task, src: Uint8Array, offset: number): number | Promise<number> {
-    // The host would not drop the set-id bits: the sentry writes with CAP_FSETID.
-    if (src.length > 0) removePrivs(t.creds, this.vd);
+    if (src.length > 0) this.removePrivs(t);
     let at = offset >= 0 ? offset : this.pos;
     if (this.flags & O_APPEND) at = this.size();
     const slow = this.blocking();
