@@ -34,6 +34,7 @@ import { TcpEndpoint } from './tcp/endpoint';
 import { TCPS } from './tcp/states';
 import type { UdpEndpoint } from './udp/endpoint';
 import { WIDE_ZERO } from './wide_field';
+import { McastTable, isMulticast } from './multicast';
 
 export { TcpEndpoint } from './tcp/endpoint';
 export { UdpEndpoint } from './udp/endpoint';
@@ -69,8 +70,11 @@ export class Stack {
   promiscuous = false;
   forwarder: Forwarder | null = null;
 
+  readonly mcast: McastTable;
+
   constructor() {
     this.loopback = new LoopbackLink((p, offloaded) => this.deliver(p, this.lo, offloaded), () => this.flushAcks());
+    this.mcast = new McastTable(() => this.routeTable.nics, (p, nic, offloaded) => this.deliver(p, nic, offloaded), () => this.flushAcks());
     this.routeTable.addNic(this.lo);
   }
 
@@ -149,18 +153,9 @@ export class Stack {
    *  LINK_ROOM bytes in front of pkt in its buffer are the packet's own (skb headroom), so a
    *  link may write its header there instead of copying the packet into a frame. */
   sendIP(pkt: Uint8Array, src: IPAddr, dst: IPAddr, proto: number, ttl: number, tos: number, partial = false, linkRoom = false): void {
-    if (dst.length === 4) {
-      this.ipId = (this.ipId + 1) & 0xffff;
-      writeIPv4Header(pkt, src, dst, proto, ttl, tos, this.ipId);
-    } else {
-      writeIPv6Header(pkt, src, dst, proto, ttl, tos);
-    }
+    this.writeIPHeader(pkt, src, dst, proto, ttl, tos);
     if (this.routeTable.isLocal(dst)) {
-      this.lo.stats.txPackets++;
-      this.lo.stats.txBytes += pkt.length;
-      this.lo.stats.rxPackets++;
-      this.lo.stats.rxBytes += pkt.length;
-      this.loopback.send(pkt, partial);
+      this.sendLoopback(pkt, partial);
       return;
     }
     const r = this.routeTable.lookup(dst);
@@ -169,9 +164,38 @@ export class Stack {
     link.sendIP(pkt, r.nextHop, partial, linkRoom);
   }
 
+  private writeIPHeader(pkt: Uint8Array, src: IPAddr, dst: IPAddr, proto: number, ttl: number, tos: number): void {
+    if (dst.length === 4) {
+      this.ipId = (this.ipId + 1) & 0xffff;
+      writeIPv4Header(pkt, src, dst, proto, ttl, tos, this.ipId);
+    } else {
+      writeIPv6Header(pkt, src, dst, proto, ttl, tos);
+    }
+  }
+
+  private sendLoopback(pkt: Uint8Array, partial: boolean): void {
+    this.lo.stats.txPackets++;
+    this.lo.stats.txBytes += pkt.length;
+    this.lo.stats.rxPackets++;
+    this.lo.stats.rxBytes += pkt.length;
+    this.loopback.send(pkt, partial);
+  }
+
+  /** A datagram to a group, out of nic (ip_mc_output, ip6_finish_output2): on lo it is
+   *  simply received; elsewhere a copy comes back in on nic when loop is asked and nic has
+   *  joined the group, and it leaves by the link unless its TTL keeps it on this host. */
+  sendMulticast(pkt: Uint8Array, src: IPAddr, dst: IPAddr, proto: number, ttl: number, tos: number, nic: NicInfo, loop: boolean): void {
+    this.writeIPHeader(pkt, src, dst, proto, ttl, tos);
+    if (nic === this.lo) { this.sendLoopback(pkt, true); return; }
+    if (loop && this.mcast.joined(nic.index, dst)) this.mcast.loopBack(nic, pkt, true);
+    const link = this.links.find((l) => l.info === nic);
+    if (ttl > 0 && link) link.sendIP(pkt, dst, true);
+  }
+
   /** Deliver what the operation just finished sent (the caller holds no endpoint state). */
   flush(): void {
     this.loopback.drain();
+    this.mcast.drain();
     for (const l of this.links) l.drain();
   }
 
@@ -195,10 +219,13 @@ export class Stack {
     const version = p.length > 0 ? p[0] >> 4 : 0;
     const ip = version === 4 ? parseIPv4(p) : version === 6 ? parseIPv6(p) : null;
     if (!ip) { this.stats.ipDropped++; return; }
-    if (nic !== this.lo && !this.promiscuous && !this.routeTable.acceptsOn(ip.dst, nic)) { this.stats.ipDropped++; return; }
+    // A group this interface has not joined is not ours (ip_check_mc_rcu, ipv6_chk_mcast_addr).
+    if (isMulticast(ip.dst)) {
+      if (!this.promiscuous && !this.mcast.joined(nic.index, ip.dst, ip.src)) { this.stats.ipDropped++; return; }
+    } else if (nic !== this.lo && !this.promiscuous && !this.routeTable.acceptsOn(ip.dst, nic)) { this.stats.ipDropped++; return; }
     switch (ip.proto) {
       case IPPROTO_TCP: this.tcpInput(ip.payload, ip.src, ip.dst, offloaded); return;
-      case IPPROTO_UDP: this.udpInput(p, ip.payload, ip.src, ip.dst, offloaded); return;
+      case IPPROTO_UDP: this.udpInput(p, ip.payload, ip.src, ip.dst, offloaded, nic); return;
       case IPPROTO_ICMP: if (version === 4) this.icmpInput(p, ip.payload, null, ip.src, ip.dst); return;
       case IPPROTO_ICMPV6: if (version === 6) this.icmpInput(p, ip.payload, { src: ip.src, dst: ip.dst }, ip.src, ip.dst); return;
       default: this.stats.ipDropped++;
@@ -348,10 +375,11 @@ export class Stack {
 
   // --- UDP ---
 
-  private udpInput(packet: Uint8Array, u: Uint8Array, src: IPAddr, dst: IPAddr, offloaded: boolean): void {
+  private udpInput(packet: Uint8Array, u: Uint8Array, src: IPAddr, dst: IPAddr, offloaded: boolean, nic: NicInfo): void {
     const d = parseUDP(u, src, dst, !offloaded);
     if (!d) { this.stats.ipDropped++; return; }
     this.stats.udpIn++;
+    if (isMulticast(dst)) { this.udpMulticastInput(d.data, src, d.srcPort, dst, d.dstPort, nic); return; }
     let wild: UdpEndpoint | null = null;
     for (const ep of this.udpPorts.lookup(d.dstPort, dst)) {
       if (ep.remote === null) { wild ??= ep; continue; }
@@ -365,6 +393,17 @@ export class Stack {
     const v6 = src.length === 16;
     if (icmpErrorAllowed(this, src, v6 ? ICMPV6_DEST_UNREACH : ICMP_DEST_UNREACH, v6 ? ICMPV6_PORT_UNREACH : ICMP_PORT_UNREACH)) this.sendPortUnreachable(packet, src, dst);
     else mibOf(this).udpNoPorts++;
+  }
+
+  /** __udp4_lib_mcast_deliver / __udp6_lib_mcast_deliver: every socket bound to the port
+   *  (to any address or to the group), connected to this source if connected at all, whose
+   *  memberships let it in (mcast_opts.ts), gets a copy. Nobody is no error. */
+  private udpMulticastInput(data: Uint8Array, src: IPAddr, sport: number, dst: IPAddr, dport: number, nic: NicInfo): void {
+    for (const ep of this.udpPorts.lookup(dport, dst)) {
+      if (ep.remote !== null && (ep.rport !== sport || !addrEqual(ep.remote, src))) continue;
+      if (ep.mcastAllows && !ep.mcastAllows(dst, src, nic.index)) continue;
+      ep.deliver(data, src, sport);
+    }
   }
 
   /** icmp_send(ICMP_DEST_UNREACH, ICMP_PORT_UNREACH): quote the packet's IP header and the

@@ -34,6 +34,7 @@ export function parseSysctlInt(text: string, min: number, max: number): number {
   return v;
 }
 import { procNetDev, procNetIfInet6, procNetIpv6Route, procNetRoute } from './net_dev';
+import { procNetIgmp, procNetIgmp6 } from './net_igmp';
 import { procNetNetstat, procNetSnmp, procNetSockstat, procNetSockstat6 } from './net_snmp';
 
 /** proc_dointvec's write: the first integer of the text (what follows a blank is ignored,
@@ -73,6 +74,8 @@ export function netDir(fs: KernFS, kernel: Kernel, key: string, task?: () => Tas
     unix: file('unix', procNetUnix),
     dev: file('dev', procNetDev),
     if_inet6: file('if_inet6', procNetIfInet6),
+    igmp: file('igmp', procNetIgmp),
+    igmp6: file('igmp6', procNetIgmp6),
     route: file('route', procNetRoute),
     ipv6_route: file('ipv6_route', procNetIpv6Route),
     snmp: file('snmp', procNetSnmp),

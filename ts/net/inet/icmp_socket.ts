@@ -238,6 +238,9 @@ export class IcmpSocket extends InetSocket {
     fail(ENOPROTOOPT);
   }
 
-  override release(): void { this.ep.close(); }
+  override release(): void {
+    this.mcast.dropAll();
+    this.ep.close();
+  }
 }
 

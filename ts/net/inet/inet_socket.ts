@@ -23,6 +23,8 @@ import type { Stack } from '../../tcpip/stack';
 import { IPPROTO_IP, IPPROTO_IPV6, InetOpts, getIpOpt, getIpv6Opt, setIpOpt, setIpv6Opt } from './inet_opts';
 import { parseInetAddr, type InetAddr } from './sockaddr_in';
 import { checkPmtuOpt, getPmtuOpt } from './pmtu_opts';
+import { McastSock } from './mcast_opts';
+import { isMulticast } from '../../tcpip/multicast';
 
 const CAP_NET_BIND_SERVICE = 10;
 /** Ports below this need CAP_NET_BIND_SERVICE (net.ipv4.ip_unprivileged_port_start). */
@@ -35,9 +37,11 @@ export abstract class InetSocket extends Socket {
   readonly opts = new SockOpts();
   readonly inet = new InetOpts();
   readonly queue = new WaitQueue();
+  readonly mcast: McastSock;
 
   constructor(readonly stack: Stack, flags: number, family: number, type: number, protocol: number, uid: number, gid: number) {
     super(flags, family, type, protocol, uid, gid);
+    this.mcast = new McastSock(stack, type === SOCK_STREAM);
   }
 
   get v6family(): boolean { return this.family === AF_INET6; }
@@ -76,7 +80,11 @@ export abstract class InetSocket extends Socket {
       }
     }
     if (isAny(addr)) addr = null;
-    else if (!this.stack.isLocalAddress(addr)) fail(EADDRNOTAVAIL);
+    else if (isMulticast(addr)) {
+      // A group may be bound (to receive only what is sent to it); an IPv6 group of link
+      // scope or narrower needs the interface, which a bind here cannot name.
+      if (addr.length === 16 && (addr[1] & 0x0f) <= 2) fail(EINVAL);
+    } else if (!this.stack.isLocalAddress(addr) && !(addr.length === 4 && this.stack.isBroadcastOrMulticast(addr))) fail(EADDRNOTAVAIL);
     if (a.port !== 0 && a.port < PROT_SOCK && !netCapable(t, CAP_NET_BIND_SERVICE)) fail(EACCES);
     return {
       v4, v6, addr, reuseAddr: this.opts.plainValue(2 /* SO_REUSEADDR */) !== 0,
@@ -118,6 +126,8 @@ export abstract class InetSocket extends Socket {
   override getsockoptProto(_t: Task, level: number, name: number, _len: number): Uint8Array {
     const mtu = getPmtuOpt(this, level, name);
     if (mtu) return mtu;
+    const v6 = level === IPPROTO_IPV6 && this.v6family;
+    if ((level === IPPROTO_IP || v6) && McastSock.owns(v6, name)) return this.mcast.get(v6, name);
     if (level === IPPROTO_IP) return getIpOpt(this.inet, name);
     if (level === IPPROTO_IPV6 && this.v6family) return getIpv6Opt(this.inet, name);
     return this.getsockoptTransport(level, name);
@@ -125,6 +135,8 @@ export abstract class InetSocket extends Socket {
 
   override setsockoptProto(_t: Task, level: number, name: number, val: Uint8Array): void {
     checkPmtuOpt(level, name, val);
+    const v6 = level === IPPROTO_IPV6 && this.v6family;
+    if ((level === IPPROTO_IP || v6) && McastSock.owns(v6, name)) { this.mcast.set(v6, name, val); return; }
     if (level === IPPROTO_IP) { setIpOpt(this.inet, name, val, this.type === SOCK_STREAM); this.optionsChanged(); return; }
     if (level === IPPROTO_IPV6 && this.v6family) { setIpv6Opt(this.inet, name, val, this.bound); this.optionsChanged(); return; }
     this.setsockoptTransport(level, name, val);

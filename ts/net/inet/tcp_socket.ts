@@ -623,6 +623,7 @@ export class TcpSocket extends InetSocket {
   // --- closing ---
 
   override release(): void {
+    this.mcast.dropAll();
     this.syncBuffers();
     this.ep.close();
     this.stack.flush();

@@ -23,7 +23,8 @@ import type { Stack } from '../../tcpip/stack';
 import { UdpEndpoint } from '../../tcpip/udp/endpoint';
 import { InetSocket } from './inet_socket';
 import { IPPROTO_UDP, intOf, ints } from './inet_opts';
-import { buildInetAddr, familyOfRaw, parseInetAddr } from './sockaddr_in';
+import { SOCKADDR_IN6_SIZE, buildInetAddr, familyOfRaw, parseInetAddr } from './sockaddr_in';
+import { isMulticast } from '../../tcpip/multicast';
 import { checkDatagramPmtu } from './pmtu_opts';
 import { recvErrQueue, syncRecverr } from './recverr';
 import { ENOPROTOOPT } from '../../abi/linux/errno';
@@ -51,6 +52,7 @@ export class UdpSocket extends InetSocket {
     super(stack, flags, family, SOCK_DGRAM, IPPROTO_UDP, uid, gid);
     this.ep = new UdpEndpoint(stack);
     this.ep.owner = this;
+    this.ep.mcastAllows = (group, src, ifindex) => this.mcast.allows(group, src, ifindex);
   }
 
   get listening(): boolean { return false; }
@@ -146,12 +148,14 @@ export class UdpSocket extends InetSocket {
     if (req.flags & MSG_OOB) fail(EOPNOTSUPP);
     let dst: IPAddr;
     let port: number;
+    let scopeId = 0;
     if (req.addr && req.addr.length > 0) {
       const a = parseInetAddr(req.addr, this.family);
       dst = this.destination(a);
       port = a.port;
       if (port === 0) fail(EINVAL);
       this.checkBroadcast(dst);
+      if (dst.length === 16 && req.addr.length >= SOCKADDR_IN6_SIZE) scopeId = new DataView(req.addr.buffer, req.addr.byteOffset).getUint32(24, true);
     } else {
       if (this.ep.remote === null) fail(EDESTADDRREQ);
       dst = this.ep.remote;
@@ -163,14 +167,16 @@ export class UdpSocket extends InetSocket {
     }
     if (req.data.length > this.stack.maxDatagram(dst.length === 16)) fail(EMSGSIZE);
     checkDatagramPmtu(this.stack, this.inet, dst, port, req.data.length, this.ep);
-    const src = this.sourceFor(dst, this.ep.local);
+    const group = isMulticast(dst) ? this.mcast.route(dst, this.ep.local, scopeId) : null;
+    const src = group?.src ?? this.sourceFor(dst, this.ep.local);
     // sock_alloc_send_skb reports a pending error (an earlier port unreachable) first.
     const err = this.takeError();
     if (err) fail(err);
     this.autobind(t);
     this.ep.ttl = this.ttlFor(dst);
     this.ep.tos = this.tosFor(dst);
-    this.ep.send(src, dst, port, req.data);
+    if (group) this.ep.sendMulticast(group, dst, port, req.data);
+    else this.ep.send(src, dst, port, req.data);
     this.stack.flush();
     return req.data.length;
   }
@@ -245,6 +251,7 @@ export class UdpSocket extends InetSocket {
   override sndbufChanged(): void { this.notify(POLLOUT); }
 
   override release(): void {
+    this.mcast.dropAll();
     if (this.ep.binding) this.stack.udpPorts.release(this.ep.lport, this.ep.binding);
     this.ep.binding = null;
     this.ep.owner = null;

@@ -32,6 +32,7 @@ import { IovCursor, type IOVec } from './user_io';
 import { INVALID_ID, fromKgid, fromKuid, makeKgid, makeKuid } from '../../kernel/ns/user_namespace';
 import { ucredPidIn, type UCred } from '../../net/socket';
 import { findThreadGroup, vtgid } from '../../kernel/ns/pid_ns';
+import { McastSock } from '../../net/inet/mcast_opts';
 import {
   hostStdioRefusal, hostStdioSocket, hostStdioSockName, hostStdioSockopt, type HostSocketCall,
 } from '../../net/host/host_stdio_socket';
@@ -430,8 +431,9 @@ function sysSetsockopt(t: Task, a: SyscallArgs): number {
   const level = a.int(1);
   const name = a.int(2);
   if (level !== SOL_SOCKET && !hasProtoOpts(s)) fail(EOPNOTSUPP);
-  // Every option we know fits in 64 bytes; Linux reads no more than the option needs.
-  const val = t.mm.copyIn(a.ptr(3), Math.min(len, 64));
+  // Every option we know fits in 64 bytes but the multicast group requests; Linux reads no
+  // more than the option needs.
+  const val = t.mm.copyIn(a.ptr(3), Math.min(len, McastSock.valueSize(level, name) || 64));
   if (level === SOL_SOCKET) setSolSocket(t, s, name, val);
   else s.setsockoptProto(t, level, name, val);
   return 0;

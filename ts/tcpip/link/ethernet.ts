@@ -70,6 +70,11 @@ export class EthernetLink {
    *  room: the ETH_HLEN bytes before pkt in its buffer are its own to write the header in. */
   sendIP(pkt: Uint8Array, nextHop: IPAddr, partial = false, room = false): void {
     if (nextHop.length === 4) {
+      // A group's frames go to its multicast MAC, 01:00:5e and the group's low 23 bits.
+      if (nextHop[0] >= 224 && nextHop[0] <= 239) {
+        this.xmit(new Uint8Array([1, 0, 0x5e, nextHop[1] & 0x7f, nextHop[2], nextHop[3]]), ETH_P_IP, pkt, partial, room);
+        return;
+      }
       const mac = this.arp.lookup(nextHop);
       if (mac) this.xmit(mac, ETH_P_IP, pkt, partial, room);
       else this.arp.queue(nextHop, this.checksummed(pkt, partial));

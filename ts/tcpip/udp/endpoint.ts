@@ -7,6 +7,7 @@
 import { POLLIN, POLLOUT } from '../../abi/linux/poll';
 import type { IPAddr } from '../addr';
 import type { Binding } from '../ports';
+import type { NicInfo } from '../nic';
 import type { Stack } from '../stack';
 import { IPPROTO_UDP, UDP_HEADER, writeUDP } from '../header/udp';
 import { ErrQueue } from '../icmp/errqueue';
@@ -30,6 +31,8 @@ export class UdpEndpoint {
   ttl = 64;
   tos = 0;
   owner: { notify(mask: number): void } | null = null;
+  /** The socket's say on a datagram to a group (mcast_opts.ts); none: it takes all. */
+  mcastAllows: ((group: IPAddr, src: IPAddr, ifindex: number) => boolean) | null = null;
   drops = 0;
   readonly errQueue = new ErrQueue();
 
@@ -58,11 +61,21 @@ export class UdpEndpoint {
 
   /** Send one datagram from (src, lport) to (dst, dport). */
   send(src: IPAddr, dst: IPAddr, dport: number, data: Uint8Array): void {
+    this.stack.sendIP(this.packet(src, dst, dport, data), src, dst, IPPROTO_UDP, this.ttl, this.tos, true);
+    this.owner?.notify(POLLOUT);
+  }
+
+  /** Send one datagram to a group, out of the interface the socket's options chose. */
+  sendMulticast(r: { nic: NicInfo; src: IPAddr; ttl: number; loop: boolean }, dst: IPAddr, dport: number, data: Uint8Array): void {
+    this.stack.sendMulticast(this.packet(r.src, dst, dport, data), r.src, dst, IPPROTO_UDP, r.ttl, this.tos, r.nic, r.loop);
+    this.owner?.notify(POLLOUT);
+  }
+
+  private packet(src: IPAddr, dst: IPAddr, dport: number, data: Uint8Array): Uint8Array {
     const ipLen = this.stack.ipHeaderLen(dst.length === 16);
     const pkt = new Uint8Array(ipLen + UDP_HEADER + data.length);
     pkt.set(data, ipLen + UDP_HEADER);
     writeUDP(pkt.subarray(ipLen), src, dst, this.lport, dport, false);
-    this.stack.sendIP(pkt, src, dst, IPPROTO_UDP, this.ttl, this.tos, true);
-    this.owner?.notify(POLLOUT);
+    return pkt;
   }
 }
