@@ -35,6 +35,8 @@ import { TCPS } from './tcp/states';
 import type { UdpEndpoint } from './udp/endpoint';
 import { WIDE_ZERO } from './wide_field';
 import { McastTable, isMulticast } from './multicast';
+import { rawSocketsInput } from './raw/endpoint';
+import { finish, sum16 } from './checksum';
 
 export { TcpEndpoint } from './tcp/endpoint';
 export { UdpEndpoint } from './udp/endpoint';
@@ -181,6 +183,30 @@ export class Stack {
     this.loopback.send(pkt, partial);
   }
 
+  /** IP_HDRINCL's completion of a caller's IPv4 header: an identifier if it has none, and
+   *  the header checksum. */
+  completeIPv4Header(pkt: Uint8Array, ihl: number): void {
+    if (pkt[4] === 0 && pkt[5] === 0) {
+      this.ipId = (this.ipId + 1) & 0xffff;
+      pkt[4] = this.ipId >> 8;
+      pkt[5] = this.ipId & 0xff;
+    }
+    pkt[10] = 0;
+    pkt[11] = 0;
+    const c = finish(sum16(pkt, 0, ihl));
+    pkt[10] = c >> 8;
+    pkt[11] = c & 0xff;
+  }
+
+  /** A whole packet a raw socket built, routed by dst (not by what its header says). */
+  sendPrebuilt(pkt: Uint8Array, dst: IPAddr): void {
+    if (this.routeTable.isLocal(dst)) { this.sendLoopback(pkt, false); return; }
+    const r = this.routeTable.lookup(dst);
+    const link = r ? this.links.find((l) => l.info === r.nic) : undefined;
+    if (!r || !link) { this.stats.ipDropped++; return; }
+    link.sendIP(pkt, r.nextHop, false);
+  }
+
   /** A datagram to a group, out of nic (ip_mc_output, ip6_finish_output2): on lo it is
    *  simply received; elsewhere a copy comes back in on nic when loop is asked and nic has
    *  joined the group, and it leaves by the link unless its TTL keeps it on this host. */
@@ -223,6 +249,8 @@ export class Stack {
     if (isMulticast(ip.dst)) {
       if (!this.promiscuous && !this.mcast.joined(nic.index, ip.dst, ip.src)) { this.stats.ipDropped++; return; }
     } else if (nic !== this.lo && !this.promiscuous && !this.routeTable.acceptsOn(ip.dst, nic)) { this.stats.ipDropped++; return; }
+    // Raw sockets of the protocol take their copies first (ICMP's are icmp/endpoint.ts's).
+    if (ip.proto !== IPPROTO_ICMP && ip.proto !== IPPROTO_ICMPV6) rawSocketsInput(this, p, ip.payload, ip.src, ip.dst, ip.proto, version === 6);
     switch (ip.proto) {
       case IPPROTO_TCP: this.tcpInput(ip.payload, ip.src, ip.dst, offloaded); return;
       case IPPROTO_UDP: this.udpInput(p, ip.payload, ip.src, ip.dst, offloaded, nic); return;

@@ -1,8 +1,8 @@
 // socket(AF_INET|AF_INET6, ...) (Linux inet_create / inet6_create): which protocol a type
 // and protocol number name. SOCK_STREAM is TCP and SOCK_DGRAM is UDP; a protocol that does
 // not go with the type is EPROTONOSUPPORT; SOCK_DGRAM with the family's ICMP protocol is a
-// ping socket and SOCK_RAW with it a raw ICMP socket (icmp_socket.ts). Raw sockets of other
-// protocols are EPROTONOSUPPORT (after the CAP_NET_RAW check), a kernel without them.
+// ping socket and SOCK_RAW with it a raw ICMP socket (icmp_socket.ts); SOCK_RAW with any other
+// protocol is a raw IP socket (raw_socket.ts), both after the CAP_NET_RAW check.
 
 import type { Task } from '../../kernel/task';
 import { fail } from '../../kernel/syscall_error';
@@ -16,6 +16,7 @@ import type { SocketSpec } from '../socket_create';
 import { IPPROTO_TCP, IPPROTO_UDP } from './inet_opts';
 import { TcpSocket } from './tcp_socket';
 import { UdpSocket } from './udp_socket';
+import { RawSocket } from './raw_socket';
 import { isHostNetwork } from '../host/mode';
 import { newHostSocket } from '../host/host_socket';
 
@@ -45,7 +46,7 @@ export function createInetSocket(t: Task, spec: SocketSpec): Socket {
     case SOCK_RAW:
       if (spec.protocol === 0) fail(EPROTONOSUPPORT);
       checkIcmpCreate(t, SOCK_RAW);
-      if (spec.protocol !== icmp) fail(EPROTONOSUPPORT);
+      if (spec.protocol !== icmp) return new RawSocket(stack, flags, spec.family, spec.protocol, uid, gid);
       return new IcmpSocket(stack, flags, spec.family, SOCK_RAW, uid, gid);
     default:
       fail(ESOCKTNOSUPPORT);
