@@ -95,6 +95,8 @@ export abstract class Socket extends FileDescription {
   /** SO_PEERCRED, SO_ACCEPTCONN, SO_ERROR: what only the family knows. */
   abstract peerCred(): UCred | null;
   abstract get listening(): boolean;
+  /** SO_SNDBUF as it reads now (a TCP connection grows an unset one). */
+  sndbufNow(): number { return this.opts.sndbuf; }
   /** SO_SNDBUF changed: writers waiting for room may go on. */
   sndbufChanged(): void {}
   /** SO_RCVBUF/SO_RCVBUFFORCE changed opts.rcvbuf. */

@@ -9,7 +9,7 @@
 import { netCapable } from '../../kernel/ns/net_ns';
 import type { Task } from '../../kernel/task';
 import { fail } from '../../kernel/syscall_error';
-import { EACCES, EADDRINUSE, EADDRNOTAVAIL, EINVAL, ENOPROTOOPT, ENETUNREACH } from '../../abi/linux/errno';
+import { EACCES, EADDRINUSE, EADDRNOTAVAIL, EAFNOSUPPORT, EINVAL, ENOPROTOOPT, ENETUNREACH } from '../../abi/linux/errno';
 import { O_NONBLOCK } from '../../abi/linux/fcntl';
 import { AF_INET6, SOCK_STREAM } from '../../abi/linux/socket';
 import { WaitQueue } from '../../kernel/poll/wait_queue';
@@ -106,12 +106,14 @@ export abstract class InetSocket extends Socket {
     return dst;
   }
 
-  /** The source for dst: the bound address if there is one of dst's family, else the route's. */
+  /** The source for dst: the bound address if there is one of dst's family, else the route's.
+   *  A socket bound to a v4-mapped address has no IPv6 source (ip6_dst_lookup_tail's
+   *  EAFNOSUPPORT); one bound to an IPv6 address has no route to IPv4. */
   protected sourceFor(dst: IPAddr, bound: IPAddr | null): IPAddr {
     const src = this.stack.route(dst);
     if (!src) fail(ENETUNREACH);
     if (bound && bound.length === dst.length) return bound;
-    if (bound && bound.length !== dst.length) fail(ENETUNREACH);
+    if (bound) fail(bound.length === 4 ? EAFNOSUPPORT : ENETUNREACH);
     return src;
   }
 

@@ -117,8 +117,8 @@ export class TcpSocket extends InetSocket {
   /** Buffer sizes the application set win over autotuning. */
   private syncBuffers(): void {
     const ep = this.ep;
-    ep.sndBufSize = this.opts.sndbuf !== TCP_WMEM_DEFAULT ? this.opts.sndbuf : AUTO_BUF;
-    ep.rcvBufSize = this.opts.rcvbuf !== TCP_RMEM_DEFAULT ? this.opts.rcvbuf : AUTO_BUF;
+    ep.sndBufSize = this.opts.sndbufLock ? this.opts.sndbuf : AUTO_BUF;
+    ep.rcvBufSize = this.opts.rcvbufLock ? this.opts.rcvbuf : AUTO_BUF;
     ep.linger0 = this.opts.linger.on && this.opts.linger.secs === 0;
   }
 
@@ -128,6 +128,15 @@ export class TcpSocket extends InetSocket {
     this.ep.tos = dst ? this.tosFor(dst) : this.inet.tos;
     const on = this.inet.plain.get(this.ep.v6 ? `ip6${IPV6_RECVERR}` : `ip${IP_RECVERR}`) ?? 0;
     this.ep.recverr = on !== 0;
+  }
+
+  /** tcp_init_buffer_space: once a connection is set up, an SO_SNDBUF the program left alone
+   *  has grown to what autotuning gives it (tcp_sndbuf_expand, up to tcp_wmem[2]), and reads
+   *  so: a non-blocking write of three times that is taken in part, as on Linux. */
+  override sndbufNow(): number {
+    const s = this.ep.state;
+    const setUp = s !== TCPS.CLOSE && s !== TCPS.LISTEN && s !== TCPS.SYN_SENT && s !== TCPS.SYN_RECV;
+    return this.opts.sndbufLock || !setUp ? this.opts.sndbuf : AUTO_BUF;
   }
 
   override sndbufChanged(): void { this.syncBuffers(); this.notify(POLLOUT); }

@@ -7,12 +7,12 @@
 import type { Task } from '../../kernel/task';
 import { fail } from '../../kernel/syscall_error';
 import {
-  EACCES, EAGAIN, EDESTADDRREQ, EINVAL, EMSGSIZE, ENOTCONN, ENOTSUP as EOPNOTSUPP, ENOTTY, EPIPE,
+  EACCES, EAFNOSUPPORT, EAGAIN, EDESTADDRREQ, EINVAL, EMSGSIZE, ENETUNREACH, ENOTCONN, ENOTSUP as EOPNOTSUPP, ENOTTY, EPIPE,
 } from '../../abi/linux/errno';
 import { POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDHUP, POLLRDNORM, POLLWRBAND, POLLWRNORM } from '../../abi/linux/poll';
 import { SIGPIPE } from '../../abi/linux/signal';
 import {
-  AF_UNSPEC, MSG_DONTWAIT, MSG_ERRQUEUE, MSG_NOSIGNAL, MSG_OOB, MSG_PEEK, MSG_TRUNC, SHUT_RD, SHUT_RDWR, SIOCINQ, SIOCOUTQ,
+  AF_INET, AF_INET6, AF_UNSPEC, MSG_DONTWAIT, MSG_ERRQUEUE, MSG_NOSIGNAL, MSG_OOB, MSG_PEEK, MSG_TRUNC, SHUT_RD, SHUT_RDWR, SIOCINQ, SIOCOUTQ,
   SOCK_DGRAM, SO_BROADCAST,
 } from '../../abi/linux/socket';
 import { sendSignalToThread, userSigInfo } from '../../kernel/signals';
@@ -23,7 +23,7 @@ import type { Stack } from '../../tcpip/stack';
 import { UdpEndpoint } from '../../tcpip/udp/endpoint';
 import { InetSocket } from './inet_socket';
 import { IPPROTO_UDP, intOf, ints } from './inet_opts';
-import { buildInetAddr, familyOfRaw, parseInetAddr } from './sockaddr_in';
+import { SOCKADDR_IN_SIZE, buildInetAddr, familyOfRaw, parseInetAddr, type InetAddr } from './sockaddr_in';
 import { checkDatagramPmtu } from './pmtu_opts';
 import { recvErrQueue, syncRecverr } from './recverr';
 import { ENOPROTOOPT } from '../../abi/linux/errno';
@@ -100,7 +100,15 @@ export class UdpSocket extends InetSocket {
       this.disconnect();
       return 0;
     }
-    const a = parseInetAddr(raw, this.family);
+    // __ip6_datagram_connect: an AF_INET6 socket connects to an AF_INET sockaddr as to its
+    // v4-mapped twin (glibc's getaddrinfo sorts v4 answers this way on a v6 socket).
+    let a: InetAddr;
+    if (this.v6family && familyOfRaw(raw) === AF_INET) {
+      if (this.inet.v6only) fail(EAFNOSUPPORT);
+      a = parseInetAddr(raw, AF_INET);
+    } else {
+      a = parseInetAddr(raw, this.family);
+    }
     const dst = this.destination(a);
     const src = this.sourceFor(dst, this.ep.local);
     this.checkBroadcast(dst);
@@ -127,6 +135,27 @@ export class UdpSocket extends InetSocket {
     }
   }
 
+  /** msg_name as udp_sendmsg and udpv6_sendmsg read it (null: none, use the peer). An AF_INET6
+   *  socket sends to an AF_INET sockaddr over IPv4 (ENETUNREACH if V6ONLY) and takes AF_UNSPEC
+   *  as no address; an AF_INET one reads AF_UNSPEC as AF_INET. */
+  private sendAddr(raw: Uint8Array): InetAddr | null {
+    const fam = familyOfRaw(raw);
+    if (!this.v6family) {
+      if (raw.length < SOCKADDR_IN_SIZE) fail(EINVAL);
+      if (fam !== AF_INET && fam !== AF_UNSPEC) fail(EAFNOSUPPORT);
+      return { addr: raw.slice(4, 8), port: (raw[2] << 8) | raw[3] };
+    }
+    if (raw.length < 2) fail(EINVAL);
+    switch (fam) {
+      case AF_INET6: return parseInetAddr(raw, AF_INET6);
+      case AF_UNSPEC: return null;
+      case AF_INET:
+        if (this.inet.v6only) fail(ENETUNREACH);
+        return parseInetAddr(raw, AF_INET);
+      default: fail(EINVAL);
+    }
+  }
+
   /** ip_route_output's RTCF_BROADCAST check: a broadcast destination needs SO_BROADCAST. A
    *  connected socket keeps the route it was allowed (send without an address is not checked). */
   private checkBroadcast(dst: IPAddr): void {
@@ -146,8 +175,8 @@ export class UdpSocket extends InetSocket {
     if (req.flags & MSG_OOB) fail(EOPNOTSUPP);
     let dst: IPAddr;
     let port: number;
-    if (req.addr && req.addr.length > 0) {
-      const a = parseInetAddr(req.addr, this.family);
+    const a = req.addr && req.addr.length > 0 ? this.sendAddr(req.addr) : null;
+    if (a) {
       dst = this.destination(a);
       port = a.port;
       if (port === 0) fail(EINVAL);

@@ -310,7 +310,9 @@ function deliver(t: Task, s: Socket, res: RecvResult, out: RecvOut, flags: numbe
   }
   let msgFlags = res.flags | (flags & MSG_CMSG_CLOEXEC);
   const cloexec = (flags & MSG_CMSG_CLOEXEC) !== 0;
-  const ctl = buildControl(out.hdr !== 0 ? out.controllen : 0, out.hdr !== 0 && res.creds ? seenCreds(t, res.creds) : null, res.rights,
+  // put_cmsg and scm_detach_fds find no room behind a NULL msg_control, whatever
+  // msg_controllen says: the data comes, the fds are dropped, MSG_CTRUNC tells.
+  const ctl = buildControl(out.hdr !== 0 && out.control !== 0 ? out.controllen : 0, out.hdr !== 0 && res.creds ? seenCreds(t, res.creds) : null, res.rights,
     (f) => t.fdTable.newFD(f, { cloexec, limit: nofileLimit(t) }), res.cmsgs ?? null);
   msgFlags |= ctl.flags;
   if (out.hdr !== 0) {

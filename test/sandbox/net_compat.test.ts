@@ -1,0 +1,22 @@
+// Socket behaviour the gVisor syscall suites found different from Linux (issue 8's list):
+// each fixture runs natively and in the sandbox over the sandbox's own TCP/IP stack (or its
+// unix sockets) and must print the same.
+import { describe, expect, it } from 'vitest';
+import { describeResult, fixture, platforms, runNative, runSandbox } from '../helpers/run';
+
+describe.each(platforms)('%s', (platform) => {
+  const same = async (argv: string[]): Promise<void> => {
+    const native = await runNative(argv, { timeoutMs: 60_000 });
+    expect(native.code, describeResult(native)).toBe(0);
+    const r = await runSandbox(argv, { platform, timeoutMs: 90_000 });
+    expect(r.stdout, describeResult(r)).toBe(native.stdout);
+    expect(r.code, describeResult(r)).toBe(native.code);
+  };
+
+  it('an AF_INET6 UDP socket connects and sends to an AF_INET sockaddr (v4-mapped); TCP takes only sockaddr_in6; bound to one family, the other is EAFNOSUPPORT or ENETUNREACH',
+    () => same([fixture('inet_dualstack')]), 120_000);
+  it('TCP send buffer: SO_SNDBUF doubled and grown after connect, a non-blocking write of 3x is partial, EAGAIN and no POLLOUT when full, POLLOUT after the peer drains',
+    () => same([fixture('tcp_sndbuf')]), 120_000);
+  it('unix recvmsg with a NULL msg_control and msg_controllen > 0: the data, MSG_CTRUNC, no fd installed',
+    () => same([fixture('unix_null_control')]), 120_000);
+});
