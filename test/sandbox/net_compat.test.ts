@@ -17,6 +17,8 @@ describe.each(platforms)('%s', (platform) => {
     () => same([fixture('inet_dualstack')]), 120_000);
   it('TCP send buffer: SO_SNDBUF doubled and grown after connect, a non-blocking write of 3x is partial, EAGAIN and no POLLOUT when full, POLLOUT after the peer drains',
     () => same([fixture('tcp_sndbuf')]), 120_000);
+  it('close() of an fd another thread is blocked on: the call keeps its file (TCP read/write run to their timeouts, shutdown through a dup ends a read, UDP and pipe reads still get data)',
+    () => same([fixture('close_blocked')]), 120_000);
   it('unix recvmsg with a NULL msg_control and msg_controllen > 0: the data, MSG_CTRUNC, no fd installed',
     () => same([fixture('unix_null_control')]), 120_000);
 });

@@ -23,7 +23,7 @@ import { checkSocketFlags, createSocket, createSocketPair, socketSpec } from '..
 import { buildControl, parseControl, takeRights } from '../../net/control';
 import { getSolSocket, setSolSocket } from '../../net/sockopt';
 import type { SyscallArgs, SyscallReturn, SyscallTable } from './types';
-import { getFile, nofileLimit } from './fd_util';
+import { getFile, holding, nofileLimit } from './fd_util';
 import {
   copyInAddr, copyInMsgHdr, copyOutAddr, gatherIovecs, iovTotal, oneIovec, scatterIovecs, type MsgHdr,
 } from './msghdr';
@@ -117,7 +117,7 @@ function sysListen(t: Task, a: SyscallArgs): number {
 
 function sysConnect(t: Task, a: SyscallArgs): SyscallReturn {
   const s = sockfd(t, a.int(0), () => ({ call: 'connect', addr: copyInAddr(t, a.ptr(1), a.int(2)) }));
-  return s.connect(t, copyInAddr(t, a.ptr(1), a.int(2)));
+  return holding(s, s.connect(t, copyInAddr(t, a.ptr(1), a.int(2))));
 }
 
 function doAccept(t: Task, fd: number, addr: number, lenPtr: number, flags: number): SyscallReturn {
@@ -136,7 +136,7 @@ function doAccept(t: Task, fd: number, addr: number, lenPtr: number, flags: numb
     return install(t, ns, (flags & SOCK_CLOEXEC) !== 0);
   };
   const r = s.accept(t, flags);
-  return r instanceof Promise ? r.then(done) : done(r);
+  return r instanceof Promise ? holding(s, r.then(done)) : done(r);
 }
 
 function sysGetname(t: Task, a: SyscallArgs, peer: boolean): number {
@@ -226,7 +226,7 @@ function doSend(t: Task, s: Socket, iovs: IOVec[], addr: Uint8Array | null, cont
   }
   let r: SyscallReturn;
   try {
-    r = sendData(t, s, iovs, req);
+    r = holding(s, sendData(t, s, iovs, req));
   } catch (e) {
     dropRights(req);
     throw e;
@@ -329,7 +329,7 @@ function deliver(t: Task, s: Socket, res: RecvResult, out: RecvOut, flags: numbe
 function doRecv(t: Task, s: Socket, out: RecvOut, flags: number): SyscallReturn {
   if (s.flags & O_NONBLOCK) flags |= MSG_DONTWAIT;
   const r = s.recvUser ? s.recvUser(t, out.iovs, flags) : s.recvmsg(t, iovTotal(out.iovs), flags);
-  return r instanceof Promise ? r.then((res) => deliver(t, s, res, out, flags)) : deliver(t, s, r, out, flags);
+  return r instanceof Promise ? holding(s, r.then((res) => deliver(t, s, res, out, flags))) : deliver(t, s, r, out, flags);
 }
 
 function sysRecvfrom(t: Task, a: SyscallArgs): SyscallReturn {
