@@ -19,6 +19,10 @@ describe.each(platforms)('%s', (platform) => {
     () => same([fixture('tcp_sndbuf')]), 120_000);
   it('close() of an fd another thread is blocked on: the call keeps its file (TCP read/write run to their timeouts, shutdown through a dup ends a read, UDP and pipe reads still get data)',
     () => same([fixture('close_blocked')]), 120_000);
+  it('UDP control messages over the sandbox stack: IP_PKTINFO/RECVTTL/RECVTOS, SO_TIMESTAMP(NS), IPV6_RECVPKTINFO/HOPLIMIT/TCLASS received; IP_TTL/TOS/PKTINFO and the IPv6 twins sent; bad ones EINVAL',
+    () => same([fixture('inet_cmsg')]), 120_000);
+  it('UDP: SIOCGSTAMP(NS) ENOENT, then the last arrival kept under SO_TIMESTAMP; SO_RCVBUF bounds the queue; a v6 socket reading IPv4 gets v4-mapped IPV6_PKTINFO and IP-level messages',
+    () => same([fixture('udp_stamp')]), 120_000);
   it('unix recvmsg with a NULL msg_control and msg_controllen > 0: the data, MSG_CTRUNC, no fd installed',
     () => same([fixture('unix_null_control')]), 120_000);
 });

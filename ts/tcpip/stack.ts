@@ -198,7 +198,7 @@ export class Stack {
     if (nic !== this.lo && !this.promiscuous && !this.routeTable.acceptsOn(ip.dst, nic)) { this.stats.ipDropped++; return; }
     switch (ip.proto) {
       case IPPROTO_TCP: this.tcpInput(ip.payload, ip.src, ip.dst, offloaded); return;
-      case IPPROTO_UDP: this.udpInput(p, ip.payload, ip.src, ip.dst, offloaded); return;
+      case IPPROTO_UDP: this.udpInput(p, ip.payload, ip.src, ip.dst, offloaded, nic.index); return;
       case IPPROTO_ICMP: if (version === 4) this.icmpInput(p, ip.payload, null, ip.src, ip.dst); return;
       case IPPROTO_ICMPV6: if (version === 6) this.icmpInput(p, ip.payload, { src: ip.src, dst: ip.dst }, ip.src, ip.dst); return;
       default: this.stats.ipDropped++;
@@ -348,16 +348,16 @@ export class Stack {
 
   // --- UDP ---
 
-  private udpInput(packet: Uint8Array, u: Uint8Array, src: IPAddr, dst: IPAddr, offloaded: boolean): void {
+  private udpInput(packet: Uint8Array, u: Uint8Array, src: IPAddr, dst: IPAddr, offloaded: boolean, ifindex: number): void {
     const d = parseUDP(u, src, dst, !offloaded);
     if (!d) { this.stats.ipDropped++; return; }
     this.stats.udpIn++;
     let wild: UdpEndpoint | null = null;
     for (const ep of this.udpPorts.lookup(d.dstPort, dst)) {
       if (ep.remote === null) { wild ??= ep; continue; }
-      if (ep.rport === d.srcPort && addrKey(ep.remote) === addrKey(src)) { ep.deliver(d.data, src, d.srcPort); return; }
+      if (ep.rport === d.srcPort && addrKey(ep.remote) === addrKey(src)) { ep.deliver(d.data, src, d.srcPort, packet, dst, ifindex); return; }
     }
-    if (wild) { wild.deliver(d.data, src, d.srcPort); return; }
+    if (wild) { wild.deliver(d.data, src, d.srcPort, packet, dst, ifindex); return; }
     if (this.forwarder?.udp(d.data, src, d.srcPort, dst, d.dstPort)) return;
     // No ICMP error about a broadcast or multicast datagram (RFC 1122 3.2.2).
     if (this.isBroadcastOrMulticast(dst)) return;

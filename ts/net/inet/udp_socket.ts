@@ -26,7 +26,12 @@ import { IPPROTO_UDP, intOf, ints } from './inet_opts';
 import { SOCKADDR_IN_SIZE, buildInetAddr, familyOfRaw, parseInetAddr, type InetAddr } from './sockaddr_in';
 import { checkDatagramPmtu } from './pmtu_opts';
 import { recvErrQueue, syncRecverr } from './recverr';
-import { ENOPROTOOPT } from '../../abi/linux/errno';
+import { timeBytes, udpRecvCmsgs, udpSendCmsgs } from './inet_cmsg';
+import { ENOENT, ENOPROTOOPT } from '../../abi/linux/errno';
+
+/** ioctl SIOCGSTAMP / SIOCGSTAMPNS: the last datagram's arrival as a timeval / timespec. */
+const SIOCGSTAMP = 0x8906;
+const SIOCGSTAMPNS = 0x8907;
 
 const RCV_SHUTDOWN = 1;
 const SEND_SHUTDOWN = 2;
@@ -44,6 +49,13 @@ export class UdpSocket extends InetSocket {
   /** The source a connected socket sends from (getsockname shows it). */
   private connSrc: IPAddr | null = null;
   private readonly udpPlain = new Map<number, number>();
+  /** Some receive control message is asked for (a cheap test before building them). */
+  private recvCmsgsOn = false;
+  /** sk_stamp: the arrival (realtime ns) of the last datagram read without SO_TIMESTAMP, for
+   *  SIOCGSTAMP; -1n none yet, 0n read but not stamped (the ioctl stamps it then). */
+  private lastStamp = -1n;
+  /** SIOCGSTAMP was used: Linux's SOCK_TIMESTAMP, datagrams are stamped from then on. */
+  private stampAsked = false;
   /** sock_write_iter has no zero-count shortcut: write(fd, buf, 0) sends an empty datagram. */
   override readonly writesEmpty = true;
 
@@ -65,7 +77,13 @@ export class UdpSocket extends InetSocket {
   protected override optionsChanged(): void {
     this.ep.rcvBufSize = this.opts.rcvbuf;
     syncRecverr(this.ep.errQueue, this.inet);
+    this.recvCmsgsOn = this.opts.tstamp.on || [...this.inet.plain.values()].some((v) => v !== 0);
+    this.ep.stamping = this.opts.tstamp.on || this.stampAsked;
   }
+
+  /** A SOL_SOCKET option changed: SO_RCVBUF bounds the queue from now on, SO_TIMESTAMP(NS)
+   *  start or stop stamping. */
+  override solSocketSet(_name: number, _val: Uint8Array): void { this.optionsChanged(); }
 
   bind(t: Task, raw: Uint8Array): void {
     const a = this.parseBind(raw);
@@ -192,13 +210,14 @@ export class UdpSocket extends InetSocket {
     }
     if (req.data.length > this.stack.maxDatagram(dst.length === 16)) fail(EMSGSIZE);
     checkDatagramPmtu(this.stack, this.inet, dst, port, req.data.length, this.ep);
-    const src = this.sourceFor(dst, this.ep.local);
+    const c = req.control && req.control.length > 0 ? udpSendCmsgs(this.stack, req.control, dst) : null;
+    const src = c?.src ?? this.sourceFor(dst, this.ep.local);
     // sock_alloc_send_skb reports a pending error (an earlier port unreachable) first.
     const err = this.takeError();
     if (err) fail(err);
     this.autobind(t);
-    this.ep.ttl = this.ttlFor(dst);
-    this.ep.tos = this.tosFor(dst);
+    this.ep.ttl = c?.ttl ?? this.ttlFor(dst);
+    this.ep.tos = c?.tos ?? this.tosFor(dst);
     this.ep.send(src, dst, port, req.data);
     this.stack.flush();
     return req.data.length;
@@ -222,9 +241,16 @@ export class UdpSocket extends InetSocket {
     }
     const n = Math.min(max, d.data.length);
     const truncated = d.data.length > max;
+    // sock_recv_timestamp: with SO_TIMESTAMP the arrival goes in a control message, else it
+    // is what SIOCGSTAMP reads next.
+    // A datagram that came before stamping began is stamped as it is read (__net_timestamp).
+    const at = d.stamp !== 0n ? d.stamp + (t.kernel.realtimeNs() - process.hrtime.bigint())
+      : this.opts.tstamp.on ? t.kernel.realtimeNs() : 0n;
+    if (!this.opts.tstamp.on) this.lastStamp = at;
     return {
       n: flags & MSG_TRUNC ? d.data.length : n, data: d.data.subarray(0, n), from: buildInetAddr(this.family, d.from, d.port),
       rights: null, creds: null, flags: truncated ? MSG_TRUNC : 0,
+      cmsgs: this.recvCmsgsOn ? udpRecvCmsgs(this.opts, this.inet, this.v6family, d, at) : undefined,
     };
   }
 
@@ -256,6 +282,15 @@ export class UdpSocket extends InetSocket {
       case SIOCOUTQ:
         t.mm.writeI32(arg, 0);
         return 0;
+      case SIOCGSTAMP: case SIOCGSTAMPNS: {
+        // sock_gettstamp: ENOENT before any datagram was read; one read unstamped gets now.
+        this.stampAsked = true;
+        this.ep.stamping = true;
+        if (this.lastStamp < 0n) fail(ENOENT);
+        if (this.lastStamp === 0n) this.lastStamp = t.kernel.realtimeNs();
+        t.mm.copyOut(arg, timeBytes(this.lastStamp, cmd === SIOCGSTAMPNS));
+        return 0;
+      }
       default:
         fail(ENOTTY);
     }
