@@ -25,6 +25,8 @@ describe.each(platforms)('%s', (platform) => {
     () => same([fixture('udp_stamp')]), 120_000);
   it('TCP_INQ and its control message, TCP_DEFER_ACCEPT (rounding; no connection offered before data or the deferral\'s end), TCP_LINGER2 (-1 resets an orphan in FIN_WAIT2), TCP_WINDOW_CLAMP bounds, shutdown of a connecting socket and in TIME_WAIT',
     () => same([fixture('tcp_opts')]), 120_000);
+  it('SO_REUSEPORT spreads TCP connections and UDP datagrams among a group by the flow\'s hash; getsockopt at a foreign level is EOPNOTSUPP on v4, ENOPROTOOPT on v6',
+    () => same([fixture('inet_reuseport')]), 120_000);
   it('unix recvmsg with a NULL msg_control and msg_controllen > 0: the data, MSG_CTRUNC, no fd installed',
     () => same([fixture('unix_null_control')]), 120_000);
 });

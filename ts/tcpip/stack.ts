@@ -29,7 +29,7 @@ import { ICMPV6_ECHO_REQUEST, ICMP_ECHO, echoReply } from './icmp_echo';
 import { icmpSocketsInput } from './icmp/endpoint';
 import { icmpErrorInput, linkFailure } from './icmp/errors';
 import { mibOf } from './mib';
-import { PortTable, type Binding } from './ports';
+import { PortTable, flowHash, type Binding } from './ports';
 import { TcpEndpoint } from './tcp/endpoint';
 import { TCPS } from './tcp/states';
 import type { UdpEndpoint } from './udp/endpoint';
@@ -288,7 +288,7 @@ export class Stack {
     this.stats.tcpIn++;
     const ep = this.established(dst, seg.dstPort, src, seg.srcPort);
     if (ep) { ep.input(seg, src, dst); return; }
-    const l = this.listenerFor(seg.dstPort, dst);
+    const l = this.listenerFor(seg.dstPort, dst, src, seg.srcPort);
     if (l) { l.input(seg, src, dst); return; }
     if (this.forwarder?.tcp(seg, src, dst)) return;
     this.sendReset(seg, dst, src);
@@ -303,7 +303,7 @@ export class Stack {
    *  (tcp_v4_rcv's TCP_TW_SYN), or to the forwarder (the NAT's gateway); a reset if neither
    *  takes it. */
   reopen(seg: TCPSegment, src: IPAddr, dst: IPAddr, isn: number): void {
-    const l = this.listenerFor(seg.dstPort, dst);
+    const l = this.listenerFor(seg.dstPort, dst, src, seg.srcPort);
     if (l) {
       this.twIsn = isn;
       l.input(seg, src, dst);
@@ -314,9 +314,14 @@ export class Stack {
     this.sendReset(seg, dst, src);
   }
 
-  /** The listener a segment to dst:port goes to, if any. */
-  listenerFor(port: number, dst: IPAddr): TcpEndpoint | null {
-    for (const l of this.tcpPorts.lookup(port, dst)) if (l.state === TCPS.LISTEN) return l;
+  /** The listener a segment to dst:port goes to, if any; from src:sport, one of an
+   *  SO_REUSEPORT group as the flow's hash picks. */
+  listenerFor(port: number, dst: IPAddr, src?: IPAddr, sport = 0): TcpEndpoint | null {
+    for (const l of this.tcpPorts.lookup(port, dst)) {
+      if (l.state !== TCPS.LISTEN) continue;
+      if (!src || !l.binding?.reusePort) return l;
+      return this.tcpPorts.reusePortPick(port, l, (o) => o.state === TCPS.LISTEN, flowHash(src, sport, dst, port));
+    }
     return null;
   }
 
@@ -357,6 +362,7 @@ export class Stack {
       if (ep.remote === null) { wild ??= ep; continue; }
       if (ep.rport === d.srcPort && addrKey(ep.remote) === addrKey(src)) { ep.deliver(d.data, src, d.srcPort, packet, dst, ifindex); return; }
     }
+    if (wild?.binding?.reusePort) wild = this.udpPorts.reusePortPick(d.dstPort, wild, (o) => o.remote === null, flowHash(src, d.srcPort, dst, d.dstPort));
     if (wild) { wild.deliver(d.data, src, d.srcPort, packet, dst, ifindex); return; }
     if (this.forwarder?.udp(d.data, src, d.srcPort, dst, d.dstPort)) return;
     // No ICMP error about a broadcast or multicast datagram (RFC 1122 3.2.2).

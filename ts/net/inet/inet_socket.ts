@@ -9,7 +9,7 @@
 import { netCapable } from '../../kernel/ns/net_ns';
 import type { Task } from '../../kernel/task';
 import { fail } from '../../kernel/syscall_error';
-import { EACCES, EADDRINUSE, EADDRNOTAVAIL, EAFNOSUPPORT, EINVAL, ENOPROTOOPT, ENETUNREACH } from '../../abi/linux/errno';
+import { EACCES, EADDRINUSE, EADDRNOTAVAIL, EAFNOSUPPORT, EINVAL, ENOPROTOOPT, ENETUNREACH, ENOTSUP as EOPNOTSUPP } from '../../abi/linux/errno';
 import { O_NONBLOCK } from '../../abi/linux/fcntl';
 import { AF_INET6, SOCK_STREAM } from '../../abi/linux/socket';
 import { WaitQueue } from '../../kernel/poll/wait_queue';
@@ -131,6 +131,10 @@ export abstract class InetSocket extends Socket {
     if (level === IPPROTO_IPV6 && this.v6family) { setIpv6Opt(this.inet, name, val, this.bound); this.optionsChanged(); return; }
     this.setsockoptTransport(level, name, val);
   }
+
+  /** getsockopt at a level neither IP's nor the protocol's: ip_getsockopt answers EOPNOTSUPP
+   *  on an AF_INET socket, ipv6_getsockopt ENOPROTOOPT (setsockopt is ENOPROTOOPT for both). */
+  protected foreignLevel(): never { fail(this.v6family ? ENOPROTOOPT : EOPNOTSUPP); }
 
   protected abstract get bound(): boolean;
   protected getsockoptTransport(_level: number, _name: number): Uint8Array { fail(ENOPROTOOPT); }

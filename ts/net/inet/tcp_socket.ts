@@ -606,7 +606,7 @@ export class TcpSocket extends InetSocket {
   // --- options ---
 
   protected override getsockoptTransport(level: number, name: number): Uint8Array {
-    if (level !== IPPROTO_TCP) fail(ENOPROTOOPT);
+    if (level !== IPPROTO_TCP) this.foreignLevel();
     const ep = this.ep;
     switch (name) {
       case TCP_NODELAY: return ints(ep.nodelay ? 1 : 0);

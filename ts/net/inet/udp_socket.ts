@@ -297,7 +297,8 @@ export class UdpSocket extends InetSocket {
   }
 
   protected override getsockoptTransport(level: number, name: number): Uint8Array {
-    if (level !== IPPROTO_UDP || ![UDP_CORK, UDP_NO_CHECK6_TX, UDP_NO_CHECK6_RX, UDP_SEGMENT, UDP_GRO].includes(name)) fail(ENOPROTOOPT);
+    if (level !== IPPROTO_UDP) this.foreignLevel();
+    if (![UDP_CORK, UDP_NO_CHECK6_TX, UDP_NO_CHECK6_RX, UDP_SEGMENT, UDP_GRO].includes(name)) fail(ENOPROTOOPT);
     return ints(this.udpPlain.get(name) ?? 0);
   }
 
