@@ -53,14 +53,16 @@ export function timeBytes(ns: bigint, nsec: boolean): Uint8Array {
   return b;
 }
 
+/** The SOL_SOCKET type of a receive timestamp under SO_TIMESTAMP(NS)(_NEW). */
+export function timestampType(ts: SockOpts['tstamp']): number {
+  return ts.neu ? (ts.ns ? SCM_TIMESTAMPNS_NEW : SCM_TIMESTAMP_NEW) : ts.ns ? SCM_TIMESTAMPNS : SCM_TIMESTAMP;
+}
+
 /** The receive control messages a datagram gets; at is its arrival as a realtime in ns. */
 export function udpRecvCmsgs(opts: SockOpts, inet: InetOpts, v6socket: boolean, d: Datagram, at: bigint): Cmsg[] {
   const out: Cmsg[] = [];
   const ts = opts.tstamp;
-  if (ts.on) {
-    const type = ts.neu ? (ts.ns ? SCM_TIMESTAMPNS_NEW : SCM_TIMESTAMP_NEW) : ts.ns ? SCM_TIMESTAMPNS : SCM_TIMESTAMP;
-    out.push({ level: SOL_SOCKET, type, data: timeBytes(at, ts.ns) });
-  }
+  if (ts.on) out.push({ level: SOL_SOCKET, type: timestampType(ts), data: timeBytes(at, ts.ns) });
   const ip = (name: number): boolean => (inet.plain.get(`ip${name}`) ?? 0) !== 0;
   const ip6 = (name: number): boolean => v6socket && (inet.plain.get(`ip6${name}`) ?? 0) !== 0;
   if (ip6(IPV6_RECVPKTINFO)) {

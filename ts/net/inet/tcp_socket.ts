@@ -15,7 +15,7 @@ import { POLLERR, POLLHUP, POLLIN, POLLOUT, POLLPRI, POLLRDHUP, POLLRDNORM, POLL
 import { SIGPIPE } from '../../abi/linux/signal';
 import {
   AF_UNSPEC, MSG_DONTWAIT, MSG_ERRQUEUE, MSG_NOSIGNAL, MSG_OOB, MSG_PEEK, MSG_TRUNC, MSG_WAITALL, SHUT_RD, SHUT_RDWR, SIOCINQ,
-  SIOCOUTQ, SOCK_STREAM, SO_KEEPALIVE, SO_OOBINLINE,
+  SIOCOUTQ, SOCK_STREAM, SOL_SOCKET, SO_KEEPALIVE, SO_OOBINLINE,
 } from '../../abi/linux/socket';
 import { sendSignalToThread, userSigInfo } from '../../kernel/signals';
 import type { Socket, RecvResult, SendRequest } from '../socket';
@@ -30,6 +30,7 @@ import { IPPROTO_TCP, intOf, ints } from './inet_opts';
 import { buildInetAddr, familyOfRaw, parseInetAddr } from './sockaddr_in';
 import { tcpInfo } from './tcp_info';
 import { IPV6_RECVERR, IP_RECVERR, recvErrQueue } from './recverr';
+import { timeBytes, timestampType } from './inet_cmsg';
 import type { Kernel } from '../../kernel/kernel';
 import { sendSigurg } from '../../kernel/fasync';
 import type { IOVec } from '../../syscalls/linux/user_io';
@@ -108,6 +109,8 @@ export class TcpSocket extends InetSocket {
   ep: TcpEndpoint;
   sockState: SockState = 'unconnected';
   private readonly tcpPlain = new Map<number, number>();
+  /** process.hrtime of the last data arrival while SO_TIMESTAMP was on (0n: none). */
+  private rcvStamp = 0n;
   /** The stack's one congestion control, NewReno, is Linux's "reno". */
   private congestion = 'reno';
 
@@ -190,6 +193,8 @@ export class TcpSocket extends InetSocket {
   }
 
   getsockname(): Uint8Array { return buildInetAddr(this.family, this.ep.local, this.ep.lport); }
+
+  override acceptedPeer(): Uint8Array { return buildInetAddr(this.family, this.ep.remote, this.ep.rport); }
 
   getpeername(): Uint8Array {
     const ep = this.ep;
@@ -441,7 +446,7 @@ export class TcpSocket extends InetSocket {
     if (flags & (MSG_ERRQUEUE | MSG_OOB)) return this.recvSpecial(max, flags);
     const copy = flags & MSG_TRUNC ? null : copySink();
     const r = this.recvTo(t, max, flags, copy ?? discardSink());
-    const res = (n: number): RecvResult => ({ n, data: copy ? copy.result() : EMPTY, from: null, rights: null, creds: null, flags: 0, cmsgs: this.inqCmsgs() });
+    const res = (n: number): RecvResult => ({ n, data: copy ? copy.result() : EMPTY, from: null, rights: null, creds: null, flags: 0, cmsgs: this.recvCmsgs(t) });
     return r instanceof Promise ? r.then(res) : res(r);
   }
 
@@ -451,7 +456,7 @@ export class TcpSocket extends InetSocket {
     for (const v of iovs) max += v.len;
     if (flags & (MSG_ERRQUEUE | MSG_OOB)) return this.recvSpecial(max, flags);
     const r = this.recvTo(t, max, flags, flags & MSG_TRUNC ? discardSink() : userSink(t, iovs));
-    const res = (n: number): RecvResult => ({ n, data: EMPTY, from: null, rights: null, creds: null, flags: 0, cmsgs: this.inqCmsgs() });
+    const res = (n: number): RecvResult => ({ n, data: EMPTY, from: null, rights: null, creds: null, flags: 0, cmsgs: this.recvCmsgs(t) });
     return r instanceof Promise ? r.then(res) : res(r);
   }
 
@@ -695,13 +700,29 @@ export class TcpSocket extends InetSocket {
     this.ep.finTimeoutMs = l2 < 0 ? -1 : (l2 === 0 ? TCP_FIN_TIMEOUT : l2) * 1000;
   }
 
-  /** TCP_INQ's control message (tcp_inq_hint): rcv_nxt - copied_seq, what is left to read
-   *  and the peer's FIN once it came. */
-  private inqCmsgs(): Cmsg[] | undefined {
-    if ((this.tcpPlain.get(TCP_INQ) ?? 0) === 0) return undefined;
-    const ep = this.ep;
-    const inq = ep.rcvQueued + (ep.finReceived ? 1 : 0);
-    return [{ level: IPPROTO_TCP, type: TCP_INQ, data: ints(inq) }];
+  /** tcp_recvmsg's control messages: SO_TIMESTAMP(NS) (tcp_recv_timestamp), then TCP_INQ's
+   *  (tcp_inq_hint: rcv_nxt - copied_seq, what is left to read and the peer's FIN once it
+   *  came). The stamp is when data last arrived (Linux's is the last segment read's). */
+  private recvCmsgs(t: Task): Cmsg[] | undefined {
+    const inqOn = (this.tcpPlain.get(TCP_INQ) ?? 0) !== 0;
+    const ts = this.opts.tstamp;
+    if (!inqOn && !(ts.on && this.rcvStamp !== 0n)) return undefined;
+    const out: Cmsg[] = [];
+    if (ts.on && this.rcvStamp !== 0n) {
+      const at = this.rcvStamp + (t.kernel.realtimeNs() - process.hrtime.bigint());
+      out.push({ level: SOL_SOCKET, type: timestampType(ts), data: timeBytes(at, ts.ns) });
+    }
+    if (inqOn) {
+      const ep = this.ep;
+      out.push({ level: IPPROTO_TCP, type: TCP_INQ, data: ints(ep.rcvQueued + (ep.finReceived ? 1 : 0)) });
+    }
+    return out;
+  }
+
+  /** Data came: with SO_TIMESTAMP on, when (skb->tstamp for the next read's message). */
+  override notify(mask: number): void {
+    if ((mask & POLLIN) !== 0 && this.opts.tstamp.on) this.rcvStamp = process.hrtime.bigint();
+    super.notify(mask);
   }
 
   /** SO_KEEPALIVE and TCP_KEEPIDLE/INTVL/CNT, handed to the endpoint. */

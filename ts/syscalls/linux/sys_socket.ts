@@ -127,7 +127,7 @@ function doAccept(t: Task, fd: number, addr: number, lenPtr: number, flags: numb
     if (flags & SOCK_NONBLOCK) ns.flags |= O_NONBLOCK;
     if (addr !== 0) {
       try {
-        copyOutAddr(t, ns.getpeername(), addr, lenPtr);
+        copyOutAddr(t, ns.acceptedPeer(), addr, lenPtr);
       } catch (e) {
         ns.decRef();
         throw e;
