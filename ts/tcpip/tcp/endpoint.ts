@@ -44,6 +44,8 @@ export const TCP_SYNACK_RETRIES = 5;
 /** TCP_TIMEWAIT_LEN and tcp_fin_timeout. */
 const TIME_WAIT_MS = 60_000;
 export const FIN_TIMEOUT_MS = 60_000;
+/** TCP_RTO_MIN: the probe timer's floor (tcp_probe0_base). */
+const TCP_RTO_MIN_MS = 200;
 export const TCP_INVALID_RATELIMIT_MS = 500;
 const TCP_MAX_WSCALE = 14;
 
@@ -837,9 +839,14 @@ export class TcpEndpoint {
       // Nagle with Minshall's variant (tcp_nagle_check): hold a small segment while a small
       // one sent before is unacknowledged — a write's tail behind its full segments leaves at
       // once, as on Linux; TCP_CORK holds it regardless, until a full segment, the FIN or
-      // uncorking.
+      // uncorking — or until the probe timer (tcp_check_probe_timer: an RTO, 200 ms at least,
+      // the man page's ceiling), when tcp_write_wakeup sends it.
       if (n < this.sndMss && n === unsent && !this.finQueued) {
-        if (this.cork || (!this.nodelay && inflight > 0 && this.smallUnacked())) break;
+        if (this.cork && !this.persistProbe) {
+          if (inflight === 0) this.rtx.armIfIdle(Math.max(this.rtt.rto, TCP_RTO_MIN_MS));
+          break;
+        }
+        if (!this.nodelay && inflight > 0 && this.smallUnacked()) break;
       }
       this.transmit(this.dataSeg(this.sndNxt, TH_ACK | (n === unsent ? TH_PSH : 0)), this.sndQueue, inflight, n);
       this.rtt.start(seqAdd(this.sndNxt, n));
@@ -943,6 +950,8 @@ export class TcpEndpoint {
         this.persistProbe = true;
         this.output();
         this.persistProbe = false;
+        // tcp_send_probe0: data went out (a corked tail): the retransmission timer covers it.
+        if (this.sndMax !== this.sndUna) return;
         if (this.sndUna === this.sndNxt) this.transmit(this.dataSeg(seqAdd(this.sndUna, -1), TH_ACK), null, 0, 0);
         this.rtt.backoff();
         this.rtx.arm(this.rtt.rto);
