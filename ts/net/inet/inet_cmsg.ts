@@ -100,6 +100,13 @@ export function udpSendCmsgs(stack: Stack, control: Uint8Array, dst: IPAddr): Se
   walkControl(control, (off, len, level, type) => {
     const data = off + CMSGHDR_SIZE;
     const int = (): number => v.getInt32(data, true);
+    // An int message whose value must lie in [lo, hi] (EINVAL for another size or value).
+    const ranged = (lo: number, hi: number): number => {
+      if (len !== cmsgLen(4)) fail(EINVAL);
+      const x = int();
+      if (x < lo || x > hi) fail(EINVAL);
+      return x;
+    };
     if (v4 && level === IPPROTO_IP) {
       switch (type) {
         case IP_PKTINFO: {
@@ -114,13 +121,7 @@ export function udpSendCmsgs(stack: Stack, control: Uint8Array, dst: IPAddr): Se
           }
           return;
         }
-        case IP_TTL: {
-          if (len !== cmsgLen(4)) fail(EINVAL);
-          const ttl = int();
-          if (ttl < 1 || ttl > 255) fail(EINVAL);
-          out.ttl = ttl;
-          return;
-        }
+        case IP_TTL: out.ttl = ranged(1, 255); return;
         case IP_TOS: {
           let tos: number;
           if (len === cmsgLen(4)) tos = int();
@@ -130,12 +131,7 @@ export function udpSendCmsgs(stack: Stack, control: Uint8Array, dst: IPAddr): Se
           out.tos = tos;
           return;
         }
-        case IP_PROTOCOL: {
-          if (len !== cmsgLen(4)) fail(EINVAL);
-          const p = int();
-          if (p < 1 || p > 255) fail(EINVAL);
-          return;
-        }
+        case IP_PROTOCOL: ranged(1, 255); return;
         case IP_RETOPTS: {
           // ip_options_get: at most 40 bytes of options; a UDP socket sends none of ours.
           if (len - CMSGHDR_SIZE > 40) fail(EINVAL);
@@ -160,25 +156,16 @@ export function udpSendCmsgs(stack: Stack, control: Uint8Array, dst: IPAddr): Se
           return;
         }
         case IPV6_HOPLIMIT: case IPV6_2292HOPLIMIT: {
-          if (len !== cmsgLen(4)) fail(EINVAL);
-          const h = int();
-          if (h < -1 || h > 0xff) fail(EINVAL);
+          const h = ranged(-1, 0xff);
           if (h >= 0) out.ttl = h;
           return;
         }
         case IPV6_TCLASS: {
-          if (len !== cmsgLen(4)) fail(EINVAL);
-          const tc = int();
-          if (tc < -1 || tc > 0xff) fail(EINVAL);
+          const tc = ranged(-1, 0xff);
           if (tc >= 0) out.tos = tc;
           return;
         }
-        case IPV6_DONTFRAG: {
-          if (len !== cmsgLen(4)) fail(EINVAL);
-          const df = int();
-          if (df < -1 || df > 1) fail(EINVAL);
-          return;
-        }
+        case IPV6_DONTFRAG: ranged(-1, 1); return;
         case IPV6_FLOWINFO: {
           // No flow label was leased (IPV6_FLOWLABEL_MGR): only a zero label passes.
           if (len < cmsgLen(4)) fail(EINVAL);
