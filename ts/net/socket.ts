@@ -81,6 +81,9 @@ export abstract class Socket extends FileDescription {
   /** Raw sockaddr bytes of this end or of the peer (ENOTCONN without one). */
   abstract getsockname(): Uint8Array;
   abstract getpeername(): Uint8Array;
+  /** The peer accept() reports (inet_getname's peer == 2): a connection reset while it
+   *  waited in the queue still names it. */
+  acceptedPeer(): Uint8Array { return this.getpeername(); }
   abstract shutdown(t: Task, how: number): void;
   abstract sendmsg(t: Task, req: SendRequest): number | Promise<number>;
   abstract recvmsg(t: Task, max: number, flags: number): RecvResult | Promise<RecvResult>;
@@ -95,6 +98,8 @@ export abstract class Socket extends FileDescription {
   /** SO_PEERCRED, SO_ACCEPTCONN, SO_ERROR: what only the family knows. */
   abstract peerCred(): UCred | null;
   abstract get listening(): boolean;
+  /** SO_SNDBUF as it reads now (a TCP connection grows an unset one). */
+  sndbufNow(): number { return this.opts.sndbuf; }
   /** SO_SNDBUF changed: writers waiting for room may go on. */
   sndbufChanged(): void {}
   /** SO_RCVBUF/SO_RCVBUFFORCE changed opts.rcvbuf. */

@@ -38,6 +38,9 @@ const SO_TIMESTAMPNS_OLD = 35, SO_TIMESTAMP_NEW = 63, SO_TIMESTAMPNS_NEW = 64;
 export class SockOpts {
   sndbuf = WMEM_DEFAULT;
   rcvbuf = RMEM_DEFAULT;
+  /** SOCK_SNDBUF_LOCK / SOCK_RCVBUF_LOCK: the program chose the size, autotuning keeps off. */
+  sndbufLock = false;
+  rcvbufLock = false;
   rcvtimeo: bigint | null = null;
   sndtimeo: bigint | null = null;
   passcred = false;
@@ -53,6 +56,8 @@ export class SockOpts {
   copyFrom(o: SockOpts): void {
     this.sndbuf = o.sndbuf;
     this.rcvbuf = o.rcvbuf;
+    this.sndbufLock = o.sndbufLock;
+    this.rcvbufLock = o.rcvbufLock;
     this.rcvtimeo = o.rcvtimeo;
     this.sndtimeo = o.sndtimeo;
     this.passcred = o.passcred;
@@ -113,6 +118,7 @@ function storeSolSocket(t: Task, s: Socket, name: number, val: Uint8Array): void
       const v = intOf(val) >>> 0;
       const capped = name === SO_SNDBUF ? Math.min(v, WMEM_MAX) : Math.min(v, INT_MAX / 2);
       o.sndbuf = Math.max(capped * 2, SOCK_MIN_SNDBUF);
+      o.sndbufLock = true;
       s.sndbufChanged();
       return;
     }
@@ -121,6 +127,7 @@ function storeSolSocket(t: Task, s: Socket, name: number, val: Uint8Array): void
       const v = intOf(val) >>> 0;
       const capped = name === SO_RCVBUF ? Math.min(v, RMEM_MAX) : Math.min(v, INT_MAX / 2);
       o.rcvbuf = Math.max(capped * 2, SOCK_MIN_RCVBUF);
+      o.rcvbufLock = true;
       s.rcvbufChanged();
       return;
     }
@@ -167,7 +174,7 @@ export function getSolSocket(s: Socket, name: number, t?: Task): Uint8Array {
     case SO_PROTOCOL: return ints(s.protocol);
     case SO_ERROR: return ints(s.soError());
     case SO_ACCEPTCONN: return ints(s.listening ? 1 : 0);
-    case SO_SNDBUF: return ints(o.sndbuf);
+    case SO_SNDBUF: return ints(s.sndbufNow());
     case SO_RCVBUF: return ints(o.rcvbuf);
     case SO_RCVTIMEO_OLD: case SO_RCVTIMEO_NEW: return timevalOf(o.rcvtimeo);
     case SO_SNDTIMEO_OLD: case SO_SNDTIMEO_NEW: return timevalOf(o.sndtimeo);

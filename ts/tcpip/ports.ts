@@ -93,7 +93,37 @@ export class PortTable<T> {
     return exact.concat(wild);
   }
 
+  /** SO_REUSEPORT (reuseport_select_sock): the member of first's group the flow's hash picks,
+   *  the group being the owners of port bound with SO_REUSEPORT as first is (same address,
+   *  families and uid) that take the packet (ok); first itself when it has none. */
+  reusePortPick(port: number, first: T, ok: (o: T) => boolean, hash: number): T {
+    const m = this.byPort.get(port);
+    if (!m) return first;
+    let fb: Binding | undefined;
+    for (const [b, o] of m) if (o === first) { fb = b; break; }
+    if (!fb || !fb.reusePort) return first;
+    const group: T[] = [];
+    for (const [b, o] of m) {
+      if (!b.reusePort || b.v4 !== fb.v4 || b.v6 !== fb.v6 || b.uid !== fb.uid || !ok(o)) continue;
+      if (b.addr === null ? fb.addr === null : fb.addr !== null && addrEqual(b.addr, fb.addr)) group.push(o);
+    }
+    return group.length > 1 ? group[hash % group.length] : first;
+  }
+
   *entries(): IterableIterator<[number, T]> {
     for (const [port, m] of this.byPort) for (const owner of m.values()) yield [port, owner];
   }
+}
+
+/** A flow's hash for SO_REUSEPORT (Linux's inet_ehashfn): FNV-1a over both ends, mixed. */
+export function flowHash(src: IPAddr, sport: number, dst: IPAddr, dport: number): number {
+  let h = 0x811c9dc5;
+  const mix = (b: number): void => { h = Math.imul(h ^ b, 0x01000193); };
+  for (const b of src) mix(b);
+  for (const b of dst) mix(b);
+  mix(sport >> 8); mix(sport & 0xff); mix(dport >> 8); mix(dport & 0xff);
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  return h >>> 0;
 }

@@ -29,7 +29,7 @@ import { ICMPV6_ECHO_REQUEST, ICMP_ECHO, echoReply } from './icmp_echo';
 import { icmpSocketsInput } from './icmp/endpoint';
 import { icmpErrorInput, linkFailure } from './icmp/errors';
 import { mibOf } from './mib';
-import { PortTable, type Binding } from './ports';
+import { PortTable, flowHash, type Binding } from './ports';
 import { TcpEndpoint } from './tcp/endpoint';
 import { TCPS } from './tcp/states';
 import type { UdpEndpoint } from './udp/endpoint';
@@ -343,7 +343,7 @@ export class Stack {
     this.stats.tcpIn++;
     const ep = this.established(dst, seg.dstPort, src, seg.srcPort);
     if (ep) { ep.input(seg, src, dst); return; }
-    const l = this.listenerFor(seg.dstPort, dst);
+    const l = this.listenerFor(seg.dstPort, dst, src, seg.srcPort);
     if (l) { l.input(seg, src, dst); return; }
     if (this.forwarder?.tcp(seg, src, dst)) return;
     this.sendReset(seg, dst, src);
@@ -358,7 +358,7 @@ export class Stack {
    *  (tcp_v4_rcv's TCP_TW_SYN), or to the forwarder (the NAT's gateway); a reset if neither
    *  takes it. */
   reopen(seg: TCPSegment, src: IPAddr, dst: IPAddr, isn: number): void {
-    const l = this.listenerFor(seg.dstPort, dst);
+    const l = this.listenerFor(seg.dstPort, dst, src, seg.srcPort);
     if (l) {
       this.twIsn = isn;
       l.input(seg, src, dst);
@@ -369,9 +369,14 @@ export class Stack {
     this.sendReset(seg, dst, src);
   }
 
-  /** The listener a segment to dst:port goes to, if any. */
-  listenerFor(port: number, dst: IPAddr): TcpEndpoint | null {
-    for (const l of this.tcpPorts.lookup(port, dst)) if (l.state === TCPS.LISTEN) return l;
+  /** The listener a segment to dst:port goes to, if any; from src:sport, one of an
+   *  SO_REUSEPORT group as the flow's hash picks. */
+  listenerFor(port: number, dst: IPAddr, src?: IPAddr, sport = 0): TcpEndpoint | null {
+    for (const l of this.tcpPorts.lookup(port, dst)) {
+      if (l.state !== TCPS.LISTEN) continue;
+      if (!src || !l.binding?.reusePort) return l;
+      return this.tcpPorts.reusePortPick(port, l, (o) => o.state === TCPS.LISTEN, flowHash(src, sport, dst, port));
+    }
     return null;
   }
 
@@ -407,13 +412,14 @@ export class Stack {
     const d = parseUDP(u, src, dst, !offloaded);
     if (!d) { this.stats.ipDropped++; return; }
     this.stats.udpIn++;
-    if (isMulticast(dst)) { this.udpMulticastInput(d.data, src, d.srcPort, dst, d.dstPort, nic); return; }
+    if (isMulticast(dst)) { this.udpMulticastInput(packet, d.data, src, d.srcPort, dst, d.dstPort, nic); return; }
     let wild: UdpEndpoint | null = null;
     for (const ep of this.udpPorts.lookup(d.dstPort, dst)) {
       if (ep.remote === null) { wild ??= ep; continue; }
-      if (ep.rport === d.srcPort && addrKey(ep.remote) === addrKey(src)) { ep.deliver(d.data, src, d.srcPort); return; }
+      if (ep.rport === d.srcPort && addrKey(ep.remote) === addrKey(src)) { ep.deliver(d.data, src, d.srcPort, packet, dst, nic.index); return; }
     }
-    if (wild) { wild.deliver(d.data, src, d.srcPort); return; }
+    if (wild?.binding?.reusePort) wild = this.udpPorts.reusePortPick(d.dstPort, wild, (o) => o.remote === null, flowHash(src, d.srcPort, dst, d.dstPort));
+    if (wild) { wild.deliver(d.data, src, d.srcPort, packet, dst, nic.index); return; }
     if (this.forwarder?.udp(d.data, src, d.srcPort, dst, d.dstPort)) return;
     // No ICMP error about a broadcast or multicast datagram (RFC 1122 3.2.2).
     if (this.isBroadcastOrMulticast(dst)) return;
@@ -426,11 +432,11 @@ export class Stack {
   /** __udp4_lib_mcast_deliver / __udp6_lib_mcast_deliver: every socket bound to the port
    *  (to any address or to the group), connected to this source if connected at all, whose
    *  memberships let it in (mcast_opts.ts), gets a copy. Nobody is no error. */
-  private udpMulticastInput(data: Uint8Array, src: IPAddr, sport: number, dst: IPAddr, dport: number, nic: NicInfo): void {
+  private udpMulticastInput(packet: Uint8Array, data: Uint8Array, src: IPAddr, sport: number, dst: IPAddr, dport: number, nic: NicInfo): void {
     for (const ep of this.udpPorts.lookup(dport, dst)) {
       if (ep.remote !== null && (ep.rport !== sport || !addrEqual(ep.remote, src))) continue;
       if (ep.mcastAllows && !ep.mcastAllows(dst, src, nic.index)) continue;
-      ep.deliver(data, src, sport);
+      ep.deliver(data, src, sport, packet, dst, nic.index);
     }
   }
 

@@ -29,6 +29,8 @@ const IPV6_MTU_DISCOVER = 23;
 const IPV6_RECVERR = 25;
 export const IPV6_V6ONLY = 26;
 const IPV6_RECVPKTINFO = 49;
+const IPV6_RECVHOPLIMIT = 51;
+const IPV6_RECVTCLASS = 66;
 const IPV6_TCLASS = 67;
 
 const DEFAULT_TTL = 64;
@@ -53,7 +55,7 @@ const IP_PLAIN: Record<number, number> = {
 };
 const IPV6_PLAIN: Record<number, number> = {
   [IPV6_MTU_DISCOVER]: IP_PMTUDISC_WANT, [IPV6_RECVERR]: 0,
-  [IPV6_RECVPKTINFO]: 0,
+  [IPV6_RECVPKTINFO]: 0, [IPV6_RECVHOPLIMIT]: 0, [IPV6_RECVTCLASS]: 0,
 };
 
 export function intOf(val: Uint8Array): number {

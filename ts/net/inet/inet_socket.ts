@@ -9,7 +9,7 @@
 import { netCapable } from '../../kernel/ns/net_ns';
 import type { Task } from '../../kernel/task';
 import { fail } from '../../kernel/syscall_error';
-import { EACCES, EADDRINUSE, EADDRNOTAVAIL, EINVAL, ENOPROTOOPT, ENETUNREACH } from '../../abi/linux/errno';
+import { EACCES, EADDRINUSE, EADDRNOTAVAIL, EAFNOSUPPORT, EINVAL, ENOPROTOOPT, ENETUNREACH, ENOTSUP as EOPNOTSUPP } from '../../abi/linux/errno';
 import { O_NONBLOCK } from '../../abi/linux/fcntl';
 import { AF_INET6, SOCK_STREAM } from '../../abi/linux/socket';
 import { WaitQueue } from '../../kernel/poll/wait_queue';
@@ -114,12 +114,14 @@ export abstract class InetSocket extends Socket {
     return dst;
   }
 
-  /** The source for dst: the bound address if there is one of dst's family, else the route's. */
+  /** The source for dst: the bound address if there is one of dst's family, else the route's.
+   *  A socket bound to a v4-mapped address has no IPv6 source (ip6_dst_lookup_tail's
+   *  EAFNOSUPPORT); one bound to an IPv6 address has no route to IPv4. */
   protected sourceFor(dst: IPAddr, bound: IPAddr | null): IPAddr {
     const src = this.stack.route(dst);
     if (!src) fail(ENETUNREACH);
     if (bound && bound.length === dst.length) return bound;
-    if (bound && bound.length !== dst.length) fail(ENETUNREACH);
+    if (bound) fail(bound.length === 4 ? EAFNOSUPPORT : ENETUNREACH);
     return src;
   }
 
@@ -141,6 +143,10 @@ export abstract class InetSocket extends Socket {
     if (level === IPPROTO_IPV6 && this.v6family) { setIpv6Opt(this.inet, name, val, this.bound); this.optionsChanged(); return; }
     this.setsockoptTransport(level, name, val);
   }
+
+  /** getsockopt at a level neither IP's nor the protocol's: ip_getsockopt answers EOPNOTSUPP
+   *  on an AF_INET socket, ipv6_getsockopt ENOPROTOOPT (setsockopt is ENOPROTOOPT for both). */
+  protected foreignLevel(): never { fail(this.v6family ? ENOPROTOOPT : EOPNOTSUPP); }
 
   protected abstract get bound(): boolean;
   protected getsockoptTransport(_level: number, _name: number): Uint8Array { fail(ENOPROTOOPT); }

@@ -8,17 +8,18 @@
 import type { Task } from '../../kernel/task';
 import { SyscallError, fail } from '../../kernel/syscall_error';
 import {
-  EADDRNOTAVAIL, EAGAIN, EALREADY, EFAULT, ECONNABORTED, EINPROGRESS, EINVAL, EISCONN, ENOENT, ENOPROTOOPT, ENOTCONN, ENOTSUP as EOPNOTSUPP,
+  EADDRNOTAVAIL, EAGAIN, EALREADY, EFAULT, ECONNABORTED, ECONNRESET, EINPROGRESS, EINVAL, EISCONN, ENOENT, ENOPROTOOPT, ENOTCONN, ENOTSUP as EOPNOTSUPP,
   ENOTTY, EPIPE, ENETUNREACH,
 } from '../../abi/linux/errno';
 import { POLLERR, POLLHUP, POLLIN, POLLOUT, POLLPRI, POLLRDHUP, POLLRDNORM, POLLWRNORM } from '../../abi/linux/poll';
 import { SIGPIPE } from '../../abi/linux/signal';
 import {
   AF_UNSPEC, MSG_DONTWAIT, MSG_ERRQUEUE, MSG_NOSIGNAL, MSG_OOB, MSG_PEEK, MSG_TRUNC, MSG_WAITALL, SHUT_RD, SHUT_RDWR, SIOCINQ,
-  SIOCOUTQ, SOCK_STREAM, SO_KEEPALIVE, SO_OOBINLINE,
+  SIOCOUTQ, SOCK_STREAM, SOL_SOCKET, SO_KEEPALIVE, SO_OOBINLINE,
 } from '../../abi/linux/socket';
 import { sendSignalToThread, userSigInfo } from '../../kernel/signals';
 import type { Socket, RecvResult, SendRequest } from '../socket';
+import type { Cmsg } from '../control';
 import type { Deadline } from '../sock_wait';
 import type { Stack } from '../../tcpip/stack';
 import { AUTO_BUF, RCV_SHUTDOWN, SEND_SHUTDOWN, TcpEndpoint } from '../../tcpip/tcp/endpoint';
@@ -29,6 +30,7 @@ import { IPPROTO_TCP, intOf, ints } from './inet_opts';
 import { buildInetAddr, familyOfRaw, parseInetAddr } from './sockaddr_in';
 import { tcpInfo } from './tcp_info';
 import { IPV6_RECVERR, IP_RECVERR, recvErrQueue } from './recverr';
+import { timeBytes, timestampType } from './inet_cmsg';
 import type { Kernel } from '../../kernel/kernel';
 import { sendSigurg } from '../../kernel/fasync';
 import type { IOVec } from '../../syscalls/linux/user_io';
@@ -57,6 +59,15 @@ const TCP_CONGESTION = 13;
 const TCP_USER_TIMEOUT = 18;
 const TCP_FASTOPEN = 23;
 const TCP_NOTSENT_LOWAT = 25;
+const TCP_INQ = 36;
+/** SOCK_MIN_RCVBUF / 2: the smallest TCP_WINDOW_CLAMP (tcp_set_window_clamp). */
+const MIN_WINDOW_CLAMP = 1152;
+/** TCP_FIN_TIMEOUT_MAX in seconds: TCP_LINGER2's ceiling. */
+const TCP_FIN_TIMEOUT_MAX = 120;
+/** net.ipv4.tcp_fin_timeout: what TCP_LINGER2 0 means. */
+const TCP_FIN_TIMEOUT = 60;
+/** TCP_TIMEOUT_INIT and TCP_RTO_MAX in seconds, for TCP_DEFER_ACCEPT's rounding. */
+const DEFER_TIMEOUT_INIT = 1, DEFER_RTO_MAX = 120;
 const TCP_MSS_DEFAULT = 536;
 /** Linux's initial SO_SNDBUF / SO_RCVBUF of a TCP socket (tcp_wmem[1], tcp_rmem[1]). */
 const TCP_WMEM_DEFAULT = 16384;
@@ -66,8 +77,31 @@ const TCP_RMEM_DEFAULT = 131072;
 const TCP_PLAIN: Record<number, number> = {
   [TCP_KEEPIDLE]: 7200, [TCP_KEEPINTVL]: 75, [TCP_KEEPCNT]: 9, [TCP_SYNCNT]: 6, [TCP_LINGER2]: 60,
   [TCP_DEFER_ACCEPT]: 0, [TCP_WINDOW_CLAMP]: 0, [TCP_QUICKACK]: 1, [TCP_USER_TIMEOUT]: 0, [TCP_FASTOPEN]: 0,
-  [TCP_NOTSENT_LOWAT]: -1,
+  [TCP_NOTSENT_LOWAT]: -1, [TCP_INQ]: 0,
 };
+
+/** secs_to_retrans: TCP_DEFER_ACCEPT's seconds as the SYN-ACK retransmissions that cover them. */
+function secsToRetrans(secs: number): number {
+  if (secs <= 0) return 0;
+  let timeout = DEFER_TIMEOUT_INIT, period = timeout, res = 1;
+  while (secs > period && res < 255) {
+    res++;
+    timeout = Math.min(timeout * 2, DEFER_RTO_MAX);
+    period += timeout;
+  }
+  return res;
+}
+
+/** retrans_to_secs: what TCP_DEFER_ACCEPT reads back. */
+function retransToSecs(retrans: number): number {
+  if (retrans <= 0) return 0;
+  let timeout = DEFER_TIMEOUT_INIT, period = timeout;
+  while (--retrans > 0) {
+    timeout = Math.min(timeout * 2, DEFER_RTO_MAX);
+    period += timeout;
+  }
+  return period;
+}
 
 type SockState = 'unconnected' | 'connecting' | 'connected';
 
@@ -75,6 +109,8 @@ export class TcpSocket extends InetSocket {
   ep: TcpEndpoint;
   sockState: SockState = 'unconnected';
   private readonly tcpPlain = new Map<number, number>();
+  /** process.hrtime of the last data arrival while SO_TIMESTAMP was on (0n: none). */
+  private rcvStamp = 0n;
   /** The stack's one congestion control, NewReno, is Linux's "reno". */
   private congestion = 'reno';
 
@@ -117,8 +153,8 @@ export class TcpSocket extends InetSocket {
   /** Buffer sizes the application set win over autotuning. */
   private syncBuffers(): void {
     const ep = this.ep;
-    ep.sndBufSize = this.opts.sndbuf !== TCP_WMEM_DEFAULT ? this.opts.sndbuf : AUTO_BUF;
-    ep.rcvBufSize = this.opts.rcvbuf !== TCP_RMEM_DEFAULT ? this.opts.rcvbuf : AUTO_BUF;
+    ep.sndBufSize = this.opts.sndbufLock ? this.opts.sndbuf : AUTO_BUF;
+    ep.rcvBufSize = this.opts.rcvbufLock ? this.opts.rcvbuf : AUTO_BUF;
     ep.linger0 = this.opts.linger.on && this.opts.linger.secs === 0;
   }
 
@@ -128,6 +164,15 @@ export class TcpSocket extends InetSocket {
     this.ep.tos = dst ? this.tosFor(dst) : this.inet.tos;
     const on = this.inet.plain.get(this.ep.v6 ? `ip6${IPV6_RECVERR}` : `ip${IP_RECVERR}`) ?? 0;
     this.ep.recverr = on !== 0;
+  }
+
+  /** tcp_init_buffer_space: once a connection is set up, an SO_SNDBUF the program left alone
+   *  has grown to what autotuning gives it (tcp_sndbuf_expand, up to tcp_wmem[2]), and reads
+   *  so: a non-blocking write of three times that is taken in part, as on Linux. */
+  override sndbufNow(): number {
+    const s = this.ep.state;
+    const setUp = s !== TCPS.CLOSE && s !== TCPS.LISTEN && s !== TCPS.SYN_SENT && s !== TCPS.SYN_RECV;
+    return this.opts.sndbufLock || !setUp ? this.opts.sndbuf : AUTO_BUF;
   }
 
   override sndbufChanged(): void { this.syncBuffers(); this.notify(POLLOUT); }
@@ -149,6 +194,8 @@ export class TcpSocket extends InetSocket {
 
   getsockname(): Uint8Array { return buildInetAddr(this.family, this.ep.local, this.ep.lport); }
 
+  override acceptedPeer(): Uint8Array { return buildInetAddr(this.family, this.ep.remote, this.ep.rport); }
+
   getpeername(): Uint8Array {
     const ep = this.ep;
     if (ep.remote === null || ep.state === TCPS.CLOSE || ep.state === TCPS.SYN_SENT || ep.state === TCPS.LISTEN) fail(ENOTCONN);
@@ -168,6 +215,7 @@ export class TcpSocket extends InetSocket {
     }
     this.syncBuffers();
     this.optionsChanged();
+    this.syncTcpOpts();
     ep.listen(Math.max(backlog, 0));
   }
 
@@ -288,6 +336,7 @@ export class TcpSocket extends InetSocket {
     ns.opts.copyFrom(this.opts);
     for (const [k, v] of this.tcpPlain) ns.tcpPlain.set(k, v);
     ns.keepaliveChanged();
+    ns.syncTcpOpts();
     ns.inet.ttl = this.inet.ttl;
     ns.inet.tos = this.inet.tos;
     ns.inet.v6only = this.inet.v6only;
@@ -306,7 +355,17 @@ export class TcpSocket extends InetSocket {
       if (mode & RCV_SHUTDOWN) { ep.close(); this.fresh(); this.notify(POLLIN | POLLHUP); }
       return;
     }
-    if (ep.state === TCPS.CLOSE || ep.state === TCPS.SYN_SENT) {
+    if (ep.state === TCPS.SYN_SENT) {
+      // inet_shutdown's SYN_SENT case: tcp_disconnect drops the attempt (nothing to reset)
+      // and leaves ECONNRESET; shutdown succeeds and the socket may connect again.
+      ep.destroy();
+      this.fresh();
+      this.ep.err = ECONNRESET;
+      this.notify(POLLIN | POLLOUT | POLLHUP | POLLERR);
+      return;
+    }
+    // A connection in TIME_WAIT has left its socket (tcp_time_wait's tcp_done): TCP_CLOSE.
+    if (ep.state === TCPS.CLOSE || ep.state === TCPS.TIME_WAIT) {
       ep.shutdownBits |= mode;
       this.notify(POLLIN | POLLOUT | POLLHUP);
       fail(ENOTCONN);
@@ -387,7 +446,7 @@ export class TcpSocket extends InetSocket {
     if (flags & (MSG_ERRQUEUE | MSG_OOB)) return this.recvSpecial(max, flags);
     const copy = flags & MSG_TRUNC ? null : copySink();
     const r = this.recvTo(t, max, flags, copy ?? discardSink());
-    const res = (n: number): RecvResult => ({ n, data: copy ? copy.result() : EMPTY, from: null, rights: null, creds: null, flags: 0 });
+    const res = (n: number): RecvResult => ({ n, data: copy ? copy.result() : EMPTY, from: null, rights: null, creds: null, flags: 0, cmsgs: this.recvCmsgs(t) });
     return r instanceof Promise ? r.then(res) : res(r);
   }
 
@@ -397,7 +456,7 @@ export class TcpSocket extends InetSocket {
     for (const v of iovs) max += v.len;
     if (flags & (MSG_ERRQUEUE | MSG_OOB)) return this.recvSpecial(max, flags);
     const r = this.recvTo(t, max, flags, flags & MSG_TRUNC ? discardSink() : userSink(t, iovs));
-    const res = (n: number): RecvResult => ({ n, data: EMPTY, from: null, rights: null, creds: null, flags: 0 });
+    const res = (n: number): RecvResult => ({ n, data: EMPTY, from: null, rights: null, creds: null, flags: 0, cmsgs: this.recvCmsgs(t) });
     return r instanceof Promise ? r.then(res) : res(r);
   }
 
@@ -552,7 +611,7 @@ export class TcpSocket extends InetSocket {
   // --- options ---
 
   protected override getsockoptTransport(level: number, name: number): Uint8Array {
-    if (level !== IPPROTO_TCP) fail(ENOPROTOOPT);
+    if (level !== IPPROTO_TCP) this.foreignLevel();
     const ep = this.ep;
     switch (name) {
       case TCP_NODELAY: return ints(ep.nodelay ? 1 : 0);
@@ -560,6 +619,12 @@ export class TcpSocket extends InetSocket {
       case TCP_MAXSEG:
         return ints(ep.state === TCPS.CLOSE || ep.state === TCPS.LISTEN ? (ep.userMss || TCP_MSS_DEFAULT) : ep.sndMss);
       case TCP_INFO: return tcpInfo(ep);
+      case TCP_DEFER_ACCEPT: return ints(retransToSecs(this.tcpPlain.get(TCP_DEFER_ACCEPT) ?? 0));
+      case TCP_LINGER2: {
+        // tp->linger2: -1, or seconds with 0 meaning tcp_fin_timeout.
+        const v = this.tcpPlain.get(TCP_LINGER2) ?? 0;
+        return ints(v < 0 ? -1 : v === 0 ? TCP_FIN_TIMEOUT : v);
+      }
       case TCP_CONGESTION: {
         const b = new Uint8Array(16);
         b.set(new TextEncoder().encode(this.congestion));
@@ -604,11 +669,60 @@ export class TcpSocket extends InetSocket {
       case TCP_USER_TIMEOUT:
         if (v < 0) fail(EINVAL);
         break;
+      case TCP_INQ:
+        if (v < 0 || v > 1) fail(EINVAL);
+        break;
+      case TCP_DEFER_ACCEPT:
+        this.tcpPlain.set(name, secsToRetrans(v));
+        this.syncTcpOpts();
+        return;
+      case TCP_LINGER2:
+        this.tcpPlain.set(name, v < 0 ? -1 : Math.min(v, TCP_FIN_TIMEOUT_MAX));
+        this.syncTcpOpts();
+        return;
+      case TCP_WINDOW_CLAMP:
+        // tcp_set_window_clamp: 0 only before a connection, anything else at least half the
+        // smallest receive buffer. (The stack's advertised window does not read it yet.)
+        if (v === 0 && ep.state !== TCPS.CLOSE) fail(EINVAL);
+        this.tcpPlain.set(name, v === 0 ? 0 : Math.max(v, MIN_WINDOW_CLAMP));
+        return;
       default:
         if (!(name in TCP_PLAIN)) fail(ENOPROTOOPT);
     }
     this.tcpPlain.set(name, v);
     if (name === TCP_KEEPIDLE || name === TCP_KEEPINTVL || name === TCP_KEEPCNT) this.keepaliveChanged();
+  }
+
+  /** TCP_DEFER_ACCEPT and TCP_LINGER2, handed to the endpoint (a listener's and an orphan's). */
+  private syncTcpOpts(): void {
+    this.ep.deferAccept = this.tcpPlain.get(TCP_DEFER_ACCEPT) ?? 0;
+    const l2 = this.tcpPlain.get(TCP_LINGER2) ?? 0;
+    this.ep.finTimeoutMs = l2 < 0 ? -1 : (l2 === 0 ? TCP_FIN_TIMEOUT : l2) * 1000;
+  }
+
+  /** tcp_recvmsg's control messages: SO_TIMESTAMP(NS) (tcp_recv_timestamp), then TCP_INQ's
+   *  (tcp_inq_hint: rcv_nxt - copied_seq, what is left to read and the peer's FIN once it
+   *  came). The stamp is when data last arrived (Linux's is the last segment read's). */
+  private recvCmsgs(t: Task): Cmsg[] | undefined {
+    const inqOn = (this.tcpPlain.get(TCP_INQ) ?? 0) !== 0;
+    const ts = this.opts.tstamp;
+    if (!inqOn && !(ts.on && this.rcvStamp !== 0n)) return undefined;
+    const out: Cmsg[] = [];
+    if (ts.on && this.rcvStamp !== 0n) {
+      const at = this.rcvStamp + (t.kernel.realtimeNs() - process.hrtime.bigint());
+      out.push({ level: SOL_SOCKET, type: timestampType(ts), data: timeBytes(at, ts.ns) });
+    }
+    if (inqOn) {
+      const ep = this.ep;
+      out.push({ level: IPPROTO_TCP, type: TCP_INQ, data: ints(ep.rcvQueued + (ep.finReceived ? 1 : 0)) });
+    }
+    return out;
+  }
+
+  /** Data came: with SO_TIMESTAMP on, when (skb->tstamp for the next read's message). */
+  override notify(mask: number): void {
+    if ((mask & POLLIN) !== 0 && this.opts.tstamp.on) this.rcvStamp = process.hrtime.bigint();
+    super.notify(mask);
   }
 
   /** SO_KEEPALIVE and TCP_KEEPIDLE/INTVL/CNT, handed to the endpoint. */
@@ -625,6 +739,7 @@ export class TcpSocket extends InetSocket {
   override release(): void {
     this.mcast.dropAll();
     this.syncBuffers();
+    this.syncTcpOpts();
     this.ep.close();
     this.stack.flush();
     this.notify(POLLIN | POLLOUT | POLLHUP | POLLERR);

@@ -7,12 +7,12 @@
 import type { Task } from '../../kernel/task';
 import { fail } from '../../kernel/syscall_error';
 import {
-  EACCES, EAGAIN, EDESTADDRREQ, EINVAL, EMSGSIZE, ENOTCONN, ENOTSUP as EOPNOTSUPP, ENOTTY, EPIPE,
+  EACCES, EAFNOSUPPORT, EAGAIN, EDESTADDRREQ, EINVAL, EMSGSIZE, ENETUNREACH, ENOTCONN, ENOTSUP as EOPNOTSUPP, ENOTTY, EPIPE,
 } from '../../abi/linux/errno';
 import { POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDHUP, POLLRDNORM, POLLWRBAND, POLLWRNORM } from '../../abi/linux/poll';
 import { SIGPIPE } from '../../abi/linux/signal';
 import {
-  AF_UNSPEC, MSG_DONTWAIT, MSG_ERRQUEUE, MSG_NOSIGNAL, MSG_OOB, MSG_PEEK, MSG_TRUNC, SHUT_RD, SHUT_RDWR, SIOCINQ, SIOCOUTQ,
+  AF_INET, AF_INET6, AF_UNSPEC, MSG_DONTWAIT, MSG_ERRQUEUE, MSG_NOSIGNAL, MSG_OOB, MSG_PEEK, MSG_TRUNC, SHUT_RD, SHUT_RDWR, SIOCINQ, SIOCOUTQ,
   SOCK_DGRAM, SO_BROADCAST,
 } from '../../abi/linux/socket';
 import { sendSignalToThread, userSigInfo } from '../../kernel/signals';
@@ -23,11 +23,16 @@ import type { Stack } from '../../tcpip/stack';
 import { UdpEndpoint } from '../../tcpip/udp/endpoint';
 import { InetSocket } from './inet_socket';
 import { IPPROTO_UDP, intOf, ints } from './inet_opts';
-import { SOCKADDR_IN6_SIZE, buildInetAddr, familyOfRaw, parseInetAddr } from './sockaddr_in';
+import { SOCKADDR_IN_SIZE, SOCKADDR_IN6_SIZE, buildInetAddr, familyOfRaw, parseInetAddr, type InetAddr } from './sockaddr_in';
 import { isMulticast } from '../../tcpip/multicast';
 import { checkDatagramPmtu } from './pmtu_opts';
 import { recvErrQueue, syncRecverr } from './recverr';
-import { ENOPROTOOPT } from '../../abi/linux/errno';
+import { timeBytes, udpRecvCmsgs, udpSendCmsgs } from './inet_cmsg';
+import { ENOENT, ENOPROTOOPT } from '../../abi/linux/errno';
+
+/** ioctl SIOCGSTAMP / SIOCGSTAMPNS: the last datagram's arrival as a timeval / timespec. */
+const SIOCGSTAMP = 0x8906;
+const SIOCGSTAMPNS = 0x8907;
 
 const RCV_SHUTDOWN = 1;
 const SEND_SHUTDOWN = 2;
@@ -45,6 +50,13 @@ export class UdpSocket extends InetSocket {
   /** The source a connected socket sends from (getsockname shows it). */
   private connSrc: IPAddr | null = null;
   private readonly udpPlain = new Map<number, number>();
+  /** Some receive control message is asked for (a cheap test before building them). */
+  private recvCmsgsOn = false;
+  /** sk_stamp: the arrival (realtime ns) of the last datagram read without SO_TIMESTAMP, for
+   *  SIOCGSTAMP; -1n none yet, 0n read but not stamped (the ioctl stamps it then). */
+  private lastStamp = -1n;
+  /** SIOCGSTAMP was used: Linux's SOCK_TIMESTAMP, datagrams are stamped from then on. */
+  private stampAsked = false;
   /** sock_write_iter has no zero-count shortcut: write(fd, buf, 0) sends an empty datagram. */
   override readonly writesEmpty = true;
 
@@ -67,7 +79,13 @@ export class UdpSocket extends InetSocket {
   protected override optionsChanged(): void {
     this.ep.rcvBufSize = this.opts.rcvbuf;
     syncRecverr(this.ep.errQueue, this.inet);
+    this.recvCmsgsOn = this.opts.tstamp.on || [...this.inet.plain.values()].some((v) => v !== 0);
+    this.ep.stamping = this.opts.tstamp.on || this.stampAsked;
   }
+
+  /** A SOL_SOCKET option changed: SO_RCVBUF bounds the queue from now on, SO_TIMESTAMP(NS)
+   *  start or stop stamping. */
+  override solSocketSet(_name: number, _val: Uint8Array): void { this.optionsChanged(); }
 
   bind(t: Task, raw: Uint8Array): void {
     const a = this.parseBind(raw);
@@ -102,7 +120,15 @@ export class UdpSocket extends InetSocket {
       this.disconnect();
       return 0;
     }
-    const a = parseInetAddr(raw, this.family);
+    // __ip6_datagram_connect: an AF_INET6 socket connects to an AF_INET sockaddr as to its
+    // v4-mapped twin (glibc's getaddrinfo sorts v4 answers this way on a v6 socket).
+    let a: InetAddr;
+    if (this.v6family && familyOfRaw(raw) === AF_INET) {
+      if (this.inet.v6only) fail(EAFNOSUPPORT);
+      a = parseInetAddr(raw, AF_INET);
+    } else {
+      a = parseInetAddr(raw, this.family);
+    }
     const dst = this.destination(a);
     const src = this.sourceFor(dst, this.ep.local);
     this.checkBroadcast(dst);
@@ -129,6 +155,27 @@ export class UdpSocket extends InetSocket {
     }
   }
 
+  /** msg_name as udp_sendmsg and udpv6_sendmsg read it (null: none, use the peer). An AF_INET6
+   *  socket sends to an AF_INET sockaddr over IPv4 (ENETUNREACH if V6ONLY) and takes AF_UNSPEC
+   *  as no address; an AF_INET one reads AF_UNSPEC as AF_INET. */
+  private sendAddr(raw: Uint8Array): InetAddr | null {
+    const fam = familyOfRaw(raw);
+    if (!this.v6family) {
+      if (raw.length < SOCKADDR_IN_SIZE) fail(EINVAL);
+      if (fam !== AF_INET && fam !== AF_UNSPEC) fail(EAFNOSUPPORT);
+      return { addr: raw.slice(4, 8), port: (raw[2] << 8) | raw[3] };
+    }
+    if (raw.length < 2) fail(EINVAL);
+    switch (fam) {
+      case AF_INET6: return parseInetAddr(raw, AF_INET6);
+      case AF_UNSPEC: return null;
+      case AF_INET:
+        if (this.inet.v6only) fail(ENETUNREACH);
+        return parseInetAddr(raw, AF_INET);
+      default: fail(EINVAL);
+    }
+  }
+
   /** ip_route_output's RTCF_BROADCAST check: a broadcast destination needs SO_BROADCAST. A
    *  connected socket keeps the route it was allowed (send without an address is not checked). */
   private checkBroadcast(dst: IPAddr): void {
@@ -149,13 +196,13 @@ export class UdpSocket extends InetSocket {
     let dst: IPAddr;
     let port: number;
     let scopeId = 0;
-    if (req.addr && req.addr.length > 0) {
-      const a = parseInetAddr(req.addr, this.family);
+    const a = req.addr && req.addr.length > 0 ? this.sendAddr(req.addr) : null;
+    if (a) {
       dst = this.destination(a);
       port = a.port;
       if (port === 0) fail(EINVAL);
       this.checkBroadcast(dst);
-      if (dst.length === 16 && req.addr.length >= SOCKADDR_IN6_SIZE) scopeId = new DataView(req.addr.buffer, req.addr.byteOffset).getUint32(24, true);
+      if (dst.length === 16 && req.addr && req.addr.length >= SOCKADDR_IN6_SIZE) scopeId = new DataView(req.addr.buffer, req.addr.byteOffset).getUint32(24, true);
     } else {
       if (this.ep.remote === null) fail(EDESTADDRREQ);
       dst = this.ep.remote;
@@ -167,15 +214,16 @@ export class UdpSocket extends InetSocket {
     }
     if (req.data.length > this.stack.maxDatagram(dst.length === 16)) fail(EMSGSIZE);
     checkDatagramPmtu(this.stack, this.inet, dst, port, req.data.length, this.ep);
+    const c = req.control && req.control.length > 0 ? udpSendCmsgs(this.stack, req.control, dst) : null;
     const group = isMulticast(dst) ? this.mcast.route(dst, this.ep.local, scopeId) : null;
-    const src = group?.src ?? this.sourceFor(dst, this.ep.local);
+    const src = c?.src ?? group?.src ?? this.sourceFor(dst, this.ep.local);
     // sock_alloc_send_skb reports a pending error (an earlier port unreachable) first.
     const err = this.takeError();
     if (err) fail(err);
     this.autobind(t);
-    this.ep.ttl = this.ttlFor(dst);
-    this.ep.tos = this.tosFor(dst);
-    if (group) this.ep.sendMulticast(group, dst, port, req.data);
+    this.ep.ttl = c?.ttl ?? (group ? group.ttl : this.ttlFor(dst));
+    this.ep.tos = c?.tos ?? this.tosFor(dst);
+    if (group) this.ep.sendMulticast({ ...group, src, ttl: this.ep.ttl }, dst, port, req.data);
     else this.ep.send(src, dst, port, req.data);
     this.stack.flush();
     return req.data.length;
@@ -199,9 +247,16 @@ export class UdpSocket extends InetSocket {
     }
     const n = Math.min(max, d.data.length);
     const truncated = d.data.length > max;
+    // sock_recv_timestamp: with SO_TIMESTAMP the arrival goes in a control message, else it
+    // is what SIOCGSTAMP reads next.
+    // A datagram that came before stamping began is stamped as it is read (__net_timestamp).
+    const at = d.stamp !== 0n ? d.stamp + (t.kernel.realtimeNs() - process.hrtime.bigint())
+      : this.opts.tstamp.on ? t.kernel.realtimeNs() : 0n;
+    if (!this.opts.tstamp.on) this.lastStamp = at;
     return {
       n: flags & MSG_TRUNC ? d.data.length : n, data: d.data.subarray(0, n), from: buildInetAddr(this.family, d.from, d.port),
       rights: null, creds: null, flags: truncated ? MSG_TRUNC : 0,
+      cmsgs: this.recvCmsgsOn ? udpRecvCmsgs(this.opts, this.inet, this.v6family, d, at) : undefined,
     };
   }
 
@@ -233,13 +288,23 @@ export class UdpSocket extends InetSocket {
       case SIOCOUTQ:
         t.mm.writeI32(arg, 0);
         return 0;
+      case SIOCGSTAMP: case SIOCGSTAMPNS: {
+        // sock_gettstamp: ENOENT before any datagram was read; one read unstamped gets now.
+        this.stampAsked = true;
+        this.ep.stamping = true;
+        if (this.lastStamp < 0n) fail(ENOENT);
+        if (this.lastStamp === 0n) this.lastStamp = t.kernel.realtimeNs();
+        t.mm.copyOut(arg, timeBytes(this.lastStamp, cmd === SIOCGSTAMPNS));
+        return 0;
+      }
       default:
         fail(ENOTTY);
     }
   }
 
   protected override getsockoptTransport(level: number, name: number): Uint8Array {
-    if (level !== IPPROTO_UDP || ![UDP_CORK, UDP_NO_CHECK6_TX, UDP_NO_CHECK6_RX, UDP_SEGMENT, UDP_GRO].includes(name)) fail(ENOPROTOOPT);
+    if (level !== IPPROTO_UDP) this.foreignLevel();
+    if (![UDP_CORK, UDP_NO_CHECK6_TX, UDP_NO_CHECK6_RX, UDP_SEGMENT, UDP_GRO].includes(name)) fail(ENOPROTOOPT);
     return ints(this.udpPlain.get(name) ?? 0);
   }
 

@@ -7,6 +7,7 @@ import { RLIMIT_NOFILE } from '../../kernel/rlimits';
 import { EBADF } from '../../abi/linux/errno';
 import { NR_OPEN, O_PATH } from '../../abi/linux/fcntl';
 import type { FileDescription } from '../../vfs/file_description';
+import type { SyscallReturn } from './types';
 
 export function getFile(t: Task, fd: number): FileDescription {
   return t.fdTable.get(fd) ?? fail(EBADF);
@@ -23,4 +24,14 @@ export function ioFile(t: Task, fd: number): FileDescription {
 export function nofileLimit(t: Task): number {
   const cur = t.tg.rlimits[RLIMIT_NOFILE].cur;
   return cur > BigInt(NR_OPEN) ? NR_OPEN : Number(cur);
+}
+
+/** fdget/fdput across a wait: a call that blocks holds its own reference on the file, so a
+ *  close() of the fd in another thread takes only the table's and the call goes on (a blocked
+ *  read still waits for data, shutdown() or its timeout, as on Linux); the file is released
+ *  when both are gone. */
+export function holding(f: FileDescription, r: SyscallReturn): SyscallReturn {
+  if (typeof r !== 'object') return r;
+  f.incRef();
+  return r.finally(() => f.decRef());
 }

@@ -15,7 +15,7 @@ import {
 import type { FileDescription } from '../../vfs/file_description';
 import { accountIo } from '../../kernel/io_accounting';
 import type { SyscallArgs, SyscallReturn, SyscallTable } from './types';
-import { getFile, ioFile } from './fd_util';
+import { getFile, holding, ioFile } from './fd_util';
 import { accessOk, copyInIovecs, readToUser, writeFromUser, type IOVec } from './user_io';
 
 /** RWF_* flags we honour (as hints); RWF_NOWAIT and RWF_APPEND need support the files here
@@ -73,13 +73,13 @@ function sysRead(t: Task, a: SyscallArgs): SyscallReturn {
   const f = readable(t, a.int(0));
   const iovs = oneBuffer(a.ptr(1), a.size(2));
   zeroCountRead(f, a.size(2));
-  return accountIo(t, false, () => readToUser(t, f, iovs, -1));
+  return holding(f, accountIo(t, false, () => readToUser(t, f, iovs, -1)));
 }
 
 function sysWrite(t: Task, a: SyscallArgs): SyscallReturn {
   const f = writable(t, a.int(0));
-  if (a.size(2) === 0 && f.writesEmpty === true) return accountIo(t, true, () => f.write(t, new Uint8Array(0), -1));
-  return accountIo(t, true, () => writeFromUser(t, f, oneBuffer(a.ptr(1), a.size(2)), -1));
+  if (a.size(2) === 0 && f.writesEmpty === true) return holding(f, accountIo(t, true, () => f.write(t, new Uint8Array(0), -1)));
+  return holding(f, accountIo(t, true, () => writeFromUser(t, f, oneBuffer(a.ptr(1), a.size(2)), -1)));
 }
 
 function sysPread64(t: Task, a: SyscallArgs): SyscallReturn {
@@ -88,24 +88,24 @@ function sysPread64(t: Task, a: SyscallArgs): SyscallReturn {
   if (!f.readable) fail(EBADF);
   const iovs = verifyArea(a, 3, oneBuffer(a.ptr(1), a.size(2)));
   zeroCountRead(f, a.size(2));
-  return accountIo(t, false, () => readToUser(t, f, iovs, pos));
+  return holding(f, accountIo(t, false, () => readToUser(t, f, iovs, pos)));
 }
 
 function sysPwrite64(t: Task, a: SyscallArgs): SyscallReturn {
   const pos = position(a, 3);
   const f = positional(ioFile(t, a.int(0)));
   if (!f.writable) fail(EBADF);
-  return accountIo(t, true, () => writeFromUser(t, f, verifyArea(a, 3, oneBuffer(a.ptr(1), a.size(2))), pos));
+  return holding(f, accountIo(t, true, () => writeFromUser(t, f, verifyArea(a, 3, oneBuffer(a.ptr(1), a.size(2))), pos)));
 }
 
 function sysReadv(t: Task, a: SyscallArgs): SyscallReturn {
   const f = readable(t, a.int(0));
-  return accountIo(t, false, () => readToUser(t, f, copyInIovecs(t, a.ptr(1), a.size(2)), -1));
+  return holding(f, accountIo(t, false, () => readToUser(t, f, copyInIovecs(t, a.ptr(1), a.size(2)), -1)));
 }
 
 function sysWritev(t: Task, a: SyscallArgs): SyscallReturn {
   const f = writable(t, a.int(0));
-  return accountIo(t, true, () => writeFromUser(t, f, copyInIovecs(t, a.ptr(1), a.size(2)), -1));
+  return holding(f, accountIo(t, true, () => writeFromUser(t, f, copyInIovecs(t, a.ptr(1), a.size(2)), -1)));
 }
 
 // On x86-64 the offset of the p*v calls is the fourth argument alone (pos_h is shifted out).
@@ -114,14 +114,14 @@ function sysPreadv(t: Task, a: SyscallArgs): SyscallReturn {
   const pos = position(a, 3);
   const f = positional(ioFile(t, a.int(0)));
   if (!f.readable) fail(EBADF);
-  return accountIo(t, false, () => readToUser(t, f, verifyArea(a, 3, copyInIovecs(t, a.ptr(1), a.size(2))), pos));
+  return holding(f, accountIo(t, false, () => readToUser(t, f, verifyArea(a, 3, copyInIovecs(t, a.ptr(1), a.size(2))), pos)));
 }
 
 function sysPwritev(t: Task, a: SyscallArgs): SyscallReturn {
   const pos = position(a, 3);
   const f = positional(ioFile(t, a.int(0)));
   if (!f.writable) fail(EBADF);
-  return accountIo(t, true, () => writeFromUser(t, f, verifyArea(a, 3, copyInIovecs(t, a.ptr(1), a.size(2))), pos));
+  return holding(f, accountIo(t, true, () => writeFromUser(t, f, verifyArea(a, 3, copyInIovecs(t, a.ptr(1), a.size(2))), pos)));
 }
 
 /** preadv2/pwritev2: offset -1 means the file position; flags are checked once there is
@@ -133,7 +133,7 @@ function vectored2(t: Task, a: SyscallArgs, write: boolean): SyscallReturn {
   if (!(write ? f.writable : f.readable)) fail(EBADF);
   const iovs = copyInIovecs(t, a.ptr(1), a.size(2));
   if (iovs.some((v) => v.len > 0) && (a.int(5) & ~RWF_ACCEPTED) !== 0) fail(EOPNOTSUPP);
-  return accountIo(t, write, () => (write ? writeFromUser(t, f, iovs, pos) : readToUser(t, f, iovs, pos)));
+  return holding(f, accountIo(t, write, () => (write ? writeFromUser(t, f, iovs, pos) : readToUser(t, f, iovs, pos))));
 }
 
 function sysLseek(t: Task, a: SyscallArgs): number {

@@ -23,7 +23,7 @@ import { checkSocketFlags, createSocket, createSocketPair, socketSpec } from '..
 import { buildControl, parseControl, takeRights } from '../../net/control';
 import { getSolSocket, setSolSocket } from '../../net/sockopt';
 import type { SyscallArgs, SyscallReturn, SyscallTable } from './types';
-import { getFile, nofileLimit } from './fd_util';
+import { getFile, holding, nofileLimit } from './fd_util';
 import {
   copyInAddr, copyInMsgHdr, copyOutAddr, gatherIovecs, iovTotal, oneIovec, scatterIovecs, type MsgHdr,
 } from './msghdr';
@@ -118,7 +118,7 @@ function sysListen(t: Task, a: SyscallArgs): number {
 
 function sysConnect(t: Task, a: SyscallArgs): SyscallReturn {
   const s = sockfd(t, a.int(0), () => ({ call: 'connect', addr: copyInAddr(t, a.ptr(1), a.int(2)) }));
-  return s.connect(t, copyInAddr(t, a.ptr(1), a.int(2)));
+  return holding(s, s.connect(t, copyInAddr(t, a.ptr(1), a.int(2))));
 }
 
 function doAccept(t: Task, fd: number, addr: number, lenPtr: number, flags: number): SyscallReturn {
@@ -128,7 +128,7 @@ function doAccept(t: Task, fd: number, addr: number, lenPtr: number, flags: numb
     if (flags & SOCK_NONBLOCK) ns.flags |= O_NONBLOCK;
     if (addr !== 0) {
       try {
-        copyOutAddr(t, ns.getpeername(), addr, lenPtr);
+        copyOutAddr(t, ns.acceptedPeer(), addr, lenPtr);
       } catch (e) {
         ns.decRef();
         throw e;
@@ -137,7 +137,7 @@ function doAccept(t: Task, fd: number, addr: number, lenPtr: number, flags: numb
     return install(t, ns, (flags & SOCK_CLOEXEC) !== 0);
   };
   const r = s.accept(t, flags);
-  return r instanceof Promise ? r.then(done) : done(r);
+  return r instanceof Promise ? holding(s, r.then(done)) : done(r);
 }
 
 function sysGetname(t: Task, a: SyscallArgs, peer: boolean): number {
@@ -227,7 +227,7 @@ function doSend(t: Task, s: Socket, iovs: IOVec[], addr: Uint8Array | null, cont
   }
   let r: SyscallReturn;
   try {
-    r = sendData(t, s, iovs, req);
+    r = holding(s, sendData(t, s, iovs, req));
   } catch (e) {
     dropRights(req);
     throw e;
@@ -311,7 +311,9 @@ function deliver(t: Task, s: Socket, res: RecvResult, out: RecvOut, flags: numbe
   }
   let msgFlags = res.flags | (flags & MSG_CMSG_CLOEXEC);
   const cloexec = (flags & MSG_CMSG_CLOEXEC) !== 0;
-  const ctl = buildControl(out.hdr !== 0 ? out.controllen : 0, out.hdr !== 0 && res.creds ? seenCreds(t, res.creds) : null, res.rights,
+  // put_cmsg and scm_detach_fds find no room behind a NULL msg_control, whatever
+  // msg_controllen says: the data comes, the fds are dropped, MSG_CTRUNC tells.
+  const ctl = buildControl(out.hdr !== 0 && out.control !== 0 ? out.controllen : 0, out.hdr !== 0 && res.creds ? seenCreds(t, res.creds) : null, res.rights,
     (f) => t.fdTable.newFD(f, { cloexec, limit: nofileLimit(t) }), res.cmsgs ?? null);
   msgFlags |= ctl.flags;
   if (out.hdr !== 0) {
@@ -328,7 +330,7 @@ function deliver(t: Task, s: Socket, res: RecvResult, out: RecvOut, flags: numbe
 function doRecv(t: Task, s: Socket, out: RecvOut, flags: number): SyscallReturn {
   if (s.flags & O_NONBLOCK) flags |= MSG_DONTWAIT;
   const r = s.recvUser ? s.recvUser(t, out.iovs, flags) : s.recvmsg(t, iovTotal(out.iovs), flags);
-  return r instanceof Promise ? r.then((res) => deliver(t, s, res, out, flags)) : deliver(t, s, r, out, flags);
+  return r instanceof Promise ? holding(s, r.then((res) => deliver(t, s, res, out, flags))) : deliver(t, s, r, out, flags);
 }
 
 function sysRecvfrom(t: Task, a: SyscallArgs): SyscallReturn {

@@ -44,6 +44,8 @@ export const TCP_SYNACK_RETRIES = 5;
 /** TCP_TIMEWAIT_LEN and tcp_fin_timeout. */
 const TIME_WAIT_MS = 60_000;
 export const FIN_TIMEOUT_MS = 60_000;
+/** TCP_RTO_MIN: the probe timer's floor (tcp_probe0_base). */
+const TCP_RTO_MIN_MS = 200;
 export const TCP_INVALID_RATELIMIT_MS = 500;
 const TCP_MAX_WSCALE = 14;
 
@@ -146,8 +148,16 @@ export class TcpEndpoint {
   /** Whether the connection ever got established (a later read sees EOF, not ENOTCONN). */
   wasConnected = false;
 
+  /** TCP_LINGER2 (tp->linger2): how long an orphaned FIN_WAIT2 waits, in ms; < 0 resets it. */
+  finTimeoutMs = FIN_TIMEOUT_MS;
+
   // --- listening ---
   backlog = 0;
+  /** TCP_DEFER_ACCEPT as SYN-ACK retransmissions (rskq_defer_accept): a bare ACK before that
+   *  many is dropped, the connection waits for data. */
+  deferAccept = 0;
+  /** A bare ACK was dropped for TCP_DEFER_ACCEPT (inet_rsk(req)->acked). */
+  private deferAcked = false;
   readonly acceptQueue: TcpEndpoint[] = [];
   readonly synQueue = new Set<TcpEndpoint>();
   listener: TcpEndpoint | null = null;
@@ -541,6 +551,13 @@ export class TcpEndpoint {
         this.stack.sendReset(seg, dst, src);
         return;
       }
+      // tcp_check_req: while TCP_DEFER_ACCEPT lasts, a bare ACK does not complete the
+      // connection; the SYN-ACK timer gives it one more chance at the end.
+      const l0 = this.listener;
+      if (l0 && this.retries < l0.deferAccept && seg.data.length === 0 && !(f & TH_FIN)) {
+        this.deferAcked = true;
+        return;
+      }
       this.sndUna = seg.ack;
       this.sndWnd = seg.window << this.sndWscale;
       this.sndWl1 = seg.seq;
@@ -689,7 +706,7 @@ export class TcpEndpoint {
         switch (this.state) {
           case TCPS.FIN_WAIT1:
             this.state = TCPS.FIN_WAIT2;
-            if (this.orphan) this.lifeTimer.arm(FIN_TIMEOUT_MS);
+            if (this.orphan) { this.finWait2(); if (this.state === TCPS.CLOSE) return false; }
             break;
           case TCPS.CLOSING: this.enterTimeWait(); break;
           case TCPS.LAST_ACK: this.destroy(); return false;
@@ -822,9 +839,14 @@ export class TcpEndpoint {
       // Nagle with Minshall's variant (tcp_nagle_check): hold a small segment while a small
       // one sent before is unacknowledged — a write's tail behind its full segments leaves at
       // once, as on Linux; TCP_CORK holds it regardless, until a full segment, the FIN or
-      // uncorking.
+      // uncorking — or until the probe timer (tcp_check_probe_timer: an RTO, 200 ms at least,
+      // the man page's ceiling), when tcp_write_wakeup sends it.
       if (n < this.sndMss && n === unsent && !this.finQueued) {
-        if (this.cork || (!this.nodelay && inflight > 0 && this.smallUnacked())) break;
+        if (this.cork && !this.persistProbe) {
+          if (inflight === 0) this.rtx.armIfIdle(Math.max(this.rtt.rto, TCP_RTO_MIN_MS));
+          break;
+        }
+        if (!this.nodelay && inflight > 0 && this.smallUnacked()) break;
       }
       this.transmit(this.dataSeg(this.sndNxt, TH_ACK | (n === unsent ? TH_PSH : 0)), this.sndQueue, inflight, n);
       this.rtt.start(seqAdd(this.sndNxt, n));
@@ -928,6 +950,8 @@ export class TcpEndpoint {
         this.persistProbe = true;
         this.output();
         this.persistProbe = false;
+        // tcp_send_probe0: data went out (a corked tail): the retransmission timer covers it.
+        if (this.sndMax !== this.sndUna) return;
         if (this.sndUna === this.sndNxt) this.transmit(this.dataSeg(seqAdd(this.sndUna, -1), TH_ACK), null, 0, 0);
         this.rtt.backoff();
         this.rtx.arm(this.rtt.rto);
@@ -935,7 +959,8 @@ export class TcpEndpoint {
       return;
     }
     this.retries++;
-    const limit = this.state === TCPS.SYN_SENT ? TCP_SYN_RETRIES : this.state === TCPS.SYN_RECV ? TCP_SYNACK_RETRIES : TCP_MAX_RETRIES;
+    const synAckLimit = this.deferAcked ? Math.max(TCP_SYNACK_RETRIES, this.listener?.deferAccept ?? 0) : TCP_SYNACK_RETRIES;
+    const limit = this.state === TCPS.SYN_SENT ? TCP_SYN_RETRIES : this.state === TCPS.SYN_RECV ? synAckLimit : TCP_MAX_RETRIES;
     if (this.retries > limit) {
       mibOf(this.stack).tcpAbortOnTimeout++;
       this.reset(this.softErr || ETIMEDOUT);
@@ -949,7 +974,13 @@ export class TcpEndpoint {
     this.rtt.discard();
     this.rtt.backoff();
     if (this.state === TCPS.SYN_SENT) { this.sendSyn(false); return; }
-    if (this.state === TCPS.SYN_RECV) { this.sendSyn(true); return; }
+    if (this.state === TCPS.SYN_RECV) {
+      // syn_ack_recalc: an ACKed request waiting for data is not resent before the last round.
+      const defer = this.listener?.deferAccept ?? 0;
+      if (!this.deferAcked || this.retries - 1 >= defer - 1) this.sendSyn(true);
+      else this.rtx.arm(this.rtt.rto);
+      return;
+    }
     this.lastRtxAt = performance.now();
     // Go back to the first unacknowledged byte, from a window of one segment (tcp_enter_loss).
     this.cc.onTimeout(this.flightSegs());
@@ -1016,7 +1047,15 @@ export class TcpEndpoint {
       return;
     }
     this.shutdownSend();
-    if (this.state === TCPS.FIN_WAIT2) this.lifeTimer.arm(FIN_TIMEOUT_MS);
+    if (this.state === TCPS.FIN_WAIT2) this.finWait2();
+  }
+
+  /** An orphan in FIN_WAIT2 (tcp_close, tcp_rcv_state_process): TCP_LINGER2 < 0 resets it at
+   *  once, else it waits that long (at least 3.5 RTOs, tcp_fin_time) for the peer's FIN. */
+  private finWait2(): void {
+    if (this.finTimeoutMs < 0) { this.abort(); return; }
+    const rto = this.rtt.rto;
+    this.lifeTimer.arm(Math.max(this.finTimeoutMs, rto * 4 - rto / 2));
   }
 
   /** Send a RST and drop the connection (tcp_disconnect / tcp_send_active_reset). */

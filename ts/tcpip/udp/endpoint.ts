@@ -12,7 +12,14 @@ import type { Stack } from '../stack';
 import { IPPROTO_UDP, UDP_HEADER, writeUDP } from '../header/udp';
 import { ErrQueue } from '../icmp/errqueue';
 
-export interface Datagram { data: Uint8Array; from: IPAddr; port: number }
+/** A received datagram with what its IP header said, for the receive control messages
+ *  (IP_PKTINFO, IP_TTL, IP_TOS and their IPv6 twins): the address it was sent to, the
+ *  interface it came in on, its TTL (hop limit) and TOS (traffic class), and when it came
+ *  (process.hrtime; 0n when the socket was not stamping). */
+export interface Datagram {
+  data: Uint8Array; from: IPAddr; port: number;
+  to: IPAddr; ifindex: number; ttl: number; tos: number; stamp: bigint;
+}
 
 /** What a queued datagram costs against SO_RCVBUF (its data plus an sk_buff's overhead). */
 const SKB_OVERHEAD = 768;
@@ -33,6 +40,8 @@ export class UdpEndpoint {
   owner: { notify(mask: number): void } | null = null;
   /** The socket's say on a datagram to a group (mcast_opts.ts); none: it takes all. */
   mcastAllows: ((group: IPAddr, src: IPAddr, ifindex: number) => boolean) | null = null;
+  /** Stamp arriving datagrams (SO_TIMESTAMP or SIOCGSTAMP asked: Linux's SOCK_TIMESTAMP). */
+  stamping = false;
   drops = 0;
   readonly errQueue = new ErrQueue();
 
@@ -41,14 +50,20 @@ export class UdpEndpoint {
 
   constructor(readonly stack: Stack) {}
 
-  /** A datagram for us (udp_queue_rcv_skb). */
-  deliver(data: Uint8Array, from: IPAddr, port: number): void {
+  /** A datagram for us (udp_queue_rcv_skb); packet is its IP packet (v4 or v6 header first). */
+  deliver(data: Uint8Array, from: IPAddr, port: number, packet: Uint8Array, to: IPAddr, ifindex: number): void {
     const cost = data.length + SKB_OVERHEAD;
     if (this.queued + cost > this.rcvBufSize && this.queue.length > 0) {
       this.drops++;
       return;
     }
-    this.queue.push({ data, from: from.slice(), port });
+    const v4 = packet[0] >> 4 === 4;
+    this.queue.push({
+      data, from: from.slice(), port, to, ifindex,
+      ttl: v4 ? packet[8] : packet[7],
+      tos: v4 ? packet[1] : ((packet[0] & 0xf) << 4) | (packet[1] >> 4),
+      stamp: this.stamping ? process.hrtime.bigint() : 0n,
+    });
     this.queued += cost;
     this.owner?.notify(POLLIN);
   }
