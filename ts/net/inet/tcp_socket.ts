@@ -560,6 +560,8 @@ export class TcpSocket extends InetSocket {
       case TCP_MAXSEG:
         return ints(ep.state === TCPS.CLOSE || ep.state === TCPS.LISTEN ? (ep.userMss || TCP_MSS_DEFAULT) : ep.sndMss);
       case TCP_INFO: return tcpInfo(ep);
+      // Whether ACKs go out at once: not while the exchange is interactive (delayed_ack.ts).
+      case TCP_QUICKACK: return ints(ep.delack.pingpong ? 0 : 1);
       case TCP_CONGESTION: {
         const b = new Uint8Array(16);
         b.set(new TextEncoder().encode(this.congestion));
@@ -604,6 +606,10 @@ export class TcpSocket extends InetSocket {
       case TCP_USER_TIMEOUT:
         if (v < 0) fail(EINVAL);
         break;
+      case TCP_QUICKACK:
+        ep.setQuickack(v);
+        this.stack.flush();
+        return;
       default:
         if (!(name in TCP_PLAIN)) fail(ENOPROTOOPT);
     }

@@ -23,6 +23,7 @@ import { RtoEstimator } from './rto';
 import { DUPACK_THRESHOLD, NewReno } from './congestion';
 import { OutOfOrderQueue, SeqRanges } from './sack';
 import { Keepalive } from './keepalive';
+import { DelayedAck } from './delayed_ack';
 import { LINK_ROOM, SendQueue, type Fill } from './send_queue';
 import { chunkPool } from './chunk_pool';
 import { mibOf } from '../mib';
@@ -127,6 +128,8 @@ export class TcpEndpoint {
   rcvHeadOff = 0;
   rcvQueued = 0;
   private rcvAdvRight = WIDE_ZERO;
+  /** rcvNxt when we last sent an ACK (tcp_sock.rcv_wup): what the peer has not heard of. */
+  private rcvWup = WIDE_ZERO;
   /** The largest segment the peer sent (tcp_measure_rcv_mss), for silly window avoidance. */
   private rcvMss = 536;
   /** Segments past a hole, and where an out-of-order FIN sits. */
@@ -166,6 +169,8 @@ export class TcpEndpoint {
   /** When the retransmission timer last sent (performance.now() ms). */
   private lastRtxAt = WIDE_ZERO;
   ackNeeded = false;
+  /** The ACK of an interactive exchange rides on the answer (delayed_ack.ts). */
+  readonly delack = new DelayedAck(() => this.onDelackTimer());
 
   // TCP_INFO counters
   segsOut = 0;
@@ -575,6 +580,9 @@ export class TcpEndpoint {
           const skip = seqDiff(this.rcvNxt, seq);
           data = data.subarray(Math.min(skip, data.length));
           seq = this.rcvNxt;
+          // All of it again: the peer missed our ACK, which goes out at once (tcp_data_queue
+          // enters quick-ACK mode for a retransmission).
+          if (data.length === 0) this.delack.missed();
         }
         if (seq === this.rcvNxt && data.length > 0) {
           data = data.subarray(this.append(data));
@@ -597,7 +605,7 @@ export class TcpEndpoint {
           this.output();
           return;
         }
-        if (!ackedNow) this.stack.ackLater(this);
+        if (!ackedNow) this.ackData();
       }
     }
     // FIN, once everything before it is in.
@@ -608,6 +616,37 @@ export class TcpEndpoint {
       this.sendAck();
     }
     this.output();
+  }
+
+  /** __tcp_ack_snd_check for in-order data: the ACK goes out at the end of the batch, or
+   *  waits for this end's answer while the exchange is interactive and no more than a full
+   *  segment is unacknowledged. */
+  private ackData(): void {
+    if (this.delack.pingpong && this.ooo.empty && seqDiff(this.rcvNxt, this.rcvWup) <= this.rcvMss) {
+      this.ackNeeded = true;
+      this.delack.schedule();
+      return;
+    }
+    this.stack.ackLater(this);
+  }
+
+  /** The delayed ACK's timer: no answer came in time to carry it (tcp_delack_timer_handler). */
+  private onDelackTimer(): void {
+    if (!this.ackNeeded) return;
+    this.delack.missed();
+    this.sendAck();
+    this.stack.flush();
+  }
+
+  /** TCP_QUICKACK (__tcp_sock_set_quickack): 0 delays ACKs as an interactive exchange does;
+   *  otherwise an owed ACK goes out now, and bit 0 clear delays the next ones again. */
+  setQuickack(v: number): void {
+    if (v === 0) { this.delack.setQuick(false); return; }
+    this.delack.setQuick(true);
+    if (this.ackNeeded && this.delack.pending && (this.state === TCPS.ESTABLISHED || this.state === TCPS.CLOSE_WAIT)) {
+      this.sendAck();
+      if (!(v & 1)) this.delack.setQuick(false);
+    }
   }
 
   /** Append in-order data to the receive queue, as much as the buffer takes; returns how much. */
@@ -623,6 +662,7 @@ export class TcpEndpoint {
       this.rcvQueued += n;
       this.rcvNxt = seqAdd(this.rcvNxt, n);
       this.bytesReceived += n;
+      this.delack.received(performance.now());
       this.emit(POLLIN);
     }
     return n;
@@ -903,7 +943,12 @@ export class TcpEndpoint {
     const mib = mibOf(this.stack);
     mib.tcpOutSegs++;
     if (o.flags & TH_RST) mib.tcpOutRsts++;
-    this.ackNeeded = false;
+    if (len > 0) this.delack.sent(performance.now());
+    if (o.flags & TH_ACK) {
+      this.ackNeeded = false;
+      this.delack.sentAck();
+      this.rcvWup = this.rcvNxt;
+    }
     if (o.flags & TH_ACK) this.rcvAdvRight = seqAdd(this.rcvNxt, o.window << ((o.flags & TH_SYN) ? 0 : this.rcvWscale));
     this.stack.sendIP(pkt, local, remote, IPPROTO_TCP, this.ttl, this.tos, true, true);
   }
@@ -1049,6 +1094,7 @@ export class TcpEndpoint {
     this.shutdownBits = RCV_SHUTDOWN | SEND_SHUTDOWN;
     this.rtx.cancel();
     this.lifeTimer.cancel();
+    this.delack.stop();
     this.keepalive.stop();
     this.ooo.clear();
     this.sacked.clear();
