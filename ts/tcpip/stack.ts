@@ -31,6 +31,7 @@ import { icmpErrorInput, linkFailure } from './icmp/errors';
 import { mibOf } from './mib';
 import { PortTable, type Binding } from './ports';
 import { TcpEndpoint } from './tcp/endpoint';
+import { Slab } from './tcp/slab';
 import { TCPS } from './tcp/states';
 import type { UdpEndpoint } from './udp/endpoint';
 import { WIDE_ZERO } from './wide_field';
@@ -60,6 +61,8 @@ export class Stack {
   private readonly connsByPorts = new Map<number, ConnEntry[]>();
   private readonly pendingAcks = new Set<TcpEndpoint>();
   private ipId = Math.floor(Math.random() * 0x10000);
+  /** Where packets without data (ACKs, resets) come from. */
+  private readonly headerSlab = new Slab();
   readonly stats: StackStats = { ipIn: 0, ipDropped: 0, tcpIn: 0, udpIn: 0, icmpIn: 0 };
 
   readonly lo: NicInfo = loopbackNic();
@@ -167,6 +170,12 @@ export class Stack {
     const link = r ? this.links.find((l) => l.info === r.nic) : undefined;
     if (!r || !link) { this.stats.ipDropped++; return; }
     link.sendIP(pkt, r.nextHop, partial, linkRoom);
+  }
+
+  /** A zeroed packet of len bytes with room bytes of its own in front of it (a bare
+   *  segment's: headers only, so never more than a slab region). */
+  headerPacket(room: number, len: number): Uint8Array {
+    return this.headerSlab.take(room + len).subarray(room);
   }
 
   /** Deliver what the operation just finished sent (the caller holds no endpoint state). */

@@ -24,6 +24,7 @@ import { DUPACK_THRESHOLD, NewReno } from './congestion';
 import { OutOfOrderQueue, SeqRanges } from './sack';
 import { Keepalive } from './keepalive';
 import { DelayedAck } from './delayed_ack';
+import { SLAB_MAX_REGION, Slab } from './slab';
 import { LINK_ROOM, SendQueue, type Fill } from './send_queue';
 import { chunkPool } from './chunk_pool';
 import { mibOf } from '../mib';
@@ -125,6 +126,8 @@ export class TcpEndpoint {
   irs = WIDE_ZERO;
   rcvNxt = WIDE_ZERO;
   readonly rcvQueue: Uint8Array[] = [];
+  /** Where small received data is copied to (read in the order it came). */
+  private readonly rcvSlab = new Slab();
   rcvHeadOff = 0;
   rcvQueued = 0;
   private rcvAdvRight = WIDE_ZERO;
@@ -656,7 +659,7 @@ export class TcpEndpoint {
       let d = n === data.length ? data : data.subarray(0, n);
       // A view pins its whole packet (or the sender's chunk): keep a small part of a large
       // buffer as a copy, so held memory stays near what the window counts (tcp_collapse).
-      if (d.length * 2 < d.buffer.byteLength) d = d.slice();
+      if (d.length * 2 < d.buffer.byteLength) d = this.keepCopy(d);
       else chunkPool.retain(d);
       this.rcvQueue.push(d);
       this.rcvQueued += n;
@@ -666,6 +669,14 @@ export class TcpEndpoint {
       this.emit(POLLIN);
     }
     return n;
+  }
+
+  /** A copy of received data the receive queue keeps (small ones in its slab). */
+  private keepCopy(d: Uint8Array): Uint8Array {
+    if (d.length > SLAB_MAX_REGION) return d.slice();
+    const c = this.rcvSlab.take(d.length);
+    c.set(d);
+    return c;
   }
 
   /** The peer's FIN, once everything before it is in (tcp_fin). */
@@ -936,7 +947,7 @@ export class TcpEndpoint {
     const ipLen = this.stack.ipHeaderLen(this.v6);
     const hl = tcpHeaderLen(o);
     // Either way LINK_ROOM bytes of headroom come first (send_queue.ts), for the link's header.
-    const pkt = q && len > 0 ? q.packet(ipLen + hl, off, len) : new Uint8Array(LINK_ROOM + ipLen + hl).subarray(LINK_ROOM);
+    const pkt = q && len > 0 ? q.packet(ipLen + hl, off, len) : this.stack.headerPacket(LINK_ROOM, ipLen + hl);
     // The checksum is the stack's to make or offload (header/offload.ts).
     writeTCP(pkt.subarray(ipLen), o, local, remote, false);
     this.segsOut++;
