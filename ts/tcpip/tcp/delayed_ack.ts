@@ -32,7 +32,7 @@ export class DelayedAck {
   }
 
   /** Hold the ACK of data just received (inet_csk_reset_xmit_timer(ICSK_TIME_DACK)). */
-  schedule(): void { this.timer.armIfIdle(DELACK_MS); }
+  schedule(now: number): void { this.timer.armIfIdle(DELACK_MS, now); }
 
   get pending(): boolean { return this.timer.armed; }
 

@@ -172,6 +172,10 @@ export class TcpEndpoint {
   /** When the retransmission timer last sent (performance.now() ms). */
   private lastRtxAt = WIDE_ZERO;
   ackNeeded = false;
+  /** The time (performance.now() ms) of the segment being handled, or of the output under
+   *  way: the clock is read once for the work of each (Linux's tcp_mstamp), not by every
+   *  timer, timestamp and RTT sample it touches. */
+  private now = WIDE_ZERO;
   /** The ACK of an interactive exchange rides on the answer (delayed_ack.ts). */
   readonly delack = new DelayedAck(() => this.onDelackTimer());
 
@@ -412,7 +416,8 @@ export class TcpEndpoint {
 
   input(seg: TCPSegment, src: IPAddr, dst: IPAddr): void {
     this.segsIn++;
-    this.keepalive.heard();
+    this.now = performance.now();
+    this.keepalive.heard(this.now);
     switch (this.state) {
       case TCPS.LISTEN:
         if (seg.flags & TH_RST) return;
@@ -448,11 +453,11 @@ export class TcpEndpoint {
     this.takeSynOptions(seg);
     if (f & TH_ACK) {
       this.sndUna = seg.ack;
-      this.rtt.acked(seg.ack, seqGE);
+      this.rtt.acked(seg.ack, seqGE, this.now);
       this.established();
-      this.sendAck();
+      this.sendAck(this.now);
       this.emit(POLLOUT);
-      this.output();
+      this.output(this.now);
     } else {
       // Simultaneous open.
       this.state = TCPS.SYN_RECV;
@@ -463,14 +468,14 @@ export class TcpEndpoint {
   /** A segment for the connection in TIME_WAIT (time_wait.ts). */
   private inputTimeWait(seg: TCPSegment, src: IPAddr, dst: IPAddr): void {
     const v = timeWaitVerdict(seg, {
-      rcvNxt: this.rcvNxt, tsRecent: this.ts.recent, tsRecentAt: this.ts.recentAt, now: performance.now(), tsOk: this.ts.ok,
+      rcvNxt: this.rcvNxt, tsRecent: this.ts.recent, tsRecentAt: this.ts.recentAt, now: this.now, tsOk: this.ts.ok,
     });
     switch (v) {
       case 'drop': return;
       case 'kill': this.destroy(); return;
       case 'rearm':
         this.lifeTimer.arm(TIME_WAIT_MS);
-        if (seg.tsVal !== null && this.ts.ok) this.ts.store(seg.tsVal);
+        if (seg.tsVal !== null && this.ts.ok) this.ts.store(seg.tsVal, this.now);
         return;
       case 'syn': {
         // tcp_v4_rcv's TCP_TW_SYN: a listener (or the NAT's forwarder) takes it, with an ISN
@@ -538,7 +543,7 @@ export class TcpEndpoint {
       this.oowAck();
       return;
     }
-    this.ts.received(seg, this.rcvNxt);
+    this.ts.received(seg, this.rcvNxt, this.now);
     if (!(f & TH_ACK)) return;
     // Data into a closed window is dropped (and ACKed below); a bare FIN is taken, as Linux
     // takes it since 6.8: it needs no room.
@@ -552,7 +557,7 @@ export class TcpEndpoint {
       this.sndUna = seg.ack;
       this.sndWnd = seg.window << this.sndWscale;
       this.sndWl1 = seg.seq;
-      this.rtt.acked(seg.ack, seqGE);
+      this.rtt.acked(seg.ack, seqGE, this.now);
       this.established();
       const l = this.listener;
       if (l) {
@@ -604,8 +609,8 @@ export class TcpEndpoint {
             mibOf(this.stack).tcpOfoQueue++;
             if (f & TH_FIN) this.oooFin = seqAdd(seq, data.length);
           }
-          this.sendAck();
-          this.output();
+          this.sendAck(this.now);
+          this.output(this.now);
           return;
         }
         if (!ackedNow) this.ackData();
@@ -616,9 +621,9 @@ export class TcpEndpoint {
       this.receiveFin();
     } else if (segLen > 0 && data.length > 0) {
       // Data we could not take (out of order or beyond the window): say where we are.
-      this.sendAck();
+      this.sendAck(this.now);
     }
-    this.output();
+    this.output(this.now);
   }
 
   /** __tcp_ack_snd_check for in-order data: the ACK goes out at the end of the batch, or
@@ -627,7 +632,7 @@ export class TcpEndpoint {
   private ackData(): void {
     if (this.delack.pingpong && this.ooo.empty && seqDiff(this.rcvNxt, this.rcvWup) <= this.rcvMss) {
       this.ackNeeded = true;
-      this.delack.schedule();
+      this.delack.schedule(this.now);
       return;
     }
     this.stack.ackLater(this);
@@ -665,7 +670,7 @@ export class TcpEndpoint {
       this.rcvQueued += n;
       this.rcvNxt = seqAdd(this.rcvNxt, n);
       this.bytesReceived += n;
-      this.delack.received(performance.now());
+      this.delack.received(this.now);
       this.emit(POLLIN);
     }
     return n;
@@ -726,15 +731,15 @@ export class TcpEndpoint {
       this.sndUna = seg.ack;
       this.sacked.pruneBelow(this.sndUna);
       this.congestionOnAck(acked);
-      if (!this.rtt.acked(seg.ack, seqGE)) {
+      if (!this.rtt.acked(seg.ack, seqGE, this.now)) {
         // A retransmitted segment has no sample of its own; its echoed timestamp does.
-        const r = this.ts.rttSample(seg);
+        const r = this.ts.rttSample(seg, this.now);
         if (r !== null) this.rtt.sample(r);
       }
       this.retries = 0;
       this.retransmits = 0;
       if (this.sndUna === this.sndMax) this.rtx.cancel();
-      else this.rtx.arm(this.rtt.rto);
+      else this.rtx.arm(this.rtt.rto, this.now);
       if (acked > 0) this.emit(POLLOUT);
       if (finAcked) {
         switch (this.state) {
@@ -840,10 +845,12 @@ export class TcpEndpoint {
 
   // --- output ---
 
-  /** Send what the window, Nagle and the state allow (tcp_write_xmit). */
-  output(): void {
+  /** Send what the window, Nagle and the state allow (tcp_write_xmit); now: the clock as
+   *  the caller read it, if it just did. */
+  output(now = performance.now()): void {
     const s = this.state;
     if (s !== TCPS.ESTABLISHED && s !== TCPS.CLOSE_WAIT && s !== TCPS.FIN_WAIT1 && s !== TCPS.CLOSING && s !== TCPS.LAST_ACK) return;
+    this.now = now;
     if (this.sndWnd > this.maxSndWnd) this.maxSndWnd = this.sndWnd;
     let sent = false;
     for (;;) {
@@ -859,7 +866,7 @@ export class TcpEndpoint {
       const n = Math.min(unsent, this.sndMss, wndLeft, this.sndQueue.segmentLimit(inflight));
       if (n <= 0) {
         // Zero window: probe it later (the persist timer shares the retransmission timer).
-        if (this.sndUna === this.sndNxt) this.rtx.armIfIdle(this.rtt.rto);
+        if (this.sndUna === this.sndNxt) this.rtx.armIfIdle(this.rtt.rto, now);
         break;
       }
       // Sender-side silly window avoidance (RFC 1122 §4.2.3.4, tcp_snd_wnd_test with the MSS
@@ -867,7 +874,7 @@ export class TcpEndpoint {
       // waits for the window to open — for the ACKs of what is in flight, or the receiver's
       // update when its reader makes room, with the persist timer to probe for it.
       if (n === wndLeft && !this.persistProbe && n < Math.min(unsent, this.sndMss, this.maxSndWnd >> 1)) {
-        if (inflight === 0) this.rtx.armIfIdle(this.rtt.rto);
+        if (inflight === 0) this.rtx.armIfIdle(this.rtt.rto, now);
         break;
       }
       // Nagle with Minshall's variant (tcp_nagle_check): hold a small segment while a small
@@ -877,8 +884,8 @@ export class TcpEndpoint {
       if (n < this.sndMss && n === unsent && !this.finQueued) {
         if (this.cork || (!this.nodelay && inflight > 0 && this.smallUnacked())) break;
       }
-      this.transmit(this.dataSeg(this.sndNxt, TH_ACK | (n === unsent ? TH_PSH : 0)), this.sndQueue, inflight, n);
-      this.rtt.start(seqAdd(this.sndNxt, n));
+      this.transmit(this.dataSeg(this.sndNxt, TH_ACK | (n === unsent ? TH_PSH : 0), now), this.sndQueue, inflight, n, now);
+      this.rtt.start(seqAdd(this.sndNxt, n), now);
       this.advanceNxt(n);
       if (n < this.sndMss) this.sndSml = this.sndNxt; // tcp_minshall_update
       sent = true;
@@ -886,14 +893,14 @@ export class TcpEndpoint {
     // Whether the window was what held the sender back (tcp_write_xmit's is_cwnd_limited):
     // only a window in use grows (congestion.ts).
     const limited = seqDiff(this.sndNxt, this.sndUna) - this.sacked.bytes() >= this.cc.cwnd * this.sndMss;
-    if (sent || limited) this.cc.validate(limited, this.flightSegs(), this.sndUna, this.sndNxt, performance.now(), this.rtt.rto);
+    if (sent || limited) this.cc.validate(limited, this.flightSegs(), this.sndUna, this.sndNxt, now, this.rtt.rto);
     if (this.finQueued && !this.finSent && seqDiff(this.sndNxt, this.sndUna) === this.sndQueued) {
       this.finSeq = this.sndNxt;
       this.finSent = true;
-      this.transmit(this.dataSeg(this.sndNxt, TH_ACK | TH_FIN), null, 0, 0);
+      this.transmit(this.dataSeg(this.sndNxt, TH_ACK | TH_FIN, now), null, 0, 0);
       this.advanceNxt(1);
     }
-    if (this.sndMax !== this.sndUna) this.rtx.armIfIdle(this.rtt.rto);
+    if (this.sndMax !== this.sndUna) this.rtx.armIfIdle(this.rtt.rto, now);
   }
 
   /** tcp_minshall_check: a small segment sent is not acknowledged yet. */
@@ -901,11 +908,11 @@ export class TcpEndpoint {
     return seqGT(this.sndSml, this.sndUna) && seqLE(this.sndSml, this.sndNxt);
   }
 
-  private dataSeg(seq: number, flags: number): TCPOut {
+  private dataSeg(seq: number, flags: number, now?: number): TCPOut {
     return {
       srcPort: this.lport, dstPort: this.rport, seq, ack: this.rcvNxt, flags, window: this.rcvWindow() >> this.rcvWscale,
       sack: this.sackOk && !this.ooo.empty ? this.ooo.sackBlocks().slice(0, this.ts.ok ? 6 : 8) : undefined,
-      urgPtr: this.urg.pointer(seq), ts: this.ts.forSegment(),
+      urgPtr: this.urg.pointer(seq), ts: this.ts.forSegment(now),
     };
   }
 
@@ -923,9 +930,9 @@ export class TcpEndpoint {
     this.transmit(this.dataSeg(seqAdd(this.sndUna, -1), TH_ACK), null, 0, 0);
   }
 
-  sendAck(): void {
+  sendAck(now?: number): void {
     if (!synchronized(this.state) && this.state !== TCPS.SYN_SENT) return;
-    this.transmit(this.dataSeg(this.acceptableSeq(), TH_ACK), null, 0, 0);
+    this.transmit(this.dataSeg(this.acceptableSeq(), TH_ACK, now), null, 0, 0);
   }
 
   /** tcp_acceptable_seq: a bare ACK carries the highest sequence number sent (after a timeout
@@ -940,7 +947,7 @@ export class TcpEndpoint {
 
   /** Build a segment (header o, then len bytes of q starting off bytes past sndUna) and
    *  hand it to the network layer. */
-  private transmit(o: TCPOut, q: SendQueue | null, off: number, len: number): void {
+  private transmit(o: TCPOut, q: SendQueue | null, off: number, len: number, now?: number): void {
     const local = this.local;
     const remote = this.remote;
     if (!local || !remote) return;
@@ -954,7 +961,7 @@ export class TcpEndpoint {
     const mib = mibOf(this.stack);
     mib.tcpOutSegs++;
     if (o.flags & TH_RST) mib.tcpOutRsts++;
-    if (len > 0) this.delack.sent(performance.now());
+    if (len > 0) this.delack.sent(now ?? performance.now());
     if (o.flags & TH_ACK) {
       this.ackNeeded = false;
       this.delack.sentAck();
