@@ -11,6 +11,9 @@
 // which itself costs a little: the parts sum to a little more than the plain total.
 // Options: --write BYTES (65536) --read BYTES (65536) --mib N (1024) --runs N (5: the
 // median run is shown) --dist DIR (another checkout's dist/, e.g. ../main/dist, to compare).
+// --rr N instead: N request/response exchanges (an HTTP keep-alive loop: --write bytes of
+// request, --read bytes of response, each read whole before the answer), CPU and segments
+// per exchange.
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -89,6 +92,40 @@ function once(port, instrument) {
     wall, cpu: (cpu.user + cpu.system) / 1000, writes, reads, part,
     segs: c.segsOut - segs0, acks: s.segsOut - acks0,
   };
+}
+
+/** The keep-alive loop: request, the server reads it and answers, the client reads that. */
+function exchanges(port, n, req, resp) {
+  const stack = new Stack();
+  const { c, s } = connection(stack, port);
+  const q = new Uint8Array(req).fill(0x71), a = new Uint8Array(resp).fill(0x61), dst = new Uint8Array(Math.max(req, resp));
+  const send = (ep, src) => {
+    let at = 0;
+    ep.enqueueFrom(src.length, (d) => { d.set(src.subarray(at, at + d.length)); at += d.length; return d.length; });
+    ep.output();
+    stack.flush();
+  };
+  const recv = (ep, len) => {
+    for (let got = 0; got < len;) { const k = ep.readInto(dst, false); if (k === 0) throw new Error('short exchange'); got += k; stack.flush(); }
+  };
+  const segs0 = c.segsOut + s.segsOut;
+  const t0 = performance.now(), c0 = process.cpuUsage();
+  for (let i = 0; i < n; i++) { send(c, q); recv(s, req); send(s, a); recv(c, resp); }
+  const wall = performance.now() - t0, cpu = process.cpuUsage(c0);
+  return { wall, cpu: (cpu.user + cpu.system) / 1000, segs: c.segsOut + s.segsOut - segs0 };
+}
+
+const RR = Number(opt('--rr', 0));
+if (RR > 0) {
+  const req = Number(opt('--write', 80)), resp = Number(opt('--read', 170));
+  const rs = [];
+  for (let i = 0; i < RUNS; i++) rs.push(exchanges(7400 + i, RR, req, resp));
+  rs.sort((x, y) => x.cpu - y.cpu);
+  const m = rs[Math.floor(rs.length / 2)];
+  console.log(`tcp stack in-process, ${path.relative(process.cwd(), dist) || dist}: ${RR} exchanges of ${req}-byte requests and ${resp}-byte responses, median of ${RUNS} runs by CPU`);
+  console.log(`  per exchange: ${(m.cpu * 1000 / RR).toFixed(2)} us CPU, ${(m.wall * 1000 / RR).toFixed(2)} us wall, ${(m.segs / RR).toFixed(2)} segments (both ways)`);
+  console.log(`  CPU per run (ms, sorted): ${rs.map((x) => x.cpu.toFixed(0)).join(' ')}`);
+  process.exit(0);
 }
 
 const runs = [];

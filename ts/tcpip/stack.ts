@@ -31,6 +31,7 @@ import { icmpErrorInput, linkFailure } from './icmp/errors';
 import { mibOf } from './mib';
 import { PortTable, flowHash, type Binding } from './ports';
 import { TcpEndpoint } from './tcp/endpoint';
+import { Slab } from './tcp/slab';
 import { TCPS } from './tcp/states';
 import type { UdpEndpoint } from './udp/endpoint';
 import { WIDE_ZERO } from './wide_field';
@@ -63,6 +64,8 @@ export class Stack {
   private readonly connsByPorts = new Map<number, ConnEntry[]>();
   private readonly pendingAcks = new Set<TcpEndpoint>();
   private ipId = Math.floor(Math.random() * 0x10000);
+  /** Where packets without data (ACKs, resets) come from. */
+  private readonly headerSlab = new Slab();
   readonly stats: StackStats = { ipIn: 0, ipDropped: 0, tcpIn: 0, udpIn: 0, icmpIn: 0 };
 
   readonly lo: NicInfo = loopbackNic();
@@ -216,6 +219,12 @@ export class Stack {
     if (loop && this.mcast.joined(nic.index, dst)) this.mcast.loopBack(nic, pkt, true);
     const link = this.links.find((l) => l.info === nic);
     if (ttl > 0 && link) link.sendIP(pkt, dst, true);
+  }
+
+  /** A zeroed packet of len bytes with room bytes of its own in front of it (a bare
+   *  segment's: headers only, so never more than a slab region). */
+  headerPacket(room: number, len: number): Uint8Array {
+    return this.headerSlab.take(room + len).subarray(room);
   }
 
   /** Deliver what the operation just finished sent (the caller holds no endpoint state). */

@@ -625,6 +625,8 @@ export class TcpSocket extends InetSocket {
         const v = this.tcpPlain.get(TCP_LINGER2) ?? 0;
         return ints(v < 0 ? -1 : v === 0 ? TCP_FIN_TIMEOUT : v);
       }
+      // Whether ACKs go out at once: not while the exchange is interactive (delayed_ack.ts).
+      case TCP_QUICKACK: return ints(ep.delack.pingpong ? 0 : 1);
       case TCP_CONGESTION: {
         const b = new Uint8Array(16);
         b.set(new TextEncoder().encode(this.congestion));
@@ -685,6 +687,10 @@ export class TcpSocket extends InetSocket {
         // smallest receive buffer. (The stack's advertised window does not read it yet.)
         if (v === 0 && ep.state !== TCPS.CLOSE) fail(EINVAL);
         this.tcpPlain.set(name, v === 0 ? 0 : Math.max(v, MIN_WINDOW_CLAMP));
+        return;
+      case TCP_QUICKACK:
+        ep.setQuickack(v);
+        this.stack.flush();
         return;
       default:
         if (!(name in TCP_PLAIN)) fail(ENOPROTOOPT);

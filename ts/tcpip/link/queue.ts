@@ -15,6 +15,10 @@ export type DeliverFn = (pkt: Uint8Array, offloaded: boolean) => void;
 export class PacketQueue {
   private queue: Uint8Array[] = [];
   private offloaded: boolean[] = [];
+  /** The lists of the batch being delivered, emptied and kept for the next one (a new pair
+   *  per batch was an allocation per syscall that sends). */
+  private spare: Uint8Array[] = [];
+  private spareOffloaded: boolean[] = [];
   private scheduled = false;
   private draining = false;
   /** Packets carried, for /proc/net/dev. */
@@ -56,9 +60,17 @@ export class PacketQueue {
     for (let rounds = 0; rounds < 64 && this.queue.length > 0; rounds++) {
       const q = this.queue;
       const off = this.offloaded;
-      this.queue = [];
-      this.offloaded = [];
-      for (let i = 0; i < q.length; i++) this.deliver(q[i], off[i]);
+      this.queue = this.spare;
+      this.offloaded = this.spareOffloaded;
+      try {
+        for (let i = 0; i < q.length; i++) this.deliver(q[i], off[i]);
+      } finally {
+        // Emptied, so that no packet is held past its delivery.
+        q.length = 0;
+        off.length = 0;
+        this.spare = q;
+        this.spareOffloaded = off;
+      }
       this.drained();
     }
     if (this.queue.length > 0 && !this.scheduled) {

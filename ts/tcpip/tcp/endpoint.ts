@@ -23,6 +23,8 @@ import { RtoEstimator } from './rto';
 import { DUPACK_THRESHOLD, NewReno } from './congestion';
 import { OutOfOrderQueue, SeqRanges } from './sack';
 import { Keepalive } from './keepalive';
+import { DelayedAck } from './delayed_ack';
+import { SLAB_MAX_REGION, Slab } from './slab';
 import { LINK_ROOM, SendQueue, type Fill } from './send_queue';
 import { chunkPool } from './chunk_pool';
 import { mibOf } from '../mib';
@@ -126,9 +128,13 @@ export class TcpEndpoint {
   irs = WIDE_ZERO;
   rcvNxt = WIDE_ZERO;
   readonly rcvQueue: Uint8Array[] = [];
+  /** Where small received data is copied to (read in the order it came). */
+  private readonly rcvSlab = new Slab();
   rcvHeadOff = 0;
   rcvQueued = 0;
   private rcvAdvRight = WIDE_ZERO;
+  /** rcvNxt when we last sent an ACK (tcp_sock.rcv_wup): what the peer has not heard of. */
+  private rcvWup = WIDE_ZERO;
   /** The largest segment the peer sent (tcp_measure_rcv_mss), for silly window avoidance. */
   private rcvMss = 536;
   /** Segments past a hole, and where an out-of-order FIN sits. */
@@ -176,6 +182,12 @@ export class TcpEndpoint {
   /** When the retransmission timer last sent (performance.now() ms). */
   private lastRtxAt = WIDE_ZERO;
   ackNeeded = false;
+  /** The time (performance.now() ms) of the segment being handled, or of the output under
+   *  way: the clock is read once for the work of each (Linux's tcp_mstamp), not by every
+   *  timer, timestamp and RTT sample it touches. */
+  private now = WIDE_ZERO;
+  /** The ACK of an interactive exchange rides on the answer (delayed_ack.ts). */
+  readonly delack = new DelayedAck(() => this.onDelackTimer());
 
   // TCP_INFO counters
   segsOut = 0;
@@ -414,7 +426,8 @@ export class TcpEndpoint {
 
   input(seg: TCPSegment, src: IPAddr, dst: IPAddr): void {
     this.segsIn++;
-    this.keepalive.heard();
+    this.now = performance.now();
+    this.keepalive.heard(this.now);
     switch (this.state) {
       case TCPS.LISTEN:
         if (seg.flags & TH_RST) return;
@@ -450,11 +463,11 @@ export class TcpEndpoint {
     this.takeSynOptions(seg);
     if (f & TH_ACK) {
       this.sndUna = seg.ack;
-      this.rtt.acked(seg.ack, seqGE);
+      this.rtt.acked(seg.ack, seqGE, this.now);
       this.established();
-      this.sendAck();
+      this.sendAck(this.now);
       this.emit(POLLOUT);
-      this.output();
+      this.output(this.now);
     } else {
       // Simultaneous open.
       this.state = TCPS.SYN_RECV;
@@ -465,14 +478,14 @@ export class TcpEndpoint {
   /** A segment for the connection in TIME_WAIT (time_wait.ts). */
   private inputTimeWait(seg: TCPSegment, src: IPAddr, dst: IPAddr): void {
     const v = timeWaitVerdict(seg, {
-      rcvNxt: this.rcvNxt, tsRecent: this.ts.recent, tsRecentAt: this.ts.recentAt, now: performance.now(), tsOk: this.ts.ok,
+      rcvNxt: this.rcvNxt, tsRecent: this.ts.recent, tsRecentAt: this.ts.recentAt, now: this.now, tsOk: this.ts.ok,
     });
     switch (v) {
       case 'drop': return;
       case 'kill': this.destroy(); return;
       case 'rearm':
         this.lifeTimer.arm(TIME_WAIT_MS);
-        if (seg.tsVal !== null && this.ts.ok) this.ts.store(seg.tsVal);
+        if (seg.tsVal !== null && this.ts.ok) this.ts.store(seg.tsVal, this.now);
         return;
       case 'syn': {
         // tcp_v4_rcv's TCP_TW_SYN: a listener (or the NAT's forwarder) takes it, with an ISN
@@ -540,7 +553,7 @@ export class TcpEndpoint {
       this.oowAck();
       return;
     }
-    this.ts.received(seg, this.rcvNxt);
+    this.ts.received(seg, this.rcvNxt, this.now);
     if (!(f & TH_ACK)) return;
     // Data into a closed window is dropped (and ACKed below); a bare FIN is taken, as Linux
     // takes it since 6.8: it needs no room.
@@ -561,7 +574,7 @@ export class TcpEndpoint {
       this.sndUna = seg.ack;
       this.sndWnd = seg.window << this.sndWscale;
       this.sndWl1 = seg.seq;
-      this.rtt.acked(seg.ack, seqGE);
+      this.rtt.acked(seg.ack, seqGE, this.now);
       this.established();
       const l = this.listener;
       if (l) {
@@ -592,6 +605,9 @@ export class TcpEndpoint {
           const skip = seqDiff(this.rcvNxt, seq);
           data = data.subarray(Math.min(skip, data.length));
           seq = this.rcvNxt;
+          // All of it again: the peer missed our ACK, which goes out at once (tcp_data_queue
+          // enters quick-ACK mode for a retransmission).
+          if (data.length === 0) this.delack.missed();
         }
         if (seq === this.rcvNxt && data.length > 0) {
           data = data.subarray(this.append(data));
@@ -610,11 +626,11 @@ export class TcpEndpoint {
             mibOf(this.stack).tcpOfoQueue++;
             if (f & TH_FIN) this.oooFin = seqAdd(seq, data.length);
           }
-          this.sendAck();
-          this.output();
+          this.sendAck(this.now);
+          this.output(this.now);
           return;
         }
-        if (!ackedNow) this.stack.ackLater(this);
+        if (!ackedNow) this.ackData();
       }
     }
     // FIN, once everything before it is in.
@@ -622,9 +638,40 @@ export class TcpEndpoint {
       this.receiveFin();
     } else if (segLen > 0 && data.length > 0) {
       // Data we could not take (out of order or beyond the window): say where we are.
-      this.sendAck();
+      this.sendAck(this.now);
     }
-    this.output();
+    this.output(this.now);
+  }
+
+  /** __tcp_ack_snd_check for in-order data: the ACK goes out at the end of the batch, or
+   *  waits for this end's answer while the exchange is interactive and no more than a full
+   *  segment is unacknowledged. */
+  private ackData(): void {
+    if (this.delack.pingpong && this.ooo.empty && seqDiff(this.rcvNxt, this.rcvWup) <= this.rcvMss) {
+      this.ackNeeded = true;
+      this.delack.schedule(this.now);
+      return;
+    }
+    this.stack.ackLater(this);
+  }
+
+  /** The delayed ACK's timer: no answer came in time to carry it (tcp_delack_timer_handler). */
+  private onDelackTimer(): void {
+    if (!this.ackNeeded) return;
+    this.delack.missed();
+    this.sendAck();
+    this.stack.flush();
+  }
+
+  /** TCP_QUICKACK (__tcp_sock_set_quickack): 0 delays ACKs as an interactive exchange does;
+   *  otherwise an owed ACK goes out now, and bit 0 clear delays the next ones again. */
+  setQuickack(v: number): void {
+    if (v === 0) { this.delack.setQuick(false); return; }
+    this.delack.setQuick(true);
+    if (this.ackNeeded && this.delack.pending && (this.state === TCPS.ESTABLISHED || this.state === TCPS.CLOSE_WAIT)) {
+      this.sendAck();
+      if (!(v & 1)) this.delack.setQuick(false);
+    }
   }
 
   /** Append in-order data to the receive queue, as much as the buffer takes; returns how much. */
@@ -634,15 +681,24 @@ export class TcpEndpoint {
       let d = n === data.length ? data : data.subarray(0, n);
       // A view pins its whole packet (or the sender's chunk): keep a small part of a large
       // buffer as a copy, so held memory stays near what the window counts (tcp_collapse).
-      if (d.length * 2 < d.buffer.byteLength) d = d.slice();
+      if (d.length * 2 < d.buffer.byteLength) d = this.keepCopy(d);
       else chunkPool.retain(d);
       this.rcvQueue.push(d);
       this.rcvQueued += n;
       this.rcvNxt = seqAdd(this.rcvNxt, n);
       this.bytesReceived += n;
+      this.delack.received(this.now);
       this.emit(POLLIN);
     }
     return n;
+  }
+
+  /** A copy of received data the receive queue keeps (small ones in its slab). */
+  private keepCopy(d: Uint8Array): Uint8Array {
+    if (d.length > SLAB_MAX_REGION) return d.slice();
+    const c = this.rcvSlab.take(d.length);
+    c.set(d);
+    return c;
   }
 
   /** The peer's FIN, once everything before it is in (tcp_fin). */
@@ -692,15 +748,15 @@ export class TcpEndpoint {
       this.sndUna = seg.ack;
       this.sacked.pruneBelow(this.sndUna);
       this.congestionOnAck(acked);
-      if (!this.rtt.acked(seg.ack, seqGE)) {
+      if (!this.rtt.acked(seg.ack, seqGE, this.now)) {
         // A retransmitted segment has no sample of its own; its echoed timestamp does.
-        const r = this.ts.rttSample(seg);
+        const r = this.ts.rttSample(seg, this.now);
         if (r !== null) this.rtt.sample(r);
       }
       this.retries = 0;
       this.retransmits = 0;
       if (this.sndUna === this.sndMax) this.rtx.cancel();
-      else this.rtx.arm(this.rtt.rto);
+      else this.rtx.arm(this.rtt.rto, this.now);
       if (acked > 0) this.emit(POLLOUT);
       if (finAcked) {
         switch (this.state) {
@@ -806,10 +862,12 @@ export class TcpEndpoint {
 
   // --- output ---
 
-  /** Send what the window, Nagle and the state allow (tcp_write_xmit). */
-  output(): void {
+  /** Send what the window, Nagle and the state allow (tcp_write_xmit); now: the clock as
+   *  the caller read it, if it just did. */
+  output(now = performance.now()): void {
     const s = this.state;
     if (s !== TCPS.ESTABLISHED && s !== TCPS.CLOSE_WAIT && s !== TCPS.FIN_WAIT1 && s !== TCPS.CLOSING && s !== TCPS.LAST_ACK) return;
+    this.now = now;
     if (this.sndWnd > this.maxSndWnd) this.maxSndWnd = this.sndWnd;
     let sent = false;
     for (;;) {
@@ -825,7 +883,7 @@ export class TcpEndpoint {
       const n = Math.min(unsent, this.sndMss, wndLeft, this.sndQueue.segmentLimit(inflight));
       if (n <= 0) {
         // Zero window: probe it later (the persist timer shares the retransmission timer).
-        if (this.sndUna === this.sndNxt) this.rtx.armIfIdle(this.rtt.rto);
+        if (this.sndUna === this.sndNxt) this.rtx.armIfIdle(this.rtt.rto, now);
         break;
       }
       // Sender-side silly window avoidance (RFC 1122 §4.2.3.4, tcp_snd_wnd_test with the MSS
@@ -833,7 +891,7 @@ export class TcpEndpoint {
       // waits for the window to open — for the ACKs of what is in flight, or the receiver's
       // update when its reader makes room, with the persist timer to probe for it.
       if (n === wndLeft && !this.persistProbe && n < Math.min(unsent, this.sndMss, this.maxSndWnd >> 1)) {
-        if (inflight === 0) this.rtx.armIfIdle(this.rtt.rto);
+        if (inflight === 0) this.rtx.armIfIdle(this.rtt.rto, now);
         break;
       }
       // Nagle with Minshall's variant (tcp_nagle_check): hold a small segment while a small
@@ -848,8 +906,8 @@ export class TcpEndpoint {
         }
         if (!this.nodelay && inflight > 0 && this.smallUnacked()) break;
       }
-      this.transmit(this.dataSeg(this.sndNxt, TH_ACK | (n === unsent ? TH_PSH : 0)), this.sndQueue, inflight, n);
-      this.rtt.start(seqAdd(this.sndNxt, n));
+      this.transmit(this.dataSeg(this.sndNxt, TH_ACK | (n === unsent ? TH_PSH : 0), now), this.sndQueue, inflight, n, now);
+      this.rtt.start(seqAdd(this.sndNxt, n), now);
       this.advanceNxt(n);
       if (n < this.sndMss) this.sndSml = this.sndNxt; // tcp_minshall_update
       sent = true;
@@ -857,14 +915,14 @@ export class TcpEndpoint {
     // Whether the window was what held the sender back (tcp_write_xmit's is_cwnd_limited):
     // only a window in use grows (congestion.ts).
     const limited = seqDiff(this.sndNxt, this.sndUna) - this.sacked.bytes() >= this.cc.cwnd * this.sndMss;
-    if (sent || limited) this.cc.validate(limited, this.flightSegs(), this.sndUna, this.sndNxt, performance.now(), this.rtt.rto);
+    if (sent || limited) this.cc.validate(limited, this.flightSegs(), this.sndUna, this.sndNxt, now, this.rtt.rto);
     if (this.finQueued && !this.finSent && seqDiff(this.sndNxt, this.sndUna) === this.sndQueued) {
       this.finSeq = this.sndNxt;
       this.finSent = true;
-      this.transmit(this.dataSeg(this.sndNxt, TH_ACK | TH_FIN), null, 0, 0);
+      this.transmit(this.dataSeg(this.sndNxt, TH_ACK | TH_FIN, now), null, 0, 0);
       this.advanceNxt(1);
     }
-    if (this.sndMax !== this.sndUna) this.rtx.armIfIdle(this.rtt.rto);
+    if (this.sndMax !== this.sndUna) this.rtx.armIfIdle(this.rtt.rto, now);
   }
 
   /** tcp_minshall_check: a small segment sent is not acknowledged yet. */
@@ -872,11 +930,11 @@ export class TcpEndpoint {
     return seqGT(this.sndSml, this.sndUna) && seqLE(this.sndSml, this.sndNxt);
   }
 
-  private dataSeg(seq: number, flags: number): TCPOut {
+  private dataSeg(seq: number, flags: number, now?: number): TCPOut {
     return {
       srcPort: this.lport, dstPort: this.rport, seq, ack: this.rcvNxt, flags, window: this.rcvWindow() >> this.rcvWscale,
       sack: this.sackOk && !this.ooo.empty ? this.ooo.sackBlocks().slice(0, this.ts.ok ? 6 : 8) : undefined,
-      urgPtr: this.urg.pointer(seq), ts: this.ts.forSegment(),
+      urgPtr: this.urg.pointer(seq), ts: this.ts.forSegment(now),
     };
   }
 
@@ -894,9 +952,9 @@ export class TcpEndpoint {
     this.transmit(this.dataSeg(seqAdd(this.sndUna, -1), TH_ACK), null, 0, 0);
   }
 
-  sendAck(): void {
+  sendAck(now?: number): void {
     if (!synchronized(this.state) && this.state !== TCPS.SYN_SENT) return;
-    this.transmit(this.dataSeg(this.acceptableSeq(), TH_ACK), null, 0, 0);
+    this.transmit(this.dataSeg(this.acceptableSeq(), TH_ACK, now), null, 0, 0);
   }
 
   /** tcp_acceptable_seq: a bare ACK carries the highest sequence number sent (after a timeout
@@ -911,21 +969,26 @@ export class TcpEndpoint {
 
   /** Build a segment (header o, then len bytes of q starting off bytes past sndUna) and
    *  hand it to the network layer. */
-  private transmit(o: TCPOut, q: SendQueue | null, off: number, len: number): void {
+  private transmit(o: TCPOut, q: SendQueue | null, off: number, len: number, now?: number): void {
     const local = this.local;
     const remote = this.remote;
     if (!local || !remote) return;
     const ipLen = this.stack.ipHeaderLen(this.v6);
     const hl = tcpHeaderLen(o);
     // Either way LINK_ROOM bytes of headroom come first (send_queue.ts), for the link's header.
-    const pkt = q && len > 0 ? q.packet(ipLen + hl, off, len) : new Uint8Array(LINK_ROOM + ipLen + hl).subarray(LINK_ROOM);
+    const pkt = q && len > 0 ? q.packet(ipLen + hl, off, len) : this.stack.headerPacket(LINK_ROOM, ipLen + hl);
     // The checksum is the stack's to make or offload (header/offload.ts).
     writeTCP(pkt.subarray(ipLen), o, local, remote, false);
     this.segsOut++;
     const mib = mibOf(this.stack);
     mib.tcpOutSegs++;
     if (o.flags & TH_RST) mib.tcpOutRsts++;
-    this.ackNeeded = false;
+    if (len > 0) this.delack.sent(now ?? performance.now());
+    if (o.flags & TH_ACK) {
+      this.ackNeeded = false;
+      this.delack.sentAck();
+      this.rcvWup = this.rcvNxt;
+    }
     if (o.flags & TH_ACK) this.rcvAdvRight = seqAdd(this.rcvNxt, o.window << ((o.flags & TH_SYN) ? 0 : this.rcvWscale));
     this.stack.sendIP(pkt, local, remote, IPPROTO_TCP, this.ttl, this.tos, true, true);
   }
@@ -1088,6 +1151,7 @@ export class TcpEndpoint {
     this.shutdownBits = RCV_SHUTDOWN | SEND_SHUTDOWN;
     this.rtx.cancel();
     this.lifeTimer.cancel();
+    this.delack.stop();
     this.keepalive.stop();
     this.ooo.clear();
     this.sacked.clear();

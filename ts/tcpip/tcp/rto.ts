@@ -18,10 +18,10 @@ export class RtoEstimator {
   private timedAt = WIDE_ZERO;
 
   /** Time the segment ending at endSeq, unless one is being timed. */
-  start(endSeq: number): void {
+  start(endSeq: number, now = performance.now()): void {
     if (this.timedSeq !== null) return;
     this.timedSeq = endSeq;
-    this.timedAt = performance.now();
+    this.timedAt = now;
   }
 
   /** A retransmission happened: the timed sample would be ambiguous. */
@@ -29,9 +29,9 @@ export class RtoEstimator {
 
   /** ack covers the timed segment (seqGE check by the caller's comparator): true when that
    *  gave a sample. */
-  acked(ack: number, ge: (a: number, b: number) => boolean): boolean {
+  acked(ack: number, ge: (a: number, b: number) => boolean, now = performance.now()): boolean {
     if (this.timedSeq === null || !ge(ack, this.timedSeq)) return false;
-    const r = performance.now() - this.timedAt;
+    const r = now - this.timedAt;
     this.timedSeq = null;
     this.sample(r);
     return true;

@@ -8,6 +8,7 @@
 // chunks come from the chunk pool and go back to it once acknowledged and read.
 
 import { chunkPool } from './chunk_pool';
+import { SLAB_MAX_REGION, Slab } from './slab';
 
 /** Room a packet keeps in front of its IP header for the link's header (an Ethernet frame
  *  is then a view of the packet: link/ethernet.ts), rounded up. */
@@ -30,6 +31,8 @@ interface Chunk {
 
 export class SendQueue {
   private chunks: Chunk[] = [];
+  /** Where chunks of small writes come from (acknowledged in the order they were taken). */
+  private readonly slab = new Slab();
   /** Index of the first chunk still queued, and bytes of it already acknowledged. */
   private head = 0;
   private headOff = 0;
@@ -63,7 +66,7 @@ export class SendQueue {
         const size = Math.min(goal, Math.max(tail.len + len, 2 * cap));
         // Grown to a full segment it is a pool chunk like any other (not 64 KiB of new memory
         // per write when writes are a little over the MSS).
-        const buf = size === goal ? chunkPool.take(HEADROOM + size) : new Uint8Array(HEADROOM + size);
+        const buf = size === goal ? chunkPool.take(HEADROOM + size) : this.smallChunk(HEADROOM + size);
         buf.set(tail.buf.subarray(HEADROOM, HEADROOM + tail.len), HEADROOM);
         tail.buf = buf;
       }
@@ -77,7 +80,7 @@ export class SendQueue {
     }
     while (at < len) {
       const k = Math.min(goal, len - at);
-      const buf = k === goal ? chunkPool.take(HEADROOM + k) : new Uint8Array(HEADROOM + k);
+      const buf = k === goal ? chunkPool.take(HEADROOM + k) : this.smallChunk(HEADROOM + k);
       const got = fill(buf.subarray(HEADROOM, HEADROOM + k));
       if (got === 0) { chunkPool.release(buf.buffer); break; }
       this.chunks.push({ buf, len: got, sent: false });
@@ -86,6 +89,11 @@ export class SendQueue {
     }
     this.bytes += at;
     return at;
+  }
+
+  /** A chunk short of a full segment: from the slab when small. */
+  private smallChunk(size: number): Uint8Array {
+    return size <= SLAB_MAX_REGION ? this.slab.take(size) : new Uint8Array(size);
   }
 
   /** Take chunk (HEADROOM bytes, then len bytes of data; held once by the caller, who hands

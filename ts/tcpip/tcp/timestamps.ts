@@ -49,7 +49,7 @@ export class TcpTimestamps {
   get recentAt(): number { return this.recentStamp; }
 
   /** TSval now. */
-  now(): number { return (Math.floor(performance.now()) + this.offset) >>> 0; }
+  now(ms = performance.now()): number { return (Math.floor(ms) + this.offset) >>> 0; }
 
   /** The option of a SYN (if the sysctl allows) or SYN-ACK (if the SYN had it). */
   forSyn(stack: Stack, synAck: boolean): [number, number] | undefined {
@@ -65,14 +65,14 @@ export class TcpTimestamps {
   }
 
   /** The option of any later segment. */
-  forSegment(): [number, number] | undefined {
-    return this.ok ? [this.now(), this.recent] : undefined;
+  forSegment(ms?: number): [number, number] | undefined {
+    return this.ok ? [this.now(ms), this.recent] : undefined;
   }
 
   /** Store tsVal as ts_recent (TIME_WAIT takes it from an in-window segment). */
-  store(tsVal: number): void {
+  store(tsVal: number, ms = performance.now()): void {
     this.recent = tsVal;
-    this.recentStamp = performance.now();
+    this.recentStamp = ms;
   }
 
   /** tcp_paws_discard: drop seg (its TSval is older than ts_recent), unless a disordered
@@ -86,15 +86,15 @@ export class TcpTimestamps {
   }
 
   /** tcp_replace_ts_recent: a segment at (or left of) the window's left edge updates ts_recent. */
-  received(seg: TCPSegment, rcvNxt: number): void {
+  received(seg: TCPSegment, rcvNxt: number, ms?: number): void {
     if (!this.ok || seg.tsVal === null || seqGT(seg.seq, rcvNxt)) return;
-    if (((seg.tsVal - this.recent) | 0) >= 0 || this.recent === 0) this.store(seg.tsVal);
+    if (((seg.tsVal - this.recent) | 0) >= 0 || this.recent === 0) this.store(seg.tsVal, ms);
   }
 
   /** tcp_rtt_tsopt_us: the RTT an acknowledgement's TSecr measures (ms), or null. */
-  rttSample(seg: TCPSegment): number | null {
+  rttSample(seg: TCPSegment, ms?: number): number | null {
     if (!this.ok || seg.tsEcr === null || seg.tsEcr === 0) return null;
-    const d = (this.now() - seg.tsEcr) | 0;
+    const d = (this.now(ms) - seg.tsEcr) | 0;
     return d >= 0 ? Math.max(d, 0.001) : null;
   }
 }
