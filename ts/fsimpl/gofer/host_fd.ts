@@ -55,6 +55,11 @@ export class HostFd implements FileData {
     return slowHostCall(t, (done) => fs.write(this.fd, own, 0, own.length, offset, done));
   }
 
+  /** The file's size, asked of the host the same way (an O_APPEND write's position). */
+  sizeAsync(t: Task): Promise<number> {
+    return slowHostCall(t, (done) => fs.fstat(this.fd, { bigint: true }, (e, st) => done(e, e ? 0 : Number(st.size))));
+  }
+
   /** SEEK_DATA/SEEK_HOLE asked of the host file system (which knows the file's extents); the
    *  host fd's own position moves, but every read here is a pread. */
   seekHoleData(offset: number, whence: number): number {
