@@ -8,7 +8,8 @@
 // blocked its thread: the whole sandbox stopped until the daemon answered. So did a stalled
 // stat or listing (fixture gofer_stall_lookup.c) until wt-base24: the sentry awaited the
 // walk, getattr and readdir replies on its thread (vfs/host_wait.ts); and the lookups of a
-// rename, unlink, mkdir, symlink, link or execve (gofer_stall_change.c) until wt-base25.
+// rename, unlink, mkdir, symlink, link or execve (gofer_stall_change.c), and a page fault of
+// a mapping of such a file (gofer_stall_mmap.c), until wt-base25.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -99,6 +100,20 @@ describe.each(platforms)('%s', (platform) => {
     expect(r.stdout, describeResult(r)).toBe(n.stdout);
     expect(r.code).toBe(0);
     expect(beats.split('\n').filter(Boolean)).toHaveLength(20);
+  }, 120_000);
+
+  it('a page fault of a mapping whose read the host stalls holds only its task; signals end it as natively', async () => {
+    if (process.getuid?.() !== 0 || !existsSync('/dev/fuse')) {
+      console.log('skipped: the stalling FUSE mount needs root and /dev/fuse');
+      return;
+    }
+    const n = await withStall((mnt, ctl) => runNative([fixture('gofer_stall_mmap'), mnt, path.join(ctl, 'go')], { timeoutMs: 30_000 }));
+    expect(n.code, describeResult(n)).toBe(0);
+    expect(n.stdout).toContain('lookups while the fault waits: 20/20');
+    const r = await withStall((mnt, ctl) => runSandbox([fixture('gofer_stall_mmap'), '/vol', '/ctl/go'],
+      { platform, timeoutMs: 40_000, extraArgs: ['--volume', `${mnt}:/vol`, '--volume', `${ctl}:/ctl`] }));
+    expect(r.stdout, describeResult(r)).toBe(n.stdout);
+    expect(r.code).toBe(0);
   }, 120_000);
 
   it('the sandbox ends with its last task while a read it gave up still waits on the host', async () => {
