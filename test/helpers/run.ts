@@ -207,14 +207,39 @@ export async function expectSameAsNativeInFreshDir(
   name: string, prefix: string, platform: string, timeoutMs = 60_000, asCurrent: (nativeStdout: string) => string = (s) => s,
   args: string[] = [],
 ): Promise<void> {
-  const nd = mkdtempSync(path.join(tmpdir(), prefix)), sd = mkdtempSync(path.join(tmpdir(), prefix));
-  try {
+  await withFreshDirs(prefix, async (nd, sd) => {
     const native = await runNative([fixture(name), nd, ...args], { timeoutMs });
     expect(native.code, describeResult(native)).toBe(0);
     // The sandbox's writes land in its memory overlay; the directory must exist there too.
     const r = await runSandbox([fixture(name), sd, ...args], { platform, timeoutMs });
     expect(r.stdout.replaceAll(sd, 'DIR'), describeResult(r)).toBe(asCurrent(native.stdout.replaceAll(nd, 'DIR')));
     expect(r.code).toBe(0);
+  });
+}
+
+/** The same on a --volume: the fixture runs natively in a fresh host directory and in the
+ *  sandbox under /v, another fresh host directory mounted there; the same output and exit
+ *  status 0. hostCheck(volDir, nativeDir) then looks at what the sandbox left on the host. */
+export async function expectSameAsNativeOnVolume(
+  name: string, prefix: string, platform: string,
+  opts: { timeoutMs?: number; hostCheck?: (volDir: string, nativeDir: string) => void | Promise<void> } = {},
+): Promise<void> {
+  const timeoutMs = opts.timeoutMs ?? 60_000;
+  await withFreshDirs(prefix, async (nd, vd) => {
+    const native = await runNative([fixture(name), nd], { timeoutMs });
+    expect(native.code, describeResult(native)).toBe(0);
+    const r = await runSandbox([fixture(name), '/v'], { platform, timeoutMs, extraArgs: ['--volume', `${vd}:/v`] });
+    expect(r.stdout, describeResult(r)).toBe(native.stdout);
+    expect(r.code, describeResult(r)).toBe(0);
+    await opts.hostCheck?.(vd, nd);
+  });
+}
+
+/** f(nativeDir, sandboxDir) with two fresh host directories, removed afterwards. */
+async function withFreshDirs(prefix: string, f: (nd: string, sd: string) => Promise<void>): Promise<void> {
+  const nd = mkdtempSync(path.join(tmpdir(), prefix)), sd = mkdtempSync(path.join(tmpdir(), prefix));
+  try {
+    await f(nd, sd);
   } finally {
     rmSync(nd, { recursive: true, force: true });
     rmSync(sd, { recursive: true, force: true });

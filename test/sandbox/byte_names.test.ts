@@ -6,7 +6,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cli, describeResult, expectSameAsNativeInFreshDir, fixture, platforms, runNative, runSandbox } from '../helpers/run';
+import { cli, describeResult, expectSameAsNativeInFreshDir, expectSameAsNativeOnVolume, platforms, runNative, runSandbox } from '../helpers/run';
 
 /** Runs a shell line natively, whose words may hold any byte (printf makes them). */
 function sh(line: string): Buffer {
@@ -19,21 +19,13 @@ describe.each(platforms)('%s', (platform) => {
   });
 
   it('the same on a --volume, and the host sees the very bytes', async () => {
-    const nd = mkdtempSync(path.join(tmpdir(), 'byte-names-n-'));
-    const vd = mkdtempSync(path.join(tmpdir(), 'byte-names-v-'));
-    try {
-      const native = await runNative([fixture('byte_names'), nd]);
-      expect(native.code, describeResult(native)).toBe(0);
-      const r = await runSandbox([fixture('byte_names'), '/v'], { platform, extraArgs: ['--volume', `${vd}:/v`] });
-      expect(r.stdout, describeResult(r)).toBe(native.stdout);
-      expect(r.code).toBe(0);
-      const names = (dir: string): string[] => readdirSync(dir, { encoding: 'buffer' }).map((b) => b.toString('hex')).sort();
-      expect(names(vd)).toEqual(names(nd));
-      expect(names(vd)).toContain(Buffer.from('63fe', 'hex').toString('hex'));
-    } finally {
-      rmSync(nd, { recursive: true, force: true });
-      rmSync(vd, { recursive: true, force: true });
-    }
+    await expectSameAsNativeOnVolume('byte_names', 'byte-names-', platform, {
+      hostCheck: (vd, nd) => {
+        const names = (dir: string): string[] => readdirSync(dir, { encoding: 'buffer' }).map((b) => b.toString('hex')).sort();
+        expect(names(vd)).toEqual(names(nd));
+        expect(names(vd)).toContain(Buffer.from('63fe', 'hex').toString('hex'));
+      },
+    });
   });
 
   it("tsvisor's own argv, environment and working directory reach the program byte for byte", () => {

@@ -2,30 +2,21 @@
 // the host atomically in the gofer's Trenameat2, and the sandbox's cached names follow both
 // sides of an exchange: the output matches the native run in a host directory (EXCHANGE and
 // WHITEOUT were EINVAL before). The host directory is then checked from outside.
-import { lstatSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { lstatSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { describeResult, fixture, platforms, runNative, runSandbox } from '../helpers/run';
+import { expectSameAsNativeOnVolume, platforms } from '../helpers/run';
 
 describe.each(platforms)('%s', (platform) => {
   it('renameat2 flags on a --volume answer as the host file system does natively', async () => {
-    const nativeDir = mkdtempSync(path.join(tmpdir(), 'tsvisor-rename2-n-'));
-    const volDir = mkdtempSync(path.join(tmpdir(), 'tsvisor-rename2-v-'));
-    try {
-      const native = await runNative([fixture('rename2_vol'), nativeDir]);
-      expect(native.code, describeResult(native)).toBe(0);
-      const r = await runSandbox([fixture('rename2_vol'), '/v'], { platform, extraArgs: ['--volume', `${volDir}:/v`] });
-      expect(r.stdout, describeResult(r)).toBe(native.stdout);
-      expect(r.code, describeResult(r)).toBe(0);
-      // On the host: the exchanges and the whiteout happened there.
-      expect(lstatSync(path.join(volDir, 'a')).isDirectory()).toBe(true);
-      expect(readFileSync(path.join(volDir, 'sub', 'c'), 'utf8')).toBe('A');
-      const w = lstatSync(path.join(volDir, 'e'));
-      expect(w.isCharacterDevice() && w.rdev === 0, 'a 0:0 whiteout at the old name').toBe(true);
-    } finally {
-      rmSync(nativeDir, { recursive: true, force: true });
-      rmSync(volDir, { recursive: true, force: true });
-    }
+    await expectSameAsNativeOnVolume('rename2_vol', 'tsvisor-rename2-', platform, {
+      hostCheck: (volDir) => {
+        // On the host: the exchanges and the whiteout happened there.
+        expect(lstatSync(path.join(volDir, 'a')).isDirectory()).toBe(true);
+        expect(readFileSync(path.join(volDir, 'sub', 'c'), 'utf8')).toBe('A');
+        const w = lstatSync(path.join(volDir, 'e'));
+        expect(w.isCharacterDevice() && w.rdev === 0, 'a 0:0 whiteout at the old name').toBe(true);
+      },
+    });
   });
 });

@@ -7,7 +7,9 @@
 // file system lets go succeeds. On the start build the sentry's own read of the donated fd
 // blocked its thread: the whole sandbox stopped until the daemon answered. So did a stalled
 // stat or listing (fixture gofer_stall_lookup.c) until wt-base24: the sentry awaited the
-// walk, getattr and readdir replies on its thread (vfs/host_wait.ts).
+// walk, getattr and readdir replies on its thread (vfs/host_wait.ts); and the lookups of a
+// rename, unlink, mkdir, symlink, link or execve (gofer_stall_change.c), and a page fault of
+// a mapping of such a file (gofer_stall_mmap.c), until wt-base25.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -77,6 +79,55 @@ describe.each(platforms)('%s', (platform) => {
     expect(r.code).toBe(0);
     expect(beats.split('\n').filter(Boolean)).toHaveLength(20);
   }, 120_000);
+
+  it('the lookups of a rename, unlink, mkdir, symlink, link and execve, and an O_APPEND write\'s size, stalled by the host hold only their tasks', async () => {
+    if (process.getuid?.() !== 0 || !existsSync('/dev/fuse')) {
+      console.log('skipped: the stalling FUSE mount needs root and /dev/fuse');
+      return;
+    }
+    const n = await withStall((mnt, ctl) => runNative([fixture('gofer_stall_change'), mnt, path.join(ctl, 'go'), path.join(ctl, 'beats')], { timeoutMs: 30_000 }));
+    expect(n.code, describeResult(n)).toBe(0);
+    expect(n.stdout).toContain('other lookups while six changes wait: 20/20');
+    let beats = '';
+    // On wt-base25 the first stalled rename blocked the sentry's thread: the sandbox stopped
+    // (no beat written) until the test released the file system.
+    const r = await withStall(async (mnt, ctl) => {
+      const res = await runSandbox([fixture('gofer_stall_change'), '/vol', '/ctl/go', '/ctl/beats'],
+        { platform, timeoutMs: 40_000, extraArgs: ['--volume', `${mnt}:/vol`, '--volume', `${ctl}:/ctl`] });
+      beats = existsSync(path.join(ctl, 'beats')) ? readFileSync(path.join(ctl, 'beats'), 'utf8') : '';
+      return res;
+    });
+    expect(r.stdout, describeResult(r)).toBe(n.stdout);
+    expect(r.code).toBe(0);
+    expect(beats.split('\n').filter(Boolean)).toHaveLength(20);
+  }, 120_000);
+
+  it('a page fault of a mapping whose read the host stalls holds only its task; signals end it as natively', async () => {
+    if (process.getuid?.() !== 0 || !existsSync('/dev/fuse')) {
+      console.log('skipped: the stalling FUSE mount needs root and /dev/fuse');
+      return;
+    }
+    const n = await withStall((mnt, ctl) => runNative([fixture('gofer_stall_mmap'), mnt, path.join(ctl, 'go')], { timeoutMs: 30_000 }));
+    expect(n.code, describeResult(n)).toBe(0);
+    expect(n.stdout).toContain('lookups while the fault waits: 20/20');
+    const r = await withStall((mnt, ctl) => runSandbox([fixture('gofer_stall_mmap'), '/vol', '/ctl/go'],
+      { platform, timeoutMs: 40_000, extraArgs: ['--volume', `${mnt}:/vol`, '--volume', `${ctl}:/ctl`] }));
+    expect(r.stdout, describeResult(r)).toBe(n.stdout);
+    expect(r.code).toBe(0);
+  }, 120_000);
+
+  it('the sandbox ends with its last task while a read it gave up still waits on the host', async () => {
+    if (process.getuid?.() !== 0 || !existsSync('/dev/fuse')) {
+      console.log('skipped: the stalling FUSE mount needs root and /dev/fuse');
+      return;
+    }
+    // On wt-base25 node's exit joined libuv's pool, where the read still waited: the sandbox
+    // stayed until the file system let go (here: until the helper killed it).
+    const r = await withStall((mnt) => runSandbox(['/bin/sh', '-c', 'cat /vol/slow & sleep 0.3; echo bye; exit 3'],
+      { platform, timeoutMs: 20_000, extraArgs: ['--volume', `${mnt}:/vol`] }));
+    expect(r.stdout, describeResult(r)).toBe('bye\n');
+    expect(r.code).toBe(3);
+  }, 60_000);
 
   it('reads given up on a file system that ignores interrupts hold a bounded share of the sentry\'s threads', async () => {
     if (process.getuid?.() !== 0 || !existsSync('/dev/fuse')) {

@@ -2,11 +2,8 @@
 // on a --volume, where the gofer makes files as its attach's user and they used to stay
 // root's (pjdfstest chmod/chown/link on a volume), and lchown of a symlink there (EOPNOTSUPP):
 // new_owner.c compared with the native run.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { describeResult, expectSameAsNativeInFreshDir, fixture, platforms, runNative, runSandbox, skipBecause } from '../helpers/run';
+import { expectSameAsNativeInFreshDir, expectSameAsNativeOnVolume, platforms, runNative, skipBecause } from '../helpers/run';
 
 const notRoot = skipBecause(process.getuid?.() !== 0, 'the native run needs root (it makes files as another uid)');
 
@@ -16,18 +13,11 @@ describe.each(platforms)('%s', (platform) => {
   });
 
   it.skipIf(notRoot)('on a --volume, as natively, and on the host', async () => {
-    const nd = mkdtempSync(path.join(tmpdir(), 'new-owner-n-')), vd = mkdtempSync(path.join(tmpdir(), 'new-owner-v-'));
-    try {
-      const native = await runNative([fixture('new_owner'), nd]);
-      expect(native.code, describeResult(native)).toBe(0);
-      const r = await runSandbox([fixture('new_owner'), '/v'], { platform, extraArgs: ['--volume', `${vd}:/v`] });
-      expect(r.stdout, describeResult(r)).toBe(native.stdout);
-      expect(r.code).toBe(0);
-      const host = await runNative(['/usr/bin/stat', '-c', '%n %u %g %a', 'plain/file', 'sgid/sub'], { cwd: vd });
-      expect(host.stdout).toBe('plain/file 65534 65534 604\nsgid/sub 65534 65533 2750\n');
-    } finally {
-      rmSync(nd, { recursive: true, force: true });
-      rmSync(vd, { recursive: true, force: true });
-    }
+    await expectSameAsNativeOnVolume('new_owner', 'new-owner-', platform, {
+      hostCheck: async (vd) => {
+        const host = await runNative(['/usr/bin/stat', '-c', '%n %u %g %a', 'plain/file', 'sgid/sub'], { cwd: vd });
+        expect(host.stdout).toBe('plain/file 65534 65534 604\nsgid/sub 65534 65533 2750\n');
+      },
+    });
   });
 });

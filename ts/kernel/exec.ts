@@ -4,6 +4,7 @@
 // other threads die (de_thread), the task takes over the process's id, close-on-exec files
 // close, handled signals return to their defaults, and the task resumes at the new entry.
 
+import { commitHostWait } from '../vfs/host_wait';
 import { releaseRingSlots } from './io_uring/ring_slots';
 import { attachTask, detachTask } from './ns/pid_ns';
 import { enterTimeNsForChildren, nsproxyOf, setNsproxy } from './ns/nsproxy';
@@ -101,6 +102,9 @@ export function execve(t: Task, filename: string, argvIn: string[], envp: string
     // The new image runs in the time namespace for children (exec_task_namespaces, below).
     vvar: vvarBacking(t.kernel, nsproxyOf(t).timeForChildren),
   };
+  // No lookup may be left to the host from here (vfs/host_wait.ts): the syscall cannot run
+  // again once the old image starts to go.
+  commitHostWait();
   if (mayReuseAddressSpace(t)) {
     // The point of no return comes first here: the old image goes as the new one comes.
     deThread(t);

@@ -66,8 +66,20 @@ export async function runTask(t: Task): Promise<void> {
         break;
       }
       case EVENT_FAULT: {
+        const slow = slowFaultOf(t);
+        if (slow !== null) {
+          t.ctx.blocking();
+          cpu.sleep(t.ctx.cpuTimeNsSampled(CPU_SAMPLE_MS));
+          const staged = await stageFault(t, slow);
+          cpu.wake(t.ctx.cpuTimeNsSampled(CPU_SAMPLE_MS));
+          if (!staged) break; // a signal first (delivered below: the access repeats), or SIGBUS
+        }
         const t0 = syscallProf !== null ? performance.now() : 0;
-        handleFault(t);
+        try {
+          handleFault(t, slow?.limit);
+        } finally {
+          slow?.backing.unstage?.();
+        }
         syscallProf?.add(PROF_FAULT, performance.now() - t0);
         break;
       }
@@ -108,8 +120,34 @@ export async function runTask(t: Task): Promise<void> {
   k.reapTask(t);
 }
 
+type SlowFault = NonNullable<ReturnType<Task['mm']['slowFault']>>;
+
+/** A page fault a file on a file system that may block must fill (mm.slowFault), else null. */
+function slowFaultOf(t: Task): SlowFault | null {
+  const signo = Number(t.regs[EV_SIGNO]);
+  if (signo !== SIGSEGV || Number(t.regs[EV_CODE]) === SI_KERNEL) return null;
+  return t.mm.slowFault(Number(t.regs[EV_ADDR]));
+}
+
+/** Reads what the fault will fill off the sentry's thread while t waits, interruptibly (a
+ *  stalled FUSE or NFS read held every task): false if a signal came first (the access then
+ *  repeats after it), or if the host failed the read (SIGBUS, as filemap_fault's read error). */
+async function stageFault(t: Task, slow: SlowFault): Promise<boolean> {
+  t.awaiting = 'fault';
+  try {
+    await slow.backing.stage!(t, slow.fileOffset, slow.length);
+    return true;
+  } catch {
+    if (!t.exited && t.syscallRestart === 0) forceSignal(t, sigInfo(SIGBUS, BUS_ADRERR, { addr: Number(t.regs[EV_ADDR]) }));
+    t.syscallRestart = 0; // a fault, not a syscall: nothing to restart
+    return false;
+  } finally {
+    t.awaiting = '';
+  }
+}
+
 /** A hardware fault: a page the MemoryManager can populate, or a signal to the application. */
-function handleFault(t: Task): void {
+function handleFault(t: Task, limit?: number): void {
   let signo = Number(t.regs[EV_SIGNO]);
   if (!FAULT_SIGNALS.has(signo)) {
     // Platforms report only these; anything else came through memory the application could
@@ -128,7 +166,7 @@ function handleFault(t: Task): void {
     // just served: retry it once; the same fault at the same place again is a real one.
     const place = `${addr - (addr % 4096)}:${t.regs[REG_RIP]}`;
     const firstHere = t.lastFaultPlace !== place;
-    if (signo === SIGSEGV && t.mm.handleFault(addr, access, firstHere)) {
+    if (signo === SIGSEGV && t.mm.handleFault(addr, access, firstHere, limit)) {
       t.lastFaultPlace = place;
       return;
     }

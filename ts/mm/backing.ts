@@ -5,6 +5,7 @@
 import type { NativeMemoryFile } from '../native/addon';
 import type { Stat } from '../abi/linux/stat';
 import type { FileRmap } from './file_rmap';
+import type { Task } from '../kernel/task';
 
 export interface MappingBacking {
   /** Shown in /proc/pid/maps. */
@@ -49,6 +50,12 @@ export interface MappingBacking {
    */
   hold?(writableShared: boolean): void;
   drop?(writableShared: boolean): void;
+  /** For a file on a file system that may block (FUSE, NFS: a donated fd whose reads may
+   *  stall): reads [fileOffset, +length) and the file's size off the sentry's thread while t
+   *  waits, interruptibly, so that the fault's fill and size() that follow take them without
+   *  asking the host (task_run's fault path); unstage() forgets them once the fault is done. */
+  stage?(t: Task, fileOffset: number, length: number): Promise<void>;
+  unstage?(): void;
   /** The file's size now: a page wholly past its end is SIGBUS when touched (filemap_fault).
    *  Without it (the loader's segments), nothing is past the end. */
   size?(): number;

@@ -20,8 +20,8 @@ import type { MappingBacking } from './backing';
 import type { FileRmap } from './file_rmap';
 import { UserMemory } from './copy';
 import {
-  DEFAULT_STACK_LIMIT, MAP_32BIT_END, MAP_32BIT_START, MAX_MAP_COUNT, PAGE_SIZE, STACK_GUARD_GAP,
-  defaultLayout, isPageAligned, pageDown, pageUp,
+  DEFAULT_STACK_LIMIT, FAULT_WINDOW, MAP_32BIT_END, MAP_32BIT_START, MAX_MAP_COUNT, PAGE_SIZE, STACK_GUARD_GAP,
+  alignDown, defaultLayout, isPageAligned, pageDown, pageUp,
 } from './layout';
 import { Pmas } from './pmas';
 import { Vma, effectiveProt, protPermits } from './vma';
@@ -284,7 +284,22 @@ export class MemoryManager extends UserMemory {
    * A fault at addr with `access` (ACCESS_* bits; ACCESS_UNKNOWN: whatever the VMA allows).
    * Returns true once the access can succeed, false if the application must get SIGSEGV.
    */
-  handleFault(addr: number, access: number, spuriousOk = false): boolean {
+  /** A fault at addr whose page a file that may block must fill (MappingBacking.stage): the
+   *  range to read first, off the sentry's thread, and the limit to give handleFault so that
+   *  its window stays within it (faultAround's window starts no lower than the aligned
+   *  FAULT_WINDOW around addr); null for every other fault. */
+  slowFault(addr: number): { backing: MappingBacking; fileOffset: number; length: number; limit: number } | null {
+    const vma = this.vmas.find(addr);
+    const backing = vma?.backing;
+    if (!vma || !backing?.stage || vma.shared || vma.ownsPages || vma.prot === PROT_NONE) return null;
+    const page = pageDown(addr);
+    if (this.pmas.lookup(page) >= 0) return null;
+    const lo = Math.max(vma.start, alignDown(addr, FAULT_WINDOW));
+    const hi = Math.min(vma.end, page + FAULT_WINDOW);
+    return { backing, fileOffset: vma.offsetAt(lo), length: hi - lo, limit: hi };
+  }
+
+  handleFault(addr: number, access: number, spuriousOk = false, limit = Infinity): boolean {
     this.busFault = false;
     if (!(addr >= this.minAddr && addr < this.maxAddr)) return false;
     const found = this.vmas.find(addr);
@@ -303,7 +318,7 @@ export class MemoryManager extends UserMemory {
           this.busFault = true;
           return false;
         }
-        this.pmas.faultAround(vma, addr, eof);
+        this.pmas.faultAround(vma, addr, Math.min(eof, limit));
         // A write into a private file mapping: the window maps the page cache's pages
         // read-only, and the one written gets its own copy now (Linux's do_cow_fault), or a
         // copy into it (read(2) into the mapping) would meet it read-only and give EFAULT.

@@ -230,6 +230,8 @@ export interface NativeAddon {
   sentryThreadCpuNs(): number;
   /** CLOCK_REALTIME - CLOCK_MONOTONIC as [seconds, nanoseconds]. */
   hostRealtimeOffset(): number[];
+  /** _exit(2): the process ends now, without node's exit (which joins libuv's pool). */
+  exitNow(status: number): never;
   /** lseek(2) on a host fd of the sentry's: the new offset, or -errno. */
   hostLseek(fd: number, offset: number, whence: number): number;
   /** Whether calls on a host fd of the sentry's may block without bound (FUSE, NFS...: its

@@ -14,7 +14,7 @@ import { O_ACCMODE, O_TRUNC } from '../abi/linux/fcntl';
 import * as m from './messages';
 import { DecodeError, type Qid } from './wire';
 import type { Transport } from './transport';
-import { LEAVABLE, type StallGate } from './stall_gate';
+import { LEAVABLE, mayChange, type StallGate } from './stall_gate';
 
 export const VERSION = '9P2000.L';
 
@@ -245,6 +245,8 @@ export class Client {
     if (this.stalled.size > 0) this.stalled.delete(tag); // freed by a flush: in use again
     if (opensToChange(type, fields)) this.changing.add(tag);
     else if (this.changing.size > 0) this.changing.delete(tag);
+    // What follows a change in the syscall's attempt is never left (stall_gate.ts).
+    if (this.gate !== null && (mayChange(type) || this.changing.has(tag))) this.gate.changed();
     return tag;
   }
 

@@ -17,6 +17,9 @@ export interface StallGate {
   /** A request was left: done settles once its reply (or Rflush) came; flush asks the server
    *  to drop it (the waiting task was interrupted). */
   left(done: Promise<void>, flush: () => void): void;
+  /** A request that may change the host goes out: nothing after it in the attempt may be
+   *  left (the retry would change it again). */
+  changed(): void;
 }
 
 /** The replies of requests that change nothing on the host (but for a walk's new fid and an
@@ -24,3 +27,9 @@ export interface StallGate {
 export const LEAVABLE: ReadonlySet<number> = new Set([
   m.Rwalk, m.Rwalkgetattr, m.Rgetattr, m.Rreaddir, m.Rreaddirattr, m.Rreadlink, m.Rstatfs, m.Rlopen,
 ]);
+
+/** Does a request of this type change the host (or may it: anything whose reply may not be
+ *  left, but for clunks and flushes, which the client sends whatever happens)? */
+export function mayChange(type: number): boolean {
+  return !LEAVABLE.has(type + 1) && type !== m.Tclunk && type !== m.Tflush;
+}

@@ -27,6 +27,10 @@ export interface HostWaitAttempt {
   limitMs: number;
   /** The first request left in this attempt: the task waits for it. */
   pending: { done: Promise<void>; flush: () => void } | null;
+  /** Something changed in this attempt (a request that changes the host went out, or the
+   *  syscall passed its point of no return): nothing after it may be left, or the retry
+   *  would make the change again. */
+  committed?: boolean;
 }
 
 let attempt: HostWaitAttempt | null = null;
@@ -46,7 +50,7 @@ let forbidden = 0;
 
 export const hostWaitGate: StallGate = {
   limitMs(): number | null {
-    if (attempt === null || forbidden > 0) return null;
+    if (attempt === null || forbidden > 0 || attempt.committed === true) return null;
     return attempt.pending !== null ? 0 : attempt.limitMs;
   },
   voided(): boolean {
@@ -55,7 +59,14 @@ export const hostWaitGate: StallGate = {
   left(done: Promise<void>, flush: () => void): void {
     if (attempt !== null && attempt.pending === null) attempt.pending = { done, flush };
   },
+  changed: commitHostWait,
 };
+
+/** The syscall running now changed something (its point of no return): from here on its
+ *  lookups wait for their replies, blocking, as withoutHostWait's. */
+export function commitHostWait(): void {
+  if (attempt !== null) attempt.committed = true;
+}
 
 /** Runs f as one attempt of a syscall that may leave requests; restores the outer one. */
 export function asHostWaitAttempt<T>(a: HostWaitAttempt, f: () => T): T {

@@ -116,9 +116,9 @@ export abstract class Inode {
   rmdir(_name: string, _child: Inode): void { throw new SyscallError(this.isDir ? EPERM : ENOTDIR); }
   /** Move name to newDir/newName (same file system), replacing what is there unless flags
    *  say otherwise (RENAME_NOREPLACE, RENAME_EXCHANGE; checked by the VFS already).
-   *  RENAME_WHITEOUT (leave a 0:0 character device at the old name): EINVAL where the file
-   *  system cannot. */
-  rename(_name: string, _child: Inode, _newDir: Inode, _newName: string, _replaced: Inode | null, _flags: number): void {
+   *  RENAME_WHITEOUT (leave a 0:0 character device at the old name, owned as a new file of
+   *  creds): EINVAL where the file system cannot. */
+  rename(_name: string, _child: Inode, _newDir: Inode, _newName: string, _replaced: Inode | null, _flags: number, _creds?: Credentials): void {
     throw new SyscallError(EPERM);
   }
 

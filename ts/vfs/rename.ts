@@ -60,7 +60,7 @@ export function renameAt(ctx: ResolveContext, oldStart: VirtualDentry, oldPath: 
     if (!oldIsDir && newD.inode.isDir) throw new SyscallError(EISDIR);
   }
   if (isMountpoint(ctx.ns, oldDir, oldD) || (newD && isMountpoint(ctx.ns, newDir, newD))) throw new SyscallError(EBUSY);
-  oldDir.inode.rename(from.name, oldD.inode, newDir.inode, to.name, newD?.inode ?? null, flags);
+  oldDir.inode.rename(from.name, oldD.inode, newDir.inode, to.name, newD?.inode ?? null, flags, ctx.creds);
   if (exchange && newD) Dentry.exchanged(oldD, newD);
   else oldDir.dentry.moved(oldD, newDir.dentry, to.name);
   fsnotifyRename(oldDir.inode, from.name, newDir.inode, to.name, oldD.inode, newD ?? null, exchange);

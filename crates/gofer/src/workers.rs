@@ -1,4 +1,4 @@
-//! Requests that may block on the host run on a small pool of threads, made before seccomp
+//! Requests that may block on the host run on a pool of threads, made before seccomp
 //! (whose filter, installed with TSYNC, covers them): a request on a file system whose calls
 //! may wait without bound (FUSE, NFS: wire::dev_may_block), or an open the host makes wait (a
 //! lease being broken). Each job is the request's message and a session of its own holding
@@ -12,8 +12,11 @@ use std::collections::VecDeque;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::{Arc, Condvar, Mutex};
 
-/// Threads in the pool: as many requests may wait on the host at once; more queue.
-pub const WORKERS: usize = 4;
+/// Threads in the pool: as many requests may wait on the host at once; more queue (and
+/// every request on a file system that may block then waits behind them). Natively each
+/// process stuck on a hung mount holds only itself; with 4, four stuck processes of a sandbox
+/// stopped every other lookup on its FUSE/NFS volumes. Made before seccomp (no clone after).
+pub const WORKERS: usize = 16;
 
 pub struct Job {
     pub tag: u16,

@@ -34,7 +34,7 @@ fn check_confined(g: &mut Gofer, want_caps: u64) {
     assert_eq!(fds, 3 + 1 + 1 + 2 + 2, "stdio, socket, log, two tree roots, wake pipe");
     // Every thread (the open workers too, made before the filter) runs under it.
     let tasks: Vec<_> = std::fs::read_dir(format!("/proc/{}/task", g.child.id())).unwrap().map(|e| e.unwrap().path()).collect();
-    assert_eq!(tasks.len(), 5, "the serving thread and four open workers");
+    assert_eq!(tasks.len(), 17, "the serving thread and 16 open workers");
     for t in tasks {
         let st = std::fs::read_to_string(t.join("status")).unwrap();
         assert!(st.lines().any(|l| l.split_whitespace().collect::<Vec<_>>() == ["Seccomp:", "2"]), "{}: {st}", t.display());

@@ -257,7 +257,7 @@ fn flushes_race_the_workers() {
     assert_eq!(g.read(3, 0, 16).unwrap(), b"fast\n");
 }
 
-/// A flood of requests that stall, far past the pool's four threads: up to the job limit
+/// A flood of requests that stall, far past the pool's 16 threads: up to the job limit
 /// (1024) they queue, flushable; beyond it they are refused with EAGAIN at once; all of them
 /// are answered when the daemon lets go, and the gofer still serves.
 #[test]

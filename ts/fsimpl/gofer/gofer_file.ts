@@ -114,17 +114,10 @@ export class GoferFile extends VfsFile {
 
   override write(t: Task, src: Uint8Array, offset: number): number | Promise<number> {
     if (src.length > 0) this.removePrivs(t);
+    const slow = this.blocking();
+    if (slow) return this.writeOffThread(t, slow, src, offset);
     let at = offset >= 0 ? offset : this.pos;
     if (this.flags & O_APPEND) at = this.size();
-    const slow = this.blocking();
-    if (slow) {
-      return slow.pwriteAsync(t, src, at).then((n) => {
-        // Size and times changed: the next stat asks the server.
-        this.node.attrAt = -Infinity;
-        if (offset < 0) this.pos = at + n;
-        return n;
-      }, (e: unknown) => { this.node.attrAt = -Infinity; throw e; });
-    }
     let n: number;
     try {
       n = this.data.pwrite(src, at);
@@ -134,6 +127,20 @@ export class GoferFile extends VfsFile {
     this.node.attrAt = -Infinity;
     if (offset < 0) this.pos = at + n;
     return n;
+  }
+
+  /** write on a file system that may block: an O_APPEND write's size is asked off the
+   *  sentry's thread too (a stalled getattr held every task). */
+  private async writeOffThread(t: Task, slow: HostFd, src: Uint8Array, offset: number): Promise<number> {
+    try {
+      const at = this.flags & O_APPEND ? await slow.sizeAsync(t) : offset >= 0 ? offset : this.pos;
+      const n = await slow.pwriteAsync(t, src, at);
+      if (offset < 0) this.pos = at + n;
+      return n;
+    } finally {
+      // Size and times changed: the next stat asks the server.
+      this.node.attrAt = -Infinity;
+    }
   }
 
   /** fallocate(2) by the host on the donated fd (the host file system knows which modes it

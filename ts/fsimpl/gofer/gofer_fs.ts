@@ -106,6 +106,17 @@ export class GoferInode extends Inode {
 
   stat(): Stat { return { ...this.attr(), dev: this.fs.dev }; }
 
+  /** A file's type never changes (a new file at the name is a new node): the cached mode
+   *  answers, without a getattr of stale attributes (each write makes them stale), unless
+   *  the node came from a listing without attributes (a file system that may block). */
+  private get type(): number {
+    const cached = this.node.attr.mode & S_IFMT;
+    return cached !== 0 ? cached : this.mode & S_IFMT;
+  }
+  override get isDir(): boolean { return this.type === S_IFDIR; }
+  override get isRegular(): boolean { return this.type === S_IFREG; }
+  override get isSymlink(): boolean { return this.type === S_IFLNK; }
+
   private canon: GoferInode | null = null;
   /** The one object for this host file (GoferFS.canonical), kept alive by every alias. */
   override identity(): GoferInode { return this.canon ??= this.fs.canonical(this); }

@@ -55,6 +55,11 @@ export class HostFd implements FileData {
     return slowHostCall(t, (done) => fs.write(this.fd, own, 0, own.length, offset, done));
   }
 
+  /** The file's size, asked of the host the same way (an O_APPEND write's position). */
+  sizeAsync(t: Task): Promise<number> {
+    return slowHostCall(t, (done) => fs.fstat(this.fd, { bigint: true }, (e, st) => done(e, e ? 0 : Number(st.size))));
+  }
+
   /** SEEK_DATA/SEEK_HOLE asked of the host file system (which knows the file's extents); the
    *  host fd's own position moves, but every read here is a pread. */
   seekHoleData(offset: number, whence: number): number {
@@ -85,12 +90,21 @@ export class HostFd implements FileData {
     return Number(fs.fstatSync(this.fd, { bigint: true }).size);
   }
 
-  /** A MappingBacking that fills pages straight from the fd (pread in the addon). */
+  /** A MappingBacking that fills pages straight from the fd (pread in the addon); on a file
+   *  system that may block, a fault's bytes and the size are read on the pool first (stage). */
   backing(name: string): MappingBacking {
     const fd = this.fd;
+    let staged: { at: number; want: number; bytes: Uint8Array; size: number } | null = null;
     return {
       name,
       fill(mf, fileOffset, mfOffset, length) {
+        const s = staged;
+        if (s !== null && fileOffset >= s.at && fileOffset + length <= s.at + s.want) {
+          // Past what was read is past the end: the fresh pages are zero there already.
+          const from = fileOffset - s.at;
+          if (from < s.bytes.length) mf.write(mfOffset, s.bytes.subarray(from, Math.min(s.bytes.length, from + length)));
+          return;
+        }
         let done = 0;
         while (done < length) {
           const n = mf.readFromHostFd(fd, fileOffset + done, mfOffset + done, length - done);
@@ -98,7 +112,16 @@ export class HostFd implements FileData {
           done += n;
         }
       },
-      size: () => this.size(),
+      size: () => staged?.size ?? this.size(),
+      stage: this.mayBlock ? async (t, at, want) => {
+        const size = await this.sizeAsync(t);
+        const bytes = new Uint8Array(Math.max(0, Math.min(want, size - at)));
+        let n = 0;
+        for (let got = -1; n < bytes.length && got !== 0; n += got) got = await this.preadAsync(t, bytes.subarray(n), at + n);
+        // Short: the file ended sooner than its size said; what lies past is zeros, as natively.
+        staged = { at, want, bytes: bytes.subarray(0, n), size };
+      } : undefined,
+      unstage: () => { staged = null; },
       hold: () => { this.mappers++; },
       drop: () => {
         this.mappers--;

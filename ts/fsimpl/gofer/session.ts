@@ -573,6 +573,11 @@ export class GoferSession {
     }
   }
 
+  /** May names nobody asked for be listed or opened in the same write? Not where a tree may
+   *  block (the client has a stall gate): a stalled one would hold the batch, and the
+   *  sentry's thread with it, for a listing the program did not ask for. */
+  private aheadSafe(): boolean { return this.client.gate === null; }
+
   /** Directories worth listing in the same write as dir (a traversal that lists one lists
    *  these next: find, du, tar, ls -R), up to MAX_SIBLINGS, none with a fresh listing
    *  fetched ahead or made: dir's siblings from its parent's last listing (those after it,
@@ -580,7 +585,7 @@ export class GoferSession {
    *  siblings listed ahead and not visited yet, walked from those siblings' fids. */
   listPlan(dir: GoferNode): ListPlan[] {
     const p = dir.parent;
-    if (!p) return [];
+    if (!p || !this.aheadSafe()) return [];
     const now = performance.now();
     const fresh = (key: bigint, name: string): boolean => {
       const pre = this.prefetched.get(key)?.get(name);
@@ -673,7 +678,7 @@ export class GoferSession {
     const p = node.parent;
     // The listing only names the candidates (a stale one too): what each open finds is
     // checked (qid) when it is used.
-    if (!p || p.fid < 0 || !p.listing) return [];
+    if (!p || p.fid < 0 || !p.listing || !this.aheadSafe()) return [];
     const now = performance.now();
     const have = this.openedAhead.get(p);
     const after: string[] = [], before: string[] = [];

@@ -12,6 +12,7 @@ import type { Task } from '../../kernel/task';
 import { SyscallError } from '../../kernel/syscall_error';
 import { EIO } from '../../abi/linux/errno';
 import { throwHostError } from '../../vfs/host_errno';
+import { addon } from '../../native/addon';
 
 /** libuv's pool as bin/tsvisor.js sizes it (UV_THREADPOOL_SIZE), and the share slow calls get. */
 export const POOL_THREADS = 8;
@@ -23,8 +24,19 @@ let abandoned = 0;
 const waiting: (() => void)[] = [];
 let told = false;
 
+let exitHooked = false;
+/** Node's exit joins libuv's pool, and a call the host holds there would keep the sandbox
+ *  from ending after its last task did: then the process leaves without it (stdout and
+ *  stderr, pipes or files, are written synchronously on Linux). */
+function hookExit(): void {
+  if (exitHooked) return;
+  exitHooked = true;
+  process.on('exit', (code) => { if (running > 0) addon().exitNow(code); });
+}
+
 /** A host call on libuv's thread pool, awaited interruptibly by t; its error as the host's. */
 export async function slowHostCall(t: Task, call: (done: (err: NodeJS.ErrnoException | null, n: number) => void) => void): Promise<number> {
+  hookExit();
   while (running >= MAX_SLOW_CALLS) {
     if (abandoned >= MAX_SLOW_CALLS) {
       if (!told) {

@@ -11,6 +11,7 @@ import type { FileDescription } from '../../vfs/file_description';
 import { DirectoryFile } from '../../vfs/directory_file';
 import type { VirtualDentry } from '../../vfs/virtual_dentry';
 import { TmpfsInode, newOwner } from './inode';
+import { S_IFCHR } from '../../abi/linux/stat';
 import { TmpfsRegular } from './regular';
 import { TmpfsSpecial } from './special';
 import { TmpfsSymlink } from './symlink';
@@ -112,8 +113,13 @@ export class TmpfsDir extends TmpfsInode {
     dir.released();
   }
 
-  override rename(name: string, child: Inode, newDir: Inode, newName: string, replaced: Inode | null, flags: number): void {
-    if (flags & RENAME_WHITEOUT) throw new SyscallError(EINVAL); // not made here (Linux's shmem does)
+  private whiteout(creds: Credentials | undefined): TmpfsSpecial {
+    if (!creds) throw new SyscallError(EINVAL);
+    const o = newOwner(this, creds, S_IFCHR);
+    return new TmpfsSpecial(this.fs, o.mode, o.uid, o.gid, 0);
+  }
+
+  override rename(name: string, child: Inode, newDir: Inode, newName: string, replaced: Inode | null, flags: number, creds?: Credentials): void {
     const to = newDir as TmpfsDir;
     const moving = child as TmpfsInode;
     if (flags & RENAME_EXCHANGE) {
@@ -126,10 +132,13 @@ export class TmpfsDir extends TmpfsInode {
       this.modified(); to.modified();
       return;
     }
+    if (replaced instanceof TmpfsDir && replaced.entries.size > 0) throw new SyscallError(ENOTEMPTY);
+    // shmem_whiteout: a 0:0 character device of mode 0, the renamer's, is made first (a
+    // file system out of inodes fails the rename before anything moved), at the old name.
+    const whiteout = flags & RENAME_WHITEOUT ? this.whiteout(creds) : null;
     if (replaced) {
       const r = replaced as TmpfsInode;
       if (r instanceof TmpfsDir) {
-        if (r.entries.size > 0) throw new SyscallError(ENOTEMPTY);
         r.nlink = 0;
         r.released();
         to.nlink--;
@@ -137,7 +146,7 @@ export class TmpfsDir extends TmpfsInode {
         r.dropLink();
       }
     }
-    this.entries.delete(name);
+    if (whiteout) this.entries.set(name, whiteout); else this.entries.delete(name);
     to.entries.set(newName, moving);
     if (moving instanceof TmpfsDir) {
       moving.parent = to;

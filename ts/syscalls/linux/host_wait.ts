@@ -1,14 +1,17 @@
 // The syscalls whose gofer lookups may wait without blocking the sentry (vfs/host_wait.ts):
 // those that look names, attributes, listings or links up before they change anything
-// (an open's create and the walk after it are made with withoutHostWait). A request left
+// (an open's create and the walk after it are made with withoutHostWait; a request that
+// changes the host, or execve's point of no return, commits the attempt). A request left
 // in an attempt means whatever the attempt returned or threw is void: the task waits for the
 // host's reply, interruptibly, then the syscall runs again from its registers.
 
 import type { Task } from '../../kernel/task';
 import { block } from '../../kernel/blocking';
 import {
-  SYS_access, SYS_chdir, SYS_faccessat, SYS_faccessat2, SYS_fstat, SYS_getdents, SYS_getdents64, SYS_lstat,
-  SYS_newfstatat, SYS_open, SYS_openat, SYS_openat2, SYS_readlink, SYS_readlinkat, SYS_stat, SYS_statfs, SYS_statx,
+  SYS_access, SYS_chdir, SYS_execve, SYS_execveat, SYS_faccessat, SYS_faccessat2, SYS_fstat, SYS_getdents,
+  SYS_getdents64, SYS_link, SYS_linkat, SYS_lstat, SYS_mkdir, SYS_mkdirat, SYS_mknod, SYS_mknodat, SYS_newfstatat,
+  SYS_open, SYS_openat, SYS_openat2, SYS_readlink, SYS_readlinkat, SYS_rename, SYS_renameat, SYS_renameat2,
+  SYS_rmdir, SYS_stat, SYS_statfs, SYS_statx, SYS_symlink, SYS_symlinkat, SYS_unlink, SYS_unlinkat,
 } from '../../abi/linux/syscall_numbers';
 import { HOST_WAIT_MAX_MS, HOST_WAIT_MS, asHostWaitAttempt, hostWaitEnabled, type HostWaitAttempt } from '../../vfs/host_wait';
 import { RegisterArgs } from './args';
@@ -17,6 +20,10 @@ import type { SyscallHandler, SyscallReturn, SyscallTable } from './types';
 const LOOKUPS = [
   SYS_stat, SYS_lstat, SYS_fstat, SYS_newfstatat, SYS_statx, SYS_statfs, SYS_access, SYS_faccessat, SYS_faccessat2,
   SYS_readlink, SYS_readlinkat, SYS_getdents, SYS_getdents64, SYS_open, SYS_openat, SYS_openat2, SYS_chdir,
+  // Their lookups come before their change: the request that makes it (or exec's point of no
+  // return) commits the attempt, and nothing after it is left (vfs/host_wait.ts).
+  SYS_rename, SYS_renameat, SYS_renameat2, SYS_unlink, SYS_unlinkat, SYS_rmdir, SYS_mkdir, SYS_mkdirat,
+  SYS_mknod, SYS_mknodat, SYS_symlink, SYS_symlinkat, SYS_link, SYS_linkat, SYS_execve, SYS_execveat,
 ];
 
 export function registerHostWaits(table: SyscallTable): void {
