@@ -18,6 +18,17 @@ export function hostKernelBefore(major: number, minor: number): boolean {
 /** In the QEMU guest of `npm run test:kvm` (guest-run.sh sets this). */
 export const inQemuGuest = process.env.TSVISOR_KVM_GUEST === '1';
 
+/** Whether this machine's CPU is QEMU's TCG emulation (its `max` model names itself so), the
+ *  guest's usual accelerator: a guest run with --accel kvm has the host's CPU and is not. */
+export function underTcg(): boolean {
+  if (!inQemuGuest) return false;
+  try {
+    return /^model name\s*:\s*QEMU TCG CPU/m.test(readFileSync('/proc/cpuinfo', 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
 /** One native line (or run of lines) as the old kernel prints it, and what a current one does. */
 export interface LineEdit {
   /** Matches the old kernel's text; must occur in the native output exactly once. */

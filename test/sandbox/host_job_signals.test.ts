@@ -5,7 +5,7 @@
 // file access gave EIO.
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { cli, platforms } from '../helpers/run';
+import { cli, platforms, TIME_SCALE } from '../helpers/run';
 
 const script = [
   "trap 'echo got INT' INT",
@@ -34,7 +34,7 @@ describe.each(platforms)('%s', (platform) => {
     const done = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     const pgid = child.pid!;
     // The signals come once bash has its trap (a loaded host starts it slowly).
-    for (let i = 0; i < 600 && !out.includes('ready'); i++) await sleep(100);
+    for (let i = 0; i < 600 * TIME_SCALE && !out.includes('ready'); i++) await sleep(100);
     process.kill(-pgid, 'SIGINT');
     await sleep(300);
     process.kill(-pgid, 'SIGTSTP');
@@ -47,5 +47,5 @@ describe.each(platforms)('%s', (platform) => {
     expect(out).toMatch(/got INT/);
     expect(out.trimEnd().split('\n').pop()).toBe('root');
     expect(code).toBe(0);
-  }, 60_000);
+  }, 60_000 * TIME_SCALE);
 });

@@ -66,7 +66,7 @@ describe.each(platforms)('%s', (platform) => {
     expect(r.stdout, describeResult(r)).toBe('200\n');
   }, 120_000);
 
-  it.skipIf(!existsSync(python))('python3: asyncio TCP echo server and client (v4 and v6)', async () => {
+  it.skipIf(!existsSync(python) || leftOutOfKvmCi(platform, 'inet\'s asyncio echo case (the stack\'s TCP v4 and v6; a python3 start of ~12 s there, the http.server case runs)'))('python3: asyncio TCP echo server and client (v4 and v6)', async () => {
     const script = [
       'import asyncio',
       'async def handle(r, w):',

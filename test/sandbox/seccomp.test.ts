@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
-  processTree, describeResult, fixture, platforms, repoRoot, runNative, runSandbox, sandboxArgs, skipBecause,
+  processTree, describeResult, fixture, platforms, repoRoot, runNative, runSandbox, sandboxArgs, skipBecause, TIME_SCALE,
 } from '../helpers/run';
 
 const python = '/usr/bin/python3';
@@ -74,14 +74,14 @@ describe.each(platforms)('%s', (platform) => {
     expect(r.stdout).toContain('shape 6 len 1601: 4 installed, then Cannot allocate memory');
     // The fixed-seed fuzz really ran programs (some kill, some are refused).
     expect(r.stdout).toMatch(/fuzz 199 len \d+: /);
-  }, 240_000);
+  }, 240_000 * TIME_SCALE);
 
   it.skipIf(noPython)('python3 installs a filter with ctypes', async () => {
     const native = await runNative([python, '-c', PY_FILTER], { timeoutMs: 60_000 });
     const r = await runSandbox([python, '-c', PY_FILTER], { platform, timeoutMs: 120_000 });
     expect(r.stdout, describeResult(r)).toBe(native.stdout);
     expect(r.stdout).toContain('uname refused: 1');
-  }, 240_000);
+  }, 240_000 * TIME_SCALE);
 
   it('user notification is left out: USER_NOTIF unavailable, NEW_LISTENER EINVAL', async () => {
     const r = await runSandbox([fixture('seccomp'), 'notif'], { platform, timeoutMs: 60_000 });
@@ -89,7 +89,7 @@ describe.each(platforms)('%s', (platform) => {
     expect(r.stdout).toContain('NEW_LISTENER: -1 Invalid argument');
     expect(r.stdout).toContain('PR_GET_SECCOMP: 0');
     expect(r.stdout).toContain('actions_avail: kill_process kill_thread trap errno trace log allow\n');
-  }, 120_000);
+  }, 120_000 * TIME_SCALE);
 
   it('attack: application filters never reach the host processes', async () => {
     const none = await hostFilterCounts(platform, 0);
@@ -98,5 +98,5 @@ describe.each(platforms)('%s', (platform) => {
     expect(five.stdout).toContain('getpid Operation not permitted');
     expect(none.counts.length).toBeGreaterThan(0);
     expect(five.counts).toEqual(none.counts);
-  }, 180_000);
+  }, 180_000 * TIME_SCALE);
 });

@@ -8,7 +8,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdir
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, fixture, platforms, repoRoot } from '../helpers/run';
+import { cli, fixture, platforms, repoRoot, TIME_SCALE } from '../helpers/run';
 
 let dir = '';
 beforeAll(() => {
@@ -56,7 +56,7 @@ describe.each(platforms)('%s', (platform) => {
     const at = lines.map((l) => Number(/^tsvisor-startup: +([\d.]+) ms/.exec(l)?.[1]));
     for (let i = 1; i < at.length; i++) expect(at[i]).toBeGreaterThanOrEqual(at[i - 1]);
     expect(traced.stderr).toMatch(/memory at the first instruction: rss [\d.]+ heap [\d.]+\/[\d.]+ external/);
-  }, 60_000);
+  }, 60_000 * TIME_SCALE);
 
   it('a --memory too small for the sandbox to start ends it as the OOM kill would (137), with why', async () => {
     // Main's sentry died of the stub's ENOMEM with a stack trace (exit 125) at some sizes.
@@ -66,7 +66,7 @@ describe.each(platforms)('%s', (platform) => {
       expect(r.stderr).toMatch(/^tsvisor: \S+: out of memory (before it started|while loading it) \(--memory /);
       expect(r.stderr).not.toMatch(/\n +at /);
     }
-  }, 60_000);
+  }, 60_000 * TIME_SCALE);
 
   it('a run loads neither child_process, the module loader, net, dgram, crypto nor perf_hooks (their built-ins stay lazy)', async () => {
     const r = await run(['-r', path.join(dir, 'modules.js')], ['run', '--platform', platform, '--', fixture('hello')]);
@@ -83,7 +83,7 @@ describe.each(platforms)('%s', (platform) => {
     // stand-in (scripts/bundle.mjs), not node's global that loads perf_hooks.
     expect(mods).not.toContain('crypto');
     expect(mods).not.toContain('perf_hooks');
-  }, 60_000);
+  }, 60_000 * TIME_SCALE);
 });
 
 /** A copy of the package whose bundle (and so caches) is its own; build/ and node_modules
@@ -142,7 +142,7 @@ describe('code cache', () => {
     expect(sh.code, sh.stderr).toBe(0);
     expect(stamp()).toMatch(/ run 1$/);
     expect(readFileSync(cacheFile).length).toBeGreaterThan(runSize * 1.02);
-  }, 120_000);
+  }, 120_000 * TIME_SCALE);
 });
 
 describe('bundle chunks (scripts/bundle.mjs)', () => {
@@ -177,7 +177,7 @@ describe('bundle chunks (scripts/bundle.mjs)', () => {
     const again = await runBin(bin, ['run', '--strace', '--', fixture('sysv_msg')]);
     expect(again.code, again.stderr).toBe(0);
     expect(again.stderr).toMatch(/^\[ *\d+\] msgget\(/m);
-  }, 120_000);
+  }, 120_000 * TIME_SCALE);
 
   it('a missing chunk stops the start with why (125), before the program runs', async () => {
     const { bin } = packageCopy('nochunk', ['tsvisor.strace.js']);
@@ -185,7 +185,7 @@ describe('bundle chunks (scripts/bundle.mjs)', () => {
     expect(r.code).toBe(125);
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(/^tsvisor: \S+tsvisor\.strace\.js \(the sentry's strace part\) is missing: the build is incomplete, run npm run build:ts\n$/);
-  }, 60_000);
+  }, 60_000 * TIME_SCALE);
 });
 
 describe('cli', () => {
@@ -193,5 +193,5 @@ describe('cli', () => {
     const r = await run([], ['run', '--no-such-option', '--', '/bin/true']);
     expect(r.code, r.stderr).toBe(125);
     expect(r.stderr).toContain("unknown option '--no-such-option'");
-  }, 60_000);
+  }, 60_000 * TIME_SCALE);
 });

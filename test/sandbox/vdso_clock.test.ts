@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
-  describeResult, expectSameAsNative, fixture, platforms, processTree, runNative, runSandbox, sandboxArgs, TIME_SCALE,
+  describeResult, fixture, leftOutOfKvmCi, platforms, processTree, runNative, runSandbox, sandboxArgs, TIME_SCALE,
 } from '../helpers/run';
 
 /** Where every stub keeps the host's vDSO mappings (host_vdso.rs HOST_VDSO_AREA). */
@@ -28,8 +28,16 @@ function ownVdso(): { name: string; start: number; end: number }[] {
 }
 
 describe.each(platforms)('%s', (platform) => {
-  it('vDSO clock reads agree with the syscall, sleeps and faults as natively', () =>
-    expectSameAsNative([fixture('vdso_clock')], platform, 60_000), 120_000 * TIME_SCALE);
+  it('vDSO clock reads agree with the syscall, sleeps and faults as natively', async () => {
+    // On kvm every read is a VM exit (~126000 in the three processes' orderings): CI's run in
+    // the QEMU guest checks the order with a tenth of the rounds (printed).
+    const env: Record<string, string> = leftOutOfKvmCi(platform, 'vdso_clock\'s 2000 ordering rounds per clock: 200 instead')
+      ? { VDSO_CLOCK_ROUNDS: '200' } : {};
+    const native = await runNative([fixture('vdso_clock')], { env, timeoutMs: 60_000 });
+    const r = await runSandbox([fixture('vdso_clock')], { platform, env, timeoutMs: 60_000 });
+    expect(r.stdout, describeResult(r)).toBe(native.stdout);
+    expect(r.code, describeResult(r)).toBe(native.code);
+  }, 120_000 * TIME_SCALE);
 
   // Without a host clock (kvm's guest, or TSVISOR_VDSO=syscall) the vDSO reads through the
   // syscall but stores the result itself: a bad pointer is still a SIGSEGV, as natively.

@@ -350,8 +350,9 @@ pub struct Context {
     inner: Arc<dyn platform::Context>,
     /// The platform's wake loop and this context's id in it, where stops are reported there.
     wake: Option<(std::rc::Rc<wake_loop::WakeLoop>, u32)>,
-    /// The stub thread's CPU clock in /proc, opened on first use and re-read with pread.
-    host_cpu: Mutex<Option<platform::HostCpuClock>>,
+    /// The task's CPU clock on its stub thread (/proc, re-read with pread), counted from when
+    /// the thread became this context's; None without a host thread.
+    host_cpu: Mutex<Option<platform::TaskClock>>,
     handoff: handoff::Handoff,
     /// Where the sentry's thread sleeps on parked runs itself (idle_wait), and this
     /// context's id there.
@@ -465,14 +466,7 @@ impl Context {
     /// time in guest mode), in ns; -1 if the platform has no such thread or it is gone.
     #[napi]
     pub fn cpu_time_ns(&self) -> f64 {
-        let mut f = self.host_cpu.lock().unwrap();
-        if f.is_none() {
-            let kind = self.inner.host_cpu_kind();
-            *f = self.inner.host_thread().and_then(|(tgid, tid)| {
-                HOST_CLOCKS.take(tgid, tid, kind).or_else(|| platform::HostCpuClock::open(tgid, tid, kind))
-            });
-        }
-        f.as_ref().and_then(platform::HostCpuClock::read_ns).map_or(-1.0, |ns| ns as f64)
+        self.host_cpu.lock().unwrap().as_ref().and_then(platform::TaskClock::read_ns).map_or(-1.0, |ns| ns as f64)
     }
 
     /// The platform's side of the context, for a hang report (--debug-log).
@@ -494,14 +488,15 @@ impl Context {
 
     #[napi]
     pub fn release(&self) {
-        if let (Some(clock), Some((tgid, tid))) = (self.host_cpu.lock().unwrap().take(), self.inner.host_thread()) {
-            HOST_CLOCKS.keep(tgid, tid, clock);
-        }
         // The waker goes now rather than when GC finalizes this object: a threadsafe function
         // is a libuv async handle, and every wake-up of the loop scans them all (thousands
         // after as many threads, 3% of the sentry's CPU in a thread create+join loop).
         self.inner.set_waker(Box::new(|| {}));
         self.inner.release();
+        // The thread ran its last for this task: its total then is where its next task starts.
+        if let Some(clock) = self.host_cpu.lock().unwrap().take() {
+            clock.finish(&HOST_CLOCKS);
+        }
         if let Some((w, id)) = &self.wake {
             w.remove(*id);
         }
@@ -610,10 +605,13 @@ impl Platform {
         let a = space.inner.lock().unwrap();
         let ctx: Arc<dyn platform::Context> = Arc::from(self.inner.new_context(a.ops().map_err(to_napi)?).map_err(to_napi)?);
         let handoff = handoff::Handoff::default();
+        // Counted from now: the thread may have run other tasks before (a pooled vCPU).
+        let kind = ctx.host_cpu_kind();
+        let host_cpu = Mutex::new(ctx.host_thread().and_then(|(tgid, tid)| platform::TaskClock::start(&HOST_CLOCKS, tgid, tid, kind)));
         if let Some(w) = &self.wake {
             let (id, waker) = w.add(on_wake.value().value)?;
             ctx.set_waker(waker);
-            return Ok(Context { inner: ctx, wake: Some((w.clone(), id)), host_cpu: Mutex::new(None), handoff, idle: None });
+            return Ok(Context { inner: ctx, wake: Some((w.clone(), id)), host_cpu, handoff, idle: None });
         }
         let idle = match &self.idle {
             Some(w) => Some((w.clone(), w.add(on_wake.value().value)?)),
@@ -624,7 +622,7 @@ impl Platform {
         ctx.set_waker(Box::new(move || {
             tsfn.call((), ThreadsafeFunctionCallMode::NonBlocking);
         }));
-        Ok(Context { inner: ctx, wake: None, host_cpu: Mutex::new(None), handoff, idle })
+        Ok(Context { inner: ctx, wake: None, host_cpu, handoff, idle })
     }
 }
 

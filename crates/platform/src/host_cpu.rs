@@ -5,6 +5,10 @@
 //! stub runs nothing but the application, so its whole scheduler runtime is (schedstat); a
 //! KVM vCPU thread also does the host side of every exit (costly under nested
 //! virtualization), so only the time its kernel spent in guest mode is (stat's guest_time).
+//!
+//! A host thread may serve several tasks one after another (KVM's pooled vCPUs, the stub
+//! threads systrap keeps for its address space's next context), and its clock never goes back
+//! to zero: a task is charged the thread's time since the task was given it (TaskClock).
 
 use std::collections::VecDeque;
 use std::fs::File;
@@ -51,12 +55,13 @@ impl HostCpuClock {
     }
 }
 
-/// Clocks of host threads whose task ended, for the next task on the same thread (systrap
-/// keeps a stopped thread for the next context of its address space): one /proc open, a path
-/// walk, saved per thread creation. A clock kept for a thread that has died reads None since
-/// the open file holds that task, not its tid: a thread given the tid later is never read.
+/// Clocks of host threads whose task ended, for the next task on the same thread (a pooled
+/// vCPU, a kept systrap stub), each with the thread's time when its task ended: one /proc
+/// open, a path walk, and one read saved per thread creation. A clock kept for a thread that
+/// has died reads None since the open file holds that task, not its tid: a thread given the
+/// tid later is never read.
 pub struct ClockCache {
-    kept: Mutex<VecDeque<(i32, i32, HostCpuClock)>>,
+    kept: Mutex<VecDeque<(i32, i32, HostCpuClock, u64)>>,
 }
 
 /// How many clocks a cache keeps (open fds): about as many as threads kept for reuse.
@@ -67,21 +72,63 @@ impl ClockCache {
         ClockCache { kept: Mutex::new(VecDeque::new()) }
     }
 
-    /// The clock kept for thread (tgid, tid) of this kind, if any.
-    pub fn take(&self, tgid: i32, tid: i32, kind: HostCpuKind) -> Option<HostCpuClock> {
+    /// The clock kept for thread (tgid, tid) of this kind, if any, with its last reading.
+    pub fn take(&self, tgid: i32, tid: i32, kind: HostCpuKind) -> Option<(HostCpuClock, u64)> {
         let mut kept = self.kept.lock().unwrap();
-        let i = kept.iter().position(|(g, t, c)| (*g, *t, c.kind) == (tgid, tid, kind))?;
-        kept.remove(i).map(|(_, _, c)| c)
+        let i = kept.iter().position(|(g, t, c, _)| (*g, *t, c.kind) == (tgid, tid, kind))?;
+        kept.remove(i).map(|(_, _, c, ns)| (c, ns))
     }
 
-    /// Keeps the clock of thread (tgid, tid), the oldest kept going if there are too many.
-    pub fn keep(&self, tgid: i32, tid: i32, clock: HostCpuClock) {
+    /// Keeps the clock of thread (tgid, tid) and its reading `ns` now, the oldest kept going if
+    /// there are too many.
+    pub fn keep(&self, tgid: i32, tid: i32, clock: HostCpuClock, ns: u64) {
         let mut kept = self.kept.lock().unwrap();
-        kept.retain(|(g, t, _)| (*g, *t) != (tgid, tid));
+        kept.retain(|(g, t, _, _)| (*g, *t) != (tgid, tid));
         if kept.len() >= CACHE_MAX {
             kept.pop_front();
         }
-        kept.push_back((tgid, tid, clock));
+        kept.push_back((tgid, tid, clock, ns));
+    }
+}
+
+/// One task's CPU time on its host thread: the thread's clock less what it read when the task
+/// was given the thread, so that a vCPU back from the pool (or a reused stub) does not bring
+/// the time of the tasks it ran before (cputime on kvm: a new thread's first interval was
+/// charged from that total).
+pub struct TaskClock {
+    clock: HostCpuClock,
+    base: u64,
+    tgid: i32,
+    tid: i32,
+}
+
+impl TaskClock {
+    /// The clock of a task just given thread (tgid, tid): the one `cache` kept from the thread's
+    /// last task, based at its final reading (the thread has run nothing since), or one opened
+    /// now and based at its reading now. None if the thread is gone.
+    pub fn start(cache: &ClockCache, tgid: i32, tid: i32, kind: HostCpuKind) -> Option<TaskClock> {
+        let (clock, base) = match cache.take(tgid, tid, kind) {
+            Some(kept) => kept,
+            None => {
+                let c = HostCpuClock::open(tgid, tid, kind)?;
+                let ns = c.read_ns()?;
+                (c, ns)
+            }
+        };
+        Some(TaskClock { clock, base, tgid, tid })
+    }
+
+    /// The task's time on the thread so far, ns; None once the thread is gone.
+    pub fn read_ns(&self) -> Option<u64> {
+        self.clock.read_ns().map(|ns| ns.saturating_sub(self.base))
+    }
+
+    /// The task is done with the thread: its clock and its total go to `cache` for the
+    /// thread's next task (unless the thread is gone).
+    pub fn finish(self, cache: &ClockCache) {
+        if let Some(ns) = self.clock.read_ns() {
+            cache.keep(self.tgid, self.tid, self.clock, ns);
+        }
     }
 }
 
@@ -167,17 +214,63 @@ mod tests {
         // SAFETY: getpid and gettid have no preconditions.
         let (pid, tid) = unsafe { (libc::getpid(), libc::gettid()) };
         let cache = ClockCache::new();
-        cache.keep(pid, tid, HostCpuClock::open(pid, tid, HostCpuKind::Runtime).unwrap());
+        cache.keep(pid, tid, HostCpuClock::open(pid, tid, HostCpuKind::Runtime).unwrap(), 7);
         assert!(cache.take(pid, tid + 1, HostCpuKind::Runtime).is_none(), "another thread");
         assert!(cache.take(pid, tid, HostCpuKind::Guest).is_none(), "another kind");
-        assert!(cache.take(pid, tid, HostCpuKind::Runtime).is_some_and(|c| c.read_ns().is_some()));
+        assert!(cache.take(pid, tid, HostCpuKind::Runtime).is_some_and(|(c, ns)| c.read_ns().is_some() && ns == 7));
         assert!(cache.take(pid, tid, HostCpuKind::Runtime).is_none(), "taken once");
         for t in 0..40 {
-            cache.keep(pid, 1_000_000 + t, HostCpuClock::open(pid, tid, HostCpuKind::Runtime).unwrap());
+            cache.keep(pid, 1_000_000 + t, HostCpuClock::open(pid, tid, HostCpuKind::Runtime).unwrap(), 0);
         }
         assert_eq!(cache.kept.lock().unwrap().len(), CACHE_MAX, "bounded");
         assert!(cache.take(pid, 1_000_039, HostCpuKind::Runtime).is_some(), "the newest stay");
         assert!(cache.take(pid, 1_000_000, HostCpuKind::Runtime).is_none(), "the oldest went");
+    }
+
+    /// A thread that burns `ms` of CPU, then waits (alive, idle) until the sender is dropped.
+    fn burnt_thread(ms: u64) -> (i32, std::sync::mpsc::Sender<()>, std::thread::JoinHandle<()>) {
+        let (tid_tx, tid_rx) = std::sync::mpsc::channel();
+        let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+        let h = std::thread::spawn(move || {
+            let cpu_ms = || {
+                let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+                // SAFETY: clock_gettime into a timespec we own.
+                unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+                ts.tv_sec as u64 * 1000 + ts.tv_nsec as u64 / 1_000_000
+            };
+            // The thread's own CPU, not wall time: a loaded host would leave it little.
+            let mut x = 0u64;
+            while cpu_ms() < ms {
+                x = std::hint::black_box(x.wrapping_add(1));
+            }
+            // SAFETY: gettid has no preconditions.
+            tid_tx.send(unsafe { libc::gettid() }).unwrap();
+            let _ = done_rx.recv();
+        });
+        (tid_rx.recv().unwrap(), done_tx, h)
+    }
+
+    #[test]
+    fn a_reused_threads_next_task_starts_from_zero() {
+        // SAFETY: getpid has no preconditions.
+        let pid = unsafe { libc::getpid() };
+        let (tid, done, h) = burnt_thread(60);
+        let cache = ClockCache::new();
+        let first = TaskClock::start(&cache, pid, tid, HostCpuKind::Runtime).unwrap();
+        let total = first.clock.read_ns().unwrap();
+        assert!(total >= 20_000_000, "the thread burnt CPU before: {total} ns");
+        first.finish(&cache);
+        // The thread's next task (kept clock) and one on a thread whose clock was never kept
+        // (opened now) are charged nothing of what the thread ran before.
+        let second = TaskClock::start(&cache, pid, tid, HostCpuKind::Runtime).unwrap();
+        assert!(second.read_ns().unwrap() < 5_000_000, "kept clock: {:?} of {total} ns", second.read_ns());
+        let fresh = TaskClock::start(&ClockCache::new(), pid, tid, HostCpuKind::Runtime).unwrap();
+        assert!(fresh.read_ns().unwrap() < 5_000_000, "opened clock: {:?} of {total} ns", fresh.read_ns());
+        drop(done);
+        h.join().unwrap();
+        assert_eq!(second.read_ns(), None, "gone with its thread");
+        second.finish(&cache);
+        assert!(cache.take(pid, tid, HostCpuKind::Runtime).is_none(), "a dead thread's clock is not kept");
     }
 
     #[test]

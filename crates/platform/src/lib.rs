@@ -22,7 +22,7 @@ use std::io;
 
 pub use address_space::{AddressSpace, HostIo};
 pub use completion::Completion;
-pub use host_cpu::{ClockCache, HostCpuClock, HostCpuKind};
+pub use host_cpu::{ClockCache, HostCpuClock, HostCpuKind, TaskClock};
 pub use spin_policy::{AdaptiveSpin, PeerState, SpinPolicy};
 
 pub const PROT_READ: u32 = 1;
