@@ -27,7 +27,7 @@ import { fromKgid, fromKuid } from './ns/user_namespace';
 import { mmUserCount, putMM, unshareFDTable } from './shared_state';
 import { noteMmHiwater } from './rss';
 import { HOST_MIN_SIGSTKSZ } from '../loader/host_auxv';
-import { futexExitRelease, releaseVfork } from './exit';
+import { forgetOriginalParent, futexExitRelease, releaseVfork } from './exit';
 import { ptraceExec } from './ptrace/events';
 import { execTimers } from './timers/process_timers';
 import { taskCpuTime } from './timers/cpu_time';
@@ -213,8 +213,8 @@ function loadInPlace(t: Task, prepared: PreparedExecutable, args: LoadArgs): boo
 function deThread(t: Task): void {
   const tg = t.tg;
   const k = t.kernel;
-  for (const other of [...tg.tasks]) {
-    if (other === t) continue;
+  const others = [...tg.tasks].filter((o) => o !== t);
+  for (const other of others) {
     tg.tasks.delete(other);
     other.detached = true;
     if (!other.exited) {
@@ -222,6 +222,7 @@ function deThread(t: Task): void {
       other.kick(true);
     }
   }
+  for (const other of others) forgetOriginalParent(other);
   if (t.tid !== tg.tgid) {
     if (k.tasks.get(t.tid) === t) k.tasks.delete(t.tid);
     detachTask(t);

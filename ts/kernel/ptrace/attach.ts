@@ -26,24 +26,12 @@ function link(tracer: Task, tracee: Task, seized: boolean, options: number): Ptr
   return l;
 }
 
-/** The task of the parent process that becomes the tracer: its leader while alive. */
-function parentTask(t: Task): Task | undefined {
-  const p = t.tg.parent;
-  if (!p || p.zombie || p.reaped) return undefined;
-  let any: Task | undefined;
-  for (const pt of p.tasks) {
-    if (pt.exited) continue;
-    if (pt.tid === p.tgid) return pt;
-    any ??= pt;
-  }
-  return any;
-}
-
 /** PTRACE_TRACEME: the parent becomes the tracer (yama allows it at every scope but 3). */
 export function ptraceTraceme(t: Task): number {
   if (t.ptrace !== null) fail(EPERM);
-  const tracer = parentTask(t);
-  if (!tracer) fail(EPERM);
+  // The tracer is the thread that made this process (real_parent), unless it is exiting.
+  const tracer = t.tg.parentTask;
+  if (!tracer || tracer.exited) fail(EPERM);
   // Landlock's ptrace_traceme: a parent outside the child's domain may not trace it.
   const dom = tracer.creds.landlock;
   if (dom !== null && !dom.scopes(t.creds.landlock)) fail(EPERM);
@@ -123,7 +111,10 @@ export function ptraceTraceeExit(t: Task): void {
   const tracer = l.tracer;
   if (tracer.exited || tracer.tg.zombie) return;
   const last = [...t.tg.tasks].every((o) => o === t || o.exited);
-  if (last && t.tg.parent === tracer.tg) return;
+  if (last && t.tg.parent === tracer.tg) {
+    t.tg.tracedByParentAtExit = true;
+    return;
+  }
   if (last) holdZombie(t.tg);
   const status = t.tg.exitStatus ?? ((t.exitCode & 0xff) << 8);
   tracerState(tracer).exits.push({ task: t, status });
