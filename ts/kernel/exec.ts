@@ -18,7 +18,8 @@ import { resolveInterpreters } from '../loader/shebang';
 import { execSignalState } from '../syscalls/linux/signal_state';
 import { execTaskAttrs, taskAttrs } from '../syscalls/linux/task_attrs';
 import { commitExecCreds } from '../syscalls/linux/commit_creds';
-import { execCredentials } from './commoncap';
+import { CAP_SYS_PTRACE } from './capabilities';
+import { LSM_UNSAFE_NO_NEW_PRIVS, LSM_UNSAFE_PTRACE, LSM_UNSAFE_SHARE, type UnsafeExec, execCredentials } from './commoncap';
 import { SyscallError, fail } from './syscall_error';
 import { SIGSEGV } from '../abi/linux/signal';
 import { initialFpState } from './signal_frame';
@@ -88,7 +89,7 @@ export function execve(t: Task, filename: string, argvIn: string[], envp: string
   };
   const { file, argv } = resolveInterpreters(openNth, filename, argv0);
   const noSetid = { mode: 0, uid: 0, gid: 0, maySuid: false };
-  const { creds, secure } = execCredentials(t.creds, file.setid ?? noSetid, taskAttrs(t).noNewPrivs);
+  const { creds, secure } = execCredentials(t.creds, file.setid ?? noSetid, taskAttrs(t).noNewPrivs, () => checkUnsafeExec(t));
   const prepared = prepareExecutable(file, (p) => openExecutable(t, p));
   const random = new Uint8Array(16);
   t.kernel.fillRandom(random);
@@ -206,6 +207,26 @@ function loadInPlace(t: Task, prepared: PreparedExecutable, args: LoadArgs): boo
   ctx.regs[REG_RIP] = BigInt(entry.entry);
   ctx.regs[REG_RSP] = BigInt(entry.sp);
   return true;
+}
+
+/** check_unsafe_exec: what could abuse a set-id exec — a tracer (and whether it may trace
+ *  the privileged result), no_new_privs, or a task of another process sharing the fs
+ *  context, which could move the cwd or root under the new program. */
+function checkUnsafeExec(t: Task): UnsafeExec {
+  let unsafe = 0;
+  let ptracerCapable = true;
+  if (t.ptrace !== null) {
+    unsafe |= LSM_UNSAFE_PTRACE;
+    ptracerCapable = t.ptrace.ptracerCred.nsCapable(t.creds.userNs, CAP_SYS_PTRACE);
+  }
+  if (taskAttrs(t).noNewPrivs) unsafe |= LSM_UNSAFE_NO_NEW_PRIVS;
+  for (const other of t.kernel.tasks.values()) {
+    if (other.fs === t.fs && other.tg !== t.tg && !other.exited) {
+      unsafe |= LSM_UNSAFE_SHARE;
+      break;
+    }
+  }
+  return { unsafe, ptracerCapable };
 }
 
 /** de_thread: every other thread of the process dies, and the caller takes the process's id

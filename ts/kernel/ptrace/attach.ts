@@ -18,8 +18,9 @@ import {
 } from './link';
 import { resumeTracee } from './stop';
 
-function link(tracer: Task, tracee: Task, seized: boolean, options: number): PtraceLink {
-  const l = new PtraceLink(tracer, seized);
+/** __ptrace_link, with the caller's credentials as the tracing's warrant. */
+function link(caller: Task, tracer: Task, tracee: Task, seized: boolean, options: number): PtraceLink {
+  const l = new PtraceLink(tracer, seized, caller.creds);
   l.options = options;
   tracee.ptrace = l;
   tracerState(tracer).tracees.add(tracee);
@@ -35,7 +36,7 @@ export function ptraceTraceme(t: Task): number {
   // Landlock's ptrace_traceme: a parent outside the child's domain may not trace it.
   const dom = tracer.creds.landlock;
   if (dom !== null && !dom.scopes(t.creds.landlock)) fail(EPERM);
-  link(tracer, t, false, 0);
+  link(t, tracer, t, false, 0);
   return 0;
 }
 
@@ -53,7 +54,7 @@ export function ptraceAttach(t: Task, target: Task, seize: boolean, addr: bigint
   if (!ptraceMayAttach(t, target)) fail(EPERM);
   if (target.exited || target.tg.exitStatus !== null) fail(EPERM);
   if (target.ptrace !== null) fail(EPERM);
-  link(t, target, seize, options);
+  link(t, t, target, seize, options);
   if (!seize) sendSignalToThread(target, sigInfo(SIGSTOP, SI_KERNEL));
   // A task already in group-stop re-traps into a ptrace-stop (JOBCTL_TRAP_STOP): wake it
   // from its park so that its run loop takes the traced path.
