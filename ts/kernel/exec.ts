@@ -74,7 +74,13 @@ function newAddressSpace(t: Task): MemoryManager {
 /** execve proper; on return the task runs the new program (its rax is set by the caller). */
 /** How execveat named the program: AT_SYMLINK_NOFOLLOW, and a close-on-exec fd (a script
  *  through it is ENOENT, as its interpreter could not open /dev/fd/N: BINPRM_FLAGS_PATH_INACCESSIBLE). */
-export interface ExecOptions { nofollow?: boolean; pathInaccessible?: boolean }
+export interface ExecOptions {
+  nofollow?: boolean;
+  pathInaccessible?: boolean;
+  /** execveat through a file descriptor: opens the program, which `filename` (/dev/fd/N...)
+   *  only names for AT_EXECFN and a script's interpreter. */
+  openFirst?: () => LoadableFile;
+}
 
 export function execve(t: Task, filename: string, argvIn: string[], envp: string[], opts: ExecOptions = {}): void {
   // Linux 5.18+: an empty argv gets an empty argv[0], so that argc is never 0.
@@ -83,7 +89,7 @@ export function execve(t: Task, filename: string, argvIn: string[], envp: string
   checkArgSize(t, argv0, envp);
   let opened = 0;
   const openNth = (p: string): LoadableFile => {
-    if (opened++ === 0) return openExecutable(t, p, opts.nofollow !== true);
+    if (opened++ === 0) return opts.openFirst?.() ?? openExecutable(t, p, opts.nofollow !== true);
     if (opts.pathInaccessible === true) fail(ENOENT);
     return openExecutable(t, p);
   };
