@@ -32,6 +32,14 @@ describe.each(platforms)('%s', (platform) => {
     expect(r.stdout).toContain('suid-exec: uid=1000/1234/1234');
   });
 
+  it.skipIf(notRoot)('a set-user-ID exec is not honoured with the fs context shared (CLONE_FS) or an unprivileged tracer', async () => {
+    const native = await runNative([fixture('suid_unsafe')]);
+    expect(native.code, describeResult(native)).toBe(0);
+    const r = await runSandbox([fixture('suid_unsafe')], { platform });
+    expect(r.stdout, describeResult(r)).toBe(native.stdout);
+    expect(r.code, describeResult(r)).toBe(0);
+  });
+
   it.skipIf(notRoot)('nice, setpriority, ioprio, sched_* policies, affinity', async () => {
     const native = await runNative([fixture('prio')], { cwd: '/tmp' });
     expect(native.code, describeResult(native)).toBe(0);

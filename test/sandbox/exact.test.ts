@@ -23,6 +23,7 @@ describe.each(platforms)('%s', (platform) => {
   it('kill() with a thread id', () => same('killtid'));
   it('clone with a non-canonical TLS', () => same('clonetls'));
   it('execveat AT_SYMLINK_NOFOLLOW and a close-on-exec script fd', () => same('execat'));
+  it('execveat through an fd (a memfd, a file, relative to a directory): the script is /dev/fd/N[/name]', () => same('execfd'));
   it('PR_SET_CHILD_SUBREAPER reparents orphans', () => same('subreaper'));
   it('/sys refuses renames as Linux does', () => same('sysfs'));
   it('vsyscall time() with a bad pointer: SIGSEGV', () => same('vsyscall'));

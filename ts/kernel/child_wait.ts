@@ -39,9 +39,12 @@ export interface WaitResult {
   trapped?: boolean;
 }
 
-/** eligible_child: clone children (exit signal other than SIGCHLD) only with __WCLONE. */
-function eligible(child: ThreadGroup, options: number): boolean {
-  if ((options & __WALL) !== 0) return true;
+/** eligible_child: clone children (exit signal other than SIGCHLD) only with __WCLONE, but
+ *  any child with __WALL or when it is a tracee of the waiter; with __WNOTHREAD only the
+ *  caller's own children (those it made, or inherited from a thread gone since). */
+function eligible(t: Task, child: ThreadGroup, options: number): boolean {
+  if ((options & __WNOTHREAD) !== 0 && child.parentTask !== t) return false;
+  if ((options & __WALL) !== 0 || child.tracedByParentAtExit) return true;
   return (child.exitSignal !== SIGCHLD) === ((options & __WCLONE) !== 0);
 }
 
@@ -54,7 +57,7 @@ function scan(t: Task, req: WaitRequest): { ready: WaitResult | null; zombie: Th
   let any = traced.any;
   const peek = (req.options & WNOWAIT) !== 0;
   for (const child of t.tg.children) {
-    if (!req.matches(child) || !eligible(child, req.options)) continue;
+    if (!req.matches(child) || !eligible(t, child, req.options)) continue;
     if (!child.zombie) {
       any = true;
       // A child this process traces reports its stops as a tracee (ptrace/wait.ts).

@@ -203,6 +203,7 @@ export function doClone(t: Task, a: CloneArgs): number | Promise<number> {
   } else {
     const parent = has(f, CLONE_PARENT) ? t.tg.parent : t.tg;
     tg = k.newThreadGroup(parent, tid, pid);
+    tg.parentTask = has(f, CLONE_PARENT) ? t.tg.parentTask : t;
     cgroupFork(k, cgroup, tg);
     setupProcess(t, tg, a);
     attachThreadGroup(tg);

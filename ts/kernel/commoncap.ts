@@ -2,7 +2,7 @@
 // does to the capability sets, and the credentials a program gets at execve.
 
 import {
-  CAP_EMPTY_SET, CAP_FS_SET, SECURE_KEEP_CAPS, SECURE_NOROOT, SECURE_NO_SETUID_FIXUP,
+  CAP_EMPTY_SET, CAP_FS_SET, CAP_SETUID, SECURE_KEEP_CAPS, SECURE_NOROOT, SECURE_NO_SETUID_FIXUP,
   capIsSubset, issecure,
 } from './capabilities';
 import type { Credentials } from './credentials';
@@ -53,9 +53,21 @@ const S_ISUID = 0o4000;
 const S_ISGID = 0o2000;
 const S_IXGRP = 0o010;
 
+/** bprm->unsafe (check_unsafe_exec): why set-id bits or new capabilities are not safe to
+ *  grant — a tracer, another process sharing the fs context (CLONE_FS), no_new_privs. */
+export const LSM_UNSAFE_SHARE = 1, LSM_UNSAFE_PTRACE = 2, LSM_UNSAFE_NO_NEW_PRIVS = 4;
+
+export interface UnsafeExec {
+  /** LSM_UNSAFE_* bits. */
+  unsafe: number;
+  /** ptracer_capable: no tracer, or one with CAP_SYS_PTRACE over the task's namespace. */
+  ptracerCapable: boolean;
+}
+
 /** bprm_fill_uid + cap_bprm_creds_from_file (no file capabilities: the sandbox's files
- *  carry none). Returns the new credentials and whether the exec is secure (AT_SECURE). */
-export function execCredentials(old: Credentials, file: ExecFile, noNewPrivs: boolean):
+ *  carry none). Returns the new credentials and whether the exec is secure (AT_SECURE).
+ *  `unsafe` is asked only when the exec would change ids or grant capabilities. */
+export function execCredentials(old: Credentials, file: ExecFile, noNewPrivs: boolean, unsafe: () => UnsafeExec):
 { creds: Credentials; secure: boolean } {
   const next = old.clone();
   const root = old.rootUid();
@@ -74,10 +86,14 @@ export function execCredentials(old: Credentials, file: ExecFile, noNewPrivs: bo
   }
   const isSetid = next.euid !== old.euid || next.egid !== old.egid;
   const gained = !capIsSubset(next.capPermitted, old.capPermitted);
-  // no_new_privs: they get no more than they had (the only unsafe exec the sandbox has).
-  if ((isSetid || gained) && noNewPrivs) {
-    next.euid = next.uid;
-    next.egid = next.gid;
+  // An unsafe exec gets no more than it had; the ids stay too unless the caller could set
+  // them anyway (CAP_SETUID) and no_new_privs is off.
+  const u = isSetid || gained ? unsafe() : null;
+  if (u !== null && ((u.unsafe & ~LSM_UNSAFE_PTRACE) !== 0 || !u.ptracerCapable)) {
+    if (!old.nsCapable(next.userNs, CAP_SETUID) || noNewPrivs) {
+      next.euid = next.uid;
+      next.egid = next.gid;
+    }
     next.capPermitted &= old.capPermitted;
   }
   next.suid = next.fsuid = next.euid;

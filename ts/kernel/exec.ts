@@ -19,7 +19,8 @@ import { resolveInterpreters } from '../loader/shebang';
 import { execSignalState } from '../syscalls/linux/signal_state';
 import { execTaskAttrs, taskAttrs } from '../syscalls/linux/task_attrs';
 import { commitExecCreds } from '../syscalls/linux/commit_creds';
-import { execCredentials } from './commoncap';
+import { CAP_SYS_PTRACE } from './capabilities';
+import { LSM_UNSAFE_NO_NEW_PRIVS, LSM_UNSAFE_PTRACE, LSM_UNSAFE_SHARE, type UnsafeExec, execCredentials } from './commoncap';
 import { SyscallError, fail } from './syscall_error';
 import { SIGSEGV } from '../abi/linux/signal';
 import { initialFpState } from './signal_frame';
@@ -28,7 +29,7 @@ import { fromKgid, fromKuid } from './ns/user_namespace';
 import { mmUserCount, putMM, unshareFDTable } from './shared_state';
 import { noteMmHiwater } from './rss';
 import { HOST_MIN_SIGSTKSZ } from '../loader/host_auxv';
-import { futexExitRelease, releaseVfork } from './exit';
+import { forgetOriginalParent, futexExitRelease, releaseVfork } from './exit';
 import { ptraceExec } from './ptrace/events';
 import { execTimers } from './timers/process_timers';
 import { taskCpuTime } from './timers/cpu_time';
@@ -74,7 +75,13 @@ function newAddressSpace(t: Task): MemoryManager {
 /** execve proper; on return the task runs the new program (its rax is set by the caller). */
 /** How execveat named the program: AT_SYMLINK_NOFOLLOW, and a close-on-exec fd (a script
  *  through it is ENOENT, as its interpreter could not open /dev/fd/N: BINPRM_FLAGS_PATH_INACCESSIBLE). */
-export interface ExecOptions { nofollow?: boolean; pathInaccessible?: boolean }
+export interface ExecOptions {
+  nofollow?: boolean;
+  pathInaccessible?: boolean;
+  /** execveat through a file descriptor: opens the program, which `filename` (/dev/fd/N...)
+   *  only names for AT_EXECFN and a script's interpreter. */
+  openFirst?: () => LoadableFile;
+}
 
 export function execve(t: Task, filename: string, argvIn: string[], envp: string[], opts: ExecOptions = {}): void {
   // Linux 5.18+: an empty argv gets an empty argv[0], so that argc is never 0.
@@ -83,13 +90,13 @@ export function execve(t: Task, filename: string, argvIn: string[], envp: string
   checkArgSize(t, argv0, envp);
   let opened = 0;
   const openNth = (p: string): LoadableFile => {
-    if (opened++ === 0) return openExecutable(t, p, opts.nofollow !== true);
+    if (opened++ === 0) return opts.openFirst?.() ?? openExecutable(t, p, opts.nofollow !== true);
     if (opts.pathInaccessible === true) fail(ENOENT);
     return openExecutable(t, p);
   };
   const { file, argv } = resolveInterpreters(openNth, filename, argv0);
   const noSetid = { mode: 0, uid: 0, gid: 0, maySuid: false };
-  const { creds, secure } = execCredentials(t.creds, file.setid ?? noSetid, taskAttrs(t).noNewPrivs);
+  const { creds, secure } = execCredentials(t.creds, file.setid ?? noSetid, taskAttrs(t).noNewPrivs, () => checkUnsafeExec(t));
   const prepared = prepareExecutable(file, (p) => openExecutable(t, p));
   const random = new Uint8Array(16);
   t.kernel.fillRandom(random);
@@ -212,13 +219,33 @@ function loadInPlace(t: Task, prepared: PreparedExecutable, args: LoadArgs): boo
   return true;
 }
 
+/** check_unsafe_exec: what could abuse a set-id exec — a tracer (and whether it may trace
+ *  the privileged result), no_new_privs, or a task of another process sharing the fs
+ *  context, which could move the cwd or root under the new program. */
+function checkUnsafeExec(t: Task): UnsafeExec {
+  let unsafe = 0;
+  let ptracerCapable = true;
+  if (t.ptrace !== null) {
+    unsafe |= LSM_UNSAFE_PTRACE;
+    ptracerCapable = t.ptrace.ptracerCred.nsCapable(t.creds.userNs, CAP_SYS_PTRACE);
+  }
+  if (taskAttrs(t).noNewPrivs) unsafe |= LSM_UNSAFE_NO_NEW_PRIVS;
+  for (const other of t.kernel.tasks.values()) {
+    if (other.fs === t.fs && other.tg !== t.tg && !other.exited) {
+      unsafe |= LSM_UNSAFE_SHARE;
+      break;
+    }
+  }
+  return { unsafe, ptracerCapable };
+}
+
 /** de_thread: every other thread of the process dies, and the caller takes the process's id
  *  (the leader's tid) if it was not the leader. */
 function deThread(t: Task): void {
   const tg = t.tg;
   const k = t.kernel;
-  for (const other of [...tg.tasks]) {
-    if (other === t) continue;
+  const others = [...tg.tasks].filter((o) => o !== t);
+  for (const other of others) {
     tg.tasks.delete(other);
     other.detached = true;
     if (!other.exited) {
@@ -226,6 +253,7 @@ function deThread(t: Task): void {
       other.kick(true);
     }
   }
+  for (const other of others) forgetOriginalParent(other);
   if (t.tid !== tg.tgid) {
     if (k.tasks.get(t.tid) === t) k.tasks.delete(t.tid);
     detachTask(t);

@@ -64,12 +64,46 @@ export function finishTask(t: Task): void {
   detachTask(t);
   if (t.detached) return;
   tg.tasks.delete(t);
-  if (tg.tasks.size > 0) return;
+  if (tg.tasks.size > 0) {
+    forgetOriginalParent(t);
+    return;
+  }
   tg.lastExited = t;
   if (tg.exitStatus === null) tg.exitStatus = (t.exitCode & 0xff) << 8;
   tg.exitUid = t.creds.uid;
   acctProcess(t, tg.exitStatus);
   exitThreadGroup(k, tg);
+}
+
+/** find_alive_thread: a thread of tg that is not exiting (any left if all are). */
+function aliveThread(tg: ThreadGroup): Task | null {
+  let any: Task | null = null;
+  for (const o of tg.tasks) {
+    if (!o.exited) return o;
+    any ??= o;
+  }
+  return any;
+}
+
+/** Each thread of the child that asked for one gets its parent-death signal. */
+function sendParentDeathSignal(child: ThreadGroup): void {
+  for (const ct of child.tasks) {
+    const sig = taskAttrs(ct).pdeathsig;
+    if (sig !== 0) sendSignalToProcess(child, sigInfo(sig, SI_KERNEL));
+  }
+}
+
+/** forget_original_parent for a thread that is gone while its process lives on (it exited,
+ *  or another thread's execve ended it): the children it made pass to a thread still
+ *  there, and hear of it through their parent-death signal, as in Linux. */
+export function forgetOriginalParent(dying: Task): void {
+  const tg = dying.tg;
+  const heir = aliveThread(tg);
+  for (const child of tg.children) {
+    if (child.parentTask !== dying) continue;
+    child.parentTask = heir;
+    sendParentDeathSignal(child);
+  }
 }
 
 /** find_new_reaper: the nearest live ancestor in the same pid namespace that is a child
@@ -97,10 +131,8 @@ function exitThreadGroup(k: Kernel, tg: ThreadGroup): void {
   for (const child of formerChildren) {
     tg.children.delete(child);
     child.parent = heir;
-    for (const ct of child.tasks) {
-      const sig = taskAttrs(ct).pdeathsig;
-      if (sig !== 0) sendSignalToProcess(child, sigInfo(sig, SI_KERNEL));
-    }
+    child.parentTask = heir ? aliveThread(heir) : null;
+    sendParentDeathSignal(child);
     if (heir) {
       heir.children.add(child);
       child.exitSignal = SIGCHLD;

@@ -19,6 +19,12 @@ export class ThreadGroup {
   /** The last thread to exit, kept while the process is a zombie: /proc/<pid> describes it
    *  (state Z) until the process is reaped. */
   lastExited: Task | null = null;
+  /** The thread of the parent that made this process (Linux real_parent): its exit sends
+   *  the parent-death signal, and __WNOTHREAD waits and PTRACE_TRACEME look only there. */
+  parentTask: Task | null = null;
+  /** The last thread exited traced by the parent: a tracee's zombie, which every wait of
+   *  the parent may take whatever __WCLONE says (eligible_child's ptrace case). */
+  tracedByParentAtExit = false;
   /** Live and zombie child processes (not threads). */
   readonly children = new Set<ThreadGroup>();
   /** Signals sent to the process as a whole. */

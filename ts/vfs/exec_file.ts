@@ -14,6 +14,7 @@ import '../fsimpl/root';
 import type { FileDescription } from './file_description';
 import { MAY_EXEC, checkPermission } from './permission';
 import { walk, type ResolveContext } from './resolve';
+import { locate } from './lookup';
 import { cwdOf, mountNamespaceOf, resolveContext } from './task_fs';
 import { VirtualDentry } from './virtual_dentry';
 import { landlockCheckPath, openAccess } from '../kernel/landlock/domain';
@@ -27,6 +28,10 @@ function open(ctx: ResolveContext, start: VirtualDentry, path: string, follow = 
   const r = walk(ctx, start, path, { follow });
   const vd = r.vd;
   if (!vd) throw new SyscallError(r.file ? EACCES : ENOENT);
+  return openResolved(ctx, vd, follow);
+}
+
+function openResolved(ctx: ResolveContext, vd: VirtualDentry, follow: boolean): LoadableFile {
   const inode = vd.inode;
   // execveat AT_SYMLINK_NOFOLLOW: opening the link itself is O_NOFOLLOW's ELOOP.
   if (!follow && inode.isSymlink) throw new SyscallError(ELOOP);
@@ -72,6 +77,14 @@ function open(ctx: ResolveContext, start: VirtualDentry, path: string, follow = 
 /** The executable at path, resolved from t's working directory with t's credentials. */
 export function openExecutable(t: Task, path: string, follow = true): LoadableFile {
   return open(resolveContext(t), cwdOf(t), path, follow);
+}
+
+/** The executable execveat names by its file descriptor (AT_EMPTY_PATH) or relative to it;
+ *  a file with no place in the tree (a pipe, a socket) cannot be run (EACCES). */
+export function openExecutableAt(t: Task, dirfd: number, path: string, follow: boolean): LoadableFile {
+  const l = locate(t, dirfd, path, follow, path === '');
+  if (!l.vd) throw new SyscallError(EACCES);
+  return openResolved(resolveContext(t), l.vd, follow);
 }
 
 /** The same before any task exists (the sandbox's first program). */

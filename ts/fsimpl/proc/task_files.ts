@@ -78,11 +78,13 @@ export function mapsLine(mm: MemoryManager, v: Vma, ids: FileIds = new Map()): s
   const perms = `${v.prot & PROT_READ ? 'r' : '-'}${v.prot & PROT_WRITE ? 'w' : '-'}${v.prot & PROT_EXEC ? 'x' : '-'}${shared ? 's' : 'p'}`;
   let name = v.backing?.name ?? '';
   if (!v.backing) {
-    if (v.start >= mm.brkStart && v.end <= mm.brkEnd && mm.brkEnd > mm.brkStart) name = '[heap]';
+    // vma_is_initial_heap: any area overlapping the brk heap, even one merged with the bss.
+    if (v.start < mm.brkEnd && v.end > mm.brkStart) name = '[heap]';
     else if (v.growsDown || (v.start <= mm.stackTop - 1 && mm.stackTop <= v.end)) name = '[stack]';
   }
   const offset = v.backing ? v.offset : 0;
-  const head = `${hex(v.start, 8)}-${hex(v.end, 8)} ${perms} ${hex(offset, 8)} ${fileId(v, ids)}`;
+  // show_vma_header_prefix ends with a space, also where no name follows.
+  const head = `${hex(v.start, 8)}-${hex(v.end, 8)} ${perms} ${hex(offset, 8)} ${fileId(v, ids)} `;
   return name ? `${head.padEnd(72)} ${name}\n` : `${head}\n`;
 }
 

@@ -97,28 +97,27 @@ export class SemSet {
     };
   }
 
-  /** update_queue: after a change, serve waiters in order; start over after one alters. */
+  /** update_queue: after a change, serve waiters in order. One whose operations altered a
+   *  value may let earlier ones go: start over. One that only waited for zero, or failed,
+   *  changes nothing: go on with the next (every zero-waiter wakes when the value is 0). */
   updateQueue(): void {
-    let again = true;
-    while (again) {
-      again = false;
-      for (const q of this.queue) {
-        const r = this.perform(q.sops, q.pid, q.adj);
-        if (r.kind === 'block') {
-          q.blocking = r.at;
-          continue;
-        }
-        this.queue.splice(this.queue.indexOf(q), 1);
-        if (r.kind === 'done') {
-          this.otime = nowSeconds(this.kernel);
-          q.wake(0);
-          if (q.sops.some((s) => s.op !== 0)) again = true;
-        } else {
-          q.wake(r.errno);
-        }
-        break;
+    let i = 0;
+    while (i < this.queue.length) {
+      const q = this.queue[i];
+      const r = this.perform(q.sops, q.pid, q.adj);
+      if (r.kind === 'block') {
+        q.blocking = r.at;
+        i++;
+        continue;
       }
-      if (!again) return;
+      this.queue.splice(i, 1);
+      if (r.kind === 'error') {
+        q.wake(r.errno);
+        continue;
+      }
+      this.otime = nowSeconds(this.kernel);
+      q.wake(0);
+      if (q.sops.some((s) => s.op !== 0)) i = 0;
     }
   }
 

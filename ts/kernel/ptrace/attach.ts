@@ -18,36 +18,25 @@ import {
 } from './link';
 import { resumeTracee } from './stop';
 
-function link(tracer: Task, tracee: Task, seized: boolean, options: number): PtraceLink {
-  const l = new PtraceLink(tracer, seized);
+/** __ptrace_link, with the caller's credentials as the tracing's warrant. */
+function link(caller: Task, tracer: Task, tracee: Task, seized: boolean, options: number): PtraceLink {
+  const l = new PtraceLink(tracer, seized, caller.creds);
   l.options = options;
   tracee.ptrace = l;
   tracerState(tracer).tracees.add(tracee);
   return l;
 }
 
-/** The task of the parent process that becomes the tracer: its leader while alive. */
-function parentTask(t: Task): Task | undefined {
-  const p = t.tg.parent;
-  if (!p || p.zombie || p.reaped) return undefined;
-  let any: Task | undefined;
-  for (const pt of p.tasks) {
-    if (pt.exited) continue;
-    if (pt.tid === p.tgid) return pt;
-    any ??= pt;
-  }
-  return any;
-}
-
 /** PTRACE_TRACEME: the parent becomes the tracer (yama allows it at every scope but 3). */
 export function ptraceTraceme(t: Task): number {
   if (t.ptrace !== null) fail(EPERM);
-  const tracer = parentTask(t);
-  if (!tracer) fail(EPERM);
+  // The tracer is the thread that made this process (real_parent), unless it is exiting.
+  const tracer = t.tg.parentTask;
+  if (!tracer || tracer.exited) fail(EPERM);
   // Landlock's ptrace_traceme: a parent outside the child's domain may not trace it.
   const dom = tracer.creds.landlock;
   if (dom !== null && !dom.scopes(t.creds.landlock)) fail(EPERM);
-  link(tracer, t, false, 0);
+  link(t, tracer, t, false, 0);
   return 0;
 }
 
@@ -65,7 +54,7 @@ export function ptraceAttach(t: Task, target: Task, seize: boolean, addr: bigint
   if (!ptraceMayAttach(t, target)) fail(EPERM);
   if (target.exited || target.tg.exitStatus !== null) fail(EPERM);
   if (target.ptrace !== null) fail(EPERM);
-  link(t, target, seize, options);
+  link(t, t, target, seize, options);
   if (!seize) sendSignalToThread(target, sigInfo(SIGSTOP, SI_KERNEL));
   // A task already in group-stop re-traps into a ptrace-stop (JOBCTL_TRAP_STOP): wake it
   // from its park so that its run loop takes the traced path.
@@ -123,7 +112,10 @@ export function ptraceTraceeExit(t: Task): void {
   const tracer = l.tracer;
   if (tracer.exited || tracer.tg.zombie) return;
   const last = [...t.tg.tasks].every((o) => o === t || o.exited);
-  if (last && t.tg.parent === tracer.tg) return;
+  if (last && t.tg.parent === tracer.tg) {
+    t.tg.tracedByParentAtExit = true;
+    return;
+  }
   if (last) holdZombie(t.tg);
   const status = t.tg.exitStatus ?? ((t.exitCode & 0xff) << 8);
   tracerState(tracer).exits.push({ task: t, status });

@@ -51,7 +51,7 @@ export function ptraceClone(parent: Task, child: Task, flags: number, exitSignal
   const event = cloneEvent(l, flags, exitSignal);
   const traced = event !== 0 || ((flags & CLONE_PTRACE) !== 0 && (flags & CLONE_UNTRACED) === 0);
   if (traced && !l.tracer.exited) {
-    const cl = new PtraceLink(l.tracer, l.seized);
+    const cl = new PtraceLink(l.tracer, l.seized, l.ptracerCred);
     cl.options = l.options;
     child.ptrace = cl;
     tracerState(l.tracer).tracees.add(child);

@@ -4,6 +4,7 @@
 // detaching in attach.ts. Untraced tasks have no link (Task.ptrace === null), so every hook
 // on a hot path costs them one field test.
 
+import type { Credentials } from '../credentials';
 import type { Task } from '../task';
 import type { SigInfo } from '../sig_pending';
 import type { ThreadGroup } from '../thread_group';
@@ -70,7 +71,10 @@ export class PtraceLink {
   /** Ends the current stop (the tracee's parked run loop goes on). */
   wake: (() => void) | null = null;
 
-  constructor(public tracer: Task, readonly seized: boolean) {}
+  /** ptracer_cred: whose credentials vouch for the tracing (the tracer's at ATTACH/SEIZE,
+   *  the tracee's own at TRACEME, inherited by auto-attached children); a set-id exec
+   *  gains privileges only when they hold CAP_SYS_PTRACE (ptracer_capable). */
+  constructor(public tracer: Task, readonly seized: boolean, readonly ptracerCred: Credentials) {}
 }
 
 /** The tracer's side: its tracees (task->ptraced) and their exits it has not waited for. */

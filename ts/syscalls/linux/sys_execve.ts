@@ -3,10 +3,11 @@
 
 import type { Task } from '../../kernel/task';
 import { fail } from '../../kernel/syscall_error';
-import { EBADF, EINVAL, ENOENT, ENOTDIR } from '../../abi/linux/errno';
+import { EBADF, EINVAL, ENOENT } from '../../abi/linux/errno';
 import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, PATH_MAX } from '../../abi/linux/fcntl';
 import { SYS_execve, SYS_execveat } from '../../abi/linux/syscall_numbers';
 import { execve } from '../../kernel/exec';
+import { openExecutableAt } from '../../vfs/exec_file';
 import type { SyscallArgs, SyscallTable } from './types';
 
 /** MAX_ARG_STRINGS: how many argv/envp pointers execve will follow. */
@@ -26,28 +27,27 @@ function sysExecve(t: Task, a: SyscallArgs): number {
 }
 
 /** execveat(dirfd, path, argv, envp, flags): a relative path is taken from dirfd's
- *  directory; AT_EMPTY_PATH runs dirfd itself. */
+ *  directory; AT_EMPTY_PATH runs dirfd itself. Either way the program is opened through the
+ *  fd and named /dev/fd/N[/path] (bprm->fdpath), what a script's interpreter is given. */
 function sysExecveat(t: Task, a: SyscallArgs): number {
   const dirfd = a.int(0);
   const flags = a.int(4);
   if ((flags & ~(AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW)) !== 0) fail(EINVAL);
-  let filename = t.mm.readCString(a.ptr(1), PATH_MAX);
+  const path = t.mm.readCString(a.ptr(1), PATH_MAX);
   const argv = readVector(t, a.ptr(2));
   const envp = readVector(t, a.ptr(3));
-  let pathInaccessible = false;
-  if (!filename.startsWith('/') && dirfd !== AT_FDCWD) {
-    const f = t.fdTable.get(dirfd) ?? fail(EBADF);
-    pathInaccessible = t.fdTable.getFlags(dirfd)?.cloexec === true;
-    const where = f.describe();
-    if (!where.startsWith('/')) fail(filename === '' ? ENOENT : ENOTDIR);
-    if (filename === '') {
-      if ((flags & AT_EMPTY_PATH) === 0) fail(ENOENT);
-      filename = where;
-    } else {
-      filename = `${where}/${filename}`;
-    }
+  const nofollow = (flags & AT_SYMLINK_NOFOLLOW) !== 0;
+  if (path.startsWith('/') || dirfd === AT_FDCWD) {
+    execve(t, path, argv, envp, { nofollow });
+    return 0;
   }
-  execve(t, filename, argv, envp, { nofollow: (flags & AT_SYMLINK_NOFOLLOW) !== 0, pathInaccessible });
+  if (path === '' && (flags & AT_EMPTY_PATH) === 0) fail(ENOENT);
+  if (!t.fdTable.get(dirfd)) fail(EBADF);
+  // A close-on-exec fd is gone once the program runs: a script's interpreter could not open
+  // its name (BINPRM_FLAGS_PATH_INACCESSIBLE).
+  const pathInaccessible = t.fdTable.getFlags(dirfd)?.cloexec === true;
+  const filename = path === '' ? `/dev/fd/${dirfd}` : `/dev/fd/${dirfd}/${path}`;
+  execve(t, filename, argv, envp, { nofollow, pathInaccessible, openFirst: () => openExecutableAt(t, dirfd, path, !nofollow) });
   return 0;
 }
 

@@ -91,7 +91,7 @@ function sysSemctl(t: Task, a: SyscallArgs): number {
     case SEM_INFO: {
       const b = new DataView(new ArrayBuffer(40));
       const info = cmd === SEM_INFO
-        ? [ns.sem.inUse, SEMMNI, SEMMNS, SEMMNS, SEMMSL, SEMOPM, SEMUME, ns.sem.inUse, SEMVMX, ns.usedSems]
+        ? [SEMMNS, SEMMNI, SEMMNS, SEMMNS, SEMMSL, SEMOPM, SEMUME, ns.sem.inUse, SEMVMX, ns.usedSems]
         : [SEMMNS, SEMMNI, SEMMNS, SEMMNS, SEMMSL, SEMOPM, SEMUME, SEMUSZ, SEMVMX, SEMAEM];
       info.forEach((n, i) => b.setInt32(i * 4, n, true));
       t.mm.copyOut(arg, new Uint8Array(b.buffer));

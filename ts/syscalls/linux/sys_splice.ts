@@ -18,6 +18,7 @@ import { FileDescription, type Stat } from '../../vfs/file_description';
 import type { SyscallArgs, SyscallReturn, SyscallTable } from './types';
 import { getFile, ioFile } from './fd_util';
 import { copyInIovecs, readToUser, writeFromUser } from './user_io';
+import { fsnotifyAccess, fsnotifyModify } from '../../vfs/fsnotify';
 
 const SPLICE_F_MOVE = 1, SPLICE_F_NONBLOCK = 2, SPLICE_F_MORE = 4, SPLICE_F_GIFT = 8;
 export const SPLICE_F_ALL = SPLICE_F_MOVE | SPLICE_F_NONBLOCK | SPLICE_F_MORE | SPLICE_F_GIFT;
@@ -97,8 +98,14 @@ export interface SpliceEnds {
   storeOut?: (off: number) => void;
 }
 
-/** do_splice once the descriptors are found and an offset with a pipe refused (ESPIPE). */
+/** do_splice once the descriptors are found and an offset with a pipe refused (ESPIPE).
+ *  Data moved is IN_MODIFY for the destination, then IN_ACCESS for the source, whichever
+ *  of them is a pipe (do_splice's fsnotify_modify and fsnotify_access, Linux 6.4+). */
 export function spliceFiles(t: Task, e: SpliceEnds, len: number, flags: number): SyscallReturn {
+  return fsnotifyAccess(e.from, fsnotifyModify(e.to, spliceData(t, e, len, flags)));
+}
+
+function spliceData(t: Task, e: SpliceEnds, len: number, flags: number): SyscallReturn {
   const { from, to } = e;
   const pin = pipeOf(from), pout = pipeOf(to);
   if ((pin !== null && e.inOff !== null) || (pout !== null && e.outOff !== null)) fail(ESPIPE);
