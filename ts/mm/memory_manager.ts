@@ -10,7 +10,7 @@
 import type { NativeAddressSpace, NativeMemoryFile } from '../native/addon';
 import { ACCESS_UNKNOWN, errnoOfNative } from '../native/addon';
 import {
-  MAP_32BIT, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_GROWSDOWN, MAP_LOCKED, MAP_NONBLOCK, MAP_POPULATE,
+  MAP_32BIT, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_GROWSDOWN, MAP_LOCKED, MAP_NONBLOCK, MAP_NORESERVE, MAP_POPULATE,
   MAP_PRIVATE, MAP_SHARED, MAP_SHARED_VALIDATE, MAP_TYPE, MAP_VALIDATE_MASK, PROT_GROWSDOWN,
   PROT_GROWSUP, PROT_NONE, PROT_READ, PROT_RWX, PROT_SEM, PROT_WRITE,
 } from '../abi/linux/mm';
@@ -33,7 +33,7 @@ import { mremap } from './mremap';
 import { madvise } from './madvise';
 import { forkMappings } from './fork';
 import { VM_LOCKED, defaultLockFlags } from './mlock';
-import { isDataMapping, mayExpandVm, type VmLimits } from './accounting';
+import { accountable, enoughMemory, isDataMapping, mayExpandVm, type VmLimits } from './accounting';
 import { faultForIo } from './io_fault';
 
 export type { MappingBacking } from './backing';
@@ -123,6 +123,8 @@ export class MemoryManager extends UserMemory {
     if (!this.mayExpand(isDataMapping(prot, shared, (flags & MAP_GROWSDOWN) !== 0), len - this.mappedBytes(start, start + len))) {
       fail(ENOMEM);
     }
+    const noReserve = (flags & MAP_NORESERVE) !== 0;
+    if (accountable(prot, shared, backing === null, noReserve) && !enoughMemory(len)) fail(ENOMEM);
     // Shared anonymous memory is allocated up front (before MAP_FIXED destroys anything), so
     // that fork can share the pages; the Vma holds the allocation's references. Unlike Linux
     // (which charges shmem pages when touched) it is charged to --memory here, at mmap: a
@@ -133,6 +135,7 @@ export class MemoryManager extends UserMemory {
       backing !== null ? offset : owned);
     vma.locked = defaultLockFlags(this) | ((flags & MAP_LOCKED) !== 0 ? VM_LOCKED : 0);
     vma.sharedSnapshot = !shared && type !== MAP_PRIVATE;
+    vma.noReserve = noReserve;
     this.vmas.insert(vma);
     if (backing?.rmap !== undefined) this.joinRmap(backing.rmap);
     if (vma.ownsPages) {
@@ -240,6 +243,8 @@ export class MemoryManager extends UserMemory {
         this.mayExpand(isDataMapping(v.prot, v.shared, v.growsDown), n)) {
         fail(ENOMEM);
       }
+      // mprotect_fixup: a private piece that becomes writable commits its pages now.
+      if (!v.shared && (v.prot & PROT_WRITE) === 0 && accountable(prot, false, v.anonymous, v.noReserve) && !enoughMemory(n)) fail(ENOMEM);
     }
     this.vmas.split(start);
     this.vmas.split(end);
@@ -268,7 +273,7 @@ export class MemoryManager extends UserMemory {
     if (newTop > oldTop) {
       // Linux keeps a page between the heap and whatever lies above it.
       if (!this.vmas.fits(oldTop, Math.min(newTop + PAGE_SIZE, this.maxAddr)) ||
-        this.vmas.count >= MAX_MAP_COUNT || !this.mayExpand(true, newTop - oldTop)) {
+        this.vmas.count >= MAX_MAP_COUNT || !this.mayExpand(true, newTop - oldTop) || !enoughMemory(newTop - oldTop)) {
         return this.brkEnd;
       }
       this.vmas.insert(new Vma(oldTop, newTop, PROT_READ | PROT_WRITE, PROT_RWX, false, false, null, 0));
