@@ -68,6 +68,9 @@ export interface MappingBacking {
   /** The vDSO's data page ([vvar], kernel/vvar_page.ts): a process entering another time
    *  namespace has it replaced by that namespace's (loader/vdso.ts). */
   readonly vvar?: boolean;
+  /** A special mapping of the kernel's own ([vdso], [vvar]: VM_DONTEXPAND and the like):
+   *  MADV_DODUMP refuses it, and a core dump holds the vDSO whatever the filter says. */
+  readonly special?: boolean;
   /** memfd_secret: only MAP_SHARED, and every mapping locked (secretmem_mmap). */
   readonly secret?: boolean;
   /** F_SEAL_WRITE or F_SEAL_FUTURE_WRITE: no new shared mapping may write (memfd seals). */
