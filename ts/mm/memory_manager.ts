@@ -129,7 +129,7 @@ export class MemoryManager extends UserMemory {
     // that fork can share the pages; the Vma holds the allocation's references. Unlike Linux
     // (which charges shmem pages when touched) it is charged to --memory here, at mmap: a
     // shared anonymous mapping bigger than what is left fails with ENOMEM.
-    const owned = shared && backing === null ? this.allocate(len) : 0;
+    const owned = shared && backing === null ? this.allocate(len, true) : 0;
     if ((flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) !== 0) this.unmapRange(start, start + len);
     const vma = new Vma(start, start + len, prot, maxProt, shared, (flags & MAP_GROWSDOWN) !== 0, backing,
       backing !== null ? offset : owned);
@@ -138,9 +138,11 @@ export class MemoryManager extends UserMemory {
     vma.noReserve = noReserve;
     this.vmas.insert(vma);
     if (backing?.rmap !== undefined) this.joinRmap(backing.rmap);
+    const populate = vma.locked === VM_LOCKED || (flags & (MAP_POPULATE | MAP_NONBLOCK)) === MAP_POPULATE;
     if (vma.ownsPages) {
       if (prot !== PROT_NONE) this.as.map(start, len, owned, this.pmas.hostProt(vma));
-    } else if (vma.locked === VM_LOCKED || (flags & (MAP_POPULATE | MAP_NONBLOCK)) === MAP_POPULATE) {
+      if (populate) this.mf.populate(owned, len);
+    } else if (populate) {
       // Best effort, as in Linux: pages that cannot be had now fault (or fail) later.
       try {
         const end = Math.min(start + len, this.fileEnd(vma));
@@ -376,7 +378,14 @@ export class MemoryManager extends UserMemory {
     if (!Number.isSafeInteger(len) || !(addr + len <= this.maxAddr)) fail(ENOMEM);
     if (!this.vmas.isCovered(addr, addr + len)) fail(ENOMEM);
     const vec = new Uint8Array(len / PAGE_SIZE);
-    for (let i = 0; i < vec.length; i++) vec[i] = this.pmas.lookup(addr + i * PAGE_SIZE) >= 0 ? 1 : 0;
+    for (const v of this.vmas.overlapping(addr, addr + len)) {
+      const lo = Math.max(addr, v.start), hi = Math.min(addr + len, v.end);
+      const out = vec.subarray((lo - addr) / PAGE_SIZE, (hi - addr) / PAGE_SIZE);
+      // Shared anonymous memory is a shmem file: its pages are present once anyone touched
+      // them (mincore_page's page cache lookup), mapped here or not.
+      if (v.ownsPages) this.mf.residency(v.offsetAt(lo), hi - lo, out);
+      else for (let i = 0; i < out.length; i++) out[i] = this.pmas.lookup(lo + i * PAGE_SIZE) >= 0 ? 1 : 0;
+    }
     return vec;
   }
 
@@ -509,10 +518,11 @@ export class MemoryManager extends UserMemory {
     this.vmas.release(this.vmas.remove(0, Number.MAX_SAFE_INTEGER));
   }
 
-  /** Allocate pages for len bytes, turning a host failure into ENOMEM. */
-  allocate(len: number): number {
+  /** Allocate pages for len bytes, turning a host failure into ENOMEM. fresh: none of them
+   *  in memory yet (shared anonymous memory, whose residency mincore reports). */
+  allocate(len: number, fresh = false): number {
     try {
-      return allocateShrinking(this.mf, len / PAGE_SIZE);
+      return allocateShrinking(this.mf, len / PAGE_SIZE, fresh);
     } catch (e) {
       if (hasErrnoCode(e)) throw new SyscallError(ENOMEM);
       throw e;
