@@ -27,6 +27,9 @@ export interface MappingBacking {
    * mapped without write permission, copied on the first write fault (page_cache.ts).
    */
   privatePages?(mf: NativeMemoryFile, fileOffset: number, length: number): number[] | null;
+  /** Optional, for mincore: sets out[i] to 1 for each page of [fileOffset, +out.length pages)
+   *  the file holds in memory (its page cache), whoever brought it in. */
+  cachedPages?(fileOffset: number, out: Uint8Array): void;
   /** The file cannot change from within the sandbox (the read-only lower layer): a writable
    *  private mapping (a library's data) takes its copies at once, as before, instead of a
    *  write fault per page later; only a host-side change could tell the difference. */

@@ -383,8 +383,13 @@ export class MemoryManager extends UserMemory {
       const out = vec.subarray((lo - addr) / PAGE_SIZE, (hi - addr) / PAGE_SIZE);
       // Shared anonymous memory is a shmem file: its pages are present once anyone touched
       // them (mincore_page's page cache lookup), mapped here or not.
-      if (v.ownsPages) this.mf.residency(v.offsetAt(lo), hi - lo, out);
-      else for (let i = 0; i < out.length; i++) out[i] = this.pmas.lookup(lo + i * PAGE_SIZE) >= 0 ? 1 : 0;
+      if (v.ownsPages) {
+        this.mf.residency(v.offsetAt(lo), hi - lo, out);
+        continue;
+      }
+      for (let i = 0; i < out.length; i++) out[i] = this.pmas.lookup(lo + i * PAGE_SIZE) >= 0 ? 1 : 0;
+      // A file page not mapped here may still be in the file's page cache (mincore_page).
+      v.backing?.cachedPages?.(v.offsetAt(lo), out);
     }
     return vec;
   }
