@@ -13,6 +13,8 @@ import { runTask } from './task_run';
 import { afterNs, block } from './blocking';
 import { ERESTARTNOHAND } from '../abi/linux/errno';
 import { SIGKILL } from '../abi/linux/signal';
+import type { SigInfo } from './sig_pending';
+import { coreDumpDue } from './coredump/core_pattern';
 
 export interface KernelOptions {
   platform: NativePlatform;
@@ -104,12 +106,26 @@ export class Kernel {
     this.endThreadGroup(t.tg);
   }
 
-  /** Death by signal (the default action of a fatal signal). */
+  /** Death by signal (the default action of a fatal signal). WCOREDUMP (0x80) is added by
+   *  coreDumpAndKill's dump, when one was written. */
   killThreadGroup(tg: ThreadGroup, signo: number): void {
-    // No 0x80 (WCOREDUMP) even for the core-dumping signals: Linux sets it only when a core
-    // file was written, and the sandbox writes none (as Linux with RLIMIT_CORE 0).
     if (tg.exitStatus === null) tg.exitStatus = signo;
     this.endThreadGroup(tg);
+  }
+
+  /**
+   * A core-dumping signal's default action (get_signal's do_coredump): when a dump is due,
+   * the other threads end at once (zap_threads) and t writes the core from its run loop
+   * (coredump.ts), then the group ends; otherwise this is killThreadGroup.
+   */
+  coreDumpAndKill(t: Task, info: SigInfo): void {
+    if (t.tg.exitStatus !== null || !coreDumpDue(t)) {
+      this.killThreadGroup(t.tg, info.signo);
+      return;
+    }
+    t.tg.exitStatus = info.signo;
+    this.endThreadGroup(t.tg, t);
+    t.coreDump = info;
   }
 
   /**
@@ -123,9 +139,9 @@ export class Kernel {
     this.killThreadGroup(t.tg, SIGKILL);
   }
 
-  private endThreadGroup(tg: ThreadGroup): void {
+  private endThreadGroup(tg: ThreadGroup, except: Task | null = null): void {
     for (const task of tg.tasks) {
-      if (task.exited) continue;
+      if (task.exited || task === except) continue;
       task.exited = true;
       // A task running application code stops at once, a waiting one stops waiting; its run
       // loop then sees `exited`.

@@ -101,7 +101,8 @@ export function deliverSignals(t: Task, afterSyscall: boolean): void {
         doSignalStop(t, sig);
         continue;
       }
-      t.kernel.killThreadGroup(t.tg, sig);
+      if (d === 'core') t.kernel.coreDumpAndKill(t, info);
+      else t.kernel.killThreadGroup(t.tg, sig);
       return;
     }
     if (restart !== 0) {

@@ -6,6 +6,7 @@
 // A stopped process wants no signal but SIGKILL (wants_signal): a fatal one stays pending
 // until SIGCONT resumes it, then ends it.
 
+import { coreDumpDue } from './coredump/core_pattern';
 import { fromKuid } from './ns/user_namespace';
 import { isNsInit, tgidIn } from './ns/pid_ns';
 import {
@@ -113,6 +114,8 @@ function fatal(tg: ThreadGroup, by: Task, sig: number): boolean {
   if (signalActions(tg)[sig].handler !== SIG_DFL) return false;
   const d = defaultAction(sig);
   if (d !== 'term' && d !== 'core') return false;
+  // complete_signal: a signal that dumps core is taken by a thread, which writes the core.
+  if (d === 'core' && coreDumpDue(by)) return false;
   return by.realBlocked === null || (by.realBlocked & sigBit(sig)) === 0n;
 }
 

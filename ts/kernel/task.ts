@@ -12,7 +12,7 @@ import type { FDTable } from '../vfs/fd_table';
 import type { Kernel } from './kernel';
 import type { ThreadGroup } from './thread_group';
 import { Credentials } from './credentials';
-import { SigPending } from './sig_pending';
+import { SigPending, type SigInfo } from './sig_pending';
 import { mmUserCount } from './shared_state';
 import type { SeccompState } from './seccomp';
 import type { PtraceLink } from './ptrace/link';
@@ -38,6 +38,9 @@ export class Task {
   exited = false;
   /** exit(2)'s status, the process's if this is its last thread. */
   exitCode = 0;
+  /** A core-dumping signal this task must dump the process's core for before it ends
+   *  (Kernel.coreDumpAndKill; the run loop awaits the dump). */
+  coreDump: SigInfo | null = null;
   /** Blocked signal mask (64-bit, bit N-1 for signal N). */
   sigMask = 0n;
   /** Signals sent to this thread (tgkill, faults, SIGPIPE). */

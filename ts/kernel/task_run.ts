@@ -15,6 +15,7 @@ import { dispatchCompat32 } from '../syscalls/linux/compat32_load';
 import type { Task } from './task';
 import { sigInfo } from './sig_pending';
 import { deliverSignals, forceSignal } from './signal_deliver';
+import { dumpCoreAndExit } from './coredump/coredump';
 import { SI_KERNEL } from './signals';
 import { groupStopped, parkStopped } from './job_control';
 import { ptraceSyscallEnter, ptraceSyscallExit } from './ptrace/syscall_stop';
@@ -100,7 +101,7 @@ export async function runTask(t: Task): Promise<void> {
       t.tg.pending.set !== 0n || groupStopped(t.tg))) {
       deliverSignals(t, afterSyscall);
       // Group stop: park until SIGCONT or death, then act on what is pending by then.
-      while (!t.exited && groupStopped(t.tg)) {
+      while (!t.exited && t.coreDump === null && groupStopped(t.tg)) {
         cpu.sleep(t.ctx.cpuTimeNs());
         t.awaiting = 'group stop';
         await parkStopped(t);
@@ -114,6 +115,7 @@ export async function runTask(t: Task): Promise<void> {
         if (!t.exited) deliverSignals(t, true);
       }
     }
+    if (t.coreDump !== null) await dumpCoreAndExit(t);
   }
   if (t.ptrace !== null) await ptraceExitEvent(t);
   chargeExitedTask(t);

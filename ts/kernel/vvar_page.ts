@@ -68,6 +68,7 @@ export function vvarBacking(k: Kernel, ns: TimeNamespace): MappingBacking {
   k.mf.write(page, vvarContents(k, ns));
   return {
     name: '[vvar]',
+    special: true,
     vvar: true,
     fill: (mf, fileOffset, mfOffset, length) => {
       if (fileOffset === 0 && length > 0) mf.write(mfOffset, vvarContents(k, ns).subarray(0, Math.min(length, PAGE_SIZE)));

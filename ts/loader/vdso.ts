@@ -228,6 +228,7 @@ export function vdsoImage(): Uint8Array {
 
 const backing: MappingBacking = {
   name: '[vdso]',
+  special: true,
   fill: (mf, fileOffset, mfOffset, length) => {
     const img = vdsoImage();
     if (fileOffset < img.length) mf.write(mfOffset, img.subarray(fileOffset, Math.min(img.length, fileOffset + length)));

@@ -3,6 +3,8 @@
 // so the unlimited case costs nothing.
 
 import { PROT_WRITE } from '../abi/linux/mm';
+import { hostTotalMem } from '../kernel/host_stats';
+import { PAGE_SIZE } from './layout';
 import type { Vma } from './vma';
 
 /** The limits, in bytes (Infinity: none). The syscall layer refreshes them from the calling
@@ -29,4 +31,20 @@ export function mayExpandVm(vmas: readonly Vma[], limits: VmLimits, data: boolea
 /** A limit in bytes from an rlimit value, rounded down to pages as Linux compares pages. */
 export function limitBytes(cur: bigint): number {
   return cur >= 1n << 53n ? Infinity : Number(cur - (cur % 4096n));
+}
+
+/** accountable_mapping (and shmem's VM_ACCT for shared anonymous memory): what a mapping
+ *  commits, checked against overcommit. MAP_NORESERVE opts out. */
+export function accountable(prot: number, shared: boolean, anonymous: boolean, noReserve: boolean): boolean {
+  if (noReserve) return false;
+  return shared ? anonymous : (prot & PROT_WRITE) !== 0;
+}
+
+/**
+ * __vm_enough_memory under vm.overcommit_memory 0 (OVERCOMMIT_GUESS): one request larger than
+ * all of RAM and swap (the sandbox shows no swap) is an obvious overcommit and fails; anything
+ * smaller passes, however much is already committed.
+ */
+export function enoughMemory(bytes: number): boolean {
+  return bytes / PAGE_SIZE <= Math.floor(hostTotalMem() / PAGE_SIZE);
 }

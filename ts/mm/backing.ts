@@ -28,6 +28,9 @@ export interface MappingBacking {
    * mapped without write permission, copied on the first write fault (page_cache.ts).
    */
   privatePages?(mf: NativeMemoryFile, fileOffset: number, length: number): number[] | null;
+  /** Optional, for mincore: sets out[i] to 1 for each page of [fileOffset, +out.length pages)
+   *  the file holds in memory (its page cache), whoever brought it in. */
+  cachedPages?(fileOffset: number, out: Uint8Array): void;
   /** The file cannot change from within the sandbox (the read-only lower layer): a writable
    *  private mapping (a library's data) takes its copies at once, as before, instead of a
    *  write fault per page later; only a host-side change could tell the difference. */
@@ -75,6 +78,9 @@ export interface MappingBacking {
   /** The vDSO's data page ([vvar], kernel/vvar_page.ts): a process entering another time
    *  namespace has it replaced by that namespace's (loader/vdso.ts). */
   readonly vvar?: boolean;
+  /** A special mapping of the kernel's own ([vdso], [vvar]: VM_DONTEXPAND and the like):
+   *  MADV_DODUMP refuses it, and a core dump holds the vDSO whatever the filter says. */
+  readonly special?: boolean;
   /** memfd_secret: only MAP_SHARED, and every mapping locked (secretmem_mmap). */
   readonly secret?: boolean;
   /** F_SEAL_WRITE or F_SEAL_FUTURE_WRITE: no new shared mapping may write (memfd seals). */

@@ -20,7 +20,7 @@ import { protPermits, type Vma } from './vma';
 
 const HINTS = new Set([
   MADV_NORMAL, MADV_RANDOM, MADV_SEQUENTIAL, MADV_WILLNEED,
-  MADV_HUGEPAGE, MADV_NOHUGEPAGE, MADV_DONTDUMP, MADV_DODUMP, MADV_COLD, MADV_PAGEOUT, MADV_COLLAPSE,
+  MADV_HUGEPAGE, MADV_NOHUGEPAGE, MADV_COLD, MADV_PAGEOUT, MADV_COLLAPSE,
 ]);
 
 const ZEROES = new Uint8Array(64 << 10);
@@ -28,7 +28,8 @@ const ZEROES = new Uint8Array(64 << 10);
 export function madvise(mm: MemoryManager, addr: number, length: number, advice: number): void {
   const known = HINTS.has(advice) || advice === MADV_DONTNEED || advice === MADV_DONTNEED_LOCKED ||
     advice === MADV_FREE || advice === MADV_REMOVE || advice === MADV_DONTFORK || advice === MADV_DOFORK ||
-    advice === MADV_WIPEONFORK || advice === MADV_KEEPONFORK || advice === MADV_POPULATE_READ ||
+    advice === MADV_WIPEONFORK || advice === MADV_KEEPONFORK || advice === MADV_DONTDUMP || advice === MADV_DODUMP ||
+    advice === MADV_POPULATE_READ ||
     advice === MADV_POPULATE_WRITE;
   if (!known || !isPageAligned(addr)) fail(EINVAL);
   const len = pageUp(length);
@@ -44,8 +45,8 @@ export function madvise(mm: MemoryManager, addr: number, length: number, advice:
   if (HINTS.has(advice)) {
     // Accepted as they are; only an unmapped hole is an error.
   } else if (advice === MADV_DONTFORK || advice === MADV_DOFORK || advice === MADV_WIPEONFORK ||
-    advice === MADV_KEEPONFORK) {
-    setForkFlags(mm, addr, end, advice);
+    advice === MADV_KEEPONFORK || advice === MADV_DONTDUMP || advice === MADV_DODUMP) {
+    setVmaFlags(mm, addr, end, advice);
   } else {
     for (const v of mm.vmas.overlapping(addr, end)) {
       applyToPages(mm, v, Math.max(addr, v.start), Math.min(end, v.end), advice);
@@ -93,9 +94,15 @@ function applyToPages(mm: MemoryManager, v: Vma, start: number, end: number, adv
   }
 }
 
-function setForkFlags(mm: MemoryManager, start: number, end: number, advice: number): void {
+/** madvise_update_vma's flag advice: fork behaviour (VM_DONTCOPY, VM_WIPEONFORK) and whether
+ *  a core dump holds the range (VM_DONTDUMP). */
+function setVmaFlags(mm: MemoryManager, start: number, end: number, advice: number): void {
   if (advice === MADV_WIPEONFORK) {
     for (const v of mm.vmas.overlapping(start, end)) if (!v.anonymous || v.shared) fail(EINVAL);
+  }
+  // The special mappings (VM_SPECIAL: [vvar], [vdso]) keep their VM_DONTDUMP setting.
+  if (advice === MADV_DODUMP) {
+    for (const v of mm.vmas.overlapping(start, end)) if (v.backing?.special === true) fail(EINVAL);
   }
   mm.vmas.split(start);
   mm.vmas.split(end);
@@ -103,7 +110,8 @@ function setForkFlags(mm: MemoryManager, start: number, end: number, advice: num
     if (advice === MADV_DONTFORK) v.dontFork = true;
     else if (advice === MADV_DOFORK) v.dontFork = false;
     else if (advice === MADV_WIPEONFORK) v.wipeOnFork = true;
-    else v.wipeOnFork = false;
+    else if (advice === MADV_KEEPONFORK) v.wipeOnFork = false;
+    else v.dontDump = advice === MADV_DONTDUMP;
   }
   mm.vmas.mergeAround(start, end);
 }

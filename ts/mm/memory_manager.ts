@@ -10,7 +10,7 @@
 import type { NativeAddressSpace, NativeMemoryFile } from '../native/addon';
 import { ACCESS_UNKNOWN, errnoOfNative } from '../native/addon';
 import {
-  MAP_32BIT, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_GROWSDOWN, MAP_LOCKED, MAP_NONBLOCK, MAP_POPULATE,
+  MAP_32BIT, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_GROWSDOWN, MAP_LOCKED, MAP_NONBLOCK, MAP_NORESERVE, MAP_POPULATE,
   MAP_PRIVATE, MAP_SHARED, MAP_SHARED_VALIDATE, MAP_TYPE, MAP_VALIDATE_MASK, PROT_GROWSDOWN,
   PROT_GROWSUP, PROT_NONE, PROT_READ, PROT_RWX, PROT_SEM, PROT_WRITE,
 } from '../abi/linux/mm';
@@ -33,7 +33,7 @@ import { mremap } from './mremap';
 import { madvise } from './madvise';
 import { forkMappings } from './fork';
 import { VM_LOCKED, defaultLockFlags } from './mlock';
-import { isDataMapping, mayExpandVm, type VmLimits } from './accounting';
+import { accountable, enoughMemory, isDataMapping, mayExpandVm, type VmLimits } from './accounting';
 import { faultForIo } from './io_fault';
 
 export type { MappingBacking } from './backing';
@@ -123,21 +123,26 @@ export class MemoryManager extends UserMemory {
     if (!this.mayExpand(isDataMapping(prot, shared, (flags & MAP_GROWSDOWN) !== 0), len - this.mappedBytes(start, start + len))) {
       fail(ENOMEM);
     }
+    const noReserve = (flags & MAP_NORESERVE) !== 0;
+    if (accountable(prot, shared, backing === null, noReserve) && !enoughMemory(len)) fail(ENOMEM);
     // Shared anonymous memory is allocated up front (before MAP_FIXED destroys anything), so
     // that fork can share the pages; the Vma holds the allocation's references. Unlike Linux
     // (which charges shmem pages when touched) it is charged to --memory here, at mmap: a
     // shared anonymous mapping bigger than what is left fails with ENOMEM.
-    const owned = shared && backing === null ? this.allocate(len) : 0;
+    const owned = shared && backing === null ? this.allocate(len, true) : 0;
     if ((flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) !== 0) this.unmapRange(start, start + len);
     const vma = new Vma(start, start + len, prot, maxProt, shared, (flags & MAP_GROWSDOWN) !== 0, backing,
       backing !== null ? offset : owned);
     vma.locked = defaultLockFlags(this) | ((flags & MAP_LOCKED) !== 0 ? VM_LOCKED : 0);
     vma.sharedSnapshot = !shared && type !== MAP_PRIVATE;
+    vma.noReserve = noReserve;
     this.vmas.insert(vma);
     if (backing?.rmap !== undefined) this.joinRmap(backing.rmap);
+    const populate = vma.locked === VM_LOCKED || (flags & (MAP_POPULATE | MAP_NONBLOCK)) === MAP_POPULATE;
     if (vma.ownsPages) {
       if (prot !== PROT_NONE) this.as.map(start, len, owned, this.pmas.hostProt(vma));
-    } else if (vma.locked === VM_LOCKED || (flags & (MAP_POPULATE | MAP_NONBLOCK)) === MAP_POPULATE) {
+      if (populate) this.mf.populate(owned, len);
+    } else if (populate) {
       // Best effort, as in Linux: pages that cannot be had now fault (or fail) later.
       try {
         const end = Math.min(start + len, this.fileEnd(vma));
@@ -240,6 +245,8 @@ export class MemoryManager extends UserMemory {
         this.mayExpand(isDataMapping(v.prot, v.shared, v.growsDown), n)) {
         fail(ENOMEM);
       }
+      // mprotect_fixup: a private piece that becomes writable commits its pages now.
+      if (!v.shared && (v.prot & PROT_WRITE) === 0 && accountable(prot, false, v.anonymous, v.noReserve) && !enoughMemory(n)) fail(ENOMEM);
     }
     this.vmas.split(start);
     this.vmas.split(end);
@@ -268,7 +275,7 @@ export class MemoryManager extends UserMemory {
     if (newTop > oldTop) {
       // Linux keeps a page between the heap and whatever lies above it.
       if (!this.vmas.fits(oldTop, Math.min(newTop + PAGE_SIZE, this.maxAddr)) ||
-        this.vmas.count >= MAX_MAP_COUNT || !this.mayExpand(true, newTop - oldTop)) {
+        this.vmas.count >= MAX_MAP_COUNT || !this.mayExpand(true, newTop - oldTop) || !enoughMemory(newTop - oldTop)) {
         return this.brkEnd;
       }
       this.vmas.insert(new Vma(oldTop, newTop, PROT_READ | PROT_WRITE, PROT_RWX, false, false, null, 0));
@@ -386,7 +393,19 @@ export class MemoryManager extends UserMemory {
     if (!Number.isSafeInteger(len) || !(addr + len <= this.maxAddr)) fail(ENOMEM);
     if (!this.vmas.isCovered(addr, addr + len)) fail(ENOMEM);
     const vec = new Uint8Array(len / PAGE_SIZE);
-    for (let i = 0; i < vec.length; i++) vec[i] = this.pmas.lookup(addr + i * PAGE_SIZE) >= 0 ? 1 : 0;
+    for (const v of this.vmas.overlapping(addr, addr + len)) {
+      const lo = Math.max(addr, v.start), hi = Math.min(addr + len, v.end);
+      const out = vec.subarray((lo - addr) / PAGE_SIZE, (hi - addr) / PAGE_SIZE);
+      // Shared anonymous memory is a shmem file: its pages are present once anyone touched
+      // them (mincore_page's page cache lookup), mapped here or not.
+      if (v.ownsPages) {
+        this.mf.residency(v.offsetAt(lo), hi - lo, out);
+        continue;
+      }
+      for (let i = 0; i < out.length; i++) out[i] = this.pmas.lookup(lo + i * PAGE_SIZE) >= 0 ? 1 : 0;
+      // A file page not mapped here may still be in the file's page cache (mincore_page).
+      v.backing?.cachedPages?.(v.offsetAt(lo), out);
+    }
     return vec;
   }
 
@@ -519,10 +538,11 @@ export class MemoryManager extends UserMemory {
     this.vmas.release(this.vmas.remove(0, Number.MAX_SAFE_INTEGER));
   }
 
-  /** Allocate pages for len bytes, turning a host failure into ENOMEM. */
-  allocate(len: number): number {
+  /** Allocate pages for len bytes, turning a host failure into ENOMEM. fresh: none of them
+   *  in memory yet (shared anonymous memory, whose residency mincore reports). */
+  allocate(len: number, fresh = false): number {
     try {
-      return allocateShrinking(this.mf, len / PAGE_SIZE);
+      return allocateShrinking(this.mf, len / PAGE_SIZE, fresh);
     } catch (e) {
       if (hasErrnoCode(e)) throw new SyscallError(ENOMEM);
       throw e;

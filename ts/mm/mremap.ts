@@ -10,7 +10,7 @@ import { MAX_MAP_COUNT, isPageAligned, pageUp } from './layout';
 import type { MemoryManager } from './memory_manager';
 import { Vma } from './vma';
 import type { MappingBacking } from './backing';
-import { isDataMapping } from './accounting';
+import { accountable, enoughMemory, isDataMapping } from './accounting';
 
 export function mremap(mm: MemoryManager, oldAddr: number, oldSize: number, newSize: number,
   flags: number, newAddr: number): number {
@@ -32,6 +32,8 @@ export function mremap(mm: MemoryManager, oldAddr: number, oldSize: number, newS
   const resizable = (): void => {
     if (oldLen > vma.end - oldAddr) fail(EFAULT);
     if (newLen > oldLen && !mm.mayExpand(isDataMapping(vma.prot, vma.shared, vma.growsDown), newLen - oldLen)) fail(ENOMEM);
+    // A mapping that committed its pages (VM_ACCOUNT) commits the growth too.
+    if (newLen > oldLen && !vma.shared && accountable(vma.prot, false, vma.anonymous, vma.noReserve) && !enoughMemory(newLen - oldLen)) fail(ENOMEM);
   };
 
   if ((flags & MREMAP_FIXED) !== 0) {

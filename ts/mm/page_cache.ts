@@ -155,14 +155,15 @@ export function pageCacheOf(mf: NativeMemoryFile): PageCache {
 }
 
 /** mf.allocate, dropping the page cache and trying again once if the memory file refuses. */
-export function allocateShrinking(mf: NativeMemoryFile, pages: number): number {
+export function allocateShrinking(mf: NativeMemoryFile, pages: number, fresh = false): number {
+  const alloc = (): number => (fresh ? mf.allocateFresh(pages) : mf.allocate(pages));
   try {
-    return mf.allocate(pages);
+    return alloc();
   } catch (e) {
     const cache = caches.get(mf);
     if (errnoOfNative(e) !== 'ENOMEM' || cache === undefined || cache.cachedBytes === 0) throw e;
     cache.shrink();
-    return mf.allocate(pages);
+    return alloc();
   }
 }
 

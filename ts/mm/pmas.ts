@@ -86,6 +86,8 @@ export class Pmas {
 
   /** Populate every unmapped page of [start, end) inside vma (copy: as fill's). */
   populate(vma: Vma, start: number, end: number, copy = false): void {
+    // Shared anonymous memory is mapped whole already: its pages come into being here.
+    if (vma.ownsPages) this.mf.populate(vma.offsetAt(start), end - start);
     let at = start;
     while (at < end) {
       const runStart = this.as.holeAround(at, at, Math.min(end, at + POPULATE_CHUNK), this.holeEnd);
@@ -98,6 +100,7 @@ export class Pmas {
 
   /** Populate [start, end) of vma, known to have nothing mapped (a fresh mapping). */
   populateFresh(vma: Vma, start: number, end: number): void {
+    if (vma.ownsPages) this.mf.populate(vma.offsetAt(start), end - start);
     for (let at = start; at < end; at += POPULATE_CHUNK) this.fill(vma, at, Math.min(end, at + POPULATE_CHUNK));
   }
 

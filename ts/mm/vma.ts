@@ -20,6 +20,10 @@ export class Vma {
   /** MAP_SHARED of a file with no page cache to share, served as a private snapshot (mmap in
    *  memory_manager.ts): still shown as shared ('s') in /proc/pid/maps, as the program asked. */
   sharedSnapshot = false;
+  /** MADV_DONTDUMP (VM_DONTDUMP): a core dump leaves the range out. */
+  dontDump = false;
+  /** MAP_NORESERVE (VM_NORESERVE): nothing committed, so never refused as an overcommit. */
+  noReserve = false;
 
   constructor(
     public start: number,
@@ -60,6 +64,8 @@ export class Vma {
     v.cow = this.cow;
     v.locked = this.locked;
     v.sharedSnapshot = this.sharedSnapshot;
+    v.noReserve = this.noReserve;
+    v.dontDump = this.dontDump;
     return v;
   }
 
@@ -69,7 +75,8 @@ export class Vma {
       this.shared !== next.shared || this.growsDown !== next.growsDown ||
       this.backing !== next.backing || this.dontFork !== next.dontFork ||
       this.wipeOnFork !== next.wipeOnFork || this.locked !== next.locked ||
-      this.sharedSnapshot !== next.sharedSnapshot) {
+      this.sharedSnapshot !== next.sharedSnapshot || this.noReserve !== next.noReserve ||
+      this.dontDump !== next.dontDump) {
       return false;
     }
     // Private anonymous memory has no offset to keep contiguous.

@@ -14,6 +14,7 @@ import type { VirtualDentry } from './virtual_dentry';
 import type { Inode } from './inode';
 import { fsnotifyChange } from './fsnotify';
 import { checkWriteAccess } from './write_access';
+import { checkNotPinned, isAppendOnly, isImmutable } from './inode_flags';
 import { IN_ACCESS, IN_ATTRIB, IN_MODIFY } from '../abi/linux/inotify';
 
 const S_ISUID = 0o4000;
@@ -22,6 +23,7 @@ const S_ISGID = 0o2000;
 export function chmod(creds: Credentials, vd: VirtualDentry, mode: number): void {
   const inode = vd.inode;
   checkWritableMount(vd);
+  checkNotPinned(inode);
   checkOwner(creds, inode);
   let perm = mode & 0o7777;
   // Not in the file's group: setgid would be a way into it (Linux drops the bit).
@@ -34,6 +36,7 @@ export function chmod(creds: Credentials, vd: VirtualDentry, mode: number): void
 export function chown(creds: Credentials, vd: VirtualDentry, uid: number, gid: number): void {
   const inode = vd.inode;
   checkWritableMount(vd);
+  checkNotPinned(inode);
   const newUid = uid === -1 ? inode.uid : uid;
   const newGid = gid === -1 ? inode.gid : gid;
   if (!capableWrtInode(creds, CAP_CHOWN, inode.uid, inode.gid)) {
@@ -60,11 +63,15 @@ export function utimes(creds: Credentials, vd: VirtualDentry, atime: Timespec | 
   onlyNow: boolean): void {
   const inode = vd.inode;
   checkWritableMount(vd);
+  // notify_change: explicit times never on an immutable or append-only file; "now" (ATTR_TOUCH)
+  // never on an immutable one.
   if (onlyNow) {
+    if (isImmutable(inode)) throw new SyscallError(EPERM);
     if (!isOwnerOrCapable(creds, inode.uid)) {
       try { checkPermission(creds, inode, MAY_WRITE); } catch { throw new SyscallError(EACCES); }
     }
   } else {
+    checkNotPinned(inode);
     checkOwner(creds, inode);
   }
   inode.setattr({ atime, mtime });
@@ -115,6 +122,7 @@ export function checkTruncate(creds: Credentials, vd: VirtualDentry): void {
   if (!inode.isRegular) throw new SyscallError(EINVAL);
   checkWritableMount(vd);
   checkPermission(creds, inode, MAY_WRITE);
+  if (isAppendOnly(inode)) throw new SyscallError(EPERM);
   checkWriteAccess(inode);
 }
 
@@ -146,5 +154,6 @@ export function access(creds: Credentials, vd: VirtualDentry, mode: number): voi
   if ((mode & W_OK) && vd.mount.readonly) {
     try { checkWritableMount(vd); } catch { throw new SyscallError(EROFS); }
   }
+  if ((mode & W_OK) && isImmutable(inode)) throw new SyscallError(EPERM);
   checkAccess(creds, inode.mode, inode.uid, inode.gid, inode.isDir, mode);
 }

@@ -8,6 +8,7 @@ import { S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK 
 import type { Inode } from './inode';
 import { checkWritableMount } from './open';
 import { MAY_EXEC, MAY_WRITE, checkPermission, isOwnerOrCapable } from './permission';
+import { checkNotPinned } from './inode_flags';
 import { CAP_MKNOD } from '../kernel/capabilities';
 import { walk, type ResolveContext } from './resolve';
 import { VirtualDentry } from './virtual_dentry';
@@ -84,6 +85,8 @@ export function linkAt(ctx: ResolveContext, old: VirtualDentry, start: VirtualDe
     if (!old.inode.isRegular || (m & 0o6000) !== 0) throw new SyscallError(EPERM);
     try { checkPermission(ctx.creds, old.inode, 6); } catch { throw new SyscallError(EPERM); }
   }
+  // vfs_link: an immutable or append-only file gets no new name.
+  checkNotPinned(old.inode);
   if (old.dentry.deleted && old.inode.stat().nlink === 0 && !old.inode.linkable) throw new SyscallError(ENOENT);
   const inode = n.dir.inode.link(n.name, old.inode);
   old.inode.linkable = false;

@@ -11,7 +11,7 @@
 import type { Task } from '../kernel/task';
 import type { Credentials } from '../kernel/credentials';
 import { SyscallError } from '../kernel/syscall_error';
-import { EINVAL, ENOTDIR, ENOTSUP as EOPNOTSUPP, EPERM } from '../abi/linux/errno';
+import { EINVAL, ENOTDIR, ENOTSUP as EOPNOTSUPP, ENOTTY, EPERM } from '../abi/linux/errno';
 import { S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, type Stat, type Timespec } from '../abi/linux/stat';
 import type { FileSystem } from './file_system';
 import type { FileDescription } from './file_description';
@@ -70,6 +70,13 @@ export abstract class Inode {
   /** A permission the mode bits do not give, asked only after they refused (Linux's
    *  proc_fd_permission: a process may always look in its own fd and map_files). */
   permitsBeyondMode(): boolean { return false; }
+
+  /** FS_IOC_GETFLAGS's flags (inode_flags.ts: immutable, append-only...); 0 where none are kept. */
+  get fsFlags(): number { return 0; }
+  /** Whether the file system keeps such flags at all (FS_IOC_*FLAGS are ENOTTY elsewhere). */
+  get keepsFsFlags(): boolean { return false; }
+  /** Store flags already checked by inode_flags.ts (ctime moves). */
+  setFsFlags(_flags: number): void { throw new SyscallError(ENOTTY); }
 
   get isDir(): boolean { return (this.mode & S_IFMT) === S_IFDIR; }
   get isSymlink(): boolean { return (this.mode & S_IFMT) === S_IFLNK; }

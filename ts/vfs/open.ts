@@ -6,11 +6,12 @@ import { SyscallError } from '../kernel/syscall_error';
 import { EACCES, EEXIST, EINVAL, EISDIR, ELOOP, ENOENT, ENOTDIR, EROFS } from '../abi/linux/errno';
 import {
   O_ACCMODE, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL, O_LARGEFILE, O_NOATIME, O_NOCTTY, O_NOFOLLOW, O_PATH,
-  O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY, __O_TMPFILE,
+  O_APPEND, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY, __O_TMPFILE,
 } from '../abi/linux/fcntl';
 import { S_IFBLK, S_IFCHR, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from '../abi/linux/stat';
 import type { FileDescription } from './file_description';
 import { MAY_EXEC, MAY_READ, MAY_WRITE, checkOwner, checkPermission } from './permission';
+import { checkAppendOnlyOpen } from './inode_flags';
 import { walk, type ResolveContext, type WalkOptions } from './resolve';
 import { VirtualDentry } from './virtual_dentry';
 import { Dentry } from './dentry';
@@ -127,6 +128,7 @@ export function openFound(ctx: ResolveContext, vd: VirtualDentry, flags: number,
     checkPermission(ctx.creds, inode, want);
     if ((type === S_IFCHR || type === S_IFBLK) && vd.mount.flags.nodev) throw new SyscallError(EACCES);
     if (wantWrite) checkWritableMount(vd);
+    checkAppendOnlyOpen(inode, acc !== O_RDONLY, (flags & O_APPEND) !== 0, (flags & O_TRUNC) !== 0);
     // may_open: O_NOATIME only for the file's owner (or CAP_FOWNER), after the access checks.
     if (flags & O_NOATIME) checkOwner(ctx.creds, inode);
   }

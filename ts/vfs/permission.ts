@@ -9,6 +9,9 @@ import type { Credentials } from '../kernel/credentials';
 import { SyscallError } from '../kernel/syscall_error';
 import { EACCES, EPERM } from '../abi/linux/errno';
 import type { Inode } from './inode';
+
+/** FS_IMMUTABLE_FL (inode_flags.ts, which builds on this file). */
+const FS_IMMUTABLE_FL = 0x10;
 import { CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER } from '../kernel/capabilities';
 import { INIT_USER_NS, kgidHasMapping, kuidHasMapping } from '../kernel/ns/user_namespace';
 
@@ -46,6 +49,8 @@ export function mayAccess(creds: Credentials, mode: number, uid: number, gid: nu
 
 /** EACCES unless `creds` may do `want` to inode. */
 export function checkPermission(creds: Credentials, inode: Inode, want: number): void {
+  // inode_permission: nothing may write to an immutable file, root included.
+  if ((want & MAY_WRITE) !== 0 && (inode.fsFlags & FS_IMMUTABLE_FL) !== 0) throw new SyscallError(EPERM);
   if (!mayAccess(creds, inode.mode, inode.uid, inode.gid, inode.isDir, want) && !inode.permitsBeyondMode()) {
     throw new SyscallError(EACCES);
   }

@@ -5,6 +5,7 @@
 import { SyscallError } from '../kernel/syscall_error';
 import { EBUSY, EINVAL, EISDIR, ENOENT, ENOTDIR, ENOTEMPTY, EROFS } from '../abi/linux/errno';
 import { MAY_EXEC, MAY_WRITE, checkPermission, checkSticky } from './permission';
+import { checkDeletable } from './inode_flags';
 import { walk, type ResolveContext } from './resolve';
 import type { MountNamespace } from './mount';
 import type { Dentry } from './dentry';
@@ -27,6 +28,7 @@ export function unlinkAt(ctx: ResolveContext, start: VirtualDentry, path: string
   landlockCheckPath(ctx.creds, dir, LANDLOCK_ACCESS_FS_REMOVE_FILE);
   checkPermission(ctx.creds, dir.inode, MAY_WRITE | MAY_EXEC);
   checkSticky(ctx.creds, dir.inode, child.inode);
+  checkDeletable(dir.inode, child.inode);
   if (child.inode.isDir) throw new SyscallError(EISDIR);
   if (isMountpoint(ctx.ns, dir, child)) throw new SyscallError(EBUSY);
   dir.inode.unlink(r.name, child.inode);
@@ -46,6 +48,7 @@ export function rmdirAt(ctx: ResolveContext, start: VirtualDentry, path: string)
   landlockCheckPath(ctx.creds, dir, LANDLOCK_ACCESS_FS_REMOVE_DIR);
   checkPermission(ctx.creds, dir.inode, MAY_WRITE | MAY_EXEC);
   checkSticky(ctx.creds, dir.inode, child.inode);
+  checkDeletable(dir.inode, child.inode);
   if (!child.inode.isDir) throw new SyscallError(ENOTDIR);
   if (isMountpoint(ctx.ns, dir, child)) throw new SyscallError(EBUSY);
   dir.inode.rmdir(r.name, child.inode);

@@ -7,6 +7,7 @@ import { EBUSY, EEXIST, EINVAL, EISDIR, ENOENT, ENOTDIR, ENOTEMPTY, EROFS, EXDEV
 import { RENAME_EXCHANGE, RENAME_NOREPLACE, RENAME_WHITEOUT } from '../abi/linux/fs';
 import { Dentry } from './dentry';
 import { MAY_EXEC, MAY_WRITE, checkPermission, checkSticky } from './permission';
+import { checkDeletable } from './inode_flags';
 import { isMountpoint } from './remove_ops';
 import { walk, type ResolveContext } from './resolve';
 import type { VirtualDentry } from './virtual_dentry';
@@ -49,7 +50,11 @@ export function renameAt(ctx: ResolveContext, oldStart: VirtualDentry, oldPath: 
   checkPermission(ctx.creds, oldDir.inode, MAY_WRITE | MAY_EXEC);
   checkPermission(ctx.creds, newDir.inode, MAY_WRITE | MAY_EXEC);
   checkSticky(ctx.creds, oldDir.inode, oldD.inode);
-  if (newD) checkSticky(ctx.creds, newDir.inode, newD.inode);
+  checkDeletable(oldDir.inode, oldD.inode);
+  if (newD) {
+    checkSticky(ctx.creds, newDir.inode, newD.inode);
+    checkDeletable(newDir.inode, newD.inode);
+  }
   // A directory changing parent rewrites its '..': it must be writable too.
   if (oldDir.dentry !== newDir.dentry) {
     if (oldIsDir) checkPermission(ctx.creds, oldD.inode, MAY_WRITE);

@@ -4,6 +4,7 @@
 // posix_acl.ts, the mount's writability, then the file's own handlers. The syscall layer
 // (sys_xattr.ts) reads the arguments and copies the results out.
 
+import { checkNotPinned } from './inode_flags';
 import type { Credentials } from '../kernel/credentials';
 import { fail } from '../kernel/syscall_error';
 import { EACCES, ENODATA, ENOTSUP as EOPNOTSUPP, EPERM, EROFS } from '../abi/linux/errno';
@@ -89,6 +90,8 @@ function changed(x: XattrTarget): void {
  *  empty one, checked and converted first). */
 export function vfsSetxattr(creds: Credentials, x: XattrTarget, name: string, value: Uint8Array, flags: number): void {
   if (x.vd?.mount.readonly) fail(EROFS);
+  // may_write_xattr: not on an immutable or append-only file.
+  if (x.inode !== null) checkNotPinned(x.inode);
   if (isPosixAclName(name)) {
     setPosixAcl(creds, x.inode, name, value.length > 0 ? value : null);
   } else {
@@ -103,6 +106,8 @@ export function vfsSetxattr(creds: Credentials, x: XattrTarget, name: string, va
 /** mnt_want_write, then vfs_remove_acl or vfs_removexattr. */
 export function vfsRemovexattr(creds: Credentials, x: XattrTarget, name: string): void {
   if (x.vd?.mount.readonly) fail(EROFS);
+  // may_write_xattr: not on an immutable or append-only file.
+  if (x.inode !== null) checkNotPinned(x.inode);
   if (isPosixAclName(name)) {
     setPosixAcl(creds, x.inode, name, null);
   } else {

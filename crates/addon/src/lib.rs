@@ -68,6 +68,24 @@ impl MemoryFile {
     }
 
     #[napi]
+    pub fn allocate_fresh(&self, pages: f64) -> Result<f64> {
+        Ok(self.inner.allocate_fresh(u64_arg(pages)?).map_err(to_napi)? as f64)
+    }
+
+    /// One byte per page of [offset, +length) into out: 1 if the page is in memory.
+    #[napi]
+    pub fn residency(&self, offset: f64, length: f64, mut out: Uint8ArraySlice<'_>) -> Result<()> {
+        // SAFETY: the JS thread is inside this call, so nothing else touches the array.
+        let out = unsafe { out.as_mut() };
+        self.inner.residency(u64_arg(offset)?, u64_arg(length)?, out).map_err(to_napi)
+    }
+
+    #[napi]
+    pub fn populate(&self, offset: f64, length: f64) -> Result<()> {
+        self.inner.populate(u64_arg(offset)?, u64_arg(length)?).map_err(to_napi)
+    }
+
+    #[napi]
     pub fn inc_ref(&self, offset: f64, length: f64) -> Result<()> {
         self.inner.inc_ref(u64_arg(offset)?, u64_arg(length)?).map_err(to_napi)
     }

@@ -62,6 +62,9 @@ struct Allocator {
     limit_pages: u64,
 }
 
+/// madvise(2)'s MADV_POPULATE_WRITE (Linux 5.14).
+const MADV_POPULATE_WRITE: libc::c_int = 23;
+
 fn err(e: i32) -> io::Error {
     io::Error::from_raw_os_error(e)
 }
@@ -157,6 +160,16 @@ impl MemoryFile {
     /// Allocates `pages` contiguous zeroed pages with a reference count of one. ENOMEM when
     /// the file is full or the allocation would take the total past the limit.
     pub fn allocate(&self, pages: u64) -> io::Result<u64> {
+        self.allocate_from(pages, true)
+    }
+
+    /// As allocate, but never from kept pages (which are in memory, zeroed): pages whose
+    /// residency (`residency`) must start out none, as a fresh shmem file's does.
+    pub fn allocate_fresh(&self, pages: u64) -> io::Result<u64> {
+        self.allocate_from(pages, false)
+    }
+
+    fn allocate_from(&self, pages: u64, use_kept: bool) -> io::Result<u64> {
         if pages == 0 {
             return Err(err(libc::EINVAL));
         }
@@ -170,7 +183,8 @@ impl MemoryFile {
         // file left (past them, the never-used end serves).
         let full = (a.high + pages) * PAGE_SIZE > self.size;
         let scan = if full { usize::MAX } else { MAX_FIT_SCAN };
-        let start = if let Some(s) = take_fit(&mut a.kept, pages, scan) {
+        let kept = if use_kept { take_fit(&mut a.kept, pages, scan) } else { None };
+        let start = if let Some(s) = kept {
             a.kept_pages -= pages;
             // Whatever the last user left there goes before anyone else sees it.
             if let Err(e) = self.zero_kept(s * PAGE_SIZE, pages * PAGE_SIZE) {
@@ -385,6 +399,47 @@ impl MemoryFile {
         r == 0 && vec.iter().all(|b| b & 1 != 0)
     }
 
+    /// One byte per page of [offset, +len): 1 where the file has the page in memory (its
+    /// page cache, whoever touched it), 0 for a hole. offset and len are page aligned.
+    pub fn residency(&self, offset: u64, len: u64, out: &mut [u8]) -> io::Result<()> {
+        if offset % PAGE_SIZE != 0 || len % PAGE_SIZE != 0 || out.len() as u64 != len / PAGE_SIZE {
+            return Err(err(libc::EINVAL));
+        }
+        if len == 0 {
+            return Ok(());
+        }
+        self.ptr(offset, len as usize)?;
+        // SAFETY: [offset, +len) lies inside our mapping (checked by ptr()), whole pages; out
+        // has one byte per page.
+        let r = unsafe { libc::mincore(self.base.add(offset as usize) as *mut libc::c_void, len as usize, out.as_mut_ptr()) };
+        if r != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        for b in out.iter_mut() {
+            *b &= 1;
+        }
+        Ok(())
+    }
+
+    /// Gives [offset, +len) its pages now, as MAP_POPULATE and mlock make shared anonymous
+    /// memory present: faulted in through our mapping (shmem allocates them zeroed and up to
+    /// date; fallocate's pages would not count as in memory for mincore until written).
+    pub fn populate(&self, offset: u64, len: u64) -> io::Result<()> {
+        let p = self.ptr(offset, len as usize)?;
+        // SAFETY: [p, +len) is inside our mapping of the memfd (checked by ptr()).
+        if unsafe { libc::madvise(p as *mut libc::c_void, len as usize, MADV_POPULATE_WRITE) } == 0 {
+            return Ok(());
+        }
+        // Kernels before 5.14: a read of each page faults it in.
+        let mut at = 0;
+        while at < len as usize {
+            // SAFETY: p + at is inside the checked range; a volatile read has no other effect.
+            unsafe { std::ptr::read_volatile(p.add(at)) };
+            at += PAGE_SIZE as usize;
+        }
+        Ok(())
+    }
+
     /// Bytes of src pwrite(2) put at offset, stopping at the first error.
     fn pwrite_some(&self, offset: u64, src: &[u8]) -> usize {
         let mut done = 0usize;
@@ -486,6 +541,24 @@ mod tests {
 
     fn mf() -> MemoryFile {
         MemoryFile::with_size(64 << 20).unwrap()
+    }
+
+    #[test]
+    fn fresh_allocations_start_with_no_resident_pages() {
+        let f = mf();
+        let kept = f.allocate(4).unwrap();
+        f.write(kept, &[1u8; 4 * PAGE_SIZE as usize]).unwrap();
+        f.dec_ref(kept, 4 * PAGE_SIZE).unwrap();
+        let off = f.allocate_fresh(4).unwrap();
+        assert_ne!(off, kept, "a fresh allocation must not reuse kept (resident) pages");
+        let mut v = [9u8; 4];
+        f.residency(off, 4 * PAGE_SIZE, &mut v).unwrap();
+        assert_eq!(v, [0, 0, 0, 0]);
+        f.write(off + PAGE_SIZE, &[7u8; 1]).unwrap();
+        f.populate(off + 3 * PAGE_SIZE, PAGE_SIZE).unwrap();
+        f.residency(off, 4 * PAGE_SIZE, &mut v).unwrap();
+        assert_eq!(v, [0, 1, 0, 1]);
+        assert!(f.residency(off + 1, PAGE_SIZE, &mut v[..1]).is_err());
     }
 
     #[test]

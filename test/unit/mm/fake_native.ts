@@ -22,6 +22,15 @@ export class FakeMemoryFile implements NativeMemoryFile {
     return off;
   }
 
+  allocateFresh(pages: number): number { return this.allocate(pages); }
+
+  /** Every allocated page counts as in memory here. */
+  residency(offset: number, length: number, out: Uint8Array): void {
+    for (let i = 0; i < length / PAGE; i++) out[i] = this.pages.has(offset + i * PAGE) ? 1 : 0;
+  }
+
+  populate(): void {}
+
   incRef(offset: number, length: number): void {
     for (let o = offset; o < offset + length; o += PAGE) this.page(o).refs++;
   }

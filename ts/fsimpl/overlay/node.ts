@@ -41,6 +41,12 @@ export class OverlayNode extends Inode {
   get uid(): number { return this.upper ? this.upper.uid : this.lower!.attr.uid; }
   get gid(): number { return this.upper ? this.upper.gid : this.lower!.attr.gid; }
 
+  /** ovl_fileattr_get/set: the upper file's flags; setting them copies the file up. A lower
+   *  file (the host's) shows none. */
+  override get fsFlags(): number { return this.upper?.fsFlags ?? 0; }
+  override get keepsFsFlags(): boolean { return true; }
+  override setFsFlags(flags: number): void { copyUp(this).setFsFlags(flags); }
+
   stat(): Stat {
     if (this.upper) return { ...this.upper.stat(), dev: this.fs.dev, ino: this.fs.inoOf(this.upper) };
     return { ...this.fs.lower.getattr(this.lower!), dev: this.fs.dev };

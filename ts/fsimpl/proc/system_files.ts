@@ -26,6 +26,7 @@ import { KFile } from '../kernfs/file';
 import type { KernFS } from '../kernfs/kernfs';
 import { KSymlink } from '../kernfs/symlink';
 import { KSysctl } from '../kernfs/sysctl_file';
+import { corePattern, coreUsesPid, setCorePattern, setCoreUsesPid } from '../../kernel/coredump/core_pattern';
 import { filesystemsText } from '../filesystems';
 import { pipeMaxSize, setPipeMaxSize } from '../../kernel/pipe_size';
 import { leaseBreakTime, setLeaseBreakTime } from '../../vfs/locks/lease';
@@ -104,6 +105,10 @@ function sysTree(fs: KernFS, kernel: Kernel): KDir {
       // The reader's (writer's) pid namespace's last pid; only a privileged write moves it.
       ns_last_pid: new KSysctl(fs, 'sys/kernel/ns_last_pid', (t) => `${nsLastPid(kernel, t?.threadPid.ns ?? INIT_PID_NS)}\n`,
         (t, text) => setNsLastPid(t.kernel, t.threadPid.ns, t.creds, () => parseSysctlInt(text, 0, PID_MAX)), 0o666),
+      core_pattern: new KSysctl(fs, 'sys/kernel/core_pattern', () => `${corePattern(kernel)}\n`,
+        (t, text) => setCorePattern(t.kernel, text)),
+      core_uses_pid: new KSysctl(fs, 'sys/kernel/core_uses_pid', () => `${coreUsesPid(kernel)}\n`,
+        (t, text) => setCoreUsesPid(t.kernel, text)),
       'threads-max': file('kernel/threads-max', () => '126000\n'),
       ngroups_max: file('kernel/ngroups_max', () => '65536\n'),
       cap_last_cap: file('kernel/cap_last_cap', () => '40\n'),

@@ -37,6 +37,14 @@ export abstract class TmpfsInode extends Inode {
     this.atime = t; this.mtime = t; this.ctime = t; this.btime = t;
   }
 
+  private _fsFlags = 0;
+  override get fsFlags(): number { return this._fsFlags; }
+  override get keepsFsFlags(): boolean { return true; }
+  override setFsFlags(flags: number): void {
+    this._fsFlags = flags;
+    this.ctime = now();
+  }
+
   get mode(): number { return this._mode; }
   get uid(): number { return this._uid; }
   get gid(): number { return this._gid; }

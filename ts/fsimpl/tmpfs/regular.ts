@@ -451,6 +451,9 @@ export class TmpfsRegular extends TmpfsInode {
         }
         return out;
       },
+      cachedPages: (fileOffset, out) => {
+        for (let i = 0; i < out.length; i++) if (this.pages.has(fileOffset / PAGE + i)) out[i] = 1;
+      },
       sharedPages: (fileOffset, length) => {
         const out: number[] = [];
         try {

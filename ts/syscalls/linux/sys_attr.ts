@@ -2,10 +2,11 @@
 // lchown, fchownat, truncate, ftruncate, utime, utimes, futimesat, utimensat. Decoding here;
 // who may change what is vfs/attr_ops.ts.
 
+import { isAppendOnly } from '../../vfs/inode_flags';
 import { fsizeNewSizeOk } from '../../kernel/fsize_limit';
 import type { Task } from '../../kernel/task';
 import { fail } from '../../kernel/syscall_error';
-import { EBADF, EFAULT, EINVAL, ENOTSUP as EOPNOTSUPP } from '../../abi/linux/errno';
+import { EBADF, EFAULT, EINVAL, EPERM, ENOTSUP as EOPNOTSUPP } from '../../abi/linux/errno';
 import { AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, O_PATH, O_WRONLY } from '../../abi/linux/fcntl';
 import { UTIME_NOW, UTIME_OMIT } from '../../abi/linux/fs';
 import { S_IFMT, type Timespec } from '../../abi/linux/stat';
@@ -92,6 +93,7 @@ function sysFtruncate(t: Task, fd: number, length: number): number {
   if (length < 0) fail(EINVAL);
   const f = getFile(t, fd);
   if (!(f instanceof VfsFile) || !f.writable || !f.vd.inode.isRegular) fail(EINVAL);
+  if (isAppendOnly(f.vd.inode)) fail(EPERM);
   fsizeNewSizeOk(t, f.vd.inode.stat().size, length);
   setSize(t.creds, f.vd, length);
   return 0;

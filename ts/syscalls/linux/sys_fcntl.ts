@@ -3,6 +3,7 @@
 // (kernel/fasync.ts), pipe sizes (kernel/pipe_size.ts) and leases (vfs/locks/lease.ts).
 // F_NOTIFY's directory notifications are kernel/dnotify.ts.
 
+import { isAppendOnly } from '../../vfs/inode_flags';
 import { vtgid } from '../../kernel/ns/pid_ns';
 import { isOwnerOrCapable } from '../../vfs/permission';
 import type { Task } from '../../kernel/task';
@@ -11,7 +12,7 @@ import { fcntlDirnotify } from '../../kernel/dnotify';
 import { EBADF, EINVAL, EPERM } from '../../abi/linux/errno';
 import {
   FD_CLOEXEC, F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_GETFL, F_GETLK, F_OFD_GETLK, F_OFD_SETLK, F_OFD_SETLKW,
-  F_SETFD, F_SETFL, F_SETLK, F_SETLKW, O_NOATIME, O_PATH, SETFL_MASK, F_ADD_SEALS, F_GET_SEALS,
+  F_SETFD, F_SETFL, F_SETLK, F_SETLKW, O_APPEND, O_NOATIME, O_PATH, SETFL_MASK, F_ADD_SEALS, F_GET_SEALS,
   F_SETOWN, F_GETOWN, F_SETOWN_EX, F_GETOWN_EX, F_SETSIG, F_GETSIG, F_SETPIPE_SZ, F_GETPIPE_SZ,
   F_SETLEASE, F_GETLEASE, F_NOTIFY,
 } from '../../abi/linux/fcntl';
@@ -22,6 +23,7 @@ import type { TmpfsRegular } from '../../fsimpl/tmpfs/regular';
 import { TmpfsRegularFile } from '../../fsimpl/tmpfs/regular_file';
 import { SYS_fcntl } from '../../abi/linux/syscall_numbers';
 import type { FileDescription } from '../../vfs/file_description';
+import { VfsFile } from '../../vfs/vfs_file';
 import type { SyscallArgs, SyscallTable } from './types';
 import { getFile, nofileLimit } from './fd_util';
 import { F_RDLCK, F_UNLCK, F_WRLCK, lockKey, setLock, testLock, type FileLock } from '../../vfs/locks/posix_locks';
@@ -38,6 +40,8 @@ function dupfd(t: Task, f: FileDescription, min: number, cloexec: boolean): numb
 /** Linux setfl: O_NOATIME only for the file's owner (or CAP_FOWNER); the rest of the access mode
  *  and creation flags cannot change. */
 function setfl(t: Task, fd: number, f: FileDescription, arg: number): number {
+  // An append-only file's O_APPEND stays.
+  if (((arg ^ f.flags) & O_APPEND) !== 0 && f instanceof VfsFile && isAppendOnly(f.vd.inode)) fail(EPERM);
   if ((arg & O_NOATIME) !== 0 && (f.flags & O_NOATIME) === 0) {
     if (!isOwnerOrCapable(t.creds, f.stat().uid)) fail(EPERM);
   }

@@ -16,6 +16,8 @@ import { getFile } from './fd_util';
 import { fGetown, fSetown, setAsyncFlag } from '../../kernel/fasync';
 import { Socket } from '../../net/socket';
 import { ifreqIoctl, isIfreqIoctl } from '../../net/ifreq';
+import { VfsFile } from '../../vfs/vfs_file';
+import { FS_IOC_GETFLAGS, FS_IOC_SETFLAGS, ioctlGetFlags, ioctlSetFlags } from '../../vfs/inode_flags';
 
 const FIOSETOWN = 0x8901, SIOCSPGRP = 0x8902, FIOGETOWN = 0x8903, SIOCGPGRP = 0x8904;
 
@@ -45,6 +47,13 @@ function sysIoctl(t: Task, a: SyscallArgs): SyscallReturn {
     case FIONREAD:
       if (regularFionread(t, f, arg)) return 0;
       return f.ioctl(t, cmd, arg);
+    // vfs_fileattr_get/set; a file system that keeps no flags leaves them to the file (ENOTTY).
+    case FS_IOC_GETFLAGS:
+      if (!(f instanceof VfsFile) || !f.vd.inode.keepsFsFlags) return f.ioctl(t, cmd, arg);
+      return ioctlGetFlags(t, f.vd, arg);
+    case FS_IOC_SETFLAGS:
+      if (!(f instanceof VfsFile) || !f.vd.inode.keepsFsFlags) return f.ioctl(t, cmd, arg);
+      return ioctlSetFlags(t, f.vd, arg);
     // sock_ioctl: a socket's owner for SIGIO (others pass them on and get ENOTTY).
     case FIOSETOWN: case SIOCSPGRP:
       if (!(f instanceof Socket)) return f.ioctl(t, cmd, arg);

@@ -2,6 +2,7 @@
 // family is sys_mlock.ts's). Argument decoding and the checks that involve the file (its open mode) live here;
 // what the calls mean lives in mm/.
 
+import { isAppendOnly } from '../../vfs/inode_flags';
 import type { Task } from '../../kernel/task';
 import type { FileDescription } from '../../vfs/file_description';
 import { VfsFile } from '../../vfs/vfs_file';
@@ -77,6 +78,8 @@ function sysMmap(t: Task, a: SyscallArgs): number {
   // to be writable, and without it can never become writable.
   if (!file.readable) fail(EACCES);
   let maxProt = PROT_READ | PROT_WRITE | PROT_EXEC;
+  // No shared mapping of an append-only file through a descriptor that may write it.
+  if ((flags & MAP_TYPE) !== MAP_PRIVATE && file.writable && file instanceof VfsFile && isAppendOnly(file.inode)) fail(EACCES);
   if ((flags & MAP_TYPE) !== MAP_PRIVATE && !file.writable) {
     if ((prot & PROT_WRITE) !== 0) fail(EACCES);
     maxProt &= ~PROT_WRITE;

@@ -3,11 +3,12 @@
 // way to storage (tmpfs is the storage; the lower layer is never written), so the sync calls
 // only validate. flock locks are vfs/locks/flock.ts's.
 
+import { isAppendOnly, isImmutable } from '../../vfs/inode_flags';
 import { fsizeNewSizeOk } from '../../kernel/fsize_limit';
 import type { Task } from '../../kernel/task';
 import { flockFile } from '../../vfs/locks/flock';
 import { fail } from '../../kernel/syscall_error';
-import { EBADF, EFBIG, EINVAL, EISDIR, ENODEV, ENOTSUP as EOPNOTSUPP, ESPIPE } from '../../abi/linux/errno';
+import { EBADF, EFBIG, EINVAL, EISDIR, ENODEV, EPERM, ENOTSUP as EOPNOTSUPP, ESPIPE } from '../../abi/linux/errno';
 import { O_PATH } from '../../abi/linux/fcntl';
 import {
   FALLOC_FL_COLLAPSE_RANGE, FALLOC_FL_INSERT_RANGE, FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE, FALLOC_FL_UNSHARE_RANGE,
@@ -74,6 +75,8 @@ function sysFallocate(t: Task, a: SyscallArgs): number {
   if (off < 0n || len <= 0n) fail(EINVAL);
   checkFallocMode(mode);
   if (!f.writable) fail(EBADF);
+  // Only plain allocation on an append-only file, nothing on an immutable one.
+  if (f instanceof VfsFile && ((isAppendOnly(f.inode) && (mode & ~FALLOC_FL_KEEP_SIZE) !== 0) || isImmutable(f.inode))) fail(EPERM);
   // A pipe is ESPIPE, anything else that is not a regular file (a socket, a device) ENODEV.
   const type = (f instanceof VfsFile ? f.inode.mode : f.stat().mode) & S_IFMT;
   if (type === S_IFIFO) fail(ESPIPE);
