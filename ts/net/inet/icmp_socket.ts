@@ -21,7 +21,7 @@ import { isAny, type IPAddr } from '../../tcpip/addr';
 import type { Stack } from '../../tcpip/stack';
 import { ICMPV6_ECHO_REQUEST, ICMP_ECHO, IcmpEndpoint, identInUse } from '../../tcpip/icmp/endpoint';
 import { InetSocket } from './inet_socket';
-import { intOf, ints } from './inet_opts';
+import { IPPROTO_IPV6, intOf, ints } from './inet_opts';
 import { buildInetAddr, familyOfRaw, parseInetAddr } from './sockaddr_in';
 import { checkDatagramPmtu } from './pmtu_opts';
 import { recvErrQueue, syncRecverr } from './recverr';
@@ -33,6 +33,8 @@ const SOL_RAW = 255;
 const ICMP_FILTER = 1;
 const ICMP6_FILTER = 1;
 const ICMP_HDR = 8;
+const IPV6_CHECKSUM = 7;
+const ICMPV6_CHECKSUM_OFFSET = 2;
 
 /** net.ipv4.ping_group_range of a sandbox: systemd's default, every group may ping. */
 const pingGroups = new WeakMap<Kernel, [number, number]>();
@@ -135,6 +137,8 @@ export class IcmpSocket extends InetSocket {
     const data = req.data;
     if (data.length > 0xffff) fail(EMSGSIZE);
     if (req.flags & MSG_OOB) fail(EOPNOTSUPP);
+    // An ICMPv6 raw socket fills the checksum: the message must reach it (rawv6_push_pending_frames).
+    if (this.raw && this.ep.v6 && data.length < ICMPV6_CHECKSUM_OFFSET + 2) fail(EINVAL);
     if (!this.raw) {
       // ping_common_sendmsg: a whole echo request header, of the right type.
       if (data.length < ICMP_HDR) fail(EINVAL);
@@ -211,13 +215,26 @@ export class IcmpSocket extends InetSocket {
     }
   }
 
+  /** IPV6_CHECKSUM of an ICMPv6 raw socket: always at the header's checksum, not settable
+   *  (RFC 3542; do_rawv6_setsockopt). */
+  override getsockoptProto(t: Task, level: number, name: number, len: number): Uint8Array {
+    if (this.raw && this.ep.v6 && level === IPPROTO_IPV6 && name === IPV6_CHECKSUM) return ints(ICMPV6_CHECKSUM_OFFSET);
+    return super.getsockoptProto(t, level, name, len);
+  }
+
+  override setsockoptProto(t: Task, level: number, name: number, val: Uint8Array): void {
+    if (this.raw && this.ep.v6 && level === IPPROTO_IPV6 && name === IPV6_CHECKSUM) fail(EINVAL);
+    super.setsockoptProto(t, level, name, val);
+  }
+
   /** ICMP_FILTER (SOL_RAW) on IPv4 raw sockets, ICMP6_FILTER (IPPROTO_ICMPV6) on IPv6 ones. */
   protected override getsockoptTransport(level: number, name: number): Uint8Array {
     if (this.raw && !this.ep.v6 && level === SOL_RAW && name === ICMP_FILTER) return ints(this.ep.filter);
     if (this.raw && this.ep.v6 && level === IPPROTO_ICMPV6 && name === ICMP6_FILTER) {
       return new Uint8Array(this.ep.filter6.buffer.slice(0));
     }
-    if (level === SOL_RAW && this.raw) fail(EOPNOTSUPP);
+    // ip_getsockopt: a level an IPv4 socket does not know is EOPNOTSUPP (ipv6's: ENOPROTOOPT).
+    if ((level === SOL_RAW && this.raw) || !this.ep.v6) fail(EOPNOTSUPP);
     fail(ENOPROTOOPT);
   }
 

@@ -198,7 +198,7 @@ export class RawSocket extends InetSocket {
   }
 
   protected override getsockoptTransport(level: number, _name: number): Uint8Array {
-    fail(level === SOL_RAW ? EOPNOTSUPP : ENOPROTOOPT);
+    fail(level === SOL_RAW || !this.v6family ? EOPNOTSUPP : ENOPROTOOPT);
   }
 
   protected override setsockoptTransport(level: number, _name: number, _val: Uint8Array): void {
