@@ -5,6 +5,7 @@
 // or EPERM), which send any ICMP message and receive a copy of every one that arrives
 // (IPv4 with its IP header). The messages travel through the stack (ts/tcpip/icmp).
 
+import { messageResult, readMessage, writeMessage } from '../datagram_io';
 import { netCapable } from '../../kernel/ns/net_ns';
 import type { Task } from '../../kernel/task';
 import type { Kernel } from '../../kernel/kernel';
@@ -14,7 +15,7 @@ import {
   ENOTTY, EPERM,
 } from '../../abi/linux/errno';
 import { POLLERR, POLLIN, POLLOUT, POLLRDNORM, POLLWRBAND, POLLWRNORM } from '../../abi/linux/poll';
-import { AF_UNSPEC, MSG_DONTWAIT, MSG_ERRQUEUE, MSG_OOB, MSG_PEEK, MSG_TRUNC, SIOCINQ, SIOCOUTQ, SOCK_RAW } from '../../abi/linux/socket';
+import { AF_UNSPEC, MSG_DONTWAIT, MSG_ERRQUEUE, MSG_OOB, MSG_PEEK, SIOCINQ, SIOCOUTQ, SOCK_RAW } from '../../abi/linux/socket';
 import type { RecvResult, SendRequest, Socket } from '../socket';
 import type { Deadline } from '../sock_wait';
 import { isAny, type IPAddr } from '../../tcpip/addr';
@@ -185,22 +186,11 @@ export class IcmpSocket extends InetSocket {
       if (dl.nonblocking) fail(EAGAIN);
       return dl.wait(t, (wake) => this.queue.subscribe(POLLIN | POLLERR, wake)).then(() => this.recvFrom(t, max, flags, dl));
     }
-    const n = Math.min(max, d.data.length);
-    return {
-      n: flags & MSG_TRUNC ? d.data.length : n, data: d.data.subarray(0, n), from: buildInetAddr(this.family, d.from, 0),
-      rights: null, creds: null, flags: d.data.length > max ? MSG_TRUNC : 0,
-    };
+    return messageResult(d.data, buildInetAddr(this.family, d.from, 0), max, flags);
   }
 
-  override read(t: Task, dst: Uint8Array): number | Promise<number> {
-    const fin = (r: RecvResult): number => { dst.set(r.data); return r.data.length; };
-    const r = this.recvmsg(t, dst.length, 0);
-    return r instanceof Promise ? r.then(fin) : fin(r);
-  }
-
-  override write(t: Task, src: Uint8Array): number {
-    return this.sendmsg(t, { data: src.slice(), addr: null, rights: null, creds: null, flags: 0 });
-  }
+  override read(t: Task, dst: Uint8Array): number | Promise<number> { return readMessage(this, t, dst); }
+  override write(t: Task, src: Uint8Array): number { return writeMessage(this, t, src); }
 
   override readiness(_mask: number): number {
     const err = this.ep.err || this.ep.errQueue.length > 0 ? POLLERR : 0;
