@@ -26,7 +26,7 @@ import {
   IPPROTO_ICMPV6, parseICMP, writeICMP,
 } from './header/icmp';
 import { ICMPV6_ECHO_REQUEST, ICMP_ECHO, echoReply } from './icmp_echo';
-import { icmpSocketsInput } from './icmp/endpoint';
+import { icmpRawInput, icmpSocketsInput } from './icmp/endpoint';
 import { icmpErrorInput, linkFailure } from './icmp/errors';
 import { mibOf } from './mib';
 import { PortTable, flowHash, type Binding } from './ports';
@@ -468,6 +468,7 @@ export class Stack {
   }
 
   private icmpInput(p: Uint8Array, m: Uint8Array, v6: { src: IPAddr; dst: IPAddr } | null, src: IPAddr, dst: IPAddr): void {
+    if (!v6) icmpRawInput(this, p, m, src, dst);
     const msg = parseICMP(m, v6);
     if (!msg) { this.stats.ipDropped++; return; }
     this.stats.icmpIn++;

@@ -5,6 +5,7 @@
 // or EPERM), which send any ICMP message and receive a copy of every one that arrives
 // (IPv4 with its IP header). The messages travel through the stack (ts/tcpip/icmp).
 
+import { messageResult, readMessage, writeMessage } from '../datagram_io';
 import { netCapable } from '../../kernel/ns/net_ns';
 import type { Task } from '../../kernel/task';
 import type { Kernel } from '../../kernel/kernel';
@@ -14,14 +15,14 @@ import {
   ENOTTY, EPERM,
 } from '../../abi/linux/errno';
 import { POLLERR, POLLIN, POLLOUT, POLLRDNORM, POLLWRBAND, POLLWRNORM } from '../../abi/linux/poll';
-import { AF_UNSPEC, MSG_DONTWAIT, MSG_ERRQUEUE, MSG_OOB, MSG_PEEK, MSG_TRUNC, SIOCINQ, SIOCOUTQ, SOCK_RAW } from '../../abi/linux/socket';
+import { AF_UNSPEC, MSG_DONTWAIT, MSG_ERRQUEUE, MSG_OOB, MSG_PEEK, SIOCINQ, SIOCOUTQ, SOCK_RAW } from '../../abi/linux/socket';
 import type { RecvResult, SendRequest, Socket } from '../socket';
 import type { Deadline } from '../sock_wait';
 import { isAny, type IPAddr } from '../../tcpip/addr';
 import type { Stack } from '../../tcpip/stack';
 import { ICMPV6_ECHO_REQUEST, ICMP_ECHO, IcmpEndpoint, identInUse } from '../../tcpip/icmp/endpoint';
 import { InetSocket } from './inet_socket';
-import { intOf, ints } from './inet_opts';
+import { IPPROTO_IPV6, intOf, ints } from './inet_opts';
 import { buildInetAddr, familyOfRaw, parseInetAddr } from './sockaddr_in';
 import { checkDatagramPmtu } from './pmtu_opts';
 import { recvErrQueue, syncRecverr } from './recverr';
@@ -33,6 +34,8 @@ const SOL_RAW = 255;
 const ICMP_FILTER = 1;
 const ICMP6_FILTER = 1;
 const ICMP_HDR = 8;
+const IPV6_CHECKSUM = 7;
+const ICMPV6_CHECKSUM_OFFSET = 2;
 
 /** net.ipv4.ping_group_range of a sandbox: systemd's default, every group may ping. */
 const pingGroups = new WeakMap<Kernel, [number, number]>();
@@ -135,6 +138,8 @@ export class IcmpSocket extends InetSocket {
     const data = req.data;
     if (data.length > 0xffff) fail(EMSGSIZE);
     if (req.flags & MSG_OOB) fail(EOPNOTSUPP);
+    // An ICMPv6 raw socket fills the checksum: the message must reach it (rawv6_push_pending_frames).
+    if (this.raw && this.ep.v6 && data.length < ICMPV6_CHECKSUM_OFFSET + 2) fail(EINVAL);
     if (!this.raw) {
       // ping_common_sendmsg: a whole echo request header, of the right type.
       if (data.length < ICMP_HDR) fail(EINVAL);
@@ -181,22 +186,11 @@ export class IcmpSocket extends InetSocket {
       if (dl.nonblocking) fail(EAGAIN);
       return dl.wait(t, (wake) => this.queue.subscribe(POLLIN | POLLERR, wake)).then(() => this.recvFrom(t, max, flags, dl));
     }
-    const n = Math.min(max, d.data.length);
-    return {
-      n: flags & MSG_TRUNC ? d.data.length : n, data: d.data.subarray(0, n), from: buildInetAddr(this.family, d.from, 0),
-      rights: null, creds: null, flags: d.data.length > max ? MSG_TRUNC : 0,
-    };
+    return messageResult(d.data, buildInetAddr(this.family, d.from, 0), max, flags);
   }
 
-  override read(t: Task, dst: Uint8Array): number | Promise<number> {
-    const fin = (r: RecvResult): number => { dst.set(r.data); return r.data.length; };
-    const r = this.recvmsg(t, dst.length, 0);
-    return r instanceof Promise ? r.then(fin) : fin(r);
-  }
-
-  override write(t: Task, src: Uint8Array): number {
-    return this.sendmsg(t, { data: src.slice(), addr: null, rights: null, creds: null, flags: 0 });
-  }
+  override read(t: Task, dst: Uint8Array): number | Promise<number> { return readMessage(this, t, dst); }
+  override write(t: Task, src: Uint8Array): number { return writeMessage(this, t, src); }
 
   override readiness(_mask: number): number {
     const err = this.ep.err || this.ep.errQueue.length > 0 ? POLLERR : 0;
@@ -211,13 +205,26 @@ export class IcmpSocket extends InetSocket {
     }
   }
 
+  /** IPV6_CHECKSUM of an ICMPv6 raw socket: always at the header's checksum, not settable
+   *  (RFC 3542; do_rawv6_setsockopt). */
+  override getsockoptProto(t: Task, level: number, name: number, len: number): Uint8Array {
+    if (this.raw && this.ep.v6 && level === IPPROTO_IPV6 && name === IPV6_CHECKSUM) return ints(ICMPV6_CHECKSUM_OFFSET);
+    return super.getsockoptProto(t, level, name, len);
+  }
+
+  override setsockoptProto(t: Task, level: number, name: number, val: Uint8Array): void {
+    if (this.raw && this.ep.v6 && level === IPPROTO_IPV6 && name === IPV6_CHECKSUM) fail(EINVAL);
+    super.setsockoptProto(t, level, name, val);
+  }
+
   /** ICMP_FILTER (SOL_RAW) on IPv4 raw sockets, ICMP6_FILTER (IPPROTO_ICMPV6) on IPv6 ones. */
   protected override getsockoptTransport(level: number, name: number): Uint8Array {
     if (this.raw && !this.ep.v6 && level === SOL_RAW && name === ICMP_FILTER) return ints(this.ep.filter);
     if (this.raw && this.ep.v6 && level === IPPROTO_ICMPV6 && name === ICMP6_FILTER) {
       return new Uint8Array(this.ep.filter6.buffer.slice(0));
     }
-    if (level === SOL_RAW && this.raw) fail(EOPNOTSUPP);
+    // ip_getsockopt: a level an IPv4 socket does not know is EOPNOTSUPP (ipv6's: ENOPROTOOPT).
+    if ((level === SOL_RAW && this.raw) || !this.ep.v6) fail(EOPNOTSUPP);
     fail(ENOPROTOOPT);
   }
 

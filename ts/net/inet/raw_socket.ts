@@ -6,13 +6,14 @@
 // (../../tcpip/raw/endpoint.ts). The "port" getsockname shows is the protocol; there is never
 // a peer to name (ENOTCONN), and shutdown after connect changes nothing a datagram sees.
 
+import { messageResult, readMessage, writeMessage } from '../datagram_io';
 import type { Task } from '../../kernel/task';
 import { fail } from '../../kernel/syscall_error';
 import {
   EADDRNOTAVAIL, EAGAIN, EDESTADDRREQ, EINVAL, EMSGSIZE, ENOPROTOOPT, ENOTCONN, ENOTSUP as EOPNOTSUPP, ENOTTY,
 } from '../../abi/linux/errno';
 import { POLLIN, POLLOUT, POLLRDNORM, POLLWRBAND, POLLWRNORM } from '../../abi/linux/poll';
-import { AF_INET, AF_UNSPEC, MSG_DONTWAIT, MSG_ERRQUEUE, MSG_OOB, MSG_PEEK, MSG_TRUNC, SHUT_RD, SHUT_RDWR, SIOCINQ, SIOCOUTQ, SOCK_RAW } from '../../abi/linux/socket';
+import { AF_INET, AF_UNSPEC, MSG_DONTWAIT, MSG_ERRQUEUE, MSG_OOB, MSG_PEEK, SHUT_RD, SHUT_RDWR, SIOCINQ, SIOCOUTQ, SOCK_RAW } from '../../abi/linux/socket';
 import type { RecvResult, SendRequest, Socket } from '../socket';
 import type { Deadline } from '../sock_wait';
 import { isAny, type IPAddr } from '../../tcpip/addr';
@@ -147,22 +148,11 @@ export class RawSocket extends InetSocket {
       if (this.shutdownBits & RCV_SHUTDOWN) return { n: 0, data: new Uint8Array(0), from: null, rights: null, creds: null, flags: 0 };
       return dl.wait(t, (wake) => this.queue.subscribe(POLLIN, wake)).then(() => this.recvFrom(t, max, flags, dl));
     }
-    const n = Math.min(max, d.data.length);
-    return {
-      n: flags & MSG_TRUNC ? d.data.length : n, data: d.data.subarray(0, n), from: buildInetAddr(this.family, d.from, 0),
-      rights: null, creds: null, flags: d.data.length > max ? MSG_TRUNC : 0,
-    };
+    return messageResult(d.data, buildInetAddr(this.family, d.from, 0), max, flags);
   }
 
-  override read(t: Task, dst: Uint8Array): number | Promise<number> {
-    const fin = (r: RecvResult): number => { dst.set(r.data); return r.data.length; };
-    const r = this.recvmsg(t, dst.length, 0);
-    return r instanceof Promise ? r.then(fin) : fin(r);
-  }
-
-  override write(t: Task, src: Uint8Array): number {
-    return this.sendmsg(t, { data: src.slice(), addr: null, rights: null, creds: null, flags: 0 });
-  }
+  override read(t: Task, dst: Uint8Array): number | Promise<number> { return readMessage(this, t, dst); }
+  override write(t: Task, src: Uint8Array): number { return writeMessage(this, t, src); }
 
   override readiness(_mask: number): number {
     const readable = this.ep.queue.length > 0 || (this.shutdownBits & RCV_SHUTDOWN) !== 0;
@@ -198,7 +188,7 @@ export class RawSocket extends InetSocket {
   }
 
   protected override getsockoptTransport(level: number, _name: number): Uint8Array {
-    fail(level === SOL_RAW ? EOPNOTSUPP : ENOPROTOOPT);
+    fail(level === SOL_RAW || !this.v6family ? EOPNOTSUPP : ENOPROTOOPT);
   }
 
   protected override setsockoptTransport(level: number, _name: number, _val: Uint8Array): void {

@@ -6,6 +6,7 @@
 // uevent has no requests). It reads
 // the stack's interfaces through ../interfaces.ts and never changes them.
 
+import { messageResult, readMessage, writeMessage } from '../datagram_io';
 import { netCapable } from '../../kernel/ns/net_ns';
 import type { Task } from '../../kernel/task';
 import { fail } from '../../kernel/syscall_error';
@@ -15,7 +16,7 @@ import {
 } from '../../abi/linux/errno';
 import { O_NONBLOCK } from '../../abi/linux/fcntl';
 import { POLLERR, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM } from '../../abi/linux/poll';
-import { AF_NETLINK, AF_UNSPEC, MSG_DONTWAIT, MSG_OOB, MSG_PEEK, MSG_TRUNC, SOCK_DGRAM, SOCK_RAW } from '../../abi/linux/socket';
+import { AF_NETLINK, AF_UNSPEC, MSG_DONTWAIT, MSG_OOB, MSG_PEEK, SOCK_DGRAM, SOCK_RAW } from '../../abi/linux/socket';
 import { WaitQueue } from '../../kernel/poll/wait_queue';
 import type { ReadinessCallback } from '../../vfs/file_description';
 import { Socket, type RecvResult, type SendRequest, type UCred } from '../socket';
@@ -340,22 +341,11 @@ export class NetlinkSocket extends Socket {
       this.queuedBytes -= d.data.length;
       if (d.dump) this.dumpUnread--;
     }
-    const n = Math.min(max, d.data.length);
-    return {
-      n: flags & MSG_TRUNC ? d.data.length : n, data: d.data.subarray(0, n), from: NetlinkSocket.nameOf(d.from, 0),
-      rights: null, creds: null, flags: d.data.length > max ? MSG_TRUNC : 0,
-    };
+    return messageResult(d.data, NetlinkSocket.nameOf(d.from, 0), max, flags);
   }
 
-  override read(t: Task, dst: Uint8Array): number | Promise<number> {
-    const fin = (r: RecvResult): number => { dst.set(r.data); return r.data.length; };
-    const r = this.recvmsg(t, dst.length, 0);
-    return r instanceof Promise ? r.then(fin) : fin(r);
-  }
-
-  override write(t: Task, src: Uint8Array): number {
-    return this.sendmsg(t, { data: src.slice(), addr: null, rights: null, creds: null, flags: 0 });
-  }
+  override read(t: Task, dst: Uint8Array): number | Promise<number> { return readMessage(this, t, dst); }
+  override write(t: Task, src: Uint8Array): number { return writeMessage(this, t, src); }
 
   override readiness(_mask: number): number {
     return (this.recvQueue.length > 0 ? POLLIN | POLLRDNORM : 0) | (this.overrun ? POLLERR : 0) | POLLOUT | POLLWRNORM;

@@ -108,7 +108,7 @@ export class IcmpEndpoint {
   offer(packet: Uint8Array, m: Uint8Array, src: IPAddr, dst: IPAddr): void {
     if (this.raw) {
       if (this.local && !addrEqual(this.local, dst)) return;
-      if (!this.blocked(m[0])) this.deliver(this.v6 ? m : packet, src);
+      if (m.length === 0 || !this.blocked(m[0])) this.deliver(this.v6 ? m : packet, src);
       return;
     }
     if (m[0] !== (this.v6 ? ICMPV6_ECHO_REPLY : ICMP_ECHOREPLY) || m.length < 8) return;
@@ -134,8 +134,9 @@ export function identInUse(stack: Stack, v6: boolean, ident: number): boolean {
   return false;
 }
 
-/** An ICMP message (checksum verified) reached the stack: raw and ping sockets take their
- *  copies (raw_local_deliver, ping_rcv). packet is the whole IP packet. */
+/** An ICMP message (checksum verified) reached the stack: ping sockets and IPv6's raw ones
+ *  take their copies (ping_rcv, rawv6_rcv, which checks ICMPv6's sum). packet is the whole
+ *  IP packet. IPv4's raw sockets had theirs before any check (icmpRawInput). */
 export function icmpSocketsInput(stack: Stack, packet: Uint8Array, m: Uint8Array, src: IPAddr, dst: IPAddr, v6: boolean): void {
   const mib = mibOf(stack);
   if (v6) mib.icmp6InMsgs++;
@@ -144,5 +145,13 @@ export function icmpSocketsInput(stack: Stack, packet: Uint8Array, m: Uint8Array
   else if (m[0] === 3) mib.icmpInDestUnreachs++;
   const r = registries.get(stack);
   if (!r) return;
-  for (const ep of r) if (ep.v6 === v6) ep.offer(packet, m, src, dst);
+  for (const ep of r) if (ep.v6 === v6 && (v6 || !ep.raw)) ep.offer(packet, m, src, dst);
+}
+
+/** An IPv4 packet of protocol ICMP, checked or not: raw_local_deliver runs before icmp_rcv,
+ *  so raw sockets see even a message whose checksum is wrong or that is too short. */
+export function icmpRawInput(stack: Stack, packet: Uint8Array, m: Uint8Array, src: IPAddr, dst: IPAddr): void {
+  const r = registries.get(stack);
+  if (!r) return;
+  for (const ep of r) if (!ep.v6 && ep.raw) ep.offer(packet, m, src, dst);
 }
