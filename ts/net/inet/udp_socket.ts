@@ -63,6 +63,7 @@ export class UdpSocket extends InetSocket {
     super(stack, flags, family, SOCK_DGRAM, IPPROTO_UDP, uid, gid);
     this.ep = new UdpEndpoint(stack);
     this.ep.owner = this;
+    this.ep.filter = this.opts.filter;
   }
 
   get listening(): boolean { return false; }

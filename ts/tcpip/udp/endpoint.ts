@@ -10,6 +10,7 @@ import type { Binding } from '../ports';
 import type { Stack } from '../stack';
 import { IPPROTO_UDP, UDP_HEADER, writeUDP } from '../header/udp';
 import { ErrQueue } from '../icmp/errqueue';
+import type { FilterSlot } from '../../kernel/bpf';
 
 /** A received datagram with what its IP header said, for the receive control messages
  *  (IP_PKTINFO, IP_TTL, IP_TOS and their IPv6 twins): the address it was sent to, the
@@ -37,6 +38,8 @@ export class UdpEndpoint {
   ttl = 64;
   tos = 0;
   owner: { notify(mask: number): void } | null = null;
+  /** The owner's socket filter (SO_ATTACH_FILTER), run on each datagram for it. */
+  filter: FilterSlot | null = null;
   /** Stamp arriving datagrams (SO_TIMESTAMP or SIOCGSTAMP asked: Linux's SOCK_TIMESTAMP). */
   stamping = false;
   drops = 0;
