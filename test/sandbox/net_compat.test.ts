@@ -27,6 +27,8 @@ describe.each(platforms)('%s', (platform) => {
     () => same([fixture('tcp_opts')]), 120_000);
   it('SO_REUSEPORT spreads TCP connections and UDP datagrams among a group by the flow\'s hash; getsockopt at a foreign level is EOPNOTSUPP on v4, ENOPROTOOPT on v6',
     () => same([fixture('inet_reuseport')]), 120_000);
+  it('socket filters: SO_ATTACH_FILTER drops or trims UDP datagrams (payload, SKF_NET_OFF, SKF_AD_OFF), holds TCP data back until SO_DETACH_FILTER; EINVAL/EFAULT/ENOENT/EPERM as Linux',
+    () => same([fixture('sock_filter')]), 120_000);
   it('unix recvmsg with a NULL msg_control and msg_controllen > 0: the data, MSG_CTRUNC, no fd installed',
     () => same([fixture('unix_null_control')]), 120_000);
 });

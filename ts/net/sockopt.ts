@@ -17,6 +17,7 @@ import {
   WMEM_DEFAULT, WMEM_MAX,
 } from '../abi/linux/socket';
 import { ucredPidIn, type Socket } from './socket';
+import { SO_LOCK_FILTER, SocketFilter, setFilterOpt } from './sock_filter';
 
 const INT_MAX = 0x7fff_ffff;
 /** Linux keeps socket timeouts in jiffies, so a timeval reads back rounded up to one; HZ is
@@ -49,6 +50,8 @@ export class SockOpts {
   peekOff = -1;
   /** sock_set_timestamp's flags: SOCK_RCVTSTAMP, SOCK_RCVTSTAMPNS, SOCK_TSTAMP_NEW. */
   tstamp = { on: false, ns: false, neu: false };
+  /** SO_ATTACH_FILTER's program and SO_LOCK_FILTER (sk_filter; a child inherits both). */
+  readonly filter = new SocketFilter();
   private readonly plain = new Map<number, number>();
 
   plainValue(name: number): number { return this.plain.get(name) ?? 0; }
@@ -64,6 +67,8 @@ export class SockOpts {
     this.rcvlowat = o.rcvlowat;
     this.linger = { ...o.linger };
     this.tstamp = { ...o.tstamp };
+    this.filter.prog = o.filter.prog;
+    this.filter.locked = o.filter.locked;
     for (const [k, v] of o.plain) this.plain.set(k, v);
   }
 
@@ -154,6 +159,7 @@ function storeSolSocket(t: Task, s: Socket, name: number, val: Uint8Array): void
       }
       return;
     default:
+      if (setFilterOpt(t, o.filter, name, val)) return;
       if (PLAIN.has(name)) {
         o.setPlain(name, intOf(val));
         if (name === SO_KEEPALIVE) s.keepaliveChanged();
@@ -189,6 +195,7 @@ export function getSolSocket(s: Socket, name: number, t?: Task): Uint8Array {
       return c ? ints(pid, fromKuid(ns, c.uid), fromKgid(ns, c.gid)) : ints(0, -1, -1);
     }
     case SO_RCVLOWAT: return ints(o.rcvlowat);
+    case SO_LOCK_FILTER: return ints(o.filter.locked ? 1 : 0);
     case SO_SNDLOWAT: return ints(1);
     case SO_PEEK_OFF: return ints(o.peekOff);
     case SO_TIMESTAMP_OLD: return ints(o.tstamp.on && !o.tstamp.neu && !o.tstamp.ns ? 1 : 0);

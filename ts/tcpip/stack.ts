@@ -30,6 +30,7 @@ import { icmpRawInput, icmpSocketsInput } from './icmp/endpoint';
 import { icmpErrorInput, linkFailure } from './icmp/errors';
 import { mibOf } from './mib';
 import { PortTable, flowHash, type Binding } from './ports';
+import { filterKeep, type BpfProgram } from '../kernel/bpf';
 import { TcpEndpoint } from './tcp/endpoint';
 import { Slab } from './tcp/slab';
 import { TCPS } from './tcp/states';
@@ -261,7 +262,7 @@ export class Stack {
     // Raw sockets of the protocol take their copies first (ICMP's are icmp/endpoint.ts's).
     if (ip.proto !== IPPROTO_ICMP && ip.proto !== IPPROTO_ICMPV6) rawSocketsInput(this, p, ip.payload, ip.src, ip.dst, ip.proto, version === 6);
     switch (ip.proto) {
-      case IPPROTO_TCP: this.tcpInput(ip.payload, ip.src, ip.dst, offloaded); return;
+      case IPPROTO_TCP: this.tcpInput(ip.payload, ip.src, ip.dst, offloaded, p, nic.index); return;
       case IPPROTO_UDP: this.udpInput(p, ip.payload, ip.src, ip.dst, offloaded, nic); return;
       case IPPROTO_ICMP: if (version === 4) this.icmpInput(p, ip.payload, null, ip.src, ip.dst); return;
       case IPPROTO_ICMPV6: if (version === 6) this.icmpInput(p, ip.payload, { src: ip.src, dst: ip.dst }, ip.src, ip.dst); return;
@@ -346,16 +347,29 @@ export class Stack {
     for (const ep of this.conns.values()) if (!seen.has(ep)) { seen.add(ep); yield ep; }
   }
 
-  private tcpInput(s: Uint8Array, src: IPAddr, dst: IPAddr, offloaded: boolean): void {
+  private tcpInput(s: Uint8Array, src: IPAddr, dst: IPAddr, offloaded: boolean, net?: Uint8Array, ifindex = 1): void {
     const seg = parseTCP(s, src, dst, !offloaded);
     if (!seg) { this.stats.ipDropped++; return; }
     this.stats.tcpIn++;
-    const ep = this.established(dst, seg.dstPort, src, seg.srcPort);
-    if (ep) { ep.input(seg, src, dst); return; }
-    const l = this.listenerFor(seg.dstPort, dst, src, seg.srcPort);
-    if (l) { l.input(seg, src, dst); return; }
+    const ep = this.established(dst, seg.dstPort, src, seg.srcPort) ?? this.listenerFor(seg.dstPort, dst, src, seg.srcPort);
+    if (ep) {
+      // tcp_filter: the socket's filter sees the segment, header first, and may drop or trim it.
+      if (ep.filter?.prog && !this.tcpFiltered(ep.filter.prog, seg, s, net ?? s, ifindex)) return;
+      ep.input(seg, src, dst);
+      return;
+    }
     if (this.forwarder?.tcp(seg, src, dst)) return;
     this.sendReset(seg, dst, src);
+  }
+
+  /** Run a socket filter on a segment (sk_filter_trim_cap, the TCP header kept whole): false
+   *  to drop it, else its data trimmed to what the filter keeps. */
+  private tcpFiltered(prog: BpfProgram, seg: TCPSegment, s: Uint8Array, net: Uint8Array, ifindex: number): boolean {
+    const hdr = s.length - seg.data.length;
+    const keep = filterKeep(prog, { pkt: s, net, ifindex }, hdr);
+    if (keep === 0) return false;
+    if (keep < s.length) seg.data = seg.data.subarray(0, keep - hdr);
+    return true;
   }
 
   /** Whether a SYN that reopens a TIME_WAIT connection to dst:port has a taker (time_wait.ts). */
@@ -421,14 +435,14 @@ export class Stack {
     const d = parseUDP(u, src, dst, !offloaded);
     if (!d) { this.stats.ipDropped++; return; }
     this.stats.udpIn++;
-    if (isMulticast(dst)) { this.udpMulticastInput(packet, d.data, src, d.srcPort, dst, d.dstPort, nic); return; }
+    if (isMulticast(dst)) { this.udpMulticastInput(packet, u, d.data, src, d.srcPort, dst, d.dstPort, nic); return; }
     let wild: UdpEndpoint | null = null;
     for (const ep of this.udpPorts.lookup(d.dstPort, dst)) {
       if (ep.remote === null) { wild ??= ep; continue; }
-      if (ep.rport === d.srcPort && addrKey(ep.remote) === addrKey(src)) { ep.deliver(d.data, src, d.srcPort, packet, dst, nic.index); return; }
+      if (ep.rport === d.srcPort && addrKey(ep.remote) === addrKey(src)) { this.udpDeliver(ep, d.data, u, src, d.srcPort, packet, dst, nic.index); return; }
     }
     if (wild?.binding?.reusePort) wild = this.udpPorts.reusePortPick(d.dstPort, wild, (o) => o.remote === null, flowHash(src, d.srcPort, dst, d.dstPort));
-    if (wild) { wild.deliver(d.data, src, d.srcPort, packet, dst, nic.index); return; }
+    if (wild) { this.udpDeliver(wild, d.data, u, src, d.srcPort, packet, dst, nic.index); return; }
     if (this.forwarder?.udp(d.data, src, d.srcPort, dst, d.dstPort)) return;
     // No ICMP error about a broadcast or multicast datagram (RFC 1122 3.2.2).
     if (this.isBroadcastOrMulticast(dst)) return;
@@ -441,12 +455,25 @@ export class Stack {
   /** __udp4_lib_mcast_deliver / __udp6_lib_mcast_deliver: every socket bound to the port
    *  (to any address or to the group), connected to this source if connected at all, whose
    *  memberships let it in (mcast_opts.ts), gets a copy. Nobody is no error. */
-  private udpMulticastInput(packet: Uint8Array, data: Uint8Array, src: IPAddr, sport: number, dst: IPAddr, dport: number, nic: NicInfo): void {
+  private udpMulticastInput(packet: Uint8Array, u: Uint8Array, data: Uint8Array, src: IPAddr, sport: number, dst: IPAddr, dport: number, nic: NicInfo): void {
     for (const ep of this.udpPorts.lookup(dport, dst)) {
       if (ep.remote !== null && (ep.rport !== sport || !addrEqual(ep.remote, src))) continue;
       if (ep.mcastAllows && !ep.mcastAllows(dst, src, nic.index)) continue;
-      ep.deliver(data, src, sport, packet, dst, nic.index);
+      this.udpDeliver(ep, data, u, src, sport, packet, dst, nic.index);
     }
+  }
+
+  /** udp_queue_rcv_one_skb: the socket's filter may drop the datagram or trim it (the UDP
+   *  header kept whole), then it is queued. */
+  private udpDeliver(ep: UdpEndpoint, data: Uint8Array, u: Uint8Array, src: IPAddr, sport: number, packet: Uint8Array,
+    dst: IPAddr, ifindex: number): void {
+    const prog = ep.filter?.prog;
+    if (prog) {
+      const keep = filterKeep(prog, { pkt: u.subarray(0, UDP_HEADER + data.length), net: packet, ifindex }, UDP_HEADER);
+      if (keep === 0) { ep.drops++; return; }
+      data = data.subarray(0, keep - UDP_HEADER);
+    }
+    ep.deliver(data, src, sport, packet, dst, ifindex);
   }
 
   /** icmp_send(ICMP_DEST_UNREACH, ICMP_PORT_UNREACH): quote the packet's IP header and the

@@ -120,6 +120,7 @@ export class TcpSocket extends InetSocket {
     this.opts.rcvbuf = TCP_RMEM_DEFAULT;
     this.ep = ep ?? new TcpEndpoint(stack, this.v6family);
     this.ep.owner = this;
+    this.ep.filter = this.opts.filter;
     this.hookUrgent();
     if (ep) this.sockState = 'connected';
   }
@@ -307,6 +308,7 @@ export class TcpSocket extends InetSocket {
     const old = this.ep;
     this.ep = new TcpEndpoint(this.stack, this.v6family);
     this.ep.owner = this;
+    this.ep.filter = this.opts.filter;
     this.ep.nodelay = old.nodelay;
     this.ep.cork = old.cork;
     this.ep.userMss = old.userMss;

@@ -65,6 +65,7 @@ export class UdpSocket extends InetSocket {
     this.ep = new UdpEndpoint(stack);
     this.ep.owner = this;
     this.ep.mcastAllows = (group, src, ifindex) => this.mcast.allows(group, src, ifindex);
+    this.ep.filter = this.opts.filter;
   }
 
   get listening(): boolean { return false; }

@@ -33,6 +33,8 @@ import { timeWaitVerdict } from './time_wait';
 import { TCPOLEN_TSTAMP_ALIGNED, TcpTimestamps } from './timestamps';
 import { ErrQueue } from '../icmp/errqueue';
 import { WIDE_ZERO } from '../wide_field';
+import type { FilterSlot } from '../../kernel/bpf';
+
 
 export const RCV_SHUTDOWN = 1;
 export const SEND_SHUTDOWN = 2;
@@ -154,6 +156,9 @@ export class TcpEndpoint {
   /** Whether the connection ever got established (a later read sees EOF, not ENOTCONN). */
   wasConnected = false;
 
+  /** The owner's socket filter (SO_ATTACH_FILTER), run on each segment for it; a connection
+   *  takes its listener's until accept() gives it a socket. */
+  filter: FilterSlot | null = null;
   /** TCP_LINGER2 (tp->linger2): how long an orphaned FIN_WAIT2 waits, in ms; < 0 resets it. */
   finTimeoutMs = FIN_TIMEOUT_MS;
 
@@ -378,6 +383,7 @@ export class TcpEndpoint {
     c.rcvBufSize = this.rcvBufSize;
     c.userMss = this.userMss;
     c.sackEnabled = this.sackEnabled;
+    c.filter = this.filter;
     this.stack.attachChild(this, c);
     c.irs = seg.seq;
     c.rcvNxt = seqAdd(seg.seq, 1);

@@ -11,6 +11,7 @@ import type { NicInfo } from '../nic';
 import type { Stack } from '../stack';
 import { IPPROTO_UDP, UDP_HEADER, writeUDP } from '../header/udp';
 import { ErrQueue } from '../icmp/errqueue';
+import type { FilterSlot } from '../../kernel/bpf';
 
 /** A received datagram with what its IP header said, for the receive control messages
  *  (IP_PKTINFO, IP_TTL, IP_TOS and their IPv6 twins): the address it was sent to, the
@@ -40,6 +41,8 @@ export class UdpEndpoint {
   owner: { notify(mask: number): void } | null = null;
   /** The socket's say on a datagram to a group (mcast_opts.ts); none: it takes all. */
   mcastAllows: ((group: IPAddr, src: IPAddr, ifindex: number) => boolean) | null = null;
+  /** The owner's socket filter (SO_ATTACH_FILTER), run on each datagram for it. */
+  filter: FilterSlot | null = null;
   /** Stamp arriving datagrams (SO_TIMESTAMP or SIOCGSTAMP asked: Linux's SOCK_TIMESTAMP). */
   stamping = false;
   drops = 0;
