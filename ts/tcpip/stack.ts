@@ -64,6 +64,8 @@ export class Stack {
   /** conns again, by local and remote port (tcpInput's lookup without a string key). */
   private readonly connsByPorts = new Map<number, ConnEntry[]>();
   private readonly pendingAcks = new Set<TcpEndpoint>();
+  /** Endpoints holding a delayed ACK (delayed_ack.ts). */
+  readonly delayedAcks = new Set<TcpEndpoint>();
   private ipId = Math.floor(Math.random() * 0x10000);
   /** Where packets without data (ACKs, resets) come from. */
   private readonly headerSlab = new Slab();
@@ -315,6 +317,7 @@ export class Stack {
     ep.connKey = null;
     ep.connEntry = null;
     this.pendingAcks.delete(ep);
+    this.delayedAcks.delete(ep);
   }
 
   /** conns.get(connKey(...)) without building the key: every segment's lookup. */
@@ -420,6 +423,16 @@ export class Stack {
   ackLater(ep: TcpEndpoint): void {
     ep.ackNeeded = true;
     this.pendingAcks.add(ep);
+  }
+
+  /** Send the delayed ACKs whose time has come before a retransmission timeout is acted on:
+   *  a sentry stalled past both (a loaded host) runs its host timers in no set order, and an
+   *  RTO taken before the ACK that was due first would be a loss that never happened (Linux's
+   *  timer wheel runs them by expiry). */
+  sendDueDelayedAcks(now: number): void {
+    if (this.delayedAcks.size === 0) return;
+    for (const ep of [...this.delayedAcks]) ep.delayedAckDue(now);
+    this.flush();
   }
 
   private flushAcks(): void {

@@ -36,6 +36,9 @@ export class DelayedAck {
 
   get pending(): boolean { return this.timer.armed; }
 
+  /** The ACK is owed and its time has come (its host timer has not run yet). */
+  due(now: number): boolean { return this.timer.due(now); }
+
   /** An ACK went out (inet_csk_clear_xmit_timer(ICSK_TIME_DACK)). */
   sentAck(): void { if (this.timer.armed) this.timer.cancel(); }
 

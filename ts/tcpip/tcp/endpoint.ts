@@ -656,6 +656,7 @@ export class TcpEndpoint {
     if (this.delack.pingpong && this.ooo.empty && seqDiff(this.rcvNxt, this.rcvWup) <= this.rcvMss) {
       this.ackNeeded = true;
       this.delack.schedule(this.now);
+      this.stack.delayedAcks.add(this);
       return;
     }
     this.stack.ackLater(this);
@@ -667,6 +668,14 @@ export class TcpEndpoint {
     this.delack.missed();
     this.sendAck();
     this.stack.flush();
+  }
+
+  /** The delayed ACK, if its time has come (Stack.sendDueDelayedAcks). */
+  delayedAckDue(now: number): void {
+    if (this.ackNeeded && this.delack.due(now)) {
+      this.delack.missed();
+      this.sendAck(now);
+    }
   }
 
   /** TCP_QUICKACK (__tcp_sock_set_quickack): 0 delays ACKs as an interactive exchange does;
@@ -992,6 +1001,7 @@ export class TcpEndpoint {
     if (len > 0) this.delack.sent(now ?? performance.now());
     if (o.flags & TH_ACK) {
       this.ackNeeded = false;
+      this.stack.delayedAcks.delete(this);
       this.delack.sentAck();
       this.rcvWup = this.rcvNxt;
     }
@@ -1012,6 +1022,10 @@ export class TcpEndpoint {
 
   private onRetransmitTimer(): void {
     if (this.state === TCPS.CLOSE || this.state === TCPS.TIME_WAIT || this.state === TCPS.LISTEN) return;
+    // An ACK due before this timeout goes first; it may acknowledge what was to be resent
+    // (and re-arm or cancel this timer).
+    this.stack.sendDueDelayedAcks(performance.now());
+    if (this.rtx.armed || this.state === TCPS.CLOSE) return;
     if (this.sndUna === this.sndMax) {
       // Persist timer (tcp_write_wakeup): send what a small window takes, or probe a zero
       // window with an old sequence number; the reply ACK carries the window.

@@ -11,11 +11,15 @@ export const RTO_MAX_MS = 120_000;
 export class RtoEstimator {
   srtt = WIDE_ZERO;
   rttvar = WIDE_ZERO;
-  rto = RTO_INIT_MS;
+  /** Made a double first (wide_field.ts): an RTT over 50 ms (a loaded host) makes it
+   *  fractional, which would change the shape of a field that started as 1000. */
+  rto = WIDE_ZERO;
   /** icsk_backoff: how many times the timer doubled since the last sample. */
   backoffs = 0;
   private timedSeq: number | null = null;
   private timedAt = WIDE_ZERO;
+
+  constructor() { this.rto = RTO_INIT_MS; }
 
   /** Time the segment ending at endSeq, unless one is being timed. */
   start(endSeq: number, now = performance.now()): void {

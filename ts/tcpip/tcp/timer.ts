@@ -37,6 +37,9 @@ export class TcpTimer {
     this.schedule(ms, now);
   }
 
+  /** Armed with a deadline at or before now. */
+  due(now: number): boolean { return this.deadline !== 0 && this.deadline <= now; }
+
   /** Arm only when not armed already. */
   armIfIdle(ms: number, now?: number): void { if (!this.armed) this.arm(ms, now); }
 
