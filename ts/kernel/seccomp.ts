@@ -10,7 +10,7 @@ import { REG_R10, REG_R8, REG_R9, REG_RAX, REG_RDI, REG_RDX, REG_RSI, REG_ORIG_R
   REG_RBX, REG_RCX, REG_RBP } from '../native/addon';
 import { SIGKILL, SIGSYS } from '../abi/linux/signal';
 import { ENOSYS } from '../abi/linux/errno';
-import { sigInfo } from './sig_pending';
+import { sigInfo, type SigInfo } from './sig_pending';
 import { forceSignal } from './signal_deliver';
 import { seccompTrace } from './ptrace/seccomp_stop';
 
@@ -108,13 +108,18 @@ export function runFilters(f: SeccompFilter | null, d: Uint32Array): number {
   return ret;
 }
 
-/** Kill the task with sig, or its whole process when it is the last live thread (Linux
- *  dumps core then; the wait status says the signal). */
-function killTask(t: Task, sig: number, wholeProcess: boolean): void {
+/** Kill the task with sig, or its whole process when it is the last live thread; a filter's
+ *  SIGSYS (info) then dumps core as its default action does (force_sig_seccomp's
+ *  force_coredump). */
+function killTask(t: Task, sig: number, wholeProcess: boolean, info?: SigInfo): void {
   let live = 0;
   for (const o of t.tg.tasks) if (!o.exited) live++;
-  if (wholeProcess || live <= 1) t.kernel.killThreadGroup(t.tg, sig);
-  else t.kernel.exitTask(t, 0);
+  if (wholeProcess || live <= 1) {
+    if (info !== undefined) t.kernel.coreDumpAndKill(t, info);
+    else t.kernel.killThreadGroup(t.tg, sig);
+  } else {
+    t.kernel.exitTask(t, 0);
+  }
 }
 
 /**
@@ -162,13 +167,13 @@ export function seccompCheck(t: Task, s: SeccompState, nr: number, arch: number)
     case SECCOMP_RET_KILL_THREAD:
       t.kernel.debug(`[${t.tid}] seccomp: syscall ${nr} kills the thread`);
       t.ctx.regs[REG_RAX] = t.ctx.regs[REG_ORIG_RAX];
-      killTask(t, SIGSYS, false);
+      killTask(t, SIGSYS, false, sigInfo(SIGSYS, SYS_SECCOMP, { errno: retData, addr: t.ip, syscall: nr, arch }));
       return SECCOMP_SKIP;
     default:
       // SECCOMP_RET_KILL_PROCESS and every unknown action.
       t.kernel.debug(`[${t.tid}] seccomp: syscall ${nr} kills the process`);
       t.ctx.regs[REG_RAX] = t.ctx.regs[REG_ORIG_RAX];
-      killTask(t, SIGSYS, true);
+      killTask(t, SIGSYS, true, sigInfo(SIGSYS, SYS_SECCOMP, { errno: retData, addr: t.ip, syscall: nr, arch }));
       return SECCOMP_SKIP;
   }
 }
