@@ -42,85 +42,59 @@ async function withStall(run: (mnt: string, ctl: string) => Promise<RunResult>, 
   }
 }
 
+/** Skips (saying why) where no FUSE mount can be made. */
+function noFuse(): boolean {
+  const no = process.getuid?.() !== 0 || !existsSync('/dev/fuse');
+  if (no) console.log('skipped: the stalling FUSE mount needs root and /dev/fuse');
+  return no;
+}
+
+/** Fixture name run natively on a fresh stalling mount (argv: the mount, its release file,
+ *  then BEATS if beats), then in the sandbox with the mount at /vol and the release file's
+ *  directory at /ctl: the same output, exit 0, and the native run shows each of `signs`. With beats,
+ *  the host reads BEATS before the release: 20 lines, written while the stuck ones waited. */
+async function sameAsNative(name: string, platform: string, signs: readonly string[], beats = false): Promise<void> {
+  const n = await withStall((mnt, ctl) => runNative([fixture(name), mnt, path.join(ctl, 'go'), ...(beats ? [path.join(ctl, 'beats')] : [])], { timeoutMs: 30_000 }));
+  expect(n.code, describeResult(n)).toBe(0);
+  for (const sign of signs) expect(n.stdout).toContain(sign);
+  let written = '';
+  const r = await withStall(async (mnt, ctl) => {
+    const res = await runSandbox([fixture(name), '/vol', '/ctl/go', ...(beats ? ['/ctl/beats'] : [])],
+      { platform, timeoutMs: 40_000, extraArgs: ['--volume', `${mnt}:/vol`, '--volume', `${ctl}:/ctl`] });
+    // From the host, before the release (the daemon still held the stuck ones).
+    if (beats && existsSync(path.join(ctl, 'beats'))) written = readFileSync(path.join(ctl, 'beats'), 'utf8');
+    return res;
+  });
+  expect(r.stdout, describeResult(r)).toBe(n.stdout);
+  expect(r.code).toBe(0);
+  if (beats) expect(written.split('\n').filter(Boolean)).toHaveLength(20);
+}
+
 describe.each(platforms)('%s', (platform) => {
   it('a read stalled by the host file system holds only its task; signals end it as natively', async () => {
-    if (process.getuid?.() !== 0 || !existsSync('/dev/fuse')) {
-      console.log('skipped: the stalling FUSE mount needs root and /dev/fuse');
-      return;
-    }
-    const n = await withStall((mnt, ctl) => runNative([fixture('gofer_stall'), mnt, path.join(ctl, 'go')], { timeoutMs: 30_000 }));
-    expect(n.code, describeResult(n)).toBe(0);
-    expect(n.stdout).toContain('other file while the read waits: 20/20 read');
-    expect(n.stdout).toContain('read: -1 EINTR');
-    const r = await withStall((mnt, ctl) => runSandbox([fixture('gofer_stall'), '/vol', '/ctl/go'],
-      { platform, timeoutMs: 40_000, extraArgs: ['--volume', `${mnt}:/vol`, '--volume', `${ctl}:/ctl`] }));
-    expect(r.stdout, describeResult(r)).toBe(n.stdout);
-    expect(r.code).toBe(0);
+    if (noFuse()) return;
+    await sameAsNative('gofer_stall', platform, ['other file while the read waits: 20/20 read', 'read: -1 EINTR']);
   }, 120_000);
 
   it('a stat and a listing stalled by the host file system hold only their tasks; SIGKILL and SIGINT end them', async () => {
-    if (process.getuid?.() !== 0 || !existsSync('/dev/fuse')) {
-      console.log('skipped: the stalling FUSE mount needs root and /dev/fuse');
-      return;
-    }
-    const n = await withStall((mnt, ctl) => runNative([fixture('gofer_stall_lookup'), mnt, path.join(ctl, 'go'), path.join(ctl, 'beats')], { timeoutMs: 30_000 }));
-    expect(n.code, describeResult(n)).toBe(0);
-    expect(n.stdout).toContain('other lookups while a stat and a listing wait: 20/20');
-    let beats = '';
-    const r = await withStall(async (mnt, ctl) => {
-      const res = await runSandbox([fixture('gofer_stall_lookup'), '/vol', '/ctl/go', '/ctl/beats'],
-        { platform, timeoutMs: 40_000, extraArgs: ['--volume', `${mnt}:/vol`, '--volume', `${ctl}:/ctl`] });
-      // From the host: the sandbox's other process wrote while the two waited (the release
-      // file did not exist yet: the daemon still held both).
-      beats = existsSync(path.join(ctl, 'beats')) ? readFileSync(path.join(ctl, 'beats'), 'utf8') : '';
-      return res;
-    });
-    expect(r.stdout, describeResult(r)).toBe(n.stdout);
-    expect(r.code).toBe(0);
-    expect(beats.split('\n').filter(Boolean)).toHaveLength(20);
+    if (noFuse()) return;
+    await sameAsNative('gofer_stall_lookup', platform, ['other lookups while a stat and a listing wait: 20/20'], true);
   }, 120_000);
 
   it('the lookups of a rename, unlink, mkdir, symlink, link and execve, and an O_APPEND write\'s size, stalled by the host hold only their tasks', async () => {
-    if (process.getuid?.() !== 0 || !existsSync('/dev/fuse')) {
-      console.log('skipped: the stalling FUSE mount needs root and /dev/fuse');
-      return;
-    }
-    const n = await withStall((mnt, ctl) => runNative([fixture('gofer_stall_change'), mnt, path.join(ctl, 'go'), path.join(ctl, 'beats')], { timeoutMs: 30_000 }));
-    expect(n.code, describeResult(n)).toBe(0);
-    expect(n.stdout).toContain('other lookups while six changes wait: 20/20');
-    let beats = '';
+    if (noFuse()) return;
     // On wt-base25 the first stalled rename blocked the sentry's thread: the sandbox stopped
     // (no beat written) until the test released the file system.
-    const r = await withStall(async (mnt, ctl) => {
-      const res = await runSandbox([fixture('gofer_stall_change'), '/vol', '/ctl/go', '/ctl/beats'],
-        { platform, timeoutMs: 40_000, extraArgs: ['--volume', `${mnt}:/vol`, '--volume', `${ctl}:/ctl`] });
-      beats = existsSync(path.join(ctl, 'beats')) ? readFileSync(path.join(ctl, 'beats'), 'utf8') : '';
-      return res;
-    });
-    expect(r.stdout, describeResult(r)).toBe(n.stdout);
-    expect(r.code).toBe(0);
-    expect(beats.split('\n').filter(Boolean)).toHaveLength(20);
+    await sameAsNative('gofer_stall_change', platform, ['other lookups while six changes wait: 20/20'], true);
   }, 120_000);
 
   it('a page fault of a mapping whose read the host stalls holds only its task; signals end it as natively', async () => {
-    if (process.getuid?.() !== 0 || !existsSync('/dev/fuse')) {
-      console.log('skipped: the stalling FUSE mount needs root and /dev/fuse');
-      return;
-    }
-    const n = await withStall((mnt, ctl) => runNative([fixture('gofer_stall_mmap'), mnt, path.join(ctl, 'go')], { timeoutMs: 30_000 }));
-    expect(n.code, describeResult(n)).toBe(0);
-    expect(n.stdout).toContain('lookups while the fault waits: 20/20');
-    const r = await withStall((mnt, ctl) => runSandbox([fixture('gofer_stall_mmap'), '/vol', '/ctl/go'],
-      { platform, timeoutMs: 40_000, extraArgs: ['--volume', `${mnt}:/vol`, '--volume', `${ctl}:/ctl`] }));
-    expect(r.stdout, describeResult(r)).toBe(n.stdout);
-    expect(r.code).toBe(0);
+    if (noFuse()) return;
+    await sameAsNative('gofer_stall_mmap', platform, ['lookups while the fault waits: 20/20']);
   }, 120_000);
 
   it('the sandbox ends with its last task while a read it gave up still waits on the host', async () => {
-    if (process.getuid?.() !== 0 || !existsSync('/dev/fuse')) {
-      console.log('skipped: the stalling FUSE mount needs root and /dev/fuse');
-      return;
-    }
+    if (noFuse()) return;
     // On wt-base25 node's exit joined libuv's pool, where the read still waited: the sandbox
     // stayed until the file system let go (here: until the helper killed it).
     const r = await withStall((mnt) => runSandbox(['/bin/sh', '-c', 'cat /vol/slow & sleep 0.3; echo bye; exit 3'],
@@ -130,10 +104,7 @@ describe.each(platforms)('%s', (platform) => {
   }, 60_000);
 
   it('reads given up on a file system that ignores interrupts hold a bounded share of the sentry\'s threads', async () => {
-    if (process.getuid?.() !== 0 || !existsSync('/dev/fuse')) {
-      console.log('skipped: the stalling FUSE mount needs root and /dev/fuse');
-      return;
-    }
+    if (noFuse()) return;
     // Sandbox only: natively the fifth read waits like the four before it. On wt-base24 the
     // four left reads held all of libuv's threads, and the fifth waited for one for ever.
     const r = await withStall((mnt, ctl) => runSandbox([fixture('gofer_stall_pool'), '/vol', '/ctl/go'],
