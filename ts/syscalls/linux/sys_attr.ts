@@ -93,7 +93,7 @@ function sysFtruncate(t: Task, fd: number, length: number): number {
   const f = getFile(t, fd);
   if (!(f instanceof VfsFile) || !f.writable || !f.vd.inode.isRegular) fail(EINVAL);
   fsizeNewSizeOk(t, f.vd.inode.stat().size, length);
-  setSize(t.creds, f.vd, length);
+  setSize(t.creds, f.vd, length, true);
   return 0;
 }
 
