@@ -1,7 +1,7 @@
 // The sandbox's file system: the files fixture (create/read/write/seek, directories, rename,
 // links, symlinks, errnos, /dev, /proc) compared line by line with Linux, writes that must
 // never reach the host, and /proc's view of the process.
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -22,6 +22,20 @@ describe.each(platforms)('%s', (platform) => {
     expect(r.stdout.split('\n').filter((l) => l.startsWith('FAIL')), describeResult(r)).toEqual([]);
     expect(r.stdout, describeResult(r)).toBe(native.stdout);
     expect(r.code, describeResult(r)).toBe(0);
+  });
+
+  it('an O_TRUNC open and ftruncate move mtime and ctime of a file already that size', async () => {
+    const dir = scratch('trunc');
+    mkdirSync(dir);
+    try {
+      const native = await runNative([fixture('trunc_times'), dir]);
+      expect(native.code, describeResult(native)).toBe(0);
+      const r = await runSandbox([fixture('trunc_times'), dir], { platform });
+      expect(r.stdout, describeResult(r)).toBe(native.stdout);
+      expect(r.code).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('writes stay in the sandbox: the host never sees them', async () => {

@@ -11,7 +11,8 @@ import { checkWritableMount } from './open';
 import { MAY_WRITE, capableWrtInode, checkOwner, checkPermission, inGroup, isOwnerOrCapable, mayAccess } from './permission';
 import { CAP_CHOWN, CAP_FSETID } from '../kernel/capabilities';
 import type { VirtualDentry } from './virtual_dentry';
-import type { Inode } from './inode';
+import type { Inode, SetAttr } from './inode';
+import { now } from './time';
 import { fsnotifyChange } from './fsnotify';
 import { checkWriteAccess } from './write_access';
 import { checkNotPinned, isAppendOnly, isImmutable } from './inode_flags';
@@ -107,9 +108,14 @@ export function removePrivs(creds: Credentials, vd: VirtualDentry): void {
 }
 
 /** do_truncate: the new size, and the set-id bits a write would drop. */
-export function setSize(creds: Credentials, vd: VirtualDentry, length: number): void {
+/** do_truncate. ftruncate (and an O_TRUNC open) also ask for ATTR_MTIME | ATTR_CTIME, so the
+ *  times move even when the size does not; truncate(2) leaves that to the file system. */
+export function setSize(creds: Credentials, vd: VirtualDentry, length: number, touch = false): void {
   const drop = suidgidToDrop(creds, vd.inode);
-  vd.inode.setattr(drop === 0 ? { size: length } : { size: length, mode: vd.inode.mode & 0o7777 & ~drop });
+  const attrs: SetAttr = { size: length };
+  if (touch) attrs.mtime = now();
+  if (drop !== 0) attrs.mode = vd.inode.mode & 0o7777 & ~drop;
+  vd.inode.setattr(attrs);
   fsnotifyChange(vd, IN_MODIFY);
 }
 

@@ -19,6 +19,7 @@ import { fsnotifyChange, fsnotifyCreate, fsnotifyOpen } from './fsnotify';
 import { IN_MODIFY } from '../abi/linux/inotify';
 import { PathFile, VfsFile } from './vfs_file';
 import { breakLease, noteOpen } from './locks/lease';
+import { now } from './time';
 import { checkWriteAccess, getWriteAccess } from './write_access';
 import { OpenWait, allowOpenWait, takeOpenWait } from './open_wait';
 import { LANDLOCK_ACCESS_FS_MAKE_REG, landlockCheckPath, openAccess } from '../kernel/landlock/domain';
@@ -143,7 +144,8 @@ export function openFound(ctx: ResolveContext, vd: VirtualDentry, flags: number,
   // get_write_access (do_dentry_open, handle_truncate): not while a program runs the file.
   const writer = type === S_IFREG && (acc === O_WRONLY || acc === O_RDWR);
   if (type === S_IFREG && wantWrite) checkWriteAccess(inode);
-  if (truncate) inode.setattr({ size: 0 });
+  // handle_truncate's ATTR_MTIME | ATTR_CTIME: an empty file's times move too.
+  if (truncate) inode.setattr({ size: 0, mtime: now() });
   // Linux reports the open before the truncation (vfs_open, then handle_truncate).
   // A terminal's open must see O_NOCTTY (tty_open decides on the controlling terminal); the
   // open file does not keep it (do_dentry_open drops it from f_flags).

@@ -17,11 +17,13 @@ import { KSymlink } from '../kernfs/symlink';
 const root = new Credentials(0, 0);
 
 export function exeLink(fs: KernFS, key: string, kernel: Kernel, tg: ThreadGroup, owner: KAttr): KSymlink {
+  // A zombie has no mm, so no exe_file: ENOENT (get_task_exe_file).
+  const gone = (): boolean => !tg.exePath || tg.zombie || tg.reaped;
   const target = (): string => {
-    if (!tg.exePath) throw new SyscallError(ENOENT);
+    if (gone()) throw new SyscallError(ENOENT);
     return tg.exePath;
   };
-  return new KSymlink(fs, key, target, (t) => (tg.exePath ? fileAt(kernel, t, tg.exePath) : null), owner);
+  return new KSymlink(fs, key, target, (t) => (gone() ? null : fileAt(kernel, t, tg.exePath)), owner);
 }
 
 /** The file a link names by its path from the sandbox's root (exe, map_files), or null. */

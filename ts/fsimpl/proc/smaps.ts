@@ -26,11 +26,12 @@ function vmFlags(v: Vma): string {
   if (v.prot & PROT_READ) f.push('rd');
   if (v.prot & PROT_WRITE) f.push('wr');
   if (v.prot & PROT_EXEC) f.push('ex');
-  if (v.shared) f.push('sh');
+  // A shared map of a file not open for writing keeps VM_MAYSHARE but not VM_SHARED.
+  if (v.mayWriteShared) f.push('sh');
   if (v.maxProt & PROT_READ) f.push('mr');
   if (v.maxProt & PROT_WRITE) f.push('mw');
   if (v.maxProt & PROT_EXEC) f.push('me');
-  if (v.shared) f.push('ms');
+  if (v.shared || v.sharedSnapshot) f.push('ms');
   if (v.growsDown) f.push('gd');
   if (v.locked !== 0) f.push('lo');
   if (v.dontFork) f.push('dc');

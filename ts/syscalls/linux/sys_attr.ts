@@ -95,7 +95,7 @@ function sysFtruncate(t: Task, fd: number, length: number): number {
   if (!(f instanceof VfsFile) || !f.writable || !f.vd.inode.isRegular) fail(EINVAL);
   if (isAppendOnly(f.vd.inode)) fail(EPERM);
   fsizeNewSizeOk(t, f.vd.inode.stat().size, length);
-  setSize(t.creds, f.vd, length);
+  setSize(t.creds, f.vd, length, true);
   return 0;
 }
 

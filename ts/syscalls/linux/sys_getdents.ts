@@ -28,6 +28,7 @@ function getdents(t: Task, a: SyscallArgs, wide: boolean): number {
   const v = new DataView(out.buffer);
   let used = 0;
   let taken = 0;
+  const ends: number[] = [];
   const base = f.position;
   for (const e of f.pending()) {
     const name = stringBytes(e.name);
@@ -46,16 +47,39 @@ function getdents(t: Task, a: SyscallArgs, wide: boolean): number {
     }
     used += reclen;
     taken++;
+    ends.push(used);
   }
   if (taken === 0 && f.pending().length > 0) fail(EINVAL);
   if (used > 0) {
     if (!accessOk(addr, used)) fail(EFAULT);
-    t.mm.copyOut(addr, out.subarray(0, used));
+    try {
+      t.mm.copyOut(addr, out.subarray(0, used));
+    } catch (e) {
+      // filldir writes entry by entry: a fault ends the call, which returns the entries
+      // already written (EFAULT only if there are none) and moves past them alone.
+      taken = copyOutWhole(t, addr, out, ends);
+      if (taken === 0) throw e;
+      used = ends[taken - 1];
+    }
   }
   f.advance(taken);
   // Linux iterate_dir reports every successful call, even one at the end.
   fsnotifyAccess(f, used, true);
   return used;
+}
+
+/** How many whole entries (ending at `ends`) fit in writable memory at addr. */
+function copyOutWhole(t: Task, addr: number, out: Uint8Array, ends: number[]): number {
+  let start = 0;
+  for (let i = 0; i < ends.length; i++) {
+    try {
+      t.mm.copyOut(addr + start, out.subarray(start, ends[i]));
+    } catch {
+      return i;
+    }
+    start = ends[i];
+  }
+  return ends.length;
 }
 
 export function registerGetdents(table: SyscallTable): void {

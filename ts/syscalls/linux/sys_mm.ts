@@ -66,16 +66,9 @@ function sysMmap(t: Task, a: SyscallArgs): number {
   // 2^63 is an exact number.
   if (off + BigInt(pageUp(length)) > MAX_LFS_FILESIZE) fail(EOVERFLOW);
   if (badType && length !== 0) fail(EINVAL);
-  const mappable: MappingBacking | null = file.mappable();
-  if (mappable === null) fail(ENODEV);
-  const backing = file instanceof VfsFile ? { ...mappable, inode: file.inode } : mappable;
-  // secretmem_mmap: shared only, and locked within RLIMIT_MEMLOCK.
-  if (backing.secret === true) {
-    if ((flags & MAP_TYPE) === MAP_PRIVATE) fail(EINVAL);
-    checkSecretLock(t, length);
-  }
   // Linux do_mmap: every file mapping needs read access; a shared one also needs write access
-  // to be writable, and without it can never become writable.
+  // to be writable, and without it can never become writable. Only then is a file that
+  // cannot be mapped at all (a pipe, a socket) ENODEV.
   if (!file.readable) fail(EACCES);
   let maxProt = PROT_READ | PROT_WRITE | PROT_EXEC;
   // No shared mapping of an append-only file through a descriptor that may write it.
@@ -83,6 +76,14 @@ function sysMmap(t: Task, a: SyscallArgs): number {
   if ((flags & MAP_TYPE) !== MAP_PRIVATE && !file.writable) {
     if ((prot & PROT_WRITE) !== 0) fail(EACCES);
     maxProt &= ~PROT_WRITE;
+  }
+  const mappable: MappingBacking | null = file.mappable();
+  if (mappable === null) fail(ENODEV);
+  const backing = file instanceof VfsFile ? { ...mappable, inode: file.inode } : mappable;
+  // secretmem_mmap: shared only, and locked within RLIMIT_MEMLOCK.
+  if (backing.secret === true) {
+    if ((flags & MAP_TYPE) === MAP_PRIVATE) fail(EINVAL);
+    checkSecretLock(t, length);
   }
   // A write-sealed memfd (seal_check_write): no shared mapping that writes, now or later.
   if ((flags & MAP_TYPE) !== MAP_PRIVATE && backing.writeSealed?.() === true) {

@@ -8,7 +8,7 @@
 import type { Task } from '../../kernel/task';
 import { fail } from '../../kernel/syscall_error';
 import { EAGAIN, EBADF, EINVAL, EPIPE, ESPIPE } from '../../abi/linux/errno';
-import { MAX_RW_COUNT, O_APPEND, O_NONBLOCK } from '../../abi/linux/fcntl';
+import { MAX_RW_COUNT, O_APPEND, O_NONBLOCK, SEEK_CUR } from '../../abi/linux/fcntl';
 import { SIGPIPE } from '../../abi/linux/signal';
 import { SYS_splice, SYS_tee, SYS_vmsplice } from '../../abi/linux/syscall_numbers';
 import { FifoFile } from '../../kernel/fifo';
@@ -19,6 +19,8 @@ import type { SyscallArgs, SyscallReturn, SyscallTable } from './types';
 import { getFile, ioFile } from './fd_util';
 import { copyInIovecs, readToUser, writeFromUser } from './user_io';
 import { fsnotifyAccess, fsnotifyModify } from '../../vfs/fsnotify';
+import { fsizeLimit, fsizeWriteCount } from '../../kernel/fsize_limit';
+import { VfsFile } from '../../vfs/vfs_file';
 
 const SPLICE_F_MOVE = 1, SPLICE_F_NONBLOCK = 2, SPLICE_F_MORE = 4, SPLICE_F_GIFT = 8;
 export const SPLICE_F_ALL = SPLICE_F_MOVE | SPLICE_F_NONBLOCK | SPLICE_F_MORE | SPLICE_F_GIFT;
@@ -65,6 +67,8 @@ function checkedOffset(off: number | null): number | null {
 
 
 const NONBLOCKING = { flags: O_NONBLOCK };
+/** The largest file offset (loff_t). */
+const MAX_LFS_FILESIZE = (1n << 63n) - 1n;
 
 function sysSplice(t: Task, a: SyscallArgs): SyscallReturn {
   // Linux's order: a zero length first (nothing else is looked at), the flags, both
@@ -116,10 +120,16 @@ function spliceData(t: Task, e: SpliceEnds, len: number, flags: number): Syscall
   const inOff = checkedOffset(e.inOff);
   const outOff = checkedOffset(e.outOff);
   const nonblock = (flags & SPLICE_F_NONBLOCK) !== 0;
+  // rw_verify_area: the write may not run past the largest offset.
+  const fileOut = pout === null && to instanceof VfsFile && to.inode.isRegular ? to : null;
+  const outPos = fileOut === null ? 0 : outOff ?? fileOut.lseek(0, SEEK_CUR);
+  if (fileOut !== null && outPos + len > Number.MAX_SAFE_INTEGER && BigInt(outPos) + BigInt(len) > MAX_LFS_FILESIZE) fail(EINVAL);
   if (pin !== null) {
     // From a pipe: what it holds now (up to len), to a pipe's room or to the file.
     return then(dataReady(t, pin, nonblock), (ready) => {
       if (!ready) return 0;
+      // The file's write checks, once there is data (generic_write_checks): RLIMIT_FSIZE.
+      if (fileOut !== null && fsizeLimit(t) !== Infinity) len = fsizeWriteCount(t, outPos, len);
       const move = (n: number): number | Promise<number> => {
         const buf = new Uint8Array(n);
         if (pout !== null) return pipeWrite(t, pout, NONBLOCKING, buf.subarray(0, pin.tryRead(buf)));
