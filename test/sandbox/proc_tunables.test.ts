@@ -5,11 +5,11 @@ import { describe, it } from 'vitest';
 import { expectSameAsCurrentKernel, nativeChrooted, nativeSoftDirty, type LineEdit } from '../helpers/native_kernel';
 import { fixture, platforms, skipBecause } from '../helpers/run';
 
-/** Where the native kernel marks new mappings soft-dirty (native_kernel.ts), the three smaps
+/** Where the native kernel marks new mappings soft-dirty (native_kernel.ts), the four smaps
  *  entries' VmFlags end in "sd" there. */
 const SOFT_DIRTY: LineEdit[] = skipBecause(nativeSoftDirty(), 'the host kernel has CONFIG_MEM_SOFT_DIRTY (every new mapping is ' +
   'soft-dirty): the native VmFlags lines\' "sd" is checked and dropped, as a kernel without it (the default, the sandbox\'s model) shows them')
-  ? [{ old: /^( {2}VmFlags: .*)sd $/m, now: '$1', times: 3 }] : [];
+  ? [{ old: /^( {2}VmFlags: .*)sd $/m, now: '$1', times: 4 }] : [];
 
 /** A chrooted native run (the QEMU guest's) cannot make a user namespace (EPERM: Linux's
  *  current_chrooted()), so its empty writes to the new namespace's maps are not made there;
