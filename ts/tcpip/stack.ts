@@ -162,14 +162,7 @@ export class Stack {
    *  link may write its header there instead of copying the packet into a frame. */
   sendIP(pkt: Uint8Array, src: IPAddr, dst: IPAddr, proto: number, ttl: number, tos: number, partial = false, linkRoom = false): void {
     this.writeIPHeader(pkt, src, dst, proto, ttl, tos);
-    if (this.routeTable.isLocal(dst)) {
-      this.sendLoopback(pkt, partial);
-      return;
-    }
-    const r = this.routeTable.lookup(dst);
-    const link = r ? this.links.find((l) => l.info === r.nic) : undefined;
-    if (!r || !link) { this.stats.ipDropped++; return; }
-    link.sendIP(pkt, r.nextHop, partial, linkRoom);
+    this.sendPrebuilt(pkt, dst, partial, linkRoom);
   }
 
   private writeIPHeader(pkt: Uint8Array, src: IPAddr, dst: IPAddr, proto: number, ttl: number, tos: number): void {
@@ -204,13 +197,14 @@ export class Stack {
     pkt[11] = c & 0xff;
   }
 
-  /** A whole packet a raw socket built, routed by dst (not by what its header says). */
-  sendPrebuilt(pkt: Uint8Array, dst: IPAddr): void {
-    if (this.routeTable.isLocal(dst)) { this.sendLoopback(pkt, false); return; }
+  /** A packet whose IP header is written (by sendIP, or by a raw socket's caller), routed by
+   *  dst — not by what its header says: lo for a local address, else the route's link. */
+  sendPrebuilt(pkt: Uint8Array, dst: IPAddr, partial = false, linkRoom = false): void {
+    if (this.routeTable.isLocal(dst)) { this.sendLoopback(pkt, partial); return; }
     const r = this.routeTable.lookup(dst);
     const link = r ? this.links.find((l) => l.info === r.nic) : undefined;
     if (!r || !link) { this.stats.ipDropped++; return; }
-    link.sendIP(pkt, r.nextHop, false);
+    link.sendIP(pkt, r.nextHop, partial, linkRoom);
   }
 
   /** A datagram to a group, out of nic (ip_mc_output, ip6_finish_output2): on lo it is
