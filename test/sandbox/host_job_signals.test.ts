@@ -5,7 +5,8 @@
 // file access gave EIO.
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { cli, platforms, TIME_SCALE } from '../helpers/run';
+import { readFileSync } from 'node:fs';
+import { cli, fixture, platforms, TIME_SCALE } from '../helpers/run';
 
 const script = [
   "trap 'echo got INT' INT",
@@ -22,6 +23,16 @@ const script = [
 ].join('\n');
 
 function sleep(ms: number): Promise<void> { return new Promise((r) => setTimeout(r, ms)); }
+
+/** The host state letter of a process (R, S, T...). */
+function hostState(pid: number): string {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+  } catch {
+    return '?';
+  }
+}
 
 describe.each(platforms)('%s', (platform) => {
   it('^C, ^Z and fg sent to tsvisor\'s process group leave file access working', async () => {
@@ -47,5 +58,33 @@ describe.each(platforms)('%s', (platform) => {
     expect(out).toMatch(/got INT/);
     expect(out.trimEnd().split('\n').pop()).toBe('root');
     expect(code).toBe(0);
+  }, 60_000 * TIME_SCALE);
+
+  // A program that catches ^Z stops itself only after tidying up (vim, less): tsvisor must
+  // stop too once it does, not give up 20 ms after the ^Z, or the user's shell never gets
+  // its terminal back; and fg's SIGCONT continues it.
+  it('^Z on a program that stops itself late stops tsvisor, and fg continues it', async () => {
+    const child = spawn(process.execPath, [cli, 'run', `--platform=${platform}`, '--', fixture('tstp_tidy')],
+      { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const pgid = child.pid!;
+    try {
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+      child.stderr.on('data', (d: Buffer) => { out += d.toString(); });
+      const done = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      for (let i = 0; i < 600 * TIME_SCALE && !out.includes('ready'); i++) await sleep(100);
+      process.kill(-pgid, 'SIGTSTP');
+      let state = '';
+      for (let i = 0; i < 100 * TIME_SCALE && state !== 'T'; i++) {
+        await sleep(100);
+        state = hostState(pgid);
+      }
+      expect(state).toBe('T');
+      process.kill(-pgid, 'SIGCONT');
+      expect(await done).toBe(0);
+      expect(out).toBe('ready\ncontinued\n');
+    } finally {
+      try { process.kill(-pgid, 'SIGKILL'); } catch { /* gone */ }
+    }
   }, 60_000 * TIME_SCALE);
 });

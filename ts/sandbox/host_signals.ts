@@ -18,6 +18,8 @@ import { reportTasks } from '../kernel/hang_report';
 
 /** When the hang report is written again after a stop asked of tsvisor. */
 const REPORT_AGAIN_MS = 3000;
+/** How long after a ^Z tsvisor waits for the job to stop, and how often it looks. */
+const STOP_WATCH_MS = 10_000, STOP_POLL_MS = 10;
 
 const TO_GROUP: Array<[NodeJS.Signals, number]> = [
   ['SIGINT', SIGINT], ['SIGQUIT', SIGQUIT], ['SIGWINCH', SIGWINCH], ['SIGTSTP', SIGTSTP],
@@ -34,22 +36,46 @@ export function forwardHostSignals(kernel: Kernel, init: ThreadGroup): () => voi
   };
   // The terminal's foreground job: the console's foreground group when the program does
   // job control on tsvisor's terminal (a shell), else the first process's group.
-  const toGroup = (sig: number): void => {
-    const pgid = consoleTty()?.pgrp || processGroupIds(init).pgid;
-    for (const tg of [...kernel.threadGroups.values()]) if (processGroupIds(tg).pgid === pgid) send(tg, sig);
+  const foreground = (): number => consoleTty()?.pgrp || processGroupIds(init).pgid;
+  const groupMembers = (pgid: number): ThreadGroup[] =>
+    [...kernel.threadGroups.values()].filter((tg) => !tg.zombie && !tg.reaped && processGroupIds(tg).pgid === pgid);
+  // ^Z that stops the first process's job stops tsvisor too, so that the user's shell gets the
+  // terminal back (as it would from the job itself); fg's SIGCONT then continues the job.
+  // The job may stop late (a program that catches SIGTSTP tidies up, then stops itself, as
+  // vim and less do), or after the SIGCONT came: watch it for a while rather than once.
+  let watch: NodeJS.Timeout | null = null;
+  const stopWhenStopped = (pgid: number): void => {
+    if (watch !== null) clearInterval(watch);
+    const until = Date.now() + STOP_WATCH_MS;
+    watch = setInterval(() => {
+      const job = groupMembers(pgid);
+      const done = job.length === 0 || Date.now() > until;
+      if (!done && !job.every(groupStopped)) return;
+      if (watch !== null) clearInterval(watch);
+      watch = null;
+      if (!done) {
+        stoppedJob = pgid;
+        process.kill(process.pid, 'SIGSTOP');
+      }
+    }, STOP_POLL_MS);
+    watch.unref();
   };
+  // The job tsvisor stopped for, which fg continues.
+  let stoppedJob = 0;
   for (const [name, sig] of TO_GROUP) {
     listeners.push([name, () => {
-      toGroup(sig);
-      // ^Z that stopped the program itself stops tsvisor too, so that the user's shell
-      // gets the terminal back; its SIGCONT (fg) continues the program.
-      if (sig === SIGTSTP) setTimeout(() => { if (groupStopped(init)) process.kill(process.pid, 'SIGSTOP'); }, 20);
+      const pgid = foreground();
+      for (const tg of groupMembers(pgid)) send(tg, sig);
+      // A job of a shell inside the sandbox is that shell's to manage, not the user's.
+      if (sig === SIGTSTP && pgid === processGroupIds(init).pgid) stopWhenStopped(pgid);
     }]);
   }
+  // Always passed on, as the job itself would get it: a SIGCONT that comes before the job
+  // has finished stopping must still cancel the stop (it clears the pending stop signal).
   listeners.push(['SIGCONT', () => {
-    if (!groupStopped(init)) return;
-    const pgid = processGroupIds(init).pgid;
-    for (const tg of [...kernel.threadGroups.values()]) if (processGroupIds(tg).pgid === pgid) send(tg, SIGCONT);
+    const pgid = stoppedJob || processGroupIds(init).pgid;
+    stoppedJob = 0;
+    for (const tg of groupMembers(pgid)) send(tg, SIGCONT);
   }]);
   for (const [name, sig] of TO_INIT) listeners.push([name, () => send(init, sig)]);
   // A stop asked of tsvisor: say in the debug log what every task waits on, now and once
@@ -67,6 +93,7 @@ export function forwardHostSignals(kernel: Kernel, init: ThreadGroup): () => voi
   for (const [name, fn] of listeners) process.on(name, fn);
   return () => {
     if (again !== null) clearTimeout(again);
+    if (watch !== null) clearInterval(watch);
     for (const [name, fn] of listeners) process.off(name, fn);
   };
 }
