@@ -87,4 +87,32 @@ describe.each(platforms)('%s', (platform) => {
       try { process.kill(-pgid, 'SIGKILL'); } catch { /* gone */ }
     }
   }, 60_000 * TIME_SCALE);
+
+  // fg right after ^Z, before the job could stop (here SIGTSTP is blocked): the SIGCONT must
+  // still reach the job, where it discards the pending stop, as natively. It was dropped
+  // when the job was not stopped yet, and the job then stopped for good once it unblocked.
+  it('fg before the job has stopped cancels the pending stop, as natively', async () => {
+    const drive = async (argv: string[]): Promise<{ out: string; code: number | null }> => {
+      const child = spawn(argv[0], argv.slice(1), { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+      const pgid = child.pid!;
+      try {
+        let out = '';
+        child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+        child.stderr.on('data', (d: Buffer) => { out += d.toString(); });
+        const done = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+        for (let i = 0; i < 600 * TIME_SCALE && !out.includes('ready'); i++) await sleep(20);
+        process.kill(-pgid, 'SIGTSTP');
+        await sleep(100);
+        process.kill(-pgid, 'SIGCONT');
+        const code = await Promise.race([done, sleep(20_000 * TIME_SCALE).then(() => -1)]);
+        return { out, code };
+      } finally {
+        try { process.kill(-pgid, 'SIGKILL'); } catch { /* gone */ }
+      }
+    };
+    const native = await drive([fixture('tstp_blocked')]);
+    expect(native).toEqual({ out: 'ready\nstop pending 0\ndone\n', code: 0 });
+    const r = await drive([process.execPath, cli, 'run', `--platform=${platform}`, '--', fixture('tstp_blocked')]);
+    expect(r).toEqual(native);
+  }, 60_000 * TIME_SCALE);
 });
