@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { cli, fixture, platforms, TIME_SCALE } from '../helpers/run';
+import { cli, fixture, platforms, processTree, TIME_SCALE } from '../helpers/run';
 
 const script = [
   "trap 'echo got INT' INT",
@@ -114,5 +114,34 @@ describe.each(platforms)('%s', (platform) => {
     expect(native).toEqual({ out: 'ready\nstop pending 0\ndone\n', code: 0 });
     const r = await drive([process.execPath, cli, 'run', `--platform=${platform}`, '--', fixture('tstp_blocked')]);
     expect(r).toEqual(native);
+  }, 60_000 * TIME_SCALE);
+
+  // A stub is in a process group of its own, but one spawned while ^Z or ^C was sent to
+  // tsvisor's group could take the signal before it got there: it stopped before its exec
+  // and the sentry waited on it for ever, or died. Stubs ignore a terminal's signals; sent
+  // straight to every stub (spares too) they change nothing for the program.
+  it('a terminal\'s signals sent straight to the stubs change nothing', async () => {
+    const script = 'echo ready; i=0; while [ $i -lt 30 ]; do sleep 0.02; i=$((i+1)); done; echo done';
+    const child = spawn(process.execPath, [cli, 'run', `--platform=${platform}`, '--', '/bin/sh', '-c', script],
+      { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const pgid = child.pid!;
+    try {
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+      child.stderr.on('data', (d: Buffer) => { out += d.toString(); });
+      const done = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      for (let i = 0; i < 600 * TIME_SCALE && !out.includes('ready'); i++) await sleep(20);
+      const stubs = processTree(pgid).filter((p) => {
+        try { return readFileSync(`/proc/${p}/comm`, 'utf8').trim() === 'tsvisor-stub'; } catch { return false; }
+      });
+      expect(stubs.length).toBeGreaterThan(0);
+      for (const sig of ['SIGTSTP', 'SIGTTIN', 'SIGTTOU', 'SIGINT', 'SIGQUIT', 'SIGHUP', 'SIGTERM'] as const) {
+        for (const p of stubs) process.kill(p, sig);
+      }
+      const code = await Promise.race([done, sleep(30_000 * TIME_SCALE).then(() => -1)]);
+      expect({ code, out }).toEqual({ code: 0, out: 'ready\ndone\n' });
+    } finally {
+      try { process.kill(-pgid, 'SIGKILL'); } catch { /* gone */ }
+    }
   }, 60_000 * TIME_SCALE);
 });

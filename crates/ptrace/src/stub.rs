@@ -138,6 +138,17 @@ pub struct StubProcess {
     alive: bool,
 }
 
+/// What a terminal or a shell sends to a job's process group. One sent to tsvisor's group can
+/// reach a new stub before posix_spawn has moved it to a group of its own: it is blocked
+/// across the exec (a ^Z there stopped the child before its exec, with the sentry's thread
+/// waiting on it for ever), stays blocked in a ptrace stub, and is ignored by a systrap one
+/// before its threads unblock signals (which drops one pending). The application's signals
+/// are the sentry's, never the host's.
+pub const JOB_SIGNALS: [i32; 10] = [
+    libc::SIGHUP, libc::SIGINT, libc::SIGQUIT, libc::SIGUSR1, libc::SIGUSR2, libc::SIGALRM,
+    libc::SIGTERM, libc::SIGTSTP, libc::SIGTTIN, libc::SIGTTOU,
+];
+
 impl StubProcess {
     /// Starts a stub process traced by the calling thread, with the memory file at STUB_MEMFD.
     ///
@@ -173,9 +184,13 @@ impl StubProcess {
             let mut attr: libc::posix_spawnattr_t = std::mem::zeroed();
             libc::posix_spawn_file_actions_init(&mut fa);
             libc::posix_spawnattr_init(&mut attr);
-            let mut empty: libc::sigset_t = std::mem::zeroed();
-            libc::sigemptyset(&mut empty);
-            libc::posix_spawnattr_setsigmask(&mut attr, &empty);
+            // JOB_SIGNALS sent to tsvisor's process group before the child is in its own.
+            let mut blocked: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut blocked);
+            for sig in JOB_SIGNALS {
+                libc::sigaddset(&mut blocked, sig);
+            }
+            libc::posix_spawnattr_setsigmask(&mut attr, &blocked);
             let mut all: libc::sigset_t = std::mem::zeroed();
             libc::sigfillset(&mut all);
             libc::posix_spawnattr_setsigdefault(&mut attr, &all);

@@ -336,6 +336,12 @@ impl SystrapAddressSpace {
                 page.extend_from_slice(&v.to_le_bytes());
             }
         }
+        // Then SIG_IGN for a terminal's signals (JOB_SIGNALS): the threads unblock them.
+        let ignore = CONTROL_PAGE + page.len() as u64;
+        for v in [libc::SIG_IGN as u64, 0, 0, 0] {
+            page.extend_from_slice(&v.to_le_bytes());
+        }
+        assert!(page.len() <= CONTROL_LEADER_FILTER as usize);
         page.resize(CONTROL_LEADER_FILTER as usize, 0);
         let leader = filter::leader_filter(STUB_BASE, self.img.end);
         page.extend_from_slice(&filter::fprog_bytes(&leader, CONTROL_PAGE + CONTROL_LEADER_FILTER));
@@ -350,6 +356,9 @@ impl SystrapAddressSpace {
         let mut calls = vec![batch::entry(libc::SYS_prctl, [libc::PR_SET_PDEATHSIG as u64, libc::SIGKILL as u64, 0, 0, 0, 0], 0)];
         for (i, sig) in HANDLED.iter().enumerate() {
             calls.push(batch::entry(libc::SYS_rt_sigaction, [*sig as u64, CONTROL_PAGE + 32 * i as u64, 0, 8, 0, 0], 0));
+        }
+        for sig in tsvisor_ptrace::stub::JOB_SIGNALS {
+            calls.push(batch::entry(libc::SYS_rt_sigaction, [sig as u64, ignore, 0, 8, 0, 0], 0));
         }
         // Every thread is cloned from the leader and inherits this mask: no signal handler
         // can run in a new thread before its filter is in force.
