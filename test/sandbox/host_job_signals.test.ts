@@ -34,57 +34,81 @@ function hostState(pid: number): string {
   }
 }
 
+/** A program started as a shell starts a job: detached, so that it leads a process group of
+ *  its own, with its output collected. */
+interface Job {
+  pgid: number;
+  out(): string;
+  /** The exit code, or -1 if it had not ended after ms. */
+  exit(ms: number): Promise<number | null>;
+  /** Until the output includes text (a loaded host starts programs slowly). */
+  waitFor(text: string): Promise<void>;
+  /** SIGKILL to the whole group, whatever happened. */
+  end(): void;
+}
+
+function startJob(argv: string[]): Job {
+  const child = spawn(argv[0], argv.slice(1), { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+  child.stderr.on('data', (d: Buffer) => { out += d.toString(); });
+  const done = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const pgid = child.pid!;
+  return {
+    pgid,
+    out: () => out,
+    exit: (ms) => Promise.race([done, sleep(ms).then(() => -1)]),
+    waitFor: async (text) => {
+      for (let i = 0; i < 3000 * TIME_SCALE && !out.includes(text); i++) await sleep(20);
+    },
+    end: () => { try { process.kill(-pgid, 'SIGKILL'); } catch { /* gone */ } },
+  };
+}
+
 describe.each(platforms)('%s', (platform) => {
+  const sandboxed = (...argv: string[]): string[] => [process.execPath, cli, 'run', `--platform=${platform}`, '--', ...argv];
   it('^C, ^Z and fg sent to tsvisor\'s process group leave file access working', async () => {
-    // detached: tsvisor leads a process group of its own, as a shell's job does.
-    const child = spawn(process.execPath, [cli, 'run', `--platform=${platform}`, '--', '/bin/bash', '-c', script],
-      { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { out += d.toString(); });
-    const done = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    const pgid = child.pid!;
-    // The signals come once bash has its trap (a loaded host starts it slowly).
-    for (let i = 0; i < 600 * TIME_SCALE && !out.includes('ready'); i++) await sleep(100);
-    process.kill(-pgid, 'SIGINT');
-    await sleep(300);
-    process.kill(-pgid, 'SIGTSTP');
-    await sleep(500);
-    process.kill(-pgid, 'SIGCONT');
-    await sleep(300);
-    process.kill(-pgid, 'SIGINT');
-    const code = await done;
-    expect(out).not.toMatch(/Input\/output error|No such file/);
-    expect(out).toMatch(/got INT/);
-    expect(out.trimEnd().split('\n').pop()).toBe('root');
-    expect(code).toBe(0);
+    const job = startJob(sandboxed('/bin/bash', '-c', script));
+    try {
+      // The signals come once bash has its trap.
+      await job.waitFor('ready');
+      process.kill(-job.pgid, 'SIGINT');
+      await sleep(300);
+      process.kill(-job.pgid, 'SIGTSTP');
+      await sleep(500);
+      process.kill(-job.pgid, 'SIGCONT');
+      await sleep(300);
+      process.kill(-job.pgid, 'SIGINT');
+      const code = await job.exit(50_000 * TIME_SCALE);
+      const out = job.out();
+      expect(out).not.toMatch(/Input\/output error|No such file/);
+      expect(out).toMatch(/got INT/);
+      expect(out.trimEnd().split('\n').pop()).toBe('root');
+      expect(code).toBe(0);
+    } finally {
+      job.end();
+    }
   }, 60_000 * TIME_SCALE);
 
   // A program that catches ^Z stops itself only after tidying up (vim, less): tsvisor must
   // stop too once it does, not give up 20 ms after the ^Z, or the user's shell never gets
   // its terminal back; and fg's SIGCONT continues it.
   it('^Z on a program that stops itself late stops tsvisor, and fg continues it', async () => {
-    const child = spawn(process.execPath, [cli, 'run', `--platform=${platform}`, '--', fixture('tstp_tidy')],
-      { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-    const pgid = child.pid!;
+    const job = startJob(sandboxed(fixture('tstp_tidy')));
     try {
-      let out = '';
-      child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
-      child.stderr.on('data', (d: Buffer) => { out += d.toString(); });
-      const done = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-      for (let i = 0; i < 600 * TIME_SCALE && !out.includes('ready'); i++) await sleep(100);
-      process.kill(-pgid, 'SIGTSTP');
+      await job.waitFor('ready');
+      process.kill(-job.pgid, 'SIGTSTP');
       let state = '';
       for (let i = 0; i < 100 * TIME_SCALE && state !== 'T'; i++) {
         await sleep(100);
-        state = hostState(pgid);
+        state = hostState(job.pgid);
       }
       expect(state).toBe('T');
-      process.kill(-pgid, 'SIGCONT');
-      expect(await done).toBe(0);
-      expect(out).toBe('ready\ncontinued\n');
+      process.kill(-job.pgid, 'SIGCONT');
+      expect(await job.exit(30_000 * TIME_SCALE)).toBe(0);
+      expect(job.out()).toBe('ready\ncontinued\n');
     } finally {
-      try { process.kill(-pgid, 'SIGKILL'); } catch { /* gone */ }
+      job.end();
     }
   }, 60_000 * TIME_SCALE);
 
@@ -93,27 +117,21 @@ describe.each(platforms)('%s', (platform) => {
   // when the job was not stopped yet, and the job then stopped for good once it unblocked.
   it('fg before the job has stopped cancels the pending stop, as natively', async () => {
     const drive = async (argv: string[]): Promise<{ out: string; code: number | null }> => {
-      const child = spawn(argv[0], argv.slice(1), { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-      const pgid = child.pid!;
+      const job = startJob(argv);
       try {
-        let out = '';
-        child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
-        child.stderr.on('data', (d: Buffer) => { out += d.toString(); });
-        const done = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-        for (let i = 0; i < 600 * TIME_SCALE && !out.includes('ready'); i++) await sleep(20);
-        process.kill(-pgid, 'SIGTSTP');
+        await job.waitFor('ready');
+        process.kill(-job.pgid, 'SIGTSTP');
         await sleep(100);
-        process.kill(-pgid, 'SIGCONT');
-        const code = await Promise.race([done, sleep(20_000 * TIME_SCALE).then(() => -1)]);
-        return { out, code };
+        process.kill(-job.pgid, 'SIGCONT');
+        const code = await job.exit(20_000 * TIME_SCALE);
+        return { out: job.out(), code };
       } finally {
-        try { process.kill(-pgid, 'SIGKILL'); } catch { /* gone */ }
+        job.end();
       }
     };
     const native = await drive([fixture('tstp_blocked')]);
     expect(native).toEqual({ out: 'ready\nstop pending 0\ndone\n', code: 0 });
-    const r = await drive([process.execPath, cli, 'run', `--platform=${platform}`, '--', fixture('tstp_blocked')]);
-    expect(r).toEqual(native);
+    expect(await drive(sandboxed(fixture('tstp_blocked')))).toEqual(native);
   }, 60_000 * TIME_SCALE);
 
   // A stub is in a process group of its own, but one spawned while ^Z or ^C was sent to
@@ -122,26 +140,20 @@ describe.each(platforms)('%s', (platform) => {
   // straight to every stub (spares too) they change nothing for the program.
   it('a terminal\'s signals sent straight to the stubs change nothing', async () => {
     const script = 'echo ready; i=0; while [ $i -lt 30 ]; do sleep 0.02; i=$((i+1)); done; echo done';
-    const child = spawn(process.execPath, [cli, 'run', `--platform=${platform}`, '--', '/bin/sh', '-c', script],
-      { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-    const pgid = child.pid!;
+    const job = startJob(sandboxed('/bin/sh', '-c', script));
     try {
-      let out = '';
-      child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
-      child.stderr.on('data', (d: Buffer) => { out += d.toString(); });
-      const done = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-      for (let i = 0; i < 600 * TIME_SCALE && !out.includes('ready'); i++) await sleep(20);
-      const stubs = processTree(pgid).filter((p) => {
+      await job.waitFor('ready');
+      const stubs = processTree(job.pgid).filter((p) => {
         try { return readFileSync(`/proc/${p}/comm`, 'utf8').trim() === 'tsvisor-stub'; } catch { return false; }
       });
       expect(stubs.length).toBeGreaterThan(0);
       for (const sig of ['SIGTSTP', 'SIGTTIN', 'SIGTTOU', 'SIGINT', 'SIGQUIT', 'SIGHUP', 'SIGTERM'] as const) {
         for (const p of stubs) process.kill(p, sig);
       }
-      const code = await Promise.race([done, sleep(30_000 * TIME_SCALE).then(() => -1)]);
-      expect({ code, out }).toEqual({ code: 0, out: 'ready\ndone\n' });
+      const code = await job.exit(30_000 * TIME_SCALE);
+      expect({ code, out: job.out() }).toEqual({ code: 0, out: 'ready\ndone\n' });
     } finally {
-      try { process.kill(-pgid, 'SIGKILL'); } catch { /* gone */ }
+      job.end();
     }
   }, 60_000 * TIME_SCALE);
 });
