@@ -2,7 +2,7 @@
 // network namespace shows (/proc/sys/net: the initial namespace's) — the socket tables (net_sockets.ts), interfaces and routes
 // (net_dev.ts), counters (net_snmp.ts), and the sysctls programs read, each with the value
 // the stack really uses. Read-only but for the few a root program may tune (tcp_timestamps,
-// the ICMP rate limits).
+// the ICMP rate limits, the fragment reassembly limits).
 
 import type { Kernel } from '../../kernel/kernel';
 import type { Task } from '../../kernel/task';
@@ -33,6 +33,7 @@ export function parseSysctlInt(text: string, min: number, max: number): number {
   if (v < min || v > max) fail(EINVAL);
   return v;
 }
+import { fragSysctls } from './net_frag_sysctl';
 import { procNetDev, procNetIfInet6, procNetIpv6Route, procNetRoute } from './net_dev';
 import { procNetIgmp, procNetIgmp6 } from './net_igmp';
 import { procNetNetstat, procNetSnmp, procNetSockstat, procNetSockstat6 } from './net_snmp';
@@ -126,9 +127,11 @@ export function sysNetDir(fs: KernFS, kernel: Kernel): KDir {
       tcp_congestion_control: file('ipv4/tcp_congestion_control', () => 'reno'),
       tcp_available_congestion_control: file('ipv4/tcp_available_congestion_control', () => 'reno'),
       tcp_allowed_congestion_control: file('ipv4/tcp_allowed_congestion_control', () => 'reno'),
+      ...fragSysctls(fs, kernel, false),
     })),
     ipv6: dir('ipv6', () => ({
       bindv6only: file('ipv6/bindv6only', () => 0),
+      ...fragSysctls(fs, kernel, true),
       icmp: dir('ipv6/icmp', () => ({
         ratelimit: icmpLimit(fs, kernel, 'sys/net/ipv6/icmp/ratelimit', 'ratelimit6'),
       })),

@@ -123,6 +123,9 @@ export class RawSocket extends InetSocket {
   /** raw_send_hdrinc: the caller's IPv4 header, with the length, identifier, checksum and a
    *  zero source filled in; it goes where the route to dst leads. */
   private sendHeaderIncluded(data: Uint8Array, src: IPAddr, dst: IPAddr): void {
+    // Never fragmented: what the device cannot carry whole is refused first.
+    const mtu = this.stack.routeOutput(dst)?.nic.mtu;
+    if (mtu !== undefined && data.length > mtu) fail(EMSGSIZE);
     if (data.length < IPV4_HDR) fail(EINVAL);
     const pkt = data.slice();
     const ihl = (pkt[0] & 0xf) * 4;

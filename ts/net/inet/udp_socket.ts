@@ -214,8 +214,8 @@ export class UdpSocket extends InetSocket {
       fail(EPIPE);
     }
     if (req.data.length > this.stack.maxDatagram(dst.length === 16)) fail(EMSGSIZE);
-    checkDatagramPmtu(this.stack, this.inet, dst, port, req.data.length, this.ep);
     const c = req.control && req.control.length > 0 ? udpSendCmsgs(this.stack, req.control, dst) : null;
+    checkDatagramPmtu(this.stack, this.inet, dst, port, req.data.length, this.ep, c?.dontfrag);
     const group = isMulticast(dst) ? this.mcast.route(dst, this.ep.local, scopeId) : null;
     const src = c?.src ?? group?.src ?? this.sourceFor(dst, this.ep.local);
     // sock_alloc_send_skb reports a pending error (an earlier port unreachable) first.
