@@ -166,8 +166,7 @@ export function udpSendCmsgs(stack: Stack, control: Uint8Array, dst: IPAddr): Se
           return;
         }
         case IPV6_DONTFRAG: {
-          const d = ranged(-1, 1);
-          if (d >= 0) out.dontfrag = d === 1;
+          out.dontfrag = ranged(0, 1) === 1;
           return;
         }
         case IPV6_FLOWINFO: {

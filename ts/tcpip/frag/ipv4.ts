@@ -5,7 +5,8 @@
 // the last fragment fixes the end (one that disagrees, or data beyond it, kills the queue);
 // other fragments are cut to a multiple of 8; an empty one kills the queue; a datagram that
 // would pass 65535 bytes is dropped; a queue left incomplete for ipfrag_time is dropped and,
-// when its first fragment had come, its sender gets "fragment reassembly time exceeded".
+// when its first fragment had come from another host, its sender gets "fragment reassembly
+// time exceeded".
 // Out, a packet larger than the MTU is cut at multiples of 8 of the payload; options without
 // the copied flag are blanked (NOOP) in all but the first fragment (ip_options_fragment).
 
@@ -46,6 +47,10 @@ function expired(stack: Stack, q: FragQueue): void {
   mib.ipReasmFails++;
   mib.ipReasmTimeout++;
   if (!q.firstIn || !q.head) return;
+  // ip_expire routes the first fragment again (ip_route_input_noref), where a loopback
+  // address (no route_localnet) or a source of this host (fib_validate_source) is a martian:
+  // nothing is sent about those.
+  if (q.head[12] === 127 || q.head[16] === 127 || stack.isLocalAddress(q.head.subarray(12, 16))) return;
   if (icmpSendError(stack, q.head, ICMP_TIME_EXCEEDED, ICMP_EXC_FRAGTIME)) {
     mib.icmpOutMsgs++;
     mib.icmpOutTimeExcds++;
