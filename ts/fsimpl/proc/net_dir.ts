@@ -18,7 +18,7 @@ import { FIN_TIMEOUT_MS, TCP_MAX_RETRIES, TCP_SYNACK_RETRIES, TCP_SYN_RETRIES } 
 import { netInterfaces } from '../../net/interfaces';
 import { KEEPALIVE_DEFAULTS } from '../../tcpip/tcp/keepalive';
 import { pingGroupRange } from '../../net/inet/icmp_socket';
-import { procNetTcp, procNetUdp, procNetUnix } from './net_sockets';
+import { procNetRaw, procNetTcp, procNetUdp, procNetUnix } from './net_sockets';
 import { KSysctl } from '../kernfs/sysctl_file';
 import { setTcpTimestamps, tcpTimestampsOf } from '../../tcpip/tcp/timestamps';
 import { icmpRateLimiterOf, type IcmpLimits } from '../../tcpip/icmp/ratelimit';
@@ -72,6 +72,8 @@ export function netDir(fs: KernFS, kernel: Kernel, key: string, task?: () => Tas
     tcp6: file('tcp6', (n) => procNetTcp(n, true)),
     udp: file('udp', (n) => procNetUdp(n, false)),
     udp6: file('udp6', (n) => procNetUdp(n, true)),
+    raw: file('raw', (n) => procNetRaw(n, false)),
+    raw6: file('raw6', (n) => procNetRaw(n, true)),
     unix: file('unix', procNetUnix),
     dev: file('dev', procNetDev),
     if_inet6: file('if_inet6', procNetIfInet6),

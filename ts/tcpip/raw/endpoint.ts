@@ -85,6 +85,9 @@ function registry(stack: Stack): Set<RawEndpoint> {
   return r;
 }
 
+/** The stack's raw endpoints, oldest first (/proc/net/raw). */
+export function rawEndpoints(stack: Stack): ReadonlySet<RawEndpoint> { return registry(stack); }
+
 /** A packet of protocol proto reached the stack: raw endpoints of that protocol take their
  *  copies (raw_local_deliver). packet is the whole IP packet, payload its transport part. */
 export function rawSocketsInput(stack: Stack, packet: Uint8Array, payload: Uint8Array, src: IPAddr, dst: IPAddr, proto: number, v6: boolean): void {
