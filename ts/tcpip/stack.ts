@@ -283,7 +283,7 @@ export class Stack {
     // ipv6_frag_rcv); raw sockets and transports see the datagram whole, checksums checked.
     if (version === 4 ? (ip as IPv4Packet).more || (ip as IPv4Packet).fragOff !== 0 : ip.proto === IPPROTO_FRAGMENT) {
       // IPv6 raw sockets of IPPROTO_FRAGMENT see each piece (ip6_protocol_deliver_rcu).
-      if (version === 6) rawSocketsInput(this, p, ip.payload, ip.src, ip.dst, ip.proto, true);
+      if (version === 6) rawSocketsInput(this, p, ip.payload, ip.src, ip.dst, ip.proto, true, nic.index);
       const whole = version === 4 ? ipv4Defrag(this, p, ip as IPv4Packet) : ipv6Defrag(this, p, ip as IPv6Packet);
       if (!whole) return;
       p = whole;
@@ -292,7 +292,7 @@ export class Stack {
       if (!ip) { this.stats.ipDropped++; return; }
     }
     // Raw sockets of the protocol take their copies first (ICMP's are icmp/endpoint.ts's).
-    if (ip.proto !== IPPROTO_ICMP && ip.proto !== IPPROTO_ICMPV6) rawSocketsInput(this, p, ip.payload, ip.src, ip.dst, ip.proto, version === 6);
+    if (ip.proto !== IPPROTO_ICMP && ip.proto !== IPPROTO_ICMPV6) rawSocketsInput(this, p, ip.payload, ip.src, ip.dst, ip.proto, version === 6, nic.index);
     switch (ip.proto) {
       case IPPROTO_TCP: this.tcpInput(ip.payload, ip.src, ip.dst, offloaded, p, nic.index); return;
       case IPPROTO_UDP: this.udpInput(p, ip.payload, ip.src, ip.dst, offloaded, nic); return;

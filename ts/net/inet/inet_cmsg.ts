@@ -59,7 +59,7 @@ export function timestampType(ts: SockOpts['tstamp']): number {
 }
 
 /** The receive control messages a datagram gets; at is its arrival as a realtime in ns. */
-export function udpRecvCmsgs(opts: SockOpts, inet: InetOpts, v6socket: boolean, d: Datagram, at: bigint): Cmsg[] {
+export function udpRecvCmsgs(opts: SockOpts, inet: InetOpts, v6socket: boolean, d: Pick<Datagram, 'to' | 'ifindex' | 'ttl' | 'tos'>, at: bigint): Cmsg[] {
   const out: Cmsg[] = [];
   const ts = opts.tstamp;
   if (ts.on) out.push({ level: SOL_SOCKET, type: timestampType(ts), data: timeBytes(at, ts.ns) });

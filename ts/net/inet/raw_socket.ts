@@ -22,6 +22,7 @@ import { RawEndpoint, fillChecksum6 } from '../../tcpip/raw/endpoint';
 import { InetSocket } from './inet_socket';
 import { IPPROTO_IP, IPPROTO_IPV6, intOf, ints } from './inet_opts';
 import { SOCKADDR_IN_SIZE, buildInetAddr, familyOfRaw, parseInetAddr } from './sockaddr_in';
+import { udpRecvCmsgs } from './inet_cmsg';
 
 const IPPROTO_RAW = 255;
 const IP_HDRINCL = 3;
@@ -151,7 +152,13 @@ export class RawSocket extends InetSocket {
       if (this.shutdownBits & RCV_SHUTDOWN) return { n: 0, data: new Uint8Array(0), from: null, rights: null, creds: null, flags: 0 };
       return dl.wait(t, (wake) => this.queue.subscribe(POLLIN, wake)).then(() => this.recvFrom(t, max, flags, dl));
     }
-    return messageResult(d.data, buildInetAddr(this.family, d.from, 0), max, flags);
+    const r = messageResult(d.data, buildInetAddr(this.family, d.from, 0), max, flags);
+    // raw_recvmsg / rawv6_recvmsg: the same receive messages as a UDP socket's (ip_cmsg_recv,
+    // ip6_datagram_recv_ctl), stamped as the packet is read.
+    if (this.opts.tstamp.on || [...this.inet.plain.values()].some((v) => v !== 0)) {
+      r.cmsgs = udpRecvCmsgs(this.opts, this.inet, this.v6family, d, this.opts.tstamp.on ? t.kernel.realtimeNs() : 0n);
+    }
+    return r;
   }
 
   override read(t: Task, dst: Uint8Array): number | Promise<number> { return readMessage(this, t, dst); }
