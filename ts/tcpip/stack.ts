@@ -39,6 +39,7 @@ import { WIDE_ZERO } from './wide_field';
 import { McastTable, isMulticast } from './multicast';
 import { rawSocketsInput } from './raw/endpoint';
 import { finish, sum16 } from './checksum';
+import { devMatches } from './bound_dev';
 import { ipv4Defrag, ipv4Fragment } from './frag/ipv4';
 import { IPPROTO_FRAGMENT, ipv6Defrag, ipv6Fragment } from './frag/ipv6';
 import { pathMtu, pmtuOf } from './pmtu';
@@ -384,7 +385,10 @@ export class Stack {
     const seg = parseTCP(s, src, dst, !offloaded);
     if (!seg) { this.stats.ipDropped++; return; }
     this.stats.tcpIn++;
-    const ep = this.established(dst, seg.dstPort, src, seg.srcPort) ?? this.listenerFor(seg.dstPort, dst, src, seg.srcPort);
+    let ep: TcpEndpoint | null | undefined = this.established(dst, seg.dstPort, src, seg.srcPort);
+    // An endpoint bound to another interface does not see it (inet_sk_bound_dev_eq).
+    if (ep && !devMatches(ep, ifindex)) ep = undefined;
+    ep ??= this.listenerFor(seg.dstPort, dst, src, seg.srcPort, ifindex);
     if (ep) {
       // tcp_filter: the socket's filter sees the segment, header first, and may drop or trim it.
       if (ep.filter?.prog && !this.tcpFiltered(ep.filter.prog, seg, s, net ?? s, ifindex)) return;
@@ -427,9 +431,9 @@ export class Stack {
 
   /** The listener a segment to dst:port goes to, if any; from src:sport, one of an
    *  SO_REUSEPORT group as the flow's hash picks. */
-  listenerFor(port: number, dst: IPAddr, src?: IPAddr, sport = 0): TcpEndpoint | null {
+  listenerFor(port: number, dst: IPAddr, src?: IPAddr, sport = 0, ifindex = 0): TcpEndpoint | null {
     for (const l of this.tcpPorts.lookup(port, dst)) {
-      if (l.state !== TCPS.LISTEN) continue;
+      if (l.state !== TCPS.LISTEN || (ifindex !== 0 && !devMatches(l, ifindex))) continue;
       if (!src || !l.binding?.reusePort) return l;
       return this.tcpPorts.reusePortPick(port, l, (o) => o.state === TCPS.LISTEN, flowHash(src, sport, dst, port));
     }
@@ -481,6 +485,7 @@ export class Stack {
     if (isMulticast(dst)) { this.udpMulticastInput(packet, u, d.data, src, d.srcPort, dst, d.dstPort, nic); return; }
     let wild: UdpEndpoint | null = null;
     for (const ep of this.udpPorts.lookup(d.dstPort, dst)) {
+      if (!devMatches(ep, nic.index)) continue;
       if (ep.remote === null) { wild ??= ep; continue; }
       if (ep.rport === d.srcPort && addrKey(ep.remote) === addrKey(src)) { this.udpDeliver(ep, d.data, u, src, d.srcPort, packet, dst, nic.index); return; }
     }
@@ -502,6 +507,7 @@ export class Stack {
     for (const ep of this.udpPorts.lookup(dport, dst)) {
       if (ep.remote !== null && (ep.rport !== sport || !addrEqual(ep.remote, src))) continue;
       if (ep.mcastAllows && !ep.mcastAllows(dst, src, nic.index)) continue;
+      if (!devMatches(ep, nic.index)) continue;
       this.udpDeliver(ep, data, u, src, sport, packet, dst, nic.index);
     }
   }

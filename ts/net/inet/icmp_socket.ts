@@ -59,6 +59,8 @@ export function checkIcmpCreate(t: Task, type: number): void {
 
 export class IcmpSocket extends InetSocket {
   readonly ep: IcmpEndpoint;
+
+  protected get stackEp(): object { return this.ep; }
   private connected = false;
 
   constructor(stack: Stack, flags: number, family: number, type: number, uid: number, gid: number) {

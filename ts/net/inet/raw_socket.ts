@@ -33,6 +33,8 @@ const RCV_SHUTDOWN = 1;
 
 export class RawSocket extends InetSocket {
   readonly ep: RawEndpoint;
+
+  protected get stackEp(): object { return this.ep; }
   private connected = false;
   private shutdownBits = 0;
 

@@ -10,6 +10,7 @@ import { POLLIN } from '../../abi/linux/poll';
 import { addrEqual, type IPAddr } from '../addr';
 import { finish, pseudoSum, sum16 } from '../checksum';
 import type { Stack } from '../stack';
+import { devMatches } from '../bound_dev';
 
 /** What a queued packet costs against SO_RCVBUF (its data plus an sk_buff's overhead). */
 const SKB_OVERHEAD = 768;
@@ -42,6 +43,7 @@ export class RawEndpoint {
   /** raw_v4_match / ipv6_raw_deliver's checks, then the receive buffer's (sock_queue_rcv_skb). */
   offer(packet: Uint8Array, payload: Uint8Array, src: IPAddr, dst: IPAddr, ifindex: number): void {
     if (this.local && !addrEqual(this.local, dst)) return;
+    if (!devMatches(this, ifindex)) return;
     if (this.remote && !addrEqual(this.remote, src)) return;
     if (this.v6 && this.checksumOffset >= 0 && !checksumOk(payload, src, dst, this.protocol, this.checksumOffset)) return;
     const data = (this.v6 ? payload : packet).slice();
