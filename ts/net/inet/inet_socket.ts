@@ -140,10 +140,16 @@ export abstract class InetSocket extends Socket {
     return src;
   }
 
-  override getsockoptProto(_t: Task, level: number, name: number, _len: number): Uint8Array {
+  override getsockoptProto(t: Task, level: number, name: number, len: number, ptr = 0): Uint8Array {
     const mtu = getPmtuOpt(this, level, name);
     if (mtu) return mtu;
     const v6 = level === IPPROTO_IPV6 && this.v6family;
+    const head = (level === IPPROTO_IP || v6) ? McastSock.msfilterHeader(v6, name) : 0;
+    if (head > 0) {
+      // The filter's group and interface come in the caller's buffer (ip_mc_msfget, ip_mc_gsfget).
+      if (len < head) fail(EINVAL);
+      return this.mcast.getMsfilter(v6, name, t.mm.copyIn(ptr, head));
+    }
     if ((level === IPPROTO_IP || v6) && McastSock.owns(v6, name)) return this.mcast.get(v6, name);
     if (level === IPPROTO_IP) return getIpOpt(this.inet, name);
     if (level === IPPROTO_IPV6 && this.v6family) return getIpv6Opt(this.inet, name);
