@@ -42,6 +42,7 @@ export class Mib {
   tcpAbortOnTimeout = 0;
   delayedAcks = 0;
   // Udp:
+  udpInDatagrams = 0;
   udpOutDatagrams = 0;
   udpNoPorts = 0;
   udpInErrors = 0;

@@ -29,7 +29,7 @@ import { ICMPV6_ECHO_REQUEST, ICMP_ECHO, echoReply } from './icmp_echo';
 import { icmpRawInput, icmpSocketsInput } from './icmp/endpoint';
 import { icmpErrorInput, linkFailure } from './icmp/errors';
 import { mibOf } from './mib';
-import { PortTable, flowHash, type Binding } from './ports';
+import { EPHEMERAL_HIGH, EPHEMERAL_LOW, PortTable, flowHash, type Binding, type PortRange } from './ports';
 import { filterKeep, type BpfProgram } from '../kernel/bpf';
 import { TcpEndpoint } from './tcp/endpoint';
 import { Slab } from './tcp/slab';
@@ -64,8 +64,10 @@ export interface ConnEntry { ep: TcpEndpoint; local: IPAddr; remote: IPAddr; por
 
 export class Stack {
   readonly loopback: LoopbackLink;
-  readonly tcpPorts = new PortTable<TcpEndpoint>(true);
-  readonly udpPorts = new PortTable<UdpEndpoint>(false);
+  /** net.ipv4.ip_local_port_range, for this stack alone. */
+  readonly portRange: PortRange = { low: EPHEMERAL_LOW, high: EPHEMERAL_HIGH };
+  readonly tcpPorts = new PortTable<TcpEndpoint>(true, this.portRange);
+  readonly udpPorts = new PortTable<UdpEndpoint>(false, this.portRange);
   private readonly conns = new Map<string, TcpEndpoint>();
   /** conns again, by local and remote port (tcpInput's lookup without a string key). */
   private readonly connsByPorts = new Map<number, ConnEntry[]>();
@@ -450,6 +452,9 @@ export class Stack {
       ? { srcPort: seg.dstPort, dstPort: seg.srcPort, seq: seg.ack, ack: WIDE_ZERO, flags: TH_RST, window: 0 }
       : { srcPort: seg.dstPort, dstPort: seg.srcPort, seq: WIDE_ZERO, ack: (seg.seq + segLen) >>> 0, flags: TH_RST | TH_ACK, window: 0 };
     writeTCP(pkt.subarray(ipLen), o, local, remote);
+    const mib = mibOf(this);
+    mib.tcpOutSegs++;
+    mib.tcpOutRsts++;
     this.sendIP(pkt, local, remote, IPPROTO_TCP, 64, 0);
   }
 

@@ -85,7 +85,7 @@ export function procNetSnmp(kernel: object): string {
     ['InDatagrams', inDg], ['NoPorts', noPorts], ['InErrors', rcvbuf], ['OutDatagrams', outDg], ['RcvbufErrors', rcvbuf],
     ['SndbufErrors', 0], ['InCsumErrors', 0], ['IgnoredMulti', 0], ['MemErrors', 0],
   ];
-  s += group('Udp', udp(st.udpIn - m.udpNoPorts, m.udpNoPorts, m.udpOutDatagrams, m.udpRcvbufErrors));
+  s += group('Udp', udp(m.udpInDatagrams, m.udpNoPorts, m.udpOutDatagrams, m.udpRcvbufErrors));
   s += group('UdpLite', udp(0, 0, 0, 0));
   return s;
 }

@@ -12,6 +12,7 @@ import {
   ENOTTY, EPIPE, ENETUNREACH,
 } from '../../abi/linux/errno';
 import { setBoundDev } from '../../tcpip/bound_dev';
+import { netSysctlsOf } from '../../tcpip/sysctl';
 import { POLLERR, POLLHUP, POLLIN, POLLOUT, POLLPRI, POLLRDHUP, POLLRDNORM, POLLWRNORM } from '../../abi/linux/poll';
 import { SIGPIPE } from '../../abi/linux/signal';
 import {
@@ -220,6 +221,7 @@ export class TcpSocket extends InetSocket {
     this.syncBuffers();
     this.optionsChanged();
     this.syncTcpOpts();
+    ep.sackEnabled = netSysctlsOf(this.stack).tcpSack !== 0;
     ep.listen(Math.max(backlog, 0));
   }
 
@@ -251,6 +253,7 @@ export class TcpSocket extends InetSocket {
     if (!this.routesByBoundDev(dst)) fail(EHOSTUNREACH);
     const src = this.sourceFor(dst, ep.local);
     ep.v6 = dst.length === 16;
+    ep.sackEnabled = netSysctlsOf(this.stack).tcpSack !== 0;
     if (ep.lport === 0) {
       // inet_hash_connect: the port carries the socket's SO_REUSEADDR/SO_REUSEPORT (sk_reuse),
       // which its TIME_WAIT will still have for a later bind.
