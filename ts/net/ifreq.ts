@@ -3,13 +3,14 @@
 // struct ifreq copied in and out whole, so the bytes a request does not set stay as the
 // caller left them. The address requests (SIOCGIFADDR, NETMASK, BRDADDR, DSTADDR) are
 // AF_INET's alone, ENOTTY on other sockets; changes (SIOCSIF*) are EPERM without
-// CAP_NET_ADMIN, checked before the name as Linux does, and EOPNOTSUPP with it: the stack's
-// interfaces do not change.
+// CAP_NET_ADMIN, checked before the name as Linux does. SIOCSIFMTU and SIOCSIFFLAGS (up and
+// down) change the sandbox's own interface; the other changes are EOPNOTSUPP.
 
-import { netCapable } from '../kernel/ns/net_ns';
+import { netCapable, setLinkMtu, setLinkUp } from '../kernel/ns/net_ns';
+import { IFF_UP } from '../tcpip/nic';
 import type { Task } from '../kernel/task';
 import { fail } from '../kernel/syscall_error';
-import { EADDRNOTAVAIL, EFAULT, ENODEV, ENOTSUP as EOPNOTSUPP, ENOTTY, EPERM } from '../abi/linux/errno';
+import { EADDRNOTAVAIL, EFAULT, EINVAL, ENODEV, ENOTSUP as EOPNOTSUPP, ENOTTY, EPERM } from '../abi/linux/errno';
 import { AF_INET } from '../abi/linux/socket';
 import { netStackOf } from '../kernel/ns/net_ns';
 import { interfaceByIndex, interfaceByName, netInterfaces, prefixMask, type NetInterface } from './interfaces';
@@ -28,10 +29,12 @@ const SIOCGIFHWADDR = 0x8927;
 const SIOCGIFINDEX = 0x8933;
 const SIOCGIFTXQLEN = 0x8942;
 const SIOCGIFMAP = 0x8970;
+const SIOCSIFFLAGS = 0x8914;
+const SIOCSIFMTU = 0x8922;
 /** Requests that change an interface (dev_ioctl's and devinet_ioctl's "set" side). */
 const SETTERS = new Set([
-  0x8914 /* SIOCSIFFLAGS */, 0x8916 /* SIOCSIFADDR */, 0x8918 /* SIOCSIFDSTADDR */, 0x891a /* SIOCSIFBRDADDR */,
-  0x891c /* SIOCSIFNETMASK */, 0x891e /* SIOCSIFMETRIC */, 0x8922 /* SIOCSIFMTU */, 0x8923 /* SIOCSIFNAME */,
+  SIOCSIFFLAGS, 0x8916 /* SIOCSIFADDR */, 0x8918 /* SIOCSIFDSTADDR */, 0x891a /* SIOCSIFBRDADDR */,
+  0x891c /* SIOCSIFNETMASK */, 0x891e /* SIOCSIFMETRIC */, SIOCSIFMTU, 0x8923 /* SIOCSIFNAME */,
   0x8924 /* SIOCSIFHWADDR */, 0x8931 /* SIOCADDMULTI */, 0x8932 /* SIOCDELMULTI */, 0x8934 /* SIOCSIFPFLAGS */,
   0x8936 /* SIOCDIFADDR */, 0x8937 /* SIOCSIFHWBROADCAST */, 0x8943 /* SIOCSIFTXQLEN */, 0x8971 /* SIOCSIFMAP */,
 ]);
@@ -67,7 +70,18 @@ export function ifreqIoctl(t: Task, s: Socket, cmd: number, arg: number): number
   if (SETTERS.has(cmd)) {
     if (!netCapable(t, CAP_NET_ADMIN)) fail(EPERM);
     const req = t.mm.copyIn(arg, IFREQ_SIZE);
-    if (!interfaceByName(stack, ifName(req))) fail(ENODEV);
+    const nic = stack.nicByName(ifName(req));
+    if (!nic) fail(ENODEV);
+    const val = new DataView(req.buffer, req.byteOffset, IFREQ_SIZE).getInt32(16, true);
+    if (cmd === SIOCSIFMTU) {
+      if (!setLinkMtu(nic, val)) fail(EINVAL);
+      return 0;
+    }
+    if (cmd === SIOCSIFFLAGS) {
+      // dev_change_flags: only IFF_UP has an effect on these links.
+      if (((val ^ nic.flags) & IFF_UP) !== 0) setLinkUp(nic, (val & IFF_UP) !== 0);
+      return 0;
+    }
     fail(EOPNOTSUPP);
   }
   const req = t.mm.copyIn(arg, IFREQ_SIZE);

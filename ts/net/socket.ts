@@ -93,7 +93,8 @@ export abstract class Socket extends FileDescription {
   sendUser?(t: Task, iovs: readonly { base: number; len: number }[], req: SendRequest): number | Promise<number>;
   recvUser?(t: Task, iovs: readonly { base: number; len: number }[], flags: number): RecvResult | Promise<RecvResult>;
   /** Family-level options (level != SOL_SOCKET): EOPNOTSUPP where the family has none. */
-  getsockoptProto(_t: Task, _level: number, _name: number, _len: number): Uint8Array { fail(EOPNOTSUPP); }
+  /** ptr: the caller's buffer, for the few options that read it first (IP_MSFILTER). */
+  getsockoptProto(_t: Task, _level: number, _name: number, _len: number, _ptr = 0): Uint8Array { fail(EOPNOTSUPP); }
   setsockoptProto(_t: Task, _level: number, _name: number, _val: Uint8Array): void { fail(EOPNOTSUPP); }
   /** SO_PEERCRED, SO_ACCEPTCONN, SO_ERROR: what only the family knows. */
   abstract peerCred(): UCred | null;

@@ -13,11 +13,13 @@ import {
   SO_BUSY_POLL, SO_DEBUG, SO_DOMAIN, SO_DONTROUTE, SO_ERROR, SO_INCOMING_CPU, SO_KEEPALIVE, SO_LINGER, SO_MARK,
   SO_NO_CHECK, SO_OOBINLINE, SO_PASSCRED, SO_PASSSEC, SO_PEEK_OFF, SO_PEERCRED, SO_PRIORITY, SO_PROTOCOL,
   SO_RCVBUF, SO_RCVBUFFORCE, SO_RCVLOWAT, SO_RCVTIMEO_NEW, SO_RCVTIMEO_OLD, SO_REUSEADDR, SO_REUSEPORT,
-  SO_RXQ_OVFL, SO_SNDBUF, SO_SNDBUFFORCE, SO_SNDLOWAT, SO_SNDTIMEO_NEW, SO_SNDTIMEO_OLD, SO_TIMESTAMP_OLD, SO_TYPE,
+  SO_RXQ_OVFL, SO_BINDTODEVICE, SO_BINDTOIFINDEX, SO_SNDBUF, SO_SNDBUFFORCE, SO_SNDLOWAT, SO_SNDTIMEO_NEW, SO_SNDTIMEO_OLD, SO_TIMESTAMP_OLD, SO_TYPE,
   WMEM_DEFAULT, WMEM_MAX,
 } from '../abi/linux/socket';
 import { ucredPidIn, type Socket } from './socket';
 import { SO_LOCK_FILTER, SocketFilter, setFilterOpt } from './sock_filter';
+import { netCapable, netStackOf } from '../kernel/ns/net_ns';
+import { ENODEV } from '../abi/linux/errno';
 
 const INT_MAX = 0x7fff_ffff;
 /** Linux keeps socket timeouts in jiffies, so a timeval reads back rounded up to one; HZ is
@@ -50,6 +52,8 @@ export class SockOpts {
   peekOff = -1;
   /** sock_set_timestamp's flags: SOCK_RCVTSTAMP, SOCK_RCVTSTAMPNS, SOCK_TSTAMP_NEW. */
   tstamp = { on: false, ns: false, neu: false };
+  /** SO_BINDTODEVICE / SO_BINDTOIFINDEX: the interface index, 0 for none. */
+  boundDev = 0;
   /** SO_ATTACH_FILTER's program and SO_LOCK_FILTER (sk_filter; a child inherits both). */
   readonly filter = new SocketFilter();
   private readonly plain = new Map<number, number>();
@@ -67,12 +71,24 @@ export class SockOpts {
     this.rcvlowat = o.rcvlowat;
     this.linger = { ...o.linger };
     this.tstamp = { ...o.tstamp };
+    this.boundDev = o.boundDev;
     this.filter.prog = o.filter.prog;
     this.filter.locked = o.filter.locked;
     for (const [k, v] of o.plain) this.plain.set(k, v);
   }
 
   setPlain(name: number, v: number): void { this.plain.set(name, BOOL.has(name) ? (v !== 0 ? 1 : 0) : v); }
+}
+
+const IFNAMSIZ = 16;
+const CAP_NET_RAW = 13;
+
+/** sock_bindtoindex_locked: once bound, only CAP_NET_RAW changes it (even to unbind); an
+ *  index is not checked against the interfaces. */
+function bindToIndex(t: Task, o: SockOpts, index: number): void {
+  if (o.boundDev !== 0 && !netCapable(t, CAP_NET_RAW)) fail(EPERM);
+  if (index < 0) fail(EINVAL);
+  o.boundDev = index;
 }
 
 function intOf(val: Uint8Array): number {
@@ -158,6 +174,21 @@ function storeSolSocket(t: Task, s: Socket, name: number, val: Uint8Array): void
         o.tstamp = { on: false, ns: false, neu: o.tstamp.neu };
       }
       return;
+    case SO_BINDTODEVICE: {
+      // sock_setbindtodevice: at most IFNAMSIZ-1 bytes of name, cut at its NUL; "" unbinds.
+      const raw = val.subarray(0, Math.min(val.length, IFNAMSIZ - 1));
+      const end = raw.indexOf(0);
+      const name = Buffer.from(end >= 0 ? raw.subarray(0, end) : raw).toString('latin1');
+      let index = 0;
+      if (name !== '') {
+        const nic = netStackOf(t).nicByName(name);
+        if (!nic) fail(ENODEV);
+        index = nic.index;
+      }
+      bindToIndex(t, o, index);
+      return;
+    }
+    case SO_BINDTOIFINDEX: bindToIndex(t, o, intOf(val)); return;
     default:
       if (setFilterOpt(t, o.filter, name, val)) return;
       if (PLAIN.has(name)) {
@@ -172,9 +203,19 @@ function storeSolSocket(t: Task, s: Socket, name: number, val: Uint8Array): void
 
 /** The option's value, as many bytes as Linux would copy before truncating to the caller's
  *  length (the caller truncates). */
-export function getSolSocket(s: Socket, name: number, t?: Task): Uint8Array {
+export function getSolSocket(s: Socket, name: number, t?: Task, len = Infinity): Uint8Array {
   const o = s.opts;
   switch (name) {
+    case SO_BINDTOIFINDEX: return ints(o.boundDev);
+    case SO_BINDTODEVICE: {
+      // sock_getbindtodevice: nothing when unbound, else the name and its NUL, whole or EINVAL.
+      if (o.boundDev === 0) return new Uint8Array(0);
+      const nic = t ? netStackOf(t).nicByIndex(o.boundDev) : null;
+      if (!nic) fail(ENODEV);
+      const b = Buffer.from(`${nic.name}\0`, 'latin1');
+      if (b.length > len) fail(EINVAL);
+      return new Uint8Array(b);
+    }
     case SO_TYPE: return ints(s.type);
     case SO_DOMAIN: return ints(s.family);
     case SO_PROTOCOL: return ints(s.protocol);

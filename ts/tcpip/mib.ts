@@ -1,12 +1,27 @@
 // The stack's SNMP counters (Linux include/uapi/linux/snmp.h, RFC 4022 / RFC 4113 / RFC 2011
 // MIBs) that /proc/net/snmp and /proc/net/netstat show. Endpoints and the stack count into
 // the one Mib of their stack; only events the stack really has are counted, so a counter for
-// something it never does (syncookies, forwarding, fragments) stays 0 as on a host that never
-// saw one.
+// something it never does (syncookies, forwarding) stays 0 as on a host that never saw one.
 
 import type { Stack } from './stack';
 
 export class Mib {
+  // Ip: (fragments: ../frag/), and Ip6's reassembly and fragmentation.
+  ipReasmTimeout = 0;
+  ipReasmReqds = 0;
+  ipReasmOKs = 0;
+  ipReasmFails = 0;
+  ipReasmOverlaps = 0;
+  ipFragOKs = 0;
+  ipFragFails = 0;
+  ipFragCreates = 0;
+  ip6ReasmTimeout = 0;
+  ip6ReasmReqds = 0;
+  ip6ReasmOKs = 0;
+  ip6ReasmFails = 0;
+  ip6FragOKs = 0;
+  ip6FragCreates = 0;
+  ip6InHdrErrors = 0;
   // Tcp:
   tcpActiveOpens = 0;
   tcpPassiveOpens = 0;
@@ -27,6 +42,7 @@ export class Mib {
   tcpAbortOnTimeout = 0;
   delayedAcks = 0;
   // Udp:
+  udpInDatagrams = 0;
   udpOutDatagrams = 0;
   udpNoPorts = 0;
   udpInErrors = 0;
@@ -35,6 +51,7 @@ export class Mib {
   icmpOutMsgs = 0;
   icmpInDestUnreachs = 0;
   icmpOutDestUnreachs = 0;
+  icmpOutTimeExcds = 0;
   icmpInEchos = 0;
   icmpInEchoReps = 0;
   icmpOutEchos = 0;

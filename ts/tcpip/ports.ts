@@ -1,12 +1,16 @@
 // Port reservations (Linux inet_hashinfo bind buckets, inet_csk_bind_conflict; gVisor
 // ports.PortManager): who holds which local port for which addresses, whether a new bind
 // conflicts (SO_REUSEADDR: neither listening; SO_REUSEPORT: both set, same owner), the
-// ephemeral range 32768-60999, and finding the bound endpoint an arriving packet is for.
+// ephemeral range (net.ipv4.ip_local_port_range, 32768-60999 until a program sets it), and
+// finding the bound endpoint an arriving packet is for.
 
 import { addrEqual, type IPAddr } from './addr';
 
 export const EPHEMERAL_LOW = 32768;
 export const EPHEMERAL_HIGH = 60999;
+
+/** net.ipv4.ip_local_port_range of one stack (TCP and UDP share it). */
+export interface PortRange { low: number; high: number }
 
 /** What one reservation covers: IPv4 and/or IPv6 traffic, to one address or any. */
 export interface Binding {
@@ -33,7 +37,7 @@ export class PortTable<T> {
   private readonly byPort = new Map<number, Map<Binding, T>>();
   private nextEphemeral = EPHEMERAL_LOW + Math.floor(Math.random() * (EPHEMERAL_HIGH - EPHEMERAL_LOW + 1));
 
-  constructor(private readonly tcp: boolean) {}
+  constructor(private readonly tcp: boolean, private readonly range: PortRange = { low: EPHEMERAL_LOW, high: EPHEMERAL_HIGH }) {}
 
   conflicts(port: number, b: Binding): boolean {
     const m = this.byPort.get(port);
@@ -50,10 +54,13 @@ export class PortTable<T> {
   /** Reserve port (0: an ephemeral one) for b; the port, or -1 when taken / none free. */
   reserve(port: number, b: Binding, owner: T): number {
     if (port === 0) {
-      const span = EPHEMERAL_HIGH - EPHEMERAL_LOW + 1;
+      const { low, high } = this.range;
+      const span = high - low + 1;
+      // The range may have changed since the last pick: start again inside it.
+      if (this.nextEphemeral < low || this.nextEphemeral > high) this.nextEphemeral = low + Math.floor(Math.random() * span);
       for (let i = 0; i < span; i++) {
         const p = this.nextEphemeral;
-        this.nextEphemeral = p >= EPHEMERAL_HIGH ? EPHEMERAL_LOW : p + 1;
+        this.nextEphemeral = p >= high ? low : p + 1;
         if (!this.byPort.has(p)) return this.add(p, b, owner);
       }
       return -1;

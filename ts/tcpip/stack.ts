@@ -16,20 +16,20 @@ import { EthernetLink } from './link/ethernet';
 import type { NicInfo, RouteInfo, RouteResult } from './nic';
 import { RouteTable, loopbackNic } from './route';
 import { IFF_UP } from './nic';
-import { IPV4_HEADER, IPV4_MAX_PACKET, parseIPv4, writeIPv4Header } from './header/ipv4';
-import { IPV6_HEADER, parseIPv6, writeIPv6Header } from './header/ipv6';
+import { IPV4_HEADER, IPV4_MAX_PACKET, parseIPv4, writeIPv4Header, type IPv4Packet } from './header/ipv4';
+import { IPV6_HEADER, parseIPv6, writeIPv6Header, type IPv6Packet } from './header/ipv6';
 import { IPPROTO_TCP, TCP_HEADER, TH_ACK, TH_FIN, TH_RST, TH_SYN, parseTCP, writeTCP, type TCPSegment } from './header/tcp';
 import { secureTcpSeq } from './tcp/secure_seq';
 import { IPPROTO_UDP, UDP_HEADER, parseUDP } from './header/udp';
 import {
-  ICMPV6_DEST_UNREACH, ICMPV6_PORT_UNREACH, ICMP_DEST_UNREACH, ICMP_HEADER, ICMP_PORT_UNREACH, IPPROTO_ICMP,
-  IPPROTO_ICMPV6, parseICMP, writeICMP,
+  ICMPV6_DEST_UNREACH, ICMPV6_PORT_UNREACH, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, IPPROTO_ICMP,
+  IPPROTO_ICMPV6, parseICMP,
 } from './header/icmp';
 import { ICMPV6_ECHO_REQUEST, ICMP_ECHO, echoReply } from './icmp_echo';
 import { icmpRawInput, icmpSocketsInput } from './icmp/endpoint';
 import { icmpErrorInput, linkFailure } from './icmp/errors';
 import { mibOf } from './mib';
-import { PortTable, flowHash, type Binding } from './ports';
+import { EPHEMERAL_HIGH, EPHEMERAL_LOW, PortTable, flowHash, type Binding, type PortRange } from './ports';
 import { filterKeep, type BpfProgram } from '../kernel/bpf';
 import { TcpEndpoint } from './tcp/endpoint';
 import { Slab } from './tcp/slab';
@@ -39,6 +39,12 @@ import { WIDE_ZERO } from './wide_field';
 import { McastTable, isMulticast } from './multicast';
 import { rawSocketsInput } from './raw/endpoint';
 import { finish, sum16 } from './checksum';
+import { devMatches } from './bound_dev';
+import { ipv4Defrag, ipv4Fragment } from './frag/ipv4';
+import { IPPROTO_FRAGMENT, ipv6Defrag, ipv6Fragment } from './frag/ipv6';
+import { pathMtu, pmtuOf } from './pmtu';
+import { fillTransportChecksumOf } from './header/offload';
+import { buildIcmpError } from './icmp/send_error';
 
 export { TcpEndpoint } from './tcp/endpoint';
 export { UdpEndpoint } from './udp/endpoint';
@@ -58,8 +64,10 @@ export interface ConnEntry { ep: TcpEndpoint; local: IPAddr; remote: IPAddr; por
 
 export class Stack {
   readonly loopback: LoopbackLink;
-  readonly tcpPorts = new PortTable<TcpEndpoint>(true);
-  readonly udpPorts = new PortTable<UdpEndpoint>(false);
+  /** net.ipv4.ip_local_port_range, for this stack alone. */
+  readonly portRange: PortRange = { low: EPHEMERAL_LOW, high: EPHEMERAL_HIGH };
+  readonly tcpPorts = new PortTable<TcpEndpoint>(true, this.portRange);
+  readonly udpPorts = new PortTable<UdpEndpoint>(false, this.portRange);
   private readonly conns = new Map<string, TcpEndpoint>();
   /** conns again, by local and remote port (tcpInput's lookup without a string key). */
   private readonly connsByPorts = new Map<number, ConnEntry[]>();
@@ -200,11 +208,30 @@ export class Stack {
   /** A packet whose IP header is written (by sendIP, or by a raw socket's caller), routed by
    *  dst — not by what its header says: lo for a local address, else the route's link. */
   sendPrebuilt(pkt: Uint8Array, dst: IPAddr, partial = false, linkRoom = false): void {
-    if (this.routeTable.isLocal(dst)) { this.sendLoopback(pkt, partial); return; }
+    if (this.routeTable.isLocal(dst)) {
+      if (pkt.length > this.lo.mtu) { this.sendFragments(pkt, dst, this.lo.mtu, partial); return; }
+      this.sendLoopback(pkt, partial);
+      return;
+    }
     const r = this.routeTable.lookup(dst);
     const link = r ? this.links.find((l) => l.info === r.nic) : undefined;
     if (!r || !link) { this.stats.ipDropped++; return; }
+    const mtu = pkt.length > 552 && this.pmtuKnown() ? (pathMtu(this, dst) ?? r.nic.mtu) : r.nic.mtu;
+    if (pkt.length > mtu) { this.sendFragments(pkt, dst, mtu, partial); return; }
     link.sendIP(pkt, r.nextHop, partial, linkRoom);
+  }
+
+  /** Whether any path MTU exception exists (the common case, none, costs no lookup). */
+  private pmtuKnown(): boolean { return pmtuOf(this).size > 0; }
+
+  /** ip_fragment / ip6_fragment: pkt is larger than the path's MTU; its pieces go out in its
+   *  place, each routed as it was (the transport checksum is made first: a receiver checks
+   *  it on the whole datagram). Whether the sender allowed this is its socket's business. */
+  private sendFragments(pkt: Uint8Array, dst: IPAddr, mtu: number, partial: boolean): void {
+    if (partial) fillTransportChecksumOf(pkt);
+    const pieces = dst.length === 4 ? ipv4Fragment(this, pkt, mtu) : ipv6Fragment(this, pkt, mtu);
+    if (!pieces) { this.stats.ipDropped++; return; }
+    for (const f of pieces) this.sendPrebuilt(f, dst);
   }
 
   /** A datagram to a group, out of nic (ip_mc_output, ip6_finish_output2): on lo it is
@@ -249,14 +276,26 @@ export class Stack {
   deliver(p: Uint8Array, nic: NicInfo = this.lo, offloaded = false): void {
     this.stats.ipIn++;
     const version = p.length > 0 ? p[0] >> 4 : 0;
-    const ip = version === 4 ? parseIPv4(p) : version === 6 ? parseIPv6(p) : null;
+    let ip = version === 4 ? parseIPv4(p) : version === 6 ? parseIPv6(p) : null;
     if (!ip) { this.stats.ipDropped++; return; }
     // A group this interface has not joined is not ours (ip_check_mc_rcu, ipv6_chk_mcast_addr).
     if (isMulticast(ip.dst)) {
       if (!this.promiscuous && !this.mcast.joined(nic.index, ip.dst, ip.src)) { this.stats.ipDropped++; return; }
     } else if (nic !== this.lo && !this.promiscuous && !this.routeTable.acceptsOn(ip.dst, nic)) { this.stats.ipDropped++; return; }
+    // A fragment waits for the rest of its datagram (ip_local_deliver's ip_defrag,
+    // ipv6_frag_rcv); raw sockets and transports see the datagram whole, checksums checked.
+    if (version === 4 ? (ip as IPv4Packet).more || (ip as IPv4Packet).fragOff !== 0 : ip.proto === IPPROTO_FRAGMENT) {
+      // IPv6 raw sockets of IPPROTO_FRAGMENT see each piece (ip6_protocol_deliver_rcu).
+      if (version === 6) rawSocketsInput(this, p, ip.payload, ip.src, ip.dst, ip.proto, true, nic.index);
+      const whole = version === 4 ? ipv4Defrag(this, p, ip as IPv4Packet) : ipv6Defrag(this, p, ip as IPv6Packet);
+      if (!whole) return;
+      p = whole;
+      offloaded = false;
+      ip = version === 4 ? parseIPv4(p) : parseIPv6(p);
+      if (!ip) { this.stats.ipDropped++; return; }
+    }
     // Raw sockets of the protocol take their copies first (ICMP's are icmp/endpoint.ts's).
-    if (ip.proto !== IPPROTO_ICMP && ip.proto !== IPPROTO_ICMPV6) rawSocketsInput(this, p, ip.payload, ip.src, ip.dst, ip.proto, version === 6);
+    if (ip.proto !== IPPROTO_ICMP && ip.proto !== IPPROTO_ICMPV6) rawSocketsInput(this, p, ip.payload, ip.src, ip.dst, ip.proto, version === 6, nic.index);
     switch (ip.proto) {
       case IPPROTO_TCP: this.tcpInput(ip.payload, ip.src, ip.dst, offloaded, p, nic.index); return;
       case IPPROTO_UDP: this.udpInput(p, ip.payload, ip.src, ip.dst, offloaded, nic); return;
@@ -348,7 +387,10 @@ export class Stack {
     const seg = parseTCP(s, src, dst, !offloaded);
     if (!seg) { this.stats.ipDropped++; return; }
     this.stats.tcpIn++;
-    const ep = this.established(dst, seg.dstPort, src, seg.srcPort) ?? this.listenerFor(seg.dstPort, dst, src, seg.srcPort);
+    let ep: TcpEndpoint | null | undefined = this.established(dst, seg.dstPort, src, seg.srcPort);
+    // An endpoint bound to another interface does not see it (inet_sk_bound_dev_eq).
+    if (ep && !devMatches(ep, ifindex)) ep = undefined;
+    ep ??= this.listenerFor(seg.dstPort, dst, src, seg.srcPort, ifindex);
     if (ep) {
       // tcp_filter: the socket's filter sees the segment, header first, and may drop or trim it.
       if (ep.filter?.prog && !this.tcpFiltered(ep.filter.prog, seg, s, net ?? s, ifindex)) return;
@@ -391,9 +433,9 @@ export class Stack {
 
   /** The listener a segment to dst:port goes to, if any; from src:sport, one of an
    *  SO_REUSEPORT group as the flow's hash picks. */
-  listenerFor(port: number, dst: IPAddr, src?: IPAddr, sport = 0): TcpEndpoint | null {
+  listenerFor(port: number, dst: IPAddr, src?: IPAddr, sport = 0, ifindex = 0): TcpEndpoint | null {
     for (const l of this.tcpPorts.lookup(port, dst)) {
-      if (l.state !== TCPS.LISTEN) continue;
+      if (l.state !== TCPS.LISTEN || (ifindex !== 0 && !devMatches(l, ifindex))) continue;
       if (!src || !l.binding?.reusePort) return l;
       return this.tcpPorts.reusePortPick(port, l, (o) => o.state === TCPS.LISTEN, flowHash(src, sport, dst, port));
     }
@@ -410,6 +452,9 @@ export class Stack {
       ? { srcPort: seg.dstPort, dstPort: seg.srcPort, seq: seg.ack, ack: WIDE_ZERO, flags: TH_RST, window: 0 }
       : { srcPort: seg.dstPort, dstPort: seg.srcPort, seq: WIDE_ZERO, ack: (seg.seq + segLen) >>> 0, flags: TH_RST | TH_ACK, window: 0 };
     writeTCP(pkt.subarray(ipLen), o, local, remote);
+    const mib = mibOf(this);
+    mib.tcpOutSegs++;
+    mib.tcpOutRsts++;
     this.sendIP(pkt, local, remote, IPPROTO_TCP, 64, 0);
   }
 
@@ -445,6 +490,7 @@ export class Stack {
     if (isMulticast(dst)) { this.udpMulticastInput(packet, u, d.data, src, d.srcPort, dst, d.dstPort, nic); return; }
     let wild: UdpEndpoint | null = null;
     for (const ep of this.udpPorts.lookup(d.dstPort, dst)) {
+      if (!devMatches(ep, nic.index)) continue;
       if (ep.remote === null) { wild ??= ep; continue; }
       if (ep.rport === d.srcPort && addrKey(ep.remote) === addrKey(src)) { this.udpDeliver(ep, d.data, u, src, d.srcPort, packet, dst, nic.index); return; }
     }
@@ -466,6 +512,7 @@ export class Stack {
     for (const ep of this.udpPorts.lookup(dport, dst)) {
       if (ep.remote !== null && (ep.rport !== sport || !addrEqual(ep.remote, src))) continue;
       if (ep.mcastAllows && !ep.mcastAllows(dst, src, nic.index)) continue;
+      if (!devMatches(ep, nic.index)) continue;
       this.udpDeliver(ep, data, u, src, sport, packet, dst, nic.index);
     }
   }
@@ -487,13 +534,8 @@ export class Stack {
    *  start of its payload back to its sender. */
   sendPortUnreachable(packet: Uint8Array, src: IPAddr, dst: IPAddr): void {
     const v6 = src.length === 16;
-    const ipLen = this.ipHeaderLen(v6);
-    const quote = packet.subarray(0, Math.min(packet.length, v6 ? 1232 : 548));
-    const pkt = new Uint8Array(ipLen + ICMP_HEADER + quote.length);
-    pkt.set(quote, ipLen + ICMP_HEADER);
-    const m = pkt.subarray(ipLen);
-    if (v6) writeICMP(m, ICMPV6_DEST_UNREACH, ICMPV6_PORT_UNREACH, { src: dst, dst: src });
-    else writeICMP(m, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, null);
+    const pkt = v6 ? buildIcmpError(this, packet, ICMPV6_DEST_UNREACH, ICMPV6_PORT_UNREACH, 0, { src: dst, dst: src })
+      : buildIcmpError(this, packet, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, 0, null);
     const mib = mibOf(this);
     mib.icmpOutMsgs++;
     mib.icmpOutDestUnreachs++;

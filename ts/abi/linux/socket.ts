@@ -81,6 +81,8 @@ export const SO_RXQ_OVFL = 40;
 export const SO_PEEK_OFF = 42;
 export const SO_BUSY_POLL = 46;
 export const SO_INCOMING_CPU = 49;
+export const SO_BINDTODEVICE = 25;
+export const SO_BINDTOIFINDEX = 62;
 export const SO_RCVTIMEO_NEW = 66;
 export const SO_SNDTIMEO_NEW = 67;
 

@@ -38,7 +38,7 @@ export class SnapshotFile extends VfsFile {
   override readonly seekable = true;
   protected pos = 0;
 
-  constructor(flags: number, vd: VirtualDentry, private readonly data: Uint8Array,
+  constructor(flags: number, vd: VirtualDentry, protected data: Uint8Array,
     private readonly seekKind: SeekKind = 'size') {
     super(flags, vd);
   }

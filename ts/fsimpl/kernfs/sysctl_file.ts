@@ -23,7 +23,7 @@ export class KSysctl extends KInode {
   }
 
   open(t: Task | null, vd: VirtualDentry, flags: number): FileDescription {
-    return new SysctlFile(flags, vd, Buffer.from(this.get(t), 'utf8'), this.set);
+    return new SysctlFile(flags, vd, () => Buffer.from(this.get(t), 'utf8'), this.set);
   }
 
   /** proc_sys_setattr: O_TRUNC (a size change) is accepted and means nothing; ownership and
@@ -34,9 +34,16 @@ export class KSysctl extends KInode {
 }
 
 class SysctlFile extends SnapshotFile {
-  constructor(flags: number, vd: VirtualDentry, data: Uint8Array,
+  constructor(flags: number, vd: VirtualDentry, private readonly get: () => Uint8Array,
     private readonly set: (t: Task, text: string) => void) {
-    super(flags, vd, data, 'size');
+    super(flags, vd, get(), 'size');
+  }
+
+  /** proc_sys_read runs the handler on every read: a value written through this very file
+   *  (or by anyone) reads back at once. */
+  override read(t: Task, dst: Uint8Array, offset: number): number {
+    this.data = this.get();
+    return super.read(t, dst, offset);
   }
 
   /** Only a write at the start sets the value (sysctl_writes_strict): one past it is

@@ -2,7 +2,7 @@
 // network namespace shows (/proc/sys/net: the initial namespace's) — the socket tables (net_sockets.ts), interfaces and routes
 // (net_dev.ts), counters (net_snmp.ts), and the sysctls programs read, each with the value
 // the stack really uses. Read-only but for the few a root program may tune (tcp_timestamps,
-// the ICMP rate limits).
+// the ICMP rate limits, the fragment reassembly limits).
 
 import type { Kernel } from '../../kernel/kernel';
 import type { Task } from '../../kernel/task';
@@ -12,13 +12,13 @@ import { KDir, staticChildren } from '../kernfs/dir';
 import { KFile } from '../kernfs/file';
 import type { KernFS } from '../kernfs/kernfs';
 import { RMEM_DEFAULT, RMEM_MAX, SOMAXCONN, WMEM_DEFAULT, WMEM_MAX } from '../../abi/linux/socket';
-import { EPHEMERAL_HIGH, EPHEMERAL_LOW } from '../../tcpip/ports';
-import { stackOf } from '../../tcpip/stack';
+import { stackOf, type Stack } from '../../tcpip/stack';
+import { netSysctlsOf, type NetSysctls } from '../../tcpip/sysctl';
 import { FIN_TIMEOUT_MS, TCP_MAX_RETRIES, TCP_SYNACK_RETRIES, TCP_SYN_RETRIES } from '../../tcpip/tcp/endpoint';
 import { netInterfaces } from '../../net/interfaces';
 import { KEEPALIVE_DEFAULTS } from '../../tcpip/tcp/keepalive';
 import { pingGroupRange } from '../../net/inet/icmp_socket';
-import { procNetTcp, procNetUdp, procNetUnix } from './net_sockets';
+import { procNetRaw, procNetTcp, procNetUdp, procNetUnix } from './net_sockets';
 import { KSysctl } from '../kernfs/sysctl_file';
 import { setTcpTimestamps, tcpTimestampsOf } from '../../tcpip/tcp/timestamps';
 import { icmpRateLimiterOf, type IcmpLimits } from '../../tcpip/icmp/ratelimit';
@@ -33,6 +33,7 @@ export function parseSysctlInt(text: string, min: number, max: number): number {
   if (v < min || v > max) fail(EINVAL);
   return v;
 }
+import { fragSysctls } from './net_frag_sysctl';
 import { procNetDev, procNetIfInet6, procNetIpv6Route, procNetRoute } from './net_dev';
 import { procNetIgmp, procNetIgmp6 } from './net_igmp';
 import { procNetNetstat, procNetSnmp, procNetSockstat, procNetSockstat6 } from './net_snmp';
@@ -50,6 +51,27 @@ function parseFirstInt(text: string, min: number, max: number): number {
 /** Milliseconds kept in jiffies (proc_dointvec_ms_jiffies, HZ 250 as Debian's and Ubuntu's
  *  kernels): a value reads back rounded up to 4 ms. */
 const MS_PER_JIFFY = 4;
+
+/** A writable integer sysctl kept by the stack (tcpip/sysctl.ts): proc_dointvec or
+ *  proc_dou8vec_minmax within [min, max]. */
+function stackInt(fs: KernFS, kernel: Kernel, key: string, field: keyof NetSysctls, min: number, max: number): KSysctl {
+  return new KSysctl(fs, `sys/net/${key}`, () => `${netSysctlsOf(stackOf(kernel))[field]}\n`, (_t, text) => {
+    netSysctlsOf(stackOf(kernel))[field] = parseFirstInt(text, min, max);
+  });
+}
+
+/** ipv4_local_port_range: one or two integers (a missing second keeps the current) in
+ *  [1, 65535], the first no more than the second and not below ip_unprivileged_port_start
+ *  (1024); else EINVAL. */
+function setPortRange(stack: Stack, text: string): void {
+  const m = /^\s*([+-]?\d+)(?:\s+([+-]?\d+))?\s*$/.exec(text);
+  if (!m) fail(EINVAL);
+  const low = Number(m[1]);
+  const high = m[2] === undefined ? stack.portRange.high : Number(m[2]);
+  if (low < 1 || high > 65535 || high < low || low < 1024) fail(EINVAL);
+  stack.portRange.low = low;
+  stack.portRange.high = high;
+}
 
 /** A writable integer sysctl of the stack's ICMP rate limits. */
 function icmpLimit(fs: KernFS, kernel: Kernel, key: string, field: keyof IcmpLimits): KSysctl {
@@ -71,6 +93,8 @@ export function netDir(fs: KernFS, kernel: Kernel, key: string, task?: () => Tas
     tcp6: file('tcp6', (n) => procNetTcp(n, true)),
     udp: file('udp', (n) => procNetUdp(n, false)),
     udp6: file('udp6', (n) => procNetUdp(n, true)),
+    raw: file('raw', (n) => procNetRaw(n, false)),
+    raw6: file('raw6', (n) => procNetRaw(n, true)),
     unix: file('unix', procNetUnix),
     dev: file('dev', procNetDev),
     if_inet6: file('if_inet6', procNetIfInet6),
@@ -104,16 +128,20 @@ export function sysNetDir(fs: KernFS, kernel: Kernel): KDir {
       wmem_max: file('core/wmem_max', () => WMEM_MAX),
     })),
     ipv4: dir('ipv4', () => ({
-      ip_local_port_range: file('ipv4/ip_local_port_range', () => `${EPHEMERAL_LOW}\t${EPHEMERAL_HIGH}`),
+      ip_local_port_range: new KSysctl(fs, 'sys/net/ipv4/ip_local_port_range', () => {
+        const r = stackOf(kernel).portRange;
+        return `${r.low}\t${r.high}\n`;
+      }, (_t, text) => setPortRange(stackOf(kernel), text)),
       ip_default_ttl: file('ipv4/ip_default_ttl', () => 64),
       ping_group_range: file('ipv4/ping_group_range', () => pingGroupRange(kernel).join('\t')),
-      ip_forward: file('ipv4/ip_forward', () => 0),
+      ip_forward: stackInt(fs, kernel, 'ipv4/ip_forward', 'ipForward', -0x8000_0000, 0x7fff_ffff),
+      tcp_recovery: stackInt(fs, kernel, 'ipv4/tcp_recovery', 'tcpRecovery', 0, 255),
       tcp_fin_timeout: file('ipv4/tcp_fin_timeout', () => FIN_TIMEOUT_MS / 1000),
       tcp_syn_retries: file('ipv4/tcp_syn_retries', () => TCP_SYN_RETRIES),
       tcp_synack_retries: file('ipv4/tcp_synack_retries', () => TCP_SYNACK_RETRIES),
       tcp_retries2: file('ipv4/tcp_retries2', () => TCP_MAX_RETRIES),
       tcp_window_scaling: file('ipv4/tcp_window_scaling', () => 1),
-      tcp_sack: file('ipv4/tcp_sack', () => 1),
+      tcp_sack: stackInt(fs, kernel, 'ipv4/tcp_sack', 'tcpSack', 0, 255),
       tcp_keepalive_time: file('ipv4/tcp_keepalive_time', () => KEEPALIVE_DEFAULTS.idleMs / 1000),
       tcp_keepalive_intvl: file('ipv4/tcp_keepalive_intvl', () => KEEPALIVE_DEFAULTS.intvlMs / 1000),
       tcp_keepalive_probes: file('ipv4/tcp_keepalive_probes', () => KEEPALIVE_DEFAULTS.cnt),
@@ -126,9 +154,13 @@ export function sysNetDir(fs: KernFS, kernel: Kernel): KDir {
       tcp_congestion_control: file('ipv4/tcp_congestion_control', () => 'reno'),
       tcp_available_congestion_control: file('ipv4/tcp_available_congestion_control', () => 'reno'),
       tcp_allowed_congestion_control: file('ipv4/tcp_allowed_congestion_control', () => 'reno'),
+      ...fragSysctls(fs, kernel, false),
     })),
     ipv6: dir('ipv6', () => ({
       bindv6only: file('ipv6/bindv6only', () => 0),
+      auto_flowlabels: stackInt(fs, kernel, 'ipv6/auto_flowlabels', 'autoFlowlabels6', 0, 3),
+      ip_nonlocal_bind: stackInt(fs, kernel, 'ipv6/ip_nonlocal_bind', 'ipNonlocalBind6', 0, 255),
+      ...fragSysctls(fs, kernel, true),
       icmp: dir('ipv6/icmp', () => ({
         ratelimit: icmpLimit(fs, kernel, 'sys/net/ipv6/icmp/ratelimit', 'ratelimit6'),
       })),

@@ -1,7 +1,7 @@
 // /proc/net/{snmp,snmp6,netstat,sockstat,sockstat6}: the stack's counters (ts/tcpip/mib.ts and
 // Stack.stats) in Linux's layouts (snmp_seq_show, netstat_seq_show, sockstat_seq_show): a line
 // of names and a line of values per group. Field lists are Linux 6.x's; a counter of an event
-// the stack never has (syncookies, PAWS, MD5, fast open, forwarding, fragments) is 0.
+// the stack never has (syncookies, PAWS, MD5, fast open, forwarding) is 0.
 
 import { stackOf } from '../../tcpip/stack';
 import { mibOf } from '../../tcpip/mib';
@@ -57,15 +57,16 @@ export function procNetSnmp(kernel: object): string {
   let s = group('Ip', [
     ['Forwarding', 2], ['DefaultTTL', 64], ['InReceives', st.ipIn], ['InHdrErrors', st.ipDropped], ['InAddrErrors', 0],
     ['ForwDatagrams', 0], ['InUnknownProtos', 0], ['InDiscards', 0], ['InDelivers', st.ipIn - st.ipDropped],
-    ['OutRequests', out], ['OutDiscards', 0], ['OutNoRoutes', 0], ['ReasmTimeout', 0], ['ReasmReqds', 0], ['ReasmOKs', 0],
-    ['ReasmFails', 0], ['FragOKs', 0], ['FragFails', 0], ['FragCreates', 0], ['OutTransmits', out],
+    ['OutRequests', out], ['OutDiscards', 0], ['OutNoRoutes', 0], ['ReasmTimeout', m.ipReasmTimeout],
+    ['ReasmReqds', m.ipReasmReqds], ['ReasmOKs', m.ipReasmOKs], ['ReasmFails', m.ipReasmFails], ['FragOKs', m.ipFragOKs],
+    ['FragFails', m.ipFragFails], ['FragCreates', m.ipFragCreates], ['OutTransmits', out],
   ]);
   s += group('Icmp', [
     ['InMsgs', st.icmpIn], ['InErrors', 0], ['InCsumErrors', 0], ['InDestUnreachs', m.icmpInDestUnreachs], ['InTimeExcds', 0],
     ['InParmProbs', 0], ['InSrcQuenchs', 0], ['InRedirects', 0], ['InEchos', m.icmpInEchos], ['InEchoReps', m.icmpInEchoReps],
     ['InTimestamps', 0], ['InTimestampReps', 0], ['InAddrMasks', 0], ['InAddrMaskReps', 0], ['OutMsgs', icmpOut],
     ['OutErrors', 0], ['OutRateLimitGlobal', 0], ['OutRateLimitHost', 0], ['OutDestUnreachs', m.icmpOutDestUnreachs],
-    ['OutTimeExcds', 0], ['OutParmProbs', 0], ['OutSrcQuenchs', 0], ['OutRedirects', 0], ['OutEchos', m.icmpOutEchos],
+    ['OutTimeExcds', m.icmpOutTimeExcds], ['OutParmProbs', 0], ['OutSrcQuenchs', 0], ['OutRedirects', 0], ['OutEchos', m.icmpOutEchos],
     ['OutEchoReps', m.icmpOutEchoReps], ['OutTimestamps', 0], ['OutTimestampReps', 0], ['OutAddrMasks', 0], ['OutAddrMaskReps', 0],
   ]);
   // IcmpMsg lists only the types seen (icmpmsg_put), and nothing at all before the first.
@@ -84,7 +85,7 @@ export function procNetSnmp(kernel: object): string {
     ['InDatagrams', inDg], ['NoPorts', noPorts], ['InErrors', rcvbuf], ['OutDatagrams', outDg], ['RcvbufErrors', rcvbuf],
     ['SndbufErrors', 0], ['InCsumErrors', 0], ['IgnoredMulti', 0], ['MemErrors', 0],
   ];
-  s += group('Udp', udp(st.udpIn - m.udpNoPorts, m.udpNoPorts, m.udpOutDatagrams, m.udpRcvbufErrors));
+  s += group('Udp', udp(m.udpInDatagrams, m.udpNoPorts, m.udpOutDatagrams, m.udpRcvbufErrors));
   s += group('UdpLite', udp(0, 0, 0, 0));
   return s;
 }
@@ -98,7 +99,9 @@ export function procNetNetstat(kernel: object): string {
     TCPOFOQueue: m.tcpOfoQueue, TCPKeepAlive: m.tcpKeepAliveTimeouts, TCPOrigDataSent: m.tcpOutSegs,
   };
   const sum = (f: (s: { rxBytes: number; txBytes: number }) => number): number => stack.nics().reduce((n, nic) => n + f(nic.stats), 0);
-  const ipKnown: Record<string, number> = { InOctets: sum((s) => s.rxBytes), OutOctets: sum((s) => s.txBytes), InNoECTPkts: stack.stats.ipIn };
+  const ipKnown: Record<string, number> = {
+    InOctets: sum((s) => s.rxBytes), OutOctets: sum((s) => s.txBytes), InNoECTPkts: stack.stats.ipIn, ReasmOverlaps: m.ipReasmOverlaps,
+  };
   return group('TcpExt', TCP_EXT.map((n) => [n, known[n] ?? 0])) + group('IpExt', IP_EXT.map((n) => [n, ipKnown[n] ?? 0]));
 }
 

@@ -1,5 +1,6 @@
-// /proc/net/{tcp,tcp6,udp,udp6,unix}: the socket tables in Linux's exact layouts
-// (tcp4_seq_show, tcp6_seq_show, udp4_format_sock, udp6_seq_show, unix_seq_show), read from
+// /proc/net/{tcp,tcp6,udp,udp6,raw,raw6,unix}: the socket tables in Linux's exact layouts
+// (tcp4_seq_show, tcp6_seq_show, udp4_format_sock, udp6_seq_show, raw_sock_seq_show,
+// ip6_dgram_sock_seq_show, unix_seq_show), read from
 // the stack's endpoints and the unix namespace. An endpoint is listed in the file of its
 // socket's family, as Linux lists sk_family: an AF_INET6 socket talking IPv4 is in tcp6,
 // with a v4-mapped address. Kernel pointers print as zeros (kptr_restrict).
@@ -11,6 +12,8 @@ import { TCPS } from '../../tcpip/tcp/states';
 import { InetSocket } from '../../net/inet/inet_socket';
 import { unixTableOf } from '../../net/unix/names';
 import { bytesToString } from '../../abi/byte_string';
+import { rawEndpoints } from '../../tcpip/raw/endpoint';
+import { icmpEndpoints } from '../../tcpip/icmp/endpoint';
 
 const NULL_PTR = '0000000000000000';
 /** USER_HZ: the clock ticks the timer and RTO columns count in. */
@@ -86,6 +89,33 @@ export function procNetUdp(kernel: object, v6file: boolean): string {
   }
   return '  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops\n'
     + lines.map((l) => `${l}\n`).join('');
+}
+
+/** What /proc/net/raw shows of a raw endpoint (RawEndpoint, or IcmpEndpoint when raw). */
+interface RawView { protocol: number; local: IPAddr | null; remote: IPAddr | null; queued: number; drops: number; owner: unknown }
+
+/** /proc/net/raw, raw6: raw sockets by hash bucket (the protocol; RAW_HTABLE_SIZE is 256),
+ *  the newest first in a bucket as sk_add_node puts them; the local port column is the
+ *  protocol, the remote one 0, the state TCP_ESTABLISHED once connected. */
+export function procNetRaw(kernel: object, v6file: boolean): string {
+  const stack = stackOf(kernel);
+  const eps: RawView[] = [];
+  for (const ep of rawEndpoints(stack)) if (ep.v6 === v6file) eps.push(ep);
+  for (const ep of icmpEndpoints(stack)) if (ep.raw && ep.v6 === v6file) {
+    eps.push({ protocol: v6file ? 58 : 1, local: ep.local, remote: ep.remote, queued: ep.queued, drops: ep.drops, owner: ep.owner });
+  }
+  const order = eps.map((ep, i) => ({ ep, i })).sort((a, b) => a.ep.protocol - b.ep.protocol || b.i - a.i);
+  const lines = order.map(({ ep }) => {
+    const s = ownerView(ep.owner);
+    const st = ep.remote ? TCP_ESTABLISHED : 7;
+    return `${String(ep.protocol & 0xff).padStart(v6file ? 5 : 4)}: ${addrHex(shown(ep.local, v6file))}:${hex(ep.protocol, 4)} `
+      + `${addrHex(shown(ep.remote, v6file))}:${hex(0, 4)} ${hex(st, 2)} ${hex(0, 8)}:${hex(ep.queued, 8)} 00:00000000 00000000 `
+      + `${String(s?.uid ?? 0).padStart(5)} ${String(0).padStart(8)} ${s?.ino ?? 0} 2 ${NULL_PTR} ${ep.drops}\n`;
+  });
+  const head = v6file
+    ? '  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops\n'
+    : '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops\n';
+  return head + lines.join('');
 }
 
 const SO_ACCEPTCON = 1 << 16;

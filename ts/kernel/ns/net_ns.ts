@@ -59,6 +59,15 @@ export function setLinkUp(nic: NicInfo, up: boolean): void {
   }
 }
 
+/** dev_set_mtu's dev_validate_mtu: lo takes any non-negative MTU (min_mtu and max_mtu 0);
+ *  an Ethernet link (a veth) 68 (ETH_MIN_MTU) to 65535 (ETH_MAX_MTU). False: EINVAL. */
+export function setLinkMtu(nic: NicInfo, mtu: number): boolean {
+  const lo = (nic.flags & IFF_LOOPBACK) !== 0;
+  if (mtu < 0 || (!lo && (mtu < 68 || mtu > 0xffff))) return false;
+  nic.mtu = mtu;
+  return true;
+}
+
 /** ns_capable(net->user_ns, cap): a capability over the task's network namespace's owner. */
 export function netCapable(t: Task, cap: number): boolean {
   return t.creds.nsCapable(nsproxyOf(t).net.userNs, cap);

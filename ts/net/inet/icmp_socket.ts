@@ -59,6 +59,8 @@ export function checkIcmpCreate(t: Task, type: number): void {
 
 export class IcmpSocket extends InetSocket {
   readonly ep: IcmpEndpoint;
+
+  protected get stackEp(): object { return this.ep; }
   private connected = false;
 
   constructor(stack: Stack, flags: number, family: number, type: number, uid: number, gid: number) {
@@ -127,8 +129,11 @@ export class IcmpSocket extends InetSocket {
     }
     const a = parseInetAddr(raw, this.family);
     const dst = this.destination(a);
-    this.sourceFor(dst, this.ep.local);
+    const src = this.sourceFor(dst, this.ep.local);
     this.autobind(t);
+    // ip4_datagram_connect / ip6_datagram_connect: the route's source becomes the socket's
+    // address if it had none.
+    this.ep.local ??= src.slice();
     this.ep.remote = dst.slice();
     this.connected = true;
     return 0;

@@ -59,7 +59,7 @@ export function timestampType(ts: SockOpts['tstamp']): number {
 }
 
 /** The receive control messages a datagram gets; at is its arrival as a realtime in ns. */
-export function udpRecvCmsgs(opts: SockOpts, inet: InetOpts, v6socket: boolean, d: Datagram, at: bigint): Cmsg[] {
+export function udpRecvCmsgs(opts: SockOpts, inet: InetOpts, v6socket: boolean, d: Pick<Datagram, 'to' | 'ifindex' | 'ttl' | 'tos'>, at: bigint): Cmsg[] {
   const out: Cmsg[] = [];
   const ts = opts.tstamp;
   if (ts.on) out.push({ level: SOL_SOCKET, type: timestampType(ts), data: timeBytes(at, ts.ns) });
@@ -90,7 +90,7 @@ export function udpRecvCmsgs(opts: SockOpts, inet: InetOpts, v6socket: boolean, 
 }
 
 /** What a sendmsg's control messages ask of one datagram (undefined: the socket's own). */
-export interface SendCmsgs { src?: IPAddr; ttl?: number; tos?: number }
+export interface SendCmsgs { src?: IPAddr; ttl?: number; tos?: number; dontfrag?: boolean }
 
 /** Parse the IP-level (dst IPv4) or IPv6-level (dst IPv6) messages of a UDP sendmsg. */
 export function udpSendCmsgs(stack: Stack, control: Uint8Array, dst: IPAddr): SendCmsgs {
@@ -165,7 +165,10 @@ export function udpSendCmsgs(stack: Stack, control: Uint8Array, dst: IPAddr): Se
           if (tc >= 0) out.tos = tc;
           return;
         }
-        case IPV6_DONTFRAG: ranged(-1, 1); return;
+        case IPV6_DONTFRAG: {
+          out.dontfrag = ranged(0, 1) === 1;
+          return;
+        }
         case IPV6_FLOWINFO: {
           // No flow label was leased (IPV6_FLOWLABEL_MGR): only a zero label passes.
           if (len < cmsgLen(4)) fail(EINVAL);

@@ -29,6 +29,7 @@ const IPV6_MTU_DISCOVER = 23;
 const IPV6_RECVERR = 25;
 export const IPV6_V6ONLY = 26;
 const IPV6_RECVPKTINFO = 49;
+export const IPV6_DONTFRAG = 62;
 const IPV6_RECVHOPLIMIT = 51;
 const IPV6_RECVTCLASS = 66;
 const IPV6_TCLASS = 67;
@@ -55,7 +56,7 @@ const IP_PLAIN: Record<number, number> = {
 };
 const IPV6_PLAIN: Record<number, number> = {
   [IPV6_MTU_DISCOVER]: IP_PMTUDISC_WANT, [IPV6_RECVERR]: 0,
-  [IPV6_RECVPKTINFO]: 0, [IPV6_RECVHOPLIMIT]: 0, [IPV6_RECVTCLASS]: 0,
+  [IPV6_RECVPKTINFO]: 0, [IPV6_RECVHOPLIMIT]: 0, [IPV6_RECVTCLASS]: 0, [IPV6_DONTFRAG]: 0,
 };
 
 export function intOf(val: Uint8Array): number {
@@ -115,6 +116,9 @@ export function setIpv6Opt(o: InetOpts, name: number, val: Uint8Array, bound: bo
     case IPV6_TCLASS:
       if (v < -1 || v > 0xff) fail(EINVAL);
       o.tclass = v < 0 ? 0 : v;
+      return;
+    case IPV6_DONTFRAG:
+      o.plain.set(`ip6${name}`, v !== 0 ? 1 : 0);
       return;
     default:
       if (!(name in IPV6_PLAIN)) fail(ENOPROTOOPT);

@@ -11,7 +11,8 @@ import type { Task } from '../../kernel/task';
 import { fail } from '../../kernel/syscall_error';
 import { EACCES, EADDRINUSE, EADDRNOTAVAIL, EAFNOSUPPORT, EINVAL, ENOPROTOOPT, ENETUNREACH, ENOTSUP as EOPNOTSUPP } from '../../abi/linux/errno';
 import { O_NONBLOCK } from '../../abi/linux/fcntl';
-import { AF_INET6, SOCK_STREAM } from '../../abi/linux/socket';
+import { AF_INET6, SOCK_STREAM, SO_BINDTODEVICE, SO_BINDTOIFINDEX } from '../../abi/linux/socket';
+import { setBoundDev } from '../../tcpip/bound_dev';
 import { WaitQueue } from '../../kernel/poll/wait_queue';
 import type { ReadinessCallback } from '../../vfs/file_description';
 import { Socket, type UCred } from '../socket';
@@ -45,6 +46,20 @@ export abstract class InetSocket extends Socket {
   }
 
   get v6family(): boolean { return this.family === AF_INET6; }
+
+  /** The stack endpoint the socket's SO_BINDTODEVICE applies to. */
+  protected abstract get stackEp(): object;
+
+  override solSocketSet(name: number, _val: Uint8Array): void {
+    if (name === SO_BINDTODEVICE || name === SO_BINDTOIFINDEX) setBoundDev(this.stackEp, this.opts.boundDev);
+  }
+
+  /** ip_route_output with the socket's bound interface as oif: whether dst's route leaves by
+   *  it (true when unbound). */
+  routesByBoundDev(dst: IPAddr): boolean {
+    const bd = this.opts.boundDev;
+    return bd === 0 || this.stack.routeOutput(dst)?.nic.index === bd;
+  }
 
   notify(mask: number): void { this.queue.notify(mask); }
 
@@ -125,10 +140,16 @@ export abstract class InetSocket extends Socket {
     return src;
   }
 
-  override getsockoptProto(_t: Task, level: number, name: number, _len: number): Uint8Array {
+  override getsockoptProto(t: Task, level: number, name: number, len: number, ptr = 0): Uint8Array {
     const mtu = getPmtuOpt(this, level, name);
     if (mtu) return mtu;
     const v6 = level === IPPROTO_IPV6 && this.v6family;
+    const head = (level === IPPROTO_IP || v6) ? McastSock.msfilterHeader(v6, name) : 0;
+    if (head > 0) {
+      // The filter's group and interface come in the caller's buffer (ip_mc_msfget, ip_mc_gsfget).
+      if (len < head) fail(EINVAL);
+      return this.mcast.getMsfilter(v6, name, t.mm.copyIn(ptr, head));
+    }
     if ((level === IPPROTO_IP || v6) && McastSock.owns(v6, name)) return this.mcast.get(v6, name);
     if (level === IPPROTO_IP) return getIpOpt(this.inet, name);
     if (level === IPPROTO_IPV6 && this.v6family) return getIpv6Opt(this.inet, name);

@@ -4,7 +4,8 @@
 // (IP_ADD_SOURCE_MEMBERSHIP, IP_BLOCK_SOURCE, MCAST_*_SOURCE*), each join counted on the
 // interface's group table (../../tcpip/multicast.ts), and the two questions a datagram to a
 // group asks: which interface and source it leaves by, and whether a socket takes it.
-// IP_MSFILTER and MCAST_MSFILTER (whole filter lists) are not implemented (ENOPROTOOPT).
+// IP_MSFILTER and MCAST_MSFILTER read and replace a membership's whole filter (mode and list):
+// ip_mc_msfilter / ip_mc_msfget / ip_mc_gsfget and ip6_mc_msfilter / ip6_mc_msfget.
 
 import { SyscallError, fail } from '../../kernel/syscall_error';
 import { EADDRINUSE, EADDRNOTAVAIL, EINVAL, ENETUNREACH, ENOBUFS, ENODEV, ENOPROTOOPT, EPROTO } from '../../abi/linux/errno';
@@ -30,6 +31,8 @@ const MCAST_UNBLOCK_SOURCE = 44;
 const MCAST_LEAVE_GROUP = 45;
 const MCAST_JOIN_SOURCE_GROUP = 46;
 const MCAST_LEAVE_SOURCE_GROUP = 47;
+const IP_MSFILTER = 41;
+const MCAST_MSFILTER = 48;
 const IP_MULTICAST_ALL = 49;
 const IPV6_MULTICAST_IF = 17;
 const IPV6_MULTICAST_HOPS = 18;
@@ -45,6 +48,13 @@ const IPV6_MREQ_SIZE = 20;
  *  two sockaddr_storage. */
 const GROUP_REQ_SIZE = 136;
 const GROUP_SOURCE_REQ_SIZE = 264;
+/** IP_MSFILTER_SIZE(0) (multiaddr, interface, fmode, numsrc) and GROUP_FILTER_SIZE(0)
+ *  (interface, padding, group, fmode, numsrc); each source then takes 4 or 128 bytes. */
+const IP_MSFILTER_HEAD = 16;
+const GROUP_FILTER_HEAD = 144;
+const SOCKADDR_STORAGE = 128;
+/** net.core.optmem_max: a longer filter is ENOBUFS. */
+const OPTMEM_MAX = 131072;
 /** net.ipv4.igmp_max_memberships, igmp_max_msf, net.ipv6.mld_max_msf. */
 const IGMP_MAX_MEMBERSHIPS = 20;
 const IGMP_MAX_MSF = 10;
@@ -55,10 +65,11 @@ const MCAST_INCLUDE = 1;
 
 const OPTS4 = new Set([IP_MULTICAST_IF, IP_MULTICAST_TTL, IP_MULTICAST_LOOP, IP_ADD_MEMBERSHIP, IP_DROP_MEMBERSHIP,
   IP_UNBLOCK_SOURCE, IP_BLOCK_SOURCE, IP_ADD_SOURCE_MEMBERSHIP, IP_DROP_SOURCE_MEMBERSHIP, MCAST_JOIN_GROUP,
-  MCAST_BLOCK_SOURCE, MCAST_UNBLOCK_SOURCE, MCAST_LEAVE_GROUP, MCAST_JOIN_SOURCE_GROUP, MCAST_LEAVE_SOURCE_GROUP, IP_MULTICAST_ALL]);
+  MCAST_BLOCK_SOURCE, MCAST_UNBLOCK_SOURCE, MCAST_LEAVE_GROUP, MCAST_JOIN_SOURCE_GROUP, MCAST_LEAVE_SOURCE_GROUP, IP_MULTICAST_ALL,
+  IP_MSFILTER, MCAST_MSFILTER]);
 const OPTS6 = new Set([IPV6_MULTICAST_IF, IPV6_MULTICAST_HOPS, IPV6_MULTICAST_LOOP, IPV6_ADD_MEMBERSHIP, IPV6_DROP_MEMBERSHIP,
   IPV6_MULTICAST_ALL, MCAST_JOIN_GROUP, MCAST_BLOCK_SOURCE, MCAST_UNBLOCK_SOURCE, MCAST_LEAVE_GROUP, MCAST_JOIN_SOURCE_GROUP,
-  MCAST_LEAVE_SOURCE_GROUP]);
+  MCAST_LEAVE_SOURCE_GROUP, MCAST_MSFILTER]);
 
 /** One group a socket joined on one interface, with its source filter. */
 interface Membership { group: IPAddr; ifindex: number; ifaddr: IPAddr | null; mode: number; sources: IPAddr[]; takes: (src: IPAddr) => boolean }
@@ -98,8 +109,17 @@ export class McastSock {
   /** Bytes of a group_req or group_source_req option (the larger values), 0 for others. */
   static valueSize(level: number, name: number): number {
     if (level !== 0 && level !== 41) return 0;
+    // A filter list is read whole, up to one byte past optmem_max (which is ENOBUFS).
+    if ((level === 0 && name === IP_MSFILTER) || name === MCAST_MSFILTER) return OPTMEM_MAX + 1;
     if (name === MCAST_JOIN_GROUP || name === MCAST_LEAVE_GROUP) return GROUP_REQ_SIZE;
     return name >= MCAST_BLOCK_SOURCE && name <= MCAST_LEAVE_SOURCE_GROUP ? GROUP_SOURCE_REQ_SIZE : 0;
+  }
+
+  /** For getsockopt of IP_MSFILTER / MCAST_MSFILTER: the bytes of the caller's buffer read
+   *  first (EINVAL when optlen is shorter); 0 for any other option. */
+  static msfilterHeader(v6: boolean, name: number): number {
+    if (name === MCAST_MSFILTER) return GROUP_FILTER_HEAD;
+    return !v6 && name === IP_MSFILTER ? IP_MSFILTER_HEAD : 0;
   }
 
   /** The options of level IP (v6: false) or IPV6 (true) this file owns. */
@@ -177,8 +197,109 @@ export class McastSock {
         else this.leave4(v4At(val, 12), null, ifindex);
         return;
       }
+      case IP_MSFILTER: {
+        if (val.length < IP_MSFILTER_HEAD) fail(EINVAL);
+        if (val.length > OPTMEM_MAX) fail(ENOBUFS);
+        const n = u32At(val, 12);
+        if (n > IGMP_MAX_MSF) fail(ENOBUFS);
+        if (IP_MSFILTER_HEAD + 4 * n > val.length) fail(EINVAL);
+        const sources = Array.from({ length: n }, (_, i) => v4At(val, IP_MSFILTER_HEAD + 4 * i));
+        return this.msfilter4(v4At(val, 0), v4At(val, 4), 0, u32At(val, 8), sources);
+      }
+      case MCAST_MSFILTER: return this.groupFilter(false, val);
       default: return this.groupSource(false, name, val);
     }
+  }
+
+  /** ip_set_mcast_msfilter / ipv6_set_mcast_msfilter: a struct group_filter, then its list. */
+  private groupFilter(v6: boolean, val: Uint8Array): void {
+    if (v6 && this.stream) fail(EPROTO);
+    if (val.length < GROUP_FILTER_HEAD) fail(EINVAL);
+    if (val.length > OPTMEM_MAX) fail(ENOBUFS);
+    const n = u32At(val, 140);
+    if (n > (v6 ? MLD_MAX_MSF : IGMP_MAX_MSF)) fail(ENOBUFS);
+    if (GROUP_FILTER_HEAD + SOCKADDR_STORAGE * n > val.length) fail(EINVAL);
+    const at = (i: number): number => GROUP_FILTER_HEAD + SOCKADDR_STORAGE * i;
+    const ifindex = u32At(val, 0);
+    const fmode = u32At(val, 136);
+    if (v6) {
+      // ip6_mc_msfilter takes each sin6_addr as it is, whatever the family says.
+      this.msfilter6(val.slice(16, 32), ifindex, fmode, Array.from({ length: n }, (_, i) => val.slice(at(i) + 8, at(i) + 24)));
+      return;
+    }
+    // set_mcast_msfilter: the group and every source must be AF_INET.
+    const fam = (off: number): number => val[off] | (val[off + 1] << 8);
+    if (fam(8) !== AF_INET) fail(EADDRNOTAVAIL);
+    for (let i = 0; i < n; i++) if (fam(at(i)) !== AF_INET) fail(EADDRNOTAVAIL);
+    this.msfilter4(v4At(val, 12), new Uint8Array(4), ifindex, fmode, Array.from({ length: n }, (_, i) => v4At(val, at(i) + 4)));
+  }
+
+  /** ip_mc_msfilter: replace the filter of the membership (group, the interface found as a
+   *  join finds it); (INCLUDE, no sources) leaves the group. */
+  private msfilter4(group: IPAddr, ifaddr: IPAddr, ifindex: number, fmode: number, sources: IPAddr[]): void {
+    if (!isMulticast(group) || group.length !== 4) fail(EINVAL);
+    if (fmode !== MCAST_INCLUDE && fmode !== MCAST_EXCLUDE) fail(EINVAL);
+    const nic = this.findDev4(group, ifaddr, ifindex);
+    if (!nic) fail(ENODEV);
+    if (fmode === MCAST_INCLUDE && sources.length === 0) { this.leave4(group, ifaddr, nic.index); return; }
+    const m = this.list.find((x) => x.group.length === 4 && addrEqual(x.group, group) && x.ifindex === nic.index);
+    if (!m) fail(EINVAL);
+    m.mode = fmode;
+    m.sources = sources;
+  }
+
+  /** ip6_mc_msfilter. */
+  private msfilter6(group: IPAddr, ifindex: number, fmode: number, sources: IPAddr[]): void {
+    if (!isMulticast(group) || group.length !== 16) fail(EINVAL);
+    if (fmode !== MCAST_INCLUDE && fmode !== MCAST_EXCLUDE) fail(EINVAL);
+    const nic = ifindex ? this.stack.nicByIndex(ifindex) : this.stack.routeOutput(group)?.nic ?? null;
+    if (!nic) fail(ENODEV);
+    if (fmode === MCAST_INCLUDE && sources.length === 0) { this.leave6(group, ifindex); return; }
+    const m = this.list.find((x) => x.group.length === 16 && x.ifindex === ifindex && addrEqual(x.group, group));
+    if (!m) fail(EINVAL);
+    m.mode = fmode;
+    m.sources = sources;
+  }
+
+  /** getsockopt IP_MSFILTER (ip_mc_msfget) or MCAST_MSFILTER (ip_mc_gsfget, ip6_mc_msfget):
+   *  head is the caller's header; the answer is the header with the mode and the full count
+   *  of sources, then as many sources as the caller's count asked for. */
+  getMsfilter(v6: boolean, name: number, head: Uint8Array): Uint8Array {
+    const out = head.slice();
+    const dv = new DataView(out.buffer);
+    if (name === IP_MSFILTER) {
+      const group = v4At(head, 0);
+      if (!isMulticast(group)) fail(EINVAL);
+      const nic = this.findDev4(group, v4At(head, 4), 0);
+      if (!nic) fail(ENODEV);
+      const m = this.list.find((x) => x.group.length === 4 && addrEqual(x.group, group) && x.ifindex === nic.index);
+      if (!m) fail(EADDRNOTAVAIL);
+      const copy = Math.min(m.sources.length, dv.getUint32(12, true));
+      dv.setUint32(8, m.mode, true);
+      dv.setUint32(12, m.sources.length, true);
+      const r = new Uint8Array(IP_MSFILTER_HEAD + 4 * copy);
+      r.set(out);
+      m.sources.slice(0, copy).forEach((s, i) => r.set(s, IP_MSFILTER_HEAD + 4 * i));
+      return r;
+    }
+    const fam = head[8] | (head[9] << 8);
+    if (fam !== (v6 ? AF_INET6 : AF_INET)) fail(v6 ? EADDRNOTAVAIL : EINVAL);
+    const group = v6 ? head.slice(16, 32) : v4At(head, 12);
+    if (!isMulticast(group)) fail(EINVAL);
+    const ifindex = dv.getUint32(0, true);
+    const m = this.list.find((x) => x.group.length === group.length && addrEqual(x.group, group) && x.ifindex === ifindex);
+    if (!m) fail(EADDRNOTAVAIL);
+    const copy = Math.min(m.sources.length, dv.getUint32(140, true));
+    dv.setUint32(136, m.mode, true);
+    dv.setUint32(140, m.sources.length, true);
+    const r = new Uint8Array(GROUP_FILTER_HEAD + SOCKADDR_STORAGE * copy);
+    r.set(out);
+    m.sources.slice(0, copy).forEach((s, i) => {
+      const at = GROUP_FILTER_HEAD + SOCKADDR_STORAGE * i;
+      r[at] = v6 ? AF_INET6 : AF_INET;
+      r.set(s, at + (v6 ? 8 : 4));
+    });
+    return r;
   }
 
   private set6(name: number, val: Uint8Array): void {
@@ -225,6 +346,7 @@ export class McastSock {
         else this.leave6(group, u32At(val, 0));
         return;
       }
+      case MCAST_MSFILTER: return this.groupFilter(true, val);
       default: return this.groupSource(true, name, val);
     }
   }

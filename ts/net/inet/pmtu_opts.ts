@@ -12,7 +12,7 @@ import { isV4Mapped, unmap, type IPAddr } from '../../tcpip/addr';
 import { IP_PMTUDISC_OMIT, IP_PMTUDISC_WANT, pathMtu, pmtuLimit } from '../../tcpip/pmtu';
 import type { Stack } from '../../tcpip/stack';
 import { SO_EE_ORIGIN_LOCAL, type ErrQueue } from '../../tcpip/icmp/errqueue';
-import { IPPROTO_IP, IPPROTO_IPV6, intOf, ints, type InetOpts } from './inet_opts';
+import { IPPROTO_IP, IPPROTO_IPV6, IPV6_DONTFRAG, intOf, ints, type InetOpts } from './inet_opts';
 import { parseInetAddr } from './sockaddr_in';
 
 const IP_MTU_DISCOVER = 10, IP_MTU = 14;
@@ -50,10 +50,13 @@ export interface LocalErrTarget { errQueue: ErrQueue; queued: number; rcvBufSize
 /** EMSGSIZE for a datagram of n payload bytes to dst:port that may not be fragmented and does
  *  not fit (ip_append_data's maxnonfragsize check); with IP_RECVERR / IPV6_RECVERR the
  *  refusal is queued too, as a local error carrying the MTU (ip_local_error). */
-export function checkDatagramPmtu(stack: Stack, o: InetOpts, dst: IPAddr, port: number, n: number, ep: LocalErrTarget): void {
+export function checkDatagramPmtu(stack: Stack, o: InetOpts, dst: IPAddr, port: number, n: number, ep: LocalErrTarget, dontfrag?: boolean): void {
   const v6 = dst.length === 16;
   const mode = o.plain.get(v6 ? `ip6${IPV6_MTU_DISCOVER}` : `ip${IP_MTU_DISCOVER}`) ?? IP_PMTUDISC_WANT;
-  const limit = pmtuLimit(stack, dst, mode);
+  // IPV6_DONTFRAG (the option, or its cmsg for one datagram) holds an IPv6 datagram to the
+  // path MTU whatever the mode (__ip6_append_data).
+  const df = v6 && (dontfrag ?? (o.plain.get(`ip6${IPV6_DONTFRAG}`) ?? 0) !== 0);
+  const limit = df ? pmtuLimit(stack, dst, mode) ?? pathMtu(stack, dst) : pmtuLimit(stack, dst, mode);
   if (limit === null || n + UDP_HEADER + (v6 ? 40 : 20) <= limit) return;
   if (v6 ? ep.errQueue.recverr6 : ep.errQueue.recverr4) {
     ep.errQueue.push({

@@ -22,6 +22,7 @@ import { RawEndpoint, fillChecksum6 } from '../../tcpip/raw/endpoint';
 import { InetSocket } from './inet_socket';
 import { IPPROTO_IP, IPPROTO_IPV6, intOf, ints } from './inet_opts';
 import { SOCKADDR_IN_SIZE, buildInetAddr, familyOfRaw, parseInetAddr } from './sockaddr_in';
+import { udpRecvCmsgs } from './inet_cmsg';
 
 const IPPROTO_RAW = 255;
 const IP_HDRINCL = 3;
@@ -32,6 +33,8 @@ const RCV_SHUTDOWN = 1;
 
 export class RawSocket extends InetSocket {
   readonly ep: RawEndpoint;
+
+  protected get stackEp(): object { return this.ep; }
   private connected = false;
   private shutdownBits = 0;
 
@@ -123,6 +126,9 @@ export class RawSocket extends InetSocket {
   /** raw_send_hdrinc: the caller's IPv4 header, with the length, identifier, checksum and a
    *  zero source filled in; it goes where the route to dst leads. */
   private sendHeaderIncluded(data: Uint8Array, src: IPAddr, dst: IPAddr): void {
+    // Never fragmented: what the device cannot carry whole is refused first.
+    const mtu = this.stack.routeOutput(dst)?.nic.mtu;
+    if (mtu !== undefined && data.length > mtu) fail(EMSGSIZE);
     if (data.length < IPV4_HDR) fail(EINVAL);
     const pkt = data.slice();
     const ihl = (pkt[0] & 0xf) * 4;
@@ -148,7 +154,13 @@ export class RawSocket extends InetSocket {
       if (this.shutdownBits & RCV_SHUTDOWN) return { n: 0, data: new Uint8Array(0), from: null, rights: null, creds: null, flags: 0 };
       return dl.wait(t, (wake) => this.queue.subscribe(POLLIN, wake)).then(() => this.recvFrom(t, max, flags, dl));
     }
-    return messageResult(d.data, buildInetAddr(this.family, d.from, 0), max, flags);
+    const r = messageResult(d.data, buildInetAddr(this.family, d.from, 0), max, flags);
+    // raw_recvmsg / rawv6_recvmsg: the same receive messages as a UDP socket's (ip_cmsg_recv,
+    // ip6_datagram_recv_ctl), stamped as the packet is read.
+    if (this.opts.tstamp.on || [...this.inet.plain.values()].some((v) => v !== 0)) {
+      r.cmsgs = udpRecvCmsgs(this.opts, this.inet, this.v6family, d, this.opts.tstamp.on ? t.kernel.realtimeNs() : 0n);
+    }
+    return r;
   }
 
   override read(t: Task, dst: Uint8Array): number | Promise<number> { return readMessage(this, t, dst); }

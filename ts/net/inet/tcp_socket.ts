@@ -8,9 +8,11 @@
 import type { Task } from '../../kernel/task';
 import { SyscallError, fail } from '../../kernel/syscall_error';
 import {
-  EADDRNOTAVAIL, EAGAIN, EALREADY, EFAULT, ECONNABORTED, ECONNRESET, EINPROGRESS, EINVAL, EISCONN, ENOENT, ENOPROTOOPT, ENOTCONN, ENOTSUP as EOPNOTSUPP,
+  EHOSTUNREACH, EADDRNOTAVAIL, EAGAIN, EALREADY, EFAULT, ECONNABORTED, ECONNRESET, EINPROGRESS, EINVAL, EISCONN, ENOENT, ENOPROTOOPT, ENOTCONN, ENOTSUP as EOPNOTSUPP,
   ENOTTY, EPIPE, ENETUNREACH,
 } from '../../abi/linux/errno';
+import { setBoundDev } from '../../tcpip/bound_dev';
+import { netSysctlsOf } from '../../tcpip/sysctl';
 import { POLLERR, POLLHUP, POLLIN, POLLOUT, POLLPRI, POLLRDHUP, POLLRDNORM, POLLWRNORM } from '../../abi/linux/poll';
 import { SIGPIPE } from '../../abi/linux/signal';
 import {
@@ -107,6 +109,8 @@ type SockState = 'unconnected' | 'connecting' | 'connected';
 
 export class TcpSocket extends InetSocket {
   ep: TcpEndpoint;
+
+  protected get stackEp(): object { return this.ep; }
   sockState: SockState = 'unconnected';
   private readonly tcpPlain = new Map<number, number>();
   /** process.hrtime of the last data arrival while SO_TIMESTAMP was on (0n: none). */
@@ -217,6 +221,7 @@ export class TcpSocket extends InetSocket {
     this.syncBuffers();
     this.optionsChanged();
     this.syncTcpOpts();
+    ep.sackEnabled = netSysctlsOf(this.stack).tcpSack !== 0;
     ep.listen(Math.max(backlog, 0));
   }
 
@@ -244,8 +249,11 @@ export class TcpSocket extends InetSocket {
     const dst = this.destination(a);
     // tcp_v4_connect / tcp_v6_connect: no stream to a multicast or broadcast address.
     if (this.stack.isBroadcastOrMulticast(dst)) fail(ENETUNREACH);
+    // Bound to an interface the route does not leave by: ip_route_connect has no route.
+    if (!this.routesByBoundDev(dst)) fail(EHOSTUNREACH);
     const src = this.sourceFor(dst, ep.local);
     ep.v6 = dst.length === 16;
+    ep.sackEnabled = netSysctlsOf(this.stack).tcpSack !== 0;
     if (ep.lport === 0) {
       // inet_hash_connect: the port carries the socket's SO_REUSEADDR/SO_REUSEPORT (sk_reuse),
       // which its TIME_WAIT will still have for a later bind.
@@ -307,6 +315,7 @@ export class TcpSocket extends InetSocket {
   private fresh(): void {
     const old = this.ep;
     this.ep = new TcpEndpoint(this.stack, this.v6family);
+    setBoundDev(this.ep, this.opts.boundDev);
     this.ep.owner = this;
     this.ep.filter = this.opts.filter;
     this.ep.nodelay = old.nodelay;

@@ -86,7 +86,12 @@ export class UdpSocket extends InetSocket {
 
   /** A SOL_SOCKET option changed: SO_RCVBUF bounds the queue from now on, SO_TIMESTAMP(NS)
    *  start or stop stamping. */
-  override solSocketSet(_name: number, _val: Uint8Array): void { this.optionsChanged(); }
+  override solSocketSet(name: number, val: Uint8Array): void {
+    super.solSocketSet(name, val);
+    this.optionsChanged();
+  }
+
+  protected get stackEp(): object { return this.ep; }
 
   bind(t: Task, raw: Uint8Array): void {
     const a = this.parseBind(raw);
@@ -214,8 +219,8 @@ export class UdpSocket extends InetSocket {
       fail(EPIPE);
     }
     if (req.data.length > this.stack.maxDatagram(dst.length === 16)) fail(EMSGSIZE);
-    checkDatagramPmtu(this.stack, this.inet, dst, port, req.data.length, this.ep);
     const c = req.control && req.control.length > 0 ? udpSendCmsgs(this.stack, req.control, dst) : null;
+    checkDatagramPmtu(this.stack, this.inet, dst, port, req.data.length, this.ep, c?.dontfrag);
     const group = isMulticast(dst) ? this.mcast.route(dst, this.ep.local, scopeId) : null;
     const src = c?.src ?? group?.src ?? this.sourceFor(dst, this.ep.local);
     // sock_alloc_send_skb reports a pending error (an earlier port unreachable) first.
@@ -225,7 +230,9 @@ export class UdpSocket extends InetSocket {
     this.ep.ttl = c?.ttl ?? (group ? group.ttl : this.ttlFor(dst));
     this.ep.tos = c?.tos ?? this.tosFor(dst);
     if (group) this.ep.sendMulticast({ ...group, src, ttl: this.ep.ttl }, dst, port, req.data);
-    else this.ep.send(src, dst, port, req.data);
+    // Bound to an interface the route does not leave by, the datagram goes out that interface
+    // to no one who answers here.
+    else if (this.routesByBoundDev(dst)) this.ep.send(src, dst, port, req.data);
     this.stack.flush();
     return req.data.length;
   }

@@ -1,18 +1,19 @@
 // RTM_NEWLINK / RTM_SETLINK on an existing link (Linux rtnl_newlink, do_setlink): bringing it up
-// or down through ifi_flags/ifi_change (`ip link set lo up`). The link is found by ifi_index,
-// else by IFLA_IFNAME. Creating links (IFLA_LINKINFO: veth, bridges...) and every other
-// attribute (mtu, address, name...) are not modelled: EOPNOTSUPP rather than a change
-// silently dropped.
+// or down through ifi_flags/ifi_change (`ip link set lo up`), and its MTU (IFLA_MTU, `ip link
+// set lo mtu 1500`). The link is found by ifi_index, else by IFLA_IFNAME. Creating links
+// (IFLA_LINKINFO: veth, bridges...) and every other attribute (address, name...) are not
+// modelled: EOPNOTSUPP rather than a change silently dropped.
 
 import { EEXIST, EINVAL, ENODEV, ENOTSUP as EOPNOTSUPP } from '../../abi/linux/errno';
 import { IFF_UP } from '../../tcpip/nic';
 import type { Stack } from '../../tcpip/stack';
-import { setLinkUp } from '../../kernel/ns/net_ns';
+import { setLinkMtu, setLinkUp } from '../../kernel/ns/net_ns';
 import { parseAttrs, type NlMsg } from './message';
 
 const RTM_NEWLINK = 16, RTM_SETLINK = 19;
 const IFINFOMSG = 16;
 const IFLA_IFNAME = 3;
+const IFLA_MTU = 4;
 const NLM_F_EXCL = 0x200, NLM_F_CREATE = 0x400;
 
 /** null: not a link message. */
@@ -34,7 +35,13 @@ export function linkAdmin(stack: Stack, m: NlMsg): number | null {
   }
   if (nic === null) return m.type === RTM_NEWLINK && (m.flags & NLM_F_CREATE) !== 0 ? EOPNOTSUPP : ENODEV;
   if (m.type === RTM_NEWLINK && (m.flags & NLM_F_EXCL) !== 0) return EEXIST;
-  for (const type of attrs.keys()) if (type !== IFLA_IFNAME) return EOPNOTSUPP;
+  for (const type of attrs.keys()) if (type !== IFLA_IFNAME && type !== IFLA_MTU) return EOPNOTSUPP;
+  const mtu = attrs.get(IFLA_MTU);
+  if (mtu !== undefined) {
+    if (mtu.length < 4) return EINVAL;
+    // IFLA_MTU is a u32: one past INT_MAX is negative to dev_set_mtu.
+    if (!setLinkMtu(nic, new DataView(mtu.buffer, mtu.byteOffset, 4).getInt32(0, true))) return EINVAL;
+  }
   if (ifiFlags === 0 && ifiChange === 0) return 0;
   // rtnl_dev_combine_flags: ifi_change 0 means every bit.
   const change = ifiChange === 0 ? 0xffffffff : ifiChange;

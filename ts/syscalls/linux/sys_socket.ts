@@ -417,7 +417,7 @@ function sysGetsockopt(t: Task, a: SyscallArgs): number {
   if (level !== SOL_SOCKET && !hasProtoOpts(s)) fail(EOPNOTSUPP);
   const len = t.mm.readI32(lenPtr);
   if (len < 0) fail(EINVAL);
-  const v = level === SOL_SOCKET ? getSolSocket(s, name, t) : s.getsockoptProto(t, level, name, len);
+  const v = level === SOL_SOCKET ? getSolSocket(s, name, t, len) : s.getsockoptProto(t, level, name, len, val);
   const n = Math.min(len, v.length);
   if (n > 0) t.mm.copyOut(val, v.subarray(0, n));
   t.mm.writeI32(lenPtr, n);

@@ -17,8 +17,10 @@ export interface ICMPMessage { type: number; code: number; quoted: Uint8Array }
 
 /** Fill an ICMP(v6) header at m[0..8] (quoted bytes already after it). v6 needs the
  *  addresses for its pseudo-header. */
-export function writeICMP(m: Uint8Array, type: number, code: number, v6: { src: Uint8Array; dst: Uint8Array } | null): void {
-  m[0] = type; m[1] = code; m[2] = 0; m[3] = 0; m[4] = 0; m[5] = 0; m[6] = 0; m[7] = 0;
+export function writeICMP(m: Uint8Array, type: number, code: number, v6: { src: Uint8Array; dst: Uint8Array } | null, info = 0): void {
+  // info: the 32-bit word after the checksum (a parameter problem's pointer, an MTU).
+  m[0] = type; m[1] = code; m[2] = 0; m[3] = 0;
+  m[4] = info >>> 24; m[5] = (info >> 16) & 0xff; m[6] = (info >> 8) & 0xff; m[7] = info & 0xff;
   const init = v6 ? pseudoSum(v6.src, v6.dst, IPPROTO_ICMPV6, m.length) : 0;
   const c = finish(sum16(m, 0, m.length, init));
   m[2] = c >> 8; m[3] = c & 0xff;

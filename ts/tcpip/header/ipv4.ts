@@ -1,6 +1,7 @@
 // IPv4 header (RFC 791): build one, and parse one without ever throwing: anything malformed
 // (short, bad version or length, bad header checksum) is null, and the packet is dropped.
-// Fragments are dropped too: the loopback link never fragments (its MTU is 64 KiB).
+// A fragment parses like a whole packet with its offset and more-fragments flag set; the
+// stack reassembles it before any transport sees it (../frag/ipv4.ts).
 
 import { finish, sum16 } from '../checksum';
 
@@ -15,7 +16,14 @@ export interface IPv4Packet {
   tos: number;
   /** The transport part (a view into the packet). */
   payload: Uint8Array;
+  /** Header length in bytes, and the identification, fragment offset (bytes) and MF flag. */
+  ihl: number;
+  id: number;
+  fragOff: number;
+  more: boolean;
 }
+
+export const IP_DF = 0x4000, IP_MF = 0x2000, IP_OFFSET = 0x1fff;
 
 export function writeIPv4Header(p: Uint8Array, src: Uint8Array, dst: Uint8Array, proto: number, ttl: number, tos: number, id: number): void {
   const len = p.length;
@@ -45,11 +53,9 @@ export function parseIPv4(p: Uint8Array): IPv4Packet | null {
   const total = (p[2] << 8) | p[3];
   if (total < ihl || total > p.length) return null;
   if (finish(sum16(p, 0, ihl)) !== 0) return null;
-  const more = (p[6] & 0x20) !== 0;
-  const fragOff = ((p[6] & 0x1f) << 8) | p[7];
-  if (more || fragOff !== 0) return null;
+  const frag = (p[6] << 8) | p[7];
   return {
     src: p.subarray(12, 16), dst: p.subarray(16, 20), proto: p[9], ttl: p[8], tos: p[1],
-    payload: p.subarray(ihl, total),
+    payload: p.subarray(ihl, total), ihl, id: (p[4] << 8) | p[5], fragOff: (frag & IP_OFFSET) * 8, more: (frag & IP_MF) !== 0,
   };
 }

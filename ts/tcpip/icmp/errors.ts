@@ -19,13 +19,14 @@ import { IPV4_HEADER } from '../header/ipv4';
 import { IPV6_HEADER } from '../header/ipv6';
 import { IPPROTO_TCP } from '../header/tcp';
 import { IPPROTO_UDP } from '../header/udp';
-import { IPPROTO_ICMP, IPPROTO_ICMPV6, ICMP_HEADER, writeICMP } from '../header/icmp';
+import { IPPROTO_ICMP, IPPROTO_ICMPV6, ICMP_HEADER } from '../header/icmp';
 import { mibOf } from '../mib';
 import { learnPmtu } from '../pmtu';
 import type { Stack } from '../stack';
 import { tcpIcmpError, type TcpIcmp } from '../tcp/icmp_err';
 import { SO_EE_ORIGIN_ICMP, SO_EE_ORIGIN_ICMP6, type ErrQueue, type SockExtendedErr } from './errqueue';
 import { ICMPV6_ECHO_REQUEST, ICMP_ECHO, icmpEndpoints } from './endpoint';
+import { buildIcmpError } from './send_error';
 
 // ICMP types and destination-unreachable codes (include/uapi/linux/icmp.h, icmpv6.h).
 export const ICMP_DEST_UNREACH = 3;
@@ -258,13 +259,8 @@ export function linkFailure(stack: Stack, pkt: Uint8Array): void {
   const tOff = v6 ? IPV6_HEADER : (pkt[0] & 0xf) * 4;
   if (proto === (v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP) && pkt.length > tOff && isIcmpError(pkt[tOff], v6)) return;
   if (!stack.isLocalAddress(src)) return;
-  const ipLen = stack.ipHeaderLen(v6);
-  const quote = pkt.subarray(0, Math.min(pkt.length, v6 ? 1232 : 548));
-  const out = new Uint8Array(ipLen + ICMP_HEADER + quote.length);
-  out.set(quote, ipLen + ICMP_HEADER);
-  const m = out.subarray(ipLen);
-  if (v6) writeICMP(m, ICMPV6_DEST_UNREACH, ICMPV6_ADDR_UNREACH, { src, dst: src });
-  else writeICMP(m, ICMP_DEST_UNREACH, ICMP_HOST_UNREACH, null);
+  const out = v6 ? buildIcmpError(stack, pkt, ICMPV6_DEST_UNREACH, ICMPV6_ADDR_UNREACH, 0, { src, dst: src })
+    : buildIcmpError(stack, pkt, ICMP_DEST_UNREACH, ICMP_HOST_UNREACH, 0, null);
   const mib = mibOf(stack);
   mib.icmpOutMsgs++;
   mib.icmpOutDestUnreachs++;

@@ -10,11 +10,14 @@ import { POLLIN } from '../../abi/linux/poll';
 import { addrEqual, type IPAddr } from '../addr';
 import { finish, pseudoSum, sum16 } from '../checksum';
 import type { Stack } from '../stack';
+import { devMatches } from '../bound_dev';
 
 /** What a queued packet costs against SO_RCVBUF (its data plus an sk_buff's overhead). */
 const SKB_OVERHEAD = 768;
 
-export interface RawDatagram { data: Uint8Array; from: IPAddr }
+/** A queued packet with what its IP header said, for the receive control messages (the
+ *  address it was sent to, the interface it came in on, TTL / hop limit, TOS / traffic class). */
+export interface RawDatagram { data: Uint8Array; from: IPAddr; to: IPAddr; ifindex: number; ttl: number; tos: number }
 
 export class RawEndpoint {
   local: IPAddr | null = null;
@@ -38,8 +41,9 @@ export class RawEndpoint {
   }
 
   /** raw_v4_match / ipv6_raw_deliver's checks, then the receive buffer's (sock_queue_rcv_skb). */
-  offer(packet: Uint8Array, payload: Uint8Array, src: IPAddr, dst: IPAddr): void {
+  offer(packet: Uint8Array, payload: Uint8Array, src: IPAddr, dst: IPAddr, ifindex: number): void {
     if (this.local && !addrEqual(this.local, dst)) return;
+    if (!devMatches(this, ifindex)) return;
     if (this.remote && !addrEqual(this.remote, src)) return;
     if (this.v6 && this.checksumOffset >= 0 && !checksumOk(payload, src, dst, this.protocol, this.checksumOffset)) return;
     const data = (this.v6 ? payload : packet).slice();
@@ -48,7 +52,11 @@ export class RawEndpoint {
       this.drops++;
       return;
     }
-    this.queue.push({ data, from: src.slice() });
+    const v4 = packet[0] >> 4 === 4;
+    this.queue.push({
+      data, from: src.slice(), to: dst.slice(), ifindex,
+      ttl: v4 ? packet[8] : packet[7], tos: v4 ? packet[1] : ((packet[0] & 0xf) << 4) | (packet[1] >> 4),
+    });
     this.queued += cost;
     this.owner?.notify(POLLIN);
   }
@@ -85,10 +93,13 @@ function registry(stack: Stack): Set<RawEndpoint> {
   return r;
 }
 
+/** The stack's raw endpoints, oldest first (/proc/net/raw). */
+export function rawEndpoints(stack: Stack): ReadonlySet<RawEndpoint> { return registry(stack); }
+
 /** A packet of protocol proto reached the stack: raw endpoints of that protocol take their
  *  copies (raw_local_deliver). packet is the whole IP packet, payload its transport part. */
-export function rawSocketsInput(stack: Stack, packet: Uint8Array, payload: Uint8Array, src: IPAddr, dst: IPAddr, proto: number, v6: boolean): void {
+export function rawSocketsInput(stack: Stack, packet: Uint8Array, payload: Uint8Array, src: IPAddr, dst: IPAddr, proto: number, v6: boolean, ifindex: number): void {
   const r = registries.get(stack);
   if (!r || r.size === 0) return;
-  for (const ep of r) if (ep.v6 === v6 && ep.protocol === proto) ep.offer(packet, payload, src, dst);
+  for (const ep of r) if (ep.v6 === v6 && ep.protocol === proto) ep.offer(packet, payload, src, dst, ifindex);
 }

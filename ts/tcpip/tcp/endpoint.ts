@@ -1143,6 +1143,8 @@ export class TcpEndpoint {
 
   /** Send a RST and drop the connection (tcp_disconnect / tcp_send_active_reset). */
   abort(): void {
+    // tcp_set_state(TCP_CLOSE) from ESTABLISHED or CLOSE_WAIT counts a reset.
+    if (this.state === TCPS.ESTABLISHED || this.state === TCPS.CLOSE_WAIT) mibOf(this.stack).tcpEstabResets++;
     if (synchronized(this.state) && this.state !== TCPS.TIME_WAIT) {
       this.transmit({ srcPort: this.lport, dstPort: this.rport, seq: this.sndMax, ack: this.rcvNxt, flags: TH_RST | TH_ACK, window: 0 }, null, 0, 0);
     }

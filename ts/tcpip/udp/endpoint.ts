@@ -12,6 +12,7 @@ import type { Stack } from '../stack';
 import { IPPROTO_UDP, UDP_HEADER, writeUDP } from '../header/udp';
 import { ErrQueue } from '../icmp/errqueue';
 import type { FilterSlot } from '../../kernel/bpf';
+import { mibOf } from '../mib';
 
 /** A received datagram with what its IP header said, for the receive control messages
  *  (IP_PKTINFO, IP_TTL, IP_TOS and their IPv6 twins): the address it was sent to, the
@@ -58,8 +59,10 @@ export class UdpEndpoint {
     const cost = data.length + SKB_OVERHEAD;
     if (this.queued + cost > this.rcvBufSize && this.queue.length > 0) {
       this.drops++;
+      mibOf(this.stack).udpRcvbufErrors++;
       return;
     }
+    mibOf(this.stack).udpInDatagrams++;
     const v4 = packet[0] >> 4 === 4;
     this.queue.push({
       data, from: from.slice(), port, to, ifindex,
@@ -80,12 +83,14 @@ export class UdpEndpoint {
   /** Send one datagram from (src, lport) to (dst, dport). */
   send(src: IPAddr, dst: IPAddr, dport: number, data: Uint8Array): void {
     this.stack.sendIP(this.packet(src, dst, dport, data), src, dst, IPPROTO_UDP, this.ttl, this.tos, true);
+    mibOf(this.stack).udpOutDatagrams++;
     this.owner?.notify(POLLOUT);
   }
 
   /** Send one datagram to a group, out of the interface the socket's options chose. */
   sendMulticast(r: { nic: NicInfo; src: IPAddr; ttl: number; loop: boolean }, dst: IPAddr, dport: number, data: Uint8Array): void {
     this.stack.sendMulticast(this.packet(r.src, dst, dport, data), r.src, dst, IPPROTO_UDP, r.ttl, this.tos, r.nic, r.loop);
+    mibOf(this.stack).udpOutDatagrams++;
     this.owner?.notify(POLLOUT);
   }
 
