@@ -194,7 +194,8 @@ describe('tcp: SACK, NewReno, keep-alive', () => {
   it('a retransmission timeout restarts from one segment', async () => {
     const { stack, setFilter } = lossyStack();
     const l = listener(stack, 7105);
-    const c = client(stack, 7105, 1000);
+    // Reno's threshold: half of the five segments in flight (cc_cubic.test.ts has CUBIC's).
+    const c = connectClient(stack, 7105, (e) => { e.userMss = 1000; e.setCongestion('reno'); });
     const s = l.acceptQueue.shift()!;
     // Everything the client sends is lost until the timer fires.
     let blackhole = true;

@@ -8,7 +8,7 @@
 import type { Task } from '../../kernel/task';
 import { SyscallError, fail } from '../../kernel/syscall_error';
 import {
-  EADDRNOTAVAIL, EAGAIN, EALREADY, EFAULT, ECONNABORTED, ECONNRESET, EINPROGRESS, EINVAL, EISCONN, ENOENT, ENOPROTOOPT, ENOTCONN, ENOTSUP as EOPNOTSUPP,
+  EADDRNOTAVAIL, EAGAIN, EALREADY, EFAULT, ECONNABORTED, ECONNRESET, EINPROGRESS, EINVAL, EISCONN, ENOENT, ENOPROTOOPT, EPERM, ENOTCONN, ENOTSUP as EOPNOTSUPP,
   ENOTTY, EPIPE, ENETUNREACH,
 } from '../../abi/linux/errno';
 import { POLLERR, POLLHUP, POLLIN, POLLOUT, POLLPRI, POLLRDHUP, POLLRDNORM, POLLWRNORM } from '../../abi/linux/poll';
@@ -24,6 +24,9 @@ import type { Deadline } from '../sock_wait';
 import type { Stack } from '../../tcpip/stack';
 import { AUTO_BUF, RCV_SHUTDOWN, SEND_SHUTDOWN, TcpEndpoint } from '../../tcpip/tcp/endpoint';
 import { TCPS } from '../../tcpip/tcp/states';
+import { TCP_CA_NAME_MAX, ccAllowed, ccKnown } from '../../tcpip/tcp/cc_registry';
+import { netCapable } from '../../kernel/ns/net_ns';
+import { CAP_NET_ADMIN } from '../netlink/netlink_socket';
 import { seqAdd } from '../../tcpip/tcp/seqnum';
 import { InetSocket } from './inet_socket';
 import { IPPROTO_TCP, intOf, ints } from './inet_opts';
@@ -111,8 +114,6 @@ export class TcpSocket extends InetSocket {
   private readonly tcpPlain = new Map<number, number>();
   /** process.hrtime of the last data arrival while SO_TIMESTAMP was on (0n: none). */
   private rcvStamp = 0n;
-  /** The stack's one congestion control, NewReno, is Linux's "reno". */
-  private congestion = 'reno';
 
   constructor(stack: Stack, flags: number, family: number, uid: number, gid: number, ep?: TcpEndpoint) {
     super(stack, flags, family, SOCK_STREAM, IPPROTO_TCP, uid, gid);
@@ -630,8 +631,9 @@ export class TcpSocket extends InetSocket {
       // Whether ACKs go out at once: not while the exchange is interactive (delayed_ack.ts).
       case TCP_QUICKACK: return ints(ep.delack.pingpong ? 0 : 1);
       case TCP_CONGESTION: {
-        const b = new Uint8Array(16);
-        b.set(new TextEncoder().encode(this.congestion));
+        // The name in TCP_CA_NAME_MAX bytes, NUL-padded (the caller's length cuts it).
+        const b = new Uint8Array(TCP_CA_NAME_MAX);
+        b.set(new TextEncoder().encode(ep.cc.ops.name));
         return b;
       }
       default:
@@ -640,16 +642,27 @@ export class TcpSocket extends InetSocket {
     }
   }
 
+  override setsockoptProto(t: Task, level: number, name: number, val: Uint8Array): void {
+    if (level === IPPROTO_TCP && name === TCP_CONGESTION) { this.setCongestion(t, val); return; }
+    super.setsockoptProto(t, level, name, val);
+  }
+
+  /** TCP_CONGESTION (do_tcp_setsockopt, tcp_set_congestion_control): the name is the first
+   *  TCP_CA_NAME_MAX - 1 bytes at most, up to a NUL; unknown is ENOENT, one outside
+   *  tcp_allowed_congestion_control needs CAP_NET_ADMIN (EPERM). */
+  private setCongestion(t: Task, val: Uint8Array): void {
+    if (val.length < 1) fail(EINVAL);
+    const raw = val.subarray(0, Math.min(val.length, TCP_CA_NAME_MAX - 1));
+    const end = raw.indexOf(0);
+    const algo = Buffer.from(end < 0 ? raw : raw.subarray(0, end)).toString('latin1');
+    if (!ccKnown(algo)) fail(ENOENT);
+    if (algo !== this.ep.cc.ops.name && !ccAllowed(this.stack, algo) && !netCapable(t, CAP_NET_ADMIN)) fail(EPERM);
+    this.ep.setCongestion(algo);
+  }
+
   protected override setsockoptTransport(level: number, name: number, val: Uint8Array): void {
     if (level !== IPPROTO_TCP) fail(ENOPROTOOPT);
     const ep = this.ep;
-    if (name === TCP_CONGESTION) {
-      const end = val.indexOf(0);
-      const algo = new TextDecoder().decode(end < 0 ? val : val.subarray(0, end));
-      if (algo !== 'reno') fail(ENOENT);
-      this.congestion = algo;
-      return;
-    }
     const v = val.length >= 4 ? intOf(val) : fail(EINVAL);
     switch (name) {
       case TCP_NODELAY:

@@ -6,8 +6,8 @@
 // retransmission and persist timer, Nagle, and the listener's accept queue. Segments come in through input(); the socket layer
 // (ts/net/inet) drives the rest and hears about readiness through its owner's notify().
 // Segments past a hole wait in the out-of-order queue and are named in SACK blocks (sack.ts);
-// the sender keeps a SACK scoreboard and a NewReno congestion window (congestion.ts): fast
-// retransmit on three duplicate ACKs, recovery retransmitting only the holes, slow start
+// the sender keeps a SACK scoreboard and a congestion window (congestion.ts, CUBIC or Reno):
+// fast retransmit on three duplicate ACKs, recovery retransmitting only the holes, slow start
 // from one segment after a timeout. Keep-alive probes an idle connection (keepalive.ts).
 
 import { ECONNREFUSED, ECONNRESET, EPIPE, ETIMEDOUT } from '../../abi/linux/errno';
@@ -20,7 +20,8 @@ import { seqAdd, seqDiff, seqGE, seqGT, seqLE, seqLT } from './seqnum';
 import { TCPS, synchronized } from './states';
 import { TcpTimer } from './timer';
 import { RtoEstimator } from './rto';
-import { DUPACK_THRESHOLD, NewReno } from './congestion';
+import { CongestionControl, DUPACK_THRESHOLD } from './congestion';
+import { defaultCcOf, newCongestionOps } from './cc_registry';
 import { OutOfOrderQueue, SeqRanges } from './sack';
 import { Keepalive } from './keepalive';
 import { DelayedAck } from './delayed_ack';
@@ -177,7 +178,8 @@ export class TcpEndpoint {
   private readonly rtx = new TcpTimer(() => this.onRetransmitTimer());
   private readonly lifeTimer = new TcpTimer(() => this.destroy());
   readonly rtt = new RtoEstimator();
-  readonly cc = new NewReno();
+  /** The congestion window and its algorithm (TCP_CONGESTION). */
+  readonly cc: CongestionControl;
   readonly keepalive = new Keepalive(this);
   /** Urgent data, both directions (urgent.ts). */
   readonly urg = new TcpUrgent(this);
@@ -205,6 +207,13 @@ export class TcpEndpoint {
   constructor(readonly stack: Stack, v6: boolean) {
     this.v6 = v6;
     this.ts = new TcpTimestamps();
+    this.cc = new CongestionControl(newCongestionOps(defaultCcOf(stack)), this);
+  }
+
+  /** TCP_CONGESTION on this connection (tcp_set_congestion_control): the named algorithm
+   *  takes the window as it is; the one in use already is left alone. */
+  setCongestion(name: string): void {
+    if (name !== this.cc.ops.name) this.cc.setOps(newCongestionOps(name));
   }
 
   private emit(mask: number): void { this.owner?.notify(mask); }
@@ -384,6 +393,7 @@ export class TcpEndpoint {
     c.userMss = this.userMss;
     c.sackEnabled = this.sackEnabled;
     c.filter = this.filter;
+    c.setCongestion(this.cc.ops.name);
     this.stack.attachChild(this, c);
     c.irs = seg.seq;
     c.rcvNxt = seqAdd(seg.seq, 1);
@@ -763,11 +773,15 @@ export class TcpEndpoint {
       this.sndUna = seg.ack;
       this.sacked.pruneBelow(this.sndUna);
       this.congestionOnAck(acked);
-      if (!this.rtt.acked(seg.ack, seqGE, this.now)) {
+      const r = this.rtt.acked(seg.ack, seqGE, this.now);
+      if (r === null) {
         // A retransmitted segment has no sample of its own; its echoed timestamp does.
-        const r = this.ts.rttSample(seg, this.now);
-        if (r !== null) this.rtt.sample(r);
+        const e = this.ts.rttSample(seg, this.now);
+        if (e !== null) this.rtt.sample(e);
       }
+      // The congestion control hears only the timed segment's sample: an echo counts whole
+      // milliseconds, too coarse for HyStart's least RTT.
+      this.cc.acked(r, this.now);
       this.retries = 0;
       this.retransmits = 0;
       if (this.sndUna === this.sndMax) this.rtx.cancel();
@@ -818,7 +832,7 @@ export class TcpEndpoint {
   /** New data acknowledged: grow the window, or go on with (or leave) recovery. */
   private congestionOnAck(acked: number): void {
     const segs = Math.max(1, Math.ceil(acked / Math.max(this.sndMss, 1)));
-    if (!this.cc.inRecovery) { this.cc.onAck(segs); return; }
+    if (!this.cc.inRecovery) { this.cc.onAck(segs, this.sndUna, this.now); return; }
     if (seqGE(this.sndUna, this.cc.recover)) { this.cc.exitRecovery(); return; }
     // A partial ACK: the next hole is lost too (RFC 6582); SACK may know it was sent again.
     this.cc.partialAck(segs);
@@ -884,6 +898,7 @@ export class TcpEndpoint {
     if (s !== TCPS.ESTABLISHED && s !== TCPS.CLOSE_WAIT && s !== TCPS.FIN_WAIT1 && s !== TCPS.CLOSING && s !== TCPS.LAST_ACK) return;
     this.now = now;
     if (this.sndWnd > this.maxSndWnd) this.maxSndWnd = this.sndWnd;
+    const idle = this.sndNxt === this.sndUna;
     let sent = false;
     for (;;) {
       const inflight = seqDiff(this.sndNxt, this.sndUna) - (this.finSent ? 1 : 0);
@@ -930,6 +945,7 @@ export class TcpEndpoint {
     // Whether the window was what held the sender back (tcp_write_xmit's is_cwnd_limited):
     // only a window in use grows (congestion.ts).
     const limited = seqDiff(this.sndNxt, this.sndUna) - this.sacked.bytes() >= this.cc.cwnd * this.sndMss;
+    if (sent) this.cc.sent(idle, now);
     if (sent || limited) this.cc.validate(limited, this.flightSegs(), this.sndUna, this.sndNxt, now, this.rtt.rto);
     if (this.finQueued && !this.finSent && seqDiff(this.sndNxt, this.sndUna) === this.sndQueued) {
       this.finSeq = this.sndNxt;
