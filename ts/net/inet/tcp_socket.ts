@@ -630,6 +630,8 @@ export class TcpSocket extends InetSocket {
       }
       // Whether ACKs go out at once: not while the exchange is interactive (delayed_ack.ts).
       case TCP_QUICKACK: return ints(ep.delack.pingpong ? 0 : 1);
+      // An accepted connection has its listener's clamp.
+      case TCP_WINDOW_CLAMP: return ints(ep.windowClamp);
       case TCP_CONGESTION: {
         // The name in TCP_CA_NAME_MAX bytes, NUL-padded (the caller's length cuts it).
         const b = new Uint8Array(TCP_CA_NAME_MAX);
@@ -699,9 +701,10 @@ export class TcpSocket extends InetSocket {
         return;
       case TCP_WINDOW_CLAMP:
         // tcp_set_window_clamp: 0 only before a connection, anything else at least half the
-        // smallest receive buffer. (The stack's advertised window does not read it yet.)
+        // smallest receive buffer; it bounds the window offered from now on.
         if (v === 0 && ep.state !== TCPS.CLOSE) fail(EINVAL);
-        this.tcpPlain.set(name, v === 0 ? 0 : Math.max(v, MIN_WINDOW_CLAMP));
+        ep.windowClamp = v === 0 ? 0 : Math.max(v, MIN_WINDOW_CLAMP);
+        this.tcpPlain.set(name, ep.windowClamp);
         return;
       case TCP_QUICKACK:
         ep.setQuickack(v);

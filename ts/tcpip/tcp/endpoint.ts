@@ -90,6 +90,9 @@ export class TcpEndpoint {
   rcvBufSize = AUTO_BUF;
   /** Most data per segment we advertise (TCP_MAXSEG before connect; 0: from the MTU). */
   userMss = 0;
+  /** TCP_WINDOW_CLAMP (tp->window_clamp as the user set it; 0: none): the largest window
+   *  offered, and the one the window scale is chosen for at the SYN. */
+  windowClamp = 0;
   /** net.ipv4.tcp_invalid_ratelimit: the least time between two out-of-window ACKs. */
   oowRateLimitMs = TCP_INVALID_RATELIMIT_MS;
   private lastOowAck = -Infinity;
@@ -322,12 +325,13 @@ export class TcpEndpoint {
     }
   }
 
-  /** The window to offer (__tcp_select_window): the free space, but none while it is below
-   *  both a segment and half the buffer (receiver-side silly window avoidance, RFC 1122
-   *  §4.2.3.3), and never less than offered before (the right edge does not move back). */
+  /** The window to offer (__tcp_select_window): the free space up to TCP_WINDOW_CLAMP, but
+   *  none while it is below both a segment and half the buffer (receiver-side silly window
+   *  avoidance, RFC 1122 §4.2.3.3), and never less than offered before (the right edge does
+   *  not move back). */
   private rcvWindow(): number {
     const free = Math.max(0, this.rcvBufSize - this.rcvQueued);
-    let w = free;
+    let w = this.windowClamp > 0 && this.windowClamp < free ? this.windowClamp : free;
     if (free < this.rcvBufSize >> 1 && (free < this.rcvBufSize >> 4 || free < this.rcvMss)) w = 0;
     const max = 0xffff << this.rcvWscale;
     const offered = seqDiff(this.rcvAdvRight, this.rcvNxt);
@@ -348,7 +352,7 @@ export class TcpEndpoint {
     this.sndNxt = seqAdd(this.iss, 1);
     this.sndMax = this.sndNxt;
     this.state = TCPS.SYN_SENT;
-    this.rcvWscale = rcvWscaleFor(this.rcvBufSize);
+    this.rcvWscale = this.synWscale();
     mibOf(this.stack).tcpActiveOpens++;
     this.sendSyn(false);
   }
@@ -356,6 +360,12 @@ export class TcpEndpoint {
   listen(backlog: number): void {
     this.backlog = backlog;
     this.state = TCPS.LISTEN;
+  }
+
+  /** tcp_select_initial_window's scale: for the buffer, or the clamp when that is smaller. */
+  private synWscale(): number {
+    const c = this.windowClamp;
+    return rcvWscaleFor(c > 0 && c < this.rcvBufSize ? c : this.rcvBufSize);
   }
 
   private ourMss(): number {
@@ -391,6 +401,7 @@ export class TcpEndpoint {
     c.sndBufSize = this.sndBufSize;
     c.rcvBufSize = this.rcvBufSize;
     c.userMss = this.userMss;
+    c.windowClamp = this.windowClamp;
     c.sackEnabled = this.sackEnabled;
     c.filter = this.filter;
     c.setCongestion(this.cc.ops.name);
@@ -417,7 +428,7 @@ export class TcpEndpoint {
     if (seg.wscale >= 0) {
       this.wscaleOk = true;
       this.sndWscale = seg.wscale;
-      if (this.state !== TCPS.SYN_SENT) this.rcvWscale = rcvWscaleFor(this.rcvBufSize);
+      if (this.state !== TCPS.SYN_SENT) this.rcvWscale = this.synWscale();
     } else {
       this.wscaleOk = false;
       this.sndWscale = 0;
