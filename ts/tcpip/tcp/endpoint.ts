@@ -183,6 +183,9 @@ export class TcpEndpoint {
   readonly rtt = new RtoEstimator();
   /** The congestion window and its algorithm (TCP_CONGESTION). */
   readonly cc: CongestionControl;
+  /** TCP_CONGESTION chose the algorithm (icsk_ca_setsockopt): a listener's connections take
+   *  it; otherwise they take the stack's default when the SYN comes (tcp_ca_openreq_child). */
+  private ccChosen = false;
   readonly keepalive = new Keepalive(this);
   /** Urgent data, both directions (urgent.ts). */
   readonly urg = new TcpUrgent(this);
@@ -216,6 +219,7 @@ export class TcpEndpoint {
   /** TCP_CONGESTION on this connection (tcp_set_congestion_control): the named algorithm
    *  takes the window as it is; the one in use already is left alone. */
   setCongestion(name: string): void {
+    this.ccChosen = true;
     if (name !== this.cc.ops.name) this.cc.setOps(newCongestionOps(name));
   }
 
@@ -404,7 +408,7 @@ export class TcpEndpoint {
     c.windowClamp = this.windowClamp;
     c.sackEnabled = this.sackEnabled;
     c.filter = this.filter;
-    c.setCongestion(this.cc.ops.name);
+    if (this.ccChosen) c.setCongestion(this.cc.ops.name);
     this.stack.attachChild(this, c);
     c.irs = seg.seq;
     c.rcvNxt = seqAdd(seg.seq, 1);
