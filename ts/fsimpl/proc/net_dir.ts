@@ -2,7 +2,7 @@
 // network namespace shows (/proc/sys/net: the initial namespace's) — the socket tables (net_sockets.ts), interfaces and routes
 // (net_dev.ts), counters (net_snmp.ts), and the sysctls programs read, each with the value
 // the stack really uses. Read-only but for the few a root program may tune (tcp_timestamps,
-// the ICMP rate limits).
+// the ICMP rate limits, the congestion control default and allowed list).
 
 import type { Kernel } from '../../kernel/kernel';
 import type { Task } from '../../kernel/task';
