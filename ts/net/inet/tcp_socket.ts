@@ -8,7 +8,7 @@
 import type { Task } from '../../kernel/task';
 import { SyscallError, fail } from '../../kernel/syscall_error';
 import {
-  EADDRNOTAVAIL, EAGAIN, EALREADY, EFAULT, ECONNABORTED, ECONNRESET, EINPROGRESS, EINVAL, EISCONN, ENOENT, ENOPROTOOPT, EPERM, ENOTCONN, ENOTSUP as EOPNOTSUPP,
+  EADDRNOTAVAIL, EAGAIN, EALREADY, EFAULT, ECONNABORTED, ECONNRESET, EINPROGRESS, EINVAL, EISCONN, ENOPROTOOPT, EPERM, ENOTCONN, ENOTSUP as EOPNOTSUPP,
   ENOTTY, EPIPE, ENETUNREACH,
 } from '../../abi/linux/errno';
 import { POLLERR, POLLHUP, POLLIN, POLLOUT, POLLPRI, POLLRDHUP, POLLRDNORM, POLLWRNORM } from '../../abi/linux/poll';
@@ -24,7 +24,7 @@ import type { Deadline } from '../sock_wait';
 import type { Stack } from '../../tcpip/stack';
 import { AUTO_BUF, RCV_SHUTDOWN, SEND_SHUTDOWN, TcpEndpoint } from '../../tcpip/tcp/endpoint';
 import { TCPS } from '../../tcpip/tcp/states';
-import { TCP_CA_NAME_MAX, ccAllowed, ccKnown } from '../../tcpip/tcp/cc_registry';
+import { TCP_CA_NAME_MAX, ccAllowed, ccNameOf } from '../../tcpip/tcp/cc_registry';
 import { netCapable } from '../../kernel/ns/net_ns';
 import { CAP_NET_ADMIN } from '../netlink/netlink_socket';
 import { seqAdd } from '../../tcpip/tcp/seqnum';
@@ -649,15 +649,10 @@ export class TcpSocket extends InetSocket {
     super.setsockoptProto(t, level, name, val);
   }
 
-  /** TCP_CONGESTION (do_tcp_setsockopt, tcp_set_congestion_control): the name is the first
-   *  TCP_CA_NAME_MAX - 1 bytes at most, up to a NUL; unknown is ENOENT, one outside
+  /** TCP_CONGESTION (tcp_set_congestion_control): a name as ccNameOf takes it; one outside
    *  tcp_allowed_congestion_control needs CAP_NET_ADMIN (EPERM). */
   private setCongestion(t: Task, val: Uint8Array): void {
-    if (val.length < 1) fail(EINVAL);
-    const raw = val.subarray(0, Math.min(val.length, TCP_CA_NAME_MAX - 1));
-    const end = raw.indexOf(0);
-    const algo = Buffer.from(end < 0 ? raw : raw.subarray(0, end)).toString('latin1');
-    if (!ccKnown(algo)) fail(ENOENT);
+    const algo = ccNameOf(val);
     if (algo !== this.ep.cc.ops.name && !ccAllowed(this.stack, algo) && !netCapable(t, CAP_NET_ADMIN)) fail(EPERM);
     this.ep.setCongestion(algo);
   }

@@ -3,7 +3,7 @@
 // a write changes this stack only), and the ones an unprivileged socket may choose
 // (net.ipv4.tcp_allowed_congestion_control).
 
-import { ENOENT } from '../../abi/linux/errno';
+import { EINVAL, ENOENT } from '../../abi/linux/errno';
 import { fail } from '../../kernel/syscall_error';
 import type { Stack } from '../stack';
 import type { CongestionOps } from './congestion';
@@ -74,4 +74,15 @@ export function setAllowedCc(stack: Stack, text: string): void {
 export function sysctlString(text: string, maxlen: number): string {
   const m = /^[^\n\0]*/.exec(text);
   return (m ? m[0] : '').slice(0, maxlen - 1);
+}
+
+/** TCP_CONGESTION's name (do_tcp_setsockopt): the first TCP_CA_NAME_MAX - 1 bytes at most, up
+ *  to a NUL; an empty option is EINVAL, a name no algorithm has ENOENT. */
+export function ccNameOf(val: Uint8Array): string {
+  if (val.length < 1) fail(EINVAL);
+  const raw = val.subarray(0, Math.min(val.length, TCP_CA_NAME_MAX - 1));
+  const end = raw.indexOf(0);
+  const name = Buffer.from(end < 0 ? raw : raw.subarray(0, end)).toString('latin1');
+  if (!ccKnown(name)) fail(ENOENT);
+  return name;
 }
