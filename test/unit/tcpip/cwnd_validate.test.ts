@@ -3,10 +3,11 @@
 // a request/response sender that never fills the window keeps the initial window however many
 // ACKs it gets; a bulk sender grows it, but in slow start to no more than twice what it had in
 // flight; a window left unused for an RTO shrinks halfway towards what was used
-// (tcp_cwnd_application_limited). The NewReno arithmetic alone is checked too.
+// (tcp_cwnd_application_limited). The Reno arithmetic alone is checked too.
 import { describe, expect, it } from 'vitest';
 import { Stack } from '../../../ts/tcpip/stack';
-import { INIT_CWND, NewReno } from '../../../ts/tcpip/tcp/congestion';
+import { CongestionControl, INIT_CWND } from '../../../ts/tcpip/tcp/congestion';
+import { Reno } from '../../../ts/tcpip/tcp/cc_reno';
 import { setTcpTimestamps } from '../../../ts/tcpip/tcp/timestamps';
 import { tcpInfo } from '../../../ts/net/inet/tcp_info';
 import { client, listener } from './endpoints';
@@ -64,8 +65,8 @@ describe('congestion window validation', () => {
     expect(c.cc.cwnd).toBeLessThan(3 * maxFlight);
   });
 
-  it('NewReno: no growth while the window is not in use; an RTO of disuse halves it towards the use', () => {
-    const cc = new NewReno();
+  it('Reno: no growth while the window is not in use; an RTO of disuse halves it towards the use', () => {
+    const cc = new CongestionControl(new Reno());
     // Fill the window: it grows.
     cc.validate(true, 10, 0, 10_000, 0, 200);
     cc.onAck(10);

@@ -2,7 +2,8 @@
 // network namespace shows (/proc/sys/net: the initial namespace's) — the socket tables (net_sockets.ts), interfaces and routes
 // (net_dev.ts), counters (net_snmp.ts), and the sysctls programs read, each with the value
 // the stack really uses. Read-only but for the few a root program may tune (tcp_timestamps,
-// the ICMP rate limits, the fragment reassembly limits).
+// the ICMP rate limits, the fragment reassembly limits, the congestion control default and
+// allowed list).
 
 import type { Kernel } from '../../kernel/kernel';
 import type { Task } from '../../kernel/task';
@@ -21,6 +22,9 @@ import { pingGroupRange } from '../../net/inet/icmp_socket';
 import { procNetRaw, procNetTcp, procNetUdp, procNetUnix } from './net_sockets';
 import { KSysctl } from '../kernfs/sysctl_file';
 import { setTcpTimestamps, tcpTimestampsOf } from '../../tcpip/tcp/timestamps';
+import {
+  CC_AVAILABLE, TCP_CA_BUF_MAX, TCP_CA_NAME_MAX, allowedCcOf, defaultCcOf, setAllowedCc, setDefaultCc, sysctlString,
+} from '../../tcpip/tcp/cc_registry';
 import { icmpRateLimiterOf, type IcmpLimits } from '../../tcpip/icmp/ratelimit';
 import { fail } from '../../kernel/syscall_error';
 import { EINVAL } from '../../abi/linux/errno';
@@ -151,9 +155,13 @@ export function sysNetDir(fs: KernFS, kernel: Kernel): KDir {
       icmp_ratemask: icmpLimit(fs, kernel, 'sys/net/ipv4/icmp_ratemask', 'ratemask'),
       icmp_msgs_per_sec: icmpLimit(fs, kernel, 'sys/net/ipv4/icmp_msgs_per_sec', 'msgsPerSec'),
       icmp_msgs_burst: icmpLimit(fs, kernel, 'sys/net/ipv4/icmp_msgs_burst', 'msgsBurst'),
-      tcp_congestion_control: file('ipv4/tcp_congestion_control', () => 'reno'),
-      tcp_available_congestion_control: file('ipv4/tcp_available_congestion_control', () => 'reno'),
-      tcp_allowed_congestion_control: file('ipv4/tcp_allowed_congestion_control', () => 'reno'),
+      // proc_tcp_congestion_control and friends: names as proc_dostring takes them.
+      tcp_congestion_control: new KSysctl(fs, 'sys/net/ipv4/tcp_congestion_control', () => `${defaultCcOf(stackOf(kernel))}\n`,
+        (_t, text) => setDefaultCc(stackOf(kernel), sysctlString(text, TCP_CA_NAME_MAX))),
+      tcp_available_congestion_control: file('ipv4/tcp_available_congestion_control', () => CC_AVAILABLE.join(' ')),
+      tcp_allowed_congestion_control: new KSysctl(fs, 'sys/net/ipv4/tcp_allowed_congestion_control',
+        () => `${allowedCcOf(stackOf(kernel)).join(' ')}\n`,
+        (_t, text) => setAllowedCc(stackOf(kernel), sysctlString(text, TCP_CA_BUF_MAX))),
       ...fragSysctls(fs, kernel, false),
     })),
     ipv6: dir('ipv6', () => ({

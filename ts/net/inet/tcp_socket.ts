@@ -8,7 +8,7 @@
 import type { Task } from '../../kernel/task';
 import { SyscallError, fail } from '../../kernel/syscall_error';
 import {
-  EHOSTUNREACH, EADDRNOTAVAIL, EAGAIN, EALREADY, EFAULT, ECONNABORTED, ECONNRESET, EINPROGRESS, EINVAL, EISCONN, ENOENT, ENOPROTOOPT, ENOTCONN, ENOTSUP as EOPNOTSUPP,
+  EHOSTUNREACH, EADDRNOTAVAIL, EAGAIN, EALREADY, EFAULT, ECONNABORTED, ECONNRESET, EINPROGRESS, EINVAL, EISCONN, ENOENT, ENOPROTOOPT, EPERM, ENOTCONN, ENOTSUP as EOPNOTSUPP,
   ENOTTY, EPIPE, ENETUNREACH,
 } from '../../abi/linux/errno';
 import { setBoundDev } from '../../tcpip/bound_dev';
@@ -26,6 +26,9 @@ import type { Deadline } from '../sock_wait';
 import type { Stack } from '../../tcpip/stack';
 import { AUTO_BUF, RCV_SHUTDOWN, SEND_SHUTDOWN, TcpEndpoint } from '../../tcpip/tcp/endpoint';
 import { TCPS } from '../../tcpip/tcp/states';
+import { TCP_CA_NAME_MAX, ccAllowed, ccNameOf } from '../../tcpip/tcp/cc_registry';
+import { netCapable } from '../../kernel/ns/net_ns';
+import { CAP_NET_ADMIN } from '../netlink/netlink_socket';
 import { seqAdd } from '../../tcpip/tcp/seqnum';
 import { InetSocket } from './inet_socket';
 import { IPPROTO_TCP, intOf, ints } from './inet_opts';
@@ -115,8 +118,6 @@ export class TcpSocket extends InetSocket {
   private readonly tcpPlain = new Map<number, number>();
   /** process.hrtime of the last data arrival while SO_TIMESTAMP was on (0n: none). */
   private rcvStamp = 0n;
-  /** The stack's one congestion control, NewReno, is Linux's "reno". */
-  private congestion = 'reno';
 
   constructor(stack: Stack, flags: number, family: number, uid: number, gid: number, ep?: TcpEndpoint) {
     super(stack, flags, family, SOCK_STREAM, IPPROTO_TCP, uid, gid);
@@ -638,9 +639,12 @@ export class TcpSocket extends InetSocket {
       }
       // Whether ACKs go out at once: not while the exchange is interactive (delayed_ack.ts).
       case TCP_QUICKACK: return ints(ep.delack.pingpong ? 0 : 1);
+      // An accepted connection has its listener's clamp.
+      case TCP_WINDOW_CLAMP: return ints(ep.windowClamp);
       case TCP_CONGESTION: {
-        const b = new Uint8Array(16);
-        b.set(new TextEncoder().encode(this.congestion));
+        // The name in TCP_CA_NAME_MAX bytes, NUL-padded (the caller's length cuts it).
+        const b = new Uint8Array(TCP_CA_NAME_MAX);
+        b.set(new TextEncoder().encode(ep.cc.ops.name));
         return b;
       }
       default:
@@ -649,16 +653,22 @@ export class TcpSocket extends InetSocket {
     }
   }
 
+  override setsockoptProto(t: Task, level: number, name: number, val: Uint8Array): void {
+    if (level === IPPROTO_TCP && name === TCP_CONGESTION) { this.setCongestion(t, val); return; }
+    super.setsockoptProto(t, level, name, val);
+  }
+
+  /** TCP_CONGESTION (tcp_set_congestion_control): a name as ccNameOf takes it; one outside
+   *  tcp_allowed_congestion_control needs CAP_NET_ADMIN (EPERM). */
+  private setCongestion(t: Task, val: Uint8Array): void {
+    const algo = ccNameOf(val);
+    if (algo !== this.ep.cc.ops.name && !ccAllowed(this.stack, algo) && !netCapable(t, CAP_NET_ADMIN)) fail(EPERM);
+    this.ep.setCongestion(algo);
+  }
+
   protected override setsockoptTransport(level: number, name: number, val: Uint8Array): void {
     if (level !== IPPROTO_TCP) fail(ENOPROTOOPT);
     const ep = this.ep;
-    if (name === TCP_CONGESTION) {
-      const end = val.indexOf(0);
-      const algo = new TextDecoder().decode(end < 0 ? val : val.subarray(0, end));
-      if (algo !== 'reno') fail(ENOENT);
-      this.congestion = algo;
-      return;
-    }
     const v = val.length >= 4 ? intOf(val) : fail(EINVAL);
     switch (name) {
       case TCP_NODELAY:
@@ -695,9 +705,10 @@ export class TcpSocket extends InetSocket {
         return;
       case TCP_WINDOW_CLAMP:
         // tcp_set_window_clamp: 0 only before a connection, anything else at least half the
-        // smallest receive buffer. (The stack's advertised window does not read it yet.)
+        // smallest receive buffer; it bounds the window offered from now on.
         if (v === 0 && ep.state !== TCPS.CLOSE) fail(EINVAL);
-        this.tcpPlain.set(name, v === 0 ? 0 : Math.max(v, MIN_WINDOW_CLAMP));
+        ep.windowClamp = v === 0 ? 0 : Math.max(v, MIN_WINDOW_CLAMP);
+        this.tcpPlain.set(name, ep.windowClamp);
         return;
       case TCP_QUICKACK:
         ep.setQuickack(v);

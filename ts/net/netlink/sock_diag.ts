@@ -269,7 +269,7 @@ function inetMsg(w: NlWriter, v: InetView, r: InetReq, flags: number, seq: numbe
   if (ext & (1 << (INET_DIAG_SKMEMINFO - 1))) w.attr(INET_DIAG_SKMEMINFO, skMeminfo(s, v.rqueue, v.wqueue));
   if (v.tcp) {
     if (ext & (1 << (INET_DIAG_INFO - 1))) w.attr(INET_DIAG_INFO, tcpInfo(v.tcp));
-    if (ext & (1 << (INET_DIAG_CONG - 1))) w.str(INET_DIAG_CONG, 'reno');
+    if (ext & (1 << (INET_DIAG_CONG - 1))) w.str(INET_DIAG_CONG, v.tcp.cc.ops.name);
   }
   w.end();
   return w.take();

@@ -6,8 +6,8 @@
 // retransmission and persist timer, Nagle, and the listener's accept queue. Segments come in through input(); the socket layer
 // (ts/net/inet) drives the rest and hears about readiness through its owner's notify().
 // Segments past a hole wait in the out-of-order queue and are named in SACK blocks (sack.ts);
-// the sender keeps a SACK scoreboard and a NewReno congestion window (congestion.ts): fast
-// retransmit on three duplicate ACKs, recovery retransmitting only the holes, slow start
+// the sender keeps a SACK scoreboard and a congestion window (congestion.ts, CUBIC or Reno):
+// fast retransmit on three duplicate ACKs, recovery retransmitting only the holes, slow start
 // from one segment after a timeout. Keep-alive probes an idle connection (keepalive.ts).
 
 import { ECONNREFUSED, ECONNRESET, EPIPE, ETIMEDOUT } from '../../abi/linux/errno';
@@ -20,7 +20,8 @@ import { seqAdd, seqDiff, seqGE, seqGT, seqLE, seqLT } from './seqnum';
 import { TCPS, synchronized } from './states';
 import { TcpTimer } from './timer';
 import { RtoEstimator } from './rto';
-import { DUPACK_THRESHOLD, NewReno } from './congestion';
+import { CongestionControl, DUPACK_THRESHOLD } from './congestion';
+import { defaultCcOf, newCongestionOps } from './cc_registry';
 import { OutOfOrderQueue, SeqRanges } from './sack';
 import { Keepalive } from './keepalive';
 import { DelayedAck } from './delayed_ack';
@@ -89,6 +90,9 @@ export class TcpEndpoint {
   rcvBufSize = AUTO_BUF;
   /** Most data per segment we advertise (TCP_MAXSEG before connect; 0: from the MTU). */
   userMss = 0;
+  /** TCP_WINDOW_CLAMP (tp->window_clamp as the user set it; 0: none): the largest window
+   *  offered, and the one the window scale is chosen for at the SYN. */
+  windowClamp = 0;
   /** net.ipv4.tcp_invalid_ratelimit: the least time between two out-of-window ACKs. */
   oowRateLimitMs = TCP_INVALID_RATELIMIT_MS;
   private lastOowAck = -Infinity;
@@ -177,7 +181,11 @@ export class TcpEndpoint {
   private readonly rtx = new TcpTimer(() => this.onRetransmitTimer());
   private readonly lifeTimer = new TcpTimer(() => this.destroy());
   readonly rtt = new RtoEstimator();
-  readonly cc = new NewReno();
+  /** The congestion window and its algorithm (TCP_CONGESTION). */
+  readonly cc: CongestionControl;
+  /** TCP_CONGESTION chose the algorithm (icsk_ca_setsockopt): a listener's connections take
+   *  it; otherwise they take the stack's default when the SYN comes (tcp_ca_openreq_child). */
+  private ccChosen = false;
   readonly keepalive = new Keepalive(this);
   /** Urgent data, both directions (urgent.ts). */
   readonly urg = new TcpUrgent(this);
@@ -205,6 +213,14 @@ export class TcpEndpoint {
   constructor(readonly stack: Stack, v6: boolean) {
     this.v6 = v6;
     this.ts = new TcpTimestamps();
+    this.cc = new CongestionControl(newCongestionOps(defaultCcOf(stack)), this);
+  }
+
+  /** TCP_CONGESTION on this connection (tcp_set_congestion_control): the named algorithm
+   *  takes the window as it is; the one in use already is left alone. */
+  setCongestion(name: string): void {
+    this.ccChosen = true;
+    if (name !== this.cc.ops.name) this.cc.setOps(newCongestionOps(name));
   }
 
   private emit(mask: number): void { this.owner?.notify(mask); }
@@ -313,12 +329,13 @@ export class TcpEndpoint {
     }
   }
 
-  /** The window to offer (__tcp_select_window): the free space, but none while it is below
-   *  both a segment and half the buffer (receiver-side silly window avoidance, RFC 1122
-   *  §4.2.3.3), and never less than offered before (the right edge does not move back). */
+  /** The window to offer (__tcp_select_window): the free space up to TCP_WINDOW_CLAMP, but
+   *  none while it is below both a segment and half the buffer (receiver-side silly window
+   *  avoidance, RFC 1122 §4.2.3.3), and never less than offered before (the right edge does
+   *  not move back). */
   private rcvWindow(): number {
     const free = Math.max(0, this.rcvBufSize - this.rcvQueued);
-    let w = free;
+    let w = this.windowClamp > 0 && this.windowClamp < free ? this.windowClamp : free;
     if (free < this.rcvBufSize >> 1 && (free < this.rcvBufSize >> 4 || free < this.rcvMss)) w = 0;
     const max = 0xffff << this.rcvWscale;
     const offered = seqDiff(this.rcvAdvRight, this.rcvNxt);
@@ -339,7 +356,7 @@ export class TcpEndpoint {
     this.sndNxt = seqAdd(this.iss, 1);
     this.sndMax = this.sndNxt;
     this.state = TCPS.SYN_SENT;
-    this.rcvWscale = rcvWscaleFor(this.rcvBufSize);
+    this.rcvWscale = this.synWscale();
     mibOf(this.stack).tcpActiveOpens++;
     this.sendSyn(false);
   }
@@ -347,6 +364,12 @@ export class TcpEndpoint {
   listen(backlog: number): void {
     this.backlog = backlog;
     this.state = TCPS.LISTEN;
+  }
+
+  /** tcp_select_initial_window's scale: for the buffer, or the clamp when that is smaller. */
+  private synWscale(): number {
+    const c = this.windowClamp;
+    return rcvWscaleFor(c > 0 && c < this.rcvBufSize ? c : this.rcvBufSize);
   }
 
   private ourMss(): number {
@@ -382,8 +405,10 @@ export class TcpEndpoint {
     c.sndBufSize = this.sndBufSize;
     c.rcvBufSize = this.rcvBufSize;
     c.userMss = this.userMss;
+    c.windowClamp = this.windowClamp;
     c.sackEnabled = this.sackEnabled;
     c.filter = this.filter;
+    if (this.ccChosen) c.setCongestion(this.cc.ops.name);
     this.stack.attachChild(this, c);
     c.irs = seg.seq;
     c.rcvNxt = seqAdd(seg.seq, 1);
@@ -407,7 +432,7 @@ export class TcpEndpoint {
     if (seg.wscale >= 0) {
       this.wscaleOk = true;
       this.sndWscale = seg.wscale;
-      if (this.state !== TCPS.SYN_SENT) this.rcvWscale = rcvWscaleFor(this.rcvBufSize);
+      if (this.state !== TCPS.SYN_SENT) this.rcvWscale = this.synWscale();
     } else {
       this.wscaleOk = false;
       this.sndWscale = 0;
@@ -763,11 +788,15 @@ export class TcpEndpoint {
       this.sndUna = seg.ack;
       this.sacked.pruneBelow(this.sndUna);
       this.congestionOnAck(acked);
-      if (!this.rtt.acked(seg.ack, seqGE, this.now)) {
+      const r = this.rtt.acked(seg.ack, seqGE, this.now);
+      if (r === null) {
         // A retransmitted segment has no sample of its own; its echoed timestamp does.
-        const r = this.ts.rttSample(seg, this.now);
-        if (r !== null) this.rtt.sample(r);
+        const e = this.ts.rttSample(seg, this.now);
+        if (e !== null) this.rtt.sample(e);
       }
+      // The congestion control hears only the timed segment's sample: an echo counts whole
+      // milliseconds, too coarse for HyStart's least RTT.
+      this.cc.acked(r, this.now);
       this.retries = 0;
       this.retransmits = 0;
       if (this.sndUna === this.sndMax) this.rtx.cancel();
@@ -818,7 +847,7 @@ export class TcpEndpoint {
   /** New data acknowledged: grow the window, or go on with (or leave) recovery. */
   private congestionOnAck(acked: number): void {
     const segs = Math.max(1, Math.ceil(acked / Math.max(this.sndMss, 1)));
-    if (!this.cc.inRecovery) { this.cc.onAck(segs); return; }
+    if (!this.cc.inRecovery) { this.cc.onAck(segs, this.sndUna, this.now); return; }
     if (seqGE(this.sndUna, this.cc.recover)) { this.cc.exitRecovery(); return; }
     // A partial ACK: the next hole is lost too (RFC 6582); SACK may know it was sent again.
     this.cc.partialAck(segs);
@@ -884,6 +913,7 @@ export class TcpEndpoint {
     if (s !== TCPS.ESTABLISHED && s !== TCPS.CLOSE_WAIT && s !== TCPS.FIN_WAIT1 && s !== TCPS.CLOSING && s !== TCPS.LAST_ACK) return;
     this.now = now;
     if (this.sndWnd > this.maxSndWnd) this.maxSndWnd = this.sndWnd;
+    const idle = this.sndNxt === this.sndUna;
     let sent = false;
     for (;;) {
       const inflight = seqDiff(this.sndNxt, this.sndUna) - (this.finSent ? 1 : 0);
@@ -930,6 +960,7 @@ export class TcpEndpoint {
     // Whether the window was what held the sender back (tcp_write_xmit's is_cwnd_limited):
     // only a window in use grows (congestion.ts).
     const limited = seqDiff(this.sndNxt, this.sndUna) - this.sacked.bytes() >= this.cc.cwnd * this.sndMss;
+    if (sent) this.cc.sent(idle, now);
     if (sent || limited) this.cc.validate(limited, this.flightSegs(), this.sndUna, this.sndNxt, now, this.rtt.rto);
     if (this.finQueued && !this.finSent && seqDiff(this.sndNxt, this.sndUna) === this.sndQueued) {
       this.finSeq = this.sndNxt;

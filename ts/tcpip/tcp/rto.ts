@@ -31,14 +31,14 @@ export class RtoEstimator {
   /** A retransmission happened: the timed sample would be ambiguous. */
   discard(): void { this.timedSeq = null; }
 
-  /** ack covers the timed segment (seqGE check by the caller's comparator): true when that
-   *  gave a sample. */
-  acked(ack: number, ge: (a: number, b: number) => boolean, now = performance.now()): boolean {
-    if (this.timedSeq === null || !ge(ack, this.timedSeq)) return false;
+  /** ack covers the timed segment (seqGE check by the caller's comparator): the sample it
+   *  gave (ms), or null. */
+  acked(ack: number, ge: (a: number, b: number) => boolean, now = performance.now()): number | null {
+    if (this.timedSeq === null || !ge(ack, this.timedSeq)) return null;
     const r = now - this.timedAt;
     this.timedSeq = null;
     this.sample(r);
-    return true;
+    return r;
   }
 
   /** One RTT measurement of r ms (from the timed segment, or a timestamp echo). */
