@@ -9,7 +9,8 @@
 // stat or listing (fixture gofer_stall_lookup.c) until wt-base24: the sentry awaited the
 // walk, getattr and readdir replies on its thread (vfs/host_wait.ts); and the lookups of a
 // rename, unlink, mkdir, symlink, link or execve (gofer_stall_change.c), and a page fault of
-// a mapping of such a file (gofer_stall_mmap.c), until wt-base25.
+// a mapping of such a file (gofer_stall_mmap.c), until wt-base25; and the replies to changes
+// and an fstat of an open file (gofer_stall_reply.c) until wt-base26.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -86,6 +87,13 @@ describe.each(platforms)('%s', (platform) => {
     // On wt-base25 the first stalled rename blocked the sentry's thread: the sandbox stopped
     // (no beat written) until the test released the file system.
     await sameAsNative('gofer_stall_change', platform, ['other lookups while six changes wait: 20/20'], true);
+  }, 120_000);
+
+  it('changes (mkdir, unlink, rename, symlink, link, mknod, chmod) and an fstat whose replies the host stalls hold only their tasks', async () => {
+    if (noFuse()) return;
+    // On wt-base26 the first stalled change, whose reply the sentry awaited on its thread,
+    // stopped the sandbox: no beat was written until the test released the file system.
+    await sameAsNative('gofer_stall_reply', platform, ['other lookups while eight changes wait: 20/20', 'still waiting: 8/8'], true);
   }, 120_000);
 
   it('a page fault of a mapping whose read the host stalls holds only its task; signals end it as natively', async () => {

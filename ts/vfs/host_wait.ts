@@ -10,6 +10,7 @@
 // forever.
 
 import type { StallGate } from '../p9/stall_gate';
+import { ChangeWait } from './change_wait';
 
 /** How long a lookup may block the sentry before its task waits instead (TSVISOR_HOST_WAIT_MS:
  *  0 leaves every lookup not answered at once, which the tests use to run the left path). */
@@ -31,6 +32,9 @@ export interface HostWaitAttempt {
    *  syscall passed its point of no return): nothing after it may be left, or the retry
    *  would make the change again. */
   committed?: boolean;
+  /** The syscall returns 0 once its change is made (syscalls/linux/host_wait.ts): a change
+   *  the host does not answer in time may be waited for as a ChangeWait. */
+  changes?: boolean;
 }
 
 let attempt: HostWaitAttempt | null = null;
@@ -60,6 +64,13 @@ export const hostWaitGate: StallGate = {
     if (attempt !== null && attempt.pending === null) attempt.pending = { done, flush };
   },
   changed: commitHostWait,
+  changeLimitMs(): number | null {
+    if (attempt === null || forbidden > 0 || attempt.changes !== true || attempt.pending !== null) return null;
+    return attempt.limitMs;
+  },
+  changeLeft(reply: Promise<unknown>, flush: () => void): never {
+    throw new ChangeWait(reply, flush);
+  },
 };
 
 /** The syscall running now changed something (its point of no return): from here on its

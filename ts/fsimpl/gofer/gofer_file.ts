@@ -164,6 +164,12 @@ export class GoferFile extends VfsFile {
     return { ...st, dev: this.vd.mount.fs.dev };
   }
 
+  override statBy(t: Task): Stat | Promise<Stat> {
+    const slow = this.blocking();
+    if (!slow) return this.stat();
+    return slow.statAsync(t).then((st) => ({ ...st, dev: this.vd.mount.fs.dev }));
+  }
+
   override lseek(offset: number, whence: number): number {
     // SEEK_DATA/SEEK_HOLE: the host file system knows the file's extents (holes the host or
     // fallocate made), unless a MAP_SHARED cache holds pages the host has not seen yet.
