@@ -10,6 +10,7 @@
 // forever.
 
 import type { StallGate } from '../p9/stall_gate';
+import type { Task } from '../kernel/task';
 import { ChangeWait } from './change_wait';
 
 /** How long a lookup may block the sentry before its task waits instead (TSVISOR_HOST_WAIT_MS:
@@ -84,6 +85,18 @@ export function asHostWaitAttempt<T>(a: HostWaitAttempt, f: () => T): T {
   const outer = attempt;
   attempt = a;
   try { return f(); } finally { attempt = outer; }
+}
+
+/** f, a change made for t outside the syscalls that wait for theirs (a write's set-id
+ *  removal): its reply, not come within the limit, is waited for by t as a ChangeWait. */
+export function changeBy(t: Task, f: () => void): void | Promise<unknown> {
+  if (!enabled) return f();
+  try {
+    asHostWaitAttempt({ limitMs: HOST_WAIT_MS, pending: null, changes: true, committed: true }, f);
+  } catch (e) {
+    if (e instanceof ChangeWait) return e.wait(t);
+    throw e;
+  }
 }
 
 /** f's requests are waited for, blocking, whatever the syscall around it. */
