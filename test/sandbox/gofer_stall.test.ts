@@ -97,6 +97,24 @@ describe.each(platforms)('%s', (platform) => {
     await sameAsNative('gofer_stall_reply', platform, ['other lookups while eight changes wait: 20/20', 'still waiting: 8/8'], true);
   }, 120_000);
 
+  it('a write whose set-id removal the host stalls holds only its task', async () => {
+    if (noFuse()) return;
+    // Sandbox only: natively FUSE asks the daemon to drop the bit within the write
+    // (FUSE_WRITE_KILL_SUIDGID), which does not stall; the sentry drops it first with a
+    // Tsetattr, which the daemon stalls. On wt-base26 the sentry awaited that reply on its
+    // thread: nothing else ran (no beat) until the release.
+    const sh = 'setpriv --reuid=65534 --regid=65534 --clear-groups dd if=/dev/zero of=/vol/c6/f bs=1 count=1 conv=notrunc 2>/dev/null & ' +
+      'sleep 0.5; cat /vol/fast > /ctl/beat; echo "writer waits: $(kill -0 $! 2>/dev/null && echo yes)"; kill -9 $!; wait $!; echo "killed: $?"';
+    let beat = '';
+    const r = await withStall(async (mnt, ctl) => {
+      const res = await runSandbox(['/bin/sh', '-c', sh], { platform, timeoutMs: 20_000, extraArgs: ['--volume', `${mnt}:/vol`, '--volume', `${ctl}:/ctl`] });
+      if (existsSync(path.join(ctl, 'beat'))) beat = readFileSync(path.join(ctl, 'beat'), 'utf8');
+      return res;
+    });
+    expect(r.stdout, describeResult(r)).toBe('writer waits: yes\nkilled: 137\n');
+    expect(beat).toBe('fast\n');
+  }, 60_000);
+
   it('a FUSE mount inside the root tree: a stalled read holds only its task; signals end it as natively', async () => {
     if (noFuse()) return;
     // On wt-base26 the sentry had no host-wait gate for a root on a local disk, the gofer
