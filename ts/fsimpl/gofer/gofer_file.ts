@@ -208,7 +208,8 @@ export class GoferFile extends VfsFile {
         const n = cache.pread(buf, fileOffset, this.data.size());
         if (n > 0) mf.write(mfOffset, buf.subarray(0, n));
       },
-      sharedPages: (fileOffset, length) => this.cacheOf().sharedPages(fileOffset, length),
+      // A fault on a file system that may block has its window staged in base (stage).
+      sharedPages: (fileOffset, length) => this.cacheOf().sharedPages(fileOffset, length, base),
       // msync: what the shared mappings wrote reaches the host file now.
       sync: () => {
         try { node.cache?.writeBack(); } catch (e) { hostError(e); }
