@@ -13,6 +13,14 @@ import { describeResult, platforms, runNative, runSandbox } from '../helpers/run
 const script = (dir: string) =>
   `cd ${dir} && find . /usr/include/linux | sort | md5sum; ls -la d | wc -l; cat d/e/f; stat -c '%s %F' d/e/f /usr/include/stdio.h`;
 
+// Changes of every kind, each made through a reply the sentry leaves (vfs/change_wait.ts): the
+// rest of each syscall (new dentries, renamed and removed names, attributes) runs once it
+// comes, and what the tree shows after is the native tree.
+const changes = (dir: string) =>
+  `cd ${dir} && mkdir -p w/a/b && ln -s a w/s && echo hi > w/f && ln w/f w/h && chmod 640 w/f && mv w/f w/g && ` +
+  'mkfifo w/p && truncate -s 3 w/g && touch -d @1000000000 w/g && rm w/h && rmdir w/a/b && mv w/a w/c && ' +
+  "stat -c '%n %F %a %s %h' w/* w/c/. && stat -c %Y w/g && readlink w/s && cat w/g | od -c | head -1; rm -rf w";
+
 let vol = '';
 beforeAll(() => {
   vol = mkdtempSync(path.join(tmpdir(), 'tsvisor-hostwait-'));
@@ -26,7 +34,7 @@ beforeAll(() => {
 afterAll(() => { if (vol) rmSync(vol, { recursive: true, force: true }); });
 
 describe.each(platforms)('%s', (platform) => {
-  it('with every gofer lookup left to finish on its own, the answers are the native ones', async () => {
+  it.each([['lookup', script], ['change', changes]])('with every gofer %s left to finish on its own, the answers are the native ones', async (_, script) => {
     const n = await runNative(['/bin/sh', '-c', script(vol)]);
     expect(n.code, describeResult(n)).toBe(0);
     const saved = process.env.TSVISOR_HOST_WAIT_MS;

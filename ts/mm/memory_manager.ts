@@ -298,7 +298,7 @@ export class MemoryManager extends UserMemory {
   slowFault(addr: number): { backing: MappingBacking; fileOffset: number; length: number; limit: number } | null {
     const vma = this.vmas.find(addr);
     const backing = vma?.backing;
-    if (!vma || !backing?.stage || vma.shared || vma.ownsPages || vma.prot === PROT_NONE) return null;
+    if (!vma || !backing?.stage || vma.ownsPages || vma.prot === PROT_NONE) return null;
     const page = pageDown(addr);
     if (this.pmas.lookup(page) >= 0) return null;
     const lo = Math.max(vma.start, alignDown(addr, FAULT_WINDOW));

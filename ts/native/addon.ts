@@ -245,6 +245,9 @@ export interface NativeAddon {
   /** Whether calls on a host fd of the sentry's may block without bound (FUSE, NFS...: its
    *  fstatfs magic is not on the gofer's list of local file systems, crates/gofer/src/local_fs.rs). */
   hostFdMayBlock(fd: number): boolean;
+  /** Whether a file system that may block is mounted at or below host directory dir (by
+   *  /proc/self/mountinfo's types, at start-up): a FUSE mount inside the root tree. */
+  hostTreeMayBlock(dir: string): boolean;
   /** copy_file_range(2) from host fd fdIn at offIn to fdOut at offOut, at most len bytes, in
    *  the host kernel (neither fd's own offset moves): the bytes copied (short or 0 at the
    *  input's end), or -errno if the host refused before any byte (EXDEV, EINVAL, EOPNOTSUPP:

@@ -735,6 +735,21 @@ export class Client {
     return this.roundTrip(type, null, fields, type + 1).msg.fields;
   }
 
+  /** A request that changes the host (Tmkdir, Tunlinkat, Tsetattr...): its reply is awaited
+   *  with the sentry blocked for as long as the gate allows, then handed to the gate
+   *  (changeLeft: the syscall's task waits for it, vfs/change_wait.ts). Without a gate, or
+   *  in a syscall that cannot wait so, rpc. */
+  private change(type: number, fields: m.Fields): m.Fields {
+    const gate = this.gate;
+    const ms = gate === null ? null : gate.changeLimitMs();
+    if (gate === null || ms === null) return this.rpc(type, fields);
+    const tag = this.start(type, fields);
+    const r = this.finishWithin(tag, ms);
+    if (r !== null) return r.msg.fields;
+    const cancel = deferred();
+    return gate.changeLeft(this.waitFor(tag, cancel.promise).then((x) => x.msg.fields), cancel.resolve);
+  }
+
   private check(): void {
     if (this.broken) throw new SyscallError(EIO, '9P connection is broken');
   }
@@ -810,7 +825,7 @@ export class Client {
   }
 
   setattr(fid: number, a: SetAttr): void {
-    this.rpc(m.Tsetattr, {
+    this.change(m.Tsetattr, {
       fid, valid: a.valid, mode: a.mode ?? 0, uid: a.uid ?? 0, gid: a.gid ?? 0, size: a.size ?? 0,
       atime_sec: a.atime?.sec ?? 0, atime_nsec: a.atime?.nsec ?? 0,
       mtime_sec: a.mtime?.sec ?? 0, mtime_nsec: a.mtime?.nsec ?? 0,
@@ -1195,26 +1210,26 @@ export class Client {
   }
 
   mkdir(dfid: number, name: string, mode: number, gid: number): Qid {
-    return this.rpc(m.Tmkdir, { dfid, name, mode, gid }).qid as Qid;
+    return this.change(m.Tmkdir, { dfid, name, mode, gid }).qid as Qid;
   }
 
   symlink(fid: number, name: string, target: string, gid: number): Qid {
-    return this.rpc(m.Tsymlink, { fid, name, target, gid }).qid as Qid;
+    return this.change(m.Tsymlink, { fid, name, target, gid }).qid as Qid;
   }
 
-  link(dfid: number, fid: number, name: string): void { this.rpc(m.Tlink, { dfid, fid, name }); }
+  link(dfid: number, fid: number, name: string): void { this.change(m.Tlink, { dfid, fid, name }); }
 
   mknod(dfid: number, name: string, mode: number, major: number, minor: number, gid: number): Qid {
-    return this.rpc(m.Tmknod, { dfid, name, mode, major, minor, gid }).qid as Qid;
+    return this.change(m.Tmknod, { dfid, name, mode, major, minor, gid }).qid as Qid;
   }
 
   rename(fid: number, dfid: number, name: string): void { this.rpc(m.Trename, { fid, dfid, name }); }
 
   renameat(olddirfid: number, oldname: string, newdirfid: number, newname: string): void {
-    this.rpc(m.Trenameat, { olddirfid, oldname, newdirfid, newname });
+    this.change(m.Trenameat, { olddirfid, oldname, newdirfid, newname });
   }
 
-  unlinkat(dirfid: number, name: string, flags: number): void { this.rpc(m.Tunlinkat, { dirfid, name, flags }); }
+  unlinkat(dirfid: number, name: string, flags: number): void { this.change(m.Tunlinkat, { dirfid, name, flags }); }
 
   /** renameat, or, on a server without Trenameat (diod answers EOPNOTSUPP), walk + Trename as
    *  Linux's v9fs does. flags (renameat2's) need our Trenameat2: other servers cannot do them
@@ -1222,7 +1237,7 @@ export class Client {
    *  check (the name was not there) on such a server, as before. */
   renameOrFallback(olddirfid: number, oldname: string, newdirfid: number, newname: string, flags = 0): void {
     if (flags !== 0 && this.renamesWithFlags) {
-      this.rpc(m.Trenameat2, { olddirfid, oldname, newdirfid, newname, flags });
+      this.change(m.Trenameat2, { olddirfid, oldname, newdirfid, newname, flags });
       return;
     }
     if ((flags & ~RENAME_NOREPLACE) !== 0) throw new SyscallError(EINVAL);

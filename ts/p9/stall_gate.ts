@@ -20,6 +20,12 @@ export interface StallGate {
   /** A request that may change the host goes out: nothing after it in the attempt may be
    *  left (the retry would change it again). */
   changed(): void;
+  /** How long the reply to a change may keep the sentry waiting now; null: until it comes. */
+  changeLimitMs(): number | null;
+  /** A change was not answered within changeLimitMs: reply settles with its reply's fields
+   *  (or error), flush asks the server to drop it. Throws what makes the syscall wait for
+   *  it (vfs/change_wait.ts). */
+  changeLeft(reply: Promise<unknown>, flush: () => void): never;
 }
 
 /** The replies of requests that change nothing on the host (but for a walk's new fid and an

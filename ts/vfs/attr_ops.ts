@@ -17,6 +17,7 @@ import { fsnotifyChange } from './fsnotify';
 import { checkWriteAccess } from './write_access';
 import { checkNotPinned, isAppendOnly, isImmutable } from './inode_flags';
 import { IN_ACCESS, IN_ATTRIB, IN_MODIFY } from '../abi/linux/inotify';
+import { afterChange } from './change_wait';
 
 const S_ISUID = 0o4000;
 const S_ISGID = 0o2000;
@@ -29,8 +30,7 @@ export function chmod(creds: Credentials, vd: VirtualDentry, mode: number): void
   let perm = mode & 0o7777;
   // Not in the file's group: setgid would be a way into it (Linux drops the bit).
   if ((perm & S_ISGID) && !inGroup(creds, inode.gid) && !creds.hasCapability(CAP_FSETID)) perm &= ~S_ISGID;
-  inode.setattr({ mode: (inode.mode & S_IFMT) | perm });
-  fsnotifyChange(vd, IN_ATTRIB);
+  afterChange(() => inode.setattr({ mode: (inode.mode & S_IFMT) | perm }), () => fsnotifyChange(vd, IN_ATTRIB));
 }
 
 /** uid/gid -1 leave that id alone. */
@@ -53,9 +53,9 @@ export function chown(creds: Credentials, vd: VirtualDentry, uid: number, gid: n
   if (!inode.isDir && (uid !== -1 || gid !== -1)) mode &= ~(S_ISUID | sgidToDrop(creds, inode));
   const modeChanged = mode !== inode.mode;
   // The mode only when set-id bits went: a symlink has no mode to set (a gofer says EOPNOTSUPP).
-  inode.setattr(modeChanged ? { uid: newUid, gid: newGid, mode } : { uid: newUid, gid: newGid });
   // Linux notify_change: ATTR_UID/ATTR_GID for ids given, ATTR_MODE if set-id bits went.
-  if (uid !== -1 || gid !== -1 || modeChanged) fsnotifyChange(vd, IN_ATTRIB);
+  afterChange(() => inode.setattr(modeChanged ? { uid: newUid, gid: newGid, mode } : { uid: newUid, gid: newGid }),
+    () => { if (uid !== -1 || gid !== -1 || modeChanged) fsnotifyChange(vd, IN_ATTRIB); });
 }
 
 /** utimensat: a time that is only "now" needs write access or ownership; any other
@@ -75,9 +75,9 @@ export function utimes(creds: Credentials, vd: VirtualDentry, atime: Timespec | 
     checkNotPinned(inode);
     checkOwner(creds, inode);
   }
-  inode.setattr({ atime, mtime });
   // Linux fsnotify_change: both times is a utimes, one alone an access or a modification.
-  fsnotifyChange(vd, atime && mtime ? IN_ATTRIB : atime ? IN_ACCESS : mtime ? IN_MODIFY : 0);
+  afterChange(() => inode.setattr({ atime, mtime }),
+    () => fsnotifyChange(vd, atime && mtime ? IN_ATTRIB : atime ? IN_ACCESS : mtime ? IN_MODIFY : 0));
 }
 
 /** setattr_should_drop_suidgid (Linux 6.2+): the set-id bits a write or truncate by creds
@@ -103,8 +103,7 @@ function sgidToDrop(creds: Credentials, inode: Inode): number {
 export function removePrivs(creds: Credentials, vd: VirtualDentry): void {
   const drop = suidgidToDrop(creds, vd.inode);
   if (drop === 0) return;
-  vd.inode.setattr({ mode: vd.inode.mode & 0o7777 & ~drop });
-  fsnotifyChange(vd, IN_ATTRIB);
+  afterChange(() => vd.inode.setattr({ mode: vd.inode.mode & 0o7777 & ~drop }), () => fsnotifyChange(vd, IN_ATTRIB));
 }
 
 /** do_truncate: the new size, and the set-id bits a write would drop. */
@@ -115,8 +114,7 @@ export function setSize(creds: Credentials, vd: VirtualDentry, length: number, t
   const attrs: SetAttr = { size: length };
   if (touch) attrs.mtime = now();
   if (drop !== 0) attrs.mode = vd.inode.mode & 0o7777 & ~drop;
-  vd.inode.setattr(attrs);
-  fsnotifyChange(vd, IN_MODIFY);
+  afterChange(() => vd.inode.setattr(attrs), () => fsnotifyChange(vd, IN_MODIFY));
 }
 
 /** truncate(2) by path (ftruncate checks the open mode instead). */

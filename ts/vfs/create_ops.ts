@@ -14,6 +14,7 @@ import { walk, type ResolveContext } from './resolve';
 import { VirtualDentry } from './virtual_dentry';
 import { fsnotifyCreate, fsnotifyLinkCount } from './fsnotify';
 import { landlockCheckPath, landlockCheckRefer, makeAccessOf } from '../kernel/landlock/domain';
+import { afterChange } from './change_wait';
 
 interface NewName { dir: VirtualDentry; name: string }
 
@@ -33,7 +34,12 @@ export function prepareCreate(ctx: ResolveContext, start: VirtualDentry, path: s
   return { dir, name: r.name };
 }
 
-function added(n: NewName, inode: Inode): VirtualDentry {
+/** make() makes the file; the new name's dentry and event follow (after a ChangeWait too). */
+function added(n: NewName, make: () => Inode): VirtualDentry {
+  return afterChange(make, (inode) => addedNow(n, inode));
+}
+
+function addedNow(n: NewName, inode: Inode): VirtualDentry {
   const vd = new VirtualDentry(n.dir.mount, n.dir.dentry.added(n.name, inode));
   fsnotifyCreate(n.dir.inode, n.name, inode);
   return vd;
@@ -41,7 +47,7 @@ function added(n: NewName, inode: Inode): VirtualDentry {
 
 export function mkdirAt(ctx: ResolveContext, start: VirtualDentry, path: string, mode: number, umask: number): VirtualDentry {
   const n = prepareCreate(ctx, start, path, true, S_IFDIR);
-  return added(n, n.dir.inode.mkdir(n.name, (mode & 0o1777 & ~umask) | S_IFDIR, ctx.creds));
+  return added(n, () => n.dir.inode.mkdir(n.name, (mode & 0o1777 & ~umask) | S_IFDIR, ctx.creds));
 }
 
 /** may_mknod: the file type alone, checked before the path is looked at. */
@@ -59,16 +65,15 @@ export function mknodAt(ctx: ResolveContext, start: VirtualDentry, path: string,
   if ((type === S_IFCHR || type === S_IFBLK) && !ctx.creds.hasCapability(CAP_MKNOD)) throw new SyscallError(EPERM);
   const n = prepareCreate(ctx, start, path, false, type);
   const perm = mode & 0o7777 & ~umask;
-  const inode = type === S_IFREG
+  return added(n, () => (type === S_IFREG
     ? n.dir.inode.create(n.name, perm | S_IFREG, ctx.creds)
-    : n.dir.inode.mknod(n.name, perm | type, type === S_IFCHR || type === S_IFBLK ? rdev : 0, ctx.creds);
-  return added(n, inode);
+    : n.dir.inode.mknod(n.name, perm | type, type === S_IFCHR || type === S_IFBLK ? rdev : 0, ctx.creds)));
 }
 
 export function symlinkAt(ctx: ResolveContext, target: string, start: VirtualDentry, path: string): VirtualDentry {
   if (target === '') throw new SyscallError(ENOENT);
   const n = prepareCreate(ctx, start, path, false, S_IFLNK);
-  return added(n, n.dir.inode.symlink(n.name, target, ctx.creds));
+  return added(n, () => n.dir.inode.symlink(n.name, target, ctx.creds));
 }
 
 /** link(2): old is what the existing path resolved to. */
@@ -88,8 +93,9 @@ export function linkAt(ctx: ResolveContext, old: VirtualDentry, start: VirtualDe
   // vfs_link: an immutable or append-only file gets no new name.
   checkNotPinned(old.inode);
   if (old.dentry.deleted && old.inode.stat().nlink === 0 && !old.inode.linkable) throw new SyscallError(ENOENT);
-  const inode = n.dir.inode.link(n.name, old.inode);
-  old.inode.linkable = false;
-  fsnotifyLinkCount(old.inode);
-  return added(n, inode);
+  return added(n, () => afterChange(() => n.dir.inode.link(n.name, old.inode), (inode) => {
+    old.inode.linkable = false;
+    fsnotifyLinkCount(old.inode);
+    return inode;
+  }));
 }

@@ -141,6 +141,10 @@ export abstract class FileDescription {
 
   abstract stat(): Stat;
 
+  /** fstat by task t: stat(), or, for a file whose host may make it wait (a donated fd on a
+   *  FUSE or NFS tree), the attributes asked off the sentry's thread while t waits. */
+  statBy(_t: Task): Stat | Promise<Stat> { return this.stat(); }
+
   ioctl(_t: Task, _cmd: number, _arg: number): number | Promise<number> {
     throw new SyscallError(ENOTTY);
   }

@@ -10,6 +10,8 @@
 // forever.
 
 import type { StallGate } from '../p9/stall_gate';
+import type { Task } from '../kernel/task';
+import { ChangeWait } from './change_wait';
 
 /** How long a lookup may block the sentry before its task waits instead (TSVISOR_HOST_WAIT_MS:
  *  0 leaves every lookup not answered at once, which the tests use to run the left path). */
@@ -31,6 +33,9 @@ export interface HostWaitAttempt {
    *  syscall passed its point of no return): nothing after it may be left, or the retry
    *  would make the change again. */
   committed?: boolean;
+  /** The syscall returns 0 once its change is made (syscalls/linux/host_wait.ts): a change
+   *  the host does not answer in time may be waited for as a ChangeWait. */
+  changes?: boolean;
 }
 
 let attempt: HostWaitAttempt | null = null;
@@ -60,6 +65,13 @@ export const hostWaitGate: StallGate = {
     if (attempt !== null && attempt.pending === null) attempt.pending = { done, flush };
   },
   changed: commitHostWait,
+  changeLimitMs(): number | null {
+    if (attempt === null || forbidden > 0 || attempt.changes !== true || attempt.pending !== null) return null;
+    return attempt.limitMs;
+  },
+  changeLeft(reply: Promise<unknown>, flush: () => void): never {
+    throw new ChangeWait(reply, flush);
+  },
 };
 
 /** The syscall running now changed something (its point of no return): from here on its
@@ -73,6 +85,18 @@ export function asHostWaitAttempt<T>(a: HostWaitAttempt, f: () => T): T {
   const outer = attempt;
   attempt = a;
   try { return f(); } finally { attempt = outer; }
+}
+
+/** f, a change made for t outside the syscalls that wait for theirs (a write's set-id
+ *  removal): its reply, not come within the limit, is waited for by t as a ChangeWait. */
+export function changeBy(t: Task, f: () => void): void | Promise<unknown> {
+  if (!enabled) return f();
+  try {
+    asHostWaitAttempt({ limitMs: HOST_WAIT_MS, pending: null, changes: true, committed: true }, f);
+  } catch (e) {
+    if (e instanceof ChangeWait) return e.wait(t);
+    throw e;
+  }
 }
 
 /** f's requests are waited for, blocking, whatever the syscall around it. */

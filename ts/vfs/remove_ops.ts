@@ -12,6 +12,7 @@ import type { Dentry } from './dentry';
 import type { VirtualDentry } from './virtual_dentry';
 import { fsnotifyUnlink } from './fsnotify';
 import { LANDLOCK_ACCESS_FS_REMOVE_DIR, LANDLOCK_ACCESS_FS_REMOVE_FILE, landlockCheckPath } from '../kernel/landlock/domain';
+import { afterChange } from './change_wait';
 
 export function isMountpoint(ns: MountNamespace, dir: VirtualDentry, d: Dentry): boolean {
   return ns.mountedAt(dir.mount, d) !== undefined;
@@ -31,9 +32,7 @@ export function unlinkAt(ctx: ResolveContext, start: VirtualDentry, path: string
   checkDeletable(dir.inode, child.inode);
   if (child.inode.isDir) throw new SyscallError(EISDIR);
   if (isMountpoint(ctx.ns, dir, child)) throw new SyscallError(EBUSY);
-  dir.inode.unlink(r.name, child.inode);
-  dir.dentry.removed(r.name);
-  fsnotifyUnlink(dir.inode, r.name, child);
+  afterChange(() => dir.inode.unlink(r.name, child.inode), () => removed(dir, r.name, child));
 }
 
 export function rmdirAt(ctx: ResolveContext, start: VirtualDentry, path: string): void {
@@ -51,7 +50,11 @@ export function rmdirAt(ctx: ResolveContext, start: VirtualDentry, path: string)
   checkDeletable(dir.inode, child.inode);
   if (!child.inode.isDir) throw new SyscallError(ENOTDIR);
   if (isMountpoint(ctx.ns, dir, child)) throw new SyscallError(EBUSY);
-  dir.inode.rmdir(r.name, child.inode);
-  dir.dentry.removed(r.name);
-  fsnotifyUnlink(dir.inode, r.name, child);
+  afterChange(() => dir.inode.rmdir(r.name, child.inode), () => removed(dir, r.name, child));
+}
+
+/** The dentry cache and watchers follow a removal the file system made. */
+function removed(dir: VirtualDentry, name: string, child: Dentry): void {
+  dir.dentry.removed(name);
+  fsnotifyUnlink(dir.inode, name, child);
 }

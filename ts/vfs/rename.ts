@@ -13,6 +13,7 @@ import { walk, type ResolveContext } from './resolve';
 import type { VirtualDentry } from './virtual_dentry';
 import { fsnotifyRename } from './fsnotify';
 import { landlockCheckRefer } from '../kernel/landlock/domain';
+import { afterChange } from './change_wait';
 
 function isDot(name: string): boolean {
   return name === '' || name === '.' || name === '..';
@@ -65,9 +66,10 @@ export function renameAt(ctx: ResolveContext, oldStart: VirtualDentry, oldPath: 
     if (!oldIsDir && newD.inode.isDir) throw new SyscallError(EISDIR);
   }
   if (isMountpoint(ctx.ns, oldDir, oldD) || (newD && isMountpoint(ctx.ns, newDir, newD))) throw new SyscallError(EBUSY);
-  oldDir.inode.rename(from.name, oldD.inode, newDir.inode, to.name, newD?.inode ?? null, flags, ctx.creds);
-  if (exchange && newD) Dentry.exchanged(oldD, newD);
-  else oldDir.dentry.moved(oldD, newDir.dentry, to.name);
-  fsnotifyRename(oldDir.inode, from.name, newDir.inode, to.name, oldD.inode, newD ?? null, exchange);
+  afterChange(() => oldDir.inode.rename(from.name, oldD.inode, newDir.inode, to.name, newD?.inode ?? null, flags, ctx.creds), () => {
+    if (exchange && newD) Dentry.exchanged(oldD, newD);
+    else oldDir.dentry.moved(oldD, newDir.dentry, to.name);
+    fsnotifyRename(oldDir.inode, from.name, newDir.inode, to.name, oldD.inode, newD ?? null, exchange);
+  });
 }
 

@@ -690,6 +690,40 @@ pub fn host_fd_may_block(fd: i32) -> bool {
     local_fs::may_block(st.f_type as i64)
 }
 
+/// Whether a file system that may block is mounted at or below host directory `dir` (a FUSE
+/// or NFS mount inside a gofer tree: its lookups then wait for the host), by the mount types
+/// /proc/self/mountinfo gives; read at start-up (mounts made later are not seen).
+#[napi]
+pub fn host_tree_may_block(dir: String) -> bool {
+    let Ok(info) = std::fs::read_to_string("/proc/self/mountinfo") else { return false };
+    let dir = dir.trim_end_matches('/');
+    info.lines().any(|line| {
+        let mut halves = line.splitn(2, " - ");
+        let (Some(head), Some(tail)) = (halves.next(), halves.next()) else { return false };
+        let (Some(point), Some(fstype)) = (head.split(' ').nth(4), tail.split(' ').next()) else { return false };
+        let point = unescape_mountinfo(point);
+        let below = point == dir || (point.starts_with(dir) && point.as_bytes().get(dir.len()) == Some(&b'/'));
+        below && local_fs::type_may_block(fstype)
+    })
+}
+
+/// A mountinfo path with its octal escapes (\040 for a space) undone.
+fn unescape_mountinfo(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'\\' && i + 3 < b.len() && b[i + 1..i + 4].iter().all(|c| (b'0'..=b'7').contains(c)) {
+            out.push(((b[i + 1] - b'0') as u32 * 64 + (b[i + 2] - b'0') as u32 * 8 + (b[i + 3] - b'0') as u32) as u8);
+            i += 4;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 /// lseek(2) on a host fd the sentry owns (Node has none); the new offset, or -errno.
 #[napi]
 pub fn host_lseek(fd: i32, offset: f64, whence: i32) -> f64 {

@@ -2,7 +2,8 @@
 //! (FUSE, NFS, CIFS, 9p, ceph, ...) may make a call wait as long as its server or daemon
 //! wants: the gofer serves requests on it on a worker thread (PROTOCOL.md, Requests that
 //! wait), and the sentry reads and writes donated fds on it off its own thread. One list for
-//! both: the addon includes this file (crates/addon/src/lib.rs, host_fd_may_block).
+//! both: the addon includes this file (crates/addon/src/lib.rs, host_fd_may_block and
+//! host_tree_may_block, which names file systems as /proc/self/mountinfo does).
 
 const LOCAL_FS: &[i64] = &[
     0xef53,     // ext2/3/4
@@ -33,4 +34,21 @@ const LOCAL_FS: &[i64] = &[
 /// Whether calls on a file system of this fstatfs magic may block without bound.
 pub fn may_block(magic: i64) -> bool {
     !LOCAL_FS.contains(&magic)
+}
+
+/// LOCAL_FS by the names mountinfo gives them, and the pseudo file systems (the gofer walks
+/// into none of them: ops_read.rs, PSEUDO_FS; devtmpfs is a tmpfs).
+#[allow(dead_code)] // the addon's only: the gofer knows the magic of what it opens
+const LOCAL_FS_NAMES: &[&str] = &[
+    "ext2", "ext3", "ext4", "xfs", "btrfs", "tmpfs", "devtmpfs", "ramfs", "hugetlbfs", "overlay", "f2fs",
+    "squashfs", "erofs", "zfs", "bcachefs", "vfat", "msdos", "exfat", "iso9660", "reiserfs", "jfs", "nilfs2",
+    "hfsplus", "udf", "ntfs", "ntfs3", "ecryptfs",
+    "proc", "sysfs", "devpts", "debugfs", "tracefs", "securityfs", "cgroup", "cgroup2", "bpf", "configfs",
+    "fusectl", "pstore", "efivarfs", "binfmt_misc", "mqueue", "nsfs",
+];
+
+/// Whether calls on a file system of this mountinfo type ("fuse.sshfs", "nfs4") may block.
+#[allow(dead_code)] // as LOCAL_FS_NAMES
+pub fn type_may_block(fstype: &str) -> bool {
+    !LOCAL_FS_NAMES.contains(&fstype)
 }

@@ -138,6 +138,9 @@ fn put_attr(w: &mut Writer, st: &libc::stat) {
 /// step is the error).
 fn walk_steps(s: &mut Server, fid: u32, newfid: u32, names: &[&[u8]]) -> R<(Vec<libc::stat>, i32)> {
     let n = names.len();
+    // A walk that crosses into a file system that may block (a FUSE mount inside a tree on a
+    // local disk) goes to a worker from there, whole: its next lookups may wait.
+    let defer = s.can_defer();
     {
         // An opened fid may be walked from, as diod allows (its own tools rely on it); the new
         // fid is never opened.
@@ -170,6 +173,9 @@ fn walk_steps(s: &mut Server, fid: u32, newfid: u32, names: &[&[u8]]) -> R<(Vec<
             }
             match lookup(&node, dev, name) {
                 Ok((fd, st)) => {
+                    if defer && st.st_dev != dev && crate::wire::dev_may_block(st.st_dev, fd.as_raw_fd()) {
+                        return Err(crate::server::LATER);
+                    }
                     steps.push((node, host::check_name(name)?));
                     node = Arc::new(fd);
                     dev = st.st_dev;

@@ -158,6 +158,26 @@ fn stalled_requests_hold_only_themselves() {
     assert!(g.alive(), "{}", g.gone_why());
 }
 
+#[test]
+fn a_walk_into_a_stalling_mount_below_a_local_tree_holds_only_itself() {
+    let Some(f) = fuse("below", false) else { return };
+    // The tree is the local directory the FUSE mount point is in: the walk starts on a local
+    // disk and crosses into the mount, where the gofer's serving loop stalled until
+    // wt-base26 (the fid it starts from is local, so it was not handed to a worker).
+    let local = f.mnt.parent().unwrap().to_path_buf();
+    let mut g = Gofer::spawn(&[("local", &local, false)]);
+    g.version(65536);
+    g.attach(1, "local").unwrap();
+    g.send_raw(&Gofer::frame(TWALK, 1000, &M::default().u32(1).u32(10).u16(2).s(b"mnt").s(b"statslow").0));
+    assert!(!readable(&g, 300), "the walk stalls");
+    g.walk(1, 11, &[b"fuse_stall"]).unwrap();
+    assert!(g.getattr(11).unwrap().3 > 0, "the local tree is served meanwhile");
+    std::fs::write(&f.go, b"").unwrap();
+    let (t, r) = g.recv().unwrap();
+    assert_eq!((t, r.ty), (1000, TWALK + 1));
+    assert!(g.alive(), "{}", g.gone_why());
+}
+
 /// Tread of "slow" (fid 2, tag 1000), seen to stall, then its Tflush (tag 1001) and the
 /// Rflush; when the flush was sent.
 fn stall_then_flush(g: &mut Gofer) -> std::time::Instant {

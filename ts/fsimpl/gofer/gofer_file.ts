@@ -20,6 +20,7 @@ import type { GoferNode } from './session';
 import type { Stat } from '../../abi/linux/stat';
 import type { SharedCache } from './shared_cache';
 import { removePrivs } from '../../vfs/attr_ops';
+import { changeBy } from '../../vfs/host_wait';
 
 export class GoferFile extends VfsFile {
   override readonly seekable = true;
@@ -113,9 +114,9 @@ export class GoferFile extends VfsFile {
   }
 
   override write(t: Task, src: Uint8Array, offset: number): number | Promise<number> {
-    if (src.length > 0) this.removePrivs(t);
     const slow = this.blocking();
     if (slow) return this.writeOffThread(t, slow, src, offset);
+    if (src.length > 0) this.removePrivs(t);
     let at = offset >= 0 ? offset : this.pos;
     if (this.flags & O_APPEND) at = this.size();
     let n: number;
@@ -132,6 +133,8 @@ export class GoferFile extends VfsFile {
   /** write on a file system that may block: an O_APPEND write's size is asked off the
    *  sentry's thread too (a stalled getattr held every task). */
   private async writeOffThread(t: Task, slow: HostFd, src: Uint8Array, offset: number): Promise<number> {
+    // The set-id bits' removal (a Tsetattr) is waited for off the sentry's thread too.
+    if (src.length > 0 && (this.node.attr.mode & 0o6000)) await changeBy(t, () => removePrivs(t.creds, this.vd));
     try {
       const at = this.flags & O_APPEND ? await slow.sizeAsync(t) : offset >= 0 ? offset : this.pos;
       const n = await slow.pwriteAsync(t, src, at);
@@ -162,6 +165,12 @@ export class GoferFile extends VfsFile {
     let st: Stat;
     try { st = this.data.stat(); } catch (e) { hostError(e); }
     return { ...st, dev: this.vd.mount.fs.dev };
+  }
+
+  override statBy(t: Task): Stat | Promise<Stat> {
+    const slow = this.blocking();
+    if (!slow) return this.stat();
+    return slow.statAsync(t).then((st) => ({ ...st, dev: this.vd.mount.fs.dev }));
   }
 
   override lseek(offset: number, whence: number): number {
@@ -199,7 +208,8 @@ export class GoferFile extends VfsFile {
         const n = cache.pread(buf, fileOffset, this.data.size());
         if (n > 0) mf.write(mfOffset, buf.subarray(0, n));
       },
-      sharedPages: (fileOffset, length) => this.cacheOf().sharedPages(fileOffset, length),
+      // A fault on a file system that may block has its window staged in base (stage).
+      sharedPages: (fileOffset, length) => this.cacheOf().sharedPages(fileOffset, length, base),
       // msync: what the shared mappings wrote reaches the host file now.
       sync: () => {
         try { node.cache?.writeBack(); } catch (e) { hostError(e); }

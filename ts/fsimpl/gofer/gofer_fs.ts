@@ -33,6 +33,7 @@ import { SyntheticDir } from './synthetic_dir';
 import { InodeIdentities } from '../../vfs/inode_identity';
 import { takeOpenWait } from '../../vfs/open_wait';
 import { withoutHostWait } from '../../vfs/host_wait';
+import { afterChange } from '../../vfs/change_wait';
 import { inoOfQidPath } from './qid_ino';
 import { newOwner } from '../../vfs/new_owner';
 
@@ -164,12 +165,13 @@ export class GoferInode extends Inode {
     if (a.size !== undefined) valid |= p9.SETATTR_SIZE;
     if (a.atime !== undefined) valid |= p9.SETATTR_ATIME | p9.SETATTR_ATIME_SET;
     if (a.mtime !== undefined) valid |= p9.SETATTR_MTIME | p9.SETATTR_MTIME_SET;
-    this.c.setattr(this.s.fidOf(this.node), {
+    afterChange(() => this.c.setattr(this.s.fidOf(this.node), {
       valid, mode: a.mode !== undefined ? a.mode & 0o7777 : undefined, uid: a.uid, gid: a.gid, size: a.size,
       atime: a.atime, mtime: a.mtime,
+    }), () => {
+      this.node.attrAt = -Infinity;
+      if (a.size !== undefined) this.node.readAhead = null;
     });
-    this.node.attrAt = -Infinity;
-    if (a.size !== undefined) this.node.readAhead = null;
   }
 
   override readlink(_t: Task | null): string {
@@ -252,27 +254,28 @@ export class GoferInode extends Inode {
 
   override mkdir(name: string, mode: number, creds: Credentials): Inode {
     const owner = newOwner(this, creds, S_IFDIR | mode);
-    this.c.mkdir(this.s.fidOf(this.node), name, owner.mode & 0o7777, owner.gid);
-    return this.owned(this.made(name), owner.uid);
+    return afterChange(() => this.c.mkdir(this.s.fidOf(this.node), name, owner.mode & 0o7777, owner.gid),
+      () => this.owned(this.made(name), owner.uid));
   }
 
   override symlink(name: string, target: string, creds: Credentials): Inode {
     const owner = newOwner(this, creds, S_IFLNK | 0o777);
-    this.c.symlink(this.s.fidOf(this.node), name, target, owner.gid);
-    return this.owned(this.made(name), owner.uid);
+    return afterChange(() => this.c.symlink(this.s.fidOf(this.node), name, target, owner.gid),
+      () => this.owned(this.made(name), owner.uid));
   }
 
   override mknod(name: string, mode: number, rdev: number, creds: Credentials): Inode {
     const owner = newOwner(this, creds, mode);
-    this.c.mknod(this.s.fidOf(this.node), name, owner.mode, devMajor(rdev), devMinor(rdev), owner.gid);
-    return this.owned(this.made(name), owner.uid);
+    return afterChange(() => this.c.mknod(this.s.fidOf(this.node), name, owner.mode, devMajor(rdev), devMinor(rdev), owner.gid),
+      () => this.owned(this.made(name), owner.uid));
   }
 
   override link(name: string, target: Inode): Inode {
     const t = target as GoferInode;
-    this.c.link(this.s.fidOf(this.node), this.s.fidOf(t.node), name);
-    t.node.attrAt = -Infinity; // nlink
-    return this.made(name);
+    return afterChange(() => this.c.link(this.s.fidOf(this.node), this.s.fidOf(t.node), name), () => {
+      t.node.attrAt = -Infinity; // nlink
+      return this.made(name);
+    });
   }
 
   override unlink(name: string, child: Inode): void {
@@ -284,12 +287,13 @@ export class GoferInode extends Inode {
   }
 
   private remove(name: string, child: GoferInode, flags: number): void {
-    this.c.unlinkOrFallback(this.s.fidOf(this.node), name, flags);
-    // Its fid (an open of the inode, on the gofer) still serves fstat of open files.
-    child.node.gone = true;
-    this.s.dropKeptFd(child.node);
-    child.node.attrAt = -Infinity;
-    this.node.attrAt = -Infinity;
+    afterChange(() => this.c.unlinkOrFallback(this.s.fidOf(this.node), name, flags), () => {
+      // Its fid (an open of the inode, on the gofer) still serves fstat of open files.
+      child.node.gone = true;
+      this.s.dropKeptFd(child.node);
+      child.node.attrAt = -Infinity;
+      this.node.attrAt = -Infinity;
+    });
   }
 
   override rename(name: string, child: Inode, newDir: Inode, newName: string, replaced: Inode | null, flags: number): void {
@@ -297,7 +301,12 @@ export class GoferInode extends Inode {
     const c = child as GoferInode;
     const r = replaced as GoferInode | null;
     // Flags go in Trenameat2 (tsvisor-gofer), atomic on the host; another server gets none.
-    this.c.renameOrFallback(this.s.fidOf(this.node), name, this.s.fidOf(to.node), newName, flags);
+    afterChange(() => this.c.renameOrFallback(this.s.fidOf(this.node), name, this.s.fidOf(to.node), newName, flags),
+      () => this.renamed(name, c, to, newName, r, flags));
+  }
+
+  /** The nodes follow a rename the host made. */
+  private renamed(name: string, c: GoferInode, to: GoferInode, newName: string, r: GoferInode | null, flags: number): void {
     // A server whose fids are paths (diod) leaves a moved file's old fid at the old name:
     // walk to it again under the new one.
     this.s.forget(c.node);

@@ -83,13 +83,14 @@ export class GoferProcess {
   }
 }
 
-/** Is the host directory on a file system that may block (addon hostFdMayBlock)? Asked at
- *  start-up, through an O_PATH fd (no open of the directory itself reaches its server). */
+/** Is the host directory on a file system that may block (addon hostFdMayBlock), or is one
+ *  mounted below it (a FUSE mount inside the root tree: hostTreeMayBlock)? Asked at start-up,
+ *  through an O_PATH fd (no open of the directory itself reaches its server). */
 function treeMayBlock(hostDir: string): boolean {
   let fd = -1;
   try {
     fd = fs.openSync(hostDir, O_PATH | fs.constants.O_DIRECTORY);
-    return addon().hostFdMayBlock(fd);
+    return addon().hostFdMayBlock(fd) || addon().hostTreeMayBlock(hostDir);
   } catch {
     return false; // the gofer refuses it and says so
   } finally {

@@ -60,6 +60,15 @@ export class HostFd implements FileData {
     return slowHostCall(t, (done) => fs.fstat(this.fd, { bigint: true }, (e, st) => done(e, e ? 0 : Number(st.size))));
   }
 
+  /** fstat asked of the host the same way. */
+  statAsync(t: Task): Promise<Stat> {
+    const got: Stat[] = [];
+    return slowHostCall(t, (done) => fs.fstat(this.fd, { bigint: true }, (e, s) => {
+      if (!e) got.push(statFromHost(s));
+      done(e, 0);
+    })).then(() => got[0]);
+  }
+
   /** SEEK_DATA/SEEK_HOLE asked of the host file system (which knows the file's extents); the
    *  host fd's own position moves, but every read here is a pread. */
   seekHoleData(offset: number, whence: number): number {

@@ -37,25 +37,50 @@ export class LowerFile extends VfsFile {
   /** fstat is of the open file, not of its name: once the host has renamed or removed the
    *  file, the name leads elsewhere or nowhere, and the open file itself answers. */
   override stat(): Stat {
-    let st: Stat | null = null;
-    try { st = this.vd.inode.stat(); } catch (e) { if (!(e instanceof SyscallError)) throw e; }
-    if (st !== null && st.ino === this.ino) return st;
+    const st = this.byName();
+    if (st !== null) return st;
     let h: Stat;
     try { h = this.host.stat(); } catch (e) { throwHostError(e); }
     return { ...h, dev: this.vd.inode.fs.dev, ino: this.ino };
   }
 
-  override read(_t: Task, dst: Uint8Array, offset: number): number {
+  override statBy(t: Task): Stat | Promise<Stat> {
+    const slow = this.blocking();
+    if (!slow) return this.stat();
+    return this.byName() ?? slow.statAsync(t).then((h) => ({ ...h, dev: this.vd.inode.fs.dev, ino: this.ino }));
+  }
+
+  /** The name's attributes, if it still leads to this file. */
+  private byName(): Stat | null {
+    let st: Stat | null = null;
+    try { st = this.vd.inode.stat(); } catch (e) { if (!(e instanceof SyscallError)) throw e; }
+    return st !== null && st.ino === this.ino ? st : null;
+  }
+
+  override read(t: Task, dst: Uint8Array, offset: number): number | Promise<number> {
     const at = offset >= 0 ? offset : this.pos;
+    const slow = this.blocking();
+    if (slow) {
+      // A FUSE or NFS mount inside the root tree: off the sentry's thread (host_fd.ts).
+      return slow.preadAsync(t, dst, at).then((n) => {
+        if (offset < 0) this.pos += n;
+        return n;
+      });
+    }
     let n: number;
     try { n = this.host.pread(dst, at); } catch (e) { throwHostError(e); }
     if (offset < 0) this.pos += n;
     return n;
   }
 
+  /** A donated fd on a file system that may block (read() then reads it on the pool). */
+  private blocking(): HostFd | null {
+    return this.host instanceof HostFd && this.host.mayBlock ? this.host : null;
+  }
+
   /** A donated host fd: pread straight into the application's pages. */
   override readDirect(t: Task, ranges: readonly UserRange[], offset: number): number | undefined {
-    if (!(this.host instanceof HostFd)) return undefined;
+    if (!(this.host instanceof HostFd) || this.host.mayBlock) return undefined;
     const n = preadToUser(t, this.host.fd, ranges, offset >= 0 ? offset : this.pos);
     if (offset < 0) this.pos += n;
     return n;

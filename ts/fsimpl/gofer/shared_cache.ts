@@ -9,6 +9,7 @@
 
 import type { NativeMemoryFile } from '../../native/addon';
 import type { FileData } from './file_data';
+import type { MappingBacking } from '../../mm/backing';
 
 const PAGE = 4096;
 /** Most pages written back in one write (a bound on the buffer it goes through). */
@@ -21,8 +22,10 @@ export class SharedCache {
   /** data: the cache's own open of the file (made on first use); closed by onRelease. */
   constructor(private readonly mf: NativeMemoryFile, private readonly data: () => FileData, private readonly onRelease: () => void) {}
 
-  /** The memory-file pages of [fileOffset, +length), one reference taken on each for the caller. */
-  sharedPages(fileOffset: number, length: number): number[] {
+  /** The memory-file pages of [fileOffset, +length), one reference taken on each for the
+   *  caller; pages not cached yet are read through `from` (a fault's backing, which may hold
+   *  them staged: MappingBacking.stage), else through the cache's own open. */
+  sharedPages(fileOffset: number, length: number, from?: Pick<MappingBacking, 'fill'>): number[] {
     const first = Math.floor(fileOffset / PAGE);
     const count = Math.ceil((fileOffset + length) / PAGE) - first;
     // Pages not cached yet come in runs: one allocation and one host read per run.
@@ -30,7 +33,7 @@ export class SharedCache {
       if (this.pages.has(first + i)) { i++; continue; }
       let j = i + 1;
       while (j < count && !this.pages.has(first + j)) j++;
-      this.fill(first + i, j - i);
+      this.fill(first + i, j - i, from);
       i = j;
     }
     const out: number[] = [];
@@ -44,18 +47,18 @@ export class SharedCache {
 
   /** Cache file pages [index, +n) from the host, in one run of memory-file pages (page by page
    *  when no run of n is to be had). */
-  private fill(index: number, n: number): void {
+  private fill(index: number, n: number, from?: Pick<MappingBacking, 'fill'>): void {
     let off: number;
     try {
       off = this.mf.allocate(n);
     } catch (e) {
       if (n === 1) throw e;
-      for (let k = 0; k < n; k++) this.fill(index + k, 1);
+      for (let k = 0; k < n; k++) this.fill(index + k, 1, from);
       return;
     }
     try {
       // The FileData's own page filler: a donated fd preads straight into the memory file.
-      this.data().backing('').fill(this.mf, index * PAGE, off, n * PAGE);
+      (from ?? this.data().backing('')).fill(this.mf, index * PAGE, off, n * PAGE);
     } catch (e) {
       this.mf.decRef(off, n * PAGE);
       throw e;

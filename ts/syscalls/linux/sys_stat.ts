@@ -41,7 +41,7 @@ function asSeenBy(t: Task, st: Stat): Stat {
 
 /** The file fstatat/statx name, and where it is in the tree (null for a file with no place
  *  in it, a pipe named by its fd). */
-function locateAt(t: Task, dirfd: number, pathAddr: number, flags: number): { st: Stat, vd: VirtualDentry | null } {
+function locateAt(t: Task, dirfd: number, pathAddr: number, flags: number): { st: Stat | Promise<Stat>, vd: VirtualDentry | null } {
   const emptyPath = (flags & AT_EMPTY_PATH) !== 0;
   let path: string | null = null;
   let pathError: unknown = null;
@@ -61,12 +61,13 @@ function locateAt(t: Task, dirfd: number, pathAddr: number, flags: number): { st
   const l = locate(t, dirfd, p, self || (flags & AT_SYMLINK_NOFOLLOW) === 0, self || emptyPath);
   // fstatat(fd, "", AT_EMPTY_PATH) is fstat (vfs_fstat): the open file answers, which may know
   // more than its name does (a lower file the host renamed since: lower_file.ts).
-  const st = p === '' && l.file instanceof VfsFile ? l.file.stat() : l.vd ? l.vd.inode.stat() : l.file!.stat();
+  const st = p === '' && l.file instanceof VfsFile ? l.file.statBy(t) : l.vd ? l.vd.inode.stat() : l.file!.stat();
   return { st, vd: l.vd };
 }
 
-function statAt(t: Task, dirfd: number, pathAddr: number, flags: number): Stat {
-  return locateAt(t, dirfd, pathAddr, flags).st;
+/** then(st) now, or once an fstat the host makes wait is answered. */
+function withStat(st: Stat | Promise<Stat>, then: (st: Stat) => number): number | Promise<number> {
+  return st instanceof Promise ? st.then(then) : then(st);
 }
 
 function sysStat(t: Task, a: SyscallArgs): number {
@@ -81,19 +82,23 @@ function sysLstat(t: Task, a: SyscallArgs): number {
   return 0;
 }
 
-function sysFstat(t: Task, a: SyscallArgs): number {
-  const st = getFile(t, a.int(0)).stat();
-  t.mm.copyOut(a.ptr(1), encodeStat(asSeenBy(t, st)));
-  return 0;
+function sysFstat(t: Task, a: SyscallArgs): number | Promise<number> {
+  const out = a.ptr(1);
+  return withStat(getFile(t, a.int(0)).statBy(t), (st) => {
+    t.mm.copyOut(out, encodeStat(asSeenBy(t, st)));
+    return 0;
+  });
 }
 
-function sysNewfstatat(t: Task, a: SyscallArgs): number {
-  const st = statAt(t, a.int(0), a.ptr(1), a.int(3));
-  t.mm.copyOut(a.ptr(2), encodeStat(asSeenBy(t, st)));
-  return 0;
+function sysNewfstatat(t: Task, a: SyscallArgs): number | Promise<number> {
+  const out = a.ptr(2);
+  return withStat(locateAt(t, a.int(0), a.ptr(1), a.int(3)).st, (st) => {
+    t.mm.copyOut(out, encodeStat(asSeenBy(t, st)));
+    return 0;
+  });
 }
 
-function sysStatx(t: Task, a: SyscallArgs): number {
+function sysStatx(t: Task, a: SyscallArgs): number | Promise<number> {
   const dirfd = a.int(0);
   const pathAddr = a.ptr(1);
   const flags = a.int(2);
@@ -103,8 +108,11 @@ function sysStatx(t: Task, a: SyscallArgs): number {
   const { st, vd } = locateAt(t, dirfd, pathAddr, flags);
   // vfs_statx: the mount's id, and whether this is the root of its mount.
   const mountRoot = vd !== null && vd.dentry === vd.mount.root;
-  t.mm.copyOut(a.ptr(4), encodeStatx(asSeenBy(t, st), vd?.mount.id ?? 0, mountRoot));
-  return 0;
+  const out = a.ptr(4);
+  return withStat(st, (s) => {
+    t.mm.copyOut(out, encodeStatx(asSeenBy(t, s), vd?.mount.id ?? 0, mountRoot));
+    return 0;
+  });
 }
 
 /** statfs of the file system at vd, with the mount's flags (Linux flags_by_mnt). */
