@@ -40,7 +40,8 @@ export function lazyChildren(makers: Record<string, () => Inode>): DirSource {
 }
 
 export class KDir extends KInode {
-  override get dirSeekEndSize(): number | undefined { return this.fs.seekKind === 'seq' ? 0 : undefined; }
+  /** kernfs_dir_fops and proc's directories seek with generic_file_llseek, over size 0. */
+  override get dirSeekEndSize(): number | undefined { return 0; }
 
   constructor(fs: KernFS, key: string, private readonly source: DirSource, mode = 0o555, attr: KAttr = {}) {
     super(fs, key, S_IFDIR | mode, attr);
