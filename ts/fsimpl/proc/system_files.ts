@@ -95,7 +95,9 @@ function loadavg(kernel: Kernel): string {
 
 function sysTree(fs: KernFS, kernel: Kernel): KDir {
   const file = (key: string, gen: (t: Task | null) => string): KFile => new KFile(fs, `sys/${key}`, gen);
-  const dir = (key: string, children: () => Record<string, Inode>): KDir => new KDir(fs, `sys/${key}`, staticChildren(children));
+  // A sysctl directory has one link whatever it holds (proc_sys_make_inode sets none).
+  const dir = (key: string, children: () => Record<string, Inode>): KDir =>
+    new KDir(fs, `sys/${key}`, { ...staticChildren(children), nlink: () => 1 });
   return dir('', () => ({
     kernel: dir('kernel', () => ({
       hostname: file('kernel/hostname', (t) => `${utsNames(kernel, t).hostname}\n`),

@@ -119,6 +119,8 @@ export function threadGroupDir(fs: KernFS, kernel: Kernel, pidNs: PidNamespace, 
   const key = `${thread?.tid ?? tg.tgid}`;
   const leader = (): Task | undefined => thread ?? leaderOf(tg);
   const tasks: DirSource = {
+    // One link per live thread's directory (proc_task_getattr).
+    nlink: () => 2 + tg.tasks.size,
     names: () => [...tg.tasks].map((t) => `${tidIn(pidNs, t)}`),
     get: (name) => {
       const t = [...tg.tasks].find((x) => `${tidIn(pidNs, x)}` === name);
@@ -126,7 +128,7 @@ export function threadGroupDir(fs: KernFS, kernel: Kernel, pidNs: PidNamespace, 
     },
   };
   const owner = euidOwner(leader());
-  const dir = new KDir(fs, key, lazyChildren({
+  const dir = new KDir(fs, key, pidDirChildren({
     ...taskEntries(fs, kernel, key, tg, leader, pidNs),
     task: () => new KDir(fs, `${key}/task`, tasks, 0o555, owner),
     // The process's own, not its threads' (tgid_base_stuff only).
@@ -156,5 +158,13 @@ function threadDir(fs: KernFS, kernel: Kernel, pidNs: PidNamespace, tg: ThreadGr
   // children: the process's children (tsvisor does not record which thread forked each).
   const children = (): KFile => new KFile(fs, `${key}/children`,
     () => [...tg.children].map((c) => `${tgidIn(pidNs, c)} `).join(''), 0o444, owner);
-  return new KDir(fs, key, lazyChildren({ ...taskEntries(fs, kernel, key, tg, () => t, pidNs), children }), 0o555, owner);
+  return new KDir(fs, key, pidDirChildren({ ...taskEntries(fs, kernel, key, tg, () => t, pidNs), children }), 0o555, owner);
+}
+
+/** The entries of /proc/<pid> and /proc/<pid>/task/<tid> that are directories: each adds a
+ *  link (pid_entry_nlink), known without making them. */
+const PID_SUBDIRS = new Set(['task', 'fd', 'map_files', 'fdinfo', 'ns', 'net', 'attr']);
+
+function pidDirChildren(makers: Record<string, () => Inode>): DirSource {
+  return lazyChildren(makers, Object.keys(makers).filter((n) => PID_SUBDIRS.has(n)).length);
 }
