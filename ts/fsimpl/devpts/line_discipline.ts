@@ -134,8 +134,8 @@ export class LineDiscipline {
         if (this.column > 0) this.column--;
         break;
       default:
-        // Printing: not iscntrl (the kernel's ctype makes 0x80-0x9f control bytes too).
-        if ((c >= 0x20 && c < 0x7f) || c >= 0xa0) {
+        // Printing: not iscntrl (in the kernel's ctype, bytes past 0x7f are not control bytes).
+        if (c >= 0x20 && c !== 0x7f) {
           if ((o & OLCUC) !== 0 && c >= 0x61 && c <= 0x7a) c -= 0x20;
           // A UTF-8 continuation byte does not move the cursor.
           if ((this.iflag & T.IUTF8) === 0 || (c & 0xc0) !== 0x80) this.column++;
@@ -159,9 +159,16 @@ export class LineDiscipline {
         c !== this.cc(T.VSTART) && c !== this.cc(T.VSTOP)) echo.push(0x5e, c ^ 0x40);
       else echo.push(c);
     };
+    const utf8 = (i & T.IUTF8) !== 0;
+    const continuation = (b: number): boolean => utf8 && (b & 0xc0) === 0x80;
     const erase = (): boolean => {
-      const c = this.line.pop();
-      if (c === undefined) return false;
+      // n_tty's eraser: under IUTF8 a whole character goes (its lead byte decides the echo),
+      // and never part of one: continuation bytes with no lead byte before them stay.
+      let at = this.line.length - 1;
+      while (at > 0 && continuation(this.line[at])) at--;
+      if (at < 0 || continuation(this.line[at])) return false;
+      const c = this.line[at];
+      this.line.length = at;
       if (doEcho && (l & T.ECHOE) !== 0) {
         const w = (l & T.ECHOCTL) !== 0 && (c < 0x20 || c === 0x7f) && c !== 0x09 ? 2 : 1;
         for (let k = 0; k < w; k++) echo.push(0x08, 0x20, 0x08);
