@@ -37,6 +37,14 @@ describe.each(platforms)('%s: pty', (platform) => {
   it('a new pair\'s termios (no HUPCL) and output processing with the cursor column (ONOCR, tabs, IUTF8)', async () => {
     await expectSameAsNative([fixture('pty_output')], platform, 30_000);
   }, 70_000);
+
+  it('canonical erase takes a whole UTF-8 character under IUTF8, never part of one', async () => {
+    await expectSameAsNative([fixture('pty_erase')], platform, 30_000);
+  }, 70_000);
+
+  it('packet mode (TIOCPKT): TIOCPKT_DATA before data, the replica\'s flushes as status bytes and POLLPRI', async () => {
+    await expectSameAsNative([fixture('pty_packet')], platform, 30_000);
+  }, 70_000);
 });
 
 const haveBash = existsSync('/bin/bash') && existsSync('/usr/bin/python3');
