@@ -52,6 +52,10 @@ describe.each(platforms)('%s', (platform) => {
     await expectSameAsNative([fixture('priority_zombie')], platform);
   });
 
+  it('getcpu and rseq\'s cpu_id name a CPU the affinity mask allows', async () => {
+    await expectSameAsNative([fixture('getcpu_affinity')], platform);
+  });
+
   it.skipIf(notRoot || noMake)('make runs recipes through posix_spawn and sh -c', async () => {
     rmSync(path.join(project, 'out.txt'), { force: true });
     const r = await runSandbox(['/usr/bin/make'], { platform, extraArgs: ['--cwd', project], env: { PATH: '/usr/bin:/bin' } });
