@@ -10,7 +10,8 @@ import { Credentials } from '../../kernel/credentials';
 import { ENOENT } from '../../abi/linux/errno';
 import type { MagicTarget } from '../../vfs/inode';
 import { walk } from '../../vfs/resolve';
-import { cwdOf, mountNamespaceOf } from '../../vfs/task_fs';
+import { cwdOf, mountNamespaceOf, taskRoot } from '../../vfs/task_fs';
+import type { VirtualDentry } from '../../vfs/virtual_dentry';
 import type { KAttr } from '../kernfs/inode';
 import type { KernFS } from '../kernfs/kernfs';
 import { KSymlink } from '../kernfs/symlink';
@@ -33,6 +34,12 @@ export function exeLink(fs: KernFS, key: string, kernel: Kernel, tg: ThreadGroup
   }, owner);
 }
 
+/** The root a reader's paths are named from (d_path: its chroot, if any); a path outside it
+ *  is named from the namespace's root. */
+export function readerRoot(kernel: Kernel, reader: Task | null): VirtualDentry {
+  return reader !== null ? taskRoot(reader) : mountNamespaceOf(kernel).rootVd;
+}
+
 /** The file a link names by its path from the sandbox's root (exe, map_files), or null. */
 export function fileAt(kernel: Kernel, t: Task | null, path: string): MagicTarget | null {
   const ns = mountNamespaceOf(kernel);
@@ -50,6 +57,6 @@ export function cwdLink(fs: KernFS, key: string, kernel: Kernel, tg: ThreadGroup
     checkProcReadAccess(reader, tg);
     return task() ?? (() => { throw new SyscallError(ENOENT); })();
   };
-  return new KSymlink(fs, key, (r) => cwdOf(live(r)).path(mountNamespaceOf(kernel).rootVd),
+  return new KSymlink(fs, key, (r) => cwdOf(live(r)).path(readerRoot(kernel, r)),
     (r) => ({ vd: cwdOf(live(r)) }), owner);
 }
