@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { describeResult, fixture, platforms, runNative, runSandbox, skipBecause } from '../helpers/run';
+import { describeResult, expectSameAsNative, fixture, platforms, runNative, runSandbox, skipBecause } from '../helpers/run';
 
 const notRoot = skipBecause(process.getuid?.() !== 0, 'the credential tests compare with native runs as root');
 const noMake = skipBecause(!existsSync('/usr/bin/make'), '/usr/bin/make not found (apt-get install make)');
@@ -46,6 +46,14 @@ describe.each(platforms)('%s', (platform) => {
     const r = await runSandbox([fixture('prio')], { platform, extraArgs: ['--cwd', '/tmp'] });
     expect(r.stdout, describeResult(r)).toBe(native.stdout);
     expect(r.code, describeResult(r)).toBe(0);
+  });
+
+  it.skipIf(notRoot)('a zombie\'s priority is found until it is reaped (EPERM, not ESRCH, for others)', async () => {
+    await expectSameAsNative([fixture('priority_zombie')], platform);
+  });
+
+  it('getcpu and rseq\'s cpu_id name a CPU the affinity mask allows', async () => {
+    await expectSameAsNative([fixture('getcpu_affinity')], platform);
   });
 
   it.skipIf(notRoot || noMake)('make runs recipes through posix_spawn and sh -c', async () => {

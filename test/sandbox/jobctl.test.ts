@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
-  cli, describeResult, fixture, platforms, repoRoot, runNative, runSandbox, TIME_SCALE,
+  cli, describeResult, expectSameAsNative, fixture, platforms, repoRoot, runNative, runSandbox, TIME_SCALE,
 } from '../helpers/run';
 
 describe.each(platforms)('%s', (platform) => {
@@ -32,6 +32,18 @@ describe.each(platforms)('%s: pty', (platform) => {
     const r = await runSandbox([fixture('pty_eof')], { platform, timeoutMs: 30_000 });
     expect(r.stdout, describeResult(r)).toBe(native.stdout);
     expect(r.code, describeResult(r)).toBe(0);
+  }, 70_000);
+
+  it('a new pair\'s termios (no HUPCL) and output processing with the cursor column (ONOCR, tabs, IUTF8)', async () => {
+    await expectSameAsNative([fixture('pty_output')], platform, 30_000);
+  }, 70_000);
+
+  it('canonical erase takes a whole UTF-8 character under IUTF8, never part of one', async () => {
+    await expectSameAsNative([fixture('pty_erase')], platform, 30_000);
+  }, 70_000);
+
+  it('packet mode (TIOCPKT): TIOCPKT_DATA before data, the replica\'s flushes as status bytes and POLLPRI', async () => {
+    await expectSameAsNative([fixture('pty_packet')], platform, 30_000);
   }, 70_000);
 });
 

@@ -12,6 +12,8 @@ const noRseqAuxv = skipBecause(hostKernelBefore(6, 3),
   'host kernel predates 6.3: its /proc/self/auxv has no AT_RSEQ_FEATURE_SIZE/AT_RSEQ_ALIGN, so auxv checks the native lines and expects 6.3\'s two entries from the sandbox');
 const AUXV_6_3: LineEdit[] = noRseqAuxv ? [{ old: /^type 15 matches getauxval: 1\n/m, now: 'type 15 matches getauxval: 1\ntype 27 = 28\ntype 28 = 32\n' }] : [];
 
+const notRoot = skipBecause(process.getuid?.() !== 0, 'proc_access_other needs root (a thread becomes nobody)');
+
 describe.each(platforms)('%s', (platform) => {
   const same = async (cmd: string, edits: LineEdit[] = []): Promise<void> => {
     const argv = [fixture('procfs'), cmd];
@@ -38,8 +40,11 @@ describe.each(platforms)('%s', (platform) => {
     expect(r.stdout, describeResult(r)).toBe(native.stdout);
     expect(r.code, describeResult(r)).toBe(native.code);
   };
-  it('/proc/self/fd/N of a socket or an anonymous-inode file does not open again (ENXIO); O_PATH and pipes do',
-    () => sameProgram('proc_fd_reopen'));
+  it('/proc/self/fd/N of a socket or an anonymous-inode file does not open again (ENXIO); O_PATH and pipes do; ' +
+    'O_DIRECTORY is ENOTDIR first', () => sameProgram('proc_fd_reopen'));
+  it('link counts of pid, task, /proc and /proc/sys directories', () => sameProgram('proc_nlink'));
+  it.skipIf(notRoot)('another user\'s /proc/<pid>: maps, smaps, timers and the exe/cwd/root links need ptrace access',
+    () => sameProgram('proc_access_other'));
   it('/proc/self/maps names mapped files by stat\'s dev:ino; fd links\' modes say how each is open',
     () => sameProgram('proc_fd_maps'));
   it('/proc/self/maps: an anonymous line ends with a blank; the area holding the brk heap is [heap]',

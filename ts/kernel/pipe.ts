@@ -13,7 +13,7 @@
 // pipe leaves its source, and the reads that make room take the rest of its write in.
 
 import type { Task } from './task';
-import { FileDescription, type ReadinessCallback, type Stat } from '../vfs/file_description';
+import { FileDescription, type PseudoInode, type ReadinessCallback, type Stat } from '../vfs/file_description';
 import { POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM } from '../abi/linux/poll';
 import { EAGAIN, EBUSY, EFAULT, ENOTTY, EPIPE } from '../abi/linux/errno';
 import { FIONREAD } from '../abi/linux/ioctl';
@@ -99,7 +99,7 @@ function bytesSink(dst: Uint8Array): PipeSink {
   };
 }
 
-export class Pipe {
+export class Pipe implements PseudoInode {
   readonly ino = nextIno++;
   private readonly ring = new PipeRing(DEFAULT_SLOTS);
   readers = 0;
@@ -108,8 +108,12 @@ export class Pipe {
   private readonly directReads: DirectRead[] = [];
   private readonly directWrites: { w: DirectWrite; wake: () => void }[] = [];
   private readonly writeWaiters = new Set<() => void>();
-  readonly ctime = Date.now();
-  constructor(readonly uid: number, readonly gid: number) {}
+  /** Creation time (atime and mtime as stat shows them), and the last attribute change. */
+  readonly created = Date.now();
+  ctime = this.created;
+  mode = S_IFIFO | 0o600;
+  constructor(public uid: number, public gid: number) {}
+  touchCtime(): void { this.ctime = Date.now(); }
 
   /** Pages in the ring (F_SETPIPE_SZ changes it, kernel/pipe_size.ts). */
   get maxSlots(): number { return this.ring.capacity; }
@@ -326,18 +330,23 @@ function wakeAll(set: Set<() => void>): void {
   for (const w of [...set]) w();
 }
 
+function msTimespec(ms: number): { sec: number; nsec: number } {
+  return { sec: Math.floor(ms / 1000), nsec: (ms % 1000) * 1_000_000 };
+}
+
 function pipeStat(p: Pipe): Stat {
-  const sec = Math.floor(p.ctime / 1000);
-  const ts = { sec, nsec: (p.ctime % 1000) * 1_000_000 };
+  const ts = msTimespec(p.created);
   return {
-    dev: PIPEFS_DEV, ino: p.ino, mode: S_IFIFO | 0o600, nlink: 1, uid: p.uid, gid: p.gid, rdev: 0,
-    size: 0, blksize: 4096, blocks: 0, atime: ts, mtime: ts, ctime: ts,
+    dev: PIPEFS_DEV, ino: p.ino, mode: p.mode, nlink: 1, uid: p.uid, gid: p.gid, rdev: 0,
+    size: 0, blksize: 4096, blocks: 0, atime: ts, mtime: ts, ctime: msTimespec(p.ctime),
   };
 }
 
 export class PipeReadEnd extends FileDescription {
+  override readonly pseudoInode: PseudoInode;
   constructor(readonly pipe: Pipe, flags: number) {
     super(O_RDONLY | (flags & (O_NONBLOCK | O_DIRECT)));
+    this.pseudoInode = pipe;
     pipe.readers++;
   }
 
@@ -364,8 +373,10 @@ export class PipeReadEnd extends FileDescription {
 }
 
 export class PipeWriteEnd extends FileDescription {
+  override readonly pseudoInode: PseudoInode;
   constructor(readonly pipe: Pipe, flags: number) {
     super(O_WRONLY | (flags & (O_NONBLOCK | O_DIRECT)));
+    this.pseudoInode = pipe;
     pipe.writers++;
   }
 

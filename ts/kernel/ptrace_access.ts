@@ -6,12 +6,22 @@
 import type { Task } from './task';
 import type { ThreadGroup } from './thread_group';
 import { CAP_SYS_PTRACE } from './capabilities';
+import { SyscallError } from './syscall_error';
+import { EACCES } from '../abi/linux/errno';
 import { taskAttrs } from '../syscalls/linux/task_attrs';
+
+/** For a /proc/<pid> file that asks for ptrace read access (mm_access, lock_trace,
+ *  proc_fd_access_allowed): EACCES for a reader who may not trace the process. A null reader
+ *  is the sentry itself. */
+export function checkProcReadAccess(reader: Task | null, tg: ThreadGroup): void {
+  if (reader !== null && !ptraceMayAccess(reader, tg)) throw new SyscallError(EACCES);
+}
 
 export function ptraceMayAccess(t: Task, tg: ThreadGroup): boolean {
   if (tg === t.tg) return true;
-  const target = tg.tasks.values().next().value;
-  if (target === undefined) return false;
+  // A zombie's credentials are its last thread's (they outlive its mm).
+  const target = tg.tasks.values().next().value ?? tg.lastExited;
+  if (target === undefined || target === null) return false;
   // Landlock's ptrace_access_check, whatever the capabilities: a domain reaches only tasks
   // inside it (its own domain or one nested in it).
   const dom = t.creds.landlock;

@@ -26,11 +26,22 @@ export function chmod(creds: Credentials, vd: VirtualDentry, mode: number): void
   const inode = vd.inode;
   checkWritableMount(vd);
   checkNotPinned(inode);
-  checkOwner(creds, inode);
+  const next = chmodResult(creds, inode, mode);
+  afterChange(() => inode.setattr({ mode: next }), () => fsnotifyChange(vd, IN_ATTRIB));
+}
+
+/** The owner, group and mode chmod and chown decide from: an inode's, or a pseudo file's
+ *  (a pipe's pipefs inode) that has no dentry. */
+export interface OwnedAttrs { readonly uid: number; readonly gid: number; readonly mode: number }
+
+/** chmod_common's checks: the mode a chmod to `mode` gives a file (EPERM for a caller who
+ *  is neither its owner nor CAP_FOWNER). */
+export function chmodResult(creds: Credentials, cur: OwnedAttrs, mode: number): number {
+  if (!isOwnerOrCapable(creds, cur.uid)) throw new SyscallError(EPERM);
   let perm = mode & 0o7777;
   // Not in the file's group: setgid would be a way into it (Linux drops the bit).
-  if ((perm & S_ISGID) && !inGroup(creds, inode.gid) && !creds.hasCapability(CAP_FSETID)) perm &= ~S_ISGID;
-  afterChange(() => inode.setattr({ mode: (inode.mode & S_IFMT) | perm }), () => fsnotifyChange(vd, IN_ATTRIB));
+  if ((perm & S_ISGID) && !inGroup(creds, cur.gid) && !creds.hasCapability(CAP_FSETID)) perm &= ~S_ISGID;
+  return (cur.mode & S_IFMT) | perm;
 }
 
 /** uid/gid -1 leave that id alone. */
@@ -38,24 +49,31 @@ export function chown(creds: Credentials, vd: VirtualDentry, uid: number, gid: n
   const inode = vd.inode;
   checkWritableMount(vd);
   checkNotPinned(inode);
-  const newUid = uid === -1 ? inode.uid : uid;
-  const newGid = gid === -1 ? inode.gid : gid;
-  if (!capableWrtInode(creds, CAP_CHOWN, inode.uid, inode.gid)) {
-    // Without CAP_CHOWN, an owner may only give the file to one of their groups.
-    if (newUid !== inode.uid) throw new SyscallError(EPERM);
-    if (newGid !== inode.gid && (creds.fsuid !== inode.uid || !inGroup(creds, newGid))) throw new SyscallError(EPERM);
-    if (creds.fsuid !== inode.uid && (uid !== -1 || gid !== -1)) throw new SyscallError(EPERM);
-  }
-  let mode = inode.mode;
-  // chown_common: anything but a directory loses set-user-ID (even to root), and set-group-ID
-  // as setattr_should_drop_sgid says (group-executable, or the caller outside the group
-  // without CAP_FSETID).
-  if (!inode.isDir && (uid !== -1 || gid !== -1)) mode &= ~(S_ISUID | sgidToDrop(creds, inode));
-  const modeChanged = mode !== inode.mode;
+  const next = chownResult(creds, inode, uid, gid);
+  const modeChanged = next.mode !== inode.mode;
   // The mode only when set-id bits went: a symlink has no mode to set (a gofer says EOPNOTSUPP).
   // Linux notify_change: ATTR_UID/ATTR_GID for ids given, ATTR_MODE if set-id bits went.
-  afterChange(() => inode.setattr(modeChanged ? { uid: newUid, gid: newGid, mode } : { uid: newUid, gid: newGid }),
+  afterChange(() => inode.setattr(modeChanged ? next : { uid: next.uid, gid: next.gid }),
     () => { if (uid !== -1 || gid !== -1 || modeChanged) fsnotifyChange(vd, IN_ATTRIB); });
+}
+
+/** chown_common's checks: the owner, group and mode a chown gives a file (EPERM when the
+ *  caller may not). uid/gid -1 leave that id alone. */
+export function chownResult(creds: Credentials, cur: OwnedAttrs, uid: number, gid: number): OwnedAttrs {
+  const newUid = uid === -1 ? cur.uid : uid;
+  const newGid = gid === -1 ? cur.gid : gid;
+  if (!capableWrtInode(creds, CAP_CHOWN, cur.uid, cur.gid)) {
+    // Without CAP_CHOWN, an owner may only give the file to one of their groups.
+    if (newUid !== cur.uid) throw new SyscallError(EPERM);
+    if (newGid !== cur.gid && (creds.fsuid !== cur.uid || !inGroup(creds, newGid))) throw new SyscallError(EPERM);
+    if (creds.fsuid !== cur.uid && (uid !== -1 || gid !== -1)) throw new SyscallError(EPERM);
+  }
+  let mode = cur.mode;
+  // Anything but a directory loses set-user-ID (even to root, even for a chown to -1:-1),
+  // and set-group-ID as setattr_should_drop_sgid says (group-executable, or the caller
+  // outside the group without CAP_FSETID).
+  if ((mode & S_IFMT) !== S_IFDIR) mode &= ~(S_ISUID | sgidToDrop(creds, cur));
+  return { uid: newUid, gid: newGid, mode };
 }
 
 /** utimensat: a time that is only "now" needs write access or ownership; any other
@@ -92,7 +110,7 @@ function suidgidToDrop(creds: Credentials, inode: Inode): number {
 
 /** setattr_should_drop_sgid: S_ISGID when set on a group-executable file, or when creds are
  *  outside its group without CAP_FSETID (without group-execute it is a locking mark). */
-function sgidToDrop(creds: Credentials, inode: Inode): number {
+function sgidToDrop(creds: Credentials, inode: OwnedAttrs): number {
   const mode = inode.mode;
   if ((mode & S_ISGID) === 0) return 0;
   if (mode & 0o010) return S_ISGID;

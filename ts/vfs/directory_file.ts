@@ -4,8 +4,8 @@
 // in that listing, and d_off of an entry is the position just after it.
 
 import { SyscallError } from '../kernel/syscall_error';
-import { EINVAL, EISDIR } from '../abi/linux/errno';
-import { O_NOATIME, SEEK_CUR, SEEK_END, SEEK_SET } from '../abi/linux/fcntl';
+import { EINVAL, EISDIR, ENXIO } from '../abi/linux/errno';
+import { O_NOATIME, SEEK_CUR, SEEK_DATA, SEEK_END, SEEK_SET } from '../abi/linux/fcntl';
 import { DT_DIR } from '../abi/linux/fs';
 import type { Task } from '../kernel/task';
 import type { DirEntry } from './inode';
@@ -37,8 +37,15 @@ export class DirectoryFile extends VfsFile {
     let next: number;
     if (whence === SEEK_SET) next = offset;
     else if (whence === SEEK_CUR) next = this.pos + offset;
-    else if (whence === SEEK_END && this.vd.inode.dirSeekEndSize !== undefined) next = this.vd.inode.dirSeekEndSize + offset;
-    else throw new SyscallError(EINVAL);
+    else {
+      // generic_file_llseek's directories (proc's, sysfs's): SEEK_END, SEEK_DATA and SEEK_HOLE
+      // go by the size; the others (dcache_dir_lseek) know only SEEK_SET and SEEK_CUR.
+      const size = this.vd.inode.dirSeekEndSize;
+      if (size === undefined) throw new SyscallError(EINVAL);
+      if (whence === SEEK_END) next = size + offset;
+      else if (offset < 0 || offset >= size) throw new SyscallError(ENXIO);
+      else next = whence === SEEK_DATA ? offset : size;
+    }
     if (next < 0) throw new SyscallError(EINVAL);
     if (next === 0) this.entries = null; // rewinddir sees a fresh listing
     this.pos = next;

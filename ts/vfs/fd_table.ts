@@ -7,7 +7,7 @@ import { locksRemovePosix } from './locks/posix_locks';
 import { dnotifyFlush } from '../kernel/dnotify';
 import { SyscallError } from '../kernel/syscall_error';
 import { EBADF, EMFILE } from '../abi/linux/errno';
-import { NR_OPEN } from '../abi/linux/fcntl';
+import { NR_OPEN_MAX } from '../abi/linux/fcntl';
 import type { FileDescription } from './file_description';
 
 export interface NewFDOptions {
@@ -18,7 +18,7 @@ export interface NewFDOptions {
   limit?: number;
 }
 
-/** The descriptor number a lent description has (lend): past NR_OPEN, so never a real one. */
+/** The descriptor number a lent description has (lend): past NR_OPEN_MAX, so never a real one. */
 export const LENT_FD = 0x7ffffff0;
 
 /** filp_close: a process's close of any fd for a file drops its POSIX locks there
@@ -47,7 +47,7 @@ export class FDTable {
 
   /** Run fn with desc reachable as fd LENT_FD (io_uring's fixed files: a request that names
    *  a ring slot runs the syscall of the same name, which looks its descriptor up here). The
-   *  number is past NR_OPEN, so no descriptor has it and nothing can install one there;
+   *  number is past NR_OPEN_MAX, so no descriptor has it and nothing can install one there;
    *  the loan ends with fn's synchronous part. */
   lend<T>(desc: FileDescription, fn: (fd: number) => T): T {
     const [pf, pd] = [this.lentFd, this.lentDesc];
@@ -169,7 +169,8 @@ export class FDTable {
   }
 }
 
-/** RLIMIT_NOFILE can be RLIM_INFINITY; no table grows past fs.nr_open. */
+/** RLIMIT_NOFILE can be RLIM_INFINITY; no table grows past the largest fs.nr_open (callers
+ *  pass limits already bounded by the current one, syscalls/linux/fd_util.ts nofileLimit). */
 function clampLimit(limit: number): number {
-  return Math.min(limit, NR_OPEN);
+  return Math.min(limit, NR_OPEN_MAX);
 }

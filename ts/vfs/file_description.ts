@@ -27,6 +27,16 @@ export const DEFAULT_POLLMASK = POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM;
  *  (wake-ups may be spurious, never missed). */
 export type ReadinessCallback = () => void;
 
+/** The inode of a file no mount shows (a pipe's, in pipefs): fchown and fchmod change its
+ *  owner and mode, and flock/fcntl locks taken through any of its descriptions meet. */
+export interface PseudoInode {
+  uid: number;
+  gid: number;
+  mode: number;
+  /** An attribute changed: ctime moves. */
+  touchCtime(): void;
+}
+
 export abstract class FileDescription {
   /** O_* status flags and access mode, as F_GETFL reports them (O_CLOEXEC is per fd, not here). */
   flags: number;
@@ -59,6 +69,7 @@ export abstract class FileDescription {
   /** Set on files with no open of their own (sockets, anonymous inodes): opening them again
    *  through a /proc/<pid>/fd link fails with it (sock_no_open's, no_open's ENXIO). */
   readonly reopenErrno?: number;
+  readonly pseudoInode?: PseudoInode;
   readDirect?(t: Task, ranges: readonly { base: number; len: number }[], offset: number): number | Promise<number> | undefined;
   writeDirect?(t: Task, ranges: readonly { base: number; len: number }[], offset: number): number | Promise<number> | undefined;
   /** Optional, for copy_file_range/sendfile between two files the host holds (gofer files):

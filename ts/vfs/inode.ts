@@ -101,8 +101,9 @@ export abstract class Inode {
   /** Every entry but '.' and '..'. */
   iterate(): DirEntry[] { throw new SyscallError(ENOTDIR); }
   /** Inode number of the parent directory, for the '..' entry getdents shows. */
-  /** A directory whose lseek is generic_file_llseek (proc's): SEEK_END is relative to this
-   *  size. Undefined: SEEK_END is EINVAL (dcache_dir_lseek, tmpfs and most others). */
+  /** A directory whose lseek is generic_file_llseek (kernfs's, proc's): SEEK_END, SEEK_DATA
+   *  and SEEK_HOLE go by this size. Undefined: they are EINVAL (dcache_dir_lseek, tmpfs and
+   *  most others). */
   get dirSeekEndSize(): number | undefined { return undefined; }
 
   parentIno(): number { return this.stat().ino; }

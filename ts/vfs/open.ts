@@ -62,8 +62,10 @@ export function openAt(ctx: ResolveContext, start: VirtualDentry, path: string, 
   const follow = (flags & O_NOFOLLOW) === 0 && !(create && (flags & O_EXCL) !== 0);
   const r = walk(ctx, start, path, { ...req.resolve, follow, allowMissing: create });
   if (r.file) {
-    // A magic link to a file with no place in the tree: that same open file, unless it has
-    // no open to call (O_PATH calls none).
+    // A magic link to a file with no place in the tree (never a directory: do_open's
+    // ENOTDIR comes first): that same open file, unless it has no open to call (O_PATH
+    // calls none).
+    if (flags & O_DIRECTORY) throw new SyscallError(ENOTDIR);
     if (r.file.reopenErrno !== undefined && (flags & O_PATH) === 0) throw new SyscallError(r.file.reopenErrno);
     r.file.incRef();
     return r.file;

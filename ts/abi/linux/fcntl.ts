@@ -88,3 +88,5 @@ export const MAX_RW_COUNT = 0x7ffff000;
 export const IOV_MAX = 1024;
 /** Linux's default fs.nr_open: the ceiling for RLIMIT_NOFILE. */
 export const NR_OPEN = 1048576;
+/** The largest fs.nr_open may be set to (INT_MAX rounded down to a multiple of BITS_PER_LONG). */
+export const NR_OPEN_MAX = 0x7fffffc0;

@@ -30,3 +30,6 @@ export const TIOCINQ = FIONREAD;
 export const TIOCGPTLCK = 0x80045439;
 export const TIOCGPTPEER = 0x5441;
 export const TIOCSIG = 0x40045436;
+/** Packet mode of a pty master (TIOCPKT sets it from an int, TIOCGPKT reads it). */
+export const TIOCPKT = 0x5420;
+export const TIOCGPKT = 0x80045438;

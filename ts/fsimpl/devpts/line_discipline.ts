@@ -8,17 +8,16 @@ import { SIGINT, SIGQUIT, SIGTSTP } from '../../abi/linux/signal';
 
 const INLCR = 0o100, IGNCR = 0o200, ISTRIP = 0o40;
 const ECHONL = 0o100, NOFLSH = 0o200, TOSTOP = 0o400;
-const OCRNL = 0o10, ONOCR = 0o20, ONLRET = 0o40;
-const HUPCL = 0o2000;
+const OLCUC = 0o2, OCRNL = 0o10, ONOCR = 0o20, ONLRET = 0o40, TABDLY = 0o14000, XTABS = 0o14000;
 const MAX_CANON = 4095;
 
-/** tty_std_termios: what a new pty replica starts with. */
+/** What a new pty replica starts with: tty_std_termios with pty.c's c_cflag (no HUPCL). */
 export function stdTermios(): Uint8Array {
   const b = new Uint8Array(T.TERMIOS_SIZE);
   const v = new DataView(b.buffer);
   v.setUint32(0, T.ICRNL | T.IXON, true);
   v.setUint32(4, T.OPOST | T.ONLCR, true);
-  v.setUint32(8, T.B38400 | T.CS8 | T.CREAD | HUPCL, true);
+  v.setUint32(8, T.B38400 | T.CS8 | T.CREAD, true);
   v.setUint32(12, T.ISIG | T.ICANON | T.ECHO | T.ECHOE | T.ECHOK | T.ECHOCTL | T.ECHOKE | T.IEXTEN, true);
   // INIT_C_CC: ^C ^\ DEL ^U ^D 0 1 0 ^Q ^S ^Z 0 ^R ^O ^W ^V 0.
   b.set([3, 0x1c, 0x7f, 0x15, 4, 0, 1, 0, 0x11, 0x13, 0x1a, 0, 0x12, 0x0f, 0x17, 0x16, 0], 17);
@@ -39,6 +38,8 @@ export class LineDiscipline {
   private readonly ready: Chunk[] = [];
   /** The line being edited (canonical mode). */
   private line: number[] = [];
+  /** Where output has left the cursor (ldata->column). */
+  private column = 0;
 
   private word(off: number): number { return new DataView(this.termios.buffer).getUint32(off, true); }
   get iflag(): number { return this.word(0); }
@@ -95,13 +96,52 @@ export class LineDiscipline {
     const o = this.oflag;
     if ((o & T.OPOST) === 0) return src.slice();
     const out: number[] = [];
-    for (const c of src) {
-      if (c === 0x0a && (o & T.ONLCR) !== 0) out.push(0x0d, 0x0a);
-      else if (c === 0x0d && (o & OCRNL) !== 0) out.push(0x0a);
-      else if (c === 0x0d && (o & (ONOCR | ONLRET)) !== 0) out.push(0x0d);
-      else out.push(c);
-    }
+    for (const c of src) this.outputChar(c, o, out);
     return Uint8Array.from(out);
+  }
+
+  /** n_tty's do_output_char: one byte, with the column the terminal's cursor is at (ONOCR
+   *  drops a CR at column 0; tabs, backspaces and printing bytes move it). */
+  private outputChar(c: number, o: number, out: number[]): void {
+    switch (c) {
+      case 0x0a:
+        if ((o & ONLRET) !== 0) this.column = 0;
+        if ((o & T.ONLCR) !== 0) {
+          this.column = 0;
+          out.push(0x0d, 0x0a);
+          return;
+        }
+        break;
+      case 0x0d:
+        if ((o & ONOCR) !== 0 && this.column === 0) return;
+        if ((o & OCRNL) !== 0) {
+          if ((o & ONLRET) !== 0) this.column = 0;
+          out.push(0x0a);
+          return;
+        }
+        this.column = 0;
+        break;
+      case 0x09: {
+        const spaces = 8 - (this.column & 7);
+        this.column += spaces;
+        if ((o & TABDLY) === XTABS) {
+          for (let i = 0; i < spaces; i++) out.push(0x20);
+          return;
+        }
+        break;
+      }
+      case 0x08:
+        if (this.column > 0) this.column--;
+        break;
+      default:
+        // Printing: not iscntrl (in the kernel's ctype, bytes past 0x7f are not control bytes).
+        if (c >= 0x20 && c !== 0x7f) {
+          if ((o & OLCUC) !== 0 && c >= 0x61 && c <= 0x7a) c -= 0x20;
+          // A UTF-8 continuation byte does not move the cursor.
+          if ((this.iflag & T.IUTF8) === 0 || (c & 0xc0) !== 0x80) this.column++;
+        }
+    }
+    out.push(c);
   }
 
   /** Input processing of typed bytes: returns what to echo (already output-processed) and
@@ -119,9 +159,16 @@ export class LineDiscipline {
         c !== this.cc(T.VSTART) && c !== this.cc(T.VSTOP)) echo.push(0x5e, c ^ 0x40);
       else echo.push(c);
     };
+    const utf8 = (i & T.IUTF8) !== 0;
+    const continuation = (b: number): boolean => utf8 && (b & 0xc0) === 0x80;
     const erase = (): boolean => {
-      const c = this.line.pop();
-      if (c === undefined) return false;
+      // n_tty's eraser: under IUTF8 a whole character goes (its lead byte decides the echo),
+      // and never part of one: continuation bytes with no lead byte before them stay.
+      let at = this.line.length - 1;
+      while (at > 0 && continuation(this.line[at])) at--;
+      if (at < 0 || continuation(this.line[at])) return false;
+      const c = this.line[at];
+      this.line.length = at;
       if (doEcho && (l & T.ECHOE) !== 0) {
         const w = (l & T.ECHOCTL) !== 0 && (c < 0x20 || c === 0x7f) && c !== 0x09 ? 2 : 1;
         for (let k = 0; k < w; k++) echo.push(0x08, 0x20, 0x08);

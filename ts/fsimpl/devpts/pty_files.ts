@@ -15,7 +15,7 @@ import { EAGAIN, EINVAL, EIO, ENOTTY } from '../../abi/linux/errno';
 import { O_ACCMODE, O_NONBLOCK, O_WRONLY } from '../../abi/linux/fcntl';
 import {
   FIONREAD, TCFLSH, TCGETS, TCGETS2, TCSBRK, TCSETS, TCSETS2, TCSETSF, TCSETSF2, TCSETSW, TCSETSW2, TCXONC, TIOCGPGRP, TIOCGWINSZ,
-  TIOCOUTQ, TIOCSIG, TIOCSPGRP, TIOCSWINSZ,
+  TIOCGPKT, TIOCOUTQ, TIOCPKT, TIOCSIG, TIOCSPGRP, TIOCSWINSZ,
 } from '../../abi/linux/ioctl';
 import { POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM } from '../../abi/linux/poll';
 import { TERMIOS_SIZE, VMIN, WINSIZE_SIZE } from '../../abi/linux/termios';
@@ -46,7 +46,10 @@ function ttyIoctl(t: Task, term: Terminal, cmd: number, arg: number, replica: bo
       // termios2's speeds follow c_cflag here (a pty has no line speed): only the termios part counts.
       const two = cmd === TCSETS2 || cmd === TCSETSW2 || cmd === TCSETSF2;
       const b = t.mm.copyIn(arg, two ? TERMIOS2_SIZE : TERMIOS_SIZE).subarray(0, TERMIOS_SIZE);
-      if (cmd === TCSETSF || cmd === TCSETSF2) term.ldisc.flushInput();
+      if (cmd === TCSETSF || cmd === TCSETSF2) {
+        term.ldisc.flushInput();
+        term.replicaFlushed(true, false);
+      }
       term.ldisc.setTermios(b);
       term.replicaQueue.notify(0x1 | 0x40);
       return 0;
@@ -70,6 +73,8 @@ function ttyIoctl(t: Task, term: Terminal, cmd: number, arg: number, replica: bo
       const input = arg === TCIFLUSH || arg === TCIOFLUSH, output = arg === TCOFLUSH || arg === TCIOFLUSH;
       if (replica ? input : output) term.ldisc.flushInput();
       if (replica ? output : input) term.flushToMaster();
+      // Only the replica's own flushes are events for a packet-mode master.
+      if (replica) term.replicaFlushed(input, output);
       return 0;
     }
     case TCSBRK: case TCXONC:
@@ -113,6 +118,12 @@ export class PtyMasterFile extends VfsFile {
         signalProcessGroup(t.kernel, this.term.job.pgrp, arg);
         return 0;
       }
+      case TIOCPKT:
+        this.term.setPacketMode(t.mm.readI32(arg) !== 0);
+        return 0;
+      case TIOCGPKT:
+        t.mm.writeI32(arg, this.term.packetMode ? 1 : 0);
+        return 0;
       default: {
         const j = jobControlIoctl(t, this.term.job, cmd, arg, (this.flags & O_ACCMODE) !== O_WRONLY);
         if (j !== null) return j;

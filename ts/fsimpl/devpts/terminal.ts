@@ -4,7 +4,7 @@
 // the replica are output-processed and queued for the master. Both ends share the termios,
 // the window size and the job-control state.
 
-import { POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM } from '../../abi/linux/poll';
+import { POLLHUP, POLLIN, POLLOUT, POLLPRI, POLLRDNORM, POLLWRNORM } from '../../abi/linux/poll';
 import { SIGWINCH } from '../../abi/linux/signal';
 import { WINSIZE_SIZE } from '../../abi/linux/termios';
 import { WaitQueue } from '../../kernel/poll/wait_queue';
@@ -13,6 +13,8 @@ import type { Kernel } from '../../kernel/kernel';
 import type { Task } from '../../kernel/task';
 import type { FileDescription } from '../../vfs/file_description';
 import { LineDiscipline } from './line_discipline';
+
+const TIOCPKT_DATA = 0, TIOCPKT_FLUSHREAD = 1, TIOCPKT_FLUSHWRITE = 2;
 
 export class Terminal {
   readonly ldisc = new LineDiscipline();
@@ -26,6 +28,10 @@ export class Terminal {
   replicaEverOpened = false;
   /** Replica output waiting for the master to read it. */
   private readonly toMaster: Uint8Array[] = [];
+  /** TIOCPKT: each master read starts with a status byte, TIOCPKT_DATA before data, or the
+   *  replica side's pending events alone (pktstatus: its queues were flushed). */
+  private packet = false;
+  private pktStatus = 0;
   /** Readiness of the master (data from the replica) and of the replica (input ready). */
   readonly masterQueue = new WaitQueue();
   readonly replicaQueue = new WaitQueue();
@@ -41,7 +47,11 @@ export class Terminal {
   /** Typed at the master: input processing, echo, signals to the foreground job. */
   masterWrite(src: Uint8Array): number {
     const { echo, signals, flushOutput } = this.ldisc.input(src);
-    if (flushOutput) this.flushToMaster();
+    if (flushOutput) {
+      // isig: the replica's input and output both went.
+      this.flushToMaster();
+      this.replicaFlushed(true, true);
+    }
     if (echo.length > 0) this.queueToMaster(echo);
     for (const sig of signals) signalProcessGroup(this.kernel, this.job.pgrp, sig);
     this.replicaQueue.notify(POLLIN | POLLRDNORM);
@@ -60,9 +70,39 @@ export class Terminal {
     this.masterQueue.notify(POLLIN | POLLRDNORM);
   }
 
+  get packetMode(): boolean { return this.packet; }
+
+  /** pty_set_pktmode: turning it on forgets older events. */
+  setPacketMode(on: boolean): void {
+    if (on && !this.packet) this.pktStatus = 0;
+    this.packet = on;
+  }
+
+  /** The replica side's input (read) or output (write) queue was flushed: in packet mode
+   *  the master hears of it (n_tty_packet_mode_flush, pty_flush_buffer). */
+  replicaFlushed(read: boolean, write: boolean): void {
+    if (!this.packet || (!read && !write)) return;
+    this.pktStatus |= (read ? TIOCPKT_FLUSHREAD : 0) | (write ? TIOCPKT_FLUSHWRITE : 0);
+    this.masterQueue.notify(POLLIN | POLLPRI | POLLRDNORM);
+  }
+
   /** Bytes for the master, -1 when it must wait; EIO is the caller's once hung up. */
   masterRead(dst: Uint8Array): number {
+    if (this.packet) {
+      if (this.pktStatus !== 0) {
+        dst[0] = this.pktStatus;
+        this.pktStatus = 0;
+        return 1;
+      }
+      if (this.toMaster.length === 0) return -1;
+      dst[0] = TIOCPKT_DATA;
+      return 1 + this.takeToMaster(dst.subarray(1));
+    }
     if (this.toMaster.length === 0) return -1;
+    return this.takeToMaster(dst);
+  }
+
+  private takeToMaster(dst: Uint8Array): number {
     let n = 0;
     while (n < dst.length && this.toMaster.length > 0) {
       const c = this.toMaster[0];
@@ -87,6 +127,7 @@ export class Terminal {
   masterReadiness(): number {
     let m = POLLOUT | POLLWRNORM;
     if (this.toMaster.length > 0) m |= POLLIN | POLLRDNORM;
+    if (this.packet && this.pktStatus !== 0) m |= POLLIN | POLLPRI | POLLRDNORM;
     if (this.hungUp) m |= POLLHUP;
     return m;
   }

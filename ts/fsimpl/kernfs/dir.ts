@@ -14,19 +14,30 @@ import type { KernFS } from './kernfs';
 export interface DirSource {
   names(): string[];
   get(name: string): Inode | null;
+  /** The directory's link count: 2 and one per subdirectory's "..", as kernfs and proc's
+   *  pid directories count (undefined: 2). */
+  nlink?(): number;
+}
+
+/** 2 and one link per directory among `inodes`. */
+export function dirLinks(inodes: Iterable<Inode>): number {
+  let n = 2;
+  for (const i of inodes) if (i.isDir) n++;
+  return n;
 }
 
 /** A DirSource over children made once, on first use. */
 export function staticChildren(make: () => Record<string, Inode>): DirSource {
   let children: Map<string, Inode> | null = null;
   const all = (): Map<string, Inode> => (children ??= new Map(Object.entries(make())));
-  return { names: () => [...all().keys()], get: (name) => all().get(name) ?? null };
+  return { names: () => [...all().keys()], get: (name) => all().get(name) ?? null, nlink: () => dirLinks(all().values()) };
 }
 
 /** A DirSource whose children are made one at a time, when looked up (a listing makes all). */
-export function lazyChildren(makers: Record<string, () => Inode>): DirSource {
+export function lazyChildren(makers: Record<string, () => Inode>, subdirs = 0): DirSource {
   const made = new Map<string, Inode>();
   return {
+    nlink: () => 2 + subdirs,
     names: () => Object.keys(makers),
     get: (name) => {
       let inode = made.get(name);
@@ -40,13 +51,14 @@ export function lazyChildren(makers: Record<string, () => Inode>): DirSource {
 }
 
 export class KDir extends KInode {
-  override get dirSeekEndSize(): number | undefined { return this.fs.seekKind === 'seq' ? 0 : undefined; }
+  /** kernfs_dir_fops and proc's directories seek with generic_file_llseek, over size 0. */
+  override get dirSeekEndSize(): number | undefined { return 0; }
 
   constructor(fs: KernFS, key: string, private readonly source: DirSource, mode = 0o555, attr: KAttr = {}) {
     super(fs, key, S_IFDIR | mode, attr);
   }
 
-  protected override get nlink(): number { return 2; }
+  protected override get nlink(): number { return this.source.nlink?.() ?? 2; }
 
   open(_t: Task | null, vd: VirtualDentry, flags: number): FileDescription {
     return new DirectoryFile(flags, vd);

@@ -15,9 +15,8 @@ export class KernFS extends FileSystem {
   private readonly inos = new Map<string, number>();
   private nextIno = 1;
 
-  /** How lseek treats this file system's generated files and directories: 'seq' (proc:
-   *  seq_lseek, SEEK_SET/SEEK_CUR only; directories generic_file_llseek over size 0) or
-   *  'size' (SEEK_END relative to the generated contents). */
+  /** How lseek treats this file system's generated files: 'seq' (proc: seq_lseek,
+   *  SEEK_SET/SEEK_CUR only) or 'size' (SEEK_END relative to the generated contents). */
   seekKind: 'seq' | 'size' = 'size';
 
   /** kernfs_xattr_handlers (sysfs has them; proc, built the same way here, has none):

@@ -4,11 +4,11 @@
 
 import type { Kernel } from '../../kernel/kernel';
 import type { Task } from '../../kernel/task';
+import { readerRoot } from './links';
 import { SEEK_CUR } from '../../abi/linux/fcntl';
 import type { FileDescription } from '../../vfs/file_description';
 import type { MagicTarget } from '../../vfs/inode';
 import { VfsFile } from '../../vfs/vfs_file';
-import { mountNamespaceOf } from '../../vfs/task_fs';
 import { KDir, type DirSource } from '../kernfs/dir';
 import { KFile } from '../kernfs/file';
 import type { KAttr } from '../kernfs/inode';
@@ -40,9 +40,10 @@ function fdSource(task: () => Task | undefined, make: (fd: number, f: FileDescri
   };
 }
 
-/** What /proc/<pid>/fd/N reads as: the path, or "pipe:[...]"-like names for the rest. */
-export function fdLinkText(kernel: Kernel, f: FileDescription): string {
-  return f instanceof VfsFile ? f.vd.path(mountNamespaceOf(kernel).rootVd) : f.describe();
+/** What /proc/<pid>/fd/N reads as: the path as the reader's root names it (d_path), or
+ *  "pipe:[...]"-like names for the rest. */
+function fdLinkText(kernel: Kernel, f: FileDescription, reader: Task | null): string {
+  return f instanceof VfsFile ? f.vd.path(readerRoot(kernel, reader)) : f.describe();
 }
 
 /** tid_fd_mode: the link's permission bits say how the file is open (lsof reads them). */
@@ -51,7 +52,7 @@ function fdLinkPerm(f: FileDescription): number {
 }
 
 export function fdDir(fs: KernFS, key: string, kernel: Kernel, task: () => Task | undefined, owner: KAttr): KDir {
-  const link = (fd: number, f: FileDescription): KSymlink => new KSymlink(fs, `${key}/${fd}`, () => fdLinkText(kernel, f),
+  const link = (fd: number, f: FileDescription): KSymlink => new KSymlink(fs, `${key}/${fd}`, (r) => fdLinkText(kernel, f, r),
     (): MagicTarget => (f instanceof VfsFile ? { vd: f.vd } : { file: f }), owner, fdLinkPerm(f));
   return new OwnProcessDir(fs, key, fdSource(task, link), owner, kernel, task);
 }

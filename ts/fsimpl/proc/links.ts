@@ -5,25 +5,39 @@ import type { Kernel } from '../../kernel/kernel';
 import type { Task } from '../../kernel/task';
 import type { ThreadGroup } from '../../kernel/thread_group';
 import { SyscallError } from '../../kernel/syscall_error';
+import { checkProcReadAccess } from '../../kernel/ptrace_access';
 import { Credentials } from '../../kernel/credentials';
 import { ENOENT } from '../../abi/linux/errno';
 import type { MagicTarget } from '../../vfs/inode';
 import { walk } from '../../vfs/resolve';
-import { cwdOf, mountNamespaceOf } from '../../vfs/task_fs';
+import { cwdOf, mountNamespaceOf, taskRoot } from '../../vfs/task_fs';
+import type { VirtualDentry } from '../../vfs/virtual_dentry';
 import type { KAttr } from '../kernfs/inode';
 import type { KernFS } from '../kernfs/kernfs';
 import { KSymlink } from '../kernfs/symlink';
 
 const root = new Credentials(0, 0);
 
+// Reading or following exe, cwd and root needs ptrace read access first (proc_fd_access_allowed).
+
 export function exeLink(fs: KernFS, key: string, kernel: Kernel, tg: ThreadGroup, owner: KAttr): KSymlink {
   // A zombie has no mm, so no exe_file: ENOENT (get_task_exe_file).
   const gone = (): boolean => !tg.exePath || tg.zombie || tg.reaped;
-  const target = (): string => {
+  const target = (t: Task | null): string => {
+    checkProcReadAccess(t, tg);
     if (gone()) throw new SyscallError(ENOENT);
     return tg.exePath;
   };
-  return new KSymlink(fs, key, target, (t) => (gone() ? null : fileAt(kernel, t, tg.exePath)), owner);
+  return new KSymlink(fs, key, target, (t) => {
+    checkProcReadAccess(t, tg);
+    return gone() ? null : fileAt(kernel, t, tg.exePath);
+  }, owner);
+}
+
+/** The root a reader's paths are named from (d_path: its chroot, if any); a path outside it
+ *  is named from the namespace's root. */
+export function readerRoot(kernel: Kernel, reader: Task | null): VirtualDentry {
+  return reader !== null ? taskRoot(reader) : mountNamespaceOf(kernel).rootVd;
 }
 
 /** The file a link names by its path from the sandbox's root (exe, map_files), or null. */
@@ -37,8 +51,12 @@ export function fileAt(kernel: Kernel, t: Task | null, path: string): MagicTarge
   }
 }
 
-export function cwdLink(fs: KernFS, key: string, kernel: Kernel, task: () => Task | undefined, owner: KAttr): KSymlink {
-  const live = (): Task => task() ?? (() => { throw new SyscallError(ENOENT); })();
-  return new KSymlink(fs, key, () => cwdOf(live()).path(mountNamespaceOf(kernel).rootVd),
-    () => ({ vd: cwdOf(live()) }), owner);
+export function cwdLink(fs: KernFS, key: string, kernel: Kernel, tg: ThreadGroup, task: () => Task | undefined,
+  owner: KAttr): KSymlink {
+  const live = (reader: Task | null): Task => {
+    checkProcReadAccess(reader, tg);
+    return task() ?? (() => { throw new SyscallError(ENOENT); })();
+  };
+  return new KSymlink(fs, key, (r) => cwdOf(live(r)).path(readerRoot(kernel, r)),
+    (r) => ({ vd: cwdOf(live(r)) }), owner);
 }

@@ -116,7 +116,9 @@ export function netDir(fs: KernFS, kernel: Kernel, key: string, task?: () => Tas
 /** /proc/sys/net. */
 export function sysNetDir(fs: KernFS, kernel: Kernel): KDir {
   const file = (key: string, v: () => string | number): KFile => new KFile(fs, `sys/net/${key}`, () => `${v()}\n`);
-  const dir = (key: string, children: () => Record<string, Inode>): KDir => new KDir(fs, `sys/net/${key}`, staticChildren(children));
+  // Sysctl directories have one link (proc_sys_make_inode).
+  const dir = (key: string, children: () => Record<string, Inode>): KDir =>
+    new KDir(fs, `sys/net/${key}`, { ...staticChildren(children), nlink: () => 1 });
   const ipv6conf = (name: string): KDir => dir(`ipv6/conf/${name}`, () => ({
     disable_ipv6: file(`ipv6/conf/${name}/disable_ipv6`, () => 0),
     forwarding: file(`ipv6/conf/${name}/forwarding`, () => 0),

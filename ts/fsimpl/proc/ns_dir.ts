@@ -5,10 +5,10 @@
 import type { Task } from '../../kernel/task';
 import type { ThreadGroup } from '../../kernel/thread_group';
 import { SyscallError } from '../../kernel/syscall_error';
-import { EACCES, ENOENT } from '../../abi/linux/errno';
+import { ENOENT } from '../../abi/linux/errno';
 import { NS_ENTRIES, NsFile } from '../../kernel/ns_file';
 import { taskNamespace } from '../../kernel/ns/nsproxy';
-import { ptraceMayAccess } from '../../kernel/ptrace_access';
+import { checkProcReadAccess } from '../../kernel/ptrace_access';
 import type { Inode } from '../../vfs/inode';
 import { KDir, staticChildren } from '../kernfs/dir';
 import type { KAttr } from '../kernfs/inode';
@@ -19,7 +19,7 @@ export function nsDir(fs: KernFS, key: string, task: () => Task | undefined, tg:
   const target = (t: Task | null): Task => {
     const it = task();
     if (it === undefined) throw new SyscallError(ENOENT);
-    if (t !== null && !ptraceMayAccess(t, tg)) throw new SyscallError(EACCES);
+    checkProcReadAccess(t, tg);
     return it;
   };
   const link = (name: string): KSymlink => new KSymlink(fs, `${key}/${name}`,

@@ -9,7 +9,7 @@ import { SyscallError } from '../../kernel/syscall_error';
 import { ENOENT } from '../../abi/linux/errno';
 import { PROC_SUPER_MAGIC } from '../../abi/linux/fs';
 import type { Inode } from '../../vfs/inode';
-import { KDir, type DirSource } from '../kernfs/dir';
+import { KDir, dirLinks, type DirSource } from '../kernfs/dir';
 import { KernFS } from '../kernfs/kernfs';
 import { KSymlink } from '../kernfs/symlink';
 import { systemEntries } from './system_files';
@@ -41,6 +41,8 @@ export function newProcFS(kernel: Kernel, pidNs: PidNamespace = INIT_PID_NS): { 
     ...systemEntries(fs, kernel),
   });
   const source: DirSource = {
+    // proc_root_getattr: its own directories' links and one per process.
+    nlink: () => dirLinks(Object.values(system())) + threadGroupsOf(kernel, pidNs).size,
     names: () => [...Object.keys(system()), ...[...threadGroupsOf(kernel, pidNs).keys()].sort((a, b) => a - b).map(String)],
     get: (name) => {
       const s = system()[name];

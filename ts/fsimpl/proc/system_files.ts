@@ -10,6 +10,8 @@ import { procLocks } from './locks';
 import { timeNsOf } from '../../kernel/ns/nsproxy';
 import { INIT_PID_NS, PID_MAX, nsLastPid, setNsLastPid } from '../../kernel/ns/pid_ns';
 import { parseSysctlInt } from './net_dir';
+import { NR_OPEN_MIN, nrOpen, setNrOpen } from '../../kernel/nr_open';
+import { NR_OPEN_MAX } from '../../abi/linux/fcntl';
 import { pageCacheOf } from '../../mm/page_cache';
 import { SECCOMP_ACTIONS_AVAIL } from '../../kernel/seccomp';
 import { procKeys } from '../../kernel/keys/proc_keys';
@@ -93,7 +95,9 @@ function loadavg(kernel: Kernel): string {
 
 function sysTree(fs: KernFS, kernel: Kernel): KDir {
   const file = (key: string, gen: (t: Task | null) => string): KFile => new KFile(fs, `sys/${key}`, gen);
-  const dir = (key: string, children: () => Record<string, Inode>): KDir => new KDir(fs, `sys/${key}`, staticChildren(children));
+  // A sysctl directory has one link whatever it holds (proc_sys_make_inode sets none).
+  const dir = (key: string, children: () => Record<string, Inode>): KDir =>
+    new KDir(fs, `sys/${key}`, { ...staticChildren(children), nlink: () => 1 });
   return dir('', () => ({
     kernel: dir('kernel', () => ({
       hostname: file('kernel/hostname', (t) => `${utsNames(kernel, t).hostname}\n`),
@@ -140,7 +144,8 @@ function sysTree(fs: KernFS, kernel: Kernel): KDir {
     })),
     fs: dir('fs', () => ({
       'file-max': file('fs/file-max', () => '9223372036854775807\n'),
-      nr_open: file('fs/nr_open', () => '1048576\n'),
+      nr_open: new KSysctl(fs, 'sys/fs/nr_open', () => `${nrOpen(kernel)}\n`, // proc_dointvec_minmax
+        (t, text) => setNrOpen(t.kernel, parseSysctlInt(text, NR_OPEN_MIN, NR_OPEN_MAX))),
       // Open file descriptions in the sandbox's fd tables, none free, and file-max.
       'file-nr': file('fs/file-nr', () => `${openFiles(kernel)}\t0\t9223372036854775807\n`),
       // What a set-id change leaves the process's dumpable flag at (commit_creds.ts).

@@ -12,6 +12,7 @@ import type { KernFS } from '../kernfs/kernfs';
 import type { KAttr } from '../kernfs/inode';
 import { taskAttrs } from '../../syscalls/linux/task_attrs';
 import { KSymlink } from '../kernfs/symlink';
+import { checkProcReadAccess } from '../../kernel/ptrace_access';
 import { fdDir, fdinfoDir } from './fd_dir';
 import { cwdLink, exeLink } from './links';
 import { MemInode } from './mem';
@@ -70,9 +71,10 @@ function taskEntries(fs: KernFS, kernel: Kernel, key: string, tg: ThreadGroup, t
     new KFile(fs, `${key}/${name}`, (r) => { const t = task(); return t ? gen(t, r) : ''; }, mode, owner, seek);
   return {
     exe: () => exeLink(fs, `${key}/exe`, kernel, tg, owner),
-    cwd: () => cwdLink(fs, `${key}/cwd`, kernel, task, owner),
+    cwd: () => cwdLink(fs, `${key}/cwd`, kernel, tg, task, owner),
     // The task's root (a chroot's directory) as the reader's root names it.
     root: () => new KSymlink(fs, `${key}/root`, (reader) => {
+      checkProcReadAccess(reader, tg);
       const t = task();
       return t !== undefined && reader !== null ? taskRoot(t).path(taskRoot(reader)) : '/';
     }, null, owner),
@@ -81,7 +83,8 @@ function taskEntries(fs: KernFS, kernel: Kernel, key: string, tg: ThreadGroup, t
     cmdline: () => file('cmdline', files.cmdline, 0o444, 'size0'),
     environ: () => file('environ', files.environ, 0o400, 'size0'),
     auxv: () => file('auxv', files.auxv, 0o400, 'size0'),
-    maps: () => file('maps', files.maps),
+    // mm_access at open.
+    maps: () => file('maps', (t, r) => { checkProcReadAccess(r, tg); return files.maps(t); }),
     mem: () => new MemInode(fs, `${key}/mem`, task, owner),
     stat: () => file('stat', (t) => files.stat(t, pidNs)),
     statm: () => file('statm', files.statm),
@@ -98,8 +101,8 @@ function taskEntries(fs: KernFS, kernel: Kernel, key: string, tg: ThreadGroup, t
     projid_map: () => new IdMapInode(fs, `${key}/projid_map`, task, 'projid', owner),
     setgroups: () => new SetgroupsInode(fs, `${key}/setgroups`, task, owner),
     ...tunableEntries(fs, key, task, owner, file),
-    smaps: () => file('smaps', (t) => smaps(t, false)),
-    smaps_rollup: () => file('smaps_rollup', (t) => smaps(t, true)),
+    smaps: () => file('smaps', (t, r) => { checkProcReadAccess(r, tg); return smaps(t, false); }),
+    smaps_rollup: () => file('smaps_rollup', (t, r) => { checkProcReadAccess(r, tg); return smaps(t, true); }),
     // Writing sched resets schedstats Linux keeps and this file does not show: nothing to do.
     sched: () => new KTunable(fs, `${key}/sched`, () => { const t = task(); return t ? sched(t, pidNs) : ''; },
       () => undefined, PAGE, owner),
@@ -116,6 +119,8 @@ export function threadGroupDir(fs: KernFS, kernel: Kernel, pidNs: PidNamespace, 
   const key = `${thread?.tid ?? tg.tgid}`;
   const leader = (): Task | undefined => thread ?? leaderOf(tg);
   const tasks: DirSource = {
+    // One link per live thread's directory (proc_task_getattr).
+    nlink: () => 2 + tg.tasks.size,
     names: () => [...tg.tasks].map((t) => `${tidIn(pidNs, t)}`),
     get: (name) => {
       const t = [...tg.tasks].find((x) => `${tidIn(pidNs, x)}` === name);
@@ -123,11 +128,15 @@ export function threadGroupDir(fs: KernFS, kernel: Kernel, pidNs: PidNamespace, 
     },
   };
   const owner = euidOwner(leader());
-  const dir = new KDir(fs, key, lazyChildren({
+  const dir = new KDir(fs, key, pidDirChildren({
     ...taskEntries(fs, kernel, key, tg, leader, pidNs),
     task: () => new KDir(fs, `${key}/task`, tasks, 0o555, owner),
     // The process's own, not its threads' (tgid_base_stuff only).
-    timers: () => new KFile(fs, `${key}/timers`, () => { const t = leader(); return t ? timers(t, pidNs) : ''; }, 0o444,
+    timers: () => new KFile(fs, `${key}/timers`, (r) => {
+      checkProcReadAccess(r, tg);
+      const t = leader();
+      return t ? timers(t, pidNs) : '';
+    }, 0o444,
       dumpOwner(leader())),
     map_files: () => mapFilesDir(fs, kernel, `${key}/map_files`, leader, dumpOwner(leader())),
   }), 0o555, owner);
@@ -149,5 +158,13 @@ function threadDir(fs: KernFS, kernel: Kernel, pidNs: PidNamespace, tg: ThreadGr
   // children: the process's children (tsvisor does not record which thread forked each).
   const children = (): KFile => new KFile(fs, `${key}/children`,
     () => [...tg.children].map((c) => `${tgidIn(pidNs, c)} `).join(''), 0o444, owner);
-  return new KDir(fs, key, lazyChildren({ ...taskEntries(fs, kernel, key, tg, () => t, pidNs), children }), 0o555, owner);
+  return new KDir(fs, key, pidDirChildren({ ...taskEntries(fs, kernel, key, tg, () => t, pidNs), children }), 0o555, owner);
+}
+
+/** The entries of /proc/<pid> and /proc/<pid>/task/<tid> that are directories: each adds a
+ *  link (pid_entry_nlink), known without making them. */
+const PID_SUBDIRS = new Set(['task', 'fd', 'map_files', 'fdinfo', 'ns', 'net', 'attr']);
+
+function pidDirChildren(makers: Record<string, () => Inode>): DirSource {
+  return lazyChildren(makers, Object.keys(makers).filter((n) => PID_SUBDIRS.has(n)).length);
 }

@@ -32,6 +32,9 @@ const DUMP_FILTER_MASK = 0x1ff;
 /** kstrto{int,uint,ull}: optional sign, base 0 = 0x hex / 0 octal / decimal, one trailing
  *  newline allowed; EINVAL for anything else, ERANGE past the type's range. */
 export function kstrto(text: string, base: 0 | 10, signed: boolean, max: bigint): bigint {
+  // The kernel parses a C string: a NUL ends it, whatever the write's count says.
+  const nul = text.indexOf('\0');
+  if (nul >= 0) text = text.slice(0, nul);
   let s = text.endsWith('\n') ? text.slice(0, -1) : text;
   let neg = false;
   if (s.startsWith('+')) s = s.slice(1);

@@ -130,6 +130,8 @@ export class TmpfsDir extends TmpfsInode {
       else if (moving instanceof TmpfsDir) { moving.parent = to; to.nlink++; this.nlink--; }
       else if (other instanceof TmpfsDir) { other.parent = this; this.nlink++; to.nlink--; }
       this.modified(); to.modified();
+      // simple_rename_timestamp: both inodes' ctime too.
+      moving.ctime = other.ctime = this.mtime;
       return;
     }
     if (replaced instanceof TmpfsDir && replaced.entries.size > 0) throw new SyscallError(ENOTEMPTY);
@@ -153,9 +155,11 @@ export class TmpfsDir extends TmpfsInode {
       this.nlink--;
       to.nlink++;
     }
-    moving.ctime = this.mtime;
+    // simple_rename_timestamp: the directories' times and the moved inode's ctime are now
+    // (the replaced inode's went with its link).
     this.modified();
     to.modified();
+    moving.ctime = this.mtime;
   }
 
 

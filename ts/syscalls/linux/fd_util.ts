@@ -5,7 +5,8 @@ import type { Task } from '../../kernel/task';
 import { fail } from '../../kernel/syscall_error';
 import { RLIMIT_NOFILE } from '../../kernel/rlimits';
 import { EBADF } from '../../abi/linux/errno';
-import { NR_OPEN, O_PATH } from '../../abi/linux/fcntl';
+import { O_PATH } from '../../abi/linux/fcntl';
+import { nrOpen } from '../../kernel/nr_open';
 import type { FileDescription } from '../../vfs/file_description';
 import type { SyscallReturn } from './types';
 
@@ -20,10 +21,12 @@ export function ioFile(t: Task, fd: number): FileDescription {
   return f;
 }
 
-/** RLIMIT_NOFILE's soft limit as an fd count (RLIM_INFINITY means fs.nr_open). */
+/** RLIMIT_NOFILE's soft limit as an fd count; no table grows past fs.nr_open (which may
+ *  have been lowered below the limit since it was set). */
 export function nofileLimit(t: Task): number {
   const cur = t.tg.rlimits[RLIMIT_NOFILE].cur;
-  return cur > BigInt(NR_OPEN) ? NR_OPEN : Number(cur);
+  const max = nrOpen(t.kernel);
+  return cur > BigInt(max) ? max : Number(cur);
 }
 
 /** fdget/fdput across a wait: a call that blocks holds its own reference on the file, so a

@@ -14,7 +14,8 @@ import {
   SYS_chmod, SYS_chown, SYS_fchmod, SYS_fchmodat, SYS_fchown, SYS_fchownat, SYS_ftruncate, SYS_futimesat,
   SYS_lchown, SYS_truncate, SYS_utime, SYS_utimensat, SYS_utimes,
 } from '../../abi/linux/syscall_numbers';
-import { checkTruncate, chmod, chown, setSize, truncate, utimes } from '../../vfs/attr_ops';
+import { checkTruncate, chmod, chmodResult, chown, chownResult, setSize, truncate, utimes } from '../../vfs/attr_ops';
+import type { PseudoInode } from '../../vfs/file_description';
 import { breakLease } from '../../vfs/locks/lease';
 import { locateVd } from '../../vfs/lookup';
 import { now } from '../../vfs/time';
@@ -48,7 +49,16 @@ function sysFchmod(t: Task, fd: number, mode: number): number {
   const vd = fdVd(t, fd);
   refuseAnon(t, fd);
   if (vd) chmod(t.creds, vd, mode);
+  else setPseudo(t, fd, (p) => ({ mode: chmodResult(t.creds, p, mode) }));
   return 0;
+}
+
+/** An attribute change to a pseudo file's inode (a pipe's), decided by `change`. */
+function setPseudo(t: Task, fd: number, change: (p: PseudoInode) => Partial<PseudoInode>): void {
+  const p = t.fdTable.get(fd)?.pseudoInode;
+  if (p === undefined) return;
+  Object.assign(p, change(p));
+  p.touchCtime();
 }
 
 /** chown_common: the ids as the caller's user namespace names them, to kernel ids; -1 stays,
@@ -71,7 +81,9 @@ function fchownat(t: Task, dirfd: number, addr: number, uid: number, gid: number
 function sysFchown(t: Task, fd: number, uid: number, gid: number): number {
   const vd = fdVd(t, fd);
   refuseAnon(t, fd);
-  if (vd) chown(t.creds, vd, ...kernelIds(t, uid, gid));
+  const ids = kernelIds(t, uid, gid);
+  if (vd) chown(t.creds, vd, ...ids);
+  else setPseudo(t, fd, (p) => chownResult(t.creds, p, ...ids));
   return 0;
 }
 

@@ -9,7 +9,7 @@ import { AT_FDCWD } from '../../abi/linux/fcntl';
 import { SYS_chdir, SYS_chroot, SYS_fchdir, SYS_getcwd, SYS_umask } from '../../abi/linux/syscall_numbers';
 import { locateDirVd, locateVd } from '../../vfs/lookup';
 import { MAY_EXEC, checkPermission } from '../../vfs/permission';
-import { knownCwd, setCwd, taskRoot } from '../../vfs/task_fs';
+import { cwdOf, knownCwd, setCwd, taskRoot } from '../../vfs/task_fs';
 import { VfsFile } from '../../vfs/vfs_file';
 import type { VirtualDentry } from '../../vfs/virtual_dentry';
 import type { SyscallArgs, SyscallTable } from './types';
@@ -60,6 +60,9 @@ function sysChroot(t: Task, a: SyscallArgs): number {
   const vd = locateDirVd(t, AT_FDCWD, copyInPath(t, a.ptr(0)));
   checkPermission(t.creds, vd.inode, MAY_EXEC);
   if (!t.creds.nsCapable(t.creds.userNs, CAP_SYS_CHROOT)) fail(EPERM);
+  // The working directory stays where it is (resolved now, from the old root, if it was
+  // only known by name): outside the new root, getcwd calls it "(unreachable)".
+  cwdOf(t);
   // set_fs_root: shared by the tasks sharing this FSContext (CLONE_FS).
   t.fs.root = vd;
   return 0;

@@ -13,7 +13,7 @@ import {
 import type { SyscallArgs, SyscallTable } from './types';
 import { processGroupIds } from './process_group';
 import { taskAttrs } from './task_attrs';
-import { findTask } from '../../kernel/ns/pid_ns';
+import { findTask, findThreadGroup } from '../../kernel/ns/pid_ns';
 
 const PRIO_PROCESS = 0;
 const PRIO_PGRP = 1;
@@ -35,7 +35,11 @@ function targets(t: Task, which: number, who: number): Task[] {
     case PRIO_PROCESS: {
       if (who === 0) return [t];
       const p = findTask(t, who);
-      return p && !p.exited ? [p] : [];
+      if (p && !p.exited) return [p];
+      // A zombie stays findable by its pid until it is reaped (its exited threads do not):
+      // its last thread answers.
+      const tg = p ? undefined : findThreadGroup(t, who);
+      return tg && tg.tgid === who && !tg.reaped && tg.lastExited ? [tg.lastExited] : [];
     }
     case PRIO_PGRP: {
       const pgid = who === 0 ? processGroupIds(t.tg).pgid : who;

@@ -6,7 +6,7 @@ import type { Task } from '../../kernel/task';
 import type { ThreadGroup } from '../../kernel/thread_group';
 import { fail } from '../../kernel/syscall_error';
 import { EINVAL, EPERM, ESRCH } from '../../abi/linux/errno';
-import { NR_OPEN } from '../../abi/linux/fcntl';
+import { nrOpen } from '../../kernel/nr_open';
 import { SYS_getrlimit, SYS_prlimit64, SYS_setrlimit } from '../../abi/linux/syscall_numbers';
 import { RLIMIT_CPU, RLIMIT_NOFILE, RLIMIT_STACK, RLIM_NLIMITS, type Rlimit } from '../../kernel/rlimits';
 import { updateCpuLimit } from '../../kernel/timers/cpu_limit';
@@ -41,7 +41,7 @@ function doPrlimit(t: Task, tg: ThreadGroup, resource: number, next: Rlimit | nu
   const old = { ...cur };
   if (next) {
     if (next.cur > next.max) fail(EINVAL);
-    if (resource === RLIMIT_NOFILE && next.max > BigInt(NR_OPEN)) fail(EPERM);
+    if (resource === RLIMIT_NOFILE && next.max > BigInt(nrOpen(t.kernel))) fail(EPERM);
     if (next.max > cur.max && !privileged(t.creds)) fail(EPERM);
     tg.rlimits[resource] = { ...next };
     // The memory manager grows stacks against its own copy of the limit.

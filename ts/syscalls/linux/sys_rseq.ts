@@ -1,15 +1,17 @@
 // rseq (Linux kernel/rseq.c): glibc registers a restartable-sequences area per thread at
 // start-up and reads the current CPU from it (sched_getcpu). We accept the registration and
-// keep the area's CPU fields at 0 — the only CPU a task is ever told it runs on — but do not
+// keep the area's CPU fields at the one CPU a task is told it runs on (task_attrs.ts
+// taskCpu: the first its affinity allows) but do not
 // implement restarts: no critical section is ever aborted, which is correct as long as the
 // sentry never migrates or preempts a task in the middle of one in a way it could observe.
 
 import type { Task } from '../../kernel/task';
-import { fail } from '../../kernel/syscall_error';
+import { SyscallError, fail } from '../../kernel/syscall_error';
 import { EBUSY, EFAULT, EINVAL, EPERM } from '../../abi/linux/errno';
 import { SYS_rseq } from '../../abi/linux/syscall_numbers';
 import type { SyscallArgs, SyscallTable } from './types';
 import { accessOk } from './user_io';
+import { taskCpu } from './task_attrs';
 
 const RSEQ_FLAG_UNREGISTER = 1;
 /** sizeof(struct rseq) in its original form, also its alignment. */
@@ -24,6 +26,17 @@ function writeCpuFields(t: Task, addr: number, cpuId: number): void {
   t.mm.writeU32(addr + CPU_ID, cpuId);
   t.mm.writeU32(addr + NODE_ID, 0);
   t.mm.writeU32(addr + MM_CID, 0);
+}
+
+/** t's CPU changed (sched_setaffinity): its registered area shows the new one. A fault
+ *  leaves it: Linux would kill the task on its way out, and it will see no wrong CPU. */
+export function rseqCpuChanged(t: Task): void {
+  if (t.rseqAddr === 0) return;
+  try {
+    writeCpuFields(t, t.rseqAddr, taskCpu(t));
+  } catch (e) {
+    if (!(e instanceof SyscallError)) throw e;
+  }
 }
 
 function sysRseq(t: Task, a: SyscallArgs): number {
@@ -54,7 +67,7 @@ function sysRseq(t: Task, a: SyscallArgs): number {
   if (!accessOk(addr, len)) fail(EFAULT);
   // Linux fills these on the way back to user space; a fault there would kill the task, an
   // EFAULT is the kinder equivalent.
-  writeCpuFields(t, addr, 0);
+  writeCpuFields(t, addr, taskCpu(t));
   t.rseqAddr = addr;
   t.rseqLen = len;
   t.rseqSig = sig;

@@ -1,6 +1,6 @@
 // sched_yield, sched_getaffinity, sched_setaffinity, getcpu (Linux kernel/sched/core.c,
 // kernel/sys.c). Tasks are coroutines on one event loop, so affinity is recorded and
-// reported but places nothing; every task says it runs on CPU 0.
+// reported but places nothing; a task says it runs on the first CPU its mask allows.
 
 import type { Task } from '../../kernel/task';
 import { fail } from '../../kernel/syscall_error';
@@ -10,7 +10,8 @@ import {
   SYS_getcpu, SYS_sched_getaffinity, SYS_sched_setaffinity, SYS_sched_yield,
 } from '../../abi/linux/syscall_numbers';
 import type { SyscallArgs, SyscallTable } from './types';
-import { cpuCount, cpuMaskSize, taskAttrs } from './task_attrs';
+import { cpuCount, cpuMaskSize, taskAttrs, taskCpu } from './task_attrs';
+import { rseqCpuChanged } from './sys_rseq';
 import { findTask } from '../../kernel/ns/pid_ns';
 
 function taskOf(t: Task, pid: number): Task {
@@ -47,13 +48,15 @@ function sysSchedSetaffinity(t: Task, a: SyscallArgs): number {
   for (let i = cpuCount(); i < mask.length * 8; i++) mask[i >> 3] &= ~(1 << (i & 7));
   if (mask.every((b) => b === 0)) fail(EINVAL);
   taskAttrs(target).affinity = mask;
+  // The task "migrates" to an allowed CPU: its rseq area says so on its way back to user space.
+  rseqCpuChanged(target);
   return 0;
 }
 
 function sysGetcpu(t: Task, a: SyscallArgs): number {
   const cpu = a.ptr(0);
   const node = a.ptr(1);
-  if (cpu !== 0) t.mm.writeU32(cpu, 0);
+  if (cpu !== 0) t.mm.writeU32(cpu, taskCpu(t));
   if (node !== 0) t.mm.writeU32(node, 0);
   return 0;
 }

@@ -144,12 +144,13 @@ function sysSchedGetparam(t: Task, a: SyscallArgs): number {
 function copyInSchedAttr(t: Task, addr: number): SchedAttr {
   let size = t.mm.readU32(addr);
   if (size === 0) size = SCHED_ATTR_SIZE_VER0;
-  if (size < SCHED_ATTR_SIZE_VER0 || size > PAGE_SIZE) {
+  const tooBig = (): never => {
     t.mm.writeU32(addr, SCHED_ATTR_SIZE_VER1);
-    fail(E2BIG);
-  }
+    return fail(E2BIG);
+  };
+  if (size < SCHED_ATTR_SIZE_VER0 || size > PAGE_SIZE) tooBig();
   const b = t.mm.copyIn(addr, size);
-  if (b.subarray(SCHED_ATTR_SIZE_VER1).some((x) => x !== 0)) fail(E2BIG);
+  if (b.subarray(SCHED_ATTR_SIZE_VER1).some((x) => x !== 0)) tooBig();
   const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
   // Every known flag is in the low word; any high bit stands in as one no policy accepts.
   const flags = v.getUint32(8, true) | (v.getUint32(12, true) !== 0 ? 0x80000000 : 0);

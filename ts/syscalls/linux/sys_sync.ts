@@ -21,7 +21,7 @@ import {
 } from '../../abi/linux/syscall_numbers';
 import { VfsFile } from '../../vfs/vfs_file';
 import type { SyscallArgs, SyscallTable } from './types';
-import { getFile } from './fd_util';
+import { getFile, ioFile } from './fd_util';
 import { fsnotifyModify } from '../../vfs/fsnotify';
 
 const LOCK_SH = 1, LOCK_EX = 2, LOCK_NB = 4, LOCK_UN = 8, LOCK_MAND = 32;
@@ -124,7 +124,8 @@ export function registerSync(table: SyscallTable): void {
   table[SYS_readahead] = { name: 'readahead', handler: sysReadahead, args: ['fd', 'long', 'size'] };
   table[SYS_fsync] = { name: 'fsync', handler: sysFsync, args: ['fd'] };
   table[SYS_fdatasync] = { name: 'fdatasync', handler: sysFsync, args: ['fd'] };
-  table[SYS_syncfs] = { name: 'syncfs', handler: (t, a) => { getFile(t, a.int(0)); return 0; }, args: ['fd'] };
+  // fdget: an O_PATH descriptor is EBADF.
+  table[SYS_syncfs] = { name: 'syncfs', handler: (t, a) => { ioFile(t, a.int(0)); return 0; }, args: ['fd'] };
   table[SYS_sync] = { name: 'sync', handler: () => 0, args: [] };
   table[SYS_sync_file_range] = { name: 'sync_file_range', handler: sysSyncFileRange, args: ['fd', 'long', 'long', 'hex'] };
   table[SYS_fallocate] = { name: 'fallocate', handler: sysFallocate, args: ['fd', 'hex', 'long', 'long'] };

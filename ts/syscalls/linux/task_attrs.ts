@@ -89,6 +89,16 @@ export function cpuMaskSize(): number {
   return Math.ceil(cpuCount() / 64) * 8;
 }
 
+/** The CPU a task is said to run on: the first its affinity allows (tasks are coroutines on
+ *  one event loop; this keeps getcpu and rseq's cpu_id inside sched_getaffinity's set). */
+export function taskCpu(t: Task): number {
+  const mask = taskAttrs(t).affinity;
+  for (let i = 0; i < mask.length; i++) {
+    if (mask[i] !== 0) return i * 8 + 31 - Math.clz32(mask[i] & -mask[i]);
+  }
+  return 0;
+}
+
 function allCpus(): Uint8Array {
   const mask = new Uint8Array(cpuMaskSize());
   for (let i = 0; i < cpuCount(); i++) mask[i >> 3] |= 1 << (i & 7);

@@ -68,7 +68,7 @@ const ofdReleaseHooked = new WeakSet<FileDescription>();
 /** Locks belong to the file, not to one way of reaching it (a hard link, another object the
  *  file system made for it: Inode.identity). */
 export function lockKey(f: FileDescription): object {
-  if (!(f instanceof VfsFile)) return f;
+  if (!(f instanceof VfsFile)) return f.pseudoInode ?? f;
   const key = f.inode.identity();
   if (!shown.has(key)) shown.set(key, f.inode);
   return key;
