@@ -89,7 +89,7 @@ function applyToPages(mm: MemoryManager, v: Vma, start: number, end: number, adv
     case MADV_POPULATE_READ:
     case MADV_POPULATE_WRITE:
       if (!protPermits(v.prot, advice === MADV_POPULATE_WRITE ? PROT_WRITE : PROT_READ)) fail(EFAULT);
-      if (!mm.populateRange(start, end)) fail(EFAULT);
+      if (!mm.populateRange(start, end, false, advice === MADV_POPULATE_WRITE)) fail(EFAULT);
       return;
   }
 }

@@ -29,6 +29,8 @@ import { allocateShrinking } from './page_cache';
 import { RELEASED_SPACE } from './released_space';
 import type { ExeFile } from './exe_file';
 import { VmaSet } from './vma_set';
+import { prepareAnonVma } from './anon_vma';
+import type { MemPolicy } from './mempolicy';
 import { mremap } from './mremap';
 import { madvise } from './madvise';
 import { forkMappings } from './fork';
@@ -144,6 +146,7 @@ export class MemoryManager extends UserMemory {
       if (populate) this.mf.populate(owned, len);
     } else if (populate) {
       // Best effort, as in Linux: pages that cannot be had now fault (or fail) later.
+      this.prepareWrite(vma);
       try {
         const end = Math.min(start + len, this.fileEnd(vma));
         if (end > start) this.pmas.populateFresh(vma, start, end);
@@ -259,6 +262,15 @@ export class MemoryManager extends UserMemory {
     this.vmas.mergeAround(start, end);
   }
 
+  /** mbind_range: [start, end) (covered by VMAs) gets `policy`, each piece split off and
+   *  merged back where its neighbours now agree. */
+  setPolicy(start: number, end: number, policy: MemPolicy | null): void {
+    this.vmas.split(start);
+    this.vmas.split(end);
+    for (const v of this.vmas.overlapping(start, end)) v.policy = policy;
+    this.vmas.mergeAround(start, end);
+  }
+
   mremap(oldAddr: number, oldSize: number, newSize: number, flags: number, newAddr: number): number {
     return mremap(this, oldAddr, oldSize, newSize, flags, newAddr);
   }
@@ -316,6 +328,7 @@ export class MemoryManager extends UserMemory {
     const need = unknown ? vma.prot : access & PROT_RWX;
     if (!protPermits(vma.prot, need)) return false;
     if (found === undefined) growDown(vma, pageDown(addr));
+    if ((need & PROT_WRITE) !== 0) this.prepareWrite(vma);
     const page = pageDown(addr);
     const off = this.pmas.lookup(page);
     try {
@@ -359,6 +372,11 @@ export class MemoryManager extends UserMemory {
       if (e instanceof SyscallError || hasErrnoCode(e)) return false;
       throw e;
     }
+  }
+
+  /** A private writable VMA about to get anonymous pages: it needs its anon_vma. */
+  private prepareWrite(vma: Vma): void {
+    if (!vma.shared && (vma.prot & PROT_WRITE) !== 0) prepareAnonVma(this.vmas, vma);
   }
 
   override faultForIo(addr: number, end: number, access: number): boolean {
@@ -430,10 +448,13 @@ export class MemoryManager extends UserMemory {
    * Fault in the accessible pages of [start, end) (mlock, MADV_POPULATE_*). False if some
    * page could not be had (no memory, a file that cannot be read). copy: private file pages
    * are this space's own copies at once, not the page cache's (exec's prefault, Pmas.fill).
+   * write: faulted as for a write where the VMA is writable (__mm_populate's FOLL_WRITE), not
+   * as for a read (MADV_POPULATE_READ, a copy from application memory).
    */
-  populateRange(start: number, end: number, copy = false): boolean {
+  populateRange(start: number, end: number, copy = false, write = true): boolean {
     try {
       for (const v of this.vmas.overlapping(start, end)) {
+        if (write) this.prepareWrite(v);
         const hi = Math.min(end, v.end, this.fileEnd(v));
         if (v.prot !== PROT_NONE && hi > Math.max(start, v.start)) this.pmas.populate(v, Math.max(start, v.start), hi, copy);
       }

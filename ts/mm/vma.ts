@@ -4,6 +4,8 @@
 
 import { PROT_READ, PROT_WRITE, PROT_EXEC } from '../abi/linux/mm';
 import type { MappingBacking } from './backing';
+import { anonMergeable, type AnonVma } from './anon_vma';
+import { mpolEqual, type MemPolicy } from './mempolicy';
 
 export class Vma {
   /** MADV_DONTFORK: the child of fork does not get this range. */
@@ -24,6 +26,12 @@ export class Vma {
   dontDump = false;
   /** MAP_NORESERVE (VM_NORESERVE): nothing committed, so never refused as an overcommit. */
   noReserve = false;
+  /** The anon_vma of a private VMA once it has an anonymous page (anon_vma.ts), else null. */
+  anonVma: AnonVma | null = null;
+  /** anonVma was made by fork and chained to the parent's (Linux: a non-singular chain). */
+  anonForked = false;
+  /** mbind's memory policy for the range; null is the default. */
+  policy: MemPolicy | null = null;
 
   constructor(
     public start: number,
@@ -66,21 +74,28 @@ export class Vma {
     v.sharedSnapshot = this.sharedSnapshot;
     v.noReserve = this.noReserve;
     v.dontDump = this.dontDump;
+    v.anonVma = this.anonVma;
+    v.anonForked = this.anonForked;
+    v.policy = this.policy;
     return v;
   }
 
   /** Whether `next`, starting where this ends, can be folded into this one. */
   canMerge(next: Vma): boolean {
-    if (this.end !== next.start || this.prot !== next.prot || this.maxProt !== next.maxProt ||
-      this.shared !== next.shared || this.growsDown !== next.growsDown ||
-      this.backing !== next.backing || this.dontFork !== next.dontFork ||
-      this.wipeOnFork !== next.wipeOnFork || this.locked !== next.locked ||
-      this.sharedSnapshot !== next.sharedSnapshot || this.noReserve !== next.noReserve ||
-      this.dontDump !== next.dontDump) {
-      return false;
-    }
+    if (this.end !== next.start || !this.sameKind(next, false) || !anonMergeable(this, next)) return false;
     // Private anonymous memory has no offset to keep contiguous.
     return (this.backing === null && !this.shared) || this.offsetAt(this.end) === next.offset;
+  }
+
+  /** Same flags, file and policy as other (Linux: vm_flags, vm_file, mpol_equal); anyProt:
+   *  whatever the access protections (anon_vma_compatible). */
+  sameKind(other: Vma, anyProt: boolean): boolean {
+    return (anyProt || this.prot === other.prot) && this.maxProt === other.maxProt &&
+      this.shared === other.shared && this.growsDown === other.growsDown &&
+      this.backing === other.backing && this.dontFork === other.dontFork &&
+      this.wipeOnFork === other.wipeOnFork && this.locked === other.locked &&
+      this.sharedSnapshot === other.sharedSnapshot && this.noReserve === other.noReserve &&
+      this.dontDump === other.dontDump && mpolEqual(this.policy, other.policy);
   }
 }
 

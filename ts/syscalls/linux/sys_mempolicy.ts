@@ -10,7 +10,7 @@ import { CAP_SYS_NICE } from '../../kernel/capabilities';
 import {
   SYS_get_mempolicy, SYS_mbind, SYS_migrate_pages, SYS_move_pages, SYS_set_mempolicy, SYS_set_mempolicy_home_node,
 } from '../../abi/linux/syscall_numbers';
-import type { MemoryManager } from '../../mm/memory_manager';
+import type { MemPolicy } from '../../mm/mempolicy';
 import { PAGE_SIZE, isPageAligned, pageUp } from '../../mm/layout';
 import { ptraceMayAccess } from '../../kernel/ptrace_access';
 import type { SyscallArgs, SyscallTable } from './types';
@@ -24,11 +24,9 @@ const MPOL_MF_STRICT = 1, MPOL_MF_MOVE = 2, MPOL_MF_MOVE_ALL = 4;
 /** The nodes there are: one. */
 const MAX_NUMNODES = 1024;
 
-interface Policy { mode: number; nodes: bigint }
-const DEFAULT: Policy = { mode: MPOL_DEFAULT, nodes: 0n };
+type Policy = MemPolicy;
+const DEFAULT: Policy = { mode: MPOL_DEFAULT, flags: 0, nodes: 0n };
 const taskPolicy = new WeakMap<Task, Policy>();
-interface RangePolicy extends Policy { start: number; end: number }
-const rangePolicies = new WeakMap<MemoryManager, RangePolicy[]>();
 
 /** get_nodes: maxnode bits of a user nodemask; a node past our one is EINVAL later. */
 function readNodes(t: Task, addr: number, maxnode: number): bigint {
@@ -51,15 +49,20 @@ function checkPolicy(modeArg: number, nodes: bigint): Policy {
   if ((flags & MPOL_F_STATIC_NODES) !== 0 && (flags & MPOL_F_RELATIVE_NODES) !== 0) fail(EINVAL);
   if ((nodes & ~1n) !== 0n && (flags & MPOL_F_RELATIVE_NODES) === 0) fail(EINVAL);
   switch (mode) {
-    case MPOL_DEFAULT: case MPOL_LOCAL:
+    case MPOL_DEFAULT:
       if (nodes !== 0n) fail(EINVAL);
-      return { mode, nodes: 0n };
+      return DEFAULT; // no policy at all: the flags go with it
+    case MPOL_LOCAL:
+      if (nodes !== 0n || (flags & (MPOL_F_STATIC_NODES | MPOL_F_RELATIVE_NODES)) !== 0) fail(EINVAL);
+      return { mode, flags, nodes: 0n };
     case MPOL_PREFERRED:
-      // An empty preferred set means "local".
-      return nodes === 0n ? { mode: MPOL_LOCAL, nodes: 0n } : { mode, nodes: 1n };
+      if (nodes !== 0n) return { mode, flags, nodes: 1n };
+      // An empty preferred set means "local", which takes no node flags.
+      if ((flags & (MPOL_F_STATIC_NODES | MPOL_F_RELATIVE_NODES)) !== 0) fail(EINVAL);
+      return { mode: MPOL_LOCAL, flags, nodes: 0n };
     default:
       if (nodes === 0n) fail(EINVAL);
-      return { mode, nodes: 1n };
+      return { mode, flags, nodes: 1n };
   }
 }
 
@@ -79,12 +82,6 @@ function sysSetMempolicy(t: Task, a: SyscallArgs): number {
   return 0;
 }
 
-function rangeAt(mm: MemoryManager, addr: number): Policy | undefined {
-  const list = rangePolicies.get(mm) ?? [];
-  for (let i = list.length - 1; i >= 0; i--) if (addr >= list[i].start && addr < list[i].end) return list[i];
-  return undefined;
-}
-
 function sysGetMempolicy(t: Task, a: SyscallArgs): number {
   const modeAddr = a.ptr(0), maskAddr = a.ptr(1), maxnode = a.size(2), addr = a.ptr(3), flags = a.uint(4);
   if ((flags & ~(MPOL_F_NODE | MPOL_F_ADDR | MPOL_F_MEMS_ALLOWED)) !== 0) fail(EINVAL);
@@ -98,15 +95,15 @@ function sysGetMempolicy(t: Task, a: SyscallArgs): number {
   let mode: number;
   if ((flags & MPOL_F_ADDR) !== 0) {
     if (!t.mm.vmas.find(addr)) fail(EFAULT);
-    p = rangeAt(t.mm, addr) ?? DEFAULT;
+    p = t.mm.vmas.find(addr)?.policy ?? DEFAULT;
     // MPOL_F_NODE with an address: the node of that page (faulting it in, as Linux does).
-    mode = (flags & MPOL_F_NODE) !== 0 ? 0 : p.mode;
+    mode = (flags & MPOL_F_NODE) !== 0 ? 0 : p.mode | p.flags;
     if ((flags & MPOL_F_NODE) !== 0) t.mm.copyIn(addr, 1);
   } else if (addr !== 0) {
     fail(EINVAL);
   } else {
     // MPOL_F_NODE alone: the next interleave node, or the node we run on.
-    mode = (flags & MPOL_F_NODE) !== 0 ? 0 : p.mode;
+    mode = (flags & MPOL_F_NODE) !== 0 ? 0 : p.mode | p.flags;
   }
   if (modeAddr !== 0) t.mm.writeI32(modeAddr, mode);
   writeNodes(t, maskAddr, maxnode, p.nodes);
@@ -122,9 +119,8 @@ function sysMbind(t: Task, a: SyscallArgs): number {
   const end = start + pageUp(len);
   if (end === start) return 0;
   if (!t.mm.isMapped(start, end - start)) fail(EFAULT);
-  const list = rangePolicies.get(t.mm) ?? [];
-  list.push({ ...p, start, end });
-  rangePolicies.set(t.mm, list);
+  // The default policy is none at all (mpol_new gives NULL), so such a range merges back.
+  t.mm.setPolicy(start, end, p.mode === MPOL_DEFAULT ? null : p);
   return 0;
 }
 
