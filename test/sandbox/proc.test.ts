@@ -1,5 +1,6 @@
 // /proc items of issue 12: each subcommand of procfs.c must give the same output and status
 // in the sandbox as natively.
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { asCurrentKernel, hostKernelBefore, type LineEdit } from '../helpers/native_kernel';
 import { describeResult, fixture, platforms, runNative, runSandbox, shellStatus, skipBecause } from '../helpers/run';
@@ -11,6 +12,9 @@ const TIMEOUT_MS = 20_000;
 const noRseqAuxv = skipBecause(hostKernelBefore(6, 3),
   'host kernel predates 6.3: its /proc/self/auxv has no AT_RSEQ_FEATURE_SIZE/AT_RSEQ_ALIGN, so auxv checks the native lines and expects 6.3\'s two entries from the sandbox');
 const AUXV_6_3: LineEdit[] = noRseqAuxv ? [{ old: /^type 15 matches getauxval: 1\n/m, now: 'type 15 matches getauxval: 1\ntype 27 = 28\ntype 28 = 32\n' }] : [];
+
+/** The host's vsyscall page as its own maps shows it: the sandbox shows vsyscall=xonly's. */
+const hostGateXonly = /^ffffffffff600000-ffffffffff601000 --xp .*\[vsyscall\]$/m.test(readFileSync('/proc/self/maps', 'utf8'));
 
 describe.each(platforms)('%s', (platform) => {
   const same = async (cmd: string, edits: LineEdit[] = []): Promise<void> => {
@@ -30,6 +34,10 @@ describe.each(platforms)('%s', (platform) => {
   it('lseek on proc files and directories', () => same('seek'));
   it('/proc/<pid>/stat starttime: ticks since boot, later for a later child', () => same('starttime'));
   it('/proc/self/maps: a read-only MAP_SHARED of a host file is shown shared', () => same('sharedmap'));
+  it('/proc/self/maps and smaps end with the [vsyscall] gate area, also in a child', async () => {
+    if (skipBecause(!hostGateXonly, 'the host\'s vsyscall mode is not xonly (the sandbox shows xonly\'s gate)')) return;
+    await same('gate');
+  });
   /** A fixture of its own, which must end as natively. */
   const sameProgram = async (name: string): Promise<void> => {
     const argv = [fixture(name)];
