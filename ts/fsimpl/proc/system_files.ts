@@ -29,6 +29,7 @@ import { KSysctl } from '../kernfs/sysctl_file';
 import { corePattern, coreUsesPid, setCorePattern, setCoreUsesPid } from '../../kernel/coredump/core_pattern';
 import { filesystemsText } from '../filesystems';
 import { pipeMaxSize, setPipeMaxSize } from '../../kernel/pipe_size';
+import { addTaint, taintMask } from '../../kernel/taint';
 import { leaseBreakTime, setLeaseBreakTime } from '../../vfs/locks/lease';
 import { aioMaxNr, aioNr, setAioMaxNr } from '../../kernel/aio/aio_context';
 import { UTS_RELEASE, UTS_VERSION } from '../../syscalls/linux/sys_uname';
@@ -40,6 +41,13 @@ import type { UtsNamespace } from '../../kernel/ns/namespace';
 import { INIT_USER_NS } from '../../kernel/ns/user_namespace';
 import { fail } from '../../kernel/syscall_error';
 import { EINVAL } from '../../abi/linux/errno';
+
+/** proc_do_uts_string's write: the text up to a newline or NUL, at most __NEW_UTS_LEN (64)
+ *  bytes of it (the rest is dropped); root's 0644 mode decides who may write. */
+function utsString(text: string): string {
+  const end = text.search(/[\n\0]/);
+  return (end >= 0 ? text.slice(0, end) : text).slice(0, 64);
+}
 
 /** The reader's UTS namespace (the initial one for a read from outside any task). */
 function utsNames(kernel: Kernel, t: Task | null): UtsNamespace {
@@ -96,8 +104,11 @@ function sysTree(fs: KernFS, kernel: Kernel): KDir {
   const dir = (key: string, children: () => Record<string, Inode>): KDir => new KDir(fs, `sys/${key}`, staticChildren(children));
   return dir('', () => ({
     kernel: dir('kernel', () => ({
-      hostname: file('kernel/hostname', (t) => `${utsNames(kernel, t).hostname}\n`),
-      domainname: file('kernel/domainname', (t) => `${utsNames(kernel, t).domainname}\n`),
+      hostname: new KSysctl(fs, 'sys/kernel/hostname', (t) => `${utsNames(kernel, t).hostname}\n`,
+        (t, text) => { utsOf(t).hostname = utsString(text); }),
+      domainname: new KSysctl(fs, 'sys/kernel/domainname', (t) => `${utsNames(kernel, t).domainname}\n`,
+        (t, text) => { utsOf(t).domainname = utsString(text); }),
+      tainted: new KSysctl(fs, 'sys/kernel/tainted', () => `${taintMask(kernel)}\n`, addTaint),
       ostype: file('kernel/ostype', () => 'Linux\n'),
       osrelease: file('kernel/osrelease', () => `${UTS_RELEASE}\n`),
       version: file('kernel/version', () => `${UTS_VERSION}\n`),
