@@ -28,7 +28,7 @@ import { KSymlink } from '../kernfs/symlink';
 import { KSysctl } from '../kernfs/sysctl_file';
 import { corePattern, coreUsesPid, setCorePattern, setCoreUsesPid } from '../../kernel/coredump/core_pattern';
 import { filesystemsText } from '../filesystems';
-import { pipeMaxSize, setPipeMaxSize } from '../../kernel/pipe_size';
+import { pipeMaxSize, pipeUserPages, setPipeMaxSize, setPipeUserPages } from '../../kernel/pipe_limits';
 import { addTaint, taintMask } from '../../kernel/taint';
 import { leaseBreakTime, setLeaseBreakTime } from '../../vfs/locks/lease';
 import { aioMaxNr, aioNr, setAioMaxNr } from '../../kernel/aio/aio_context';
@@ -162,6 +162,10 @@ function sysTree(fs: KernFS, kernel: Kernel): KDir {
         (t, text) => setLeaseBreakTime(t.kernel, text)),
       'pipe-max-size': new KSysctl(fs, 'sys/fs/pipe-max-size', () => `${pipeMaxSize(kernel)}\n`,
         (t, text) => setPipeMaxSize(t.kernel, text)),
+      'pipe-user-pages-soft': new KSysctl(fs, 'sys/fs/pipe-user-pages-soft', () => `${pipeUserPages(kernel, 'soft')}\n`,
+        (t, text) => setPipeUserPages(t.kernel, 'soft', text)),
+      'pipe-user-pages-hard': new KSysctl(fs, 'sys/fs/pipe-user-pages-hard', () => `${pipeUserPages(kernel, 'hard')}\n`,
+        (t, text) => setPipeUserPages(t.kernel, 'hard', text)),
       inotify: dir('fs/inotify', () => ({
         max_user_instances: file('fs/inotify/max_user_instances', () => `${INOTIFY_MAX_USER_INSTANCES}\n`),
         max_user_watches: file('fs/inotify/max_user_watches', () => `${INOTIFY_MAX_USER_WATCHES}\n`),
