@@ -34,6 +34,7 @@ export function parseSysctlInt(text: string, min: number, max: number): number {
   return v;
 }
 import { procNetDev, procNetIfInet6, procNetIpv6Route, procNetRoute } from './net_dev';
+import { ipv4ConfDir } from './net_devconf';
 import { procNetIgmp, procNetIgmp6 } from './net_igmp';
 import { procNetNetstat, procNetSnmp, procNetSockstat, procNetSockstat6 } from './net_snmp';
 
@@ -104,6 +105,7 @@ export function sysNetDir(fs: KernFS, kernel: Kernel): KDir {
       wmem_max: file('core/wmem_max', () => WMEM_MAX),
     })),
     ipv4: dir('ipv4', () => ({
+      conf: ipv4ConfDir(fs, kernel),
       ip_local_port_range: file('ipv4/ip_local_port_range', () => `${EPHEMERAL_LOW}\t${EPHEMERAL_HIGH}`),
       ip_default_ttl: file('ipv4/ip_default_ttl', () => 64),
       ping_group_range: file('ipv4/ping_group_range', () => pingGroupRange(kernel).join('\t')),
