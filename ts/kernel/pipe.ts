@@ -110,10 +110,16 @@ export class Pipe {
   private readonly directWrites: { w: DirectWrite; wake: () => void }[] = [];
   private readonly writeWaiters = new Set<() => void>();
   readonly ctime = Date.now();
+  constructor(readonly uid: number, readonly gid: number) {}
+
+  /** Pages in the ring (F_SETPIPE_SZ changes it, kernel/pipe_size.ts). */
+  get maxSlots(): number { return this.ring.capacity; }
+
+  get full(): boolean { return this.ring.full; }
+
   /** The pages this pipe holds on its creator's account (pipe_limits.ts); null for a pipe
    *  the sentry made itself. */
   account: PipeAccount | null = null;
-  constructor(readonly uid: number, readonly gid: number) {}
 
   /** A pipe t makes (alloc_pipe_info): as many pages as t's account allows, else failErrno. */
   static charged(t: Task, uid: number, gid: number, failErrno: number): Pipe {
@@ -122,11 +128,6 @@ export class Pipe {
     if (p.account.slots !== p.ring.capacity) p.ring.resize(p.account.slots);
     return p;
   }
-
-  /** Pages in the ring (F_SETPIPE_SZ changes it, kernel/pipe_size.ts). */
-  get maxSlots(): number { return this.ring.capacity; }
-
-  get full(): boolean { return this.ring.full; }
 
   get hasDirectReads(): boolean { return this.directReads.length > 0; }
 
