@@ -6,15 +6,14 @@ import { asCurrentKernel, hostKernelBefore, type LineEdit } from '../helpers/nat
 import { describeResult, fixture, platforms, runNative, runSandbox, shellStatus, skipBecause } from '../helpers/run';
 
 const TIMEOUT_MS = 20_000;
+/** The host's vsyscall page as its own maps shows it: the sandbox shows vsyscall=xonly's. */
+const hostGateXonly = /^ffffffffff600000-ffffffffff601000 --xp .*\[vsyscall\]$/m.test(readFileSync('/proc/self/maps', 'utf8'));
 
 /** AT_RSEQ_FEATURE_SIZE and AT_RSEQ_ALIGN came with Linux 6.3, right after AT_PLATFORM (15);
  *  the sandbox gives them as a current kernel does (28 and 32 on x86-64). */
 const noRseqAuxv = skipBecause(hostKernelBefore(6, 3),
   'host kernel predates 6.3: its /proc/self/auxv has no AT_RSEQ_FEATURE_SIZE/AT_RSEQ_ALIGN, so auxv checks the native lines and expects 6.3\'s two entries from the sandbox');
 const AUXV_6_3: LineEdit[] = noRseqAuxv ? [{ old: /^type 15 matches getauxval: 1\n/m, now: 'type 15 matches getauxval: 1\ntype 27 = 28\ntype 28 = 32\n' }] : [];
-
-/** The host's vsyscall page as its own maps shows it: the sandbox shows vsyscall=xonly's. */
-const hostGateXonly = /^ffffffffff600000-ffffffffff601000 --xp .*\[vsyscall\]$/m.test(readFileSync('/proc/self/maps', 'utf8'));
 
 describe.each(platforms)('%s', (platform) => {
   const same = async (cmd: string, edits: LineEdit[] = []): Promise<void> => {
