@@ -40,11 +40,9 @@ function copyVmas(parent: MemoryManager, child: MemoryManager): void {
     forkAnon(c);
     child.vmas.insert(c);
     if (v.backing?.rmap !== undefined) child.joinRmap(v.backing.rmap);
-    if (v.ownsPages) {
-      parent.mf.incRef(v.offset, v.length);
-      if (v.prot !== PROT_NONE) as.map(c.start, c.length, c.offset, child.pmas.hostProt(c));
-    } else if (v.shared) {
-      // A shared file mapping: the child maps the file's pages on its own faults.
+    if (v.shared) {
+      // A shared file mapping (shared anonymous memory too): the child maps the file's pages
+      // on its own faults.
     } else if (v.wipeOnFork) {
       c.cow = false;
     } else {

@@ -107,8 +107,9 @@ export class MemoryManager extends UserMemory {
     if (!Number.isSafeInteger(length) || length > this.maxAddr) fail(ENOMEM);
     const len = pageUp(length);
     prot &= PROT_RWX;
-    if (backing?.sharedAnonymous === true && type !== MAP_PRIVATE) backing = null;
     let shared = type !== MAP_PRIVATE;
+    // Shared anonymous memory comes with its shmem file (fsimpl/tmpfs/shmem_zero.ts).
+    if (shared && backing === null) throw new Error('a shared mapping without its file');
     if (shared && backing !== null && backing.sharedPages === undefined) {
       // No page cache to share: a read-only shared mapping is served as a snapshot.
       if ((prot & PROT_WRITE) !== 0) fail(ENODEV);
@@ -126,25 +127,17 @@ export class MemoryManager extends UserMemory {
       fail(ENOMEM);
     }
     const noReserve = (flags & MAP_NORESERVE) !== 0;
-    if (accountable(prot, shared, backing === null, noReserve) && !enoughMemory(len)) fail(ENOMEM);
-    // Shared anonymous memory is allocated up front (before MAP_FIXED destroys anything), so
-    // that fork can share the pages; the Vma holds the allocation's references. Unlike Linux
-    // (which charges shmem pages when touched) it is charged to --memory here, at mmap: a
-    // shared anonymous mapping bigger than what is left fails with ENOMEM.
-    const owned = shared && backing === null ? this.allocate(len, true) : 0;
+    const anonymous = backing === null || backing.sharedAnonymous === true;
+    if (accountable(prot, shared, anonymous, noReserve) && !enoughMemory(len)) fail(ENOMEM);
     if ((flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) !== 0) this.unmapRange(start, start + len);
-    const vma = new Vma(start, start + len, prot, maxProt, shared, (flags & MAP_GROWSDOWN) !== 0, backing,
-      backing !== null ? offset : owned);
+    const vma = new Vma(start, start + len, prot, maxProt, shared, (flags & MAP_GROWSDOWN) !== 0, backing, offset);
     vma.locked = defaultLockFlags(this) | ((flags & MAP_LOCKED) !== 0 ? VM_LOCKED : 0);
     vma.sharedSnapshot = !shared && type !== MAP_PRIVATE;
     vma.noReserve = noReserve;
     this.vmas.insert(vma);
     if (backing?.rmap !== undefined) this.joinRmap(backing.rmap);
     const populate = vma.locked === VM_LOCKED || (flags & (MAP_POPULATE | MAP_NONBLOCK)) === MAP_POPULATE;
-    if (vma.ownsPages) {
-      if (prot !== PROT_NONE) this.as.map(start, len, owned, this.pmas.hostProt(vma));
-      if (populate) this.mf.populate(owned, len);
-    } else if (populate) {
+    if (populate) {
       // Best effort, as in Linux: pages that cannot be had now fault (or fail) later.
       this.prepareWrite(vma);
       try {
@@ -208,13 +201,12 @@ export class MemoryManager extends UserMemory {
     this.unmapRange(addr, addr + pageUp(length));
   }
 
-  /** Remove every VMA piece in [start, end) and what is mapped there; releases owned pages. */
+  /** Remove every VMA piece in [start, end) and what is mapped there. */
   unmapRange(start: number, end: number): void {
     const removed = this.vmas.remove(start, end);
     if (removed.length === 0) return;
     const first = removed[0].start;
     this.as.unmap(first, removed[removed.length - 1].end - first);
-    for (const v of removed) if (v.ownsPages) this.mf.decRef(v.offset, v.length);
     this.vmas.release(removed);
   }
 
@@ -310,7 +302,7 @@ export class MemoryManager extends UserMemory {
   slowFault(addr: number): { backing: MappingBacking; fileOffset: number; length: number; limit: number } | null {
     const vma = this.vmas.find(addr);
     const backing = vma?.backing;
-    if (!vma || !backing?.stage || vma.shared || vma.ownsPages || vma.prot === PROT_NONE) return null;
+    if (!vma || !backing?.stage || vma.shared || vma.prot === PROT_NONE) return null;
     const page = pageDown(addr);
     if (this.pmas.lookup(page) >= 0) return null;
     const lo = Math.max(vma.start, alignDown(addr, FAULT_WINDOW));
@@ -394,7 +386,7 @@ export class MemoryManager extends UserMemory {
   private stackToGrow(addr: number): Vma | undefined {
     const i = this.vmas.lowerBound(addr);
     const vma = this.vmas.at(i);
-    if (vma === undefined || !vma.growsDown || vma.ownsPages) return undefined;
+    if (vma === undefined || !vma.growsDown) return undefined;
     const newStart = pageDown(addr);
     if (vma.end - newStart > this.stackLimit || newStart < this.minAddr) return undefined;
     if (!this.mayExpand(isDataMapping(vma.prot, vma.shared, true), vma.start - newStart)) return undefined;
@@ -414,15 +406,14 @@ export class MemoryManager extends UserMemory {
     for (const v of this.vmas.overlapping(addr, addr + len)) {
       const lo = Math.max(addr, v.start), hi = Math.min(addr + len, v.end);
       const out = vec.subarray((lo - addr) / PAGE_SIZE, (hi - addr) / PAGE_SIZE);
-      // Shared anonymous memory is a shmem file: its pages are present once anyone touched
-      // them (mincore_page's page cache lookup), mapped here or not.
-      if (v.ownsPages) {
-        this.mf.residency(v.offsetAt(lo), hi - lo, out);
-        continue;
+      const cached = v.backing?.cachedPages;
+      // A shared mapping's pages are the file's: whether the file has them says it all (a
+      // page mapped ahead of use that nobody touched is not there for shared anonymous memory).
+      if (!v.shared || cached === undefined) {
+        for (let i = 0; i < out.length; i++) out[i] = this.pmas.lookup(lo + i * PAGE_SIZE) >= 0 ? 1 : 0;
       }
-      for (let i = 0; i < out.length; i++) out[i] = this.pmas.lookup(lo + i * PAGE_SIZE) >= 0 ? 1 : 0;
       // A file page not mapped here may still be in the file's page cache (mincore_page).
-      v.backing?.cachedPages?.(v.offsetAt(lo), out);
+      cached?.(v.offsetAt(lo), out);
     }
     return vec;
   }
@@ -555,15 +546,13 @@ export class MemoryManager extends UserMemory {
     this.setExeFile(null);
     for (const r of this.rmaps) r.remove(this);
     this.rmaps.clear();
-    for (const v of this.vmas.all()) if (v.ownsPages) this.mf.decRef(v.offset, v.length);
     this.vmas.release(this.vmas.remove(0, Number.MAX_SAFE_INTEGER));
   }
 
-  /** Allocate pages for len bytes, turning a host failure into ENOMEM. fresh: none of them
-   *  in memory yet (shared anonymous memory, whose residency mincore reports). */
-  allocate(len: number, fresh = false): number {
+  /** Allocate pages for len bytes, turning a host failure into ENOMEM. */
+  allocate(len: number): number {
     try {
-      return allocateShrinking(this.mf, len / PAGE_SIZE, fresh);
+      return allocateShrinking(this.mf, len / PAGE_SIZE);
     } catch (e) {
       if (hasErrnoCode(e)) throw new SyscallError(ENOMEM);
       throw e;

@@ -43,10 +43,8 @@ export class Vma {
     public growsDown: boolean,
     /** The file mapped here, or null for anonymous memory. */
     public backing: MappingBacking | null,
-    /**
-     * File offset of `start` for a file mapping; memory-file offset of `start` for a shared
-     * anonymous mapping, whose pages the Vma owns (one reference each); 0 otherwise.
-     */
+    /** File offset of `start` for a file mapping (shared anonymous memory is one: its shmem
+     *  file, fsimpl/tmpfs/shmem_zero.ts); 0 for private anonymous memory. */
     public offset: number,
   ) {}
 
@@ -57,16 +55,13 @@ export class Vma {
   /** A shared mapping that may be made writable (Linux VM_SHARED | VM_MAYWRITE). */
   get mayWriteShared(): boolean { return this.shared && (this.maxProt & PROT_WRITE) !== 0; }
 
-  /** Shared anonymous memory: the Vma itself holds the pages. */
-  get ownsPages(): boolean { return this.shared && this.backing === null; }
-
   /** The offset (file or memory-file, see `offset`) that corresponds to addr. */
   offsetAt(addr: number): number { return this.offset + (addr - this.start); }
 
   /** A copy covering [start, end) of this one, with the offset adjusted to match. */
   slice(start: number, end: number): Vma {
     const v = new Vma(start, end, this.prot, this.maxProt, this.shared, this.growsDown,
-      this.backing, this.backing === null && !this.shared ? 0 : this.offsetAt(start));
+      this.backing, this.backing === null ? 0 : this.offsetAt(start));
     v.dontFork = this.dontFork;
     v.wipeOnFork = this.wipeOnFork;
     v.cow = this.cow;
@@ -84,7 +79,7 @@ export class Vma {
   canMerge(next: Vma): boolean {
     if (this.end !== next.start || !this.sameKind(next, false) || !anonMergeable(this, next)) return false;
     // Private anonymous memory has no offset to keep contiguous.
-    return (this.backing === null && !this.shared) || this.offsetAt(this.end) === next.offset;
+    return this.backing === null || this.offsetAt(this.end) === next.offset;
   }
 
   /** Same flags, file and policy as other (Linux: vm_flags, vm_file, mpol_equal); anyProt:
