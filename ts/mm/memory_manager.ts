@@ -20,7 +20,7 @@ import type { MappingBacking } from './backing';
 import type { FileRmap } from './file_rmap';
 import { UserMemory } from './copy';
 import {
-  DEFAULT_STACK_LIMIT, FAULT_WINDOW, MAP_32BIT_END, MAP_32BIT_START, MAX_MAP_COUNT, PAGE_SIZE, STACK_GUARD_GAP,
+  DEFAULT_STACK_LIMIT, FAULT_WINDOW, MAP_32BIT_END, MAP_32BIT_START, PAGE_SIZE, STACK_GUARD_GAP,
   alignDown, defaultLayout, isPageAligned, pageDown, pageUp,
 } from './layout';
 import { Pmas } from './pmas';
@@ -29,6 +29,7 @@ import { allocateShrinking } from './page_cache';
 import { RELEASED_SPACE } from './released_space';
 import type { ExeFile } from './exe_file';
 import { VmaSet } from './vma_set';
+import { maxMapCount } from './map_count';
 import { prepareAnonVma } from './anon_vma';
 import type { MemPolicy } from './mempolicy';
 import { mremap } from './mremap';
@@ -121,7 +122,8 @@ export class MemoryManager extends UserMemory {
     if (type === MAP_PRIVATE) maxProt = PROT_RWX;
 
     const start = this.placeMapping(addr, len, flags);
-    if (this.vmas.count >= MAX_MAP_COUNT) fail(ENOMEM);
+    // do_mmap: past the limit already (a MAP_FIXED hole in a VMA is munmap's to refuse).
+    if (this.vmas.count > maxMapCount(this.mf)) fail(ENOMEM);
     // mmap_region: what MAP_FIXED replaces does not count as growth.
     if (!this.mayExpand(isDataMapping(prot, shared, (flags & MAP_GROWSDOWN) !== 0), len - this.mappedBytes(start, start + len))) {
       fail(ENOMEM);
@@ -203,6 +205,9 @@ export class MemoryManager extends UserMemory {
 
   /** Remove every VMA piece in [start, end) and what is mapped there. */
   unmapRange(start: number, end: number): void {
+    // do_vmi_align_munmap: a hole inside one VMA makes one more; at the limit, ENOMEM.
+    const vma = this.vmas.find(start);
+    if (vma !== undefined && vma.start < start && end < vma.end && this.vmas.count >= maxMapCount(this.mf)) fail(ENOMEM);
     const removed = this.vmas.remove(start, end);
     if (removed.length === 0) return;
     const first = removed[0].start;
@@ -279,7 +284,7 @@ export class MemoryManager extends UserMemory {
     if (newTop > oldTop) {
       // Linux keeps a page between the heap and whatever lies above it.
       if (!this.vmas.fits(oldTop, Math.min(newTop + PAGE_SIZE, this.maxAddr)) ||
-        this.vmas.count >= MAX_MAP_COUNT || !this.mayExpand(true, newTop - oldTop) || !enoughMemory(newTop - oldTop)) {
+        this.vmas.count > maxMapCount(this.mf) || !this.mayExpand(true, newTop - oldTop) || !enoughMemory(newTop - oldTop)) {
         return this.brkEnd;
       }
       this.vmas.insert(new Vma(oldTop, newTop, PROT_READ | PROT_WRITE, PROT_RWX, false, false, null, 0));

@@ -6,7 +6,8 @@
 import { MREMAP_DONTUNMAP, MREMAP_FIXED, MREMAP_MAYMOVE } from '../abi/linux/mm';
 import { EFAULT, EINVAL, ENOMEM } from '../abi/linux/errno';
 import { fail } from '../kernel/syscall_error';
-import { MAX_MAP_COUNT, isPageAligned, pageUp } from './layout';
+import { isPageAligned, pageUp } from './layout';
+import { maxMapCount } from './map_count';
 import type { MemoryManager } from './memory_manager';
 import type { Vma } from './vma';
 import { accountable, enoughMemory, isDataMapping } from './accounting';
@@ -82,7 +83,7 @@ export function mremap(mm: MemoryManager, oldAddr: number, oldSize: number, newS
 
 /** Move [oldAddr, +oldLen), all inside one VMA, to a free range at newAddr of newLen >= oldLen. */
 function move(mm: MemoryManager, oldAddr: number, oldLen: number, newAddr: number, newLen: number): void {
-  if (mm.vmas.count >= MAX_MAP_COUNT - 2) fail(ENOMEM);
+  if (mm.vmas.count >= maxMapCount(mm.mf) - 3) fail(ENOMEM);
   const [old] = mm.vmas.remove(oldAddr, oldAddr + oldLen);
   const moved = old.slice(old.start, old.end);
   moved.start = newAddr;
@@ -101,7 +102,7 @@ function move(mm: MemoryManager, oldAddr: number, oldLen: number, newAddr: numbe
  *  newAddr; the old VMA stays, unlocked, with nothing mapped (a shared one faults the file's
  *  pages in again, so both show the same memory). */
 function moveKeepingOld(mm: MemoryManager, oldAddr: number, newAddr: number, len: number): void {
-  if (mm.vmas.count >= MAX_MAP_COUNT - 3) fail(ENOMEM);
+  if (mm.vmas.count >= maxMapCount(mm.mf) - 3) fail(ENOMEM);
   mm.vmas.split(oldAddr);
   mm.vmas.split(oldAddr + len);
   const old = mm.vmas.find(oldAddr);

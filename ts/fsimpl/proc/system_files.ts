@@ -30,6 +30,7 @@ import { corePattern, coreUsesPid, setCorePattern, setCoreUsesPid } from '../../
 import { filesystemsText } from '../filesystems';
 import { pipeMaxSize, pipeUserPages, setPipeMaxSize, setPipeUserPages } from '../../kernel/pipe_limits';
 import { addTaint, taintMask } from '../../kernel/taint';
+import { maxMapCount, setMaxMapCount } from '../../mm/map_count';
 import { leaseBreakTime, setLeaseBreakTime } from '../../vfs/locks/lease';
 import { aioMaxNr, aioNr, setAioMaxNr } from '../../kernel/aio/aio_context';
 import { UTS_RELEASE, UTS_VERSION } from '../../syscalls/linux/sys_uname';
@@ -146,7 +147,8 @@ function sysTree(fs: KernFS, kernel: Kernel): KDir {
     })),
     vm: dir('vm', () => ({
       overcommit_memory: file('vm/overcommit_memory', () => '0\n'),
-      max_map_count: file('vm/max_map_count', () => '65530\n'),
+      max_map_count: new KSysctl(fs, 'sys/vm/max_map_count', () => `${maxMapCount(kernel.mf)}\n`,
+        (t, text) => setMaxMapCount(t.kernel.mf, text)),
       mmap_min_addr: file('vm/mmap_min_addr', () => '65536\n'),
     })),
     fs: dir('fs', () => ({
