@@ -33,7 +33,7 @@ export function prepareAnonVma(vmas: VmaSet, vma: Vma): void {
   const prev = i > 0 ? vmas.at(i - 1) : undefined;
   const reuse = (a: Vma, b: Vma, old: Vma): boolean =>
     a.end === b.start && a.sameKind(b, true) && old.anonVma !== null && !old.anonForked &&
-    (a.backing === null || a.offsetAt(a.end) === b.offset);
+    a.offsetAt(a.end) === b.offset;
   if (next !== undefined && reuse(vma, next, next)) {
     vma.anonVma = next.anonVma;
   } else if (prev !== undefined && reuse(prev, vma, prev)) {

@@ -132,7 +132,8 @@ export class MemoryManager extends UserMemory {
     const anonymous = backing === null || backing.sharedAnonymous === true;
     if (accountable(prot, shared, anonymous, noReserve) && !enoughMemory(len)) fail(ENOMEM);
     if ((flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) !== 0) this.unmapRange(start, start + len);
-    const vma = new Vma(start, start + len, prot, maxProt, shared, (flags & MAP_GROWSDOWN) !== 0, backing, offset);
+    const vma = new Vma(start, start + len, prot, maxProt, shared, (flags & MAP_GROWSDOWN) !== 0, backing,
+      backing !== null ? offset : start);
     vma.locked = defaultLockFlags(this) | ((flags & MAP_LOCKED) !== 0 ? VM_LOCKED : 0);
     vma.sharedSnapshot = !shared && type !== MAP_PRIVATE;
     vma.noReserve = noReserve;
@@ -287,7 +288,7 @@ export class MemoryManager extends UserMemory {
         this.vmas.count > maxMapCount(this.mf) || !this.mayExpand(true, newTop - oldTop) || !enoughMemory(newTop - oldTop)) {
         return this.brkEnd;
       }
-      this.vmas.insert(new Vma(oldTop, newTop, PROT_READ | PROT_WRITE, PROT_RWX, false, false, null, 0));
+      this.vmas.insert(new Vma(oldTop, newTop, PROT_READ | PROT_WRITE, PROT_RWX, false, false, null, oldTop));
       this.vmas.mergeAround(oldTop, newTop);
     } else if (newTop < oldTop) {
       this.unmapRange(newTop, oldTop);
@@ -567,7 +568,7 @@ export class MemoryManager extends UserMemory {
 
 /** Move the start of a growsdown vma down to newStart (checked by stackToGrow). */
 function growDown(vma: Vma, newStart: number): void {
-  if (vma.backing !== null) vma.offset -= vma.start - newStart;
+  vma.offset -= vma.start - newStart;
   vma.start = newStart;
 }
 

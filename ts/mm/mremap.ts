@@ -88,6 +88,7 @@ function move(mm: MemoryManager, oldAddr: number, oldLen: number, newAddr: numbe
   const moved = old.slice(old.start, old.end);
   moved.start = newAddr;
   moved.end = newAddr + oldLen;
+  rebaseUnfaulted(moved);
   // Map the new place first: it takes its own page references, so unmapping the old place
   // frees nothing.
   mm.pmas.copyMappings(oldAddr, newAddr, oldLen, mm.pmas.hostProt(moved));
@@ -110,12 +111,19 @@ function moveKeepingOld(mm: MemoryManager, oldAddr: number, newAddr: number, len
   const moved = old.slice(old.start, old.end);
   moved.start = newAddr;
   moved.end = newAddr + len;
+  rebaseUnfaulted(moved);
   mm.pmas.copyMappings(oldAddr, newAddr, len, mm.pmas.hostProt(moved));
   mm.addressSpace.unmap(oldAddr, len);
   old.locked = 0;
   mm.vmas.insert(moved);
   mm.vmas.mergeAround(oldAddr, oldAddr + len);
   mm.vmas.mergeAround(newAddr, newAddr + len);
+}
+
+/** copy_vma: private anonymous memory that never had a page takes the offset of where it now
+ *  is, as a new mapping there would; with pages it keeps its own (and so its neighbours). */
+function rebaseUnfaulted(moved: Vma): void {
+  if (moved.backing === null && moved.anonVma === null) moved.offset = moved.start;
 }
 
 /** Grow vma up to newEnd, which is known to be free. A shared mapping's file keeps its size:

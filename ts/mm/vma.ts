@@ -44,7 +44,9 @@ export class Vma {
     /** The file mapped here, or null for anonymous memory. */
     public backing: MappingBacking | null,
     /** File offset of `start` for a file mapping (shared anonymous memory is one: its shmem
-     *  file, fsimpl/tmpfs/shmem_zero.ts); 0 for private anonymous memory. */
+     *  file, fsimpl/tmpfs/shmem_zero.ts); for private anonymous memory the address it was made
+     *  at (Linux's vm_pgoff), which a move keeps once it has pages: neighbours merge only where
+     *  it runs on. */
     public offset: number,
   ) {}
 
@@ -61,7 +63,7 @@ export class Vma {
   /** A copy covering [start, end) of this one, with the offset adjusted to match. */
   slice(start: number, end: number): Vma {
     const v = new Vma(start, end, this.prot, this.maxProt, this.shared, this.growsDown,
-      this.backing, this.backing === null ? 0 : this.offsetAt(start));
+      this.backing, this.offsetAt(start));
     v.dontFork = this.dontFork;
     v.wipeOnFork = this.wipeOnFork;
     v.cow = this.cow;
@@ -78,8 +80,7 @@ export class Vma {
   /** Whether `next`, starting where this ends, can be folded into this one. */
   canMerge(next: Vma): boolean {
     if (this.end !== next.start || !this.sameKind(next, false) || !anonMergeable(this, next)) return false;
-    // Private anonymous memory has no offset to keep contiguous.
-    return this.backing === null || this.offsetAt(this.end) === next.offset;
+    return this.offsetAt(this.end) === next.offset;
   }
 
   /** Same flags, file and policy as other (Linux: vm_flags, vm_file, mpol_equal); anyProt:
