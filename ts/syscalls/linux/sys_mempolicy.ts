@@ -10,7 +10,6 @@ import { CAP_SYS_NICE } from '../../kernel/capabilities';
 import {
   SYS_get_mempolicy, SYS_mbind, SYS_migrate_pages, SYS_move_pages, SYS_set_mempolicy, SYS_set_mempolicy_home_node,
 } from '../../abi/linux/syscall_numbers';
-import type { MemPolicy } from '../../mm/mempolicy';
 import { PAGE_SIZE, isPageAligned, pageUp } from '../../mm/layout';
 import { ptraceMayAccess } from '../../kernel/ptrace_access';
 import type { SyscallArgs, SyscallTable } from './types';
@@ -24,15 +23,17 @@ const MPOL_MF_STRICT = 1, MPOL_MF_MOVE = 2, MPOL_MF_MOVE_ALL = 4;
 /** The nodes there are: one. */
 const MAX_NUMNODES = 1024;
 
-type Policy = MemPolicy;
+/** A policy: its mode, the mode flags it was set with (get_mempolicy reports them), nodes. */
+interface Policy { mode: number; flags: number; nodes: bigint }
 const DEFAULT: Policy = { mode: MPOL_DEFAULT, flags: 0, nodes: 0n };
 const taskPolicy = new WeakMap<Task, Policy>();
 
-/** get_nodes: maxnode bits of a user nodemask; a node past our one is EINVAL later. */
+/** get_nodes: maxnode - 1 bits of a user nodemask (the historical off-by-one; a maxnode of 0
+ *  wraps to the largest count, EINVAL with a mask given); a node past our one is EINVAL later. */
 function readNodes(t: Task, addr: number, maxnode: number): bigint {
-  if (maxnode === 0 || addr === 0) return 0n;
-  if (maxnode > MAX_NUMNODES + 1 && maxnode > PAGE_SIZE * 8) fail(EINVAL);
-  const bits = maxnode - 1; // Linux drops the last bit (historical off-by-one)
+  if (addr === 0 || maxnode === 1) return 0n;
+  if (maxnode === 0 || maxnode - 1 > PAGE_SIZE * 8) fail(EINVAL);
+  const bits = maxnode - 1;
   const bytes = Math.ceil(bits / 64) * 8;
   const raw = t.mm.copyIn(addr, bytes);
   let mask = 0n;
@@ -48,18 +49,21 @@ function checkPolicy(modeArg: number, nodes: bigint): Policy {
   if (mode < 0 || mode >= MPOL_MAX) fail(EINVAL);
   if ((flags & MPOL_F_STATIC_NODES) !== 0 && (flags & MPOL_F_RELATIVE_NODES) !== 0) fail(EINVAL);
   if ((nodes & ~1n) !== 0n && (flags & MPOL_F_RELATIVE_NODES) === 0) fail(EINVAL);
+  const nodeFlags = flags & (MPOL_F_STATIC_NODES | MPOL_F_RELATIVE_NODES);
+  // sanitize_mpol_flags: NUMA balancing only for the binding modes.
+  if ((flags & MPOL_F_NUMA_BALANCING) !== 0 && mode !== MPOL_BIND && mode !== MPOL_PREFERRED_MANY) fail(EINVAL);
   switch (mode) {
     case MPOL_DEFAULT:
+      // No policy at all: the flags go too.
       if (nodes !== 0n) fail(EINVAL);
-      return DEFAULT; // no policy at all: the flags go with it
+      return DEFAULT;
     case MPOL_LOCAL:
-      if (nodes !== 0n || (flags & (MPOL_F_STATIC_NODES | MPOL_F_RELATIVE_NODES)) !== 0) fail(EINVAL);
+      if (nodes !== 0n || nodeFlags !== 0) fail(EINVAL);
       return { mode, flags, nodes: 0n };
     case MPOL_PREFERRED:
-      if (nodes !== 0n) return { mode, flags, nodes: 1n };
-      // An empty preferred set means "local", which takes no node flags.
-      if ((flags & (MPOL_F_STATIC_NODES | MPOL_F_RELATIVE_NODES)) !== 0) fail(EINVAL);
-      return { mode: MPOL_LOCAL, flags, nodes: 0n };
+      // An empty preferred set means "local" (which takes no node flags).
+      if (nodes === 0n && nodeFlags !== 0) fail(EINVAL);
+      return nodes === 0n ? { mode: MPOL_LOCAL, flags, nodes: 0n } : { mode, flags, nodes: 1n };
     default:
       if (nodes === 0n) fail(EINVAL);
       return { mode, flags, nodes: 1n };
@@ -101,9 +105,12 @@ function sysGetMempolicy(t: Task, a: SyscallArgs): number {
     if ((flags & MPOL_F_NODE) !== 0) t.mm.copyIn(addr, 1);
   } else if (addr !== 0) {
     fail(EINVAL);
+  } else if ((flags & MPOL_F_NODE) !== 0) {
+    // MPOL_F_NODE alone: the next node of an interleaving task policy; nothing else has one.
+    if (p.mode !== MPOL_INTERLEAVE && p.mode !== MPOL_WEIGHTED_INTERLEAVE) fail(EINVAL);
+    mode = 0;
   } else {
-    // MPOL_F_NODE alone: the next interleave node, or the node we run on.
-    mode = (flags & MPOL_F_NODE) !== 0 ? 0 : p.mode | p.flags;
+    mode = p.mode | p.flags;
   }
   if (modeAddr !== 0) t.mm.writeI32(modeAddr, mode);
   writeNodes(t, maskAddr, maxnode, p.nodes);
