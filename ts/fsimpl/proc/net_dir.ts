@@ -105,7 +105,6 @@ export function sysNetDir(fs: KernFS, kernel: Kernel): KDir {
       wmem_max: file('core/wmem_max', () => WMEM_MAX),
     })),
     ipv4: dir('ipv4', () => ({
-      conf: ipv4ConfDir(fs, kernel),
       ip_local_port_range: file('ipv4/ip_local_port_range', () => `${EPHEMERAL_LOW}\t${EPHEMERAL_HIGH}`),
       ip_default_ttl: file('ipv4/ip_default_ttl', () => 64),
       ping_group_range: file('ipv4/ping_group_range', () => pingGroupRange(kernel).join('\t')),
@@ -113,6 +112,7 @@ export function sysNetDir(fs: KernFS, kernel: Kernel): KDir {
       tcp_fin_timeout: file('ipv4/tcp_fin_timeout', () => FIN_TIMEOUT_MS / 1000),
       tcp_syn_retries: file('ipv4/tcp_syn_retries', () => TCP_SYN_RETRIES),
       tcp_synack_retries: file('ipv4/tcp_synack_retries', () => TCP_SYNACK_RETRIES),
+      conf: ipv4ConfDir(fs, kernel),
       tcp_retries2: file('ipv4/tcp_retries2', () => TCP_MAX_RETRIES),
       tcp_window_scaling: file('ipv4/tcp_window_scaling', () => 1),
       tcp_sack: file('ipv4/tcp_sack', () => 1),
