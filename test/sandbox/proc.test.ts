@@ -1,10 +1,13 @@
 // /proc items of issue 12: each subcommand of procfs.c must give the same output and status
 // in the sandbox as natively.
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { asCurrentKernel, hostKernelBefore, type LineEdit } from '../helpers/native_kernel';
 import { describeResult, fixture, platforms, runNative, runSandbox, shellStatus, skipBecause } from '../helpers/run';
 
 const TIMEOUT_MS = 20_000;
+/** The host's vsyscall page as its own maps shows it: the sandbox shows vsyscall=xonly's. */
+const hostGateXonly = /^ffffffffff600000-ffffffffff601000 --xp .*\[vsyscall\]$/m.test(readFileSync('/proc/self/maps', 'utf8'));
 
 /** AT_RSEQ_FEATURE_SIZE and AT_RSEQ_ALIGN came with Linux 6.3, right after AT_PLATFORM (15);
  *  the sandbox gives them as a current kernel does (28 and 32 on x86-64). */
@@ -32,6 +35,10 @@ describe.each(platforms)('%s', (platform) => {
   it('lseek on proc files and directories', () => same('seek'));
   it('/proc/<pid>/stat starttime: ticks since boot, later for a later child', () => same('starttime'));
   it('/proc/self/maps: a read-only MAP_SHARED of a host file is shown shared', () => same('sharedmap'));
+  it('/proc/self/maps and smaps end with the [vsyscall] gate area, also in a child', async () => {
+    if (skipBecause(!hostGateXonly, 'the host\'s vsyscall mode is not xonly (the sandbox shows xonly\'s gate)')) return;
+    await same('gate');
+  });
   /** A fixture of its own, which must end as natively. */
   const sameProgram = async (name: string): Promise<void> => {
     const argv = [fixture(name)];

@@ -10,7 +10,7 @@ import type { Inode } from '../vfs/inode';
 import type { ReadinessCallback } from '../vfs/file_description';
 import { VfsFile } from '../vfs/vfs_file';
 import type { VirtualDentry } from '../vfs/virtual_dentry';
-import { ENXIO } from '../abi/linux/errno';
+import { ENOMEM, ENXIO } from '../abi/linux/errno';
 import { O_ACCMODE, O_NONBLOCK, O_RDONLY, O_RDWR, O_WRONLY } from '../abi/linux/fcntl';
 import { POLLHUP, POLLIN, POLLOUT, POLLPRI, POLLRDBAND, POLLRDNORM, POLLWRBAND, POLLWRNORM } from '../abi/linux/poll';
 import { fail } from './syscall_error';
@@ -134,7 +134,7 @@ export class FifoFile extends VfsFile {
 }
 
 /** Opens the FIFO at vd; the caller then awaits waitForPartner() before installing it. */
-export function openFifo(inode: Inode, vd: VirtualDentry, flags: number): FifoFile {
+export function openFifo(t: Task | null, inode: Inode, vd: VirtualDentry, flags: number): FifoFile {
   let fifo = fifos.get(inode);
   if (fifo === undefined) {
     fifo = new Fifo();
@@ -144,7 +144,8 @@ export function openFifo(inode: Inode, vd: VirtualDentry, flags: number): FifoFi
   const acc = flags & O_ACCMODE;
   const noReader = fifo.pipe === null || fifo.pipe.readers === 0;
   if (acc === O_WRONLY && (flags & O_NONBLOCK) !== 0 && noReader) fail(ENXIO);
-  fifo.pipe ??= new Pipe(inode.uid, inode.gid);
+  // fifo_open: no pipe within the opener's limit is ENOMEM.
+  fifo.pipe ??= t === null ? new Pipe(inode.uid, inode.gid) : Pipe.charged(t, inode.uid, inode.gid, ENOMEM);
   return new FifoFile(flags, vd, fifo, fifo.pipe);
 }
 

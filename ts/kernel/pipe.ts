@@ -15,7 +15,7 @@
 import type { Task } from './task';
 import { FileDescription, type PseudoInode, type ReadinessCallback, type Stat } from '../vfs/file_description';
 import { POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM } from '../abi/linux/poll';
-import { EAGAIN, EBUSY, EFAULT, ENOTTY, EPIPE } from '../abi/linux/errno';
+import { EAGAIN, EBUSY, EFAULT, ENFILE, ENOTTY, EPIPE } from '../abi/linux/errno';
 import { FIONREAD } from '../abi/linux/ioctl';
 import { O_DIRECT, O_NONBLOCK, O_RDONLY, O_WRONLY } from '../abi/linux/fcntl';
 import { S_IFIFO } from '../abi/linux/stat';
@@ -26,6 +26,7 @@ import { sendSignalToThread, userSigInfo } from './signals';
 import type { IOVec } from '../syscalls/linux/user_io';
 import { pipeReadUser, pipeWriteUser } from './pipe_user';
 import { PAGE_SIZE, PipeRing } from './pipe_ring';
+import { chargeNewPipe, type PipeAccount } from './pipe_limits';
 import { STOP_TARGET } from '../mm/copy';
 
 export const PIPE_CAPACITY = 64 << 10;
@@ -119,6 +120,18 @@ export class Pipe implements PseudoInode {
   get maxSlots(): number { return this.ring.capacity; }
 
   get full(): boolean { return this.ring.full; }
+
+  /** The pages this pipe holds on its creator's account (pipe_limits.ts); null for a pipe
+   *  the sentry made itself. */
+  account: PipeAccount | null = null;
+
+  /** A pipe t makes (alloc_pipe_info): as many pages as t's account allows, else failErrno. */
+  static charged(t: Task, uid: number, gid: number, failErrno: number): Pipe {
+    const p = new Pipe(uid, gid);
+    p.account = chargeNewPipe(t, failErrno);
+    if (p.account.slots !== p.ring.capacity) p.ring.resize(p.account.slots);
+    return p;
+  }
 
   get hasDirectReads(): boolean { return this.directReads.length > 0; }
 
@@ -311,6 +324,8 @@ export class Pipe implements PseudoInode {
 
   /** An end closed: the other side may stop waiting (EOF or EPIPE). */
   endClosed(): void {
+    // free_pipe_info: the last end gone gives its pages back to the creator's account.
+    if (this.readers === 0 && this.writers === 0) this.account?.release();
     wakeAll(this.readWaiters);
     wakeAll(this.writeWaiters);
     this.serveDirectReads();
@@ -502,6 +517,7 @@ function writeLoop(t: Task, p: Pipe, f: PipeCaller, src: PipeSource, total: numb
 
 /** pipe2's two ends, each holding its creator's reference. */
 export function newPipe(t: Task, flags: number): { r: PipeReadEnd; w: PipeWriteEnd } {
-  const p = new Pipe(t.creds.euid, t.creds.egid);
+  // create_pipe_files: no pipe within the user's limit is ENFILE.
+  const p = Pipe.charged(t, t.creds.euid, t.creds.egid, ENFILE);
   return { r: new PipeReadEnd(p, flags), w: new PipeWriteEnd(p, flags) };
 }

@@ -4,6 +4,7 @@
 // MADV_DONTFORK ranges are left out and MADV_WIPEONFORK ones start empty.
 
 import { PROT_NONE, PROT_WRITE } from '../abi/linux/mm';
+import { forkAnon } from './anon_vma';
 import { takeHotPages } from './fork_hot';
 import { PAGE_SIZE } from './layout';
 import type { MemoryManager } from './memory_manager';
@@ -36,13 +37,12 @@ function copyVmas(parent: MemoryManager, child: MemoryManager): void {
     if (v.dontFork) continue;
     const c = v.slice(v.start, v.end);
     c.locked = 0; // memory locks are not inherited
+    forkAnon(c);
     child.vmas.insert(c);
     if (v.backing?.rmap !== undefined) child.joinRmap(v.backing.rmap);
-    if (v.ownsPages) {
-      parent.mf.incRef(v.offset, v.length);
-      if (v.prot !== PROT_NONE) as.map(c.start, c.length, c.offset, child.pmas.hostProt(c));
-    } else if (v.shared) {
-      // A shared file mapping: the child maps the file's pages on its own faults.
+    if (v.shared) {
+      // A shared file mapping (shared anonymous memory too): the child maps the file's pages
+      // on its own faults.
     } else if (v.wipeOnFork) {
       c.cow = false;
     } else {

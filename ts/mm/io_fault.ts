@@ -21,7 +21,7 @@ export function faultForIo(mm: MemoryManager, addr: number, end: number, access:
     // A read into a private file mapping wants the space's own copies (as a write fault
     // makes them), not the page cache's read-only pages it would fault on again. Pages that
     // cannot be had now (the memory limit) are left to handleFault, which says so.
-    if (to > page + PAGE_SIZE) mm.populateRange(page, to, (access & PROT_WRITE) !== 0 && !vma.shared);
+    if (to > page + PAGE_SIZE) mm.populateRange(page, to, (access & PROT_WRITE) !== 0 && !vma.shared, (access & PROT_WRITE) !== 0);
   }
   return mm.handleFault(addr, access);
 }

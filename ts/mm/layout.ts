@@ -49,9 +49,6 @@ export const STACK_TOP_GAP = 16 * PAGE_SIZE;
 export const MAP_32BIT_START = 0x4000_0000;
 export const MAP_32BIT_END = 0x8000_0000;
 
-/** Linux vm.max_map_count. */
-export const MAX_MAP_COUNT = 65530;
-
 export interface Layout {
   /** Highest stack address (exclusive), 16-byte aligned. */
   stackTop: number;

@@ -23,7 +23,6 @@ const HINTS = new Set([
   MADV_HUGEPAGE, MADV_NOHUGEPAGE, MADV_COLD, MADV_PAGEOUT, MADV_COLLAPSE,
 ]);
 
-const ZEROES = new Uint8Array(64 << 10);
 
 export function madvise(mm: MemoryManager, addr: number, length: number, advice: number): void {
   const known = HINTS.has(advice) || advice === MADV_DONTNEED || advice === MADV_DONTNEED_LOCKED ||
@@ -77,19 +76,13 @@ function applyToPages(mm: MemoryManager, v: Vma, start: number, end: number, adv
       // mapping must be shared and allowed to write; then the file punches the hole.
       if (v.locked !== 0 || (v.anonymous && !v.shared)) fail(EINVAL);
       if (!v.mayWriteShared) fail(EACCES);
-      if (v.ownsPages) {
-        for (let at = start; at < end; at += ZEROES.length) {
-          mm.mf.write(v.offsetAt(at), ZEROES.subarray(0, Math.min(ZEROES.length, end - at)));
-        }
-        return;
-      }
       if (v.backing?.punchHole === undefined) fail(ENOTSUP);
       v.backing.punchHole(v.offsetAt(start), end - start);
       return;
     case MADV_POPULATE_READ:
     case MADV_POPULATE_WRITE:
       if (!protPermits(v.prot, advice === MADV_POPULATE_WRITE ? PROT_WRITE : PROT_READ)) fail(EFAULT);
-      if (!mm.populateRange(start, end)) fail(EFAULT);
+      if (!mm.populateRange(start, end, false, advice === MADV_POPULATE_WRITE)) fail(EFAULT);
       return;
   }
 }

@@ -20,7 +20,7 @@ import type { MappingBacking } from './backing';
 import type { FileRmap } from './file_rmap';
 import { UserMemory } from './copy';
 import {
-  DEFAULT_STACK_LIMIT, FAULT_WINDOW, MAP_32BIT_END, MAP_32BIT_START, MAX_MAP_COUNT, PAGE_SIZE, STACK_GUARD_GAP,
+  DEFAULT_STACK_LIMIT, FAULT_WINDOW, MAP_32BIT_END, MAP_32BIT_START, PAGE_SIZE, STACK_GUARD_GAP,
   alignDown, defaultLayout, isPageAligned, pageDown, pageUp,
 } from './layout';
 import { Pmas } from './pmas';
@@ -29,6 +29,9 @@ import { allocateShrinking } from './page_cache';
 import { RELEASED_SPACE } from './released_space';
 import type { ExeFile } from './exe_file';
 import { VmaSet } from './vma_set';
+import { maxMapCount } from './map_count';
+import { prepareAnonVma } from './anon_vma';
+import type { MemPolicy } from './mempolicy';
 import { mremap } from './mremap';
 import { madvise } from './madvise';
 import { forkMappings } from './fork';
@@ -105,8 +108,9 @@ export class MemoryManager extends UserMemory {
     if (!Number.isSafeInteger(length) || length > this.maxAddr) fail(ENOMEM);
     const len = pageUp(length);
     prot &= PROT_RWX;
-    if (backing?.sharedAnonymous === true && type !== MAP_PRIVATE) backing = null;
     let shared = type !== MAP_PRIVATE;
+    // Shared anonymous memory comes with its shmem file (fsimpl/tmpfs/shmem_zero.ts).
+    if (shared && backing === null) throw new Error('a shared mapping without its file');
     if (shared && backing !== null && backing.sharedPages === undefined) {
       // No page cache to share: a read-only shared mapping is served as a snapshot.
       if ((prot & PROT_WRITE) !== 0) fail(ENODEV);
@@ -118,32 +122,27 @@ export class MemoryManager extends UserMemory {
     if (type === MAP_PRIVATE) maxProt = PROT_RWX;
 
     const start = this.placeMapping(addr, len, flags);
-    if (this.vmas.count >= MAX_MAP_COUNT) fail(ENOMEM);
+    // do_mmap: past the limit already (a MAP_FIXED hole in a VMA is munmap's to refuse).
+    if (this.vmas.count > maxMapCount(this.mf)) fail(ENOMEM);
     // mmap_region: what MAP_FIXED replaces does not count as growth.
     if (!this.mayExpand(isDataMapping(prot, shared, (flags & MAP_GROWSDOWN) !== 0), len - this.mappedBytes(start, start + len))) {
       fail(ENOMEM);
     }
     const noReserve = (flags & MAP_NORESERVE) !== 0;
-    if (accountable(prot, shared, backing === null, noReserve) && !enoughMemory(len)) fail(ENOMEM);
-    // Shared anonymous memory is allocated up front (before MAP_FIXED destroys anything), so
-    // that fork can share the pages; the Vma holds the allocation's references. Unlike Linux
-    // (which charges shmem pages when touched) it is charged to --memory here, at mmap: a
-    // shared anonymous mapping bigger than what is left fails with ENOMEM.
-    const owned = shared && backing === null ? this.allocate(len, true) : 0;
+    const anonymous = backing === null || backing.sharedAnonymous === true;
+    if (accountable(prot, shared, anonymous, noReserve) && !enoughMemory(len)) fail(ENOMEM);
     if ((flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) !== 0) this.unmapRange(start, start + len);
     const vma = new Vma(start, start + len, prot, maxProt, shared, (flags & MAP_GROWSDOWN) !== 0, backing,
-      backing !== null ? offset : owned);
+      backing !== null ? offset : start);
     vma.locked = defaultLockFlags(this) | ((flags & MAP_LOCKED) !== 0 ? VM_LOCKED : 0);
     vma.sharedSnapshot = !shared && type !== MAP_PRIVATE;
     vma.noReserve = noReserve;
     this.vmas.insert(vma);
     if (backing?.rmap !== undefined) this.joinRmap(backing.rmap);
     const populate = vma.locked === VM_LOCKED || (flags & (MAP_POPULATE | MAP_NONBLOCK)) === MAP_POPULATE;
-    if (vma.ownsPages) {
-      if (prot !== PROT_NONE) this.as.map(start, len, owned, this.pmas.hostProt(vma));
-      if (populate) this.mf.populate(owned, len);
-    } else if (populate) {
+    if (populate) {
       // Best effort, as in Linux: pages that cannot be had now fault (or fail) later.
+      this.prepareWrite(vma);
       try {
         const end = Math.min(start + len, this.fileEnd(vma));
         if (end > start) this.pmas.populateFresh(vma, start, end);
@@ -205,13 +204,15 @@ export class MemoryManager extends UserMemory {
     this.unmapRange(addr, addr + pageUp(length));
   }
 
-  /** Remove every VMA piece in [start, end) and what is mapped there; releases owned pages. */
+  /** Remove every VMA piece in [start, end) and what is mapped there. */
   unmapRange(start: number, end: number): void {
+    // do_vmi_align_munmap: a hole inside one VMA makes one more; at the limit, ENOMEM.
+    const vma = this.vmas.find(start);
+    if (vma !== undefined && vma.start < start && end < vma.end && this.vmas.count >= maxMapCount(this.mf)) fail(ENOMEM);
     const removed = this.vmas.remove(start, end);
     if (removed.length === 0) return;
     const first = removed[0].start;
     this.as.unmap(first, removed[removed.length - 1].end - first);
-    for (const v of removed) if (v.ownsPages) this.mf.decRef(v.offset, v.length);
     this.vmas.release(removed);
   }
 
@@ -259,6 +260,15 @@ export class MemoryManager extends UserMemory {
     this.vmas.mergeAround(start, end);
   }
 
+  /** mbind_range: [start, end) (covered by VMAs) gets `policy`, each piece split off and
+   *  merged back where its neighbours now agree. */
+  setPolicy(start: number, end: number, policy: MemPolicy | null): void {
+    this.vmas.split(start);
+    this.vmas.split(end);
+    for (const v of this.vmas.overlapping(start, end)) v.policy = policy;
+    this.vmas.mergeAround(start, end);
+  }
+
   mremap(oldAddr: number, oldSize: number, newSize: number, flags: number, newAddr: number): number {
     return mremap(this, oldAddr, oldSize, newSize, flags, newAddr);
   }
@@ -275,10 +285,10 @@ export class MemoryManager extends UserMemory {
     if (newTop > oldTop) {
       // Linux keeps a page between the heap and whatever lies above it.
       if (!this.vmas.fits(oldTop, Math.min(newTop + PAGE_SIZE, this.maxAddr)) ||
-        this.vmas.count >= MAX_MAP_COUNT || !this.mayExpand(true, newTop - oldTop) || !enoughMemory(newTop - oldTop)) {
+        this.vmas.count > maxMapCount(this.mf) || !this.mayExpand(true, newTop - oldTop) || !enoughMemory(newTop - oldTop)) {
         return this.brkEnd;
       }
-      this.vmas.insert(new Vma(oldTop, newTop, PROT_READ | PROT_WRITE, PROT_RWX, false, false, null, 0));
+      this.vmas.insert(new Vma(oldTop, newTop, PROT_READ | PROT_WRITE, PROT_RWX, false, false, null, oldTop));
       this.vmas.mergeAround(oldTop, newTop);
     } else if (newTop < oldTop) {
       this.unmapRange(newTop, oldTop);
@@ -298,7 +308,7 @@ export class MemoryManager extends UserMemory {
   slowFault(addr: number): { backing: MappingBacking; fileOffset: number; length: number; limit: number } | null {
     const vma = this.vmas.find(addr);
     const backing = vma?.backing;
-    if (!vma || !backing?.stage || vma.ownsPages || vma.prot === PROT_NONE) return null;
+    if (!vma || !backing?.stage || vma.prot === PROT_NONE) return null;
     const page = pageDown(addr);
     if (this.pmas.lookup(page) >= 0) return null;
     const lo = Math.max(vma.start, alignDown(addr, FAULT_WINDOW));
@@ -316,6 +326,7 @@ export class MemoryManager extends UserMemory {
     const need = unknown ? vma.prot : access & PROT_RWX;
     if (!protPermits(vma.prot, need)) return false;
     if (found === undefined) growDown(vma, pageDown(addr));
+    if ((need & PROT_WRITE) !== 0) this.prepareWrite(vma);
     const page = pageDown(addr);
     const off = this.pmas.lookup(page);
     try {
@@ -361,6 +372,11 @@ export class MemoryManager extends UserMemory {
     }
   }
 
+  /** A private writable VMA about to get anonymous pages: it needs its anon_vma. */
+  private prepareWrite(vma: Vma): void {
+    if (!vma.shared && (vma.prot & PROT_WRITE) !== 0) prepareAnonVma(this.vmas, vma);
+  }
+
   override faultForIo(addr: number, end: number, access: number): boolean {
     return faultForIo(this, addr, end, access);
   }
@@ -376,7 +392,7 @@ export class MemoryManager extends UserMemory {
   private stackToGrow(addr: number): Vma | undefined {
     const i = this.vmas.lowerBound(addr);
     const vma = this.vmas.at(i);
-    if (vma === undefined || !vma.growsDown || vma.ownsPages) return undefined;
+    if (vma === undefined || !vma.growsDown) return undefined;
     const newStart = pageDown(addr);
     if (vma.end - newStart > this.stackLimit || newStart < this.minAddr) return undefined;
     if (!this.mayExpand(isDataMapping(vma.prot, vma.shared, true), vma.start - newStart)) return undefined;
@@ -396,15 +412,14 @@ export class MemoryManager extends UserMemory {
     for (const v of this.vmas.overlapping(addr, addr + len)) {
       const lo = Math.max(addr, v.start), hi = Math.min(addr + len, v.end);
       const out = vec.subarray((lo - addr) / PAGE_SIZE, (hi - addr) / PAGE_SIZE);
-      // Shared anonymous memory is a shmem file: its pages are present once anyone touched
-      // them (mincore_page's page cache lookup), mapped here or not.
-      if (v.ownsPages) {
-        this.mf.residency(v.offsetAt(lo), hi - lo, out);
-        continue;
+      const cached = v.backing?.cachedPages;
+      // A shared mapping's pages are the file's: whether the file has them says it all (a
+      // page mapped ahead of use that nobody touched is not there for shared anonymous memory).
+      if (!v.shared || cached === undefined) {
+        for (let i = 0; i < out.length; i++) out[i] = this.pmas.lookup(lo + i * PAGE_SIZE) >= 0 ? 1 : 0;
       }
-      for (let i = 0; i < out.length; i++) out[i] = this.pmas.lookup(lo + i * PAGE_SIZE) >= 0 ? 1 : 0;
       // A file page not mapped here may still be in the file's page cache (mincore_page).
-      v.backing?.cachedPages?.(v.offsetAt(lo), out);
+      cached?.(v.offsetAt(lo), out);
     }
     return vec;
   }
@@ -430,10 +445,13 @@ export class MemoryManager extends UserMemory {
    * Fault in the accessible pages of [start, end) (mlock, MADV_POPULATE_*). False if some
    * page could not be had (no memory, a file that cannot be read). copy: private file pages
    * are this space's own copies at once, not the page cache's (exec's prefault, Pmas.fill).
+   * write: faulted as for a write where the VMA is writable (__mm_populate's FOLL_WRITE), not
+   * as for a read (MADV_POPULATE_READ, a copy from application memory).
    */
-  populateRange(start: number, end: number, copy = false): boolean {
+  populateRange(start: number, end: number, copy = false, write = true): boolean {
     try {
       for (const v of this.vmas.overlapping(start, end)) {
+        if (write) this.prepareWrite(v);
         const hi = Math.min(end, v.end, this.fileEnd(v));
         if (v.prot !== PROT_NONE && hi > Math.max(start, v.start)) this.pmas.populate(v, Math.max(start, v.start), hi, copy);
       }
@@ -534,15 +552,13 @@ export class MemoryManager extends UserMemory {
     this.setExeFile(null);
     for (const r of this.rmaps) r.remove(this);
     this.rmaps.clear();
-    for (const v of this.vmas.all()) if (v.ownsPages) this.mf.decRef(v.offset, v.length);
     this.vmas.release(this.vmas.remove(0, Number.MAX_SAFE_INTEGER));
   }
 
-  /** Allocate pages for len bytes, turning a host failure into ENOMEM. fresh: none of them
-   *  in memory yet (shared anonymous memory, whose residency mincore reports). */
-  allocate(len: number, fresh = false): number {
+  /** Allocate pages for len bytes, turning a host failure into ENOMEM. */
+  allocate(len: number): number {
     try {
-      return allocateShrinking(this.mf, len / PAGE_SIZE, fresh);
+      return allocateShrinking(this.mf, len / PAGE_SIZE);
     } catch (e) {
       if (hasErrnoCode(e)) throw new SyscallError(ENOMEM);
       throw e;
@@ -552,7 +568,7 @@ export class MemoryManager extends UserMemory {
 
 /** Move the start of a growsdown vma down to newStart (checked by stackToGrow). */
 function growDown(vma: Vma, newStart: number): void {
-  if (vma.backing !== null) vma.offset -= vma.start - newStart;
+  vma.offset -= vma.start - newStart;
   vma.start = newStart;
 }
 

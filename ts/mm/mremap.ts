@@ -3,13 +3,13 @@
 // is copied. MREMAP_DONTUNMAP moves the pages but leaves the old range mapped, empty (private
 // memory refaults as zeros or from the file; shared memory still shows the same pages).
 
-import { MREMAP_DONTUNMAP, MREMAP_FIXED, MREMAP_MAYMOVE, PROT_NONE } from '../abi/linux/mm';
+import { MREMAP_DONTUNMAP, MREMAP_FIXED, MREMAP_MAYMOVE } from '../abi/linux/mm';
 import { EFAULT, EINVAL, ENOMEM } from '../abi/linux/errno';
 import { fail } from '../kernel/syscall_error';
-import { MAX_MAP_COUNT, isPageAligned, pageUp } from './layout';
+import { isPageAligned, pageUp } from './layout';
+import { maxMapCount } from './map_count';
 import type { MemoryManager } from './memory_manager';
-import { Vma } from './vma';
-import type { MappingBacking } from './backing';
+import type { Vma } from './vma';
 import { accountable, enoughMemory, isDataMapping } from './accounting';
 
 export function mremap(mm: MemoryManager, oldAddr: number, oldSize: number, newSize: number,
@@ -83,13 +83,14 @@ export function mremap(mm: MemoryManager, oldAddr: number, oldSize: number, newS
 
 /** Move [oldAddr, +oldLen), all inside one VMA, to a free range at newAddr of newLen >= oldLen. */
 function move(mm: MemoryManager, oldAddr: number, oldLen: number, newAddr: number, newLen: number): void {
-  if (mm.vmas.count >= MAX_MAP_COUNT - 2) fail(ENOMEM);
+  if (mm.vmas.count >= maxMapCount(mm.mf) - 3) fail(ENOMEM);
   const [old] = mm.vmas.remove(oldAddr, oldAddr + oldLen);
   const moved = old.slice(old.start, old.end);
   moved.start = newAddr;
   moved.end = newAddr + oldLen;
+  rebaseUnfaulted(moved);
   // Map the new place first: it takes its own page references, so unmapping the old place
-  // frees nothing. A shared anonymous Vma's own references move with it.
+  // frees nothing.
   mm.pmas.copyMappings(oldAddr, newAddr, oldLen, mm.pmas.hostProt(moved));
   mm.addressSpace.unmap(oldAddr, oldLen);
   mm.vmas.insert(moved);
@@ -99,10 +100,10 @@ function move(mm: MemoryManager, oldAddr: number, oldLen: number, newAddr: numbe
 }
 
 /** MREMAP_DONTUNMAP: the pages of [oldAddr, +len), all in one VMA, go to the free range at
- *  newAddr; the old VMA stays, unlocked, with nothing mapped (shared anonymous memory keeps
- *  its pages there too: both VMAs then hold references to them). */
+ *  newAddr; the old VMA stays, unlocked, with nothing mapped (a shared one faults the file's
+ *  pages in again, so both show the same memory). */
 function moveKeepingOld(mm: MemoryManager, oldAddr: number, newAddr: number, len: number): void {
-  if (mm.vmas.count >= MAX_MAP_COUNT - 3) fail(ENOMEM);
+  if (mm.vmas.count >= maxMapCount(mm.mf) - 3) fail(ENOMEM);
   mm.vmas.split(oldAddr);
   mm.vmas.split(oldAddr + len);
   const old = mm.vmas.find(oldAddr);
@@ -110,66 +111,51 @@ function moveKeepingOld(mm: MemoryManager, oldAddr: number, newAddr: number, len
   const moved = old.slice(old.start, old.end);
   moved.start = newAddr;
   moved.end = newAddr + len;
+  rebaseUnfaulted(moved);
   mm.pmas.copyMappings(oldAddr, newAddr, len, mm.pmas.hostProt(moved));
-  if (old.ownsPages) mm.mf.incRef(old.offset, len);
-  else mm.addressSpace.unmap(oldAddr, len);
+  mm.addressSpace.unmap(oldAddr, len);
   old.locked = 0;
   mm.vmas.insert(moved);
   mm.vmas.mergeAround(oldAddr, oldAddr + len);
   mm.vmas.mergeAround(newAddr, newAddr + len);
 }
 
-/** Grow vma up to newEnd, which is known to be free. */
-function extend(mm: MemoryManager, vma: Vma, newEnd: number): void {
-  if (!vma.ownsPages) {
-    vma.end = newEnd;
-    mm.vmas.mergeAround(vma.start, newEnd);
-    return;
-  }
-  // Shared anonymous memory is an object of the size mmap gave it (Linux's shmem file):
-  // the growth maps past its end, where every touch is SIGBUS.
-  const ext = new Vma(vma.end, newEnd, vma.prot, vma.maxProt, true, vma.growsDown, PAST_OBJECT, 0);
-  ext.dontFork = vma.dontFork;
-  ext.wipeOnFork = vma.wipeOnFork;
-  mm.vmas.insert(ext);
-  mm.vmas.mergeAround(ext.start, newEnd);
+/** copy_vma: private anonymous memory that never had a page takes the offset of where it now
+ *  is, as a new mapping there would; with pages it keeps its own (and so its neighbours). */
+function rebaseUnfaulted(moved: Vma): void {
+  if (moved.backing === null && moved.anonVma === null) moved.offset = moved.start;
 }
 
-/** What a shared anonymous mapping grown by mremap maps past its object: nothing (a file
- *  of size 0, whose pages are all past the end). */
-const PAST_OBJECT: MappingBacking = {
-  name: '',
-  fill: () => { /* never reached: every page is past the end */ },
-  sharedPages: () => [],
-  size: () => 0,
-};
+/** Grow vma up to newEnd, which is known to be free. A shared mapping's file keeps its size:
+ *  growing past its end maps pages that are SIGBUS when touched, as Linux's shmem file. */
+function extend(mm: MemoryManager, vma: Vma, newEnd: number): void {
+  vma.end = newEnd;
+  mm.vmas.mergeAround(vma.start, newEnd);
+}
 
 /** old_size 0: a second mapping of the same shared pages (Linux allows it for shared VMAs). */
 function duplicateShared(mm: MemoryManager, vma: Vma, oldAddr: number, newLen: number, flags: number,
   newAddr: number): number {
   if (!vma.shared || (flags & MREMAP_MAYMOVE) === 0) fail(EINVAL);
   if (newLen > vma.end - oldAddr) fail(ENOMEM);
-  // Take the new references before MREMAP_FIXED unmaps anything (it may overlap the source).
   const copy = vma.slice(oldAddr, oldAddr + newLen);
-  if (copy.ownsPages) mm.mf.incRef(copy.offset, newLen);
-  let dest: number;
-  if ((flags & MREMAP_FIXED) !== 0) {
-    if (!isPageAligned(newAddr) || newAddr < mm.minAddr || newAddr > mm.maxAddr - newLen) {
-      if (copy.ownsPages) mm.mf.decRef(copy.offset, newLen);
-      fail(EINVAL);
+  // The file stays while MREMAP_FIXED unmaps what is in the way (perhaps the source).
+  copy.backing?.hold?.(false);
+  try {
+    let dest: number;
+    if ((flags & MREMAP_FIXED) !== 0) {
+      if (!isPageAligned(newAddr) || newAddr < mm.minAddr || newAddr > mm.maxAddr - newLen) fail(EINVAL);
+      mm.unmapRange(newAddr, newAddr + newLen);
+      dest = newAddr;
+    } else {
+      dest = mm.findUnmapped(0, newLen);
+      if (dest < 0) fail(ENOMEM);
     }
-    mm.unmapRange(newAddr, newAddr + newLen);
-    dest = newAddr;
-  } else {
-    dest = mm.findUnmapped(0, newLen);
-    if (dest < 0) {
-      if (copy.ownsPages) mm.mf.decRef(copy.offset, newLen);
-      fail(ENOMEM);
-    }
+    copy.start = dest;
+    copy.end = dest + newLen;
+    mm.vmas.insert(copy);
+    return dest;
+  } finally {
+    copy.backing?.drop?.(false);
   }
-  copy.start = dest;
-  copy.end = dest + newLen;
-  if (copy.ownsPages && copy.prot !== PROT_NONE) mm.addressSpace.map(dest, newLen, copy.offset, mm.pmas.hostProt(copy));
-  mm.vmas.insert(copy);
-  return dest;
 }

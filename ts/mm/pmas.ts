@@ -86,22 +86,34 @@ export class Pmas {
 
   /** Populate every unmapped page of [start, end) inside vma (copy: as fill's). */
   populate(vma: Vma, start: number, end: number, copy = false): void {
-    // Shared anonymous memory is mapped whole already: its pages come into being here.
-    if (vma.ownsPages) this.mf.populate(vma.offsetAt(start), end - start);
     let at = start;
     while (at < end) {
       const runStart = this.as.holeAround(at, at, Math.min(end, at + POPULATE_CHUNK), this.holeEnd);
       if (runStart < 0) { at += PAGE_SIZE; continue; }
       const runEnd = this.holeEnd[0];
       this.fill(vma, at, runEnd, copy);
+      this.touchShared(vma, at, runEnd);
       at = runEnd;
     }
   }
 
   /** Populate [start, end) of vma, known to have nothing mapped (a fresh mapping). */
   populateFresh(vma: Vma, start: number, end: number): void {
-    if (vma.ownsPages) this.mf.populate(vma.offsetAt(start), end - start);
-    for (let at = start; at < end; at += POPULATE_CHUNK) this.fill(vma, at, Math.min(end, at + POPULATE_CHUNK));
+    for (let at = start; at < end; at += POPULATE_CHUNK) {
+      const to = Math.min(end, at + POPULATE_CHUNK);
+      this.fill(vma, at, to);
+      this.touchShared(vma, at, to);
+    }
+  }
+
+  /** A shared mapping's pages populated (MAP_POPULATE, mlock) are the file's, in memory as
+   *  if touched: a file whose pages start untouched counts them cached (shmem_zero.ts). */
+  private touchShared(vma: Vma, start: number, end: number): void {
+    if (!vma.shared) return;
+    for (let at = start; at < end; at += PAGE_SIZE) {
+      const off = this.lookup(at);
+      if (off >= 0) this.mf.populate(off, PAGE_SIZE);
+    }
   }
 
   /** Map pages for [start, end) of vma, which must have none mapped there yet. copy: a
@@ -111,10 +123,6 @@ export class Pmas {
     const len = end - start;
     const prot = effectiveProt(vma.prot); // fresh pages are ours alone: no copy-on-write
     if (prot === PROT_NONE) return;
-    if (vma.ownsPages) {
-      this.as.map(start, len, vma.offsetAt(start), prot);
-      return;
-    }
     if (vma.shared && vma.backing !== null) {
       this.fillShared(vma, start, end);
       return;

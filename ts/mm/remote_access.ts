@@ -22,8 +22,7 @@ function pageOffset(mm: MemoryManager, vma: Vma, page: number): number {
     return off;
   }
   // PROT_NONE: nothing is mapped there for the application; serve the page's contents
-  // without mapping it. Shared anonymous memory has its pages; the rest is read fresh.
-  if (vma.ownsPages) return vma.offsetAt(page);
+  // without mapping it (read fresh from the file, or zeros).
   return -2;
 }
 
@@ -65,7 +64,9 @@ export function writeRemote(mm: MemoryManager, addr: number, src: Uint8Array): n
     const at = addr + done;
     const vma = at >= mm.minAddr && at < mm.maxAddr ? mm.vmas.find(at) : undefined;
     if (vma === undefined || (vma.shared && !vma.mayWriteShared)) break;
-    if (vma.prot === PROT_NONE && !vma.ownsPages) break; // no page to put the bytes in
+    // No page to put the bytes in; FOLL_FORCE writes a PROT_NONE page only of private memory,
+    // which has none either until it faults.
+    if (vma.prot === PROT_NONE) break;
     const page = pageDown(at);
     const n = Math.min(src.length - done, page + PAGE_SIZE - at);
     let off = pageOffset(mm, vma, page);

@@ -4,6 +4,8 @@
 
 import { PROT_READ, PROT_WRITE, PROT_EXEC } from '../abi/linux/mm';
 import type { MappingBacking } from './backing';
+import { anonMergeable, type AnonVma } from './anon_vma';
+import { mpolEqual, type MemPolicy } from './mempolicy';
 
 export class Vma {
   /** MADV_DONTFORK: the child of fork does not get this range. */
@@ -24,6 +26,12 @@ export class Vma {
   dontDump = false;
   /** MAP_NORESERVE (VM_NORESERVE): nothing committed, so never refused as an overcommit. */
   noReserve = false;
+  /** The anon_vma of a private VMA once it has an anonymous page (anon_vma.ts), else null. */
+  anonVma: AnonVma | null = null;
+  /** anonVma was made by fork and chained to the parent's (Linux: a non-singular chain). */
+  anonForked = false;
+  /** mbind's memory policy for the range; null is the default. */
+  policy: MemPolicy | null = null;
 
   constructor(
     public start: number,
@@ -35,10 +43,10 @@ export class Vma {
     public growsDown: boolean,
     /** The file mapped here, or null for anonymous memory. */
     public backing: MappingBacking | null,
-    /**
-     * File offset of `start` for a file mapping; memory-file offset of `start` for a shared
-     * anonymous mapping, whose pages the Vma owns (one reference each); 0 otherwise.
-     */
+    /** File offset of `start` for a file mapping (shared anonymous memory is one: its shmem
+     *  file, fsimpl/tmpfs/shmem_zero.ts); for private anonymous memory the address it was made
+     *  at (Linux's vm_pgoff), which a move keeps once it has pages: neighbours merge only where
+     *  it runs on. */
     public offset: number,
   ) {}
 
@@ -49,16 +57,13 @@ export class Vma {
   /** A shared mapping that may be made writable (Linux VM_SHARED | VM_MAYWRITE). */
   get mayWriteShared(): boolean { return this.shared && (this.maxProt & PROT_WRITE) !== 0; }
 
-  /** Shared anonymous memory: the Vma itself holds the pages. */
-  get ownsPages(): boolean { return this.shared && this.backing === null; }
-
   /** The offset (file or memory-file, see `offset`) that corresponds to addr. */
   offsetAt(addr: number): number { return this.offset + (addr - this.start); }
 
   /** A copy covering [start, end) of this one, with the offset adjusted to match. */
   slice(start: number, end: number): Vma {
     const v = new Vma(start, end, this.prot, this.maxProt, this.shared, this.growsDown,
-      this.backing, this.backing === null && !this.shared ? 0 : this.offsetAt(start));
+      this.backing, this.offsetAt(start));
     v.dontFork = this.dontFork;
     v.wipeOnFork = this.wipeOnFork;
     v.cow = this.cow;
@@ -66,21 +71,27 @@ export class Vma {
     v.sharedSnapshot = this.sharedSnapshot;
     v.noReserve = this.noReserve;
     v.dontDump = this.dontDump;
+    v.anonVma = this.anonVma;
+    v.anonForked = this.anonForked;
+    v.policy = this.policy;
     return v;
   }
 
   /** Whether `next`, starting where this ends, can be folded into this one. */
   canMerge(next: Vma): boolean {
-    if (this.end !== next.start || this.prot !== next.prot || this.maxProt !== next.maxProt ||
-      this.shared !== next.shared || this.growsDown !== next.growsDown ||
-      this.backing !== next.backing || this.dontFork !== next.dontFork ||
-      this.wipeOnFork !== next.wipeOnFork || this.locked !== next.locked ||
-      this.sharedSnapshot !== next.sharedSnapshot || this.noReserve !== next.noReserve ||
-      this.dontDump !== next.dontDump) {
-      return false;
-    }
-    // Private anonymous memory has no offset to keep contiguous.
-    return (this.backing === null && !this.shared) || this.offsetAt(this.end) === next.offset;
+    if (this.end !== next.start || !this.sameKind(next, false) || !anonMergeable(this, next)) return false;
+    return this.offsetAt(this.end) === next.offset;
+  }
+
+  /** Same flags, file and policy as other (Linux: vm_flags, vm_file, mpol_equal); anyProt:
+   *  whatever the access protections (anon_vma_compatible). */
+  sameKind(other: Vma, anyProt: boolean): boolean {
+    return (anyProt || this.prot === other.prot) && this.maxProt === other.maxProt &&
+      this.shared === other.shared && this.growsDown === other.growsDown &&
+      this.backing === other.backing && this.dontFork === other.dontFork &&
+      this.wipeOnFork === other.wipeOnFork && this.locked === other.locked &&
+      this.sharedSnapshot === other.sharedSnapshot && this.noReserve === other.noReserve &&
+      this.dontDump === other.dontDump && mpolEqual(this.policy, other.policy);
   }
 }
 

@@ -3,6 +3,7 @@
 
 import { STACK_GUARD_GAP } from './layout';
 import type { Vma } from './vma';
+import { mergeAnon } from './anon_vma';
 
 export class VmaSet {
   private readonly v: Vma[] = [];
@@ -106,6 +107,7 @@ export class VmaSet {
       if (a.canMerge(b)) {
         a.end = b.end;
         a.cow = a.cow || b.cow;
+        mergeAnon(a, b);
         this.v.splice(i + 1, 1);
         b.backing?.drop?.(b.mayWriteShared);
       } else {

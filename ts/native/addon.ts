@@ -61,12 +61,12 @@ export interface NativeMemoryFile {
   /** Allocate `pages` contiguous zeroed pages; returns the byte offset. Throws ENOMEM. */
   allocate(pages: number): number;
   /** As allocate, but never pages kept in memory from an earlier use: the new pages' residency
-   *  starts out none (shared anonymous memory, whose mincore is the file's). */
+   *  starts out none (shared anonymous memory's shmem file, whose mincore is that residency). */
   allocateFresh(pages: number): number;
   /** One byte per page of [offset, +length) into out (page aligned): 1 where the file has the
    *  page in memory, whoever touched it. */
   residency(offset: number, length: number, out: Uint8Array): void;
-  /** Give [offset, +length) its pages now (MAP_POPULATE, mlock of shared anonymous memory). */
+  /** Give [offset, +length) its pages now (MAP_POPULATE, mlock of a shared mapping). */
   populate(offset: number, length: number): void;
   incRef(offset: number, length: number): void;
   decRef(offset: number, length: number): void;

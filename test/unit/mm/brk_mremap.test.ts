@@ -6,7 +6,7 @@ import {
 import { EFAULT, EINVAL, ENOMEM } from '../../../ts/abi/linux/errno';
 import { ACCESS_READ } from '../../../ts/native/addon';
 import { PAGE } from './fake_native';
-import { errnoOf, newMM, pattern } from './helpers';
+import { errnoOf, mmapSharedAnon, newMM, pattern } from './helpers';
 
 const RW = PROT_READ | PROT_WRITE;
 const ANON = MAP_PRIVATE | MAP_ANONYMOUS;
@@ -89,7 +89,7 @@ describe('mremap', () => {
 
   it('moves shared anonymous memory with its pages; the growth is past its object', () => {
     const { mm } = newMM();
-    const a = mm.mmap(0x3000_0000, PAGE, RW, MAP_SHARED | MAP_ANONYMOUS, null, 0);
+    const a = mmapSharedAnon(mm, 0x3000_0000, PAGE);
     mm.copyOut(a, new Uint8Array([3]));
     mm.mmap(a + PAGE, PAGE, RW, ANON | MAP_FIXED, null, 0);
     const b = mm.mremap(a, PAGE, 3 * PAGE, MREMAP_MAYMOVE, 0);

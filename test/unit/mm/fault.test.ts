@@ -7,7 +7,7 @@ import { EFAULT, EINVAL, ENOMEM } from '../../../ts/abi/linux/errno';
 import { ACCESS_EXEC, ACCESS_READ, ACCESS_UNKNOWN, ACCESS_WRITE } from '../../../ts/native/addon';
 import { FAULT_WINDOW, MAX_FAULT_WINDOW, STACK_GUARD_GAP } from '../../../ts/mm/layout';
 import { PAGE } from './fake_native';
-import { BytesBacking, errnoOf, newMM, pattern } from './helpers';
+import { BytesBacking, errnoOf, mmapSharedAnon, newMM, pattern } from './helpers';
 
 const RW = PROT_READ | PROT_WRITE;
 const ANON = MAP_PRIVATE | MAP_ANONYMOUS;
@@ -173,7 +173,7 @@ describe('madvise', () => {
     mm.copyOut(f, new Uint8Array([0, 0, 0]));
     mm.madvise(f, PAGE, MADV_DONTNEED);
     expect(mm.copyIn(f, 3)).toEqual(data.subarray(0, 3));
-    const s = mm.mmap(0, PAGE, RW, MAP_SHARED | MAP_ANONYMOUS, null, 0);
+    const s = mmapSharedAnon(mm, 0, PAGE);
     mm.copyOut(s, new Uint8Array([8]));
     mm.madvise(s, PAGE, MADV_DONTNEED);
     expect(mm.copyIn(s, 1)[0]).toBe(8);
@@ -188,7 +188,7 @@ describe('madvise', () => {
     expect(errnoOf(() => mm.madvise(a + 1, PAGE, MADV_DONTNEED))).toBe(EINVAL);
     expect(errnoOf(() => mm.madvise(a, 4 * PAGE, MADV_DONTNEED))).toBe(ENOMEM);
     expect(errnoOf(() => mm.madvise(a, PAGE, 100))).toBe(EINVAL);
-    const s = mm.mmap(0, PAGE, RW, MAP_SHARED | MAP_ANONYMOUS, null, 0);
+    const s = mmapSharedAnon(mm, 0, PAGE);
     expect(errnoOf(() => mm.madvise(s, PAGE, MADV_FREE))).toBe(EINVAL);
     mm.madvise(a, 0, MADV_DONTNEED);
   });

@@ -5,7 +5,7 @@ import {
 import { ACCESS_WRITE } from '../../../ts/native/addon';
 import { EFAULT } from '../../../ts/abi/linux/errno';
 import { FakeAddressSpace, MAX_ADDR, MIN_ADDR, PAGE } from './fake_native';
-import { errnoOf, newMM } from './helpers';
+import { errnoOf, mmapSharedAnon, newMM } from './helpers';
 
 const RW = PROT_READ | PROT_WRITE;
 
@@ -13,7 +13,7 @@ describe('fork', () => {
   it('shares private pages copy-on-write and shared pages for real', () => {
     const { mm, mf } = newMM();
     const priv = mm.mmap(0, 2 * PAGE, RW, MAP_PRIVATE | MAP_ANONYMOUS, null, 0);
-    const shared = mm.mmap(0, PAGE, RW, MAP_SHARED | MAP_ANONYMOUS, null, 0);
+    const shared = mmapSharedAnon(mm, 0, PAGE);
     mm.copyOut(priv, new Uint8Array([1]));
     mm.copyOut(shared, new Uint8Array([2]));
     mm.brkStart = 0x1234000;

@@ -6,10 +6,19 @@ import { MemoryManager, type MappingBacking } from '../../../ts/mm/memory_manage
 import { SyscallError } from '../../../ts/kernel/syscall_error';
 import type { NativeMemoryFile } from '../../../ts/native/addon';
 import { FakeAddressSpace, FakeMemoryFile, MAX_ADDR, MIN_ADDR, fakes } from './fake_native';
+import { mapShmem, shmemFile } from '../../../ts/fsimpl/tmpfs/shmem_zero';
+import { MAP_SHARED, PROT_READ, PROT_WRITE } from '../../../ts/abi/linux/mm';
 
 export function newMM(): { mm: MemoryManager; mf: FakeMemoryFile; as: FakeAddressSpace } {
   const { mf, as } = fakes();
   return { mm: new MemoryManager(mf, as, MIN_ADDR, MAX_ADDR), mf, as };
+}
+
+/** MAP_SHARED|MAP_ANONYMOUS as sys_mmap makes it: over a shmem file of len bytes. */
+export function mmapSharedAnon(mm: MemoryManager, addr: number, len: number, flags = 0,
+  prot = PROT_READ | PROT_WRITE): number {
+  const shmem = shmemFile(mm.mf, 0, 0, len, '/dev/zero (deleted)');
+  return mapShmem(shmem, () => mm.mmap(addr, len, prot, MAP_SHARED | flags, shmem, 0));
 }
 
 /** Run f and return the errno of the SyscallError it throws (fails the test if it does not). */

@@ -1,12 +1,13 @@
 import { describe, it, expect } from 'vitest';
 import {
   MAP_32BIT, MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_POPULATE, MAP_PRIVATE, MAP_SHARED,
-  MAP_SHARED_VALIDATE, PROT_NONE, PROT_READ, PROT_WRITE,
+  MAP_SHARED_VALIDATE, MAP_NORESERVE, PROT_NONE, PROT_READ, PROT_WRITE,
 } from '../../../ts/abi/linux/mm';
 import { EACCES, EEXIST, EFAULT, EINVAL, ENODEV, ENOMEM, ENOTSUP, EPERM } from '../../../ts/abi/linux/errno';
 import { ACCESS_READ } from '../../../ts/native/addon';
 import { PAGE, MAX_ADDR } from './fake_native';
-import { BytesBacking, errnoOf, newMM, pattern } from './helpers';
+import { FAULT_WINDOW } from '../../../ts/mm/layout';
+import { BytesBacking, errnoOf, mmapSharedAnon, newMM, pattern } from './helpers';
 
 const RW = PROT_READ | PROT_WRITE;
 const ANON = MAP_PRIVATE | MAP_ANONYMOUS;
@@ -97,7 +98,7 @@ describe('mmap errors', () => {
     const { mm } = newMM();
     const file = new BytesBacking(new Uint8Array(10));
     expect(errnoOf(() => mm.mmap(0, PAGE, RW, MAP_SHARED_VALIDATE | 0x800000, file, 0))).toBe(ENOTSUP);
-    expect(mm.mmap(0, PAGE, RW, MAP_SHARED | MAP_ANONYMOUS | 0x800000, null, 0)).toBeGreaterThan(0);
+    expect(mmapSharedAnon(mm, 0, PAGE, 0x800000)).toBeGreaterThan(0);
     expect(errnoOf(() => mm.mmap(0, PAGE, RW, MAP_SHARED_VALIDATE | MAP_ANONYMOUS, null, 0))).toBe(EINVAL);
     expect(errnoOf(() => mm.mmap(0, PAGE, RW, MAP_SHARED_VALIDATE | MAP_ANONYMOUS | 0x800000, null, 0))).toBe(EINVAL);
   });
@@ -112,14 +113,18 @@ describe('mmap errors', () => {
 });
 
 describe('mmap of anonymous shared memory and files', () => {
-  it('allocates and maps shared anonymous pages eagerly; munmap frees them', () => {
+  it('shared anonymous memory takes pages only when touched, its file\'s; munmap frees them', () => {
     const { mm, as, mf } = newMM();
-    const a = mm.mmap(0, 4 * PAGE, RW, MAP_SHARED | MAP_ANONYMOUS, null, 0);
-    expect(as.pmas.size).toBe(4);
-    expect(mf.allocatedBytes()).toBe(4 * PAGE);
-    const off = as.pmas.get(a)!.off;
-    expect(mf.refCount(off)).toBe(2); // the VMA's and the mapping's
-    mm.munmap(a, 4 * PAGE);
+    const a = mmapSharedAnon(mm, 0, 1 << 30, MAP_NORESERVE);
+    expect(as.pmas.size).toBe(0);
+    expect(mf.allocatedBytes()).toBe(0);
+    mm.copyOut(a + (1 << 29), new Uint8Array([5]));
+    const off = as.pmas.get(a + (1 << 29))!.off;
+    expect(mf.refCount(off)).toBe(2); // the file's and the mapping's
+    expect(mf.allocatedBytes()).toBeLessThanOrEqual(FAULT_WINDOW);
+    // Without MAP_NORESERVE, more than all memory is an overcommit.
+    expect(errnoOf(() => mmapSharedAnon(mm, 0, 2 ** 46))).toBe(ENOMEM);
+    mm.munmap(a, 1 << 30);
     expect(mf.allocatedBytes()).toBe(0);
   });
 

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, MAP_SHARED, PROT_READ, PROT_WRITE } from '../../../ts/abi/linux/mm';
 import { EFAULT } from '../../../ts/abi/linux/errno';
 import { PAGE } from './fake_native';
-import { errnoOf, newMM } from './helpers';
+import { errnoOf, mmapSharedAnon, newMM } from './helpers';
 
 const RW = PROT_READ | PROT_WRITE;
 
@@ -13,7 +13,8 @@ describe('resetForExec', () => {
   it('empties the address space, frees the old pages and cuts the old manager off', () => {
     const { mm: old, mf, as } = newMM();
     const a = old.mmap(0x400000, 2 * PAGE, RW, MAP_PRIVATE | MAP_ANONYMOUS, null, 0);
-    old.mmap(0, PAGE, RW, MAP_SHARED | MAP_ANONYMOUS, null, 0);
+    mmapSharedAnon(old, 0, PAGE);
+    old.copyOut(old.vmas.all()[0].start, new Uint8Array([4]));
     old.copyOut(a, new Uint8Array([1, 2, 3]));
     old.stackLimit = 12 << 20;
     const mm = old.resetForExec();

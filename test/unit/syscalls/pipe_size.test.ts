@@ -3,7 +3,7 @@
 // valid size or fail with EINVAL.
 import { describe, expect, it } from 'vitest';
 import type { Kernel } from '../../../ts/kernel/kernel';
-import { pipeMaxSize, roundPipeSize, setPipeMaxSize } from '../../../ts/kernel/pipe_size';
+import { pipeMaxSize, roundPipeSize, setPipeMaxSize } from '../../../ts/kernel/pipe_limits';
 import { SyscallError } from '../../../ts/kernel/syscall_error';
 import { EINVAL } from '../../../ts/abi/linux/errno';
 import { leaseBreakTime, setLeaseBreakTime } from '../../../ts/vfs/locks/lease';

@@ -133,7 +133,7 @@ export class GoferInode extends Inode {
     if (type === S_IFDIR) return new DirectoryFile(flags, vd);
     if (type === S_IFCHR) return openCharDevice(t, this.attr().rdev, vd, flags);
     if (type === S_IFLNK) throw new SyscallError(ELOOP);
-    if (type === S_IFIFO) return openFifo(this.identity(), vd, flags);
+    if (type === S_IFIFO) return openFifo(t, this.identity(), vd, flags);
     if (type !== S_IFREG) throw new SyscallError(ENXIO);
     let data = this.created;
     this.created = null;

@@ -95,7 +95,7 @@ export class OverlayNode extends Inode {
     const lower = this.lower!;
     // Device nodes of the host open our own drivers, never the host's devices.
     if (type === S_IFCHR) return openCharDevice(t, lower.attr.rdev, vd, flags);
-    if (type === S_IFIFO) return openFifo(this.identity() as OverlayNode, vd, flags);
+    if (type === S_IFIFO) return openFifo(t, this.identity() as OverlayNode, vd, flags);
     if (type !== S_IFREG) throw new SyscallError(type === 0o120000 ? ELOOP : ENXIO);
     return new LowerFile(flags, vd, this.fs.lower.open(lower));
   }

@@ -39,6 +39,7 @@ export function parseSysctlInt(text: string, min: number, max: number): number {
 }
 import { fragSysctls } from './net_frag_sysctl';
 import { procNetDev, procNetIfInet6, procNetIpv6Route, procNetRoute } from './net_dev';
+import { ipv4ConfDir } from './net_devconf';
 import { procNetIgmp, procNetIgmp6 } from './net_igmp';
 import { procNetNetstat, procNetSnmp, procNetSockstat, procNetSockstat6 } from './net_snmp';
 
@@ -145,6 +146,7 @@ export function sysNetDir(fs: KernFS, kernel: Kernel): KDir {
       tcp_fin_timeout: file('ipv4/tcp_fin_timeout', () => FIN_TIMEOUT_MS / 1000),
       tcp_syn_retries: file('ipv4/tcp_syn_retries', () => TCP_SYN_RETRIES),
       tcp_synack_retries: file('ipv4/tcp_synack_retries', () => TCP_SYNACK_RETRIES),
+      conf: ipv4ConfDir(fs, kernel),
       tcp_retries2: file('ipv4/tcp_retries2', () => TCP_MAX_RETRIES),
       tcp_window_scaling: file('ipv4/tcp_window_scaling', () => 1),
       tcp_sack: stackInt(fs, kernel, 'ipv4/tcp_sack', 'tcpSack', 0, 255),

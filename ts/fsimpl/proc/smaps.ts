@@ -7,7 +7,7 @@
 import type { Task } from '../../kernel/task';
 import type { Vma } from '../../mm/vma';
 import { PROT_EXEC, PROT_READ, PROT_WRITE } from '../../abi/linux/mm';
-import { mapsLine, type FileIds } from './task_files';
+import { VSYSCALL_MAPS_LINE, mapsLine, type FileIds } from './task_files';
 
 export type ResidentKind = 'anon' | 'file' | 'shmem';
 
@@ -82,7 +82,10 @@ export function smaps(t: Task, rollup: boolean): string {
         ['Pss_Dirty', u.anon + u.shmem], ...tail(u)]);
       out += `THPeligible:    0\nVmFlags: ${vmFlags(v)} \n`;
     }
-    return out;
+    if (vmas.length === 0) return out;
+    const none: Usage = { rss: 0, anon: 0, file: 0, shmem: 0, locked: 0 };
+    return out + VSYSCALL_MAPS_LINE + rows([['Size', 4096], ['KernelPageSize', 4096], ['MMUPageSize', 4096], ['Rss', 0],
+      ['Pss', 0], ['Pss_Dirty', 0], ...tail(none)]) + 'THPeligible:    0\nVmFlags: ex \n';
   }
   if (vmas.length === 0) return '';
   const sum: Usage = { rss: 0, anon: 0, file: 0, shmem: 0, locked: 0 };

@@ -30,7 +30,9 @@ import { KSymlink } from '../kernfs/symlink';
 import { KSysctl } from '../kernfs/sysctl_file';
 import { corePattern, coreUsesPid, setCorePattern, setCoreUsesPid } from '../../kernel/coredump/core_pattern';
 import { filesystemsText } from '../filesystems';
-import { pipeMaxSize, setPipeMaxSize } from '../../kernel/pipe_size';
+import { pipeMaxSize, pipeUserPages, setPipeMaxSize, setPipeUserPages } from '../../kernel/pipe_limits';
+import { addTaint, taintMask } from '../../kernel/taint';
+import { maxMapCount, setMaxMapCount } from '../../mm/map_count';
 import { leaseBreakTime, setLeaseBreakTime } from '../../vfs/locks/lease';
 import { aioMaxNr, aioNr, setAioMaxNr } from '../../kernel/aio/aio_context';
 import { UTS_RELEASE, UTS_VERSION } from '../../syscalls/linux/sys_uname';
@@ -42,6 +44,13 @@ import type { UtsNamespace } from '../../kernel/ns/namespace';
 import { INIT_USER_NS } from '../../kernel/ns/user_namespace';
 import { fail } from '../../kernel/syscall_error';
 import { EINVAL } from '../../abi/linux/errno';
+
+/** proc_do_uts_string's write: the text up to a newline or NUL, at most __NEW_UTS_LEN (64)
+ *  bytes of it (the rest is dropped); root's 0644 mode decides who may write. */
+function utsString(text: string): string {
+  const end = text.search(/[\n\0]/);
+  return (end >= 0 ? text.slice(0, end) : text).slice(0, 64);
+}
 
 /** The reader's UTS namespace (the initial one for a read from outside any task). */
 function utsNames(kernel: Kernel, t: Task | null): UtsNamespace {
@@ -100,8 +109,11 @@ function sysTree(fs: KernFS, kernel: Kernel): KDir {
     new KDir(fs, `sys/${key}`, { ...staticChildren(children), nlink: () => 1 });
   return dir('', () => ({
     kernel: dir('kernel', () => ({
-      hostname: file('kernel/hostname', (t) => `${utsNames(kernel, t).hostname}\n`),
-      domainname: file('kernel/domainname', (t) => `${utsNames(kernel, t).domainname}\n`),
+      hostname: new KSysctl(fs, 'sys/kernel/hostname', (t) => `${utsNames(kernel, t).hostname}\n`,
+        (t, text) => { utsOf(t).hostname = utsString(text); }),
+      domainname: new KSysctl(fs, 'sys/kernel/domainname', (t) => `${utsNames(kernel, t).domainname}\n`,
+        (t, text) => { utsOf(t).domainname = utsString(text); }),
+      tainted: new KSysctl(fs, 'sys/kernel/tainted', () => `${taintMask(kernel)}\n`, addTaint),
       ostype: file('kernel/ostype', () => 'Linux\n'),
       osrelease: file('kernel/osrelease', () => `${UTS_RELEASE}\n`),
       version: file('kernel/version', () => `${UTS_VERSION}\n`),
@@ -139,7 +151,8 @@ function sysTree(fs: KernFS, kernel: Kernel): KDir {
     })),
     vm: dir('vm', () => ({
       overcommit_memory: file('vm/overcommit_memory', () => '0\n'),
-      max_map_count: file('vm/max_map_count', () => '65530\n'),
+      max_map_count: new KSysctl(fs, 'sys/vm/max_map_count', () => `${maxMapCount(kernel.mf)}\n`,
+        (t, text) => setMaxMapCount(t.kernel.mf, text)),
       mmap_min_addr: file('vm/mmap_min_addr', () => '65536\n'),
     })),
     fs: dir('fs', () => ({
@@ -156,6 +169,10 @@ function sysTree(fs: KernFS, kernel: Kernel): KDir {
         (t, text) => setLeaseBreakTime(t.kernel, text)),
       'pipe-max-size': new KSysctl(fs, 'sys/fs/pipe-max-size', () => `${pipeMaxSize(kernel)}\n`,
         (t, text) => setPipeMaxSize(t.kernel, text)),
+      'pipe-user-pages-soft': new KSysctl(fs, 'sys/fs/pipe-user-pages-soft', () => `${pipeUserPages(kernel, 'soft')}\n`,
+        (t, text) => setPipeUserPages(t.kernel, 'soft', text)),
+      'pipe-user-pages-hard': new KSysctl(fs, 'sys/fs/pipe-user-pages-hard', () => `${pipeUserPages(kernel, 'hard')}\n`,
+        (t, text) => setPipeUserPages(t.kernel, 'hard', text)),
       inotify: dir('fs/inotify', () => ({
         max_user_instances: file('fs/inotify/max_user_instances', () => `${INOTIFY_MAX_USER_INSTANCES}\n`),
         max_user_watches: file('fs/inotify/max_user_watches', () => `${INOTIFY_MAX_USER_WATCHES}\n`),

@@ -51,8 +51,13 @@ export function maps(t: Task): string {
   let out = '';
   const ids: FileIds = new Map();
   for (const v of t.mm.vmas.all()) out += mapsLine(t.mm, v, ids);
-  return out;
+  return t.mm.vmas.count > 0 ? out + VSYSCALL_MAPS_LINE : out;
 }
+
+/** The vsyscall page (the platforms emulate calls into it, kernel/vsyscall.ts) is Linux's gate
+ *  area: no VMA, but the last line of maps and smaps of every live address space, execute-only
+ *  as in vsyscall=xonly, the default. Its address is past what a number holds exactly. */
+export const VSYSCALL_MAPS_LINE = `${'ffffffffff600000-ffffffffff601000 --xp 00000000 00:00 0 '.padEnd(72)} [vsyscall]\n`;
 
 /** Each mapped file's "major:minor inode" as maps shows it, asked once per read. */
 export type FileIds = Map<{ stat(): Stat }, string>;

@@ -53,6 +53,10 @@ export class TmpfsRegular extends TmpfsInode {
   private mappers = 0;
   /** Those of them that are shared and may write: F_SEAL_WRITE waits for none. */
   private writableMappers = 0;
+  /** Pages come untouched from the memory file, so that the host's residency tells which ones
+   *  the application used: a fault maps a window of pages ahead, but shared anonymous memory
+   *  (shmem_zero.ts) has in mincore only those touched, as on Linux. */
+  freshPages = false;
   /** The address spaces mapping the file, told when it shrinks. */
   private readonly rmap = new FileRmap();
   /** File seals (F_ADD_SEALS): every tmpfs file starts sealed against sealing; memfd_create
@@ -291,7 +295,7 @@ export class TmpfsRegular extends TmpfsInode {
       if (n > 1) {
         let off: number;
         try { this.fs.chargeBlocks(n); } catch { return fresh; }
-        try { off = allocateShrinking(this.mf, n); } catch { this.fs.unchargeBlocks(n); return fresh; }
+        try { off = allocateShrinking(this.mf, n, this.freshPages); } catch { this.fs.unchargeBlocks(n); return fresh; }
         for (let k = 0; k < n; k++) {
           this.pages.set(i + k, off + k * PAGE);
           fresh.push(i + k);
@@ -307,7 +311,7 @@ export class TmpfsRegular extends TmpfsInode {
     let off = this.pages.get(index);
     if (off === undefined) {
       this.fs.chargeBlocks(1); // ENOSPC past the mount's size
-      try { off = allocateShrinking(this.mf, 1); } catch { this.fs.unchargeBlocks(1); throw new SyscallError(ENOMEM); }
+      try { off = allocateShrinking(this.mf, 1, this.freshPages); } catch { this.fs.unchargeBlocks(1); throw new SyscallError(ENOMEM); }
       this.pages.set(index, off);
     }
     return off;
@@ -452,7 +456,13 @@ export class TmpfsRegular extends TmpfsInode {
         return out;
       },
       cachedPages: (fileOffset, out) => {
-        for (let i = 0; i < out.length; i++) if (this.pages.has(fileOffset / PAGE + i)) out[i] = 1;
+        const touched = new Uint8Array(1);
+        for (let i = 0; i < out.length; i++) {
+          const off = this.pages.get(fileOffset / PAGE + i);
+          if (off === undefined) continue;
+          if (this.freshPages) this.mf.residency(off, PAGE, touched);
+          if (!this.freshPages || touched[0] !== 0) out[i] = 1;
+        }
       },
       sharedPages: (fileOffset, length) => {
         const out: number[] = [];

@@ -24,7 +24,7 @@ export class TmpfsSpecial extends TmpfsInode {
   open(t: Task | null, vd: VirtualDentry, flags: number): FileDescription {
     const type = this.mode & S_IFMT;
     if (type === S_IFCHR) return openCharDevice(t, this.dev, vd, flags);
-    if (type === S_IFIFO) return openFifo(this, vd, flags);
+    if (type === S_IFIFO) return openFifo(t, this, vd, flags);
     throw new SyscallError(ENXIO);
   }
 }

@@ -16,6 +16,7 @@ import {
 import { Namespace, StateNamespace, UtsNamespace } from './namespace';
 import { INIT_USER_NS, type UserNamespace } from './user_namespace';
 import { setupNetNamespace } from './net_ns';
+import { inheritDevconf } from '../../net/devconf';
 import { copyMntNamespace, initialMntNamespace, type MntNamespace } from './mnt_ns';
 import { INIT_PID_NS, newPidNamespace, type PidNamespace } from './pid_ns';
 import { fail } from '../syscall_error';
@@ -106,6 +107,7 @@ export function createNewNamespaces(k: Kernel, old: NsProxy, flags: number, user
   if ((flags & CLONE_NEWNET) !== 0) {
     changes.net = new Namespace(NS_NET, userNs);
     setupNetNamespace(changes.net);
+    inheritDevconf(k, changes.net);
   }
   return old.with(changes);
 }

@@ -41,11 +41,13 @@ export function remaining(t: Task, to: Timeout): bigint {
 
 /** poll_select_finish: once r settles, write the time left with `write` (when there is a
  *  timeout to update); if that write faults, an ERESTARTNOHAND becomes EINTR, since a
- *  restart would start the whole timeout again. */
+ *  restart would start the whole timeout again. sticky (STICKY_TIMEOUTS): nothing is written,
+ *  as if it had faulted. */
 export function finishTimeout(t: Task, to: Timeout, addr: number, r: SyscallReturn,
-  write: (t: Task, addr: number, ns: bigint) => void): SyscallReturn {
+  write: (t: Task, addr: number, ns: bigint) => void, sticky = false): SyscallReturn {
   if (addr === 0 || to.deadline === null || to.zero) return r;
   const update = (): boolean => {
+    if (sticky) return false;
     try {
       write(t, addr, remaining(t, to));
       return true;

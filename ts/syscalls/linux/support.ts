@@ -53,7 +53,6 @@ export const PARTIAL: Record<string, string> = {
   request_key: 'finds keys only: no upcall to a request-key helper, so an absent key is ENOKEY even with a callout (Linux leaves a negative key and fails as the helper does)',
   keyctl: 'GET_KEYRING_ID, JOIN_SESSION_KEYRING, UPDATE, REVOKE, CHOWN (no quotas), SETPERM, DESCRIBE, CLEAR, LINK, UNLINK, SEARCH, READ, INVALIDATE; other operations (SET_TIMEOUT, instantiation, DH, restrict...) EOPNOTSUPP; a child inherits its parent\'s session keyring when it first asks, not at fork',
   vhangup: 'on the host console (tsvisor\'s own terminal) the session loses it and the leader gets SIGHUP/SIGCONT, but its open files are not hung up (devpts ptys are)',
-  remap_file_pages: 'shared anonymous (shmem) mappings are EINVAL: only shared file mappings are remapped',
   open: 'O_DIRECT is accepted but its alignment rules are not applied to files of the root and of a --volume (host file systems): a misaligned read or write succeeds where the host file system says EINVAL',
   openat: 'O_DIRECT is accepted but its alignment rules are not applied to files of the root and of a --volume (host file systems): a misaligned read or write succeeds where the host file system says EINVAL',
   openat2: 'O_DIRECT is accepted but its alignment rules are not applied to files of the root and of a --volume (host file systems): a misaligned read or write succeeds where the host file system says EINVAL',

@@ -12,7 +12,8 @@ import {
   SYS_io_cancel, SYS_io_destroy, SYS_io_getevents, SYS_io_pgetevents, SYS_io_setup, SYS_io_submit,
 } from '../../abi/linux/syscall_numbers';
 import { EAGAIN, EBADF, EINPROGRESS, EINTR, EINVAL, ENOTSUP as EOPNOTSUPP } from '../../abi/linux/errno';
-import { MAP_ANONYMOUS, MAP_SHARED, PROT_READ, PROT_WRITE } from '../../abi/linux/mm';
+import { MAP_SHARED, PROT_READ, PROT_WRITE } from '../../abi/linux/mm';
+import { mapShmem, shmemZeroSetup } from '../../fsimpl/tmpfs/shmem_zero';
 import { POLLERR, POLLHUP, POLLIN } from '../../abi/linux/poll';
 import { SyscallError, completionErrno, fail } from '../../kernel/syscall_error';
 import { block } from '../../kernel/blocking';
@@ -175,7 +176,9 @@ function sysIoSetup(t: Task, a: SyscallArgs): number {
   if (nr * IO_EVENT_SIZE > 0x10000000) fail(EINVAL);
   const max = aioMaxNr(t.kernel);
   if (nrEvents > max || aioNr(t.kernel) + nrEvents > max) fail(EAGAIN);
-  const ring = t.mm.mmap(0, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, null, 0);
+  // aio_setup_ring: the ring is a file of its own, shared with the kernel (and a fork child).
+  const shmem = shmemZeroSetup(t, bytes, '/[aio] (deleted)');
+  const ring = mapShmem(shmem, () => t.mm.mmap(0, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, shmem, 0));
   const ctx = addContext(t.kernel, t.mm, ring, bytes, nr, nrEvents);
   try {
     t.mm.writeU64(idp, BigInt(ring));

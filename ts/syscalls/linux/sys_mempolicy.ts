@@ -10,7 +10,6 @@ import { CAP_SYS_NICE } from '../../kernel/capabilities';
 import {
   SYS_get_mempolicy, SYS_mbind, SYS_migrate_pages, SYS_move_pages, SYS_set_mempolicy, SYS_set_mempolicy_home_node,
 } from '../../abi/linux/syscall_numbers';
-import type { MemoryManager } from '../../mm/memory_manager';
 import { PAGE_SIZE, isPageAligned, pageUp } from '../../mm/layout';
 import { ptraceMayAccess } from '../../kernel/ptrace_access';
 import type { SyscallArgs, SyscallTable } from './types';
@@ -28,8 +27,6 @@ const MAX_NUMNODES = 1024;
 interface Policy { mode: number; flags: number; nodes: bigint }
 const DEFAULT: Policy = { mode: MPOL_DEFAULT, flags: 0, nodes: 0n };
 const taskPolicy = new WeakMap<Task, Policy>();
-interface RangePolicy extends Policy { start: number; end: number }
-const rangePolicies = new WeakMap<MemoryManager, RangePolicy[]>();
 
 /** get_nodes: maxnode - 1 bits of a user nodemask (the historical off-by-one; a maxnode of 0
  *  wraps to the largest count, EINVAL with a mask given); a node past our one is EINVAL later. */
@@ -89,12 +86,6 @@ function sysSetMempolicy(t: Task, a: SyscallArgs): number {
   return 0;
 }
 
-function rangeAt(mm: MemoryManager, addr: number): Policy | undefined {
-  const list = rangePolicies.get(mm) ?? [];
-  for (let i = list.length - 1; i >= 0; i--) if (addr >= list[i].start && addr < list[i].end) return list[i];
-  return undefined;
-}
-
 function sysGetMempolicy(t: Task, a: SyscallArgs): number {
   const modeAddr = a.ptr(0), maskAddr = a.ptr(1), maxnode = a.size(2), addr = a.ptr(3), flags = a.uint(4);
   if ((flags & ~(MPOL_F_NODE | MPOL_F_ADDR | MPOL_F_MEMS_ALLOWED)) !== 0) fail(EINVAL);
@@ -108,7 +99,7 @@ function sysGetMempolicy(t: Task, a: SyscallArgs): number {
   let mode: number;
   if ((flags & MPOL_F_ADDR) !== 0) {
     if (!t.mm.vmas.find(addr)) fail(EFAULT);
-    p = rangeAt(t.mm, addr) ?? DEFAULT;
+    p = t.mm.vmas.find(addr)?.policy ?? DEFAULT;
     // MPOL_F_NODE with an address: the node of that page (faulting it in, as Linux does).
     mode = (flags & MPOL_F_NODE) !== 0 ? 0 : p.mode | p.flags;
     if ((flags & MPOL_F_NODE) !== 0) t.mm.copyIn(addr, 1);
@@ -135,9 +126,8 @@ function sysMbind(t: Task, a: SyscallArgs): number {
   const end = start + pageUp(len);
   if (end === start) return 0;
   if (!t.mm.isMapped(start, end - start)) fail(EFAULT);
-  const list = rangePolicies.get(t.mm) ?? [];
-  list.push({ ...p, start, end });
-  rangePolicies.set(t.mm, list);
+  // The default policy is none at all (mpol_new gives NULL), so such a range merges back.
+  t.mm.setPolicy(start, end, p.mode === MPOL_DEFAULT ? null : p);
   return 0;
 }
 

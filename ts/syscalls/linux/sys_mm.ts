@@ -7,13 +7,14 @@ import type { Task } from '../../kernel/task';
 import type { FileDescription } from '../../vfs/file_description';
 import { VfsFile } from '../../vfs/vfs_file';
 import type { SyscallArgs, SyscallTable } from './types';
+import { mapShmem, shmemZeroSetup } from '../../fsimpl/tmpfs/shmem_zero';
 import type { MappingBacking } from '../../mm/memory_manager';
 import {
   SYS_brk, SYS_madvise, SYS_mincore, SYS_mmap, SYS_mprotect, SYS_mremap, SYS_msync, SYS_munmap,
 } from '../../abi/linux/syscall_numbers';
 import {
   MAP_ANONYMOUS, MAP_PRIVATE, MAP_SHARED, MAP_SHARED_VALIDATE, MAP_TYPE, MS_ASYNC, MS_INVALIDATE, MS_SYNC, PROT_EXEC, PROT_READ, PROT_WRITE,
-  MAP_HUGETLB, MAP_LOCKED } from '../../abi/linux/mm';
+  MAP_HUGETLB, MAP_LOCKED, PROT_RWX } from '../../abi/linux/mm';
 import { EACCES, EBADF, EBUSY, EFAULT, EINVAL, ENODEV, ENOMEM, EOVERFLOW, EPERM } from '../../abi/linux/errno';
 import { O_PATH } from '../../abi/linux/fcntl';
 import { RLIMIT_AS, RLIMIT_DATA } from '../../kernel/rlimits';
@@ -37,6 +38,19 @@ function sysBrk(t: Task, a: SyscallArgs): number {
   return t.mm.brk(a.ptr(0));
 }
 
+/** The shmem file behind a new shared anonymous mapping, or null for a length mmap refuses
+ *  anyway (it says why). */
+function sharedAnonymous(t: Task, length: number): MappingBacking | null {
+  const len = pageUp(length);
+  return length > 0 && Number.isSafeInteger(len) && len <= t.mm.maxAddr ? shmemZeroSetup(t, len) : null;
+}
+
+/** An anonymous mapping, shared when it has its shmem file. */
+function mmapAnonymous(t: Task, addr: number, length: number, prot: number, flags: number,
+  shmem: MappingBacking | null, maxProt: number): number {
+  return mapShmem(shmem, () => t.mm.mmap(addr, length, prot, flags, shmem, 0, maxProt));
+}
+
 function sysMmap(t: Task, a: SyscallArgs): number {
   const addr = a.ptr(0);
   const length = a.size(1);
@@ -55,7 +69,7 @@ function sysMmap(t: Task, a: SyscallArgs): number {
   const badType = type !== MAP_SHARED && type !== MAP_PRIVATE && type !== MAP_SHARED_VALIDATE;
   if ((flags & MAP_ANONYMOUS) !== 0) {
     if (badType && length !== 0 && pageUp(length) <= t.mm.maxAddr) fail(EINVAL);
-    return t.mm.mmap(addr, length, prot, flags, null, 0);
+    return mmapAnonymous(t, addr, length, prot, flags, type === MAP_SHARED ? sharedAnonymous(t, length) : null, PROT_RWX);
   }
 
   const file: FileDescription | undefined = t.fdTable.get(a.int(4));
@@ -79,6 +93,10 @@ function sysMmap(t: Task, a: SyscallArgs): number {
   }
   const mappable: MappingBacking | null = file.mappable();
   if (mappable === null) fail(ENODEV);
+  // A shared map of /dev/zero is shared anonymous memory (shmem_zero_setup), from its start.
+  if (mappable.sharedAnonymous === true && type !== MAP_PRIVATE) {
+    return mmapAnonymous(t, addr, length, prot, flags, sharedAnonymous(t, length), maxProt);
+  }
   const backing = file instanceof VfsFile ? { ...mappable, inode: file.inode } : mappable;
   // secretmem_mmap: shared only, and locked within RLIMIT_MEMLOCK.
   if (backing.secret === true) {

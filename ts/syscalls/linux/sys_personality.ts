@@ -1,5 +1,6 @@
 // personality (Linux kernel/exec_domain.c): recorded per task; only PER_LINUX (0) and its
-// flag bits exist on x86-64, and nothing here changes behaviour by them yet.
+// flag bits exist on x86-64. Those that change behaviour are read where they do
+// (STICKY_TIMEOUTS in sys_poll.ts).
 
 import type { Task } from '../../kernel/task';
 import { SYS_personality } from '../../abi/linux/syscall_numbers';

@@ -17,12 +17,20 @@ import { FOREVER, finishTimeout, msTimeout, relativeTimeout, type Timeout } from
 import type { SyscallArgs, SyscallReturn, SyscallTable } from './types';
 import { nofileLimit } from './fd_util';
 import { copyInTimespec, copyOutTimespec, copyOutTimeval } from './timespec';
+import { taskAttrs } from './task_attrs';
 
 const POLLFD_SIZE = 8;
 /** What counts as ready for each fd_set (Linux POLLIN_SET, POLLOUT_SET, POLLEX_SET). */
 const POLLIN_SET = POLLRDNORM | POLLRDBAND | POLLIN | POLLHUP | POLLERR;
 const POLLOUT_SET = POLLWRBAND | POLLWRNORM | POLLOUT | POLLERR;
 const POLLEX_SET = POLLPRI;
+
+/** personality's STICKY_TIMEOUTS: ppoll, select and pselect6 leave the caller's timeout as it
+ *  was (poll_select_finish), and so cannot be restarted. */
+const STICKY_TIMEOUTS = 0x4000000;
+function sticky(t: Task): boolean {
+  return (taskAttrs(t).personality & STICKY_TIMEOUTS) !== 0;
+}
 
 // ---- poll, ppoll ----
 
@@ -74,7 +82,7 @@ function sysPpoll(t: Task, a: SyscallArgs): SyscallReturn {
   const to = timespecTimeout(t, tsAddr);
   const masked = setUserSigmask(t, a.ptr(3), a.size(4));
   return withUserSigmask(t, masked, ERESTARTNOHAND, () =>
-    finishTimeout(t, to, tsAddr, doPoll(t, a.ptr(0), a.uint(1), to, ERESTARTNOHAND), copyOutTimespec));
+    finishTimeout(t, to, tsAddr, doPoll(t, a.ptr(0), a.uint(1), to, ERESTARTNOHAND), copyOutTimespec, sticky(t)));
 }
 
 // ---- select, pselect6 ----
@@ -150,7 +158,7 @@ function sysSelect(t: Task, a: SyscallArgs): SyscallReturn {
     // Microseconds past a second carry into the seconds; negative ones are invalid.
     to = relativeTimeout(t, sec + usec / 1_000_000n, (usec % 1_000_000n) * 1000n);
   }
-  return finishTimeout(t, to, tvAddr, doSelect(t, a.int(0), [a.ptr(1), a.ptr(2), a.ptr(3)], to), copyOutTimeval);
+  return finishTimeout(t, to, tvAddr, doSelect(t, a.int(0), [a.ptr(1), a.ptr(2), a.ptr(3)], to), copyOutTimeval, sticky(t));
 }
 
 /** pselect6's sixth argument: { const sigset_t *ss; size_t ss_len } (get_sigset_argpack). */
@@ -167,7 +175,7 @@ function sysPselect6(t: Task, a: SyscallArgs): SyscallReturn {
   const to = timespecTimeout(t, tsAddr);
   const masked = setUserSigmask(t, pack.ss, pack.len);
   return withUserSigmask(t, masked, ERESTARTNOHAND, () =>
-    finishTimeout(t, to, tsAddr, doSelect(t, a.int(0), [a.ptr(1), a.ptr(2), a.ptr(3)], to), copyOutTimespec));
+    finishTimeout(t, to, tsAddr, doSelect(t, a.int(0), [a.ptr(1), a.ptr(2), a.ptr(3)], to), copyOutTimespec, sticky(t)));
 }
 
 export function registerPoll(table: SyscallTable): void {
