@@ -15,6 +15,7 @@ import {
 import { consoleTty } from '../vfs/host_tty';
 import { groupStopped } from '../kernel/job_control';
 import { reportTasks } from '../kernel/hang_report';
+import { TstpGate, type GateAction } from './tstp_gate';
 
 /** When the hang report is written again after a stop asked of tsvisor. */
 const REPORT_AGAIN_MS = 3000;
@@ -38,19 +39,23 @@ export function forwardHostSignals(kernel: Kernel, init: ThreadGroup): () => voi
     const pgid = consoleTty()?.pgrp || processGroupIds(init).pgid;
     for (const tg of [...kernel.threadGroups.values()]) if (processGroupIds(tg).pgid === pgid) send(tg, sig);
   };
+  // ^Z that stopped the program stops tsvisor too; fg continues the program (tstp_gate.ts).
+  const gate = new TstpGate();
+  const act = (a: GateAction): void => {
+    if (a === 'stop-self') process.kill(process.pid, 'SIGSTOP');
+    if (a !== 'continue') return;
+    const pgid = processGroupIds(init).pgid;
+    for (const tg of [...kernel.threadGroups.values()]) if (processGroupIds(tg).pgid === pgid) send(tg, SIGCONT);
+  };
   for (const [name, sig] of TO_GROUP) {
     listeners.push([name, () => {
       toGroup(sig);
-      // ^Z that stopped the program itself stops tsvisor too, so that the user's shell
-      // gets the terminal back; its SIGCONT (fg) continues the program.
-      if (sig === SIGTSTP) setTimeout(() => { if (groupStopped(init)) process.kill(process.pid, 'SIGSTOP'); }, 20);
+      if (sig !== SIGTSTP) return;
+      gate.tstp();
+      setTimeout(() => act(gate.settle(groupStopped(init))), 20);
     }]);
   }
-  listeners.push(['SIGCONT', () => {
-    if (!groupStopped(init)) return;
-    const pgid = processGroupIds(init).pgid;
-    for (const tg of [...kernel.threadGroups.values()]) if (processGroupIds(tg).pgid === pgid) send(tg, SIGCONT);
-  }]);
+  listeners.push(['SIGCONT', () => act(gate.cont(groupStopped(init)))]);
   for (const [name, sig] of TO_INIT) listeners.push([name, () => send(init, sig)]);
   // A stop asked of tsvisor: say in the debug log what every task waits on, now and once
   // more if the sandbox is still there a while later (then it did not end when told to).
