@@ -6,6 +6,7 @@
 //
 //   node test/kvm/guest_suite.mjs [--platforms kvm] [--files a.test.ts,b.test.ts | --all] [--no-cargo]
 //                                 [--here] [--timeout SECONDS] [--file-timeout SECONDS] [--smp N] [--list]
+//                                 [--guests N]    (guests side by side, the files split among them)
 //                                 [--calibrate]   (first time node and one sandbox start there)
 //
 // What the guest changes (and how this copes): its / is the host's, read-only, so the
@@ -18,10 +19,11 @@
 // and one test file runs at a time (vitest's worker start-up limit is a fixed 60 s).
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ask, monitorArgs, whereVcpus } from './qemu_monitor.mjs';
+import { shardFiles } from './shards.mjs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 /** What guest-run gives the guest as fresh mounts of its own, hiding the host's (its README). */
@@ -208,6 +210,13 @@ export const GUEST_FILES = [
   'test/sandbox/landlock.test.ts',
   'test/sandbox/gofer_host_wait.test.ts',
   'test/sandbox/byte_names.test.ts',
+  // Session 26, with the step split over two guests: the files that passed but were left out
+  // for time — containment (the hostile stub, batch and forge fixtures and the syscall fuzzer's
+  // seed 1 on kvm), netif (netlink, ioctls, /proc/net, busybox ip/ifconfig/netstat, eth0) — and
+  // host_job_signals, whose hang under TCG was the host ^Z/fg race (ts/sandbox/tstp_gate.ts).
+  'test/sandbox/containment.test.ts',
+  'test/sandbox/netif.test.ts',
+  'test/sandbox/host_job_signals.test.ts',
 ];
 
 /** `--all` (npm run test:kvm-all): every sandbox file and the KVM ones, issue 11's "the whole
@@ -236,6 +245,9 @@ function parseArgs(argv) {
     // the 102 files ~860 s by estimate, and a loaded host doubles that: 2400 s, so that load
     // alone does not fail the step (a hung guest is the silence watchdog's, after 150 s).
     deadline: 2400, fileTimeout: 300, silence: 150, heartbeat: Number(process.env.KVM_SUITE_HEARTBEAT ?? 30), grace: 60, smp: Number(process.env.TSVISOR_KVM_SMP ?? 1),
+    // Guests side by side, one vCPU each, the files split by their expected times (shards.mjs):
+    // one per host core, at most two (a third on a 2-core host only adds a boot and a vitest).
+    guests: Number(process.env.TSVISOR_KVM_GUESTS ?? Math.min(2, availableParallelism())),
   };
   let all = false;
   const given = new Set();
@@ -253,11 +265,13 @@ function parseArgs(argv) {
     else if (a === '--timeout') o.deadline = Number(val());
     else if (a === '--file-timeout') o.fileTimeout = Number(val());
     else if (a === '--smp') o.smp = Number(val());
+    else if (a === '--guests') o.guests = Number(val());
     else if (a === '--list') o.list = true;
     else if (a === '--calibrate') o.calibrate = true;
     else if (a === '--all') all = true;
     else throw new Error(`unknown option ${a}`);
   }
+  if (!Number.isInteger(o.guests) || o.guests < 1) throw new Error(`--guests needs a positive integer, not ${o.guests}`);
   if (all) {
     if (given.has('--files')) throw new Error('--all and --files exclude each other');
     o.files = allFiles();
@@ -372,6 +386,27 @@ class Progress {
   }
 }
 
+/** The host CPU time of the QEMU under `root` (guest-run.sh's), read every few seconds while it
+ *  runs: with the wall time it tells a loaded host (the guest got a fraction of a core) from
+ *  a slow guest, and it is the step's time on an idle host of as many cores as guests. */
+class QemuCpu {
+  constructor(root) { this.root = root; this.pid = null; this.secs = 0; }
+
+  sample() {
+    try {
+      if (this.pid === null) {
+        this.pid = processTree(this.root).find((p) => readFileSync(`/proc/${p}/comm`, 'utf8').startsWith('qemu-system')) ?? null;
+        if (this.pid === null) return;
+      }
+      const stat = readFileSync(`/proc/${this.pid}/stat`, 'utf8');
+      const [utime, stime] = stat.slice(stat.lastIndexOf(')') + 2).split(' ').slice(11, 13).map(Number);
+      this.secs = (utime + stime) / CLOCK_TICKS;
+    } catch { /* not started yet, or gone: the last reading stands */ }
+  }
+}
+/** USER_HZ: /proc's clock ticks per second on Linux x86-64. */
+const CLOCK_TICKS = 100;
+
 /** Feeds a child's output to `onLine`, line by line. */
 function pipeLines(stream, onLine) {
   let buf = '';
@@ -392,26 +427,29 @@ function pipeLines(stream, onLine) {
 class Console {
   constructor() { this.tail = []; }
 
-  line(l) {
+  line(l, log) {
     const text = l.slice(CONSOLE_PREFIX.length);
     this.tail.push(text);
     if (this.tail.length > 80) this.tail.shift();
     if (/soft lockup|hard LOCKUP|\bBUG:|\bOops\b|Kernel panic|hung_task|blocked for more than|rcu.*stall|WARNING:|Call Trace|RIP:/.test(text)) {
-      console.error(`[test:kvm] guest console: ${text}`);
+      log(`[test:kvm] guest console: ${text}`);
     }
   }
 
-  dump() {
-    console.error('[test:kvm] the guest console\'s last lines:');
-    for (const t of this.tail) console.error(`[test:kvm]   console: ${t}`);
+  dump(log) {
+    log('[test:kvm] the guest console\'s last lines:');
+    for (const t of this.tail) log(`[test:kvm]   console: ${t}`);
   }
 }
 const CONSOLE_PREFIX = 'guest-run: console: ';
 
 /** Runs the guest (or the runner here) and watches it: a guest silent for `silence` s, one past
  *  the deadline, or one that does not power off `grace` s after its last line is killed, and the
- *  host says what it was running. Resolves to the run's status. */
-function watch(cmd, args, env, o) {
+ *  host says what it was running. `tag` starts each line it prints when guests run side by
+ *  side; `monitor` is the guest's QEMU monitor socket, if any. Resolves to the run's status. */
+function watch(cmd, args, env, o, tag = '', monitor = undefined) {
+  const put = (stream, l) => stream.write(tag === '' ? `${l}\n` : `${tag} ${l}\n`);
+  const log = (l) => put(process.stderr, l);
   return new Promise((resolve) => {
     const p = new Progress();
     const t0 = Date.now();
@@ -420,22 +458,23 @@ function watch(cmd, args, env, o) {
     const con = new Console();
     // Only the runner's own lines count as signs of life: the console goes on while a
     // command hangs.
-    pipeLines(child.stdout, (l) => { p.lastOutput = Date.now(); p.line(l); process.stdout.write(l + '\n'); });
+    pipeLines(child.stdout, (l) => { p.lastOutput = Date.now(); p.line(l); put(process.stdout, l); });
     pipeLines(child.stderr, (l) => {
-      if (l.startsWith(CONSOLE_PREFIX)) return con.line(l);
+      if (l.startsWith(CONSOLE_PREFIX)) return con.line(l, log);
       if (!l.startsWith('guest-run: [')) p.lastOutput = Date.now(); // -v's phase timings aside
-      process.stderr.write(l + '\n');
+      put(process.stderr, l);
     });
     let killed = null;
     const kill = async (why) => {
       if (killed !== null) return;
       killed = why;
-      console.error(`[test:kvm] host: ${why}; the guest was running ${p.where()}: killing it`);
-      if (o.monitor && existsSync(o.monitor)) {
+      log(`[test:kvm] host: ${why}; the guest was running ${p.where()}: killing it`);
+      if (monitor && existsSync(monitor)) {
         // Where each vCPU was, twice 3 s apart (moving or stuck), before anything dies.
         for (const round of [1, 2]) {
-          const [cpus = '', regs = ''] = await ask(o.monitor, ['info cpus', 'info registers -a']);
-          console.error(`[test:kvm] QEMU monitor, look ${round}:\n${[cpus, ...whereVcpus(regs)].map((l) => `[test:kvm]   ${l}`).join('\n')}`);
+          const [cpus = '', regs = ''] = await ask(monitor, ['info cpus', 'info registers -a']);
+          log(`[test:kvm] QEMU monitor, look ${round}:`);
+          for (const l of [cpus, ...whereVcpus(regs)]) log(`[test:kvm]   ${l}`);
           if (round === 1) await new Promise((r) => setTimeout(r, 3000));
         }
       }
@@ -449,8 +488,10 @@ function watch(cmd, args, env, o) {
       signal('SIGTERM');
       setTimeout(() => signal('SIGKILL'), 15_000).unref();
     };
+    const qemu = new QemuCpu(child.pid);
     const timer = setInterval(() => {
       const now = Date.now();
+      qemu.sample();
       if (p.doneStatus !== null) {
         if (now - p.lastOutput > o.grace * 1000) kill(`the guest did not power off ${o.grace} s after its last test`);
       } else if (now - p.lastOutput > o.silence * 1000) {
@@ -462,20 +503,21 @@ function watch(cmd, args, env, o) {
     child.on('close', (code, signal) => {
       clearInterval(timer);
       const secs = (Date.now() - t0) / 1000;
-      console.error(`[test:kvm] summary (${o.here ? 'here' : 'in the QEMU guest'}, ${secs.toFixed(0)} s${o.here ? '' : ' from boot to power-off'}):`);
-      for (const r of p.results) console.error(`[test:kvm]   ${String(r.secs).padStart(4)} s  ${r.result}  ${r.name}`);
-      if (p.current !== null) console.error(`[test:kvm]      -  NOT FINISHED  ${p.current.name}`);
+      log(`[test:kvm] summary (${o.here ? 'here' : 'in the QEMU guest'}, ${secs.toFixed(0)} s${o.here ? '' : ' from boot to power-off'}):`);
+      if (qemu.secs > 0) log(`[test:kvm] QEMU used ${qemu.secs.toFixed(0)} s of host CPU in those ${secs.toFixed(0)} s (${(100 * qemu.secs / secs).toFixed(0)}%): far below 100% the host was busy with more than this guest`);
+      for (const r of p.results) log(`[test:kvm]   ${String(r.secs).padStart(4)} s  ${r.result}  ${r.name}`);
+      if (p.current !== null) log(`[test:kvm]      -  NOT FINISHED  ${p.current.name}`);
       let status;
-      if (killed !== null || p.doneStatus !== 0) con.dump();
+      if (killed !== null || p.doneStatus !== 0) con.dump(log);
       if (p.doneStatus !== null) {
         // The guest's own verdict; a guest killed after it (no power-off) is reported, not failed on.
         status = p.doneStatus;
-        if (killed !== null) console.error(`[test:kvm] note: ${killed} (its tests had all ended)`);
+        if (killed !== null) log(`[test:kvm] note: ${killed} (its tests had all ended)`);
       } else if (killed !== null) {
         status = 124;
       } else {
         status = code ?? 128;
-        console.error(`[test:kvm] the guest ended without its last line (exit ${code ?? signal})`);
+        log(`[test:kvm] the guest ended without its last line (exit ${code ?? signal})`);
       }
       resolve(status);
     });
@@ -500,15 +542,13 @@ async function main() {
   console.error(`[test:kvm] host side ready in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${o.files.length} test files on ${o.platforms}, ${bins.length} cargo test binaries`);
 
   // Node in the guest is 10-20x slower: the tests' own run timeouts are scaled by 5, and one
-  // test file runs at a time (vitest gives a forks worker a fixed 60 s to start, which two
-  // busy workers on two emulated CPUs can starve).
+  // test file runs at a time in each guest (vitest gives a forks worker a fixed 60 s to start,
+  // which two busy workers on two emulated CPUs can starve).
   const scale = o.here ? 1 : 5;
   const env = {
     TSVISOR_PLATFORMS: o.platforms,
     TSVISOR_TEST_TIME_SCALE: String(scale),
     npm_config_cache: '/tmp/npm-cache',
-    KVM_SUITE_FILES: o.files.join(' '),
-    KVM_SUITE_BINS: bins.join(' '),
     KVM_SUITE_FILE_TIMEOUT: String(o.fileTimeout),
     KVM_SUITE_HEARTBEAT: String(o.heartbeat),
     KVM_SUITE_TEST_TIMEOUT: String(60_000 * scale),
@@ -518,14 +558,17 @@ async function main() {
     // TSVISOR_KVM_CI_TRIM=1 is given.
     ...(o.files === GUEST_FILES || process.env.TSVISOR_KVM_CI_TRIM === '1' ? { TSVISOR_KVM_CI_TRIM: '1' } : {}),
     ...goEnv,
-    // The runner's calibration first (test/kvm/guest_files.sh), and the node flag sets it compares.
+  };
+  // The runner's calibration (test/kvm/guest_files.sh), in the first guest only, and the node
+  // flag sets it compares.
+  const calibrate = {
     ...(o.calibrate ? { KVM_SUITE_CALIBRATE: '1' } : {}),
     ...(process.env.KVM_SUITE_CALIBRATE_NODE_ARGS ? { KVM_SUITE_CALIBRATE_NODE_ARGS: process.env.KVM_SUITE_CALIBRATE_NODE_ARGS } : {}),
   };
   const runner = 'test/kvm/guest_files.sh';
   let status;
   if (o.here) {
-    status = await watch('bash', [runner], { ...process.env, ...env }, o);
+    status = await watch('bash', [runner], { ...process.env, ...env, ...calibrate, KVM_SUITE_FILES: o.files.join(' '), KVM_SUITE_BINS: bins.join(' ') }, o);
   } else {
     const guestRun = guestRunPath();
     if (!existsSync(guestRun)) throw new Error(`${guestRun} not found (set TSVISOR_GUEST_RUN)`);
@@ -540,26 +583,43 @@ async function main() {
     const real = realpathSync(root).replace(/\/$/, '');
     const hiddenBy = GUEST_FRESH_DIRS.find((d) => real === d || real.startsWith(`${d}/`));
     if (hiddenBy) console.error(`[test:kvm] the repository is under ${hiddenBy}, which the guest mounts afresh: it comes through the working-directory mount (uncached, slower) instead of the root's`);
-    const args = ['-v', ...(hiddenBy ? [] : ['--no-cwd']), '--timeout', String(o.deadline + 60)];
-    args.push('--smp', String(o.smp));
-    for (const [k, v] of Object.entries(env)) args.push('--env', `${k}=${v}`);
     // The guest runs a copy: bash reads a script as it goes, and this one is in the writable
     // working tree, where an edit on the host during a run would shift what it reads next.
     const copy = `cp ${runner} /tmp/kvm-guest-files.sh && exec bash /tmp/kvm-guest-files.sh`;
-    // A monitor socket, asked only if the guest goes silent (test/kvm/qemu_monitor.mjs).
-    o.monitor = path.join(tmpdir(), `tsvisor-kvm-monitor-${process.pid}.sock`);
-    const qemuArgs = [process.env.TSVISOR_KVM_QEMU_ARGS ?? '', monitorArgs(o.monitor)].join(' ').trim();
-    try {
-      status = await watch(guestRun, [...args, '--', 'bash', '-c', copy], { ...process.env, TSVISOR_KVM_QEMU_ARGS: qemuArgs }, o);
-    } finally {
-      rmSync(o.monitor, { force: true });
+    const shards = shardFiles(o.files, o.guests);
+    // The cargo binaries (a few seconds) go with the guest expected to finish first.
+    const light = shards.reduce((k, sh, i) => (sh.secs < shards[k].secs ? i : k), 0);
+    if (shards.length > 1) {
+      for (const [i, sh] of shards.entries()) {
+        console.error(`[test:kvm] guest g${i + 1}: ${sh.files.length} files, ~${sh.secs} s by CI's last times (test/kvm/file_times.mjs)${i === light && bins.length > 0 ? ', and the cargo binaries' : ''}`);
+      }
     }
+    const one = async (shard, i) => {
+      const args = ['-v', ...(hiddenBy ? [] : ['--no-cwd']), '--timeout', String(o.deadline + 60), '--smp', String(o.smp)];
+      const vars = { ...env, ...(i === 0 ? calibrate : {}), KVM_SUITE_FILES: shard.files.join(' '), KVM_SUITE_BINS: i === light ? bins.join(' ') : '' };
+      for (const [k, v] of Object.entries(vars)) args.push('--env', `${k}=${v}`);
+      // A monitor socket, asked only if the guest goes silent (test/kvm/qemu_monitor.mjs).
+      const monitor = path.join(tmpdir(), `tsvisor-kvm-monitor-${process.pid}-${i + 1}.sock`);
+      const qemuArgs = [process.env.TSVISOR_KVM_QEMU_ARGS ?? '', monitorArgs(monitor)].join(' ').trim();
+      try {
+        const tag = shards.length > 1 ? `[g${i + 1}]` : '';
+        return await watch(guestRun, [...args, '--', 'bash', '-c', copy], { ...process.env, TSVISOR_KVM_QEMU_ARGS: qemuArgs }, o, tag, monitor);
+      } finally {
+        rmSync(monitor, { force: true });
+      }
+    };
+    const statuses = await Promise.all(shards.map(one));
+    status = statuses.find((s) => s !== 0) ?? 0;
+    if (shards.length > 1) console.error(`[test:kvm] ${shards.length} guests side by side, their exits: ${statuses.join(', ')}`);
   }
   console.error(`[test:kvm] ${o.here ? 'here' : 'in the guest'}: exit ${status} after ${((Date.now() - t0) / 1000).toFixed(0)} s (host build included)`);
   return status;
 }
 
-main().then((status) => { process.exitCode = status; }, (e) => {
-  console.error(`[test:kvm] ${e instanceof Error ? e.message : String(e)}`);
-  process.exitCode = 2;
-});
+// Run when started (npm run test:kvm), not when a test imports GUEST_FILES.
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href) {
+  main().then((status) => { process.exitCode = status; }, (e) => {
+    console.error(`[test:kvm] ${e instanceof Error ? e.message : String(e)}`);
+    process.exitCode = 2;
+  });
+}

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  busybox, cli, describeResult, fixture, haveBusybox, platforms, runSandbox, skipBecause,
+  busybox, cli, describeResult, fixture, haveBusybox, platforms, runSandbox, skipBecause, TIME_SCALE,
 } from '../helpers/run';
 
 const python = '/usr/bin/python3';
@@ -31,7 +31,7 @@ function signalled(platform: string, argv: string[], sig: NodeJS.Signals): Promi
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [cli, 'run', '--platform', platform, '--', ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '', stderr = '', sent = false;
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000 * TIME_SCALE);
     child.stdout.on('data', (b: Buffer) => {
       stdout += b.toString();
       if (!sent && stdout.includes('ready\n')) {
@@ -86,12 +86,12 @@ describe.each(platforms)('%s', (platform) => {
     ].join('\n')], 'SIGINT');
     expect(r.stdout).toBe('ready\nKeyboardInterrupt\n');
     expect(r.code, r.stderr).toBe(5);
-  }, 40_000);
+  }, 40_000 * TIME_SCALE);
 
   it.skipIf(noBusybox)('SIGTERM to tsvisor ends the program with SIGTERM (143)', async () => {
     const r = await signalled(platform, [busybox, 'sh', '-c', 'echo ready; exec sleep 20'], 'SIGTERM');
     expect(r.code, r.stderr).toBe(143);
-  }, 40_000);
+  }, 40_000 * TIME_SCALE);
 
   // systrap and ptrace run the program in stub processes; kvm runs it in vCPU threads of the
   // sentry itself (crates/kvm/src/vcpu.rs), so there the gofer is the only child.
@@ -103,9 +103,9 @@ describe.each(platforms)('%s', (platform) => {
     // The stub's comm is set before the sentry seizes it; read it from one running now.
     const child = spawn(process.execPath, [cli, 'run', '--platform', platform, '--', busybox, 'sleep', '10'], { stdio: 'ignore' });
     const has = (names: string[], want: string[]): boolean => want.every((w) => names.includes(w));
-    // Wait for the stub to be up (slow on a loaded machine), at most 15 s.
+    // Wait for the stub to be up (slow on a loaded machine), at most 15 s (times the scale).
     let names: string[] = [], threads: string[] = [];
-    for (let i = 0; i < 150 && !(has(names, stubs.children) && has(threads, stubs.threads)); i++) {
+    for (let i = 0; i < 150 * TIME_SCALE && !(has(names, stubs.children) && has(threads, stubs.threads)); i++) {
       await new Promise((res) => setTimeout(res, 100));
       try {
         const tids = readdirSync(`/proc/${child.pid}/task`);
@@ -119,5 +119,5 @@ describe.each(platforms)('%s', (platform) => {
     // The sentry's other child is its gofer (the file server).
     expect(new Set(names)).toEqual(new Set(stubs.children));
     for (const t of stubs.threads) expect(threads, `the sentry's threads: ${threads.join(', ')}`).toContain(t);
-  }, 30_000);
+  }, 30_000 * TIME_SCALE);
 });

@@ -99,15 +99,18 @@ describe.each(platforms)('%s: syscall fuzzer', (platform) => {
   // KVM step runs the first (each seed ~85 s of emulated CPU there; the host runs all three).
   const trimmed = (seed: number): boolean =>
     seed > 1 && leftOutOfKvmCi(platform, `the syscall fuzzer's seed ${seed} (seed 1 runs)`);
-  for (const seed of [1, 2, 3]) it.skipIf(trimmed(seed))(`seed ${seed}: 20000 random calls leave the sentry up and the host untouched`, async () => {
+  // And of seed 1 the first 4000 calls: its 20000 ran past 300 s there at host load ~15
+  // (session 26), more than CI's limit for a whole file.
+  const calls = leftOutOfKvmCi(platform, 'the syscall fuzzer\'s calls after the first 4000 of seed 1') ? 4000 : 20000;
+  for (const seed of [1, 2, 3]) it.skipIf(trimmed(seed))(`seed ${seed}: ${calls} random calls leave the sentry up and the host untouched`, async () => {
     const cwd = mkdtempSync(path.join(tmpdir(), 'tsvisor-fuzz-'));
     const hostFile = '/tmp/tsvisor-fuzz-file';
     const existed = existsSync(hostFile);
     try {
-      const r = await runSandbox([fixture('fuzz_syscalls'), String(seed), '20000'], {
+      const r = await runSandbox([fixture('fuzz_syscalls'), String(seed), String(calls)], {
         platform, extraArgs: ['--cwd', cwd], timeoutMs: 200_000,
       });
-      expect(r.stdout, describeResult(r)).toMatch(/^fuzzed 20000 calls in \d+ batches\n$/);
+      expect(r.stdout, describeResult(r)).toMatch(new RegExp(`^fuzzed ${calls} calls in \\d+ batches\n$`));
       expect(r.code, describeResult(r)).toBe(0);
       sentryStayedUp(r.stderr);
       expect(readdirSync(cwd), 'files the fuzzer made reached the host').toEqual([]);

@@ -4,8 +4,8 @@
 // restarted its poll with restart_syscall, which its seccomp filter killed): afterwards every
 // file access gave EIO.
 import { spawn } from 'node:child_process';
-import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
 import { cli, fixture, platforms, processTree, TIME_SCALE } from '../helpers/run';
 
 const script = [
@@ -152,6 +152,39 @@ describe.each(platforms)('%s', (platform) => {
       }
       const code = await job.exit(30_000 * TIME_SCALE);
       expect({ code, out: job.out() }).toEqual({ code: 0, out: 'ready\ndone\n' });
+    } finally {
+      job.end();
+    }
+  }, 60_000 * TIME_SCALE);
+
+  // A shell's fg that comes before the ^Z has stopped the program (at once here; under TCG
+  // 500 ms was not enough): on Linux the SIGCONT undoes the stop whichever lands first, so
+  // the program runs on. tsvisor stopped itself once the program stopped, with nothing left
+  // to continue it.
+  it('^Z with fg right behind it: the program runs on and tsvisor does not stay stopped', async () => {
+    // Big copies keep the sentry's thread busy, so both signals are taken back to back.
+    // (Fewer under an emulated CPU, where each is seconds.)
+    const job = startJob(sandboxed('/bin/bash', '-c',
+      `echo ready; i=0; while [ $i -lt ${TIME_SCALE > 1 ? 8 : 60} ]; do dd if=/dev/zero of=/tmp/big bs=64M count=1 2>/dev/null; i=$((i+1)); done; echo done`));
+    try {
+      await job.waitFor('ready');
+      // The window is between tsvisor taking the ^Z and the program stopping; a SIGCONT sent
+      // at once may discard the ^Z before tsvisor took it, so every other round waits 1 ms.
+      let code: number | null = -1;
+      for (let round = 0; round < 40 && code === -1 && !job.out().includes('done'); round++) {
+        process.kill(-job.pgid, 'SIGTSTP');
+        if (round % 2 === 1) await sleep(1);
+        process.kill(-job.pgid, 'SIGCONT');
+        code = await job.exit(50);
+      }
+      // A tsvisor that stopped itself stays so: name that, then end it.
+      let stoppedFor = 0;
+      while (code === -1 && stoppedFor < 3000 * TIME_SCALE) {
+        code = await job.exit(100);
+        stoppedFor = hostState(job.pgid) === 'T' ? stoppedFor + 100 : 0;
+      }
+      expect({ code, stopped: stoppedFor > 0 }, job.out()).toEqual({ code: 0, stopped: false });
+      expect(job.out().trimEnd().split('\n').pop()).toBe('done');
     } finally {
       job.end();
     }

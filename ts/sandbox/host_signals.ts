@@ -53,15 +53,22 @@ export function forwardHostSignals(kernel: Kernel, init: ThreadGroup): () => voi
       if (!done && !job.every(groupStopped)) return;
       if (watch !== null) clearInterval(watch);
       watch = null;
-      if (!done) {
+      if (done) return;
+      // Not at once: a fg that reached tsvisor already but whose listener has not run would
+      // be spent, and tsvisor stopped with nothing to continue it. Timers run before the
+      // loop reads the signals that came; immediates after.
+      contSeen = false;
+      setImmediate(() => {
+        if (contSeen || !groupMembers(pgid).every(groupStopped)) return;
         stoppedJob = pgid;
         process.kill(process.pid, 'SIGSTOP');
-      }
+      });
     }, STOP_POLL_MS);
     watch.unref();
   };
-  // The job tsvisor stopped for, which fg continues.
+  // The job tsvisor stopped for, which fg continues; whether a fg came since the job stopped.
   let stoppedJob = 0;
+  let contSeen = false;
   for (const [name, sig] of TO_GROUP) {
     listeners.push([name, () => {
       const pgid = foreground();
@@ -75,6 +82,7 @@ export function forwardHostSignals(kernel: Kernel, init: ThreadGroup): () => voi
   listeners.push(['SIGCONT', () => {
     const pgid = stoppedJob || processGroupIds(init).pgid;
     stoppedJob = 0;
+    contSeen = true;
     for (const tg of groupMembers(pgid)) send(tg, SIGCONT);
   }]);
   for (const [name, sig] of TO_INIT) listeners.push([name, () => send(init, sig)]);
