@@ -11,11 +11,11 @@ import { TCPS } from '../../../ts/tcpip/tcp/states';
 import { V4_LOOPBACK } from '../../../ts/tcpip/addr';
 import { ETIMEDOUT } from '../../../ts/abi/linux/errno';
 import { IPV4_HEADER, writeIPv4Header } from '../../../ts/tcpip/header/ipv4';
-import { IPPROTO_TCP, TH_ACK, TH_FIN, TH_RST, TH_SYN, parseTCP, tcpHeaderLen, writeTCP, type TCPSegment } from '../../../ts/tcpip/header/tcp';
+import { IPPROTO_TCP, TH_ACK, TH_FIN, TH_RST, TH_SYN, tcpHeaderLen, writeTCP, type TCPSegment } from '../../../ts/tcpip/header/tcp';
 import { mibOf } from '../../../ts/tcpip/mib';
 import { CA_OPEN, INIT_CWND } from '../../../ts/tcpip/tcp/congestion';
 import { tcpInfo } from '../../../ts/net/inet/tcp_info';
-import { client as connectClient, listener } from './endpoints';
+import { client as connectClient, listener, tapTcp } from './endpoints';
 import { setTcpTimestamps } from '../../../ts/tcpip/tcp/timestamps';
 
 type Filter = (seg: TCPSegment, pkt: Uint8Array) => boolean;
@@ -27,19 +27,10 @@ function lossyStack(): { stack: Stack; setFilter(f: Filter | null): void; seen: 
   setTcpTimestamps(stack, 0);
   let filter: Filter | null = null;
   const seen: TCPSegment[] = [];
-  const link = stack.loopback;
-  const send = link.send.bind(link);
-  link.send = (pkt: Uint8Array, offloaded = false): void => {
-    if (pkt[0] >> 4 === 4 && pkt[9] === IPPROTO_TCP) {
-      // The stack's own segments come without their checksum (offloaded on lo).
-      const seg = parseTCP(pkt.subarray((pkt[0] & 15) * 4), pkt.subarray(12, 16), pkt.subarray(16, 20), !offloaded);
-      if (seg) {
-        seen.push(seg);
-        if (filter && !filter(seg, pkt)) return;
-      }
-    }
-    send(pkt, offloaded);
-  };
+  tapTcp(stack, (seg, pkt) => {
+    seen.push(seg);
+    return !filter || filter(seg, pkt);
+  });
   return { stack, setFilter: (f) => { filter = f; }, seen };
 }
 

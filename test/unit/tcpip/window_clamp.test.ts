@@ -4,21 +4,13 @@
 // still queues more than the clamp: the window is the smaller of free space and clamp).
 import { describe, expect, it } from 'vitest';
 import { Stack } from '../../../ts/tcpip/stack';
-import { IPPROTO_TCP, TH_SYN, parseTCP, type TCPSegment } from '../../../ts/tcpip/header/tcp';
+import { TH_SYN, type TCPSegment } from '../../../ts/tcpip/header/tcp';
 import { setTcpTimestamps } from '../../../ts/tcpip/tcp/timestamps';
-import { client, listener } from './endpoints';
+import { client, listener, tapTcp } from './endpoints';
 
 function capture(stack: Stack): TCPSegment[] {
   const seen: TCPSegment[] = [];
-  const link = stack.loopback;
-  const send = link.send.bind(link);
-  link.send = (pkt: Uint8Array, offloaded = false): void => {
-    if (pkt[0] >> 4 === 4 && pkt[9] === IPPROTO_TCP) {
-      const seg = parseTCP(pkt.subarray((pkt[0] & 15) * 4), pkt.subarray(12, 16), pkt.subarray(16, 20), !offloaded);
-      if (seg) seen.push(seg);
-    }
-    send(pkt, offloaded);
-  };
+  tapTcp(stack, (seg) => { seen.push(seg); return true; });
   return seen;
 }
 

@@ -79,6 +79,9 @@ export class CongestionControl {
 
   get ops(): CongestionOps { return this.algo; }
 
+  /** tcp_init_congestion_control: the connection is set up; the algorithm starts over. */
+  init(): void { this.algo.init(this); }
+
   /** tcp_reinit_congestion_control: another algorithm takes over the window as it is. */
   setOps(ops: CongestionOps): void {
     this.algo = ops;

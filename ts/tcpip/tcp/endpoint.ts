@@ -446,6 +446,8 @@ export class TcpEndpoint {
   }
 
   private established(): void {
+    // tcp_init_transfer: the algorithm starts from the connection's sequence space.
+    this.cc.init();
     this.state = TCPS.ESTABLISHED;
     this.wasConnected = true;
     this.retries = 0;
