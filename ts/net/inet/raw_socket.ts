@@ -22,7 +22,7 @@ import { RawEndpoint, fillChecksum6 } from '../../tcpip/raw/endpoint';
 import { InetSocket } from './inet_socket';
 import { IPPROTO_IP, IPPROTO_IPV6, intOf, ints } from './inet_opts';
 import { SOCKADDR_IN_SIZE, buildInetAddr, familyOfRaw, parseInetAddr } from './sockaddr_in';
-import { udpRecvCmsgs } from './inet_cmsg';
+import { udpRecvCmsgs, udpSendCmsgs } from './inet_cmsg';
 
 const IPPROTO_RAW = 255;
 const IP_HDRINCL = 3;
@@ -101,7 +101,9 @@ export class RawSocket extends InetSocket {
     }
     const data = req.data;
     if (data.length > 0xffff) fail(EMSGSIZE);
-    const src = this.sourceFor(dst, this.ep.local);
+    // raw_sendmsg's ip_cmsg_send / rawv6's ip6_datagram_send_ctl: the same messages as UDP's.
+    const c = req.control && req.control.length > 0 ? udpSendCmsgs(this.stack, req.control, dst) : null;
+    const src = c?.src ?? this.sourceFor(dst, this.ep.local);
     if (this.hdrincl) {
       if (this.v6family) {
         // An IPv6 packet whole is at least its header; ours take none (rawv6_send_hdrinc's
@@ -117,7 +119,7 @@ export class RawSocket extends InetSocket {
         if (this.ep.checksumOffset + 2 > data.length) fail(EINVAL);
         fillChecksum6(pkt.subarray(ipLen), src, dst, this.protocol, this.ep.checksumOffset);
       }
-      this.stack.sendIP(pkt, src, dst, this.protocol, this.ttlFor(dst), this.tosFor(dst));
+      this.stack.sendIP(pkt, src, dst, this.protocol, c?.ttl ?? this.ttlFor(dst), c?.tos ?? this.tosFor(dst));
     }
     this.stack.flush();
     return data.length;
