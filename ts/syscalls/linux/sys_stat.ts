@@ -65,9 +65,12 @@ function locateAt(t: Task, dirfd: number, pathAddr: number, flags: number): { st
   return { st, vd: l.vd };
 }
 
-/** then(st) now, or once an fstat the host makes wait is answered. */
-function withStat(st: Stat | Promise<Stat>, then: (st: Stat) => number): number | Promise<number> {
-  return st instanceof Promise ? st.then(then) : then(st);
+/** st as struct stat at out (0), now or once an fstat the host makes wait is answered; no
+ *  closure on the common path. */
+function statOut(t: Task, out: number, st: Stat | Promise<Stat>): number | Promise<number> {
+  if (st instanceof Promise) return st.then((s) => statOut(t, out, s));
+  t.mm.copyOut(out, encodeStat(asSeenBy(t, st)));
+  return 0;
 }
 
 function sysStat(t: Task, a: SyscallArgs): number {
@@ -84,18 +87,12 @@ function sysLstat(t: Task, a: SyscallArgs): number {
 
 function sysFstat(t: Task, a: SyscallArgs): number | Promise<number> {
   const out = a.ptr(1);
-  return withStat(getFile(t, a.int(0)).statBy(t), (st) => {
-    t.mm.copyOut(out, encodeStat(asSeenBy(t, st)));
-    return 0;
-  });
+  return statOut(t, out, getFile(t, a.int(0)).statBy(t));
 }
 
 function sysNewfstatat(t: Task, a: SyscallArgs): number | Promise<number> {
   const out = a.ptr(2);
-  return withStat(locateAt(t, a.int(0), a.ptr(1), a.int(3)).st, (st) => {
-    t.mm.copyOut(out, encodeStat(asSeenBy(t, st)));
-    return 0;
-  });
+  return statOut(t, out, locateAt(t, a.int(0), a.ptr(1), a.int(3)).st);
 }
 
 function sysStatx(t: Task, a: SyscallArgs): number | Promise<number> {
@@ -109,10 +106,14 @@ function sysStatx(t: Task, a: SyscallArgs): number | Promise<number> {
   // vfs_statx: the mount's id, and whether this is the root of its mount.
   const mountRoot = vd !== null && vd.dentry === vd.mount.root;
   const out = a.ptr(4);
-  return withStat(st, (s) => {
-    t.mm.copyOut(out, encodeStatx(asSeenBy(t, s), vd?.mount.id ?? 0, mountRoot));
-    return 0;
-  });
+  const mountId = vd?.mount.id ?? 0;
+  if (st instanceof Promise) return st.then((s) => statxOut(t, out, s, mountId, mountRoot));
+  return statxOut(t, out, st, mountId, mountRoot);
+}
+
+function statxOut(t: Task, out: number, st: Stat, mountId: number, mountRoot: boolean): number {
+  t.mm.copyOut(out, encodeStatx(asSeenBy(t, st), mountId, mountRoot));
+  return 0;
 }
 
 /** statfs of the file system at vd, with the mount's flags (Linux flags_by_mnt). */
