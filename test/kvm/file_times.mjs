@@ -11,7 +11,7 @@ export const FILE_SECS = {
   // included; the others divided by that load's usual factor.
   'test/sandbox/containment.test.ts': 120,
   'test/sandbox/netif.test.ts': 100,
-  'test/sandbox/host_job_signals.test.ts': 30,
+  'test/sandbox/host_job_signals.test.ts': 50,
   'test/sandbox/io_uring.test.ts': 51,
   'test/sandbox/creds.test.ts': 42,
   'test/sandbox/process.test.ts': 41,
