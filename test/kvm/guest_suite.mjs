@@ -213,7 +213,7 @@ export const GUEST_FILES = [
   // Session 26, with the step split over two guests: the files that passed but were left out
   // for time — containment (the hostile stub, batch and forge fixtures and the syscall fuzzer's
   // seed 1 on kvm), netif (netlink, ioctls, /proc/net, busybox ip/ifconfig/netstat, eth0) — and
-  // host_job_signals, whose hang under TCG was the host ^Z/fg race (ts/sandbox/tstp_gate.ts).
+  // host_job_signals, whose hang under TCG was the host ^Z/fg race (ts/sandbox/host_signals.ts).
   'test/sandbox/containment.test.ts',
   'test/sandbox/netif.test.ts',
   'test/sandbox/host_job_signals.test.ts',
