@@ -26,6 +26,14 @@ describe.each(platforms)('%s: pty', (platform) => {
     expect(r.code).toBe(native.code);
   }, 70_000);
 
+  it('the replica\'s writes wait for a master that does not read, as pty_write', async () => {
+    const native = await runNative([fixture('pty_flow')], { timeoutMs: 30_000 });
+    expect(native.code, describeResult(native)).toBe(0);
+    const r = await runSandbox([fixture('pty_flow')], { platform, timeoutMs: 30_000 });
+    expect(r.stdout, describeResult(r)).toBe(native.stdout);
+    expect(r.code, describeResult(r)).toBe(0);
+  }, 70_000);
+
   it('VEOF in canonical mode, and left pending when the program goes raw, as n_tty keeps it', async () => {
     const native = await runNative([fixture('pty_eof')], { timeoutMs: 30_000 });
     expect(native.code, describeResult(native)).toBe(0);

@@ -36,6 +36,8 @@ export class LineDiscipline {
   termios = stdTermios();
   /** Completed input the program may read: canonical lines or, in raw mode, bytes. */
   private readonly ready: Chunk[] = [];
+  /** Bytes in ready's chunks. */
+  private readyBytes = 0;
   /** The line being edited (canonical mode). */
   private line: number[] = [];
   /** Where output has left the cursor (ldata->column). */
@@ -53,7 +55,7 @@ export class LineDiscipline {
   setTermios(b: Uint8Array): void {
     this.termios = b.slice(0, T.TERMIOS_SIZE);
     if (!this.canonical && this.line.length > 0) {
-      this.ready.push({ bytes: Uint8Array.from(this.line), eof: false });
+      this.pushReady(Uint8Array.from(this.line), false);
       this.line = [];
     }
   }
@@ -67,8 +69,17 @@ export class LineDiscipline {
 
   get readable(): boolean { return this.ready.length > 0; }
 
+  /** Input held for the program, read or not yet a line: what bounds the master's writes. */
+  get queued(): number { return this.readyBytes + this.line.length; }
+
+  private pushReady(bytes: Uint8Array, eof: boolean): void {
+    this.ready.push({ bytes, eof });
+    this.readyBytes += bytes.length;
+  }
+
   flushInput(): void {
     this.ready.length = 0;
+    this.readyBytes = 0;
     this.line = [];
   }
 
@@ -82,8 +93,13 @@ export class LineDiscipline {
       const take = Math.min(src.length, dst.length - n);
       dst.set(src.subarray(0, take), n);
       n += take;
-      if (take === src.length) this.ready.shift();
-      else this.ready[0] = { bytes: c.bytes.subarray(take), eof: c.eof };
+      if (take === src.length) {
+        this.ready.shift();
+        this.readyBytes -= c.bytes.length;
+      } else {
+        this.ready[0] = { bytes: c.bytes.subarray(take), eof: c.eof };
+        this.readyBytes -= take;
+      }
       if (this.canonical) break;
     }
     return n;
@@ -197,7 +213,7 @@ export class LineDiscipline {
         }
       }
       if (!this.canonical) {
-        this.ready.push({ bytes: Uint8Array.of(c), eof: false });
+        this.pushReady(Uint8Array.of(c), false);
         echoChar(c);
         continue;
       }
@@ -216,13 +232,13 @@ export class LineDiscipline {
       }
       if (c === this.cc(T.VEOF) && c !== 0) {
         this.line.push(0);
-        this.ready.push({ bytes: Uint8Array.from(this.line), eof: true });
+        this.pushReady(Uint8Array.from(this.line), true);
         this.line = [];
         continue;
       }
       if (c === 0x0a || (c !== 0 && (c === this.cc(T.VEOL) || c === this.cc(T.VEOL2)))) {
         this.line.push(c);
-        this.ready.push({ bytes: Uint8Array.from(this.line), eof: false });
+        this.pushReady(Uint8Array.from(this.line), false);
         this.line = [];
         if (doEcho || (c === 0x0a && (l & ECHONL) !== 0)) echo.push(c);
         continue;

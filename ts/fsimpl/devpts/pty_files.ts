@@ -31,6 +31,28 @@ function waitOn(t: Task, q: WaitQueue, mask: number): Promise<void> {
   return block<void>(t, (wake) => q.subscribe(mask, () => wake()));
 }
 
+/** n_tty_write: a blocking write waits for room until all is written (a signal ends it
+ *  with what was written, if anything; so does the other end going, EIO if nothing was);
+ *  a non-blocking one takes what fits, EAGAIN if nothing does. */
+function writeAll(t: Task, nonblock: boolean, src: Uint8Array, put: (b: Uint8Array) => number,
+  q: WaitQueue, gone: () => boolean, done = 0): number | Promise<number> {
+  done += put(src.subarray(done));
+  if (done === src.length || (done > 0 && nonblock)) return done;
+  if (nonblock) throw new SyscallError(EAGAIN);
+  return waitOn(t, q, POLLOUT | POLLHUP).then(
+    () => {
+      if (!gone()) return writeAll(t, nonblock, src, put, q, gone, done);
+      if (done > 0) return done;
+      throw new SyscallError(EIO);
+    },
+    (e: unknown) => {
+      if (done === 0) throw e;
+      // The signal interrupts nothing then: the write returns what it wrote.
+      t.syscallRestart = 0;
+      return done;
+    });
+}
+
 /** tty_mode_ioctl and friends, shared by both ends; null if cmd is not one of them. */
 function ttyIoctl(t: Task, term: Terminal, cmd: number, arg: number, replica: boolean): number | null {
   switch (cmd) {
@@ -48,6 +70,7 @@ function ttyIoctl(t: Task, term: Terminal, cmd: number, arg: number, replica: bo
       const b = t.mm.copyIn(arg, two ? TERMIOS2_SIZE : TERMIOS_SIZE).subarray(0, TERMIOS_SIZE);
       if (cmd === TCSETSF || cmd === TCSETSF2) {
         term.ldisc.flushInput();
+        term.replicaInputTaken();
         term.replicaFlushed(true, false);
       }
       term.ldisc.setTermios(b);
@@ -71,7 +94,10 @@ function ttyIoctl(t: Task, term: Terminal, cmd: number, arg: number, replica: bo
       if (replica) ttyCheckChange(t, term.job);
       // The master's input queue is the replica's output (pty_flush_buffer).
       const input = arg === TCIFLUSH || arg === TCIOFLUSH, output = arg === TCOFLUSH || arg === TCIOFLUSH;
-      if (replica ? input : output) term.ldisc.flushInput();
+      if (replica ? input : output) {
+        term.ldisc.flushInput();
+        term.replicaInputTaken();
+      }
       if (replica ? output : input) term.flushToMaster();
       // Only the replica's own flushes are events for a packet-mode master.
       if (replica) term.replicaFlushed(input, output);
@@ -101,8 +127,9 @@ export class PtyMasterFile extends VfsFile {
     return waitOn(t, this.term.masterQueue, 0x1).then(() => this.read(t, dst, -1));
   }
 
-  override write(_t: Task, src: Uint8Array, _offset: number): number {
-    return this.term.masterWrite(src);
+  override write(t: Task, src: Uint8Array, _offset: number): number | Promise<number> {
+    return writeAll(t, (this.flags & O_NONBLOCK) !== 0, src, (b) => this.term.masterWrite(b),
+      this.term.masterQueue, () => false);
   }
 
   override ioctl(t: Task, cmd: number, arg: number): number {
@@ -169,17 +196,22 @@ export class PtyReplicaFile extends VfsFile {
     if (this.hungUp) return 0;
     ttyCheckRead(t, this.term.job);
     const ld = this.term.ldisc;
-    if (ld.readable) return ld.read(dst);
+    if (ld.readable) {
+      const n = ld.read(dst);
+      this.term.replicaInputTaken();
+      return n;
+    }
     // Hung up: end of file. Raw mode with VMIN 0: nothing is an answer too.
     if (!this.term.masterOpen || (!ld.canonical && ld.cc(VMIN) === 0)) return 0;
     if (this.flags & O_NONBLOCK) throw new SyscallError(EAGAIN);
     return waitOn(t, this.term.replicaQueue, 0x1).then(() => this.read(t, dst, -1));
   }
 
-  override write(t: Task, src: Uint8Array, _offset: number): number {
+  override write(t: Task, src: Uint8Array, _offset: number): number | Promise<number> {
     if (!this.term.masterOpen || this.hungUp) throw new SyscallError(EIO);
     ttyCheckWrite(t, this.term.job, () => this.term.ldisc.tostop);
-    return this.term.replicaWrite(src);
+    return writeAll(t, (this.flags & O_NONBLOCK) !== 0, src, (b) => this.term.replicaWrite(b),
+      this.term.replicaQueue, () => !this.term.masterOpen || this.hungUp);
   }
 
   override ioctl(t: Task, cmd: number, arg: number): number {

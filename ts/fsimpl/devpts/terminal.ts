@@ -15,6 +15,13 @@ import type { FileDescription } from '../../vfs/file_description';
 import { LineDiscipline } from './line_discipline';
 
 const TIOCPKT_DATA = 0, TIOCPKT_FLUSHREAD = 1, TIOCPKT_FLUSHWRITE = 2;
+/** What the replica's output may queue for a master that does not read: past it the
+ *  replica's writes wait (EAGAIN non-blocking), as pty_write stops at the space left in the
+ *  master's buffers (Linux takes 15–22 KB there, by mode). */
+export const TO_MASTER_LIMIT = 16384;
+/** The same the other way: input the program has not read bounds the master's writes (Linux
+ *  takes 22–32 KB, by mode). */
+export const TO_REPLICA_LIMIT = 16384;
 
 export class Terminal {
   readonly ldisc = new LineDiscipline();
@@ -28,6 +35,7 @@ export class Terminal {
   replicaEverOpened = false;
   /** Replica output waiting for the master to read it. */
   private readonly toMaster: Uint8Array[] = [];
+  private toMasterBytes = 0;
   /** TIOCPKT: each master read starts with a status byte, TIOCPKT_DATA before data, or the
    *  replica side's pending events alone (pktstatus: its queues were flushed). */
   private packet = false;
@@ -44,8 +52,12 @@ export class Terminal {
 
   get name(): string { return `/dev/pts/${this.index}`; }
 
-  /** Typed at the master: input processing, echo, signals to the foreground job. */
+  /** Typed at the master: input processing, echo, signals to the foreground job. The bytes
+   *  taken: as many as the replica's input has room for. */
   masterWrite(src: Uint8Array): number {
+    const n = Math.min(src.length, this.masterRoom);
+    if (n === 0) return 0;
+    src = src.subarray(0, n);
     const { echo, signals, flushOutput } = this.ldisc.input(src);
     if (flushOutput) {
       // isig: the replica's input and output both went.
@@ -55,18 +67,30 @@ export class Terminal {
     if (echo.length > 0) this.queueToMaster(echo);
     for (const sig of signals) signalProcessGroup(this.kernel, this.job.pgrp, sig);
     this.replicaQueue.notify(POLLIN | POLLRDNORM);
-    return src.length;
+    return n;
   }
 
-  /** Written by the program on the replica. */
+  /** How much more the master may type now. */
+  get masterRoom(): number { return Math.max(0, TO_REPLICA_LIMIT - this.ldisc.queued); }
+
+  /** The replica's input was read or flushed: a master waiting to write may go on. */
+  replicaInputTaken(): void { this.masterQueue.notify(POLLOUT | POLLWRNORM); }
+
+  /** Written by the program on the replica: the bytes taken, as many as the master's queue
+   *  has room for (output processing may add a few past it: a \n becomes \r\n). */
   replicaWrite(src: Uint8Array): number {
-    this.queueToMaster(this.ldisc.output(src));
-    return src.length;
+    const n = Math.min(src.length, this.replicaRoom);
+    if (n > 0) this.queueToMaster(this.ldisc.output(src.subarray(0, n)));
+    return n;
   }
+
+  /** How much more replica output the master's queue takes now. */
+  get replicaRoom(): number { return Math.max(0, TO_MASTER_LIMIT - this.toMasterBytes); }
 
   private queueToMaster(b: Uint8Array): void {
     if (b.length === 0 || !this.masterOpen) return;
     this.toMaster.push(b);
+    this.toMasterBytes += b.length;
     this.masterQueue.notify(POLLIN | POLLRDNORM);
   }
 
@@ -112,20 +136,18 @@ export class Terminal {
       if (take === c.length) this.toMaster.shift();
       else this.toMaster[0] = c.subarray(take);
     }
+    this.toMasterBytes -= n;
+    if (n > 0) this.replicaQueue.notify(POLLOUT | POLLWRNORM);
     return n;
   }
 
-  get masterAvailable(): number {
-    let n = 0;
-    for (const c of this.toMaster) n += c.length;
-    return n;
-  }
+  get masterAvailable(): number { return this.toMasterBytes; }
 
   /** The replica side has closed for good: the master reads EIO. */
   get hungUp(): boolean { return this.replicaEverOpened && this.replicaOpens === 0; }
 
   masterReadiness(): number {
-    let m = POLLOUT | POLLWRNORM;
+    let m = this.masterRoom > 0 ? POLLOUT | POLLWRNORM : 0;
     if (this.toMaster.length > 0) m |= POLLIN | POLLRDNORM;
     if (this.packet && this.pktStatus !== 0) m |= POLLIN | POLLPRI | POLLRDNORM;
     if (this.hungUp) m |= POLLHUP;
@@ -133,7 +155,7 @@ export class Terminal {
   }
 
   replicaReadiness(): number {
-    let m = POLLOUT | POLLWRNORM;
+    let m = this.replicaRoom > 0 ? POLLOUT | POLLWRNORM : 0;
     if (this.ldisc.readable) m |= POLLIN | POLLRDNORM;
     if (!this.masterOpen) m |= POLLHUP | POLLIN;
     return m;
@@ -146,5 +168,9 @@ export class Terminal {
     if (!same) signalProcessGroup(this.kernel, this.job.pgrp, SIGWINCH);
   }
 
-  flushToMaster(): void { this.toMaster.length = 0; }
+  flushToMaster(): void {
+    this.toMaster.length = 0;
+    this.toMasterBytes = 0;
+    this.replicaQueue.notify(POLLOUT | POLLWRNORM);
+  }
 }
