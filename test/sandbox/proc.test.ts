@@ -50,7 +50,7 @@ describe.each(platforms)('%s', (platform) => {
   it('/proc/self/fd/N of a socket or an anonymous-inode file does not open again (ENXIO); O_PATH and pipes do; ' +
     'O_DIRECTORY is ENOTDIR first', () => sameProgram('proc_fd_reopen'));
   it('link counts of pid, task, /proc and /proc/sys directories', () => sameProgram('proc_nlink'));
-  it.skipIf(notRoot)('another user\'s /proc/<pid>: maps, smaps, timers and the exe/cwd/root links need ptrace access',
+  it.skipIf(notRoot)('another user\'s /proc/<pid>: maps, smaps and the exe/cwd/root links need ptrace access',
     () => sameProgram('proc_access_other'));
   it('/proc/self/maps names mapped files by stat\'s dev:ino; fd links\' modes say how each is open',
     () => sameProgram('proc_fd_maps'));
