@@ -15,7 +15,7 @@ import { EAGAIN, EINVAL, EIO, ENOTTY } from '../../abi/linux/errno';
 import { O_ACCMODE, O_NONBLOCK, O_WRONLY } from '../../abi/linux/fcntl';
 import {
   FIONREAD, TCFLSH, TCGETS, TCGETS2, TCSBRK, TCSETS, TCSETS2, TCSETSF, TCSETSF2, TCSETSW, TCSETSW2, TCXONC, TIOCGPGRP, TIOCGWINSZ,
-  TIOCGPKT, TIOCOUTQ, TIOCPKT, TIOCSIG, TIOCSPGRP, TIOCSWINSZ,
+  TIOCGPKT, TIOCNOTTY, TIOCOUTQ, TIOCPKT, TIOCSIG, TIOCSPGRP, TIOCSWINSZ,
 } from '../../abi/linux/ioctl';
 import { POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM } from '../../abi/linux/poll';
 import { TERMIOS_SIZE, VMIN, WINSIZE_SIZE } from '../../abi/linux/termios';
@@ -151,6 +151,9 @@ export class PtyMasterFile extends VfsFile {
       case TIOCGPKT:
         t.mm.writeI32(arg, this.term.packetMode ? 1 : 0);
         return 0;
+      case TIOCNOTTY:
+        // The master's tty_struct is not the replica's, the controlling terminal (tiocnotty).
+        throw new SyscallError(ENOTTY);
       default: {
         const j = jobControlIoctl(t, this.term.job, cmd, arg, (this.flags & O_ACCMODE) !== O_WRONLY);
         if (j !== null) return j;
