@@ -3,7 +3,7 @@
 // the one Mib of their stack; only events the stack really has are counted, so a counter for
 // something it never does (syncookies, forwarding) stays 0 as on a host that never saw one.
 
-import type { Stack } from './stack';
+import { perStack } from './per_stack';
 
 export class Mib {
   // Ip: (fragments: ../frag/), and Ip6's reassembly and fragmentation.
@@ -60,10 +60,4 @@ export class Mib {
   icmp6OutMsgs = 0;
 }
 
-const mibs = new WeakMap<Stack, Mib>();
-
-export function mibOf(stack: Stack): Mib {
-  let m = mibs.get(stack);
-  if (!m) mibs.set(stack, (m = new Mib()));
-  return m;
-}
+export const mibOf = perStack(() => new Mib());

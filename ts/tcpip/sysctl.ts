@@ -5,7 +5,7 @@
 // nothing, ipv6 auto_flowlabels and ip_nonlocal_bind). Each sandbox's stack has its own; the
 // host's are never touched.
 
-import type { Stack } from './stack';
+import { perStack } from './per_stack';
 
 export class NetSysctls {
   tcpSack = 1;
@@ -15,10 +15,4 @@ export class NetSysctls {
   ipNonlocalBind6 = 0;
 }
 
-const all = new WeakMap<Stack, NetSysctls>();
-
-export function netSysctlsOf(stack: Stack): NetSysctls {
-  let s = all.get(stack);
-  if (!s) all.set(stack, s = new NetSysctls());
-  return s;
-}
+export const netSysctlsOf = perStack(() => new NetSysctls());
