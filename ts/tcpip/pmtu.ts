@@ -9,6 +9,7 @@
 
 import { addrKey, type IPAddr } from './addr';
 import type { Stack } from './stack';
+import { perStack } from './per_stack';
 
 export const IP_PMTUDISC_DONT = 0, IP_PMTUDISC_WANT = 1, IP_PMTUDISC_DO = 2, IP_PMTUDISC_PROBE = 3;
 export const IP_PMTUDISC_INTERFACE = 4, IP_PMTUDISC_OMIT = 5;
@@ -47,13 +48,7 @@ export class PmtuCache {
   get size(): number { return this.byDst.size; }
 }
 
-const caches = new WeakMap<Stack, PmtuCache>();
-
-export function pmtuOf(stack: Stack): PmtuCache {
-  let c = caches.get(stack);
-  if (!c) caches.set(stack, c = new PmtuCache());
-  return c;
-}
+export const pmtuOf = perStack(() => new PmtuCache());
 
 /** dst_mtu of the route to dst (null: no route): the device's, or a live exception's. */
 export function pathMtu(stack: Stack, dst: IPAddr): number | null {

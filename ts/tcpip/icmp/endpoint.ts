@@ -12,6 +12,7 @@ import { IPPROTO_ICMP, IPPROTO_ICMPV6 } from '../header/icmp';
 import { mibOf } from '../mib';
 import type { Stack } from '../stack';
 import { ErrQueue } from './errqueue';
+import { perStack } from '../per_stack';
 
 export const ICMP_ECHOREPLY = 0;
 export const ICMP_ECHO = 8;
@@ -118,13 +119,7 @@ export class IcmpEndpoint {
   }
 }
 
-const registries = new WeakMap<Stack, Set<IcmpEndpoint>>();
-
-function registry(stack: Stack): Set<IcmpEndpoint> {
-  let r = registries.get(stack);
-  if (!r) registries.set(stack, (r = new Set()));
-  return r;
-}
+const registry = perStack(() => new Set<IcmpEndpoint>());
 
 export function icmpEndpoints(stack: Stack): ReadonlySet<IcmpEndpoint> { return registry(stack); }
 
@@ -143,15 +138,15 @@ export function icmpSocketsInput(stack: Stack, packet: Uint8Array, m: Uint8Array
   else if (m[0] === ICMP_ECHO) mib.icmpInEchos++;
   else if (m[0] === ICMP_ECHOREPLY) mib.icmpInEchoReps++;
   else if (m[0] === 3) mib.icmpInDestUnreachs++;
-  const r = registries.get(stack);
-  if (!r) return;
+  const r = registry(stack);
+  if (r.size === 0) return;
   for (const ep of r) if (ep.v6 === v6 && (v6 || !ep.raw)) ep.offer(packet, m, src, dst);
 }
 
 /** An IPv4 packet of protocol ICMP, checked or not: raw_local_deliver runs before icmp_rcv,
  *  so raw sockets see even a message whose checksum is wrong or that is too short. */
 export function icmpRawInput(stack: Stack, packet: Uint8Array, m: Uint8Array, src: IPAddr, dst: IPAddr): void {
-  const r = registries.get(stack);
-  if (!r) return;
+  const r = registry(stack);
+  if (r.size === 0) return;
   for (const ep of r) if (!ep.v6 && ep.raw) ep.offer(packet, m, src, dst);
 }

@@ -15,6 +15,7 @@
 import { addrKey, type IPAddr } from '../addr';
 import { inPrefix } from '../nic';
 import type { Stack } from '../stack';
+import { perStack } from '../per_stack';
 
 const ICMP_DEST_UNREACH = 3, ICMP_FRAG_NEEDED = 4, NR_ICMP_TYPES = 18;
 const ICMPV6_PKT_TOOBIG = 2;
@@ -99,13 +100,7 @@ export class IcmpRateLimiter {
   }
 }
 
-const limiters = new WeakMap<Stack, IcmpRateLimiter>();
-
-export function icmpRateLimiterOf(stack: Stack): IcmpRateLimiter {
-  let l = limiters.get(stack);
-  if (!l) limiters.set(stack, l = new IcmpRateLimiter());
-  return l;
-}
+export const icmpRateLimiterOf = perStack(() => new IcmpRateLimiter());
 
 /** The prefix length of the route to dst (rt6i_dst.plen), 128 when it is a host's. */
 function routePrefix(stack: Stack, dst: IPAddr): number {

@@ -11,6 +11,7 @@ import { addrEqual, type IPAddr } from '../addr';
 import { finish, pseudoSum, sum16 } from '../checksum';
 import type { Stack } from '../stack';
 import { devMatches } from '../bound_dev';
+import { perStack } from '../per_stack';
 
 /** What a queued packet costs against SO_RCVBUF (its data plus an sk_buff's overhead). */
 const SKB_OVERHEAD = 768;
@@ -85,13 +86,7 @@ export function fillChecksum6(payload: Uint8Array, src: IPAddr, dst: IPAddr, pro
   payload[offset + 1] = c & 0xff;
 }
 
-const registries = new WeakMap<Stack, Set<RawEndpoint>>();
-
-function registry(stack: Stack): Set<RawEndpoint> {
-  let r = registries.get(stack);
-  if (!r) registries.set(stack, (r = new Set()));
-  return r;
-}
+const registry = perStack(() => new Set<RawEndpoint>());
 
 /** The stack's raw endpoints, oldest first (/proc/net/raw). */
 export function rawEndpoints(stack: Stack): ReadonlySet<RawEndpoint> { return registry(stack); }
@@ -99,7 +94,7 @@ export function rawEndpoints(stack: Stack): ReadonlySet<RawEndpoint> { return re
 /** A packet of protocol proto reached the stack: raw endpoints of that protocol take their
  *  copies (raw_local_deliver). packet is the whole IP packet, payload its transport part. */
 export function rawSocketsInput(stack: Stack, packet: Uint8Array, payload: Uint8Array, src: IPAddr, dst: IPAddr, proto: number, v6: boolean, ifindex: number): void {
-  const r = registries.get(stack);
-  if (!r || r.size === 0) return;
+  const r = registry(stack);
+  if (r.size === 0) return;
   for (const ep of r) if (ep.v6 === v6 && ep.protocol === proto) ep.offer(packet, payload, src, dst, ifindex);
 }

@@ -9,6 +9,7 @@ import type { Stack } from '../stack';
 import type { CongestionOps } from './congestion';
 import { Cubic } from './cc_cubic';
 import { Reno } from './cc_reno';
+import { perStack } from '../per_stack';
 
 /** TCP_CA_NAME_MAX: a name and its NUL. */
 export const TCP_CA_NAME_MAX = 16;
@@ -25,16 +26,7 @@ export const CC_AVAILABLE: readonly string[] = Object.keys(ALGORITHMS);
 
 interface CcSettings { dflt: string; allowed: Set<string> }
 
-const settings = new WeakMap<Stack, CcSettings>();
-
-function settingsOf(stack: Stack): CcSettings {
-  let s = settings.get(stack);
-  if (!s) {
-    s = { dflt: 'cubic', allowed: new Set(CC_AVAILABLE) };
-    settings.set(stack, s);
-  }
-  return s;
-}
+const settingsOf = perStack((): CcSettings => ({ dflt: 'cubic', allowed: new Set(CC_AVAILABLE) }));
 
 export function ccKnown(name: string): boolean { return Object.hasOwn(ALGORITHMS, name); }
 
